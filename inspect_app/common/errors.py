@@ -1,0 +1,35 @@
+"""Errors that services raise; the web and API layers turn them into pages or JSON."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class BadRequest(ServiceError):
+    status, code = 400, "bad_request"
+
+
+class Forbidden(ServiceError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ServiceError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ServiceError):
+    status, code = 409, "invalid_status"
+
+
+class Invalid(ServiceError):
+    status, code = 422, "invalid"

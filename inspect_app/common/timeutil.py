@@ -1,0 +1,61 @@
+"""Time helpers: store UTC, show Asia/Shanghai. Services take `now`; only edges call utcnow()."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC datetime; a naive value is taken to be Shanghai local time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    return value.astimezone(timezone.utc)
+
+
+def local(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI)
+
+
+def local_date(value: datetime) -> date:
+    return local(value).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """Start of a Shanghai calendar day, as aware UTC."""
+    return datetime.combine(day, time.min, SHANGHAI).astimezone(timezone.utc)
+
+
+def end_of_local_day(day: date) -> datetime:
+    """23:59:59 Shanghai time on that day, as aware UTC: how "by such a date" deadlines are kept."""
+    return datetime.combine(day, time(23, 59, 59), SHANGHAI).astimezone(timezone.utc)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 with the +08:00 offset, as the API promises."""
+    return local(value).isoformat(timespec="seconds") if value else None
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an ISO date or datetime; naive means Shanghai. Raises ValueError."""
+    text = text.strip()
+    if len(text) == 10:
+        return local_midnight(date.fromisoformat(text))
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def fmt(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return local(value).strftime(pattern) if value else ""
+
+
+def fmt_cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,0 +1,67 @@
+"""One place that turns errors into JSON for the API and friendly pages for people."""
+from __future__ import annotations
+
+import logging
+
+from flask import flash, jsonify, redirect, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from .common.errors import ServiceError
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求格式不正确。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "无权访问。"),
+    404: ("not_found", "页面或记录不存在。"),
+    405: ("method_not_allowed", "不支持该请求方法。"),
+    409: ("conflict", "操作冲突，请刷新后重试。"),
+    413: ("too_large", "上传内容过大（单次上传上限{mb}MB），请减少照片数量或压缩后重试。"),
+    415: ("unsupported_media_type", "不支持的内容类型。"),
+    422: ("invalid", "提交的内容无效。"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
+    500: ("internal_error", "服务器内部错误，请稍后重试。"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, code: str, message: str):
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    if status in (400, 409, 413, 415, 422) and request.method == "POST" and request.referrer:
+        flash(message, "error")  # back to the form, with the message on top
+        return redirect(request.referrer), 303
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        db.session.rollback()
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(StaleDataError)
+    def stale(error):
+        db.session.rollback()
+        return error_response(409, "concurrent_update", "该问题刚被其他人处理过，请刷新后再试。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code, message = HTTP_MESSAGES.get(error.code or 500, ("error", error.description or "请求错误。"))
+        if error.code == 400 and "CSRF" in (error.description or ""):
+            code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
+        message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        return error_response(error.code or 500, code, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        code, message = HTTP_MESSAGES[500]
+        return error_response(500, code, message)

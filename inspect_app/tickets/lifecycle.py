@@ -1,0 +1,92 @@
+"""The ticket lifecycle, in one place: which action moves which status to which, and who may do it.
+
+Routes and the API never assign ticket.status; they call `transition()` (through services.py),
+which checks the move, writes the event row and raises a clear error for a move that is not allowed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..common.errors import Conflict, Forbidden
+from ..extensions import db
+from .models import STATUS_LABELS, STATUSES, Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class Move:
+    to: str | None      # None: the status stays
+    roles: frozenset
+
+
+def _move(to: str | None, *roles: str) -> Move:
+    return Move(to, frozenset(roles))
+
+
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    ("assigned", "rectify"): _move("rectified", "unit"),
+    ("rectified", "approve"): _move("closed", "inspector", "admin"),
+    ("rectified", "reject"): _move("assigned", "inspector", "admin"),
+    ("assigned", "dispute"): _move("disputed", "unit"),
+    ("pending", "reassign"): _move("assigned", "admin"),
+    ("disputed", "reassign"): _move("assigned", "admin"),
+    ("assigned", "reassign"): _move("assigned", "admin"),
+    ("assigned", "request_extension"): _move(None, "unit"),
+    ("assigned", "decide_extension"): _move(None, "admin"),
+    **{(status, "cancel"): _move("cancelled", "admin") for status in STATUSES if status not in ("closed", "cancelled")},
+}
+
+ACTIONS = sorted({action for _, action in TRANSITIONS})
+ACTION_LABELS = {
+    "create": "上报",
+    "dispatch": "派遣",
+    "rectify": "整改反馈",
+    "approve": "核查结案",
+    "reject": "返工",
+    "dispute": "申请退单",
+    "reassign": "重新派遣",
+    "request_extension": "申请延期",
+    "decide_extension": "审批延期",
+    "cancel": "作废",
+    "escalate": "督办升级",
+}
+
+
+def roles_for(action: str) -> frozenset:
+    return frozenset().union(*(m.roles for (_, a), m in TRANSITIONS.items() if a == action))
+
+
+def allowed(ticket: Ticket, action: str, role: str) -> bool:
+    move = TRANSITIONS.get((ticket.status, action))
+    return move is not None and role in move.roles
+
+
+def check(ticket: Ticket, action: str, role: str) -> Move:
+    """The move for this action, or Forbidden (wrong role) / Conflict (wrong status)."""
+    if role not in roles_for(action):
+        raise Forbidden("您的角色无权执行此操作。", code="forbidden")
+    move = TRANSITIONS.get((ticket.status, action))
+    if move is None:
+        label = ACTION_LABELS.get(action, action)
+        raise Conflict(f"问题当前状态为“{STATUS_LABELS.get(ticket.status, ticket.status)}”，不能{label}。")
+    return move
+
+
+def record(ticket: Ticket, action: str, actor_id: int | None, now: datetime, *, note: str = "",
+           from_status: str | None = None, to_status: str | None = None, data: dict | None = None) -> TicketEvent:
+    """Write one event row; every change of a ticket goes through here."""
+    event = TicketEvent(ticket=ticket, at=now, actor_id=actor_id, action=action, from_status=from_status,
+                        to_status=to_status, note=note or "", data_json=json.dumps(data or {}, ensure_ascii=False))
+    db.session.add(event)
+    return event
+
+
+def transition(ticket: Ticket, action: str, actor, now: datetime, *, note: str = "",
+               data: dict | None = None) -> TicketEvent:
+    """Check and apply a move for a user; returns the event written."""
+    move = check(ticket, action, actor.role)
+    before = ticket.status
+    if move.to is not None:
+        ticket.status = move.to
+    return record(ticket, action, actor.id, now, note=note, from_status=before, to_status=ticket.status, data=data)

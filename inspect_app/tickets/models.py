@@ -1,0 +1,118 @@
+"""Tickets (问题/案卷), their event log, and extension requests."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..common.types import UTCDateTime
+from ..extensions import db
+
+STATUSES = ("pending", "assigned", "rectified", "closed", "disputed", "cancelled")
+STATUS_LABELS = {
+    "pending": "待派遣",
+    "assigned": "待整改",
+    "rectified": "待核查",
+    "closed": "已结案",
+    "disputed": "退单待审",
+    "cancelled": "已作废",
+}
+OPEN_STATUSES = ("pending", "assigned", "disputed")  # the unit (or office) still owes action
+ESCALATION_LABELS = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("year", "seq"),
+        UniqueConstraint("reporter_id", "idempotency_key"),
+        Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline"),
+        Index("ix_tickets_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # "2026-000123"
+    year: Mapped[int]
+    seq: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # Optimistic lock: two people acting on one ticket at once; the second gets a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category = relationship("Category", lazy="joined")
+    unit = relationship("Unit", lazy="joined")
+    segment = relationship("Segment", lazy="joined")
+    reporter = relationship("User", lazy="joined")
+    events = relationship("TicketEvent", order_by="TicketEvent.id", back_populates="ticket",
+                          lazy="select", cascade="all, delete-orphan")
+    photos = relationship("Photo", order_by="Photo.id", back_populates="ticket",
+                          lazy="select", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def escalation_label(self) -> str:
+        return ESCALATION_LABELS.get(self.escalation_level, "")
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status in OPEN_STATUSES and self.deadline is not None and self.deadline < now
+
+    def photos_of(self, kind: str) -> list:
+        return [p for p in self.photos if p.kind == kind]
+
+
+class TicketEvent(db.Model):
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (scheduler)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    ticket = relationship("Ticket", back_populates="events")
+    actor = relationship("User", lazy="joined")
+    photos = relationship("Photo", order_by="Photo.id", lazy="select", viewonly=True)
+
+
+class ExtensionRequest(db.Model):
+    __tablename__ = "extension_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | approved | rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket = relationship("Ticket", lazy="joined")
+    requester = relationship("User", foreign_keys=[requested_by], lazy="joined")

@@ -1,0 +1,69 @@
+"""Ticket, event and photo shapes for the API (see docs/api.md)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import url_for
+
+from ..common.timeutil import isoformat
+from .models import Ticket, TicketEvent
+
+
+def photo_dict(photo) -> dict:
+    return {
+        "id": photo.id,
+        "kind": photo.kind,
+        "url": url_for("api_tickets.photo_file", photo_id=photo.id),
+        "thumb_url": url_for("api_tickets.photo_thumb", photo_id=photo.id),
+        "width": photo.width,
+        "height": photo.height,
+        "lat": photo.lat,
+        "lon": photo.lon,
+        "taken_at": isoformat(photo.taken_at),
+    }
+
+
+def event_dict(event: TicketEvent) -> dict:
+    try:
+        data = json.loads(event.data_json or "{}")
+    except ValueError:
+        data = {}
+    return {
+        "id": event.id,
+        "at": isoformat(event.at),
+        "actor": event.actor.username if event.actor else "system",
+        "action": event.action,
+        "from": event.from_status,
+        "to": event.to_status,
+        "note": event.note,
+        "data": data,
+        "photo_ids": [p.id for p in event.photos],
+    }
+
+
+def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
+    result = {
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "status_label": ticket.status_label,
+        "category": {"id": ticket.category.id, "code": ticket.category.code, "name": ticket.category.name},
+        "unit": {"id": ticket.unit.id, "name": ticket.unit.name} if ticket.unit else None,
+        "segment": {"id": ticket.segment.id, "name": ticket.segment.name} if ticket.segment else None,
+        "description": ticket.description,
+        "address": ticket.address,
+        "lat": ticket.lat,
+        "lon": ticket.lon,
+        "reported_by": ticket.reporter.username if ticket.reporter else None,
+        "reported_at": isoformat(ticket.reported_at),
+        "deadline": isoformat(ticket.deadline),
+        "overdue": ticket.is_overdue(now),
+        "escalation_level": ticket.escalation_level,
+        "rework_count": ticket.rework_count,
+        "closed_at": isoformat(ticket.closed_at),
+    }
+    if detail:
+        result["events"] = [event_dict(e) for e in ticket.events]
+        result["photos"] = [photo_dict(p) for p in ticket.photos]
+    return result

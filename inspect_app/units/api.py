@@ -1,0 +1,58 @@
+"""Reference data for integrations and the phone page: categories, units, segments."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..api.common import api_blueprint
+from ..common.errors import BadRequest
+from ..extensions import db
+from . import services
+from .models import Segment
+
+bp = api_blueprint("api_reference", __name__)
+
+
+def category_dict(c) -> dict:
+    return {"id": c.id, "code": c.code, "name": c.name, "group": c.group, "deadline": c.deadline_rule,
+            "urgent": c.urgent, "common": c.common,
+            "owner_unit_id": c.owner_unit_id}
+
+
+def segment_dict(s: Segment, distance: float | None = None) -> dict:
+    result = {"id": s.id, "name": s.name, "district": s.district, "unit_id": s.unit_id, "kind": s.kind}
+    if distance is not None:
+        result["distance_m"] = round(distance, 1)
+    return result
+
+
+@bp.get("/categories")
+def categories():
+    return jsonify([category_dict(c) for c in services.active_categories()])
+
+
+@bp.get("/units")
+def units():
+    return jsonify([{"id": u.id, "code": u.code, "name": u.name, "kind": u.kind} for u in services.active_units()])
+
+
+def parse_point(args) -> tuple[float, float] | None:
+    lat, lon = args.get("lat"), args.get("lon")
+    if lat in (None, "") and lon in (None, ""):
+        return None
+    try:
+        lat_f, lon_f = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise BadRequest("经纬度格式不正确。", code="invalid_location") from None
+    if not (-90 <= lat_f <= 90 and -180 <= lon_f <= 180):
+        raise BadRequest("经纬度超出范围。", code="invalid_location")
+    return lat_f, lon_f
+
+
+@bp.get("/segments")
+def segments():
+    point = parse_point(request.args)
+    if point is not None:
+        limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 200)
+        return jsonify([segment_dict(s, d) for s, d in services.nearest_segments(*point, limit=limit)])
+    rows = db.session.scalars(db.select(Segment).where(Segment.active.is_(True)).order_by(Segment.id))
+    return jsonify([segment_dict(s) for s in rows])

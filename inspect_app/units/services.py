@@ -1,0 +1,51 @@
+"""Reading reference data: units, segments near a point, categories."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from ..common.geo import degree_box, distance_to_polyline_m
+from ..extensions import db
+from .models import Category, Segment, Unit
+
+
+def nearest_segments(lat: float, lon: float, radius_m: float | None = None, limit: int = 10,
+                     active_only: bool = True) -> list[tuple[Segment, float]]:
+    """Segments sorted by distance to the point; within radius_m when given.
+
+    The bounding-box prefilter runs in SQL on indexed columns; exact distances run in Python
+    on the few candidates. Without a radius the search widens until it finds enough."""
+    radii = [radius_m] if radius_m is not None else [500, 2_000, 10_000, 50_000, None]
+    for radius in radii:
+        query = select(Segment)
+        if active_only:
+            query = query.where(Segment.active.is_(True))
+        if radius is not None:
+            dlat, dlon = degree_box(lat, radius)
+            query = query.where(Segment.min_lat <= lat + dlat, Segment.max_lat >= lat - dlat,
+                                Segment.min_lon <= lon + dlon, Segment.max_lon >= lon - dlon)
+        found = [(s, distance_to_polyline_m(lat, lon, s.coords)) for s in db.session.scalars(query)]
+        found = [(s, d) for s, d in found if radius is None or d <= radius]
+        if len(found) >= limit or radius == radii[-1] or (radius_m is not None):
+            found.sort(key=lambda pair: (pair[1], pair[0].id))
+            return found[:limit]
+    return []
+
+
+def find_category(ref) -> Category | None:
+    """A category by id or code; None when unknown or retired."""
+    if ref is None or str(ref).strip() == "":
+        return None
+    ref = str(ref).strip()
+    conditions = [Category.code == ref]
+    if ref.isdigit():
+        conditions.append(Category.id == int(ref))
+    return db.session.scalar(select(Category).where(or_(*conditions), Category.active.is_(True)))
+
+
+def active_categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).where(Category.active.is_(True))
+                                   .order_by(Category.common.desc(), Category.sort_order, Category.id)))
+
+
+def active_units() -> list[Unit]:
+    return list(db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)))

@@ -1,0 +1,55 @@
+"""Template filters and globals shared by every page."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+from .auth import permissions
+from .common import timeutil
+from .tickets.lifecycle import ACTION_LABELS
+from .tickets.models import ESCALATION_LABELS, STATUS_LABELS
+
+
+def time_left(deadline, now) -> str:
+    """'剩余 3小时' or '超期 2天5小时', in words an inspector reads at a glance."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - now).total_seconds())
+    prefix = "剩余" if seconds >= 0 else "超期"
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{prefix}{days}天{hours}小时"
+    if hours:
+        return f"{prefix}{hours}小时{rest // 60}分"
+    return f"{prefix}{max(rest // 60, 1)}分钟"
+
+
+def register(app) -> None:
+    app.jinja_env.filters["dt"] = timeutil.fmt
+    app.jinja_env.filters["cn_date"] = timeutil.fmt_cn_date
+    app.jinja_env.globals.update(
+        can=permissions.can,
+        time_left=time_left,
+        STATUS_LABELS=STATUS_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        ESCALATION_LABELS=ESCALATION_LABELS,
+    )
+
+    @app.context_processor
+    def _office():
+        return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": timeutil.utcnow()}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response

@@ -1,0 +1,128 @@
+"""The lifecycle table: every allowed move, every refused move, events and counters."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import processed
+
+from inspect_app.common.errors import BadRequest, Conflict, Forbidden, NotFound
+from inspect_app.tickets import lifecycle, services
+from inspect_app.tickets.models import STATUSES
+
+
+def force_status(ticket, status):
+    """Put a ticket in a status directly, to test the table from every starting point."""
+    from inspect_app.extensions import db
+    ticket.status = status
+    db.session.commit()
+    return ticket
+
+
+def do(action, city, ticket, now, user=None):
+    """Perform an action with sensible inputs as the role that may do it."""
+    photos = [processed()]
+    performers = {
+        "rectify": lambda: services.rectify(user or city.unit_a, ticket, now, "已清理", photos),
+        "approve": lambda: services.approve(user or city.inspector, ticket, now, "整改到位"),
+        "reject": lambda: services.reject(user or city.inspector, ticket, now, "仍有残留"),
+        "dispute": lambda: services.dispute(user or city.unit_a, ticket, now, "不属于本单位路段"),
+        "reassign": lambda: services.reassign(user or city.admin, ticket, now, city.street_b.id, "改派"),
+        "request_extension": lambda: services.request_extension(user or city.unit_a, ticket, now, workdays=3,
+                                                                reason="需协调施工"),
+        "decide_extension": lambda: services.decide_extension(user or city.admin, ticket, now, True, "同意"),
+        "cancel": lambda: services.cancel(user or city.admin, ticket, now, "重复上报"),
+    }
+    return performers[action]()
+
+
+ALL_MOVES = sorted({(s, a) for s in STATUSES for a in lifecycle.ACTIONS})
+
+
+@pytest.mark.parametrize("status,action", ALL_MOVES)
+def test_every_status_action_pair_follows_the_table(city, make_ticket, now, status, action):
+    ticket = force_status(make_ticket(), status)
+    if action == "decide_extension" and status == "assigned":
+        services.request_extension(city.unit_a, ticket, now, workdays=2, reason="需要时间")
+    move = lifecycle.TRANSITIONS.get((status, action))
+    if move is None:
+        with pytest.raises(Conflict):
+            do(action, city, ticket, now)
+        assert ticket.status == status
+    else:
+        do(action, city, ticket, now)
+        assert ticket.status == (move.to or status)
+        assert ticket.events[-1].action == action
+        assert ticket.events[-1].from_status == status
+
+
+def test_full_flow_with_rework(city, make_ticket, now):
+    ticket = make_ticket()
+    assert ticket.status == "assigned" and ticket.unit_id == city.street_a.id
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已清理", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=2), "仍有残留")
+    assert ticket.status == "assigned" and ticket.rework_count == 1
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=3), "再次清理", [processed()])
+    services.approve(city.inspector2, ticket, now + timedelta(hours=4), "")
+    assert ticket.status == "closed" and ticket.closed_at == now + timedelta(hours=4)
+    assert [e.action for e in ticket.events] == ["create", "dispatch", "rectify", "reject", "rectify", "approve"]
+    assert len(ticket.photos_of("after")) == 2
+    assert ticket.events[2].photos and ticket.events[2].photos[0].kind == "after"
+
+
+def test_roles_are_refused_with_forbidden(city, make_ticket, now):
+    ticket = make_ticket()
+    with pytest.raises(Forbidden):
+        services.rectify(city.inspector, ticket, now, "x", [processed()])
+    with pytest.raises(Forbidden):
+        services.cancel(city.leader, ticket, now, "x")
+    with pytest.raises(Forbidden):
+        services.reassign(city.inspector, ticket, now, city.street_b.id, "")
+
+
+def test_another_units_ticket_is_not_found(city, make_ticket, now):
+    ticket = make_ticket()
+    with pytest.raises(NotFound):
+        services.rectify(city.unit_b, ticket, now, "x", [processed()])
+    with pytest.raises(NotFound):
+        services.get_ticket(city.unit_b, ticket.id)
+
+
+def test_reasons_are_required(city, make_ticket, now):
+    ticket = make_ticket()
+    with pytest.raises(BadRequest):
+        services.dispute(city.unit_a, ticket, now, "  ")
+    with pytest.raises(BadRequest):
+        services.cancel(city.admin, ticket, now, "")
+    with pytest.raises(BadRequest):
+        services.rectify(city.unit_a, ticket, now, "done", [])
+
+
+def test_extension_one_open_request_then_deadline_moves(city, make_ticket, now):
+    ticket = make_ticket(category="spider_web")
+    old = ticket.deadline
+    services.request_extension(city.unit_a, ticket, now, until="2027-01-20", reason="线路迁改")
+    with pytest.raises(Conflict):
+        services.request_extension(city.unit_a, ticket, now, workdays=2, reason="再延")
+    services.decide_extension(city.admin, ticket, now, True, "同意")
+    assert ticket.deadline > old and ticket.extension_count == 1
+    assert ticket.deadline.isoformat().startswith("2027-01-20T15:59:59")
+    with pytest.raises(Conflict):
+        services.decide_extension(city.admin, ticket, now, True, "")
+
+
+def test_extension_refused_keeps_deadline(city, make_ticket, now):
+    ticket = make_ticket()
+    old = ticket.deadline
+    services.request_extension(city.unit_a, ticket, now, workdays=2, reason="需协调")
+    services.decide_extension(city.admin, ticket, now, False, "不同意")
+    assert ticket.deadline == old and ticket.extension_count == 0
+
+
+def test_dispute_then_reassign_gives_new_unit_and_deadline(city, make_ticket, now):
+    ticket = make_ticket()
+    services.dispute(city.unit_a, ticket, now, "非本单位路段")
+    later = now + timedelta(days=1)
+    services.reassign(city.admin, ticket, later, city.street_b.id, "改派乙街道")
+    assert ticket.unit_id == city.street_b.id and ticket.status == "assigned"
+    assert ticket.deadline == later + timedelta(hours=24)
