@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .auth import permissions
 from .common import timeutil
+from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
 from .tickets.models import ESCALATION_LABELS, STATUS_LABELS
 
@@ -39,7 +40,8 @@ def register(app) -> None:
 
     @app.context_processor
     def _office():
-        return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": timeutil.utcnow()}
+        return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": timeutil.utcnow(),
+                "nav_items": nav_for(current_user)}
 
     @app.after_request
     def _security_headers(response):
