@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 
 from .config import PROJECT_ROOT, Config
+from .features import feature_modules
 from .extensions import csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -85,14 +86,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .auth.api import bp as api_auth
-    from .auth.web import bp as auth_web
-    from .tickets.api import bp as api_tickets
-    from .tickets.web import bp as tickets_web
-    from .units.api import bp as api_reference
-
-    for bp in (auth_web, tickets_web, api_auth, api_reference, api_tickets):
-        app.register_blueprint(bp)
+    """Each feature's web.py and api.py hold a blueprint named `bp`."""
+    for kind in ("web", "api"):
+        for module in feature_modules(kind):
+            app.register_blueprint(module.bp)
 
     @app.get("/healthz")
     def healthz():
@@ -105,8 +102,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """Core commands, then each feature's cli.py `register(app)`."""
     from .cli import register
     register(app)
+    for module in feature_modules("cli"):
+        module.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
