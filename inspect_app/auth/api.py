@@ -14,8 +14,10 @@ bp = api_blueprint("api_auth", __name__)
 @bp.post("/auth/token")
 def token():
     body = json_body()
-    user = services.authenticate(str(body.get("username") or ""), str(body.get("password") or ""))
+    user = services.login(str(body.get("username") or ""), str(body.get("password") or ""),
+                          request.remote_addr or "", now())
     if user is None:
+        db.session.commit()  # the failed attempt counts
         raise Unauthorized("用户名或密码错误。", code="invalid_credentials")
     value, row = services.issue_token(user, now(), current_app.config["API_TOKEN_HOURS"])
     db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..common.errors import Invalid
 from ..extensions import db
+from . import throttle
 from .models import ROLES, ApiToken, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -34,6 +35,15 @@ def authenticate(username: str, password: str) -> User | None:
     user = find_user(username)
     if user is None or not user.active or not user.check_password(password or ""):
         return None
+    return user
+
+
+def login(username: str, password: str, address: str, now: datetime) -> User | None:
+    """authenticate() behind the failed-login throttle (raises TooManyAttempts, status 429).
+    The caller commits, also after a failure, so the attempt is counted."""
+    throttle.check_allowed(username, address, now)
+    user = authenticate(username, password)
+    throttle.record(username, address, user is not None, now)
     return user
 
 

@@ -7,9 +7,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..common.errors import ServiceError
+from ..common.timeutil import utcnow
 from ..extensions import db
 from . import services
 from .models import User
+from .throttle import TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
@@ -39,17 +41,24 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("tickets.home"))
     error = None
+    status = 401
     if request.method == "POST":
-        user = services.authenticate(request.form.get("username", ""), request.form.get("password", ""))
-        if user is None:
-            error = "用户名或密码错误。"
+        try:
+            user = services.login(request.form.get("username", ""), request.form.get("password", ""),
+                                  request.remote_addr or "", utcnow())
+        except TooManyAttempts as refused:
+            user, error, status = None, refused.message, 429
         else:
+            db.session.commit()  # a failure counts; a success clears the account's failures
+            if user is None:
+                error = "用户名或密码错误。"
+        if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             if user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码。", "info")
                 return redirect(url_for("auth.change_password"))
             return redirect(_safe_next(request.args.get("next")) or url_for("tickets.home"))
-    return render_template("auth/login.html", error=error), 401 if error else 200
+    return render_template("auth/login.html", error=error), status if error else 200
 
 
 @bp.post("/logout")

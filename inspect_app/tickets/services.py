@@ -20,6 +20,7 @@ from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import lifecycle
+from .campaigns import Campaign, campaign_condition
 from .models import OPEN_STATUSES, STATUSES, ExtensionRequest, Ticket
 
 MAX_TEXT = 2000
@@ -169,6 +170,7 @@ class TicketFilter:
     overdue: bool = False
     reporter_id: int | None = None
     q: str | None = None
+    campaign_id: int | None = None
     page: int = 1
     per_page: int = 20
 
@@ -197,6 +199,7 @@ def parse_filter(args) -> TicketFilter:
         district=(args.get("district") or "").strip() or None,
         overdue=(args.get("overdue") or "") in ("1", "true", "yes"),
         q=(args.get("q") or "").strip()[:100] or None,
+        campaign_id=integer("campaign_id"),
         page=integer("page", 1),
         per_page=integer("per_page", 20, high=100),
     )
@@ -227,6 +230,8 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
     if flt.q:
         like = f"%{flt.q}%"
         query = query.where(or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like)))
+    if flt.campaign_id:
+        query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
     return query
 
 

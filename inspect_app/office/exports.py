@@ -1,0 +1,123 @@
+"""Exports: the ticket list with its filters (streamed), and units, segments and accounts in the same
+columns as their import templates, so an export can be edited and imported back."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import IO, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ..auth.models import ROLE_LABELS, User
+from ..common.coords import WGS84, format_polyline
+from ..common.timeutil import fmt
+from ..extensions import db
+from ..tickets.models import ESCALATION_LABELS, OPEN_STATUSES, STATUS_LABELS, Ticket
+from ..tickets.services import TicketFilter, filtered_query
+from ..units.models import Category, Segment, Unit
+from .imports import SPECS, spec_for
+from .spreadsheets import csv_chunks, write_xlsx
+
+TICKET_COLUMNS = ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址", "问题描述",
+                  "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间", "超期天数", "督办级别",
+                  "返工次数", "延期次数"]
+TICKET_WIDTHS = [14, 10, 14, 10, 24, 18, 10, 24, 40, 10, 17, 17, 17, 17, 17, 9, 10, 9, 9]
+BATCH = 1000
+
+
+def overdue_days(status: str, deadline: datetime | None, rectified_at: datetime | None, now: datetime) -> float | str:
+    """Days past the deadline, one decimal: still open → until now; rectified or closed → until the
+    rectification was reported. Blank when on time, not dispatched, or cancelled."""
+    if deadline is None or status == "cancelled":
+        return ""
+    end = now if status in OPEN_STATUSES else rectified_at
+    if end is None or end <= deadline:
+        return ""
+    return round((end - deadline).total_seconds() / 86400, 1)
+
+
+def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
+    """The filtered list as rows, read in batches from a server-side cursor: memory stays flat."""
+    reporter = aliased(User)
+    query = (filtered_query(user, flt, now)
+             .with_only_columns(Ticket.number, Ticket.status, Category.name, Category.group, Unit.name, Segment.name,
+                                Segment.district, Ticket.address, Ticket.description, reporter.display_name,
+                                reporter.username, Ticket.reported_at, Ticket.assigned_at, Ticket.deadline,
+                                Ticket.rectified_at, Ticket.closed_at, Ticket.escalation_level, Ticket.rework_count,
+                                Ticket.extension_count, maintain_column_froms=False)
+             .select_from(Ticket)
+             .join(Category, Category.id == Ticket.category_id)
+             .outerjoin(Unit, Unit.id == Ticket.unit_id)
+             .outerjoin(Segment, Segment.id == Ticket.segment_id)
+             .outerjoin(reporter, reporter.id == Ticket.reporter_id)
+             .order_by(Ticket.id)
+             .execution_options(stream_results=True, yield_per=BATCH))
+    for (number, status, category, group, unit, segment, district, address, description, reporter_name,
+         reporter_username, reported, assigned, deadline, rectified, closed, level, rework,
+         extensions) in db.session.execute(query):
+        yield [number, STATUS_LABELS.get(status, status), category, group, unit or "", segment or "",
+               district or "", address or "", description or "", reporter_name or reporter_username or "",
+               fmt(reported), fmt(assigned), fmt(deadline), fmt(rectified), fmt(closed),
+               overdue_days(status, deadline, rectified, now), ESCALATION_LABELS.get(level or 0, "") or "",
+               rework or 0, extensions or 0]
+
+
+def tickets_xlsx(user, flt: TicketFilter, now: datetime) -> IO[bytes]:
+    return write_xlsx(TICKET_COLUMNS, ticket_rows(user, flt, now), title="问题清单", widths=TICKET_WIDTHS)
+
+
+def tickets_csv(user, flt: TicketFilter, now: datetime, encoding: str = "gbk") -> Iterator[bytes]:
+    return csv_chunks(TICKET_COLUMNS, ticket_rows(user, flt, now), encoding=encoding)
+
+
+def export_filename(kind: str, now: datetime, suffix: str) -> str:
+    label = {"tickets": "问题清单", **{k: s.label for k, s in SPECS.items()}}[kind]
+    return f"{label}_{fmt(now, '%Y%m%d_%H%M')}.{suffix}"
+
+
+# ----------------------------------------------------------------------------- reference data
+
+def _status(active: bool) -> str:
+    return "在用" if active else "停用"
+
+
+def reference_rows(kind: str) -> Iterator[list]:
+    if kind == "units":
+        parent = aliased(Unit)
+        query = (select(Unit.code, Unit.name, Unit.kind, parent.code, Unit.contact_person, Unit.contact_phone,
+                        Unit.active).outerjoin(parent, parent.id == Unit.parent_id).order_by(Unit.code))
+        for code, name, kind_, parent_code, person, phone, active in db.session.execute(query):
+            yield [code, name, kind_, parent_code or "", person or "", phone or "", _status(active)]
+    elif kind == "segments":
+        query = (select(Segment.name, Segment.district, Segment.kind, Unit.code, Segment.coords_json, Segment.active)
+                 .join(Unit, Unit.id == Segment.unit_id).order_by(Segment.district, Segment.name)
+                 .execution_options(yield_per=BATCH))
+        for name, district, kind_, code, coords_json, active in db.session.execute(query):
+            points = json.loads(coords_json or "[]")
+            yield [name, district, kind_, code, format_polyline(points, WGS84), WGS84, _status(active)]
+    elif kind == "accounts":
+        query = (select(User.username, User.display_name, User.role, Unit.code, User.phone, User.active)
+                 .outerjoin(Unit, Unit.id == User.unit_id).order_by(User.role, User.username))
+        for username, name, role, code, phone, active in db.session.execute(query):
+            yield [username, name or "", ROLE_LABELS.get(role, role), code or "", phone or "", _status(active), ""]
+
+
+def template_notes(kind: str) -> list[list[str]]:
+    spec = spec_for(kind)
+    notes = [["列名", "说明"]] + [[c + ("（必填）" if c in spec.required else ""), spec.help.get(c, "")]
+                                  for c in spec.columns]
+    notes += [[], ["说明", "第一个工作表第一行是表头，从第二行起每行一条数据。不要合并单元格，不要使用公式。"],
+              ["", "也可以另存为 CSV（UTF-8 或 GBK 编码均可）再导入。导入前会先预览，全部无误才会写入。"]]
+    return notes
+
+
+def reference_xlsx(kind: str, template: bool = False) -> IO[bytes]:
+    spec = spec_for(kind)
+    rows = [] if template else reference_rows(kind)
+    return write_xlsx(spec.columns, rows, title=spec.label, widths=spec.widths, notes=template_notes(kind))
+
+
+def reference_csv(kind: str, template: bool = False, encoding: str = "gbk") -> Iterator[bytes]:
+    spec = spec_for(kind)
+    return csv_chunks(spec.columns, [] if template else reference_rows(kind), encoding=encoding)

@@ -1,0 +1,70 @@
+"""Field checks shared by the office's forms, the API and spreadsheet rows. Each raises Invalid with
+a Chinese message naming the field."""
+from __future__ import annotations
+
+import re
+
+from ..common.errors import Invalid
+
+CODE_RE = re.compile(r"^[A-Za-z0-9_\-\.]{1,32}$")
+PHONE_RE = re.compile(r"^[0-9+\-()（）\s转,，/]{3,32}$")
+
+
+def text(value, label: str, limit: int, required: bool = False) -> str:
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        raise Invalid(f"{label}不能为空。", code="required")
+    if len(value) > limit:
+        raise Invalid(f"{label}不能超过{limit}个字符。", code="too_long")
+    return value
+
+
+def code(value, label: str = "编码") -> str:
+    value = text(value, label, 32, required=True)
+    if not CODE_RE.match(value):
+        raise Invalid(f"{label}“{value}”只能由字母、数字、下划线、短横线组成。", code="invalid_code")
+    return value
+
+
+def choice(value, label: str, choices) -> str:
+    value = text(value, label, 32, required=True)
+    if value not in choices:
+        raise Invalid(f"{label}“{value}”不正确，应为：{'、'.join(choices)}。", code="invalid_choice")
+    return value
+
+
+def phone(value, label: str = "联系电话") -> str:
+    value = text(value, label, 32)
+    if value and not PHONE_RE.match(value):
+        raise Invalid(f"{label}“{value}”格式不正确。", code="invalid_phone")
+    return value
+
+
+def integer(value, label: str, low: int, high: int, required: bool = True) -> int | None:
+    raw = "" if value is None else str(value).strip()
+    if raw == "":
+        if required:
+            raise Invalid(f"请填写{label}。", code="required")
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        raise Invalid(f"{label}应为整数。", code="invalid_number") from None
+    if not low <= number <= high:
+        raise Invalid(f"{label}应在 {low} 到 {high} 之间。", code="invalid_number")
+    return number
+
+
+ACTIVE_WORDS = {"": True, "在用": True, "启用": True, "正常": True, "是": True, "1": True, "true": True,
+                "停用": False, "已停用": False, "撤销": False, "否": False, "0": False, "false": False}
+
+
+def active_flag(value, label: str = "状态") -> bool:
+    key = ("" if value is None else str(value)).strip().lower()
+    if key not in ACTIVE_WORDS:
+        raise Invalid(f"{label}“{value}”不正确，应为“在用”或“停用”。", code="invalid_status")
+    return ACTIVE_WORDS[key]
+
+
+def checkbox(value) -> bool:
+    return str(value or "").strip().lower() in ("1", "on", "true", "yes", "是")

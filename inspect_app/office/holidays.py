@@ -1,0 +1,118 @@
+"""The holiday table: the office's entries over chinese-calendar's schedule.
+
+Deadlines read the table each time they are computed (workdays.calendar.load_calendar), so an entry
+made today applies to every deadline computed from now on. Callers commit."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from chinese_calendar import constants
+from sqlalchemy import extract, func, select
+
+from ..common.errors import BadRequest, Invalid
+from ..common.timeutil import local
+from ..extensions import db
+from ..workdays.calendar import package_knows
+from ..workdays.models import Holiday
+
+KINDS = {"holiday": "放假", "workday": "调休上班"}
+_CHINESE = {h.value: h.chinese for h in constants.Holiday}
+
+
+def parse_day(text) -> date:
+    try:
+        return date.fromisoformat(str(text or "").strip())
+    except ValueError:
+        raise BadRequest("日期格式应为 YYYY-MM-DD。", code="invalid_date") from None
+
+
+def package_entries(year: int) -> dict[date, tuple[str, str]]:
+    """chinese-calendar's statutory holidays and make-up working days in a year (not plain weekends)."""
+    entries = {}
+    for day, name in constants.holidays.items():
+        if day.year == year:
+            entries[day] = ("holiday", _CHINESE.get(name, name))
+    for day, name in constants.workdays.items():
+        if day.year == year:
+            entries[day] = ("workday", f"{_CHINESE.get(name, name)}调休")
+    return entries
+
+
+def office_entries(year: int) -> list[Holiday]:
+    return list(db.session.scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1),
+                                                         Holiday.day <= date(year, 12, 31))
+                                   .order_by(Holiday.day)))
+
+
+def year_entries(year: int) -> list[dict]:
+    """Merged list for a year: {"date", "kind", "name", "source": "office" | "package"}."""
+    merged = {day: {"date": day.isoformat(), "kind": kind, "name": name, "source": "package"}
+              for day, (kind, name) in package_entries(year).items()}
+    for row in office_entries(year):
+        package = merged.get(row.day)
+        merged[row.day] = {"date": row.day.isoformat(), "kind": row.kind, "name": row.name, "source": "office",
+                           "overrides": package["kind"] if package else None}
+    return [{**merged[day], "weekday": "周" + "一二三四五六日"[day.weekday()]} for day in sorted(merged)]
+
+
+def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
+    """Add or replace the office's entry for a day; returns (row, created)."""
+    if kind not in KINDS:
+        raise Invalid("类型应为 holiday（放假）或 workday（调休上班）。", code="invalid_kind")
+    name = str(name or "").strip()
+    if len(name) > 40:
+        raise Invalid("名称不能超过40个字符。", code="too_long")
+    if not 2000 <= day.year <= 2100:
+        raise Invalid("日期超出范围。", code="invalid_date")
+    row = db.session.get(Holiday, day)
+    created = row is None
+    if created:
+        row = Holiday(day=day)
+        db.session.add(row)
+    row.kind, row.name = kind, name or KINDS[kind]
+    db.session.flush()
+    return row, created
+
+
+def delete_holiday(day: date) -> bool:
+    row = db.session.get(Holiday, day)
+    if row is None:
+        return False
+    db.session.delete(row)
+    return True
+
+
+def office_years() -> dict[int, int]:
+    """Years with office entries → number of entries."""
+    year = extract("year", Holiday.day)
+    return {int(y): n for y, n in db.session.execute(select(year, func.count()).group_by(year))}
+
+
+def year_known(year: int) -> bool:
+    """Known when chinese-calendar has the year or the office has entered holidays for it."""
+    if package_knows(year):
+        return True
+    return bool(db.session.scalar(select(func.count()).select_from(Holiday).where(
+        Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31), Holiday.kind == "holiday")))
+
+
+def known_years(now: datetime) -> list[dict]:
+    """Years around now with where their schedule comes from, for the holidays page."""
+    this_year = local(now).year
+    counts = office_years()
+    years = sorted({this_year - 1, this_year, this_year + 1} | set(counts))
+    result = []
+    for year in years:
+        package = package_knows(year)
+        result.append({"year": year, "package": package, "office_entries": counts.get(year, 0),
+                       "known": package or year_known(year)})
+    return result
+
+
+def next_year_warning(now: datetime) -> str | None:
+    """From November on, a warning when next year's schedule is not yet known."""
+    today = local(now).date()
+    if today.month < 11 or year_known(today.year + 1):
+        return None
+    return (f"系统还没有 {today.year + 1} 年的节假日安排。国务院办公厅公布后，请在“节假日设置”中录入"
+            f"{today.year + 1} 年的放假和调休上班日期；在此之前，{today.year + 1} 年的工作日按周一至周五计算。")

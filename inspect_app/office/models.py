@@ -1,0 +1,3 @@
+"""The office's tables. The campaign model lives with tickets (tickets.campaigns), because the ticket
+list filters by it and tickets must not import office; importing it here registers it for the schema."""
+from ..tickets.campaigns import Campaign, campaign_categories  # noqa: F401

@@ -1,0 +1,235 @@
+"""The office's reference data: units, road segments, categories. Callers commit.
+
+Retiring never deletes: old tickets keep their unit and segment; dispatch skips retired rows.
+Changing a segment's unit changes nothing already dispatched (tickets keep the unit they were given).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from ..common import coords
+from ..common.errors import Invalid, NotFound
+from ..extensions import db
+from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from . import fields
+
+PER_PAGE = 50
+
+
+def get(model, ident) -> object:
+    try:
+        row = db.session.get(model, int(ident))
+    except (TypeError, ValueError):
+        row = None
+    if row is None:
+        raise NotFound("记录不存在。")
+    return row
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+# ----------------------------------------------------------------------------- units
+
+def list_units(q: str = "", kind: str = "", include_retired: bool = False) -> list[Unit]:
+    query = select(Unit).order_by(Unit.active.desc(), Unit.code)
+    if q:
+        query = query.where(or_(Unit.name.like(_like(q), escape="\\"), Unit.code.like(_like(q), escape="\\"),
+                                Unit.contact_person.like(_like(q), escape="\\")))
+    if kind:
+        query = query.where(Unit.kind == kind)
+    if not include_retired:
+        query = query.where(Unit.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def unit_by_code(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == (code or "").strip()))
+
+
+def _parent(value, unit: Unit | None) -> Unit | None:
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        return None
+    parent = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    if parent is None:
+        raise Invalid("上级单位不存在。", code="invalid_parent")
+    if unit is not None:
+        node = parent
+        while node is not None:
+            if node.id == unit.id:
+                raise Invalid("上级单位不能是本单位或其下级单位。", code="invalid_parent")
+            node = node.parent
+    return parent
+
+
+def save_unit(data: Mapping, now: datetime, unit: Unit | None = None) -> Unit:
+    """Add (unit=None) or edit a unit from form/JSON fields: code, name, kind, parent_id, contact_*."""
+    code = fields.code(data.get("code"), "单位编码")
+    name = fields.text(data.get("name"), "单位名称", 100, required=True)
+    kind = fields.choice(data.get("kind"), "单位类型", UNIT_KINDS)
+    parent = _parent(data.get("parent_id"), unit)
+    contact_person = fields.text(data.get("contact_person"), "联系人", 64)
+    contact_phone = fields.phone(data.get("contact_phone"))
+    own_id = unit.id if unit is not None else -1
+    if db.session.scalar(select(Unit.id).where(Unit.code == code, Unit.id != own_id)):
+        raise Invalid(f"单位编码“{code}”已被其他单位使用。", code="duplicate_code")
+    if db.session.scalar(select(Unit.id).where(Unit.name == name, Unit.id != own_id)):
+        raise Invalid(f"单位名称“{name}”已存在。", code="duplicate_name")
+    if unit is None:
+        unit = Unit(created_at=now, active=True)
+        db.session.add(unit)
+    unit.code, unit.name, unit.kind = code, name, kind
+    unit.parent = parent
+    unit.contact_person, unit.contact_phone = contact_person, contact_phone
+    db.session.flush()
+    return unit
+
+
+def set_unit_active(unit: Unit, active: bool) -> None:
+    unit.active = active
+
+
+def unit_usage(unit: Unit) -> dict:
+    """What hangs on a unit, shown before retiring it."""
+    from ..auth.models import User
+    return {
+        "segments": db.session.scalar(select(func.count(Segment.id)).where(Segment.unit_id == unit.id,
+                                                                          Segment.active.is_(True))),
+        "categories": db.session.scalar(select(func.count(Category.id)).where(Category.owner_unit_id == unit.id,
+                                                                             Category.active.is_(True))),
+        "users": db.session.scalar(select(func.count(User.id)).where(User.unit_id == unit.id,
+                                                                    User.active.is_(True))),
+    }
+
+
+# ----------------------------------------------------------------------------- segments
+
+def districts() -> list[str]:
+    return [d for d in db.session.scalars(select(Segment.district).distinct().order_by(Segment.district)) if d]
+
+
+def list_segments(name: str = "", district: str = "", unit_id: int | None = None, include_retired: bool = False,
+                  page: int = 1) -> tuple[list[Segment], int]:
+    query = select(Segment)
+    if name:
+        query = query.where(Segment.name.like(_like(name), escape="\\"))
+    if district:
+        query = query.where(Segment.district == district)
+    if unit_id:
+        query = query.where(Segment.unit_id == unit_id)
+    if not include_retired:
+        query = query.where(Segment.active.is_(True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    query = query.order_by(Segment.active.desc(), Segment.district, Segment.name, Segment.id)
+    rows = db.session.scalars(query.limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).unique()
+    return list(rows), total
+
+
+def segment_points(data: Mapping, geojson: bytes | None, required: bool) -> list[list[float]] | None:
+    """Coordinates from a pasted 'lng,lat;lng,lat' or an uploaded GeoJSON, in the system the user named,
+    as WGS-84. None when nothing was given and nothing is required (an edit keeping the old line)."""
+    text = (data.get("coords") or "").strip()
+    if not text and not geojson:
+        if required:
+            raise Invalid("请填写坐标（经度,纬度;经度,纬度）或上传 GeoJSON 文件。", code="coords_required")
+        return None
+    try:
+        system = coords.parse_system(data.get("coord_system"))
+        return coords.parse_geojson(geojson, system) if geojson else coords.parse_polyline(text, system)
+    except coords.CoordinateError as problem:
+        raise Invalid(f"坐标有误：{problem}", code="invalid_coords") from None
+
+
+def _active_unit(value, label: str = "责任单位", required: bool = True) -> Unit | None:
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        if required:
+            raise Invalid(f"请选择{label}。", code="unit_required")
+        return None
+    unit = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    if unit is None or not unit.active:
+        raise Invalid(f"{label}不存在或已停用。", code="invalid_unit")
+    return unit
+
+
+def save_segment(data: Mapping, geojson: bytes | None = None, segment: Segment | None = None) -> Segment:
+    """Add or edit a segment: name, district, kind, unit_id, coords + coord_system (or a GeoJSON file)."""
+    name = fields.text(data.get("name"), "路段名称", 100, required=True)
+    district = fields.text(data.get("district"), "区县", 32, required=True)
+    kind = fields.choice(data.get("kind"), "路段类型", SEGMENT_KINDS)
+    unit = _active_unit(data.get("unit_id"))
+    points = segment_points(data, geojson, required=segment is None)
+    own_id = segment.id if segment is not None else -1
+    if db.session.scalar(select(Segment.id).where(Segment.name == name, Segment.district == district,
+                                                  Segment.id != own_id)):
+        raise Invalid(f"{district}已有名为“{name}”的路段。", code="duplicate_name")
+    if segment is None:
+        segment = Segment(active=True)
+        db.session.add(segment)
+    segment.name, segment.district, segment.kind, segment.unit = name, district, kind, unit
+    if points is not None:
+        segment.coords = points
+    db.session.flush()
+    return segment
+
+
+def set_segment_active(segment: Segment, active: bool) -> None:
+    if active and not segment.unit.active:
+        raise Invalid("该路段的责任单位已停用，请先更换责任单位。", code="invalid_unit")
+    segment.active = active
+
+
+# ----------------------------------------------------------------------------- categories
+
+def list_categories(include_retired: bool = False) -> list[Category]:
+    query = select(Category).order_by(Category.active.desc(), Category.group, Category.sort_order, Category.id)
+    if not include_retired:
+        query = query.where(Category.active.is_(True))
+    return list(db.session.scalars(query).unique())
+
+
+def groups() -> list[str]:
+    return [g for g in db.session.scalars(select(Category.group).distinct().order_by(Category.group)) if g]
+
+
+def save_category(data: Mapping, category: Category | None = None) -> Category:
+    """Add or edit: name, group, deadline_kind (hours|workdays), deadline_value, urgent, common,
+    owner_unit_id (blank: the segment's unit), code (blank on add: generated)."""
+    name = fields.text(data.get("name"), "类别名称", 64, required=True)
+    group = fields.text(data.get("group"), "分组", 32, required=True)
+    kind = fields.choice(data.get("deadline_kind") or "hours", "时限方式", ("hours", "workdays"))
+    if kind == "hours":
+        hours, workdays = fields.integer(data.get("deadline_value"), "整改时限（小时）", 1, 720), None
+    else:
+        hours, workdays = None, fields.integer(data.get("deadline_value"), "整改时限（工作日）", 1, 60)
+    owner = _active_unit(data.get("owner_unit_id"), "责任单位", required=False)
+    raw_code = (data.get("code") or "").strip()
+    code = fields.code(raw_code, "类别编码") if raw_code else (category.code if category else None)
+    own_id = category.id if category is not None else -1
+    if code and db.session.scalar(select(Category.id).where(Category.code == code, Category.id != own_id)):
+        raise Invalid(f"类别编码“{code}”已存在。", code="duplicate_code")
+    if db.session.scalar(select(Category.id).where(Category.name == name, Category.active.is_(True),
+                                                   Category.id != own_id)):
+        raise Invalid(f"已有名为“{name}”的类别。", code="duplicate_name")
+    if category is None:
+        category = Category(active=True, sort_order=100)
+        db.session.add(category)
+    category.name, category.group = name, group
+    category.deadline_hours, category.deadline_workdays = hours, workdays
+    category.urgent = fields.checkbox(data.get("urgent"))
+    category.common = fields.checkbox(data.get("common"))
+    category.owner_unit = owner
+    category.code = code or f"tmp-{id(category)}"
+    db.session.flush()
+    if not code:
+        category.code = f"cat{category.id}"
+    return category
+
+
+def set_category_active(category: Category, active: bool) -> None:
+    category.active = active

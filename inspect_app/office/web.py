@@ -1,0 +1,444 @@
+"""The office's pages (基础数据): units, segments, categories, accounts, holidays, campaigns, imports,
+exports. Admin only, except the ticket export, which follows the ticket list's own visibility."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.models import ROLE_LABELS, User
+from ..common.coords import SYSTEM_LABELS, SYSTEMS, WGS84, format_polyline
+from ..common.errors import ServiceError
+from ..common.timeutil import local, utcnow
+from ..extensions import db, login_manager
+from ..tickets.campaigns import Campaign
+from ..tickets.services import parse_filter
+from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from ..units.services import active_units
+from . import accounts, campaigns, exports, holidays, imports, reference, uploads
+from .api import download
+from .spreadsheets import CSV_MIME, XLSX_MIME
+
+bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static", static_url_path="/static")
+OPEN_TO_EVERY_ROLE = {"office.export_tickets", "office.static"}
+
+
+@bp.before_request
+def _admin_only():
+    if request.endpoint == "office.static":
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role != "admin" and request.endpoint not in OPEN_TO_EVERY_ROLE:
+        abort(403)
+    return None
+
+
+def _form_error(problem: ServiceError) -> str:
+    db.session.rollback()
+    return problem.message
+
+
+# ----------------------------------------------------------------------------- home
+
+@bp.get("/")
+def home():
+    now = utcnow()
+    counts = {
+        "units": db.session.scalar(db.select(db.func.count(Unit.id)).where(Unit.active.is_(True))),
+        "segments": db.session.scalar(db.select(db.func.count(Segment.id)).where(Segment.active.is_(True))),
+        "categories": db.session.scalar(db.select(db.func.count(Category.id)).where(Category.active.is_(True))),
+        "accounts": db.session.scalar(db.select(db.func.count(User.id)).where(User.active.is_(True))),
+        "campaigns": db.session.scalar(db.select(db.func.count(Campaign.id))),
+    }
+    return render_template("office/home.html", counts=counts, holiday_warning=holidays.next_year_warning(now),
+                           years=holidays.known_years(now))
+
+
+# ----------------------------------------------------------------------------- units
+
+@bp.get("/units")
+def units():
+    q, kind = (request.args.get("q") or "").strip(), request.args.get("kind") or ""
+    retired = request.args.get("retired") == "1"
+    return render_template("office/units.html", units=reference.list_units(q, kind, retired), q=q, kind=kind,
+                           retired=retired, kinds=UNIT_KINDS)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def unit_form(unit_id: int | None = None):
+    unit = reference.get(Unit, unit_id) if unit_id else None
+    error = None
+    if request.method == "POST":
+        try:
+            saved = reference.save_unit(request.form, utcnow(), unit)
+            db.session.commit()
+            flash(f"已保存单位“{saved.name}”。", "success")
+            return redirect(url_for(".units"))
+        except ServiceError as problem:
+            error = _form_error(problem)
+            unit = reference.get(Unit, unit_id) if unit_id else None
+    values = request.form if request.method == "POST" else {
+        "code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": str(unit.parent_id or ""),
+        "contact_person": unit.contact_person, "contact_phone": unit.contact_phone} if unit else {}
+    parents = [u for u in reference.list_units() if not unit or u.id != unit.id]
+    return render_template("office/unit_form.html", unit=unit, values=values, error=error, kinds=UNIT_KINDS,
+                           parents=parents, usage=reference.unit_usage(unit) if unit else None), 422 if error else 200
+
+
+@bp.post("/units/<int:unit_id>/<any(retire, restore):action>")
+def unit_active(unit_id: int, action: str):
+    unit = reference.get(Unit, unit_id)
+    reference.set_unit_active(unit, action == "restore")
+    db.session.commit()
+    flash(f"单位“{unit.name}”已{'恢复' if action == 'restore' else '停用，不再接收新问题'}。", "success")
+    return redirect(url_for(".units"))
+
+
+# ----------------------------------------------------------------------------- segments
+
+@bp.get("/segments")
+def segments():
+    name, district = (request.args.get("name") or "").strip(), request.args.get("district") or ""
+    retired = request.args.get("retired") == "1"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = reference.list_segments(name, district, request.args.get("unit_id", type=int), retired, page)
+    return render_template("office/segments.html", segments=rows, total=total, page=page,
+                           pages=max((total + reference.PER_PAGE - 1) // reference.PER_PAGE, 1),
+                           name=name, district=district, retired=retired, districts=reference.districts())
+
+
+@bp.route("/segments/new", methods=["GET", "POST"])
+@bp.route("/segments/<int:segment_id>", methods=["GET", "POST"])
+def segment_form(segment_id: int | None = None):
+    segment = reference.get(Segment, segment_id) if segment_id else None
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("geojson")
+        geojson = upload.read() if upload and upload.filename else None
+        try:
+            saved = reference.save_segment(request.form, geojson, segment)
+            db.session.commit()
+            flash(f"已保存路段“{saved.name}”。", "success")
+            return redirect(url_for(".segments"))
+        except ServiceError as problem:
+            error = _form_error(problem)
+            segment = reference.get(Segment, segment_id) if segment_id else None
+    if request.method == "POST":
+        values = request.form
+    elif segment:
+        values = {"name": segment.name, "district": segment.district, "kind": segment.kind,
+                  "unit_id": str(segment.unit_id), "coord_system": WGS84, "coords": format_polyline(segment.coords)}
+    else:
+        values = {"coord_system": "GCJ02"}
+    return render_template("office/segment_form.html", segment=segment, values=values, error=error,
+                           kinds=SEGMENT_KINDS, units=active_units(), districts=reference.districts(),
+                           systems=SYSTEMS, system_labels=SYSTEM_LABELS), 422 if error else 200
+
+
+@bp.post("/segments/<int:segment_id>/<any(retire, restore):action>")
+def segment_active(segment_id: int, action: str):
+    segment = reference.get(Segment, segment_id)
+    try:
+        reference.set_segment_active(segment, action == "restore")
+        db.session.commit()
+        flash(f"路段“{segment.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
+    except ServiceError as problem:
+        flash(_form_error(problem), "error")
+    return redirect(request.referrer or url_for(".segments"))
+
+
+# ----------------------------------------------------------------------------- categories
+
+@bp.get("/categories")
+def categories():
+    retired = request.args.get("retired") == "1"
+    return render_template("office/categories.html", categories=reference.list_categories(retired), retired=retired)
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def category_form(category_id: int | None = None):
+    category = reference.get(Category, category_id) if category_id else None
+    error = None
+    if request.method == "POST":
+        try:
+            saved = reference.save_category(request.form, category)
+            db.session.commit()
+            flash(f"已保存问题类别“{saved.name}”。", "success")
+            return redirect(url_for(".categories"))
+        except ServiceError as problem:
+            error = _form_error(problem)
+            category = reference.get(Category, category_id) if category_id else None
+    if request.method == "POST":
+        values = request.form
+    elif category:
+        values = {"code": category.code, "name": category.name, "group": category.group,
+                  "deadline_kind": "workdays" if category.deadline_workdays else "hours",
+                  "deadline_value": str(category.deadline_workdays or category.deadline_hours or 24),
+                  "urgent": "1" if category.urgent else "", "common": "1" if category.common else "",
+                  "owner_unit_id": str(category.owner_unit_id or "")}
+    else:
+        values = {"deadline_kind": "hours", "deadline_value": "24"}
+    return render_template("office/category_form.html", category=category, values=values, error=error,
+                           units=active_units(), groups=reference.groups()), 422 if error else 200
+
+
+@bp.post("/categories/<int:category_id>/<any(retire, restore):action>")
+def category_active(category_id: int, action: str):
+    category = reference.get(Category, category_id)
+    reference.set_category_active(category, action == "restore")
+    db.session.commit()
+    flash(f"问题类别“{category.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
+    return redirect(url_for(".categories"))
+
+
+# ----------------------------------------------------------------------------- accounts
+
+@bp.get("/accounts")
+def accounts_list():
+    q, role = (request.args.get("q") or "").strip(), request.args.get("role") or ""
+    return render_template("office/accounts.html", users=accounts.list_accounts(q, role), q=q, role=role,
+                           roles=ROLE_LABELS)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+def account_form(user_id: int | None = None):
+    user = reference.get(User, user_id) if user_id else None
+    error = None
+    if request.method == "POST":
+        try:
+            if user is None:
+                user, password = accounts.create_account(request.form, utcnow())
+                db.session.commit()
+                return render_template("office/password_issued.html", user=user, password=password, created=True)
+            accounts.update_account(user, request.form, current_user)
+            db.session.commit()
+            flash(f"已保存账号“{user.username}”。", "success")
+            return redirect(url_for(".accounts_list"))
+        except ServiceError as problem:
+            error = _form_error(problem)
+            user = reference.get(User, user_id) if user_id else None
+    if request.method == "POST":
+        values = request.form
+    elif user:
+        values = {"username": user.username, "display_name": user.display_name, "role": user.role,
+                  "unit_id": str(user.unit_id or ""), "phone": user.phone}
+    else:
+        values = {"role": "unit"}
+    return render_template("office/account_form.html", user=user, values=values, error=error, roles=ROLE_LABELS,
+                           units=active_units()), 422 if error else 200
+
+
+@bp.post("/accounts/<int:user_id>/reset-password")
+def account_reset(user_id: int):
+    user = reference.get(User, user_id)
+    try:
+        password = accounts.reset_password(user, request.form.get("password"))
+    except ServiceError as problem:
+        flash(_form_error(problem), "error")
+        return redirect(url_for(".account_form", user_id=user.id))
+    db.session.commit()
+    return render_template("office/password_issued.html", user=user, password=password, created=False)
+
+
+@bp.post("/accounts/<int:user_id>/<any(disable, enable):action>")
+def account_active(user_id: int, action: str):
+    user = reference.get(User, user_id)
+    try:
+        accounts.set_account_active(user, action == "enable", current_user)
+        db.session.commit()
+        flash(f"账号“{user.username}”已{'启用' if action == 'enable' else '停用'}。", "success")
+    except ServiceError as problem:
+        flash(_form_error(problem), "error")
+    return redirect(url_for(".accounts_list"))
+
+
+# ----------------------------------------------------------------------------- holidays
+
+@bp.route("/holidays", methods=["GET", "POST"])
+def holiday_page():
+    now = utcnow()
+    this_year = local(now).year
+    year = request.args.get("year", type=int) or this_year + (1 if local(now).month >= 11 else 0)
+    if not 2000 <= year <= 2100:
+        year = this_year
+    error = None
+    if request.method == "POST":
+        try:
+            day = holidays.parse_day(request.form.get("date"))
+            if request.form.get("delete"):
+                holidays.delete_holiday(day)
+                flash(f"已删除 {day.isoformat()} 的设置，恢复为系统默认。", "success")
+            else:
+                holidays.put_holiday(day, request.form.get("kind", ""), request.form.get("name", ""))
+                flash(f"已保存 {day.isoformat()}：{holidays.KINDS[request.form.get('kind')]}。"
+                      "此后计算的整改期限将按新安排。", "success")
+            db.session.commit()
+            return redirect(url_for(".holiday_page", year=day.year))
+        except ServiceError as problem:
+            error = _form_error(problem)
+    return render_template("office/holidays.html", year=year, entries=holidays.year_entries(year),
+                           years=holidays.known_years(now), warning=holidays.next_year_warning(now),
+                           known=holidays.year_known(year), kinds=holidays.KINDS, error=error,
+                           values=request.form if error else {}), 422 if error else 200
+
+
+# ----------------------------------------------------------------------------- campaigns
+
+@bp.get("/campaigns")
+def campaign_list():
+    today = local(utcnow()).date()
+    return render_template("office/campaigns.html", campaigns=campaigns.list_campaigns(), today=today)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+def campaign_form(campaign_id: int | None = None):
+    campaign = reference.get(Campaign, campaign_id) if campaign_id else None
+    error = None
+    if request.method == "POST":
+        try:
+            saved = campaigns.save_campaign(request.form, request.form.getlist("category_ids"),
+                                            request.form.getlist("districts"), utcnow(), campaign)
+            db.session.commit()
+            flash(f"已保存专项行动“{saved.name}”。", "success")
+            return redirect(url_for(".campaign_detail", campaign_id=saved.id))
+        except ServiceError as problem:
+            error = _form_error(problem)
+            campaign = reference.get(Campaign, campaign_id) if campaign_id else None
+    if request.method == "POST":
+        values = request.form.to_dict()
+        chosen_categories = set(request.form.getlist("category_ids"))
+        chosen_districts = set(request.form.getlist("districts"))
+    elif campaign:
+        values = {"name": campaign.name, "start_date": campaign.start_date.isoformat(),
+                  "end_date": campaign.end_date.isoformat(), "note": campaign.note}
+        chosen_categories = {str(c.id) for c in campaign.categories}
+        chosen_districts = set(campaign.districts)
+    else:
+        today = local(utcnow()).date()
+        values = {"start_date": today.isoformat()}
+        chosen_categories, chosen_districts = set(), set()
+    return render_template("office/campaign_form.html", campaign=campaign, values=values, error=error,
+                           categories=reference.list_categories(), districts=reference.districts(),
+                           chosen_categories=chosen_categories, chosen_districts=chosen_districts), \
+        422 if error else 200
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+def campaign_detail(campaign_id: int):
+    campaign = reference.get(Campaign, campaign_id)
+    return render_template("office/campaign_detail.html", campaign=campaign,
+                           figures=campaigns.figures(campaign, utcnow()),
+                           list_url=_ticket_list_url(campaign_id=campaign.id))
+
+
+def _ticket_list_url(**args) -> str | None:
+    from flask import current_app
+    if "tickets.office_list" not in current_app.view_functions:
+        return None
+    return url_for("tickets.office_list", **args)
+
+
+@bp.post("/campaigns/<int:campaign_id>/delete")
+def campaign_delete(campaign_id: int):
+    campaign = reference.get(Campaign, campaign_id)
+    campaigns.delete_campaign(campaign)
+    db.session.commit()
+    flash(f"已删除专项行动“{campaign.name}”（问题记录不受影响）。", "success")
+    return redirect(url_for(".campaign_list"))
+
+
+# ----------------------------------------------------------------------------- import
+
+KIND = "<any(units, segments, accounts):kind>"
+
+
+@bp.get(f"/import/{KIND}")
+def import_form(kind: str):
+    return render_template("office/import_form.html", kind=kind, spec=imports.SPECS[kind],
+                           existing=imports.count_rows(kind), max_rows=imports.max_rows())
+
+
+@bp.post(f"/import/{KIND}")
+def import_preview(kind: str):
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择要导入的 .xlsx 或 .csv 文件。", "error")
+        return redirect(url_for(".import_form", kind=kind))
+    data = upload.read()
+    try:
+        result = imports.run_import(kind, upload.filename, data, utcnow(), current_user, dry_run=True)
+    except ServiceError as problem:
+        db.session.rollback()
+        return render_template("office/import_form.html", kind=kind, spec=imports.SPECS[kind], error=problem.message,
+                               existing=imports.count_rows(kind), max_rows=imports.max_rows()), problem.status
+    token = None if result.errors else uploads.keep(kind, current_user.id, upload.filename, data)
+    return render_template("office/import_preview.html", kind=kind, spec=imports.SPECS[kind], result=result,
+                           summary=result.as_dict(), token=token, filename=upload.filename), \
+        422 if result.errors else 200
+
+
+@bp.post(f"/import/{KIND}/confirm")
+def import_confirm(kind: str):
+    token = request.form.get("token", "")
+    try:
+        filename, data = uploads.load(kind, current_user.id, token)
+        result = imports.run_import(kind, filename, data, utcnow(), current_user, dry_run=False)
+    except ServiceError as problem:
+        flash(_form_error(problem), "error")
+        return redirect(url_for(".import_form", kind=kind))
+    if result.errors:  # the data changed since the preview
+        db.session.rollback()
+        return render_template("office/import_preview.html", kind=kind, spec=imports.SPECS[kind], result=result,
+                               summary=result.as_dict(), token=None, filename=filename, stale=True), 422
+    db.session.commit()
+    uploads.discard(kind, current_user.id, token)
+    summary = result.as_dict()
+    passwords = [r for r in summary["rows"] if r.get("password")]
+    if passwords:
+        return render_template("office/import_done.html", kind=kind, spec=imports.SPECS[kind], summary=summary,
+                               passwords=passwords)
+    flash(f"导入完成：新增 {summary['added']} 条，修改 {summary['changed']} 条，未变 {summary['unchanged']} 条。",
+          "success")
+    return redirect(url_for({"units": ".units", "segments": ".segments", "accounts": ".accounts_list"}[kind]))
+
+
+@bp.get(f"/import/{KIND}/template.<any(xlsx, csv):fmt>")
+def import_template(kind: str, fmt: str):
+    filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
+    if fmt == "xlsx":
+        return download(exports.reference_xlsx(kind, template=True), filename, XLSX_MIME)
+    return download(exports.reference_csv(kind, template=True, encoding=_encoding()), filename, CSV_MIME)
+
+
+# ----------------------------------------------------------------------------- export
+
+def _encoding() -> str:
+    return "utf-8" if (request.args.get("encoding") or "").lower() in ("utf-8", "utf8") else "gbk"
+
+
+@bp.get(f"/export/{KIND}.<any(xlsx, csv):fmt>")
+def export_reference(kind: str, fmt: str):
+    filename = exports.export_filename(kind, utcnow(), fmt)
+    if fmt == "xlsx":
+        return download(exports.reference_xlsx(kind), filename, XLSX_MIME)
+    return download(exports.reference_csv(kind, encoding=_encoding()), filename, CSV_MIME)
+
+
+@bp.get("/export/tickets.<any(xlsx, csv):fmt>")
+def export_tickets(fmt: str):
+    """The ticket list as a spreadsheet, with the list page's query string as filters; every role gets
+    only what its list shows (a unit its own tickets)."""
+    now = utcnow()
+    flt = parse_filter(request.args)
+    if current_user.role == "inspector" and request.args.get("mine"):
+        flt.reporter_id = current_user.id
+    filename = exports.export_filename("tickets", now, fmt)
+    if fmt == "xlsx":
+        return download(exports.tickets_xlsx(current_user, flt, now), filename, XLSX_MIME)
+    return download(exports.tickets_csv(current_user, flt, now, _encoding()), filename, CSV_MIME)
