@@ -1,0 +1,519 @@
+"""People-facing pages: who may open what, filing without JavaScript, the action forms, CSRF and escaping."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, City, file_tuple, upload_files
+from flask import g
+from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+from sqlalchemy import func, select
+
+from inspect_app.common.timeutil import utcnow
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.tickets.models import ExtensionRequest, Ticket
+
+BASE = "http://localhost"
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+ACTIONS = ("rectify", "approve", "reject", "dispute", "reassign", "request_extension", "decide_extension", "cancel")
+
+
+class Browser(FlaskClient):
+    """A logged-in person. The suite's `app` fixture keeps one app context open for the whole test, and
+    Flask-Login and Flask-WTF cache the user and the CSRF token in `g`; a real request starts without them."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        return super().open(*args, **kwargs)
+
+    def token(self, page: str = "/login") -> str:
+        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def login(self, user) -> Browser:
+        response = self.post("/login", data={"username": user.username, "password": PASSWORD,
+                                             "csrf_token": self.token()})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return self
+
+    def submit(self, page: str, action: str, data: dict | None = None, script: bool = False,
+               multipart: bool = False):
+        """Post a form found on `page`, the way a browser does (token from the page, Referer set)."""
+        data = {"csrf_token": self.token(page), **(data or {})}
+        headers = {"Referer": BASE + page}
+        if script:
+            headers["X-Requested-With"] = "XMLHttpRequest"
+        if multipart:
+            boundary, body = multipart_body(data)
+            return self.post(action, data=body, headers=headers,
+                             content_type=f"multipart/form-data; boundary={boundary}")
+        return self.post(action, data=data, headers=headers)
+
+
+def multipart_body(data: dict) -> tuple[str, bytes]:
+    """Encode in memory: the test client would spool big bodies to a temporary file it never closes."""
+    fields = MultiDict()
+    for key, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, tuple):
+                item = FileStorage(item[0], filename=item[1], content_type="image/jpeg")
+            fields.add(key, item)
+    return encode_multipart(fields)
+
+
+@pytest.fixture
+def browser(app, city):
+    def make(user=None) -> Browser:
+        client = Browser(app, app.response_class, use_cookies=True)
+        return client.login(user) if user is not None else client
+    return make
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def status(client, url: str) -> int:
+    with client.get(url) as response:  # photo files are streamed: close them
+        return response.status_code
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def fresh(ticket) -> Ticket:
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+def follow(client: Browser, response):
+    assert response.status_code in (302, 303), (response.status_code, text(response)[:500])
+    return client.get(response.headers["Location"])
+
+
+# ----------------------------------------------------------------------------- who may open what
+
+def test_login_page_wrong_password_and_logout(browser, city):
+    anon = browser()
+    page = anon.get("/login")
+    assert page.status_code == 200 and "登录" in text(page) and 'name="csrf_token"' in text(page)
+    bad = anon.post("/login", data={"username": "inspector", "password": "nope", "csrf_token": anon.token()})
+    assert bad.status_code == 401 and "用户名或密码错误" in text(bad)
+    anon.login(city.inspector)
+    home = anon.get("/", follow_redirects=True)
+    assert "上报问题" in text(home) and "督查员" in text(home)
+    out = anon.submit("/tickets/new", "/logout")
+    assert out.status_code == 302 and anon.get("/tickets/new").status_code == 302
+
+
+def test_password_page(browser, city):
+    user = browser(city.inspector)
+    assert user.get("/password").status_code == 200
+    wrong = user.submit("/password", "/password", {"old_password": "x", "new_password": "abc12345",
+                                                    "confirm_password": "abc12345"})
+    assert wrong.status_code == 422 and "原密码不正确" in text(wrong)
+
+
+@pytest.mark.parametrize("who,start,menu", [
+    ("inspector", "/tickets/new", ["上报问题", "我的上报", "待核查", "全部问题"]),
+    ("admin", "/office/work", ["上报问题", "待核查", "全部问题", "待办事项"]),
+    ("unit_a", "/unit/tickets", ["本单位问题"]),
+    ("leader", "/tickets", ["全部问题"]),
+])
+def test_each_role_lands_on_its_start_page(browser, city, who, start, menu):
+    user = browser(getattr(city, who))
+    response = user.get("/")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    if who == "leader" and "dashboard" in location:  # once the dashboard feature is registered
+        return
+    assert location.endswith(start)
+    page = text(user.get(start))
+    for label in menu:
+        assert f">{label}</a>" in page
+    if who in ("unit_a", "leader"):
+        assert "上报问题</a>" not in page
+
+
+PAGES = {
+    "/tickets/new": {"inspector", "admin"},
+    "/tickets/mine": {"inspector"},
+    "/unit/tickets": {"unit_a"},
+    "/tickets/verify": {"inspector", "admin"},
+    "/tickets": {"admin", "leader", "inspector"},
+    "/office/work": {"admin"},
+}
+
+
+@pytest.mark.parametrize("url", sorted(PAGES))
+def test_pages_open_for_their_roles_only(browser, city, make_ticket, url):
+    make_ticket()
+    for who in ("inspector", "admin", "unit_a", "leader"):
+        response = browser(getattr(city, who)).get(url)
+        expected = 200 if who in PAGES[url] else 403
+        assert response.status_code == expected, (who, url, response.status_code)
+        if expected == 403:
+            assert "无权访问" in text(response)
+    anon = browser().get(url)
+    assert anon.status_code == 302 and "/login" in anon.headers["Location"]
+
+
+def test_post_without_csrf_token_is_refused(browser, city):
+    inspector = browser(city.inspector)
+    response = inspector.post("/tickets/new", data={"category": "niupixuan", "photos": file_tuple()},
+                              content_type="multipart/form-data")
+    assert response.status_code == 400 and "页面已过期" in text(response)
+    assert count(Ticket) == 0
+
+
+# ----------------------------------------------------------------------------- filing without JavaScript
+
+def test_filing_form_offers_common_categories_first_and_a_camera_input(browser, city, app):
+    from inspect_app.units.models import Category
+    db.session.add(Category(code="rubbish", name="暴露垃圾", group="市容环境", deadline_hours=12))
+    db.session.commit()
+    page = text(browser(city.inspector).get("/tickets/new"))
+    assert page.index("牛皮癣") < page.index("更多类别") < page.index("暴露垃圾")
+    assert re.search(r'<input class="photo-input" type="file" name="photos" accept="image/\*" '
+                     r'capture="environment" multiple', page)
+    assert re.search(r'name="idempotency_key" value="[0-9a-f]{32}"', page)
+    assert "自动匹配最近路段" in page and "report.js" in page
+    assert "<script>" not in page and "style=" not in page  # the CSP allows neither
+
+
+def file_report(client, photo="gps_DSCN0010.jpg", script=False, **fields):
+    data = {"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+            "address": "人民路88号", "description": "电线杆上小广告3处", "idempotency_key": "k-1",
+            "photos": [file_tuple(photo)], **fields}
+    return client.submit("/tickets/new", "/tickets/new", data, script=script, multipart=True)
+
+
+def test_filing_without_javascript_creates_a_ticket_and_shows_the_result(browser, city, uploads):
+    inspector = browser(city.inspector)
+    response = file_report(inspector)
+    assert response.status_code == 303
+    ticket = db.session.scalar(select(Ticket))
+    assert response.headers["Location"].endswith(f"/tickets/{ticket.id}/filed")
+    assert ticket.unit_id == city.street_a.id and ticket.segment_id == city.seg_a.id
+    assert len(ticket.photos) == 1 and len(upload_files(uploads)) == 2  # the photo and its thumbnail
+    page = text(inspector.get(response.headers["Location"]))
+    assert ticket.number in page and "甲街道办事处" in page and "人民路东段" in page
+    from inspect_app.common.timeutil import fmt
+    assert fmt(ticket.deadline) in page
+
+
+def test_report_far_from_any_segment_waits_for_the_office(browser, city):
+    inspector = browser(city.inspector)
+    response = file_report(inspector, lat=str(City.FAR[0]), lon=str(City.FAR[1]), photo="Canon_40D.jpg")
+    page = text(follow(inspector, response))
+    assert "待文明办派遣" in page and db.session.scalar(select(Ticket)).status == "pending"
+
+
+def test_segment_chosen_by_hand_wins(browser, city):
+    inspector = browser(city.inspector)
+    file_report(inspector, segment_id=str(city.seg_b.id), photo="Canon_40D.jpg")
+    assert db.session.scalar(select(Ticket)).unit_id == city.street_b.id
+
+
+def test_repeated_post_with_the_same_key_makes_no_second_ticket(browser, city, uploads):
+    inspector = browser(city.inspector)
+    first = file_report(inspector, photo="Canon_40D.jpg")
+    again = file_report(inspector, photo="Canon_40D.jpg")
+    by_script = file_report(inspector, photo="Canon_40D.jpg", script=True)
+    assert first.headers["Location"] == again.headers["Location"]
+    assert by_script.status_code == 200 and by_script.get_json()["redirect"] == first.headers["Location"]
+    assert count(Ticket) == 1 and count(Photo) == 1 and len(upload_files(uploads)) == 2
+    file_report(inspector, photo="Canon_40D.jpg", idempotency_key="k-2")
+    assert count(Ticket) == 2
+
+
+@pytest.mark.parametrize("photo,message", [
+    ("truncated_half.jpg", "照片文件不完整或已损坏"),
+    ("not_an_image.jpg", "无法识别的文件格式"),
+])
+def test_broken_photo_is_refused_in_chinese_and_nothing_is_stored(browser, city, uploads, photo, message):
+    inspector = browser(city.inspector)
+    response = file_report(inspector, photo=photo, description="井盖旁<b>小广告</b>")
+    page = text(response)
+    assert response.status_code == 415 and message in page
+    assert "井盖旁&lt;b&gt;小广告&lt;/b&gt;" in page  # what was typed is kept (and escaped)
+    assert 'value="k-1"' in page  # a retry reuses the key
+    by_script = file_report(inspector, photo=photo, script=True)
+    assert by_script.status_code == 415 and message in by_script.get_json()["error"]["message"]
+    assert count(Ticket) == 0 and count(Photo) == 0 and upload_files(uploads) == []
+
+
+def test_missing_category_and_photo_messages(browser, city):
+    inspector = browser(city.inspector)
+    response = file_report(inspector, category="")
+    assert response.status_code == 400 and "请选择问题类别" in text(response)
+    response = file_report(inspector, photos=[])
+    assert response.status_code == 400 and "请至少上传一张照片" in text(response)
+    assert count(Ticket) == 0
+
+
+def test_nearest_segments_for_the_phone_page(browser, city):
+    inspector = browser(city.inspector)
+    found = inspector.get(f"/segments/near?lat={City.ON_B[0]}&lon={City.ON_B[1]}").get_json()
+    assert found[0]["name"] == "建设路西段" and found[0]["unit_name"] == "乙街道办事处"
+    assert found[0]["distance_m"] < 20 and found[1]["id"] == city.seg_a.id
+    bad = inspector.get("/segments/near?lat=abc&lon=1", headers={"X-Requested-With": "XMLHttpRequest"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["message"] == "纬度格式不正确。"
+    assert browser(city.unit_a).get(f"/segments/near?lat={City.ON_B[0]}&lon={City.ON_B[1]}").status_code == 403
+
+
+# ----------------------------------------------------------------------------- seeing tickets
+
+def test_unit_never_sees_another_units_ticket_or_photo(browser, city, make_ticket):
+    ticket = make_ticket(point=City.ON_A)  # street A's
+    photo = ticket.photos[0]
+    unit_b = browser(city.unit_b)
+    for url in (f"/tickets/{ticket.id}", f"/tickets/{ticket.id}/filed", f"/tickets/photos/{photo.id}",
+                f"/tickets/photos/{photo.id}/thumb"):
+        assert status(unit_b, url) == 404, url
+    assert ticket.number not in text(unit_b.get("/unit/tickets?tab=all"))
+    refused = unit_b.submit("/unit/tickets", f"/tickets/{ticket.id}/dispute", {"reason": "不是我们的"})
+    assert refused.status_code == 404 and fresh(ticket).status == "assigned"
+    unit_a = browser(city.unit_a)
+    assert ticket.number in text(unit_a.get("/unit/tickets"))
+    with unit_a.get(f"/tickets/photos/{photo.id}") as image:
+        assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert status(unit_a, f"/tickets/photos/{photo.id}/thumb") == 200
+    assert status(browser(), f"/tickets/photos/{photo.id}") == 302  # to the login page
+    assert status(browser(city.leader), f"/tickets/photos/{photo.id}") == 200
+
+
+def test_unit_list_puts_overdue_first_with_time_left(browser, city, make_ticket):
+    now = utcnow()
+    fresh_one = make_ticket(at_time=now - timedelta(hours=1))
+    late_one = make_ticket(at_time=now - timedelta(hours=50))
+    page = text(browser(city.unit_a).get("/unit/tickets"))
+    assert page.index(late_one.number) < page.index(fresh_one.number)
+    assert re.search(r"超期1天\d+小时", page) and re.search(r"剩余2\d小时", page)
+    assert 'class="badge overdue"' in page and "is-late" in page
+
+
+def test_unit_list_tabs(browser, city, make_ticket, now):
+    from inspect_app.tickets import services
+    from conftest import processed
+    done = make_ticket()
+    services.rectify(city.unit_a, done, now, "已清理", [processed()])
+    todo = make_ticket()
+    unit = browser(city.unit_a)
+    todo_page, feedback_page, all_page = (text(unit.get(f"/unit/tickets?tab={t}")) for t in ("todo", "feedback", "all"))
+    assert todo.number in todo_page and done.number not in todo_page
+    assert done.number in feedback_page and todo.number not in feedback_page
+    assert done.number in all_page and todo.number in all_page
+    assert "暂无问题" in text(unit.get("/unit/tickets?tab=closed"))
+
+
+def test_mine_shows_only_my_reports(browser, city, make_ticket):
+    mine = make_ticket(reporter=city.inspector)
+    other = make_ticket(reporter=city.inspector2)
+    page = text(browser(city.inspector).get("/tickets/mine"))
+    assert mine.number in page and other.number not in page and "待整改" in page
+
+
+def test_office_list_filters_and_pages(browser, city, make_ticket):
+    a = make_ticket(point=City.ON_A)
+    b = make_ticket(point=City.ON_B, description="乙街道的垃圾")
+    c = make_ticket(point=City.FAR)
+    admin = browser(city.admin)
+    page = text(admin.get(f"/tickets?unit_id={city.street_b.id}"))
+    assert b.number in page and a.number not in page
+    page = text(admin.get("/tickets?status=pending"))
+    assert c.number in page and a.number not in page
+    page = text(admin.get("/tickets?district=江城区"))
+    assert a.number in page and b.number not in page
+    page = text(admin.get("/tickets?q=垃圾"))
+    assert b.number in page and a.number not in page
+    page = text(admin.get("/tickets?per_page=2"))
+    assert "第 1 / 2 页" in page and "下一页</a>" in page
+    assert "page=2" in page
+    second = text(admin.get("/tickets?per_page=2&page=2"))
+    assert a.number in second and "上一页</a>" in second
+    bad = admin.get("/tickets?page=abc")
+    assert bad.status_code == 400 and "参数 page 应为整数" in text(bad)
+
+
+def test_missing_ticket_page(browser, city):
+    response = browser(city.admin).get("/tickets/999")
+    assert response.status_code == 404 and "问题不存在或无权查看" in text(response)
+
+
+# ----------------------------------------------------------------------------- action forms
+
+def forms_on(page: str, ticket) -> set[str]:
+    return {a for a in ACTIONS if f'action="/tickets/{ticket.id}/{a}"' in page}
+
+
+def test_each_person_sees_only_the_forms_they_may_use(browser, city, make_ticket, now):
+    from inspect_app.tickets import services
+    ticket = make_ticket()
+    url = f"/tickets/{ticket.id}"
+    assert forms_on(text(browser(city.unit_a).get(url)), ticket) == {"rectify", "dispute", "request_extension"}
+    assert forms_on(text(browser(city.inspector).get(url)), ticket) == set()
+    assert forms_on(text(browser(city.admin).get(url)), ticket) == {"reassign", "cancel"}
+    services.request_extension(city.unit_a, ticket, now, workdays=2, reason="需协调")
+    assert forms_on(text(browser(city.admin).get(url)), ticket) == {"reassign", "cancel", "decide_extension"}
+    unit_page = text(browser(city.unit_a).get(url))
+    assert forms_on(unit_page, ticket) == {"rectify", "dispute"} and "等待文明办审批" in unit_page
+    from conftest import processed
+    services.rectify(city.unit_a, ticket, now, "已清理", [processed()])
+    assert forms_on(text(browser(city.inspector).get(url)), ticket) == {"approve", "reject"}
+    assert forms_on(text(browser(city.unit_a).get(url)), ticket) == set()
+
+
+def test_leader_sees_no_action_forms_anywhere(browser, city, make_ticket, now):
+    from conftest import processed
+    from inspect_app.tickets import services
+    assigned, rectified, pending = make_ticket(), make_ticket(), make_ticket(point=City.FAR)
+    services.rectify(city.unit_a, rectified, now, "已清理", [processed()])
+    leader = browser(city.leader)
+    for url in ["/tickets"] + [f"/tickets/{t.id}" for t in (assigned, rectified, pending)]:
+        page = text(leader.get(url))
+        forms = re.findall(r'<form[^>]*method="post"[^>]*>', page)
+        assert forms == ['<form method="post" action="/logout" class="inline">'], (url, forms)
+        assert all(forms_on(page, t) == set() for t in (assigned, rectified, pending))
+
+
+def test_rectify_reject_and_approve_through_the_forms(browser, city, make_ticket, uploads):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    unit = browser(city.unit_a)
+    response = unit.submit(page, f"{page}/rectify", {"note": "已清除", "photos": [file_tuple("gps_DSCN0012.jpg")],
+                                                     "photo_meta": '[{"taken_at": "2026-11-25T11:00:00"}]'}, multipart=True)
+    shown = text(follow(unit, response))
+    assert "整改情况已反馈" in shown and "待核查" in shown
+    ticket = fresh(ticket)
+    after = ticket.photos_of("after")
+    assert ticket.status == "rectified" and len(after) == 1 and after[0].event.action == "rectify"
+    assert f"/tickets/photos/{after[0].id}/thumb" in shown
+
+    inspector = browser(city.inspector)
+    queue = text(inspector.get("/tickets/verify"))
+    assert ticket.number in queue and "整改前" in queue and "整改后" in queue
+    assert f"/tickets/photos/{after[0].id}/thumb" in queue
+    no_reason = inspector.submit("/tickets/verify", f"{page}/reject", {"note": "  "})
+    assert no_reason.status_code == 303 and no_reason.headers["Location"] == BASE + "/tickets/verify"
+    assert "请填写返工原因" in text(inspector.get("/tickets/verify"))
+    inspector.submit("/tickets/verify", f"{page}/reject", {"note": "仍有残留", "next": "/tickets/verify"})
+    ticket = fresh(ticket)
+    assert ticket.status == "assigned" and ticket.rework_count == 1
+
+    unit.submit(page, f"{page}/rectify", {"photos": [file_tuple()]}, multipart=True)
+    done = inspector.submit("/tickets/verify", f"{page}/approve", {"note": "到位", "next": "/tickets/verify"})
+    assert done.headers["Location"] == "/tickets/verify"
+    assert "已核查结案" in text(inspector.get("/tickets/verify"))
+    assert fresh(ticket).status == "closed"
+    timeline = text(inspector.get(page))
+    for label in ("上报", "派遣", "整改反馈", "返工", "核查结案", "仍有残留", "待核查 → 待整改"):
+        assert label in timeline
+
+
+def test_rectify_by_script_answers_json(browser, city, make_ticket):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    unit = browser(city.unit_a)
+    broken = unit.submit(page, f"{page}/rectify", {"photos": [file_tuple("not_an_image.jpg")]}, script=True, multipart=True)
+    assert broken.status_code == 415 and "无法识别的文件格式" in broken.get_json()["error"]["message"]
+    none = unit.submit(page, f"{page}/rectify", {"note": "x"}, script=True, multipart=True)
+    assert none.status_code == 400 and none.get_json()["error"]["message"] == "请至少上传一张照片。"
+    ok = unit.submit(page, f"{page}/rectify", {"photos": [file_tuple()]}, script=True, multipart=True)
+    assert ok.status_code == 200 and ok.get_json() == {"redirect": page}
+
+
+def test_dispute_reassign_extension_and_cancel_through_the_forms(browser, city, make_ticket):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    unit_a, admin, unit_b = browser(city.unit_a), browser(city.admin), browser(city.unit_b)
+    unit_a.submit(page, f"{page}/dispute", {"reason": "该处属于乙街道"})
+    assert fresh(ticket).status == "disputed"
+    work = text(admin.get("/office/work"))
+    assert ticket.number in work and "该处属于乙街道" in work
+    moved = admin.submit("/office/work", f"{page}/reassign", {"unit_id": str(city.street_b.id), "note": "改派",
+                                                              "next": "/office/work#disputed"})
+    assert moved.headers["Location"] == "/office/work#disputed"
+    ticket = fresh(ticket)
+    assert ticket.status == "assigned" and ticket.unit_id == city.street_b.id
+    old_deadline = ticket.deadline
+
+    unit_b.submit(page, f"{page}/request_extension", {"workdays": "3", "reason": "需协调施工"})
+    assert count(ExtensionRequest) == 1
+    again = unit_b.submit(page, f"{page}/request_extension", {"workdays": "3", "reason": "再申请"})
+    assert "已有待审批的延期申请" in text(follow(unit_b, again))
+    assert "需协调施工" in text(admin.get("/office/work"))
+    admin.submit("/office/work", f"{page}/decide_extension", {"approved": "1", "note": "同意"})
+    ticket = fresh(ticket)
+    assert ticket.deadline > old_deadline and ticket.extension_count == 1
+    assert "同意延期" in text(admin.get(page))
+
+    no_reason = admin.submit(page, f"{page}/cancel", {"reason": ""})
+    assert "请填写作废原因" in text(follow(admin, no_reason))
+    admin.submit(page, f"{page}/cancel", {"reason": "重复上报"})
+    assert fresh(ticket).status == "cancelled"
+
+
+def test_office_dispatches_a_pending_ticket(browser, city, make_ticket):
+    ticket = make_ticket(point=City.FAR)
+    admin = browser(city.admin)
+    assert ticket.number in text(admin.get("/office/work"))
+    admin.submit("/office/work", f"/tickets/{ticket.id}/reassign", {"unit_id": str(city.roads.id)})
+    ticket = fresh(ticket)
+    assert ticket.status == "assigned" and ticket.unit_id == city.roads.id and ticket.deadline is not None
+
+
+def test_a_move_the_status_does_not_allow_shows_the_409_message(browser, city, make_ticket):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    inspector = browser(city.inspector)
+    refused = inspector.submit(page, f"{page}/approve", {"note": "好"})
+    assert refused.status_code == 303 and refused.headers["Location"] == BASE + page
+    shown = text(inspector.get(page))
+    assert "问题当前状态为“待整改”，不能核查结案。" in shown and 'class="alert error"' in shown
+    by_script = inspector.submit(page, f"{page}/approve", {}, script=True)
+    assert by_script.status_code == 409 and "不能核查结案" in by_script.get_json()["error"]["message"]
+    wrong_role = browser(city.unit_a).submit(page, f"{page}/approve", {})
+    assert wrong_role.status_code == 403 and "无权" in text(wrong_role)
+    unknown = inspector.submit(page, f"{page}/explode", {})
+    assert unknown.status_code == 404
+    assert fresh(ticket).status == "assigned"
+
+
+def test_user_text_is_escaped(browser, city):
+    inspector = browser(city.inspector)
+    evil = "<script>alert(1)</script>"
+    file_report(inspector, photo="Canon_40D.jpg", description=evil, address='<img src=x onerror="alert(2)">')
+    ticket = db.session.scalar(select(Ticket))
+    for url in (f"/tickets/{ticket.id}", "/tickets", "/tickets/mine", f"/tickets/{ticket.id}/filed"):
+        page = text(inspector.get(url))
+        assert "<script>alert" not in page and "<img src=x" not in page, url
+    detail = text(inspector.get(f"/tickets/{ticket.id}"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in detail and "&lt;img src=x" in detail
+
+
+def test_pages_send_a_strict_content_security_policy(browser, city):
+    response = browser(city.inspector).get("/tickets/new")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    css = browser().get("/static/css/app.css")
+    assert css.status_code == 200 and b"PingFang SC" in css.data
+    css.close()
+
+
+def test_uploads_too_large_for_the_server_get_a_chinese_message(browser, city, app):
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    inspector = browser(city.inspector)
+    big = {"photos": [(io.BytesIO(b"\xff" * 100_000), "big.jpg")], "category": "niupixuan"}
+    by_script = inspector.submit("/tickets/new", "/tickets/new", big, script=True, multipart=True)
+    assert by_script.status_code == 413 and "上传内容过大" in by_script.get_json()["error"]["message"]
+    assert count(Ticket) == 0
