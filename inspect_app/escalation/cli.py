@@ -1,0 +1,37 @@
+"""flask --app run escalate [--now ISO]  (and `scheduler`, the shared scheduler in the foreground)."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from ..common.timeutil import utcnow
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("escalate")
+    @click.option("--now", "now_text", default=None, help="Sweep as of this time (ISO 8601; naive means Shanghai).")
+    def escalate(now_text):
+        """One escalation sweep: overdue tickets become numbered supervision letters (督办函)."""
+        from .notify import deliver_due
+        from .sweep import run_sweep
+
+        now = current_app.extensions["cli_parse_now"](now_text)
+        result = run_sweep(now, ran_at=utcnow())
+        if result.skipped:
+            click.echo("另一个督办扫描正在进行，本次跳过。")
+            return
+        if result.letters:
+            click.echo(f"已印发督办函 {len(result.letters)} 件，涉及问题 {result.tickets} 件：")
+            for letter in result.letters:
+                click.echo(f"  {letter.number}  {letter.unit.name}  {len(letter.items)} 件")
+        else:
+            click.echo("没有新达到督办条件的问题。")
+        if result.pdf_errors:
+            click.echo(f"有 {result.pdf_errors} 份督办函 PDF 生成失败，将在下次扫描时重试（见日志）。", err=True)
+        sent = deliver_due(now)
+        if sent["failed"]:
+            click.echo(f"群消息发送失败 {sent['failed']} 条，将自动重试。", err=True)
+
+    if "scheduler" not in app.cli.commands:
+        from ..scheduler import register_cli
+        register_cli(app)

@@ -1,0 +1,135 @@
+"""Reading and acknowledging letters; shared by the web pages and the API. Callers pass `now`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import false, func, select, true
+from sqlalchemy.orm import selectinload
+
+from ..common.errors import BadRequest, Forbidden, NotFound
+from ..common.timeutil import local_midnight
+from ..extensions import db
+from .models import MAX_LEVEL, Letter, LetterItem
+
+
+def letter_scope(user):
+    """SQL condition: the letters this user may see (a unit only its own)."""
+    if user.role in ("admin", "leader", "inspector"):
+        return true()
+    if user.role == "unit" and user.unit_id:
+        return Letter.unit_id == user.unit_id
+    return false()
+
+
+def can_view_letter(user, letter: Letter) -> bool:
+    if user.role in ("admin", "leader", "inspector"):
+        return True
+    return user.role == "unit" and user.unit_id is not None and letter.unit_id == user.unit_id
+
+
+def can_acknowledge(user, letter: Letter) -> bool:
+    return user.role == "unit" and letter.unit_id == user.unit_id and letter.acknowledged_at is None
+
+
+@dataclass
+class LetterFilter:
+    unit_id: int | None = None
+    level: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    unacknowledged: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+def parse_filter(args) -> LetterFilter:
+    """From query-string args; bad values answer 400."""
+    def integer(name: str, low: int, high: int, default: int | None = None) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
+        if not low <= value <= high:
+            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+        return value
+
+    def day(name: str) -> date | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw[:10])
+        except ValueError:
+            raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
+
+    return LetterFilter(unit_id=integer("unit_id", 1, 10**9), level=integer("level", 1, MAX_LEVEL),
+                        date_from=day("from"), date_to=day("to"),
+                        unacknowledged=(args.get("unacknowledged") or "") in ("1", "true", "yes"),
+                        page=integer("page", 1, 10**6, 1), per_page=integer("per_page", 1, 200, 50))
+
+
+def _query(user, flt: LetterFilter):
+    query = select(Letter).where(letter_scope(user))
+    if flt.unit_id:
+        query = query.where(Letter.unit_id == flt.unit_id)
+    if flt.level:
+        query = query.where(Letter.level == flt.level)
+    if flt.date_from:
+        query = query.where(Letter.issued_at >= local_midnight(flt.date_from))
+    if flt.date_to:
+        query = query.where(Letter.issued_at < local_midnight(flt.date_to + timedelta(days=1)))
+    if flt.unacknowledged:
+        query = query.where(Letter.acknowledged_at.is_(None))
+    return query
+
+
+def list_letters(user, flt: LetterFilter, *, paged: bool = True) -> tuple[list[Letter], int]:
+    """Newest first; a unit's unacknowledged letters first of all."""
+    query = _query(user, flt)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    order = [Letter.issued_at.desc(), Letter.id.desc()]
+    if user.role == "unit":
+        order.insert(0, Letter.acknowledged_at.is_(None).desc())
+    query = query.options(selectinload(Letter.items)).order_by(*order)
+    if paged:
+        query = query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+    return list(db.session.scalars(query).unique()), total
+
+
+def get_letter(user, letter_id: int) -> Letter:
+    """Absent and hidden look the same (404)."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or not can_view_letter(user, letter):
+        raise NotFound("督办函不存在或无权查看。")
+    return letter
+
+
+def acknowledge(user, letter: Letter, now: datetime) -> Letter:
+    """签收: the unit confirms receipt. Again is harmless (the first time stands)."""
+    if not can_view_letter(user, letter):
+        raise NotFound("督办函不存在或无权查看。")
+    if user.role != "unit" or letter.unit_id != user.unit_id:
+        raise Forbidden("只有主送单位可以签收督办函。")
+    if letter.acknowledged_at is None:
+        letter.acknowledged_at = now
+        letter.acknowledged_by = user.id
+        db.session.commit()
+    return letter
+
+
+def unacknowledged_count(user) -> int:
+    if user.role != "unit":
+        return 0
+    return db.session.scalar(select(func.count(Letter.id)).where(letter_scope(user),
+                                                                 Letter.acknowledged_at.is_(None))) or 0
+
+
+def ticket_history(ticket_id: int) -> list[tuple[LetterItem, Letter]]:
+    """The letters that listed this ticket, lowest level first."""
+    rows = db.session.execute(select(LetterItem, Letter).join(Letter, LetterItem.letter_id == Letter.id)
+                              .where(LetterItem.ticket_id == ticket_id).order_by(LetterItem.level))
+    return [(item, letter) for item, letter in rows]

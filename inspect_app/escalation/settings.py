@@ -1,0 +1,108 @@
+"""Configuration keys of the escalation feature, with their defaults.
+
+Each key may be set in app.config (create_app({...}) or a config object); several also read the
+environment, so a deployment can set them without code:
+
+ESCALATION_LEVEL_DELAYS   working days a unit gets to reply, per level: {1: 3, 2: 5, 3: 5}.
+                          Level 1 comes when the ticket's own deadline passes; level n+1 when the
+                          level-n letter's reply-by date passes with the ticket still not rectified.
+ESCALATION_LEVEL_TEXT     wording per level, merged over LEVEL_TEXT below (kind, title, intro,
+                          demand, cc); {reply_by} in a text is replaced by the letter's date.
+ESCALATION_STATUSES       ticket statuses that escalate: ("assigned",). A 退单 (disputed) ticket waits
+                          for the office's decision instead; add "disputed" to escalate those too.
+LETTER_NUMBER_PREFIX      "临江文明督" → 临江文明督〔2026〕8号 (env LETTER_NUMBER_PREFIX)
+LETTER_BANNER             red banner text (env LETTER_BANNER); default OFFICE_NAME
+LETTER_FONT_PATH          the office's own TrueType body face, e.g. a 仿宋 .ttf (env LETTER_FONT_PATH);
+                          the bundled WenQuanYi face is used when it is unset or unusable
+LETTER_CONTACT            a contact line printed in the letter, e.g. "联系人：王敏，电话：0731-1234567"
+ESCALATION_SCHEDULE       cron fields in Asia/Shanghai: {"hour": 9, "minute": 0}; fires daily and
+ESCALATION_WORKDAYS_ONLY  (True) skips non-working days, so 调休 Saturdays run and holidays do not
+WEBHOOK_URL               group-robot URL (DingTalk or WeCom), env WEBHOOK_URL; empty: no messages
+WEBHOOK_SECRET            DingTalk 加签 secret (env WEBHOOK_SECRET), optional
+WEBHOOK_TIMEOUT           seconds per post (5)
+
+PDFs are stored under UPLOAD_FOLDER/letters/<year>/ — back UPLOAD_FOLDER up together with the database.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import current_app
+
+LEVEL_TEXT: dict[int, dict[str, str]] = {
+    1: {
+        "name": "督办",
+        "kind": "普通督办",
+        "title": "关于督促整改超期未办结问题的督办函",
+        "intro": "经督查整改系统核查，你单位下列问题已超过整改时限仍未整改到位。现予督办，请高度重视，"
+                 "立即组织整改。",
+        "demand": "请于{reply_by}前整改到位，并通过督查整改系统上传整改后照片反馈整改情况；确有困难的，"
+                  "请在时限内书面说明原因。逾期仍未整改到位的，将实行挂牌督办。",
+        "cc": "",
+    },
+    2: {
+        "name": "挂牌督办",
+        "kind": "挂牌督办",
+        "title": "关于对超期未整改问题实行挂牌督办的函",
+        "intro": "你单位下列问题经督办后仍未整改到位。经研究，决定对下列问题实行挂牌督办，"
+                 "并列入红黑榜通报。",
+        "demand": "请你单位主要负责同志亲自过问，于{reply_by}前整改到位，并通过督查整改系统上传整改后照片"
+                  "反馈整改情况。逾期仍未整改到位的，将约谈你单位主要负责同志。",
+        "cc": "市委督查室，市政府督查室，市文明委分管领导",
+    },
+    3: {
+        "name": "约谈",
+        "kind": "约谈",
+        "title": "关于约谈超期未整改问题责任单位负责同志的通知",
+        "intro": "你单位下列问题经挂牌督办后仍未整改到位，影响全市创建全国文明城市工作。经研究，"
+                 "决定约谈你单位主要负责同志。",
+        "demand": "请你单位主要负责同志按市文明办通知的时间、地点接受约谈，并于{reply_by}前将整改情况"
+                  "书面报送市文明办，同时通过督查整改系统上传整改后照片。",
+        "cc": "市委督查室，市政府督查室，市文明委分管领导",
+    },
+}
+
+DEFAULTS: dict[str, object] = {
+    "ESCALATION_LEVEL_DELAYS": {1: 3, 2: 5, 3: 5},
+    "ESCALATION_LEVEL_TEXT": {},
+    "ESCALATION_STATUSES": ("assigned",),
+    "LETTER_NUMBER_PREFIX": os.environ.get("LETTER_NUMBER_PREFIX", "临江文明督"),
+    "LETTER_BANNER": os.environ.get("LETTER_BANNER", ""),
+    "LETTER_FONT_PATH": os.environ.get("LETTER_FONT_PATH", ""),
+    "LETTER_CONTACT": os.environ.get("LETTER_CONTACT", ""),
+    "ESCALATION_SCHEDULE": {"hour": 9, "minute": 0},
+    "ESCALATION_WORKDAYS_ONLY": True,
+    "WEBHOOK_URL": os.environ.get("WEBHOOK_URL", ""),
+    "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
+    "WEBHOOK_TIMEOUT": 5.0,
+}
+
+
+def setting(name: str, app=None):
+    config = (app or current_app).config
+    value = config.get(name)
+    return DEFAULTS[name] if value is None else value
+
+
+def level_delays(app=None) -> dict[int, int]:
+    """Working days per level; a list [3, 5, 5] is read as levels 1, 2, 3."""
+    raw = setting("ESCALATION_LEVEL_DELAYS", app)
+    if isinstance(raw, (list, tuple)):
+        raw = {i + 1: v for i, v in enumerate(raw)}
+    merged = {**DEFAULTS["ESCALATION_LEVEL_DELAYS"], **{int(k): int(v) for k, v in dict(raw).items()}}
+    return {level: max(1, days) for level, days in merged.items()}
+
+
+def level_text(level: int, app=None) -> dict[str, str]:
+    overrides = setting("ESCALATION_LEVEL_TEXT", app) or {}
+    mine = overrides.get(level) or overrides.get(str(level)) or {}
+    return {**LEVEL_TEXT[level], **mine}
+
+
+def banner(app=None) -> str:
+    app = app or current_app
+    return setting("LETTER_BANNER", app) or app.config["OFFICE_NAME"]
+
+
+def letter_number(year: int, seq: int, app=None) -> str:
+    return f"{setting('LETTER_NUMBER_PREFIX', app)}〔{year}〕{seq}号"

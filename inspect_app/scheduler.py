@@ -1,0 +1,214 @@
+"""The shared scheduler (APScheduler 3): runs every feature's periodic jobs.
+
+`python run.py` starts it in the background of the web process (`start_background(app)`, skipped when
+SCHEDULER_ENABLED is false); `flask --app run scheduler` runs it alone in the foreground (`run_forever`),
+for deployments with several web processes (set SCHEDULER_ENABLED=0 on those).
+
+Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
+
+    from ..scheduler import JobSpec
+
+    JOBS = [
+        JobSpec(
+            id="rankings.monthly",            # stable and unique: the APScheduler job id, so registering
+                                              # again replaces the job instead of adding a second one
+            func=publish_last_month,          # func(now) -> anything; runs inside an app context, `now` is
+                                              # aware UTC; exceptions are logged, never propagate
+            trigger={"cron": {"day": 1, "hour": 8, "minute": 30}},
+                                              # {"cron": {...}} or {"interval": {...}}: APScheduler
+                                              # CronTrigger / IntervalTrigger fields, in Asia/Shanghai;
+                                              # or a callable(app) -> such a dict, to read app.config
+            when=None,                        # optional when(now) -> bool (app context): a fire time for which
+                                              # it answers False is skipped (e.g. non-working days)
+            catch_up=False,                   # at start: run once now if the last due fire time (within
+                                              # CATCH_UP_WINDOW, `when` applied) is later than last_run()
+            last_run=None,                    # callable() -> datetime | None (app context): when the job
+                                              # last ran; required with catch_up
+        ),
+    ]
+
+Every process that runs a scheduler fires every job, so a job must be safe to run twice and from two
+processes at once: take a lock from inspect_app.locks and let a unique constraint turn a repeat into a
+no-op. Fires are coalesced, one instance at a time, and a fire late by up to an hour still runs.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from .common.timeutil import SHANGHAI, utcnow
+from .features import feature_modules
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_WINDOW = timedelta(days=7)
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+
+TriggerSpec = Mapping[str, Mapping]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[[datetime], object]
+    trigger: TriggerSpec | Callable[[Flask], TriggerSpec]
+    when: Callable[[datetime], bool] | None = None
+    catch_up: bool = False
+    last_run: Callable[[], datetime | None] | None = None
+
+    def __post_init__(self):
+        if self.catch_up and self.last_run is None:
+            raise ValueError(f"job {self.id}: catch_up needs last_run")
+
+
+def collect_jobs() -> list[JobSpec]:
+    """Every feature's JOBS, in feature order; ids must be unique."""
+    specs: list[JobSpec] = []
+    for module in feature_modules("jobs"):
+        specs.extend(getattr(module, "JOBS", ()))
+    ids = [spec.id for spec in specs]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate job ids: {sorted(duplicates)}")
+    return specs
+
+
+def make_trigger(spec: JobSpec, app: Flask):
+    trigger = spec.trigger(app) if callable(spec.trigger) else spec.trigger
+    if len(trigger) != 1:
+        raise ValueError(f"job {spec.id}: trigger must be {{'cron': {{...}}}} or {{'interval': {{...}}}}")
+    (kind, fields), = trigger.items()
+    if kind == "cron":
+        return CronTrigger(timezone=SHANGHAI, **fields)
+    if kind == "interval":
+        return IntervalTrigger(timezone=SHANGHAI, **fields)
+    raise ValueError(f"job {spec.id}: unknown trigger kind {kind!r}")
+
+
+def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True) -> bool:
+    """Run one job now, inside an app context; True if it ran. Errors are logged, not raised."""
+    with app.app_context():
+        now = utcnow()
+        try:
+            if check_when and spec.when is not None and not spec.when(now):
+                log.info("job %s skipped for %s", spec.id, now.isoformat())
+                return False
+            log.info("job %s running", spec.id)
+            spec.func(now)
+            return True
+        except Exception:
+            log.exception("job %s failed", spec.id)
+            return False
+
+
+def last_due(trigger, now: datetime, when: Callable[[datetime], bool] | None = None,
+             window: timedelta = CATCH_UP_WINDOW) -> datetime | None:
+    """The latest fire time of `trigger` in (now - window, now] that `when` accepts."""
+    times: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, now - window)
+    while fire is not None and fire <= now and len(times) < 10000:
+        times.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    for fire in reversed(times):
+        if when is None or when(fire):
+            return fire
+    return None
+
+
+def missed(app: Flask, spec: JobSpec, now: datetime | None = None) -> bool:
+    """Whether a catch-up job's last due run did not happen."""
+    if not spec.catch_up:
+        return False
+    with app.app_context():
+        now = now or utcnow()
+        due = last_due(make_trigger(spec, app), now, spec.when)
+        if due is None:
+            return False
+        last = spec.last_run()
+        return last is None or last < due
+
+
+def catch_up(app: Flask, specs: list[JobSpec] | None = None) -> list[str]:
+    """Run, once, each catch-up job whose last due run was missed (e.g. the host was down at 09:00)."""
+    ran = []
+    for spec in specs if specs is not None else collect_jobs():
+        try:
+            if missed(app, spec):
+                log.info("job %s missed its last run: catching up", spec.id)
+                run_job(app, spec, check_when=False)
+                ran.append(spec.id)
+        except Exception:
+            log.exception("catch-up check for job %s failed", spec.id)
+    return ran
+
+
+def configure(scheduler: BaseScheduler, app: Flask, specs: list[JobSpec] | None = None) -> list[JobSpec]:
+    specs = specs if specs is not None else collect_jobs()
+    for spec in specs:
+        scheduler.add_job(run_job, make_trigger(spec, app), args=(app, spec), id=spec.id, name=spec.id,
+                          replace_existing=True)
+    if any(spec.catch_up for spec in specs):
+        scheduler.add_job(catch_up, "date", run_date=datetime.now(SHANGHAI), args=(app, specs),
+                          id="scheduler.catch-up", replace_existing=True)
+    return specs
+
+
+_lock = threading.Lock()
+_background: dict[int, BackgroundScheduler] = {}
+
+
+def start_background(app: Flask) -> BackgroundScheduler | None:
+    """Start the scheduler in a background thread of this process (once per app)."""
+    if not app.config.get("SCHEDULER_ENABLED", True):
+        return None
+    with _lock:
+        if id(app) in _background:
+            return _background[id(app)]
+        scheduler = BackgroundScheduler(timezone=SHANGHAI, job_defaults=JOB_DEFAULTS, daemon=True)
+        specs = configure(scheduler, app)
+        scheduler.start()
+        _background[id(app)] = scheduler
+    atexit.register(_shutdown, scheduler)
+    log.info("scheduler started in the background: %s", ", ".join(s.id for s in specs) or "no jobs")
+    return scheduler
+
+
+def _shutdown(scheduler: BaseScheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+def run_forever(app: Flask) -> None:
+    """Run the scheduler in the foreground until interrupted."""
+    scheduler = BlockingScheduler(timezone=SHANGHAI, job_defaults=JOB_DEFAULTS)
+    specs = configure(scheduler, app)
+    log.info("scheduler running: %s", ", ".join(s.id for s in specs) or "no jobs")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        _shutdown(scheduler)
+
+
+def register_cli(app: Flask) -> None:
+    import click
+
+    @app.cli.command("scheduler")
+    def scheduler_command():
+        """Run the scheduler alone in the foreground (escalation sweeps, notifications, ...)."""
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        click.echo("调度器已启动（Ctrl+C 停止）。")
+        run_forever(app)

@@ -1,0 +1,418 @@
+"""Escalation: levels over time, letters and their numbers, crash safety, concurrency, the PDF."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from conftest import City, at, processed
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from inspect_app.common.models import current_value
+from inspect_app.escalation import sweep as sweep_module
+from inspect_app.escalation.levels import target_level
+from inspect_app.escalation.models import Letter, LetterItem, SweepRun
+from inspect_app.escalation.sweep import issue_letters, pdf_path, run_sweep
+from inspect_app.extensions import db
+from inspect_app.tickets import services as ticket_services
+from inspect_app.tickets.models import Ticket, TicketEvent
+from inspect_app.workdays.models import Holiday
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# The suite's clock: Wednesday 2026-11-25 10:00. 牛皮癣 has a 24-hour deadline: Thursday 10:00.
+FRIDAY = "2026-11-27T09:00:00+08:00"            # overdue → level 1, reply by Wednesday 12-02 (3 working days)
+AFTER_LEVEL1 = "2026-12-03T09:00:00+08:00"      # → level 2, reply by Thursday 12-10 (5 working days)
+AFTER_LEVEL2 = "2026-12-11T09:00:00+08:00"      # → level 3
+
+
+@pytest.fixture
+def photo():
+    return processed()
+
+
+@pytest.fixture
+def file_ticket(city, now, photo):
+    """File tickets quickly (one processed photo reused)."""
+    def make(category="niupixuan", at_time=None, point=City.ON_A, address=""):
+        report = ticket_services.NewReport(category=category, photos=[photo], lat=point[0], lon=point[1],
+                                           address=address)
+        ticket, _ = ticket_services.create_ticket(city.inspector, report, at_time or now)
+        return ticket
+    return make
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def letters() -> list[Letter]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Letter).order_by(Letter.id)))
+
+
+def pdf_text(path: Path) -> str:
+    return "".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def compact(text: str) -> str:
+    return "".join(text.split())
+
+
+# ----------------------------------------------------------------------------- the pure rule
+
+def test_target_level_rule():
+    deadline = at("2026-11-26T10:00")
+    assert target_level(deadline, 0, {}, at("2026-11-26T09:59")) == 0
+    assert target_level(deadline, 0, {}, at("2026-11-26T10:01")) == 1
+    reply = at("2026-12-02T23:59:59")
+    assert target_level(deadline, 1, {1: reply}, at("2026-12-02T12:00")) == 1
+    assert target_level(deadline, 1, {1: reply}, at("2026-12-03T09:00")) == 2
+    assert target_level(deadline, 3, {3: reply}, at("2027-06-01")) == 3      # the top level stays
+    assert target_level(None, 0, {}, at("2027-06-01")) == 0                   # no deadline, nothing to count
+    # an approved extension beyond the letter's date holds the next level back until it passes
+    assert target_level(at("2026-12-20T23:59:59"), 1, {1: reply}, at("2026-12-10")) == 1
+    # one step at a time, however late
+    assert target_level(deadline, 0, {}, at("2027-06-01")) == 1
+
+
+# ----------------------------------------------------------------------------- levels through time
+
+def test_ticket_goes_through_levels_1_2_3(app, city, file_ticket):
+    ticket = file_ticket(address="人民路18号门前")
+    other = file_ticket(point=City.ON_B)  # another unit's ticket, same timing
+    version = fresh(Ticket, ticket.id).version
+
+    assert run_sweep(at("2026-11-26T09:00")).letters == []  # not yet overdue
+
+    first = run_sweep(at(FRIDAY))
+    assert [letter.level for letter in first.letters] == [1, 1]
+    assert first.numbers == ["临江文明督〔2026〕1号", "临江文明督〔2026〕2号"]
+    letter1 = next(letter for letter in letters() if letter.unit_id == city.street_a.id)
+    assert letter1.ticket_ids == [ticket.id]
+    assert letter1.reply_by == at("2026-12-02T23:59:59")
+    assert fresh(Ticket, ticket.id).escalation_level == 1
+
+    assert run_sweep(at("2026-12-02T09:00")).letters == []  # the letter's time has not run out
+    second = run_sweep(at(AFTER_LEVEL1))
+    assert [(letter.level, letter.number) for letter in second.letters] == [
+        (2, "临江文明督〔2026〕3号"), (2, "临江文明督〔2026〕4号")]
+    assert second.letters[0].reply_by == at("2026-12-10T23:59:59")
+    third = run_sweep(at(AFTER_LEVEL2))
+    assert [letter.level for letter in third.letters] == [3, 3]
+    assert run_sweep(at("2027-03-01T09:00")).letters == []  # level 3 is the last
+    assert fresh(Ticket, ticket.id).escalation_level == 3 and fresh(Ticket, other.id).escalation_level == 3
+
+    events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == "escalate")).all()
+    assert [e.actor_id for e in events] == [None, None, None]
+    assert "挂牌督办：临江文明督〔2026〕3号" in [e.note for e in events]
+    # the optimistic-lock version is untouched: a person editing the ticket meanwhile is not refused
+    assert fresh(Ticket, ticket.id).status == "assigned" and fresh(Ticket, ticket.id).version == version
+    assert [run.letters for run in db.session.scalars(select(SweepRun).order_by(SweepRun.id))] == [0, 2, 0, 2, 2, 0]
+
+
+def test_rectification_in_time_stops_escalation(app, city, file_ticket, photo):
+    done = file_ticket()
+    late = file_ticket()
+    ticket_services.rectify(city.unit_a, done, at("2026-11-26T09:00"), "已清理", [photo])
+    result = run_sweep(at(FRIDAY))
+    assert [letter.ticket_ids for letter in result.letters] == [[late.id]]
+    # rectified after level 1, before its reply-by date: no level 2
+    ticket_services.rectify(city.unit_a, fresh(Ticket, late.id), at("2026-12-01T09:00"), "已清理", [photo])
+    assert run_sweep(at(AFTER_LEVEL1)).letters == []
+    # closed tickets never come back
+    ticket_services.approve(city.inspector, fresh(Ticket, late.id), at("2026-12-01T10:00"), "")
+    assert run_sweep(at("2027-01-10T09:00")).letters == []
+
+
+def test_rejected_rectification_keeps_counting_from_the_deadline(app, city, file_ticket, photo):
+    ticket = file_ticket()
+    ticket_services.rectify(city.unit_a, ticket, at("2026-11-26T09:00"), "已清理", [photo])
+    assert run_sweep(at(FRIDAY)).letters == []  # waiting for verification: not the unit's delay
+    ticket_services.reject(city.inspector, fresh(Ticket, ticket.id), at("2026-11-27T10:00"), "仍有残留")
+    result = run_sweep(at("2026-11-27T10:30"))  # the original deadline stands: overdue at once
+    assert [letter.level for letter in result.letters] == [1]
+    assert result.letters[0].items[0].days_overdue == 2
+
+
+def test_disputed_tickets_wait_for_the_office(app, city, file_ticket):
+    ticket = file_ticket()
+    ticket_services.dispute(city.unit_a, ticket, at("2026-11-25T12:00"), "不属于本单位")
+    assert run_sweep(at(FRIDAY)).letters == []
+    app.config["ESCALATION_STATUSES"] = ("assigned", "disputed")
+    assert len(run_sweep(at(FRIDAY)).letters) == 1
+
+
+def test_deadlines_across_a_holiday(app, city, file_ticket):
+    # Filed Monday 09-28, due Tuesday 09-29; the National Day holiday runs 10-01 to 10-07 and Saturday 10-10
+    # is a make-up working day: three working days after 09-30 end on Saturday 10-10.
+    file_ticket(at_time=at("2026-09-28T10:00"))
+    letter = run_sweep(at("2026-09-30T09:00")).letters[0]
+    assert letter.reply_by == at("2026-10-10T23:59:59")
+    assert run_sweep(at("2026-10-10T09:00")).letters == []
+    assert [letter.level for letter in run_sweep(at("2026-10-11T09:00")).letters] == [2]
+    # the office's own entries count too: a local holiday on 10-12 moves the level-2 date one day on
+    # (5 working days after Sunday 10-11: 10-13 .. 10-16, 10-19)
+    second = letters()[-1]
+    assert second.reply_by == at("2026-10-16T23:59:59")
+    db.session.add(Holiday(day=at("2026-11-02T12:00").date(), kind="holiday", name="地方假日"))
+    db.session.commit()
+    third = file_ticket(at_time=at("2026-10-29T10:00"))
+    letter = run_sweep(at("2026-10-30T11:00")).letters[0]
+    assert letter.ticket_ids == [third.id]
+    assert letter.reply_by == at("2026-11-05T23:59:59")  # Nov 2 skipped: 3, 4, 5
+
+
+def test_level_delays_and_wording_are_configurable(app, city, file_ticket):
+    app.config["ESCALATION_LEVEL_DELAYS"] = {1: 1, 2: 2}
+    app.config["LETTER_NUMBER_PREFIX"] = "江城文明督"
+    app.config["ESCALATION_LEVEL_TEXT"] = {1: {"title": "关于限期整改的督办通知"}}
+    file_ticket()
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    assert letter.number == "江城文明督〔2026〕1号"
+    assert letter.reply_by == at("2026-11-30T23:59:59")  # one working day after Friday: Monday
+    assert "关于限期整改的督办通知" in compact(pdf_text(pdf_path(letter)))
+
+
+def test_one_letter_per_unit_and_level(app, city, file_ticket):
+    a1, a2 = file_ticket(), file_ticket(at_time=at("2026-11-25T11:00"))
+    b1 = file_ticket(point=City.ON_B)
+    police = file_ticket(category="illegal_parking")  # the category's own unit, 2-hour deadline
+    early = file_ticket(at_time=at("2026-11-20T10:00"))  # already at level 1 when the others arrive
+    run_sweep(at("2026-11-25T09:00"))
+    result = run_sweep(at(FRIDAY))
+    got = sorted((letter.unit.code, letter.level, letter.ticket_ids) for letter in result.letters)
+    assert got == [("JDA", 1, [a1.id, a2.id]), ("JDB", 1, [b1.id]), ("JJ", 1, [police.id])]
+    assert fresh(Ticket, early.id).escalation_level == 1
+    assert db.session.scalar(select(func.count(LetterItem.id))) == 5
+
+
+# ----------------------------------------------------------------------------- numbers
+
+def test_numbers_run_per_year_without_gaps(app, city, file_ticket):
+    file_ticket(at_time=at("2026-12-28T10:00"))
+    assert run_sweep(at("2026-12-31T09:00")).numbers == ["临江文明督〔2026〕1号"]
+    file_ticket(at_time=at("2026-12-30T10:00"), point=City.ON_B)
+    # 2027 is unknown to chinese-calendar: Monday to Friday count, nothing fails
+    result = run_sweep(at("2027-01-04T09:00"))
+    assert result.numbers == ["临江文明督〔2027〕1号"]
+    assert (result.letters[0].year, result.letters[0].seq) == (2027, 1)
+    assert current_value("letter", 2026) == 1 and current_value("letter", 2027) == 1
+    file_ticket(at_time=at("2027-01-04T10:00"))
+    assert run_sweep(at("2027-01-05T11:00")).numbers == ["临江文明督〔2027〕2号"]
+    assert Path(pdf_path(letters()[-1])).name == "00002.pdf" and "2027" in str(pdf_path(letters()[-1]))
+
+
+def test_failed_sweep_writes_nothing_and_gives_its_number_back(app, city, file_ticket, monkeypatch):
+    file_ticket()
+    file_ticket(point=City.ON_B)
+    calls = {"n": 0}
+    real = sweep_module.lifecycle.record
+
+    def dies_on_second_ticket(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module.lifecycle, "record", dies_on_second_ticket)
+    with pytest.raises(RuntimeError):
+        run_sweep(at(FRIDAY))
+    assert letters() == [] and current_value("letter", 2026) == 0
+    assert db.session.scalar(select(func.max(Ticket.escalation_level))) == 0
+    monkeypatch.undo()
+    assert run_sweep(at(FRIDAY)).numbers == ["临江文明督〔2026〕1号", "临江文明督〔2026〕2号"]
+
+
+# ----------------------------------------------------------------------------- crash safety
+
+def test_sweep_killed_before_the_pdf_is_repaired_by_the_next(app, city, file_ticket, monkeypatch):
+    file_ticket()
+    written, _ = issue_letters(at(FRIDAY))  # the letter rows are committed; then the process "dies"
+    letter = written[0]
+    assert letter.pdf_written_at is None and not pdf_path(letter).exists()
+
+    # a PDF build that dies half-way leaves no file behind (temporary file, then rename)
+    def broken(letter, out):
+        out.write(b"%PDF-1.4 half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("inspect_app.escalation.letters_pdf.build_letter_pdf", broken)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_module.write_pdf(letter)
+    assert not pdf_path(letter).exists() and list(pdf_path(letter).parent.iterdir()) == []
+    monkeypatch.undo()
+
+    result = run_sweep(at("2026-11-27T09:05"))
+    assert result.letters == [] and result.pdfs == 1
+    letter = fresh(Letter, letter.id)
+    assert letter.pdf_written_at == at("2026-11-27T09:05")
+    assert "临江文明督〔2026〕1号" in compact(pdf_text(pdf_path(letter)))
+
+
+def test_a_lost_pdf_is_rebuilt_when_asked_for(app, city, file_ticket):
+    file_ticket()
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    path = pdf_path(letter)
+    path.unlink()
+    assert sweep_module.ensure_pdf(fresh(Letter, letter.id), at(FRIDAY)) == path and path.is_file()
+
+
+# ----------------------------------------------------------------------------- once, however many sweeps
+
+def test_running_the_sweep_twice_gives_one_letter(app, city, file_ticket):
+    file_ticket()
+    assert len(run_sweep(at(FRIDAY)).letters) == 1
+    assert run_sweep(at(FRIDAY)).letters == []
+    assert run_sweep(at("2026-11-27T15:00")).letters == []
+    assert len(letters()) == 1
+
+
+def test_unique_ticket_level_is_the_backstop(app, city, file_ticket):
+    ticket = file_ticket()
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    db.session.add(LetterItem(letter_id=letter.id, ticket_id=ticket.id, level=1, reply_by=letter.reply_by,
+                              ticket_number="x"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("with_lock", [True, False])
+def test_two_sweeps_at_once_give_one_letter(app, city, file_ticket, monkeypatch, with_lock):
+    """Two threads, each with its own app context, session and connection to the same database file.
+    Without the lock the first write of each sweep serialises them, and the second finds nothing to do."""
+    for _ in range(3):
+        file_ticket()
+    file_ticket(point=City.ON_B)
+    if not with_lock:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def no_lock(*_args, **_kwargs):
+            yield True
+
+        monkeypatch.setattr(sweep_module, "exclusive", no_lock)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                result = run_sweep(at(FRIDAY))
+                results.append((result.skipped, result.numbers))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(len(numbers) for _, numbers in results) == [0, 2]
+    assert [letter.number for letter in letters()] == ["临江文明督〔2026〕1号", "临江文明督〔2026〕2号"]
+    assert db.session.scalar(select(func.count(LetterItem.id))) == 4
+    assert all(pdf_path(letter).is_file() for letter in letters())
+
+
+def test_two_escalate_processes_give_one_letter(app, city, file_ticket, tmp_path):
+    """`flask --app run escalate --now ...` twice at once, as two real processes on the same database."""
+    file_ticket()
+    file_ticket(point=City.ON_B)
+    db.session.commit()
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "SECRET_KEY": "x", "SCHEDULER_ENABLED": "0",
+           "WEBHOOK_URL": ""}
+    command = [sys.executable, "-m", "flask", "--app", "run", "escalate", "--now", FRIDAY]
+    processes = [subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    stdout = "".join(out for out, _ in outputs)
+    assert stdout.count("已印发督办函 2 件") == 1, stdout
+    assert [letter.number for letter in letters()] == ["临江文明督〔2026〕1号", "临江文明督〔2026〕2号"]
+
+
+# ----------------------------------------------------------------------------- the PDF
+
+def test_letter_pdf_content(app, city, file_ticket):
+    ticket = file_ticket(address="人民路18号门前")
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    path = pdf_path(letter)
+    assert path.is_relative_to(Path(app.config["UPLOAD_FOLDER"]) / "letters" / "2026")
+    text = compact(pdf_text(path))
+    for expected in ("临江市精神文明建设指导委员会办公室", "临江文明督〔2026〕1号", "甲街道办事处：", ticket.number,
+                     "牛皮癣", "人民路18号门前", "普通督办", "2026年12月2日前", "2026年11月27日", "—1—"):
+        assert expected in text, expected
+    assert "抄送" not in text  # level 1: no leadership copied
+    reader = PdfReader(path)
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.5)  # A4
+    images = [name for page in reader.pages for name in page.images]
+    assert images, "the ticket's photo is in the table"
+    # every font is embedded
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"] if "/DescendantFonts" in font \
+                else font["/FontDescriptor"]
+            assert "/FontFile2" in descriptor.get_object()
+
+
+def test_level_2_letter_copies_leadership(app, city, file_ticket):
+    file_ticket()
+    run_sweep(at(FRIDAY))
+    letter = run_sweep(at(AFTER_LEVEL1)).letters[0]
+    text = compact(pdf_text(pdf_path(letter)))
+    assert "挂牌督办" in text and "抄送：市委督查室" in text and "临江文明督〔2026〕2号" in text
+
+
+def test_letter_spanning_several_pages(app, city, file_ticket):
+    tickets = [file_ticket(address=f"人民路{i}号门前") for i in range(1, 26)]
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    assert len(letter.items) == 25
+    path = pdf_path(letter)
+    pages = [compact(page.extract_text() or "") for page in PdfReader(path).pages]
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, start=1):
+        assert f"—{n}—" in page
+    for page in pages[1:-1]:
+        assert "问题编号" in page and "原整改时限" in page  # the header row repeats
+    everything = "".join(pages)
+    assert all(t.number in everything for t in tickets)
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert "临江文明督〔2026〕1号" in out and tickets[-1].number in out and "甲街道办事处" in out
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(path), str(path.parent / "p")],
+                       check=True)
+        assert list(path.parent.glob("p*.png"))
+    if os.environ.get("PDF_SAMPLE_DIR"):  # PDF_SAMPLE_DIR=/tmp/x pytest ... keeps a copy to look at
+        shutil.copy(path, Path(os.environ["PDF_SAMPLE_DIR"]) / "escalation_letter.pdf")
+
+
+def test_configured_banner_and_font(app, city, file_ticket, tmp_path):
+    from inspect_app.pdf.fonts import BUNDLED_FONT_PATH
+
+    office_font = tmp_path / "fangsong.ttc"
+    shutil.copy(BUNDLED_FONT_PATH, office_font)  # stands in for the office's 仿宋 TrueType file
+    app.config.update(LETTER_BANNER="江城区文明办", LETTER_FONT_PATH=str(office_font),
+                      LETTER_CONTACT="联系人：王敏，电话：0731-12345678")
+    file_ticket()
+    path = pdf_path(run_sweep(at(FRIDAY)).letters[0])
+    text = compact(pdf_text(path))
+    assert "江城区文明办" in text and "联系人：王敏" in text
+    fonts = {str(font.get_object()["/BaseFont"]) for page in PdfReader(path).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert len(fonts) == 2  # the office's body face beside the bundled heading face
