@@ -166,8 +166,10 @@ def api(client, city):
 
         def call(self, method: str, url: str, user, **kwargs):
             headers = kwargs.pop("headers", {})
+            if kwargs.get("content_type") == "multipart/form-data" and isinstance(kwargs.get("data"), dict):
+                kwargs["data"], kwargs["content_type"] = multipart(kwargs["data"])
             headers["Authorization"] = f"Bearer {self.token(user.username)}"
-            return client.open(url, method=method, headers=headers, **kwargs)
+            return client.open(url, method=method, headers=headers, buffered=True, **kwargs)
 
         def get(self, url, user, **kw):
             return self.call("GET", url, user, **kw)
@@ -176,6 +178,22 @@ def api(client, city):
             return self.call("POST", url, user, **kw)
 
     return Api()
+
+
+def multipart(fields: dict) -> tuple[bytes, str]:
+    """Encode a form in memory. (The test client spools big bodies to a temp file it never closes.)"""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    encoded = []
+    for key, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, tuple):
+                item = FileStorage(item[0], filename=item[1], content_type="application/octet-stream")
+            encoded.append((key, item))
+    from werkzeug.datastructures import MultiDict
+    boundary, body = encode_multipart(MultiDict(encoded))
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def upload_files(tmp_path: Path) -> list[Path]:

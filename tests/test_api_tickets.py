@@ -1,0 +1,235 @@
+"""HTTP API v1: auth, reference data, filing, listing, actions, photos, errors."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from conftest import City, PASSWORD, file_tuple, photo_bytes
+
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.tickets.models import Ticket
+
+
+def file_report(api, user, photos=("Canon_40D.jpg",), headers=None, **fields):
+    data = {"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+            "description": "墙上小广告", **fields}
+    data["photos"] = [file_tuple(name) for name in photos]
+    return api.post("/api/v1/tickets", user, data=data, content_type="multipart/form-data", headers=headers or {})
+
+
+def stored_files(uploads: Path) -> list[Path]:
+    return [p for p in uploads.rglob("*") if p.is_file()]
+
+
+def test_token_login_and_errors(client, city):
+    ok = client.post("/api/v1/auth/token", json={"username": "inspector", "password": PASSWORD})
+    assert ok.status_code == 200
+    body = ok.get_json()
+    assert body["user"] == {"id": city.inspector.id, "username": "inspector", "role": "inspector", "unit_id": None}
+    assert body["expires_at"].endswith("+08:00")
+    bad = client.post("/api/v1/auth/token", json={"username": "inspector", "password": "nope"})
+    assert bad.status_code == 401 and bad.get_json()["error"]["code"] == "invalid_credentials"
+    assert client.get("/api/v1/tickets").status_code == 401
+    assert client.get("/api/v1/tickets", headers={"Authorization": "Bearer junk"}).status_code == 401
+    garbage = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+    assert garbage.status_code in (400, 401)
+
+
+def test_api_ignores_session_cookies(client, city):
+    with client.session_transaction() as session:  # logged in for pages
+        session["_user_id"] = city.admin.get_id()
+        session["_fresh"] = True
+    assert client.get("/api/v1/tickets").status_code == 401
+
+
+def test_revoked_token_stops_working(client, city, api):
+    token = api.token("admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_healthz(client, app):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_reference_data(api, city):
+    cats = api.get("/api/v1/categories", city.inspector).get_json()
+    parking = next(c for c in cats if c["code"] == "illegal_parking")
+    assert parking["deadline"] == {"hours": 2} and parking["group"] == "街面秩序"
+    assert next(c for c in cats if c["code"] == "road_damage")["deadline"] == {"workdays": 5}
+    units = api.get("/api/v1/units", city.inspector).get_json()
+    assert {"id", "code", "name", "kind"} <= set(units[0])
+    near = api.get(f"/api/v1/segments?lat={City.ON_B[0]}&lon={City.ON_B[1]}", city.inspector).get_json()
+    assert near[0]["id"] == city.seg_b.id and near[0]["distance_m"] < 20
+    assert near[1]["distance_m"] > near[0]["distance_m"]
+    assert api.get("/api/v1/segments?lat=abc&lon=1", city.inspector).status_code == 400
+
+
+def test_file_report_dispatches_and_answers_201(api, city, uploads):
+    response = file_report(api, city.inspector)
+    assert response.status_code == 201, response.get_json()
+    ticket = response.get_json()
+    assert ticket["status"] == "assigned" and ticket["unit"]["id"] == city.street_a.id
+    assert ticket["segment"]["name"] == "人民路东段"
+    assert ticket["number"].startswith("20") and len(ticket["photos"]) == 1
+    assert ticket["deadline"].endswith("+08:00") and ticket["overdue"] is False
+    assert [e["action"] for e in ticket["events"]] == ["create", "dispatch"]
+    photo = ticket["photos"][0]
+    assert photo["kind"] == "before" and photo["width"] == 100
+    assert api.get(photo["url"], city.inspector).status_code == 200
+    assert api.get(photo["thumb_url"], city.inspector).mimetype == "image/jpeg"
+    assert len(stored_files(uploads)) == 2  # the photo and its thumbnail
+
+
+def test_idempotency_key_repeats_answer_with_the_same_ticket(api, city):
+    first = file_report(api, city.inspector, headers={"Idempotency-Key": "abc-123"})
+    again = file_report(api, city.inspector, headers={"Idempotency-Key": "abc-123"})
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert db.session.query(Ticket).count() == 1 and db.session.query(Photo).count() == 1
+    # Another user's identical key is their own.
+    other = file_report(api, city.inspector2, headers={"Idempotency-Key": "abc-123"})
+    assert other.status_code == 201 and db.session.query(Ticket).count() == 2
+
+
+def test_broken_photos_are_refused_and_nothing_is_left(api, city, uploads):
+    for name, status in [("not_an_image.jpg", 415), ("truncated_half.jpg", 415)]:
+        response = file_report(api, city.inspector, photos=("Canon_40D.jpg", name))
+        assert response.status_code == status, (name, response.get_json())
+        error = response.get_json()["error"]
+        assert error["message"].startswith("第2张照片") and error["code"]
+    assert db.session.query(Ticket).count() == 0 and db.session.query(Photo).count() == 0
+    assert stored_files(uploads) == []
+
+
+def test_bad_fields_get_400_or_422(api, city):
+    assert file_report(api, city.inspector, photos=()).status_code == 400
+    assert file_report(api, city.inspector, category="").status_code == 400
+    unknown = file_report(api, city.inspector, category="nope")
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["code"] == "invalid_category"
+    assert file_report(api, city.inspector, lat="north").status_code == 400
+    assert file_report(api, city.inspector, lat="95").status_code == 400
+    assert file_report(api, city.inspector, segment_id="999").status_code == 422
+    assert file_report(api, city.inspector, segment_id="1 OR 1=1").status_code == 400
+    too_many = file_report(api, city.inspector, photos=("Canon_40D.jpg",) * 10)
+    assert too_many.status_code == 400
+    assert db.session.query(Ticket).count() == 0
+
+
+def test_oversized_request_is_413(app, api, city):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    # Encoded in memory: the test client would otherwise spool a big body to a temp file it never closes.
+    boundary, body = encode_multipart({"category": "niupixuan", "photos": FileStorage(
+        io.BytesIO(photo_bytes("mobile_jolla.jpg")), filename="a.jpg", content_type="image/jpeg")})
+    response = api.post("/api/v1/tickets", city.inspector, data=body,
+                        content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413, response.get_json()
+    assert "过大" in response.get_json()["error"]["message"]
+
+
+def test_units_and_leaders_cannot_file(api, city):
+    assert file_report(api, city.unit_a).status_code == 403
+    assert file_report(api, city.leader).status_code == 403
+
+
+def test_listing_is_scoped_and_filtered(api, city, make_ticket, now):
+    a = make_ticket(point=City.ON_A)
+    b = make_ticket(point=City.ON_B)
+    make_ticket(point=City.FAR)
+    all_items = api.get("/api/v1/tickets", city.admin).get_json()
+    assert all_items["total"] == 3 and all_items["page"] == 1 and all_items["per_page"] == 20
+    mine = api.get("/api/v1/tickets", city.unit_a).get_json()
+    assert [t["id"] for t in mine["items"]] == [a.id]
+    # A unit asking for another unit's tickets sees nothing.
+    assert api.get(f"/api/v1/tickets?unit_id={city.street_b.id}", city.unit_a).get_json()["total"] == 0
+    assert api.get(f"/api/v1/tickets?unit_id={city.street_b.id}", city.admin).get_json()["items"][0]["id"] == b.id
+    assert api.get("/api/v1/tickets?status=pending", city.leader).get_json()["total"] == 1
+    # All three were filed "now" (2026-11-25) with a 24 h deadline: the two assigned are overdue today.
+    assert api.get("/api/v1/tickets?overdue=1", city.admin).get_json()["total"] == 2
+    assert api.get("/api/v1/tickets?category=niupixuan&per_page=1&page=2", city.admin).get_json()["items"]
+    assert api.get("/api/v1/tickets?status=bogus", city.admin).status_code == 400
+    assert api.get("/api/v1/tickets?page=0", city.admin).status_code == 400
+    assert api.get("/api/v1/tickets?per_page=1000", city.admin).status_code == 400
+    assert api.get("/api/v1/tickets?category=' OR 1=1 --", city.admin).get_json()["total"] == 0
+
+
+def test_unit_cannot_reach_another_units_ticket_or_photo(api, city, make_ticket):
+    ticket = make_ticket(point=City.ON_B)
+    photo = ticket.photos[0]
+    assert api.get(f"/api/v1/tickets/{ticket.id}", city.unit_a).status_code == 404
+    assert api.get(f"/api/v1/photos/{photo.id}", city.unit_a).status_code == 404
+    assert api.get(f"/api/v1/photos/{photo.id}/thumb", city.unit_a).status_code == 404
+    assert api.post(f"/api/v1/tickets/{ticket.id}/dispute", city.unit_a, json={"reason": "x"}).status_code == 404
+    assert api.get(f"/api/v1/tickets/{ticket.id}", city.unit_b).status_code == 200
+    assert api.get("/api/v1/tickets/999999", city.admin).status_code == 404
+
+
+def test_actions_through_the_api(api, city, make_ticket):
+    ticket = make_ticket()
+    url = f"/api/v1/tickets/{ticket.id}"
+    assert api.post(f"{url}/approve", city.inspector, json={}).status_code == 409
+    rectified = api.post(f"{url}/rectify", city.unit_a, data={"note": "已清除", "photos": [file_tuple()]},
+                         content_type="multipart/form-data")
+    assert rectified.status_code == 200 and rectified.get_json()["status"] == "rectified"
+    assert [p["kind"] for p in rectified.get_json()["photos"]] == ["before", "after"]
+    assert api.post(f"{url}/reject", city.inspector, json={}).status_code == 400  # reason required
+    assert api.post(f"{url}/reject", city.inspector, json={"note": "未清理干净"}).get_json()["rework_count"] == 1
+    assert api.post(f"{url}/rectify", city.unit_a, data={"note": "x"},
+                    content_type="multipart/form-data").status_code == 400  # photos required
+    api.post(f"{url}/rectify", city.unit_a, data={"photos": [file_tuple()]}, content_type="multipart/form-data")
+    closed = api.post(f"{url}/approve", city.inspector, json={"note": "ok"}).get_json()
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert [e["action"] for e in closed["events"]][-1] == "approve"
+    assert api.post(f"{url}/cancel", city.admin, json={"reason": "x"}).status_code == 409
+    assert api.post(f"{url}/fly", city.admin, json={}).status_code == 404
+
+
+def test_extension_and_reassign_through_the_api(api, city, make_ticket):
+    ticket = make_ticket(category="spider_web")
+    url = f"/api/v1/tickets/{ticket.id}"
+    assert api.post(f"{url}/request_extension", city.unit_a, json={"until": "tomorrow", "reason": "x"}).status_code == 400
+    assert api.post(f"{url}/request_extension", city.unit_a,
+                    json={"until": "2027-01-30", "reason": "线路迁改"}).status_code == 200
+    assert api.post(f"{url}/decide_extension", city.unit_a, json={"approved": True}).status_code == 403
+    assert api.post(f"{url}/decide_extension", city.admin, json={"approved": "yes"}).status_code == 400
+    decided = api.post(f"{url}/decide_extension", city.admin, json={"approved": True, "note": "同意"}).get_json()
+    assert decided["deadline"] == "2027-01-30T23:59:59+08:00"
+    assert api.post(f"{url}/dispute", city.unit_a, json={"reason": "非本单位"}).get_json()["status"] == "disputed"
+    assert api.post(f"{url}/reassign", city.admin, json={"unit_id": 9999}).status_code == 422
+    moved = api.post(f"{url}/reassign", city.admin, json={"unit_id": city.street_b.id, "note": "改派"}).get_json()
+    assert moved["unit"]["id"] == city.street_b.id and moved["status"] == "assigned"
+    assert api.post(f"{url}/cancel", city.admin, json={}).status_code == 400
+    assert api.post(f"{url}/cancel", city.admin, json={"reason": "重复"}).get_json()["status"] == "cancelled"
+
+
+def test_bad_json_body_is_400(api, city, make_ticket):
+    ticket = make_ticket()
+    response = api.post(f"/api/v1/tickets/{ticket.id}/dispute", city.unit_a, data="{oops",
+                        content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_concurrent_edit_is_a_conflict(app, city, make_ticket, now):
+    """Two people act on one ticket at once: the one holding a stale copy gets a conflict, not a lost update."""
+    import pytest
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    ticket_id = make_ticket().id
+    with Session(db.engine, expire_on_commit=False) as office:
+        stale = office.get(Ticket, ticket_id)
+        office.commit()  # the office's page is open; the unit acts meanwhile
+        ticket = db.session.get(Ticket, ticket_id)
+        ticket.status = "rectified"
+        db.session.commit()
+        stale.status = "cancelled"
+        with pytest.raises(StaleDataError):
+            office.commit()
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket_id).status == "rectified"
