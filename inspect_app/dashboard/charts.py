@@ -1,0 +1,137 @@
+"""Inline SVG drawn on the server: no JavaScript chart library, no CDN, no map tiles (CSP 'self' holds).
+
+Returns markupsafe.Markup; every text is escaped. Colours are SVG presentation attributes or classes from
+dashboard.css, never style attributes.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+from markupsafe import Markup, escape
+
+BLUE, GREEN, RED, GREY, INK = "#1d5bd8", "#1a7f37", "#c4271b", "#c9ced6", "#667085"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def trend_svg(weeks: list[dict]) -> Markup:
+    """Bars of new and closed tickets per week, and a line of 按期结案率 (right axis)."""
+    width, height, left, right, top, bottom = 640, 230, 40, 40, 16, 38
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max([w["new"] for w in weeks] + [w["closed"] for w in weeks] + [1])
+    step = _nice_step(peak)
+    top_value = step * math.ceil(peak / step)
+    slot = plot_w / max(1, len(weeks))
+    bar = slot * 0.32
+
+    def y(value: float) -> float:
+        return top + plot_h - plot_h * value / top_value
+
+    parts = [f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="近{len(weeks)}周新增、结案和按期结案率">']
+    for k in range(0, int(top_value / step) + 1):
+        value = k * step
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+                     f'stroke="#e3e6ea" stroke-width="1"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="{INK}">{value:g}</text>')
+    for pct in (0, 50, 100):
+        yy = top + plot_h - plot_h * pct / 100
+        parts.append(f'<text x="{width - right + 6}" y="{yy + 4:.1f}" font-size="11" fill="{GREEN}">{pct}%</text>')
+    points = []
+    for i, w in enumerate(weeks):
+        x0 = left + slot * i + slot / 2
+        tip = escape(f"{w['period']}（{w['label']}起）：新增{w['new']}件，结案{w['closed']}件，"
+                     f"按期结案率{_pct(w['on_time_rate'])}")
+        parts.append(f'<g><title>{tip}</title>')
+        parts.append(f'<rect x="{x0 - bar:.1f}" y="{y(w["new"]):.1f}" width="{bar:.1f}" '
+                     f'height="{top + plot_h - y(w["new"]):.1f}" fill="{BLUE}" rx="2"/>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y(w["closed"]):.1f}" width="{bar:.1f}" '
+                     f'height="{top + plot_h - y(w["closed"]):.1f}" fill="#7fc29b" rx="2"/></g>')
+        label_class = ' font-weight="700"' if w.get("current") else ""
+        parts.append(f'<text x="{x0:.1f}" y="{height - bottom + 15}" text-anchor="middle" font-size="11" '
+                     f'fill="{INK}"{label_class}>{escape(w["label"])}</text>')
+        if w["on_time_rate"] is not None:
+            points.append((x0, top + plot_h - plot_h * w["on_time_rate"]))
+    if len(points) > 1:
+        path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{GREEN}" stroke-width="2.5"/>')
+    for x, yy in points:
+        parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3.5" fill="#fff" stroke="{GREEN}" stroke-width="2"/>')
+    legend_y = height - 8
+    for k, (color, label) in enumerate(((BLUE, "新增"), ("#7fc29b", "结案"), (GREEN, "按期结案率"))):
+        lx = left + k * 92
+        parts.append(f'<rect x="{lx}" y="{legend_y - 9}" width="12" height="10" fill="{color}" rx="2"/>')
+        parts.append(f'<text x="{lx + 16}" y="{legend_y}" font-size="11" fill="{INK}">{label}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _nice_step(peak: float) -> float:
+    raw = peak / 4
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return max(1, factor * magnitude)
+    return 10 * magnitude
+
+
+def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | None]) -> Markup:
+    """Road segments as lines and, at each segment's middle, a dot sized by its open tickets (red: some overdue).
+
+    `segments`: {id: row with coords_json, name}; `by_segment`: {id: Row with active/overdue};
+    `link(segment) -> url | None` for each dot.
+    """
+    lines = {}
+    for seg_id, seg in segments.items():
+        try:
+            coords = [(float(lon), float(lat)) for lon, lat in json.loads(seg.coords_json or "[]")]
+        except (TypeError, ValueError):
+            continue
+        if coords:
+            lines[seg_id] = coords
+    if not lines:
+        return Markup('<p class="empty">没有带坐标的责任路段。</p>')
+    lons = [lon for coords in lines.values() for lon, _ in coords]
+    lats = [lat for coords in lines.values() for _, lat in coords]
+    min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
+    mid_lat = math.radians((min_lat + max_lat) / 2)
+    span_x = max((max_lon - min_lon) * math.cos(mid_lat), 1e-4)
+    span_y = max(max_lat - min_lat, 1e-4)
+    width = 640
+    pad = 18
+    height = int(min(520, max(220, (width - 2 * pad) * span_y / span_x + 2 * pad)))
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        x = pad + (lon - min_lon) * math.cos(mid_lat) * scale
+        y = height - pad - (lat - min_lat) * scale
+        return x, y
+
+    parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="img" aria-label="在办问题分布（按责任路段）">',
+             f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f8fa"/>']
+    for coords in lines.values():
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(lon, lat) for lon, lat in coords))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{GREY}" stroke-width="3" '
+                     f'stroke-linecap="round"/>')
+    peak = max([row.active for row in by_segment.values()] + [1])
+    dots = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in lines),
+                  key=lambda item: item[1].active, reverse=True)
+    for seg_id, row in dots:
+        coords = lines[seg_id]
+        lon, lat = coords[len(coords) // 2] if len(coords) > 2 else (
+            sum(c[0] for c in coords) / len(coords), sum(c[1] for c in coords) / len(coords))
+        x, y = xy(lon, lat)
+        radius = 3 + 11 * math.sqrt(row.active / peak)
+        color = RED if row.overdue else BLUE
+        tip = escape(f"{segments[seg_id].name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
+        dot = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" fill-opacity="0.7" '
+               f'stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
+        url = link(segments[seg_id])
+        parts.append(f'<a href="{escape(url)}">{dot}</a>' if url else dot)
+    parts.append("</svg>")
+    return Markup("".join(parts))

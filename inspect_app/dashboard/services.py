@@ -1,0 +1,285 @@
+"""Leadership dashboard figures, aggregated in SQL. Each function takes `now`.
+
+Definitions follow the 红黑榜 (rankings/scoring.py): 按期结案率 = 按期结案数 / 应结案数 over tickets whose deadline
+fell in the month and has passed; 超期 = open (pending/assigned/disputed) past the deadline; 在办 = not yet closed
+(pending/assigned/disputed/rectified), the same set as the ticket list's status=open filter. 新增 counts every report
+received in the period (a report voided later still arrived); everything else leaves cancelled tickets out.
+
+Speed (1M tickets, see benchmarks/bench_rankings.py --dashboard): every query is a range over an indexed column
+(reported_at, closed_at, deadline, status) — counts per week are separate COUNT(*)s over an index range, which
+SQLite answers from the index alone; breakdowns are one GROUP BY (category, unit, segment) per set, rolled up to
+category, district and unit in Python (a few thousand rows). The whole result is cached per process for
+DASHBOARD_CACHE_SECONDS (default 60); while one request recomputes, others get the previous figures.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import and_, case, func, select
+
+from ..common.timeutil import local
+from ..extensions import db
+from ..rankings.periods import Period, containing
+from ..rankings.services import flags
+from ..tickets.models import OPEN_STATUSES, Ticket
+from ..units.models import Category, Segment, Unit
+
+ACTIVE_STATUSES = OPEN_STATUSES + ("rectified",)  # 在办: not closed, not cancelled
+TREND_WEEKS = 12
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+# ----------------------------------------------------------------------------- headline
+
+def count_between(column, start: datetime, end: datetime, *extra) -> int:
+    return db.session.scalar(select(func.count()).select_from(Ticket).where(column >= start, column < end, *extra)) or 0
+
+
+def due_figures(start: datetime, end: datetime, now: datetime) -> dict:
+    """应结案 / 按期结案 for deadlines in [start, min(end, now)), from the deadline covering index."""
+    cond = flags(now)
+    row = db.session.execute(
+        select(func.count().label("due"), _count(cond["on_time"]).label("on_time"), _count(cond["closed"]).label("closed"))
+        .where(Ticket.deadline >= start, Ticket.deadline < min(end, now), Ticket.status != "cancelled",
+               Ticket.unit_id.is_not(None))).one()
+    return {"due": int(row.due), "on_time": int(row.on_time), "closed": int(row.closed),
+            "on_time_rate": _rate(int(row.on_time), int(row.due))}
+
+
+def letters_issued(start: datetime, end: datetime) -> int | None:
+    """督办函 issued in the range; None when the escalation feature is not installed."""
+    try:
+        from ..escalation.models import Letter
+    except ImportError:
+        return None
+    return db.session.scalar(select(func.count()).select_from(Letter)
+                             .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
+
+
+def month_headline(period: Period, now: datetime) -> dict:
+    end = min(period.end, now)
+    figures = due_figures(period.start, period.end, now)
+    return {
+        "period": period.key,
+        "label": period.label,
+        "new": count_between(Ticket.reported_at, period.start, end),
+        "closed": count_between(Ticket.closed_at, period.start, end),
+        "due": figures["due"],
+        "on_time": figures["on_time"],
+        "on_time_rate": figures["on_time_rate"],
+        "letters": letters_issued(period.start, end),
+    }
+
+
+def overdue_now(now: datetime) -> dict:
+    row = db.session.execute(
+        select(func.count().label("n"), _count(Ticket.escalation_level >= 1).label("supervised"))
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.deadline < now)).one()
+    return {"overdue": int(row.n), "supervised": int(row.supervised)}
+
+
+# ----------------------------------------------------------------------------- weekly trend
+
+def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
+    """The last `weeks` ISO weeks, the current one last: new, closed, and 按期结案率 of deadlines in the week."""
+    current = containing(now, "week")
+    periods = [current]
+    while len(periods) < weeks:
+        periods.insert(0, periods[0].previous())
+    rows = []
+    for period in periods:
+        end = min(period.end, now)
+        due = due_figures(period.start, period.end, now)
+        rows.append({
+            "period": period.key, "label": f"{period.first_day.month}/{period.first_day.day}",
+            "new": count_between(Ticket.reported_at, period.start, end),
+            "closed": count_between(Ticket.closed_at, period.start, end),
+            "due": due["due"], "on_time_rate": due["on_time_rate"], "current": period == current,
+        })
+    return rows
+
+
+# ----------------------------------------------------------------------------- breakdowns
+
+@dataclass
+class Row:
+    key: object
+    name: str
+    code: str = ""
+    active: int = 0
+    overdue: int = 0
+    supervised: int = 0
+    new: int = 0
+    closed: int = 0
+    due: int = 0
+    on_time: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _rate(self.on_time, self.due)
+
+
+def _grouped(columns, where) -> list:
+    keys = (Ticket.category_id, Ticket.unit_id, Ticket.segment_id)
+    return db.session.execute(select(*keys, *columns).where(*where).group_by(*keys)).all()
+
+
+def breakdowns(period: Period, now: datetime) -> dict:
+    """在办/超期/督办中 now, and 新增/结案/按期结案率 in the month, by category, district, unit and segment."""
+    end = min(period.end, now)
+    cond = flags(now)
+    sets = {
+        "active": _grouped([func.count(), _count(cond["overdue"]), _count(and_(cond["overdue"],
+                                                                                Ticket.escalation_level >= 1))],
+                           [Ticket.status.in_(ACTIVE_STATUSES)]),
+        "new": _grouped([func.count()], [Ticket.reported_at >= period.start, Ticket.reported_at < end,
+                                         Ticket.status != "cancelled"]),
+        # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
+        # one would tempt SQLite into the status index instead of the closed_at range.
+        "closed": _grouped([func.count()], [Ticket.closed_at >= period.start, Ticket.closed_at < end]),
+        "due": _grouped([func.count(), _count(cond["on_time"])],
+                        [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled"]),
+    }
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active)).all()}
+    segments = {s.id: s for s in db.session.execute(
+        select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id)).all()}
+
+    by: dict[str, dict] = {"category": {}, "district": {}, "unit": {}, "segment": {}}
+
+    def rows_for(category_id, unit_id, segment_id) -> list[Row]:
+        found = []
+        cat = categories.get(category_id)
+        found.append(by["category"].setdefault(category_id, Row(
+            category_id, cat.name if cat else "未知类别", cat.code if cat else "", extra={"group": cat.group if cat else ""})))
+        seg = segments.get(segment_id)
+        district = seg.district if seg else None
+        found.append(by["district"].setdefault(district, Row(district, district or "未定位路段")))
+        unit = units.get(unit_id)
+        found.append(by["unit"].setdefault(unit_id, Row(unit_id, unit.name if unit else "待派遣",
+                                                         unit.code if unit else "")))
+        if seg is not None:
+            found.append(by["segment"].setdefault(segment_id, Row(segment_id, seg.name)))
+        return found
+
+    for category_id, unit_id, segment_id, n, overdue, supervised in sets["active"]:
+        for row in rows_for(category_id, unit_id, segment_id):
+            row.active += n
+            row.overdue += overdue
+            row.supervised += supervised
+    for name in ("new", "closed"):
+        for category_id, unit_id, segment_id, n in sets[name]:
+            for row in rows_for(category_id, unit_id, segment_id):
+                setattr(row, name, getattr(row, name) + n)
+    for category_id, unit_id, segment_id, n, on_time in sets["due"]:
+        if unit_id is None:
+            continue
+        for row in rows_for(category_id, unit_id, segment_id):
+            row.due += n
+            row.on_time += on_time
+    # Every active unit and category shows, even with nothing to count.
+    for unit_id, unit in units.items():
+        if unit.active:
+            by["unit"].setdefault(unit_id, Row(unit_id, unit.name, unit.code))
+    for category_id, cat in categories.items():
+        if cat.active:
+            by["category"].setdefault(category_id, Row(category_id, cat.name, cat.code, extra={"group": cat.group}))
+    return {"by": by, "segments": segments}
+
+
+# ----------------------------------------------------------------------------- everything
+
+def dashboard_data(now: datetime) -> dict:
+    this_month = containing(now, "month")
+    parts = breakdowns(this_month, now)
+    by = parts["by"]
+    from ..rankings import services as rankings
+
+    latest = {kind: rankings.latest(kind) for kind in ("month", "week")}
+    return {
+        "now": now,
+        "this": month_headline(this_month, now),
+        "last": month_headline(this_month.previous(), now),
+        "overdue": overdue_now(now),
+        "trend": weekly_trend(now),
+        "by_category": sorted(by["category"].values(), key=lambda r: (-r.active, -r.new, r.code)),
+        "by_district": sorted(by["district"].values(), key=lambda r: (r.key is None, -r.active, r.name)),
+        "by_unit": list(by["unit"].values()),
+        "by_segment": by["segment"],
+        "segments": parts["segments"],
+        "rankings": {kind: _ranking_brief(r) for kind, r in latest.items()},
+        "computed_at": local(now),
+    }
+
+
+def _ranking_brief(ranking) -> dict | None:
+    if ranking is None:
+        return None
+    from ..rankings.periods import parse_period
+
+    # Plain dicts: this result is cached across requests, ORM rows would outlive their session.
+    entries = [{"unit_id": e.unit_id, "unit_code": e.unit_code, "unit_name": e.unit_name, "rank": e.rank,
+                "score": e.score, "reason": e.reason, "list_name": e.list_name, "figures": e.figures}
+               for e in ranking.entries if e.list_name]
+    red = [e for e in entries if e["list_name"] == "red"]
+    black = sorted((e for e in entries if e["list_name"] == "black"),
+                   key=lambda e: (e["rank"] is None, -(e["rank"] or 0), e["unit_code"]))
+    return {"id": ranking.id, "period": ranking.period, "label": parse_period(ranking.period).label,
+            "version": ranking.version, "published_at": ranking.published_at, "red": red, "black": black}
+
+
+# ----------------------------------------------------------------------------- cache
+
+class _Cache:
+    """One value per process, recomputed after `ttl` seconds; while one caller recomputes, the others get the
+    previous value instead of queueing behind it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: dict | None = None
+        self.key: object = None
+        self.at = 0.0
+
+    def get(self, key, ttl: float, compute):
+        fresh = self.value is not None and self.key == key and time.monotonic() - self.at < ttl
+        if fresh:
+            return self.value
+        if not self.lock.acquire(blocking=self.value is None or self.key != key):
+            return self.value  # someone is recomputing: serve the previous figures
+        try:
+            value = compute()
+            self.value, self.key, self.at = value, key, time.monotonic()
+            return value
+        finally:
+            self.lock.release()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.value, self.key, self.at = None, None, 0.0
+
+
+_cache = _Cache()
+
+
+def cached_dashboard(now: datetime) -> dict:
+    ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", 60))
+    if ttl <= 0:
+        return dashboard_data(now)
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], local(now).date())
+    return _cache.get(key, ttl, lambda: dashboard_data(now))
+
+
+def clear_cache() -> None:
+    _cache.clear()

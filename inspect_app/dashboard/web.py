@@ -1,0 +1,79 @@
+"""The leadership dashboard page (领导看板): leaders and the office, read-only, phone and desktop."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..common.timeutil import utcnow
+from ..rankings.web import ticket_list_url
+from . import charts, services
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+VIEWERS = ("admin", "leader")
+SORT_FIELDS = {"name": "名称", "active": "在办", "overdue": "超期", "supervised": "督办中", "new": "本月新增",
+               "closed": "本月结案", "due": "本月应结案", "on_time_rate": "按期结案率"}
+TABLES = {"c": "by_category", "d": "by_district", "u": "by_unit"}
+
+
+def viewers(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        if current_user.role not in VIEWERS:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def sort_spec(table: str, default: str) -> tuple[str, bool]:
+    """?c=overdue (ascending) or ?c=-overdue (descending) for table c/d/u; unknown fields fall back."""
+    raw = request.args.get(table) or default
+    desc = raw.startswith("-")
+    field = raw.lstrip("-")
+    if field not in SORT_FIELDS:
+        field, desc = default.lstrip("-"), default.startswith("-")
+    return field, desc
+
+
+def sorted_rows(rows: list, field: str, desc: bool) -> list:
+    if field == "name":
+        return sorted(rows, key=lambda r: (r.code or r.name or ""), reverse=desc)
+    missing = [r for r in rows if getattr(r, field) is None]
+    present = sorted((r for r in rows if getattr(r, field) is not None),
+                     key=lambda r: (getattr(r, field), -(r.active or 0)), reverse=desc)
+    return present + missing  # units with no rate go last either way
+
+
+def sort_url(table: str, field: str, current: tuple[str, bool]) -> str:
+    """The header link: same field toggles the direction; a new field starts descending (names ascending)."""
+    args = request.args.to_dict()
+    if current[0] == field:
+        args[table] = field if current[1] else f"-{field}"
+    else:
+        args[table] = field if field == "name" else f"-{field}"
+    return url_for("dashboard.index", **args) + f"#t-{table}"
+
+
+@bp.get("/")
+@viewers
+def index():
+    now = utcnow()
+    data = services.cached_dashboard(now)
+    tables = {}
+    for key, name in TABLES.items():
+        spec = sort_spec(key, "-overdue" if key != "c" else "-active")
+        tables[key] = {"rows": sorted_rows(data[name], *spec), "sort": spec}
+
+    def segment_link(segment):
+        return ticket_list_url(unit_id=segment.unit_id, status="open")
+
+    return render_template(
+        "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
+        category_args=lambda row: {"category": row.code} if row.code else None,
+        district_args=lambda row: {"district": row.key} if row.key else None,
+        unit_args=lambda row: {"unit_id": row.key} if row.key else None,
+        trend_svg=charts.trend_svg(data["trend"]),
+        map_svg=charts.map_svg(data["segments"], data["by_segment"], segment_link))

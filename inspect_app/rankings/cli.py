@@ -1,0 +1,40 @@
+"""flask --app run rank --period 2026-11|2026-W48 [--publish] [--now ISO]"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from ..common.errors import ServiceError
+from ..common.timeutil import local
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("rank")
+    @click.option("--period", "period_text", required=True, help="2026-11 (month) or 2026-W48 (ISO week).")
+    @click.option("--publish", is_flag=True, help="Store the list as a new published version.")
+    @click.option("--now", "now_text", default=None, help="Compute as of this time (ISO 8601; naive means Shanghai).")
+    def rank(period_text, publish, now_text):
+        """Compute (and with --publish, publish) the red/black list of a month or ISO week."""
+        from . import services
+        from .periods import parse_period
+
+        now = current_app.extensions["cli_parse_now"](now_text)
+        try:
+            period = parse_period(period_text)
+            computed = services.compute(period, now)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"{period.label} 红黑榜（数据截至 {local(now):%Y-%m-%d %H:%M}）")
+        click.echo(computed.rules.text)
+        for title, entries in (("红榜", computed.red), ("黑榜", computed.black)):
+            click.echo(f"{title}（{len(entries)}个）：")
+            for e in entries:
+                rank_text = f"{e.rank:>3}" if e.rank else "  —"
+                click.echo(f"  {rank_text}  {e.unit.name}  {e.score:.2f}分  {e.reason}")
+        click.echo(f"参与排名 {sum(1 for e in computed.entries if not e.insufficient)} 个单位，"
+                   f"样本不足 {len(computed.insufficient)} 个。")
+        if publish:
+            ranking = services.publish(period, now)
+            click.echo(f"已发布：{period.key} 第{ranking.version}版（编号 {ranking.id}）。")
+        else:
+            click.echo("（预览，未发布；加 --publish 发布。）")
