@@ -1,0 +1,101 @@
+"""Photo files on disk under random keys: root/<key[:2]>/<key>.jpg and <key>_t.jpg (thumbnail).
+
+Keys are 32 lowercase hex characters and are validated before any path is built, so a key from a URL can never
+point outside the root. Uploaded file names are never used.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .processing import ProcessedPhoto
+
+__all__ = ["PhotoStore", "is_valid_key"]
+
+_KEY_RE = re.compile(r"[0-9a-f]{32}")
+_FILE_RE = re.compile(r"([0-9a-f]{32})(?:_t)?\.jpg")
+_SHARD_RE = re.compile(r"[0-9a-f]{2}")
+_FILE_MODE = 0o644  # mkstemp makes 0600; a web server serving the folder directly must be able to read them
+
+
+def is_valid_key(key: object) -> bool:
+    return isinstance(key, str) and _KEY_RE.fullmatch(key) is not None
+
+
+class PhotoStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def save(self, photo: ProcessedPhoto) -> str:
+        """Write the main image and the thumbnail; returns the new key. Either both files are stored or neither."""
+        key = secrets.token_hex(16)
+        while self.exists(key):  # 128 random bits: never in practice, but never overwrite either
+            key = secrets.token_hex(16)
+        main = self.path(key)
+        main.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(main, photo.jpeg)
+        try:
+            _write_atomic(self.path(key, thumb=True), photo.thumb)
+        except BaseException:
+            main.unlink(missing_ok=True)
+            raise
+        return key
+
+    def path(self, key: str, thumb: bool = False) -> Path:
+        if not is_valid_key(key):
+            raise ValueError(f"invalid photo key: {key!r}")
+        return self.root / key[:2] / f"{key}{'_t' if thumb else ''}.jpg"
+
+    def delete(self, key: str) -> None:
+        """Remove both files; missing files are fine (deleting twice is not an error)."""
+        self.path(key, thumb=True).unlink(missing_ok=True)
+        self.path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every key with a main image or a thumbnail on disk, so an orphan sweep also finds half-deleted ones."""
+        if not self.root.is_dir():
+            return
+        for shard in sorted(self.root.iterdir()):
+            if not (_SHARD_RE.fullmatch(shard.name) and shard.is_dir()):
+                continue
+            keys = {m.group(1) for name in os.listdir(shard) if (m := _FILE_RE.fullmatch(name))}
+            yield from sorted(k for k in keys if k.startswith(shard.name))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same directory, fsync, os.replace: readers see the whole file or none of it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename itself durable (POSIX); not possible or needed on Windows."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
