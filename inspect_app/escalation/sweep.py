@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,7 @@ class SweepResult:
     tickets: int = 0
     pdfs: int = 0  # PDFs written, new or repaired
     pdf_errors: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # "repair", "issue", "pdfs": where the time went
 
     @property
     def numbers(self) -> list[str]:
@@ -64,9 +66,14 @@ def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:
             log.info("escalation sweep skipped: another sweep is running")
             return SweepResult(skipped=True)
         result = SweepResult()
+        started = time.perf_counter()
         repaired = render_pending_pdfs(now)
+        issuing = time.perf_counter()
         result.letters, result.tickets = issue_letters(now, ran_at=ran_at)
+        rendering = time.perf_counter()
         rendered = render_pending_pdfs(now)
+        result.seconds = {"repair": issuing - started, "issue": rendering - issuing,
+                          "pdfs": time.perf_counter() - rendering}
         result.pdfs = repaired[0] + rendered[0]
         result.pdf_errors = rendered[1]
         if result.letters:
@@ -160,16 +167,18 @@ def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[lis
 
 def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], int]:
     session = db.session
+    year = local(now).year
+    ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]))  # by level, then unit
+    # Numbers first, while the session holds nothing to flush: all in this transaction, so still gap-free.
+    seqs = [next_value(COUNTER, year) for _ in ordered]
     all_ids = [ticket_id for members in groups.values() for ticket_id, _ in members]
     tickets = _load_tickets(all_ids)
     photo_keys = _first_photo_keys(all_ids)
     calendar = load_calendar(now)
     delays = level_delays()
-    year = local(now).year
     letters: list[Letter] = []
     level_updates: list[dict] = []
-    for (unit_id, level), members in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
-        seq = next_value(COUNTER, year)
+    for seq, ((unit_id, level), members) in zip(seqs, ordered):
         reply_by = calendar.add_workdays(now, delays[level])
         letter = Letter(number=letter_number(year, seq), year=year, seq=seq, unit_id=unit_id, level=level,
                         issued_at=now, reply_by=reply_by, sweep_id=run.id,

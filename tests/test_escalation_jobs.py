@@ -1,0 +1,269 @@
+"""The scheduler (job specs, working-day schedule, catch-up), the sweep lock, and webhook delivery."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import City, at, processed
+from sqlalchemy import select
+
+from inspect_app import scheduler
+from inspect_app.escalation import jobs
+from inspect_app.escalation.models import Notification, SweepRun
+from inspect_app.escalation.notify import backoff, deliver_due, signed_url
+from inspect_app.escalation.sweep import run_sweep
+from inspect_app.extensions import db
+from inspect_app.locks import advisory_key, exclusive, lock_file_path
+from inspect_app.tickets import services as ticket_services
+
+FRIDAY = "2026-11-27T09:00:00+08:00"
+
+
+@pytest.fixture
+def overdue(city, now):
+    """Two overdue tickets, one per street office."""
+    photo = processed()
+    for point in (City.ON_A, City.ON_B):
+        report = ticket_services.NewReport(category="niupixuan", photos=[photo], lat=point[0], lon=point[1])
+        ticket_services.create_ticket(city.inspector, report, now)
+
+
+# ----------------------------------------------------------------------------- webhook
+
+class Robot:
+    """A group robot on 127.0.0.1: answers with the queued (status, body) pairs, then 200 errcode 0."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.paths: list[str] = []
+        self.answers: list[tuple[int, dict]] = []
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                robot.received.append(json.loads(self.rfile.read(length)))
+                robot.paths.append(self.path)
+                status, body = robot.answers.pop(0) if robot.answers else (200, {"errcode": 0, "errmsg": "ok"})
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=test"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def robot(app):
+    server = Robot()
+    app.config["WEBHOOK_URL"] = server.url
+    yield server
+    server.close()
+
+
+def outbox() -> list[Notification]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def test_letters_are_announced_to_the_group(app, robot, overdue):
+    result = run_sweep(at(FRIDAY))
+    assert len(result.letters) == 2 and robot.received == []  # the sweep itself never posts
+    assert deliver_due(at(FRIDAY)) == {"sent": 1, "failed": 0, "skipped": 0}
+    message = robot.received[0]
+    assert message["msgtype"] == "text"
+    content = message["text"]["content"]
+    assert "督办函2件" in content and "临江文明督〔2026〕1号" in content and "乙街道办事处" in content
+    assert outbox()[0].sent_at == at(FRIDAY)
+    assert deliver_due(at(FRIDAY) + timedelta(minutes=5))["sent"] == 0  # sent once
+
+
+def test_failed_post_is_retried_later(app, robot, overdue, caplog):
+    robot.answers = [(500, {"error": "down"}), (200, {"errcode": 310000, "errmsg": "keywords not in content"})]
+    run_sweep(at(FRIDAY))
+    with caplog.at_level(logging.WARNING, logger="inspect_app.escalation.notify"):
+        assert deliver_due(at(FRIDAY))["failed"] == 1
+    row = outbox()[0]
+    assert row.attempts == 1 and row.sent_at is None and "500" in row.last_error
+    assert row.next_attempt_at == at(FRIDAY) + backoff(1)
+    assert "retrying" in caplog.text
+    assert deliver_due(at(FRIDAY))["sent"] == 0 and len(robot.received) == 1  # not due yet
+    assert deliver_due(row.next_attempt_at)["failed"] == 1  # the robot refuses it (errcode)
+    assert "310000" in outbox()[0].last_error
+    later = outbox()[0].next_attempt_at
+    assert deliver_due(later)["sent"] == 1
+    assert outbox()[0].sent_at == later and outbox()[0].attempts == 3
+
+
+def test_unreachable_webhook_never_blocks_the_sweep(app, overdue, caplog):
+    import socket
+
+    with socket.socket() as probe:  # a local port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config.update(WEBHOOK_URL=f"http://127.0.0.1:{port}/send", WEBHOOK_TIMEOUT=1)
+    jobs.sweep_job(at(FRIDAY))  # sweep, then one delivery attempt that fails
+    assert len(db.session.scalars(select(SweepRun)).all()) == 1
+    row = outbox()[0]
+    assert row.attempts == 1 and row.sent_at is None and row.last_error
+
+
+def test_no_webhook_configured_queues_nothing(app, overdue):
+    app.config["WEBHOOK_URL"] = ""
+    run_sweep(at(FRIDAY))
+    assert outbox() == [] and deliver_due(at(FRIDAY))["sent"] == 0
+
+
+def test_dingtalk_signature():
+    url = signed_url("http://127.0.0.1/robot/send?access_token=t", "SECxyz", at("2026-11-27T09:00"))
+    assert "&timestamp=1795741200000&sign=" in url
+
+
+# ----------------------------------------------------------------------------- scheduler
+
+def test_jobs_are_collected_with_stable_ids(app):
+    specs = scheduler.collect_jobs()
+    assert {"escalation.sweep", "escalation.notify"} <= {spec.id for spec in specs}
+    sweep = next(spec for spec in specs if spec.id == "escalation.sweep")
+    trigger = scheduler.make_trigger(sweep, app)
+    assert str(trigger.timezone) == "Asia/Shanghai"
+    assert trigger.get_next_fire_time(None, at("2026-11-27T08:00")) == at("2026-11-27T09:00")
+    with pytest.raises(ValueError):
+        scheduler.JobSpec(id="x", func=print, trigger={"cron": {}}, catch_up=True)
+
+
+def test_schedule_is_configurable(app):
+    app.config["ESCALATION_SCHEDULE"] = {"hour": 8, "minute": 30}
+    sweep = next(spec for spec in scheduler.collect_jobs() if spec.id == "escalation.sweep")
+    assert scheduler.make_trigger(sweep, app).get_next_fire_time(None, at("2026-11-27T08:00")) == \
+        at("2026-11-27T08:30")
+
+
+def test_sweep_runs_on_working_days_only(app):
+    assert jobs.is_sweep_day(at("2026-11-27T09:00"))           # Friday
+    assert not jobs.is_sweep_day(at("2026-11-28T09:00"))       # Saturday
+    assert not jobs.is_sweep_day(at("2026-10-05T09:00"))       # National Day holiday (Monday)
+    assert jobs.is_sweep_day(at("2026-10-10T09:00"))           # 调休: a working Saturday
+    app.config["ESCALATION_WORKDAYS_ONLY"] = False
+    assert jobs.is_sweep_day(at("2026-11-28T09:00"))
+
+
+def test_catch_up_after_a_missed_run(app, overdue):
+    sweep = next(spec for spec in scheduler.collect_jobs() if spec.id == "escalation.sweep")
+    trigger = scheduler.make_trigger(sweep, app)
+    # Monday 10:00 after a weekend: the last due run is Monday 09:00; on Sunday it is Friday 09:00
+    assert scheduler.last_due(trigger, at("2026-11-30T10:00"), jobs.is_sweep_day) == at("2026-11-30T09:00")
+    assert scheduler.last_due(trigger, at("2026-11-29T20:00"), jobs.is_sweep_day) == at("2026-11-27T09:00")
+    assert scheduler.missed(app, sweep, at("2026-11-30T10:00"))  # never ran
+    run_sweep(at("2026-11-30T09:00"))
+    assert not scheduler.missed(app, sweep, at("2026-11-30T10:00"))
+    assert scheduler.missed(app, sweep, at("2026-12-01T09:30"))  # the host was down at 09:00
+
+    ran = []
+    spec = scheduler.JobSpec(id="test.catch-up", func=ran.append, trigger={"cron": {"hour": 9, "minute": 0}},
+                             catch_up=True, last_run=lambda: None)
+    assert scheduler.catch_up(app, [spec]) == ["test.catch-up"] and len(ran) == 1
+    never = scheduler.JobSpec(id="test.never", func=ran.append, trigger={"cron": {"hour": 9}},
+                              when=lambda _now: False, catch_up=True, last_run=lambda: None)
+    assert scheduler.catch_up(app, [never]) == []
+
+
+def test_run_job_logs_failures_and_applies_when(app, caplog):
+    def boom(_now):
+        raise RuntimeError("boom")
+
+    failing = scheduler.JobSpec(id="test.boom", func=boom, trigger={"interval": {"minutes": 1}})
+    with caplog.at_level(logging.ERROR, logger="inspect_app.scheduler"):
+        assert scheduler.run_job(app, failing) is False
+    assert "test.boom failed" in caplog.text
+    skipped = scheduler.JobSpec(id="test.skip", func=boom, trigger={"interval": {"minutes": 1}},
+                                when=lambda _now: False)
+    assert scheduler.run_job(app, skipped) is False
+
+
+def test_background_scheduler_registers_each_job_once(app):
+    assert scheduler.start_background(app) is None  # SCHEDULER_ENABLED is off in tests
+    app.config["SCHEDULER_ENABLED"] = True
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    probe = BackgroundScheduler(timezone=scheduler.SHANGHAI)
+    probe.start(paused=True)
+    try:
+        specs = scheduler.configure(probe, app)
+        scheduler.configure(probe, app)  # registering again replaces, never duplicates
+        ids = sorted(job.id for job in probe.get_jobs())
+    finally:
+        probe.shutdown(wait=False)
+    assert ids == sorted([spec.id for spec in specs] + ["scheduler.catch-up"])
+
+
+# ----------------------------------------------------------------------------- locks
+
+def test_file_lock_is_exclusive_across_connections(app, tmp_path):
+    from inspect_app.extensions import db as database
+
+    path = lock_file_path(database.engine, "escalation-sweep")
+    if database.engine.dialect.name == "sqlite":
+        assert path.name.endswith(".db.escalation-sweep.lock")
+    with exclusive("test-lock") as first:
+        assert first
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(_try_lock(app)))
+        thread.start()
+        thread.join()
+        assert seen == [False]
+    assert _try_lock(app) is True  # released
+
+
+def _try_lock(app) -> bool:
+    with app.app_context():
+        with exclusive("test-lock") as acquired:
+            return acquired
+
+
+def test_locked_sweep_is_skipped(app, overdue):
+    with exclusive("escalation-sweep"):
+        result = [None]
+        thread = threading.Thread(target=lambda: result.__setitem__(0, _sweep_in_thread(app)))
+        thread.start()
+        thread.join()
+    assert result[0].skipped and result[0].letters == []
+    assert len(run_sweep(at(FRIDAY)).letters) == 2
+
+
+def _sweep_in_thread(app):
+    with app.app_context():
+        return run_sweep(at(FRIDAY))
+
+
+def test_advisory_keys_are_stable_and_in_range():
+    key = advisory_key("escalation-sweep")
+    assert key == advisory_key("escalation-sweep") != advisory_key("escalation-notify")
+    assert -(2 ** 63) <= key < 2 ** 63
+
+
+def test_escalate_command(app, overdue):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["escalate", "--now", FRIDAY])
+    assert result.exit_code == 0, result.output
+    assert "已印发督办函 2 件" in result.output and "临江文明督〔2026〕1号" in result.output
+    again = runner.invoke(args=["escalate", "--now", FRIDAY])
+    assert "没有新达到督办条件的问题" in again.output
+    bad = runner.invoke(args=["escalate", "--now", "tomorrow"])
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output
