@@ -517,3 +517,20 @@ def test_uploads_too_large_for_the_server_get_a_chinese_message(browser, city, a
     by_script = inspector.submit("/tickets/new", "/tickets/new", big, script=True, multipart=True)
     assert by_script.status_code == 413 and "上传内容过大" in by_script.get_json()["error"]["message"]
     assert count(Ticket) == 0
+
+
+def test_filing_page_is_light_for_a_phone(browser, city):
+    """HTML + CSS + JS of the filing page, gzipped as a server would send them (photos not counted)."""
+    import gzip
+    inspector = browser(city.inspector)
+    html = inspector.get("/tickets/new").data
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+)', html)
+    assert len(assets) == 2  # one stylesheet, one script; nothing from other hosts
+    assert not re.search(rb'(?:href|src)="(?:https?:)?//', html)
+    bodies = {"html": html}
+    for path in assets:
+        with inspector.get(path.decode()) as response:
+            bodies[path.decode()] = response.data
+    assert all(len(body) <= 10 * 1024 for name, body in bodies.items() if name.endswith(".js"))
+    zipped = sum(len(gzip.compress(body)) for body in bodies.values())
+    assert zipped <= 30 * 1024, {name: len(body) for name, body in bodies.items()}
