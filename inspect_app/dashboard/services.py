@@ -144,8 +144,7 @@ def breakdowns(period: Period, now: datetime) -> dict:
         "active": _grouped([func.count(), _count(cond["overdue"]), _count(and_(cond["overdue"],
                                                                                 Ticket.escalation_level >= 1))],
                            [Ticket.status.in_(ACTIVE_STATUSES)]),
-        "new": _grouped([func.count()], [Ticket.reported_at >= period.start, Ticket.reported_at < end,
-                                         Ticket.status != "cancelled"]),
+        "new": _grouped([func.count()], [Ticket.reported_at >= period.start, Ticket.reported_at < end]),
         # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
         # one would tempt SQLite into the status index instead of the closed_at range.
         "closed": _grouped([func.count()], [Ticket.closed_at >= period.start, Ticket.closed_at < end]),

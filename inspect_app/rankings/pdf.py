@@ -90,6 +90,7 @@ class ScoreChart(Drawing):
         label_w, top, bottom = 40 * mm, 8 * mm, 8 * mm
         height = top + bottom + ROW_H * len(entries)
         super().__init__(TEXT_WIDTH, height)
+        self.initialFontName, self.initialFontSize = fonts.body, 7  # else the renderer selects Helvetica
         bar_x, bar_w = label_w + 2 * mm, TEXT_WIDTH - label_w - 12 * mm
         font = fonts.body
 

@@ -1,0 +1,161 @@
+"""The leadership dashboard: hand-counted headline figures, breakdowns, links, sorting, SVG, access, cache."""
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from conftest import at
+
+from inspect_app.dashboard import charts, services
+from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
+
+NOW = at("2026-11-25T10:00:00")
+
+
+def login(client, user) -> None:
+    from flask import g
+    g.pop("_login_user", None)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def tickets(app, city):
+    """Seven tickets whose every figure is counted below by hand."""
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    rows = {}
+
+    def add(name, unit, reported, status, deadline, rectified=None, closed=None, level=0, category=None, segment=None):
+        n = len(rows) + 1
+        ticket = Ticket(number=f"2026-8{n:05d}", year=2026, seq=80000 + n, status=status,
+                        category_id=(category or city.niupixuan).id, unit_id=unit.id if unit else None,
+                        segment_id=segment.id if segment else None, reporter_id=city.inspector.id,
+                        reported_at=at(reported), deadline=at(deadline) if deadline else None,
+                        rectified_at=at(rectified) if rectified else None, closed_at=at(closed) if closed else None,
+                        escalation_level=level)
+        db.session.add(ticket)
+        rows[name] = ticket
+
+    a, b = city.street_a, city.street_b
+    add("t1", a, "2026-11-03T09:00", "closed", "2026-11-04T18:00", "2026-11-04T10:00", "2026-11-04T12:00",
+        segment=city.seg_a)
+    add("t2", a, "2026-10-28T09:00", "assigned", "2026-11-02T18:00", level=1, category=city.spider,
+        segment=city.seg_a)
+    add("t3", b, "2026-11-20T09:00", "rectified", "2026-11-21T18:00", "2026-11-22T09:00", segment=city.seg_b)
+    add("t4", b, "2026-11-24T09:00", "assigned", "2026-11-26T18:00", segment=city.seg_b)
+    add("t5", a, "2026-10-10T09:00", "closed", "2026-10-11T18:00", "2026-10-11T10:00", "2026-10-12T09:00",
+        segment=city.seg_a)
+    add("t6", city.police, "2026-10-20T09:00", "closed", "2026-10-22T18:00", "2026-10-24T10:00",
+        "2026-10-25T09:00", category=city.parking)
+    add("t7", None, "2026-11-10T09:00", "cancelled", None)
+    db.session.commit()
+    return rows
+
+
+def test_headline_this_month_and_last(tickets):
+    data = services.dashboard_data(NOW)
+    this, last = data["this"], data["last"]
+    assert (this["new"], this["closed"], this["due"], this["on_time"]) == (4, 1, 3, 1)  # new: t1 t3 t4 t7
+    assert this["on_time_rate"] == pytest.approx(1 / 3)
+    assert (last["new"], last["closed"], last["due"], last["on_time"], last["on_time_rate"]) == (3, 2, 2, 1, 0.5)
+    assert data["overdue"] == {"overdue": 1, "supervised": 1}
+    assert this["letters"] == 0 and last["letters"] == 0
+
+
+def test_letters_are_counted_when_escalation_is_there(tickets, city):
+    from inspect_app.escalation.models import Letter
+
+    db.session.add(Letter(number="临江文明督〔2026〕1号", year=2026, seq=1, unit_id=city.street_a.id, level=1,
+                          issued_at=at("2026-11-10T09:00"), reply_by=at("2026-11-13T18:00")))
+    db.session.commit()
+    assert services.month_headline(services.containing(NOW, "month"), NOW)["letters"] == 1
+
+
+def test_dashboard_survives_without_escalation(tickets, monkeypatch):
+    monkeypatch.setitem(sys.modules, "inspect_app.escalation.models", None)  # import now fails
+    assert services.letters_issued(at("2026-11-01"), NOW) is None
+
+
+def test_breakdowns_by_unit_district_category(tickets, city):
+    data = services.dashboard_data(NOW)
+    units = {r.key: r for r in data["by_unit"]}
+    a, b = units[city.street_a.id], units[city.street_b.id]
+    assert (a.active, a.overdue, a.supervised, a.new, a.closed, a.due, a.on_time) == (1, 1, 1, 1, 1, 2, 1)
+    assert (b.active, b.overdue, b.new, b.closed, b.due, b.on_time) == (2, 0, 2, 0, 1, 0)
+    assert units[city.roads.id].active == 0  # every active unit is listed
+    districts = {r.key: r for r in data["by_district"]}
+    assert (districts["江城区"].active, districts["江城区"].overdue) == (1, 1)
+    assert (districts["临江区"].active, districts["临江区"].new) == (2, 2)
+    categories = {r.code: r for r in data["by_category"]}
+    assert (categories["niupixuan"].active, categories["niupixuan"].new) == (2, 4)  # t7 was received too
+    assert (categories["spider_web"].overdue, categories["spider_web"].due) == (1, 1)
+    trend = data["trend"]
+    assert len(trend) == 12 and trend[-1]["period"] == "2026-W48" and trend[-1]["new"] == 1
+
+
+def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
+    login(client, city.leader)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<svg" in html and 'class="chart trend"' in html and 'class="chart map"' in html
+    assert 'style="' not in html and "<script" not in html
+    assert re.search(rf'href="/tickets\?(overdue=1&amp;unit_id={city.street_a.id}|unit_id={city.street_a.id}&amp;overdue=1)"', html)
+    assert "/tickets?status=open&amp;category=niupixuan" in html
+    assert "/tickets?overdue=1&amp;district=" in html
+    assert "当前超期" in html and "按期结案率" in html
+    # the unit table sorted by name (unit code): JDA, JDB, JJ, SZ; then the other way round
+    page = client.get("/dashboard/?u=name").get_data(as_text=True)
+    table = page[page.index('id="t-u"'):]
+    assert table.index("甲街道办事处") < table.index("乙街道办事处") < table.index("市交警支队")
+    page = client.get("/dashboard/?u=-name").get_data(as_text=True)
+    table = page[page.index('id="t-u"'):]
+    assert table.index("市交警支队") < table.index("乙街道办事处") < table.index("甲街道办事处")
+    assert 'href="/dashboard/?u=name#t-u"' in page
+    assert client.get("/dashboard/?u=-bogus").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["admin", "leader"])
+def test_office_and_leaders_see_it(client, city, tickets, role):
+    login(client, getattr(city, role))
+    assert client.get("/dashboard/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["inspector", "unit_a"])
+def test_others_do_not(client, city, tickets, role):
+    login(client, getattr(city, role))
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_anonymous_goes_to_login(client, city):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_latest_lists_appear_with_pdf_links(client, city, tickets):
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.periods import parse_period
+
+    ranking = rankings.publish(parse_period("2026-10"), NOW, user=city.admin)
+    login(client, city.admin)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    assert f"/rankings/{ranking.id}/pdf" in html and "2026年10月月榜" in html
+
+
+def test_cache_serves_the_same_figures_until_it_expires(app, tickets):
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    services.clear_cache()
+    first = services.cached_dashboard(NOW)
+    assert services.cached_dashboard(NOW) is first
+    services.clear_cache()
+    assert services.cached_dashboard(NOW) is not first
+    services.clear_cache()
+
+
+def test_charts_escape_text_and_handle_empty_data():
+    svg = charts.trend_svg([{"period": "2026-W01", "label": "<b>", "new": 0, "closed": 0, "on_time_rate": None}])
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert "没有带坐标" in charts.map_svg({}, {}, lambda s: None)
