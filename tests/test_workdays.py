@@ -41,7 +41,10 @@ def test_five_workdays_from_a_friday_skip_the_weekend():
     assert local_text(cal.deadline({"workdays": 5}, at("2026-11-27T16:00"))) == "2026-12-04 23:59"
 
 
-def test_deadline_running_into_2027_falls_back_to_weekdays_and_warns(caplog):
+def test_deadline_running_into_2027_falls_back_to_weekdays_and_warns(caplog, monkeypatch):
+    from inspect_app.workdays import calendar
+
+    monkeypatch.setattr(calendar, "_warned_years", set())  # warned once per process; earlier tests may have
     cal = WorkCalendar()
     with caplog.at_level(logging.WARNING):
         # 2026-12-31 is a Thursday; 2027 is unknown to chinese-calendar: Fri 1 Jan counts, weekend not.
