@@ -1,6 +1,5 @@
-/* Photo forms (filing, rectification): read EXIF, scale photos to <=1600 px upright JPEG, upload with progress.
-   Filing page also: geolocation -> hidden lat/lon and the nearest segments. Without this file the forms post
-   the original photos and still work. */
+/* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress.
+   Filing page: geolocation -> lat/lon and nearest segments. Without this file the forms still work. */
 (function () {
   "use strict";
   var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9;
@@ -64,7 +63,7 @@
         return { blob: blob || file, meta: meta, scaled: !!blob };
       });
     }).catch(function () {
-      return { blob: file, meta: meta };  // the browser cannot decode it (e.g. HEIC): let the server judge it
+      return { blob: file, meta: meta, raw: 1 };  // cannot decode it (e.g. HEIC): the server judges it
     });
   }
 
@@ -108,18 +107,16 @@
         var fig = document.createElement("figure"), cap = document.createElement("figcaption"),
             rm = document.createElement("button");
         rm.type = "button"; rm.className = "rm"; rm.textContent = "×"; rm.setAttribute("aria-label", "删除这张照片");
-        rm.onclick = function () { items.splice(items.indexOf(item), 1); fig.remove(); };
+        rm.onclick = function () { if (!busy) { items.splice(items.indexOf(item), 1); fig.remove(); } };
         cap.textContent = "处理中…";
         fig.append(cap, rm);
         previews.append(fig);
         items.push(item);
         item.ready = scale(file).then(function (r) {
-          item.result = r;
-          var img = new Image();
+          var img = new Image(), kb = Math.ceil(r.blob.size / 1024) + " KB";
           img.alt = "照片预览";
-          img.src = URL.createObjectURL(r.blob);
-          fig.prepend(img);
-          cap.textContent = Math.round(r.blob.size / 1024) + " KB" + (r.meta.lat != null ? " · 含位置" : "");
+          if (!r.raw) { img.src = URL.createObjectURL(r.blob); fig.prepend(img); }
+          cap.textContent = r.raw ? "无法预览 · " + kb : kb + (r.meta.lat != null ? " · 含位置" : "");
           return r;
         });
       });
