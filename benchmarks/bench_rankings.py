@@ -96,7 +96,8 @@ def _unit_name(i: int) -> str:
     return f"{prefixes[i % len(prefixes)]}{kinds[(i // len(prefixes)) % len(kinds)]}{i:03d}"
 
 
-def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, start_seq: int = 1) -> int:
+def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, start_seq: int = 1,
+                  now: datetime = NOW) -> int:
     """A year of tickets, inserted with Core executemany in batches. Returns the number inserted."""
     from inspect_app.tickets.models import Ticket
 
@@ -118,20 +119,20 @@ def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, st
         rework = 1 if rng.random() > good + 0.15 else 0
         extension = 1 if rng.random() < 0.05 else 0
         level = 0
-        if reported < NOW:
+        if reported < now:
             span = (deadline - reported) * (rng.uniform(0.1, 0.95) if rng.random() < good else rng.uniform(1.05, 3))
             rectified = reported + span
-            if rectified < NOW:
+            if rectified < now:
                 closed = rectified + timedelta(hours=rng.uniform(1, 30))
-                if closed < NOW and rng.random() < 0.97:
+                if closed < now and rng.random() < 0.97:
                     status = "closed"
                 else:
                     status, closed = "rectified", None
             else:
                 rectified = None
                 status = rng.choice(("assigned", "assigned", "assigned", "disputed", "pending"))
-            if status in ("assigned", "disputed", "pending") and deadline < NOW:
-                days = (NOW - deadline).days
+            if status in ("assigned", "disputed", "pending") and deadline < now:
+                days = (now - deadline).days
                 level = 3 if days > 20 else 2 if days > 10 else 1 if days > 2 else 0
             elif rectified is not None and rectified > deadline + timedelta(days=3):
                 level = 1

@@ -18,9 +18,11 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-def trend_svg(weeks: list[dict]) -> Markup:
-    """Bars of new and closed tickets per week, and a line of 按期结案率 (right axis)."""
-    width, height, left, right, top, bottom = 640, 230, 40, 40, 16, 38
+def trend_svg(weeks: list[dict], width: int = 900, height: int = 250, css: str = "") -> Markup:
+    """Bars of new and closed tickets per week, and a line of 按期结案率 (right axis).
+
+    Text is 11 units high in the viewBox, so pick `width` near the width it is shown at (phone: ~360)."""
+    left, right, top, bottom = 40, 40, 16, 38
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([w["new"] for w in weeks] + [w["closed"] for w in weeks] + [1])
     step = _nice_step(peak)
@@ -31,7 +33,7 @@ def trend_svg(weeks: list[dict]) -> Markup:
     def y(value: float) -> float:
         return top + plot_h - plot_h * value / top_value
 
-    parts = [f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg class="chart trend {css}" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="近{len(weeks)}周新增、结案和按期结案率">']
     for k in range(0, int(top_value / step) + 1):
         value = k * step
@@ -64,7 +66,7 @@ def trend_svg(weeks: list[dict]) -> Markup:
         parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3.5" fill="#fff" stroke="{GREEN}" stroke-width="2"/>')
     legend_y = height - 8
     for k, (color, label) in enumerate(((BLUE, "新增"), ("#7fc29b", "结案"), (GREEN, "按期结案率"))):
-        lx = left + k * 92
+        lx = left + k * 80
         parts.append(f'<rect x="{lx}" y="{legend_y - 9}" width="12" height="10" fill="{color}" rx="2"/>')
         parts.append(f'<text x="{lx + 16}" y="{legend_y}" font-size="11" fill="{INK}">{label}</text>')
     parts.append("</svg>")
@@ -118,6 +120,15 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(lon, lat) for lon, lat in coords))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{GREY}" stroke-width="3" '
                      f'stroke-linecap="round"/>')
+    districts: dict[str, list[tuple[float, float]]] = {}
+    for seg_id, coords in lines.items():
+        name = getattr(segments[seg_id], "district", None)
+        if name:
+            districts.setdefault(name, []).extend(coords)
+    for name, coords in districts.items():
+        x, y = xy(sum(c[0] for c in coords) / len(coords), max(c[1] for c in coords))
+        parts.append(f'<text x="{x:.1f}" y="{max(12.0, y - 10):.1f}" text-anchor="middle" font-size="14" '
+                     f'font-weight="700" fill="#8a919c">{escape(name)}</text>')
     peak = max([row.active for row in by_segment.values()] + [1])
     dots = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in lines),
                   key=lambda item: item[1].active, reverse=True)

@@ -16,6 +16,7 @@ VIEWERS = ("admin", "leader")
 SORT_FIELDS = {"name": "名称", "active": "在办", "overdue": "超期", "supervised": "督办中", "new": "本月新增",
                "closed": "本月结案", "due": "本月应结案", "on_time_rate": "按期结案率"}
 TABLES = {"c": "by_category", "d": "by_district", "u": "by_unit"}
+UNIT_ROWS = 20  # the unit table shows this many until "显示全部"
 
 
 def viewers(view):
@@ -75,5 +76,7 @@ def index():
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
-        trend_svg=charts.trend_svg(data["trend"]),
+        trend_svg=charts.trend_svg(data["trend"], css="wide"),
+        trend_svg_phone=charts.trend_svg(data["trend"][-8:], width=380, height=240, css="narrow"),
+        all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS,
         map_svg=charts.map_svg(data["segments"], data["by_segment"], segment_link))
