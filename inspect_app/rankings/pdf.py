@@ -38,8 +38,8 @@ RED = colors.HexColor("#C8161D")
 BLACK = colors.HexColor("#333333")
 NEUTRAL = colors.HexColor("#7A8CA5")
 GRID = colors.HexColor("#BBBBBB")
-CHART_ROWS_PER_BLOCK = 48  # at most; blocks are balanced so the last page is not a stub
 ROW_H = 4.2 * mm
+CHART_TOP = CHART_BOTTOM = 8 * mm
 NOTES = (
     "应结案数：本期内处置期限（含经批准延期后的期限）届满、已派遣且未作废的问题数。",
     "结案数：其中已核查结案的问题数；按期结案数：其中整改反馈时间不晚于处置期限的已结案问题数（返工后重新整改的以最后一次整改时间为准）。",
@@ -71,7 +71,7 @@ def _fmt_rate(value: float) -> str:
 
 def _unit_table(entries: list[dict], fonts, styles) -> Flowable:
     header = ["名次", "责任单位", "得分", "应结案", "按期\n结案率", "结案率", "返工", "督办/\n挂牌", "理由"]
-    widths = [9 * mm, 32 * mm, 15.5 * mm, 13.5 * mm, 13.5 * mm, 13.5 * mm, 10 * mm, 12 * mm, 37 * mm]
+    widths = [10 * mm, 32 * mm, 15.5 * mm, 13.5 * mm, 13.5 * mm, 13.5 * mm, 10 * mm, 12 * mm, 36 * mm]
     rows = []
     for e in entries:
         f = e["figures"]
@@ -86,8 +86,8 @@ def _unit_table(entries: list[dict], fonts, styles) -> Flowable:
 class ScoreChart(Drawing):
     """Horizontal bars of scores, one row per unit in rank order, with the list thresholds marked."""
 
-    def __init__(self, entries: list[dict], rules: dict, fonts, *, first: bool) -> None:
-        label_w, top, bottom = 40 * mm, 8 * mm, 8 * mm
+    def __init__(self, entries: list[dict], rules: dict, fonts, *, first: bool) -> None:  # noqa: C901
+        label_w, top, bottom = 40 * mm, CHART_TOP, CHART_BOTTOM
         height = top + bottom + ROW_H * len(entries)
         super().__init__(TEXT_WIDTH, height)
         self.initialFontName, self.initialFontSize = fonts.body, 7  # else the renderer selects Helvetica
@@ -126,6 +126,37 @@ class ScoreChart(Drawing):
                 lx = bar_x + k * 30 * mm
                 self.add(Rect(lx, legend_y - 1, 6, 6, fillColor=color, strokeColor=None))
                 self.add(String(lx + 8, legend_y, label, fontName=font, fontSize=7))
+
+
+class ScoreChartFlow(Flowable):
+    """The score chart as a flowable that splits between pages by rows, so it fills the page it starts on."""
+
+    MIN_ROWS = 6
+
+    def __init__(self, entries: list[dict], rules: dict, fonts, *, first: bool = True) -> None:
+        super().__init__()
+        self.entries, self.rules, self.fonts, self.first = entries, rules, fonts, first
+
+    def _height(self, rows: int) -> float:
+        return CHART_TOP + CHART_BOTTOM + ROW_H * rows
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = TEXT_WIDTH, self._height(len(self.entries))
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        rows = int((availHeight - CHART_TOP - CHART_BOTTOM) // ROW_H)
+        if rows >= len(self.entries):
+            return [self]
+        if rows < self.MIN_ROWS:
+            return []  # start on the next page
+        return [ScoreChartFlow(self.entries[:rows], self.rules, self.fonts, first=self.first),
+                ScoreChartFlow(self.entries[rows:], self.rules, self.fonts, first=False)]
+
+    def draw(self) -> None:
+        from reportlab.graphics import renderPDF
+
+        renderPDF.draw(ScoreChart(self.entries, self.rules, self.fonts, first=self.first), self.canv, 0, 0)
 
 
 def _photo(root: str | None, key: str | None, fonts, styles) -> Flowable:
@@ -212,7 +243,7 @@ def render_ranking_pdf(ranking, out: str | os.PathLike[str] | BinaryIO, *, varia
         Paragraph(escape(_list_rule_text(rules)), styles["note"]),
         Paragraph("说明：", styles["note"]),
         *[Paragraph(escape(f"{i}. {n}"), styles["note"]) for i, n in enumerate(NOTES, start=1)],
-        Paragraph(escape(f"数据截至{fmt(ranking.as_of, '%Y年%m月%d日 %H:%M')}。"), styles["note"]),
+        Paragraph(escape(f"数据截至{_cn_datetime(ranking.as_of)}。"), styles["note"]),
         Spacer(1, 6),
         CondPageBreak(60 * mm),
         section_heading(f"二、红榜（{len(red)}个单位）", fonts),
@@ -220,15 +251,15 @@ def render_ranking_pdf(ranking, out: str | os.PathLike[str] | BinaryIO, *, varia
         CondPageBreak(60 * mm),
         section_heading(f"三、黑榜（{len(black)}个单位）", fonts),
         _unit_table(black, fonts, styles) if black else body_paragraph("本期无单位列入黑榜。", fonts),
-        CondPageBreak(80 * mm),
+        CondPageBreak(50 * mm),
         section_heading("四、综合得分排名", fonts),
     ]
     if ranked:
-        blocks = -(-len(ranked) // CHART_ROWS_PER_BLOCK)
-        size = -(-len(ranked) // blocks)
-        for start in range(0, len(ranked), size):
-            body.append(ScoreChart(ranked[start:start + size], rules, fonts, first=start == 0))
-            body.append(Spacer(1, 4))
+        # The spacer ends the heading's keep-with-next group (which only splits tables and paragraphs); the
+        # CondPageBreak above keeps the heading from being stranded at the foot of a page.
+        body.append(Spacer(1, 2))
+        body.append(ScoreChartFlow(ranked, rules, fonts))
+        body.append(Spacer(1, 4))
     else:
         body.append(body_paragraph("本期无参与排名的单位。", fonts))
     body.append(CondPageBreak(70 * mm))
@@ -249,6 +280,11 @@ def render_ranking_pdf(ranking, out: str | os.PathLike[str] | BinaryIO, *, varia
     story = official_story(banner=ranking.office, doc_number=None, title=title, recipient="各责任单位",
                            body=body, signoff_office=ranking.office, signoff_date=published, fonts=fonts)
     build_pdf(out, story, title=title, author=ranking.office, fonts=fonts)
+
+
+def _cn_datetime(value) -> str:
+    moment = local(value)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 def _list_rule_text(rules: dict) -> str:
