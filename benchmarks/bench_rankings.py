@@ -9,7 +9,9 @@ Builds a city of `units` units and a year (2026) of `tickets` tickets with Core 
   target: compute_ms / raw_sql_ms <= 1.5;
 - publish_ms: compute + ticket ids behind every figure + typical cases + snapshot rows, committed;
 - pdf_ms: rendering the published list to PDF (fonts already registered); target < 1000 ms;
-- with --dashboard, dashboard_ms (p50 and p90 of dashboard.services.dashboard_data, no cache).
+- with --dashboard: dashboard_cold_ms (dashboard_data with nothing cached), dashboard_recount_ms (ended weeks
+  and months cached, as when the 60 s cache has expired), dashboard_page_p50/p90_ms (GET /dashboard/ as a leader
+  with the caches on; target p50 <= 150 ms).
 `run(...) -> dict` returns the same figures for a later suite.
 """
 from __future__ import annotations
@@ -44,8 +46,10 @@ CATEGORIES = (  # code, name, group, hours, workdays
     ("illegal_building", "私搭乱建", "市容环境", None, 10), ("spider_web", "蜘蛛网", "设施管线", None, 10),
     ("manhole", "井盖缺失破损", "设施管线", 24, None), ("psa", "公益广告缺失破损", "文明宣传", None, 5),
 )
-YEAR_START = datetime(2026, 1, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
+# The year of tickets ends "now"; the month benchmarked (2026-11) is complete, and the dashboard's current month
+# (December up to the 20th) is as full as a real one would be.
+NOW = datetime(2026, 12, 20, 10, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
+YEAR_START = NOW - timedelta(days=365)
 
 
 def build_city(units: int, seed: int = 7) -> dict:
@@ -104,7 +108,7 @@ def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, st
     rng = random.Random(seed)
     units = city["unit_ids"]
     weights = [city["weight"][u] for u in units]
-    year_seconds = (datetime(2027, 1, 1, tzinfo=SHANGHAI) - datetime(2026, 1, 1, tzinfo=SHANGHAI)).total_seconds()
+    year_seconds = (now - YEAR_START).total_seconds()
     table = Ticket.__table__
     rows, inserted = [], 0
     for n in range(count):
@@ -113,7 +117,7 @@ def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, st
         good = city["diligence"][unit]
         segment = rng.choice(city["segments"][unit])
         cat_index = rng.randrange(len(city["categories"]))
-        reported = YEAR_START + timedelta(seconds=rng.random() * year_seconds * 0.999)
+        reported = YEAR_START + timedelta(seconds=rng.random() * year_seconds * 0.9999)
         deadline = reported + timedelta(hours=city["category_hours"][cat_index])
         status, rectified, closed = "assigned", None, None
         rework = 1 if rng.random() > good + 0.15 else 0
@@ -139,7 +143,7 @@ def build_tickets(city: dict, count: int, seed: int = 11, batch: int = 20000, st
         if rng.random() < 0.01:
             status, rectified, closed, level = "cancelled", None, None, 0
         rows.append({
-            "number": f"2026-{seq:07d}", "year": 2026, "seq": seq, "status": status,
+            "number": f"{reported.year}-{seq:07d}", "year": reported.year, "seq": seq, "status": status,
             "category_id": city["categories"][cat_index], "unit_id": unit, "segment_id": segment.id,
             "description": "", "address": "", "lat": segment.min_lat + rng.random() * 0.003,
             "lon": segment.min_lon + rng.random() * 0.006, "reporter_id": city["reporter_id"],
@@ -213,6 +217,47 @@ def raw_group_by(period, now) -> list:
         raw.close()
 
 
+def bench_dashboard(app, now, repeats: int) -> dict:
+    """cold: nothing cached; recount: past weeks and last month cached (what the request that finds the
+    60-second cache expired pays); page: GET /dashboard/ as a leader with the caches on (what most requests see)."""
+    from inspect_app.dashboard import services as dash
+
+    out = {}
+    app.config.update(DASHBOARD_CACHE_SECONDS=0, DASHBOARD_SETTLED_SECONDS=0)
+    out["dashboard_cold_ms"], _ = _median_ms(lambda: dash.dashboard_data(now), repeats)
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
+    out["dashboard_recount_ms"], _ = _median_ms(lambda: dash.dashboard_data(now), repeats)
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    leader = _leader()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = leader.get_id()
+        session["_fresh"] = True
+    from flask import g
+
+    def page():
+        g.pop("_login_user", None)
+        response = client.get("/dashboard/")
+        assert response.status_code == 200, response.status_code
+    times = sorted(_median_ms(page, max(repeats, 20))[1])
+    out["dashboard_page_p50_ms"] = statistics.median(times)
+    out["dashboard_page_p90_ms"] = times[int(0.9 * (len(times) - 1))]
+    return out
+
+
+def _leader():
+    from inspect_app.auth.models import User
+
+    leader = db.session.scalar(db.select(User).where(User.role == "leader"))
+    if leader is None:
+        db.session.execute(insert(User.__table__), [{
+            "username": "bench-leader", "display_name": "领导", "password_hash": "x", "role": "leader",
+            "active": True, "must_change_password": False, "session_version": 1}])
+        db.session.commit()
+        leader = db.session.scalar(db.select(User).where(User.role == "leader"))
+    return leader
+
+
 def run(tickets: int = 200_000, units: int = 184, period: str = "2026-11", repeats: int = 7,
         database_url: str | None = None, dashboard: bool = False, keep: str | None = None) -> dict:
     from inspect_app.pdf import register_fonts
@@ -236,11 +281,11 @@ def run(tickets: int = 200_000, units: int = 184, period: str = "2026-11", repea
             result["inserted"] = build_tickets(city, tickets)
             result["insert_s"] = round(time.perf_counter() - start, 1)
             attach_photos(parse_period(period), app.config["UPLOAD_FOLDER"])
-        if url.startswith("sqlite"):
-            db.session.execute(text("ANALYZE"))
-        else:
+        if not url.startswith("sqlite"):
+            # PostgreSQL's autovacuum keeps statistics; SQLite has none unless someone runs ANALYZE, which the
+            # app never does, so the SQLite figures are measured the way a deployment runs.
             db.session.execute(text("ANALYZE tickets"))
-        db.session.commit()
+            db.session.commit()
         per = parse_period(period)
         now = max(NOW, per.end)
         rules = services.current_rules()
@@ -267,12 +312,7 @@ def run(tickets: int = 200_000, units: int = 184, period: str = "2026-11", repea
         if keep:
             (workdir / "ranking.pdf").write_bytes(pdf().getvalue())
         if dashboard:
-            from inspect_app.dashboard.services import dashboard_data
-
-            _, times = _median_ms(lambda: dashboard_data(now), repeats)
-            times.sort()
-            result["dashboard_p50_ms"] = statistics.median(times)
-            result["dashboard_p90_ms"] = times[int(0.9 * (len(times) - 1))]
+            result.update(bench_dashboard(app, now, repeats))
         db.session.remove()
     for key in list(result):
         if key.endswith("_ms"):

@@ -9,7 +9,9 @@ Speed (1M tickets, see benchmarks/bench_rankings.py --dashboard): every query is
 (reported_at, closed_at, deadline, status) — counts per week are separate COUNT(*)s over an index range, which
 SQLite answers from the index alone; breakdowns are one GROUP BY (category, unit, segment) per set, rolled up to
 category, district and unit in Python (a few thousand rows). The whole result is cached per process for
-DASHBOARD_CACHE_SECONDS (default 60); while one request recomputes, others get the previous figures.
+DASHBOARD_CACHE_SECONDS (default 60); while one request recomputes, others get the previous figures. Figures of
+weeks and months that have ended are kept longer (DASHBOARD_SETTLED_SECONDS, default 3600), so a recount touches
+only the current week and month.
 """
 from __future__ import annotations
 
@@ -67,7 +69,34 @@ def letters_issued(start: datetime, end: datetime) -> int | None:
                              .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
 
 
+_settled: dict[tuple, tuple[float, dict]] = {}
+_settled_lock = threading.Lock()
+
+
+def settled(kind: str, period: Period, now: datetime, compute) -> dict:
+    """Figures of a period that has ended change rarely (a late verification can still make a ticket 按期结案),
+    so they are kept for DASHBOARD_SETTLED_SECONDS (default an hour) instead of being recounted every minute."""
+    if period.end > now:
+        return compute()
+    ttl = float(current_app.config.get("DASHBOARD_SETTLED_SECONDS", 0 if current_app.testing else 3600))
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], kind, period.key)
+    hit = _settled.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    value = compute()
+    if ttl > 0:
+        with _settled_lock:
+            if len(_settled) > 1000:
+                _settled.clear()
+            _settled[key] = (time.monotonic() + ttl, value)
+    return value
+
+
 def month_headline(period: Period, now: datetime) -> dict:
+    return settled("month", period, now, lambda: _month_headline(period, now))
+
+
+def _month_headline(period: Period, now: datetime) -> dict:
     end = min(period.end, now)
     figures = due_figures(period.start, period.end, now)
     return {
@@ -97,17 +126,17 @@ def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
     periods = [current]
     while len(periods) < weeks:
         periods.insert(0, periods[0].previous())
-    rows = []
-    for period in periods:
-        end = min(period.end, now)
-        due = due_figures(period.start, period.end, now)
-        rows.append({
-            "period": period.key, "label": f"{period.first_day.month}/{period.first_day.day}",
+    return [dict(settled("week", period, now, lambda p=period: _week(p, now)), current=period == current)
+            for period in periods]
+
+
+def _week(period: Period, now: datetime) -> dict:
+    end = min(period.end, now)
+    due = due_figures(period.start, period.end, now)
+    return {"period": period.key, "label": f"{period.first_day.month}/{period.first_day.day}",
             "new": count_between(Ticket.reported_at, period.start, end),
             "closed": count_between(Ticket.closed_at, period.start, end),
-            "due": due["due"], "on_time_rate": due["on_time_rate"], "current": period == current,
-        })
-    return rows
+            "due": due["due"], "on_time_rate": due["on_time_rate"]}
 
 
 # ----------------------------------------------------------------------------- breakdowns
@@ -273,7 +302,8 @@ _cache = _Cache()
 
 
 def cached_dashboard(now: datetime) -> dict:
-    ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", 60))
+    # Tests (app.testing) share a database URL on PostgreSQL: no caching unless a test asks for it.
+    ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0 if current_app.testing else 60))
     if ttl <= 0:
         return dashboard_data(now)
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], local(now).date())
@@ -282,3 +312,5 @@ def cached_dashboard(now: datetime) -> dict:
 
 def clear_cache() -> None:
     _cache.clear()
+    with _settled_lock:
+        _settled.clear()

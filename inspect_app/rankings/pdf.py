@@ -16,7 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table, TableStyle
 
 from ..common.timeutil import fmt, local
 from ..pdf import (
@@ -70,17 +70,32 @@ def _fmt_rate(value: float) -> str:
 
 
 def _unit_table(entries: list[dict], fonts, styles) -> Flowable:
+    """Like pdf.data_table (grid, grey header repeated on every page), but the figures are plain strings,
+    which reportlab lays out without the CJK line breaker: only unit names and reasons wrap. With 80 rows
+    this halves the PDF's build time."""
     header = ["名次", "责任单位", "得分", "应结案", "按期\n结案率", "结案率", "返工", "督办/\n挂牌", "理由"]
     widths = [10 * mm, 32 * mm, 15.5 * mm, 13.5 * mm, 13.5 * mm, 13.5 * mm, 10 * mm, 12 * mm, 36 * mm]
-    rows = []
+    data: list[list] = [header]
     for e in entries:
         f = e["figures"]
-        rows.append([
-            str(e["rank"]) if e["rank"] else "—", e["unit_name"], f"{e['score']:.2f}", str(f["due"]),
-            _fmt_rate(f["on_time_rate"]), _fmt_rate(f["closed_rate"]), str(f["rework"]),
-            f"{f['supervised']}/{f['listed']}", Paragraph(escape(e["reason"]), styles["cell"]),
+        data.append([
+            str(e["rank"]) if e["rank"] else "—", Paragraph(escape(e["unit_name"]), styles["cell"]),
+            f"{e['score']:.2f}", str(f["due"]), _fmt_rate(f["on_time_rate"]), _fmt_rate(f["closed_rate"]),
+            str(f["rework"]), f"{f['supervised']}/{f['listed']}", Paragraph(escape(e["reason"]), styles["cell"]),
         ])
-    return data_table(header, rows, widths, fonts, center_cols=(0, 2, 3, 4, 5, 6, 7))
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="CENTER", spaceBefore=4, spaceAfter=8)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), fonts.body, 9, 11),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9D9D9")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
 
 
 class ScoreChart(Drawing):

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 
 from ..common.errors import Invalid
 
@@ -75,9 +73,6 @@ class Figures:
     def rate(self, name: str) -> float:
         numerator = getattr(self, RATES[name][1])
         return numerator / self.due if self.due else 0.0
-
-    def exact_rate(self, name: str) -> Fraction:
-        return Fraction(getattr(self, RATES[name][1]), self.due) if self.due else Fraction(0)
 
     def as_dict(self) -> dict:
         data = {name: int(getattr(self, name)) for name in COUNTS}
@@ -165,8 +160,7 @@ class Rules:
 
     def score(self, figures: Figures) -> float:
         total = sum(term.points(figures) for term in self.terms)
-        total = min(MAX_TOTAL, max(0.0, total))
-        return float(Decimal(repr(total)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        return _round_half_up(min(MAX_TOTAL, max(0.0, total)), 2)
 
     def to_dict(self) -> dict:
         return {
@@ -202,6 +196,13 @@ class Rules:
         if not 0 <= rules.black.threshold <= rules.red.threshold <= MAX_TOTAL:
             raise Invalid("分数线应满足 0 ≤ 黑榜分数线 ≤ 红榜分数线 ≤ 100。", code="invalid_formula")
         return rules
+
+
+def _round_half_up(value: float, places: int) -> float:
+    """Half-up rounding of a non-negative number (round() is half-even); the epsilon absorbs binary noise such as
+    2/3×50 + 20 + 10 + 10 = 56.666…6 or 87.5 − 1e-15."""
+    scale = 10 ** places
+    return math.floor(value * scale + 0.5 + 1e-9) / scale
 
 
 def _number(value, what: str, low: float = 0.0, high: float = MAX_TOTAL) -> float:
@@ -283,7 +284,8 @@ class Entry:
 
 def sort_key(entry: Entry):
     f = entry.figures
-    return (-entry.score, -f.exact_rate("on_time_rate"), f.overdue, entry.unit.code)
+    # Float division is correctly rounded, so equal fractions (1/3, 2/6) compare equal, as ties must.
+    return (-entry.score, -f.rate("on_time_rate"), f.overdue, entry.unit.code)
 
 
 def rank_units(figures_by_unit: dict[UnitInfo, Figures], rules: Rules) -> list[Entry]:
@@ -331,8 +333,8 @@ def black_list(entries: list[Entry]) -> list[Entry]:
 
 def pct(rate: float) -> str:
     """0.5 -> "50%", 0.875 -> "87.5%", 2/3 -> "66.7%"."""
-    value = Decimal(repr(rate * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{int(value)}%" if value == value.to_integral_value() else f"{value}%"
+    value = _round_half_up(rate * 100, 1)
+    return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
 def reason(entry: Entry, rules: Rules) -> str:

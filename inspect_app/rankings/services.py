@@ -97,8 +97,8 @@ def figures_query(period: Period, now: datetime):
 
 
 def unit_figures(period: Period, now: datetime) -> dict[int, scoring.Figures]:
-    rows = db.session.execute(figures_query(period, now)).mappings()
-    return {row["unit_id"]: scoring.Figures(**{k: int(row[k]) for k in scoring.COUNTS}) for row in rows}
+    rows = db.session.execute(figures_query(period, now)).all()
+    return {row[0]: scoring.Figures(*map(int, row[1:])) for row in rows}  # columns in scoring.COUNTS order
 
 
 def ticket_ids_by_unit(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:
