@@ -79,6 +79,7 @@ def test_target_level_rule():
     assert target_level(deadline, 1, {1: reply}, at("2026-12-03T09:00")) == 2
     assert target_level(deadline, 3, {3: reply}, at("2027-06-01")) == 3      # the top level stays
     assert target_level(None, 0, {}, at("2027-06-01")) == 0                   # no deadline, nothing to count
+    assert target_level(deadline, 1, {}, at("2027-06-01")) == 1               # a level without its letter holds
     # an approved extension beyond the letter's date holds the next level back until it passes
     assert target_level(at("2026-12-20T23:59:59"), 1, {1: reply}, at("2026-12-10")) == 1
     # one step at a time, however late

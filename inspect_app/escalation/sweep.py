@@ -21,13 +21,13 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..common.models import next_value
 from ..common.timeutil import local
 from ..extensions import db
-from ..locks import exclusive
+from ..locks import advisory_key, exclusive
 from ..photos.models import Photo
 from ..pdf import write_atomically
 from ..tickets import lifecycle
@@ -93,7 +93,7 @@ def candidate_query(now: datetime):
         .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level))
         .where(Ticket.status.in_(statuses), Ticket.escalation_level.in_(range(MAX_LEVEL)),
                Ticket.deadline < now, Ticket.unit_id.is_not(None))
-        .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by.is_(None), LetterItem.reply_by < now))
+        .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by < now))
     )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket.__table__)  # a unit rectifying right now waits for us
@@ -146,6 +146,10 @@ def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[lis
     session = db.session
     session.commit()  # start from a clean transaction: what follows is all-or-nothing
     try:
+        if db.engine.dialect.name == "postgresql":
+            # Issuing transactions run one after another even for a caller that skipped the sweep lock;
+            # READ COMMITTED then shows each the tickets as the previous one left them.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
         run = SweepRun(as_of=now, started_at=ran_at or now)
         session.add(run)
         session.flush()  # the first write takes SQLite's write lock: what we read next cannot change under us
