@@ -7,7 +7,7 @@ from importlib.util import find_spec
 from types import ModuleType
 
 FEATURES = ("common", "auth", "units", "workdays", "tickets", "photos", "escalation", "rankings", "dashboard",
-            "office")
+            "office", "ops")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

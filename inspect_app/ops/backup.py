@@ -1,0 +1,383 @@
+"""Backups that stay consistent while the app keeps taking reports, and restoring them.
+
+A backup is a directory, or the same directory packed into one file when DEST ends in .tar.gz or .tgz:
+
+    manifest.json      format, created_at, database dialect and schema, row counts per table, sha256 of
+                       the database file, file counts
+    database.sqlite3   SQLite: a copy made with the online backup API (sqlite3.Connection.backup)
+    database.pgdump    PostgreSQL: pg_dump --format=custom, taken inside an exported snapshot
+    files/             everything under UPLOAD_FOLDER: photos, thumbnails, letter and ranking PDFs
+
+Order is what makes it consistent: the database snapshot first, the files after. The app writes a photo's
+files before the transaction that adds its row commits, so every photo row in the snapshot has its files by
+the time they are copied; files that appeared later are harmless extras without rows, which
+`cleanup-orphans` removes after a restore. The backup is built in a hidden sibling folder and renamed into
+place at the end, so an interrupted backup never looks complete.
+
+Restore refuses a database that holds any rows unless `force` is given, checks the dump's sha256, puts the
+files back first and the database second (so again every row finds its files), and never asks anything.
+Stop the web processes and the scheduler while restoring.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import column, create_engine, func, inspect as sa_inspect, literal, select, table, text
+from sqlalchemy.engine import Connection, Engine, URL
+
+from ..common.timeutil import isoformat
+from ..extensions import db
+from ..photos.storage import PhotoStore, is_valid_key
+from .files import TEMP_FILE_RE
+
+FORMAT = "inspect-backup/1"
+MANIFEST = "manifest.json"
+SQLITE_FILE = "database.sqlite3"
+PG_FILE = "database.pgdump"
+FILES_DIR = "files"
+PACKED_SUFFIXES = (".tar.gz", ".tgz")
+
+
+class OpsError(Exception):
+    """A refused or failed operation; the message is for the operator (Chinese)."""
+
+
+@dataclass
+class Snapshot:
+    """What the database held at the moment of the backup."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    alembic_revision: list[str] = field(default_factory=list)
+    server_version: str = ""
+    photo_keys: list[str] = field(default_factory=list)
+    letter_pdfs: list[str] = field(default_factory=list)  # letters marked as having their PDF
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def schema_fingerprint() -> str:
+    """A digest of the tables and columns this version of the app expects."""
+    lines = sorted(f"{t.name}.{c.name}:{type(c.type).__name__}" for t in db.metadata.sorted_tables for c in t.columns)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def count_rows(conn: Connection) -> dict[str, int]:
+    names = sorted(sa_inspect(conn).get_table_names())
+    return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one() for name in names}
+
+
+def database_is_empty(engine: Engine) -> bool:
+    """No table holds a row (the Alembic version table does not count)."""
+    with engine.connect() as conn:
+        for name in sa_inspect(conn).get_table_names():
+            if name != "alembic_version" and conn.execute(
+                    select(literal(1)).select_from(table(name)).limit(1)).first() is not None:
+                return False
+    return True
+
+
+def _read_snapshot(conn: Connection) -> Snapshot:
+    inspector = sa_inspect(conn)
+    tables = set(inspector.get_table_names())
+    snap = Snapshot(rows=count_rows(conn))
+    if "alembic_version" in tables:
+        snap.alembic_revision = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    if "photos" in tables:
+        snap.photo_keys = list(conn.execute(select(column("key")).select_from(table("photos"))).scalars())
+    if "letters" in tables and {"pdf_path", "pdf_written_at"} <= {c["name"] for c in inspector.get_columns("letters")}:
+        snap.letter_pdfs = sorted(conn.execute(text(
+            "SELECT pdf_path FROM letters WHERE pdf_written_at IS NOT NULL AND pdf_path <> ''")).scalars())
+    return snap
+
+
+def pg_tool(name: str) -> str:
+    """pg_dump / pg_restore: from PG_BIN, the PATH, or the newest /usr/lib/postgresql/*/bin."""
+    if os.environ.get("PG_BIN"):
+        path = Path(os.environ["PG_BIN"]) / name
+        if path.is_file():
+            return str(path)
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                        key=lambda p: [int(x) for x in Path(p).parent.parent.name.split(".") if x.isdigit()])
+    if candidates:
+        return candidates[-1]
+    raise OpsError(f"找不到 {name}：请安装 PostgreSQL 客户端（postgresql-client），或用环境变量 PG_BIN 指定其目录。")
+
+
+def pg_connection(url: URL) -> tuple[str, dict[str, str]]:
+    """A libpq conninfo string for the app's database URL, and an environment carrying the password
+    (PGPASSWORD), so the password never appears on a command line (visible in `ps`)."""
+    from psycopg.conninfo import make_conninfo
+
+    params = {k: str(v) for k, v in url.translate_connect_args(username="user", database="dbname").items()
+              if v not in (None, "")}
+    params.update({k: str(v) for k, v in url.query.items() if isinstance(v, str)})  # sslmode and the like
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = password
+    return make_conninfo(**params), env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()[-2000:]
+        raise OpsError(f"{Path(args[0]).name} 执行失败（退出码 {result.returncode}）：{detail}")
+
+
+def _sqlite_file(engine: Engine) -> Path:
+    name = engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        raise OpsError("只能备份和恢复文件形式的 SQLite 数据库。")
+    return Path(name).resolve()
+
+
+# ----------------------------------------------------------------------------- backup
+
+def _backup_sqlite(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
+    source = _sqlite_file(engine)
+    if not source.is_file():
+        raise OpsError(f"数据库文件不存在：{source}")
+    out = work / SQLITE_FILE
+    src = sqlite3.connect(str(source), timeout=30)
+    dst = sqlite3.connect(str(out))
+    try:
+        # All pages in one step: one read transaction, so one consistent moment; in WAL mode the app's
+        # writers carry on meanwhile.
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+    finally:
+        dst.close()
+        src.close()
+    copy = create_engine(f"sqlite:///{out}")
+    try:
+        with copy.connect() as conn:
+            snap = _read_snapshot(conn)
+            snap.server_version = sqlite3.sqlite_version
+    finally:
+        copy.dispose()
+    return out, snap
+
+
+def _backup_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
+    pg_dump = pg_tool("pg_dump")
+    conninfo, env = pg_connection(engine.url)
+    out = work / PG_FILE
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            # pg_dump joins this transaction's snapshot: the row counts below and the dump see the same moment.
+            snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            snap = _read_snapshot(conn)
+            snap.server_version = str(conn.execute(text("SHOW server_version")).scalar_one())
+            _run([pg_dump, "--format=custom", f"--snapshot={snapshot_id}", f"--file={out}",
+                  f"--dbname={conninfo}"], env)
+    return out, snap
+
+
+def _copy_tree(source: Path, target: Path) -> dict[str, int]:
+    """Copy UPLOAD_FOLDER; skip temp files of writes in progress and anything that is a link."""
+    files = size = vanished = 0
+    target.mkdir(parents=True, exist_ok=True)
+    for folder, dirs, names in os.walk(source):  # does not descend into linked folders
+        dirs.sort()
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in sorted(names):
+            path = Path(folder) / name
+            if TEMP_FILE_RE.match(name) or path.is_symlink():
+                continue
+            try:
+                shutil.copy2(path, target / relative / name)
+            except FileNotFoundError:  # deleted meanwhile (a failed upload cleaning up): nothing to keep
+                vanished += 1
+                continue
+            files += 1
+            size += (target / relative / name).stat().st_size
+    return {"count": files, "bytes": size, "vanished": vanished}
+
+
+def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike,
+                  now: datetime) -> dict:
+    """Back up the database and UPLOAD_FOLDER into `dest`; returns the manifest."""
+    dest = Path(dest).resolve()
+    upload = Path(upload_folder).resolve()
+    packed = dest.name.endswith(PACKED_SUFFIXES)
+    if dest == upload or upload in dest.parents:
+        raise OpsError("备份位置不能在 UPLOAD_FOLDER 之内。")
+    if dest.exists() and (packed or not dest.is_dir() or any(dest.iterdir())):
+        raise OpsError(f"{dest} 已存在且不是空目录，请指定新的备份位置。")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        if engine.dialect.name == "sqlite":
+            database, snap = _backup_sqlite(engine, work)
+        elif engine.dialect.name == "postgresql":
+            database, snap = _backup_postgres(engine, work)
+        else:
+            raise OpsError(f"不支持的数据库类型：{engine.dialect.name}")
+        files = _copy_tree(upload, work / FILES_DIR)
+        missing = _missing_in_backup(work / FILES_DIR, snap)
+        manifest = {
+            "format": FORMAT,
+            "created_at": isoformat(now),
+            "app": {"name": "文明城市督查整改系统", "schema_fingerprint": schema_fingerprint(),
+                    "alembic_revision": snap.alembic_revision or None},
+            "database": {"dialect": engine.dialect.name, "server_version": snap.server_version,
+                         "file": database.name, "bytes": database.stat().st_size, "sha256": sha256_file(database),
+                         "rows": snap.rows},
+            "files": {"dir": FILES_DIR, **files, "photo_rows": snap.rows.get("photos", 0),
+                      "missing": missing},
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        if packed:
+            partial = dest.with_name(f".{dest.name}.partial")
+            with tarfile.open(partial, "w:gz", compresslevel=1) as tar:  # photos are JPEGs already
+                for child in sorted(work.iterdir()):
+                    tar.add(child, arcname=child.name)
+            os.replace(partial, dest)
+            shutil.rmtree(work)
+        else:
+            if dest.exists():
+                dest.rmdir()
+            work.rename(dest)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _missing_in_backup(files: Path, snap: Snapshot) -> list[str]:
+    """Photo rows of the snapshot whose files are not in the backup, and letters marked written whose PDF
+    is not. Both lists should be empty: files are written before their rows commit."""
+    store = PhotoStore(files)
+    missing = []
+    for key in snap.photo_keys:
+        if not is_valid_key(key):
+            missing.append(f"<invalid key {key!r}>")
+            continue
+        missing += [str(store.path(key, thumb=t).relative_to(files)) for t in (False, True)
+                    if not store.path(key, thumb=t).is_file()]
+    missing += [path for path in snap.letter_pdfs if not (files / path).is_file()]
+    return missing
+
+
+# ----------------------------------------------------------------------------- restore
+
+@contextmanager
+def _opened(src: Path) -> Iterator[Path]:
+    """A backup directory, or a packed backup unpacked into a temporary one."""
+    if src.is_dir():
+        yield src
+        return
+    if not src.is_file():
+        raise OpsError(f"找不到备份：{src}")
+    with tempfile.TemporaryDirectory(prefix=".restore.", dir=src.parent) as tmp:
+        try:
+            with tarfile.open(src, "r:*") as tar:
+                tar.extractall(tmp, filter="data")  # refuses absolute paths, "..", links out of the folder
+        except (tarfile.TarError, OSError) as error:
+            raise OpsError(f"备份文件无法解包：{error}") from None
+        yield Path(tmp)
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise OpsError(f"{folder} 不是本系统的备份（缺少或无法读取 {MANIFEST}）。") from None
+    if manifest.get("format") != FORMAT:
+        raise OpsError(f"不认识的备份格式：{manifest.get('format')!r}")
+    return manifest
+
+
+def _restore_files(source: Path, target: Path) -> int:
+    """Copy the backup's files into UPLOAD_FOLDER (each via a temp file and a rename)."""
+    copied = 0
+    if not source.is_dir():
+        return copied
+    for folder, dirs, names in os.walk(source):
+        dirs.sort()
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in sorted(names):
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            final = target / relative / name
+            partial = final.with_name(f".{name}.restore.tmp")
+            shutil.copy2(path, partial)
+            os.replace(partial, final)
+            copied += 1
+    return copied
+
+
+def _restore_sqlite(dump: Path, engine: Engine) -> None:
+    target = _sqlite_file(engine)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(dump))
+    dst = sqlite3.connect(str(target), timeout=30)
+    try:
+        src.backup(dst)  # replaces the whole database in one transaction on the destination
+    finally:
+        dst.close()
+        src.close()
+
+
+def _restore_postgres(dump: Path, engine: Engine) -> None:
+    conninfo, env = pg_connection(engine.url)
+    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+          "--single-transaction", f"--dbname={conninfo}", str(dump)], env)
+
+
+def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike,
+                   force: bool = False) -> dict:
+    """Restore a backup made by create_backup(); returns what was restored."""
+    with _opened(Path(src).resolve()) as folder:
+        manifest = read_manifest(folder)
+        database = manifest["database"]
+        if database["dialect"] != engine.dialect.name:
+            raise OpsError(f"备份来自 {database['dialect']} 数据库，不能恢复到 {engine.dialect.name} 数据库。")
+        dump = folder / database["file"]
+        if not dump.is_file() or sha256_file(dump) != database["sha256"]:
+            raise OpsError("备份中的数据库文件缺失或校验失败（sha256 不符），备份可能已损坏。")
+        if not force and not database_is_empty(engine):
+            raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
+        files = _restore_files(folder / manifest["files"]["dir"], Path(upload_folder))  # files before rows
+        engine.dispose()  # no pooled connection holds locks on what is about to be replaced
+        if engine.dialect.name == "sqlite":
+            _restore_sqlite(dump, engine)
+        else:
+            _restore_postgres(dump, engine)
+        engine.dispose()
+        with engine.connect() as conn:
+            rows = count_rows(conn)
+    differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
+                 if rows.get(name) != n}
+    return {"created_at": manifest["created_at"], "files": files, "rows": rows, "differing": differing,
+            "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint()}

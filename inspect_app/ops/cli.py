@@ -1,0 +1,85 @@
+"""flask --app run backup DEST | restore SRC [--force] | cleanup-orphans [--dry-run] [--older-than MINUTES]."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from ..common.timeutil import utcnow
+from ..extensions import db
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(path_type=Path))
+    def backup_command(dest: Path):
+        """Back up the database and UPLOAD_FOLDER while the app keeps running.
+
+        DEST is a new (or empty) directory, or a file name ending in .tar.gz for one packed file."""
+        from .backup import OpsError, create_backup
+
+        try:
+            manifest = create_backup(dest, engine=db.engine, upload_folder=current_app.config["UPLOAD_FOLDER"],
+                                     now=utcnow())
+        except OpsError as error:
+            raise click.ClickException(str(error)) from None
+        rows, files = manifest["database"]["rows"], manifest["files"]
+        click.echo(f"备份完成：{dest}")
+        click.echo(f"  数据库（{manifest['database']['dialect']}）：问题 {rows.get('tickets', 0)} 件，"
+                   f"照片记录 {rows.get('photos', 0)} 条，共 {sum(rows.values())} 行")
+        click.echo(f"  文件：{files['count']} 个，{_mb(files['bytes'])}")
+        if files["missing"]:
+            click.echo(f"警告：{len(files['missing'])} 个应有的文件在上传目录中已缺失（见 manifest.json 的 "
+                       f"files.missing），例如 {files['missing'][0]}", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(exists=True, path_type=Path))
+    @click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
+    def restore_command(src: Path, force: bool):
+        """Restore a backup made by `backup` (stop the web processes and the scheduler first)."""
+        from .backup import OpsError, restore_backup
+
+        db.session.remove()
+        try:
+            result = restore_backup(src, engine=db.engine, upload_folder=current_app.config["UPLOAD_FOLDER"],
+                                    force=force)
+        except OpsError as error:
+            raise click.ClickException(str(error)) from None
+        rows = result["rows"]
+        click.echo(f"已恢复 {result['created_at']} 的备份：问题 {rows.get('tickets', 0)} 件，"
+                   f"照片记录 {rows.get('photos', 0)} 条，文件 {result['files']} 个。")
+        if result["differing"]:
+            click.echo(f"警告：以下表的行数与备份不同：{result['differing']}", err=True)
+        if not result["schema_matches"]:
+            click.echo("提示：备份的数据库结构与当前程序版本不同，请运行 flask --app run init-db 升级。", err=True)
+        click.echo("上传目录中备份之外的文件不会被删除；可运行 flask --app run cleanup-orphans 清理无记录的照片文件。")
+
+    @app.cli.command("cleanup-orphans")
+    @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+    @click.option("--older-than", "minutes", default=60, show_default=True, type=click.IntRange(min=0),
+                  help="Only files last written more than this many minutes ago.")
+    def cleanup_orphans_command(dry_run: bool, minutes: int):
+        """Delete photo files no row names (left by a process killed between writing a file and committing
+        its row) and leftover temp files, older than --older-than minutes."""
+        from .files import delete_orphans, find_orphans
+
+        with db.engine.connect() as conn:
+            orphans = find_orphans(conn, current_app.config["UPLOAD_FOLDER"], utcnow(), timedelta(minutes=minutes))
+        for key in orphans.keys:
+            click.echo(f"  照片 {key}")
+        for path in orphans.temp_files:
+            click.echo(f"  临时文件 {path}")
+        what = f"无记录的照片 {len(orphans.keys)} 张、残留临时文件 {len(orphans.temp_files)} 个（{_mb(orphans.bytes)}）"
+        if dry_run:
+            click.echo(f"将删除{what}（试运行，未删除）。")
+        else:
+            delete_orphans(current_app.config["UPLOAD_FOLDER"], orphans)
+            click.echo(f"已删除{what}。")
+        if orphans.young:
+            click.echo(f"另有 {orphans.young} 张照片尚无记录但写入不到 {minutes} 分钟（可能正在上传），未处理。")

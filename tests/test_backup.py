@@ -1,0 +1,218 @@
+"""Backup and restore of the database and UPLOAD_FOLDER; orphan-file cleanup.
+
+Runs on SQLite always, and on PostgreSQL when TEST_DATABASE_URL points at one (pg_dump/pg_restore needed):
+there the restore goes into the same test database after its rows were deleted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import processed
+from sqlalchemy import select
+
+from inspect_app.extensions import db
+from inspect_app.ops import backup as ops
+from inspect_app.ops.files import find_orphans
+from inspect_app.photos.models import Photo
+from inspect_app.photos.service import store
+from inspect_app.tickets import services
+from inspect_app.tickets.models import Ticket, TicketEvent
+
+
+@pytest.fixture(autouse=True)
+def _needs_pg_tools(app):
+    if db.engine.dialect.name == "postgresql":
+        try:
+            ops.pg_tool("pg_dump")
+            ops.pg_tool("pg_restore")
+        except ops.OpsError:
+            pytest.skip("pg_dump/pg_restore not installed")
+
+
+def files_in(folder: Path) -> dict[str, str]:
+    """relative path -> sha256 of every file under a folder."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def state() -> dict:
+    """What the comparison looks at: tickets, events and photos, row by row."""
+    db.session.expire_all()
+    tickets = [(t.id, t.number, t.status, t.description, t.address, t.unit_id, t.deadline, t.version)
+               for t in db.session.scalars(select(Ticket).order_by(Ticket.id)).unique()]
+    events = [(e.id, e.ticket_id, e.action, e.from_status, e.to_status, e.note)
+              for e in db.session.scalars(select(TicketEvent).order_by(TicketEvent.id)).unique()]
+    photos = [(p.id, p.ticket_id, p.kind, p.key, p.sha256, p.width, p.height)
+              for p in db.session.scalars(select(Photo).order_by(Photo.id))]
+    return {"tickets": tickets, "events": events, "photos": photos}
+
+
+def wipe(uploads: Path) -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    for path in sorted(uploads.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    db.session.remove()  # nothing of this test holds a connection while the restore replaces tables
+
+
+@pytest.fixture
+def some_tickets(city, make_ticket, now):
+    tickets = [make_ticket(description=f"问题{i}", address=f"人民路{i}号") for i in range(3)]
+    services.rectify(city.unit_a, tickets[0], now, "已清理", [processed("gps_DSCN0010.jpg")])
+    letters = store().root / "letters" / "2026"
+    letters.mkdir(parents=True)
+    (letters / "00001.pdf").write_bytes(b"%PDF-1.4 letter")  # other files under UPLOAD_FOLDER travel too
+    return tickets
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["directory", "tar.gz"])
+def test_backup_wipe_restore_gives_back_rows_and_files(runner, uploads, tmp_path, some_tickets, packed):
+    before, files_before = state(), files_in(uploads)
+    assert len(before["photos"]) == 4 and len(files_before) == 9
+    dest = tmp_path / ("backup.tar.gz" if packed else "backup")
+
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "备份完成" in result.output and "问题 3 件" in result.output
+
+    wipe(uploads)
+    assert state() == {"tickets": [], "events": [], "photos": []} and files_in(uploads) == {}
+
+    result = runner.invoke(args=["restore", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "问题 3 件" in result.output
+    assert state() == before
+    assert files_in(uploads) == files_before
+
+    # A database with data is not overwritten without --force, and nothing is asked.
+    refused = runner.invoke(args=["restore", str(dest)], input="y\n")
+    assert refused.exit_code != 0 and "--force" in refused.output
+    db.session.remove()
+    forced = runner.invoke(args=["restore", str(dest), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert state() == before
+
+
+def test_manifest_describes_the_backup(app, tmp_path, some_tickets, now):
+    manifest = ops.create_backup(tmp_path / "b", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
+                                 now=now)
+    on_disk = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk == manifest
+    database = manifest["database"]
+    assert manifest["format"] == "inspect-backup/1" and manifest["created_at"] == "2026-11-25T10:00:00+08:00"
+    assert database["dialect"] == db.engine.dialect.name
+    assert database["sha256"] == hashlib.sha256((tmp_path / "b" / database["file"]).read_bytes()).hexdigest()
+    assert database["rows"]["tickets"] == 3 and database["rows"]["photos"] == 4
+    assert manifest["files"]["count"] == 9 and manifest["files"]["photo_rows"] == 4
+    assert manifest["files"]["missing"] == []
+    assert manifest["app"]["schema_fingerprint"] == ops.schema_fingerprint()
+    assert not list(tmp_path.glob(".*partial"))  # built aside, renamed into place
+
+
+def test_backup_is_consistent_while_reports_keep_coming(app, city, tmp_path, now):
+    """A reporter files tickets the whole time; every photo row in each backup has its files in it."""
+    photo = processed()
+    stop, filed = threading.Event(), []
+
+    def reporter():
+        with app.app_context():
+            inspector = db.session.get(type(city.inspector), city.inspector.id)
+            while not stop.is_set() and len(filed) < 200:
+                report = services.NewReport(category="niupixuan", photos=[photo, photo], lat=28.2301, lon=112.935)
+                filed.append(services.create_ticket(inspector, report, now)[0].id)
+
+    thread = threading.Thread(target=reporter)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(filed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        manifests = [ops.create_backup(tmp_path / f"b{i}", engine=db.engine,
+                                       upload_folder=app.config["UPLOAD_FOLDER"], now=now) for i in range(3)]
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    for manifest in manifests:
+        rows = manifest["database"]["rows"]
+        assert manifest["files"]["missing"] == []
+        assert rows["photos"] == 2 * rows["tickets"]
+        assert manifest["files"]["count"] >= 2 * rows["photos"]  # main + thumbnail; later extras are harmless
+    assert len(filed) > manifests[0]["database"]["rows"]["tickets"] > 0  # backed up mid-stream
+
+
+def test_restore_refuses_damaged_or_foreign_backups(app, runner, tmp_path, some_tickets, now):
+    dest = tmp_path / "b"
+    ops.create_backup(dest, engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"], now=now)
+    db.session.remove()
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    dump = dest / manifest["database"]["file"]
+    dump.write_bytes(dump.read_bytes() + b"x")
+    damaged = runner.invoke(args=["restore", str(dest), "--force"])
+    assert damaged.exit_code != 0 and "校验失败" in damaged.output
+
+    manifest["database"]["dialect"] = "oracle"
+    (dest / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    foreign = runner.invoke(args=["restore", str(dest), "--force"])
+    assert foreign.exit_code != 0 and "不能恢复" in foreign.output
+    not_a_backup = runner.invoke(args=["restore", str(tmp_path), "--force"])
+    assert not_a_backup.exit_code != 0 and "不是本系统的备份" in not_a_backup.output
+    assert len(state()["tickets"]) == 3  # nothing was touched
+
+
+def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x").write_text("x")
+    assert runner.invoke(args=["backup", str(used)]).exit_code != 0
+    inside = runner.invoke(args=["backup", str(uploads / "backup")])
+    assert inside.exit_code != 0 and "UPLOAD_FOLDER" in inside.output
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_cleanup_orphans_removes_only_old_files_without_rows(app, runner, uploads, make_ticket, now):
+    from inspect_app.common.timeutil import utcnow
+
+    ticket = make_ticket()
+    kept = ticket.photos[0].key
+    photos = store()
+    old_orphan, young_orphan = photos.save(processed()), photos.save(processed())
+    two_hours_ago = time.time() - 7200
+    for key in (old_orphan, kept):  # the ticket's own files are old too: a row keeps them
+        for thumb in (False, True):
+            os.utime(photos.path(key, thumb=thumb), (two_hours_ago, two_hours_ago))
+    temp = uploads / old_orphan[:2] / f".{old_orphan}.jpg.abc123.tmp"  # a write killed half-way
+    temp.write_bytes(b"half")
+    os.utime(temp, (two_hours_ago, two_hours_ago))
+
+    with db.engine.connect() as conn:
+        found = find_orphans(conn, uploads, utcnow())
+    assert found.keys == [old_orphan] and found.temp_files == [temp] and found.young == 1
+
+    dry = runner.invoke(args=["cleanup-orphans", "--dry-run"])
+    assert dry.exit_code == 0 and old_orphan in dry.output and "试运行" in dry.output
+    assert photos.exists(old_orphan) and temp.exists()
+
+    done = runner.invoke(args=["cleanup-orphans"])
+    assert done.exit_code == 0 and "已删除无记录的照片 1 张、残留临时文件 1 个" in done.output
+    assert not photos.exists(old_orphan) and not temp.exists()
+    assert photos.exists(young_orphan) and photos.exists(kept)
+    assert runner.invoke(args=["cleanup-orphans", "--older-than", "0"]).exit_code == 0
+    assert not photos.exists(young_orphan) and photos.exists(kept) and photos.path(kept, thumb=True).exists()
+
+
+def test_postgres_connection_keeps_the_password_off_the_command_line():
+    from sqlalchemy.engine import make_url
+
+    conninfo, env = ops.pg_connection(make_url(
+        "postgresql+psycopg://inspect:s3cr%40t@db.example:5433/inspect?sslmode=require"))
+    assert "s3cr" not in conninfo and env["PGPASSWORD"] == "s3cr@t"
+    assert all(part in conninfo for part in ("host=db.example", "port=5433", "user=inspect", "dbname=inspect",
+                                             "sslmode=require"))
