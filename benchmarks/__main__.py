@@ -1,0 +1,62 @@
+"""python -m benchmarks [--quick] [--database-url URL] [--only NAME ...] [--out docs/benchmarks.md]
+
+Builds (or reuses, from benchmarks/out/) a synthetic city — 184 units, 2,000 road segments, 1,000,000 tickets over
+three years with their events and photo rows — on SQLite, and on PostgreSQL too when --database-url (or
+DATABASE_URL) points at one (the data goes into its own schema, bench_*). Then measures every figure of issue 7
+against its floor, prints one table and writes it, with the machine and the date, to --out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import report
+from .city import DEFAULT_CACHE, ROOT, is_postgres
+from .suite import BENCHMARKS, Suite
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="benchmarks: " + "; ".join(f"{k}: {v}" for k, v in BENCHMARKS.items()))
+    parser.add_argument("--quick", action="store_true",
+                        help="a small city (10,000 tickets) and few repeats: checks that everything runs")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL to measure as well (default: DATABASE_URL if it is PostgreSQL)")
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
+                        help="run only this benchmark (repeatable): " + ", ".join(BENCHMARKS))
+    parser.add_argument("--out", default=None,
+                        help="Markdown report (default docs/benchmarks.md; with --quick benchmarks/out/quick.md)")
+    parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="where built data sets are kept")
+    parser.add_argument("--json", default=None, help="also write the raw figures as JSON")
+    args = parser.parse_args(argv)
+
+    database_url = args.database_url or os.environ.get("DATABASE_URL") or None
+    if database_url and not is_postgres(database_url):
+        database_url = None  # SQLite is always measured; another URL only matters when it is PostgreSQL
+    out = Path(args.out) if args.out else (Path(args.cache) / "quick.md" if args.quick else ROOT / "docs/benchmarks.md")
+
+    suite = Suite(args.quick, args.only, database_url, Path(args.cache), log=lambda m: print(m, flush=True))
+    result = suite.run()
+    print()
+    print(report.text_table(result))
+    print()
+    print(report.header(result))
+    command = "python -m benchmarks" + (" --quick" if args.quick else "") + \
+        (" --database-url $DATABASE_URL" if database_url else "") + "".join(f" --only {n}" for n in args.only or [])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.markdown(result, command), encoding="utf-8")
+    print(f"\nwritten: {out}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if result["errors"]:
+        print("\nERRORS:\n" + "\n".join(result["errors"]), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

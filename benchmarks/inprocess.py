@@ -1,0 +1,366 @@
+"""Benchmarks that drive the app in this process (Flask test client, services) against a built city.
+
+Each compares the app's figure with a floor measured in the same process, interleaved with it: for the
+list pages and the red/black list the floor is the very SQL the app sent (captured from the engine),
+replayed as plain SQL on the same pooled connection, rows fetched. Requests run outside any app context,
+so each pushes its own context and gets a fresh session, as in a server.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from .city import DataSet
+from .measure import Figure, captured_sql, interleaved, median_ms, percentile, replay
+
+# One pooled connection: the app's queries and the floor's replay run on the same connection.
+SINGLE_CONNECTION = {"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0}
+
+
+def database_label(data: DataSet) -> str:
+    return "PostgreSQL" if data.url.startswith("postgresql") else "SQLite"
+
+
+def bench_app(data: DataSet, **config):
+    options = dict(SINGLE_CONNECTION)
+    if data.schema:
+        options["connect_args"] = {"options": f"-csearch_path={data.schema}"}
+    elif data.url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": 30}
+    return data.app(SQLALCHEMY_ENGINE_OPTIONS=options, **config)
+
+
+@dataclass
+class Client:
+    """A test client logged in one way or the other."""
+
+    app: object
+    client: object
+    headers: dict
+
+    def get(self, url: str, status: int = 200) -> bytes:
+        response = self.client.get(url, headers=self.headers)
+        body = response.get_data()
+        response.close()
+        if response.status_code != status:
+            raise AssertionError(f"GET {url}: {response.status_code} {body[:300]!r}")
+        return body
+
+
+def token_client(app, username: str, password: str) -> Client:
+    client = app.test_client()
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_data()
+    return Client(app, client, {"Authorization": f"Bearer {response.get_json()['token']}"})
+
+
+def session_client(app, username: str, password: str) -> Client:
+    """Logged in through the login form, CSRF token and all."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"csrf_token": token, "username": username, "password": password})
+    assert response.status_code in (302, 303), response.status_code
+    return Client(app, client, {})
+
+
+def _floor(app, statements):
+    """Replays `statements` on the pooled connection; times only the SQL, not the checkout."""
+    from inspect_app.extensions import db
+
+    def run():
+        with app.app_context():
+            with db.engine.connect() as conn:
+                start = time.perf_counter()
+                replay(conn, statements)
+                return time.perf_counter() - start
+    return run
+
+
+def _timed(fns: dict, repeats: int) -> dict[str, list[float]]:
+    """interleaved() where a function may return its own duration (the floor's SQL-only time)."""
+    own: dict[str, list[float]] = {name: [] for name in fns}
+
+    def wrap(name, fn):
+        def call():
+            result = fn()
+            if isinstance(result, float):
+                own[name].append(result)
+        return call
+
+    times = interleaved({name: wrap(name, fn) for name, fn in fns.items()}, repeats)
+    for name in fns:
+        if own[name]:
+            times[name] = own[name][-repeats:]
+    return times
+
+
+def _capture(app, call) -> list:
+    from inspect_app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with captured_sql(engine) as statements:
+        call()
+    return statements
+
+
+def _ticket_queries(statements) -> list:
+    """The list's own queries (count and page), not the login's (token, user, nav) ones."""
+    return [s for s in statements if re.search(r"\bFROM tickets\b", s[0]) and "api_tokens" not in s[0]]
+
+
+# ----------------------------------------------------------------------------- benchmarks
+
+def api_list(data: DataSet, repeats: int) -> list[Figure]:
+    app = bench_app(data)
+    meta = data.meta
+    admin = token_client(app, meta["admin"], meta["password"])
+    url = f"/api/v1/tickets?unit_id={meta['list_unit_id']}&overdue=1"
+    body = admin.get(url)
+    statements = _capture(app, lambda: admin.get(url))
+    queries = _ticket_queries(statements)
+    times = _timed({"page": lambda: admin.get(url), "floor": _floor(app, queries)}, repeats)
+    page, floor = median_ms(times["page"]), median_ms(times["floor"])
+    import json
+    listed = json.loads(body)
+    return [Figure(
+        "api_list", f"GET /api/v1/tickets?unit_id=&overdue=1 page 1 ({data.spec.tickets:,} tickets)",
+        database_label(data), page, "ms", "≤ 3× floor and ≤ 20 ms", ok=page <= 3 * floor and page <= 20,
+        floor=floor, floor_what="its SELECTs (count + page) as raw SQL", ratio=page / floor,
+        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "runs": repeats, "total": listed["total"],
+                "sql_statements": len(statements), "list_queries": len(queries)})]
+
+
+def unit_list(data: DataSet, repeats: int) -> list[Figure]:
+    app = bench_app(data)
+    meta = data.meta
+    unit = session_client(app, meta["list_unit_user"], meta["password"])
+    url = "/unit/tickets"
+    unit.get(url)
+    statements = _capture(app, lambda: unit.get(url))
+    queries = _ticket_queries(statements)
+    times = _timed({"page": lambda: unit.get(url), "floor": _floor(app, queries)}, repeats)
+    page, floor = median_ms(times["page"]), median_ms(times["floor"])
+    return [Figure(
+        "unit_list", f"unit's ticket list page /unit/tickets ({data.spec.tickets:,} tickets)", database_label(data),
+        page, "ms", "≤ 3× floor", ok=page <= 3 * floor, floor=floor,
+        floor_what="its SELECTs (count + page) as raw SQL", ratio=page / floor,
+        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "runs": repeats,
+                "sql_statements": len(statements)})]
+
+
+def ticket_page(data: DataSet, repeats: int) -> list[Figure]:
+    app = bench_app(data)
+    meta = data.meta
+    admin = session_client(app, meta["admin"], meta["password"])
+    url = f"/tickets/{meta['page_ticket_id']}"
+    html = admin.get(url).decode()
+    assert html.count("/thumb") >= 6, "the ticket page should show six photos"
+    statements = _capture(app, lambda: admin.get(url))
+    times = _timed({"page": lambda: admin.get(url)}, repeats)
+    page = median_ms(times["page"])
+    return [Figure(
+        "ticket_page", "ticket page (HTML), 10 events and 6 photos", database_label(data), page, "ms",
+        "p50 ≤ 25 ms", ok=page <= 25,
+        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "runs": repeats,
+                "sql_statements": len(statements), "html_kb": len(html.encode()) / 1024})]
+
+
+def dashboard(data: DataSet, repeats: int) -> list[Figure]:
+    from inspect_app.dashboard import services
+
+    cold_app = bench_app(data, DASHBOARD_CACHE_SECONDS=0)
+    warm_app = bench_app(data, DASHBOARD_CACHE_SECONDS=3600)
+    meta = data.meta
+    cold = session_client(cold_app, meta["leader"], meta["password"])
+    warm = session_client(warm_app, meta["leader"], meta["password"])
+    services.clear_cache()
+    cold.get("/dashboard/")
+    statements = _capture(cold_app, lambda: cold.get("/dashboard/"))
+    times = _timed({"cold": lambda: cold.get("/dashboard/"), "cached": lambda: warm.get("/dashboard/")}, repeats)
+    services.clear_cache()
+    p50 = median_ms(times["cold"])
+    cached = median_ms(times["cached"])
+    return [
+        Figure("dashboard", f"leadership dashboard, computed per request ({data.spec.tickets:,} tickets)",
+               database_label(data), p50, "ms", "p50 ≤ 150 ms", ok=p50 <= 150,
+               detail={"p95_ms": percentile(times["cold"], 0.95) * 1000, "runs": repeats,
+                       "sql_statements": len(statements)}),
+        Figure("dashboard", "leadership dashboard, from the per-process cache (60 s)", database_label(data),
+               cached, "ms", "p50 ≤ 150 ms", ok=cached <= 150,
+               detail={"p95_ms": percentile(times["cached"], 0.95) * 1000, "runs": repeats}),
+    ]
+
+
+def rankings(data: DataSet, repeats: int) -> list[Figure]:
+    from inspect_app.extensions import db
+    from inspect_app.rankings import services
+    from inspect_app.rankings.periods import containing
+
+    app = bench_app(data)
+    now = data.now
+    with app.app_context():
+        period = containing(now, "month").previous()
+        rules = services.current_rules()
+        engine = db.engine
+
+    def compute():
+        with app.app_context():
+            return services.compute(period, now, rules)
+
+    computed = compute()
+    with captured_sql(engine) as statements:
+        compute()
+    group_by = [s for s in statements if "GROUP BY" in s[0]]
+    assert len(group_by) == 1, [s[0][:80] for s in statements]
+    times = _timed({"compute": compute, "floor": _floor(app, group_by)}, repeats)
+    value, floor = median_ms(times["compute"]), median_ms(times["floor"])
+    ranked = sum(1 for e in computed.entries if not e.insufficient)
+    return [Figure(
+        "rankings", f"monthly red/black list {period.key}: compute ({data.spec.tickets:,} tickets)",
+        database_label(data), value, "ms", "≤ 1.5× floor", ok=value <= 1.5 * floor, floor=floor,
+        floor_what="its GROUP BY as raw SQL", ratio=value / floor,
+        detail={"runs": repeats, "units_ranked": ranked, "red": len(computed.red), "black": len(computed.black)})]
+
+
+def escalation(big: DataSet, small: DataSet, repeats: int) -> list[Figure]:
+    """The sweep on `big` open tickets against the same sweep on `small`, each with the same number of newly
+    overdue tickets. Between runs the sweep's writes are undone (untimed), so every run does the same work."""
+    from inspect_app.escalation.sweep import run_sweep
+    from inspect_app.pdf import register_fonts
+
+    register_fonts()
+    apps = {"big": bench_app(big), "small": bench_app(small)}
+    nows = {"big": big.now, "small": small.now}
+    issue: dict[str, list[float]] = {"big": [], "small": []}
+    letters: dict[str, int] = {}
+
+    def sweep(which):
+        def run():
+            app = apps[which]
+            with app.app_context():
+                undo_sweep()
+            with app.app_context():
+                start = time.perf_counter()
+                result = run_sweep(nows[which])
+                elapsed = time.perf_counter() - start
+                issue[which].append(result.seconds["issue"])
+                letters[which] = len(result.letters)
+                assert result.tickets == (big if which == "big" else small).meta["counts"]["overdue"], result.tickets
+            return elapsed
+        return run
+
+    times = _timed({"big": sweep("big"), "small": sweep("small")}, repeats)
+    for which, app in apps.items():
+        with app.app_context():
+            undo_sweep()
+    value, floor = median_ms(times["big"]), median_ms(times["small"])
+    issue_big, issue_small = (median_ms(issue[k][-repeats:]) for k in ("big", "small"))
+    label = database_label(big)
+    n_big, n_small, overdue = big.spec.tickets, small.spec.tickets, big.spec.overdue
+    return [
+        Figure("escalation", f"escalation sweep, {overdue:,} newly overdue of {n_big:,} open (letters + PDFs)",
+               label, value, "ms", "≤ 1.3× floor", ok=value <= 1.3 * floor, floor=floor,
+               floor_what=f"the same sweep at {n_small:,} open", ratio=value / floor,
+               detail={"runs": repeats, "letters": letters.get("big")}),
+        Figure("escalation", f"… its issuing transaction alone (no PDFs), {n_big:,} open", label, issue_big, "ms",
+               "≤ 1.3× floor", ok=issue_big <= 1.3 * issue_small, floor=issue_small,
+               floor_what=f"the same at {n_small:,} open", ratio=issue_big / issue_small, detail={"runs": repeats}),
+    ]
+
+
+def undo_sweep() -> None:
+    """Remove what a sweep wrote to an `open` data set: letters, items, events, outbox, levels, numbers."""
+    from inspect_app.extensions import db
+
+    session = db.session
+    session.execute(text("UPDATE tickets SET escalation_level = 0 WHERE id IN (SELECT ticket_id FROM letter_items)"))
+    for table in ("letter_items", "escalation_notifications", "letters", "escalation_sweeps"):
+        session.execute(text(f"DELETE FROM {table}"))
+    session.execute(text("DELETE FROM ticket_events WHERE action = 'escalate'"))
+    session.execute(text("DELETE FROM counters WHERE name = 'letter'"))
+    session.commit()
+
+
+def ingest(sample: bytes, sample_name: str, data: DataSet, repeats: int) -> list[Figure]:
+    """process_image() and the photo row, against the Pillow work alone, and a naive full-size pipeline."""
+    import io
+    import tempfile
+
+    from PIL import Image
+
+    from inspect_app.extensions import db
+    from inspect_app.photos.models import Photo
+    from inspect_app.photos.processing import process_image
+    from inspect_app.photos.storage import PhotoStore
+
+    from . import bench_ingest
+
+    app = bench_app(data)
+    ticket_id = data.meta["page_ticket_id"]
+
+    def full():
+        with app.app_context():
+            photo = process_image(sample)
+            db.session.add(Photo(ticket_id=ticket_id, kind="before", key="0" * 32, sha256=photo.sha256,
+                                 width=photo.width, height=photo.height, bytes=len(photo.jpeg), lat=photo.lat,
+                                 lon=photo.lon, taken_at=photo.taken_at, created_at=data.now))
+            db.session.flush()
+            db.session.rollback()
+
+    times = _timed({"ingest": full, "floor": lambda: bench_ingest.floor(sample),
+                    "naive": lambda: bench_ingest.naive(sample)}, repeats)
+    value, floor, naive = (median_ms(times[k]) for k in ("ingest", "floor", "naive"))
+    processed = process_image(sample)
+    store = PhotoStore(tempfile.mkdtemp(prefix="bench-store-"))
+    saves = []
+    for _ in range(max(3, repeats // 2)):
+        start = time.perf_counter()
+        store.save(processed)
+        saves.append(time.perf_counter() - start)
+    with Image.open(io.BytesIO(sample)) as img:
+        size = img.size
+    mp = size[0] * size[1] / 1e6
+    return [
+        Figure("ingest", f"ingest of a {mp:.0f} MP phone JPEG ({sample_name}, {len(sample) / 1e6:.1f} MB): "
+               "validate, orient, EXIF, re-encode, thumbnail, hash, photo row", "SQLite", value, "ms",
+               "≤ 1.15× floor", ok=value <= 1.15 * floor, floor=floor,
+               floor_what="Pillow alone: draft decode + resize + 2 JPEG encodes", ratio=value / floor,
+               detail={"runs": repeats, "size": f"{size[0]}x{size[1]}", "stored": f"{processed.width}x{processed.height}",
+                       "store_2_files_fsync_ms": median_ms(saves)}),
+        Figure("ingest", "naive full-size decode pipeline, same photo (÷ ingest)", "", naive, "ms",
+               "≥ 2× ingest", ok=naive >= 2 * value, floor=value, floor_what="ingest (above)", ratio=naive / value,
+               detail={"runs": repeats}),
+    ]
+
+
+def ingest_sample(cache_dir) -> tuple[bytes, str]:
+    """A 12 MP phone JPEG: the Nokia sample (9.1 MP) scaled up by 1.15 with its EXIF, quality 92; cached."""
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    from .city import ROOT
+
+    path = Path(cache_dir) / "phone-12mp.jpg"
+    if not path.exists():
+        with Image.open(ROOT / "tests/photos/mobile_HMD_Nokia_8.3_5G.jpg") as src:
+            exif = src.info.get("exif")
+            scale = (12e6 / (src.width * src.height)) ** 0.5
+            big = src.convert("RGB").resize((round(src.width * scale), round(src.height * scale)),
+                                            Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        big.save(out, "JPEG", quality=92, exif=exif)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(out.getvalue())
+    return path.read_bytes(), "Nokia 8.3 sample scaled to 12 MP"
+
+
+def _period_dates(period) -> tuple:
+    return period.start, period.end - timedelta(microseconds=1)

@@ -1,0 +1,203 @@
+"""API throughput: gunicorn (2 sync workers) on 127.0.0.1 over a private copy of a SQLite city, driven by
+8 client threads (http.client, keep-alive where the server allows it; gunicorn's sync workers close every
+connection, so each request opens one) for a fixed time per scenario after a short warm-up.
+"""
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .city import ROOT, DataSet
+from .measure import Figure, percentile
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def phone_page_jpeg() -> bytes:
+    """What the filing page uploads for a phone photo: upright, long side 1600 px, JPEG quality 0.82, no EXIF
+    (the page sends the EXIF time and place it read as photo_meta instead)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(ROOT / "tests/photos/mobile_HMD_Nokia_8.3_5G.jpg") as src:
+        img = ImageOps.exif_transpose(src).convert("RGB")
+        img.thumbnail((1600, 1600), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, filename, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    errors: dict = field(default_factory=dict)
+
+
+class Server:
+    """gunicorn serving create_app() on a loopback port; stopped by the id of the process started here."""
+
+    def __init__(self, data: DataSet, workers: int = 2):
+        self.port = free_port()
+        env = dict(os.environ, DATABASE_URL=data.url, UPLOAD_FOLDER=str(data.upload_folder), SCHEDULER_ENABLED="0",
+                   SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
+        self.log = open(Path(data.upload_folder).parent / "gunicorn.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", "--timeout", "120", "inspect_app:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                status, _ = self.request("GET", "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("gunicorn did not answer /healthz")
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def drive(port: int, make_request, clients: int, seconds: float, warmup: float) -> tuple[Outcome, float]:
+    """`clients` threads send make_request(rng) -> (method, path, body, headers) back to back."""
+    outcome = Outcome()
+    lock = threading.Lock()
+    phase = {"measure_from": time.monotonic() + warmup}
+    stop_at = phase["measure_from"] + seconds
+
+    def client(seed: int):
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, errors = [], {}
+        while True:
+            started = time.monotonic()
+            if started >= stop_at:
+                break
+            method, path, body, headers = make_request(rng)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()
+                status = type(error).__name__
+            ended = time.monotonic()
+            if started >= phase["measure_from"] and ended <= stop_at:
+                if isinstance(status, int) and 200 <= status < 300:
+                    mine.append(ended - started)
+                else:
+                    errors[status] = errors.get(status, 0) + 1
+        conn.close()
+        with lock:
+            outcome.latencies.extend(mine)
+            for key, count in errors.items():
+                outcome.errors[key] = outcome.errors.get(key, 0) + count
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcome, seconds
+
+
+def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, workers: int = 2) -> list[Figure]:
+    """`data` must be a private copy: the POST scenarios file real tickets into it."""
+    from sqlalchemy import text
+
+    meta = data.meta
+    app = data.app()
+    from inspect_app.extensions import db
+    with app.app_context():
+        lon, lat = json.loads(db.session.execute(text("SELECT coords_json FROM segments WHERE id = 1")).scalar())[0]
+        tickets = db.session.execute(text("SELECT MAX(id) FROM tickets")).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    server = Server(data, workers)
+    try:
+        status, body = server.request("POST", "/api/v1/auth/token",
+                                      json.dumps({"username": meta["inspector"], "password": meta["password"]}),
+                                      {"Content-Type": "application/json"})
+        assert status == 200, body
+        auth = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+        small = phone_page_jpeg()
+        jolla = (ROOT / "tests/photos/mobile_jolla.jpg").read_bytes()
+        photo_meta = json.dumps([{"lat": lat, "lon": lon, "taken_at": "2026-11-28T09:30:00+08:00"}])
+        fields = {"category": "niupixuan", "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "description": "基准测试上报",
+                  "photo_meta": photo_meta}
+        small_body, small_type = multipart(fields, [("photos", "photo1.jpg", small)])
+        jolla_body, jolla_type = multipart(fields, [("photos", "mobile_jolla.jpg", jolla)])
+        scenarios = [
+            ("GET /api/v1/tickets?per_page=100", 350,
+             lambda rng: ("GET", "/api/v1/tickets?per_page=100", None, auth)),
+            ("GET /api/v1/tickets/<id>", 1000,
+             lambda rng: ("GET", f"/api/v1/tickets/{rng.randint(1, tickets)}", None, auth)),
+            (f"POST /api/v1/tickets, 1600 px phone-page JPEG ({len(small) // 1024} KB)", 100,
+             lambda rng: ("POST", "/api/v1/tickets", small_body, {**auth, "Content-Type": small_type})),
+            (f"POST /api/v1/tickets, mobile_jolla.jpg sent raw ({len(jolla) // 1024} KB, 8 MP)", None,
+             lambda rng: ("POST", "/api/v1/tickets", jolla_body, {**auth, "Content-Type": jolla_type})),
+        ]
+        figures = []
+        for what, target, make in scenarios:
+            outcome, elapsed = drive(server.port, make, clients, seconds, warmup)
+            rate = len(outcome.latencies) / elapsed
+            p50 = percentile(outcome.latencies, 0.5) * 1000
+            p95 = percentile(outcome.latencies, 0.95) * 1000
+            figures.append(Figure(
+                "throughput", f"{what}: gunicorn 2 sync workers, {clients} clients, {data.spec.tickets:,} tickets",
+                "SQLite", rate, "req/s", f"≥ {target:,} req/s" if target else "report", 
+                ok=(rate >= target and not outcome.errors) if target else None,
+                detail={"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "requests": len(outcome.latencies),
+                        "seconds": elapsed, "errors": outcome.errors}))
+    finally:
+        server.stop()
+    return figures
