@@ -180,43 +180,57 @@ def breakdowns(period: Period, now: datetime) -> dict:
         "due": _grouped([func.count(), _count(cond["on_time"])],
                         [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled"]),
     }
-    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    categories = {row.id: row for row in db.session.execute(
+        select(Category.id, Category.code, Category.name, Category.group, Category.active))}
     units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active)).all()}
     segments = {s.id: s for s in db.session.execute(
         select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id)).all()}
 
     by: dict[str, dict] = {"category": {}, "district": {}, "unit": {}, "segment": {}}
+    combos: dict[tuple, list[Row]] = {}
+
+    def row(table: str, key, make) -> Row:
+        found = by[table].get(key)
+        if found is None:
+            found = by[table][key] = make()
+        return found
 
     def rows_for(category_id, unit_id, segment_id) -> list[Row]:
-        found = []
-        cat = categories.get(category_id)
-        found.append(by["category"].setdefault(category_id, Row(
-            category_id, cat.name if cat else "未知类别", cat.code if cat else "", extra={"group": cat.group if cat else ""})))
-        seg = segments.get(segment_id)
+        """The category, district, unit (and segment) rows a (category, unit, segment) group adds to."""
+        combo = (category_id, unit_id, segment_id)
+        found = combos.get(combo)
+        if found is not None:
+            return found
+        cat, unit, seg = categories.get(category_id), units.get(unit_id), segments.get(segment_id)
         district = seg.district if seg else None
-        found.append(by["district"].setdefault(district, Row(district, district or "未定位路段")))
-        unit = units.get(unit_id)
-        found.append(by["unit"].setdefault(unit_id, Row(unit_id, unit.name if unit else "待派遣",
-                                                         unit.code if unit else "")))
+        found = [
+            row("category", category_id, lambda: Row(category_id, cat.name if cat else "未知类别",
+                                                      cat.code if cat else "", extra={"group": cat.group if cat else ""})),
+            row("district", district, lambda: Row(district, district or "未定位路段")),
+            row("unit", unit_id, lambda: Row(unit_id, unit.name if unit else "待派遣", unit.code if unit else "")),
+        ]
         if seg is not None:
-            found.append(by["segment"].setdefault(segment_id, Row(segment_id, seg.name)))
+            found.append(row("segment", segment_id, lambda: Row(segment_id, seg.name)))
+        combos[combo] = found
         return found
 
     for category_id, unit_id, segment_id, n, overdue, supervised in sets["active"]:
-        for row in rows_for(category_id, unit_id, segment_id):
-            row.active += n
-            row.overdue += overdue
-            row.supervised += supervised
-    for name in ("new", "closed"):
-        for category_id, unit_id, segment_id, n in sets[name]:
-            for row in rows_for(category_id, unit_id, segment_id):
-                setattr(row, name, getattr(row, name) + n)
+        for r in rows_for(category_id, unit_id, segment_id):
+            r.active += n
+            r.overdue += overdue
+            r.supervised += supervised
+    for category_id, unit_id, segment_id, n in sets["new"]:
+        for r in rows_for(category_id, unit_id, segment_id):
+            r.new += n
+    for category_id, unit_id, segment_id, n in sets["closed"]:
+        for r in rows_for(category_id, unit_id, segment_id):
+            r.closed += n
     for category_id, unit_id, segment_id, n, on_time in sets["due"]:
         if unit_id is None:
             continue
-        for row in rows_for(category_id, unit_id, segment_id):
-            row.due += n
-            row.on_time += on_time
+        for r in rows_for(category_id, unit_id, segment_id):
+            r.due += n
+            r.on_time += on_time
     # Every active unit and category shows, even with nothing to count.
     for unit_id, unit in units.items():
         if unit.active:
