@@ -86,13 +86,12 @@ def from_wgs84(lon: float, lat: float, system: str) -> tuple[float, float]:
 def check_point(lon: float, lat: float, system: str, where: str = "") -> None:
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise CoordinateError(f"{where}坐标不是有效数字。")
+    if not in_china(lon, lat) and in_china(lat, lon):
+        raise CoordinateError(f"{where}经纬度顺序似乎颠倒了：应为“经度,纬度”，如 112.93,28.23。")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise CoordinateError(f"{where}坐标超出范围（经度 -180~180，纬度 -90~90）。")
-    if not in_china(lon, lat):
-        if in_china(lat, lon):
-            raise CoordinateError(f"{where}经纬度顺序似乎颠倒了：应为“经度,纬度”，如 112.93,28.23。")
-        if system != WGS84:
-            raise CoordinateError(f"{where}坐标不在中国境内，无法按 {system} 换算。")
+    if system != WGS84 and not in_china(lon, lat):
+        raise CoordinateError(f"{where}坐标不在中国境内，无法按 {system} 换算。")
 
 
 def convert_points(points: list[tuple[float, float]], system: str) -> list[list[float]]:

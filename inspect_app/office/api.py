@@ -15,8 +15,11 @@ bp = api_blueprint("api_office", __name__)
 
 def download(body, filename: str, mimetype: str) -> Response:
     from urllib.parse import quote
-    response = Response(stream_with_context(body) if not hasattr(body, "read") else file_chunks(body),
-                        mimetype=mimetype)
+    if hasattr(body, "read"):  # a finished temporary file: stream it, close it when the response ends
+        response = Response(file_chunks(body), mimetype=mimetype)
+        response.call_on_close(body.close)
+    else:  # a generator reading the database as it goes
+        response = Response(stream_with_context(body), mimetype=mimetype)
     ascii_name = "export." + filename.rsplit(".", 1)[-1]
     response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
                                                f"filename*=UTF-8''{quote(filename)}")

@@ -99,14 +99,15 @@ def _xlsx_rows(data: bytes, max_rows: int) -> list[tuple[int, list]]:
     # Pass 1, streaming: count rows without building the sheet, so a huge file is refused cheaply.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        sheet = book.worksheets[0]
-        filled = 0
-        for values in sheet.iter_rows(values_only=True):
-            if any(v not in (None, "") for v in values):
-                filled += 1
-                if filled > max_rows + 1:
-                    raise _too_many(max_rows)
-        book.close()
+        try:
+            filled = 0
+            for values in book.worksheets[0].iter_rows(values_only=True):
+                if any(v not in (None, "") for v in values):
+                    filled += 1
+                    if filled > max_rows + 1:
+                        raise _too_many(max_rows)
+        finally:
+            book.close()
         # Pass 2: the whole (now known to be small) sheet, which is how merged cells become visible.
         book = load_workbook(io.BytesIO(data), data_only=False)
     except SpreadsheetError:

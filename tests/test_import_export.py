@@ -1,0 +1,377 @@
+"""Excel/CSV import and export: round trips, every validation error, encodings, bad files, the API."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import at
+from office_helpers import csv_bytes, read_csv, read_xlsx, sign_in, xlsx_bytes
+
+from inspect_app.auth.models import User
+from inspect_app.common.coords import GCJ02, from_wgs84
+from inspect_app.extensions import db
+from inspect_app.units.models import Segment, Unit
+
+UNIT_HEAD = ["单位编码", "单位名称", "类型", "上级单位编码", "联系人", "联系电话", "状态"]
+SEG_HEAD = ["路段名称", "区县", "类型", "责任单位编码", "坐标", "坐标系", "状态"]
+
+
+def upload(api, user, kind: str, data: bytes, filename: str = "data.xlsx", dry_run: bool = False):
+    form = {"file": (io.BytesIO(data), filename)}
+    if dry_run:
+        form["dry_run"] = "1"
+    return api.post(f"/api/v1/admin/import/{kind}", user, data=form, content_type="multipart/form-data")
+
+
+def snapshot_units():
+    return sorted((u.code, u.name, u.kind, u.parent.code if u.parent else "", u.contact_person, u.contact_phone,
+                   u.active) for u in db.session.scalars(db.select(Unit)))
+
+
+def snapshot_segments():
+    return sorted((s.district, s.name, s.kind, s.unit.code, tuple(map(tuple, s.coords)), s.active)
+                  for s in db.session.scalars(db.select(Segment)))
+
+
+# ----------------------------------------------------------------------------- round trips
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_round_trip_units_and_segments(app, client, fmt):
+    """The demo city (110 units, 240 segments) exported, wiped and imported back is the same city."""
+    from inspect_app.demo.seed import seed_demo
+    from inspect_app.units.models import Category
+    seed_demo(at("2026-11-01T09:00"), "Demo-pass-2026")
+    token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "Demo-pass-2026"}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def send(kind, data, dry_run=False):
+        form = {"file": (io.BytesIO(data), f"x.{fmt}"), **({"dry_run": "1"} if dry_run else {})}
+        return client.post(f"/api/v1/admin/import/{kind}", headers=auth, data=form, content_type="multipart/form-data")
+
+    units, segments = snapshot_units(), snapshot_segments()
+    assert len(units) > 100 and len(segments) > 200
+    unit_file = client.get(f"/api/v1/admin/export/units.{fmt}", headers=auth).data
+    segment_file = client.get(f"/api/v1/admin/export/segments.{fmt}", headers=auth).data
+    for kind, data in (("units", unit_file), ("segments", segment_file)):
+        body = send(kind, data, dry_run=True).get_json()
+        assert (body["errors"], body["added"], body["changed"]) == (0, 0, 0), body["rows"][:3]
+    db.session.execute(db.delete(Segment))
+    db.session.execute(db.update(User).values(unit_id=None))
+    db.session.execute(db.update(Category).values(owner_unit_id=None))
+    db.session.execute(db.update(Unit).values(parent_id=None))
+    db.session.execute(db.delete(Unit))
+    db.session.commit()
+    response = send("units", unit_file)
+    assert response.status_code == 200 and response.get_json()["added"] == len(units)
+    response = send("segments", segment_file)
+    assert response.status_code == 200 and response.get_json()["added"] == len(segments)
+    db.session.expire_all()
+    assert snapshot_units() == units
+    assert snapshot_segments() == segments
+
+
+def test_round_trip_accounts_keeps_passwords(api, city):
+    exported = api.get("/api/v1/admin/export/accounts.xlsx", city.admin).data
+    rows = read_xlsx(exported)
+    assert rows[0][:3] == ["用户名", "姓名", "角色"] and any(r[0] == "unit_a" and r[3] == "JDA" for r in rows)
+    body = upload(api, city.admin, "accounts", exported).get_json()
+    assert body["added"] == 0 and body["changed"] == 0 and body["errors"] == 0
+
+
+# ----------------------------------------------------------------------------- units
+
+def test_units_preview_add_change_unchanged_error(api, city):
+    data = xlsx_bytes([
+        UNIT_HEAD,
+        ["JDA", "甲街道办事处", "街道", "", "", "", ""],                    # unchanged
+        ["JDB", "乙街道办事处", "社区", "", "张三", "0731-1234567", ""],    # change
+        ["QX09", "丙区人民政府", "区县", "", "", "", ""],                   # add
+        ["JD0901", "丙区某街道", "街道", "QX09", "", "", ""],               # add, parent in the same file
+        ["", "无编码单位", "街道", "", "", "", ""],                          # missing code
+        ["BAD1", "坏类型", "居委会", "", "", "", ""],                        # bad kind
+        ["QX09", "重复编码", "区县", "", "", "", ""],                        # duplicate code in file
+        ["NEW2", "市交警支队", "市直单位", "", "", "", ""],                  # duplicate name (existing)
+        ["NEW3", "新单位", "企业", "NOPE", "", "", ""],                      # missing parent
+        ["NEW4", "电话坏", "企业", "", "", "abc#", ""],                      # bad phone
+        ["NEW5", "状态坏", "企业", "", "", "", "也许"],                      # bad status
+    ])
+    response = upload(api, city.admin, "units", data, dry_run=True)
+    assert response.status_code == 422
+    body = response.get_json()
+    actions = [(r["row"], r["action"]) for r in body["rows"]]
+    assert actions == [(2, "unchanged"), (3, "change"), (4, "add"), (5, "add"), (6, "error"), (7, "error"),
+                       (8, "error"), (9, "error"), (10, "error"), (11, "error"), (12, "error")]
+    messages = {r["row"]: r["message"] for r in body["rows"]}
+    assert "类型：街道 → 社区" in messages[3] and "联系人" in messages[3]
+    assert "单位编码不能为空" in messages[6]
+    assert "居委会" in messages[7]
+    assert "与第4行重复" in messages[8]
+    assert "市交警支队" in messages[9] and "重复" in messages[9]
+    assert "NOPE" in messages[10] and "不存在" in messages[10]
+    assert "联系电话" in messages[11]
+    assert "在用" in messages[12]
+    assert body["added"] == 2 and body["changed"] == 1 and body["errors"] == 7
+    # not a dry run: with errors nothing is written
+    before = snapshot_units()
+    response = upload(api, city.admin, "units", data)
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_rows"
+    db.session.expire_all()
+    assert snapshot_units() == before
+
+
+def test_units_import_is_one_transaction_and_sets_parents(api, city):
+    data = csv_bytes([UNIT_HEAD, ["JD0901", "丙区某街道", "街道", "QX09", "李", "13800138000", ""],
+                      ["QX09", "丙区人民政府", "区县", "", "", "", ""], ["JJ", "市交警支队", "市直单位", "", "", "", "停用"]])
+    response = upload(api, city.admin, "units", data, "units.csv")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["added"], body["changed"]) == (2, 1)
+    street = db.session.scalar(db.select(Unit).where(Unit.code == "JD0901"))
+    assert street.parent.code == "QX09" and street.contact_phone == "13800138000"
+    assert not db.session.scalar(db.select(Unit).where(Unit.code == "JJ")).active
+
+
+def test_unit_parent_cycle_is_refused(api, city):
+    data = xlsx_bytes([UNIT_HEAD, ["JDA", "甲街道办事处", "街道", "JDB", "", "", ""],
+                       ["JDB", "乙街道办事处", "街道", "JDA", "", "", ""]])
+    body = upload(api, city.admin, "units", data, dry_run=True).get_json()
+    assert all(r["action"] == "error" and "循环" in r["message"] for r in body["rows"])
+
+
+def test_gbk_and_utf8_csv_read_the_same(api, city):
+    rows = [UNIT_HEAD, ["QX09", "丙区人民政府", "区县", "", "赵六", "", ""]]
+    for encoding in ("utf-8", "utf-8-sig", "gbk"):
+        body = upload(api, city.admin, "units", csv_bytes(rows, encoding), "u.csv", dry_run=True).get_json()
+        assert body["added"] == 1 and body["errors"] == 0, encoding
+        assert body["rows"][0]["key"] == "QX09 丙区人民政府"
+
+
+def test_template_downloads(api, city):
+    for kind, head in (("units", UNIT_HEAD), ("segments", SEG_HEAD)):
+        response = api.get(f"/api/v1/admin/import/{kind}/template.xlsx", city.admin)
+        assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+        assert read_xlsx(response.data) == [head]
+        response = api.get(f"/api/v1/admin/import/{kind}/template.csv", city.admin)
+        assert read_csv(response.data) == [head]
+        # an empty template imports as "no data rows", clearly
+        response = upload(api, city.admin, kind, api.get(f"/api/v1/admin/import/{kind}/template.xlsx", city.admin).data)
+        assert response.status_code == 422 and "没有数据" in response.get_json()["error"]["message"]
+
+
+# ----------------------------------------------------------------------------- segments
+
+def test_segments_preview_and_every_error(api, city):
+    gcj = [from_wgs84(112.95, 28.25, GCJ02), from_wgs84(112.96, 28.25, GCJ02)]
+    gcj_text = ";".join(f"{lon:.7f},{lat:.7f}" for lon, lat in gcj)
+    data = xlsx_bytes([
+        SEG_HEAD,
+        ["人民路东段", "江城区", "主次干道", "JDA", "112.930000,28.230000;112.940000,28.230000", "WGS84", ""],  # same
+        ["建设路西段", "临江区", "背街小巷", "JDB", "112.930000,28.240000;112.940000,28.240000", "WGS84", ""],  # kind
+        ["五一大道", "江城区", "主次干道", "JDA", gcj_text, "GCJ02", ""],                                     # add
+        ["无单位路", "江城区", "主次干道", "NOPE", "112.93,28.23;112.94,28.23", "WGS84", ""],                 # missing unit
+        ["坐标坏路", "江城区", "主次干道", "JDA", "112.93;28.23", "WGS84", ""],                               # bad coords
+        ["颠倒路", "江城区", "主次干道", "JDA", "28.23,112.93;28.24,112.94", "WGS84", ""],                     # swapped
+        ["五一大道", "江城区", "主次干道", "JDB", "112.93,28.23", "WGS84", ""],                               # duplicate
+        ["坐标系坏", "江城区", "主次干道", "JDA", "112.93,28.23", "MARS", ""],                               # system
+        ["类型坏", "江城区", "高速", "JDA", "112.93,28.23", "WGS84", ""],                                     # kind
+    ])
+    body = upload(api, city.admin, "segments", data, dry_run=True).get_json()
+    by_row = {r["row"]: r for r in body["rows"]}
+    assert [by_row[n]["action"] for n in range(2, 11)] == ["unchanged", "change", "add"] + ["error"] * 6
+    assert "NOPE" in by_row[5]["message"] and "不存在" in by_row[5]["message"]
+    assert "坐标有误" in by_row[6]["message"]
+    assert "顺序" in by_row[7]["message"]
+    assert "与第4行重复" in by_row[8]["message"]
+    assert "MARS" in by_row[9]["message"]
+    assert "高速" in by_row[10]["message"]
+
+
+def test_segment_import_converts_gcj02_and_retired_unit_is_an_error(api, city):
+    gcj = [from_wgs84(112.95, 28.25, GCJ02), from_wgs84(112.96, 28.25, GCJ02)]
+    data = csv_bytes([SEG_HEAD, ["五一大道", "江城区", "主次干道", "JDA",
+                                 ";".join(f"{lon:.7f},{lat:.7f}" for lon, lat in gcj), "高德", ""]], "gbk")
+    assert upload(api, city.admin, "segments", data, "s.csv").status_code == 200
+    segment = db.session.scalar(db.select(Segment).where(Segment.name == "五一大道"))
+    assert segment.coords[0] == pytest.approx([112.95, 28.25], abs=2e-6)
+    city.street_b.active = False
+    db.session.commit()
+    data = csv_bytes([SEG_HEAD, ["新路", "临江区", "社区", "JDB", "112.93,28.24", "WGS84", ""]])
+    body = upload(api, city.admin, "segments", data, "s.csv").get_json()
+    assert "已停用" in body["rows"][0]["message"]
+
+
+# ----------------------------------------------------------------------------- accounts
+
+def test_accounts_import_creates_with_generated_passwords(api, city):
+    data = xlsx_bytes([["用户名", "姓名", "角色", "单位编码", "手机号码", "状态", "初始密码"],
+                       ["jda_1", "李一", "责任单位", "JDA", "13800000001", "", ""],
+                       ["insp_9", "王九", "督查员", "", "", "", "Strong-pass-9"],
+                       ["unit_b", "", "责任单位", "JDB", "", "停用", ""],
+                       ["nounit", "", "责任单位", "", "", "", ""],
+                       ["weak", "", "督查员", "", "", "", "123"],
+                       ["admin", "", "督查员", "", "", "", ""],
+                       ["JDA_1", "", "领导", "", "", "", ""]])
+    body = upload(api, city.admin, "accounts", data, dry_run=True).get_json()
+    assert [r["action"] for r in body["rows"]] == ["add", "add", "change", "error", "error", "error", "error"]
+    messages = [r["message"] for r in body["rows"]]
+    assert "单位编码" in messages[3] and "密码" in messages[4] and "自己" in messages[5] and "重复" in messages[6]
+    data = xlsx_bytes([["用户名", "姓名", "角色", "单位编码", "手机号码", "状态", "初始密码"],
+                       ["jda_1", "李一", "责任单位", "JDA", "13800000001", "", ""],
+                       ["insp_9", "王九", "督查员", "", "", "", "Strong-pass-9"],
+                       ["unit_b", "", "责任单位", "JDB", "", "停用", ""]])
+    body = upload(api, city.admin, "accounts", data).get_json()
+    generated = {r["key"]: r.get("password") for r in body["rows"]}
+    assert generated["jda_1"] and not generated["insp_9"]
+    new = db.session.scalar(db.select(User).where(User.username == "jda_1"))
+    assert new.must_change_password and new.check_password(generated["jda_1"]) and new.unit.code == "JDA"
+    assert not db.session.scalar(db.select(User).where(User.username == "unit_b")).active
+
+
+# ----------------------------------------------------------------------------- bad files
+
+@pytest.mark.parametrize("name, data, status, message", [
+    ("photo.xlsx", b"\xff\xd8\xff\xe0" + b"\x00" * 100, 415, "不是有效"),
+    ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100, 415, "无法识别"),
+    ("broken.xlsx", b"PK\x03\x04garbage", 415, "不是有效"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, 415, ".xls"),
+    ("empty.csv", b"", 422, "空的"),
+    ("wrong.csv", "名称,地址\n甲,乙\n".encode(), 422, "缺少"),
+    ("latin.csv", "单位编码,单位名称,类型\nA,\udcff,街道\n".encode("utf-8", "surrogateescape"), 415, "编码"),
+])
+def test_bad_files_get_clear_messages(api, city, name, data, status, message):
+    response = upload(api, city.admin, "units", data, name)
+    assert response.status_code == status, response.get_json()
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_formulas_and_merged_cells_are_refused(api, city):
+    data = xlsx_bytes([UNIT_HEAD, ["QX09", "丙区", "区县", "", "", "=1+1", ""]])
+    response = upload(api, city.admin, "units", data)
+    assert response.status_code == 422 and "公式" in response.get_json()["error"]["message"]
+    data = xlsx_bytes([UNIT_HEAD, ["QX09", "丙区", "区县", "", "", "", ""], ["QX10", "丁区", "区县", "", "", "", ""]],
+                      merge="A2:A3")
+    response = upload(api, city.admin, "units", data)
+    assert response.status_code == 422 and "合并单元格" in response.get_json()["error"]["message"]
+    assert "A2:A3" in response.get_json()["error"]["message"]
+    data = csv_bytes([UNIT_HEAD, ["QX09", "丙区", "区县", "", "", "=HYPERLINK(\"x\")", ""]])
+    assert "公式" in upload(api, city.admin, "units", data, "u.csv").get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_fifty_thousand_rows_are_refused(api, city, fmt):
+    rows = [UNIT_HEAD[:3]] + [[i, i, 1] for i in range(50_000)]  # numbers: quick to build; refused before checks
+    data = xlsx_bytes(rows) if fmt == "xlsx" else csv_bytes(rows)
+    response = upload(api, city.admin, "units", data, f"big.{fmt}")
+    assert response.status_code == 413
+    assert "5000" in response.get_json()["error"]["message"]
+
+
+def test_duplicate_header_and_missing_file(api, city):
+    data = csv_bytes([UNIT_HEAD + ["单位名称"], ["A", "B", "街道", "", "", "", "", "C"]])
+    assert "重复" in upload(api, city.admin, "units", data, "u.csv").get_json()["error"]["message"]
+    response = api.post("/api/v1/admin/import/units", city.admin, data={}, content_type="multipart/form-data")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "file_required"
+
+
+# ----------------------------------------------------------------------------- access
+
+@pytest.mark.parametrize("role", ["inspector", "unit_a", "leader"])
+def test_admin_api_refused_to_other_roles(api, city, role):
+    user = getattr(city, role)
+    assert upload(api, user, "units", csv_bytes([UNIT_HEAD]), "u.csv").status_code == 403
+    for url in ("/api/v1/admin/import/units/template.xlsx", "/api/v1/admin/export/units.csv",
+                "/api/v1/admin/holidays?year=2027"):
+        assert api.get(url, user).status_code == 403, url
+    assert api.call("PUT", "/api/v1/admin/holidays/2027-01-01", user, json={"kind": "holiday"}).status_code == 403
+
+
+def test_admin_api_needs_a_token(client, city):
+    assert client.get("/api/v1/admin/holidays?year=2027").status_code == 401
+    assert client.post("/api/v1/admin/import/units").status_code == 401
+    assert client.get("/api/v1/tickets/export.csv").status_code == 401
+
+
+# ----------------------------------------------------------------------------- web import flow
+
+def test_web_preview_then_confirm(client, city, app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    sign_in(client, city.admin)
+    data = xlsx_bytes([UNIT_HEAD, ["QX09", "丙区人民政府", "区县", "", "", "", ""]])
+    response = client.post("/office/import/units", data={"file": (io.BytesIO(data), "u.xlsx")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "确认导入" in html and "新增" in html
+    assert db.session.scalar(db.select(Unit).where(Unit.code == "QX09")) is None  # preview writes nothing
+    import re
+    token = re.search(r'name="token" value="([0-9a-f]+)"', html).group(1)
+    response = client.post("/office/import/units/confirm", data={"token": token})
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Unit).where(Unit.code == "QX09")) is not None
+    # the same token cannot be used twice
+    response = client.post("/office/import/units/confirm", data={"token": token})
+    assert response.status_code == 302 and "/office/import/units" in response.headers["Location"]
+    # errors: the preview says why and offers no confirmation
+    bad = xlsx_bytes([UNIT_HEAD, ["", "无编码", "区县", "", "", "", ""]])
+    response = client.post("/office/import/units", data={"file": (io.BytesIO(bad), "u.xlsx")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "单位编码不能为空" in html and "确认导入" not in html
+    # a bad file shows its message on the form, not a 500
+    response = client.post("/office/import/units", data={"file": (io.BytesIO(b"hello"), "u.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 415 and "不是有效" in response.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- ticket export
+
+def test_ticket_export_xlsx_and_csv_with_filters(api, city, make_ticket):
+    late = make_ticket(at_time=at("2026-11-20T09:00"))  # 24 h deadline, open: overdue at the export's now
+    make_ticket(category="illegal_parking", at_time=at("2026-11-20T09:00"))
+    make_ticket(category="spider_web", at_time=at("2026-11-20T09:00"), description="=cmd|' /C calc'!A0")
+    response = api.get("/api/v1/tickets/export.xlsx", city.admin)
+    assert response.status_code == 200
+    rows = read_xlsx(response.data)
+    assert rows[0][:7] == ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县"]
+    assert len(rows) == 4
+    row = next(r for r in rows if r[0] == late.number)
+    head = rows[0]
+    assert row[head.index("超期天数")] > 3 and row[head.index("责任单位")] == "甲街道办事处"
+    assert any(str(r[head.index("问题描述")]).startswith("'=") for r in rows[1:])  # no formula injection
+    # the list's filters apply
+    rows = read_xlsx(api.get("/api/v1/tickets/export.xlsx?category=illegal_parking", city.admin).data)
+    assert len(rows) == 2 and rows[1][2] == "乱停乱放"
+    # CSV in GBK by default, UTF-8 with BOM on request
+    response = api.get("/api/v1/tickets/export.csv?unit_id=%d" % city.street_a.id, city.admin)
+    rows = read_csv(response.data, "gbk")
+    assert rows[0][0] == "问题编号" and len(rows) == 3
+    response = api.get("/api/v1/tickets/export.csv?encoding=utf-8", city.admin)
+    assert response.data.startswith("\ufeff".encode()) and len(read_csv(response.data, "utf-8-sig")) == 4
+    assert api.get("/api/v1/tickets/export.csv?status=nonsense", city.admin).status_code == 400
+
+
+def test_unit_exports_only_its_own_and_export_is_not_shadowed(api, city, make_ticket):
+    make_ticket()
+    make_ticket(point=(28.2399, 112.9350))
+    rows = read_csv(api.get("/api/v1/tickets/export.csv", city.unit_a).data)
+    assert len(rows) == 2 and rows[1][4] == "甲街道办事处"
+    rows = read_csv(api.get("/api/v1/tickets/export.csv", city.leader).data)
+    assert len(rows) == 3
+    from flask import current_app
+    adapter = current_app.url_map.bind("localhost")
+    assert adapter.match("/api/v1/tickets/export.xlsx")[0] == "api_office.tickets_xlsx"
+    assert adapter.match("/api/v1/tickets/export.csv")[0] == "api_office.tickets_csv"
+    assert adapter.match("/api/v1/tickets/12")[0] == "api_tickets.show"
+
+
+def test_web_ticket_export_for_every_role(client, city, make_ticket):
+    make_ticket()
+    for user, expected in ((city.admin, 2), (city.unit_b, 1), (city.inspector, 2)):
+        sign_in(client, user)
+        response = client.get("/office/export/tickets.csv")
+        assert response.status_code == 200
+        assert len(read_csv(response.data)) == expected
+    from flask import g
+    g.pop("_login_user", None)
+    with client.session_transaction() as session:
+        session.clear()
+    assert client.get("/office/export/tickets.xlsx").status_code == 302

@@ -1,0 +1,127 @@
+"""Office API: holidays (and their effect on deadlines); failed-login throttling."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, at
+
+from inspect_app.auth import throttle
+from inspect_app.common.timeutil import local
+from inspect_app.extensions import db
+from inspect_app.workdays.models import Holiday
+
+
+def put(api, user, day, **body):
+    return api.call("PUT", f"/api/v1/admin/holidays/{day}", user, json=body)
+
+
+def test_holidays_merged_over_the_package(api, city):
+    body = api.get("/api/v1/admin/holidays?year=2026", city.admin).get_json()
+    national = [e for e in body if e["date"] == "2026-10-01"][0]
+    assert national["kind"] == "holiday" and national["name"] == "国庆节" and national["source"] == "package"
+    assert any(e["date"] == "2026-10-10" and e["kind"] == "workday" for e in body)  # make-up Saturday
+    # the office overrides a package day and adds its own
+    assert put(api, city.admin, "2026-10-10", kind="holiday", name="临时放假").status_code == 201
+    assert put(api, city.admin, "2026-10-10", kind="holiday", name="临时放假（改）").status_code == 200
+    body = api.get("/api/v1/admin/holidays?year=2026", city.admin).get_json()
+    entry = [e for e in body if e["date"] == "2026-10-10"][0]
+    assert (entry["kind"], entry["name"], entry["source"]) == ("holiday", "临时放假（改）", "office")
+    assert api.call("DELETE", "/api/v1/admin/holidays/2026-10-10", city.admin).status_code == 204
+    assert api.call("DELETE", "/api/v1/admin/holidays/2026-10-10", city.admin).status_code == 404
+    assert [e for e in api.get("/api/v1/admin/holidays?year=2026", city.admin).get_json()
+            if e["date"] == "2026-10-10"][0]["source"] == "package"
+
+
+def test_holiday_api_validation(api, city):
+    assert put(api, city.admin, "2027-02-30", kind="holiday").status_code == 400
+    response = put(api, city.admin, "2027-02-10", kind="vacation")
+    assert response.status_code == 422 and response.get_json()["error"]["message"]
+    assert api.get("/api/v1/admin/holidays", city.admin).status_code == 400
+    assert api.get("/api/v1/admin/holidays?year=abc", city.admin).status_code == 400
+    assert api.get("/api/v1/admin/holidays?year=2027", city.admin).get_json() == []
+
+
+def test_entering_next_years_schedule_changes_deadlines(api, city, make_ticket):
+    """Filed Thursday 31 Dec 2026 with 10 working days. 2027 is unknown to chinese-calendar, so until the
+    office enters the schedule Monday to Friday count. An invented 2027 schedule (1 and 4 Jan off,
+    Saturday 9 Jan worked) moves the deadline of tickets filed afterwards, not of those filed before."""
+    filed = at("2026-12-31T10:00")
+    before = make_ticket(category="spider_web", at_time=filed)  # 10 working days
+    assert put(api, city.admin, "2027-01-01", kind="holiday", name="元旦").status_code == 201
+    assert put(api, city.admin, "2027-01-04", kind="holiday", name="元旦").status_code == 201
+    assert put(api, city.admin, "2027-01-09", kind="workday", name="元旦调休").status_code == 201
+    after = make_ticket(category="spider_web", at_time=filed)
+    # Without entries: Jan 1, 4–8, 11–14 → 14 Jan. With them: Jan 5–8, 9 (make-up Sat), 11–15 → 15 Jan.
+    assert local(before.deadline).date().isoformat() == "2027-01-14"
+    assert local(after.deadline).date().isoformat() == "2027-01-15"
+    db.session.refresh(before)
+    assert local(before.deadline).date().isoformat() == "2027-01-14"  # deadlines already set do not move
+
+
+# ----------------------------------------------------------------------------- throttling
+
+def token(client, username, password="wrong-pass-1", address="10.0.0.1"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_five_failures_lock_the_account_with_a_chinese_message(client, city):
+    for _ in range(5):
+        assert token(client, "inspector").status_code == 401
+    response = token(client, "inspector", PASSWORD)
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["error"]["code"] == "too_many_attempts" and "分钟后再试" in body["error"]["message"]
+    # another account from the same address is not locked
+    assert token(client, "leader", PASSWORD).status_code == 200
+
+
+def test_success_clears_the_account_counter(client, city):
+    for _ in range(4):
+        token(client, "inspector")
+    assert token(client, "inspector", PASSWORD).status_code == 200
+    for _ in range(4):
+        assert token(client, "inspector").status_code == 401
+    assert token(client, "inspector", PASSWORD).status_code == 200
+
+
+def test_twenty_failures_lock_the_address(client, city):
+    for i in range(20):
+        assert token(client, f"nobody{i}", address="10.0.0.9").status_code == 401
+    assert token(client, "leader", PASSWORD, address="10.0.0.9").status_code == 429
+    assert token(client, "leader", PASSWORD, address="10.0.0.10").status_code == 200
+
+
+def test_lock_expires_after_the_window(app, city):
+    now = at("2026-11-25T10:00")
+    for _ in range(5):
+        throttle.record("inspector", "1.1.1.1", False, now)
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.check_allowed("inspector", "2.2.2.2", now + timedelta(minutes=10))
+    assert refused.value.status == 429 and 0 < refused.value.retry_after <= 300
+    throttle.check_allowed("inspector", "2.2.2.2", now + timedelta(minutes=15, seconds=1))
+
+
+def test_attempts_live_in_the_database(client, city):
+    token(client, "Inspector")
+    rows = db.session.scalars(db.select(throttle.LoginAttempt)).all()
+    assert [(r.username, r.address, r.success) for r in rows] == [("inspector", "10.0.0.1", False)]
+
+
+def test_web_login_is_throttled_too(client, city, app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    for _ in range(5):
+        response = client.post("/login", data={"username": "unit_a", "password": "nope-nope-1"})
+        assert response.status_code == 401
+    response = client.post("/login", data={"username": "unit_a", "password": PASSWORD})
+    assert response.status_code == 429 and "登录失败次数过多" in response.get_data(as_text=True)
+
+
+def test_must_change_password_after_reset(client, city, app):
+    from inspect_app.office.accounts import reset_password
+    app.config["WTF_CSRF_ENABLED"] = False
+    reset_password(city.unit_b, "Temp-pass-77")
+    db.session.commit()
+    response = client.post("/login", data={"username": "unit_b", "password": "Temp-pass-77"})
+    assert response.status_code == 302 and "/password" in response.headers["Location"]

@@ -1,0 +1,282 @@
+"""The office's pages: admin only; units, segments, categories, accounts, holidays, campaigns."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PASSWORD, City, at
+from office_helpers import sign_in
+
+from inspect_app.auth.models import User
+from inspect_app.extensions import db
+from inspect_app.tickets.campaigns import Campaign
+from inspect_app.units.models import Category, Segment, Unit
+
+ADMIN_PAGES = ["/office/", "/office/units", "/office/units/new", "/office/segments", "/office/segments/new",
+               "/office/categories", "/office/categories/new", "/office/accounts", "/office/accounts/new",
+               "/office/holidays", "/office/campaigns", "/office/campaigns/new", "/office/import/units",
+               "/office/import/segments", "/office/import/accounts", "/office/import/units/template.xlsx",
+               "/office/export/units.csv"]
+
+
+@pytest.fixture
+def admin_client(client, city):
+    sign_in(client, city.admin)
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    return client
+
+
+def test_every_admin_page_renders_for_the_office(admin_client):
+    for url in ADMIN_PAGES:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("role", ["inspector", "unit_a", "leader"])
+def test_other_roles_get_403(client, city, role):
+    sign_in(client, getattr(city, role))
+    for url in ADMIN_PAGES:
+        assert client.get(url).status_code == 403, url
+    assert client.post("/office/units/new", data={"code": "X"}).status_code in (400, 403)
+
+
+def test_anonymous_is_sent_to_login(client, city):
+    for url in ADMIN_PAGES:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_forms_carry_a_csrf_token_and_no_inline_script_or_style(admin_client, city):
+    for url in ["/office/units/new", f"/office/units/{city.street_a.id}", "/office/segments/new",
+                f"/office/segments/{city.seg_a.id}", "/office/categories/new", f"/office/accounts/{city.unit_a.id}",
+                "/office/holidays", "/office/campaigns/new", "/office/import/units", "/office/segments"]:
+        html = admin_client.get(url).get_data(as_text=True)
+        forms = len(re.findall(r"<form\b[^>]*method=\"post\"", html))
+        assert html.count('name="csrf_token"') >= forms, url
+        assert "<script>" not in html and "<style" not in html and " style=" not in html, url
+
+
+def test_add_edit_and_retire_a_unit(admin_client, city):
+    response = admin_client.post("/office/units/new", data={
+        "code": "JDC", "name": "丙街道办事处", "kind": "街道", "parent_id": "", "contact_person": "王五",
+        "contact_phone": "0731-12345678"})
+    assert response.status_code == 302
+    unit = db.session.scalar(db.select(Unit).where(Unit.code == "JDC"))
+    assert unit.contact_person == "王五" and unit.active
+    response = admin_client.post(f"/office/units/{unit.id}", data={
+        "code": "JDC", "name": "丙街道", "kind": "街道", "parent_id": str(city.street_a.id),
+        "contact_person": "", "contact_phone": ""})
+    assert response.status_code == 302
+    db.session.refresh(unit)
+    assert unit.name == "丙街道" and unit.parent_id == city.street_a.id
+    # a duplicate name is refused with the reason, and nothing changes
+    response = admin_client.post(f"/office/units/{unit.id}", data={"code": "JDC", "name": "甲街道办事处", "kind": "街道"})
+    assert response.status_code == 422 and "已存在" in response.get_data(as_text=True)
+    # a unit cannot be its own grandparent
+    response = admin_client.post(f"/office/units/{city.street_a.id}", data={
+        "code": "JDA", "name": "甲街道办事处", "kind": "街道", "parent_id": str(unit.id)})
+    assert response.status_code == 422 and "下级单位" in response.get_data(as_text=True)
+    admin_client.post(f"/office/units/{unit.id}/retire")
+    db.session.refresh(unit)
+    assert not unit.active
+    assert "丙街道</a>" not in admin_client.get("/office/units").get_data(as_text=True)
+    assert "丙街道</a>" in admin_client.get("/office/units?retired=1").get_data(as_text=True)
+
+
+def test_units_list_searches(admin_client, city):
+    html = admin_client.get("/office/units?q=交警").get_data(as_text=True)
+    assert "市交警支队" in html and "甲街道办事处" not in html
+    html = admin_client.get("/office/units?kind=街道").get_data(as_text=True)
+    assert "甲街道办事处" in html and "市交警支队" not in html
+
+
+def test_segment_from_gcj02_text_is_stored_as_wgs84(admin_client, city):
+    from inspect_app.common.coords import GCJ02, from_wgs84
+    a, b = from_wgs84(112.95, 28.25, GCJ02), from_wgs84(112.96, 28.25, GCJ02)
+    response = admin_client.post("/office/segments/new", data={
+        "name": "五一大道", "district": "江城区", "kind": "主次干道", "unit_id": str(city.street_a.id),
+        "coord_system": "GCJ02", "coords": f"{a[0]:.7f},{a[1]:.7f};{b[0]:.7f},{b[1]:.7f}"})
+    assert response.status_code == 302
+    segment = db.session.scalar(db.select(Segment).where(Segment.name == "五一大道"))
+    assert segment.coords[0] == pytest.approx([112.95, 28.25], abs=2e-6)
+    assert segment.min_lon == pytest.approx(112.95, abs=2e-6)
+
+
+def test_segment_from_geojson_upload(admin_client, city):
+    import io
+    geojson = b'{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[112.95, 28.26], [112.96, 28.26]]}}'
+    response = admin_client.post("/office/segments/new", data={
+        "name": "芙蓉路", "district": "临江区", "kind": "商业大街", "unit_id": str(city.street_b.id),
+        "coord_system": "WGS84", "coords": "", "geojson": (io.BytesIO(geojson), "road.geojson")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(Segment).where(Segment.name == "芙蓉路")).coords == [[112.95, 28.26], [112.96, 28.26]]
+
+
+def test_segment_errors_are_named(admin_client, city):
+    base = {"name": "新路", "district": "江城区", "kind": "主次干道", "unit_id": str(city.street_a.id),
+            "coord_system": "WGS84"}
+    cases = [({"coords": "28.23,112.93;28.24,112.94"}, "顺序"), ({"coords": "abc"}, "坐标有误"),
+             ({"coords": ""}, "请填写坐标"), ({"coords": "112.93,28.23", "coord_system": "XYZ"}, "无法识别"),
+             ({"coords": "112.93,28.23", "unit_id": "9999"}, "责任单位不存在"),
+             ({"coords": "112.93,28.23", "name": "人民路东段"}, "已有名为"),
+             ({"coords": "112.93,28.23", "kind": "高速公路"}, "路段类型")]
+    for change, message in cases:
+        response = admin_client.post("/office/segments/new", data={**base, **change})
+        assert response.status_code == 422, change
+        assert message in response.get_data(as_text=True), change
+
+
+def test_segment_search_by_name_and_district(admin_client, city):
+    html = admin_client.get("/office/segments?name=人民").get_data(as_text=True)
+    assert "人民路东段" in html and "建设路西段" not in html
+    html = admin_client.get("/office/segments?district=临江区").get_data(as_text=True)
+    assert "建设路西段" in html and "人民路东段" not in html
+
+
+def test_changing_a_segments_unit_applies_to_new_tickets_only(admin_client, city, make_ticket, now):
+    old = make_ticket()
+    assert old.unit_id == city.street_a.id
+    response = admin_client.post(f"/office/segments/{city.seg_a.id}", data={
+        "name": "人民路东段", "district": "江城区", "kind": "主次干道", "unit_id": str(city.street_b.id),
+        "coord_system": "WGS84", "coords": ""})
+    assert response.status_code == 302
+    assert city.seg_a.coords == [[112.93, 28.23], [112.94, 28.23]]  # blank coordinates keep the line
+    new = make_ticket()
+    db.session.refresh(old)
+    assert old.unit_id == city.street_a.id and new.unit_id == city.street_b.id
+
+
+def test_retired_units_and_segments_get_no_new_tickets(admin_client, city, make_ticket):
+    admin_client.post(f"/office/units/{city.street_a.id}/retire")
+    ticket = make_ticket()  # on segment A, whose unit is retired
+    assert ticket.status == "pending" and ticket.unit_id is None
+    admin_client.post(f"/office/units/{city.street_a.id}/restore")
+    admin_client.post(f"/office/segments/{city.seg_a.id}/retire")
+    ticket = make_ticket()
+    assert ticket.segment_id is None and ticket.status == "pending"
+    # a segment on a retired unit cannot be brought back before its unit changes
+    admin_client.post(f"/office/units/{city.street_a.id}/retire")
+    admin_client.post(f"/office/segments/{city.seg_a.id}/restore")
+    db.session.refresh(city.seg_a)
+    assert not city.seg_a.active
+
+
+def test_categories_add_edit_retire(admin_client, city):
+    response = admin_client.post("/office/categories/new", data={
+        "name": "共享单车乱停", "group": "街面秩序", "deadline_kind": "workdays", "deadline_value": "2",
+        "urgent": "1", "owner_unit_id": str(city.police.id)})
+    assert response.status_code == 302
+    category = db.session.scalar(db.select(Category).where(Category.name == "共享单车乱停"))
+    assert category.deadline_rule == {"workdays": 2} and category.urgent and category.owner_unit_id == city.police.id
+    assert category.code == f"cat{category.id}"
+    response = admin_client.post(f"/office/categories/{category.id}", data={
+        "name": "共享单车乱停", "group": "街面秩序", "deadline_kind": "hours", "deadline_value": "6", "code": "bikes"})
+    db.session.refresh(category)
+    assert category.deadline_rule == {"hours": 6} and not category.urgent and category.owner_unit_id is None
+    assert category.code == "bikes"
+    for bad, message in [({"deadline_value": "0"}, "之间"), ({"deadline_value": "x"}, "整数"), ({"name": ""}, "不能为空")]:
+        data = {"name": "X类", "group": "G", "deadline_kind": "hours", "deadline_value": "5", **bad}
+        response = admin_client.post("/office/categories/new", data=data)
+        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    admin_client.post(f"/office/categories/{category.id}/retire")
+    db.session.refresh(category)
+    assert not category.active
+
+
+def test_accounts_create_reset_disable(admin_client, client, city):
+    response = admin_client.post("/office/accounts/new", data={
+        "username": "jda_li", "display_name": "李四", "role": "unit", "unit_id": str(city.street_a.id),
+        "phone": "13800138000", "password": ""})
+    assert response.status_code == 200
+    password = re.search(r'class="secret">([^<]+)<', response.get_data(as_text=True)).group(1)
+    user = db.session.scalar(db.select(User).where(User.username == "jda_li"))
+    assert user.must_change_password and user.unit_id == city.street_a.id and user.check_password(password)
+    # a unit account needs a unit; weak passwords are refused
+    response = admin_client.post("/office/accounts/new", data={"username": "x1", "role": "unit", "password": "Abcdefg1"})
+    assert response.status_code == 422 and "绑定" in response.get_data(as_text=True)
+    response = admin_client.post("/office/accounts/new", data={"username": "x2", "role": "inspector", "password": "short"})
+    assert response.status_code == 422 and "密码至少" in response.get_data(as_text=True)
+    # reset: a temporary password, must change it, old sessions end
+    version = city.inspector.session_version
+    response = admin_client.post(f"/office/accounts/{city.inspector.id}/reset-password", data={"password": "Temp-2026-x"})
+    assert response.status_code == 200 and "Temp-2026-x" in response.get_data(as_text=True)
+    db.session.refresh(city.inspector)
+    assert city.inspector.must_change_password and city.inspector.session_version == version + 1
+    assert city.inspector.check_password("Temp-2026-x")
+    # disable: cannot log in; the office cannot disable itself
+    admin_client.post(f"/office/accounts/{city.leader.id}/disable")
+    db.session.refresh(city.leader)
+    assert not city.leader.active
+    assert client.post("/api/v1/auth/token", json={"username": "leader", "password": PASSWORD}).status_code == 401
+    admin_client.post(f"/office/accounts/{city.admin.id}/disable")
+    db.session.refresh(city.admin)
+    assert city.admin.active
+
+
+def test_campaign_tags_tickets_and_shows_figures(admin_client, city, make_ticket):
+    inside = make_ticket(at_time=at("2026-11-10T10:00"))
+    make_ticket(at_time=at("2026-10-31T23:00"))  # before the range
+    make_ticket(category="spider_web", at_time=at("2026-11-10T10:00"))  # other category
+    on_b = make_ticket(at_time=at("2026-11-12T10:00"), point=City.ON_B)
+    response = admin_client.post("/office/campaigns/new", data={
+        "name": "牛皮癣集中清理", "start_date": "2026-11-01", "end_date": "2026-11-30",
+        "category_ids": [str(city.niupixuan.id)], "districts": []})
+    assert response.status_code == 302
+    campaign = db.session.scalar(db.select(Campaign))
+    from inspect_app.tickets.campaigns import campaigns_of
+    from inspect_app.tickets.services import TicketFilter, list_tickets
+    items, total = list_tickets(city.admin, TicketFilter(campaign_id=campaign.id), at("2026-11-25T10:00"))
+    assert {t.id for t in items} == {inside.id, on_b.id} and total == 2
+    assert [c.id for c in campaigns_of(inside)] == [campaign.id]
+    html = admin_client.get(f"/office/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "牛皮癣集中清理" in html and "甲街道办事处" in html and "乙街道办事处" in html
+    # narrowing to one district drops the other ticket
+    admin_client.post(f"/office/campaigns/{campaign.id}/edit", data={
+        "name": "牛皮癣集中清理", "start_date": "2026-11-01", "end_date": "2026-11-30",
+        "category_ids": [str(city.niupixuan.id)], "districts": ["江城区"]})
+    items, total = list_tickets(city.admin, TicketFilter(campaign_id=campaign.id), at("2026-11-25T10:00"))
+    assert [t.id for t in items] == [inside.id]
+    response = admin_client.post("/office/campaigns/new", data={"name": "X", "start_date": "2026-12-01",
+                                                                "end_date": "2026-11-01", "category_ids": []})
+    assert response.status_code == 422
+
+
+def test_api_ticket_list_filters_by_campaign(api, city, make_ticket):
+    make_ticket(at_time=at("2026-11-10T10:00"))
+    campaign = Campaign(name="专项", start_date=at("2026-12-01").date(), end_date=at("2026-12-31").date())
+    campaign.categories = [city.niupixuan]
+    db.session.add(campaign)
+    db.session.commit()
+    body = api.get(f"/api/v1/tickets?campaign_id={campaign.id}", city.admin).get_json()
+    assert body["total"] == 0
+    assert api.get("/api/v1/tickets?campaign_id=abc", city.admin).status_code == 400
+
+
+def test_holidays_page_and_home_warning(admin_client, city, monkeypatch):
+    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-11-25T10:00"))
+    html = admin_client.get("/office/").get_data(as_text=True)
+    assert "还没有 2027 年的节假日安排" in html
+    response = admin_client.post("/office/holidays", data={"date": "2027-01-01", "kind": "holiday", "name": "元旦"})
+    assert response.status_code == 302
+    html = admin_client.get("/office/holidays?year=2027").get_data(as_text=True)
+    assert "<td class=\"lead nowrap\" data-label=\"日期\">2027-01-01</td>" in html and "文明办录入" in html
+    assert "还没有 2027 年的节假日安排" not in admin_client.get("/office/").get_data(as_text=True)
+    response = admin_client.post("/office/holidays", data={"date": "2027-13-01", "kind": "holiday"})
+    assert response.status_code == 422 and "YYYY-MM-DD" in response.get_data(as_text=True)
+    response = admin_client.post("/office/holidays", data={"date": "2027-01-02", "kind": "nap"})
+    assert response.status_code == 422
+    admin_client.post("/office/holidays", data={"date": "2027-01-01", "delete": "1"})
+    html = admin_client.get("/office/holidays?year=2027").get_data(as_text=True)
+    assert "data-label=\"日期\">2027-01-01" not in html
+
+
+def test_next_year_warning_from_november_only(app, city):
+    from inspect_app.office.holidays import next_year_warning, put_holiday
+    from datetime import date
+    assert next_year_warning(at("2026-10-31T12:00")) is None
+    assert "2027" in next_year_warning(at("2026-11-01T08:00"))
+    put_holiday(date(2027, 2, 6), "workday", "春节调休")  # a make-up day alone does not make the year known
+    assert next_year_warning(at("2026-12-01T08:00")) is not None
+    put_holiday(date(2027, 2, 10), "holiday", "春节")
+    assert next_year_warning(at("2026-12-01T08:00")) is None
