@@ -156,6 +156,36 @@ def test_cache_serves_the_same_figures_until_it_expires(app, tickets):
     services.clear_cache()
 
 
+def test_an_expired_cache_answers_at_once_and_recounts_in_the_background(app, tickets):
+    import threading
+    import time
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0.05
+    services.clear_cache()
+    first = services.cached_dashboard(NOW)
+    time.sleep(0.06)
+    assert services.cached_dashboard(NOW) is first  # stale, served immediately
+    for thread in threading.enumerate():
+        if thread.name == "dashboard-refresh":
+            thread.join(10)
+    second = services.cached_dashboard(NOW)
+    assert second is not first and second["this"]["new"] >= 0
+    services.clear_cache()
+
+
+def test_settled_periods_are_not_recounted(app, tickets, city):
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
+    services.clear_cache()
+    before = services.dashboard_data(NOW)["last"]["new"]
+    db.session.add(Ticket(number="2026-899999", year=2026, seq=89999, status="assigned",
+                          category_id=city.niupixuan.id, reporter_id=city.inspector.id,
+                          reported_at=at("2026-10-15T09:00")))
+    db.session.commit()
+    assert services.dashboard_data(NOW)["last"]["new"] == before  # October has ended: kept
+    services.clear_cache()
+    assert services.dashboard_data(NOW)["last"]["new"] == before + 1
+
+
 def test_charts_escape_text_and_handle_empty_data():
     svg = charts.trend_svg([{"period": "2026-W01", "label": "<b>", "new": 0, "closed": 0, "on_time_rate": None}])
     assert "<b>" not in svg and "&lt;b&gt;" in svg

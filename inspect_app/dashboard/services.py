@@ -15,6 +15,7 @@ only the current week and month.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,13 +24,14 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import and_, case, func, select
 
-from ..common.timeutil import local
+from ..common.timeutil import local, utcnow
 from ..extensions import db
 from ..rankings.periods import Period, containing
 from ..rankings.services import flags
 from ..tickets.models import OPEN_STATUSES, Ticket
 from ..units.models import Category, Segment, Unit
 
+log = logging.getLogger(__name__)
 ACTIVE_STATUSES = OPEN_STATUSES + ("rectified",)  # 在办: not closed, not cancelled
 TREND_WEEKS = 12
 
@@ -285,25 +287,36 @@ def _ranking_brief(ranking) -> dict | None:
 # ----------------------------------------------------------------------------- cache
 
 class _Cache:
-    """One value per process, recomputed after `ttl` seconds; while one caller recomputes, the others get the
-    previous value instead of queueing behind it."""
+    """One value per process. After `ttl` seconds the next caller gets the previous value at once and starts one
+    background recount (stale-while-revalidate), so no request waits for the queries once the page has been seen;
+    only the first request (or the first of a new day) computes in line."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()      # held while computing
         self.value: dict | None = None
         self.key: object = None
         self.at = 0.0
 
-    def get(self, key, ttl: float, compute):
-        fresh = self.value is not None and self.key == key and time.monotonic() - self.at < ttl
-        if fresh:
+    def get(self, key, ttl: float, compute, refresh=None):
+        usable = self.value is not None and self.key == key
+        if usable and time.monotonic() - self.at < ttl:
             return self.value
-        if not self.lock.acquire(blocking=self.value is None or self.key != key):
-            return self.value  # someone is recomputing: serve the previous figures
+        if usable:
+            if self.lock.acquire(blocking=False):
+                threading.Thread(target=self._refresh, args=(key, refresh or compute), daemon=True,
+                                 name="dashboard-refresh").start()
+            return self.value
+        with self.lock:
+            if self.value is None or self.key != key:
+                self.value, self.key, self.at = compute(), key, time.monotonic()
+            return self.value
+
+    def _refresh(self, key, compute) -> None:
         try:
             value = compute()
             self.value, self.key, self.at = value, key, time.monotonic()
-            return value
+        except Exception:  # the previous figures stay; the next request tries again
+            log.exception("dashboard refresh failed")
         finally:
             self.lock.release()
 
@@ -320,8 +333,13 @@ def cached_dashboard(now: datetime) -> dict:
     ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0 if current_app.testing else 60))
     if ttl <= 0:
         return dashboard_data(now)
+    app = current_app._get_current_object()
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], local(now).date())
-    return _cache.get(key, ttl, lambda: dashboard_data(now))
+
+    def compute(when: datetime | None = None) -> dict:
+        with app.app_context():  # also in the refresh thread, with a session of its own
+            return dashboard_data(when or utcnow())
+    return _cache.get(key, ttl, lambda: compute(now), refresh=compute)
 
 
 def clear_cache() -> None:

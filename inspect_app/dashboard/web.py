@@ -71,12 +71,17 @@ def index():
     def segment_link(segment):
         return ticket_list_url(unit_id=segment.unit_id, status="open")
 
+    svg = data.get("svg")
+    if svg is None:  # drawn once per cached result (the same for the office and leaders)
+        svg = data["svg"] = {
+            "trend": charts.trend_svg(data["trend"], css="wide"),
+            "trend_phone": charts.trend_svg(data["trend"][-8:], width=380, height=240, css="narrow"),
+            "map": charts.map_svg(data["segments"], data["by_segment"], segment_link),
+        }
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
-        trend_svg=charts.trend_svg(data["trend"], css="wide"),
-        trend_svg_phone=charts.trend_svg(data["trend"][-8:], width=380, height=240, css="narrow"),
-        all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS,
-        map_svg=charts.map_svg(data["segments"], data["by_segment"], segment_link))
+        trend_svg=svg["trend"], trend_svg_phone=svg["trend_phone"], map_svg=svg["map"],
+        all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS)
