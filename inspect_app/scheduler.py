@@ -160,7 +160,7 @@ def configure(scheduler: BaseScheduler, app: Flask, specs: list[JobSpec] | None 
                           replace_existing=True)
     if any(spec.catch_up for spec in specs):
         scheduler.add_job(catch_up, "date", run_date=datetime.now(SHANGHAI), args=(app, specs),
-                          id="scheduler.catch-up", replace_existing=True)
+                          id="scheduler.catch-up", name="scheduler.catch-up", replace_existing=True)
     return specs
 
 
