@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask, jsonify
@@ -25,6 +26,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _configure_defaults(app)
+    if app.config.get("TRUSTED_PROXIES"):  # behind nginx: client address and scheme from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -50,11 +55,21 @@ def _configure_defaults(app: Flask) -> None:
 
 
 def _instance_secret(app: Flask) -> str:
-    """A random key kept in instance/, so sessions survive restarts without configuration."""
+    """A random key kept in instance/, so sessions survive restarts without configuration.
+
+    Several gunicorn workers start at once: the key is written to a private temp file and linked into place,
+    so exactly one key wins and nobody reads a half-written or world-readable file."""
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd, tmp = tempfile.mkstemp(dir=app.instance_path, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

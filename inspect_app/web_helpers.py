@@ -52,6 +52,10 @@ def register(app) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        if request.is_secure:  # HTTPS (directly, or nginx with TRUSTED_PROXIES): browsers stay on HTTPS
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.path.startswith("/api/"):  # tokens and people's data: no cache keeps them (photos set their own)
+            response.headers.setdefault("Cache-Control", "no-store")
         if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

@@ -85,7 +85,9 @@ def change_password():
                 error = problem.message
             else:
                 db.session.commit()
-                login_user(current_user)  # keep this session alive under the new version
+                # The user object, not the current_user proxy: Flask-Login keeps what it is given in g, and a
+                # proxy there resolves to itself (endless recursion, the worker process crashes).
+                login_user(current_user._get_current_object())  # keep this session alive under the new version
                 flash("密码已修改。", "success")
                 return redirect(url_for("tickets.home"))
     return render_template("auth/password.html", error=error), 422 if error else 200
