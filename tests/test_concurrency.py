@@ -1,0 +1,155 @@
+"""Two people acting on one ticket at the same moment: exactly one wins, the other gets 409, and the event log,
+the ticket's version and the photo files agree with whoever won.
+
+Each side runs in its own thread with its own app context (so its own session and connection), against the
+SQLite file of the test or PostgreSQL when TEST_DATABASE_URL is set. A barrier releases both only after each
+has loaded the ticket, so both act on the same version: the loser's `UPDATE ... WHERE version = n` matches no
+row (on PostgreSQL it first waits for the winner's row lock, then sees the new version under READ COMMITTED)
+and SQLAlchemy raises StaleDataError, which errors.py answers with 409.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, processed
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from inspect_app.auth.models import User
+from inspect_app.common.errors import ServiceError
+from inspect_app.extensions import db
+from inspect_app.photos.models import Photo
+from inspect_app.tickets import services
+from inspect_app.tickets.models import Ticket, TicketEvent
+
+ROUNDS = 9
+
+
+def stored(uploads: Path) -> int:
+    return sum(1 for p in uploads.rglob("*") if p.is_file())
+
+
+def race(app, sides: list[tuple[int, int, callable]], delays: tuple[float, ...] = ()) -> list[str]:
+    """Run each (user id, ticket id, act(user, ticket)) in its own thread, released together after loading
+    (side i then waits delays[i] seconds, to let a chosen side commit first).
+    Returns what each got: "ok", "stale" (the version check) or "conflict" (the status check), or the error."""
+    barrier = threading.Barrier(len(sides), timeout=30)
+    results: list[str] = [""] * len(sides)
+
+    def run(index: int, user_id: int, ticket_id: int, act) -> None:
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                ticket = services.get_ticket(user, ticket_id)  # each side holds its copy, at the same version
+                barrier.wait()
+                time.sleep(delays[index] if index < len(delays) else 0)
+                act(user, ticket)
+                results[index] = "ok"
+            except StaleDataError:
+                db.session.rollback()
+                results[index] = "stale"
+            except ServiceError as error:
+                db.session.rollback()
+                results[index] = "conflict" if error.status == 409 else f"{error.status} {error.message}"
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                results[index] = f"{type(error).__name__}: {error}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, *side)) for i, side in enumerate(sides)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_unit_rectifies_while_the_office_cancels(app, city, make_ticket, now, uploads):
+    after = processed("gps_DSCN0010.jpg")
+    wins = {"rectify": 0, "cancel": 0}
+    # At the same instant (the cancel, with no photos to store, is usually first), or one side held back a
+    # little so that the other commits first: either way both act on the version they loaded.
+    delays = [(0, 0), (0, 0.15), (0.15, 0)]
+    for round_ in range(ROUNDS):
+        filed = make_ticket()
+        ticket_id, version = filed.id, filed.version
+        files_before = stored(uploads)
+        results = race(app, [
+            (city.unit_a.id, ticket_id, lambda u, t: services.rectify(u, t, now, "已清理", [after])),
+            (city.admin.id, ticket_id, lambda u, t: services.cancel(u, t, now, "重复上报")),
+        ], delays[round_ % len(delays)])
+        assert sorted(results) == ["ok", "stale"], results  # the version check decided, not luck
+        winner = "rectify" if results[0] == "ok" else "cancel"
+        wins[winner] += 1
+
+        db.session.expire_all()
+        ticket = db.session.get(Ticket, ticket_id)
+        actions = [e.action for e in db.session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))]
+        assert actions == ["create", "dispatch", winner], actions
+        assert ticket.status == {"rectify": "rectified", "cancel": "cancelled"}[winner]
+        assert ticket.version == version + 1  # one update, none lost
+        after_photos = db.session.scalars(select(Photo).where(Photo.ticket_id == ticket_id, Photo.kind == "after"))
+        assert len(list(after_photos)) == (1 if winner == "rectify" else 0)
+        # The loser's photo files went with its rolled-back transaction.
+        assert stored(uploads) == files_before + (2 if winner == "rectify" else 0)
+    assert wins["rectify"] >= ROUNDS // 3 and wins["cancel"] >= ROUNDS // 3, wins
+
+
+def test_two_inspectors_decide_the_same_rectification(app, city, make_ticket, now, uploads):
+    for round_ in range(ROUNDS // 2):
+        ticket = make_ticket()
+        services.rectify(city.unit_a, ticket, now, "已清理", [processed()])
+        version = ticket.version
+        results = race(app, [
+            (city.inspector.id, ticket.id, lambda u, t: services.approve(u, t, now, "整改到位")),
+            (city.inspector2.id, ticket.id, lambda u, t: services.reject(u, t, now, "仍有残留")),
+        ], [(0, 0.15), (0.15, 0)][round_ % 2])
+        assert sorted(results) == ["ok", "stale"], results
+        db.session.expire_all()
+        fresh = db.session.get(Ticket, ticket.id)
+        last = [e.action for e in fresh.events][-1]
+        assert last == ("approve" if results[0] == "ok" else "reject")
+        assert fresh.status == ("closed" if last == "approve" else "assigned")
+        assert fresh.rework_count == (1 if last == "reject" else 0) and fresh.version == version + 1
+
+
+@pytest.mark.parametrize("rounds", [4])
+def test_over_http_one_gets_200_and_the_other_409(app, city, make_ticket, rounds):
+    """The same race through the API (each side its own client and thread): 200 and 409, never a 500."""
+    from conftest import file_tuple, multipart
+
+    def token(username: str) -> str:
+        return app.test_client().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD}
+                                      ).get_json()["token"]
+
+    auth = {name: {"Authorization": f"Bearer {token(name)}"} for name in ("unit_a", "admin")}
+    for _ in range(rounds):
+        ticket_id = make_ticket().id
+        barrier = threading.Barrier(2, timeout=30)
+        answers: dict[str, int] = {}
+
+        def rectify():
+            body, content_type = multipart({"note": "已清理", "photos": [file_tuple()]})
+            barrier.wait()
+            answers["rectify"] = app.test_client().post(f"/api/v1/tickets/{ticket_id}/rectify", data=body,
+                                                        content_type=content_type, headers=auth["unit_a"]).status_code
+
+        def cancel():
+            barrier.wait()
+            answers["cancel"] = app.test_client().post(f"/api/v1/tickets/{ticket_id}/cancel", json={"reason": "重复"},
+                                                       headers=auth["admin"]).status_code
+
+        threads = [threading.Thread(target=rectify), threading.Thread(target=cancel)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(answers.values()) == [200, 409], answers
+        db.session.expire_all()
+        assert db.session.get(Ticket, ticket_id).status == ("rectified" if answers["rectify"] == 200 else "cancelled")
