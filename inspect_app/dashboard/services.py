@@ -24,7 +24,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import and_, case, func, select
 
-from ..common.timeutil import local, utcnow
+from ..common.timeutil import local, local_midnight, utcnow
 from ..extensions import db
 from ..rankings.periods import Period, containing
 from ..rankings.services import flags
@@ -80,18 +80,7 @@ def settled(kind: str, period: Period, now: datetime, compute) -> dict:
     so they are kept for DASHBOARD_SETTLED_SECONDS (default an hour) instead of being recounted every minute."""
     if period.end > now:
         return compute()
-    ttl = float(current_app.config.get("DASHBOARD_SETTLED_SECONDS", 0 if current_app.testing else 3600))
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], kind, period.key)
-    hit = _settled.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    value = compute()
-    if ttl > 0:
-        with _settled_lock:
-            if len(_settled) > 1000:
-                _settled.clear()
-            _settled[key] = (time.monotonic() + ttl, value)
-    return value
+    return _remember((kind, period.key), compute)
 
 
 def month_headline(period: Period, now: datetime) -> dict:
@@ -167,80 +156,141 @@ def _grouped(columns, where) -> list:
     return db.session.execute(select(*keys, *columns).where(*where).group_by(*keys)).all()
 
 
+def _remember(key: tuple, compute):
+    """A value kept for DASHBOARD_SETTLED_SECONDS (default an hour; off under app.testing)."""
+    ttl = float(current_app.config.get("DASHBOARD_SETTLED_SECONDS", 0 if current_app.testing else 3600))
+    if ttl <= 0:
+        return compute()
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], *key)
+    hit = _settled.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    value = compute()
+    with _settled_lock:
+        if len(_settled) > 1000:
+            _settled.clear()
+        _settled[key] = (time.monotonic() + ttl, value)
+    return value
+
+
+FIELDS = ("active", "overdue", "supervised", "new", "closed", "due", "on_time")
+
+
+class _Rollup:
+    """Sums by category, district, unit and segment, filled from (category, unit, segment) groups. Plain lists
+    while adding (tens of thousands of additions at a million tickets), Row objects at the end."""
+
+    TABLES = ("category", "district", "unit", "segment")
+
+    def __init__(self) -> None:
+        self.categories = {row.id: row for row in db.session.execute(
+            select(Category.id, Category.code, Category.name, Category.group, Category.active))}
+        self.units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active))}
+        self.segments = {s.id: s for s in db.session.execute(
+            select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id))}
+        self.sums: dict[tuple, list[int]] = {}
+        self._targets: dict[tuple, list[tuple[str, object]]] = {}
+
+    def targets(self, category_id, unit_id, segment_id) -> list[tuple[str, object]]:
+        """The (table, key) sums a group adds to."""
+        combo = (category_id, unit_id, segment_id)
+        found = self._targets.get(combo)
+        if found is None:
+            seg = self.segments.get(segment_id)
+            found = [("category", category_id), ("district", seg.district if seg else None), ("unit", unit_id)]
+            if seg is not None:
+                found.append(("segment", segment_id))
+            self._targets[combo] = found
+        return found
+
+    @staticmethod
+    def _add(sums: dict, targets, columns: tuple[int, ...], values) -> None:
+        for target in targets:
+            acc = sums.get(target)
+            if acc is None:
+                acc = sums[target] = [0] * len(FIELDS)
+            for i, value in zip(columns, values):
+                acc[i] += value
+
+    def add_groups(self, groups, fields: tuple[str, ...], into: dict | None = None) -> dict:
+        """groups: rows of (category_id, unit_id, segment_id, *values) adding to `fields`."""
+        sums = self.sums if into is None else into
+        columns = tuple(FIELDS.index(name) for name in fields)
+        targets, add = self.targets, self._add
+        for category_id, unit_id, segment_id, *values in groups:
+            add(sums, targets(category_id, unit_id, segment_id), columns, values)
+        return sums
+
+    def add_sums(self, other: dict) -> None:
+        for target, values in other.items():
+            self._add(self.sums, (target,), range(len(FIELDS)), values)
+
+    def ensure(self, table: str, key) -> None:
+        self.sums.setdefault((table, key), [0] * len(FIELDS))
+
+    def rows(self) -> dict[str, dict]:
+        by: dict[str, dict] = {table: {} for table in self.TABLES}
+        for (table, key), values in self.sums.items():
+            row = self._make(table, key)
+            for name, value in zip(FIELDS, values):
+                setattr(row, name, value)
+            by[table][key] = row
+        return by
+
+    def _make(self, table: str, key) -> Row:
+        if table == "category":
+            cat = self.categories.get(key)
+            return Row(key, cat.name if cat else "未知类别", cat.code if cat else "",
+                       extra={"group": cat.group if cat else ""})
+        if table == "district":
+            return Row(key, key or "未定位路段")
+        if table == "unit":
+            unit = self.units.get(key)
+            return Row(key, unit.name if unit else "待派遣", unit.code if unit else "")
+        return Row(key, self.segments[key].name)
+
+
 def breakdowns(period: Period, now: datetime) -> dict:
-    """在办/超期/督办中 now, and 新增/结案/按期结案率 in the month, by category, district, unit and segment."""
+    """在办/超期/督办中 now, and 新增/结案/按期结案率 in the month, by category, district, unit and segment.
+
+    新增 and 结案 of the days before today never change (reported_at and closed_at are written once, in the
+    past), so their month-to-yesterday sums are counted once a day and only today's are counted per request."""
     end = min(period.end, now)
+    today = max(period.start, min(local_midnight(local(now).date()), end))
     cond = flags(now)
-    sets = {
-        "active": _grouped([func.count(), _count(cond["overdue"]), _count(and_(cond["overdue"],
-                                                                                Ticket.escalation_level >= 1))],
-                           [Ticket.status.in_(ACTIVE_STATUSES)]),
-        "new": _grouped([func.count()], [Ticket.reported_at >= period.start, Ticket.reported_at < end]),
+    rollup = _Rollup()
+    rollup.add_groups(_grouped([func.count(), _count(cond["overdue"]),
+                                _count(and_(cond["overdue"], Ticket.escalation_level >= 1))],
+                               [Ticket.status.in_(ACTIVE_STATUSES)]), ("active", "overdue", "supervised"))
+    due = _grouped([func.count(), _count(cond["on_time"])],
+                   [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
+                    Ticket.unit_id.is_not(None)])
+    rollup.add_groups(due, ("due", "on_time"))
+
+    def counted(column, start, stop) -> list:
         # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
         # one would tempt SQLite into the status index instead of the closed_at range.
-        "closed": _grouped([func.count()], [Ticket.closed_at >= period.start, Ticket.closed_at < end]),
-        "due": _grouped([func.count(), _count(cond["on_time"])],
-                        [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled"]),
-    }
-    categories = {row.id: row for row in db.session.execute(
-        select(Category.id, Category.code, Category.name, Category.group, Category.active))}
-    units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active)).all()}
-    segments = {s.id: s for s in db.session.execute(
-        select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id)).all()}
+        return _grouped([func.count()], [column >= start, column < stop])
 
-    by: dict[str, dict] = {"category": {}, "district": {}, "unit": {}, "segment": {}}
-    combos: dict[tuple, list[Row]] = {}
+    for name, column in (("new", Ticket.reported_at), ("closed", Ticket.closed_at)):
+        if today > period.start:
+            past = _remember((name, period.key, today.isoformat()),
+                             lambda c=column, n=name: rollup.add_groups(counted(c, period.start, today), (n,), {}))
+            rollup.add_sums(past)
+        if end > today:
+            rollup.add_groups(counted(column, today, end), (name,))
 
-    def row(table: str, key, make) -> Row:
-        found = by[table].get(key)
-        if found is None:
-            found = by[table][key] = make()
-        return found
-
-    def rows_for(category_id, unit_id, segment_id) -> list[Row]:
-        """The category, district, unit (and segment) rows a (category, unit, segment) group adds to."""
-        combo = (category_id, unit_id, segment_id)
-        found = combos.get(combo)
-        if found is not None:
-            return found
-        cat, unit, seg = categories.get(category_id), units.get(unit_id), segments.get(segment_id)
-        district = seg.district if seg else None
-        found = [
-            row("category", category_id, lambda: Row(category_id, cat.name if cat else "未知类别",
-                                                      cat.code if cat else "", extra={"group": cat.group if cat else ""})),
-            row("district", district, lambda: Row(district, district or "未定位路段")),
-            row("unit", unit_id, lambda: Row(unit_id, unit.name if unit else "待派遣", unit.code if unit else "")),
-        ]
-        if seg is not None:
-            found.append(row("segment", segment_id, lambda: Row(segment_id, seg.name)))
-        combos[combo] = found
-        return found
-
-    for category_id, unit_id, segment_id, n, overdue, supervised in sets["active"]:
-        for r in rows_for(category_id, unit_id, segment_id):
-            r.active += n
-            r.overdue += overdue
-            r.supervised += supervised
-    for category_id, unit_id, segment_id, n in sets["new"]:
-        for r in rows_for(category_id, unit_id, segment_id):
-            r.new += n
-    for category_id, unit_id, segment_id, n in sets["closed"]:
-        for r in rows_for(category_id, unit_id, segment_id):
-            r.closed += n
-    for category_id, unit_id, segment_id, n, on_time in sets["due"]:
-        if unit_id is None:
-            continue
-        for r in rows_for(category_id, unit_id, segment_id):
-            r.due += n
-            r.on_time += on_time
     # Every active unit and category shows, even with nothing to count.
-    for unit_id, unit in units.items():
+    for unit_id, unit in rollup.units.items():
         if unit.active:
-            by["unit"].setdefault(unit_id, Row(unit_id, unit.name, unit.code))
-    for category_id, cat in categories.items():
+            rollup.ensure("unit", unit_id)
+    for category_id, cat in rollup.categories.items():
         if cat.active:
-            by["category"].setdefault(category_id, Row(category_id, cat.name, cat.code, extra={"group": cat.group}))
-    return {"by": by, "segments": segments}
+            rollup.ensure("category", category_id)
+    by = rollup.rows()
+    totals = {name: sum(getattr(r, name) for r in by["category"].values())
+              for name in ("new", "closed", "due", "on_time")}
+    return {"by": by, "segments": rollup.segments, "totals": totals}
 
 
 # ----------------------------------------------------------------------------- everything
@@ -252,9 +302,13 @@ def dashboard_data(now: datetime) -> dict:
     from ..rankings import services as rankings
 
     latest = {kind: rankings.latest(kind) for kind in ("month", "week")}
+    totals = parts["totals"]
+    this = {"period": this_month.key, "label": this_month.label, **totals,
+            "on_time_rate": _rate(totals["on_time"], totals["due"]),
+            "letters": letters_issued(this_month.start, min(this_month.end, now))}
     return {
         "now": now,
-        "this": month_headline(this_month, now),
+        "this": this,
         "last": month_headline(this_month.previous(), now),
         "overdue": overdue_now(now),
         "trend": weekly_trend(now),
