@@ -26,14 +26,15 @@ TICKET_WIDTHS = [14, 10, 14, 10, 24, 18, 10, 24, 40, 10, 17, 17, 17, 17, 17, 9, 
 BATCH = 1000
 
 
-def overdue_days(status: str, deadline: datetime | None, rectified_at: datetime | None, now: datetime) -> float | str:
+def overdue_days(status: str, deadline: datetime | None, rectified_at: datetime | None,
+                 now: datetime) -> float | None:
     """Days past the deadline, one decimal: still open → until now; rectified or closed → until the
     rectification was reported. Blank when on time, not dispatched, or cancelled."""
     if deadline is None or status == "cancelled":
-        return ""
+        return None
     end = now if status in OPEN_STATUSES else rectified_at
     if end is None or end <= deadline:
-        return ""
+        return None
     return round((end - deadline).total_seconds() / 86400, 1)
 
 
@@ -56,10 +57,11 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
     for (number, status, category, group, unit, segment, district, address, description, reporter_name,
          reporter_username, reported, assigned, deadline, rectified, closed, level, rework,
          extensions) in db.session.execute(query):
-        yield [number, STATUS_LABELS.get(status, status), category, group, unit or "", segment or "",
-               district or "", address or "", description or "", reporter_name or reporter_username or "",
-               fmt(reported), fmt(assigned), fmt(deadline), fmt(rectified), fmt(closed),
-               overdue_days(status, deadline, rectified, now), ESCALATION_LABELS.get(level or 0, "") or "",
+        # None, not "", for blanks: the xlsx writer then skips the cell (a quarter of them, and cells are its cost).
+        yield [number, STATUS_LABELS.get(status, status), category, group, unit, segment, district, address or None,
+               description or None, reporter_name or reporter_username, fmt(reported) or None,
+               fmt(assigned) or None, fmt(deadline) or None, fmt(rectified) or None, fmt(closed) or None,
+               overdue_days(status, deadline, rectified, now), ESCALATION_LABELS.get(level or 0) or None,
                rework or 0, extensions or 0]
 
 
