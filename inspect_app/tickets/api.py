@@ -40,7 +40,7 @@ def index():
 
 @bp.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
-    return jsonify(ticket_dict(services.get_ticket(current(), ticket_id), now(), detail=True))
+    return jsonify(ticket_dict(services.get_ticket(current(), ticket_id, detail=True), now(), detail=True))
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defaultload, lazyload, selectinload
 
+from ..auth.models import User
 from ..auth.permissions import ensure_visible, ticket_scope
 from ..common.errors import BadRequest, Forbidden, Invalid, NotFound
 from ..common.geo import valid_lat_lon
@@ -21,7 +23,7 @@ from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import lifecycle
 from .campaigns import Campaign, campaign_condition
-from .models import OPEN_STATUSES, STATUSES, ExtensionRequest, Ticket
+from .models import OPEN_STATUSES, STATUSES, ExtensionRequest, Ticket, TicketEvent
 
 MAX_TEXT = 2000
 
@@ -157,8 +159,19 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor_id: int | None, not
 
 # ----------------------------------------------------------------------------- reading
 
-def get_ticket(user, ticket_id: int) -> Ticket:
-    return ensure_visible(user, db.session.get(Ticket, ticket_id))
+# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
+# instead of one per event.
+DETAIL_LOAD = (selectinload(Ticket.events).selectinload(TicketEvent.photos), selectinload(Ticket.photos))
+# List rows show a ticket's category, unit, segment and reporter but never those rows' own units, which the
+# models' joined loading would otherwise add to every row (three more joins, twice the columns).
+LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
+             defaultload(Ticket.segment).lazyload(Segment.unit),
+             defaultload(Ticket.reporter).lazyload(User.unit))
+
+
+def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
+    """detail: load the events and photos too (for showing the whole ticket)."""
+    return ensure_visible(user, db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ()))
 
 
 @dataclass
@@ -235,9 +248,13 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
     return query
 
 
-def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False) -> tuple[list[Ticket], int]:
+def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
+                 options: tuple = ()) -> tuple[list[Ticket], int]:
+    """One page of the filtered list and the total; `options`: loader options for what the caller shows
+    (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket)."""
     query = filtered_query(user, flt, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    query = query.options(*LIST_LOAD, *options)
     if overdue_first:
         # Open tickets by deadline (most overdue first), then the rest newest first.
         is_open = Ticket.status.in_(OPEN_STATUSES)

@@ -17,6 +17,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..auth.permissions import can
@@ -30,7 +31,7 @@ from ..units.services import active_categories, active_units, nearest_segments
 from . import lifecycle, services
 from .api import send_photo
 from .inputs import after_photos_from_form, report_from_form
-from .models import STATUS_LABELS
+from .models import STATUS_LABELS, Ticket, TicketEvent
 
 bp = Blueprint("tickets", __name__)
 
@@ -192,8 +193,13 @@ def segments_near():
 
 # ----------------------------------------------------------------------------- lists
 
-def _list(flt, overdue_first: bool = False):
-    return services.list_tickets(current_user, flt, utcnow(), overdue_first=overdue_first)
+# Every list card shows the ticket's first photo; the verify and dispute lists also read its last events.
+CARD_LOAD = (selectinload(Ticket.photos),)
+EVENTS_LOAD = CARD_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),)
+
+
+def _list(flt, overdue_first: bool = False, options: tuple = CARD_LOAD):
+    return services.list_tickets(current_user, flt, utcnow(), overdue_first=overdue_first, options=options)
 
 
 @bp.get("/tickets/mine")
@@ -223,7 +229,7 @@ def unit_list():
 def verify_queue():
     flt = services.parse_filter(request.args)
     flt.status = "rectified"
-    items, total = _list(flt)
+    items, total = _list(flt, options=EVENTS_LOAD)
     rows = [(t, _last_event(t, "rectify")) for t in items]
     return render_template("tickets/verify_queue.html", rows=rows, total=total, flt=flt)
 
@@ -244,7 +250,7 @@ def office_list():
 @roles("admin")
 def office_work():
     pending, n_pending = _list(services.TicketFilter(status="pending", per_page=100))
-    disputed, n_disputed = _list(services.TicketFilter(status="disputed", per_page=100))
+    disputed, n_disputed = _list(services.TicketFilter(status="disputed", per_page=100), options=EVENTS_LOAD)
     return render_template("tickets/office_work.html", pending=pending, n_pending=n_pending,
                            disputed=[(t, _last_event(t, "dispute")) for t in disputed], n_disputed=n_disputed,
                            extensions=services.pending_extensions(), units=active_units())
@@ -255,7 +261,7 @@ def office_work():
 @bp.get("/tickets/<int:ticket_id>")
 @login_required
 def detail(ticket_id: int):
-    ticket = services.get_ticket(current_user, ticket_id)
+    ticket = services.get_ticket(current_user, ticket_id, detail=True)
     rectify_event = _last_event(ticket, "rectify")
     return render_template("tickets/detail.html", ticket=ticket, extension=services.open_extension(ticket),
                            after_photos=rectify_event.photos if rectify_event else [],
