@@ -375,3 +375,19 @@ def test_web_ticket_export_for_every_role(client, city, make_ticket):
     with client.session_transaction() as session:
         session.clear()
     assert client.get("/office/export/tickets.xlsx").status_code == 302
+
+
+def test_xml_entity_bomb_in_an_xlsx_is_refused(api, city):
+    import zipfile
+    good = xlsx_bytes([UNIT_HEAD[:3], ["A", "B", "街道"]])
+    source, out = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as bomb:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+                data = (b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                        + body.replace(b"</sheetData>", b"<row r=\"9\"><c r=\"A9\" t=\"inlineStr\"><is><t>&b;</t></is></c></row></sheetData>"))
+            bomb.writestr(info, data)
+    response = upload(api, city.admin, "units", out.getvalue(), "bomb.xlsx")
+    assert response.status_code == 415 and "不是有效" in response.get_json()["error"]["message"]
