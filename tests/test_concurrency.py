@@ -153,3 +153,54 @@ def test_over_http_one_gets_200_and_the_other_409(app, city, make_ticket, rounds
         assert sorted(answers.values()) == [200, 409], answers
         db.session.expire_all()
         assert db.session.get(Ticket, ticket_id).status == ("rectified" if answers["rectify"] == 200 else "cancelled")
+
+
+def test_load_test_helpers():
+    """benchmarks/load_test.py stays out of the suite; its pure helpers are checked here."""
+    import importlib.util
+    import os
+    import sys
+
+    from werkzeug.formparser import parse_form_data
+    from werkzeug.test import EnvironBuilder
+
+    spec = importlib.util.spec_from_file_location("load_test", Path(__file__).parent.parent / "benchmarks" / "load_test.py")
+    load_test = importlib.util.module_from_spec(spec)
+    sys.modules["load_test"] = load_test  # dataclasses look their module up there
+    spec.loader.exec_module(load_test)
+
+    assert load_test.percentile([], 95) == 0.0
+    assert load_test.percentile([5, 1, 4, 2, 3], 50) == 3 and load_test.percentile(list(range(1, 101)), 95) == 95
+    samples = [load_test.Sample("file", 201, 0.1), load_test.Sample("file", 500, 0.3),
+               load_test.Sample("rectify", 409, 0.2), load_test.Sample("list", 0, 1.0)]
+    summary = load_test.summarize(samples, seconds=2)
+    assert summary["all"]["count"] == 4 and summary["all"]["rps"] == 2.0 and summary["all"]["errors"] == 2
+    assert summary["file"]["statuses"] == {201: 1, 500: 1} and summary["rectify"]["errors"] == 0
+    assert summary["file"]["p50_ms"] == 100.0 and summary["file"]["max_ms"] == 300.0
+
+    body, content_type = load_test.multipart_body({"category": "牛皮癣", "segment_id": "3"},
+                                                  [("photos", "a.jpg", b"\xff\xd8jpeg")])
+    environ = EnvironBuilder(method="POST", data=body, content_type=content_type).get_environ()
+    _, form, files = parse_form_data(environ)
+    photo = files["photos"]
+    try:
+        assert form.to_dict() == {"category": "牛皮癣", "segment_id": "3"} and photo.read() == b"\xff\xd8jpeg"
+    finally:
+        photo.close()
+
+    assert load_test.parse_exports("export PGDATA_DIR=/tmp/x\nexport PG_TEST_URL=postgresql+psycopg://p@h:1/d\n") == \
+        {"PGDATA_DIR": "/tmp/x", "PG_TEST_URL": "postgresql+psycopg://p@h:1/d"}
+    assert os.getpid() in load_test.child_pids(os.getppid())
+    assert 1024 <= load_test.free_port() <= 65535
+
+    from io import BytesIO
+
+    from PIL import Image
+    with Image.open(BytesIO(load_test.phone_photo(Path(__file__).parent / "photos" / "Canon_40D.jpg", 50))) as small:
+        assert max(small.size) == 50 and small.format == "JPEG"
+
+    assert load_test.race_log_ok("rectified", ["create", "dispatch", "rectify"], 1, (200, 409))
+    assert load_test.race_log_ok("cancelled", ["create", "dispatch", "rectify", "cancel"], 1, (200, 200))
+    assert not load_test.race_log_ok("cancelled", ["create", "dispatch", "cancel", "rectify"], 1, (200, 200))
+    assert not load_test.race_log_ok("rectified", ["create", "dispatch", "rectify"], 1, (200, 200))
+    assert not load_test.race_log_ok("cancelled", ["create", "dispatch", "cancel"], 0, (409, 409))
