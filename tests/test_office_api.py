@@ -9,7 +9,6 @@ from conftest import PASSWORD, at
 from inspect_app.auth import throttle
 from inspect_app.common.timeutil import local
 from inspect_app.extensions import db
-from inspect_app.workdays.models import Holiday
 
 
 def put(api, user, day, **body):

@@ -2,8 +2,6 @@
 exports. Admin only, except the ticket export, which follows the ticket list's own visibility."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
