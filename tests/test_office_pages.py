@@ -271,6 +271,14 @@ def test_holidays_page_and_home_warning(admin_client, city, monkeypatch):
     assert "data-label=\"日期\">2027-01-01" not in html
 
 
+def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, monkeypatch):
+    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-12-02T10:00"))
+    response = admin_client.get("/office/work")
+    assert response.status_code == 200 and "还没有 2027 年的节假日安排" in response.get_data(as_text=True)
+    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-10-02T10:00"))
+    assert "节假日安排" not in admin_client.get("/office/work").get_data(as_text=True)
+
+
 def test_next_year_warning_from_november_only(app, city):
     from inspect_app.office.holidays import next_year_warning, put_holiday
     from datetime import date

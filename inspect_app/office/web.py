@@ -33,6 +33,20 @@ def _admin_only():
     return None
 
 
+# The admin's start page (tickets' 待办事项). The reminder is flashed there so it shows without that page
+# knowing about holidays; it only costs a query in November and December.
+ADMIN_HOME = "tickets.office_work"
+
+
+@bp.before_app_request
+def _holiday_reminder():
+    if (request.method == "GET" and request.endpoint == ADMIN_HOME and current_user.is_authenticated
+            and current_user.role == "admin"):
+        warning = holidays.next_year_warning(utcnow())
+        if warning:
+            flash(warning, "error")
+
+
 def _form_error(problem: ServiceError) -> str:
     db.session.rollback()
     return problem.message
