@@ -12,7 +12,7 @@ NAV = [
     ("tickets.office_list", "全部问题", {"admin", "leader", "inspector"}),
     ("tickets.office_work", "待办事项", {"admin"}),
     ("escalation.letters", "督办函", {"admin", "leader", "unit"}),
-    ("rankings.index", "红黑榜", {"admin", "leader", "inspector"}),
+    ("rankings.index", "红黑榜", {"admin", "leader", "inspector", "unit"}),
     ("dashboard.index", "领导看板", {"admin", "leader"}),
     ("office.home", "基础数据", {"admin"}),
 ]
