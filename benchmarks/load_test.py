@@ -613,7 +613,7 @@ def _race_log_check(stack: Stack, rounds: list[tuple[int, tuple[int, int]]]) -> 
     return bad
 
 
-def worker_fault(stack: Stack, refs: Refs, photo: bytes, kills: int, uploaders: int = 8) -> dict:
+def worker_fault(stack: Stack, refs: Refs, photo: bytes, kills: int, uploaders: int = 16) -> dict:
     client = Client(stack.port).login("inspector2")
     stop = threading.Event()
     reports: list[dict] = []
@@ -639,13 +639,16 @@ def worker_fault(stack: Stack, refs: Refs, photo: bytes, kills: int, uploaders: 
     for thread in threads:
         thread.start()
     killed = []
-    for _ in range(kills):
+    for _ in range(kills):  # one worker at a random moment: usually mid-decode of a photo
         time.sleep(1.5)
         workers = stack.workers()
         if workers:
             victim = random.choice(workers)
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
+    time.sleep(1.0)
+    caught = _kill_between_file_and_row(stack)  # every worker, the moment a photo file has no row yet
+    killed += caught
     time.sleep(2.0)
     stop.set()
     for thread in threads:
@@ -656,7 +659,8 @@ def worker_fault(stack: Stack, refs: Refs, photo: bytes, kills: int, uploaders: 
     cleanup = stack.flask("cleanup-orphans", "--older-than", "0")
     stack.wait_healthy()
     return {
-        "workers_killed": len(killed), "reports": len(reports), "answered": len(answered),
+        "workers_killed": len(killed), "killed_between_file_and_row": bool(caught),
+        "reports": len(reports), "answered": len(answered),
         "retried": sum(1 for r in reports if r["tries"] > 1),
         "answered_200_on_retry": sum(1 for r in reports if r["tries"] > 1 and r["final"] == 200),
         "gave_up": sum(1 for r in reports if r["final"] is None),
@@ -668,6 +672,37 @@ def worker_fault(stack: Stack, refs: Refs, photo: bytes, kills: int, uploaders: 
         "files_after_cleanup": check_files(stack),
         "workers_after": len(stack.workers()),
     }
+
+
+def _kill_between_file_and_row(stack: Stack, timeout: float = 15) -> list[int]:
+    """Watch UPLOAD_FOLDER; when a photo file appears whose row is not committed yet, SIGKILL every worker
+    (one of them is between writing the file and committing the row). Returns the pids killed."""
+    from sqlalchemy import select
+
+    from inspect_app.extensions import db
+    from inspect_app.photos.models import Photo
+    from inspect_app.photos.storage import PhotoStore
+
+    store = PhotoStore(stack.uploads)
+    known = set(store.iter_keys())
+    deadline = time.monotonic() + timeout
+    with stack.app().app_context():
+        try:
+            while time.monotonic() < deadline:
+                fresh = set(store.iter_keys()) - known
+                if fresh:
+                    named = set(db.session.scalars(select(Photo.key).where(Photo.key.in_(fresh))))
+                    db.session.rollback()
+                    if fresh - named:
+                        victims = stack.workers()
+                        for pid in victims:
+                            os.kill(pid, signal.SIGKILL)
+                        return victims
+                    known |= fresh
+                time.sleep(0.002)
+        finally:
+            db.session.remove()
+    return []
 
 
 # ----------------------------------------------------------------------------- report
