@@ -31,8 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None,
                         help="Markdown report (default docs/benchmarks.md; with --quick benchmarks/out/quick.md)")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="where built data sets are kept")
-    parser.add_argument("--json", default=None, help="also write the raw figures as JSON")
+    parser.add_argument("--json", default=None, help="also write the raw figures as JSON (default: beside --out)")
+    parser.add_argument("--render", default=None, metavar="JSON",
+                        help="measure nothing: write --out again from a saved JSON result (e.g. after editing notes)")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        out = Path(args.out) if args.out else ROOT / "docs/benchmarks.md"
+        out.write_text(report.markdown(saved["result"], saved["command"]), encoding="utf-8")
+        print(report.text_table(saved["result"]))
+        print(f"\nwritten: {out}")
+        return 0
 
     database_url = args.database_url or os.environ.get("DATABASE_URL") or None
     if database_url and not is_postgres(database_url):
@@ -50,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.markdown(result, command), encoding="utf-8")
     print(f"\nwritten: {out}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    saved = Path(args.json) if args.json else Path(args.cache) / (out.stem + ".json")
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps({"command": command, "result": result}, ensure_ascii=False, indent=1, default=str),
+                     encoding="utf-8")
     if result["errors"]:
         print("\nERRORS:\n" + "\n".join(result["errors"]), file=sys.stderr)
         return 1

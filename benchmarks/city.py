@@ -150,7 +150,7 @@ def normalize_pg_url(url: str) -> str:
 def ensure(spec: Spec, database_url: str | None = None, cache_dir: Path = DEFAULT_CACHE,
            log=print) -> DataSet:
     """The data set for `spec`, built unless a matching one is cached."""
-    cache_dir = Path(cache_dir)
+    cache_dir = Path(cache_dir).resolve()  # Flask-SQLAlchemy would read a relative SQLite path under instance/
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = schema_key()
     name = f"{spec.label}-{key}"
@@ -180,7 +180,18 @@ def ensure(spec: Spec, database_url: str | None = None, cache_dir: Path = DEFAUL
         shutil.rmtree(uploads)
     meta = _build(spec, f"sqlite:///{building}", None, uploads)
     os.replace(building, path)
+    _prune(cache_dir, spec, name)
     return DataSet(spec, url, None, uploads, meta, build_s=time.perf_counter() - started)
+
+
+def _prune(cache_dir: Path, spec: Spec, keep: str) -> None:
+    """Remove this spec's sets built for an older schema: a 1M-ticket file is over a gigabyte."""
+    for stale in cache_dir.glob(f"{spec.label}-*.sqlite*"):
+        if not stale.name.startswith(keep):
+            stale.unlink(missing_ok=True)
+    for stale in cache_dir.glob(f"uploads-{spec.label}-*"):
+        if stale.name != f"uploads-{keep}":
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def copy_sqlite(data: DataSet, folder: Path) -> DataSet:

@@ -30,9 +30,11 @@ class Figure:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, list[float]]:
+def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
+                cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
     """Run each function `repeats` times, round-robin, after `warmup` untimed rounds; seconds per run.
-    Interleaving makes a burst of load from other processes hit every function alike."""
+    Interleaving makes a burst of load from other processes hit every function alike. With `cpu`, the
+    thread's CPU seconds per run are collected there too (less disturbed by other processes than wall time)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -43,9 +45,11 @@ def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int 
             gc.collect()
             gc.disable()  # a collection landing in one sample only is noise, not the code's cost
             try:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 fn()
                 times[name].append(time.perf_counter() - start)
+                if cpu is not None:
+                    cpu.setdefault(name, []).append(time.thread_time() - start_cpu)
             finally:
                 if gc_was:
                     gc.enable()

@@ -177,6 +177,8 @@ def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, wo
         small_body, small_type = multipart(fields, [("photos", "photo1.jpg", small)])
         jolla_body, jolla_type = multipart(fields, [("photos", "mobile_jolla.jpg", jolla)])
         scenarios = [
+            ("GET /healthz (one SELECT 1; the stack's own ceiling)", None,
+             lambda rng: ("GET", "/healthz", None, {})),
             ("GET /api/v1/tickets?per_page=100", 350,
              lambda rng: ("GET", "/api/v1/tickets?per_page=100", None, auth)),
             ("GET /api/v1/tickets/<id>", 1000,
