@@ -1,8 +1,6 @@
 """Login pages (Flask-Login sessions) for people; the API uses tokens instead."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,6 +8,7 @@ from ..common.errors import ServiceError
 from ..common.timeutil import utcnow
 from ..extensions import db
 from . import services
+from .decorators import local_url
 from .models import User
 from .throttle import TooManyAttempts
 
@@ -25,15 +24,6 @@ def load_user(user_id: str) -> User | None:
     if user is None or str(user.session_version) != version:
         return None
     return user
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,7 +47,7 @@ def login():
             if user.must_change_password:
                 flash("首次登录或密码已被重置，请先修改密码。", "info")
                 return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or url_for("tickets.home"))
+            return redirect(local_url(request.args.get("next")) or url_for("tickets.home"))
     return render_template("auth/login.html", error=error), status if error else 200
 
 

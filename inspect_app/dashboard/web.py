@@ -1,11 +1,10 @@
 """The leadership dashboard page (领导看板): leaders and the office, read-only, phone and desktop."""
 from __future__ import annotations
 
-from functools import wraps
 
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template, request, url_for
 
+from ..auth.decorators import roles_required
 from ..common.timeutil import utcnow
 from ..rankings.web import ticket_list_url
 from . import charts, services
@@ -19,14 +18,7 @@ TABLES = {"c": "by_category", "d": "by_district", "u": "by_unit"}
 UNIT_ROWS = 20  # the unit table shows this many until "显示全部"
 
 
-def viewers(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role not in VIEWERS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
+viewers = roles_required(*VIEWERS)
 
 
 def sort_spec(table: str, default: str) -> tuple[str, bool]:

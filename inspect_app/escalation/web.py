@@ -2,11 +2,11 @@
 filters), one letter, its PDF, 签收. Routes read input, call one service, render or redirect."""
 from __future__ import annotations
 
-from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
+from ..auth.decorators import roles_required
 from ..common.timeutil import utcnow
 from ..units.services import active_units
 from . import services
@@ -18,14 +18,7 @@ bp = Blueprint("escalation", __name__, url_prefix="/letters")
 READERS = ("admin", "leader", "inspector", "unit")
 
 
-def readers(view):
-    @wraps(view)
-    @login_required
-    def wrapper(*args, **kwargs):
-        if current_user.role not in READERS:
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapper
+readers = roles_required(*READERS)
 
 
 @bp.app_template_global("escalation_history")

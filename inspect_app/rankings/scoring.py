@@ -342,7 +342,7 @@ def reason(entry: Entry, rules: Rules) -> str:
     f = entry.figures
     on_time = pct(f.rate("on_time_rate"))
     if entry.insufficient:
-        sample = (f"本期无应结案问题" if f.due == 0 else f"应结案{f.due}件") + f"，不足{rules.min_sample}件，样本不足"
+        sample = ("本期无应结案问题" if f.due == 0 else f"应结案{f.due}件") + f"，不足{rules.min_sample}件，样本不足"
         if f.listed:
             return f"{f.listed}件问题被挂牌督办（{sample}，未排名）"
         return sample

@@ -2,29 +2,17 @@
 previews and publishes, and edits the scoring rules. Routes read input, call one service, render or redirect."""
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..auth.decorators import roles_required as allow
 from ..common.errors import ServiceError
 from ..common.timeutil import utcnow
 from . import scoring, services
 from .periods import containing, parse_period
 
 bp = Blueprint("rankings", __name__, url_prefix="/rankings")
-
-
-def allow(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
 
 
 @bp.app_template_global("ticket_list_url")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload, lazyload, selectinload
+from sqlalchemy.orm import defaultload, selectinload
 
 from ..auth.models import User
 from ..auth.permissions import ensure_visible, ticket_scope

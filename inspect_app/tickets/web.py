@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import wraps
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -20,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..auth.decorators import local_url
+from ..auth.decorators import roles_required as roles
 from ..auth.permissions import can
 from ..common.errors import BadRequest, NotFound, ServiceError
 from ..common.timeutil import fmt, parse_iso, utcnow
@@ -30,6 +30,7 @@ from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
 from . import lifecycle, services
 from .api import send_photo
+from .campaigns import Campaign
 from .inputs import after_photos_from_form, report_from_form
 from .models import STATUS_LABELS, Ticket, TicketEvent
 
@@ -43,19 +44,6 @@ UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "recti
 
 # ----------------------------------------------------------------------------- helpers
 
-def roles(*allowed: str):
-    """Logged in with one of these roles; anyone else gets 403 (and a stranger the login page)."""
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in allowed:
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
-
-
 def is_script() -> bool:
     """A submission from the page's JavaScript, which wants JSON rather than a redirect."""
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
@@ -63,15 +51,6 @@ def is_script() -> bool:
 
 def done(url: str):
     return jsonify({"redirect": url}) if is_script() else redirect(url, 303)
-
-
-def local_url(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _error(status: int, code: str, message: str):
@@ -241,9 +220,11 @@ def office_list():
     items, total = _list(flt)
     districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
                                    .distinct().order_by(Segment.district))
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt,
                            units=active_units(), categories=active_categories(), districts=list(districts),
-                           statuses=STATUS_LABELS)
+                           campaigns=list(campaigns), statuses=STATUS_LABELS,
+                           export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
 
 
 @bp.get("/office/work")
