@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None,
                         help="Markdown report (default docs/benchmarks.md; with --quick benchmarks/out/quick.md)")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="where built data sets are kept")
-    parser.add_argument("--json", default=None, help="also write the raw figures as JSON (default: beside --out)")
+    parser.add_argument("--json", default=None, help="where to keep the raw figures as JSON (default: in --cache, named after --out)")
     parser.add_argument("--render", default=None, metavar="JSON",
                         help="measure nothing: write --out again from a saved JSON result (e.g. after editing notes)")
     args = parser.parse_args(argv)

@@ -125,7 +125,10 @@ class Suite:
         engine = create_engine(city.normalize_pg_url(self.database_url))
         try:
             with engine.connect() as conn:
-                return conn.execute(text("SHOW server_version")).scalar().split()[0]
+                show = {name: conn.execute(text(f"SHOW {name}")).scalar()
+                        for name in ("server_version", "fsync", "synchronous_commit", "shared_buffers")}
+            return (f"{show['server_version'].split()[0]} (fsync={show['fsync']}, "
+                    f"synchronous_commit={show['synchronous_commit']}, shared_buffers={show['shared_buffers']})")
         finally:
             engine.dispose()
 
