@@ -1,0 +1,298 @@
+"""Six weeks of demo city life: reports, rectifications, disputes, extensions, letters and red/black lists.
+
+`seed_activity(now)` replays, with a fixed random seed, what inspectors, units and the office did in the six
+weeks before `now`, through the same services the pages and the API use (create_ticket, rectify, approve, ...),
+so every ticket, event, photo, letter and list is one the system itself could have made. Each ticket's life is
+a generator yielding the moment of its next step; one clock runs them together with the escalation sweeps
+(every working day at 09:00) and the scheduled 红黑榜 publications, in time order. Nothing happens after `now`:
+a ticket whose next step would come later simply stays where it is (open, overdue, awaiting verification).
+
+Runs only on a database without tickets; a second run adds nothing.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import time
+from collections.abc import Generator, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..common.timeutil import as_utc, local, local_midnight
+from ..escalation.models import Letter
+from ..escalation.sweep import run_sweep
+from ..extensions import db
+from ..photos.processing import ProcessedPhoto, process_image
+from ..rankings.models import Ranking
+from ..rankings.periods import containing
+from ..rankings.services import publish
+from ..tickets import services
+from ..tickets.models import STATUS_LABELS, Ticket
+from ..units.models import Category, Segment, Unit
+from ..workdays.calendar import load_calendar
+
+PHOTOS_DIR = Path(__file__).parent / "photos"
+DAYS = 42
+# Demo photos are stored small: every ticket writes its own files.
+PHOTO_LONG_SIDE = 400
+THUMB_LONG_SIDE = 200
+
+CATEGORY_WEIGHTS = {
+    "niupixuan": 26, "illegal_parking": 16, "bike_parking": 14, "exposed_rubbish": 14, "piled_objects": 7,
+    "street_vending": 6, "spider_web": 5, "road_damage": 4, "signboard": 3, "public_ads": 2,
+    "illegal_building": 2, "manhole": 1,
+}
+# What happens to a report after it is dispatched (weights); "cancel" is given to exactly two tickets.
+PLANS = {"on_time": 56, "late": 14, "reject": 7, "dispute": 6, "extension": 6, "ignored": 11}
+
+DESCRIPTIONS = {
+    "niupixuan": ["电线杆上张贴小广告多处", "公交站台立柱喷涂办证电话", "墙面张贴疏通管道小广告", "配电箱表面粘贴牛皮癣"],
+    "spider_web": ["通信线缆凌乱垂挂", "架空线缆缠绕成团，影响市容", "弱电线路私拉乱接"],
+    "illegal_parking": ["机动车占用人行道停放", "车辆在禁停路段违停", "小区出入口车辆乱停"],
+    "road_damage": ["人行道砖松动破损", "路面坑洼积水", "盲道破损中断"],
+    "signboard": ["店招破损缺字", "门头广告牌超出规定尺寸", "广告牌匾悬挂不牢固"],
+    "bike_parking": ["共享单车堆放占用盲道", "电动车乱停占用人行道", "地铁口非机动车无序停放"],
+    "street_vending": ["流动摊贩占道经营", "店外摆摊设点", "水果摊占用人行道"],
+    "piled_objects": ["门店外乱堆杂物", "建筑材料堆放在人行道", "废旧家具堆放路边"],
+    "exposed_rubbish": ["垃圾桶满溢未及时清运", "绿化带内有暴露垃圾", "路边垃圾堆积"],
+    "illegal_building": ["屋顶私搭彩钢棚", "店铺违规外扩搭建"],
+    "manhole": ["井盖缺失，存在安全隐患", "雨水井盖破损下陷"],
+    "public_ads": ["公益广告牌破损褪色", "围挡公益广告缺失"],
+}
+RECTIFY_NOTES = ["已清理完毕", "已安排人员整改到位", "已清除并加强巡查", "已联系责任人整改", "已整改，请核查"]
+APPROVE_NOTES = ["现场核查已整改到位", "整改到位", "", "已复查，符合要求"]
+REJECT_NOTES = ["整改不彻底，仍有残留", "照片与现场不符，请重新整改", "周边仍有同类问题未处理"]
+DISPUTE_NOTES = ["该路段不属于我单位包抓范围", "问题属于其他单位职责，申请退单", "该点位已移交，请重新派遣"]
+EXTENSION_NOTES = ["需协调产权单位，申请延期", "涉及施工，需采购材料", "天气原因无法施工，申请延期"]
+CANCEL_NOTES = ["重复上报，已与其他问题合并", "上报有误，现场无此问题"]
+
+
+def demo_photos() -> list[ProcessedPhoto]:
+    """The shipped demo photos, each processed once (small), for reuse by every ticket."""
+    return [process_image(path.read_bytes(), max_long_side=PHOTO_LONG_SIDE, thumb_long_side=THUMB_LONG_SIDE)
+            for path in sorted(PHOTOS_DIR.glob("*.jpg"))]
+
+
+def seed_activity(now: datetime, *, tickets: int = 250, seed: int = 2026) -> dict:
+    """Replay about six weeks of reports ending at `now`, if there are no tickets yet.
+
+    Returns counts: tickets, statuses, letters (and per level), rankings, photos, seconds."""
+    if db.session.scalar(select(Ticket.id).limit(1)) is not None:
+        return {"tickets": 0, "statuses": {}, "letters": 0, "letter_levels": {}, "rankings": 0, "photos": 0,
+                "seconds": 0.0}
+    started = time.perf_counter()
+    _Replay(as_utc(now), random.Random(seed), tickets).run()
+    db.session.commit()
+    statuses = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
+    levels = dict(db.session.execute(select(Letter.level, func.count()).group_by(Letter.level)).all())
+    from ..photos.models import Photo
+    return {"tickets": sum(statuses.values()), "statuses": statuses, "letters": sum(levels.values()),
+            "letter_levels": levels, "rankings": db.session.scalar(select(func.count(Ranking.id))),
+            "photos": db.session.scalar(select(func.count(Photo.id))),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+class _Replay:
+    def __init__(self, now: datetime, rng: random.Random, count: int):
+        self.now = now
+        self.rng = rng
+        self.count = count
+        self.start = now - timedelta(days=DAYS)
+        self.calendar = load_calendar(self.start - timedelta(days=2), days=DAYS + 40)
+        self.photos = demo_photos()
+        users = list(db.session.scalars(select(User).where(User.active.is_(True))))
+        self.inspectors = sorted((u for u in users if u.role == "inspector"), key=lambda u: u.username)
+        self.admin = next(u for u in users if u.role == "admin")
+        self.unit_users = {}
+        for user in sorted((u for u in users if u.role == "unit"), key=lambda u: u.username):
+            self.unit_users.setdefault(user.unit_id, user)
+        self.segments = list(db.session.scalars(select(Segment).where(Segment.active.is_(True)).order_by(Segment.id)))
+        categories = {c.code: c for c in db.session.scalars(select(Category))}
+        self.categories = [(categories[code], weight) for code, weight in CATEGORY_WEIGHTS.items()
+                           if code in categories]
+        self.fallback_unit = db.session.scalar(select(Unit).where(Unit.code == "SZ34"))
+        if not self.inspectors or not self.segments or not self.categories:
+            raise RuntimeError("演示城市未加载：请先运行 seed-demo。")
+        self._order = itertools.count()
+        self._queue: list[tuple[datetime, int, Iterator[datetime]]] = []
+
+    # ------------------------------------------------------------------ clock
+
+    def run(self) -> None:
+        for i in range(self.count):
+            plan = "cancel" if i in (self.count // 3, (2 * self.count) // 3) else self._weighted(PLANS)
+            self._start(self._ticket_life(self._report_time(), plan))
+        self._start(self._sweeps())
+        self._start(self._rankings())
+        while self._queue:
+            _, _, life = heapq.heappop(self._queue)
+            self._advance(life)
+
+    def _start(self, life: Generator[datetime, None, None]) -> None:
+        self._advance(life)
+
+    def _advance(self, life: Iterator[datetime]) -> None:
+        """Run the life to its next step; schedule that step unless it falls after `now`."""
+        try:
+            moment = next(life)
+        except StopIteration:
+            return
+        if moment <= self.now:
+            heapq.heappush(self._queue, (moment, next(self._order), life))
+
+    # ------------------------------------------------------------------ time helpers
+
+    def _weighted(self, weights: dict) -> str:
+        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def _at(self, day: date, minutes: float) -> datetime:
+        return local_midnight(day) + timedelta(minutes=minutes)
+
+    def _workdays(self) -> list[date]:
+        first, last = local(self.start).date(), local(self.now).date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)
+                if self.calendar.is_workday(first + timedelta(days=n))]
+
+    def _report_time(self) -> datetime:
+        """A moment in working hours (08:30–17:30) on a past working day, before `now`."""
+        days = self._workdays()
+        while True:
+            moment = self._at(self.rng.choice(days), self.rng.uniform(8.5 * 60, 17.5 * 60))
+            if self.start < moment < self.now - timedelta(minutes=20):
+                return moment
+
+    def _later(self, moment: datetime, hours: float) -> datetime:
+        """`hours` after `moment`, moved into the next working hours (08:00–18:00 on a working day)."""
+        moment = moment + timedelta(hours=hours)
+        day, minute = local(moment).date(), local(moment).hour * 60 + local(moment).minute
+        if self.calendar.is_workday(day) and 8 * 60 <= minute < 18 * 60:
+            return moment
+        if not (self.calendar.is_workday(day) and minute < 8 * 60):
+            day += timedelta(days=1)
+            while not self.calendar.is_workday(day):
+                day += timedelta(days=1)
+        return self._at(day, self.rng.uniform(8 * 60 + 20, 10 * 60))
+
+    def _before(self, start: datetime, deadline: datetime) -> datetime:
+        """A moment between `start` and `deadline`, in working hours when the deadline leaves room."""
+        moment = start + (deadline - start) * self.rng.uniform(0.2, 0.85)
+        shifted = self._later(moment, 0)
+        return shifted if shifted < deadline - timedelta(minutes=5) else moment
+
+    # ------------------------------------------------------------------ one ticket
+
+    def _point(self, segment: Segment) -> tuple[float, float]:
+        """(lat, lon) on the segment's polyline, a few metres off it."""
+        coords = segment.coords
+        i = self.rng.randrange(len(coords) - 1)
+        f = self.rng.random()
+        lon = coords[i][0] + (coords[i + 1][0] - coords[i][0]) * f + self.rng.uniform(-0.00003, 0.00003)
+        lat = coords[i][1] + (coords[i + 1][1] - coords[i][1]) * f + self.rng.uniform(-0.00003, 0.00003)
+        return round(lat, 6), round(lon, 6)
+
+    def _photo(self, moment: datetime, lat: float, lon: float) -> tuple[list[ProcessedPhoto], list[dict]]:
+        return [self.rng.choice(self.photos)], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
+                                                 "lat": lat, "lon": lon}]
+
+    def _ticket_life(self, reported: datetime, plan: str) -> Generator[datetime, None, None]:
+        rng = self.rng
+        category = rng.choices([c for c, _ in self.categories], weights=[w for _, w in self.categories])[0]
+        segment = rng.choice(self.segments)
+        inspector = rng.choice(self.inspectors)
+        lat, lon = self._point(segment)
+        yield reported
+        photos, meta = self._photo(reported, lat, lon)
+        report = services.NewReport(category=category.code, photos=photos, photo_meta=meta, segment_id=segment.id,
+                                    lat=lat, lon=lon, description=rng.choice(DESCRIPTIONS.get(category.code, ["现场发现问题"])))
+        ticket, _ = services.create_ticket(inspector, report, reported)
+        if ticket.unit_id is None:
+            return
+        moment = reported
+        if plan == "cancel":
+            moment = self._later(moment, rng.uniform(1, 20))
+            yield moment
+            services.cancel(self.admin, ticket, moment, rng.choice(CANCEL_NOTES))
+            return
+        if plan == "extension" and not category.deadline_workdays:
+            plan = "on_time"
+        if plan == "dispute":
+            moment = self._later(moment, rng.uniform(0.3, 4))
+            yield moment
+            services.dispute(self._unit_user(ticket), ticket, moment, rng.choice(DISPUTE_NOTES))
+            moment = self._later(moment, rng.uniform(1, 20))
+            yield moment
+            target = segment.unit if ticket.unit_id != segment.unit_id else self.fallback_unit
+            if target is None or target.id == ticket.unit_id or target.id not in self.unit_users:
+                return  # nobody to take it: it waits in the office's queue
+            services.reassign(self.admin, ticket, moment, target.id, "经核实，重新派遣至责任单位")
+        if plan == "extension":
+            moment = self._before(moment, ticket.deadline)
+            yield moment
+            services.request_extension(self._unit_user(ticket), ticket, moment, workdays=rng.choice((3, 5)),
+                                       reason=rng.choice(EXTENSION_NOTES))
+            moment = self._later(moment, rng.uniform(1, 24))
+            yield moment
+            approved = rng.random() < 0.8
+            services.decide_extension(self.admin, ticket, moment, approved,
+                                      "同意延期，请按期整改" if approved else "不同意延期，请抓紧整改")
+        if plan == "ignored":
+            return  # the unit never answers: overdue, and escalated by the sweeps
+        rounds = 2 if plan == "reject" else 1
+        for round_no in range(rounds):
+            if plan == "late" or round_no > 0 or ticket.deadline <= moment:
+                moment = self._later(max(moment, ticket.deadline), rng.uniform(2, 24 * (5 if plan == "late" else 2)))
+            else:
+                moment = self._before(moment, ticket.deadline)
+            yield moment
+            photos, meta = self._photo(moment, lat, lon)
+            services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
+            moment = self._later(moment, rng.uniform(1, 30))
+            yield moment
+            if round_no + 1 < rounds:
+                services.reject(inspector, ticket, moment, rng.choice(REJECT_NOTES))
+            else:
+                services.approve(inspector, ticket, moment, rng.choice(APPROVE_NOTES))
+
+    def _unit_user(self, ticket: Ticket) -> User:
+        return self.unit_users[ticket.unit_id]
+
+    # ------------------------------------------------------------------ the office's schedule
+
+    def _sweeps(self) -> Generator[datetime, None, None]:
+        """The daily escalation sweep, 09:00 on every working day."""
+        for day in self._workdays():
+            moment = self._at(day, 9 * 60)
+            if moment <= self.start:
+                continue
+            yield moment
+            run_sweep(moment)
+
+    def _rankings(self) -> Generator[datetime, None, None]:
+        """Last month's list on the first working day of this month and last week's on this Monday, at 09:10
+        (as the scheduler does), or at `now` if that moment is still to come."""
+        this_month = containing(self.now, "month")
+        first = this_month.first_day
+        while not self.calendar.is_workday(first):
+            first += timedelta(days=1)
+        this_week = containing(self.now, "week")
+        jobs = sorted([(min(self._at(first, 9 * 60 + 10), self.now), this_month.previous(), "monthly"),
+                       (min(self._at(this_week.first_day, 9 * 60 + 10), self.now), this_week.previous(), "weekly")],
+                      key=lambda job: job[0])
+        for moment, period, slot in jobs:
+            yield moment
+            publish(period, moment, schedule_slot=slot)
+
+
+def summary_line(result: dict) -> str:
+    """One Chinese line for the command line."""
+    if not result["tickets"]:
+        return "已有问题记录，未再生成演示业务数据。"
+    statuses = "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(result["statuses"].items(),
+                                                                       key=lambda kv: -kv[1]))
+    levels = "，".join(f"{level}级 {n}" for level, n in sorted(result["letter_levels"].items()))
+    return (f"已生成六周演示业务：问题 {result['tickets']} 件（{statuses}），督办函 {result['letters']} 份（{levels}），"
+            f"红黑榜 {result['rankings']} 期，照片 {result['photos']} 张，用时 {result['seconds']} 秒。")
