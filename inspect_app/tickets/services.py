@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload, selectinload
+from sqlalchemy.orm import defaultload, lazyload, selectinload
 
 from ..auth.models import User
 from ..auth.permissions import ensure_visible, ticket_scope
@@ -159,14 +159,16 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor_id: int | None, not
 
 # ----------------------------------------------------------------------------- reading
 
-# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
-# instead of one per event.
-DETAIL_LOAD = (selectinload(Ticket.events).selectinload(TicketEvent.photos), selectinload(Ticket.photos))
-# List rows show a ticket's category, unit, segment and reporter but never those rows' own units, which the
-# models' joined loading would otherwise add to every row (three more joins, twice the columns).
+# Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
+# the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
+# PostgreSQL most of the query's planning time). Accessed anyway, they load lazily.
 LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
              defaultload(Ticket.segment).lazyload(Segment.unit),
              defaultload(Ticket.reporter).lazyload(User.unit))
+# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
+# instead of one per event.
+DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
+                           selectinload(Ticket.photos))
 
 
 def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
@@ -341,8 +343,9 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
 
 
 def open_extension(ticket: Ticket) -> ExtensionRequest | None:
-    return db.session.scalar(select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id,
-                                                            ExtensionRequest.status == "open"))
+    # The ticket is in the session already: joining it again (with all it joins) would only cost planning time.
+    return db.session.scalar(select(ExtensionRequest).options(lazyload(ExtensionRequest.ticket))
+                             .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == "open"))
 
 
 def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> None:
