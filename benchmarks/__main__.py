@@ -56,13 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     print(report.header(result))
     command = "python -m benchmarks" + (" --quick" if args.quick else "") + \
         (" --database-url $DATABASE_URL" if database_url else "") + "".join(f" --only {n}" for n in args.only or [])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.markdown(result, command), encoding="utf-8")
-    print(f"\nwritten: {out}")
     saved = Path(args.json) if args.json else Path(args.cache) / (out.stem + ".json")
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps({"command": command, "result": result}, ensure_ascii=False, indent=1, default=str),
                      encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.markdown(result, command), encoding="utf-8")
+    print(f"\nwritten: {out} (figures: {saved})")
     if result["errors"]:
         print("\nERRORS:\n" + "\n".join(result["errors"]), file=sys.stderr)
         return 1
