@@ -410,22 +410,24 @@ def data_table(
 
     table = Table(data, colWidths=list(col_widths), repeatRows=1, hAlign="CENTER",
                   spaceBefore=BODY_LEADING * 0.2, spaceAfter=BODY_LEADING * 0.4)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), styles["cell"].fontName, TABLE_SIZE),  # else Helvetica is referenced
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_GREY),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
+    # FONT: else the table's plain-string cells reference Helvetica
+    table.setStyle(grid_style(styles["cell"].fontName, TABLE_SIZE))
     return table
+
+
+def grid_style(font_name: str, size: float, leading: float | None = None) -> TableStyle:
+    """The documents' table look: thin black grid, grey header row, centred cells, 3 pt padding."""
+    return TableStyle([
+        ("FONT", (0, 0), (-1, -1), font_name, size, leading or size * 1.2),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_GREY),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ])
 
 
 # ---------------------------------------------------------------------------------------------

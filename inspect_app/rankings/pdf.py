@@ -16,7 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table
 
 from ..common.timeutil import fmt, local
 from ..pdf import (
@@ -29,7 +29,7 @@ from ..pdf import (
     section_heading,
     thumbnail_flowable,
 )
-from ..pdf.official import official_story
+from ..pdf.official import grid_style, official_story
 from ..photos.storage import PhotoStore
 from . import scoring
 from .periods import parse_period
@@ -84,17 +84,7 @@ def _unit_table(entries: list[dict], fonts, styles) -> Flowable:
             str(f["rework"]), f"{f['supervised']}/{f['listed']}", Paragraph(escape(e["reason"]), styles["cell"]),
         ])
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="CENTER", spaceBefore=4, spaceAfter=8)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), fonts.body, 9, 11),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9D9D9")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
+    table.setStyle(grid_style(fonts.body, 9, 11))
     return table
 
 
