@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         (" --database-url $DATABASE_URL" if database_url else "") + "".join(f" --only {n}" for n in args.only or [])
     saved = Path(args.json) if args.json else Path(args.cache) / (out.stem + ".json")
     saved.parent.mkdir(parents=True, exist_ok=True)
-    saved.write_text(json.dumps({"command": command, "result": result}, ensure_ascii=False, indent=1, default=str),
-                     encoding="utf-8")
+    text = json.dumps({"command": command, "result": result}, ensure_ascii=False, indent=1, default=str)
+    saved.write_text(text, encoding="utf-8")
+    stamp = result["date"][:16].replace(":", "").replace("-", "")
+    saved.with_name(f"{saved.stem}-{stamp}.json").write_text(text, encoding="utf-8")  # every run kept
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.markdown(result, command), encoding="utf-8")
     print(f"\nwritten: {out} (figures: {saved})")
