@@ -138,7 +138,7 @@ def query_plan() -> list[str]:
 
 
 def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | None) -> dict:
-    from inspect_app.escalation.sweep import run_sweep
+    from inspect_app.escalation.jobs import run_sweep
     from inspect_app.pdf import register_fonts
 
     register_fonts()  # once per process, ~0.25 s: not the sweep's cost

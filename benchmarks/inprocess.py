@@ -242,7 +242,8 @@ def escalation(big: DataSet, small: DataSet, repeats: int, sweeps: int) -> list[
     overdue tickets; `sweeps` whole sweeps (with their ~130 letter PDFs, the same work at either size) and
     `repeats` runs of the issuing transaction alone, the part that reads the tickets table. Between runs the
     sweep's writes are undone (untimed), so every run does the same work."""
-    from inspect_app.escalation.sweep import issue_letters, run_sweep
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.sweep import issue_letters
     from inspect_app.pdf import register_fonts
 
     register_fonts()

@@ -36,6 +36,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_template_helpers(app)
     from .errors import register_error_handlers
     register_error_handlers(app)
+    from . import boundary
+    boundary.register(app)  # last: its after_request runs first, the others see the final response
     return app
 
 
@@ -106,7 +108,10 @@ def register_blueprints(app: Flask) -> None:
         for module in feature_modules(kind):
             app.register_blueprint(module.bp)
 
+    from .policy import public
+
     @app.get("/healthz")
+    @public
     def healthz():
         try:
             db.session.execute(text("SELECT 1"))

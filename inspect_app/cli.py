@@ -5,9 +5,11 @@ import click
 from flask import Flask
 from sqlalchemy import inspect as sa_inspect
 
+from .common.commands import in_transaction
 from .common.errors import ServiceError
-from .common.timeutil import parse_iso, utcnow
+from .common.timeutil import utcnow
 from .extensions import db
+from .policy import ROLES
 
 
 def init_schema() -> str:
@@ -44,24 +46,28 @@ def register(app: Flask) -> None:
                   help="Also replay six weeks of reports, letters and lists (only while there are no tickets).")
     def seed_demo_command(password, activity):
         """Load the demo city: units, road segments, categories, accounts and (by default) six weeks of activity."""
+        from .boundary import transaction
         from .demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP, seed_demo
 
         init_schema()
         now = utcnow()
-        added = seed_demo(now, password or DEFAULT_PASSWORD)
+        with transaction():
+            added = seed_demo(now, password or DEFAULT_PASSWORD)
         click.echo(f"已加载演示城市：新增单位 {added['units']} 个，路段 {added['segments']} 条，"
                    f"问题类别 {added['categories']} 个，账号 {added['users']} 个。")
         if activity:
             from .demo.activity import seed_activity, summary_line
 
-            click.echo(summary_line(seed_activity(now)))
+            with transaction():
+                click.echo(summary_line(seed_activity(now)))
         click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")
     @click.argument("name")
-    @click.option("--role", required=True, type=click.Choice(["admin", "inspector", "unit", "leader"]))
+    @click.option("--role", required=True, type=click.Choice(ROLES))
     @click.option("--unit", "unit_code", default=None, help="Unit code, for role unit.")
     @click.option("--password", default=None, help="Password (asked for when omitted).")
+    @in_transaction
     def create_user_command(name, role, unit_code, password):
         """Create an account."""
         from .auth.services import create_user
@@ -76,20 +82,7 @@ def register(app: Flask) -> None:
             password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
         try:
             user = create_user(name, role, password, utcnow(), unit=unit)
-            db.session.commit()
+            db.session.flush()
         except ServiceError as error:
-            db.session.rollback()
             raise click.ClickException(error.message) from None
         click.echo(f"已创建账号 {user.username}（{user.role_label}）。")
-
-    app.extensions.setdefault("cli_parse_now", _parse_now)
-
-
-def _parse_now(value: str | None):
-    """--now for the operator commands: ISO time, naive means Shanghai."""
-    if not value:
-        return utcnow()
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise click.BadParameter("时间格式应为 ISO 8601，例如 2026-11-28T09:00:00+08:00") from None

@@ -1,6 +1,12 @@
-"""Configuration from the environment, with defaults that suit a laptop."""
+"""Every setting, with its default and what it means. Nothing else reads the environment.
+
+Each key can be set by an environment variable of the same name (a few have a shorter historical name, noted), or
+passed to create_app({...}) (tests, scripts). Values that are structures (schedules, wording) are set from code or
+a config object, not the environment.
+"""
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -8,42 +14,95 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-class Config:
-    """Defaults; every key can be overridden by an environment variable of the same name."""
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
-    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(PROJECT_ROOT / "uploads"))
-    SCHEDULER_ENABLED = _bool(os.environ.get("SCHEDULER_ENABLED"), True)
-    # Whole-request cap; photos are scaled down in the phone browser, so this is generous.
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "32")) * 1024 * 1024
-    MAX_PHOTOS_PER_REPORT = 9
-    DISPATCH_RADIUS_M = float(os.environ.get("DISPATCH_RADIUS_M", "500"))
-    API_TOKEN_HOURS = int(os.environ.get("API_TOKEN_HOURS", "720"))
-    TIMEZONE = "Asia/Shanghai"
-    OFFICE_NAME = os.environ.get("OFFICE_NAME", "临江市精神文明建设指导委员会办公室")
-    OFFICE_SHORT_NAME = os.environ.get("OFFICE_SHORT_NAME", "临江市文明办")
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _json(name: str, default):
+    value = os.environ.get(name)
+    return json.loads(value) if value not in (None, "") else default
+
+
+class Config:
+    # --- the application
+    SECRET_KEY = _env("SECRET_KEY")                       # empty: a random key kept in instance/secret_key
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")        # empty: SQLite under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(PROJECT_ROOT / "uploads"))  # photos, letter and list PDFs, exports
+    TIMEZONE = "Asia/Shanghai"                            # every date shown and every deadline is Shanghai time
+    OFFICE_NAME = _env("OFFICE_NAME", "临江市精神文明建设指导委员会办公室")  # 落款 of letters and lists
+    OFFICE_SHORT_NAME = _env("OFFICE_SHORT_NAME", "临江市文明办")           # page headers, messages
+    JSON_AS_ASCII = False
+
+    # --- the scheduler (escalation sweeps, webhook delivery, red/black lists, dashboard refresh)
+    SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)  # false on all but one process when several serve
+
+    # --- filing
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 32) * 1024 * 1024  # whole request; phones send scaled photos
+    MAX_PHOTOS_PER_REPORT = _int("MAX_PHOTOS_PER_REPORT", 9)     # the page offers and the server accepts this many
+    DISPATCH_RADIUS_M = _float("DISPATCH_RADIUS_M", 500)         # nearest segment within this of the report
+
+    # --- sessions, logins, tokens
+    API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 720)        # bearer tokens last this long
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug generate_password_hash method
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Served over HTTPS (directly or behind nginx): cookies then never travel over plain HTTP.
-    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
-    SESSION_COOKIE_SECURE = _bool(os.environ.get("SESSION_COOKIE_SECURE"), PREFERRED_URL_SCHEME == "https")
+    PREFERRED_URL_SCHEME = _env("PREFERRED_URL_SCHEME", "http")
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PREFERRED_URL_SCHEME == "https")
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30")))  # ASVS 3.3.2: 30 days
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 30))  # ASVS 3.3.2: 30 days
     # How many reverse proxies (nginx: 1) stand in front; their X-Forwarded-For/-Proto/-Host/-Prefix are
     # believed (werkzeug ProxyFix). 0: none are, as when the app faces clients directly.
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     WTF_CSRF_TIME_LIMIT = None  # a filing form may stay open for a long walk
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    JSON_AS_ASCII = False
+
+    # --- office data (Excel/CSV import)
+    OFFICE_IMPORT_MAX_ROWS = _int("OFFICE_IMPORT_MAX_ROWS", 5000)  # rows one import may hold
+
+    # --- escalation (督办函): see inspect_app/escalation/settings.py for what each level means
+    ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level
+    ESCALATION_LEVEL_TEXT: dict = {}                      # wording per level, merged over the built-in wording
+    ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
+    ESCALATION_SCHEDULE = {"hour": 9, "minute": 0}        # cron fields, Shanghai time, for the daily sweep
+    ESCALATION_WORKDAYS_ONLY = True                       # skip the sweep on non-working days (调休 respected)
+    LETTER_NUMBER_PREFIX = _env("LETTER_NUMBER_PREFIX", "临江文明督")  # → 临江文明督〔2026〕8号
+    LETTER_BANNER = _env("LETTER_BANNER")                 # red banner text; empty: OFFICE_NAME
+    LETTER_FONT_PATH = _env("LETTER_FONT_PATH")           # the office's own TrueType body face (仿宋), optional
+    LETTER_CONTACT = _env("LETTER_CONTACT")               # e.g. "联系人：王敏，电话：0731-1234567"
+    WEBHOOK_URL = _env("WEBHOOK_URL")                     # DingTalk / WeCom group robot; empty: no messages
+    WEBHOOK_SECRET = _env("WEBHOOK_SECRET")               # DingTalk 加签 secret, optional
+    WEBHOOK_TIMEOUT = _float("WEBHOOK_TIMEOUT", 5.0)      # seconds per post
+
+    # --- red/black lists (红黑榜)
+    RANKINGS_RULES = _json("RANKINGS_RULES", None)        # scoring rules; None: the office's saved ones or default
+    RANKINGS_MONTHLY_SCHEDULE = {"day": "1-15", "hour": 9, "minute": 0}  # first working day of the month wins
+    RANKINGS_WEEKLY_SCHEDULE = {"day_of_week": "mon", "hour": 9, "minute": 0}
+    RANKINGS_WEEKLY_ENABLED = _bool("RANKINGS_WEEKLY_ENABLED", True)
+    RANKINGS_PDF_FOLDER = _env("RANKINGS_PDF_FOLDER")     # empty: UPLOAD_FOLDER/rankings
+
+    # --- leadership dashboard
+    DASHBOARD_CACHE_SECONDS = _float("DASHBOARD_CACHE_SECONDS", 60)      # the whole page's figures are this fresh
+    DASHBOARD_SETTLED_SECONDS = _float("DASHBOARD_SETTLED_SECONDS", 3600)  # ended weeks, months and days
 
 
 class TestConfig(Config):
@@ -51,3 +110,5 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     SECRET_KEY = "test-secret"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    DASHBOARD_CACHE_SECONDS = 0                  # tests see figures as the database holds them now
+    DASHBOARD_SETTLED_SECONDS = 0

@@ -1,14 +1,15 @@
-"""One place that turns errors into JSON for the API and friendly pages for people."""
+"""One place that turns errors into JSON for the API and scripts, and friendly pages for people."""
 from __future__ import annotations
 
 import logging
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from .common.errors import ServiceError
 from .extensions import db
+from .http import error_response
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +28,16 @@ HTTP_MESSAGES = {
 }
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
-def error_response(status: int, code: str, message: str):
-    if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
-    if status in (400, 409, 413, 415, 422) and request.method == "POST" and request.referrer:
-        flash(message, "error")  # back to the form, with the message on top
-        return redirect(request.referrer), 303
-    return render_template("error.html", status=status, message=message), status
-
-
 def register_error_handlers(app) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
         db.session.rollback()
-        return error_response(error.status, error.code, error.message)
+        response = error_response(error.status, error.code, error.message)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            response = app.make_response(response)
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(StaleDataError)
     def stale(error):
@@ -53,6 +46,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        db.session.rollback()
         code, message = HTTP_MESSAGES.get(error.code or 500, ("error", error.description or "请求错误。"))
         if error.code == 400 and "CSRF" in (error.description or ""):
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"

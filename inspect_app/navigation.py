@@ -1,26 +1,27 @@
-"""The menu, per role, in one list. Entries whose page is not registered are skipped."""
+"""The menu, in one list. Who sees an entry is decided by the entry's route itself (its `policy.requires`), so the
+menu and the routes cannot disagree; entries whose page is not registered are skipped."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 
-# (endpoint, label, roles)
+from .policy import may_open
+
+# (endpoint, label), in menu order
 NAV = [
-    ("tickets.new", "上报问题", {"inspector", "admin"}),
-    ("tickets.mine", "我的上报", {"inspector"}),
-    ("tickets.unit_list", "本单位问题", {"unit"}),
-    ("tickets.verify_queue", "待核查", {"inspector", "admin"}),
-    ("tickets.office_list", "全部问题", {"admin", "leader", "inspector"}),
-    ("tickets.office_work", "待办事项", {"admin"}),
-    ("escalation.letters", "督办函", {"admin", "leader", "unit"}),
-    ("rankings.index", "红黑榜", {"admin", "leader", "inspector", "unit"}),
-    ("dashboard.index", "领导看板", {"admin", "leader"}),
-    ("office.home", "基础数据", {"admin"}),
+    ("tickets.new", "上报问题"),
+    ("tickets.mine", "我的上报"),
+    ("tickets.unit_list", "本单位问题"),
+    ("tickets.verify_queue", "待核查"),
+    ("tickets.office_list", "全部问题"),
+    ("tickets.office_work", "待办事项"),
+    ("escalation.letters", "督办函"),
+    ("rankings.index", "红黑榜"),
+    ("dashboard.index", "领导看板"),
+    ("office.home", "基础数据"),
 ]
 
 
 def nav_for(user) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
-    views = current_app.view_functions
-    return [{"endpoint": e, "label": label, "url": url_for(e)} for e, label, roles in NAV
-            if user.role in roles and e in views]
+    return [{"endpoint": e, "label": label, "url": url_for(e)} for e, label in NAV if may_open(user, e)]

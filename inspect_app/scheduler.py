@@ -12,8 +12,9 @@ Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
         JobSpec(
             id="rankings.monthly",            # stable and unique: the APScheduler job id, so registering
                                               # again replaces the job instead of adding a second one
-            func=publish_last_month,          # func(now) -> anything; runs inside an app context, `now` is
-                                              # aware UTC; exceptions are logged, never propagate
+            func=publish_last_month,          # func(now) -> anything; runs inside an app context and a
+                                              # transaction committed after it returns (boundary.transaction),
+                                              # `now` is aware UTC; exceptions roll back and are logged
             trigger={"cron": {"day": 1, "hour": 8, "minute": 30}},
                                               # {"cron": {...}} or {"interval": {...}}: APScheduler
                                               # CronTrigger / IntervalTrigger fields, in Asia/Shanghai;
@@ -47,6 +48,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from .boundary import transaction
 from .common.timeutil import SHANGHAI, utcnow
 from .features import feature_modules
 
@@ -105,7 +107,8 @@ def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True) -> bool:
                 log.info("job %s skipped for %s", spec.id, now.isoformat())
                 return False
             log.info("job %s running", spec.id)
-            spec.func(now)
+            with transaction():  # the job is an edge: it commits once (a job with steps commits each itself)
+                spec.func(now)
             return True
         except Exception:
             log.exception("job %s failed", spec.id)
@@ -170,7 +173,7 @@ _background: dict[int, BackgroundScheduler] = {}
 
 def start_background(app: Flask) -> BackgroundScheduler | None:
     """Start the scheduler in a background thread of this process (once per app)."""
-    if not app.config.get("SCHEDULER_ENABLED", True):
+    if not app.config["SCHEDULER_ENABLED"]:
         return None
     with _lock:
         if id(app) in _background:

@@ -1,14 +1,17 @@
-"""Template filters and globals shared by every page."""
+"""Template filters and globals shared by every page, and the headers every response carries."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import current_app, request
 from flask_login import current_user
 
-from .auth import permissions
 from .common import timeutil
+from .http import now
 from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
-from .tickets.models import ESCALATION_LABELS, STATUS_LABELS
+from .tickets.policy import can
+from .tickets.rules import LEVEL_NAMES, STATUS_LABELS
 
 
 def time_left(deadline, now) -> str:
@@ -27,20 +30,27 @@ def time_left(deadline, now) -> str:
     return f"{prefix}{max(rest // 60, 1)}分钟"
 
 
+def asset_version(static_folder: str) -> str:
+    """A version string for static URLs (newest file time), so phones fetch new CSS/JS after a deploy."""
+    stamps = [int(p.stat().st_mtime) for p in Path(static_folder).rglob("*") if p.is_file()]
+    return format(max(stamps, default=0), "x")
+
+
 def register(app) -> None:
     app.jinja_env.filters["dt"] = timeutil.fmt
     app.jinja_env.filters["cn_date"] = timeutil.fmt_cn_date
     app.jinja_env.globals.update(
-        can=permissions.can,
+        can=can,
         time_left=time_left,
         STATUS_LABELS=STATUS_LABELS,
         ACTION_LABELS=ACTION_LABELS,
-        ESCALATION_LABELS=ESCALATION_LABELS,
+        LEVEL_NAMES=LEVEL_NAMES,
+        asset_v=asset_version(app.static_folder),
     )
 
     @app.context_processor
-    def _office():
-        return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": timeutil.utcnow(),
+    def _page():
+        return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": now(),
                 "nav_items": nav_for(current_user)}
 
     @app.after_request

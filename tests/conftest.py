@@ -1,17 +1,28 @@
-"""Fixtures: an app on a fresh database per test, a small city, accounts, photos, a fixed clock.
+"""Fixtures: an app on a fresh database per test, a small city, accounts, photos, a fixed clock, and clients
+that behave like separate browsers and API callers.
+
+Test code runs inside one app context (so it can call services and read rows), but every request a client sends
+runs in a context of its own, as in production: its own `g`, its own database session. Before a request, what the
+test wrote is committed (it happened "earlier"); after it, the test's objects are expired, so reading them shows
+what the request did.
 
 Set TEST_DATABASE_URL=postgresql+psycopg://... to run the same suite on PostgreSQL.
 """
 from __future__ import annotations
 
+import contextvars
 import io
 import os
-import shutil
+import re
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from flask import has_app_context
+from flask.testing import FlaskCliRunner, FlaskClient
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from inspect_app import create_app
 from inspect_app.config import TestConfig
@@ -20,6 +31,8 @@ from inspect_app.extensions import db
 PHOTOS = Path(__file__).parent / "photos"
 SHANGHAI_NOW = "2026-11-25T10:00:00+08:00"
 PASSWORD = "test-pass-1"
+BASE = "http://localhost"
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def at(iso: str) -> datetime:
@@ -47,6 +60,65 @@ def _reset_postgres() -> None:
 _pg_schema_ready = False
 
 
+_IN_REQUEST = contextvars.ContextVar("in_request", default=False)
+
+
+class IsolatedClient(FlaskClient):
+    """A client whose every request runs in a context of its own (its own g and database session)."""
+
+    def open(self, *args, **kwargs):
+        if _IN_REQUEST.get() or not has_app_context():  # following a redirect, or called from a thread
+            return super().open(*args, **kwargs)
+        db.session.commit()  # what the test set up happened before this request
+        response = contextvars.Context().run(self._open_alone, *args, **kwargs)
+        db.session.expire_all()  # the test now sees what the request did
+        return response
+
+    def _open_alone(self, *args, **kwargs):
+        _IN_REQUEST.set(True)
+        kwargs.setdefault("buffered", True)  # a streamed body is produced inside the request's own context
+        return super().open(*args, **kwargs)
+
+
+class IsolatedRunner(FlaskCliRunner):
+    """A command line whose every command runs in a context of its own, like the client's requests."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.commit()
+        result = contextvars.Context().run(super().invoke, *args, **kwargs)
+        db.session.expire_all()
+        return result
+
+
+class Browser(IsolatedClient):
+    """A person at a browser: logs in through the login form, posts forms with the page's CSRF token."""
+
+    def token(self, page: str = "/login") -> str:
+        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def login(self, user, password: str = PASSWORD, remember: bool = False):
+        """The login form's answer (302 on success)."""
+        username = getattr(user, "username", user)
+        data = {"username": username, "password": password, "csrf_token": self.token()}
+        if remember:
+            data["remember"] = "1"
+        return self.post("/login", data=data)
+
+    def submit(self, page: str, action: str, data: dict | None = None, script: bool = False,
+               multipart: bool = False):
+        """Post a form found on `page`, the way a browser does (token from the page, Referer set)."""
+        data = {"csrf_token": self.token(page), **(data or {})}
+        headers = {"Referer": BASE + page}
+        if script:
+            headers["X-Requested-With"] = "XMLHttpRequest"
+        if multipart:
+            body, content_type = encode_form(data)
+            return self.post(action, data=body, headers=headers, content_type=content_type)
+        return self.post(action, data=data, headers=headers)
+
+
 @pytest.fixture
 def app(tmp_path):
     global _pg_schema_ready
@@ -54,6 +126,8 @@ def app(tmp_path):
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                       "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
                       "UPLOAD_FOLDER": str(upload)})
+    app.test_client_class = IsolatedClient
+    app.test_cli_runner_class = IsolatedRunner
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
             if not _pg_schema_ready:
@@ -76,6 +150,25 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def browser(app, city):
+    """browser(user) -> a Browser logged in as `user` through the login form; browser() -> a stranger's."""
+    def make(user=None) -> Browser:
+        client = Browser(app, app.response_class, use_cookies=True)
+        if user is not None:
+            response = client.login(user)
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return make
+
+
+def sign_in(client, user) -> None:
+    """Make `client` a session of `user` without the login form (for tests about something else)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
 
 
 class City:
@@ -147,6 +240,7 @@ def make_ticket(city, now):
         report = NewReport(category=category, photos=[processed(photo)], lat=point[0] if point else None,
                            lon=point[1] if point else None, segment_id=segment.id if segment else None, **extra)
         ticket, _ = create_ticket(reporter or city.inspector, report, at_time or now)
+        db.session.commit()  # filed: its own request, committed
         return ticket
 
     return make
@@ -183,18 +277,17 @@ def api(client, city):
 
 def multipart(fields: dict) -> tuple[bytes, str]:
     """Encode a form in memory. (The test client spools big bodies to a temp file it never closes.)"""
-    from werkzeug.datastructures import FileStorage
-    from werkzeug.test import encode_multipart
-
     encoded = []
     for key, value in fields.items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, tuple):
                 item = FileStorage(item[0], filename=item[1], content_type="application/octet-stream")
             encoded.append((key, item))
-    from werkzeug.datastructures import MultiDict
     boundary, body = encode_multipart(MultiDict(encoded))
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+encode_form = multipart  # (Browser.submit has a parameter of that name)
 
 
 def upload_files(tmp_path: Path) -> list[Path]:
@@ -207,3 +300,117 @@ def uploads(app) -> Path:
     return Path(app.config["UPLOAD_FOLDER"])
 
 
+
+
+# ----------------------------------------------------------------------------- browser tests (tests/e2e)
+# The app on a real socket, Debian's Chromium through Playwright, and a Phone: a Pixel 7 browser context with
+# location, its own cookies, requests to other hosts refused and console errors caught.
+#
+#     def test_something(phones, city):
+#         inspector = phones("inspector")        # logged in through the login form
+#         inspector.page.click(...)
+#         inspector.shot("name")                 # full-page screenshot (E2E_SCREENSHOTS=folder keeps them)
+#
+# Skipped with a note where Chromium or Playwright is missing.
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def server(app, city):
+    """The app on a real socket, in a thread: the browser talks HTTP to it."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+    httpd.server_close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("E2E_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("install chromium: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="install playwright: pip install playwright")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser, playwright.devices
+        finally:
+            browser.close()
+
+
+class Phone:
+    """One person's phone: a browser context with its own cookies, external requests refused."""
+
+    def __init__(self, browser, base: str, device: dict, shots: Path, location=City.ON_A):
+        self.base, self.shots = base, shots
+        options = dict(device, locale="zh-CN", timezone_id="Asia/Shanghai")
+        if location is not None:
+            options.update(permissions=["geolocation"],
+                           geolocation={"latitude": location[0], "longitude": location[1], "accuracy": 15})
+        self.context = browser.new_context(**options)
+        self.outside: list[str] = []
+        self.problems: list[str] = []
+        self.context.route("**/*", self._only_local)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+
+    def _console(self, message):
+        # A refused upload is logged as "Failed to load resource: ... 415"; the page shows it, it is not a fault.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.problems.append(message.text)
+
+    def _only_local(self, route):
+        if route.request.url.startswith(self.base):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def login(self, username: str, password: str = PASSWORD):
+        self.page.goto(self.base + "/login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button:has-text('登录')")
+        self.page.wait_for_load_state()
+        return self
+
+    def shot(self, name: str):
+        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True, scale="css")
+
+    def close(self):
+        assert self.outside == [], f"requests left the server: {self.outside}"
+        assert self.problems == [], f"console errors (CSP?): {self.problems}"
+        self.context.close()
+
+
+@pytest.fixture
+def phones(chromium, server, shots):
+    """phones(username=None, device="Pixel 7", location=City.ON_A) -> a Phone (logged in when a username is
+    given). Every phone is checked and closed at the end of the test."""
+    browser, devices = chromium
+    opened: list[Phone] = []
+
+    def make(username: str | None = None, device: str = "Pixel 7", location=City.ON_A) -> Phone:
+        phone = Phone(browser, server, devices[device], shots, location)
+        opened.append(phone)
+        return phone.login(username) if username else phone
+
+    yield make
+    for phone in opened:
+        if phone.context.pages:
+            phone.close()

@@ -1,22 +1,10 @@
-"""Helpers shared by the office tests: sign a browser session in, build spreadsheets in memory."""
+"""Helpers shared by the office tests: build and read spreadsheets in memory."""
 from __future__ import annotations
 
 import csv
 import io
 
 from openpyxl import Workbook, load_workbook
-
-
-def sign_in(client, user) -> None:
-    """A browser session for `user`, without going through the login form.
-
-    The test app keeps one app context for the whole test, so `g` (where Flask-Login caches the
-    user of the request) outlives requests; forget the cached user so the next request loads this one."""
-    from flask import g
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 def xlsx_bytes(rows: list[list], merge: str | None = None) -> bytes:

@@ -66,6 +66,7 @@ def wipe(uploads: Path) -> None:
 def some_tickets(city, make_ticket, now):
     tickets = [make_ticket(description=f"问题{i}", address=f"人民路{i}号") for i in range(3)]
     services.rectify(city.unit_a, tickets[0], now, "已清理", [processed("gps_DSCN0010.jpg")])
+    db.session.commit()
     letters = store().root / "letters" / "2026"
     letters.mkdir(parents=True)
     (letters / "00001.pdf").write_bytes(b"%PDF-1.4 letter")  # other files under UPLOAD_FOLDER travel too
@@ -126,7 +127,9 @@ def test_backup_is_consistent_while_reports_keep_coming(app, city, tmp_path, now
             inspector = db.session.get(type(city.inspector), city.inspector.id)
             while not stop.is_set() and len(filed) < 200:
                 report = services.NewReport(category="niupixuan", photos=[photo, photo], lat=28.2301, lon=112.935)
-                filed.append(services.create_ticket(inspector, report, now)[0].id)
+                ticket = services.create_ticket(inspector, report, now)[0]
+                db.session.commit()  # each report is its own request
+                filed.append(ticket.id)
 
     thread = threading.Thread(target=reporter)
     thread.start()

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="the quick benchmark run is SQLite's")
 def test_quick_benchmark_run_writes_the_table(tmp_path):
     out = tmp_path / "benchmarks.md"

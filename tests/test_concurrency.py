@@ -22,7 +22,7 @@ from inspect_app.auth.models import User
 from inspect_app.common.errors import ServiceError
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
-from inspect_app.tickets import services
+from inspect_app.tickets import queries, services
 from inspect_app.tickets.models import Ticket, TicketEvent
 
 ROUNDS = 9
@@ -43,10 +43,11 @@ def race(app, sides: list[tuple[int, int, callable]], delays: tuple[float, ...] 
         with app.app_context():
             try:
                 user = db.session.get(User, user_id)
-                ticket = services.get_ticket(user, ticket_id)  # each side holds its copy, at the same version
+                ticket = queries.get_ticket(user, ticket_id)  # each side holds its copy, at the same version
                 barrier.wait()
                 time.sleep(delays[index] if index < len(delays) else 0)
                 act(user, ticket)
+                db.session.commit()  # each side is an edge (a request): it commits its own work
                 results[index] = "ok"
             except StaleDataError:
                 db.session.rollback()
@@ -105,6 +106,7 @@ def test_two_inspectors_decide_the_same_rectification(app, city, make_ticket, no
     for round_ in range(ROUNDS // 2):
         ticket = make_ticket()
         services.rectify(city.unit_a, ticket, now, "已清理", [processed()])
+        db.session.commit()
         version = ticket.version
         results = race(app, [
             (city.inspector.id, ticket.id, lambda u, t: services.approve(u, t, now, "整改到位")),

@@ -5,21 +5,14 @@ import re
 import sys
 
 import pytest
-from conftest import at
+from sqlalchemy import select
+from conftest import sign_in, at
 
 from inspect_app.dashboard import charts, services
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
 NOW = at("2026-11-25T10:00:00")
-
-
-def login(client, user) -> None:
-    from flask import g
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
 
 
 @pytest.fixture
@@ -97,7 +90,7 @@ def test_breakdowns_by_unit_district_category(tickets, city):
 
 
 def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
-    login(client, city.leader)
+    sign_in(client, city.leader)
     response = client.get("/dashboard/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -121,17 +114,17 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
 
 @pytest.mark.parametrize("role", ["admin", "leader"])
 def test_office_and_leaders_see_it(client, city, tickets, role):
-    login(client, getattr(city, role))
+    sign_in(client, getattr(city, role))
     assert client.get("/dashboard/").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["inspector", "unit_a"])
 def test_others_do_not(client, city, tickets, role):
-    login(client, getattr(city, role))
+    sign_in(client, getattr(city, role))
     assert client.get("/dashboard/").status_code == 403
 
 
-def test_anonymous_goes_to_login(client, city):
+def test_anonymous_goes_to_sign_in(client, city):
     response = client.get("/dashboard/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
@@ -141,49 +134,56 @@ def test_latest_lists_appear_with_pdf_links(client, city, tickets):
     from inspect_app.rankings.periods import parse_period
 
     ranking = rankings.publish(parse_period("2026-10"), NOW, user=city.admin)
-    login(client, city.admin)
+    sign_in(client, city.admin)
     html = client.get("/dashboard/").get_data(as_text=True)
     assert f"/rankings/{ranking.id}/pdf" in html and "2026年10月月榜" in html
 
 
-def test_cache_serves_the_same_figures_until_it_expires(app, tickets):
-    app.config["DASHBOARD_CACHE_SECONDS"] = 60
-    services.clear_cache()
-    first = services.cached_dashboard(NOW)
-    assert services.cached_dashboard(NOW) is first
-    services.clear_cache()
-    assert services.cached_dashboard(NOW) is not first
-    services.clear_cache()
-
-
-def test_an_expired_cache_answers_at_once_and_recounts_in_the_background(app, tickets):
-    import threading
-    import time
-
-    app.config["DASHBOARD_CACHE_SECONDS"] = 0.05
-    services.clear_cache()
-    first = services.cached_dashboard(NOW)
-    time.sleep(0.06)
-    assert services.cached_dashboard(NOW) is first  # stale, served immediately
-    for thread in threading.enumerate():
-        if thread.name == "dashboard-refresh":
-            thread.join(10)
-    second = services.cached_dashboard(NOW)
-    assert second is not first and second["this"]["new"] >= 0
-    services.clear_cache()
-
-
-def test_settled_periods_are_not_recounted(app, tickets, city):
-    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
-    services.clear_cache()
-    before = services.dashboard_data(NOW)["last"]["new"]
-    db.session.add(Ticket(number="2026-899999", year=2026, seq=89999, status="assigned",
+def _october_ticket(city, number: int) -> None:
+    db.session.add(Ticket(number=f"2026-9{number:05d}", year=2026, seq=90000 + number, status="assigned",
                           category_id=city.niupixuan.id, reporter_id=city.inspector.id,
                           reported_at=at("2026-10-15T09:00")))
     db.session.commit()
+
+
+def test_stored_figures_serve_every_reader_until_they_expire(app, tickets, city):
+    from datetime import timedelta
+
+    from inspect_app.dashboard.models import DashboardSnapshot
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    first = services.current_dashboard(NOW)
+    assert db.session.scalar(select(DashboardSnapshot.key)) == "live"  # in the database, for every process
+    _october_ticket(city, 1)
+    kept = services.current_dashboard(NOW + timedelta(seconds=30))
+    assert kept["last"]["new"] == first["last"]["new"] and kept["computed_at"] == first["computed_at"]
+    recounted = services.current_dashboard(NOW + timedelta(seconds=61))
+    assert recounted["last"]["new"] == first["last"]["new"] + 1
+
+
+def test_the_refresh_job_recounts_ahead_of_readers(app, tickets, city):
+    from datetime import timedelta
+
+    from inspect_app.dashboard.jobs import refresh_job
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    before = services.current_dashboard(NOW)
+    _october_ticket(city, 2)
+    refresh_job(NOW + timedelta(seconds=10))
+    after = services.current_dashboard(NOW + timedelta(seconds=20))  # fresh, so read, not recounted
+    assert after["last"]["new"] == before["last"]["new"] + 1
+    assert after["by_segment"] and all(isinstance(k, int) for k in after["by_segment"])
+    assert after["by_unit"][0].on_time_rate is None or 0 <= after["by_unit"][0].on_time_rate <= 1
+
+
+def test_settled_periods_are_not_recounted(app, tickets, city):
+    from datetime import timedelta
+
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
+    before = services.dashboard_data(NOW)["last"]["new"]
+    _october_ticket(city, 3)
     assert services.dashboard_data(NOW)["last"]["new"] == before  # October has ended: kept
-    services.clear_cache()
-    assert services.dashboard_data(NOW)["last"]["new"] == before + 1
+    assert services.dashboard_data(NOW + timedelta(seconds=3601))["last"]["new"] == before + 1
 
 
 def test_charts_escape_text_and_handle_empty_data():

@@ -6,8 +6,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import timedelta
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,9 @@ from inspect_app.common.models import current_value
 from inspect_app.escalation import sweep as sweep_module
 from inspect_app.escalation.levels import target_level
 from inspect_app.escalation.models import Letter, LetterItem, SweepRun
-from inspect_app.escalation.sweep import issue_letters, pdf_path, run_sweep
+from inspect_app.escalation import jobs as jobs_module
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.sweep import issue_letters, pdf_path
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket, TicketEvent
@@ -46,6 +46,7 @@ def file_ticket(city, now, photo):
         report = ticket_services.NewReport(category=category, photos=[photo], lat=point[0], lon=point[1],
                                            address=address)
         ticket, _ = ticket_services.create_ticket(city.inspector, report, at_time or now)
+        db.session.commit()  # filed: its own request
         return ticket
     return make
 
@@ -303,7 +304,7 @@ def test_two_sweeps_at_once_give_one_letter(app, city, file_ticket, monkeypatch,
         def no_lock(*_args, **_kwargs):
             yield True
 
-        monkeypatch.setattr(sweep_module, "exclusive", no_lock)
+        monkeypatch.setattr(jobs_module, "exclusive", no_lock)
     barrier = threading.Barrier(2)
     results, errors = [], []
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, City, at, processed
-from flask import g
-from flask.testing import FlaskClient
+from conftest import City, at, processed
 
 from inspect_app.escalation.models import Letter
-from inspect_app.escalation.sweep import run_sweep
+from inspect_app.escalation.jobs import run_sweep
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
 
@@ -29,6 +27,7 @@ def issued(app, city, now):
     tickets = [file(City.ON_A), file(City.ON_A), file(City.ON_B)]
     first = run_sweep(at(FRIDAY)).letters
     ticket_services.rectify(city.unit_b, tickets[2], at("2026-11-30T10:00"), "已清理", [photo])
+    db.session.commit()
     second = run_sweep(at("2026-12-03T09:00")).letters
     a1 = next(letter for letter in first if letter.unit_id == city.street_a.id)
     b1 = next(letter for letter in first if letter.unit_id == city.street_b.id)
@@ -111,29 +110,6 @@ def test_api_needs_a_token(client, issued):
 
 
 # ----------------------------------------------------------------------------- pages
-
-class Browser(FlaskClient):
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
-
-    def token(self, page: str) -> str:
-        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
-
-    def login(self, user):
-        response = self.post("/login", data={"username": user.username, "password": PASSWORD,
-                                             "csrf_token": self.token("/login")})
-        assert response.status_code == 302
-        return self
-
-
-@pytest.fixture
-def browser(app):
-    return lambda user: Browser(app, app.response_class, use_cookies=True).login(user)
-
 
 def test_unit_page_lists_its_letters_unacknowledged_first(browser, city, issued):
     unit = browser(city.unit_a)

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from inspect_app import scheduler
 from inspect_app.escalation import jobs
 from inspect_app.escalation.models import Notification, SweepRun
-from inspect_app.escalation.notify import backoff, deliver_due, signed_url
-from inspect_app.escalation.sweep import run_sweep
+from inspect_app.escalation.jobs import deliver_due
+from inspect_app.escalation.notify import backoff, signed_url
+from inspect_app.escalation.jobs import run_sweep
 from inspect_app.extensions import db
 from inspect_app.locks import advisory_key, exclusive, lock_file_path
 from inspect_app.tickets import services as ticket_services
@@ -30,6 +31,7 @@ def overdue(city, now):
     for point in (City.ON_A, City.ON_B):
         report = ticket_services.NewReport(category="niupixuan", photos=[photo], lat=point[0], lon=point[1])
         ticket_services.create_ticket(city.inspector, report, now)
+        db.session.commit()
 
 
 # ----------------------------------------------------------------------------- webhook

@@ -5,7 +5,8 @@ import io
 
 import pytest
 from conftest import at
-from office_helpers import csv_bytes, read_csv, read_xlsx, sign_in, xlsx_bytes
+from conftest import sign_in
+from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
 from inspect_app.common.coords import GCJ02, from_wgs84

@@ -7,8 +7,8 @@ import pytest
 from conftest import processed
 
 from inspect_app.common.errors import BadRequest, Conflict, Forbidden, NotFound
-from inspect_app.tickets import lifecycle, services
-from inspect_app.tickets.models import STATUSES
+from inspect_app.tickets import lifecycle, queries, services
+from inspect_app.tickets.rules import STATUSES
 
 
 def force_status(ticket, status):
@@ -32,6 +32,7 @@ def do(action, city, ticket, now, user=None):
                                                                 reason="需协调施工"),
         "decide_extension": lambda: services.decide_extension(user or city.admin, ticket, now, True, "同意"),
         "cancel": lambda: services.cancel(user or city.admin, ticket, now, "重复上报"),
+        "dispatch": lambda: lifecycle.transition(ticket, "dispatch", user or lifecycle.SYSTEM, now),
     }
     return performers[action]()
 
@@ -85,7 +86,7 @@ def test_another_units_ticket_is_not_found(city, make_ticket, now):
     with pytest.raises(NotFound):
         services.rectify(city.unit_b, ticket, now, "x", [processed()])
     with pytest.raises(NotFound):
-        services.get_ticket(city.unit_b, ticket.id)
+        queries.get_ticket(city.unit_b, ticket.id)
 
 
 def test_reasons_are_required(city, make_ticket, now):
@@ -126,3 +127,13 @@ def test_dispute_then_reassign_gives_new_unit_and_deadline(city, make_ticket, no
     services.reassign(city.admin, ticket, later, city.street_b.id, "改派乙街道")
     assert ticket.unit_id == city.street_b.id and ticket.status == "assigned"
     assert ticket.deadline == later + timedelta(hours=24)
+
+
+def test_no_person_may_dispatch_only_the_system(city, make_ticket, now):
+    """Dispatch on filing is the system's move; people reassign (which the office may)."""
+    ticket = force_status(make_ticket(), "pending")
+    for user in (city.admin, city.inspector, city.unit_a, city.leader):
+        with pytest.raises(Forbidden):
+            lifecycle.transition(ticket, "dispatch", user, now)
+    lifecycle.transition(ticket, "dispatch", lifecycle.SYSTEM, now)
+    assert ticket.status == "assigned" and ticket.events[-1].actor_id is None

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from conftest import PASSWORD, City, at
-from office_helpers import sign_in
+from conftest import sign_in
 
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -225,7 +225,7 @@ def test_campaign_tags_tickets_and_shows_figures(admin_client, city, make_ticket
     assert response.status_code == 302
     campaign = db.session.scalar(db.select(Campaign))
     from inspect_app.tickets.campaigns import campaigns_of
-    from inspect_app.tickets.services import TicketFilter, list_tickets
+    from inspect_app.tickets.queries import TicketFilter, list_tickets
     items, total = list_tickets(city.admin, TicketFilter(campaign_id=campaign.id), at("2026-11-25T10:00"))
     assert {t.id for t in items} == {inside.id, on_b.id} and total == 2
     assert [c.id for c in campaigns_of(inside)] == [campaign.id]

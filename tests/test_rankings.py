@@ -4,10 +4,10 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from conftest import at, processed
+from conftest import sign_in, at, processed
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -174,6 +174,7 @@ def test_publish_stores_an_immutable_snapshot_and_new_versions(city, add):
     city.street_b.name = "乙街道（新名称）"
     db.session.commit()
     second = services.publish(NOV, at("2026-12-03T10:00"), user=city.admin)
+    db.session.commit()
     assert second.version == 2
     db.session.expire_all()
     again = {e.unit_code: e for e in db.session.get(Ranking, first.id).entries}
@@ -351,20 +352,10 @@ def test_cli_rank_previews_and_publishes(app, city, add):
 
 # ----------------------------------------------------------------------------- pages
 
-def login(client, user) -> None:
-    """A browser session for `user` (the test app context outlives requests, so forget the cached user)."""
-    from flask import g
-    g.pop("_login_user", None)
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    client.application.config["WTF_CSRF_ENABLED"] = False
-
-
 def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     _three_units(city, add)
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
-    login(client, city.leader)
+    sign_in(client, city.leader)
     page = client.get("/rankings/").get_data(as_text=True)
     assert "2026年11月月榜" in page and "发布新版本" not in page
     detail = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
@@ -375,24 +366,24 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     preview = client.get("/rankings/preview?period=2026-W45")
     assert preview.status_code == 200 and "预览（未发布）" in preview.get_data(as_text=True)
 
-    login(client, city.unit_b)
+    sign_in(client, city.unit_b)
     unit_page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
     assert "乙街道办事处" in unit_page and "/tickets?" not in unit_page
     assert client.get("/rankings/preview?period=2026-11").status_code == 403
 
 
-def test_office_publishes_from_the_page_and_edits_rules(app, client, city, add):
+def test_office_publishes_from_the_page_and_edits_rules(app, browser, city, add):
     _three_units(city, add)
-    login(client, city.admin)
-    response = client.post("/rankings/publish", data={"period": "2026-11"})
+    admin = browser(city.admin)
+    response = admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"})
     assert response.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Ranking)) == 1
-    assert client.get("/rankings/rules").status_code == 200
+    assert admin.get("/rankings/rules").status_code == 200
     form = {"name": "试行", "t0_type": "rate", "t0_of": "on_time_rate", "t0_weight": "60",
             "t1_type": "rate", "t1_of": "closed_rate", "t1_weight": "30", "ded_base": "10", "ded_supervised": "1",
             "red_size": "5", "red_min": "90", "black_size": "5", "black_max": "60", "min_sample": "3"}
-    assert client.post("/rankings/rules", data=form).status_code == 303
+    assert admin.submit("/rankings/rules", "/rankings/rules", form).status_code == 303
     assert services.current_rules().text == "综合得分 = 按期结案率×60 + 结案率×30 + max(0, 10 − 1×督办数)"
     form["t0_weight"] = "70"
-    page = client.post("/rankings/rules", data=form)
-    assert page.status_code == 200 and "100分" in page.get_data(as_text=True)
+    page = admin.submit("/rankings/rules", "/rankings/rules", form)
+    assert page.status_code == 422 and "100分" in page.get_data(as_text=True)

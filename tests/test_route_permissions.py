@@ -1,18 +1,20 @@
-"""Walk every GET route in the URL map as every role and check the answer against one permission table.
+"""Walk every route in the URL map as every role and check the answer against one permission table.
 
-A new route fails this test until its row is added below, so nobody ships a page without deciding who may see it.
+GET routes: who gets an answer. State-changing routes (POST, PUT, DELETE): every role sends the request with a
+valid CSRF token (pages) or bearer token (API) and an empty body, and the exact status is checked — a refused role
+gets exactly 302 to the login page (stranger, pages), 401 (stranger, API), 403 (wrong role) or 404 (another
+unit's object), and an allowed role gets past the guard to the operation's own answer (most refuse the empty
+body). So removing any role check changes a status here and fails the test.
+
+A new route fails these tests until its row is added below, so nobody ships a route without deciding who may use it.
 Object routes are requested for objects of unit B: unit B's user may see them, unit A's user must get 404.
-POST routes are covered by the lifecycle, page and API tests; here every POST route is at least refused to
-anonymous callers.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import pytest
-from flask import g
-
-from conftest import PASSWORD, City
+from conftest import TOKEN_RE, City
 
 ROLES = ("anon", "admin", "inspector", "leader", "unit_owner", "unit_other")
 STAFF = {"admin", "inspector", "leader"}
@@ -37,6 +39,7 @@ TABLE: dict[str, set[str]] = {
     "tickets.photo_thumb": SEES_OBJECT,
     "escalation.letters": ALL,
     "escalation.detail": SEES_OBJECT,
+    "escalation.by_number": SEES_OBJECT,
     "escalation.pdf": SEES_OBJECT,
     "rankings.index": ALL,
     "rankings.detail": ALL,
@@ -75,13 +78,16 @@ SKIP = {"static", "office.static"}
 def world(app, city, make_ticket, now):
     """A ticket of unit B with a photo, a letter to unit B, a published list and a campaign."""
     from inspect_app.escalation.models import Letter
-    from inspect_app.escalation.sweep import run_sweep
+    from inspect_app.escalation.jobs import run_sweep
     from inspect_app.extensions import db
     from inspect_app.rankings.periods import parse_period
     from inspect_app.rankings.services import publish
     from inspect_app.tickets.campaigns import Campaign
 
+    from inspect_app.auth.services import create_user
+
     ticket = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
+    spare = create_user("extra", "inspector", "walk-pass-1", now)  # the account the office pages act on
     run_sweep(now)
     letter = db.session.scalar(db.select(Letter).where(Letter.unit_id == city.street_b.id))
     ranking = publish(parse_period("2026-11"), now)
@@ -90,9 +96,9 @@ def world(app, city, make_ticket, now):
     db.session.commit()
     assert letter is not None and ranking is not None
     return {"ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
-            "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": city.unit_b.id,
+            "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
-            "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01"}
+            "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number}
 
 
 def _urls(app, world):
@@ -118,8 +124,6 @@ def _user(city, role):
 
 
 def _get(app, client, api, city, role, url):
-    for key in list(vars(g)):  # the test's app context is shared by requests; start each one clean
-        delattr(g, key)
     user = _user(city, role)
     if url.startswith("/api/"):
         if user is None:
@@ -166,20 +170,133 @@ def test_every_get_route_answers_as_the_table_says(app, client, api, city, world
     assert not problems, "\n".join(problems)
 
 
-def test_every_post_route_refuses_anonymous_callers(app, client, world):
-    """No state change without logging in: pages send strangers to the login page (or refuse the missing
-    CSRF token), the API answers 401. Only logging in itself is open."""
-    open_posts = {"auth.login", "api_auth.token"}
-    problems = []
+# ----------------------------------------------------------------------------- state-changing routes
+
+OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge"}
+OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401}  # a stranger's empty form / body: no such account
+
+# (endpoint, action or None) -> {role: exact status} for the roles the route lets in, with an empty body and the
+# world below (ticket of unit B, assigned; letter to unit B; a campaign). Every other role must be refused.
+ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
+    ("auth.logout", None): {r: 302 for r in ALL},
+    ("auth.change_password", None): {r: 422 for r in ALL},
+    ("api_auth.revoke", None): {r: 204 for r in ALL},
+    ("tickets.new", None): {"admin": 400, "inspector": 400},
+    ("api_tickets.create", None): {"admin": 400, "inspector": 400},
+    # the ticket is assigned: a unit's moves read their input and refuse the empty body; others' moves are 409
+    **{(e, "rectify"): {"unit_owner": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "dispute"): {"unit_owner": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "request_extension"): {"unit_owner": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "approve"): {"admin": 409, "inspector": 409} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "reject"): {"admin": 409, "inspector": 409} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "reassign"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "decide_extension"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "cancel"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    ("escalation.acknowledge", None): {"unit_owner": 303},
+    ("api_letters.acknowledge", None): {"unit_owner": 200},
+    ("rankings.publish", None): {"admin": 303},
+    ("rankings.rules", None): {"admin": 422},
+    ("api_rankings.create", None): {"admin": 400},
+    ("api_rankings.save_rules", None): {"admin": 422},
+    ("office.unit_form", "new"): {"admin": 422},
+    ("office.unit_form", "edit"): {"admin": 422},
+    ("office.unit_active", None): {"admin": 302},
+    ("office.segment_form", "new"): {"admin": 422},
+    ("office.segment_form", "edit"): {"admin": 422},
+    ("office.segment_active", None): {"admin": 302},
+    ("office.category_form", "new"): {"admin": 422},
+    ("office.category_form", "edit"): {"admin": 422},
+    ("office.category_active", None): {"admin": 302},
+    ("office.account_form", "new"): {"admin": 422},
+    ("office.account_form", "edit"): {"admin": 302},
+    ("office.account_reset", None): {"admin": 200},
+    ("office.account_active", None): {"admin": 302},
+    ("office.holiday_page", None): {"admin": 422},
+    ("office.campaign_form", "new"): {"admin": 422},
+    ("office.campaign_form", "edit"): {"admin": 422},
+    ("office.campaign_delete", None): {"admin": 302},
+    ("office.import_preview", None): {"admin": 302},
+    ("office.import_confirm", None): {"admin": 302},
+    ("api_office.import_rows", None): {"admin": 400},
+    ("api_office.holiday_put", None): {"admin": 422},
+    ("api_office.holiday_delete", None): {"admin": 404},
+}
+
+
+def _post_urls(app, world):
+    """(endpoint, action, method, url) for every state-changing route; ticket actions one by one."""
+    from inspect_app.tickets.actions import ACTIONS
+
     for rule, url in _urls(app, world):
-        if not ({"POST", "PUT", "DELETE"} & rule.methods) or rule.endpoint in open_posts:
+        for method in sorted({"POST", "PUT", "DELETE"} & rule.methods):
+            if rule.endpoint in ("tickets.act", "api_tickets.act"):
+                for action in ACTIONS:
+                    yield rule.endpoint, action, method, url.rsplit("/", 1)[0] + f"/{action}"
+            elif rule.endpoint.endswith("_form"):  # the office's add (…/new) and edit forms
+                yield rule.endpoint, "new" if url.endswith("/new") else "edit", method, url
+            else:
+                yield rule.endpoint, None, method, url
+
+
+def _send(app, client, api, city, role, method, url):
+    """The request as `role` would send it: API with the role's token, pages with its session and a valid
+    CSRF token (taken from the login page of that same session), no Referer, an empty body."""
+    user = _user(city, role)
+    if url.startswith("/api/"):
+        if user is None:
+            return client.open(url, method=method)
+        response = api.call(method, url, user)
+        if url == "/api/v1/auth/token" and method == "DELETE":
+            api.tokens.pop(user.username, None)  # revoked: the next call logs in again
+        return response
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    token = TOKEN_RE.search(client.get("/login").get_data(as_text=True))
+    form = {"csrf_token": token.group(1)} if token else {}
+    if user is not None and not token:  # a logged-in person is sent on from /login: take a page of theirs
+        form = {"csrf_token": TOKEN_RE.search(client.get("/password").get_data(as_text=True)).group(1)}
+    return client.open(url, method=method, data=form)
+
+
+def _refusal(endpoint: str, role: str, url: str) -> int:
+    if role == "anon":
+        return 401 if url.startswith("/api/") else 302
+    if role == "unit_other" and endpoint in OBJECT_POSTS:
+        return 404
+    return 403
+
+
+def test_every_state_changing_route_answers_each_role_exactly(app, client, api, city, world):
+    problems = []
+    for endpoint, action, method, url in _post_urls(app, world):
+        if endpoint in OPEN_POSTS:
+            status = _send(app, client, api, city, "anon", method, url).status_code
+            if status != OPEN_POSTS[endpoint]:
+                problems.append(f"anon {method} {url}: {status}, expected {OPEN_POSTS[endpoint]}")
             continue
-        for method in {"POST", "PUT", "DELETE"} & rule.methods:
-            for key in list(vars(g)):
-                delattr(g, key)
-            with client.session_transaction() as session:
-                session.clear()
-            status = client.open(url, method=method, buffered=True).status_code
-            if status not in (302, 400, 401, 403):
-                problems.append(f"anon {method} {url}: {status}")
+        allowed = ALLOWED_POSTS.get((endpoint, action))
+        if allowed is None:
+            problems.append(f"{endpoint} {action or ''}: not in the table of state-changing routes")
+            continue
+        # Refused roles first: they must change nothing, so the allowed roles then meet the same world.
+        for role in sorted(ROLES, key=lambda r: r in allowed):
+            expected = allowed.get(role) or _refusal(endpoint, role, url)
+            response = _send(app, client, api, city, role, method, url)
+            if response.status_code != expected:
+                problems.append(f"{role} {method} {url}: {response.status_code}, expected {expected}")
+            elif role == "anon" and expected == 302 and "/login" not in response.location:
+                problems.append(f"anon {method} {url}: redirected elsewhere than the login page")
     assert not problems, "\n".join(problems)
+
+
+def test_a_page_post_without_the_csrf_token_is_refused_before_anything_else(app, client, city, world):
+    """The positive control of the walk above: the same request without the token is refused (400), so the
+    statuses above come from the role checks, not from CSRF."""
+    from conftest import sign_in
+
+    sign_in(client, city.admin)
+    response = client.post(f"/office/units/{world['unit_id']}/retire")
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)

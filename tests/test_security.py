@@ -16,9 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from conftest import PASSWORD, City, file_tuple, multipart, photo_bytes
-from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -29,50 +27,10 @@ from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import Ticket, TicketEvent
 
-TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 STORED_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}(_t)?\.jpg")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-class Browser(FlaskClient):
-    """A person with a browser. The app fixture keeps one app context for the whole test, and Flask-Login
-    and Flask-WTF cache the user and the CSRF token in `g`: a real request starts without them."""
-
-    def open(self, *args, **kwargs):
-        from flask import g
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
-
-    def csrf(self, page: str = "/login") -> str:
-        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
-
-    def login(self, username: str, password: str = PASSWORD, remember: bool = False):
-        data = {"username": username, "password": password, "csrf_token": self.csrf()}
-        if remember:
-            data["remember"] = "1"
-        return self.post("/login", data=data)
-
-    def form(self, page: str, action: str, data: dict, files: bool = False):
-        data = {"csrf_token": self.csrf(page), **data}
-        if files:
-            body, content_type = multipart(data)
-            return self.post(action, data=body, content_type=content_type, headers={"Referer": page})
-        return self.post(action, data=data, headers={"Referer": page})
-
-
-@pytest.fixture
-def browser(app, city):
-    def make(user=None) -> Browser:
-        client = Browser(app, app.response_class, use_cookies=True)
-        if user is not None:
-            assert client.login(user.username).status_code == 302
-        return client
-    return make
-
 
 def text(response) -> str:
     return response.get_data(as_text=True)
@@ -261,7 +219,7 @@ def test_password_change_ends_other_sessions_and_tokens(browser, api, city, clie
     phone, laptop = browser(city.inspector), browser(city.inspector)
     token = api.token("inspector")
     assert phone.get("/tickets/mine").status_code == 200
-    changed = laptop.form("/password", "/password", {"old_password": PASSWORD, "new_password": "New-pass-2026",
+    changed = laptop.submit("/password", "/password", {"old_password": PASSWORD, "new_password": "New-pass-2026",
                                                      "confirm_password": "New-pass-2026"})
     assert changed.status_code == 302, text(changed)
     gone = phone.get("/tickets/mine")
@@ -286,7 +244,7 @@ def test_remember_me_cookie_dies_with_a_password_change(browser, city):
 
 def test_logout_ends_the_session(browser, city):
     person = browser(city.inspector)
-    assert person.form("/tickets/mine", "/logout", {}).status_code == 302
+    assert person.submit("/tickets/mine", "/logout", {}).status_code == 302
     assert person.get("/tickets/mine").status_code == 302
 
 
@@ -326,7 +284,7 @@ def test_secrets_never_reach_the_logs(app, browser, client, city, caplog, make_t
     client.get("/api/v1/tickets", headers=headers)
     client.get(f"/api/v1/tickets/{ticket.id}", headers=headers)
     client.post(f"/api/v1/tickets/{ticket.id}/approve", headers=headers, json={})  # a 409, logged or not
-    browser(city.admin).form("/password", "/password", {"old_password": PASSWORD, "new_password": "Brand-New-99",
+    browser(city.admin).submit("/password", "/password", {"old_password": PASSWORD, "new_password": "Brand-New-99",
                                                         "confirm_password": "Brand-New-99"})
     client.delete("/api/v1/auth/token", headers=headers)
     logged = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
@@ -423,9 +381,9 @@ def test_upload_file_names_never_reach_storage_paths(api, city, uploads, tmp_pat
 def test_web_form_upload_name_is_ignored_too(browser, city, uploads):
     marker = f"evil-{uuid.uuid4().hex[:8]}"
     person = browser(city.inspector)
-    response = person.form("/tickets/new", "/tickets/new", {
+    response = person.submit("/tickets/new", "/tickets/new", {
         "category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
-        "photos": [(io.BytesIO(photo_bytes("Canon_40D.jpg")), f"../../../{marker}.jpg")]}, files=True)
+        "photos": [(io.BytesIO(photo_bytes("Canon_40D.jpg")), f"../../../{marker}.jpg")]}, multipart=True)
     assert response.status_code == 303
     assert all(STORED_RE.fullmatch(f) for f in stored(uploads)) and len(stored(uploads)) == 2
     assert marker not in str(list(uploads.parent.rglob("*")))
@@ -442,7 +400,7 @@ def test_oversized_requests_are_413_with_nothing_left(app, api, browser, city, u
     by_rectify = api.post(f"/api/v1/tickets/{ticket.id}/rectify", city.unit_a, data=body, content_type=content_type)
     assert by_rectify.status_code == 413
     person = browser(city.inspector)
-    token = person.csrf("/tickets/new")
+    token = person.token("/tickets/new")
     body, content_type = multipart({"category": "niupixuan", "photos": [file_tuple("mobile_jolla.jpg")],
                                     "csrf_token": token})
     by_page = person.post("/tickets/new", data=body, content_type=content_type,
@@ -501,8 +459,8 @@ def test_broken_photos_are_4xx_with_no_row_and_no_file(api, browser, city, uploa
                           data={"category": "niupixuan", "photos": [file_tuple(), upload()]})
         after = api.post(f"/api/v1/tickets/{ticket.id}/rectify", city.unit_a, content_type="multipart/form-data",
                          data={"photos": [file_tuple(), upload()]})
-        page = person.form("/tickets/new", "/tickets/new", {"category": "niupixuan", "photos": [upload()]},
-                           files=True)
+        page = person.submit("/tickets/new", "/tickets/new", {"category": "niupixuan", "photos": [upload()]},
+                           multipart=True)
         for response in (alone, second, after, page):
             assert 400 <= response.status_code < 500, (name, response.status_code)
         assert alone.status_code == (400 if content == b"" else 415), name
@@ -569,7 +527,7 @@ def test_login_never_redirects_off_site(browser, city):
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
         person = browser()
         response = person.post(f"/login?next={target}", data={"username": "inspector", "password": PASSWORD,
-                                                               "csrf_token": person.csrf()})
+                                                               "csrf_token": person.token()})
         assert response.status_code == 302
         location = urlsplit(response.headers["Location"])
         assert location.scheme in ("", "http") and location.netloc in ("", "localhost"), (target, location)

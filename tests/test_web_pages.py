@@ -6,74 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, City, file_tuple, upload_files
-from flask import g
-from flask.testing import FlaskClient
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
+from conftest import BASE, City, file_tuple, upload_files
 from sqlalchemy import func, select
 
 from inspect_app.common.timeutil import utcnow
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import ExtensionRequest, Ticket
-
-BASE = "http://localhost"
-TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ACTIONS = ("rectify", "approve", "reject", "dispute", "reassign", "request_extension", "decide_extension", "cancel")
-
-
-class Browser(FlaskClient):
-    """A logged-in person. The suite's `app` fixture keeps one app context open for the whole test, and
-    Flask-Login and Flask-WTF cache the user and the CSRF token in `g`; a real request starts without them."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-        return super().open(*args, **kwargs)
-
-    def token(self, page: str = "/login") -> str:
-        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
-
-    def login(self, user) -> Browser:
-        response = self.post("/login", data={"username": user.username, "password": PASSWORD,
-                                             "csrf_token": self.token()})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return self
-
-    def submit(self, page: str, action: str, data: dict | None = None, script: bool = False,
-               multipart: bool = False):
-        """Post a form found on `page`, the way a browser does (token from the page, Referer set)."""
-        data = {"csrf_token": self.token(page), **(data or {})}
-        headers = {"Referer": BASE + page}
-        if script:
-            headers["X-Requested-With"] = "XMLHttpRequest"
-        if multipart:
-            boundary, body = multipart_body(data)
-            return self.post(action, data=body, headers=headers,
-                             content_type=f"multipart/form-data; boundary={boundary}")
-        return self.post(action, data=data, headers=headers)
-
-
-def multipart_body(data: dict) -> tuple[str, bytes]:
-    """Encode in memory: the test client would spool big bodies to a temporary file it never closes."""
-    fields = MultiDict()
-    for key, value in data.items():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, tuple):
-                item = FileStorage(item[0], filename=item[1], content_type="image/jpeg")
-            fields.add(key, item)
-    return encode_multipart(fields)
-
-
-@pytest.fixture
-def browser(app, city):
-    def make(user=None) -> Browser:
-        client = Browser(app, app.response_class, use_cookies=True)
-        return client.login(user) if user is not None else client
-    return make
 
 
 def text(response) -> str:
@@ -95,7 +35,7 @@ def fresh(ticket) -> Ticket:
     return db.session.get(Ticket, ticket.id)
 
 
-def follow(client: Browser, response):
+def follow(client, response):
     assert response.status_code in (302, 303), (response.status_code, text(response)[:500])
     return client.get(response.headers["Location"])
 

@@ -12,9 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..common.types import UTCDateTime
 from ..extensions import db
+from ..policy import ROLE_LABELS, ROLES  # noqa: F401  (the account vocabulary, defined once)
 
-ROLES = ("admin", "inspector", "unit", "leader")
-ROLE_LABELS = {"admin": "文明办", "inspector": "督查员", "unit": "责任单位", "leader": "领导"}
 
 
 class User(UserMixin, db.Model):
@@ -36,7 +35,7 @@ class User(UserMixin, db.Model):
     unit = relationship("Unit", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

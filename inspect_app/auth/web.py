@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..common.errors import ServiceError
 from ..common.timeutil import utcnow
 from ..extensions import db
+from ..http import local_url
 from . import services
-from .decorators import local_url
 from .models import User
 from .throttle import TooManyAttempts
 
@@ -74,7 +74,7 @@ def change_password():
             except ServiceError as problem:
                 error = problem.message
             else:
-                db.session.commit()
+                db.session.flush()
                 # The user object, not the current_user proxy: Flask-Login keeps what it is given in g, and a
                 # proxy there resolves to itself (endless recursion, the worker process crashes).
                 login_user(current_user._get_current_object())  # keep this session alive under the new version

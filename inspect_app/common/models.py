@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import String, UniqueConstraint, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -21,26 +21,28 @@ class Counter(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
+def _ensure_row(name: str, year: int) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: the row exists afterwards, whoever created it."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(Counter).values(name=name, year=year, value=0)
+                       .on_conflict_do_nothing(index_elements=["name", "year"]))
+
+
+def lock_sequence(name: str, year: int) -> None:
+    """Queue behind anyone else numbering in (name, year) until this transaction ends, without taking a number:
+    the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite). What is read afterwards includes what
+    the transaction before us committed, so "check, then create" cannot race."""
+    _ensure_row(name, year)
+    db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
+                       .values(value=Counter.value))
+
+
 def next_value(name: str, year: int) -> int:
-    """Next number in the (name, year) sequence. The UPDATE takes a row lock (PostgreSQL) or the
-    write lock (SQLite), so concurrent callers queue rather than collide."""
-    session = db.session
-    for _ in range(3):
-        value = session.execute(
-            update(Counter)
-            .where(Counter.name == name, Counter.year == year)
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        ).scalar()
-        if value is not None:
-            return value
-        try:
-            with session.begin_nested():
-                session.add(Counter(name=name, year=year, value=1))
-            return 1
-        except IntegrityError:
-            continue  # another transaction created the row first; increment it instead
-    raise RuntimeError(f"could not advance counter {name}/{year}")
+    """Next number in the (name, year) sequence, taken in the caller's transaction (locks as lock_sequence)."""
+    _ensure_row(name, year)
+    return db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
+                              .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
 
 
 def current_value(name: str, year: int) -> int:

@@ -8,36 +8,30 @@ received in the period (a report voided later still arrived); everything else le
 Speed (1M tickets, see benchmarks/bench_rankings.py --dashboard): every query is a range over an indexed column
 (reported_at, closed_at, deadline, status) — counts per week are separate COUNT(*)s over an index range, which
 SQLite answers from the index alone; breakdowns are one GROUP BY (category, unit, segment) per set, rolled up to
-category, district and unit in Python (a few thousand rows). The whole result is cached per process for
-DASHBOARD_CACHE_SECONDS (default 60); while one request recomputes, others get the previous figures. Figures of
-weeks and months that have ended are kept longer (DASHBOARD_SETTLED_SECONDS, default 3600), so a recount touches
-only the current week and month.
+category, district and unit in Python (a few thousand rows). The whole result is stored (snapshots.py, in the
+database, shared by every process) for DASHBOARD_CACHE_SECONDS and refreshed ahead of readers by the
+`dashboard.refresh` job; figures of weeks, months and days that have ended are kept for DASHBOARD_SETTLED_SECONDS,
+so a recount touches only the current week, month and day.
 """
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
-from ..common.timeutil import local, local_midnight, utcnow
+from ..common.sql import count_where
+from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..rankings.periods import Period, containing
 from ..rankings.services import flags
-from ..tickets.models import OPEN_STATUSES, Ticket
+from ..tickets.models import Ticket
+from ..tickets.rules import ACTIVE_STATUSES, overdue_condition
 from ..units.models import Category, Segment, Unit
+from . import snapshots
 
-log = logging.getLogger(__name__)
-ACTIVE_STATUSES = OPEN_STATUSES + ("rectified",)  # 在办: not closed, not cancelled
 TREND_WEEKS = 12
-
-
-def _count(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -54,7 +48,7 @@ def due_figures(start: datetime, end: datetime, now: datetime) -> dict:
     """应结案 / 按期结案 for deadlines in [start, min(end, now)), from the deadline covering index."""
     cond = flags(now)
     row = db.session.execute(
-        select(func.count().label("due"), _count(cond["on_time"]).label("on_time"), _count(cond["closed"]).label("closed"))
+        select(func.count().label("due"), count_where(cond["on_time"]).label("on_time"), count_where(cond["closed"]).label("closed"))
         .where(Ticket.deadline >= start, Ticket.deadline < min(end, now), Ticket.status != "cancelled",
                Ticket.unit_id.is_not(None))).one()
     return {"due": int(row.due), "on_time": int(row.on_time), "closed": int(row.closed),
@@ -71,16 +65,12 @@ def letters_issued(start: datetime, end: datetime) -> int | None:
                              .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
 
 
-_settled: dict[tuple, tuple[float, dict]] = {}
-_settled_lock = threading.Lock()
-
-
 def settled(kind: str, period: Period, now: datetime, compute) -> dict:
     """Figures of a period that has ended change rarely (a late verification can still make a ticket 按期结案),
-    so they are kept for DASHBOARD_SETTLED_SECONDS (default an hour) instead of being recounted every minute."""
+    so they are kept for DASHBOARD_SETTLED_SECONDS instead of being recounted every minute."""
     if period.end > now:
         return compute()
-    return _remember((kind, period.key), compute)
+    return _remember(f"{kind}:{period.key}", now, compute)
 
 
 def month_headline(period: Period, now: datetime) -> dict:
@@ -104,8 +94,8 @@ def _month_headline(period: Period, now: datetime) -> dict:
 
 def overdue_now(now: datetime) -> dict:
     row = db.session.execute(
-        select(func.count().label("n"), _count(Ticket.escalation_level >= 1).label("supervised"))
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.deadline < now)).one()
+        select(func.count().label("n"), count_where(Ticket.escalation_level >= 1).label("supervised"))
+        .where(overdue_condition(now))).one()
     return {"overdue": int(row.n), "supervised": int(row.supervised)}
 
 
@@ -133,6 +123,15 @@ def _week(period: Period, now: datetime) -> dict:
 # ----------------------------------------------------------------------------- breakdowns
 
 @dataclass
+class SegmentInfo:
+    id: int
+    name: str
+    district: str
+    coords_json: str
+    unit_id: int | None
+
+
+@dataclass
 class Row:
     key: object
     name: str
@@ -156,21 +155,9 @@ def _grouped(columns, where) -> list:
     return db.session.execute(select(*keys, *columns).where(*where).group_by(*keys)).all()
 
 
-def _remember(key: tuple, compute):
-    """A value kept for DASHBOARD_SETTLED_SECONDS (default an hour; off under app.testing)."""
-    ttl = float(current_app.config.get("DASHBOARD_SETTLED_SECONDS", 0 if current_app.testing else 3600))
-    if ttl <= 0:
-        return compute()
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], *key)
-    hit = _settled.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    value = compute()
-    with _settled_lock:
-        if len(_settled) > 1000:
-            _settled.clear()
-        _settled[key] = (time.monotonic() + ttl, value)
-    return value
+def _remember(key: str, now: datetime, compute):
+    """A value stored for DASHBOARD_SETTLED_SECONDS (snapshots.py)."""
+    return snapshots.kept(key, float(current_app.config["DASHBOARD_SETTLED_SECONDS"]), now, compute)
 
 
 FIELDS = ("active", "overdue", "supervised", "new", "closed", "due", "on_time")
@@ -186,7 +173,7 @@ class _Rollup:
         self.categories = {row.id: row for row in db.session.execute(
             select(Category.id, Category.code, Category.name, Category.group, Category.active))}
         self.units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active))}
-        self.segments = {s.id: s for s in db.session.execute(
+        self.segments = {s.id: SegmentInfo(*s) for s in db.session.execute(
             select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id))}
         self.sums: dict[tuple, list[int]] = {}
         self._targets: dict[tuple, list[tuple[str, object]]] = {}
@@ -221,9 +208,10 @@ class _Rollup:
             add(sums, targets(category_id, unit_id, segment_id), columns, values)
         return sums
 
-    def add_sums(self, other: dict) -> None:
-        for target, values in other.items():
-            self._add(self.sums, (target,), range(len(FIELDS)), values)
+    def add_sums(self, other: list) -> None:
+        """other: [[table, key, values], ...] (as stored by _remember)."""
+        for table, key, values in other:
+            self._add(self.sums, ((table, key),), range(len(FIELDS)), values)
 
     def ensure(self, table: str, key) -> None:
         self.sums.setdefault((table, key), [0] * len(FIELDS))
@@ -259,10 +247,10 @@ def breakdowns(period: Period, now: datetime) -> dict:
     today = max(period.start, min(local_midnight(local(now).date()), end))
     cond = flags(now)
     rollup = _Rollup()
-    rollup.add_groups(_grouped([func.count(), _count(cond["overdue"]),
-                                _count(and_(cond["overdue"], Ticket.escalation_level >= 1))],
+    rollup.add_groups(_grouped([func.count(), count_where(cond["overdue"]),
+                                count_where(and_(cond["overdue"], Ticket.escalation_level >= 1))],
                                [Ticket.status.in_(ACTIVE_STATUSES)]), ("active", "overdue", "supervised"))
-    due = _grouped([func.count(), _count(cond["on_time"])],
+    due = _grouped([func.count(), count_where(cond["on_time"])],
                    [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
                     Ticket.unit_id.is_not(None)])
     rollup.add_groups(due, ("due", "on_time"))
@@ -274,9 +262,10 @@ def breakdowns(period: Period, now: datetime) -> dict:
 
     for name, column in (("new", Ticket.reported_at), ("closed", Ticket.closed_at)):
         if today > period.start:
-            past = _remember((name, period.key, today.isoformat()),
-                             lambda c=column, n=name: rollup.add_groups(counted(c, period.start, today), (n,), {}))
-            rollup.add_sums(past)
+            def past_days(c=column, n=name) -> list:
+                sums = rollup.add_groups(counted(c, period.start, today), (n,), {})
+                return [[table, key, values] for (table, key), values in sums.items()]
+            rollup.add_sums(_remember(f"{name}:{period.key}:{local(today).date().isoformat()}", now, past_days))
         if end > today:
             rollup.add_groups(counted(column, today, end), (name,))
 
@@ -315,8 +304,8 @@ def dashboard_data(now: datetime) -> dict:
         "by_category": sorted(by["category"].values(), key=lambda r: (-r.active, -r.new, r.code)),
         "by_district": sorted(by["district"].values(), key=lambda r: (r.key is None, -r.active, r.name)),
         "by_unit": list(by["unit"].values()),
-        "by_segment": by["segment"],
-        "segments": parts["segments"],
+        "by_segment": list(by["segment"].values()),
+        "segments": list(parts["segments"].values()),
         "rankings": {kind: _ranking_brief(r) for kind, r in latest.items()},
         "computed_at": local(now),
     }
@@ -327,7 +316,7 @@ def _ranking_brief(ranking) -> dict | None:
         return None
     from ..rankings.periods import parse_period
 
-    # Plain dicts: this result is cached across requests, ORM rows would outlive their session.
+    # Plain dicts: this result is stored (snapshots.py); ORM rows would not survive that.
     entries = [{"unit_id": e.unit_id, "unit_code": e.unit_code, "unit_name": e.unit_name, "rank": e.rank,
                 "score": e.score, "reason": e.reason, "list_name": e.list_name, "figures": e.figures}
                for e in ranking.entries if e.list_name]
@@ -338,65 +327,23 @@ def _ranking_brief(ranking) -> dict | None:
             "version": ranking.version, "published_at": ranking.published_at, "red": red, "black": black}
 
 
-# ----------------------------------------------------------------------------- cache
+# ----------------------------------------------------------------------------- stored
 
-class _Cache:
-    """One value per process. After `ttl` seconds the next caller gets the previous value at once and starts one
-    background recount (stale-while-revalidate), so no request waits for the queries once the page has been seen;
-    only the first request (or the first of a new day) computes in line."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()      # held while computing
-        self.value: dict | None = None
-        self.key: object = None
-        self.at = 0.0
-
-    def get(self, key, ttl: float, compute, refresh=None):
-        usable = self.value is not None and self.key == key
-        if usable and time.monotonic() - self.at < ttl:
-            return self.value
-        if usable:
-            if self.lock.acquire(blocking=False):
-                threading.Thread(target=self._refresh, args=(key, refresh or compute), daemon=True,
-                                 name="dashboard-refresh").start()
-            return self.value
-        with self.lock:
-            if self.value is None or self.key != key:
-                self.value, self.key, self.at = compute(), key, time.monotonic()
-            return self.value
-
-    def _refresh(self, key, compute) -> None:
-        try:
-            value = compute()
-            self.value, self.key, self.at = value, key, time.monotonic()
-        except Exception:  # the previous figures stay; the next request tries again
-            log.exception("dashboard refresh failed")
-        finally:
-            self.lock.release()
-
-    def clear(self) -> None:
-        with self.lock:
-            self.value, self.key, self.at = None, None, 0.0
+TYPES = {"Row": Row, "SegmentInfo": SegmentInfo}
 
 
-_cache = _Cache()
+def refresh(now: datetime) -> dict:
+    """Compute the dashboard and store it for every reader (the dashboard.refresh job)."""
+    data = dashboard_data(now)
+    snapshots.write("live", data, now)
+    return data
 
 
-def cached_dashboard(now: datetime) -> dict:
-    # Tests (app.testing) share a database URL on PostgreSQL: no caching unless a test asks for it.
-    ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS", 0 if current_app.testing else 60))
-    if ttl <= 0:
-        return dashboard_data(now)
-    app = current_app._get_current_object()
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], local(now).date())
-
-    def compute(when: datetime | None = None) -> dict:
-        with app.app_context():  # also in the refresh thread, with a session of its own
-            return dashboard_data(when or utcnow())
-    return _cache.get(key, ttl, lambda: compute(now), refresh=compute)
-
-
-def clear_cache() -> None:
-    _cache.clear()
-    with _settled_lock:
-        _settled.clear()
+def current_dashboard(now: datetime) -> dict:
+    """The stored dashboard while it is younger than DASHBOARD_CACHE_SECONDS, else computed now and stored.
+    by_segment and segments come back keyed by segment id."""
+    data = snapshots.kept("live", float(current_app.config["DASHBOARD_CACHE_SECONDS"]), now,
+                          lambda: dashboard_data(now), TYPES)
+    data["by_segment"] = {row.key: row for row in data["by_segment"]}
+    data["segments"] = {segment.id: segment for segment in data["segments"]}
+    return data

@@ -24,14 +24,15 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..common.timeutil import as_utc, local, local_midnight
 from ..escalation.models import Letter
-from ..escalation.sweep import run_sweep
+from ..escalation.jobs import run_sweep
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto, process_image
 from ..rankings.models import Ranking
 from ..rankings.periods import containing
 from ..rankings.services import publish
 from ..tickets import services
-from ..tickets.models import STATUS_LABELS, Ticket
+from ..tickets.models import Ticket
+from ..tickets.rules import STATUS_LABELS
 from ..units.models import Category, Segment, Unit
 from ..workdays.calendar import load_calendar
 
@@ -86,7 +87,7 @@ def seed_activity(now: datetime, *, tickets: int = 250, seed: int = 2026) -> dic
                 "seconds": 0.0}
     started = time.perf_counter()
     _Replay(as_utc(now), random.Random(seed), tickets).run()
-    db.session.commit()
+    db.session.flush()
     statuses = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
     levels = dict(db.session.execute(select(Letter.level, func.count()).group_by(Letter.level)).all())
     from ..photos.models import Photo

@@ -55,7 +55,7 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
         create_user(row["username"], row["role"], password, now, unit=units.get(row.get("unit")),
                     display_name=row["name"], check_strength=False)
         added["users"] += 1
-    db.session.commit()
+    db.session.flush()
     return added
 
 

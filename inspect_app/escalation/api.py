@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import jsonify, request, send_file
 
-from ..api.common import api_blueprint, current, now, roles
+from ..api.common import api_blueprint, current
+from ..http import now
+from ..policy import EVERYONE, UNITS, requires
 from . import services
 from .serialize import letter_dict
 from .sweep import ensure_pdf
@@ -12,6 +14,7 @@ bp = api_blueprint("api_letters", __name__)
 
 
 @bp.get("/letters")
+@requires(EVERYONE)
 def index():
     flt = services.parse_filter(request.args)
     letters, _ = services.list_letters(current(), flt, paged=False)
@@ -19,11 +22,13 @@ def index():
 
 
 @bp.get("/letters/<int:letter_id>")
+@requires(EVERYONE)
 def show(letter_id: int):
     return jsonify(letter_dict(services.get_letter(current(), letter_id), detail=True))
 
 
 @bp.get("/letters/<int:letter_id>/pdf")
+@requires(EVERYONE)
 def pdf(letter_id: int):
     letter = services.get_letter(current(), letter_id)
     return send_file(ensure_pdf(letter, now()), mimetype="application/pdf",
@@ -31,7 +36,7 @@ def pdf(letter_id: int):
 
 
 @bp.post("/letters/<int:letter_id>/acknowledge")
-@roles("unit")
+@requires(UNITS)
 def acknowledge(letter_id: int):
     user = current()
     letter = services.acknowledge(user, services.get_letter(user, letter_id), now())

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
+from ..common.commands import now_option
 from ..common.timeutil import utcnow
 
 
 def register(app: Flask) -> None:
     @app.cli.command("escalate")
-    @click.option("--now", "now_text", default=None, help="Sweep as of this time (ISO 8601; naive means Shanghai).")
-    def escalate(now_text):
+    @now_option("Sweep as of this time (ISO 8601; naive means Shanghai).")
+    def escalate(now):
         """One escalation sweep: overdue tickets become numbered supervision letters (督办函)."""
-        from .notify import deliver_due
-        from .sweep import run_sweep
+        from .jobs import deliver_due, run_sweep
 
-        now = current_app.extensions["cli_parse_now"](now_text)
         result = run_sweep(now, ran_at=utcnow())
         if result.skipped:
             click.echo("另一个督办扫描正在进行，本次跳过。")

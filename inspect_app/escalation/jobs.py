@@ -1,23 +1,110 @@
-"""Scheduled jobs of the escalation feature (see inspect_app/scheduler.py for the JobSpec format)."""
+"""The escalation feature's edges for the scheduler and the `escalate` command: the sweep and the webhook
+delivery, each step in a transaction of its own (JobSpec format: inspect_app/scheduler.py).
+
+run_sweep: 1. repair: render the PDF of any letter a killed sweep left without one; 2. issue, in ONE
+transaction, the letters due (sweep.issue_letters); 3. render the new letters' PDFs, one transaction each, so one
+bad letter never holds up the others. A lock (locks.exclusive) makes a concurrent sweep skip.
+"""
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from ..boundary import transaction
 from ..common.timeutil import local
 from ..extensions import db
+from ..locks import exclusive
 from ..scheduler import JobSpec
+from . import notify, sweep
+from .models import Letter, SweepRun
 from .settings import setting
 
 log = logging.getLogger(__name__)
 
 
-def sweep_job(now: datetime) -> None:
-    from .notify import deliver_due
-    from .sweep import run_sweep
+@dataclass
+class SweepResult:
+    skipped: bool = False  # another sweep held the lock
+    letters: list[Letter] = field(default_factory=list)
+    tickets: int = 0
+    pdfs: int = 0  # PDFs written, new or repaired
+    pdf_errors: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # "repair", "issue", "pdfs": where the time went
 
+    @property
+    def numbers(self) -> list[str]:
+        return [letter.number for letter in self.letters]
+
+
+def render_pending_pdfs(now: datetime) -> tuple[int, int]:
+    """Write the PDF of every letter that has none yet, one transaction each; returns (written, failed)."""
+    written = failed = 0
+    for letter_id in sweep.pending_pdfs():
+        try:
+            with transaction():
+                sweep.render_pdf(letter_id, now)
+        except Exception:  # one bad letter must not hold up the others; the next sweep tries again
+            log.exception("could not write the PDF of letter %s", letter_id)
+            failed += 1
+            continue
+        written += 1
+    return written, failed
+
+
+def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:
+    """One sweep as of `now`; safe to run any number of times, from any number of processes."""
+    with exclusive(sweep.LOCK_NAME) as acquired:
+        if not acquired:
+            log.info("escalation sweep skipped: another sweep is running")
+            return SweepResult(skipped=True)
+        result = SweepResult()
+        started = time.perf_counter()
+        repaired = render_pending_pdfs(now)
+        issuing = time.perf_counter()
+        try:
+            with transaction():
+                result.letters, result.tickets = sweep.issue_letters(now, ran_at=ran_at)
+        except IntegrityError:
+            # Another sweep (one that got past the lock, e.g. on another host with SQLite on shared storage)
+            # wrote these letters first; the unique (ticket, level) constraint stopped the duplicate.
+            log.warning("escalation sweep rolled back: letters already issued by a concurrent sweep")
+            result.letters, result.tickets = [], 0
+        rendering = time.perf_counter()
+        rendered = render_pending_pdfs(now)
+        result.seconds = {"repair": issuing - started, "issue": rendering - issuing,
+                          "pdfs": time.perf_counter() - rendering}
+        result.pdfs = repaired[0] + rendered[0]
+        result.pdf_errors = rendered[1]
+        if result.letters:
+            log.info("escalation sweep as of %s: %d letters, %d tickets", now.isoformat(), len(result.letters),
+                     result.tickets)
+        return result
+
+
+def deliver_due(now: datetime) -> dict:
+    """Post every due webhook message, one transaction each; returns counts. Never raises for a delivery problem."""
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    if not setting("WEBHOOK_URL"):
+        return counts
+    with exclusive("escalation-notify") as acquired:
+        if not acquired:
+            counts["skipped"] = 1
+            return counts
+        with transaction():
+            due = notify.due_messages(now)
+        for notification_id in due:
+            with transaction():
+                sent = notify.deliver(notification_id, now)
+            counts["sent" if sent else "failed"] += 1
+    return counts
+
+
+def sweep_job(now: datetime) -> None:
     run_sweep(now, ran_at=now)
     try:
         deliver_due(now)
@@ -26,8 +113,6 @@ def sweep_job(now: datetime) -> None:
 
 
 def notify_job(now: datetime) -> None:
-    from .notify import deliver_due
-
     deliver_due(now)
 
 
@@ -46,8 +131,6 @@ def is_sweep_day(when: datetime) -> bool:
 
 
 def last_sweep() -> datetime | None:
-    from .models import SweepRun
-
     return db.session.scalar(select(func.max(SweepRun.as_of)))
 
 

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..tickets.models import Ticket
-
-MAX_LEVEL = 3
+from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
 
 # The sweep selects candidates by `status IN (...) AND escalation_level IN (0, 1, 2) AND deadline < now`:
 # with this index that is a few index range scans over open, not-yet-top-level, overdue tickets only, however

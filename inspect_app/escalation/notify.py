@@ -1,7 +1,7 @@
 """Group-robot messages (DingTalk 钉钉 / WeCom 企业微信) when letters are issued, through an outbox.
 
 The sweep only writes an outbox row, in the same transaction as its letters, so a message is never
-lost and never sent for letters that were rolled back. `deliver_due()` (the notify job, and the
+lost and never sent for letters that were rolled back. The notify job (jobs.deliver_due, also run by the
 `escalate` command after its sweep) posts due rows with a short timeout; a failure is logged and
 retried later with growing delays, and never touches the sweep.
 
@@ -26,7 +26,6 @@ from sqlalchemy import select
 
 from ..common.timeutil import fmt, local
 from ..extensions import db
-from ..locks import exclusive
 from .models import Notification
 from .settings import level_text, setting
 
@@ -93,42 +92,36 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def deliver_due(now: datetime) -> dict:
-    """Post every due message; returns counts. Never raises for a delivery problem."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0}
-    url = setting("WEBHOOK_URL")
-    if not url:
-        return counts
-    with exclusive("escalation-notify") as acquired:
-        if not acquired:
-            counts["skipped"] = 1
-            return counts
-        due = list(db.session.scalars(
-            select(Notification).where(Notification.sent_at.is_(None), Notification.failed_at.is_(None),
-                                       Notification.next_attempt_at <= now)
-            .order_by(Notification.id).limit(_BATCH)))
-        db.session.commit()  # hold no transaction while waiting on the network
-        secret = setting("WEBHOOK_SECRET")
-        timeout = float(setting("WEBHOOK_TIMEOUT"))
-        for row in due:
-            target = signed_url(url, secret, now) if secret else url
-            try:
-                post(target, json.loads(row.payload_json), timeout)
-            except DeliveryError as error:
-                row.attempts += 1
-                row.last_error = str(error)[:500]
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.failed_at = now
-                    log.error("webhook message %s given up after %d attempts: %s", row.id, row.attempts, error)
-                else:
-                    row.next_attempt_at = now + backoff(row.attempts)
-                    log.warning("webhook message %s failed (attempt %d), retrying at %s: %s", row.id,
-                                row.attempts, row.next_attempt_at.isoformat(), error)
-                counts["failed"] += 1
-            else:
-                row.attempts += 1
-                row.sent_at = now
-                row.last_error = ""
-                counts["sent"] += 1
-            db.session.commit()
-    return counts
+def due_messages(now: datetime) -> list[int]:
+    """Ids of the outbox rows due for a (first or next) attempt, oldest first."""
+    return list(db.session.scalars(
+        select(Notification.id).where(Notification.sent_at.is_(None), Notification.failed_at.is_(None),
+                                      Notification.next_attempt_at <= now)
+        .order_by(Notification.id).limit(_BATCH)))
+
+
+def deliver(notification_id: int, now: datetime) -> bool:
+    """Post one outbox row and record the outcome (flushes; the caller commits). Never raises for a delivery
+    problem: a failure is retried later with growing delays, and given up after MAX_ATTEMPTS."""
+    row = db.session.get(Notification, notification_id)
+    url, secret = setting("WEBHOOK_URL"), setting("WEBHOOK_SECRET")
+    payload = json.loads(row.payload_json)
+    target = signed_url(url, secret, now) if secret else url
+    row.attempts += 1
+    try:
+        post(target, payload, float(setting("WEBHOOK_TIMEOUT")))
+    except DeliveryError as error:
+        row.last_error = str(error)[:500]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.failed_at = now
+            log.error("webhook message %s given up after %d attempts: %s", row.id, row.attempts, error)
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+            log.warning("webhook message %s failed (attempt %d), retrying at %s: %s", row.id,
+                        row.attempts, row.next_attempt_at.isoformat(), error)
+        db.session.flush()
+        return False
+    row.sent_at = now
+    row.last_error = ""
+    db.session.flush()
+    return True

@@ -4,32 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, Forbidden, NotFound
 from ..common.timeutil import local_midnight
 from ..extensions import db
-from .models import MAX_LEVEL, Letter, LetterItem
+from ..policy import UNITS, has_role, may_see_unit_record, own_unit, unit_scope
+from .models import MAX_LEVEL, Letter
 
 
 def letter_scope(user):
     """SQL condition: the letters this user may see (a unit only its own)."""
-    if user.role in ("admin", "leader", "inspector"):
-        return true()
-    if user.role == "unit" and user.unit_id:
-        return Letter.unit_id == user.unit_id
-    return false()
+    return unit_scope(user, Letter.unit_id)
 
 
 def can_view_letter(user, letter: Letter) -> bool:
-    if user.role in ("admin", "leader", "inspector"):
-        return True
-    return user.role == "unit" and user.unit_id is not None and letter.unit_id == user.unit_id
+    return may_see_unit_record(user, letter.unit_id)
 
 
 def can_acknowledge(user, letter: Letter) -> bool:
-    return user.role == "unit" and letter.unit_id == user.unit_id and letter.acknowledged_at is None
+    """签收: the unit the letter is addressed to, once."""
+    return own_unit(user, letter.unit_id) and letter.acknowledged_at is None
 
 
 @dataclass
@@ -92,7 +88,7 @@ def list_letters(user, flt: LetterFilter, *, paged: bool = True) -> tuple[list[L
     query = _query(user, flt)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     order = [Letter.issued_at.desc(), Letter.id.desc()]
-    if user.role == "unit":
+    if has_role(user, UNITS):
         order.insert(0, Letter.acknowledged_at.is_(None).desc())
     query = query.options(selectinload(Letter.items)).order_by(*order)
     if paged:
@@ -108,28 +104,21 @@ def get_letter(user, letter_id: int) -> Letter:
     return letter
 
 
+def get_by_number(user, number: str) -> Letter:
+    letter = db.session.scalar(select(Letter).where(Letter.number == number))
+    if letter is None or not can_view_letter(user, letter):
+        raise NotFound("督办函不存在或无权查看。")
+    return letter
+
+
 def acknowledge(user, letter: Letter, now: datetime) -> Letter:
     """签收: the unit confirms receipt. Again is harmless (the first time stands)."""
     if not can_view_letter(user, letter):
         raise NotFound("督办函不存在或无权查看。")
-    if user.role != "unit" or letter.unit_id != user.unit_id:
+    if not own_unit(user, letter.unit_id):
         raise Forbidden("只有主送单位可以签收督办函。")
     if letter.acknowledged_at is None:
         letter.acknowledged_at = now
         letter.acknowledged_by = user.id
-        db.session.commit()
+        db.session.flush()
     return letter
-
-
-def unacknowledged_count(user) -> int:
-    if user.role != "unit":
-        return 0
-    return db.session.scalar(select(func.count(Letter.id)).where(letter_scope(user),
-                                                                 Letter.acknowledged_at.is_(None))) or 0
-
-
-def ticket_history(ticket_id: int) -> list[tuple[LetterItem, Letter]]:
-    """The letters that listed this ticket, lowest level first."""
-    rows = db.session.execute(select(LetterItem, Letter).join(Letter, LetterItem.letter_id == Letter.id)
-                              .where(LetterItem.ticket_id == ticket_id).order_by(LetterItem.level))
-    return [(item, letter) for item, letter in rows]

@@ -1,7 +1,4 @@
-"""Configuration keys of the escalation feature, with their defaults.
-
-Each key may be set in app.config (create_app({...}) or a config object); several also read the
-environment, so a deployment can set them without code:
+"""The escalation feature's settings and wording. Every key is declared with its default in inspect_app/config.py:
 
 ESCALATION_LEVEL_DELAYS   working days a unit gets to reply, per level: {1: 3, 2: 5, 3: 5}.
                           Level 1 comes when the ticket's own deadline passes; level n+1 when the
@@ -10,22 +7,13 @@ ESCALATION_LEVEL_TEXT     wording per level, merged over LEVEL_TEXT below (kind,
                           demand, cc); {reply_by} in a text is replaced by the letter's date.
 ESCALATION_STATUSES       ticket statuses that escalate: ("assigned",). A 退单 (disputed) ticket waits
                           for the office's decision instead; add "disputed" to escalate those too.
-LETTER_NUMBER_PREFIX      "临江文明督" → 临江文明督〔2026〕8号 (env LETTER_NUMBER_PREFIX)
-LETTER_BANNER             red banner text (env LETTER_BANNER); default OFFICE_NAME
-LETTER_FONT_PATH          the office's own TrueType body face, e.g. a 仿宋 .ttf (env LETTER_FONT_PATH);
-                          the bundled WenQuanYi face is used when it is unset or unusable
-LETTER_CONTACT            a contact line printed in the letter, e.g. "联系人：王敏，电话：0731-1234567"
-ESCALATION_SCHEDULE       cron fields in Asia/Shanghai: {"hour": 9, "minute": 0}; fires daily and
-ESCALATION_WORKDAYS_ONLY  (True) skips non-working days, so 调休 Saturdays run and holidays do not
-WEBHOOK_URL               group-robot URL (DingTalk or WeCom), env WEBHOOK_URL; empty: no messages
-WEBHOOK_SECRET            DingTalk 加签 secret (env WEBHOOK_SECRET), optional
-WEBHOOK_TIMEOUT           seconds per post (5)
+LETTER_NUMBER_PREFIX, LETTER_BANNER, LETTER_FONT_PATH, LETTER_CONTACT   the letter's number and print
+ESCALATION_SCHEDULE, ESCALATION_WORKDAYS_ONLY   when the daily sweep runs
+WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_TIMEOUT    the group robot told of new letters
 
 PDFs are stored under UPLOAD_FOLDER/letters/<year>/ — back UPLOAD_FOLDER up together with the database.
 """
 from __future__ import annotations
-
-import os
 
 from flask import current_app
 
@@ -62,26 +50,8 @@ LEVEL_TEXT: dict[int, dict[str, str]] = {
     },
 }
 
-DEFAULTS: dict[str, object] = {
-    "ESCALATION_LEVEL_DELAYS": {1: 3, 2: 5, 3: 5},
-    "ESCALATION_LEVEL_TEXT": {},
-    "ESCALATION_STATUSES": ("assigned",),
-    "LETTER_NUMBER_PREFIX": os.environ.get("LETTER_NUMBER_PREFIX", "临江文明督"),
-    "LETTER_BANNER": os.environ.get("LETTER_BANNER", ""),
-    "LETTER_FONT_PATH": os.environ.get("LETTER_FONT_PATH", ""),
-    "LETTER_CONTACT": os.environ.get("LETTER_CONTACT", ""),
-    "ESCALATION_SCHEDULE": {"hour": 9, "minute": 0},
-    "ESCALATION_WORKDAYS_ONLY": True,
-    "WEBHOOK_URL": os.environ.get("WEBHOOK_URL", ""),
-    "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
-    "WEBHOOK_TIMEOUT": 5.0,
-}
-
-
 def setting(name: str, app=None):
-    config = (app or current_app).config
-    value = config.get(name)
-    return DEFAULTS[name] if value is None else value
+    return (app or current_app).config[name]
 
 
 def level_delays(app=None) -> dict[int, int]:
@@ -89,7 +59,7 @@ def level_delays(app=None) -> dict[int, int]:
     raw = setting("ESCALATION_LEVEL_DELAYS", app)
     if isinstance(raw, (list, tuple)):
         raw = {i + 1: v for i, v in enumerate(raw)}
-    merged = {**DEFAULTS["ESCALATION_LEVEL_DELAYS"], **{int(k): int(v) for k, v in dict(raw).items()}}
+    merged = {1: 3, 2: 5, 3: 5, **{int(k): int(v) for k, v in dict(raw).items()}}
     return {level: max(1, days) for level, days in merged.items()}
 
 

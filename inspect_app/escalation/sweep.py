@@ -1,37 +1,32 @@
-"""The escalation sweep.
+"""The escalation sweep's operations (the job that runs them, one transaction per step, is jobs.run_sweep).
 
-1. Repair: render the PDF of any letter a killed sweep left without one.
-2. Issue, in ONE transaction: pick tickets that newly reach a level, write one letter per (unit, level)
-   with its items, ticket levels, "escalate" events, the webhook outbox row and the sweep record; the
-   letter numbers come from the gap-free counter in the same transaction. Killed before the commit,
-   nothing of it exists and the numbers are given back; after it, all of it exists.
-3. Render the new letters' PDFs (written atomically), marking each letter once its file is in place.
+- issue_letters: pick tickets that newly reach a level, write one letter per (unit, level) with its items,
+  ticket levels, "escalate" events, the webhook outbox row and the sweep record; the letter numbers come from the
+  gap-free counter in the same transaction. Rolled back, nothing of it exists and the numbers are given back.
+- render_pdf: write one letter's PDF (atomically) and mark the letter.
 
-A lock (locks.exclusive) makes a concurrent sweep skip; the unique (ticket, level) constraint on letter
-items makes a sweep that slipped past the lock roll back instead of writing a second letter.
+The unique (ticket, level) constraint on letter items makes a sweep that slipped past the job's lock fail at
+flush (IntegrityError) instead of writing a second letter.
 """
 from __future__ import annotations
 
 import logging
-import math
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from ..common.models import next_value
 from ..common.timeutil import local
 from ..extensions import db
-from ..locks import advisory_key, exclusive
+from ..locks import advisory_key
 from ..photos.models import Photo
 from ..pdf import write_atomically
 from ..tickets import lifecycle
 from ..tickets.models import Ticket
+from ..tickets.rules import days_overdue
 from ..workdays.calendar import load_calendar
 from . import notify
 from .levels import target_level
@@ -43,43 +38,6 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "escalation-sweep"
 COUNTER = "letter"
 _CHUNK = 500  # ids per IN (...) list
-
-
-@dataclass
-class SweepResult:
-    skipped: bool = False  # another sweep held the lock
-    letters: list[Letter] = field(default_factory=list)
-    tickets: int = 0
-    pdfs: int = 0  # PDFs written, new or repaired
-    pdf_errors: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)  # "repair", "issue", "pdfs": where the time went
-
-    @property
-    def numbers(self) -> list[str]:
-        return [letter.number for letter in self.letters]
-
-
-def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:
-    """One sweep as of `now`; safe to run any number of times, from any number of processes."""
-    with exclusive(LOCK_NAME) as acquired:
-        if not acquired:
-            log.info("escalation sweep skipped: another sweep is running")
-            return SweepResult(skipped=True)
-        result = SweepResult()
-        started = time.perf_counter()
-        repaired = render_pending_pdfs(now)
-        issuing = time.perf_counter()
-        result.letters, result.tickets = issue_letters(now, ran_at=ran_at)
-        rendering = time.perf_counter()
-        rendered = render_pending_pdfs(now)
-        result.seconds = {"repair": issuing - started, "issue": rendering - issuing,
-                          "pdfs": time.perf_counter() - rendering}
-        result.pdfs = repaired[0] + rendered[0]
-        result.pdf_errors = rendered[1]
-        if result.letters:
-            log.info("escalation sweep as of %s: %d letters, %d tickets", now.isoformat(), len(result.letters),
-                     result.tickets)
-        return result
 
 
 # ----------------------------------------------------------------------------- choosing tickets
@@ -133,39 +91,23 @@ def _first_photo_keys(ids: list[int]) -> dict[int, str]:
     return keys
 
 
-def days_overdue(deadline: datetime | None, now: datetime) -> int:
-    if deadline is None or deadline >= now:
-        return 0
-    return max(1, math.ceil((now - deadline).total_seconds() / 86400))
-
-
 # ----------------------------------------------------------------------------- issuing
 
 def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[list[Letter], int]:
-    """Write the letters due as of `now` in one transaction; returns (letters, ticket count)."""
+    """Write the letters due as of `now`, in the caller's transaction; returns (letters, ticket count).
+    Call it at the start of a transaction of its own (jobs.run_sweep does)."""
     session = db.session
-    session.commit()  # start from a clean transaction: what follows is all-or-nothing
-    try:
-        if db.engine.dialect.name == "postgresql":
-            # Issuing transactions run one after another even for a caller that skipped the sweep lock;
-            # READ COMMITTED then shows each the tickets as the previous one left them.
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
-        run = SweepRun(as_of=now, started_at=ran_at or now)
-        session.add(run)
-        session.flush()  # the first write takes SQLite's write lock: what we read next cannot change under us
-        groups = due_groups(now)
-        letters, count = _write_letters(groups, run, now) if groups else ([], 0)
-        run.letters, run.tickets, run.finished_at = len(letters), count, ran_at or now
-        session.commit()
-    except IntegrityError:
-        # Another sweep (one that got past the lock, e.g. on another host with SQLite on shared storage)
-        # wrote these letters first; the unique (ticket, level) constraint stopped the duplicate.
-        session.rollback()
-        log.warning("escalation sweep rolled back: letters already issued by a concurrent sweep")
-        return [], 0
-    except BaseException:
-        session.rollback()
-        raise
+    if db.engine.dialect.name == "postgresql":
+        # Issuing transactions run one after another even for a caller that skipped the sweep lock;
+        # READ COMMITTED then shows each the tickets as the previous one left them.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
+    run = SweepRun(as_of=now, started_at=ran_at or now)
+    session.add(run)
+    session.flush()  # the first write takes SQLite's write lock: what we read next cannot change under us
+    groups = due_groups(now)
+    letters, count = _write_letters(groups, run, now) if groups else ([], 0)
+    run.letters, run.tickets, run.finished_at = len(letters), count, ran_at or now
+    session.flush()
     return letters, count
 
 
@@ -188,6 +130,7 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
                         issued_at=now, reply_by=reply_by, sweep_id=run.id,
                         pdf_path=f"letters/{year}/{seq:05d}.pdf")
         session.add(letter)
+        session.flush()  # its id, for the events' links
         members = sorted(members, key=lambda m: (tickets[m[0]].deadline, m[0]))
         kind = level_text(level)["kind"]
         for position, (ticket_id, old_level) in enumerate(members, start=1):
@@ -200,6 +143,7 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
             lifecycle.record(ticket, "escalate", None, now, note=f"{kind}：{letter.number}",
                              from_status=ticket.status, to_status=ticket.status,
                              data={"level": level, "from_level": old_level, "letter": letter.number,
+                                   "letter_id": letter.id, "unit": letter.unit.name if letter.unit else "",
                                    "reply_by": reply_by.isoformat()})
             level_updates.append({"ticket_id": ticket_id, "level": level, "old_level": old_level})
         letters.append(letter)
@@ -237,23 +181,18 @@ def write_pdf(letter: Letter) -> Path:
     return write_atomically(pdf_path(letter), lambda out: build_letter_pdf(letter, out))
 
 
-def render_pending_pdfs(now: datetime) -> tuple[int, int]:
-    """Write the PDF of every letter that has none yet; returns (written, failed)."""
-    written = failed = 0
-    pending = list(db.session.scalars(select(Letter.id).where(Letter.pdf_written_at.is_(None)).order_by(Letter.id)))
-    for letter_id in pending:
-        letter = db.session.get(Letter, letter_id)
-        try:
-            write_pdf(letter)
-        except Exception:  # one bad letter must not hold up the others; the next sweep tries again
-            log.exception("could not write the PDF of letter %s", letter.number)
-            db.session.rollback()
-            failed += 1
-            continue
-        letter.pdf_written_at = now
-        db.session.commit()
-        written += 1
-    return written, failed
+def pending_pdfs() -> list[int]:
+    """Ids of the letters whose PDF is not written yet (a sweep was killed before rendering it, or it failed)."""
+    return list(db.session.scalars(select(Letter.id).where(Letter.pdf_written_at.is_(None)).order_by(Letter.id)))
+
+
+def render_pdf(letter_id: int, now: datetime) -> Letter:
+    """Write one letter's PDF and mark it written (flushes; the caller commits)."""
+    letter = db.session.get(Letter, letter_id)
+    write_pdf(letter)
+    letter.pdf_written_at = now
+    db.session.flush()
+    return letter
 
 
 def ensure_pdf(letter: Letter, now: datetime) -> Path:
@@ -263,5 +202,5 @@ def ensure_pdf(letter: Letter, now: datetime) -> Path:
         write_pdf(letter)
         if letter.pdf_written_at is None:
             letter.pdf_written_at = now
-            db.session.commit()
+            db.session.flush()
     return path

@@ -1,30 +1,18 @@
 """Pages: the letter list (a unit's own, newest first, unacknowledged on top; the office's and leaders' with
-filters), one letter, its PDF, 签收. Routes read input, call one service, render or redirect."""
+filters), one letter, its PDF, 签收. Routes read input, call one operation, render or redirect."""
 from __future__ import annotations
-
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..auth.decorators import roles_required
-from ..common.timeutil import utcnow
+from ..http import now
+from ..policy import EVERYONE, UNITS, has_role, requires
 from ..units.services import active_units
 from . import services
 from .settings import level_text
 from .sweep import ensure_pdf
 
 bp = Blueprint("escalation", __name__, url_prefix="/letters")
-
-READERS = ("admin", "leader", "inspector", "unit")
-
-
-readers = roles_required(*READERS)
-
-
-@bp.app_template_global("escalation_history")
-def escalation_history(ticket) -> list:
-    """[(item, letter)] for the ticket page's 督办记录 (templates/escalation/_ticket_history.html)."""
-    return services.ticket_history(ticket.id)
 
 
 @bp.app_template_global("letter_level_label")
@@ -33,37 +21,45 @@ def letter_level_label(level: int) -> str:
 
 
 @bp.get("")
-@readers
+@requires(EVERYONE)
 def letters():
     flt = services.parse_filter(request.args)
     items, total = services.list_letters(current_user, flt)
-    units = active_units() if current_user.role != "unit" else []
+    units = [] if has_role(current_user, UNITS) else active_units()
     return render_template("escalation/index.html", items=items, total=total, flt=flt, units=units,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
                            can_acknowledge=services.can_acknowledge)
 
 
 @bp.get("/<int:letter_id>")
-@readers
+@requires(EVERYONE)
 def detail(letter_id: int):
     letter = services.get_letter(current_user, letter_id)
     return render_template("escalation/detail.html", letter=letter, wording=level_text(letter.level),
                            may_acknowledge=services.can_acknowledge(current_user, letter))
 
 
+@bp.get("/by-number/<path:number>")
+@requires(EVERYONE)
+def by_number(number: str):
+    """A letter named by its 发文字号 (links from a ticket's history)."""
+    letter = services.get_by_number(current_user, number)
+    return redirect(url_for("escalation.detail", letter_id=letter.id))
+
+
 @bp.get("/<int:letter_id>/pdf")
-@readers
+@requires(EVERYONE)
 def pdf(letter_id: int):
     letter = services.get_letter(current_user, letter_id)
-    return send_file(ensure_pdf(letter, utcnow()), mimetype="application/pdf",
+    return send_file(ensure_pdf(letter, now()), mimetype="application/pdf",
                      download_name=f"{letter.number}.pdf", as_attachment=False)
 
 
 @bp.post("/<int:letter_id>/acknowledge")
-@readers
+@requires(UNITS)
 def acknowledge(letter_id: int):
     letter = services.get_letter(current_user, letter_id)
     already = letter.acknowledged_at is not None
-    services.acknowledge(current_user, letter, utcnow())
+    services.acknowledge(current_user, letter, now())
     flash("该督办函此前已签收。" if already else f"已签收 {letter.number}，请按时限整改并反馈。", "success")
     return redirect(url_for("escalation.detail", letter_id=letter.id), 303)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request, stream_with_context
 
-from ..api.common import api_blueprint, current, json_body, now, roles
+from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest, NotFound
 from ..extensions import db
-from ..tickets.services import parse_filter
+from ..http import json_body, now
+from ..policy import EVERYONE, OFFICE, requires
+from ..tickets.queries import parse_filter
 from . import exports, holidays, imports
 from .spreadsheets import CSV_MIME, XLSX_MIME, file_chunks
 
@@ -37,6 +39,7 @@ def csv_encoding() -> str:
 # ----------------------------------------------------------------------------- tickets export
 
 @bp.get("/tickets/export.xlsx")
+@requires(EVERYONE)
 def tickets_xlsx():
     """Any role that may list tickets; a unit gets only its own (the list's own scope)."""
     moment = now()
@@ -45,6 +48,7 @@ def tickets_xlsx():
 
 
 @bp.get("/tickets/export.csv")
+@requires(EVERYONE)
 def tickets_csv():
     moment, encoding = now(), csv_encoding()
     chunks = exports.tickets_csv(current(), parse_filter(request.args), moment, encoding)
@@ -61,7 +65,7 @@ def _upload() -> tuple[str, bytes]:
 
 
 @bp.post("/admin/import/<any(units, segments, accounts):kind>")
-@roles("admin")
+@requires(OFFICE)
 def import_rows(kind: str):
     dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
     filename, data = _upload()
@@ -71,13 +75,11 @@ def import_rows(kind: str):
         db.session.rollback()
         body["error"] = {"code": "invalid_rows", "message": f"有 {result.errors} 行数据有误，未写入任何数据。"}
         return jsonify(body), 422
-    if result.written:
-        db.session.commit()
     return jsonify(body)
 
 
 @bp.get("/admin/import/<any(units, segments, accounts):kind>/template.<any(xlsx, csv):fmt>")
-@roles("admin")
+@requires(OFFICE)
 def import_template(kind: str, fmt: str):
     filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
     if fmt == "xlsx":
@@ -86,7 +88,7 @@ def import_template(kind: str, fmt: str):
 
 
 @bp.get("/admin/export/<any(units, segments, accounts):kind>.<any(xlsx, csv):fmt>")
-@roles("admin")
+@requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     filename = exports.export_filename(kind, now(), fmt)
     if fmt == "xlsx":
@@ -97,7 +99,7 @@ def export_reference(kind: str, fmt: str):
 # ----------------------------------------------------------------------------- holidays
 
 @bp.get("/admin/holidays")
-@roles("admin")
+@requires(OFFICE)
 def holiday_list():
     year = request.args.get("year", type=int)
     if year is None or not 2000 <= year <= 2100:
@@ -106,18 +108,16 @@ def holiday_list():
 
 
 @bp.put("/admin/holidays/<day>")
-@roles("admin")
+@requires(OFFICE)
 def holiday_put(day: str):
     body = json_body()
     row, created = holidays.put_holiday(holidays.parse_day(day), str(body.get("kind") or ""), body.get("name"))
-    db.session.commit()
     return jsonify({"date": row.day.isoformat(), "kind": row.kind, "name": row.name}), 201 if created else 200
 
 
 @bp.delete("/admin/holidays/<day>")
-@roles("admin")
+@requires(OFFICE)
 def holiday_delete(day: str):
     if not holidays.delete_holiday(holidays.parse_day(day)):
         raise NotFound("该日期没有文明办录入的节假日记录。")
-    db.session.commit()
     return "", 204

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..common.errors import Invalid
 from ..common.timeutil import local
+from ..common.sql import count_where
 from ..extensions import db
 from ..tickets.campaigns import Campaign, campaign_condition
-from ..tickets.models import OPEN_STATUSES, STATUS_LABELS, Ticket
-from ..tickets.services import overdue_condition
+from ..tickets.models import Ticket
+from ..tickets.rules import ACTIVE_STATUSES, STATUS_LABELS, overdue_condition
 from ..units.models import Category, Segment, Unit
 from . import fields
 
@@ -65,10 +66,10 @@ def figures(campaign: Campaign, now: datetime) -> dict:
     on_time = (Ticket.rectified_at.is_not(None)) & (Ticket.deadline.is_not(None)) & (Ticket.rectified_at <= Ticket.deadline)
     measures = (
         func.count(Ticket.id),
-        func.sum(case((Ticket.status == "closed", 1), else_=0)),
-        func.sum(case((Ticket.status.in_(("closed", "rectified")) & on_time, 1), else_=0)),
-        func.sum(case((overdue_condition(now), 1), else_=0)),
-        func.sum(case((Ticket.status.in_(OPEN_STATUSES + ("rectified",)), 1), else_=0)),
+        count_where(Ticket.status == "closed"),
+        count_where(Ticket.status.in_(("closed", "rectified")) & on_time),
+        count_where(overdue_condition(now)),
+        count_where(Ticket.status.in_(ACTIVE_STATUSES)),
     )
 
     def shape(row) -> dict:

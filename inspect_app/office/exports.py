@@ -13,8 +13,9 @@ from ..auth.models import ROLE_LABELS, User
 from ..common.coords import WGS84, format_polyline
 from ..common.timeutil import fmt
 from ..extensions import db
-from ..tickets.models import ESCALATION_LABELS, OPEN_STATUSES, STATUS_LABELS, Ticket
-from ..tickets.services import TicketFilter, filtered_query
+from ..tickets.models import Ticket
+from ..tickets.rules import LEVEL_NAMES as ESCALATION_LABELS, OPEN_STATUSES, STATUS_LABELS
+from ..tickets.queries import TicketFilter, filtered_query
 from ..units.models import Category, Segment, Unit
 from .imports import SPECS, spec_for
 from .spreadsheets import csv_chunks, write_xlsx

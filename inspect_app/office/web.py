@@ -1,17 +1,20 @@
 """The office's pages (基础数据): units, segments, categories, accounts, holidays, campaigns, imports,
-exports. Admin only, except the ticket export, which follows the ticket list's own visibility."""
+exports. The office only, except the ticket export, which follows the ticket list's own visibility.
+Routes read input, call one operation and render or redirect; the request commits once (boundary.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.models import ROLE_LABELS, User
 from ..common.coords import SYSTEM_LABELS, SYSTEMS, WGS84, format_polyline
 from ..common.errors import ServiceError
-from ..common.timeutil import local, utcnow
-from ..extensions import db, login_manager
+from ..common.timeutil import local
+from ..extensions import db
+from ..http import now as utcnow
+from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.campaigns import Campaign
-from ..tickets.services import parse_filter
+from ..tickets.queries import parse_filter
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
 from . import accounts, campaigns, exports, holidays, imports, reference, uploads
@@ -19,32 +22,15 @@ from .api import download
 from .spreadsheets import CSV_MIME, XLSX_MIME
 
 bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static", static_url_path="/static")
-OPEN_TO_EVERY_ROLE = {"office.export_tickets", "office.static"}
 
 
-@bp.before_request
-def _admin_only():
-    if request.endpoint == "office.static":
-        return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role != "admin" and request.endpoint not in OPEN_TO_EVERY_ROLE:
-        abort(403)
-    return None
-
-
-# The admin's start page (tickets' 待办事项). The reminder is flashed there so it shows without that page
-# knowing about holidays; it only costs a query in November and December.
-ADMIN_HOME = "tickets.office_work"
-
-
-@bp.before_app_request
-def _holiday_reminder():
-    if (request.method == "GET" and request.endpoint == ADMIN_HOME and current_user.is_authenticated
-            and current_user.role == "admin"):
-        warning = holidays.next_year_warning(utcnow())
-        if warning:
-            flash(warning, "error")
+@bp.app_context_processor
+def _admin_notices():
+    """The next year's holiday reminder, on the office's start page (tickets' 待办事项)."""
+    if request.endpoint != "tickets.office_work" or not has_role(current_user, OFFICE):
+        return {}
+    warning = holidays.next_year_warning(utcnow())
+    return {"admin_notices": [warning] if warning else []}
 
 
 def _form_error(problem: ServiceError) -> str:
@@ -55,6 +41,7 @@ def _form_error(problem: ServiceError) -> str:
 # ----------------------------------------------------------------------------- home
 
 @bp.get("/")
+@requires(OFFICE)
 def home():
     now = utcnow()
     counts = {
@@ -71,6 +58,7 @@ def home():
 # ----------------------------------------------------------------------------- units
 
 @bp.get("/units")
+@requires(OFFICE)
 def units():
     q, kind = (request.args.get("q") or "").strip(), request.args.get("kind") or ""
     retired = request.args.get("retired") == "1"
@@ -80,13 +68,13 @@ def units():
 
 @bp.route("/units/new", methods=["GET", "POST"])
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@requires(OFFICE)
 def unit_form(unit_id: int | None = None):
     unit = reference.get(Unit, unit_id) if unit_id else None
     error = None
     if request.method == "POST":
         try:
             saved = reference.save_unit(request.form, utcnow(), unit)
-            db.session.commit()
             flash(f"已保存单位“{saved.name}”。", "success")
             return redirect(url_for(".units"))
         except ServiceError as problem:
@@ -101,10 +89,10 @@ def unit_form(unit_id: int | None = None):
 
 
 @bp.post("/units/<int:unit_id>/<any(retire, restore):action>")
+@requires(OFFICE)
 def unit_active(unit_id: int, action: str):
     unit = reference.get(Unit, unit_id)
     reference.set_unit_active(unit, action == "restore")
-    db.session.commit()
     flash(f"单位“{unit.name}”已{'恢复' if action == 'restore' else '停用，不再接收新问题'}。", "success")
     return redirect(url_for(".units"))
 
@@ -112,6 +100,7 @@ def unit_active(unit_id: int, action: str):
 # ----------------------------------------------------------------------------- segments
 
 @bp.get("/segments")
+@requires(OFFICE)
 def segments():
     name, district = (request.args.get("name") or "").strip(), request.args.get("district") or ""
     retired = request.args.get("retired") == "1"
@@ -124,6 +113,7 @@ def segments():
 
 @bp.route("/segments/new", methods=["GET", "POST"])
 @bp.route("/segments/<int:segment_id>", methods=["GET", "POST"])
+@requires(OFFICE)
 def segment_form(segment_id: int | None = None):
     segment = reference.get(Segment, segment_id) if segment_id else None
     error = None
@@ -132,7 +122,6 @@ def segment_form(segment_id: int | None = None):
         geojson = upload.read() if upload and upload.filename else None
         try:
             saved = reference.save_segment(request.form, geojson, segment)
-            db.session.commit()
             flash(f"已保存路段“{saved.name}”。", "success")
             return redirect(url_for(".segments"))
         except ServiceError as problem:
@@ -151,11 +140,11 @@ def segment_form(segment_id: int | None = None):
 
 
 @bp.post("/segments/<int:segment_id>/<any(retire, restore):action>")
+@requires(OFFICE)
 def segment_active(segment_id: int, action: str):
     segment = reference.get(Segment, segment_id)
     try:
         reference.set_segment_active(segment, action == "restore")
-        db.session.commit()
         flash(f"路段“{segment.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
     except ServiceError as problem:
         flash(_form_error(problem), "error")
@@ -165,6 +154,7 @@ def segment_active(segment_id: int, action: str):
 # ----------------------------------------------------------------------------- categories
 
 @bp.get("/categories")
+@requires(OFFICE)
 def categories():
     retired = request.args.get("retired") == "1"
     return render_template("office/categories.html", categories=reference.list_categories(retired), retired=retired)
@@ -172,13 +162,13 @@ def categories():
 
 @bp.route("/categories/new", methods=["GET", "POST"])
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@requires(OFFICE)
 def category_form(category_id: int | None = None):
     category = reference.get(Category, category_id) if category_id else None
     error = None
     if request.method == "POST":
         try:
             saved = reference.save_category(request.form, category)
-            db.session.commit()
             flash(f"已保存问题类别“{saved.name}”。", "success")
             return redirect(url_for(".categories"))
         except ServiceError as problem:
@@ -199,10 +189,10 @@ def category_form(category_id: int | None = None):
 
 
 @bp.post("/categories/<int:category_id>/<any(retire, restore):action>")
+@requires(OFFICE)
 def category_active(category_id: int, action: str):
     category = reference.get(Category, category_id)
     reference.set_category_active(category, action == "restore")
-    db.session.commit()
     flash(f"问题类别“{category.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
     return redirect(url_for(".categories"))
 
@@ -210,6 +200,7 @@ def category_active(category_id: int, action: str):
 # ----------------------------------------------------------------------------- accounts
 
 @bp.get("/accounts")
+@requires(OFFICE)
 def accounts_list():
     q, role = (request.args.get("q") or "").strip(), request.args.get("role") or ""
     return render_template("office/accounts.html", users=accounts.list_accounts(q, role), q=q, role=role,
@@ -218,6 +209,7 @@ def accounts_list():
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
+@requires(OFFICE)
 def account_form(user_id: int | None = None):
     user = reference.get(User, user_id) if user_id else None
     error = None
@@ -225,10 +217,8 @@ def account_form(user_id: int | None = None):
         try:
             if user is None:
                 user, password = accounts.create_account(request.form, utcnow())
-                db.session.commit()
                 return render_template("office/password_issued.html", user=user, password=password, created=True)
             accounts.update_account(user, request.form, current_user)
-            db.session.commit()
             flash(f"已保存账号“{user.username}”。", "success")
             return redirect(url_for(".accounts_list"))
         except ServiceError as problem:
@@ -246,6 +236,7 @@ def account_form(user_id: int | None = None):
 
 
 @bp.post("/accounts/<int:user_id>/reset-password")
+@requires(OFFICE)
 def account_reset(user_id: int):
     user = reference.get(User, user_id)
     try:
@@ -253,16 +244,15 @@ def account_reset(user_id: int):
     except ServiceError as problem:
         flash(_form_error(problem), "error")
         return redirect(url_for(".account_form", user_id=user.id))
-    db.session.commit()
     return render_template("office/password_issued.html", user=user, password=password, created=False)
 
 
 @bp.post("/accounts/<int:user_id>/<any(disable, enable):action>")
+@requires(OFFICE)
 def account_active(user_id: int, action: str):
     user = reference.get(User, user_id)
     try:
         accounts.set_account_active(user, action == "enable", current_user)
-        db.session.commit()
         flash(f"账号“{user.username}”已{'启用' if action == 'enable' else '停用'}。", "success")
     except ServiceError as problem:
         flash(_form_error(problem), "error")
@@ -272,6 +262,7 @@ def account_active(user_id: int, action: str):
 # ----------------------------------------------------------------------------- holidays
 
 @bp.route("/holidays", methods=["GET", "POST"])
+@requires(OFFICE)
 def holiday_page():
     now = utcnow()
     this_year = local(now).year
@@ -289,7 +280,6 @@ def holiday_page():
                 holidays.put_holiday(day, request.form.get("kind", ""), request.form.get("name", ""))
                 flash(f"已保存 {day.isoformat()}：{holidays.KINDS[request.form.get('kind')]}。"
                       "此后计算的整改期限将按新安排。", "success")
-            db.session.commit()
             return redirect(url_for(".holiday_page", year=day.year))
         except ServiceError as problem:
             error = _form_error(problem)
@@ -302,6 +292,7 @@ def holiday_page():
 # ----------------------------------------------------------------------------- campaigns
 
 @bp.get("/campaigns")
+@requires(OFFICE)
 def campaign_list():
     today = local(utcnow()).date()
     return render_template("office/campaigns.html", campaigns=campaigns.list_campaigns(), today=today)
@@ -309,6 +300,7 @@ def campaign_list():
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@requires(OFFICE)
 def campaign_form(campaign_id: int | None = None):
     campaign = reference.get(Campaign, campaign_id) if campaign_id else None
     error = None
@@ -316,7 +308,6 @@ def campaign_form(campaign_id: int | None = None):
         try:
             saved = campaigns.save_campaign(request.form, request.form.getlist("category_ids"),
                                             request.form.getlist("districts"), utcnow(), campaign)
-            db.session.commit()
             flash(f"已保存专项行动“{saved.name}”。", "success")
             return redirect(url_for(".campaign_detail", campaign_id=saved.id))
         except ServiceError as problem:
@@ -342,6 +333,7 @@ def campaign_form(campaign_id: int | None = None):
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@requires(OFFICE)
 def campaign_detail(campaign_id: int):
     campaign = reference.get(Campaign, campaign_id)
     return render_template("office/campaign_detail.html", campaign=campaign,
@@ -350,17 +342,16 @@ def campaign_detail(campaign_id: int):
 
 
 def _ticket_list_url(**args) -> str | None:
-    from flask import current_app
-    if "tickets.office_list" not in current_app.view_functions:
+    if not may_open(current_user, "tickets.office_list"):
         return None
     return url_for("tickets.office_list", **args)
 
 
 @bp.post("/campaigns/<int:campaign_id>/delete")
+@requires(OFFICE)
 def campaign_delete(campaign_id: int):
     campaign = reference.get(Campaign, campaign_id)
     campaigns.delete_campaign(campaign)
-    db.session.commit()
     flash(f"已删除专项行动“{campaign.name}”（问题记录不受影响）。", "success")
     return redirect(url_for(".campaign_list"))
 
@@ -371,12 +362,14 @@ KIND = "<any(units, segments, accounts):kind>"
 
 
 @bp.get(f"/import/{KIND}")
+@requires(OFFICE)
 def import_form(kind: str):
     return render_template("office/import_form.html", kind=kind, spec=imports.SPECS[kind],
                            existing=imports.count_rows(kind), max_rows=imports.max_rows())
 
 
 @bp.post(f"/import/{KIND}")
+@requires(OFFICE)
 def import_preview(kind: str):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -396,6 +389,7 @@ def import_preview(kind: str):
 
 
 @bp.post(f"/import/{KIND}/confirm")
+@requires(OFFICE)
 def import_confirm(kind: str):
     token = request.form.get("token", "")
     try:
@@ -408,7 +402,6 @@ def import_confirm(kind: str):
         db.session.rollback()
         return render_template("office/import_preview.html", kind=kind, spec=imports.SPECS[kind], result=result,
                                summary=result.as_dict(), token=None, filename=filename, stale=True), 422
-    db.session.commit()
     uploads.discard(kind, current_user.id, token)
     summary = result.as_dict()
     passwords = [r for r in summary["rows"] if r.get("password")]
@@ -421,6 +414,7 @@ def import_confirm(kind: str):
 
 
 @bp.get(f"/import/{KIND}/template.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
 def import_template(kind: str, fmt: str):
     filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
     if fmt == "xlsx":
@@ -435,6 +429,7 @@ def _encoding() -> str:
 
 
 @bp.get(f"/export/{KIND}.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     filename = exports.export_filename(kind, utcnow(), fmt)
     if fmt == "xlsx":
@@ -443,12 +438,13 @@ def export_reference(kind: str, fmt: str):
 
 
 @bp.get("/export/tickets.<any(xlsx, csv):fmt>")
+@requires(EVERYONE)
 def export_tickets(fmt: str):
     """The ticket list as a spreadsheet, with the list page's query string as filters; every role gets
     only what its list shows (a unit its own tickets)."""
     now = utcnow()
     flt = parse_filter(request.args)
-    if current_user.role == "inspector" and request.args.get("mine"):
+    if has_role(current_user, INSPECTORS) and request.args.get("mine"):
         flt.reporter_id = current_user.id
     filename = exports.export_filename("tickets", now, fmt)
     if fmt == "xlsx":

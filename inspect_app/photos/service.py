@@ -1,12 +1,12 @@
-"""Reading uploads and storing photos for a ticket, all-or-nothing with the database row."""
+"""Reading uploads and storing photos for a ticket, all-or-nothing with the transaction."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import datetime
 
 from flask import current_app
 
+from ..boundary import delete_on_rollback
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.timeutil import parse_iso
@@ -20,8 +20,9 @@ def store() -> PhotoStore:
     return PhotoStore(current_app.config["UPLOAD_FOLDER"])
 
 
-def read_uploads(files, *, required: bool, max_count: int = 9) -> list[ProcessedPhoto]:
-    """Validate and process every uploaded file before anything is written."""
+def read_uploads(files, *, required: bool) -> list[ProcessedPhoto]:
+    """Validate and process every uploaded file before anything is written (at most MAX_PHOTOS_PER_REPORT)."""
+    max_count = current_app.config["MAX_PHOTOS_PER_REPORT"]
     files = [f for f in files if f and (f.filename or f.content_length)]
     if required and not files:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
@@ -68,39 +69,16 @@ def parse_photo_meta(raw: str | None, count: int) -> list[dict]:
     return result
 
 
-class PhotoBatch:
-    """Writes files and adds rows; if the surrounding transaction fails, `discard()` removes the files."""
-
-    def __init__(self):
-        self.store = store()
-        self.keys: list[str] = []
-
-    def add(self, ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None,
-            meta: dict | None = None) -> Photo:
-        meta = meta or {}
-        key = self.store.save(photo)
-        self.keys.append(key)
-        lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
-        row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width,
-                    height=photo.height, bytes=len(photo.jpeg), lat=lat, lon=lon,
-                    taken_at=photo.taken_at or meta.get("taken_at"), created_at=now)
-        row.event = event
-        db.session.add(row)
-        return row
-
-    def discard(self) -> None:
-        for key in self.keys:
-            self.store.delete(key)
-        self.keys.clear()
-
-
-@contextmanager
-def photo_batch():
-    """Use around a unit of work that stores photos and commits; files go if the commit does not."""
-    batch = PhotoBatch()
-    try:
-        yield batch
-    except BaseException:
-        db.session.rollback()
-        batch.discard()
-        raise
+def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None) -> Photo:
+    """Store the files and add the row. If the transaction then rolls back, the files go with it (boundary.py)."""
+    meta = meta or {}
+    files = store()
+    key = files.save(photo)
+    delete_on_rollback(files.path(key), files.path(key, thumb=True))
+    lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
+    row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
+                bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=photo.taken_at or meta.get("taken_at"),
+                created_at=now)
+    row.event = event
+    db.session.add(row)
+    return row

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import jsonify, request, send_file, url_for
 
-from ..api.common import api_blueprint, current, json_body, now, roles
+from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
+from ..http import json_body, now
+from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
 from . import services
 from .periods import parse_period
 
@@ -12,18 +14,21 @@ bp = api_blueprint("api_rankings", __name__)
 
 
 @bp.get("/rankings")
+@requires(EVERYONE)
 def index():
     items = services.list_rankings(current(), request.args.get("period") or None)
     return jsonify([services.ranking_summary_dict(r) for r in items])
 
 
 @bp.get("/rankings/<int:ranking_id>")
+@requires(EVERYONE)
 def show(ranking_id: int):
     user = current()
     return jsonify(services.ranking_dict(services.get_ranking(user, ranking_id), user))
 
 
 @bp.get("/rankings/<int:ranking_id>/pdf")
+@requires(EVERYONE)
 def pdf(ranking_id: int):
     user = current()
     ranking = services.get_ranking(user, ranking_id)
@@ -32,7 +37,7 @@ def pdf(ranking_id: int):
 
 
 @bp.post("/rankings")
-@roles("admin")
+@requires(OFFICE)
 def create():
     """{"period": "2026-11" | "2026-W48", "publish": true}: publish a new version (201);
     with "publish": false, answer the computed list without storing it (200)."""
@@ -52,12 +57,12 @@ def create():
 
 
 @bp.get("/rankings/rules")
-@roles("admin", "leader", "inspector")
+@requires(CITYWIDE)
 def rules():
     return jsonify(services.current_rules().to_dict())
 
 
 @bp.put("/rankings/rules")
-@roles("admin")
+@requires(OFFICE)
 def save_rules():
     return jsonify(services.save_rules(current(), json_body(), now()).to_dict())

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
+from ..common.commands import in_transaction, now_option
 from ..common.errors import ServiceError
 from ..common.timeutil import local
 
@@ -12,13 +13,13 @@ def register(app: Flask) -> None:
     @app.cli.command("rank")
     @click.option("--period", "period_text", required=True, help="2026-11 (month) or 2026-W48 (ISO week).")
     @click.option("--publish", is_flag=True, help="Store the list as a new published version.")
-    @click.option("--now", "now_text", default=None, help="Compute as of this time (ISO 8601; naive means Shanghai).")
-    def rank(period_text, publish, now_text):
+    @now_option("Compute as of this time (ISO 8601; naive means Shanghai).")
+    @in_transaction
+    def rank(period_text, publish, now):
         """Compute (and with --publish, publish) the red/black list of a month or ISO week."""
         from . import services
         from .periods import parse_period
 
-        now = current_app.extensions["cli_parse_now"](now_text)
         try:
             period = parse_period(period_text)
             computed = services.compute(period, now)

@@ -1,7 +1,8 @@
 """Scheduled publication of the 红黑榜 (JobSpec format: inspect_app/scheduler.py).
 
 - rankings.monthly: last month's list on the first working day of the month (调休 and the office's holiday entries
-  respected) at 09:00 Shanghai time; RANKINGS_MONTHLY_SCHEDULE overrides the cron fields.
+  respected) at 09:00 Shanghai time; RANKINGS_MONTHLY_SCHEDULE holds the cron fields (days 1-15: `when` keeps
+  only the first working day).
 - rankings.weekly: last ISO week's list every Monday at 09:00; RANKINGS_WEEKLY_SCHEDULE overrides,
   RANKINGS_WEEKLY_ENABLED=False turns it off.
 Exactly once: a lock keeps two processes from computing at the same moment, and the unique constraint on
@@ -23,8 +24,6 @@ from .periods import containing
 
 log = logging.getLogger(__name__)
 
-MONTHLY_DEFAULT = {"day": "1-15", "hour": 9, "minute": 0}  # `when` keeps only the first working day
-WEEKLY_DEFAULT = {"day_of_week": "mon", "hour": 9, "minute": 0}
 
 
 def publish_scheduled(now: datetime, kind: str) -> object:
@@ -51,7 +50,7 @@ def monthly_job(now: datetime) -> object:
 
 
 def weekly_job(now: datetime) -> object:
-    if not current_app.config.get("RANKINGS_WEEKLY_ENABLED", True):
+    if not current_app.config["RANKINGS_WEEKLY_ENABLED"]:
         return None
     return publish_scheduled(now, "week")
 
@@ -77,9 +76,9 @@ def _last_run(slot: str):
 
 JOBS = [
     JobSpec(id="rankings.monthly", func=monthly_job,
-            trigger=lambda app: {"cron": dict(app.config.get("RANKINGS_MONTHLY_SCHEDULE") or MONTHLY_DEFAULT)},
+            trigger=lambda app: {"cron": dict(app.config["RANKINGS_MONTHLY_SCHEDULE"])},
             when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly")),
     JobSpec(id="rankings.weekly", func=weekly_job,
-            trigger=lambda app: {"cron": dict(app.config.get("RANKINGS_WEEKLY_SCHEDULE") or WEEKLY_DEFAULT)},
+            trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
             catch_up=True, last_run=_last_run("weekly")),
 ]

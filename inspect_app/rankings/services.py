@@ -14,20 +14,21 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..common.errors import Forbidden, NotFound
-from ..common.timeutil import isoformat, local
+from ..common.models import lock_sequence
+from ..common.sql import count_where
+from ..common.timeutil import isoformat
 from ..extensions import db
+from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
 from ..photos.models import Photo
-from ..tickets.models import OPEN_STATUSES, Ticket
+from ..tickets.models import Ticket
+from ..tickets.rules import days_overdue, overdue_condition
 from ..units.models import Category, Unit
 from . import scoring
 from .models import Ranking, RankingEntry, RankingSettings
 from .periods import Period, parse_period
 
-READ_ROLES = ("admin", "leader", "inspector", "unit")
-OFFICE_ROLES = ("admin", "leader", "inspector")  # see ticket ids and typical cases
 CASES_PER_UNIT = 2
 CASES_PER_LIST = 6
 
@@ -39,19 +40,19 @@ def current_rules() -> scoring.Rules:
     row = db.session.scalar(select(RankingSettings).order_by(RankingSettings.id.desc()).limit(1))
     if row is not None:
         return scoring.Rules.from_dict(json.loads(row.rules_json))
-    configured = current_app.config.get("RANKINGS_RULES")
+    configured = current_app.config["RANKINGS_RULES"]
     return scoring.Rules.from_dict(configured) if configured else scoring.DEFAULT_RULES
 
 
 def save_rules(user, data: dict, now: datetime) -> scoring.Rules:
-    if getattr(user, "role", None) != "admin":
+    if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以修改评分规则。")
     rules = scoring.Rules.from_dict(data)
     stored = rules.to_dict()
     stored.pop("text")
     db.session.add(RankingSettings(rules_json=json.dumps(stored, ensure_ascii=False), saved_at=now,
                                    saved_by_id=user.id))
-    db.session.commit()
+    db.session.flush()
     return rules
 
 
@@ -65,8 +66,7 @@ def population(period: Period, now: datetime):
 
 def flags(now: datetime) -> dict:
     """The condition behind each counted figure, shared by the GROUP BY and the ticket-id query."""
-    is_open = Ticket.status.in_(OPEN_STATUSES)
-    overdue = and_(is_open, Ticket.deadline < now)
+    overdue = overdue_condition(now)
     closed = Ticket.status == "closed"
     return {
         "closed": closed,
@@ -80,10 +80,6 @@ def flags(now: datetime) -> dict:
     }
 
 
-def _count(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def figures_query(period: Period, now: datetime):
     """One row per unit: SELECT unit_id, COUNT(*), SUM(CASE ...) ... GROUP BY unit_id."""
     cond = flags(now)
@@ -92,7 +88,7 @@ def figures_query(period: Period, now: datetime):
         if name == "rework":
             columns.append(func.coalesce(func.sum(Ticket.rework_count), 0).label("rework"))
         else:
-            columns.append(_count(cond[name]).label(name))
+            columns.append(count_where(cond[name]).label(name))
     return select(*columns).where(population(period, now)).group_by(Ticket.unit_id)
 
 
@@ -208,7 +204,7 @@ def typical_cases(computed: Computed, ids: dict[int, dict[str, list[int]]]) -> l
                 keys = photos.get(r.id, {})
                 if "before" not in keys or (list_name == "red" and "after" not in keys):
                     continue
-                days = max(0, (computed.as_of - r.deadline).days) if list_name == "black" else 0
+                days = days_overdue(r.deadline, computed.as_of) if list_name == "black" else 0
                 cases.append({
                     "list": list_name, "unit_id": entry.unit.id, "unit_name": entry.unit.name,
                     "ticket_id": r.id, "number": r.number, "category": r.name, "address": r.address,
@@ -237,41 +233,32 @@ def already_scheduled(period_key: str, slot: str) -> bool:
 
 
 def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None) -> Ranking | None:
-    """Compute and store a new immutable version of the period's list, and commit.
+    """Compute and store a new immutable version of the period's list (flushes; the edge commits).
 
-    With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run —
-    in this process or another — finds the row, or hits the unique constraint, and returns None.
+    Publications of one period queue behind each other (lock_sequence), so versions never collide. With
+    `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in this
+    process or another — finds the first one's row and returns None.
     """
-    if user is not None and user.role != "admin":
+    if user is not None and not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以发布红黑榜。")
+    lock_sequence(f"ranking {period.key}", 0)
     if schedule_slot and already_scheduled(period.key, schedule_slot):
         return None
     computed = compute(period, now)
     ids = ticket_ids_by_unit(period, now)
     cases = typical_cases(computed, ids)
-    rules = computed.rules.to_dict()
-    for _attempt in range(5):
-        ranking = Ranking(
-            period=period.key, kind=period.kind, period_start=period.start, period_end=period.end,
-            version=_next_version(period.key), published_at=now, published_by_id=user.id if user else None,
-            schedule_slot=schedule_slot, as_of=now, office=current_app.config["OFFICE_NAME"],
-            rules_json=json.dumps(rules, ensure_ascii=False), formula_text=computed.rules.text,
-            cases_json=json.dumps(cases, ensure_ascii=False),
-            summary_json=json.dumps(computed.summary(), ensure_ascii=False))
-        try:
-            with db.session.begin_nested():
-                db.session.add(ranking)
-                db.session.flush()
-                db.session.add_all(_entry_rows(ranking, computed.entries, ids))
-                db.session.flush()
-        except IntegrityError:
-            if schedule_slot and already_scheduled(period.key, schedule_slot):
-                db.session.rollback()
-                return None
-            continue  # another publication of the period took this version number: take the next
-        db.session.commit()
-        return ranking
-    raise RuntimeError(f"could not publish ranking {period.key}")
+    ranking = Ranking(
+        period=period.key, kind=period.kind, period_start=period.start, period_end=period.end,
+        version=_next_version(period.key), published_at=now, published_by_id=user.id if user else None,
+        schedule_slot=schedule_slot, as_of=now, office=current_app.config["OFFICE_NAME"],
+        rules_json=json.dumps(computed.rules.to_dict(), ensure_ascii=False), formula_text=computed.rules.text,
+        cases_json=json.dumps(cases, ensure_ascii=False),
+        summary_json=json.dumps(computed.summary(), ensure_ascii=False))
+    db.session.add(ranking)
+    db.session.flush()
+    db.session.add_all(_entry_rows(ranking, computed.entries, ids))
+    db.session.flush()
+    return ranking
 
 
 def _entry_rows(ranking: Ranking, entries: list[scoring.Entry], ids: dict) -> list[RankingEntry]:
@@ -288,12 +275,13 @@ def _entry_rows(ranking: Ranking, entries: list[scoring.Entry], ids: dict) -> li
 # ----------------------------------------------------------------------------- reading
 
 def ensure_can_read(user) -> None:
-    if getattr(user, "role", None) not in READ_ROLES:
+    if not has_role(user, EVERYONE):
         raise Forbidden("您的角色无权查看红黑榜。")
 
 
 def sees_ticket_details(user) -> bool:
-    return getattr(user, "role", None) in OFFICE_ROLES
+    """Citywide readers see the ticket ids behind each figure and the typical cases; units see the list only."""
+    return sees_citywide(user)
 
 
 def list_rankings(user, period: str | None = None) -> list[Ranking]:
@@ -378,7 +366,7 @@ def pdf_variant(user) -> str:
 
 
 def pdf_path(ranking: Ranking, variant: str) -> Path:
-    folder = current_app.config.get("RANKINGS_PDF_FOLDER") or Path(current_app.config["UPLOAD_FOLDER"]) / "rankings"
+    folder = current_app.config["RANKINGS_PDF_FOLDER"] or Path(current_app.config["UPLOAD_FOLDER"]) / "rankings"
     return Path(folder) / f"ranking-{ranking.id}-v{ranking.version}-{variant}.pdf"
 
 
@@ -397,6 +385,3 @@ def ensure_pdf(ranking: Ranking, variant: str) -> Path:
 def pdf_filename(ranking: Ranking) -> str:
     return f"红黑榜-{ranking.period}-第{ranking.version}版.pdf"
 
-
-def published_label(ranking: Ranking) -> str:
-    return local(ranking.published_at).strftime("%Y-%m-%d %H:%M")

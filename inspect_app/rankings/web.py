@@ -3,12 +3,12 @@ previews and publishes, and edits the scoring rules. Routes read input, call one
 from __future__ import annotations
 
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..auth.decorators import roles_required as allow
-from ..common.errors import ServiceError
-from ..common.timeutil import utcnow
+from ..common.errors import Forbidden, ServiceError
+from ..http import now
+from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
 from .periods import containing, parse_period
 
@@ -19,7 +19,7 @@ bp = Blueprint("rankings", __name__, url_prefix="/rankings")
 def ticket_list_url(**filters) -> str | None:
     """A link to the office's ticket list with filters (status/unit_id/category/district/overdue),
     or None when that page is absent or the user may not use it."""
-    if "tickets.office_list" not in current_app.view_functions or not services.sees_ticket_details(current_user):
+    if not may_open(current_user, "tickets.office_list"):
         return None
     return url_for("tickets.office_list", **{k: v for k, v in filters.items() if v not in (None, "", False)})
 
@@ -31,18 +31,18 @@ def _suggested_periods(now) -> list[str]:
 
 
 @bp.get("/")
-@allow("admin", "leader", "inspector", "unit")
+@requires(EVERYONE)
 def index():
     items = services.list_rankings(current_user)
     latest_per_period: dict[str, list] = {}
     for ranking in items:
         latest_per_period.setdefault(ranking.period, []).append(ranking)
     return render_template("rankings/index.html", groups=list(latest_per_period.values()),
-                           suggested=_suggested_periods(utcnow()), labels=scoring.LIST_LABELS)
+                           suggested=_suggested_periods(now()), labels=scoring.LIST_LABELS)
 
 
 @bp.get("/<int:ranking_id>")
-@allow("admin", "leader", "inspector", "unit")
+@requires(EVERYONE)
 def detail(ranking_id: int):
     ranking = services.get_ranking(current_user, ranking_id)
     data = services.ranking_dict(ranking, current_user)
@@ -52,7 +52,7 @@ def detail(ranking_id: int):
 
 
 @bp.get("/<int:ranking_id>/pdf")
-@allow("admin", "leader", "inspector", "unit")
+@requires(EVERYONE)
 def pdf(ranking_id: int):
     ranking = services.get_ranking(current_user, ranking_id)
     path = services.ensure_pdf(ranking, services.pdf_variant(current_user))
@@ -60,25 +60,25 @@ def pdf(ranking_id: int):
 
 
 @bp.get("/preview")
-@allow("admin", "leader", "inspector")
+@requires(CITYWIDE)
 def preview():
     try:
         period = parse_period(request.args.get("period"))
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"))
-    computed = services.compute(period, utcnow())
+    computed = services.compute(period, now())
     data = services.computed_dict(computed)
     return render_template("rankings/detail.html", data=data, ranking=None, versions=[], preview=True,
                            details=services.sees_ticket_details(current_user))
 
 
 @bp.post("/publish")
-@allow("admin")
+@requires(OFFICE)
 def publish():
     try:
         period = parse_period(request.form.get("period"))
-        ranking = services.publish(period, utcnow(), user=current_user)
+        ranking = services.publish(period, now(), user=current_user)
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"), 303)
@@ -87,15 +87,15 @@ def publish():
 
 
 @bp.route("/rules", methods=["GET", "POST"])
-@allow("admin", "leader", "inspector")
+@requires(CITYWIDE)
 def rules():
     current = services.current_rules()
     error = None
     if request.method == "POST":
-        if current_user.role != "admin":
-            abort(403)
+        if not has_role(current_user, OFFICE):
+            raise Forbidden("只有文明办可以修改评分规则。")
         try:
-            current = services.save_rules(current_user, rules_from_form(request.form), utcnow())
+            current = services.save_rules(current_user, rules_from_form(request.form), now())
         except ServiceError as problem:
             error = problem.message
         else:
@@ -103,7 +103,8 @@ def rules():
             return redirect(url_for("rankings.rules"), 303)
     return render_template("rankings/rules.html", rules=current, error=error, form=request.form,
                            rates=scoring.RATES, counts={k: v for k, v in scoring.COUNT_LABELS.items() if k != "due"},
-                           default=scoring.DEFAULT_RULES, editable=current_user.role == "admin")
+                           default=scoring.DEFAULT_RULES, editable=has_role(current_user, OFFICE)), \
+        422 if error else 200
 
 
 TERM_ROWS = 6

@@ -1,24 +1,62 @@
-"""Turning a submitted form (web page or API multipart) into service inputs; shared by both."""
+"""Turning submitted input (a page's form, the API's multipart or JSON body) into operation arguments.
+Shared by the pages and the API: the same field gets the same check and the same message everywhere."""
 from __future__ import annotations
+
+import hashlib
+import json
 
 from ..common.errors import BadRequest
 from ..photos.service import parse_photo_meta, read_uploads
-from .services import NewReport, clean_text, parse_coordinate
+from .services import NewReport
 
 IDEMPOTENCY_KEY_MAX = 64
+REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description")
 
 
-def report_from_form(form, files, idempotency_key: str | None = None) -> NewReport:
+def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
+    if value is None or str(value).strip() == "":
+        return None
+    code = f"invalid_{'lat' if name == '纬度' else 'lon'}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}格式不正确。", code=code) from None
+    if not low <= number <= high:  # also refuses nan and inf
+        raise BadRequest(f"{name}超出范围。", code=code)
+    return number
+
+
+def idempotency_key(header: str | None, form) -> str | None:
+    key = (header or form.get("idempotency_key") or "").strip() or None
+    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+        raise BadRequest("Idempotency-Key 过长。", code="invalid_idempotency_key")
+    return key
+
+
+def report_fingerprint(form, files) -> str:
+    """A digest of what a filing request says (its fields and its photos' bytes), read without decoding anything:
+    a retry has the same one, another report sent with a reused key does not."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([str(form.get(name) or "").strip() for name in REPORT_FIELDS]).encode())
+    for upload in files.getlist("photos"):
+        if not upload:
+            continue
+        position = upload.stream.tell()
+        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        upload.stream.seek(position)
+        digest.update(b"\0photo\0")
+    return digest.hexdigest()
+
+
+def report_from_form(form, files, key: str | None = None, fingerprint: str | None = None) -> NewReport:
     """Validate text fields first (cheap), then decode photos; raises a ServiceError on bad input."""
     segment_raw = (form.get("segment_id") or "").strip()
     segment_id = None
     if segment_raw:
-        if not segment_raw.isdigit():
+        if not segment_raw.isdigit() or len(segment_raw) > 12:
             raise BadRequest("责任路段参数不正确。", code="invalid_segment")
         segment_id = int(segment_raw)
-    key = (idempotency_key or form.get("idempotency_key") or "").strip() or None
-    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
-        raise BadRequest("Idempotency-Key 过长。", code="invalid_idempotency_key")
     lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
     lon = parse_coordinate(form.get("lon"), "经度", -180, 180)
     if (lat is None) != (lon is None):
@@ -26,15 +64,21 @@ def report_from_form(form, files, idempotency_key: str | None = None) -> NewRepo
     category = (form.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
-    description = clean_text(form.get("description"), "问题描述")
-    address = clean_text(form.get("address"), "地址", 200)
     photos = read_uploads(files.getlist("photos"), required=True)
     return NewReport(category=category, photos=photos,
                      photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos)),
-                     segment_id=segment_id, lat=lat, lon=lon, address=address, description=description,
-                     idempotency_key=key)
+                     segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
+                     description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint)
 
 
-def after_photos_from_form(form, files):
+def after_photos(form, files) -> dict:
     photos = read_uploads(files.getlist("photos"), required=True)
-    return photos, parse_photo_meta(form.get("photo_meta"), len(photos))
+    return {"photos": photos, "photo_meta": parse_photo_meta(form.get("photo_meta"), len(photos))}
+
+
+def approved_flag(value) -> bool | None:
+    """true/false from JSON, "1"/"0" from a page's form; anything else is None (the operation says what's wrong)."""
+    if isinstance(value, bool):
+        return value
+    return {"1": True, "true": True, "0": False, "false": False}.get(str(value).strip().lower()) \
+        if isinstance(value, str) else None

@@ -1,7 +1,8 @@
 """The ticket lifecycle, in one place: which action moves which status to which, and who may do it.
 
-Routes and the API never assign ticket.status; they call `transition()` (through services.py),
-which checks the move, writes the event row and raises a clear error for a move that is not allowed.
+Nothing else assigns ticket.status: operations call `transition()`, which checks the move, applies it and writes the
+event row, or raises a clear error for a move that is not allowed. Moves the system makes by itself (dispatch on
+filing) are rows of the same table with the SYSTEM actor.
 """
 from __future__ import annotations
 
@@ -11,7 +12,22 @@ from datetime import datetime
 
 from ..common.errors import Conflict, Forbidden
 from ..extensions import db
-from .models import STATUS_LABELS, STATUSES, Ticket, TicketEvent
+from ..policy import OFFICE, UNITS, VERIFIERS
+from .models import Ticket, TicketEvent
+from .rules import STATUS_LABELS, STATUSES
+
+SYSTEM_ROLE = "system"
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The system itself (automatic dispatch on filing, the scheduler): events show it as "system"."""
+    id: None = None
+    role: str = SYSTEM_ROLE
+    unit_id: None = None
+
+
+SYSTEM = SystemActor()
 
 
 @dataclass(frozen=True)
@@ -20,21 +36,22 @@ class Move:
     roles: frozenset
 
 
-def _move(to: str | None, *roles: str) -> Move:
+def _move(to: str | None, roles) -> Move:
     return Move(to, frozenset(roles))
 
 
 TRANSITIONS: dict[tuple[str, str], Move] = {
-    ("assigned", "rectify"): _move("rectified", "unit"),
-    ("rectified", "approve"): _move("closed", "inspector", "admin"),
-    ("rectified", "reject"): _move("assigned", "inspector", "admin"),
-    ("assigned", "dispute"): _move("disputed", "unit"),
-    ("pending", "reassign"): _move("assigned", "admin"),
-    ("disputed", "reassign"): _move("assigned", "admin"),
-    ("assigned", "reassign"): _move("assigned", "admin"),
-    ("assigned", "request_extension"): _move(None, "unit"),
-    ("assigned", "decide_extension"): _move(None, "admin"),
-    **{(status, "cancel"): _move("cancelled", "admin") for status in STATUSES if status not in ("closed", "cancelled")},
+    ("pending", "dispatch"): _move("assigned", {SYSTEM_ROLE}),
+    ("assigned", "rectify"): _move("rectified", UNITS),
+    ("rectified", "approve"): _move("closed", VERIFIERS),
+    ("rectified", "reject"): _move("assigned", VERIFIERS),
+    ("assigned", "dispute"): _move("disputed", UNITS),
+    ("pending", "reassign"): _move("assigned", OFFICE),
+    ("disputed", "reassign"): _move("assigned", OFFICE),
+    ("assigned", "reassign"): _move("assigned", OFFICE),
+    ("assigned", "request_extension"): _move(None, UNITS),
+    ("assigned", "decide_extension"): _move(None, OFFICE),
+    **{(status, "cancel"): _move("cancelled", OFFICE) for status in STATUSES if status not in ("closed", "cancelled")},
 }
 
 ACTIONS = sorted({action for _, action in TRANSITIONS})
@@ -75,7 +92,7 @@ def check(ticket: Ticket, action: str, role: str) -> Move:
 
 def record(ticket: Ticket, action: str, actor_id: int | None, now: datetime, *, note: str = "",
            from_status: str | None = None, to_status: str | None = None, data: dict | None = None) -> TicketEvent:
-    """Write one event row; every change of a ticket goes through here."""
+    """Write one event row: every change of a ticket, moving its status or not, leaves one."""
     event = TicketEvent(ticket=ticket, at=now, actor_id=actor_id, action=action, from_status=from_status,
                         to_status=to_status, note=note or "", data_json=json.dumps(data or {}, ensure_ascii=False))
     db.session.add(event)
@@ -84,7 +101,7 @@ def record(ticket: Ticket, action: str, actor_id: int | None, now: datetime, *, 
 
 def transition(ticket: Ticket, action: str, actor, now: datetime, *, note: str = "",
                data: dict | None = None) -> TicketEvent:
-    """Check and apply a move for a user; returns the event written."""
+    """Check and apply a move for `actor` (a user or SYSTEM); returns the event written."""
     move = check(ticket, action, actor.role)
     before = ticket.status
     if move.to is not None:

@@ -3,23 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
 from ..extensions import db
-
-STATUSES = ("pending", "assigned", "rectified", "closed", "disputed", "cancelled")
-STATUS_LABELS = {
-    "pending": "待派遣",
-    "assigned": "待整改",
-    "rectified": "待核查",
-    "closed": "已结案",
-    "disputed": "退单待审",
-    "cancelled": "已作废",
-}
-OPEN_STATUSES = ("pending", "assigned", "disputed")  # the unit (or office) still owes action
-ESCALATION_LABELS = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}
+from .rules import LEVEL_NAMES, STATUS_LABELS, is_overdue
 
 
 class Ticket(db.Model):
@@ -53,6 +42,7 @@ class Ticket(db.Model):
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))  # what that request said (sha256)
     # Optimistic lock: two people acting on one ticket at once; the second gets a conflict.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -73,10 +63,10 @@ class Ticket(db.Model):
 
     @property
     def escalation_label(self) -> str:
-        return ESCALATION_LABELS.get(self.escalation_level, "")
+        return LEVEL_NAMES.get(self.escalation_level, "")
 
     def is_overdue(self, now: datetime) -> bool:
-        return self.status in OPEN_STATUSES and self.deadline is not None and self.deadline < now
+        return is_overdue(self.status, self.deadline, now)
 
     def photos_of(self, kind: str) -> list:
         return [p for p in self.photos if p.kind == kind]
@@ -102,6 +92,11 @@ class TicketEvent(db.Model):
 
 class ExtensionRequest(db.Model):
     __tablename__ = "extension_requests"
+    __table_args__ = (
+        # One open request per ticket, whatever races: a second one fails at flush.
+        Index("uq_extension_requests_one_open", "ticket_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

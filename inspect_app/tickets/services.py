@@ -1,36 +1,44 @@
-"""Ticket operations shared by the web pages and the API. Each takes `now`; callers commit."""
+"""Ticket operations: filing and every move of the lifecycle. Shared by the pages, the API, the demo and the jobs.
+
+Each operation takes the acting user and `now`, checks its rules (visibility, the lifecycle table, its input),
+changes rows and flushes; the edge commits (see inspect_app/boundary.py). Status changes go through
+lifecycle.transition() only. Actions on one ticket bump its version, so two people acting on the same ticket at
+once cannot both succeed: the second gets 409 (the first's change is what they would have overwritten).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defaultload, lazyload, selectinload
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import flag_modified
 
-from ..auth.models import User
-from ..auth.permissions import ensure_visible, ticket_scope
-from ..common.errors import BadRequest, Forbidden, Invalid, NotFound
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.geo import valid_lat_lon
-from ..common.models import next_value
+from ..common.models import lock_sequence, next_value
+from ..common.text import clean_text
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
-from ..photos.service import photo_batch
+from ..photos.service import add_photo
+from ..policy import FILERS
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import lifecycle
-from .campaigns import Campaign, campaign_condition
-from .models import OPEN_STATUSES, STATUSES, ExtensionRequest, Ticket, TicketEvent
+from .models import ExtensionRequest, Ticket
+from .policy import ensure_visible
+from .queries import open_extension
 
 MAX_TEXT = 2000
+MAX_ADDRESS = 200
+SEQUENCE = "ticket"
 
 
 @dataclass
 class NewReport:
-    """What an inspector files; built by the web form or the API from their input."""
+    """What an inspector files; built by the web form or the API from their input (tickets/inputs.py)."""
 
     category: str
     photos: list[ProcessedPhoto]
@@ -41,31 +49,26 @@ class NewReport:
     address: str = ""
     description: str = ""
     idempotency_key: str | None = None
+    fingerprint: str | None = None  # what the request said, to tell a retry from a reused key
 
 
-def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{name}格式不正确。", code=f"invalid_{'lat' if name == '纬度' else 'lon'}") from None
-    if not low <= number <= high:
-        raise BadRequest(f"{name}超出范围。", code=f"invalid_{'lat' if name == '纬度' else 'lon'}")
-    return number
-
-
-def clean_text(value: str | None, name: str, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise BadRequest(f"{name}不能超过{limit}字。", code="text_too_long")
-    return value
-
+# ----------------------------------------------------------------------------- filing
 
 def find_by_idempotency_key(reporter_id: int, key: str | None) -> Ticket | None:
     if not key:
         return None
     return db.session.scalar(select(Ticket).where(Ticket.reporter_id == reporter_id, Ticket.idempotency_key == key))
+
+
+def replay(reporter, key: str | None, fingerprint: str | None) -> Ticket | None:
+    """The ticket an earlier request with this Idempotency-Key made, if any. The same key with a different request
+    is refused (422): answering with the first ticket would silently drop the second report."""
+    ticket = find_by_idempotency_key(reporter.id, key)
+    if ticket is not None and fingerprint and ticket.idempotency_fingerprint \
+            and ticket.idempotency_fingerprint != fingerprint:
+        raise Invalid("该 Idempotency-Key 已用于另一份不同的上报，请为新的上报使用新的键。",
+                      code="idempotency_key_reused")
+    return ticket
 
 
 def dispatch_target(category: Category, segment: Segment | None) -> Unit | None:
@@ -94,186 +97,75 @@ def _locate_segment(report: NewReport) -> tuple[Segment | None, float | None, fl
             raise Invalid("所选责任路段不存在或已停用。", code="invalid_segment")
         return segment, lat, lon
     if lat is not None:
-        radius = current_app.config["DISPATCH_RADIUS_M"]
-        found = nearest_segments(lat, lon, radius_m=radius, limit=1)
+        found = nearest_segments(lat, lon, radius_m=current_app.config["DISPATCH_RADIUS_M"], limit=1)
         if found:
             return found[0][0], lat, lon
     return None, lat, lon
 
 
 def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, bool]:
-    """File a report and dispatch it. Returns (ticket, created); a repeated idempotency key
-    returns the ticket made the first time and creates nothing."""
-    if reporter.role not in ("inspector", "admin"):
+    """File a report and dispatch it. Returns (ticket, created); a repeated idempotency key returns the ticket
+    made the first time and creates nothing (422 if the key came with a different report)."""
+    if reporter.role not in FILERS:
         raise Forbidden("只有督查员和文明办可以上报问题。")
-    existing = find_by_idempotency_key(reporter.id, report.idempotency_key)
-    if existing is not None:
-        return existing, False
     category = find_category(report.category)
     if category is None:
         raise Invalid("请选择有效的问题类别。", code="invalid_category")
     if not report.photos:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
-    description = clean_text(report.description, "问题描述")
-    address = clean_text(report.address, "地址", 200)
+    description = clean_text(report.description, "问题描述", MAX_TEXT, multiline=True)
+    address = clean_text(report.address, "地址", MAX_ADDRESS)
     segment, lat, lon = _locate_segment(report)
     unit = dispatch_target(category, segment)
 
-    try:
-        with photo_batch() as batch:
-            year = local(now).year
-            seq = next_value("ticket", year)
-            ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending",
-                            category=category, segment=segment, description=description,
-                            address=address or (segment.name if segment else ""), lat=lat, lon=lon,
-                            reporter_id=reporter.id, reported_at=now, idempotency_key=report.idempotency_key)
-            db.session.add(ticket)
-            event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
-            metas = report.photo_meta or [{}] * len(report.photos)
-            for photo, meta in zip(report.photos, metas):
-                batch.add(ticket, photo, "before", now, event=event, meta=meta)
-            if unit is not None:
-                how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
-                _assign(ticket, unit, now, actor_id=None, note=f"按{how}自动派遣")
-            db.session.commit()
-    except IntegrityError:
-        # The same idempotency key raced in from a retry: answer with the ticket that won.
-        existing = find_by_idempotency_key(reporter.id, report.idempotency_key)
+    year = local(now).year
+    if report.idempotency_key:
+        # A retry racing its twin waits here for the twin's commit, then finds its ticket.
+        lock_sequence(SEQUENCE, year)
+        existing = replay(reporter, report.idempotency_key, report.fingerprint)
         if existing is not None:
             return existing, False
-        raise
+    seq = next_value(SEQUENCE, year)
+    ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending", category=category,
+                    segment=segment, description=description,
+                    address=address or (segment.name if segment else ""), lat=lat, lon=lon,
+                    reporter_id=reporter.id, reported_at=now, idempotency_key=report.idempotency_key,
+                    idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
+    db.session.add(ticket)
+    event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
+    metas = report.photo_meta or [{}] * len(report.photos)
+    for photo, meta in zip(report.photos, metas):
+        add_photo(ticket, photo, "before", now, event=event, meta=meta)
+    if unit is not None:
+        how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
+        _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
+    db.session.flush()
     return ticket, True
 
 
-def _assign(ticket: Ticket, unit: Unit, now: datetime, actor_id: int | None, note: str,
-            action: str = "dispatch") -> None:
-    before = ticket.status
+def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str) -> None:
+    """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline."""
+    data = {"unit_id": unit.id, "unit": unit.name}
+    if ticket.unit_id is not None and ticket.unit_id != unit.id:
+        data["from_unit_id"] = ticket.unit_id
+    lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
-    ticket.unit_id = unit.id
-    ticket.status = "assigned"
     ticket.assigned_at = now
     ticket.deadline = compute_deadline(ticket.category.deadline_rule, now)
-    lifecycle.record(ticket, action, actor_id, now, note=note, from_status=before, to_status="assigned",
-                     data={"unit_id": unit.id, "unit": unit.name})
-
-
-# ----------------------------------------------------------------------------- reading
-
-# Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
-# the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
-# PostgreSQL most of the query's planning time). Accessed anyway, they load lazily.
-LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
-             defaultload(Ticket.segment).lazyload(Segment.unit),
-             defaultload(Ticket.reporter).lazyload(User.unit))
-# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
-# instead of one per event.
-DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
-                           selectinload(Ticket.photos))
-
-
-def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
-    """detail: load the events and photos too (for showing the whole ticket)."""
-    return ensure_visible(user, db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ()))
-
-
-@dataclass
-class TicketFilter:
-    status: str | None = None
-    unit_id: int | None = None
-    category: str | None = None
-    district: str | None = None
-    overdue: bool = False
-    reporter_id: int | None = None
-    q: str | None = None
-    campaign_id: int | None = None
-    page: int = 1
-    per_page: int = 20
-
-
-def parse_filter(args) -> TicketFilter:
-    """Build a filter from request args (query string); bad values answer 400."""
-    def integer(name: str, default: int | None = None, low: int = 1, high: int = 10**9) -> int | None:
-        raw = args.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
-        if not low <= value <= high:
-            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
-        return value
-
-    status = (args.get("status") or "").strip() or None
-    if status is not None and status not in STATUSES and status != "open":
-        raise BadRequest("状态参数不正确。", code="invalid_status_filter")
-    return TicketFilter(
-        status=status,
-        unit_id=integer("unit_id"),
-        category=(args.get("category") or "").strip() or None,
-        district=(args.get("district") or "").strip() or None,
-        overdue=(args.get("overdue") or "") in ("1", "true", "yes"),
-        q=(args.get("q") or "").strip()[:100] or None,
-        campaign_id=integer("campaign_id"),
-        page=integer("page", 1),
-        per_page=integer("per_page", 20, high=100),
-    )
-
-
-def overdue_condition(now: datetime):
-    """Overdue is computed, never stored: past the deadline and not yet rectified."""
-    return (Ticket.status.in_(OPEN_STATUSES)) & (Ticket.deadline < now)
-
-
-def filtered_query(user, flt: TicketFilter, now: datetime):
-    query = select(Ticket).where(ticket_scope(user))
-    if flt.status == "open":
-        query = query.where(Ticket.status.in_(OPEN_STATUSES + ("rectified",)))
-    elif flt.status:
-        query = query.where(Ticket.status == flt.status)
-    if flt.unit_id:
-        query = query.where(Ticket.unit_id == flt.unit_id)
-    if flt.category:
-        category = find_category(flt.category)
-        query = query.where(Ticket.category_id == (category.id if category else -1))
-    if flt.district:
-        query = query.where(Ticket.segment_id.in_(select(Segment.id).where(Segment.district == flt.district)))
-    if flt.overdue:
-        query = query.where(overdue_condition(now))
-    if flt.reporter_id:
-        query = query.where(Ticket.reporter_id == flt.reporter_id)
-    if flt.q:
-        like = f"%{flt.q}%"
-        query = query.where(or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like)))
-    if flt.campaign_id:
-        query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
-    return query
-
-
-def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
-                 options: tuple = ()) -> tuple[list[Ticket], int]:
-    """One page of the filtered list and the total; `options`: loader options for what the caller shows
-    (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket)."""
-    query = filtered_query(user, flt, now)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    query = query.options(*LIST_LOAD, *options)
-    if overdue_first:
-        # Open tickets by deadline (most overdue first), then the rest newest first.
-        is_open = Ticket.status.in_(OPEN_STATUSES)
-        query = query.order_by(is_open.desc(), Ticket.deadline.asc(), Ticket.id.desc())
-    else:
-        query = query.order_by(Ticket.id.desc())
-    query = query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
-    return list(db.session.scalars(query).unique()), total
 
 
 # ----------------------------------------------------------------------------- actions
 
-def _note(value: str | None, required: bool, what: str) -> str:
-    value = clean_text(value, what)
+def _note(value, required: bool, what: str) -> str:
+    value = clean_text(value, what, MAX_TEXT, multiline=True)
     if required and not value:
         raise BadRequest(f"请填写{what}。", code="note_required")
     return value
+
+
+def _touch(ticket: Ticket) -> None:
+    """Make the flush UPDATE the ticket (and check its version) even when no column of it changed."""
+    flag_modified(ticket, "status")
 
 
 def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[ProcessedPhoto],
@@ -283,21 +175,21 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
     note = _note(note, False, "整改说明")
     if not photos:
         raise BadRequest("请上传整改后的照片。", code="photos_required")
-    with photo_batch() as batch:
-        event = lifecycle.transition(ticket, "rectify", user, now, note=note)
-        ticket.rectified_at = now
-        for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
-            batch.add(ticket, photo, "after", now, event=event, meta=meta)
-        db.session.commit()
+    event = lifecycle.transition(ticket, "rectify", user, now, note=note)
+    ticket.rectified_at = now
+    for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
+        add_photo(ticket, photo, "after", now, event=event, meta=meta)
+    db.session.flush()
     return ticket
 
 
 def approve(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
     ensure_visible(user, ticket)
+    lifecycle.check(ticket, "approve", user.role)
     note = _note(note, False, "核查意见")
     lifecycle.transition(ticket, "approve", user, now, note=note)
     ticket.closed_at = now
-    db.session.commit()
+    db.session.flush()
     return ticket
 
 
@@ -309,7 +201,7 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
     lifecycle.transition(ticket, "reject", user, now, note=note)
     ticket.rework_count = (ticket.rework_count or 0) + 1
     ticket.rectified_at = None
-    db.session.commit()
+    db.session.flush()
     return ticket
 
 
@@ -318,7 +210,7 @@ def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
     lifecycle.check(ticket, "dispute", user.role)
     reason = _note(reason, True, "退单理由")
     lifecycle.transition(ticket, "dispute", user, now, note=reason)
-    db.session.commit()
+    db.session.flush()
     return ticket
 
 
@@ -328,24 +220,17 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
     lifecycle.check(ticket, "reassign", user.role)
     try:
         unit = db.session.get(Unit, int(unit_id))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadRequest("请选择责任单位。", code="invalid_unit") from None
     if unit is None or not unit.active:
         raise Invalid("责任单位不存在或已停用。", code="invalid_unit")
     note = _note(note, False, "派遣说明")
-    lifecycle.check(ticket, "reassign", user.role)
-    before = ticket.status
-    _assign(ticket, unit, now, actor_id=user.id, note=note, action="reassign")
-    if before == "disputed":
+    was_disputed = ticket.status == "disputed"
+    _assign(ticket, unit, now, user, "reassign", note)
+    if was_disputed:
         _close_open_extension(ticket, user, now, "因重新派遣关闭")
-    db.session.commit()
+    db.session.flush()
     return ticket
-
-
-def open_extension(ticket: Ticket) -> ExtensionRequest | None:
-    # The ticket is in the session already: joining it again (with all it joins) would only cost planning time.
-    return db.session.scalar(select(ExtensionRequest).options(lazyload(ExtensionRequest.ticket))
-                             .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == "open"))
 
 
 def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> None:
@@ -354,29 +239,35 @@ def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> Non
         request.status, request.decided_by, request.decided_at, request.decision_note = "rejected", user.id, now, note
 
 
-def request_extension(user, ticket: Ticket, now: datetime, until: str | None = None, workdays=None,
-                      reason: str | None = None) -> ExtensionRequest:
-    ensure_visible(user, ticket)
-    lifecycle.check(ticket, "request_extension", user.role)
-    reason = _note(reason, True, "延期理由")
-    if open_extension(ticket) is not None:
-        raise lifecycle.Conflict("已有待审批的延期申请。", code="extension_pending")
+def _extension_deadline(ticket: Ticket, now: datetime, until, workdays) -> datetime:
     if workdays not in (None, ""):
         try:
             days = int(workdays)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise BadRequest("延期工作日数应为整数。", code="invalid_workdays") from None
         if not 1 <= days <= 60:
             raise Invalid("延期工作日数应在 1 到 60 之间。", code="invalid_workdays")
-        new_deadline = add_workdays(ticket.deadline or now, days)
-    elif until:
+        # Counted from the deadline, or from now when the deadline has passed already.
+        return add_workdays(max(ticket.deadline or now, now), days)
+    if until:
         try:
             day = date.fromisoformat(str(until).strip()[:10])
         except ValueError:
             raise BadRequest("延期日期格式应为 YYYY-MM-DD。", code="invalid_until") from None
-        new_deadline = end_of_local_day(day)
-    else:
-        raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
+        return end_of_local_day(day)
+    raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
+
+
+def request_extension(user, ticket: Ticket, now: datetime, until: str | None = None, workdays=None,
+                      reason: str | None = None) -> ExtensionRequest:
+    """One open request per ticket: checked here, enforced by a unique index, and the ticket's version makes two
+    requests sent at once conflict (409) rather than both pass the check."""
+    ensure_visible(user, ticket)
+    lifecycle.check(ticket, "request_extension", user.role)
+    reason = _note(reason, True, "延期理由")
+    if open_extension(ticket) is not None:
+        raise Conflict("已有待审批的延期申请。", code="extension_pending")
+    new_deadline = _extension_deadline(ticket, now, until, workdays)
     if new_deadline <= max(now, ticket.deadline or now):
         raise Invalid("延期后的期限必须晚于当前期限。", code="invalid_until")
     request = ExtensionRequest(ticket=ticket, requested_by=user.id, requested_at=now, until=new_deadline,
@@ -384,11 +275,14 @@ def request_extension(user, ticket: Ticket, now: datetime, until: str | None = N
     db.session.add(request)
     lifecycle.transition(ticket, "request_extension", user, now, note=reason,
                          data={"until": new_deadline.isoformat()})
-    db.session.commit()
+    _touch(ticket)
+    db.session.flush()
     return request
 
 
 def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | None) -> Ticket:
+    """Decide the open request. The decision is written only if the request is still open at that moment, so two
+    decisions sent at once cannot both count (the second gets 409)."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "decide_extension", user.role)
     if not isinstance(approved, bool):
@@ -396,9 +290,13 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     note = _note(note, False, "审批意见")
     request = open_extension(ticket)
     if request is None:
-        raise lifecycle.Conflict("没有待审批的延期申请。", code="no_extension_request")
-    request.status = "approved" if approved else "rejected"
-    request.decided_by, request.decided_at, request.decision_note = user.id, now, note
+        raise Conflict("没有待审批的延期申请。", code="no_extension_request")
+    decided = db.session.execute(
+        update(ExtensionRequest).where(ExtensionRequest.id == request.id, ExtensionRequest.status == "open")
+        .values(status="approved" if approved else "rejected", decided_by=user.id, decided_at=now,
+                decision_note=note).execution_options(synchronize_session="fetch"))
+    if decided.rowcount != 1:
+        raise Conflict("该延期申请刚被处理过，请刷新后查看。", code="extension_decided")
     data = {"approved": approved, "until": request.until.isoformat()}
     if approved:
         data["old_deadline"] = ticket.deadline.isoformat() if ticket.deadline else None
@@ -406,7 +304,8 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
         ticket.extension_count = (ticket.extension_count or 0) + 1
     lifecycle.transition(ticket, "decide_extension", user, now, note=note or ("同意延期" if approved else "不同意延期"),
                          data=data)
-    db.session.commit()
+    _touch(ticket)
+    db.session.flush()
     return ticket
 
 
@@ -416,17 +315,5 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
     reason = _note(reason, True, "作废原因")
     lifecycle.transition(ticket, "cancel", user, now, note=reason)
     _close_open_extension(ticket, user, now, "问题已作废")
-    db.session.commit()
+    db.session.flush()
     return ticket
-
-
-def pending_extensions() -> list[ExtensionRequest]:
-    return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == "open")
-                                   .order_by(ExtensionRequest.requested_at)))
-
-
-def get_or_404(model, ident) -> object:
-    row = db.session.get(model, ident)
-    if row is None:
-        raise NotFound("记录不存在。")
-    return row

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint
 from ..common.errors import BadRequest
 from ..extensions import db
+from ..policy import EVERYONE, requires
 from . import services
 from .models import Segment
 
@@ -26,11 +27,13 @@ def segment_dict(s: Segment, distance: float | None = None) -> dict:
 
 
 @bp.get("/categories")
+@requires(EVERYONE)
 def categories():
     return jsonify([category_dict(c) for c in services.active_categories()])
 
 
 @bp.get("/units")
+@requires(EVERYONE)
 def units():
     return jsonify([{"id": u.id, "code": u.code, "name": u.name, "kind": u.kind} for u in services.active_units()])
 
@@ -49,6 +52,7 @@ def parse_point(args) -> tuple[float, float] | None:
 
 
 @bp.get("/segments")
+@requires(EVERYONE)
 def segments():
     point = parse_point(request.args)
     if point is not None:

@@ -6,44 +6,14 @@ Run: python -m pytest tests/e2e -s   (E2E_SCREENSHOTS=docs/screenshots keeps the
 from __future__ import annotations
 
 import gzip
-import os
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, PHOTOS, City
+from conftest import PHOTOS, City
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("install chromium: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="install playwright: pip install playwright")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE_PHOTO = "mobile_HMD_Nokia_8.3_5G.jpg"  # 4608x1976, 2.2 MB, EXIF time and GPS
-
-
-@pytest.fixture
-def server(app, city):
-    """The app on a real socket, in a thread: the browser talks HTTP to it."""
-    from werkzeug.serving import make_server
-
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-    httpd.server_close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("E2E_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -60,159 +30,111 @@ def rotated_photo(tmp_path) -> Path:
     return path
 
 
-class Phone:
-    """One person's phone: a browser context with its own cookies, external requests refused."""
-
-    def __init__(self, browser, base: str, device: dict, shots: Path):
-        self.base, self.shots = base, shots
-        self.context = browser.new_context(
-            **device, locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
-            geolocation={"latitude": City.ON_A[0], "longitude": City.ON_A[1], "accuracy": 15})
-        self.outside: list[str] = []
-        self.problems: list[str] = []
-        self.context.route("**/*", self._only_local)
-        self.page = self.context.new_page()
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
-
-    def _console(self, message):
-        # A refused upload is logged as "Failed to load resource: ... 415"; the page shows it, it is not a fault.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.problems.append(message.text)
-
-    def _only_local(self, route):
-        if route.request.url.startswith(self.base):
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def login(self, username: str):
-        self.page.goto(self.base + "/login")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button:has-text('登录')")
-        self.page.wait_for_load_state()
-
-    def shot(self, name: str):
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True, scale="css")
-
-    def close(self):
-        assert self.outside == [], f"requests left the server: {self.outside}"
-        assert self.problems == [], f"console errors (CSP?): {self.problems}"
-        self.context.close()
-
-
-def test_phone_flow_file_rectify_approve(app, city, server, shots, rotated_photo):
+def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_photo):
     from sqlalchemy import select
 
     from inspect_app.extensions import db
     from inspect_app.photos.processing import process_image
     from inspect_app.tickets.models import Ticket
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        device = p.devices["Pixel 7"]
-        try:
-            # --- the inspector files a report ------------------------------------------------------------
-            inspector = Phone(browser, server, device, shots)
-            page = inspector.page
-            page.goto(server + "/login")
-            inspector.shot("01-login")
-            inspector.login("inspector")
-            assert page.url.endswith("/tickets/new")
-            page.wait_for_selector("select[name=segment_id] option:nth-child(2)", state="attached")
-            assert "已定位" in page.inner_text(".loc-status")
-            assert "人民路东段" in page.inner_text("select[name=segment_id] option:first-child")
-            inspector.shot("02-new-report")
-            weight = {url: page.request.get(server + url).body() for url in (
-                "/tickets/new", page.get_attribute("link[rel=stylesheet]", "href"), page.get_attribute("script", "src"))}
-            print(f"\nfiling page: {sum(map(len, weight.values())):,} bytes of HTML+CSS+JS, "
-                  f"{sum(len(gzip.compress(b)) for b in weight.values()):,} gzipped")
+    # --- the inspector files a report ------------------------------------------------------------
+    inspector = phones()
+    page = inspector.page
+    page.goto(server + "/login")
+    inspector.shot("01-login")
+    inspector.login("inspector")
+    assert page.url.endswith("/tickets/new")
+    page.wait_for_selector("select[name=segment_id] option:nth-child(2)", state="attached")
+    assert "已定位" in page.inner_text(".loc-status")
+    assert "人民路东段" in page.inner_text("select[name=segment_id] option:first-child")
+    inspector.shot("02-new-report")
+    weight = {url: page.request.get(server + url).body() for url in (
+        "/tickets/new", page.get_attribute("link[rel=stylesheet]", "href"), page.get_attribute("script", "src"))}
+    print(f"\nfiling page: {sum(map(len, weight.values())):,} bytes of HTML+CSS+JS, "
+          f"{sum(len(gzip.compress(b)) for b in weight.values()):,} gzipped")
 
-            page.click("label.tile:has-text('牛皮癣')")
-            # A file that is no photo: the browser cannot scale it, the server refuses it, the form stays.
-            key = page.input_value("input[name=idempotency_key]")
-            page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "not_an_image.jpg"))
-            page.wait_for_selector(".previews figcaption:has-text('KB')")
-            page.click("button:has-text('提交上报')")
-            page.wait_for_selector(".js-error:has-text('无法识别的文件格式')")
-            assert page.url.endswith("/tickets/new") and page.is_enabled("button:has-text('提交上报')")
-            assert page.input_value("input[name=idempotency_key]") == key  # a retry is the same report
-            inspector.shot("03-refused-file")
-            page.click(".previews .rm")
-            db.session.expire_all()
-            assert db.session.scalar(select(Ticket)) is None
+    page.click("label.tile:has-text('牛皮癣')")
+    # A file that is no photo: the browser cannot scale it, the server refuses it, the form stays.
+    key = page.input_value("input[name=idempotency_key]")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "not_an_image.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".js-error:has-text('无法识别的文件格式')")
+    assert page.url.endswith("/tickets/new") and page.is_enabled("button:has-text('提交上报')")
+    assert page.input_value("input[name=idempotency_key]") == key  # a retry is the same report
+    inspector.shot("03-refused-file")
+    page.click(".previews .rm")
+    db.session.expire_all()
+    assert db.session.scalar(select(Ticket)) is None
 
-            page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / PHONE_PHOTO))
-            page.wait_for_selector(".previews figure img")
-            page.wait_for_selector(".previews figcaption:has-text('KB')")  # scaled (no eval: the CSP forbids it)
-            page.fill("textarea[name=description]", "公交站牌上张贴小广告")
-            inspector.shot("04-photo-chosen")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / PHONE_PHOTO))
+    page.wait_for_selector(".previews figure img")
+    page.wait_for_selector(".previews figcaption:has-text('KB')")  # scaled (no eval: the CSP forbids it)
+    page.fill("textarea[name=description]", "公交站牌上张贴小广告")
+    inspector.shot("04-photo-chosen")
 
-            posts = []
-            page.on("request", lambda r: r.method == "POST" and r.url.endswith("/tickets/new") and posts.append(r))
-            page.click("button:has-text('提交上报')")
-            page.wait_for_url("**/filed")
-            inspector.shot("05-filed")
-            body = posts[0].post_data_buffer
-            original = (PHOTOS / PHONE_PHOTO).stat().st_size
-            print(f"\nphone page sent {len(body):,} bytes for a {original:,}-byte photo "
-                  f"({len(body) / original:.0%})")
-            assert len(body) < original / 3
+    posts = []
+    page.on("request", lambda r: r.method == "POST" and r.url.endswith("/tickets/new") and posts.append(r))
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed")
+    inspector.shot("05-filed")
+    body = posts[0].post_data_buffer
+    original = (PHOTOS / PHONE_PHOTO).stat().st_size
+    print(f"\nphone page sent {len(body):,} bytes for a {original:,}-byte photo "
+          f"({len(body) / original:.0%})")
+    assert len(body) < original / 3
 
-            db.session.expire_all()
-            ticket = db.session.scalar(select(Ticket))
-            assert ticket.number in page.inner_text("main")
-            assert "甲街道办事处" in page.inner_text("main")
-            assert ticket.segment_id == city.seg_a.id and ticket.unit_id == city.street_a.id
-            assert abs(ticket.lat - City.ON_A[0]) < 1e-5 and abs(ticket.lon - City.ON_A[1]) < 1e-5
-            [photo] = ticket.photos
-            assert max(photo.width, photo.height) <= 1600  # scaled in the browser (the server keeps 2560)
-            assert photo.width > photo.height
-            exif = process_image((PHOTOS / PHONE_PHOTO).read_bytes())  # what the original's EXIF says
-            assert abs(photo.lat - exif.lat) < 1e-6 and abs(photo.lon - exif.lon) < 1e-6
-            assert photo.taken_at == exif.taken_at
-            inspector.close()
+    db.session.expire_all()
+    ticket = db.session.scalar(select(Ticket))
+    assert ticket.number in page.inner_text("main")
+    assert "甲街道办事处" in page.inner_text("main")
+    assert ticket.segment_id == city.seg_a.id and ticket.unit_id == city.street_a.id
+    assert abs(ticket.lat - City.ON_A[0]) < 1e-5 and abs(ticket.lon - City.ON_A[1]) < 1e-5
+    [photo] = ticket.photos
+    assert max(photo.width, photo.height) <= 1600  # scaled in the browser (the server keeps 2560)
+    assert photo.width > photo.height
+    exif = process_image((PHOTOS / PHONE_PHOTO).read_bytes())  # what the original's EXIF says
+    assert abs(photo.lat - exif.lat) < 1e-6 and abs(photo.lon - exif.lon) < 1e-6
+    assert photo.taken_at == exif.taken_at
+    inspector.close()
 
-            # --- the unit rectifies ------------------------------------------------------------------
-            unit = Phone(browser, server, device, shots)
-            page = unit.page
-            unit.login("unit_a")
-            assert page.url.endswith("/unit/tickets")
-            unit.shot("06-unit-list")
-            page.click(f"text={ticket.number}")
-            page.wait_for_selector("#rectify")
-            unit.shot("07-unit-ticket")
-            page.set_input_files("#rectify input[type=file]", str(rotated_photo))
-            page.wait_for_selector("#rectify figcaption:has-text('KB')")
-            page.fill("#rectify textarea[name=note]", "已清除小广告")
-            page.click("button:has-text('提交整改反馈')")
-            page.wait_for_selector(".alert.success")
-            assert "整改情况已反馈" in page.inner_text(".alert.success")
-            unit.shot("08-rectified")
-            db.session.expire_all()
-            ticket = db.session.get(Ticket, ticket.id)
-            [after] = ticket.photos_of("after")
-            assert ticket.status == "rectified"
-            assert after.height > after.width and after.height <= 1600  # upright portrait, scaled by the page
-            unit.close()
+    # --- the unit rectifies ------------------------------------------------------------------
+    unit = phones()
+    page = unit.page
+    unit.login("unit_a")
+    assert page.url.endswith("/unit/tickets")
+    unit.shot("06-unit-list")
+    page.click(f"text={ticket.number}")
+    page.wait_for_selector("#rectify")
+    unit.shot("07-unit-ticket")
+    page.set_input_files("#rectify input[type=file]", str(rotated_photo))
+    page.wait_for_selector("#rectify figcaption:has-text('KB')")
+    page.fill("#rectify textarea[name=note]", "已清除小广告")
+    page.click("button:has-text('提交整改反馈')")
+    page.wait_for_selector(".alert.success")
+    assert "整改情况已反馈" in page.inner_text(".alert.success")
+    unit.shot("08-rectified")
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket.id)
+    [after] = ticket.photos_of("after")
+    assert ticket.status == "rectified"
+    assert after.height > after.width and after.height <= 1600  # upright portrait, scaled by the page
+    unit.close()
 
-            # --- the inspector approves ------------------------------------------------------------------
-            checker = Phone(browser, server, device, shots)
-            page = checker.page
-            checker.login("inspector")
-            page.click("nav >> text=待核查")
-            page.wait_for_selector(".compare")
-            checker.shot("09-verify-queue")
-            page.click("button:has-text('整改到位，结案')")
-            page.wait_for_selector(".alert.success")
-            assert "已核查结案" in page.inner_text(".alert.success")
-            page.goto(f"{server}/tickets/{ticket.id}")
-            assert "已结案" in page.inner_text(".dhead")
-            checker.shot("10-closed")
-            db.session.expire_all()
-            assert db.session.get(Ticket, ticket.id).status == "closed"
-            checker.close()
-        finally:
-            browser.close()
+    # --- the inspector approves ------------------------------------------------------------------
+    checker = phones()
+    page = checker.page
+    checker.login("inspector")
+    page.click("nav >> text=待核查")
+    page.wait_for_selector(".compare")
+    checker.shot("09-verify-queue")
+    page.click("button:has-text('整改到位，结案')")
+    page.wait_for_selector(".alert.success")
+    assert "已核查结案" in page.inner_text(".alert.success")
+    page.goto(f"{server}/tickets/{ticket.id}")
+    assert "已结案" in page.inner_text(".dhead")
+    checker.shot("10-closed")
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "closed"
+    checker.close()
+

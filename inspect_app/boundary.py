@@ -1,0 +1,149 @@
+"""The action boundary: the edge owns the transaction.
+
+Operations (services) check their rules, change rows and `flush()`; they never commit, so several operations can
+share one transaction. The edge commits once:
+- a request: after its view returns a success (status below 400) having written something, else it rolls back
+  (`register` below);
+- a CLI command or a scheduled job: `with transaction():` around its work (the scheduler does this for every job;
+  a job with several steps, such as the escalation sweep, uses one `transaction()` per step).
+
+Files written during a transaction (photos, PDFs) are registered with `delete_on_rollback(path)`: if the transaction
+rolls back they are removed, so a failed action leaves no orphan file and no caller has to clean up. A savepoint
+(`begin_nested`) that rolls back removes the files written inside it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, g
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+_FILES = "boundary.files"  # session.info key: [(transaction ids, path), ...]
+_WROTE = "boundary.wrote"  # session.info key: this transaction changed something
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """One unit of work for a command or a job: commit at the end, roll back on any error."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def fail_request() -> None:
+    """This request's changes must not be kept, whatever its status (an error page shown as a redirect)."""
+    g.boundary_failed = True
+
+
+# ----------------------------------------------------------------------------- files written in a transaction
+
+def _open_transactions(session) -> list[int]:
+    chain, transaction = [], session.get_nested_transaction() or session.get_transaction()
+    while transaction is not None:
+        chain.append(id(transaction))
+        transaction = transaction.parent
+    return chain
+
+
+def delete_on_rollback(*paths: str | Path) -> None:
+    """Remove these files if the current transaction (or the savepoint they were written in) rolls back."""
+    session = db.session()
+    if not session.in_transaction():
+        session.connection()  # begin now, so the files belong to the transaction that follows
+    chain = _open_transactions(session)
+    session.info.setdefault(_FILES, []).extend((chain, Path(p)) for p in paths)
+
+
+def _after_commit(session) -> None:
+    session.info.pop(_FILES, None)
+    session.info.pop(_WROTE, None)
+
+
+def _after_flush(session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+def _on_execute(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def wrote(session=None) -> bool:
+    """Whether the current transaction has written anything (a flush, an INSERT/UPDATE/DELETE statement) or holds
+    changes not flushed yet."""
+    session = session or db.session()
+    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_WROTE, None)
+    entries = session.info.get(_FILES)
+    if not entries:
+        return
+    if previous_transaction.nested:
+        gone = [e for e in entries if id(previous_transaction) in e[0]]
+        session.info[_FILES] = [e for e in entries if id(previous_transaction) not in e[0]]
+    else:
+        gone = entries
+        session.info.pop(_FILES, None)
+    for _chain, path in gone:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # the cleanup sweep (ops) finds what could not be removed now
+            log.warning("could not remove %s after a rollback", path)
+
+
+def _listen() -> None:
+    for name, handler in (("after_commit", _after_commit), ("after_soft_rollback", _after_soft_rollback),
+                          ("after_flush", _after_flush), ("do_orm_execute", _on_execute)):
+        if not event.contains(db.session, name, handler):
+            event.listen(db.session, name, handler)
+
+
+# ----------------------------------------------------------------------------- requests
+
+def register(app: Flask) -> None:
+    """Commit each successful request that wrote something, once; roll back everything else. A request that only
+    read ends its transaction at teardown, as before (its objects stay readable for a streamed body). Register
+    after the other after_request hooks, so this one runs first and they see the final response (Flask runs them
+    in reverse order)."""
+    _listen()
+
+    @app.after_request
+    def _finish(response):
+        if response.status_code >= 400 or g.get("boundary_failed"):
+            db.session.rollback()
+            return response
+        if not wrote():
+            return response
+        try:
+            db.session.commit()
+        except (StaleDataError, IntegrityError) as error:
+            db.session.rollback()
+            log.info("commit refused at the end of the request: %s", error)
+            from .http import error_response
+            return error_response(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
+        except OperationalError:
+            db.session.rollback()
+            log.exception("commit failed at the end of the request")
+            from .http import error_response
+            return error_response(503, "database_busy", "数据库繁忙，请稍后重试。")
+        return response
+
+    @app.teardown_request
+    def _discard(error):
+        if error is not None:
+            db.session.rollback()

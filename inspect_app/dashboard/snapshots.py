@@ -1,0 +1,71 @@
+"""Figures kept in the database for a while (table dashboard_snapshots): every process reads the same ones, and
+nothing lives in a process between requests. A stored value is JSON; `encode`/`decode` carry the dashboard's
+rows and times through it."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from .models import DashboardSnapshot
+
+
+def _default(value):
+    if isinstance(value, datetime):
+        return {"__dt__": value.isoformat()}
+    if is_dataclass(value):
+        return {"__dc__": type(value).__name__, "v": {f.name: getattr(value, f.name) for f in fields(value)}}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def encode(value) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False)
+
+
+def decode(text: str, types: dict[str, type] | None = None):
+    """`types`: the dataclasses a stored value may hold, by name."""
+    types = types or {}
+
+    def hook(obj: dict):
+        if "__dt__" in obj:
+            return datetime.fromisoformat(obj["__dt__"])
+        if "__dc__" in obj and obj["__dc__"] in types:
+            return types[obj["__dc__"]](**obj["v"])
+        return obj
+    return json.loads(text, object_hook=hook)
+
+
+def read(key: str, max_age: float, now: datetime, types: dict[str, type] | None = None):
+    """The stored value if it is younger than `max_age` seconds, else None."""
+    row = db.session.scalar(select(DashboardSnapshot).where(DashboardSnapshot.key == key))
+    if row is None or row.computed_at + timedelta(seconds=max_age) <= now or row.computed_at > now:
+        return None
+    return decode(row.data_json, types)
+
+
+def write(key: str, value, now: datetime) -> None:
+    """Store (or replace) the value; two processes storing at once both succeed, the later one wins."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DashboardSnapshot)
+    statement = insert.values(key=key, computed_at=now, data_json=encode(value))
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["key"], set_={"computed_at": statement.excluded.computed_at,
+                                      "data_json": statement.excluded.data_json}))
+
+
+def kept(key: str, max_age: float, now: datetime, compute: Callable[[], object],
+         types: dict[str, type] | None = None):
+    """The stored value while it is fresh, else computed now and stored; max_age <= 0 computes every time."""
+    if max_age <= 0:
+        return compute()
+    value = read(key, max_age, now, types)
+    if value is None:
+        value = compute()
+        write(key, value, now)
+        value = decode(encode(value), types)  # the same shape a reader of the stored value gets
+    return value

@@ -1,0 +1,81 @@
+"""HTTP helpers shared by the pages and the API: who wants JSON, the error shape, JSON bodies, redirects after a
+form, local `next` targets. Routes stay thin: read input with these, call one operation, answer."""
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import flash, g, jsonify, redirect, render_template, request
+
+from .common.errors import BadRequest, ServiceError
+from .common.timeutil import utcnow
+
+
+class UnsupportedMediaType(ServiceError):
+    status, code = 415, "unsupported_media_type"
+
+
+def is_script() -> bool:
+    """A submission from one of our pages' scripts, which wants JSON rather than a redirect."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or is_script()
+
+
+def error_response(status: int, code: str, message: str):
+    """{"error": {"code", "message"}} for the API and scripts; for a page's form, back to the form with the
+    message on top; else an error page."""
+    from .boundary import fail_request
+
+    fail_request()
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    if status in (400, 409, 413, 415, 422) and request.method == "POST" and local_url(request.referrer):
+        flash(message, "error")
+        return redirect(request.referrer, 303)
+    return render_template("error.html", status=status, message=message), status
+
+
+def done(url: str):
+    """After a successful form: a redirect, or {"redirect": url} for a script."""
+    return jsonify({"redirect": url}) if is_script() else redirect(url, 303)
+
+
+def json_body() -> dict:
+    """The request's JSON object; no body at all is {}. A body of another type (a form, multipart, text) is
+    refused with 415 rather than guessed at (ASVS 13.1.5): these endpoints speak JSON."""
+    if not request.is_json:
+        if request.get_data(cache=True):
+            raise UnsupportedMediaType("请求体应为 JSON（Content-Type: application/json）。")
+        return {}
+    data = request.get_json(silent=True)
+    if data is None:
+        if not request.get_data(cache=True):
+            return {}
+        raise BadRequest("请求体不是有效的 JSON。", code="invalid_json")
+    if not isinstance(data, dict):
+        raise BadRequest("请求体应为 JSON 对象。", code="invalid_json")
+    return data
+
+
+def local_url(target: str | None) -> str | None:
+    """`target` if it is a path on this site (for ?next= and back-to-the-form redirects), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.netloc != request.host:
+            return None
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def now() -> datetime:
+    """The request's clock, read once at the edge: every operation in one request sees the same moment."""
+    if "request_now" not in g:
+        g.request_now = utcnow()
+    return g.request_now

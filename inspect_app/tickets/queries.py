@@ -1,0 +1,156 @@
+"""Reading tickets: one ticket as a user may see it, and the filtered, paged lists every page, the API and the
+exports show. Visibility comes from tickets/policy.py; overdue from tickets/rules.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defaultload, lazyload, selectinload
+
+from ..auth.models import User
+from ..common.errors import BadRequest
+from ..common.timeutil import local_midnight
+from ..extensions import db
+from ..units.models import Category, Segment
+from ..units.services import find_category
+from .campaigns import Campaign, campaign_condition
+from .models import ExtensionRequest, Ticket, TicketEvent
+from .policy import ensure_visible, ticket_scope
+from .rules import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES, overdue_condition
+
+# Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
+# the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
+# PostgreSQL most of the query's planning time). Accessed anyway, they load lazily.
+LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
+             defaultload(Ticket.segment).lazyload(Segment.unit),
+             defaultload(Ticket.reporter).lazyload(User.unit))
+# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
+# instead of one per event.
+DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
+                           selectinload(Ticket.photos))
+
+
+def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
+    """The ticket, or 404 when absent or hidden from this user; detail: its events and photos loaded too."""
+    return ensure_visible(user, db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ()))
+
+
+def open_extension(ticket: Ticket) -> ExtensionRequest | None:
+    # The ticket is in the session already: joining it again (with all it joins) would only cost planning time.
+    return db.session.scalar(select(ExtensionRequest).options(lazyload(ExtensionRequest.ticket))
+                             .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == "open"))
+
+
+def pending_extensions() -> list[ExtensionRequest]:
+    return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == "open")
+                                   .order_by(ExtensionRequest.requested_at)))
+
+
+@dataclass
+class TicketFilter:
+    status: str | None = None
+    unit_id: int | None = None
+    category: str | None = None
+    district: str | None = None
+    overdue: bool = False
+    reporter_id: int | None = None
+    q: str | None = None
+    campaign_id: int | None = None
+    date_from: date | None = None   # reported on or after this Shanghai day
+    date_to: date | None = None     # reported on or before this Shanghai day
+    page: int = 1
+    per_page: int = 20
+
+
+def parse_filter(args) -> TicketFilter:
+    """Build a filter from request args (query string); bad values answer 400."""
+    def integer(name: str, default: int | None = None, low: int = 1, high: int = 10**9) -> int | None:
+        raw = args.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
+        if not low <= value <= high:
+            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+        return value
+
+    def day(name: str) -> date | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
+        if not 2000 <= value.year <= 2100:
+            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+        return value
+
+    status = (args.get("status") or "").strip() or None
+    if status is not None and status not in STATUSES and status != "open":
+        raise BadRequest("状态参数不正确。", code="invalid_status_filter")
+    flt = TicketFilter(
+        status=status,
+        unit_id=integer("unit_id"),
+        category=(args.get("category") or "").strip()[:64] or None,
+        district=(args.get("district") or "").strip()[:64] or None,
+        overdue=(args.get("overdue") or "") in ("1", "true", "yes"),
+        q=(args.get("q") or "").strip()[:100] or None,
+        campaign_id=integer("campaign_id"),
+        date_from=day("from"),
+        date_to=day("to"),
+        page=integer("page", 1, high=100_000),
+        per_page=integer("per_page", 20, high=100),
+    )
+    if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
+        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
+    return flt
+
+
+def filtered_query(user, flt: TicketFilter, now: datetime):
+    query = select(Ticket).where(ticket_scope(user))
+    if flt.status == "open":
+        query = query.where(Ticket.status.in_(ACTIVE_STATUSES))
+    elif flt.status:
+        query = query.where(Ticket.status == flt.status)
+    if flt.unit_id:
+        query = query.where(Ticket.unit_id == flt.unit_id)
+    if flt.category:
+        category = find_category(flt.category)
+        query = query.where(Ticket.category_id == (category.id if category else -1))
+    if flt.district:
+        query = query.where(Ticket.segment_id.in_(select(Segment.id).where(Segment.district == flt.district)))
+    if flt.overdue:
+        query = query.where(overdue_condition(now))
+    if flt.reporter_id:
+        query = query.where(Ticket.reporter_id == flt.reporter_id)
+    if flt.q:
+        like = f"%{flt.q}%"
+        query = query.where(or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like)))
+    if flt.campaign_id:
+        query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
+    if flt.date_from:
+        query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
+    if flt.date_to:
+        query = query.where(Ticket.reported_at < local_midnight(flt.date_to + timedelta(days=1)))
+    return query
+
+
+def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
+                 options: tuple = ()) -> tuple[list[Ticket], int]:
+    """One page of the filtered list and the total; `options`: loader options for what the caller shows
+    (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket)."""
+    query = filtered_query(user, flt, now)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    query = query.options(*LIST_LOAD, *options)
+    if overdue_first:
+        # Open tickets by deadline (most overdue first), then the rest newest first.
+        is_open = Ticket.status.in_(OPEN_STATUSES)
+        query = query.order_by(is_open.desc(), Ticket.deadline.asc(), Ticket.id.desc())
+    else:
+        query = query.order_by(Ticket.id.desc())
+    query = query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+    return list(db.session.scalars(query).unique()), total

@@ -1,0 +1,41 @@
+"""Ticket rules defined once and imported everywhere: which statuses are open, what overdue means, how days
+overdue are counted, the names of the escalation levels. Dashboards, rankings, the sweep, exports and the ticket
+pages all use these, so a change here changes them all."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+STATUSES = ("pending", "assigned", "rectified", "closed", "disputed", "cancelled")
+STATUS_LABELS = {
+    "pending": "待派遣",
+    "assigned": "待整改",
+    "rectified": "待核查",
+    "closed": "已结案",
+    "disputed": "退单待审",
+    "cancelled": "已作废",
+}
+OPEN_STATUSES = ("pending", "assigned", "disputed")  # the unit (or the office) still owes action
+ACTIVE_STATUSES = OPEN_STATUSES + ("rectified",)     # 在办: neither closed nor cancelled
+
+MAX_LEVEL = 3
+LEVEL_NAMES = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}
+
+
+def is_overdue(status: str, deadline: datetime | None, now: datetime) -> bool:
+    """Past the deadline and not yet rectified (a rectification waiting for verification is not overdue)."""
+    return status in OPEN_STATUSES and deadline is not None and deadline < now
+
+
+def overdue_condition(now: datetime):
+    """`is_overdue` as an SQL condition on the tickets table (overdue is computed, never stored)."""
+    from .models import Ticket  # the model imports this module's vocabulary
+
+    return Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < now)
+
+
+def days_overdue(deadline: datetime | None, until: datetime | None) -> int:
+    """Whole days begun past the deadline by `until` (now, or when it was rectified): 1 hour late is 1 day."""
+    if deadline is None or until is None or until <= deadline:
+        return 0
+    return max(1, math.ceil((until - deadline).total_seconds() / 86400))
