@@ -38,6 +38,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30")))  # ASVS 3.3.2: 30 days
+    # JSON request bodies nested deeper than this are refused (400) before any route sees them.
+    MAX_JSON_DEPTH = int(os.environ.get("MAX_JSON_DEPTH", "32"))
     # How many reverse proxies (nginx: 1) stand in front; their X-Forwarded-For/-Proto/-Host/-Prefix are
     # believed (werkzeug ProxyFix). 0: none are, as when the app faces clients directly.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
