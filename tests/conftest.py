@@ -207,3 +207,15 @@ def uploads(app) -> Path:
     return Path(app.config["UPLOAD_FOLDER"])
 
 
+
+
+def login_session_id(user) -> str:
+    """What Flask-Login keeps in a browser's session for a logged-in `user`, for tests that log in without the
+    login form: `session["_user_id"] = login_session_id(user)`. Every login is a row on the server
+    (inspect_app/auth/sessions.py), so `user.get_id()` alone no longer logs anyone in."""
+    from inspect_app.auth import sessions
+    from inspect_app.common.timeutil import utcnow
+
+    cookie_id = sessions.start(user, utcnow())
+    db.session.commit()
+    return cookie_id

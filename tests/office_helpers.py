@@ -12,10 +12,11 @@ def sign_in(client, user) -> None:
 
     The test app keeps one app context for the whole test, so `g` (where Flask-Login caches the
     user of the request) outlives requests; forget the cached user so the next request loads this one."""
+    from conftest import login_session_id
     from flask import g
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = login_session_id(user)
         session["_fresh"] = True
 
 

@@ -5,7 +5,7 @@ import re
 import sys
 
 import pytest
-from conftest import at
+from conftest import at, login_session_id
 
 from inspect_app.dashboard import charts, services
 from inspect_app.extensions import db
@@ -18,7 +18,7 @@ def login(client, user) -> None:
     from flask import g
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = login_session_id(user)
         session["_fresh"] = True
 
 

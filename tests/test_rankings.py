@@ -7,7 +7,7 @@ import subprocess
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import at, processed
+from conftest import at, login_session_id, processed
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -356,7 +356,7 @@ def login(client, user) -> None:
     from flask import g
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = login_session_id(user)
         session["_fresh"] = True
     client.application.config["WTF_CSRF_ENABLED"] = False
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from flask import g
 
-from conftest import PASSWORD, City
+from conftest import PASSWORD, City, login_session_id
 
 ROLES = ("anon", "admin", "inspector", "leader", "unit_owner", "unit_other")
 STAFF = {"admin", "inspector", "leader"}
@@ -128,7 +128,7 @@ def _get(app, client, api, city, role, url):
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = login_session_id(user)
             session["_fresh"] = True
     return client.get(url, buffered=True)
 
