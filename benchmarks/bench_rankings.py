@@ -230,8 +230,11 @@ def bench_dashboard(app, now, repeats: int) -> dict:
     app.config["DASHBOARD_CACHE_SECONDS"] = 60
     leader = _leader()
     client = app.test_client()
+    from inspect_app.auth.sessions import start as start_login_session
+    login = start_login_session(leader, datetime.now(timezone.utc))  # each login is a row on the server
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = leader.get_id()
+        session["_user_id"] = login
         session["_fresh"] = True
     from flask import g
 

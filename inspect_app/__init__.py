@@ -31,6 +31,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     register_extensions(app)
+    from .input_guard import register_input_guard
+    register_input_guard(app)  # before any route's hooks: NUL, lone surrogates, deep JSON are 400
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)

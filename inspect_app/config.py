@@ -61,7 +61,9 @@ class Config:
 
     # --- sessions, logins, tokens
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 720)        # bearer tokens last this long
-    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")  # werkzeug generate_password_hash method
+    # werkzeug's password hash; unknown and disabled accounts are checked against a dummy hash of the same kind,
+    # so a login costs the same whether or not the account exists.
+    PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Served over HTTPS (directly or behind nginx): cookies then never travel over plain HTTP.
@@ -71,6 +73,28 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 30))  # ASVS 3.3.2: 30 days
+    # Every login is a row in login_sessions; logout deletes it, so a copied cookie dies with it. A login without
+    # "在本机保持登录" lasts at most this long on the server (ASVS 3.3.2 level 2: 12 hours), even if the browser
+    # stays open; one with it lasts REMEMBER_COOKIE_DURATION from the login or from the last time the remember-me
+    # cookie restored it.
+    LOGIN_SESSION_HOURS = _int("LOGIN_SESSION_HOURS", 12)
+    # The remember-me token changes each time it restores a session; requests that raced the change may still
+    # present the old one for this many seconds (a page and its images after the browser restarts).
+    REMEMBER_ROTATION_GRACE_SECONDS = _int("REMEMBER_ROTATION_GRACE_SECONDS", 60)
+    # Failed-login throttle, per account and client address (an IPv6 address counts by its /64). Each attempt is
+    # counted before its password is checked. After LOGIN_FREE_ATTEMPTS in a row the next waits
+    # LOGIN_FIRST_DELAY_SECONDS, then twice as long each time, up to LOGIN_MAX_DELAY_SECONDS; a success from that
+    # address, or LOGIN_FORGET_HOURS of quiet, starts over. Nobody elsewhere is locked out.
+    LOGIN_FREE_ATTEMPTS = _int("LOGIN_FREE_ATTEMPTS", 5)
+    LOGIN_FIRST_DELAY_SECONDS = _int("LOGIN_FIRST_DELAY_SECONDS", 60)
+    LOGIN_MAX_DELAY_SECONDS = _int("LOGIN_MAX_DELAY_SECONDS", 900)
+    LOGIN_FORGET_HOURS = _int("LOGIN_FORGET_HOURS", 24)
+    # One address's failed logins over all accounts (password spraying): at most this many per window. Generous,
+    # since a whole office may share one address behind NAT; successful logins do not count.
+    LOGIN_ADDRESS_LIMIT = _int("LOGIN_ADDRESS_LIMIT", 100)
+    LOGIN_ADDRESS_WINDOW_MINUTES = _int("LOGIN_ADDRESS_WINDOW_MINUTES", 15)
+    # JSON request bodies nested deeper than this are refused (400) before any route sees them.
+    MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 32)
     # How many reverse proxies (nginx: 1) stand in front; their X-Forwarded-For/-Proto/-Host/-Prefix are
     # believed (werkzeug ProxyFix). 0: none are, as when the app faces clients directly.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)

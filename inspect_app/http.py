@@ -47,7 +47,9 @@ def json_body() -> dict:
     """The request's JSON object; no body at all is {}. A body of another type (a form, multipart, text) is
     refused with 415 rather than guessed at (ASVS 13.1.5): these endpoints speak JSON."""
     if not request.is_json:
-        if request.get_data(cache=True):
+        # A form body may already be parsed (by input_guard), leaving no raw data: its type still tells.
+        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded") \
+                or request.get_data(cache=True):
             raise UnsupportedMediaType("请求体应为 JSON（Content-Type: application/json）。")
         return {}
     data = request.get_json(silent=True)

@@ -164,10 +164,22 @@ def browser(app, city):
     return make
 
 
+def login_session_id(user) -> str:
+    """What Flask-Login keeps in a browser's session for a logged-in `user`. Every login is a row on the server
+    (inspect_app/auth/sessions.py), so `user.get_id()` alone logs nobody in."""
+    from inspect_app.auth import sessions
+    from inspect_app.common.timeutil import utcnow
+
+    cookie_id = sessions.start(user, utcnow())
+    db.session.commit()
+    return cookie_id
+
+
 def sign_in(client, user) -> None:
     """Make `client` a session of `user` without the login form (for tests about something else)."""
+    cookie_id = login_session_id(user)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = cookie_id
         session["_fresh"] = True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from conftest import City, PASSWORD, file_tuple, photo_bytes
+from conftest import City, PASSWORD, file_tuple, login_session_id, photo_bytes
 
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
@@ -38,7 +38,7 @@ def test_token_login_and_errors(client, city):
 
 def test_api_ignores_session_cookies(client, city):
     with client.session_transaction() as session:  # logged in for pages
-        session["_user_id"] = city.admin.get_id()
+        session["_user_id"] = login_session_id(city.admin)
         session["_fresh"] = True
     assert client.get("/api/v1/tickets").status_code == 401
 

@@ -85,27 +85,30 @@ def test_success_clears_the_account_counter(client, city):
     assert token(client, "inspector", PASSWORD).status_code == 200
 
 
-def test_twenty_failures_lock_the_address(client, city):
+def test_many_failures_lock_the_address(app, client, city):
+    app.config["LOGIN_ADDRESS_LIMIT"] = 20
     for i in range(20):
         assert token(client, f"nobody{i}", address="10.0.0.9").status_code == 401
     assert token(client, "leader", PASSWORD, address="10.0.0.9").status_code == 429
     assert token(client, "leader", PASSWORD, address="10.0.0.10").status_code == 200
 
 
-def test_lock_expires_after_the_window(app, city):
+def test_lock_expires_after_the_wait(app, city):
     now = at("2026-11-25T10:00")
     for _ in range(5):
-        throttle.record("inspector", "1.1.1.1", False, now)
+        throttle.admit("inspector", "1.1.1.1", now)
     with pytest.raises(throttle.TooManyAttempts) as refused:
-        throttle.check_allowed("inspector", "2.2.2.2", now + timedelta(minutes=10))
-    assert refused.value.status == 429 and 0 < refused.value.retry_after <= 300
-    throttle.check_allowed("inspector", "2.2.2.2", now + timedelta(minutes=15, seconds=1))
+        throttle.admit("inspector", "1.1.1.1", now + timedelta(seconds=10))
+    assert refused.value.status == 429 and 0 < refused.value.retry_after <= 60
+    throttle.admit("inspector", "1.1.1.1", now + timedelta(seconds=60))
 
 
 def test_attempts_live_in_the_database(client, city):
+    from inspect_app.auth.models import LoginThrottle
     token(client, "Inspector")
-    rows = db.session.scalars(db.select(throttle.LoginAttempt)).all()
-    assert [(r.username, r.address, r.success) for r in rows] == [("inspector", "10.0.0.1", False)]
+    rows = db.session.scalars(db.select(LoginThrottle).order_by(LoginThrottle.scope)).all()
+    assert [(r.scope, r.username, r.address, r.failures) for r in rows] == [
+        ("account", "inspector", "10.0.0.1", 1), ("address", "", "10.0.0.1", 1)]
 
 
 def test_web_login_is_throttled_too(client, city, app):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import TOKEN_RE, City
+from conftest import TOKEN_RE, City, login_session_id
 
 ROLES = ("anon", "admin", "inspector", "leader", "unit_owner", "unit_other")
 STAFF = {"admin", "inspector", "leader"}
@@ -132,7 +132,7 @@ def _get(app, client, api, city, role, url):
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = login_session_id(user)
             session["_fresh"] = True
     return client.get(url, buffered=True)
 
@@ -252,7 +252,7 @@ def _send(app, client, api, city, role, method, url):
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = login_session_id(user)
             session["_fresh"] = True
     token = TOKEN_RE.search(client.get("/login").get_data(as_text=True))
     form = {"csrf_token": token.group(1)} if token else {}

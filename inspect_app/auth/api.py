@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from ..api.common import Unauthorized, api_blueprint, current
+from ..common.errors import Forbidden
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import json_body, now
+from ..http import error_response, json_body, now
 from ..policy import EVERYONE, public, requires
 from . import services
+from .throttle import TooManyAttempts
 
 bp = api_blueprint("api_auth", __name__)
 
@@ -17,11 +19,23 @@ bp = api_blueprint("api_auth", __name__)
 @public
 def token():
     body = json_body()
-    user = services.login(str(body.get("username") or ""), str(body.get("password") or ""),
-                          request.remote_addr or "", now())
+    username, password = str(body.get("username") or ""), str(body.get("password") or "")
+    address = request.remote_addr or ""
+    try:
+        services.count_login_attempt(username, address, now())
+    except TooManyAttempts as refused:
+        db.session.rollback()
+        response, status = error_response(refused.status, refused.code, refused.message)
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response, status
+    db.session.commit()  # counted before the password is checked, for every process to see
+    user = services.check_login(username, password, address, now())
+    db.session.commit()
     if user is None:
-        db.session.commit()  # the edge keeps the failed attempt, although the answer is an error
         raise Unauthorized("用户名或密码错误。", code="invalid_credentials")
+    if user.must_change_password:
+        raise Forbidden("该账号正在使用文明办设置的临时密码，请先登录网页修改密码，再使用接口。",
+                        code="password_change_required")
     value, row = services.issue_token(user, now(), current_app.config["API_TOKEN_HOURS"])
     return jsonify({
         "token": value,

@@ -1,12 +1,13 @@
-"""Accounts and API tokens."""
+"""Accounts, their login sessions and API tokens, and the failed-login throttle's counters."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -35,8 +36,7 @@ class User(UserMixin, db.Model):
     unit = relationship("Unit", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=_hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -55,6 +55,55 @@ class User(UserMixin, db.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def check_against_dummy(password: str) -> bool:
+    """Spend what checking a real account's password costs, and fail: used for unknown and disabled accounts,
+    so the time a login takes does not tell whether a username exists."""
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
+    return False
+
+
+class LoginSession(db.Model):
+    """One login on one browser. The session (and remember-me) cookie carries a random token whose hash is kept
+    here; logging out deletes the row, so a copy of either cookie stops working while other devices stay in."""
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token in the cookie
+    # The token before the last rotation of the remember-me cookie, still accepted for a short grace period.
+    previous_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LoginThrottle(db.Model):
+    """Failed-login counters, shared by every process through the database. scope "account": one account from
+    one address (username set); scope "address": one address over all accounts (username empty). `version` is
+    bumped by every change, so concurrent requests update a row one at a time (compare and swap)."""
+    __tablename__ = "login_throttle"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts counted since the last reset
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(db.Model):

@@ -3,15 +3,28 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..common.errors import Invalid
 from ..extensions import db
-from . import throttle
-from .models import ROLES, ApiToken, User
+from . import sessions, throttle
+from .models import ROLES, ApiToken, User, check_against_dummy
 
 MIN_PASSWORD_LENGTH = 8
+DATA = Path(__file__).parent / "data"
+EXPIRED_TOKENS_KEPT = timedelta(days=1)
+
+
+@cache
+def refused_passwords() -> frozenset[str]:
+    """Common passwords (data/common-passwords.txt, see data/SOURCES.md) and this site's own (the demo password)."""
+    words = set((DATA / "common-passwords.txt").read_text(encoding="utf-8").splitlines())
+    words.update(line.strip() for line in (DATA / "local-passwords.txt").read_text(encoding="utf-8").splitlines()
+                 if line.strip() and not line.startswith("#"))
+    return frozenset(word.lower() for word in words if word)
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -24,6 +37,8 @@ def password_problem(password: str, username: str = "") -> str | None:
         return "密码须包含字母、数字、符号中的至少两类。"
     if username and username.lower() in password.lower():
         return "密码不能包含用户名。"
+    if password.lower() in refused_passwords():
+        return "这个密码太常见，很容易被猜中，请换一个不常见的密码。"
     return None
 
 
@@ -32,18 +47,28 @@ def find_user(username: str) -> User | None:
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """The active account with this username and password, or None. Exactly one password hash is computed
+    whether or not the account exists, so the time taken does not give usernames away."""
     user = find_user(username)
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        check_against_dummy(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     return user
 
 
-def login(username: str, password: str, address: str, now: datetime) -> User | None:
-    """authenticate() behind the failed-login throttle (raises TooManyAttempts, status 429).
-    The caller commits, also after a failure, so the attempt is counted."""
-    throttle.check_allowed(username, address, now)
+def count_login_attempt(username: str, address: str, now: datetime) -> None:
+    """Step one of a login: count the attempt (raises throttle.TooManyAttempts, 429). The caller commits before
+    step two, so that parallel attempts see each other's counts before any password is checked."""
+    throttle.admit(username, address, now)
+
+
+def check_login(username: str, password: str, address: str, now: datetime) -> User | None:
+    """Step two: the password. A success clears the throttle for this account from this address."""
     user = authenticate(username, password)
-    throttle.record(username, address, user is not None, now)
+    if user is not None:
+        throttle.succeeded(username, address, now)
     return user
 
 
@@ -68,11 +93,16 @@ def create_user(username: str, role: str, password: str, now: datetime, unit=Non
 
 
 def change_password(user: User, new_password: str) -> None:
+    """Set the user's own password; ends every session and token of theirs (the caller starts a new session
+    for the device that made the change)."""
     if problem := password_problem(new_password, user.username):
         raise Invalid(problem, code="weak_password")
+    if user.check_password(new_password):
+        raise Invalid("新密码不能与原密码相同。", code="same_password")
     user.set_password(new_password)
     user.must_change_password = False
     user.session_version = (user.session_version or 1) + 1  # logs out other sessions and tokens
+    sessions.end_all(user)
 
 
 def issue_token(user: User, now: datetime, hours: int) -> tuple[str, ApiToken]:
@@ -80,6 +110,8 @@ def issue_token(user: User, now: datetime, hours: int) -> tuple[str, ApiToken]:
     row = ApiToken(user_id=user.id, token_hash=ApiToken.hash(token), created_at=now,
                    expires_at=now + timedelta(hours=hours), session_version=user.session_version)
     db.session.add(row)
+    db.session.execute(delete(ApiToken).where(ApiToken.expires_at < now - EXPIRED_TOKENS_KEPT)
+                       .execution_options(synchronize_session=False))
     return token, row
 
 
@@ -88,7 +120,7 @@ def user_for_token(token: str, now: datetime) -> User | None:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = row.user
-    if not user.active or row.session_version != user.session_version:
+    if not user.active or row.session_version != user.session_version or user.must_change_password:
         return None
     return user
 

@@ -1,29 +1,71 @@
-"""Login pages (Flask-Login sessions) for people; the API uses tokens instead."""
+"""Login pages (Flask-Login sessions, kept on the server: see sessions.py) for people; the API uses tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
 from ..common.errors import ServiceError
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..http import local_url
-from . import services
+from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
+# What a user with a temporary password may still open: the page to change it, logout, and what pages are made of.
+OPEN_WITH_TEMPORARY_PASSWORD = {"auth.change_password", "auth.logout", "static", "healthz"}
+
 
 def load_user(user_id: str) -> User | None:
-    """Session ids carry the session version: a password change ends other sessions."""
-    ident, _, version = (user_id or "").partition(":")
-    if not ident.isdigit():
+    """Flask-Login's user loader, for the session cookie and the remember-me cookie alike."""
+    found = sessions.find(user_id, utcnow())
+    if found is None:
+        g.pop("login_session", None)
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or str(user.session_version) != version:
+    g.login_session = found
+    return found.user
+
+
+@user_loaded_from_cookie.connect
+def _rotate_remember_token(_app, user=None, **_extra) -> None:
+    """The remember-me cookie restored a session: give it a new token, so a copy taken earlier stops working
+    (after the grace period). This runs while the user is first loaded, before the view does anything, so
+    committing here commits only the rotation."""
+    found = g.get("login_session")
+    if found is None or found.by_previous_token:
+        return
+    new_id = sessions.rotate(found, utcnow())
+    db.session.commit()
+    if new_id is not None:
+        session["_user_id"] = new_id
+        session["_remember"] = "set"  # Flask-Login writes the new remember-me cookie with the response
+
+
+@bp.before_app_request
+def _temporary_password_first():
+    """An account created or reset by the office has a temporary password: nothing but changing it until then."""
+    endpoint = request.endpoint or ""
+    if (endpoint in OPEN_WITH_TEMPORARY_PASSWORD or endpoint.endswith(".static")
+            or request.path.startswith("/api/")):
         return None
-    return user
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.change_password"), 303 if request.method == "POST" else 302)
+    return None
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """Log `user` in on this browser with a fresh session: whatever the browser's session held before (a CSRF
+    token someone planted, say) is gone, and the login gets its own row on the server."""
+    now = utcnow()
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's cached token; the next form gets one from a new secret
+    cookie_id = sessions.start(user, now, remember)
+    sessions.prune(now)
+    db.session.commit()
+    login_user(user, remember=remember)
+    session["_user_id"] = cookie_id
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,29 +74,39 @@ def login():
         return redirect(url_for("tickets.home"))
     error = None
     status = 401
+    retry_after = None
     if request.method == "POST":
+        username, password = request.form.get("username", ""), request.form.get("password", "")
+        address = request.remote_addr or ""
         try:
-            user = services.login(request.form.get("username", ""), request.form.get("password", ""),
-                                  request.remote_addr or "", utcnow())
+            services.count_login_attempt(username, address, utcnow())
         except TooManyAttempts as refused:
-            user, error, status = None, refused.message, 429
+            db.session.rollback()
+            error, status, retry_after = refused.message, 429, refused.retry_after
         else:
-            db.session.commit()  # a failure counts; a success clears the account's failures
+            db.session.commit()  # counted before the password is checked, for every process to see
+            user = services.check_login(username, password, address, utcnow())
+            db.session.commit()
             if user is None:
                 error = "用户名或密码错误。"
-        if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
-            if user.must_change_password:
-                flash("首次登录或密码已被重置，请先修改密码。", "info")
-                return redirect(url_for("auth.change_password"))
-            return redirect(local_url(request.args.get("next")) or url_for("tickets.home"))
-    return render_template("auth/login.html", error=error), status if error else 200
+            else:
+                _start_session(user, remember=bool(request.form.get("remember")))
+                if user.must_change_password:
+                    return redirect(url_for("auth.change_password"))
+                return redirect(local_url(request.args.get("next")) or url_for("tickets.home"))
+    response = render_template("auth/login.html", error=error), status if error else 200
+    if retry_after:
+        return (*response, {"Retry-After": str(retry_after)})
+    return response
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    sessions.end(session.get("_user_id"))
+    db.session.commit()
+    session.clear()
+    logout_user()  # also clears the remember-me cookie
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
 
@@ -69,15 +121,20 @@ def change_password():
         elif request.form.get("new_password") != request.form.get("confirm_password"):
             error = "两次输入的新密码不一致。"
         else:
+            # The user object, not the current_user proxy: Flask-Login keeps what it is given in g, and a
+            # proxy there resolves to itself (endless recursion, the worker process crashes).
+            user = current_user._get_current_object()
+            remember = sessions.is_remembered(session.get("_user_id"))
             try:
-                services.change_password(current_user, request.form.get("new_password", ""))
+                services.change_password(user, request.form.get("new_password", ""))
             except ServiceError as problem:
+                db.session.rollback()
                 error = problem.message
             else:
+                cookie_id = sessions.start(user, utcnow(), remember)  # this device stays logged in
                 db.session.flush()
-                # The user object, not the current_user proxy: Flask-Login keeps what it is given in g, and a
-                # proxy there resolves to itself (endless recursion, the worker process crashes).
-                login_user(current_user._get_current_object())  # keep this session alive under the new version
+                login_user(user, remember=remember)
+                session["_user_id"] = cookie_id
                 flash("密码已修改。", "success")
                 return redirect(url_for("tickets.home"))
     return render_template("auth/password.html", error=error), 422 if error else 200

@@ -1,0 +1,535 @@
+"""Authentication and request-level input hardening (issue 11, items 5, 6, 9, 10, 11 and 13).
+
+Every test here failed on the code before its fix. They run on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, City
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from inspect_app.auth import models as auth_models
+from inspect_app.auth import services, throttle
+from inspect_app.common.timeutil import utcnow
+from inspect_app.extensions import db
+
+TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser(FlaskClient):
+    """A person with a browser. The app fixture keeps one app context for the whole test, and Flask-Login and
+    Flask-WTF cache the user and the CSRF token in `g`: a real request starts without them."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        return super().open(*args, **kwargs)
+
+    def csrf(self, page: str = "/login") -> str:
+        match = TOKEN_RE.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD, remember: bool = False, address: str = "127.0.0.1"):
+        data = {"username": username, "password": password, "csrf_token": self.csrf()}
+        if remember:
+            data["remember"] = "1"
+        return self.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+    def logout(self, page: str = "/password"):
+        return self.post("/logout", data={"csrf_token": self.csrf(page)})
+
+
+@pytest.fixture
+def browser(app, city):
+    def make(user=None, remember: bool = False) -> Browser:
+        client = Browser(app, app.response_class, use_cookies=True)
+        if user is not None:
+            response = client.login(user.username, remember=remember)
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+    return make
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def logged_in(client, url: str = "/tickets/mine") -> bool:
+    response = client.get(url)
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302 and "/login" in response.headers["Location"], response.status_code
+    return False
+
+
+def token(client, username, password="Wrong-guess-1", address="10.0.0.1"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+# ============================================================================= item 5: logout ends the session
+
+def test_logout_ends_a_copied_session_cookie_but_not_other_devices(browser, city):
+    phone, laptop = browser(city.inspector), browser(city.inspector)
+    thief = browser()
+    thief.set_cookie("session", phone.get_cookie("session").value)
+    assert logged_in(thief)
+    assert phone.logout().status_code == 302
+    assert not logged_in(phone)
+    assert not logged_in(thief), "a copy of the session cookie still works after logout"
+    assert logged_in(laptop), "logging out on one device must not log out the others"
+
+
+def test_logout_ends_the_remember_me_cookie(browser, city):
+    phone = browser(city.inspector, remember=True)
+    remember = phone.get_cookie("remember_token").value
+    restarted = browser()  # the same phone after the browser was closed: only the remember-me cookie is left
+    restarted.set_cookie("remember_token", remember)
+    assert logged_in(restarted)
+    assert phone.logout().status_code == 302
+    thief = browser()
+    thief.set_cookie("remember_token", remember)
+    assert not logged_in(thief), "a copy of the remember-me cookie still works after logout"
+
+
+def test_remember_me_token_rotates_and_the_old_one_dies(app, browser, city):
+    phone = browser(city.inspector, remember=True)
+    first = phone.get_cookie("remember_token").value
+    restarted = browser()
+    restarted.set_cookie("remember_token", first)
+    assert logged_in(restarted)
+    second = restarted.get_cookie("remember_token").value
+    assert second != first, "the remember-me token is rotated when it is used"
+    # A request that raced the rotation still works for a short grace period ...
+    late = browser()
+    late.set_cookie("remember_token", first)
+    assert logged_in(late)
+    # ... and not after it.
+    db.session.execute(update(auth_models.LoginSession).values(
+        rotated_at=utcnow() - timedelta(seconds=app.config["REMEMBER_ROTATION_GRACE_SECONDS"] + 1)))
+    db.session.commit()
+    stale = browser()
+    stale.set_cookie("remember_token", first)
+    assert not logged_in(stale)
+    fresh = browser()
+    fresh.set_cookie("remember_token", second)
+    assert logged_in(fresh)
+
+
+def test_sessions_expire_and_expired_rows_are_pruned(app, browser, city):
+    person = browser(city.inspector)
+    assert logged_in(person)
+    db.session.execute(update(auth_models.LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert not logged_in(person)
+    browser(city.leader)  # any login prunes what has expired
+    db.session.expire_all()
+    rows = db.session.scalars(select(auth_models.LoginSession)).all()
+    assert [row.user_id for row in rows] == [city.leader.id]
+
+
+def test_password_change_ends_every_other_session_row(browser, city):
+    phone, laptop = browser(city.inspector, remember=True), browser(city.inspector)
+    changed = laptop.post("/password", data={"old_password": PASSWORD, "new_password": "Xq7-harbour-lamp",
+                                             "confirm_password": "Xq7-harbour-lamp", "csrf_token": laptop.csrf("/password")})
+    assert changed.status_code == 302, text(changed)
+    assert logged_in(laptop) and not logged_in(phone)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(auth_models.LoginSession)) == 1
+
+
+# ============================================================================= item 6: login throttle
+
+def test_an_attacker_elsewhere_cannot_lock_the_owner_out(client, city):
+    for _ in range(30):
+        assert token(client, "admin", address="203.0.113.66").status_code in (401, 429)
+    assert token(client, "admin", address="203.0.113.66").status_code == 429
+    assert token(client, "admin", PASSWORD, address="198.51.100.7").status_code == 200
+
+
+def test_delays_grow_per_account_and_address(app, city, now):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    first = app.config["LOGIN_FIRST_DELAY_SECONDS"]
+    for _ in range(free):
+        throttle.admit("inspector", "10.1.1.1", now)
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.admit("inspector", "10.1.1.1", now + timedelta(seconds=1))
+    assert refused.value.retry_after == first - 1 and "分钟后再试" in refused.value.message
+    throttle.admit("inspector", "10.1.1.2", now)  # another address: its own count
+    at = now + timedelta(seconds=first)
+    throttle.admit("inspector", "10.1.1.1", at)
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.admit("inspector", "10.1.1.1", at + timedelta(seconds=first))
+    assert refused.value.retry_after == first  # the next wait is twice as long
+    at += timedelta(seconds=2 * first)
+    throttle.admit("inspector", "10.1.1.1", at)
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.admit("inspector", "10.1.1.1", at)
+    assert refused.value.retry_after == 4 * first
+    # never longer than the cap, and a day of quiet forgets everything
+    for _ in range(20):
+        at += timedelta(seconds=app.config["LOGIN_MAX_DELAY_SECONDS"])
+        throttle.admit("inspector", "10.1.1.1", at)
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.admit("inspector", "10.1.1.1", at)
+    assert refused.value.retry_after == app.config["LOGIN_MAX_DELAY_SECONDS"]
+    at += timedelta(hours=app.config["LOGIN_FORGET_HOURS"], seconds=1)
+    for _ in range(free):
+        throttle.admit("inspector", "10.1.1.1", at)
+
+
+def test_a_success_clears_only_its_own_address(client, city):
+    for _ in range(4):
+        token(client, "inspector", address="10.0.0.1")
+        token(client, "inspector", address="10.0.0.2")
+    assert token(client, "inspector", PASSWORD, address="10.0.0.1").status_code == 200
+    for _ in range(5):
+        assert token(client, "inspector", address="10.0.0.1").status_code == 401
+    assert token(client, "inspector", address="10.0.0.2").status_code == 401
+    assert token(client, "inspector", PASSWORD, address="10.0.0.2").status_code == 429
+
+
+def test_an_address_has_a_generous_ceiling_over_all_accounts(app, client, city):
+    app.config["LOGIN_ADDRESS_LIMIT"] = 12
+    for i in range(12):
+        assert token(client, f"nobody{i}", address="10.0.0.9").status_code == 401
+    refused = token(client, "leader", PASSWORD, address="10.0.0.9")
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_attempts"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert token(client, "leader", PASSWORD, address="10.0.0.10").status_code == 200
+
+
+def test_successes_do_not_use_up_the_address_ceiling(app, client, city):
+    app.config["LOGIN_ADDRESS_LIMIT"] = 3
+    for _ in range(10):  # one office behind one address, logging in all morning
+        assert token(client, "leader", PASSWORD, address="10.0.0.9").status_code == 200
+
+
+def test_ipv6_addresses_count_per_64_prefix(app, city, now):
+    for host in range(1, app.config.get("LOGIN_FREE_ATTEMPTS", 5) + 1):
+        throttle.admit("admin", f"2001:db8:1:2::{host}", now)
+    with pytest.raises(throttle.TooManyAttempts):
+        throttle.admit("admin", "2001:db8:1:2:ffff::9", now)
+    throttle.admit("admin", "2001:db8:1:3::1", now)
+
+
+class Server:
+    """The app behind a real threaded HTTP server on the loopback address, as several workers would run it."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+        self.httpd = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.httpd.server_port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def post_json(self, path: str, body: dict) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def server(app, city):
+    running = Server(app)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def slow_checks(monkeypatch):
+    """Each password check takes 0.3 s (like real scrypt on a busy server) and is counted."""
+    import time
+    real = auth_models.check_password_hash
+    calls = []
+    lock = threading.Lock()
+
+    def slow(hashed, password):
+        with lock:
+            calls.append(password)
+        time.sleep(0.3)
+        return real(hashed, password)
+    monkeypatch.setattr(auth_models, "check_password_hash", slow)
+    return calls
+
+
+def burst(server, passwords: list[str], username: str = "inspector") -> list[int]:
+    barrier = threading.Barrier(len(passwords))
+    statuses: list[int] = [0] * len(passwords)
+
+    def one(i: int):
+        barrier.wait()
+        statuses[i] = server.post_json("/api/v1/auth/token", {"username": username, "password": passwords[i]})
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(passwords))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+def test_parallel_wrong_passwords_are_checked_at_most_the_free_number_of_times(app, server, slow_checks):
+    statuses = burst(server, ["Wrong-guess-1"] * 16)
+    free = app.config.get("LOGIN_FREE_ATTEMPTS", 5)
+    assert len(slow_checks) <= free, f"{len(slow_checks)} passwords checked in one burst, limit {free}"
+    assert sorted(statuses) == [401] * len(slow_checks) + [429] * (16 - len(slow_checks))
+
+
+def test_a_correct_password_inside_a_burst_does_not_get_past_the_limit(app, server, slow_checks):
+    """Before: every request of a burst was checked, so the right password got in and wiped the count."""
+    free = app.config.get("LOGIN_FREE_ATTEMPTS", 5)
+    statuses = burst(server, ["Wrong-guess-1"] * 11 + [PASSWORD])
+    assert len(slow_checks) <= free, f"{len(slow_checks)} passwords checked in one burst, limit {free}"
+    checked = [status for status in statuses if status != 429]
+    assert len(checked) == len(slow_checks) and set(checked) <= {200, 401}
+    if statuses[-1] == 429:  # the right password came too late: refused like the rest, and the count stands
+        assert burst(server, [PASSWORD]) == [429]
+    assert burst(server, ["Wrong-guess-2"] * 6).count(429) >= 6 - free
+
+
+# ============================================================================= item 9: temporary passwords
+
+@pytest.fixture
+def temporary(city, now):
+    from inspect_app.office.accounts import create_account
+    user, password = create_account({"username": "newbie", "role": "unit", "unit_id": str(city.street_a.id),
+                                     "display_name": "新同事"}, now)
+    db.session.commit()
+    return user, password
+
+
+def test_a_temporary_password_opens_only_the_change_password_page(app, browser, temporary):
+    user, password = temporary
+    person = browser()
+    first = person.login("newbie", password)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/password")
+    for url in ("/unit/tickets", "/tickets/mine", "/", "/tickets/1"):
+        response = person.get(url)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/password"), url
+    posted = person.post("/tickets/1/dispute", data={"csrf_token": person.csrf("/password"), "reason": "x"})
+    assert posted.status_code in (302, 303) and posted.headers["Location"].endswith("/password")
+    assert person.get("/password").status_code == 200
+    with person.get("/static/css/app.css") as static:  # what pages are made of is never held back
+        assert static.status_code == 200
+    changed = person.post("/password", data={"old_password": password, "new_password": "Lantern-42-quay",
+                                             "confirm_password": "Lantern-42-quay", "csrf_token": person.csrf("/password")})
+    assert changed.status_code == 302
+    assert person.get("/unit/tickets").status_code == 200
+
+
+def test_logout_works_with_a_temporary_password(browser, temporary):
+    user, password = temporary
+    person = browser()
+    person.login("newbie", password)
+    assert person.logout().status_code == 302
+    assert person.get("/password").status_code == 302
+
+
+def test_the_api_refuses_a_token_until_the_password_is_changed(client, temporary):
+    user, password = temporary
+    refused = token(client, "newbie", password)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "password_change_required"
+    assert "修改密码" in refused.get_json()["error"]["message"]
+    assert token(client, "newbie", "Wrong-guess-1").status_code == 401  # a wrong password says nothing more
+    services.change_password(user, "Lantern-42-quay")
+    db.session.commit()
+    assert token(client, "newbie", "Lantern-42-quay").status_code == 200
+
+
+# ============================================================================= item 10: timing
+
+@pytest.fixture
+def counted_checks(monkeypatch):
+    real = auth_models.check_password_hash
+    calls: list[str] = []
+
+    def counting(hashed, password):
+        calls.append(hashed.split("$", 1)[0])
+        return real(hashed, password)
+    monkeypatch.setattr(auth_models, "check_password_hash", counting)
+    return calls
+
+
+def test_unknown_and_inactive_users_cost_one_hash_like_known_ones(client, city, counted_checks):
+    city.leader.active = False
+    db.session.commit()
+    methods = {}
+    for who in ("inspector", "no-such-user", "leader"):
+        counted_checks.clear()
+        assert token(client, who, address=f"10.9.0.{len(methods)}").status_code == 401
+        assert len(counted_checks) == 1, f"{who}: {len(counted_checks)} password hashes computed"
+        methods[who] = counted_checks[0]
+    assert len(set(methods.values())) == 1, methods  # the same algorithm and cost on every path
+
+
+# ============================================================================= item 11: bad bytes
+
+def assert_400(response, what):
+    assert response.status_code == 400, (what, response.status_code, response.get_data(as_text=True)[:300])
+    if response.mimetype == "application/json":
+        error = response.get_json()["error"]
+        assert error["code"] and error["message"], what
+
+
+def test_nul_in_login_is_400(browser, client, city):
+    person = browser()
+    assert_400(person.post("/login", data={"username": "admin\x00", "password": PASSWORD, "csrf_token": person.csrf()}),
+               "web login")
+    assert_400(token(client, "admin\x00", PASSWORD), "api login")
+    assert_400(token(client, "admin", "pass\x00word"), "api password")
+
+
+def test_nul_in_filters_is_400_with_the_error_shape(api, browser, city, make_ticket):
+    make_ticket()
+    for url in ("/api/v1/tickets?q=a%00b", "/api/v1/tickets?category=niu%00", "/api/v1/tickets?district=%00",
+                "/api/v1/segments?lat=%00"):
+        response = api.get(url, city.admin)
+        assert response.mimetype == "application/json"
+        assert_400(response, url)
+    person = browser(city.admin)
+    for url in ("/tickets?q=%00", "/tickets?category=%00", "/tickets?district=%00", "/office/segments?district=%00",
+                "/office/accounts?q=%00"):
+        page = person.get(url)
+        assert_400(page, url)
+        assert "<html" in text(page) and "字符" in text(page)  # the friendly page, in Chinese
+
+
+def test_nul_in_description_and_reason_is_400_and_files_nothing(api, city, make_ticket):
+    from conftest import file_tuple
+    from inspect_app.tickets.models import Ticket
+    before = db.session.scalar(select(func.count()).select_from(Ticket))
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data",
+                        data={"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+                              "description": "小广告\x00", "photos": [file_tuple()]})
+    assert_400(response, "description")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == before
+    ticket = make_ticket()
+    assert_400(api.post(f"/api/v1/tickets/{ticket.id}/dispute", city.unit_a, json={"reason": "不归我们\x00"}),
+               "reason")
+    assert_400(api.post(f"/api/v1/tickets/{ticket.id}/cancel", city.admin, json={"reason": {"\x00": 1}}), "key")
+
+
+def test_a_lone_surrogate_in_json_is_400(api, client, city, make_ticket):
+    ticket = make_ticket()
+    body = '{"reason": "\\ud800 不归我们"}'
+    response = api.post(f"/api/v1/tickets/{ticket.id}/dispute", city.unit_a, data=body,
+                        content_type="application/json")
+    assert_400(response, "surrogate")
+    login = client.post("/api/v1/auth/token", data='{"username": "\\udfff", "password": "x"}',
+                        content_type="application/json")
+    assert_400(login, "surrogate in login")
+
+
+def test_deeply_nested_json_is_400_even_unauthenticated(client, city):
+    for body in ("[" * 100_000, "[" * 5000 + "]" * 5000, '{"a":' * 3000 + "1" + "}" * 3000):
+        response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+        assert_400(response, body[:10])
+        assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_a_nul_in_a_page_form_gets_the_message_on_the_form(browser, city, make_ticket):
+    ticket = make_ticket()
+    person = browser(city.unit_a)
+    page = f"/tickets/{ticket.id}"
+    response = person.post(f"/tickets/{ticket.id}/dispute", headers={"Referer": "http://localhost" + page},
+                           data={"csrf_token": person.csrf(page), "reason": "不归\x00我们"})
+    assert response.status_code in (303, 400)
+    shown = person.get(page) if response.status_code == 303 else response
+    assert "字符" in text(shown)
+
+
+# ============================================================================= item 13: CSRF rotation, weak passwords
+
+def test_the_csrf_token_changes_at_login(browser, city):
+    person = browser()
+    planted = person.csrf()  # what an attacker could have planted before the victim logged in
+    assert person.login("inspector").status_code == 302
+    refused = person.post("/logout", data={"csrf_token": planted})
+    assert refused.status_code == 400, "the anonymous CSRF token is still valid after login"
+    assert logged_in(person)
+    assert person.logout().status_code == 302
+
+
+def test_login_starts_a_new_session(browser, city):
+    person = browser()
+    with person.session_transaction() as session:
+        session["planted"] = "by someone else"
+    assert person.login("inspector").status_code == 302
+    with person.session_transaction() as session:
+        assert "planted" not in session
+
+
+@pytest.mark.parametrize("password", ["password1", "12345678a", "Password1", "QQ123456", "woaini1314",
+                                      "Abcd1234", "demo2026", "Demo2026"])
+def test_common_passwords_are_refused(password):
+    problem = services.password_problem(password, "someone")
+    assert problem and "常见" in problem, password
+
+
+def test_good_passwords_still_pass_and_the_old_rules_hold():
+    for good in ("Lantern-42-quay", PASSWORD, "xq7harbourlamp"):
+        assert services.password_problem(good, "someone") is None, good
+    assert "至少8位" in services.password_problem("Ab1!", "x")
+    assert "两类" in services.password_problem("qwmpzkxvrt", "x")
+    assert "用户名" in services.password_problem("inspector-2026", "inspector")
+
+
+def test_the_demo_password_is_the_one_on_the_list():
+    from inspect_app.demo.seed import DEFAULT_PASSWORD
+    assert services.password_problem(DEFAULT_PASSWORD) is not None
+
+
+def test_changing_to_a_common_password_is_refused_on_the_page(browser, city):
+    person = browser(city.inspector)
+    response = person.post("/password", data={"old_password": PASSWORD, "new_password": "Password1",
+                                              "confirm_password": "Password1", "csrf_token": person.csrf("/password")})
+    assert response.status_code == 422 and "常见" in text(response)
+
+
+def test_create_user_refuses_the_demo_password(runner, app, city):
+    result = runner.invoke(args=["create-user", "someone", "--role", "inspector", "--password", "demo2026"])
+    assert result.exit_code != 0 and "常见" in result.output
+
+
+@pytest.fixture
+def unstamped(app):
+    """seed-demo stamps the schema for Alembic; leave the database as the other tests expect it (no stamp)."""
+    from sqlalchemy import text
+
+    def drop():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    drop()
+    yield
+    drop()
+
+
+def test_the_demo_city_still_logs_in_with_the_demo_password(runner, app, unstamped):
+    from inspect_app.demo.seed import DEFAULT_PASSWORD
+    result = runner.invoke(args=["seed-demo", "--no-activity"])
+    assert result.exit_code == 0, result.output
+    person = Browser(app, app.response_class, use_cookies=True)
+    response = person.login("admin", DEFAULT_PASSWORD)
+    assert response.status_code == 302 and not response.headers["Location"].endswith("/password")
+    assert logged_in(person, "/office/work")
