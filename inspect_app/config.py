@@ -37,8 +37,8 @@ class Config:
     # 12000x9000, 200 MP modes 16320x12240 = 199.8 MP (Samsung HP2) and 16384x12288 = 201.3 MP (HP1/HP3).
     PHOTO_MAX_PIXELS_JPEG = int(os.environ.get("PHOTO_MAX_PIXELS_JPEG", "205000000"))
     # PNG and WebP: no phone camera writes them; screenshots (a 5K screen is 14.7 MP) and pictures saved from apps.
-    # Decoded whole into RGB(A): 25 MP is ~100 MB and ~0.4 s here.
-    PHOTO_MAX_PIXELS_PNG_WEBP = int(os.environ.get("PHOTO_MAX_PIXELS_PNG_WEBP", "25000000"))
+    # Decoded whole into RGB(A), and WebP's decoder keeps copies: 16 MP peaks at ~+300 MB (WebP) / ~+130 MB (PNG).
+    PHOTO_MAX_PIXELS_PNG_WEBP = int(os.environ.get("PHOTO_MAX_PIXELS_PNG_WEBP", "16000000"))
     # Progressive JPEG costs one pass over every block per scan, and a scan can be a few bytes (end-of-band runs:
     # libjpeg-turbo's LJT-01-003). Encoders write 6-11 scans (libjpeg 10, mozjpeg 8-10, Photoshop 3-5).
     PHOTO_JPEG_MAX_SCANS = int(os.environ.get("PHOTO_JPEG_MAX_SCANS", "32"))

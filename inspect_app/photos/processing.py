@@ -151,7 +151,7 @@ class Limits:
 
     max_pixels: int = 52_000_000  # HEIF and progressive JPEG
     max_pixels_jpeg: int = 205_000_000  # baseline (sequential) JPEG
-    max_pixels_png_webp: int = 25_000_000
+    max_pixels_png_webp: int = 16_000_000
     max_scans: int = 32  # SOS markers in one JPEG
     max_scan_pixels: int = 600_000_000  # scans x pixels of a progressive JPEG
 
