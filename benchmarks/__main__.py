@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import report
+from . import peer, report
 from .city import DEFAULT_CACHE, ROOT, is_postgres
 from .suite import BENCHMARKS, Suite
 
@@ -34,11 +34,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="where to keep the raw figures as JSON (default: in --cache, named after --out)")
     parser.add_argument("--render", default=None, metavar="JSON",
                         help="measure nothing: write --out again from a saved JSON result (e.g. after editing notes)")
+    parser.add_argument("--peer", action="store_true",
+                        help="measure nothing else: run side by side with the peer (benchmarks/peer.py) and write "
+                             "its table into docs/benchmarks.md")
+    parser.add_argument("--peer-dir", default=os.environ.get("PEER"), help="the peer's scratch folder (default: PEER)")
+    parser.add_argument("--peer-harness", default=None, help="folder of side-by-side.sh (default: ../shared/bench/peer)")
+    parser.add_argument("--peer-rounds", type=int, default=2)
+    parser.add_argument("--peer-duration", type=int, default=15, help="seconds per run")
+    parser.add_argument("--peer-key", default="latest", help="which table in the section to replace")
+    parser.add_argument("--peer-title", default=None)
+    parser.add_argument("--peer-render", default=None, metavar="JSONL",
+                        help="measure nothing: write a table from a saved side-by-side JSONL")
+    parser.add_argument("--peer-note", default="", help="with --peer-render: what was measured (e.g. a commit)")
     args = parser.parse_args(argv)
+    if args.peer_render:
+        return peer.render_file(args.peer_render, args.peer_key, args.peer_title, args.peer_note)
+    if args.peer:
+        return peer.run(args.peer_dir, args.peer_harness, args.peer_rounds, args.peer_duration, args.peer_key,
+                        args.peer_title)
     if args.render:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
         out = Path(args.out) if args.out else ROOT / "docs/benchmarks.md"
-        out.write_text(report.markdown(saved["result"], saved["command"]), encoding="utf-8")
+        old = out.read_text(encoding="utf-8") if out.exists() else ""
+        out.write_text(peer.keep_peer_block(old, report.markdown(saved["result"], saved["command"])), encoding="utf-8")
         print(report.text_table(saved["result"]))
         print(f"\nwritten: {out}")
         return 0
@@ -63,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = result["date"][:16].replace(":", "").replace("-", "")
     saved.with_name(f"{saved.stem}-{stamp}.json").write_text(text, encoding="utf-8")  # every run kept
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.markdown(result, command), encoding="utf-8")
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    out.write_text(peer.keep_peer_block(old, report.markdown(result, command)), encoding="utf-8")
     print(f"\nwritten: {out} (figures: {saved})")
     if result["errors"]:
         print("\nERRORS:\n" + "\n".join(result["errors"]), file=sys.stderr)

@@ -3,14 +3,14 @@
     python benchmarks/bench_ingest.py [--repeats N] [--large] [path ...]
 
 - ingest: process_image(data)
-- floor:  the same Pillow work alone: open, draft, load, resize to the long-side limit, encode JPEG,
-          thumbnail from the resized image, encode JPEG (same filter, same qualities)
+- floor:  the same Pillow work alone: open, draft to the same DCT scale, load, reduce/resize to the long-side
+          limit as ingest does, encode JPEG, thumbnail from it, encode JPEG (same filters, same qualities)
 - naive:  full-size decode (no draft), exif_transpose at full size, resize, encode, thumbnail resized from the
           full-size image, encode; "naive" uses the same filter as ingest, "naive_lanczos" uses LANCZOS
 ingest additionally hashes, reads EXIF, rotates and, for photos with a non-sRGB ICC profile (iPhone Display P3),
 converts colours to sRGB; the default samples carry no profile.
 Targets: ingest/floor <= 1.15, naive/ingest >= 2. `--large` adds a 50 MP JPEG made by upscaling the last path,
-the size class where draft() (DCT scaling) can actually skip work for a 2560 px target.
+the size class where draft() decodes at 1/4 or 1/8 for a 2048 px target.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from inspect_app.photos import processing  # noqa: E402
 from inspect_app.photos.processing import process_image  # noqa: E402
 
 DEFAULT_PATHS = [ROOT / "tests/photos/mobile_HMD_Nokia_8.3_5G.jpg", ROOT / "tests/photos/mobile_jolla.jpg"]
-MAX_LONG_SIDE = 2560
+MAX_LONG_SIDE = 2048  # process_image()'s default, PHOTO_LONG_SIDE
 THUMB_LONG_SIDE = 480
 
 
@@ -44,14 +44,12 @@ def _encode(img: Image.Image, quality: int) -> bytes:
 
 def floor(data: bytes) -> None:
     with Image.open(io.BytesIO(data)) as img:
-        target = processing._fit(img.size, MAX_LONG_SIDE)
         if img.format in ("JPEG", "MPO"):
-            img.draft("RGB", target)
+            img.draft("RGB", processing._decode_size(img.size, MAX_LONG_SIDE))
         img.load()
-        main = img.resize(target, processing.RESAMPLE, reducing_gap=3.0)
+        main = processing._scale(img, MAX_LONG_SIDE, processing._MAIN_GAP)
         _encode(main, processing.MAIN_QUALITY)
-        thumb = main.resize(processing._fit(main.size, THUMB_LONG_SIDE), processing.RESAMPLE, reducing_gap=2.0)
-        _encode(thumb, processing.THUMB_QUALITY)
+        _encode(processing._scale(main, THUMB_LONG_SIDE, processing._THUMB_GAP, exact=True), processing.THUMB_QUALITY)
 
 
 def naive(data: bytes, resample: Image.Resampling | None = None) -> None:

@@ -59,6 +59,40 @@ class Config:
     MAX_PHOTOS_PER_REPORT = _int("MAX_PHOTOS_PER_REPORT", 9)     # the page offers and the server accepts this many
     DISPATCH_RADIUS_M = _float("DISPATCH_RADIUS_M", 500)         # nearest segment within this of the report
 
+    # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
+    # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px
+    # -> 1632, 12 MP 4000/4032 -> 2000/2016, 50 MP 8160 -> 2040, 200 MP 16320 -> 2040).
+    PHOTO_LONG_SIDE = _int("PHOTO_LONG_SIDE", 2048)
+    PHOTO_THUMB_LONG_SIDE = 480
+    # Pixel limits, from what phones write (checked from the headers, before any decoding):
+    # HEIF and progressive JPEG are decoded whole (no scaled decode; a progressive JPEG keeps every coefficient until
+    # its last scan): 48 MP iPhone main camera 8064x6048 = 48.8 MP, 50 MP sensors 8192x6144 = 50.3 MP.
+    PHOTO_MAX_PIXELS = _int("PHOTO_MAX_PIXELS", 52000000)
+    # Baseline JPEG is decoded at 1/8 scale when that large, so memory follows the stored size: 108 MP modes
+    # 12000x9000, 200 MP modes 16320x12240 = 199.8 MP (Samsung HP2) and 16384x12288 = 201.3 MP (HP1/HP3).
+    PHOTO_MAX_PIXELS_JPEG = _int("PHOTO_MAX_PIXELS_JPEG", 205000000)
+    # PNG and WebP: no phone camera writes them; screenshots (a 5K screen is 14.7 MP) and pictures saved from apps.
+    # Decoded whole into RGB(A), and WebP's decoder keeps copies: 16 MP peaks at ~+300 MB (WebP) / ~+130 MB (PNG).
+    PHOTO_MAX_PIXELS_PNG_WEBP = _int("PHOTO_MAX_PIXELS_PNG_WEBP", 16000000)
+    # Progressive JPEG costs one pass over every block per scan, and a scan can be a few bytes (end-of-band runs:
+    # libjpeg-turbo's LJT-01-003). Encoders write 6-11 scans (libjpeg 10, mozjpeg 8-10, Photoshop 3-5).
+    PHOTO_JPEG_MAX_SCANS = _int("PHOTO_JPEG_MAX_SCANS", 32)
+    # ...and scans x pixels at most this: a 50 MP progressive JPEG with libjpeg's 10 scans passes (~0.6 s here).
+    PHOTO_JPEG_MAX_SCAN_PIXELS = _int("PHOTO_JPEG_MAX_SCAN_PIXELS", 600000000)
+    # CPU seconds of decoding one request may spend on its photos; the photo that would start past it is refused
+    # (413). Nine 24 MP iPhone HEICs, the heaviest honest upload within MAX_UPLOAD_MB, take ~13 s here; the worst
+    # case stays below gunicorn's 30 s worker timeout.
+    PHOTO_REQUEST_DECODE_SECONDS = _float("PHOTO_REQUEST_DECODE_SECONDS", 15)
+    # Requests of one user decoding photos at once, across all worker processes of this host (file locks); one
+    # more waits up to PHOTO_DECODE_WAIT_SECONDS, then gets 429. A phone files one report at a time; 2 lets a
+    # retry overlap a slow original.
+    PHOTO_DECODES_PER_USER = _int("PHOTO_DECODES_PER_USER", 2)
+    # Decodes at once in one process (threaded servers); one more waits, then gets 503. Bounds memory per process.
+    PHOTO_DECODES_PER_PROCESS = _int("PHOTO_DECODES_PER_PROCESS", 1)
+    PHOTO_DECODE_WAIT_SECONDS = _float("PHOTO_DECODE_WAIT_SECONDS", 3)
+    # Folder of the per-user decode lock files; empty: instance/photo-locks, beside the other cross-process locks.
+    PHOTO_LOCK_DIR = _env("PHOTO_LOCK_DIR")
+
     # --- sessions, logins, tokens
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 720)        # bearer tokens last this long
     # werkzeug's password hash; unknown and disabled accounts are checked against a dummy hash of the same kind,

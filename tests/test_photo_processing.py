@@ -324,7 +324,7 @@ def test_heic_is_decoded() -> None:
     assert photo.source_format == "HEIF"
     out = decode(photo.jpeg)
     assert out.format == "JPEG" and out.mode == "RGB"
-    assert out.size == (photo.width, photo.height) == (1920, 2560)  # 3024x4032 portrait, scaled
+    assert out.size == (photo.width, photo.height) == (1512, 2016)  # 3024x4032 portrait, box-reduced by 2
     assert max(decode(photo.thumb).size) == 480
     assert ImageStat.Stat(out.convert("L")).stddev[0] > 20  # a real picture, not a grey fill
     assert photo.taken_at is not None and photo.taken_at.isoformat() == "2022-02-16T12:55:41+01:00"
@@ -404,7 +404,7 @@ def test_format_decided_by_content_not_name() -> None:
 def test_output_is_clean_and_bounded(name: str) -> None:
     photo = processed(name)
     data = sample(name)
-    for blob, limit in ((photo.jpeg, 2560), (photo.thumb, 480)):
+    for blob, limit in ((photo.jpeg, 2048), (photo.thumb, 480)):
         img = decode(blob)
         assert img.format == "JPEG" and img.mode == "RGB"
         assert max(img.size) <= limit
@@ -416,18 +416,26 @@ def test_output_is_clean_and_bounded(name: str) -> None:
     assert photo.sha256 == hashlib.sha256(data).hexdigest()
 
 
-def test_full_size_phone_photo_scaled_to_2560() -> None:
+def test_full_size_phone_photo_scaled_to_2048() -> None:
+    # 4608 px: 1/2 scale (2304) is too large and 1/4 (1152) too small, so decode at 1/2 and resample to 2048.
     photo = processed("mobile_HMD_Nokia_8.3_5G.jpg")  # 4608x1976
-    assert (photo.width, photo.height) == (2560, 1098)
+    assert (photo.width, photo.height) == (2048, 878)
     assert (photo.original_width, photo.original_height) == (4608, 1976)
     assert decode(photo.thumb).size == (480, 206)
 
 
+def test_8mp_photo_is_decoded_at_half_scale_without_resampling() -> None:
+    photo = processed("mobile_jolla.jpg")  # 3264x2448: 1/2 DCT scale lands within [2/3, 1] of 2048
+    assert (photo.width, photo.height) == (1632, 1224)
+    assert decode(photo.thumb).size == (480, 360)
+    assert not photo.lossless
+
+
 def test_large_jpeg_draft_never_goes_below_target() -> None:
-    # 5200 px: draft() may decode at 1/2 scale (2600 px), which is still >= the 2560 target.
+    # 5200 px: 1/2 scale (2600 px) is above 2048, 1/4 (1300) below 2/3 of it: decode at 1/2, then resample.
     big = Image.linear_gradient("L").resize((5200, 2600)).convert("RGB")
     photo = process_image(encode(big, "JPEG", quality=70))
-    assert (photo.width, photo.height) == (2560, 1280)
+    assert (photo.width, photo.height) == (2048, 1024)
 
 
 def test_long_side_limits_are_parameters() -> None:

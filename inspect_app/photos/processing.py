@@ -1,7 +1,8 @@
 """Photo ingest: check an upload by its content, read EXIF GPS and time, store an upright, metadata-free JPEG.
 
 Pure functions over bytes; no Flask. Everything a bad upload can cause ends in a PhotoError (413/415/400),
-never in another exception.
+never in another exception. What a decode may cost is bounded before it starts (Limits: pixels per format, scans
+of a progressive JPEG); how many decodes run at once, and for how long per request, is service.py's business.
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import hashlib
 import io
 import math
 import re
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,9 +18,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
+from . import jpeg
 
-__all__ = ["PhotoError", "ProcessedPhoto", "process_image", "SOURCE_FORMATS"]
+pillow_heif.register_heif_opener()
+# Pillow's own bomb check runs inside Image.open(), before our per-format limits can look at the size, and would
+# refuse a 108 MP or 200 MP phone photo (it warns from 89 MP, raises from 179 MP). Our limits (Limits, from the
+# headers, before any decoding) are the real ones; this only keeps Pillow's check above all of them. Every
+# untrusted image in the application goes through process_image(); other Pillow users only read our own output.
+Image.MAX_IMAGE_PIXELS = 256_000_000
+
+__all__ = ["Limits", "PhotoError", "ProcessedPhoto", "plausible_taken_at", "process_image", "SOURCE_FORMATS"]
 
 SOURCE_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 # Restricting Image.open to these plugins means detection is by content and nothing else is even tried.
@@ -32,6 +39,15 @@ THUMB_QUALITY = 80
 # HAMMING: a windowed-sinc downscaling filter, sharper than BILINEAR at the same (small) cost; it is what
 # keeps the main resize, the largest single cost of an ingest, at about half of LANCZOS's time.
 RESAMPLE = Image.Resampling.HAMMING
+_MAIN_GAP = 3.0  # reducing_gap: box-reduce first while the ratio is above 3x, then HAMMING
+_THUMB_GAP = 1.0  # the thumbnail: 1632 -> 544 (box) -> 480 costs a third of HAMMING over the whole 1632
+# A DCT-scaled decode (or an integer box reduce) whose long side lands within [2/3, 1] of the stored long side is
+# kept as it is, without a resampling pass: 2048 stores an 8 MP 3264 px photo at 1632, a 12 MP one at 2000/2016.
+DCT_ONLY_MIN = 2 / 3
+# A JPEG kept as uploaded may use up to 4 bits per pixel (a phone's own JPEG at quality ~95); a re-encode at
+# MAIN_QUALITY takes about 1-2, so anything heavier is re-encoded rather than stored bloated.
+LOSSLESS_MAX_BYTES_PER_PIXEL = 0.5
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=timezone.utc)  # before: a camera clock never set
 
 try:
     SHANGHAI: tzinfo = ZoneInfo("Asia/Shanghai")
@@ -70,7 +86,7 @@ class PhotoError(Exception):
 
 @dataclass(frozen=True)
 class ProcessedPhoto:
-    jpeg: bytes  # upright JPEG, long side <= max_long_side, no EXIF/XMP/ICC/comment
+    jpeg: bytes  # upright JPEG, long side <= max_long_side, no EXIF/XMP/ICC/comment (APP/COM segments)
     thumb: bytes  # upright JPEG, long side <= thumb_long_side
     width: int  # of `jpeg`
     height: int
@@ -83,6 +99,7 @@ class ProcessedPhoto:
     original_width: int = 0  # as uploaded, before orientation and scaling
     original_height: int = 0
     orientation: int = 1  # the EXIF orientation that was applied (1 = none)
+    lossless: bool = False  # `jpeg` is the upload's own compressed data, its metadata segments removed
 
 
 def _empty() -> PhotoError:
@@ -114,37 +131,105 @@ def _too_large(max_pixels: int) -> PhotoError:
     )
 
 
+def _too_complex() -> PhotoError:
+    return PhotoError(
+        "image_too_complex",
+        "照片文件结构异常（渐进式 JPEG 的扫描次数过多），解码代价过高，已拒收。请上传相机直接拍摄的照片。",
+        415,
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one image may cost to decode. Every figure is a setting (config.py, PHOTO_*), passed in by the caller.
+
+    A baseline JPEG is decoded with DCT scaling (1/2, 1/4, 1/8 while decoding), so its memory follows the stored
+    size, not its own: it may be as large as phones write (200 MP modes). A progressive JPEG keeps every DCT
+    coefficient of the full image until its last scan and passes over all of them once per scan; HEIF has no scaled
+    decode; PNG and WebP are decoded whole into RGB(A) (and phones do not write them).
+    """
+
+    max_pixels: int = 52_000_000  # HEIF and progressive JPEG
+    max_pixels_jpeg: int = 205_000_000  # baseline (sequential) JPEG
+    max_pixels_png_webp: int = 16_000_000
+    max_scans: int = 32  # SOS markers in one JPEG
+    max_scan_pixels: int = 600_000_000  # scans x pixels of a progressive JPEG
+
+
+DEFAULT_LIMITS = Limits()
+
+
 def process_image(
     data: bytes,
     *,
-    max_long_side: int = 2560,
+    max_long_side: int = 2048,
     thumb_long_side: int = 480,
-    max_pixels: int = 64_000_000,
+    max_pixels: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    now: datetime | None = None,
+    lossless: bool = True,
 ) -> ProcessedPhoto:
-    """Validate an upload by content, read its EXIF, and re-encode it upright without metadata."""
+    """Validate an upload by content, read its EXIF, and store it upright without metadata.
+
+    A JPEG that is already within max_long_side, upright, sRGB and not bloated keeps its compressed data: only
+    its metadata segments are dropped (jpeg.strip), after a full decode proved it sound. Anything else is decoded
+    at the smallest size that still gives the stored one (JPEG DCT scaling) and re-encoded.
+    `max_pixels`, if given, caps every format (older callers); `limits` holds the per-format costs.
+    `now` (aware) makes a capture time after now + 1 day count as absent; before 2000 always does.
+    """
     if not data:
         raise _empty()
-    with warnings.catch_warnings():
-        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; a warning is a refusal here. (Before
-        # Python 3.14 catch_warnings() swaps process-wide filters; the explicit max_pixels check does not need it.)
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            return _process(data, max_long_side, thumb_long_side, max_pixels)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_large(max_pixels) from None
+    if max_pixels is not None:
+        limits = Limits(*(min(max_pixels, v) for v in (limits.max_pixels, limits.max_pixels_jpeg,
+                                                         limits.max_pixels_png_webp)),
+                        max_scans=limits.max_scans, max_scan_pixels=limits.max_scan_pixels)
+    try:
+        photo = _process(data, max_long_side, thumb_long_side, limits, lossless)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(limits.max_pixels) from None
+    if photo.taken_at is not None and plausible_taken_at(photo.taken_at, now) is None:
+        photo = replace(photo, taken_at=None)
+    return photo
 
 
-def _process(data: bytes, max_long_side: int, thumb_long_side: int, max_pixels: int) -> ProcessedPhoto:
+def plausible_taken_at(value: datetime | None, now: datetime | None) -> datetime | None:
+    """The capture time if a camera could have written it: from 2000-01-01 (UTC) up to now + 1 day (`now` aware;
+    without it only the lower bound is checked). Clocks of new phones start at 1970 or 1980, a placeholder can be
+    9999-12-31, and a year-1 time with a positive offset is not even representable in UTC."""
+    if value is None or value.tzinfo is None:
+        return None
+    try:
+        in_utc = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    if in_utc < EARLIEST_CAPTURE or (now is not None and in_utc > now + timedelta(days=1)):
+        return None
+    return value
+
+
+def _process(data: bytes, max_long_side: int, thumb_long_side: int, limits: Limits,
+             lossless: bool) -> ProcessedPhoto:
+    info = _check_jpeg(data, limits) if data[:2] == b"\xff\xd8" else None
     with _open(data) as img:  # all work inside: close() invalidates the pixels of the opened image
         source_format = "JPEG" if img.format == "MPO" else str(img.format)
         width, height = img.size
-        if width * height > max_pixels:
-            raise _too_large(max_pixels)
-        target = _fit(img.size, max_long_side)
-        if source_format == "JPEG" and target != img.size:
-            # DCT-domain downscale by 1/2, 1/4 or 1/8 while decoding; Pillow never goes below the requested size.
-            # (HEIF's draft() would substitute an embedded thumbnail, which need not match the photo: not used.)
-            img.draft("RGB", target)
+        if info is not None and (source_format != "JPEG" or (info.width, info.height) != img.size):
+            raise _broken()  # Pillow read another header than the one whose cost was checked
+        limit = (limits.max_pixels_png_webp if source_format in ("PNG", "WEBP")
+                 else limits.max_pixels if source_format == "HEIF" or info is None or info.progressive
+                 else limits.max_pixels_jpeg)
+        if width * height > limit:
+            raise _too_large(limit)
+        exif = _safe_exif(img) if source_format == "JPEG" else None  # JPEG: from APP1, read at open
+        icc = img.info.get("icc_profile")
+        keep = None
+        if lossless and info is not None and source_format == "JPEG":
+            keep = _lossless_copy(data, info, img, exif, icc, max_long_side)
+        if keep is not None:
+            # Decode only to prove every scan sound and to make the thumbnail; the stored JPEG is `keep`.
+            _draft(img, _fit(img.size, thumb_long_side))
+        elif source_format == "JPEG":
+            _draft(img, _decode_size(img.size, max_long_side))
         try:
             if source_format == "HEIF" and _bmff_truncated(data):
                 raise EOFError("HEIF box runs past the end of the data")  # libheif would fill the gap with grey
@@ -153,25 +238,28 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, max_pixels: 
             raise
         except Exception:  # noqa: BLE001 - whatever the decoder says, the upload is bad
             raise (_heif_failed() if source_format == "HEIF" else _broken()) from None
-        exif = _safe_exif(img)  # after load(): for PNG, getexif() would load by itself and swallow errors
+        if exif is None:
+            exif = _safe_exif(img)  # after load(): for PNG, getexif() would load by itself and swallow errors
         orientation = _orientation(exif)
         lat, lon = _gps(exif)
         taken_at = _taken_at(exif)
-        icc = img.info.get("icc_profile")
 
-        main = _to_rgb(img)
-        if main.size != target:
-            main = main.resize(target, RESAMPLE, reducing_gap=3.0)
-        if orientation in _TRANSPOSE:  # rotate the small image, not the full-size one
-            main = main.transpose(_TRANSPOSE[orientation])
-        if icc:
-            main = _to_srgb(main, icc)
-        thumb = main.resize(_fit(main.size, thumb_long_side), RESAMPLE, reducing_gap=2.0)
+        if keep is not None:
+            main_jpeg, main_size = keep, (width, height)
+            thumb = _scale(_to_rgb(img), thumb_long_side, _THUMB_GAP, exact=True)
+        else:
+            main = _to_main(img, max_long_side)
+            if orientation in _TRANSPOSE:  # rotate the small image, not the full-size one
+                main = main.transpose(_TRANSPOSE[orientation])
+            if icc:
+                main = _to_srgb(main, icc)
+            main_jpeg, main_size = _encode(main, MAIN_QUALITY), main.size
+            thumb = _scale(main, thumb_long_side, _THUMB_GAP, exact=True)
         return ProcessedPhoto(
-            jpeg=_encode(main, MAIN_QUALITY),
+            jpeg=main_jpeg,
             thumb=_encode(thumb, THUMB_QUALITY),
-            width=main.width,
-            height=main.height,
+            width=main_size[0],
+            height=main_size[1],
             lat=lat,
             lon=lon,
             taken_at=taken_at,
@@ -181,7 +269,92 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, max_pixels: 
             original_width=width,
             original_height=height,
             orientation=orientation,
+            lossless=keep is not None,
         )
+
+
+def _check_jpeg(data: bytes, limits: Limits) -> jpeg.JpegInfo | None:
+    """Walk the markers before any decoding: refuse a JPEG whose scans would cost too much, or whose frame is
+    larger than any phone writes. None if the data only starts like a JPEG (Pillow then decides)."""
+    try:
+        info = jpeg.inspect(data, max_scans=limits.max_scans)
+    except jpeg.NotJpeg:
+        raise _broken() from None
+    if info.scans > limits.max_scans:
+        raise _too_complex()
+    if not info.sof:
+        return None
+    limit = limits.max_pixels if info.progressive else limits.max_pixels_jpeg
+    if info.pixels > limit:
+        raise _too_large(limit)
+    if info.progressive and info.scans * info.pixels > limits.max_scan_pixels:
+        raise _too_complex()
+    return info
+
+
+def _lossless_copy(data: bytes, info: jpeg.JpegInfo, img: Image.Image, exif: Image.Exif | None,
+                   icc: bytes | None, max_long_side: int) -> bytes | None:
+    """The upload minus its metadata, if it can be stored as it is: a complete 8-bit Huffman JPEG (what every
+    browser shows) in YCbCr/RGB, upright, within the stored size, sRGB or untagged, and not larger than a
+    re-encode would roughly be. Otherwise None."""
+    if not (info.complete and info.sof in jpeg.HUFFMAN_SOF and info.precision == 8 and info.components == 3
+            and img.mode == "RGB" and max(img.size) <= max_long_side and _orientation(exif) == 1):
+        return None
+    if icc and _srgb_transform_safe(bytes(icc)) is not False:
+        return None  # a profile to convert from (or one we cannot read): re-encode in sRGB
+    stripped = jpeg.strip(data, info)
+    if len(stripped) > LOSSLESS_MAX_BYTES_PER_PIXEL * info.pixels:
+        return None
+    return stripped
+
+
+def _srgb_transform_safe(icc: bytes) -> bool | None:
+    """False: the profile is sRGB (or not an RGB one), nothing to convert; True: it needs converting; None: unreadable."""
+    try:
+        return _srgb_transform(icc) is not None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _draft(img: Image.Image, target: tuple[int, int]) -> None:
+    """Ask the JPEG decoder for the smallest 1/2, 1/4, 1/8 scale not below `target` (no-op for other formats)."""
+    if target != img.size:
+        img.draft("RGB", target)  # Pillow picks scale s with size // s >= target
+
+
+def _decode_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The size to ask the JPEG decoder for: a DCT scale that lands within long_side and no lower than
+    DCT_ONLY_MIN of it needs no resampling at all (3264 -> 1632, 4000 -> 2000, 8160 -> 2040, 16320 -> 2040);
+    else the smallest scale still at or above long_side, resampled down after."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= long_side:
+        return size
+    for scale in (8, 4, 2):
+        scaled = -(-longest // scale)
+        if DCT_ONLY_MIN * long_side <= scaled <= long_side:
+            return max(1, width // scale), max(1, height // scale)
+    return _fit(size, long_side)
+
+
+def _to_main(img: Image.Image, long_side: int) -> Image.Image:
+    """The decoded image at the stored size, in RGB. Modes that resample well are scaled first (less memory)."""
+    if img.mode in ("RGB", "RGBA", "L", "LA"):
+        return _to_rgb(_scale(img, long_side, _MAIN_GAP))
+    return _scale(_to_rgb(img), long_side, _MAIN_GAP)
+
+
+def _scale(img: Image.Image, long_side: int, gap: float, exact: bool = False) -> Image.Image:
+    """Fit within long_side: unchanged if it does; unless `exact`, a box reduce by an integer factor if that lands
+    no lower than DCT_ONLY_MIN of long_side (a true area average, a tenth of a filter's cost); else HAMMING after
+    a box reduce while the ratio is above `gap`."""
+    longest = max(img.size)
+    if longest <= long_side:
+        return img
+    factor = -(-longest // long_side)
+    if not exact and -(-longest // factor) >= DCT_ONLY_MIN * long_side:
+        return img.reduce(factor)
+    return img.resize(_fit(img.size, long_side), RESAMPLE, reducing_gap=gap)
 
 
 def _open(data: bytes) -> Image.Image:
@@ -235,7 +408,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         grey = img if mode in ("I", "F") else img.convert("I")
         return grey.point(lambda v: v * (1 / 256)).convert("L").convert("RGB")
     if mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
+        rgba = img if mode == "RGBA" else img.convert("RGBA")
         flat = Image.new("RGB", rgba.size, (255, 255, 255))
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 from ..boundary import delete_on_rollback
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.timeutil import parse_iso
 from ..extensions import db
+from ..policy import current_actor
+from .gate import DecodeGate, default_lock_dir
 from .models import Photo
-from .processing import PhotoError, ProcessedPhoto, process_image
+from .processing import Limits, PhotoError, ProcessedPhoto, plausible_taken_at, process_image
 from .storage import PhotoStore
 
 
@@ -20,27 +23,79 @@ def store() -> PhotoStore:
     return PhotoStore(current_app.config["UPLOAD_FOLDER"])
 
 
-def read_uploads(files, *, required: bool) -> list[ProcessedPhoto]:
-    """Validate and process every uploaded file before anything is written (at most MAX_PHOTOS_PER_REPORT)."""
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(max_pixels=config["PHOTO_MAX_PIXELS"], max_pixels_jpeg=config["PHOTO_MAX_PIXELS_JPEG"],
+                  max_pixels_png_webp=config["PHOTO_MAX_PIXELS_PNG_WEBP"], max_scans=config["PHOTO_JPEG_MAX_SCANS"],
+                  max_scan_pixels=config["PHOTO_JPEG_MAX_SCAN_PIXELS"])
+
+
+def decode_gate() -> DecodeGate:
+    """The app's gate (one per app, so per process in production), made on first use."""
+    gate = current_app.extensions.get("photo_decode_gate")
+    if gate is None:
+        config = current_app.config
+        lock_dir = config["PHOTO_LOCK_DIR"] or default_lock_dir(current_app.instance_path)
+        gate = DecodeGate(lock_dir, config["PHOTO_DECODES_PER_USER"], config["PHOTO_DECODES_PER_PROCESS"],
+                          config["PHOTO_DECODE_WAIT_SECONDS"])
+        current_app.extensions["photo_decode_gate"] = gate
+    return gate
+
+
+def _current_user_key() -> str | None:
+    """Who is uploading: the API's bearer-token user, else the logged-in page user."""
+    if not has_request_context():
+        return None
+    user = current_actor()
+    return None if user is None else f"user:{user.id}"
+
+
+def _over_budget(seconds: float) -> ServiceError:
+    return ServiceError(f"本次上传的照片处理量过大（超过 {seconds:g} 秒），请减少张数或缩小照片后分次上传。",
+                        code="photos_too_costly", status=413)
+
+
+def read_uploads(files, *, required: bool, now: datetime | None = None, user=None) -> list[ProcessedPhoto]:
+    """Validate and process every uploaded file (at most MAX_PHOTOS_PER_REPORT) before anything is written.
+
+    Decoding holds one of the user's and one of the process's decode slots (gate.py; 429/503 when over), and may
+    spend PHOTO_REQUEST_DECODE_SECONDS of CPU in all (413 for the photo that would start past it). `user`
+    defaults to the request's user; `now` drops implausible capture times here already (add_photo does in
+    any case)."""
     max_count = current_app.config["MAX_PHOTOS_PER_REPORT"]
     files = [f for f in files if f and (f.filename or f.content_length)]
     if required and not files:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
     if len(files) > max_count:
         raise BadRequest(f"照片最多{max_count}张。", code="too_many_photos")
+    if not files:
+        return []
+    config = current_app.config
+    budget = config["PHOTO_REQUEST_DECODE_SECONDS"]
+    options = dict(max_long_side=config["PHOTO_LONG_SIDE"], thumb_long_side=config["PHOTO_THUMB_LONG_SIDE"],
+                   limits=limits(), now=now)
+    user_key = f"user:{user.id}" if user is not None else _current_user_key()
     processed = []
-    for index, upload in enumerate(files, start=1):
-        try:
-            processed.append(process_image(upload.read()))
-        except PhotoError as error:
+    spent = 0.0
+    with decode_gate().hold(user_key):
+        for index, upload in enumerate(files, start=1):
             prefix = f"第{index}张照片：" if len(files) > 1 else ""
-            raise ServiceError(prefix + error.message, code=error.code, status=error.status) from None
+            if spent > budget:
+                raise ServiceError(prefix + _over_budget(budget).message, code="photos_too_costly", status=413)
+            started = time.thread_time()  # CPU of this thread: Pillow's C decoders included, other requests not
+            try:
+                processed.append(process_image(upload.read(), **options))
+            except PhotoError as error:
+                raise ServiceError(prefix + error.message, code=error.code, status=error.status) from None
+            finally:
+                spent += time.thread_time() - started
     return processed
 
 
-def parse_photo_meta(raw: str | None, count: int) -> list[dict]:
+def parse_photo_meta(raw: str | None, count: int, now: datetime | None = None) -> list[dict]:
     """Metadata the phone page read from the originals' EXIF before scaling them down:
-    a JSON list of {"taken_at", "lat", "lon"}, one per photo. Bad entries are ignored."""
+    a JSON list of {"taken_at", "lat", "lon"}, one per photo. Bad entries are ignored, and so is a taken_at
+    before 2000 or (given `now`) after now + 1 day."""
     result: list[dict] = [{} for _ in range(count)]
     if not raw:
         return result
@@ -62,8 +117,10 @@ def parse_photo_meta(raw: str | None, count: int) -> list[dict]:
             pass
         try:
             if item.get("taken_at"):
-                meta["taken_at"] = parse_iso(str(item["taken_at"]))
-        except ValueError:
+                taken_at = plausible_taken_at(parse_iso(str(item["taken_at"])), now)
+                if taken_at is not None:
+                    meta["taken_at"] = taken_at
+        except (ValueError, OverflowError):
             pass
         result[i] = meta
     return result
@@ -76,9 +133,11 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     key = files.save(photo)
     delete_on_rollback(files.path(key), files.path(key, thumb=True))
     lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
+    # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
+    # 9999-12-31 in the row made every later read of the ticket fail).
+    taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
     row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
-                bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=photo.taken_at or meta.get("taken_at"),
-                created_at=now)
+                bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
     row.event = event
     db.session.add(row)
     return row

@@ -38,12 +38,13 @@ class PhotoStore:
             key = secrets.token_hex(16)
         main = self.path(key)
         main.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(main, photo.jpeg)
+        _write_atomic(main, photo.jpeg, sync_dir=False)
         try:
-            _write_atomic(self.path(key, thumb=True), photo.thumb)
+            _write_atomic(self.path(key, thumb=True), photo.thumb, sync_dir=False)
         except BaseException:
             main.unlink(missing_ok=True)
             raise
+        _fsync_dir(main.parent)  # both renames made durable at once: the two files share the shard folder
         return key
 
     def path(self, key: str, thumb: bool = False) -> Path:
@@ -70,8 +71,9 @@ class PhotoStore:
             yield from sorted(k for k in keys if k.startswith(shard.name))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, os.replace: readers see the whole file or none of it."""
+def _write_atomic(path: Path, data: bytes, sync_dir: bool = True) -> None:
+    """Temp file in the same directory, fsync, os.replace: readers see the whole file or none of it.
+    `sync_dir=False` leaves the directory's fsync (the rename's durability) to the caller."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -84,7 +86,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

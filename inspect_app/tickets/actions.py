@@ -21,27 +21,27 @@ from .models import Ticket
 @dataclass(frozen=True)
 class TicketAction:
     name: str
-    parse: Callable[[Mapping, object], dict]   # (fields, files) -> keyword arguments of the operation
+    parse: Callable[..., dict]                  # (fields, files, user, now) -> keyword arguments of the operation
     operation: Callable[..., object]            # operation(user, ticket, now, **arguments)
     message: str                                # shown on the page after it succeeded
     multipart: bool = False                     # the API reads a multipart form (photos) instead of JSON
 
 
 ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
-    TicketAction("rectify", lambda f, files: {"note": f.get("note"), **after_photos(f, files)},
+    TicketAction("rectify", lambda f, files, user, now: {"note": f.get("note"), **after_photos(f, files, user, now)},
                  services.rectify, "整改情况已反馈，等待核查。", multipart=True),
-    TicketAction("approve", lambda f, _: {"note": f.get("note")}, services.approve, "已核查结案。"),
-    TicketAction("reject", lambda f, _: {"note": f.get("note")}, services.reject, "已退回返工。"),
-    TicketAction("dispute", lambda f, _: {"reason": f.get("reason")}, services.dispute,
+    TicketAction("approve", lambda f, *_: {"note": f.get("note")}, services.approve, "已核查结案。"),
+    TicketAction("reject", lambda f, *_: {"note": f.get("note")}, services.reject, "已退回返工。"),
+    TicketAction("dispute", lambda f, *_: {"reason": f.get("reason")}, services.dispute,
                  "退单申请已提交，等待文明办处理。"),
-    TicketAction("reassign", lambda f, _: {"unit_id": f.get("unit_id"), "note": f.get("note")},
+    TicketAction("reassign", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
                  services.reassign, "已派遣。"),
     TicketAction("request_extension",
-                 lambda f, _: {"until": f.get("until"), "workdays": f.get("workdays"), "reason": f.get("reason")},
+                 lambda f, *_: {"until": f.get("until"), "workdays": f.get("workdays"), "reason": f.get("reason")},
                  services.request_extension, "延期申请已提交，等待文明办审批。"),
-    TicketAction("decide_extension", lambda f, _: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
+    TicketAction("decide_extension", lambda f, *_: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
                  services.decide_extension, "延期申请已处理。"),
-    TicketAction("cancel", lambda f, _: {"reason": f.get("reason")}, services.cancel, "问题已作废。"),
+    TicketAction("cancel", lambda f, *_: {"reason": f.get("reason")}, services.cancel, "问题已作废。"),
 )}
 
 
@@ -54,7 +54,7 @@ def lookup(name: str) -> TicketAction:
 
 def perform(action: TicketAction, user, ticket: Ticket, now: datetime, fields: Mapping, files=None) -> Ticket:
     lifecycle.check(ticket, action.name, user.role)  # role and status first: input (photos) is read only if allowed
-    action.operation(user, ticket, now, **action.parse(fields, files))
+    action.operation(user, ticket, now, **action.parse(fields, files, user, now))
     return ticket
 
 
@@ -68,4 +68,4 @@ def file_report(user, fields: Mapping, files, header_key: str | None, now: datet
     existing = services.replay(user, key, fingerprint)
     if existing is not None:
         return existing, False
-    return services.create_ticket(user, report_from_form(fields, files, key, fingerprint), now)
+    return services.create_ticket(user, report_from_form(fields, files, user, now, key, fingerprint), now)

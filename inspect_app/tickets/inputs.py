@@ -49,7 +49,7 @@ def report_fingerprint(form, files) -> str:
     return digest.hexdigest()
 
 
-def report_from_form(form, files, key: str | None = None, fingerprint: str | None = None) -> NewReport:
+def report_from_form(form, files, user, now, key: str | None = None, fingerprint: str | None = None) -> NewReport:
     """Validate text fields first (cheap), then decode photos; raises a ServiceError on bad input."""
     segment_raw = (form.get("segment_id") or "").strip()
     segment_id = None
@@ -64,16 +64,16 @@ def report_from_form(form, files, key: str | None = None, fingerprint: str | Non
     category = (form.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
-    photos = read_uploads(files.getlist("photos"), required=True)
+    photos = read_uploads(files.getlist("photos"), required=True, now=now, user=user)
     return NewReport(category=category, photos=photos,
-                     photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos)),
+                     photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos), now),
                      segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
                      description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint)
 
 
-def after_photos(form, files) -> dict:
-    photos = read_uploads(files.getlist("photos"), required=True)
-    return {"photos": photos, "photo_meta": parse_photo_meta(form.get("photo_meta"), len(photos))}
+def after_photos(form, files, user, now) -> dict:
+    photos = read_uploads(files.getlist("photos"), required=True, now=now, user=user)
+    return {"photos": photos, "photo_meta": parse_photo_meta(form.get("photo_meta"), len(photos), now)}
 
 
 def approved_flag(value) -> bool | None:

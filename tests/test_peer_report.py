@@ -1,0 +1,33 @@
+"""benchmarks/peer.py: the side-by-side tables in docs/benchmarks.md survive a regeneration of the rest."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import peer
+
+
+def rows() -> list[dict]:
+    def row(label, rps, cpu):
+        return {"label": label, "rps": rps, "p95_ms": 100.0, "server_cpu_ms_per_req": cpu, "errors": 0}
+    return [row("peer:photo-post-raw", 20.0, 45.0), row("ours:photo-post-raw", 32.0, 30.0),
+            row("ours:photo-post-raw", 28.0, 31.0), row("peer:photo-post-raw", 20.0, 46.0)]
+
+
+def test_table_and_section_round_trip(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nold table\n", encoding="utf-8")
+    meta = {"date": datetime(2026, 11, 30, 7, tzinfo=timezone.utc), "load_before": "1 / 1 / 1", "load_after": "2 / 2 / 2",
+            "rounds": 2, "duration": 15, "seconds": 1, "commit": "abc", "raw": "x.jsonl"}
+    section = peer.render(rows(), meta, "Run")
+    assert "1.50× (1.40–1.60)" in section and "≥ 1.5× (met)" in section and "45.5 / 30.5 ms" in section
+    peer.write_section("latest", section, doc)
+    peer.write_section("before", section.replace("Run", "Before"), doc)
+    peer.write_section("latest", section.replace("Run", "Again"), doc)  # replaced in place, not added
+    text = doc.read_text(encoding="utf-8")
+    assert text.count("<!-- peer:latest -->") == 1 and "### Again" in text and "### Before" in text
+    regenerated = peer.keep_peer_block(text, "# Benchmarks\n\nnew table\n")
+    assert "new table" in regenerated and "old table" not in regenerated
+    assert peer.peer_block(regenerated) == peer.peer_block(text)
+    assert json.dumps(peer.summarise(rows())["photo-post-raw"]["runs"]) == "[2, 2]"
