@@ -11,7 +11,7 @@ from .http import now
 from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
 from .tickets.policy import can
-from .tickets.rules import LEVEL_NAMES, STATUS_LABELS
+from .tickets.rules import LEVEL_NAMES, SOURCES, STATUS_LABELS
 
 
 def time_left(deadline, now) -> str:
@@ -45,6 +45,7 @@ def register(app) -> None:
         STATUS_LABELS=STATUS_LABELS,
         ACTION_LABELS=ACTION_LABELS,
         LEVEL_NAMES=LEVEL_NAMES,
+        SOURCES=SOURCES,
         asset_v=asset_version(app.static_folder),
     )
 

@@ -233,3 +233,44 @@ def test_concurrent_edit_is_a_conflict(app, city, make_ticket, now):
             office.commit()
     db.session.expire_all()
     assert db.session.get(Ticket, ticket_id).status == "rectified"
+
+
+def test_the_same_key_with_another_report_is_refused(api, city):
+    """Issue 11 item 12: a reused Idempotency-Key with a different body used to answer with the first ticket."""
+    first = file_report(api, city.inspector, headers={"Idempotency-Key": "walk-1"}, description="第一处")
+    assert first.status_code == 201
+    other = file_report(api, city.inspector, headers={"Idempotency-Key": "walk-1"}, description="另一处")
+    assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    another_photo = file_report(api, city.inspector, headers={"Idempotency-Key": "walk-1"}, description="第一处",
+                                photos=("gps_DSCN0010.jpg",))
+    assert another_photo.status_code == 422
+    retry = file_report(api, city.inspector, headers={"Idempotency-Key": "walk-1"}, description="第一处")
+    assert retry.status_code == 200 and retry.get_json()["id"] == first.get_json()["id"]
+    assert db.session.query(Ticket).count() == 1
+
+
+def test_source_is_kept_shown_and_filtered(api, city):
+    daily = file_report(api, city.inspector).get_json()
+    undercover = file_report(api, city.inspector, source="undercover").get_json()
+    assert daily["source"] == "daily" and undercover["source"] == "undercover"
+    assert undercover["source_label"] == "暗访"
+    listed = api.get("/api/v1/tickets?source=undercover", city.admin).get_json()
+    assert [t["id"] for t in listed["items"]] == [undercover["id"]]
+    bad = file_report(api, city.inspector, source="gossip")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_source"
+    assert api.get("/api/v1/tickets?source=gossip", city.admin).status_code == 400
+
+
+def test_list_filters_by_report_date_in_shanghai_days(api, city, make_ticket, now):
+    from datetime import timedelta
+
+    old = make_ticket(at_time=now - timedelta(days=40))
+    recent = make_ticket(at_time=now - timedelta(days=2))
+    from inspect_app.common.timeutil import local
+    day = local(now - timedelta(days=2)).date()
+    listed = api.get(f"/api/v1/tickets?from={day.isoformat()}&to={day.isoformat()}", city.admin).get_json()
+    assert [t["id"] for t in listed["items"]] == [recent.id] and listed["total"] == 1
+    month = api.get("/api/v1/tickets?from=2026-10-01&to=2026-10-31", city.admin).get_json()
+    assert [t["id"] for t in month["items"]] == [old.id]
+    assert api.get("/api/v1/tickets?from=2026-13-01", city.admin).status_code == 400
+    assert api.get("/api/v1/tickets?from=2026-11-02&to=2026-11-01", city.admin).status_code == 400

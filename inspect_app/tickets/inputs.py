@@ -7,10 +7,11 @@ import json
 
 from ..common.errors import BadRequest
 from ..photos.service import parse_photo_meta, read_uploads
+from .rules import DEFAULT_SOURCE, SOURCES
 from .services import NewReport
 
 IDEMPOTENCY_KEY_MAX = 64
-REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description")
+REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description", "source")
 
 
 def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
@@ -64,11 +65,15 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
     category = (form.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
+    source = (form.get("source") or "").strip() or DEFAULT_SOURCE
+    if source not in SOURCES:
+        raise BadRequest("问题来源不正确，应为 " + "、".join(SOURCES) + " 之一。", code="invalid_source")
     photos = read_uploads(files.getlist("photos"), required=True, now=now, user=user)
     return NewReport(category=category, photos=photos,
                      photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos), now),
                      segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
-                     description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint)
+                     description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint,
+                     source=source)
 
 
 def after_photos(form, files, user, now) -> dict:

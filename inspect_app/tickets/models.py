@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
 from ..extensions import db
-from .rules import LEVEL_NAMES, STATUS_LABELS, is_overdue
+from .rules import DEFAULT_SOURCE, LEVEL_NAMES, SOURCES, STATUS_LABELS, is_overdue
 
 
 class Ticket(db.Model):
@@ -41,6 +41,8 @@ class Ticket(db.Model):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(20), default=DEFAULT_SOURCE, server_default=DEFAULT_SOURCE,
+                                        index=True)  # rules.SOURCES
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))  # what that request said (sha256)
     # Optimistic lock: two people acting on one ticket at once; the second gets a conflict.
@@ -60,6 +62,10 @@ class Ticket(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCES.get(self.source, self.source)
 
     @property
     def escalation_label(self) -> str:

@@ -17,7 +17,7 @@ from ..units.services import find_category
 from .campaigns import Campaign, campaign_condition
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .policy import ensure_visible, ticket_scope
-from .rules import ACTIVE_STATUSES, OPEN_STATUSES, STATUSES, overdue_condition
+from .rules import ACTIVE_STATUSES, OPEN_STATUSES, SOURCES, STATUSES, overdue_condition
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
@@ -57,6 +57,7 @@ class TicketFilter:
     reporter_id: int | None = None
     q: str | None = None
     campaign_id: int | None = None
+    source: str | None = None       # rules.SOURCES
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
     page: int = 1
@@ -92,8 +93,12 @@ def parse_filter(args) -> TicketFilter:
     status = (args.get("status") or "").strip() or None
     if status is not None and status not in STATUSES and status != "open":
         raise BadRequest("状态参数不正确。", code="invalid_status_filter")
+    source = (args.get("source") or "").strip() or None
+    if source is not None and source not in SOURCES:
+        raise BadRequest("问题来源参数不正确。", code="invalid_source")
     flt = TicketFilter(
         status=status,
+        source=source,
         unit_id=integer("unit_id"),
         category=(args.get("category") or "").strip()[:64] or None,
         district=(args.get("district") or "").strip()[:64] or None,
@@ -132,6 +137,8 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
         query = query.where(or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like)))
     if flt.campaign_id:
         query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
+    if flt.source:
+        query = query.where(Ticket.source == flt.source)
     if flt.date_from:
         query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
     if flt.date_to:

@@ -18,6 +18,20 @@ STATUS_LABELS = {
 OPEN_STATUSES = ("pending", "assigned", "disputed")  # the unit (or the office) still owes action
 ACTIVE_STATUSES = OPEN_STATUSES + ("rectified",)     # 在办: neither closed nor cancelled
 
+# Where a problem came from (API.md `source`). Findings of 暗访, 媒体曝光 and 模拟测评 weigh more in rankings.
+SOURCES = {
+    "daily": "日常督查",
+    "undercover": "暗访",
+    "mock_assessment": "模拟测评",
+    "spot_check": "随机抽查",
+    "leader": "领导督导",
+    "joint": "部门联查",
+    "citizen": "市民随手拍",
+    "hotline": "12345热线",
+    "media": "媒体曝光",
+}
+DEFAULT_SOURCE = "daily"
+
 MAX_LEVEL = 3
 LEVEL_NAMES = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}
 

@@ -62,6 +62,8 @@ def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
         "escalation_level": ticket.escalation_level,
         "rework_count": ticket.rework_count,
         "closed_at": isoformat(ticket.closed_at),
+        "source": ticket.source,
+        "source_label": ticket.source_label,
     }
     if detail:
         result["events"] = [event_dict(e) for e in ticket.events]

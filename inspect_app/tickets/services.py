@@ -29,6 +29,7 @@ from ..workdays.calendar import add_workdays, compute_deadline
 from . import lifecycle
 from .models import ExtensionRequest, Ticket
 from .policy import ensure_visible
+from .rules import DEFAULT_SOURCE, SOURCES
 from .queries import open_extension
 
 MAX_TEXT = 2000
@@ -50,6 +51,7 @@ class NewReport:
     description: str = ""
     idempotency_key: str | None = None
     fingerprint: str | None = None  # what the request said, to tell a retry from a reused key
+    source: str = DEFAULT_SOURCE    # rules.SOURCES
 
 
 # ----------------------------------------------------------------------------- filing
@@ -113,6 +115,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         raise Invalid("请选择有效的问题类别。", code="invalid_category")
     if not report.photos:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
+    if report.source not in SOURCES:
+        raise BadRequest("问题来源不正确。", code="invalid_source")
     description = clean_text(report.description, "问题描述", MAX_TEXT, multiline=True)
     address = clean_text(report.address, "地址", MAX_ADDRESS)
     segment, lat, lon = _locate_segment(report)
@@ -129,7 +133,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending", category=category,
                     segment=segment, description=description,
                     address=address or (segment.name if segment else ""), lat=lat, lon=lon,
-                    reporter_id=reporter.id, reported_at=now, idempotency_key=report.idempotency_key,
+                    reporter_id=reporter.id, reported_at=now, source=report.source,
+                    idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
     db.session.add(ticket)
     event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
