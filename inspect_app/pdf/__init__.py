@@ -7,6 +7,16 @@ from reportlab import rl_config
 # makes files 25% larger. Process-wide, harmless for any other reportlab user.
 rl_config.useA85 = 0
 
+# reportlab's CJK line breaker lets a mark in its (Japanese) "cannot start a line" list hang in the margin
+# instead of starting the next line; its list lacks the Chinese full-width comma, semicolon, colon, question
+# and exclamation marks, closing title marks and quotes, so "，" could start a line. Add them (process-wide,
+# only affects CJK-wrapped paragraphs).
+from reportlab.platypus import paragraph as _paragraph
+
+_paragraph.ALL_CANNOT_START += "".join(
+    ch for ch in "，；：？！》〉」』”’…—％" if ch not in _paragraph.ALL_CANNOT_START
+)
+
 from .atomic import write_atomically
 from .fonts import FontSet, register_fonts
 from .official import (
@@ -18,7 +28,6 @@ from .official import (
     data_table,
     format_cn_date,
     kv_paragraph,
-    official_story,
     section_heading,
     thumbnail_flowable,
 )
@@ -33,7 +42,6 @@ __all__ = [
     "data_table",
     "format_cn_date",
     "kv_paragraph",
-    "official_story",
     "register_fonts",
     "section_heading",
     "thumbnail_flowable",
