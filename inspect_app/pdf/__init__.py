@@ -7,15 +7,16 @@ from reportlab import rl_config
 # makes files 25% larger. Process-wide, harmless for any other reportlab user.
 rl_config.useA85 = 0
 
-# reportlab's CJK line breaker lets a mark in its (Japanese) "cannot start a line" list hang in the margin
-# instead of starting the next line; its list lacks the Chinese full-width comma, semicolon, colon, question
-# and exclamation marks, closing title marks and quotes, so "，" could start a line. Add them (process-wide,
-# only affects CJK-wrapped paragraphs).
-from reportlab.platypus import paragraph as _paragraph
+# reportlab's CJK line breakers (paragraph.cjkFragSplit, and textsplit.wordSplit for unstyled text) let a mark
+# in their (Japanese) "cannot start a line" list hang in the margin instead of starting the next line; the list
+# lacks the Chinese full-width comma, semicolon, colon, question and exclamation marks, closing title marks and
+# quotes, so "，" or "：" could start a line. Add them (process-wide; only CJK-wrapped text is affected).
+from reportlab.lib import textsplit as _textsplit  # noqa: E402
+from reportlab.platypus import paragraph as _paragraph  # noqa: E402
 
-_paragraph.ALL_CANNOT_START += "".join(
-    ch for ch in "，；：？！》〉」』”’…—％" if ch not in _paragraph.ALL_CANNOT_START
-)
+_CHINESE_NO_LINE_START = "，；：？！》〉」』”’…—％"
+for _module in (_textsplit, _paragraph):
+    _module.ALL_CANNOT_START += "".join(ch for ch in _CHINESE_NO_LINE_START if ch not in _module.ALL_CANNOT_START)
 
 from .atomic import write_atomically
 from .fonts import FontSet, register_fonts

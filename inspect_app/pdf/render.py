@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -65,7 +66,7 @@ from .document import (
     Raw,
     Seal,
 )
-from .fonts import FontSet, document_fonts, draw_string, markup, string_width
+from .fonts import FontSet, document_fonts, draw_string, markup, runs, string_width
 from .official import (
     BODY_LEADING,
     BODY_SIZE,
@@ -187,6 +188,27 @@ class PlainLines(Flowable):
             y = self.height - (index + 1) * self.leading + (self.leading - size) / 2 + size * 0.14
             x = (self.width - w) / 2 if self.align == "CENTER" else 0
             draw_string(canv, x, y, line, self.font, size)
+
+
+class GridTable(Table):
+    """A table that splits between rows, and inside a row only when that row is taller than a whole page
+    (a row that fits a page moves to the next page whole rather than being cut)."""
+
+    page_height = TEXT_HEIGHT
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        self._calc(availWidth, availHeight)
+        if self._width > availWidth + 0.5:
+            return []
+        result = self._splitRows(availHeight, doInRowSplit=0)
+        if result:
+            return result
+        head = self.repeatRows if isinstance(self.repeatRows, int) else len(self.repeatRows)
+        heights = self._rowHeights
+        if head < len(heights) and sum(heights[:head]) + heights[head] <= self.page_height \
+                and availHeight < self.page_height - 1:
+            return []  # the next row fits on a fresh page: go there whole
+        return self._splitRows(availHeight, doInRowSplit=1)
 
 
 class TitleBlock(Flowable):
@@ -383,7 +405,7 @@ def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
             commands += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), TABLE_GROUP_BG)]
             add_rows(group.rows)
     add_rows(block.rows)
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="CENTER", splitInRow=int(size * 2.8),
+    table = GridTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER", splitInRow=1,
                   spaceBefore=LINE * 0.2, spaceAfter=LINE * 0.4)
     table.setStyle(TableStyle(commands))
     out: list[Flowable] = []
@@ -511,45 +533,71 @@ class _Doc(BaseDocTemplate):
         self.odoc, self.fonts = doc, fonts
 
 
-def _mark_width(text: str, font: str, size: float) -> float:
-    return string_width(text, font, size)
+@dataclass(frozen=True)
+class _Header:
+    """Page 1's 版头, measured once: the frame starts where the title goes, the page template draws the rest.
+    Distances in points from the page's top edge."""
+
+    mark: str
+    mark_top: float
+    mark_size: float
+    mark_hscale: float
+    number_top: float  # the 发文字号's box (3号)
+    rule_top: float  # the red rule (文件格式) or the first double rule (信函格式)
+    title_top: float  # where the title's first line box starts
 
 
-def _draw_mark(canv, text: str, font: str, size: float, hscale: float, top: float, max_width: float,
-               faux_bold: bool) -> float:
-    """The red 发文机关标志, centred on the 版心, its glyph tops at ``top`` (from the page top). Returns the
-    glyphs' bottom (from the page top)."""
-    text = textmod.one_line(text, 60)
-    natural = _mark_width(text, font, size)
-    if natural * hscale > max_width:
-        hscale = max(0.5, max_width / natural)
-        if natural * hscale > max_width:
-            size = size * max_width / (natural * hscale)
-            natural = _mark_width(text, font, size)
-    width = natural * hscale
-    baseline = PAGE_HEIGHT - top - size * 0.88
+def _fit_mark(text: str, font: str, size: float, hscale: float) -> tuple[float, float]:
+    """Size and horizontal scale that fit the mark into the 版心's width (condensed to half, then smaller)."""
+    natural = string_width(text, font, size)
+    if natural * hscale > TEXT_WIDTH:
+        hscale = max(0.5, TEXT_WIDTH / natural)
+        if natural * hscale > TEXT_WIDTH:
+            size = size * TEXT_WIDTH / (natural * hscale)
+    return size, hscale
+
+
+def _title_frame_top(title_top: float) -> float:
+    """Frame top that puts the first title line's text box at ``title_top`` (see TitleBlock.draw)."""
+    return title_top - ((TITLE_LEADING - TITLE_SIZE) / 2 - 0.02 * TITLE_SIZE)
+
+
+def _header(doc: OfficialDocument, fonts: FontSet) -> _Header:
+    mark = textmod.one_line(doc.issuer_mark, 60)
+    if doc.form is Form.LETTER:
+        size, hscale = _fit_mark(mark, fonts.title, LETTER_MARK_SIZE, 1.0)
+        mark_bottom = LETTER_MARK_TOP + size
+        rule_top = mark_bottom + 4 * mm  # 发文机关标志下4 mm
+        rule_bottom = rule_top + LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN
+        number_top = rule_bottom + SEVEN_EIGHTHS  # 与该线的距离为3号汉字高度的7/8
+        title_top = number_top + BODY_SIZE + 2 * LINE  # 标题与其上最后一个要素相距二行
+        return _Header(mark, LETTER_MARK_TOP, size, hscale, number_top, rule_top, title_top)
+    size, hscale = _fit_mark(mark, fonts.title, FILE_MARK_SIZE, FILE_MARK_HSCALE)
+    number_top = FILE_MARK_TOP + size + 2 * LINE  # 发文机关标志下空二行
+    rule_top = number_top + BODY_SIZE + 4 * mm  # 发文字号之下4 mm
+    title_top = rule_top + FILE_RULE + 2 * LINE  # 红色分隔线下空二行
+    return _Header(mark, FILE_MARK_TOP, size, hscale, number_top, rule_top, title_top)
+
+
+def _draw_mark(canv, h: _Header, font: str, faux_bold: bool) -> None:
+    """The red 发文机关标志, centred on the 版心, its box's top at ``h.mark_top``."""
+    width = string_width(h.mark, font, h.mark_size) * h.mark_hscale
+    baseline = PAGE_HEIGHT - h.mark_top - h.mark_size * 0.88
     canv.saveState()
     canv.setFillColor(RED)
     canv.setStrokeColor(RED)
     x = TEXT_CENTRE - width / 2
-    for face, part in _runs(text, font):
+    for face, part in runs(h.mark, font):
         t = canv.beginText(x, baseline)
-        t.setFont(face, size)
-        t.setHorizScale(hscale * 100)
+        t.setFont(face, h.mark_size)
+        t.setHorizScale(h.mark_hscale * 100)
         if faux_bold:
-            canv.setLineWidth(size * 0.025)
+            canv.setLineWidth(h.mark_size * 0.025)
             t.setTextRenderMode(2)
         t.textOut(part)
         canv.drawText(t)
-        x += _mark_width(part, face, size) * hscale
+        x += string_width(part, face, h.mark_size) * h.mark_hscale
     canv.restoreState()
-    return top + size  # 0.88 above the baseline, 0.12 below
-
-
-def _runs(text: str, font: str):
-    from .fonts import runs
-
-    return runs(text, font)
 
 
 def _page_number(canv, doc: _Doc) -> None:
@@ -594,90 +642,62 @@ def _double_rule(canv, y: float, thick_on_top: bool) -> None:
     canv.restoreState()
 
 
-def _first_page_letter(canv, doc: _Doc, layout: dict) -> None:
-    d, fonts = doc.odoc, doc.fonts
-    bottom = _draw_mark(canv, d.issuer_mark, fonts.title, LETTER_MARK_SIZE, 1.0, LETTER_MARK_TOP, TEXT_WIDTH,
-                        fonts.title_faux_bold)
-    rule_top = bottom + 4 * mm
-    _double_rule(canv, rule_top, thick_on_top=True)
-    rule_bottom = rule_top + (LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN)
-    number_top = rule_bottom + SEVEN_EIGHTHS
-    if d.doc_number and not d.draft:
-        number = textmod.one_line(d.doc_number, 60)
+def _draw_number(canv, doc: OfficialDocument, fonts: FontSet, h: _Header, *, centred: bool) -> None:
+    if doc.doc_number and not doc.draft:
+        number = textmod.one_line(doc.doc_number, 60)
         w = string_width(number, fonts.body, BODY_SIZE)
-        draw_string(canv, TEXT_RIGHT - w, PAGE_HEIGHT - number_top - BODY_SIZE * 0.88, number, fonts.body,
-                    BODY_SIZE)
+        x = TEXT_CENTRE - w / 2 if centred else TEXT_RIGHT - w
+        draw_string(canv, x, PAGE_HEIGHT - h.number_top - BODY_SIZE * 0.88, number, fonts.body, BODY_SIZE)
+
+
+def _first_page_letter(canv, doc: _Doc, h: _Header) -> None:
+    d, fonts = doc.odoc, doc.fonts
+    _draw_mark(canv, h, fonts.title, fonts.title_faux_bold)
+    _double_rule(canv, h.rule_top, thick_on_top=True)
+    _draw_number(canv, d, fonts, h, centred=False)
     _double_rule(canv, PAGE_HEIGHT - LETTER_BOTTOM_RULE - (LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN),
                  thick_on_top=False)
-    layout.update(number_top=number_top)
 
 
-def _first_page_file(canv, doc: _Doc, layout: dict) -> None:
+def _first_page_file(canv, doc: _Doc, h: _Header) -> None:
     d, fonts = doc.odoc, doc.fonts
-    bottom = _draw_mark(canv, d.issuer_mark, fonts.title, FILE_MARK_SIZE, FILE_MARK_HSCALE, FILE_MARK_TOP,
-                        TEXT_WIDTH, fonts.title_faux_bold)
-    number_top = bottom + 2 * LINE  # 发文机关标志下空二行
-    number_bottom = number_top + BODY_SIZE
-    if d.doc_number and not d.draft:
-        number = textmod.one_line(d.doc_number, 60)
-        w = string_width(number, fonts.body, BODY_SIZE)
-        draw_string(canv, TEXT_CENTRE - w / 2, PAGE_HEIGHT - number_top - BODY_SIZE * 0.88, number, fonts.body,
-                    BODY_SIZE)
-    rule_y = PAGE_HEIGHT - number_bottom - 4 * mm  # 发文字号之下4 mm
+    _draw_mark(canv, h, fonts.title, fonts.title_faux_bold)
+    _draw_number(canv, d, fonts, h, centred=True)
     canv.saveState()
     canv.setStrokeColor(RED)
     canv.setLineWidth(FILE_RULE)
-    canv.line(MARGIN_LEFT, rule_y, TEXT_RIGHT, rule_y)
+    y = PAGE_HEIGHT - h.rule_top - FILE_RULE / 2
+    canv.line(MARGIN_LEFT, y, TEXT_RIGHT, y)
     canv.restoreState()
-
-
-def _file_first_frame_top() -> float:
-    """From the page top: where the title starts on page 1 of a 文件格式 document (红线下空二行)."""
-    mark_bottom = FILE_MARK_TOP + FILE_MARK_SIZE  # the mark's nominal height; condensed marks are not taller
-    number_bottom = mark_bottom + 2 * LINE + BODY_SIZE
-    return number_bottom + 4 * mm + FILE_RULE + 2 * LINE - (LINE - TITLE_LEADING) / 2 - LINE * 0.35
-
-
-def _letter_first_frame() -> tuple[float, float]:
-    """(top, bottom) of page 1's frame of a 信函格式 document, from the page top and bottom."""
-    mark_bottom = LETTER_MARK_TOP + LETTER_MARK_SIZE
-    number_bottom = (mark_bottom + 4 * mm + LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN
-                     + SEVEN_EIGHTHS + BODY_SIZE)
-    top = number_bottom + 2 * LINE - LINE * 0.35  # 标题与其上最后一个要素相距二行
-    bottom = LETTER_BOTTOM_RULE + LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN + SEVEN_EIGHTHS
-    return top, bottom
 
 
 def _templates(doc: _Doc) -> list[PageTemplate]:
     d = doc.odoc
+    h = _header(d, doc.fonts)
     later_frame = Frame(MARGIN_LEFT, MARGIN_BOTTOM, TEXT_WIDTH, TEXT_HEIGHT, leftPadding=0, rightPadding=0,
                         topPadding=0, bottomPadding=0, id="body")
-    layout: dict = {}
+    top = _title_frame_top(h.title_top)
+    if d.form is Form.LETTER:
+        # page 1's text may run down to 7/8 of a 3号 character above the second double rule
+        bottom = LETTER_BOTTOM_RULE + LETTER_RULE_THICK + LETTER_RULE_GAP + LETTER_RULE_THIN + SEVEN_EIGHTHS
+    else:
+        bottom = MARGIN_BOTTOM
+    first_frame = Frame(MARGIN_LEFT, bottom, TEXT_WIDTH, PAGE_HEIGHT - top - bottom, leftPadding=0,
+                        rightPadding=0, topPadding=0, bottomPadding=0, id="first")
+
+    def on_first(canv, bdoc) -> None:
+        if d.draft:
+            _draft_marks(canv, bdoc)
+        if d.form is Form.LETTER:
+            _first_page_letter(canv, bdoc, h)  # no page number on page 1
+        else:
+            _first_page_file(canv, bdoc, h)
+            _page_number(canv, bdoc)
 
     def on_later(canv, bdoc) -> None:
         if d.draft:
             _draft_marks(canv, bdoc)
         _page_number(canv, bdoc)
-
-    if d.form is Form.LETTER:
-        top, bottom = _letter_first_frame()
-        first_frame = Frame(MARGIN_LEFT, bottom, TEXT_WIDTH, PAGE_HEIGHT - top - bottom, leftPadding=0,
-                            rightPadding=0, topPadding=0, bottomPadding=0, id="first")
-
-        def on_first(canv, bdoc) -> None:
-            if d.draft:
-                _draft_marks(canv, bdoc)
-            _first_page_letter(canv, bdoc, layout)  # no page number on page 1
-    else:
-        top = _file_first_frame_top()
-        first_frame = Frame(MARGIN_LEFT, MARGIN_BOTTOM, TEXT_WIDTH, PAGE_HEIGHT - top - MARGIN_BOTTOM,
-                            leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="first")
-
-        def on_first(canv, bdoc) -> None:
-            if d.draft:
-                _draft_marks(canv, bdoc)
-            _first_page_file(canv, bdoc, layout)
-            _page_number(canv, bdoc)
 
     return [PageTemplate(id="first", frames=[first_frame], onPage=on_first, autoNextPageTemplate="later"),
             PageTemplate(id="later", frames=[later_frame], onPage=on_later)]
