@@ -352,8 +352,9 @@ class _KeepWithNext(KeepTogether):
 
     Plain KeepTogether moves the whole group to the next page whenever it does not fit, which
     for a heading followed by a multi-page table leaves most of a page blank. Here, if the
-    leading items plus ~3 lines of the last (splittable) item fit, the group stays and the last
-    item splits normally.
+    leading items plus ~3 lines of the last (splittable) item fit, and the last item really does
+    split there (a table whose next row does not fit would leave the heading alone), the group
+    stays and the last item splits normally.
     """
 
     min_tail = 3 * BODY_LEADING
@@ -364,7 +365,7 @@ class _KeepWithNext(KeepTogether):
         *head, last = self._content
         if self._H > aH and head and isinstance(last, (Table, Paragraph)):
             head_h = sum(f.wrapOn(self.canv, aW, aH)[1] + f.getSpaceAfter() for f in head)
-            if head_h + self.min_tail <= aH:
+            if head_h + self.min_tail <= aH and last.split(aW, aH - head_h - last.getSpaceBefore()):
                 return list(self._content)
         return super().split(aW, aH)
 

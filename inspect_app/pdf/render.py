@@ -403,6 +403,8 @@ def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
             data.append([[Paragraph(markup(textmod.one_line(group.label), fonts.hei), st["group"])]]
                         + [""] * (ncols - 1))
             commands += [("SPAN", (0, r), (-1, r)), ("BACKGROUND", (0, r), (-1, r), TABLE_GROUP_BG)]
+            if group.rows:
+                commands.append(("NOSPLIT", (0, r), (-1, r + 1)))  # a group line never ends a page
             add_rows(group.rows)
     add_rows(block.rows)
     table = GridTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER", splitInRow=1,
