@@ -8,6 +8,7 @@ PDF_SAMPLE_DIR=/tmp/x keeps every sample and a PNG of each page to look at.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,10 +39,16 @@ from inspect_app.pdf.document import (
     OfficialDocument,
     Para,
     Photo,
-    RowGroup,
     Seal,
 )
-from inspect_app.pdf.fonts import BUNDLED_FONT_PATH, coverage, document_fonts, markup, register_fonts, string_width
+from inspect_app.pdf.fonts import (
+    BUNDLED_FONT_PATH,
+    coverage,
+    document_fonts,
+    markup,
+    register_fonts,
+    string_width,
+)
 from inspect_app.pdf.problems import ProblemItem, problem_table
 from inspect_app.pdf.render import render_document
 
@@ -55,7 +62,7 @@ PHOTO_DIR = Path(__file__).parent / "photos"
 UNITS = ["临江市城市管理局", "江城区解放街道办事处", "市交警支队", "中国移动临江分公司"]
 CATEGORIES = ["乱停乱放", "占道经营", "非机动车乱停放", "公益广告缺失破损", "暴露垃圾", "井盖缺失破损", "牛皮癣",
               "违规广告牌匾", "乱堆乱放", "路面破损", "私搭乱建", "蜘蛛网"]
-AS_OF = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 needs_poppler = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdftoppm")),
                                    reason="poppler-utils not installed")
 
@@ -188,8 +195,8 @@ def fake_ranking(units: int = 110, *, cases: bool = True):
                       "deadline": "2026-11-03T09:00:00+08:00", "rectified_at": None, "escalation_level": 2,
                       "days_overdue": 20, "before": photo, "after": None}]
     return SimpleNamespace(
-        period="2026-11", version=1, published_at=datetime(2026, 12, 1, 2, tzinfo=timezone.utc),
-        as_of=datetime(2026, 12, 1, 1, tzinfo=timezone.utc), office="临江市精神文明建设指导委员会办公室",
+        period="2026-11", version=1, published_at=datetime(2026, 12, 1, 2, tzinfo=UTC),
+        as_of=datetime(2026, 12, 1, 1, tzinfo=UTC), office="临江市精神文明建设指导委员会办公室",
         rules={"red": {"min_score": 90, "size": 10}, "black": {"max_score": 60, "size": 10}, "min_sample": 3},
         formula_text="综合得分 = 按期结案率×50 + 结案率×30 + (1−返工率)×10 + 10",
         summary={"units": units, "ranked": units, "insufficient": 0,
@@ -287,13 +294,13 @@ def test_letter_form_layout(tmp_path):
     assert title[2] - number[4] == pytest.approx(2 * LINE_MM, abs=3)  # 标题与其上最后一个要素相距二行
     recipients = find(first, "临江市城市管理局、")
     assert recipients[1] == pytest.approx(LEFT, abs=0.3)  # 主送 flush left
-    body = [w for w in first if w[0].startswith("经市文明办督查发现")][0]
+    body = next(w for w in first if w[0].startswith("经市文明办督查发现"))
     assert body[1] == pytest.approx(LEFT + 2 * CHAR_MM, abs=0.3)  # 段首空二字
     full_lines = [w for w in first if w[1] == pytest.approx(LEFT, abs=0.3) and w[3] > RIGHT - 3
                   and w[4] - w[2] == pytest.approx(CHAR_MM, abs=0.2) and not re.search(r"\d", w[0])]
     assert full_lines and all(len(w[0]) == 28 for w in full_lines), full_lines  # 28 characters a line
     ys = sorted({round(w[2], 1) for w in first if w[1] < LEFT + 0.5})
-    assert min(b - a for a, b in zip(ys, ys[1:])) == pytest.approx(LINE_MM, abs=0.2)  # 22 lines a page
+    assert min(b - a for a, b in itertools.pairwise(ys)) == pytest.approx(LINE_MM, abs=0.2)  # 22 lines a page
     assert not any("—" in w[0] for w in first)  # no page number on page 1
     for n, page in enumerate(pages[1:], start=2):
         label = [w for w in page if re.fullmatch(r"—\s*\d+\s*—|—|\d+", w[0]) and w[2] > 297 - 35]
@@ -375,8 +382,8 @@ def test_seal_over_the_date(tmp_path):
     path = render(doc, tmp_path / "sealed.pdf")
     pages = words(path)
     number, page = next((n, p) for n, p in enumerate(pages, start=1) if any(w[0] == "2026年11月27日" for w in p))
-    signed = [w for w in page if w[0] == "2026年11月27日"][0]
-    name = [w for w in page if w[0] == "临江市文明办"][0]
+    signed = next(w for w in page if w[0] == "2026年11月27日")
+    name = next(w for w in page if w[0] == "临江市文明办")
     assert signed[3] == pytest.approx(RIGHT - 4 * CHAR_MM, abs=0.5)  # 右空四字
     assert (name[1] + name[3]) / 2 == pytest.approx((signed[1] + signed[3]) / 2, abs=0.5)
     rows = [r for r in red_rows(red_boxes(path, number)) if r[0] > 60 * PT or number > 1]
@@ -593,7 +600,7 @@ def test_titles_break_balanced_between_words(title):
         assert len(lines[-1]) >= 3 and lines[-1] not in ("的通知", "的函", "通知", "的通报")  # no lone word
         widths = [m(line) for line in lines]
         assert max(widths) / min(widths) < 1.6  # lines of similar length
-        for a, b in zip(lines, lines[1:]):
+        for a, b in itertools.pairwise(lines):
             assert b[0] not in "，。、；：）》”" and a[-1] not in "（《“"
             for word in ("整改", "问题", "督办", "通知", "单位", "负责同志", "城市", "文明", "临江市城市管理局",
                          "中国移动临江分公司", "2026", "48"):

@@ -24,7 +24,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal, Union
+from typing import Literal
 
 from reportlab.platypus import Flowable
 
@@ -87,7 +87,7 @@ class Photo:
     max_h_mm: float = 16.0
 
 
-CellValue = Union[str, int, float, Photo, Sequence[Photo], Flowable, None]  # a Flowable is used as it is
+CellValue = str | int | float | Photo | Sequence[Photo] | Flowable | None  # a Flowable is used as it is
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class Raw:
     keep_together: bool = False
 
 
-Block = Union[Para, Heading, DataTable, Raw, str]
+Block = Para | Heading | DataTable | Raw | str
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 # --------------------------------------------------------------------------------------------- cleaning
 
@@ -84,14 +85,16 @@ _PAIRS = {"（": "）", "《": "》", "“": "”", "‘": "’", "〔": "〕", 
 
 # Words of these documents; a break inside one is avoided. Longest first when matching.
 LEXICON = tuple(sorted(set("""
-关于 对于 进一步 加强 做好 开展 实行 实施 印发 转发 通知 通报 决定 意见 报告 请示 批复 督办函 督办 督查 督促 挂牌
-挂牌督办 约谈 问责 整改 整治 超期 未办结 办结 未整改 整改到位 问题 问题清单 责任 责任单位 单位 负责同志 主要负责同志
-文明 城市 文明城市 全国文明城市 创建 精神文明 建设 工作 情况 红黑榜 红榜 黑榜 专项 行动 治理 管理 市容 环境 秩序
-背街小巷 农贸市场 集贸市场 公共厕所 占道经营 店外经营 乱停乱放 乱堆乱放 非机动车 机动车 乱停放 牛皮癣 蜘蛛网 暴露垃圾
-路面破损 井盖 缺失 破损 缺失破损 广告 牌匾 广告牌匾 违规 公益广告 私搭乱建 落实 测评 模拟测评 暗访 反馈 回头看 销号
-办公室 委员会 指导委员会 办事处 街道 社区 管理局 交警 支队 大队 有限公司 集团 分公司 城管 执法 环卫 市政 设施 管线
-第一季度 第二季度 第三季度 第四季度 上半年 下半年 年度 月度 周 期间 有关 事项 部署 要求 安排 结果 名单 典型 案例
-""".split()), key=len, reverse=True))
+关于 对于 进一步 加强 做好 开展 实行 实施 印发 转发 通知 通报 决定 意见 报告 请示 批复 督办函
+督办 督查 督促 挂牌 挂牌督办 约谈 问责 整改 整治 超期 未办结 办结 未整改 整改到位 问题 问题清单
+责任 责任单位 单位 负责同志 主要负责同志 文明 城市 文明城市 全国文明城市 创建 精神文明 建设 工作 情况
+红黑榜 红榜 黑榜 专项 行动 治理 管理 市容 环境 秩序 背街小巷 农贸市场 集贸市场 公共厕所 占道经营
+店外经营 乱停乱放 乱堆乱放 非机动车 机动车 乱停放 牛皮癣 蜘蛛网 暴露垃圾 路面破损 井盖 缺失 破损
+缺失破损 广告 牌匾 广告牌匾 违规 公益广告 私搭乱建 落实 测评 模拟测评 暗访 反馈 回头看 销号 办公室
+委员会 指导委员会 办事处 街道 社区 管理局 交警 支队 大队 有限公司 集团 分公司 城管 执法 环卫 市政
+设施 管线 第一季度 第二季度 第三季度 第四季度 上半年 下半年 年度 月度 周 期间 有关 事项 部署 要求
+安排 结果 名单 典型 案例
+""".split()), key=len, reverse=True))  # noqa: SIM905
 
 _ASCII_WORD = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-_/:%]*")
 _DATE_WORD = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|第[一二三四五六七八九十百\d]+[期号季]")
@@ -230,7 +233,7 @@ def balanced_lines(
     if best is None:
         return greedy_lines(text, max_width, measure)
     cuts = [0, *best[1], n]
-    return [text[a:b].strip() for a, b in zip(cuts, cuts[1:])]
+    return [text[a:b].strip() for a, b in pairwise(cuts)]
 
 
 def _best_breaks(n, k, pen, width, target, max_width, em, min_last):
