@@ -744,3 +744,35 @@ def test_a_group_line_stays_with_its_first_row(tmp_path):
         for text in page_texts(path):
             if "江城区解放街道办事处（3件）" in text:
                 assert text.index("江城区解放街道办事处（3件）") < text.index(f"2026-{first_group + 1:06d}")
+
+
+def test_letters_of_each_level_in_their_form(app, city, make_ticket):
+    """督办 and 挂牌督办 are 函 (信函格式), 约谈 a 通知 (文件格式); the office's wording; 报 leaders, 抄送 organs."""
+    from conftest import at
+
+    from inspect_app.escalation.sweep import pdf_path, run_sweep
+
+    make_ticket(address="人民路18号门前")
+    texts = {}
+    for level, when in ((1, "2026-11-27T09:00:00+08:00"), (2, "2026-12-03T09:00:00+08:00"),
+                        (3, "2026-12-11T09:00:00+08:00")):
+        letter = run_sweep(at(when)).letters[0]
+        assert letter.level == level
+        path = pdf_path(letter)
+        keep_as = path.parent / f"escalation_level{level}.pdf"
+        shutil.copy(path, keep_as)
+        keep(keep_as)
+        texts[level] = page_texts(path)
+    for level in (1, 2):
+        pages = texts[level]
+        assert "—1—" not in pages[0] and "临江市精神文明建设指导委员会办公室文件" not in pages[0]
+        assert "特此函告" in "".join(pages) and "印发" not in "".join(pages)
+    assert "挂牌督办" in texts[2][0] and "报：市文明委主任、副主任。" in "".join(texts[2])
+    pages = texts[3]
+    assert "临江市精神文明建设指导委员会办公室文件" in pages[0] and "—1—" in pages[0]
+    everything = "".join(pages)
+    assert "关于约谈超期未整改问题" in everything and "特此通知" in everything and "签收本通知" in everything
+    assert "抄送：市委督查室、市政府督查室。" in pages[-1] and "临江市文明办" in pages[-1] and "印发" in pages[-1]
+    for level_texts in texts.values():
+        joined = "".join(level_texts)
+        assert "经市文明办督查发现" in joined and "系统核查" not in joined and "分管领导" not in joined

@@ -16,10 +16,10 @@ from .document import Column, DataTable, Photo, RowGroup
 # Widths (mm) add up to the 版心's 156: numbers and dates fit one line at 五号, a four-character category
 # ("乱停乱放", "占道经营") fits without breaking, longer ones break between words ("公益广告/缺失破损").
 COLUMNS = (
-    Column("序号", 9, "plain"),
+    Column("序号", 10, "plain"),
     Column("问题编号", 23, "plain"),
     Column("类别", 18.5, "label"),
-    Column("地点", 28.5, "text"),
+    Column("地点", 27.5, "text"),
     Column("发现时间", 21, "plain"),
     Column("原整改时限", 21, "plain"),
     Column("超期\n天数", 11, "plain"),
