@@ -98,7 +98,7 @@ class Column:
     - ``"label"``: short name kept whole where possible, broken between words, centred (a category,
       a unit); a four-character word never breaks if the column is at least that wide;
     - ``"plain"``: numbers and dates, centred, never broken (``\\n`` for a second line);
-    - ``"photo"``: a :class:`Photo` (or several).
+    - ``"photo"``: a :class:`Photo` (or several); a string is printed as a small note instead.
     """
 
     title: str

@@ -124,11 +124,10 @@ def styles(fonts: FontSet) -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "flush": ParagraphStyle("d_flush", parent=body, firstLineIndent=0, alignment=TA_LEFT),
+        # headings are indented two characters like the paragraphs (GB/T 9704 §7.3.3)
         "h1": ParagraphStyle("d_h1", parent=body, fontName=fonts.hei, alignment=TA_LEFT, keepWithNext=1),
         "h2": ParagraphStyle("d_h2", parent=body, fontName=fonts.role("kai"), alignment=TA_LEFT, keepWithNext=1),
         "h3": ParagraphStyle("d_h3", parent=body, alignment=TA_LEFT, keepWithNext=1),
-        "title": ParagraphStyle("d_title", fontName=fonts.title, fontSize=TITLE_SIZE, leading=TITLE_LEADING,
-                                alignment=TA_CENTER, wordWrap="CJK"),
         "attach_label": ParagraphStyle("d_attach_label", parent=body, fontName=fonts.hei, firstLineIndent=0,
                                        alignment=TA_LEFT),
         "note": ParagraphStyle("d_note", fontName=fonts.body, fontSize=NOTE_SIZE, leading=NOTE_SIZE * 1.5,
@@ -160,7 +159,7 @@ class PlainLines(Flowable):
     def __init__(self, lines: Sequence[str], font: str, size: float, leading: float | None = None,
                  align: str = "CENTER") -> None:
         super().__init__()
-        self.lines = [line for line in lines] or [""]
+        self.lines = list(lines) or [""]
         self.font, self.size = font, size
         self.leading = leading or size * 1.35
         self.align = align
@@ -308,16 +307,22 @@ def _seal_reader(seal: Seal | None) -> ImageReader | None:
     if seal is None:
         return None
     try:
-        data = seal.image if isinstance(seal.image, (bytes, bytearray)) else Path(seal.image).read_bytes()
-        return _seal_from_bytes(hashlib.sha256(data).hexdigest(), bytes(data))
+        data = bytes(seal.image) if isinstance(seal.image, (bytes, bytearray)) else Path(seal.image).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in _seals:
+            _seals.clear()  # one office, one seal: keep the last only
+            _seals[digest] = _prepare_seal(data)
+        return ImageReader(BytesIO(_seals[digest]))
     except Exception as exc:  # a missing or broken seal file must not stop the document
         log.warning("seal image unusable (%s); leaving the space for a wet seal", exc)
         return None
 
 
-@lru_cache(maxsize=4)
-def _seal_from_bytes(digest: str, data: bytes) -> ImageReader:
-    """The seal as RGBA cropped to its ink; white becomes transparent when the file has no alpha."""
+_seals: dict[str, bytes] = {}
+
+
+def _prepare_seal(data: bytes) -> bytes:
+    """The seal as an RGBA PNG cropped to its ink; white becomes transparent when the file has no alpha."""
     with PILImage.open(BytesIO(data)) as im:
         im.load()
         if max(im.size) > 4000:
@@ -335,7 +340,7 @@ def _seal_from_bytes(digest: str, data: bytes) -> ImageReader:
     rgba.thumbnail((800, 800))
     buf = BytesIO()
     rgba.save(buf, "PNG")
-    return ImageReader(BytesIO(buf.getvalue()))
+    return buf.getvalue()
 
 
 def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> list[Flowable]:
@@ -408,7 +413,7 @@ def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
             add_rows(group.rows)
     add_rows(block.rows)
     table = GridTable(data, colWidths=widths, repeatRows=1, hAlign="CENTER", splitInRow=1,
-                  spaceBefore=LINE * 0.2, spaceAfter=LINE * 0.4)
+                      spaceBefore=LINE * 0.2, spaceAfter=LINE * 0.4)
     table.setStyle(TableStyle(commands))
     out: list[Flowable] = []
     if block.caption:
@@ -435,7 +440,7 @@ def _blocks(blocks: Sequence[Block], fonts: FontSet) -> list[Flowable]:
         elif isinstance(block, Heading):
             style = st["h1"] if block.level <= 1 else st["h2"] if block.level == 2 else st["h3"]
             text = textmod.one_line(block.text)
-            out.append(Paragraph(markup(text, style.fontName), replace_indent(style)))
+            out.append(Paragraph(markup(text, style.fontName), style))
         elif isinstance(block, DataTable):
             out += data_table(block, fonts)
         elif isinstance(block, Raw):
@@ -447,16 +452,6 @@ def _blocks(blocks: Sequence[Block], fonts: FontSet) -> list[Flowable]:
         else:
             raise TypeError(f"not a document block: {block!r}")
     return out
-
-
-@lru_cache(maxsize=32)
-def _indented(style: ParagraphStyle) -> ParagraphStyle:
-    return ParagraphStyle(style.name + "_i", parent=style, firstLineIndent=2 * CHAR)
-
-
-def replace_indent(style: ParagraphStyle) -> ParagraphStyle:
-    """Headings are indented two characters like the paragraphs (GB/T 9704 §7.3.3)."""
-    return _indented(style)
 
 
 def _hanging(label: str, text: str, style: ParagraphStyle, font: str) -> Paragraph:
