@@ -373,6 +373,58 @@ def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> l
     return [Paragraph(markup(text, st["cell"].fontName), st["cell"])]
 
 
+ROW_PART_LIMIT = TEXT_HEIGHT * 0.45  # a row taller than this goes on in continuation rows
+
+
+def _height(flows: Sequence[Flowable], width: float) -> float:
+    total = 0.0
+    for f in flows:
+        if isinstance(f, Paragraph) and len(f.text) < 120:  # short text: one or two lines, no need to measure
+            total += f.style.leading * 3
+            continue
+        total += f.wrap(width, 1e6)[1]
+    return total
+
+
+def _chop(flows: list[Flowable], width: float, limit: float) -> list[list[Flowable]]:
+    """A cell's flowables in parts no taller than ``limit`` (paragraphs and line blocks split between lines)."""
+    parts: list[list[Flowable]] = []
+    current: list[Flowable] = []
+    used = 0.0
+    queue = list(flows)
+    while queue:
+        f = queue.pop(0)
+        h = f.wrap(width, limit)[1]
+        if used + h <= limit:
+            current.append(f)
+            used += h
+            continue
+        pieces = f.split(width, limit - used) if limit - used > 0 else []
+        if len(pieces) >= 2:
+            current.append(pieces[0])
+            queue[0:0] = pieces[1:]
+        elif current:
+            queue.insert(0, f)
+        else:
+            current.append(f)  # cannot be split: left to the table's own in-row split
+        parts.append(current)
+        current, used = [], 0.0
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _chop_row(cells: list[list[Flowable]], widths: Sequence[float], limit: float) -> list[list]:
+    """A row whose cells would be taller than ``limit`` becomes the row plus continuation rows carrying
+    the rest of the tall cells (reportlab's own in-row split keeps the whole row's height on every page
+    and leaves blank pages behind)."""
+    if all(_height(c, w) <= limit for c, w in zip(cells, widths)):
+        return [cells]
+    chopped = [_chop(list(c), w, limit) if c else [[]] for c, w in zip(cells, widths)]
+    rows = max(len(parts) for parts in chopped)
+    return [[parts[i] if i < len(parts) else [] for parts in chopped] for i in range(rows)]
+
+
 def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
     """A :class:`DataTable` as flowables (the caption, then the table)."""
     size = block.font_size
@@ -400,7 +452,8 @@ def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
     def add_rows(rows) -> None:
         for row in rows:
             cells = list(row)[:ncols] + [None] * max(0, ncols - len(row))
-            data.append([_cell(v, c, fonts, size, w) for v, c, w in zip(cells, block.columns, widths)])
+            built = [_cell(v, c, fonts, size, w) for v, c, w in zip(cells, block.columns, widths)]
+            data.extend(_chop_row(built, [w - 6 for w in widths], ROW_PART_LIMIT))
 
     if block.groups:
         for group in block.groups:
