@@ -112,7 +112,7 @@ LETTER_BOTTOM_RULE = 20 * mm  # from the bottom edge
 
 FAUX_BOLD = 0.035  # stroke width as a share of the size, for a light stand-in title face
 TABLE_GROUP_BG = colors.HexColor("#F2F2F2")
-DRAFT_GREY = colors.Color(0.55, 0.55, 0.55, alpha=0.16)
+DRAFT_GREY = colors.Color(0.5, 0.5, 0.5, alpha=0.25)
 
 
 # ============================================================================================ styles
