@@ -151,6 +151,34 @@ class Config:
     WEBHOOK_SECRET = _env("WEBHOOK_SECRET")               # DingTalk 加签 secret, optional
     WEBHOOK_TIMEOUT = _float("WEBHOOK_TIMEOUT", 5.0)      # seconds per post
 
+    # --- official documents (PDF, GB/T 9704-2012; see inspect_app/pdf/ and docs/official-documents.md)
+    # The office's own licensed TrueType faces, one file per role (".ttf", or "file.ttc#n" for face n of a
+    # collection; CFF-flavoured .otf cannot be embedded). Empty, missing or unusable: the Debian stand-in of
+    # PDF_SYSTEM_FONTS, then the bundled WenQuanYi Micro Hei. Faces are embedded (subset) either way.
+    PDF_FONT_TITLE = _env("PDF_FONT_TITLE")  # 小标宋 (方正小标宋简体): titles, 发文机关标志
+    PDF_FONT_BODY = _env("PDF_FONT_BODY")  # 仿宋 (仿宋_GB2312): body text, 署名, 版记
+    PDF_FONT_HEI = _env("PDF_FONT_HEI")  # 黑体: "一、" headings, the 附件 label
+    PDF_FONT_KAI = _env("PDF_FONT_KAI")  # 楷体 (楷体_GB2312): "（一）" headings
+    PDF_FONT_SONG = _env("PDF_FONT_SONG")  # 宋体: tables, page numbers
+    # Stand-ins tried in order when the office has no face for a role (Debian packages fonts-arphic-uming: AR PL
+    # UMing, a Ming/Song face; fonts-arphic-ukai: AR PL UKai, a Kai face). The bundled face is always last.
+    PDF_SYSTEM_FONTS: dict = {
+        "title": ["/usr/share/fonts/truetype/arphic/uming.ttc"],
+        "body": ["/usr/share/fonts/truetype/arphic/uming.ttc"],
+        "hei": ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"],
+        "kai": ["/usr/share/fonts/truetype/arphic/ukai.ttc"],
+        "song": ["/usr/share/fonts/truetype/arphic/uming.ttc"],
+    }
+    # The office's seal as a transparent PNG (red on transparent), printed over 署名 and 成文日期 of issued
+    # documents (never on drafts). Empty: the space for a wet seal is left instead.
+    PDF_SEAL_IMAGE = _env("PDF_SEAL_IMAGE")
+    PDF_SEAL_DIAMETER_MM = _float("PDF_SEAL_DIAMETER_MM", 42)  # the printed seal's width
+    # 通报 (红黑榜) in 文件格式: the 文号 series prefix (临江文明通〔2026〕3号; the number is left blank until the list
+    # has one), and its 版记: 报 (leaders, "、"-separated) and 抄送 (organs, never a person).
+    BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX", "临江文明通")
+    BULLETIN_REPORT_TO = _env("BULLETIN_REPORT_TO", "市文明委主任、副主任")
+    BULLETIN_CC = _env("BULLETIN_CC", "市委督查室、市政府督查室，市文明委各成员单位")
+
     # --- red/black lists (红黑榜)
     RANKINGS_RULES = _json("RANKINGS_RULES", None)        # scoring rules; None: the office's saved ones or default
     RANKINGS_MONTHLY_SCHEDULE = {"day": "1-15", "hour": 9, "minute": 0}  # first working day of the month wins

@@ -356,9 +356,12 @@ def test_letter_pdf_content(app, city, file_ticket):
     assert path.is_relative_to(Path(app.config["UPLOAD_FOLDER"]) / "letters" / "2026")
     text = compact(pdf_text(path))
     for expected in ("临江市精神文明建设指导委员会办公室", "临江文明督〔2026〕1号", "甲街道办事处：", ticket.number,
-                     "牛皮癣", "人民路18号门前", "普通督办", "2026年12月2日前", "2026年11月27日", "—1—"):
+                     "牛皮癣", "人民路18号门前", "经市文明办督查发现", "现予督办", "2026年12月2日前", "2026年11月27日",
+                     "—2—", "附件：问题清单"):
         assert expected in text, expected
-    assert "抄送" not in text  # level 1: no leadership copied
+    assert "系统核查" not in text  # the office's wording, not the software's
+    assert "—1—" not in text  # a 函 (信函格式) has no page number on its first page
+    assert "抄送" not in text and "报：" not in text  # level 1: no leadership copied
     reader = PdfReader(path)
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.5)  # A4
     images = [name for page in reader.pages for name in page.images]
@@ -378,6 +381,7 @@ def test_level_2_letter_copies_leadership(app, city, file_ticket):
     letter = run_sweep(at(AFTER_LEVEL1)).letters[0]
     text = compact(pdf_text(pdf_path(letter)))
     assert "挂牌督办" in text and "抄送：市委督查室" in text and "临江文明督〔2026〕2号" in text
+    assert "分管领导" not in text and "报：市文明委主任、副主任。" in text  # 抄送 names organs; 报 the leaders
 
 
 def test_letter_spanning_several_pages(app, city, file_ticket):
@@ -387,10 +391,13 @@ def test_letter_spanning_several_pages(app, city, file_ticket):
     path = pdf_path(letter)
     pages = [compact(page.extract_text() or "") for page in PdfReader(path).pages]
     assert len(pages) >= 3
-    for n, page in enumerate(pages, start=1):
+    assert "—1—" not in pages[0]  # 信函格式: no page number on page 1
+    for n, page in enumerate(pages[1:], start=2):
         assert f"—{n}—" in page
-    for page in pages[1:-1]:
-        assert "问题编号" in page and "原整改时限" in page  # the header row repeats
+    table_pages = [page for page in pages if "问题编号" in page]
+    assert len(table_pages) >= 2 and "附件问题清单" in table_pages[0]  # the 附件 starts on its own page
+    for page in table_pages:
+        assert "原整改时限" in page  # the header row repeats
     everything = "".join(pages)
     assert all(t.number in everything for t in tickets)
     if shutil.which("pdftotext"):
@@ -418,3 +425,14 @@ def test_configured_banner_and_font(app, city, file_ticket, tmp_path):
     fonts = {str(font.get_object()["/BaseFont"]) for page in PdfReader(path).pages
              for font in page["/Resources"]["/Font"].values()}
     assert len(fonts) == 2  # the office's body face beside the bundled heading face
+
+
+def test_a_full_length_address_still_fits_the_letter_item(app, city, file_ticket):
+    """A 200-character address plus its segment's name used to overflow the letter item's place column, and the
+    whole sweep failed on PostgreSQL."""
+    ticket = file_ticket(address="人民路" * 66 + "口")
+    assert len(ticket.address) == 199
+    result = run_sweep(at(FRIDAY))
+    assert result.numbers == ["临江文明督〔2026〕1号"]
+    [item] = letters()[0].items
+    assert len(item.place) <= 200 and item.place.endswith("（人民路东段）") and "…" in item.place

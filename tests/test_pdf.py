@@ -112,7 +112,10 @@ def letter_pdf(tmp_path: Path, fonts) -> bytes:
 
 def test_letter_text_fonts_and_pages(letter_pdf: bytes) -> None:
     texts = page_texts(letter_pdf)
-    assert len(texts) == 3
+    # 3 or 4 pages: the 版头 keeps the standard's two blank lines around the 发文字号 and the red rule, and the
+    # 版记 goes to the foot of a page of its own when the last page has no room for it
+    assert len(texts) in (3, 4)
+    assert "抄送" in texts[-1] and "印发" in texts[-1]
     everything = compact("".join(texts))
     for expected in (
         "临江市文明办文件",

@@ -313,7 +313,8 @@ def test_pdf_has_lists_formula_chart_cases_and_notes(api, city, add, make_ticket
         assert expected in text, expected
     reader = PdfReader(io.BytesIO(response.data))
     fonts = {str(f["/BaseFont"]) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
-    assert all("WQY" in name or "Micro" in name for name in fonts), fonts  # only the embedded Chinese face
+    # only the embedded Chinese faces (the Song, Hei and Kai stand-ins or the bundled face), no base-14 font
+    assert fonts and all(any(face in name for face in ("UMing", "UKai", "WenQuanYi")) for name in fonts), fonts
     images = sum(len(page.images) for page in reader.pages)
     assert images >= 2
 

@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import bindparam, or_, select, text, update
 
 from ..common.models import next_value
+from ..common.text import one_line
 from ..common.timeutil import local
 from ..extensions import db
 from ..locks import advisory_key
@@ -157,12 +158,20 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
     return letters, len(level_updates)
 
 
+PLACE_MAX = 200  # LetterItem.place
+
+
 def _place(ticket: Ticket) -> str:
-    segment = ticket.segment.name if ticket.segment else ""
-    address = ticket.address or ""
-    if segment and segment not in address:
-        return f"{address}（{segment}）" if address else segment
-    return address
+    """Address and segment on one clean line, cut to fit the letter item (an old ticket's address may hold line
+    breaks or run to the column's full length)."""
+    segment = one_line(ticket.segment.name) if ticket.segment else ""
+    address = one_line(ticket.address)
+    suffix = f"（{segment}）" if segment and segment not in address else ""
+    if not address:
+        return segment[:PLACE_MAX]
+    if len(address) + len(suffix) > PLACE_MAX:
+        address = address[:max(PLACE_MAX - len(suffix) - 1, 0)] + "…"
+    return (address + suffix)[:PLACE_MAX]
 
 
 # ----------------------------------------------------------------------------- PDFs

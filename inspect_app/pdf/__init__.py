@@ -1,12 +1,6 @@
 """Shared PDF building blocks (reportlab) for 督办函, 通报 and 红黑榜."""
 
-from reportlab import rl_config
-
-# Write binary streams instead of ASCII85: without reportlab's optional C accelerator, ASCII85
-# encoding runs in pure Python and dominates build time (~15 ms per embedded photo) and it
-# makes files 25% larger. Process-wide, harmless for any other reportlab user.
-rl_config.useA85 = 0
-
+from . import _reportlab  # noqa: F401  (process-wide reportlab settings, before any document is built)
 from .atomic import write_atomically
 from .fonts import FontSet, register_fonts
 from .official import (
@@ -18,7 +12,6 @@ from .official import (
     data_table,
     format_cn_date,
     kv_paragraph,
-    official_story,
     section_heading,
     thumbnail_flowable,
 )
@@ -33,7 +26,6 @@ __all__ = [
     "data_table",
     "format_cn_date",
     "kv_paragraph",
-    "official_story",
     "register_fonts",
     "section_heading",
     "thumbnail_flowable",

@@ -1,11 +1,20 @@
-"""Font registration for PDF output.
+"""Fonts for PDF output: the five faces of a GB/T 9704 document, each embedded (TrueType subsets).
 
-The bundled WenQuanYi Micro Hei (TrueType, Apache-2.0 / GPLv3 with font exception, see
-fonts/LICENSE-wqy-microhei.txt) is always available, so PDFs render on machines without any
-Chinese fonts: reportlab embeds a subset of every TrueType face it uses (FontFile2).
+Roles (the standard's faces, and what stands in for them when the office has not configured its own):
 
-An office may configure its own TrueType body face (e.g. a 仿宋 .ttf). CFF/OpenType-PS fonts
-(Noto CJK, Source Han) cannot be embedded by reportlab and are rejected with a warning.
+    title  小标宋 (方正小标宋简体)  titles, 发文机关标志      stand-in: AR PL UMing (Ming/Song), emboldened
+    body   仿宋 (仿宋_GB2312)       body text, 署名, 版记      stand-in: AR PL UMing
+    hei    黑体                     "一、" headings, 附件 label  stand-in: WenQuanYi Micro Hei (bundled)
+    kai    楷体 (楷体_GB2312)       "（一）" headings           stand-in: AR PL UKai
+    song   宋体                     tables, page numbers       stand-in: AR PL UMing
+
+The office points ``PDF_FONT_TITLE`` … ``PDF_FONT_SONG`` at its licensed TrueType files; the Debian
+packages named in ``PDF_SYSTEM_FONTS`` (fonts-arphic-uming, fonts-arphic-ukai) give the stand-ins; the
+bundled WenQuanYi Micro Hei (Apache-2.0 / GPLv3 with font exception, see fonts/LICENSE-wqy-microhei.txt)
+covers every role when neither is present, so a PDF always renders. reportlab embeds TrueType (glyf)
+outlines only: CFF-flavoured OpenType (Noto CJK, Source Han) is refused with a warning, as is a face
+lacking common Chinese characters. A character a face lacks (仿宋_GB2312 covers GB 2312 only; names
+often use rarer ones) is drawn in the first fallback face that has it: see :func:`markup`.
 """
 
 from __future__ import annotations
@@ -14,8 +23,10 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -26,70 +37,117 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 BUNDLED_FONT_PATH = FONT_DIR / "wqy-microhei.ttc"
 BUNDLED_FONT_NAME = "WQYMicroHei"
 
-# A configured body face must at least cover these to be usable for official documents.
+ROLES = ("title", "body", "hei", "kai", "song")
+
+# A configured face must at least cover these to be usable for official documents.
 _REQUIRED_CHARS = "的一国文明整改督办函年月日，。：（）"
 
 
 @dataclass(frozen=True)
 class FontSet:
-    """Registered reportlab font names for the three roles of an official document."""
+    """Registered reportlab font names for the roles of an official document.
+
+    ``heading`` and ``banner`` are the names earlier code used for the 黑体 and 标志 roles.
+    ``title_faux_bold``: the title face is a light stand-in (not the office's 小标宋) and is drawn
+    emboldened (fill plus a thin stroke of the same colour).
+    """
 
     heading: str
     body: str
     banner: str
+    kai: str = ""
+    song: str = ""
+    title_faux_bold: bool = True
+
+    @property
+    def title(self) -> str:
+        return self.banner
+
+    @property
+    def hei(self) -> str:
+        return self.heading
+
+    def role(self, role: str) -> str:
+        return {"title": self.banner, "body": self.body, "hei": self.heading,
+                "kai": self.kai or self.body, "song": self.song or self.body}[role]
 
 
 _lock = threading.Lock()
-_cache: dict[str | None, FontSet] = {}
+_cache: dict[object, FontSet] = {}
+_coverage: dict[str, frozenset[int]] = {}  # registered name -> code points it has glyphs for
+_fallbacks: list[str] = []  # registered names tried, in order, for characters a face lacks
+_by_path: dict[tuple[str, int], str | None] = {}  # (real path, subfont) -> registered name, None if unusable
 
 
-def _register_ttf(name: str, path: str | Path) -> TTFont:
-    font = TTFont(name, str(path), subfontIndex=0)
+def _register(name: str, font: TTFont) -> str:
     pdfmetrics.registerFont(font)
     # Map <b>/<i> markup onto the same face so Paragraph markup never fails.
     pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
-    return font
-
-
-def _register_bundled() -> str:
-    if BUNDLED_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        _register_ttf(BUNDLED_FONT_NAME, BUNDLED_FONT_PATH)
-    return BUNDLED_FONT_NAME
-
-
-def _register_configured(path: str) -> str | None:
-    """Register an office-configured TrueType face; None (and a warning) if unusable."""
-    real = os.path.realpath(path)
-    name = "OfficeBody-" + hashlib.sha1(real.encode("utf-8")).hexdigest()[:10]
-    if name in pdfmetrics.getRegisteredFontNames():
-        return name
-    if not os.path.isfile(real) or not os.access(real, os.R_OK):
-        log.warning("PDF body font %r is missing or unreadable; using bundled %s", path, BUNDLED_FONT_NAME)
-        return None
-    try:
-        font = TTFont(name, real, subfontIndex=0)
-    except Exception as exc:  # TTFError for CFF outlines, corrupt files, ...
-        log.warning("PDF body font %r cannot be embedded (%s); using bundled %s", path, exc, BUNDLED_FONT_NAME)
-        return None
-    missing = [ch for ch in _REQUIRED_CHARS if ord(ch) not in font.face.charToGlyph]
-    if missing:
-        log.warning(
-            "PDF body font %r lacks Chinese glyphs (%s); using bundled %s", path, "".join(missing), BUNDLED_FONT_NAME
-        )
-        return None
-    pdfmetrics.registerFont(font)
-    pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+    _coverage[name] = frozenset(font.face.charToGlyph)
     return name
 
 
-def register_fonts(body_font_path: str | os.PathLike[str] | None = None) -> FontSet:
-    """Register the PDF fonts (idempotent, thread-safe) and return their names.
+def _register_bundled() -> str:
+    if BUNDLED_FONT_NAME not in _coverage:
+        _register(BUNDLED_FONT_NAME, TTFont(BUNDLED_FONT_NAME, str(BUNDLED_FONT_PATH), subfontIndex=0))
+        _fallbacks.insert(0, BUNDLED_FONT_NAME)
+    return BUNDLED_FONT_NAME
 
-    ``body_font_path`` is an optional office-configured TrueType (.ttf/.ttc, first face) used
-    for body text; if it is missing or unusable the bundled face is used and a warning logged
-    (once per path per process). Registering the bundled face takes ~0.25 s the first time.
+
+def _split_spec(spec: str) -> tuple[str, int]:
+    """"/path/font.ttc#2" -> ("/path/font.ttc", 2); the face index of a collection defaults to 0."""
+    path, sep, index = spec.rpartition("#")
+    if sep and index.isdigit():
+        return path, int(index)
+    return spec, 0
+
+
+def _register_file(spec: str | os.PathLike[str], *, quiet: bool = False) -> str | None:
+    """Register a TrueType file (``path`` or ``path#face``); None (and a warning) if it is unusable."""
+    path, index = _split_spec(os.fspath(spec))
+    real = os.path.realpath(path)
+    key = (real, index)
+    if key in _by_path:
+        return _by_path[key]
+    name = None
+    if not os.path.isfile(real) or not os.access(real, os.R_OK):
+        if not quiet:
+            log.warning("PDF font %r is missing or unreadable; using a stand-in face", os.fspath(spec))
+    else:
+        candidate = "Face-" + hashlib.sha1(f"{real}#{index}".encode()).hexdigest()[:10]
+        try:
+            font = TTFont(candidate, real, subfontIndex=index)
+        except Exception as exc:  # TTFError for CFF outlines, corrupt files, a missing face index ...
+            log.warning("PDF font %r cannot be embedded (%s); using a stand-in face", os.fspath(spec), exc)
+        else:
+            missing = [ch for ch in _REQUIRED_CHARS if ord(ch) not in font.face.charToGlyph]
+            if missing:
+                log.warning("PDF font %r lacks Chinese glyphs (%s); using a stand-in face", os.fspath(spec),
+                            "".join(missing))
+            else:
+                name = _register(candidate, font)
+    _by_path[key] = name
+    return name
+
+
+def _first_usable(specs: Iterable[str], *, quiet: bool) -> str | None:
+    for spec in specs:
+        if spec:
+            name = _register_file(spec, quiet=quiet)
+            if name:
+                return name
+    return None
+
+
+def register_fonts(body_font_path: str | os.PathLike[str] | None = None) -> FontSet:
+    """The bundled face in every role (idempotent, thread-safe), optionally with an office body face.
+
+    ``body_font_path`` is an optional office-configured TrueType (.ttf/.ttc, first face) used for
+    body text; if it is missing or unusable the bundled face is used and a warning logged (once per
+    path per process). Registering the bundled face takes ~0.2 s the first time. Documents normally
+    use :func:`document_fonts`, which also looks for the office's and Debian's faces.
     """
-    key = os.fspath(body_font_path) if body_font_path else None
+    key = ("bundled", os.fspath(body_font_path) if body_font_path else None)
     cached = _cache.get(key)
     if cached is not None:
         return cached
@@ -98,7 +156,106 @@ def register_fonts(body_font_path: str | os.PathLike[str] | None = None) -> Font
         if cached is not None:
             return cached
         bundled = _register_bundled()
-        body = (_register_configured(key) if key else None) or bundled
-        fonts = FontSet(heading=bundled, body=body, banner=bundled)
+        body = (_register_file(key[1]) if key[1] else None) or bundled
+        fonts = FontSet(heading=bundled, body=body, banner=bundled, kai=bundled, song=bundled)
         _cache[key] = fonts
         return fonts
+
+
+def _config_value(config: Mapping | None, name: str):
+    if config is not None and config.get(name) is not None:
+        return config.get(name)
+    from ..config import Config
+
+    return getattr(Config, name)
+
+
+def document_fonts(config: Mapping | None = None, *, body: str | os.PathLike[str] | None = None) -> FontSet:
+    """The faces for official documents from settings (``config``: an app.config; default: ``Config``).
+
+    Per role: the office's file (``PDF_FONT_<ROLE>``), else the first present file of
+    ``PDF_SYSTEM_FONTS[role]`` (Debian packages), else the bundled face. ``body`` overrides the
+    office body face (the older ``LETTER_FONT_PATH`` setting). A configured file that is missing or
+    unusable is logged once and skipped. Cached per distinct set of paths.
+    """
+    office = {role: os.fspath(_config_value(config, f"PDF_FONT_{role.upper()}") or "") for role in ROLES}
+    if body:
+        office["body"] = os.fspath(body)
+    system = _config_value(config, "PDF_SYSTEM_FONTS") or {}
+    key = ("document", tuple(office[r] for r in ROLES), tuple((r, tuple(system.get(r, ()))) for r in ROLES))
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        bundled = _register_bundled()
+        # Every usable system face also serves as a fallback for glyphs a chosen face lacks.
+        for role in ROLES:
+            for spec in system.get(role, ()):
+                name = _register_file(spec, quiet=True)
+                if name and name not in _fallbacks:
+                    _fallbacks.append(name)
+        chosen: dict[str, str] = {}
+        office_title = False
+        for role in ROLES:
+            name = _first_usable([office[role]], quiet=False) if office[role] else None
+            if role == "title":
+                office_title = name is not None
+            chosen[role] = name or _first_usable(system.get(role, ()), quiet=True) or bundled
+        fonts = FontSet(heading=chosen["hei"], body=chosen["body"], banner=chosen["title"], kai=chosen["kai"],
+                        song=chosen["song"], title_faux_bold=not office_title)
+        _cache[key] = fonts
+        return fonts
+
+
+def coverage(name: str) -> frozenset[int]:
+    """Code points the registered face ``name`` has glyphs for (empty for faces not registered here)."""
+    return _coverage.get(name, frozenset())
+
+
+def runs(text: str, font: str) -> list[tuple[str, str]]:
+    """Split ``text`` into (font name, text) runs: characters ``font`` lacks go to the first fallback
+    face that has them (or stay in ``font`` if none has)."""
+    have = _coverage.get(font)
+    if not text or have is None:
+        return [(font, text)] if text else []
+    out: list[tuple[str, str]] = []
+    current, start = font, 0
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        face = font
+        if code not in have and code > 0x7F:
+            face = next((f for f in _fallbacks if f != font and code in _coverage[f]), font)
+        if face != current:
+            if i > start:
+                out.append((current, text[start:i]))
+            current, start = face, i
+    out.append((current, text[start:]))
+    return out
+
+
+def markup(text: str, font: str) -> str:
+    """Plain text as Paragraph markup for a paragraph set in ``font``: XML-escaped, with characters the
+    face lacks wrapped in ``<font name=…>`` of a face that has them."""
+    have = _coverage.get(font)
+    if have is None or all(ord(ch) in have or ord(ch) < 0x80 for ch in text):
+        return escape(text)
+    return "".join(escape(part) if face == font else f'<font name="{face}">{escape(part)}</font>'
+                   for face, part in runs(text, font))
+
+
+def string_width(text: str, font: str, size: float) -> float:
+    """Width of ``text`` as drawn with fallbacks (see :func:`runs`)."""
+    return sum(pdfmetrics.stringWidth(part, face, size) for face, part in runs(text, font))
+
+
+def draw_string(canvas, x: float, y: float, text: str, font: str, size: float) -> float:
+    """Draw ``text`` at (x, y) with per-character fallbacks; returns the width drawn."""
+    start = x
+    for face, part in runs(text, font):
+        canvas.setFont(face, size)
+        canvas.drawString(x, y, part)
+        x += pdfmetrics.stringWidth(part, face, size)
+    return x - start

@@ -1,4 +1,4 @@
-"""Reportlab building blocks for GB/T 9704-2012 style official documents (督办函, 通报, 红黑榜).
+"""Reportlab building blocks shared by official documents (see render.py for the documents themselves).
 
 Page: A4, 版心 156 mm x 225 mm (top 37 mm, left 28 mm, right 26 mm, bottom 35 mm), body in 3号
 (~16 pt) with 28 characters a line and 22 lines a page, page numbers "— 1 —" under the 版心.
@@ -27,16 +27,14 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfmetrics import getAscent, getDescent, stringWidth
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
-    HRFlowable,
     KeepTogether,
     PageTemplate,
     Paragraph,
-    Spacer,
     Table,
     TableStyle,
 )
@@ -61,9 +59,6 @@ BODY_LEADING = TEXT_HEIGHT / 22  # 22 lines a page (~29 pt)
 TITLE_SIZE = 22.0  # 2号
 NOTE_SIZE = 14.0  # 4号: 版记, page numbers
 TABLE_SIZE = 10.5  # 五号
-BANNER_SIZE = 56.0  # 发文机关标志: glyphs ~15 mm wide (after condensing) and ~20 mm high
-BANNER_HSCALE = 0.68
-BANNER_TOP_SPACE = 35 * mm  # banner top edge is 35 mm below the 版心 top edge (下行文)
 
 PHOTO_MISSING = "（照片缺失）"
 _MAX_PASSTHROUGH_PX = 1600  # larger images are downscaled instead of embedded verbatim
@@ -140,89 +135,6 @@ def _fonts(fonts: FontSet | None) -> FontSet:
 # ---------------------------------------------------------------------------------------------
 # Small flowables
 # ---------------------------------------------------------------------------------------------
-
-
-class BoldParagraph(Paragraph):
-    """Paragraph with simulated bold (fill + thin stroke), for faces that have no bold weight."""
-
-    def draw(self) -> None:
-        canv = self.canv
-        canv.saveState()
-        canv.setStrokeColor(self.style.textColor)
-        canv.setLineWidth(self.style.fontSize * 0.03)
-        canv.addLiteral("2 Tr")  # text render mode: fill then stroke
-        super().draw()
-        canv.restoreState()
-
-
-class Banner(Flowable):
-    """发文机关标志: one red line of condensed, bold, centred text, shrunk to fit the width."""
-
-    def __init__(self, text: str, font: str, *, size: float = BANNER_SIZE, color: colors.Color = RED) -> None:
-        super().__init__()
-        self.text, self.font, self.size, self.color = text, font, size, color
-        self.hscale = BANNER_HSCALE
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        natural = stringWidth(self.text, self.font, self.size)
-        self.hscale = BANNER_HSCALE
-        if natural * self.hscale > availWidth:
-            self.hscale = max(0.5, availWidth / natural)
-            if natural * self.hscale > availWidth:
-                self.size = self.size * availWidth / (natural * self.hscale)
-        self.width = availWidth
-        self.height = getAscent(self.font, self.size) - getDescent(self.font, self.size)
-        return self.width, self.height
-
-    def draw(self) -> None:
-        canv = self.canv
-        width = stringWidth(self.text, self.font, self.size) * self.hscale
-        canv.saveState()
-        canv.setFillColor(self.color)
-        canv.setStrokeColor(self.color)
-        canv.setLineWidth(self.size * 0.025)
-        t = canv.beginText((self.width - width) / 2, -getDescent(self.font, self.size))
-        t.setFont(self.font, self.size)
-        t.setHorizScale(self.hscale * 100)
-        t.setTextRenderMode(2)
-        t.textOut(self.text)
-        canv.drawText(t)
-        canv.restoreState()
-
-
-class SignOff(Flowable):
-    """发文机关署名 and 成文日期 for a document without a seal (GB/T 9704-2012 7.3.5.2).
-
-    The office name is right-indented two characters; the date goes on the next line, starting
-    two characters right of the office name; a date longer than that is right-indented two
-    characters and the office name moves left to keep the two-character offset.
-    """
-
-    def __init__(self, office: str, when: date, font: str, *, size: float = BODY_SIZE,
-                 leading: float = BODY_LEADING) -> None:
-        super().__init__()
-        self.office, self.date_text = office, format_cn_date(when)
-        self.font, self.size, self.leading = font, size, leading
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self.width, self.height = availWidth, 2 * self.leading
-        return self.width, self.height
-
-    def draw(self) -> None:
-        canv, ch = self.canv, self.size
-        office_w = stringWidth(self.office, self.font, ch)
-        date_w = stringWidth(self.date_text, self.font, ch)
-        right = self.width - 2 * ch
-        office_x = right - office_w
-        date_x = office_x + 2 * ch
-        if date_x + date_w > right:
-            date_x = right - date_w
-            office_x = date_x - 2 * ch
-        office_x = max(0.0, office_x)
-        base = (self.leading - ch) / 2 - getDescent(self.font, ch)
-        canv.setFont(self.font, ch)
-        canv.drawString(office_x, self.leading + base, self.office)
-        canv.drawString(date_x, base, self.date_text)
 
 
 class AtPageBottom(Flowable):
@@ -440,8 +352,9 @@ class _KeepWithNext(KeepTogether):
 
     Plain KeepTogether moves the whole group to the next page whenever it does not fit, which
     for a heading followed by a multi-page table leaves most of a page blank. Here, if the
-    leading items plus ~3 lines of the last (splittable) item fit, the group stays and the last
-    item splits normally.
+    leading items plus ~3 lines of the last (splittable) item fit, and the last item really does
+    split there (a table whose next row does not fit would leave the heading alone), the group
+    stays and the last item splits normally.
     """
 
     min_tail = 3 * BODY_LEADING
@@ -452,17 +365,20 @@ class _KeepWithNext(KeepTogether):
         *head, last = self._content
         if self._H > aH and head and isinstance(last, (Table, Paragraph)):
             head_h = sum(f.wrapOn(self.canv, aW, aH)[1] + f.getSpaceAfter() for f in head)
-            if head_h + self.min_tail <= aH:
+            if head_h + self.min_tail <= aH and last.split(aW, aH - head_h - last.getSpaceBefore()):
                 return list(self._content)
         return super().split(aW, aH)
 
 
 def _page_number_drawer(fonts: FontSet):
     def draw(canv, doc) -> None:
+        # 页码: 4号 "— 1 —", 7 mm under the 版心; odd pages right, even pages left, one character in
+        label = f"— {doc.page} —"
+        width = stringWidth(label, fonts.role("song"), NOTE_SIZE)
+        x = MARGIN_LEFT + TEXT_WIDTH - NOTE_SIZE - width if doc.page % 2 else MARGIN_LEFT + NOTE_SIZE
         canv.saveState()
-        canv.setFont(fonts.body, NOTE_SIZE)
-        # 页码: 4号, "— 1 —", about 7 mm below the 版心
-        canv.drawCentredString(PAGE_WIDTH / 2, MARGIN_BOTTOM - 7 * mm - NOTE_SIZE, f"— {doc.page} —")
+        canv.setFont(fonts.role("song"), NOTE_SIZE)
+        canv.drawString(x, MARGIN_BOTTOM - 7 * mm - NOTE_SIZE * 0.35, label)
         canv.restoreState()
 
     return draw
@@ -500,86 +416,6 @@ def build_pdf(
     doc.build(story)
 
 
-def _colophon(cc: str | None, printed_by: str | None, printed_date: date | None, fonts: FontSet) -> Table | None:
-    """版记: 抄送 and 印发 rows between rules (thick first and last, thin in between)."""
-    styles = make_styles(fonts)
-    rows: list[list[object]] = []
-    if cc:
-        cc_text = cc.rstrip("。") + "。"
-        label_w = stringWidth("抄送：", fonts.body, NOTE_SIZE)
-        hanging = ParagraphStyle("cc", parent=styles["note"], leftIndent=label_w, firstLineIndent=-label_w)
-        rows.append([Paragraph("抄送：" + _text(cc_text), hanging), ""])
-    if printed_by or printed_date:
-        when = f"{format_cn_date(printed_date)}印发" if printed_date else "印发"
-        rows.append([Paragraph(_text(printed_by or ""), styles["note"]), Paragraph(when, styles["note_right"])])
-    if not rows:
-        return None
-    commands: list[tuple] = [
-        ("FONT", (0, 0), (-1, -1), fonts.body, NOTE_SIZE),
-        ("LINEABOVE", (0, 0), (-1, 0), 1.0, colors.black),
-        ("LINEBELOW", (0, -1), (-1, -1), 1.0, colors.black),
-        ("LEFTPADDING", (0, 0), (-1, -1), NOTE_SIZE),
-        ("RIGHTPADDING", (0, 0), (-1, -1), NOTE_SIZE),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ]
-    if cc:
-        commands.append(("SPAN", (0, 0), (1, 0)))
-    if len(rows) > 1:
-        commands.append(("LINEBELOW", (0, 0), (-1, -2), 0.7, colors.black))
-    return Table(rows, colWidths=[TEXT_WIDTH * 0.55, TEXT_WIDTH * 0.45], style=TableStyle(commands))
-
-
-def official_story(
-    *,
-    banner: str,
-    doc_number: str | None,
-    title: str,
-    recipient: str | None,
-    body: Sequence[Flowable | str],
-    signoff_office: str,
-    signoff_date: date,
-    cc: str | None = None,
-    printed_by: str | None = None,
-    printed_date: date | None = None,
-    fonts: FontSet | None = None,
-) -> list[Flowable]:
-    """The flowables of a GB/T 9704 document; see ``build_official_pdf``."""
-    fonts = _fonts(fonts)
-    styles = make_styles(fonts)
-    line = BODY_LEADING
-    story: list[Flowable] = [Spacer(1, BANNER_TOP_SPACE), Banner(banner, fonts.banner)]
-    if doc_number:
-        story += [Spacer(1, line), Paragraph(_text(doc_number), styles["doc_number"])]
-    else:
-        story.append(Spacer(1, line))
-    story.append(HRFlowable(width="100%", thickness=1.5, color=RED, spaceBefore=4 * mm, spaceAfter=line))
-    story.append(BoldParagraph(_text(title), styles["title"]))
-    story.append(Spacer(1, line * 0.5))
-    if recipient:
-        story.append(Paragraph(_text(recipient.rstrip("：:") + "："), styles["body_flush"]))
-
-    items: list[Flowable] = []
-    for item in body:
-        if isinstance(item, str):
-            items += [Paragraph(_text(p.strip()), styles["body"]) for p in item.split("\n") if p.strip()]
-        else:
-            items.append(item)
-    closing: list[Flowable] = [Spacer(1, line), SignOff(signoff_office, signoff_date, fonts.body)]
-    if items and isinstance(items[-1], Paragraph):
-        closing.insert(0, items.pop())  # never leave the sign-off alone on a page
-    story += items
-    story.append(KeepTogether(closing))
-
-    if printed_by and printed_date is None:
-        printed_date = signoff_date
-    colophon = _colophon(cc, printed_by, printed_date, fonts)
-    if colophon is not None:
-        story += [Spacer(1, line * 0.5), AtPageBottom(colophon)]
-    return story
-
-
 def build_official_pdf(
     out: str | os.PathLike[str] | BinaryIO,
     *,
@@ -595,25 +431,28 @@ def build_official_pdf(
     printed_date: date | None = None,
     fonts: FontSet | None = None,
 ) -> None:
-    """Write a GB/T 9704-2012 style official document (e.g. a 督办函) as PDF to ``out``.
+    """Write a 文件格式 document (GB/T 9704-2012) without seal as PDF to ``out``: a shortcut to
+    :func:`.render.render_document` for callers that have flowables rather than document blocks.
 
-    ``out`` is a path or a binary file object (see ``write_atomically``). ``body`` items that
-    are strings become body paragraphs (one per line, plain text); Flowables (tables,
-    ``section_heading``, ``kv_paragraph`` ...) are used as they are. The 版记 at the bottom of
+    ``body`` items that are strings become body paragraphs (one per line, plain text); Flowables
+    (tables, ``section_heading``, ``kv_paragraph`` ...) are used as they are. The 版记 at the bottom of
     the last page has a 抄送 row if ``cc`` and a 印发 row if ``printed_by``/``printed_date``.
     """
-    fonts = _fonts(fonts)
-    story = official_story(
-        banner=banner,
+    from .document import Form, OfficialDocument, Raw
+    from .render import render_document
+
+    doc = OfficialDocument(
+        form=Form.FILE,
+        issuer_mark=banner,
         doc_number=doc_number,
         title=title,
-        recipient=recipient,
-        body=body,
-        signoff_office=signoff_office,
-        signoff_date=signoff_date,
-        cc=cc,
-        printed_by=printed_by,
-        printed_date=printed_date,
-        fonts=fonts,
+        recipients=[recipient] if recipient else [],
+        body=[item if isinstance(item, str) else Raw([item]) for item in body],
+        signatory=signoff_office,
+        date=signoff_date,
+        seal_space=False,
+        cc=[cc] if cc else [],
+        printer=printed_by or "",
+        print_date=printed_date if (printed_by or printed_date) else None,
     )
-    build_pdf(out, story, title=title, author=signoff_office, fonts=fonts)
+    render_document(doc, out, fonts=_fonts(fonts))

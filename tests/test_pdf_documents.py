@@ -1,0 +1,787 @@
+"""Official documents (inspect_app/pdf/document.py, render.py): every kind rendered and measured against
+GB/T 9704-2012, hostile table content, title breaking, faces, the seal, drafts, and build time.
+
+Positions are read back from the PDF with ``pdftotext -bbox`` (word boxes in points from the top-left)
+and, for what is drawn rather than written (the red rules, the seal), from a 72 dpi rendering.
+PDF_SAMPLE_DIR=/tmp/x keeps every sample and a PNG of each page to look at.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+from types import SimpleNamespace
+from xml.etree import ElementTree
+
+import pytest
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+from reportlab.lib.units import mm
+
+from inspect_app.pdf import text as textmod
+from inspect_app.pdf.document import (
+    KINDS,
+    Attachment,
+    Column,
+    DataTable,
+    Form,
+    Heading,
+    OfficialDocument,
+    Para,
+    Photo,
+    Seal,
+)
+from inspect_app.pdf.fonts import (
+    BUNDLED_FONT_PATH,
+    coverage,
+    document_fonts,
+    markup,
+    register_fonts,
+    string_width,
+)
+from inspect_app.pdf.problems import ProblemItem, problem_table
+from inspect_app.pdf.render import render_document
+
+PT = 72 / 25.4  # points per mm
+TOP, LEFT, TEXT_W = 37, 28, 156  # mm
+RIGHT = LEFT + TEXT_W
+CENTRE = LEFT + TEXT_W / 2
+LINE_MM = 225 / 22
+CHAR_MM = 15.79 / PT
+PHOTO_DIR = Path(__file__).parent / "photos"
+UNITS = ["临江市城市管理局", "江城区解放街道办事处", "市交警支队", "中国移动临江分公司"]
+CATEGORIES = ["乱停乱放", "占道经营", "非机动车乱停放", "公益广告缺失破损", "暴露垃圾", "井盖缺失破损", "牛皮癣",
+              "违规广告牌匾", "乱堆乱放", "路面破损", "私搭乱建", "蜘蛛网"]
+AS_OF = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+needs_poppler = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which("pdftoppm")),
+                                   reason="poppler-utils not installed")
+
+
+# ============================================================================================ helpers
+
+def make_seal(path: Path, *, alpha: bool = True) -> Path:
+    """A round red seal with a star (what an office uploads: red on transparent, or on white)."""
+    size = 400
+    im = Image.new("RGBA" if alpha else "RGB", (size, size), (0, 0, 0, 0) if alpha else "white")
+    draw = ImageDraw.Draw(im)
+    red = (220, 20, 30, 240) if alpha else (220, 20, 30)
+    draw.ellipse((8, 8, size - 8, size - 8), outline=red, width=16)
+    cx = cy = size / 2
+    star = [(cx + (60 if k % 2 == 0 else 24) * math.cos(-math.pi / 2 + k * math.pi / 5),
+             cy + (60 if k % 2 == 0 else 24) * math.sin(-math.pi / 2 + k * math.pi / 5)) for k in range(10)]
+    draw.polygon(star, fill=red)
+    draw.rectangle((110, 290, 290, 310), fill=red)
+    im.save(path)
+    return path
+
+
+_thumbs: list[str] = []
+
+
+def thumbs() -> list[str]:
+    """Thumbnails as the app stores them (480 px JPEG), made once; the last is not an image (（照片缺失）)."""
+    if not _thumbs:
+        folder = Path(tempfile.mkdtemp(prefix="pdf-thumbs-"))
+        for name in ("gps_DSCN0010.jpg", "gps_DSCN0012.jpg", "Canon_40D.jpg", "orient_Landscape_6.jpg"):
+            with Image.open(PHOTO_DIR / name) as im:
+                im.thumbnail((480, 480))
+                im.convert("RGB").save(folder / name, quality=80)
+            _thumbs.append(str(folder / name))
+        _thumbs.append(str(PHOTO_DIR / "not_an_image.jpg"))
+    return _thumbs
+
+
+def problems(counts=(3, 2, 4, 1)) -> list[tuple[str, list[ProblemItem]]]:
+    groups, k = [], 0
+    for unit, n in zip(UNITS, counts):
+        items = []
+        for _ in range(n):
+            k += 1
+            items.append(ProblemItem(number=f"2026-{k:06d}", category=CATEGORIES[k % len(CATEGORIES)],
+                                     place=f"人民路{k}号门前（人民路东段）", found_at=AS_OF - timedelta(days=2),
+                                     deadline=AS_OF - timedelta(days=1), days_overdue=k,
+                                     photo=thumbs()[k % len(thumbs())]))
+        if items:
+            groups.append((unit, items))
+    return groups
+
+
+def letter_doc(*, seal: Path | None = None, draft: bool = False, counts=(3, 2, 4, 1), signatory=None,
+               recipients=UNITS) -> OfficialDocument:
+    return OfficialDocument(
+        form=Form.LETTER, issuer_mark="临江市精神文明建设指导委员会办公室", doc_number="临江文明督〔2026〕8号",
+        title="关于对超期未整改问题实行挂牌督办的函", recipients=recipients,
+        body=[Para("经市文明办督查发现，截至2026年11月27日9时，你单位有下列问题经督办后仍未整改到位（详见附件）。"
+                   "经研究，决定对上述问题实行挂牌督办，并列入红黑榜通报。"),
+              Heading("一、整改要求"),
+              Para("请你单位主要负责同志亲自过问，于2026年12月4日前整改到位，并通过文明城市督查整改系统上传整改后照片、"
+                   "反馈整改情况。逾期仍未整改到位的，将约谈你单位主要负责同志。"),
+              Heading("二、反馈方式"),
+              Para("请登录文明城市督查整改系统签收本函。", lead="（一）签收。"),
+              Para("特此函告。")],
+        attachments=[Attachment("问题清单", [problem_table(problems(counts))])],
+        signatory=signatory or "临江市精神文明建设指导委员会办公室", date=date(2026, 11, 27),
+        seal=Seal(seal) if seal else None, note="联系人：王敏，电话：0731-12345678",
+        report_to=["市文明委主任、副主任"], cc=["市委督查室、市政府督查室"], draft=draft)
+
+
+def notice_doc(*, seal: Path | None = None) -> OfficialDocument:
+    return OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市精神文明建设指导委员会办公室文件", doc_number="临江文明督〔2026〕9号",
+        title="关于约谈超期未整改问题责任单位负责同志的通知", recipients=["市交警支队"],
+        body=[Para("经市文明办督查发现，你单位有4个问题经挂牌督办后仍未整改到位（详见附件），影响全市创建全国文明城市"
+                   "工作。经研究，决定约谈你单位主要负责同志。现将有关事项通知如下。"),
+              Heading("一、约谈时间和地点"), Para("2026年12月8日（星期二）上午9时，市文明办三楼会议室。"),
+              Heading("二、参加人员"), Para("你单位主要负责同志、分管负责同志。"),
+              Heading("三、有关要求"), Para("请于2026年12月7日前将整改情况书面报送市文明办。", lead="（一）书面报告。"),
+              Para("特此通知。")],
+        attachments=[Attachment("问题清单", [problem_table(problems((0, 0, 4, 0)))])],
+        signatory="临江市精神文明建设指导委员会办公室", date=date(2026, 12, 1), seal=Seal(seal) if seal else None,
+        report_to=["市文明委主任、副主任"], cc=["市委督查室、市政府督查室"], printer="临江市文明办",
+        print_date=date(2026, 12, 1))
+
+
+def bulletin_doc() -> OfficialDocument:
+    columns = (Column("序号", 12, "plain"), Column("点位", 50, "text"), Column("类别", 22, "label"),
+               Column("责任单位", 40, "label"), Column("整改情况", 32, "text"))
+    rows = [[str(i + 1), f"人民路农贸市场东门（第{i + 1}处）", CATEGORIES[i % 12], UNITS[i % 4],
+             "已整改" if i % 3 else "未整改，已督办"] for i in range(30)]
+    return OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市文明办文件", doc_number="临江文明通〔2026〕12号",
+        title="关于2026年第四季度模拟测评暗访发现问题整改情况的通报",
+        recipients=["各县（市、区）文明办", "市文明委各成员单位"],
+        body=[Para("为巩固全国文明城市创建成果，市文明办于11月组织开展模拟测评暗访，现将有关情况通报如下。"),
+              Heading("一、基本情况"), Para("本次暗访共抽查点位120个，发现问题30个。"),
+              Heading("二、存在问题"), DataTable(columns, rows=rows, caption="暗访发现问题清单"),
+              Heading("三、下一步要求"), Para("各单位要对照问题清单立即整改。", lead="（一）立即整改。"),
+              Para("特此通报。")],
+        signatory="临江市文明办", date=date(2026, 12, 2),
+        report_to=["市委、市政府领导"], cc=["市委督查室、市政府督查室"], printer="临江市文明办",
+        print_date=date(2026, 12, 2))
+
+
+def fake_ranking(units: int = 110, *, cases: bool = True):
+    """A published list as the ranking PDF reads it (duck-typed: no database)."""
+    entries = []
+    for i in range(units):
+        score = round(99 - i * 0.8, 2)
+        listed = "red" if i < 10 else "black" if i >= units - 10 else ""
+        figures = {"due": 12, "closed": 10, "on_time": 9, "rework": 1, "extended": 0, "overdue": 1,
+                   "supervised": 1 if listed == "black" else 0, "listed": 0, "overdue_supervised": 0,
+                   "closed_rate": 0.8333, "on_time_rate": 0.75, "rework_rate": 0.08, "extension_rate": 0.0,
+                   "overdue_rate": 0.08}
+        entries.append(SimpleNamespace(rank=i + 1, unit_name=f"{UNITS[i % 4]}第{i + 1}责任片区", score=score,
+                                       figures=figures, reason="按期结案率75%，返工1次", list_name=listed,
+                                       insufficient=False))
+    photo = None
+    case_list = []
+    if cases:
+        case_list = [{"list": "red", "unit_name": UNITS[0], "category": "乱停乱放", "address": "人民路18号",
+                      "number": "2026-000018", "reported_at": "2026-11-09T09:00:00+08:00",
+                      "deadline": "2026-11-09T11:00:00+08:00", "rectified_at": "2026-11-09T10:00:00+08:00",
+                      "escalation_level": 0, "days_overdue": 0, "before": photo, "after": photo},
+                     {"list": "black", "unit_name": UNITS[2], "category": "占道经营", "address": "解放路3号",
+                      "number": "2026-000031", "reported_at": "2026-11-02T09:00:00+08:00",
+                      "deadline": "2026-11-03T09:00:00+08:00", "rectified_at": None, "escalation_level": 2,
+                      "days_overdue": 20, "before": photo, "after": None}]
+    return SimpleNamespace(
+        period="2026-11", version=1, published_at=datetime(2026, 12, 1, 2, tzinfo=UTC),
+        as_of=datetime(2026, 12, 1, 1, tzinfo=UTC), office="临江市精神文明建设指导委员会办公室",
+        rules={"red": {"min_score": 90, "size": 10}, "black": {"max_score": 60, "size": 10}, "min_sample": 3},
+        formula_text="综合得分 = 按期结案率×50 + 结案率×30 + (1−返工率)×10 + 10",
+        summary={"units": units, "ranked": units, "insufficient": 0,
+                 "totals": {"due": units * 12, "closed": units * 10, "on_time": units * 9, "on_time_rate": 0.75}},
+        entries=entries, cases=case_list)
+
+
+def render(doc: OfficialDocument, path: Path, **kw) -> Path:
+    render_document(doc, path, **kw)
+    keep(path)
+    return path
+
+
+def keep(path: Path) -> None:
+    """PDF_SAMPLE_DIR=/tmp/x: keep the PDF and a PNG of every page to look at."""
+    target = os.environ.get("PDF_SAMPLE_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+        if shutil.which("pdftoppm"):
+            subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(Path(target) / path.stem)], check=True)
+
+
+def words(path: Path) -> list[list[tuple[str, float, float, float, float]]]:
+    """Per page: (text, x0, y0, x1, y1) in mm from the page's top-left corner."""
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    out = re.sub(r"<!DOCTYPE[^>]*>", "", out).replace('xmlns="http://www.w3.org/1999/xhtml"', "")
+    root = ElementTree.fromstring(out)
+    pages = []
+    for page in root.iter("page"):
+        pages.append([(w.text or "", float(w.get("xMin")) / PT, float(w.get("yMin")) / PT,
+                       float(w.get("xMax")) / PT, float(w.get("yMax")) / PT) for w in page.iter("word")])
+    return pages
+
+
+def find(page, text: str):
+    hits = [w for w in page if text in w[0]]
+    assert hits, f"{text!r} not on the page: {[w[0] for w in page]}"
+    return hits[0]
+
+
+def red_boxes(path: Path, page: int) -> Image.Image:
+    """Page ``page`` (1-based) rendered at 72 dpi (1 px = 1 pt)."""
+    return Image.open(_png(path, page)).convert("RGB")
+
+
+def red_rows(im: Image.Image) -> list[tuple[int, int, int]]:
+    """(y, first x, last x) of every pixel row holding red, in pixels (1 px = 1 pt)."""
+    px = im.load()
+    rows = []
+    for y in range(im.height):
+        xs = [x for x in range(im.width) if px[x, y][0] > 150 and px[x, y][1] < 110 and px[x, y][2] < 110]
+        if xs:
+            rows.append((y, xs[0], xs[-1]))
+    return rows
+
+
+def embedded_fonts(path: Path) -> list[str]:
+    found = []
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
+            found.append(("embedded:" if embedded else "missing:") + str(font["/BaseFont"]))
+    return found
+
+
+def page_texts(path: Path) -> list[str]:
+    return ["".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
+
+
+def image_count(path: Path, page: int) -> int:
+    return len(PdfReader(path).pages[page - 1].images)
+
+
+# ============================================================================================ layout
+
+@needs_poppler
+def test_letter_form_layout(tmp_path):
+    """信函格式 (GB/T 9704-2012 §10.1) measured on the page."""
+    seal = make_seal(tmp_path / "seal.png")
+    path = render(letter_doc(seal=seal, counts=(1, 1, 0, 0)), tmp_path / "letter_form.pdf")
+    pages = words(path)
+    first = pages[0]
+    mark = find(first, "临江市精神文明建设指导委员会办公室")
+    assert mark[2] == pytest.approx(30, abs=1.0)  # 发文机关标志 30 mm from the top edge
+    assert (mark[1] + mark[3]) / 2 == pytest.approx(CENTRE, abs=1.0)  # centred on the 版心
+    number = find(first, "临江文明督〔2026〕8号")
+    assert number[3] == pytest.approx(RIGHT, abs=0.5)  # 发文字号 flush right
+    title = find(first, "关于对超期未整改问题实行挂牌督办的函")
+    assert (title[1] + title[3]) / 2 == pytest.approx(CENTRE, abs=1.0)
+    assert title[2] - number[4] == pytest.approx(2 * LINE_MM, abs=3)  # 标题与其上最后一个要素相距二行
+    recipients = find(first, "临江市城市管理局、")
+    assert recipients[1] == pytest.approx(LEFT, abs=0.3)  # 主送 flush left
+    body = next(w for w in first if w[0].startswith("经市文明办督查发现"))
+    assert body[1] == pytest.approx(LEFT + 2 * CHAR_MM, abs=0.3)  # 段首空二字
+    full_lines = [w for w in first if w[1] == pytest.approx(LEFT, abs=0.3) and w[3] > RIGHT - 3
+                  and w[4] - w[2] == pytest.approx(CHAR_MM, abs=0.2) and not re.search(r"\d", w[0])]
+    assert full_lines and all(len(w[0]) == 28 for w in full_lines), full_lines  # 28 characters a line
+    ys = sorted({round(w[2], 1) for w in first if w[1] < LEFT + 0.5})
+    assert min(b - a for a, b in itertools.pairwise(ys)) == pytest.approx(LINE_MM, abs=0.2)  # 22 lines a page
+    assert not any("—" in w[0] for w in first)  # no page number on page 1
+    for n, page in enumerate(pages[1:], start=2):
+        label = [w for w in page if re.fullmatch(r"—\s*\d+\s*—|—|\d+", w[0]) and w[2] > 297 - 35]
+        assert label, f"page {n} has its number"
+        xs = [w[1] for w in label]
+        if n % 2:
+            assert max(w[3] for w in label) == pytest.approx(RIGHT - 14 / PT, abs=1)  # odd: right, one 字 in
+        else:
+            assert min(xs) == pytest.approx(LEFT + 14 / PT, abs=1)  # even: left, one 字 in
+    # the red double rules: 4 mm under the mark (thick over thin), 20 mm above the bottom edge, 170 mm long
+    rows = red_rows(red_boxes(path, 1))
+    rules = [r for r in rows if r[2] - r[1] > 160 * PT]
+    top_rule = [r for r in rules if r[0] < 60 * PT]
+    bottom_rule = [r for r in rules if r[0] > 250 * PT]
+    assert top_rule and bottom_rule
+    assert top_rule[0][0] / PT - mark[4] == pytest.approx(4, abs=1.2)
+    assert (top_rule[0][2] - top_rule[0][1]) / PT == pytest.approx(170, abs=1.5)
+    assert 297 - bottom_rule[-1][0] / PT == pytest.approx(20, abs=1.0)
+    # no 印发 in a 函; 报/抄送 at the foot of the last page
+    last = pages[-1]
+    assert not any("印发" in w[0] for w in last)
+    cc = find(last, "抄送：市委督查室、市政府督查室。")
+    assert cc[4] > 297 - 35 - 2 * LINE_MM  # at the bottom of the 版心
+    assert find(last, "报：市文明委主任、副主任。")[2] < cc[2]
+
+
+@needs_poppler
+def test_file_form_layout_and_colophon(tmp_path):
+    """文件格式 (§7): mark 35 mm under the 版心 top, number two lines under it, red rule 4 mm under the number,
+    title two lines under the rule, 主送 one line under the title; 版记 at the foot of the last page."""
+    path = render(notice_doc(), tmp_path / "file_form.pdf")
+    pages = words(path)
+    first = pages[0]
+    mark = find(first, "文件")
+    assert mark[2] == pytest.approx(TOP + 35, abs=1.0)
+    assert (mark[1] + mark[3]) / 2 == pytest.approx(CENTRE, abs=1.0)
+    number = find(first, "临江文明督〔2026〕9号")
+    assert (number[1] + number[3]) / 2 == pytest.approx(CENTRE, abs=0.5)  # 发文字号 centred
+    assert number[2] - mark[4] == pytest.approx(2 * LINE_MM, abs=1.5)  # 空二行
+    rows = red_rows(red_boxes(path, 1))
+    rule = [r for r in rows if r[2] - r[1] > 150 * PT and r[0] > number[4] * PT]
+    assert rule and rule[0][0] / PT - number[4] == pytest.approx(4, abs=1.2)
+    assert (rule[0][2] - rule[0][1]) / PT == pytest.approx(TEXT_W, abs=1)  # as wide as the 版心
+    title_lines = [w for w in first if w[0] in ("关于约谈超期未整改问题", "责任单位负责同志的通知")]
+    assert len(title_lines) == 2  # balanced at a word boundary, "通知" not alone
+    assert title_lines[0][2] - rule[0][0] / PT == pytest.approx(2 * LINE_MM, abs=3)
+    recipient = find(first, "市交警支队：")
+    assert recipient[2] - title_lines[-1][4] == pytest.approx(LINE_MM, abs=3)
+    for n, page in enumerate(pages, start=1):
+        assert any(re.search(rf"\b{n}\b", w[0]) and w[2] > 297 - 35 for w in page), f"page number {n}"
+    last = pages[-1]
+    printed = find(last, "2026年12月1日印发")
+    assert printed[3] == pytest.approx(RIGHT - 14 / PT, abs=0.8)  # 印发日期右空一字
+    assert find(last, "临江市文明办")[1] == pytest.approx(LEFT + 14 / PT, abs=0.8)  # 印发机关左空一字
+    assert find(last, "抄送：")[2] < printed[2] and find(last, "报：")[2] < find(last, "抄送：")[2]
+    # the black rules of the 版记: full 版心 width, at the foot
+    im = Image.open(_png(path, len(pages))).convert("RGB")
+    dark = [y for y in range(im.height) if sum(1 for x in range(0, im.width, 4) if im.getpixel((x, y))[0] < 80)
+            > (TEXT_W - 4) * PT / 4]
+    assert len({round(y / 3) for y in dark}) >= 3  # first, middle and last rule
+    assert max(dark) / PT == pytest.approx(297 - 35, abs=0.8)  # the last rule on the 版心's bottom edge
+    assert printed[2] > min(dark) / PT
+
+
+def _png(path: Path, page: int) -> str:
+    prefix = path.parent / f"{path.stem}-p{page}"
+    subprocess.run(["pdftoppm", "-r", "72", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path),
+                    str(prefix)], check=True)
+    return f"{prefix}.png"
+
+
+@needs_poppler
+def test_seal_over_the_date(tmp_path):
+    """With a seal: 成文日期 four characters in from the right, 署名 centred over it, the seal centred on the
+    date with 署名 and date below its centre, its top within one line of the text above."""
+    seal = make_seal(tmp_path / "seal.png")
+    doc = letter_doc(seal=seal, counts=(1, 0, 0, 0), signatory="临江市文明办", recipients=UNITS[:1])
+    doc.attachments = []
+    path = render(doc, tmp_path / "sealed.pdf")
+    pages = words(path)
+    number, page = next((n, p) for n, p in enumerate(pages, start=1) if any(w[0] == "2026年11月27日" for w in p))
+    signed = next(w for w in page if w[0] == "2026年11月27日")
+    name = next(w for w in page if w[0] == "临江市文明办")
+    assert signed[3] == pytest.approx(RIGHT - 4 * CHAR_MM, abs=0.5)  # 右空四字
+    assert (name[1] + name[3]) / 2 == pytest.approx((signed[1] + signed[3]) / 2, abs=0.5)
+    rows = [r for r in red_rows(red_boxes(path, number)) if r[0] > 60 * PT or number > 1]
+    rows = [r for r in rows if r[2] - r[1] < 60 * PT]  # the seal, not the letterhead's rules
+    top, bottom = rows[0][0] / PT, rows[-1][0] / PT
+    left, right = min(r[1] for r in rows) / PT, max(r[2] for r in rows) / PT
+    assert right - left == pytest.approx(42, abs=1.5) and bottom - top == pytest.approx(42, abs=1.5)
+    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+    assert centre_x == pytest.approx((signed[1] + signed[3]) / 2, abs=1.0)  # centred on the date
+    assert name[2] >= centre_y - 3 and signed[2] > centre_y  # 署名 and 日期 in the lower part
+    above = max(w[4] for w in page if w[4] < top + 0.5 and w[0] not in ("临江市文明办",))
+    assert 0 <= top - above <= LINE_MM  # 印章顶端上距正文一行之内
+    assert image_count(path, number) == 1
+
+
+def test_without_seal_the_space_is_left_or_the_unsealed_layout_used(tmp_path):
+    doc = letter_doc(counts=(1, 0, 0, 0), signatory="临江市文明办", recipients=UNITS[:1])
+    doc.attachments = []
+    from inspect_app.pdf.render import SignOff
+
+    fonts = document_fonts()
+    wet = SignOff(doc, fonts, None)
+    wet.wrap(TEXT_W * mm, 1000)
+    assert wet.sealed and wet.gap > 2 * LINE_MM * mm  # room for a 42 mm wet seal above 署名
+    doc.seal_space = False
+    plain = SignOff(doc, fonts, None)
+    plain.wrap(TEXT_W * mm, 1000)
+    name_x, date_x, _ = plain.positions()
+    date_w = string_width("2026年11月27日", fonts.body, 15.79)
+    # the date is longer than "临江市文明办": it stands two characters in from the right, and the name moves
+    # left to keep the date's first character two characters right of the name's (§7.3.5.2)
+    assert date_x + date_w == pytest.approx(TEXT_W * mm - 2 * 15.79, abs=0.5)
+    assert date_x - name_x == pytest.approx(2 * 15.79, abs=0.5)
+    doc.signatory = "临江市精神文明建设指导委员会办公室"
+    longer = SignOff(doc, fonts, None)
+    longer.wrap(TEXT_W * mm, 1000)
+    name_x, date_x, _ = longer.positions()
+    name_w = string_width(doc.signatory, fonts.body, 15.79)
+    assert name_x + name_w == pytest.approx(TEXT_W * mm - 2 * 15.79, abs=0.5)  # 署名右空二字
+    assert date_x - name_x == pytest.approx(2 * 15.79, abs=0.5)
+    path = render(doc, tmp_path / "unsealed.pdf")
+    assert "2026年11月27日" in "".join(page_texts(path))
+
+
+def test_seal_from_white_background_and_broken_seal(tmp_path, caplog):
+    white = make_seal(tmp_path / "seal.jpg", alpha=False)
+    path = render(letter_doc(seal=white, counts=(1, 0, 0, 0)), tmp_path / "white_seal.pdf")
+    assert sum(len(p.images) for p in PdfReader(path).pages) == 2  # the photo and the seal
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG broken")
+    with caplog.at_level(logging.WARNING, logger="inspect_app.pdf.render"):
+        path = render(letter_doc(seal=broken, counts=(1, 0, 0, 0)), tmp_path / "broken_seal.pdf")
+        path2 = render(letter_doc(seal=tmp_path / "missing.png", counts=(1, 0, 0, 0)), tmp_path / "no_seal.pdf")
+    assert "seal image unusable" in caplog.text
+    assert sum(len(p.images) for p in PdfReader(path).pages) == 1  # the photo only: room left for a wet seal
+    assert sum(len(p.images) for p in PdfReader(path2).pages) == 1
+
+
+def test_draft_has_mark_no_number_no_seal(tmp_path):
+    seal = make_seal(tmp_path / "seal.png")
+    path = render(letter_doc(seal=seal, draft=True), tmp_path / "draft.pdf")
+    texts = page_texts(path)
+    assert all("草稿" in t for t in texts)
+    assert not any("临江文明督〔2026〕8号" in t for t in texts)
+    issued = render(letter_doc(seal=seal), tmp_path / "issued.pdf")
+    assert "临江文明督〔2026〕8号" in page_texts(issued)[0]
+    images = sum(len(p.images) for p in PdfReader(path).pages)
+    assert images == sum(len(p.images) for p in PdfReader(issued).pages) - 1  # the photos, but no seal
+    meta = PdfReader(path).metadata
+    assert meta.title.startswith("【草稿】") and meta.subject == "草稿"
+
+
+# ============================================================================================ every kind
+
+@pytest.mark.parametrize("kind", ["supervision", "listed", "summons", "bulletin", "ranking"])
+def test_every_kind_renders_with_embedded_faces(kind, tmp_path, app):
+    seal = make_seal(tmp_path / "seal.png")
+    with app.app_context():
+        if kind in ("supervision", "listed"):
+            doc = letter_doc(seal=seal)
+            if kind == "supervision":
+                doc.title, doc.report_to, doc.cc = "关于督促整改超期未办结问题的督办函", [], []
+                doc.recipients = UNITS[:1]
+                doc.attachments = [Attachment("问题清单", [problem_table(problems((5, 0, 0, 0)))])]
+        elif kind == "summons":
+            doc = notice_doc(seal=seal)
+        elif kind == "bulletin":
+            doc = bulletin_doc()
+        else:
+            from inspect_app.rankings.pdf import ranking_document
+
+            app.config["PDF_SEAL_IMAGE"] = str(seal)
+            doc = ranking_document(fake_ranking(110))
+        assert KINDS[kind].form is doc.form
+        path = render(doc, tmp_path / f"kind_{kind}.pdf")
+    fonts = embedded_fonts(path)
+    assert fonts and all(f.startswith("embedded:") for f in fonts), fonts  # nothing relies on the reader's fonts
+    text = "".join(page_texts(path))
+    assert textmod.one_line(doc.title).replace(" ", "") in text
+    assert "2026年" in text
+
+
+@needs_poppler
+def test_ranking_bulletin_number_colophon_and_whole_charts(tmp_path, app):
+    from inspect_app.rankings.pdf import ranking_document
+
+    with app.app_context():
+        path = render(ranking_document(fake_ranking(110)), tmp_path / "ranking.pdf")
+    pages = words(path)
+    texts = ["".join(w[0] for w in page) for page in pages]
+    assert "临江文明通〔2026〕" in texts[0] and "号" in texts[0]  # 文号 in its series, number left blank
+    assert "印发" in texts[-1] and "抄送：" in texts[-1]
+    chart_pages = [i for i, t in enumerate(texts) if "红榜线" in t]
+    assert len(chart_pages) == 2  # 110 units: two complete charts
+    for i, page in enumerate(texts):
+        labelled = re.findall(r"(\d+)\.\s*" + re.escape(UNITS[0][:2]), page)
+        if labelled and i not in chart_pages:
+            pytest.fail(f"chart rows on page {i + 1} without the chart's axis and lines")
+    for i in chart_pages:  # each chart's rows and its axis on one page
+        assert "100" in texts[i] and "黑榜线" in texts[i]
+
+
+# ============================================================================================ hostile content
+
+HOSTILE = {
+    "issue 11: 200 characters, mostly line breaks": "人民路" + "\n" * 190 + "18号门前\r\n东侧",
+    "control and zero-width characters": "人民\x00路\x07\u200b\u200e\u2028\u2029\x1b[31m18号\ud800\udfff\ufeff",
+    "5,000 characters, no breaks": "很长的地址" * 1000,
+    "100,000 characters": "长" * 100_000,
+    "a Latin word of 3,000 letters": "A" * 3000,
+    "only line breaks": "\n" * 500,
+    "only spaces": " \u3000\t" * 300,
+    "emoji and rare characters": "𠀀𪚥👍🏽人民路🚧" * 20,
+    "markup-looking": "<b>人民路</b> &amp; <font name='Helvetica'>x</font> <br/>" * 20,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_any_cell_content_renders(name, tmp_path):
+    value = HOSTILE[name]
+    items = [ProblemItem(number=f"2026-{i:06d}", category=value if i == 2 else "乱停乱放", place=value,
+                         found_at=AS_OF, deadline=AS_OF, days_overdue=i, photo=None) for i in range(1, 4)]
+    items.append(ProblemItem(number="2026-999999", category="占道经营", place="最后一行", found_at=AS_OF,
+                             deadline=AS_OF, days_overdue=1))
+    doc = letter_doc(counts=(0, 0, 0, 0), recipients=[value, "市交警支队"])
+    doc.title = value if "issue" in name else doc.title
+    doc.attachments = [Attachment("问题清单", [problem_table([("单位" + value[:50], items)])])]
+    started = time.perf_counter()
+    path = render(doc, tmp_path / "hostile.pdf")
+    elapsed = time.perf_counter() - started
+    text = "".join(page_texts(path))
+    assert "2026-999999" in text and "最后一行" in text  # the table went on after the hostile rows
+    assert elapsed < 20, f"{elapsed:.1f} s"
+
+
+def test_a_row_taller_than_a_page_splits_inside_the_row(tmp_path):
+    from reportlab.platypus import Paragraph
+
+    from inspect_app.pdf.render import cell_styles
+
+    fonts = document_fonts()
+    tall = Paragraph("很长的整改说明。" * 900, cell_styles(fonts, 10.5)["cell"])  # ~20 pages of one cell
+    columns = (Column("序号", 12, "plain"), Column("说明", 120, "text"), Column("照片", 24, "photo"))
+    doc = bulletin_doc()
+    doc.body = [DataTable(columns, rows=[["1", tall, Photo(None)], ["2", "之后的一行", Photo(None)]]),
+                Para("表后的段落。")]
+    path = render(doc, tmp_path / "tall_row.pdf")
+    texts = page_texts(path)
+    assert 5 < len(texts) <= 9  # ~5 pages of text: no pages of empty row remains or stacked headers
+    assert "之后的一行" in "".join(texts) and "表后的段落" in "".join(texts)
+    assert all("很长的整改说明" in t for t in texts[1:-2])  # the one row runs on over the pages, none blank
+    assert all(t.count("序号") <= 1 for t in texts)  # the header once a page
+
+
+def test_issue_11_letter_with_a_line_break_address_prints(app, city, make_ticket):
+    """Issue 11 item 2: an address of 200 characters, mostly line breaks, made the letter's PDF fail for ever."""
+    from conftest import at
+
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.sweep import pdf_path
+
+    # Filing now cleans one-line fields, so the address is put in as a ticket filed before that did would hold it
+    # (200 characters, mostly line breaks); the sweep and the PDF must cope with it.
+    from inspect_app.extensions import db
+
+    ticket = make_ticket()
+    ticket.address = "人民路" + "\n" * 189 + "18号门前\n东侧"
+    assert len(ticket.address) == 200
+    db.session.commit()
+    result = run_sweep(at("2026-11-27T09:00:00+08:00"))
+    letter = result.letters[0]
+    path = pdf_path(letter)
+    assert path.is_file() and result.pdfs == 1
+    text = "".join(page_texts(path))
+    assert ticket.number in text and "18号门前" in text and "东侧" in text
+
+
+# ============================================================================================ text
+
+def _measure(size=22.0):
+    fonts = document_fonts()
+    return lambda s: string_width(s, fonts.title, size)
+
+
+@pytest.mark.parametrize("title", [
+    "关于约谈超期未整改问题责任单位负责同志的通知",
+    "关于对临江市城市管理局等5个单位超期未整改问题实行挂牌督办的函",
+    "临江市精神文明建设指导委员会办公室关于开展背街小巷环境卫生专项整治行动的通知",
+    "关于印发《临江市创建全国文明城市问题整改考评办法（试行）》的通知",
+    "关于进一步加强农贸市场周边占道经营和乱停乱放问题整治工作的通知",
+    "关于2026年第48周问题整改红黑榜的通报",
+    "关于对江城区解放街道办事处、市交警支队、中国移动临江分公司超期未整改问题实行挂牌督办的函",
+    "关于督促整改超期未办结问题的督办通知书",
+])
+def test_titles_break_balanced_between_words(title):
+    width = TEXT_W * mm
+    lines = textmod.balanced_lines(title, width, _measure(), keep=UNITS + ["江城区解放街道办事处", "中国移动临江分公司"])
+    assert "".join(lines) == title
+    m = _measure()
+    assert all(m(line) <= width + 0.01 for line in lines)
+    if len(lines) > 1:
+        assert len(lines[-1]) >= 3 and lines[-1] not in ("的通知", "的函", "通知", "的通报")  # no lone word
+        widths = [m(line) for line in lines]
+        assert max(widths) / min(widths) < 1.6  # lines of similar length
+        for a, b in itertools.pairwise(lines):
+            assert b[0] not in "，。、；：）》”" and a[-1] not in "（《“"
+            for word in ("整改", "问题", "督办", "通知", "单位", "负责同志", "城市", "文明", "临江市城市管理局",
+                         "中国移动临江分公司", "2026", "48"):
+                joined = a[-len(word) + 1:] + b[:len(word) - 1] if len(word) > 1 else ""
+                assert not (word in a + b and word not in a and word not in b and word in joined), (word, lines)
+
+
+def test_title_hints_and_very_long_titles():
+    m = _measure()
+    assert textmod.balanced_lines("关于开展专项整治\n行动的通知", TEXT_W * mm, m) == ["关于开展专项整治", "行动的通知"]
+    long = "关于" + "背街小巷环境卫生" * 30 + "的通知"
+    lines = textmod.balanced_lines(long, TEXT_W * mm, m)
+    assert "".join(lines) == long and all(m(line) <= TEXT_W * mm + 0.01 for line in lines)
+    assert textmod.balanced_lines("通知", TEXT_W * mm, m) == ["通知"]
+    assert textmod.balanced_lines("", TEXT_W * mm, m) == []
+
+
+def test_four_character_categories_never_break():
+    fonts = document_fonts()
+    width = 18.5 * mm - 6  # the 问题清单's 类别 column, less its padding
+    for word in ("乱停乱放", "占道经营", "暴露垃圾", "路面破损", "私搭乱建", "乱堆乱放", "店外经营"):
+        assert textmod.label_lines(word, width, fonts.role("song"), 10.5) == [word]
+    assert textmod.label_lines("非机动车乱停放", width, fonts.role("song"), 10.5) == ["非机动车", "乱停放"]
+    assert textmod.label_lines("公益广告缺失破损", width, fonts.role("song"), 10.5) == ["公益广告", "缺失破损"]
+    assert textmod.label_lines("井盖缺失破损", width, fonts.role("song"), 10.5) == ["井盖", "缺失破损"]
+
+
+def test_one_line_cleaning():
+    assert textmod.one_line("人民路\n\n\r\n18号\t门前\x00\u200b\u2028东") == "人民路 18号 门前 东"
+    assert textmod.one_line(None) == "" and textmod.one_line("\n" * 500) == ""
+    assert textmod.one_line("长" * 1000) == "长" * 499 + "…"
+    assert textmod.one_line("a\ud800b") == "ab"
+    assert textmod.paragraphs("第一段。\r\n\r\n第二段。\n") == ["第一段。", "第二段。"]
+
+
+# ============================================================================================ faces
+
+def test_roles_use_debian_faces_when_installed():
+    fonts = document_fonts()
+    names = {role: fonts.role(role) for role in ("title", "body", "hei", "kai", "song")}
+    uming = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
+    ukai = Path("/usr/share/fonts/truetype/arphic/ukai.ttc")
+    bundled = register_fonts().body
+    if uming.is_file():
+        assert names["title"] == names["body"] == names["song"] != bundled and fonts.title_faux_bold
+    if ukai.is_file():
+        assert names["kai"] not in (names["body"], bundled)
+    assert names["hei"]  # Micro Hei (Debian's or the bundled copy)
+
+
+def test_office_faces_are_used_and_bad_ones_fall_back(tmp_path, caplog):
+    office = tmp_path / "fzxbs.ttc"
+    shutil.copy(BUNDLED_FONT_PATH, office)  # stands in for the office's 方正小标宋 TrueType file
+    cff = tmp_path / "noto.otf"
+    cff.write_bytes(b"OTTO" + b"\0" * 200)  # CFF-flavoured OpenType: reportlab cannot embed it
+    with caplog.at_level(logging.WARNING, logger="inspect_app.pdf.fonts"):
+        fonts = document_fonts({"PDF_FONT_TITLE": f"{office}#0", "PDF_FONT_BODY": str(cff),
+                                "PDF_FONT_KAI": str(tmp_path / "missing.ttf")})
+    assert "noto.otf" in caplog.text and "missing.ttf" in caplog.text
+    assert fonts.title.startswith("Face-") and not fonts.title_faux_bold  # the office's 小标宋: no faux bold
+    assert fonts.body == document_fonts().body  # the stand-in
+    path = tmp_path / "office.pdf"
+    render_document(letter_doc(counts=(1, 0, 0, 0)), path, fonts=fonts)
+    assert all(f.startswith("embedded:") for f in embedded_fonts(path))
+
+
+def test_glyphs_a_face_lacks_come_from_a_fallback_face():
+    fonts = document_fonts()
+    body = fonts.body
+    have = coverage(body)
+    fallback = coverage(register_fonts().body)
+    missing = next((chr(c) for c in sorted(fallback) if c > 0x3000 and c not in have), None)
+    if missing is None or body == register_fonts().body:
+        pytest.skip("the body face is the bundled one")
+    html = markup(f"人民路{missing}号", body)
+    assert '<font name="' in html and missing in html
+    out = BytesIO()
+    render_document(OfficialDocument(form=Form.FILE, issuer_mark="临江市文明办文件", title="测试",
+                                     body=[Para(f"地址：人民路{missing}号。")], signatory="临江市文明办",
+                                     date=date(2026, 12, 1)), out, fonts=fonts)
+    reader = PdfReader(BytesIO(out.getvalue()))
+    assert f"人民路{missing}号" in "".join("".join((p.extract_text() or "").split()) for p in reader.pages)
+
+
+# ============================================================================================ speed
+
+def test_200_item_letter_builds_fast(tmp_path):
+    fonts = document_fonts()
+    thumbs = []
+    for i in range(20):
+        p = tmp_path / f"t{i}.jpg"
+        Image.linear_gradient("L").resize((480, 360)).convert("RGB").rotate(i * 17).save(p, quality=80)
+        thumbs.append(str(p))
+    items = [ProblemItem(number=f"2026-{i:06d}", category=CATEGORIES[i % 12], place=f"人民路{i}号门前（人民路东段）",
+                         found_at=AS_OF, deadline=AS_OF, days_overdue=i % 9, photo=thumbs[i % 20])
+             for i in range(200)]
+    doc = letter_doc(counts=(0, 0, 0, 0))
+    doc.attachments = [Attachment("问题清单", [problem_table([(UNITS[i], items[i * 50:(i + 1) * 50])
+                                                            for i in range(4)])])]
+    render_document(doc, BytesIO(), fonts=fonts)  # warm-up
+    started = time.perf_counter()
+    out = BytesIO()
+    render_document(doc, out, fonts=fonts)
+    elapsed = time.perf_counter() - started
+    pages = len(PdfReader(BytesIO(out.getvalue())).pages)
+    print(f"\n200-item letter: {elapsed * 1000:.0f} ms, {pages} pages, {len(out.getvalue()) // 1024} KiB")
+    assert elapsed < 10  # about 0.5 s on an idle machine; generous for a loaded CI host
+
+
+def test_rows_that_fit_a_page_are_never_cut(tmp_path):
+    columns = (Column("序号", 12, "plain"), Column("说明", 120, "text"), Column("照片", 24, "photo"))
+    rows = [[str(i), f"第{i}行开始。" + "整改说明文字。" * 60 + f"第{i}行结束。", Photo(None)] for i in range(1, 9)]
+    doc = bulletin_doc()
+    doc.body = [Para("表前的段落。" * 20), DataTable(columns, rows=rows)]
+    path = render(doc, tmp_path / "whole_rows.pdf")
+    texts = page_texts(path)
+    for i in range(1, 9):
+        starts = [n for n, t in enumerate(texts) if f"第{i}行开始" in t]
+        ends = [n for n, t in enumerate(texts) if f"第{i}行结束" in t]
+        assert starts == ends and len(starts) == 1, f"row {i} cut across pages"
+
+
+@needs_poppler
+def test_no_line_starts_with_a_closing_mark(tmp_path):
+    text = ("按排名取前10个；黑榜：综合得分低于60分的单位，另有挂牌督办问题的单位一律列入黑榜。" * 6
+            + "（详见附件）。现予督办，请高度重视，立即组织整改！" * 6)
+    doc = bulletin_doc()
+    doc.body = [Para(text), Para(text[3:]), Para(text[7:]), Para(text[12:]), Para(text[14:])]
+    doc.attachments = []
+    path = render(doc, tmp_path / "kinsoku.pdf")
+    lines = [w[0] for page in words(path) for w in page if w[4] - w[2] == pytest.approx(CHAR_MM, abs=0.2)]
+    assert len(lines) > 20
+    assert not [line for line in lines if line[0] in "，。、；：？！）》”"], lines
+
+
+def test_a_group_line_stays_with_its_first_row(tmp_path):
+    for first_group in range(6, 13):  # move the second group's line across the page foot
+        doc = letter_doc(counts=(first_group, 3, 0, 0))
+        path = tmp_path / f"groups{first_group}.pdf"
+        render_document(doc, path)
+        for text in page_texts(path):
+            if "江城区解放街道办事处（3件）" in text:
+                assert text.index("江城区解放街道办事处（3件）") < text.index(f"2026-{first_group + 1:06d}")
+
+
+def test_letters_of_each_level_in_their_form(app, city, make_ticket):
+    """督办 and 挂牌督办 are 函 (信函格式), 约谈 a 通知 (文件格式); the office's wording; 报 leaders, 抄送 organs."""
+    from conftest import at
+
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.sweep import pdf_path
+
+    make_ticket(address="人民路18号门前")
+    texts = {}
+    for level, when in ((1, "2026-11-27T09:00:00+08:00"), (2, "2026-12-03T09:00:00+08:00"),
+                        (3, "2026-12-11T09:00:00+08:00")):
+        letter = run_sweep(at(when)).letters[0]
+        assert letter.level == level
+        path = pdf_path(letter)
+        keep_as = path.parent / f"escalation_level{level}.pdf"
+        shutil.copy(path, keep_as)
+        keep(keep_as)
+        texts[level] = page_texts(path)
+    for level in (1, 2):
+        pages = texts[level]
+        assert "—1—" not in pages[0] and "临江市精神文明建设指导委员会办公室文件" not in pages[0]
+        assert "特此函告" in "".join(pages) and "印发" not in "".join(pages)
+    assert "挂牌督办" in texts[2][0] and "报：市文明委主任、副主任。" in "".join(texts[2])
+    pages = texts[3]
+    assert "临江市精神文明建设指导委员会办公室文件" in pages[0] and "—1—" in pages[0]
+    everything = "".join(pages)
+    assert "关于约谈超期未整改问题" in everything and "特此通知" in everything and "签收本通知" in everything
+    assert "抄送：市委督查室、市政府督查室。" in pages[-1] and "临江市文明办" in pages[-1] and "印发" in pages[-1]
+    for level_texts in texts.values():
+        joined = "".join(level_texts)
+        assert "经市文明办督查发现" in joined and "系统核查" not in joined and "分管领导" not in joined
