@@ -40,12 +40,9 @@ def main() -> None:
             print(DEMO_LOGIN_HELP.format(password=DEFAULT_PASSWORD))
 
     if app.config["SCHEDULER_ENABLED"]:
-        try:
-            from inspect_app.scheduler import start_background
-        except ImportError:
-            pass
-        else:
-            start_background(app)
+        from inspect_app.scheduler import start_background
+
+        start_background(app)
 
     ssl_context = None
     if args.https:

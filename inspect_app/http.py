@@ -2,10 +2,10 @@
 form, local `next` targets. Routes stay thin: read input with these, call one operation, answer."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import flash, g, jsonify, redirect, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request, send_file
 
 from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
@@ -81,3 +81,40 @@ def now() -> datetime:
     if "request_now" not in g:
         g.request_now = utcnow()
     return g.request_now
+
+
+def int_arg(args, name: str, low: int = 1, high: int = 10**9, default: int | None = None) -> int | None:
+    """An integer query-string argument in [low, high]; absent gives `default`; anything else answers 400."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+    return value
+
+
+def date_arg(args, name: str) -> date | None:
+    """A YYYY-MM-DD query-string argument (years 2000-2100); absent gives None; anything else answers 400."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
+    if not 2000 <= value.year <= 2100:
+        raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+    return value
+
+
+def flag_arg(args, name: str) -> bool:
+    return (args.get(name) or "") in ("1", "true", "yes")
+
+
+def pdf_file(path, filename: str):
+    """A stored PDF, shown in the browser (pages and the API alike)."""
+    return send_file(path, mimetype="application/pdf", download_name=filename, as_attachment=False)

@@ -30,6 +30,8 @@ CITYWIDE = frozenset({ADMIN, INSPECTOR, LEADER})    # see every unit's tickets, 
 LEADERSHIP = frozenset({ADMIN, LEADER})             # the leadership dashboard
 EVERYONE = frozenset(ROLES)
 
+ROLE_REFUSED = "您的角色无权访问此页面或执行此操作。"
+
 
 def current_actor():
     """The user behind this request: the API's bearer-token user, else the logged-in page user, else None."""
@@ -80,7 +82,7 @@ def requires(roles: Iterable[str]) -> Callable:
             if user is None:
                 return current_app.login_manager.unauthorized()
             if user.role not in allowed:
-                raise Forbidden("您的角色无权访问此页面或执行此操作。")
+                raise Forbidden(ROLE_REFUSED, code="role_not_allowed")
             return view(*args, **kwargs)
         guarded.required_roles = allowed
         return guarded

@@ -234,6 +234,9 @@ def test_remember_me_cookie_dies_with_a_password_change(browser, city):
     phone = browser()
     assert phone.login("inspector", remember=True).status_code == 302
     remember = phone.get_cookie("remember_token")
+    control = browser()
+    control.set_cookie("remember_token", remember.value)
+    assert control.get("/tickets/mine").status_code == 200  # positive control: the cookie alone logs in
     city.inspector.set_password("New-pass-2026")
     city.inspector.session_version += 1
     db.session.commit()

@@ -25,11 +25,6 @@ def local(value: datetime | None) -> datetime | None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(SHANGHAI)
 
-
-def local_date(value: datetime) -> date:
-    return local(value).date()
-
-
 def local_midnight(day: date) -> datetime:
     """Start of a Shanghai calendar day, as aware UTC."""
     return datetime.combine(day, time.min, SHANGHAI).astimezone(timezone.utc)

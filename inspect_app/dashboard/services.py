@@ -55,12 +55,10 @@ def due_figures(start: datetime, end: datetime, now: datetime) -> dict:
             "on_time_rate": _rate(int(row.on_time), int(row.due))}
 
 
-def letters_issued(start: datetime, end: datetime) -> int | None:
-    """督办函 issued in the range; None when the escalation feature is not installed."""
-    try:
-        from ..escalation.models import Letter
-    except ImportError:
-        return None
+def letters_issued(start: datetime, end: datetime) -> int:
+    """督办函 issued in the range."""
+    from ..escalation.models import Letter
+
     return db.session.scalar(select(func.count()).select_from(Letter)
                              .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
 

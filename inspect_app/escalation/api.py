@@ -1,10 +1,10 @@
 """Letters in the HTTP API v1: list, read, PDF, acknowledge (签收)."""
 from __future__ import annotations
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
-from ..http import now
+from ..http import now, pdf_file
 from ..policy import EVERYONE, UNITS, requires
 from . import services
 from .serialize import letter_dict
@@ -31,8 +31,7 @@ def show(letter_id: int):
 @requires(EVERYONE)
 def pdf(letter_id: int):
     letter = services.get_letter(current(), letter_id)
-    return send_file(ensure_pdf(letter, now()), mimetype="application/pdf",
-                     download_name=f"{letter.number}.pdf", as_attachment=False)
+    return pdf_file(ensure_pdf(letter, now()), f"{letter.number}.pdf")
 
 
 @bp.post("/letters/<int:letter_id>/acknowledge")

@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..common.errors import BadRequest, Forbidden, NotFound
+from ..common.errors import Forbidden, NotFound
 from ..common.timeutil import local_midnight
 from ..extensions import db
+from ..http import date_arg, flag_arg, int_arg
 from ..policy import UNITS, has_role, may_see_unit_record, own_unit, unit_scope
 from .models import MAX_LEVEL, Letter
 
@@ -41,31 +42,10 @@ class LetterFilter:
 
 def parse_filter(args) -> LetterFilter:
     """From query-string args; bad values answer 400."""
-    def integer(name: str, low: int, high: int, default: int | None = None) -> int | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
-        if not low <= value <= high:
-            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
-        return value
-
-    def day(name: str) -> date | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw[:10])
-        except ValueError:
-            raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
-
-    return LetterFilter(unit_id=integer("unit_id", 1, 10**9), level=integer("level", 1, MAX_LEVEL),
-                        date_from=day("from"), date_to=day("to"),
-                        unacknowledged=(args.get("unacknowledged") or "") in ("1", "true", "yes"),
-                        page=integer("page", 1, 10**6, 1), per_page=integer("per_page", 1, 200, 50))
+    return LetterFilter(unit_id=int_arg(args, "unit_id"), level=int_arg(args, "level", 1, MAX_LEVEL),
+                        date_from=date_arg(args, "from"), date_to=date_arg(args, "to"),
+                        unacknowledged=flag_arg(args, "unacknowledged"),
+                        page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))
 
 
 def _query(user, flt: LetterFilter):

@@ -2,10 +2,10 @@
 filters), one letter, its PDF, 签收. Routes read input, call one operation, render or redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..http import now
+from ..http import now, pdf_file
 from ..policy import EVERYONE, UNITS, has_role, requires
 from ..units.services import active_units
 from . import services
@@ -51,8 +51,7 @@ def by_number(number: str):
 @requires(EVERYONE)
 def pdf(letter_id: int):
     letter = services.get_letter(current_user, letter_id)
-    return send_file(ensure_pdf(letter, now()), mimetype="application/pdf",
-                     download_name=f"{letter.number}.pdf", as_attachment=False)
+    return pdf_file(ensure_pdf(letter, now()), f"{letter.number}.pdf")
 
 
 @bp.post("/<int:letter_id>/acknowledge")

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from ..auth.models import ROLE_LABELS, ROLES, User
-from ..auth.services import create_user, find_user, password_problem
+from ..auth.services import create_user, password_problem
 from ..common.errors import Invalid
 from ..extensions import db
 from ..units.models import Unit
@@ -108,7 +108,3 @@ def set_account_active(user: User, active: bool, actor: User) -> None:
     user.active = active
     if not active:
         user.session_version = (user.session_version or 1) + 1  # signs the user out everywhere
-
-
-def account_by_username(username: str) -> User | None:
-    return find_user(username)

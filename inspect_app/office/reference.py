@@ -46,11 +46,6 @@ def list_units(q: str = "", kind: str = "", include_retired: bool = False) -> li
         query = query.where(Unit.active.is_(True))
     return list(db.session.scalars(query))
 
-
-def unit_by_code(code: str) -> Unit | None:
-    return db.session.scalar(select(Unit).where(Unit.code == (code or "").strip()))
-
-
 def _parent(value, unit: Unit | None) -> Unit | None:
     raw = "" if value is None else str(value).strip()
     if not raw:

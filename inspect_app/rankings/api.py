@@ -1,11 +1,11 @@
 """红黑榜 in the HTTP API v1: list, read, PDF, compute/publish; the office's scoring rules."""
 from __future__ import annotations
 
-from flask import jsonify, request, send_file, url_for
+from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
-from ..http import json_body, now
+from ..http import json_body, now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
 from . import services
 from .periods import parse_period
@@ -30,10 +30,7 @@ def show(ranking_id: int):
 @bp.get("/rankings/<int:ranking_id>/pdf")
 @requires(EVERYONE)
 def pdf(ranking_id: int):
-    user = current()
-    ranking = services.get_ranking(user, ranking_id)
-    path = services.ensure_pdf(ranking, services.pdf_variant(user))
-    return send_file(path, mimetype="application/pdf", download_name=services.pdf_filename(ranking))
+    return pdf_file(*services.pdf_for(current(), ranking_id))
 
 
 @bp.post("/rankings")

@@ -48,10 +48,6 @@ class Period:
         year, week, _ = self.first_day.isocalendar()
         return f"{year}年第{week}周"
 
-    @property
-    def kind_label(self) -> str:
-        return "月度" if self.kind == "month" else "周"
-
     def previous(self) -> Period:
         return containing(self.first_day - timedelta(days=1), self.kind)
 

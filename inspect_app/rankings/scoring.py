@@ -272,10 +272,6 @@ class Entry:
     reason: str = ""
     ticket_ids: dict = field(default_factory=dict)
 
-    @property
-    def list_label(self) -> str:
-        return LIST_LABELS.get(self.list_name or "", "")
-
     def as_dict(self) -> dict:
         data = asdict(self)
         data["figures"] = self.figures.as_dict()

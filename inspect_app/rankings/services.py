@@ -382,6 +382,12 @@ def ensure_pdf(ranking: Ranking, variant: str) -> Path:
     return path
 
 
+def pdf_for(user, ranking_id: int) -> tuple[Path, str]:
+    """The list's PDF as this user may have it (units without the typical cases), and its file name."""
+    ranking = get_ranking(user, ranking_id)
+    return ensure_pdf(ranking, pdf_variant(user)), pdf_filename(ranking)
+
+
 def pdf_filename(ranking: Ranking) -> str:
     return f"红黑榜-{ranking.period}-第{ranking.version}版.pdf"
 

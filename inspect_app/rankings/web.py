@@ -3,11 +3,11 @@ previews and publishes, and edits the scoring rules. Routes read input, call one
 from __future__ import annotations
 
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..common.errors import Forbidden, ServiceError
-from ..http import now
+from ..common.errors import ServiceError
+from ..http import now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
 from .periods import containing, parse_period
@@ -54,9 +54,7 @@ def detail(ranking_id: int):
 @bp.get("/<int:ranking_id>/pdf")
 @requires(EVERYONE)
 def pdf(ranking_id: int):
-    ranking = services.get_ranking(current_user, ranking_id)
-    path = services.ensure_pdf(ranking, services.pdf_variant(current_user))
-    return send_file(path, mimetype="application/pdf", download_name=services.pdf_filename(ranking))
+    return pdf_file(*services.pdf_for(current_user, ranking_id))
 
 
 @bp.get("/preview")
@@ -86,25 +84,27 @@ def publish():
     return redirect(url_for("rankings.detail", ranking_id=ranking.id), 303)
 
 
-@bp.route("/rules", methods=["GET", "POST"])
+@bp.get("/rules")
 @requires(CITYWIDE)
 def rules():
-    current = services.current_rules()
-    error = None
-    if request.method == "POST":
-        if not has_role(current_user, OFFICE):
-            raise Forbidden("只有文明办可以修改评分规则。")
-        try:
-            current = services.save_rules(current_user, rules_from_form(request.form), now())
-        except ServiceError as problem:
-            error = problem.message
-        else:
-            flash("评分规则已保存，此后计算和发布的红黑榜将使用新规则。", "success")
-            return redirect(url_for("rankings.rules"), 303)
+    return _rules_page(services.current_rules())
+
+
+@bp.post("/rules")
+@requires(OFFICE)
+def save_rules():
+    try:
+        services.save_rules(current_user, rules_from_form(request.form), now())
+    except ServiceError as problem:
+        return _rules_page(services.current_rules(), problem.message), 422
+    flash("评分规则已保存，此后计算和发布的红黑榜将使用新规则。", "success")
+    return redirect(url_for("rankings.rules"), 303)
+
+
+def _rules_page(current, error: str | None = None):
     return render_template("rankings/rules.html", rules=current, error=error, form=request.form,
                            rates=scoring.RATES, counts={k: v for k, v in scoring.COUNT_LABELS.items() if k != "due"},
-                           default=scoring.DEFAULT_RULES, editable=has_role(current_user, OFFICE)), \
-        422 if error else 200
+                           default=scoring.DEFAULT_RULES, editable=has_role(current_user, OFFICE))
 
 
 TERM_ROWS = 6

@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..common.errors import BadRequest
 from ..common.timeutil import local_midnight
 from ..extensions import db
+from ..http import date_arg, flag_arg, int_arg
 from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_condition
@@ -66,30 +67,6 @@ class TicketFilter:
 
 def parse_filter(args) -> TicketFilter:
     """Build a filter from request args (query string); bad values answer 400."""
-    def integer(name: str, default: int | None = None, low: int = 1, high: int = 10**9) -> int | None:
-        raw = args.get(name)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
-        if not low <= value <= high:
-            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
-        return value
-
-    def day(name: str) -> date | None:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            value = date.fromisoformat(raw)
-        except ValueError:
-            raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
-        if not 2000 <= value.year <= 2100:
-            raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
-        return value
-
     status = (args.get("status") or "").strip() or None
     if status is not None and status not in STATUSES and status != "open":
         raise BadRequest("状态参数不正确。", code="invalid_status_filter")
@@ -99,16 +76,16 @@ def parse_filter(args) -> TicketFilter:
     flt = TicketFilter(
         status=status,
         source=source,
-        unit_id=integer("unit_id"),
+        unit_id=int_arg(args, "unit_id"),
         category=(args.get("category") or "").strip()[:64] or None,
         district=(args.get("district") or "").strip()[:64] or None,
-        overdue=(args.get("overdue") or "") in ("1", "true", "yes"),
+        overdue=flag_arg(args, "overdue"),
         q=(args.get("q") or "").strip()[:100] or None,
-        campaign_id=integer("campaign_id"),
-        date_from=day("from"),
-        date_to=day("to"),
-        page=integer("page", 1, high=100_000),
-        per_page=integer("per_page", 20, high=100),
+        campaign_id=int_arg(args, "campaign_id"),
+        date_from=date_arg(args, "from"),
+        date_to=date_arg(args, "to"),
+        page=int_arg(args, "page", high=100_000, default=1),
+        per_page=int_arg(args, "per_page", high=100, default=20),
     )
     if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
         raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")

@@ -67,10 +67,7 @@ def _last_event(ticket, action: str):
 @bp.get("/")
 @requires(EVERYONE)
 def home():
-    endpoint = START_PAGES.get(current_user.role, "tickets.office_list")
-    if endpoint not in current_app.view_functions:
-        endpoint = "tickets.office_list"
-    return redirect(url_for(endpoint))
+    return redirect(url_for(START_PAGES.get(current_user.role, "tickets.office_list")))
 
 
 def _new_page(form=None, error: str | None = None):

@@ -64,15 +64,6 @@ class WorkCalendar:
             return self.add_workdays(start, int(rule["workdays"]))
         return start + timedelta(hours=int(rule.get("hours") or 24))
 
-    def workdays_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]; negative ranges give 0."""
-        n, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            n += self.is_workday(day)
-        return n
-
-
 def load_calendar(start: datetime | date | None = None, days: int = _LOOKAHEAD_DAYS) -> WorkCalendar:
     """The calendar with the office's entries from `start` on (all of them when start is None)."""
     query = select(Holiday.day, Holiday.kind)
