@@ -42,6 +42,38 @@ class Config:
     # believed (werkzeug ProxyFix). 0: none are, as when the app faces clients directly.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
     WTF_CSRF_TIME_LIMIT = None  # a filing form may stay open for a long walk
+    # Office imports (.xlsx/.csv): data rows one file may hold (more: 413, split the file).
+    OFFICE_IMPORT_MAX_ROWS = int(os.environ.get("OFFICE_IMPORT_MAX_ROWS", "5000"))
+    # What reading one uploaded spreadsheet may cost, counted while streaming; the first excess answers 413.
+    # Rows present (blank ones too) and the highest row number:
+    SPREADSHEET_MAX_ROWS = int(os.environ.get("SPREADSHEET_MAX_ROWS", "20000"))
+    # The highest column holding data (A = 1); the templates have 7 columns:
+    SPREADSHEET_MAX_COLUMNS = int(os.environ.get("SPREADSHEET_MAX_COLUMNS", "100"))
+    # Cells present, empty ones included (what the parser works through; a "spreadsheet bomb" declares millions):
+    SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "300000"))
+    # An .xlsx unzipped, all parts together:
+    SPREADSHEET_MAX_UNPACKED_MB = int(os.environ.get("SPREADSHEET_MAX_UNPACKED_MB", "50"))
+    # Exports of more rows than this run as background jobs (progress page, download link); smaller ones stream
+    # at once. About 2 s of a worker at the export's speed, so no click holds a web worker for long.
+    EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "20000"))
+    # Imports run as background jobs above this many rows, or (accounts) this many new passwords to hash:
+    IMPORT_INLINE_MAX_ROWS = int(os.environ.get("IMPORT_INLINE_MAX_ROWS", "1000"))
+    IMPORT_INLINE_MAX_NEW_ACCOUNTS = int(os.environ.get("IMPORT_INLINE_MAX_NEW_ACCOUNTS", "10"))
+    # Background jobs (inspect_app/background). Runner threads per web process, started when a job is queued
+    # (0: web processes run none, and the scheduler's poll below runs them all):
+    JOBS_WORKER_THREADS = int(os.environ.get("JOBS_WORKER_THREADS", "1"))
+    # How often the scheduler looks for queued jobs nobody is running:
+    JOBS_POLL_SECONDS = int(os.environ.get("JOBS_POLL_SECONDS", "15"))
+    # A running job records progress (its heartbeat) at most this often; one silent for JOBS_STALE_SECONDS
+    # lost its runner and is queued again, failed after JOBS_MAX_ATTEMPTS runs.
+    JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "2"))
+    JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))
+    JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "2"))
+    # Queued or running jobs one user may have at once (more: 429).
+    JOBS_MAX_ACTIVE_PER_USER = int(os.environ.get("JOBS_MAX_ACTIVE_PER_USER", "3"))
+    # Result files are kept this long, then removed; results with initial passwords go once shown, or after:
+    JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "3"))
+    JOBS_SECRET_KEEP_MINUTES = int(os.environ.get("JOBS_SECRET_KEEP_MINUTES", "60"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     JSON_AS_ASCII = False
 
@@ -51,3 +83,4 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     SECRET_KEY = "test-secret"
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
+    JOBS_WORKER_THREADS = 0  # tests run background jobs explicitly (background.service.run_pending)

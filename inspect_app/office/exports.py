@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import IO, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ..auth.models import ROLE_LABELS, User
@@ -17,7 +17,7 @@ from ..tickets.models import ESCALATION_LABELS, OPEN_STATUSES, STATUS_LABELS, Ti
 from ..tickets.services import TicketFilter, filtered_query
 from ..units.models import Category, Segment, Unit
 from .imports import SPECS, spec_for
-from .spreadsheets import csv_chunks, write_xlsx
+from .spreadsheets import CSV_DEFAULT_ENCODING, csv_chunks, write_xlsx
 
 TICKET_COLUMNS = ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址", "问题描述",
                   "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间", "超期天数", "督办级别",
@@ -65,12 +65,21 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
                rework or 0, extensions or 0]
 
 
-def tickets_xlsx(user, flt: TicketFilter, now: datetime) -> IO[bytes]:
-    return write_xlsx(TICKET_COLUMNS, ticket_rows(user, flt, now), title="问题清单", widths=TICKET_WIDTHS)
+def count_tickets(user, flt: TicketFilter, now: datetime) -> int:
+    """How many rows the export would have (decides between streaming now and a background job)."""
+    query = filtered_query(user, flt, now).with_only_columns(Ticket.id, maintain_column_froms=False)
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
-def tickets_csv(user, flt: TicketFilter, now: datetime, encoding: str = "gbk") -> Iterator[bytes]:
-    return csv_chunks(TICKET_COLUMNS, ticket_rows(user, flt, now), encoding=encoding)
+def tickets_xlsx(user, flt: TicketFilter, now: datetime, rows: Iterator[list] | None = None,
+                 target: IO[bytes] | None = None) -> IO[bytes]:
+    return write_xlsx(TICKET_COLUMNS, ticket_rows(user, flt, now) if rows is None else rows, title="问题清单",
+                      widths=TICKET_WIDTHS, target=target)
+
+
+def tickets_csv(user, flt: TicketFilter, now: datetime, encoding: str = CSV_DEFAULT_ENCODING,
+                rows: Iterator[list] | None = None) -> Iterator[bytes]:
+    return csv_chunks(TICKET_COLUMNS, ticket_rows(user, flt, now) if rows is None else rows, encoding=encoding)
 
 
 def export_filename(kind: str, now: datetime, suffix: str) -> str:
@@ -110,7 +119,7 @@ def template_notes(kind: str) -> list[list[str]]:
     notes = [["列名", "说明"]] + [[c + ("（必填）" if c in spec.required else ""), spec.help.get(c, "")]
                                   for c in spec.columns]
     notes += [[], ["说明", "第一个工作表第一行是表头，从第二行起每行一条数据。不要合并单元格，不要使用公式。"],
-              ["", "也可以另存为 CSV（UTF-8 或 GBK 编码均可）再导入。导入前会先预览，全部无误才会写入。"]]
+              ["", "也可以另存为 CSV（UTF-8 或 GBK/GB18030 编码均可）再导入。导入前会先预览，全部无误才会写入。"]]
     return notes
 
 
@@ -120,6 +129,6 @@ def reference_xlsx(kind: str, template: bool = False) -> IO[bytes]:
     return write_xlsx(spec.columns, rows, title=spec.label, widths=spec.widths, notes=template_notes(kind))
 
 
-def reference_csv(kind: str, template: bool = False, encoding: str = "gbk") -> Iterator[bytes]:
+def reference_csv(kind: str, template: bool = False, encoding: str = CSV_DEFAULT_ENCODING) -> Iterator[bytes]:
     spec = spec_for(kind)
     return csv_chunks(spec.columns, [] if template else reference_rows(kind), encoding=encoding)
