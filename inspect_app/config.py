@@ -50,7 +50,7 @@ class Config:
     # The highest column holding data (A = 1); the templates have 7 columns:
     SPREADSHEET_MAX_COLUMNS = int(os.environ.get("SPREADSHEET_MAX_COLUMNS", "100"))
     # Cells present, empty ones included (what the parser works through; a "spreadsheet bomb" declares millions):
-    SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "300000"))
+    SPREADSHEET_MAX_CELLS = int(os.environ.get("SPREADSHEET_MAX_CELLS", "200000"))
     # An .xlsx unzipped, all parts together:
     SPREADSHEET_MAX_UNPACKED_MB = int(os.environ.get("SPREADSHEET_MAX_UNPACKED_MB", "50"))
     # Exports of more rows than this run as background jobs (progress page, download link); smaller ones stream

@@ -50,7 +50,7 @@ class Limits:
     """What one upload may make the server read; the SPREADSHEET_* settings by default."""
     rows: int = 20_000          # rows present in the sheet (blank ones too), and the highest row number
     columns: int = 100          # the highest column a cell may sit in (A = 1)
-    cells: int = 300_000        # cells present (empty ones too): the work a parser does
+    cells: int = 200_000        # cells present (empty ones too): the work a parser does
     unpacked_bytes: int = 50 * 1024 * 1024  # the parts of an .xlsx, unzipped
 
     @classmethod
@@ -138,8 +138,16 @@ class _Unreadable(Exception):
     """The package is not a readable .xlsx (any structural problem); answered as 415."""
 
 
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+def _local(tag, _cache: dict = {}) -> str:  # noqa: B006  (a cache on purpose: a sheet repeats a few tags)
+    try:
+        return _cache[tag]
+    except KeyError:
+        name = tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+        if len(_cache) < 256:
+            _cache[tag] = name
+        return name
+    except TypeError:  # comments and processing instructions have a function as their tag
+        return ""
 
 
 def _column_number(letters: str) -> int:
@@ -172,11 +180,15 @@ class _Package:
     def has(self, name: str) -> bool:
         return name.lstrip("/") in self.names
 
-    def events(self, name: str, events=("end",)):
-        """(event, element) pairs of one part, streamed. A DOCTYPE (the way into entity bombs) is refused."""
-        context = etree.iterparse(self.open(name), events=("start",) + tuple(e for e in events if e != "start"),
-                                  resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
-                                  remove_comments=True, remove_pis=True)
+    def events(self, name: str, events=("end",), tags=None):
+        """(event, element) pairs of one part, streamed (only `tags`, if given, e.g. ("{*}row",)). A DOCTYPE (the
+        way into entity bombs) is refused before anything else is read."""
+        source = self.open(name)
+        head = source.peek(4096)[:4096] if hasattr(source, "peek") else b""
+        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+            raise _Unreadable
+        context = etree.iterparse(source, events=events, tag=tags, resolve_entities=False, load_dtd=False,
+                                  no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
         checked = False
         for event, element in context:
             if not checked:
@@ -184,8 +196,7 @@ class _Package:
                 if info.doctype or info.internalDTD is not None:
                     raise _Unreadable
                 checked = True
-            if event in events:
-                yield event, element
+            yield event, element
 
     def small_xml(self, name: str, limit: int = 2 * 1024 * 1024):
         info = self.names.get(name.lstrip("/"))
@@ -248,9 +259,7 @@ class _SheetReader:
 
     def _shared_strings(self, part: str) -> list[str]:
         strings: list[str] = []
-        for _event, element in self.package.events(part):
-            if _local(element.tag) != "si":
-                continue
+        for _event, element in self.package.events(part, tags=("{*}si",)):
             strings.append(_rich_text(element))
             if len(strings) > self.limits.cells:
                 raise _too_large(f"共享字符串超过 {self.limits.cells} 个", 0)
@@ -289,7 +298,8 @@ class _SheetReader:
         merged: list[str] = []
         rows_seen, row_number, values = 0, 0, {}
         in_data = False
-        for event, element in self.package.events(self.sheet, ("start", "end")):
+        tags = ("{*}sheetData", "{*}row", "{*}c", "{*}mergeCell")
+        for event, element in self.package.events(self.sheet, ("start", "end"), tags):
             name = _local(element.tag)
             if event == "start":
                 if name == "sheetData":
