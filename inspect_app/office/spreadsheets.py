@@ -5,7 +5,7 @@ An .xlsx is never loaded whole: the first sheet's XML is streamed (lxml iterpars
 row, column and cell read is counted against the SPREADSHEET_MAX_* settings; the first excess stops the read
 (413). The <dimension> element is ignored: only the cells actually present count.
 A .csv is read as UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312).
-Writing streams: XlsxWriter in constant-memory mode into a temporary file, or CSV chunks from a generator.
+Writing streams: .xlsx rows through zlib into a temporary file (write_xlsx), or CSV chunks from a generator.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Iterable, Iterator
+from xml.sax.saxutils import quoteattr
 
-import xlsxwriter
 from flask import current_app
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
@@ -482,60 +482,166 @@ def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[s
 # ----------------------------------------------------------------------------- writing
 
 EXCEL_MAX_ROWS = 1_048_576  # one sheet, header included
-# Characters XML 1.0 cannot carry: a description holding one would make Excel call the file corrupt.
+EXCEL_MAX_TEXT = 32_767  # characters in one cell
+# Characters XML 1.0 cannot carry (a description holding one would make Excel call the file corrupt), and the
+# three that must be escaped in text.
+_XML_CARE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STYLES = (_XML_HEAD + f'<styleSheet xmlns="{_MAIN_NS}">'
+           '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+           '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+           '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+           '<fill><patternFill patternType="gray125"/></fill></fills>'
+           '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+           '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+           '</styleSheet>')
+
+
+def _xml_text(value: str) -> str:
+    if len(value) > EXCEL_MAX_TEXT:
+        value = value[:EXCEL_MAX_TEXT]
+    if _XML_CARE.search(value):
+        value = _XML_ILLEGAL.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if value[:1].isspace() or value[-1:].isspace():
+        return f'<t xml:space="preserve">{value}</t>'
+    return f"<t>{value}</t>"
+
+
+class _SheetWriter:
+    """One worksheet's XML, streamed into the zip a thousand rows at a time."""
+
+    def __init__(self, stream, widths: list[int] | None, frozen_header: bool):
+        self.stream, self.rows, self.pending = stream, 0, []
+        head = [_XML_HEAD, f'<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">']
+        if frozen_header:
+            head.append('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView>'
+                        '</sheetViews>')
+        else:
+            head.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews>')
+        head.append('<sheetFormatPr defaultRowHeight="15"/>')
+        if widths:
+            head.append("<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                                           for i, w in enumerate(widths, start=1)) + "</cols>")
+        head.append("<sheetData>")
+        stream.write("".join(head).encode("utf-8"))
+        self.letters: list[str] = []
+
+    def _letter(self, column: int) -> str:
+        while len(self.letters) <= column:
+            from openpyxl.utils import get_column_letter
+            self.letters.append(get_column_letter(len(self.letters) + 1))
+        return self.letters[column]
+
+    def row(self, values, style: int = 0) -> None:
+        self.rows += 1
+        number = self.rows
+        if number > EXCEL_MAX_ROWS:
+            raise ServiceError(f"超过 Excel 单个工作表的上限（{EXCEL_MAX_ROWS - 1:,} 行），请缩小筛选范围或导出 CSV。",
+                               code="too_many_rows", status=413)
+        letters = self.letters
+        cells = [f'<row r="{number}">']
+        s = f' s="{style}"' if style else ""
+        for column, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            letter = letters[column] if column < len(letters) else self._letter(column)
+            kind = type(value)
+            if kind is str:
+                if value[:1] in _FORMULA_START:
+                    value = safe_cell(value)
+                cells.append(f'<c r="{letter}{number}"{s} t="inlineStr"><is>{_xml_text(value)}</is></c>')
+            elif kind is bool:
+                cells.append(f'<c r="{letter}{number}"{s} t="b"><v>{int(value)}</v></c>')
+            elif kind is int or (kind is float and value == value and value not in (float("inf"), float("-inf"))):
+                cells.append(f'<c r="{letter}{number}"{s}><v>{value!r}</v></c>')
+            else:
+                cells.append(f'<c r="{letter}{number}"{s} t="inlineStr"><is>{_xml_text(cell_text(value))}</is></c>')
+        cells.append("</row>")
+        self.pending.append("".join(cells))
+        if len(self.pending) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write("".join(self.pending).encode("utf-8"))
+            self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.stream.write(b"</sheetData></worksheet>")
 
 
 def write_xlsx(headers: list[str], rows: Iterable[list], title: str = "Sheet1",
                widths: list[int] | None = None, notes: list[list[str]] | None = None,
                target: IO[bytes] | None = None) -> IO[bytes]:
-    """Rows into an .xlsx (XlsxWriter, constant-memory mode: each row is flushed to disk as it is written, so
-    memory stays flat), in `target` or a temporary file; returns it rewound.
+    """Rows into an .xlsx in `target` or a temporary file; returns it rewound.
 
-    Cells are written by type: text stays text (never a formula or a link), numbers stay numbers, None is left
-    empty. Text that Excel would read as a formula is also prefixed with a quote mark, for when it is copied out."""
+    Streaming: each thousand rows go through zlib into the file as they come, so memory stays flat whatever the
+    row count. The package is the minimal SpreadsheetML one (workbook, styles, one sheet per table, cells as inline
+    strings), which Excel, WPS, LibreOffice and openpyxl read. Written here rather than with XlsxWriter or
+    openpyxl because both spend 25-35 µs per cell in Python on this class of machine (100,000 rows: 45-60 s,
+    over the 15 s target); this writes the same cells about six times faster (benchmarks/bench_export.py).
+
+    Cells are written by type: text stays text (never a formula), numbers stay numbers, None is left empty. Text
+    that a spreadsheet would read as a formula is also prefixed with a quote mark, for when it is copied out."""
     handle = target if target is not None else tempfile.TemporaryFile(suffix=".xlsx")
-    book = xlsxwriter.Workbook(handle, {"constant_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
+    sheets = [title[:31]] + (["填写说明"] if notes else [])
     try:
-        sheet = book.add_worksheet(title[:31])
-        for index, width in enumerate(widths or []):
-            sheet.set_column(index, index, width)
-        sheet.freeze_panes(1, 0)
-        bold = book.add_format({"bold": True})
-        for column, header in enumerate(headers):
-            sheet.write_string(0, column, header, bold)
-        write_string, write_number = sheet.write_string, sheet.write_number
-        number = 0
-        for number, row in enumerate(rows, start=1):
-            if number >= EXCEL_MAX_ROWS:
-                raise ServiceError(f"超过 Excel 单个工作表的上限（{EXCEL_MAX_ROWS - 1} 行），请缩小筛选范围或导出 CSV。",
-                                   code="too_many_rows", status=413)
-            for column, value in enumerate(row):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, str):
-                    if value[:1] in _FORMULA_START or _XML_ILLEGAL.search(value):
-                        value = _XML_ILLEGAL.sub("", safe_cell(value))
-                    write_string(number, column, value)
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    write_number(number, column, value)
-                else:
-                    write_string(number, column, _XML_ILLEGAL.sub("", cell_text(value)))
-        if notes:
-            help_sheet = book.add_worksheet("填写说明")
-            help_sheet.set_column(0, 0, 18)
-            help_sheet.set_column(1, 1, 90)
-            for index, line in enumerate(notes):
-                for column, value in enumerate(line):
-                    help_sheet.write_string(index, column, value)
-        book.close()
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
+            _package_parts(package, sheets)
+            with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as stream:
+                sheet = _SheetWriter(stream, widths, frozen_header=True)
+                sheet.row(headers, style=1)
+                for row in rows:
+                    sheet.row(row)
+                sheet.close()
+            if notes:
+                with package.open("xl/worksheets/sheet2.xml", "w") as stream:
+                    sheet = _SheetWriter(stream, [18, 90], frozen_header=False)
+                    for line in notes:
+                        sheet.row(line)
+                    sheet.close()
     except BaseException:
         if target is None:
             handle.close()
         raise
     handle.seek(0)
     return handle
+
+
+def _package_parts(package: zipfile.ZipFile, sheets: list[str]) -> None:
+    sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{sheet_type}"/>'
+                        for i in range(1, len(sheets) + 1))
+    package.writestr("[Content_Types].xml", _XML_HEAD +
+                     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                     '<Default Extension="xml" ContentType="application/xml"/>'
+                     '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+                     'officedocument.spreadsheetml.sheet.main+xml"/>'
+                     '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+                     'officedocument.spreadsheetml.styles+xml"/>' + overrides + "</Types>")
+    package.writestr("_rels/.rels", _XML_HEAD + f'<Relationships xmlns="{_PKG_REL_NS}">'
+                     f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+                     "</Relationships>")
+    names = "".join(f'<sheet name={quoteattr(_XML_ILLEGAL.sub("", name))} sheetId="{i}" r:id="rId{i}"/>'
+                    for i, name in enumerate(sheets, start=1))
+    package.writestr("xl/workbook.xml", _XML_HEAD + f'<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+                     f"<bookViews><workbookView/></bookViews><sheets>{names}</sheets></workbook>")
+    links = "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                    for i in range(1, len(sheets) + 1))
+    package.writestr("xl/_rels/workbook.xml.rels", _XML_HEAD + f'<Relationships xmlns="{_PKG_REL_NS}">{links}'
+                     f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
+                     "</Relationships>")
+    package.writestr("xl/styles.xml", _STYLES)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
