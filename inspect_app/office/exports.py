@@ -76,7 +76,9 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
              .order_by(Ticket.id))
     now_naive = now.astimezone(timezone.utc).replace(tzinfo=None)
     status_labels, level_labels = STATUS_LABELS, ESCALATION_LABELS
-    result = db.session.connection().execution_options(stream_results=True, max_row_buffer=BATCH).execute(query)
+    # Options on the statement, not the connection (Connection.execution_options() would change the session's
+    # connection for every later statement).
+    result = db.session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=BATCH))
     try:
         for (number, status, category, group, unit, segment, district, address, description, reporter_name,
              reporter_username, reported, assigned, deadline, rectified, closed, level, rework,

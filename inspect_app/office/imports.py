@@ -147,9 +147,7 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
                     row.apply()
         if finish is not None:
             finish()
-        db.session.flush()
-        if progress is not None:
-            progress(len(slow), len(slow), force=True)
+        db.session.flush()  # no progress() from here on: on SQLite this transaction now holds the write lock
     except IntegrityError:
         db.session.rollback()
         raise Invalid("导入时数据库拒绝了部分数据（可能是名称互换或他人同时修改），未写入任何数据。请检查后重试。",
