@@ -503,6 +503,19 @@ def is_heavy(result: ImportResult) -> bool:
             or (result.kind == "accounts" and result.count("add") > config["IMPORT_INLINE_MAX_NEW_ACCOUNTS"]))
 
 
+def needs_job(kind: str, filename: str, data: bytes, now: datetime, actor: User) -> bool:
+    """is_heavy() for a file already previewed, without checking every row again: the row count decides, and
+    for accounts the number of new ones (their planning is quick). The job checks every row anyway."""
+    spec = spec_for(kind)
+    table = read_table(filename, data, spec.columns, spec.required, max_rows())
+    if len(table.rows) > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
+        return True
+    if kind != "accounts":
+        return False
+    rows, _ = plan_accounts(table, now, actor)
+    return is_heavy(ImportResult(kind, rows, dry_run=True))
+
+
 def count_rows(kind: str) -> int:
     model = {"units": Unit, "segments": Segment, "accounts": User}[kind]
     return db.session.scalar(select(func.count()).select_from(model))

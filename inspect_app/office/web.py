@@ -403,14 +403,12 @@ def import_confirm(kind: str):
     now = utcnow()
     try:
         filename, data = uploads.load(kind, current_user.id, token)
-        checked = imports.run_import(kind, filename, data, now, current_user, dry_run=True)
-        if not checked.errors and imports.is_heavy(checked):  # many rows or passwords: a background job
-            label = f"导入{imports.SPECS[kind].label}（{len(checked.rows):,} 行）"
+        if imports.needs_job(kind, filename, data, now, current_user):  # many rows or passwords: in the background
+            label = f"导入{imports.SPECS[kind].label}（{filename}）"
             job = jobs.enqueue("office_import", current_user, label, {"kind": kind, "filename": filename}, now,
                                input_data=data)
             return _started(job, lambda: uploads.discard(kind, current_user.id, token))
-        result = checked if checked.errors else imports.run_import(kind, filename, data, now, current_user,
-                                                                   dry_run=False)
+        result = imports.run_import(kind, filename, data, now, current_user, dry_run=False)
     except ServiceError as problem:
         flash(_form_error(problem), "error")
         return redirect(url_for(".import_form", kind=kind))
