@@ -36,6 +36,7 @@ def send_result(job) -> Response:
                 yield chunk
 
     response = Response(chunks(), content_type=job.result_type or "application/octet-stream")
+    response.call_on_close(handle.close)  # also when the client goes away half-way
     response.headers["Content-Length"] = str(size)
     return attachment(response, job.result_name or "download")
 
