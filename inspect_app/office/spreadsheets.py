@@ -1,4 +1,4 @@
-"""Reading uploaded tables (.xlsx, .csv) and writing them (.xlsx with XlsxWriter, .csv in GB18030 or UTF-8).
+"""Reading uploaded tables (.xlsx, .csv) and writing them (.xlsx, streamed; .csv in GB18030 or UTF-8).
 
 Reading is defensive: an upload may be anything, and each problem gets a Chinese message rather than a 500.
 An .xlsx is never loaded whole: the first sheet's XML is streamed (lxml iterparse, no DTD, no entities) and every
