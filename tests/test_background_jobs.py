@@ -324,3 +324,13 @@ def test_an_import_that_went_stale_writes_nothing(api, app, city):
     assert body["status"] == "failed" and body["error"]["code"] == "invalid_rows"
     assert db.session.scalar(db.select(User).where(User.username == "new_1")) is None
     assert list(service.folder().iterdir()) == []  # the uploaded copy is gone too
+
+
+def test_a_link_from_another_site_does_not_start_an_export(client, city, three_tickets, small_threshold):
+    sign_in(client, city.admin)
+    response = client.get("/office/export/tickets.xlsx?status=assigned", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 200 and "来自其他网站" in response.get_data(as_text=True)
+    assert 'href="/office/export/tickets.xlsx?status=assigned"' in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Job.id))) == 0
+    response = client.get("/office/export/tickets.xlsx?status=assigned", headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303 and db.session.scalar(db.select(db.func.count(Job.id))) == 1

@@ -476,6 +476,9 @@ def export_reference(kind: str, fmt: str):
 def export_tickets(fmt: str):
     """The ticket list as a spreadsheet, with the list page's query string as filters; every role gets
     only what its list shows (a unit its own tickets). A big one becomes a background job: its progress page."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A link on another site must not start work in the user's name (a big export is a job): ask first.
+        return render_template("office/export_confirm.html", url=request.full_path, fmt=fmt)
     mine = current_user.role == "inspector" and bool(request.args.get("mine"))
     result = downloads.tickets(current_user, request.args, fmt, utcnow(), mine=mine)
     return _started(result) if isinstance(result, Job) else result
