@@ -5,6 +5,9 @@ Builds (or reuses) the benchmark city of N tickets (default 100,000; benchmarks/
 PostgreSQL too with --database-url, then runs each export in a fresh process (benchmarks/export_probe.py) and
 prints seconds and peak resident memory. Without --category every ticket is exported (N rows); the suite's figure
 is the 1M city with --category niupixuan (100,000 rows).
+
+On PostgreSQL the data set stays in a schema bench_city_<N>_<key> of that database for the next run: do not point
+it at the database the test suite uses (the backup tests pg_dump the whole database), or drop the schema after.
 """
 from __future__ import annotations
 
