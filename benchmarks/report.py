@@ -27,8 +27,11 @@ CHOICES = [
     "Dashboard: figures are SQL aggregates over the covering indexes; the page's data is cached per process "
     "(DASHBOARD_CACHE_SECONDS, 60 s) and, once stale, served while one background refresh recomputes it "
     "(dashboard/services.py), so no request waits for the ~0.5 s computation after the first.",
-    "Exports read through a server-side cursor in batches of 1,000 (`yield_per`) and write CSV in chunks or xlsx "
-    "with openpyxl's write-only mode into a temporary file, so memory stays flat whatever the row count.",
+    "Exports read one Core select through a server-side cursor in batches of 1,000 (tuples, timestamps formatted "
+    "without per-value time-zone work) and write CSV in chunks or xlsx with the streaming SpreadsheetML writer "
+    "(office/spreadsheets.py, about six times faster than XlsxWriter or openpyxl here) into a temporary file, so "
+    "memory stays flat whatever the row count. The probe streams in the request; above EXPORT_INLINE_MAX_ROWS the "
+    "app itself runs the export as a background job (python -m benchmarks.bench_export measures both).",
     "No ANALYZE on SQLite (the app never runs it, so the benchmark does not either); PostgreSQL is ANALYZEd after the "
     "bulk load, as autovacuum would do shortly after.",
     "Trade-off to watch: the tickets table now carries 14 secondary indexes, every one maintained on each filing "

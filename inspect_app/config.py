@@ -135,7 +135,37 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a filing form may stay open for a long walk
 
     # --- office data (Excel/CSV import)
-    OFFICE_IMPORT_MAX_ROWS = _int("OFFICE_IMPORT_MAX_ROWS", 5000)  # rows one import may hold
+    OFFICE_IMPORT_MAX_ROWS = _int("OFFICE_IMPORT_MAX_ROWS", 5000)  # data rows one file may hold (more: 413)
+    # What reading one uploaded spreadsheet may cost, counted while streaming; the first excess answers 413.
+    # Rows present (blank ones too) and the highest row number:
+    SPREADSHEET_MAX_ROWS = _int("SPREADSHEET_MAX_ROWS", 20000)
+    # The highest column holding data (A = 1); the templates have 7 columns:
+    SPREADSHEET_MAX_COLUMNS = _int("SPREADSHEET_MAX_COLUMNS", 100)
+    # Cells present, empty ones included (what the parser works through; a "spreadsheet bomb" declares millions):
+    SPREADSHEET_MAX_CELLS = _int("SPREADSHEET_MAX_CELLS", 200000)
+    # An .xlsx unzipped, all parts together:
+    SPREADSHEET_MAX_UNPACKED_MB = _int("SPREADSHEET_MAX_UNPACKED_MB", 50)
+    # Exports of more rows than this run as background jobs (progress page, download link); smaller ones stream
+    # at once. About 2 s of a worker at the export's speed, so no click holds a web worker for long.
+    EXPORT_INLINE_MAX_ROWS = _int("EXPORT_INLINE_MAX_ROWS", 20000)
+    # Imports run as background jobs above this many rows, or (accounts) this many new passwords to hash:
+    IMPORT_INLINE_MAX_ROWS = _int("IMPORT_INLINE_MAX_ROWS", 1000)
+    IMPORT_INLINE_MAX_NEW_ACCOUNTS = _int("IMPORT_INLINE_MAX_NEW_ACCOUNTS", 10)
+    # Background jobs (inspect_app/background). Runner threads per web process, started when a job is queued
+    # (0: web processes run none, and the scheduler's poll below runs them all):
+    JOBS_WORKER_THREADS = _int("JOBS_WORKER_THREADS", 1)
+    # How often the scheduler looks for queued jobs nobody is running:
+    JOBS_POLL_SECONDS = _int("JOBS_POLL_SECONDS", 15)
+    # A running job records progress (its heartbeat) at most this often; one silent for JOBS_STALE_SECONDS
+    # lost its runner and is queued again, failed after JOBS_MAX_ATTEMPTS runs.
+    JOBS_HEARTBEAT_SECONDS = _float("JOBS_HEARTBEAT_SECONDS", 2)
+    JOBS_STALE_SECONDS = _int("JOBS_STALE_SECONDS", 120)
+    JOBS_MAX_ATTEMPTS = _int("JOBS_MAX_ATTEMPTS", 2)
+    # Queued or running jobs one user may have at once (more: 429).
+    JOBS_MAX_ACTIVE_PER_USER = _int("JOBS_MAX_ACTIVE_PER_USER", 3)
+    # Result files are kept this long, then removed; results with initial passwords go once shown, or after:
+    JOBS_KEEP_DAYS = _int("JOBS_KEEP_DAYS", 3)
+    JOBS_SECRET_KEEP_MINUTES = _int("JOBS_SECRET_KEEP_MINUTES", 60)
 
     # --- escalation (督办函): see inspect_app/escalation/settings.py for what each level means
     ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level
@@ -198,3 +228,4 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick
     DASHBOARD_CACHE_SECONDS = 0                  # tests see figures as the database holds them now
     DASHBOARD_SETTLED_SECONDS = 0
+    JOBS_WORKER_THREADS = 0                      # tests run background jobs explicitly (background.service)

@@ -69,9 +69,18 @@ TABLE: dict[str, set[str]] = {
     "api_rankings.rules": STAFF,
     "api_office.tickets_csv": ALL,
     "api_office.tickets_xlsx": ALL,
+    # background jobs: the world's job belongs to unit B's user; nobody else sees it, staff included
+    "background.index": ALL,
+    "background.show": {"unit_owner"},
+    "background.status": {"unit_owner"},
+    "background.download": {"unit_owner"},
+    "api_jobs.index": ALL,
+    "api_jobs.show": {"unit_owner"},
+    "api_jobs.download": {"unit_owner"},
+    "office.import_job_result": set(),  # an import job's result: its admin's only (tests/test_background_jobs.py)
 }
 ADMIN_ONLY_PREFIXES = ("office.", "api_office.")
-SKIP = {"static", "office.static"}
+SKIP = {"static", "office.static", "background.static"}
 
 
 @pytest.fixture
@@ -93,12 +102,17 @@ def world(app, city, make_ticket, now):
     ranking = publish(parse_period("2026-11"), now)
     campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
     db.session.add(campaign)
+    from inspect_app.background import service as jobs
+    job = jobs.enqueue("tickets_export", city.unit_b, "导出", {"fmt": "csv", "encoding": "gb18030", "args": {},
+                                                             "mine": False}, now, total=1)
     db.session.commit()
+    jobs.run_pending(app)
     assert letter is not None and ranking is not None
     return {"ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
-            "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number}
+            "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
+            "job_id": job.id}
 
 
 def _urls(app, world):

@@ -1,58 +1,51 @@
 """Office data in the HTTP API v1: imports, exports, holidays (see docs/api.md, "Office data")."""
 from __future__ import annotations
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import current_app, jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
+from ..background import service as jobs
+from ..background import worker
+from ..background.api import job_json
+from ..background.models import Job
 from ..common.errors import BadRequest, NotFound
 from ..extensions import db
 from ..http import json_body, now
 from ..policy import EVERYONE, OFFICE, requires
-from ..tickets.queries import parse_filter
-from . import exports, holidays, imports
-from .spreadsheets import CSV_MIME, XLSX_MIME, file_chunks
+from . import downloads, holidays, imports
 
 bp = api_blueprint("api_office", __name__)
 
 
-def download(body, filename: str, mimetype: str) -> Response:
-    from urllib.parse import quote
-    if hasattr(body, "read"):  # a finished temporary file: stream it, close it when the response ends
-        response = Response(file_chunks(body), mimetype=mimetype)
-        response.call_on_close(body.close)
-    else:  # a generator reading the database as it goes
-        response = Response(stream_with_context(body), mimetype=mimetype)
-    ascii_name = "export." + filename.rsplit(".", 1)[-1]
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "private, no-store"
+def accepted(job: Job):
+    """202 with the job resource: commit the queued job, start a runner, say where to poll."""
+    db.session.commit()
+    worker.kick(current_app._get_current_object())
+    response = jsonify({"job": job_json(job)})
+    response.status_code = 202
+    response.headers["Location"] = url_for("api_jobs.show", job_id=job.id)
     return response
-
-
-def csv_encoding() -> str:
-    value = (request.args.get("encoding") or "gbk").lower()
-    if value not in ("gbk", "utf-8", "utf8"):
-        raise BadRequest("encoding 只能是 gbk 或 utf-8。", code="invalid_encoding")
-    return value
 
 
 # ----------------------------------------------------------------------------- tickets export
 
+def _tickets(fmt: str):
+    """Any role that may list tickets; a unit gets only its own (the list's own scope). Up to
+    EXPORT_INLINE_MAX_ROWS rows stream at once; more answer 202 with a background job."""
+    result = downloads.tickets(current(), request.args, fmt, now())
+    return accepted(result) if isinstance(result, Job) else result
+
+
 @bp.get("/tickets/export.xlsx")
 @requires(EVERYONE)
 def tickets_xlsx():
-    """Any role that may list tickets; a unit gets only its own (the list's own scope)."""
-    moment = now()
-    handle = exports.tickets_xlsx(current(), parse_filter(request.args), moment)
-    return download(handle, exports.export_filename("tickets", moment, "xlsx"), XLSX_MIME)
+    return _tickets("xlsx")
 
 
 @bp.get("/tickets/export.csv")
 @requires(EVERYONE)
 def tickets_csv():
-    moment, encoding = now(), csv_encoding()
-    chunks = exports.tickets_csv(current(), parse_filter(request.args), moment, encoding)
-    return download(chunks, exports.export_filename("tickets", moment, "csv"), f"{CSV_MIME}; charset={encoding}")
+    return _tickets("csv")
 
 
 # ----------------------------------------------------------------------------- imports
@@ -64,36 +57,44 @@ def _upload() -> tuple[str, bytes]:
     return upload.filename, upload.read()
 
 
+def _invalid_rows(result):
+    db.session.rollback()
+    body = result.as_dict()
+    body["error"] = {"code": "invalid_rows", "message": f"有 {result.errors} 行数据有误，未写入任何数据。"}
+    return jsonify(body), 422
+
+
 @bp.post("/admin/import/<any(units, segments, accounts):kind>")
 @requires(OFFICE)
 def import_rows(kind: str):
     dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
     filename, data = _upload()
-    result = imports.run_import(kind, filename, data, now(), current(), dry_run)
-    body = result.as_dict()
+    moment, user = now(), current()
+    checked = imports.run_import(kind, filename, data, moment, user, dry_run=True)
+    if checked.errors:
+        return _invalid_rows(checked)
+    if dry_run:
+        return jsonify(checked.as_dict())
+    if imports.is_heavy(checked):
+        label = f"导入{imports.spec_for(kind).label}（{len(checked.rows):,} 行）"
+        return accepted(jobs.enqueue("office_import", user, label, {"kind": kind, "filename": filename}, moment,
+                                     total=None, input_data=data))
+    result = imports.run_import(kind, filename, data, moment, user, dry_run=False)
     if result.errors:
-        db.session.rollback()
-        body["error"] = {"code": "invalid_rows", "message": f"有 {result.errors} 行数据有误，未写入任何数据。"}
-        return jsonify(body), 422
-    return jsonify(body)
+        return _invalid_rows(result)
+    return jsonify(result.as_dict())
 
 
 @bp.get("/admin/import/<any(units, segments, accounts):kind>/template.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def import_template(kind: str, fmt: str):
-    filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
-    if fmt == "xlsx":
-        return download(exports.reference_xlsx(kind, template=True), filename, XLSX_MIME)
-    return download(exports.reference_csv(kind, template=True, encoding=csv_encoding()), filename, CSV_MIME)
+    return downloads.reference(kind, fmt, request.args.get("encoding"), now(), template=True)
 
 
 @bp.get("/admin/export/<any(units, segments, accounts):kind>.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
-    filename = exports.export_filename(kind, now(), fmt)
-    if fmt == "xlsx":
-        return download(exports.reference_xlsx(kind), filename, XLSX_MIME)
-    return download(exports.reference_csv(kind, encoding=csv_encoding()), filename, CSV_MIME)
+    return downloads.reference(kind, fmt, request.args.get("encoding"), now())
 
 
 # ----------------------------------------------------------------------------- holidays

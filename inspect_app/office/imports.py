@@ -23,8 +23,6 @@ from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
 from . import accounts, fields
 from .spreadsheets import Table, read_table
 
-DEFAULT_MAX_ROWS = 5000
-
 
 @dataclass
 class Spec:
@@ -81,6 +79,7 @@ class RowResult:
     action: str = "unchanged"  # add | change | unchanged | error
     messages: list[str] = field(default_factory=list)
     apply: Callable[[], None] | None = None
+    prepare: Callable[[], None] | None = None  # slow work (password hashing) done before anything is written
     password: str | None = None
 
     def fail(self, message: str) -> None:
@@ -115,7 +114,7 @@ class ImportResult:
 
 
 def max_rows() -> int:
-    return int(current_app.config.get("OFFICE_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+    return int(current_app.config["OFFICE_IMPORT_MAX_ROWS"])
 
 
 def spec_for(kind: str) -> Spec:
@@ -124,14 +123,23 @@ def spec_for(kind: str) -> Spec:
     return SPECS[kind]
 
 
-def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User, dry_run: bool) -> ImportResult:
-    """Check every row; unless dry_run or any row has an error, apply them all (caller commits)."""
+def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User, dry_run: bool,
+               progress: Callable[..., None] | None = None) -> ImportResult:
+    """Check every row; unless dry_run or any row has an error, apply them all (caller commits).
+
+    `progress(done, total)` is told how the slow part (hashing new accounts' passwords, done before anything is
+    written) advances; a background job passes its heartbeat here."""
     spec = spec_for(kind)
     table = read_table(filename, data, spec.columns, spec.required, max_rows())
     rows, finish = PLANNERS[kind](table, now, actor)
     result = ImportResult(kind, rows, dry_run)
     if dry_run or result.errors:
         return result
+    slow = [row for row in rows if row.prepare is not None]
+    for done, row in enumerate(slow, start=1):
+        row.prepare()
+        if progress is not None:
+            progress(done, len(slow))
     try:
         with db.session.no_autoflush:
             for row in rows:
@@ -139,7 +147,7 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
                     row.apply()
         if finish is not None:
             finish()
-        db.session.flush()
+        db.session.flush()  # no progress() from here on: on SQLite this transaction now holds the write lock
     except IntegrityError:
         db.session.rollback()
         raise Invalid("导入时数据库拒绝了部分数据（可能是名称互换或他人同时修改），未写入任何数据。请检查后重试。",
@@ -448,15 +456,25 @@ def plan_accounts(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
 
 
 def _account_adder(row, username, role, unit, display_name, phone, active, password, now) -> Callable[[], None]:
+    chosen = password or accounts.generate_password()
+    hashed: list[str] = []
+
+    def prepare():
+        probe = User()  # never added to the session: only its set_password() is used, with the app's method
+        probe.set_password(chosen)
+        hashed.append(probe.password_hash)
+
     def apply():
-        chosen = password or accounts.generate_password()
+        if not hashed:
+            prepare()
         user = User(username=username, role=role, unit=unit, display_name=display_name or username,
                     phone=phone or "", active=active if active is not None else True, created_at=now,
                     must_change_password=True)
-        user.set_password(chosen)
+        user.password_hash = hashed[0]
         db.session.add(user)
         if not password:
             row.password = chosen
+    row.prepare = prepare
     return apply
 
 
@@ -475,6 +493,27 @@ def _account_updater(user, role, unit, display_name, phone, active) -> Callable[
 
 
 PLANNERS = {"units": plan_units, "segments": plan_segments, "accounts": plan_accounts}
+
+
+def is_heavy(result: ImportResult) -> bool:
+    """Whether applying a checked import would hold a request too long: many rows, or many new accounts (each
+    password hash takes a tenth of a second or more, on purpose). Those run as background jobs."""
+    config = current_app.config
+    return (len(result.rows) > config["IMPORT_INLINE_MAX_ROWS"]
+            or (result.kind == "accounts" and result.count("add") > config["IMPORT_INLINE_MAX_NEW_ACCOUNTS"]))
+
+
+def needs_job(kind: str, filename: str, data: bytes, now: datetime, actor: User) -> bool:
+    """is_heavy() for a file already previewed, without checking every row again: the row count decides, and
+    for accounts the number of new ones (their planning is quick). The job checks every row anyway."""
+    spec = spec_for(kind)
+    table = read_table(filename, data, spec.columns, spec.required, max_rows())
+    if len(table.rows) > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
+        return True
+    if kind != "accounts":
+        return False
+    rows, _ = plan_accounts(table, now, actor)
+    return is_heavy(ImportResult(kind, rows, dry_run=True))
 
 
 def count_rows(kind: str) -> int:

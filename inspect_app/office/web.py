@@ -3,23 +3,26 @@ exports. The office only, except the ticket export, which follows the ticket lis
 Routes read input, call one operation and render or redirect; the request commits once (boundary.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.models import ROLE_LABELS, User
 from ..common.coords import SYSTEM_LABELS, SYSTEMS, WGS84, format_polyline
 from ..common.errors import ServiceError
+from ..background import service as jobs
+from ..background import worker
+from ..background.models import Job
+from ..common.errors import NotFound
 from ..common.timeutil import local
 from ..extensions import db
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.campaigns import Campaign
-from ..tickets.queries import parse_filter
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
-from . import accounts, campaigns, exports, holidays, imports, reference, uploads
-from .api import download
-from .spreadsheets import CSV_MIME, XLSX_MIME
+from . import accounts, campaigns, downloads, holidays, imports, reference, uploads
 
 bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static", static_url_path="/static")
 
@@ -392,9 +395,15 @@ def import_preview(kind: str):
 @requires(OFFICE)
 def import_confirm(kind: str):
     token = request.form.get("token", "")
+    now = utcnow()
     try:
         filename, data = uploads.load(kind, current_user.id, token)
-        result = imports.run_import(kind, filename, data, utcnow(), current_user, dry_run=False)
+        if imports.needs_job(kind, filename, data, now, current_user):  # many rows or passwords: in the background
+            label = f"导入{imports.SPECS[kind].label}（{filename}）"
+            job = jobs.enqueue("office_import", current_user, label, {"kind": kind, "filename": filename}, now,
+                               input_data=data)
+            return _started(job, lambda: uploads.discard(kind, current_user.id, token))
+        result = imports.run_import(kind, filename, data, now, current_user, dry_run=False)
     except ServiceError as problem:
         flash(_form_error(problem), "error")
         return redirect(url_for(".import_form", kind=kind))
@@ -403,7 +412,10 @@ def import_confirm(kind: str):
         return render_template("office/import_preview.html", kind=kind, spec=imports.SPECS[kind], result=result,
                                summary=result.as_dict(), token=None, filename=filename, stale=True), 422
     uploads.discard(kind, current_user.id, token)
-    summary = result.as_dict()
+    return _import_done(kind, result.as_dict())
+
+
+def _import_done(kind: str, summary: dict):
     passwords = [r for r in summary["rows"] if r.get("password")]
     if passwords:
         return render_template("office/import_done.html", kind=kind, spec=imports.SPECS[kind], summary=summary,
@@ -413,40 +425,58 @@ def import_confirm(kind: str):
     return redirect(url_for({"units": ".units", "segments": ".segments", "accounts": ".accounts_list"}[kind]))
 
 
+def _started(job: Job, after_commit=None):
+    """A queued job: commit it, start a runner in this process, and show its progress page."""
+    db.session.commit()
+    if after_commit is not None:
+        after_commit()
+    worker.kick(current_app._get_current_object())
+    return redirect(url_for("background.show", job_id=job.id), 303)
+
+
+@bp.get("/import/jobs/<int:job_id>")
+@requires(OFFICE)
+def import_job_result(job_id: int):
+    """A finished import job's result, once: generated passwords are shown here and then deleted."""
+    job = jobs.job_for(current_user, job_id)
+    if job.kind != "office_import":
+        raise NotFound("没有这个导入任务。")
+    kind = job.summary.get("kind") or job.params.get("kind")
+    try:
+        path = jobs.result_path(job)
+    except ServiceError as problem:
+        if job.status == "done":  # shown once already: the counts are still known
+            flash(f"{job.summary.get('message', '导入完成。')}（初始密码已显示过一次，不再保留。）", "success")
+            return redirect(url_for(".accounts_list" if kind == "accounts" else ".home"))
+        raise problem
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    jobs.consume_secret(job)
+    db.session.commit()
+    return _import_done(kind, summary)
+
+
 @bp.get(f"/import/{KIND}/template.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def import_template(kind: str, fmt: str):
-    filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
-    if fmt == "xlsx":
-        return download(exports.reference_xlsx(kind, template=True), filename, XLSX_MIME)
-    return download(exports.reference_csv(kind, template=True, encoding=_encoding()), filename, CSV_MIME)
+    return downloads.reference(kind, fmt, request.args.get("encoding"), utcnow(), template=True)
 
 
 # ----------------------------------------------------------------------------- export
 
-def _encoding() -> str:
-    return "utf-8" if (request.args.get("encoding") or "").lower() in ("utf-8", "utf8") else "gbk"
-
-
 @bp.get(f"/export/{KIND}.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
-    filename = exports.export_filename(kind, utcnow(), fmt)
-    if fmt == "xlsx":
-        return download(exports.reference_xlsx(kind), filename, XLSX_MIME)
-    return download(exports.reference_csv(kind, encoding=_encoding()), filename, CSV_MIME)
+    return downloads.reference(kind, fmt, request.args.get("encoding"), utcnow())
 
 
 @bp.get("/export/tickets.<any(xlsx, csv):fmt>")
 @requires(EVERYONE)
 def export_tickets(fmt: str):
     """The ticket list as a spreadsheet, with the list page's query string as filters; every role gets
-    only what its list shows (a unit its own tickets)."""
-    now = utcnow()
-    flt = parse_filter(request.args)
-    if has_role(current_user, INSPECTORS) and request.args.get("mine"):
-        flt.reporter_id = current_user.id
-    filename = exports.export_filename("tickets", now, fmt)
-    if fmt == "xlsx":
-        return download(exports.tickets_xlsx(current_user, flt, now), filename, XLSX_MIME)
-    return download(exports.tickets_csv(current_user, flt, now, _encoding()), filename, CSV_MIME)
+    only what its list shows (a unit its own tickets). A big one becomes a background job: its progress page."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A link on another site must not start work in the user's name (a big export is a job): ask first.
+        return render_template("office/export_confirm.html", url=request.full_path, fmt=fmt)
+    mine = has_role(current_user, INSPECTORS) and bool(request.args.get("mine"))
+    result = downloads.tickets(current_user, request.args, fmt, utcnow(), mine=mine)
+    return _started(result) if isinstance(result, Job) else result
