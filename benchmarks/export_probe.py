@@ -55,7 +55,7 @@ def main() -> None:
     start = time.perf_counter()
     job_s = None
     if mode == "job":
-        from inspect_app.background.service import run_pending
+        from inspect_app.background.runner import run_pending
         queued = client.get(url, headers=headers)
         assert queued.status_code == 202, queued.status_code
         assert run_pending(app) == 1

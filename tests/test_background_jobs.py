@@ -14,7 +14,7 @@ from conftest import sign_in
 from office_helpers import read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
-from inspect_app.background import service, worker
+from inspect_app.background import runner, service, worker
 from inspect_app.background.models import Job
 from inspect_app.common.errors import ServiceError
 from inspect_app.common.timeutil import utcnow
@@ -48,7 +48,7 @@ def test_big_api_export_answers_202_with_a_job_then_the_file(api, app, city, thr
     assert response.headers["Location"] == job["url"] == f"/api/v1/jobs/{job['id']}"
     # nobody ran it yet: the download is not there
     assert api.get(f"/api/v1/jobs/{job['id']}/download", city.admin).status_code == 409
-    assert service.run_pending(app) == 1
+    assert runner.run_pending(app) == 1
     done = api.get(job["url"], city.admin).get_json()["job"]
     assert done["status"] == "done" and done["progress"] == 100 and done["done"] == 3
     assert done["download_url"] == f"/api/v1/jobs/{job['id']}/download" and done["expires_at"]
@@ -64,7 +64,7 @@ def test_big_api_export_answers_202_with_a_job_then_the_file(api, app, city, thr
 
 def test_a_job_is_its_owners_only(api, app, city, three_tickets, small_threshold):
     job = api.get("/api/v1/tickets/export.csv", city.inspector).get_json()["job"]
-    service.run_pending(app)
+    runner.run_pending(app)
     for other in (city.admin, city.leader, city.unit_a, city.inspector2):
         assert api.get(job["url"], other).status_code == 404
         assert api.get(job["url"] + "/download", other).status_code == 404
@@ -78,7 +78,7 @@ def test_a_unit_job_exports_only_the_units_tickets(api, app, city, make_ticket):
     mine = make_ticket()
     make_ticket(point=city.ON_B)
     job = api.get("/api/v1/tickets/export.csv", city.unit_a).get_json()["job"]
-    service.run_pending(app)
+    runner.run_pending(app)
     rows = read_csv(api.get(job["url"] + "/download", city.unit_a).data, "gb18030")
     assert [r[0] for r in rows[1:]] == [mine.number]
 
@@ -115,7 +115,7 @@ def test_big_page_export_shows_progress_then_a_download(client, app, city, three
     assert 'http-equiv="refresh"' in html  # without JavaScript the page refreshes itself
     status = client.get(f"/jobs/{match.group(1)}.json").get_json()["job"]
     assert status["status"] == "queued" and status["total"] == 3
-    service.run_pending(app)
+    runner.run_pending(app)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已完成" in html and f"/jobs/{match.group(1)}/download" in html and "job.js" not in html
     file = client.get(f"/jobs/{match.group(1)}/download")
@@ -158,7 +158,7 @@ def test_several_runners_never_claim_one_job_twice(app, city, now):
     def claimer(name: str):
         with app.app_context():
             start.wait()
-            while (job_id := service.claim_next(utcnow(), name)) is not None:
+            while (job_id := runner.claim_next(utcnow(), name)) is not None:
                 with lock:
                     claimed.append((name, job_id))
             db.session.remove()
@@ -176,25 +176,25 @@ def test_several_runners_never_claim_one_job_twice(app, city, now):
 
 def test_a_lost_runners_job_is_retried_then_failed(app, city, now):
     job_id, = _queue(city, now, 1)
-    assert service.claim_next(now, "gone-1") == job_id
+    assert runner.claim_next(now, "gone-1") == job_id
     later = now + timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 1)
-    assert service.claim_next(later, "second") == job_id  # queued again and claimed by the next runner
+    assert runner.claim_next(later, "second") == job_id  # queued again and claimed by the next runner
     assert job_of(job_id).attempts == 2 and job_of(job_id).worker == "second"
     # the first runner, still alive somewhere, finds the job is no longer its own
-    ctx = service.TaskContext(job_of(job_id), now, "gone-1")
-    with pytest.raises(service.JobLost):
+    ctx = runner.TaskContext(job_of(job_id), now, "gone-1")
+    with pytest.raises(runner.JobLost):
         ctx.progress(1, force=True)
     # the second one dies too: after JOBS_MAX_ATTEMPTS the job fails with a message
     much_later = later + timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 1)
-    assert service.claim_next(much_later, "third") is None
+    assert runner.claim_next(much_later, "third") is None
     job = job_of(job_id)
     assert job.status == "failed" and job.error_code == "job_lost" and "中断" in job.error
 
 
 def test_a_beating_job_is_not_stale(app, city, now):
     job_id, = _queue(city, now, 1)
-    assert service.claim_next(now, "alive") == job_id
-    service.TaskContext(job_of(job_id), now, "alive").progress(5, total=10, force=True)
+    assert runner.claim_next(now, "alive") == job_id
+    runner.TaskContext(job_of(job_id), now, "alive").progress(5, total=10, force=True)
     db.session.commit()
     assert service.recover_stale(utcnow() + timedelta(seconds=10)) == 0
     assert job_of(job_id).progress == 5 and job_of(job_id).percent == 50
@@ -210,20 +210,20 @@ def test_a_failing_task_fails_its_job_with_its_message_and_leaves_no_file(app, c
     def crashing(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(service, "tasks", lambda: {"tickets_export": broken})
-    assert service.run_one(app) == "failed"
+    monkeypatch.setattr(runner, "tasks", lambda: {"tickets_export": broken})
+    assert runner.run_one(app) == "failed"
     job = job_of(job_id)
     assert (job.status, job.error_code, job.error) == ("failed", "gone", "筛选条件已失效。")
     assert list(service.folder().iterdir()) == []
     job_id, = _queue(city, now, 1)
-    monkeypatch.setattr(service, "tasks", lambda: {"tickets_export": crashing})
-    assert service.run_one(app) == "failed"
+    monkeypatch.setattr(runner, "tasks", lambda: {"tickets_export": crashing})
+    assert runner.run_one(app) == "failed"
     assert job_of(job_id).error_code == "job_failed" and "boom" not in job_of(job_id).error
 
 
 def test_results_expire_and_old_jobs_are_forgotten(api, app, city, three_tickets, small_threshold, now):
     job = api.get("/api/v1/tickets/export.csv", city.admin).get_json()["job"]
-    service.run_pending(app)
+    runner.run_pending(app)
     stored = job_of(job["id"])
     path = service.folder() / stored.result_key
     assert path.exists()
@@ -277,7 +277,7 @@ def test_a_big_account_import_hashes_in_a_job_and_shows_passwords_once(client, a
     response = client.post("/office/import/accounts/confirm", data={"token": token})
     assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")
     assert db.session.scalar(db.select(User).where(User.username == "jda_000")) is None  # nothing yet
-    assert service.run_pending(app) == 1
+    assert runner.run_pending(app) == 1
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "导入完成：新增 12 条" in page and "查看导入结果" in page
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -302,7 +302,7 @@ def test_a_big_api_import_is_a_job_whose_result_is_read_once(api, app, city):
     form = {"file": (io.BytesIO(many_accounts(8)), "a.xlsx"), "dry_run": "1"}
     assert api.post("/api/v1/admin/import/accounts", city.admin, data=form,
                     content_type="multipart/form-data").get_json()["added"] == 8
-    service.run_pending(app)
+    runner.run_pending(app)
     body = api.get(job["url"], city.admin).get_json()["job"]
     assert body["status"] == "done" and body["result"]["added"] == 8 and body["result"]["passwords"] == 8
     result = api.get(body["download_url"], city.admin)
@@ -320,7 +320,7 @@ def test_an_import_that_went_stale_writes_nothing(api, app, city):
                    content_type="multipart/form-data").get_json()["job"]
     city.street_a.active = False  # JDA retired meanwhile
     db.session.commit()
-    service.run_pending(app)
+    runner.run_pending(app)
     body = api.get(job["url"], city.admin).get_json()["job"]
     assert body["status"] == "failed" and body["error"]["code"] == "invalid_rows"
     assert db.session.scalar(db.select(User).where(User.username == "new_1")) is None

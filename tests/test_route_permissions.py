@@ -106,7 +106,8 @@ def world(app, city, make_ticket, now):
     job = jobs.enqueue("tickets_export", city.unit_b, "导出", {"fmt": "csv", "encoding": "gb18030", "args": {},
                                                              "mine": False}, now, total=1)
     db.session.commit()
-    jobs.run_pending(app)
+    from inspect_app.background.runner import run_pending
+    run_pending(app)
     assert letter is not None and ranking is not None
     return {"ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from flask import current_app
 
-from ..extensions import db
 from ..scheduler import JobSpec
-from .service import run_pending, sweep
+from .runner import run_pending
+from .service import sweep
 
 
 def run_queued(now: datetime) -> int:
@@ -15,9 +15,7 @@ def run_queued(now: datetime) -> int:
 
 
 def clean_up(now: datetime) -> dict:
-    result = sweep(now)
-    db.session.commit()
-    return result
+    return sweep(now)
 
 
 JOBS = [

@@ -11,7 +11,7 @@ Result files live in <UPLOAD_FOLDER>/jobs/ (shared by every web host and the sch
 names, and are removed JOBS_KEEP_DAYS after the job finished; results holding secrets (initial passwords) are
 removed once shown, or after JOBS_SECRET_KEEP_MINUTES.
 
-Operations here flush; the runner (run_one / execute) and the routes commit.
+Operations here flush; the runner (runner.py: claim, run) and the routes commit.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from ..common.errors import NotFound, ServiceError
-from ..common.timeutil import isoformat, utcnow
+from ..common.timeutil import isoformat
 from ..extensions import db
 from ..features import feature_modules
 from .models import Job
@@ -59,7 +59,7 @@ class Output:
     summary: dict = field(default_factory=dict)
 
 
-Task = Callable[["TaskContext"], Output]
+Task = Callable[..., Output]  # task(ctx: runner.TaskContext) -> Output
 
 
 def tasks() -> dict[str, Task]:
@@ -160,7 +160,7 @@ def as_json(job: Job, url: str, download_url: str | None) -> dict:
     return body
 
 
-# ----------------------------------------------------------------------------- claim, run
+# ----------------------------------------------------------------------------- stale jobs
 
 def _stale_cutoff(now: datetime) -> datetime:
     return now - timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
@@ -180,144 +180,6 @@ def recover_stale(now: datetime) -> int:
     if failed or queued:
         log.warning("stale jobs: %d queued again, %d failed", queued, failed)
     return failed + queued
-
-
-def claim_next(now: datetime, worker: str) -> int | None:
-    """Take the oldest queued job for `worker`: an UPDATE that only one claimer can win. Commits."""
-    recover_stale(now)
-    db.session.commit()
-    for job_id in db.session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(10)).all():
-        won = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", worker=worker, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
-        if won == 1:
-            return job_id
-    return None
-
-
-class TaskContext:
-    """What a running task gets: the job, the clock, where to write, and a progress reporter."""
-
-    def __init__(self, job: Job, now: datetime, worker: str):
-        self.job, self.now, self.worker = job, now, worker
-        self.output = folder() / _new_key(".part")
-        self._last_beat = 0.0
-        self.interval = float(current_app.config["JOBS_HEARTBEAT_SECONDS"])
-
-    @property
-    def params(self) -> dict:
-        return self.job.params
-
-    @property
-    def owner(self):
-        return self.job.owner
-
-    def input_bytes(self) -> bytes:
-        if not self.job.input_key or not (folder() / self.job.input_key).exists():
-            raise ServiceError("任务的上传文件已不存在，请重新上传。", code="upload_expired", status=422)
-        return (folder() / self.job.input_key).read_bytes()
-
-    def progress(self, done: int, total: int | None = None, force: bool = False) -> None:
-        """Record progress and beat the heartbeat, at most once per JOBS_HEARTBEAT_SECONDS unless forced.
-
-        Written through a connection of its own and committed at once, so pages see it while the task's own
-        transaction is still open. Raises JobLost when the job is no longer this runner's."""
-        moment = time.monotonic()
-        if not force and moment - self._last_beat < self.interval:
-            return
-        self._last_beat = moment
-        values = {"progress": done, "heartbeat_at": utcnow()}
-        if total is not None:
-            values["total"] = total
-        with db.engine.begin() as conn:
-            mine = conn.execute(update(Job.__table__).where(Job.__table__.c.id == self.job.id,
-                                                            Job.__table__.c.status == "running",
-                                                            Job.__table__.c.worker == self.worker)
-                                .values(**values)).rowcount
-        if mine != 1:
-            raise JobLost(self.job.id)
-
-
-def execute(job_id: int, worker: str) -> str:
-    """Run one claimed job to its end; the edge: commits the task's writes with the job's new state.
-    Returns the final status ("done", "failed", or "lost")."""
-    job = db.session.get(Job, job_id)
-    task = tasks().get(job.kind)
-    ctx = TaskContext(job, utcnow(), worker)
-    try:
-        if task is None:
-            raise ServiceError("未知的任务类型。", code="unknown_job")
-        output = task(ctx)
-        key = _new_key(Path(output.name).suffix[:10])
-        os.replace(ctx.output, folder() / key)
-        finished = utcnow()
-        keep = (timedelta(minutes=current_app.config["JOBS_SECRET_KEEP_MINUTES"]) if output.secret
-                else timedelta(days=current_app.config["JOBS_KEEP_DAYS"]))
-        won = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == "running", Job.worker == worker)
-            .values(status="done", result_key=key, result_name=output.name[:200], result_type=output.content_type,
-                    result_size=(folder() / key).stat().st_size, secret=output.secret,
-                    summary_json=json.dumps(output.summary, ensure_ascii=False), finished_at=finished,
-                    heartbeat_at=finished, expires_at=finished + keep, progress=ctx.job.total or job.progress,
-                    error=None, error_code=None)
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
-            (folder() / key).unlink(missing_ok=True)
-            raise JobLost(job_id)
-        db.session.commit()
-        _drop_input(job)
-        return "done"
-    except JobLost:
-        db.session.rollback()
-        log.warning("job %s was taken from this runner; its work is discarded", job_id)
-        return "lost"
-    except ServiceError as problem:
-        db.session.rollback()
-        _fail(job_id, worker, problem.code, problem.message)
-        return "failed"
-    except Exception:
-        db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, job.kind)
-        _fail(job_id, worker, "job_failed", GENERIC_FAILURE)
-        return "failed"
-    finally:
-        ctx.output.unlink(missing_ok=True)
-
-
-def _fail(job_id: int, worker: str, code: str, message: str) -> None:
-    db.session.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.worker == worker)
-                       .values(status="failed", error_code=code[:64], error=message, finished_at=utcnow())
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-    job = db.session.get(Job, job_id)
-    if job is not None and job.status == "failed":
-        _drop_input(job)
-
-
-def _drop_input(job: Job) -> None:
-    if job.input_key:
-        (folder() / job.input_key).unlink(missing_ok=True)
-
-
-def run_one(app, worker: str | None = None) -> str | None:
-    """Claim and run the oldest queued job in a fresh app context; None when nothing was queued."""
-    worker = worker or worker_name()
-    with app.app_context():
-        job_id = claim_next(utcnow(), worker)
-        if job_id is None:
-            return None
-        log.info("job %s claimed by %s", job_id, worker)
-        return execute(job_id, worker)
-
-
-def run_pending(app, limit: int = 100) -> int:
-    """Run queued jobs one after another until none is left (or `limit` ran); how many ran."""
-    ran = 0
-    while ran < limit and run_one(app) is not None:
-        ran += 1
-    return ran
 
 
 # ----------------------------------------------------------------------------- sweep

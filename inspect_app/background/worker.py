@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from .service import run_one, worker_name
+from .runner import run_one
+from .service import worker_name
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..background.service import Output, TaskContext
+from ..background.runner import TaskContext
+from ..background.service import Output
 from ..common.errors import Forbidden, Invalid
 from ..tickets.queries import parse_filter
 from . import exports, imports
