@@ -29,6 +29,7 @@ from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 
 PHOTOS = Path(__file__).parent / "photos"
+BEFORE_PHOTO = "orientation_landscape_3.jpg"  # make_ticket's; the default after-photo is Canon_40D.jpg
 SHANGHAI_NOW = "2026-11-25T10:00:00+08:00"
 PASSWORD = "test-pass-1"
 BASE = "http://localhost"
@@ -244,11 +245,12 @@ def file_tuple(name: str = "Canon_40D.jpg", filename: str | None = None):
 
 @pytest.fixture
 def make_ticket(city, now):
-    """File a ticket through the service, as an inspector would."""
+    """File a ticket through the service, as an inspector would. Its before-photo differs from the photos the
+    tests rectify with (`processed()`, `file_tuple()`): an after-photo identical to a before-photo is refused."""
     from inspect_app.tickets.services import NewReport, create_ticket
 
     def make(category: str = "niupixuan", at_time: datetime | None = None, point=City.ON_A, segment=None,
-             reporter=None, photo: str = "Canon_40D.jpg", **extra):
+             reporter=None, photo: str = BEFORE_PHOTO, **extra):
         report = NewReport(category=category, photos=[processed(photo)], lat=point[0] if point else None,
                            lon=point[1] if point else None, segment_id=segment.id if segment else None, **extra)
         ticket, _ = create_ticket(reporter or city.inspector, report, at_time or now)

@@ -22,7 +22,7 @@ from ..http import done, is_script, local_url, now
 from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, requires
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
-from . import actions, queries
+from . import actions, photo_checks, queries
 from .campaigns import Campaign
 from .inputs import parse_coordinate
 from .models import Ticket, TicketEvent
@@ -185,15 +185,22 @@ def office_work():
 
 # ----------------------------------------------------------------------------- one ticket
 
+def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None):
+    """The ticket's page; after a refused form, that form again (open) with what was typed and why it failed."""
+    ticket = queries.get_ticket(current_user, ticket_id, detail=True)
+    rectify_event = _last_event(ticket, "rectify")
+    after = list(rectify_event.photos) if rectify_event else []
+    return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
+                           after_photos=after, after_checks=photo_checks.check_after_photos(ticket, after),
+                           letters=[e for e in ticket.events if e.action == "escalate"],
+                           units=active_units() if can(current_user, "reassign", ticket) else [],
+                           failed=failed, typed=typed or {}, form_error=error)
+
+
 @bp.get("/tickets/<int:ticket_id>")
 @requires(EVERYONE)
 def detail(ticket_id: int):
-    ticket = queries.get_ticket(current_user, ticket_id, detail=True)
-    rectify_event = _last_event(ticket, "rectify")
-    return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
-                           after_photos=rectify_event.photos if rectify_event else [],
-                           letters=[e for e in ticket.events if e.action == "escalate"],
-                           units=active_units() if can(current_user, "reassign", ticket) else [])
+    return _detail_page(ticket_id)
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")
@@ -201,7 +208,15 @@ def detail(ticket_id: int):
 def act(ticket_id: int, action: str):
     todo = actions.lookup(action)
     ticket = queries.get_ticket(current_user, ticket_id)
-    actions.perform(todo, current_user, ticket, now(), request.form, request.files)
+    try:
+        actions.perform(todo, current_user, ticket, now(), request.form, request.files)
+    except ServiceError as problem:
+        if is_script() or problem.status in (403, 404, 409):
+            raise  # 409: the ticket moved on and the form is gone; its page says why (a flashed message)
+        # A person's form: the ticket's page again with that form open, what they typed kept, and the reason.
+        db.session.rollback()
+        typed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "next")}
+        return _detail_page(ticket_id, action, typed, problem.message), problem.status
     flash(f"{ticket.number}：{todo.message}", "success")
     return done(local_url(request.form.get("next")) or url_for(".detail", ticket_id=ticket.id))
 

@@ -1,0 +1,148 @@
+"""Issue 16 defects 1-3: a reassignment starts the new unit afresh, 返工 gets a rework deadline, an extension on an
+overdue ticket counts from today, and a refused form keeps what was typed."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from conftest import at, processed
+from sqlalchemy import select
+
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.models import Letter
+from inspect_app.extensions import db
+from inspect_app.tickets import services
+from inspect_app.tickets.models import Ticket, TicketEvent
+
+FRIDAY = "2026-11-27T09:00:00+08:00"  # a 牛皮癣 filed Wednesday 10:00 (24 h) is overdue: level 1
+
+
+def fresh(ticket):
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+# ----------------------------------------------------------------------------- 1. reassignment
+
+def test_reassignment_starts_the_new_units_clock_and_level_afresh(app, city, make_ticket):
+    ticket = make_ticket()
+    [first] = run_sweep(at(FRIDAY)).letters
+    assert first.unit_id == city.street_a.id and fresh(ticket).escalation_level == 1
+
+    moved_at = at("2026-11-27T11:00")
+    services.reassign(city.admin, fresh(ticket), moved_at, city.street_b.id, "改派乙街道")
+    db.session.commit()
+    ticket = fresh(ticket)
+    assert ticket.unit_id == city.street_b.id
+    assert ticket.escalation_level == 0, "the new unit does not inherit the old unit's 督办"
+    assert ticket.deadline == moved_at + timedelta(hours=24)
+    # Nothing for the new unit before its own deadline...
+    assert run_sweep(at("2026-11-28T10:00")).letters == []
+    assert fresh(ticket).escalation_level == 0
+    # ... and its own level 1 once its deadline passes.
+    late = run_sweep(at("2026-11-28T12:00")).letters
+    assert [(letter.unit_id, letter.level) for letter in late] == [(city.street_b.id, 1)]
+    assert fresh(ticket).escalation_level == 1
+    # The old unit's letter stays in the ticket's history.
+    events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == "escalate")).all()
+    assert [json.loads(e.data_json)["unit"] for e in events] == ["甲街道办事处", "乙街道办事处"]
+    assert db.session.get(Letter, first.id).unit_id == city.street_a.id
+
+
+def test_reassignment_page_says_the_level_starts_afresh(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    run_sweep(at(FRIDAY))
+    services.reassign(city.admin, fresh(ticket), at("2026-11-27T11:00"), city.street_b.id, "")
+    db.session.commit()
+    page = browser(city.admin).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "新单位督办等级从零开始" in page
+
+
+def test_returned_to_the_same_unit_keeps_its_level(app, city, make_ticket):
+    ticket = make_ticket()
+    run_sweep(at(FRIDAY))
+    ticket = fresh(ticket)
+    services.dispute(city.unit_a, ticket, at("2026-11-27T10:00"), "不属于本单位")
+    services.reassign(city.admin, ticket, at("2026-11-27T11:00"), city.street_a.id, "退回原单位")
+    assert ticket.escalation_level == 1 and ticket.assignment == 1
+
+
+# ----------------------------------------------------------------------------- 2. rework deadline
+
+def test_rework_after_a_late_verification_gets_time_from_the_rejection(app, city, make_ticket):
+    ticket = make_ticket()  # due Thursday 11-26 10:00
+    services.rectify(city.unit_a, ticket, at("2026-11-26T09:00"), "已清理", [processed()])
+    db.session.commit()
+    rejected_at = at("2026-11-27T10:00")  # verified a day late
+    services.reject(city.inspector, fresh(ticket), rejected_at, "仍有残留")
+    db.session.commit()
+    ticket = fresh(ticket)
+    assert ticket.deadline == rejected_at + timedelta(hours=app.config["REWORK_DEADLINE_HOURS"])
+    assert not ticket.is_overdue(at("2026-11-27T10:30"))
+    assert run_sweep(at("2026-11-27T10:30")).letters == [], "not supervised for the inspector's delay"
+    assert [letter.level for letter in run_sweep(at("2026-11-28T10:30")).letters] == [1]
+
+
+def test_rework_never_shortens_the_original_deadline(app, city, make_ticket, now):
+    ticket = make_ticket(category="spider_web")  # 10 working days
+    original = ticket.deadline
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已整改", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=2), "未整改到位")
+    assert ticket.deadline == original
+
+
+def test_rework_time_per_category(app, city, make_ticket, now):
+    city.niupixuan.rework_workdays = 2
+    db.session.commit()
+    ticket = make_ticket()
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已清理", [processed()])
+    services.reject(city.inspector, ticket, at("2026-11-27T10:00"), "仍有残留")  # Friday
+    # Two working days after Friday: Monday, Tuesday 12-01, end of day.
+    assert ticket.deadline == at("2026-12-01T23:59:59")
+
+
+def test_rework_time_is_set_on_the_category_form(app, city, browser):
+    office = browser(city.admin)
+    page = f"/office/categories/{city.niupixuan.id}"
+    response = office.submit(page, page, {"name": "牛皮癣", "group": "宣传广告", "deadline_kind": "hours",
+                                          "deadline_value": "24", "rework_kind": "hours", "rework_value": "8"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert city.niupixuan.rework_hours == 8 and city.niupixuan.rework_workdays is None
+    assert "8小时" in office.get("/office/categories").get_data(as_text=True)
+    bad = office.submit(page, page, {"name": "牛皮癣", "group": "宣传广告", "deadline_kind": "hours",
+                                     "deadline_value": "24", "rework_kind": "workdays", "rework_value": "99"})
+    assert bad.status_code == 422 and "返工时限" in bad.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- 3. extension, refused forms
+
+def test_extension_in_workdays_on_an_overdue_ticket_counts_from_today(app, city, make_ticket):
+    ticket = make_ticket()  # due 11-26 10:00
+    monday = at("2026-11-30T10:00")
+    request = services.request_extension(city.unit_a, ticket, monday, workdays=1, reason="需协调")
+    assert request.until == at("2026-12-01T23:59:59")
+
+
+def test_a_refused_extension_keeps_the_typed_reason(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    unit = browser(city.unit_a)
+    page = f"/tickets/{ticket.id}"
+    reason = "需协调供电公司停电后施工，预计下周完成"
+    response = unit.submit(page, f"/tickets/{ticket.id}/request_extension", {"workdays": "99", "reason": reason})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "延期工作日数应在 1 到 60 之间" in html
+    assert reason in html and 'value="99"' in html
+    assert '<details id="request_extension" open' in html
+
+
+def test_a_refused_reject_keeps_the_form_open_with_its_error(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    services.rectify(city.unit_a, ticket, at("2026-11-25T12:00"), "已清理", [processed()])
+    db.session.commit()
+    inspector = browser(city.inspector)
+    response = inspector.submit(f"/tickets/{ticket.id}", f"/tickets/{ticket.id}/reject", {"note": "   "})
+    assert response.status_code == 400
+    assert "请填写返工原因" in response.get_data(as_text=True)
