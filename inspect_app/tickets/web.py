@@ -80,7 +80,10 @@ def _new_page(form=None, error: str | None = None):
         "tickets/new.html", form=form, error=error,
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
-        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])
+        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"],
+        segments=db.session.scalars(select(Segment).where(Segment.active.is_(True))
+                                    .options(selectinload(Segment.unit))
+                                    .order_by(Segment.district, Segment.name, Segment.id)).all())
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
