@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from conftest import at, processed
+from conftest import City, at, processed
 from sqlalchemy import select
 
 from inspect_app.escalation.jobs import run_sweep
@@ -146,3 +146,59 @@ def test_a_refused_reject_keeps_the_form_open_with_its_error(app, city, make_tic
     response = inspector.submit(f"/tickets/{ticket.id}", f"/tickets/{ticket.id}/reject", {"note": "   "})
     assert response.status_code == 400
     assert "请填写返工原因" in response.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- 7. small things a phone walk found
+
+def test_favicon_is_a_real_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/x-icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
+
+
+def test_the_phone_trend_chart_says_how_many_weeks_it_shows(app, city, browser):
+    page = browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    assert '<span class="narrow-only">近8周趋势</span>' in page
+    assert '<span class="wide-only">近12周趋势</span>' in page
+    assert page.count('aria-label="近8周') == 1 and page.count('aria-label="近12周') == 1
+
+
+def test_approving_asks_for_confirmation(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    services.rectify(city.unit_a, ticket, at("2026-11-25T12:00"), "已清理", [processed()])
+    db.session.commit()
+    inspector = browser(city.inspector)
+    for url in (f"/tickets/{ticket.id}", "/tickets/verify"):
+        html = inspector.get(url).get_data(as_text=True)
+        assert 'action="/tickets/%d/approve"' % ticket.id in html
+        assert "data-confirm=" in html.split('/approve"')[1][:80]
+        assert "<script>" not in html and "onclick" not in html
+
+
+def test_a_pending_extension_shows_on_list_cards(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    services.request_extension(city.unit_a, ticket, at("2026-11-25T12:00"), workdays=2, reason="需协调")
+    db.session.commit()
+    for user, url in ((city.unit_a, "/unit/tickets"), (city.admin, "/tickets"), (city.inspector, "/tickets/mine")):
+        assert "延期申请待审批" in browser(user).get(url).get_data(as_text=True), url
+
+
+def test_disputed_tickets_have_their_own_tabs(app, city, make_ticket, browser):
+    ticket = make_ticket()
+    services.dispute(city.unit_a, ticket, at("2026-11-25T12:00"), "不属于本单位")
+    db.session.commit()
+    unit = browser(city.unit_a)
+    assert ticket.number not in unit.get("/unit/tickets").get_data(as_text=True)
+    tab = unit.get("/unit/tickets?tab=disputed").get_data(as_text=True)
+    assert "退单中" in tab and ticket.number in tab
+    office = browser(city.admin).get("/tickets").get_data(as_text=True)
+    assert 'href="/tickets?status=disputed"' in office
+    assert ticket.number in browser(city.admin).get("/tickets?status=disputed").get_data(as_text=True)
+    assert 'href="/tickets/mine?status=disputed"' in browser(city.inspector).get("/tickets/mine").get_data(as_text=True)
+
+
+def test_every_reassign_select_on_the_work_page_has_a_label(app, city, make_ticket, browser):
+    make_ticket(point=City.FAR)
+    html = browser(city.admin).get("/office/work").get_data(as_text=True)
+    selects = html.count('<select name="unit_id"')
+    assert selects >= 1 and html.count('派遣给哪个责任单位"') == selects

@@ -59,6 +59,10 @@ class Ticket(db.Model):
                           lazy="select", cascade="all, delete-orphan")
     photos = relationship("Photo", order_by="Photo.id", back_populates="ticket",
                           lazy="select", cascade="all, delete-orphan")
+    # The open extension request, if any (at most one), for list cards: load with selectinload.
+    open_extensions = relationship("ExtensionRequest", viewonly=True, lazy="select",
+                                   primaryjoin="and_(ExtensionRequest.ticket_id == Ticket.id, "
+                                               "ExtensionRequest.status == 'open')")
 
     __mapper_args__ = {"version_id_col": version}
 

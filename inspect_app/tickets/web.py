@@ -34,8 +34,8 @@ bp = Blueprint("tickets", __name__)
 
 START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin": "tickets.office_work",
                "leader": "dashboard.index"}
-UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "rectified"), ("closed", "已结案", "closed"),
-             ("all", "全部", None)]
+UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "rectified"), ("disputed", "退单中", "disputed"),
+             ("closed", "已结案", "closed"), ("all", "全部", None)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -122,7 +122,7 @@ def segments_near():
 # ----------------------------------------------------------------------------- lists
 
 # Every list card shows the ticket's first photo; the verify and dispute lists also read its last events.
-CARD_LOAD = (selectinload(Ticket.photos),)
+CARD_LOAD = (selectinload(Ticket.photos), selectinload(Ticket.open_extensions))
 EVENTS_LOAD = CARD_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),)
 
 

@@ -128,6 +128,13 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     page.click("nav >> text=待核查")
     page.wait_for_selector(".compare")
     checker.shot("09-verify-queue")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:has-text('整改到位，结案')")  # dismissed: nothing happens
+    assert asked and "结案" in asked[0]
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "rectified"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('整改到位，结案')")
     page.wait_for_selector(".alert.success")
     assert "已核查结案" in page.inner_text(".alert.success")
