@@ -369,9 +369,9 @@ def chromium():
 class Phone:
     """One person's phone: a browser context with its own cookies, external requests refused."""
 
-    def __init__(self, browser, base: str, device: dict, shots: Path, location=City.ON_A):
+    def __init__(self, browser, base: str, device: dict, shots: Path, location=City.ON_A, **extra):
         self.base, self.shots = base, shots
-        options = dict(device, locale="zh-CN", timezone_id="Asia/Shanghai")
+        options = dict(device, locale="zh-CN", timezone_id="Asia/Shanghai", **extra)
         if location is not None:
             options.update(permissions=["geolocation"],
                            geolocation={"latitude": location[0], "longitude": location[1], "accuracy": 15})
@@ -419,8 +419,9 @@ def phones(chromium, server, shots):
     browser, devices = chromium
     opened: list[Phone] = []
 
-    def make(username: str | None = None, device: str = "Pixel 7", location=City.ON_A) -> Phone:
-        phone = Phone(browser, server, devices[device], shots, location)
+    def make(username: str | None = None, device: str = "Pixel 7", location=City.ON_A, **extra) -> Phone:
+        """`extra`: more browser-context options (e.g. bypass_csp=True for a test tool injected into pages)."""
+        phone = Phone(browser, server, devices[device], shots, location, **extra)
         opened.append(phone)
         return phone.login(username) if username else phone
 
