@@ -202,3 +202,66 @@ def test_every_reassign_select_on_the_work_page_has_a_label(app, city, make_tick
     html = browser(city.admin).get("/office/work").get_data(as_text=True)
     selects = html.count('<select name="unit_id"')
     assert selects >= 1 and html.count('派遣给哪个责任单位"') == selects
+
+
+# ----------------------------------------------------------------------------- trustworthy photos
+
+def test_an_after_photo_identical_to_a_before_photo_is_refused(app, city, make_ticket, api, uploads):
+    from conftest import BEFORE_PHOTO, file_tuple, upload_files
+
+    ticket = make_ticket()
+    files_before = upload_files(uploads)
+    response = api.post(f"/api/v1/tickets/{ticket.id}/rectify", city.unit_a,
+                        data={"note": "已整改", "photos": [file_tuple(BEFORE_PHOTO)]}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {"code": "after_photo_same_as_before",
+                                            "message": "该照片与整改前照片完全相同，请在现场拍摄整改后的照片。"}
+    assert fresh(ticket).status == "assigned" and upload_files(uploads) == files_before  # no orphan file
+
+
+def test_the_verifier_sees_capture_time_and_distance_and_flags(app, city, make_ticket, browser, now):
+    from inspect_app.photos.processing import process_image
+    from conftest import photo_bytes
+
+    ticket = make_ticket()  # reported at 2026-11-25 10:00 on 人民路东段
+    old = processed()  # Canon_40D: taken 2008, no position
+    far = process_image(photo_bytes("hdr_iphone_hdr_YES.jpg"))  # a position in Madrid
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=2), "已清理", [old, far],
+                     [{}, {}])
+    db.session.commit()
+    html = browser(city.inspector).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "拍摄：2008-05-30 15:56" in html and "拍摄时间早于上报时间" in html
+    assert "照片无位置信息" in html
+    assert "距上报位置超过 200 米" in html and "距上报位置：" in html
+
+
+def test_lists_and_letters_use_the_stamped_copy_and_the_original_stays_clean(app, city, make_ticket, browser, uploads):
+    from PIL import Image, ImageStat
+
+    from inspect_app.photos.service import store
+    from inspect_app.escalation.letters_pdf import _photo
+
+    ticket = make_ticket(address="人民路88号公交站旁")
+    [photo] = ticket.photos
+    files = store()
+    clean_thumb, stamped = files.path(photo.key, thumb=True), files.path(photo.key, stamped=True)
+    assert stamped.is_file() and stamped != clean_thumb
+    # The band along the bottom darkens the stamped copy there; the clean thumbnail is the photo as taken.
+    def bottom_mean(path):
+        with Image.open(path) as img:
+            gray = img.convert("L")
+            return ImageStat.Stat(gray.crop((0, gray.height - 8, gray.width, gray.height))).mean[0]
+    assert bottom_mean(stamped) < bottom_mean(clean_thumb) - 20
+    inspector = browser(city.inspector)
+    assert inspector.get(f"/tickets/photos/{photo.id}/thumb").data == stamped.read_bytes()
+    assert inspector.get(f"/tickets/photos/{photo.id}").data == files.path(photo.key).read_bytes()
+    assert _photo(files, photo.key) == str(stamped)
+
+
+def test_the_stamp_says_when_where_and_who(app, city, make_ticket):
+    from inspect_app.photos.service import stamp_lines
+
+    ticket = make_ticket(address="人民路88号公交站旁")
+    lines = stamp_lines(ticket, "before", None, at("2026-11-25T10:00"), 28.2301, 112.935, "张三 上报")
+    assert lines[0].startswith("整改前 · 上传 2026-11-25 10:00 · ") and ticket.number in lines[0]
+    assert lines[1] == "人民路88号公交站旁（人民路东段） · 28.23010, 112.93500" and lines[2] == "张三 上报"

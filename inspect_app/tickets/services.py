@@ -141,7 +141,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
     metas = report.photo_meta or [{}] * len(report.photos)
     for photo, meta in zip(report.photos, metas):
-        add_photo(ticket, photo, "before", now, event=event, meta=meta)
+        add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
     if unit is not None:
         how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
         _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
@@ -191,7 +191,8 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
     event = lifecycle.transition(ticket, "rectify", user, now, note=note)
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
-        add_photo(ticket, photo, "after", now, event=event, meta=meta)
+        add_photo(ticket, photo, "after", now, event=event, meta=meta,
+                  by=f"{user.unit.name if getattr(user, 'unit', None) else ''} {user.name} 整改".strip())
     db.session.flush()
     return ticket
 
