@@ -199,7 +199,12 @@ class _Replay:
         """A demo photo; for an after-photo (`not_like` the ticket) never one of its before-photos, which the
         system refuses as proof of a rectification."""
         used = {p.sha256 for p in not_like.photos if p.kind == "before"} if not_like is not None else set()
-        return [self.rng.choice([p for p in self.photos if p.sha256 not in used] or self.photos)], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
+        index = self.rng.randrange(len(self.photos))  # the draw random.choice makes: the demo stays the same
+        for step in range(len(self.photos)):
+            if self.photos[(index + step) % len(self.photos)].sha256 not in used:
+                index = (index + step) % len(self.photos)
+                break
+        return [self.photos[index]], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
                                                  "lat": lat, "lon": lon}]
 
     def _ticket_life(self, reported: datetime, plan: str) -> Generator[datetime, None, None]:
