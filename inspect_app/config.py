@@ -58,6 +58,18 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 32) * 1024 * 1024  # whole request; phones send scaled photos
     MAX_PHOTOS_PER_REPORT = _int("MAX_PHOTOS_PER_REPORT", 9)     # the page offers and the server accepts this many
     DISPATCH_RADIUS_M = _float("DISPATCH_RADIUS_M", 500)         # nearest segment within this of the report
+    # The filing page warns that the phone is far from every segment (a wrong fix, or out of town) beyond this.
+    FAR_FROM_SEGMENTS_M = _float("FAR_FROM_SEGMENTS_M", 2000)
+
+    # --- rework (返工): a ticket sent back gets the later of its original deadline and this long from the
+    # rejection, unless its category sets its own (categories.rework_hours / rework_workdays). Workdays win when
+    # both are set; hours count round the clock.
+    REWORK_DEADLINE_HOURS = _int("REWORK_DEADLINE_HOURS", 24)
+    REWORK_DEADLINE_WORKDAYS = _int("REWORK_DEADLINE_WORKDAYS", 0)
+
+    # --- trustworthy after-photos: the verifier's page flags an after-photo taken farther than this from the
+    # report's place (or before the report was filed).
+    AFTER_PHOTO_MAX_DISTANCE_M = _float("AFTER_PHOTO_MAX_DISTANCE_M", 200)
 
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px

@@ -7,7 +7,7 @@ from importlib.util import find_spec
 from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "workdays", "tickets", "photos", "escalation", "rankings",
-            "dashboard", "office", "ops")
+            "dashboard", "office", "ops", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

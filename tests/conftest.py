@@ -29,6 +29,7 @@ from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 
 PHOTOS = Path(__file__).parent / "photos"
+BEFORE_PHOTO = "orientation_landscape_3.jpg"  # make_ticket's; the default after-photo is Canon_40D.jpg
 SHANGHAI_NOW = "2026-11-25T10:00:00+08:00"
 PASSWORD = "test-pass-1"
 BASE = "http://localhost"
@@ -244,11 +245,12 @@ def file_tuple(name: str = "Canon_40D.jpg", filename: str | None = None):
 
 @pytest.fixture
 def make_ticket(city, now):
-    """File a ticket through the service, as an inspector would."""
+    """File a ticket through the service, as an inspector would. Its before-photo differs from the photos the
+    tests rectify with (`processed()`, `file_tuple()`): an after-photo identical to a before-photo is refused."""
     from inspect_app.tickets.services import NewReport, create_ticket
 
     def make(category: str = "niupixuan", at_time: datetime | None = None, point=City.ON_A, segment=None,
-             reporter=None, photo: str = "Canon_40D.jpg", **extra):
+             reporter=None, photo: str = BEFORE_PHOTO, **extra):
         report = NewReport(category=category, photos=[processed(photo)], lat=point[0] if point else None,
                            lon=point[1] if point else None, segment_id=segment.id if segment else None, **extra)
         ticket, _ = create_ticket(reporter or city.inspector, report, at_time or now)
@@ -367,9 +369,9 @@ def chromium():
 class Phone:
     """One person's phone: a browser context with its own cookies, external requests refused."""
 
-    def __init__(self, browser, base: str, device: dict, shots: Path, location=City.ON_A):
+    def __init__(self, browser, base: str, device: dict, shots: Path, location=City.ON_A, **extra):
         self.base, self.shots = base, shots
-        options = dict(device, locale="zh-CN", timezone_id="Asia/Shanghai")
+        options = dict(device, locale="zh-CN", timezone_id="Asia/Shanghai", **extra)
         if location is not None:
             options.update(permissions=["geolocation"],
                            geolocation={"latitude": location[0], "longitude": location[1], "accuracy": 15})
@@ -417,8 +419,9 @@ def phones(chromium, server, shots):
     browser, devices = chromium
     opened: list[Phone] = []
 
-    def make(username: str | None = None, device: str = "Pixel 7", location=City.ON_A) -> Phone:
-        phone = Phone(browser, server, devices[device], shots, location)
+    def make(username: str | None = None, device: str = "Pixel 7", location=City.ON_A, **extra) -> Phone:
+        """`extra`: more browser-context options (e.g. bypass_csp=True for a test tool injected into pages)."""
+        phone = Phone(browser, server, devices[device], shots, location, **extra)
         opened.append(phone)
         return phone.login(username) if username else phone
 

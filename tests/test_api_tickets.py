@@ -81,7 +81,7 @@ def test_file_report_dispatches_and_answers_201(api, city, uploads):
     assert photo["kind"] == "before" and photo["width"] == 100
     assert api.get(photo["url"], city.inspector).status_code == 200
     assert api.get(photo["thumb_url"], city.inspector).mimetype == "image/jpeg"
-    assert len(stored_files(uploads)) == 2  # the photo and its thumbnail
+    assert len(stored_files(uploads)) == 3  # the photo, its thumbnail and its stamped copy
 
 
 def test_idempotency_key_repeats_answer_with_the_same_ticket(api, city):

@@ -76,7 +76,7 @@ def some_tickets(city, make_ticket, now):
 @pytest.mark.parametrize("packed", [False, True], ids=["directory", "tar.gz"])
 def test_backup_wipe_restore_gives_back_rows_and_files(runner, uploads, tmp_path, some_tickets, packed):
     before, files_before = state(), files_in(uploads)
-    assert len(before["photos"]) == 4 and len(files_before) == 9
+    assert len(before["photos"]) == 4 and len(files_before) == 13  # each photo: clean, thumbnail, stamped copy
     dest = tmp_path / ("backup.tar.gz" if packed else "backup")
 
     result = runner.invoke(args=["backup", str(dest)])
@@ -111,7 +111,7 @@ def test_manifest_describes_the_backup(app, tmp_path, some_tickets, now):
     assert database["dialect"] == db.engine.dialect.name
     assert database["sha256"] == hashlib.sha256((tmp_path / "b" / database["file"]).read_bytes()).hexdigest()
     assert database["rows"]["tickets"] == 3 and database["rows"]["photos"] == 4
-    assert manifest["files"]["count"] == 9 and manifest["files"]["photo_rows"] == 4
+    assert manifest["files"]["count"] == 13 and manifest["files"]["photo_rows"] == 4
     assert manifest["files"]["missing"] == []
     assert manifest["app"]["schema_fingerprint"] == ops.schema_fingerprint()
     assert not list(tmp_path.glob(".*partial"))  # built aside, renamed into place

@@ -98,7 +98,7 @@ def test_unit_rectifies_while_the_office_cancels(app, city, make_ticket, now, up
         after_photos = db.session.scalars(select(Photo).where(Photo.ticket_id == ticket_id, Photo.kind == "after"))
         assert len(list(after_photos)) == (1 if winner == "rectify" else 0)
         # The loser's photo files went with its rolled-back transaction.
-        assert stored(uploads) == files_before + (2 if winner == "rectify" else 0)
+        assert stored(uploads) == files_before + (3 if winner == "rectify" else 0)
     assert wins["rectify"] >= ROUNDS // 3 and wins["cancel"] >= ROUNDS // 3, wins
 
 

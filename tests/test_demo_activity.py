@@ -46,7 +46,7 @@ def test_demo_activity(app, now):
     upload = Path(app.config["UPLOAD_FOLDER"])
     for path in upload.rglob("*"):
         if path.is_file() and path.suffix == ".jpg":
-            assert path.name.removesuffix(".jpg").removesuffix("_t") in rows, path
+            assert path.name.removesuffix(".jpg").removesuffix("_t").removesuffix("_st") in rows, path
 
     # A second run adds nothing.
     files = sorted(p for p in upload.rglob("*") if p.is_file())

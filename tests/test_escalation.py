@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import City, at, processed
+from conftest import BEFORE_PHOTO, City, at, processed
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -41,9 +41,11 @@ def photo():
 
 @pytest.fixture
 def file_ticket(city, now, photo):
-    """File tickets quickly (one processed photo reused)."""
+    """File tickets quickly (one processed photo reused; `photo` is the after-photo)."""
+    before = processed(BEFORE_PHOTO)
+
     def make(category="niupixuan", at_time=None, point=City.ON_A, address=""):
-        report = ticket_services.NewReport(category=category, photos=[photo], lat=point[0], lon=point[1],
+        report = ticket_services.NewReport(category=category, photos=[before], lat=point[0], lon=point[1],
                                            address=address)
         ticket, _ = ticket_services.create_ticket(city.inspector, report, at_time or now)
         db.session.commit()  # filed: its own request
@@ -137,14 +139,15 @@ def test_rectification_in_time_stops_escalation(app, city, file_ticket, photo):
     assert run_sweep(at("2027-01-10T09:00")).letters == []
 
 
-def test_rejected_rectification_keeps_counting_from_the_deadline(app, city, file_ticket, photo):
+def test_rejected_rectification_gets_the_rework_time_then_escalates(app, city, file_ticket, photo):
     ticket = file_ticket()
     ticket_services.rectify(city.unit_a, ticket, at("2026-11-26T09:00"), "已清理", [photo])
     assert run_sweep(at(FRIDAY)).letters == []  # waiting for verification: not the unit's delay
     ticket_services.reject(city.inspector, fresh(Ticket, ticket.id), at("2026-11-27T10:00"), "仍有残留")
-    result = run_sweep(at("2026-11-27T10:30"))  # the original deadline stands: overdue at once
+    assert run_sweep(at("2026-11-27T10:30")).letters == []  # 24 h of rework time from the rejection
+    result = run_sweep(at("2026-11-28T10:30"))
     assert [letter.level for letter in result.letters] == [1]
-    assert result.letters[0].items[0].days_overdue == 2
+    assert result.letters[0].items[0].days_overdue == 1
 
 
 def test_disputed_tickets_wait_for_the_office(app, city, file_ticket):

@@ -26,7 +26,8 @@ def issued(app, city, now):
 
     tickets = [file(City.ON_A), file(City.ON_A), file(City.ON_B)]
     first = run_sweep(at(FRIDAY)).letters
-    ticket_services.rectify(city.unit_b, tickets[2], at("2026-11-30T10:00"), "已清理", [photo])
+    ticket_services.rectify(city.unit_b, tickets[2], at("2026-11-30T10:00"), "已清理",
+                            [processed("orientation_landscape_3.jpg")])
     db.session.commit()
     second = run_sweep(at("2026-12-03T09:00")).letters
     a1 = next(letter for letter in first if letter.unit_id == city.street_a.id)

@@ -50,6 +50,10 @@ TABLE: dict[str, set[str]] = {
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
     "office.export_tickets": ALL,
+    "field.favicon": PUBLIC,
+    "field.service_worker": PUBLIC,
+    "field.offline": PUBLIC,
+    "field.segment_map": {"admin", "inspector"},
     # API
     "healthz": PUBLIC,
     "api_auth.me": ALL,

@@ -27,7 +27,7 @@ from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import Ticket, TicketEvent
 
-STORED_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}(_t)?\.jpg")
+STORED_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}(_t|_st)?\.jpg")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -72,7 +72,7 @@ def png(width: int, height: int, real: bool = False) -> bytes:
 
 def assert_nothing_filed(uploads: Path, tickets: int = 0, photos: int = 0) -> None:
     assert count(Ticket) == tickets and count(Photo) == photos
-    assert len(stored(uploads)) == 2 * photos, stored(uploads)
+    assert len(stored(uploads)) == 3 * photos, stored(uploads)
 
 
 # ----------------------------------------------------------------------------- V14.4 headers, V3.4 cookies
@@ -375,7 +375,7 @@ def test_upload_file_names_never_reach_storage_paths(api, city, uploads, tmp_pat
             filed += 1
             assert marker not in str(response.get_json())
     files = stored(uploads)
-    assert all(STORED_RE.fullmatch(f) for f in files) and len(files) == 2 * filed >= 2 * (len(FILENAMES) - 2), files
+    assert all(STORED_RE.fullmatch(f) for f in files) and len(files) == 3 * filed >= 3 * (len(FILENAMES) - 2), files
     around = [*tmp_path.rglob(f"*{marker}*"), *tmp_path.parent.glob(f"*{marker}*"), *Path("/tmp").glob(f"*{marker}*"),
               *Path.cwd().glob(f"*{marker}*"), *Path.cwd().parent.glob(f"*{marker}*"), *Path("/").glob(f"*{marker}*")]
     assert not around, "a file name chose where something was written"
@@ -388,7 +388,7 @@ def test_web_form_upload_name_is_ignored_too(browser, city, uploads):
         "category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
         "photos": [(io.BytesIO(photo_bytes("Canon_40D.jpg")), f"../../../{marker}.jpg")]}, multipart=True)
     assert response.status_code == 303
-    assert all(STORED_RE.fullmatch(f) for f in stored(uploads)) and len(stored(uploads)) == 2
+    assert all(STORED_RE.fullmatch(f) for f in stored(uploads)) and len(stored(uploads)) == 3
     assert marker not in str(list(uploads.parent.rglob("*")))
 
 

@@ -114,7 +114,7 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
         y = height - pad - (lat - min_lat) * scale
         return x, y
 
-    parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="img" aria-label="在办问题分布（按责任路段）">',
+    parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="group" aria-label="在办问题分布（按责任路段）">',
              f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f8fa"/>']
     for coords in lines.values():
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(lon, lat) for lon, lat in coords))

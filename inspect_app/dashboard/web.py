@@ -46,6 +46,9 @@ def sort_url(table: str, field: str, current: tuple[str, bool]) -> str:
     return url_for("dashboard.index", **args) + f"#t-{table}"
 
 
+PHONE_TREND_WEEKS = 8  # a phone's chart shows the last weeks only; its heading says how many
+
+
 @bp.get("/")
 @requires(LEADERSHIP)
 def index():
@@ -60,7 +63,7 @@ def index():
 
     svg = {
         "trend": charts.trend_svg(data["trend"], css="wide"),
-        "trend_phone": charts.trend_svg(data["trend"][-8:], width=380, height=240, css="narrow"),
+        "trend_phone": charts.trend_svg(data["trend"][-PHONE_TREND_WEEKS:], width=380, height=240, css="narrow"),
         "map": charts.map_svg(data["segments"], data["by_segment"], segment_link),
     }
     return render_template(
@@ -69,4 +72,5 @@ def index():
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
         trend_svg=svg["trend"], trend_svg_phone=svg["trend_phone"], map_svg=svg["map"],
+        phone_trend_weeks=min(PHONE_TREND_WEEKS, len(data["trend"])),
         all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS)

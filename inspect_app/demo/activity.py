@@ -195,8 +195,16 @@ class _Replay:
         lat = coords[i][1] + (coords[i + 1][1] - coords[i][1]) * f + self.rng.uniform(-0.00003, 0.00003)
         return round(lat, 6), round(lon, 6)
 
-    def _photo(self, moment: datetime, lat: float, lon: float) -> tuple[list[ProcessedPhoto], list[dict]]:
-        return [self.rng.choice(self.photos)], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
+    def _photo(self, moment: datetime, lat: float, lon: float, not_like=None) -> tuple[list[ProcessedPhoto], list[dict]]:
+        """A demo photo; for an after-photo (`not_like` the ticket) never one of its before-photos, which the
+        system refuses as proof of a rectification."""
+        used = {p.sha256 for p in not_like.photos if p.kind == "before"} if not_like is not None else set()
+        index = self.rng.randrange(len(self.photos))  # the draw random.choice makes: the demo stays the same
+        for step in range(len(self.photos)):
+            if self.photos[(index + step) % len(self.photos)].sha256 not in used:
+                index = (index + step) % len(self.photos)
+                break
+        return [self.photos[index]], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
                                                  "lat": lat, "lon": lon}]
 
     def _ticket_life(self, reported: datetime, plan: str) -> Generator[datetime, None, None]:
@@ -249,7 +257,7 @@ class _Replay:
             else:
                 moment = self._before(moment, ticket.deadline)
             yield moment
-            photos, meta = self._photo(moment, lat, lon)
+            photos, meta = self._photo(moment, lat, lon, not_like=ticket)
             services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
             moment = self._later(moment, rng.uniform(1, 30))
             yield moment

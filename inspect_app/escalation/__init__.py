@@ -1,6 +1,6 @@
 """督办函: overdue tickets become numbered supervision letters, level by level (督办 → 挂牌督办 → 约谈).
 
-models.py    Letter, LetterItem (unique per ticket and level), SweepRun, Notification (webhook outbox)
+models.py    Letter, LetterItem (unique per ticket, assignment and level), SweepRun, Notification (webhook outbox)
 levels.py    the pure rule: (deadline, current level, reply-by dates, now) → target level
 settings.py  configuration keys with their defaults
 sweep.py     the sweep: one transaction writes letters and ticket levels, then PDFs are rendered

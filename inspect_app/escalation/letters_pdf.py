@@ -28,7 +28,7 @@ def _fill(text: str, **values: str) -> str:
 
 def _photo(store: PhotoStore, key: str | None) -> str | None:
     if key and is_valid_key(key):
-        return str(store.path(key, thumb=True))
+        return str(store.display_path(key))  # the stamped copy: when, where, who
     return None
 
 

@@ -55,15 +55,17 @@ class Letter(db.Model):
 
 class LetterItem(db.Model):
     """A ticket listed in a letter, with what the letter says about it (kept as issued, so the PDF can
-    be rebuilt identically). Unique per (ticket, level): a ticket reaches each level once."""
+    be rebuilt identically). Unique per (ticket, assignment, level): a ticket reaches each level once per unit it
+    is assigned to (a reassignment starts the new unit at level 0; Ticket.assignment)."""
 
     __tablename__ = "letter_items"
-    __table_args__ = (UniqueConstraint("ticket_id", "level"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "assignment", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     level: Mapped[int] = mapped_column(Integer)
+    assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # Ticket.assignment then
     reply_by: Mapped[datetime] = mapped_column(UTCDateTime)  # the letter's, copied for the sweep's join
     position: Mapped[int] = mapped_column(Integer, default=0)
     ticket_number: Mapped[str] = mapped_column(String(20))

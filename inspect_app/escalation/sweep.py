@@ -49,7 +49,8 @@ def candidate_query(now: datetime):
     statuses = tuple(setting("ESCALATION_STATUSES"))
     query = (
         select(Ticket.id, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, LetterItem.reply_by)
-        .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level))
+        .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level)
+                   & (LetterItem.assignment == Ticket.assignment))
         .where(Ticket.status.in_(statuses), Ticket.escalation_level.in_(range(MAX_LEVEL)),
                Ticket.deadline < now, Ticket.unit_id.is_not(None))
         .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by < now))
@@ -137,7 +138,7 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
         for position, (ticket_id, old_level) in enumerate(members, start=1):
             ticket = tickets[ticket_id]
             letter.items.append(LetterItem(
-                ticket_id=ticket_id, level=level, reply_by=reply_by, position=position,
+                ticket_id=ticket_id, level=level, assignment=ticket.assignment, reply_by=reply_by, position=position,
                 ticket_number=ticket.number, category_name=ticket.category.name if ticket.category else "",
                 place=_place(ticket), reported_at=ticket.reported_at, original_deadline=ticket.deadline,
                 days_overdue=days_overdue(ticket.deadline, now), photo_key=photo_keys.get(ticket_id)))

@@ -193,7 +193,8 @@ def groups() -> list[str]:
 
 
 def save_category(data: Mapping, category: Category | None = None) -> Category:
-    """Add or edit: name, group, deadline_kind (hours|workdays), deadline_value, urgent, common,
+    """Add or edit: name, group, deadline_kind (hours|workdays), deadline_value, rework_kind (""|hours|workdays:
+    blank is the REWORK_DEADLINE_* setting) and rework_value, urgent, common,
     owner_unit_id (blank: the segment's unit), code (blank on add: generated)."""
     name = fields.text(data.get("name"), "类别名称", 64, required=True)
     group = fields.text(data.get("group"), "分组", 32, required=True)
@@ -202,6 +203,14 @@ def save_category(data: Mapping, category: Category | None = None) -> Category:
         hours, workdays = fields.integer(data.get("deadline_value"), "整改时限（小时）", 1, 720), None
     else:
         hours, workdays = None, fields.integer(data.get("deadline_value"), "整改时限（工作日）", 1, 60)
+    rework_kind = (data.get("rework_kind") or "").strip()
+    if rework_kind:
+        rework_kind = fields.choice(rework_kind, "返工时限方式", ("hours", "workdays"))
+    rework_hours = rework_workdays = None
+    if rework_kind == "hours":
+        rework_hours = fields.integer(data.get("rework_value"), "返工时限（小时）", 1, 720)
+    elif rework_kind == "workdays":
+        rework_workdays = fields.integer(data.get("rework_value"), "返工时限（工作日）", 1, 60)
     owner = _active_unit(data.get("owner_unit_id"), "责任单位", required=False)
     raw_code = (data.get("code") or "").strip()
     code = fields.code(raw_code, "类别编码") if raw_code else (category.code if category else None)
@@ -216,6 +225,7 @@ def save_category(data: Mapping, category: Category | None = None) -> Category:
         db.session.add(category)
     category.name, category.group = name, group
     category.deadline_hours, category.deadline_workdays = hours, workdays
+    category.rework_hours, category.rework_workdays = rework_hours, rework_workdays
     category.urgent = fields.checkbox(data.get("urgent"))
     category.common = fields.checkbox(data.get("common"))
     category.owner_unit = owner

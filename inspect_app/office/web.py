@@ -19,6 +19,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
+from ..tickets import services as ticket_services
 from ..tickets.campaigns import Campaign
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
@@ -183,11 +184,14 @@ def category_form(category_id: int | None = None):
         values = {"code": category.code, "name": category.name, "group": category.group,
                   "deadline_kind": "workdays" if category.deadline_workdays else "hours",
                   "deadline_value": str(category.deadline_workdays or category.deadline_hours or 24),
+                  "rework_kind": "workdays" if category.rework_workdays else "hours" if category.rework_hours else "",
+                  "rework_value": str(category.rework_workdays or category.rework_hours or ""),
                   "urgent": "1" if category.urgent else "", "common": "1" if category.common else "",
                   "owner_unit_id": str(category.owner_unit_id or "")}
     else:
         values = {"deadline_kind": "hours", "deadline_value": "24"}
     return render_template("office/category_form.html", category=category, values=values, error=error,
+                           rework_default=ticket_services.rework_rule(None),
                            units=active_units(), groups=reference.groups()), 422 if error else 200
 
 

@@ -64,7 +64,7 @@ def referenced_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
 
 
 def _files_of(store: PhotoStore, key: str) -> list[Path]:
-    return [p for p in (store.path(key), store.path(key, thumb=True)) if p.exists()]
+    return [p for p in (store.path(key), store.path(key, thumb=True), store.path(key, stamped=True)) if p.exists()]
 
 
 def _mtime(paths: list[Path]) -> float:

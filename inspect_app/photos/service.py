@@ -10,12 +10,14 @@ from flask import current_app, has_request_context
 from ..boundary import delete_on_rollback
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
-from ..common.timeutil import parse_iso
+from ..common.text import one_line
+from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..policy import current_actor
 from .gate import DecodeGate, default_lock_dir
 from .models import Photo
 from .processing import Limits, PhotoError, ProcessedPhoto, plausible_taken_at, process_image
+from .stamp import stamp
 from .storage import PhotoStore
 
 
@@ -126,8 +128,20 @@ def parse_photo_meta(raw: str | None, count: int, now: datetime | None = None) -
     return result
 
 
-def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None) -> Photo:
-    """Store the files and add the row. If the transaction then rolls back, the files go with it (boundary.py)."""
+def stamp_lines(ticket, kind: str, taken_at: datetime | None, now: datetime, lat, lon, by: str) -> list[str]:
+    """What a stamped copy says: when (taken, else uploaded), where (address or segment, position), who."""
+    when = f"拍摄 {fmt(taken_at)}" if taken_at else f"上传 {fmt(now)}"
+    place = one_line(ticket.address or (ticket.segment.name if ticket.segment else "")) or "未填写地点"
+    if ticket.segment is not None and ticket.segment.name not in place:
+        place += f"（{ticket.segment.name}）"
+    where = f"{lat:.5f}, {lon:.5f}" if valid_lat_lon(lat, lon) else "无位置信息"
+    return [f"{'整改前' if kind == 'before' else '整改后'} · {when} · {ticket.number}", f"{place} · {where}", by]
+
+
+def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None,
+              by: str = "") -> Photo:
+    """Store the files (the clean photo, its thumbnail and the stamped display copy) and add the row. If the
+    transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp."""
     meta = meta or {}
     files = store()
     key = files.save(photo)
@@ -136,6 +150,8 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
     # 9999-12-31 in the row made every later read of the ticket fail).
     taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
+    lines = stamp_lines(ticket, kind, taken_at, now, lat, lon, by)
+    delete_on_rollback(files.save_stamped(key, stamp(photo.thumb, lines)))
     row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
                 bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
     row.event = event

@@ -1,4 +1,5 @@
-"""Photo files on disk under random keys: root/<key[:2]>/<key>.jpg and <key>_t.jpg (thumbnail).
+"""Photo files on disk under random keys: root/<key[:2]>/<key>.jpg and <key>_t.jpg (thumbnail), and the stamped
+display copy <key>_st.jpg (thumbnail size, for documents and lists; see photos/stamp.py).
 
 Keys are 32 lowercase hex characters and are validated before any path is built, so a key from a URL can never
 point outside the root. Uploaded file names are never used.
@@ -18,7 +19,7 @@ from .processing import ProcessedPhoto
 __all__ = ["PhotoStore", "is_valid_key"]
 
 _KEY_RE = re.compile(r"[0-9a-f]{32}")
-_FILE_RE = re.compile(r"([0-9a-f]{32})(?:_t)?\.jpg")
+_FILE_RE = re.compile(r"([0-9a-f]{32})(?:_t|_st)?\.jpg")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _FILE_MODE = 0o644  # mkstemp makes 0600; a web server serving the folder directly must be able to read them
 
@@ -47,13 +48,27 @@ class PhotoStore:
         _fsync_dir(main.parent)  # both renames made durable at once: the two files share the shard folder
         return key
 
-    def path(self, key: str, thumb: bool = False) -> Path:
+    def path(self, key: str, thumb: bool = False, stamped: bool = False) -> Path:
+        """The clean photo, its thumbnail, or (stamped) the stamped display copy."""
         if not is_valid_key(key):
             raise ValueError(f"invalid photo key: {key!r}")
-        return self.root / key[:2] / f"{key}{'_t' if thumb else ''}.jpg"
+        suffix = "_st" if stamped else "_t" if thumb else ""
+        return self.root / key[:2] / f"{key}{suffix}.jpg"
+
+    def save_stamped(self, key: str, data: bytes) -> Path:
+        """Write the stamped display copy of a stored photo; returns its path (for delete_on_rollback)."""
+        path = self.path(key, stamped=True)
+        _write_atomic(path, data)
+        return path
+
+    def display_path(self, key: str) -> Path:
+        """The stamped copy for documents and lists, or the clean thumbnail for a photo stored before stamps."""
+        stamped = self.path(key, stamped=True)
+        return stamped if stamped.is_file() else self.path(key, thumb=True)
 
     def delete(self, key: str) -> None:
-        """Remove both files; missing files are fine (deleting twice is not an error)."""
+        """Remove every file of the key; missing files are fine (deleting twice is not an error)."""
+        self.path(key, stamped=True).unlink(missing_ok=True)
         self.path(key, thumb=True).unlink(missing_ok=True)
         self.path(key).unlink(missing_ok=True)
 

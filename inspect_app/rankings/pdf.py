@@ -165,7 +165,7 @@ def _photo(root: str | None, key: str | None) -> Photo:
     if not key or not root:
         return Photo(None, 37, 28)
     try:
-        return Photo(PhotoStore(root).path(key, thumb=True), 37, 28)
+        return Photo(PhotoStore(root).display_path(key), 37, 28)  # the stamped copy: when, where, who
     except ValueError:
         return Photo(None, 37, 28)
 

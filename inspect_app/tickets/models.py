@@ -41,6 +41,9 @@ class Ticket(db.Model):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Which assignment the deadline and escalation level belong to: a reassignment to another unit starts the new
+    # unit's clock and level afresh (a new number); the old unit's letters keep theirs (LetterItem.assignment).
+    assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     source: Mapped[str] = mapped_column(String(20), default=DEFAULT_SOURCE, server_default=DEFAULT_SOURCE,
                                         index=True)  # rules.SOURCES
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
@@ -56,6 +59,10 @@ class Ticket(db.Model):
                           lazy="select", cascade="all, delete-orphan")
     photos = relationship("Photo", order_by="Photo.id", back_populates="ticket",
                           lazy="select", cascade="all, delete-orphan")
+    # The open extension request, if any (at most one), for list cards: load with selectinload.
+    open_extensions = relationship("ExtensionRequest", viewonly=True, lazy="select",
+                                   primaryjoin="and_(ExtensionRequest.ticket_id == Ticket.id, "
+                                               "ExtensionRequest.status == 'open')")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -117,3 +124,8 @@ class ExtensionRequest(db.Model):
 
     ticket = relationship("Ticket", lazy="joined")
     requester = relationship("User", foreign_keys=[requested_by], lazy="joined")
+
+
+# Ticket.photos and TicketEvent.photos name Photo: load it with these models, so code that touches the mappers at
+# import time (tickets/queries.py's loader options) works in any import order.
+from ..photos import models as _photo_models  # noqa: E402,F401

@@ -20,7 +20,8 @@ def visible_photo(user, photo_id: int) -> Photo:
 
 
 def send_photo(photo: Photo, thumb: bool):
-    path = store().path(photo.key, thumb=thumb)
+    """The clean photo (opened to look closely), or for a thumbnail (lists, cards) its stamped copy."""
+    path = store().display_path(photo.key) if thumb else store().path(photo.key)
     if not path.exists():
         raise NotFound("照片文件缺失。", code="photo_missing")
     response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)

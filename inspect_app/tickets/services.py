@@ -28,6 +28,7 @@ from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import lifecycle
 from .models import ExtensionRequest, Ticket
+from .photo_checks import refuse_reused_before_photos
 from .policy import ensure_visible
 from .rules import DEFAULT_SOURCE, SOURCES
 from .queries import open_extension
@@ -140,7 +141,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
     metas = report.photo_meta or [{}] * len(report.photos)
     for photo, meta in zip(report.photos, metas):
-        add_photo(ticket, photo, "before", now, event=event, meta=meta)
+        add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
     if unit is not None:
         how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
         _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
@@ -149,10 +150,16 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str) -> None:
-    """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline."""
+    """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline. Another unit
+    also starts at escalation level 0 in a new assignment: it answers for its own lateness, never for the old
+    unit's (whose letters stay with the ticket's events and the letters' items)."""
     data = {"unit_id": unit.id, "unit": unit.name}
     if ticket.unit_id is not None and ticket.unit_id != unit.id:
         data["from_unit_id"] = ticket.unit_id
+        if ticket.escalation_level:
+            data["from_level"] = ticket.escalation_level
+        ticket.assignment = (ticket.assignment or 1) + 1
+        ticket.escalation_level = 0
     lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
     ticket.assigned_at = now
@@ -180,10 +187,12 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
     note = _note(note, False, "整改说明")
     if not photos:
         raise BadRequest("请上传整改后的照片。", code="photos_required")
+    refuse_reused_before_photos(ticket, photos)
     event = lifecycle.transition(ticket, "rectify", user, now, note=note)
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
-        add_photo(ticket, photo, "after", now, event=event, meta=meta)
+        add_photo(ticket, photo, "after", now, event=event, meta=meta,
+                  by=f"{user.unit.name if getattr(user, 'unit', None) else ''} {user.name} 整改".strip())
     db.session.flush()
     return ticket
 
@@ -198,12 +207,35 @@ def approve(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
     return ticket
 
 
+def rework_rule(category: Category) -> dict:
+    """How long a unit gets to redo a rectification sent back: the category's own rule, else the setting."""
+    own = category.own_rework_rule if category is not None else None
+    if own:
+        return own
+    config = current_app.config
+    if config["REWORK_DEADLINE_WORKDAYS"]:
+        return {"workdays": int(config["REWORK_DEADLINE_WORKDAYS"])}
+    return {"hours": int(config["REWORK_DEADLINE_HOURS"])}
+
+
+def rework_deadline(ticket: Ticket, now: datetime) -> datetime:
+    """The later of the original deadline and the rework time from now: a verification that came late never
+    makes the unit overdue the moment the ticket returns, and a quick one never shortens the original time."""
+    fresh = compute_deadline(rework_rule(ticket.category), now)
+    return fresh if ticket.deadline is None else max(ticket.deadline, fresh)
+
+
 def reject(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
-    """Send back for rework; the original deadline stands, so lateness keeps counting."""
+    """Send back for rework, with the rework deadline (rework_deadline)."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reject", user.role)
     note = _note(note, True, "返工原因")
-    lifecycle.transition(ticket, "reject", user, now, note=note)
+    deadline = rework_deadline(ticket, now)
+    data = {"deadline": deadline.isoformat()}
+    if ticket.deadline is not None and deadline != ticket.deadline:
+        data["old_deadline"] = ticket.deadline.isoformat()
+    lifecycle.transition(ticket, "reject", user, now, note=note, data=data)
+    ticket.deadline = deadline
     ticket.rework_count = (ticket.rework_count or 0) + 1
     ticket.rectified_at = None
     db.session.flush()

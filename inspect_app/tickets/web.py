@@ -22,7 +22,7 @@ from ..http import done, is_script, local_url, now
 from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, requires
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
-from . import actions, queries
+from . import actions, photo_checks, queries
 from .campaigns import Campaign
 from .inputs import parse_coordinate
 from .models import Ticket, TicketEvent
@@ -34,8 +34,8 @@ bp = Blueprint("tickets", __name__)
 
 START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin": "tickets.office_work",
                "leader": "dashboard.index"}
-UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "rectified"), ("closed", "已结案", "closed"),
-             ("all", "全部", None)]
+UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "rectified"), ("disputed", "退单中", "disputed"),
+             ("closed", "已结案", "closed"), ("all", "全部", None)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -77,7 +77,10 @@ def _new_page(form=None, error: str | None = None):
         "tickets/new.html", form=form, error=error,
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
-        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])
+        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"],
+        segments=db.session.scalars(select(Segment).where(Segment.active.is_(True))
+                                    .options(selectinload(Segment.unit))
+                                    .order_by(Segment.district, Segment.name, Segment.id)).all())
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -116,7 +119,7 @@ def segments_near():
 # ----------------------------------------------------------------------------- lists
 
 # Every list card shows the ticket's first photo; the verify and dispute lists also read its last events.
-CARD_LOAD = (selectinload(Ticket.photos),)
+CARD_LOAD = (selectinload(Ticket.photos), selectinload(Ticket.open_extensions))
 EVENTS_LOAD = CARD_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),)
 
 
@@ -182,15 +185,22 @@ def office_work():
 
 # ----------------------------------------------------------------------------- one ticket
 
+def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None):
+    """The ticket's page; after a refused form, that form again (open) with what was typed and why it failed."""
+    ticket = queries.get_ticket(current_user, ticket_id, detail=True)
+    rectify_event = _last_event(ticket, "rectify")
+    after = list(rectify_event.photos) if rectify_event else []
+    return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
+                           after_photos=after, after_checks=photo_checks.check_after_photos(ticket, after),
+                           letters=[e for e in ticket.events if e.action == "escalate"],
+                           units=active_units() if can(current_user, "reassign", ticket) else [],
+                           failed=failed, typed=typed or {}, form_error=error)
+
+
 @bp.get("/tickets/<int:ticket_id>")
 @requires(EVERYONE)
 def detail(ticket_id: int):
-    ticket = queries.get_ticket(current_user, ticket_id, detail=True)
-    rectify_event = _last_event(ticket, "rectify")
-    return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
-                           after_photos=rectify_event.photos if rectify_event else [],
-                           letters=[e for e in ticket.events if e.action == "escalate"],
-                           units=active_units() if can(current_user, "reassign", ticket) else [])
+    return _detail_page(ticket_id)
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")
@@ -198,7 +208,15 @@ def detail(ticket_id: int):
 def act(ticket_id: int, action: str):
     todo = actions.lookup(action)
     ticket = queries.get_ticket(current_user, ticket_id)
-    actions.perform(todo, current_user, ticket, now(), request.form, request.files)
+    try:
+        actions.perform(todo, current_user, ticket, now(), request.form, request.files)
+    except ServiceError as problem:
+        if is_script() or problem.status in (403, 404, 409):
+            raise  # 409: the ticket moved on and the form is gone; its page says why (a flashed message)
+        # A person's form: the ticket's page again with that form open, what they typed kept, and the reason.
+        db.session.rollback()
+        typed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "next")}
+        return _detail_page(ticket_id, action, typed, problem.message), problem.status
     flash(f"{ticket.number}：{todo.message}", "success")
     return done(local_url(request.form.get("next")) or url_for(".detail", ticket_id=ticket.id))
 

@@ -79,8 +79,27 @@ class Category(db.Model):
     sort_order: Mapped[int] = mapped_column(default=100)
     owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 返工 time: a ticket sent back gets at least this long from the rejection (the later of that and its original
+    # deadline). Both empty: the REWORK_DEADLINE_* settings.
+    rework_hours: Mapped[int | None] = mapped_column(Integer)
+    rework_workdays: Mapped[int | None] = mapped_column(Integer)
 
     owner_unit = relationship("Unit", lazy="joined")
+
+    @property
+    def own_rework_rule(self) -> dict | None:
+        if self.rework_workdays:
+            return {"workdays": self.rework_workdays}
+        if self.rework_hours:
+            return {"hours": self.rework_hours}
+        return None
+
+    @property
+    def rework_label(self) -> str:
+        rule = self.own_rework_rule
+        if rule is None:
+            return "默认"
+        return f"{rule['workdays']}个工作日" if "workdays" in rule else f"{rule['hours']}小时"
 
     @property
     def deadline_rule(self) -> dict:

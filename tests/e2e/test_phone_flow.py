@@ -49,7 +49,7 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     assert "人民路东段" in page.inner_text("select[name=segment_id] option:first-child")
     inspector.shot("02-new-report")
     weight = {url: page.request.get(server + url).body() for url in (
-        "/tickets/new", page.get_attribute("link[rel=stylesheet]", "href"), page.get_attribute("script", "src"))}
+        "/tickets/new", page.get_attribute("link[rel=stylesheet]", "href"), page.get_attribute("script[src*=report]", "src"))}
     print(f"\nfiling page: {sum(map(len, weight.values())):,} bytes of HTML+CSS+JS, "
           f"{sum(len(gzip.compress(b)) for b in weight.values()):,} gzipped")
 
@@ -128,6 +128,13 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     page.click("nav >> text=待核查")
     page.wait_for_selector(".compare")
     checker.shot("09-verify-queue")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:has-text('整改到位，结案')")  # dismissed: nothing happens
+    assert asked and "结案" in asked[0]
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "rectified"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('整改到位，结案')")
     page.wait_for_selector(".alert.success")
     assert "已核查结案" in page.inner_text(".alert.success")

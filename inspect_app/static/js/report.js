@@ -1,5 +1,7 @@
 /* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress.
-   Filing page: geolocation -> lat/lon and nearest segments. Without this file the forms still work. */
+   Filing page: geolocation (or a photo's EXIF position) -> nearest segments, a warning when far from every
+   segment, the segment list searchable and a schematic map to tap; without a connection the report is kept on
+   the phone (offline-queue.js) and sent when the connection returns. Without this file the forms still work. */
 (function () {
   "use strict";
   var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9;
@@ -83,20 +85,110 @@
           : "提交失败（" + x.status + "），请稍后重试。";
         fail(new Error(msg));
       };
-      x.onerror = x.ontimeout = function () { fail(new Error("网络连接失败，请检查网络后重试（不会重复上报）。")); };
+      x.onerror = x.ontimeout = function () {
+        var e = new Error("网络连接失败，请检查网络后重试（不会重复上报）。");
+        e.network = true;
+        fail(e);
+      };
       x.send(data);
     });
+  }
+
+  function newKey() {
+    return Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+
+  // --- the visible queue of reports kept on this phone ---------------------------------------------------
+  function offlineQueue(form) {
+    var Q = window.OfflineQueue, box = document.querySelector(".queue"), user = form.getAttribute("data-user");
+    if (!Q || !Q.supported || !box || !form.getAttribute("data-offline")) return null;
+    var listEl = box.querySelector(".queue-list"), count = box.querySelector(".queue-count"),
+        note = box.querySelector(".queue-note"), banner = document.querySelector(".net-off");
+    function when(t) {
+      var d = new Date(t);
+      return (d.getMonth() + 1) + "-" + d.getDate() + " " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
+    function draw() {
+      return Q.list("report").then(function (records) {
+        records = records.filter(function (r) { return String(r.user) === String(user); });
+        box.hidden = !records.length && !box.querySelector(".queue-done");
+        count.textContent = records.length;
+        listEl.textContent = "";
+        records.forEach(function (r) {
+          var li = document.createElement("li"), text = document.createElement("span"), state = document.createElement("small");
+          li.className = "queue-item " + r.status;
+          text.textContent = r.label + " · " + when(r.created) + " · " + (r.files || []).length + "张照片";
+          state.textContent = r.status === "failed" ? "发送失败：" + r.error : (r.error ? "等待发送：" + r.error : "等待发送");
+          li.append(text, state);
+          if (r.status === "failed") {
+            var rm = document.createElement("button");
+            rm.type = "button"; rm.className = "btn danger-outline"; rm.textContent = "删除";
+            rm.setAttribute("aria-label", "删除这条发送失败的上报");
+            rm.onclick = function () { Q.remove(r.id); };
+            li.append(rm);
+          }
+          listEl.append(li);
+        });
+        return records;
+      });
+    }
+    function flush() {
+      if (!navigator.onLine) return Promise.resolve();
+      return Q.flush(user, function (record, url) {
+        var done = box.querySelector(".queue-done") || document.createElement("p"), a = document.createElement("a");
+        done.className = "queue-done alert success";
+        done.setAttribute("role", "status");
+        done.textContent = "已发送：" + record.label + " ";
+        a.href = url; a.textContent = "查看";
+        done.append(a);
+        note.after(done);
+      }).then(draw);
+    }
+    function online() { if (banner) banner.hidden = navigator.onLine; if (navigator.onLine) flush(); }
+    Q.onChange(draw);
+    window.addEventListener("online", online);
+    window.addEventListener("offline", online);
+    box.querySelector(".queue-send").addEventListener("click", function () {
+      if (!navigator.onLine) { note.textContent = "仍然没有网络，恢复后会自动发送。"; return; }
+      flush();
+    });
+    setInterval(function () { if (navigator.onLine) flush(); }, 30000);
+    draw().then(online);
+    return {
+      keep: function (data, label) {
+        var fields = [], files = [];
+        data.forEach(function (value, name) {
+          if (typeof value === "string") fields.push([name, value]);
+          else files.push([name, value, value.name || "photo.jpg"]);
+        });
+        return Q.add({ kind: "report", url: form.action, user: user, label: label, fields: fields, files: files });
+      }
+    };
   }
 
   function photoForm(form) {
     var input = form.querySelector(".photo-input"), previews = form.querySelector(".previews"),
         errBox = form.querySelector(".js-error"), prog = form.querySelector(".prog"),
         status = form.querySelector(".status"), button = form.querySelector("button[type=submit]"),
-        items = [], busy = false;
+        items = [], busy = false, queue = offlineQueue(form);
     if (!input || !window.FormData || !window.createImageBitmap) return;
     input.required = false;  // the photos live in `items`, the input is emptied after each pick
     function say(text) { status.textContent = text || ""; }
     function fail(text) { errBox.textContent = text; errBox.hidden = !text; if (text) errBox.scrollIntoView({ block: "center" }); }
+    function label() {
+      var c = form.querySelector("input[name=category]:checked"), s = form.elements.segment_id, a = form.elements.address;
+      var name = c ? c.closest("label").querySelector("span").firstChild.textContent.trim() : "上报";
+      var place = (a && a.value.trim()) || (s && s.value && s.selectedOptions[0] ? s.selectedOptions[0].textContent.replace(/（.*$/, "") : "");
+      return place ? name + " · " + place : name;
+    }
+    function cleared() {  // after a report is kept on the phone: a fresh form for the next one
+      form.reset();
+      items = []; previews.textContent = "";
+      if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
+      form.dispatchEvent(new CustomEvent("report:reset"));
+    }
 
     input.addEventListener("change", function () {
       var files = Array.prototype.slice.call(input.files, 0, MAX_PHOTOS - items.length);
@@ -117,6 +209,7 @@
           img.alt = "照片预览";
           if (!r.raw) { img.src = URL.createObjectURL(r.blob); fig.prepend(img); }
           cap.textContent = r.raw ? "无法预览 · " + kb : kb + (r.meta.lat != null ? " · 含位置" : "");
+          if (r.meta.lat != null) form.dispatchEvent(new CustomEvent("photo:position", { detail: r.meta }));
           return r;
         });
       });
@@ -126,19 +219,32 @@
       ev.preventDefault();
       if (busy) return;
       if (!items.length) { fail("请至少拍摄或选择一张照片。"); return; }
+      if (form.elements.category && !form.querySelector("input[name=category]:checked")) { fail("请选择问题类别。"); return; }
       busy = true; button.disabled = true; fail("");
       say("正在处理照片…");
+      var data;
+      function keep() {
+        return queue.keep(data, label()).then(function () {
+          busy = false; button.disabled = false; prog.hidden = true;
+          cleared();
+          say("没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。");
+          document.querySelector(".queue").scrollIntoView({ block: "start" });
+        });
+      }
       Promise.all(items.map(function (i) { return i.ready; })).then(function (results) {
-        var data = new FormData(form);
+        data = new FormData(form);
         data.delete("photos");
         results.forEach(function (r, n) {
           data.append("photos", r.blob, r.scaled ? "photo" + (n + 1) + ".jpg" : items[n].name);
         });
         data.set("photo_meta", JSON.stringify(results.map(function (r) { return r.meta; })));
+        if (queue && !navigator.onLine) return keep().then(function () { return null; });
         prog.hidden = false; prog.value = 0;
         say("正在上传…");
-        return send(form.action, data, function (f) { prog.value = f; say("正在上传 " + Math.round(f * 100) + "%"); });
+        return send(form.action, data, function (f) { prog.value = f; say("正在上传 " + Math.round(f * 100) + "%"); })
+          .catch(function (e) { if (queue && e.network) return keep().then(function () { return null; }); throw e; });
       }).then(function (url) {
+        if (!url) return;
         say("提交成功，正在跳转…");
         location.assign(url);
       }, function (e) {
@@ -148,42 +254,214 @@
     });
   }
 
-  // --- filing page: where am I, and which segments are near --------------------------------------------
-  function locate(form) {
-    var lat = form.elements.lat, lon = form.elements.lon, select = form.elements.segment_id,
+  // --- filing page: the segment list (searchable), nearest segments, far warning, the map ---------------
+  function segments(form) {
+    var select = form.querySelector(".segment-select"), q = form.querySelector("#segment-q"),
+        found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far"),
         note = form.querySelector(".loc-status"), url = form.getAttribute("data-near");
-    if (!lat || !url) return;
-    var key = form.elements.idempotency_key;
-    if (key && window.crypto && crypto.getRandomValues) {  // fresh per page load, reused by every retry
-      key.value = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
-        return (b + 256).toString(16).slice(1);
-      }).join("");
+    if (!select) return null;
+    var first = select.options[0], groups = [], near = null, nearText = "";
+    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
+      groups.push({ label: g.label, options: Array.prototype.map.call(g.children, function (o) {
+        return { value: o.value, text: o.textContent };
+      }) });
+    });
+    function option(value, text) { var o = document.createElement("option"); o.value = value; o.textContent = text; return o; }
+    function rebuild(term) {
+      var keep = select.value, shown = 0, matches = [];
+      term = (term || "").trim();
+      groups.forEach(function (g) {
+        var hit = !term || g.label.indexOf(term) >= 0;
+        var opts = g.options.filter(function (o) { return hit || o.text.indexOf(term) >= 0; });
+        if (opts.length) matches.push({ label: g.label, options: opts });
+        shown += opts.length;
+      });
+      if (term && !shown) { matches = groups; found.textContent = "没有找到“" + term + "”，下面列出全部路段。"; }
+      else found.textContent = term ? "找到 " + shown + " 条路段" : "";
+      select.textContent = "";
+      select.append(first);
+      if (near && near.length && !term) {
+        var ng = document.createElement("optgroup");
+        ng.label = nearText;
+        near.forEach(function (s) {
+          ng.append(option(s.id, s.name + "（" + s.district + " · " + s.unit_name + " · " + distance(s.distance_m) + "）"));
+        });
+        select.append(ng);
+      }
+      matches.forEach(function (g) {
+        var og = document.createElement("optgroup");
+        og.label = g.label;
+        g.options.forEach(function (o) { og.append(option(o.value, o.text)); });
+        select.append(og);
+      });
+      select.value = keep;
+      if (select.value !== keep) select.value = "";
+      if (term && shown && !select.value) {  // the first match chosen, so a search is one step
+        var hit = select.querySelector("optgroup option");
+        if (hit) select.value = hit.value;
+      }
     }
+    function distance(m) { return m >= 1000 ? (m / 1000).toFixed(m >= 10000 ? 0 : 1) + "公里" : m + "米"; }
+    if (q) {
+      q.addEventListener("input", function () { rebuild(q.value); });
+      q.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); select.focus(); } });
+    }
+    function locateAt(lat, lon, how) {
+      return fetch(url + "?lat=" + lat + "&lon=" + lon, {
+        headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
+      }).then(function (r) { return r.ok ? r.json() : []; }).then(function (list) {
+        var limit = +form.getAttribute("data-far");
+        if (list.length && list[0].distance_m > limit) {
+          near = null;
+          far.hidden = false;
+          far.textContent = how + "距最近的责任路段（" + list[0].name + "）约" + distance(list[0].distance_m) +
+            "，可能定位有误或不在本市范围。请搜索或在地图上选择路段，或填写地址。";
+          first.textContent = "不自动匹配（请选择路段）";
+        } else {
+          far.hidden = true;
+          near = list.slice(0, 5); nearText = "附近路段（" + how + "）";
+          if (list.length && list[0].distance_m <= +form.getAttribute("data-radius")) first.textContent = "自动匹配最近路段（" + list[0].name + "）";
+        }
+        rebuild(q ? q.value : "");
+        return list;
+      }).catch(function () { /* offline: the full list stays */ });
+    }
+    return { locateAt: locateAt, select: function (id) {
+      if (q && q.value) { q.value = ""; rebuild(""); }
+      select.value = String(id);
+      select.dispatchEvent(new Event("change"));
+    }, reset: function () { near = null; far.hidden = true; rebuild(""); } };
+  }
+
+  function locate(form, list) {
+    var lat = form.elements.lat, lon = form.elements.lon, note = form.querySelector(".loc-status");
+    if (!lat || !form.getAttribute("data-near")) return;
+    var key = form.elements.idempotency_key;
+    if (key && window.crypto && crypto.getRandomValues) key.value = newKey();  // fresh per page load, reused by every retry
+    var fromPhone = false;
+    form.addEventListener("photo:position", function (e) {
+      if (fromPhone || lat.value) return;
+      note.textContent = "未获取手机定位：已按照片中的位置匹配路段。";
+      list.locateAt(e.detail.lat.toFixed(6), e.detail.lon.toFixed(6), "照片拍摄位置");
+    });
     if (!navigator.geolocation) return;
     note.textContent = "正在定位…";
     navigator.geolocation.getCurrentPosition(function (pos) {
+      fromPhone = true;
       lat.value = pos.coords.latitude.toFixed(6);
       lon.value = pos.coords.longitude.toFixed(6);
       note.textContent = "已定位（精度约" + Math.round(pos.coords.accuracy) + "米）";
-      fetch(url + "?lat=" + lat.value + "&lon=" + lon.value, {
-        headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
-      }).then(function (r) { return r.ok ? r.json() : []; }).then(function (list) {
-        list.forEach(function (s) {
-          var o = document.createElement("option");
-          o.value = s.id;
-          o.textContent = s.name + "（" + s.district + " · " + s.unit_name + " · " + s.distance_m + "米）";
-          select.append(o);
-        });
-        if (list.length && list[0].distance_m <= +form.getAttribute("data-radius")) select.options[0].textContent = "自动匹配最近路段（" + list[0].name + "）";
-      }).catch(function () {});
+      form.dispatchEvent(new CustomEvent("phone:position", { detail: { lat: +lat.value, lon: +lon.value } }));
+      list.locateAt(lat.value, lon.value, "您的位置");
     }, function (e) {
-      note.textContent = e.code === 1 ? "未允许定位：请在浏览器设置中允许定位，或填写地址。"
-        : "暂时无法定位：将按照片中的位置匹配路段，或填写地址。";
+      note.textContent = e.code === 1 ? "未允许定位：请搜索或在地图上选择路段，或在浏览器设置中允许定位。"
+        : "暂时无法定位：请搜索或在地图上选择路段；不选则按照片中的位置匹配。";
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
+  // --- the schematic map: segments drawn from their coordinates, tap to choose --------------------------
+  function segmentMap(form, list) {
+    var toggle = form.querySelector(".map-toggle"), panel = form.querySelector("#segment-map");
+    if (!toggle || !panel) return;
+    var NS = "http://www.w3.org/2000/svg", svg = null, data = null, view = null, full = null, me = null,
+        pick = panel.querySelector(".segmap-pick"), box = panel.querySelector(".segmap-box");
+    form.addEventListener("phone:position", function (e) { me = e.detail; dot(); });
+    function el(name, attrs) {
+      var n = document.createElementNS(NS, name);
+      for (var k in attrs) n.setAttribute(k, attrs[k]);
+      return n;
+    }
+    function setView(v) { view = v; svg.setAttribute("viewBox", v.join(" ")); }
+    function dot() {
+      if (!svg || !me || !data.projection) return;
+      var p = data.projection, old = svg.querySelector(".me");
+      if (old) old.remove();
+      var x = (me.lon - p.lon0) * p.kx, y = (p.lat0 - me.lat) * p.ky;
+      if (x < -p.width || y < -p.height || x > 2 * p.width || y > 2 * p.height) return;  // far away: no dot
+      svg.append(el("circle", { "class": "me", cx: x, cy: y, r: full[2] / 90 }));
+    }
+    function build(json) {
+      data = json;
+      if (!json.segments.length) { box.textContent = "还没有录入路段坐标。"; return; }
+      var p = json.projection, pad = Math.max(p.width, p.height) * 0.04 + 50;
+      full = [-pad, -pad, p.width + 2 * pad, p.height + 2 * pad];
+      svg = el("svg", { "class": "segmap-svg", role: "img", "aria-label": "责任路段示意图，点击路段即可选中" });
+      svg.append(el("rect", { x: full[0], y: full[1], width: full[2], height: full[3], "class": "segmap-bg" }));
+      json.segments.forEach(function (s) {
+        var line = el("polyline", { points: s.points.map(function (q) { return q.join(","); }).join(" "), "class": "seg" });
+        line.setAttribute("data-id", s.id);
+        svg.append(line);
+      });
+      setView(full.slice());
+      box.append(svg);
+      dot();
+      svg.addEventListener("click", tap);
+    }
+    function nearest(x, y) {
+      var best = null, bestD = Infinity;
+      data.segments.forEach(function (s) {
+        for (var i = 0; i < s.points.length; i++) {
+          var a = s.points[i], b = s.points[i + 1] || a, dx = b[0] - a[0], dy = b[1] - a[1], len = dx * dx + dy * dy;
+          var t = len ? Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / len)) : 0;
+          var ex = a[0] + t * dx - x, ey = a[1] + t * dy - y, d = ex * ex + ey * ey;
+          if (d < bestD) { bestD = d; best = s; }
+        }
+      });
+      return { segment: best, distance: Math.sqrt(bestD) };
+    }
+    function tap(e) {
+      var m = svg.getScreenCTM();
+      if (!m) return;
+      var pt = svg.createSVGPoint();
+      pt.x = e.clientX; pt.y = e.clientY;
+      var at = pt.matrixTransform(m.inverse()), hit = nearest(at.x, at.y);
+      var tolerance = 24 / m.a;  // 24 screen pixels, in map metres
+      if (!hit.segment || hit.distance > tolerance) {
+        pick.textContent = "这里附近没有路段：请放大地图后再点，或搜索路段。";
+        return;
+      }
+      Array.prototype.forEach.call(svg.querySelectorAll(".seg.on"), function (n) { n.classList.remove("on"); });
+      var line = svg.querySelector('.seg[data-id="' + hit.segment.id + '"]');
+      line.classList.add("on");
+      svg.append(line);  // drawn on top
+      list.select(hit.segment.id);
+      pick.textContent = "已选：" + hit.segment.name + "（" + hit.segment.district + " · " + hit.segment.unit_name + "）";
+    }
+    panel.querySelectorAll(".map-zoom").forEach(function (b) {
+      b.addEventListener("click", function () {
+        if (!svg) return;
+        var k = +b.getAttribute("data-zoom");
+        if (!k) { setView(full.slice()); return; }
+        var w = Math.min(full[2], Math.max(full[2] / 64, view[2] / k)), h = w * full[3] / full[2];
+        var on = svg.querySelector(".seg.on"), cx = view[0] + view[2] / 2, cy = view[1] + view[3] / 2;
+        if (on && k > 1) { var bb = on.getBBox(); cx = bb.x + bb.width / 2; cy = bb.y + bb.height / 2; }
+        setView([cx - w / 2, cy - h / 2, w, h]);
+      });
+    });
+    toggle.addEventListener("click", function () {
+      var open = panel.hidden;
+      panel.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      toggle.textContent = open ? "收起地图" : "在地图上选择路段";
+      if (open && !data) {
+        box.textContent = "正在载入地图…";
+        fetch(form.getAttribute("data-map"), { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw new Error(r.status);
+          return r.json();
+        }).then(function (json) { box.textContent = ""; build(json); }, function () {
+          box.textContent = "地图载入失败（可能没有网络）：请在上面的列表中搜索路段。";
+        });
+      }
+    });
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("form.js-photos"), function (form) {
-    locate(form);
+    var list = segments(form);
+    if (list) {
+      locate(form, list);
+      segmentMap(form, list);
+      form.addEventListener("report:reset", function () { list.reset(); });
+    }
     photoForm(form);
   });
 })();

@@ -1,0 +1,72 @@
+"""Routes for the phone in the field (see __init__.py). The service worker script lives in static/js/sw.js; it is
+served from here so its scope is the whole site."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from sqlalchemy import select
+
+from ..extensions import db
+from ..policy import FILERS, public, requires
+from ..units.models import Segment
+
+bp = Blueprint("field", __name__)
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    response = send_from_directory(current_app.static_folder, "icons/favicon.ico", mimetype="image/x-icon",
+                                   max_age=7 * 86400)
+    return response
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The service worker, from the root so its scope covers every page. Never cached by the browser's HTTP
+    cache: a new version must reach phones at their next visit."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+@public
+def offline():
+    """What the service worker shows for a page it has no copy of while the phone is offline."""
+    return render_template("field/offline.html")
+
+
+def _segment_row(segment: Segment) -> dict:
+    return {"id": segment.id, "name": segment.name, "district": segment.district,
+            "unit_name": segment.unit.name if segment.unit else ""}
+
+
+@bp.get("/segments/map.json")
+@requires(FILERS)
+def segment_map():
+    """Every active segment as a polyline in a flat plane (x east, y south, in metres from the city's south-west
+    corner, rounded to 1 m), with the projection so the page can place the phone's position on it."""
+    segments = list(db.session.scalars(select(Segment).where(Segment.active.is_(True), Segment.min_lat.is_not(None))
+                                       .order_by(Segment.id)))
+    if not segments:
+        return jsonify({"segments": [], "projection": None})
+    min_lat = min(s.min_lat for s in segments)
+    max_lat = max(s.max_lat for s in segments)
+    min_lon = min(s.min_lon for s in segments)
+    max_lon = max(s.max_lon for s in segments)
+    lat0 = (min_lat + max_lat) / 2
+    kx = 111_320 * math.cos(math.radians(lat0))
+    ky = 110_540
+
+    def xy(lon: float, lat: float) -> list[int]:
+        return [round((lon - min_lon) * kx), round((max_lat - lat) * ky)]
+
+    rows = [{**_segment_row(s), "points": [xy(lon, lat) for lon, lat in s.coords]} for s in segments]
+    return jsonify({"segments": rows,
+                    "projection": {"lon0": min_lon, "lat0": max_lat, "kx": kx, "ky": ky,
+                                   "width": round((max_lon - min_lon) * kx), "height": round((max_lat - min_lat) * ky)},
+                    "districts": sorted({s.district for s in segments})})

@@ -1,0 +1,138 @@
+"""The phone in the field (issue 16), in a real browser: filing without location (search, the schematic map, a
+photo's EXIF position, a warning far from every segment), filing offline (queued on the phone, kept across a
+reload, sent once when the connection returns), and the after-photo checks a verifier sees.
+
+Run: python -m pytest tests/e2e/test_field.py   (E2E_SCREENSHOTS=folder keeps the screenshots)
+"""
+from __future__ import annotations
+
+import pytest
+from conftest import PHOTOS
+from sqlalchemy import select
+
+from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
+
+pytestmark = pytest.mark.browser
+
+FAR_AWAY = (39.9042, 116.4074)  # Beijing: about 1,300 km from the test city
+NO_GPS_PHOTO = "Canon_40D.jpg"
+GPS_PHOTO = "hdr_iphone_hdr_YES.jpg"  # EXIF position in Madrid
+
+
+def tickets() -> list[Ticket]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def test_without_location_the_inspector_searches_and_files_to_a_chosen_segment(city, phones):
+    inspector = phones("inspector", location=None)
+    page = inspector.page
+    assert page.url.endswith("/tickets/new")
+    page.wait_for_selector(".loc-status:has-text('未允许定位')")
+    # Never an empty list: every segment is there before anything is typed.
+    assert page.locator("select[name=segment_id] option").count() == 3
+    page.fill("#segment-q", "乙街道")  # the street office's name finds its segment
+    assert page.inner_text(".seg-found") == "找到 1 条路段"
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    page.fill("#segment-q", "不存在的路")
+    assert "列出全部路段" in page.inner_text(".seg-found")
+    assert page.locator("select[name=segment_id] option").count() == 3
+    page.fill("#segment-q", "建设路")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / NO_GPS_PHOTO))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    inspector.shot("field-01-no-location-search")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed")
+    [ticket] = tickets()
+    assert ticket.segment_id == city.seg_b.id and ticket.unit_id == city.street_b.id
+    inspector.close()
+
+
+def test_the_map_picks_the_tapped_segment(city, phones):
+    inspector = phones("inspector", location=None)
+    page = inspector.page
+    page.click("button.map-toggle")
+    page.wait_for_selector(".segmap-svg .seg", state="attached")  # a level line has no height: "hidden"
+    assert page.locator(".segmap-svg .seg").count() == 2
+    # Tap the middle of 人民路东段 on the drawing.
+    page.locator(".segmap-svg").scroll_into_view_if_needed()
+    box = page.locator(".segmap-svg .seg >> nth=0").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert "已选：人民路东段" in page.inner_text(".segmap-pick")
+    assert page.input_value("select[name=segment_id]") == str(city.seg_a.id)
+    inspector.shot("field-02-map-pick")
+    inspector.close()
+
+
+def test_a_photos_exif_position_and_a_far_position_warn(city, phones):
+    inspector = phones("inspector", location=FAR_AWAY)
+    page = inspector.page
+    page.wait_for_selector(".loc-far:visible")
+    warning = page.inner_text(".loc-far")
+    assert "您的位置距最近的责任路段" in warning and "公里" in warning and "不在本市" in warning
+    assert page.locator("select[name=segment_id] option").count() == 3  # the full list, not 8 far ones
+    inspector.shot("field-03-far-warning")
+    inspector.close()
+
+    without = phones("inspector", location=None)
+    page = without.page
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / GPS_PHOTO))
+    page.wait_for_selector(".loc-status:has-text('照片中的位置')")
+    page.wait_for_selector(".loc-far:visible")
+    assert "照片拍摄位置距最近的责任路段" in page.inner_text(".loc-far")
+    without.close()
+
+
+def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, server):
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker, which has the page and its assets
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", "离线上报：站牌小广告")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+    assert page.inner_text(".queue-count") == "1"
+    assert page.locator(".previews figure").count() == 0  # a fresh form for the next report
+    inspector.shot("field-04-offline-queued")
+
+    page.reload()  # offline: the service worker serves the page, the queue is still there
+    page.wait_for_selector(".queue:visible .queue-item")
+    assert "等待发送" in page.inner_text(".queue-item")
+    assert tickets() == []
+
+    # Back online, the first answer is lost on the way (the server filed it; the phone saw a broken connection):
+    # the report stays queued, and the next try is answered with the ticket already made.
+    lost = []
+
+    def lose_the_answer(route):
+        route.fetch()  # the server gets it and files it
+        lost.append(route.request.url)
+        route.abort()
+
+    page.route("**/tickets/new", lambda route: lose_the_answer(route) if route.request.method == "POST"
+               else route.fallback())
+    context.set_offline(False)
+    page.wait_for_function("document.querySelector('.queue-item') && "
+                           "document.querySelector('.queue-item').textContent.includes('等待发送')")
+    page.wait_for_timeout(300)
+    assert lost and len(tickets()) == 1
+    assert page.inner_text(".queue-count") == "1"
+    page.unroute("**/tickets/new")
+    page.click(".queue-send")
+    page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
+    page.wait_for_function("document.querySelector('.queue-count').textContent === '0'")
+    [ticket] = tickets()  # sent once
+    assert ticket.description == "离线上报：站牌小广告" and ticket.segment_id == city.seg_a.id
+    assert len(ticket.photos) == 1 and max(ticket.photos[0].width, ticket.photos[0].height) <= 1600
+    assert page.locator(".queue-done a").get_attribute("href").endswith(f"/tickets/{ticket.id}/filed")
+    inspector.shot("field-05-sent")
+    inspector.close()

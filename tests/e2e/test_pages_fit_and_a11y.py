@@ -1,0 +1,201 @@
+"""Every page, for every role, in a real browser: no page wider than the screen at 320, 360 and 390 px or on a
+1366 px desktop, no button squeezed to a character a line, no serious or critical axe-core violation at phone size
+(contrast 4.5:1, labels on every control ...), touch targets of at least 44 px, and the filing page usable with
+the keyboard alone.
+
+The pages are found, not listed: every GET route of the app that answers the role with an HTML page (from the
+route map, as tests/test_route_permissions.py walks it). axe-core is the npm package axe-core, pinned and vendored
+as tests/e2e/vendor/axe.min.js (see tests/e2e/vendor/README.md), injected into each page from the test; nothing
+loads from another host.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import City
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WIDTHS = (320, 360, 390, 1366)
+ROLES = {"admin": "admin", "inspector": "inspector", "leader": "leader", "unit": "unit_b"}
+SKIP_ENDPOINTS = {"static", "office.static", "auth.logout", "field.service_worker", "field.favicon"}
+NOT_PAGES = (".pdf", ".xlsx", ".csv", "/photos/", "/thumb", ".json", "/near")
+
+# Interactive things a thumb must hit: at least 44 px high (WCAG 2.5.5 AAA size, Apple/Android guidance), except
+# links inside running text and controls that are visually part of a larger label (tiles, checkboxes' labels).
+SMALL_TARGETS = """
+() => {
+  const out = [];
+  const sel = 'button, .btn, select, input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([type=file]),'
+            + ' textarea, summary, nav a, .tabs a, label.check, .tile, .pick-btn';
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    if (!r.width || !r.height || cs.visibility === 'hidden' || el.closest('[hidden]')) continue;
+    if (r.height < 43.5) out.push(`${el.tagName.toLowerCase()}.${el.className || ''} "${(el.innerText || el.value || el.name || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  return out;
+}"""
+
+# A button or link of two or more characters narrower than two characters: text wrapping a character a line.
+SQUEEZED = """
+() => {
+  const out = [];
+  for (const el of document.querySelectorAll('button, .btn, nav a, .tabs a, th, label')) {
+    const text = (el.innerText || '').trim(), r = el.getBoundingClientRect();
+    if (text.length < 2 || !r.width || el.closest('[hidden]')) continue;
+    const em = parseFloat(getComputedStyle(el).fontSize);
+    if (r.width < 1.9 * em && r.height > 2.5 * em) out.push(`${el.tagName.toLowerCase()} "${text.slice(0, 12)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  return out;
+}"""
+
+WIDER = """
+() => {
+  const doc = document.documentElement, out = [];
+  if (doc.scrollWidth > doc.clientWidth) {
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > doc.clientWidth + 1 && r.width && !el.closest('.nav, .tabs, .table-scroll, .scroll-x')) {
+        out.push(`${el.tagName.toLowerCase()}.${el.className || ''} right=${Math.round(r.right)}`);
+        if (out.length > 4) break;
+      }
+    }
+    out.unshift(`scrollWidth ${doc.scrollWidth} > clientWidth ${doc.clientWidth}`);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture
+def world(app, city, make_ticket, now):
+    """Something on every page: tickets in each state, a letter, a published list, a campaign."""
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.models import Letter
+    from inspect_app.extensions import db
+    from inspect_app.rankings.periods import parse_period
+    from inspect_app.rankings.services import publish
+    from inspect_app.tickets import services
+    from inspect_app.tickets.campaigns import Campaign
+    from conftest import processed
+
+    old = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
+    done = make_ticket(point=City.ON_B, at_time=now - timedelta(days=3), reporter=city.inspector)
+    services.rectify(city.unit_b, done, now - timedelta(days=2), "已清除小广告并冲洗墙面", [processed()])
+    disputed = make_ticket(point=City.ON_B, category="spider_web")
+    services.dispute(city.unit_b, disputed, now, "该处线缆属于运营商")
+    waiting = make_ticket(point=City.ON_B, category="spider_web")
+    services.request_extension(city.unit_b, waiting, now, workdays=3, reason="需协调供电部门")
+    make_ticket(point=City.FAR, address="城外某处一个很长很长的地址：临江大道与滨江路交叉口东北角公交站台旁边")
+    db.session.commit()
+    run_sweep(now)
+    letter = db.session.scalar(db.select(Letter).where(Letter.unit_id == city.street_b.id))
+    ranking = publish(parse_period("2026-11"), now)
+    campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
+    db.session.add(campaign)
+    db.session.commit()
+    return {"ticket_id": old.id, "photo_id": old.photos[0].id, "letter_id": letter.id, "ranking_id": ranking.id,
+            "campaign_id": campaign.id, "user_id": city.inspector2.id, "unit_id": city.street_b.id,
+            "segment_id": city.seg_b.id, "category_id": city.niupixuan.id, "kind": "units", "fmt": "csv",
+            "action": "approve", "day": "2027-01-01", "number": letter.number,
+            "detail_ids": [old.id, done.id, disputed.id, waiting.id]}
+
+
+def pages_for(app, client, user, world) -> list[str]:
+    """Every GET route that answers this user with an HTML page."""
+    from conftest import sign_in
+
+    with client.session_transaction() as session:
+        session.clear()
+    sign_in(client, user)
+    adapter = app.url_map.bind("localhost")
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS or "GET" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        if rule.endpoint == "tickets.detail":
+            candidates = [f"/tickets/{i}" for i in world["detail_ids"]]
+        else:
+            values = {name: world[name] for name in rule.arguments if name in world}
+            if len(values) != len(rule.arguments):
+                continue
+            converter = rule._converters.get("action")
+            if converter is not None and getattr(converter, "items", None):
+                continue  # retire/restore: posts
+            candidates = [adapter.build(rule.endpoint, values)]
+        for url in candidates:
+            if any(part in url for part in NOT_PAGES):
+                continue
+            response = client.get(url)
+            if response.status_code == 200 and response.mimetype == "text/html":
+                urls.append(url)
+    return sorted(set(urls))
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_page_fits_the_screen_and_passes_axe(app, city, client, world, phones, server, role):
+    user = {"admin": city.admin, "inspector": city.inspector, "leader": city.leader, "unit": city.unit_b}[role]
+    urls = pages_for(app, client, user, world)
+    assert len(urls) >= 4, urls
+    phone = phones(ROLES[role], device="Pixel 7", bypass_csp=True)  # to inject axe; the app's own CSP is unchanged
+    page = phone.page
+    problems: dict[str, list[str]] = {}
+    for url in urls:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(server + url)
+        page.wait_for_load_state("load")
+        found = []
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 844 if width < 1000 else 900})
+            found += [f"{width}px: {w}" for w in page.evaluate(WIDER)]
+            found += [f"{width}px squeezed: {s}" for s in page.evaluate(SQUEEZED)]
+        page.set_viewport_size({"width": 390, "height": 844})
+        found += [f"small target: {s}" for s in page.evaluate(SMALL_TARGETS)]
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("""async () => {
+            const r = await axe.run(document, {resultTypes: ['violations'],
+                                               runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+            return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => `${v.impact} ${v.id}: ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+        }""")
+        found += [f"axe {v}" for v in violations]
+        if found:
+            problems[url] = found
+    phone.close()
+    if problems:
+        pytest.fail(f"{role}: " + "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in problems.items()),
+                    pytrace=False)
+
+
+def test_the_filing_page_works_with_the_keyboard(city, phones):
+    inspector = phones("inspector", location=None)
+    page = inspector.page
+    reached = []
+    page.focus("body")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""() => {
+            const el = document.activeElement, cs = getComputedStyle(el);
+            const ring = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0 || cs.boxShadow !== 'none'
+                || getComputedStyle(el.closest('label') || el).outlineStyle !== 'none'
+                || (el.closest('.pick') && getComputedStyle(el.closest('.pick').querySelector('.pick-btn')).outlineStyle !== 'none')
+                || (el.type === 'radio' && getComputedStyle(el.nextElementSibling).outlineStyle !== 'none');
+            return {name: el.name || el.id || el.className || el.tagName, ring: ring};
+        }""")
+        reached.append(info)
+    names = [r["name"] for r in reached]
+    for expected in ("category", "photos", "segment-q", "segment_id", "map-toggle", "address", "description"):
+        assert any(expected in n for n in names), (expected, names)
+    assert all(r["ring"] for r in reached if r["name"] not in ("BODY",)), [r for r in reached if not r["ring"]]
+    # Choose a category and a segment with keys only.
+    page.focus("input[name=category] >> nth=0")
+    page.keyboard.press("Space")
+    assert page.is_checked("input[name=category] >> nth=0")
+    page.focus("#segment-q")
+    page.keyboard.type("建设路")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") == "segment_id"
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    inspector.close()
