@@ -58,6 +58,7 @@ class TicketFilter:
     q: str | None = None
     campaign_id: int | None = None
     source: str | None = None       # rules.SOURCES
+    site_id: int | None = None      # an assessment site (点位)
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
     page: int = 1
@@ -105,6 +106,7 @@ def parse_filter(args) -> TicketFilter:
         overdue=(args.get("overdue") or "") in ("1", "true", "yes"),
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=integer("campaign_id"),
+        site_id=integer("site_id"),
         date_from=day("from"),
         date_to=day("to"),
         page=integer("page", 1, high=100_000),
@@ -139,6 +141,8 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
         query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
     if flt.source:
         query = query.where(Ticket.source == flt.source)
+    if flt.site_id:
+        query = query.where(Ticket.site_id == flt.site_id)
     if flt.date_from:
         query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
     if flt.date_to:
