@@ -37,6 +37,9 @@ def main() -> None:
                 print("已加载演示城市。")
                 with transaction():
                     print(summary_line(seed_activity(now)))
+                from inspect_app.demo.assessment import seed_rounds
+                with transaction():
+                    seed_rounds(now)
             print(DEMO_LOGIN_HELP.format(password=DEFAULT_PASSWORD))
 
     if app.config["SCHEDULER_ENABLED"]:

@@ -180,7 +180,7 @@ def exposure_document(rnd: Round) -> OfficialDocument:
             ticket = result.ticket
             unit = ticket.unit.name if ticket is not None and ticket.unit else site.territorial_unit.name
             place = f"{site.district}{site.street or ''} {site.name}" + (f"（{site.address}）" if site.address else "")
-            text = result.item.text + (f"：{result.note}" if result.note else "")
+            text = f"未达标：{result.item.text}" + (f"（{result.note}）" if result.note else "")
             rows.append([place, text, unit, _photo(store, ticket, 40, 30)])
         body.append(DataTable((Column("地点", 38, "text"), Column("问题", 42, "text"), Column("责任单位", 32, "label"),
                                Column("现场照片", 44, "photo")), rows=rows))

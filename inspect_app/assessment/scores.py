@@ -84,7 +84,7 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None) -
                 unit_failed[uid] += n
     if unit_id is not None:
         unit_sites = {k: v for k, v in unit_sites.items() if k == unit_id}
-    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites))))) \
+    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites)))).all()) \
         if unit_sites else {}
     by_unit = []
     for uid, sites in unit_sites.items():

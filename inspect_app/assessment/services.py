@@ -315,11 +315,13 @@ def responsible_unit(site: Site, item: ChecklistItem):
 
 
 def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: datetime,
-           key: str | None = None, print_: str | None = None) -> tuple[RoundSite, bool]:
+           key: str | None = None, fingerprint_: str | None = None,
+           processed: dict | None = None) -> tuple[RoundSite, bool]:
     """Record a site's answers. Every item of the site's type must be answered, every failure needs a photo.
     Each failure becomes a ticket (source: the round's kind) dispatched to the unit answering for the item, with
     the item's deadline. Returns (round site, created); the same submission again (same Idempotency-Key, or the
-    same content) creates nothing; a different one after the first answers 409."""
+    same content) creates nothing; a different one after the first answers 409. `files`: the request's uploads
+    (photos_<code>); `processed`: photos already decoded, {code: [ProcessedPhoto]} (the demo, tests)."""
     from ..photos.service import read_uploads
 
     rs = get_round_site(rnd, site_id)
@@ -328,7 +330,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     db.session.execute(update(RoundSite).where(RoundSite.id == rs.id).values(status=RoundSite.status))
     db.session.refresh(rs)
     if rs.status == "submitted":
-        if (key and rs.idempotency_key == key) or (print_ and rs.fingerprint == print_):
+        if (key and rs.idempotency_key == key) or (fingerprint_ and rs.fingerprint == fingerprint_):
             return rs, False
         raise Conflict("该点位已提交过测评结果，不能重复提交。如需更正请联系文明办。", code="already_submitted")
     if rnd.status != "open":
@@ -352,10 +354,15 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     notes = {a.code: clean_text(a.note, "情况说明", MAX_NOTE, multiline=True) for a in answers}
     failures = [a for a in answers if not a.passed]
     for answer in failures:
-        if not [f for f in files.getlist(f"photos_{answer.code}") if f and f.filename]:
+        given = (processed or {}).get(answer.code) if processed is not None else \
+            [f for f in files.getlist(f"photos_{answer.code}") if f and f.filename]
+        if not given:
             raise BadRequest(f"不达标项“{items[answer.code].text[:20]}”须拍照留证。", code="photo_required")
-    photos = {a.code: read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
-              for a in failures}
+    if processed is not None:
+        photos = {a.code: list(processed[a.code]) for a in failures}
+    else:
+        photos = {a.code: read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
+                  for a in failures}
 
     deducted = 0.0
     default_category = None
@@ -385,7 +392,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     rs.status, rs.submitted_at, rs.submitted_by = "submitted", now, user.id
     rs.deducted = round(deducted, 2)
     rs.score = round(max(0.0, full - deducted), 2)
-    rs.idempotency_key, rs.fingerprint = key, print_
+    rs.idempotency_key, rs.fingerprint = key, fingerprint_
     db.session.flush()
     return rs, True
 
