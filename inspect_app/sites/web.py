@@ -41,7 +41,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:site_id>", methods=["GET", "POST"])
 @requires(OFFICE)
-def form(site_id: int | None = None):
+def site_form(site_id: int | None = None):
     site = services.get_site(current_user, site_id) if site_id else None
     error = None
     if request.method == "POST":
