@@ -10,7 +10,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..sites.models import Site, SiteKind
@@ -50,37 +50,39 @@ def pick(candidates: dict[tuple[str, str | None], list[int]], request: DrawReque
     return DrawResult(chosen, shortages)
 
 
-def recent_site_ids(exclude_recent: int, before_round_id: int | None = None) -> set[int]:
+def recent_round_ids(exclude_recent: int) -> list[int]:
     if exclude_recent <= 0:
-        return set()
-    query = select(Round.id).order_by(Round.created_at.desc(), Round.id.desc()).limit(exclude_recent)
-    if before_round_id is not None:
-        query = query.where(Round.id < before_round_id)
-    round_ids = list(db.session.scalars(query))
-    if not round_ids:
-        return set()
-    return set(db.session.scalars(select(RoundSite.site_id).where(RoundSite.round_id.in_(round_ids))))
+        return []
+    return list(db.session.scalars(select(Round.id).order_by(Round.created_at.desc(), Round.id.desc())
+                                   .limit(exclude_recent)))
 
 
-def candidates(request: DrawRequest, excluded: set[int]) -> tuple[dict, int]:
-    """Active sites of the requested types, grouped into strata, without the excluded ones."""
-    kinds = {k.id: k.name for k in db.session.scalars(select(SiteKind).where(SiteKind.name.in_(list(request.per_kind))))}
+def candidates(request: DrawRequest) -> tuple[dict, int]:
+    """Active sites of the requested types, grouped into strata, without the sites of the recent rounds (left
+    out in SQL: the register can hold tens of thousands of sites, the recent rounds thousands)."""
+    conn = db.session.connection()  # plain rows: no ORM identity work for thousands of ids
+    kinds = dict(conn.execute(select(SiteKind.id, SiteKind.name)
+                              .where(SiteKind.name.in_(list(request.per_kind)))).all())
     query = select(Site.id, Site.kind_id, Site.district).where(Site.active.is_(True), Site.kind_id.in_(list(kinds)))
     if request.districts:
         query = query.where(Site.district.in_(request.districts))
-    strata: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    recent = recent_round_ids(request.exclude_recent)
     dropped = 0
-    for site_id, kind_id, district in db.session.execute(query):
-        if site_id in excluded:
-            dropped += 1
-            continue
-        strata[(kinds[kind_id], district if request.per_district else None)].append(site_id)
-    if request.per_district:  # a district with no candidate of a type is a shortage too
-        all_districts = set(db.session.scalars(select(Site.district).where(Site.active.is_(True)).distinct()))
+    if recent:
+        visited = select(RoundSite.site_id).where(RoundSite.round_id.in_(recent))
+        dropped = conn.execute(select(func.count()).select_from(query.where(Site.id.in_(visited)).subquery())
+                               ).scalar_one()
+        query = query.where(Site.id.not_in(visited))
+    strata: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    per_district = request.per_district
+    for site_id, kind_id, district in conn.execute(query).all():
+        strata[(kinds[kind_id], district if per_district else None)].append(site_id)
+    if per_district:  # a district with no candidate of a type is a shortage too
+        districts = set(conn.execute(select(Site.district).where(Site.active.is_(True)).distinct()).scalars())
         if request.districts:
-            all_districts &= set(request.districts)
+            districts &= set(request.districts)
         for kind in request.per_kind:
-            for district in all_districts:
+            for district in districts:
                 strata.setdefault((kind, district), [])
     else:
         for kind in request.per_kind:
@@ -89,8 +91,7 @@ def candidates(request: DrawRequest, excluded: set[int]) -> tuple[dict, int]:
 
 
 def draw(request: DrawRequest) -> DrawResult:
-    excluded = recent_site_ids(request.exclude_recent)
-    strata, dropped = candidates(request, excluded)
+    strata, dropped = candidates(request)
     result = pick(strata, request)
     result.excluded = dropped
     return result

@@ -22,8 +22,9 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def site_rows(round_id: int, unit_id: int | None = None) -> list[dict]:
-    """One row per drawn site (a unit: only sites it answers for), with its failed item codes."""
+def site_rows(round_id: int, unit_id: int | None = None) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
+    """One row per drawn site (a unit: only sites it answers for), with its failed item codes; and per row (by
+    round site id) the deductions and failure counts per responsible unit."""
     query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, RoundSite.score, RoundSite.deducted,
                     RoundSite.inspector_id, Site.code, Site.name, Site.district, SiteKind.name,
                     Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
@@ -32,32 +33,35 @@ def site_rows(round_id: int, unit_id: int | None = None) -> list[dict]:
     if unit_id is not None:
         query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
                             | (Site.operator_unit_id == unit_id))
-    rows = []
-    index = {}
+    conn = db.session.connection()  # plain rows: a round can hold thousands of answers
+    rows, index = [], {}
     for (rs_id, site_id, status, score, deducted, inspector_id, code, name, district, kind,
-         territorial, sector, operator) in db.session.execute(query):
+         territorial, sector, operator) in conn.execute(query).all():
         row = {"site_id": site_id, "code": code, "name": name, "district": district, "kind": kind,
                "status": status, "score": score, "deducted": deducted, "failed": [], "inspector_id": inspector_id,
-               "units": {"territorial": territorial, "sector": sector, "operator": operator},
-               "_deductions": defaultdict(float), "_failed_by_unit": defaultdict(int)}
+               "units": {"territorial": territorial, "sector": sector, "operator": operator}}
         rows.append(row)
         index[rs_id] = row
+    blame: dict[int, dict] = {}
     if index:
         failures = (select(Result.round_site_id, ChecklistItem.code, Result.unit_id, Result.deducted)
                     .join(ChecklistItem, ChecklistItem.id == Result.item_id)
                     .join(RoundSite, RoundSite.id == Result.round_site_id)
                     .where(RoundSite.round_id == round_id, Result.passed.is_(False))
                     .order_by(Result.id))
-        for rs_id, code, responsible, deducted in db.session.execute(failures):
+        for rs_id, code, responsible, deducted in conn.execute(failures).all():
             row = index.get(rs_id)
-            if row is not None:
-                row["failed"].append(code)
-                row["_deductions"][responsible] += deducted or 0.0
-                row["_failed_by_unit"][responsible] += 1
-    return rows
+            if row is None:
+                continue
+            row["failed"].append(code)
+            per_unit = blame.setdefault(rs_id, {})
+            points, count = per_unit.get(responsible, (0.0, 0))
+            per_unit[responsible] = (points + (deducted or 0.0), count + 1)
+    return rows, {rs_id: blame.get(rs_id, {}) for rs_id in index}, index
 
 
-def summarise(rows: list[dict], full_score: float, unit_id: int | None = None) -> dict:
+def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
+              blame: dict | None = None, index: dict | None = None) -> dict:
     done = [r for r in rows if r["status"] == "submitted"]
     by_kind: dict[str, list] = defaultdict(list)
     by_district: dict[str, list] = defaultdict(list)
@@ -76,16 +80,17 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None) -
     for r in done:
         for uid in {u for u in r["units"].values() if u}:
             unit_sites[uid] += 1
-        for uid, value in r["_deductions"].items():
+    for rs_id, per_unit in (blame or {}).items():
+        if index[rs_id]["status"] != "submitted":
+            continue
+        for uid, (points, count) in per_unit.items():
             if uid is not None:
-                unit_deducted[uid] += value
-        for uid, n in r["_failed_by_unit"].items():
-            if uid is not None:
-                unit_failed[uid] += n
+                unit_deducted[uid] += points
+                unit_failed[uid] += count
     if unit_id is not None:
         unit_sites = {k: v for k, v in unit_sites.items() if k == unit_id}
-    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites)))).all()) \
-        if unit_sites else {}
+    names = dict(db.session.connection().execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites))))
+                 .all()) if unit_sites else {}
     by_unit = []
     for uid, sites in unit_sites.items():
         by_unit.append({"unit_id": uid, "name": names.get(uid, ""), "sites": sites,
@@ -123,10 +128,9 @@ def round_scores(user, rnd: Round, compare: bool = True) -> dict:
     if not sees_citywide(user):
         unit_id = user.unit_id if has_role(user, UNITS) else -1
     full = rnd.checklist_version.full_score
-    rows = site_rows(rnd.id, unit_id)
-    summary = summarise(rows, full, unit_id)
-    sites = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    result = {"round_id": rnd.id, "kind": rnd.kind, "full_score": full, "sites": sites, **summary,
+    rows, blame, index = site_rows(rnd.id, unit_id)
+    summary = summarise(rows, full, unit_id, blame, index)
+    result = {"round_id": rnd.id, "kind": rnd.kind, "full_score": full, "sites": rows, **summary,
               "previous_round_id": None, "comparison": None}
     previous = previous_round(rnd) if compare else None
     if previous is not None:
