@@ -57,6 +57,8 @@ def test_round_trip_units_and_segments(app, client, fmt):
         body = send(kind, data, dry_run=True).get_json()
         assert (body["errors"], body["added"], body["changed"]) == (0, 0, 0), body["rows"][:3]
     db.session.execute(db.delete(Segment))
+    from inspect_app.sites.models import Site
+    db.session.execute(db.delete(Site))  # the demo's assessment sites name units too
     db.session.execute(db.update(User).values(unit_id=None))
     db.session.execute(db.update(Category).values(owner_unit_id=None))
     db.session.execute(db.update(Unit).values(parent_id=None))
