@@ -24,7 +24,9 @@ from .rules import ACTIVE_STATUSES, OPEN_STATUSES, SOURCES, STATUSES, overdue_co
 # PostgreSQL most of the query's planning time). Accessed anyway, they load lazily.
 LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
              defaultload(Ticket.segment).lazyload(Segment.unit),
-             defaultload(Ticket.reporter).lazyload(User.unit))
+             defaultload(Ticket.reporter).lazyload(User.unit),
+             # an assessment site's name, in one query for the page (none when no ticket has a site)
+             selectinload(Ticket.site).lazyload("*"))
 # A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
 # instead of one per event.
 DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
