@@ -72,6 +72,23 @@ def test_sites_api_creates_and_changes_a_site(api, city, world):
     assert api.post("/api/v1/sites", city.inspector, json=body).status_code == 403
 
 
+def test_site_kinds_are_the_offices_list(api, city, world):
+    created = api.post("/api/v1/site-kinds", city.admin, json={"name": "景区景点"})
+    assert created.status_code == 201 and created.get_json()["active"] is True
+    kind_id = created.get_json()["id"]
+    assert api.post("/api/v1/site-kinds", city.admin, json={"name": "景区景点"}).status_code == 422
+    assert api.post("/api/v1/site-kinds", city.admin, json={"name": ""}).status_code == 422
+    assert api.post("/api/v1/site-kinds", city.inspector, json={"name": "x"}).status_code == 403
+    renamed = api.call("PATCH", f"/api/v1/site-kinds/{kind_id}", city.admin, json={"name": "景区", "active": False})
+    assert renamed.get_json() == {"id": kind_id, "name": "景区", "sort_order": renamed.get_json()["sort_order"],
+                                  "active": False}
+    # a retired type is neither drawn nor accepted for new sites
+    response = api.post("/api/v1/rounds", city.admin, json=round_body(per_kind={"景区": 1}, inspectors=(city.inspector,)))
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "unknown_site_kind"
+    names = [k["name"] for k in api.get("/api/v1/site-kinds", city.unit_a).get_json()]
+    assert "景区" in names and "农贸市场" in names
+
+
 # ----------------------------------------------------------------------------- site import
 
 HEADER = "点位编码,点位名称,类型,区县,街道,地址,坐标,区域范围,坐标系,属地单位编码,行业主管单位编码,管理主体单位编码,点位说明,状态\n"

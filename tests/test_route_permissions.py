@@ -272,6 +272,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("sites.import_preview", None): {"admin": 302},
     ("sites.import_confirm", None): {"admin": 302},
     ("api_sites.create", None): {"admin": 422},
+    ("api_sites.create_kind", None): {"admin": 422},
     ("api_sites.import_rows", None): {"admin": 400},
     ("assessment.checklist_import_preview", None): {"admin": 302},
     ("assessment.checklist_import_confirm", None): {"admin": 302},

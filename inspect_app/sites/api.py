@@ -20,8 +20,34 @@ bp = api_blueprint("api_sites", __name__)
 @bp.get("/site-kinds")
 @requires(EVERYONE)
 def kinds():
-    return jsonify([{"id": k.id, "name": k.name, "sort_order": k.sort_order, "active": k.active}
-                    for k in services.list_kinds(include_retired=True)])
+    return jsonify([_kind_dict(k) for k in services.list_kinds(include_retired=True)])
+
+
+def _kind_dict(kind) -> dict:
+    return {"id": kind.id, "name": kind.name, "sort_order": kind.sort_order, "active": kind.active}
+
+
+@bp.post("/site-kinds")
+@requires(OFFICE)
+def create_kind():
+    body = json_body()
+    return jsonify(_kind_dict(services.save_kind(body.get("name"), body.get("sort_order")))), 201
+
+
+@bp.patch("/site-kinds/<int:kind_id>")
+@requires(OFFICE)
+def update_kind(kind_id: int):
+    from ..common.errors import NotFound
+    from .models import SiteKind
+    kind = db.session.get(SiteKind, kind_id)
+    if kind is None:
+        raise NotFound("点位类型不存在。")
+    body = json_body()
+    if "name" in body or "sort_order" in body:
+        services.save_kind(body.get("name", kind.name), body.get("sort_order"), kind)
+    if isinstance(body.get("active"), bool):
+        services.set_kind_active(kind, body["active"])
+    return jsonify(_kind_dict(kind))
 
 
 @bp.get("/sites")
