@@ -207,15 +207,15 @@ def test_an_inspector_walks_a_site_with_the_plain_form(browser, api, city, world
 
 
 def test_office_pages_render(browser, api, city, world):
-    api.post("/api/v1/rounds", city.admin, json=round_body(inspectors=(city.inspector,)))
+    round_id = api.post("/api/v1/rounds", city.admin, json=round_body(inspectors=(city.inspector,))).get_json()["id"]
     admin = browser(city.admin)
     for url, text in (("/sites/", "测评点位"), ("/sites/kinds", "点位类型"), (f"/sites/{world.sites[0].id}", "属地"),
                       ("/sites/new", "新增点位"), ("/assessment/checklist", "第 1 版"), ("/assessment/rounds", "测试轮次"),
-                      ("/assessment/rounds/new", "抽取并分配"), ("/assessment/rounds/1", "随机种子"),
-                      ("/assessment/rounds/1/scores", "各类点位"), ("/assessment/checklist/import", "导入测评体系")):
+                      ("/assessment/rounds/new", "抽取并分配"), (f"/assessment/rounds/{round_id}", "随机种子"),
+                      (f"/assessment/rounds/{round_id}/scores", "各类点位"), ("/assessment/checklist/import", "导入测评体系")):
         response = admin.get(url)
         assert response.status_code == 200 and text in response.get_data(as_text=True), url
-    leader = browser(city.leader).get("/assessment/rounds/1").get_data(as_text=True)
+    leader = browser(city.leader).get(f"/assessment/rounds/{round_id}").get_data(as_text=True)
     assert "印发督查通报" not in leader and "改派" not in leader
 
 
@@ -256,8 +256,9 @@ def test_migration_0010_keeps_tickets_and_adds_the_site_types(app, now):
         city = City(now)
         ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
                                                             lat=City.ON_A[0], lon=City.ON_A[1]), now)
-        db.session.commit()
         number = ticket.number
+        db.session.commit()
+        db.session.remove()  # no transaction of ours may hold the tables the downgrade alters (PostgreSQL waits)
         downgrade(revision="0004")
         db.session.remove()
         with db.engine.connect() as conn:
