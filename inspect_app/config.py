@@ -220,6 +220,9 @@ class Config:
     BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX", "临江文明通")
     BULLETIN_REPORT_TO = _env("BULLETIN_REPORT_TO", "市文明委主任、副主任")
     BULLETIN_CC = _env("BULLETIN_CC", "市委督查室、市政府督查室，市文明委各成员单位")
+    # --- assessment rounds (测评): the 督查通报 of a round has its own 文号 series → 临江文明测〔2026〕3号
+    ASSESSMENT_BULLETIN_PREFIX = _env("ASSESSMENT_BULLETIN_PREFIX", "临江文明测")
+    ASSESSMENT_WORST_SITES = _int("ASSESSMENT_WORST_SITES", 5)  # sites shown with photos in the 通报
 
     # --- red/black lists (红黑榜)
     RANKINGS_RULES = _json("RANKINGS_RULES", None)        # scoring rules; None: the office's saved ones or default

@@ -4,8 +4,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import at
-from conftest import sign_in
+from conftest import at, sign_in
 from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
@@ -57,6 +56,8 @@ def test_round_trip_units_and_segments(app, client, fmt):
         body = send(kind, data, dry_run=True).get_json()
         assert (body["errors"], body["added"], body["changed"]) == (0, 0, 0), body["rows"][:3]
     db.session.execute(db.delete(Segment))
+    from inspect_app.sites.models import Site
+    db.session.execute(db.delete(Site))  # the demo's assessment sites name units too
     db.session.execute(db.update(User).values(unit_id=None))
     db.session.execute(db.update(Category).values(owner_unit_id=None))
     db.session.execute(db.update(Unit).values(parent_id=None))

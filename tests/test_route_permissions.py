@@ -82,22 +82,41 @@ TABLE: dict[str, set[str]] = {
     "api_jobs.show": {"unit_owner"},
     "api_jobs.download": {"unit_owner"},
     "office.import_job_result": set(),  # an import job's result: its admin's only (tests/test_background_jobs.py)
+    # assessment (issue 12): the round of the world has one site of unit B, assigned to the inspector
+    "api_sites.kinds": ALL,
+    "api_sites.index": ALL,
+    "api_sites.show": SEES_OBJECT,
+    "assessment.checklist_page": STAFF,
+    "assessment.rounds": STAFF,
+    "assessment.round_detail": STAFF,
+    "assessment.round_scores": SEES_OBJECT,
+    "assessment.bulletin_pdf": STAFF,
+    "assessment.exposure_pdf": STAFF,
+    "assessment.tasks": {"admin", "inspector"},
+    "assessment.site_check": {"admin", "inspector"},
+    "assessment.unit_results": {"unit_owner", "unit_other"},
+    "api_assessment.checklist_items": ALL,
+    "api_assessment.rounds": ALL,
+    "api_assessment.show_round": SEES_OBJECT,
+    "api_assessment.site_results": SEES_OBJECT,
+    "api_assessment.round_scores": SEES_OBJECT,
+    "api_assessment.bulletin_pdf": STAFF,
+    "api_assessment.exposure_pdf": STAFF,
 }
-ADMIN_ONLY_PREFIXES = ("office.", "api_office.")
-SKIP = {"static", "office.static", "background.static"}
+ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
+SKIP = {"static", "office.static", "background.static", "assessment.static"}
 
 
 @pytest.fixture
 def world(app, city, make_ticket, now):
     """A ticket of unit B with a photo, a letter to unit B, a published list and a campaign."""
-    from inspect_app.escalation.models import Letter
+    from inspect_app.auth.services import create_user
     from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.models import Letter
     from inspect_app.extensions import db
     from inspect_app.rankings.periods import parse_period
     from inspect_app.rankings.services import publish
     from inspect_app.tickets.campaigns import Campaign
-
-    from inspect_app.auth.services import create_user
 
     ticket = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
     spare = create_user("extra", "inspector", "walk-pass-1", now)  # the account the office pages act on
@@ -113,11 +132,32 @@ def world(app, city, make_ticket, now):
     from inspect_app.background.runner import run_pending
     run_pending(app)
     assert letter is not None and ranking is not None
-    return {"ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
+    assessment = _assessment_world(city, now)
+    return {**assessment, "ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
             "job_id": job.id}
+
+
+def _assessment_world(city, now) -> dict:
+    """A site of unit B, a checklist and an open round that drew the site for the inspector."""
+    from inspect_app.assessment import checklist, services
+    from inspect_app.extensions import db
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    site = Site(code="BJ-1", name="青石巷", kind=kind, district="临江区", lat=City.ON_B[0], lon=City.ON_B[1],
+                territorial_unit=city.street_b, created_at=now)
+    db.session.add_all([kind, site])
+    db.session.flush()
+    checklist.create_version([{"code": "BJ-01", "kind": kind, "text": "无乱堆乱放", "points": 2.0,
+                               "answerable_by": "territorial", "deadline": {"hours": 24}, "category": None}], now)
+    rnd, _ = services.create_round(city.admin, services.RoundInput(
+        kind="mock_assessment", name="模拟测评", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id], seed=1),
+        now)
+    db.session.commit()
+    return {"round_id": rnd.id, "site_id": site.id, "kind_id": kind.id}
 
 
 def _urls(app, world):
@@ -239,6 +279,31 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_office.import_rows", None): {"admin": 400},
     ("api_office.holiday_put", None): {"admin": 422},
     ("api_office.holiday_delete", None): {"admin": 404},
+    # assessment: the office's forms refuse the empty form; the world's round is closed by the page before the
+    # inspector's page and the API try to submit to it
+    ("sites.site_form", "new"): {"admin": 422},
+    ("sites.site_form", "edit"): {"admin": 422},
+    ("sites.active", None): {"admin": 302},
+    ("sites.kinds", None): {"admin": 422},
+    ("sites.kind_save", None): {"admin": 422},
+    ("sites.kind_active", None): {"admin": 302},
+    ("sites.import_preview", None): {"admin": 302},
+    ("sites.import_confirm", None): {"admin": 302},
+    ("api_sites.create", None): {"admin": 422},
+    ("api_sites.create_kind", None): {"admin": 422},
+    ("api_sites.import_rows", None): {"admin": 400},
+    ("assessment.checklist_import_preview", None): {"admin": 302},
+    ("assessment.checklist_import_confirm", None): {"admin": 302},
+    ("assessment.round_new", None): {"admin": 422},
+    ("assessment.round_assign", None): {"admin": 400},
+    ("assessment.round_close", None): {"admin": 302},
+    ("assessment.round_issue", None): {"admin": 409},
+    ("assessment.site_check", None): {"admin": 409, "inspector": 409},
+    ("api_assessment.import_checklist", None): {"admin": 400},
+    ("api_assessment.create_round", None): {"admin": 400},
+    ("api_assessment.close", None): {"admin": 409},
+    ("api_assessment.issue", None): {"admin": 409},
+    ("api_assessment.submit", None): {"admin": 400, "inspector": 400},
 }
 
 

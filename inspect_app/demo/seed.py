@@ -56,6 +56,11 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
                     display_name=row["name"], check_strength=False)
         added["users"] += 1
     db.session.flush()
+    from .assessment import seed_reference
+    assessment = seed_reference(now, password)
+    added["units"] += assessment.pop("units")
+    added["users"] += assessment.pop("users")
+    added.update(assessment)
     return added
 
 

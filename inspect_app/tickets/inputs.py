@@ -11,7 +11,7 @@ from .rules import DEFAULT_SOURCE, SOURCES
 from .services import NewReport
 
 IDEMPOTENCY_KEY_MAX = 64
-REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description", "source")
+REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description", "source", "site_id")
 
 
 def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
@@ -58,6 +58,9 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
         if not segment_raw.isdigit() or len(segment_raw) > 12:
             raise BadRequest("责任路段参数不正确。", code="invalid_segment")
         segment_id = int(segment_raw)
+    site_raw = (form.get("site_id") or "").strip()
+    if site_raw and (not site_raw.isdigit() or len(site_raw) > 12):
+        raise BadRequest("点位参数不正确。", code="invalid_site")
     lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
     lon = parse_coordinate(form.get("lon"), "经度", -180, 180)
     if (lat is None) != (lon is None):
@@ -73,7 +76,7 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
                      photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos), now),
                      segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
                      description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint,
-                     source=source)
+                     source=source, site_id=int(site_raw) if site_raw else None)
 
 
 def after_photos(form, files, user, now) -> dict:

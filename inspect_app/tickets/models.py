@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -28,6 +37,7 @@ class Ticket(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)  # an assessment site (点位)
     description: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     lat: Mapped[float | None] = mapped_column(Float)
@@ -54,6 +64,7 @@ class Ticket(db.Model):
     category = relationship("Category", lazy="joined")
     unit = relationship("Unit", lazy="joined")
     segment = relationship("Segment", lazy="joined")
+    site = relationship("Site", lazy="select")
     reporter = relationship("User", lazy="joined")
     events = relationship("TicketEvent", order_by="TicketEvent.id", back_populates="ticket",
                           lazy="select", cascade="all, delete-orphan")

@@ -64,6 +64,7 @@ def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
         "closed_at": isoformat(ticket.closed_at),
         "source": ticket.source,
         "source_label": ticket.source_label,
+        "site": {"id": ticket.site.id, "name": ticket.site.name} if ticket.site_id else None,
     }
     if detail:
         result["events"] = [event_dict(e) for e in ticket.events]

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..photos.processing import ProcessedPhoto
 from ..photos.service import add_photo
 from ..policy import FILERS
+from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
@@ -30,8 +31,8 @@ from . import lifecycle
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
 from .policy import ensure_visible
-from .rules import DEFAULT_SOURCE, SOURCES
 from .queries import open_extension
+from .rules import DEFAULT_SOURCE, SOURCES
 
 MAX_TEXT = 2000
 MAX_ADDRESS = 200
@@ -53,6 +54,11 @@ class NewReport:
     idempotency_key: str | None = None
     fingerprint: str | None = None  # what the request said, to tell a retry from a reused key
     source: str = DEFAULT_SOURCE    # rules.SOURCES
+    site_id: int | None = None      # an assessment site (点位), shown on the ticket and filterable
+    # Set by other features filing on the system's behalf (an assessment round's failed item), never from a
+    # request: dispatch to this unit with this deadline rule instead of the category's and the segment's.
+    unit: Unit | None = None
+    deadline_rule: dict | None = None
 
 
 # ----------------------------------------------------------------------------- filing
@@ -120,8 +126,10 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         raise BadRequest("问题来源不正确。", code="invalid_source")
     description = clean_text(report.description, "问题描述", MAX_TEXT, multiline=True)
     address = clean_text(report.address, "地址", MAX_ADDRESS)
+    if report.site_id is not None and db.session.get(Site, report.site_id) is None:
+        raise Invalid("所选点位不存在。", code="invalid_site")
     segment, lat, lon = _locate_segment(report)
-    unit = dispatch_target(category, segment)
+    unit = report.unit if report.unit is not None and report.unit.active else dispatch_target(category, segment)
 
     year = local(now).year
     if report.idempotency_key:
@@ -134,7 +142,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending", category=category,
                     segment=segment, description=description,
                     address=address or (segment.name if segment else ""), lat=lat, lon=lon,
-                    reporter_id=reporter.id, reported_at=now, source=report.source,
+                    reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
                     idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
     db.session.add(ticket)
@@ -143,13 +151,17 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     for photo, meta in zip(report.photos, metas):
         add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
     if unit is not None:
-        how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
-        _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
+        if report.unit is not None and unit is report.unit:
+            how = "测评项目的责任单位"
+        else:
+            how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
+        _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣", report.deadline_rule)
     db.session.flush()
     return ticket, True
 
 
-def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str) -> None:
+def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
+            deadline_rule: dict | None = None) -> None:
     """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline. Another unit
     also starts at escalation level 0 in a new assignment: it answers for its own lateness, never for the old
     unit's (whose letters stay with the ticket's events and the letters' items)."""
@@ -163,7 +175,7 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
     lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
     ticket.assigned_at = now
-    ticket.deadline = compute_deadline(ticket.category.deadline_rule, now)
+    ticket.deadline = compute_deadline(deadline_rule or ticket.category.deadline_rule, now)
 
 
 # ----------------------------------------------------------------------------- actions
