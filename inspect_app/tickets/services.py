@@ -26,7 +26,7 @@ from ..policy import FILERS
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
-from . import lifecycle
+from . import lifecycle, relapse
 from .models import ExtensionRequest, Ticket
 from .policy import ensure_visible
 from .rules import DEFAULT_SOURCE, SOURCES
@@ -144,6 +144,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     if unit is not None:
         how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
         _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
+    relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
     db.session.flush()
     return ticket, True
 
