@@ -197,7 +197,7 @@ def detail(letter_id: int):
     inspectors = []
     if has_role(user, OFFICE) and letter.status != "draft":
         inspectors = list(db.session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
-                                             .order_by(User.name)))
+                                             .order_by(User.username)))
     names = [r.unit.name for r in letter.recipients]
     values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names,
                          as_of=letter.issued_at or moment)
@@ -354,13 +354,13 @@ def record_interview(interview_id: int):
     return done(url_for(".unit_page", unit_id=interview.unit_id) + "#interviews")
 
 
-@bp.get("/letters/interviews/<int:interview_id>/files/<int:file_id>")
+@bp.get("/letters/interviews/<int:interview_id>/attachments/<int:attachment_id>")
 @requires(LEADERSHIP)
-def interview_file(interview_id: int, file_id: int):
+def interview_file(interview_id: int, attachment_id: int):
     interview = db.session.get(Interview, interview_id)
     if interview is None:
         raise NotFound("约谈记录不存在。")
-    return interview_file_response(current_user, interview, file_id, thumb=request.args.get("thumb") == "1")
+    return interview_file_response(current_user, interview, attachment_id, thumb=request.args.get("thumb") == "1")
 
 
 @bp.post("/letters/units/<int:unit_id>/referrals")
