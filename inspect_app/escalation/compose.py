@@ -96,8 +96,9 @@ def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = 
     elif ticket.status not in OPEN_STATUSES:
         raise Conflict(f"问题 {ticket.number} 当前状态为“{STATUS_LABELS.get(ticket.status, ticket.status)}”，"
                        "不能督办（已整改、结案或作废的问题请从草稿中移除）。", code="ticket_not_open")
-    issued = db.session.scalar(select(Letter.number).join(LetterItem, LetterItem.letter_id == Letter.id)
-                               .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level))
+    issued = None if kind == "bulletin" else db.session.scalar(  # a 通报 names problems; it raises no level
+        select(Letter.number).join(LetterItem, LetterItem.letter_id == Letter.id)
+        .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level))
     if issued:
         raise Conflict(f"问题 {ticket.number} 已由 {issued} 列入同级督办，不能重复。", code="ticket_already_at_level")
     other = db.session.scalar(select(Letter.id).join(LetterItem, LetterItem.letter_id == Letter.id)

@@ -20,7 +20,7 @@ from ..pdf.problems import ProblemItem, problem_table
 from ..pdf.render import render_document
 from ..photos.storage import PhotoStore, is_valid_key
 from .models import Letter, LetterItem
-from .settings import KIND_CLOSINGS, LEVEL_TEXT, banner, default_body, fill, level_text, setting
+from .settings import KIND_CLOSINGS, LEVEL_TEXT, TITLE_PHRASES, banner, default_body, fill, level_text, setting
 from .wording import body_blocks, fill_values, split_line
 
 
@@ -98,7 +98,7 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
         printer=config["OFFICE_SHORT_NAME"],
         print_date=date,
         draft=draft,
-        title_keep=names,
+        title_keep=[*names, *TITLE_PHRASES],
     )
 
 

@@ -76,6 +76,8 @@ LEVEL_TEXT: dict[int, dict[str, str]] = {
 }
 
 # 督查通报: names the problems found and the units answering for them; the wording the office starts from.
+# Phrases a title is never broken inside (pdf.text.balanced_lines keeps them whole), besides the 主送 names.
+TITLE_PHRASES = ("突出问题", "超期未整改", "超期未办结", "整改情况", "责任单位", "挂牌督办", "负责同志")
 BULLETIN_TEXT = {
     "title": "关于近期城市管理突出问题整改情况的督查通报",
     "intro": "近期，市文明办组织对全市创建全国文明城市工作开展督查，发现{count}个问题整改不及时、不到位（详见附件），"
@@ -134,17 +136,18 @@ def letter_number(year: int, seq: int, app=None, series: str = "letter") -> str:
 
 # ----------------------------------------------------------------------------- wording templates
 
-def default_body(wording: dict[str, str], closing: str) -> str:
-    """The body as the office edits it: one paragraph a line; "一、……" lines are headings."""
-    return "\n".join([f"截至{{as_of}}，{wording['intro']}", "一、整改要求", wording["demand"],
-                      "二、反馈要求", wording["feedback"], closing])
+def default_body(wording: dict[str, str], closing: str, *, as_of: bool = True) -> str:
+    """The body as the office edits it: one paragraph a line; "一、……" lines are headings. A 督办 letter opens
+    with the moment its facts describe (截至……)."""
+    intro = f"截至{{as_of}}，{wording['intro']}" if as_of else wording["intro"]
+    return "\n".join([intro, "一、整改要求", wording["demand"], "二、反馈要求", wording["feedback"], closing])
 
 
 def default_template(kind: str, app=None) -> dict[str, str]:
     """The built-in wording for a kind of letter (ESCALATION_LEVEL_TEXT merged in for the level kinds)."""
     wording = level_text(KIND_LEVEL_TEXT[kind], app) if kind in KIND_LEVEL_TEXT else dict(BULLETIN_TEXT)
     wording.setdefault("feedback", LEVEL_TEXT[1]["feedback"])
-    return {"title": wording["title"], "body": default_body(wording, KIND_CLOSINGS[kind]),
+    return {"title": wording["title"], "body": default_body(wording, KIND_CLOSINGS[kind], as_of=kind != "bulletin"),
             "report_to": wording.get("report") or "", "cc": wording.get("cc") or ""}
 
 

@@ -3,7 +3,7 @@
 In one transaction: the number is taken from the letter's series (common.models.next_value: gap-free, a rolled
 back transaction gives it back; drafts never take one), the draft's items copy what the letter says about each
 ticket, each ticket gets its "escalate" event (by the signer) and reaches the letter's level, the proposals behind
-it close, and the 主送 units are told (the outbox). From then on the letter's content is fixed (models.py guard).
+it close, and the 主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard).
 
 Two signs at once: the letter's revision is its optimistic lock, so of two transactions signing the same draft
 the second's UPDATE matches no row and it answers 409 (its number goes back with its rollback); two different
@@ -73,9 +73,11 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     letter.year, letter.seq, letter.series = year, seq, series
     letter.issued_at, letter.signed_by_id = now, user.id
     letter.pdf_path, letter.pdf_written_at = pdf_relative_path(series, year, seq), None
+    escalates = letter.kind != "bulletin"  # a 督查通报 names the problems; the letters of 督办 raise their level
     for item in letter.items:
         ticket = tickets[item.ticket_id]
-        item.level, item.reply_by, item.unit_id = letter.level, letter.reply_by, ticket.unit_id
+        item.level = letter.level if escalates else None
+        item.reply_by, item.unit_id = letter.reply_by, ticket.unit_id
         for key, value in item_facts(ticket, now, photos.get(ticket.id)).items():
             setattr(item, key, value)
     try:
@@ -88,9 +90,10 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         raise Conflict("草稿刚被其他人修改或签发，请刷新后再试。", code="draft_changed") from None
 
     updates = [escalate_ticket(tickets[item.ticket_id], letter, tickets[item.ticket_id].escalation_level,
-                               user.id, now) for item in letter.items]
-    escalation_levels(updates)
-    _close_proposals(letter, now)
+                               user.id, now, raise_level=escalates) for item in letter.items]
+    if escalates:
+        escalation_levels(updates)
+        _close_proposals(letter, now)
     notify.enqueue_letters([letter], now)
     db.session.flush()
     return letter

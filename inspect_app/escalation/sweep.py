@@ -124,15 +124,17 @@ def item_facts(ticket: Ticket, now: datetime, photo_key: str | None) -> dict:
             "days_overdue": days_overdue(ticket.deadline, now), "photo_key": photo_key}
 
 
-def escalate_ticket(ticket: Ticket, letter: Letter, old_level: int, actor_id: int | None, now: datetime) -> dict:
+def escalate_ticket(ticket: Ticket, letter: Letter, old_level: int, actor_id: int | None, now: datetime, *,
+                    raise_level: bool = True) -> dict:
     """The ticket's "escalate" event for a letter; returns the row for the level UPDATE (escalation_levels)."""
-    level = max(old_level, letter.level)
+    level = max(old_level, letter.level) if raise_level else old_level
     unit = next((r.unit.name for r in letter.recipients if r.unit_id == ticket.unit_id), None) or \
         (letter.unit.name if letter.unit else "")
     label = level_text(letter.level)["kind"] if letter.kind in KIND_LEVEL_TEXT else letter.kind_label
     lifecycle.record(ticket, "escalate", actor_id, now, note=f"{label}：{letter.number}",
                      from_status=ticket.status, to_status=ticket.status,
-                     data={"level": letter.level, "from_level": old_level, "letter": letter.number,
+                     data={"level": letter.level if raise_level else old_level, "from_level": old_level,
+                           "letter": letter.number,
                            "letter_id": letter.id, "kind": letter.kind, "unit": unit,
                            "reply_by": letter.reply_by.isoformat()})
     return {"ticket_id": ticket.id, "level": level, "old_level": old_level}
