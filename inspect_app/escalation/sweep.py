@@ -128,8 +128,7 @@ def escalate_ticket(ticket: Ticket, letter: Letter, old_level: int, actor_id: in
                     raise_level: bool = True) -> dict:
     """The ticket's "escalate" event for a letter; returns the row for the level UPDATE (escalation_levels)."""
     level = max(old_level, letter.level) if raise_level else old_level
-    unit = next((r.unit.name for r in letter.recipients if r.unit_id == ticket.unit_id), None) or \
-        (letter.unit.name if letter.unit else "")
+    unit = ticket.unit.name if ticket.unit is not None else ""
     label = level_text(letter.level)["kind"] if letter.kind in KIND_LEVEL_TEXT else letter.kind_label
     lifecycle.record(ticket, "escalate", actor_id, now, note=f"{label}：{letter.number}",
                      from_status=ticket.status, to_status=ticket.status,
@@ -164,12 +163,13 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
     photo_keys = first_photo_keys(all_ids)
     calendar = load_calendar(now)
     delays = level_delays()
+    wordings = {kind: template_for(kind) for kind in {LEVEL_KINDS[level] for _, level in groups}}
     letters: list[Letter] = []
     level_updates: list[dict] = []
     for seq, ((unit_id, level), members) in zip(seqs, ordered):
         reply_by = calendar.add_workdays(now, delays[level])
         kind = LEVEL_KINDS[level]
-        wording = template_for(kind)
+        wording = wordings[kind]
         letter = Letter(status="issued", kind=kind, series="letter", number=letter_number(year, seq), year=year,
                         seq=seq, unit_id=unit_id, level=level, title=wording["title"], body=wording["body"],
                         report_to=wording["report_to"], cc=wording["cc"], created_at=now, issued_at=now,
