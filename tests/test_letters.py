@@ -533,3 +533,37 @@ def test_overdue_replies_show_up(app, city, overdue, api):
     counts = stats.unit_counts(at("2026-11-01"), at("2026-12-31"), at(AFTER_REPLY_BY))
     assert counts[city.street_a.id].overdue_replies == 1 and counts[city.street_b.id].overdue_replies == 0
     assert counts[city.street_a.id].letters == 1 and counts[city.street_a.id].items == 2
+
+
+# ----------------------------------------------------------------------------- every kind in its 公文 form
+
+@pytest.mark.parametrize("kind,form", [("supervision", "letter"), ("listed", "letter"), ("summons", "file"),
+                                        ("bulletin", "file")])
+def test_each_kind_prints_in_its_form(app, city, file_ticket, kind, form):
+    """函 (督办函, 挂牌督办函) in 信函格式: no page number on page 1, no 印发; 约谈通知 and 督查通报 in 文件格式: the
+    "…文件" mark, numbered pages, 版记 with 印发. The draft says 草稿 and has no number; the issued one its number."""
+    from inspect_app.escalation.letters_pdf import build_letter_pdf
+
+    tickets = [file_ticket(), file_ticket(City.ON_B)]
+    draft = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [t.id for t in tickets], "kind": kind})
+    db.session.commit()
+    out = io.BytesIO()
+    build_letter_pdf(draft, out, at(MONDAY))
+    pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert "草稿" in pages[0] and "〔2026〕" not in "".join(pages)
+    signing.sign(city.leader, draft, at(MONDAY))
+    db.session.commit()
+    out = io.BytesIO()
+    build_letter_pdf(draft, out)
+    pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    text = "".join(pages)
+    prefix = "临江文明通" if kind == "bulletin" else "临江文明督"
+    assert f"{prefix}〔2026〕1号" in pages[0] and "草稿" not in text
+    assert "甲街道办事处、乙街道办事处：" in pages[0]
+    assert "甲街道办事处（1件）" in text and "乙街道办事处（1件）" in text  # the 问题清单 grouped by unit
+    assert "经系统核查" not in text and "系统核查" not in text
+    if form == "letter":
+        assert "文件" not in pages[0][:40] and "—1—" not in pages[0] and "印发" not in text
+    else:
+        assert "办公室文件" in pages[0] and "—1—" in pages[0] and "印发" in pages[-1]
+    assert ("抄送：" in text) == (kind != "supervision")  # 挂牌督办, 约谈, 通报 copy organs; a 督办函 does not
