@@ -199,3 +199,19 @@ def test_three_processes_sign_at_once(app, city, make_ticket, api, tmp_path):
     assert current_value("letter", year) == 2
     assert sorted(l.number for l in db.session.scalars(select(Letter))) == numbers
     assert all(l.status == "issued" for l in db.session.scalars(select(Letter)))
+
+
+def test_the_office_dismisses_proposals_on_the_page(app, city, overdue, browser):
+    office = browser(city.admin)
+    first = db.session.scalars(select(Proposal).order_by(Proposal.id)).first()
+    refused = office.submit("/letters/proposals", "/letters/proposals/dismiss", {"proposal_ids": str(first.id)})
+    assert refused.status_code == 303
+    assert "请填写不予督办的理由" in office.get("/letters/proposals").get_data(as_text=True)
+    done = office.submit("/letters/proposals", "/letters/proposals/dismiss",
+                         {"proposal_ids": str(first.id), "note": "施工围挡临时占用，已协调"})
+    assert done.status_code == 303
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    assert "已处理 1 条督办建议" in page and "2 条，2 个单位" in page
+    assert fresh(Proposal, first.id).outcome == "dismissed"
+    assert browser(city.leader).submit("/letters/proposals", "/letters/proposals/dismiss",
+                                       {"proposal_ids": str(first.id), "note": "x"}).status_code == 403
