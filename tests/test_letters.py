@@ -14,7 +14,7 @@ from inspect_app.common.models import current_value
 from inspect_app.escalation import compose, proposals, replies, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import (
-    EscalationFile, Letter, LetterImmutable, LetterItem, LetterReply, Notification, Proposal, SweepRun,
+    EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
 )
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services

@@ -9,7 +9,6 @@ from conftest import City, at, file_tuple, processed
 from sqlalchemy import func, select
 
 from inspect_app.escalation import compose, followup, signing, stats
-from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import EscalationFile, Interview, Recheck, Referral
 from inspect_app.extensions import db
 from inspect_app.tickets import relapse

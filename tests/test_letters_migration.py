@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from inspect_app.extensions import db
 
-from test_migrations import _wipe, empty_db  # noqa: F401  (the fixture)
+from test_migrations import empty_db  # noqa: F401  (the fixture)
 
 
 def test_existing_letters_stay_issued_letters(empty_db, now, client):  # noqa: F811

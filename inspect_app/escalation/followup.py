@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -170,6 +170,14 @@ def rechecks_for(user, now: datetime, *, done: bool = False) -> list[Recheck]:
     else:
         query = query.where(Recheck.status == "open").order_by(Recheck.due_at, Recheck.id)
     return list(db.session.scalars(query).unique())
+
+
+def count_due(user, now: datetime) -> int:
+    """Open re-checks due by now that this user may do (the menu's count)."""
+    query = select(func.count(Recheck.id)).where(Recheck.status == "open", Recheck.due_at <= now)
+    if has_role(user, {INSPECTOR}):
+        query = query.where((Recheck.inspector_id.is_(None)) | (Recheck.inspector_id == user.id))
+    return db.session.scalar(query) or 0
 
 
 def get_recheck(user, recheck_id: int) -> Recheck:

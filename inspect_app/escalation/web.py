@@ -66,7 +66,12 @@ def _badge_letters(user) -> int:
     return services.count_unacknowledged(user)
 
 
+def _badge_rechecks(user) -> int:
+    return followup.count_due(user, now()) if has_role(user, VERIFIERS) else 0
+
+
 register_badge("escalation.proposals", _badge_proposals)
+register_badge("escalation.rechecks", _badge_rechecks)
 register_badge("escalation.sign_queue", _badge_sign)
 register_badge("escalation.letters", _badge_letters)
 
