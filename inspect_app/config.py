@@ -71,6 +71,11 @@ class Config:
     # report's place (or before the report was filed).
     AFTER_PHOTO_MAX_DISTANCE_M = _float("AFTER_PHOTO_MAX_DISTANCE_M", 200)
 
+    # 回潮 (tickets/relapse.py): a new report of the same category within this many metres of a ticket closed in
+    # the last RELAPSE_DAYS days is flagged as a relapse of it. 0 turns the check off.
+    RELAPSE_RADIUS_M = _float("RELAPSE_RADIUS_M", 50)
+    RELAPSE_DAYS = _int("RELAPSE_DAYS", 30)
+
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px
     # -> 1632, 12 MP 4000/4032 -> 2000/2016, 50 MP 8160 -> 2040, 200 MP 16320 -> 2040).
@@ -180,6 +185,19 @@ class Config:
     JOBS_SECRET_KEEP_MINUTES = _int("JOBS_SECRET_KEEP_MINUTES", 60)
 
     # --- escalation (督办函): see inspect_app/escalation/settings.py for what each level means
+    # propose: the sweep writes 督办建议 (proposals) and the office compiles letters a leader signs (签发);
+    # auto: the sweep issues one letter per unit and level by itself, numbered at once (the older behaviour).
+    ESCALATION_MODE = _env("ESCALATION_MODE", "propose")
+    LETTER_ADMIN_MAY_SIGN = _bool("LETTER_ADMIN_MAY_SIGN", False)  # 签发 by the office's admins too, not leaders only
+    LETTER_REPLY_MAX_FILES = _int("LETTER_REPLY_MAX_FILES", 9)     # photos and PDFs one written reply may carry
+    LETTER_PDF_MAX_MB = _float("LETTER_PDF_MAX_MB", 10)            # one PDF attached to a reply or a 约谈 record
+    RECHECK_DAYS = _int("RECHECK_DAYS", 30)                        # 回头看: days after 销号 an item is checked again
+    # Group robots besides WEBHOOK_URL (the city's group, told of signed letters): the office's own group for
+    # 督办建议 (empty: WEBHOOK_URL), and units' groups by unit code, told of letters addressed to them:
+    # {"JJ": "https://oapi.dingtalk.com/robot/send?access_token=...", "CG": {"url": "...", "secret": "SEC..."}}.
+    ESCALATION_OFFICE_WEBHOOK_URL = _env("ESCALATION_OFFICE_WEBHOOK_URL")
+    ESCALATION_OFFICE_WEBHOOK_SECRET = _env("ESCALATION_OFFICE_WEBHOOK_SECRET")
+    ESCALATION_UNIT_WEBHOOKS: dict = _json("ESCALATION_UNIT_WEBHOOKS", {})
     ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level
     ESCALATION_LEVEL_TEXT: dict = {}                      # wording per level, merged over the built-in wording
     ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
@@ -217,6 +235,7 @@ class Config:
     PDF_SEAL_DIAMETER_MM = _float("PDF_SEAL_DIAMETER_MM", 42)  # the printed seal's width
     # 通报 (红黑榜) in 文件格式: the 文号 series prefix (临江文明通〔2026〕3号; the number is left blank until the list
     # has one), and its 版记: 报 (leaders, "、"-separated) and 抄送 (organs, never a person).
+    # 督查通报 signed in the letters feature take their numbers from this series too (counter "bulletin").
     BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX", "临江文明通")
     BULLETIN_REPORT_TO = _env("BULLETIN_REPORT_TO", "市文明委主任、副主任")
     BULLETIN_CC = _env("BULLETIN_CC", "市委督查室、市政府督查室，市文明委各成员单位")

@@ -24,6 +24,13 @@ from inspect_app.tickets import services as ticket_services
 FRIDAY = "2026-11-27T09:00:00+08:00"
 
 
+@pytest.fixture(autouse=True)
+def auto_mode(app):
+    """These tests describe ESCALATION_MODE=auto: the sweep issues letters by itself (propose mode: test_letters.py)."""
+    app.config["ESCALATION_MODE"] = "auto"
+
+
+
 @pytest.fixture
 def overdue(city, now):
     """Two overdue tickets, one per street office."""

@@ -41,6 +41,16 @@ TABLE: dict[str, set[str]] = {
     "escalation.detail": SEES_OBJECT,
     "escalation.by_number": SEES_OBJECT,
     "escalation.pdf": SEES_OBJECT,
+    "escalation.reply_file": SEES_OBJECT,
+    "escalation.proposals": {"admin", "leader"},
+    "escalation.sign_queue": {"admin", "leader"},
+    "escalation.new": {"admin"},
+    "escalation.edit": {"admin"},  # an issued letter: sent on to its page
+    "escalation.templates": {"admin"},
+    "escalation.unit_page": {"admin", "leader"},
+    "escalation.interview_file": {"admin", "leader"},
+    "escalation.rechecks": {"admin", "inspector"},
+    "escalation.recheck": {"admin", "inspector"},
     "rankings.index": ALL,
     "rankings.detail": ALL,
     "rankings.pdf": ALL,
@@ -67,6 +77,9 @@ TABLE: dict[str, set[str]] = {
     "api_letters.index": ALL,
     "api_letters.show": SEES_OBJECT,
     "api_letters.pdf": SEES_OBJECT,
+    "api_letters.reply_list": SEES_OBJECT,
+    "api_letters.reply_file": SEES_OBJECT,
+    "api_letters.proposal_list": {"admin", "leader"},
     "api_rankings.index": ALL,
     "api_rankings.show": ALL,
     "api_rankings.pdf": ALL,
@@ -109,10 +122,16 @@ SKIP = {"static", "office.static", "background.static", "assessment.static"}
 
 @pytest.fixture
 def world(app, city, make_ticket, now):
-    """A ticket of unit B with a photo, a letter to unit B, a published list and a campaign."""
+    """A ticket of unit B with a photo, a letter to unit B (proposed by the sweep, compiled by the office, signed
+    by the leader) with unit B's written reply and its photo, a 约谈, a 问责 referral and a 回头看 task for unit B,
+    a published list and a campaign."""
     from inspect_app.auth.services import create_user
+    from inspect_app.escalation import compose, followup, proposals, replies, signing
+    from inspect_app.escalation.models import Letter, Recheck
     from inspect_app.escalation.jobs import run_sweep
-    from inspect_app.escalation.models import Letter
+    from werkzeug.datastructures import FileStorage
+    from conftest import photo_bytes
+    import io
     from inspect_app.extensions import db
     from inspect_app.rankings.periods import parse_period
     from inspect_app.rankings.services import publish
@@ -121,6 +140,18 @@ def world(app, city, make_ticket, now):
     ticket = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
     spare = create_user("extra", "inspector", "walk-pass-1", now)  # the account the office pages act on
     run_sweep(now)
+    [draft] = compose.create_batch(city.admin, now, {"proposal_ids": [p.id for p in proposals.open_proposals(now)]})
+    signing.sign(city.leader, draft, now)
+    answer = replies.reply(city.unit_b, draft, now, "已整改", [FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")),
+                                                                          "a.jpg")])
+    interview = followup.schedule_interview(city.admin, city.street_b.id, now,
+                                            {"scheduled_at": "2026-11-25T08:00", "place": "会议室", "attendees": "主任"})
+    followup.record_interview(city.admin, interview, now, {"record": "已约谈"},
+                              [FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")), "b.jpg")])
+    referral = followup.refer(city.admin, city.street_b.id, now, {"referred_to": "市纪委监委", "reason": "整改不力"})
+    recheck = Recheck(letter_id=draft.id, ticket_id=ticket.id, unit_id=city.street_b.id, due_at=now, created_at=now)
+    db.session.add(recheck)
+    db.session.flush()
     letter = db.session.scalar(db.select(Letter).where(Letter.unit_id == city.street_b.id))
     ranking = publish(parse_period("2026-11"), now)
     campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
@@ -137,7 +168,9 @@ def world(app, city, make_ticket, now):
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
-            "job_id": job.id}
+            "job_id": job.id,
+            "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
+            "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id}
 
 
 def _assessment_world(city, now) -> dict:
@@ -231,7 +264,8 @@ def test_every_get_route_answers_as_the_table_says(app, client, api, city, world
 
 # ----------------------------------------------------------------------------- state-changing routes
 
-OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge"}
+OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge",
+                "escalation.reply", "api_letters.reply"}
 OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401}  # a stranger's empty form / body: no such account
 
 # (endpoint, action or None) -> {role: exact status} for the roles the route lets in, with an empty body and the
@@ -253,6 +287,27 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     **{(e, "cancel"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
     ("escalation.acknowledge", None): {"unit_owner": 303},
     ("api_letters.acknowledge", None): {"unit_owner": 200},
+    # letters: the world's letter is issued, so a draft's moves answer 409; the others refuse the empty body
+    ("escalation.dismiss_proposals", None): {"admin": 400},
+    ("escalation.new", None): {"admin": 400},
+    ("escalation.edit", None): {"admin": 409},
+    ("escalation.discard", None): {"admin": 409},
+    ("escalation.sign", None): {"leader": 409},  # the office's admin too with LETTER_ADMIN_MAY_SIGN
+    ("escalation.reply", None): {"unit_owner": 400},
+    ("escalation.clear", None): {"admin": 409},  # the item's ticket is not rectified
+    ("escalation.queue_rechecks", None): {"admin": 409},  # nothing closed yet
+    ("escalation.save_template_page", None): {"admin": 400},
+    ("escalation.schedule_interview", None): {"admin": 400},
+    ("escalation.record_interview", None): {"admin": 409},  # recorded already
+    ("escalation.refer", None): {"admin": 400},
+    ("escalation.referral_outcome", None): {"admin": 400},
+    ("escalation.recheck", None): {"admin": 400, "inspector": 400},
+    ("api_letters.create", None): {"admin": 400},
+    ("api_letters.update", None): {"admin": 409},
+    ("api_letters.discard", None): {"admin": 409},
+    ("api_letters.sign", None): {"leader": 409},
+    ("api_letters.reply", None): {"unit_owner": 400},
+    ("api_letters.clear", None): {"admin": 409},
     ("rankings.publish", None): {"admin": 303},
     ("rankings.save_rules", None): {"admin": 422},
     ("api_rankings.create", None): {"admin": 400},
@@ -304,6 +359,9 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_assessment.close", None): {"admin": 409},
     ("api_assessment.issue", None): {"admin": 409},
     ("api_assessment.submit", None): {"admin": 400, "inspector": 400},
+    ("api_sites.update", None): {"admin": 200},  # an empty PATCH changes nothing
+    ("api_sites.update_kind", None): {"admin": 200},
+    ("api_assessment.reassign", None): {"admin": 409},
 }
 
 
@@ -312,7 +370,7 @@ def _post_urls(app, world):
     from inspect_app.tickets.actions import ACTIONS
 
     for rule, url in _urls(app, world):
-        for method in sorted({"POST", "PUT", "DELETE"} & rule.methods):
+        for method in sorted({"POST", "PUT", "PATCH", "DELETE"} & rule.methods):
             if rule.endpoint in ("tickets.act", "api_tickets.act"):
                 for action in ACTIONS:
                     yield rule.endpoint, action, method, url.rsplit("/", 1)[0] + f"/{action}"

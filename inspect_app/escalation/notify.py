@@ -1,6 +1,8 @@
-"""Group-robot messages (DingTalk 钉钉 / WeCom 企业微信) when letters are issued, through an outbox.
+"""Group-robot messages (DingTalk 钉钉 / WeCom 企业微信) through an outbox: the city's group (WEBHOOK_URL) and each
+主送 unit's own group (ESCALATION_UNIT_WEBHOOKS) when letters are issued, the office's group when the sweep
+proposes letters (督办建议).
 
-The sweep only writes an outbox row, in the same transaction as its letters, so a message is never
+The sweep and 签发 only write outbox rows, in the same transaction as their letters, so a message is never
 lost and never sent for letters that were rolled back. The notify job (jobs.deliver_due, also run by the
 `escalate` command after its sweep) posts due rows with a short timeout; a failure is logged and
 retried later with growing delays, and never touches the sweep.
@@ -39,24 +41,80 @@ class DeliveryError(Exception):
     pass
 
 
+def _names(letter) -> str:
+    return "、".join(r.unit.name for r in letter.recipients) or letter.unit.name
+
+
 def message_text(letters, now: datetime) -> str:
     office = current_app.config["OFFICE_SHORT_NAME"]
-    lines = [f"【督办函】{office}于{fmt(now, '%Y-%m-%d %H:%M')}印发督办函{len(letters)}件："]
+    signed = any(letter.signed_by_id for letter in letters)
+    lines = [f"【督办函】{office}于{fmt(now, '%Y-%m-%d %H:%M')}{'签发' if signed else '印发'}督办函{len(letters)}件："]
     for letter in letters:
-        lines.append(f"{letter.number}（{level_text(letter.level)['name']}）主送{letter.unit.name}，"
-                     f"问题{len(letter.items)}件，{local(letter.reply_by):%m月%d日}前整改反馈")
+        label = level_text(letter.level)["name"] if letter.kind != "bulletin" else letter.kind_label
+        lines.append(f"{letter.number}（{label}）主送{_names(letter)}，"
+                     f"问题{len(letter.items)}件，{local(letter.reply_by):%m月%d日}前整改并书面回复")
     lines.append("请各责任单位登录文明城市督查整改系统签收并整改。")
     return "\n".join(lines)
 
 
-def enqueue_letters(letters, now: datetime) -> Notification | None:
-    """Queue one message for the letters of a sweep (in the caller's transaction)."""
-    if not letters or not setting("WEBHOOK_URL"):
+def configured(target: str | None) -> tuple[str, str]:
+    """(url, secret) of a message target; ("", "") when that group has no robot configured."""
+    config = current_app.config
+    if target is None:
+        return config["WEBHOOK_URL"] or "", config["WEBHOOK_SECRET"] or ""
+    if target == "office":
+        if config["ESCALATION_OFFICE_WEBHOOK_URL"]:
+            return config["ESCALATION_OFFICE_WEBHOOK_URL"], config["ESCALATION_OFFICE_WEBHOOK_SECRET"] or ""
+        return config["WEBHOOK_URL"] or "", config["WEBHOOK_SECRET"] or ""
+    if target.startswith("unit:"):
+        entry = (config["ESCALATION_UNIT_WEBHOOKS"] or {}).get(target[5:])
+        if isinstance(entry, dict):
+            return str(entry.get("url") or ""), str(entry.get("secret") or "")
+        return (str(entry), "") if entry else ("", "")
+    return "", ""
+
+
+def any_configured() -> bool:
+    config = current_app.config
+    return bool(config["WEBHOOK_URL"] or config["ESCALATION_OFFICE_WEBHOOK_URL"] or config["ESCALATION_UNIT_WEBHOOKS"])
+
+
+def _queue(target: str | None, content: str, now: datetime) -> Notification | None:
+    if not configured(target)[0]:
         return None
-    payload = {"msgtype": "text", "text": {"content": message_text(letters, now)}}
-    row = Notification(created_at=now, payload_json=json.dumps(payload, ensure_ascii=False), next_attempt_at=now)
+    payload = {"msgtype": "text", "text": {"content": content}}
+    row = Notification(created_at=now, target=target, payload_json=json.dumps(payload, ensure_ascii=False),
+                       next_attempt_at=now)
     db.session.add(row)
     return row
+
+
+def enqueue_letters(letters, now: datetime) -> Notification | None:
+    """Queue the messages for letters just issued (in the caller's transaction): one to the city's group, and
+    one to each 主送 unit's own group where it has one."""
+    if not letters:
+        return None
+    row = _queue(None, message_text(letters, now), now)
+    for letter in letters:
+        for recipient in letter.recipients:
+            unit = recipient.unit
+            _queue(f"unit:{unit.code}", f"【督办函】{current_app.config['OFFICE_SHORT_NAME']}向{unit.name}"
+                   f"发出{letter.number}（{letter.kind_label}），问题{sum(1 for i in letter.items if i.unit_id == unit.id)}件，"
+                   f"请于{local(letter.reply_by):%m月%d日}前签收、整改并书面回复。", now)
+    return row
+
+
+def enqueue_proposals(proposals, now: datetime) -> Notification | None:
+    """Tell the office's group that the sweep proposed letters (nothing is sent when it proposed none)."""
+    if not proposals:
+        return None
+    units = len({p.unit_id for p in proposals})
+    levels = {}
+    for proposal in proposals:
+        levels[proposal.level] = levels.get(proposal.level, 0) + 1
+    parts = "、".join(f"{level_text(level)['name']}{n}条" for level, n in sorted(levels.items()))
+    return _queue("office", f"【督办建议】{fmt(now, '%Y-%m-%d %H:%M')}督办扫描新增督办建议{len(proposals)}条"
+                  f"（{parts}），涉及{units}个单位，请登录文明城市督查整改系统审核、编制督办函。", now)
 
 
 def signed_url(url: str, secret: str, now: datetime) -> str:
@@ -104,11 +162,13 @@ def deliver(notification_id: int, now: datetime) -> bool:
     """Post one outbox row and record the outcome (flushes; the caller commits). Never raises for a delivery
     problem: a failure is retried later with growing delays, and given up after MAX_ATTEMPTS."""
     row = db.session.get(Notification, notification_id)
-    url, secret = setting("WEBHOOK_URL"), setting("WEBHOOK_SECRET")
+    url, secret = configured(row.target)
     payload = json.loads(row.payload_json)
-    target = signed_url(url, secret, now) if secret else url
     row.attempts += 1
     try:
+        if not url:
+            raise DeliveryError("该消息的群机器人地址已不再配置")
+        target = signed_url(url, secret, now) if secret else url
         post(target, payload, float(setting("WEBHOOK_TIMEOUT")))
     except DeliveryError as error:
         row.last_error = str(error)[:500]

@@ -27,7 +27,7 @@ from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
-from . import lifecycle
+from . import lifecycle, relapse
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
 from .policy import ensure_visible
@@ -156,6 +156,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         else:
             how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
         _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣", report.deadline_rule)
+    relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
     db.session.flush()
     return ticket, True
 
