@@ -6,8 +6,8 @@ from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
 
-FEATURES = ("common", "auth", "units", "workdays", "tickets", "photos", "escalation", "rankings", "dashboard",
-            "office", "ops")
+FEATURES = ("common", "auth", "units", "workdays", "outbox", "tickets", "frontages", "photos", "escalation",
+            "intake", "rankings", "dashboard", "notices", "office", "ops")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

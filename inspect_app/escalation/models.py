@@ -1,4 +1,4 @@
-"""Letters (督办函), the tickets they list, sweep runs, and the webhook outbox."""
+"""Letters (督办函), the tickets they list, and sweep runs (the webhook outbox is inspect_app/outbox)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,6 +10,7 @@ from ..common.types import UTCDateTime
 from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
+from ..outbox.models import OutboxMessage
 
 # The sweep selects candidates by `status IN (...) AND escalation_level IN (0, 1, 2) AND deadline < now`:
 # with this index that is a few index range scans over open, not-yet-top-level, overdue tickets only, however
@@ -91,17 +92,5 @@ class SweepRun(db.Model):
     tickets: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Notification(db.Model):
-    """Webhook outbox: written with the letters, delivered (and retried) by a job, never by the sweep."""
-
-    __tablename__ = "escalation_notifications"
-    __table_args__ = (Index("ix_escalation_notifications_due", "sent_at", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    payload_json: Mapped[str] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up after the last attempt
-    last_error: Mapped[str] = mapped_column(Text, default="")
+# The webhook outbox moved to inspect_app/outbox (shared with the units' own robots); the old name stays.
+Notification = OutboxMessage

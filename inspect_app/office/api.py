@@ -64,7 +64,11 @@ def _upload() -> tuple[str, bytes]:
     return upload.filename, upload.read()
 
 
-@bp.post("/admin/import/<any(units, segments, accounts):kind>")
+IMPORT_KIND = f"<any({', '.join(imports.KINDS)}):kind>"
+EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
+
+
+@bp.post(f"/admin/import/{IMPORT_KIND}")
 @requires(OFFICE)
 def import_rows(kind: str):
     dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
@@ -78,7 +82,7 @@ def import_rows(kind: str):
     return jsonify(body)
 
 
-@bp.get("/admin/import/<any(units, segments, accounts):kind>/template.<any(xlsx, csv):fmt>")
+@bp.get(f"/admin/import/{IMPORT_KIND}/template.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def import_template(kind: str, fmt: str):
     filename = f"{imports.SPECS[kind].label}导入模板.{fmt}"
@@ -87,7 +91,7 @@ def import_template(kind: str, fmt: str):
     return download(exports.reference_csv(kind, template=True, encoding=csv_encoding()), filename, CSV_MIME)
 
 
-@bp.get("/admin/export/<any(units, segments, accounts):kind>.<any(xlsx, csv):fmt>")
+@bp.get(f"/admin/export/{EXPORT_KIND}.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     filename = exports.export_filename(kind, now(), fmt)

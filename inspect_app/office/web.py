@@ -15,7 +15,7 @@ from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.campaigns import Campaign
 from ..tickets.queries import parse_filter
-from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
 from . import accounts, campaigns, exports, holidays, imports, reference, uploads
 from .api import download
@@ -131,7 +131,8 @@ def segment_form(segment_id: int | None = None):
         values = request.form
     elif segment:
         values = {"name": segment.name, "district": segment.district, "kind": segment.kind,
-                  "unit_id": str(segment.unit_id), "coord_system": WGS84, "coords": format_polyline(segment.coords)}
+                  "unit_id": str(segment.unit_id), "adopting_unit_id": str(segment.adopting_unit_id or ""),
+                  "coord_system": WGS84, "coords": format_polyline(segment.coords)}
     else:
         values = {"coord_system": "GCJ02"}
     return render_template("office/segment_form.html", segment=segment, values=values, error=error,
@@ -168,7 +169,7 @@ def category_form(category_id: int | None = None):
     error = None
     if request.method == "POST":
         try:
-            saved = reference.save_category(request.form, category)
+            saved = reference.save_category(request.form, category, request.form.getlist("owner_choice_ids"))
             flash(f"已保存问题类别“{saved.name}”。", "success")
             return redirect(url_for(".categories"))
         except ServiceError as problem:
@@ -181,11 +182,14 @@ def category_form(category_id: int | None = None):
                   "deadline_kind": "workdays" if category.deadline_workdays else "hours",
                   "deadline_value": str(category.deadline_workdays or category.deadline_hours or 24),
                   "urgent": "1" if category.urgent else "", "common": "1" if category.common else "",
-                  "owner_unit_id": str(category.owner_unit_id or "")}
+                  "owner_unit_id": str(category.owner_unit_id or ""), "route": category.route}
     else:
-        values = {"deadline_kind": "hours", "deadline_value": "24"}
+        values = {"deadline_kind": "hours", "deadline_value": "24", "route": DEFAULT_ROUTE}
+    chosen_owners = set(request.form.getlist("owner_choice_ids")) if request.method == "POST" else \
+        {str(u.id) for u in category.owner_choices} if category else set()
     return render_template("office/category_form.html", category=category, values=values, error=error,
-                           units=active_units(), groups=reference.groups()), 422 if error else 200
+                           units=active_units(), groups=reference.groups(), routes=ROUTES,
+                           chosen_owners=chosen_owners), 422 if error else 200
 
 
 @bp.post("/categories/<int:category_id>/<any(retire, restore):action>")
@@ -358,7 +362,8 @@ def campaign_delete(campaign_id: int):
 
 # ----------------------------------------------------------------------------- import
 
-KIND = "<any(units, segments, accounts):kind>"
+KIND = f"<any({', '.join(imports.KINDS)}):kind>"
+EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
 
 
 @bp.get(f"/import/{KIND}")
@@ -410,7 +415,7 @@ def import_confirm(kind: str):
                                passwords=passwords)
     flash(f"导入完成：新增 {summary['added']} 条，修改 {summary['changed']} 条，未变 {summary['unchanged']} 条。",
           "success")
-    return redirect(url_for({"units": ".units", "segments": ".segments", "accounts": ".accounts_list"}[kind]))
+    return redirect(url_for(imports.SPECS[kind].after))
 
 
 @bp.get(f"/import/{KIND}/template.<any(xlsx, csv):fmt>")
@@ -428,7 +433,7 @@ def _encoding() -> str:
     return "utf-8" if (request.args.get("encoding") or "").lower() in ("utf-8", "utf8") else "gbk"
 
 
-@bp.get(f"/export/{KIND}.<any(xlsx, csv):fmt>")
+@bp.get(f"/export/{EXPORT_KIND}.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     filename = exports.export_filename(kind, utcnow(), fmt)

@@ -15,20 +15,22 @@ from ..extensions import db
 from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_condition
-from .models import ExtensionRequest, Ticket, TicketEvent
+from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, ticket_scope
 from .rules import ACTIVE_STATUSES, OPEN_STATUSES, SOURCES, STATUSES, overdue_condition
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
 # PostgreSQL most of the query's planning time). Accessed anyway, they load lazily.
+# The units of a page of tickets (主办 and 协办, with their names) and the frontages named come in one query each.
 LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
              defaultload(Ticket.segment).lazyload(Segment.unit),
-             defaultload(Ticket.reporter).lazyload(User.unit))
+             defaultload(Ticket.reporter).lazyload(User.unit),
+             selectinload(Ticket.parts), selectinload(Ticket.frontage))
 # A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
-# instead of one per event.
+# instead of one per event (and one for the parts' own photos).
 DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
-                           selectinload(Ticket.photos))
+                           selectinload(Ticket.photos), defaultload(Ticket.parts).selectinload(TicketUnit.photos))
 
 
 def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
@@ -60,6 +62,7 @@ class TicketFilter:
     source: str | None = None       # rules.SOURCES
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
+    my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
     page: int = 1
     per_page: int = 20
 
@@ -143,6 +146,9 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
         query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
     if flt.date_to:
         query = query.where(Ticket.reported_at < local_midnight(flt.date_to + timedelta(days=1)))
+    if flt.my_part and getattr(user, "unit_id", None):
+        query = query.where(Ticket.id.in_(select(TicketUnit.ticket_id).where(
+            TicketUnit.unit_id == user.unit_id, TicketUnit.status == flt.my_part)))
     return query
 
 
