@@ -61,8 +61,10 @@ class Ticket(db.Model):
     photos = relationship("Photo", order_by="Photo.id", back_populates="ticket",
                           lazy="select", cascade="all, delete-orphan")
     # The units answering for it: the lead (主办, the same unit as `unit`) first, then the assisting ones (协办).
+    # Loaded with the ticket (one query for any number of tickets), so an action sees the parts as of the same
+    # moment as the ticket and its version check decides a race.
     parts = relationship("TicketUnit", order_by="(TicketUnit.role.desc(), TicketUnit.id)", back_populates="ticket",
-                         lazy="select", cascade="all, delete-orphan")
+                         lazy="selectin", cascade="all, delete-orphan")
     frontage = relationship("Frontage", lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
