@@ -60,6 +60,10 @@ def register(app: Flask) -> None:
 
             with transaction():
                 click.echo(summary_line(seed_activity(now)))
+            from .demo.outside import seed_outside, summary_line as outside_line
+
+            with transaction():
+                click.echo(outside_line(seed_outside(now)))
         click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")

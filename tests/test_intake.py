@@ -15,6 +15,7 @@ from inspect_app.intake.models import IntakeItem, IntakePhoto
 from inspect_app.photos.models import Photo
 from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket
+from inspect_app.units.models import Category
 
 REPORT = {"category": "niupixuan", "address": "人民路东段公交站", "description": "站牌上贴满小广告",
           "phone": "138 0000 0000", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1])}
@@ -228,8 +229,7 @@ def import_hotline(api, city, rows, dry_run=False):
 
 
 def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
-    street_vending = __import__("inspect_app.units.models", fromlist=["Category"]).Category(
-        code="street_vending", name="占道经营", group="街面秩序", deadline_hours=24)
+    street_vending = Category(code="street_vending", name="占道经营", group="街面秩序", deadline_hours=24)
     db.session.add(street_vending)
     db.session.commit()
     first = import_hotline(api, city, HOTLINE).get_json()
