@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..common.errors import BadRequest
 from ..common.timeutil import local_midnight
 from ..extensions import db
+from ..policy import UNITS, has_role
 from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_condition
@@ -119,7 +120,14 @@ def parse_filter(args) -> TicketFilter:
 
 
 def filtered_query(user, flt: TicketFilter, now: datetime):
-    query = select(Ticket).where(ticket_scope(user))
+    unit_id = getattr(user, "unit_id", None) if has_role(user, UNITS) else None
+    if flt.my_part and unit_id:
+        # The unit's parts in this state imply its scope: one selective IN on ticket_units (unit_id, status, ...)
+        # instead of two, so a unit's 待整改 tab reads its few open parts, not every ticket it ever had.
+        query = select(Ticket).where(Ticket.id.in_(select(TicketUnit.ticket_id).where(
+            TicketUnit.unit_id == unit_id, TicketUnit.status == flt.my_part)))
+    else:
+        query = select(Ticket).where(ticket_scope(user))
     if flt.status == "open":
         query = query.where(Ticket.status.in_(ACTIVE_STATUSES))
     elif flt.status:
@@ -146,9 +154,6 @@ def filtered_query(user, flt: TicketFilter, now: datetime):
         query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
     if flt.date_to:
         query = query.where(Ticket.reported_at < local_midnight(flt.date_to + timedelta(days=1)))
-    if flt.my_part and getattr(user, "unit_id", None):
-        query = query.where(Ticket.id.in_(select(TicketUnit.ticket_id).where(
-            TicketUnit.unit_id == user.unit_id, TicketUnit.status == flt.my_part)))
     return query
 
 
