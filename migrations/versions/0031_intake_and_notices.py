@@ -135,14 +135,14 @@ def upgrade():
 
 def downgrade():
     op.create_table('escalation_notifications',
-    sa.Column('id', sa.INTEGER(), nullable=False),
-    sa.Column('created_at', sa.DATETIME(), nullable=False),
-    sa.Column('payload_json', sa.TEXT(), nullable=False),
-    sa.Column('attempts', sa.INTEGER(), nullable=False),
-    sa.Column('next_attempt_at', sa.DATETIME(), nullable=False),
-    sa.Column('sent_at', sa.DATETIME(), nullable=True),
-    sa.Column('failed_at', sa.DATETIME(), nullable=True),
-    sa.Column('last_error', sa.TEXT(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('payload_json', sa.Text(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.Column('failed_at', sa.DateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_notifications'))
     )
     with op.batch_alter_table('escalation_notifications', schema=None) as batch_op:
