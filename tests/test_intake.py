@@ -317,3 +317,15 @@ def test_media_and_leader_entries_become_tickets_at_once(browser, city):
     assert leader.unit_id == city.police.id and len(leader.photos) == 1  # the office may name the unit
     assert db.session.scalar(select(func.count(Photo.id))) == 1 and db.session.scalar(
         select(func.count(IntakePhoto.id))) == 0
+
+
+def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
+    from datetime import timedelta
+
+    from inspect_app.ops.files import find_orphans
+
+    file_report(browser)
+    key = db.session.scalar(select(IntakePhoto.key))
+    with db.engine.connect() as conn:
+        orphans = find_orphans(conn, uploads, now + timedelta(days=30), min_age=timedelta(0))
+    assert key not in orphans.keys and orphans.count == 0

@@ -119,16 +119,15 @@ def ticket_cancelled(ticket: Ticket) -> None:
 
 def ticket_rejected(ticket: Ticket, reopen_unit_ids: Iterable[int]) -> list[TicketUnit]:
     """Rework: the lead part opens again, and so does each named assisting part that had been rectified."""
-    reopened = []
     wanted = set(reopen_unit_ids)
+    if wanted - {p.unit_id for p in ticket.assist_parts}:
+        raise Invalid("要退回的协办单位不在本问题的协办单位中。", code="invalid_unit")
+    reopened = []
     for part in ticket.parts:
         if part.status == "rectified" and (part.role == "lead" or part.unit_id in wanted):
             move(part, "reopen")
             part.rectified_at = None
             reopened.append(part)
-    unknown = wanted - {p.unit_id for p in ticket.assist_parts}
-    if unknown:
-        raise Invalid("要退回的协办单位不在本问题的协办单位中。", code="invalid_unit")
     return reopened
 
 
