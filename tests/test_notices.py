@@ -13,7 +13,7 @@ from test_escalation_jobs import Robot
 from inspect_app.common.timeutil import utcnow
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.extensions import db
-from inspect_app.notices import jobs, services
+from inspect_app.notices import jobs
 from inspect_app.outbox.jobs import deliver_due
 from inspect_app.outbox.models import OutboxMessage, UnitRobot
 from inspect_app.outbox.service import check_robot_url

@@ -233,11 +233,5 @@ def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> 
              .order_by(grouped.c.n.desc(), grouped.c.last.desc()))
     if street_unit_id:
         query = query.where(Frontage.street_unit_id == street_unit_id)
-    from ..common.types import UTCDateTime
-
-    result = []
-    for frontage, n, last, open_ in db.session.execute(query).unique():
-        if isinstance(last, datetime) and last.tzinfo is None:  # MAX() over the column comes back without its type
-            last = UTCDateTime().process_result_value(last, None)
-        result.append(Offender(frontage, n, last, int(open_ or 0)))
-    return result
+    return [Offender(frontage, n, last, int(open_ or 0))
+            for frontage, n, last, open_ in db.session.execute(query).unique()]
