@@ -41,7 +41,7 @@ def snapshot_segments():
 def test_round_trip_units_and_segments(app, client, fmt):
     """The demo city (110 units, 240 segments) exported, wiped and imported back is the same city."""
     from inspect_app.demo.seed import seed_demo
-    from inspect_app.units.models import Category
+    from inspect_app.units.models import Category, category_owner_choices
     seed_demo(at("2026-11-01T09:00"), "Demo-pass-2026")
     token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "Demo-pass-2026"}).get_json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -60,6 +60,7 @@ def test_round_trip_units_and_segments(app, client, fmt):
     db.session.execute(db.delete(Segment))
     db.session.execute(db.update(User).values(unit_id=None))
     db.session.execute(db.update(Category).values(owner_unit_id=None))
+    db.session.execute(category_owner_choices.delete())  # the demo's 产权 choices name units too
     db.session.execute(db.update(Unit).values(parent_id=None))
     db.session.execute(db.delete(Unit))
     db.session.commit()
