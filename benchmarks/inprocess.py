@@ -296,7 +296,7 @@ def undo_sweep() -> None:
 
     session = db.session
     session.execute(text("UPDATE tickets SET escalation_level = 0 WHERE id IN (SELECT ticket_id FROM letter_items)"))
-    for table in ("letter_items", "letter_units", "escalation_proposals", "escalation_notifications", "letters",
+    for table in ("letter_items", "letter_units", "escalation_proposals", "outbox_messages", "letters",
                   "escalation_sweeps"):
         session.execute(text(f"DELETE FROM {table}"))
     session.execute(text("DELETE FROM ticket_events WHERE action = 'escalate'"))

@@ -65,6 +65,10 @@ def register(app: Flask) -> None:
             with transaction():
                 rounds = seed_rounds(now)
             click.echo(f"测评轮次 {rounds['rounds']} 轮，生成整改任务 {rounds['tickets']} 项。")
+            from .demo.outside import seed_outside, summary_line as outside_line
+
+            with transaction():
+                click.echo(outside_line(seed_outside(now)))
         click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")

@@ -192,12 +192,8 @@ class Config:
     LETTER_REPLY_MAX_FILES = _int("LETTER_REPLY_MAX_FILES", 9)     # photos and PDFs one written reply may carry
     LETTER_PDF_MAX_MB = _float("LETTER_PDF_MAX_MB", 10)            # one PDF attached to a reply or a 约谈 record
     RECHECK_DAYS = _int("RECHECK_DAYS", 30)                        # 回头看: days after 销号 an item is checked again
-    # Group robots besides WEBHOOK_URL (the city's group, told of signed letters): the office's own group for
-    # 督办建议 (empty: WEBHOOK_URL), and units' groups by unit code, told of letters addressed to them:
-    # {"JJ": "https://oapi.dingtalk.com/robot/send?access_token=...", "CG": {"url": "...", "secret": "SEC..."}}.
-    ESCALATION_OFFICE_WEBHOOK_URL = _env("ESCALATION_OFFICE_WEBHOOK_URL")
-    ESCALATION_OFFICE_WEBHOOK_SECRET = _env("ESCALATION_OFFICE_WEBHOOK_SECRET")
-    ESCALATION_UNIT_WEBHOOKS: dict = _json("ESCALATION_UNIT_WEBHOOKS", {})
+    # Robots: the office's (WEBHOOK_URL) hears of 督办建议 and signed letters; a unit's own robot (set up on its
+    # page, inspect_app/outbox) hears of the letters addressed to it.
     ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level
     ESCALATION_LEVEL_TEXT: dict = {}                      # wording per level, merged over the built-in wording
     ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
@@ -210,6 +206,36 @@ class Config:
     WEBHOOK_URL = _env("WEBHOOK_URL")                     # DingTalk / WeCom group robot; empty: no messages
     WEBHOOK_SECRET = _env("WEBHOOK_SECRET")               # DingTalk 加签 secret, optional
     WEBHOOK_TIMEOUT = _float("WEBHOOK_TIMEOUT", 5.0)      # seconds per post
+
+    # --- responsibility: 门前四包 (inspect_app/frontages)
+    # A frontage with at least this many problems (voided ones aside) within this many days is a repeat offender,
+    # listed for its street office to follow up and name.
+    FRONTAGE_REPEAT_COUNT = _int("FRONTAGE_REPEAT_COUNT", 3)
+    FRONTAGE_REPEAT_DAYS = _int("FRONTAGE_REPEAT_DAYS", 90)
+
+    # --- intake from outside (inspect_app/intake, docs/intake.md): the public 随手拍 page and the 12345 hotline
+    CITIZEN_REPORTS_ENABLED = _bool("CITIZEN_REPORTS_ENABLED", True)  # false: the public page says it is closed
+    CITIZEN_MAX_PHOTOS = _int("CITIZEN_MAX_PHOTOS", 3)                # photos one citizen report may carry
+    # Submissions admitted per device (a cookie the page sets), per client address (an IPv6 address by its /64;
+    # generous: a carrier's NAT puts many phones behind one address) and from everyone together; one more is
+    # refused with 429 before its photos are read. The moderation queue never holds more than these allow.
+    CITIZEN_DEVICE_PER_HOUR = _int("CITIZEN_DEVICE_PER_HOUR", 5)
+    CITIZEN_DEVICE_PER_DAY = _int("CITIZEN_DEVICE_PER_DAY", 20)
+    CITIZEN_ADDRESS_PER_HOUR = _int("CITIZEN_ADDRESS_PER_HOUR", 30)
+    CITIZEN_ALL_PER_HOUR = _int("CITIZEN_ALL_PER_HOUR", 300)
+    # Receipt lookups per client address and window: a receipt code (10 characters of 31) cannot be found by trying.
+    RECEIPT_LOOKUPS_PER_ADDRESS = _int("RECEIPT_LOOKUPS_PER_ADDRESS", 30)
+    RECEIPT_LOOKUP_WINDOW_MINUTES = _int("RECEIPT_LOOKUP_WINDOW_MINUTES", 10)
+    CITIZEN_DEVICE_COOKIE_DAYS = _int("CITIZEN_DEVICE_COOKIE_DAYS", 365)  # the device cookie's lifetime
+
+    # --- telling units (inspect_app/notices): unread counts, each unit's own group robot, the daily digest
+    INBOX_WINDOW_DAYS = _int("INBOX_WINDOW_DAYS", 7)        # a clerk who never opened the inbox sees this far back
+    NOTICE_PUSH_MINUTES = _int("NOTICE_PUSH_MINUTES", 5)    # new tickets and letters reach units' robots this often
+    DIGEST_SCHEDULE = {"hour": 8, "minute": 30}             # cron fields, Shanghai time: each robot's daily digest
+    DIGEST_WORKDAYS_ONLY = _bool("DIGEST_WORKDAYS_ONLY", True)
+    # Hosts a unit's robot URL may point at (https only): the WeCom and DingTalk robot APIs. The server posts to
+    # what a unit clerk typed, so anything else (an address inside the network) is refused.
+    ROBOT_HOSTS = ("qyapi.weixin.qq.com", "oapi.dingtalk.com")
 
     # --- official documents (PDF, GB/T 9704-2012; see inspect_app/pdf/ and docs/official-documents.md)
     # The office's own licensed TrueType faces, one file per role (".ttf", or "file.ttc#n" for face n of a

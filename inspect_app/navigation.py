@@ -1,6 +1,7 @@
 """The menu, in one list. Who sees an entry is decided by the entry's route itself (its `policy.requires`), so the
-menu and the routes cannot disagree; entries whose page is not registered are skipped. A feature may register a
-count for its entry (what waits for this user), shown beside the label."""
+menu and the routes cannot disagree; entries whose page is not registered are skipped. A feature may add a
+count shown on its entry (register_badge: what waits for this user, or unread news) or hide an entry from users
+it has nothing for (WHEN) — never show one its route refuses."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,23 +23,39 @@ NAV = [
     ("assessment.rounds", "文明测评"),
     ("escalation.proposals", "督办建议"),
     ("escalation.sign_queue", "待签发"),
+    ("intake.queue", "市民来件"),
+    ("notices.inbox", "消息"),
     ("escalation.letters", "督办函"),
     ("escalation.rechecks", "回头看"),
     ("rankings.index", "红黑榜"),
+    ("frontages.index", "门前四包"),
     ("dashboard.index", "领导看板"),
     ("office.home", "基础数据"),
 ]
 
 
-BADGES: dict[str, Callable] = {}  # endpoint -> count(user): a number shown beside the entry (0: none)
+# endpoint -> count(user) shown on the entry (0: none), and what the count is (for screen readers);
+# endpoint -> when(user): show the entry at all
+BADGES: dict[str, Callable[[object], int]] = {}
+BADGE_WHAT: dict[str, str] = {}
+WHEN: dict[str, Callable[[object], bool]] = {}
 
 
-def register_badge(endpoint: str, count: Callable) -> None:
+def register_badge(endpoint: str, count: Callable[[object], int], what: str = "项待办") -> None:
     BADGES[endpoint] = count
+    BADGE_WHAT[endpoint] = what
 
 
 def nav_for(user) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [{"endpoint": e, "label": label, "url": url_for(e), "count": BADGES[e](user) if e in BADGES else 0}
-            for e, label in NAV if may_open(user, e)]
+    items = []
+    for endpoint, label in NAV:
+        if not may_open(user, endpoint):
+            continue
+        if endpoint in WHEN and not WHEN[endpoint](user):
+            continue
+        badge = BADGES[endpoint](user) if endpoint in BADGES else 0
+        items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint), "badge": badge,
+                      "badge_what": BADGE_WHAT.get(endpoint, "项待办")})
+    return items

@@ -29,6 +29,7 @@ UNITS = frozenset({UNIT})                           # a responsible unit's clerk
 CITYWIDE = frozenset({ADMIN, INSPECTOR, LEADER})    # see every unit's tickets, letters and figures
 LEADERSHIP = frozenset({ADMIN, LEADER})             # the leadership dashboard
 EVERYONE = frozenset(ROLES)
+REGISTER_KEEPERS = frozenset({ADMIN, UNIT})         # keep a register with the units (门前四包: a street its own)
 
 ROLE_REFUSED = "您的角色无权访问此页面或执行此操作。"
 

@@ -148,7 +148,7 @@ def test_dingtalk_signature():
 
 def test_jobs_are_collected_with_stable_ids(app):
     specs = scheduler.collect_jobs()
-    assert {"escalation.sweep", "escalation.notify"} <= {spec.id for spec in specs}
+    assert {"escalation.sweep", "outbox.deliver"} <= {spec.id for spec in specs}  # delivery: the shared outbox
     sweep = next(spec for spec in specs if spec.id == "escalation.sweep")
     trigger = scheduler.make_trigger(sweep, app)
     assert str(trigger.timezone) == "Asia/Shanghai"

@@ -144,12 +144,12 @@ def test_an_extension_withdraws_the_proposal(app, city, file_ticket):
 
 
 def test_the_office_group_is_told_of_new_proposals(app, city, file_ticket):
-    app.config.update(ESCALATION_OFFICE_WEBHOOK_URL="http://127.0.0.1:9/office", WEBHOOK_URL="http://127.0.0.1:9/city")
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/office")
     file_ticket()
     file_ticket(City.ON_B)
     run_sweep(at(FRIDAY))
     [row] = db.session.scalars(select(Notification)).all()
-    assert row.target == "office"
+    assert (row.unit_id, row.kind) == (None, "proposals")  # the office's robot
     text = row.payload["text"]["content"]
     assert "督办建议2条" in text and "涉及2个单位" in text
     run_sweep(at("2026-11-27T10:00:00+08:00"))  # nothing new: no second message
@@ -261,7 +261,11 @@ def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
 # ----------------------------------------------------------------------------- 签发
 
 def test_a_leader_signs_and_the_letter_is_issued(app, city, overdue, api):
-    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/city", ESCALATION_UNIT_WEBHOOKS={"JDB": "http://127.0.0.1:9/jdb"})
+    from inspect_app.outbox.models import UnitRobot
+
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/city")
+    db.session.add(UnitRobot(unit_id=city.street_b.id, url="https://oapi.dingtalk.com/robot/send?access_token=b",
+                             enabled=True, updated_at=at(FRIDAY)))  # street B's own robot; street A has none
     letter = draft_from_proposals(city)
     url = f"/api/v1/letters/{letter.id}/sign"
     assert api.post(url, city.admin).status_code == 403  # the office compiles, a leader signs
@@ -286,8 +290,8 @@ def test_a_leader_signs_and_the_letter_is_issued(app, city, overdue, api):
                                                                TicketEvent.action == "escalate")).all()
         assert event.actor_id == city.leader.id and "临江文明督〔2026〕1号" in event.note
     assert {p.outcome for p in db.session.scalars(select(Proposal))} == {"issued"}
-    targets = sorted(str(n.target) for n in db.session.scalars(select(Notification)))
-    assert targets == ["None", "unit:JDB"]  # the city's group and street B's own (street A has none)
+    targets = sorted(str(n.unit_id) for n in db.session.scalars(select(Notification).where(Notification.kind == "letters")))
+    assert targets == sorted(["None", str(city.street_b.id)])  # the office's robot and street B's own
     # the issued PDF: its number, no 草稿
     pdf = api.get(f"/api/v1/letters/{letter.id}/pdf", city.unit_a)
     text = pdf_text(pdf.data)

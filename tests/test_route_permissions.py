@@ -115,6 +115,32 @@ TABLE: dict[str, set[str]] = {
     "api_assessment.round_scores": SEES_OBJECT,
     "api_assessment.bulletin_pdf": STAFF,
     "api_assessment.exposure_pdf": STAFF,
+    # issue 15: 门前四包 (a street's frontages: its street office, and citywide readers), intake, telling units
+    "frontages.index": ALL,
+    "frontages.offenders": ALL,
+    "frontages.detail": SEES_OBJECT,
+    "frontages.new": {"admin", "unit_owner", "unit_other"},
+    "frontages.edit": {"admin", "unit_owner"},
+    "frontages.search": {"admin", "inspector"},
+    "api_frontages.index": ALL,
+    "api_frontages.offenders": ALL,
+    "api_frontages.show": SEES_OBJECT,
+    "intake.report": PUBLIC,          # the citizens' page: no account
+    "intake.receipt_lookup": PUBLIC,
+    "intake.receipt": PUBLIC,         # whoever holds the code (counted per address)
+    "intake.queue": {"admin"},
+    "intake.item": {"admin"},
+    "intake.photo": {"admin"},
+    "intake.photo_thumb": {"admin"},
+    "intake.entry": {"admin"},
+    "intake.hotline_export_page": {"admin"},
+    "api_intake.index": {"admin"},
+    "api_intake.show": {"admin"},
+    "api_intake.hotline_case": {"admin"},
+    "api_intake.hotline_export_file": {"admin"},
+    "notices.inbox": {"unit_owner", "unit_other"},
+    "notices.robot": {"unit_owner", "unit_other"},
+    "api_notices.inbox": {"unit_owner", "unit_other"},
 }
 ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
 SKIP = {"static", "office.static", "background.static", "assessment.static"}
@@ -159,6 +185,7 @@ def world(app, city, make_ticket, now):
     from inspect_app.background import service as jobs
     job = jobs.enqueue("tickets_export", city.unit_b, "导出", {"fmt": "csv", "encoding": "gb18030", "args": {},
                                                              "mine": False}, now, total=1)
+    frontage, citizen, case = _intake_world(city, now)
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
@@ -169,6 +196,8 @@ def world(app, city, make_ticket, now):
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
             "job_id": job.id,
+            "frontage_id": frontage.id, "item_id": citizen.id, "intake_photo_id": citizen.photos[0].id,
+            "code": citizen.receipt, "case_number": case.case_number,
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id}
 
@@ -191,6 +220,29 @@ def _assessment_world(city, now) -> dict:
         now)
     db.session.commit()
     return {"round_id": rnd.id, "site_id": site.id, "kind_id": kind.id}
+
+
+def _intake_world(city, now):
+    """A frontage of street B, a citizen's report waiting (no category: accepting it takes one) with a photo,
+    and a 12345 case."""
+    from conftest import processed
+
+    from inspect_app.extensions import db
+    from inspect_app.frontages.models import Frontage
+    from inspect_app.intake.models import IntakeItem, IntakePhoto
+    from inspect_app.photos.service import save_files
+
+    frontage = Frontage(code="F-B1", name="乙街米粉店", address="建设路1号", street_unit=city.street_b)
+    photo = processed()
+    citizen = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="路边堆满垃圾",
+                         address="建设路2号", received_at=now, created_at=now, updated_at=now,
+                         device_hash="d" * 64, address_hash="a" * 64)
+    citizen.photos.append(IntakePhoto(key=save_files(photo), sha256=photo.sha256, width=photo.width,
+                                      height=photo.height, bytes=len(photo.jpeg), created_at=now))
+    case = IntakeItem(source="hotline", status="pending", case_number="12345-0001", description="占道经营",
+                      address="建设路3号", received_at=now, created_at=now, updated_at=now)
+    db.session.add_all([frontage, citizen, case])
+    return frontage, citizen, case
 
 
 def _urls(app, world):
@@ -265,8 +317,9 @@ def test_every_get_route_answers_as_the_table_says(app, client, api, city, world
 # ----------------------------------------------------------------------------- state-changing routes
 
 OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge",
-                "escalation.reply", "api_letters.reply"}
-OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401}  # a stranger's empty form / body: no such account
+                "escalation.reply", "api_letters.reply", "frontages.edit", "frontages.active"}
+# a stranger's empty form / body: no such account; the 随手拍 page refuses a post that did not come from it (400)
+OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401, "intake.report": 400}
 
 # (endpoint, action or None) -> {role: exact status} for the roles the route lets in, with an empty body and the
 # world below (ticket of unit B, assigned; letter to unit B; a campaign). Every other role must be refused.
@@ -362,6 +415,24 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_sites.update", None): {"admin": 200},  # an empty PATCH changes nothing
     ("api_sites.update_kind", None): {"admin": 200},
     ("api_assessment.reassign", None): {"admin": 409},
+    # issue 15. A ticket's parts: the world's ticket has no 协办 unit, so its lead cannot report a 协办 part (403).
+    **{(e, "rectify_part"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "add_unit"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "remove_unit"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    ("frontages.new", None): {"admin": 422, "unit_owner": 422, "unit_other": 422},
+    ("frontages.edit", None): {"admin": 422, "unit_owner": 422},
+    ("frontages.active", None): {"admin": 302, "unit_owner": 302},
+    ("intake.accept", None): {"admin": 400},       # no category chosen
+    ("intake.decline", None): {"admin": 400},      # no reason
+    ("intake.decline_sender", None): {"admin": 400},
+    ("intake.entry", None): {"admin": 422},
+    ("api_intake.hotline_post", None): {"admin": 422},
+    ("api_intake.accept", None): {"admin": 400},
+    ("api_intake.decline", None): {"admin": 400},
+    ("notices.robot", None): {"unit_owner": 422, "unit_other": 422},
+    ("notices.robot_test", None): {"unit_owner": 302, "unit_other": 302},
+    ("notices.robot_remove", None): {"unit_owner": 302, "unit_other": 302},
+    ("api_notices.seen", None): {"unit_owner": 200, "unit_other": 200},
 }
 
 

@@ -36,7 +36,7 @@ from ..photos.processing import ProcessedPhoto, process_image
 from ..rankings.models import Ranking
 from ..rankings.periods import containing
 from ..rankings.services import publish
-from ..tickets import services
+from ..tickets import parts, services
 from ..tickets.models import Ticket
 from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS
 from ..units.models import Category, Segment, Unit
@@ -230,7 +230,8 @@ class _Replay:
         yield reported
         photos, meta = self._photo(reported, lat, lon)
         report = services.NewReport(category=category.code, photos=photos, photo_meta=meta, segment_id=segment.id,
-                                    lat=lat, lon=lon, description=rng.choice(DESCRIPTIONS.get(category.code, ["现场发现问题"])))
+                                    lat=lat, lon=lon, description=rng.choice(DESCRIPTIONS.get(category.code, ["现场发现问题"])),
+                                    unit_ids=self._owners(category))
         ticket, _ = services.create_ticket(inspector, report, reported)
         if ticket.unit_id is None:
             return
@@ -272,7 +273,11 @@ class _Replay:
             else:
                 moment = self._before(moment, ticket.deadline)
             yield moment
-            photos, meta = self._photo(moment, lat, lon, not_like=ticket)
+            for part in ticket.assist_parts:  # each 产权 unit its own part first, then the lead the whole
+                if part.status == "open" and part.unit_id in self.unit_users:
+                    photos, meta = self._photo(moment, lat, lon, not_like=ticket)
+                    parts.rectify_part(self.unit_users[part.unit_id], ticket, moment, "已整理本单位线缆", photos, meta)
+            photos, meta = self._photo(moment, lat, lon)
             services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
             moment = self._later(moment, rng.uniform(1, 30))
             yield moment
@@ -283,6 +288,14 @@ class _Replay:
 
     def _unit_user(self, ticket: Ticket) -> User:
         return self.unit_users[ticket.unit_id]
+
+    def _owners(self, category: Category) -> list[int]:
+        """The 产权 units an inspector names for 蜘蛛网 (one to three carriers on a pole) and 井盖 (its owner)."""
+        if category.route != "owner" or not category.owner_choices:
+            return []
+        choices = [u.id for u in category.owner_choices if u.id in self.unit_users]
+        count = self.rng.choice((1, 1, 2, 3)) if category.code == "spider_web" else 1
+        return self.rng.sample(choices, min(count, len(choices)))
 
     # ------------------------------------------------------------------ the office's schedule
 

@@ -22,7 +22,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..locks import exclusive
 from ..scheduler import JobSpec
-from . import notify, proposals, sweep
+from . import proposals, sweep
 from .models import Letter, SweepRun
 from .settings import mode, setting
 
@@ -98,21 +98,11 @@ def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:
 
 
 def deliver_due(now: datetime) -> dict:
-    """Post every due webhook message, one transaction each; returns counts. Never raises for a delivery problem."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0}
-    if not notify.any_configured():
-        return counts
-    with exclusive("escalation-notify") as acquired:
-        if not acquired:
-            counts["skipped"] = 1
-            return counts
-        with transaction():
-            due = notify.due_messages(now)
-        for notification_id in due:
-            with transaction():
-                sent = notify.deliver(notification_id, now)
-            counts["sent" if sent else "failed"] += 1
-    return counts
+    """Post every due robot message (the shared outbox, inspect_app/outbox); returns counts. Never raises for a
+    delivery problem."""
+    from ..outbox.jobs import deliver_due as deliver_outbox
+
+    return deliver_outbox(now)
 
 
 def sweep_job(now: datetime) -> None:
@@ -121,10 +111,6 @@ def sweep_job(now: datetime) -> None:
         deliver_due(now)
     except Exception:  # messages are retried by the notify job; the sweep is done
         log.exception("webhook delivery after the sweep failed")
-
-
-def notify_job(now: datetime) -> None:
-    deliver_due(now)
 
 
 def sweep_schedule(app) -> dict:
@@ -148,5 +134,4 @@ def last_sweep() -> datetime | None:
 JOBS = [
     JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
             catch_up=True, last_run=last_sweep),
-    JobSpec(id="escalation.notify", func=notify_job, trigger={"interval": {"minutes": 2}}),
 ]

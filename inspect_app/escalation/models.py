@@ -1,6 +1,6 @@
 """督办: proposals (督办建议), letters (督办函 and the other kinds) with their 主送 units and items, written replies
-and their files, 约谈, 问责 referrals, 回头看 re-checks, the office's wording templates, sweep runs and the webhook
-outbox.
+and their files, 约谈, 问责 referrals, 回头看 re-checks, the office's wording templates, and sweep runs (the webhook
+outbox is inspect_app/outbox).
 
 A letter is a draft until a leader signs it (签发); from then on what it says is fixed: the ORM refuses to change
 or delete an issued letter's content (`LetterImmutable`), and only what happens to it afterwards — 签收, replies,
@@ -8,7 +8,6 @@ or delete an issued letter's content (`LetterImmutable`), and only what happens 
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, text
@@ -19,6 +18,7 @@ from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.relapse import TicketRelapse  # noqa: F401  (the tickets side's table; escalation reads it)
 from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
+from ..outbox.models import OutboxMessage
 
 # The sweep selects candidates by `status IN (...) AND escalation_level IN (0, 1, 2) AND deadline < now`:
 # with this index that is a few index range scans over open, not-yet-top-level, overdue tickets only, however
@@ -375,26 +375,7 @@ class Recheck(db.Model):
         return self.STATUS_LABELS.get(self.status, self.status)
 
 
-class Notification(db.Model):
-    """Webhook outbox: written with the letters, delivered (and retried) by a job, never by the sweep.
-    `target`: None the city's group (WEBHOOK_URL), "office" the office's own group, "unit:<code>" a unit's."""
 
-    __tablename__ = "escalation_notifications"
-    __table_args__ = (Index("ix_escalation_notifications_due", "sent_at", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    target: Mapped[str | None] = mapped_column(String(40))
-    payload_json: Mapped[str] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gave up after the last attempt
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-    @property
-    def payload(self) -> dict:
-        return json.loads(self.payload_json)
 
 
 # ----------------------------------------------------------------------------- issued letters do not change
@@ -485,3 +466,7 @@ def _listen_session() -> None:
 
 
 _listen_session()
+
+
+# The webhook outbox moved to inspect_app/outbox (shared with the units' own robots); the old name stays.
+Notification = OutboxMessage

@@ -15,8 +15,8 @@ LETTER_NUMBER_PREFIX, LETTER_BANNER, LETTER_FONT_PATH, LETTER_CONTACT   the lett
                           (LETTER_FONT_PATH overrides PDF_FONT_BODY, config.py, with the other faces and the seal);
                           督查通报 are numbered in the BULLETIN_NUMBER_PREFIX series.
 ESCALATION_SCHEDULE, ESCALATION_WORKDAYS_ONLY   when the daily sweep runs
-WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_TIMEOUT    the city's group robot, told of signed letters;
-ESCALATION_OFFICE_WEBHOOK_URL/_SECRET, ESCALATION_UNIT_WEBHOOKS   the office's group (督办建议), units' groups
+WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_TIMEOUT    the office's robot, told of 督办建议 and signed letters (units'
+                                                own robots: inspect_app/outbox)
 LETTER_REPLY_MAX_FILES, LETTER_PDF_MAX_MB, RECHECK_DAYS   replies' attachments, 回头看
 
 Placeholders in a template's title and body, filled when the letter is printed: {count} (problems listed),

@@ -18,9 +18,11 @@ from .spreadsheets import (
     EXCEL_MAX_ROWS,
     XLSX_MIME,
     SpreadsheetError,
+    csv_chunks,
     csv_content_type,
     csv_encoding,
     file_chunks,
+    write_xlsx,
 )
 
 IGNORED_ARGS = ("page", "per_page", "encoding")
@@ -63,6 +65,14 @@ def register_sheet(label: str, fmt: str, encoding: str | None, now: datetime, xl
     return download(csv(template, codec), filename, csv_content_type(codec))
 
 
+def rows_sheet(label: str, fmt: str, encoding: str | None, now: datetime, columns: list[str], rows: list[list],
+               widths: list[int] | None = None) -> Response:
+    """Rows another feature computed (e.g. the 12345 cases' progress) as .xlsx or .csv."""
+    return register_sheet(label, fmt, encoding, now,
+                          lambda _template: write_xlsx(columns, rows, title=label[:31], widths=widths),
+                          lambda _template, codec: csv_chunks(columns, rows, encoding=codec))
+
+
 def tickets(user, args, fmt: str, now: datetime, mine: bool = False) -> Response | Job:
     """The ticket list with the list's filters (`args`, a query string) as .xlsx or .csv.
 
@@ -87,4 +97,4 @@ def tickets(user, args, fmt: str, now: datetime, mine: bool = False) -> Response
     return download(exports.tickets_csv(user, flt, now, codec), filename, csv_content_type(codec))
 
 
-__all__ = ["CSV_MIME", "XLSX_MIME", "download", "reference", "register_sheet", "tickets"]
+__all__ = ["CSV_MIME", "XLSX_MIME", "download", "reference", "register_sheet", "rows_sheet", "tickets"]

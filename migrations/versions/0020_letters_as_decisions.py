@@ -208,9 +208,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_escalation_files_interview_id'), ['interview_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalation_files_reply_id'), ['reply_id'], unique=False)
 
-    with op.batch_alter_table('escalation_notifications', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('target', sa.String(length=40), nullable=True))
-
     with op.batch_alter_table('escalation_sweeps', schema=None) as batch_op:
         batch_op.add_column(sa.Column('proposals', sa.Integer(), server_default='0', nullable=False))
 
@@ -351,9 +348,6 @@ def downgrade():
 
     with op.batch_alter_table('escalation_sweeps', schema=None) as batch_op:
         batch_op.drop_column('proposals')
-
-    with op.batch_alter_table('escalation_notifications', schema=None) as batch_op:
-        batch_op.drop_column('target')
 
     with op.batch_alter_table('escalation_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_escalation_files_reply_id'))
