@@ -10,7 +10,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import PHOTOS, City, processed
+from conftest import BEFORE_PHOTO, PHOTOS, City, processed
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     # Three problems reported three days ago (24-hour deadlines), two streets; this morning's sweep proposed them.
     real = utcnow()
     filed = real - timedelta(days=3)
-    photo = processed()
+    photo = processed(BEFORE_PHOTO)
     tickets = []
     for point, address in ((City.ON_A, "人民路18号门前"), (City.ON_A, "人民路26号公交站"), (City.ON_B, "建设路3号")):
         report = services.NewReport(category="niupixuan", photos=[photo], lat=point[0], lon=point[1], address=address)
@@ -123,7 +123,7 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     for ticket in tickets:
         ticket = db.session.get(Ticket, ticket.id)
         clerk = city.unit_b if ticket.unit_id == city.street_b.id else city.unit_a
-        services.rectify(clerk, ticket, utcnow(), "已清理", [photo])
+        services.rectify(clerk, ticket, utcnow(), "已清理", [processed()])
         services.approve(city.inspector, ticket, utcnow(), "")
     db.session.commit()
 
