@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from conftest import City, file_tuple, processed, upload_files
+from conftest import BEFORE_PHOTO, City, file_tuple, processed, upload_files
 from sqlalchemy import event, func, select
 
 from inspect_app.extensions import db
@@ -143,7 +143,7 @@ def test_the_office_accepts_a_report_and_the_citizen_sees_it_through(api, browse
     office = browser(city.admin)
     queue = office.get("/intake").get_data(as_text=True)
     assert "牛皮癣" in queue and "人民路东段公交站" in queue
-    assert "市民来件" in queue and re.search(r'nbadge[^>]*>1<', queue)  # the menu counts what waits
+    assert "市民来件" in queue and re.search(r'nav-count[^>]*>1<', queue)  # the menu counts what waits
     page = f"/intake/{item.id}"
     assert "13800000000" in office.get(page).get_data(as_text=True).replace(" ", "")  # the office may call back
     response = office.submit(page, f"/intake/{item.id}/accept", {"category": "niupixuan", "segment_id": "",
@@ -161,7 +161,7 @@ def test_the_office_accepts_a_report_and_the_citizen_sees_it_through(api, browse
 
     text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
     assert "已转交责任单位办理" in text and "甲街道办事处" in text
-    ticket_services.rectify(city.unit_a, ticket, now, "已清除小广告", [processed()])
+    ticket_services.rectify(city.unit_a, ticket, now, "已清除小广告", [processed(BEFORE_PHOTO)])
     ticket_services.approve(city.inspector, ticket, now, "整改到位")
     db.session.commit()
     text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)

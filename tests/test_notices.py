@@ -36,13 +36,14 @@ def give_robot(unit, url, now, secret=""):
 
 
 def badge(page: str) -> int:
-    match = re.search(r'消息<span class="nbadge"[^>]*>(\d+)<', page)
+    match = re.search(r'消息<b class="nav-count"[^>]*>(\d+)<', page)
     return int(match.group(1)) if match else 0
 
 
 # ----------------------------------------------------------------------------- unread count and inbox
 
-def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_opened(browser, city, make_ticket):
+def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_opened(app, browser, city, make_ticket):
+    app.config["ESCALATION_MODE"] = "auto"  # the sweep issues the letter itself (propose mode: test_letters.py)
     moment = utcnow()  # pages read the real clock
     clerk = browser(city.unit_b)
     assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 0
@@ -152,7 +153,7 @@ def test_the_daily_digest_goes_once_a_day_to_each_robot_and_the_office(app, robo
 
 def test_escalation_letters_still_reach_the_office_robot_through_the_shared_outbox(app, robot, city, make_ticket,
                                                                                    now):
-    app.config["WEBHOOK_URL"] = robot.url
+    app.config.update(WEBHOOK_URL=robot.url, ESCALATION_MODE="auto")  # the sweep issues letters by itself
     make_ticket(point=City.ON_B, at_time=now - timedelta(days=5))
     run_sweep(now)
     db.session.commit()

@@ -59,7 +59,16 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     _refuse_if_issued(letter)
     if revision not in (None, "") and str(revision).strip() != str(letter.revision):
         raise Conflict("草稿已被修改，请重新阅读后再签发。", code="draft_changed")
-    check_ready(letter, now)
+    try:
+        check_ready(letter, now)
+    except Conflict:
+        # A concurrent 签发 of this very draft raised its tickets' levels after this request read the draft:
+        # say what happened to the letter, not to its tickets.
+        status, number = db.session.execute(select(Letter.status, Letter.number)
+                                            .where(Letter.id == letter.id)).one()
+        if status != "draft":
+            raise Conflict(ALREADY.format(number=number), code="already_signed") from None
+        raise
 
     letter_id = letter.id
     series = SERIES.get(letter.kind, "letter")

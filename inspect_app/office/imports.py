@@ -136,7 +136,7 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
     `progress(done, total)` is told how the slow part (hashing new accounts' passwords, done before anything is
     written) advances; a background job passes its heartbeat here."""
     spec = spec_for(kind)
-    table = read_table(filename, data, spec.columns, spec.required, max_rows(), spec.aliases)
+    table = read_table(filename, data, spec.columns, spec.required, max_rows(), aliases=spec.aliases)
     rows, finish = PLANNERS[kind](table, now, actor)
     result = ImportResult(kind, rows, dry_run)
     if dry_run or result.errors:
@@ -555,7 +555,7 @@ def needs_job(kind: str, filename: str, data: bytes, now: datetime, actor: User)
     """is_heavy() for a file already previewed, without checking every row again: the row count decides, and
     for accounts the number of new ones (their planning is quick). The job checks every row anyway."""
     spec = spec_for(kind)
-    table = read_table(filename, data, spec.columns, spec.required, max_rows())
+    table = read_table(filename, data, spec.columns, spec.required, max_rows(), aliases=spec.aliases)
     if len(table.rows) > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
         return True
     if kind != "accounts":

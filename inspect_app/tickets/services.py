@@ -253,20 +253,16 @@ def rework_rule(category: Category) -> dict:
     return {"hours": int(config["REWORK_DEADLINE_HOURS"])}
 
 
-def rework_deadline(ticket: Ticket, now: datetime) -> datetime:
-    """The later of the original deadline and the rework time from now: a verification that came late never
-    makes the unit overdue the moment the ticket returns, and a quick one never shortens the original time."""
-    fresh = compute_deadline(rework_rule(ticket.category), now)
-    return fresh if ticket.deadline is None else max(ticket.deadline, fresh)
-
-
 def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_ids=()) -> Ticket:
-    """Send back for rework, with the rework deadline (rework_deadline). The lead's part opens again, and so does
-    each assisting unit's named in `reopen_unit_ids`; a reopened part gets the rework time too."""
+    """Send back for rework. The new deadline is the later of the original one and the rework time from now: a
+    verification that came late never makes the unit overdue the moment the ticket returns, and a quick one never
+    shortens the original time. The lead's part opens again, and so does each assisting unit's named in
+    `reopen_unit_ids`; a reopened part gets the rework time too."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reject", user.role)
     note = _note(note, True, "返工原因")
-    deadline = rework_deadline(ticket, now)
+    rework = compute_deadline(rework_rule(ticket.category), now)  # reads the calendar: before any change
+    deadline = rework if ticket.deadline is None else max(ticket.deadline, rework)
     reopened = parts.ticket_rejected(ticket, dispatch.parse_unit_ids(reopen_unit_ids or ()))
     data = {"deadline": deadline.isoformat()}
     if ticket.deadline is not None and deadline != ticket.deadline:
@@ -277,7 +273,6 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
     lifecycle.transition(ticket, "reject", user, now, note=note, data=data)
     ticket.deadline = deadline
     parts.follow_deadline(ticket)
-    rework = compute_deadline(rework_rule(ticket.category), now)
     for part in reopened:
         if part.role == "assist":
             part.deadline = rework if part.deadline is None else max(part.deadline, rework)
