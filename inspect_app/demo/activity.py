@@ -219,6 +219,15 @@ class _Replay:
         return [photo], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
                                                  "lat": lat, "lon": lon}]
 
+    def _assists_report(self, ticket, moment: datetime, lat: float, lon: float) -> bool:
+        """Each 产权 unit (协办) reports its own part first; True when none is left open, so the lead may report
+        the whole."""
+        for part in ticket.assist_parts:
+            if part.status == "open" and part.unit_id in self.unit_users:
+                photos, meta = self._photo(moment, lat, lon, not_like=ticket)
+                parts.rectify_part(self.unit_users[part.unit_id], ticket, moment, "已整理本单位线缆", photos, meta)
+        return all(part.status != "open" for part in ticket.assist_parts)
+
     def _ticket_life(self, reported: datetime, plan: str) -> Generator[datetime, None, None]:
         rng = self.rng
         category = rng.choices([c for c, _ in self.categories], weights=[w for _, w in self.categories])[0]
@@ -271,10 +280,7 @@ class _Replay:
             else:
                 moment = self._before(moment, ticket.deadline)
             yield moment
-            for part in ticket.assist_parts:  # each 产权 unit its own part first, then the lead the whole
-                if part.status == "open" and part.unit_id in self.unit_users:
-                    photos, meta = self._photo(moment, lat, lon, not_like=ticket)
-                    parts.rectify_part(self.unit_users[part.unit_id], ticket, moment, "已整理本单位线缆", photos, meta)
+            self._assists_report(ticket, moment, lat, lon)
             photos, meta = self._photo(moment, lat, lon, not_like=ticket)
             services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
             moment = self._later(moment, rng.uniform(1, 30))
@@ -355,7 +361,7 @@ class _Replay:
                     ticket = item.ticket
                     if ticket.id in self.ignored and ticket.status == "assigned" and self.rng.random() < chance / 3:
                         clerk = self.unit_users.get(ticket.unit_id)
-                        if clerk is not None:
+                        if clerk is not None and self._assists_report(ticket, moment, *self.ignored[ticket.id]):
                             photos, meta = self._photo(moment, *self.ignored[ticket.id], not_like=ticket)
                             services.rectify(clerk, ticket, moment, "收到督办函后已组织整改", photos, meta)
                             self.awaiting_check.append(ticket.id)
