@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
-from ..http import json_body, now
+from ..http import json_body, json_response, now
 from ..policy import EVERYONE, FILERS, requires
-from . import actions, queries
+from . import actions, queries, rows
 from .photo_files import send_photo, visible_photo
 from .serialize import ticket_dict
 
@@ -25,15 +25,14 @@ def create():
 @requires(EVERYONE)
 def index():
     flt = queries.parse_filter(request.args)
-    items, total = queries.list_tickets(current(), flt, now())
-    return jsonify({"items": [ticket_dict(t, now()) for t in items], "total": total,
-                    "page": flt.page, "per_page": flt.per_page})
+    items, total = rows.list_page(current(), flt, now())
+    return json_response({"items": items, "total": total, "page": flt.page, "per_page": flt.per_page})
 
 
 @bp.get("/tickets/<int:ticket_id>")
 @requires(EVERYONE)
 def show(ticket_id: int):
-    return jsonify(ticket_dict(queries.get_ticket(current(), ticket_id, detail=True), now(), detail=True))
+    return json_response(rows.detail(current(), ticket_id, now()))
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")
