@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="append", choices=("list", "detail", "file"), default=[])
     parser.add_argument("--city", default=None)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--only", action="append", choices=("list", "detail", "file"), default=[],
+                        help="measure only this workload (repeatable; for py-spy)")
     args = parser.parse_args(argv)
 
     city = Path(args.city) if args.city else next(iter(sorted((ROOT / "benchmarks/out").glob("city-10000-*.sqlite"))),
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         workloads = {"list": get_list, "detail": get_detail, "file": file}
         print(f"CPU ms per request in process (median of {args.repeats}; city {city.name}):")
         for name, fn in workloads.items():
+            if args.only and name not in args.only:
+                continue
             fn()
             fn()
             runs = []
