@@ -84,3 +84,15 @@ def test_detail_hides_other_units_tickets(city, make_ticket, api):
     response = api.get(f"/api/v1/tickets/{on_a.id}", city.unit_b)
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
     assert api.get("/api/v1/tickets/999999", city.admin).status_code == 404
+
+
+def test_fixed_offset_times_read_as_timeutil_says():
+    from datetime import datetime, timezone
+
+    from inspect_app.common.timeutil import isoformat
+    from inspect_app.tickets.rows import _iso
+
+    for value in (datetime(1988, 7, 1, 3, 4, 5, tzinfo=timezone.utc),   # Shanghai had summer time then
+                  datetime(1991, 12, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc),
+                  datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc), None):
+        assert _iso(value) == isoformat(value)

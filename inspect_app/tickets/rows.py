@@ -12,7 +12,7 @@ Writes (filing, actions) still answer through the ORM and ticket_dict: they have
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from flask import url_for
@@ -51,31 +51,53 @@ _JOINED = (Ticket.__table__
            .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id))
 
 
+# Asia/Shanghai has kept +08:00 all year since 1991: for later times a fixed offset gives timeutil.isoformat's very
+# text, several times faster than a ZoneInfo conversion (earlier times, which no ticket has, go the long way).
+_CST = timezone(timedelta(hours=8))
+_FIXED_SINCE = datetime(1992, 1, 1, tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value >= _FIXED_SINCE:
+        return value.astimezone(_CST).isoformat(timespec="seconds")
+    return isoformat(value)
+
+
 def ticket_row_dict(row, now: datetime) -> dict:
     """serialize.ticket_dict for a row of TICKET_COLUMNS."""
-    status, source = row.status, row.source
+    (id_, number, status, category_id, category_code, category_name, unit_id, unit_name, segment_id, segment_name,
+     description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
+     source) = row
     return {
-        "id": row.id,
-        "number": row.number,
+        "id": id_,
+        "number": number,
         "status": status,
         "status_label": STATUS_LABELS.get(status, status),
-        "category": {"id": row.category_id, "code": row.category_code, "name": row.category_name},
-        "unit": {"id": row.unit_id, "name": row.unit_name} if row.unit_id is not None else None,
-        "segment": {"id": row.segment_id, "name": row.segment_name} if row.segment_id is not None else None,
-        "description": row.description,
-        "address": row.address,
-        "lat": row.lat,
-        "lon": row.lon,
-        "reported_by": row.reporter,
-        "reported_at": isoformat(row.reported_at),
-        "deadline": isoformat(row.deadline),
-        "overdue": is_overdue(status, row.deadline, now),
-        "escalation_level": row.escalation_level,
-        "rework_count": row.rework_count,
-        "closed_at": isoformat(row.closed_at),
+        "category": {"id": category_id, "code": category_code, "name": category_name},
+        "unit": {"id": unit_id, "name": unit_name} if unit_id is not None else None,
+        "segment": {"id": segment_id, "name": segment_name} if segment_id is not None else None,
+        "description": description,
+        "address": address,
+        "lat": lat,
+        "lon": lon,
+        "reported_by": reporter,
+        "reported_at": _iso(reported_at),
+        "deadline": _iso(deadline),
+        "overdue": is_overdue(status, deadline, now),
+        "escalation_level": escalation_level,
+        "rework_count": rework_count,
+        "closed_at": _iso(closed_at),
         "source": source,
         "source_label": SOURCES.get(source, source),
     }
+
+
+def _core():
+    """The session's connection (its transaction): statements of plain columns run as Core, skipping the ORM's
+    per-statement setup and per-row processing, which is most of their cost."""
+    return db.session.connection()
 
 
 def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
@@ -84,7 +106,7 @@ def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = (query.with_only_columns(*TICKET_COLUMNS, maintain_column_froms=False).select_from(_JOINED)
             .order_by(Ticket.id.desc()).limit(flt.per_page).offset((flt.page - 1) * flt.per_page))
-    return [ticket_row_dict(row, now) for row in db.session.execute(page)], total
+    return [ticket_row_dict(row, now) for row in _core().execute(page)], total
 
 
 @cache
@@ -113,12 +135,13 @@ def detail(user, ticket_id: int, now: datetime) -> dict:
     if not isinstance(scope, True_):  # those who see every ticket share the prebuilt statement
         ticket_query = ticket_query.where(scope)
     params = {"ticket_id": ticket_id}
-    row = db.session.execute(ticket_query, params).first()
+    connection = _core()
+    row = connection.execute(ticket_query, params).first()
     if row is None:
         raise NotFound("问题不存在或无权查看。")
     result = ticket_row_dict(row, now)
-    events = db.session.execute(events_query, params).all()
-    photos = db.session.execute(photos_query, params).all()
+    events = connection.execute(events_query, params).all()
+    photos = connection.execute(photos_query, params).all()
     by_event: dict[int, list[int]] = {}
     for photo in photos:
         if photo.event_id is not None:
@@ -135,7 +158,7 @@ def _event_dict(event, photo_ids: list[int]) -> dict:
         data = {}
     return {
         "id": event.id,
-        "at": isoformat(event.at),
+        "at": _iso(event.at),
         "actor": event.actor if event.actor is not None else "system",
         "action": event.action,
         "from": event.from_status,
@@ -156,5 +179,5 @@ def _photo_dict(photo) -> dict:
         "height": photo.height,
         "lat": photo.lat,
         "lon": photo.lon,
-        "taken_at": isoformat(photo.taken_at),
+        "taken_at": _iso(photo.taken_at),
     }
