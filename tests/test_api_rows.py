@@ -96,3 +96,22 @@ def test_fixed_offset_times_read_as_timeutil_says():
                   datetime(1991, 12, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc),
                   datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc), None):
         assert _iso(value) == isoformat(value)
+
+
+def test_filing_and_action_answers_equal_the_orm_dicts(app, city, api, now):
+    from conftest import file_tuple
+
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data",
+                        data={"category": "niupixuan", "lat": str(city.ON_A[0]), "lon": str(city.ON_A[1]),
+                              "description": "照片上报", "photos": [file_tuple("gps_DSCN0010.jpg")]})
+    assert response.status_code == 201
+    filed = response.get_json()
+    expected = _expected(app, city.admin, filed["id"], now, True)
+    assert filed == expected | {"overdue": filed["overdue"]}
+    assert filed["photos"] and filed["events"][0]["photo_ids"] == [filed["photos"][0]["id"]]
+    moved = api.post(f"/api/v1/tickets/{filed['id']}/rectify", city.unit_a, content_type="multipart/form-data",
+                     data={"note": "已清除", "photos": [file_tuple()]})
+    assert moved.status_code == 200
+    body = moved.get_json()
+    assert body == _expected(app, city.admin, filed["id"], now, True) | {"overdue": body["overdue"]}
+    assert body["status"] == "rectified" and len(body["photos"]) == 2

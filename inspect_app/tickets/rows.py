@@ -128,11 +128,12 @@ def _statements():
     return ticket, events, photos
 
 
-def detail(user, ticket_id: int, now: datetime) -> dict:
-    """The ticket with its events and photos as the API shows it; 404 when absent or hidden from this user."""
+def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
+    """The ticket with its events and photos as the API shows it; 404 when absent or hidden from this user.
+    `scoped=False`: the answer to the user's own filing, whatever the unit it went to."""
     ticket_query, events_query, photos_query = _statements()
     scope = ticket_scope(user)
-    if not isinstance(scope, True_):  # those who see every ticket share the prebuilt statement
+    if scoped and not isinstance(scope, True_):  # those who see every ticket share the prebuilt statement
         ticket_query = ticket_query.where(scope)
     params = {"ticket_id": ticket_id}
     connection = _core()
