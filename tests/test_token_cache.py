@@ -61,14 +61,16 @@ def test_change_in_another_process_reaches_this_one(app, city, api, tmp_path):
     assert api.get("/api/v1/tickets", city.inspector).status_code == 200  # answered from the cache
     other = create_app({**app.config})
     with other.app_context():
-        db.session.execute(update(User).where(User.id == city.inspector.id).values(role="leader"))
-        db.session.commit()
-        db.session.remove()
-    with other.app_context():
-        user = db.session.get(User, city.inspector.id)
-        user.active = False
-        db.session.commit()
-        db.session.remove()
+        try:
+            db.session.execute(update(User).where(User.id == city.inspector.id).values(role="leader"))
+            db.session.commit()
+            user = db.session.get(User, city.inspector.id)
+            user.active = False
+            db.session.commit()
+        finally:
+            db.session.remove()
+            for engine in db.engines.values():  # the other worker's connections, closed here, not by the GC
+                engine.dispose()
     response = api.get("/api/v1/auth/me", city.inspector)
     assert response.status_code == 401
 
