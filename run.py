@@ -25,18 +25,12 @@ def main() -> None:
         init_schema()
         if args.demo:
             from inspect_app.auth.models import User
-            from inspect_app.boundary import transaction
-            from inspect_app.demo.activity import seed_activity, summary_line
-            from inspect_app.demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP, seed_demo
+            from inspect_app.demo import load
+            from inspect_app.demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP
             from inspect_app.extensions import db
 
             if db.session.query(User.id).first() is None:
-                now = utcnow()
-                with transaction():
-                    seed_demo(now)
-                print("已加载演示城市。")
-                with transaction():
-                    print(summary_line(seed_activity(now)))
+                load(utcnow(), DEFAULT_PASSWORD)
             print(DEMO_LOGIN_HELP.format(password=DEFAULT_PASSWORD))
 
     if app.config["SCHEDULER_ENABLED"]:

@@ -46,20 +46,11 @@ def register(app: Flask) -> None:
                   help="Also replay six weeks of reports, letters and lists (only while there are no tickets).")
     def seed_demo_command(password, activity):
         """Load the demo city: units, road segments, categories, accounts and (by default) six weeks of activity."""
-        from .boundary import transaction
-        from .demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP, seed_demo
+        from .demo import load
+        from .demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP
 
         init_schema()
-        now = utcnow()
-        with transaction():
-            added = seed_demo(now, password or DEFAULT_PASSWORD)
-        click.echo(f"已加载演示城市：新增单位 {added['units']} 个，路段 {added['segments']} 条，"
-                   f"问题类别 {added['categories']} 个，账号 {added['users']} 个。")
-        if activity:
-            from .demo.activity import seed_activity, summary_line
-
-            with transaction():
-                click.echo(summary_line(seed_activity(now)))
+        load(utcnow(), password or DEFAULT_PASSWORD, activity=activity, say=click.echo)
         click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from inspect_app.common.timeutil import utcnow
 from inspect_app.extensions import db
 from inspect_app.tickets import queries, services
 from inspect_app.tickets.models import Ticket
@@ -34,6 +35,8 @@ def _varied_tickets(city, make_ticket, now):
     services.approve(city.inspector, db.session.get(Ticket, closed.id), later, "合格")
     services.dispute(city.unit_a, db.session.get(Ticket, disputed.id), later, "不属于本单位")
     services.cancel(city.admin, db.session.get(Ticket, cancelled.id), later, "重复上报")
+    from inspect_app.tickets import parts
+    parts.add_assist(db.session.get(Ticket, assigned.id), city.street_b, later, city.admin)  # 主办 and 协办
     db.session.commit()
     return [pending, assigned, parking, rectified, closed, disputed, cancelled]
 
@@ -52,9 +55,10 @@ def test_list_rows_equal_orm_dicts(app, city, make_ticket, now, api):
             assert fast == [ticket_dict(t, late) for t in items]
             assert fast_total == total
         assert body["total"] == len(body["items"])
-        assert [item["id"] for item in body["items"]] == sorted((t.id for t in tickets
-                                                                 if user.role != "unit" or t.unit_id == user.unit_id),
-                                                                reverse=True)
+        assisted = {tickets[1].id} if user.unit_id == city.street_b.id else set()  # street B assists on it
+        assert [item["id"] for item in body["items"]] == sorted(
+            (t.id for t in tickets if user.role != "unit" or t.unit_id == user.unit_id or t.id in assisted),
+            reverse=True)
     # The filters are the list's own: one unit, a status ("open": not closed or cancelled), a page.
     response = api.get(f"/api/v1/tickets?unit_id={city.street_a.id}&status=open&page=1&per_page=1", city.admin)
     body = response.get_json()
@@ -66,8 +70,7 @@ def test_detail_rows_equal_orm_dicts(app, city, make_ticket, now, api):
     tickets = _varied_tickets(city, make_ticket, now)
     for ticket in tickets:
         body = api.get(f"/api/v1/tickets/{ticket.id}", city.admin).get_json()
-        assert body == _expected(app, city.admin, ticket.id, now + timedelta(seconds=0), detail=True) | {
-            "overdue": body["overdue"]}
+        assert body == _expected(app, city.admin, ticket.id, utcnow(), detail=True)  # the request's clock
         with app.test_request_context():
             from inspect_app.tickets import rows
             for at in (now, now + timedelta(days=3)):
@@ -76,6 +79,8 @@ def test_detail_rows_equal_orm_dicts(app, city, make_ticket, now, api):
     body = api.get(f"/api/v1/tickets/{closed.id}", city.admin).get_json()
     assert [p["kind"] for p in body["photos"]] == ["before", "after"]
     assert any(e["photo_ids"] for e in body["events"]) and body["events"][0]["actor"] == "inspector"
+    units = api.get(f"/api/v1/tickets/{tickets[1].id}", city.admin).get_json()["units"]
+    assert [(u["id"], u["role"]) for u in units] == [(city.street_a.id, "lead"), (city.street_b.id, "assist")]
 
 
 def test_detail_hides_other_units_tickets(city, make_ticket, api):
@@ -106,12 +111,12 @@ def test_filing_and_action_answers_equal_the_orm_dicts(app, city, api, now):
                               "description": "照片上报", "photos": [file_tuple("gps_DSCN0010.jpg")]})
     assert response.status_code == 201
     filed = response.get_json()
-    expected = _expected(app, city.admin, filed["id"], now, True)
-    assert filed == expected | {"overdue": filed["overdue"]}
+    expected = _expected(app, city.admin, filed["id"], utcnow(), True)
+    assert filed == expected
     assert filed["photos"] and filed["events"][0]["photo_ids"] == [filed["photos"][0]["id"]]
     moved = api.post(f"/api/v1/tickets/{filed['id']}/rectify", city.unit_a, content_type="multipart/form-data",
                      data={"note": "已清除", "photos": [file_tuple()]})
     assert moved.status_code == 200
     body = moved.get_json()
-    assert body == _expected(app, city.admin, filed["id"], now, True) | {"overdue": body["overdue"]}
+    assert body == _expected(app, city.admin, filed["id"], utcnow(), True)
     assert body["status"] == "rectified" and len(body["photos"]) == 2

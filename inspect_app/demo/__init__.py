@@ -1,0 +1,31 @@
+"""The demo city: reference data (seed.py), six weeks of activity (activity.py), assessment rounds
+(assessment.py), and reports from outside (outside.py). `load` runs them in order, one transaction each, for both
+`python run.py --demo` and `flask seed-demo`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+
+def load(now: datetime, password: str, activity: bool = True, say: Callable[[str], None] = print) -> None:
+    from ..boundary import transaction
+    from .seed import seed_demo
+
+    with transaction():
+        added = seed_demo(now, password)
+    say(f"已加载演示城市：新增单位 {added['units']} 个，路段 {added['segments']} 条，问题类别 {added['categories']} 个，"
+        f"账号 {added['users']} 个，测评点位 {added['sites']} 个，测评项目 {added['checklist_items']} 项。")
+    if not activity:
+        return
+    from .activity import seed_activity, summary_line
+    from .assessment import seed_rounds
+    from .outside import seed_outside
+    from .outside import summary_line as outside_line
+
+    with transaction():
+        say(summary_line(seed_activity(now)))
+    with transaction():
+        rounds = seed_rounds(now)
+    say(f"测评轮次 {rounds['rounds']} 轮，生成整改任务 {rounds['tickets']} 项。")
+    with transaction():
+        say(outside_line(seed_outside(now)))

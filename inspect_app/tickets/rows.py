@@ -26,10 +26,12 @@ from ..common.timeutil import isoformat
 from ..extensions import db
 from ..photos.models import Photo
 from ..units.models import Category, Segment, Unit
-from .models import Ticket, TicketEvent
+from ..frontages.models import Frontage
+from ..sites.models import Site
+from .models import Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
 from .queries import TicketFilter, filtered_query
-from .rules import SOURCES, STATUS_LABELS, is_overdue
+from .rules import PART_STATUS_LABELS, SOURCES, STATUS_LABELS, is_overdue, is_part_overdue
 
 _Reporter = aliased(User, name="reporter")
 _Actor = aliased(User, name="actor")
@@ -42,13 +44,38 @@ TICKET_COLUMNS = (
     Ticket.description, Ticket.address, Ticket.lat, Ticket.lon,
     _Reporter.username.label("reporter"),
     Ticket.reported_at, Ticket.deadline, Ticket.escalation_level, Ticket.rework_count, Ticket.closed_at,
-    Ticket.source,
+    Ticket.source, Site.id.label("site_id"), Site.name.label("site_name"),
+    Frontage.id.label("frontage_id"), Frontage.name.label("frontage_name"),
 )
 _JOINED = (Ticket.__table__
            .join(Category.__table__, Category.id == Ticket.category_id)
            .outerjoin(Unit.__table__, Unit.id == Ticket.unit_id)
            .outerjoin(Segment.__table__, Segment.id == Ticket.segment_id)
-           .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id))
+           .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id)
+           .outerjoin(Site.__table__, Site.id == Ticket.site_id)
+           .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id))
+_PartUnit = aliased(Unit, name="part_unit")
+# The units answering for tickets (their `units`), lead first, as Ticket.parts orders them.
+PARTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.role, TicketUnit.status,
+                TicketUnit.deadline, TicketUnit.rectified_at)
+         .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
+         .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
+         .order_by(TicketUnit.ticket_id, TicketUnit.role.desc(), TicketUnit.id))
+
+
+def _parts(ticket_ids: list[int], statuses: dict[int, str], now: datetime) -> dict[int, list[dict]]:
+    """serialize.part_dict of every part of these tickets, by ticket id (one query)."""
+    result: dict[int, list[dict]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return result
+    for ticket_id, unit_id, unit_name, role, status, deadline, rectified_at in \
+            db.session.connection().execute(PARTS, {"ticket_ids": ticket_ids}):
+        result[ticket_id].append({
+            "id": unit_id, "name": unit_name, "role": role, "status": status,
+            "status_label": PART_STATUS_LABELS.get(status, status), "deadline": _iso(deadline),
+            "overdue": is_part_overdue(status, deadline, statuses[ticket_id], now),
+            "rectified_at": _iso(rectified_at)})
+    return result
 
 
 # Asia/Shanghai has kept +08:00 all year since 1991: for later times a fixed offset gives timeutil.isoformat's very
@@ -65,11 +92,11 @@ def _iso(value: datetime | None) -> str | None:
     return isoformat(value)
 
 
-def ticket_row_dict(row, now: datetime) -> dict:
-    """serialize.ticket_dict for a row of TICKET_COLUMNS."""
+def ticket_row_dict(row, now: datetime, parts: list[dict]) -> dict:
+    """serialize.ticket_dict for a row of TICKET_COLUMNS and its parts (_parts)."""
     (id_, number, status, category_id, category_code, category_name, unit_id, unit_name, segment_id, segment_name,
      description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
-     source) = row
+     source, site_id, site_name, frontage_id, frontage_name) = row
     return {
         "id": id_,
         "number": number,
@@ -91,6 +118,9 @@ def ticket_row_dict(row, now: datetime) -> dict:
         "closed_at": _iso(closed_at),
         "source": source,
         "source_label": SOURCES.get(source, source),
+        "site": {"id": site_id, "name": site_name} if site_id else None,
+        "units": parts,
+        "frontage": {"id": frontage_id, "name": frontage_name} if frontage_id else None,
     }
 
 
@@ -106,7 +136,9 @@ def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = (query.with_only_columns(*TICKET_COLUMNS, maintain_column_froms=False).select_from(_JOINED)
             .order_by(Ticket.id.desc()).limit(flt.per_page).offset((flt.page - 1) * flt.per_page))
-    return [ticket_row_dict(row, now) for row in _core().execute(page)], total
+    rows = _core().execute(page).all()
+    parts = _parts([row.id for row in rows], {row.id: row.status for row in rows}, now)
+    return [ticket_row_dict(row, now, parts[row.id]) for row in rows], total
 
 
 @cache
@@ -140,7 +172,7 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
     row = connection.execute(ticket_query, params).first()
     if row is None:
         raise NotFound("问题不存在或无权查看。")
-    result = ticket_row_dict(row, now)
+    result = ticket_row_dict(row, now, _parts([row.id], {row.id: row.status}, now)[row.id])
     events = connection.execute(events_query, params).all()
     photos = connection.execute(photos_query, params).all()
     by_event: dict[int, list[int]] = {}
