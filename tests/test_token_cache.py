@@ -59,12 +59,13 @@ def test_change_in_another_process_reaches_this_one(app, city, api, tmp_path):
     """Another worker (another app, its own cache) disables the account: this worker refuses the token at once."""
     assert api.get("/api/v1/auth/me", city.inspector).status_code == 200
     assert api.get("/api/v1/tickets", city.inspector).status_code == 200  # answered from the cache
+    inspector_id = city.inspector.id  # read here: inside the other app, this session would load it through its engine
     other = create_app({**app.config})
     with other.app_context():
         try:
-            db.session.execute(update(User).where(User.id == city.inspector.id).values(role="leader"))
+            db.session.execute(update(User).where(User.id == inspector_id).values(role="leader"))
             db.session.commit()
-            user = db.session.get(User, city.inspector.id)
+            user = db.session.get(User, inspector_id)
             user.active = False
             db.session.commit()
         finally:
