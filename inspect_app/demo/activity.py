@@ -212,13 +212,11 @@ class _Replay:
     def _photo(self, moment: datetime, lat: float, lon: float, not_like=None) -> tuple[list[ProcessedPhoto], list[dict]]:
         """A demo photo; for an after-photo (`not_like` the ticket) never one of its before-photos, which the
         system refuses as proof of a rectification."""
-        used = {p.sha256 for p in not_like.photos if p.kind == "before"} if not_like is not None else set()
-        index = self.rng.randrange(len(self.photos))  # the draw random.choice makes: the demo stays the same
-        for step in range(len(self.photos)):
-            if self.photos[(index + step) % len(self.photos)].sha256 not in used:
-                index = (index + step) % len(self.photos)
-                break
-        return [self.photos[index]], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
+        if not_like is not None:
+            photo = after_photo(not_like, self.photos, self.rng)
+        else:
+            photo = self.photos[self.rng.randrange(len(self.photos))]  # the draw random.choice makes
+        return [photo], [{"taken_at": moment - timedelta(minutes=self.rng.randint(1, 15)),
                                                  "lat": lat, "lon": lon}]
 
     def _ticket_life(self, reported: datetime, plan: str) -> Generator[datetime, None, None]:
@@ -447,3 +445,14 @@ def summary_line(result: dict) -> str:
     levels = "，".join(f"{level}级 {n}" for level, n in sorted(result["letter_levels"].items()))
     return (f"已生成六周演示业务：问题 {result['tickets']} 件（{statuses}），督办函 {result['letters']} 份（{levels}），"
             f"红黑榜 {result['rankings']} 期，照片 {result['photos']} 张，用时 {result['seconds']} 秒。")
+
+
+def after_photo(ticket, photos, rng):
+    """A demo after-photo that is none of the ticket's before-photos (the system refuses those as proof)."""
+    used = {p.sha256 for p in ticket.photos if p.kind == "before"}
+    start = rng.randrange(len(photos))  # one draw, as before: the demo stays the same
+    for step in range(len(photos)):
+        photo = photos[(start + step) % len(photos)]
+        if photo.sha256 not in used:
+            return photo
+    return photos[start]

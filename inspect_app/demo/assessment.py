@@ -125,19 +125,10 @@ def seed_rounds(now: datetime) -> dict:
     return made
 
 
-def _after_photo(ticket: Ticket, photos, rng: random.Random):
-    """A demo after-photo that is none of the ticket's before-photos (the system refuses those as proof)."""
-    used = {p.sha256 for p in ticket.photos if p.kind == "before"}
-    start = rng.randrange(len(photos))  # one draw, as before: the demo stays the same
-    for step in range(len(photos)):
-        photo = photos[(start + step) % len(photos)]
-        if photo.sha256 not in used:
-            return photo
-    return photos[start]
-
-
 def _work_off(now: datetime, rng: random.Random, photos) -> None:
     """Units rectify most tasks of the first round within their deadline; inspectors close them."""
+    from .activity import after_photo
+
     first = db.session.scalar(select(Round).order_by(Round.created_at).limit(1))
     tickets = list(db.session.scalars(
         select(Ticket).where(Ticket.source == first.kind, Ticket.status == "assigned",
@@ -152,5 +143,5 @@ def _work_off(now: datetime, rng: random.Random, photos) -> None:
         done_at = min(ticket.deadline or now, ticket.reported_at + timedelta(days=2)) - timedelta(hours=1)
         if done_at <= ticket.reported_at or done_at >= now:
             continue
-        ticket_services.rectify(clerk, ticket, done_at, "已按测评要求整改到位", [_after_photo(ticket, photos, rng)])
+        ticket_services.rectify(clerk, ticket, done_at, "已按测评要求整改到位", [after_photo(ticket, photos, rng)])
         ticket_services.approve(inspector, ticket, done_at + timedelta(hours=3), "复查合格")

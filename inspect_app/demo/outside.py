@@ -20,7 +20,7 @@ from ..photos.service import save_files
 from ..tickets import parts, services
 from ..tickets.models import Ticket
 from ..units.models import Category, Segment, Unit
-from .activity import demo_photos
+from .activity import after_photo, demo_photos
 
 SHOPS = ["老杨家米粉店", "湘味小炒", "好又多便利店", "福满楼酒家", "阿香水果店", "新华书店五一路店", "兴旺五金",
          "丽人美发", "同仁大药房", "味之源卤菜", "老字号糖油粑粑", "鑫鑫烟酒", "蓝天干洗店", "小胖烧烤",
@@ -85,7 +85,7 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
             when)
         if fate in ("rectified", "closed") and ticket.unit_id in users:
             services.rectify(users[ticket.unit_id], ticket, when + timedelta(hours=5), "已督促商户清理",
-                             [rng.choice(photos)])
+                             [after_photo(ticket, photos, rng)])
             if fate == "closed":
                 services.approve(rng.choice(inspectors), ticket, when + timedelta(hours=20), "整改到位")
         counts["menqian_tickets"] += 1
