@@ -38,6 +38,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_template_helpers(app)
     from .errors import register_error_handlers
     register_error_handlers(app)
+    from .auth import token_cache
+    token_cache.listen()  # a commit that changes users, units or tokens empties the API token cache everywhere
     from . import boundary
     boundary.register(app)  # last: its after_request runs first, the others see the final response
     return app

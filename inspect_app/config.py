@@ -112,6 +112,11 @@ class Config:
 
     # --- sessions, logins, tokens
     API_TOKEN_HOURS = _int("API_TOKEN_HOURS", 720)        # bearer tokens last this long
+    # Each process remembers a valid bearer token's user this long instead of looking it up on every API request
+    # (auth/token_cache.py); any commit that changes a user, unit or token forgets every entry on the host at once,
+    # through the stamp file below. 0: no cache. Several hosts behind one database: share the stamp's folder or 0.
+    API_TOKEN_CACHE_SECONDS = _float("API_TOKEN_CACHE_SECONDS", 30.0)
+    API_TOKEN_CACHE_STAMP = _env("API_TOKEN_CACHE_STAMP")  # default: <instance folder>/api-token-cache.stamp
     # werkzeug's password hash; unknown and disabled accounts are checked against a dummy hash of the same kind,
     # so a login costs the same whether or not the account exists.
     PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from flask import flash, g, jsonify, redirect, render_template, request, send_file
+import orjson
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, send_file
 
 from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
@@ -74,6 +75,13 @@ def local_url(target: str | None) -> str | None:
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
+
+
+def json_response(data, status: int = 200):
+    """A JSON answer encoded with orjson (several times faster than the json module on a 100-ticket page). For
+    plain data (dicts, lists, str, int, float, bool, None): the same JSON as jsonify, in UTF-8 and insertion
+    order instead of escaped and sorted."""
+    return current_app.response_class(orjson.dumps(data), status=status, mimetype="application/json")
 
 
 def now() -> datetime:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from ..common.errors import Invalid
 from ..extensions import db
-from . import sessions, throttle
+from . import sessions, throttle, token_cache
 from .models import ROLES, ApiToken, User, check_against_dummy
 
 MIN_PASSWORD_LENGTH = 8
@@ -116,12 +116,23 @@ def issue_token(user: User, now: datetime, hours: int) -> tuple[str, ApiToken]:
 
 
 def user_for_token(token: str, now: datetime) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)))
+    """The token's user if the token is good now; a recent answer for the same token comes from token_cache
+    (which forgets everything as soon as a user, unit or token changes anywhere on the host)."""
+    token_hash = ApiToken.hash(token)
+    tokens = token_cache.cache()
+    if tokens is not None:
+        cached = tokens.get(token_hash, now)
+        if cached is not None:
+            return cached
+    seen = token_cache.stamp_seen()
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     user = row.user
     if not user.active or row.session_version != user.session_version or user.must_change_password:
         return None
+    if tokens is not None:
+        tokens.put(token_hash, row, user, seen)
     return user
 
 

@@ -10,7 +10,7 @@ import hashlib
 import io
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,6 +100,8 @@ class ProcessedPhoto:
     original_height: int = 0
     orientation: int = 1  # the EXIF orientation that was applied (1 = none)
     lossless: bool = False  # `jpeg` is the upload's own compressed data, its metadata segments removed
+    # The thumbnail as decoded pixels (RGB), for the stamped display copy (stamp.py) without decoding `thumb` again.
+    thumb_image: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 def _empty() -> PhotoError:
@@ -258,6 +260,7 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, limits: Limi
         return ProcessedPhoto(
             jpeg=main_jpeg,
             thumb=_encode(thumb, THUMB_QUALITY),
+            thumb_image=thumb.copy() if thumb is img else thumb,  # the opened image's pixels go at close()
             width=main_size[0],
             height=main_size[1],
             lat=lat,

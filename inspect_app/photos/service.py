@@ -155,14 +155,17 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp; `part`:
     the unit's part (主办/协办) an after-photo belongs to."""
     meta = meta or {}
-    key = save_files(photo)
     files = store()
     lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
     # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
     # 9999-12-31 in the row made every later read of the ticket fail).
     taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
     lines = stamp_lines(ticket, kind, taken_at, now, lat, lon, by)
-    delete_on_rollback(files.save_stamped(key, stamp(photo.thumb, lines)))
+    # Stamped from the thumbnail's pixels that processing kept (no second decode); the three files are written
+    # together, with one fsync of their folder.
+    stamped = stamp(photo.thumb_image if photo.thumb_image is not None else photo.thumb, lines)
+    key = files.save(photo, stamped=stamped)
+    delete_on_rollback(files.path(key), files.path(key, thumb=True), files.path(key, stamped=True))
     row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
                 bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
     row.event = event

@@ -31,10 +31,15 @@ def _fit_line(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
     return text + "…"
 
 
-def stamp(jpeg: bytes, lines: list[str], long_side: int | None = None) -> bytes:
-    """The JPEG with `lines` in a dark band along its bottom edge, scaled to `long_side` first when given."""
-    with Image.open(io.BytesIO(jpeg)) as source:
-        img = source.convert("RGB")
+def stamp(source: bytes | Image.Image, lines: list[str], long_side: int | None = None) -> bytes:
+    """The photo with `lines` in a dark band along its bottom edge, scaled to `long_side` first when given.
+    `source`: a JPEG, or an image already decoded (filing passes the thumbnail it has just made, so nothing is
+    decoded twice); a given image is not changed."""
+    if isinstance(source, Image.Image):
+        img = source.convert("RGB") if source.mode != "RGB" else source.copy()
+    else:
+        with Image.open(io.BytesIO(source)) as opened:
+            img = opened.convert("RGB")
     if long_side and max(img.size) > long_side:
         k = long_side / max(img.size)
         img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))), Image.Resampling.LANCZOS)
@@ -44,14 +49,17 @@ def stamp(jpeg: bytes, lines: list[str], long_side: int | None = None) -> bytes:
     pad = max(4, size // 3)
     line_h = round(size * 1.3)
     band = pad * 2 + line_h * len(lines)
-    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 150))
+    # The band: black at alpha 150 over the photo, i.e. every channel times 105/255; only the band is touched.
+    box = (0, max(0, height - band), width, height)
+    img.paste(img.crop(box).point(_DARKEN), box)
+    draw = ImageDraw.Draw(img)
     y = height - band + pad
     for line in lines:
-        draw.text((pad, y), _fit_line(draw, line, font, width - 2 * pad), font=font, fill=(255, 255, 255, 255))
+        draw.text((pad, y), _fit_line(draw, line, font, width - 2 * pad), font=font, fill=(255, 255, 255))
         y += line_h
-    img = Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
     out = io.BytesIO()
-    img.save(out, "JPEG", quality=QUALITY, optimize=True)
+    img.save(out, "JPEG", quality=QUALITY)
     return out.getvalue()
+
+
+_DARKEN = [round(v * 105 / 255) for v in range(256)] * 3

@@ -32,20 +32,27 @@ class PhotoStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    def save(self, photo: ProcessedPhoto) -> str:
-        """Write the main image and the thumbnail; returns the new key. Either both files are stored or neither."""
+    def save(self, photo: ProcessedPhoto, stamped: bytes | None = None) -> str:
+        """Write the main image, the thumbnail and (given) the stamped display copy; returns the new key. Either
+        every file is stored or none."""
         key = secrets.token_hex(16)
         while self.exists(key):  # 128 random bits: never in practice, but never overwrite either
             key = secrets.token_hex(16)
         main = self.path(key)
         main.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(main, photo.jpeg, sync_dir=False)
+        files = [(main, photo.jpeg), (self.path(key, thumb=True), photo.thumb)]
+        if stamped is not None:
+            files.append((self.path(key, stamped=True), stamped))
+        written = []
         try:
-            _write_atomic(self.path(key, thumb=True), photo.thumb, sync_dir=False)
+            for path, data in files:
+                _write_atomic(path, data, sync_dir=False)
+                written.append(path)
         except BaseException:
-            main.unlink(missing_ok=True)
+            for path in written:
+                path.unlink(missing_ok=True)
             raise
-        _fsync_dir(main.parent)  # both renames made durable at once: the two files share the shard folder
+        _fsync_dir(main.parent)  # every rename made durable at once: the files share the shard folder
         return key
 
     def path(self, key: str, thumb: bool = False, stamped: bool = False) -> Path:

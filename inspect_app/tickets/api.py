@@ -1,14 +1,14 @@
 """Tickets in the HTTP API v1: filing, listing, reading, moving; photo files."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import request
 
 from ..api.common import api_blueprint, current
-from ..http import json_body, now
+from ..extensions import db
+from ..http import json_body, json_response, now
 from ..policy import EVERYONE, FILERS, requires
-from . import actions, queries
+from . import actions, queries, rows
 from .photo_files import send_photo, visible_photo
-from .serialize import ticket_dict
 
 bp = api_blueprint("api_tickets", __name__)
 
@@ -18,22 +18,21 @@ bp = api_blueprint("api_tickets", __name__)
 def create():
     ticket, created = actions.file_report(current(), request.form, request.files,
                                           request.headers.get("Idempotency-Key"), now())
-    return jsonify(ticket_dict(ticket, now(), detail=True)), 201 if created else 200
+    return json_response(rows.detail(current(), ticket.id, now(), scoped=False), 201 if created else 200)
 
 
 @bp.get("/tickets")
 @requires(EVERYONE)
 def index():
     flt = queries.parse_filter(request.args)
-    items, total = queries.list_tickets(current(), flt, now())
-    return jsonify({"items": [ticket_dict(t, now()) for t in items], "total": total,
-                    "page": flt.page, "per_page": flt.per_page})
+    items, total = rows.list_page(current(), flt, now())
+    return json_response({"items": items, "total": total, "page": flt.page, "per_page": flt.per_page})
 
 
 @bp.get("/tickets/<int:ticket_id>")
 @requires(EVERYONE)
 def show(ticket_id: int):
-    return jsonify(ticket_dict(queries.get_ticket(current(), ticket_id, detail=True), now(), detail=True))
+    return json_response(rows.detail(current(), ticket_id, now()))
 
 
 @bp.post("/tickets/<int:ticket_id>/<action>")
@@ -43,7 +42,8 @@ def act(ticket_id: int, action: str):
     ticket = queries.get_ticket(user, ticket_id)
     fields = request.form if todo.multipart else json_body()
     actions.perform(todo, user, ticket, now(), fields, request.files)
-    return jsonify(ticket_dict(queries.get_ticket(user, ticket_id, detail=True), now(), detail=True))
+    db.session.flush()
+    return json_response(rows.detail(user, ticket_id, now()))
 
 
 @bp.get("/photos/<int:photo_id>")

@@ -13,7 +13,7 @@ import secrets
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ..common.errors import BadRequest, ServiceError
 from ..common.timeutil import fmt, parse_iso
@@ -25,7 +25,8 @@ from ..units.services import active_categories, active_units, nearest_segments
 from . import actions, dispatch, photo_checks, queries
 from .campaigns import Campaign
 from .inputs import parse_coordinate
-from .models import Ticket, TicketEvent
+from ..photos.models import Photo
+from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
 from .policy import can
 from .rules import STATUS_LABELS
@@ -121,8 +122,14 @@ def segments_near():
 # ----------------------------------------------------------------------------- lists
 
 # Every list card shows the ticket's first photo; the verify and dispute lists also read its last events.
-CARD_LOAD = (selectinload(Ticket.photos), selectinload(Ticket.open_extensions))
-EVENTS_LOAD = CARD_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),)
+# A card shows its first "before" photo (id and kind are all it reads) and the open extension's date; the
+# extension's own joined ticket and requester (the model's default) would re-join the tickets with everything
+# they join, for nothing.
+_OPEN_EXTENSIONS = selectinload(Ticket.open_extensions).options(lazyload(ExtensionRequest.ticket),
+                                                                 lazyload(ExtensionRequest.requester))
+CARD_LOAD = (selectinload(Ticket.photos).load_only(Photo.id, Photo.kind), _OPEN_EXTENSIONS)
+EVENTS_LOAD = (selectinload(Ticket.photos), _OPEN_EXTENSIONS,
+               selectinload(Ticket.events).selectinload(TicketEvent.photos))
 
 
 def _list(flt, overdue_first: bool = False, options: tuple = CARD_LOAD):

@@ -1,0 +1,107 @@
+"""CPU per API request in process, with profiles: the three side-by-side workloads (issue 17).
+
+    python -m benchmarks.api_profile [--repeats N] [--profile list|detail|file ...] [--city PATH]
+
+Runs the app over a private copy of the 10,000-ticket benchmark city (benchmarks/out/city-10000-*.sqlite) with
+Flask's test client and a real bearer token, and prints the CPU milliseconds (process time, median of N) of
+GET /api/v1/tickets?per_page=100, GET /api/v1/tickets/<id> (a random id each time) and POST /api/v1/tickets
+with the raw 8 MP mobile_jolla.jpg. With --profile, cProfile's top functions of that workload (cumulative and own
+time). What the server's CPU per request in the side-by-side run is made of, without the network and gunicorn.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api_profile")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--profile", action="append", choices=("list", "detail", "file"), default=[])
+    parser.add_argument("--city", default=None)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--only", action="append", choices=("list", "detail", "file"), default=[],
+                        help="measure only this workload (repeatable; for py-spy)")
+    args = parser.parse_args(argv)
+
+    city = Path(args.city) if args.city else next(iter(sorted((ROOT / "benchmarks/out").glob("city-10000-*.sqlite"))),
+                                                   None)
+    if city is None:
+        print("no benchmark city: run python -m benchmarks --quick --only throughput first")
+        return 1
+    raw = (ROOT / "tests/photos/mobile_jolla.jpg").read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "city.sqlite"
+        shutil.copy(city, db_path)
+        from inspect_app import create_app
+        from inspect_app.auth.services import create_user, issue_token
+        from inspect_app.common.timeutil import utcnow
+        from inspect_app.extensions import db
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "UPLOAD_FOLDER": str(Path(tmp) / "up"),
+                          "SECRET_KEY": "api-profile", "SCHEDULER_ENABLED": False})
+        with app.app_context():
+            user = create_user("profile_admin", "admin", "Api-profile-2026!", utcnow(), check_strength=False)
+            db.session.commit()
+            token, _ = issue_token(user, utcnow(), 1)
+            db.session.commit()
+            ids = [row[0] for row in db.session.execute(db.text("select id from tickets"))]
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        category = client.get("/api/v1/categories", headers=headers).get_json()[0]["code"]
+        segment = client.get("/api/v1/segments", headers=headers).get_json()[0]["id"]
+        rng = random.Random(17)
+
+        def get_list() -> None:
+            response = client.get("/api/v1/tickets?per_page=100", headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+
+        def get_detail() -> None:
+            response = client.get(f"/api/v1/tickets/{rng.choice(ids)}", headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+
+        def file() -> None:
+            response = client.post("/api/v1/tickets", headers=headers, content_type="multipart/form-data",
+                                   data={"category": category, "segment_id": segment, "description": "照片上报",
+                                         "photos": [(io.BytesIO(raw), "mobile_jolla.jpg")]})
+            assert response.status_code == 201, response.get_data(as_text=True)
+
+        workloads = {"list": get_list, "detail": get_detail, "file": file}
+        print(f"CPU ms per request in process (median of {args.repeats}; city {city.name}):")
+        for name, fn in workloads.items():
+            if args.only and name not in args.only:
+                continue
+            fn()
+            fn()
+            runs = []
+            for _ in range(args.repeats):
+                started = time.process_time()
+                fn()
+                runs.append((time.process_time() - started) * 1000)
+            print(f"  {name}: {statistics.median(runs):.2f} ms (min {min(runs):.2f})", flush=True)
+        for name in args.profile:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(args.repeats):
+                workloads[name]()
+            profile.disable()
+            for order in ("cumulative", "tottime"):
+                print(f"\ncProfile, {args.repeats} x {name}, by {order}:")
+                pstats.Stats(profile, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The API's list and detail come from Core rows (tickets/rows.py) and must say exactly what serialize.ticket_dict
+says from the ORM objects: every status, with and without unit, segment, reporter, photos, events with photos and
+data, and whatever fields ticket_dict gains later (a field added to one side only fails here)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from inspect_app.common.timeutil import utcnow
+from inspect_app.extensions import db
+from inspect_app.tickets import queries, services
+from inspect_app.tickets.models import Ticket
+from inspect_app.tickets.serialize import ticket_dict
+
+from conftest import processed
+
+
+def _expected(app, user, ticket_id, now, detail):
+    with app.test_request_context():
+        ticket = queries.get_ticket(user, ticket_id, detail=detail)
+        return ticket_dict(ticket, now, detail=detail)
+
+
+def _varied_tickets(city, make_ticket, now):
+    """Tickets in every status and shape the API shows."""
+    pending = make_ticket(point=city.FAR)                       # no segment, no unit: pending
+    assigned = make_ticket(point=city.ON_A)                     # street A
+    parking = make_ticket("illegal_parking", point=city.ON_B)    # the category's own unit (police)
+    rectified = make_ticket(point=city.ON_B)
+    closed = make_ticket(point=city.ON_A)
+    disputed = make_ticket(point=city.ON_A, source="undercover", description="多行\n描述", address="人民路 1 号")
+    cancelled = make_ticket(point=city.ON_B)
+    later = now + timedelta(hours=30)
+    services.rectify(city.unit_b, db.session.get(Ticket, rectified.id), later, "已清理", [processed("Canon_40D.jpg")])
+    services.rectify(city.unit_a, db.session.get(Ticket, closed.id), later, "已清理", [processed("Canon_40D.jpg")])
+    services.approve(city.inspector, db.session.get(Ticket, closed.id), later, "合格")
+    services.dispute(city.unit_a, db.session.get(Ticket, disputed.id), later, "不属于本单位")
+    services.cancel(city.admin, db.session.get(Ticket, cancelled.id), later, "重复上报")
+    from inspect_app.tickets import parts
+    parts.add_assist(db.session.get(Ticket, assigned.id), city.street_b, later, city.admin)  # 主办 and 协办
+    db.session.commit()
+    return [pending, assigned, parking, rectified, closed, disputed, cancelled]
+
+
+def test_list_rows_equal_orm_dicts(app, city, make_ticket, now, api):
+    tickets = _varied_tickets(city, make_ticket, now)
+    late = now + timedelta(days=3)  # some are overdue by then
+    for user in (city.admin, city.unit_a, city.unit_b, city.unit_police, city.leader, city.inspector):
+        response = api.get("/api/v1/tickets?per_page=100", user)
+        assert response.status_code == 200
+        body = response.get_json()
+        with app.test_request_context():
+            items, total = queries.list_tickets(user, queries.TicketFilter(per_page=100), late)
+            from inspect_app.tickets import rows
+            fast, fast_total = rows.list_page(user, queries.TicketFilter(per_page=100), late)
+            assert fast == [ticket_dict(t, late) for t in items]
+            assert fast_total == total
+        assert body["total"] == len(body["items"])
+        assisted = {tickets[1].id} if user.unit_id == city.street_b.id else set()  # street B assists on it
+        assert [item["id"] for item in body["items"]] == sorted(
+            (t.id for t in tickets if user.role != "unit" or t.unit_id == user.unit_id or t.id in assisted),
+            reverse=True)
+    # The filters are the list's own: one unit, a status ("open": not closed or cancelled), a page.
+    response = api.get(f"/api/v1/tickets?unit_id={city.street_a.id}&status=open&page=1&per_page=1", city.admin)
+    body = response.get_json()
+    assert body["page"] == 1 and body["per_page"] == 1 and len(body["items"]) == 1
+    assert body["items"][0]["unit"]["id"] == city.street_a.id and body["total"] == 2  # assigned, disputed
+
+
+def test_detail_rows_equal_orm_dicts(app, city, make_ticket, now, api):
+    tickets = _varied_tickets(city, make_ticket, now)
+    for ticket in tickets:
+        body = api.get(f"/api/v1/tickets/{ticket.id}", city.admin).get_json()
+        assert body == _expected(app, city.admin, ticket.id, utcnow(), detail=True)  # the request's clock
+        with app.test_request_context():
+            from inspect_app.tickets import rows
+            for at in (now, now + timedelta(days=3)):
+                assert rows.detail(city.admin, ticket.id, at) == _expected(app, city.admin, ticket.id, at, True)
+    closed = tickets[4]
+    body = api.get(f"/api/v1/tickets/{closed.id}", city.admin).get_json()
+    assert [p["kind"] for p in body["photos"]] == ["before", "after"]
+    assert any(e["photo_ids"] for e in body["events"]) and body["events"][0]["actor"] == "inspector"
+    units = api.get(f"/api/v1/tickets/{tickets[1].id}", city.admin).get_json()["units"]
+    assert [(u["id"], u["role"]) for u in units] == [(city.street_a.id, "lead"), (city.street_b.id, "assist")]
+
+
+def test_detail_hides_other_units_tickets(city, make_ticket, api):
+    on_a = make_ticket(point=city.ON_A)
+    assert api.get(f"/api/v1/tickets/{on_a.id}", city.unit_a).status_code == 200
+    response = api.get(f"/api/v1/tickets/{on_a.id}", city.unit_b)
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    assert api.get("/api/v1/tickets/999999", city.admin).status_code == 404
+
+
+def test_fixed_offset_times_read_as_timeutil_says():
+    from datetime import datetime, timezone
+
+    from inspect_app.common.timeutil import isoformat
+    from inspect_app.tickets.rows import _iso
+
+    for value in (datetime(1988, 7, 1, 3, 4, 5, tzinfo=timezone.utc),   # Shanghai had summer time then
+                  datetime(1991, 12, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc),
+                  datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc), None):
+        assert _iso(value) == isoformat(value)
+
+
+def test_filing_and_action_answers_equal_the_orm_dicts(app, city, api, now):
+    from conftest import file_tuple
+
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data",
+                        data={"category": "niupixuan", "lat": str(city.ON_A[0]), "lon": str(city.ON_A[1]),
+                              "description": "照片上报", "photos": [file_tuple("gps_DSCN0010.jpg")]})
+    assert response.status_code == 201
+    filed = response.get_json()
+    expected = _expected(app, city.admin, filed["id"], utcnow(), True)
+    assert filed == expected
+    assert filed["photos"] and filed["events"][0]["photo_ids"] == [filed["photos"][0]["id"]]
+    moved = api.post(f"/api/v1/tickets/{filed['id']}/rectify", city.unit_a, content_type="multipart/form-data",
+                     data={"note": "已清除", "photos": [file_tuple()]})
+    assert moved.status_code == 200
+    body = moved.get_json()
+    assert body == _expected(app, city.admin, filed["id"], utcnow(), True)
+    assert body["status"] == "rectified" and len(body["photos"]) == 2
