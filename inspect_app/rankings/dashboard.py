@@ -1,0 +1,36 @@
+"""The rankings dashboard: the latest published list by group, each unit's score over the last periods, and the
+assessment scores by district and site type; every figure links to the tickets behind it (the ticket list with
+unit, source and reported-date filters)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import services
+from .periods import parse_period
+
+TREND_PERIODS = 6
+
+
+def dashboard_data(now: datetime, group: str | None = None) -> dict:
+    latest = services.latest("month") or services.latest()
+    data = {"latest": latest, "groups": [], "trend": {"periods": [], "units": {}}, "assessment": assessment(now),
+            "group_filter": group, "period": None}
+    if latest is None:
+        return data
+    period = parse_period(latest.period)
+    data["period"] = period
+    data["date_from"] = period.first_day.isoformat()
+    data["date_to"] = period.last_day.isoformat()
+    by_group: dict[str, list] = {}
+    for e in latest.entries:
+        by_group.setdefault(e.group_name or "—", []).append(e)
+    data["groups"] = [(name, entries) for name, entries in by_group.items()]
+    unit_ids = [e.unit_id for e in latest.entries if not group or e.group_name == group]
+    data["trend"] = services.trend(unit_ids, kind=latest.kind, periods=TREND_PERIODS)
+    data["group_names"] = list(by_group)
+    return data
+
+
+def assessment(now: datetime) -> dict | None:
+    """{"round": ..., "by_district": {...}, "by_kind": {...}} of the latest round with scores, or None."""
+    return None
