@@ -261,8 +261,8 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
              f"到期问题或测评点位，分{group_names}{len(groups)}组排名；共发现问题{totals.get('found', 0)}件，"
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
-        Raw([*[_p(line, styles["note"]) for line in method],
-             _p("各单位只与同组单位比较排名：得分相同的，问题扣分少者在前，再相同的超期问题少者在前，仍相同的名次并列。"
+        *[Para(line) for line in method],
+        Raw([_p("各单位只与同组单位比较排名：得分相同的，问题扣分少者在前，再相同的超期问题少者在前，仍相同的名次并列。"
                 "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
                 "一律列入黑榜；名次并列的一并列入。各组名额如下：", styles["note"]),
              *[_p(f"{g['name']}：红榜{g['red_size']}名（不低于{g['red_floor']:g}分），"
@@ -353,7 +353,7 @@ def exposure_document(ranking, *, photo_root: str | None = None, fonts=None) -> 
     body.append(Para("市民发现城市管理问题，可通过市民随手拍或12345政务服务热线反映。"))
     return OfficialDocument(
         form=Form.FILE,
-        issuer_mark=ranking.office if ranking.office.endswith("文件") else ranking.office + "文件",
+        issuer_mark=ranking.office,
         doc_number=None,
         title=f"{period.short_label}文明城市创建问题曝光",
         body=body,

@@ -284,9 +284,10 @@ def reason(entry: Entry) -> str:
         if c.assessment is not None:
             parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
         return "，".join(parts)
-    costly = sorted(entry.scored.lines, key=lambda ln: ln.points)[:3]
+    lines = [ln for ln in entry.scored.lines if ln.key not in ("listed", "interview", "referral") or not escalations]
+    costly = sorted(lines, key=lambda ln: ln.points)[:3]
     parts = escalations + [f"{ln.label}{_count(ln.count)}{_word(ln.key)}（扣{num(round(-ln.points, 2))}分）"
-                           for ln in costly if ln.key not in ("listed", "interview", "referral") or not escalations]
+                           for ln in costly]
     if c.assessment is not None and c.assessment < 90:
         parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
     return "，".join(parts[:4]) or "本期未发现问题"
