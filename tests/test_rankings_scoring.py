@@ -167,7 +167,8 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
                          group_of={"C": "H", "D": "H"})
     assert order == ["A", "B", "C", "D"]                         # group G, then H; the unranked last in its group
     assert (entries["A"].rank, entries["B"].rank, entries["C"].rank) == (1, 2, 1)
-    assert (entries["A"].list_name, entries["B"].list_name, entries["C"].list_name) == ("red", "black", "red")
+    assert (entries["A"].list_name, entries["B"].list_name) == ("red", "black")
+    assert entries["C"].list_name is None  # alone in its group: no peers, neither list
     assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
     assert entries["D"].reason == "本期无责任区域内问题、到期问题和测评点位，不参与排名"
     assert entries["A"].reason == "本期未发现问题"

@@ -8,9 +8,11 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   services decides `responsible`. Units without any are not ranked and are named in one line.
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
   then fewer overdue problems; units equal on all three share a place (并列, competition ranking 1, 2, 2, 4).
-- 红榜 of a group: ranks 1..red_size (all units sharing the last place included) with score ≥ red_floor, none at
-  挂牌督办 or above. 黑榜: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem
-  at level 2+), plus the bottom black_size places (ties included) among units scoring below black_below.
+- 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
+  level 2+), whatever its score. 红榜: the first red_size of the other units scoring ≥ red_floor, from the top;
+  then black again: the last black_size of the rest scoring below black_below, from the bottom. Units tied with
+  the last one taken are taken too. Neither list takes more than half the group (a group of two has one red and
+  one black at most, a group of one neither), so no unit is both among the best and among the worst.
 """
 from __future__ import annotations
 
@@ -164,7 +166,8 @@ class GroupRule:
     @property
     def rule_text(self) -> str:
         return (f"红榜取组内前{self.red_size}名且得分不低于{num(self.red_floor)}分的单位；黑榜取组内后{self.black_size}名"
-                f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；名次并列的一并列入。")
+                f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；名次并列的一并列入；"
+                f"红榜、黑榜（挂牌督办等除外）各不超过组内单位数的一半。")
 
 
 @dataclass(frozen=True)
@@ -228,19 +231,30 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
 
 
 def _assign(ranked: list[Entry], rule: GroupRule) -> None:
-    """Competition ranks; then red from the top, black from the bottom and for every escalated unit."""
+    """Competition ranks; red from the top, black from the bottom (each at most half the group, ties at the last
+    place included) and for every escalated unit."""
     keys = [e.tie_key() for e in ranked]
-    n = len(ranked)
     for i, e in enumerate(ranked):
         e.rank = keys.index(keys[i]) + 1                       # 1 + units strictly better
-    for i, e in enumerate(ranked):
-        worse = n - (len(keys) - keys[::-1].index(keys[i]))   # units strictly worse
+    half = len(ranked) // 2
+    for e in ranked:
         if e.counts.escalated:
             e.list_name = "black"
-        elif e.rank <= rule.red_size and e.score >= rule.red_floor:
-            e.list_name = "red"
-        elif worse < rule.black_size and e.score < rule.black_below:
-            e.list_name = "black"
+    _take([e for e in ranked if e.list_name is None and e.score >= rule.red_floor],
+          min(rule.red_size, half), "red")
+    _take([e for e in reversed(ranked) if e.list_name is None and e.score < rule.black_below],
+          min(rule.black_size, half), "black")
+
+
+def _take(candidates: list[Entry], size: int, list_name: str) -> None:
+    if size <= 0 or not candidates:
+        return
+    last = candidates[min(size, len(candidates)) - 1].tie_key()
+    for i, e in enumerate(candidates):
+        if i < size or e.tie_key() == last:
+            e.list_name = list_name
+        else:
+            break
 
 
 def red_list(entries: list[Entry]) -> list[Entry]:
