@@ -45,7 +45,9 @@ TABLE: dict[str, set[str]] = {
     "rankings.detail": ALL,
     "rankings.pdf": ALL,
     "rankings.preview": STAFF,
-    "rankings.rules": STAFF,  # reading the formula; saving it is the office's (POST)
+    "rankings.schemes": STAFF,  # reading the schemes; saving and switching them is the office's (POST)
+    "rankings.groups": STAFF,
+    "rankings.dashboard": STAFF,
     "dashboard.index": {"admin", "leader"},
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
@@ -70,7 +72,8 @@ TABLE: dict[str, set[str]] = {
     "api_rankings.index": ALL,
     "api_rankings.show": ALL,
     "api_rankings.pdf": ALL,
-    "api_rankings.rules": STAFF,
+    "api_rankings.schemes": STAFF,
+    "api_rankings.groups": STAFF,
     "api_office.tickets_csv": ALL,
     "api_office.tickets_xlsx": ALL,
     # background jobs: the world's job belongs to unit B's user; nobody else sees it, staff included
@@ -117,7 +120,7 @@ def world(app, city, make_ticket, now):
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
-            "job_id": job.id}
+            "job_id": job.id, "code": "city_b"}
 
 
 def _urls(app, world):
@@ -214,9 +217,12 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("escalation.acknowledge", None): {"unit_owner": 303},
     ("api_letters.acknowledge", None): {"unit_owner": 200},
     ("rankings.publish", None): {"admin": 303},
-    ("rankings.save_rules", None): {"admin": 422},
+    ("rankings.save_scheme", None): {"admin": 422},
+    ("rankings.activate_scheme", None): {"admin": 303},
+    ("rankings.save_groups", None): {"admin": 422},
     ("api_rankings.create", None): {"admin": 400},
-    ("api_rankings.save_rules", None): {"admin": 422},
+    ("api_rankings.save_scheme", None): {"admin": 422},
+    ("api_rankings.activate_scheme", None): {"admin": 200},
     ("office.unit_form", "new"): {"admin": 422},
     ("office.unit_form", "edit"): {"admin": 422},
     ("office.unit_active", None): {"admin": 302},
