@@ -107,7 +107,8 @@ class Scored:
 def score(counts: UnitCounts, scheme: Scheme) -> Scored:
     lines: list[Line] = []
     found_points = 0.0
-    for source in list(SOURCES) + sorted(set(counts.found_by_source()) - set(SOURCES)):
+    present = counts.found_by_source()
+    for source in [s for s in SOURCES if s in present] + sorted(set(present) - set(SOURCES)):
         weighted = sum(scheme.charge.get(role, 0.0) * by_source.get(source, 0)
                        for role, by_source in counts.found.items())
         n = sum(by_source.get(source, 0) for by_source in counts.found.values())

@@ -246,9 +246,8 @@ class Computed:
 
 def _units(counts: dict) -> list[scoring.UnitInfo]:
     """Active units, plus retired ones that still had something in the period."""
-    query = select(Unit.id, Unit.code, Unit.name, Unit.kind).where(
-        (Unit.active.is_(True)) | (Unit.id.in_(list(counts) or [-1])))
-    return [scoring.UnitInfo(*row) for row in db.session.execute(query)]
+    rows = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.active)).all()
+    return [scoring.UnitInfo(*row[:4]) for row in rows if row[4] or row[0] in counts]
 
 
 def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Computed:
