@@ -108,10 +108,10 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
     session = db.session
     for unit_id, source, n in session.execute(found_query(period, now)):
         b.add_found(unit_id, "lead", source, n)
-    adopted = adopted_query(period, now)
-    if adopted is not None:
-        for unit_id, source, n in session.execute(adopted):
-            b.add_found(unit_id, "adopting", source, n)
+    for role, query in (("adopting", adopted_query(period, now)), ("assist", _assisted_query(period, now))):
+        if query is not None:
+            for unit_id, source, n in session.execute(query):
+                b.add_found(unit_id, role, source, n)
     letters = _letter_counts(period, now)
     for unit_id, due, closed, late, rework, level1, level2, level3, at_listed in session.execute(
             due_query(period, now)):
@@ -134,18 +134,85 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
 
 
 def _letter_counts(period: Period, now: datetime) -> dict[int, dict] | None:
-    """{unit_id: {supervised, listed, interview, referral, relapse}} from the letters feature, or None."""
-    return None
+    """{unit_id: {supervised, listed, interview, referral, relapse}} from the letters feature (issued letters
+    addressed to the unit in the period: 督办 level 1, 挂牌 level 2; 约谈 held or scheduled in the period; 问责
+    referrals in the period; 回潮 flagged in the period on the earlier ticket's unit), or None without it."""
+    try:
+        from ..escalation.stats import unit_counts as letter_figures
+    except ImportError:  # WIRING: the letters feature (issue 13) not merged yet
+        return None
+    out: dict[int, dict] = {}
+    for unit_id, f in letter_figures(period.start, min(period.end, now), now).items():
+        out[unit_id] = {"supervised": max(0, f.letters - f.listed - f.summons), "listed": f.listed,
+                        "interview": f.interviews, "referral": f.referrals, "relapse": f.relapses}
+    return out
 
 
 def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
-    """{unit_id: (score 0..100, sites)} from the assessment rounds, or {} without that feature."""
-    return {}
+    """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
+    submitted result; per unit, over the sites it answers for (any role), full marks minus the deductions it
+    answers for divided by those sites (the assessment feature's own unit score), scaled to 100."""
+    try:
+        from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
+        from ..sites.models import Site
+    except ImportError:  # WIRING: the assessment feature (issue 12) not merged yet
+        return {}
+    rows = db.session.execute(
+        select(RoundSite.id, RoundSite.site_id, Round.created_at, ChecklistVersion.full_score,
+               Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+        .join(Round, Round.id == RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Round.checklist_version_id)
+        .where(RoundSite.status == "submitted", Round.created_at >= period.start,
+               Round.created_at < min(period.end, now))).all()
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        if row.site_id not in latest or (row.created_at, row.id) > (latest[row.site_id].created_at,
+                                                                    latest[row.site_id].id):
+            latest[row.site_id] = row
+    if not latest:
+        return {}
+    sites: dict[int, int] = {}
+    full: dict[int, float] = {}
+    for row in latest.values():
+        for unit_id in {row.territorial_unit_id, row.sector_unit_id, row.operator_unit_id} - {None}:
+            sites[unit_id] = sites.get(unit_id, 0) + 1
+            full[unit_id] = row.full_score or 100.0
+    deducted: dict[int, float] = {}
+    chosen = [row.id for row in latest.values()]
+    for unit_id, points in db.session.execute(
+            select(Result.unit_id, func.sum(Result.deducted)).where(Result.round_site_id.in_(chosen),
+                                                                    Result.passed.is_(False))
+            .group_by(Result.unit_id)):
+        if unit_id is not None:
+            deducted[unit_id] = float(points or 0)
+    return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / n) / full[uid] * 100.0, n)
+            for uid, n in sites.items()}
+
+
+def _assisted_query(period: Period, now: datetime):
+    """Problems found where a unit has a 协办 part (the ticket's other units), or None without parts."""
+    try:
+        from ..tickets.models import TicketUnit
+    except ImportError:  # WIRING: 主办/协办 parts (issue 15) not merged yet
+        return None
+    return (select(TicketUnit.unit_id, Ticket.source, func.count())
+            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .where(found_condition(period, now), TicketUnit.role == "assist", TicketUnit.status != "cancelled")
+            .group_by(TicketUnit.unit_id, Ticket.source))
 
 
 def standing_units() -> set[int]:
-    """Units with a standing area of responsibility (active road segments as 属地 or 包抓, sites)."""
+    """Units with a standing area of responsibility (active road segments as 属地 or 包抓, active sites in any
+    role)."""
     ids = set(db.session.scalars(select(Segment.unit_id).where(Segment.active.is_(True)).distinct()))
+    try:
+        from ..sites.models import Site
+    except ImportError:  # WIRING: sites (issue 12) not merged yet
+        Site = None
+    if Site is not None:
+        for column in (Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id):
+            ids |= set(db.session.scalars(select(column).where(Site.active.is_(True), column.is_not(None))
+                                          .distinct()))
     adopting = getattr(Segment, "adopting_unit_id", None)
     if adopting is not None:
         ids |= set(db.session.scalars(select(adopting).where(Segment.active.is_(True), adopting.is_not(None))
