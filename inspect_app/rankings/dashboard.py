@@ -32,5 +32,25 @@ def dashboard_data(now: datetime, group: str | None = None) -> dict:
 
 
 def assessment(now: datetime) -> dict | None:
-    """{"round": ..., "by_district": {...}, "by_kind": {...}} of the latest round with scores, or None."""
-    return None
+    """By district and by site type, the latest round with submitted sites (the assessment feature's own scores),
+    with the round's source and first day for links to the tickets its failures became; None without rounds."""
+    try:
+        from sqlalchemy import select
+
+        from ..assessment.models import Round, RoundSite
+        from ..assessment.scores import site_rows, summarise
+        from ..extensions import db
+    except ImportError:  # WIRING: the assessment feature (issue 12) not merged yet
+        return None
+    rnd = db.session.scalar(
+        select(Round).where(Round.created_at <= now,
+                            Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
+        .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+    if rnd is None:
+        return None
+    rows, blame, index = site_rows(rnd.id)
+    summary = summarise(rows, rnd.checklist_version.full_score, None, blame, index)
+    from ..common.timeutil import local
+    return {"round_name": rnd.name, "round_kind": rnd.kind_label, "created_at": rnd.created_at,
+            "source": rnd.kind, "date_from": local(rnd.created_at).date().isoformat(),
+            "by_district": summary["by_district"], "by_kind": summary["by_kind"]}
