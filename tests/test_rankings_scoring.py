@@ -144,6 +144,19 @@ def test_red_is_top_n_over_the_floor_and_black_is_bottom_n_plus_every_escalated_
     assert [c for c in order if entries[c].list_name == "black"] == ["U7", "U5", "U6"]
 
 
+def test_a_tied_block_bigger_than_half_the_group_is_left_out_whole_and_handled_work_breaks_ties():
+    counts = {c: UnitCounts() for c in ("A", "B", "C", "D")}
+    counts["E"] = UnitCounts(found=lead(daily=1))
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert [entries[c].rank for c in order] == [1, 1, 1, 1, 5]
+    assert [c for c in order if entries[c].list_name == "red"] == []      # four equals, at most two may be red
+    assert entries["E"].list_name == "black"
+    counts["C"] = UnitCounts(due=3)                                           # 3 due, all rectified on time
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order[0] == "C" and entries["C"].rank == 1 and entries["A"].rank == 2
+    assert [c for c in order if entries[c].list_name == "red"] == ["C"]
+
+
 def test_the_floor_keeps_weak_groups_off_the_red_list_and_full_marks_never_go_black():
     weak = {"A": UnitCounts(found=lead(media=10)), "B": UnitCounts(found=lead(media=12))}   # 80, 76
     entries, _ = run(weak, GroupRule("G", 3, 90, 1, 100))

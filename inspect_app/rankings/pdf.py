@@ -262,9 +262,9 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
-        Raw([_p("各单位只与同组单位比较排名：得分相同的，问题扣分少者在前，再相同的超期问题少者在前，仍相同的名次并列。"
+        Raw([_p("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，仍相同的名次并列。"
                 "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
-                "一律列入黑榜；名次并列的一并列入；按名额列入红榜、黑榜的单位各不超过组内单位数的一半。各组名额如下：", styles["note"]),
+                "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下：", styles["note"]),
              *[_p(f"{g['name']}：红榜{g['red_size']}名（不低于{g['red_floor']:g}分），"
                   f"黑榜{g['black_size']}名（低于{g['black_below']:g}分）。", styles["note"]) for g, _ in groups],
              _p(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}。", styles["note"])]),

@@ -7,12 +7,14 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   letter, 约谈, 问责 or 回潮 charged to it, an assessed site, or a standing responsibility (segments, sites) —
   services decides `responsible`. Units without any are not ranked and are named in one line.
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
-  then fewer overdue problems; units equal on all three share a place (并列, competition ranking 1, 2, 2, 4).
+  then fewer overdue problems, then more problems due and rectified on time; units equal on all four share a
+  place (并列, competition ranking 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
   level 2+), whatever its score. 红榜: the first red_size of the other units scoring ≥ red_floor, from the top;
   then black again: the last black_size of the rest scoring below black_below, from the bottom. Units tied with
-  the last one taken are taken too. Neither list takes more than half the group (a group of two has one red and
-  one black at most, a group of one neither), so no unit is both among the best and among the worst.
+  the last one taken are taken too, unless that would take more than half the group: then the tied block is left
+  out whole (equals are never split by an arbitrary order). Neither list takes more than half the group by size
+  (a group of two has one red and one black at most, a group of one neither).
 """
 from __future__ import annotations
 
@@ -196,7 +198,8 @@ class Entry:
         return self.scored.score
 
     def tie_key(self) -> tuple:
-        return (-self.scored.score, self.scored.found_points, self.counts.overdue)
+        c = self.counts
+        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue))
 
     def figures(self) -> dict:
         data = self.counts.as_dict()
@@ -242,20 +245,22 @@ def _assign(ranked: list[Entry], rule: GroupRule) -> None:
         if e.counts.escalated:
             e.list_name = "black"
     _take([e for e in ranked if e.list_name is None and e.score >= rule.red_floor],
-          min(rule.red_size, half), "red")
+          min(rule.red_size, half), half, "red")
     _take([e for e in reversed(ranked) if e.list_name is None and e.score < rule.black_below],
-          min(rule.black_size, half), "black")
+          min(rule.black_size, half), half, "black")
 
 
-def _take(candidates: list[Entry], size: int, list_name: str) -> None:
+def _take(candidates: list[Entry], size: int, cap: int, list_name: str) -> None:
+    """The first `size` candidates, and those tied with the last one taken — unless that tied block would pass
+    `cap` (half the group): then the block is left out whole rather than cut by an arbitrary order."""
     if size <= 0 or not candidates:
         return
     last = candidates[min(size, len(candidates)) - 1].tie_key()
-    for i, e in enumerate(candidates):
-        if i < size or e.tie_key() == last:
-            e.list_name = list_name
-        else:
-            break
+    block = [e for e in candidates if e.tie_key() == last]
+    before = [e for e in candidates[:size] if e.tie_key() != last]
+    taken = before + (block if len(before) + len(block) <= cap else [])
+    for e in taken:
+        e.list_name = list_name
 
 
 def red_list(entries: list[Entry]) -> list[Entry]:
