@@ -13,7 +13,7 @@ TREND_PERIODS = 6
 
 def dashboard_data(now: datetime, group: str | None = None) -> dict:
     latest = services.latest("month") or services.latest()
-    data = {"latest": latest, "groups": [], "trend": {"periods": [], "units": {}}, "assessment": assessment(now),
+    data = {"latest": latest, "groups": [], "trend": {"periods": [], "units": {}, "rows": []}, "assessment": assessment(now),
             "group_filter": group, "period": None}
     if latest is None:
         return data
@@ -26,7 +26,11 @@ def dashboard_data(now: datetime, group: str | None = None) -> dict:
         by_group.setdefault(e.group_name or "—", []).append(e)
     data["groups"] = [(name, entries) for name, entries in by_group.items()]
     unit_ids = [e.unit_id for e in latest.entries if not group or e.group_name == group]
-    data["trend"] = services.trend(unit_ids, kind=latest.kind, periods=TREND_PERIODS)
+    trend = services.trend(unit_ids, kind=latest.kind, periods=TREND_PERIODS)
+    # rows in the latest list's order (group, then rank); units never ranked in these periods are left out
+    trend["rows"] = [(uid, trend["units"][uid]) for uid in unit_ids
+                     if uid in trend["units"] and any(s is not None for s in trend["units"][uid]["scores"])]
+    data["trend"] = trend
     data["group_names"] = list(by_group)
     return data
 
