@@ -93,10 +93,10 @@ def downgrade():
         batch_op.drop_column('group_name')
 
     op.create_table('ranking_settings',
-    sa.Column('id', sa.INTEGER(), nullable=False),
-    sa.Column('rules_json', sa.TEXT(), nullable=False),
-    sa.Column('saved_at', sa.DATETIME(), nullable=False),
-    sa.Column('saved_by_id', sa.INTEGER(), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rules_json', sa.Text(), nullable=False),
+    sa.Column('saved_at', sa.DateTime(), nullable=False),
+    sa.Column('saved_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['saved_by_id'], ['users.id'], name=op.f('fk_ranking_settings_saved_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ranking_settings'))
     )
