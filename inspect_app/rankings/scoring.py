@@ -106,28 +106,39 @@ class Scored:
     lines: tuple[Line, ...]
 
 
+_SOURCE_ORDER = {source: i for i, source in enumerate(SOURCES)}
+_PER = tuple((name, label) for name, (label, _) in PER_TERMS.items())
+
+
 def score(counts: UnitCounts, scheme: Scheme) -> Scored:
     lines: list[Line] = []
     found_points = 0.0
-    present = counts.found_by_source()
-    for source in [s for s in SOURCES if s in present] + sorted(set(present) - set(SOURCES)):
-        weighted = sum(scheme.charge.get(role, 0.0) * by_source.get(source, 0)
-                       for role, by_source in counts.found.items())
-        n = sum(by_source.get(source, 0) for by_source in counts.found.values())
-        if not n:
-            continue
-        points = weighted * scheme.found_points(source)
-        found_points += points
-        lines.append(Line(f"found.{source}", f"{SOURCES.get(source, source)}发现问题", n, -points))
+    if counts.found:
+        by_source: dict[str, list] = {}  # source -> [problems, problems weighted by the charge shares]
+        for role, problems in counts.found.items():
+            share = scheme.charge.get(role, 0.0)
+            for source, n in problems.items():
+                slot = by_source.setdefault(source, [0, 0.0])
+                slot[0] += n
+                slot[1] += share * n
+        for source in sorted(by_source, key=lambda s: (_SOURCE_ORDER.get(s, len(_SOURCE_ORDER)), s)):
+            n, weighted = by_source[source]
+            if not n:
+                continue
+            points = weighted * scheme.found_points(source)
+            found_points += points
+            lines.append(Line(f"found.{source}", f"{SOURCES.get(source, source)}发现问题", n, -points))
     other = 0.0
-    for name, (label, _) in PER_TERMS.items():
+    for name, label in _PER:
         n = getattr(counts, name)
         if n:
             points = n * scheme.per.get(name, 0.0)
             other += points
             lines.append(Line(name, label, n, -points))
-    problem = scheme.problem_score(found_points + other)
     full = scheme.full_marks
+    problem = scheme.problem_score(found_points + other)
+    if not lines and counts.assessment is None and not scheme.rates:
+        return Scored(round_half_up(full, 2), round_half_up(full, 2), 0.0, ())
     weight_a = scheme.assessment_weight if counts.assessment is not None else 0.0
     weight_r = sum(scheme.rates.values())
     total = problem * (1.0 - weight_a - weight_r)
@@ -237,9 +248,9 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
 def _assign(ranked: list[Entry], rule: GroupRule) -> None:
     """Competition ranks; red from the top, black from the bottom (each at most half the group, ties at the last
     place included) and for every escalated unit."""
-    keys = [e.tie_key() for e in ranked]
+    first: dict[tuple, int] = {}
     for i, e in enumerate(ranked):
-        e.rank = keys.index(keys[i]) + 1                       # 1 + units strictly better
+        e.rank = first.setdefault(e.tie_key(), i + 1)          # 1 + units strictly better
     half = len(ranked) // 2
     for e in ranked:
         if e.counts.escalated:

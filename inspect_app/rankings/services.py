@@ -117,14 +117,15 @@ def groups() -> list[RankingGroup]:
                          sort_order=i) for i, (n, k, rs, rf, bs, bb) in enumerate(DEFAULT_GROUPS)]
 
 
-def group_rules() -> list[scoring.GroupRule]:
+def group_rules(rows: list[RankingGroup] | None = None) -> list[scoring.GroupRule]:
     return [scoring.GroupRule(g.name, g.red_size, g.red_floor, g.black_size, g.black_below, g.sort_order)
-            for g in groups()]
+            for g in (groups() if rows is None else rows)]
 
 
-def unit_groups(units: list[scoring.UnitInfo]) -> list[tuple[scoring.UnitInfo, str]]:
+def unit_groups(units: list[scoring.UnitInfo], rows: list[RankingGroup] | None = None
+                ) -> list[tuple[scoring.UnitInfo, str]]:
     """Each unit with its one group: placed by hand, else the first group listing its kind, else 其他单位."""
-    rows = groups()
+    rows = groups() if rows is None else rows
     by_id = {g.id: g.name for g in rows if g.id is not None}
     placed = {uid: by_id.get(gid) for uid, gid in db.session.execute(
         select(RankingGroupMember.unit_id, RankingGroupMember.group_id))}
@@ -258,8 +259,9 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
     responsible = {uid for uid, c in unit_counts.items()
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
                    or c.referral or c.assessed_sites} | counting.standing_units()
-    rules = group_rules()
-    entries = scoring.rank_groups(unit_groups(units), unit_counts, responsible, scheme, rules)
+    rows = groups()
+    rules = group_rules(rows)
+    entries = scoring.rank_groups(unit_groups(units, rows), unit_counts, responsible, scheme, rules)
     return Computed(period, now, scheme, rules, entries)
 
 
