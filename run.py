@@ -27,7 +27,11 @@ def main() -> None:
             from inspect_app.auth.models import User
             from inspect_app.boundary import transaction
             from inspect_app.demo.activity import seed_activity, summary_line
-            from inspect_app.demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP, seed_demo
+            from inspect_app.demo.seed import (
+                DEFAULT_PASSWORD,
+                DEMO_LOGIN_HELP,
+                seed_demo,
+            )
             from inspect_app.extensions import db
 
             if db.session.query(User.id).first() is None:
@@ -37,6 +41,9 @@ def main() -> None:
                 print("已加载演示城市。")
                 with transaction():
                     print(summary_line(seed_activity(now)))
+                from inspect_app.demo.assessment import seed_rounds
+                with transaction():
+                    seed_rounds(now)
             print(DEMO_LOGIN_HELP.format(password=DEFAULT_PASSWORD))
 
     if app.config["SCHEDULER_ENABLED"]:

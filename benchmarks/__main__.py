@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from . import peer, report
+from .bench_assessment import keep_block as keep_assessment
 from .city import DEFAULT_CACHE, ROOT, is_postgres
 from .suite import BENCHMARKS, Suite
 
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
         out = Path(args.out) if args.out else ROOT / "docs/benchmarks.md"
         old = out.read_text(encoding="utf-8") if out.exists() else ""
-        out.write_text(peer.keep_peer_block(old, report.markdown(saved["result"], saved["command"])), encoding="utf-8")
+        out.write_text(keep_assessment(old, peer.keep_peer_block(old, report.markdown(saved["result"], saved["command"]))),
+                       encoding="utf-8")
         print(report.text_table(saved["result"]))
         print(f"\nwritten: {out}")
         return 0
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     saved.with_name(f"{saved.stem}-{stamp}.json").write_text(text, encoding="utf-8")  # every run kept
     out.parent.mkdir(parents=True, exist_ok=True)
     old = out.read_text(encoding="utf-8") if out.exists() else ""
-    out.write_text(peer.keep_peer_block(old, report.markdown(result, command)), encoding="utf-8")
+    out.write_text(keep_assessment(old, peer.keep_peer_block(old, report.markdown(result, command))), encoding="utf-8")
     print(f"\nwritten: {out} (figures: {saved})")
     if result["errors"]:
         print("\nERRORS:\n" + "\n".join(result["errors"]), file=sys.stderr)

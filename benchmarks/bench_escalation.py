@@ -44,10 +44,10 @@ AS_OF = parse_iso("2026-11-27T09:00:00+08:00")
 _BATCH = 20_000
 
 
-def _app(database_url: str | None, folder: Path):
+def _app(database_url: str | None, folder: Path, mode: str = "auto"):
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config.update(SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{folder / 'bench.db'}",
-                  UPLOAD_FOLDER=str(folder / "uploads"), WEBHOOK_URL="")
+                  UPLOAD_FOLDER=str(folder / "uploads"), WEBHOOK_URL="", ESCALATION_MODE=mode)
     return create_app(config)
 
 
@@ -137,13 +137,14 @@ def query_plan() -> list[str]:
     return [str(row[-1]) for row in rows]
 
 
-def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | None) -> dict:
+def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | None, mode: str = "auto") -> dict:
+    """One sweep over the city: `auto` issues the letters (and their PDFs), `propose` writes 督办建议."""
     from inspect_app.escalation.jobs import run_sweep
     from inspect_app.pdf import register_fonts
 
     register_fonts()  # once per process, ~0.25 s: not the sweep's cost
     with tempfile.TemporaryDirectory(prefix="bench-escalation-") as folder:
-        app = _app(database_url, Path(folder))
+        app = _app(database_url, Path(folder), mode)
         with app.app_context():
             _reset(app)
             started = time.perf_counter()
@@ -160,7 +161,8 @@ def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | 
                 "open_tickets": open_tickets, "overdue": city["overdue"], "units": city["units"],
                 "build_s": round(build_s, 2), "sweep_s": round(sweep_s, 3), "sweep_cpu_s": round(sweep_cpu_s, 3),
                 "issue_s": round(result.seconds["issue"], 3), "pdfs_s": round(result.seconds["pdfs"], 3),
-                "letters": len(result.letters), "tickets_escalated": result.tickets,
+                "mode": mode, "letters": len(result.letters), "proposals": len(result.proposals),
+                "tickets_escalated": result.tickets,
                 "second_sweep_s": round(again_s, 3), "second_sweep_letters": len(second.letters),
                 "plan": plan,
             }
@@ -198,7 +200,8 @@ def time_letter_pdf(items: int, repeats: int = 5) -> dict:
             db.create_all()
             store = PhotoStore(app.config["UPLOAD_FOLDER"])
             unit = Unit(code="U001", name="临江市江城区东城街道办事处", kind="街道")
-            letter = Letter(number="临江文明督〔2026〕8号", year=2026, seq=8, unit=unit, level=2, issued_at=AS_OF,
+            letter = Letter(status="issued", kind="listed", number="临江文明督〔2026〕8号", year=2026, seq=8,
+                            unit=unit, level=2, issued_at=AS_OF,
                             reply_by=AS_OF + timedelta(days=7), pdf_path="letters/2026/00008.pdf")
             for i in range(items):
                 key = f"{i:032x}"
@@ -233,7 +236,7 @@ def time_letter_pdf(items: int, repeats: int = 5) -> dict:
 def run(open_tickets: int = 100_000, overdue: int = 2_000, units: int = 110, growth: int = 10,
         pdf_items: int = 50, database_url: str | None = None, skip_growth: bool = False) -> dict:
     base = time_sweep(open_tickets, overdue, units, database_url)
-    figures: dict = {"base": base}
+    figures: dict = {"base": base, "propose": time_sweep(open_tickets, overdue, units, database_url, "propose")}
     if not skip_growth and growth > 1:
         grown = time_sweep(open_tickets * growth, overdue, units, database_url)
         figures["grown"] = grown

@@ -45,7 +45,7 @@ BUILDER_VERSION = 4
 PASSWORD = "bench-pass-1"
 # Every account shares one fast hash (the suite logs in, it does not measure hashing).
 PASSWORD_METHOD = "pbkdf2:sha256:1000"
-BIG_TABLES = ("tickets", "ticket_events", "photos")
+BIG_TABLES = ("tickets", "ticket_units", "ticket_events", "photos")
 CHUNK = 50_000
 
 DISTRICTS = ("江城区", "临江区", "东湖区", "西山区", "高新区", "经开区")
@@ -376,6 +376,15 @@ TICKET_COLUMNS = ("id", "number", "year", "seq", "status", "category_id", "unit_
 EVENT_COLUMNS = ("id", "ticket_id", "at", "actor_id", "action", "from_status", "to_status", "note", "data_json")
 PHOTO_COLUMNS = ("id", "ticket_id", "event_id", "kind", "key", "sha256", "width", "height", "bytes", "lat", "lon",
                  "taken_at", "created_at")
+# Each dispatched ticket's unit is its lead part (主办), as filing and the 0030 migration make it.
+PART_COLUMNS = ("id", "ticket_id", "unit_id", "role", "status", "assigned_at", "deadline", "rectified_at", "note")
+PART_STATUS = {"rectified": "rectified", "closed": "closed", "cancelled": "cancelled"}
+
+
+def lead_parts(tickets: list[tuple]) -> list[tuple]:
+    """ticket_units rows for a chunk of TICKET_COLUMNS rows (the part's id is the ticket's)."""
+    return [(row[0], row[0], row[6], "lead", PART_STATUS.get(row[4], "open"), row[14] or row[13], row[15], row[16], "")
+            for row in tickets if row[6] is not None]
 
 
 @dataclass
@@ -601,6 +610,7 @@ class Generator:
 
     def _flush(self, tickets, events, photos, counts) -> None:
         self.writer.insert("tickets", TICKET_COLUMNS, tickets)
+        self.writer.insert("ticket_units", PART_COLUMNS, lead_parts(tickets))
         self.writer.insert("ticket_events", EVENT_COLUMNS, events)
         self.writer.insert("photos", PHOTO_COLUMNS, photos)
         counts["events"] += len(events)

@@ -249,7 +249,8 @@ def escalation(big: DataSet, small: DataSet, repeats: int, sweeps: int) -> list[
     from inspect_app.pdf import register_fonts
 
     register_fonts()
-    apps = {"big": bench_app(big, False), "small": bench_app(small, False)}
+    # ESCALATION_MODE=auto: the sweep that issues letters (numbers, items, levels, PDFs), the heavier of the two.
+    apps = {"big": bench_app(big, False, ESCALATION_MODE="auto"), "small": bench_app(small, False, ESCALATION_MODE="auto")}
     sets = {"big": big, "small": small}
     letters: dict[str, int] = {}
 
@@ -297,7 +298,8 @@ def undo_sweep() -> None:
 
     session = db.session
     session.execute(text("UPDATE tickets SET escalation_level = 0 WHERE id IN (SELECT ticket_id FROM letter_items)"))
-    for table in ("letter_items", "escalation_notifications", "letters", "escalation_sweeps"):
+    for table in ("letter_items", "letter_units", "escalation_proposals", "outbox_messages", "letters",
+                  "escalation_sweeps"):
         session.execute(text(f"DELETE FROM {table}"))
     session.execute(text("DELETE FROM ticket_events WHERE action = 'escalate'"))
     session.execute(text("DELETE FROM counters WHERE name = 'letter'"))

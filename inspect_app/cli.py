@@ -54,12 +54,21 @@ def register(app: Flask) -> None:
         with transaction():
             added = seed_demo(now, password or DEFAULT_PASSWORD)
         click.echo(f"已加载演示城市：新增单位 {added['units']} 个，路段 {added['segments']} 条，"
-                   f"问题类别 {added['categories']} 个，账号 {added['users']} 个。")
+                   f"问题类别 {added['categories']} 个，账号 {added['users']} 个，测评点位 {added['sites']} 个，"
+                   f"测评项目 {added['checklist_items']} 项。")
         if activity:
             from .demo.activity import seed_activity, summary_line
+            from .demo.assessment import seed_rounds
 
             with transaction():
                 click.echo(summary_line(seed_activity(now)))
+            with transaction():
+                rounds = seed_rounds(now)
+            click.echo(f"测评轮次 {rounds['rounds']} 轮，生成整改任务 {rounds['tickets']} 项。")
+            from .demo.outside import seed_outside, summary_line as outside_line
+
+            with transaction():
+                click.echo(outside_line(seed_outside(now)))
         click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")

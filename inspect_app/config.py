@@ -71,6 +71,11 @@ class Config:
     # report's place (or before the report was filed).
     AFTER_PHOTO_MAX_DISTANCE_M = _float("AFTER_PHOTO_MAX_DISTANCE_M", 200)
 
+    # 回潮 (tickets/relapse.py): a new report of the same category within this many metres of a ticket closed in
+    # the last RELAPSE_DAYS days is flagged as a relapse of it. 0 turns the check off.
+    RELAPSE_RADIUS_M = _float("RELAPSE_RADIUS_M", 50)
+    RELAPSE_DAYS = _int("RELAPSE_DAYS", 30)
+
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px
     # -> 1632, 12 MP 4000/4032 -> 2000/2016, 50 MP 8160 -> 2040, 200 MP 16320 -> 2040).
@@ -180,6 +185,15 @@ class Config:
     JOBS_SECRET_KEEP_MINUTES = _int("JOBS_SECRET_KEEP_MINUTES", 60)
 
     # --- escalation (督办函): see inspect_app/escalation/settings.py for what each level means
+    # propose: the sweep writes 督办建议 (proposals) and the office compiles letters a leader signs (签发);
+    # auto: the sweep issues one letter per unit and level by itself, numbered at once (the older behaviour).
+    ESCALATION_MODE = _env("ESCALATION_MODE", "propose")
+    LETTER_ADMIN_MAY_SIGN = _bool("LETTER_ADMIN_MAY_SIGN", False)  # 签发 by the office's admins too, not leaders only
+    LETTER_REPLY_MAX_FILES = _int("LETTER_REPLY_MAX_FILES", 9)     # photos and PDFs one written reply may carry
+    LETTER_PDF_MAX_MB = _float("LETTER_PDF_MAX_MB", 10)            # one PDF attached to a reply or a 约谈 record
+    RECHECK_DAYS = _int("RECHECK_DAYS", 30)                        # 回头看: days after 销号 an item is checked again
+    # Robots: the office's (WEBHOOK_URL) hears of 督办建议 and signed letters; a unit's own robot (set up on its
+    # page, inspect_app/outbox) hears of the letters addressed to it.
     ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level
     ESCALATION_LEVEL_TEXT: dict = {}                      # wording per level, merged over the built-in wording
     ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
@@ -192,6 +206,36 @@ class Config:
     WEBHOOK_URL = _env("WEBHOOK_URL")                     # DingTalk / WeCom group robot; empty: no messages
     WEBHOOK_SECRET = _env("WEBHOOK_SECRET")               # DingTalk 加签 secret, optional
     WEBHOOK_TIMEOUT = _float("WEBHOOK_TIMEOUT", 5.0)      # seconds per post
+
+    # --- responsibility: 门前四包 (inspect_app/frontages)
+    # A frontage with at least this many problems (voided ones aside) within this many days is a repeat offender,
+    # listed for its street office to follow up and name.
+    FRONTAGE_REPEAT_COUNT = _int("FRONTAGE_REPEAT_COUNT", 3)
+    FRONTAGE_REPEAT_DAYS = _int("FRONTAGE_REPEAT_DAYS", 90)
+
+    # --- intake from outside (inspect_app/intake, docs/intake.md): the public 随手拍 page and the 12345 hotline
+    CITIZEN_REPORTS_ENABLED = _bool("CITIZEN_REPORTS_ENABLED", True)  # false: the public page says it is closed
+    CITIZEN_MAX_PHOTOS = _int("CITIZEN_MAX_PHOTOS", 3)                # photos one citizen report may carry
+    # Submissions admitted per device (a cookie the page sets), per client address (an IPv6 address by its /64;
+    # generous: a carrier's NAT puts many phones behind one address) and from everyone together; one more is
+    # refused with 429 before its photos are read. The moderation queue never holds more than these allow.
+    CITIZEN_DEVICE_PER_HOUR = _int("CITIZEN_DEVICE_PER_HOUR", 5)
+    CITIZEN_DEVICE_PER_DAY = _int("CITIZEN_DEVICE_PER_DAY", 20)
+    CITIZEN_ADDRESS_PER_HOUR = _int("CITIZEN_ADDRESS_PER_HOUR", 30)
+    CITIZEN_ALL_PER_HOUR = _int("CITIZEN_ALL_PER_HOUR", 300)
+    # Receipt lookups per client address and window: a receipt code (10 characters of 31) cannot be found by trying.
+    RECEIPT_LOOKUPS_PER_ADDRESS = _int("RECEIPT_LOOKUPS_PER_ADDRESS", 30)
+    RECEIPT_LOOKUP_WINDOW_MINUTES = _int("RECEIPT_LOOKUP_WINDOW_MINUTES", 10)
+    CITIZEN_DEVICE_COOKIE_DAYS = _int("CITIZEN_DEVICE_COOKIE_DAYS", 365)  # the device cookie's lifetime
+
+    # --- telling units (inspect_app/notices): unread counts, each unit's own group robot, the daily digest
+    INBOX_WINDOW_DAYS = _int("INBOX_WINDOW_DAYS", 7)        # a clerk who never opened the inbox sees this far back
+    NOTICE_PUSH_MINUTES = _int("NOTICE_PUSH_MINUTES", 5)    # new tickets and letters reach units' robots this often
+    DIGEST_SCHEDULE = {"hour": 8, "minute": 30}             # cron fields, Shanghai time: each robot's daily digest
+    DIGEST_WORKDAYS_ONLY = _bool("DIGEST_WORKDAYS_ONLY", True)
+    # Hosts a unit's robot URL may point at (https only): the WeCom and DingTalk robot APIs. The server posts to
+    # what a unit clerk typed, so anything else (an address inside the network) is refused.
+    ROBOT_HOSTS = ("qyapi.weixin.qq.com", "oapi.dingtalk.com")
 
     # --- official documents (PDF, GB/T 9704-2012; see inspect_app/pdf/ and docs/official-documents.md)
     # The office's own licensed TrueType faces, one file per role (".ttf", or "file.ttc#n" for face n of a
@@ -217,9 +261,13 @@ class Config:
     PDF_SEAL_DIAMETER_MM = _float("PDF_SEAL_DIAMETER_MM", 42)  # the printed seal's width
     # 通报 (红黑榜) in 文件格式: the 文号 series prefix (临江文明通〔2026〕3号; the number is left blank until the list
     # has one), and its 版记: 报 (leaders, "、"-separated) and 抄送 (organs, never a person).
+    # 督查通报 signed in the letters feature take their numbers from this series too (counter "bulletin").
     BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX", "临江文明通")
     BULLETIN_REPORT_TO = _env("BULLETIN_REPORT_TO", "市文明委主任、副主任")
     BULLETIN_CC = _env("BULLETIN_CC", "市委督查室、市政府督查室，市文明委各成员单位")
+    # --- assessment rounds (测评): the 督查通报 of a round has its own 文号 series → 临江文明测〔2026〕3号
+    ASSESSMENT_BULLETIN_PREFIX = _env("ASSESSMENT_BULLETIN_PREFIX", "临江文明测")
+    ASSESSMENT_WORST_SITES = _int("ASSESSMENT_WORST_SITES", 5)  # sites shown with photos in the 通报
 
     # --- red/black lists (红黑榜)
     # 红黑榜 通报 have their own 文号 series: 临江文明榜〔2026〕3号 (numbered at publication, gap-free per year).

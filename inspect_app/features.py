@@ -6,8 +6,8 @@ from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
 
-FEATURES = ("common", "auth", "background", "units", "workdays", "tickets", "photos", "escalation", "rankings",
-            "dashboard", "office", "ops", "field")
+FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
+            "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "ops", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

@@ -1,6 +1,10 @@
 """The menu, in one list. Who sees an entry is decided by the entry's route itself (its `policy.requires`), so the
-menu and the routes cannot disagree; entries whose page is not registered are skipped."""
+menu and the routes cannot disagree; entries whose page is not registered are skipped. A feature may add a
+count shown on its entry (register_badge: what waits for this user, or unread news) or hide an entry from users
+it has nothing for (WHEN) — never show one its route refuses."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import url_for
 
@@ -14,14 +18,44 @@ NAV = [
     ("tickets.verify_queue", "待核查"),
     ("tickets.office_list", "全部问题"),
     ("tickets.office_work", "待办事项"),
+    ("assessment.tasks", "测评任务"),
+    ("assessment.unit_results", "测评结果"),
+    ("assessment.rounds", "文明测评"),
+    ("escalation.proposals", "督办建议"),
+    ("escalation.sign_queue", "待签发"),
+    ("intake.queue", "市民来件"),
+    ("notices.inbox", "消息"),
     ("escalation.letters", "督办函"),
+    ("escalation.rechecks", "回头看"),
     ("rankings.index", "红黑榜"),
+    ("frontages.index", "门前四包"),
     ("dashboard.index", "领导看板"),
     ("office.home", "基础数据"),
 ]
 
 
+# endpoint -> count(user) shown on the entry (0: none), and what the count is (for screen readers);
+# endpoint -> when(user): show the entry at all
+BADGES: dict[str, Callable[[object], int]] = {}
+BADGE_WHAT: dict[str, str] = {}
+WHEN: dict[str, Callable[[object], bool]] = {}
+
+
+def register_badge(endpoint: str, count: Callable[[object], int], what: str = "项待办") -> None:
+    BADGES[endpoint] = count
+    BADGE_WHAT[endpoint] = what
+
+
 def nav_for(user) -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [{"endpoint": e, "label": label, "url": url_for(e)} for e, label in NAV if may_open(user, e)]
+    items = []
+    for endpoint, label in NAV:
+        if not may_open(user, endpoint):
+            continue
+        if endpoint in WHEN and not WHEN[endpoint](user):
+            continue
+        badge = BADGES[endpoint](user) if endpoint in BADGES else 0
+        items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint), "badge": badge,
+                      "badge_what": BADGE_WHAT.get(endpoint, "项待办")})
+    return items

@@ -29,6 +29,7 @@ UNITS = frozenset({UNIT})                           # a responsible unit's clerk
 CITYWIDE = frozenset({ADMIN, INSPECTOR, LEADER})    # see every unit's tickets, letters and figures
 LEADERSHIP = frozenset({ADMIN, LEADER})             # the leadership dashboard
 EVERYONE = frozenset(ROLES)
+REGISTER_KEEPERS = frozenset({ADMIN, UNIT})         # keep a register with the units (门前四包: a street its own)
 
 ROLE_REFUSED = "您的角色无权访问此页面或执行此操作。"
 
@@ -70,10 +71,14 @@ def unit_scope(user, unit_column):
 
 # ----------------------------------------------------------------------------- route guard
 
-def requires(roles: Iterable[str]) -> Callable:
+def requires(roles: Iterable[str] | Callable[[], Iterable[str]]) -> Callable:
     """A route for these roles. Pages send a stranger to the login page and anyone else a 403; API routes have
-    authenticated the token already (api/common.py) and answer 403 the same way."""
-    allowed = frozenset(roles)
+    authenticated the token already (api/common.py) and answer 403 the same way. `roles` may be a function of the
+    app's settings (called per request), for an audience a city configures (e.g. who may 签发)."""
+    fixed = None if callable(roles) else frozenset(roles)
+
+    def allowed() -> frozenset:
+        return fixed if fixed is not None else frozenset(roles())
 
     def decorator(view):
         @wraps(view)
@@ -81,7 +86,7 @@ def requires(roles: Iterable[str]) -> Callable:
             user = current_actor()
             if user is None:
                 return current_app.login_manager.unauthorized()
-            if user.role not in allowed:
+            if user.role not in allowed():
                 raise Forbidden(ROLE_REFUSED, code="role_not_allowed")
             return view(*args, **kwargs)
         guarded.required_roles = allowed
@@ -102,7 +107,8 @@ def is_public(endpoint: str | None) -> bool:
 
 def required_roles(endpoint: str) -> frozenset | None:
     view = current_app.view_functions.get(endpoint)
-    return getattr(view, "required_roles", None)
+    roles = getattr(view, "required_roles", None)
+    return roles() if roles is not None else None
 
 
 def may_open(user, endpoint: str) -> bool:

@@ -25,6 +25,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from inspect_app import create_app
+from inspect_app import models as _every_model  # noqa: F401  (a test module may build queries at import time)
 from inspect_app.config import TestConfig
 from inspect_app.extensions import db
 

@@ -32,8 +32,23 @@ def test_demo_activity(app, now):
     assert {"create", "dispatch", "rectify", "approve", "escalate"} <= actions, actions
 
     letters = list(db.session.scalars(select(Letter)))
-    assert letters and result["letters"] == len(letters)
-    assert all(letter.issued_at <= now for letter in letters)
+    issued = [letter for letter in letters if letter.status != "draft"]
+    assert issued and result["letters"] == len(issued)
+    assert all(letter.issued_at <= now for letter in issued)
+    # 督办 is the office's decision (ESCALATION_MODE=propose): one or two batches a week, signed by the leader,
+    # one letter per level in a batch, not one letter per unit and level every day
+    from inspect_app.common.timeutil import local
+    from inspect_app.escalation.models import Proposal
+    weeks: dict = {}
+    for letter in issued:
+        day = local(letter.issued_at).date()
+        weeks.setdefault(day.isocalendar()[:2], set()).add(day)
+        assert letter.signed_by is not None and letter.signed_by.role == "leader"
+    assert weeks and all(len(days) <= 2 for days in weeks.values()), weeks
+    batches = {(local(l.issued_at).date(), l.level) for l in issued}
+    assert len(batches) == len(issued)  # one letter per level and batch
+    assert db.session.scalar(select(func.count(Proposal.id))) >= len(issued)
+    assert any(len(letter.recipients) > 1 for letter in issued)  # batches go to several units at once
     assert db.session.scalar(select(func.count(Ranking.id))) >= 1
     assert "问题" in summary_line(result)
 

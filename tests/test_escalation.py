@@ -34,6 +34,13 @@ AFTER_LEVEL1 = "2026-12-03T09:00:00+08:00"      # → level 2, reply by Thursday
 AFTER_LEVEL2 = "2026-12-11T09:00:00+08:00"      # → level 3
 
 
+@pytest.fixture(autouse=True)
+def auto_mode(app):
+    """These tests describe ESCALATION_MODE=auto: the sweep issues letters by itself (propose mode: test_letters.py)."""
+    app.config["ESCALATION_MODE"] = "auto"
+
+
+
 @pytest.fixture
 def photo():
     return processed()
@@ -339,7 +346,7 @@ def test_two_escalate_processes_give_one_letter(app, city, file_ticket, tmp_path
     db.session.commit()
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "SECRET_KEY": "x", "SCHEDULER_ENABLED": "0",
-           "WEBHOOK_URL": ""}
+           "WEBHOOK_URL": "", "ESCALATION_MODE": "auto"}
     command = [sys.executable, "-m", "flask", "--app", "run", "escalate", "--now", FRIDAY]
     processes = [subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True) for _ in range(2)]

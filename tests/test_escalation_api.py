@@ -15,6 +15,13 @@ FRIDAY = "2026-11-27T09:00:00+08:00"
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def auto_mode(app):
+    """These tests describe ESCALATION_MODE=auto: the sweep issues letters by itself (propose mode: test_letters.py)."""
+    app.config["ESCALATION_MODE"] = "auto"
+
+
+
 @pytest.fixture
 def issued(app, city, now):
     """Street A: a level-1 letter (two tickets) then a level-2 letter; street B: one level-1 letter."""

@@ -24,6 +24,13 @@ from inspect_app.tickets import services as ticket_services
 FRIDAY = "2026-11-27T09:00:00+08:00"
 
 
+@pytest.fixture(autouse=True)
+def auto_mode(app):
+    """These tests describe ESCALATION_MODE=auto: the sweep issues letters by itself (propose mode: test_letters.py)."""
+    app.config["ESCALATION_MODE"] = "auto"
+
+
+
 @pytest.fixture
 def overdue(city, now):
     """Two overdue tickets, one per street office."""
@@ -141,7 +148,7 @@ def test_dingtalk_signature():
 
 def test_jobs_are_collected_with_stable_ids(app):
     specs = scheduler.collect_jobs()
-    assert {"escalation.sweep", "escalation.notify"} <= {spec.id for spec in specs}
+    assert {"escalation.sweep", "outbox.deliver"} <= {spec.id for spec in specs}  # delivery: the shared outbox
     sweep = next(spec for spec in specs if spec.id == "escalation.sweep")
     trigger = scheduler.make_trigger(sweep, app)
     assert str(trigger.timezone) == "Asia/Shanghai"

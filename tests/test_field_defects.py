@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from conftest import City, at, processed
 from sqlalchemy import select
 
@@ -17,6 +18,12 @@ from inspect_app.tickets.models import Ticket, TicketEvent
 FRIDAY = "2026-11-27T09:00:00+08:00"  # a 牛皮癣 filed Wednesday 10:00 (24 h) is overdue: level 1
 
 
+@pytest.fixture
+def auto_mode(app):
+    """The sweep issues letters itself (ESCALATION_MODE=auto), so its levels show at once."""
+    app.config["ESCALATION_MODE"] = "auto"
+
+
 def fresh(ticket):
     db.session.expire_all()
     return db.session.get(Ticket, ticket.id)
@@ -24,7 +31,7 @@ def fresh(ticket):
 
 # ----------------------------------------------------------------------------- 1. reassignment
 
-def test_reassignment_starts_the_new_units_clock_and_level_afresh(app, city, make_ticket):
+def test_reassignment_starts_the_new_units_clock_and_level_afresh(app, city, make_ticket, auto_mode):
     ticket = make_ticket()
     [first] = run_sweep(at(FRIDAY)).letters
     assert first.unit_id == city.street_a.id and fresh(ticket).escalation_level == 1
@@ -50,7 +57,23 @@ def test_reassignment_starts_the_new_units_clock_and_level_afresh(app, city, mak
     assert db.session.get(Letter, first.id).unit_id == city.street_a.id
 
 
-def test_reassignment_page_says_the_level_starts_afresh(app, city, make_ticket, browser):
+def test_reassignment_moves_proposals_to_the_new_unit(app, city, make_ticket):
+    """ESCALATION_MODE=propose: the old unit's 督办建议 lapses with the reassignment, the new unit gets its own once
+    its own deadline has passed."""
+    from inspect_app.escalation import proposals
+
+    ticket = make_ticket()
+    [first] = run_sweep(at(FRIDAY)).proposals
+    assert (first.unit_id, first.level) == (city.street_a.id, 1)
+    services.reassign(city.admin, fresh(ticket), at("2026-11-27T11:00"), city.street_b.id, "改派乙街道")
+    db.session.commit()
+    assert run_sweep(at("2026-11-28T10:00")).lapsed == 1
+    assert proposals.open_proposals(at("2026-11-28T10:00")) == []
+    [second] = run_sweep(at("2026-11-28T12:00")).proposals
+    assert (second.unit_id, second.level, second.ticket_id) == (city.street_b.id, 1, ticket.id)
+
+
+def test_reassignment_page_says_the_level_starts_afresh(app, city, make_ticket, browser, auto_mode):
     ticket = make_ticket()
     run_sweep(at(FRIDAY))
     services.reassign(city.admin, fresh(ticket), at("2026-11-27T11:00"), city.street_b.id, "")
@@ -59,7 +82,7 @@ def test_reassignment_page_says_the_level_starts_afresh(app, city, make_ticket, 
     assert "新单位督办等级从零开始" in page
 
 
-def test_returned_to_the_same_unit_keeps_its_level(app, city, make_ticket):
+def test_returned_to_the_same_unit_keeps_its_level(app, city, make_ticket, auto_mode):
     ticket = make_ticket()
     run_sweep(at(FRIDAY))
     ticket = fresh(ticket)
@@ -70,7 +93,7 @@ def test_returned_to_the_same_unit_keeps_its_level(app, city, make_ticket):
 
 # ----------------------------------------------------------------------------- 2. rework deadline
 
-def test_rework_after_a_late_verification_gets_time_from_the_rejection(app, city, make_ticket):
+def test_rework_after_a_late_verification_gets_time_from_the_rejection(app, city, make_ticket, auto_mode):
     ticket = make_ticket()  # due Thursday 11-26 10:00
     services.rectify(city.unit_a, ticket, at("2026-11-26T09:00"), "已清理", [processed()])
     db.session.commit()

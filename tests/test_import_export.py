@@ -4,8 +4,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import at
-from conftest import sign_in
+from conftest import at, sign_in
 from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
@@ -14,7 +13,8 @@ from inspect_app.extensions import db
 from inspect_app.units.models import Segment, Unit
 
 UNIT_HEAD = ["单位编码", "单位名称", "类型", "上级单位编码", "联系人", "联系电话", "状态"]
-SEG_HEAD = ["路段名称", "区县", "类型", "责任单位编码", "坐标", "坐标系", "状态"]
+SEG_HEAD = ["路段名称", "区县", "类型", "责任单位编码", "坐标", "坐标系", "状态"]  # files made before 包抓 still import
+SEG_TEMPLATE = ["路段名称", "区县", "类型", "责任单位编码", "包抓单位编码", "坐标", "坐标系", "状态"]
 
 
 def upload(api, user, kind: str, data: bytes, filename: str = "data.xlsx", dry_run: bool = False):
@@ -40,7 +40,7 @@ def snapshot_segments():
 def test_round_trip_units_and_segments(app, client, fmt):
     """The demo city (110 units, 240 segments) exported, wiped and imported back is the same city."""
     from inspect_app.demo.seed import seed_demo
-    from inspect_app.units.models import Category
+    from inspect_app.units.models import Category, category_owner_choices
     seed_demo(at("2026-11-01T09:00"), "Demo-pass-2026")
     token = client.post("/api/v1/auth/token", json={"username": "admin", "password": "Demo-pass-2026"}).get_json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -57,8 +57,11 @@ def test_round_trip_units_and_segments(app, client, fmt):
         body = send(kind, data, dry_run=True).get_json()
         assert (body["errors"], body["added"], body["changed"]) == (0, 0, 0), body["rows"][:3]
     db.session.execute(db.delete(Segment))
+    from inspect_app.sites.models import Site
+    db.session.execute(db.delete(Site))  # the demo's assessment sites name units too
     db.session.execute(db.update(User).values(unit_id=None))
     db.session.execute(db.update(Category).values(owner_unit_id=None))
+    db.session.execute(category_owner_choices.delete())  # the demo's 产权 choices name units too
     db.session.execute(db.update(Unit).values(parent_id=None))
     db.session.execute(db.delete(Unit))
     db.session.commit()
@@ -148,7 +151,7 @@ def test_gbk_and_utf8_csv_read_the_same(api, city):
 
 
 def test_template_downloads(api, city):
-    for kind, head in (("units", UNIT_HEAD), ("segments", SEG_HEAD)):
+    for kind, head in (("units", UNIT_HEAD), ("segments", SEG_TEMPLATE)):
         response = api.get(f"/api/v1/admin/import/{kind}/template.xlsx", city.admin)
         assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
         assert read_xlsx(response.data) == [head]

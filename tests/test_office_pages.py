@@ -118,7 +118,7 @@ def test_segment_errors_are_named(admin_client, city):
             "coord_system": "WGS84"}
     cases = [({"coords": "28.23,112.93;28.24,112.94"}, "顺序"), ({"coords": "abc"}, "坐标有误"),
              ({"coords": ""}, "请填写坐标"), ({"coords": "112.93,28.23", "coord_system": "XYZ"}, "无法识别"),
-             ({"coords": "112.93,28.23", "unit_id": "9999"}, "责任单位不存在"),
+             ({"coords": "112.93,28.23", "unit_id": "9999"}, "属地单位不存在"),
              ({"coords": "112.93,28.23", "name": "人民路东段"}, "已有名为"),
              ({"coords": "112.93,28.23", "kind": "高速公路"}, "路段类型")]
     for change, message in cases:

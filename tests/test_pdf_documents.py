@@ -570,6 +570,7 @@ def test_issue_11_letter_with_a_line_break_address_prints(app, city, make_ticket
     # (200 characters, mostly line breaks); the sweep and the PDF must cope with it.
     from inspect_app.extensions import db
 
+    app.config["ESCALATION_MODE"] = "auto"  # the sweep issues the letter itself
     ticket = make_ticket()
     ticket.address = "人民路" + "\n" * 189 + "18号门前\n东侧"
     assert len(ticket.address) == 200
@@ -762,6 +763,7 @@ def test_letters_of_each_level_in_their_form(app, city, make_ticket):
     from inspect_app.escalation.jobs import run_sweep
     from inspect_app.escalation.sweep import pdf_path
 
+    app.config["ESCALATION_MODE"] = "auto"  # the sweep issues each level's letter itself
     make_ticket(address="人民路18号门前")
     texts = {}
     for level, when in ((1, "2026-11-27T09:00:00+08:00"), (2, "2026-12-03T09:00:00+08:00"),

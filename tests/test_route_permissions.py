@@ -41,6 +41,16 @@ TABLE: dict[str, set[str]] = {
     "escalation.detail": SEES_OBJECT,
     "escalation.by_number": SEES_OBJECT,
     "escalation.pdf": SEES_OBJECT,
+    "escalation.reply_file": SEES_OBJECT,
+    "escalation.proposals": {"admin", "leader"},
+    "escalation.sign_queue": {"admin", "leader"},
+    "escalation.new": {"admin"},
+    "escalation.edit": {"admin"},  # an issued letter: sent on to its page
+    "escalation.templates": {"admin"},
+    "escalation.unit_page": {"admin", "leader"},
+    "escalation.interview_file": {"admin", "leader"},
+    "escalation.rechecks": {"admin", "inspector"},
+    "escalation.recheck": {"admin", "inspector"},
     "rankings.index": ALL,
     "rankings.detail": ALL,
     "rankings.pdf": ALL,
@@ -69,6 +79,9 @@ TABLE: dict[str, set[str]] = {
     "api_letters.index": ALL,
     "api_letters.show": SEES_OBJECT,
     "api_letters.pdf": SEES_OBJECT,
+    "api_letters.reply_list": SEES_OBJECT,
+    "api_letters.reply_file": SEES_OBJECT,
+    "api_letters.proposal_list": {"admin", "leader"},
     "api_rankings.index": ALL,
     "api_rankings.show": ALL,
     "api_rankings.pdf": ALL,
@@ -85,26 +98,89 @@ TABLE: dict[str, set[str]] = {
     "api_jobs.show": {"unit_owner"},
     "api_jobs.download": {"unit_owner"},
     "office.import_job_result": set(),  # an import job's result: its admin's only (tests/test_background_jobs.py)
+    # assessment (issue 12): the round of the world has one site of unit B, assigned to the inspector
+    "api_sites.kinds": ALL,
+    "api_sites.index": ALL,
+    "api_sites.show": SEES_OBJECT,
+    "assessment.checklist_page": STAFF,
+    "assessment.rounds": STAFF,
+    "assessment.round_detail": STAFF,
+    "assessment.round_scores": SEES_OBJECT,
+    "assessment.bulletin_pdf": STAFF,
+    "assessment.exposure_pdf": STAFF,
+    "assessment.tasks": {"admin", "inspector"},
+    "assessment.site_check": {"admin", "inspector"},
+    "assessment.unit_results": {"unit_owner", "unit_other"},
+    "api_assessment.checklist_items": ALL,
+    "api_assessment.rounds": ALL,
+    "api_assessment.show_round": SEES_OBJECT,
+    "api_assessment.site_results": SEES_OBJECT,
+    "api_assessment.round_scores": SEES_OBJECT,
+    "api_assessment.bulletin_pdf": STAFF,
+    "api_assessment.exposure_pdf": STAFF,
+    # issue 15: 门前四包 (a street's frontages: its street office, and citywide readers), intake, telling units
+    "frontages.index": ALL,
+    "frontages.offenders": ALL,
+    "frontages.detail": SEES_OBJECT,
+    "frontages.new": {"admin", "unit_owner", "unit_other"},
+    "frontages.edit": {"admin", "unit_owner"},
+    "frontages.search": {"admin", "inspector"},
+    "api_frontages.index": ALL,
+    "api_frontages.offenders": ALL,
+    "api_frontages.show": SEES_OBJECT,
+    "intake.report": PUBLIC,          # the citizens' page: no account
+    "intake.receipt_lookup": PUBLIC,
+    "intake.receipt": PUBLIC,         # whoever holds the code (counted per address)
+    "intake.queue": {"admin"},
+    "intake.item": {"admin"},
+    "intake.photo": {"admin"},
+    "intake.photo_thumb": {"admin"},
+    "intake.entry": {"admin"},
+    "intake.hotline_export_page": {"admin"},
+    "api_intake.index": {"admin"},
+    "api_intake.show": {"admin"},
+    "api_intake.hotline_case": {"admin"},
+    "api_intake.hotline_export_file": {"admin"},
+    "notices.inbox": {"unit_owner", "unit_other"},
+    "notices.robot": {"unit_owner", "unit_other"},
+    "api_notices.inbox": {"unit_owner", "unit_other"},
 }
-ADMIN_ONLY_PREFIXES = ("office.", "api_office.")
-SKIP = {"static", "office.static", "background.static"}
+ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
+SKIP = {"static", "office.static", "background.static", "assessment.static"}
 
 
 @pytest.fixture
 def world(app, city, make_ticket, now):
-    """A ticket of unit B with a photo, a letter to unit B, a published list and a campaign."""
-    from inspect_app.escalation.models import Letter
+    """A ticket of unit B with a photo, a letter to unit B (proposed by the sweep, compiled by the office, signed
+    by the leader) with unit B's written reply and its photo, a 约谈, a 问责 referral and a 回头看 task for unit B,
+    a published list and a campaign."""
+    from inspect_app.auth.services import create_user
+    from inspect_app.escalation import compose, followup, proposals, replies, signing
+    from inspect_app.escalation.models import Letter, Recheck
     from inspect_app.escalation.jobs import run_sweep
+    from werkzeug.datastructures import FileStorage
+    from conftest import photo_bytes
+    import io
     from inspect_app.extensions import db
     from inspect_app.rankings.periods import parse_period
     from inspect_app.rankings.services import publish
     from inspect_app.tickets.campaigns import Campaign
 
-    from inspect_app.auth.services import create_user
-
     ticket = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
     spare = create_user("extra", "inspector", "walk-pass-1", now)  # the account the office pages act on
     run_sweep(now)
+    [draft] = compose.create_batch(city.admin, now, {"proposal_ids": [p.id for p in proposals.open_proposals(now)]})
+    signing.sign(city.leader, draft, now)
+    answer = replies.reply(city.unit_b, draft, now, "已整改", [FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")),
+                                                                          "a.jpg")])
+    interview = followup.schedule_interview(city.admin, city.street_b.id, now,
+                                            {"scheduled_at": "2026-11-25T08:00", "place": "会议室", "attendees": "主任"})
+    followup.record_interview(city.admin, interview, now, {"record": "已约谈"},
+                              [FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")), "b.jpg")])
+    referral = followup.refer(city.admin, city.street_b.id, now, {"referred_to": "市纪委监委", "reason": "整改不力"})
+    recheck = Recheck(letter_id=draft.id, ticket_id=ticket.id, unit_id=city.street_b.id, due_at=now, created_at=now)
+    db.session.add(recheck)
+    db.session.flush()
     letter = db.session.scalar(db.select(Letter).where(Letter.unit_id == city.street_b.id))
     ranking = publish(parse_period("2026-11"), now)
     campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
@@ -112,15 +188,64 @@ def world(app, city, make_ticket, now):
     from inspect_app.background import service as jobs
     job = jobs.enqueue("tickets_export", city.unit_b, "导出", {"fmt": "csv", "encoding": "gb18030", "args": {},
                                                              "mine": False}, now, total=1)
+    frontage, citizen, case = _intake_world(city, now)
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
     assert letter is not None and ranking is not None
-    return {"ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
+    assessment = _assessment_world(city, now)
+    return {**assessment, "ticket_id": ticket.id, "photo_id": ticket.photos[0].id, "letter_id": letter.id,
             "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": spare.id,
             "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
-            "job_id": job.id, "code": "city_b"}
+            "job_id": job.id,
+            "frontage_id": frontage.id, "item_id": citizen.id, "intake_photo_id": citizen.photos[0].id,
+            "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
+            "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
+            "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id}
+
+
+def _assessment_world(city, now) -> dict:
+    """A site of unit B, a checklist and an open round that drew the site for the inspector."""
+    from inspect_app.assessment import checklist, services
+    from inspect_app.extensions import db
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    site = Site(code="BJ-1", name="青石巷", kind=kind, district="临江区", lat=City.ON_B[0], lon=City.ON_B[1],
+                territorial_unit=city.street_b, created_at=now)
+    db.session.add_all([kind, site])
+    db.session.flush()
+    checklist.create_version([{"code": "BJ-01", "kind": kind, "text": "无乱堆乱放", "points": 2.0,
+                               "answerable_by": "territorial", "deadline": {"hours": 24}, "category": None}], now)
+    rnd, _ = services.create_round(city.admin, services.RoundInput(
+        kind="mock_assessment", name="模拟测评", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id], seed=1),
+        now)
+    db.session.commit()
+    return {"round_id": rnd.id, "site_id": site.id, "kind_id": kind.id}
+
+
+def _intake_world(city, now):
+    """A frontage of street B, a citizen's report waiting (no category: accepting it takes one) with a photo,
+    and a 12345 case."""
+    from conftest import processed
+
+    from inspect_app.extensions import db
+    from inspect_app.frontages.models import Frontage
+    from inspect_app.intake.models import IntakeItem, IntakePhoto
+    from inspect_app.photos.service import save_files
+
+    frontage = Frontage(code="F-B1", name="乙街米粉店", address="建设路1号", street_unit=city.street_b)
+    photo = processed()
+    citizen = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="路边堆满垃圾",
+                         address="建设路2号", received_at=now, created_at=now, updated_at=now,
+                         device_hash="d" * 64, address_hash="a" * 64)
+    citizen.photos.append(IntakePhoto(key=save_files(photo), sha256=photo.sha256, width=photo.width,
+                                      height=photo.height, bytes=len(photo.jpeg), created_at=now))
+    case = IntakeItem(source="hotline", status="pending", case_number="12345-0001", description="占道经营",
+                      address="建设路3号", received_at=now, created_at=now, updated_at=now)
+    db.session.add_all([frontage, citizen, case])
+    return frontage, citizen, case
 
 
 def _urls(app, world):
@@ -194,8 +319,10 @@ def test_every_get_route_answers_as_the_table_says(app, client, api, city, world
 
 # ----------------------------------------------------------------------------- state-changing routes
 
-OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge"}
-OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401}  # a stranger's empty form / body: no such account
+OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge",
+                "escalation.reply", "api_letters.reply", "frontages.edit", "frontages.active"}
+# a stranger's empty form / body: no such account; the 随手拍 page refuses a post that did not come from it (400)
+OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401, "intake.report": 400}
 
 # (endpoint, action or None) -> {role: exact status} for the roles the route lets in, with an empty body and the
 # world below (ticket of unit B, assigned; letter to unit B; a campaign). Every other role must be refused.
@@ -216,6 +343,27 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     **{(e, "cancel"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
     ("escalation.acknowledge", None): {"unit_owner": 303},
     ("api_letters.acknowledge", None): {"unit_owner": 200},
+    # letters: the world's letter is issued, so a draft's moves answer 409; the others refuse the empty body
+    ("escalation.dismiss_proposals", None): {"admin": 400},
+    ("escalation.new", None): {"admin": 400},
+    ("escalation.edit", None): {"admin": 409},
+    ("escalation.discard", None): {"admin": 409},
+    ("escalation.sign", None): {"leader": 409},  # the office's admin too with LETTER_ADMIN_MAY_SIGN
+    ("escalation.reply", None): {"unit_owner": 400},
+    ("escalation.clear", None): {"admin": 409},  # the item's ticket is not rectified
+    ("escalation.queue_rechecks", None): {"admin": 409},  # nothing closed yet
+    ("escalation.save_template_page", None): {"admin": 400},
+    ("escalation.schedule_interview", None): {"admin": 400},
+    ("escalation.record_interview", None): {"admin": 409},  # recorded already
+    ("escalation.refer", None): {"admin": 400},
+    ("escalation.referral_outcome", None): {"admin": 400},
+    ("escalation.recheck", None): {"admin": 400, "inspector": 400},
+    ("api_letters.create", None): {"admin": 400},
+    ("api_letters.update", None): {"admin": 409},
+    ("api_letters.discard", None): {"admin": 409},
+    ("api_letters.sign", None): {"leader": 409},
+    ("api_letters.reply", None): {"unit_owner": 400},
+    ("api_letters.clear", None): {"admin": 409},
     ("rankings.publish", None): {"admin": 303},
     ("rankings.save_scheme", None): {"admin": 422},
     ("rankings.activate_scheme", None): {"admin": 303},
@@ -245,6 +393,52 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_office.import_rows", None): {"admin": 400},
     ("api_office.holiday_put", None): {"admin": 422},
     ("api_office.holiday_delete", None): {"admin": 404},
+    # assessment: the office's forms refuse the empty form; the world's round is closed by the page before the
+    # inspector's page and the API try to submit to it
+    ("sites.site_form", "new"): {"admin": 422},
+    ("sites.site_form", "edit"): {"admin": 422},
+    ("sites.active", None): {"admin": 302},
+    ("sites.kinds", None): {"admin": 422},
+    ("sites.kind_save", None): {"admin": 422},
+    ("sites.kind_active", None): {"admin": 302},
+    ("sites.import_preview", None): {"admin": 302},
+    ("sites.import_confirm", None): {"admin": 302},
+    ("api_sites.create", None): {"admin": 422},
+    ("api_sites.create_kind", None): {"admin": 422},
+    ("api_sites.import_rows", None): {"admin": 400},
+    ("assessment.checklist_import_preview", None): {"admin": 302},
+    ("assessment.checklist_import_confirm", None): {"admin": 302},
+    ("assessment.round_new", None): {"admin": 422},
+    ("assessment.round_assign", None): {"admin": 400},
+    ("assessment.round_close", None): {"admin": 302},
+    ("assessment.round_issue", None): {"admin": 409},
+    ("assessment.site_check", None): {"admin": 409, "inspector": 409},
+    ("api_assessment.import_checklist", None): {"admin": 400},
+    ("api_assessment.create_round", None): {"admin": 400},
+    ("api_assessment.close", None): {"admin": 409},
+    ("api_assessment.issue", None): {"admin": 409},
+    ("api_assessment.submit", None): {"admin": 400, "inspector": 400},
+    ("api_sites.update", None): {"admin": 200},  # an empty PATCH changes nothing
+    ("api_sites.update_kind", None): {"admin": 200},
+    ("api_assessment.reassign", None): {"admin": 409},
+    # issue 15. A ticket's parts: the world's ticket has no 协办 unit, so its lead cannot report a 协办 part (403).
+    **{(e, "rectify_part"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "add_unit"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "remove_unit"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    ("frontages.new", None): {"admin": 422, "unit_owner": 422, "unit_other": 422},
+    ("frontages.edit", None): {"admin": 422, "unit_owner": 422},
+    ("frontages.active", None): {"admin": 302, "unit_owner": 302},
+    ("intake.accept", None): {"admin": 400},       # no category chosen
+    ("intake.decline", None): {"admin": 400},      # no reason
+    ("intake.decline_sender", None): {"admin": 400},
+    ("intake.entry", None): {"admin": 422},
+    ("api_intake.hotline_post", None): {"admin": 422},
+    ("api_intake.accept", None): {"admin": 400},
+    ("api_intake.decline", None): {"admin": 400},
+    ("notices.robot", None): {"unit_owner": 422, "unit_other": 422},
+    ("notices.robot_test", None): {"unit_owner": 302, "unit_other": 302},
+    ("notices.robot_remove", None): {"unit_owner": 302, "unit_other": 302},
+    ("api_notices.seen", None): {"unit_owner": 200, "unit_other": 200},
 }
 
 
@@ -253,7 +447,7 @@ def _post_urls(app, world):
     from inspect_app.tickets.actions import ACTIONS
 
     for rule, url in _urls(app, world):
-        for method in sorted({"POST", "PUT", "DELETE"} & rule.methods):
+        for method in sorted({"POST", "PUT", "PATCH", "DELETE"} & rule.methods):
             if rule.endpoint in ("tickets.act", "api_tickets.act"):
                 for action in ACTIONS:
                     yield rule.endpoint, action, method, url.rsplit("/", 1)[0] + f"/{action}"

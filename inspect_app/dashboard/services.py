@@ -63,6 +63,15 @@ def letters_issued(start: datetime, end: datetime) -> int:
                              .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
 
 
+def escalation_figures(now: datetime, period: Period) -> dict | None:
+    """督办 waiting for a decision and this month's 约谈, 问责, 回潮 (escalation/stats.py); None without the feature."""
+    try:
+        from ..escalation.stats import dashboard_figures
+    except ImportError:
+        return None
+    return dashboard_figures(now, period.start, min(period.end, now))
+
+
 def settled(kind: str, period: Period, now: datetime, compute) -> dict:
     """Figures of a period that has ended change rarely (a late verification can still make a ticket 按期结案),
     so they are kept for DASHBOARD_SETTLED_SECONDS instead of being recounted every minute."""
@@ -305,6 +314,7 @@ def dashboard_data(now: datetime) -> dict:
         "by_segment": list(by["segment"].values()),
         "segments": list(parts["segments"].values()),
         "rankings": {kind: _ranking_brief(r) for kind, r in latest.items()},
+        "escalation": escalation_figures(now, this_month),
         "computed_at": local(now),
     }
 

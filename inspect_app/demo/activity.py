@@ -4,8 +4,11 @@
 weeks before `now`, through the same services the pages and the API use (create_ticket, rectify, approve, ...),
 so every ticket, event, photo, letter and list is one the system itself could have made. Each ticket's life is
 a generator yielding the moment of its next step; one clock runs them together with the escalation sweeps
-(every working day at 09:00) and the scheduled 红黑榜 publications, in time order. Nothing happens after `now`:
-a ticket whose next step would come later simply stays where it is (open, overdue, awaiting verification).
+(every working day at 09:00), the office's 督办 (ESCALATION_MODE=propose: on Tuesdays and Fridays at 10:00 the
+office compiles the open proposals into one letter per level, the leader signs at 15:00; units sign for them, reply
+in writing, the office clears items, holds 约谈, records a 问责 and queues 回头看) and the scheduled 红黑榜
+publications, in time order. Nothing happens after `now`: a ticket whose next step would come later simply stays
+where it is (open, overdue, awaiting verification), and a batch compiled but not yet signed waits for the leader.
 
 Runs only on a database without tickets; a second run adds nothing.
 """
@@ -23,16 +26,19 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..common.timeutil import as_utc, local, local_midnight
-from ..escalation.models import Letter
+from ..common.errors import ServiceError
+from ..escalation import compose, followup, proposals, replies, signing
 from ..escalation.jobs import run_sweep
+from ..escalation.models import Interview, Letter, Recheck
+from ..escalation.settings import mode
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto, process_image
 from ..rankings.models import Ranking
 from ..rankings.periods import containing
 from ..rankings.services import publish
-from ..tickets import services
+from ..tickets import parts, services
 from ..tickets.models import Ticket
-from ..tickets.rules import STATUS_LABELS
+from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS
 from ..units.models import Category, Segment, Unit
 from ..workdays.calendar import load_calendar
 
@@ -89,7 +95,8 @@ def seed_activity(now: datetime, *, tickets: int = 250, seed: int = 2026) -> dic
     _Replay(as_utc(now), random.Random(seed), tickets).run()
     db.session.flush()
     statuses = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
-    levels = dict(db.session.execute(select(Letter.level, func.count()).group_by(Letter.level)).all())
+    levels = dict(db.session.execute(select(Letter.level, func.count()).where(Letter.status != "draft")
+                                     .group_by(Letter.level)).all())
     from ..photos.models import Photo
     return {"tickets": sum(statuses.values()), "statuses": statuses, "letters": sum(levels.values()),
             "letter_levels": levels, "rankings": db.session.scalar(select(func.count(Ranking.id))),
@@ -108,6 +115,7 @@ class _Replay:
         users = list(db.session.scalars(select(User).where(User.active.is_(True))))
         self.inspectors = sorted((u for u in users if u.role == "inspector"), key=lambda u: u.username)
         self.admin = next(u for u in users if u.role == "admin")
+        self.leader = next((u for u in users if u.role == "leader"), None)
         self.unit_users = {}
         for user in sorted((u for u in users if u.role == "unit"), key=lambda u: u.username):
             self.unit_users.setdefault(user.unit_id, user)
@@ -118,6 +126,9 @@ class _Replay:
         self.fallback_unit = db.session.scalar(select(Unit).where(Unit.code == "SZ34"))
         if not self.inspectors or not self.segments or not self.categories:
             raise RuntimeError("演示城市未加载：请先运行 seed-demo。")
+        self.ignored: dict[int, tuple[float, float]] = {}  # tickets nobody acted on: only a letter moves them
+        self.awaiting_check: list[int] = []  # rectified after a letter: the inspector verifies next time
+        self.failed_recheck = False  # one 回头看 in the demo finds the problem back
         self._order = itertools.count()
         self._queue: list[tuple[datetime, int, Iterator[datetime]]] = []
 
@@ -128,6 +139,9 @@ class _Replay:
             plan = "cancel" if i in (self.count // 3, (2 * self.count) // 3) else self._weighted(PLANS)
             self._start(self._ticket_life(self._report_time(), plan))
         self._start(self._sweeps())
+        if mode() == "propose" and self.leader is not None:
+            self._start(self._office_batches())
+            self._start(self._follow_ups())
         self._start(self._rankings())
         while self._queue:
             _, _, life = heapq.heappop(self._queue)
@@ -216,7 +230,8 @@ class _Replay:
         yield reported
         photos, meta = self._photo(reported, lat, lon)
         report = services.NewReport(category=category.code, photos=photos, photo_meta=meta, segment_id=segment.id,
-                                    lat=lat, lon=lon, description=rng.choice(DESCRIPTIONS.get(category.code, ["现场发现问题"])))
+                                    lat=lat, lon=lon, description=rng.choice(DESCRIPTIONS.get(category.code, ["现场发现问题"])),
+                                    unit_ids=self._owners(category))
         ticket, _ = services.create_ticket(inspector, report, reported)
         if ticket.unit_id is None:
             return
@@ -249,7 +264,8 @@ class _Replay:
             services.decide_extension(self.admin, ticket, moment, approved,
                                       "同意延期，请按期整改" if approved else "不同意延期，请抓紧整改")
         if plan == "ignored":
-            return  # the unit never answers: overdue, and escalated by the sweeps
+            self.ignored[ticket.id] = (lat, lon)  # overdue and escalated; a letter may move the unit (_follow_ups)
+            return
         rounds = 2 if plan == "reject" else 1
         for round_no in range(rounds):
             if plan == "late" or round_no > 0 or ticket.deadline <= moment:
@@ -257,7 +273,11 @@ class _Replay:
             else:
                 moment = self._before(moment, ticket.deadline)
             yield moment
-            photos, meta = self._photo(moment, lat, lon, not_like=ticket)
+            for part in ticket.assist_parts:  # each 产权 unit its own part first, then the lead the whole
+                if part.status == "open" and part.unit_id in self.unit_users:
+                    photos, meta = self._photo(moment, lat, lon, not_like=ticket)
+                    parts.rectify_part(self.unit_users[part.unit_id], ticket, moment, "已整理本单位线缆", photos, meta)
+            photos, meta = self._photo(moment, lat, lon)
             services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
             moment = self._later(moment, rng.uniform(1, 30))
             yield moment
@@ -269,6 +289,14 @@ class _Replay:
     def _unit_user(self, ticket: Ticket) -> User:
         return self.unit_users[ticket.unit_id]
 
+    def _owners(self, category: Category) -> list[int]:
+        """The 产权 units an inspector names for 蜘蛛网 (one to three carriers on a pole) and 井盖 (its owner)."""
+        if category.route != "owner" or not category.owner_choices:
+            return []
+        choices = [u.id for u in category.owner_choices if u.id in self.unit_users]
+        count = self.rng.choice((1, 1, 2, 3)) if category.code == "spider_web" else 1
+        return self.rng.sample(choices, min(count, len(choices)))
+
     # ------------------------------------------------------------------ the office's schedule
 
     def _sweeps(self) -> Generator[datetime, None, None]:
@@ -279,6 +307,120 @@ class _Replay:
                 continue
             yield moment
             run_sweep(moment)
+
+    def _office_batches(self) -> Generator[datetime, None, None]:
+        """一期督办 twice a week: the office compiles the open proposals at 10:00 (one draft per level, each to every
+        unit concerned), takes out what was rectified meanwhile, and the leader signs at 15:00."""
+        for day in self._workdays():
+            if day.weekday() not in (1, 4):  # Tuesday, Friday
+                continue
+            moment = self._at(day, 10 * 60)
+            if moment <= self.start:
+                continue
+            yield moment
+            ids = [p.id for p in proposals.open_proposals(moment, include_drafted=False)]
+            if not ids:
+                continue
+            drafts = compose.create_batch(self.admin, moment, {"proposal_ids": ids})
+            signing_time = self._at(day, 15 * 60)
+            yield signing_time
+            for draft in drafts:
+                stale = [item.ticket_id for item in draft.items
+                         if item.ticket.status not in OPEN_STATUSES or item.ticket.unit_id not in draft.unit_ids]
+                if len(stale) == len(draft.items):
+                    compose.discard_draft(self.admin, draft, signing_time)
+                    continue
+                if stale:
+                    compose.update_draft(self.admin, draft, signing_time, {"remove_ticket_ids": stale})
+                signing.sign(self.leader, draft, signing_time)
+
+    def _follow_ups(self) -> Generator[datetime, None, None]:
+        """Every working day at 16:30: units sign for new letters and reply in writing once their problems are
+        dealt with (a few late), the office clears what was verified, holds 约谈 for 约谈通知, refers the worst
+        case to 纪委监委 once, and queues 回头看 for some letters it closed."""
+        referred = False
+        for day in self._workdays():
+            moment = self._at(day, 16 * 60 + 30)
+            if moment <= self.start:
+                continue
+            yield moment
+            for ticket_id in self.awaiting_check:  # rectified after a letter: verified a day later
+                ticket = db.session.get(Ticket, ticket_id)
+                if ticket.status == "rectified":
+                    services.approve(self.rng.choice(self.inspectors), ticket, moment, "复查已整改到位")
+            self.awaiting_check = []
+            letters = list(db.session.scalars(select(Letter).where(Letter.status == "issued").order_by(Letter.id)))
+            for letter in letters:
+                # a letter moves units: the higher the level, the likelier the problem is dealt with now
+                chance = {1: 0.35, 2: 0.55, 3: 0.8}.get(letter.level, 0.3)
+                for item in letter.items:
+                    ticket = item.ticket
+                    if ticket.id in self.ignored and ticket.status == "assigned" and self.rng.random() < chance / 3:
+                        clerk = self.unit_users.get(ticket.unit_id)
+                        if clerk is not None:
+                            photos, meta = self._photo(moment, *self.ignored[ticket.id])
+                            services.rectify(clerk, ticket, moment, "收到督办函后已组织整改", photos, meta)
+                            self.awaiting_check.append(ticket.id)
+                for recipient in letter.recipients:
+                    clerk = self.unit_users.get(recipient.unit_id)
+                    if clerk is None:
+                        continue
+                    if recipient.acknowledged_at is None and self.rng.random() < 0.8:
+                        replies.acknowledge(clerk, letter, moment)
+                    own = [i.ticket for i in letter.items if i.unit_id == recipient.unit_id]
+                    dealt = all(t.status in ("rectified", "closed", "cancelled") for t in own)
+                    late_ok = moment > letter.reply_by
+                    if recipient.replied_at is None and (dealt or late_ok) and self.rng.random() < 0.7:
+                        text = ("已按要求完成整改，整改后照片已在各问题中上传，并已落实长效巡查。" if dealt else
+                                "部分问题涉及多个部门，正在协调整改，预计一周内完成，请予支持。")
+                        replies.reply(clerk, letter, moment, text)
+                for item in letter.items:
+                    if item.outcome != "cleared" and item.ticket.status in ("closed", "cancelled"):
+                        replies.clear_item(self.admin, letter, moment, item.ticket_id, True, "核查已整改到位")
+                        if letter.status == "done":
+                            break
+                if letter.kind == "summons" and not db.session.scalar(
+                        select(Interview.id).where(Interview.letter_id == letter.id)):
+                    when = self._at(local(self.calendar.add_workdays(moment, 2)).date(), 10 * 60)
+                    for recipient in letter.recipients:
+                        followup.schedule_interview(self.admin, recipient.unit_id, moment, {
+                            "scheduled_at": local(when).strftime("%Y-%m-%dT%H:%M"), "place": "市文明办三楼会议室",
+                            "attendees": f"{recipient.unit.name}主要负责同志、分管负责同志", "host": "市文明办主任",
+                            "letter_id": letter.id})
+                still_open = any(i.ticket.status == "assigned" for i in letter.items)
+                if not referred and letter.level >= 2 and still_open and letter.status == "issued" \
+                        and moment > letter.reply_by + timedelta(days=2):
+                    for recipient in letter.recipients[:1]:
+                        followup.refer(self.admin, recipient.unit_id, moment, {
+                            "referred_to": "市纪委监委", "letter_id": letter.id,
+                            "reason": f"{recipient.unit.name}对{letter.number}所列问题经督办后逾期仍未整改到位，"
+                                      "移交市纪委监委依规处理。"})
+                        referred = True
+            for interview in db.session.scalars(select(Interview).where(Interview.status == "scheduled",
+                                                                        Interview.scheduled_at <= moment)):
+                followup.record_interview(self.admin, interview, moment, {
+                    "record": f"约谈{interview.unit.name}主要负责同志，通报超期未整改问题，要求限期整改到位并书面报告。"})
+            for recheck in db.session.scalars(select(Recheck).where(Recheck.status == "open", Recheck.due_at <= moment)
+                                              .order_by(Recheck.id)):
+                if self.rng.random() < 0.6:
+                    inspector = self.rng.choice(self.inspectors)
+                    if self.failed_recheck or self.rng.random() < 0.85:
+                        followup.do_recheck(inspector, recheck, moment, True, "现场整改保持良好")
+                    else:
+                        old = recheck.ticket
+                        photos, meta = self._photo(moment, old.lat, old.lon)
+                        followup.do_recheck(inspector, recheck, moment, False, "原点位问题反弹，再次出现同类问题",
+                                            photos, meta)
+                        self.failed_recheck = True
+            done = list(db.session.scalars(select(Letter).where(Letter.status == "done",
+                                                                Letter.done_at >= moment - timedelta(days=1))
+                                           .order_by(Letter.id)))
+            for letter in done:
+                if letter.id % 2 == 0 and not db.session.scalar(select(Recheck.id).where(Recheck.letter_id == letter.id)):
+                    try:
+                        followup.queue_rechecks(self.admin, letter, moment, days=7)
+                    except ServiceError:
+                        pass
 
     def _rankings(self) -> Generator[datetime, None, None]:
         """Last month's list on the first working day of this month and last week's on this Monday, at 09:10

@@ -44,7 +44,8 @@ ROAD_NAMES = [
 SEGMENT_KINDS = ["主次干道", "主次干道", "背街小巷", "商业大街", "集贸市场周边", "学校周边", "社区", "公交站点"]
 CROSS_STREETS = ["东段", "西段", "南段", "北段", "中段", "一段", "二段", "三段"]
 
-# Categories of DOMAIN.md; owner is a unit code (category's own unit) or None (the segment's unit).
+# Categories of DOMAIN.md; owner is a unit code (category's own unit) or None (the segment's unit). The 门前四包
+# category goes to the frontage's street office.
 CATEGORIES = [
     # code, name, group, hours, workdays, urgent, common, owner
     ("niupixuan", "牛皮癣", "宣传广告", 24, None, False, True, None),
@@ -59,7 +60,17 @@ CATEGORIES = [
     ("illegal_building", "私搭乱建", "市容环境", None, 10, False, False, "SZ01"),
     ("manhole", "井盖缺失破损", "设施管线", 24, None, True, False, None),
     ("public_ads", "公益广告缺失破损", "文明宣传", None, 5, False, False, None),
+    ("menqian", "门前四包", "市容环境", 24, None, False, False, None),
 ]
+# Whom each category goes to (units.models.ROUTES) where it is not "own" (a category with an owner unit) or
+# "territorial": the 包抓 department answers for 牛皮癣 and 公益广告 on its segments; cables and covers go to the
+# 产权 units the inspector picks, from these lists.
+CATEGORY_ROUTES = {"niupixuan": "adopting", "public_ads": "adopting", "spider_web": "owner", "manhole": "owner",
+                   "menqian": "frontage"}
+OWNER_CHOICES = {
+    "spider_web": ["QY01", "QY02", "QY03", "QY04", "QY05"],
+    "manhole": ["SZ22", "SZ23", "SZ24", "SZ05", "SZ26", "QY01", "QY02", "QY03", "QY04", "QY05"],
+}
 
 
 def units() -> list[dict]:
@@ -81,7 +92,8 @@ def units() -> list[dict]:
 
 
 def segments() -> list[dict]:
-    """About 240 road segments, each a short WGS-84 polyline owned by a street office or district."""
+    """About 240 road segments, each a short WGS-84 polyline with its 属地 unit (a street office or district) and
+    its 包抓 unit: the 40 city departments adopt six segments each, spread over the districts."""
     rng = random.Random(2026)
     result: list[dict] = []
     used: set[str] = set()
@@ -106,7 +118,8 @@ def segments() -> list[dict]:
                 lon = lon0 + (length * step / 3 if east else wobble)
                 lat = lat0 + (wobble if east else length * step / 3)
                 points.append([round(lon, 6), round(lat, 6)])
-            result.append({"name": name, "district": district, "unit": owner,
+            adopting = MUNICIPAL[len(result) % len(MUNICIPAL)][0]
+            result.append({"name": name, "district": district, "unit": owner, "adopting": adopting,
                            "kind": SEGMENT_KINDS[i % len(SEGMENT_KINDS)], "coords": points})
     return result
 

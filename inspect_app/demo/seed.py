@@ -30,11 +30,15 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
         if row["parent"]:
             units[row["code"]].parent_id = units[row["parent"]].id
 
-    existing_segments = set(db.session.scalars(select(Segment.name)))
+    existing_segments = {s.name: s for s in db.session.scalars(select(Segment))}
     for row in data.segments():
-        if row["name"] in existing_segments:
+        segment = existing_segments.get(row["name"])
+        if segment is not None:
+            if segment.adopting_unit_id is None:  # a demo city loaded before 包抓 existed gets its departments
+                segment.adopting_unit = units[row["adopting"]]
             continue
-        segment = Segment(name=row["name"], district=row["district"], kind=row["kind"], unit=units[row["unit"]])
+        segment = Segment(name=row["name"], district=row["district"], kind=row["kind"], unit=units[row["unit"]],
+                          adopting_unit=units[row["adopting"]])
         segment.coords = row["coords"]
         db.session.add(segment)
         added["segments"] += 1
@@ -43,9 +47,11 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
     for order, (code, name, group, hours, workdays, urgent, common, owner) in enumerate(data.CATEGORIES):
         if code in categories:
             continue
+        route = data.CATEGORY_ROUTES.get(code, "own" if owner else "territorial")
         db.session.add(Category(code=code, name=name, group=group, deadline_hours=hours, deadline_workdays=workdays,
-                                urgent=urgent, common=common, sort_order=order,
-                                owner_unit=units[owner] if owner else None))
+                                urgent=urgent, common=common, sort_order=order, route=route,
+                                owner_unit=units[owner] if owner else None,
+                                owner_choices=[units[c] for c in data.OWNER_CHOICES.get(code, [])]))
         added["categories"] += 1
 
     usernames = set(db.session.scalars(select(User.username)))
@@ -56,6 +62,11 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
                     display_name=row["name"], check_strength=False)
         added["users"] += 1
     db.session.flush()
+    from .assessment import seed_reference
+    assessment = seed_reference(now, password)
+    added["units"] += assessment.pop("units")
+    added["users"] += assessment.pop("users")
+    added.update(assessment)
     return added
 
 

@@ -1,42 +1,116 @@
-"""Letters in the HTTP API v1: list, read, PDF, acknowledge (签收)."""
+"""Letters and proposals in the HTTP API v1 (API.md "Letters"): list, read, PDF (a draft's says 草稿 and has no
+number), compile a draft, change it, discard it, 签发, 签收, written replies, 销号; the open 督办建议."""
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
-from ..http import now, pdf_file
-from ..policy import EVERYONE, UNITS, requires
-from . import services
-from .serialize import letter_dict
-from .sweep import ensure_pdf
+from ..http import json_body, now
+from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, requires
+from . import actions, compose, inputs, proposals, replies, services
+from .files import letter_pdf_response, reply_file_response
+from .serialize import letter_dict, proposal_dict, reply_dict
 
 bp = api_blueprint("api_letters", __name__)
+
+
+def _letter(letter_id: int):
+    return services.get_letter(current(), letter_id)
+
+
+def _answer(letter, status: int = 200):
+    return jsonify(letter_dict(letter, current(), detail=True)), status
 
 
 @bp.get("/letters")
 @requires(EVERYONE)
 def index():
     flt = services.parse_filter(request.args)
-    letters, _ = services.list_letters(current(), flt, paged=False)
-    return jsonify([letter_dict(letter) for letter in letters])
+    letters, _ = services.list_letters(current(), flt, now(), paged=False)
+    return jsonify([letter_dict(letter, current()) for letter in letters])
+
+
+@bp.post("/letters")
+@requires(OFFICE)
+def create():
+    letter = compose.create_draft(current(), now(), json_body())
+    return _answer(letter, 201)
 
 
 @bp.get("/letters/<int:letter_id>")
 @requires(EVERYONE)
 def show(letter_id: int):
-    return jsonify(letter_dict(services.get_letter(current(), letter_id), detail=True))
+    return _answer(_letter(letter_id))
+
+
+@bp.patch("/letters/<int:letter_id>")
+@requires(OFFICE)
+def update(letter_id: int):
+    letter = _letter(letter_id)
+    actions.perform("edit", current(), letter, now(), json_body())
+    return _answer(letter)
+
+
+@bp.delete("/letters/<int:letter_id>")
+@requires(OFFICE)
+def discard(letter_id: int):
+    actions.perform("discard", current(), _letter(letter_id), now(), {})
+    return "", 204
 
 
 @bp.get("/letters/<int:letter_id>/pdf")
 @requires(EVERYONE)
 def pdf(letter_id: int):
-    letter = services.get_letter(current(), letter_id)
-    return pdf_file(ensure_pdf(letter, now()), f"{letter.number}.pdf")
+    return letter_pdf_response(_letter(letter_id), now())
+
+
+@bp.post("/letters/<int:letter_id>/sign")
+@requires(services.signers)
+def sign(letter_id: int):
+    letter = _letter(letter_id)
+    actions.perform("sign", current(), letter, now(), json_body())
+    return _answer(letter)
 
 
 @bp.post("/letters/<int:letter_id>/acknowledge")
 @requires(UNITS)
 def acknowledge(letter_id: int):
-    user = current()
-    letter = services.acknowledge(user, services.get_letter(user, letter_id), now())
-    return jsonify(letter_dict(letter, detail=True))
+    letter = _letter(letter_id)
+    actions.perform("acknowledge", current(), letter, now(), {})
+    return _answer(letter)
+
+
+@bp.post("/letters/<int:letter_id>/reply")
+@requires(UNITS)
+def reply(letter_id: int):
+    letter = _letter(letter_id)
+    answer = actions.perform("reply", current(), letter, now(), request.form, request.files)
+    return jsonify({**reply_dict(answer), "letter": letter_dict(letter, current())}), 201
+
+
+@bp.get("/letters/<int:letter_id>/replies")
+@requires(EVERYONE)
+def reply_list(letter_id: int):
+    letter = _letter(letter_id)
+    return jsonify([reply_dict(r) for r in replies.replies_for(current(), letter)])
+
+
+@bp.get("/letters/<int:letter_id>/files/<int:file_id>")
+@requires(EVERYONE)
+def reply_file(letter_id: int, file_id: int):
+    return reply_file_response(current(), _letter(letter_id), file_id, thumb=request.args.get("thumb") == "1")
+
+
+@bp.post("/letters/<int:letter_id>/items/<int:ticket_id>/clear")
+@requires(OFFICE)
+def clear(letter_id: int, ticket_id: int):
+    letter = _letter(letter_id)
+    actions.perform("clear", current(), letter, now(), json_body(), ticket_id=ticket_id)
+    return _answer(letter)
+
+
+@bp.get("/escalation/proposals")
+@requires(LEADERSHIP)
+def proposal_list():
+    unit = inputs.integer(request.args.get("unit_id"), "参数 unit_id", 1, 2**31 - 1, "invalid_unit_id")
+    return jsonify([proposal_dict(p) for p in proposals.open_proposals(now(), unit_id=unit)])

@@ -1,9 +1,11 @@
 """The escalation feature's edges for the scheduler and the `escalate` command: the sweep and the webhook
 delivery, each step in a transaction of its own (JobSpec format: inspect_app/scheduler.py).
 
-run_sweep: 1. repair: render the PDF of any letter a killed sweep left without one; 2. issue, in ONE
-transaction, the letters due (sweep.issue_letters); 3. render the new letters' PDFs, one transaction each, so one
-bad letter never holds up the others. A lock (locks.exclusive) makes a concurrent sweep skip.
+run_sweep: 1. repair: render the PDF of any issued letter still without one (a killed sweep, a letter signed since);
+2. in ONE transaction, by ESCALATION_MODE: `propose` writes the 督办建议 due and closes those that stopped
+applying (proposals.write_proposals); `auto` issues the letters due (sweep.issue_letters); 3. render the new
+letters' PDFs, one transaction each, so one bad letter never holds up the others. A lock (locks.exclusive) makes
+a concurrent sweep skip.
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..locks import exclusive
 from ..scheduler import JobSpec
-from . import notify, sweep
+from . import proposals, sweep
 from .models import Letter, SweepRun
-from .settings import setting
+from .settings import mode, setting
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepResult:
     skipped: bool = False  # another sweep held the lock
+    mode: str = "propose"
     letters: list[Letter] = field(default_factory=list)
+    proposals: list = field(default_factory=list)  # 督办建议 written (propose mode)
+    lapsed: int = 0  # proposals closed because they stopped applying
     tickets: int = 0
     pdfs: int = 0  # PDFs written, new or repaired
     pdf_errors: int = 0
@@ -62,46 +67,42 @@ def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:
         if not acquired:
             log.info("escalation sweep skipped: another sweep is running")
             return SweepResult(skipped=True)
-        result = SweepResult()
+        result = SweepResult(mode=mode())
         started = time.perf_counter()
         repaired = render_pending_pdfs(now)
         issuing = time.perf_counter()
         try:
             with transaction():
-                result.letters, result.tickets = sweep.issue_letters(now, ran_at=ran_at)
+                if result.mode == "auto":
+                    result.letters, result.tickets = sweep.issue_letters(now, ran_at=ran_at)
+                    result.lapsed = proposals.close_lapsed(now)
+                else:
+                    written = proposals.write_proposals(now, ran_at=ran_at)
+                    result.proposals, result.lapsed = written.new, written.lapsed
+                    result.tickets = len(written.new)
         except IntegrityError:
             # Another sweep (one that got past the lock, e.g. on another host with SQLite on shared storage)
-            # wrote these letters first; the unique (ticket, level) constraint stopped the duplicate.
-            log.warning("escalation sweep rolled back: letters already issued by a concurrent sweep")
-            result.letters, result.tickets = [], 0
+            # wrote these letters (or proposals) first; the unique (ticket, level) constraints stopped the duplicate.
+            log.warning("escalation sweep rolled back: already done by a concurrent sweep")
+            result.letters, result.proposals, result.tickets = [], [], 0
         rendering = time.perf_counter()
         rendered = render_pending_pdfs(now)
         result.seconds = {"repair": issuing - started, "issue": rendering - issuing,
                           "pdfs": time.perf_counter() - rendering}
         result.pdfs = repaired[0] + rendered[0]
         result.pdf_errors = rendered[1]
-        if result.letters:
-            log.info("escalation sweep as of %s: %d letters, %d tickets", now.isoformat(), len(result.letters),
-                     result.tickets)
+        if result.letters or result.proposals:
+            log.info("escalation sweep as of %s: %d letters, %d proposals, %d tickets", now.isoformat(),
+                     len(result.letters), len(result.proposals), result.tickets)
         return result
 
 
 def deliver_due(now: datetime) -> dict:
-    """Post every due webhook message, one transaction each; returns counts. Never raises for a delivery problem."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0}
-    if not setting("WEBHOOK_URL"):
-        return counts
-    with exclusive("escalation-notify") as acquired:
-        if not acquired:
-            counts["skipped"] = 1
-            return counts
-        with transaction():
-            due = notify.due_messages(now)
-        for notification_id in due:
-            with transaction():
-                sent = notify.deliver(notification_id, now)
-            counts["sent" if sent else "failed"] += 1
-    return counts
+    """Post every due robot message (the shared outbox, inspect_app/outbox); returns counts. Never raises for a
+    delivery problem."""
+    from ..outbox.jobs import deliver_due as deliver_outbox
+
+    return deliver_outbox(now)
 
 
 def sweep_job(now: datetime) -> None:
@@ -110,10 +111,6 @@ def sweep_job(now: datetime) -> None:
         deliver_due(now)
     except Exception:  # messages are retried by the notify job; the sweep is done
         log.exception("webhook delivery after the sweep failed")
-
-
-def notify_job(now: datetime) -> None:
-    deliver_due(now)
 
 
 def sweep_schedule(app) -> dict:
@@ -137,5 +134,4 @@ def last_sweep() -> datetime | None:
 JOBS = [
     JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
             catch_up=True, last_run=last_sweep),
-    JobSpec(id="escalation.notify", func=notify_job, trigger={"interval": {"minutes": 2}}),
 ]

@@ -1,29 +1,27 @@
-"""The PDF of one supervision letter, from what the letter recorded, as a GB/T 9704-2012 document.
+"""The PDF of a letter, as a GB/T 9704-2012 document (inspect_app/pdf does the layout).
 
-督办 and 挂牌督办 are 函 in 信函格式; 约谈 is a 通知 in 文件格式. The overdue problems go into the 附件 问题清单
-(a table on its own pages); the wording is the office's (settings.LEVEL_TEXT, ESCALATION_LEVEL_TEXT).
+督办函 and 挂牌督办函 are 函 in 信函格式; 约谈通知 and 督查通报 are in 文件格式 (pdf.document.KINDS). The problems go
+into the 附件 问题清单 (a table on its own pages, grouped by 主送 unit when there are several); the title, body,
+报 and 抄送 are the letter's own (the office's wording, copied from its template when the draft was compiled). An
+issued letter prints what was recorded at 签发; a draft prints its tickets as they are now, marked 草稿, without
+a number or a seal.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import BinaryIO
 
 from flask import current_app
 
 from ..common.timeutil import local
-from ..pdf import format_cn_date
-from ..pdf.document import Attachment, Form, Heading, OfficialDocument, Para, Seal
+from ..pdf.document import KINDS, Attachment, Form, OfficialDocument, Seal
 from ..pdf.fonts import document_fonts
 from ..pdf.problems import ProblemItem, problem_table
 from ..pdf.render import render_document
 from ..photos.storage import PhotoStore, is_valid_key
-from .models import Letter
-from .settings import banner, level_text, setting
-
-
-def _fill(text: str, **values: str) -> str:
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+from .models import Letter, LetterItem
+from .settings import KIND_CLOSINGS, LEVEL_TEXT, TITLE_PHRASES, banner, default_body, fill, level_text, setting
+from .wording import body_blocks, fill_values, split_line
 
 
 def _photo(store: PhotoStore, key: str | None) -> str | None:
@@ -32,55 +30,79 @@ def _photo(store: PhotoStore, key: str | None) -> str | None:
     return None
 
 
-def letter_document(letter: Letter) -> OfficialDocument:
-    """The letter as an official document (reads the app's settings and the letter's stored items)."""
-    config = current_app.config
-    wording = level_text(letter.level)
-    issued = local(letter.issued_at)
-    reply_by = format_cn_date(local(letter.reply_by).date())
-    values = {"reply_by": reply_by, "count": str(len(letter.items)), "unit": letter.unit.name,
-              "as_of": f"{format_cn_date(issued.date())}{issued.hour}时"}
-    store = PhotoStore(config["UPLOAD_FOLDER"])
-    items = [ProblemItem(number=item.ticket_number, category=item.category_name, place=item.place,
-                         found_at=item.reported_at, deadline=item.original_deadline, days_overdue=item.days_overdue,
-                         photo=_photo(store, item.photo_key))
-             for item in letter.items]
+def draft_facts(items: list[LetterItem], now: datetime) -> dict[int, dict]:
+    """What a draft's items would say if it were signed now, read from the tickets (ticket id -> facts)."""
+    from .sweep import first_photo_keys, item_facts
 
-    summons = letter.level >= 3
-    this = "本通知" if summons else "本函"
-    body: list = [
-        Para(f"截至{values['as_of']}，" + _fill(wording["intro"], **values)),
-        Heading("一、整改要求"),
-        Para(_fill(wording["demand"], **values)),
-        Heading("二、反馈方式"),
-        Para(f"请登录文明城市督查整改系统签收{this}，并在相应问题中上传整改后照片、填写整改说明；"
-             "经市文明办核查通过后视为整改完成。"),
-        Para("特此通知。" if summons else "特此函告。"),
-    ]
+    keys = first_photo_keys([item.ticket_id for item in items])
+    return {item.ticket_id: item_facts(item.ticket, now, keys.get(item.ticket_id)) for item in items}
+
+
+def _problem(facts: dict, store: PhotoStore) -> ProblemItem:
+    return ProblemItem(number=facts["ticket_number"], category=facts["category_name"], place=facts["place"],
+                       found_at=facts["reported_at"], deadline=facts["original_deadline"],
+                       days_overdue=facts["days_overdue"], photo=_photo(store, facts["photo_key"]))
+
+
+def _stored_facts(item: LetterItem) -> dict:
+    return {"ticket_number": item.ticket_number, "category_name": item.category_name, "place": item.place,
+            "reported_at": item.reported_at, "original_deadline": item.original_deadline,
+            "days_overdue": item.days_overdue, "photo_key": item.photo_key}
+
+
+def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocument:
+    """The letter as an official document. `now` is the moment a draft's preview describes (ignored once issued)."""
+    config = current_app.config
+    draft = letter.status == "draft"
+    as_of = (now or letter.updated_at or letter.created_at) if draft else letter.issued_at
+    store = PhotoStore(config["UPLOAD_FOLDER"])
+    facts = draft_facts(letter.items, as_of) if draft else {item.ticket_id: _stored_facts(item)
+                                                              for item in letter.items}
+    names = [r.unit.name for r in letter.recipients] or [letter.unit.name]
+    order = {r.unit_id: r.unit.name for r in letter.recipients}
+    groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
+    for item in letter.items:
+        name = order.get(item.unit_id) or names[0]
+        groups.setdefault(name, []).append(_problem(facts[item.ticket_id], store))
+
+    listed = [(name, rows) for name, rows in groups.items() if rows]
+    values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names, as_of=as_of)
+    kind = KINDS.get(letter.kind) or KINDS["supervision"]
+    if letter.body is None:  # a letter issued before the wording was the office's to edit: its level's wording
+        wording = level_text(letter.level)
+        wording.setdefault("feedback", LEVEL_TEXT[1]["feedback"])
+        body = default_body(wording, KIND_CLOSINGS.get(letter.kind, "特此函告。"))
+        report_to, cc = wording.get("report"), wording.get("cc")
+    else:
+        body, report_to, cc = letter.body, letter.report_to, letter.cc
+    title = letter.title if letter.title is not None else level_text(letter.level)["title"]
     mark = banner()
-    if summons and not mark.endswith("文件"):
+    if kind.form is Form.FILE and not mark.endswith("文件"):
         mark += "文件"
     seal_path = config.get("PDF_SEAL_IMAGE")
+    date = local(as_of).date()
     return OfficialDocument(
-        form=Form.FILE if summons else Form.LETTER,
+        form=kind.form,
         issuer_mark=mark,
-        doc_number=letter.number,
-        title=_fill(wording["title"], **values),
-        recipients=[letter.unit.name],
-        body=body,
-        attachments=[Attachment("问题清单", [problem_table([(letter.unit.name, items)])])],
+        doc_number=None if draft else letter.number,
+        title=fill(title, values),
+        recipients=names,
+        body=body_blocks(body, values),
+        attachments=[Attachment("问题清单", [problem_table(listed)])] if listed else [],
         signatory=config["OFFICE_NAME"],
-        date=issued.date(),
-        seal=Seal(seal_path, float(config["PDF_SEAL_DIAMETER_MM"])) if seal_path else None,
+        date=date,
+        seal=Seal(seal_path, float(config["PDF_SEAL_DIAMETER_MM"])) if seal_path and not draft else None,
         note=setting("LETTER_CONTACT") or "",
-        report_to=[wording.get("report") or ""],
-        cc=[wording.get("cc") or ""],
+        report_to=split_line(report_to),
+        cc=split_line(cc),
         printer=config["OFFICE_SHORT_NAME"],
-        print_date=issued.date(),
-        title_keep=[letter.unit.name],
+        print_date=date,
+        draft=draft,
+        title_keep=[*names, *TITLE_PHRASES],
     )
 
 
-def build_letter_pdf(letter: Letter, out: BinaryIO) -> None:
+def build_letter_pdf(letter: Letter, out: BinaryIO, now: datetime | None = None) -> None:
     fonts = document_fonts(current_app.config, body=setting("LETTER_FONT_PATH") or None)
-    render_document(letter_document(letter), out, fonts=fonts)
+    render_document(letter_document(letter, now), out, fonts=fonts)
+

@@ -1,37 +1,77 @@
-"""Letter shapes for the API (see docs/api.md)."""
+"""Letter and proposal shapes for the API (see docs/api.md and docs/escalation.md)."""
 from __future__ import annotations
 
 from flask import url_for
 
 from ..common.timeutil import isoformat
-from .models import Letter
+from ..policy import UNITS, has_role
+from .models import Letter, LetterReply, Proposal
+from .services import visible_items
 from .settings import level_text
 
 
-def letter_dict(letter: Letter, detail: bool = False) -> dict:
-    wording = level_text(letter.level)
+def _unit(unit) -> dict:
+    return {"id": unit.id, "code": unit.code, "name": unit.name}
+
+
+def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
+    """`unit` is the first 主送 and `units` all of them; a unit reads its own items, its own 签收 in
+    `acknowledged_at`, and only its own replies. `number` is null while a draft."""
+    unit_view = has_role(user, UNITS)
+    own = letter.recipient(user.unit_id) if unit_view else None
+    items = visible_items(user, letter)
+    recipients = [r for r in letter.recipients if not unit_view or r.unit_id == user.unit_id]
     result = {
         "id": letter.id,
-        "number": letter.number,
+        "number": letter.number if letter.status != "draft" else None,
+        "status": letter.status,
+        "kind": letter.kind,
+        "kind_label": letter.kind_label,
         "level": letter.level,
-        "level_label": wording["name"],
-        "kind": wording["kind"],
-        "unit": {"id": letter.unit.id, "code": letter.unit.code, "name": letter.unit.name},
+        "level_label": level_text(letter.level)["name"],
+        "title": letter.title if letter.title is not None else level_text(letter.level)["title"],
+        "unit": _unit(letter.unit),
+        "units": [{**_unit(r.unit), "acknowledged_at": isoformat(r.acknowledged_at),
+                   "replied_at": isoformat(r.replied_at)} for r in recipients],
         "issued_at": isoformat(letter.issued_at),
         "reply_by": isoformat(letter.reply_by),
-        "ticket_ids": letter.ticket_ids,
-        "acknowledged_at": isoformat(letter.acknowledged_at),
+        "done_at": isoformat(letter.done_at),
+        "ticket_ids": [item.ticket_id for item in items],
+        "acknowledged_at": isoformat(own.acknowledged_at if own is not None else letter.acknowledged_at),
+        "revision": letter.revision,
         "pdf_url": url_for("api_letters.pdf", letter_id=letter.id),
     }
     if detail:
-        result["title"] = wording["title"]
+        result["body"] = letter.body
+        result["report_to"] = letter.report_to
+        result["cc"] = letter.cc
+        result["signed_by"] = letter.signed_by.name if letter.signed_by else None
         result["items"] = [{
             "ticket_id": item.ticket_id,
-            "number": item.ticket_number,
-            "category": item.category_name,
+            "unit_id": item.unit_id,
+            "number": item.ticket_number or (item.ticket.number if item.ticket else ""),
+            "category": item.category_name or (item.ticket.category.name if item.ticket else ""),
             "place": item.place,
             "found_at": isoformat(item.reported_at),
             "original_deadline": isoformat(item.original_deadline),
             "days_overdue": item.days_overdue,
-        } for item in letter.items]
+            "outcome": item.outcome,
+            "cleared_at": isoformat(item.cleared_at),
+            "clear_note": item.clear_note,
+        } for item in items]
     return result
+
+
+def reply_dict(reply: LetterReply) -> dict:
+    return {"id": reply.id, "letter_id": reply.letter_id, "unit_id": reply.unit_id, "text": reply.text,
+            "created_at": isoformat(reply.created_at), "author": reply.author.name if reply.author else None,
+            "files": [{"id": f.id, "kind": f.kind, "name": f.name, "bytes": f.bytes,
+                       "url": url_for("api_letters.reply_file", letter_id=reply.letter_id, file_id=f.id)}
+                      for f in reply.files]}
+
+
+def proposal_dict(proposal: Proposal) -> dict:
+    return {"id": proposal.id, "ticket_id": proposal.ticket_id, "ticket_number": proposal.ticket.number,
+            "unit_id": proposal.unit_id, "unit": proposal.unit.name, "level": proposal.level,
+            "level_label": level_text(proposal.level)["name"], "reason": proposal.reason,
+            "created_at": isoformat(proposal.created_at), "letter_id": proposal.letter_id}

@@ -1,75 +1,179 @@
-"""Reading and acknowledging letters; shared by the web pages and the API. Callers pass `now`."""
+"""Reading letters and who may do what with one; shared by the web pages, the API and the action registry.
+
+Who sees a letter: the office and leaders every letter, drafts included (the office writes them, leaders sign
+them); inspectors every issued letter; a unit only the issued letters addressed to it (404 otherwise, like an
+absent letter). Who acts: the office edits drafts and clears items (销号); a leader signs (签发), and the office's
+admins too where LETTER_ADMIN_MAY_SIGN says so; a 主送 unit signs for (签收) and replies to its letters.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, false, func, select, true
 from sqlalchemy.orm import selectinload
 
-from ..common.errors import Forbidden, NotFound
+from ..common.errors import BadRequest, NotFound
 from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
-from ..policy import UNITS, has_role, may_see_unit_record, own_unit, unit_scope
-from .models import MAX_LEVEL, Letter
+from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
+from .models import KIND_LABELS, LETTER_STATUSES, MAX_LEVEL, Letter, LetterUnit
+from .settings import admin_may_sign
 
+NOT_FOUND = "督办函不存在或无权查看。"
+
+
+# ----------------------------------------------------------------------------- who
 
 def letter_scope(user):
-    """SQL condition: the letters this user may see (a unit only its own)."""
-    return unit_scope(user, Letter.unit_id)
+    """SQL condition: the letters this user may see."""
+    if has_role(user, LEADERSHIP):
+        return true()
+    if sees_citywide(user):
+        return Letter.status != "draft"
+    if has_role(user, UNITS) and user.unit_id:
+        return (Letter.status != "draft") & exists(
+            select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id, LetterUnit.unit_id == user.unit_id))
+    return false()
+
+
+def addressed_to(user, letter: Letter) -> bool:
+    return has_role(user, UNITS) and user.unit_id is not None and user.unit_id in letter.unit_ids
 
 
 def can_view_letter(user, letter: Letter) -> bool:
-    return may_see_unit_record(user, letter.unit_id)
+    if has_role(user, LEADERSHIP):
+        return True
+    if letter.status == "draft":
+        return False
+    return sees_citywide(user) or addressed_to(user, letter)
+
+
+def can_edit(user, letter: Letter) -> bool:
+    return has_role(user, OFFICE) and letter.status == "draft"
+
+
+def signers() -> frozenset[str]:
+    """Who may 签发 (the sign routes' guard): leaders, and the office's admins where the setting allows."""
+    return frozenset({LEADER, ADMIN}) if admin_may_sign() else frozenset({LEADER})
+
+
+def may_sign(user) -> bool:
+    return has_role(user, signers())
+
+
+def can_sign(user, letter: Letter) -> bool:
+    return letter.status == "draft" and may_sign(user)
 
 
 def can_acknowledge(user, letter: Letter) -> bool:
-    """签收: the unit the letter is addressed to, once."""
-    return own_unit(user, letter.unit_id) and letter.acknowledged_at is None
+    """签收: a 主送 unit, once, of an issued letter."""
+    if letter.status == "draft" or not has_role(user, UNITS):
+        return False
+    row = letter.recipient(user.unit_id)
+    return row is not None and row.acknowledged_at is None
 
+
+def can_reply(user, letter: Letter) -> bool:
+    return letter.status == "issued" and addressed_to(user, letter)
+
+
+def can_clear(user, letter: Letter) -> bool:
+    return has_role(user, OFFICE) and letter.status == "issued"
+
+
+def visible_items(user, letter: Letter) -> list:
+    """The items this user reads on the page: a unit its own, everyone else all of them."""
+    if has_role(user, UNITS):
+        return [item for item in letter.items if item.unit_id == user.unit_id]
+    return list(letter.items)
+
+
+def reply_overdue(recipient: LetterUnit, letter: Letter, now: datetime) -> bool:
+    """逾期未回复: issued, not done, the reply-by date passed, and this unit has not replied in writing."""
+    return letter.status == "issued" and recipient.replied_at is None and letter.reply_by < now
+
+
+# ----------------------------------------------------------------------------- lists
 
 @dataclass
 class LetterFilter:
     unit_id: int | None = None
     level: int | None = None
+    status: str | None = None
+    kind: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     unacknowledged: bool = False
+    overdue: bool = False  # 逾期未回复
     page: int = 1
     per_page: int = 50
+
+
+def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise BadRequest(f"参数 {name} 只能是 {'、'.join(allowed)}。", code=f"invalid_{name}")
+    return raw
 
 
 def parse_filter(args) -> LetterFilter:
     """From query-string args; bad values answer 400."""
     return LetterFilter(unit_id=int_arg(args, "unit_id"), level=int_arg(args, "level", 1, MAX_LEVEL),
+                        status=_choice(args, "status", tuple(LETTER_STATUSES)),
+                        kind=_choice(args, "kind", tuple(KIND_LABELS)),
                         date_from=date_arg(args, "from"), date_to=date_arg(args, "to"),
-                        unacknowledged=flag_arg(args, "unacknowledged"),
+                        unacknowledged=flag_arg(args, "unacknowledged"), overdue=flag_arg(args, "overdue"),
                         page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))
 
 
-def _query(user, flt: LetterFilter):
+def _recipient_condition(user, flt: LetterFilter, *conditions):
+    """EXISTS a 主送 row of the letter matching: the unit's own row for a unit, else any (or the filter's unit)."""
+    where = [LetterUnit.letter_id == Letter.id, *conditions]
+    if has_role(user, UNITS):
+        where.append(LetterUnit.unit_id == user.unit_id)
+    elif flt.unit_id:
+        where.append(LetterUnit.unit_id == flt.unit_id)
+    return exists(select(LetterUnit.id).where(*where))
+
+
+def _query(user, flt: LetterFilter, now: datetime):
     query = select(Letter).where(letter_scope(user))
     if flt.unit_id:
-        query = query.where(Letter.unit_id == flt.unit_id)
+        query = query.where(exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
+                                                                LetterUnit.unit_id == flt.unit_id)))
     if flt.level:
         query = query.where(Letter.level == flt.level)
+    if flt.status:
+        query = query.where(Letter.status == flt.status)
+    if flt.kind:
+        query = query.where(Letter.kind == flt.kind)
     if flt.date_from:
         query = query.where(Letter.issued_at >= local_midnight(flt.date_from))
     if flt.date_to:
         query = query.where(Letter.issued_at < local_midnight(flt.date_to + timedelta(days=1)))
     if flt.unacknowledged:
-        query = query.where(Letter.acknowledged_at.is_(None))
+        query = query.where(Letter.status != "draft",
+                            _recipient_condition(user, flt, LetterUnit.acknowledged_at.is_(None)))
+    if flt.overdue:
+        query = query.where(Letter.status == "issued", Letter.reply_by < now,
+                            _recipient_condition(user, flt, LetterUnit.replied_at.is_(None)))
     return query
 
 
-def list_letters(user, flt: LetterFilter, *, paged: bool = True) -> tuple[list[Letter], int]:
-    """Newest first; a unit's unacknowledged letters first of all."""
-    query = _query(user, flt)
+def list_letters(user, flt: LetterFilter, now: datetime, *, paged: bool = True) -> tuple[list[Letter], int]:
+    """Drafts first, then issued letters newest first; a unit's letters it has not signed for lead its list."""
+    query = _query(user, flt, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    order = [Letter.issued_at.desc(), Letter.id.desc()]
+    order = [(Letter.status == "draft").desc(), Letter.issued_at.desc(), Letter.id.desc()]
     if has_role(user, UNITS):
-        order.insert(0, Letter.acknowledged_at.is_(None).desc())
+        pending = exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
+                                                     LetterUnit.unit_id == user.unit_id,
+                                                     LetterUnit.acknowledged_at.is_(None)))
+        order.insert(0, pending.desc())
     query = query.options(selectinload(Letter.items)).order_by(*order)
     if paged:
         query = query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
@@ -80,25 +184,31 @@ def get_letter(user, letter_id: int) -> Letter:
     """Absent and hidden look the same (404)."""
     letter = db.session.get(Letter, letter_id)
     if letter is None or not can_view_letter(user, letter):
-        raise NotFound("督办函不存在或无权查看。")
+        raise NotFound(NOT_FOUND)
     return letter
 
 
 def get_by_number(user, number: str) -> Letter:
     letter = db.session.scalar(select(Letter).where(Letter.number == number))
     if letter is None or not can_view_letter(user, letter):
-        raise NotFound("督办函不存在或无权查看。")
+        raise NotFound(NOT_FOUND)
     return letter
 
 
-def acknowledge(user, letter: Letter, now: datetime) -> Letter:
-    """签收: the unit confirms receipt. Again is harmless (the first time stands)."""
-    if not can_view_letter(user, letter):
-        raise NotFound("督办函不存在或无权查看。")
-    if not own_unit(user, letter.unit_id):
-        raise Forbidden("只有主送单位可以签收督办函。")
-    if letter.acknowledged_at is None:
-        letter.acknowledged_at = now
-        letter.acknowledged_by = user.id
-        db.session.flush()
-    return letter
+def count_unacknowledged(user) -> int:
+    """A unit's letters it has not signed for yet (the menu's count)."""
+    if not has_role(user, UNITS) or not user.unit_id:
+        return 0
+    return db.session.scalar(
+        select(func.count(LetterUnit.id)).join(Letter, Letter.id == LetterUnit.letter_id)
+        .where(LetterUnit.unit_id == user.unit_id, LetterUnit.acknowledged_at.is_(None),
+               Letter.status != "draft")) or 0
+
+
+def count_drafts() -> int:
+    return db.session.scalar(select(func.count(Letter.id)).where(Letter.status == "draft")) or 0
+
+
+def own_recipient(user, letter: Letter) -> LetterUnit | None:
+    """The user's unit's 主送 row of the letter (None for anyone but a 主送 unit's clerk)."""
+    return letter.recipient(user.unit_id) if has_role(user, UNITS) and user.unit_id else None

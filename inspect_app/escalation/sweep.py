@@ -31,8 +31,8 @@ from ..tickets.rules import days_overdue
 from ..workdays.calendar import load_calendar
 from . import notify
 from .levels import target_level
-from .models import MAX_LEVEL, Letter, LetterItem, SweepRun
-from .settings import letter_number, level_delays, level_text, setting
+from .models import LEVEL_KINDS, MAX_LEVEL, Letter, LetterItem, LetterUnit, SweepRun, mark_issuing
+from .settings import KIND_LEVEL_TEXT, letter_number, level_delays, level_text, setting
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,10 @@ _CHUNK = 500  # ids per IN (...) list
 
 # ----------------------------------------------------------------------------- choosing tickets
 
-def candidate_query(now: datetime):
+def candidate_query(now: datetime, *, lock: bool = True):
     """Open overdue tickets below the top level, with the reply-by date of their current level's letter.
-    Shaped for ix_tickets_status_level_deadline: IN on status and level, a range on deadline."""
+    Shaped for ix_tickets_status_level_deadline: IN on status and level, a range on deadline. `lock`: on
+    PostgreSQL the tickets are locked (the auto sweep raises their levels)."""
     statuses = tuple(setting("ESCALATION_STATUSES"))
     query = (
         select(Ticket.id, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, LetterItem.reply_by)
@@ -55,7 +56,7 @@ def candidate_query(now: datetime):
                Ticket.deadline < now, Ticket.unit_id.is_not(None))
         .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by < now))
     )
-    if db.engine.dialect.name == "postgresql":
+    if lock and db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket.__table__)  # a unit rectifying right now waits for us
     return query
 
@@ -83,7 +84,7 @@ def _load_tickets(ids: list[int]) -> dict[int, Ticket]:
     return tickets
 
 
-def _first_photo_keys(ids: list[int]) -> dict[int, str]:
+def first_photo_keys(ids: list[int]) -> dict[int, str]:
     keys: dict[int, str] = {}
     for chunk in _chunks(ids):
         rows = db.session.execute(select(Photo.ticket_id, Photo.key)
@@ -97,12 +98,9 @@ def _first_photo_keys(ids: list[int]) -> dict[int, str]:
 
 def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[list[Letter], int]:
     """Write the letters due as of `now`, in the caller's transaction; returns (letters, ticket count).
-    Call it at the start of a transaction of its own (jobs.run_sweep does)."""
+    Call it at the start of a transaction of its own (jobs.run_sweep does). ESCALATION_MODE=auto only."""
     session = db.session
-    if db.engine.dialect.name == "postgresql":
-        # Issuing transactions run one after another even for a caller that skipped the sweep lock;
-        # READ COMMITTED then shows each the tickets as the previous one left them.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
+    serialize_sweeps()
     run = SweepRun(as_of=now, started_at=ran_at or now)
     session.add(run)
     session.flush()  # the first write takes SQLite's write lock: what we read next cannot change under us
@@ -113,7 +111,50 @@ def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[lis
     return letters, count
 
 
+def serialize_sweeps() -> None:
+    """On PostgreSQL, sweeping transactions run one after another even for a caller that skipped the sweep lock;
+    READ COMMITTED then shows each the tickets as the previous one left them."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
+
+
+def item_facts(ticket: Ticket, now: datetime, photo_key: str | None) -> dict:
+    """What a letter says about a ticket when it is issued at `now` (copied into its item)."""
+    return {"ticket_number": ticket.number, "category_name": ticket.category.name if ticket.category else "",
+            "place": place_of(ticket), "reported_at": ticket.reported_at, "original_deadline": ticket.deadline,
+            "days_overdue": days_overdue(ticket.deadline, now), "photo_key": photo_key,
+            "assignment": ticket.assignment}
+
+
+def escalate_ticket(ticket: Ticket, letter: Letter, old_level: int, actor_id: int | None, now: datetime, *,
+                    raise_level: bool = True) -> dict:
+    """The ticket's "escalate" event for a letter; returns the row for the level UPDATE (escalation_levels)."""
+    level = max(old_level, letter.level) if raise_level else old_level
+    unit = ticket.unit.name if ticket.unit is not None else ""
+    label = level_text(letter.level)["kind"] if letter.kind in KIND_LEVEL_TEXT else letter.kind_label
+    lifecycle.record(ticket, "escalate", actor_id, now, note=f"{label}：{letter.number}",
+                     from_status=ticket.status, to_status=ticket.status,
+                     data={"level": letter.level if raise_level else old_level, "from_level": old_level,
+                           "letter": letter.number,
+                           "letter_id": letter.id, "kind": letter.kind, "unit": unit,
+                           "reply_by": letter.reply_by.isoformat()})
+    return {"ticket_id": ticket.id, "level": level, "old_level": old_level}
+
+
+def escalation_levels(updates: list[dict]) -> None:
+    """Core UPDATE: the ticket's optimistic-lock version stays, so a person editing it is not refused. A level
+    only rises (a concurrent change that raised it already wins)."""
+    if not updates:
+        return
+    table = Ticket.__table__
+    db.session.execute(update(table).where(table.c.id == bindparam("ticket_id"),
+                                           table.c.escalation_level == bindparam("old_level"))
+                       .values(escalation_level=bindparam("level")), updates)
+
+
 def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], int]:
+    from .wording import template_for
+
     session = db.session
     year = local(now).year
     ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]))  # by level, then unit
@@ -121,48 +162,47 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
     seqs = [next_value(COUNTER, year) for _ in ordered]
     all_ids = [ticket_id for members in groups.values() for ticket_id, _ in members]
     tickets = _load_tickets(all_ids)
-    photo_keys = _first_photo_keys(all_ids)
+    photo_keys = first_photo_keys(all_ids)
     calendar = load_calendar(now)
     delays = level_delays()
+    wordings = {kind: template_for(kind) for kind in {LEVEL_KINDS[level] for _, level in groups}}
     letters: list[Letter] = []
     level_updates: list[dict] = []
     for seq, ((unit_id, level), members) in zip(seqs, ordered):
         reply_by = calendar.add_workdays(now, delays[level])
-        letter = Letter(number=letter_number(year, seq), year=year, seq=seq, unit_id=unit_id, level=level,
-                        issued_at=now, reply_by=reply_by, sweep_id=run.id,
-                        pdf_path=f"letters/{year}/{seq:05d}.pdf")
+        kind = LEVEL_KINDS[level]
+        wording = wordings[kind]
+        letter = Letter(status="issued", kind=kind, series="letter", number=letter_number(year, seq), year=year,
+                        seq=seq, unit_id=unit_id, level=level, title=wording["title"], body=wording["body"],
+                        report_to=wording["report_to"], cc=wording["cc"], created_at=now, issued_at=now,
+                        reply_by=reply_by, sweep_id=run.id, pdf_path=pdf_relative_path("letter", year, seq))
+        mark_issuing(letter)
+        letter.recipients.append(LetterUnit(unit_id=unit_id, position=0))
         session.add(letter)
         session.flush()  # its id, for the events' links
         members = sorted(members, key=lambda m: (tickets[m[0]].deadline, m[0]))
-        kind = level_text(level)["kind"]
         for position, (ticket_id, old_level) in enumerate(members, start=1):
             ticket = tickets[ticket_id]
-            letter.items.append(LetterItem(
-                ticket_id=ticket_id, level=level, assignment=ticket.assignment, reply_by=reply_by, position=position,
-                ticket_number=ticket.number, category_name=ticket.category.name if ticket.category else "",
-                place=_place(ticket), reported_at=ticket.reported_at, original_deadline=ticket.deadline,
-                days_overdue=days_overdue(ticket.deadline, now), photo_key=photo_keys.get(ticket_id)))
-            lifecycle.record(ticket, "escalate", None, now, note=f"{kind}：{letter.number}",
-                             from_status=ticket.status, to_status=ticket.status,
-                             data={"level": level, "from_level": old_level, "letter": letter.number,
-                                   "letter_id": letter.id, "unit": letter.unit.name if letter.unit else "",
-                                   "reply_by": reply_by.isoformat()})
-            level_updates.append({"ticket_id": ticket_id, "level": level, "old_level": old_level})
+            letter.items.append(LetterItem(ticket_id=ticket_id, unit_id=unit_id, level=level, reply_by=reply_by,
+                                           position=position,
+                                           **item_facts(ticket, now, photo_keys.get(ticket_id))))
+            level_updates.append(escalate_ticket(ticket, letter, old_level, None, now))
         letters.append(letter)
-    # Core UPDATE: the ticket's optimistic-lock version stays, so a person editing it is not refused.
-    table = Ticket.__table__
-    session.execute(update(table).where(table.c.id == bindparam("ticket_id"),
-                                        table.c.escalation_level == bindparam("old_level"))
-                    .values(escalation_level=bindparam("level")), level_updates)
+    escalation_levels(level_updates)
     session.flush()
     notify.enqueue_letters(letters, now)
     return letters, len(level_updates)
 
 
+def pdf_relative_path(series: str, year: int, seq: int) -> str:
+    """letters/<year>/00008.pdf for 督办函 (and 约谈通知), letters/<year>/tb00003.pdf for 督查通报."""
+    return f"letters/{year}/{'tb' if series == 'bulletin' else ''}{seq:05d}.pdf"
+
+
 PLACE_MAX = 200  # LetterItem.place
 
 
-def _place(ticket: Ticket) -> str:
+def place_of(ticket: Ticket) -> str:
     """Address and segment on one clean line, cut to fit the letter item (an old ticket's address may hold line
     breaks or run to the column's full length)."""
     segment = one_line(ticket.segment.name) if ticket.segment else ""
@@ -192,25 +232,33 @@ def write_pdf(letter: Letter) -> Path:
 
 
 def pending_pdfs() -> list[int]:
-    """Ids of the letters whose PDF is not written yet (a sweep was killed before rendering it, or it failed)."""
-    return list(db.session.scalars(select(Letter.id).where(Letter.pdf_written_at.is_(None)).order_by(Letter.id)))
+    """Ids of the issued letters whose PDF is not written yet (a sweep was killed before rendering it, it failed,
+    or the letter was just signed). Drafts have none: their preview is built each time it is asked for."""
+    return list(db.session.scalars(select(Letter.id).where(Letter.pdf_written_at.is_(None),
+                                                           Letter.status != "draft").order_by(Letter.id)))
 
 
 def render_pdf(letter_id: int, now: datetime) -> Letter:
     """Write one letter's PDF and mark it written (flushes; the caller commits)."""
     letter = db.session.get(Letter, letter_id)
     write_pdf(letter)
-    letter.pdf_written_at = now
-    db.session.flush()
+    _mark_written(letter, now)
     return letter
 
 
+def _mark_written(letter: Letter, now: datetime) -> None:
+    """A plain UPDATE: writing the file is no change of the letter (its revision stays), and two readers writing
+    the same missing file at once do not conflict."""
+    db.session.execute(update(Letter).where(Letter.id == letter.id, Letter.pdf_written_at.is_(None))
+                       .values(pdf_written_at=now).execution_options(synchronize_session=False))
+    db.session.expire(letter, ["pdf_written_at"])
+
+
 def ensure_pdf(letter: Letter, now: datetime) -> Path:
-    """The letter's PDF, written now if it is missing (a sweep has not finished it, or the file was lost)."""
+    """The issued letter's PDF, written now if it is missing (a sweep has not finished it, or the file was lost)."""
     path = pdf_path(letter)
     if not path.is_file():
         write_pdf(letter)
         if letter.pdf_written_at is None:
-            letter.pdf_written_at = now
-            db.session.flush()
+            _mark_written(letter, now)
     return path

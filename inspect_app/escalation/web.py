@@ -1,18 +1,36 @@
-"""Pages: the letter list (a unit's own, newest first, unacknowledged on top; the office's and leaders' with
-filters), one letter, its PDF, 签收. Routes read input, call one operation, render or redirect."""
+"""Pages: 督办建议 grouped by unit (the office decides), compiling and editing drafts with a PDF preview, the
+leader's sign queue and 签发, the letter lists and one letter's page (签收, written reply, 销号, 回头看), a unit's
+督办 history with 约谈 and 问责, the office's wording templates, and the inspectors' 回头看 tasks.
+
+Routes read input, call one operation (letter actions through actions.py, shared with the API) and render or
+redirect; the operations check roles, units and statuses, and the request commits once (boundary.py).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..http import now, pdf_file
-from ..policy import EVERYONE, UNITS, has_role, requires
+from ..auth.models import User
+from ..common.errors import NotFound, ServiceError
+from ..extensions import db
+from ..http import done, local_url, now
+from ..navigation import register_badge
+from ..photos.service import parse_photo_meta, read_uploads
+from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
+from ..tickets.models import Ticket
+from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
+from ..units.models import Unit
 from ..units.services import active_units
-from . import services
-from .settings import level_text
-from .sweep import ensure_pdf
+from . import actions, compose, followup, inputs, proposals, replies, services, stats
+from .files import interview_file_response, letter_pdf_response, reply_file_response
+from ..pdf.document import Heading
+from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Referral
+from .settings import default_template, fill, level_text, mode
+from .signing import check_ready
+from .wording import all_templates, body_blocks, fill_values, save_template
 
-bp = Blueprint("escalation", __name__, url_prefix="/letters")
+bp = Blueprint("escalation", __name__)
 
 
 @bp.app_template_global("letter_level_label")
@@ -20,26 +38,194 @@ def letter_level_label(level: int) -> str:
     return level_text(level)["name"]
 
 
-@bp.get("")
+@bp.app_template_global("relapse_info")
+def relapse_info(ticket_id: int) -> dict:
+    """For a ticket's page: the closed ticket it repeats, and the later ones repeating it (those the user may see)."""
+    from ..tickets import relapse
+    from ..tickets.policy import can_view_ticket
+
+    of = relapse.relapse_of(ticket_id)
+    if of is not None and not can_view_ticket(current_user, of.earlier):
+        of = None
+    after = [r for r in relapse.relapses_after(ticket_id) if can_view_ticket(current_user, r.ticket)]
+    return {"of": of, "after": after}
+
+
+def _badge_proposals(user) -> int:
+    return proposals.count_open(now()) if has_role(user, OFFICE) else 0
+
+
+def _badge_sign(user) -> int:
+    return services.count_drafts() if services.may_sign(user) else 0
+
+
+def _badge_letters(user) -> int:
+    return services.count_unacknowledged(user)
+
+
+def _badge_rechecks(user) -> int:
+    return followup.count_due(user, now()) if has_role(user, VERIFIERS) else 0
+
+
+register_badge("escalation.proposals", _badge_proposals)
+register_badge("escalation.rechecks", _badge_rechecks)
+register_badge("escalation.sign_queue", _badge_sign)
+register_badge("escalation.letters", _badge_letters)
+
+
+def _letter(letter_id: int):
+    return services.get_letter(current_user, letter_id)
+
+
+def _back(letter_id: int, anchor: str = ""):
+    return done(url_for(".detail", letter_id=letter_id) + anchor)
+
+
+# ----------------------------------------------------------------------------- lists
+
+@bp.get("/letters")
 @requires(EVERYONE)
 def letters():
     flt = services.parse_filter(request.args)
-    items, total = services.list_letters(current_user, flt)
+    moment = now()
+    items, total = services.list_letters(current_user, flt, moment)
     units = [] if has_role(current_user, UNITS) else active_units()
+
+    def own(letter):
+        return services.own_recipient(current_user, letter)
+
+    def late_reply(letter) -> bool:
+        rows = [own(letter)] if has_role(current_user, UNITS) else letter.recipients
+        return any(row is not None and services.reply_overdue(row, letter, moment) for row in rows)
+
     return render_template("escalation/index.html", items=items, total=total, flt=flt, units=units,
+                           levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], statuses=LETTER_STATUSES,
+                           kinds=KIND_LABELS, own=own, late_reply=late_reply)
+
+
+@bp.get("/letters/to-sign")
+@requires(LEADERSHIP)
+def sign_queue():
+    flt = services.LetterFilter(status="draft", per_page=200)
+    items, total = services.list_letters(current_user, flt, now())
+    return render_template("escalation/sign_queue.html", items=items, total=total,
+                           may_sign=services.may_sign(current_user))
+
+
+@bp.get("/letters/proposals", endpoint="proposals")
+@requires(LEADERSHIP)
+def proposals_page():
+    moment = now()
+    open_items = proposals.open_proposals(moment)
+    free = [p for p in open_items if p.letter_id is None]
+    drafted = [p for p in open_items if p.letter_id is not None]
+    return render_template("escalation/proposals.html", groups=proposals.by_unit(free), drafted=drafted,
+                           total=len(free), mode=mode(), kinds=KIND_LABELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
-                           can_acknowledge=services.can_acknowledge)
+                           may_compile=has_role(current_user, OFFICE))
 
 
-@bp.get("/<int:letter_id>")
+@bp.post("/letters/proposals/dismiss")
+@requires(OFFICE)
+def dismiss_proposals():
+    ids = inputs.ids(request.form, "proposal_ids", "督办建议") or []
+    dismissed = proposals.dismiss(current_user, ids, request.form.get("note"), now())
+    flash(f"已处理 {len(dismissed)} 条督办建议：不予督办。", "success")
+    return done(url_for(".proposals"))
+
+
+# ----------------------------------------------------------------------------- compiling and editing
+
+@bp.route("/letters/new", methods=["GET", "POST"])
+@requires(OFFICE)
+def new():
+    if request.method == "POST":
+        if request.form.get("from") == "proposals":
+            drafts = compose.create_batch(current_user, now(), request.form)
+        else:
+            drafts = [compose.create_draft(current_user, now(), request.form)]
+        if len(drafts) == 1:
+            flash("已生成督办函草稿，请核对文字、预览后送领导签发。", "success")
+            return done(url_for(".edit", letter_id=drafts[0].id))
+        flash(f"已按督办级别生成草稿 {len(drafts)} 份，请逐份核对后送领导签发。", "success")
+        return done(url_for(".letters", status="draft"))
+    unit_ids = inputs.ids(request.args, "unit_id", "责任单位") or []
+    chosen = [u for u in active_units() if u.id in unit_ids]
+    tickets = []
+    if chosen:
+        tickets = list(db.session.scalars(
+            select(Ticket).where(Ticket.unit_id.in_([u.id for u in chosen]), Ticket.status.in_(ACTIVE_STATUSES))
+            .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(500)).unique())
+    return render_template("escalation/new.html", units=active_units(), chosen=chosen, tickets=tickets,
+                           kinds=KIND_LABELS, levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
+                           open_statuses=OPEN_STATUSES)
+
+
+@bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
+@requires(OFFICE)
+def edit(letter_id: int):
+    letter = _letter(letter_id)
+    if request.method == "POST":
+        actions.perform("edit", current_user, letter, now(), request.form)
+        flash("草稿已保存。", "success")
+        return done(url_for(".edit", letter_id=letter.id))
+    if letter.status != "draft":
+        return redirect(url_for(".detail", letter_id=letter.id))
+    candidates = list(db.session.scalars(
+        select(Ticket).where(Ticket.unit_id.in_(letter.unit_ids), Ticket.status.in_(OPEN_STATUSES),
+                             Ticket.id.not_in(letter.ticket_ids or [0]))
+        .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(200)).unique())
+    return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
+                           levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates,
+                           units=active_units())
+
+
+@bp.post("/letters/<int:letter_id>/discard")
+@requires(OFFICE)
+def discard(letter_id: int):
+    actions.perform("discard", current_user, _letter(letter_id), now(), request.form)
+    flash("草稿已删除，其中的督办建议已退回待办。", "success")
+    return done(url_for(".proposals"))
+
+
+# ----------------------------------------------------------------------------- one letter
+
+@bp.get("/letters/<int:letter_id>")
 @requires(EVERYONE)
 def detail(letter_id: int):
-    letter = services.get_letter(current_user, letter_id)
-    return render_template("escalation/detail.html", letter=letter, wording=level_text(letter.level),
-                           may_acknowledge=services.can_acknowledge(current_user, letter))
+    letter = _letter(letter_id)
+    user = current_user
+    moment = now()
+    inspectors = []
+    if has_role(user, OFFICE) and letter.status != "draft":
+        inspectors = list(db.session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
+                                             .order_by(User.username)))
+    names = [r.unit.name for r in letter.recipients]
+    values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names,
+                         as_of=letter.issued_at or moment)
+    body = letter.body if letter.body is not None else default_template(LEVEL_KINDS.get(letter.level, "supervision"))["body"]
+    paragraphs = [{"heading": isinstance(block, Heading), "text": block.text} for block in body_blocks(body, values)]
+    problems = ""
+    if letter.status == "draft" and has_role(user, LEADERSHIP):
+        try:
+            check_ready(letter, moment)
+        except ServiceError as problem:
+            problems = problem.message
+    items = services.visible_items(user, letter)
+    return render_template(
+        "escalation/detail.html", letter=letter, items=items, title=fill(letter.title or level_text(letter.level)["title"], values),
+        paragraphs=paragraphs, problems=problems,
+        closed_items=[i for i in items if i.ticket is not None and i.ticket.status == "closed"],
+        own=services.own_recipient(user, letter), replies=replies.replies_for(user, letter),
+        may_acknowledge=services.can_acknowledge(user, letter), may_reply=services.can_reply(user, letter),
+        may_sign=services.can_sign(user, letter), may_edit=services.can_edit(user, letter),
+        may_clear=services.can_clear(user, letter), is_office=has_role(user, OFFICE),
+        sees_units=has_role(user, LEADERSHIP), overdue=services.reply_overdue, moment=moment,
+        inspectors=inspectors, recheck_days=current_app.config["RECHECK_DAYS"],
+        max_files=current_app.config["LETTER_REPLY_MAX_FILES"])
 
 
-@bp.get("/by-number/<path:number>")
+@bp.get("/letters/by-number/<path:number>")
 @requires(EVERYONE)
 def by_number(number: str):
     """A letter named by its 发文字号 (links from a ticket's history)."""
@@ -47,18 +233,175 @@ def by_number(number: str):
     return redirect(url_for("escalation.detail", letter_id=letter.id))
 
 
-@bp.get("/<int:letter_id>/pdf")
+@bp.get("/letters/<int:letter_id>/pdf")
 @requires(EVERYONE)
 def pdf(letter_id: int):
-    letter = services.get_letter(current_user, letter_id)
-    return pdf_file(ensure_pdf(letter, now()), f"{letter.number}.pdf")
+    return letter_pdf_response(_letter(letter_id), now())
 
 
-@bp.post("/<int:letter_id>/acknowledge")
+@bp.post("/letters/<int:letter_id>/sign")
+@requires(services.signers)
+def sign(letter_id: int):
+    letter = _letter(letter_id)
+    actions.perform("sign", current_user, letter, now(), request.form)
+    flash(actions.ACTIONS["sign"].message(letter), "success")
+    return _back(letter.id)
+
+
+@bp.post("/letters/<int:letter_id>/acknowledge")
 @requires(UNITS)
 def acknowledge(letter_id: int):
-    letter = services.get_letter(current_user, letter_id)
-    already = letter.acknowledged_at is not None
-    services.acknowledge(current_user, letter, now())
-    flash("该督办函此前已签收。" if already else f"已签收 {letter.number}，请按时限整改并反馈。", "success")
-    return redirect(url_for("escalation.detail", letter_id=letter.id), 303)
+    letter = _letter(letter_id)
+    own = services.own_recipient(current_user, letter)
+    already = own is not None and own.acknowledged_at is not None
+    actions.perform("acknowledge", current_user, letter, now(), request.form)
+    flash("该督办函此前已签收。" if already else actions.ACTIONS["acknowledge"].message(letter), "success")
+    return _back(letter.id)
+
+
+@bp.post("/letters/<int:letter_id>/reply")
+@requires(UNITS)
+def reply(letter_id: int):
+    letter = _letter(letter_id)
+    actions.perform("reply", current_user, letter, now(), request.form, request.files)
+    flash(actions.ACTIONS["reply"].message(letter), "success")
+    return _back(letter.id, "#replies")
+
+
+@bp.post("/letters/<int:letter_id>/items/<int:ticket_id>/clear")
+@requires(OFFICE)
+def clear(letter_id: int, ticket_id: int):
+    letter = _letter(letter_id)
+    actions.perform("clear", current_user, letter, now(), request.form, ticket_id=ticket_id)
+    flash(actions.ACTIONS["clear"].message(letter), "success")
+    return _back(letter.id, "#items")
+
+
+@bp.post("/letters/<int:letter_id>/rechecks")
+@requires(OFFICE)
+def queue_rechecks(letter_id: int):
+    letter = _letter(letter_id)
+    queued = actions.perform("recheck", current_user, letter, now(), request.form)
+    flash(f"已安排 {len(queued)} 个问题回头看。" if queued else "所选问题均已安排过回头看。", "success")
+    return _back(letter.id, "#items")
+
+
+@bp.get("/letters/<int:letter_id>/files/<int:file_id>")
+@requires(EVERYONE)
+def reply_file(letter_id: int, file_id: int):
+    return reply_file_response(current_user, _letter(letter_id), file_id, thumb=request.args.get("thumb") == "1")
+
+
+# ----------------------------------------------------------------------------- the office's wording
+
+@bp.get("/letters/templates")
+@requires(OFFICE)
+def templates():
+    return render_template("escalation/templates.html", templates=all_templates())
+
+
+@bp.post("/letters/templates/<kind>")
+@requires(OFFICE)
+def save_template_page(kind: str):
+    row = save_template(current_user, kind, request.form, now())
+    flash("已恢复系统默认文字。" if row is None else f"已保存{KIND_LABELS.get(kind, kind)}模板，之后编制的草稿将使用新文字。",
+          "success")
+    return done(url_for(".templates") + f"#t-{kind}")
+
+
+# ----------------------------------------------------------------------------- a unit's history: 约谈, 问责
+
+def _unit(unit_id: int) -> Unit:
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("责任单位不存在。")
+    return unit
+
+
+@bp.get("/letters/units/<int:unit_id>")
+@requires(LEADERSHIP)
+def unit_page(unit_id: int):
+    unit = _unit(unit_id)
+    moment = now()
+    history = stats.unit_history(unit.id)
+    return render_template("escalation/unit.html", unit=unit, moment=moment, is_office=has_role(current_user, OFFICE),
+                           proposals=proposals.open_proposals(moment, unit_id=unit.id), **history)
+
+
+@bp.post("/letters/units/<int:unit_id>/interviews")
+@requires(OFFICE)
+def schedule_interview(unit_id: int):
+    interview = followup.schedule_interview(current_user, _unit(unit_id).id, now(), request.form)
+    flash(f"已安排约谈：{interview.scheduled_at:%Y-%m-%d}。", "success")
+    return done(url_for(".unit_page", unit_id=unit_id) + "#interviews")
+
+
+@bp.post("/letters/interviews/<int:interview_id>/record")
+@requires(OFFICE)
+def record_interview(interview_id: int):
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("约谈记录不存在。")
+    followup.record_interview(current_user, interview, now(), request.form, request.files.getlist("files"))
+    flash("约谈记录已保存。" if interview.status == "held" else "约谈已取消。", "success")
+    return done(url_for(".unit_page", unit_id=interview.unit_id) + "#interviews")
+
+
+@bp.get("/letters/interviews/<int:interview_id>/attachments/<int:attachment_id>")
+@requires(LEADERSHIP)
+def interview_file(interview_id: int, attachment_id: int):
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFound("约谈记录不存在。")
+    return interview_file_response(current_user, interview, attachment_id, thumb=request.args.get("thumb") == "1")
+
+
+@bp.post("/letters/units/<int:unit_id>/referrals")
+@requires(OFFICE)
+def refer(unit_id: int):
+    followup.refer(current_user, _unit(unit_id).id, now(), request.form)
+    flash("已记录问责移交。", "success")
+    return done(url_for(".unit_page", unit_id=unit_id) + "#referrals")
+
+
+@bp.post("/letters/referrals/<int:referral_id>/outcome")
+@requires(OFFICE)
+def referral_outcome(referral_id: int):
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("问责记录不存在。")
+    followup.referral_outcome(current_user, referral, now(), request.form)
+    flash("已记录问责处理结果。", "success")
+    return done(url_for(".unit_page", unit_id=referral.unit_id) + "#referrals")
+
+
+# ----------------------------------------------------------------------------- 回头看 (inspectors)
+
+@bp.get("/rechecks")
+@requires(VERIFIERS)
+def rechecks():
+    moment = now()
+    return render_template("escalation/rechecks.html", items=followup.rechecks_for(current_user, moment),
+                           done_items=followup.rechecks_for(current_user, moment, done=True), moment=moment)
+
+
+@bp.route("/rechecks/<int:recheck_id>", methods=["GET", "POST"])
+@requires(VERIFIERS)
+def recheck(recheck_id: int):
+    item = followup.get_recheck(current_user, recheck_id)
+    if request.method == "POST":
+        moment = now()
+        passed = inputs.flag(request.form.get("passed"))
+        photos = []
+        meta = None
+        if passed is False:  # photos are read (decoded) only for a failed re-check, which files a new ticket
+            photos = read_uploads(request.files.getlist("photos"), required=False, now=moment)
+            meta = parse_photo_meta(request.form.get("photo_meta"), len(photos), moment)
+        followup.do_recheck(current_user, item, moment, passed, request.form.get("note"), photos, meta)
+        if item.status == "failed":
+            flash(f"复查未通过，已重新立案 {item.new_ticket.number}，并标记为回潮。", "success")
+            return done(url_for("tickets.detail", ticket_id=item.new_ticket_id))
+        flash("复查通过。", "success")
+        return done(local_url(request.form.get("next")) or url_for(".rechecks"))
+    return render_template("escalation/recheck.html", item=item, moment=now(),
+                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])

@@ -64,7 +64,11 @@ def _invalid_rows(result):
     return jsonify(body), 422
 
 
-@bp.post("/admin/import/<any(units, segments, accounts):kind>")
+IMPORT_KIND = f"<any({', '.join(imports.KINDS)}):kind>"
+EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
+
+
+@bp.post(f"/admin/import/{IMPORT_KIND}")
 @requires(OFFICE)
 def import_rows(kind: str):
     dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
@@ -85,13 +89,13 @@ def import_rows(kind: str):
     return jsonify(result.as_dict())
 
 
-@bp.get("/admin/import/<any(units, segments, accounts):kind>/template.<any(xlsx, csv):fmt>")
+@bp.get(f"/admin/import/{IMPORT_KIND}/template.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def import_template(kind: str, fmt: str):
     return downloads.reference(kind, fmt, request.args.get("encoding"), now(), template=True)
 
 
-@bp.get("/admin/export/<any(units, segments, accounts):kind>.<any(xlsx, csv):fmt>")
+@bp.get(f"/admin/export/{EXPORT_KIND}.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     return downloads.reference(kind, fmt, request.args.get("encoding"), now())

@@ -10,10 +10,20 @@ from flask import Response, current_app, stream_with_context
 
 from ..background import service as jobs
 from ..background.models import Job
+from ..common.timeutil import fmt as format_time
 from ..tickets.queries import parse_filter
 from . import exports, imports
-from .spreadsheets import (CSV_MIME, EXCEL_MAX_ROWS, XLSX_MIME, SpreadsheetError, csv_content_type,
-                           csv_encoding, file_chunks)
+from .spreadsheets import (
+    CSV_MIME,
+    EXCEL_MAX_ROWS,
+    XLSX_MIME,
+    SpreadsheetError,
+    csv_chunks,
+    csv_content_type,
+    csv_encoding,
+    file_chunks,
+    write_xlsx,
+)
 
 IGNORED_ARGS = ("page", "per_page", "encoding")
 
@@ -44,6 +54,25 @@ def reference(kind: str, fmt: str, encoding: str | None, now: datetime, template
                     csv_content_type(codec))
 
 
+def register_sheet(label: str, fmt: str, encoding: str | None, now: datetime, xlsx, csv,
+                   template: bool = False) -> Response:
+    """Another feature's register (sites, the checklist...) or its empty import template: `xlsx(template)` gives
+    the workbook, `csv(template, codec)` the CSV chunks."""
+    filename = f"{label}导入模板.{fmt}" if template else f"{label}_{format_time(now, '%Y%m%d_%H%M')}.{fmt}"
+    if fmt == "xlsx":
+        return download(xlsx(template), filename, XLSX_MIME)
+    codec = csv_encoding(encoding)
+    return download(csv(template, codec), filename, csv_content_type(codec))
+
+
+def rows_sheet(label: str, fmt: str, encoding: str | None, now: datetime, columns: list[str], rows: list[list],
+               widths: list[int] | None = None) -> Response:
+    """Rows another feature computed (e.g. the 12345 cases' progress) as .xlsx or .csv."""
+    return register_sheet(label, fmt, encoding, now,
+                          lambda _template: write_xlsx(columns, rows, title=label[:31], widths=widths),
+                          lambda _template, codec: csv_chunks(columns, rows, encoding=codec))
+
+
 def tickets(user, args, fmt: str, now: datetime, mine: bool = False) -> Response | Job:
     """The ticket list with the list's filters (`args`, a query string) as .xlsx or .csv.
 
@@ -68,4 +97,4 @@ def tickets(user, args, fmt: str, now: datetime, mine: bool = False) -> Response
     return download(exports.tickets_csv(user, flt, now, codec), filename, csv_content_type(codec))
 
 
-__all__ = ["CSV_MIME", "XLSX_MIME", "download", "reference", "tickets"]
+__all__ = ["CSV_MIME", "XLSX_MIME", "download", "reference", "register_sheet", "rows_sheet", "tickets"]

@@ -130,17 +130,24 @@ def reference_rows(kind: str) -> Iterator[list]:
         for code, name, kind_, parent_code, person, phone, active in db.session.execute(query):
             yield [code, name, kind_, parent_code or "", person or "", phone or "", _status(active)]
     elif kind == "segments":
-        query = (select(Segment.name, Segment.district, Segment.kind, Unit.code, Segment.coords_json, Segment.active)
-                 .join(Unit, Unit.id == Segment.unit_id).order_by(Segment.district, Segment.name)
+        adopting = aliased(Unit)
+        query = (select(Segment.name, Segment.district, Segment.kind, Unit.code, adopting.code, Segment.coords_json,
+                        Segment.active)
+                 .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
+                 .order_by(Segment.district, Segment.name)
                  .execution_options(yield_per=BATCH))
-        for name, district, kind_, code, coords_json, active in db.session.execute(query):
+        for name, district, kind_, code, adopting_code, coords_json, active in db.session.execute(query):
             points = json.loads(coords_json or "[]")
-            yield [name, district, kind_, code, format_polyline(points, WGS84), WGS84, _status(active)]
+            yield [name, district, kind_, code, adopting_code or "", format_polyline(points, WGS84), WGS84,
+                   _status(active)]
     elif kind == "accounts":
         query = (select(User.username, User.display_name, User.role, Unit.code, User.phone, User.active)
                  .outerjoin(Unit, Unit.id == User.unit_id).order_by(User.role, User.username))
         for username, name, role, code, phone, active in db.session.execute(query):
             yield [username, name or "", ROLE_LABELS.get(role, role), code or "", phone or "", _status(active), ""]
+    elif kind == "frontages":
+        from ..frontages.imports import export_rows
+        yield from export_rows()
 
 
 def template_notes(kind: str) -> list[list[str]]:

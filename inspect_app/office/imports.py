@@ -1,4 +1,5 @@
-"""Importing units, road segments and accounts from the office's spreadsheets.
+"""Importing units, road segments, accounts, 门前四包 frontages and 12345 hotline cases from the office's
+spreadsheets (the last two are planned by their features: frontages/imports.py, intake/hotline.py).
 
 Every row is checked first and gets an action: add, change, unchanged or error (with the reason).
 Nothing is written unless every row is valid; then all rows are applied in the caller's one
@@ -32,6 +33,9 @@ class Spec:
     required: list[str]
     help: dict[str, str]
     widths: list[int]
+    after: str = "office.home"      # the page shown after a successful import
+    exportable: bool = True         # the data can be exported in the import's own columns
+    aliases: dict[str, str] = field(default_factory=dict)  # other names a source's files use for a column
 
 
 SPECS = {
@@ -44,19 +48,21 @@ SPECS = {
                    "上级单位编码": "选填：已有单位或本文件中单位的编码（如街道的上级为区县）。",
                    "联系人": "选填。", "联系电话": "选填，如 0731-88888888 或 13800138000。",
                    "状态": "选填：在用 / 停用；留空表示新增为在用、已有单位保持不变。停用的单位不再接收新问题。"},
-                  [14, 28, 10, 14, 12, 18, 8]),
+                  [14, 28, 10, 14, 12, 18, 8], after="office.units"),
     "segments": Spec("segments", "责任路段",
-                     ["路段名称", "区县", "类型", "责任单位编码", "坐标", "坐标系", "状态"],
+                     ["路段名称", "区县", "类型", "责任单位编码", "包抓单位编码", "坐标", "坐标系", "状态"],
                      ["路段名称", "区县", "类型", "责任单位编码", "坐标", "坐标系"],
                      {"路段名称": "必填；按“区县 + 路段名称”匹配已有路段，已有则更新。",
                       "区县": "必填，如 江城区。",
                       "类型": "必填：" + "、".join(SEGMENT_KINDS),
-                      "责任单位编码": "必填：包抓该路段的单位编码（须为在用单位）。更换责任单位只影响今后的新问题。",
+                      "责任单位编码": "必填：路段的属地单位（街道办事处或区县）的编码，须为在用单位。更换只影响今后的新问题。",
+                      "包抓单位编码": "选填：认领该路段的市直部门（包抓单位）的编码；留空表示无包抓单位"
+                                "（表中无此列时已有路段的包抓单位保持不变）。",
                       "坐标": "必填：路段走向的折线，“经度,纬度;经度,纬度”，如 112.930000,28.230000;112.940000,28.230000",
                       "坐标系": "必填：WGS84（GPS、手机、天地图）、GCJ02（高德、腾讯地图）或 BD09（百度地图）。"
                               "系统统一换算为 WGS84 保存；填错坐标系会使位置偏差数百米。",
                       "状态": "选填：在用 / 停用；留空表示新增为在用、已有路段保持不变。"},
-                     [20, 10, 12, 14, 60, 8, 8]),
+                     [20, 10, 12, 14, 14, 60, 8, 8], after="office.segments"),
     "accounts": Spec("accounts", "账号",
                      ["用户名", "姓名", "角色", "单位编码", "手机号码", "状态", "初始密码"],
                      ["用户名", "角色"],
@@ -68,7 +74,7 @@ SPECS = {
                       "状态": "选填：在用 / 停用。",
                       "初始密码": "新账号选填：留空则由系统生成并在导入完成后显示一次。已有账号忽略此列（重置密码请在账号页面操作）。"
                               "首次登录须修改密码。"},
-                     [16, 12, 10, 14, 14, 8, 16]),
+                     [16, 12, 10, 14, 14, 8, 16], after="office.accounts_list"),
 }
 
 
@@ -130,7 +136,7 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
     `progress(done, total)` is told how the slow part (hashing new accounts' passwords, done before anything is
     written) advances; a background job passes its heartbeat here."""
     spec = spec_for(kind)
-    table = read_table(filename, data, spec.columns, spec.required, max_rows())
+    table = read_table(filename, data, spec.columns, spec.required, max_rows(), spec.aliases)
     rows, finish = PLANNERS[kind](table, now, actor)
     result = ImportResult(kind, rows, dry_run)
     if dry_run or result.errors:
@@ -332,6 +338,13 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
             row.fail(f"责任单位编码“{code}”不存在")
         elif not unit.active:
             row.fail(f"责任单位“{unit.name}”已停用")
+        adopting_code = (cells.get("包抓单位编码") or "").strip()
+        adopting = units.get(adopting_code) if adopting_code else None
+        if adopting_code and adopting is None:
+            row.fail(f"包抓单位编码“{adopting_code}”不存在")
+        elif adopting is not None and not adopting.active:
+            row.fail(f"包抓单位“{adopting.name}”已停用")
+        has_adopting = "包抓单位编码" in table.headers
         points = None
         try:
             system = coords.parse_system(cells.get("坐标系"))
@@ -341,22 +354,25 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
         active = _status(row, cells)
         rows.append(row)
         keys.append(f"{district}\t{name}" if name and district else None)
-        plans.append((row, name, district, kind, unit, points, active))
+        plans.append((row, name, district, kind, unit, points, active, adopting if has_adopting else False))
     _duplicates(rows, keys, "路段（区县+名称）")
 
-    for row, name, district, kind, unit, points, active in plans:
+    for row, name, district, kind, unit, points, active, adopting in plans:
         if row.action == "error":
             continue
         segment = existing.get((district, name))
         if segment is None:
             row.action = "add"
-            row.messages.append(f"新增路段，责任单位：{unit.name}")
-            row.apply = _segment_adder(name, district, kind, unit, points, active)
+            row.messages.append(f"新增路段，责任单位：{unit.name}" + (f"，包抓单位：{adopting.name}" if adopting else ""))
+            row.apply = _segment_adder(name, district, kind, unit, points, active, adopting or None)
             continue
         changes: list[str] = []
         _diff("类型", segment.kind, kind, changes)
         if segment.unit_id != unit.id:
             changes.append(f"责任单位：{segment.unit.name} → {unit.name}（只影响今后的新问题）")
+        if adopting is not False and segment.adopting_unit_id != (adopting.id if adopting else None):
+            changes.append(f"包抓单位：{segment.adopting_unit.name if segment.adopting_unit else '（无）'} → "
+                           f"{adopting.name if adopting else '（无）'}（只影响今后的新问题）")
         if not same_line(segment.coords, points):
             changes.append(f"坐标：{len(segment.coords)}个点 → {len(points)}个点（位置已更新）")
         if active is not None and active != segment.active:
@@ -364,22 +380,25 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
         if changes:
             row.action = "change"
             row.messages.extend(changes)
-            row.apply = _segment_updater(segment, kind, unit, points, active)
+            row.apply = _segment_updater(segment, kind, unit, points, active, adopting)
     return rows, None
 
 
-def _segment_adder(name, district, kind, unit, points, active) -> Callable[[], None]:
+def _segment_adder(name, district, kind, unit, points, active, adopting) -> Callable[[], None]:
     def apply():
-        segment = Segment(name=name, district=district, kind=kind, unit=unit,
+        segment = Segment(name=name, district=district, kind=kind, unit=unit, adopting_unit=adopting,
                           active=active if active is not None else True)
         segment.coords = points
         db.session.add(segment)
     return apply
 
 
-def _segment_updater(segment, kind, unit, points, active) -> Callable[[], None]:
+def _segment_updater(segment, kind, unit, points, active, adopting) -> Callable[[], None]:
+    """`adopting` False: the file has no 包抓 column, the segment keeps its own."""
     def apply():
         segment.kind, segment.unit = kind, unit
+        if adopting is not False:
+            segment.adopting_unit = adopting
         if not same_line(segment.coords, points):
             segment.coords = points
         if active is not None:
@@ -493,6 +512,35 @@ def _account_updater(user, role, unit, display_name, phone, active) -> Callable[
 
 
 PLANNERS = {"units": plan_units, "segments": plan_segments, "accounts": plan_accounts}
+COUNTED = {kind: select(func.count()).select_from(model)
+           for kind, model in (("units", Unit), ("segments", Segment), ("accounts", User))}
+
+
+def register(spec: Spec, planner, counted) -> None:
+    """A feature's own import, served by the office's import pages and API like the ones above; `counted` is the
+    query counting the rows it keeps (shown on the import page)."""
+    SPECS[spec.kind] = spec
+    PLANNERS[spec.kind] = planner
+    COUNTED[spec.kind] = counted
+
+
+def _register_features() -> None:
+    from ..frontages import imports as frontages
+    from ..frontages.models import Frontage
+    from ..intake import hotline
+    from ..intake.models import IntakeItem
+
+    register(Spec("frontages", "门前四包责任商户", frontages.COLUMNS, frontages.REQUIRED, frontages.HELP,
+                  frontages.WIDTHS, after="frontages.index"), frontages.plan,
+             select(func.count()).select_from(Frontage))
+    register(Spec("hotline", "12345热线工单", hotline.COLUMNS, hotline.REQUIRED, hotline.HELP, hotline.WIDTHS,
+                  after="intake.queue", exportable=False, aliases=hotline.ALIASES), hotline.plan,
+             select(func.count()).select_from(IntakeItem).where(IntakeItem.source == "hotline"))
+
+
+_register_features()
+KINDS = tuple(SPECS)
+EXPORTABLE = tuple(kind for kind, spec in SPECS.items() if spec.exportable)
 
 
 def is_heavy(result: ImportResult) -> bool:
@@ -517,5 +565,4 @@ def needs_job(kind: str, filename: str, data: bytes, now: datetime, actor: User)
 
 
 def count_rows(kind: str) -> int:
-    model = {"units": Unit, "segments": Segment, "accounts": User}[kind]
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(COUNTED[kind])

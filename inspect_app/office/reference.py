@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from ..common import coords
 from ..common.errors import Invalid, NotFound
 from ..extensions import db
-from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from . import fields
 
 PER_PAGE = 50
@@ -95,6 +95,8 @@ def unit_usage(unit: Unit) -> dict:
     return {
         "segments": db.session.scalar(select(func.count(Segment.id)).where(Segment.unit_id == unit.id,
                                                                           Segment.active.is_(True))),
+        "adopted": db.session.scalar(select(func.count(Segment.id)).where(Segment.adopting_unit_id == unit.id,
+                                                                         Segment.active.is_(True))),
         "categories": db.session.scalar(select(func.count(Category.id)).where(Category.owner_unit_id == unit.id,
                                                                              Category.active.is_(True))),
         "users": db.session.scalar(select(func.count(User.id)).where(User.unit_id == unit.id,
@@ -153,11 +155,13 @@ def _active_unit(value, label: str = "责任单位", required: bool = True) -> U
 
 
 def save_segment(data: Mapping, geojson: bytes | None = None, segment: Segment | None = None) -> Segment:
-    """Add or edit a segment: name, district, kind, unit_id, coords + coord_system (or a GeoJSON file)."""
+    """Add or edit a segment: name, district, kind, unit_id (属地), adopting_unit_id (包抓, optional), coords +
+    coord_system (or a GeoJSON file)."""
     name = fields.text(data.get("name"), "路段名称", 100, required=True)
     district = fields.text(data.get("district"), "区县", 32, required=True)
     kind = fields.choice(data.get("kind"), "路段类型", SEGMENT_KINDS)
-    unit = _active_unit(data.get("unit_id"))
+    unit = _active_unit(data.get("unit_id"), "属地单位")
+    adopting = _active_unit(data.get("adopting_unit_id"), "包抓单位", required=False)
     points = segment_points(data, geojson, required=segment is None)
     own_id = segment.id if segment is not None else -1
     if db.session.scalar(select(Segment.id).where(Segment.name == name, Segment.district == district,
@@ -167,6 +171,7 @@ def save_segment(data: Mapping, geojson: bytes | None = None, segment: Segment |
         segment = Segment(active=True)
         db.session.add(segment)
     segment.name, segment.district, segment.kind, segment.unit = name, district, kind, unit
+    segment.adopting_unit = adopting
     if points is not None:
         segment.coords = points
     db.session.flush()
@@ -192,10 +197,11 @@ def groups() -> list[str]:
     return [g for g in db.session.scalars(select(Category.group).distinct().order_by(Category.group)) if g]
 
 
-def save_category(data: Mapping, category: Category | None = None) -> Category:
+def save_category(data: Mapping, category: Category | None = None, owner_choice_ids=None) -> Category:
     """Add or edit: name, group, deadline_kind (hours|workdays), deadline_value, rework_kind (""|hours|workdays:
-    blank is the REWORK_DEADLINE_* setting) and rework_value, urgent, common,
-    owner_unit_id (blank: the segment's unit), code (blank on add: generated)."""
+    blank is the REWORK_DEADLINE_* setting) and rework_value, urgent, common, route (whom its problems go to,
+    units.models.ROUTES), owner_unit_id (its own unit), owner_choice_ids (the 产权 units an inspector may pick),
+    code (blank on add: generated)."""
     name = fields.text(data.get("name"), "类别名称", 64, required=True)
     group = fields.text(data.get("group"), "分组", 32, required=True)
     kind = fields.choice(data.get("deadline_kind") or "hours", "时限方式", ("hours", "workdays"))
@@ -212,6 +218,12 @@ def save_category(data: Mapping, category: Category | None = None) -> Category:
     elif rework_kind == "workdays":
         rework_workdays = fields.integer(data.get("rework_value"), "返工时限（工作日）", 1, 60)
     owner = _active_unit(data.get("owner_unit_id"), "责任单位", required=False)
+    route = (data.get("route") or "").strip() or ("own" if owner else DEFAULT_ROUTE)
+    if route not in ROUTES:
+        raise Invalid("派遣规则不正确。", code="invalid_route")
+    if route == "own" and owner is None:
+        raise Invalid("派遣给“本类别的责任单位”时，请选择责任单位。", code="unit_required")
+    choices = [_active_unit(u, "产权单位") for u in (owner_choice_ids or []) if str(u).strip()]
     raw_code = (data.get("code") or "").strip()
     code = fields.code(raw_code, "类别编码") if raw_code else (category.code if category else None)
     own_id = category.id if category is not None else -1
@@ -229,6 +241,9 @@ def save_category(data: Mapping, category: Category | None = None) -> Category:
     category.urgent = fields.checkbox(data.get("urgent"))
     category.common = fields.checkbox(data.get("common"))
     category.owner_unit = owner
+    category.route = route
+    if owner_choice_ids is not None:
+        category.owner_choices = choices
     category.code = code or f"tmp-{id(category)}"
     db.session.flush()
     if not code:

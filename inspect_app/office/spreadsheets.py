@@ -88,8 +88,9 @@ def cell_text(value) -> str:
 
 
 def read_table(filename: str, data: bytes, columns: list[str], required: list[str], max_rows: int,
-               limits: Limits | None = None) -> Table:
-    """Parse an upload into rows keyed by the known column names.
+               limits: Limits | None = None, aliases: dict[str, str] | None = None) -> Table:
+    """Parse an upload into rows keyed by the known column names; `aliases` maps other names a source uses for
+    a column (a 12345 export's 工单号 for 工单编号) onto it.
 
     The format is taken from the content (an .xlsx is a zip), not from the name alone."""
     if not data:
@@ -106,7 +107,7 @@ def read_table(filename: str, data: bytes, columns: list[str], required: list[st
                                code="not_a_spreadsheet", status=415)
     else:
         grid = _csv_rows(data, max_rows, limits)
-    return _to_table(grid, columns, required, max_rows)
+    return _to_table(grid, columns, required, max_rows, aliases or {})
 
 
 def _too_many(max_rows: int) -> SpreadsheetError:
@@ -452,12 +453,14 @@ def _csv_rows(data: bytes, max_rows: int, limits: Limits) -> list[tuple[int, lis
     return grid
 
 
-def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[str], max_rows: int) -> Table:
+def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[str], max_rows: int,
+              aliases: dict[str, str]) -> Table:
     grid = [(n, values) for n, values in grid if any(cell_text(v) for v in values)]
     if not grid:
         raise SpreadsheetError("文件中没有数据。", code="empty_file")
     header_row, raw_headers = grid[0]
     headers = [normalize_header(h) for h in raw_headers]
+    headers = [aliases.get(h, h) if h not in columns else h for h in headers]
     missing = [c for c in required if c not in headers]
     if missing:
         found = "、".join(h for h in headers if h) or "（空）"

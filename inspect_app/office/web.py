@@ -21,7 +21,7 @@ from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets import services as ticket_services
 from ..tickets.campaigns import Campaign
-from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
 from . import accounts, campaigns, downloads, holidays, imports, reference, uploads
 
@@ -135,7 +135,8 @@ def segment_form(segment_id: int | None = None):
         values = request.form
     elif segment:
         values = {"name": segment.name, "district": segment.district, "kind": segment.kind,
-                  "unit_id": str(segment.unit_id), "coord_system": WGS84, "coords": format_polyline(segment.coords)}
+                  "unit_id": str(segment.unit_id), "adopting_unit_id": str(segment.adopting_unit_id or ""),
+                  "coord_system": WGS84, "coords": format_polyline(segment.coords)}
     else:
         values = {"coord_system": "GCJ02"}
     return render_template("office/segment_form.html", segment=segment, values=values, error=error,
@@ -172,7 +173,7 @@ def category_form(category_id: int | None = None):
     error = None
     if request.method == "POST":
         try:
-            saved = reference.save_category(request.form, category)
+            saved = reference.save_category(request.form, category, request.form.getlist("owner_choice_ids"))
             flash(f"已保存问题类别“{saved.name}”。", "success")
             return redirect(url_for(".categories"))
         except ServiceError as problem:
@@ -187,12 +188,15 @@ def category_form(category_id: int | None = None):
                   "rework_kind": "workdays" if category.rework_workdays else "hours" if category.rework_hours else "",
                   "rework_value": str(category.rework_workdays or category.rework_hours or ""),
                   "urgent": "1" if category.urgent else "", "common": "1" if category.common else "",
-                  "owner_unit_id": str(category.owner_unit_id or "")}
+                  "owner_unit_id": str(category.owner_unit_id or ""), "route": category.route}
     else:
-        values = {"deadline_kind": "hours", "deadline_value": "24"}
+        values = {"deadline_kind": "hours", "deadline_value": "24", "route": DEFAULT_ROUTE}
+    chosen_owners = set(request.form.getlist("owner_choice_ids")) if request.method == "POST" else \
+        {str(u.id) for u in category.owner_choices} if category else set()
     return render_template("office/category_form.html", category=category, values=values, error=error,
                            rework_default=ticket_services.rework_rule(None),
-                           units=active_units(), groups=reference.groups()), 422 if error else 200
+                           units=active_units(), groups=reference.groups(), routes=ROUTES,
+                           chosen_owners=chosen_owners), 422 if error else 200
 
 
 @bp.post("/categories/<int:category_id>/<any(retire, restore):action>")
@@ -365,7 +369,8 @@ def campaign_delete(campaign_id: int):
 
 # ----------------------------------------------------------------------------- import
 
-KIND = "<any(units, segments, accounts):kind>"
+KIND = f"<any({', '.join(imports.KINDS)}):kind>"
+EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
 
 
 @bp.get(f"/import/{KIND}")
@@ -426,7 +431,7 @@ def _import_done(kind: str, summary: dict):
                                passwords=passwords)
     flash(f"导入完成：新增 {summary['added']} 条，修改 {summary['changed']} 条，未变 {summary['unchanged']} 条。",
           "success")
-    return redirect(url_for({"units": ".units", "segments": ".segments", "accounts": ".accounts_list"}[kind]))
+    return redirect(url_for(imports.SPECS[kind].after))
 
 
 def _started(job: Job, after_commit=None):
@@ -467,7 +472,7 @@ def import_template(kind: str, fmt: str):
 
 # ----------------------------------------------------------------------------- export
 
-@bp.get(f"/export/{KIND}.<any(xlsx, csv):fmt>")
+@bp.get(f"/export/{EXPORT_KIND}.<any(xlsx, csv):fmt>")
 @requires(OFFICE)
 def export_reference(kind: str, fmt: str):
     return downloads.reference(kind, fmt, request.args.get("encoding"), utcnow())

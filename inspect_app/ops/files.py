@@ -22,8 +22,11 @@ from ..photos.storage import PhotoStore, is_valid_key
 # Temp files of the atomic writers (photos/storage.py, pdf/atomic.py): ".<name>.<random>.tmp".
 TEMP_FILE_RE = re.compile(r"^\..+\.tmp$")
 # Columns whose values are photo keys: a photo file is an orphan only if none of them names it.
-# (letter_items keeps the key so a letter's PDF can be rebuilt with its photo.)
-PHOTO_KEY_COLUMNS = (("photos", "key"), ("letter_items", "photo_key"))
+# (letter_items keeps the key so a letter's PDF can be rebuilt with its photo; escalation_files holds the photos of
+# units' written replies and of 约谈 records; intake_photos holds the photos of citizens' reports waiting for
+# moderation, whose files an accepted report's ticket then shares.)
+PHOTO_KEY_COLUMNS = (("photos", "key"), ("letter_items", "photo_key"), ("escalation_files", "photo_key"),
+                     ("intake_photos", "key"))
 DEFAULT_MIN_AGE = timedelta(hours=1)
 _CHUNK = 500
 

@@ -16,6 +16,8 @@ class Photo(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), index=True)
+    # The unit's part an "after" photo belongs to (主办 or 协办, tickets.models.TicketUnit); None for "before".
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_units.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # "before" | "after"
     key: Mapped[str] = mapped_column(String(32), unique=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -29,3 +31,4 @@ class Photo(db.Model):
 
     ticket = relationship("Ticket", back_populates="photos")
     event = relationship("TicketEvent")
+    part = relationship("TicketUnit")

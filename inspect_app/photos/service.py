@@ -57,14 +57,17 @@ def _over_budget(seconds: float) -> ServiceError:
                         code="photos_too_costly", status=413)
 
 
-def read_uploads(files, *, required: bool, now: datetime | None = None, user=None) -> list[ProcessedPhoto]:
+def read_uploads(files, *, required: bool, now: datetime | None = None, user=None, gate_key: str | None = None,
+                 max_count: int | None = None) -> list[ProcessedPhoto]:
     """Validate and process every uploaded file (at most MAX_PHOTOS_PER_REPORT) before anything is written.
 
     Decoding holds one of the user's and one of the process's decode slots (gate.py; 429/503 when over), and may
     spend PHOTO_REQUEST_DECODE_SECONDS of CPU in all (413 for the photo that would start past it). `user`
     defaults to the request's user; `now` drops implausible capture times here already (add_photo does in
-    any case)."""
-    max_count = current_app.config["MAX_PHOTOS_PER_REPORT"]
+    any case). `gate_key` names the sender when there is no user (a citizen: their address); `max_count`
+    lowers MAX_PHOTOS_PER_REPORT."""
+    max_count = min(max_count or current_app.config["MAX_PHOTOS_PER_REPORT"],
+                    current_app.config["MAX_PHOTOS_PER_REPORT"])
     files = [f for f in files if f and (f.filename or f.content_length)]
     if required and not files:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
@@ -76,7 +79,7 @@ def read_uploads(files, *, required: bool, now: datetime | None = None, user=Non
     budget = config["PHOTO_REQUEST_DECODE_SECONDS"]
     options = dict(max_long_side=config["PHOTO_LONG_SIDE"], thumb_long_side=config["PHOTO_THUMB_LONG_SIDE"],
                    limits=limits(), now=now)
-    user_key = f"user:{user.id}" if user is not None else _current_user_key()
+    user_key = f"user:{user.id}" if user is not None else (gate_key or _current_user_key())
     processed = []
     spent = 0.0
     with decode_gate().hold(user_key):
@@ -138,14 +141,22 @@ def stamp_lines(ticket, kind: str, taken_at: datetime | None, now: datetime, lat
     return [f"{'整改前' if kind == 'before' else '整改后'} · {when} · {ticket.number}", f"{place} · {where}", by]
 
 
-def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None,
-              by: str = "") -> Photo:
-    """Store the files (the clean photo, its thumbnail and the stamped display copy) and add the row. If the
-    transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp."""
-    meta = meta or {}
+def save_files(photo: ProcessedPhoto) -> str:
+    """Write a photo's image and thumbnail under a new key; they go again if the transaction rolls back."""
     files = store()
     key = files.save(photo)
     delete_on_rollback(files.path(key), files.path(key, thumb=True))
+    return key
+
+
+def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None,
+              by: str = "", part=None) -> Photo:
+    """Store the files (the clean photo, its thumbnail and the stamped display copy) and add the row. If the
+    transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp; `part`:
+    the unit's part (主办/协办) an after-photo belongs to."""
+    meta = meta or {}
+    key = save_files(photo)
+    files = store()
     lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
     # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
     # 9999-12-31 in the row made every later read of the ticket fail).
@@ -154,6 +165,19 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     delete_on_rollback(files.save_stamped(key, stamp(photo.thumb, lines)))
     row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
                 bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
+    row.event = event
+    row.part = part
+    db.session.add(row)
+    return row
+
+
+def attach_stored(ticket, stored, kind: str, now: datetime, event=None) -> Photo:
+    """A photo row for files already in the store (an outside report's photo, kept since it came in): `stored`
+    has key, sha256, width, height, bytes, lat, lon and taken_at. The files are shared, not copied; the orphan
+    sweep keeps them while any row names the key (ops/files.py)."""
+    row = Photo(ticket=ticket, kind=kind, key=stored.key, sha256=stored.sha256, width=stored.width,
+                height=stored.height, bytes=stored.bytes or 0, lat=stored.lat, lon=stored.lon,
+                taken_at=plausible_taken_at(stored.taken_at, now), created_at=now)
     row.event = event
     db.session.add(row)
     return row

@@ -71,22 +71,22 @@ def schemes():
     return jsonify([_scheme_dict(row) for row in services.schemes()])
 
 
-@bp.put("/rankings/schemes/<code>")
+@bp.put("/rankings/schemes/<scheme_code>")
 @requires(OFFICE)
-def save_scheme(code: str):
+def save_scheme(scheme_code: str):
     document = json_body()
-    if document.get("code", code) != code:
+    if document.get("code", scheme_code) != scheme_code:
         raise BadRequest("方案编码与地址不一致。", code="scheme_code_mismatch")
-    document["code"] = code
+    document["code"] = scheme_code
     scheme = services.save_scheme(current(), document, now())
     return jsonify({"code": scheme.code, "name": scheme.name, "document": scheme.to_dict(),
                     "method": scheme.method_text})
 
 
-@bp.post("/rankings/schemes/<code>/activate")
+@bp.post("/rankings/schemes/<scheme_code>/activate")
 @requires(OFFICE)
-def activate_scheme(code: str):
-    scheme = services.activate_scheme(current(), code, now())
+def activate_scheme(scheme_code: str):
+    scheme = services.activate_scheme(current(), scheme_code, now())
     return jsonify({"code": scheme.code, "name": scheme.name, "in_force": True, "method": scheme.method_text})
 
 

@@ -137,10 +137,10 @@ def save_scheme():
     return redirect(url_for("rankings.schemes"), 303)
 
 
-@bp.post("/schemes/<code>/activate")
+@bp.post("/schemes/<scheme_code>/activate")
 @requires(OFFICE)
-def activate_scheme(code: str):
-    scheme = services.activate_scheme(current_user, code, now())
+def activate_scheme(scheme_code: str):
+    scheme = services.activate_scheme(current_user, scheme_code, now())
     flash(f"已启用评分方案“{scheme.name}”，此后计算和发布的红黑榜使用该方案。", "success")
     return redirect(url_for("rankings.schemes"), 303)
 

@@ -1,6 +1,8 @@
 """The one registry of ticket actions: for each, how its input is read, which operation runs, and the message a
-page shows after it. Who may do it is the lifecycle table's business (lifecycle.py), checked here before any input
-is read, so a refused request never costs a photo decode. The page form and the API both call `perform`.
+page shows after it. Who may do it is the lifecycle table's business (lifecycle.py) plus, for a unit, being the
+lead (policy.ensure_lead); the parts' actions (parts.py: 协办 units) check their own rule. Either is checked here
+before any input is read, so a refused request never costs a photo decode. The page form and the API both call
+`perform`.
 
 Filing a report (`file_report`) is shared the same way: the idempotency replay is answered before the photos are
 decoded, and a key reused for a different report is refused.
@@ -11,10 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..common.errors import NotFound
-from . import lifecycle, services
-from .inputs import after_photos, approved_flag, idempotency_key, report_fingerprint, report_from_form
+from ..common.errors import Forbidden, NotFound
+from . import lifecycle, parts, services
+from .inputs import after_photos, approved_flag, idempotency_key, many, report_fingerprint, report_from_form
 from .models import Ticket
+from .policy import LEAD_ACTIONS, ensure_lead, ensure_visible
 
 
 @dataclass(frozen=True)
@@ -24,13 +27,29 @@ class TicketAction:
     operation: Callable[..., object]            # operation(user, ticket, now, **arguments)
     message: str                                # shown on the page after it succeeded
     multipart: bool = False                     # the API reads a multipart form (photos) instead of JSON
+    check: Callable[..., object] | None = None  # check(user, ticket) before input is read; None: the lifecycle's
+
+
+def _lifecycle_check(name: str) -> Callable[..., object]:
+    def check(user, ticket: Ticket) -> None:
+        lifecycle.check(ticket, name, user.role)
+        if name in LEAD_ACTIONS:
+            ensure_lead(user, ticket)
+    return check
+
+
+def _office_changes_units(user, ticket: Ticket) -> None:
+    ensure_visible(user, ticket)
+    if user.role not in lifecycle.roles_for("reassign"):
+        raise Forbidden("只有文明办可以调整协办单位。")
 
 
 ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("rectify", lambda f, files, user, now: {"note": f.get("note"), **after_photos(f, files, user, now)},
                  services.rectify, "整改情况已反馈，等待核查。", multipart=True),
     TicketAction("approve", lambda f, *_: {"note": f.get("note")}, services.approve, "已核查结案。"),
-    TicketAction("reject", lambda f, *_: {"note": f.get("note")}, services.reject, "已退回返工。"),
+    TicketAction("reject", lambda f, *_: {"note": f.get("note"), "reopen_unit_ids": many(f, "reopen_units")},
+                 services.reject, "已退回返工。"),
     TicketAction("dispute", lambda f, *_: {"reason": f.get("reason")}, services.dispute,
                  "退单申请已提交，等待文明办处理。"),
     TicketAction("reassign", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
@@ -41,6 +60,15 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("decide_extension", lambda f, *_: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
                  services.decide_extension, "延期申请已处理。"),
     TicketAction("cancel", lambda f, *_: {"reason": f.get("reason")}, services.cancel, "问题已作废。"),
+    # the units' parts (parts.py): a 协办 unit reports its part; the office adds or removes 协办 units
+    TicketAction("rectify_part", lambda f, files, user, now: {"note": f.get("note"),
+                                                               **after_photos(f, files, user, now)},
+                 parts.rectify_part, "本单位负责部分的整改情况已反馈，由主办单位汇总报送。", multipart=True,
+                 check=parts.own_assist_part),
+    TicketAction("add_unit", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
+                 parts.add_unit, "已增加协办单位。", check=_office_changes_units),
+    TicketAction("remove_unit", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
+                 parts.remove_unit, "已移除协办单位。", check=_office_changes_units),
 )}
 
 
@@ -52,7 +80,8 @@ def lookup(name: str) -> TicketAction:
 
 
 def perform(action: TicketAction, user, ticket: Ticket, now: datetime, fields: Mapping, files=None) -> Ticket:
-    lifecycle.check(ticket, action.name, user.role)  # role and status first: input (photos) is read only if allowed
+    # role, unit and status first: input (photos) is read only if allowed
+    (action.check or _lifecycle_check(action.name))(user, ticket)
     action.operation(user, ticket, now, **action.parse(fields, files, user, now))
     return ticket
 

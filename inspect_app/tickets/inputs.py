@@ -11,7 +11,9 @@ from .rules import DEFAULT_SOURCE, SOURCES
 from .services import NewReport
 
 IDEMPOTENCY_KEY_MAX = 64
-REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description", "source")
+REPORT_FIELDS = ("category", "segment_id", "lat", "lon", "address", "description", "source", "site_id")
+# Later fields, digested only when given (so a report's digest is what it was before they existed).
+MORE_REPORT_FIELDS = ("owner_unit_ids", "owner_lead", "owner_assist", "frontage_id", "frontage_code")
 
 
 def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
@@ -34,11 +36,62 @@ def idempotency_key(header: str | None, form) -> str | None:
     return key
 
 
+def many(fields, name: str) -> list:
+    """Every value of a field: repeated form fields (a MultiDict), or a JSON list, or one value."""
+    if hasattr(fields, "getlist"):
+        return fields.getlist(name)
+    value = fields.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def owner_unit_ids(form) -> list[int]:
+    """The 产权 units named at filing, lead first: the API's owner_unit_ids ("3,5,8" or repeated), or the page's
+    owner_lead (radio) and owner_assist (checkboxes)."""
+    from .dispatch import parse_unit_ids
+
+    ids = parse_unit_ids(many(form, "owner_unit_ids"))
+    lead = parse_unit_ids(many(form, "owner_lead"))
+    assists = parse_unit_ids(many(form, "owner_assist"))
+    if not ids and assists and not lead:
+        raise BadRequest("请选择一家主办单位（产权单位中负责牵头的一家）。", code="lead_unit_required")
+    for unit_id in lead + assists:
+        if unit_id not in ids:
+            ids.append(unit_id)
+    return ids
+
+
+def frontage_id(form) -> int | None:
+    """The 门前四包 frontage named: frontage_id, or its register number as frontage_code (typed on a page
+    without JavaScript)."""
+    raw = str(form.get("frontage_id") or "").strip()
+    if raw:
+        if not raw.isdigit() or len(raw) > 12:
+            raise BadRequest("门前四包责任商户参数不正确。", code="invalid_frontage")
+        return int(raw)
+    code = str(form.get("frontage_code") or "").strip()
+    if not code:
+        return None
+    from ..extensions import db
+    from ..frontages.models import Frontage
+
+    found = db.session.scalar(db.select(Frontage.id).where(Frontage.code == code[:32]))
+    if found is None:
+        from ..common.errors import Invalid
+        raise Invalid(f"没有编号为“{code[:32]}”的门前四包责任商户。", code="invalid_frontage")
+    return found
+
+
 def report_fingerprint(form, files) -> str:
     """A digest of what a filing request says (its fields and its photos' bytes), read without decoding anything:
     a retry has the same one, another report sent with a reused key does not."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([str(form.get(name) or "").strip() for name in REPORT_FIELDS]).encode())
+    said = [str(form.get(name) or "").strip() for name in REPORT_FIELDS]
+    more = [[str(v).strip() for v in many(form, name)] for name in MORE_REPORT_FIELDS]
+    if any(more):
+        said.append(more)
+    digest.update(json.dumps(said).encode())
     for upload in files.getlist("photos"):
         if not upload:
             continue
@@ -58,6 +111,9 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
         if not segment_raw.isdigit() or len(segment_raw) > 12:
             raise BadRequest("责任路段参数不正确。", code="invalid_segment")
         segment_id = int(segment_raw)
+    site_raw = (form.get("site_id") or "").strip()
+    if site_raw and (not site_raw.isdigit() or len(site_raw) > 12):
+        raise BadRequest("点位参数不正确。", code="invalid_site")
     lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
     lon = parse_coordinate(form.get("lon"), "经度", -180, 180)
     if (lat is None) != (lon is None):
@@ -68,12 +124,14 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
     source = (form.get("source") or "").strip() or DEFAULT_SOURCE
     if source not in SOURCES:
         raise BadRequest("问题来源不正确，应为 " + "、".join(SOURCES) + " 之一。", code="invalid_source")
+    units = owner_unit_ids(form)
+    frontage = frontage_id(form)
     photos = read_uploads(files.getlist("photos"), required=True, now=now, user=user)
-    return NewReport(category=category, photos=photos,
+    return NewReport(category=category, photos=photos, unit_ids=units, frontage_id=frontage,
                      photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos), now),
                      segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
                      description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint,
-                     source=source)
+                     source=source, site_id=int(site_raw) if site_raw else None)
 
 
 def after_photos(form, files, user, now) -> dict:

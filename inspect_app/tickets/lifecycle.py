@@ -67,6 +67,10 @@ ACTION_LABELS = {
     "decide_extension": "审批延期",
     "cancel": "作废",
     "escalate": "督办升级",
+    # a unit's part (parts.py): these leave the ticket's status as it is
+    "add_unit": "增加协办单位",
+    "remove_unit": "移除协办单位",
+    "rectify_part": "协办单位整改反馈",
 }
 
 

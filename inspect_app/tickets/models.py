@@ -1,14 +1,24 @@
-"""Tickets (问题/案卷), their event log, and extension requests."""
+"""Tickets (问题/案卷), the units answering for each (主办 and 协办 parts), their event log, and extension requests."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
 from ..extensions import db
-from .rules import DEFAULT_SOURCE, LEVEL_NAMES, SOURCES, STATUS_LABELS, is_overdue
+from .rules import (DEFAULT_SOURCE, LEVEL_NAMES, PART_ROLE_LABELS, PART_STATUS_LABELS, SOURCES, STATUS_LABELS,
+                    is_overdue, is_part_overdue)
 
 
 class Ticket(db.Model):
@@ -18,6 +28,7 @@ class Ticket(db.Model):
         UniqueConstraint("reporter_id", "idempotency_key"),
         Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline"),
         Index("ix_tickets_status_deadline", "status", "deadline"),
+        Index("ix_tickets_frontage_reported", "frontage_id", "reported_at"),  # 门前四包 history, repeat offenders
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +39,7 @@ class Ticket(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)  # an assessment site (点位)
     description: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     lat: Mapped[float | None] = mapped_column(Float)
@@ -46,6 +58,8 @@ class Ticket(db.Model):
     assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     source: Mapped[str] = mapped_column(String(20), default=DEFAULT_SOURCE, server_default=DEFAULT_SOURCE,
                                         index=True)  # rules.SOURCES
+    # 门前四包: the frontage (shop, institution) whose duty the problem is, when the category names one
+    frontage_id: Mapped[int | None] = mapped_column(ForeignKey("frontages.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))  # what that request said (sha256)
     # Optimistic lock: two people acting on one ticket at once; the second gets a conflict.
@@ -54,6 +68,7 @@ class Ticket(db.Model):
     category = relationship("Category", lazy="joined")
     unit = relationship("Unit", lazy="joined")
     segment = relationship("Segment", lazy="joined")
+    site = relationship("Site", lazy="select")
     reporter = relationship("User", lazy="joined")
     events = relationship("TicketEvent", order_by="TicketEvent.id", back_populates="ticket",
                           lazy="select", cascade="all, delete-orphan")
@@ -63,6 +78,12 @@ class Ticket(db.Model):
     open_extensions = relationship("ExtensionRequest", viewonly=True, lazy="select",
                                    primaryjoin="and_(ExtensionRequest.ticket_id == Ticket.id, "
                                                "ExtensionRequest.status == 'open')")
+    # The units answering for it: the lead (主办, the same unit as `unit`) first, then the assisting ones (协办).
+    # Loaded with the ticket (one query for any number of tickets), so an action sees the parts as of the same
+    # moment as the ticket and its version check decides a race.
+    parts = relationship("TicketUnit", order_by="(TicketUnit.role.desc(), TicketUnit.id)", back_populates="ticket",
+                         lazy="selectin", cascade="all, delete-orphan")
+    frontage = relationship("Frontage", lazy="select")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -83,6 +104,60 @@ class Ticket(db.Model):
 
     def photos_of(self, kind: str) -> list:
         return [p for p in self.photos if p.kind == kind]
+
+    @property
+    def lead_part(self) -> "TicketUnit | None":
+        return next((p for p in self.parts if p.role == "lead"), None)
+
+    @property
+    def assist_parts(self) -> list["TicketUnit"]:
+        return [p for p in self.parts if p.role == "assist"]
+
+    def part_of(self, unit_id: int | None) -> "TicketUnit | None":
+        return next((p for p in self.parts if unit_id is not None and p.unit_id == unit_id), None)
+
+
+class TicketUnit(db.Model):
+    """One unit's part of a ticket: the lead (主办) or an assisting unit (协办), with its own deadline, state and
+    photos. The lead part mirrors the ticket (its unit is ticket.unit, its deadline ticket.deadline); an assisting
+    part is rectified by its unit on its own, and the lead reports the whole. States change in parts.py only."""
+    __tablename__ = "ticket_units"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "unit_id"),
+        # One lead per ticket, whatever races.
+        Index("uq_ticket_units_one_lead", "ticket_id", unique=True,
+              sqlite_where=text("role = 'lead'"), postgresql_where=text("role = 'lead'")),
+        # A unit's visibility (tickets/policy.ticket_scope: ticket id IN its parts) and its inbox and lists.
+        Index("ix_ticket_units_unit_ticket", "unit_id", "ticket_id"),
+        Index("ix_ticket_units_unit_assigned", "unit_id", "assigned_at"),
+        Index("ix_ticket_units_unit_status_deadline", "unit_id", "status", "deadline"),
+        Index("ix_ticket_units_status_deadline", "status", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    role: Mapped[str] = mapped_column(String(8))  # rules.PART_ROLES: lead | assist
+    status: Mapped[str] = mapped_column(String(12), default="open")  # rules.PART_STATUSES
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")  # the unit's last account of its part
+
+    ticket = relationship("Ticket", back_populates="parts")
+    unit = relationship("Unit", lazy="joined")
+    photos = relationship("Photo", order_by="Photo.id", lazy="select", viewonly=True)
+
+    @property
+    def role_label(self) -> str:
+        return PART_ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def status_label(self) -> str:
+        return PART_STATUS_LABELS.get(self.status, self.status)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return is_part_overdue(self.status, self.deadline, self.ticket.status, now)
 
 
 class TicketEvent(db.Model):

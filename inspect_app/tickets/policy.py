@@ -1,20 +1,38 @@
 """Who may see a ticket and act on it: the role sets of inspect_app.policy plus the lifecycle table.
-Routes, the API, templates (`can`) and list queries (`ticket_scope`) all ask these."""
+Routes, the API, templates (`can`) and list queries (`ticket_scope`) all ask these.
+
+A unit sees every ticket it has a part in (主办 or 协办, tickets.models.TicketUnit) and nothing else (404). Only the
+lead unit (ticket.unit) moves the ticket (整改反馈, 退单, 延期); an assisting unit reports its own part (parts.py)."""
 from __future__ import annotations
 
-from ..common.errors import NotFound
-from ..policy import may_see_unit_record, unit_scope
+from sqlalchemy import false, select, true
+
+from ..common.errors import Forbidden, NotFound
+from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide
 from . import lifecycle
-from .models import Ticket
+from .models import Ticket, TicketUnit
+from .rules import PART_OWED_TICKET_STATUSES
+
+# The ticket actions a unit takes for the whole ticket: the lead unit's alone.
+LEAD_ACTIONS = frozenset({"rectify", "dispute", "request_extension"})
 
 
 def ticket_scope(user):
-    """SQL condition: the tickets this user may see (a unit only its own)."""
-    return unit_scope(user, Ticket.unit_id)
+    """SQL condition: the tickets this user may see (a unit those it has a part in: an indexed IN on
+    ticket_units (unit_id, ticket_id))."""
+    if sees_citywide(user):
+        return true()
+    if has_role(user, UNITS) and user.unit_id:
+        return Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id == user.unit_id))
+    return false()
 
 
 def can_view_ticket(user, ticket: Ticket) -> bool:
-    return may_see_unit_record(user, ticket.unit_id)
+    if sees_citywide(user):
+        return True
+    if not (has_role(user, UNITS) and user.unit_id):
+        return False
+    return ticket.unit_id == user.unit_id or ticket.part_of(user.unit_id) is not None
 
 
 def ensure_visible(user, ticket: Ticket | None) -> Ticket:
@@ -24,6 +42,37 @@ def ensure_visible(user, ticket: Ticket | None) -> Ticket:
     return ticket
 
 
+def is_lead(user, ticket: Ticket) -> bool:
+    """Not a unit clerk, or the clerk of the ticket's lead unit (主办)."""
+    return not has_role(user, UNITS) or own_unit(user, ticket.unit_id)
+
+
+def ensure_lead(user, ticket: Ticket | None) -> Ticket:
+    """Visible, and a unit acting on the whole ticket is its lead (an assisting unit gets 403)."""
+    ensure_visible(user, ticket)
+    if not is_lead(user, ticket):
+        raise Forbidden("本单位是该问题的协办单位：请在“协办整改反馈”中报送本单位负责部分的整改情况；"
+                        "整体整改反馈、退单和延期由主办单位办理。", code="not_lead_unit")
+    return ticket
+
+
 def can(user, action: str, ticket: Ticket) -> bool:
-    """True when the user may do `action` on the ticket now (role, unit and status)."""
-    return can_view_ticket(user, ticket) and lifecycle.allowed(ticket, action, user.role)
+    """True when the user may do `action` on the ticket now (role, unit, lead or not, and status)."""
+    if not can_view_ticket(user, ticket):
+        return False
+    if action in PART_ACTIONS:
+        return PART_ACTIONS[action](user, ticket)
+    return lifecycle.allowed(ticket, action, user.role) and (action not in LEAD_ACTIONS or is_lead(user, ticket))
+
+
+def _may_rectify_part(user, ticket: Ticket) -> bool:
+    part = ticket.part_of(getattr(user, "unit_id", None)) if has_role(user, UNITS) else None
+    return part is not None and part.role == "assist" and part.status == "open" \
+        and ticket.status in PART_OWED_TICKET_STATUSES
+
+
+def _may_change_units(user, ticket: Ticket) -> bool:
+    return has_role(user, OFFICE) and ticket.status in PART_OWED_TICKET_STATUSES
+
+
+PART_ACTIONS = {"rectify_part": _may_rectify_part, "add_unit": _may_change_units, "remove_unit": _may_change_units}

@@ -32,6 +32,14 @@ SOURCES = {
 }
 DEFAULT_SOURCE = "daily"
 
+# A ticket's parts (ticket_units): the lead unit (主办) and assisting units (协办), each with its own state.
+PART_ROLES = ("lead", "assist")
+PART_ROLE_LABELS = {"lead": "主办", "assist": "协办"}
+PART_STATUSES = ("open", "rectified", "closed", "cancelled")
+PART_STATUS_LABELS = {"open": "待整改", "rectified": "已整改", "closed": "已结案", "cancelled": "已作废"}
+# A part is owed while it is open and its ticket is still with the units (not pending, rectified, closed...).
+PART_OWED_TICKET_STATUSES = ("assigned", "disputed")
+
 MAX_LEVEL = 3
 LEVEL_NAMES = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}
 
@@ -46,6 +54,12 @@ def overdue_condition(now: datetime):
     from .models import Ticket  # the model imports this module's vocabulary
 
     return Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < now)
+
+
+def is_part_overdue(part_status: str, deadline: datetime | None, ticket_status: str, now: datetime) -> bool:
+    """A unit's part past its deadline and not yet rectified, on a ticket still with the units."""
+    return (part_status == "open" and ticket_status in PART_OWED_TICKET_STATUSES and deadline is not None
+            and deadline < now)
 
 
 def days_overdue(deadline: datetime | None, until: datetime | None) -> int:

@@ -42,6 +42,13 @@ def event_dict(event: TicketEvent) -> dict:
     }
 
 
+def part_dict(part, now: datetime) -> dict:
+    """One unit of the ticket's `units` (API.md): id, name, role, plus its own part's state and deadline."""
+    return {"id": part.unit.id, "name": part.unit.name, "role": part.role, "status": part.status,
+            "status_label": part.status_label, "deadline": isoformat(part.deadline), "overdue": part.is_overdue(now),
+            "rectified_at": isoformat(part.rectified_at)}
+
+
 def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
     result = {
         "id": ticket.id,
@@ -64,6 +71,9 @@ def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
         "closed_at": isoformat(ticket.closed_at),
         "source": ticket.source,
         "source_label": ticket.source_label,
+        "site": {"id": ticket.site.id, "name": ticket.site.name} if ticket.site_id else None,
+        "units": [part_dict(p, now) for p in ticket.parts],
+        "frontage": {"id": ticket.frontage.id, "name": ticket.frontage.name} if ticket.frontage_id else None,
     }
     if detail:
         result["events"] = [event_dict(e) for e in ticket.events]

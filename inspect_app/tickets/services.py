@@ -2,7 +2,7 @@
 
 Each operation takes the acting user and `now`, checks its rules (visibility, the lifecycle table, its input),
 changes rows and flushes; the edge commits (see inspect_app/boundary.py). Status changes go through
-lifecycle.transition() only. Actions on one ticket bump its version, so two people acting on the same ticket at
+lifecycle.transition() only, and a part's (主办/协办, parts.py) through parts.move() only. Actions on one ticket bump its version, so two people acting on the same ticket at
 once cannot both succeed: the second gets 409 (the first's change is what they would have overwritten).
 """
 from __future__ import annotations
@@ -21,17 +21,18 @@ from ..common.text import clean_text
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
-from ..photos.service import add_photo
+from ..photos.service import add_photo, attach_stored
 from ..policy import FILERS
+from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
-from . import lifecycle
+from . import dispatch, lifecycle, parts, relapse
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
-from .policy import ensure_visible
-from .rules import DEFAULT_SOURCE, SOURCES
+from .policy import ensure_lead, ensure_visible
 from .queries import open_extension
+from .rules import DEFAULT_SOURCE, SOURCES
 
 MAX_TEXT = 2000
 MAX_ADDRESS = 200
@@ -53,6 +54,15 @@ class NewReport:
     idempotency_key: str | None = None
     fingerprint: str | None = None  # what the request said, to tell a retry from a reused key
     source: str = DEFAULT_SOURCE    # rules.SOURCES
+    site_id: int | None = None      # an assessment site (点位), shown on the ticket and filterable
+    # Set by other features filing on the system's behalf (an assessment round's failed item), never from a
+    # request: dispatch to this unit with this deadline rule instead of the category's and the segment's.
+    unit: Unit | None = None
+    deadline_rule: dict | None = None
+    unit_ids: list[int] = field(default_factory=list)  # units named at filing (产权 owners): lead first
+    frontage_id: int | None = None  # 门前四包: the frontage whose duty it is
+    stored_photos: list = field(default_factory=list)  # photos already stored (an outside report's), see attach_stored
+    photos_required: bool = True    # outside reports (12345, 领导交办) may come without a photo
 
 
 # ----------------------------------------------------------------------------- filing
@@ -74,16 +84,20 @@ def replay(reporter, key: str | None, fingerprint: str | None) -> Ticket | None:
     return ticket
 
 
-def dispatch_target(category: Category, segment: Segment | None) -> Unit | None:
-    """The category's own unit if it has one, else the segment's unit; retired units get nothing."""
-    for unit in (category.owner_unit, segment.unit if segment else None):
-        if unit is not None and unit.active:
-            return unit
-    return None
+def _frontage(frontage_id: int | None):
+    if frontage_id is None:
+        return None
+    from ..frontages.models import Frontage
+
+    frontage = db.session.get(Frontage, frontage_id)
+    if frontage is None or not frontage.active:
+        raise Invalid("所选门前四包责任商户不存在或已停用。", code="invalid_frontage")
+    return frontage
 
 
-def _locate_segment(report: NewReport) -> tuple[Segment | None, float | None, float | None]:
-    """The segment named, else the nearest within the dispatch radius of the given or EXIF location."""
+def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, float | None, float | None]:
+    """The segment named, else the nearest within the dispatch radius of the given or EXIF location, else the
+    named frontage's segment."""
     lat, lon = report.lat, report.lon
     if not valid_lat_lon(lat, lon):
         lat = lon = None
@@ -103,6 +117,8 @@ def _locate_segment(report: NewReport) -> tuple[Segment | None, float | None, fl
         found = nearest_segments(lat, lon, radius_m=current_app.config["DISPATCH_RADIUS_M"], limit=1)
         if found:
             return found[0][0], lat, lon
+    if frontage is not None and frontage.segment is not None and frontage.segment.active:
+        return frontage.segment, lat, lon
     return None, lat, lon
 
 
@@ -114,14 +130,23 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     category = find_category(report.category)
     if category is None:
         raise Invalid("请选择有效的问题类别。", code="invalid_category")
-    if not report.photos:
+    if not report.photos and not report.stored_photos and report.photos_required:
         raise BadRequest("请至少上传一张照片。", code="photos_required")
     if report.source not in SOURCES:
         raise BadRequest("问题来源不正确。", code="invalid_source")
     description = clean_text(report.description, "问题描述", MAX_TEXT, multiline=True)
     address = clean_text(report.address, "地址", MAX_ADDRESS)
-    segment, lat, lon = _locate_segment(report)
-    unit = dispatch_target(category, segment)
+    if report.site_id is not None and db.session.get(Site, report.site_id) is None:
+        raise Invalid("所选点位不存在。", code="invalid_site")
+    picked = dispatch.picked_units(reporter, category, report.unit_ids)
+    frontage = _frontage(report.frontage_id)
+    if frontage is not None and category.route != "frontage":
+        raise Invalid(f"“{category.name}”不是门前四包类问题，不能指定责任商户。", code="frontage_not_allowed")
+    segment, lat, lon = _locate_segment(report, frontage)
+    if report.unit is not None and report.unit.active:  # filed by another feature for a unit it names
+        route = dispatch.Route(report.unit, [], "按测评项目的责任单位自动派遣")
+    else:
+        route = dispatch.route_for(category, segment, frontage, picked)
 
     year = local(now).year
     if report.idempotency_key:
@@ -134,7 +159,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending", category=category,
                     segment=segment, description=description,
                     address=address or (segment.name if segment else ""), lat=lat, lon=lon,
-                    reporter_id=reporter.id, reported_at=now, source=report.source,
+                    reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
+                    frontage=frontage,
                     idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
     db.session.add(ticket)
@@ -142,17 +168,22 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     metas = report.photo_meta or [{}] * len(report.photos)
     for photo, meta in zip(report.photos, metas):
         add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
-    if unit is not None:
-        how = "问题类别的责任单位" if category.owner_unit_id == unit.id else "责任路段的包抓单位"
-        _assign(ticket, unit, now, lifecycle.SYSTEM, "dispatch", f"按{how}自动派遣")
+    for stored in report.stored_photos:
+        attach_stored(ticket, stored, "before", now, event=event)
+    if route.lead is not None:
+        _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
+        for unit in route.assists:
+            parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
+    relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
     db.session.flush()
     return ticket, True
 
 
-def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str) -> None:
-    """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline. Another unit
-    also starts at escalation level 0 in a new assignment: it answers for its own lateness, never for the old
-    unit's (whose letters stay with the ticket's events and the letters' items)."""
+def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
+            deadline_rule: dict | None = None) -> None:
+    """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline and the lead
+    part (parts.set_lead). Another unit also starts at escalation level 0 in a new assignment: it answers for its
+    own lateness, never for the old unit's (whose letters stay with the ticket's events and the letters' items)."""
     data = {"unit_id": unit.id, "unit": unit.name}
     if ticket.unit_id is not None and ticket.unit_id != unit.id:
         data["from_unit_id"] = ticket.unit_id
@@ -163,7 +194,8 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
     lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
     ticket.assigned_at = now
-    ticket.deadline = compute_deadline(ticket.category.deadline_rule, now)
+    ticket.deadline = compute_deadline(deadline_rule or ticket.category.deadline_rule, now)
+    parts.set_lead(ticket, unit, now)
 
 
 # ----------------------------------------------------------------------------- actions
@@ -182,16 +214,18 @@ def _touch(ticket: Ticket) -> None:
 
 def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[ProcessedPhoto],
             photo_meta: list[dict] | None = None) -> Ticket:
-    ensure_visible(user, ticket)
+    """The lead unit reports the whole ticket rectified (refused while an assisting part is still open)."""
+    ensure_lead(user, ticket)
     lifecycle.check(ticket, "rectify", user.role)
     note = _note(note, False, "整改说明")
     if not photos:
         raise BadRequest("请上传整改后的照片。", code="photos_required")
     refuse_reused_before_photos(ticket, photos)
+    lead = parts.lead_reported(ticket, now, note)
     event = lifecycle.transition(ticket, "rectify", user, now, note=note)
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
-        add_photo(ticket, photo, "after", now, event=event, meta=meta,
+        add_photo(ticket, photo, "after", now, event=event, meta=meta, part=lead,
                   by=f"{user.unit.name if getattr(user, 'unit', None) else ''} {user.name} 整改".strip())
     db.session.flush()
     return ticket
@@ -203,6 +237,7 @@ def approve(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
     note = _note(note, False, "核查意见")
     lifecycle.transition(ticket, "approve", user, now, note=note)
     ticket.closed_at = now
+    parts.ticket_closed(ticket)
     db.session.flush()
     return ticket
 
@@ -225,17 +260,27 @@ def rework_deadline(ticket: Ticket, now: datetime) -> datetime:
     return fresh if ticket.deadline is None else max(ticket.deadline, fresh)
 
 
-def reject(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
-    """Send back for rework, with the rework deadline (rework_deadline)."""
+def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_ids=()) -> Ticket:
+    """Send back for rework, with the rework deadline (rework_deadline). The lead's part opens again, and so does
+    each assisting unit's named in `reopen_unit_ids`; a reopened part gets the rework time too."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reject", user.role)
     note = _note(note, True, "返工原因")
     deadline = rework_deadline(ticket, now)
+    reopened = parts.ticket_rejected(ticket, dispatch.parse_unit_ids(reopen_unit_ids or ()))
     data = {"deadline": deadline.isoformat()}
     if ticket.deadline is not None and deadline != ticket.deadline:
         data["old_deadline"] = ticket.deadline.isoformat()
+    assists = [p.unit.name for p in reopened if p.role == "assist"]
+    if assists:
+        data["reopened_units"] = assists
     lifecycle.transition(ticket, "reject", user, now, note=note, data=data)
     ticket.deadline = deadline
+    parts.follow_deadline(ticket)
+    rework = compute_deadline(rework_rule(ticket.category), now)
+    for part in reopened:
+        if part.role == "assist":
+            part.deadline = rework if part.deadline is None else max(part.deadline, rework)
     ticket.rework_count = (ticket.rework_count or 0) + 1
     ticket.rectified_at = None
     db.session.flush()
@@ -243,7 +288,7 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None) -> Ticket:
 
 
 def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
-    ensure_visible(user, ticket)
+    ensure_lead(user, ticket)
     lifecycle.check(ticket, "dispute", user.role)
     reason = _note(reason, True, "退单理由")
     lifecycle.transition(ticket, "dispute", user, now, note=reason)
@@ -298,8 +343,8 @@ def _extension_deadline(ticket: Ticket, now: datetime, until, workdays) -> datet
 def request_extension(user, ticket: Ticket, now: datetime, until: str | None = None, workdays=None,
                       reason: str | None = None) -> ExtensionRequest:
     """One open request per ticket: checked here, enforced by a unique index, and the ticket's version makes two
-    requests sent at once conflict (409) rather than both pass the check."""
-    ensure_visible(user, ticket)
+    requests sent at once conflict (409) rather than both pass the check. The lead unit asks, for the ticket."""
+    ensure_lead(user, ticket)
     lifecycle.check(ticket, "request_extension", user.role)
     reason = _note(reason, True, "延期理由")
     if open_extension(ticket) is not None:
@@ -339,6 +384,7 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
         data["old_deadline"] = ticket.deadline.isoformat() if ticket.deadline else None
         ticket.deadline = request.until
         ticket.extension_count = (ticket.extension_count or 0) + 1
+        parts.follow_deadline(ticket)
     lifecycle.transition(ticket, "decide_extension", user, now, note=note or ("同意延期" if approved else "不同意延期"),
                          data=data)
     _touch(ticket)
@@ -351,6 +397,7 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
     lifecycle.check(ticket, "cancel", user.role)
     reason = _note(reason, True, "作废原因")
     lifecycle.transition(ticket, "cancel", user, now, note=reason)
+    parts.ticket_cancelled(ticket)
     _close_open_extension(ticket, user, now, "问题已作废")
     db.session.flush()
     return ticket

@@ -22,7 +22,7 @@ from ..http import done, is_script, local_url, now
 from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, requires
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
-from . import actions, photo_checks, queries
+from . import actions, dispatch, photo_checks, queries
 from .campaigns import Campaign
 from .inputs import parse_coordinate
 from .models import Ticket, TicketEvent
@@ -34,8 +34,10 @@ bp = Blueprint("tickets", __name__)
 
 START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin": "tickets.office_work",
                "leader": "dashboard.index"}
-UNIT_TABS = [("todo", "待整改", "assigned"), ("feedback", "已反馈", "rectified"), ("disputed", "退单中", "disputed"),
-             ("closed", "已结案", "closed"), ("all", "全部", None)]
+# (tab, label, ticket status, state of the unit's own part): a 协办 unit's part is done when it reported it,
+# while the lead may still be at work.
+UNIT_TABS = [("todo", "待整改", "assigned", "open"), ("feedback", "已反馈", None, "rectified"),
+             ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None), ("all", "全部", None, None)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -74,7 +76,7 @@ def _new_page(form=None, error: str | None = None):
     form = form or {}
     categories = active_categories()
     return render_template(
-        "tickets/new.html", form=form, error=error,
+        "tickets/new.html", form=form, error=error, responsibility=dispatch.filing_choices(),
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
         max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"],
@@ -140,11 +142,11 @@ def mine():
 @requires(UNITS)
 def unit_list():
     tab = request.args.get("tab", "todo")
-    tabs = {key: status for key, _, status in UNIT_TABS}
+    tabs = {key: (status, part) for key, _, status, part in UNIT_TABS}
     if tab not in tabs:
         tab = "todo"
     flt = queries.parse_filter(request.args)
-    flt.status, flt.unit_id = tabs[tab], None
+    (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
     items, total = _list(flt, overdue_first=True)
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS)
 
@@ -190,10 +192,11 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     ticket = queries.get_ticket(current_user, ticket_id, detail=True)
     rectify_event = _last_event(ticket, "rectify")
     after = list(rectify_event.photos) if rectify_event else []
+    office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
                            after_photos=after, after_checks=photo_checks.check_after_photos(ticket, after),
                            letters=[e for e in ticket.events if e.action == "escalate"],
-                           units=active_units() if can(current_user, "reassign", ticket) else [],
+                           units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
 
 

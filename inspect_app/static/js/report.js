@@ -219,7 +219,7 @@
       ev.preventDefault();
       if (busy) return;
       if (!items.length) { fail("请至少拍摄或选择一张照片。"); return; }
-      if (form.elements.category && !form.querySelector("input[name=category]:checked")) { fail("请选择问题类别。"); return; }
+      if (form.elements.category && !form.elements.category.value) { fail("请选择问题类别。"); return; }  // radios or a select
       busy = true; button.disabled = true; fail("");
       say("正在处理照片…");
       var data;

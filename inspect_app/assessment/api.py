@@ -1,0 +1,186 @@
+"""The checklist and assessment rounds in the HTTP API v1 (API.md "Sites (点位) and assessment rounds")."""
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+
+from ..api.common import api_blueprint, current
+from ..common.errors import BadRequest
+from ..common.timeutil import isoformat
+from ..extensions import db
+from ..http import json_body, now
+from ..office import downloads
+from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires
+from ..sites.services import find_kind
+from ..tickets.inputs import idempotency_key
+from . import checklist, documents, scores, services
+from .models import Round, RoundSite
+
+bp = api_blueprint("api_assessment", __name__)
+
+
+def round_site_dict(rs: RoundSite) -> dict:
+    return {"site_id": rs.site_id, "site": {"id": rs.site.id, "code": rs.site.code, "name": rs.site.name,
+                                            "kind": rs.site.kind.name, "district": rs.site.district},
+            "inspector_id": rs.inspector_id, "status": rs.status, "score": rs.score,
+            "submitted_at": isoformat(rs.submitted_at)}
+
+
+def round_dict(rnd: Round, sites: list[RoundSite] | None = None) -> dict:
+    result = {"id": rnd.id, "kind": rnd.kind, "kind_label": rnd.kind_label, "name": rnd.name,
+              "status": rnd.status, "seed": rnd.seed, "draw": rnd.draw,
+              "checklist_version": rnd.checklist_version.number, "created_at": isoformat(rnd.created_at),
+              "closed_at": isoformat(rnd.closed_at), "bulletin_number": rnd.bulletin_number,
+              "bulletin_issued_at": isoformat(rnd.bulletin_issued_at)}
+    if sites is not None:
+        result["sites"] = [round_site_dict(rs) for rs in sites]
+    return result
+
+
+# ----------------------------------------------------------------------------- checklist
+
+@bp.get("/checklist")
+@requires(EVERYONE)
+def checklist_items():
+    name = (request.args.get("site_kind") or "").strip()
+    kind = find_kind(name) if name else None
+    if name and kind is None:
+        raise BadRequest(f"点位类型“{name}”不存在。", code="invalid_site_kind")
+    version = checklist.current_version()
+    return jsonify([checklist.item_dict(i) for i in checklist.items(version, kind.id if kind else None)])
+
+
+@bp.post("/admin/import/checklist")
+@requires(OFFICE)
+def import_checklist():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("请用 multipart/form-data 上传字段 file（.xlsx 或 .csv）。", code="file_required")
+    dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
+    result, version = checklist.run_import(upload.filename, upload.read(), now(), current(), dry_run)
+    body = result.as_dict()
+    body["version"] = version
+    if result.errors:
+        db.session.rollback()
+        body["error"] = {"code": "invalid_rows", "message": f"有 {result.errors} 行数据有误，未写入任何数据。"}
+        return jsonify(body), 422
+    return jsonify(body)
+
+
+@bp.get("/admin/import/checklist/template.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def checklist_template(fmt: str):
+    return downloads.register_sheet(checklist.SPEC.label, fmt, request.args.get("encoding"), now(), checklist.xlsx,
+                                   checklist.csv, template=True)
+
+
+@bp.get("/admin/export/checklist.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def checklist_export(fmt: str):
+    return downloads.register_sheet(checklist.SPEC.label, fmt, request.args.get("encoding"), now(), checklist.xlsx,
+                                   checklist.csv)
+
+
+# ----------------------------------------------------------------------------- rounds
+
+@bp.post("/rounds")
+@requires(OFFICE)
+def create_round():
+    rnd, _spec = services.create_round(current(), services.parse_round(json_body()), now())
+    return jsonify(round_dict(rnd, services.round_sites(current(), rnd))), 201
+
+
+@bp.get("/rounds")
+@requires(EVERYONE)
+def rounds():
+    kind = (request.args.get("kind") or "").strip() or None
+    return jsonify([round_dict(r) for r in services.list_rounds(current(), kind)])
+
+
+@bp.get("/rounds/<int:round_id>")
+@requires(EVERYONE)
+def show_round(round_id: int):
+    rnd = services.get_round(current(), round_id)
+    return jsonify(round_dict(rnd, services.round_sites(current(), rnd)))
+
+
+@bp.patch("/rounds/<int:round_id>/sites/<int:site_id>")
+@requires(OFFICE)
+def reassign(round_id: int, site_id: int):
+    rnd = services.get_round(current(), round_id)
+    rs = services.reassign(current(), rnd, site_id, json_body().get("inspector_id"))
+    return jsonify(round_site_dict(rs))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@requires(OFFICE)
+def close(round_id: int):
+    rnd = services.close_round(current(), services.get_round(current(), round_id), now())
+    return jsonify(round_dict(rnd))
+
+
+@bp.post("/rounds/<int:round_id>/issue")
+@requires(OFFICE)
+def issue(round_id: int):
+    rnd = services.issue_bulletin(current(), services.get_round(current(), round_id), now(),
+                                  current_app.config["ASSESSMENT_BULLETIN_PREFIX"])
+    return jsonify(round_dict(rnd))
+
+
+@bp.post("/rounds/<int:round_id>/sites/<int:site_id>/results")
+@requires(FILERS)
+def submit(round_id: int, site_id: int):
+    user = current()
+    rnd = services.get_round(user, round_id)
+    if request.mimetype != "multipart/form-data":
+        raise BadRequest("请用 multipart/form-data 提交：results（JSON）和 photos_<项目编码>。", code="multipart_required")
+    answers = services.parse_answers(request.form.get("results"))
+    key = idempotency_key(request.headers.get("Idempotency-Key"), request.form)
+    rs, created = services.submit(user, rnd, site_id, answers, request.files, now(), key,
+                                  services.fingerprint(answers, request.files))
+    return jsonify(result_dict(rs)), 201 if created else 200
+
+
+def result_dict(rs: RoundSite) -> dict:
+    return {**round_site_dict(rs), "deducted": rs.deducted,
+            "results": [{"item": r.item.code, "pass": r.passed, "note": r.note, "deducted": r.deducted,
+                         "unit_id": r.unit_id, "ticket_id": r.ticket_id} for r in services.results_of(rs)]}
+
+
+@bp.get("/rounds/<int:round_id>/sites/<int:site_id>/results")
+@requires(EVERYONE)
+def site_results(round_id: int, site_id: int):
+    from ..sites.services import get_site
+    user = current()
+    rnd = services.get_round(user, round_id)
+    get_site(user, site_id)  # a unit: 404 for another unit's site
+    return jsonify(result_dict(services.get_round_site(rnd, site_id)))
+
+
+@bp.get("/rounds/<int:round_id>/scores")
+@requires(EVERYONE)
+def round_scores(round_id: int):
+    rnd = services.get_round(current(), round_id)
+    return jsonify(scores.round_scores(current(), rnd))
+
+
+def _pdf(rnd: Round, variant: str) -> Response:
+    from urllib.parse import quote
+    data = documents.render(rnd, variant)
+    label = "督查通报" if variant == "bulletin" else "曝光"
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (f"inline; filename=\"round-{rnd.id}-{variant}.pdf\"; "
+                                               f"filename*=UTF-8''{quote(f'{rnd.name}{label}.pdf')}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/pdf")
+@requires(CITYWIDE)
+def bulletin_pdf(round_id: int):
+    return _pdf(services.get_round(current(), round_id), "bulletin")
+
+
+@bp.get("/rounds/<int:round_id>/exposure.pdf")
+@requires(CITYWIDE)
+def exposure_pdf(round_id: int):
+    return _pdf(services.get_round(current(), round_id), "exposure")

@@ -1,0 +1,223 @@
+"""A round's 督查通报 (numbered, 文件格式) and its 曝光 version for the media (photos, places, units, no scores),
+both built on the document layer (inspect_app/pdf). Before the office issues the 通报 both print as 草稿 with no
+number; afterwards they carry the round's 文号 from its own series (ASSESSMENT_BULLETIN_PREFIX)."""
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..common.timeutil import fmt, local
+from ..extensions import db
+from ..pdf.document import (
+    Attachment,
+    Column,
+    DataTable,
+    Form,
+    Heading,
+    OfficialDocument,
+    Para,
+    Photo,
+    Seal,
+)
+from ..pdf.render import render_document
+from ..photos.storage import PhotoStore, is_valid_key
+from ..sites.models import ROLE_LABELS, Site
+from ..tickets.models import Ticket
+from ..tickets.rules import STATUS_LABELS
+from .models import ChecklistItem, Result, Round, RoundSite
+from .scores import round_scores
+
+
+class _Office:
+    """Whoever prints: the office (citywide figures)."""
+    role = "admin"
+    unit_id = None
+
+
+def _cfg(name: str):
+    return current_app.config[name]
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _delta(value) -> str:
+    if value is None:
+        return "—"
+    return "持平" if abs(value) < 0.05 else (f"↑{value:.1f}" if value > 0 else f"↓{-value:.1f}")
+
+
+def _failures(rnd: Round) -> list[tuple[RoundSite, Result]]:
+    query = (select(RoundSite, Result).join(Result, Result.round_site_id == RoundSite.id)
+             .where(RoundSite.round_id == rnd.id, Result.passed.is_(False))
+             .options(selectinload(Result.ticket).selectinload(Ticket.photos))
+             .order_by(RoundSite.id, Result.id))
+    return list(db.session.execute(query).tuples())
+
+
+def _photo(store: PhotoStore, ticket: Ticket | None, w: float, h: float) -> Photo:
+    photos = ticket.photos_of("before") if ticket is not None else []
+    key = photos[0].key if photos else None
+    if key and is_valid_key(key):
+        return Photo(store.path(key, thumb=True), w, h)
+    return Photo(None, w, h)
+
+
+def _dates(rnd: Round, scores: dict) -> str:
+    start = local(rnd.created_at).date()
+    end = local(rnd.closed_at or rnd.bulletin_issued_at or rnd.created_at).date()
+    if end <= start:
+        return f"{start.year}年{start.month}月{start.day}日"
+    return f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日"
+
+
+def bulletin_document(rnd: Round) -> OfficialDocument:
+    scores = round_scores(_Office(), rnd)
+    overall, comparison = scores["overall"], scores["comparison"]
+    previous = db.session.get(Round, scores["previous_round_id"]) if scores["previous_round_id"] else None
+    store = PhotoStore(_cfg("UPLOAD_FOLDER"))
+    failures = _failures(rnd)
+    draw = rnd.draw
+    kinds = "、".join(f"{k}{n}个" for k, n in draw.get("per_kind", {}).items())
+    per = "每个区县各抽取" if draw.get("per_district") else "共抽取"
+    body: list = [Para(
+        f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{_dates(rnd, scores)}"
+        f"组织开展了{rnd.name}（{rnd.kind_label}）。本轮按点位类型随机抽取点位（{per}{kinds}，随机种子{rnd.seed}，"
+        f"可复核），由督查员逐项实地测评，共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
+    summary = (f"本轮应测评点位{overall['drawn']}个，已测评{overall['submitted']}个，平均得分{_score(overall['score'])}分"
+               f"（满分{scores['full_score']:g}分），全部达标点位{overall['full_marks']}个，发现不达标问题"
+               f"{overall['failed']}个，均已作为整改任务派发至责任单位。")
+    if comparison and previous is not None:
+        delta = comparison["delta"]
+        trend = "持平" if delta is None or abs(delta) < 0.05 else (f"提高{delta:.1f}分" if delta > 0
+                                                                  else f"下降{-delta:.1f}分")
+        summary += f"与上一轮{rnd.kind_label}（{previous.name}，平均{_score(comparison['previous_score'])}分）相比{trend}。"
+    body += [Heading("一、总体情况"), Para(summary)]
+
+    def table(name: str, title: str) -> DataTable:
+        rows = []
+        for key, figures in scores[name].items():
+            change = comparison[name].get(key, {}).get("delta") if comparison else None
+            rows.append([key, str(figures["sites"]), _score(figures["score"]), str(figures["failed"]),
+                         str(figures["full_marks"]), _delta(change)])
+        return DataTable((Column(title, 40, "label"), Column("测评点位", 22, "plain"), Column("平均得分", 24, "plain"),
+                          Column("问题数", 22, "plain"), Column("全部达标", 22, "plain"), Column("较上轮", 26, "plain")),
+                         rows=rows)
+
+    body += [Heading("二、各类点位得分情况"), table("by_kind", "点位类型"),
+             Heading("三、各区县得分情况"), table("by_district", "区县")]
+
+    # The worst sites, with the photo of each failure (up to three).
+    worst = sorted((s for s in scores["sites"] if s["status"] == "submitted" and s["failed"]),
+                   key=lambda s: (s["score"], s["code"]))[:_cfg("ASSESSMENT_WORST_SITES")]
+    by_site: dict[int, list] = defaultdict(list)
+    for rs, result in failures:
+        by_site[rs.site_id].append(result)
+    body.append(Heading("四、得分较低的点位"))
+    if worst:
+        rows = []
+        for s in worst:
+            results = by_site[s["site_id"]]
+            problems = "；".join(f"{r.item.text}（扣{r.deducted:g}分）" for r in results)
+            rows.append([f"{s['district']}{s['name']}\n（{s['kind']}）", _score(s["score"]), problems,
+                         [_photo(store, r.ticket, 24, 18) for r in results[:3]]])
+        body.append(DataTable((Column("点位", 36, "text"), Column("得分", 14, "plain"), Column("主要问题", 52, "text"),
+                               Column("现场照片", 54, "photo")), rows=rows))
+    else:
+        body.append(Para("本轮测评点位全部达标。"))
+
+    body.append(Heading("五、责任单位扣分情况"))
+    units = [u for u in scores["by_unit"] if u["failed"]]
+    if units:
+        rows = [[str(i), u["name"], str(u["sites"]), str(u["failed"]), f"{u['deducted']:g}", _score(u["score"])]
+                for i, u in enumerate(units, start=1)]
+        body.append(DataTable((Column("序号", 12, "plain"), Column("责任单位", 56, "label"), Column("涉及点位", 20, "plain"),
+                               Column("问题数", 20, "plain"), Column("扣分", 20, "plain"), Column("得分", 28, "plain")),
+                              rows=rows))
+        body.append(Para("说明：单位得分 = 满分 − 该单位负责的不达标项扣分之和 ÷ 该单位负责的测评点位数；按得分由低到高排列。"))
+    else:
+        body.append(Para("本轮无责任单位被扣分。"))
+    body += [Heading("六、整改要求"),
+             Para("各责任单位要对照附件所列整改任务，立即组织整改，在规定时限内通过督查整改系统反馈整改情况并上传整改后照片，"
+                  "市文明办将逐项核查销号。逾期未整改或整改不到位的，按程序实行督办、挂牌督办直至约谈。", lead="（一）限期整改到位。"),
+             Para("各区县、各行业主管部门要举一反三，对同类点位开展自查自纠，建立长效管理机制，防止问题反弹回潮。",
+                  lead="（二）举一反三抓长效。"),
+             Para("特此通报。")]
+
+    tasks: dict[str, list] = defaultdict(list)
+    for rs, result in failures:
+        ticket = result.ticket
+        unit = ticket.unit.name if ticket is not None and ticket.unit else "待派遣"
+        tasks[unit].append([ticket.number if ticket else "—", f"{rs.site.district}{rs.site.name}",
+                            result.item.text, ROLE_LABELS[result.item.answerable_by],
+                            fmt(ticket.deadline, "%Y-%m-%d\n%H:%M") if ticket is not None and ticket.deadline
+                            else "—",
+                            STATUS_LABELS.get(ticket.status, "") if ticket else ""])
+    attachments = []
+    if tasks:
+        from ..pdf.document import RowGroup
+        groups, counter = [], 0
+        for unit in sorted(tasks, key=lambda u: (-len(tasks[u]), u)):
+            rows = []
+            for row in tasks[unit]:
+                counter += 1
+                rows.append([str(counter), *row])
+            groups.append(RowGroup(f"{unit}（{len(rows)}项）", rows))
+        attachments.append(Attachment(f"{rnd.name}整改任务清单", [DataTable(
+            (Column("序号", 10, "plain"), Column("任务编号", 23, "plain"), Column("点位", 30, "text"),
+             Column("问题", 43, "text"), Column("责任\n主体", 14, "label"), Column("整改期限", 21, "plain"),
+             Column("状态", 15, "label")), groups=groups, font_size=9)]))
+    return _document(rnd, f"关于{rnd.name}情况的通报", body, attachments, ["各区县人民政府，市文明委各成员单位"])
+
+
+def exposure_document(rnd: Round) -> OfficialDocument:
+    """For the media: what was found where and which unit answers for it, with photos; no scores."""
+    store = PhotoStore(_cfg("UPLOAD_FOLDER"))
+    failures = _failures(rnd)
+    sites = {rs.site_id for rs, _ in failures}
+    body: list = [Para(
+        f"{_dates(rnd, {})}，市文明办组织开展{rnd.kind_label}，对随机抽取的点位进行实地察看，发现以下{len(failures)}个"
+        f"不文明现象和管理问题（涉及{len(sites)}个点位）。现予以曝光，请相关责任单位立即整改，欢迎广大市民监督。")]
+    if failures:
+        rows = []
+        for rs, result in failures:
+            site: Site = rs.site
+            ticket = result.ticket
+            unit = ticket.unit.name if ticket is not None and ticket.unit else site.territorial_unit.name
+            place = f"{site.district}{site.street or ''} {site.name}" + (f"（{site.address}）" if site.address else "")
+            text = f"未达标：{result.item.text}" + (f"（{result.note}）" if result.note else "")
+            rows.append([place, text, unit, _photo(store, ticket, 40, 30)])
+        body.append(DataTable((Column("地点", 38, "text"), Column("问题", 42, "text"), Column("责任单位", 32, "label"),
+                               Column("现场照片", 44, "photo")), rows=rows))
+    else:
+        body.append(Para("本轮察看的点位未发现问题。"))
+    body.append(Para("市民发现身边的不文明现象，可通过“市民随手拍”或拨打12345政务服务热线反映。"))
+    return _document(rnd, f"{rnd.name}发现问题曝光", body, [], ["各新闻媒体"])
+
+
+def _document(rnd: Round, title: str, body: list, attachments: list, recipients: list[str]) -> OfficialDocument:
+    office = _cfg("OFFICE_NAME")
+    issued = rnd.bulletin_number is not None
+    day = local(rnd.bulletin_issued_at or rnd.closed_at or rnd.created_at).date()
+    seal = _cfg("PDF_SEAL_IMAGE")
+    return OfficialDocument(
+        form=Form.FILE, issuer_mark=office + "文件", doc_number=rnd.bulletin_number, title=title,
+        recipients=recipients, body=body, attachments=attachments, signatory=office, date=day,
+        seal=Seal(seal, float(_cfg("PDF_SEAL_DIAMETER_MM"))) if seal and issued else None,
+        report_to=[_cfg("BULLETIN_REPORT_TO")], cc=[_cfg("BULLETIN_CC")], printer=_cfg("OFFICE_SHORT_NAME"),
+        print_date=day, draft=not issued)
+
+
+def render(rnd: Round, variant: str = "bulletin") -> bytes:
+    doc = bulletin_document(rnd) if variant == "bulletin" else exposure_document(rnd)
+    out = io.BytesIO()
+    render_document(doc, out)
+    return out.getvalue()
+
+
+__all__ = ["render", "bulletin_document", "exposure_document", "ChecklistItem"]

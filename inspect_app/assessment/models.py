@@ -1,0 +1,169 @@
+"""The checklist (versioned), rounds, the sites drawn into a round and the answers given there."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..common.types import UTCDateTime
+from ..extensions import db
+
+# Round kinds (API.md); each is also the `source` of the tickets a round makes (tickets/rules.py SOURCES).
+KINDS = {
+    "mock_assessment": "模拟测评",
+    "undercover": "暗访",
+    "spot_check": "随机抽查",
+    "leader": "领导督导",
+    "joint": "部门联查",
+}
+ROUND_STATUSES = {"open": "进行中", "closed": "已结束"}
+SITE_STATUSES = {"assigned": "待测评", "submitted": "已提交"}
+
+
+class ChecklistVersion(db.Model):
+    """One version of the whole checklist. Importing makes a new version; rounds keep the one they used."""
+
+    __tablename__ = "checklist_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    full_score: Mapped[float] = mapped_column(Float, default=100.0)  # a site's score: full_score − deductions
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    items = relationship("ChecklistItem", order_by="ChecklistItem.sort_order", back_populates="version",
+                         lazy="select")
+
+
+class ChecklistItem(db.Model):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("version_id", "code"),
+                      Index("ix_checklist_items_version_kind", "version_id", "site_kind_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    site_kind_id: Mapped[int] = mapped_column(ForeignKey("site_kinds.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(String(300))
+    points: Mapped[float] = mapped_column(Float)  # deducted when the item fails
+    answerable_by: Mapped[str] = mapped_column(String(16))  # sites.models.ROLES
+    deadline_hours: Mapped[int | None] = mapped_column(Integer)
+    deadline_workdays: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))  # the tickets' category
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    version = relationship("ChecklistVersion", back_populates="items")
+    site_kind = relationship("SiteKind", lazy="joined")
+    category = relationship("Category", lazy="joined")
+
+    @property
+    def deadline_rule(self) -> dict:
+        if self.deadline_workdays:
+            return {"workdays": self.deadline_workdays}
+        return {"hours": self.deadline_hours or 24}
+
+    @property
+    def deadline_label(self) -> str:
+        if self.deadline_workdays:
+            return f"{self.deadline_workdays}个工作日"
+        return f"{self.deadline_hours or 24}小时"
+
+
+class Round(db.Model):
+    __tablename__ = "assessment_rounds"
+    __table_args__ = (UniqueConstraint("bulletin_year", "bulletin_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # KINDS
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # ROUND_STATUSES
+    seed: Mapped[int] = mapped_column(BigInteger)
+    draw_json: Mapped[str] = mapped_column(Text, default="{}")  # what was asked: per_kind, per_district, ...
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The 督查通报: numbered in its own gap-free series when the office issues it.
+    bulletin_year: Mapped[int | None] = mapped_column(Integer)
+    bulletin_seq: Mapped[int | None] = mapped_column(Integer)
+    bulletin_number: Mapped[str | None] = mapped_column(String(60))
+    bulletin_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    checklist_version = relationship("ChecklistVersion", lazy="joined")
+    creator = relationship("User", lazy="joined")
+    sites = relationship("RoundSite", back_populates="round", order_by="RoundSite.id", lazy="select")
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        return ROUND_STATUSES.get(self.status, self.status)
+
+    @property
+    def draw(self) -> dict:
+        return json.loads(self.draw_json or "{}")
+
+
+class RoundSite(db.Model):
+    """A site drawn into a round, the inspector it is assigned to, and (once submitted) its score."""
+
+    __tablename__ = "round_sites"
+    __table_args__ = (UniqueConstraint("round_id", "site_id"),
+                      Index("ix_round_sites_inspector_status", "inspector_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("assessment_rounds.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="assigned")  # SITE_STATUSES
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    deducted: Mapped[float | None] = mapped_column(Float)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # what the submission said (sha256)
+
+    round = relationship("Round", back_populates="sites")
+    site = relationship("Site", lazy="joined")
+    inspector = relationship("User", foreign_keys=[inspector_id], lazy="joined")
+    results = relationship("Result", back_populates="round_site", order_by="Result.id", lazy="select")
+
+    @property
+    def status_label(self) -> str:
+        return SITE_STATUSES.get(self.status, self.status)
+
+
+class Result(db.Model):
+    """One checklist item's answer at one drawn site; a failure links the ticket it became."""
+
+    __tablename__ = "assessment_results"
+    __table_args__ = (UniqueConstraint("round_site_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_site_id: Mapped[int] = mapped_column(ForeignKey("round_sites.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"), index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    deducted: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # who answers for it here
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+
+    round_site = relationship("RoundSite", back_populates="results")
+    item = relationship("ChecklistItem", lazy="joined")
+    ticket = relationship("Ticket")
+    unit = relationship("Unit")

@@ -1,0 +1,171 @@
+"""Scores of a round: per site (full score minus deductions), per site type, per district and per answering unit,
+and the comparison with the previous round of the same kind.
+
+A site's score is stored when it is submitted (RoundSite.score). A type's or district's score is the mean of its
+submitted sites' scores. A unit's score is the full score minus the deductions of the items it answers for, per
+site it answers for (in any role): 100 − (its deductions ÷ its sites), so a unit answering for many sites is not
+ranked below one answering for a single site for the same failures. Two queries read everything."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..policy import UNITS, has_role, sees_citywide
+from ..sites.models import ROLES, Site, SiteKind
+from ..units.models import Unit
+from .models import ChecklistItem, Result, Round, RoundSite
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def site_rows(round_id: int, unit_id: int | None = None) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
+    """One row per drawn site (a unit: only sites it answers for), with its failed item codes; and per row (by
+    round site id) the deductions and failure counts per responsible unit."""
+    query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, RoundSite.score, RoundSite.deducted,
+                    RoundSite.inspector_id, Site.code, Site.name, Site.district, SiteKind.name,
+                    Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+             .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == Site.kind_id)
+             .where(RoundSite.round_id == round_id).order_by(Site.district, SiteKind.sort_order, Site.code))
+    if unit_id is not None:
+        query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
+                            | (Site.operator_unit_id == unit_id))
+    conn = db.session.connection()  # plain rows: a round can hold thousands of answers
+    rows, index = [], {}
+    for (rs_id, site_id, status, score, deducted, inspector_id, code, name, district, kind,
+         territorial, sector, operator) in conn.execute(query).all():
+        row = {"site_id": site_id, "code": code, "name": name, "district": district, "kind": kind,
+               "status": status, "score": score, "deducted": deducted, "failed": [], "inspector_id": inspector_id,
+               "units": {"territorial": territorial, "sector": sector, "operator": operator}}
+        rows.append(row)
+        index[rs_id] = row
+    blame: dict[int, dict] = {}
+    if index:
+        failures = (select(Result.round_site_id, ChecklistItem.code, Result.unit_id, Result.deducted)
+                    .join(ChecklistItem, ChecklistItem.id == Result.item_id)
+                    .join(RoundSite, RoundSite.id == Result.round_site_id)
+                    .where(RoundSite.round_id == round_id, Result.passed.is_(False))
+                    .order_by(Result.id))
+        for rs_id, code, responsible, deducted in conn.execute(failures).all():
+            row = index.get(rs_id)
+            if row is None:
+                continue
+            row["failed"].append(code)
+            per_unit = blame.setdefault(rs_id, {})
+            points, count = per_unit.get(responsible, (0.0, 0))
+            per_unit[responsible] = (points + (deducted or 0.0), count + 1)
+    return rows, {rs_id: blame.get(rs_id, {}) for rs_id in index}, index
+
+
+def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
+              blame: dict | None = None, index: dict | None = None) -> dict:
+    done = [r for r in rows if r["status"] == "submitted"]
+    by_kind: dict[str, list] = defaultdict(list)
+    by_district: dict[str, list] = defaultdict(list)
+    for r in done:
+        by_kind[r["kind"]].append(r)
+        by_district[r["district"]].append(r)
+
+    def group(items: list[dict]) -> dict:
+        return {"sites": len(items), "score": _mean([r["score"] for r in items]),
+                "failed": sum(len(r["failed"]) for r in items),
+                "full_marks": sum(1 for r in items if not r["failed"])}
+
+    unit_sites: dict[int, int] = defaultdict(int)
+    unit_deducted: dict[int, float] = defaultdict(float)
+    unit_failed: dict[int, int] = defaultdict(int)
+    for r in done:
+        for uid in {u for u in r["units"].values() if u}:
+            unit_sites[uid] += 1
+    for rs_id, per_unit in (blame or {}).items():
+        if index[rs_id]["status"] != "submitted":
+            continue
+        for uid, (points, count) in per_unit.items():
+            if uid is not None:
+                unit_deducted[uid] += points
+                unit_failed[uid] += count
+    if unit_id is not None:
+        unit_sites = {k: v for k, v in unit_sites.items() if k == unit_id}
+    names = dict(db.session.connection().execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites))))
+                 .all()) if unit_sites else {}
+    by_unit = []
+    for uid, sites in unit_sites.items():
+        by_unit.append({"unit_id": uid, "name": names.get(uid, ""), "sites": sites,
+                        "deducted": round(unit_deducted.get(uid, 0.0), 2),
+                        "score": round(max(0.0, full_score - unit_deducted.get(uid, 0.0) / sites), 2),
+                        "failed": unit_failed.get(uid, 0)})
+    by_unit.sort(key=lambda u: (u["score"], -u["failed"], u["name"]))
+    return {
+        "overall": {"drawn": len(rows), "submitted": len(done), "score": _mean([r["score"] for r in done]),
+                    "failed": sum(len(r["failed"]) for r in done),
+                    "full_marks": sum(1 for r in done if not r["failed"])},
+        "by_kind": {k: group(v) for k, v in sorted(by_kind.items())},
+        "by_district": {k: group(v) for k, v in sorted(by_district.items())},
+        "by_unit": by_unit,
+    }
+
+
+def previous_round(rnd: Round) -> Round | None:
+    """The latest earlier round of the same kind with at least one submitted site."""
+    return db.session.scalar(
+        select(Round).where(Round.kind == rnd.kind, Round.id != rnd.id,
+                            (Round.created_at < rnd.created_at) | ((Round.created_at == rnd.created_at)
+                                                                   & (Round.id < rnd.id)),
+                            Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
+        .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+
+
+def _delta(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 2)
+
+
+def round_scores(user, rnd: Round, compare: bool = True) -> dict:
+    """The scores API.md describes, as this user may see them (a unit: only its sites and its own row)."""
+    unit_id = None
+    if not sees_citywide(user):
+        unit_id = user.unit_id if has_role(user, UNITS) else -1
+    full = rnd.checklist_version.full_score
+    rows, blame, index = site_rows(rnd.id, unit_id)
+    summary = summarise(rows, full, unit_id, blame, index)
+    result = {"round_id": rnd.id, "kind": rnd.kind, "full_score": full, "sites": rows, **summary,
+              "previous_round_id": None, "comparison": None}
+    previous = previous_round(rnd) if compare else None
+    if previous is not None:
+        before = round_scores(user, previous, compare=False)
+        result["previous_round_id"] = previous.id
+        result["comparison"] = compare_with(result, before)
+    return result
+
+
+def compare_with(current: dict, before: dict) -> dict:
+    """Better/worse against the previous round: overall, per type, per district, per unit, and per site where the
+    same site was drawn both times."""
+    def groups(name: str) -> dict:
+        out = {}
+        for key, figures in current[name].items():
+            old = before[name].get(key)
+            out[key] = {"previous": old["score"] if old else None,
+                        "delta": _delta(figures["score"], old["score"] if old else None)}
+        return out
+
+    old_units = {u["unit_id"]: u for u in before["by_unit"]}
+    old_sites = {s["site_id"]: s for s in before["sites"] if s["status"] == "submitted"}
+    return {
+        "previous_score": before["overall"]["score"],
+        "delta": _delta(current["overall"]["score"], before["overall"]["score"]),
+        "by_kind": groups("by_kind"),
+        "by_district": groups("by_district"),
+        "by_unit": {u["unit_id"]: {"previous": old_units[u["unit_id"]]["score"],
+                                   "delta": _delta(u["score"], old_units[u["unit_id"]]["score"])}
+                    for u in current["by_unit"] if u["unit_id"] in old_units},
+        "sites": {s["site_id"]: {"previous": old_sites[s["site_id"]]["score"],
+                                 "delta": _delta(s["score"], old_sites[s["site_id"]]["score"])}
+                  for s in current["sites"] if s["status"] == "submitted" and s["site_id"] in old_sites},
+    }
+
+
+def unit_roles(rows: list[dict], unit_id: int) -> dict[int, list[str]]:
+    return {r["site_id"]: [role for role in ROLES if r["units"][role] == unit_id] for r in rows}

@@ -1,0 +1,415 @@
+"""Round operations: create (draw and assign), reassign a site, submit a site's results (failures become tickets),
+close, issue the numbered 督查通报. Operations check their rules and flush; the edge commits (boundary.py)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from ..auth.models import User
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.models import next_value
+from ..common.text import clean_text
+from ..common.timeutil import local
+from ..extensions import db
+from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
+from ..sites.models import ROLES, Site, SiteKind
+from ..tickets.services import NewReport, create_ticket
+from . import checklist
+from .draw import DrawRequest, draw
+from .models import KINDS, ChecklistItem, Result, Round, RoundSite
+
+MAX_PER_KIND = 1000
+MAX_SEED = 2**53 - 1
+MAX_NOTE = 500
+BULLETIN_SEQUENCE = "assessment_bulletin"
+
+
+# ----------------------------------------------------------------------------- reading
+
+def visible_round_ids_condition(user):
+    """Rounds a unit may see: those with at least one of its sites."""
+    from ..sites.services import site_scope
+    return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id).where(site_scope(user)))
+
+
+def list_rounds(user, kind: str | None = None) -> list[Round]:
+    query = select(Round).order_by(Round.created_at.desc(), Round.id.desc())
+    if not sees_citywide(user):
+        query = query.where(visible_round_ids_condition(user))
+    if kind:
+        query = query.where(Round.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def get_round(user, round_id: int) -> Round:
+    found = db.session.get(Round, round_id)
+    if found is None:
+        raise NotFound("测评轮次不存在或无权查看。")
+    if not sees_citywide(user) and not db.session.scalar(
+            select(Round.id).where(Round.id == round_id, visible_round_ids_condition(user))):
+        raise NotFound("测评轮次不存在或无权查看。")
+    return found
+
+
+def round_sites(user, rnd: Round) -> list[RoundSite]:
+    """The round's drawn sites this user may see (a unit: its own)."""
+    from ..sites.services import site_scope
+    query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
+             .order_by(Site.district, Site.kind_id, Site.code))
+    if not sees_citywide(user):
+        query = query.where(site_scope(user))
+    return list(db.session.scalars(query))
+
+
+def get_round_site(rnd: Round, site_id: int) -> RoundSite:
+    found = db.session.scalar(select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id))
+    if found is None:
+        raise NotFound("该点位不在本轮测评中。")
+    return found
+
+
+def assigned_to(user, open_only: bool = True) -> list[RoundSite]:
+    """An inspector's drawn sites (open rounds), to do first, then done."""
+    query = (select(RoundSite).join(Round, Round.id == RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
+             .where(RoundSite.inspector_id == user.id))
+    if open_only:
+        query = query.where(Round.status == "open")
+    query = query.order_by(Round.created_at.desc(), (RoundSite.status == "submitted"), Site.district, Site.code)
+    return list(db.session.scalars(query))
+
+
+def may_submit(user, rs: RoundSite) -> bool:
+    return has_role(user, OFFICE) or (has_role(user, INSPECTORS) and rs.inspector_id == user.id)
+
+
+def ensure_may_submit(user, rs: RoundSite) -> None:
+    if not may_submit(user, rs):
+        raise Forbidden("该点位没有分配给您，不能提交测评结果。", code="not_assigned")
+
+
+def items_for_site(rnd: Round, site: Site) -> list[ChecklistItem]:
+    return checklist.items(rnd.checklist_version, site.kind_id)
+
+
+# ----------------------------------------------------------------------------- creating a round
+
+@dataclass
+class RoundInput:
+    kind: str
+    name: str
+    per_kind: dict[str, int]
+    inspector_ids: list[int]
+    per_district: bool = False
+    seed: int | None = None
+    exclude_recent: int = 0
+    districts: list[str] = field(default_factory=list)
+
+
+def _int(value, label: str, low: int, high: int, code: str) -> int:
+    if isinstance(value, bool):
+        raise BadRequest(f"{label}应为整数。", code=code)
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{label}应为整数。", code=code) from None
+    if not low <= number <= high:
+        raise Invalid(f"{label}应在 {low} 到 {high} 之间。", code=code)
+    return number
+
+
+def parse_round(body: Mapping) -> RoundInput:
+    """The API's JSON body (API.md) → RoundInput; bad fields answer 400/422 with the field named."""
+    kind = str(body.get("kind") or "").strip()
+    if kind not in KINDS:
+        raise BadRequest("测评类型不正确，应为 " + "、".join(f"{k}（{v}）" for k, v in KINDS.items()) + " 之一。",
+                         code="invalid_kind")
+    spec = body.get("draw") or {}
+    if not isinstance(spec, Mapping):
+        raise BadRequest("draw 应为对象。", code="invalid_draw")
+    per_kind_raw = spec.get("per_kind") or {}
+    if not isinstance(per_kind_raw, Mapping) or not per_kind_raw:
+        raise BadRequest("请在 draw.per_kind 中填写各类点位的抽取数量。", code="invalid_draw")
+    per_kind = {str(k).strip(): _int(v, f"“{k}”的抽取数量", 0, MAX_PER_KIND, "invalid_draw")
+                for k, v in per_kind_raw.items()}
+    seed = spec.get("seed")
+    inspectors = body.get("inspector_ids") or []
+    if not isinstance(inspectors, list):
+        raise BadRequest("inspector_ids 应为数组。", code="invalid_inspectors")
+    districts = spec.get("districts") or []
+    if not isinstance(districts, list):
+        raise BadRequest("draw.districts 应为数组。", code="invalid_draw")
+    return RoundInput(kind=kind, name=str(body.get("name") or ""), per_kind=per_kind,
+                      inspector_ids=[_int(i, "督查员", 1, 10**12, "invalid_inspectors") for i in inspectors],
+                      per_district=bool(spec.get("per_district")),
+                      seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),
+                      exclude_recent=_int(spec.get("exclude_recent") or 0, "排除最近轮次数", 0, 100,
+                                          "invalid_draw"),
+                      districts=[str(d).strip() for d in districts if str(d).strip()])
+
+
+def create_round(user, data: RoundInput, now: datetime) -> tuple[Round, dict]:
+    """Draw the sites, assign them to the inspectors and record everything needed to draw them again."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以组织测评。")
+    version = checklist.current_version()
+    if version is None:
+        raise Invalid("还没有测评体系，请先导入测评项目。", code="no_checklist")
+    kinds = {k.name: k for k in db.session.scalars(select(SiteKind).where(SiteKind.active.is_(True)))}
+    unknown = [k for k in data.per_kind if k not in kinds]
+    if unknown:
+        raise Invalid(f"点位类型“{'、'.join(unknown)}”不存在或已停用。", code="unknown_site_kind")
+    per_kind = {k: n for k, n in data.per_kind.items() if n > 0}
+    if not per_kind:
+        raise Invalid("请至少为一类点位填写大于 0 的抽取数量。", code="invalid_draw")
+    inspectors = _inspectors(data.inspector_ids)
+    name = clean_text(data.name, "轮次名称", 100) or \
+        f"{local(now):%Y年%-m月}{KINDS[data.kind]}"
+    seed = data.seed if data.seed is not None else secrets.randbelow(10**9)
+    request = DrawRequest(per_kind=per_kind, seed=seed, per_district=data.per_district,
+                          exclude_recent=data.exclude_recent, districts=data.districts or None)
+    result = draw(request)
+    if not result.site_ids:
+        raise Invalid("按当前条件没有可抽取的点位（点位库为空，或都在排除范围内）。", code="no_sites")
+    spec = {"per_kind": per_kind, "per_district": data.per_district, "seed": seed,
+            "exclude_recent": data.exclude_recent, "districts": data.districts,
+            "shortages": result.shortages, "excluded": result.excluded}
+    rnd = Round(kind=data.kind, name=name, status="open", seed=seed, draw_json=json.dumps(spec, ensure_ascii=False),
+                checklist_version_id=version.id, created_by=user.id, created_at=now)
+    db.session.add(rnd)
+    db.session.flush()
+    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(result.site_ids)))}
+    ordered = sorted(result.site_ids, key=lambda i: (sites[i].district, sites[i].kind.sort_order, sites[i].code))
+    for index, site_id in enumerate(ordered):
+        # Contiguous shares: each inspector gets neighbouring sites (same district first), not a scatter.
+        inspector = inspectors[index * len(inspectors) // len(ordered)]
+        db.session.add(RoundSite(round_id=rnd.id, site_id=site_id, inspector_id=inspector.id, status="assigned"))
+    db.session.flush()
+    return rnd, spec
+
+
+def _inspectors(ids: list[int]) -> list[User]:
+    if not ids:
+        raise Invalid("请至少选择一名督查员。", code="inspectors_required")
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    result = []
+    for i in dict.fromkeys(ids):
+        user = users.get(i)
+        if user is None or not user.active or user.role not in INSPECTORS | OFFICE:
+            raise Invalid(f"督查员（编号 {i}）不存在、已停用或不是督查员。", code="invalid_inspectors")
+        result.append(user)
+    return result
+
+
+def reassign(user, rnd: Round, site_id: int, inspector_id) -> RoundSite:
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以调整分工。")
+    rs = get_round_site(rnd, site_id)
+    if rnd.status != "open" or rs.status != "assigned":
+        raise Conflict("该点位已提交或本轮已结束，不能再调整督查员。", code="round_site_done")
+    (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, 10**12, "invalid_inspectors")])
+    rs.inspector_id = inspector.id
+    db.session.flush()
+    return rs
+
+
+def close_round(user, rnd: Round, now: datetime) -> Round:
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以结束测评。")
+    if rnd.status != "open":
+        raise Conflict("本轮测评已经结束。", code="round_closed")
+    changed = db.session.execute(update(Round).where(Round.id == rnd.id, Round.status == "open")
+                                 .values(status="closed", closed_at=now)
+                                 .execution_options(synchronize_session="fetch"))
+    if changed.rowcount != 1:
+        raise Conflict("本轮测评刚被结束。", code="round_closed")
+    return rnd
+
+
+def issue_bulletin(user, rnd: Round, now: datetime, prefix: str) -> Round:
+    """Number the round's 督查通报 in its own gap-free yearly series (taken once; a second issue is 409)."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以印发督查通报。")
+    if rnd.bulletin_number:
+        raise Conflict(f"本轮督查通报已印发（{rnd.bulletin_number}）。", code="bulletin_issued")
+    if not db.session.scalar(select(RoundSite.id).where(RoundSite.round_id == rnd.id,
+                                                         RoundSite.status == "submitted").limit(1)):
+        raise Conflict("本轮还没有任何点位提交测评结果，不能印发通报。", code="no_results")
+    year = local(now).year
+    seq = next_value(BULLETIN_SEQUENCE, year)
+    changed = db.session.execute(
+        update(Round).where(Round.id == rnd.id, Round.bulletin_number.is_(None))
+        .values(bulletin_year=year, bulletin_seq=seq, bulletin_number=f"{prefix}〔{year}〕{seq}号",
+                bulletin_issued_at=now).execution_options(synchronize_session="fetch"))
+    if changed.rowcount != 1:
+        raise Conflict("本轮督查通报刚被印发。", code="bulletin_issued")
+    return rnd
+
+
+# ----------------------------------------------------------------------------- submitting a site
+
+@dataclass
+class Answer:
+    code: str
+    passed: bool
+    note: str = ""
+
+
+def parse_answers(raw) -> list[Answer]:
+    """The API's `results` JSON text, [{"item", "pass", "note"}], → answers (400 on a malformed list)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "null")
+        except ValueError:
+            raise BadRequest("results 不是有效的 JSON。", code="invalid_results") from None
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest("results 应为非空数组：[{\"item\": 编码, \"pass\": true/false, \"note\": 说明}]。",
+                         code="invalid_results")
+    answers = []
+    for entry in raw:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("pass"), bool) \
+                or not str(entry.get("item") or "").strip():
+            raise BadRequest("results 中每一项应为 {\"item\": 编码, \"pass\": true/false}。", code="invalid_results")
+        answers.append(Answer(str(entry["item"]).strip()[:32], entry["pass"], str(entry.get("note") or "")))
+    return answers
+
+
+def answers_from_form(form, codes: list[str]) -> list[Answer]:
+    """A page's form: pass_<code> = "1" (达标) or "0" (不达标), note_<code>."""
+    answers = []
+    for code in codes:
+        value = form.get(f"pass_{code}")
+        if value in ("1", "0"):
+            answers.append(Answer(code, value == "1", form.get(f"note_{code}") or ""))
+    return answers
+
+
+def fingerprint(answers: list[Answer], files) -> str:
+    """What a submission says (answers and photos' bytes): a retry has the same, another submission not."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(sorted((a.code, a.passed, a.note.strip()) for a in answers),
+                             ensure_ascii=False).encode())
+    for name in sorted(files.keys()):
+        for upload in files.getlist(name):
+            if not upload:
+                continue
+            position = upload.stream.tell()
+            digest.update(name.encode() + b"\0")
+            for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+                digest.update(chunk)
+            upload.stream.seek(position)
+    return digest.hexdigest()
+
+
+def responsible_unit(site: Site, item: ChecklistItem):
+    """The unit answering for `item` at `site`: the item's role there, else the 属地 (always set)."""
+    unit = site.unit_for(item.answerable_by)
+    if unit is None or not unit.active:
+        unit = site.territorial_unit
+    return unit
+
+
+def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: datetime,
+           key: str | None = None, fingerprint_: str | None = None,
+           processed: dict | None = None) -> tuple[RoundSite, bool]:
+    """Record a site's answers. Every item of the site's type must be answered, every failure needs a photo.
+    Each failure becomes a ticket (source: the round's kind) dispatched to the unit answering for the item, with
+    the item's deadline. Returns (round site, created); the same submission again (same Idempotency-Key, or the
+    same content) creates nothing; a different one after the first answers 409. `files`: the request's uploads
+    (photos_<code>); `processed`: photos already decoded, {code: [ProcessedPhoto]} (the demo, tests)."""
+    from ..photos.service import read_uploads
+
+    rs = get_round_site(rnd, site_id)
+    ensure_may_submit(user, rs)
+    # Queue behind a twin submission of this site until it commits (row lock / SQLite's write lock).
+    db.session.execute(update(RoundSite).where(RoundSite.id == rs.id).values(status=RoundSite.status))
+    db.session.refresh(rs)
+    if rs.status == "submitted":
+        if (key and rs.idempotency_key == key) or (fingerprint_ and rs.fingerprint == fingerprint_):
+            return rs, False
+        raise Conflict("该点位已提交过测评结果，不能重复提交。如需更正请联系文明办。", code="already_submitted")
+    if rnd.status != "open":
+        raise Conflict("本轮测评已结束，不能再提交。", code="round_closed")
+
+    site = rs.site
+    items = {i.code: i for i in items_for_site(rnd, site)}
+    if not items:
+        raise Invalid(f"测评体系中没有“{site.kind.name}”类点位的测评项目。", code="no_items")
+    seen: set[str] = set()
+    for answer in answers:
+        if answer.code not in items:
+            raise Invalid(f"测评项目“{answer.code}”不属于{site.kind.name}的测评体系。", code="unknown_item")
+        if answer.code in seen:
+            raise BadRequest(f"测评项目“{answer.code}”重复出现。", code="duplicate_item")
+        seen.add(answer.code)
+    missing = [code for code in items if code not in seen]
+    if missing:
+        raise Invalid(f"还有 {len(missing)} 项未评：{'、'.join(items[c].text[:12] for c in missing[:5])}"
+                      f"{'等' if len(missing) > 5 else ''}。", code="incomplete")
+    notes = {a.code: clean_text(a.note, "情况说明", MAX_NOTE, multiline=True) for a in answers}
+    failures = [a for a in answers if not a.passed]
+    for answer in failures:
+        given = (processed or {}).get(answer.code) if processed is not None else \
+            [f for f in files.getlist(f"photos_{answer.code}") if f and f.filename]
+        if not given:
+            raise BadRequest(f"不达标项“{items[answer.code].text[:20]}”须拍照留证。", code="photo_required")
+    if processed is not None:
+        photos = {a.code: list(processed[a.code]) for a in failures}
+    else:
+        photos = {a.code: read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
+                  for a in failures}
+
+    deducted = 0.0
+    default_category = None
+    for answer in answers:
+        item = items[answer.code]
+        unit = responsible_unit(site, item)
+        result = Result(round_site_id=rs.id, item_id=item.id, passed=answer.passed, note=notes[answer.code],
+                        deducted=0.0 if answer.passed else item.points, unit_id=unit.id if unit else None)
+        db.session.add(result)
+        if answer.passed:
+            continue
+        deducted += item.points
+        category = item.category
+        if category is None or not category.active:
+            default_category = default_category or checklist.assessment_category()
+            category = default_category
+        note = notes[answer.code]
+        description = f"【{rnd.kind_label}·{rnd.name}】{site.kind.name}“{site.name}”：{item.text}（{item.code}，" \
+                      f"扣{item.points:g}分）" + (f"。{note}" if note else "")
+        report = NewReport(category=category.code, photos=photos[answer.code], lat=site.lat, lon=site.lon,
+                           address=(site.name + (f"（{site.address}）" if site.address else ""))[:200],
+                           description=description[:2000], source=rnd.kind, site_id=site.id,
+                           unit=unit, deadline_rule=item.deadline_rule)
+        ticket, _ = create_ticket(user, report, now)
+        result.ticket_id = ticket.id
+    full = rnd.checklist_version.full_score
+    rs.status, rs.submitted_at, rs.submitted_by = "submitted", now, user.id
+    rs.deducted = round(deducted, 2)
+    rs.score = round(max(0.0, full - deducted), 2)
+    rs.idempotency_key, rs.fingerprint = key, fingerprint_
+    db.session.flush()
+    return rs, True
+
+
+def results_of(rs: RoundSite) -> list[Result]:
+    return list(db.session.scalars(select(Result).where(Result.round_site_id == rs.id).order_by(Result.id)))
+
+
+def unit_round_sites(user) -> list[RoundSite]:
+    """A unit's sites in every round, newest round first."""
+    from ..sites.services import site_scope
+    if not has_role(user, UNITS):
+        return []
+    query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
+             .where(site_scope(user)).order_by(Round.created_at.desc(), Site.code))
+    return list(db.session.scalars(query))
+
+
+def roles_of(unit_id: int, site: Site) -> list[str]:
+    return [role for role in ROLES if site.unit_id_for(role) == unit_id]

@@ -1,0 +1,321 @@
+"""Assessment pages: the checklist, rounds (create with a draw, follow, close, issue the 通报), scores, the
+inspector's phone pages (assigned sites, a site's checklist) and a unit's results."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..common.errors import ServiceError
+from ..extensions import db
+from ..http import done, now
+from ..office import downloads, uploads
+from ..policy import (
+    CITYWIDE,
+    EVERYONE,
+    FILERS,
+    INSPECTOR,
+    OFFICE,
+    UNITS,
+    has_role,
+    requires,
+)
+from ..sites.models import ROLE_LABELS, Site
+from ..sites.services import districts, get_site, list_kinds
+from ..tickets.inputs import idempotency_key
+from . import checklist, documents, scores, services
+from .models import KINDS, Result, Round, RoundSite
+
+bp = Blueprint("assessment", __name__, url_prefix="/assessment", static_folder="static",
+               static_url_path="/static")
+IMPORT_KIND = "checklist"
+
+
+@bp.app_template_global()
+def assessment_origin(ticket) -> dict | None:
+    """The round, site and item a ticket came from (shown on the ticket's page), or None."""
+    if ticket is None or not getattr(ticket, "site_id", None):
+        return None
+    row = db.session.execute(
+        select(Result, RoundSite).join(RoundSite, RoundSite.id == Result.round_site_id)
+        .where(Result.ticket_id == ticket.id)).first()
+    if row is None:
+        return {"site": ticket.site, "round": None, "item": None}
+    result, rs = row
+    return {"site": ticket.site, "round": rs.round, "item": result.item}
+
+
+@bp.app_template_global()
+def assessment_may_open(endpoint: str) -> bool:
+    from ..policy import may_open
+    return may_open(current_user, endpoint)
+
+
+# ----------------------------------------------------------------------------- checklist
+
+@bp.get("/checklist")
+@requires(CITYWIDE)
+def checklist_page():
+    version = checklist.current_version()
+    kind_name = request.args.get("kind") or ""
+    all_items = checklist.items(version)
+    shown = [i for i in all_items if not kind_name or i.site_kind.name == kind_name]
+    return render_template("assessment/checklist.html", version=version, items=shown, kinds=list_kinds(),
+                           kind=kind_name, total=len(all_items), roles=ROLE_LABELS)
+
+
+@bp.get("/checklist/import")
+@requires(OFFICE)
+def checklist_import_form():
+    return render_template("assessment/import_form.html", spec=checklist.SPEC, error=None,
+                           action=url_for(".checklist_import_preview"), back=url_for(".checklist_page"),
+                           template_url=url_for(".checklist_template", fmt="xlsx"),
+                           template_csv=url_for(".checklist_template", fmt="csv"),
+                           explain="导入的文件是完整的测评体系：确认后生成新版本，此后新建的测评轮次使用新版本；"
+                                   "已建轮次仍按其当时的版本测评和计分。")
+
+
+@bp.post("/checklist/import")
+@requires(OFFICE)
+def checklist_import_preview():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择要导入的 .xlsx 或 .csv 文件。", "error")
+        return redirect(url_for(".checklist_import_form"))
+    data = upload.read()
+    try:
+        result, _ = checklist.run_import(upload.filename, data, now(), current_user, dry_run=True)
+    except ServiceError as problem:
+        db.session.rollback()
+        return render_template("assessment/import_form.html", spec=checklist.SPEC, error=problem.message,
+                               action=url_for(".checklist_import_preview"), back=url_for(".checklist_page"),
+                               template_url=url_for(".checklist_template", fmt="xlsx"),
+                               template_csv=url_for(".checklist_template", fmt="csv")), problem.status
+    token = None if result.errors else uploads.keep(IMPORT_KIND, current_user.id, upload.filename, data)
+    return render_template("assessment/import_preview.html", spec=checklist.SPEC, summary=result.as_dict(),
+                           token=token, filename=upload.filename, confirm=url_for(".checklist_import_confirm"),
+                           again=url_for(".checklist_import_form"), whole=True), 422 if result.errors else 200
+
+
+@bp.post("/checklist/import/confirm")
+@requires(OFFICE)
+def checklist_import_confirm():
+    token = request.form.get("token", "")
+    try:
+        filename, data = uploads.load(IMPORT_KIND, current_user.id, token)
+        result, version = checklist.run_import(filename, data, now(), current_user, dry_run=False)
+    except ServiceError as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for(".checklist_import_form"))
+    if result.errors:
+        db.session.rollback()
+        return render_template("assessment/import_preview.html", spec=checklist.SPEC, summary=result.as_dict(),
+                               token=None, filename=filename, confirm=url_for(".checklist_import_confirm"),
+                               again=url_for(".checklist_import_form"), stale=True), 422
+    uploads.discard(IMPORT_KIND, current_user.id, token)
+    flash(f"已生成测评体系第 {version} 版。" if version else "文件与现行测评体系一致，未生成新版本。", "success")
+    return redirect(url_for(".checklist_page"))
+
+
+@bp.get("/checklist/import/template.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def checklist_template(fmt: str):
+    return downloads.register_sheet(checklist.SPEC.label, fmt, request.args.get("encoding"), now(), checklist.xlsx,
+                                   checklist.csv, template=True)
+
+
+@bp.get("/checklist/export.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def checklist_export(fmt: str):
+    return downloads.register_sheet(checklist.SPEC.label, fmt, request.args.get("encoding"), now(), checklist.xlsx,
+                                   checklist.csv)
+
+
+# ----------------------------------------------------------------------------- rounds (office, leaders)
+
+@bp.get("/rounds")
+@requires(CITYWIDE)
+def rounds():
+    items = services.list_rounds(current_user)
+    progress = dict(db.session.execute(
+        select(RoundSite.round_id, db.func.count(RoundSite.id)).where(RoundSite.status == "submitted")
+        .group_by(RoundSite.round_id)).all())
+    drawn = dict(db.session.execute(select(RoundSite.round_id, db.func.count(RoundSite.id))
+                                    .group_by(RoundSite.round_id)).all())
+    return render_template("assessment/rounds.html", rounds=items, progress=progress, drawn=drawn)
+
+
+def _inspectors() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == INSPECTOR, User.active.is_(True))
+                                   .order_by(User.username)))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@requires(OFFICE)
+def round_new():
+    error = None
+    kinds = list_kinds()
+    if request.method == "POST":
+        form = request.form
+        body = {"kind": form.get("kind"), "name": form.get("name"),
+                "draw": {"per_kind": {k.name: form.get(f"count_{k.id}") or 0 for k in kinds
+                                      if (form.get(f"count_{k.id}") or "0").strip() not in ("", "0")},
+                         "per_district": form.get("per_district") == "1", "seed": form.get("seed") or None,
+                         "exclude_recent": form.get("exclude_recent") or 0,
+                         "districts": form.getlist("districts")},
+                "inspector_ids": form.getlist("inspector_ids")}
+        try:
+            rnd, spec = services.create_round(current_user, services.parse_round(body), now())
+            message = f"已创建“{rnd.name}”，随机种子 {rnd.seed}。"
+            if spec["shortages"]:
+                message += "部分类型点位不足：" + "；".join(
+                    f"{s['district'] or '全市'}{s['kind']}要求{s['wanted']}个、实抽{s['drawn']}个" for s in spec["shortages"])
+            flash(message, "success")
+            return redirect(url_for(".round_detail", round_id=rnd.id))
+        except ServiceError as problem:
+            db.session.rollback()
+            error = problem.message
+    values = request.form if request.method == "POST" else {"kind": "mock_assessment"}
+    chosen = set(request.form.getlist("inspector_ids")) if request.method == "POST" else set()
+    return render_template("assessment/round_new.html", error=error, values=values, kinds=kinds, round_kinds=KINDS,
+                           inspectors=_inspectors(), chosen=chosen, districts=districts(),
+                           chosen_districts=set(request.form.getlist("districts")),
+                           version=checklist.current_version()), 422 if error else 200
+
+
+@bp.get("/rounds/<int:round_id>")
+@requires(CITYWIDE)
+def round_detail(round_id: int):
+    rnd = services.get_round(current_user, round_id)
+    sites = services.round_sites(current_user, rnd)
+    tickets = dict(db.session.execute(
+        select(Result.round_site_id, db.func.count(Result.ticket_id)).join(RoundSite)
+        .where(RoundSite.round_id == rnd.id).group_by(Result.round_site_id)).all())
+    return render_template("assessment/round_detail.html", round=rnd, sites=sites, tickets=tickets,
+                           inspectors=_inspectors(),
+                           submitted=sum(1 for s in sites if s.status == "submitted"))
+
+
+@bp.post("/rounds/<int:round_id>/sites/<int:site_id>/assign")
+@requires(OFFICE)
+def round_assign(round_id: int, site_id: int):
+    rnd = services.get_round(current_user, round_id)
+    rs = services.reassign(current_user, rnd, site_id, request.form.get("inspector_id"))
+    flash(f"“{rs.site.name}”已改派给{rs.inspector.name}。", "success")
+    return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.post("/rounds/<int:round_id>/close")
+@requires(OFFICE)
+def round_close(round_id: int):
+    rnd = services.close_round(current_user, services.get_round(current_user, round_id), now())
+    flash(f"“{rnd.name}”已结束，不再接收测评结果。", "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/issue")
+@requires(OFFICE)
+def round_issue(round_id: int):
+    rnd = services.issue_bulletin(current_user, services.get_round(current_user, round_id), now(),
+                                  current_app.config["ASSESSMENT_BULLETIN_PREFIX"])
+    flash(f"督查通报已印发：{rnd.bulletin_number}。", "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/scores")
+@requires(EVERYONE)
+def round_scores(round_id: int):
+    rnd = services.get_round(current_user, round_id)
+    data = scores.round_scores(current_user, rnd)
+    previous = db.session.get(Round, data["previous_round_id"]) if data["previous_round_id"] else None
+    citywide = not has_role(current_user, UNITS)
+    return render_template("assessment/scores.html" if citywide else "assessment/scores_unit.html", round=rnd,
+                           data=data, previous=previous, citywide=citywide)
+
+
+def _pdf(rnd: Round, variant: str) -> Response:
+    from urllib.parse import quote
+    label = "督查通报" if variant == "bulletin" else "曝光"
+    response = Response(documents.render(rnd, variant), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (f"inline; filename=\"round-{rnd.id}-{variant}.pdf\"; "
+                                               f"filename*=UTF-8''{quote(f'{rnd.name}{label}.pdf')}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/rounds/<int:round_id>/bulletin.pdf")
+@requires(CITYWIDE)
+def bulletin_pdf(round_id: int):
+    return _pdf(services.get_round(current_user, round_id), "bulletin")
+
+
+@bp.get("/rounds/<int:round_id>/exposure.pdf")
+@requires(CITYWIDE)
+def exposure_pdf(round_id: int):
+    return _pdf(services.get_round(current_user, round_id), "exposure")
+
+
+# ----------------------------------------------------------------------------- the inspector's phone
+
+@bp.get("/tasks")
+@requires(FILERS)
+def tasks():
+    mine = services.assigned_to(current_user)
+    return render_template("assessment/tasks.html", items=mine,
+                           todo=sum(1 for rs in mine if rs.status == "assigned"))
+
+
+@bp.route("/rounds/<int:round_id>/sites/<int:site_id>", methods=["GET", "POST"])
+@requires(FILERS)
+def site_check(round_id: int, site_id: int):
+    rnd = services.get_round(current_user, round_id)
+    rs = services.get_round_site(rnd, site_id)
+    services.ensure_may_submit(current_user, rs)
+    items = services.items_for_site(rnd, rs.site)
+    if request.method == "POST":
+        answers = services.answers_from_form(request.form, [i.code for i in items])
+        key = idempotency_key(None, request.form)
+        rs, created = services.submit(current_user, rnd, site_id, answers, request.files, now(), key,
+                                      services.fingerprint(answers, request.files))
+        failed = sum(1 for r in services.results_of(rs) if not r.passed)
+        if created:
+            flash(f"“{rs.site.name}”已提交：{rs.score:g}分，{failed}项不达标已生成整改任务。", "success")
+        return done(url_for(".tasks"))
+    results = {r.item_id: r for r in services.results_of(rs)} if rs.status == "submitted" else {}
+    return render_template("assessment/site_check.html", round=rnd, rs=rs, site=rs.site, items=items,
+                           results=results, roles=ROLE_LABELS, idempotency_key=_new_key())
+
+
+def _new_key() -> str:
+    import secrets
+    return secrets.token_hex(16)
+
+
+# ----------------------------------------------------------------------------- a unit's results
+
+@bp.get("/results")
+@requires(UNITS)
+def unit_results():
+    rows = services.unit_round_sites(current_user)
+    failures = {}
+    if rows:
+        ids = [rs.id for rs in rows]
+        for result in db.session.scalars(select(Result).where(Result.round_site_id.in_(ids),
+                                                              Result.passed.is_(False))):
+            failures.setdefault(result.round_site_id, []).append(result)
+    return render_template("assessment/unit_results.html", rows=rows, failures=failures,
+                           unit_id=current_user.unit_id, roles=ROLE_LABELS)
+
+
+__all__ = ["bp", "get_site", "Site"]

@@ -1,0 +1,66 @@
+"""The one registry of letter actions: for each, who may (checked before any input is read, so a refused request
+never costs an upload), how its input is read, which operation runs, and what a page says after it. The pages
+(web.py) and the API (api.py) both call `perform`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..common.errors import Forbidden, NotFound
+from ..policy import LEADERSHIP, OFFICE, UNITS
+from . import compose, followup, inputs, replies, signing
+from .models import Letter
+from .services import NOT_FOUND, can_view_letter
+
+
+@dataclass(frozen=True)
+class LetterAction:
+    name: str
+    roles: frozenset
+    parse: Callable[..., dict]        # (fields, files, user, now) -> keyword arguments of the operation
+    operation: Callable[..., object]  # operation(user, letter, now, **arguments)
+    message: Callable[[Letter], str]  # shown on the page after it succeeded
+    multipart: bool = False           # the API reads a multipart form (files) instead of JSON
+
+
+def _none(*_args) -> dict:
+    return {}
+
+
+ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
+    LetterAction("edit", OFFICE, lambda f, *_: {"fields": f}, compose.update_draft, lambda _l: "草稿已保存。"),
+    LetterAction("discard", OFFICE, _none, compose.discard_draft, lambda _l: "草稿已删除，其中的督办建议已退回。"),
+    LetterAction("sign", LEADERSHIP, lambda f, *_: {"revision": f.get("revision")}, signing.sign,
+                 lambda l: f"已签发 {l.number}，已通知主送单位。"),
+    LetterAction("acknowledge", UNITS, _none, replies.acknowledge, lambda l: f"已签收 {l.number}，请按时限整改并书面回复。"),
+    LetterAction("reply", UNITS, lambda f, files, *_: {"text": f.get("text"), "files": files.getlist("files") if files else []},
+                 replies.reply, lambda _l: "书面回复已提交，等待文明办核查销号。", multipart=True),
+    LetterAction("clear", OFFICE,
+                 lambda f, *_: {"ticket_id": f.get("ticket_id"), "cleared": inputs.flag(f.get("cleared"), True),
+                                "note": f.get("note")},
+                 replies.clear_item, lambda l: "已办结：全部问题已销号。" if l.status == "done" else "已记录销号结果。"),
+    LetterAction("recheck", OFFICE,
+                 lambda f, *_: {"ticket_ids": inputs.ids(f, "ticket_ids", "问题"), "days": f.get("days"),
+                                "inspector_id": f.get("inspector_id")},
+                 followup.queue_rechecks, lambda _l: "已安排回头看，到期后督查员将现场复查。"),
+)}
+
+
+def lookup(name: str) -> LetterAction:
+    action = ACTIONS.get(name)
+    if action is None:
+        raise NotFound("没有这个操作。", code="unknown_action")
+    return action
+
+
+def perform(name: str, user, letter: Letter, now: datetime, fields: Mapping, files=None, **extra):
+    """Run one action on a letter the user may see; returns what the operation returned."""
+    action = lookup(name)
+    if not can_view_letter(user, letter):
+        raise NotFound(NOT_FOUND)
+    if user.role not in action.roles:
+        raise Forbidden("您的角色无权执行此操作。")
+    arguments = {**action.parse(fields, files, user, now), **extra}
+    return action.operation(user, letter, now, **arguments)

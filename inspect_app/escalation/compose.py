@@ -1,0 +1,303 @@
+"""Drafts: the office compiles a letter — from 督办建议, from units (their open proposals), or by hand from any open
+tickets — edits it while it is a draft, and may discard it. A draft takes no number (签发 does, signing.py).
+
+The draft keeps the office's wording (copied from the template of its kind), the 主送 units (every unit whose
+ticket it lists, plus any named), its items (ticket and unit only: the preview reads the tickets as they are),
+the level the tickets will reach and the reply-by date. Each change bumps its revision, so a leader signs the
+draft they read.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.timeutil import end_of_local_day, local
+from ..extensions import db
+from ..policy import OFFICE, has_role
+from ..tickets.models import Ticket
+from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS
+from ..units.models import Unit
+from ..workdays.calendar import load_calendar
+from . import inputs, proposals as proposal_service
+from .models import KIND_LABELS, KIND_LEVELS, LEVEL_KINDS, MAX_LEVEL, Letter, LetterItem, LetterUnit, Proposal
+from .settings import level_delays
+from .wording import clean_body, clean_line, clean_title, template_for
+
+MAX_ITEMS = 500
+
+
+def _office(user) -> None:
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以编制督办函。")
+
+
+def _draft(letter: Letter) -> None:
+    if letter.status != "draft":
+        raise Conflict(f"{letter.number} 已签发，不能再修改。", code="not_a_draft")
+
+
+def _level(value) -> int | None:
+    return inputs.integer(value, "督办级别", 1, MAX_LEVEL, "invalid_level")
+
+
+def _kind(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in KIND_LABELS:
+        raise BadRequest(f"文书种类只能是 {'、'.join(KIND_LABELS)}。", code="invalid_kind")
+    return value
+
+
+def default_reply_by(level: int, now: datetime) -> datetime:
+    """The level's working days (ESCALATION_LEVEL_DELAYS) from now, to the end of that day."""
+    return load_calendar(now).add_workdays(now, level_delays()[level])
+
+
+def _reply_by(value: date | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if value < local(now).date():
+        raise Invalid("整改时限不能早于今天。", code="invalid_reply_by")
+    if (value - local(now).date()).days > 366:
+        raise Invalid("整改时限不能超过一年。", code="invalid_reply_by")
+    return end_of_local_day(value)
+
+
+def _units(unit_ids: list[int]) -> list[Unit]:
+    if not unit_ids:
+        return []
+    found = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    missing = [i for i in unit_ids if i not in found or not found[i].active]
+    if missing:
+        raise Invalid(f"责任单位 {'、'.join(map(str, missing))} 不存在或已停用。", code="invalid_unit")
+    return [found[i] for i in unit_ids]
+
+
+def _tickets(ticket_ids: list[int]) -> list[Ticket]:
+    if not ticket_ids:
+        return []
+    found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).unique()}
+    missing = [i for i in ticket_ids if i not in found]
+    if missing:
+        raise NotFound(f"问题 {'、'.join(map(str, missing))} 不存在。", code="ticket_not_found")
+    return [found[i] for i in ticket_ids]
+
+
+def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = None) -> None:
+    """Whether this ticket may be listed in a letter of this kind and level (also checked again at 签发)."""
+    if ticket.unit_id is None:
+        raise Conflict(f"问题 {ticket.number} 尚未派遣责任单位，不能督办。", code="ticket_not_dispatched")
+    if kind == "bulletin":
+        if ticket.status == "cancelled":
+            raise Conflict(f"问题 {ticket.number} 已作废，不能列入通报。", code="ticket_not_open")
+    elif ticket.status not in OPEN_STATUSES:
+        raise Conflict(f"问题 {ticket.number} 当前状态为“{STATUS_LABELS.get(ticket.status, ticket.status)}”，"
+                       "不能督办（已整改、结案或作废的问题请从草稿中移除）。", code="ticket_not_open")
+    issued = None if kind == "bulletin" else db.session.scalar(  # a 通报 names problems; it raises no level
+        select(Letter.number).join(LetterItem, LetterItem.letter_id == Letter.id)
+        .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level))
+    if issued:
+        raise Conflict(f"问题 {ticket.number} 已由 {issued} 列入同级督办，不能重复。", code="ticket_already_at_level")
+    other = db.session.scalar(select(Letter.id).join(LetterItem, LetterItem.letter_id == Letter.id)
+                              .where(LetterItem.ticket_id == ticket.id, Letter.status == "draft",
+                                     Letter.id != (letter.id if letter is not None and letter.id else -1)))
+    if other:
+        raise Conflict(f"问题 {ticket.number} 已在另一份草稿（#{other}）中。", code="ticket_in_other_draft")
+
+
+def _set_recipients(letter: Letter, units: list[Unit]) -> None:
+    keep = {r.unit_id: r for r in letter.recipients}
+    letter.recipients = [keep.get(unit.id) or LetterUnit(unit_id=unit.id) for unit in units]
+    for position, row in enumerate(letter.recipients):
+        row.position = position
+    letter.unit_id = units[0].id
+
+
+def _recipient_units(named: list[Unit], tickets: list[Ticket]) -> list[Unit]:
+    """The named units first, then each listed ticket's unit in the order they first appear."""
+    units = list(named)
+    for ticket in tickets:
+        if ticket.unit is not None and ticket.unit not in units:
+            units.append(ticket.unit)
+    return units
+
+
+def _set_items(letter: Letter, tickets: list[Ticket], drafted: dict[int, Proposal]) -> None:
+    """The items in the order given, each ticket once; proposals follow their tickets in and out."""
+    if len(tickets) > MAX_ITEMS:
+        raise Invalid(f"一份督办函最多列{MAX_ITEMS}个问题。", code="too_many_items")
+    keep = {item.ticket_id: item for item in letter.items}
+    wanted = {ticket.id for ticket in tickets}
+    if letter.id is not None:
+        for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)):
+            if proposal.ticket_id not in wanted:
+                proposal.letter_id = None
+    items = []
+    for position, ticket in enumerate(tickets, start=1):
+        item = keep.get(ticket.id) or LetterItem(ticket_id=ticket.id)
+        item.unit_id, item.position = ticket.unit_id, position
+        items.append(item)
+    letter.items = items
+    for proposal in drafted.values():
+        proposal.letter = letter
+
+
+def _open_proposals_of(units: list[Unit], level: int | None, now: datetime) -> list[Proposal]:
+    found = []
+    for unit in units:
+        found += [p for p in proposal_service.open_proposals(now, unit_id=unit.id, include_drafted=False)
+                  if level is None or p.level == level]
+    return found
+
+
+def create_draft(user, now: datetime, fields: Mapping) -> Letter:
+    """A new draft from `proposal_ids`, `unit_ids` (their open proposals, at `level` if given) and/or `ticket_ids`,
+    with `kind`, `level`, `reply_by`, `title`, `body`, `report_to`, `cc` optional (defaults: the proposals' level,
+    its kind, the level's working days, the kind's template)."""
+    _office(user)
+    proposal_ids = inputs.ids(fields, "proposal_ids", "督办建议")
+    unit_ids = inputs.ids(fields, "unit_ids", "责任单位")
+    ticket_ids = inputs.ids(fields, "ticket_ids", "问题")
+    if not (proposal_ids or unit_ids or ticket_ids):
+        raise BadRequest("请选择督办建议、责任单位或问题（proposal_ids、unit_ids、ticket_ids 至少一项）。",
+                         code="nothing_to_compile")
+    level, kind = _level(fields.get("level")), _kind(fields.get("kind"))
+    named = _units(unit_ids or [])
+    chosen = proposal_service.get_open(proposal_ids, now) if proposal_ids else []
+    for proposal in chosen:
+        if proposal.letter_id is not None:
+            raise Conflict(f"问题 {proposal.ticket.number} 的督办建议已编入草稿 #{proposal.letter_id}。",
+                           code="proposal_in_draft")
+    if named and not proposal_ids and not ticket_ids:
+        chosen = _open_proposals_of(named, level, now)
+    if level is None and kind is None and len({p.level for p in chosen}) > 1:
+        raise Invalid("所选督办建议的督办级别不同，请按级别分别编制，或指定督办级别（level）。", code="mixed_levels")
+    if level is None:
+        level = KIND_LEVELS[kind] if kind else max((p.level for p in chosen), default=1)
+    kind = kind or LEVEL_KINDS[level]
+    tickets = [p.ticket for p in chosen]
+    for ticket in _tickets(ticket_ids or []):
+        if ticket not in tickets:
+            tickets.append(ticket)
+    letter = Letter(status="draft", kind=kind, series="letter", level=level, created_at=now, created_by_id=user.id,
+                    updated_at=now, reply_by=_reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"),
+                                                      now) or default_reply_by(level, now))
+    for ticket in tickets:
+        check_ticket(ticket, kind, level, letter)
+    units = _recipient_units(named, tickets)
+    if not units:
+        raise Invalid("请至少选择一个主送单位。", code="units_required")
+    wording = template_for(kind)
+    letter.title = clean_title(fields["title"]) if fields.get("title") else wording["title"]
+    letter.body = clean_body(fields["body"]) if fields.get("body") else wording["body"]
+    letter.report_to = clean_line(fields["report_to"], "报送") if "report_to" in fields else wording["report_to"]
+    letter.cc = clean_line(fields["cc"], "抄送") if "cc" in fields else wording["cc"]
+    _set_recipients(letter, units)
+    db.session.add(letter)
+    _set_items(letter, tickets, {p.ticket_id: p for p in chosen})
+    db.session.flush()
+    return letter
+
+
+def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter:
+    """Change what the draft says. Fields not sent stay. `ticket_ids` / `unit_ids` replace the lists;
+    `add_ticket_ids` and `remove_ticket_ids` change them one by one. A stale `revision` answers 409."""
+    _office(user)
+    _draft(letter)
+    revision = inputs.integer(fields.get("revision"), "版本号", 1, 2**31 - 1, "invalid_revision")
+    if revision is not None and revision != letter.revision:
+        raise Conflict("草稿刚被其他人修改过，请刷新后再改。", code="draft_changed")
+    old_kind = letter.kind
+    level, kind = _level(fields.get("level")), _kind(fields.get("kind"))
+    if kind is not None and kind != letter.kind:
+        letter.kind = kind
+        if kind != "bulletin" and level in (None, letter.level):  # a level left as it was follows the kind
+            level = KIND_LEVELS[kind]
+    if level is not None and level != letter.level:
+        letter.level = level
+        if kind in (None, old_kind) and letter.kind != "bulletin":  # a kind left as it was follows the level
+            letter.kind = LEVEL_KINDS[level]
+    followed = _follow_kind(letter, old_kind, fields)
+    if fields.get("reply_by") not in (None, ""):
+        letter.reply_by = _reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"), now)
+    for key, clean in (("title", clean_title), ("body", clean_body),
+                       ("report_to", lambda v: clean_line(v, "报送")), ("cc", lambda v: clean_line(v, "抄送"))):
+        if key in fields and key not in followed:
+            setattr(letter, key, clean(fields.get(key)))
+
+    current = [item.ticket for item in letter.items]
+    wanted_ids = inputs.ids(fields, "ticket_ids", "问题")
+    if wanted_ids is not None:
+        tickets = _tickets(wanted_ids)
+    else:
+        tickets = list(current)
+    remove = set(inputs.ids(fields, "remove_ticket_ids", "问题") or [])
+    tickets = [t for t in tickets if t.id not in remove]
+    for ticket in _tickets([i for i in inputs.ids(fields, "add_ticket_ids", "问题") or []
+                            if i not in {t.id for t in tickets}]):
+        tickets.append(ticket)
+    unit_ids = inputs.ids(fields, "unit_ids", "责任单位")
+    if unit_ids is not None:
+        named = _units(unit_ids)
+        tickets = [t for t in tickets if t.unit_id in set(unit_ids)]  # a unit taken off takes its items along
+    else:
+        named = [r.unit for r in letter.recipients if any(t.unit_id == r.unit_id for t in tickets) or
+                 not any(i.unit_id == r.unit_id for i in letter.items)]
+    for ticket in tickets:
+        if ticket not in current or level is not None or kind is not None:
+            check_ticket(ticket, letter.kind, letter.level, letter)
+    units = _recipient_units(named, tickets)
+    if not units:
+        raise Invalid("请至少保留一个主送单位。", code="units_required")
+    _set_recipients(letter, units)
+    _set_items(letter, tickets, {})
+    letter.updated_at = now  # the letter's row changes, so its revision moves even when only items did
+    db.session.flush()
+    return letter
+
+
+def _follow_kind(letter: Letter, old_kind: str, fields: Mapping) -> set[str]:
+    """Wording the office did not touch follows a change of kind (a 督办函's text becomes a 挂牌督办函's): a key
+    whose stored text is the old kind's template, and that the request leaves alone or sends back unchanged.
+    Returns the keys that followed."""
+    followed: set[str] = set()
+    if letter.kind == old_kind:
+        return followed
+    old, new = template_for(old_kind), template_for(letter.kind)
+    for key in ("title", "body", "report_to", "cc"):
+        stored = (getattr(letter, key) or "").strip()
+        sent = fields.get(key)
+        sent_same = sent is None or str(sent).replace("\r\n", "\n").strip() == stored
+        if stored == (old[key] or "").strip() and sent_same:
+            setattr(letter, key, new[key])
+            followed.add(key)
+    return followed
+
+
+def discard_draft(user, letter: Letter, now: datetime) -> None:
+    """删除草稿: its proposals go back to the open list."""
+    _office(user)
+    _draft(letter)
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)):
+        proposal.letter_id = None
+    db.session.delete(letter)
+    db.session.flush()
+
+
+def create_batch(user, now: datetime, fields: Mapping) -> list[Letter]:
+    """一期督办: one draft per level from the chosen proposals (a ticket never jumps a level by being compiled
+    with others), each addressed to every unit whose problems it lists, with the 问题清单 grouped by unit."""
+    _office(user)
+    ids = inputs.ids(fields, "proposal_ids", "督办建议")
+    if not ids:
+        raise BadRequest("请至少选择一条督办建议。", code="nothing_to_compile")
+    chosen = proposal_service.get_open(ids, now)
+    levels: dict[int, list[int]] = {}
+    for proposal in chosen:
+        levels.setdefault(proposal.level, []).append(proposal.id)
+    common = {key: fields.get(key) for key in ("reply_by",) if fields.get(key)}
+    return [create_draft(user, now, {"proposal_ids": levels[level], "level": level, **common})
+            for level in sorted(levels, reverse=True)]

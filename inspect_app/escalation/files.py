@@ -1,0 +1,67 @@
+"""Serving the files of replies and 约谈 records, only to people who may read them (pages and the API use these).
+A unit reads the files of its own replies; the office and leaders all of them; 约谈 records are the office's and
+leaders'. PDFs are sent as downloads (never rendered in our origin), photos as JPEG."""
+from __future__ import annotations
+
+from datetime import datetime
+from io import BytesIO
+
+from flask import send_file
+
+from ..common.errors import NotFound
+from ..extensions import db
+from ..photos.service import store
+from ..policy import LEADERSHIP, UNITS, has_role
+from .models import EscalationFile, Interview, Letter, LetterReply
+from .uploads import pdf_file
+
+MISSING = "附件不存在或无权查看。"
+
+
+def letter_pdf_response(letter: Letter, now: datetime):
+    """A letter's PDF, shown in the browser: an issued letter's stored file; a draft's built afresh each time
+    (marked 草稿, no number)."""
+    from ..http import pdf_file as send_pdf
+    from .sweep import ensure_pdf
+
+    if letter.status == "draft":
+        from .letters_pdf import build_letter_pdf
+
+        out = BytesIO()
+        build_letter_pdf(letter, out, now)
+        out.seek(0)
+        return send_pdf(out, f"草稿-{letter.id}.pdf")
+    return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf")
+
+
+def _send(row: EscalationFile, thumb: bool):
+    if row.kind == "photo":
+        path = store().path(row.photo_key, thumb=thumb) if row.photo_key else None
+        if path is None or not path.exists():
+            raise NotFound("附件文件缺失。", code="file_missing")
+        response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
+    else:
+        path = pdf_file(row)
+        if path is None:
+            raise NotFound("附件文件缺失。", code="file_missing")
+        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=row.name or "附件.pdf",
+                             conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def reply_file_response(user, letter: Letter, file_id: int, thumb: bool = False):
+    row = db.session.get(EscalationFile, file_id)
+    reply = db.session.get(LetterReply, row.reply_id) if row is not None and row.reply_id else None
+    if reply is None or reply.letter_id != letter.id:
+        raise NotFound(MISSING)
+    if has_role(user, UNITS) and reply.unit_id != user.unit_id:
+        raise NotFound(MISSING)
+    return _send(row, thumb)
+
+
+def interview_file_response(user, interview: Interview, file_id: int, thumb: bool = False):
+    row = db.session.get(EscalationFile, file_id)
+    if row is None or row.interview_id != interview.id or not has_role(user, LEADERSHIP):
+        raise NotFound(MISSING)
+    return _send(row, thumb)

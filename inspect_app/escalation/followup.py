@@ -1,0 +1,224 @@
+"""What follows a letter: 约谈 (scheduled, then held with its record, or cancelled), 问责 (a referral to an organ
+and what came of it), and 回头看 (closed items checked again on the spot N days later: passed, or filed again as
+a new ticket linked to the old one as a 回潮)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.text import clean_text
+from ..common.timeutil import local, local_midnight
+from ..extensions import db
+from ..policy import ADMIN, INSPECTOR, OFFICE, VERIFIERS, has_role
+from ..tickets import relapse
+from ..tickets.services import NewReport, create_ticket
+from ..units.models import Unit
+from . import inputs, uploads
+from .models import Interview, Letter, Recheck, Referral
+
+
+def _office(user, what: str) -> None:
+    if not has_role(user, OFFICE):
+        raise Forbidden(f"只有文明办可以{what}。")
+
+
+def _unit(unit_id) -> Unit:
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    if unit is None:
+        raise NotFound("责任单位不存在。", code="unit_not_found")
+    return unit
+
+
+def _letter_for(unit: Unit, letter_id) -> Letter | None:
+    letter_id = inputs.integer(letter_id, "督办函", 1, 2**31 - 1, "invalid_letter_id")
+    if letter_id is None:
+        return None
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.status == "draft" or unit.id not in letter.unit_ids:
+        raise Invalid("所选督办函不存在、尚未签发或未主送该单位。", code="invalid_letter")
+    return letter
+
+
+def _required(value, what: str, limit: int, multiline: bool = False) -> str:
+    text = clean_text(value, what, limit, multiline=multiline)
+    if not text:
+        raise BadRequest(f"请填写{what}。", code="field_required")
+    return text
+
+
+# ----------------------------------------------------------------------------- 约谈
+
+def schedule_interview(user, unit_id, now: datetime, fields) -> Interview:
+    _office(user, "安排约谈")
+    unit = _unit(unit_id)
+    when = inputs.moment(fields.get("scheduled_at"), "约谈时间", "invalid_scheduled_at")
+    if when is None:
+        raise BadRequest("请填写约谈时间。", code="field_required")
+    if not now - timedelta(days=30) <= when <= now + timedelta(days=366):
+        raise Invalid("约谈时间应在近30天至一年之内。", code="invalid_scheduled_at")
+    interview = Interview(unit=unit, letter=_letter_for(unit, fields.get("letter_id")), scheduled_at=when,
+                          place=_required(fields.get("place"), "约谈地点", 100),
+                          attendees=_required(fields.get("attendees"), "参加人员", 500),
+                          host=clean_text(fields.get("host"), "约谈人", 200),
+                          created_at=now, created_by_id=user.id)
+    db.session.add(interview)
+    db.session.flush()
+    return interview
+
+
+def record_interview(user, interview: Interview, now: datetime, fields, files=()) -> Interview:
+    """The record afterwards (held: the record text, with the minutes as PDF or photos), or a cancellation."""
+    _office(user, "记录约谈")
+    if interview.status != "scheduled":
+        raise Conflict("该约谈已记录。", code="interview_recorded")
+    held = inputs.flag(fields.get("held"), True)
+    if held:
+        if interview.scheduled_at > now:
+            raise Conflict("约谈尚未开始，不能记录。", code="interview_not_held")
+        interview.record = _required(fields.get("record"), "约谈记录", 5000, multiline=True)
+        attached = uploads.read_files(list(files or ()), now=now, user=user)
+        uploads.store(attached, now, interview=interview)
+        interview.status = "held"
+    else:
+        interview.record = _required(fields.get("record"), "取消原因", 1000, multiline=True)
+        interview.status = "cancelled"
+    interview.recorded_at = now
+    db.session.flush()
+    return interview
+
+
+# ----------------------------------------------------------------------------- 问责
+
+def refer(user, unit_id, now: datetime, fields) -> Referral:
+    _office(user, "记录问责")
+    unit = _unit(unit_id)
+    day = inputs.day(fields.get("referred_at"), "移交日期", "invalid_referred_at") or local(now).date()
+    if day > local(now).date():
+        raise Invalid("移交日期不能晚于今天。", code="invalid_referred_at")
+    referral = Referral(unit=unit, letter=_letter_for(unit, fields.get("letter_id")),
+                        referred_to=_required(fields.get("referred_to"), "移交机关", 100),
+                        referred_at=local_midnight(day), reason=_required(fields.get("reason"), "问责事由", 2000, True),
+                        created_at=now, created_by_id=user.id)
+    db.session.add(referral)
+    db.session.flush()
+    return referral
+
+
+def referral_outcome(user, referral: Referral, now: datetime, fields) -> Referral:
+    _office(user, "记录问责结果")
+    referral.outcome = _required(fields.get("outcome"), "处理结果", 2000, multiline=True)
+    referral.outcome_at = now
+    db.session.flush()
+    return referral
+
+
+# ----------------------------------------------------------------------------- 回头看
+
+def queue_rechecks(user, letter: Letter, now: datetime, ticket_ids=None, days=None, inspector_id=None) -> list[Recheck]:
+    """Queue closed items of an issued letter for a re-check `days` (RECHECK_DAYS) from today; items already
+    queued are left as they are."""
+    from flask import current_app
+
+    _office(user, "安排回头看")
+    if letter.status == "draft":
+        raise Conflict("草稿尚未签发。", code="not_issued")
+    days = inputs.integer(days, "天数", 1, 365, "invalid_days") or int(current_app.config["RECHECK_DAYS"])
+    inspector = None
+    inspector_id = inputs.integer(inspector_id, "督查员", 1, 2**31 - 1, "invalid_inspector")
+    if inspector_id is not None:
+        inspector = db.session.get(User, inspector_id)
+        if inspector is None or inspector.role != INSPECTOR or not inspector.active:
+            raise Invalid("请选择在岗的督查员。", code="invalid_inspector")
+    closed = {item.ticket_id: item for item in letter.items if item.ticket.status == "closed"}
+    wanted = ticket_ids if ticket_ids else list(closed)
+    if not wanted:
+        raise Conflict("该督办函还没有已结案的问题可以回头看。", code="nothing_closed")
+    done = set(db.session.scalars(select(Recheck.ticket_id).where(Recheck.letter_id == letter.id)))
+    due = local_midnight(local(now).date() + timedelta(days=days))
+    queued = []
+    for ticket_id in wanted:
+        item = closed.get(ticket_id)
+        if item is None:
+            raise Conflict(f"问题 {ticket_id} 不在该督办函中或尚未结案，不能回头看。", code="not_closed")
+        if ticket_id in done:
+            continue
+        recheck = Recheck(letter_id=letter.id, ticket_id=ticket_id, unit_id=item.unit_id,
+                          inspector_id=inspector.id if inspector else None, due_at=due, created_at=now,
+                          created_by_id=user.id)
+        db.session.add(recheck)
+        queued.append(recheck)
+    db.session.flush()
+    return queued
+
+
+def may_do_recheck(user, recheck: Recheck) -> bool:
+    if has_role(user, {ADMIN}):
+        return True
+    return has_role(user, {INSPECTOR}) and recheck.inspector_id in (None, user.id)
+
+
+def rechecks_for(user, now: datetime, *, done: bool = False) -> list[Recheck]:
+    """Open tasks (due first), or the last ones done, that this user may do."""
+    query = select(Recheck)
+    if has_role(user, {INSPECTOR}):
+        query = query.where((Recheck.inspector_id.is_(None)) | (Recheck.inspector_id == user.id))
+    if done:
+        query = query.where(Recheck.status != "open").order_by(Recheck.done_at.desc()).limit(50)
+    else:
+        query = query.where(Recheck.status == "open").order_by(Recheck.due_at, Recheck.id)
+    return list(db.session.scalars(query).unique())
+
+
+def count_due(user, now: datetime) -> int:
+    """Open re-checks due by now that this user may do (the menu's count)."""
+    query = select(func.count(Recheck.id)).where(Recheck.status == "open", Recheck.due_at <= now)
+    if has_role(user, {INSPECTOR}):
+        query = query.where((Recheck.inspector_id.is_(None)) | (Recheck.inspector_id == user.id))
+    return db.session.scalar(query) or 0
+
+
+def get_recheck(user, recheck_id: int) -> Recheck:
+    recheck = db.session.get(Recheck, recheck_id)
+    if recheck is None or not has_role(user, VERIFIERS) or not may_do_recheck(user, recheck):
+        raise NotFound("回头看任务不存在或不是您的任务。")
+    return recheck
+
+
+def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), photo_meta=None) -> Recheck:
+    """Pass, or fail: the problem is back — filed again (photos required) and linked to the old ticket."""
+    if not may_do_recheck(user, recheck):
+        raise NotFound("回头看任务不存在或不是您的任务。")
+    if recheck.status != "open":
+        raise Conflict("该回头看任务已完成。", code="recheck_done")
+    if recheck.due_at > now:
+        raise Conflict(f"回头看应于{local(recheck.due_at):%Y年%m月%d日}起进行。", code="recheck_not_due")
+    passed = inputs.flag(passed)
+    if passed is None:
+        raise BadRequest("请选择复查结果（通过或未通过）。", code="invalid_passed")
+    note = clean_text(note, "复查说明", 2000, multiline=True)
+    if passed:
+        recheck.status = "passed"
+    else:
+        if not note:
+            raise BadRequest("复查未通过，请说明现场情况。", code="note_required")
+        if not photos:
+            raise BadRequest("复查未通过，请上传现场照片。", code="photos_required")
+        old = recheck.ticket
+        report = NewReport(category=old.category.code, photos=list(photos), photo_meta=photo_meta or [],
+                           segment_id=old.segment_id if old.segment is not None and old.segment.active else None,
+                           lat=old.lat, lon=old.lon, address=old.address,
+                           description=f"回头看发现问题反弹：{note}（原问题{old.number}）"[:2000], source="spot_check")
+        ticket, _ = create_ticket(user, report, now)
+        relapse.link(ticket, old, now, found_by="recheck")
+        recheck.status, recheck.new_ticket_id = "failed", ticket.id
+    recheck.note, recheck.done_at, recheck.done_by_id = note, now, user.id
+    db.session.flush()
+    return recheck
+
+
+def due_label(recheck: Recheck) -> str:
+    return f"{local(recheck.due_at):%Y-%m-%d}起"
+

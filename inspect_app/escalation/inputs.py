@@ -1,0 +1,94 @@
+"""Reading the escalation feature's input, the same from a JSON body and from a form: id lists, dates, times,
+flags. Bad values answer 400 with a message naming the field."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..common.errors import BadRequest
+from ..common.timeutil import parse_iso
+
+
+def values(fields, name: str) -> list:
+    """Every value of a field: a JSON list, a form's repeated field, or one comma-separated string."""
+    if hasattr(fields, "getlist"):
+        raw = fields.getlist(name)
+        if len(raw) == 1 and isinstance(raw[0], str) and "," in raw[0]:
+            raw = raw[0].split(",")
+    else:
+        raw = fields.get(name)
+        if raw is None:
+            raw = []
+        elif isinstance(raw, str):
+            raw = raw.split(",")
+        elif not isinstance(raw, (list, tuple)):
+            raw = [raw]
+    return [value for value in raw if not (isinstance(value, str) and not value.strip())]
+
+
+def ids(fields, name: str, what: str) -> list[int] | None:
+    """A list of positive integer ids, in the order given, duplicates dropped; None when the field is absent."""
+    if name not in fields:
+        return None
+    result: list[int] = []
+    for value in values(fields, name):
+        if isinstance(value, bool):
+            raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}")
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}") from None
+        if not 1 <= number <= 2**31 - 1:
+            raise BadRequest(f"{what}编号超出范围。", code=f"invalid_{name}")
+        if number not in result:
+            result.append(number)
+    return result
+
+
+def integer(value, what: str, low: int, high: int, code: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise BadRequest(f"{what}应为整数。", code=code)
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what}应为整数。", code=code) from None
+    if not low <= number <= high:
+        raise BadRequest(f"{what}应在 {low} 到 {high} 之间。", code=code)
+    return number
+
+
+def day(value, what: str, code: str) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise BadRequest(f"{what}格式应为 YYYY-MM-DD。", code=code) from None
+
+
+def moment(value, what: str, code: str) -> datetime | None:
+    """A date and time (a form's datetime-local "2026-12-01T09:30", or ISO 8601); naive means Shanghai."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if len(text) <= 10:
+        raise BadRequest(f"请填写{what}的日期和时间。", code=code)
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"{what}格式应为 YYYY-MM-DD HH:MM。", code=code) from None
+
+
+def flag(value, default: bool | None = None) -> bool | None:
+    """true/false from JSON, or a form's "1"/"0", "true"/"false", "yes"/"no"."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "cleared"):
+        return True
+    if text in ("0", "false", "no", "off", "not_cleared"):
+        return False
+    raise BadRequest("取值应为 true 或 false。", code="invalid_flag")

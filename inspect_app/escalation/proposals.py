@@ -1,0 +1,184 @@
+"""督办建议 (ESCALATION_MODE=propose): the sweep finds the tickets that reached a level, with the same pure rule as
+ever (levels.target_level), and proposes; the office decides what goes into a letter.
+
+- write_proposals: the sweep's step (one transaction): close proposals that stopped applying, add one open
+  proposal per (ticket, level) newly reached, queue a message to the office's group.
+- open_proposals / by_unit / count_open: what the office sees; a proposal whose ticket was rectified, closed,
+  cancelled or reassigned since is left out at once (the next sweep closes it as `lapsed`).
+- dismiss: the office decides against; that level is not proposed again for that ticket.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..common.text import clean_text
+from ..common.timeutil import fmt
+from ..extensions import db
+from ..policy import LEADERSHIP, OFFICE, has_role
+from ..tickets.models import Ticket
+from ..tickets.rules import days_overdue
+from . import notify
+from .levels import target_level
+from .models import Letter, LetterItem, Proposal, SweepRun
+from .settings import setting
+from .sweep import _chunks, candidate_query, serialize_sweeps
+
+
+@dataclass
+class ProposalRun:
+    run: SweepRun
+    new: list[Proposal] = field(default_factory=list)
+    lapsed: int = 0
+
+
+def _reason(level: int, deadline: datetime, reply_by: datetime | None, number: str | None, now: datetime) -> str:
+    if level <= 1 or not number:
+        return (f"超过整改时限{days_overdue(deadline, now)}天仍未整改（整改时限"
+                f"{fmt(deadline, '%Y年%m月%d日%H:%M')}）")
+    step = "督办" if level == 2 else "挂牌督办"
+    return f"经{number}{step}，{fmt(reply_by, '%Y年%m月%d日')}前仍未整改到位"
+
+
+def close_lapsed(now: datetime) -> int:
+    """Close the open proposals that no longer apply; returns how many."""
+    statuses = tuple(setting("ESCALATION_STATUSES"))
+    rows = db.session.execute(
+        select(Proposal, Ticket.status, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, LetterItem.reply_by)
+        .join(Ticket, Ticket.id == Proposal.ticket_id)
+        .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level))
+        .where(Proposal.closed_at.is_(None))).all()
+    closed = 0
+    for proposal, status, unit_id, level, deadline, reply_by in rows:
+        if level >= proposal.level:
+            outcome, note = "issued", "已随督办函升级"
+        elif status not in statuses:
+            outcome, note = "lapsed", "问题已整改、结案或作废"
+        elif unit_id != proposal.unit_id:
+            outcome, note = "lapsed", "问题已改派其他单位"
+        elif target_level(deadline, level, {level: reply_by}, now) < proposal.level:
+            outcome, note = "lapsed", "整改时限已延长"
+        else:
+            continue
+        proposal.closed_at, proposal.outcome, proposal.close_note = now, outcome, note
+        closed += 1
+    db.session.flush()
+    return closed
+
+
+def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> ProposalRun:
+    """The propose-mode sweep, in the caller's transaction (call it at the start of one)."""
+    serialize_sweeps()
+    run = SweepRun(as_of=now, started_at=ran_at or now)
+    db.session.add(run)
+    db.session.flush()  # the first write takes SQLite's write lock
+    result = ProposalRun(run=run, lapsed=close_lapsed(now))
+    query = candidate_query(now, lock=False).add_columns(Letter.number).outerjoin(Letter, Letter.id == LetterItem.letter_id)
+    due = []
+    for ticket_id, unit_id, level, deadline, reply_by, number in db.session.execute(query):
+        target = target_level(deadline, level, {level: reply_by}, now)
+        if target > level:
+            due.append((ticket_id, unit_id, target, _reason(target, deadline, reply_by, number, now)))
+    taken: set[tuple[int, int]] = set()
+    for chunk in _chunks([row[0] for row in due]):
+        taken.update(db.session.execute(
+            select(Proposal.ticket_id, Proposal.level).where(
+                Proposal.ticket_id.in_(chunk),
+                Proposal.closed_at.is_(None) | Proposal.outcome.in_(("dismissed", "issued")))).tuples())
+    for ticket_id, unit_id, level, reason in sorted(due, key=lambda row: (row[1], -row[2], row[0])):
+        if (ticket_id, level) in taken:
+            continue
+        proposal = Proposal(ticket_id=ticket_id, unit_id=unit_id, level=level, reason=reason[:300], created_at=now,
+                            sweep_id=run.id)
+        db.session.add(proposal)
+        result.new.append(proposal)
+    run.proposals, run.finished_at = len(result.new), ran_at or now
+    db.session.flush()
+    notify.enqueue_proposals(result.new, now)
+    return result
+
+
+# ----------------------------------------------------------------------------- reading
+
+def _still_applies(now: datetime):
+    """The live half of "open": the ticket is still escalating, with the same unit, below the level."""
+    return and_(Proposal.closed_at.is_(None), Ticket.status.in_(tuple(setting("ESCALATION_STATUSES"))),
+                Ticket.unit_id == Proposal.unit_id, Ticket.escalation_level < Proposal.level,
+                Ticket.deadline < now)
+
+
+def open_proposals(now: datetime, *, unit_id: int | None = None, include_drafted: bool = True) -> list[Proposal]:
+    query = (select(Proposal).join(Ticket, Ticket.id == Proposal.ticket_id).where(_still_applies(now))
+             .order_by(Proposal.unit_id, Proposal.level.desc(), Ticket.deadline, Proposal.id))
+    if unit_id:
+        query = query.where(Proposal.unit_id == unit_id)
+    if not include_drafted:
+        query = query.where(Proposal.letter_id.is_(None))
+    return list(db.session.scalars(query).unique())
+
+
+@dataclass
+class UnitProposals:
+    unit: object
+    proposals: list[Proposal]
+
+    @property
+    def top_level(self) -> int:
+        return max(p.level for p in self.proposals)
+
+    def at(self, level: int) -> list[Proposal]:
+        return [p for p in self.proposals if p.level == level]
+
+
+def by_unit(proposals: list[Proposal]) -> list[UnitProposals]:
+    """Grouped by unit, the units with the highest levels and the most proposals first."""
+    groups: dict[int, list[Proposal]] = defaultdict(list)
+    for proposal in proposals:
+        groups[proposal.unit_id].append(proposal)
+    result = [UnitProposals(items[0].unit, items) for items in groups.values()]
+    result.sort(key=lambda g: (-g.top_level, -len(g.proposals), g.unit.name))
+    return result
+
+
+def count_open(now: datetime) -> int:
+    """Open proposals not yet in a draft (the office's menu count)."""
+    return db.session.scalar(select(func.count(Proposal.id)).join(Ticket, Ticket.id == Proposal.ticket_id)
+                             .where(_still_applies(now), Proposal.letter_id.is_(None))) or 0
+
+
+def get_open(ids, now: datetime) -> list[Proposal]:
+    """The open proposals with these ids (any other id: 404, naming it)."""
+    ids = sorted({int(i) for i in ids})
+    found = {p.id: p for p in db.session.scalars(
+        select(Proposal).join(Ticket, Ticket.id == Proposal.ticket_id)
+        .where(Proposal.id.in_(ids), _still_applies(now)))} if ids else {}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(f"督办建议 {'、'.join(map(str, missing))} 不存在或已不再适用（问题已整改、改派或已督办）。",
+                       code="proposal_not_found")
+    return [found[i] for i in ids]
+
+
+def dismiss(user, ids, note, now: datetime) -> list[Proposal]:
+    """不予督办: the office decides against these proposals (a reason is kept)."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以处理督办建议。")
+    note = clean_text(note, "理由", 300)
+    if not note:
+        raise BadRequest("请填写不予督办的理由。", code="note_required")
+    proposals = get_open(ids, now)
+    for proposal in proposals:
+        if proposal.letter_id is not None:
+            raise Conflict(f"问题 {proposal.ticket.number} 的督办建议已编入草稿，请先从草稿中移除。",
+                           code="proposal_in_draft")
+        proposal.closed_at, proposal.outcome, proposal.closed_by_id, proposal.close_note = now, "dismissed", user.id, note
+    db.session.flush()
+    return proposals
+
+
+def may_read(user) -> bool:
+    return has_role(user, LEADERSHIP)

@@ -1,0 +1,107 @@
+"""After 签发: a 主送 unit signs for the letter (签收) and replies in writing (书面回复: text, photos, PDFs); the
+office marks each item 销号 (cleared) or 未销号 (not yet, with the reason); when every item is cleared the letter
+is 办结 (done). Callers pass `now`; operations flush, the edge commits."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..common.text import clean_text
+from ..extensions import db
+from ..policy import OFFICE, UNITS, has_role
+from ..tickets.rules import STATUS_LABELS
+from . import uploads
+from .models import Letter, LetterItem, LetterReply
+from .services import NOT_FOUND, can_view_letter, own_recipient
+
+MAX_REPLY = 5000
+CLEARABLE = ("rectified", "closed", "cancelled")  # the unit has reported back, the inspector closed it, or it was void
+
+
+def _recipient_of(user, letter: Letter):
+    if not can_view_letter(user, letter):
+        raise NotFound(NOT_FOUND)
+    if not has_role(user, UNITS):
+        raise Forbidden("只有主送单位可以签收和回复督办函。")
+    row = own_recipient(user, letter)
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return row
+
+
+def acknowledge(user, letter: Letter, now: datetime) -> Letter:
+    """签收: the unit confirms receipt. Again is harmless (the first time stands)."""
+    row = _recipient_of(user, letter)
+    if row.acknowledged_at is None:
+        row.acknowledged_at, row.acknowledged_by = now, user.id
+        db.session.flush()
+    return letter
+
+
+def reply(user, letter: Letter, now: datetime, text, files=()) -> LetterReply:
+    """书面回复: text (required) with photos or PDFs; 签收 too if the unit had not yet."""
+    row = _recipient_of(user, letter)
+    if letter.status == "done":
+        raise Conflict("该督办函已办结，无需再回复。", code="letter_done")
+    text = clean_text(text, "回复内容", MAX_REPLY, multiline=True)
+    if not text:
+        raise BadRequest("请填写书面回复的内容。", code="text_required")
+    attached = uploads.read_files(list(files or ()), now=now, user=user)  # all checked before anything is written
+    answer = LetterReply(letter=letter, unit_id=row.unit_id, text=text, created_at=now, created_by_id=user.id)
+    db.session.add(answer)
+    db.session.flush()
+    uploads.store(attached, now, reply=answer)
+    if row.acknowledged_at is None:
+        row.acknowledged_at, row.acknowledged_by = now, user.id
+    if row.replied_at is None:
+        row.replied_at = now
+    db.session.flush()
+    return answer
+
+
+def replies_for(user, letter: Letter) -> list[LetterReply]:
+    """The replies this user may read: a unit its own, the office and leaders all of them."""
+    query = select(LetterReply).where(LetterReply.letter_id == letter.id).order_by(LetterReply.id)
+    if has_role(user, UNITS):
+        query = query.where(LetterReply.unit_id == user.unit_id)
+    return list(db.session.scalars(query).unique())
+
+
+def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | None = True, note=None) -> LetterItem:
+    """销号 (cleared=True) or 未销号 (False, with the reason). A cleared item stays cleared; the letter is 办结
+    when every item is. Each clearing changes the letter's row, so two clearings at once cannot both miss the
+    last one (the second gets 409 and tries again)."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以销号。")
+    if letter.status == "draft":
+        raise Conflict("草稿尚未签发，不能销号。", code="not_issued")
+    if letter.status == "done":
+        raise Conflict("该督办函已办结。", code="letter_done")
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        raise NotFound("督办函中没有该问题。", code="item_not_found") from None
+    item = next((i for i in letter.items if i.ticket_id == ticket_id), None)
+    if item is None:
+        raise NotFound("督办函中没有该问题。", code="item_not_found")
+    if cleared is None:
+        raise BadRequest("请说明是否销号（cleared 为 true 或 false）。", code="invalid_cleared")
+    note = clean_text(note, "说明", 500, multiline=True)
+    if item.outcome == "cleared":
+        raise Conflict(f"问题 {item.ticket_number} 已销号。", code="already_cleared")
+    if cleared:
+        status = item.ticket.status
+        if status not in CLEARABLE:
+            raise Conflict(f"问题 {item.ticket_number} 当前状态为“{STATUS_LABELS.get(status, status)}”，"
+                           "尚未整改反馈，不能销号。", code="not_rectified")
+    elif not note:
+        raise BadRequest("未销号请说明原因。", code="note_required")
+    item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = (
+        "cleared" if cleared else "not_cleared", now, user.id, note)
+    letter.updated_at = now
+    if all(i.outcome == "cleared" for i in letter.items):
+        letter.status, letter.done_at = "done", now
+    db.session.flush()
+    return item

@@ -1,0 +1,113 @@
+"""签发: a leader (or, where LETTER_ADMIN_MAY_SIGN allows, the office's admin) signs a draft and it is issued.
+
+In one transaction: the number is taken from the letter's series (common.models.next_value: gap-free, a rolled
+back transaction gives it back; drafts never take one), the draft's items copy what the letter says about each
+ticket, each ticket gets its "escalate" event (by the signer) and reaches the letter's level, the proposals behind
+it close, and the 主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard).
+
+Two signs at once: the letter's revision is its optimistic lock, so of two transactions signing the same draft
+the second's UPDATE matches no row and it answers 409 (its number goes back with its rollback); two different
+drafts queue on the counter's row and take consecutive numbers.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..common.errors import Conflict, Forbidden, Invalid
+from ..common.models import next_value
+from ..common.timeutil import local
+from ..extensions import db
+from . import notify
+from .compose import check_ticket
+from .models import SERIES, Letter, Proposal, mark_issuing
+from .services import may_sign
+from .settings import letter_number
+from .sweep import escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_relative_path
+
+ALREADY = "该督办函已签发（{number}），不能重复签发。"
+
+
+def _refuse_if_issued(letter: Letter) -> None:
+    if letter.status != "draft":
+        raise Conflict(ALREADY.format(number=letter.number), code="already_signed")
+
+
+def check_ready(letter: Letter, now: datetime) -> None:
+    """What a draft needs before it can be signed (the office fixes it; the leader is told why not)."""
+    if not letter.recipients:
+        raise Invalid("草稿没有主送单位，请文明办补充后再签发。", code="units_required")
+    if not letter.items:
+        raise Invalid("草稿中没有督办事项，请文明办补充后再签发。", code="items_required")
+    if letter.reply_by <= now:
+        raise Invalid("整改时限已过，请文明办修改整改时限后再签发。", code="invalid_reply_by")
+    units = set(letter.unit_ids)
+    for item in letter.items:
+        ticket = item.ticket
+        if ticket.unit_id not in units:
+            raise Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。", code="ticket_reassigned")
+        check_ticket(ticket, letter.kind, letter.level, letter)
+
+
+def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
+    """Sign and issue the draft (flushes; the request commits)."""
+    if not may_sign(user):
+        raise Forbidden("只有领导可以签发督办函。", code="forbidden")
+    _refuse_if_issued(letter)
+    if revision not in (None, "") and str(revision).strip() != str(letter.revision):
+        raise Conflict("草稿已被修改，请重新阅读后再签发。", code="draft_changed")
+    check_ready(letter, now)
+
+    letter_id = letter.id
+    series = SERIES.get(letter.kind, "letter")
+    year = local(now).year
+    seq = next_value(series, year)  # nothing is pending yet: this is the transaction's first write
+    mark_issuing(letter)
+    tickets = {item.ticket_id: item.ticket for item in letter.items}
+    photos = first_photo_keys(list(tickets))
+    letter.status = "issued"
+    letter.number = letter_number(year, seq, series=series)
+    letter.year, letter.seq, letter.series = year, seq, series
+    letter.issued_at, letter.signed_by_id = now, user.id
+    letter.pdf_path, letter.pdf_written_at = pdf_relative_path(series, year, seq), None
+    escalates = letter.kind != "bulletin"  # a 督查通报 names the problems; the letters of 督办 raise their level
+    for item in letter.items:
+        ticket = tickets[item.ticket_id]
+        item.level = letter.level if escalates else None
+        item.reply_by, item.unit_id = letter.reply_by, ticket.unit_id
+        for key, value in item_facts(ticket, now, photos.get(ticket.id)).items():
+            setattr(item, key, value)
+    try:
+        db.session.flush()  # UPDATE ... WHERE revision = the one read: a concurrent sign matches no row
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()  # the number goes back; nothing of this sign remains
+        fresh = db.session.get(Letter, letter_id)
+        if fresh is not None and fresh.status != "draft":
+            raise Conflict(ALREADY.format(number=fresh.number), code="already_signed") from None
+        raise Conflict("草稿刚被其他人修改或签发，请刷新后再试。", code="draft_changed") from None
+
+    updates = [escalate_ticket(tickets[item.ticket_id], letter, tickets[item.ticket_id].escalation_level,
+                               user.id, now, raise_level=escalates) for item in letter.items]
+    if escalates:
+        escalation_levels(updates)
+        _close_proposals(letter, now)
+    notify.enqueue_letters([letter], now)
+    db.session.flush()
+    return letter
+
+
+def _close_proposals(letter: Letter, now: datetime) -> None:
+    """The proposals this letter answers: those compiled into it, and any other open one for its tickets at or
+    below its level."""
+    ids = letter.ticket_ids
+    rows = db.session.scalars(select(Proposal).where(
+        Proposal.closed_at.is_(None),
+        (Proposal.letter_id == letter.id) | (Proposal.ticket_id.in_(ids) & (Proposal.level <= letter.level))))
+    for proposal in rows:
+        proposal.closed_at, proposal.outcome = now, "issued"
+        proposal.letter_id = letter.id
+        proposal.close_note = letter.number or ""
+

@@ -1,0 +1,124 @@
+"""Figures of the escalation feature for other features: per unit and period for the 红黑榜 (rankings), the
+dashboard's, and one unit's history for its page.
+
+`unit_counts(start, end, now)` is the function rankings read: for each unit, in [start, end):
+- letters: issued letters addressed to it (any kind); listed: 挂牌督办 (level 2) letters; summons: 约谈通知;
+- items: problems listed to it in issued letters; cleared: of those, 销号 (by now);
+- overdue_replies: letters whose reply-by date fell in the period and passed with no written reply by then;
+- interviews: 约谈 held (or scheduled, not cancelled) in the period; referrals: 问责 referrals in the period;
+- relapses: 回潮 flagged in the period on its earlier ticket's unit.
+Units with nothing are left out.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+
+from ..common.sql import count_where
+from ..extensions import db
+from ..tickets.relapse import TicketRelapse
+from .models import Interview, Letter, LetterItem, LetterUnit, Recheck, Referral
+
+
+@dataclass
+class UnitFigures:
+    letters: int = 0
+    listed: int = 0
+    summons: int = 0
+    items: int = 0
+    cleared: int = 0
+    overdue_replies: int = 0
+    interviews: int = 0
+    referrals: int = 0
+    relapses: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def unit_counts(start: datetime, end: datetime, now: datetime) -> dict[int, UnitFigures]:
+    figures: dict[int, UnitFigures] = defaultdict(UnitFigures)
+    issued = and_(Letter.status != "draft", Letter.issued_at >= start, Letter.issued_at < end)
+    for unit_id, letters, listed, summons in db.session.execute(
+            select(LetterUnit.unit_id, func.count(), count_where(Letter.level == 2), count_where(Letter.kind == "summons"))
+            .join(Letter, Letter.id == LetterUnit.letter_id).where(issued).group_by(LetterUnit.unit_id)):
+        f = figures[unit_id]
+        f.letters, f.listed, f.summons = int(letters), int(listed), int(summons)
+    for unit_id, items, cleared in db.session.execute(
+            select(LetterItem.unit_id, func.count(), count_where(LetterItem.outcome == "cleared"))
+            .join(Letter, Letter.id == LetterItem.letter_id).where(issued).group_by(LetterItem.unit_id)):
+        if unit_id is not None:
+            figures[unit_id].items, figures[unit_id].cleared = int(items), int(cleared)
+    for unit_id, n in db.session.execute(
+            select(LetterUnit.unit_id, func.count()).join(Letter, Letter.id == LetterUnit.letter_id)
+            .where(Letter.status != "draft", Letter.reply_by >= start, Letter.reply_by < end, Letter.reply_by < now,
+                   or_(LetterUnit.replied_at.is_(None), LetterUnit.replied_at > Letter.reply_by))
+            .group_by(LetterUnit.unit_id)):
+        figures[unit_id].overdue_replies = int(n)
+    for unit_id, n in db.session.execute(
+            select(Interview.unit_id, func.count()).where(Interview.status != "cancelled",
+                                                          Interview.scheduled_at >= start, Interview.scheduled_at < end)
+            .group_by(Interview.unit_id)):
+        figures[unit_id].interviews = int(n)
+    for unit_id, n in db.session.execute(
+            select(Referral.unit_id, func.count()).where(Referral.referred_at >= start, Referral.referred_at < end)
+            .group_by(Referral.unit_id)):
+        figures[unit_id].referrals = int(n)
+    for unit_id, n in db.session.execute(
+            select(TicketRelapse.unit_id, func.count()).where(TicketRelapse.created_at >= start,
+                                                              TicketRelapse.created_at < end)
+            .group_by(TicketRelapse.unit_id)):
+        if unit_id is not None:
+            figures[unit_id].relapses = int(n)
+    return dict(figures)
+
+
+def overdue_replies_now(now: datetime) -> int:
+    """主送 units of issued (not done) letters whose reply-by date passed without a written reply."""
+    return db.session.scalar(
+        select(func.count(LetterUnit.id)).join(Letter, Letter.id == LetterUnit.letter_id)
+        .where(Letter.status == "issued", Letter.reply_by < now, LetterUnit.replied_at.is_(None))) or 0
+
+
+def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
+    """Plain numbers (the dashboard stores its result): what waits for a decision and what the period held."""
+    from .proposals import count_open
+
+    return {
+        "proposals": count_open(now),
+        "drafts": db.session.scalar(select(func.count(Letter.id)).where(Letter.status == "draft")) or 0,
+        "open_letters": db.session.scalar(select(func.count(Letter.id)).where(Letter.status == "issued")) or 0,
+        "overdue_replies": overdue_replies_now(now),
+        "interviews": db.session.scalar(select(func.count(Interview.id)).where(
+            Interview.status != "cancelled", Interview.scheduled_at >= start, Interview.scheduled_at < end)) or 0,
+        "interviews_upcoming": db.session.scalar(select(func.count(Interview.id)).where(
+            Interview.status == "scheduled", Interview.scheduled_at >= now)) or 0,
+        "referrals": db.session.scalar(select(func.count(Referral.id)).where(
+            Referral.referred_at >= start, Referral.referred_at < end)) or 0,
+        "relapses": db.session.scalar(select(func.count(TicketRelapse.id)).where(
+            TicketRelapse.created_at >= start, TicketRelapse.created_at < end)) or 0,
+        "rechecks_due": db.session.scalar(select(func.count(Recheck.id)).where(
+            Recheck.status == "open", Recheck.due_at <= now)) or 0,
+    }
+
+
+def unit_history(unit_id: int) -> dict:
+    """Everything escalation holds about one unit, newest first."""
+    letters = list(db.session.scalars(
+        select(Letter).join(LetterUnit, LetterUnit.letter_id == Letter.id)
+        .where(LetterUnit.unit_id == unit_id, Letter.status != "draft")
+        .order_by(Letter.issued_at.desc(), Letter.id.desc())).unique())
+    return {
+        "letters": letters,
+        "interviews": list(db.session.scalars(select(Interview).where(Interview.unit_id == unit_id)
+                                              .order_by(Interview.scheduled_at.desc())).unique()),
+        "referrals": list(db.session.scalars(select(Referral).where(Referral.unit_id == unit_id)
+                                             .order_by(Referral.referred_at.desc(), Referral.id.desc())).unique()),
+        "relapses": list(db.session.scalars(select(TicketRelapse).where(TicketRelapse.unit_id == unit_id)
+                                            .order_by(TicketRelapse.created_at.desc()).limit(50)).unique()),
+        "rechecks": list(db.session.scalars(select(Recheck).where(Recheck.unit_id == unit_id)
+                                            .order_by(Recheck.due_at.desc()).limit(50)).unique()),
+    }

@@ -1,0 +1,40 @@
+"""The 门前四包 register."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..common.types import UTCDateTime
+from ..extensions import db
+
+FRONTAGE_KINDS = ("商户", "单位")  # a shop, or an institution (机关、学校、医院、银行…)
+DUTIES = "包环境卫生、包秩序、包绿化（设施）、包市容"
+
+
+class Frontage(db.Model):
+    """A shop or institution that answers for its frontage under a signed 责任书, enforced by its street office."""
+    __tablename__ = "frontages"
+    __table_args__ = (Index("ix_frontages_street_name", "street_unit_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # 责任书编号 / register number, the import's key
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8), default="商户")  # FRONTAGE_KINDS
+    address: Mapped[str] = mapped_column(String(200))
+    street_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # 属地 street office that enforces it
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))  # the road it fronts, if known
+    signed_on: Mapped[date | None] = mapped_column(Date)  # 责任书签订日期
+    contact_person: Mapped[str] = mapped_column(String(64), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    street_unit = relationship("Unit", lazy="joined")
+    segment = relationship("Segment", lazy="select")
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_on is not None

@@ -1,0 +1,237 @@
+"""The 门前四包 register: who sees which frontages, adding and editing them, their history and repeat offenders.
+
+A street office sees and keeps the frontages of its own street; the office, inspectors and leaders see them all.
+A frontage another unit asks for answers 404, like any record of another unit. Callers commit.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, or_, select
+
+from ..common.errors import Forbidden, Invalid, NotFound
+from ..common.text import one_line
+from ..extensions import db
+from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
+from ..tickets.models import Ticket
+from ..tickets.policy import ticket_scope
+from ..tickets.rules import ACTIVE_STATUSES
+from ..units.models import Segment, Unit
+from .models import FRONTAGE_KINDS, Frontage
+
+PER_PAGE = 50
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def scope(user):
+    """SQL condition: the frontages this user may see (a street office its own)."""
+    return unit_scope(user, Frontage.street_unit_id)
+
+
+def may_see(user, frontage: Frontage) -> bool:
+    return sees_citywide(user) or own_unit(user, frontage.street_unit_id)
+
+
+def may_edit(user, frontage: Frontage | None) -> bool:
+    """The office edits any frontage; a street office those of its street (and adds to its street)."""
+    if has_role(user, OFFICE):
+        return True
+    if not has_role(user, UNITS) or not user.unit_id:
+        return False
+    return frontage is None or own_unit(user, frontage.street_unit_id)
+
+
+def get(user, frontage_id) -> Frontage:
+    try:
+        frontage = db.session.get(Frontage, int(frontage_id))
+    except (TypeError, ValueError, OverflowError):
+        frontage = None
+    if frontage is None or not may_see(user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    return frontage
+
+
+def list_frontages(user, q: str = "", street_unit_id: int | None = None, include_retired: bool = False,
+                   page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
+    query = select(Frontage).where(scope(user))
+    if q:
+        like = _like(q)
+        query = query.where(or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),
+                                Frontage.code.like(like, escape="\\")))
+    if street_unit_id:
+        query = query.where(Frontage.street_unit_id == street_unit_id)
+    if not include_retired:
+        query = query.where(Frontage.active.is_(True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    query = query.order_by(Frontage.active.desc(), Frontage.street_unit_id, Frontage.name, Frontage.id)
+    rows = db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()
+    return list(rows), total
+
+
+def search(q: str, limit: int = 20) -> list[Frontage]:
+    """Active frontages whose name, address or number contains `q` (the filing page's picker)."""
+    q = one_line(q)[:50]
+    if not q:
+        return []
+    like = _like(q)
+    return list(db.session.scalars(
+        select(Frontage).where(Frontage.active.is_(True),
+                               or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),
+                                   Frontage.code.like(like, escape="\\")))
+        .order_by(Frontage.name, Frontage.id).limit(limit)).unique())
+
+
+def streets(user) -> list[Unit]:
+    """The street offices a user may file frontages under: all active streets for the office, else its own."""
+    if has_role(user, OFFICE):
+        return list(db.session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind == "街道")
+                                       .order_by(Unit.code)))
+    unit = db.session.get(Unit, user.unit_id) if getattr(user, "unit_id", None) else None
+    return [unit] if unit is not None else []
+
+
+# ----------------------------------------------------------------------------- add and edit
+
+def _text(value, label: str, limit: int, required: bool = False) -> str:
+    text = one_line(value)
+    if required and not text:
+        raise Invalid(f"{label}不能为空。", code="required")
+    if len(text) > limit:
+        raise Invalid(f"{label}不能超过{limit}个字符。", code="too_long")
+    return text
+
+
+def parse_date(value, label: str = "责任书签订日期") -> date | None:
+    raw = one_line(value)
+    if not raw:
+        return None
+    for separator in ("/", ".", "年"):
+        raw = raw.replace(separator, "-")
+    raw = raw.replace("月", "-").replace("日", "").strip("-")
+    try:
+        parts = [int(p) for p in raw.split("-")[:3]]
+        day = date(*parts)
+    except (TypeError, ValueError):
+        raise Invalid(f"{label}“{value}”格式不正确，应为 2026-03-15。", code="invalid_date") from None
+    if not 2000 <= day.year <= 2100:
+        raise Invalid(f"{label}“{value}”超出范围。", code="invalid_date")
+    return day
+
+
+def _street(user, value) -> Unit:
+    raw = one_line(value)
+    unit = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    if unit is None or not unit.active:
+        raise Invalid("请选择所属街道（在用的单位）。", code="invalid_unit")
+    if not has_role(user, OFFICE) and not own_unit(user, unit.id):
+        raise Forbidden("只能登记本街道的门前四包责任商户。")
+    return unit
+
+
+def _segment(value) -> Segment | None:
+    raw = one_line(value)
+    if not raw:
+        return None
+    segment = db.session.get(Segment, int(raw)) if raw.isdigit() else None
+    if segment is None or not segment.active:
+        raise Invalid("所选责任路段不存在或已停用。", code="invalid_segment")
+    return segment
+
+
+def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -> Frontage:
+    """Add (frontage=None) or edit: code, name, kind, address, street_unit_id, segment_id, signed_on,
+    contact_person, contact_phone, note."""
+    from ..office import fields
+
+    if not may_edit(user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    code = fields.code(data.get("code"), "编号")
+    name = _text(data.get("name"), "名称", 100, required=True)
+    kind = fields.choice(data.get("kind") or "商户", "类型", FRONTAGE_KINDS)
+    address = _text(data.get("address"), "地址", 200, required=True)
+    street = _street(user, data.get("street_unit_id"))
+    segment = _segment(data.get("segment_id"))
+    signed_on = parse_date(data.get("signed_on"))
+    contact_person = _text(data.get("contact_person"), "联系人", 64)
+    contact_phone = fields.phone(data.get("contact_phone"))
+    note = _text(data.get("note"), "备注", 500)
+    own_id = frontage.id if frontage is not None else -1
+    if db.session.scalar(select(Frontage.id).where(Frontage.code == code, Frontage.id != own_id)):
+        raise Invalid(f"编号“{code}”已被其他商户使用。", code="duplicate_code")
+    if frontage is None:
+        frontage = Frontage(created_at=now, active=True)
+        db.session.add(frontage)
+    frontage.code, frontage.name, frontage.kind, frontage.address = code, name, kind, address
+    frontage.street_unit, frontage.segment, frontage.signed_on = street, segment, signed_on
+    frontage.contact_person, frontage.contact_phone, frontage.note = contact_person, contact_phone, note
+    db.session.flush()
+    return frontage
+
+
+def set_active(user, frontage: Frontage, active: bool) -> None:
+    if not may_edit(user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    frontage.active = active
+
+
+# ----------------------------------------------------------------------------- history and repeat offenders
+
+def repeat_rule() -> tuple[int, int]:
+    """(problems, days): a frontage with at least this many problems within this many days is a repeat offender."""
+    config = current_app.config
+    return int(config["FRONTAGE_REPEAT_COUNT"]), int(config["FRONTAGE_REPEAT_DAYS"])
+
+
+def history(user, frontage: Frontage, limit: int = 200) -> list[Ticket]:
+    """The problems filed against the frontage that this user may see, newest first."""
+    from ..tickets.queries import LIST_LOAD
+
+    return list(db.session.scalars(
+        select(Ticket).where(Ticket.frontage_id == frontage.id, ticket_scope(user)).options(*LIST_LOAD)
+        .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
+
+
+def recent_counts(frontage_ids: list[int], now: datetime) -> dict[int, int]:
+    """Problems (not voided) per frontage within the repeat window."""
+    if not frontage_ids:
+        return {}
+    _, days = repeat_rule()
+    rows = db.session.execute(
+        select(Ticket.frontage_id, func.count()).where(Ticket.frontage_id.in_(frontage_ids),
+                                                       Ticket.reported_at >= now - timedelta(days=days),
+                                                       Ticket.status != "cancelled")
+        .group_by(Ticket.frontage_id))
+    return {frontage_id: count for frontage_id, count in rows}
+
+
+@dataclass
+class Offender:
+    frontage: Frontage
+    problems: int          # within the window
+    last_at: datetime      # the latest of them
+    open: int              # of them still with the units
+
+
+def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> list[Offender]:
+    """Frontages this user may see with at least FRONTAGE_REPEAT_COUNT problems (voided ones aside) in the last
+    FRONTAGE_REPEAT_DAYS days, most problems first: the list a street office follows up and names."""
+    count, days = repeat_rule()
+    since = now - timedelta(days=days)
+    open_case = func.sum(case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0))
+    grouped = (select(Ticket.frontage_id, func.count().label("n"), func.max(Ticket.reported_at).label("last"),
+                      open_case.label("open"))
+               .where(Ticket.frontage_id.is_not(None), Ticket.reported_at >= since, Ticket.status != "cancelled")
+               .group_by(Ticket.frontage_id).having(func.count() >= count).subquery())
+    query = (select(Frontage, grouped.c.n, grouped.c.last, grouped.c.open)
+             .join(grouped, grouped.c.frontage_id == Frontage.id).where(scope(user))
+             .order_by(grouped.c.n.desc(), grouped.c.last.desc()))
+    if street_unit_id:
+        query = query.where(Frontage.street_unit_id == street_unit_id)
+    return [Offender(frontage, n, last, int(open_ or 0))
+            for frontage, n, last, open_ in db.session.execute(query).unique()]

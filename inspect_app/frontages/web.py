@@ -1,0 +1,133 @@
+"""门前四包 pages: the register (a street office sees its own street's), one frontage's history, the repeat
+offenders, adding and editing, and the filing page's search."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..common.errors import NotFound, ServiceError
+from ..extensions import db
+from ..http import now
+from ..navigation import WHEN
+from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, requires
+from . import services
+from .models import DUTIES, FRONTAGE_KINDS
+
+bp = Blueprint("frontages", __name__, url_prefix="/frontages")
+
+
+def _shows_register(user) -> bool:
+    """The menu entry: citywide readers, and street offices (the units that enforce 门前四包)."""
+    if not has_role(user, UNITS):
+        return True
+    return bool(user.unit and user.unit.kind == "街道")
+
+
+WHEN["frontages.index"] = _shows_register
+
+
+def _page_arg() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/")
+@requires(EVERYONE)
+def index():
+    q = (request.args.get("q") or "").strip()[:50]
+    street = request.args.get("street_unit_id", type=int)
+    page = _page_arg()
+    rows, total = services.list_frontages(current_user, q, street, request.args.get("retired") == "1", page)
+    counts = services.recent_counts([f.id for f in rows], now())
+    repeat, days = services.repeat_rule()
+    return render_template("frontages/index.html", rows=rows, total=total, page=page,
+                           pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), q=q, street=street,
+                           counts=counts, repeat=repeat, days=days, streets=services.streets(current_user)
+                           if has_role(current_user, OFFICE) else [], duties=DUTIES,
+                           may_add=services.may_edit(current_user, None))
+
+
+@bp.get("/offenders")
+@requires(EVERYONE)
+def offenders():
+    repeat, days = services.repeat_rule()
+    return render_template("frontages/offenders.html", rows=services.repeat_offenders(current_user, now()),
+                           repeat=repeat, days=days)
+
+
+@bp.get("/<int:frontage_id>")
+@requires(EVERYONE)
+def detail(frontage_id: int):
+    frontage = services.get(current_user, frontage_id)
+    tickets = services.history(current_user, frontage)
+    repeat, days = services.repeat_rule()
+    recent = services.recent_counts([frontage.id], now()).get(frontage.id, 0)
+    return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
+                           repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
+                           duties=DUTIES)
+
+
+def _segments():
+    from sqlalchemy import select
+
+    from ..units.models import Segment
+    return list(db.session.scalars(select(Segment).where(Segment.active.is_(True))
+                                   .order_by(Segment.district, Segment.name)).unique())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(REGISTER_KEEPERS)
+def new():
+    """The office adds a frontage anywhere, a street office in its own street."""
+    return _form(None)
+
+
+@bp.route("/<int:frontage_id>/edit", methods=["GET", "POST"])
+@requires(REGISTER_KEEPERS)
+def edit(frontage_id: int):
+    return _form(frontage_id)
+
+
+def _form(frontage_id: int | None):
+    frontage = services.get(current_user, frontage_id) if frontage_id else None
+    if not services.may_edit(current_user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    error = None
+    if request.method == "POST":
+        try:
+            saved = services.save(current_user, request.form, now(), frontage)
+            flash(f"已保存“{saved.name}”。", "success")
+            return redirect(url_for(".detail", frontage_id=saved.id))
+        except ServiceError as problem:
+            db.session.rollback()
+            error = problem.message
+            frontage = services.get(current_user, frontage_id) if frontage_id else None
+    if request.method == "POST":
+        values = request.form
+    elif frontage:
+        values = {"code": frontage.code, "name": frontage.name, "kind": frontage.kind, "address": frontage.address,
+                  "street_unit_id": str(frontage.street_unit_id), "segment_id": str(frontage.segment_id or ""),
+                  "signed_on": frontage.signed_on.isoformat() if frontage.signed_on else "",
+                  "contact_person": frontage.contact_person, "contact_phone": frontage.contact_phone,
+                  "note": frontage.note}
+    else:
+        values = {"kind": "商户", "street_unit_id": str(current_user.unit_id or "")}
+    return render_template("frontages/form.html", frontage=frontage, values=values, error=error,
+                           kinds=FRONTAGE_KINDS, streets=services.streets(current_user), segments=_segments()), \
+        422 if error else 200
+
+
+@bp.post("/<int:frontage_id>/<any(retire, restore):action>")
+@requires(REGISTER_KEEPERS)
+def active(frontage_id: int, action: str):
+    frontage = services.get(current_user, frontage_id)
+    services.set_active(current_user, frontage, action == "restore")
+    flash(f"“{frontage.name}”已{'恢复' if action == 'restore' else '停用（停业或搬迁）'}。", "success")
+    return redirect(url_for(".detail", frontage_id=frontage.id))
+
+
+@bp.get("/search")
+@requires(FILERS)
+def search():
+    """The filing page's picker: active frontages matching ?q= (name, address or number)."""
+    return jsonify([{"id": f.id, "code": f.code, "name": f.name, "address": f.address,
+                     "street": f.street_unit.name} for f in services.search(request.args.get("q") or "")])

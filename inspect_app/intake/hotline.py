@@ -1,0 +1,273 @@
+"""12345 hotline cases: one check for a spreadsheet row and an API post, keyed by the hotline's case number
+(工单编号), and the export that tells the hotline how each case went.
+
+A case number is taken once: importing the same export again, or posting the same case again, adds nothing. A
+case still waiting for moderation takes the newer wording; once the office has accepted or declined it, the case
+is not changed any more (its row says so).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..common import coords
+from ..common.errors import Invalid
+from ..common.text import multi_line, one_line
+from ..common.timeutil import as_utc, fmt, local_midnight
+from ..extensions import db
+from ..units.models import Category
+from .models import IntakeItem
+
+SOURCE = "hotline"
+COLUMNS = ["工单编号", "受理时间", "问题类别", "诉求内容", "事发地址", "所属区县", "经度", "纬度", "坐标系",
+           "来电人电话", "办理时限"]
+REQUIRED = ["工单编号", "诉求内容", "事发地址"]
+# Other names the hotline's own export uses for the same columns.
+ALIASES = {"工单号": "工单编号", "案件编号": "工单编号", "来电内容": "诉求内容", "诉求描述": "诉求内容",
+           "问题描述": "诉求内容", "事件地址": "事发地址", "地址": "事发地址", "诉求地址": "事发地址", "区县": "所属区县",
+           "诉求类别": "问题类别", "诉求分类": "问题类别", "受理日期": "受理时间", "来电时间": "受理时间",
+           "联系电话": "来电人电话", "来电号码": "来电人电话", "处理时限": "办理时限", "办结时限": "办理时限"}
+HELP = {
+    "工单编号": "必填：热线系统的工单编号，全市唯一；同一工单再次导入不会重复（等待审核的工单按新内容更新）。",
+    "受理时间": "选填：热线受理的时间，如 2026-11-20 09:30；留空为导入时间。",
+    "问题类别": "选填：本系统的问题类别名称（如 占道经营）；其他说法照录，由文明办审核时选择类别。",
+    "诉求内容": "必填：市民反映的问题。",
+    "事发地址": "必填：问题所在地址。",
+    "所属区县": "选填。",
+    "经度": "选填：与纬度一起填写。", "纬度": "选填。",
+    "坐标系": "填写经纬度时必填：WGS84、GCJ02（高德、腾讯）或 BD09（百度）。",
+    "来电人电话": "选填：只有文明办能看到，用于回访。",
+    "办理时限": "选填：热线要求的办结时间，如 2026-11-27。",
+}
+WIDTHS = [18, 17, 12, 40, 28, 10, 12, 12, 8, 14, 14]
+API_FIELDS = {"case_number": "工单编号", "received_at": "受理时间", "category": "问题类别", "description": "诉求内容",
+              "address": "事发地址", "district": "所属区县", "lon": "经度", "lat": "纬度", "coord_system": "坐标系",
+              "phone": "来电人电话", "due_at": "办理时限"}
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+                 "%Y%m%d%H%M%S", "%Y%m%d")
+
+
+@dataclass
+class Case:
+    case_number: str = ""
+    received_at: datetime | None = None
+    category: Category | None = None
+    category_text: str = ""
+    description: str = ""
+    address: str = ""
+    district: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    phone: str = ""
+    due_at: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def values(self) -> dict:
+        return {"category_id": self.category.id if self.category else None, "category_text": self.category_text,
+                "description": self.description, "address": self.address, "district": self.district,
+                "lat": self.lat, "lon": self.lon, "contact_phone": self.phone, "due_at": self.due_at}
+
+
+def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | None:
+    """'2026-11-20 09:30', '2026/11/20 9:30:00', '2026-11-20T09:30:00+08:00', '20261120'... naive is Shanghai."""
+    raw = one_line(text)
+    if not raw:
+        return None
+    cleaned = raw.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", " ").strip()
+    try:
+        if "+" in cleaned[10:] or cleaned.endswith("Z"):
+            return as_utc(datetime.fromisoformat(cleaned.replace("Z", "+00:00")))
+    except ValueError:
+        pass
+    for pattern in _TIME_FORMATS:
+        try:
+            value = datetime.strptime(cleaned, pattern)
+        except ValueError:
+            continue
+        if not 2000 <= value.year <= 2100:
+            break
+        if end_of_day and pattern in ("%Y-%m-%d", "%Y%m%d"):
+            return local_midnight(value.date() + timedelta(days=1)) - timedelta(seconds=1)
+        return as_utc(value)
+    raise Invalid(f"{label}“{raw}”格式不正确，应为 2026-11-20 09:30。", code="invalid_time")
+
+
+def find_category(text: str) -> Category | None:
+    if not text:
+        return None
+    return db.session.scalar(select(Category).where(Category.active.is_(True),
+                                                    (Category.name == text) | (Category.code == text)))
+
+
+def _number(text: str, label: str) -> float | None:
+    raw = one_line(text)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise Invalid(f"{label}“{raw}”不是数字。", code="invalid_number") from None
+
+
+def parse_case(cells: dict, now: datetime) -> Case:
+    """A case from its columns (a spreadsheet row, or an API post mapped onto them); problems are collected in
+    case.problems rather than raised, so a row lists all of them at once."""
+    case = Case()
+
+    def check(fn: Callable[[], object]):
+        try:
+            return fn()
+        except Invalid as problem:
+            case.problems.append(problem.message)
+            return None
+
+    def text(name: str, limit: int, multiline: bool = False) -> str:
+        value = (multi_line if multiline else one_line)(cells.get(name) or "")
+        if len(value) > limit:
+            case.problems.append(f"{name}不能超过{limit}个字符")
+            return value[:limit]
+        return value
+
+    case.case_number = text("工单编号", 64)
+    if not case.case_number:
+        case.problems.append("缺少工单编号")
+    case.description = text("诉求内容", 2000, multiline=True)
+    if not case.description:
+        case.problems.append("缺少诉求内容")
+    case.address = text("事发地址", 200)
+    if not case.address:
+        case.problems.append("缺少事发地址")
+    case.district = text("所属区县", 32)
+    case.category_text = text("问题类别", 64)
+    case.category = find_category(case.category_text)
+    case.phone = text("来电人电话", 32)
+    case.received_at = check(lambda: parse_time(cells.get("受理时间") or "", "受理时间"))
+    if case.received_at is not None and case.received_at > now + timedelta(days=1):
+        case.problems.append("受理时间晚于当前时间")
+    case.due_at = check(lambda: parse_time(cells.get("办理时限") or "", "办理时限", end_of_day=True))
+    lon, lat = check(lambda: _number(cells.get("经度") or "", "经度")), check(lambda: _number(cells.get("纬度") or "", "纬度"))
+    if (lon is None) != (lat is None):
+        case.problems.append("经度和纬度须同时填写")
+    elif lon is not None:
+        try:
+            system = coords.parse_system(cells.get("坐标系"))
+            coords.check_point(lon, lat, system)
+            case.lon, case.lat = coords.to_wgs84(lon, lat, system)
+        except coords.CoordinateError as problem:
+            case.problems.append(str(problem))
+    return case
+
+
+def existing_case(case_number: str) -> IntakeItem | None:
+    return db.session.scalar(select(IntakeItem).where(IntakeItem.source == SOURCE,
+                                                      IntakeItem.case_number == case_number))
+
+
+def _differences(item: IntakeItem, case: Case) -> list[str]:
+    labels = {"category_id": "问题类别", "category_text": "问题类别", "description": "诉求内容", "address": "事发地址",
+              "district": "所属区县", "lat": "纬度", "lon": "经度", "contact_phone": "来电人电话", "due_at": "办理时限"}
+    changed = []
+    for name, value in case.values().items():
+        if getattr(item, name) != value and labels[name] not in changed:
+            changed.append(labels[name])
+    if case.received_at is not None and item.received_at != case.received_at:
+        changed.append("受理时间")
+    return changed
+
+
+def plan_case(case: Case, now: datetime) -> tuple[str, list[str], Callable[[], IntakeItem] | None]:
+    """(action, messages, apply): what taking this case would do — add, change or unchanged."""
+    item = existing_case(case.case_number)
+    if item is None:
+        def add() -> IntakeItem:
+            new = IntakeItem(source=SOURCE, status="pending", case_number=case.case_number,
+                             received_at=case.received_at or now, created_at=now, updated_at=now, **case.values())
+            db.session.add(new)
+            return new
+        label = case.category.name if case.category else (case.category_text or "未分类")
+        return "add", [f"新增热线工单（{label}），等待文明办审核"], add
+    changed = _differences(item, case)
+    if not changed:
+        return "unchanged", [], None
+    if item.status != "pending":
+        return "unchanged", [f"该工单已{item.status_label}，内容不再更新（{'、'.join(changed)}与系统中不同）"], None
+
+    def change() -> IntakeItem:
+        for name, value in case.values().items():
+            setattr(item, name, value)
+        if case.received_at is not None:
+            item.received_at = case.received_at
+        item.updated_at = now
+        return item
+    return "change", [f"更新：{'、'.join(changed)}"], change
+
+
+# ----------------------------------------------------------------------------- the office's import (office/imports.py)
+
+def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
+    from ..office.imports import RowResult, _duplicates
+
+    rows, keys = [], []
+    for number, cells in table.rows:
+        case = parse_case(cells, now)
+        row = RowResult(number, case.case_number)
+        for problem in case.problems:
+            row.fail(problem)
+        if row.action != "error":
+            action, messages, apply = plan_case(case, now)
+            row.action, row.apply = action, apply
+            row.messages.extend(messages)
+        rows.append(row)
+        keys.append(case.case_number or None)
+    _duplicates(rows, keys, "工单编号")
+    return rows, None
+
+
+# ----------------------------------------------------------------------------- the hotline's system (API)
+
+def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
+    """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged"). Invalid: 422."""
+    unknown = sorted(set(data) - set(API_FIELDS))
+    if unknown:
+        raise Invalid(f"未知字段：{'、'.join(unknown)}。", code="unknown_fields")
+    cells = {API_FIELDS[k]: "" if v is None else str(v) for k, v in data.items()}
+    case = parse_case(cells, now)
+    if case.problems:
+        raise Invalid("；".join(case.problems) + "。", code="invalid_case")
+    action, _messages, apply = plan_case(case, now)
+    item = apply() if apply is not None else existing_case(case.case_number)
+    db.session.flush()
+    return item, action
+
+
+# ----------------------------------------------------------------------------- back to the hotline
+
+EXPORT_COLUMNS = ["工单编号", "办理状态", "问题编号", "承办单位", "协办单位", "受理时间", "转办时间", "整改期限",
+                  "整改完成时间", "办结时间", "办理结果"]
+EXPORT_WIDTHS = [18, 14, 14, 24, 24, 17, 17, 17, 17, 17, 50]
+
+
+def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
+    """One row per hotline case received in the range (Shanghai days), oldest first, with its progress."""
+    from .services import progress
+
+    from ..tickets.models import Ticket
+
+    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
+             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.parts))
+             .order_by(IntakeItem.received_at, IntakeItem.id))
+    if date_from:
+        query = query.where(IntakeItem.received_at >= local_midnight(date_from))
+    if date_to:
+        query = query.where(IntakeItem.received_at < local_midnight(date_to + timedelta(days=1)))
+    for item in db.session.scalars(query):  # thousands of cases a year: read at once, with their tickets
+        state = progress(item)
+        ticket = item.ticket
+        yield [item.case_number, state.label, ticket.number if ticket else None, state.unit or None,
+               "、".join(state.assists) or None, fmt(item.received_at) or None, fmt(item.decided_at) or None,
+               fmt(ticket.deadline) if ticket else None, fmt(ticket.rectified_at) if ticket else None,
+               fmt(ticket.closed_at) if ticket else None, state.result or None]

@@ -1,0 +1,94 @@
+"""Outside reports waiting for (or past) moderation, their photos, and the counters that keep floods out."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..common.types import UTCDateTime
+from ..extensions import db
+
+# An item's source becomes the ticket's (tickets.rules.SOURCES).
+INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办"}
+MODERATED = ("citizen", "hotline")  # wait in the queue; media and leader items are entered as tickets at once
+STATUSES = {"pending": "待审核", "accepted": "已受理", "declined": "未受理"}
+
+
+class IntakeItem(db.Model):
+    __tablename__ = "intake_items"
+    __table_args__ = (
+        UniqueConstraint("source", "case_number"),  # a 12345 case number is taken once, however often it comes
+        Index("ix_intake_items_status_created", "status", "created_at"),  # the moderation queue
+        Index("ix_intake_items_device_created", "device_hash", "created_at"),
+        Index("ix_intake_items_address_created", "address_hash", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(12))  # INTAKE_SOURCES
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # STATUSES
+    receipt: Mapped[str | None] = mapped_column(String(16), unique=True)  # a citizen's receipt code
+    case_number: Mapped[str | None] = mapped_column(String(64))  # the 12345 hotline's 工单编号
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))  # as the sender chose or mapped
+    category_text: Mapped[str] = mapped_column(String(64), default="")  # the sender's own words for it
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    district: Mapped[str] = mapped_column(String(32), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")  # the citizen's or caller's, optional
+    reference: Mapped[str] = mapped_column(String(300), default="")  # 媒体: outlet, title, link; 领导: who, what
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the source received it
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the hotline's 办理时限
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device_hash: Mapped[str | None] = mapped_column(String(64))  # keyed digests, never the address itself
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)
+
+    category = relationship("Category", lazy="joined")
+    ticket = relationship("Ticket", lazy="select")
+    decider = relationship("User", lazy="select")
+    photos = relationship("IntakePhoto", order_by="IntakePhoto.id", back_populates="item", lazy="select",
+                          cascade="all, delete-orphan")
+
+    @property
+    def source_label(self) -> str:
+        return INTAKE_SOURCES.get(self.source, self.source)
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+class IntakePhoto(db.Model):
+    """A photo sent with an outside report, stored like a ticket's (photos/storage.py). Accepting the report
+    gives the ticket a photo row naming the same files."""
+    __tablename__ = "intake_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("intake_items.id"), index=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    item = relationship("IntakeItem", back_populates="photos")
+
+
+class RateCounter(db.Model):
+    """Requests counted per (scope, key) in fixed windows; shared by every process through the database."""
+    __tablename__ = "rate_counters"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,356 @@
+"""Outside reports: a citizen's 随手拍 and its receipt, the moderation queue (accept → a ticket, decline with a
+reason, decline a sender's flood at once), and the office's own entries (媒体曝光, 领导交办). Callers commit.
+
+Nothing here shows one citizen another's report: the receipt view (`progress`) says only what became of the one
+report whose code was given, in words meant for the public.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from ..common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from ..common.geo import valid_lat_lon
+from ..common.text import clean_text
+from ..extensions import db
+from ..photos.service import parse_photo_meta, read_uploads, save_files
+from ..policy import OFFICE, has_role
+from ..tickets.dispatch import parse_unit_ids
+from ..tickets.inputs import many, parse_coordinate
+from ..tickets.models import Ticket
+from ..tickets.services import NewReport, create_ticket
+from ..units.models import Category
+from ..units.services import find_category
+from .models import IntakeItem, IntakePhoto
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from a screenshot
+RECEIPT_LENGTH = 10
+PER_PAGE = 50
+MAX_DESCRIPTION = 500
+
+
+# ----------------------------------------------------------------------------- receipt codes
+
+def new_receipt() -> str:
+    while True:
+        code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+        if db.session.scalar(select(IntakeItem.id).where(IntakeItem.receipt == code)) is None:
+            return code
+
+
+def normalize_receipt(text) -> str | None:
+    """The code as stored, from what a citizen typed ("k7m3x-9qd2h", with spaces or dashes); None if it cannot
+    be one."""
+    code = "".join(c for c in str(text or "").upper() if c.isalnum())
+    if len(code) != RECEIPT_LENGTH or any(c not in RECEIPT_ALPHABET for c in code):
+        return None
+    return code
+
+
+def format_receipt(code: str | None) -> str:
+    return f"{code[:5]}-{code[5:]}" if code else ""
+
+
+def by_receipt(text) -> IntakeItem | None:
+    code = normalize_receipt(text)
+    if code is None:
+        return None
+    return db.session.scalar(select(IntakeItem).where(IntakeItem.receipt == code, IntakeItem.source == "citizen"))
+
+
+# ----------------------------------------------------------------------------- a citizen's report
+
+@dataclass
+class CitizenReport:
+    category: Category | None
+    description: str
+    address: str
+    lat: float | None
+    lon: float | None
+    phone: str
+
+
+def citizen_categories() -> list[Category]:
+    from ..units.services import active_categories
+    return active_categories()
+
+
+def _phone(value) -> str:
+    raw = clean_text(value, "手机号码", 32)
+    if not raw:
+        return ""
+    digits = "".join(c for c in raw if c.isdigit())
+    if not 7 <= len(digits) <= 15 or any(not (c.isdigit() or c in " -+") for c in raw):
+        raise BadRequest("手机号码格式不正确（选填，可以不填）。", code="invalid_phone")
+    return raw
+
+
+def parse_citizen(form: Mapping) -> CitizenReport:
+    """The cheap checks, before any photo is read."""
+    raw_category = (form.get("category") or "").strip()
+    category = None
+    if raw_category and raw_category != "other":
+        category = find_category(raw_category)
+        if category is None:
+            raise BadRequest("请选择问题类型。", code="invalid_category")
+    lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
+    lon = parse_coordinate(form.get("lon"), "经度", -180, 180)
+    if (lat is None) != (lon is None):
+        raise BadRequest("经纬度须同时提供。", code="invalid_location")
+    address = clean_text(form.get("address"), "问题地点", 200)
+    description = clean_text(form.get("description"), "问题描述", MAX_DESCRIPTION, multiline=True)
+    return CitizenReport(category, description, address, lat, lon, _phone(form.get("phone")))
+
+
+def enabled() -> bool:
+    return bool(current_app.config["CITIZEN_REPORTS_ENABLED"])
+
+
+def submit_citizen(form: Mapping, files, device_hash: str, address_hash: str, now: datetime) -> IntakeItem:
+    """A citizen's report into the moderation queue, with its receipt code. The caller has counted it against the
+    limits already (limits.admit_citizen_report) and commits."""
+    if not enabled():
+        raise ServiceError("随手拍暂停受理，请拨打12345热线反映。", code="intake_closed", status=503)
+    report = parse_citizen(form)
+    photos = read_uploads(files.getlist("photos"), required=True, now=now, gate_key=f"citizen:{address_hash[:24]}",
+                          max_count=int(current_app.config["CITIZEN_MAX_PHOTOS"]))
+    meta = parse_photo_meta(form.get("photo_meta"), len(photos), now)
+    lat, lon = report.lat, report.lon
+    if lat is None:  # the place from the first photo that knows it
+        for photo, m in zip(photos, meta):
+            if valid_lat_lon(photo.lat, photo.lon):
+                lat, lon = photo.lat, photo.lon
+                break
+            if valid_lat_lon(m.get("lat"), m.get("lon")):
+                lat, lon = m["lat"], m["lon"]
+                break
+    if not report.address and lat is None:
+        raise BadRequest("请填写问题地点（如 人民路88号门前），或允许手机定位。", code="place_required")
+    item = IntakeItem(source="citizen", status="pending", receipt=new_receipt(), category=report.category,
+                      category_text=report.category.name if report.category else "其他",
+                      description=report.description, address=report.address, lat=lat, lon=lon,
+                      contact_phone=report.phone, received_at=now, created_at=now, updated_at=now,
+                      device_hash=device_hash, address_hash=address_hash)
+    db.session.add(item)
+    for photo, m in zip(photos, meta):
+        from ..photos.processing import plausible_taken_at
+        taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(m.get("taken_at"), now)
+        plat, plon = (photo.lat, photo.lon) if photo.lat is not None else (m.get("lat"), m.get("lon"))
+        item.photos.append(IntakePhoto(key=save_files(photo), sha256=photo.sha256, width=photo.width,
+                                       height=photo.height, bytes=len(photo.jpeg), lat=plat, lon=plon,
+                                       taken_at=taken_at, created_at=now))
+    db.session.flush()
+    return item
+
+
+# ----------------------------------------------------------------------------- what became of it
+
+TICKET_WORDS = {
+    "pending": "已受理，正在转交责任单位",
+    "assigned": "已转交责任单位办理",
+    "disputed": "已转交责任单位办理",
+    "rectified": "责任单位已整改，等待核查",
+    "closed": "已办结",
+    "cancelled": "已作废（重复或经核实无此问题）",
+}
+
+
+@dataclass
+class Progress:
+    label: str                     # in words for the public and the hotline
+    result: str = ""               # the decline reason, or how it was dealt with
+    unit: str = ""                 # the lead unit, once dispatched
+    assists: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+def progress(item: IntakeItem) -> Progress:
+    if item.status == "pending":
+        return Progress("已收到，等待审核")
+    if item.status == "declined":
+        return Progress("未受理", result=item.decline_reason, done=True)
+    ticket = item.ticket
+    if ticket is None:
+        return Progress("已受理")
+    state = Progress(TICKET_WORDS.get(ticket.status, "已受理"), unit=ticket.unit.name if ticket.unit else "",
+                     assists=[p.unit.name for p in ticket.parts if p.role == "assist"],
+                     done=ticket.status in ("closed", "cancelled"))
+    lead = next((p for p in ticket.parts if p.role == "lead"), None)
+    if ticket.status in ("rectified", "closed") and lead is not None and lead.note:
+        state.result = f"整改情况：{lead.note}"
+    if ticket.status == "closed":
+        state.result = ("已整改到位，经现场核查结案。" + (state.result or "")).strip()
+    return state
+
+
+# ----------------------------------------------------------------------------- the moderation queue
+
+def _ensure_office(user) -> None:
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以审核来件。")
+
+
+def get_item(item_id) -> IntakeItem:
+    try:
+        item = db.session.get(IntakeItem, int(item_id))
+    except (TypeError, ValueError, OverflowError):
+        item = None
+    if item is None:
+        raise NotFound("来件不存在。")
+    return item
+
+
+@dataclass
+class QueueFilter:
+    status: str = "pending"
+    source: str | None = None
+    sender: str | None = None  # "device:<hash>" or "address:<hash>": one sender's reports
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+def queue(flt: QueueFilter) -> tuple[list[IntakeItem], int]:
+    """A page of the queue, oldest first while pending (newest first once decided): the index on
+    (status, created_at) keeps it quick however many a flood left."""
+    query = select(IntakeItem).where(IntakeItem.status == flt.status)
+    if flt.source:
+        query = query.where(IntakeItem.source == flt.source)
+    if flt.sender:
+        kind, _, value = flt.sender.partition(":")
+        column = {"device": IntakeItem.device_hash, "address": IntakeItem.address_hash}.get(kind)
+        if column is None or not value:
+            raise BadRequest("来源参数不正确。", code="invalid_sender")
+        query = query.where(column == value)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    order = (IntakeItem.created_at, IntakeItem.id) if flt.status == "pending" else \
+        (IntakeItem.decided_at.desc(), IntakeItem.id.desc())
+    query = query.options(selectinload(IntakeItem.photos)).order_by(*order)
+    query = query.limit(flt.per_page).offset((max(flt.page, 1) - 1) * flt.per_page)
+    return list(db.session.scalars(query).unique()), total
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending")) or 0
+
+
+def sender_counts(items: list[IntakeItem]) -> dict[str, int]:
+    """Pending reports per device and per address among the senders of these items, in two grouped queries:
+    "this phone sent 40 more" shows a flood at a glance."""
+    counts: dict[str, int] = {}
+    for kind, column in (("device", IntakeItem.device_hash), ("address", IntakeItem.address_hash)):
+        values = {getattr(i, f"{kind}_hash") for i in items if getattr(i, f"{kind}_hash")}
+        if not values:
+            continue
+        rows = db.session.execute(select(column, func.count()).where(IntakeItem.status == "pending",
+                                                                     column.in_(values)).group_by(column))
+        counts.update({f"{kind}:{value}": n for value, n in rows})
+    return counts
+
+
+def _claim(item: IntakeItem, user, now: datetime, status: str, reason: str = "") -> None:
+    """Decide a pending item, once: two people deciding it at once cannot both (the second gets 409)."""
+    taken = db.session.execute(
+        update(IntakeItem).where(IntakeItem.id == item.id, IntakeItem.status == "pending")
+        .values(status=status, decided_by=user.id, decided_at=now, decline_reason=reason, updated_at=now)
+        .execution_options(synchronize_session="fetch")).rowcount
+    if taken != 1:
+        raise Conflict("该来件刚被其他人处理过，请刷新后查看。", code="already_decided")
+
+
+def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
+    """The report becomes a ticket with the item's source, dispatched by the normal rules (or to the units the
+    office names), with the report's photos. Fields: category (required unless the item has one), segment_id,
+    unit_ids (lead first), description, address."""
+    _ensure_office(user)
+    if item.status != "pending":
+        raise Conflict(f"该来件已{item.status_label}。", code="already_decided")
+    category = (fields.get("category") or "").strip() or (item.category.code if item.category else "")
+    if not category:
+        raise BadRequest("请选择问题类别。", code="category_required")
+    segment_raw = str(fields.get("segment_id") or "").strip()
+    if segment_raw and (not segment_raw.isdigit() or len(segment_raw) > 12):
+        raise BadRequest("责任路段参数不正确。", code="invalid_segment")
+    description = fields.get("description")
+    if description is None:
+        description = item.description
+    if item.case_number and item.case_number not in description:
+        description = f"{description}\n（12345热线工单 {item.case_number}）".strip()
+    _claim(item, user, now, "accepted")
+    report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
+                       segment_id=int(segment_raw) if segment_raw else None, lat=item.lat, lon=item.lon,
+                       address=fields.get("address") if fields.get("address") is not None else item.address,
+                       description=description, source=item.source,
+                       unit_ids=parse_unit_ids(many(fields, "unit_ids")))
+    ticket, _ = create_ticket(user, report, now)
+    item.ticket = ticket
+    db.session.flush()
+    return ticket
+
+
+def decline(user, item: IntakeItem, reason, now: datetime) -> IntakeItem:
+    _ensure_office(user)
+    reason = clean_text(reason, "不予受理的理由", 500, multiline=True)
+    if not reason:
+        raise BadRequest("请填写不予受理的理由（市民凭回执码可以看到）。", code="reason_required")
+    _claim(item, user, now, "declined", reason)
+    return item
+
+
+def decline_from_sender(user, item: IntakeItem, by: str, reason, now: datetime) -> int:
+    """Decline every pending report from this item's device (or address) at once: a flood answered in one go."""
+    _ensure_office(user)
+    reason = clean_text(reason, "不予受理的理由", 500, multiline=True)
+    if not reason:
+        raise BadRequest("请填写不予受理的理由。", code="reason_required")
+    column, value = {"device": (IntakeItem.device_hash, item.device_hash),
+                     "address": (IntakeItem.address_hash, item.address_hash)}.get(by, (None, None))
+    if column is None or not value:
+        raise BadRequest("该来件没有可识别的来源设备或网络地址。", code="invalid_sender")
+    return db.session.execute(
+        update(IntakeItem).where(column == value, IntakeItem.status == "pending")
+        .values(status="declined", decided_by=user.id, decided_at=now, decline_reason=reason, updated_at=now)
+        .execution_options(synchronize_session="fetch")).rowcount or 0
+
+
+# ----------------------------------------------------------------------------- the office's own entries
+
+ENTRY_SOURCES = {"media": "媒体曝光", "leader": "领导交办"}
+
+
+def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
+    """媒体曝光 or 领导交办, entered by the office: a ticket at once (photos optional), with the item kept for
+    the record (outlet and title, or who instructed what)."""
+    _ensure_office(user)
+    source = (fields.get("source") or "").strip()
+    if source not in ENTRY_SOURCES:
+        raise BadRequest("请选择来源：媒体曝光或领导交办。", code="invalid_source")
+    reference = clean_text(fields.get("reference"), "出处", 300)
+    if not reference:
+        raise BadRequest("请填写出处（媒体名称和报道标题，或交办领导和批示要求）。", code="reference_required")
+    category = (fields.get("category") or "").strip()
+    if not category:
+        raise BadRequest("请选择问题类别。", code="category_required")
+    segment_raw = str(fields.get("segment_id") or "").strip()
+    if segment_raw and (not segment_raw.isdigit() or len(segment_raw) > 12):
+        raise BadRequest("责任路段参数不正确。", code="invalid_segment")
+    address = clean_text(fields.get("address"), "地址", 200)
+    description = clean_text(fields.get("description"), "问题描述", 2000, multiline=True)
+    unit_ids = parse_unit_ids(many(fields, "unit_ids"))
+    photos = read_uploads(files.getlist("photos"), required=False, now=now, user=user) if files else []
+    text = f"{description}\n（{ENTRY_SOURCES[source]}：{reference}）".strip()
+    report = NewReport(category=category, photos=photos, photos_required=False, address=address,
+                       segment_id=int(segment_raw) if segment_raw else None, description=text, source=source,
+                       unit_ids=unit_ids)
+    ticket, _ = create_ticket(user, report, now)
+    db.session.add(IntakeItem(source=source, status="accepted", category=ticket.category,
+                              category_text=ticket.category.name, description=description, address=address,
+                              reference=reference, received_at=now, created_at=now, updated_at=now,
+                              decided_by=user.id, decided_at=now, ticket=ticket))
+    db.session.flush()
+    return ticket

@@ -1,0 +1,228 @@
+"""Intake pages: the public 随手拍 page and receipt lookup (no account), and the office's moderation queue, its
+entries for 媒体曝光 and 领导交办, and the 12345 export.
+
+The public pages carry CSRF like every form, set a long-lived device cookie (the per-device limit), count every
+submission and lookup before doing any work (limits.py: 429 when over), and show a citizen only the one report
+whose receipt code they hold. Everything else here is the office's.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..common.errors import BadRequest, ServiceError
+from ..extensions import db
+from ..http import date_arg, done, now
+from ..navigation import register_badge
+from ..office import downloads
+from ..photos.service import store
+from ..policy import OFFICE, has_role, public, requires
+from ..units.models import Segment
+from ..units.services import active_categories, active_units
+from . import hotline, limits, services
+from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
+
+bp = Blueprint("intake", __name__)
+
+DEVICE_COOKIE = "citizen_device"
+register_badge("intake.queue", lambda user: services.pending_count() if has_role(user, OFFICE) else 0, "件待审核")
+
+
+# ----------------------------------------------------------------------------- the public page
+
+def _device() -> tuple[str, bool]:
+    """(device token, new): the device cookie's value, or a new one to set."""
+    token = request.cookies.get(DEVICE_COOKIE) or ""
+    if 20 <= len(token) <= 64 and token.isalnum():
+        return token, False
+    return secrets.token_hex(16), True
+
+
+def _with_device(response, token: str, new: bool):
+    if new:
+        config = current_app.config
+        response.set_cookie(DEVICE_COOKIE, token, max_age=int(config["CITIZEN_DEVICE_COOKIE_DAYS"]) * 86400,
+                            httponly=True, samesite="Lax", secure=bool(config["SESSION_COOKIE_SECURE"]))
+    return response
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _address() -> str:
+    return limits.address_digest(request.remote_addr)
+
+
+@bp.route("/citizen/report", methods=["GET", "POST"])
+@public
+def report():
+    """随手拍: a photo, the place, the kind of problem, a phone number if they like; a receipt code back."""
+    token, new = _device()
+    if request.method == "GET":
+        page = render_template("intake/report.html", categories=active_categories(), enabled=services.enabled(),
+                               max_photos=current_app.config["CITIZEN_MAX_PHOTOS"])
+        return _no_store(_with_device(current_app.make_response(page), token, new))
+    if new:  # the page sets the cookie; a post without it did not come from the page
+        raise BadRequest("请先打开随手拍页面，再拍照提交。", code="device_cookie_missing")
+    moment, device, address = now(), limits.digest("device", token), _address()
+    limits.admit_citizen_report(device, address, moment)  # 429 (with Retry-After) when over a limit
+    db.session.commit()  # counted before the photos are read, for every process to see
+    item = services.submit_citizen(request.form, request.files, device, address, moment)
+    return done(url_for(".receipt", code=item.receipt, new=1))
+
+
+@bp.get("/citizen/receipt")
+@public
+def receipt_lookup():
+    """The lookup form; ?code= goes to the receipt."""
+    code = (request.args.get("code") or "").strip()
+    if code:
+        normal = services.normalize_receipt(code)
+        if normal is None:
+            return _no_store(current_app.make_response(
+                (render_template("intake/lookup.html", error="回执码应为10位字母和数字，请核对后重新输入。", code=code[:20]),
+                 400)))
+        return redirect(url_for(".receipt", code=normal))
+    return _no_store(current_app.make_response(render_template("intake/lookup.html", error=None, code="")))
+
+
+@bp.get("/citizen/receipt/<code>")
+@public
+def receipt(code: str):
+    """One report's progress, for whoever holds its code; every lookup is counted per address."""
+    limits.admit_receipt_lookup(_address(), now())
+    db.session.commit()
+    item = services.by_receipt(code)
+    if item is None:
+        page = render_template("intake/lookup.html", error="没有找到这个回执码对应的问题，请核对后重新输入。", code=code[:20])
+        return _no_store(current_app.make_response((page, 404)))
+    page = render_template("intake/receipt.html", item=item, state=services.progress(item),
+                           code=services.format_receipt(item.receipt), new=request.args.get("new") == "1")
+    return _no_store(current_app.make_response(page))
+
+
+# ----------------------------------------------------------------------------- the moderation queue
+
+def _segments():
+    return list(db.session.scalars(select(Segment).where(Segment.active.is_(True))
+                                   .order_by(Segment.district, Segment.name)).unique())
+
+
+@bp.get("/intake")
+@requires(OFFICE)
+def queue():
+    status = request.args.get("status") or "pending"
+    if status not in STATUSES:
+        raise BadRequest("状态参数不正确。", code="invalid_status_filter")
+    source = request.args.get("source") or None
+    if source is not None and source not in INTAKE_SOURCES:
+        raise BadRequest("来源参数不正确。", code="invalid_source")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    flt = services.QueueFilter(status=status, source=source, sender=request.args.get("sender") or None, page=page)
+    items, total = services.queue(flt)
+    return render_template("intake/queue.html", items=items, total=total, flt=flt, statuses=STATUSES,
+                           sources=INTAKE_SOURCES, senders=services.sender_counts(items) if status == "pending" else {},
+                           pages=max((total + flt.per_page - 1) // flt.per_page, 1))
+
+
+@bp.get("/intake/<int:item_id>")
+@requires(OFFICE)
+def item(item_id: int):
+    found = services.get_item(item_id)
+    return render_template("intake/item.html", item=found, state=services.progress(found),
+                           categories=active_categories(), segments=_segments(), units=active_units(),
+                           senders=services.sender_counts([found]) if found.status == "pending" else {},
+                           receipt=services.format_receipt(found.receipt))
+
+
+@bp.post("/intake/<int:item_id>/accept")
+@requires(OFFICE)
+def accept(item_id: int):
+    ticket = services.accept(current_user, services.get_item(item_id), request.form, now())
+    flash(f"已受理，生成问题 {ticket.number}" + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), "success")
+    return done(url_for(".queue"))
+
+
+@bp.post("/intake/<int:item_id>/decline")
+@requires(OFFICE)
+def decline(item_id: int):
+    services.decline(current_user, services.get_item(item_id), request.form.get("reason"), now())
+    flash("已不予受理，市民凭回执码可以看到理由。", "success")
+    return done(url_for(".queue"))
+
+
+@bp.post("/intake/<int:item_id>/decline-sender")
+@requires(OFFICE)
+def decline_sender(item_id: int):
+    by = request.form.get("by") or "device"
+    count = services.decline_from_sender(current_user, services.get_item(item_id), by,
+                                         request.form.get("reason"), now())
+    flash(f"已将同一{'设备' if by == 'device' else '网络地址'}的 {count} 件待审核来件全部不予受理。", "success")
+    return done(url_for(".queue"))
+
+
+@bp.get("/intake/photos/<int:intake_photo_id>")
+@requires(OFFICE)
+def photo(intake_photo_id: int):
+    return _send(intake_photo_id, thumb=False)
+
+
+@bp.get("/intake/photos/<int:intake_photo_id>/thumb")
+@requires(OFFICE)
+def photo_thumb(intake_photo_id: int):
+    return _send(intake_photo_id, thumb=True)
+
+
+def _send(photo_id: int, thumb: bool):
+    from flask import send_file
+
+    from ..common.errors import NotFound
+
+    row = db.session.get(IntakePhoto, photo_id)
+    path = store().path(row.key, thumb=thumb) if row is not None else None
+    if path is None or not path.exists():
+        raise NotFound("照片不存在。")
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ----------------------------------------------------------------------------- the office's entries
+
+@bp.route("/intake/entry", methods=["GET", "POST"])
+@requires(OFFICE)
+def entry():
+    """媒体曝光 and 领导交办: entered by the office as tickets at once."""
+    error, values = None, {}
+    if request.method == "POST":
+        try:
+            ticket = services.enter(current_user, request.form, request.files, now())
+            flash(f"已登记{services.ENTRY_SOURCES[ticket.source]}问题 {ticket.number}"
+                  + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), "success")
+            return done(url_for("tickets.detail", ticket_id=ticket.id))
+        except ServiceError as problem:
+            db.session.rollback()
+            error, values = problem.message, request.form
+    return render_template("intake/entry.html", error=error, values=values, sources=services.ENTRY_SOURCES,
+                           categories=active_categories(), segments=_segments(), units=active_units()), \
+        422 if error else 200
+
+
+# ----------------------------------------------------------------------------- back to the hotline
+
+def hotline_export(fmt: str):
+    """The hotline's cases with their progress, for the hotline's system to take back."""
+    rows = hotline.export_rows(date_arg(request.args, "from"), date_arg(request.args, "to"))
+    return downloads.rows_sheet("12345工单办理情况", fmt, request.args.get("encoding"), now(), hotline.EXPORT_COLUMNS,
+                                rows, widths=hotline.EXPORT_WIDTHS)
+
+
+@bp.get("/intake/hotline/export.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def hotline_export_page(fmt: str):
+    return hotline_export(fmt)

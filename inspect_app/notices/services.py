@@ -1,0 +1,225 @@
+"""The unit's inbox and unread count, and what its robot is told.
+
+Three kinds of news for a unit, each with the moment it happened:
+- a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办);
+- a letter (督办函) issued to it;
+- one of its open parts coming within 24 hours of its deadline (deadline − 24 h).
+What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
+Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
+(unit_id, issued_at)), cheap enough for every page's header.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+
+from ..common.timeutil import fmt, local
+from ..escalation.models import Letter, LetterUnit
+from ..extensions import db
+from ..outbox import service as outbox
+from ..outbox.models import UnitRobot
+from ..policy import UNITS, has_role
+from ..tickets.models import Ticket, TicketUnit
+from ..tickets.parts import part_overdue_condition
+from ..tickets.rules import PART_OWED_TICKET_STATUSES
+from ..units.models import Unit
+from .models import InboxSeen
+
+DUE_SOON = timedelta(hours=24)
+MAX_ITEMS = 50
+
+
+def _since(user, now: datetime) -> datetime:
+    row = db.session.get(InboxSeen, user.id)
+    floor = now - timedelta(days=int(current_app.config["INBOX_WINDOW_DAYS"]))
+    return max(row.seen_at, floor) if row is not None else floor
+
+
+def _is_unit_user(user) -> bool:
+    return has_role(user, UNITS) and bool(getattr(user, "unit_id", None))
+
+
+# ----------------------------------------------------------------------------- the three kinds of news
+
+def _new_parts(unit_id: int, after: datetime, until: datetime):
+    return select(TicketUnit).where(TicketUnit.unit_id == unit_id, TicketUnit.assigned_at > after,
+                                    TicketUnit.assigned_at <= until)
+
+
+def _letters(unit_id: int, after: datetime, until: datetime):
+    return (select(Letter).join(LetterUnit, LetterUnit.letter_id == Letter.id)
+            .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
+                   Letter.issued_at > after, Letter.issued_at <= until))
+
+
+def _due_soon(unit_id: int, after: datetime, now: datetime):
+    """Open parts whose last 24 hours began after `after` and have not ended: deadline in (max(now, after + 24 h),
+    now + 24 h]."""
+    return (select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .where(TicketUnit.unit_id == unit_id, TicketUnit.status == "open",
+                   Ticket.status.in_(PART_OWED_TICKET_STATUSES),
+                   TicketUnit.deadline > max(now, after + DUE_SOON), TicketUnit.deadline <= now + DUE_SOON))
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _count_of(query):
+    return select(func.count()).select_from(query.subquery()).scalar_subquery()
+
+
+def unread_count(user, now: datetime) -> int:
+    """What the menu shows on every page: the three counts in one statement (after reading when it was seen)."""
+    if not _is_unit_user(user):
+        return 0
+    since = _since(user, now)
+    counts = db.session.execute(select(_count_of(_new_parts(user.unit_id, since, now)),
+                                       _count_of(_letters(user.unit_id, since, now)),
+                                       _count_of(_due_soon(user.unit_id, since, now)))).one()
+    return sum(counts)
+
+
+@dataclass
+class InboxItem:
+    kind: str        # ticket | letter | due
+    at: datetime     # when it happened
+    title: str
+    detail: str
+    url: str
+    unread: bool
+
+
+def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
+    """The last INBOX_WINDOW_DAYS of news, newest first (unread marked), and a summary of the unit's work now."""
+    if not _is_unit_user(user):
+        return [], {}
+    since = _since(user, now)
+    window = now - timedelta(days=int(current_app.config["INBOX_WINDOW_DAYS"]))
+    items: list[InboxItem] = []
+    for part in db.session.scalars(_new_parts(user.unit_id, window, now).order_by(TicketUnit.assigned_at.desc())
+                                   .limit(MAX_ITEMS)):
+        ticket = part.ticket
+        items.append(InboxItem("ticket", part.assigned_at, f"新问题：{ticket.category.name}（{part.role_label}）",
+                               f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
+                               f" · 期限 {fmt(part.deadline, '%m-%d %H:%M')}",
+                               url_for("tickets.detail", ticket_id=ticket.id), part.assigned_at > since))
+    for letter in db.session.scalars(_letters(user.unit_id, window, now).order_by(Letter.issued_at.desc())
+                                     .limit(MAX_ITEMS)):
+        items.append(InboxItem("letter", letter.issued_at, f"督办函：{letter.number or ''}",
+                               f"{fmt(letter.reply_by, '%m月%d日')}前整改反馈" if letter.reply_by else "",
+                               url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since))
+    for part in db.session.scalars(_due_soon(user.unit_id, window, now).order_by(TicketUnit.deadline)
+                                   .limit(MAX_ITEMS)):
+        ticket, starts = part.ticket, part.deadline - DUE_SOON
+        items.append(InboxItem("due", starts, f"即将到期：{ticket.category.name}",
+                               f"{ticket.number} · {fmt(part.deadline, '%m-%d %H:%M')} 到期",
+                               url_for("tickets.detail", ticket_id=ticket.id), starts > since))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items, work_summary(user.unit_id, now)
+
+
+def work_summary(unit_id: int, now: datetime) -> dict:
+    """What the unit owes now: open parts, how many overdue, how many due within 24 hours, unsigned letters."""
+    owed = (select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .where(TicketUnit.unit_id == unit_id, TicketUnit.status == "open",
+                   Ticket.status.in_(PART_OWED_TICKET_STATUSES)))
+    overdue = owed.where(part_overdue_condition(now))
+    due = owed.where(TicketUnit.deadline > now, TicketUnit.deadline <= now + DUE_SOON)
+    letters = (select(LetterUnit).join(Letter, Letter.id == LetterUnit.letter_id)
+               .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
+                      LetterUnit.acknowledged_at.is_(None)))
+    return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters)}
+
+
+def mark_seen(user, now: datetime) -> None:
+    row = db.session.get(InboxSeen, user.id)
+    if row is None:
+        db.session.add(InboxSeen(user_id=user.id, seen_at=now))
+    elif row.seen_at < now:
+        row.seen_at = now
+    db.session.flush()
+
+
+# ----------------------------------------------------------------------------- robots: news and the daily digest
+
+def robots() -> list[UnitRobot]:
+    return list(db.session.scalars(select(UnitRobot).where(UnitRobot.enabled.is_(True)).order_by(UnitRobot.unit_id)))
+
+
+def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter]) -> str:
+    office = current_app.config["OFFICE_SHORT_NAME"]
+    lines = [f"【新问题】{unit.name}："]
+    for part in parts[:10]:
+        ticket = part.ticket
+        lines.append(f"· {ticket.number} {ticket.category.name}（{part.role_label}）"
+                     f"{ticket.address or (ticket.segment.name if ticket.segment else '')}，"
+                     f"期限 {fmt(part.deadline, '%m-%d %H:%M')}")
+    if len(parts) > 10:
+        lines.append(f"· 另有{len(parts) - 10}件")
+    for letter in letters:
+        lines.append(f"· 督办函 {letter.number}，{fmt(letter.reply_by, '%m月%d日')}前整改反馈")
+    lines.append(f"请登录文明城市督查整改系统处理。（{office}）")
+    return "\n".join(lines)
+
+
+def push_news(robot: UnitRobot, now: datetime) -> bool:
+    """Tell one unit's robot what came in since the last push, once: the window is claimed with a conditional
+    UPDATE, so two schedulers never send the same news twice. Returns whether a message was queued."""
+    since = robot.pushed_until or now
+    claimed = db.session.execute(
+        update(UnitRobot).where(UnitRobot.unit_id == robot.unit_id,
+                                UnitRobot.pushed_until.is_(None) if robot.pushed_until is None
+                                else UnitRobot.pushed_until == robot.pushed_until)
+        .values(pushed_until=now).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1 or since >= now:
+        return False
+    parts = list(db.session.scalars(_new_parts(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
+    letters = list(db.session.scalars(_letters(robot.unit_id, since, now).order_by(Letter.issued_at)))
+    if not parts and not letters:
+        return False
+    return outbox.enqueue(news_text(robot.unit, parts, letters), now, unit_id=robot.unit_id,
+                          kind="new_work") is not None
+
+
+def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
+    lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：",
+             f"待整改问题 {summary['open']} 件，其中已超期 {summary['overdue']} 件、24小时内到期 {summary['due_soon']} 件。"]
+    if summary["letters"]:
+        lines.append(f"督办函 {summary['letters']} 份尚未签收。")
+    if not summary["open"] and not summary["letters"]:
+        lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：目前没有待整改的问题。"]
+    lines.append("请登录文明城市督查整改系统查看处理。")
+    return "\n".join(lines)
+
+
+def queue_digest(robot: UnitRobot, now: datetime) -> bool:
+    """Queue today's digest for one unit's robot, once a day (claimed like push_news)."""
+    today: date = local(now).date()
+    claimed = db.session.execute(
+        update(UnitRobot).where(UnitRobot.unit_id == robot.unit_id,
+                                (UnitRobot.digest_on.is_(None)) | (UnitRobot.digest_on < today))
+        .values(digest_on=today).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return False
+    summary = work_summary(robot.unit_id, now)
+    return outbox.enqueue(digest_text(robot.unit, summary, now), now, unit_id=robot.unit_id,
+                          kind="digest") is not None
+
+
+def office_digest_text(now: datetime) -> str:
+    """The office's own morning summary, for its robot (WEBHOOK_URL)."""
+    from ..intake.services import pending_count
+    from ..tickets.rules import overdue_condition
+
+    day_ago = now - timedelta(days=1)
+    new = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.reported_at > day_ago)) or 0
+    pending = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "pending")) or 0
+    overdue = db.session.scalar(select(func.count(Ticket.id)).where(overdue_condition(now))) or 0
+    waiting = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "rectified")) or 0
+    return (f"【每日提醒】{current_app.config['OFFICE_SHORT_NAME']} {fmt(now, '%m月%d日')}：\n"
+            f"近24小时新上报 {new} 件；待派遣 {pending} 件；待核查 {waiting} 件；超期未整改 {overdue} 件；"
+            f"市民随手拍、12345工单待审核 {pending_count()} 件。")

@@ -1,0 +1,208 @@
+"""Writing robot messages into the outbox and posting them.
+
+Both robots accept {"msgtype": "text", "text": {"content": ...}} and answer {"errcode": 0, ...}. A DingTalk robot
+with 加签 security needs its secret (WEBHOOK_SECRET for the office's, UnitRobot.secret for a unit's); one with 关键词
+security needs a keyword that the message contains (messages start with 【督办函】, 【新问题】, 【每日提醒】).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..common.errors import Invalid
+from ..extensions import db
+from .models import OutboxMessage, UnitRobot
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+BATCH = 20
+
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def office_robot() -> tuple[str, str] | None:
+    url = current_app.config.get("WEBHOOK_URL") or ""
+    return (url, current_app.config.get("WEBHOOK_SECRET") or "") if url else None
+
+
+def unit_robot(unit_id: int) -> UnitRobot | None:
+    robot = db.session.get(UnitRobot, unit_id)
+    return robot if robot is not None and robot.enabled and robot.url else None
+
+
+def trim(text: str, limit_bytes: int = 2000) -> str:
+    """WeCom refuses a text message over 2,048 bytes: cut at a line break and say so."""
+    if len(text.encode("utf-8")) <= limit_bytes:
+        return text
+    lines, kept = text.split("\n"), []
+    for line in lines:
+        if len("\n".join(kept + [line, "……（更多请登录系统查看）"]).encode("utf-8")) > limit_bytes:
+            break
+        kept.append(line)
+    return "\n".join(kept + ["……（更多请登录系统查看）"])
+
+
+def enqueue(text: str, now: datetime, *, unit_id: int | None = None, kind: str = "letters") -> OutboxMessage | None:
+    """Queue a text message for the office's robot (unit_id None) or a unit's, in the caller's transaction; None
+    when that robot is not set up."""
+    if (unit_robot(unit_id) if unit_id is not None else office_robot()) is None:
+        return None
+    payload = {"msgtype": "text", "text": {"content": trim(text)}}
+    row = OutboxMessage(created_at=now, unit_id=unit_id, kind=kind, next_attempt_at=now,
+                        payload_json=json.dumps(payload, ensure_ascii=False))
+    db.session.add(row)
+    return row
+
+
+def signed_url(url: str, secret: str, now: datetime) -> str:
+    """DingTalk 加签: timestamp (ms) and base64 HMAC-SHA256 of "timestamp\\nsecret"."""
+    timestamp = str(int(now.timestamp() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = urllib.parse.quote_plus(base64.b64encode(digest).decode())
+    return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
+
+
+def post(url: str, payload: dict, timeout: float) -> None:
+    """POST the JSON; raises DeliveryError unless the robot accepted it."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DeliveryError("机器人地址必须以 http:// 或 https:// 开头")
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+            raw = response.read(65536)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise DeliveryError(str(error)) from None
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError:
+        answer = {}
+    if isinstance(answer, dict) and answer.get("errcode", 0) not in (0, "0"):
+        raise DeliveryError(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, ... minutes, at most 6 hours between tries."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def due_messages(now: datetime) -> list[int]:
+    """Ids of the rows due for a (first or next) attempt, oldest first. The office's messages wait while its
+    robot is not configured (they go once it is)."""
+    query = (select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                                            OutboxMessage.next_attempt_at <= now)
+             .order_by(OutboxMessage.id).limit(BATCH))
+    if office_robot() is None:
+        query = query.where(OutboxMessage.unit_id.is_not(None))
+    return list(db.session.scalars(query))
+
+
+def _target(row: OutboxMessage) -> tuple[str, str] | None:
+    if row.unit_id is None:
+        return office_robot()
+    robot = unit_robot(row.unit_id)
+    return (robot.url, robot.secret or "") if robot is not None else None
+
+
+def deliver(message_id: int, now: datetime) -> bool:
+    """Post one row and record the outcome (flushes; the caller commits). Never raises for a delivery problem: a
+    failure is retried later with growing delays, and given up after MAX_ATTEMPTS. A unit's message whose robot
+    was removed meanwhile is given up at once."""
+    row = db.session.get(OutboxMessage, message_id)
+    target = _target(row)
+    row.attempts += 1
+    try:
+        if target is None:
+            raise DeliveryError("该单位已取消机器人推送")
+        url, secret = target
+        post(signed_url(url, secret, now) if secret else url, json.loads(row.payload_json),
+             float(current_app.config["WEBHOOK_TIMEOUT"]))
+    except DeliveryError as error:
+        row.last_error = str(error)[:500]
+        if row.attempts >= MAX_ATTEMPTS or target is None:
+            row.failed_at = now
+            log.error("robot message %s given up after %d attempts: %s", row.id, row.attempts, error)
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+            log.warning("robot message %s failed (attempt %d), retrying at %s: %s", row.id,
+                        row.attempts, row.next_attempt_at.isoformat(), error)
+        db.session.flush()
+        return False
+    row.sent_at = now
+    row.last_error = ""
+    db.session.flush()
+    return True
+
+
+# ----------------------------------------------------------------------------- a unit's robot
+
+def check_robot_url(url: str) -> str:
+    """https, on one of ROBOT_HOSTS (the WeCom and DingTalk robot APIs): the server posts where a clerk pointed
+    it, so nothing inside the network."""
+    url = (url or "").strip()
+    parts = urllib.parse.urlsplit(url)
+    hosts = tuple(current_app.config["ROBOT_HOSTS"])
+    if len(url) > 500 or parts.scheme != "https" or (parts.hostname or "") not in hosts or parts.username \
+            or parts.password or parts.port not in (None, 443):
+        raise Invalid("机器人地址应为企业微信群机器人（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）"
+                      "或钉钉群机器人（https://oapi.dingtalk.com/robot/send?access_token=…）的 Webhook 地址。",
+                      code="invalid_robot_url")
+    return url
+
+
+def set_robot(unit_id: int, url: str, secret: str | None, enabled: bool, user_id: int | None,
+              now: datetime) -> UnitRobot:
+    """Save a unit's robot; `secret` None keeps the one saved (it is never shown again), "" clears it."""
+    url = check_robot_url(url)
+    if secret is not None:
+        secret = secret.strip()
+        if len(secret) > 200 or any(c.isspace() for c in secret):
+            raise Invalid("加签密钥格式不正确。", code="invalid_secret")
+    robot = db.session.get(UnitRobot, unit_id)
+    if robot is None:
+        robot = UnitRobot(unit_id=unit_id, pushed_until=now, secret="")
+        db.session.add(robot)
+    if secret is not None:
+        robot.secret = secret
+    robot.url, robot.enabled, robot.updated_at, robot.updated_by = url, enabled, now, user_id
+    db.session.flush()
+    return robot
+
+
+def remove_robot(unit_id: int) -> bool:
+    robot = db.session.get(UnitRobot, unit_id)
+    if robot is None:
+        return False
+    db.session.delete(robot)
+    db.session.flush()
+    return True
+
+
+def recent_messages(unit_id: int, limit: int = 10) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.unit_id == unit_id)
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def message_text(row: OutboxMessage) -> str:
+    try:
+        return json.loads(row.payload_json)["text"]["content"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+
+
+

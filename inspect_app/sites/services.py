@@ -1,0 +1,273 @@
+"""Site types and sites: reading (with a unit's scope), saving from a page's form or the API's JSON, retiring.
+Operations flush; the edge commits."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from ..common import coords
+from ..common.errors import Invalid, NotFound
+from ..common.geo import distance_m
+from ..extensions import db
+from ..policy import UNITS, has_role, sees_citywide
+from ..units.models import Unit
+from .models import ROLES, Site, SiteKind
+
+MAX_LIST = 5000
+PER_PAGE = 50
+
+
+# ----------------------------------------------------------------------------- kinds
+
+def list_kinds(include_retired: bool = False) -> list[SiteKind]:
+    query = select(SiteKind).order_by(SiteKind.sort_order, SiteKind.id)
+    if not include_retired:
+        query = query.where(SiteKind.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def find_kind(ref) -> SiteKind | None:
+    """A type by name or id (active or not)."""
+    ref = str(ref or "").strip()
+    if not ref:
+        return None
+    conditions = [SiteKind.name == ref]
+    if ref.isdigit():
+        conditions.append(SiteKind.id == int(ref))
+    return db.session.scalar(select(SiteKind).where(or_(*conditions)))
+
+
+def save_kind(name, sort_order=None, kind: SiteKind | None = None) -> SiteKind:
+    name = coords_free_text(name, "类型名称", 32, required=True)
+    other = db.session.scalar(select(SiteKind).where(SiteKind.name == name))
+    if other is not None and other is not kind:
+        raise Invalid(f"点位类型“{name}”已存在。", code="duplicate_kind")
+    order = _int(sort_order, "排序", 0, 9999, required=False)
+    if kind is None:
+        kind = SiteKind(name=name, sort_order=order if order is not None else _next_order(), active=True)
+        db.session.add(kind)
+    else:
+        kind.name = name
+        if order is not None:
+            kind.sort_order = order
+    db.session.flush()
+    return kind
+
+
+def _next_order() -> int:
+    return (db.session.scalar(select(func.max(SiteKind.sort_order))) or 0) + 10
+
+
+def set_kind_active(kind: SiteKind, active: bool) -> None:
+    kind.active = active
+    db.session.flush()
+
+
+# ----------------------------------------------------------------------------- reading sites
+
+def site_scope(user):
+    """SQL condition: the sites this user may see (a unit: the sites it answers for in any role)."""
+    if sees_citywide(user):
+        return Site.id.is_not(None)
+    if has_role(user, UNITS) and user.unit_id:
+        return or_(Site.territorial_unit_id == user.unit_id, Site.sector_unit_id == user.unit_id,
+                   Site.operator_unit_id == user.unit_id)
+    return Site.id.is_(None)
+
+
+def may_see_site(user, site: Site) -> bool:
+    return sees_citywide(user) or (has_role(user, UNITS) and user.unit_id is not None
+                                   and user.unit_id in site.unit_ids.values())
+
+
+def get_site(user, site_id: int) -> Site:
+    site = db.session.get(Site, site_id)
+    if site is None or not may_see_site(user, site):
+        raise NotFound("点位不存在或无权查看。")
+    return site
+
+
+def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float | None = None,
+               lon: float | None = None, include_retired: bool = False, limit: int = MAX_LIST,
+               offset: int = 0) -> tuple[list[tuple[Site, float | None]], int]:
+    """Sites the user may see, filtered; with lat/lon nearest first (each with its distance in metres)."""
+    query = select(Site).where(site_scope(user))
+    if not include_retired:
+        query = query.where(Site.active.is_(True))
+    if kind:
+        found = find_kind(kind)
+        query = query.where(Site.kind_id == (found.id if found else -1))
+    if district:
+        query = query.where(Site.district == district)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Site.name.like(like), Site.code.like(like), Site.address.like(like),
+                                Site.street.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if lat is not None and lon is not None:
+        rows = [(s, distance_m(lat, lon, s.lat, s.lon) if s.lat is not None else None)
+                for s in db.session.scalars(query)]
+        rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].id))
+        return rows[offset:offset + limit], total
+    query = query.order_by(Site.district, Site.kind_id, Site.code).limit(limit).offset(offset)
+    return [(s, None) for s in db.session.scalars(query)], total
+
+
+def districts() -> list[str]:
+    from ..office.reference import districts as segment_districts
+    found = set(segment_districts()) | set(db.session.scalars(select(Site.district).distinct()))
+    return sorted(d for d in found if d)
+
+
+def site_dict(site: Site, distance: float | None = None) -> dict:
+    result = {
+        "id": site.id, "code": site.code, "name": site.name, "kind": site.kind.name, "district": site.district,
+        "street": site.street, "address": site.address, "description": site.description,
+        "lat": site.lat, "lon": site.lon, "area": site.area or None, "active": site.active,
+        "units": site.unit_ids,
+        "unit_names": {role: (u.name if (u := site.unit_for(role)) else None) for role in ROLES},
+    }
+    if distance is not None:
+        result["distance_m"] = round(distance, 1)
+    return result
+
+
+# ----------------------------------------------------------------------------- saving
+
+def coords_free_text(value, label: str, limit: int, required: bool = False, multiline: bool = False) -> str:
+    from ..common.text import clean_text
+    text = clean_text(value, label, limit, multiline=multiline)
+    if required and not text:
+        raise Invalid(f"{label}不能为空。", code="required")
+    return text
+
+
+def _int(value, label: str, low: int, high: int, required: bool = True) -> int | None:
+    from ..office import fields
+    return fields.integer(value, label, low, high, required=required)
+
+
+def find_unit(ref, label: str, required: bool) -> Unit | None:
+    """A unit by id or code; must be active."""
+    ref = "" if ref is None else str(ref).strip()
+    if not ref:
+        if required:
+            raise Invalid(f"请选择{label}。", code="unit_required")
+        return None
+    conditions = [Unit.code == ref]
+    if ref.isdigit():
+        conditions.append(Unit.id == int(ref))
+    unit = db.session.scalar(select(Unit).where(or_(*conditions)))
+    if unit is None:
+        raise Invalid(f"{label}“{ref}”不存在。", code="invalid_unit")
+    if not unit.active:
+        raise Invalid(f"{label}“{unit.name}”已停用。", code="invalid_unit")
+    return unit
+
+
+def parse_location(point_text, area_text, system_text, lat=None, lon=None) -> tuple[float, float, list | None]:
+    """(lat, lon, area) in WGS-84 from "经度,纬度" (a point) or "经度,纬度;…" (an area of at least 3 points), in
+    the given system; or from numeric lat/lon (WGS-84, the API)."""
+    try:
+        system = coords.parse_system(system_text, default=coords.WGS84)
+        area_raw = str(area_text or "").strip()
+        if area_raw:
+            points = coords.parse_polyline(area_raw, system)
+            if len(points) < 3:
+                raise coords.CoordinateError("区域至少需要3个点（“经度,纬度;经度,纬度;经度,纬度”）。")
+            return (round(sum(p[1] for p in points) / len(points), 7),
+                    round(sum(p[0] for p in points) / len(points), 7), points)
+        point_raw = str(point_text or "").strip()
+        if point_raw:
+            points = coords.parse_polyline(point_raw, system)
+            if len(points) != 1:
+                raise coords.CoordinateError("点位坐标应为一个点“经度,纬度”；区域请填在“区域范围”中。")
+            return points[0][1], points[0][0], None
+        if lat not in (None, "") and lon not in (None, ""):
+            try:
+                lat_f, lon_f = float(lat), float(lon)
+            except (TypeError, ValueError):
+                raise coords.CoordinateError("经纬度应为数字。") from None
+            points = coords.convert_points([(lon_f, lat_f)], system)
+            return points[0][1], points[0][0], None
+    except coords.CoordinateError as problem:
+        raise Invalid(f"坐标有误：{problem}", code="invalid_coordinates") from None
+    raise Invalid("请填写点位坐标（经度,纬度）或区域范围。", code="coordinates_required")
+
+
+def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
+    """Add or change a site from a form or a JSON body. A JSON `units` object {"territorial", "sector",
+    "operator"} or the fields territorial_unit/sector_unit/operator_unit (id or code) name its units."""
+    def get(name, default=None):
+        return data.get(name, default) if hasattr(data, "get") else default
+
+    units = get("units") if isinstance(get("units"), Mapping) else {}
+    partial = site is not None and not hasattr(data, "getlist")  # a PATCH changes only what it names
+
+    def given(name: str) -> bool:
+        return not partial or name in data or (name.endswith("_unit") and name[:-5] in units)
+
+    code_raw = get("code")
+    if given("code"):
+        from ..office import fields
+        code = fields.code(code_raw, "点位编码")
+        other = db.session.scalar(select(Site).where(Site.code == code))
+        if other is not None and other is not site:
+            raise Invalid(f"点位编码“{code}”已被“{other.name}”使用。", code="duplicate_code")
+    name = coords_free_text(get("name"), "点位名称", 100, required=True) if given("name") else None
+    kind = None
+    if given("kind"):
+        kind = find_kind(get("kind") or get("kind_id"))
+        if kind is None or not kind.active:
+            raise Invalid("请选择有效的点位类型。", code="invalid_kind")
+    district = coords_free_text(get("district"), "区县", 32, required=True) if given("district") else None
+    street = coords_free_text(get("street"), "街道", 64) if given("street") else None
+    address = coords_free_text(get("address"), "地址", 200) if given("address") else None
+    description = coords_free_text(get("description"), "点位说明", 1000, multiline=True) \
+        if given("description") else None
+    roles = {}
+    for role, label, required in (("territorial", "属地单位", True), ("sector", "行业主管部门", False),
+                                  ("operator", "管理主体", False)):
+        field = f"{role}_unit"
+        if given(field):
+            roles[role] = find_unit(units.get(role) if role in units else get(field), label, required)
+    location = None
+    if any(given(f) for f in ("point", "area", "lat", "lon")) and not (
+            partial and not any(f in data for f in ("point", "area", "lat", "lon"))):
+        location = parse_location(get("point"), get("area"), get("coord_system"), get("lat"), get("lon"))
+
+    if site is None:
+        site = Site(code=code, created_at=now, active=True)
+        db.session.add(site)
+    elif given("code"):
+        site.code = code
+    if name is not None:
+        site.name = name
+    if kind is not None:
+        site.kind = kind
+    for attr, value in (("district", district), ("street", street), ("address", address),
+                        ("description", description)):
+        if value is not None:
+            setattr(site, attr, value)
+    for role, unit in roles.items():
+        setattr(site, f"{role}_unit", unit)
+        setattr(site, f"{role}_unit_id", unit.id if unit else None)
+    if location is not None:
+        lat, lon, area = location
+        site.area = area
+        if not area:
+            site.area_json = ""
+        site.lat, site.lon = lat, lon
+    if "active" in data and data.get("active") not in (None, ""):
+        from ..office import fields
+        value = data.get("active")
+        site.active = value if isinstance(value, bool) else fields.active_flag(value)
+    db.session.flush()
+    return site
+
+
+def set_site_active(site: Site, active: bool) -> None:
+    site.active = active
+    db.session.flush()

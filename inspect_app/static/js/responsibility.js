@@ -1,0 +1,69 @@
+/* The filing form's responsibility block (templates/tickets/_responsibility_fields.html): show the 产权 units only
+   for their category, keep 主办 and 协办 apart, and find a 门前四包 frontage by name. Without this file every part
+   shows and the frontage is given by its register number. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.report");
+  if (!form) return;
+  var blocks = form.querySelectorAll("[data-resp-for]");
+
+  function chosen() {
+    var c = form.querySelector("input[name=category]:checked");
+    return c ? c.value : "";
+  }
+  function toggle() {
+    var code = chosen();
+    Array.prototype.forEach.call(blocks, function (b) {
+      var on = b.getAttribute("data-resp-for").split(" ").indexOf(code) >= 0;
+      b.hidden = !on;
+      Array.prototype.forEach.call(b.querySelectorAll("input"), function (i) { i.disabled = !on; });
+    });
+  }
+  form.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.name === "category") toggle();
+    if (t.name === "owner_lead") {  // the lead is not also an assisting unit
+      var box = t.closest("tr").querySelector("input[name=owner_assist]");
+      if (box) box.checked = false;
+    }
+    if (t.name === "owner_assist" && t.checked) {
+      var radio = t.closest("tr").querySelector("input[name=owner_lead]");
+      if (radio && radio.checked) radio.checked = false;
+    }
+  });
+  toggle();
+
+  var fs = form.querySelector(".resp-frontage");
+  if (!fs) return;
+  var input = fs.querySelector("input[name=frontage_code]"), hidden = fs.querySelector("input[name=frontage_id]"),
+      list = fs.querySelector(".resp-found"), url = fs.getAttribute("data-search"), timer = null;
+  input.placeholder = "输入商户名称或地址查找";
+  function pick(f) {
+    hidden.value = f.id; input.value = f.code; list.innerHTML = "";
+    var li = document.createElement("li");
+    li.className = "picked";
+    li.textContent = "已选：" + f.name + "（" + f.address + " · " + f.street + "）";
+    list.append(li);
+  }
+  input.addEventListener("input", function () {
+    hidden.value = "";
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (!q) { list.innerHTML = ""; return; }
+    timer = setTimeout(function () {
+      fetch(url + "?q=" + encodeURIComponent(q), { headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (found) {
+          list.innerHTML = "";
+          found.slice(0, 8).forEach(function (f) {
+            var li = document.createElement("li"), b = document.createElement("button");
+            b.type = "button"; b.className = "link-btn";
+            b.textContent = f.name + " · " + f.address;
+            b.onclick = function () { pick(f); };
+            li.append(b); list.append(li);
+          });
+          if (!found.length) { var li = document.createElement("li"); li.textContent = "没有找到，可填写责任书编号。"; list.append(li); }
+        }).catch(function () {});
+    }, 250);
+  });
+})();

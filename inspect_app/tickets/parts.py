@@ -1,0 +1,254 @@
+"""The units' parts of a ticket (主办 and 协办), in one place: their small state table and every change of it.
+
+A ticket has at most one lead part (主办: the unit in ticket.unit, whose deadline is ticket.deadline) and any number
+of assisting parts (协办). Each part has its own state, deadline and photos:
+
+    open --rectify--> rectified --close--> closed        (the ticket was approved)
+    rectified --reopen--> open                           (the verifier sent that part back with the ticket)
+    open | rectified --cancel--> cancelled               (the ticket was voided)
+    any --restart--> open                                (the lead part, when the ticket is dispatched again)
+
+Nothing else assigns part.status: `move()` checks the step and applies it. The lead part follows the ticket (the
+ticket's operations in services.py move it in the same breath as lifecycle.transition moves the ticket); an
+assisting unit moves its own part with `rectify_part`. Only the lead's report moves the ticket to rectified, and
+it is refused while an assisting part is still open.
+
+Escalation per part is not wired yet: `overdue_parts()` lists the parts past their deadline, by unit, for it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import contains_eager
+
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
+from ..common.text import clean_text
+from ..extensions import db
+from ..photos.processing import ProcessedPhoto
+from ..photos.service import add_photo
+from ..policy import OFFICE, UNITS, has_role
+from ..units.models import Unit
+from ..workdays.calendar import compute_deadline
+from . import lifecycle
+from .models import Ticket, TicketUnit
+from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS
+
+MAX_PARTS = 8  # units on one ticket: a shared pole carries four or five carriers at most
+
+PART_MOVES: dict[tuple[str, str], str] = {
+    ("open", "rectify"): "rectified",
+    ("rectified", "reopen"): "open",
+    ("open", "close"): "closed",
+    ("rectified", "close"): "closed",
+    ("open", "cancel"): "cancelled",
+    ("rectified", "cancel"): "cancelled",
+    **{(status, "restart"): "open" for status in ("open", "rectified", "closed", "cancelled")},
+}
+# Ticket statuses in which the office may change who assists and an assisting unit may report its part: while
+# the ticket is with the units (the same statuses in which a part is owed).
+CHANGEABLE = PART_OWED_TICKET_STATUSES
+
+
+def move(part: TicketUnit, action: str) -> None:
+    """Apply one step of the part's state table, or Conflict."""
+    to = PART_MOVES.get((part.status, action))
+    if to is None:
+        raise Conflict(f"{part.unit.name if part.unit else '该单位'}的整改当前为“"
+                       f"{PART_STATUS_LABELS.get(part.status, part.status)}”，不能执行此操作。", code="invalid_part_status")
+    part.status = to
+
+
+def _record(ticket: Ticket, action: str, actor, now: datetime, unit: Unit, note: str = "", **data):
+    return lifecycle.record(ticket, action, actor.id, now, note=note, from_status=ticket.status,
+                            to_status=ticket.status, data={"unit_id": unit.id, "unit": unit.name, **data})
+
+
+# ----------------------------------------------------------------------------- the lead part (follows the ticket)
+
+def set_lead(ticket: Ticket, unit: Unit, now: datetime) -> TicketUnit:
+    """The ticket was (re)dispatched to `unit`: its lead part is that unit's, open, with the ticket's deadline.
+    A unit that assisted becomes the lead (its assisting part merges into the lead part); the former lead, if
+    another unit, is no longer on the ticket."""
+    lead = ticket.lead_part
+    existing = ticket.part_of(unit.id)
+    if existing is not None and existing is not lead:
+        ticket.parts.remove(existing)  # its photos stay on the ticket (part_id set to NULL)
+        db.session.flush()
+    if lead is None:
+        lead = TicketUnit(unit=unit, role="lead", status="open", assigned_at=now)
+        ticket.parts.append(lead)
+    else:
+        lead.unit = unit
+        move(lead, "restart")
+    lead.assigned_at, lead.deadline, lead.rectified_at = now, ticket.deadline, None
+    return lead
+
+
+def follow_deadline(ticket: Ticket) -> None:
+    """The ticket's deadline moved (an approved extension): so does its lead part's."""
+    if ticket.lead_part is not None:
+        ticket.lead_part.deadline = ticket.deadline
+
+
+def lead_reported(ticket: Ticket, now: datetime, note: str) -> TicketUnit | None:
+    """The lead reports the whole: refused while an assisting part is still open."""
+    waiting = [p.unit.name for p in ticket.assist_parts if p.status == "open"]
+    if waiting:
+        raise Conflict(f"协办单位{'、'.join(waiting)}尚未反馈本单位的整改情况，请协调完成后再报送整体整改结果。",
+                       code="assist_parts_open")
+    lead = ticket.lead_part
+    if lead is not None:
+        move(lead, "rectify")
+        lead.rectified_at, lead.note = now, note
+    return lead
+
+
+def ticket_closed(ticket: Ticket) -> None:
+    for part in ticket.parts:
+        if part.status in ("open", "rectified"):
+            move(part, "close")
+
+
+def ticket_cancelled(ticket: Ticket) -> None:
+    for part in ticket.parts:
+        if part.status in ("open", "rectified"):
+            move(part, "cancel")
+
+
+def ticket_rejected(ticket: Ticket, reopen_unit_ids: Iterable[int]) -> list[TicketUnit]:
+    """Rework: the lead part opens again, and so does each named assisting part that had been rectified."""
+    wanted = set(reopen_unit_ids)
+    if wanted - {p.unit_id for p in ticket.assist_parts}:
+        raise Invalid("要退回的协办单位不在本问题的协办单位中。", code="invalid_unit")
+    reopened = []
+    for part in ticket.parts:
+        if part.status == "rectified" and (part.role == "lead" or part.unit_id in wanted):
+            move(part, "reopen")
+            part.rectified_at = None
+            reopened.append(part)
+    return reopened
+
+
+# ----------------------------------------------------------------------------- assisting parts
+
+def _unit(unit_id) -> Unit:
+    try:
+        unit = db.session.get(Unit, int(unit_id))
+    except (TypeError, ValueError, OverflowError):
+        raise BadRequest("请选择协办单位。", code="invalid_unit") from None
+    if unit is None or not unit.active:
+        raise Invalid("协办单位不存在或已停用。", code="invalid_unit")
+    return unit
+
+
+def add_assist(ticket: Ticket, unit: Unit, now: datetime, actor, deadline: datetime | None = None,
+               note: str = "") -> TicketUnit:
+    """Add an assisting unit with its own deadline (the category's rule from now, unless given)."""
+    if ticket.part_of(unit.id) is not None:
+        raise Conflict(f"{unit.name}已是本问题的责任单位。", code="unit_already_on_ticket")
+    if len(ticket.parts) >= MAX_PARTS:
+        raise Invalid(f"一个问题最多由{MAX_PARTS}家单位共同整改。", code="too_many_units")
+    part = TicketUnit(unit=unit, role="assist", status="open", assigned_at=now,
+                      deadline=deadline or compute_deadline(ticket.category.deadline_rule, now))
+    ticket.parts.append(part)
+    _record(ticket, "add_unit", actor, now, unit, note, role="assist",
+            deadline=part.deadline.isoformat() if part.deadline else None)
+    return part
+
+
+def add_unit(user, ticket: Ticket, now: datetime, unit_id, note: str | None = None) -> TicketUnit:
+    """The office adds an assisting unit (协办) to a ticket the units are working on."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以调整协办单位。")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("只有待整改或退单待审的问题可以增加协办单位。", code="invalid_status")
+    unit = _unit(unit_id)
+    part = add_assist(ticket, unit, now, user, note=clean_text(note, "说明", 2000, multiline=True))
+    _touch(ticket)
+    db.session.flush()
+    return part
+
+
+def remove_unit(user, ticket: Ticket, now: datetime, unit_id, note: str | None = None) -> None:
+    """The office takes an assisting unit off the ticket (it no longer sees it); its photos stay."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以调整协办单位。")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("只有待整改或退单待审的问题可以调整协办单位。", code="invalid_status")
+    unit = _unit(unit_id)
+    part = ticket.part_of(unit.id)
+    if part is None or part.role != "assist":
+        raise Invalid(f"{unit.name}不是本问题的协办单位。", code="invalid_unit")
+    ticket.parts.remove(part)
+    _record(ticket, "remove_unit", user, now, unit, clean_text(note, "说明", 2000, multiline=True), role="assist")
+    _touch(ticket)
+    db.session.flush()
+
+
+def own_assist_part(user, ticket: Ticket) -> TicketUnit:
+    """The assisting part of this user's unit, or 403 (a lead uses the ticket's rectify, others have no part)."""
+    if not has_role(user, UNITS):
+        raise Forbidden("只有协办单位可以反馈本单位的整改情况。")
+    part = ticket.part_of(user.unit_id)
+    if part is None or part.role != "assist":
+        raise Forbidden("本单位不是该问题的协办单位；主办单位请使用“整改反馈”报送整体整改结果。",
+                        code="not_assisting_unit")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("问题当前状态不能反馈协办整改情况。", code="invalid_status")
+    if part.status != "open":
+        raise Conflict("本单位的整改情况已经反馈过了。", code="invalid_part_status")
+    return part
+
+
+def rectify_part(user, ticket: Ticket, now: datetime, note: str | None, photos: list[ProcessedPhoto],
+                 photo_meta: list[dict] | None = None) -> TicketUnit:
+    """An assisting unit reports its part done, with its own after-photos; the ticket's status does not move."""
+    part = own_assist_part(user, ticket)
+    note = clean_text(note, "整改说明", 2000, multiline=True)
+    if not photos:
+        raise BadRequest("请上传整改后的照片。", code="photos_required")
+    move(part, "rectify")
+    part.rectified_at, part.note = now, note
+    event = _record(ticket, "rectify_part", user, now, part.unit, note, role="assist")
+    for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
+        add_photo(ticket, photo, "after", now, event=event, meta=meta, part=part)
+    _touch(ticket)
+    db.session.flush()
+    return part
+
+
+def _touch(ticket: Ticket) -> None:
+    """Bump the ticket's version: two people changing its parts at once conflict (409) like any other action."""
+    from sqlalchemy.orm.attributes import flag_modified
+    flag_modified(ticket, "status")
+
+
+# ----------------------------------------------------------------------------- reading
+
+def part_overdue_condition(now: datetime):
+    """rules.is_part_overdue as SQL on ticket_units joined to tickets."""
+    return and_(TicketUnit.status == "open", TicketUnit.deadline < now,
+                Ticket.status.in_(PART_OWED_TICKET_STATUSES))
+
+
+def overdue_parts(now: datetime, unit_id: int | None = None, role: str | None = None) -> list[TicketUnit]:
+    """Every part past its deadline and not yet rectified (each unit's own lateness, lead and assisting alike),
+    oldest deadline first; for one unit, or one role, when given. For escalation per part and the inbox."""
+    query = (select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
+             .options(contains_eager(TicketUnit.ticket))
+             .where(part_overdue_condition(now)).order_by(TicketUnit.deadline, TicketUnit.id))
+    if unit_id is not None:
+        query = query.where(TicketUnit.unit_id == unit_id)
+    if role is not None:
+        query = query.where(TicketUnit.role == role)
+    return list(db.session.scalars(query))
+
+
+def overdue_parts_by_unit(now: datetime, role: str | None = None) -> dict[int, list[TicketUnit]]:
+    """overdue_parts grouped by unit id."""
+    result: dict[int, list[TicketUnit]] = {}
+    for part in overdue_parts(now, role=role):
+        result.setdefault(part.unit_id, []).append(part)
+    return result

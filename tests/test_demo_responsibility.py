@@ -1,0 +1,42 @@
+"""The demo city shows issue 15: 包抓 departments with their tickets, carriers with 蜘蛛网 tickets, a pole three
+carriers share, 门前四包 frontages and repeat offenders, citizens' reports and 12345 cases waiting."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from inspect_app.auth.models import User
+from inspect_app.demo.activity import seed_activity
+from inspect_app.demo.outside import seed_outside, summary_line
+from inspect_app.demo.seed import seed_demo
+from inspect_app.extensions import db
+from inspect_app.frontages import services as frontages
+from inspect_app.intake.models import IntakeItem
+from inspect_app.tickets.models import Ticket, TicketUnit
+from inspect_app.units.models import Segment, Unit
+
+
+def test_the_demo_city_shows_responsibility_and_intake(app, now):
+    seed_demo(now)
+    adopted = dict(db.session.execute(select(Segment.adopting_unit_id, func.count()).group_by(
+        Segment.adopting_unit_id)).all())
+    departments = set(db.session.scalars(select(Unit.id).where(Unit.kind == "市直单位")))
+    assert set(adopted) == departments and set(adopted.values()) == {6}  # 40 departments, 6 segments each
+
+    seed_activity(now, tickets=80)
+    result = seed_outside(now)
+    kinds = dict(db.session.execute(select(Unit.kind, func.count(TicketUnit.id)).join(
+        TicketUnit, TicketUnit.unit_id == Unit.id).group_by(Unit.kind)).all())
+    assert kinds.get("市直单位", 0) >= 10 and kinds.get("企业", 0) >= 3, kinds  # departments and carriers answer
+
+    pole = db.session.scalar(select(Ticket).where(Ticket.address.like("%共用电杆%")))
+    assert [p.unit.code for p in pole.parts] == ["QY03", "QY01", "QY02"]
+    assert [p.status for p in pole.parts] == ["open", "rectified", "open"]
+
+    admin = db.session.scalar(select(User).where(User.role == "admin"))
+    offenders = frontages.repeat_offenders(admin, now)
+    assert len(offenders) == 3 and result["frontages"] == 30
+    statuses = dict(db.session.execute(select(IntakeItem.status, func.count()).group_by(IntakeItem.status)).all())
+    assert statuses["pending"] >= 6 and statuses["accepted"] == 2 and statuses["declined"] == 1
+    assert {t.source for t in db.session.scalars(select(Ticket))} >= {"citizen", "hotline"}
+    assert "屡次违反 3 家" in summary_line(result)
+    assert seed_outside(now)["frontages"] == 0  # a second run adds nothing

@@ -1,0 +1,184 @@
+"""门前四包 (issue 15): the register and its import, a problem naming its frontage and going to the street office,
+repeat offenders for the street office, a frontage's history, and who sees which frontages."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import City, file_tuple, processed
+from sqlalchemy import func, select
+
+from inspect_app.extensions import db
+from inspect_app.frontages.models import Frontage
+from inspect_app.tickets import services
+from inspect_app.tickets.models import Ticket
+from inspect_app.units.models import Category
+
+HEAD = ["编号", "名称", "类型", "地址", "所属街道编码", "责任路段", "责任书签订日期", "联系人", "联系电话", "状态"]
+
+
+def csv_bytes(rows) -> bytes:
+    return "\n".join(",".join(str(c) for c in row) for row in rows).encode("utf-8-sig")
+
+
+def upload(api, user, data: bytes, dry_run=False):
+    fields = {"file": (__import__("io").BytesIO(data), "frontages.csv")}
+    if dry_run:
+        fields["dry_run"] = "1"
+    return api.post("/api/v1/admin/import/frontages", user, content_type="multipart/form-data", data=fields)
+
+
+@pytest.fixture
+def register(city):
+    """A 门前四包 category, two frontages on street B's road and one on street A's."""
+    db.session.add(Category(code="menqian", name="门前四包", group="市容环境", deadline_hours=24, route="frontage"))
+    noodles = Frontage(code="JB-001", name="老杨家米粉店", kind="商户", address="建设路18号", street_unit=city.street_b,
+                       segment=city.seg_b, contact_person="杨师傅", contact_phone="13800000001")
+    bank = Frontage(code="JB-002", name="临江银行建设路支行", kind="单位", address="建设路20号",
+                    street_unit=city.street_b, segment=city.seg_b)
+    tea = Frontage(code="JA-001", name="人民路茶叶店", kind="商户", address="人民路5号", street_unit=city.street_a,
+                   segment=city.seg_a)
+    db.session.add_all([noodles, bank, tea])
+    db.session.commit()
+    return noodles, bank, tea
+
+
+def file_against(city, frontage, when, status_after=None):
+    ticket, _ = services.create_ticket(city.inspector, services.NewReport(
+        category="menqian", photos=[processed()], frontage_id=frontage.id, description="门前乱堆杂物"), when)
+    if status_after == "cancel":
+        services.cancel(city.admin, ticket, when, "重复上报")
+    db.session.commit()
+    return ticket
+
+
+# ----------------------------------------------------------------------------- the register
+
+def test_the_register_imports_from_a_spreadsheet_and_again_changes_nothing(api, city):
+    rows = [HEAD,
+            ["JB-101", "好再来餐馆", "商户", "建设路30号", "JDB", "建设路西段", "2026-03-15", "王老板", "13900000000", ""],
+            ["JB-102", "临江一中", "单位", "建设路40号", "JDB", "临江区/建设路西段", "2026/4/1", "", "", ""]]
+    preview = upload(api, city.admin, csv_bytes(rows), dry_run=True).get_json()
+    assert preview["added"] == 2 and preview["errors"] == 0
+    assert db.session.scalar(select(func.count(Frontage.id))) == 0  # a preview writes nothing
+    assert upload(api, city.admin, csv_bytes(rows)).get_json()["added"] == 2
+    again = upload(api, city.admin, csv_bytes(rows)).get_json()
+    assert (again["added"], again["changed"], again["unchanged"]) == (0, 0, 2)
+    school = db.session.scalar(select(Frontage).where(Frontage.code == "JB-102"))
+    assert school.segment_id == city.seg_b.id and school.signed_on.isoformat() == "2026-04-01"
+    assert school.street_unit_id == city.street_b.id and school.kind == "单位"
+
+    rows[1][2], rows[1][6] = "单位", "2026-03-20"
+    changed = upload(api, city.admin, csv_bytes(rows)).get_json()
+    assert changed["changed"] == 1 and "类型" in changed["rows"][0]["message"]
+
+    bad = [HEAD, ["JB-201", "甲店", "商户", "建设路1号", "NOPE", "", "", "", "", ""],
+           ["JB-202", "乙店", "商户", "建设路2号", "JDB", "没有这条路", "", "", "", ""],
+           ["JB-203", "丙店", "商户", "建设路3号", "JDB", "", "2026-13-40", "", "", ""],
+           ["JB-204", "丁店", "商户", "建设路4号", "JDB", "", "", "", "", ""]]
+    response = upload(api, city.admin, csv_bytes(bad))
+    body = response.get_json()
+    assert response.status_code == 422 and body["errors"] == 3 and body["added"] == 1
+    messages = [r["message"] for r in body["rows"]]
+    assert "NOPE" in messages[0] and "没有这条路" in messages[1] and "2026-13-40" in messages[2]
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-204")) is None  # nothing written
+
+
+def test_the_register_exports_in_its_import_columns(api, city, register):
+    response = api.get("/api/v1/admin/export/frontages.csv?encoding=utf-8", city.admin)
+    lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].split(",") == HEAD and any("老杨家米粉店" in line and "临江区/建设路西段" in line for line in lines)
+    # ...and the export imports back unchanged
+    body = upload(api, city.admin, response.get_data()).get_json()
+    assert body["unchanged"] == 3 and body["added"] == body["changed"] == 0
+
+
+def test_a_street_office_keeps_its_own_street_only(browser, city, register):
+    noodles, _, tea = register
+    clerk = browser(city.unit_b)
+    listing = clerk.get("/frontages/").get_data(as_text=True)
+    assert "老杨家米粉店" in listing and "人民路茶叶店" not in listing
+    assert clerk.get(f"/frontages/{tea.id}").status_code == 404
+    assert clerk.get(f"/frontages/{tea.id}/edit").status_code == 404
+    response = clerk.submit("/frontages/new", "/frontages/new", {
+        "code": "JA-009", "name": "越界登记", "kind": "商户", "address": "人民路9号",
+        "street_unit_id": str(city.street_a.id)})
+    assert response.status_code == 422 and "只能登记本街道" in response.get_data(as_text=True)
+    response = clerk.submit("/frontages/new", "/frontages/new", {
+        "code": "JB-009", "name": "新开便利店", "kind": "商户", "address": "建设路9号",
+        "street_unit_id": str(city.street_b.id), "signed_on": "2026-11-01"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-009")).street_unit_id == city.street_b.id
+    # the office sees every street; an inspector reads them
+    assert "人民路茶叶店" in browser(city.admin).get("/frontages/").get_data(as_text=True)
+    assert browser(city.inspector).get(f"/frontages/{tea.id}").status_code == 200
+
+
+# ----------------------------------------------------------------------------- problems naming a frontage
+
+def test_a_menqian_problem_names_its_frontage_and_goes_to_its_street(api, city, register):
+    noodles, _, _ = register
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data", data={
+        "category": "menqian", "frontage_id": str(noodles.id), "photos": [file_tuple()]})
+    body = response.get_json()
+    assert response.status_code == 201, body
+    assert body["frontage"] == {"id": noodles.id, "name": "老杨家米粉店"}
+    assert body["unit"]["id"] == city.street_b.id and body["segment"]["id"] == city.seg_b.id  # from the register
+    # by register number, as the page without JavaScript sends it
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data", data={
+        "category": "menqian", "frontage_code": "JB-002", "photos": [file_tuple()]})
+    assert response.get_json()["frontage"]["name"] == "临江银行建设路支行"
+    for data, status in (({"category": "niupixuan", "frontage_id": str(noodles.id)}, 422),  # not a 门前四包 category
+                         ({"category": "menqian", "frontage_code": "NOPE"}, 422),
+                         ({"category": "menqian", "frontage_id": "abc"}, 400)):
+        data = {**data, "lat": str(City.ON_B[0]), "lon": str(City.ON_B[1]), "photos": [file_tuple()]}
+        assert api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data",
+                        data=data).status_code == status, data
+
+
+def test_the_filing_page_searches_the_register(browser, city, register):
+    inspector = browser(city.inspector)
+    assert 'data-resp-for="menqian"' in inspector.get("/tickets/new").get_data(as_text=True)
+    found = inspector.get("/frontages/search?q=建设路").get_json()
+    assert {f["name"] for f in found} == {"老杨家米粉店", "临江银行建设路支行"}
+    assert inspector.get("/frontages/search?q=").get_json() == []
+
+
+def test_repeat_offenders_are_listed_for_their_street_office(app, api, browser, city, register, now):
+    noodles, bank, tea = register
+    for days in (80, 30, 2):
+        file_against(city, noodles, now - timedelta(days=days))
+    file_against(city, bank, now - timedelta(days=100))  # outside the 90 days
+    file_against(city, bank, now - timedelta(days=10))
+    file_against(city, bank, now - timedelta(days=5))
+    file_against(city, bank, now - timedelta(days=1), status_after="cancel")  # voided: not counted
+    for days in (3, 2, 1):
+        file_against(city, tea, now - timedelta(days=days))
+
+    def offenders(user):
+        return [o["frontage"]["name"] for o in api.get("/api/v1/frontages/offenders", user).get_json()["items"]]
+    assert offenders(city.unit_b) == ["老杨家米粉店"]  # street B's own; street A's tea shop is not its business
+    assert offenders(city.unit_a) == ["人民路茶叶店"]
+    assert set(offenders(city.admin)) == {"老杨家米粉店", "人民路茶叶店"}
+    page = browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)
+    assert "老杨家米粉店" in page and "3 次" in page and "人民路茶叶店" not in page
+
+    app.config["FRONTAGE_REPEAT_COUNT"] = 4
+    assert offenders(city.admin) == []
+    app.config["FRONTAGE_REPEAT_COUNT"], app.config["FRONTAGE_REPEAT_DAYS"] = 2, 120
+    assert set(offenders(city.admin)) == {"老杨家米粉店", "临江银行建设路支行", "人民路茶叶店"}
+
+
+def test_a_frontages_history_page(browser, api, city, register, now):
+    noodles, _, _ = register
+    tickets = [file_against(city, noodles, now - timedelta(days=d)) for d in (40, 20, 1)]
+    page = browser(city.unit_b).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert all(t.number in page for t in tickets) and "屡次违反名单" in page and "杨师傅" in page
+    body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()
+    assert [t["number"] for t in body["tickets"]] == [t.number for t in reversed(tickets)]
+    assert body["recent_problems"] == 3
+    assert api.get(f"/api/v1/frontages/{noodles.id}", city.unit_a).status_code == 404
+    # the ticket's page links to the frontage
+    detail = browser(city.unit_b).get(f"/tickets/{tickets[0].id}").get_data(as_text=True)
+    assert f"/frontages/{noodles.id}" in detail and "门前四包" in detail
+    assert db.session.scalar(select(Ticket.frontage_id).where(Ticket.id == tickets[0].id)) == noodles.id

@@ -1,0 +1,331 @@
+"""Problems from outside (issue 15): citizens' 随手拍 without an account, the receipt code, the moderation queue,
+floods refused, 12345 hotline cases imported and posted (never twice) and reported back, 媒体曝光 / 领导交办."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from conftest import City, file_tuple, processed, upload_files
+from sqlalchemy import event, func, select
+
+from inspect_app.extensions import db
+from inspect_app.intake import services as intake
+from inspect_app.intake.models import IntakeItem, IntakePhoto
+from inspect_app.photos.models import Photo
+from inspect_app.tickets import services as ticket_services
+from inspect_app.tickets.models import Ticket
+from inspect_app.units.models import Category
+
+REPORT = {"category": "niupixuan", "address": "人民路东段公交站", "description": "站牌上贴满小广告",
+          "phone": "138 0000 0000", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1])}
+
+
+def file_report(browser, fields=None, photo="Canon_40D.jpg"):
+    """A stranger's phone: open the page (device cookie, CSRF token), then submit as the page's script does."""
+    phone = browser()
+    data = {**REPORT, **(fields or {}), "photos": [file_tuple(photo)]}
+    return phone, phone.submit("/citizen/report", "/citizen/report", data, script=True, multipart=True)
+
+
+def receipt_of(response) -> str:
+    url = response.get_json()["redirect"]
+    return re.search(r"/citizen/receipt/([A-Z0-9]+)", url).group(1)
+
+
+def pending(count: int, device="d" * 64, address="a" * 64, now=None):
+    """Reports that got in over time (past the limits' windows) from one sender."""
+    for n in range(count):
+        db.session.add(IntakeItem(source="citizen", status="pending", receipt=intake.new_receipt(),
+                                  description=f"刷屏{n}", address="某处", received_at=now, created_at=now,
+                                  updated_at=now, device_hash=device, address_hash=address))
+    db.session.commit()
+
+
+# ----------------------------------------------------------------------------- the citizen
+
+def test_a_citizen_files_without_an_account_and_follows_the_receipt(browser, city, uploads):
+    phone, response = file_report(browser)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    code = receipt_of(response)
+    page = phone.get(response.get_json()["redirect"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"{code[:5]}-{code[5:]}" in text and "已收到，等待审核" in text
+    assert "13800000000" not in text.replace(" ", "") and "站牌" not in text  # their phone and words stay inside
+    assert page.headers["Cache-Control"] == "no-store"
+    item = db.session.scalar(select(IntakeItem))
+    assert (item.source, item.status, item.receipt, item.contact_phone) == ("citizen", "pending", code,
+                                                                           "138 0000 0000")
+    assert item.category.code == "niupixuan" and item.lat == pytest.approx(City.ON_A[0])
+    assert len(item.photos) == 1 and len(upload_files(uploads)) == 2  # the photo and its thumbnail
+    assert db.session.scalar(select(Ticket.id)) is None  # nothing reaches a unit before the office accepts
+
+    # anyone with the code (typed loosely) finds it; nobody finds anything else
+    stranger = browser()
+    lookup = stranger.get(f"/citizen/receipt?code={code[:5].lower()}-{code[5:].lower()}")
+    assert lookup.status_code == 302 and lookup.location.endswith(f"/citizen/receipt/{code}")
+    assert stranger.get(f"/citizen/receipt/{'2' * 10}").status_code == 404
+    assert stranger.get("/citizen/receipt?code=0000").status_code == 400
+
+
+def test_the_public_form_checks_its_input(browser, city, uploads):
+    for fields, code in (({"category": "nope"}, "invalid_category"),
+                         ({"lat": "", "lon": "", "address": ""}, "place_required"),
+                         ({"phone": "call me"}, "invalid_phone")):
+        _, response = file_report(browser, fields, photo="gps_DSCN0012.jpg" if code != "place_required"
+                                  else "Canon_40D.jpg")
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == code, fields
+    _, response = file_report(browser, photo="not_an_image.jpg")
+    assert response.status_code == 415
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0 and upload_files(uploads) == []
+    # without a place typed, a photo's GPS position is enough
+    _, response = file_report(browser, {"lat": "", "lon": "", "address": ""}, photo="gps_DSCN0010.jpg")
+    assert response.status_code == 200 and db.session.scalar(select(IntakeItem.lat)) is not None
+
+
+def test_csrf_and_the_device_cookie_guard_the_public_form(browser, city):
+    phone = browser()
+    token = phone.token("/citizen/report")
+    body = {**REPORT, "photos": [file_tuple()]}
+    no_token = phone.post("/citizen/report", data=body, content_type="multipart/form-data")
+    assert no_token.status_code == 400
+    phone.delete_cookie("citizen_device", domain="localhost")
+    response = phone.post("/citizen/report", data={**body, "csrf_token": token, "photos": [file_tuple()]},
+                          content_type="multipart/form-data", headers={"X-Requested-With": "XMLHttpRequest"})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "device_cookie_missing"
+    assert db.session.scalar(select(IntakeItem.id)) is None
+
+
+def test_the_public_page_refuses_floods(app, browser, city, uploads):
+    app.config.update(CITIZEN_DEVICE_PER_HOUR=2, CITIZEN_ADDRESS_PER_HOUR=3)
+    phone = browser()
+    data = lambda: {**REPORT, "photos": [file_tuple()]}  # noqa: E731
+    for _ in range(2):
+        assert phone.submit("/citizen/report", "/citizen/report", data(), script=True,
+                            multipart=True).status_code == 200
+    files = len(upload_files(uploads))
+    refused = phone.submit("/citizen/report", "/citizen/report", data(), script=True, multipart=True)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "频繁" in refused.get_json()["error"]["message"]
+    assert len(upload_files(uploads)) == files  # refused before any photo was read or stored
+    # a new device from the same address gets one more, then the address is full
+    other = browser()
+    assert other.submit("/citizen/report", "/citizen/report", data(), script=True, multipart=True).status_code == 200
+    assert other.submit("/citizen/report", "/citizen/report", data(), script=True,
+                        multipart=True).status_code == 429
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 3
+    # everyone together
+    app.config.update(CITIZEN_ADDRESS_PER_HOUR=100, CITIZEN_ALL_PER_HOUR=4)
+    third = browser()
+    assert third.submit("/citizen/report", "/citizen/report", data(), script=True, multipart=True).status_code == 200
+    busy = third.submit("/citizen/report", "/citizen/report", data(), script=True, multipart=True)
+    assert busy.status_code == 429 and "12345" in busy.get_json()["error"]["message"]
+
+
+def test_receipt_lookups_are_limited_per_address(app, browser, city):
+    app.config["RECEIPT_LOOKUPS_PER_ADDRESS"] = 3
+    guesser = browser()
+    for _ in range(3):
+        assert guesser.get(f"/citizen/receipt/{'3' * 10}").status_code == 404
+    assert guesser.get(f"/citizen/receipt/{'3' * 10}").status_code == 429
+
+
+def test_the_public_page_can_be_closed(app, browser, city):
+    app.config["CITIZEN_REPORTS_ENABLED"] = False
+    assert "暂停受理" in browser().get("/citizen/report").get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- moderation
+
+def test_the_office_accepts_a_report_and_the_citizen_sees_it_through(api, browser, city, now):
+    phone, response = file_report(browser)
+    code, item = receipt_of(response), db.session.scalar(select(IntakeItem))
+    office = browser(city.admin)
+    queue = office.get("/intake").get_data(as_text=True)
+    assert "牛皮癣" in queue and "人民路东段公交站" in queue
+    assert "市民来件" in queue and re.search(r'nbadge[^>]*>1<', queue)  # the menu counts what waits
+    page = f"/intake/{item.id}"
+    assert "13800000000" in office.get(page).get_data(as_text=True).replace(" ", "")  # the office may call back
+    response = office.submit(page, f"/intake/{item.id}/accept", {"category": "niupixuan", "segment_id": "",
+                                                                 "unit_ids": "", "address": item.address,
+                                                                 "description": item.description})
+    assert response.status_code == 303
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.source, ticket.unit_id, ticket.status) == ("citizen", city.street_a.id, "assigned")
+    assert ticket.reporter_id == city.admin.id and ticket.description == "站牌上贴满小广告"
+    assert [p.key for p in ticket.photos] == [p.key for p in item.photos]  # the same files, not copies
+    assert office.submit(page, f"/intake/{item.id}/accept", {"category": "niupixuan"}).status_code == 303
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1  # a second accept made nothing
+    assert api.post(f"/api/v1/intake/{item.id}/accept", city.admin, json={"category": "niupixuan"}
+                    ).status_code == 409
+
+    text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已转交责任单位办理" in text and "甲街道办事处" in text
+    ticket_services.rectify(city.unit_a, ticket, now, "已清除小广告", [processed()])
+    ticket_services.approve(city.inspector, ticket, now, "整改到位")
+    db.session.commit()
+    text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已办结" in text and "已清除小广告" in text and "inspector" not in text
+
+
+def test_a_declined_report_shows_its_reason_to_the_citizen(api, browser, city):
+    phone, response = file_report(browser)
+    code, item = receipt_of(response), db.session.scalar(select(IntakeItem))
+    assert api.post(f"/api/v1/intake/{item.id}/decline", city.admin, json={}).status_code == 400
+    body = api.post(f"/api/v1/intake/{item.id}/decline", city.admin,
+                    json={"reason": "照片中的小广告已被清除，无需处理"}).get_json()
+    assert body["status"] == "declined"
+    text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "未受理" in text and "已被清除" in text
+    assert db.session.scalar(select(Ticket.id)) is None
+
+
+def test_the_moderation_queue_takes_a_flood_in_one_go(app, browser, city, now):
+    pending(120, now=now)
+    pending(1, device="e" * 64, address="b" * 64, now=now)
+    office = browser(city.admin)
+
+    def statements(url):
+        seen = []
+        listener = lambda *_: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            response = office.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return response, len(seen)
+
+    response, count = statements("/intake")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and text.count('class="tcard"') == 50 and "共 121 件" in text
+    assert "同一设备待审核 120 件" in text
+    assert count < 20  # a page of the queue, not a query per report
+    first = db.session.scalar(select(IntakeItem).order_by(IntakeItem.id))
+    response = office.submit(f"/intake/{first.id}", f"/intake/{first.id}/decline-sender",
+                             {"by": "device", "reason": "重复无效提交"})
+    assert response.status_code == 303
+    statuses = dict(db.session.execute(select(IntakeItem.status, func.count()).group_by(IntakeItem.status)).all())
+    assert statuses == {"declined": 120, "pending": 1}
+    assert "同一设备待审核" not in office.get("/intake").get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- the 12345 hotline
+
+HOTLINE = [["工单号", "来电时间", "诉求类别", "来电内容", "事发地址", "区县", "来电号码", "办理时限"],
+           ["GD2026112001", "2026/11/20 9:30", "占道经营", "早市摊贩占用人行道", "人民路东段菜市场门口", "江城区",
+            "13911112222", "2026-11-27"],
+           ["GD2026112002", "2026-11-20 10:05", "井盖破损", "井盖松动有响声", "建设路西段12号", "临江区", "", ""]]
+
+
+def hotline_csv(rows) -> bytes:
+    return "\n".join(",".join(row) for row in rows).encode("gbk")
+
+
+def import_hotline(api, city, rows, dry_run=False):
+    data = {"file": (io.BytesIO(hotline_csv(rows)), "12345导出.csv")}
+    if dry_run:
+        data["dry_run"] = "1"
+    return api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data", data=data)
+
+
+def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
+    street_vending = Category(code="street_vending", name="占道经营", group="街面秩序", deadline_hours=24)
+    db.session.add(street_vending)
+    db.session.commit()
+    first = import_hotline(api, city, HOTLINE).get_json()
+    assert (first["added"], first["errors"]) == (2, 0), first
+    items = {i.case_number: i for i in db.session.scalars(select(IntakeItem))}
+    assert items["GD2026112001"].category.code == "street_vending"  # mapped by name
+    assert items["GD2026112002"].category is None and items["GD2026112002"].category_text == "井盖破损"
+    assert items["GD2026112001"].due_at is not None and items["GD2026112001"].contact_phone == "13911112222"
+    again = import_hotline(api, city, HOTLINE).get_json()
+    assert (again["added"], again["changed"], again["unchanged"]) == (0, 0, 2)
+
+    changed = [row[:] for row in HOTLINE]
+    changed[2][3] = "井盖松动，夜间有响声"
+    body = import_hotline(api, city, changed).get_json()
+    assert body["changed"] == 1 and "诉求内容" in body["rows"][1]["message"]
+
+    item = items["GD2026112001"]
+    api.post(f"/api/v1/intake/{item.id}/accept", city.admin, json={"category": "street_vending",
+                                                                   "segment_id": city.seg_a.id})
+    changed[1][3] = "摊贩又来了"
+    body = import_hotline(api, city, changed).get_json()
+    assert body["changed"] == 0 and "不再更新" in body["rows"][0]["message"]
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2
+    ticket = db.session.get(IntakeItem, item.id).ticket
+    assert ticket.source == "hotline" and "GD2026112001" in ticket.description
+
+    duplicate = [HOTLINE[0], HOTLINE[1], HOTLINE[1]]
+    body = import_hotline(api, city, duplicate).get_json()
+    assert body["errors"] == 1 and "重复" in body["rows"][1]["message"]
+
+
+def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city, now):
+    case = {"case_number": "GD2026112101", "received_at": "2026-11-21T08:00:00+08:00", "category": "牛皮癣",
+            "description": "电线杆上小广告", "address": "人民路东段", "lon": City.ON_A[1], "lat": City.ON_A[0],
+            "coord_system": "WGS84"}
+    first = api.post("/api/v1/intake/hotline", city.admin, json=case)
+    assert first.status_code == 201 and first.get_json()["action"] == "add"
+    again = api.post("/api/v1/intake/hotline", city.admin, json=case)
+    assert again.status_code == 200 and again.get_json()["action"] == "unchanged"
+    assert again.get_json()["item"]["id"] == first.get_json()["item"]["id"]
+    assert api.post("/api/v1/intake/hotline", city.admin, json={**case, "description": "又贴了"}
+                    ).get_json()["action"] == "change"
+    for bad in ({**case, "case_number": ""}, {**case, "received_at": "昨天"}, {**case, "lat": None},
+                {**case, "colour": "red"}):
+        assert api.post("/api/v1/intake/hotline", city.admin, json=bad).status_code == 422, bad
+    assert api.post("/api/v1/intake/hotline", city.inspector, json=case).status_code == 403
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 1
+
+    item_id = first.get_json()["item"]["id"]
+    ticket = api.post(f"/api/v1/intake/{item_id}/accept", city.admin, json={}).get_json()
+    assert ticket["source"] == "hotline" and ticket["unit"]["id"] == city.street_a.id
+    ticket_services.rectify(city.unit_a, db.session.get(Ticket, ticket["id"]), now, "已清除", [processed()])
+    db.session.commit()
+    status = api.get("/api/v1/intake/hotline/GD2026112101", city.admin).get_json()
+    assert status["progress"]["label"] == "责任单位已整改，等待核查" and status["ticket_id"] == ticket["id"]
+    export = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin)
+    lines = export.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("工单编号,办理状态,问题编号,承办单位")
+    assert lines[1].startswith(f"GD2026112101,责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
+    assert "整改情况：已清除" in lines[1]
+    assert api.get("/api/v1/intake/hotline/NOPE", city.admin).status_code == 404
+
+
+# ----------------------------------------------------------------------------- the office's own entries
+
+def test_media_and_leader_entries_become_tickets_at_once(browser, city):
+    office = browser(city.admin)
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "media", "reference": "临江日报 11月20日《人行道成了停车场》", "category": "niupixuan",
+        "segment_id": str(city.seg_b.id), "address": "建设路西段", "description": "媒体曝光人行道小广告",
+        "unit_ids": ""}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.source, ticket.unit_id, ticket.photos) == ("media", city.street_b.id, [])
+    assert "临江日报" in ticket.description
+    item = db.session.scalar(select(IntakeItem))
+    assert (item.source, item.status, item.ticket_id) == ("media", "accepted", ticket.id)
+    response = office.submit("/intake/entry", "/intake/entry", {"source": "leader", "reference": "",
+                                                                "category": "niupixuan"}, multipart=True)
+    assert response.status_code == 422 and "出处" in response.get_data(as_text=True)
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "leader", "reference": "王市长批示：抓紧整治", "category": "niupixuan",
+        "unit_ids": str(city.police.id), "photos": [file_tuple()]}, multipart=True)
+    leader = db.session.scalar(select(Ticket).where(Ticket.source == "leader"))
+    assert leader.unit_id == city.police.id and len(leader.photos) == 1  # the office may name the unit
+    assert db.session.scalar(select(func.count(Photo.id))) == 1 and db.session.scalar(
+        select(func.count(IntakePhoto.id))) == 0
+
+
+def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
+    from datetime import timedelta
+
+    from inspect_app.ops.files import find_orphans
+
+    file_report(browser)
+    key = db.session.scalar(select(IntakePhoto.key))
+    with db.engine.connect() as conn:
+        orphans = find_orphans(conn, uploads, now + timedelta(days=30), min_age=timedelta(0))
+    assert key not in orphans.keys and orphans.count == 0

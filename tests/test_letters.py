@@ -1,0 +1,573 @@
+"""督办 as a decision (ESCALATION_MODE=propose, the default): proposals, drafts, 签发, 签收, written replies, 销号 and
+办结, permissions, immutability of issued letters. (The automatic mode's tests: test_escalation*.py.)"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from conftest import BEFORE_PHOTO, City, at, file_tuple, photo_bytes, processed
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from inspect_app.common.models import current_value
+from inspect_app.escalation import compose, proposals, replies, signing
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.models import (
+    EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
+)
+from inspect_app.extensions import db
+from inspect_app.tickets import services as ticket_services
+from inspect_app.tickets.models import Ticket, TicketEvent
+
+FRIDAY = "2026-11-27T09:00:00+08:00"          # the 24-hour 牛皮癣 tickets of Wednesday are overdue
+MONDAY = "2026-11-30T10:00:00+08:00"
+AFTER_REPLY_BY = "2026-12-04T09:00:00+08:00"  # a level-1 letter signed Friday: reply by Wednesday 12-02
+
+
+class Clock:
+    """The requests' clock (http.now), fixed: the tests do not depend on the day they run."""
+
+    def __init__(self, monkeypatch, when: str):
+        self.when = at(when)
+        monkeypatch.setattr("inspect_app.http.utcnow", lambda: self.when)
+
+    def set(self, when: str) -> None:
+        self.when = at(when)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    return Clock(monkeypatch, "2026-11-27T10:00:00+08:00")
+
+
+@pytest.fixture
+def photo():
+    return processed()
+
+
+@pytest.fixture
+def file_ticket(city, now, photo):
+    def make(point=City.ON_A, category="niupixuan", at_time=None, address=""):
+        report = ticket_services.NewReport(category=category, photos=[processed(BEFORE_PHOTO)], lat=point[0],
+                                           lon=point[1], address=address)
+        ticket, _ = ticket_services.create_ticket(city.inspector, report, at_time or now)
+        db.session.commit()
+        return ticket
+    return make
+
+
+@pytest.fixture
+def overdue(city, file_ticket):
+    """Street A: two overdue tickets; street B: one. The Friday sweep proposes level 1 for all three."""
+    tickets = [file_ticket(), file_ticket(address="人民路18号"), file_ticket(City.ON_B)]
+    run_sweep(at(FRIDAY))
+    return tickets
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def pdf_text(data: bytes) -> str:
+    return "".join("".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def draft_from_proposals(city, when=FRIDAY) -> Letter:
+    ids = [p.id for p in proposals.open_proposals(at(when))]
+    [letter] = compose.create_batch(city.admin, at(when), {"proposal_ids": ids})
+    db.session.commit()
+    return letter
+
+
+def signed(city, when=FRIDAY) -> Letter:
+    letter = draft_from_proposals(city, when)
+    signing.sign(city.leader, letter, at(when))
+    db.session.commit()
+    return letter
+
+
+def minimal_pdf() -> bytes:
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+# ----------------------------------------------------------------------------- the sweep proposes
+
+def test_sweep_proposes_and_issues_nothing(app, city, overdue, runner):
+    assert db.session.scalar(select(func.count(Letter.id))) == 0
+    assert current_value("letter", 2026) == 0  # no number is taken by a proposal
+    open_ = proposals.open_proposals(at(FRIDAY))
+    assert sorted((p.unit.code, p.level) for p in open_) == [("JDA", 1), ("JDA", 1), ("JDB", 1)]
+    assert all("超过整改时限" in p.reason for p in open_)
+    assert all(fresh(Ticket, t.id).escalation_level == 0 for t in overdue)
+    assert db.session.scalar(select(SweepRun.proposals).order_by(SweepRun.id.desc())) == 3
+    groups = proposals.by_unit(open_)
+    assert [(g.unit.code, len(g.proposals)) for g in groups] == [("JDA", 2), ("JDB", 1)]
+    # again: nothing new
+    assert run_sweep(at("2026-11-27T15:00:00+08:00")).proposals == []
+    result = runner.invoke(args=["escalate", "--now", "2026-11-30T09:00:00+08:00"])
+    assert result.exit_code == 0 and "没有新达到督办条件的问题" in result.output
+    assert db.session.scalar(select(func.count(Proposal.id))) == 3
+
+
+def test_escalate_command_reports_proposals(app, city, file_ticket, runner):
+    file_ticket()
+    result = runner.invoke(args=["escalate", "--now", FRIDAY])
+    assert result.exit_code == 0 and "新增督办建议 1 条，涉及 1 个单位" in result.output
+
+
+def test_proposals_that_stop_applying_disappear(app, city, overdue, photo):
+    rectified, reassigned, cancelled = overdue
+    ticket_services.rectify(city.unit_a, fresh(Ticket, rectified.id), at(MONDAY), "已清理", [photo])
+    ticket_services.reassign(city.admin, fresh(Ticket, reassigned.id), at(MONDAY), city.police.id, "改派")
+    ticket_services.cancel(city.admin, fresh(Ticket, cancelled.id), at(MONDAY), "重复上报")
+    db.session.commit()
+    assert proposals.open_proposals(at(MONDAY)) == []  # at once, before any sweep
+    assert proposals.count_open(at(MONDAY)) == 0
+    run_sweep(at("2026-11-30T11:00:00+08:00"))
+    rows = db.session.scalars(select(Proposal).order_by(Proposal.id)).all()
+    assert [(r.outcome, r.close_note) for r in rows] == [
+        ("lapsed", "问题已整改、结案或作废"), ("lapsed", "问题已改派其他单位"), ("lapsed", "问题已整改、结案或作废")]
+
+
+def test_an_extension_withdraws_the_proposal(app, city, file_ticket):
+    ticket = file_ticket(category="spider_web")  # 10 working days: due 2026-12-09
+    run_sweep(at("2026-12-10T09:00:00+08:00"))
+    assert len(proposals.open_proposals(at("2026-12-10T09:00:00+08:00"))) == 1
+    ticket.deadline = at("2026-12-20T18:00:00+08:00")  # as an approved extension would
+    db.session.commit()
+    assert proposals.open_proposals(at("2026-12-10T10:00:00+08:00")) == []
+    run_sweep(at("2026-12-11T09:00:00+08:00"))
+    assert db.session.scalar(select(Proposal.close_note)) == "整改时限已延长"
+
+
+def test_the_office_group_is_told_of_new_proposals(app, city, file_ticket):
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/office")
+    file_ticket()
+    file_ticket(City.ON_B)
+    run_sweep(at(FRIDAY))
+    [row] = db.session.scalars(select(Notification)).all()
+    assert (row.unit_id, row.kind) == (None, "proposals")  # the office's robot
+    text = row.payload["text"]["content"]
+    assert "督办建议2条" in text and "涉及2个单位" in text
+    run_sweep(at("2026-11-27T10:00:00+08:00"))  # nothing new: no second message
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
+
+
+# ----------------------------------------------------------------------------- drafts
+
+def test_a_batch_draft_from_proposals_takes_no_number(app, city, overdue, client):
+    letter = draft_from_proposals(city)
+    assert letter.status == "draft" and letter.number is None and letter.seq is None and letter.issued_at is None
+    assert current_value("letter", 2026) == 0
+    assert [r.unit.code for r in letter.recipients] == ["JDA", "JDB"]
+    assert sorted(letter.ticket_ids) == sorted(t.id for t in overdue)
+    assert {p.letter_id for p in db.session.scalars(select(Proposal))} == {letter.id}
+    assert letter.kind == "supervision" and letter.level == 1
+    assert letter.reply_by == at("2026-12-02T23:59:59+08:00")  # 3 working days
+    assert "{count}" in letter.body and letter.title == "关于督促整改超期未办结问题的督办函"
+    # the preview: 草稿, no number, both units in the 主送 and in the grouped 问题清单
+    from conftest import sign_in
+    sign_in(client, city.admin)
+    response = client.get(f"/letters/{letter.id}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "草稿" in text and "临江文明督〔" not in text
+    assert "甲街道办事处、乙街道办事处：" in text and "各有关单位有3个问题" in text
+    assert "甲街道办事处（2件）" in text and "乙街道办事处（1件）" in text
+    assert current_value("letter", 2026) == 0  # a preview takes no number either
+
+
+def test_proposals_of_different_levels_make_one_draft_per_level(app, city, file_ticket):
+    first = file_ticket()
+    run_sweep(at(FRIDAY))
+    signed(city)
+    file_ticket(City.ON_B, at_time=at("2026-12-01T10:00:00+08:00"))
+    run_sweep(at("2026-12-03T09:00:00+08:00"))  # the first ticket: level 2; the new one: level 1
+    moment = at("2026-12-03T09:30:00+08:00")
+    open_ = proposals.open_proposals(moment)
+    assert sorted(p.level for p in open_) == [1, 2]
+    assert "临江文明督〔2026〕1号" in next(p.reason for p in open_ if p.level == 2)
+    with pytest.raises(Exception) as refused:
+        compose.create_draft(city.admin, moment, {"proposal_ids": [p.id for p in open_]})
+    assert getattr(refused.value, "code", "") == "mixed_levels"
+    db.session.rollback()
+    drafts = compose.create_batch(city.admin, moment, {"proposal_ids": [p.id for p in open_]})
+    assert [(d.level, d.kind, d.unit_ids) for d in drafts] == [
+        (2, "listed", [city.street_a.id]), (1, "supervision", [city.street_b.id])]
+    assert drafts[0].report_to == "市文明委主任、副主任" and first.id in drafts[0].ticket_ids
+
+
+def test_compose_refuses_bad_input(app, city, overdue, api, photo):
+    url = "/api/v1/letters"
+    closed = overdue[0]
+    ticket_services.rectify(city.unit_a, fresh(Ticket, closed.id), at(MONDAY), "已清理", [photo])
+    db.session.commit()
+    cases = [
+        ({}, 400, "nothing_to_compile"),
+        ({"ticket_ids": ["x"]}, 400, "invalid_ticket_ids"),
+        ({"ticket_ids": "1,2,abc"}, 400, "invalid_ticket_ids"),
+        ({"ticket_ids": [99999]}, 404, "ticket_not_found"),
+        ({"ticket_ids": [closed.id]}, 409, "ticket_not_open"),
+        ({"ticket_ids": [overdue[1].id], "level": 7}, 400, "invalid_level"),
+        ({"ticket_ids": [overdue[1].id], "kind": "poem"}, 400, "invalid_kind"),
+        ({"ticket_ids": [overdue[1].id], "reply_by": "2020-01-01"}, 422, "invalid_reply_by"),
+        ({"ticket_ids": [overdue[1].id], "reply_by": "tomorrow"}, 400, "invalid_reply_by"),
+        ({"unit_ids": [99999]}, 422, "invalid_unit"),
+        ({"proposal_ids": [99999]}, 404, "proposal_not_found"),
+        ({"ticket_ids": [overdue[1].id], "title": "x" * 201}, 400, "text_too_long"),
+    ]
+    for body, status, code in cases:
+        response = api.post(url, city.admin, json=body)
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), body
+    assert api.post(url, city.unit_a, json={"ticket_ids": [overdue[1].id]}).status_code == 403
+    assert api.post(url, city.leader, json={"ticket_ids": [overdue[1].id]}).status_code == 403
+    assert api.post(url, city.admin, data="ticket_ids=1").status_code == 415
+    assert db.session.scalar(select(func.count(Letter.id))) == 0  # nothing half-written
+
+
+def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
+    body = api.post("/api/v1/letters", city.admin,
+                    json={"ticket_ids": [overdue[0].id], "kind": "bulletin", "reply_by": "2026-12-10"}).get_json()
+    assert body["number"] is None and body["status"] == "draft" and body["kind"] == "bulletin"
+    assert body["units"][0]["name"] == "甲街道办事处" and body["reply_by"] == "2026-12-10T23:59:59+08:00"
+    assert body["title"] == "关于近期城市管理突出问题整改情况的督查通报"
+    url = f"/api/v1/letters/{body['id']}"
+    # adding street B's ticket adds street B to the 主送; wording untouched by the office follows the kind
+    changed = api.call("PATCH", url, city.admin, json={"add_ticket_ids": [overdue[2].id], "kind": "supervision",
+                                                       "revision": body["revision"]}).get_json()
+    assert [u["name"] for u in changed["units"]] == ["甲街道办事处", "乙街道办事处"]
+    assert changed["title"] == "关于督促整改超期未办结问题的督办函" and changed["level"] == 1
+    assert changed["revision"] > body["revision"]
+    stale = api.call("PATCH", url, city.admin, json={"title": "旧版本上的修改", "revision": body["revision"]})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "draft_changed"
+    own = api.call("PATCH", url, city.admin, json={"title": "关于限期整改人民路沿线问题的督办函",
+                                                   "body": "经市文明办督查发现，{you}有{count}个问题。\n一、整改要求\n请于{reply_by}前整改。",
+                                                   "remove_ticket_ids": [overdue[2].id]}).get_json()
+    assert [u["name"] for u in own["units"]] == ["甲街道办事处"] and own["ticket_ids"] == [overdue[0].id]
+    pdf = api.get(f"{url}/pdf", city.admin)
+    text = pdf_text(pdf.data)
+    assert "关于限期整改人民路沿线问题的督办函" in text and "你单位有1个问题" in text and "2026年12月10日前整改" in text
+    assert api.call("PATCH", url, city.admin, json={"title": ""}).status_code == 400
+    assert api.call("PATCH", url, city.unit_a, json={"title": "x"}).status_code == 403
+    assert api.call("PATCH", url, city.leader, json={"title": "x"}).status_code == 403
+    # discarding gives the proposals back
+    assert api.call("DELETE", url, city.admin).status_code == 204
+    assert fresh(Letter, body["id"]) is None
+
+
+# ----------------------------------------------------------------------------- 签发
+
+def test_a_leader_signs_and_the_letter_is_issued(app, city, overdue, api):
+    from inspect_app.outbox.models import UnitRobot
+
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/city")
+    db.session.add(UnitRobot(unit_id=city.street_b.id, url="https://oapi.dingtalk.com/robot/send?access_token=b",
+                             enabled=True, updated_at=at(FRIDAY)))  # street B's own robot; street A has none
+    letter = draft_from_proposals(city)
+    url = f"/api/v1/letters/{letter.id}/sign"
+    assert api.post(url, city.admin).status_code == 403  # the office compiles, a leader signs
+    assert api.post(url, city.inspector).status_code == 403  # the route is for leaders (and the office)
+    assert api.post(url, city.unit_a).status_code == 403
+    stale = api.post(url, city.leader, json={"revision": letter.revision + 5})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "draft_changed"
+    response = api.post(url, city.leader, json={"revision": letter.revision})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["number"] == "临江文明督〔2026〕1号" and body["status"] == "issued"
+    assert body["issued_at"] == "2026-11-27T10:00:00+08:00"
+    again = api.post(url, city.leader)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_signed"
+    letter = fresh(Letter, letter.id)
+    assert (letter.year, letter.seq, letter.signed_by_id) == (2026, 1, city.leader.id)
+    assert current_value("letter", 2026) == 1
+    assert all(item.level == 1 and item.ticket_number and item.days_overdue >= 1 for item in letter.items)
+    for ticket in overdue:
+        assert fresh(Ticket, ticket.id).escalation_level == 1
+        [event] = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                               TicketEvent.action == "escalate")).all()
+        assert event.actor_id == city.leader.id and "临江文明督〔2026〕1号" in event.note
+    assert {p.outcome for p in db.session.scalars(select(Proposal))} == {"issued"}
+    targets = sorted(str(n.unit_id) for n in db.session.scalars(select(Notification).where(Notification.kind == "letters")))
+    assert targets == sorted(["None", str(city.street_b.id)])  # the office's robot and street B's own
+    # the issued PDF: its number, no 草稿
+    pdf = api.get(f"/api/v1/letters/{letter.id}/pdf", city.unit_a)
+    text = pdf_text(pdf.data)
+    assert "临江文明督〔2026〕1号" in text and "草稿" not in text
+    # the next sweep proposes nothing for these tickets until the letter's time is up
+    assert run_sweep(at("2026-12-01T09:00:00+08:00")).proposals == []
+    assert len(run_sweep(at(AFTER_REPLY_BY)).proposals) == 3
+
+
+def test_admins_sign_where_the_setting_allows(app, city, overdue, api):
+    app.config["LETTER_ADMIN_MAY_SIGN"] = True
+    letter = draft_from_proposals(city)
+    assert api.post(f"/api/v1/letters/{letter.id}/sign", city.admin).status_code == 200
+
+
+def test_a_draft_that_no_longer_fits_is_not_signed(app, city, overdue, api, photo):
+    letter = draft_from_proposals(city)
+    ticket_services.rectify(city.unit_a, fresh(Ticket, overdue[0].id), at(MONDAY), "已清理", [photo])
+    db.session.commit()
+    response = api.post(f"/api/v1/letters/{letter.id}/sign", city.leader)
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "ticket_not_open"
+    assert "已整改" in response.get_json()["error"]["message"] or overdue[0].number in response.get_json()["error"]["message"]
+    assert fresh(Letter, letter.id).status == "draft" and current_value("letter", 2026) == 0
+    # the office takes it out; then it signs
+    api.call("PATCH", f"/api/v1/letters/{letter.id}", city.admin, json={"remove_ticket_ids": [overdue[0].id]})
+    assert api.post(f"/api/v1/letters/{letter.id}/sign", city.leader).status_code == 200
+
+
+def test_numbers_are_taken_at_signing_in_signing_order(app, city, file_ticket):
+    a = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [file_ticket().id]})
+    b = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [file_ticket(City.ON_B).id]})
+    c = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [file_ticket(category="illegal_parking").id],
+                                                      "kind": "bulletin"})
+    db.session.commit()
+    for letter in (b, c, a):
+        signing.sign(city.leader, letter, at(MONDAY))
+        db.session.commit()
+    assert (b.number, a.number) == ("临江文明督〔2026〕1号", "临江文明督〔2026〕2号")
+    assert c.number == "临江文明通〔2026〕1号"  # 督查通报 run in the 通报 series
+    assert a.pdf_path.endswith("00002.pdf") and c.pdf_path.endswith("tb00001.pdf")
+
+
+# ----------------------------------------------------------------------------- what 签发 fixes
+
+def test_an_issued_letter_cannot_change(app, city, overdue):
+    letter = signed(city)
+    letter.title = "改过的标题"
+    with pytest.raises(LetterImmutable):
+        db.session.flush()
+    db.session.rollback()
+    letter = fresh(Letter, letter.id)
+    letter.items[0].place = "别处"
+    with pytest.raises(LetterImmutable):
+        db.session.flush()
+    db.session.rollback()
+    letter = fresh(Letter, letter.id)
+    db.session.delete(letter)
+    with pytest.raises(LetterImmutable):
+        db.session.flush()
+    db.session.rollback()
+    letter = fresh(Letter, letter.id)
+    letter.recipients[0].acknowledged_at = at(MONDAY)  # what happens afterwards may be recorded
+    letter.items[0].clear_note = "说明"
+    db.session.commit()
+    assert fresh(Letter, letter.id).title == "关于督促整改超期未办结问题的督办函"
+    with pytest.raises(Exception):
+        compose.update_draft(city.admin, fresh(Letter, letter.id), at(MONDAY), {"title": "x"})
+
+
+# ----------------------------------------------------------------------------- who sees what
+
+def test_units_see_only_issued_letters_addressed_to_them(app, city, overdue, api):
+    draft = draft_from_proposals(city)
+    for user in (city.unit_a, city.unit_b, city.inspector):
+        assert api.get(f"/api/v1/letters/{draft.id}", user).status_code == 404
+        assert api.get(f"/api/v1/letters/{draft.id}/pdf", user).status_code == 404
+        assert api.get("/api/v1/letters", user).get_json() == []
+    assert [x["id"] for x in api.get("/api/v1/letters?status=draft", city.leader).get_json()] == [draft.id]
+    signing.sign(city.leader, draft, at(FRIDAY))
+    db.session.commit()
+    a = api.get(f"/api/v1/letters/{draft.id}", city.unit_a).get_json()
+    assert a["ticket_ids"] == [overdue[0].id, overdue[1].id] and [u["name"] for u in a["units"]] == ["甲街道办事处"]
+    b = api.get(f"/api/v1/letters/{draft.id}", city.unit_b).get_json()
+    assert b["ticket_ids"] == [overdue[2].id] and len(b["items"]) == 1
+    assert api.get(f"/api/v1/letters/{draft.id}", city.unit_police).status_code == 404
+    assert api.get("/api/v1/letters?status=issued", city.inspector).get_json()[0]["id"] == draft.id
+    assert api.get("/api/v1/letters?status=nope", city.admin).status_code == 400
+
+
+def test_proposals_api(app, city, overdue, api):
+    body = api.get("/api/v1/escalation/proposals", city.leader).get_json()
+    assert len(body) == 3 and set(body[0]) >= {"id", "ticket_id", "unit_id", "level", "reason", "created_at"}
+    assert api.get("/api/v1/escalation/proposals", city.inspector).status_code == 403
+    assert api.get("/api/v1/escalation/proposals", city.unit_a).status_code == 403
+    assert api.get(f"/api/v1/escalation/proposals?unit_id={city.street_b.id}", city.admin).get_json()[0]["unit_id"] \
+        == city.street_b.id
+    assert api.get("/api/v1/escalation/proposals?unit_id=x", city.admin).status_code == 400
+    created = api.post("/api/v1/letters", city.admin, json={"unit_ids": [city.street_b.id]})
+    assert created.status_code == 201 and created.get_json()["ticket_ids"] == [overdue[2].id]
+    assert len(api.get("/api/v1/escalation/proposals", city.admin).get_json()) == 3  # drafted ones stay listed
+    assert proposals.count_open(at(FRIDAY)) == 2  # ... but no longer wait for the office
+
+
+def test_the_office_dismisses_a_proposal(app, city, overdue):
+    first = proposals.open_proposals(at(FRIDAY))[0]
+    with pytest.raises(Exception):
+        proposals.dismiss(city.admin, [first.id], "", at(FRIDAY))
+    proposals.dismiss(city.admin, [first.id], "已现场核实，属施工临时占用", at(FRIDAY))
+    db.session.commit()
+    assert first.id not in [p.id for p in proposals.open_proposals(at(FRIDAY))]
+    run_sweep(at("2026-11-27T15:00:00+08:00"))
+    assert first.ticket_id not in [p.ticket_id for p in proposals.open_proposals(at("2026-11-27T15:00:00+08:00"))]
+
+
+# ----------------------------------------------------------------------------- 签收, written replies, 销号, 办结
+
+def test_reply_with_photos_and_a_pdf(app, city, overdue, api, uploads):
+    letter = signed(city)
+    url = f"/api/v1/letters/{letter.id}/reply"
+    form = {"text": "1. 两处小广告已于11月30日清除；\n2. 安排专人每日巡查。",
+            "files": [file_tuple(), (io.BytesIO(minimal_pdf()), "整改报告（盖章）.pdf")]}
+    response = api.post(url, city.unit_a, data=form, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert [f["kind"] for f in body["files"]] == ["photo", "pdf"] and body["files"][1]["name"] == "整改报告（盖章）.pdf"
+    row = fresh(Letter, letter.id).recipient(city.street_a.id)
+    assert row.replied_at == row.acknowledged_at and row.replied_at is not None  # replying signs for it too
+    pdf_row = db.session.scalar(select(EscalationFile).where(EscalationFile.kind == "pdf"))
+    stored = uploads / pdf_row.path
+    assert stored.read_bytes() == minimal_pdf() and "整改报告" not in pdf_row.path and stored.name != "整改报告（盖章）.pdf"
+    # the files are served to the office and to street A, not to street B
+    file_url = body["files"][1]["url"]
+    got = api.get(file_url, city.admin)
+    assert got.status_code == 200 and got.data == minimal_pdf() and "attachment" in got.headers["Content-Disposition"]
+    assert api.get(file_url, city.unit_b).status_code == 404
+    assert api.get(body["files"][0]["url"] + "?thumb=1", city.unit_a).mimetype == "image/jpeg"
+    assert [r["id"] for r in api.get(f"/api/v1/letters/{letter.id}/replies", city.unit_b).get_json()] == []
+    assert len(api.get(f"/api/v1/letters/{letter.id}/replies", city.leader).get_json()) == 1
+
+
+def test_bad_replies_are_refused_and_leave_nothing(app, city, overdue, api, uploads):
+    letter = signed(city)
+    url = f"/api/v1/letters/{letter.id}/reply"
+
+    def send(user, **form):
+        return api.post(url, user, data=form, content_type="multipart/form-data")
+
+    def files_on_disk():
+        return sorted(p for p in uploads.rglob("*") if p.is_file() and "letters" not in p.parts)
+
+    before = files_on_disk()
+    cases = [
+        ({"text": ""}, 400, "text_required"),
+        ({"text": "x" * 5001}, 400, "text_too_long"),
+        ({"text": "见附件", "files": [(io.BytesIO(b"GIF89a not really"), "a.jpg")]}, 415, None),
+        ({"text": "见附件", "files": [file_tuple(), (io.BytesIO(b"%PDF-1.4 cut short"), "b.pdf")]}, 415,
+         "unsupported_media_type"),
+        ({"text": "见附件", "files": [file_tuple("not_an_image.jpg")]}, 415, None),
+        ({"text": "见附件", "files": [(io.BytesIO(minimal_pdf()), f"{i}.pdf") for i in range(10)]}, 400,
+         "too_many_files"),
+    ]
+    for form, status, code in cases:
+        response = send(city.unit_a, **form)
+        assert response.status_code == status, (form.get("text", "")[:5], response.get_json())
+        if code:
+            assert response.get_json()["error"]["code"] == code
+    app.config["LETTER_PDF_MAX_MB"] = 0.001
+    big = send(city.unit_a, text="见附件", files=[(io.BytesIO(minimal_pdf() + b" " * 2000 + b"%%EOF"), "big.pdf")])
+    assert big.status_code == 413 and big.get_json()["error"]["code"] == "file_too_large"
+    assert send(city.unit_b, text="x").status_code == 201  # street B is a 主送 too
+    assert send(city.unit_police, text="x").status_code == 404
+    assert send(city.admin, text="x").status_code == 403
+    assert db.session.scalar(select(func.count(LetterReply.id))) == 1
+    assert files_on_disk() == before  # nothing was left behind by the refused ones
+    assert fresh(Letter, letter.id).recipient(city.street_a.id).replied_at is None
+
+
+def test_a_failed_reply_removes_the_files_it_wrote(app, city, overdue, uploads, monkeypatch):
+    letter = signed(city)
+    from inspect_app.escalation import uploads as upload_module
+    from werkzeug.datastructures import FileStorage
+
+    real = upload_module.store
+
+    def store_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(upload_module, "store", store_then_fail)
+    files = [FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")), "a.jpg"),
+             FileStorage(io.BytesIO(minimal_pdf()), "b.pdf")]
+    with pytest.raises(RuntimeError):
+        replies.reply(city.unit_a, letter, at(MONDAY), "见附件", files)
+    db.session.rollback()
+    leftovers = [p for p in uploads.rglob("*") if p.is_file() and ("escalation" in p.parts or p.suffix == ".jpg")
+                 and "letters" not in p.parts]
+    ticket_photos = {str(p) for t in db.session.scalars(select(Ticket)) for ph in t.photos
+                     for p in (Path(uploads) / ph.key[:2] / f"{ph.key}{suffix}.jpg" for suffix in ("", "_t", "_st"))}
+    assert [str(p) for p in leftovers if str(p) not in ticket_photos] == []
+
+
+def test_clearing_items_until_the_letter_is_done(app, city, overdue, api, photo):
+    letter = signed(city)
+    base = f"/api/v1/letters/{letter.id}/items"
+    first, second, third = overdue
+    response = api.post(f"{base}/{first.id}/clear", city.admin)
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "not_rectified"
+    assert api.post(f"{base}/{first.id}/clear", city.admin, json={"cleared": False}).status_code == 400
+    body = api.post(f"{base}/{first.id}/clear", city.admin, json={"cleared": False, "note": "仍未整改"}).get_json()
+    assert body["items"][0]["outcome"] == "not_cleared" and body["status"] == "issued"
+    assert api.post(f"{base}/99999/clear", city.admin).status_code == 404
+    assert api.post(f"{base}/{first.id}/clear", city.leader).status_code == 403
+    assert api.post(f"{base}/{first.id}/clear", city.unit_a).status_code == 403
+    for ticket, user in ((first, city.unit_a), (second, city.unit_a), (third, city.unit_b)):
+        ticket_services.rectify(user, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, first.id), at(MONDAY), "")
+    db.session.commit()
+    assert api.post(f"{base}/{first.id}/clear", city.admin).get_json()["status"] == "issued"
+    again = api.post(f"{base}/{first.id}/clear", city.admin)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_cleared"
+    api.post(f"{base}/{second.id}/clear", city.admin, json={"cleared": True, "note": "核实已清理"})
+    done = api.post(f"{base}/{third.id}/clear", city.admin).get_json()
+    assert done["status"] == "done" and done["done_at"] is not None
+    assert all(item["outcome"] == "cleared" for item in done["items"])
+    assert api.post(f"{base}/{third.id}/clear", city.admin).status_code == 409
+    reply = api.post(f"/api/v1/letters/{letter.id}/reply", city.unit_a, data={"text": "x"},
+                     content_type="multipart/form-data")
+    assert reply.status_code == 409 and reply.get_json()["error"]["code"] == "letter_done"
+
+
+def test_overdue_replies_show_up(app, city, overdue, api):
+    letter = signed(city)
+    api.post(f"/api/v1/letters/{letter.id}/reply", city.unit_b, data={"text": "已整改"},
+             content_type="multipart/form-data")
+    from inspect_app.escalation import stats
+    assert stats.overdue_replies_now(at(MONDAY)) == 0
+    assert stats.overdue_replies_now(at(AFTER_REPLY_BY)) == 1  # street A never replied
+    from inspect_app.escalation.services import LetterFilter, list_letters
+    late, total = list_letters(city.admin, LetterFilter(overdue=True), at(AFTER_REPLY_BY))
+    assert [x.id for x in late] == [letter.id]
+    assert list_letters(city.unit_b, LetterFilter(overdue=True), at(AFTER_REPLY_BY))[1] == 0
+    assert list_letters(city.unit_a, LetterFilter(overdue=True), at(AFTER_REPLY_BY))[1] == 1
+    counts = stats.unit_counts(at("2026-11-01"), at("2026-12-31"), at(AFTER_REPLY_BY))
+    assert counts[city.street_a.id].overdue_replies == 1 and counts[city.street_b.id].overdue_replies == 0
+    assert counts[city.street_a.id].letters == 1 and counts[city.street_a.id].items == 2
+
+
+# ----------------------------------------------------------------------------- every kind in its 公文 form
+
+@pytest.mark.parametrize("kind,form", [("supervision", "letter"), ("listed", "letter"), ("summons", "file"),
+                                        ("bulletin", "file")])
+def test_each_kind_prints_in_its_form(app, city, file_ticket, kind, form):
+    """函 (督办函, 挂牌督办函) in 信函格式: no page number on page 1, no 印发; 约谈通知 and 督查通报 in 文件格式: the
+    "…文件" mark, numbered pages, 版记 with 印发. The draft says 草稿 and has no number; the issued one its number."""
+    from inspect_app.escalation.letters_pdf import build_letter_pdf
+
+    tickets = [file_ticket(), file_ticket(City.ON_B)]
+    draft = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [t.id for t in tickets], "kind": kind})
+    db.session.commit()
+    out = io.BytesIO()
+    build_letter_pdf(draft, out, at(MONDAY))
+    pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert "草稿" in pages[0] and "〔2026〕" not in "".join(pages)
+    signing.sign(city.leader, draft, at(MONDAY))
+    db.session.commit()
+    out = io.BytesIO()
+    build_letter_pdf(draft, out)
+    pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    text = "".join(pages)
+    prefix = "临江文明通" if kind == "bulletin" else "临江文明督"
+    assert f"{prefix}〔2026〕1号" in pages[0] and "草稿" not in text
+    assert "甲街道办事处、乙街道办事处：" in pages[0]
+    assert "甲街道办事处（1件）" in text and "乙街道办事处（1件）" in text  # the 问题清单 grouped by unit
+    assert "经系统核查" not in text and "系统核查" not in text
+    if form == "letter":
+        assert "文件" not in pages[0][:40] and "—1—" not in pages[0] and "印发" not in text
+    else:
+        assert "办公室文件" in pages[0] and "—1—" in pages[0] and "印发" in pages[-1]
+    assert ("抄送：" in text) == (kind != "supervision")  # 挂牌督办, 约谈, 通报 copy organs; a 督办函 does not

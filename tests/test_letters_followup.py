@@ -1,0 +1,238 @@
+"""What follows a letter: 约谈 and 问责 (a unit's history, the dashboard, figures for rankings), 回头看 re-checks,
+and 回潮 (relapse) detection when a ticket is filed."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import BEFORE_PHOTO, City, at, file_tuple, processed
+from sqlalchemy import func, select
+
+from inspect_app.escalation import compose, followup, signing, stats
+from inspect_app.escalation.models import EscalationFile, Interview, Recheck, Referral
+from inspect_app.extensions import db
+from inspect_app.tickets import relapse
+from inspect_app.tickets import services as ticket_services
+from inspect_app.tickets.models import Ticket
+from inspect_app.tickets.relapse import TicketRelapse
+
+from test_letters import FRIDAY, MONDAY, Clock, minimal_pdf
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    return Clock(monkeypatch, "2026-11-30T10:00:00+08:00")
+
+
+@pytest.fixture
+def photo():
+    return processed()
+
+
+@pytest.fixture
+def file_ticket(city, now, photo):
+    def make(point=City.ON_A, category="niupixuan", at_time=None, reporter=None):
+        report = ticket_services.NewReport(category=category, photos=[processed(BEFORE_PHOTO)], lat=point[0], lon=point[1])
+        ticket, _ = ticket_services.create_ticket(reporter or city.inspector, report, at_time or now)
+        db.session.commit()
+        return ticket
+    return make
+
+
+@pytest.fixture
+def letter(city, file_ticket):
+    """An issued letter to street A with one overdue ticket."""
+    ticket = file_ticket()
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [ticket.id]})
+    signing.sign(city.leader, draft, at(FRIDAY))
+    db.session.commit()
+    return draft
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+# ----------------------------------------------------------------------------- 约谈 and 问责
+
+def test_an_interview_is_scheduled_then_recorded(app, city, letter, browser):
+    office = browser(city.admin)
+    page = f"/letters/units/{city.street_a.id}"
+    assert "安排约谈" in office.get(page).get_data(as_text=True)
+    refused = office.submit(page, f"{page}/interviews", {"scheduled_at": "2026-12-01", "place": "会议室",
+                                                          "attendees": "主要负责同志"})
+    assert refused.status_code == 303  # back to the form with the message
+    assert "请填写约谈时间的日期和时间" in office.get(page).get_data(as_text=True)
+    response = office.submit(page, f"{page}/interviews", {
+        "scheduled_at": "2026-12-01T09:30", "place": "市文明办三楼会议室", "attendees": "甲街道办事处主任、分管副主任",
+        "host": "市文明办主任", "letter_id": str(letter.id)})
+    assert response.status_code == 303
+    interview = db.session.scalar(select(Interview))
+    assert interview.scheduled_at == at("2026-12-01T09:30:00+08:00") and interview.letter_id == letter.id
+    # the record afterwards, with the minutes as a PDF
+    record_url = f"/letters/interviews/{interview.id}/record"
+    early = office.submit(page, record_url, {"held": "1", "record": "已约谈"}, multipart=True)
+    assert early.status_code == 303 and fresh(Interview, interview.id).status == "scheduled"  # not yet held
+    assert "约谈尚未开始" in office.get(page).get_data(as_text=True)
+
+
+def test_interview_record_and_referral_show_in_the_history(app, city, letter, browser, clock):
+    interview = followup.schedule_interview(city.admin, city.street_a.id, at(MONDAY), {
+        "scheduled_at": "2026-12-01T09:30", "place": "市文明办三楼会议室", "attendees": "甲街道办事处主任"})
+    db.session.commit()
+    clock.set("2026-12-01T11:00:00+08:00")
+    office = browser(city.admin)
+    page = f"/letters/units/{city.street_a.id}"
+    response = office.submit(page, f"/letters/interviews/{interview.id}/record",
+                             {"held": "1", "record": "约谈甲街道办事处主任，要求三日内整改到位。",
+                              "files": [(io.BytesIO(minimal_pdf()), "约谈记录.pdf")]}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    interview = fresh(Interview, interview.id)
+    assert interview.status == "held" and interview.recorded_at == at("2026-12-01T11:00:00+08:00")
+    [pdf] = interview.files
+    assert pdf.kind == "pdf" and pdf.name == "约谈记录.pdf"
+    got = office.get(f"/letters/interviews/{interview.id}/attachments/{pdf.id}")
+    assert got.status_code == 200 and got.data == minimal_pdf()
+    again = office.submit(page, f"/letters/interviews/{interview.id}/record", {"held": "0", "record": "x"})
+    assert again.status_code == 303 and fresh(Interview, interview.id).status == "held"
+
+    response = office.submit(page, f"{page}/referrals", {"referred_to": "市纪委监委", "referred_at": "2026-12-01",
+                                                         "reason": "经约谈后仍未整改到位", "letter_id": str(letter.id)})
+    assert response.status_code == 303
+    referral = db.session.scalar(select(Referral))
+    assert referral.referred_to == "市纪委监委" and referral.outcome == ""
+    office.submit(page, f"/letters/referrals/{referral.id}/outcome", {"outcome": "对分管负责同志诫勉谈话"})
+    assert fresh(Referral, referral.id).outcome == "对分管负责同志诫勉谈话"
+    bad = office.submit(page, f"{page}/referrals", {"referred_to": "", "reason": "x"})
+    assert bad.status_code == 303 and db.session.scalar(select(func.count(Referral.id))) == 1
+
+    history = office.get(page).get_data(as_text=True)
+    for expected in ("约谈甲街道办事处主任", "已约谈", "市纪委监委", "诫勉谈话", letter.number, "约谈记录.pdf"):
+        assert expected in history, expected
+    leader = browser(city.leader)
+    leader_view = leader.get(page).get_data(as_text=True)
+    assert "诫勉谈话" in leader_view and "记录问责移交" not in leader_view  # leaders read, the office writes
+    assert browser(city.unit_a).get(page).status_code == 403
+    assert leader.get(f"/letters/interviews/{interview.id}/attachments/{pdf.id}").status_code == 200
+
+    counts = stats.unit_counts(at("2026-12-01"), at("2027-01-01"), at("2026-12-02T10:00"))
+    assert counts[city.street_a.id].interviews == 1 and counts[city.street_a.id].referrals == 1
+    assert city.street_b.id not in counts
+    figures = stats.dashboard_figures(at("2026-12-02T10:00"), at("2026-12-01"), at("2027-01-01"))
+    assert figures["interviews"] == 1 and figures["referrals"] == 1
+
+
+def test_the_dashboard_shows_escalation_figures(app, city, letter, browser):
+    followup.refer(city.admin, city.street_a.id, at(MONDAY), {"referred_to": "市纪委监委", "reason": "整改不力"})
+    db.session.commit()
+    page = browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    assert "问责" in page and "逾期未回复" in page
+
+
+# ----------------------------------------------------------------------------- 回头看
+
+def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo):
+    [item] = letter.items
+    ticket = item.ticket
+    ticket_services.rectify(city.unit_a, ticket, at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    db.session.commit()
+    office = browser(city.admin)
+    detail = f"/letters/{letter.id}"
+    assert "安排回头看" in office.get(detail).get_data(as_text=True)
+    response = office.submit(detail, f"{detail}/rechecks", {"ticket_ids": str(ticket.id), "days": "10",
+                                                            "inspector_id": str(city.inspector.id)})
+    assert response.status_code == 303
+    recheck = db.session.scalar(select(Recheck))
+    assert recheck.due_at == at("2026-12-10T00:00:00+08:00") and recheck.inspector_id == city.inspector.id
+    office.submit(detail, f"{detail}/rechecks", {"ticket_ids": str(ticket.id)})  # again: nothing new
+    assert db.session.scalar(select(func.count(Recheck.id))) == 1
+
+    inspector = browser(city.inspector)
+    assert f"/rechecks/{recheck.id}" in inspector.get("/rechecks").get_data(as_text=True)
+    assert browser(city.inspector2).get(f"/rechecks/{recheck.id}").status_code == 404  # another's task
+    assert browser(city.unit_a).get("/rechecks").status_code == 403
+    page = f"/rechecks/{recheck.id}"
+    early = inspector.submit(page, page, {"passed": "1"})
+    assert early.status_code == 303 and fresh(Recheck, recheck.id).status == "open"  # not due yet
+    clock.set("2026-12-10T10:00:00+08:00")
+    no_photo = inspector.submit(page, page, {"passed": "0", "note": "又有小广告"}, multipart=True)
+    assert no_photo.status_code == 303 and fresh(Recheck, recheck.id).status == "open"
+    failed = inspector.submit(page, page, {"passed": "0", "note": "电线杆上又贴满小广告", "photos": [file_tuple()]},
+                              multipart=True)
+    assert failed.status_code == 303, failed.get_data(as_text=True)[:300]
+    recheck = fresh(Recheck, recheck.id)
+    assert recheck.status == "failed" and recheck.new_ticket_id
+    new = db.session.get(Ticket, recheck.new_ticket_id)
+    assert new.category_id == ticket.category_id and new.unit_id == city.street_a.id and new.source == "spot_check"
+    assert "回头看" in new.description and ticket.number in new.description
+    link = relapse.relapse_of(new.id)
+    assert link.earlier_id == ticket.id
+    page_text = inspector.get(f"/tickets/{new.id}").get_data(as_text=True)
+    assert "回潮" in page_text and ticket.number in page_text
+    done = inspector.submit(page, page, {"passed": "1"})
+    assert done.status_code == 303 and fresh(Recheck, recheck.id).status == "failed"
+
+
+def test_recheck_needs_closed_items(app, city, letter):
+    with pytest.raises(Exception) as refused:
+        followup.queue_rechecks(city.admin, letter, at(MONDAY))
+    assert getattr(refused.value, "status", None) == 409
+
+
+# ----------------------------------------------------------------------------- 回潮
+
+def test_a_new_ticket_near_a_closed_one_is_a_relapse(app, city, file_ticket, photo, now):
+    old = file_ticket()
+    ticket_services.rectify(city.unit_a, old, at("2026-11-25T12:00"), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, old.id), at("2026-11-25T14:00"), "")
+    db.session.commit()
+    near = (City.ON_A[0] + 0.0002, City.ON_A[1])  # about 22 m north
+    again = file_ticket(near, at_time=at("2026-12-05T10:00"))
+    link = relapse.relapse_of(again.id)
+    assert link is not None and link.earlier_id == old.id and 15 <= link.distance_m <= 30 and link.days == 9
+    assert link.unit_id == city.street_a.id
+    # another category, too far, too late: none
+    assert relapse.relapse_of(file_ticket(near, category="spider_web", at_time=at("2026-12-05T11:00")).id) is None
+    assert relapse.relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
+                                          at_time=at("2026-12-05T11:00")).id) is None  # ~110 m
+    assert relapse.relapse_of(file_ticket(near, at_time=at("2027-01-10T10:00")).id) is None  # 46 days
+    # settings: a wider radius finds the far one
+    app.config["RELAPSE_RADIUS_M"] = 200
+    assert relapse.relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
+                                          at_time=at("2026-12-06T11:00")).id) is not None
+    app.config["RELAPSE_RADIUS_M"] = 0
+    assert relapse.relapse_of(file_ticket(near, at_time=at("2026-12-06T12:00")).id) is None
+    counts = stats.unit_counts(at("2026-12-01"), at("2027-01-01"), at("2026-12-07"))
+    assert counts[city.street_a.id].relapses == 2
+    assert db.session.scalar(select(func.count(TicketRelapse.id))) == 2
+
+
+def test_an_open_ticket_nearby_is_no_relapse(app, city, file_ticket):
+    file_ticket()
+    assert relapse.relapse_of(file_ticket(at_time=at("2026-11-26T10:00")).id) is None
+
+
+def test_relapse_links_are_shown_only_to_who_may_see_them(app, city, file_ticket, photo, browser):
+    old = file_ticket(City.ON_B)  # street B's
+    ticket_services.rectify(city.unit_b, old, at("2026-11-25T12:00"), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, old.id), at("2026-11-25T14:00"), "")
+    db.session.commit()
+    again = file_ticket(City.ON_B, at_time=at("2026-11-28T10:00"))
+    ticket_services.reassign(city.admin, fresh(Ticket, again.id), at("2026-11-28T11:00"), city.street_a.id, "改派")
+    db.session.commit()
+    page = browser(city.unit_a).get(f"/tickets/{again.id}").get_data(as_text=True)
+    assert old.number not in page  # street A cannot see street B's ticket, so no link to it
+    assert old.number in browser(city.admin).get(f"/tickets/{again.id}").get_data(as_text=True)
+
+
+def test_letter_files_of_other_units_are_hidden(app, city, letter, api):
+    from test_letters import file_tuple as photo_file
+
+    response = api.post(f"/api/v1/letters/{letter.id}/reply", city.unit_a, data={"text": "已整改", "files": [photo_file()]},
+                        content_type="multipart/form-data")
+    file_id = response.get_json()["files"][0]["id"]
+    assert api.get(f"/api/v1/letters/{letter.id}/files/{file_id}", city.unit_b).status_code == 404
+    assert api.get(f"/api/v1/letters/{letter.id}/files/{file_id}", city.inspector).status_code == 200
+    assert db.session.scalar(select(func.count(EscalationFile.id))) == 1

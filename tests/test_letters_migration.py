@@ -1,0 +1,67 @@
+"""Migration 0020 keeps the letters issued before it: issued, numbered, with their items and their 签收."""
+from __future__ import annotations
+
+from conftest import PASSWORD, City, at, processed
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from inspect_app.extensions import db
+
+from test_migrations import empty_db  # noqa: F401  (the fixture)
+
+
+def test_existing_letters_stay_issued_letters(empty_db, now, client):  # noqa: F811
+    from inspect_app.tickets.services import NewReport, create_ticket
+
+    upgrade(revision="0010")
+    city = City(now)
+    ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
+                                                        lat=City.ON_A[0], lon=City.ON_A[1]), now)
+    db.session.commit()
+    street_a, clerk, ticket_id, ticket_number = city.street_a.id, city.unit_a.id, ticket.id, ticket.number
+    issued, reply_by, acked = "2026-11-27 01:00:00", "2026-12-02 15:59:59", "2026-11-27 02:00:00"
+    with db.engine.begin() as conn:
+        for seq, (level, ack) in enumerate(((1, acked), (2, None)), start=1):
+            conn.execute(text(
+                "INSERT INTO letters (number, year, seq, unit_id, level, issued_at, reply_by, pdf_path, "
+                "acknowledged_at, acknowledged_by) VALUES (:number, 2026, :seq, :unit, :level, :issued, :reply_by, "
+                ":path, :ack, :by)"), {"number": f"临江文明督〔2026〕{seq}号", "seq": seq, "unit": street_a,
+                                       "level": level, "issued": issued, "reply_by": reply_by,
+                                       "path": f"letters/2026/{seq:05d}.pdf", "ack": ack,
+                                       "by": clerk if ack else None})
+            conn.execute(text(
+                "INSERT INTO letter_items (letter_id, ticket_id, level, reply_by, position, ticket_number, "
+                "category_name, place, days_overdue) VALUES (:letter, :ticket, :level, :reply_by, 1, :number, "
+                "'牛皮癣', '人民路', 1)"), {"letter": seq, "ticket": ticket_id, "level": level, "reply_by": reply_by,
+                                          "number": ticket_number})
+    db.session.remove()
+    upgrade()
+
+    from inspect_app.escalation.models import Letter
+    letters = db.session.scalars(db.select(Letter).order_by(Letter.id)).all()
+    assert [(l.status, l.kind, l.series, l.number, l.seq) for l in letters] == [
+        ("issued", "supervision", "letter", "临江文明督〔2026〕1号", 1),
+        ("issued", "listed", "letter", "临江文明督〔2026〕2号", 2)]
+    first, second = letters
+    assert [r.unit_id for r in first.recipients] == [street_a]
+    assert first.recipients[0].acknowledged_at == at("2026-11-27T10:00:00+08:00")
+    assert first.recipients[0].acknowledged_by == clerk and first.acknowledged_by == clerk
+    assert second.recipients[0].acknowledged_at is None
+    assert [(i.ticket_id, i.unit_id, i.level) for i in first.items] == [(ticket_id, street_a, 1)]
+    assert first.created_at == first.issued_at and first.title is None and first.revision == 1
+    # they read and print as before (their level's built-in wording)
+    def get(url, username):
+        token = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD}).get_json()
+        return client.get(url, headers={"Authorization": f"Bearer {token['token']}"})
+
+    body = get(f"/api/v1/letters/{first.id}", "unit_a").get_json()
+    assert body["status"] == "issued" and body["number"] == "临江文明督〔2026〕1号"
+    assert body["acknowledged_at"] == "2026-11-27T10:00:00+08:00" and body["ticket_ids"] == [ticket_id]
+    pdf = get(f"/api/v1/letters/{second.id}/pdf", "admin")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    db.session.remove()
+
+    downgrade(revision="0010")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT number, acknowledged_by FROM letters ORDER BY id")).all()
+    assert [(r[0], r[1]) for r in rows] == [("临江文明督〔2026〕1号", clerk), ("临江文明督〔2026〕2号", None)]

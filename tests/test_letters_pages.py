@@ -1,0 +1,217 @@
+"""The letter pages as each role uses them (forms with CSRF tokens, redirects, messages), and 签发 from three
+processes at once."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import City, at, file_tuple
+from sqlalchemy import select
+
+from inspect_app.common.models import current_value
+from inspect_app.escalation import compose
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.models import Letter, Proposal
+from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
+
+from test_letters import FRIDAY, Clock, minimal_pdf  # noqa: F401  (fixtures below use them)
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    return Clock(monkeypatch, "2026-11-27T10:00:00+08:00")
+
+
+@pytest.fixture
+def overdue(city, make_ticket):
+    tickets = [make_ticket(), make_ticket(point=City.ON_A), make_ticket(point=City.ON_B)]
+    run_sweep(at(FRIDAY))
+    return tickets
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
+    office = browser(city.admin)
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    assert "督办建议 <small>3 条，2 个单位</small>" in page
+    assert page.index("甲街道办事处") < page.index("乙街道办事处")  # grouped, the larger group first
+    assert '<b class="nav-count"' in office.get("/letters").get_data(as_text=True)  # the menu's count
+    ids = [str(p.id) for p in db.session.scalars(select(Proposal).order_by(Proposal.id))]
+    response = office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": ids})
+    assert response.status_code == 303 and "/edit" in response.location
+    letter = db.session.scalar(select(Letter))
+    edit = f"/letters/{letter.id}/edit"
+    form = office.get(edit).get_data(as_text=True)
+    assert "预览草稿（PDF）" in form and 'name="revision"' in form and "{count}" in form
+    saved = office.submit(edit, edit, {"revision": str(letter.revision), "kind": "supervision", "level": "1",
+                                       "reply_by": "2026-12-03", "title": "关于督促整改人民路、建设路沿线问题的督办函",
+                                       "body": "截至{as_of}，{you}有{count}个问题未整改。\n一、整改要求\n请于{reply_by}前整改。\n特此函告。",
+                                       "report_to": "", "cc": "市城市管理局"})
+    assert saved.status_code == 303
+    letter = fresh(Letter, letter.id)
+    assert letter.title == "关于督促整改人民路、建设路沿线问题的督办函" and letter.cc == "市城市管理局"
+    assert letter.reply_by == at("2026-12-03T23:59:59+08:00")
+    preview = office.get(f"/letters/{letter.id}/pdf")
+    assert preview.status_code == 200 and preview.data.startswith(b"%PDF")
+
+    leader = browser(city.leader)
+    queue = leader.get("/letters/to-sign").get_data(as_text=True)
+    assert "关于督促整改人民路、建设路沿线问题的督办函" in queue and "甲街道办事处、乙街道办事处" in queue
+    detail = f"/letters/{letter.id}"
+    view = leader.get(detail).get_data(as_text=True)
+    assert "签发</button>" in view and "各有关单位有3个问题未整改" in view
+    assert "签发</button>" not in office.get(detail).get_data(as_text=True)  # the office compiles, does not sign
+    signed = leader.submit(detail, f"{detail}/sign", {"revision": str(letter.revision)})
+    assert signed.status_code == 303
+    assert "已签发 临江文明督〔2026〕1号" in leader.get(signed.location).get_data(as_text=True)
+    again = leader.submit(detail, f"{detail}/sign", {"revision": str(letter.revision)})
+    assert again.status_code == 303  # back to the page with the reason
+    assert "不能重复签发" in leader.get(detail).get_data(as_text=True)
+
+    unit = browser(city.unit_a)
+    listing = unit.get("/letters").get_data(as_text=True)
+    assert "临江文明督〔2026〕1号" in listing and "未签收" in listing
+    mine = unit.get(detail).get_data(as_text=True)
+    assert "签收</button>" in mine and overdue[2].number not in mine  # street B's item is not listed to street A
+    assert unit.submit(detail, f"{detail}/acknowledge").status_code == 303
+    reply = unit.submit(detail, f"{detail}/reply", {"text": "两处小广告已清除。",
+                                                    "files": [file_tuple(), (__import__("io").BytesIO(minimal_pdf()),
+                                                                             "整改报告.pdf")]}, multipart=True)
+    assert reply.status_code == 303
+    mine = unit.get(detail).get_data(as_text=True)
+    assert "两处小广告已清除" in mine and "整改报告.pdf" in mine and "书面回复已提交" in mine
+    assert "两处小广告已清除" not in browser(city.unit_b).get(detail).get_data(as_text=True)
+
+    for ticket in overdue:  # the units rectify, the inspector closes
+        ticket = fresh(Ticket, ticket.id)
+        who = city.unit_b if ticket.unit_id == city.street_b.id else city.unit_a
+        from conftest import processed
+        from inspect_app.tickets import services
+        services.rectify(who, ticket, at("2026-11-28T10:00"), "已清理", [processed()])
+    db.session.commit()
+    for ticket in overdue:
+        response = office.submit(detail, f"{detail}/items/{ticket.id}/clear", {"cleared": "1"})
+        assert response.status_code == 303
+    page = office.get(detail).get_data(as_text=True)
+    assert "已办结" in page and fresh(Letter, letter.id).status == "done"
+    assert "已办结" in office.get("/letters?status=done").get_data(as_text=True)
+
+
+def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser):
+    office = browser(city.admin)
+    response = office.submit("/letters/new", "/letters/new", {"ticket_ids": "abc"})
+    assert response.status_code == 303
+    assert "问题编号应为整数" in office.get("/letters/new").get_data(as_text=True)
+    assert office.post("/letters/new", data={"ticket_ids": str(overdue[0].id)}).status_code == 400  # no CSRF token
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    db.session.commit()
+    edit = f"/letters/{draft.id}/edit"
+    stale = office.submit(edit, edit, {"revision": "999", "title": "x"})
+    assert stale.status_code == 303 and "草稿刚被其他人修改过" in office.get(edit).get_data(as_text=True)
+    page = office.get("/letters/new?unit_id=" + str(city.street_a.id)).get_data(as_text=True)
+    assert overdue[0].number in page and 'name="ticket_ids"' in page
+    assert office.get("/letters/new?unit_id=x").status_code == 400
+    templates = office.get("/letters/templates").get_data(as_text=True)
+    assert "挂牌督办函" in templates and "督查通报" in templates
+    saved = office.submit("/letters/templates", "/letters/templates/listed",
+                          {"title": "关于实行挂牌督办的函", "body": "{you}的问题实行挂牌督办。", "report_to": "", "cc": ""})
+    assert saved.status_code == 303
+    assert compose.template_for("listed")["title"] == "关于实行挂牌督办的函"
+    office.submit("/letters/templates", "/letters/templates/listed", {"reset": "1", "title": "x", "body": "y"})
+    assert compose.template_for("listed")["title"] == "关于对超期未整改问题实行挂牌督办的函"
+    assert office.submit("/letters/templates", "/letters/templates/poem", {"title": "x", "body": "y"}).status_code == 303
+
+
+def test_pages_are_phone_sized_and_script_free(app, city, overdue, browser):
+    office = browser(city.admin)
+    for url in ("/letters", "/letters/proposals", "/letters/to-sign", f"/letters/units/{city.street_a.id}",
+                "/letters/templates", "/letters/new"):
+        page = office.get(url).get_data(as_text=True)
+        assert 'name="viewport"' in page and "<script>" not in page.split("<main", 1)[1], url
+
+
+# ----------------------------------------------------------------------------- three processes sign at once
+
+WORKER = r"""
+import json, sys, time
+from inspect_app import create_app
+app = create_app()
+client = app.test_client()
+letter_id, token, start = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+while time.time() < start:
+    time.sleep(0.001)
+response = client.post(f"/api/v1/letters/{letter_id}/sign", headers={"Authorization": f"Bearer {token}"})
+body = response.get_json()
+print(json.dumps({"letter": letter_id, "status": response.status_code,
+                  "number": body.get("number") if response.status_code == 200 else None,
+                  "code": (body.get("error") or {}).get("code") if response.status_code != 200 else None}))
+"""
+
+
+def test_three_processes_sign_at_once(app, city, make_ticket, api, tmp_path):
+    """Two drafts; three processes sign at the same moment, two of them the same draft. Every process is a whole
+    app (own connections, own request commit): the two drafts get numbers 1 and 2 — distinct, no gap — and the
+    double sign gets exactly one 409."""
+    from datetime import timedelta
+
+    from inspect_app.common.timeutil import local, utcnow
+
+    real = utcnow()  # the worker processes run on the real clock
+    reply_by = (local(real) + timedelta(days=30)).date().isoformat()
+    drafts = [compose.create_draft(city.admin, real, {"ticket_ids": [make_ticket(point=point).id],
+                                                      "reply_by": reply_by})
+              for point in (City.ON_A, City.ON_B)]
+    year = local(real).year
+    db.session.commit()
+    token = api.token(city.leader.username)
+    script = tmp_path / "sign_worker.py"
+    script.write_text(WORKER)
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "SECRET_KEY": "x", "SCHEDULER_ENABLED": "0",
+           "WEBHOOK_URL": "", "PYTHONPATH": str(PROJECT)}
+    start = time.time() + 4  # every process has its app ready by then
+    targets = [drafts[0].id, drafts[1].id, drafts[0].id]
+    processes = [subprocess.Popen([sys.executable, str(script), str(letter_id), token, str(start)], cwd=PROJECT,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for letter_id in targets]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    statuses = sorted(r["status"] for r in results)
+    assert statuses == [200, 200, 409], results
+    [conflict] = [r for r in results if r["status"] == 409]
+    assert conflict["letter"] == drafts[0].id and conflict["code"] in ("already_signed", "draft_changed")
+    numbers = sorted(r["number"] for r in results if r["number"])
+    assert numbers == [f"临江文明督〔{year}〕1号", f"临江文明督〔{year}〕2号"], results
+    db.session.expire_all()
+    assert current_value("letter", year) == 2
+    assert sorted(l.number for l in db.session.scalars(select(Letter))) == numbers
+    assert all(l.status == "issued" for l in db.session.scalars(select(Letter)))
+
+
+def test_the_office_dismisses_proposals_on_the_page(app, city, overdue, browser):
+    office = browser(city.admin)
+    first = db.session.scalars(select(Proposal).order_by(Proposal.id)).first()
+    refused = office.submit("/letters/proposals", "/letters/proposals/dismiss", {"proposal_ids": str(first.id)})
+    assert refused.status_code == 303
+    assert "请填写不予督办的理由" in office.get("/letters/proposals").get_data(as_text=True)
+    done = office.submit("/letters/proposals", "/letters/proposals/dismiss",
+                         {"proposal_ids": str(first.id), "note": "施工围挡临时占用，已协调"})
+    assert done.status_code == 303
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    assert "已处理 1 条督办建议" in page and "2 条，2 个单位" in page
+    assert fresh(Proposal, first.id).outcome == "dismissed"
+    assert browser(city.leader).submit("/letters/proposals", "/letters/proposals/dismiss",
+                                       {"proposal_ids": str(first.id), "note": "x"}).status_code == 403

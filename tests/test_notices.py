@@ -1,0 +1,161 @@
+"""Telling units (issue 15): the unread count in the menu and the inbox, each unit's own group robot (through the
+shared outbox, with retries), the news push and the daily digest, sent once whatever runs them twice."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from conftest import City, at
+from sqlalchemy import select
+from test_escalation_jobs import Robot
+
+from inspect_app.common.timeutil import utcnow
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.extensions import db
+from inspect_app.notices import jobs
+from inspect_app.outbox.jobs import deliver_due
+from inspect_app.outbox.models import OutboxMessage, UnitRobot
+from inspect_app.outbox.service import check_robot_url
+
+WEDNESDAY = "2026-11-25T10:00:00+08:00"
+
+
+@pytest.fixture
+def robot(app):
+    server = Robot()
+    yield server
+    server.close()
+
+
+def give_robot(unit, url, now, secret=""):
+    """A unit's robot as its clerk would save it (the URL check is tested on its own: here it is a local robot)."""
+    db.session.add(UnitRobot(unit_id=unit.id, url=url, secret=secret, enabled=True, updated_at=now,
+                             pushed_until=now))
+    db.session.commit()
+
+
+def badge(page: str) -> int:
+    match = re.search(r'消息<span class="nbadge"[^>]*>(\d+)<', page)
+    return int(match.group(1)) if match else 0
+
+
+# ----------------------------------------------------------------------------- unread count and inbox
+
+def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_opened(browser, city, make_ticket):
+    moment = utcnow()  # pages read the real clock
+    clerk = browser(city.unit_b)
+    assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 0
+    make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=1))  # 牛皮癣: 24 hours, due within a day
+    make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=1), category="spider_web")
+    make_ticket(point=City.ON_A, at_time=moment - timedelta(hours=1))  # street A's
+    page = clerk.get("/unit/tickets").get_data(as_text=True)
+    # two new tickets, and the 牛皮癣 one came within 24 hours of its deadline as soon as it was filed
+    assert badge(page) == 3
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    assert inbox.count("新问题：") == 2 and "即将到期" in inbox and inbox.count('class="dot"') == 3
+    assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 0  # read
+    assert browser(city.unit_a).get("/inbox").get_data(as_text=True).count("新问题：") == 1
+
+    make_ticket(point=City.ON_B, at_time=moment - timedelta(days=6))  # long overdue, filed before the last visit
+    run_sweep(utcnow())  # ...so a letter goes to street B now
+    db.session.commit()
+    assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 1
+    body = clerk.get("/inbox").get_data(as_text=True)
+    assert "督办函" in body and "已超期" in body
+
+
+def test_the_inbox_api_reads_without_marking(api, city, make_ticket):
+    make_ticket(point=City.ON_B, at_time=utcnow() - timedelta(hours=2))
+    body = api.get("/api/v1/inbox", city.unit_b).get_json()
+    assert body["unread"] == 2 and body["summary"]["open"] == 1 and body["summary"]["due_soon"] == 1
+    assert api.get("/api/v1/inbox", city.unit_b).get_json()["unread"] == 2
+    assert api.post("/api/v1/inbox/seen", city.unit_b).get_json() == {"unread": 0}
+    assert api.get("/api/v1/inbox", city.unit_b).get_json()["unread"] == 0
+    assert api.get("/api/v1/inbox", city.admin).status_code == 403
+
+
+# ----------------------------------------------------------------------------- each unit's own robot
+
+def test_a_robot_url_must_be_a_wecom_or_dingtalk_robot(app, browser, city):
+    with app.test_request_context():
+        assert check_robot_url("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc")
+        assert check_robot_url("https://oapi.dingtalk.com/robot/send?access_token=abc")
+        for url in ("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",  # not https
+                    "https://127.0.0.1/send", "https://intranet.local/robot",
+                    "https://qyapi.weixin.qq.com.evil.cn/send", "https://user@oapi.dingtalk.com/robot/send",
+                    "https://oapi.dingtalk.com:8443/robot/send", "file:///etc/passwd"):
+            with pytest.raises(Exception) as refused:
+                check_robot_url(url)
+            assert "机器人" in str(refused.value), url
+    clerk = browser(city.unit_b)
+    response = clerk.submit("/inbox/robot", "/inbox/robot", {"url": "http://10.0.0.5/hook", "enabled": "1"})
+    assert response.status_code == 422 and db.session.get(UnitRobot, city.street_b.id) is None
+    response = clerk.submit("/inbox/robot", "/inbox/robot", {
+        "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc", "secret": "", "enabled": "1"})
+    assert response.status_code == 302
+    saved = db.session.get(UnitRobot, city.street_b.id)
+    assert saved.enabled and saved.url.endswith("key=abc") and saved.updated_by == city.unit_b.id
+
+
+def test_new_work_reaches_the_units_robot_once(app, robot, city, make_ticket, now):
+    give_robot(city.street_b, robot.url, now)
+    make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))
+    make_ticket(point=City.ON_A, at_time=now + timedelta(minutes=1))  # street A has no robot
+    later = now + timedelta(minutes=5)
+    assert jobs.push_job(later) == 1
+    assert jobs.push_job(later) == 0  # the same window is claimed once
+    assert jobs.push_job(later + timedelta(minutes=5)) == 0  # nothing new
+    assert deliver_due(later) == {"sent": 1, "failed": 0, "skipped": 0}
+    text = robot.received[0]["text"]["content"]
+    assert text.startswith("【新问题】乙街道办事处") and "牛皮癣（主办）" in text
+    rows = list(db.session.scalars(select(OutboxMessage)))
+    assert [(r.unit_id, r.kind) for r in rows] == [(city.street_b.id, "new_work")] and rows[0].sent_at
+
+
+def test_a_failing_robot_is_retried_and_a_removed_one_given_up(app, robot, city, make_ticket, now):
+    give_robot(city.street_b, robot.url, now, secret="SECtest")
+    make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))
+    moment = now + timedelta(minutes=5)
+    jobs.push_job(moment)
+    robot.answers.append((200, {"errcode": 310000, "errmsg": "sign not match"}))
+    assert deliver_due(moment)["failed"] == 1
+    row = db.session.scalar(select(OutboxMessage))
+    db.session.refresh(row)
+    assert row.attempts == 1 and row.next_attempt_at > moment and "310000" in row.last_error
+    assert "timestamp=" in robot.paths[0] and "sign=" in robot.paths[0]  # DingTalk 加签
+    assert deliver_due(row.next_attempt_at)["sent"] == 1
+    # a message whose robot was removed meanwhile is given up at once, not retried for hours
+    make_ticket(point=City.ON_B, at_time=moment + timedelta(minutes=1))
+    jobs.push_job(moment + timedelta(minutes=10))
+    db.session.delete(db.session.get(UnitRobot, city.street_b.id))
+    db.session.commit()
+    assert deliver_due(moment + timedelta(minutes=10))["failed"] == 1
+    last = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert last.failed_at is not None and len(robot.received) == 2
+
+
+def test_the_daily_digest_goes_once_a_day_to_each_robot_and_the_office(app, robot, city, make_ticket, now):
+    give_robot(city.street_b, robot.url, now)
+    app.config["WEBHOOK_URL"] = robot.url
+    make_ticket(point=City.ON_B, at_time=now - timedelta(days=3))  # overdue
+    morning = at("2026-11-26T08:30:00+08:00")
+    assert jobs.digest_job(morning) == 2
+    assert jobs.digest_job(morning + timedelta(minutes=1)) == 0  # run twice: sent once
+    assert deliver_due(morning)["sent"] == 2
+    texts = sorted(m["text"]["content"] for m in robot.received)
+    assert any(t.startswith("【每日提醒】乙街道办事处") and "已超期 1 件" in t for t in texts)
+    assert any("待审核 0 件" in t and "超期未整改 1 件" in t for t in texts)
+    assert jobs.digest_job(morning + timedelta(days=1)) == 2  # the next day, again
+    assert jobs.is_digest_day(at("2026-11-28T08:30:00+08:00")) is False  # a Saturday
+
+
+def test_escalation_letters_still_reach_the_office_robot_through_the_shared_outbox(app, robot, city, make_ticket,
+                                                                                   now):
+    app.config["WEBHOOK_URL"] = robot.url
+    make_ticket(point=City.ON_B, at_time=now - timedelta(days=5))
+    run_sweep(now)
+    db.session.commit()
+    assert deliver_due(now)["sent"] == 1
+    assert robot.received[0]["text"]["content"].startswith("【督办函】")
+    assert db.session.scalar(select(OutboxMessage.unit_id)) is None
