@@ -78,6 +78,42 @@ def street_a_november(city, add):
     return t
 
 
+def escalate(unit, issued: str, level: int = 1, kind: str = "supervision", n=[0]) -> None:
+    """An issued letter to `unit` (Core insert: issued letters do not change through the ORM)."""
+    from sqlalchemy import insert
+
+    from inspect_app.escalation.models import Letter, LetterUnit
+
+    n[0] += 1
+    letter_id = db.session.execute(insert(Letter.__table__).values(
+        status="issued", kind=kind, series="letter", number=f"临江文明督〔2026〕{900 + n[0]}号", year=2026,
+        seq=900 + n[0], unit_id=unit.id, level=level, issued_at=at(issued), reply_by=at(issued) + timedelta(days=5),
+        created_at=at(issued), revision=1, pdf_path="")).inserted_primary_key[0]
+    db.session.execute(insert(LetterUnit.__table__).values(letter_id=letter_id, unit_id=unit.id, position=0))
+    db.session.commit()
+
+
+def interview(unit, when: str, status: str = "held") -> None:
+    from inspect_app.escalation.models import Interview
+    db.session.add(Interview(unit_id=unit.id, scheduled_at=at(when), place="市文明办会议室", attendees="主要负责人",
+                             status=status, created_at=at(when)))
+    db.session.commit()
+
+
+def referral(unit, when: str) -> None:
+    from inspect_app.escalation.models import Referral
+    db.session.add(Referral(unit_id=unit.id, referred_to="市纪委监委", referred_at=at(when), reason="屡督不改",
+                            created_at=at(when)))
+    db.session.commit()
+
+
+def relapse(unit, later: Ticket, earlier: Ticket, when: str) -> None:
+    from inspect_app.tickets.relapse import TicketRelapse
+    db.session.add(TicketRelapse(ticket_id=later.id, earlier_id=earlier.id, unit_id=unit.id, days=3,
+                                 created_at=at(when)))
+    db.session.commit()
+
+
 def counts_of(unit, now=AFTER_NOV, period=NOV):
     from inspect_app.rankings.counts import unit_counts
     return unit_counts(period, now).get(unit.id)
@@ -91,11 +127,83 @@ def test_every_count_by_hand(city, street_a_november):
     # due: on_time, late, rework_ext, overdue_l1, overdue_l2, rectified_late, last_second, first_second
     assert (c.due, c.closed) == (8, 4)
     # overdue = not rectified by the deadline: late, overdue_l1, overdue_l2, rectified_late, first_second
-    assert c.overdue == 5 and c.rework == 3
-    assert (c.supervised, c.listed, c.interview, c.at_listed) == (1, 1, 0, 1)
-    # default scheme: 100 − 8×0.5 − 5×1 − 3×0.5 − 1×1 − 1×3 = 85.5
+    assert c.overdue == 5 and c.rework == 3 and c.at_listed == 1  # overdue_l2 is at 挂牌督办 now
+    # letters, 约谈, 问责 and 回潮 come from the letters feature, counted when they happened
+    a, t = city.street_a, street_a_november
+    escalate(a, "2026-11-16T10:00", level=1)
+    escalate(a, "2026-11-20T10:00", level=1)
+    escalate(a, "2026-11-26T10:00", level=2)
+    escalate(a, "2026-10-26T10:00", level=2)                    # October: not this period
+    escalate(a, "2026-11-27T10:00", level=3, kind="summons")    # a 约谈通知 is not a 督办 letter
+    interview(a, "2026-11-28T15:00")
+    interview(a, "2026-11-29T15:00", status="cancelled")        # cancelled: not counted
+    referral(a, "2026-11-29T16:00")
+    relapse(a, t["december"], t["on_time"], "2026-11-30T00:00")
+    c = counts_of(a)
+    assert (c.supervised, c.listed, c.interview, c.referral, c.relapse) == (2, 1, 1, 1, 1)
+    # default scheme: 100 − 8×0.5 − 5×1 − 3×0.5 − 2×1 − 1×3 − 1×5 − 1×10 − 1×1 = 68.5
     entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["JDA"]
-    assert entry.score == 85.5 and entry.list_name == "black" and entry.group == "街道/乡镇"
+    assert entry.score == 68.5 and entry.list_name == "black" and entry.group == "街道/乡镇"
+    assert entry.reason.startswith("被问责1次，被约谈1次，被挂牌督办1次")
+
+
+def test_assessment_rounds_blend_into_the_score(city, add):
+    """A site of 甲 (属地) with 交警 as 行业主管: the latest November round per site counts; October does not."""
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment.models import Result, Round, RoundSite
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    site = Site(code="BJ-1", name="青石巷", kind=kind, district="江城区", territorial_unit=city.street_a,
+                sector_unit=city.police, created_at=at("2026-10-01T10:00"))
+    db.session.add_all([kind, site])
+    db.session.flush()
+    version = checklist.create_version([{"code": "BJ-01", "kind": kind, "text": "无乱堆乱放", "points": 4.0,
+                                         "answerable_by": "territorial", "deadline": {"hours": 24},
+                                         "category": None}], at("2026-10-01T10:00"))
+    item = version.items[0]
+
+    def held(when: str, deducted: float) -> None:
+        rnd = Round(kind="mock_assessment", name=f"测评{when}", seed=1, checklist_version_id=version.id,
+                    created_at=at(when))
+        db.session.add(rnd)
+        db.session.flush()
+        rs = RoundSite(round_id=rnd.id, site_id=site.id, status="submitted", score=100 - deducted,
+                       deducted=deducted, submitted_at=at(when))
+        db.session.add(rs)
+        db.session.flush()
+        db.session.add(Result(round_site_id=rs.id, item_id=item.id, passed=deducted == 0, deducted=deducted,
+                              unit_id=city.street_a.id))
+        db.session.commit()
+
+    held("2026-10-20T10:00", 40.0)   # October: not this period
+    held("2026-11-05T10:00", 20.0)   # superseded by the later November round
+    held("2026-11-18T10:00", 4.0)
+    a, police = counts_of(city.street_a), counts_of(city.police)
+    assert (a.assessment, a.assessed_sites) == (96.0, 1) and (police.assessment, police.assessed_sites) == (100.0, 1)
+    add(city.street_a, "2026-11-20T18:00")                    # one daily problem: 99.5
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    assert entries["JDA"].score == 98.8                       # 99.5 × 0.8 + 96 × 0.2
+    assert entries["JJ"].score == 100.0 and entries["JJ"].ranked  # an assessed site is a responsibility
+
+
+def test_assisting_and_adopting_units_answer_for_problems_in_their_area(city, add):
+    from inspect_app.tickets.models import TicketUnit
+
+    city.seg_a.adopting_unit_id = city.roads.id                # 市政 adopts 甲's segment (包抓)
+    ticket = add(city.street_a, "2026-12-10T18:00", status="assigned", reported="2026-11-20T10:00",
+                 source="undercover")
+    ticket.segment_id = city.seg_a.id
+    db.session.add(TicketUnit(ticket_id=ticket.id, unit_id=city.police.id, role="assist", status="open",
+                              assigned_at=at("2026-11-20T11:00")))
+    db.session.commit()
+    assert counts_of(city.street_a).found == {"lead": {"undercover": 1}}
+    assert counts_of(city.police).found == {"assist": {"undercover": 1}}
+    assert counts_of(city.roads).found == {"adopting": {"undercover": 1}}
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    # 暗访 1 point: 主办 full, 协办 50%, 包抓 full (default scheme)
+    assert (entries["JDA"].score, entries["JJ"].score, entries["SZ"].score) == (99.0, 99.5, 99.0)
+    assert entries["SZ"].ranked  # 包抓 is a standing responsibility
 
 
 def test_sources_weigh_as_the_scheme_says(city, add):
@@ -179,6 +287,8 @@ def _three_units(city, add):
     add(city.street_b, "2026-11-03T18:00")
     add(city.street_b, "2026-11-04T18:00", status="assigned", level=1)
     overdue = add(city.street_b, "2026-11-05T18:00", status="assigned", level=1)
+    escalate(city.street_b, "2026-11-08T10:00")
+    escalate(city.street_b, "2026-11-09T10:00")
     add(city.police, "2026-11-05T18:00")
     add(city.police, "2026-11-06T18:00")
     return overdue

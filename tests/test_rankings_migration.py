@@ -25,7 +25,7 @@ def empty_db(app):
 def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
     from conftest import City
 
-    upgrade(revision="0040")
+    upgrade(revision="0031")
     City(now)  # units and accounts
     with db.engine.begin() as conn:
         conn.execute(text(
@@ -57,7 +57,7 @@ def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
     assert services.scheme_in_force().code == "default"
     assert [g.name for g in services.groups()] == ["市直部门", "区县", "街道/乡镇", "企业"]
     db.session.remove()
-    downgrade(revision="0040")
+    downgrade(revision="0031")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM rankings")).scalar() == 1
     db.session.remove()

@@ -6,8 +6,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
 - due: tickets whose deadline (after any approved extension) fell in the period and has passed, not 作废;
   overdue = of those, not rectified by the deadline (rectified late, or still not rectified); rework = their
   send-backs (返工, every one counts); closed = of those, closed; at_listed = of those, at 挂牌督办 or above.
-- 督办 / 挂牌 / 约谈 / 问责 / 回潮: from the letters feature where it exists, else from the tickets' escalation level
-  (督办 = due tickets at level 1, 挂牌 = at level 2, 约谈 = at level 3).
+- 督办 / 挂牌 / 约谈 / 问责 / 回潮: from the letters feature (escalation/stats.unit_counts): issued letters addressed to
+  the unit in the period (督办 level 1, 挂牌 level 2), 约谈 held or scheduled, 问责 referrals, 回潮 flagged.
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
   such round per site), full marks minus the deductions it answers for, divided by those sites.
 
@@ -19,9 +19,12 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 
+from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import count_where
+from ..escalation.stats import unit_counts as letter_figures
 from ..extensions import db
-from ..tickets.models import Ticket
+from ..sites.models import Site
+from ..tickets.models import Ticket, TicketUnit
 from ..units.models import Segment
 from .periods import Period
 from .scoring import UnitCounts
@@ -85,9 +88,7 @@ def found_query(period: Period, now: datetime):
 
 def adopted_query(period: Period, now: datetime):
     """Problems found on a segment, charged to the segment's 包抓 unit (when it has one other than the 主办)."""
-    adopting = getattr(Segment, "adopting_unit_id", None)
-    if adopting is None:
-        return None
+    adopting = Segment.adopting_unit_id
     return (select(adopting, Ticket.source, func.count())
             .join(Segment, Segment.id == Ticket.segment_id)
             .where(found_condition(period, now), adopting.is_not(None), adopting != Ticket.unit_id)
@@ -97,9 +98,7 @@ def adopted_query(period: Period, now: datetime):
 def due_query(period: Period, now: datetime):
     cond = flags(now)
     return (select(Ticket.unit_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
-                   func.coalesce(func.sum(Ticket.rework_count), 0),
-                   count_where(Ticket.escalation_level == 1), count_where(Ticket.escalation_level == 2),
-                   count_where(Ticket.escalation_level >= 3), count_where(cond["listed"]))
+                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["listed"]))
             .where(due_condition(period, now)).group_by(Ticket.unit_id))
 
 
@@ -113,18 +112,14 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
             for unit_id, source, n in session.execute(query):
                 b.add_found(unit_id, role, source, n)
     letters = _letter_counts(period, now)
-    for unit_id, due, closed, late, rework, level1, level2, level3, at_listed in session.execute(
+    for unit_id, due, closed, late, rework, at_listed in session.execute(
             due_query(period, now)):
         b.add(unit_id, "due", int(due))
         b.add(unit_id, "closed", int(closed))
         b.add(unit_id, "overdue", int(late))
         b.add(unit_id, "rework", int(rework))
         b.add(unit_id, "at_listed", int(at_listed))
-        if letters is None:  # no letters feature: the tickets' escalation levels stand for the letters
-            b.add(unit_id, "supervised", int(level1))
-            b.add(unit_id, "listed", int(level2))
-            b.add(unit_id, "interview", int(level3))
-    for unit_id, figures in (letters or {}).items():
+    for unit_id, figures in letters.items():
         for name, value in figures.items():
             b.add(unit_id, name, int(value))
     for unit_id, (score, sites) in _assessment(period, now).items():
@@ -133,14 +128,10 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
     return b.build()
 
 
-def _letter_counts(period: Period, now: datetime) -> dict[int, dict] | None:
+def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
     """{unit_id: {supervised, listed, interview, referral, relapse}} from the letters feature (issued letters
     addressed to the unit in the period: 督办 level 1, 挂牌 level 2; 约谈 held or scheduled in the period; 问责
-    referrals in the period; 回潮 flagged in the period on the earlier ticket's unit), or None without it."""
-    try:
-        from ..escalation.stats import unit_counts as letter_figures
-    except ImportError:  # WIRING: the letters feature (issue 13) not merged yet
-        return None
+    referrals in the period; 回潮 flagged in the period on the earlier ticket's unit)."""
     out: dict[int, dict] = {}
     for unit_id, f in letter_figures(period.start, min(period.end, now), now).items():
         out[unit_id] = {"supervised": max(0, f.letters - f.listed - f.summons), "listed": f.listed,
@@ -152,11 +143,6 @@ def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
     """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
     submitted result; per unit, over the sites it answers for (any role), full marks minus the deductions it
     answers for divided by those sites (the assessment feature's own unit score), scaled to 100."""
-    try:
-        from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
-        from ..sites.models import Site
-    except ImportError:  # WIRING: the assessment feature (issue 12) not merged yet
-        return {}
     rows = db.session.execute(
         select(RoundSite.id, RoundSite.site_id, Round.created_at, ChecklistVersion.full_score,
                Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
@@ -191,10 +177,6 @@ def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
 
 def _assisted_query(period: Period, now: datetime):
     """Problems found where a unit has a 协办 part (the ticket's other units), or None without parts."""
-    try:
-        from ..tickets.models import TicketUnit
-    except ImportError:  # WIRING: 主办/协办 parts (issue 15) not merged yet
-        return None
     return (select(TicketUnit.unit_id, Ticket.source, func.count())
             .join(Ticket, Ticket.id == TicketUnit.ticket_id)
             .where(found_condition(period, now), TicketUnit.role == "assist", TicketUnit.status != "cancelled")
@@ -205,18 +187,12 @@ def standing_units() -> set[int]:
     """Units with a standing area of responsibility (active road segments as 属地 or 包抓, active sites in any
     role)."""
     ids = set(db.session.scalars(select(Segment.unit_id).where(Segment.active.is_(True)).distinct()))
-    try:
-        from ..sites.models import Site
-    except ImportError:  # WIRING: sites (issue 12) not merged yet
-        Site = None
-    if Site is not None:
-        for column in (Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id):
-            ids |= set(db.session.scalars(select(column).where(Site.active.is_(True), column.is_not(None))
-                                          .distinct()))
-    adopting = getattr(Segment, "adopting_unit_id", None)
-    if adopting is not None:
-        ids |= set(db.session.scalars(select(adopting).where(Segment.active.is_(True), adopting.is_not(None))
+    for column in (Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id):
+        ids |= set(db.session.scalars(select(column).where(Site.active.is_(True), column.is_not(None))
                                       .distinct()))
+    adopting = Segment.adopting_unit_id
+    ids |= set(db.session.scalars(select(adopting).where(Segment.active.is_(True), adopting.is_not(None))
+                                  .distinct()))
     return ids
 
 

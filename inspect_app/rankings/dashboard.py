@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
+from ..assessment.models import Round, RoundSite
+from ..assessment.scores import site_rows, summarise
+from ..common.timeutil import local
+from ..extensions import db
+
 from . import services
 from .periods import parse_period
 
@@ -38,14 +45,6 @@ def dashboard_data(now: datetime, group: str | None = None) -> dict:
 def assessment(now: datetime) -> dict | None:
     """By district and by site type, the latest round with submitted sites (the assessment feature's own scores),
     with the round's source and first day for links to the tickets its failures became; None without rounds."""
-    try:
-        from sqlalchemy import select
-
-        from ..assessment.models import Round, RoundSite
-        from ..assessment.scores import site_rows, summarise
-        from ..extensions import db
-    except ImportError:  # WIRING: the assessment feature (issue 12) not merged yet
-        return None
     rnd = db.session.scalar(
         select(Round).where(Round.created_at <= now,
                             Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
@@ -54,7 +53,6 @@ def assessment(now: datetime) -> dict | None:
         return None
     rows, blame, index = site_rows(rnd.id)
     summary = summarise(rows, rnd.checklist_version.full_score, None, blame, index)
-    from ..common.timeutil import local
     return {"round_name": rnd.name, "round_kind": rnd.kind_label, "created_at": rnd.created_at,
             "source": rnd.kind, "date_from": local(rnd.created_at).date().isoformat(),
             "by_district": summary["by_district"], "by_kind": summary["by_kind"]}

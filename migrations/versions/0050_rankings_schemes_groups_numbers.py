@@ -6,7 +6,7 @@ The old single formula (ranking_settings) is dropped: its rules described a clos
 does not use. Published lists keep their stored formula text and figures unchanged; they have no 文号 (NULL).
 
 Revision ID: 0050
-Revises: 0040
+Revises: 0031
 Create Date: 2026-11-30 09:54:14.357468
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0050'
-down_revision = '0040'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
