@@ -277,7 +277,7 @@ class _Replay:
                 if part.status == "open" and part.unit_id in self.unit_users:
                     photos, meta = self._photo(moment, lat, lon, not_like=ticket)
                     parts.rectify_part(self.unit_users[part.unit_id], ticket, moment, "已整理本单位线缆", photos, meta)
-            photos, meta = self._photo(moment, lat, lon)
+            photos, meta = self._photo(moment, lat, lon, not_like=ticket)
             services.rectify(self._unit_user(ticket), ticket, moment, rng.choice(RECTIFY_NOTES), photos, meta)
             moment = self._later(moment, rng.uniform(1, 30))
             yield moment
@@ -358,7 +358,7 @@ class _Replay:
                     if ticket.id in self.ignored and ticket.status == "assigned" and self.rng.random() < chance / 3:
                         clerk = self.unit_users.get(ticket.unit_id)
                         if clerk is not None:
-                            photos, meta = self._photo(moment, *self.ignored[ticket.id])
+                            photos, meta = self._photo(moment, *self.ignored[ticket.id], not_like=ticket)
                             services.rectify(clerk, ticket, moment, "收到督办函后已组织整改", photos, meta)
                             self.awaiting_check.append(ticket.id)
                 for recipient in letter.recipients:

@@ -141,5 +141,9 @@ def _work_off(now: datetime, rng: random.Random, photos) -> None:
         done_at = min(ticket.deadline or now, ticket.reported_at + timedelta(days=2)) - timedelta(hours=1)
         if done_at <= ticket.reported_at or done_at >= now:
             continue
-        ticket_services.rectify(clerk, ticket, done_at, "已按测评要求整改到位", [photos[rng.randrange(len(photos))]])
+        before = {p.sha256 for p in ticket.photos if p.kind == "before"}
+        index = rng.randrange(len(photos))  # the same draw as before; the next photo when it is the before-photo
+        after = next(photos[(index + k) % len(photos)] for k in range(len(photos))
+                     if photos[(index + k) % len(photos)].sha256 not in before)
+        ticket_services.rectify(clerk, ticket, done_at, "已按测评要求整改到位", [after])
         ticket_services.approve(inspector, ticket, done_at + timedelta(hours=3), "复查合格")

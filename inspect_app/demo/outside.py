@@ -84,8 +84,10 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
             description=rng.choice(["门前乱堆纸箱杂物", "店外占道经营", "门前地面油污未清理", "门前车辆乱停"])),
             when)
         if fate in ("rectified", "closed") and ticket.unit_id in users:
-            services.rectify(users[ticket.unit_id], ticket, when + timedelta(hours=5), "已督促商户清理",
-                             [rng.choice(photos)])
+            after = rng.choice(photos)  # the same draw as before; another photo when it is the before-photo
+            if after.sha256 == photo.sha256:
+                after = next(p for p in photos if p.sha256 != photo.sha256)
+            services.rectify(users[ticket.unit_id], ticket, when + timedelta(hours=5), "已督促商户清理", [after])
             if fate == "closed":
                 services.approve(rng.choice(inspectors), ticket, when + timedelta(hours=20), "整改到位")
         counts["menqian_tickets"] += 1
