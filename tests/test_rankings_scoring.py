@@ -118,8 +118,8 @@ def run(counts_by_code: dict[str, UnitCounts], rule: GroupRule, responsible=None
 
 
 GROUP = {
-    "U1": UnitCounts(),                                  # 100
-    "U2": UnitCounts(),                                  # 100, tied with U1
+    "U1": UnitCounts(due=1),                             # 100 (one problem due, rectified on time)
+    "U2": UnitCounts(due=1),                             # 100, tied with U1
     "U3": UnitCounts(found=lead(daily=2)),               # 99, found points 1
     "U4": UnitCounts(overdue=1, due=1),                  # 99, found points 0: ahead of U3
     "U7": UnitCounts(listed=1),                          # 97, 挂牌督办
@@ -145,11 +145,11 @@ def test_red_is_top_n_over_the_floor_and_black_is_bottom_n_plus_every_escalated_
 
 
 def test_a_tied_block_bigger_than_half_the_group_is_left_out_whole_and_handled_work_breaks_ties():
-    counts = {c: UnitCounts() for c in ("A", "B", "C", "D")}
+    counts = {c: UnitCounts(due=1) for c in ("A", "B", "C", "D")}
     counts["E"] = UnitCounts(found=lead(daily=1))
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
     assert [entries[c].rank for c in order] == [1, 1, 1, 1, 5]
-    assert [c for c in order if entries[c].list_name == "red"] == []      # four equals, at most two may be red
+    assert [c for c in order if entries[c].list_name == "red"] == []      # four equals for one place: none
     assert entries["E"].list_name == "black"
     counts["C"] = UnitCounts(due=3)                                           # 3 due, all rectified on time
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
@@ -166,6 +166,16 @@ def test_the_floor_keeps_weak_groups_off_the_red_list_and_full_marks_never_go_bl
     assert {e.list_name for e in entries.values()} == {None}
 
 
+def test_a_unit_nobody_examined_is_ranked_but_not_red():
+    counts = {"IDLE": UnitCounts(), "CHECKED": UnitCounts(assessment=100.0, assessed_sites=2),
+              "WORKED": UnitCounts(found=lead(daily=2), due=2), "LATE": UnitCounts(overdue=3, due=3)}
+    entries, order = run(counts, GroupRule("G", 2, 90, 1, 100))
+    assert order == ["CHECKED", "IDLE", "WORKED", "LATE"]   # CHECKED and IDLE share the first place (code order)
+    assert entries["IDLE"].rank == entries["CHECKED"].rank == 1
+    assert [c for c in order if entries[c].list_name == "red"] == ["CHECKED", "WORKED"]
+    assert entries["LATE"].list_name == "black" and entries["IDLE"].list_name is None
+
+
 def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on():
     counts = {"TOP": UnitCounts(at_listed=1), "NEXT": UnitCounts(found=lead(daily=1)), "LAST": UnitCounts(found=lead(daily=4))}
     entries, order = run(counts, GroupRule("G", 2, 90, 0, 100))
@@ -175,7 +185,8 @@ def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on(
 
 
 def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not():
-    counts = {"A": UnitCounts(), "B": UnitCounts(found=lead(daily=2)), "C": UnitCounts(), "D": UnitCounts()}
+    counts = {"A": UnitCounts(due=2), "B": UnitCounts(found=lead(daily=2)), "C": UnitCounts(due=1),
+              "D": UnitCounts()}
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100), responsible=["A", "B", "C"],
                          group_of={"C": "H", "D": "H"})
     assert order == ["A", "B", "C", "D"]                         # group G, then H; the unranked last in its group
@@ -184,7 +195,7 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
     assert entries["C"].list_name is None  # alone in its group: no peers, neither list
     assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
     assert entries["D"].reason == "本期无责任区域内问题、到期问题和测评点位，不参与排名"
-    assert entries["A"].reason == "本期未发现问题"
+    assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 
 def test_same_data_gives_the_same_list_whatever_the_input_order():

@@ -10,11 +10,13 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   then fewer overdue problems, then more problems due and rectified on time; units equal on all four share a
   place (并列, competition ranking 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
-  level 2+), whatever its score. 红榜: the first red_size of the other units scoring ≥ red_floor, from the top;
-  then black again: the last black_size of the rest scoring below black_below, from the bottom. Units tied with
-  the last one taken are taken too, unless that would take more than half the group: then the tied block is left
-  out whole (equals are never split by an arbitrary order). Neither list takes more than half the group by size
-  (a group of two has one red and one black at most, a group of one neither).
+  level 2+), whatever its score, plus the bottom black_size places scoring below black_below (escalated units at
+  the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
+  in the period (something found, something due, or an assessed site: full marks for a unit nobody looked at
+  prove nothing) and not escalated. Units tied with the last one taken are taken too, unless the list would then
+  pass twice its size: the tied block is then left out whole (equals are never split by an arbitrary order).
+  Neither list takes more than half the group by size (a group of two: one red and one black at most; a group
+  of one: neither, unless escalated).
 """
 from __future__ import annotations
 
@@ -65,6 +67,11 @@ class UnitCounts:
         if name == "closed_rate":
             return min(1.0, self.closed / self.due)
         return self.rework / self.due
+
+    @property
+    def examined(self) -> bool:
+        """Something to judge the unit by in the period: a problem found, a problem due, or an assessed site."""
+        return bool(self.found_total or self.due or self.assessed_sites)
 
     @property
     def escalated(self) -> bool:
@@ -246,8 +253,8 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
 
 
 def _assign(ranked: list[Entry], rule: GroupRule) -> None:
-    """Competition ranks; red from the top, black from the bottom (each at most half the group, ties at the last
-    place included) and for every escalated unit."""
+    """Competition ranks; black for every escalated unit; red from the top among units examined in the period;
+    black for the bottom places (escalated units count among them); see the module docstring."""
     first: dict[tuple, int] = {}
     for i, e in enumerate(ranked):
         e.rank = first.setdefault(e.tie_key(), i + 1)          # 1 + units strictly better
@@ -255,22 +262,21 @@ def _assign(ranked: list[Entry], rule: GroupRule) -> None:
     for e in ranked:
         if e.counts.escalated:
             e.list_name = "black"
-    _take([e for e in ranked if e.list_name is None and e.score >= rule.red_floor],
-          min(rule.red_size, half), half, "red")
-    _take([e for e in reversed(ranked) if e.list_name is None and e.score < rule.black_below],
-          min(rule.black_size, half), half, "black")
+    _take([e for e in ranked if e.list_name is None and e.counts.examined and e.score >= rule.red_floor],
+          min(rule.red_size, half), "red")
+    _take([e for e in reversed(ranked) if e.list_name != "red" and e.score < rule.black_below],
+          min(rule.black_size, half), "black")
 
 
-def _take(candidates: list[Entry], size: int, cap: int, list_name: str) -> None:
-    """The first `size` candidates, and those tied with the last one taken — unless that tied block would pass
-    `cap` (half the group): then the block is left out whole rather than cut by an arbitrary order."""
+def _take(candidates: list[Entry], size: int, list_name: str) -> None:
+    """The first `size` candidates, and those tied with the last one taken — unless the list would then pass
+    twice its size: then that tied block is left out whole rather than cut by an arbitrary order."""
     if size <= 0 or not candidates:
         return
     last = candidates[min(size, len(candidates)) - 1].tie_key()
     block = [e for e in candidates if e.tie_key() == last]
     before = [e for e in candidates[:size] if e.tie_key() != last]
-    taken = before + (block if len(before) + len(block) <= cap else [])
-    for e in taken:
+    for e in before + (block if len(before) + len(block) <= 2 * size else []):
         e.list_name = list_name
 
 
