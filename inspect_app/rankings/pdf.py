@@ -21,7 +21,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, PageBreak, Paragraph
 
 from ..common.timeutil import fmt, local
 from ..config import Config
@@ -132,13 +132,14 @@ class ScoreChart(Drawing):
                           fillColor=color, strokeColor=None))
             self.add(String(x_of(e["score"]) + 1.5, y + row_h * 0.3, f"{e['score']:.1f}", fontName=font,
                             fontSize=6.5))
-        for threshold, color, label in ((rules["red_floor"], RED, "红榜线"),
-                                        (rules["black_below"], BLACK, "黑榜线")):
+        for threshold, color, label, anchor, dx in ((rules["red_floor"], RED, "红榜线", "end", -1.5),
+                                                    (rules["black_below"], BLACK, "黑榜线", "start", 1.5)):
             x = x_of(threshold)
             self.add(Line(x, y_axis, x, height - top + 2, strokeColor=color, strokeWidth=0.9,
                           strokeDashArray=[3, 2]))
-            self.add(String(x, height - top + 4, f"{label} {threshold:g}", fontName=font, fontSize=7,
-                            fillColor=color, textAnchor="middle"))
+            # red's label left of its line, black's right of it: close lines (90, 100) never print over each other
+            self.add(String(x + dx, height - top + 4, f"{label} {threshold:g}", fontName=font, fontSize=7,
+                            fillColor=color, textAnchor=anchor))
         if first:
             legend_y = 1.5
             for k, (color, label) in enumerate(((RED, "红榜"), (BLACK, "黑榜"), (NEUTRAL, "其他单位"))):
@@ -153,6 +154,8 @@ def score_charts(ranked: list[dict], rules: dict, fonts) -> list[Flowable]:
     usable = CHART_MAX_H - CHART_TOP - CHART_BOTTOM
     row_h = ROW_H if len(ranked) * ROW_H <= usable else max(MIN_ROW_H, usable / len(ranked))
     per_chart = max(1, int(usable // row_h))
+    charts = -(-len(ranked) // per_chart)
+    per_chart = -(-len(ranked) // charts)  # balanced: 58 rows in two charts are 29 + 29, not 57 + 1
     return [ScoreChart(ranked[i:i + per_chart], rules, fonts, first=i == 0, row_h=row_h)
             for i in range(0, len(ranked), per_chart)]
 
@@ -166,7 +169,7 @@ def _photo(root: str | None, key: str | None) -> Photo:
         return Photo(None, 37, 28)
 
 
-def _case_text(case: dict, styles, black: bool, with_number: bool = True) -> Paragraph:
+def _case_text(case: dict, styles, black: bool, with_number: bool = True, with_level: bool = True) -> Paragraph:
     font = styles["cell"].fontName
     lines = [f"<b>{markup(one_line(case['category']), font)}</b>"]
     if case.get("address"):
@@ -177,7 +180,7 @@ def _case_text(case: dict, styles, black: bool, with_number: bool = True) -> Par
     lines.append(f"期限：{fmt(_dt(case['deadline']))}")
     if black:
         level = {1: "督办", 2: "挂牌督办", 3: "约谈"}.get(case["escalation_level"], "")
-        lines.append(f"已超期{case['days_overdue']}天" + (f"，{level}中" if level else ""))
+        lines.append(f"已超期{case['days_overdue']}天" + (f"，{level}中" if level and with_level else ""))
     else:
         lines.append(f"整改：{fmt(_dt(case['rectified_at']))}")
     return Paragraph("<br/>".join(lines), styles["cell"])
@@ -279,6 +282,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
             body.append(Heading(f"（{CN_NUMBERS[i]}）{group['name']}", level=2))
             body.append(_unit_table(chosen) if chosen else
                         Para(f"本组无单位{'达到红榜标准' if list_name == 'red' else '列入黑榜'}。"))
+    body.append(Raw([PageBreak()]))  # the charts start a page: a heading never waits alone at a page's foot
     body.append(Heading("四、各组得分排名"))
     for i, (group, items) in enumerate(groups):
         if not items:
@@ -339,7 +343,7 @@ def exposure_document(ranking, *, photo_root: str | None = None, fonts=None) -> 
     if open_cases:
         body.append(Heading("一、超期未整改问题"))
         columns = (Column("责任单位", 34, "label"), Column("问题和地点", 80, "text"), Column("现场照片", 42, "photo"))
-        body.append(DataTable(columns, rows=[[c["unit_name"], _case_text(c, styles, True, with_number=False),
+        body.append(DataTable(columns, rows=[[c["unit_name"], _case_text(c, styles, True, with_number=False, with_level=False),
                                               _photo(photo_root, c["before"])] for c in open_cases]))
     if fixed:
         body.append(Heading(f"{'二' if open_cases else '一'}、整改到位问题"))
@@ -361,8 +365,6 @@ def exposure_document(ranking, *, photo_root: str | None = None, fonts=None) -> 
         date=published,
         seal=None,
         seal_space=False,
-        printer=_setting("OFFICE_SHORT_NAME"),
-        print_date=published,
     )
 
 
