@@ -358,6 +358,13 @@ class _Replay:
                     if ticket.id in self.ignored and ticket.status == "assigned" and self.rng.random() < chance / 3:
                         clerk = self.unit_users.get(ticket.unit_id)
                         if clerk is not None:
+                            for part in ticket.assist_parts:  # the 产权 units' parts first, as in _ticket_life
+                                if part.status == "open" and part.unit_id in self.unit_users:
+                                    photos, meta = self._photo(moment, *self.ignored[ticket.id], not_like=ticket)
+                                    parts.rectify_part(self.unit_users[part.unit_id], ticket, moment,
+                                                       "已整理本单位线缆", photos, meta)
+                            if any(part.status == "open" for part in ticket.assist_parts):
+                                continue
                             photos, meta = self._photo(moment, *self.ignored[ticket.id], not_like=ticket)
                             services.rectify(clerk, ticket, moment, "收到督办函后已组织整改", photos, meta)
                             self.awaiting_check.append(ticket.id)
