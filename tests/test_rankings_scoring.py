@@ -123,8 +123,8 @@ GROUP = {
     "U3": UnitCounts(found=lead(daily=2)),               # 99, found points 1
     "U4": UnitCounts(overdue=1, due=1),                  # 99, found points 0: ahead of U3
     "U7": UnitCounts(listed=1),                          # 97, 挂牌督办
-    "U5": UnitCounts(found=lead(daily=10)),              # 95
-    "U6": UnitCounts(found=lead(daily=10)),              # 95, tied with U5
+    "U5": UnitCounts(found=lead(daily=8), overdue=1, due=1),   # 95
+    "U6": UnitCounts(found=lead(daily=8), overdue=1, due=1),   # 95, tied with U5
 }
 
 
@@ -146,7 +146,7 @@ def test_red_is_top_n_over_the_floor_and_black_is_bottom_n_plus_every_escalated_
 
 def test_a_tied_block_bigger_than_half_the_group_is_left_out_whole_and_handled_work_breaks_ties():
     counts = {c: UnitCounts(due=1) for c in ("A", "B", "C", "D")}
-    counts["E"] = UnitCounts(found=lead(daily=1))
+    counts["E"] = UnitCounts(overdue=1, due=1)
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
     assert [entries[c].rank for c in order] == [1, 1, 1, 1, 5]
     assert [c for c in order if entries[c].list_name == "red"] == []      # four equals for one place: none
@@ -158,7 +158,7 @@ def test_a_tied_block_bigger_than_half_the_group_is_left_out_whole_and_handled_w
 
 
 def test_the_floor_keeps_weak_groups_off_the_red_list_and_full_marks_never_go_black():
-    weak = {"A": UnitCounts(found=lead(media=10)), "B": UnitCounts(found=lead(media=12))}   # 80, 76
+    weak = {"A": UnitCounts(found=lead(media=10), due=1), "B": UnitCounts(found=lead(media=12), overdue=1, due=1)}  # 80, 75
     entries, _ = run(weak, GroupRule("G", 3, 90, 1, 100))
     assert entries["A"].list_name is None and entries["B"].list_name == "black"
     perfect = {"A": UnitCounts(), "B": UnitCounts()}
@@ -176,6 +176,22 @@ def test_a_unit_nobody_examined_is_ranked_but_not_red():
     assert entries["LATE"].list_name == "black" and entries["IDLE"].list_name is None
 
 
+def test_problems_fixed_on_time_never_put_a_unit_on_the_black_list():
+    counts = {"A": UnitCounts(due=1), "B": UnitCounts(found=lead(daily=4), due=4),             # 100, 98: no fault
+              "C": UnitCounts(found=lead(daily=1), rework=1, due=1)}                         # 99: one 返工
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order == ["A", "C", "B"]
+    assert (entries["A"].list_name, entries["C"].list_name, entries["B"].list_name) == ("red", "black", None)
+    entries, _ = run(counts, GroupRule("G", 1, 90, 1, 99))          # C scores 99: not below the 分数线
+    assert entries["C"].list_name is None and entries["B"].list_name is None
+
+
+def test_road_segments_count_as_examined_and_a_unit_nobody_looked_at_is_not_red():
+    counts = {"SEG": UnitCounts(segments=3), "IDLE": UnitCounts(), "LATE": UnitCounts(overdue=1, due=1)}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert (entries["SEG"].list_name, entries["IDLE"].list_name, entries["LATE"].list_name) == ("red", None, "black")
+
+
 def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on():
     counts = {"TOP": UnitCounts(at_listed=1), "NEXT": UnitCounts(found=lead(daily=1)), "LAST": UnitCounts(found=lead(daily=4))}
     entries, order = run(counts, GroupRule("G", 2, 90, 0, 100))
@@ -185,7 +201,7 @@ def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on(
 
 
 def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not():
-    counts = {"A": UnitCounts(due=2), "B": UnitCounts(found=lead(daily=2)), "C": UnitCounts(due=1),
+    counts = {"A": UnitCounts(due=2), "B": UnitCounts(overdue=1, due=1), "C": UnitCounts(due=1),
               "D": UnitCounts()}
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100), responsible=["A", "B", "C"],
                          group_of={"C": "H", "D": "H"})

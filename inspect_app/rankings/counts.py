@@ -10,6 +10,7 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
   the unit in the period (督办 level 1, 挂牌 level 2), 约谈 held or scheduled, 问责 referrals, 回潮 flagged.
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
   such round per site), full marks minus the deductions it answers for, divided by those sites.
+- segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
 
 Every query is one GROUP BY over an indexed range (see models.py for the covering indexes).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, func, or_, select, union_all
 
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import count_where
@@ -125,6 +126,8 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
     for unit_id, (score, sites) in _assessment(period, now).items():
         d = b.unit(unit_id)
         d["assessment"], d["assessed_sites"] = score, sites
+    for unit_id, n in segment_counts().items():
+        b.unit(unit_id)["segments"] = n
     return b.build()
 
 
@@ -183,14 +186,13 @@ def _assisted_query(period: Period, now: datetime):
             .group_by(TicketUnit.unit_id, Ticket.source))
 
 
-def standing_units() -> set[int]:
-    """Units with a standing area of responsibility (active road segments as 属地 or 包抓, active sites in any
-    role): one UNION over the two small tables."""
-    parts = [select(Segment.unit_id.label("unit_id")).where(Segment.active.is_(True)),
-             select(Segment.adopting_unit_id).where(Segment.active.is_(True), Segment.adopting_unit_id.is_not(None))]
-    for column in (Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id):
-        parts.append(select(column).where(Site.active.is_(True), column.is_not(None)))
-    return set(db.session.scalars(union(*parts)))
+def segment_counts() -> dict[int, int]:
+    """{unit_id: active road segments it answers for as 属地 or 包抓}: a standing area the inspectors patrol."""
+    held = union_all(select(Segment.unit_id.label("unit_id")).where(Segment.active.is_(True)),
+                     select(Segment.adopting_unit_id.label("unit_id"))
+                     .where(Segment.active.is_(True), Segment.adopting_unit_id.is_not(None))).subquery()
+    return {unit_id: int(n) for unit_id, n in db.session.execute(
+        select(held.c.unit_id, func.count()).group_by(held.c.unit_id))}
 
 
 def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:

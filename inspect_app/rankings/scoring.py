@@ -4,14 +4,15 @@ Pure; no database. services.py fills `UnitCounts` (the small input interface) fr
 relapses and assessment rounds; schemes.py holds the scheme (the office's JSON document).
 
 - A unit is ranked when it had any responsibility in the period: a problem found in its area, a problem due, a
-  letter, 约谈, 问责 or 回潮 charged to it, an assessed site, or a standing responsibility (segments, sites) —
-  services decides `responsible`. Units without any are not ranked and are named in one line.
+  letter, 约谈, 问责 or 回潮 charged to it, a site assessed in the period, or road segments it answers for (属地 or
+  包抓: patrolled every day) — services decides `responsible`. Units without any (a site nobody drew, nothing
+  else) are not ranked and are named in one line.
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
   then fewer overdue problems, then more problems due and rectified on time; units equal on all four share a
   place (并列, competition ranking 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
-  level 2+), whatever its score, plus the bottom black_size places scoring below black_below (escalated units at
-  the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
+  level 2+), whatever its score, plus the bottom black_size places among units at fault (an overdue problem, a
+  返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
   in the period (something found, something due, or an assessed site: full marks for a unit nobody looked at
   prove nothing) and not escalated. Units tied with the last one taken are taken too, unless the list would then
   pass twice its size: the tied block is then left out whole (equals are never split by an arbitrary order).
@@ -46,6 +47,7 @@ class UnitCounts:
     assessment: float | None = None      # 0..100: its sites' latest in-period round score
     assessed_sites: int = 0
     at_listed: int = 0                   # problems now at 挂牌督办 or above
+    segments: int = 0                    # road segments it answers for (属地 or 包抓), patrolled every day
 
     @property
     def found_total(self) -> int:
@@ -70,8 +72,15 @@ class UnitCounts:
 
     @property
     def examined(self) -> bool:
-        """Something to judge the unit by in the period: a problem found, a problem due, or an assessed site."""
-        return bool(self.found_total or self.due or self.assessed_sites)
+        """Something to judge the unit by in the period: a problem found, a problem due, an assessed site, or road
+        segments the inspectors patrol (nothing found there is a finding)."""
+        return bool(self.found_total or self.due or self.assessed_sites or self.segments)
+
+    @property
+    def at_fault(self) -> bool:
+        """Slow or poor rectification: an overdue problem, a 返工, a 回潮, a letter, or escalation. A unit whose
+        problems were all fixed on time is not put on the black list for having had problems."""
+        return bool(self.overdue or self.rework or self.relapse or self.supervised or self.escalated)
 
     @property
     def escalated(self) -> bool:
@@ -90,7 +99,7 @@ class UnitCounts:
     @classmethod
     def from_dict(cls, data: dict) -> UnitCounts:
         names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessed_sites", "at_listed")
+                 "assessed_sites", "at_listed", "segments")
         return cls(found={k: dict(v) for k, v in (data.get("found") or {}).items()},
                    assessment=data.get("assessment"), **{n: int(data.get(n) or 0) for n in names})
 
@@ -263,20 +272,21 @@ def _assign(ranked: list[Entry], rule: GroupRule) -> None:
         if e.counts.escalated:
             e.list_name = "black"
     _take([e for e in ranked if e.list_name is None and e.counts.examined and e.score >= rule.red_floor],
-          min(rule.red_size, half), "red")
-    _take([e for e in reversed(ranked) if e.list_name != "red" and e.score < rule.black_below],
-          min(rule.black_size, half), "black")
+          min(rule.red_size, half), half, "red")
+    _take([e for e in reversed(ranked) if e.list_name != "red" and e.counts.at_fault and e.score < rule.black_below],
+          min(rule.black_size, half), half, "black")
 
 
-def _take(candidates: list[Entry], size: int, list_name: str) -> None:
+def _take(candidates: list[Entry], size: int, half: int, list_name: str) -> None:
     """The first `size` candidates, and those tied with the last one taken — unless the list would then pass
-    twice its size: then that tied block is left out whole rather than cut by an arbitrary order."""
+    twice its size or half the group: then that tied block is left out whole rather than cut by an arbitrary
+    order."""
     if size <= 0 or not candidates:
         return
     last = candidates[min(size, len(candidates)) - 1].tie_key()
     block = [e for e in candidates if e.tie_key() == last]
     before = [e for e in candidates[:size] if e.tie_key() != last]
-    for e in before + (block if len(before) + len(block) <= 2 * size else []):
+    for e in before + (block if len(before) + len(block) <= min(2 * size, half) else []):
         e.list_name = list_name
 
 
