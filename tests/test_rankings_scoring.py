@@ -186,6 +186,14 @@ def test_problems_fixed_on_time_never_put_a_unit_on_the_black_list():
     assert entries["C"].list_name is None and entries["B"].list_name is None
 
 
+def test_a_larger_patrolled_area_breaks_a_tie_at_full_marks():
+    counts = {"SMALL": UnitCounts(segments=2), "BIG": UnitCounts(segments=6), "MID": UnitCounts(segments=4),
+              "LATE": UnitCounts(overdue=1, due=1, segments=1)}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order == ["BIG", "MID", "SMALL", "LATE"] and [entries[c].rank for c in order] == [1, 2, 3, 4]
+    assert [c for c in order if entries[c].list_name == "red"] == ["BIG"]
+
+
 def test_road_segments_count_as_examined_and_a_unit_nobody_looked_at_is_not_red():
     counts = {"SEG": UnitCounts(segments=3), "IDLE": UnitCounts(), "LATE": UnitCounts(overdue=1, due=1)}
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
@@ -210,7 +218,7 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
     assert (entries["A"].list_name, entries["B"].list_name) == ("red", "black")
     assert entries["C"].list_name is None  # alone in its group: no peers, neither list
     assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
-    assert entries["D"].reason == "本期无责任区域内问题、到期问题和测评点位，不参与排名"
+    assert entries["D"].reason == "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
     assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 

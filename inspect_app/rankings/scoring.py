@@ -8,8 +8,8 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   包抓: patrolled every day) — services decides `responsible`. Units without any (a site nobody drew, nothing
   else) are not ranked and are named in one line.
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
-  then fewer overdue problems, then more problems due and rectified on time; units equal on all four share a
-  place (并列, competition ranking 1, 2, 2, 4).
+  then fewer overdue problems, then more problems due and rectified on time, then more road segments (the same
+  record over a larger patrolled area); units equal on all five share a place (并列, ranks 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
   level 2+), whatever its score, plus the bottom black_size places among units at fault (an overdue problem, a
   返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
@@ -226,7 +226,7 @@ class Entry:
 
     def tie_key(self) -> tuple:
         c = self.counts
-        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue))
+        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue), -c.segments)
 
     def figures(self) -> dict:
         data = self.counts.as_dict()
@@ -256,7 +256,7 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
             e.reason = reason(e)
         rest = sorted((e for e in entries if not e.ranked), key=lambda e: e.unit.code)
         for e in rest:
-            e.reason = "本期无责任区域内问题、到期问题和测评点位，不参与排名"
+            e.reason = "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
         result += ranked + rest
     return result
 
