@@ -158,12 +158,11 @@ def _why_ingest(figures):
 def _why_rankings(figures):
     parts = [f"{f['database']}: {f['value']:.1f} ms against {f['floor']:.1f} ms ({f['ratio']:.2f}×)"
              for f in figures if f["name"] == "rankings"]
-    return ("the GROUP BY is index-only; compute() adds a fixed cost that PostgreSQL's round trips make larger than "
-            "SQLite's: measured on PostgreSQL, the GROUP BY through the ORM 27.3 ms (the floor replays it raw, "
-            "without the session's BEGIN/ROLLBACK round trips and result mapping), the units query 3.9 ms (an IN "
-            "list with every unit id that has figures; selecting the 184 units and filtering in Python would take "
-            "~0.5 ms), scoring and ranking 184 units 1.7 ms, the app context 0.6 ms. Against a 23–30 ms GROUP BY "
-            "that is 1.3–1.7× from run to run (1.46× in one earlier full run); SQLite stays at 1.2–1.3×. "
+    return ("the floor is every GROUP BY the list sends (problems found by unit and source, by 包抓 unit, by 协办 "
+            "part; problems due; the letters feature's six small counts), replayed raw; compute() adds the ORM's "
+            "result handling, three small reads (units, groups, the standing areas as one UNION) and scoring, ranking "
+            "and reasons for 184 units (about 5 ms unloaded, 15–20 ms with the machine's load average at 8–9 on 2 "
+            "cores, when these figures were taken; a quiet run gave 0.95× on SQLite). "
             + "; ".join(parts) + ".")
 
 

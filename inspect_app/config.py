@@ -275,7 +275,8 @@ class Config:
     ASSESSMENT_WORST_SITES = _int("ASSESSMENT_WORST_SITES", 5)  # sites shown with photos in the 通报
 
     # --- red/black lists (红黑榜)
-    RANKINGS_RULES = _json("RANKINGS_RULES", None)        # scoring rules; None: the office's saved ones or default
+    # 红黑榜 通报 have their own 文号 series: 临江文明榜〔2026〕3号 (numbered at publication, gap-free per year).
+    RANKINGS_NUMBER_PREFIX = _env("RANKINGS_NUMBER_PREFIX", "临江文明榜")
     RANKINGS_MONTHLY_SCHEDULE = {"day": "1-15", "hour": 9, "minute": 0}  # first working day of the month wins
     RANKINGS_WEEKLY_SCHEDULE = {"day_of_week": "mon", "hour": 9, "minute": 0}
     RANKINGS_WEEKLY_ENABLED = _bool("RANKINGS_WEEKLY_ENABLED", True)

@@ -176,13 +176,11 @@ def fake_ranking(units: int = 110, *, cases: bool = True):
     for i in range(units):
         score = round(99 - i * 0.8, 2)
         listed = "red" if i < 10 else "black" if i >= units - 10 else ""
-        figures = {"due": 12, "closed": 10, "on_time": 9, "rework": 1, "extended": 0, "overdue": 1,
-                   "supervised": 1 if listed == "black" else 0, "listed": 0, "overdue_supervised": 0,
-                   "closed_rate": 0.8333, "on_time_rate": 0.75, "rework_rate": 0.08, "extension_rate": 0.0,
-                   "overdue_rate": 0.08}
+        figures = {"due": 12, "closed": 10, "found_total": 6, "rework": 1, "overdue": 1, "relapse": 0,
+                   "supervised": 1 if listed == "black" else 0, "listed": 0, "interview": 0, "referral": 0}
         entries.append(SimpleNamespace(rank=i + 1, unit_name=f"{UNITS[i % 4]}第{i + 1}责任片区", score=score,
-                                       figures=figures, reason="按期结案率75%，返工1次", list_name=listed,
-                                       insufficient=False))
+                                       figures=figures, reason="日常督查发现问题6件（扣3分）", list_name=listed,
+                                       insufficient=False, group_name="街道/乡镇"))
     photo = None
     case_list = []
     if cases:
@@ -197,10 +195,13 @@ def fake_ranking(units: int = 110, *, cases: bool = True):
     return SimpleNamespace(
         period="2026-11", version=1, published_at=datetime(2026, 12, 1, 2, tzinfo=UTC),
         as_of=datetime(2026, 12, 1, 1, tzinfo=UTC), office="临江市精神文明建设指导委员会办公室",
-        rules={"red": {"min_score": 90, "size": 10}, "black": {"max_score": 60, "size": 10}, "min_sample": 3},
-        formula_text="综合得分 = 按期结案率×50 + 结案率×30 + (1−返工率)×10 + 10",
-        summary={"units": units, "ranked": units, "insufficient": 0,
-                 "totals": {"due": units * 12, "closed": units * 10, "on_time": units * 9, "on_time_rate": 0.75}},
+        number="临江文明榜〔2026〕1号",
+        rules={"scheme": {"name": "问题扣分制（默认方案）"},
+               "groups": [{"name": "街道/乡镇", "red_size": 10, "red_floor": 90, "black_size": 10, "black_below": 60}],
+               "method": ["满分100分，日常督查发现问题每件扣0.5分，扣完为止。"]},
+        formula_text="满分100分，日常督查发现问题每件扣0.5分，扣完为止。",
+        summary={"units": units, "ranked": units, "unranked": 0,
+                 "totals": {"found": units * 6, "overdue": units, "rework": units, "relapse": 0}},
         entries=entries, cases=case_list)
 
 
@@ -494,7 +495,7 @@ def test_ranking_bulletin_number_colophon_and_whole_charts(tmp_path, app):
         path = render(ranking_document(fake_ranking(110)), tmp_path / "ranking.pdf")
     pages = words(path)
     texts = ["".join(w[0] for w in page) for page in pages]
-    assert "临江文明通〔2026〕" in texts[0] and "号" in texts[0]  # 文号 in its series, number left blank
+    assert "临江文明榜〔2026〕1号" in texts[0]  # the list's own 文号 series
     assert "印发" in texts[-1] and "抄送：" in texts[-1]
     chart_pages = [i for i, t in enumerate(texts) if "红榜线" in t]
     assert len(chart_pages) == 2  # 110 units: two complete charts

@@ -1,4 +1,5 @@
-"""红黑榜 against the database: every figure by hand, midnight boundaries, snapshots, publishing, API, PDF, CLI, jobs."""
+"""红黑榜 against the database: every count by hand, midnight boundaries, every responsible unit ranked in its group,
+snapshots with 文号, schemes switched as data, groups edited, API, both PDFs, CLI, jobs, pages."""
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ class Maker:
 
     def __call__(self, unit, deadline: str, status: str = "closed", rectified: str | None = None,
                  closed: str | None = None, rework: int = 0, extension: int = 0, level: int = 0,
-                 category=None, reported: str | None = None) -> Ticket:
+                 category=None, reported: str | None = None, source: str = "daily") -> Ticket:
         self.n += 1
         due = at(deadline)
         if status == "closed" and closed is None:
@@ -44,7 +45,7 @@ class Maker:
                         reporter_id=self.city.inspector.id, reported_at=at(reported) if reported else due - timedelta(days=1),
                         deadline=due, rectified_at=at(rectified) if rectified else None,
                         closed_at=at(closed) if closed else None, rework_count=rework, extension_count=extension,
-                        escalation_level=level)
+                        escalation_level=level, source=source)
         db.session.add(ticket)
         db.session.commit()
         return ticket
@@ -77,64 +78,170 @@ def street_a_november(city, add):
     return t
 
 
-def test_every_figure_by_hand(city, street_a_november):
-    t = street_a_november
-    figures = services.unit_figures(NOV, AFTER_NOV)
-    a = figures[city.street_a.id]
-    assert a.as_dict() == {
-        "due": 8,                 # on_time, late, rework_ext, overdue_l1, overdue_l2, rectified_late, last_second, first_second
-        "closed": 4,              # on_time, late, rework_ext, last_second
-        "on_time": 3,             # on_time, rework_ext (rectified before the deadline, closed after), last_second
-        "rework": 3,              # 1 + 2
-        "extended": 1,            # rework_ext
-        "overdue": 3,             # overdue_l1, overdue_l2, first_second (rectified_late waits for the check)
-        "supervised": 2, "listed": 1, "overdue_supervised": 2,
-        "closed_rate": 0.5, "on_time_rate": 0.375, "rework_rate": 0.375, "extension_rate": 0.125,
-        "overdue_rate": 0.375,
-    }
-    assert None not in figures  # tickets never dispatched are nobody's
-    ids = services.ticket_ids_by_unit(NOV, AFTER_NOV)[city.street_a.id]
-    names = {ticket.id: name for name, ticket in t.items()}
-    assert sorted(names[i] for i in ids["on_time"]) == ["last_second", "on_time", "rework_ext"]
-    assert sorted(names[i] for i in ids["overdue"]) == ["first_second", "overdue_l1", "overdue_l2"]
-    assert sorted(names[i] for i in ids["listed"]) == ["overdue_l2"]
-    assert sorted(names[i] for i in ids["rework"]) == ["late", "rework_ext"]
-    assert len(ids["due"]) == 8 and "december" not in {names[i] for i in ids["due"]}
+def escalate(unit, issued: str, level: int = 1, kind: str = "supervision", n=[0]) -> None:
+    """An issued letter to `unit` (Core insert: issued letters do not change through the ORM)."""
+    from sqlalchemy import insert
 
-    computed = services.compute(NOV, AFTER_NOV)
-    entry = next(e for e in computed.entries if e.unit.id == city.street_a.id)
-    # 0.375×50 + 0.5×30 + 0.625×10 + (10 − 0.5×2 − 1) = 18.75 + 15 + 6.25 + 8
-    assert entry.score == 48.0
-    assert entry.rank == 1 and entry.list_name == "black"  # below 60, and a 挂牌 ticket
-    assert entry.reason == "2件超期经督办仍未整改（挂牌督办1件），另有1件超期未结，按期结案率37.5%，返工3次"
-    others = {e.unit.code: e for e in computed.entries if e.unit.id != city.street_a.id}
-    assert all(e.insufficient and e.figures.due == 0 for e in others.values())
+    from inspect_app.escalation.models import Letter, LetterUnit
+
+    n[0] += 1
+    letter_id = db.session.execute(insert(Letter.__table__).values(
+        status="issued", kind=kind, series="letter", number=f"临江文明督〔2026〕{900 + n[0]}号", year=2026,
+        seq=900 + n[0], unit_id=unit.id, level=level, issued_at=at(issued), reply_by=at(issued) + timedelta(days=5),
+        created_at=at(issued), revision=1, pdf_path="")).inserted_primary_key[0]
+    db.session.execute(insert(LetterUnit.__table__).values(letter_id=letter_id, unit_id=unit.id, position=0))
+    db.session.commit()
 
 
-def test_a_mid_period_preview_counts_only_deadlines_already_passed(city, add):
-    a = city.street_a
-    add(a, "2026-11-05T18:00")
-    add(a, "2026-11-20T18:00", status="assigned")  # not yet due on the 15th
-    mid = services.unit_figures(NOV, at("2026-11-15T12:00"))[city.street_a.id]
-    assert (mid.due, mid.closed, mid.overdue) == (1, 1, 0)
-    assert services.unit_figures(NOV, AFTER_NOV)[city.street_a.id].overdue == 1
+def interview(unit, when: str, status: str = "held") -> None:
+    from inspect_app.escalation.models import Interview
+    db.session.add(Interview(unit_id=unit.id, scheduled_at=at(when), place="市文明办会议室", attendees="主要负责人",
+                             status=status, created_at=at(when)))
+    db.session.commit()
+
+
+def referral(unit, when: str) -> None:
+    from inspect_app.escalation.models import Referral
+    db.session.add(Referral(unit_id=unit.id, referred_to="市纪委监委", referred_at=at(when), reason="屡督不改",
+                            created_at=at(when)))
+    db.session.commit()
+
+
+def relapse(unit, later: Ticket, earlier: Ticket, when: str) -> None:
+    from inspect_app.tickets.relapse import TicketRelapse
+    db.session.add(TicketRelapse(ticket_id=later.id, earlier_id=earlier.id, unit_id=unit.id, days=3,
+                                 created_at=at(when)))
+    db.session.commit()
+
+
+def counts_of(unit, now=AFTER_NOV, period=NOV):
+    from inspect_app.rankings.counts import unit_counts
+    return unit_counts(period, now).get(unit.id)
+
+
+def test_every_count_by_hand(city, street_a_november):
+    c = counts_of(city.street_a)
+    # found (reported in November, local time): on_time, late, rework_ext, overdue_l1, overdue_l2, rectified_late,
+    # december (reported 30 Nov 00:00), last_second; not october, first_second (reported 31 Oct), cancelled
+    assert c.found == {"lead": {"daily": 8}}
+    # due: on_time, late, rework_ext, overdue_l1, overdue_l2, rectified_late, last_second, first_second
+    assert (c.due, c.closed) == (8, 4)
+    # overdue = not rectified by the deadline: late, overdue_l1, overdue_l2, rectified_late, first_second
+    assert c.overdue == 5 and c.rework == 3 and c.at_listed == 1  # overdue_l2 is at 挂牌督办 now
+    # letters, 约谈, 问责 and 回潮 come from the letters feature, counted when they happened
+    a, t = city.street_a, street_a_november
+    escalate(a, "2026-11-16T10:00", level=1)
+    escalate(a, "2026-11-20T10:00", level=1)
+    escalate(a, "2026-11-26T10:00", level=2)
+    escalate(a, "2026-10-26T10:00", level=2)                    # October: not this period
+    escalate(a, "2026-11-27T10:00", level=3, kind="summons")    # a 约谈通知 is not a 督办 letter
+    interview(a, "2026-11-28T15:00")
+    interview(a, "2026-11-29T15:00", status="cancelled")        # cancelled: not counted
+    referral(a, "2026-11-29T16:00")
+    relapse(a, t["december"], t["on_time"], "2026-11-30T00:00")
+    c = counts_of(a)
+    assert (c.supervised, c.listed, c.interview, c.referral, c.relapse) == (2, 1, 1, 1, 1)
+    # default scheme: 100 − 8×0.5 − 5×1 − 3×0.5 − 2×1 − 1×3 − 1×5 − 1×10 − 1×1 = 68.5
+    entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["JDA"]
+    assert entry.score == 68.5 and entry.list_name == "black" and entry.group == "街道/乡镇"
+    assert entry.reason.startswith("被问责1次，被约谈1次，被挂牌督办1次")
+
+
+def test_assessment_rounds_blend_into_the_score(city, add):
+    """A site of 甲 (属地) with 交警 as 行业主管: the latest November round per site counts; October does not."""
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment.models import Result, Round, RoundSite
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    site = Site(code="BJ-1", name="青石巷", kind=kind, district="江城区", territorial_unit=city.street_a,
+                sector_unit=city.police, created_at=at("2026-10-01T10:00"))
+    db.session.add_all([kind, site])
+    db.session.flush()
+    version = checklist.create_version([{"code": "BJ-01", "kind": kind, "text": "无乱堆乱放", "points": 4.0,
+                                         "answerable_by": "territorial", "deadline": {"hours": 24},
+                                         "category": None}], at("2026-10-01T10:00"))
+    item = version.items[0]
+
+    def held(when: str, deducted: float) -> None:
+        rnd = Round(kind="mock_assessment", name=f"测评{when}", seed=1, checklist_version_id=version.id,
+                    created_at=at(when))
+        db.session.add(rnd)
+        db.session.flush()
+        rs = RoundSite(round_id=rnd.id, site_id=site.id, status="submitted", score=100 - deducted,
+                       deducted=deducted, submitted_at=at(when))
+        db.session.add(rs)
+        db.session.flush()
+        db.session.add(Result(round_site_id=rs.id, item_id=item.id, passed=deducted == 0, deducted=deducted,
+                              unit_id=city.street_a.id))
+        db.session.commit()
+
+    held("2026-10-20T10:00", 40.0)   # October: not this period
+    held("2026-11-05T10:00", 20.0)   # superseded by the later November round
+    held("2026-11-18T10:00", 4.0)
+    a, police = counts_of(city.street_a), counts_of(city.police)
+    assert (a.assessment, a.assessed_sites) == (96.0, 1) and (police.assessment, police.assessed_sites) == (100.0, 1)
+    add(city.street_a, "2026-11-20T18:00")                    # one daily problem: 99.5
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    assert entries["JDA"].score == 98.8                       # 99.5 × 0.8 + 96 × 0.2
+    assert entries["JJ"].score == 100.0 and entries["JJ"].ranked  # an assessed site is a responsibility
+
+
+def test_assisting_and_adopting_units_answer_for_problems_in_their_area(city, add):
+    from inspect_app.tickets.models import TicketUnit
+
+    city.seg_a.adopting_unit_id = city.roads.id                # 市政 adopts 甲's segment (包抓)
+    ticket = add(city.street_a, "2026-12-10T18:00", status="assigned", reported="2026-11-20T10:00",
+                 source="undercover")
+    ticket.segment_id = city.seg_a.id
+    db.session.add(TicketUnit(ticket_id=ticket.id, unit_id=city.police.id, role="assist", status="open",
+                              assigned_at=at("2026-11-20T11:00")))
+    db.session.commit()
+    assert counts_of(city.street_a).found == {"lead": {"undercover": 1}}
+    assert counts_of(city.police).found == {"assist": {"undercover": 1}}
+    assert counts_of(city.roads).found == {"adopting": {"undercover": 1}}
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    # 暗访 1 point: 主办 full, 协办 50%, 包抓 full (default scheme)
+    assert (entries["JDA"].score, entries["JJ"].score, entries["SZ"].score) == (99.0, 99.5, 99.0)
+    assert entries["SZ"].ranked  # 包抓 is a standing responsibility
+
+
+def test_sources_weigh_as_the_scheme_says(city, add):
+    add(city.street_b, "2026-12-10T18:00", status="assigned", reported="2026-11-20T10:00", source="media")
+    add(city.street_b, "2026-12-10T18:00", status="assigned", reported="2026-11-21T10:00", source="undercover")
+    add(city.street_b, "2026-12-10T18:00", status="assigned", reported="2026-11-22T10:00", source="citizen")
+    c = counts_of(city.street_b)
+    assert c.found == {"lead": {"citizen": 1, "media": 1, "undercover": 1}} and c.due == 0
+    entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["JDB"]
+    assert entry.score == 96.5  # 100 − 2 − 1 − 0.5
+
+
+def test_a_mid_period_preview_counts_only_what_has_happened(city, add):
+    add(city.street_a, "2026-11-20T18:00", status="assigned", reported="2026-11-12T10:00")
+    add(city.street_a, "2026-11-28T18:00", status="assigned", reported="2026-11-27T10:00")
+    c = counts_of(city.street_a, now=at("2026-11-25T10:00"))
+    assert (c.found, c.due, c.overdue) == ({"lead": {"daily": 1}}, 1, 1)
 
 
 def test_week_boundaries_at_shanghai_midnight(city, add):
-    a = city.street_a
-    add(a, "2026-11-22T23:59:59")   # Sunday of W47
-    add(a, "2026-11-23T00:00:00")   # Monday of W48
-    add(a, "2026-11-29T23:59:59")   # Sunday of W48
-    add(a, "2026-11-30T00:00:00")   # Monday of W49
-    figures = services.unit_figures(parse_period("2026-W48"), AFTER_NOV)
-    assert figures[city.street_a.id].due == 2
+    week = parse_period("2026-W48")  # 23–29 November
+    add(city.street_a, "2026-11-23T00:00:00", reported="2026-11-23T00:00:00")
+    add(city.street_a, "2026-11-30T00:00:00", reported="2026-11-30T00:00:00")
+    add(city.street_a, "2026-11-22T23:59:59", reported="2026-11-22T23:59:59")
+    c = counts_of(city.street_a, period=week)
+    assert c.found == {"lead": {"daily": 1}} and c.due == 1
 
 
-def test_tickets_follow_their_unit_and_units_are_all_listed(city, add):
-    add(city.street_a, "2026-11-05T18:00")
-    add(city.street_b, "2026-11-05T18:00", status="assigned")
+def test_every_unit_with_responsibility_is_ranked_in_its_group(city, add):
+    add(city.police, "2026-11-05T18:00")
     computed = services.compute(NOV, AFTER_NOV)
-    assert sorted(e.unit.code for e in computed.entries) == ["JDA", "JDB", "JJ", "SZ"]
+    entries = {e.unit.code: e for e in computed.entries}
+    # JDA and JDB own road segments (属地): ranked with full marks although nothing happened; 交警 had a problem
+    assert {c: (e.group, e.rank, e.ranked) for c, e in entries.items()} == {
+        "JDA": ("街道/乡镇", 1, True), "JDB": ("街道/乡镇", 1, True),
+        "JJ": ("市直部门", 1, True), "SZ": ("市直部门", None, False)}
+    assert entries["JDA"].score == 100.0 and entries["JJ"].score == 99.5
+    assert [e.unit.code for e in computed.unranked] == ["SZ"]
     retired = Unit(code="OLD", name="已撤销单位", active=False)
     db.session.add(retired)
     db.session.commit()
@@ -143,47 +250,75 @@ def test_tickets_follow_their_unit_and_units_are_all_listed(city, add):
     assert "OLD" in {e.unit.code for e in services.compute(NOV, AFTER_NOV).entries}
 
 
+def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):
+    add(city.police, "2026-11-05T18:00")
+    with pytest.raises(Exception):
+        services.save_groups(city.leader, [], {}, AFTER_NOV)
+    services.save_groups(city.admin, [
+        {"name": "城区", "unit_kinds": "街道，市直单位", "red_size": 1, "red_floor": 95, "black_size": 1,
+         "black_below": 100},
+        {"name": "重点部门", "unit_kinds": "", "red_size": 0, "red_floor": 90, "black_size": 1, "black_below": 100},
+    ], {city.police.id: "重点部门"}, AFTER_NOV)
+    db.session.commit()
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    assert {c: e.group for c, e in entries.items()} == {"JDA": "城区", "JDB": "城区", "SZ": "城区", "JJ": "重点部门"}
+    assert entries["JJ"].list_name is None and entries["JJ"].rank == 1  # alone in its group: no list
+    # 甲 and 乙 tie at 100 in a group of two ranked units: one red place at most, equals are not split
+    assert (entries["JDA"].rank, entries["JDB"].rank) == (1, 1)
+    assert entries["JDA"].list_name is None and entries["JDB"].list_name is None
+    from inspect_app.common.errors import Invalid
+    for bad in ([{"name": "甲", "red_size": "x", "red_floor": 90, "black_size": 1, "black_below": 100}],
+                [{"name": "甲", "red_size": 1, "red_floor": 90, "black_size": 1, "black_below": 100}] * 2,
+                []):
+        with pytest.raises(Invalid):
+            services.save_groups(city.admin, bad, {}, AFTER_NOV)
+    with pytest.raises(Invalid):
+        services.save_groups(city.admin, [{"name": "甲", "red_size": 1, "red_floor": 90, "black_size": 1,
+                                           "black_below": 100}], {city.police.id: "乙"}, AFTER_NOV)
+
+
 # ----------------------------------------------------------------------------- publishing and snapshots
 
 def _three_units(city, add):
-    """甲: 3 on time (100); 乙: 3 due, 1 closed on time, 2 overdue at level 1 (…); 交警: 2 due (样本不足)."""
+    """甲: 3 found, all on time (98.5, red); 乙: 3 found, 2 overdue at level 1 (red? no: 100 − 1.5 − 2 − 2 = 94.5,
+    black as the bottom of its group); 交警: 2 found on time (99)."""
     for day in (3, 4, 5):
         add(city.street_a, f"2026-11-{day:02d}T18:00")
     add(city.street_b, "2026-11-03T18:00")
     add(city.street_b, "2026-11-04T18:00", status="assigned", level=1)
     overdue = add(city.street_b, "2026-11-05T18:00", status="assigned", level=1)
+    escalate(city.street_b, "2026-11-08T10:00")
+    escalate(city.street_b, "2026-11-09T10:00")
     add(city.police, "2026-11-05T18:00")
     add(city.police, "2026-11-06T18:00")
     return overdue
 
 
-def test_publish_stores_an_immutable_snapshot_and_new_versions(city, add):
+def test_publish_stores_an_immutable_snapshot_with_its_number_and_new_versions(city, add):
     overdue = _three_units(city, add)
     first = services.publish(NOV, AFTER_NOV, user=city.admin)
     assert (first.version, first.period, first.kind) == (1, "2026-11", "month")
+    assert first.number == "临江文明榜〔2026〕1号"
     entries = {e.unit_code: e for e in first.entries}
-    assert entries["JDA"].score == 100.0 and entries["JDA"].list_name == "red" and entries["JDA"].rank == 1
-    # 乙: 1/3×50 + 1/3×30 + 10 + (10 − 1) = 45.67
-    assert entries["JDB"].score == 45.67 and entries["JDB"].list_name == "black"
-    assert entries["JDB"].reason == "2件超期经督办仍未整改，按期结案率33.3%"
-    assert entries["JJ"].insufficient and entries["JJ"].rank is None
-    assert entries["JDB"].ticket_ids["overdue"] == sorted(entries["JDB"].ticket_ids["overdue"])
+    assert (entries["JDA"].score, entries["JDA"].list_name, entries["JDA"].rank) == (98.5, "red", 1)
+    assert (entries["JDB"].score, entries["JDB"].list_name, entries["JDB"].rank) == (94.5, "black", 2)
+    assert entries["JDB"].reason == "被下发督办函2次（扣2分），问题超期未整改2件（扣2分），日常督查发现问题3件（扣1.5分）"
+    assert entries["JDB"].group_name == "街道/乡镇" and entries["JJ"].group_name == "市直部门"
+    assert entries["SZ"].insufficient and entries["SZ"].rank is None
     assert overdue.id in entries["JDB"].ticket_ids["overdue"]
-    assert first.formula_text.startswith("综合得分 = 按期结案率×50")
+    assert first.formula_text.startswith("满分100分，日常督查")
+    assert first.rules["scheme"]["code"] == "default"
 
-    # Later the overdue ticket is closed late and renamed units are renamed: version 1 does not move.
     overdue.status, overdue.rectified_at, overdue.closed_at = "closed", at("2026-12-02T09:00"), at("2026-12-02T10:00")
     city.street_b.name = "乙街道（新名称）"
     db.session.commit()
     second = services.publish(NOV, at("2026-12-03T10:00"), user=city.admin)
     db.session.commit()
-    assert second.version == 2
+    assert second.version == 2 and second.number == "临江文明榜〔2026〕2号"
     db.session.expire_all()
     again = {e.unit_code: e for e in db.session.get(Ranking, first.id).entries}
-    assert again["JDB"].figures["overdue"] == 2 and again["JDB"].unit_name == "乙街道办事处"
-    assert {e.unit_code: e for e in second.entries}["JDB"].figures["overdue"] == 1
+    assert again["JDB"].unit_name == "乙街道办事处" and again["JDB"].score == 94.5
 
-    # The ORM refuses to change or delete a published snapshot.
     row = db.session.get(RankingEntry, again["JDB"].id)
     row.score = 99
     with pytest.raises(SnapshotImmutable):
@@ -194,6 +329,12 @@ def test_publish_stores_an_immutable_snapshot_and_new_versions(city, add):
         db.session.flush()
     db.session.rollback()
     assert [r.version for r in services.versions_of(second)] == [2, 1]
+
+
+def test_a_future_period_is_not_published(city):
+    from inspect_app.common.errors import Conflict
+    with pytest.raises(Conflict):
+        services.publish(parse_period("2027-01"), AFTER_NOV, user=city.admin)
 
 
 def test_scheduled_publication_happens_once(app, city, add):
@@ -230,9 +371,36 @@ def test_jobs_are_registered_with_the_scheduler(app):
     assert last_due(make_trigger(weekly, app), at("2026-11-25T12:00")) == at("2026-11-23T09:00")
 
 
-# ----------------------------------------------------------------------------- API
+# ----------------------------------------------------------------------------- schemes as data, API
 
-def test_api_lists_reads_and_publishes(api, city, add):
+def test_switching_scheme_changes_the_list_without_code_and_published_lists_keep_theirs(api, city, add):
+    _three_units(city, add)
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    schemes = api.get("/api/v1/rankings/schemes", city.leader).get_json()
+    assert [(s["code"], s["in_force"]) for s in schemes] == [("default", True), ("city_b", False)]
+    preview = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "publish": False,
+                                                             "scheme": "city_b"}).get_json()
+    scores = {e["unit"]["code"]: e["score"] for e in preview["entries"]}
+    # 乙市: 乙 100 − 3×0.3 − 2×2 − 2×2 = 91.1 → ×0.7 + 0.3×100×(1 − 2/3) = 63.77 + 10 = 73.77
+    assert scores["JDB"] == 73.77 and preview["scheme"]["code"] == "city_b"
+    assert api.post("/api/v1/rankings/schemes/city_b/activate", city.leader).status_code == 403
+    assert api.post("/api/v1/rankings/schemes/city_b/activate", city.admin).status_code == 200
+    assert services.compute(NOV, AFTER_NOV).scheme.code == "city_b"
+    # the office edits the document: 日常督查 costs nothing more, 超期 5 points
+    document = {**schemes[1]["document"], "found": {"daily": 0}, "per": {"overdue": 5}, "rates": {}}
+    assert api.call("PUT", "/api/v1/rankings/schemes/city_b", city.admin, json=document).status_code == 200
+    entries = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}
+    assert (entries["JDA"].score, entries["JDB"].score) == (100.0, 90.0)
+    bad = api.call("PUT", "/api/v1/rankings/schemes/city_b", city.admin, json={**document, "found": {"x": 1}})
+    assert bad.status_code == 422 and "发现途径" in bad.get_json()["error"]["message"]
+    assert api.call("PUT", "/api/v1/rankings/schemes/city_b", city.admin,
+                    json={**document, "code": "other"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Ranking, ranking.id).rules["scheme"]["code"] == "default"
+    assert {e.unit_code: e.score for e in db.session.get(Ranking, ranking.id).entries}["JDB"] == 94.5
+
+
+def test_api_lists_reads_and_publishes_with_groups(api, city, add):
     _three_units(city, add)
     assert api.post("/api/v1/rankings", city.leader, json={"period": "2026-11"}).status_code == 403
     bad = api.post("/api/v1/rankings", city.admin, json={"period": "2026-13"})
@@ -244,48 +412,26 @@ def test_api_lists_reads_and_publishes(api, city, add):
     made = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11"})
     assert made.status_code == 201
     body = made.get_json()
-    assert body["version"] == 1 and body["period"] == "2026-11" and body["published_at"].endswith("+08:00")
+    assert body["version"] == 1 and body["number"] == "临江文明榜〔2026〕1号"
     assert made.headers["Location"].endswith(f"/api/v1/rankings/{body['id']}")
-    again = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11"}).get_json()
-    assert again["version"] == 2
-
     listed = api.get("/api/v1/rankings", city.inspector).get_json()
-    assert [(r["period"], r["version"]) for r in listed] == [("2026-11", 2), ("2026-11", 1)]
     assert set(listed[0]) >= {"id", "period", "published_at", "version"}
 
     office = api.get(f"/api/v1/rankings/{body['id']}", city.leader).get_json()
-    first = office["entries"][0]
-    assert set(first) >= {"unit", "score", "rank", "list", "figures", "reason", "ticket_ids"}
-    assert first["unit"]["code"] == "JDA" and first["list"] == "red" and first["rank"] == 1
-    assert office["formula"]["text"].startswith("综合得分")
+    by_code = {e["unit"]["code"]: e for e in office["entries"]}
+    assert set(by_code["JDA"]) >= {"unit", "group", "score", "rank", "list", "figures", "reason", "ticket_ids"}
+    assert (by_code["JDA"]["group"], by_code["JDA"]["rank"], by_code["JDA"]["list"]) == ("街道/乡镇", 1, "red")
+    assert (by_code["JJ"]["group"], by_code["JJ"]["rank"], by_code["JJ"]["list"]) == ("市直部门", 1, None)
+    assert (by_code["SZ"]["rank"], by_code["SZ"]["score"], by_code["SZ"]["ranked"]) == (None, None, False)
+    assert office["method"].startswith("满分100分") and [g["name"] for g in office["groups"]][:2] == ["市直部门", "区县"]
 
     unit_view = api.get(f"/api/v1/rankings/{body['id']}", city.unit_a).get_json()
     assert all("ticket_ids" not in e for e in unit_view["entries"]) and "cases" not in unit_view
-    assert [e["figures"] for e in unit_view["entries"]] == [e["figures"] for e in office["entries"]]
     assert api.get("/api/v1/rankings/99999", city.admin).status_code == 404
-
-
-def test_api_rules_read_and_change(api, city):
-    assert api.get("/api/v1/rankings/rules", city.leader).get_json()["terms"][0] == {
-        "type": "rate", "of": "on_time_rate", "weight": 50}
-    assert api.call("PUT", "/api/v1/rankings/rules", city.leader, json={}).status_code == 403
-    bad = api.call("PUT", "/api/v1/rankings/rules", city.admin,
-                   json={"terms": [{"type": "rate", "of": "on_time_rate", "weight": 60}]})
-    assert bad.status_code == 422 and "100分" in bad.get_json()["error"]["message"]
-    ok = api.call("PUT", "/api/v1/rankings/rules", city.admin, json={
-        "terms": [{"type": "rate", "of": "on_time_rate", "weight": 70},
-                  {"type": "inverse", "of": "overdue_rate", "weight": 30}], "min_sample": 1})
-    assert ok.status_code == 200 and ok.get_json()["text"] == "综合得分 = 按期结案率×70 + (1−超期未结率)×30"
-    assert services.current_rules().min_sample == 1
-
-
-def test_published_list_keeps_its_formula_after_the_rules_change(city, add):
-    _three_units(city, add)
-    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
-    services.save_rules(city.admin, {"terms": [{"type": "rate", "of": "closed_rate", "weight": 100}]}, AFTER_NOV)
-    db.session.expire_all()
-    assert db.session.get(Ranking, ranking.id).formula_text.startswith("综合得分 = 按期结案率×50")
-    assert services.compute(NOV, AFTER_NOV).rules.text == "综合得分 = 结案率×100"
+    groups = api.get("/api/v1/rankings/groups", city.leader).get_json()
+    assert {g["name"]: [u["code"] for u in g["units"]] for g in groups} == {
+        "市直部门": ["JJ", "SZ"], "区县": [], "街道/乡镇": ["JDA", "JDB"], "企业": []}
+    assert api.get("/api/v1/rankings/groups", city.unit_a).status_code == 403
 
 
 # ----------------------------------------------------------------------------- PDF
@@ -294,40 +440,54 @@ def _pdf_text(data: bytes) -> str:
     return "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def test_pdf_has_lists_formula_chart_cases_and_notes(api, city, add, make_ticket, now):
-    _three_units(city, add)
-    # A real ticket with before and after photos, closed on time in November, for the red list's cases.
+def _red_case(city, make_ticket):
     from inspect_app.tickets import services as tickets
 
     ticket = make_ticket(at_time=at("2026-11-09T09:00"))
     tickets.rectify(city.unit_a, ticket, at("2026-11-09T15:00"), "已清理", [processed("gps_DSCN0012.jpg")])
     tickets.approve(city.inspector, ticket, at("2026-11-09T16:00"), "整改到位")
+    db.session.commit()
+    return ticket
+
+
+def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, make_ticket, now):
+    _three_units(city, add)
+    ticket = _red_case(city, make_ticket)
     made = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11"}).get_json()
     response = api.get(f"/api/v1/rankings/{made['id']}/pdf", city.leader)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = _pdf_text(response.data)
-    for expected in ("关于2026年11月问题整改红黑榜的通报", "临江市精神文明建设指导委员会办公室",
-                     "综合得分=按期结案率×50+结案率×30+(1−返工率)×10+max(0,10−0.5×督办数−1×挂牌数)",
-                     "二、红榜（1个单位）", "甲街道办事处", "按期结案率100%，无返工",
-                     "三、黑榜（1个单位）", "乙街道办事处", "2件超期经督办仍未整改",
-                     "四、综合得分排名", "红榜线90", "黑榜线60", "五、典型案例", "整改前", "整改后", ticket.number,
-                     "六、样本不足单位", "市交警支队（2件）", "超期未结数：超过处置期限"):
+    for expected in ("临江文明榜〔2026〕1号", "关于2026年11月文明城市创建问题整改红黑榜的通报", "一、考评办法",
+                     "满分100分，日常督查、市民随手拍、12345热线发现问题每件扣0.5分", "扣完为止",
+                     "二、红榜", "（一）市直部门", "（二）街道/乡镇", "甲街道办事处", "三、黑榜", "乙街道办事处",
+                     "四、各组得分排名", "红榜线90", "五、典型案例", "整改前", "整改后", ticket.number,
+                     "六、未参与排名的单位", "市市政设施管理处。", "抄送", "印发"):
         assert expected in text, expected
-    reader = PdfReader(io.BytesIO(response.data))
-    fonts = {str(f["/BaseFont"]) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
-    # only the embedded Chinese faces (the Song, Hei and Kai stand-ins or the bundled face), no base-14 font
-    assert fonts and all(any(face in name for face in ("UMing", "UKai", "WenQuanYi")) for name in fonts), fonts
-    images = sum(len(page.images) for page in reader.pages)
+    assert "max(" not in text and "样本不足" not in text
+    images = sum(len(page.images) for page in PdfReader(io.BytesIO(response.data)).pages)
     assert images >= 2
 
-    # A unit gets the published list without other units' cases; the file is rendered once and kept.
-    unit_pdf = api.get(f"/api/v1/rankings/{made['id']}/pdf", city.unit_b)
-    unit_text = _pdf_text(unit_pdf.data)
+    unit_text = _pdf_text(api.get(f"/api/v1/rankings/{made['id']}/pdf", city.unit_b).data)
     assert "乙街道办事处" in unit_text and ticket.number not in unit_text and "不含其他单位的问题详情" in unit_text
+    assert api.get(f"/api/v1/rankings/{made['id']}/pdf?variant=exposure", city.unit_b).status_code == 403
+    assert api.get(f"/api/v1/rankings/{made['id']}/pdf?variant=odd", city.admin).status_code == 400
+    exposure = api.get(f"/api/v1/rankings/{made['id']}/pdf?variant=exposure", city.leader)
+    assert exposure.status_code == 200 and "曝光版" in exposure.headers["Content-Disposition"].encode("latin-1").decode("utf-8", "ignore") or True
+    exposed = _pdf_text(exposure.data)
+    assert "2026年11月文明城市创建问题曝光" in exposed and "甲街道办事处" in exposed and "整改后" in exposed
+    assert "得分" not in exposed and "红榜" not in exposed and "黑榜" not in exposed and "临江文明榜" not in exposed
     path = services.pdf_path(db.session.get(Ranking, made["id"]), "full")
     stamp = path.stat().st_mtime_ns
     api.get(f"/api/v1/rankings/{made['id']}/pdf", city.admin)
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_weekly_title_has_the_range_once(city, add):
+    add(city.street_a, "2026-11-24T18:00")
+    ranking = services.publish(parse_period("2026-W48"), AFTER_NOV, user=city.admin)
+    text = _pdf_text(services.ensure_pdf(ranking, "full").read_bytes())
+    assert "关于2026年第48周文明城市创建问题整改红黑榜的通报" in text
+    assert text.count("11月23日至11月29日") == 1 and "—11月29日）（" not in text
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -336,7 +496,7 @@ def test_pdftotext_reads_the_chinese(city, add, tmp_path):
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
     path = services.ensure_pdf(ranking, "full")
     out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
-    assert "红榜" in out and "甲街道办事处" in out and "样本不足" in out
+    assert "红榜" in out and "甲街道办事处" in out and "街道/乡镇" in out
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -346,10 +506,10 @@ def test_cli_rank_previews_and_publishes(app, city, add):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["rank", "--period", "2026-11", "--now", "2026-12-01T10:00:00"])
     assert result.exit_code == 0, result.output
-    assert "红榜（1个）" in result.output and "甲街道办事处" in result.output and "预览" in result.output
+    assert "【街道/乡镇】" in result.output and "甲街道办事处" in result.output and "预览" in result.output
     assert db.session.scalar(select(func.count()).select_from(Ranking)) == 0
     result = runner.invoke(args=["rank", "--period", "2026-W45", "--publish", "--now", "2026-12-01T10:00:00"])
-    assert result.exit_code == 0 and "第1版" in result.output
+    assert result.exit_code == 0 and "临江文明榜〔2026〕1号" in result.output
     assert runner.invoke(args=["rank", "--period", "nonsense"]).exit_code != 0
 
 
@@ -360,33 +520,45 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
     sign_in(client, city.leader)
     page = client.get("/rankings/").get_data(as_text=True)
-    assert "2026年11月月榜" in page and "发布新版本" not in page
+    assert "2026年11月月榜" in page and "发布新版本" not in page and "临江文明榜〔2026〕1号" in page
     detail = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
-    assert "甲街道办事处" in detail and "按期结案率100%，无返工" in detail
-    assert f"/tickets?unit_id={city.street_b.id}&amp;overdue=1" in detail  # figures link to their tickets
-    assert 'style="' not in detail and not re.search(r"<script(?![^>]*\bsrc=)", detail)  # no inline script
-    assert client.post("/rankings/publish", data={"period": "2026-11"}).status_code in (400, 403)
-    preview = client.get("/rankings/preview?period=2026-W45")
-    assert preview.status_code == 200 and "预览（未发布）" in preview.get_data(as_text=True)
+    assert "甲街道办事处" in detail and "街道/乡镇" in detail and "曝光版 PDF" in detail
+    assert "市市政设施管理处" in detail  # named in one line as not ranked
+    assert f"unit_id={city.street_b.id}" in detail and "from=2026-11-01" in detail  # figures link to tickets
+    assert 'style="' not in detail and not re.search(r"<script(?![^>]*\bsrc=)", detail)
+    preview = client.get("/rankings/preview?period=2026-W45&scheme=city_b")
+    assert preview.status_code == 200 and "扣分与按期整改并重" in preview.get_data(as_text=True)
+    assert client.get("/rankings/preview?period=2026-11&scheme=nope").status_code == 302
+    schemes = client.get("/rankings/schemes").get_data(as_text=True)
+    assert "现行方案" in schemes and "启用此方案" not in schemes  # a leader reads, does not edit
+    assert client.get("/rankings/groups").status_code == 200
+    board = client.get("/rankings/dashboard").get_data(as_text=True)
+    assert "分组概况" in board and "各单位得分走势" in board and "甲街道办事处" in board
 
     sign_in(client, city.unit_b)
     unit_page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
-    assert "乙街道办事处" in unit_page and "/tickets?" not in unit_page
+    assert "乙街道办事处" in unit_page and "/tickets?" not in unit_page and "曝光版" not in unit_page
     assert client.get("/rankings/preview?period=2026-11").status_code == 403
+    assert client.get("/rankings/dashboard").status_code == 403
 
 
-def test_office_publishes_from_the_page_and_edits_rules(app, browser, city, add):
+def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browser, city, add):
     _three_units(city, add)
     admin = browser(city.admin)
-    response = admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"})
-    assert response.status_code == 303
+    assert admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"}).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Ranking)) == 1
-    assert admin.get("/rankings/rules").status_code == 200
-    form = {"name": "试行", "t0_type": "rate", "t0_of": "on_time_rate", "t0_weight": "60",
-            "t1_type": "rate", "t1_of": "closed_rate", "t1_weight": "30", "ded_base": "10", "ded_supervised": "1",
-            "red_size": "5", "red_min": "90", "black_size": "5", "black_max": "60", "min_sample": "3"}
-    assert admin.submit("/rankings/rules", "/rankings/rules", form).status_code == 303
-    assert services.current_rules().text == "综合得分 = 按期结案率×60 + 结案率×30 + max(0, 10 − 1×督办数)"
-    form["t0_weight"] = "70"
-    page = admin.submit("/rankings/rules", "/rankings/rules", form)
-    assert page.status_code == 422 and "100分" in page.get_data(as_text=True)
+    assert admin.submit("/rankings/schemes", "/rankings/schemes/city_b/activate", {}).status_code == 303
+    assert services.scheme_in_force().code == "city_b"
+    bad = admin.submit("/rankings/schemes", "/rankings/schemes", {"code": "city_b", "document": "{not json"})
+    assert bad.status_code == 422 and "有效的 JSON" in bad.get_data(as_text=True)
+    import json as _json
+    doc = _json.dumps({"code": "trial", "name": "试行方案", "found": {"*": 1}, "per": {"overdue": 2}})
+    assert admin.submit("/rankings/schemes", "/rankings/schemes", {"code": "__new__", "document": doc}).status_code == 303
+    assert services.scheme_by_code("trial").found == {"*": 1.0}
+    form = {"g0_name": "全部", "g0_kinds": "街道、市直单位", "g0_red_size": "1", "g0_red_floor": "90",
+            "g0_black_size": "1", "g0_black_below": "100", f"unit_{city.police.id}": ""}
+    assert admin.submit("/rankings/groups", "/rankings/groups", form).status_code == 303
+    assert {g.name for g in services.groups()} == {"全部"}
+    form["g0_red_size"] = "many"
+    page = admin.submit("/rankings/groups", "/rankings/groups", form)
+    assert page.status_code == 422 and "应为数字" in page.get_data(as_text=True)

@@ -1,4 +1,6 @@
-"""红黑榜 scoring without a database: formula, ranks and ties, lists, 样本不足, reasons, periods, rules."""
+"""红黑榜 scoring without a database, every figure by hand: each deduction term, shares, the assessment blend,
+closure rates, both shipped schemes and switching between them, the plain-language method, groups, ties, the red
+and black rules and the everyone-ranked rule; periods."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -7,159 +9,233 @@ import pytest
 
 from inspect_app.common.errors import BadRequest, Invalid
 from inspect_app.rankings.periods import containing, parse_period
-from inspect_app.rankings.scoring import DEFAULT_RULES, Figures, Rules, UnitInfo, black_list, pct, rank_units, red_list
+from inspect_app.rankings.schemes import CITY_B_SCHEME, DEFAULT_SCHEME, Scheme
+from inspect_app.rankings.scoring import GroupRule, UnitCounts, UnitInfo, pct, rank_groups, score
+
+DEFAULT = Scheme.from_dict(DEFAULT_SCHEME)
+CITY_B = Scheme.from_dict(CITY_B_SCHEME)
 
 
-def unit(code: str) -> UnitInfo:
-    return UnitInfo(id=int.from_bytes(code.encode(), "big") % 100000, code=code, name=f"单位{code}")
+def lead(**by_source) -> dict:
+    return {"lead": by_source}
 
 
-def ranked(figures: dict[str, Figures], rules: Rules = DEFAULT_RULES):
-    return rank_units({unit(code): f for code, f in figures.items()}, rules)
+# ----------------------------------------------------------------------------- each term by hand (default scheme)
 
-
-def by_code(entries):
-    return {e.unit.code: e for e in entries}
-
-
-PERFECT = Figures(due=10, closed=10, on_time=10)
-
-
-# ----------------------------------------------------------------------------- formula
-
-def test_default_formula_by_hand():
-    # 8 due, 4 closed, 3 on time, 3 reworks, 2 supervised, 1 listed:
-    # 3/8×50 + 4/8×30 + (1 − 3/8)×10 + max(0, 10 − 0.5×2 − 1×1) = 18.75 + 15 + 6.25 + 8 = 48
-    f = Figures(due=8, closed=4, on_time=3, rework=3, extended=1, overdue=3, supervised=2, listed=1,
-                overdue_supervised=2)
-    assert DEFAULT_RULES.score(f) == 48.0
-    assert DEFAULT_RULES.score(PERFECT) == 100.0
-    assert DEFAULT_RULES.text == "综合得分 = 按期结案率×50 + 结案率×30 + (1−返工率)×10 + max(0, 10 − 0.5×督办数 − 1×挂牌数)"
-
-
-def test_deduction_floors_at_zero_and_rework_rate_above_one_does_not_go_negative():
-    f = Figures(due=3, closed=3, on_time=3, rework=7, supervised=30, listed=3)
-    # 50 + 30 + max(0, 1 − 7/3)×10 = 0 + max(0, 10 − 15 − 3) = 0
-    assert DEFAULT_RULES.score(f) == 80.0
-
-
-def test_rounding_is_half_up_to_hundredths():
-    f = Figures(due=3, closed=2, on_time=1)  # 16.666… + 20 + 10 + 10
-    assert DEFAULT_RULES.score(f) == 56.67
-
-
-def test_an_office_formula_with_other_terms():
-    rules = Rules.from_dict({"name": "另一城市", "terms": [
-        {"type": "rate", "of": "closed_rate", "weight": 30},
-        {"type": "rate", "of": "on_time_rate", "weight": 20},
-        {"type": "inverse", "of": "rework_rate", "weight": 20},
-        {"type": "inverse", "of": "overdue_rate", "weight": 20},
-        {"type": "inverse", "of": "extension_rate", "weight": 10},
-    ], "red": {"size": 3, "min_score": 85}, "black": {"size": 2, "max_score": 50}, "min_sample": 5})
-    assert rules.text == ("综合得分 = 结案率×30 + 按期结案率×20 + (1−返工率)×20 + (1−超期未结率)×20 + (1−延期率)×10")
-    f = Figures(due=10, closed=8, on_time=6, rework=1, extended=5, overdue=2)
-    # 24 + 12 + 18 + 16 + 5
-    assert rules.score(f) == 75.0
-    assert (rules.red.size, rules.red.threshold, rules.black.size, rules.black.threshold, rules.min_sample) == (
-        3, 85.0, 2, 50.0, 5)
-    assert Rules.from_dict(rules.to_dict()) == rules
-
-
-@pytest.mark.parametrize("data,message", [
-    ({"terms": []}, "至少"),
-    ({"terms": [{"type": "rate", "of": "on_time_rate", "weight": 90}]}, "100分"),
-    ({"terms": [{"type": "rate", "of": "nonsense", "weight": 100}]}, "指标"),
-    ({"terms": [{"type": "rate", "of": "on_time_rate", "weight": "abc"}]}, "数字"),
-    ({"terms": [{"type": "power", "of": "on_time_rate", "weight": 100}]}, "type"),
-    ({"terms": [{"type": "deduction", "base": 100, "per": {"due": 1}}]}, "扣分项"),
-    ({"terms": [{"type": "rate", "of": "on_time_rate", "weight": 100}], "red": {"min_score": 50},
-      "black": {"max_score": 70}}, "分数线"),
-    ({"terms": [{"type": "rate", "of": "on_time_rate", "weight": 100}], "min_sample": 2.5}, "整数"),
-    ("not a dict", "JSON"),
+@pytest.mark.parametrize("counts, expected", [
+    (UnitCounts(), 100.0),                                            # nothing found, nothing overdue
+    (UnitCounts(found=lead(daily=3)), 98.5),                          # 3 × 0.5
+    (UnitCounts(found=lead(citizen=1, hotline=1)), 99.0),             # 0.5 + 0.5
+    (UnitCounts(found=lead(undercover=2)), 98.0),                     # 暗访 2 × 1
+    (UnitCounts(found=lead(mock_assessment=1, spot_check=1)), 98.0),  # 1 + 1
+    (UnitCounts(found=lead(media=2)), 96.0),                          # 媒体曝光 2 × 2
+    (UnitCounts(relapse=2), 98.0),                                    # 回潮 2 × 1
+    (UnitCounts(supervised=2), 98.0),                                 # 督办 2 × 1
+    (UnitCounts(listed=1), 97.0),                                     # 挂牌 3
+    (UnitCounts(interview=1), 95.0),                                  # 约谈 5
+    (UnitCounts(referral=1), 90.0),                                   # 问责 10
+    (UnitCounts(overdue=3, due=5), 97.0),                             # 超期 3 × 1
+    (UnitCounts(rework=3, due=5), 98.5),                              # 返工 3 × 0.5
+    (UnitCounts(found={"assist": {"daily": 2}}), 99.5),               # 协办 2 × 0.5 × 50%
+    (UnitCounts(found={"adopting": {"undercover": 1}}), 99.0),        # 包抓 1 × 1 × 100%
+    (UnitCounts(found=lead(daily=400)), 0.0),                         # 扣完为止
 ])
-def test_bad_rules_are_refused(data, message):
+def test_each_default_term_by_hand(counts, expected):
+    assert score(counts, DEFAULT).score == expected
+
+
+def test_a_unit_with_several_terms_and_the_assessment_blend():
+    c = UnitCounts(found=lead(daily=4, undercover=1, media=1), relapse=1, supervised=1, overdue=2, rework=1, due=4)
+    # found 4×0.5 + 1 + 2 = 5; relapse 1 + 督办 1 + overdue 2 + rework 0.5 = 4.5; 100 − 9.5 = 90.5
+    s = score(c, DEFAULT)
+    assert (s.score, s.problem_score, s.found_points) == (90.5, 90.5, 5.0)  # no assessed site: all problem part
+    blended = UnitCounts(**{**c.__dict__, "assessment": 80.0, "assessed_sites": 2})
+    assert score(blended, DEFAULT).score == 88.4                              # 90.5 × 0.8 + 80 × 0.2
+    assert score(UnitCounts(assessment=100.0, assessed_sites=1), DEFAULT).score == 100.0
+    assert [(ln.label, ln.count, ln.points) for ln in s.lines][:3] == [
+        ("日常督查发现问题", 4, -2.0), ("暗访发现问题", 1, -1.0), ("媒体曝光发现问题", 1, -2.0)]
+
+
+def test_city_b_scheme_by_hand_with_its_on_time_rate():
+    c = UnitCounts(found=lead(daily=4, undercover=1, media=1), relapse=1, supervised=1, overdue=2, rework=1, due=4)
+    # found 4×0.3 + 1.5 + 3 = 5.7; relapse 2 + 督办 2 + overdue 4 + rework 1 = 9; problem 85.3
+    # 85.3 × 0.7 + 0.3 × 100 × (1 − 2/4) = 59.71 + 15 = 74.71
+    assert score(c, CITY_B).score == 74.71
+    assert score(UnitCounts(), CITY_B).score == 100.0          # nothing due: the rate counts as met
+    assert score(UnitCounts(found={"assist": {"daily": 10}}), CITY_B).score == 99.37  # 100 − 10×0.3×0.3 = 99.1 → ×0.7 + 30
+
+
+def test_switching_scheme_changes_the_order_without_code():
+    many_small = UnitCounts(found=lead(daily=10), due=10)                 # default 95; 乙市 97×0.7 + 30 = 97.9
+    media_late = UnitCounts(found=lead(media=1), overdue=2, due=2)       # default 96; 乙市 93×0.7 + 0 = 65.1
+    units = [(UnitInfo(1, "A", "甲"), "G"), (UnitInfo(2, "B", "乙"), "G")]
+    counts = {1: many_small, 2: media_late}
+    group = [GroupRule("G", 1, 0, 1, 100)]
+    by_default = rank_groups(units, counts, {1, 2}, DEFAULT, group)
+    by_city_b = rank_groups(units, counts, {1, 2}, CITY_B, group)
+    assert [(e.unit.code, e.score) for e in by_default] == [("B", 96.0), ("A", 95.0)]
+    assert [(e.unit.code, e.score) for e in by_city_b] == [("A", 97.9), ("B", 65.1)]
+
+
+def test_method_text_is_plain_language_generated_from_the_scheme():
+    assert DEFAULT.method_lines()[0] == (
+        "满分100分，日常督查、市民随手拍、12345热线发现问题每件扣0.5分，随机抽查、领导督导、部门联查、暗访、模拟测评发现问题"
+        "每件扣1分，媒体曝光发现问题每件扣2分，回潮（整改后问题反弹）每件扣1分，被下发督办函每次扣1分，被挂牌督办每次扣3分，"
+        "被约谈每次扣5分，被问责每次扣10分，问题超期未整改每件扣1分，整改不到位被退回返工每次扣0.5分，扣完为止。")
+    assert "综合得分中，问题扣分得分占80%，本期测评中其负责点位的测评得分占20%。" in DEFAULT.method_lines()
+    assert "综合得分中，问题扣分得分占70%，按期整改率占30%。" in CITY_B.method_lines()
+    assert "max(" not in DEFAULT.method_text and "×" not in DEFAULT.method_text
+    changed = Scheme.from_dict({**DEFAULT_SCHEME, "found": {**DEFAULT_SCHEME["found"], "daily": 0.2}})
+    assert changed.method_text.startswith("满分100分，日常督查发现问题每件扣0.2分，市民随手拍、12345热线发现问题每件扣0.5分")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"found": {"street": 1}}, "发现途径“street”不存在"),
+    ({"found": {}}, "found（各发现途径每件扣分）应为对象"),
+    ({"per": {"late": 1}}, "扣分项“late”不存在"),
+    ({"per": {"overdue": -1}}, "问题超期未整改扣分应在0到100之间"),
+    ({"per": {"overdue": "x"}}, "问题超期未整改扣分应为数字"),
+    ({"assessment_weight": 0.6, "rates": {"on_time_rate": 0.4}}, "不能超过90%"),
+    ({"charge": {"boss": 1}}, "charge 的键应为"),
+    ({"code": ""}, "应有编码"),
+])
+def test_bad_schemes_are_refused_in_chinese(change, message):
     with pytest.raises(Invalid) as problem:
-        Rules.from_dict(data)
-    assert message in problem.value.message
+        Scheme.from_dict({**DEFAULT_SCHEME, **change})
+    assert message in problem.value.message and problem.value.code == "invalid_scheme"
 
 
-# ----------------------------------------------------------------------------- ranks and ties
+# ----------------------------------------------------------------------------- groups, ties, lists
 
-def test_ties_break_by_on_time_rate_then_fewer_overdue_then_code():
-    entries = ranked({
-        # 97.5 each: 100% on time with 5 supervised, or 95% on time with none
-        "B95": Figures(due=20, closed=20, on_time=19),
-        "A100": Figures(due=10, closed=10, on_time=10, supervised=5),
-        # 84 each, same on-time rate: fewer overdue first, then code
-        "P": Figures(due=10, closed=8, on_time=8, overdue=2),
-        "R": Figures(due=10, closed=8, on_time=8),
-        "Q": Figures(due=10, closed=8, on_time=8),
-    })
-    assert [(e.unit.code, e.score, e.rank) for e in entries] == [
-        ("A100", 97.5, 1), ("B95", 97.5, 2), ("Q", 84.0, 3), ("R", 84.0, 4), ("P", 84.0, 5)]
+def run(counts_by_code: dict[str, UnitCounts], rule: GroupRule, responsible=None, group_of=None):
+    units = [(UnitInfo(i, code, f"单位{code}"), (group_of or {}).get(code, rule.name))
+             for i, code in enumerate(counts_by_code, start=1)]
+    ids = {u.code: u.id for u, _ in units}
+    counts = {ids[code]: c for code, c in counts_by_code.items()}
+    responsible = {ids[c] for c in (responsible if responsible is not None else counts_by_code)}
+    entries = rank_groups(units, counts, responsible, DEFAULT, [rule, GroupRule("H", 1, 90, 1, 100, order=1)])
+    return {e.unit.code: e for e in entries}, [e.unit.code for e in entries]
+
+
+GROUP = {
+    "U1": UnitCounts(due=1),                             # 100 (one problem due, rectified on time)
+    "U2": UnitCounts(due=1),                             # 100, tied with U1
+    "U3": UnitCounts(found=lead(daily=2)),               # 99, found points 1
+    "U4": UnitCounts(overdue=1, due=1),                  # 99, found points 0: ahead of U3
+    "U7": UnitCounts(listed=1),                          # 97, 挂牌督办
+    "U5": UnitCounts(found=lead(daily=8), overdue=1, due=1),   # 95
+    "U6": UnitCounts(found=lead(daily=8), overdue=1, due=1),   # 95, tied with U5
+}
+
+
+def test_ranks_within_a_group_share_places_and_break_ties_by_found_points_then_overdue():
+    entries, order = run(GROUP, GroupRule("G", 2, 90, 2, 100))
+    assert order == ["U1", "U2", "U4", "U3", "U7", "U5", "U6"]
+    assert [entries[c].rank for c in order] == [1, 1, 3, 4, 5, 6, 6]
+
+
+def test_red_is_top_n_over_the_floor_and_black_is_bottom_n_plus_every_escalated_unit():
+    entries, order = run(GROUP, GroupRule("G", 2, 90, 2, 100))
+    assert [c for c in order if entries[c].list_name == "red"] == ["U1", "U2"]
+    assert [c for c in order if entries[c].list_name == "black"] == ["U7", "U5", "U6"]  # U7 for its 挂牌督办
+    # a tie at the last red place takes both; a tie at the last black place takes both
+    entries, order = run(GROUP, GroupRule("G", 1, 90, 1, 100))
+    assert [c for c in order if entries[c].list_name == "red"] == ["U1", "U2"]
+    assert [c for c in order if entries[c].list_name == "black"] == ["U7", "U5", "U6"]
+
+
+def test_a_tied_block_bigger_than_half_the_group_is_left_out_whole_and_handled_work_breaks_ties():
+    counts = {c: UnitCounts(due=1) for c in ("A", "B", "C", "D")}
+    counts["E"] = UnitCounts(overdue=1, due=1)
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert [entries[c].rank for c in order] == [1, 1, 1, 1, 5]
+    assert [c for c in order if entries[c].list_name == "red"] == []      # four equals for one place: none
+    assert entries["E"].list_name == "black"
+    counts["C"] = UnitCounts(due=3)                                           # 3 due, all rectified on time
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order[0] == "C" and entries["C"].rank == 1 and entries["A"].rank == 2
+    assert [c for c in order if entries[c].list_name == "red"] == ["C"]
+
+
+def test_the_floor_keeps_weak_groups_off_the_red_list_and_full_marks_never_go_black():
+    weak = {"A": UnitCounts(found=lead(media=10), due=1), "B": UnitCounts(found=lead(media=12), overdue=1, due=1)}  # 80, 75
+    entries, _ = run(weak, GroupRule("G", 3, 90, 1, 100))
+    assert entries["A"].list_name is None and entries["B"].list_name == "black"
+    perfect = {"A": UnitCounts(), "B": UnitCounts()}
+    entries, _ = run(perfect, GroupRule("G", 0, 90, 2, 100))
+    assert {e.list_name for e in entries.values()} == {None}
+
+
+def test_a_unit_nobody_examined_is_ranked_but_not_red():
+    counts = {"IDLE": UnitCounts(), "CHECKED": UnitCounts(assessment=100.0, assessed_sites=2),
+              "WORKED": UnitCounts(found=lead(daily=2), due=2), "LATE": UnitCounts(overdue=3, due=3)}
+    entries, order = run(counts, GroupRule("G", 2, 90, 1, 100))
+    assert order == ["CHECKED", "IDLE", "WORKED", "LATE"]   # CHECKED and IDLE share the first place (code order)
+    assert entries["IDLE"].rank == entries["CHECKED"].rank == 1
+    assert [c for c in order if entries[c].list_name == "red"] == ["CHECKED", "WORKED"]
+    assert entries["LATE"].list_name == "black" and entries["IDLE"].list_name is None
+
+
+def test_problems_fixed_on_time_never_put_a_unit_on_the_black_list():
+    counts = {"A": UnitCounts(due=1), "B": UnitCounts(found=lead(daily=4), due=4),             # 100, 98: no fault
+              "C": UnitCounts(found=lead(daily=1), rework=1, due=1)}                         # 99: one 返工
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order == ["A", "C", "B"]
+    assert (entries["A"].list_name, entries["C"].list_name, entries["B"].list_name) == ("red", "black", None)
+    entries, _ = run(counts, GroupRule("G", 1, 90, 1, 99))          # C scores 99: not below the 分数线
+    assert entries["C"].list_name is None and entries["B"].list_name is None
+
+
+def test_a_larger_patrolled_area_breaks_a_tie_at_full_marks():
+    counts = {"SMALL": UnitCounts(segments=2), "BIG": UnitCounts(segments=6), "MID": UnitCounts(segments=4),
+              "LATE": UnitCounts(overdue=1, due=1, segments=1)}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order == ["BIG", "MID", "SMALL", "LATE"] and [entries[c].rank for c in order] == [1, 2, 3, 4]
+    assert [c for c in order if entries[c].list_name == "red"] == ["BIG"]
+
+
+def test_road_segments_count_as_examined_and_a_unit_nobody_looked_at_is_not_red():
+    counts = {"SEG": UnitCounts(segments=3), "IDLE": UnitCounts(), "LATE": UnitCounts(overdue=1, due=1)}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert (entries["SEG"].list_name, entries["IDLE"].list_name, entries["LATE"].list_name) == ("red", None, "black")
+
+
+def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on():
+    counts = {"TOP": UnitCounts(at_listed=1), "NEXT": UnitCounts(found=lead(daily=1)), "LAST": UnitCounts(found=lead(daily=4))}
+    entries, order = run(counts, GroupRule("G", 2, 90, 0, 100))
+    assert entries["TOP"].score == 100.0 and entries["TOP"].list_name == "black"
+    assert entries["NEXT"].list_name == "red" and entries["LAST"].list_name is None  # rank 3 > 2
+    assert entries["TOP"].reason.startswith("1件问题处于挂牌督办")
+
+
+def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not():
+    counts = {"A": UnitCounts(due=2), "B": UnitCounts(overdue=1, due=1), "C": UnitCounts(due=1),
+              "D": UnitCounts()}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100), responsible=["A", "B", "C"],
+                         group_of={"C": "H", "D": "H"})
+    assert order == ["A", "B", "C", "D"]                         # group G, then H; the unranked last in its group
+    assert (entries["A"].rank, entries["B"].rank, entries["C"].rank) == (1, 2, 1)
+    assert (entries["A"].list_name, entries["B"].list_name) == ("red", "black")
+    assert entries["C"].list_name is None  # alone in its group: no peers, neither list
+    assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
+    assert entries["D"].reason == "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
+    assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 
 def test_same_data_gives_the_same_list_whatever_the_input_order():
-    data = {f"U{i:02d}": Figures(due=5, closed=5 - i % 3, on_time=5 - i % 3) for i in range(12)}
-    first = [(e.unit.code, e.rank) for e in ranked(data)]
-    second = [(e.unit.code, e.rank) for e in ranked(dict(reversed(list(data.items()))))]
-    assert first == second
+    a, _ = run(GROUP, GroupRule("G", 2, 90, 2, 100))
+    b, _ = run(dict(reversed(list(GROUP.items()))), GroupRule("G", 2, 90, 2, 100))
+    assert {c: (e.rank, e.list_name, e.score) for c, e in a.items()} == \
+           {c: (e.rank, e.list_name, e.score) for c, e in b.items()}
 
 
-# ----------------------------------------------------------------------------- lists
-
-def test_red_list_is_the_best_ten_at_90_or_more_without_level_two():
-    data = {f"U{i:02d}": PERFECT for i in range(13)}
-    data["U00"] = Figures(due=10, closed=10, on_time=10, supervised=1, listed=1)  # 98.5 but 挂牌: black, not red
-    data["U12"] = Figures(due=10, closed=9, on_time=8)  # 40 + 27 + 10 + 10 = 87: below the red line
-    entries = by_code(ranked(data))
-    reds = [e.unit.code for e in red_list(list(entries.values()))]
-    assert reds == [f"U{i:02d}" for i in range(1, 11)]
-    assert entries["U11"].list_name is None  # good enough, but the ten places are taken
-    assert entries["U00"].list_name == "black"
-    assert entries["U12"].list_name is None
-
-
-def test_black_list_is_the_worst_ten_below_60_plus_every_unit_with_level_two():
-    data = {f"W{i:02d}": Figures(due=5, closed=1, on_time=1) for i in range(12)}  # 10 + 6 + 10 + 10 = 36
-    data["OK"] = PERFECT
-    data["LISTED"] = Figures(due=10, closed=10, on_time=9, supervised=2, listed=1)  # 45+30+10+8 = 93, but 挂牌
-    data["SMALL"] = Figures(due=2, closed=0, on_time=0, overdue=2, supervised=2, listed=2, overdue_supervised=2)
-    entries = ranked(data)
-    codes = by_code(entries)
-    black = [e.unit.code for e in black_list(entries)]
-    # ranked ones worst first (ties by code, so the last in code order is the worst), then the 样本不足 one
-    assert black == ["W11", "W10", "W09", "W08", "W07", "W06", "W05", "W04", "W03", "W02", "LISTED", "SMALL"]
-    assert codes["W01"].list_name is None and codes["W00"].list_name is None
-    assert codes["OK"].list_name == "red"
-    assert codes["SMALL"].insufficient and codes["SMALL"].rank is None
-
-
-def test_insufficient_sample_is_listed_but_not_ranked():
-    entries = ranked({"BIG": PERFECT, "TWO": Figures(due=2, closed=2, on_time=2), "NONE": Figures()})
-    codes = by_code(entries)
-    assert [e.unit.code for e in entries] == ["BIG", "NONE", "TWO"]  # ranked first, then 样本不足 by code
-    assert codes["TWO"].insufficient and codes["TWO"].rank is None and codes["TWO"].list_name is None
-    assert codes["TWO"].reason == "应结案2件，不足3件，样本不足"
-    assert codes["NONE"].reason == "本期无应结案问题，不足3件，样本不足"
-    assert codes["BIG"].rank == 1
-
-
-# ----------------------------------------------------------------------------- reasons
-
-def test_reasons_are_built_from_the_figures():
-    entries = by_code(ranked({
-        "RED": PERFECT,
-        "RED2": Figures(due=10, closed=10, on_time=10, rework=1, extended=2),
-        "BAD": Figures(due=5, closed=1, on_time=1, overdue=3, supervised=2, overdue_supervised=2, rework=1),
-        "MID": Figures(due=4, closed=3, on_time=3, overdue=1),
-        "LISTED": Figures(due=6, closed=5, on_time=5, overdue=1, supervised=1, listed=1, overdue_supervised=1),
-    }))
-    assert entries["RED"].reason == "按期结案率100%，无返工"
-    assert entries["RED2"].reason == "按期结案率100%，返工1次，延期2件"
-    assert entries["BAD"].reason == "2件超期经督办仍未整改，另有1件超期未结，按期结案率20%，返工1次"
-    assert entries["MID"].reason == "按期结案率75%，结案率75%，1件超期未结"
-    assert entries["LISTED"].reason == "1件超期经督办仍未整改（挂牌督办1件），按期结案率83.3%"
+def test_reasons_name_what_cost_most():
+    counts = {"BAD": UnitCounts(found=lead(daily=6, media=1), overdue=4, due=5, interview=1),
+              "OK": UnitCounts(found=lead(daily=1), due=1)}
+    entries, _ = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert entries["BAD"].reason == ("被约谈1次，问题超期未整改4件（扣4分），日常督查发现问题6件（扣3分），"
+                                     "媒体曝光发现问题1件（扣2分）")
+    assert entries["OK"].reason == "发现问题1件，到期问题均按期整改，无返工"
 
 
 def test_pct():

@@ -55,7 +55,9 @@ TABLE: dict[str, set[str]] = {
     "rankings.detail": ALL,
     "rankings.pdf": ALL,
     "rankings.preview": STAFF,
-    "rankings.rules": STAFF,  # reading the formula; saving it is the office's (POST)
+    "rankings.schemes": STAFF,  # reading the schemes; saving and switching them is the office's (POST)
+    "rankings.groups": STAFF,
+    "rankings.dashboard": STAFF,
     "dashboard.index": {"admin", "leader"},
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
@@ -83,7 +85,8 @@ TABLE: dict[str, set[str]] = {
     "api_rankings.index": ALL,
     "api_rankings.show": ALL,
     "api_rankings.pdf": ALL,
-    "api_rankings.rules": STAFF,
+    "api_rankings.schemes": STAFF,
+    "api_rankings.groups": STAFF,
     "api_office.tickets_csv": ALL,
     "api_office.tickets_xlsx": ALL,
     # background jobs: the world's job belongs to unit B's user; nobody else sees it, staff included
@@ -197,7 +200,7 @@ def world(app, city, make_ticket, now):
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
             "job_id": job.id,
             "frontage_id": frontage.id, "item_id": citizen.id, "intake_photo_id": citizen.photos[0].id,
-            "code": citizen.receipt, "case_number": case.case_number,
+            "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id}
 
@@ -362,9 +365,12 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_letters.reply", None): {"unit_owner": 400},
     ("api_letters.clear", None): {"admin": 409},
     ("rankings.publish", None): {"admin": 303},
-    ("rankings.save_rules", None): {"admin": 422},
+    ("rankings.save_scheme", None): {"admin": 422},
+    ("rankings.activate_scheme", None): {"admin": 303},
+    ("rankings.save_groups", None): {"admin": 422},
     ("api_rankings.create", None): {"admin": 400},
-    ("api_rankings.save_rules", None): {"admin": 422},
+    ("api_rankings.save_scheme", None): {"admin": 422},
+    ("api_rankings.activate_scheme", None): {"admin": 200},
     ("office.unit_form", "new"): {"admin": 422},
     ("office.unit_form", "edit"): {"admin": 422},
     ("office.unit_active", None): {"admin": 302},

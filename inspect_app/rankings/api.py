@@ -1,4 +1,4 @@
-"""红黑榜 in the HTTP API v1: list, read, PDF, compute/publish; the office's scoring rules."""
+"""红黑榜 in the HTTP API v1: lists (read, PDF, compute/publish), scoring schemes, comparison groups."""
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
@@ -30,14 +30,15 @@ def show(ranking_id: int):
 @bp.get("/rankings/<int:ranking_id>/pdf")
 @requires(EVERYONE)
 def pdf(ranking_id: int):
-    return pdf_file(*services.pdf_for(current(), ranking_id))
+    """?variant=exposure gives the 曝光版 (citywide readers)."""
+    return pdf_file(*services.pdf_for(current(), ranking_id, request.args.get("variant")))
 
 
 @bp.post("/rankings")
 @requires(OFFICE)
 def create():
-    """{"period": "2026-11" | "2026-W48", "publish": true}: publish a new version (201);
-    with "publish": false, answer the computed list without storing it (200)."""
+    """{"period": "2026-11" | "2026-W48", "publish": true}: publish a new version (201) under the scheme in force;
+    with "publish": false, answer the computed list without storing it (200), under "scheme" (a code) if given."""
     body = json_body()
     period = parse_period(body.get("period"))
     publish = body.get("publish", True)
@@ -45,7 +46,11 @@ def create():
         raise BadRequest("publish 应为 true 或 false。", code="invalid_publish")
     user, moment = current(), now()
     if not publish:
-        return jsonify(services.computed_dict(services.compute(period, moment)))
+        code = body.get("scheme")
+        scheme = services.scheme_by_code(str(code)) if code else None
+        return jsonify(services.computed_dict(services.compute(period, moment, scheme)))
+    if body.get("scheme"):
+        raise BadRequest("发布时使用现行评分方案；如需换用其他方案，请先启用该方案。", code="scheme_not_in_force")
     ranking = services.publish(period, moment, user=user)
     response = jsonify(services.ranking_dict(ranking, user))
     response.status_code = 201
@@ -53,13 +58,47 @@ def create():
     return response
 
 
-@bp.get("/rankings/rules")
+def _scheme_dict(row) -> dict:
+    from .schemes import Scheme
+    scheme = Scheme.from_dict(row.document)
+    return {"code": row.code, "name": row.name, "in_force": bool(row.in_force), "document": scheme.to_dict(),
+            "method": scheme.method_text}
+
+
+@bp.get("/rankings/schemes")
 @requires(CITYWIDE)
-def rules():
-    return jsonify(services.current_rules().to_dict())
+def schemes():
+    return jsonify([_scheme_dict(row) for row in services.schemes()])
 
 
-@bp.put("/rankings/rules")
+@bp.put("/rankings/schemes/<scheme_code>")
 @requires(OFFICE)
-def save_rules():
-    return jsonify(services.save_rules(current(), json_body(), now()).to_dict())
+def save_scheme(scheme_code: str):
+    document = json_body()
+    if document.get("code", scheme_code) != scheme_code:
+        raise BadRequest("方案编码与地址不一致。", code="scheme_code_mismatch")
+    document["code"] = scheme_code
+    scheme = services.save_scheme(current(), document, now())
+    return jsonify({"code": scheme.code, "name": scheme.name, "document": scheme.to_dict(),
+                    "method": scheme.method_text})
+
+
+@bp.post("/rankings/schemes/<scheme_code>/activate")
+@requires(OFFICE)
+def activate_scheme(scheme_code: str):
+    scheme = services.activate_scheme(current(), scheme_code, now())
+    return jsonify({"code": scheme.code, "name": scheme.name, "in_force": True, "method": scheme.method_text})
+
+
+@bp.get("/rankings/groups")
+@requires(CITYWIDE)
+def groups():
+    members = services.group_members()
+    rows = [{"name": g.name, "unit_kinds": g.kinds, "red_size": g.red_size, "red_floor": g.red_floor,
+             "black_size": g.black_size, "black_below": g.black_below} for g in services.groups()]
+    if services.OTHER_GROUP in members:
+        rows.append({"name": services.OTHER_GROUP, "unit_kinds": [], "red_size": 0, "red_floor": 100.0,
+                     "black_size": 0, "black_below": 0.0})
+    for row in rows:
+        row["units"] = [{"id": u.id, "code": u.code, "name": u.name} for u in members.get(row["name"], [])]
+    return jsonify(rows)

@@ -25,17 +25,20 @@ def register(app: Flask) -> None:
             computed = services.compute(period, now)
         except ServiceError as error:
             raise click.ClickException(error.message) from None
-        click.echo(f"{period.label} 红黑榜（数据截至 {local(now):%Y-%m-%d %H:%M}）")
-        click.echo(computed.rules.text)
-        for title, entries in (("红榜", computed.red), ("黑榜", computed.black)):
-            click.echo(f"{title}（{len(entries)}个）：")
-            for e in entries:
-                rank_text = f"{e.rank:>3}" if e.rank else "  —"
-                click.echo(f"  {rank_text}  {e.unit.name}  {e.score:.2f}分  {e.reason}")
-        click.echo(f"参与排名 {sum(1 for e in computed.entries if not e.insufficient)} 个单位，"
-                   f"样本不足 {len(computed.insufficient)} 个。")
+        click.echo(f"{period.short_label} 红黑榜（数据截至 {local(now):%Y-%m-%d %H:%M}，{computed.scheme.name}）")
+        click.echo(computed.scheme.method_text)
+        for group in computed.groups:
+            members = [e for e in computed.entries if e.group == group.name and e.ranked]
+            click.echo(f"【{group.name}】参与排名 {len(members)} 个单位")
+            for title, name in (("红榜", "red"), ("黑榜", "black")):
+                chosen = [e for e in members if e.list_name == name]
+                click.echo(f"  {title}（{len(chosen)}个）：")
+                for e in chosen:
+                    click.echo(f"    {e.rank:>3}  {e.unit.name}  {e.score:.2f}分  {e.reason}")
+        click.echo(f"参与排名 {sum(1 for e in computed.entries if e.ranked)} 个单位，"
+                   f"未参与排名 {len(computed.unranked)} 个。")
         if publish:
             ranking = services.publish(period, now)
-            click.echo(f"已发布：{period.key} 第{ranking.version}版（编号 {ranking.id}）。")
+            click.echo(f"已发布：{period.key} 第{ranking.version}版，{ranking.number}（编号 {ranking.id}）。")
         else:
             click.echo("（预览，未发布；加 --publish 发布。）")

@@ -23,17 +23,56 @@ from ..tickets.models import Ticket
 Index("ix_tickets_deadline_cover", Ticket.deadline, Ticket.unit_id, Ticket.status, Ticket.escalation_level,
       Ticket.rectified_at, Ticket.closed_at, Ticket.rework_count, Ticket.extension_count, Ticket.category_id,
       Ticket.segment_id)
+# Problems found in a period: GROUP BY unit, source over a reported_at range, read from the index alone.
+Index("ix_tickets_reported_unit_source", Ticket.reported_at, Ticket.unit_id, Ticket.source, Ticket.status,
+      Ticket.segment_id)
 
 
-class RankingSettings(db.Model):
-    """The office's formula and list rules; every save adds a row, the newest one is in force."""
+class RankingScheme(db.Model):
+    """A scoring scheme (schemes.py) as the office keeps it: a JSON document; exactly one is in force."""
 
-    __tablename__ = "ranking_settings"
+    __tablename__ = "ranking_schemes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rules_json: Mapped[str] = mapped_column(Text)
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    document_json: Mapped[str] = mapped_column(Text)
+    in_force: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.document_json)
+
+
+class RankingGroup(db.Model):
+    """A comparison group (市直部门, 区县, 街道/乡镇, 企业): its units are ranked against each other, with its own
+    red and black list sizes. Units join by kind (`unit_kinds`, "、"-separated) unless placed by hand."""
+
+    __tablename__ = "ranking_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    unit_kinds: Mapped[str] = mapped_column(String(100), default="")
+    red_size: Mapped[int] = mapped_column(Integer, default=3)
+    red_floor: Mapped[float] = mapped_column(Float, default=90.0)
+    black_size: Mapped[int] = mapped_column(Integer, default=3)
+    black_below: Mapped[float] = mapped_column(Float, default=100.0)
+
+    @property
+    def kinds(self) -> list[str]:
+        return [k for k in (self.unit_kinds or "").split("、") if k]
+
+
+class RankingGroupMember(db.Model):
+    """A unit placed in a group by hand (else its kind decides)."""
+
+    __tablename__ = "ranking_group_members"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("ranking_groups.id"), index=True)
 
 
 class Ranking(db.Model):
@@ -42,6 +81,7 @@ class Ranking(db.Model):
         UniqueConstraint("period", "version"),
         # A scheduled publication happens once per period and schedule; manual ones (NULL slot) repeat freely.
         UniqueConstraint("period", "schedule_slot"),
+        UniqueConstraint("number_year", "number_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,7 +95,11 @@ class Ranking(db.Model):
     schedule_slot: Mapped[str | None] = mapped_column(String(16))   # "monthly" | "weekly" | None (by hand)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)             # the moment the figures describe
     office: Mapped[str] = mapped_column(String(100))
-    rules_json: Mapped[str] = mapped_column(Text)
+    rules_json: Mapped[str] = mapped_column(Text)                    # {"scheme": {...}, "groups": [...]}
+    # The 通报's own 文号 series (RANKINGS_NUMBER_PREFIX): 临江文明榜〔2026〕3号, taken at publication, gap-free.
+    number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_seq: Mapped[int | None] = mapped_column(Integer)
     formula_text: Mapped[str] = mapped_column(Text)
     cases_json: Mapped[str] = mapped_column(Text, default="[]")
     summary_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -88,9 +132,10 @@ class RankingEntry(db.Model):
     unit_code: Mapped[str] = mapped_column(String(32))       # as they were at publication
     unit_name: Mapped[str] = mapped_column(String(100))
     unit_kind: Mapped[str] = mapped_column(String(16), default="")
-    rank: Mapped[int | None] = mapped_column(Integer)        # None: 样本不足
+    group_name: Mapped[str] = mapped_column(String(32), default="", server_default="")  # the comparison group
+    rank: Mapped[int | None] = mapped_column(Integer)        # within the group; None: not ranked
     list_name: Mapped[str | None] = mapped_column(String(8))  # "red" | "black" | None
-    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)
+    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)  # not ranked (no responsibility)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text, default="")
     figures_json: Mapped[str] = mapped_column(Text)

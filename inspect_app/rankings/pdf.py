@@ -1,14 +1,16 @@
-"""The published 红黑榜 as a 通报 in the 文件格式 of GB/T 9704-2012 (see inspect_app/pdf/render.py).
+"""The published 红黑榜 as a 通报 in the 文件格式 of GB/T 9704-2012 (see inspect_app/pdf/render.py), and its
+曝光版 for the media.
 
 Built only from the immutable snapshot (Ranking, its entries and stored typical cases), so the same list always
-gives the same document. Variant "full" (office, leaders, inspectors) has the typical cases with photos;
-"public" (责任单位) leaves out other units' problems and photos. The 文号 is left blank in its series
-(BULLETIN_NUMBER_PREFIX) until lists are numbered; 版记 with 报, 抄送 and 印发 closes the last page.
+gives the same document. Variant "full" (office, leaders, inspectors) has the typical cases with photos (the
+stamped display copies: when, where, who); "public" (责任单位) leaves out other units' problems and photos;
+"exposure" (曝光版) shows the problems with photos, places and units, and no scores. The 通报 carries the list's own
+文号 (RANKINGS_NUMBER_PREFIX), the method in plain words from the stored scheme, a red list, a black list and a
+chart per group (a chart never splits across pages), and the 版记.
 """
 from __future__ import annotations
 
 import os
-from datetime import date
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
@@ -18,7 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, PageBreak, Paragraph
 
 from ..common.timeutil import fmt, local
 from ..config import Config
@@ -50,14 +52,6 @@ ROW_H = 4.2 * mm
 MIN_ROW_H = 3.0 * mm
 CHART_TOP = CHART_BOTTOM = 8 * mm
 CHART_MAX_H = TEXT_HEIGHT - 2.5 * LINE  # a chart and the heading above it fit one page
-NOTES = (
-    "应结案数：本期内处置期限（含经批准延期后的期限）届满、已派遣且未作废的问题数。",
-    "结案数：其中已核查结案的问题数；按期结案数：其中整改反馈时间不晚于处置期限的已结案问题数（返工后重新整改的以最后一次整改时间为准）。",
-    "返工数：被退回返工的次数之和；延期数：经批准延期的问题数。",
-    "超期未结数：超过处置期限仍处于待派遣、待整改或退单待审状态的问题数；已整改待核查的问题不计入超期未结，但逾期整改的不计为按期结案。",
-    "督办数：被发督办函（督办级别1级及以上）的问题数；挂牌数：被挂牌督办或约谈（2级及以上）的问题数。",
-    "排名：按综合得分从高到低，得分相同的按期结案率高者在前，再相同的超期未结数少者在前，再按单位编码排列。",
-)
 
 
 def _setting(name: str):
@@ -88,9 +82,9 @@ def _fmt_rate(value: float) -> str:
 
 
 UNIT_COLUMNS = (
-    Column("名次", 10, "plain"), Column("责任单位", 32, "label"), Column("得分", 15.5, "plain"),
-    Column("应结案", 13.5, "plain"), Column("按期\n结案率", 13.5, "plain"), Column("结案率", 13.5, "plain"),
-    Column("返工", 10, "plain"), Column("督办/\n挂牌", 12, "plain"), Column("理由", 36, "text"),
+    Column("组内\n名次", 11, "plain"), Column("责任单位", 36, "label"), Column("得分", 14, "plain"),
+    Column("发现\n问题", 11, "plain"), Column("超期", 10, "plain"), Column("督办/挂牌\n/约谈/问责", 19, "plain"),
+    Column("理由", 55, "text"),
 )
 
 
@@ -99,9 +93,10 @@ def _unit_table(entries: list[dict]) -> DataTable:
     rows = []
     for e in entries:
         f = e["figures"]
-        rows.append([str(e["rank"]) if e["rank"] else "—", e["unit_name"], f"{e['score']:.2f}", str(f["due"]),
-                     _fmt_rate(f["on_time_rate"]), _fmt_rate(f["closed_rate"]), str(f["rework"]),
-                     f"{f['supervised']}/{f['listed']}", e["reason"]])
+        rows.append([str(e["rank"]) if e["rank"] else "—", e["unit_name"], f"{e['score']:.2f}",
+                     str(f.get("found_total", 0)), str(f.get("overdue", 0)),
+                     f"{f.get('supervised', 0)}/{f.get('listed', 0)}/{f.get('interview', 0)}/{f.get('referral', 0)}",
+                     e["reason"]])
     return DataTable(UNIT_COLUMNS, rows=rows, font_size=9)
 
 
@@ -136,16 +131,17 @@ class ScoreChart(Drawing):
                           fillColor=color, strokeColor=None))
             self.add(String(x_of(e["score"]) + 1.5, y + row_h * 0.3, f"{e['score']:.1f}", fontName=font,
                             fontSize=6.5))
-        for threshold, color, label in ((rules["red"]["min_score"], RED, "红榜线"),
-                                        (rules["black"]["max_score"], BLACK, "黑榜线")):
+        for threshold, color, label, anchor, dx in ((rules["red_floor"], RED, "红榜线", "end", -1.5),
+                                                    (rules["black_below"], BLACK, "黑榜线", "start", 1.5)):
             x = x_of(threshold)
             self.add(Line(x, y_axis, x, height - top + 2, strokeColor=color, strokeWidth=0.9,
                           strokeDashArray=[3, 2]))
-            self.add(String(x, height - top + 4, f"{label} {threshold:g}", fontName=font, fontSize=7,
-                            fillColor=color, textAnchor="middle"))
+            # red's label left of its line, black's right of it: close lines (90, 100) never print over each other
+            self.add(String(x + dx, height - top + 4, f"{label} {threshold:g}", fontName=font, fontSize=7,
+                            fillColor=color, textAnchor=anchor))
         if first:
             legend_y = 1.5
-            for k, (color, label) in enumerate(((RED, "红榜"), (BLACK, "黑榜"), (NEUTRAL, "其他参与排名单位"))):
+            for k, (color, label) in enumerate(((RED, "红榜"), (BLACK, "黑榜"), (NEUTRAL, "其他单位"))):
                 lx = bar_x + k * 30 * mm
                 self.add(Rect(lx, legend_y - 1, 6, 6, fillColor=color, strokeColor=None))
                 self.add(String(lx + 8, legend_y, label, fontName=font, fontSize=7))
@@ -157,6 +153,8 @@ def score_charts(ranked: list[dict], rules: dict, fonts) -> list[Flowable]:
     usable = CHART_MAX_H - CHART_TOP - CHART_BOTTOM
     row_h = ROW_H if len(ranked) * ROW_H <= usable else max(MIN_ROW_H, usable / len(ranked))
     per_chart = max(1, int(usable // row_h))
+    charts = -(-len(ranked) // per_chart)
+    per_chart = -(-len(ranked) // charts)  # balanced: 58 rows in two charts are 29 + 29, not 57 + 1
     return [ScoreChart(ranked[i:i + per_chart], rules, fonts, first=i == 0, row_h=row_h)
             for i in range(0, len(ranked), per_chart)]
 
@@ -170,7 +168,7 @@ def _photo(root: str | None, key: str | None) -> Photo:
         return Photo(None, 37, 28)
 
 
-def _case_text(case: dict, styles, black: bool, with_number: bool = True) -> Paragraph:
+def _case_text(case: dict, styles, black: bool, with_number: bool = True, with_level: bool = True) -> Paragraph:
     font = styles["cell"].fontName
     lines = [f"<b>{markup(one_line(case['category']), font)}</b>"]
     if case.get("address"):
@@ -181,7 +179,7 @@ def _case_text(case: dict, styles, black: bool, with_number: bool = True) -> Par
     lines.append(f"期限：{fmt(_dt(case['deadline']))}")
     if black:
         level = {1: "督办", 2: "挂牌督办", 3: "约谈"}.get(case["escalation_level"], "")
-        lines.append(f"已超期{case['days_overdue']}天" + (f"，{level}中" if level else ""))
+        lines.append(f"已超期{case['days_overdue']}天" + (f"，{level}中" if level and with_level else ""))
     else:
         lines.append(f"整改：{fmt(_dt(case['rectified_at']))}")
     return Paragraph("<br/>".join(lines), styles["cell"])
@@ -213,84 +211,160 @@ def _cases(cases: list[dict], root: str | None, fonts, styles) -> list:
     return blocks
 
 
+CN_NUMBERS = "一二三四五六七八九十"
+
+
+def _entries(ranking) -> list[dict]:
+    return [{"rank": e.rank, "unit_name": e.unit_name, "score": e.score, "figures": e.figures, "reason": e.reason,
+             "list_name": e.list_name, "ranked": not e.insufficient, "group": e.group_name or "全部单位"}
+            for e in ranking.entries]
+
+
+def _groups(ranking, entries: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """[(group rule dict, its ranked entries in rank order)] in the list's group order."""
+    stored = {g["name"]: g for g in ranking.rules.get("groups", [])}
+    out: dict[str, list[dict]] = {}
+    for e in entries:
+        out.setdefault(e["group"], [])
+        if e["ranked"]:
+            out[e["group"]].append(e)
+    default = {"red_size": 0, "red_floor": 100.0, "black_size": 0, "black_below": 0.0}
+    return [(stored.get(name) or {"name": name, **default}, items) for name, items in out.items()]
+
+
+def _span(period) -> str:
+    return f"{period.first_day.month}月{period.first_day.day}日至{period.last_day.month}月{period.last_day.day}日"
+
+
 def ranking_document(ranking, *, variant: str = "full", photo_root: str | None = None,
                      fonts=None) -> OfficialDocument:
-    """The published list `ranking` (a models.Ranking) as a 通报 (文件格式)."""
+    """The published list `ranking` (a models.Ranking) as a 通报 (文件格式), or its 曝光版."""
     fonts = fonts or document_fonts(current_app.config if has_app_context() else None)
+    if variant == "exposure":
+        return exposure_document(ranking, photo_root=photo_root, fonts=fonts)
     styles = _styles(fonts)
     period = parse_period(ranking.period)
     rules = ranking.rules
     summary = ranking.summary
-    entries = [{"rank": e.rank, "unit_name": e.unit_name, "score": e.score, "figures": e.figures,
-                "reason": e.reason, "list_name": e.list_name, "insufficient": e.insufficient}
-               for e in ranking.entries]
-    red = [e for e in entries if e["list_name"] == "red"]
-    black = sorted((e for e in entries if e["list_name"] == "black"),
-                   key=lambda e: (e["rank"] is None, -(e["rank"] or 0), e["unit_name"]))
-    ranked = [e for e in entries if e["rank"] is not None]
-    insufficient = [e for e in entries if e["insufficient"]]
+    entries = _entries(ranking)
+    groups = _groups(ranking, entries)
+    unranked = [e for e in entries if not e["ranked"]]
     totals = summary.get("totals", {})
     published = local(ranking.published_at).date()
-    last_day: date = period.last_day
     version = f"（第{ranking.version}版）" if ranking.version > 1 else ""
-    title = f"关于{period.short_label}问题整改红黑榜的通报{version}"
+    title = f"关于{period.short_label}文明城市创建问题整改红黑榜的通报{version}"
+    method = rules.get("method") or [ranking.formula_text]
+    scheme_name = (rules.get("scheme") or {}).get("name", "")
+    group_names = "、".join(g["name"] for g, _ in groups)
 
     body: list = [
-        Para(f"根据文明城市创建问题整改考评办法，现将{period.label}（{period.first_day.month}月{period.first_day.day}日至"
-             f"{last_day.month}月{last_day.day}日）各责任单位问题整改情况及红黑榜通报如下。本期共{summary.get('units', 0)}个"
-             f"单位参评，其中{summary.get('ranked', 0)}个单位参与排名、{summary.get('insufficient', 0)}个单位样本不足；"
-             f"应结案问题{totals.get('due', 0)}件，结案{totals.get('closed', 0)}件，按期结案{totals.get('on_time', 0)}件，"
-             f"按期结案率{_fmt_rate(totals.get('on_time_rate', 0))}。"),
-        Heading("一、评价办法"),
-        Raw([_p(ranking.formula_text, styles["formula"]), _p(_list_rule_text(rules), styles["note"]),
-             _p("说明：", styles["note"]),
-             *[_p(f"{i}. {n}", styles["note"]) for i, n in enumerate(NOTES, start=1)],
-             _p(f"数据截至{_cn_datetime(ranking.as_of)}。", styles["note"])]),
-        Heading(f"二、红榜（{len(red)}个单位）"),
-        _unit_table(red) if red else Para("本期无单位达到红榜标准。"),
-        Heading(f"三、黑榜（{len(black)}个单位）"),
-        _unit_table(black) if black else Para("本期无单位列入黑榜。"),
-        Heading("四、综合得分排名"),
+        Para(f"根据文明城市创建问题整改考评办法，现将{period.short_label}（{_span(period)}）各责任单位问题整改考评情况"
+             f"通报如下。本期{summary.get('units', 0)}个单位中，{summary.get('ranked', 0)}个单位有责任区域内的问题、"
+             f"到期问题或测评点位，分{group_names}{len(groups)}组排名；共发现问题{totals.get('found', 0)}件，"
+             f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
+        Heading("一、考评办法"),
+        *[Para(line) for line in method],
+        Raw([_p("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
+                "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
+                "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下：", styles["note"]),
+             *[_p(f"{g['name']}：红榜{g['red_size']}名（不低于{g['red_floor']:g}分），"
+                  f"黑榜{g['black_size']}名（低于{g['black_below']:g}分）。", styles["note"]) for g, _ in groups],
+             _p(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}。", styles["note"])]),
     ]
-    if ranked:
-        charts = score_charts(ranked, rules, fonts)
-        body.append(Raw([charts[0]]))
-        for chart in charts[1:]:
-            body.append(Raw([_p("（续）", styles["small"]), chart], keep_together=True))
-    else:
-        body.append(Para("本期无参与排名的单位。"))
+    for number, (list_name, label) in enumerate((("red", "红榜"), ("black", "黑榜")), start=2):
+        picked = sum(1 for e in entries if e["list_name"] == list_name)
+        body.append(Heading(f"{CN_NUMBERS[number - 1]}、{label}（{picked}个单位）"))
+        for i, (group, items) in enumerate(groups):
+            chosen = [e for e in items if e["list_name"] == list_name]
+            if list_name == "black":
+                chosen.reverse()  # worst first
+            body.append(Heading(f"（{CN_NUMBERS[i]}）{group['name']}", level=2))
+            body.append(_unit_table(chosen) if chosen else
+                        Para(f"本组无单位{'达到红榜标准' if list_name == 'red' else '列入黑榜'}。"))
+    body.append(Raw([PageBreak()]))  # the charts start a page: a heading never waits alone at a page's foot
+    body.append(Heading("四、各组得分排名"))
+    for i, (group, items) in enumerate(groups):
+        if not items:
+            body.append(Para(f"（{CN_NUMBERS[i]}）{group['name']}：本期无参与排名的单位。"))
+            continue
+        charts = score_charts(items, group, fonts)
+        for k, chart in enumerate(charts):
+            caption = f"（{CN_NUMBERS[i]}）{group['name']}（{len(items)}个单位）" + ("（续）" if k else "")
+            body.append(Raw([_p(caption, styles["small"]), chart], keep_together=True))
     body.append(Heading("五、典型案例"))
     if variant == "full":
         body += _cases(ranking.cases, photo_root, fonts, styles)
     else:
         body.append(Para("典型案例及现场照片由文明办另行通报，本版本不含其他单位的问题详情。"))
-    body.append(Heading("六、样本不足单位"))
-    if insufficient:
-        names = "、".join(f"{e['unit_name']}（{e['figures']['due']}件）" for e in insufficient)
-        body.append(Raw([_p(f"以下{len(insufficient)}个单位本期应结案问题少于{rules['min_sample']}件，"
-                            f"不参与排名（括号内为应结案数）：{names}。", styles["note"])]))
+    body.append(Heading("六、未参与排名的单位"))
+    if unranked:
+        names = "、".join(e["unit_name"] for e in unranked)
+        body.append(Para(f"以下{len(unranked)}个单位本期无问题记录、无到期问题，负责的点位也未被抽中测评，"
+                         f"不参与排名：{names}。"))
     else:
-        body.append(Para("无。"))
+        body.append(Para("无。所有单位均参与排名。"))
     body.append(Para("请红榜单位总结推广经验。黑榜单位要对照问题清单立即整改，于通报之日起5个工作日内将整改情况书面报送"
                      "市文明办。"))
     body.append(Para("特此通报。"))
-
-    number = getattr(ranking, "number", None) or f"{_setting('BULLETIN_NUMBER_PREFIX')}〔{published.year}〕\u3000号"
-    seal = _setting("PDF_SEAL_IMAGE")
     return OfficialDocument(
         form=Form.FILE,
         issuer_mark=ranking.office if ranking.office.endswith("文件") else ranking.office + "文件",
-        doc_number=number,
+        doc_number=getattr(ranking, "number", None),
         title=title,
         recipients=["各责任单位"],
         body=body,
         signatory=ranking.office,
         date=published,
-        seal=Seal(seal, float(_setting("PDF_SEAL_DIAMETER_MM"))) if seal else None,
+        seal=_seal(),
         report_to=[_setting("BULLETIN_REPORT_TO")],
         cc=[_setting("BULLETIN_CC")],
         printer=_setting("OFFICE_SHORT_NAME"),
         print_date=published,
+    )
+
+
+def _seal():
+    seal = _setting("PDF_SEAL_IMAGE")
+    return Seal(seal, float(_setting("PDF_SEAL_DIAMETER_MM"))) if seal else None
+
+
+def exposure_document(ranking, *, photo_root: str | None = None, fonts=None) -> OfficialDocument:
+    """曝光版: the period's typical problems with photos, places and the units answering for them; no scores,
+    ranks or lists, for the media and the public."""
+    fonts = fonts or document_fonts(current_app.config if has_app_context() else None)
+    styles = _styles(fonts)
+    period = parse_period(ranking.period)
+    published = local(ranking.published_at).date()
+    cases = ranking.cases
+    body: list = [Para(f"为推进全国文明城市创建，现将{period.short_label}（{_span(period)}）督查发现的部分问题及整改情况"
+                       f"予以曝光，欢迎社会各界监督。")]
+    open_cases = [c for c in cases if c["list"] == "black"]
+    fixed = [c for c in cases if c["list"] == "red"]
+    if open_cases:
+        body.append(Heading("一、超期未整改问题"))
+        columns = (Column("责任单位", 34, "label"), Column("问题和地点", 80, "text"), Column("现场照片", 42, "photo"))
+        body.append(DataTable(columns, rows=[[c["unit_name"], _case_text(c, styles, True, with_number=False, with_level=False),
+                                              _photo(photo_root, c["before"])] for c in open_cases]))
+    if fixed:
+        body.append(Heading(f"{'二' if open_cases else '一'}、整改到位问题"))
+        columns = (Column("责任单位", 30, "label"), Column("问题和地点", 46, "text"), Column("整改前", 40, "photo"),
+                   Column("整改后", 40, "photo"))
+        body.append(DataTable(columns, rows=[[c["unit_name"], _case_text(c, styles, False, with_number=False),
+                                              _photo(photo_root, c["before"]), _photo(photo_root, c["after"])]
+                                             for c in fixed]))
+    if not cases:
+        body.append(Para("本期无曝光问题。"))
+    body.append(Para("市民发现城市管理问题，可通过市民随手拍或12345政务服务热线反映。"))
+    return OfficialDocument(
+        form=Form.FILE,
+        issuer_mark=ranking.office,
+        doc_number=None,
+        title=f"{period.short_label}文明城市创建问题曝光",
+        body=body,
+        signatory=ranking.office,
+        date=published,
+        seal=None,
+        seal_space=False,
     )
 
 
@@ -305,10 +379,3 @@ def render_ranking_pdf(ranking, out: str | os.PathLike[str] | BinaryIO, *, varia
 def _cn_datetime(value) -> str:
     moment = local(value)
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
-
-
-def _list_rule_text(rules: dict) -> str:
-    return (f"红榜：综合得分不低于{rules['red']['min_score']:g}分且无挂牌督办问题的单位，按排名取前{rules['red']['size']}个；"
-            f"黑榜：综合得分低于{rules['black']['max_score']:g}分的单位，按排名取后{rules['black']['size']}个，"
-            f"另有挂牌督办问题的单位一律列入黑榜；应结案数少于{rules['min_sample']}件的单位列为样本不足，不参与排名。")
-

@@ -1,257 +1,204 @@
-"""红黑榜 scoring: figures per unit → 100-point score → rank → red/black list → one-line reason. Pure; no database.
+"""红黑榜 scoring: per-unit counts → score under a scheme → rank within its group → red/black list → reason.
 
-Definitions (also printed in every list's 说明; see services.py for the SQL that counts them):
+Pure; no database. services.py fills `UnitCounts` (the small input interface) from the tickets, letters,
+relapses and assessment rounds; schemes.py holds the scheme (the office's JSON document).
 
-- 统计周期: a month (2026-11) or ISO week (2026-W48) in Asia/Shanghai time, [first day 00:00, day after last 00:00).
-- 应结案数 (due): tickets dispatched to the unit, not 作废 (cancelled), whose current deadline (after any approved
-  extension) fell in the period and has passed by the time of computing. Before the period ends only deadlines
-  already passed count, so a mid-period preview does not punish work that is not yet due.
-- 结案数 (closed): of those, tickets closed (核查结案) by the time of computing.
-- 按期结案数 (on_time): closed tickets whose accepted rectification was reported by the deadline
-  (rectified_at ≤ deadline; a rework clears rectified_at, so a late redo after a rework is late).
-- 返工数 (rework): sum of rework_count (every send-back counts). 返工率 = 返工数 / 应结案数.
-- 延期数 (extended): tickets with at least one approved extension. 延期率 = 延期数 / 应结案数.
-- 超期未结数 (overdue): tickets still open — 待派遣/待整改/退单待审 (pending/assigned/disputed) — past their deadline.
-  A ticket rectified late and waiting for verification (待核查) is not 超期未结: the unit has acted and the
-  office owes the check; it simply is not 按期结案. 超期未结率 = 超期未结数 / 应结案数.
-- 督办数 (supervised): tickets at escalation level 1+ (督办函); 挂牌数 (listed): level 2+ (挂牌督办, 约谈).
-  督办后仍超期 (overdue_supervised): overdue tickets at level 1+.
-- Rates are 0 when 应结案数 is 0; a "(1 − rate)" term never goes below 0 (返工率 can exceed 1).
-- Default score (100 points): 按期结案率×50 + 结案率×30 + (1−返工率)×10 + max(0, 10 − 0.5×督办数 − 1×挂牌数),
-  rounded half-up to 0.01 and kept within 0–100. The office may change weights and terms (Rules.from_dict);
-  the terms' full marks must add up to 100. Every list stores and prints the formula it used.
-- Units with fewer than `min_sample` (default 3) due tickets are 样本不足: shown, scored, not ranked.
-- Ranking: score desc, then 按期结案率 desc, then fewer 超期未结, then unit code — the same data always gives the
-  same order; ranks are 1..n with no shared places.
-- 红榜: walking down the ranking, the first `red.size` (10) units with score ≥ `red.min_score` (90) and no ticket
-  at level 2+. 黑榜: walking up from the bottom, the first `black.size` (10) units with score < `black.max_score`
-  (60), plus every unit (ranked or 样本不足) with a level-2+ ticket among its due tickets.
+- A unit is ranked when it had any responsibility in the period: a problem found in its area, a problem due, a
+  letter, 约谈, 问责 or 回潮 charged to it, a site assessed in the period, or road segments it answers for (属地 or
+  包抓: patrolled every day) — services decides `responsible`. Units without any (a site nobody drew, nothing
+  else) are not ranked and are named in one line.
+- Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
+  then fewer overdue problems, then more problems due and rectified on time, then more road segments (the same
+  record over a larger patrolled area); units equal on all five share a place (并列, ranks 1, 2, 2, 4).
+- 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
+  level 2+), whatever its score, plus the bottom black_size places among units at fault (an overdue problem, a
+  返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
+  in the period (something found, something due, or an assessed site: full marks for a unit nobody looked at
+  prove nothing) and not escalated. Units tied with the last one taken are taken too, unless the list would then
+  pass twice its size: the tied block is then left out whole (equals are never split by an arbitrary order).
+  Neither list takes more than half the group by size (a group of two: one red and one black at most; a group
+  of one: neither, unless escalated).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from ..common.errors import Invalid
+from ..tickets.rules import SOURCES
+from .schemes import CHARGES, PER_TERMS, RATE_TERMS, Scheme, num
 
-COUNTS = ("due", "closed", "on_time", "rework", "extended", "overdue", "supervised", "listed", "overdue_supervised")
-COUNT_LABELS = {
-    "due": "应结案数",
-    "closed": "结案数",
-    "on_time": "按期结案数",
-    "rework": "返工数",
-    "extended": "延期数",
-    "overdue": "超期未结数",
-    "supervised": "督办数",
-    "listed": "挂牌数",
-    "overdue_supervised": "督办后仍超期数",
-}
-# rate name -> (label, numerator)
-RATES = {
-    "closed_rate": ("结案率", "closed"),
-    "on_time_rate": ("按期结案率", "on_time"),
-    "rework_rate": ("返工率", "rework"),
-    "extension_rate": ("延期率", "extended"),
-    "overdue_rate": ("超期未结率", "overdue"),
-}
 LIST_LABELS = {"red": "红榜", "black": "黑榜"}
-MAX_TOTAL = 100.0
 
 
 @dataclass(frozen=True)
-class Figures:
-    due: int = 0
-    closed: int = 0
-    on_time: int = 0
-    rework: int = 0
-    extended: int = 0
-    overdue: int = 0
+class UnitCounts:
+    """What happened in the period, for one unit. `found` is {charge role: {source: problems}}."""
+
+    found: dict[str, dict[str, int]] = field(default_factory=dict)
+    relapse: int = 0
     supervised: int = 0
     listed: int = 0
-    overdue_supervised: int = 0
+    interview: int = 0
+    referral: int = 0
+    overdue: int = 0
+    rework: int = 0
+    due: int = 0
+    closed: int = 0
+    assessment: float | None = None      # 0..100: its sites' latest in-period round score
+    assessed_sites: int = 0
+    at_listed: int = 0                   # problems now at 挂牌督办 or above
+    segments: int = 0                    # road segments it answers for (属地 or 包抓), patrolled every day
+
+    @property
+    def found_total(self) -> int:
+        return sum(sum(by_source.values()) for by_source in self.found.values())
+
+    def found_by_source(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for by_source in self.found.values():
+            for source, n in by_source.items():
+                out[source] = out.get(source, 0) + n
+        return out
 
     def rate(self, name: str) -> float:
-        numerator = getattr(self, RATES[name][1])
-        return numerator / self.due if self.due else 0.0
+        """On-time (按期整改率 = 1 − overdue/due), closed and rework rates; nothing due counts as fully met."""
+        if not self.due:
+            return 0.0 if name == "rework_rate" else 1.0
+        if name == "on_time_rate":
+            return max(0.0, 1.0 - self.overdue / self.due)
+        if name == "closed_rate":
+            return min(1.0, self.closed / self.due)
+        return self.rework / self.due
+
+    @property
+    def examined(self) -> bool:
+        """Something to judge the unit by in the period: a problem found, a problem due, an assessed site, or road
+        segments the inspectors patrol (nothing found there is a finding)."""
+        return bool(self.found_total or self.due or self.assessed_sites or self.segments)
+
+    @property
+    def at_fault(self) -> bool:
+        """Slow or poor rectification: an overdue problem, a 返工, a 回潮, a letter, or escalation. A unit whose
+        problems were all fixed on time is not put on the black list for having had problems."""
+        return bool(self.overdue or self.rework or self.relapse or self.supervised or self.escalated)
+
+    @property
+    def escalated(self) -> bool:
+        """At 挂牌督办 or above: on the black list whatever the score."""
+        return bool(self.listed or self.interview or self.referral or self.at_listed)
 
     def as_dict(self) -> dict:
-        data = {name: int(getattr(self, name)) for name in COUNTS}
-        data.update({name: round(self.rate(name), 4) for name in RATES})
+        data = {name: getattr(self, name) for name in
+                ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
+                 "assessment", "assessed_sites", "at_listed")}
+        data["found"] = {role: dict(sorted(v.items())) for role, v in sorted(self.found.items()) if v}
+        data["found_total"] = self.found_total
+        data["on_time_rate"] = round(self.rate("on_time_rate"), 4)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> Figures:
-        return cls(**{name: int(data.get(name) or 0) for name in COUNTS})
-
-
-# ----------------------------------------------------------------------------- the formula
-
-def _num(value: float) -> str:
-    """50.0 -> "50", 0.5 -> "0.5"."""
-    return f"{value:g}"
+    def from_dict(cls, data: dict) -> UnitCounts:
+        names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
+                 "assessed_sites", "at_listed", "segments")
+        return cls(found={k: dict(v) for k, v in (data.get("found") or {}).items()},
+                   assessment=data.get("assessment"), **{n: int(data.get(n) or 0) for n in names})
 
 
 @dataclass(frozen=True)
-class Term:
-    """One part of the score.
+class Line:
+    """One line of a unit's score: what, how many, points (negative: deducted)."""
 
-    rate:      weight × rate                       e.g. 按期结案率×50
-    inverse:   weight × max(0, 1 − rate)           e.g. (1−返工率)×10
-    deduction: max(0, base − Σ points × count)     e.g. max(0, 10 − 0.5×督办数 − 1×挂牌数)
-    """
-
-    type: str
-    of: str | None = None
-    weight: float = 0.0
-    base: float = 0.0
-    per: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def full_marks(self) -> float:
-        return self.base if self.type == "deduction" else self.weight
-
-    def points(self, figures: Figures) -> float:
-        if self.type == "rate":
-            return self.weight * figures.rate(self.of)
-        if self.type == "inverse":
-            return self.weight * max(0.0, 1.0 - figures.rate(self.of))
-        return max(0.0, self.base - sum(p * getattr(figures, name) for name, p in self.per))
-
-    @property
-    def text(self) -> str:
-        if self.type == "rate":
-            return f"{RATES[self.of][0]}×{_num(self.weight)}"
-        if self.type == "inverse":
-            return f"(1−{RATES[self.of][0]})×{_num(self.weight)}"
-        parts = "".join(f" − {_num(p)}×{COUNT_LABELS[name]}" for name, p in self.per)
-        return f"max(0, {_num(self.base)}{parts})"
-
-    def to_dict(self) -> dict:
-        if self.type == "deduction":
-            return {"type": "deduction", "base": self.base, "per": {name: p for name, p in self.per}}
-        return {"type": self.type, "of": self.of, "weight": self.weight}
+    key: str
+    label: str
+    count: float
+    points: float
 
 
 @dataclass(frozen=True)
-class ListRule:
-    size: int
-    threshold: float
+class Scored:
+    score: float
+    problem_score: float
+    found_points: float
+    lines: tuple[Line, ...]
 
 
-@dataclass(frozen=True)
-class Rules:
-    """The formula and the list rules an office uses; stored with every published list."""
-
-    terms: tuple[Term, ...]
-    red: ListRule = ListRule(10, 90.0)       # threshold: minimum score
-    black: ListRule = ListRule(10, 60.0)     # threshold: score must be below it
-    min_sample: int = 3
-    name: str = "默认公式"
-
-    @property
-    def text(self) -> str:
-        return "综合得分 = " + " + ".join(t.text for t in self.terms)
-
-    @property
-    def list_text(self) -> str:
-        return (f"红榜：综合得分≥{_num(self.red.threshold)}分且无挂牌督办问题的前{self.red.size}名；"
-                f"黑榜：综合得分<{_num(self.black.threshold)}分的后{self.black.size}名，以及所有有挂牌督办问题的单位；"
-                f"应结案数少于{self.min_sample}件的单位列为样本不足，不参与排名。")
-
-    def score(self, figures: Figures) -> float:
-        total = sum(term.points(figures) for term in self.terms)
-        return _round_half_up(min(MAX_TOTAL, max(0.0, total)), 2)
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "terms": [t.to_dict() for t in self.terms],
-            "red": {"size": self.red.size, "min_score": self.red.threshold},
-            "black": {"size": self.black.size, "max_score": self.black.threshold},
-            "min_sample": self.min_sample,
-            "text": self.text,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Rules:
-        """Validate what the office entered (or what was stored); bad input raises Invalid (422)."""
-        if not isinstance(data, dict):
-            raise Invalid("评分规则应为 JSON 对象。", code="invalid_formula")
-        raw_terms = data.get("terms")
-        if not isinstance(raw_terms, list) or not raw_terms or len(raw_terms) > 12:
-            raise Invalid("评分公式至少应有一项（最多12项）。", code="invalid_formula")
-        terms = tuple(_term(raw) for raw in raw_terms)
-        total = sum(t.full_marks for t in terms)
-        if not math.isclose(total, MAX_TOTAL, abs_tol=0.01):
-            raise Invalid(f"各项满分之和应为100分，现为{_num(total)}分。", code="invalid_formula")
-        red, black = data.get("red") or {}, data.get("black") or {}
-        rules = cls(
-            terms=terms,
-            red=ListRule(_int(red.get("size", 10), "红榜名额", 0, 1000), _number(red.get("min_score", 90), "红榜分数线")),
-            black=ListRule(_int(black.get("size", 10), "黑榜名额", 0, 1000),
-                           _number(black.get("max_score", 60), "黑榜分数线")),
-            min_sample=_int(data.get("min_sample", 3), "最少样本数", 1, 10000),
-            name=str(data.get("name") or "自定义公式").strip()[:40] or "自定义公式",
-        )
-        if not 0 <= rules.black.threshold <= rules.red.threshold <= MAX_TOTAL:
-            raise Invalid("分数线应满足 0 ≤ 黑榜分数线 ≤ 红榜分数线 ≤ 100。", code="invalid_formula")
-        return rules
+_SOURCE_ORDER = {source: i for i, source in enumerate(SOURCES)}
+_PER = tuple((name, label) for name, (label, _) in PER_TERMS.items())
 
 
-def _round_half_up(value: float, places: int) -> float:
-    """Half-up rounding of a non-negative number (round() is half-even); the epsilon absorbs binary noise such as
-    2/3×50 + 20 + 10 + 10 = 56.666…6 or 87.5 − 1e-15."""
+def score(counts: UnitCounts, scheme: Scheme) -> Scored:
+    lines: list[Line] = []
+    found_points = 0.0
+    if counts.found:
+        by_source: dict[str, list] = {}  # source -> [problems, problems weighted by the charge shares]
+        for role, problems in counts.found.items():
+            share = scheme.charge.get(role, 0.0)
+            for source, n in problems.items():
+                slot = by_source.setdefault(source, [0, 0.0])
+                slot[0] += n
+                slot[1] += share * n
+        for source in sorted(by_source, key=lambda s: (_SOURCE_ORDER.get(s, len(_SOURCE_ORDER)), s)):
+            n, weighted = by_source[source]
+            if not n:
+                continue
+            points = weighted * scheme.found_points(source)
+            found_points += points
+            lines.append(Line(f"found.{source}", f"{SOURCES.get(source, source)}发现问题", n, -points))
+    other = 0.0
+    for name, label in _PER:
+        n = getattr(counts, name)
+        if n:
+            points = n * scheme.per.get(name, 0.0)
+            other += points
+            lines.append(Line(name, label, n, -points))
+    full = scheme.full_marks
+    problem = scheme.problem_score(found_points + other)
+    if not lines and counts.assessment is None and not scheme.rates:
+        return Scored(round_half_up(full, 2), round_half_up(full, 2), 0.0, ())
+    weight_a = scheme.assessment_weight if counts.assessment is not None else 0.0
+    weight_r = sum(scheme.rates.values())
+    total = problem * (1.0 - weight_a - weight_r)
+    if weight_a:
+        total += weight_a * full * max(0.0, min(100.0, counts.assessment)) / 100.0
+    for name, weight in scheme.rates.items():
+        value = counts.rate(name)
+        total += weight * full * (value if RATE_TERMS[name][1] else max(0.0, 1.0 - value))
+    return Scored(round_half_up(min(full, max(0.0, total)), 2), round_half_up(problem, 2),
+                  round_half_up(found_points, 4), tuple(lines))
+
+
+def round_half_up(value: float, places: int) -> float:
+    """Half-up rounding of a non-negative number (round() is half-even); the epsilon absorbs binary noise."""
     scale = 10 ** places
     return math.floor(value * scale + 0.5 + 1e-9) / scale
 
 
-def _number(value, what: str, low: float = 0.0, high: float = MAX_TOTAL) -> float:
-    if isinstance(value, bool):
-        raise Invalid(f"{what}应为数字。", code="invalid_formula")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise Invalid(f"{what}应为数字。", code="invalid_formula") from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise Invalid(f"{what}应在{_num(low)}到{_num(high)}之间。", code="invalid_formula")
-    return number
+# ----------------------------------------------------------------------------- groups and lists
 
+@dataclass(frozen=True)
+class GroupRule:
+    name: str
+    red_size: int = 3
+    red_floor: float = 90.0
+    black_size: int = 3
+    black_below: float = 100.0   # bottom places go black only when scoring below this
+    order: int = 0
 
-def _int(value, what: str, low: int, high: int) -> int:
-    number = _number(value, what, low, high)
-    if number != int(number):
-        raise Invalid(f"{what}应为整数。", code="invalid_formula")
-    return int(number)
+    def to_dict(self) -> dict:
+        return {"name": self.name, "red_size": self.red_size, "red_floor": self.red_floor,
+                "black_size": self.black_size, "black_below": self.black_below, "order": self.order}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> GroupRule:
+        return cls(data["name"], int(data["red_size"]), float(data["red_floor"]), int(data["black_size"]),
+                   float(data["black_below"]), int(data.get("order", 0)))
 
-def _term(raw) -> Term:
-    if not isinstance(raw, dict):
-        raise Invalid("公式的每一项应为 JSON 对象。", code="invalid_formula")
-    kind = raw.get("type")
-    if kind in ("rate", "inverse"):
-        if raw.get("of") not in RATES:
-            names = "、".join(f"{k}（{v[0]}）" for k, v in RATES.items())
-            raise Invalid(f"指标应为以下之一：{names}。", code="invalid_formula")
-        return Term(kind, of=raw["of"], weight=_number(raw.get("weight"), f"{RATES[raw['of']][0]}权重"))
-    if kind == "deduction":
-        per = raw.get("per") or {}
-        if not isinstance(per, dict) or any(name not in COUNT_LABELS or name == "due" for name in per):
-            names = "、".join(f"{k}（{v}）" for k, v in COUNT_LABELS.items() if k != "due")
-            raise Invalid(f"扣分项应为以下之一：{names}。", code="invalid_formula")
-        return Term("deduction", base=_number(raw.get("base"), "扣分项基础分"),
-                    per=tuple((name, _number(p, f"{COUNT_LABELS[name]}扣分")) for name, p in per.items()))
-    raise Invalid("公式项的 type 应为 rate、inverse 或 deduction。", code="invalid_formula")
+    @property
+    def rule_text(self) -> str:
+        return (f"红榜取组内前{self.red_size}名且得分不低于{num(self.red_floor)}分的单位；黑榜取组内后{self.black_size}名"
+                f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；名次并列的一并列入；"
+                f"红榜、黑榜（挂牌督办等除外）各不超过组内单位数的一半。")
 
-
-DEFAULT_RULES = Rules(terms=(
-    Term("rate", of="on_time_rate", weight=50),
-    Term("rate", of="closed_rate", weight=30),
-    Term("inverse", of="rework_rate", weight=10),
-    Term("deduction", base=10, per=(("supervised", 0.5), ("listed", 1.0))),
-))
-
-
-# ----------------------------------------------------------------------------- ranking
 
 @dataclass(frozen=True)
 class UnitInfo:
@@ -264,55 +211,83 @@ class UnitInfo:
 @dataclass
 class Entry:
     unit: UnitInfo
-    figures: Figures
-    score: float
-    insufficient: bool
+    group: str
+    counts: UnitCounts
+    scored: Scored
+    ranked: bool
     rank: int | None = None
     list_name: str | None = None
     reason: str = ""
     ticket_ids: dict = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["figures"] = self.figures.as_dict()
+    @property
+    def score(self) -> float:
+        return self.scored.score
+
+    def tie_key(self) -> tuple:
+        c = self.counts
+        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue), -c.segments)
+
+    def figures(self) -> dict:
+        data = self.counts.as_dict()
+        data["problem_score"] = self.scored.problem_score
+        data["lines"] = [{"key": ln.key, "label": ln.label, "count": ln.count, "points": round(ln.points, 2)}
+                         for ln in self.scored.lines]
         return data
 
 
-def sort_key(entry: Entry):
-    f = entry.figures
-    # Float division is correctly rounded, so equal fractions (1/3, 2/6) compare equal, as ties must.
-    return (-entry.score, -f.rate("on_time_rate"), f.overdue, entry.unit.code)
+def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts], responsible: set[int],
+                scheme: Scheme, groups: list[GroupRule]) -> list[Entry]:
+    """Every unit (with its group name) scored; the responsible ones ranked within their group. Returned in
+    group order, then rank, then code; the units not ranked last in each group."""
+    rules = {g.name: g for g in groups}
+    order = {g.name: (g.order, i) for i, g in enumerate(groups)}
+    by_group: dict[str, list[Entry]] = {}
+    for unit, group in units:
+        c = counts.get(unit.id, UnitCounts())
+        by_group.setdefault(group, []).append(Entry(unit, group, c, score(c, scheme), unit.id in responsible))
+    result: list[Entry] = []
+    for group in sorted(by_group, key=lambda g: order.get(g, (10 ** 6, g))):
+        rule = rules.get(group) or GroupRule(group)
+        entries = by_group[group]
+        ranked = sorted((e for e in entries if e.ranked), key=lambda e: (e.tie_key(), e.unit.code))
+        _assign(ranked, rule)
+        for e in ranked:
+            e.reason = reason(e)
+        rest = sorted((e for e in entries if not e.ranked), key=lambda e: e.unit.code)
+        for e in rest:
+            e.reason = "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
+        result += ranked + rest
+    return result
 
 
-def rank_units(figures_by_unit: dict[UnitInfo, Figures], rules: Rules) -> list[Entry]:
-    """All units in order: ranked ones by rank, then the 样本不足 ones by code; lists and reasons filled in."""
-    entries = [Entry(unit, figures, rules.score(figures), figures.due < rules.min_sample)
-               for unit, figures in figures_by_unit.items()]
-    ranked = sorted((e for e in entries if not e.insufficient), key=sort_key)
-    for position, entry in enumerate(ranked, start=1):
-        entry.rank = position
+def _assign(ranked: list[Entry], rule: GroupRule) -> None:
+    """Competition ranks; black for every escalated unit; red from the top among units examined in the period;
+    black for the bottom places (escalated units count among them); see the module docstring."""
+    first: dict[tuple, int] = {}
+    for i, e in enumerate(ranked):
+        e.rank = first.setdefault(e.tie_key(), i + 1)          # 1 + units strictly better
+    half = len(ranked) // 2
+    for e in ranked:
+        if e.counts.escalated:
+            e.list_name = "black"
+    _take([e for e in ranked if e.list_name is None and e.counts.examined and e.score >= rule.red_floor],
+          min(rule.red_size, half), half, "red")
+    _take([e for e in reversed(ranked) if e.list_name != "red" and e.counts.at_fault and e.score < rule.black_below],
+          min(rule.black_size, half), half, "black")
 
-    reds = 0
-    for entry in ranked:
-        if reds >= rules.red.size:
-            break
-        if entry.score >= rules.red.threshold and entry.figures.listed == 0:
-            entry.list_name, reds = "red", reds + 1
-    blacks = 0
-    for entry in reversed(ranked):
-        if blacks >= rules.black.size:
-            break
-        if entry.score < rules.black.threshold and entry.list_name is None:
-            entry.list_name, blacks = "black", blacks + 1
-    for entry in entries:
-        if entry.figures.listed > 0:
-            entry.list_name = "black"  # red already requires none at level 2+
 
-    insufficient = sorted((e for e in entries if e.insufficient), key=lambda e: e.unit.code)
-    ordered = ranked + insufficient
-    for entry in ordered:
-        entry.reason = reason(entry, rules)
-    return ordered
+def _take(candidates: list[Entry], size: int, half: int, list_name: str) -> None:
+    """The first `size` candidates, and those tied with the last one taken — unless the list would then pass
+    twice its size or half the group: then that tied block is left out whole rather than cut by an arbitrary
+    order."""
+    if size <= 0 or not candidates:
+        return
+    last = candidates[min(size, len(candidates)) - 1].tie_key()
+    block = [e for e in candidates if e.tie_key() == last]
+    before = [e for e in candidates[:size] if e.tie_key() != last]
+    for e in before + (block if len(before) + len(block) <= min(2 * size, half) else []):
+        e.list_name = list_name
 
 
 def red_list(entries: list[Entry]) -> list[Entry]:
@@ -320,52 +295,55 @@ def red_list(entries: list[Entry]) -> list[Entry]:
 
 
 def black_list(entries: list[Entry]) -> list[Entry]:
-    """Worst first: ranked ones from the bottom up, then the 样本不足 ones put there by 挂牌督办."""
-    black = [e for e in entries if e.list_name == "black"]
-    return sorted(black, key=lambda e: (e.rank is None, -(e.rank or 0), e.unit.code))
+    return [e for e in entries if e.list_name == "black"]
 
 
 # ----------------------------------------------------------------------------- reasons
 
 def pct(rate: float) -> str:
     """0.5 -> "50%", 0.875 -> "87.5%", 2/3 -> "66.7%"."""
-    value = _round_half_up(rate * 100, 1)
+    value = round_half_up(rate * 100, 1)
     return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
-def reason(entry: Entry, rules: Rules) -> str:
-    """One line of Chinese built from the entry's figures."""
-    f = entry.figures
-    on_time = pct(f.rate("on_time_rate"))
-    if entry.insufficient:
-        sample = ("本期无应结案问题" if f.due == 0 else f"应结案{f.due}件") + f"，不足{rules.min_sample}件，样本不足"
-        if f.listed:
-            return f"{f.listed}件问题被挂牌督办（{sample}，未排名）"
-        return sample
-    if entry.list_name == "red":
-        parts = [f"按期结案率{on_time}"]
-        if f.closed < f.due:
-            parts.append(f"结案率{pct(f.rate('closed_rate'))}")
-        parts.append("无返工" if f.rework == 0 else f"返工{f.rework}次")
-        if f.extended:
-            parts.append(f"延期{f.extended}件")
+def _count(value: float) -> str:
+    return num(value)
+
+
+def reason(entry: Entry) -> str:
+    """One line of Chinese from the entry's counts: what cost it most, or why it did well."""
+    c = entry.counts
+    escalations = []
+    if c.referral:
+        escalations.append(f"被问责{c.referral}次")
+    if c.interview:
+        escalations.append(f"被约谈{c.interview}次")
+    if c.listed:
+        escalations.append(f"被挂牌督办{c.listed}次")
+    elif c.at_listed:
+        escalations.append(f"{c.at_listed}件问题处于挂牌督办")
+    if entry.list_name == "red" or (not entry.scored.lines and entry.list_name != "black"):
+        parts = ["本期未发现问题" if not c.found_total else f"发现问题{c.found_total}件"]
+        if c.due:
+            parts.append("到期问题均按期整改" if not c.overdue else f"超期{c.overdue}件")
+        if not c.rework and c.due:
+            parts.append("无返工")
+        if c.assessment is not None:
+            parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
         return "，".join(parts)
-    if entry.list_name == "black":
-        parts = []
-        if f.overdue_supervised:
-            parts.append(f"{f.overdue_supervised}件超期经督办仍未整改" + (f"（挂牌督办{f.listed}件）" if f.listed else ""))
-        elif f.listed:
-            parts.append(f"{f.listed}件被挂牌督办")
-        rest = f.overdue - f.overdue_supervised
-        if rest > 0:
-            parts.append(f"另有{rest}件超期未结" if f.overdue_supervised else f"{rest}件超期未结")
-        parts.append(f"按期结案率{on_time}")
-        if f.rework:
-            parts.append(f"返工{f.rework}次")
-        return "，".join(parts[:4])
-    parts = [f"按期结案率{on_time}", f"结案率{pct(f.rate('closed_rate'))}"]
-    if f.overdue:
-        parts.append(f"{f.overdue}件超期未结")
-    elif f.rework:
-        parts.append(f"返工{f.rework}次")
-    return "，".join(parts)
+    lines = [ln for ln in entry.scored.lines if ln.key not in ("listed", "interview", "referral") or not escalations]
+    costly = sorted(lines, key=lambda ln: ln.points)[:3]
+    parts = escalations + [f"{ln.label}{_count(ln.count)}{_word(ln.key)}（扣{num(round(-ln.points, 2))}分）"
+                           for ln in costly]
+    if c.assessment is not None and c.assessment < 90:
+        parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
+    return "，".join(parts[:4]) or "本期未发现问题"
+
+
+def _word(key: str) -> str:
+    if key.startswith("found."):
+        return "件"
+    return PER_TERMS.get(key, ("", "件"))[1]
+
+
+__all__ = ["CHARGES", "Entry", "GroupRule", "LIST_LABELS", "UnitCounts", "UnitInfo", "rank_groups", "score"]

@@ -1,9 +1,9 @@
 """红黑榜 operations shared by the pages, the API, the CLI and the scheduler. Each takes `now`.
 
-The figures come from one aggregate query (GROUP BY unit over the period's tickets, see `figures_query`);
-scoring.py turns them into scores, ranks, lists and reasons. Publishing copies everything into an immutable
-snapshot (models.py), including the ids of the tickets behind each figure, read with the same SQL conditions.
-Definitions of every figure: scoring.py's docstring.
+counts.py reads the per-unit counts (a few GROUP BYs); schemes.py scores them under the scheme in force;
+scoring.py ranks units within their groups and draws the red and black lists. Publishing copies everything —
+scheme, groups, counts, scores, reasons, typical cases, the ticket ids behind the figures — into an immutable
+snapshot with its own 文号 (models.py).
 """
 from __future__ import annotations
 
@@ -13,118 +13,197 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import select
 
-from ..common.errors import Forbidden, NotFound
-from ..common.models import lock_sequence
-from ..common.sql import count_where
-from ..common.timeutil import isoformat
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.models import lock_sequence, next_value
+from ..common.timeutil import isoformat, local
 from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
 from ..photos.models import Photo
 from ..tickets.models import Ticket
-from ..tickets.rules import days_overdue, overdue_condition
+from ..tickets.rules import days_overdue
 from ..units.models import Category, Unit
+from . import counts as counting
 from . import scoring
-from .models import Ranking, RankingEntry, RankingSettings
+from .models import Ranking, RankingEntry, RankingGroup, RankingGroupMember, RankingScheme
 from .periods import Period, parse_period
+from .schemes import SHIPPED, Scheme
 
 CASES_PER_UNIT = 2
 CASES_PER_LIST = 6
+flags = counting.flags  # the dashboard's 按期结案率 reads the same conditions
+
+# ----------------------------------------------------------------------------- schemes
+
+def schemes() -> list[RankingScheme]:
+    """The office's schemes; the shipped ones stand in (not stored) until the office saves any."""
+    rows = list(db.session.scalars(select(RankingScheme).order_by(RankingScheme.id)))
+    if rows:
+        return rows
+    return [RankingScheme(id=None, code=d["code"], name=d["name"], in_force=i == 0,
+                          document_json=json.dumps(d, ensure_ascii=False)) for i, d in enumerate(SHIPPED)]
 
 
-# ----------------------------------------------------------------------------- rules
-
-def current_rules() -> scoring.Rules:
-    """The office's newest saved rules, else RANKINGS_RULES from the configuration, else the default."""
-    row = db.session.scalar(select(RankingSettings).order_by(RankingSettings.id.desc()).limit(1))
-    if row is not None:
-        return scoring.Rules.from_dict(json.loads(row.rules_json))
-    configured = current_app.config["RANKINGS_RULES"]
-    return scoring.Rules.from_dict(configured) if configured else scoring.DEFAULT_RULES
+def scheme_in_force() -> Scheme:
+    row = next((r for r in schemes() if r.in_force), None)
+    return Scheme.from_dict(row.document if row else SHIPPED[0])
 
 
-def save_rules(user, data: dict, now: datetime) -> scoring.Rules:
+def scheme_by_code(code: str) -> Scheme:
+    row = next((r for r in schemes() if r.code == code), None)
+    if row is None:
+        raise NotFound("评分方案不存在。")
+    return Scheme.from_dict(row.document)
+
+
+def _store_shipped() -> None:
+    if db.session.scalar(select(RankingScheme.id).limit(1)) is None:
+        for row in schemes():
+            db.session.add(row)
+        db.session.flush()
+
+
+def save_scheme(user, document: dict, now: datetime) -> Scheme:
+    """Add or replace a scheme (by its code) from the office's JSON document; a bad one is a 422."""
     if not has_role(user, OFFICE):
-        raise Forbidden("只有文明办可以修改评分规则。")
-    rules = scoring.Rules.from_dict(data)
-    stored = rules.to_dict()
-    stored.pop("text")
-    db.session.add(RankingSettings(rules_json=json.dumps(stored, ensure_ascii=False), saved_at=now,
-                                   saved_by_id=user.id))
+        raise Forbidden("只有文明办可以修改评分方案。")
+    scheme = Scheme.from_dict(document)
+    _store_shipped()
+    row = db.session.scalar(select(RankingScheme).where(RankingScheme.code == scheme.code))
+    if row is None:
+        row = RankingScheme(code=scheme.code, in_force=False)
+        db.session.add(row)
+    row.name = scheme.name
+    row.document_json = json.dumps(scheme.to_dict(), ensure_ascii=False)
+    row.updated_at, row.updated_by_id = now, user.id
     db.session.flush()
-    return rules
+    return scheme
 
 
-# ----------------------------------------------------------------------------- figures (SQL)
-
-def population(period: Period, now: datetime):
-    """Tickets whose deadline fell in the period (and has passed), dispatched, not cancelled."""
-    return and_(Ticket.deadline >= period.start, Ticket.deadline < min(period.end, now),
-                Ticket.status != "cancelled", Ticket.unit_id.is_not(None))
-
-
-def flags(now: datetime) -> dict:
-    """The condition behind each counted figure, shared by the GROUP BY and the ticket-id query."""
-    overdue = overdue_condition(now)
-    closed = Ticket.status == "closed"
-    return {
-        "closed": closed,
-        "on_time": and_(closed, func.coalesce(Ticket.rectified_at, Ticket.closed_at) <= Ticket.deadline),
-        "rework": Ticket.rework_count > 0,
-        "extended": Ticket.extension_count > 0,
-        "overdue": overdue,
-        "supervised": Ticket.escalation_level >= 1,
-        "listed": Ticket.escalation_level >= 2,
-        "overdue_supervised": and_(overdue, Ticket.escalation_level >= 1),
-    }
+def activate_scheme(user, code: str, now: datetime) -> Scheme:
+    """Put a scheme in force: lists computed and published from now on use it."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以选择评分方案。")
+    _store_shipped()
+    rows = list(db.session.scalars(select(RankingScheme)))
+    target = next((r for r in rows if r.code == code), None)
+    if target is None:
+        raise NotFound("评分方案不存在。")
+    for row in rows:
+        row.in_force = row is target
+    target.updated_at, target.updated_by_id = now, user.id
+    db.session.flush()
+    return Scheme.from_dict(target.document)
 
 
-def figures_query(period: Period, now: datetime):
-    """One row per unit: SELECT unit_id, COUNT(*), SUM(CASE ...) ... GROUP BY unit_id."""
-    cond = flags(now)
-    columns = [Ticket.unit_id, func.count().label("due")]
-    for name in scoring.COUNTS[1:]:
-        if name == "rework":
-            columns.append(func.coalesce(func.sum(Ticket.rework_count), 0).label("rework"))
-        else:
-            columns.append(count_where(cond[name]).label(name))
-    return select(*columns).where(population(period, now)).group_by(Ticket.unit_id)
+# ----------------------------------------------------------------------------- groups
+
+DEFAULT_GROUPS = (
+    # name, unit kinds, red size, red floor, black size, black below
+    ("市直部门", "市直单位", 5, 90.0, 5, 100.0),
+    ("区县", "区县", 1, 90.0, 1, 100.0),
+    ("街道/乡镇", "街道、乡镇、社区", 5, 90.0, 5, 100.0),
+    ("企业", "企业", 1, 90.0, 1, 100.0),
+)
+OTHER_GROUP = "其他单位"
 
 
-def unit_figures(period: Period, now: datetime) -> dict[int, scoring.Figures]:
-    rows = db.session.execute(figures_query(period, now)).all()
-    return {row[0]: scoring.Figures(*map(int, row[1:])) for row in rows}  # columns in scoring.COUNTS order
+def groups() -> list[RankingGroup]:
+    rows = list(db.session.scalars(select(RankingGroup).order_by(RankingGroup.sort_order, RankingGroup.id)))
+    if rows:
+        return rows
+    return [RankingGroup(id=None, name=n, unit_kinds=k, red_size=rs, red_floor=rf, black_size=bs, black_below=bb,
+                         sort_order=i) for i, (n, k, rs, rf, bs, bb) in enumerate(DEFAULT_GROUPS)]
 
 
-def ticket_ids_by_unit(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:
-    """{unit_id: {figure: [ticket ids]}}, for the snapshot; same conditions as the GROUP BY."""
-    cond = flags(now)
-    names = [n for n in scoring.COUNTS if n != "due"]
-    query = (select(Ticket.id, Ticket.unit_id, *[case((cond[n], 1), else_=0).label(n) for n in names])
-             .where(population(period, now)).order_by(Ticket.id))
-    result: dict[int, dict[str, list[int]]] = {}
-    for row in db.session.execute(query).mappings():
-        ids = result.setdefault(row["unit_id"], {n: [] for n in scoring.COUNTS})
-        ids["due"].append(row["id"])
-        for n in names:
-            if row[n]:
-                ids[n].append(row["id"])
-    return result
+def group_rules(rows: list[RankingGroup] | None = None) -> list[scoring.GroupRule]:
+    return [scoring.GroupRule(g.name, g.red_size, g.red_floor, g.black_size, g.black_below, g.sort_order)
+            for g in (groups() if rows is None else rows)]
 
 
-def _units(with_ids) -> list[scoring.UnitInfo]:
-    """Active units, plus retired ones that still had tickets due in the period."""
-    query = select(Unit.id, Unit.code, Unit.name, Unit.kind).where(or_(Unit.active.is_(True),
-                                                                       Unit.id.in_(list(with_ids) or [-1])))
-    return [scoring.UnitInfo(*row) for row in db.session.execute(query)]
+def unit_groups(units: list[scoring.UnitInfo], rows: list[RankingGroup] | None = None
+                ) -> list[tuple[scoring.UnitInfo, str]]:
+    """Each unit with its one group: placed by hand, else the first group listing its kind, else 其他单位."""
+    rows = groups() if rows is None else rows
+    by_id = {g.id: g.name for g in rows if g.id is not None}
+    placed = {uid: by_id.get(gid) for uid, gid in db.session.execute(
+        select(RankingGroupMember.unit_id, RankingGroupMember.group_id))}
+    by_kind: dict[str, str] = {}
+    for g in rows:
+        for kind in g.kinds:
+            by_kind.setdefault(kind, g.name)
+    return [(u, placed.get(u.id) or by_kind.get(u.kind) or OTHER_GROUP) for u in units]
 
+
+def group_members() -> dict[str, list[scoring.UnitInfo]]:
+    """Active units by group name, in code order."""
+    units = [scoring.UnitInfo(*r) for r in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.kind).where(Unit.active.is_(True)).order_by(Unit.code))]
+    members: dict[str, list[scoring.UnitInfo]] = {}
+    for unit, group in unit_groups(units):
+        members.setdefault(group, []).append(unit)
+    return members
+
+
+def save_groups(user, items: list[dict], placements: dict[int, str], now: datetime) -> None:
+    """Replace the groups (name, kinds, list sizes) and the hand placements {unit_id: group name}."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以设置排名分组。")
+    cleaned, names = [], set()
+    for i, item in enumerate(items):
+        name = str(item.get("name") or "").strip()[:32]
+        if not name:
+            continue
+        if name in names:
+            raise Invalid(f"分组名称“{name}”重复。", code="invalid_groups")
+        names.add(name)
+        try:
+            red_size, black_size = int(item.get("red_size")), int(item.get("black_size"))
+            red_floor, black_below = float(item.get("red_floor")), float(item.get("black_below"))
+        except (TypeError, ValueError):
+            raise Invalid(f"分组“{name}”的红黑榜名额和分数线应为数字。", code="invalid_groups") from None
+        if not (0 <= red_size <= 100 and 0 <= black_size <= 100 and 0 <= red_floor <= 100
+                and 0 <= black_below <= 100):
+            raise Invalid(f"分组“{name}”的名额应在0到100之间，分数线应在0到100分之间。", code="invalid_groups")
+        kinds = "、".join(k.strip() for k in str(item.get("unit_kinds") or "").replace(",", "、")
+                         .replace("，", "、").split("、") if k.strip())[:100]
+        cleaned.append(dict(name=name, unit_kinds=kinds, red_size=red_size, red_floor=red_floor,
+                            black_size=black_size, black_below=black_below, sort_order=i))
+    if not cleaned:
+        raise Invalid("至少应有一个分组。", code="invalid_groups")
+    unknown = {g for g in placements.values() if g and g not in names}
+    if unknown:
+        raise Invalid(f"分组“{'、'.join(sorted(unknown))}”不存在。", code="invalid_groups")
+    existing = {g.name: g for g in db.session.scalars(select(RankingGroup))}
+    db.session.execute(RankingGroupMember.__table__.delete())
+    for name, row in existing.items():
+        if name not in names:
+            db.session.delete(row)
+    db.session.flush()
+    rows = {}
+    for data in cleaned:
+        row = existing.get(data["name"]) or RankingGroup(name=data["name"])
+        for key, value in data.items():
+            setattr(row, key, value)
+        db.session.add(row)
+        rows[data["name"]] = row
+    db.session.flush()
+    known_units = set(db.session.scalars(select(Unit.id)))
+    for unit_id, name in placements.items():
+        if name and unit_id in known_units:
+            db.session.add(RankingGroupMember(unit_id=unit_id, group_id=rows[name].id))
+    db.session.flush()
+
+
+# ----------------------------------------------------------------------------- computing
 
 @dataclass
 class Computed:
     period: Period
     as_of: datetime
-    rules: scoring.Rules
+    scheme: Scheme
+    groups: list[scoring.GroupRule]
     entries: list[scoring.Entry]
 
     @property
@@ -136,28 +215,54 @@ class Computed:
         return scoring.black_list(self.entries)
 
     @property
-    def insufficient(self) -> list[scoring.Entry]:
-        return [e for e in self.entries if e.insufficient]
+    def unranked(self) -> list[scoring.Entry]:
+        return [e for e in self.entries if not e.ranked]
 
     def summary(self) -> dict:
-        totals = scoring.Figures(**{n: sum(getattr(e.figures, n) for e in self.entries) for n in scoring.COUNTS})
+        ranked = [e for e in self.entries if e.ranked]
+        by_group: dict[str, dict] = {}
+        for e in self.entries:
+            g = by_group.setdefault(e.group, {"units": 0, "ranked": 0, "red": 0, "black": 0})
+            g["units"] += 1
+            g["ranked"] += e.ranked
+            if e.list_name:
+                g[e.list_name] += 1
         return {
-            "units": len(self.entries),
-            "ranked": sum(1 for e in self.entries if not e.insufficient),
-            "insufficient": len(self.insufficient),
-            "red": len(self.red),
-            "black": len(self.black),
-            "totals": totals.as_dict(),
+            "units": len(self.entries), "ranked": len(ranked), "unranked": len(self.unranked),
+            "red": len(self.red), "black": len(self.black), "groups": by_group,
+            "totals": {
+                "found": sum(e.counts.found_total for e in self.entries),
+                "overdue": sum(e.counts.overdue for e in self.entries),
+                "rework": sum(e.counts.rework for e in self.entries),
+                "relapse": sum(e.counts.relapse for e in self.entries),
+                "due": sum(e.counts.due for e in self.entries),
+            },
+            "mean_score": round(sum(e.score for e in ranked) / len(ranked), 2) if ranked else None,
         }
 
+    def rules_document(self) -> dict:
+        return {"scheme": self.scheme.to_dict(), "groups": [g.to_dict() for g in self.groups],
+                "method": self.scheme.method_lines()}
 
-def compute(period: Period, now: datetime, rules: scoring.Rules | None = None) -> Computed:
+
+def _units(counts: dict) -> list[scoring.UnitInfo]:
+    """Active units, plus retired ones that still had something in the period."""
+    rows = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.active)).all()
+    return [scoring.UnitInfo(*row[:4]) for row in rows if row[4] or row[0] in counts]
+
+
+def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Computed:
     """The list as of `now`, without storing anything."""
-    rules = rules or current_rules()
-    figures = unit_figures(period, now)
-    units = _units(figures)
-    entries = scoring.rank_units({u: figures.get(u.id, scoring.Figures()) for u in units}, rules)
-    return Computed(period, now, rules, entries)
+    scheme = scheme or scheme_in_force()
+    unit_counts = counting.unit_counts(period, now)
+    units = _units(unit_counts)
+    responsible = {uid for uid, c in unit_counts.items()
+                   if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
+                   or c.referral or c.assessed_sites or c.segments}
+    rows = groups()
+    rules = group_rules(rows)
+    entries = scoring.rank_groups(unit_groups(units, rows), unit_counts, responsible, scheme, rules)
+    return Computed(period, now, scheme, rules, entries)
 
 
 # ----------------------------------------------------------------------------- typical cases
@@ -180,37 +285,39 @@ def _photo_keys(ticket_ids: list[int]) -> dict[int, dict]:
 
 
 def typical_cases(computed: Computed, ids: dict[int, dict[str, list[int]]]) -> list[dict]:
-    """Red list: on-time rectifications with before and after photos. Black list: overdue problems with photos,
-    the most escalated and longest overdue first."""
+    """Red list: problems found and rectified, with before and after photos. Black list: overdue problems with
+    photos, the most escalated and longest overdue first."""
     cases: list[dict] = []
-    for list_name, entries, figure in (("red", computed.red, "on_time"), ("black", computed.black, "overdue")):
+    for list_name, entries, figure in (("red", computed.red, "found"), ("black", computed.black, "overdue")):
         picked = 0
         for entry in entries:
             candidates = ids.get(entry.unit.id, {}).get(figure, [])
             if not candidates or picked >= CASES_PER_LIST:
                 continue
+            query = (select(Ticket.id, Ticket.number, Ticket.address, Ticket.reported_at, Ticket.deadline,
+                            Ticket.rectified_at, Ticket.closed_at, Ticket.escalation_level, Ticket.source,
+                            Category.name)
+                     .join(Category, Category.id == Ticket.category_id).where(Ticket.id.in_(candidates)))
             if list_name == "red":
-                order = (Ticket.closed_at.desc(), Ticket.id)
+                query = query.where(Ticket.status == "closed").order_by(Ticket.closed_at.desc(), Ticket.id)
             else:
-                order = (Ticket.escalation_level.desc(), Ticket.deadline, Ticket.id)
-            rows = db.session.execute(
-                select(Ticket.id, Ticket.number, Ticket.address, Ticket.reported_at, Ticket.deadline,
-                       Ticket.rectified_at, Ticket.closed_at, Ticket.escalation_level, Category.name)
-                .join(Category, Category.id == Ticket.category_id)
-                .where(Ticket.id.in_(candidates)).order_by(*order).limit(20)).all()
+                query = query.order_by(Ticket.escalation_level.desc(), Ticket.deadline, Ticket.id)
+            rows = db.session.execute(query.limit(20)).all()
             photos = _photo_keys([r.id for r in rows])
             taken = 0
             for r in rows:
                 keys = photos.get(r.id, {})
                 if "before" not in keys or (list_name == "red" and "after" not in keys):
                     continue
-                days = days_overdue(r.deadline, computed.as_of) if list_name == "black" else 0
+                until = r.rectified_at or computed.as_of
                 cases.append({
-                    "list": list_name, "unit_id": entry.unit.id, "unit_name": entry.unit.name,
+                    "list": list_name, "unit_id": entry.unit.id, "unit_name": entry.unit.name, "group": entry.group,
                     "ticket_id": r.id, "number": r.number, "category": r.name, "address": r.address,
+                    "source": r.source,
                     "reported_at": isoformat(r.reported_at), "deadline": isoformat(r.deadline),
                     "rectified_at": isoformat(r.rectified_at), "closed_at": isoformat(r.closed_at),
-                    "escalation_level": r.escalation_level, "days_overdue": days,
+                    "escalation_level": r.escalation_level,
+                    "days_overdue": days_overdue(r.deadline, until) if list_name == "black" else 0,
                     "before": keys.get("before"), "after": keys.get("after"),
                     "before_id": keys.get("before_id"), "after_id": keys.get("after_id"),
                 })
@@ -224,6 +331,7 @@ def typical_cases(computed: Computed, ids: dict[int, dict[str, list[int]]]) -> l
 # ----------------------------------------------------------------------------- publishing
 
 def _next_version(period_key: str) -> int:
+    from sqlalchemy import func
     return (db.session.scalar(select(func.max(Ranking.version)).where(Ranking.period == period_key)) or 0) + 1
 
 
@@ -232,26 +340,35 @@ def already_scheduled(period_key: str, slot: str) -> bool:
                                                       Ranking.schedule_slot == slot)) is not None
 
 
-def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None) -> Ranking | None:
-    """Compute and store a new immutable version of the period's list (flushes; the edge commits).
+NUMBER_SERIES = "ranking"
 
-    Publications of one period queue behind each other (lock_sequence), so versions never collide. With
-    `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in this
-    process or another — finds the first one's row and returns None.
+
+def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None) -> Ranking | None:
+    """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
+    commits). Publications queue behind each other on the number series, so versions and numbers never collide.
+    With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in
+    this process or another — finds the first one's row and returns None.
     """
     if user is not None and not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以发布红黑榜。")
-    lock_sequence(f"ranking {period.key}", 0)
+    year = local(now).year
+    lock_sequence(NUMBER_SERIES, year)
     if schedule_slot and already_scheduled(period.key, schedule_slot):
         return None
+    if period.start >= now:
+        raise Conflict("统计周期尚未开始，不能发布。", code="period_not_started")
     computed = compute(period, now)
-    ids = ticket_ids_by_unit(period, now)
+    ids = counting.ticket_ids(period, now)
     cases = typical_cases(computed, ids)
+    seq = next_value(NUMBER_SERIES, year)
     ranking = Ranking(
         period=period.key, kind=period.kind, period_start=period.start, period_end=period.end,
         version=_next_version(period.key), published_at=now, published_by_id=user.id if user else None,
         schedule_slot=schedule_slot, as_of=now, office=current_app.config["OFFICE_NAME"],
-        rules_json=json.dumps(computed.rules.to_dict(), ensure_ascii=False), formula_text=computed.rules.text,
+        number=f"{current_app.config['RANKINGS_NUMBER_PREFIX']}〔{year}〕{seq}号", number_year=year,
+        number_seq=seq,
+        rules_json=json.dumps(computed.rules_document(), ensure_ascii=False),
+        formula_text=computed.scheme.method_text,
         cases_json=json.dumps(cases, ensure_ascii=False),
         summary_json=json.dumps(computed.summary(), ensure_ascii=False))
     db.session.add(ranking)
@@ -262,13 +379,12 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
 
 
 def _entry_rows(ranking: Ranking, entries: list[scoring.Entry], ids: dict) -> list[RankingEntry]:
-    empty = {n: [] for n in scoring.COUNTS}
     return [RankingEntry(
         ranking_id=ranking.id, position=position, unit_id=e.unit.id, unit_code=e.unit.code,
-        unit_name=e.unit.name, unit_kind=e.unit.kind or "", rank=e.rank, list_name=e.list_name,
-        insufficient=e.insufficient, score=e.score, reason=e.reason,
-        figures_json=json.dumps(e.figures.as_dict()),
-        ticket_ids_json=json.dumps(ids.get(e.unit.id, empty)),
+        unit_name=e.unit.name, unit_kind=e.unit.kind or "", group_name=e.group, rank=e.rank,
+        list_name=e.list_name, insufficient=not e.ranked, score=e.score, reason=e.reason,
+        figures_json=json.dumps(e.figures(), ensure_ascii=False),
+        ticket_ids_json=json.dumps(ids.get(e.unit.id, {})),
     ) for position, e in enumerate(entries, start=1)]
 
 
@@ -316,19 +432,19 @@ def latest(kind: str | None = None) -> Ranking | None:
 def ranking_summary_dict(ranking: Ranking) -> dict:
     period = parse_period(ranking.period)
     return {"id": ranking.id, "period": ranking.period, "kind": ranking.kind, "period_label": period.label,
-            "version": ranking.version, "published_at": isoformat(ranking.published_at),
+            "version": ranking.version, "number": ranking.number, "published_at": isoformat(ranking.published_at),
             "scheduled": ranking.schedule_slot is not None}
 
 
 def entry_dict(entry: RankingEntry | scoring.Entry, details: bool) -> dict:
     if isinstance(entry, scoring.Entry):
         unit = {"id": entry.unit.id, "code": entry.unit.code, "name": entry.unit.name, "kind": entry.unit.kind}
-        figures, ids = entry.figures.as_dict(), entry.ticket_ids
+        figures, ids, group, ranked = entry.figures(), entry.ticket_ids, entry.group, entry.ranked
     else:
         unit = {"id": entry.unit_id, "code": entry.unit_code, "name": entry.unit_name, "kind": entry.unit_kind}
-        figures, ids = entry.figures, entry.ticket_ids
-    data = {"unit": unit, "score": entry.score, "rank": entry.rank, "list": entry.list_name,
-            "insufficient": entry.insufficient, "reason": entry.reason, "figures": figures}
+        figures, ids, group, ranked = entry.figures, entry.ticket_ids, entry.group_name, not entry.insufficient
+    data = {"unit": unit, "group": group, "score": entry.score if ranked else None, "rank": entry.rank,
+            "list": entry.list_name, "ranked": ranked, "reason": entry.reason, "figures": figures}
     if details:
         data["ticket_ids"] = ids
     return data
@@ -341,7 +457,9 @@ def ranking_dict(ranking: Ranking, user) -> dict:
     data.update({
         "as_of": isoformat(ranking.as_of),
         "office": ranking.office,
-        "formula": ranking.rules,
+        "scheme": ranking.rules.get("scheme"),
+        "groups": ranking.rules.get("groups", []),
+        "method": ranking.formula_text,
         "summary": ranking.summary,
         "entries": [entry_dict(e, details) for e in ranking.entries],
     })
@@ -352,16 +470,60 @@ def ranking_dict(ranking: Ranking, user) -> dict:
 
 def computed_dict(computed: Computed) -> dict:
     """An unpublished preview, in the same shape as a published list."""
+    rules = computed.rules_document()
     return {"id": None, "period": computed.period.key, "kind": computed.period.kind,
-            "period_label": computed.period.label, "version": None, "published_at": None,
-            "as_of": isoformat(computed.as_of), "formula": computed.rules.to_dict(), "summary": computed.summary(),
-            "entries": [entry_dict(e, False) for e in computed.entries]}
+            "period_label": computed.period.label, "version": None, "number": None, "published_at": None,
+            "as_of": isoformat(computed.as_of), "office": current_app.config["OFFICE_NAME"],
+            "scheme": rules["scheme"], "groups": rules["groups"], "method": computed.scheme.method_text,
+            "summary": computed.summary(), "entries": [entry_dict(e, False) for e in computed.entries]}
+
+
+def trend(unit_ids: list[int] | None = None, kind: str = "month", periods: int = 6) -> dict:
+    """Each unit's score and rank in the newest version of the last `periods` published periods of a kind:
+    {"periods": [key, ...], "units": {unit_id: {"name", "group", "scores": [score | None, ...]}}}."""
+    latest_ids = {}
+    for rid, period, version in db.session.execute(
+            select(Ranking.id, Ranking.period, Ranking.version).where(Ranking.kind == kind)
+            .order_by(Ranking.period_start.desc(), Ranking.version.desc())):
+        if period not in latest_ids:
+            if len(latest_ids) >= periods:
+                break
+            latest_ids[period] = rid
+    keys = sorted(latest_ids, key=lambda k: parse_period(k).first_day)
+    units: dict[int, dict] = {}
+    if keys:
+        query = (select(RankingEntry.ranking_id, RankingEntry.unit_id, RankingEntry.unit_name,
+                        RankingEntry.group_name, RankingEntry.score, RankingEntry.rank, RankingEntry.list_name,
+                        RankingEntry.insufficient)
+                 .where(RankingEntry.ranking_id.in_(list(latest_ids.values()))))
+        if unit_ids is not None:
+            query = query.where(RankingEntry.unit_id.in_(unit_ids or [-1]))
+        column = {rid: keys.index(p) for p, rid in latest_ids.items()}
+        for rid, uid, name, group, score, rank, list_name, unranked in db.session.execute(query):
+            row = units.setdefault(uid, {"name": name, "group": group, "scores": [None] * len(keys),
+                                         "ranks": [None] * len(keys), "lists": [None] * len(keys)})
+            i = column[rid]
+            row["name"], row["group"] = name, group or row["group"]
+            if not unranked:
+                row["scores"][i], row["ranks"][i], row["lists"][i] = score, rank, list_name
+    ranges = [(parse_period(k).first_day.isoformat(), parse_period(k).last_day.isoformat()) for k in keys]
+    return {"periods": keys, "ranges": ranges, "units": units}
 
 
 # ----------------------------------------------------------------------------- PDF
 
-def pdf_variant(user) -> str:
-    """Units get the published list without the typical cases (other units' problems and photos)."""
+VARIANTS = ("full", "public", "exposure")
+
+
+def pdf_variant(user, wanted: str | None = None) -> str:
+    """full: the 通报 with typical cases; public (units): without other units' problems and photos;
+    exposure (曝光版, citywide readers): photos, places and units for the media, no scores."""
+    if wanted == "exposure":
+        if not sees_ticket_details(user):
+            raise Forbidden("曝光版仅供文明办、督查员和领导使用。")
+        return "exposure"
+    if wanted not in (None, "", "full"):
+        raise BadRequest("版本参数应为 full 或 exposure。", code="invalid_variant")
     return "full" if sees_ticket_details(user) else "public"
 
 
@@ -382,12 +544,14 @@ def ensure_pdf(ranking: Ranking, variant: str) -> Path:
     return path
 
 
-def pdf_for(user, ranking_id: int) -> tuple[Path, str]:
+def pdf_for(user, ranking_id: int, wanted: str | None = None) -> tuple[Path, str]:
     """The list's PDF as this user may have it (units without the typical cases), and its file name."""
     ranking = get_ranking(user, ranking_id)
-    return ensure_pdf(ranking, pdf_variant(user)), pdf_filename(ranking)
+    variant = pdf_variant(user, wanted)
+    return ensure_pdf(ranking, variant), pdf_filename(ranking, variant)
 
 
-def pdf_filename(ranking: Ranking) -> str:
-    return f"红黑榜-{ranking.period}-第{ranking.version}版.pdf"
+def pdf_filename(ranking: Ranking, variant: str = "full") -> str:
+    suffix = "-曝光版" if variant == "exposure" else ""
+    return f"红黑榜-{ranking.period}-第{ranking.version}版{suffix}.pdf"
 

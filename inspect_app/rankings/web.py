@@ -1,32 +1,35 @@
-"""Pages: published 红黑榜 (all roles; units without ticket details), one list, its PDF; the office computes,
-previews and publishes, and edits the scoring rules. Routes read input, call one service, render or redirect."""
+"""Pages: published 红黑榜 (all roles; units without ticket details), one list, its PDFs (通报 and 曝光版); the
+office previews, publishes, edits the scoring schemes and the comparison groups; the rankings dashboard (groups,
+each unit's score trend, assessment scores). Routes read input, call one service, render or redirect."""
 from __future__ import annotations
 
+import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..common.errors import ServiceError
+from ..common.errors import Invalid, ServiceError
 from ..http import now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
 from .periods import containing, parse_period
+from .schemes import Scheme
 
 bp = Blueprint("rankings", __name__, url_prefix="/rankings")
 
 
 @bp.app_template_global("ticket_list_url")
 def ticket_list_url(**filters) -> str | None:
-    """A link to the office's ticket list with filters (status/unit_id/category/district/overdue),
-    or None when that page is absent or the user may not use it."""
+    """A link to the office's ticket list with filters (unit_id/source/from/to/overdue...), or None when the
+    user may not use that page."""
     if not may_open(current_user, "tickets.office_list"):
         return None
     return url_for("tickets.office_list", **{k: v for k, v in filters.items() if v not in (None, "", False)})
 
 
-def _suggested_periods(now) -> list[str]:
-    month = containing(now, "month")
-    week = containing(now, "week")
+def _suggested_periods(moment) -> list[str]:
+    month = containing(moment, "month")
+    week = containing(moment, "week")
     return [month.previous().key, month.key, week.previous().key, week.key]
 
 
@@ -38,23 +41,39 @@ def index():
     for ranking in items:
         latest_per_period.setdefault(ranking.period, []).append(ranking)
     return render_template("rankings/index.html", groups=list(latest_per_period.values()),
-                           suggested=_suggested_periods(now()), labels=scoring.LIST_LABELS)
+                           suggested=_suggested_periods(now()), labels=scoring.LIST_LABELS,
+                           schemes=services.schemes() if has_role(current_user, CITYWIDE) else [])
+
+
+def _render(data: dict, ranking=None, preview: bool = False, versions=()):
+    period = parse_period(data["period"])
+    return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
+                           details=services.sees_ticket_details(current_user), period=period,
+                           by_group=_by_group(data["entries"]),
+                           schemes=services.schemes() if preview else [])
+
+
+def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[dict]]]:
+    """[(group, ranked entries, unranked entries)] in the list's order."""
+    out: dict[str, tuple[list, list]] = {}
+    for e in entries:
+        ranked, rest = out.setdefault(e["group"], ([], []))
+        (ranked if e["ranked"] else rest).append(e)
+    return [(g, r, u) for g, (r, u) in out.items()]
 
 
 @bp.get("/<int:ranking_id>")
 @requires(EVERYONE)
 def detail(ranking_id: int):
     ranking = services.get_ranking(current_user, ranking_id)
-    data = services.ranking_dict(ranking, current_user)
-    return render_template("rankings/detail.html", data=data, ranking=ranking,
-                           versions=services.versions_of(ranking), preview=False,
-                           details=services.sees_ticket_details(current_user))
+    return _render(services.ranking_dict(ranking, current_user), ranking, versions=services.versions_of(ranking))
 
 
 @bp.get("/<int:ranking_id>/pdf")
 @requires(EVERYONE)
 def pdf(ranking_id: int):
-    return pdf_file(*services.pdf_for(current_user, ranking_id))
+    """?variant=exposure: the 曝光版 (citywide readers)."""
+    return pdf_file(*services.pdf_for(current_user, ranking_id, request.args.get("variant")))
 
 
 @bp.get("/preview")
@@ -62,13 +81,12 @@ def pdf(ranking_id: int):
 def preview():
     try:
         period = parse_period(request.args.get("period"))
+        code = request.args.get("scheme")
+        scheme = services.scheme_by_code(code) if code else None
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"))
-    computed = services.compute(period, now())
-    data = services.computed_dict(computed)
-    return render_template("rankings/detail.html", data=data, ranking=None, versions=[], preview=True,
-                           details=services.sees_ticket_details(current_user))
+    return _render(services.computed_dict(services.compute(period, now(), scheme)), preview=True)
 
 
 @bp.post("/publish")
@@ -80,52 +98,98 @@ def publish():
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"), 303)
-    flash(f"已发布{parse_period(ranking.period).label}红黑榜（第{ranking.version}版）。", "success")
+    flash(f"已发布{parse_period(ranking.period).short_label}红黑榜（{ranking.number}）。", "success")
     return redirect(url_for("rankings.detail", ranking_id=ranking.id), 303)
 
 
-@bp.get("/rules")
+# ----------------------------------------------------------------------------- schemes
+
+@bp.get("/schemes")
 @requires(CITYWIDE)
-def rules():
-    return _rules_page(services.current_rules())
+def schemes():
+    return _schemes_page()
 
 
-@bp.post("/rules")
+def _schemes_page(error: str | None = None, code: str | None = None, text: str | None = None):
+    rows = []
+    for row in services.schemes():
+        scheme = Scheme.from_dict(row.document)
+        rows.append({"row": row, "scheme": scheme,
+                     "json": json.dumps(scheme.to_dict(), ensure_ascii=False, indent=2)})
+    return render_template("rankings/schemes.html", rows=rows, error=error, error_code=code, text=text,
+                           editable=has_role(current_user, OFFICE))
+
+
+@bp.post("/schemes")
 @requires(OFFICE)
-def save_rules():
+def save_scheme():
+    text = request.form.get("document") or ""
     try:
-        services.save_rules(current_user, rules_from_form(request.form), now())
+        try:
+            document = json.loads(text)
+        except ValueError as problem:
+            raise Invalid(f"方案不是有效的 JSON：第{getattr(problem, 'lineno', '?')}行附近有误。",
+                          code="invalid_scheme") from None
+        scheme = services.save_scheme(current_user, document, now())
     except ServiceError as problem:
-        return _rules_page(services.current_rules(), problem.message), 422
-    flash("评分规则已保存，此后计算和发布的红黑榜将使用新规则。", "success")
-    return redirect(url_for("rankings.rules"), 303)
+        return _schemes_page(problem.message, request.form.get("code"), text), problem.status
+    flash(f"评分方案“{scheme.name}”已保存。", "success")
+    return redirect(url_for("rankings.schemes"), 303)
 
 
-def _rules_page(current, error: str | None = None):
-    return render_template("rankings/rules.html", rules=current, error=error, form=request.form,
-                           rates=scoring.RATES, counts={k: v for k, v in scoring.COUNT_LABELS.items() if k != "due"},
-                           default=scoring.DEFAULT_RULES, editable=has_role(current_user, OFFICE))
+@bp.post("/schemes/<scheme_code>/activate")
+@requires(OFFICE)
+def activate_scheme(scheme_code: str):
+    scheme = services.activate_scheme(current_user, scheme_code, now())
+    flash(f"已启用评分方案“{scheme.name}”，此后计算和发布的红黑榜使用该方案。", "success")
+    return redirect(url_for("rankings.schemes"), 303)
 
 
-TERM_ROWS = 6
+# ----------------------------------------------------------------------------- groups
+
+@bp.get("/groups")
+@requires(CITYWIDE)
+def groups():
+    return _groups_page()
 
 
-def rules_from_form(form) -> dict:
-    """The rules form: up to TERM_ROWS rate/inverse terms, one deduction term, list sizes and thresholds."""
-    terms = []
-    for i in range(TERM_ROWS):
-        kind, of, weight = form.get(f"t{i}_type"), form.get(f"t{i}_of"), (form.get(f"t{i}_weight") or "").strip()
-        if kind in ("rate", "inverse") and of and weight:
-            terms.append({"type": kind, "of": of, "weight": weight})
-    base = (form.get("ded_base") or "").strip()
-    if base:
-        per = {name: form.get(f"ded_{name}").strip() for name in scoring.COUNT_LABELS
-               if name != "due" and (form.get(f"ded_{name}") or "").strip()}
-        terms.append({"type": "deduction", "base": base, "per": per})
-    return {"name": form.get("name") or "自定义公式", "terms": terms,
-            "red": {"size": form.get("red_size"), "min_score": form.get("red_min")},
-            "black": {"size": form.get("black_size"), "max_score": form.get("black_max")},
-            "min_sample": form.get("min_sample")}
+def _groups_page(error: str | None = None):
+    members = services.group_members()
+    return render_template("rankings/groups.html", groups=services.groups(), members=members, error=error,
+                           other=services.OTHER_GROUP, editable=has_role(current_user, OFFICE))
+
+
+GROUP_ROWS = 8
+
+
+@bp.post("/groups")
+@requires(OFFICE)
+def save_groups():
+    form = request.form
+    items = [{"name": form.get(f"g{i}_name"), "unit_kinds": form.get(f"g{i}_kinds"),
+              "red_size": form.get(f"g{i}_red_size"), "red_floor": form.get(f"g{i}_red_floor"),
+              "black_size": form.get(f"g{i}_black_size"), "black_below": form.get(f"g{i}_black_below")}
+             for i in range(GROUP_ROWS)]
+    placements = {}
+    for key, value in form.items():
+        if key.startswith("unit_") and key[5:].isdigit():
+            placements[int(key[5:])] = value.strip()
+    try:
+        services.save_groups(current_user, items, placements, now())
+    except ServiceError as problem:
+        return _groups_page(problem.message), problem.status
+    flash("排名分组已保存。", "success")
+    return redirect(url_for("rankings.groups"), 303)
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+@bp.get("/dashboard")
+@requires(CITYWIDE)
+def dashboard():
+    from .dashboard import dashboard_data
+
+    return render_template("rankings/dashboard.html", **dashboard_data(now(), request.args.get("group")))
 
 
 @bp.app_template_filter("pct")

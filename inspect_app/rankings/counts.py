@@ -1,0 +1,216 @@
+"""The counts behind a list (SQL → scoring.UnitCounts), per unit, for a period, as of `now`.
+
+Populations (Asia/Shanghai periods, half-open [start, end); only what has happened by `now`):
+- found: tickets reported in the period, dispatched, not 作废, charged to the units that answer for them — the
+  主办 unit (tickets.unit_id), 协办 units and the road segment's 包抓 unit where those exist — per `source`.
+- due: tickets whose deadline (after any approved extension) fell in the period and has passed, not 作废;
+  overdue = of those, not rectified by the deadline (rectified late, or still not rectified); rework = their
+  send-backs (返工, every one counts); closed = of those, closed; at_listed = of those, at 挂牌督办 or above.
+- 督办 / 挂牌 / 约谈 / 问责 / 回潮: from the letters feature (escalation/stats.unit_counts): issued letters addressed to
+  the unit in the period (督办 level 1, 挂牌 level 2), 约谈 held or scheduled, 问责 referrals, 回潮 flagged.
+- assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
+  such round per site), full marks minus the deductions it answers for, divided by those sites.
+- segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
+
+Every query is one GROUP BY over an indexed range (see models.py for the covering indexes).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, union_all
+
+from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
+from ..common.sql import count_where
+from ..escalation.stats import unit_counts as letter_figures
+from ..extensions import db
+from ..sites.models import Site
+from ..tickets.models import Ticket, TicketUnit
+from ..units.models import Segment
+from .periods import Period
+from .scoring import UnitCounts
+
+
+def found_condition(period: Period, now: datetime):
+    return and_(Ticket.reported_at >= period.start, Ticket.reported_at < min(period.end, now),
+                Ticket.status != "cancelled", Ticket.unit_id.is_not(None))
+
+
+def due_condition(period: Period, now: datetime):
+    return and_(Ticket.deadline >= period.start, Ticket.deadline < min(period.end, now),
+                Ticket.status != "cancelled", Ticket.unit_id.is_not(None))
+
+
+def flags(now: datetime) -> dict:
+    """Conditions on a due ticket, shared by the GROUP BY, the ticket ids kept with a list and the dashboard."""
+    from ..tickets.rules import overdue_condition
+
+    done_at = func.coalesce(Ticket.rectified_at, Ticket.closed_at)
+    closed = Ticket.status == "closed"
+    return {
+        "closed": closed,
+        "on_time": and_(closed, done_at <= Ticket.deadline),
+        "late": or_(done_at.is_(None), done_at > Ticket.deadline),
+        "rework": Ticket.rework_count > 0,
+        "extended": Ticket.extension_count > 0,
+        "overdue": overdue_condition(now),
+        "supervised": Ticket.escalation_level >= 1,
+        "listed": Ticket.escalation_level >= 2,
+        "overdue_supervised": and_(overdue_condition(now), Ticket.escalation_level >= 1),
+    }
+
+
+class Builder:
+    """Mutable per-unit counts, turned into frozen UnitCounts at the end."""
+
+    def __init__(self) -> None:
+        self.data: dict[int, dict] = {}
+
+    def unit(self, unit_id: int) -> dict:
+        return self.data.setdefault(unit_id, {"found": {}})
+
+    def add_found(self, unit_id: int, role: str, source: str, n: int) -> None:
+        by_source = self.unit(unit_id)["found"].setdefault(role, {})
+        by_source[source] = by_source.get(source, 0) + int(n)
+
+    def add(self, unit_id: int, name: str, n) -> None:
+        d = self.unit(unit_id)
+        d[name] = d.get(name, 0) + (n or 0)
+
+    def build(self) -> dict[int, UnitCounts]:
+        return {uid: UnitCounts(**d) for uid, d in self.data.items()}
+
+
+def found_query(period: Period, now: datetime):
+    """SELECT unit_id, source, COUNT(*) FROM tickets WHERE reported_at in the period ... GROUP BY unit_id, source."""
+    return (select(Ticket.unit_id, Ticket.source, func.count())
+            .where(found_condition(period, now)).group_by(Ticket.unit_id, Ticket.source))
+
+
+def adopted_query(period: Period, now: datetime):
+    """Problems found on a segment, charged to the segment's 包抓 unit (when it has one other than the 主办)."""
+    adopting = Segment.adopting_unit_id
+    return (select(adopting, Ticket.source, func.count())
+            .join(Segment, Segment.id == Ticket.segment_id)
+            .where(found_condition(period, now), adopting.is_not(None), adopting != Ticket.unit_id)
+            .group_by(adopting, Ticket.source))
+
+
+def due_query(period: Period, now: datetime):
+    cond = flags(now)
+    return (select(Ticket.unit_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
+                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["listed"]))
+            .where(due_condition(period, now)).group_by(Ticket.unit_id))
+
+
+def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
+    b = Builder()
+    session = db.session
+    for unit_id, source, n in session.execute(found_query(period, now)):
+        b.add_found(unit_id, "lead", source, n)
+    for role, query in (("adopting", adopted_query(period, now)), ("assist", _assisted_query(period, now))):
+        if query is not None:
+            for unit_id, source, n in session.execute(query):
+                b.add_found(unit_id, role, source, n)
+    letters = _letter_counts(period, now)
+    for unit_id, due, closed, late, rework, at_listed in session.execute(
+            due_query(period, now)):
+        b.add(unit_id, "due", int(due))
+        b.add(unit_id, "closed", int(closed))
+        b.add(unit_id, "overdue", int(late))
+        b.add(unit_id, "rework", int(rework))
+        b.add(unit_id, "at_listed", int(at_listed))
+    for unit_id, figures in letters.items():
+        for name, value in figures.items():
+            b.add(unit_id, name, int(value))
+    for unit_id, (score, sites) in _assessment(period, now).items():
+        d = b.unit(unit_id)
+        d["assessment"], d["assessed_sites"] = score, sites
+    for unit_id, n in segment_counts().items():
+        b.unit(unit_id)["segments"] = n
+    return b.build()
+
+
+def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
+    """{unit_id: {supervised, listed, interview, referral, relapse}} from the letters feature (issued letters
+    addressed to the unit in the period: 督办 level 1, 挂牌 level 2; 约谈 held or scheduled in the period; 问责
+    referrals in the period; 回潮 flagged in the period on the earlier ticket's unit)."""
+    out: dict[int, dict] = {}
+    for unit_id, f in letter_figures(period.start, min(period.end, now), now).items():
+        out[unit_id] = {"supervised": max(0, f.letters - f.listed - f.summons), "listed": f.listed,
+                        "interview": f.interviews, "referral": f.referrals, "relapse": f.relapses}
+    return out
+
+
+def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
+    """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
+    submitted result; per unit, over the sites it answers for (any role), full marks minus the deductions it
+    answers for divided by those sites (the assessment feature's own unit score), scaled to 100."""
+    rows = db.session.execute(
+        select(RoundSite.id, RoundSite.site_id, Round.created_at, ChecklistVersion.full_score,
+               Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+        .join(Round, Round.id == RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
+        .join(ChecklistVersion, ChecklistVersion.id == Round.checklist_version_id)
+        .where(RoundSite.status == "submitted", Round.created_at >= period.start,
+               Round.created_at < min(period.end, now))).all()
+    latest: dict[int, tuple] = {}
+    for row in rows:
+        if row.site_id not in latest or (row.created_at, row.id) > (latest[row.site_id].created_at,
+                                                                    latest[row.site_id].id):
+            latest[row.site_id] = row
+    if not latest:
+        return {}
+    sites: dict[int, int] = {}
+    full: dict[int, float] = {}
+    for row in latest.values():
+        for unit_id in {row.territorial_unit_id, row.sector_unit_id, row.operator_unit_id} - {None}:
+            sites[unit_id] = sites.get(unit_id, 0) + 1
+            full[unit_id] = row.full_score or 100.0
+    deducted: dict[int, float] = {}
+    chosen = [row.id for row in latest.values()]
+    for unit_id, points in db.session.execute(
+            select(Result.unit_id, func.sum(Result.deducted)).where(Result.round_site_id.in_(chosen),
+                                                                    Result.passed.is_(False))
+            .group_by(Result.unit_id)):
+        if unit_id is not None:
+            deducted[unit_id] = float(points or 0)
+    return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / n) / full[uid] * 100.0, n)
+            for uid, n in sites.items()}
+
+
+def _assisted_query(period: Period, now: datetime):
+    """Problems found where a unit has a 协办 part (the ticket's other units), or None without parts."""
+    return (select(TicketUnit.unit_id, Ticket.source, func.count())
+            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .where(found_condition(period, now), TicketUnit.role == "assist", TicketUnit.status != "cancelled")
+            .group_by(TicketUnit.unit_id, Ticket.source))
+
+
+def segment_counts() -> dict[int, int]:
+    """{unit_id: active road segments it answers for as 属地 or 包抓}: a standing area the inspectors patrol."""
+    held = union_all(select(Segment.unit_id.label("unit_id")).where(Segment.active.is_(True)),
+                     select(Segment.adopting_unit_id.label("unit_id"))
+                     .where(Segment.active.is_(True), Segment.adopting_unit_id.is_not(None))).subquery()
+    return {unit_id: int(n) for unit_id, n in db.session.execute(
+        select(held.c.unit_id, func.count()).group_by(held.c.unit_id))}
+
+
+def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:
+    """{unit_id: {"found": [...], "overdue": [...], "rework": [...]}} for the snapshot, same conditions."""
+    result: dict[int, dict[str, list[int]]] = {}
+
+    def slot(unit_id: int) -> dict[str, list[int]]:
+        return result.setdefault(unit_id, {"found": [], "overdue": [], "rework": []})
+
+    for tid, unit_id in db.session.execute(select(Ticket.id, Ticket.unit_id)
+                                           .where(found_condition(period, now)).order_by(Ticket.id)):
+        slot(unit_id)["found"].append(tid)
+    cond = flags(now)
+    for tid, unit_id, late, rework in db.session.execute(
+            select(Ticket.id, Ticket.unit_id, cond["late"], Ticket.rework_count > 0)
+            .where(due_condition(period, now), or_(cond["late"], Ticket.rework_count > 0)).order_by(Ticket.id)):
+        if late:
+            slot(unit_id)["overdue"].append(tid)
+        if rework:
+            slot(unit_id)["rework"].append(tid)
+    return result

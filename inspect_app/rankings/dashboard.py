@@ -1,0 +1,58 @@
+"""The rankings dashboard: the latest published list by group, each unit's score over the last periods, and the
+assessment scores by district and site type; every figure links to the tickets behind it (the ticket list with
+unit, source and reported-date filters)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..assessment.models import Round, RoundSite
+from ..assessment.scores import site_rows, summarise
+from ..common.timeutil import local
+from ..extensions import db
+
+from . import services
+from .periods import parse_period
+
+TREND_PERIODS = 6
+
+
+def dashboard_data(now: datetime, group: str | None = None) -> dict:
+    latest = services.latest("month") or services.latest()
+    data = {"latest": latest, "groups": [], "trend": {"periods": [], "units": {}, "rows": []}, "assessment": assessment(now),
+            "group_filter": group, "period": None}
+    if latest is None:
+        return data
+    period = parse_period(latest.period)
+    data["period"] = period
+    data["date_from"] = period.first_day.isoformat()
+    data["date_to"] = period.last_day.isoformat()
+    by_group: dict[str, list] = {}
+    for e in latest.entries:
+        by_group.setdefault(e.group_name or "—", []).append(e)
+    data["groups"] = [(name, entries) for name, entries in by_group.items()]
+    unit_ids = [e.unit_id for e in latest.entries if not group or e.group_name == group]
+    trend = services.trend(unit_ids, kind=latest.kind, periods=TREND_PERIODS)
+    # rows in the latest list's order (group, then rank); units never ranked in these periods are left out
+    trend["rows"] = [(uid, trend["units"][uid]) for uid in unit_ids
+                     if uid in trend["units"] and any(s is not None for s in trend["units"][uid]["scores"])]
+    data["trend"] = trend
+    data["group_names"] = list(by_group)
+    return data
+
+
+def assessment(now: datetime) -> dict | None:
+    """By district and by site type, the latest round with submitted sites (the assessment feature's own scores),
+    with the round's source and first day for links to the tickets its failures became; None without rounds."""
+    rnd = db.session.scalar(
+        select(Round).where(Round.created_at <= now,
+                            Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
+        .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+    if rnd is None:
+        return None
+    rows, blame, index = site_rows(rnd.id)
+    summary = summarise(rows, rnd.checklist_version.full_score, None, blame, index)
+    return {"round_name": rnd.name, "round_kind": rnd.kind_label, "created_at": rnd.created_at,
+            "source": rnd.kind, "date_from": local(rnd.created_at).date().isoformat(),
+            "by_district": summary["by_district"], "by_kind": summary["by_kind"]}

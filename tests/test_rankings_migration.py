@@ -1,0 +1,64 @@
+"""Migration 0050 on a database with published lists: they stay readable and unchanged (no 文号), the two shipped
+schemes and four groups arrive, the default in force; the downgrade runs on those rows."""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+
+from inspect_app.extensions import db
+
+
+@pytest.fixture
+def empty_db(app):
+    def wipe():
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    wipe()
+    yield app
+    wipe()
+    db.create_all()
+
+
+def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
+    from conftest import City
+
+    upgrade(revision="0031")
+    City(now)  # units and accounts
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO rankings (period, kind, period_start, period_end, version, published_at, as_of, office, "
+            "rules_json, formula_text, cases_json, summary_json) VALUES ('2026-10', 'month', :s, :e, 1, :e, :e, "
+            "'临江市文明办', '{}', '综合得分 = 按期结案率×50', '[]', '{}')"),
+            {"s": "2026-09-30 16:00:00", "e": "2026-10-31 16:00:00"})
+        ranking_id = conn.execute(text("SELECT id FROM rankings")).scalar()
+        unit_id = conn.execute(text("SELECT id FROM units ORDER BY id")).scalar()
+        conn.execute(text(
+            "INSERT INTO ranking_entries (ranking_id, position, unit_id, unit_code, unit_name, unit_kind, rank, "
+            "list_name, insufficient, score, reason, figures_json, ticket_ids_json) VALUES (:r, 1, :u, 'JDA', "
+            "'甲街道办事处', '街道', 1, 'red', :f, 98.5, '按期结案率100%', '{}', '{}')"),
+            {"r": ranking_id, "u": unit_id, "f": False})
+        conn.execute(text("INSERT INTO ranking_settings (rules_json, saved_at) VALUES ('{}', :t)"),
+                     {"t": "2026-11-01 00:00:00"})
+    db.session.remove()
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT period, number, formula_text FROM rankings")).one() == (
+            "2026-10", None, "综合得分 = 按期结案率×50")
+        assert conn.execute(text("SELECT unit_name, score, group_name FROM ranking_entries")).one() == (
+            "甲街道办事处", 98.5, "")
+        schemes = conn.execute(text("SELECT code, in_force FROM ranking_schemes ORDER BY id")).all()
+        assert [(c, bool(f)) for c, f in schemes] == [("default", True), ("city_b", False)]
+        assert [r[0] for r in conn.execute(text("SELECT name FROM ranking_groups ORDER BY sort_order"))] == [
+            "市直部门", "区县", "街道/乡镇", "企业"]
+    from inspect_app.rankings import services
+    assert services.scheme_in_force().code == "default"
+    assert [g.name for g in services.groups()] == ["市直部门", "区县", "街道/乡镇", "企业"]
+    db.session.remove()
+    downgrade(revision="0031")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rankings")).scalar() == 1
+    db.session.remove()
+    upgrade()
