@@ -26,14 +26,16 @@ NOT_PAGES = (".pdf", ".xlsx", ".csv", "/photos/", "/thumb", ".json", "/near")
 
 # Interactive things a thumb must hit: at least 44 px high (WCAG 2.5.5 AAA size, Apple/Android guidance), except
 # links inside running text and controls that are visually part of a larger label (tiles, checkboxes' labels).
+# A plain file input counts too (its button is what a thumb hits).
 SMALL_TARGETS = """
 () => {
   const out = [];
   const sel = 'button, .btn, select, input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([type=file]),'
-            + ' textarea, summary, nav a, .tabs a, label.check, .tile, .pick-btn';
+            + ' textarea, summary, nav a, .tabs a, label.check, .tile, .pick-btn, input[type=file]';
   for (const el of document.querySelectorAll(sel)) {
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     if (!r.width || !r.height || cs.visibility === 'hidden' || el.closest('[hidden]')) continue;
+    if (el.type === 'file' && cs.opacity === '0') continue;  // a photo picker's input: its .pick-btn is the target
     if (r.height < 43.5) out.push(`${el.tagName.toLowerCase()}.${el.className || ''} "${(el.innerText || el.value || el.name || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
   return out;
