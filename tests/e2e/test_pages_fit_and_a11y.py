@@ -1,4 +1,4 @@
-"""Every page, for every role, in a real browser: no page wider than the screen at 320, 360 and 390 px or on a
+"""Every page, for every role and for a stranger, in a real browser: no page wider than the screen at 320, 360 and 390 px or on a
 1366 px desktop, no button squeezed to a character a line, no serious or critical axe-core violation at phone size
 (contrast 4.5:1, labels on every control ...), touch targets of at least 44 px, and the filing page usable with
 the keyboard alone.
@@ -26,14 +26,16 @@ NOT_PAGES = (".pdf", ".xlsx", ".csv", "/photos/", "/thumb", ".json", "/near")
 
 # Interactive things a thumb must hit: at least 44 px high (WCAG 2.5.5 AAA size, Apple/Android guidance), except
 # links inside running text and controls that are visually part of a larger label (tiles, checkboxes' labels).
+# A plain file input counts too (its button is what a thumb hits).
 SMALL_TARGETS = """
 () => {
   const out = [];
   const sel = 'button, .btn, select, input:not([type=hidden]):not([type=radio]):not([type=checkbox]):not([type=file]),'
-            + ' textarea, summary, nav a, .tabs a, label.check, .tile, .pick-btn';
+            + ' textarea, summary, nav a, .tabs a, label.check, .tile, .pick-btn, input[type=file]';
   for (const el of document.querySelectorAll(sel)) {
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     if (!r.width || !r.height || cs.visibility === 'hidden' || el.closest('[hidden]')) continue;
+    if (el.type === 'file' && cs.opacity === '0') continue;  // a photo picker's input: its .pick-btn is the target
     if (r.height < 43.5) out.push(`${el.tagName.toLowerCase()}.${el.className || ''} "${(el.innerText || el.value || el.name || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
   return out;
@@ -71,17 +73,31 @@ WIDER = """
 
 @pytest.fixture
 def world(app, city, make_ticket, now):
-    """Something on every page: tickets in each state, a letter, a published list, a campaign."""
+    """Something on every page: tickets in each state; 督办 the way the office works now (the sweep proposes,
+    the office compiles, the leader signs): an issued letter to unit B with its reply, a draft waiting for the
+    leader and a proposal still open, a 约谈, a 问责 referral and a 回头看; a published list, a campaign; an
+    assessment round finished with scores and an open one with a site drawn for the inspector; a frontage, a
+    citizen's report and a 12345 case waiting."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from conftest import photo_bytes, processed
+    from inspect_app.escalation import compose, followup, proposals, replies, signing
     from inspect_app.escalation.jobs import run_sweep
-    from inspect_app.escalation.models import Letter
+    from inspect_app.escalation.models import Recheck
     from inspect_app.extensions import db
     from inspect_app.rankings.periods import parse_period
     from inspect_app.rankings.services import publish
     from inspect_app.tickets import services
     from inspect_app.tickets.campaigns import Campaign
-    from conftest import processed
+
+    def upload(name):
+        return FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")), name)
 
     old = make_ticket(point=City.ON_B, at_time=now - timedelta(days=10))
+    later = make_ticket(point=City.ON_B, at_time=now - timedelta(days=6), category="niupixuan")
+    old_a = make_ticket(point=City.ON_A, at_time=now - timedelta(days=9))
     done = make_ticket(point=City.ON_B, at_time=now - timedelta(days=3), reporter=city.inspector)
     services.rectify(city.unit_b, done, now - timedelta(days=2), "已清除小广告并冲洗墙面", [processed()])
     disputed = make_ticket(point=City.ON_B, category="spider_web")
@@ -90,17 +106,105 @@ def world(app, city, make_ticket, now):
     services.request_extension(city.unit_b, waiting, now, workdays=3, reason="需协调供电部门")
     make_ticket(point=City.FAR, address="城外某处一个很长很长的地址：临江大道与滨江路交叉口东北角公交站台旁边")
     db.session.commit()
+
     run_sweep(now)
-    letter = db.session.scalar(db.select(Letter).where(Letter.unit_id == city.street_b.id))
+    proposed = {p.ticket_id: p for p in proposals.open_proposals(now)}
+    assert {old.id, later.id, old_a.id} <= set(proposed), proposed
+    [letter] = compose.create_batch(city.admin, now, {"proposal_ids": [proposed[old.id].id]})
+    signing.sign(city.leader, letter, now)
+    answer = replies.reply(city.unit_b, letter, now, "已整改，附现场照片", [upload("a.jpg")])
+    draft = compose.create_draft(city.admin, now, {"proposal_ids": [proposed[old_a.id].id]})  # waits for signing
+    # the proposal for `later` stays open on the proposals page
+    interview = followup.schedule_interview(city.admin, city.street_b.id, now,
+                                            {"scheduled_at": "2026-11-25T08:00", "place": "会议室", "attendees": "主任"})
+    followup.record_interview(city.admin, interview, now, {"record": "已约谈"}, [upload("b.jpg")])
+    followup.refer(city.admin, city.street_b.id, now, {"referred_to": "市纪委监委", "reason": "整改不力"})
+    recheck = Recheck(letter_id=letter.id, ticket_id=old.id, unit_id=city.street_b.id,
+                      inspector_id=city.inspector.id, due_at=now, created_at=now, created_by_id=city.admin.id)
+    db.session.add(recheck)
+
     ranking = publish(parse_period("2026-11"), now)
     campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
     db.session.add(campaign)
+    frontage, citizen, case = _intake_world(city, now)
     db.session.commit()
-    return {"ticket_id": old.id, "photo_id": old.photos[0].id, "letter_id": letter.id, "ranking_id": ranking.id,
-            "campaign_id": campaign.id, "user_id": city.inspector2.id, "unit_id": city.street_b.id,
-            "segment_id": city.seg_b.id, "category_id": city.niupixuan.id, "kind": "units", "fmt": "csv",
-            "action": "approve", "day": "2027-01-01", "number": letter.number,
-            "detail_ids": [old.id, done.id, disputed.id, waiting.id]}
+    assessment = _assessment_world(city, now)
+    return {**assessment, "ticket_id": old.id, "photo_id": old.photos[0].id, "letter_id": letter.id,
+            "ranking_id": ranking.id, "campaign_id": campaign.id, "user_id": city.inspector2.id,
+            "unit_id": city.street_b.id, "segment_id": city.seg_b.id, "category_id": city.niupixuan.id,
+            "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
+            "file_id": answer.files[0].id, "interview_id": interview.id, "attachment_id": interview.files[0].id,
+            "recheck_id": recheck.id, "frontage_id": frontage.id, "item_id": citizen.id,
+            "intake_photo_id": citizen.photos[0].id, "code": citizen.receipt,
+            # endpoints worth opening for more than one object: {endpoint: [arguments, ...]}
+            "variants": {
+                "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)],
+                "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
+                "escalation.edit": [{"letter_id": draft.id}],
+                "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
+                "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline")],
+                "assessment.round_detail": [{"round_id": assessment["round_id"]},
+                                            {"round_id": assessment["finished_round_id"]}],
+                "assessment.round_scores": [{"round_id": assessment["round_id"]},
+                                            {"round_id": assessment["finished_round_id"]}],
+            }}
+
+
+def _assessment_world(city, now) -> dict:
+    """Two lanes of unit B and a checklist; a round two weeks ago (one lane failed an item, bulletin issued)
+    and an open round that drew a lane for the inspector."""
+    from conftest import processed
+    from inspect_app.assessment import checklist, services
+    from inspect_app.extensions import db
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    sites = [Site(code=f"BJ-{n}", name=name, kind=kind, district="临江区", lat=City.ON_B[0], lon=City.ON_B[1],
+                  territorial_unit=city.street_b, created_at=now) for n, name in ((1, "青石巷"), (2, "东风里"))]
+    db.session.add_all([kind, *sites])
+    db.session.flush()
+    checklist.create_version([
+        {"code": "BJ-01", "kind": kind, "text": "无乱堆乱放、无暴露垃圾", "points": 2.0,
+         "answerable_by": "territorial", "deadline": {"hours": 24}, "category": None},
+        {"code": "BJ-02", "kind": kind, "text": "墙面无小广告、无乱涂乱画", "points": 1.5,
+         "answerable_by": "territorial", "deadline": {"hours": 48}, "category": None}], now)
+    earlier = now - timedelta(days=14)
+    finished, _ = services.create_round(city.admin, services.RoundInput(
+        kind="mock_assessment", name="上一轮模拟测评", per_kind={"背街小巷": 2}, inspector_ids=[city.inspector.id],
+        seed=5), earlier)
+    for rs in finished.sites:
+        answers = [services.Answer(i.code, i.code != "BJ-01") for i in services.items_for_site(finished, rs.site)]
+        services.submit(city.inspector, finished, rs.site_id, answers, None, earlier + timedelta(hours=2),
+                        processed={a.code: [processed()] for a in answers if not a.passed})
+    services.close_round(city.admin, finished, earlier + timedelta(days=1))
+    services.issue_bulletin(city.admin, finished, earlier + timedelta(days=1), "文明督查")
+    rnd, _ = services.create_round(city.admin, services.RoundInput(
+        kind="mock_assessment", name="本周模拟测评", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id], seed=1),
+        now)
+    db.session.commit()
+    return {"round_id": rnd.id, "site_id": rnd.sites[0].site_id, "kind_id": kind.id,
+            "finished_round_id": finished.id}
+
+
+def _intake_world(city, now):
+    """A frontage of street B, a citizen's report waiting with a photo, and a 12345 case waiting."""
+    from conftest import processed
+    from inspect_app.extensions import db
+    from inspect_app.frontages.models import Frontage
+    from inspect_app.intake.models import IntakeItem, IntakePhoto
+    from inspect_app.photos.service import save_files
+
+    frontage = Frontage(code="F-B1", name="乙街米粉店", address="建设路1号", street_unit=city.street_b)
+    photo = processed()
+    citizen = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="路边堆满垃圾，已经好几天没人清理",
+                         address="建设路2号", received_at=now, created_at=now, updated_at=now,
+                         device_hash="d" * 64, address_hash="a" * 64)
+    citizen.photos.append(IntakePhoto(key=save_files(photo), sha256=photo.sha256, width=photo.width,
+                                      height=photo.height, bytes=len(photo.jpeg), created_at=now))
+    case = IntakeItem(source="hotline", status="pending", case_number="12345-0001", description="占道经营",
+                      address="建设路3号", received_at=now, created_at=now, updated_at=now)
+    db.session.add_all([frontage, citizen, case])
+    return frontage, citizen, case
 
 
 def pages_for(app, client, user, world) -> list[str]:
@@ -115,8 +219,8 @@ def pages_for(app, client, user, world) -> list[str]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS or "GET" not in rule.methods or rule.rule.startswith("/api/"):
             continue
-        if rule.endpoint == "tickets.detail":
-            candidates = [f"/tickets/{i}" for i in world["detail_ids"]]
+        if rule.endpoint in world["variants"]:
+            candidates = [adapter.build(rule.endpoint, values) for values in world["variants"][rule.endpoint]]
         else:
             values = {name: world[name] for name in rule.arguments if name in world}
             if len(values) != len(rule.arguments):
@@ -134,13 +238,8 @@ def pages_for(app, client, user, world) -> list[str]:
     return sorted(set(urls))
 
 
-@pytest.mark.parametrize("role", sorted(ROLES))
-def test_every_page_fits_the_screen_and_passes_axe(app, city, client, world, phones, server, role):
-    user = {"admin": city.admin, "inspector": city.inspector, "leader": city.leader, "unit": city.unit_b}[role]
-    urls = pages_for(app, client, user, world)
-    assert len(urls) >= 4, urls
-    phone = phones(ROLES[role], device="Pixel 7", bypass_csp=True)  # to inject axe; the app's own CSP is unchanged
-    page = phone.page
+def problems_on(page, server, urls) -> dict[str, list[str]]:
+    """{url: problems} for each page: overflow and squeezed text at every width, small targets and axe at 390 px."""
     problems: dict[str, list[str]] = {}
     for url in urls:
         page.set_viewport_size({"width": 390, "height": 844})
@@ -163,10 +262,48 @@ def test_every_page_fits_the_screen_and_passes_axe(app, city, client, world, pho
         found += [f"axe {v}" for v in violations]
         if found:
             problems[url] = found
-    phone.close()
+    return problems
+
+
+def report(who: str, problems: dict[str, list[str]]) -> None:
     if problems:
-        pytest.fail(f"{role}: " + "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in problems.items()),
+        pytest.fail(f"{who}: " + "\n".join(f"{url}\n  " + "\n  ".join(p) for url, p in problems.items()),
                     pytrace=False)
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_page_fits_the_screen_and_passes_axe(app, city, client, world, phones, server, role):
+    user = {"admin": city.admin, "inspector": city.inspector, "leader": city.leader, "unit": city.unit_b}[role]
+    urls = pages_for(app, client, user, world)
+    assert len(urls) >= 4, urls
+    phone = phones(ROLES[role], device="Pixel 7", bypass_csp=True)  # to inject axe; the app's own CSP is unchanged
+    problems = problems_on(phone.page, server, urls)
+    phone.close()
+    report(role, problems)
+
+
+def test_the_public_pages_fit_a_phone_and_pass_axe(app, city, client, world, phones, server):
+    """What a citizen opens without an account: the 随手拍 page, the receipt look-up and a receipt, the login
+    and offline pages (every GET route that answers a stranger with a page)."""
+    with client.session_transaction() as session:
+        session.clear()
+    adapter = app.url_map.bind("localhost")
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS or "GET" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        values = {name: world[name] for name in rule.arguments if name in world}
+        if len(values) != len(rule.arguments):
+            continue
+        url = adapter.build(rule.endpoint, values)
+        response = client.get(url)
+        if response.status_code == 200 and response.mimetype == "text/html" and not any(p in url for p in NOT_PAGES):
+            urls.append(url)
+    assert {"/citizen/report", "/citizen/receipt", f"/citizen/receipt/{world['code']}"} <= set(urls), urls
+    phone = phones(None, device="Pixel 7", bypass_csp=True)
+    problems = problems_on(phone.page, server, sorted(urls))
+    phone.close()
+    report("stranger", problems)
 
 
 def test_the_filing_page_works_with_the_keyboard(city, phones):
