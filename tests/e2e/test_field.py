@@ -121,15 +121,17 @@ def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, se
     page.route("**/tickets/new", lambda route: lose_the_answer(route) if route.request.method == "POST"
                else route.fallback())
     context.set_offline(False)
-    page.wait_for_function("document.querySelector('.queue-item') && "
-                           "document.querySelector('.queue-item').textContent.includes('等待发送')")
-    page.wait_for_timeout(300)
+    for _ in range(200):  # the queue sends by itself once the phone is online (IndexedDB first: give it time)
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_selector(".queue-item:has-text('等待发送')")  # the answer was lost: still queued
     assert lost and len(tickets()) == 1
     assert page.inner_text(".queue-count") == "1"
     page.unroute("**/tickets/new")
     page.click(".queue-send")
     page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
-    page.wait_for_function("document.querySelector('.queue-count').textContent === '0'")
+    page.wait_for_selector(".queue-count:text-is('0')")
     [ticket] = tickets()  # sent once
     assert ticket.description == "离线上报：站牌小广告" and ticket.segment_id == city.seg_a.id
     assert len(ticket.photos) == 1 and max(ticket.photos[0].width, ticket.photos[0].height) <= 1600
