@@ -117,7 +117,8 @@ run() {  # run <side>
      | grep -E "^(PASSED|FAILED|ERROR) |passed|failed")
 }
 
-prepare base "$BASE"
-prepare head "$HEAD_REF"
-run base
-run head
+SIDES=${SIDES:-base head}  # SIDES=head runs one side only
+for side in $SIDES; do
+  if [ "$side" = base ]; then prepare base "$BASE"; else prepare head "$HEAD_REF"; fi
+  run "$side"
+done
