@@ -9,12 +9,24 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from .config import PROJECT_ROOT, Config
 from .features import feature_modules
 from .extensions import csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
+
+MAX_ID = 2**31 - 1  # ids are database integers (PostgreSQL `integer`)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route is a row id. A number past MAX_ID matches no route (404, like any missing row)
+    instead of reaching PostgreSQL, which refuses it as out of range (a 500)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -26,6 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _configure_defaults(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     if app.config.get("TRUSTED_PROXIES"):  # behind nginx: client address and scheme from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXIES"])

@@ -583,6 +583,32 @@ def test_issue_11_letter_with_a_line_break_address_prints(app, city, make_ticket
     assert ticket.number in text and "18号门前" in text and "东侧" in text
 
 
+def test_issue_11_a_line_break_address_filed_through_the_api_is_one_line_and_its_letter_prints(app, api, city):
+    """Issue 11 item 2 end to end: the address is cleaned on the way in, and the sweep's letter about the ticket
+    prints and is served (before: stored as sent, LayoutError in the sweep, the letter's PDF a 500 for ever)."""
+    from conftest import City, file_tuple
+
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.extensions import db
+    from inspect_app.tickets.models import Ticket
+
+    app.config["ESCALATION_MODE"] = "auto"  # the sweep issues the letter itself
+    address = "人民路" + "\n" * 189 + "18号门前\n东侧"  # 200 characters, the most an address may hold
+    assert len(address) == 200
+    filed = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data",
+                     data={"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+                           "address": address, "description": "小广告", "photos": [file_tuple()]})
+    assert filed.status_code == 201, filed.get_json()
+    ticket = db.session.get(Ticket, filed.get_json()["id"])
+    result = run_sweep(ticket.deadline + timedelta(hours=23))  # a day late: the first letter
+    assert len(result.letters) == 1 and result.pdfs == 1
+    pdf = api.get(f"/api/v1/letters/{result.letters[0].id}/pdf", city.admin)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join("".join((page.extract_text() or "").split()) for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert ticket.number in text and "18号门前东侧" in text
+    assert filed.get_json()["address"] == "人民路 18号门前 东侧"
+
+
 # ============================================================================================ text
 
 def _measure(size=22.0):

@@ -328,3 +328,72 @@ def test_lossless_path_is_not_taken_when_the_jpeg_needs_work(case: str) -> None:
 
 def test_lossless_can_be_switched_off() -> None:
     assert not process_image(phone_page_jpeg(), lossless=False).lossless
+
+
+# --- parallel uploads, as the issue sent them (runs unchanged on the code before the fix) ---------------------
+
+def parallel_filings(server: str, tokens: list[str]) -> list[int]:
+    """One filing per token, all sent at the same instant over real sockets (a threaded server, as workers would)."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    from conftest import multipart
+
+    host = urlsplit(server)
+    barrier = threading.Barrier(len(tokens), timeout=30)
+    statuses = [0] * len(tokens)
+
+    def one(i: int) -> None:
+        body, content_type = multipart({"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+                                        "description": f"并发上传{i}", "photos": [file_tuple()]})
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        try:
+            barrier.wait()
+            connection.request("POST", "/api/v1/tickets", body, {"Content-Type": content_type,
+                                                                 "Authorization": f"Bearer {tokens[i]}"})
+            response = connection.getresponse()
+            response.read()
+            statuses[i] = response.status
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+@pytest.fixture
+def slow_decodes(monkeypatch):
+    """Each photo takes a second to decode, like the issue's costly uploads (patched where the upload path calls it)."""
+    from inspect_app.photos import service
+
+    real = service.process_image
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(service, "process_image", slow)
+
+
+def test_parallel_uploads_of_one_user_beyond_its_slots_get_429(app, api, city, server, slow_decodes) -> None:
+    """Issue 11 item 1: four uploads at once from one account were all decoded at once, one worker each. Now the
+    account gets PHOTO_DECODES_PER_USER of them and the rest a 429; nothing is filed for the refused ones."""
+    app.config.update(PHOTO_DECODES_PER_USER=2, PHOTO_DECODES_PER_PROCESS=8, PHOTO_DECODE_WAIT_SECONDS=0.2)
+    token = api.token("inspector")
+    statuses = parallel_filings(server, [token] * 4)
+    assert sorted(statuses) == [201, 201, 429, 429], statuses
+    db.session.expire_all()
+    assert count(Ticket) == 2
+
+
+def test_parallel_uploads_beyond_the_process_slots_get_503(app, api, city, server, slow_decodes) -> None:
+    """Issue 11 item 1, per process: two accounts decoding at once in a process allowed one decode."""
+    app.config.update(PHOTO_DECODES_PER_USER=2, PHOTO_DECODES_PER_PROCESS=1, PHOTO_DECODE_WAIT_SECONDS=0.2)
+    statuses = parallel_filings(server, [api.token("inspector"), api.token("admin")])
+    assert sorted(statuses) == [201, 503], statuses
+    db.session.expire_all()
+    assert count(Ticket) == 1
