@@ -6,7 +6,7 @@ sent at once a 409), and a decision counts only if the request is still open whe
 Sent through the API, each call from its own test client and thread (its own app context, session and connection),
 released together. The check for an open request takes 0.2 s (as on a busy server), so every side has made it before
 any writes: the race is there on every run, on SQLite as on PostgreSQL. Uses nothing newer than the API, so it also runs, unchanged, on the code before the fix
-(8f8bd92), where both tests fail; tools/prefix-check runs them there.
+(8f8bd92), where both tests fail; tests/prefix_check runs them there.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 11's regression tests against the code before the fixes (8f8bd92) and against a commit with them (HEAD).
 #
-#   tools/prefix-check/run.sh                   # SQLite
+#   tests/prefix_check/run.sh                   # SQLite
 #   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:54330/scratch \
-#   BASE_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:54330/scratch_old tools/prefix-check/run.sh
+#   BASE_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:54330/scratch_old tests/prefix_check/run.sh
 #
 # Each side is a throw-away git worktree (removed at the end). Both get this checkout's tests/conftest.py (on
 # 8f8bd92 with one adaptation, below) and the adapted test files of this folder (prefix_*.py; each says what was
