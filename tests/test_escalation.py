@@ -124,7 +124,8 @@ def test_ticket_goes_through_levels_1_2_3(app, city, file_ticket):
     assert fresh(Ticket, ticket.id).escalation_level == 3 and fresh(Ticket, other.id).escalation_level == 3
 
     events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                          TicketEvent.action == "escalate")).all()
+                                                          TicketEvent.action == "escalate")
+                                  .order_by(TicketEvent.id)).all()
     assert [e.actor_id for e in events] == [None, None, None]
     assert "挂牌督办：临江文明督〔2026〕3号" in [e.note for e in events]
     # the optimistic-lock version is untouched: a person editing the ticket meanwhile is not refused

@@ -52,7 +52,8 @@ def test_reassignment_starts_the_new_units_clock_and_level_afresh(app, city, mak
     assert fresh(ticket).escalation_level == 1
     # The old unit's letter stays in the ticket's history.
     events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                          TicketEvent.action == "escalate")).all()
+                                                          TicketEvent.action == "escalate")
+                                  .order_by(TicketEvent.id)).all()
     assert [json.loads(e.data_json)["unit"] for e in events] == ["甲街道办事处", "乙街道办事处"]
     assert db.session.get(Letter, first.id).unit_id == city.street_a.id
 
