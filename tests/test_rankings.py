@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from inspect_app.extensions import db
-from inspect_app.rankings import services
+from inspect_app.rankings import scoring, services
 from inspect_app.rankings.jobs import is_first_workday_of_month, publish_scheduled
 from inspect_app.rankings.models import Ranking, RankingEntry, SnapshotImmutable
 from inspect_app.rankings.periods import parse_period
@@ -248,6 +248,24 @@ def test_every_unit_with_responsibility_is_ranked_in_its_group(city, add):
     assert "OLD" not in {e.unit.code for e in services.compute(NOV, AFTER_NOV).entries}
     add(retired, "2026-11-06T18:00")
     assert "OLD" in {e.unit.code for e in services.compute(NOV, AFTER_NOV).entries}
+
+
+def test_a_unit_answering_for_sites_is_ranked_though_no_round_drew_them(city):
+    """市政设施 (SZ) holds no segment and nothing happened to it, but it operates a site: a standing responsibility.
+    Ranked on full marks, said plainly, never on the red list (nobody examined it)."""
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="公共广场", sort_order=1, active=True)
+    db.session.add_all([kind, Site(code="GC-1", name="五一广场", kind=kind, district="江城区",
+                                   territorial_unit=city.street_a, operator_unit=city.roads,
+                                   created_at=at("2026-10-01T10:00"))])
+    db.session.commit()
+    assert counts_of(city.roads).sites == 1 and counts_of(city.street_a).sites == 1
+    computed = services.compute(NOV, AFTER_NOV)
+    entry = {e.unit.code: e for e in computed.entries}["SZ"]
+    assert (entry.ranked, entry.score, entry.counts.examined) == (True, 100.0, False)
+    assert [e.unit.code for e in computed.unranked] == ["JJ"] and entry not in computed.red
+    assert scoring.reason(entry) == "负责的点位本期未被抽查，无扣分"
 
 
 def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):

@@ -218,7 +218,7 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
     assert (entries["A"].list_name, entries["B"].list_name) == ("red", "black")
     assert entries["C"].list_name is None  # alone in its group: no peers, neither list
     assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
-    assert entries["D"].reason == "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
+    assert entries["D"].reason == "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
     assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 

@@ -11,6 +11,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
   such round per site), full marks minus the deductions it answers for, divided by those sites.
 - segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
+- sites: active sites (点位) the unit answers for as 属地, 行业主管 or 经营管理 (a standing responsibility: the unit
+  is ranked even in a period no round drew them).
 
 Every query is one GROUP BY over an indexed range (see models.py for the covering indexes).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import and_, func, or_, select, union, union_all
 
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import count_where
@@ -128,6 +130,8 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
         d["assessment"], d["assessed_sites"] = score, sites
     for unit_id, n in segment_counts().items():
         b.unit(unit_id)["segments"] = n
+    for unit_id, n in site_counts().items():
+        b.unit(unit_id)["sites"] = n
     return b.build()
 
 
@@ -191,6 +195,16 @@ def segment_counts() -> dict[int, int]:
     held = union_all(select(Segment.unit_id.label("unit_id")).where(Segment.active.is_(True)),
                      select(Segment.adopting_unit_id.label("unit_id"))
                      .where(Segment.active.is_(True), Segment.adopting_unit_id.is_not(None))).subquery()
+    return {unit_id: int(n) for unit_id, n in db.session.execute(
+        select(held.c.unit_id, func.count()).group_by(held.c.unit_id))}
+
+
+def site_counts() -> dict[int, int]:
+    """{unit_id: active sites it answers for, in any of the three roles} (a unit holding two roles at one site
+    counts it once)."""
+    held = union(*(select(Site.id.label("site_id"), column.label("unit_id"))
+                   .where(Site.active.is_(True), column.is_not(None))
+                   for column in (Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id))).subquery()
     return {unit_id: int(n) for unit_id, n in db.session.execute(
         select(held.c.unit_id, func.count()).group_by(held.c.unit_id))}
 

@@ -4,9 +4,10 @@ Pure; no database. services.py fills `UnitCounts` (the small input interface) fr
 relapses and assessment rounds; schemes.py holds the scheme (the office's JSON document).
 
 - A unit is ranked when it had any responsibility in the period: a problem found in its area, a problem due, a
-  letter, 约谈, 问责 or 回潮 charged to it, a site assessed in the period, or road segments it answers for (属地 or
-  包抓: patrolled every day) — services decides `responsible`. Units without any (a site nobody drew, nothing
-  else) are not ranked and are named in one line.
+  letter, 约谈, 问责 or 回潮 charged to it, a site assessed in the period, road segments it answers for (属地 or
+  包抓: patrolled every day) or sites it answers for (drawn in a round or not) — services decides `responsible`.
+  Units without any are not ranked and are named in one line. A unit whose only responsibility is sites nobody
+  examined in the period is ranked on full marks but is not examined (never on the red list, see below).
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
   then fewer overdue problems, then more problems due and rectified on time, then more road segments (the same
   record over a larger patrolled area); units equal on all five share a place (并列, ranks 1, 2, 2, 4).
@@ -48,6 +49,7 @@ class UnitCounts:
     assessed_sites: int = 0
     at_listed: int = 0                   # problems now at 挂牌督办 or above
     segments: int = 0                    # road segments it answers for (属地 or 包抓), patrolled every day
+    sites: int = 0                       # sites (点位) it answers for, drawn in a round or not
 
     @property
     def found_total(self) -> int:
@@ -99,7 +101,7 @@ class UnitCounts:
     @classmethod
     def from_dict(cls, data: dict) -> UnitCounts:
         names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessed_sites", "at_listed", "segments")
+                 "assessed_sites", "at_listed", "segments", "sites")
         return cls(found={k: dict(v) for k, v in (data.get("found") or {}).items()},
                    assessment=data.get("assessment"), **{n: int(data.get(n) or 0) for n in names})
 
@@ -256,7 +258,7 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
             e.reason = reason(e)
         rest = sorted((e for e in entries if not e.ranked), key=lambda e: e.unit.code)
         for e in rest:
-            e.reason = "本期无问题记录、无到期问题、点位未被抽中测评，不参与排名"
+            e.reason = "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
         result += ranked + rest
     return result
 
@@ -322,6 +324,8 @@ def reason(entry: Entry) -> str:
         escalations.append(f"被挂牌督办{c.listed}次")
     elif c.at_listed:
         escalations.append(f"{c.at_listed}件问题处于挂牌督办")
+    if not c.examined and not entry.scored.lines and entry.list_name != "black":
+        return "负责的点位本期未被抽查，无扣分"
     if entry.list_name == "red" or (not entry.scored.lines and entry.list_name != "black"):
         parts = ["本期未发现问题" if not c.found_total else f"发现问题{c.found_total}件"]
         if c.due:
