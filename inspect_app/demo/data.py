@@ -93,7 +93,8 @@ def units() -> list[dict]:
 
 def segments() -> list[dict]:
     """About 240 road segments, each a short WGS-84 polyline with its 属地 unit (a street office or district) and
-    its 包抓 unit: the 40 city departments adopt six segments each, spread over the districts."""
+    its 包抓 unit: the 40 city departments adopt six segments each, spread over the districts; each 社区 answers for one
+    segment of its street office (see _communities_take_their_lanes)."""
     rng = random.Random(2026)
     result: list[dict] = []
     used: set[str] = set()
@@ -121,7 +122,24 @@ def segments() -> list[dict]:
             adopting = MUNICIPAL[len(result) % len(MUNICIPAL)][0]
             result.append({"name": name, "district": district, "unit": owner, "adopting": adopting,
                            "kind": SEGMENT_KINDS[i % len(SEGMENT_KINDS)], "coords": points})
+    _communities_take_their_lanes(result)
     return result
+
+
+def _communities_take_their_lanes(rows: list[dict]) -> None:
+    """Each 社区居委会 answers (属地) for one segment of its street office, a lane or community road where there is
+    one (the small things it rectifies itself); the street office keeps at least one segment of its own."""
+    waiting: dict[str, list[str]] = {}
+    for unit in units():
+        if unit["kind"] == "社区":
+            waiting.setdefault(unit["parent"], []).append(unit["code"])
+    kept = {street: sum(row["unit"] == street for row in rows) for street in waiting}
+    for main_roads_too in (False, True):
+        for row in rows:
+            street = row["unit"]
+            if waiting.get(street) and kept[street] > 1 and (main_roads_too or row["kind"] != "主次干道"):
+                row["unit"] = waiting[street].pop(0)
+                kept[street] -= 1
 
 
 def accounts() -> list[dict]:
