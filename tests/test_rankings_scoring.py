@@ -170,8 +170,8 @@ def test_a_unit_nobody_examined_is_ranked_but_not_red():
     counts = {"IDLE": UnitCounts(), "CHECKED": UnitCounts(assessment=100.0, assessed_sites=2),
               "WORKED": UnitCounts(found=lead(daily=2), due=2), "LATE": UnitCounts(overdue=3, due=3)}
     entries, order = run(counts, GroupRule("G", 2, 90, 1, 100))
-    assert order == ["CHECKED", "IDLE", "WORKED", "LATE"]   # CHECKED and IDLE share the first place (code order)
-    assert entries["IDLE"].rank == entries["CHECKED"].rank == 1
+    assert order == ["CHECKED", "IDLE", "WORKED", "LATE"]   # both 100: the assessed sites put CHECKED first
+    assert (entries["CHECKED"].rank, entries["IDLE"].rank) == (1, 2)
     assert [c for c in order if entries[c].list_name == "red"] == ["CHECKED", "WORKED"]
     assert entries["LATE"].list_name == "black" and entries["IDLE"].list_name is None
 
@@ -192,6 +192,16 @@ def test_a_larger_patrolled_area_breaks_a_tie_at_full_marks():
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
     assert order == ["BIG", "MID", "SMALL", "LATE"] and [entries[c].rank for c in order] == [1, 2, 3, 4]
     assert [c for c in order if entries[c].list_name == "red"] == ["BIG"]
+
+
+def test_sites_assessed_at_full_marks_break_a_tie_before_the_patrolled_area():
+    """Two streets with nothing found and the same segments: the one whose sites a round scored (at full marks,
+    so the score is still 100) goes first; a larger area breaks what is left."""
+    counts = {"PLAIN": UnitCounts(segments=6), "ASSESSED": UnitCounts(segments=6, assessed_sites=2, assessment=100.0),
+              "WIDE": UnitCounts(segments=8)}
+    entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
+    assert order == ["ASSESSED", "WIDE", "PLAIN"] and [entries[c].score for c in order] == [100.0] * 3
+    assert [entries[c].rank for c in order] == [1, 2, 3] and entries["ASSESSED"].list_name == "red"
 
 
 def test_road_segments_count_as_examined_and_a_unit_nobody_looked_at_is_not_red():

@@ -264,7 +264,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
-        Raw([_p("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
+        Raw([_p("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
                 "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
                 "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下：", styles["note"]),
              *[_p(f"{g['name']}：红榜{g['red_size']}名（不低于{g['red_floor']:g}分），"
@@ -299,7 +299,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
     body.append(Heading("六、未参与排名的单位"))
     if unranked:
         names = "、".join(e["unit_name"] for e in unranked)
-        body.append(Para(f"以下{len(unranked)}个单位本期无问题记录、无到期问题，负责的点位也未被抽中测评，"
+        body.append(Para(f"以下{len(unranked)}个单位本期无问题记录、无到期问题，也不负责路段和点位，"
                          f"不参与排名：{names}。"))
     else:
         body.append(Para("无。所有单位均参与排名。"))

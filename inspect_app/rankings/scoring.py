@@ -9,8 +9,9 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   Units without any are not ranked and are named in one line. A unit whose only responsibility is sites nobody
   examined in the period is ranked on full marks but is not examined (never on the red list, see below).
 - Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
-  then fewer overdue problems, then more problems due and rectified on time, then more road segments (the same
-  record over a larger patrolled area); units equal on all five share a place (并列, ranks 1, 2, 2, 4).
+  then fewer overdue problems, then more problems due and rectified on time, then more sites assessed in the
+  period, then more road segments (the same record, examined more closely or over a larger patrolled area);
+  units equal on all six share a place (并列, ranks 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
   level 2+), whatever its score, plus the bottom black_size places among units at fault (an overdue problem, a
   返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
@@ -228,7 +229,8 @@ class Entry:
 
     def tie_key(self) -> tuple:
         c = self.counts
-        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue), -c.segments)
+        return (-self.scored.score, self.scored.found_points, c.overdue, -(c.due - c.overdue), -c.assessed_sites,
+                -c.segments)
 
     def figures(self) -> dict:
         data = self.counts.as_dict()
