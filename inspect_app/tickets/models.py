@@ -143,6 +143,11 @@ class TicketUnit(db.Model):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # the unit's last account of its part
+    # An assisting part's own 督办 level (the lead's is ticket.escalation_level) and the assignment its letters
+    # are counted in (LetterItem.assignment): the ticket's when the part was added, so a reassignment of the lead
+    # does not restart it (escalation/sweep.py, parts.py).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     ticket = relationship("Ticket", back_populates="parts")
     unit = relationship("Unit", lazy="joined")
