@@ -306,3 +306,17 @@ def test_rankings_count_the_assisting_units_letter_against_it(app, city, shared)
     counts = unit_counts(month(2026, 11), at("2026-11-30T12:00:00+08:00"))
     assert counts[city.street_b.id].supervised == 1
     assert counts.get(city.street_a.id) is None or counts[city.street_a.id].supervised == 0
+
+
+def test_each_units_level_shows_in_the_api_and_on_the_ticket_page(app, city, shared, api, browser):
+    auto(app)
+    extend_lead(city, shared)
+    run_sweep(at(FRIDAY))
+    body = api.get(f"/api/v1/tickets/{shared.id}", city.unit_b).get_json()
+    assert body["escalation_level"] == 0
+    assert [(u["id"], u["role"], u["escalation_level"]) for u in body["units"]] == [
+        (city.street_a.id, "lead", 0), (city.street_b.id, "assist", 1)]
+    page = browser(city.admin).get(f"/tickets/{shared.id}").get_data(as_text=True)
+    units = page[page.index('id="units"'):]
+    assert units.index("乙街道办事处") < units.index('<span class="badge esc">督办</span>')
+    assert "普通督办（协办单位乙街道办事处）" in page  # the ticket's history names the unit

@@ -164,6 +164,15 @@ class TicketUnit(db.Model):
     def is_overdue(self, now: datetime) -> bool:
         return is_part_overdue(self.status, self.deadline, self.ticket.status, now)
 
+    @property
+    def level(self) -> int:
+        """This unit's 督办 level on the ticket: the ticket's for the lead, the part's own for an assisting unit."""
+        return self.ticket.escalation_level if self.role == "lead" else (self.escalation_level or 0)
+
+    @property
+    def escalation_label(self) -> str:
+        return LEVEL_NAMES.get(self.level, "")
+
 
 class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
