@@ -60,8 +60,7 @@ def candidate_query(now: datetime, *, lock: bool = True):
         .where(Ticket.status.in_(statuses), Ticket.escalation_level.in_(range(MAX_LEVEL)),
                Ticket.deadline < now, Ticket.unit_id.is_not(None))
         .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by < now))
-        .order_by(Ticket.id)
-    )
+    )  # no ORDER BY: SQLite would trade the index for a rowid scan; every reader sorts what it keeps
     if lock and db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket.__table__)  # a unit rectifying right now waits for us
     return query
@@ -83,15 +82,15 @@ def part_candidate_query(now: datetime, *, lock: bool = True):
         .where(TicketUnit.status == "open", TicketUnit.deadline < now, TicketUnit.role == "assist",
                TicketUnit.escalation_level.in_(range(MAX_LEVEL)), Ticket.status.in_(statuses))
         .where(or_(TicketUnit.escalation_level == 0, LetterItem.reply_by < now))
-        .order_by(TicketUnit.ticket_id, TicketUnit.id)
-    )
+    )  # unordered like the lead's: due_groups and write_proposals sort what they keep
     if lock and db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=TicketUnit.__table__)
     return query
 
 
 def candidates(now: datetime, *, lock: bool = True, numbers: bool = False):
-    """Every (ticket, unit) below the top level whose time has run out, lead parts first:
+    """Every (ticket, unit) below the top level whose time has run out, the leads' then the parts', each in no
+    particular order (callers sort):
     (ticket_id, unit_id, level, deadline, reply_by, part_id or None for the lead[, number of the current level's
     letter when `numbers`])."""
     for query, is_part in ((candidate_query(now, lock=lock), False), (part_candidate_query(now, lock=lock), True)):
