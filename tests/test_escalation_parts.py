@@ -206,13 +206,17 @@ def test_a_unit_taken_off_and_added_again_keeps_its_level(app, city, shared, now
 
 # ----------------------------------------------------------------------------- propose mode
 
-def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, city, shared):
+def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, city, shared, browser,
+                                                                          monkeypatch):
     extend_lead(city, shared)
     [proposal] = run_sweep(at(FRIDAY)).proposals
     assert (proposal.ticket_id, proposal.unit_id, proposal.level) == (shared.id, city.street_b.id, 1)
     assert "超过整改时限1天" in proposal.reason
     assert run_sweep(at("2026-11-27T15:00:00+08:00")).proposals == []  # one open per (ticket, unit, level)
     assert [p.id for p in proposals.open_proposals(at(FRIDAY), unit_id=city.street_b.id)] == [proposal.id]
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-27T10:00:00+08:00"))  # the page's clock
+    page = browser(city.admin).get("/letters/proposals").get_data(as_text=True)
+    assert "乙街道办事处" in page and '<span class="badge role-assist"' in page
 
     signed_at = at("2026-11-27T10:00:00+08:00")
     [draft] = compose.create_batch(city.admin, signed_at, {"proposal_ids": [proposal.id]})
