@@ -2,6 +2,7 @@
 
     python benchmarks/bench_escalation.py [--open 100000] [--overdue 2000] [--units 110] [--growth 10]
                                           [--pdf-items 50] [--database-url URL] [--skip-growth]
+                                          [--assists 0]
 
 Builds a city of `units` units with `open` open (assigned) tickets, `overdue` of them just past their
 deadline (level 0) and the rest due later, bulk-inserted with Core executemany, then runs one sweep as of
@@ -11,6 +12,9 @@ Friday 2026-11-27 09:00 and reports:
 - the same on a city with `growth`× the open tickets and the same overdue count; target: the growth in
   sweep time (and in issue time) stays under 1.3×: the sweep's cost follows the overdue count, not the table;
 - plan: SQLite's EXPLAIN QUERY PLAN of the candidate query (must use ix_tickets_status_level_deadline);
+- with --assists N: every ticket has its lead part (ticket_units) and N tickets an assisting unit (协办) too, a
+  quarter of the overdue count of those past their own deadline (escalation per part); part_plan: the plan of
+  the parts' candidate query (ix_ticket_units_status_deadline);
 - *_cpu_s: the same in process CPU time, which a busy machine disturbs less than wall time;
 - pdf_s: rendering one letter of `pdf-items` items, each with a photo thumbnail (fonts registered);
   target < 0.5 s.
@@ -33,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageDraw  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from inspect_app import create_app  # noqa: E402
 from inspect_app.common.timeutil import parse_iso  # noqa: E402
@@ -57,10 +61,11 @@ def _reset(app) -> None:
     db.create_all()
 
 
-def build_city(open_tickets: int, overdue: int, units: int) -> dict:
-    """Units, one category, one reporter and the tickets, with Core executemany. Returns ids."""
+def build_city(open_tickets: int, overdue: int, units: int, assists: int = 0) -> dict:
+    """Units, one category, one reporter and the tickets (with their parts when `assists`), with Core
+    executemany. Returns ids."""
     from inspect_app.auth.models import User
-    from inspect_app.tickets.models import Ticket
+    from inspect_app.tickets.models import Ticket, TicketUnit
     from inspect_app.units.models import Category, Unit
 
     engine = db.engine
@@ -96,6 +101,8 @@ def build_city(open_tickets: int, overdue: int, units: int) -> dict:
                 batch = []
         if batch:
             conn.execute(insert(table), batch)
+    if assists:
+        _add_parts(engine, TicketUnit.__table__, unit_ids, assists, max(overdue // 4, 1), reported, late)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
@@ -107,12 +114,37 @@ def build_city(open_tickets: int, overdue: int, units: int) -> dict:
     return {"units": len(unit_ids), "overdue": count}
 
 
-def query_plan() -> list[str]:
-    """The database's plan for the sweep's candidate query, exactly as the sweep sends it."""
+def _add_parts(engine, table, unit_ids: list[int], assists: int, late_assists: int, reported, late) -> None:
+    """A lead part for every ticket (as filing makes it) and an assisting part on `assists` tickets spread over
+    the table, the first `late_assists` of them past their own deadline."""
+    with engine.begin() as conn:
+        from inspect_app.tickets.models import Ticket
+
+        tickets = conn.execute(select(Ticket.id, Ticket.unit_id, Ticket.deadline).order_by(Ticket.id)).all()
+        step = max(len(tickets) // max(assists, 1), 1)
+        rows = []
+        for n, (ticket_id, unit_id, deadline) in enumerate(tickets):
+            rows.append({"ticket_id": ticket_id, "unit_id": unit_id, "role": "lead", "status": "open",
+                         "assigned_at": reported, "deadline": deadline, "note": ""})
+            if n % step == 0 and n // step < assists:
+                other = unit_ids[(unit_ids.index(unit_id) + 1) % len(unit_ids)]
+                due = late if n // step < late_assists else AS_OF + timedelta(hours=1 + n % 500)
+                rows.append({"ticket_id": ticket_id, "unit_id": other, "role": "assist", "status": "open",
+                             "assigned_at": reported, "deadline": due, "note": ""})
+            if len(rows) >= _BATCH:
+                conn.execute(insert(table), rows)
+                rows = []
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def query_plan(which: str = "candidate_query") -> list[str]:
+    """The database's plan for one of the sweep's candidate queries, exactly as the sweep sends it."""
     from sqlalchemy import event
 
-    from inspect_app.escalation.sweep import candidate_query
+    from inspect_app.escalation import sweep
 
+    candidate_query = getattr(sweep, which)
     captured: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):
@@ -137,7 +169,8 @@ def query_plan() -> list[str]:
     return [str(row[-1]) for row in rows]
 
 
-def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | None, mode: str = "auto") -> dict:
+def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | None, mode: str = "auto",
+               assists: int = 0) -> dict:
     """One sweep over the city: `auto` issues the letters (and their PDFs), `propose` writes 督办建议."""
     from inspect_app.escalation.jobs import run_sweep
     from inspect_app.pdf import register_fonts
@@ -148,9 +181,10 @@ def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | 
         with app.app_context():
             _reset(app)
             started = time.perf_counter()
-            city = build_city(open_tickets, overdue, units)
+            city = build_city(open_tickets, overdue, units, assists)
             build_s = time.perf_counter() - started
             plan = query_plan()
+            part_plan = query_plan("part_candidate_query") if assists else []
             started, cpu = time.perf_counter(), time.process_time()
             result = run_sweep(AS_OF)
             sweep_s, sweep_cpu_s = time.perf_counter() - started, time.process_time() - cpu
@@ -164,7 +198,7 @@ def time_sweep(open_tickets: int, overdue: int, units: int, database_url: str | 
                 "mode": mode, "letters": len(result.letters), "proposals": len(result.proposals),
                 "tickets_escalated": result.tickets,
                 "second_sweep_s": round(again_s, 3), "second_sweep_letters": len(second.letters),
-                "plan": plan,
+                "plan": plan, "assists": assists, "part_plan": part_plan,
             }
             db.session.remove()
             if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -234,11 +268,12 @@ def time_letter_pdf(items: int, repeats: int = 5) -> dict:
 
 
 def run(open_tickets: int = 100_000, overdue: int = 2_000, units: int = 110, growth: int = 10,
-        pdf_items: int = 50, database_url: str | None = None, skip_growth: bool = False) -> dict:
-    base = time_sweep(open_tickets, overdue, units, database_url)
-    figures: dict = {"base": base, "propose": time_sweep(open_tickets, overdue, units, database_url, "propose")}
+        pdf_items: int = 50, database_url: str | None = None, skip_growth: bool = False, assists: int = 0) -> dict:
+    base = time_sweep(open_tickets, overdue, units, database_url, assists=assists)
+    figures: dict = {"base": base, "propose": time_sweep(open_tickets, overdue, units, database_url, "propose",
+                                                         assists=assists)}
     if not skip_growth and growth > 1:
-        grown = time_sweep(open_tickets * growth, overdue, units, database_url)
+        grown = time_sweep(open_tickets * growth, overdue, units, database_url, assists=assists)
         figures["grown"] = grown
         figures["sweep_growth"] = round(grown["sweep_s"] / base["sweep_s"], 2)
         figures["issue_growth"] = round(grown["issue_s"] / base["issue_s"], 2)
@@ -260,9 +295,10 @@ def main() -> None:
     parser.add_argument("--pdf-items", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--assists", type=int, default=0, help="tickets with an assisting unit (协办)")
     args = parser.parse_args()
     print(json.dumps(run(args.open_tickets, args.overdue, args.units, args.growth, args.pdf_items,
-                         args.database_url, args.skip_growth), ensure_ascii=False, indent=2))
+                         args.database_url, args.skip_growth, args.assists), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -292,10 +292,11 @@ def test_running_the_sweep_twice_gives_one_letter(app, city, file_ticket):
 
 
 def test_unique_ticket_level_is_the_backstop(app, city, file_ticket):
+    """Unique per (ticket, unit, assignment, level): each unit of a ticket (主办, 协办) has its own levels."""
     ticket = file_ticket()
     letter = run_sweep(at(FRIDAY)).letters[0]
-    db.session.add(LetterItem(letter_id=letter.id, ticket_id=ticket.id, level=1, reply_by=letter.reply_by,
-                              ticket_number="x"))
+    db.session.add(LetterItem(letter_id=letter.id, ticket_id=ticket.id, unit_id=ticket.unit_id, level=1,
+                              reply_by=letter.reply_by, ticket_number="x"))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()

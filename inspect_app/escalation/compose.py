@@ -5,6 +5,9 @@ The draft keeps the office's wording (copied from the template of its kind), the
 ticket it lists, plus any named), its items (ticket and unit only: the preview reads the tickets as they are),
 the level the tickets will reach and the reply-by date. Each change bumps its revision, so a leader signs the
 draft they read.
+
+An item is a (ticket, unit) pair: the ticket's lead unit (主办), or an assisting unit (协办) whose own part is
+overdue (from its 督办建议); a ticket added by hand is its lead's. One letter may list a ticket once per unit.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from ..workdays.calendar import load_calendar
 from . import inputs, proposals as proposal_service
 from .models import KIND_LABELS, KIND_LEVELS, LEVEL_KINDS, MAX_LEVEL, Letter, LetterItem, LetterUnit, Proposal
 from .settings import level_delays
+from .sweep import assist_part
 from .wording import clean_body, clean_line, clean_title, template_for
 
 MAX_ITEMS = 500
@@ -86,10 +90,17 @@ def _tickets(ticket_ids: list[int]) -> list[Ticket]:
     return [found[i] for i in ticket_ids]
 
 
-def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = None) -> None:
-    """Whether this ticket may be listed in a letter of this kind and level (also checked again at 签发)."""
+def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = None,
+                 unit_id: int | None = None) -> None:
+    """Whether this ticket may be listed in a letter of this kind and level for `unit_id` (default: its lead unit;
+    an assisting unit for its own part) — also checked again at 签发."""
     if ticket.unit_id is None:
         raise Conflict(f"问题 {ticket.number} 尚未派遣责任单位，不能督办。", code="ticket_not_dispatched")
+    part = assist_part(ticket, unit_id)
+    unit_id = part.unit_id if part is not None else ticket.unit_id
+    if part is not None and kind != "bulletin" and part.status != "open":
+        raise Conflict(f"问题 {ticket.number} 的协办单位{part.unit.name}已反馈本单位整改情况，不能督办其整改。",
+                       code="part_not_open")
     if kind == "bulletin":
         if ticket.status == "cancelled":
             raise Conflict(f"问题 {ticket.number} 已作废，不能列入通报。", code="ticket_not_open")
@@ -98,12 +109,16 @@ def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = 
                        "不能督办（已整改、结案或作废的问题请从草稿中移除）。", code="ticket_not_open")
     issued = None if kind == "bulletin" else db.session.scalar(  # a 通报 names problems; it raises no level
         select(Letter.number).join(LetterItem, LetterItem.letter_id == Letter.id)
-        .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level))
+        .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level, LetterItem.unit_id == unit_id,
+               LetterItem.assignment == (part.assignment if part is not None else ticket.assignment))
+        .order_by(Letter.id).limit(1))
     if issued:
         raise Conflict(f"问题 {ticket.number} 已由 {issued} 列入同级督办，不能重复。", code="ticket_already_at_level")
     other = db.session.scalar(select(Letter.id).join(LetterItem, LetterItem.letter_id == Letter.id)
-                              .where(LetterItem.ticket_id == ticket.id, Letter.status == "draft",
-                                     Letter.id != (letter.id if letter is not None and letter.id else -1)))
+                              .where(LetterItem.ticket_id == ticket.id, LetterItem.unit_id == unit_id,
+                                     Letter.status == "draft",
+                                     Letter.id != (letter.id if letter is not None and letter.id else -1))
+                              .order_by(Letter.id).limit(1))
     if other:
         raise Conflict(f"问题 {ticket.number} 已在另一份草稿（#{other}）中。", code="ticket_in_other_draft")
 
@@ -116,29 +131,47 @@ def _set_recipients(letter: Letter, units: list[Unit]) -> None:
     letter.unit_id = units[0].id
 
 
-def _recipient_units(named: list[Unit], tickets: list[Ticket]) -> list[Unit]:
-    """The named units first, then each listed ticket's unit in the order they first appear."""
+Entry = tuple[Ticket, int]  # (ticket, the unit answering for it in the letter)
+
+
+def _entry(ticket: Ticket, unit_id: int | None = None) -> Entry:
+    """The ticket for `unit_id` when that unit assists on it, else for its lead unit."""
+    part = assist_part(ticket, unit_id)
+    return ticket, part.unit_id if part is not None else ticket.unit_id
+
+
+def _unit_of(entry: Entry) -> Unit | None:
+    ticket, unit_id = entry
+    part = assist_part(ticket, unit_id)
+    return part.unit if part is not None else ticket.unit
+
+
+def _recipient_units(named: list[Unit], entries: list[Entry]) -> list[Unit]:
+    """The named units first, then each listed ticket's unit (lead, or the assisting unit of that item) in the
+    order they first appear."""
     units = list(named)
-    for ticket in tickets:
-        if ticket.unit is not None and ticket.unit not in units:
-            units.append(ticket.unit)
+    for entry in entries:
+        unit = _unit_of(entry)
+        if unit is not None and unit not in units:
+            units.append(unit)
     return units
 
 
-def _set_items(letter: Letter, tickets: list[Ticket], drafted: dict[int, Proposal]) -> None:
-    """The items in the order given, each ticket once; proposals follow their tickets in and out."""
-    if len(tickets) > MAX_ITEMS:
+def _set_items(letter: Letter, entries: list[Entry], drafted: dict[tuple[int, int], Proposal]) -> None:
+    """The items in the order given, each (ticket, unit) once; proposals follow their items in and out."""
+    if len(entries) > MAX_ITEMS:
         raise Invalid(f"一份督办函最多列{MAX_ITEMS}个问题。", code="too_many_items")
-    keep = {item.ticket_id: item for item in letter.items}
-    wanted = {ticket.id for ticket in tickets}
+    keep = {(item.ticket_id, item.unit_id): item for item in letter.items}
+    wanted = {(ticket.id, unit_id) for ticket, unit_id in entries}
     if letter.id is not None:
-        for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)):
-            if proposal.ticket_id not in wanted:
+        for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)
+                                           .order_by(Proposal.id)):
+            if (proposal.ticket_id, proposal.unit_id) not in wanted:
                 proposal.letter_id = None
     items = []
-    for position, ticket in enumerate(tickets, start=1):
-        item = keep.get(ticket.id) or LetterItem(ticket_id=ticket.id)
-        item.unit_id, item.position = ticket.unit_id, position
+    for position, (ticket, unit_id) in enumerate(entries, start=1):
+        item = keep.get((ticket.id, unit_id)) or LetterItem(ticket_id=ticket.id)
+        item.unit_id, item.position = unit_id, position
         items.append(item)
     letter.items = items
     for proposal in drafted.values():
@@ -178,16 +211,16 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
     if level is None:
         level = KIND_LEVELS[kind] if kind else max((p.level for p in chosen), default=1)
     kind = kind or LEVEL_KINDS[level]
-    tickets = [p.ticket for p in chosen]
+    entries: list[Entry] = [_entry(p.ticket, p.unit_id) for p in chosen]
     for ticket in _tickets(ticket_ids or []):
-        if ticket not in tickets:
-            tickets.append(ticket)
+        if all(t is not ticket for t, _ in entries):
+            entries.append(_entry(ticket))
     letter = Letter(status="draft", kind=kind, series="letter", level=level, created_at=now, created_by_id=user.id,
                     updated_at=now, reply_by=_reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"),
                                                       now) or default_reply_by(level, now))
-    for ticket in tickets:
-        check_ticket(ticket, kind, level, letter)
-    units = _recipient_units(named, tickets)
+    for ticket, unit_id in entries:
+        check_ticket(ticket, kind, level, letter, unit_id)
+    units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少选择一个主送单位。", code="units_required")
     wording = template_for(kind)
@@ -197,7 +230,7 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
     letter.cc = clean_line(fields["cc"], "抄送") if "cc" in fields else wording["cc"]
     _set_recipients(letter, units)
     db.session.add(letter)
-    _set_items(letter, tickets, {p.ticket_id: p for p in chosen})
+    _set_items(letter, entries, {(p.ticket_id, p.unit_id): p for p in chosen})
     db.session.flush()
     return letter
 
@@ -228,32 +261,36 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
         if key in fields and key not in followed:
             setattr(letter, key, clean(fields.get(key)))
 
-    current = [item.ticket for item in letter.items]
+    # a lead item follows its ticket's lead unit as it is now; an assisting unit's item stays that unit's
+    current: list[Entry] = [_entry(item.ticket, item.unit_id) for item in letter.items]
     wanted_ids = inputs.ids(fields, "ticket_ids", "问题")
-    if wanted_ids is not None:
-        tickets = _tickets(wanted_ids)
+    if wanted_ids is not None:  # a ticket already listed keeps its unit(s); a new one is its lead's
+        entries = []
+        for ticket in _tickets(wanted_ids):
+            entries += [e for e in current if e[0] is ticket] or [_entry(ticket)]
     else:
-        tickets = list(current)
+        entries = list(current)
     remove = set(inputs.ids(fields, "remove_ticket_ids", "问题") or [])
-    tickets = [t for t in tickets if t.id not in remove]
+    entries = [e for e in entries if e[0].id not in remove]
     for ticket in _tickets([i for i in inputs.ids(fields, "add_ticket_ids", "问题") or []
-                            if i not in {t.id for t in tickets}]):
-        tickets.append(ticket)
+                            if i not in {t.id for t, _ in entries}]):
+        entries.append(_entry(ticket))
     unit_ids = inputs.ids(fields, "unit_ids", "责任单位")
     if unit_ids is not None:
         named = _units(unit_ids)
-        tickets = [t for t in tickets if t.unit_id in set(unit_ids)]  # a unit taken off takes its items along
+        entries = [e for e in entries if e[1] in set(unit_ids)]  # a unit taken off takes its items along
     else:
-        named = [r.unit for r in letter.recipients if any(t.unit_id == r.unit_id for t in tickets) or
+        named = [r.unit for r in letter.recipients if any(u == r.unit_id for _, u in entries) or
                  not any(i.unit_id == r.unit_id for i in letter.items)]
-    for ticket in tickets:
-        if ticket not in current or level is not None or kind is not None:
-            check_ticket(ticket, letter.kind, letter.level, letter)
-    units = _recipient_units(named, tickets)
+    listed = {(t.id, u) for t, u in current}
+    for ticket, unit_id in entries:
+        if (ticket.id, unit_id) not in listed or level is not None or kind is not None:
+            check_ticket(ticket, letter.kind, letter.level, letter, unit_id)
+    units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少保留一个主送单位。", code="units_required")
     _set_recipients(letter, units)
-    _set_items(letter, tickets, {})
+    _set_items(letter, entries, {})
     letter.updated_at = now  # the letter's row changes, so its revision moves even when only items did
     db.session.flush()
     return letter

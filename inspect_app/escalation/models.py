@@ -151,11 +151,12 @@ class LetterItem(db.Model):
     list are kept (the preview reads the ticket as it is now); 签发 copies what the letter says about it
     (number, category, place, dates, days overdue, photo), so the PDF can be rebuilt identically. Unique per
     (ticket, assignment, level) for issued letters (a draft's items have no level yet): a ticket reaches each level
-    once per unit it is assigned to (a reassignment starts the new unit at level 0; Ticket.assignment).
+    once per unit it is assigned to (a reassignment starts the new unit at level 0; Ticket.assignment), and each
+    unit of a ticket (主办 or 协办, TicketUnit.assignment) has its own levels: (ticket, unit, assignment, level).
     销号: the office's `outcome` for the item."""
 
     __tablename__ = "letter_items"
-    __table_args__ = (UniqueConstraint("ticket_id", "assignment", "level"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "unit_id", "assignment", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"), index=True)
@@ -205,11 +206,12 @@ class Proposal(db.Model):
 
     Open while `closed_at` is None. It closes as `issued` (its letter was signed), `lapsed` (the ticket was
     rectified, closed, cancelled, reassigned, or its deadline moved) or `dismissed` (the office decided against;
-    the sweep does not propose that level for that ticket again). One open proposal per (ticket, level)."""
+    the sweep does not propose that level for that ticket again). One open proposal per (ticket, unit, level):
+    a ticket's lead (主办) and each assisting unit (协办) answer for their own part."""
 
     __tablename__ = "escalation_proposals"
     __table_args__ = (
-        Index("uq_escalation_proposals_open", "ticket_id", "level", unique=True,
+        Index("uq_escalation_proposals_open", "ticket_id", "unit_id", "level", unique=True,
               sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
         Index("ix_escalation_proposals_unit_open", "unit_id", "closed_at"),
     )

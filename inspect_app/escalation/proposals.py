@@ -2,7 +2,8 @@
 ever (levels.target_level), and proposes; the office decides what goes into a letter.
 
 - write_proposals: the sweep's step (one transaction): close proposals that stopped applying, add one open
-  proposal per (ticket, level) newly reached, queue a message to the office's group.
+  proposal per (ticket, unit, level) newly reached — the lead's (the ticket's level) and each assisting unit's whose
+  own part is overdue (the part's level, sweep.candidates) — and queue a message to the office's group.
 - open_proposals / by_unit / count_open: what the office sees; a proposal whose ticket was rectified, closed,
   cancelled or reassigned since is left out at once (the next sweep closes it as `lapsed`).
 - dismiss: the office decides against; that level is not proposed again for that ticket.
@@ -13,20 +14,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import fmt
 from ..extensions import db
 from ..policy import LEADERSHIP, OFFICE, has_role
-from ..tickets.models import Ticket
+from ..tickets.models import Ticket, TicketUnit
 from ..tickets.rules import days_overdue
 from . import notify
 from .levels import target_level
-from .models import Letter, LetterItem, Proposal, SweepRun
+from .models import LetterItem, Proposal, SweepRun
 from .settings import setting
-from .sweep import _chunks, candidate_query, serialize_sweeps
+from .sweep import _chunks, candidates, serialize_sweeps
 
 
 @dataclass
@@ -47,14 +49,35 @@ def _reason(level: int, deadline: datetime, reply_by: datetime | None, number: s
 def close_lapsed(now: datetime) -> int:
     """Close the open proposals that no longer apply; returns how many."""
     statuses = tuple(setting("ESCALATION_STATUSES"))
+    lead_item, part, part_item = aliased(LetterItem), aliased(TicketUnit), aliased(LetterItem)
     rows = db.session.execute(
-        select(Proposal, Ticket.status, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, LetterItem.reply_by)
+        select(Proposal, Ticket.status, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, lead_item.reply_by,
+               Ticket.assigned_at, part.id, part.status, part.escalation_level, part.deadline, part_item.reply_by)
         .join(Ticket, Ticket.id == Proposal.ticket_id)
-        .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level))
-        .where(Proposal.closed_at.is_(None))).all()
+        .outerjoin(lead_item, (lead_item.ticket_id == Ticket.id) & (lead_item.level == Ticket.escalation_level)
+                   & (lead_item.unit_id == Ticket.unit_id) & (lead_item.assignment == Ticket.assignment))
+        .outerjoin(part, (part.ticket_id == Proposal.ticket_id) & (part.unit_id == Proposal.unit_id)
+                   & (part.role == "assist"))
+        .outerjoin(part_item, (part_item.ticket_id == part.ticket_id) & (part_item.unit_id == part.unit_id)
+                   & (part_item.level == part.escalation_level) & (part_item.assignment == part.assignment))
+        .where(Proposal.closed_at.is_(None)).order_by(Proposal.id)).all()
     closed = 0
-    for proposal, status, unit_id, level, deadline, reply_by in rows:
-        if level >= proposal.level:
+    for (proposal, status, unit_id, level, deadline, reply_by, assigned_at,
+         part_id, part_status, part_level, part_deadline, part_reply_by) in rows:
+        if part_id is not None:  # an assisting unit's proposal: its own part decides
+            if part_level >= proposal.level:
+                outcome, note = "issued", "已随督办函升级"
+            elif status not in statuses:
+                outcome, note = "lapsed", "问题已整改、结案或作废"
+            elif part_status != "open":
+                outcome, note = "lapsed", "协办单位已整改"
+            elif target_level(part_deadline, part_level, {part_level: part_reply_by}, now) < proposal.level:
+                outcome, note = "lapsed", "整改时限已延长"
+            else:
+                continue
+        elif unit_id != proposal.unit_id and not (assigned_at and assigned_at > proposal.created_at):
+            outcome, note = "lapsed", "该单位已不再协办本问题"  # taken off the ticket, no reassignment since
+        elif level >= proposal.level:
             outcome, note = "issued", "已随督办函升级"
         elif status not in statuses:
             outcome, note = "lapsed", "问题已整改、结案或作废"
@@ -77,20 +100,19 @@ def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> Proposa
     db.session.add(run)
     db.session.flush()  # the first write takes SQLite's write lock
     result = ProposalRun(run=run, lapsed=close_lapsed(now))
-    query = candidate_query(now, lock=False).add_columns(Letter.number).outerjoin(Letter, Letter.id == LetterItem.letter_id)
     due = []
-    for ticket_id, unit_id, level, deadline, reply_by, number in db.session.execute(query):
+    for ticket_id, unit_id, level, deadline, reply_by, _part_id, number in candidates(now, lock=False, numbers=True):
         target = target_level(deadline, level, {level: reply_by}, now)
         if target > level:
             due.append((ticket_id, unit_id, target, _reason(target, deadline, reply_by, number, now)))
-    taken: set[tuple[int, int]] = set()
-    for chunk in _chunks([row[0] for row in due]):
+    taken: set[tuple[int, int, int]] = set()
+    for chunk in _chunks(sorted({row[0] for row in due})):
         taken.update(db.session.execute(
-            select(Proposal.ticket_id, Proposal.level).where(
+            select(Proposal.ticket_id, Proposal.unit_id, Proposal.level).where(
                 Proposal.ticket_id.in_(chunk),
                 Proposal.closed_at.is_(None) | Proposal.outcome.in_(("dismissed", "issued")))).tuples())
     for ticket_id, unit_id, level, reason in sorted(due, key=lambda row: (row[1], -row[2], row[0])):
-        if (ticket_id, level) in taken:
+        if (ticket_id, unit_id, level) in taken:
             continue
         proposal = Proposal(ticket_id=ticket_id, unit_id=unit_id, level=level, reason=reason[:300], created_at=now,
                             sweep_id=run.id)
@@ -105,10 +127,15 @@ def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> Proposa
 # ----------------------------------------------------------------------------- reading
 
 def _still_applies(now: datetime):
-    """The live half of "open": the ticket is still escalating, with the same unit, below the level."""
+    """The live half of "open": the ticket is still escalating, and the proposal's unit is still its lead below
+    the level with the ticket's deadline passed, or still assists with its own part open, below the level, past
+    its own deadline."""
+    lead = and_(Ticket.unit_id == Proposal.unit_id, Ticket.escalation_level < Proposal.level, Ticket.deadline < now)
+    assisting = exists().where(TicketUnit.ticket_id == Proposal.ticket_id, TicketUnit.unit_id == Proposal.unit_id,
+                               TicketUnit.role == "assist", TicketUnit.status == "open",
+                               TicketUnit.escalation_level < Proposal.level, TicketUnit.deadline < now)
     return and_(Proposal.closed_at.is_(None), Ticket.status.in_(tuple(setting("ESCALATION_STATUSES"))),
-                Ticket.unit_id == Proposal.unit_id, Ticket.escalation_level < Proposal.level,
-                Ticket.deadline < now)
+                or_(lead, assisting))
 
 
 def open_proposals(now: datetime, *, unit_id: int | None = None, include_drafted: bool = True) -> list[Proposal]:

@@ -2,8 +2,9 @@
 
 In one transaction: the number is taken from the letter's series (common.models.next_value: gap-free, a rolled
 back transaction gives it back; drafts never take one), the draft's items copy what the letter says about each
-ticket, each ticket gets its "escalate" event (by the signer) and reaches the letter's level, the proposals behind
-it close, and the 主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard).
+ticket, each ticket gets its "escalate" event (by the signer) and reaches the letter's level — the ticket's level for
+its lead unit's item, the part's level for an assisting unit's (协办) item — the proposals behind it close, and the
+主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard).
 
 Two signs at once: the letter's revision is its optimistic lock, so of two transactions signing the same draft
 the second's UPDATE matches no row and it answers 409 (its number goes back with its rollback); two different
@@ -26,7 +27,7 @@ from .compose import check_ticket
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
 from .settings import letter_number
-from .sweep import escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_relative_path
+from .sweep import assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_relative_path
 
 ALREADY = "该督办函已签发（{number}），不能重复签发。"
 
@@ -47,9 +48,10 @@ def check_ready(letter: Letter, now: datetime) -> None:
     units = set(letter.unit_ids)
     for item in letter.items:
         ticket = item.ticket
-        if ticket.unit_id not in units:
+        part = assist_part(ticket, item.unit_id)
+        if (part.unit_id if part is not None else ticket.unit_id) not in units:
             raise Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。", code="ticket_reassigned")
-        check_ticket(ticket, letter.kind, letter.level, letter)
+        check_ticket(ticket, letter.kind, letter.level, letter, item.unit_id)
 
 
 def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
@@ -83,11 +85,13 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     letter.issued_at, letter.signed_by_id = now, user.id
     letter.pdf_path, letter.pdf_written_at = pdf_relative_path(series, year, seq), None
     escalates = letter.kind != "bulletin"  # a 督查通报 names the problems; the letters of 督办 raise their level
+    owners = {}  # item id -> the assisting part it is for (None: the lead's)
     for item in letter.items:
         ticket = tickets[item.ticket_id]
+        part = owners[id(item)] = assist_part(ticket, item.unit_id)
         item.level = letter.level if escalates else None
-        item.reply_by, item.unit_id = letter.reply_by, ticket.unit_id
-        for key, value in item_facts(ticket, now, photos.get(ticket.id)).items():
+        item.reply_by, item.unit_id = letter.reply_by, part.unit_id if part is not None else ticket.unit_id
+        for key, value in item_facts(ticket, now, photos.get(ticket.id), part).items():
             setattr(item, key, value)
     try:
         db.session.flush()  # UPDATE ... WHERE revision = the one read: a concurrent sign matches no row
@@ -98,8 +102,11 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
             raise Conflict(ALREADY.format(number=fresh.number), code="already_signed") from None
         raise Conflict("草稿刚被其他人修改或签发，请刷新后再试。", code="draft_changed") from None
 
-    updates = [escalate_ticket(tickets[item.ticket_id], letter, tickets[item.ticket_id].escalation_level,
-                               user.id, now, raise_level=escalates) for item in letter.items]
+    updates = []
+    for item in letter.items:
+        ticket, part = tickets[item.ticket_id], owners[id(item)]
+        old_level = part.escalation_level if part is not None else ticket.escalation_level
+        updates.append(escalate_ticket(ticket, letter, old_level, user.id, now, raise_level=escalates, part=part))
     if escalates:
         escalation_levels(updates)
         _close_proposals(letter, now)
@@ -109,13 +116,17 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
 
 
 def _close_proposals(letter: Letter, now: datetime) -> None:
-    """The proposals this letter answers: those compiled into it, and any other open one for its tickets at or
-    below its level."""
+    """The proposals this letter answers: those compiled into it, and any other open one for its (ticket, unit)
+    items at or below its level."""
     ids = letter.ticket_ids
+    pairs = {(item.ticket_id, item.unit_id) for item in letter.items}
     rows = db.session.scalars(select(Proposal).where(
         Proposal.closed_at.is_(None),
-        (Proposal.letter_id == letter.id) | (Proposal.ticket_id.in_(ids) & (Proposal.level <= letter.level))))
+        (Proposal.letter_id == letter.id) | (Proposal.ticket_id.in_(ids) & (Proposal.level <= letter.level)))
+        .order_by(Proposal.id))
     for proposal in rows:
+        if proposal.letter_id != letter.id and (proposal.ticket_id, proposal.unit_id) not in pairs:
+            continue  # another unit's proposal on the same ticket: its own part is not answered by this letter
         proposal.closed_at, proposal.outcome = now, "issued"
         proposal.letter_id = letter.id
         proposal.close_note = letter.number or ""

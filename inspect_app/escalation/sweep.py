@@ -5,8 +5,13 @@
   gap-free counter in the same transaction. Rolled back, nothing of it exists and the numbers are given back.
 - render_pdf: write one letter's PDF (atomically) and mark the letter.
 
-The unique (ticket, level) constraint on letter items makes a sweep that slipped past the job's lock fail at
-flush (IntegrityError) instead of writing a second letter.
+Escalation per part: the lead unit (主办) escalates with the ticket (ticket.unit_id, ticket.deadline,
+ticket.escalation_level); each assisting unit (协办) whose own part is still open past its own deadline escalates
+the same way for its unit (TicketUnit.deadline, TicketUnit.escalation_level), on the same delays. `candidates()`
+reads both (two batched queries); a letter to a unit lists its tickets whichever role it has in them.
+
+The unique (ticket, unit, assignment, level) constraint on letter items makes a sweep that slipped past the job's
+lock fail at flush (IntegrityError) instead of writing a second letter.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from ..locks import advisory_key
 from ..photos.models import Photo
 from ..pdf import write_atomically
 from ..tickets import lifecycle
-from ..tickets.models import Ticket
+from ..tickets.models import Ticket, TicketUnit
 from ..tickets.rules import days_overdue
 from ..workdays.calendar import load_calendar
 from . import notify
@@ -44,30 +49,70 @@ _CHUNK = 500  # ids per IN (...) list
 # ----------------------------------------------------------------------------- choosing tickets
 
 def candidate_query(now: datetime, *, lock: bool = True):
-    """Open overdue tickets below the top level, with the reply-by date of their current level's letter.
-    Shaped for ix_tickets_status_level_deadline: IN on status and level, a range on deadline. `lock`: on
+    """Open overdue tickets below the top level (their lead units), with the reply-by date of their current level's
+    letter. Shaped for ix_tickets_status_level_deadline: IN on status and level, a range on deadline. `lock`: on
     PostgreSQL the tickets are locked (the auto sweep raises their levels)."""
     statuses = tuple(setting("ESCALATION_STATUSES"))
     query = (
         select(Ticket.id, Ticket.unit_id, Ticket.escalation_level, Ticket.deadline, LetterItem.reply_by)
         .outerjoin(LetterItem, (LetterItem.ticket_id == Ticket.id) & (LetterItem.level == Ticket.escalation_level)
-                   & (LetterItem.assignment == Ticket.assignment))
+                   & (LetterItem.assignment == Ticket.assignment) & (LetterItem.unit_id == Ticket.unit_id))
         .where(Ticket.status.in_(statuses), Ticket.escalation_level.in_(range(MAX_LEVEL)),
                Ticket.deadline < now, Ticket.unit_id.is_not(None))
         .where(or_(Ticket.escalation_level == 0, LetterItem.reply_by < now))
-    )
+    )  # no ORDER BY: SQLite would trade the index for a rowid scan; every reader sorts what it keeps
     if lock and db.engine.dialect.name == "postgresql":
         query = query.with_for_update(of=Ticket.__table__)  # a unit rectifying right now waits for us
     return query
 
 
-def due_groups(now: datetime) -> dict[tuple[int, int], list[tuple[int, int]]]:
-    """{(unit_id, new level): [(ticket_id, old level), ...]} for tickets that newly reach a level."""
-    groups: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    for ticket_id, unit_id, level, deadline, reply_by in db.session.execute(candidate_query(now)):
+def part_candidate_query(now: datetime, *, lock: bool = True):
+    """The same for assisting parts (协办): open parts past their own deadline, below the top level, of tickets in
+    an escalating status, with the reply-by date of the part's current level's letter (its unit's). Shaped for
+    ix_ticket_units_status_deadline. `lock`: on PostgreSQL the parts are locked (the auto sweep raises their
+    levels; an assisting unit reporting its part right now waits for us)."""
+    statuses = tuple(setting("ESCALATION_STATUSES"))
+    query = (
+        select(TicketUnit.ticket_id, TicketUnit.unit_id, TicketUnit.escalation_level, TicketUnit.deadline,
+               LetterItem.reply_by, TicketUnit.id)
+        .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+        .outerjoin(LetterItem, (LetterItem.ticket_id == TicketUnit.ticket_id)
+                   & (LetterItem.unit_id == TicketUnit.unit_id) & (LetterItem.level == TicketUnit.escalation_level)
+                   & (LetterItem.assignment == TicketUnit.assignment))
+        .where(TicketUnit.status == "open", TicketUnit.deadline < now, TicketUnit.role == "assist",
+               TicketUnit.escalation_level.in_(range(MAX_LEVEL)), Ticket.status.in_(statuses))
+        .where(or_(TicketUnit.escalation_level == 0, LetterItem.reply_by < now))
+    )  # unordered like the lead's: due_groups and write_proposals sort what they keep
+    if lock and db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(of=TicketUnit.__table__)
+    return query
+
+
+def candidates(now: datetime, *, lock: bool = True, numbers: bool = False):
+    """Every (ticket, unit) below the top level whose time has run out, the leads' then the parts', each in no
+    particular order (callers sort):
+    (ticket_id, unit_id, level, deadline, reply_by, part_id or None for the lead[, number of the current level's
+    letter when `numbers`])."""
+    for query, is_part in ((candidate_query(now, lock=lock), False), (part_candidate_query(now, lock=lock), True)):
+        if numbers:
+            query = query.add_columns(Letter.number).outerjoin(Letter, Letter.id == LetterItem.letter_id)
+        for row in db.session.execute(query):
+            if is_part:
+                ticket_id, unit_id, level, deadline, reply_by, part_id, *rest = row
+            else:
+                ticket_id, unit_id, level, deadline, reply_by, *rest = row
+                part_id = None
+            yield (ticket_id, unit_id, level, deadline, reply_by, part_id, *rest)
+
+
+def due_groups(now: datetime) -> dict[tuple[int, int], list[tuple]]:
+    """{(unit_id, new level): [(ticket_id, old level, part id or None, deadline), ...]} for the tickets (the lead's
+    part, or an assisting unit's) that newly reach a level."""
+    groups: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for ticket_id, unit_id, level, deadline, reply_by, part_id in candidates(now):
         target = target_level(deadline, level, {level: reply_by}, now)
         if target > level:
-            groups[(unit_id, target)].append((ticket_id, level))
+            groups[(unit_id, target)].append((ticket_id, level, part_id, deadline))
     return groups
 
 
@@ -118,38 +163,53 @@ def serialize_sweeps() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
 
 
-def item_facts(ticket: Ticket, now: datetime, photo_key: str | None) -> dict:
-    """What a letter says about a ticket when it is issued at `now` (copied into its item)."""
+def item_facts(ticket: Ticket, now: datetime, photo_key: str | None, part: TicketUnit | None = None) -> dict:
+    """What a letter says about a ticket when it is issued at `now` (copied into its item); for an assisting
+    unit's part, its own deadline and the assignment its letters count in."""
+    deadline = part.deadline if part is not None else ticket.deadline
     return {"ticket_number": ticket.number, "category_name": ticket.category.name if ticket.category else "",
-            "place": place_of(ticket), "reported_at": ticket.reported_at, "original_deadline": ticket.deadline,
-            "days_overdue": days_overdue(ticket.deadline, now), "photo_key": photo_key,
-            "assignment": ticket.assignment}
+            "place": place_of(ticket), "reported_at": ticket.reported_at, "original_deadline": deadline,
+            "days_overdue": days_overdue(deadline, now), "photo_key": photo_key,
+            "assignment": part.assignment if part is not None else ticket.assignment}
+
+
+def assist_part(ticket: Ticket, unit_id: int | None) -> TicketUnit | None:
+    """The ticket's assisting part of this unit (None for the lead unit or a unit not on the ticket)."""
+    part = ticket.part_of(unit_id)
+    return part if part is not None and part.role == "assist" else None
 
 
 def escalate_ticket(ticket: Ticket, letter: Letter, old_level: int, actor_id: int | None, now: datetime, *,
-                    raise_level: bool = True) -> dict:
-    """The ticket's "escalate" event for a letter; returns the row for the level UPDATE (escalation_levels)."""
+                    raise_level: bool = True, part: TicketUnit | None = None) -> dict:
+    """The ticket's "escalate" event for a letter, naming the unit that answers (the lead, or the assisting unit
+    of `part`); returns the row for the level UPDATE (escalation_levels)."""
     level = max(old_level, letter.level) if raise_level else old_level
-    unit = ticket.unit.name if ticket.unit is not None else ""
+    owner = part.unit if part is not None else ticket.unit
     label = level_text(letter.level)["kind"] if letter.kind in KIND_LEVEL_TEXT else letter.kind_label
-    lifecycle.record(ticket, "escalate", actor_id, now, note=f"{label}：{letter.number}",
-                     from_status=ticket.status, to_status=ticket.status,
-                     data={"level": letter.level if raise_level else old_level, "from_level": old_level,
-                           "letter": letter.number,
-                           "letter_id": letter.id, "kind": letter.kind, "unit": unit,
-                           "reply_by": letter.reply_by.isoformat()})
+    data = {"level": letter.level if raise_level else old_level, "from_level": old_level, "letter": letter.number,
+            "letter_id": letter.id, "kind": letter.kind, "unit": owner.name if owner is not None else "",
+            "reply_by": letter.reply_by.isoformat()}
+    note = f"{label}：{letter.number}"
+    if part is not None:
+        data.update(unit_id=part.unit_id, role="assist")
+        note = f"{label}（协办单位{data['unit']}）：{letter.number}"
+    lifecycle.record(ticket, "escalate", actor_id, now, note=note, from_status=ticket.status,
+                     to_status=ticket.status, data=data)
+    if part is not None:
+        return {"part_id": part.id, "level": level, "old_level": old_level}
     return {"ticket_id": ticket.id, "level": level, "old_level": old_level}
 
 
 def escalation_levels(updates: list[dict]) -> None:
-    """Core UPDATE: the ticket's optimistic-lock version stays, so a person editing it is not refused. A level
-    only rises (a concurrent change that raised it already wins)."""
-    if not updates:
-        return
-    table = Ticket.__table__
-    db.session.execute(update(table).where(table.c.id == bindparam("ticket_id"),
-                                           table.c.escalation_level == bindparam("old_level"))
-                       .values(escalation_level=bindparam("level")), updates)
+    """Core UPDATEs of the tickets' (lead) and the assisting parts' levels: the ticket's optimistic-lock version
+    stays, so a person editing it is not refused. A level only rises (a concurrent change that raised it already
+    wins)."""
+    for table, key in ((Ticket.__table__, "ticket_id"), (TicketUnit.__table__, "part_id")):
+        rows = [row for row in updates if key in row]
+        if rows:
+            db.session.execute(update(table).where(table.c.id == bindparam(key),
+                                                   table.c.escalation_level == bindparam("old_level"))
+                               .values(escalation_level=bindparam("level")), rows)
 
 
 def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], int]:
@@ -160,8 +220,8 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
     ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]))  # by level, then unit
     # Numbers first, while the session holds nothing to flush: all in this transaction, so still gap-free.
     seqs = [next_value(COUNTER, year) for _ in ordered]
-    all_ids = [ticket_id for members in groups.values() for ticket_id, _ in members]
-    tickets = _load_tickets(all_ids)
+    all_ids = sorted({member[0] for members in groups.values() for member in members})
+    tickets = _load_tickets(all_ids)  # with their parts (one selectin query)
     photo_keys = first_photo_keys(all_ids)
     calendar = load_calendar(now)
     delays = level_delays()
@@ -180,13 +240,14 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
         letter.recipients.append(LetterUnit(unit_id=unit_id, position=0))
         session.add(letter)
         session.flush()  # its id, for the events' links
-        members = sorted(members, key=lambda m: (tickets[m[0]].deadline, m[0]))
-        for position, (ticket_id, old_level) in enumerate(members, start=1):
+        members = sorted(members, key=lambda m: (m[3], m[0]))  # by the deadline that ran out, then ticket
+        for position, (ticket_id, old_level, part_id, _deadline) in enumerate(members, start=1):
             ticket = tickets[ticket_id]
+            part = next(p for p in ticket.parts if p.id == part_id) if part_id is not None else None
             letter.items.append(LetterItem(ticket_id=ticket_id, unit_id=unit_id, level=level, reply_by=reply_by,
                                            position=position,
-                                           **item_facts(ticket, now, photo_keys.get(ticket_id))))
-            level_updates.append(escalate_ticket(ticket, letter, old_level, None, now))
+                                           **item_facts(ticket, now, photo_keys.get(ticket_id), part)))
+            level_updates.append(escalate_ticket(ticket, letter, old_level, None, now, part=part))
         letters.append(letter)
     escalation_levels(level_updates)
     session.flush()

@@ -143,6 +143,11 @@ class TicketUnit(db.Model):
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # the unit's last account of its part
+    # An assisting part's own 督办 level (the lead's is ticket.escalation_level) and the assignment its letters
+    # are counted in (LetterItem.assignment): the ticket's when the part was added, so a reassignment of the lead
+    # does not restart it (escalation/sweep.py, parts.py).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     ticket = relationship("Ticket", back_populates="parts")
     unit = relationship("Unit", lazy="joined")
@@ -158,6 +163,15 @@ class TicketUnit(db.Model):
 
     def is_overdue(self, now: datetime) -> bool:
         return is_part_overdue(self.status, self.deadline, self.ticket.status, now)
+
+    @property
+    def level(self) -> int:
+        """This unit's 督办 level on the ticket: the ticket's for the lead, the part's own for an assisting unit."""
+        return self.ticket.escalation_level if self.role == "lead" else (self.escalation_level or 0)
+
+    @property
+    def escalation_label(self) -> str:
+        return LEVEL_NAMES.get(self.level, "")
 
 
 class TicketEvent(db.Model):

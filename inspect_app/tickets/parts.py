@@ -13,14 +13,21 @@ ticket's operations in services.py move it in the same breath as lifecycle.trans
 assisting unit moves its own part with `rectify_part`. Only the lead's report moves the ticket to rectified, and
 it is refused while an assisting part is still open.
 
-Escalation per part is not wired yet: `overdue_parts()` lists the parts past their deadline, by unit, for it.
+Escalation per part (escalation/sweep.py, proposals.py, signing.py): the lead escalates with the ticket
+(ticket.escalation_level); an assisting part that is still open past its own deadline, while the ticket is in an
+escalating status, escalates for its own unit on the same levels and delays (part.escalation_level, its letters
+counted in part.assignment: the ticket's assignment when the part was added, so reassigning the lead does not
+restart it). A part its unit reported (rectified), closed or cancelled stops; a part taken off the ticket takes its
+open 督办建议 with it (they lapse); a unit taken off and added again in the same assignment keeps the level its
+letters reached, like a ticket returned to the same unit. `overdue_parts()` lists the parts past their deadline,
+by unit (the inbox).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
@@ -83,6 +90,7 @@ def set_lead(ticket: Ticket, unit: Unit, now: datetime) -> TicketUnit:
         lead.unit = unit
         move(lead, "restart")
     lead.assigned_at, lead.deadline, lead.rectified_at = now, ticket.deadline, None
+    lead.assignment, lead.escalation_level = ticket.assignment or 1, 0  # the lead's level is the ticket's
     return lead
 
 
@@ -150,12 +158,27 @@ def add_assist(ticket: Ticket, unit: Unit, now: datetime, actor, deadline: datet
         raise Conflict(f"{unit.name}已是本问题的责任单位。", code="unit_already_on_ticket")
     if len(ticket.parts) >= MAX_PARTS:
         raise Invalid(f"一个问题最多由{MAX_PARTS}家单位共同整改。", code="too_many_units")
+    assignment = ticket.assignment or 1
     part = TicketUnit(unit=unit, role="assist", status="open", assigned_at=now,
-                      deadline=deadline or compute_deadline(ticket.category.deadline_rule, now))
+                      deadline=deadline or compute_deadline(ticket.category.deadline_rule, now),
+                      assignment=assignment, escalation_level=_level_reached(ticket, unit, assignment))
     ticket.parts.append(part)
     _record(ticket, "add_unit", actor, now, unit, note, role="assist",
             deadline=part.deadline.isoformat() if part.deadline else None)
     return part
+
+
+def _level_reached(ticket: Ticket, unit: Unit, assignment: int) -> int:
+    """The 督办 level this unit's letters on this ticket reached in this assignment (0 for a ticket not yet
+    saved or a unit never escalated on it): a unit taken off and added again goes on from there."""
+    if ticket.id is None:
+        return 0
+    # the escalation feature's table; tickets never import it at load
+    from ..escalation.models import LetterItem
+
+    return db.session.scalar(select(func.max(LetterItem.level)).where(
+        LetterItem.ticket_id == ticket.id, LetterItem.unit_id == unit.id, LetterItem.assignment == assignment,
+        LetterItem.level.is_not(None))) or 0
 
 
 def add_unit(user, ticket: Ticket, now: datetime, unit_id, note: str | None = None) -> TicketUnit:

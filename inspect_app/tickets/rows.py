@@ -57,7 +57,7 @@ _JOINED = (Ticket.__table__
 _PartUnit = aliased(Unit, name="part_unit")
 # The units answering for tickets (their `units`), lead first, as Ticket.parts orders them.
 PARTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.role, TicketUnit.status,
-                TicketUnit.deadline, TicketUnit.rectified_at)
+                TicketUnit.deadline, TicketUnit.rectified_at, TicketUnit.escalation_level)
          .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
          .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
          .order_by(TicketUnit.ticket_id, TicketUnit.role.desc(), TicketUnit.id))
@@ -68,13 +68,13 @@ def _parts(ticket_ids: list[int], statuses: dict[int, str], now: datetime) -> di
     result: dict[int, list[dict]] = {ticket_id: [] for ticket_id in ticket_ids}
     if not ticket_ids:
         return result
-    for ticket_id, unit_id, unit_name, role, status, deadline, rectified_at in \
+    for ticket_id, unit_id, unit_name, role, status, deadline, rectified_at, level in \
             db.session.connection().execute(PARTS, {"ticket_ids": ticket_ids}):
         result[ticket_id].append({
             "id": unit_id, "name": unit_name, "role": role, "status": status,
             "status_label": PART_STATUS_LABELS.get(status, status), "deadline": _iso(deadline),
             "overdue": is_part_overdue(status, deadline, statuses[ticket_id], now),
-            "rectified_at": _iso(rectified_at)})
+            "rectified_at": _iso(rectified_at), "escalation_level": level or 0})  # the lead's: ticket_row_dict
     return result
 
 
@@ -119,7 +119,8 @@ def ticket_row_dict(row, now: datetime, parts: list[dict]) -> dict:
         "source": source,
         "source_label": SOURCES.get(source, source),
         "site": {"id": site_id, "name": site_name} if site_id else None,
-        "units": parts,
+        "units": [{**part, "escalation_level": escalation_level} if part["role"] == "lead" else part
+                  for part in parts],
         "frontage": {"id": frontage_id, "name": frontage_name} if frontage_id else None,
     }
 

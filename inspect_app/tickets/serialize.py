@@ -46,7 +46,7 @@ def part_dict(part, now: datetime) -> dict:
     """One unit of the ticket's `units` (API.md): id, name, role, plus its own part's state and deadline."""
     return {"id": part.unit.id, "name": part.unit.name, "role": part.role, "status": part.status,
             "status_label": part.status_label, "deadline": isoformat(part.deadline), "overdue": part.is_overdue(now),
-            "rectified_at": isoformat(part.rectified_at)}
+            "rectified_at": isoformat(part.rectified_at), "escalation_level": part.level}
 
 
 def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:

@@ -1,0 +1,326 @@
+"""Escalation per part (issue 15): an assisting unit (协办) whose own part is still open past its own deadline is
+supervised for its unit — 督办函, then 挂牌督办, then 约谈 — exactly like the lead (主办), in auto mode (letters) and
+propose mode (督办建议 → draft → 签发); the lead's level stays on the ticket.
+
+The suite's clock: Wednesday 2026-11-25 10:00 (Shanghai). 牛皮癣 has a 24-hour deadline: Thursday 11-26 10:00, for
+the lead and for an assisting unit added at filing time alike. Letters issued Friday 11-27 give 3 working days (reply
+by Wednesday 12-02 23:59:59); a level-2 letter issued Thursday 12-03 gives 5 (reply by Thursday 12-10).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import at, processed
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from inspect_app.escalation import compose, proposals, signing
+from inspect_app.escalation import sweep as sweep_module
+from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.models import Letter, LetterItem, Proposal
+from inspect_app.extensions import db
+from inspect_app.tickets import parts, services
+from inspect_app.tickets.models import Ticket, TicketEvent, TicketUnit
+
+FRIDAY = "2026-11-27T09:00:00+08:00"          # both 24-hour deadlines (Thursday 10:00) have passed
+AFTER_LEVEL1 = "2026-12-03T09:00:00+08:00"    # the Friday letters' reply-by (Wednesday 12-02) has passed
+AFTER_LEVEL2 = "2026-12-11T09:00:00+08:00"    # a level-2 letter of 12-03 ran out on Thursday 12-10
+EXTENDED = "2026-12-31"                       # the lead's approved extension
+
+
+def auto(app):
+    app.config["ESCALATION_MODE"] = "auto"
+
+
+@pytest.fixture
+def shared(city, make_ticket, now):
+    """A ticket led by 甲街道 (A) with 乙街道 (B) assisting, both due Thursday 10:00."""
+    ticket = make_ticket()
+    parts.add_assist(ticket, city.street_b, now, city.admin)
+    db.session.commit()
+    return ticket
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def part_of(ticket, unit) -> TicketUnit:
+    db.session.expire_all()
+    return db.session.scalar(select(TicketUnit).where(TicketUnit.ticket_id == ticket.id,
+                                                      TicketUnit.unit_id == unit.id))
+
+
+def extend_lead(city, ticket, when="2026-11-26T09:00:00+08:00"):
+    """The lead asked for more time before its deadline and the office agreed: only the lead's deadline moves."""
+    services.request_extension(city.unit_a, fresh(Ticket, ticket.id), at(when), until=EXTENDED, reason="需协调")
+    services.decide_extension(city.admin, fresh(Ticket, ticket.id), at(when), True, "同意")
+    db.session.commit()
+
+
+def escalations(ticket) -> list[tuple]:
+    db.session.expire_all()
+    events = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == "escalate")
+                                .order_by(TicketEvent.id))
+    data = [json.loads(e.data_json) for e in events]
+    return [(d["unit"], d["level"], d.get("role")) for d in data]
+
+
+def items_of(letter) -> list[tuple]:
+    return [(i.ticket_id, i.unit_id, i.level) for i in letter.items]
+
+
+# ----------------------------------------------------------------------------- auto mode
+
+def test_only_the_late_assisting_unit_is_supervised_then_listed_then_stops(app, city, shared):
+    auto(app)
+    extend_lead(city, shared)
+    assert run_sweep(at("2026-11-26T09:00:00+08:00")).letters == []  # nobody late yet
+
+    [letter] = run_sweep(at(FRIDAY)).letters
+    assert (letter.unit_id, letter.level, letter.kind, letter.number) == (
+        city.street_b.id, 1, "supervision", "临江文明督〔2026〕1号")
+    assert [r.unit_id for r in letter.recipients] == [city.street_b.id]
+    assert items_of(letter) == [(shared.id, city.street_b.id, 1)]
+    assert letter.items[0].original_deadline == at("2026-11-26T10:00:00+08:00")  # B's own deadline
+    assert letter.items[0].days_overdue == 1
+    assert letter.reply_by == at("2026-12-02T23:59:59+08:00")
+    assert fresh(Ticket, shared.id).escalation_level == 0  # the lead is on time
+    assert part_of(shared, city.street_b).escalation_level == 1
+    assert escalations(shared) == [("乙街道办事处", 1, "assist")]
+    event = db.session.scalar(select(TicketEvent).where(TicketEvent.action == "escalate"))
+    assert event.note == "普通督办（协办单位乙街道办事处）：临江文明督〔2026〕1号"
+
+    assert run_sweep(at(FRIDAY)).letters == []  # the same time again: nothing
+    assert run_sweep(at("2026-12-02T09:00:00+08:00")).letters == []  # B's letter has not run out
+    [listed] = run_sweep(at(AFTER_LEVEL1)).letters
+    assert (listed.unit_id, listed.level, listed.kind, listed.number) == (
+        city.street_b.id, 2, "listed", "临江文明督〔2026〕2号")
+    assert listed.reply_by == at("2026-12-10T23:59:59+08:00")
+    assert part_of(shared, city.street_b).escalation_level == 2
+
+    parts.rectify_part(city.unit_b, fresh(Ticket, shared.id), at("2026-12-04T10:00:00+08:00"), "已整改",
+                       [processed()])
+    db.session.commit()
+    assert run_sweep(at(AFTER_LEVEL2)).letters == []  # B reported its part: no 约谈
+    assert part_of(shared, city.street_b).escalation_level == 2
+    assert fresh(Ticket, shared.id).escalation_level == 0
+    assert len(db.session.scalars(select(Letter)).all()) == 2
+
+
+def test_both_units_late_two_letters_in_one_sweep(app, city, shared):
+    auto(app)
+    result = run_sweep(at(FRIDAY))
+    assert [(x.unit_id, x.level, x.number) for x in result.letters] == [
+        (city.street_a.id, 1, "临江文明督〔2026〕1号"), (city.street_b.id, 1, "临江文明督〔2026〕2号")]
+    assert [items_of(x) for x in result.letters] == [[(shared.id, city.street_a.id, 1)],
+                                                     [(shared.id, city.street_b.id, 1)]]
+    assert result.tickets == 2  # two (ticket, unit) escalations
+    assert fresh(Ticket, shared.id).escalation_level == 1
+    assert part_of(shared, city.street_b).escalation_level == 1
+    assert escalations(shared) == [("甲街道办事处", 1, None), ("乙街道办事处", 1, "assist")]
+    assert run_sweep(at(FRIDAY)).letters == []
+    assert run_sweep(at("2026-11-27T15:00:00+08:00")).letters == []
+
+    # Both still open after their letters ran out: both listed, in one sweep.
+    second = run_sweep(at(AFTER_LEVEL1))
+    assert [(x.unit_id, x.level) for x in second.letters] == [(city.street_a.id, 2), (city.street_b.id, 2)]
+
+
+def test_one_letter_per_unit_lists_its_tickets_whatever_its_role(app, city, shared, make_ticket):
+    """乙街道 leads one ticket and assists on another: one 督办函 to it lists both."""
+    auto(app)
+    own = make_ticket(point=city.ON_B)
+    [_, to_b] = run_sweep(at(FRIDAY)).letters
+    assert to_b.unit_id == city.street_b.id
+    assert sorted(items_of(to_b)) == sorted([(shared.id, city.street_b.id, 1), (own.id, city.street_b.id, 1)])
+
+
+def test_a_slipped_second_sweep_is_stopped_per_unit(app, city, shared, monkeypatch):
+    """A sweep that read the parts before another sweep raised their levels fails at flush on the unique
+    (ticket, unit, assignment, level) item, and writes nothing."""
+    auto(app)
+    extend_lead(city, shared)
+    real = sweep_module.escalation_levels
+    monkeypatch.setattr(sweep_module, "escalation_levels", lambda updates: None)  # as if not seen yet
+    assert len(run_sweep(at(FRIDAY)).letters) == 1
+    monkeypatch.setattr(sweep_module, "escalation_levels", real)
+    assert run_sweep(at(FRIDAY)).letters == []  # IntegrityError, rolled back
+    assert len(db.session.scalars(select(Letter)).all()) == 1
+    db.session.add(LetterItem(letter_id=db.session.scalar(select(Letter.id)), ticket_id=shared.id,
+                              unit_id=city.street_b.id, level=1, ticket_number="x"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_an_assisting_part_waits_while_the_ticket_is_not_escalating(app, city, shared, make_ticket, now):
+    """A disputed ticket (退单, not in ESCALATION_STATUSES) holds every part; a part rectified before its deadline
+    never escalates."""
+    auto(app)
+    extend_lead(city, shared)
+    other = make_ticket()
+    parts.add_assist(other, city.police, now, city.admin)
+    services.dispute(city.unit_a, other, at("2026-11-26T09:00:00+08:00"), "不属于本单位")
+    parts.rectify_part(city.unit_b, fresh(Ticket, shared.id), at("2026-11-26T09:00:00+08:00"), "已整改",
+                       [processed()])
+    db.session.commit()
+    assert run_sweep(at(FRIDAY)).letters == []
+    app.config["ESCALATION_STATUSES"] = ("assigned", "disputed")  # a city that escalates 退单 too
+    assert sorted((x.unit_id, x.level) for x in run_sweep(at(FRIDAY)).letters) == [
+        (city.street_a.id, 1), (city.police.id, 1)]
+
+
+def test_a_reassignment_of_the_lead_keeps_the_assisting_units_count(app, city, shared):
+    """B keeps counting from its own letter; the new lead starts afresh."""
+    auto(app)
+    run_sweep(at(FRIDAY))  # A and B level 1
+    services.reassign(city.admin, fresh(Ticket, shared.id), at("2026-11-27T11:00:00+08:00"), city.police.id, "改派")
+    db.session.commit()
+    assert part_of(shared, city.street_b).escalation_level == 1
+    assert part_of(shared, city.street_b).assignment == 1
+    result = run_sweep(at(AFTER_LEVEL1))  # the police's own 24 hours ran out on Saturday; B's letter on 12-02
+    assert [(x.unit_id, x.level) for x in result.letters] == [(city.police.id, 1), (city.street_b.id, 2)]
+    ticket = fresh(Ticket, shared.id)
+    assert (ticket.escalation_level, ticket.assignment) == (1, 2)
+
+
+def test_a_unit_taken_off_and_added_again_keeps_its_level(app, city, shared, now):
+    auto(app)
+    extend_lead(city, shared)
+    run_sweep(at(FRIDAY))
+    ticket = fresh(Ticket, shared.id)
+    parts.remove_unit(city.admin, ticket, at("2026-11-27T10:00:00+08:00"), city.street_b.id)
+    db.session.commit()
+    parts.add_unit(city.admin, fresh(Ticket, shared.id), at("2026-11-27T11:00:00+08:00"), city.street_b.id)
+    db.session.commit()
+    part = part_of(shared, city.street_b)
+    assert (part.escalation_level, part.deadline) == (1, at("2026-11-28T11:00:00+08:00"))
+    assert run_sweep(at("2026-11-30T09:00:00+08:00")).letters == []  # level 1 holds until the letter runs out
+    [listed] = run_sweep(at(AFTER_LEVEL1)).letters  # no second level-1 letter: straight on to 挂牌
+    assert (listed.unit_id, listed.level) == (city.street_b.id, 2)
+
+
+# ----------------------------------------------------------------------------- propose mode
+
+def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, city, shared, browser,
+                                                                          monkeypatch):
+    extend_lead(city, shared)
+    [proposal] = run_sweep(at(FRIDAY)).proposals
+    assert (proposal.ticket_id, proposal.unit_id, proposal.level) == (shared.id, city.street_b.id, 1)
+    assert "超过整改时限1天" in proposal.reason
+    assert run_sweep(at("2026-11-27T15:00:00+08:00")).proposals == []  # one open per (ticket, unit, level)
+    assert [p.id for p in proposals.open_proposals(at(FRIDAY), unit_id=city.street_b.id)] == [proposal.id]
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-27T10:00:00+08:00"))  # the page's clock
+    page = browser(city.admin).get("/letters/proposals").get_data(as_text=True)
+    assert "乙街道办事处" in page and '<span class="badge role-assist"' in page
+
+    signed_at = at("2026-11-27T10:00:00+08:00")
+    [draft] = compose.create_batch(city.admin, signed_at, {"proposal_ids": [proposal.id]})
+    assert [r.unit_id for r in draft.recipients] == [city.street_b.id]
+    assert [(i.ticket_id, i.unit_id) for i in draft.items] == [(shared.id, city.street_b.id)]
+    letter = signing.sign(city.leader, draft, signed_at)
+    db.session.commit()
+    assert (letter.number, letter.level) == ("临江文明督〔2026〕1号", 1)
+    assert items_of(fresh(Letter, letter.id)) == [(shared.id, city.street_b.id, 1)]
+    assert part_of(shared, city.street_b).escalation_level == 1
+    assert fresh(Ticket, shared.id).escalation_level == 0
+    assert escalations(shared) == [("乙街道办事处", 1, "assist")]
+    assert fresh(Proposal, proposal.id).outcome == "issued"
+
+    [listed] = run_sweep(at(AFTER_LEVEL1)).proposals
+    assert (listed.unit_id, listed.level) == (city.street_b.id, 2)
+    assert "经临江文明督〔2026〕1号督办" in listed.reason
+
+    parts.rectify_part(city.unit_b, fresh(Ticket, shared.id), at("2026-12-03T10:00:00+08:00"), "已整改",
+                       [processed()])
+    db.session.commit()
+    assert proposals.open_proposals(at("2026-12-03T10:00:00+08:00")) == []  # at once
+    result = run_sweep(at("2026-12-04T09:00:00+08:00"))
+    assert (result.proposals, result.lapsed) == ([], 1)
+    assert fresh(Proposal, listed.id).close_note == "协办单位已整改"
+
+
+def test_propose_mode_both_units_two_proposals_one_draft_addressed_to_both(app, city, shared):
+    made = run_sweep(at(FRIDAY)).proposals
+    assert sorted((p.unit_id, p.level) for p in made) == [(city.street_a.id, 1), (city.street_b.id, 1)]
+    when = at("2026-11-27T10:00:00+08:00")
+    [draft] = compose.create_batch(city.admin, when, {"proposal_ids": [p.id for p in made]})
+    assert sorted(r.unit_id for r in draft.recipients) == [city.street_a.id, city.street_b.id]
+    assert sorted((i.ticket_id, i.unit_id) for i in draft.items) == [(shared.id, city.street_a.id),
+                                                                      (shared.id, city.street_b.id)]
+    signing.sign(city.leader, draft, when)
+    db.session.commit()
+    assert fresh(Ticket, shared.id).escalation_level == 1
+    assert part_of(shared, city.street_b).escalation_level == 1
+    assert sorted(p.outcome for p in db.session.scalars(select(Proposal))) == ["issued", "issued"]
+
+
+def test_propose_mode_a_removed_part_s_proposal_lapses(app, city, shared):
+    extend_lead(city, shared)
+    [proposal] = run_sweep(at(FRIDAY)).proposals
+    parts.remove_unit(city.admin, fresh(Ticket, shared.id), at("2026-11-27T10:00:00+08:00"), city.street_b.id)
+    db.session.commit()
+    assert proposals.open_proposals(at("2026-11-27T10:00:00+08:00")) == []
+    assert run_sweep(at("2026-11-27T11:00:00+08:00")).lapsed == 1
+    assert fresh(Proposal, proposal.id).close_note == "该单位已不再协办本问题"
+
+
+def test_signing_refuses_a_part_reported_since_the_draft(app, city, shared):
+    extend_lead(city, shared)
+    [proposal] = run_sweep(at(FRIDAY)).proposals
+    when = at("2026-11-27T10:00:00+08:00")
+    [draft] = compose.create_batch(city.admin, when, {"proposal_ids": [proposal.id]})
+    db.session.commit()
+    parts.rectify_part(city.unit_b, fresh(Ticket, shared.id), when, "已整改", [processed()])
+    db.session.commit()
+    from inspect_app.common.errors import Conflict
+    with pytest.raises(Conflict) as refused:
+        signing.sign(city.leader, fresh(Letter, draft.id), when)
+    assert refused.value.code == "part_not_open"
+
+
+# ----------------------------------------------------------------------------- who sees it, who it counts against
+
+def test_the_assisting_unit_sees_its_letter_another_unit_does_not(app, city, shared, api, browser):
+    auto(app)
+    extend_lead(city, shared)
+    [letter] = run_sweep(at(FRIDAY)).letters
+    assert api.get(f"/api/v1/letters/{letter.id}", city.unit_b).status_code == 200
+    assert api.get(f"/api/v1/letters/{letter.id}", city.unit_police).status_code == 404
+    assert api.get(f"/api/v1/letters/{letter.id}", city.unit_a).status_code == 404  # the lead: not its letter
+    assert [x["id"] for x in api.get("/api/v1/letters", city.unit_b).get_json()] == [letter.id]
+    assert api.get("/api/v1/letters", city.unit_a).get_json() == []
+    assert api.get("/api/v1/letters", city.unit_police).get_json() == []
+    page = browser(city.unit_b).get(f"/letters/{letter.id}")
+    assert page.status_code == 200 and "乙街道办事处" in page.get_data(as_text=True)
+    assert browser(city.unit_police).get(f"/letters/{letter.id}").status_code == 404
+
+
+def test_rankings_count_the_assisting_units_letter_against_it(app, city, shared):
+    from inspect_app.rankings.counts import unit_counts
+    from inspect_app.rankings.periods import month
+
+    auto(app)
+    extend_lead(city, shared)
+    run_sweep(at(FRIDAY))
+    counts = unit_counts(month(2026, 11), at("2026-11-30T12:00:00+08:00"))
+    assert counts[city.street_b.id].supervised == 1
+    assert counts.get(city.street_a.id) is None or counts[city.street_a.id].supervised == 0
+
+
+def test_each_units_level_shows_in_the_api_and_on_the_ticket_page(app, city, shared, api, browser):
+    auto(app)
+    extend_lead(city, shared)
+    run_sweep(at(FRIDAY))
+    body = api.get(f"/api/v1/tickets/{shared.id}", city.unit_b).get_json()
+    assert body["escalation_level"] == 0
+    assert [(u["id"], u["role"], u["escalation_level"]) for u in body["units"]] == [
+        (city.street_a.id, "lead", 0), (city.street_b.id, "assist", 1)]
+    page = browser(city.admin).get(f"/tickets/{shared.id}").get_data(as_text=True)
+    units = page[page.index('id="units"'):]
+    assert units.index("乙街道办事处") < units.index('<span class="badge esc">督办</span>')
+    assert "普通督办（协办单位乙街道办事处）" in page  # the ticket's history names the unit
