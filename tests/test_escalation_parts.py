@@ -259,6 +259,33 @@ def test_propose_mode_both_units_two_proposals_one_draft_addressed_to_both(app, 
     assert sorted(p.outcome for p in db.session.scalars(select(Proposal))) == ["issued", "issued"]
 
 
+def test_a_letter_listing_a_ticket_for_two_units_clears_each_units_item(app, city, shared, api):
+    """One signed letter lists the ticket for 甲 (lead) and 乙 (assisting). 乙 reports its part: the office may 销号
+    乙's item (unit_id given) while 甲's waits; once the ticket is rectified, 销号 by ticket clears what is left."""
+    made = run_sweep(at(FRIDAY)).proposals
+    when = at("2026-11-27T10:00:00+08:00")
+    [draft] = compose.create_batch(city.admin, when, {"proposal_ids": [p.id for p in made]})
+    signing.sign(city.leader, draft, when)
+    db.session.commit()
+    url = f"/api/v1/letters/{draft.id}/items/{shared.id}/clear"
+    refused = api.post(url, city.admin, json={"cleared": True, "unit_id": city.street_b.id})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "not_rectified"
+    parts.rectify_part(city.unit_b, fresh(Ticket, shared.id), when, "已整改", [processed()])
+    db.session.commit()
+    assert api.post(url, city.admin, json={"cleared": True, "unit_id": city.street_b.id}).status_code == 200
+    outcomes = {i.unit_id: i.outcome for i in fresh(Letter, draft.id).items}
+    assert outcomes == {city.street_a.id: None, city.street_b.id: "cleared"}
+    again = api.post(url, city.admin, json={"cleared": True, "unit_id": city.street_b.id})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_cleared"
+    assert api.post(url, city.admin, json={"cleared": True}).status_code == 409  # 甲 has not reported yet
+    assert api.post(url, city.admin, json={"cleared": True, "unit_id": city.police.id}).status_code == 404
+    services.rectify(city.unit_a, fresh(Ticket, shared.id), when, "已整改", [processed()])
+    db.session.commit()
+    assert api.post(url, city.admin, json={"cleared": True}).status_code == 200
+    letter = fresh(Letter, draft.id)
+    assert [i.outcome for i in letter.items] == ["cleared", "cleared"] and letter.status == "done"
+
+
 def test_propose_mode_a_removed_part_s_proposal_lapses(app, city, shared):
     extend_lead(city, shared)
     [proposal] = run_sweep(at(FRIDAY)).proposals

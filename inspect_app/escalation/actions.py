@@ -39,7 +39,7 @@ ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
                  replies.reply, lambda _l: "书面回复已提交，等待文明办核查销号。", multipart=True),
     LetterAction("clear", OFFICE,
                  lambda f, *_: {"ticket_id": f.get("ticket_id"), "cleared": inputs.flag(f.get("cleared"), True),
-                                "note": f.get("note")},
+                                "note": f.get("note"), "unit_id": f.get("unit_id")},
                  replies.clear_item, lambda l: "已办结：全部问题已销号。" if l.status == "done" else "已记录销号结果。"),
     LetterAction("recheck", OFFICE,
                  lambda f, *_: {"ticket_ids": inputs.ids(f, "ticket_ids", "问题"), "days": f.get("days"),

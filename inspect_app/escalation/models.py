@@ -186,6 +186,13 @@ class LetterItem(db.Model):
     def outcome_label(self) -> str:
         return ITEM_OUTCOMES.get(self.outcome or "", "待销号")
 
+    @property
+    def reported_back(self) -> bool:
+        """Whether the office may 销号 it now (replies.reported_back)."""
+        from .replies import reported_back
+
+        return reported_back(self)
+
 
 class SweepRun(db.Model):
     """One sweep: when it ran, as of which time, and what it wrote. The scheduler's catch-up reads it."""

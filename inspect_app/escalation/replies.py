@@ -69,39 +69,62 @@ def replies_for(user, letter: Letter) -> list[LetterReply]:
     return list(db.session.scalars(query).unique())
 
 
-def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | None = True, note=None) -> LetterItem:
-    """销号 (cleared=True) or 未销号 (False, with the reason). A cleared item stays cleared; the letter is 办结
-    when every item is. Each clearing changes the letter's row, so two clearings at once cannot both miss the
-    last one (the second gets 409 and tries again)."""
+def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | None = True, note=None,
+               unit_id=None) -> LetterItem:
+    """销号 (cleared=True) or 未销号 (False, with the reason) of a ticket's item. A letter may list one ticket for
+    several of its units (the lead and an assisting unit): `unit_id` picks one; without it, every item of the
+    ticket not yet cleared is marked. A cleared item stays cleared; the letter is 办结 when every item is. Each
+    clearing changes the letter's row, so two clearings at once cannot both miss the last one (the second gets
+    409 and tries again)."""
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以销号。")
     if letter.status == "draft":
         raise Conflict("草稿尚未签发，不能销号。", code="not_issued")
     if letter.status == "done":
         raise Conflict("该督办函已办结。", code="letter_done")
-    try:
-        ticket_id = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound("督办函中没有该问题。", code="item_not_found") from None
-    item = next((i for i in letter.items if i.ticket_id == ticket_id), None)
-    if item is None:
+    ticket_id, unit_id = _item_key(ticket_id), _item_key(unit_id, optional=True)
+    items = [i for i in letter.items if i.ticket_id == ticket_id and (unit_id is None or i.unit_id == unit_id)]
+    if not items:
         raise NotFound("督办函中没有该问题。", code="item_not_found")
     if cleared is None:
         raise BadRequest("请说明是否销号（cleared 为 true 或 false）。", code="invalid_cleared")
     note = clean_text(note, "说明", 500, multiline=True)
-    if item.outcome == "cleared":
-        raise Conflict(f"问题 {item.ticket_number} 已销号。", code="already_cleared")
+    open_items = [i for i in items if i.outcome != "cleared"]
+    if not open_items:
+        raise Conflict(f"问题 {items[0].ticket_number} 已销号。", code="already_cleared")
     if cleared:
-        status = item.ticket.status
-        if status not in CLEARABLE:
-            raise Conflict(f"问题 {item.ticket_number} 当前状态为“{STATUS_LABELS.get(status, status)}”，"
-                           "尚未整改反馈，不能销号。", code="not_rectified")
+        for item in open_items:
+            if not reported_back(item):
+                status = item.ticket.status
+                raise Conflict(f"问题 {item.ticket_number} 当前状态为“{STATUS_LABELS.get(status, status)}”，"
+                               "尚未整改反馈，不能销号。", code="not_rectified")
     elif not note:
         raise BadRequest("未销号请说明原因。", code="note_required")
-    item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = (
-        "cleared" if cleared else "not_cleared", now, user.id, note)
+    for item in open_items:
+        item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = (
+            "cleared" if cleared else "not_cleared", now, user.id, note)
     letter.updated_at = now
     if all(i.outcome == "cleared" for i in letter.items):
         letter.status, letter.done_at = "done", now
     db.session.flush()
-    return item
+    return open_items[0]
+
+
+def _item_key(value, optional: bool = False) -> int | None:
+    if optional and (value is None or (isinstance(value, str) and not value.strip())):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise NotFound("督办函中没有该问题。", code="item_not_found")
+
+
+def reported_back(item: LetterItem) -> bool:
+    """The unit has reported back on what the item is about: the ticket was rectified, closed or voided, or, for
+    an assisting unit's item, that unit's own part was rectified or closed."""
+    ticket = item.ticket
+    if ticket.status in CLEARABLE:
+        return True
+    part = ticket.part_of(item.unit_id) if item.unit_id is not None else None
+    return part is not None and part.role == "assist" and part.status in ("rectified", "closed")
