@@ -194,8 +194,9 @@ def dashboard(data: DataSet, repeats: int) -> list[Figure]:
     """The page as leaders get it (the app's per-process cache, default 60 s, refreshed in the background once
     stale), and the figures computed afresh on every request (the cache off), which the refresh costs."""
 
-    cold_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=0)
-    warm_app = bench_app(data, False)
+    # Set both explicitly: the bench app starts from TestConfig, where tests switch the stored figures off (0 s).
+    cold_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=0, DASHBOARD_SETTLED_SECONDS=3600)
+    warm_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=60, DASHBOARD_SETTLED_SECONDS=3600)
     meta = data.meta
     cold = session_client(cold_app, meta["leader"], meta["password"])
     warm = session_client(warm_app, meta["leader"], meta["password"])
