@@ -212,3 +212,11 @@ def test_map_is_drawn_once_and_linked_per_reader():
     assert asked == [7, None]  # once per unit, not per dot
     assert svg.count('<a href="/tickets?unit_id=7">') == 2 and svg.count("</a>") == 2 and svg.endswith("</svg>")
     assert "&lt;一&gt;路：在办3件，超期1件" in svg and "<一>" not in svg
+
+
+def test_the_refresh_runs_before_the_stored_figures_expire(app):
+    from inspect_app.dashboard.jobs import refresh_schedule
+
+    for cache in (60, 300):
+        app.config["DASHBOARD_CACHE_SECONDS"] = cache
+        assert refresh_schedule(app)["interval"]["seconds"] < cache
