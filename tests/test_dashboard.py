@@ -220,3 +220,29 @@ def test_the_refresh_runs_before_the_stored_figures_expire(app):
     for cache in (60, 300):
         app.config["DASHBOARD_CACHE_SECONDS"] = cache
         assert refresh_schedule(app)["interval"]["seconds"] < cache
+
+
+def test_kept_daily_sums_add_up_to_a_fresh_count_after_todays_changes(app, tickets, city):
+    """The month's new, closed and due tickets of the days before today are counted once a day; whatever happens
+    today (a ticket due earlier closed on time today, one due today, a report today) must still show."""
+    from datetime import timedelta
+
+    def figures():
+        by = services.breakdowns(services.containing(NOW, "month"), NOW)["by"]
+        return {table: {key: (r.active, r.overdue, r.supervised, r.new, r.closed, r.due, r.on_time)
+                        for key, r in rows.items() if table != "segment"} for table, rows in by.items()}
+
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
+    kept = figures()  # stores the daily sums
+    assert kept["category"][city.niupixuan.id][5:] == (2, 1)  # due t1 (on time), t3
+    t3 = tickets["t3"]
+    t3.status, t3.closed_at = "closed", NOW - timedelta(hours=1)  # rectified late, closed today
+    db.session.add(Ticket(number="2026-800099", year=2026, seq=80099, status="closed", category_id=city.niupixuan.id,
+                          unit_id=city.street_b.id, segment_id=city.seg_b.id, reporter_id=city.inspector.id,
+                          reported_at=NOW - timedelta(hours=9), deadline=NOW - timedelta(hours=3),
+                          rectified_at=NOW - timedelta(hours=4), closed_at=NOW - timedelta(hours=2)))
+    db.session.commit()
+    after = figures()
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 0
+    assert after == figures()  # the same as counting everything afresh
+    assert after["category"][city.niupixuan.id][3:] == (5, 3, 3, 2)  # new +1; closed t1, t3, new; due +1 on time

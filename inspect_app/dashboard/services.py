@@ -5,13 +5,15 @@ fell in the month and has passed; 超期 = open (pending/assigned/disputed) past
 (pending/assigned/disputed/rectified), the same set as the ticket list's status=open filter. 新增 counts every report
 received in the period (a report voided later still arrived); everything else leaves cancelled tickets out.
 
-Speed (1M tickets, see benchmarks/bench_rankings.py --dashboard): every query is a range over an indexed column
-(reported_at, closed_at, deadline, status) — counts per week are separate COUNT(*)s over an index range, which
-SQLite answers from the index alone; breakdowns are one GROUP BY (category, unit, segment) per set, rolled up to
-category, district and unit in Python (a few thousand rows). The whole result is stored (snapshots.py, in the
-database, shared by every process) for DASHBOARD_CACHE_SECONDS and refreshed ahead of readers by the
-`dashboard.refresh` job; figures of weeks, months and days that have ended are kept for DASHBOARD_SETTLED_SECONDS,
-so a recount touches only the current week, month and day.
+Speed (1M tickets, `python -m benchmarks --only dashboard`): every query is a range over an indexed column
+(reported_at, closed_at, deadline, status) answered from a covering index — counts per week are COUNT(*)s; each
+breakdown set is fetched as (category, unit, segment, flags) tuples and tallied with Counter into category,
+district, unit and (open figures only) segment sums: SQLite's GROUP BY would sort every row first (_tickets).
+The whole result is stored (snapshots.py, in the database, shared by every process) for DASHBOARD_CACHE_SECONDS
+and renewed ahead of readers by the `dashboard.refresh` job (twice per period), so a page only reads it, links the
+map and renders. Figures that no longer change are kept for DASHBOARD_SETTLED_SECONDS: ended weeks and months, the
+month's new and closed tickets of the days before today, its due tickets closed before today, and the map's lines
+while the segments stay the same; so a refresh counts the current week, today and the open tickets.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from itertools import compress
 from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
@@ -183,11 +185,13 @@ def _remember(key: str, now: datetime, compute):
 
 
 FIELDS = ("active", "overdue", "supervised", "new", "closed", "due", "on_time")
+SEGMENT_FIELDS = ("active", "overdue", "supervised")  # by segment: what the map shows
 
 
 class _Rollup:
-    """Sums by category, district, unit and segment, tallied from ticket tuples (_tickets). Plain lists while
-    adding, Row objects at the end."""
+    """Sums by category, district and unit, tallied from ticket tuples (_tickets), and by segment the open figures
+    the map draws (active, overdue, supervised: a segment's month figures are shown nowhere, and leaving them out
+    keeps the stored daily sums to a few hundred keys). Plain lists while adding, Row objects at the end."""
 
     TABLES = ("category", "district", "unit", "segment")
 
@@ -213,10 +217,11 @@ class _Rollup:
         for i, name in enumerate(fields):
             rows = tickets if i == 0 else list(compress(tickets, map(itemgetter(2 + i), tickets)))
             self.add_counts(Counter(map(itemgetter(0), rows)), Counter(map(itemgetter(1), rows)),
-                            Counter(map(itemgetter(2), rows)), FIELDS.index(name), sums)
+                            Counter(map(itemgetter(2), rows)), FIELDS.index(name), sums, name in SEGMENT_FIELDS)
         return sums
 
-    def add_counts(self, by_category: Counter, by_unit: Counter, by_segment: Counter, index: int, sums: dict) -> None:
+    def add_counts(self, by_category: Counter, by_unit: Counter, by_segment: Counter, index: int, sums: dict,
+                   segments: bool) -> None:
         add = self._add
         for key, n in by_category.items():
             add(sums, "category", key, index, n)
@@ -226,7 +231,7 @@ class _Rollup:
         for key, n in by_segment.items():
             seg = self.segments.get(key)
             districts[seg.district if seg else None] += n
-            if seg is not None:
+            if segments and seg is not None:
                 add(sums, "segment", key, index, n)
         for key, n in districts.items():
             add(sums, "district", key, index, n)
@@ -274,9 +279,21 @@ def breakdowns(period: Period, now: datetime) -> dict:
     rollup = _Rollup()
     rollup.add_tickets(_tickets([cond["overdue"], and_(cond["overdue"], Ticket.escalation_level >= 1)],
                                 [Ticket.status.in_(ACTIVE_STATUSES)]), ("active", "overdue", "supervised"))
-    rollup.add_tickets(_tickets([cond["on_time"]],
-                                [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
-                                 Ticket.unit_id.is_not(None)]), ("due", "on_time"))
+    due = [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
+           Ticket.unit_id.is_not(None)]
+    if today > period.start:
+        # A ticket closed before today with its deadline before today is settled: closed is the last status, and a
+        # closed ticket's deadline and dates no longer move. Counted once a day; the rest of the month's due
+        # tickets (still open, closed today, due today) are counted per refresh.
+        final = [Ticket.deadline < today, Ticket.status == "closed", Ticket.closed_at < today]
+
+        def settled_due() -> list:
+            sums = rollup.add_tickets(_tickets([cond["on_time"]], [*due, *final]), ("due", "on_time"), {})
+            return [[table, key, values] for (table, key), values in sums.items()]
+        rollup.add_sums(_remember(f"due:{period.key}:{local(today).date().isoformat()}", now, settled_due))
+        due.append(or_(Ticket.deadline >= today, Ticket.status != "closed", Ticket.closed_at.is_(None),
+                       Ticket.closed_at >= today))
+    rollup.add_tickets(_tickets([cond["on_time"]], due), ("due", "on_time"))
 
     def counted(column, start, stop) -> list:
         # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
