@@ -7,6 +7,7 @@ so each pushes its own context and gets a fresh session, as in a server.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -70,33 +71,44 @@ def session_client(app, username: str, password: str) -> Client:
 
 
 def _floor(app, statements):
-    """Replays `statements` on the pooled connection; times only the SQL, not the checkout."""
+    """Replays `statements` on the pooled connection; times only the SQL (wall and CPU), not the checkout."""
     from inspect_app.extensions import db
 
     def run():
         with app.app_context():
             with db.engine.connect() as conn:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 replay(conn, statements)
-                return time.perf_counter() - start
+                return Own(time.perf_counter() - start, time.thread_time() - start_cpu)
     return run
 
 
+@dataclass
+class Own:
+    """What a function timed itself (the floor's SQL-only time)."""
+    wall: float
+    cpu: float | None
+
+
 def _timed(fns: dict, repeats: int, cpu: dict | None = None) -> dict[str, list[float]]:
-    """interleaved() where a function may return its own duration (the floor's SQL-only time)."""
-    own: dict[str, list[float]] = {name: [] for name in fns}
+    """interleaved() where a function may return its own duration (an Own: the floor's SQL-only time)."""
+    own: dict[str, list[Own]] = {name: [] for name in fns}
 
     def wrap(name, fn):
         def call():
             result = fn()
             if isinstance(result, float):
+                result = Own(result, None)
+            if isinstance(result, Own):
                 own[name].append(result)
         return call
 
     times = interleaved({name: wrap(name, fn) for name, fn in fns.items()}, repeats, cpu=cpu)
     for name in fns:
         if own[name]:
-            times[name] = own[name][-repeats:]
+            times[name] = [o.wall for o in own[name][-repeats:]]
+            if cpu is not None and own[name][-1].cpu is not None:
+                cpu[name] = [o.cpu for o in own[name][-repeats:]]
     return times
 
 
@@ -242,14 +254,18 @@ def rankings(data: DataSet, repeats: int) -> list[Figure]:
     # the letters and assessment features add, as raw SQL; the list's small lookups (units, groups) ride along.
     group_by = [s for s in statements if "GROUP BY" in s[0]]
     assert len(group_by) >= 2, [s[0][:80] for s in statements]
-    times = _timed({"compute": compute, "floor": _floor(app, group_by)}, repeats)
+    cpu: dict[str, list[float]] = {}
+    times = _timed({"compute": compute, "floor": _floor(app, group_by)}, repeats, cpu)
     value, floor = median_ms(times["compute"]), median_ms(times["floor"])
+    cpu_value, cpu_floor = median_ms(cpu["compute"]), median_ms(cpu["floor"])
     ranked = sum(1 for e in computed.entries if e.ranked)
     return [Figure(
         "rankings", f"monthly red/black list {period.key}: compute ({data.spec.tickets:,} tickets)",
         database_label(data), value, "ms", "≤ 1.5× floor", ok=value <= 1.5 * floor, floor=floor,
         floor_what=f"its {len(group_by)} GROUP BYs as raw SQL", ratio=value / floor,
-        detail={"runs": repeats, "units_ranked": ranked, "red": len(computed.red), "black": len(computed.black)})]
+        detail={"runs": repeats, "cpu_ms": round(cpu_value, 1), "floor_cpu_ms": round(cpu_floor, 1),
+                "cpu_ratio": round(cpu_value / cpu_floor, 2), "load": round(os.getloadavg()[0], 1),
+                "units_ranked": ranked, "red": len(computed.red), "black": len(computed.black)})]
 
 
 def escalation(big: DataSet, small: DataSet, repeats: int, sweeps: int) -> list[Figure]:
