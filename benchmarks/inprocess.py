@@ -203,31 +203,48 @@ def _clear_snapshots(app) -> None:
 
 
 def dashboard(data: DataSet, repeats: int) -> list[Figure]:
-    """The page as leaders get it (the app's per-process cache, default 60 s, refreshed in the background once
-    stale), and the figures computed afresh on every request (the cache off), which the refresh costs."""
+    """The page as leaders get it (the figures stored for 60 s and renewed ahead of readers by the dashboard.refresh
+    job), and one refresh as that job runs it (recount what is not kept, store), against the SELECTs it sent
+    replayed as plain SQL; also the page with the stored figures off (every request recounts)."""
+    from inspect_app.common.timeutil import utcnow
+    from inspect_app.dashboard import services as dash
+    from inspect_app.extensions import db
 
     # Set both explicitly: the bench app starts from TestConfig, where tests switch the stored figures off (0 s).
-    cold_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=0, DASHBOARD_SETTLED_SECONDS=3600)
-    warm_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=60, DASHBOARD_SETTLED_SECONDS=3600)
+    kept = {"DASHBOARD_CACHE_SECONDS": 60, "DASHBOARD_SETTLED_SECONDS": 3600}
+    cold_app = bench_app(data, False, **{**kept, "DASHBOARD_CACHE_SECONDS": 0})
+    warm_app = bench_app(data, False, **kept)
+    job_app = bench_app(data, True, **kept)  # one connection: the floor replays on the refresh's own
     meta = data.meta
     cold = session_client(cold_app, meta["leader"], meta["password"])
     warm = session_client(warm_app, meta["leader"], meta["password"])
     _clear_snapshots(cold_app)
-    cold.get("/dashboard/")
-    statements = _capture(cold_app, lambda: cold.get("/dashboard/"))
-    times = _timed({"cold": lambda: cold.get("/dashboard/"), "cached": lambda: warm.get("/dashboard/")}, repeats)
+
+    def refresh():
+        with job_app.app_context():
+            dash.refresh(utcnow())
+            db.session.commit()
+
+    refresh()  # the first one stores what is kept (ended periods, the days before today, the map's lines)
+    statements = _capture(job_app, refresh)
+    selects = [s for s in statements if s[0].lstrip().upper().startswith("SELECT")]
+    cpu: dict[str, list[float]] = {}
+    times = _timed({"refresh": refresh, "floor": _floor(job_app, selects),
+                    "cold": lambda: cold.get("/dashboard/"), "cached": lambda: warm.get("/dashboard/")}, repeats, cpu)
     _clear_snapshots(cold_app)
-    p50 = median_ms(times["cold"])
-    cached = median_ms(times["cached"])
+    value, floor, cached = median_ms(times["refresh"]), median_ms(times["floor"]), median_ms(times["cached"])
     label = database_label(data)
     return [
-        Figure("dashboard", f"leadership dashboard page as served ({data.spec.tickets:,} tickets; cache 60 s)",
+        Figure("dashboard", f"leadership dashboard page as served ({data.spec.tickets:,} tickets; figures stored 60 s)",
                label, cached, "ms", "p50 ≤ 150 ms", ok=cached <= 150,
-               detail={"p95_ms": percentile(times["cached"], 0.95) * 1000, "runs": repeats}),
-        Figure("dashboard", "… its figures computed afresh (cache off): the cost of one refresh", label, p50, "ms",
-               "— (p50 ≤ 150 ms if uncached)", ok=None,
-               detail={"p95_ms": percentile(times["cold"], 0.95) * 1000, "runs": repeats,
-                       "sql_statements": len(statements), "within_150_ms": p50 <= 150}),
+               detail={"p95_ms": percentile(times["cached"], 0.95) * 1000, "cpu_ms": median_ms(cpu["cached"]),
+                       "runs": repeats, "page_with_storing_off_ms": median_ms(times["cold"])}),
+        Figure("dashboard", "… one refresh of its figures (the dashboard.refresh job: recount, store)", label, value,
+               "ms", "p50 ≤ 150 ms", ok=value <= 150, floor=floor,
+               floor_what=f"its {len(selects)} SELECTs as raw SQL", ratio=value / floor,
+               detail={"p95_ms": percentile(times["refresh"], 0.95) * 1000, "cpu_ms": median_ms(cpu["refresh"]),
+                       "floor_cpu_ms": median_ms(cpu["floor"]), "runs": repeats, "sql_statements": len(statements),
+                       "load": round(os.getloadavg()[0], 1)}),
     ]
 
 
