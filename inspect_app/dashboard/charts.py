@@ -156,16 +156,25 @@ def map_layout(segments: dict, by_segment: dict, base: dict | None = None) -> di
     peak = max([row.active for row in by_segment.values()] + [1])
     ordered = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in at),
                      key=lambda item: item[1].active, reverse=True)
+    if len(_DOTS) > 50_000:  # a refresh draws each segment's dot again, mostly as it was: keep them per process
+        _DOTS.clear()
     dots = []
     for seg_id, row in ordered:
         x, y = at[seg_id]
-        radius = 3 + 11 * math.sqrt(row.active / peak)
-        color = RED if row.overdue else BLUE
-        tip = escape(f"{segments[seg_id].name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
-        dot = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" fill-opacity="0.7" '
-               f'stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
+        name = segments[seg_id].name
+        key = (x, y, name, row.active, row.overdue, peak)
+        dot = _DOTS.get(key)
+        if dot is None:
+            radius = 3 + 11 * math.sqrt(row.active / peak)
+            color = RED if row.overdue else BLUE
+            tip = escape(f"{name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
+            dot = _DOTS[key] = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" '
+                                f'fill-opacity="0.7" stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
         dots.append([segments[seg_id].unit_id, dot])
     return {"svg": base["svg"], "dots": dots}
+
+
+_DOTS: dict[tuple, str] = {}
 
 
 def map_with_links(layout: dict, link: Callable[[object], str | None]) -> Markup:

@@ -353,8 +353,14 @@ def _map(segments: dict, by_segment: dict, now: datetime) -> dict:
     """The map with this refresh's dots; its lines and dot positions are kept while the segments stay the same."""
     shape = hashlib.sha1("\n".join(f"{s.id}\t{s.district}\t{s.coords_json}" for s in segments.values())
                          .encode()).hexdigest()[:16]
-    base = _remember(f"map:{shape}", now, lambda: charts.map_base(segments))
+    base = _MAP_BASES.get(shape) or _remember(f"map:{shape}", now, lambda: charts.map_base(segments))
+    if float(current_app.config["DASHBOARD_SETTLED_SECONDS"]) > 0:
+        _MAP_BASES.clear()  # the latest shape only: segments change seldom
+        _MAP_BASES[shape] = base  # the shape is the content's hash: safe to keep in the process
     return charts.map_layout(segments, by_segment, base)
+
+
+_MAP_BASES: dict[str, dict] = {}
 
 
 def _ranking_brief(ranking) -> dict | None:
