@@ -7,6 +7,7 @@ so each pushes its own context and gets a fresh session, as in a server.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -70,33 +71,44 @@ def session_client(app, username: str, password: str) -> Client:
 
 
 def _floor(app, statements):
-    """Replays `statements` on the pooled connection; times only the SQL, not the checkout."""
+    """Replays `statements` on the pooled connection; times only the SQL (wall and CPU), not the checkout."""
     from inspect_app.extensions import db
 
     def run():
         with app.app_context():
             with db.engine.connect() as conn:
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 replay(conn, statements)
-                return time.perf_counter() - start
+                return Own(time.perf_counter() - start, time.thread_time() - start_cpu)
     return run
 
 
+@dataclass
+class Own:
+    """What a function timed itself (the floor's SQL-only time)."""
+    wall: float
+    cpu: float | None
+
+
 def _timed(fns: dict, repeats: int, cpu: dict | None = None) -> dict[str, list[float]]:
-    """interleaved() where a function may return its own duration (the floor's SQL-only time)."""
-    own: dict[str, list[float]] = {name: [] for name in fns}
+    """interleaved() where a function may return its own duration (an Own: the floor's SQL-only time)."""
+    own: dict[str, list[Own]] = {name: [] for name in fns}
 
     def wrap(name, fn):
         def call():
             result = fn()
             if isinstance(result, float):
+                result = Own(result, None)
+            if isinstance(result, Own):
                 own[name].append(result)
         return call
 
     times = interleaved({name: wrap(name, fn) for name, fn in fns.items()}, repeats, cpu=cpu)
     for name in fns:
         if own[name]:
-            times[name] = own[name][-repeats:]
+            times[name] = [o.wall for o in own[name][-repeats:]]
+            if cpu is not None and own[name][-1].cpu is not None:
+                cpu[name] = [o.cpu for o in own[name][-repeats:]]
     return times
 
 
@@ -191,30 +203,48 @@ def _clear_snapshots(app) -> None:
 
 
 def dashboard(data: DataSet, repeats: int) -> list[Figure]:
-    """The page as leaders get it (the app's per-process cache, default 60 s, refreshed in the background once
-    stale), and the figures computed afresh on every request (the cache off), which the refresh costs."""
+    """The page as leaders get it (the figures stored for 60 s and renewed ahead of readers by the dashboard.refresh
+    job), and one refresh as that job runs it (recount what is not kept, store), against the SELECTs it sent
+    replayed as plain SQL; also the page with the stored figures off (every request recounts)."""
+    from inspect_app.common.timeutil import utcnow
+    from inspect_app.dashboard import services as dash
+    from inspect_app.extensions import db
 
-    cold_app = bench_app(data, False, DASHBOARD_CACHE_SECONDS=0)
-    warm_app = bench_app(data, False)
+    # Set both explicitly: the bench app starts from TestConfig, where tests switch the stored figures off (0 s).
+    kept = {"DASHBOARD_CACHE_SECONDS": 60, "DASHBOARD_SETTLED_SECONDS": 3600}
+    cold_app = bench_app(data, False, **{**kept, "DASHBOARD_CACHE_SECONDS": 0})
+    warm_app = bench_app(data, False, **kept)
+    job_app = bench_app(data, True, **kept)  # one connection: the floor replays on the refresh's own
     meta = data.meta
     cold = session_client(cold_app, meta["leader"], meta["password"])
     warm = session_client(warm_app, meta["leader"], meta["password"])
     _clear_snapshots(cold_app)
-    cold.get("/dashboard/")
-    statements = _capture(cold_app, lambda: cold.get("/dashboard/"))
-    times = _timed({"cold": lambda: cold.get("/dashboard/"), "cached": lambda: warm.get("/dashboard/")}, repeats)
+
+    def refresh():
+        with job_app.app_context():
+            dash.refresh(utcnow())
+            db.session.commit()
+
+    refresh()  # the first one stores what is kept (ended periods, the days before today, the map's lines)
+    statements = _capture(job_app, refresh)
+    selects = [s for s in statements if s[0].lstrip().upper().startswith("SELECT")]
+    cpu: dict[str, list[float]] = {}
+    times = _timed({"refresh": refresh, "floor": _floor(job_app, selects),
+                    "cold": lambda: cold.get("/dashboard/"), "cached": lambda: warm.get("/dashboard/")}, repeats, cpu)
     _clear_snapshots(cold_app)
-    p50 = median_ms(times["cold"])
-    cached = median_ms(times["cached"])
+    value, floor, cached = median_ms(times["refresh"]), median_ms(times["floor"]), median_ms(times["cached"])
     label = database_label(data)
     return [
-        Figure("dashboard", f"leadership dashboard page as served ({data.spec.tickets:,} tickets; cache 60 s)",
+        Figure("dashboard", f"leadership dashboard page as served ({data.spec.tickets:,} tickets; figures stored 60 s)",
                label, cached, "ms", "p50 ≤ 150 ms", ok=cached <= 150,
-               detail={"p95_ms": percentile(times["cached"], 0.95) * 1000, "runs": repeats}),
-        Figure("dashboard", "… its figures computed afresh (cache off): the cost of one refresh", label, p50, "ms",
-               "— (p50 ≤ 150 ms if uncached)", ok=None,
-               detail={"p95_ms": percentile(times["cold"], 0.95) * 1000, "runs": repeats,
-                       "sql_statements": len(statements), "within_150_ms": p50 <= 150}),
+               detail={"p95_ms": percentile(times["cached"], 0.95) * 1000, "cpu_ms": median_ms(cpu["cached"]),
+                       "runs": repeats, "page_with_storing_off_ms": median_ms(times["cold"])}),
+        Figure("dashboard", "… one refresh of its figures (the dashboard.refresh job: recount, store)", label, value,
+               "ms", "p50 ≤ 150 ms", ok=value <= 150, floor=floor,
+               floor_what=f"its {len(selects)} SELECTs as raw SQL", ratio=value / floor,
+               detail={"p95_ms": percentile(times["refresh"], 0.95) * 1000, "cpu_ms": median_ms(cpu["refresh"]),
+                       "floor_cpu_ms": median_ms(cpu["floor"]), "runs": repeats, "sql_statements": len(statements),
+                       "load": round(os.getloadavg()[0], 1)}),
     ]
 
 
@@ -241,14 +271,18 @@ def rankings(data: DataSet, repeats: int) -> list[Figure]:
     # the letters and assessment features add, as raw SQL; the list's small lookups (units, groups) ride along.
     group_by = [s for s in statements if "GROUP BY" in s[0]]
     assert len(group_by) >= 2, [s[0][:80] for s in statements]
-    times = _timed({"compute": compute, "floor": _floor(app, group_by)}, repeats)
+    cpu: dict[str, list[float]] = {}
+    times = _timed({"compute": compute, "floor": _floor(app, group_by)}, repeats, cpu)
     value, floor = median_ms(times["compute"]), median_ms(times["floor"])
+    cpu_value, cpu_floor = median_ms(cpu["compute"]), median_ms(cpu["floor"])
     ranked = sum(1 for e in computed.entries if e.ranked)
     return [Figure(
         "rankings", f"monthly red/black list {period.key}: compute ({data.spec.tickets:,} tickets)",
         database_label(data), value, "ms", "≤ 1.5× floor", ok=value <= 1.5 * floor, floor=floor,
         floor_what=f"its {len(group_by)} GROUP BYs as raw SQL", ratio=value / floor,
-        detail={"runs": repeats, "units_ranked": ranked, "red": len(computed.red), "black": len(computed.black)})]
+        detail={"runs": repeats, "cpu_ms": round(cpu_value, 1), "floor_cpu_ms": round(cpu_floor, 1),
+                "cpu_ratio": round(cpu_value / cpu_floor, 2), "load": round(os.getloadavg()[0], 1),
+                "units_ranked": ranked, "red": len(computed.red), "black": len(computed.black)})]
 
 
 def escalation(big: DataSet, small: DataSet, repeats: int, sweeps: int) -> list[Figure]:

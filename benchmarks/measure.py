@@ -33,15 +33,17 @@ class Figure:
 def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
                 cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
     """Run each function `repeats` times, round-robin, after `warmup` untimed rounds; seconds per run.
-    Interleaving makes a burst of load from other processes hit every function alike. With `cpu`, the
-    thread's CPU seconds per run are collected there too (less disturbed by other processes than wall time)."""
+    Interleaving makes a burst of load from other processes hit every function alike, and the order turns round
+    every other round, so no function always runs right after another has warmed the caches for it (a figure and
+    its floor read the same pages). With `cpu`, the thread's CPU seconds per run are collected there too (less
+    disturbed by other processes than wall time)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     gc_was = gc.isenabled()
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    for round_ in range(repeats):
+        for name, fn in (list(fns.items()) if round_ % 2 == 0 else list(fns.items())[::-1]):
             gc.collect()
             gc.disable()  # a collection landing in one sample only is noise, not the code's cost
             try:

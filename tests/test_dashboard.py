@@ -1,6 +1,7 @@
 """The leadership dashboard: hand-counted headline figures, breakdowns, links, sorting, SVG, access, cache."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -94,6 +95,9 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
     assert re.search(rf'href="/tickets\?(overdue=1&amp;unit_id={city.street_a.id}|unit_id={city.street_a.id}&amp;overdue=1)"', html)
     assert "/tickets?status=open&amp;category=niupixuan" in html
     assert "/tickets?overdue=1&amp;district=" in html
+    # map dots (drawn when the figures are stored) link to the segment's unit's open tickets for this reader
+    assert re.search(r'<a href="/tickets\?(unit_id=\d+&amp;status=open|status=open&amp;unit_id=\d+)"><circle [^>]+>'
+                     r'<title>[^<]+：在办\d+件', html)
     assert "当前超期" in html and "按期结案率" in html
     # the unit table sorted by name (unit code): JDA, JDB, JJ, SZ; then the other way round
     page = client.get("/dashboard/?u=name").get_data(as_text=True)
@@ -147,7 +151,7 @@ def test_stored_figures_serve_every_reader_until_they_expire(app, tickets, city)
 
     app.config["DASHBOARD_CACHE_SECONDS"] = 60
     first = services.current_dashboard(NOW)
-    assert db.session.scalar(select(DashboardSnapshot.key)) == "live"  # in the database, for every process
+    assert db.session.scalar(select(DashboardSnapshot.key)) == services.LIVE  # in the database, for every process
     _october_ticket(city, 1)
     kept = services.current_dashboard(NOW + timedelta(seconds=30))
     assert kept["last"]["new"] == first["last"]["new"] and kept["computed_at"] == first["computed_at"]
@@ -166,7 +170,7 @@ def test_the_refresh_job_recounts_ahead_of_readers(app, tickets, city):
     refresh_job(NOW + timedelta(seconds=10))
     after = services.current_dashboard(NOW + timedelta(seconds=20))  # fresh, so read, not recounted
     assert after["last"]["new"] == before["last"]["new"] + 1
-    assert after["by_segment"] and all(isinstance(k, int) for k in after["by_segment"])
+    assert after["map"]["dots"] and all(isinstance(unit, int) and "<circle" in dot for unit, dot in after["map"]["dots"])
     assert after["by_unit"][0].on_time_rate is None or 0 <= after["by_unit"][0].on_time_rate <= 1
 
 
@@ -184,3 +188,61 @@ def test_charts_escape_text_and_handle_empty_data():
     svg = charts.trend_svg([{"period": "2026-W01", "label": "<b>", "new": 0, "closed": 0, "on_time_rate": None}])
     assert "<b>" not in svg and "&lt;b&gt;" in svg
     assert "没有带坐标" in charts.map_svg({}, {}, lambda s: None)
+
+
+def test_map_is_drawn_once_and_linked_per_reader():
+    from types import SimpleNamespace as NS
+
+    segments = {1: NS(coords_json="[[112.9, 28.2], [112.91, 28.21]]", name="<一>路", district="江城区", unit_id=7),
+                2: NS(coords_json="[[112.95, 28.25], [112.96, 28.26]]", name="二路", district="临江区", unit_id=7),
+                3: NS(coords_json="[[112.97, 28.27], [112.98, 28.28]]", name="三路", district="临江区", unit_id=None),
+                4: NS(coords_json="not json", name="坏路", district="临江区", unit_id=8)}
+    rows = {1: NS(active=3, overdue=1), 2: NS(active=1, overdue=0), 3: NS(active=2, overdue=0), 4: NS(active=5, overdue=0)}
+    layout = charts.map_layout(segments, rows)
+    assert json.loads(json.dumps(layout)) == layout  # stored as it is
+    assert [unit for unit, _ in layout["dots"]] == [7, None, 7]  # biggest first; a segment without a line has no dot
+    kept = json.loads(json.dumps(charts.map_base(segments)))  # the lines and dot positions, as stored
+    assert charts.map_layout(segments, rows, kept) == layout
+    asked = []
+
+    def link(unit_id):
+        asked.append(unit_id)
+        return f"/tickets?unit_id={unit_id}" if unit_id else None
+    svg = str(charts.map_with_links(layout, link))
+    assert asked == [7, None]  # once per unit, not per dot
+    assert svg.count('<a href="/tickets?unit_id=7">') == 2 and svg.count("</a>") == 2 and svg.endswith("</svg>")
+    assert "&lt;一&gt;路：在办3件，超期1件" in svg and "<一>" not in svg
+
+
+def test_the_refresh_runs_before_the_stored_figures_expire(app):
+    from inspect_app.dashboard.jobs import refresh_schedule
+
+    for cache in (60, 300):
+        app.config["DASHBOARD_CACHE_SECONDS"] = cache
+        assert refresh_schedule(app)["interval"]["seconds"] < cache
+
+
+def test_kept_daily_sums_add_up_to_a_fresh_count_after_todays_changes(app, tickets, city):
+    """The month's new, closed and due tickets of the days before today are counted once a day; whatever happens
+    today (a ticket due earlier closed on time today, one due today, a report today) must still show."""
+    from datetime import timedelta
+
+    def figures():
+        by = services.breakdowns(services.containing(NOW, "month"), NOW)["by"]
+        return {table: {key: (r.active, r.overdue, r.supervised, r.new, r.closed, r.due, r.on_time)
+                        for key, r in rows.items() if table != "segment"} for table, rows in by.items()}
+
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 3600
+    kept = figures()  # stores the daily sums
+    assert kept["category"][city.niupixuan.id][5:] == (2, 1)  # due t1 (on time), t3
+    t3 = tickets["t3"]
+    t3.status, t3.closed_at = "closed", NOW - timedelta(hours=1)  # rectified late, closed today
+    db.session.add(Ticket(number="2026-800099", year=2026, seq=80099, status="closed", category_id=city.niupixuan.id,
+                          unit_id=city.street_b.id, segment_id=city.seg_b.id, reporter_id=city.inspector.id,
+                          reported_at=NOW - timedelta(hours=9), deadline=NOW - timedelta(hours=3),
+                          rectified_at=NOW - timedelta(hours=4), closed_at=NOW - timedelta(hours=2)))
+    db.session.commit()
+    after = figures()
+    app.config["DASHBOARD_SETTLED_SECONDS"] = 0
+    assert after == figures()  # the same as counting everything afresh
+    assert after["category"][city.niupixuan.id][3:] == (5, 3, 3, 2)  # new +1; closed t1, t3, new; due +1 on time

@@ -85,9 +85,16 @@ def _nice_step(peak: float) -> float:
 def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | None]) -> Markup:
     """Road segments as lines and, at each segment's middle, a dot sized by its open tickets (red: some overdue).
 
-    `segments`: {id: row with coords_json, name}; `by_segment`: {id: Row with active/overdue};
-    `link(segment) -> url | None` for each dot.
+    `segments`: {id: row with coords_json, name, district, unit_id}; `by_segment`: {id: Row with active/overdue};
+    `link(unit_id) -> url | None` for each dot (the unit's open tickets).
     """
+    return map_with_links(map_layout(segments, by_segment), link)
+
+
+def map_base(segments: dict) -> dict:
+    """The map's picture without the dots — the segments as lines, district names — and where each segment's dot
+    goes: {"svg", "points": [[segment id, x, y], ...]} ("points" None when no segment has a line). It depends on
+    the segments only, so the dashboard keeps it while they stay the same (services._map)."""
     lines = {}
     for seg_id, seg in segments.items():
         try:
@@ -97,7 +104,7 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
         if coords:
             lines[seg_id] = coords
     if not lines:
-        return Markup('<p class="empty">没有带坐标的责任路段。</p>')
+        return {"svg": '<p class="empty">没有带坐标的责任路段。</p>', "points": None}
     lons = [lon for coords in lines.values() for lon, _ in coords]
     lats = [lat for coords in lines.values() for _, lat in coords]
     min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
@@ -129,20 +136,57 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
         x, y = xy(sum(c[0] for c in coords) / len(coords), max(c[1] for c in coords))
         parts.append(f'<text x="{x:.1f}" y="{max(12.0, y - 10):.1f}" text-anchor="middle" font-size="14" '
                      f'font-weight="700" fill="#8a919c">{escape(name)}</text>')
-    peak = max([row.active for row in by_segment.values()] + [1])
-    dots = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in lines),
-                  key=lambda item: item[1].active, reverse=True)
-    for seg_id, row in dots:
-        coords = lines[seg_id]
+    points = []
+    for seg_id, coords in lines.items():
         lon, lat = coords[len(coords) // 2] if len(coords) > 2 else (
             sum(c[0] for c in coords) / len(coords), sum(c[1] for c in coords) / len(coords))
-        x, y = xy(lon, lat)
-        radius = 3 + 11 * math.sqrt(row.active / peak)
-        color = RED if row.overdue else BLUE
-        tip = escape(f"{segments[seg_id].name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
-        dot = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" fill-opacity="0.7" '
-               f'stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
-        url = link(segments[seg_id])
-        parts.append(f'<a href="{escape(url)}">{dot}</a>' if url else dot)
+        points.append([seg_id, *xy(lon, lat)])
+    return {"svg": "".join(parts), "points": points}
+
+
+def map_layout(segments: dict, by_segment: dict, base: dict | None = None) -> dict:
+    """The map drawn without links (they depend on who reads it): {"svg": the picture up to the dots, or the empty
+    message; "dots": [[unit_id, dot markup], ...], biggest first}. Plain strings and lists, so the stored dashboard
+    (snapshots.py) keeps it as it is and a page only joins it (thousands of segments at city scale).
+    `base`: map_base(segments), when the caller keeps it."""
+    base = base or map_base(segments)
+    if base["points"] is None:
+        return {"svg": base["svg"], "dots": None}
+    at = {seg_id: (x, y) for seg_id, x, y in base["points"]}
+    peak = max([row.active for row in by_segment.values()] + [1])
+    ordered = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in at),
+                     key=lambda item: item[1].active, reverse=True)
+    if len(_DOTS) > 50_000:  # a refresh draws each segment's dot again, mostly as it was: keep them per process
+        _DOTS.clear()
+    dots = []
+    for seg_id, row in ordered:
+        x, y = at[seg_id]
+        name = segments[seg_id].name
+        key = (x, y, name, row.active, row.overdue, peak)
+        dot = _DOTS.get(key)
+        if dot is None:
+            radius = 3 + 11 * math.sqrt(row.active / peak)
+            color = RED if row.overdue else BLUE
+            tip = escape(f"{name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
+            dot = _DOTS[key] = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" '
+                                f'fill-opacity="0.7" stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
+        dots.append([segments[seg_id].unit_id, dot])
+    return {"svg": base["svg"], "dots": dots}
+
+
+_DOTS: dict[tuple, str] = {}
+
+
+def map_with_links(layout: dict, link: Callable[[object], str | None]) -> Markup:
+    """The stored map with each dot linked for this reader; `link(unit_id)` is asked once per unit."""
+    if layout["dots"] is None:
+        return Markup(layout["svg"])
+    links: dict = {}
+    parts = [layout["svg"]]
+    for unit_id, dot in layout["dots"]:
+        if unit_id not in links:
+            url = link(unit_id)
+            links[unit_id] = f'<a href="{escape(url)}">' if url else None
+        parts.append(f"{links[unit_id]}{dot}</a>" if links[unit_id] else dot)
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -31,6 +31,6 @@ class DashboardSnapshot(db.Model):
     __tablename__ = "dashboard_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)   # "live", "month:2026-10", "new:2026-11:2026-11-30"
+    key: Mapped[str] = mapped_column(String(100), unique=True)   # "live-2", "month:2026-10", "new:2026-11:2026-11-30"
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data_json: Mapped[str] = mapped_column(Text)

@@ -5,21 +5,28 @@ fell in the month and has passed; 超期 = open (pending/assigned/disputed) past
 (pending/assigned/disputed/rectified), the same set as the ticket list's status=open filter. 新增 counts every report
 received in the period (a report voided later still arrived); everything else leaves cancelled tickets out.
 
-Speed (1M tickets, see benchmarks/bench_rankings.py --dashboard): every query is a range over an indexed column
-(reported_at, closed_at, deadline, status) — counts per week are separate COUNT(*)s over an index range, which
-SQLite answers from the index alone; breakdowns are one GROUP BY (category, unit, segment) per set, rolled up to
-category, district and unit in Python (a few thousand rows). The whole result is stored (snapshots.py, in the
-database, shared by every process) for DASHBOARD_CACHE_SECONDS and refreshed ahead of readers by the
-`dashboard.refresh` job; figures of weeks, months and days that have ended are kept for DASHBOARD_SETTLED_SECONDS,
-so a recount touches only the current week, month and day.
+Speed (1M tickets, `python -m benchmarks --only dashboard`): every query is a range over an indexed column
+(reported_at, closed_at, deadline, status) answered from a covering index — counts per week are COUNT(*)s; each
+breakdown set is fetched as (category, unit, segment, flags) tuples and tallied with Counter into category,
+district, unit and (open figures only) segment sums: SQLite's GROUP BY would sort every row first (_tickets).
+The whole result is stored (snapshots.py, in the database, shared by every process) for DASHBOARD_CACHE_SECONDS
+and renewed ahead of readers by the `dashboard.refresh` job (twice per period), so a page only reads it, links the
+map and renders. Figures that no longer change are kept for DASHBOARD_SETTLED_SECONDS: ended weeks and months, the
+month's new and closed tickets of the days before today, its due tickets closed before today, and the map's lines
+while the segments stay the same; so a refresh counts the current week, today and the open tickets.
 """
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import itemgetter
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
@@ -29,7 +36,7 @@ from ..rankings.services import flags
 from ..tickets.models import Ticket
 from ..tickets.rules import ACTIVE_STATUSES, overdue_condition
 from ..units.models import Category, Segment, Unit
-from . import snapshots
+from . import charts, snapshots
 
 TREND_WEEKS = 12
 
@@ -114,8 +121,10 @@ def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
     periods = [current]
     while len(periods) < weeks:
         periods.insert(0, periods[0].previous())
-    return [dict(settled("week", period, now, lambda p=period: _week(p, now)), current=period == current)
-            for period in periods]
+    ended = periods[:-1]  # kept together: one stored value instead of eleven
+    kept = _remember(f"weeks:{ended[0].key}:{ended[-1].key}", now, lambda: [_week(p, now) for p in ended]) \
+        if ended else []
+    return [dict(week, current=False) for week in kept] + [dict(_week(current, now), current=True)]
 
 
 def _week(period: Period, now: datetime) -> dict:
@@ -129,8 +138,7 @@ def _week(period: Period, now: datetime) -> dict:
 
 # ----------------------------------------------------------------------------- breakdowns
 
-@dataclass
-class SegmentInfo:
+class SegmentInfo(NamedTuple):
     id: int
     name: str
     district: str
@@ -157,9 +165,23 @@ class Row:
         return _rate(self.on_time, self.due)
 
 
-def _grouped(columns, where) -> list:
-    keys = (Ticket.category_id, Ticket.unit_id, Ticket.segment_id)
-    return db.session.execute(select(*keys, *columns).where(*where).group_by(*keys)).all()
+def _tickets(flag_columns, where) -> list[tuple]:
+    """(category_id, unit_id, segment_id, *flags) of every matching ticket, read from a covering index.
+
+    Counted in Python, not by GROUP BY: SQLite groups by sorting every row in a temporary B-tree, which at a
+    million tickets cost ~4× the index range scan itself (a month's 27,000 due tickets: ~120 ms of CPU grouped,
+    ~35 ms fetched as plain tuples); Counter then tallies them at C speed. Rows come straight from the DBAPI
+    cursor: SQLAlchemy Row objects would double the fetch for nothing (the columns are integers and flags)."""
+    return _fetch(select(Ticket.category_id, Ticket.unit_id, Ticket.segment_id, *flag_columns).where(*where))
+
+
+def _fetch(statement) -> list[tuple]:
+    """All rows as the DBAPI gives them (plain columns only: no type processing)."""
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _remember(key: str, now: datetime, compute):
@@ -168,11 +190,13 @@ def _remember(key: str, now: datetime, compute):
 
 
 FIELDS = ("active", "overdue", "supervised", "new", "closed", "due", "on_time")
+SEGMENT_FIELDS = ("active", "overdue", "supervised")  # by segment: what the map shows
 
 
 class _Rollup:
-    """Sums by category, district, unit and segment, filled from (category, unit, segment) groups. Plain lists
-    while adding (tens of thousands of additions at a million tickets), Row objects at the end."""
+    """Sums by category, district and unit, tallied from ticket tuples (_tickets), and by segment the open figures
+    the map draws (active, overdue, supervised: a segment's month figures are shown nowhere, and leaving them out
+    keeps the stored daily sums to a few hundred keys). Plain lists while adding, Row objects at the end."""
 
     TABLES = ("category", "district", "unit", "segment")
 
@@ -180,45 +204,42 @@ class _Rollup:
         self.categories = {row.id: row for row in db.session.execute(
             select(Category.id, Category.code, Category.name, Category.group, Category.active))}
         self.units = {u.id: u for u in db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active))}
-        self.segments = {s.id: SegmentInfo(*s) for s in db.session.execute(
+        self.segments = {row[0]: SegmentInfo._make(row) for row in _fetch(
             select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id))}
+        self.district_of = {seg.id: seg.district for seg in self.segments.values()}  # no segment: None
         self.sums: dict[tuple, list[int]] = {}
-        self._targets: dict[tuple, list[tuple[str, object]]] = {}
-
-    def targets(self, category_id, unit_id, segment_id) -> list[tuple[str, object]]:
-        """The (table, key) sums a group adds to."""
-        combo = (category_id, unit_id, segment_id)
-        found = self._targets.get(combo)
-        if found is None:
-            seg = self.segments.get(segment_id)
-            found = [("category", category_id), ("district", seg.district if seg else None), ("unit", unit_id)]
-            if seg is not None:
-                found.append(("segment", segment_id))
-            self._targets[combo] = found
-        return found
 
     @staticmethod
-    def _add(sums: dict, targets, columns: tuple[int, ...], values) -> None:
-        for target in targets:
-            acc = sums.get(target)
-            if acc is None:
-                acc = sums[target] = [0] * len(FIELDS)
-            for i, value in zip(columns, values):
-                acc[i] += value
+    def _add(sums: dict, table: str, key, index: int, n: int) -> None:
+        acc = sums.get((table, key))
+        if acc is None:
+            acc = sums[(table, key)] = [0] * len(FIELDS)
+        acc[index] += n
 
-    def add_groups(self, groups, fields: tuple[str, ...], into: dict | None = None) -> dict:
-        """groups: rows of (category_id, unit_id, segment_id, *values) adding to `fields`."""
+    def add_tickets(self, tickets: list[tuple], fields: tuple[str, ...], into: dict | None = None) -> dict:
+        """tickets: (category_id, unit_id, segment_id, *flags); fields[0] counts every ticket, fields[i] those
+        whose flag i is set. Counter and map run at C speed: no Python statement per ticket."""
         sums = self.sums if into is None else into
-        columns = tuple(FIELDS.index(name) for name in fields)
-        targets, add = self.targets, self._add
-        for category_id, unit_id, segment_id, *values in groups:
-            add(sums, targets(category_id, unit_id, segment_id), columns, values)
+        district_of = self.district_of.get
+        for i, name in enumerate(fields):
+            rows = tickets if i == 0 else list(compress(tickets, map(itemgetter(2 + i), tickets)))
+            segment_ids = list(map(itemgetter(2), rows))
+            tallies = {"category": Counter(map(itemgetter(0), rows)), "unit": Counter(map(itemgetter(1), rows)),
+                       "district": Counter(map(district_of, segment_ids))}
+            if name in SEGMENT_FIELDS:
+                tallies["segment"] = Counter(filter(self.segments.__contains__, segment_ids))
+            index = FIELDS.index(name)
+            for table, tally in tallies.items():
+                for key, n in tally.items():
+                    self._add(sums, table, key, index, n)
         return sums
 
     def add_sums(self, other: list) -> None:
         """other: [[table, key, values], ...] (as stored by _remember)."""
         for table, key, values in other:
-            self._add(self.sums, ((table, key),), range(len(FIELDS)), values)
+            acc = self.sums.setdefault((table, key), [0] * len(FIELDS))
+            for i, value in enumerate(values):
+                acc[i] += value
 
     def ensure(self, table: str, key) -> None:
         self.sums.setdefault((table, key), [0] * len(FIELDS))
@@ -254,27 +275,37 @@ def breakdowns(period: Period, now: datetime) -> dict:
     today = max(period.start, min(local_midnight(local(now).date()), end))
     cond = flags(now)
     rollup = _Rollup()
-    rollup.add_groups(_grouped([func.count(), count_where(cond["overdue"]),
-                                count_where(and_(cond["overdue"], Ticket.escalation_level >= 1))],
-                               [Ticket.status.in_(ACTIVE_STATUSES)]), ("active", "overdue", "supervised"))
-    due = _grouped([func.count(), count_where(cond["on_time"])],
-                   [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
-                    Ticket.unit_id.is_not(None)])
-    rollup.add_groups(due, ("due", "on_time"))
+    rollup.add_tickets(_tickets([cond["overdue"], and_(cond["overdue"], Ticket.escalation_level >= 1)],
+                                [Ticket.status.in_(ACTIVE_STATUSES)]), ("active", "overdue", "supervised"))
+    due = [Ticket.deadline >= period.start, Ticket.deadline < end, Ticket.status != "cancelled",
+           Ticket.unit_id.is_not(None)]
+    if today > period.start:
+        # A ticket closed before today with its deadline before today is settled: closed is the last status, and a
+        # closed ticket's deadline and dates no longer move. Counted once a day; the rest of the month's due
+        # tickets (still open, closed today, due today) are counted per refresh.
+        final = [Ticket.deadline < today, Ticket.status == "closed", Ticket.closed_at < today]
+
+        def settled_due() -> list:
+            sums = rollup.add_tickets(_tickets([cond["on_time"]], [*due, *final]), ("due", "on_time"), {})
+            return [[table, key, values] for (table, key), values in sums.items()]
+        rollup.add_sums(_remember(f"due:{period.key}:{local(today).date().isoformat()}", now, settled_due))
+        due.append(or_(Ticket.deadline >= today, Ticket.status != "closed", Ticket.closed_at.is_(None),
+                       Ticket.closed_at >= today))
+    rollup.add_tickets(_tickets([cond["on_time"]], due), ("due", "on_time"))
 
     def counted(column, start, stop) -> list:
         # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
         # one would tempt SQLite into the status index instead of the closed_at range.
-        return _grouped([func.count()], [column >= start, column < stop])
+        return _tickets([], [column >= start, column < stop])
 
     for name, column in (("new", Ticket.reported_at), ("closed", Ticket.closed_at)):
         if today > period.start:
             def past_days(c=column, n=name) -> list:
-                sums = rollup.add_groups(counted(c, period.start, today), (n,), {})
+                sums = rollup.add_tickets(counted(c, period.start, today), (n,), {})
                 return [[table, key, values] for (table, key), values in sums.items()]
             rollup.add_sums(_remember(f"{name}:{period.key}:{local(today).date().isoformat()}", now, past_days))
         if end > today:
-            rollup.add_groups(counted(column, today, end), (name,))
+            rollup.add_tickets(counted(column, today, end), (name,))
 
     # Every active unit and category shows, even with nothing to count.
     for unit_id, unit in rollup.units.items():
@@ -311,12 +342,25 @@ def dashboard_data(now: datetime) -> dict:
         "by_category": sorted(by["category"].values(), key=lambda r: (-r.active, -r.new, r.code)),
         "by_district": sorted(by["district"].values(), key=lambda r: (r.key is None, -r.active, r.name)),
         "by_unit": list(by["unit"].values()),
-        "by_segment": list(by["segment"].values()),
-        "segments": list(parts["segments"].values()),
+        "map": _map(parts["segments"], by["segment"], now),  # drawn here, linked per reader
         "rankings": {kind: _ranking_brief(r) for kind, r in latest.items()},
         "escalation": escalation_figures(now, this_month),
         "computed_at": local(now),
     }
+
+
+def _map(segments: dict, by_segment: dict, now: datetime) -> dict:
+    """The map with this refresh's dots; its lines and dot positions are kept while the segments stay the same."""
+    shape = hashlib.sha1("\n".join(f"{s.id}\t{s.district}\t{s.coords_json}" for s in segments.values())
+                         .encode()).hexdigest()[:16]
+    base = _MAP_BASES.get(shape) or _remember(f"map:{shape}", now, lambda: charts.map_base(segments))
+    if float(current_app.config["DASHBOARD_SETTLED_SECONDS"]) > 0:
+        _MAP_BASES.clear()  # the latest shape only: segments change seldom
+        _MAP_BASES[shape] = base  # the shape is the content's hash: safe to keep in the process
+    return charts.map_layout(segments, by_segment, base)
+
+
+_MAP_BASES: dict[str, dict] = {}
 
 
 def _ranking_brief(ranking) -> dict | None:
@@ -337,21 +381,18 @@ def _ranking_brief(ranking) -> dict | None:
 
 # ----------------------------------------------------------------------------- stored
 
-TYPES = {"Row": Row, "SegmentInfo": SegmentInfo}
+TYPES = {"Row": Row}
+LIVE = "live-2"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
 
 
 def refresh(now: datetime) -> dict:
     """Compute the dashboard and store it for every reader (the dashboard.refresh job)."""
     data = dashboard_data(now)
-    snapshots.write("live", data, now)
+    snapshots.write(LIVE, data, now)
     return data
 
 
 def current_dashboard(now: datetime) -> dict:
-    """The stored dashboard while it is younger than DASHBOARD_CACHE_SECONDS, else computed now and stored.
-    by_segment and segments come back keyed by segment id."""
-    data = snapshots.kept("live", float(current_app.config["DASHBOARD_CACHE_SECONDS"]), now,
+    """The stored dashboard while it is younger than DASHBOARD_CACHE_SECONDS, else computed now and stored."""
+    return snapshots.kept(LIVE, float(current_app.config["DASHBOARD_CACHE_SECONDS"]), now,
                           lambda: dashboard_data(now), TYPES)
-    data["by_segment"] = {row.key: row for row in data["by_segment"]}
-    data["segments"] = {segment.id: segment for segment in data["segments"]}
-    return data

@@ -58,13 +58,10 @@ def index():
         spec = sort_spec(key, "-overdue" if key != "c" else "-active")
         tables[key] = {"rows": sorted_rows(data[name], *spec), "sort": spec}
 
-    def segment_link(segment):
-        return ticket_list_url(unit_id=segment.unit_id, status="open")
-
     svg = {
         "trend": charts.trend_svg(data["trend"], css="wide"),
         "trend_phone": charts.trend_svg(data["trend"][-PHONE_TREND_WEEKS:], width=380, height=240, css="narrow"),
-        "map": charts.map_svg(data["segments"], data["by_segment"], segment_link),
+        "map": charts.map_with_links(data["map"], lambda unit_id: ticket_list_url(unit_id=unit_id, status="open")),
     }
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
