@@ -7,10 +7,8 @@ from sqlalchemy import text
 
 from inspect_app.extensions import db
 
-from test_migrations import empty_db  # noqa: F401  (the fixture)
 
-
-def test_existing_letters_stay_issued_letters(empty_db, now, client):  # noqa: F811
+def test_existing_letters_stay_issued_letters(empty_db, now, client):
     from inspect_app.tickets.services import NewReport, create_ticket
 
     # The city and its ticket are made with today's models, then the schema goes back to before 0020 (the

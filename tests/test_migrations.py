@@ -1,37 +1,13 @@
 """Alembic migrations: they build exactly the models' schema, keep data on upgrade, and init-db is idempotent."""
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from inspect_app.cli import init_schema
 from inspect_app.extensions import db
-
-
-def _wipe() -> None:
-    """Drop every table there is, whatever revision a test left the schema at (an old revision has tables the
-    models no longer know, e.g. ranking_settings before 0050)."""
-    db.session.remove()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        return
-    tables = MetaData()
-    tables.reflect(bind=db.engine)
-    tables.drop_all(bind=db.engine)
-
-
-@pytest.fixture
-def empty_db(app):
-    _wipe()
-    yield app
-    # Leave the schema as the other tests expect it (create_all, no alembic_version).
-    _wipe()
-    db.create_all()
 
 
 def _diff() -> list:

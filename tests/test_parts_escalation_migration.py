@@ -11,19 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from inspect_app.extensions import db
 
 
-@pytest.fixture
-def empty_db(app):
-    def wipe():
-        db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    wipe()
-    yield app
-    wipe()
-    db.create_all()
-
-
 def test_0060_keeps_parts_and_items_and_lets_two_units_share_a_level(empty_db, now):
     from conftest import City
 

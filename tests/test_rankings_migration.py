@@ -2,24 +2,10 @@
 schemes and four groups arrive, the default in force; the downgrade runs on those rows."""
 from __future__ import annotations
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from inspect_app.extensions import db
-
-
-@pytest.fixture
-def empty_db(app):
-    def wipe():
-        db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    wipe()
-    yield app
-    wipe()
-    db.create_all()
 
 
 def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):

@@ -278,21 +278,6 @@ def test_lists_load_the_units_of_a_page_in_one_query(app, api, city, carriers, m
 
 # ----------------------------------------------------------------------------- migration
 
-@pytest.fixture
-def empty_db(app):
-    from sqlalchemy import text
-
-    def wipe():
-        db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    wipe()
-    yield app
-    wipe()
-    db.create_all()
-
-
 def test_the_migration_makes_each_existing_tickets_unit_its_lead_part(empty_db, now):
     from flask_migrate import downgrade, upgrade
 
