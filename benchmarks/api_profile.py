@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import pstats
 import random
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--only", action="append", choices=("list", "detail", "file"), default=[],
                         help="measure only this workload (repeatable; for py-spy)")
+    parser.add_argument("--gc", choices=("on", "freeze", "off"), default="on",
+                        help="the garbage collector while measuring: as is, with the app's objects frozen "
+                             "(gc.freeze(), as gunicorn's workers do after loading the app), or off")
     args = parser.parse_args(argv)
 
     city = Path(args.city) if args.city else next(iter(sorted((ROOT / "benchmarks/out").glob("city-10000-*.sqlite"))),
@@ -79,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             assert response.status_code == 201, response.get_data(as_text=True)
 
         workloads = {"list": get_list, "detail": get_detail, "file": file}
+        if args.gc == "freeze":
+            gc.collect()
+            gc.freeze()
+        elif args.gc == "off":
+            gc.disable()
         print(f"CPU ms per request in process (median of {args.repeats}; city {city.name}):")
         for name, fn in workloads.items():
             if args.only and name not in args.only:
@@ -90,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.process_time()
                 fn()
                 runs.append((time.process_time() - started) * 1000)
-            print(f"  {name}: {statistics.median(runs):.2f} ms (min {min(runs):.2f})", flush=True)
+            runs.sort()
+            print(f"  {name}: {statistics.median(runs):.2f} ms (min {runs[0]:.2f}, p90 {runs[len(runs) * 9 // 10]:.2f}, "
+                  f"mean {statistics.fmean(runs):.2f})", flush=True)
         for name in args.profile:
             profile = cProfile.Profile()
             profile.enable()

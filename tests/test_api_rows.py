@@ -91,16 +91,30 @@ def test_detail_hides_other_units_tickets(city, make_ticket, api):
     assert api.get("/api/v1/tickets/999999", city.admin).status_code == 404
 
 
-def test_fixed_offset_times_read_as_timeutil_says():
+def test_times_formatted_by_the_database_read_as_timeutil_says(app):
+    """shanghai_iso (the API reads' times, written by SQLite or PostgreSQL) gives timeutil.isoformat's text: cut,
+    never rounded, to the second, across midnight and the year's end; a time of Shanghai's 1986-91 summers keeps
+    its instant at +08:00."""
     from datetime import datetime, timezone
 
-    from inspect_app.common.timeutil import isoformat
-    from inspect_app.tickets.rows import _iso
+    from sqlalchemy import literal, select
 
-    for value in (datetime(1988, 7, 1, 3, 4, 5, tzinfo=timezone.utc),   # Shanghai had summer time then
-                  datetime(1991, 12, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc),
-                  datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc), None):
-        assert _iso(value) == isoformat(value)
+    from inspect_app.common.sql import shanghai_iso
+    from inspect_app.common.timeutil import isoformat, parse_iso
+    from inspect_app.common.types import UTCDateTime
+
+    def formatted(value):
+        return db.session.scalar(select(shanghai_iso(literal(value, UTCDateTime()))))
+
+    for value in (datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc),
+                  datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone.utc),
+                  datetime(2026, 12, 31, 16, 0, 0, 500000, tzinfo=timezone.utc),
+                  datetime(2028, 2, 28, 20, 30, 1, tzinfo=timezone.utc),
+                  datetime(1991, 12, 31, 16, 0, tzinfo=timezone.utc)):
+        assert formatted(value) == isoformat(value), value
+    summer = datetime(1988, 7, 1, 3, 4, 5, tzinfo=timezone.utc)
+    assert formatted(summer) == "1988-07-01T11:04:05+08:00" and parse_iso(formatted(summer)) == summer
+    assert formatted(None) is None
 
 
 def test_filing_and_action_answers_equal_the_orm_dicts(app, city, api, now):

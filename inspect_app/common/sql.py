@@ -1,9 +1,37 @@
-"""Small SQL building blocks shared by the aggregate queries (dashboard, rankings, campaigns)."""
+"""Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns) and
+times formatted by the database for the API's reads."""
 from __future__ import annotations
 
-from sqlalchemy import case, func
+from sqlalchemy import String, case, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def count_where(condition):
     """SUM(CASE WHEN condition THEN 1 ELSE 0 END), 0 when no row: a conditional count in one GROUP BY pass."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class shanghai_iso(FunctionElement):
+    """A UTC timestamp column as the API writes it, ISO 8601 at +08:00 to the second ('2026-11-30T20:57:12+08:00',
+    timeutil.isoformat's text), formatted by the database: a 100-ticket page has 500 times, and parsing each into a
+    datetime only to format it again was a fifth of the API list's CPU (issue 17). Shanghai has kept +08:00 all year
+    since 1991, so a fixed offset is exact; an earlier time would still name the same instant."""
+
+    type = String()
+    name = "shanghai_iso"
+    inherit_cache = True
+
+
+@compiles(shanghai_iso, "sqlite")
+def _shanghai_iso_sqlite(element, compiler, **kw):
+    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'; cut to the second first, since strftime would round it.
+    value = compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m-%dT%H:%M:%S+08:00', substr({value}, 1, 19), '+8 hours')"
+
+
+@compiles(shanghai_iso, "postgresql")
+def _shanghai_iso_postgresql(element, compiler, **kw):
+    # Percent signs would be read as parameters by psycopg's format style; this pattern has none.
+    value = compiler.process(element.clauses, **kw)
+    return f"to_char({value} + interval '8 hours', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')"
