@@ -36,6 +36,16 @@ from .rules import OPEN_STATUSES, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS,
 
 _Reporter = aliased(User, name="reporter")
 _Actor = aliased(User, name="actor")
+_Lead = aliased(TicketUnit, name="lead_part")
+_LeadUnit = aliased(Unit, name="lead_unit")
+_Assist = aliased(TicketUnit, name="assist_part")
+_PartUnit = aliased(Unit, name="part_unit")
+
+
+def _late(part):
+    """rules.is_part_overdue but for the ticket's status (added in Python), at the request's clock ("now")."""
+    return (part.status == "open") & (part.deadline < bindparam("now"))
+
 
 TICKET_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.status,
@@ -50,6 +60,12 @@ TICKET_COLUMNS = (
     Frontage.id.label("frontage_id"), Frontage.name.label("frontage_name"),
     # rules.is_overdue, as rules.overdue_condition computes it, at the request's clock (the "now" parameter)
     (Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < bindparam("now"))).label("overdue"),
+    # The lead part (主办; at most one per ticket, uq_ticket_units_one_lead) joined with its ticket, and whether
+    # assisting parts (协办) exist: most tickets have none, and then no second query is needed for their `units`.
+    _LeadUnit.id.label("lead_unit_id"), _LeadUnit.name.label("lead_unit_name"), _Lead.status.label("lead_status"),
+    shanghai_iso(_Lead.deadline).label("lead_deadline"), shanghai_iso(_Lead.rectified_at).label("lead_rectified_at"),
+    _late(_Lead).label("lead_late"),
+    select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == "assist").exists().label("assisted"),
 )
 _JOINED = (Ticket.__table__
            .join(Category.__table__, Category.id == Ticket.category_id)
@@ -57,38 +73,48 @@ _JOINED = (Ticket.__table__
            .outerjoin(Segment.__table__, Segment.id == Ticket.segment_id)
            .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id)
            .outerjoin(Site.__table__, Site.id == Ticket.site_id)
-           .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id))
-_PartUnit = aliased(Unit, name="part_unit")
-# The units answering for tickets (their `units`), lead first, as Ticket.parts orders them.
-PARTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.role, TicketUnit.status,
-                shanghai_iso(TicketUnit.deadline), shanghai_iso(TicketUnit.rectified_at), TicketUnit.escalation_level,
-                # rules.is_part_overdue but for the ticket's status, which _parts adds
-                ((TicketUnit.status == "open") & (TicketUnit.deadline < bindparam("now"))))
-         .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
-         .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)))
-         .order_by(TicketUnit.ticket_id, TicketUnit.role.desc(), TicketUnit.id))
+           .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id)
+           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == "lead"))
+           .outerjoin(_LeadUnit, _LeadUnit.id == _Lead.unit_id))
+# The assisting units of tickets, in the order of Ticket.parts (after the lead).
+ASSISTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.status,
+                  shanghai_iso(TicketUnit.deadline), shanghai_iso(TicketUnit.rectified_at), TicketUnit.escalation_level,
+                  _late(TicketUnit))
+           .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
+           .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)), TicketUnit.role == "assist")
+           .order_by(TicketUnit.ticket_id, TicketUnit.id))
 
 
-def _parts(ticket_ids: list[int], statuses: dict[int, str], now: datetime) -> dict[int, list[dict]]:
-    """serialize.part_dict of every part of these tickets, by ticket id (one query)."""
-    result: dict[int, list[dict]] = {ticket_id: [] for ticket_id in ticket_ids}
-    if not ticket_ids:
-        return result
-    for ticket_id, unit_id, unit_name, role, status, deadline, rectified_at, level, late in \
-            db.session.connection().execute(PARTS, {"ticket_ids": ticket_ids, "now": now}):
-        result[ticket_id].append({
-            "id": unit_id, "name": unit_name, "role": role, "status": status,
+def _part(unit_id, unit_name, role, status, deadline, rectified_at, level, late, ticket_status) -> dict:
+    """serialize.part_dict."""
+    return {"id": unit_id, "name": unit_name, "role": role, "status": status,
             "status_label": PART_STATUS_LABELS.get(status, status), "deadline": deadline,
-            "overdue": bool(late) and statuses[ticket_id] in PART_OWED_TICKET_STATUSES,
-            "rectified_at": rectified_at, "escalation_level": level or 0})  # the lead's: ticket_row_dict
+            "overdue": bool(late) and ticket_status in PART_OWED_TICKET_STATUSES,
+            "rectified_at": rectified_at, "escalation_level": level or 0}
+
+
+def _assists(rows, now: datetime) -> dict[int, list[dict]]:
+    """The assisting parts of these rows' tickets (those that have any), by ticket id: one query, or none."""
+    statuses = {row.id: row.status for row in rows if row.assisted}
+    result: dict[int, list[dict]] = {}
+    if statuses:
+        for ticket_id, unit_id, unit_name, status, deadline, rectified_at, level, late in \
+                db.session.connection().execute(ASSISTS, {"ticket_ids": list(statuses), "now": now}):
+            result.setdefault(ticket_id, []).append(
+                _part(unit_id, unit_name, "assist", status, deadline, rectified_at, level, late, statuses[ticket_id]))
     return result
 
 
-def ticket_row_dict(row, parts: list[dict]) -> dict:
-    """serialize.ticket_dict for a row of TICKET_COLUMNS and its parts (_parts)."""
+def ticket_row_dict(row, assists: list[dict]) -> dict:
+    """serialize.ticket_dict for a row of TICKET_COLUMNS and its assisting parts (_assists)."""
     (id_, number, status, category_id, category_code, category_name, unit_id, unit_name, segment_id, segment_name,
      description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
-     source, site_id, site_name, frontage_id, frontage_name, overdue) = row
+     source, site_id, site_name, frontage_id, frontage_name, overdue,
+     lead_unit_id, lead_unit_name, lead_status, lead_deadline, lead_rectified_at, lead_late, _assisted) = row
+    units = assists
+    if lead_unit_id is not None:
+        units = [_part(lead_unit_id, lead_unit_name, "lead", lead_status, lead_deadline, lead_rectified_at,
+                       escalation_level, lead_late, status), *assists]
     return {
         "id": id_,
         "number": number,
@@ -111,8 +137,7 @@ def ticket_row_dict(row, parts: list[dict]) -> dict:
         "source": source,
         "source_label": SOURCES.get(source, source),
         "site": {"id": site_id, "name": site_name} if site_id else None,
-        "units": [{**part, "escalation_level": escalation_level} if part["role"] == "lead" else part
-                  for part in parts],
+        "units": units,
         "frontage": {"id": frontage_id, "name": frontage_name} if frontage_id else None,
     }
 
@@ -137,8 +162,8 @@ def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     if not ids:
         return [], total
     rows = connection.execute(_page_rows(), {"ids": ids, "now": now}).all()
-    parts = _parts(ids, {row.id: row.status for row in rows}, now)
-    return [ticket_row_dict(row, parts[row.id]) for row in rows], total
+    assists = _assists(rows, now)
+    return [ticket_row_dict(row, assists.get(row.id, [])) for row in rows], total
 
 
 @cache
@@ -179,7 +204,7 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
     row = connection.execute(ticket_query, params).first()
     if row is None:
         raise NotFound("问题不存在或无权查看。")
-    result = ticket_row_dict(row, _parts([row.id], {row.id: row.status}, now)[row.id])
+    result = ticket_row_dict(row, _assists([row], now).get(row.id, []))
     events = connection.execute(events_query, params).all()
     photos = connection.execute(photos_query, params).all()
     by_event: dict[int, list[int]] = {}
