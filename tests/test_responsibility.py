@@ -262,16 +262,21 @@ def test_lists_load_the_units_of_a_page_in_one_query(app, api, city, carriers, m
             event.remove(db.engine, "before_cursor_execute", count)
         return len(statements)
 
-    for _ in range(2):
-        make_ticket(point=City.ON_B)
-    two = queries_for("/api/v1/tickets")
-    for _ in range(6):
+    def shared_pole():
         services.create_ticket(city.inspector, services.NewReport(
             category="spider_web", photos=[processed(BEFORE_PHOTO)], lat=City.ON_A[0], lon=City.ON_A[1],
             unit_ids=[telecom.id, mobile.id, unicom.id]), now)
         db.session.commit()
+
+    for _ in range(2):
+        make_ticket(point=City.ON_B)
+    lead_only = queries_for("/api/v1/tickets")
+    shared_pole()  # a lead and two assisting units
+    three = queries_for("/api/v1/tickets")
+    for _ in range(5):
+        shared_pole()
     eight = queries_for("/api/v1/tickets")
-    assert eight == two
+    assert eight == three == lead_only + 1  # the assisting units of the whole page in one query; none when none
     body = api.get("/api/v1/tickets", city.admin).get_json()
     assert sum(len(t["units"]) for t in body["items"]) == 2 + 6 * 3
 
