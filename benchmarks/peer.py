@@ -35,7 +35,18 @@ WORKLOADS = {
     "detail": "one ticket, a random id (peer `GET requests/{id}.json`, ours `GET /api/v1/tickets/{id}`)",
     "photo-post-raw": "file a report with the raw 8 MP `mobile_jolla.jpg` (793 KiB) (peer stores the file raw; "
                       "ours checks it by content, decodes it fully, orients, strips EXIF, stores it and a thumbnail)",
+    "ceiling-me": "ceiling (--peer-ceiling): the peer's one ticket against our emptiest API call, `GET /api/v1/auth/me` "
+                  "(token from the cache, the user as JSON, no ticket read)",
+    "ceiling-healthz": "ceiling (--peer-ceiling): the peer's one ticket against our `GET /healthz` (no token, one "
+                       "SELECT 1)",
 }
+# With --peer-ceiling, after the harness's three workloads: how far an empty request of ours goes against the peer's
+# one-ticket read, in the same run and with the same client and servers. A detail cannot beat its own empty request.
+CEILING_SCENARIOS = (
+    'scenario ceiling-me --path "/api/georeport/v2/requests/{id}.json" --ids-file "$PEER/ids.txt" -- '
+    '--path /api/v1/auth/me\n'
+    'scenario ceiling-healthz --path "/api/georeport/v2/requests/{id}.json" --ids-file "$PEER/ids.txt" -- '
+    '--path /healthz\n')
 TARGETS = {"list-100": 3.0, "detail": 3.0, "photo-post-raw": 1.5}  # issue 17
 
 
@@ -69,7 +80,21 @@ def commit() -> str:
         return "unknown"
 
 
-def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: str, title: str | None) -> int:
+def with_ceiling(script: Path, folder: Path, into: Path) -> Path:
+    """A copy of side-by-side.sh that also runs CEILING_SCENARIOS before printing its table (the harness itself
+    is shared and left as it is)."""
+    text = script.read_text(encoding="utf-8")
+    table = '"$PY" - "$OUT" <<'
+    if table not in text or 'HERE=$(cd "$(dirname "$0")" && pwd)' not in text:
+        raise SystemExit(f"{script} has changed: cannot add the ceiling scenarios")
+    text = text.replace('HERE=$(cd "$(dirname "$0")" && pwd)', f"HERE={folder}")
+    text = text.replace(table, CEILING_SCENARIOS + "\n" + table, 1)
+    into.write_text(text, encoding="utf-8")
+    return into
+
+
+def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: str, title: str | None,
+        ceiling: bool = False) -> int:
     peer_dir = Path(peer or os.environ.get("PEER", ""))
     folder = harness_dir(harness)
     if not peer or not (peer_dir / "venv").is_dir() or not (peer_dir / "ids.txt").is_file():
@@ -81,8 +106,12 @@ def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: 
     env = {**os.environ, "PEER": str(peer_dir), "PROJ": str(ROOT), "PROJ_VENV": sys.prefix, "OUT": str(out),
            "ROUNDS": str(rounds), "DUR": str(duration)}
     before, started = loadavg(), time.monotonic()
-    print(f"side by side: {rounds} rounds x {duration} s per run, 3 workloads; load before {before}", flush=True)
-    result = subprocess.run(["bash", str(folder / "side-by-side.sh")], env=env, cwd=ROOT)
+    script = folder / "side-by-side.sh"
+    if ceiling:
+        script = with_ceiling(script, folder, peer_dir / "side-by-side-ceiling.sh")
+    print(f"side by side: {rounds} rounds x {duration} s per run, {5 if ceiling else 3} workloads; load before "
+          f"{before}", flush=True)
+    result = subprocess.run(["bash", str(script)], env=env, cwd=ROOT)
     after = loadavg()
     if result.returncode != 0 or not out.is_file():
         print(f"side-by-side.sh failed (exit {result.returncode})", file=sys.stderr)
