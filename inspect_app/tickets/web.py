@@ -23,6 +23,7 @@ from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERI
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
 from . import actions, dispatch, photo_checks, queries
+from .cards import cards_of, list_cards
 from .campaigns import Campaign
 from .inputs import parse_coordinate
 from ..photos.models import Photo
@@ -50,6 +51,12 @@ def event_data(event) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+@bp.app_template_filter("cards")
+def cards(items) -> list:
+    """macros.html ticket_list: Ticket objects as list cards, for the signed-in user (cards pass through)."""
+    return cards_of(items, current_user._get_current_object())
 
 
 @bp.app_template_filter("iso_dt")
@@ -154,7 +161,8 @@ def unit_list():
         tab = "todo"
     flt = queries.parse_filter(request.args)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
-    items, total = _list(flt, overdue_first=True)
+    # Cards as plain rows (tickets/cards.py); this list never names the units answering.
+    items, total = list_cards(current_user, flt, now(), overdue_first=True, with_parts=False)
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS)
 
 
