@@ -112,6 +112,17 @@ def test_unit_acknowledges_once(api, city, issued):
     assert api.get("/api/v1/letters", city.unit_a).get_json()[1]["acknowledged_at"] == stamp
 
 
+def test_the_menu_counts_the_letters_a_unit_has_not_signed_for(api, browser, city, issued):
+    def count(user) -> int:
+        page = browser(user).get("/unit/tickets").get_data(as_text=True)
+        found = re.search(r'督办函<b class="nav-count"[^>]*>(\d+)<', page)
+        return int(found.group(1)) if found else 0
+
+    assert (count(city.unit_a), count(city.unit_b), count(city.unit_police)) == (2, 1, 0)
+    assert api.post(f"/api/v1/letters/{issued['a1']}/acknowledge", city.unit_a).status_code == 200
+    assert (count(city.unit_a), count(city.unit_b)) == (1, 1)
+
+
 def test_api_needs_a_token(client, issued):
     assert client.get("/api/v1/letters").status_code == 401
     assert client.get(f"/api/v1/letters/{issued['a1']}/pdf").status_code == 401

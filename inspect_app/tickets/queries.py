@@ -145,13 +145,22 @@ def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = F
     """One page of the filtered list and the total; `options`: loader options for what the caller shows
     (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket)."""
     query = filtered_query(user, flt, now)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    query = query.options(*LIST_LOAD, *options)
+    total = count(query)
+    query = page_of(query.options(*LIST_LOAD, *options), flt, overdue_first)
+    return list(db.session.scalars(query).unique()), total
+
+
+def count(query) -> int:
+    """How many rows a filtered query (filtered_query) matches, whatever page is shown."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def page_of(query, flt: TicketFilter, overdue_first: bool = False):
+    """The filter's page of a filtered query, in list order: newest first, or (overdue_first, a unit's lists) open
+    tickets by deadline (most overdue first), then the rest newest first."""
     if overdue_first:
-        # Open tickets by deadline (most overdue first), then the rest newest first.
         is_open = Ticket.status.in_(OPEN_STATUSES)
         query = query.order_by(is_open.desc(), Ticket.deadline.asc(), Ticket.id.desc())
     else:
         query = query.order_by(Ticket.id.desc())
-    query = query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
-    return list(db.session.scalars(query).unique()), total
+    return query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)

@@ -23,6 +23,7 @@ from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERI
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, nearest_segments
 from . import actions, dispatch, photo_checks, queries
+from .cards import cards_of, list_cards
 from .campaigns import Campaign
 from .inputs import parse_coordinate
 from ..photos.models import Photo
@@ -50,6 +51,12 @@ def event_data(event) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+@bp.app_template_filter("cards")
+def cards(items) -> list:
+    """macros.html ticket_list: Ticket objects as list cards, for the signed-in user (cards pass through)."""
+    return cards_of(items, current_user._get_current_object())
 
 
 @bp.app_template_filter("iso_dt")
@@ -121,10 +128,11 @@ def segments_near():
 
 # ----------------------------------------------------------------------------- lists
 
-# Every list card shows the ticket's first photo; the verify and dispute lists also read its last events.
-# A card shows its first "before" photo (id and kind are all it reads) and the open extension's date; the
-# extension's own joined ticket and requester (the model's default) would re-join the tickets with everything
-# they join, for nothing.
+# The plain lists (mine, a unit's, all tickets) read their cards as rows (tickets/cards.py list_cards). The
+# office's work list and the verify queue load Ticket objects (they read the last events too; the work list shows
+# them as cards). A card shows its first "before" photo (id and kind are all it reads) and the open extension's
+# date; the extension's own joined ticket and requester (the model's default) would re-join the tickets with
+# everything they join, for nothing.
 _OPEN_EXTENSIONS = selectinload(Ticket.open_extensions).options(lazyload(ExtensionRequest.ticket),
                                                                  lazyload(ExtensionRequest.requester))
 CARD_LOAD = (selectinload(Ticket.photos).load_only(Photo.id, Photo.kind), _OPEN_EXTENSIONS)
@@ -141,7 +149,7 @@ def _list(flt, overdue_first: bool = False, options: tuple = CARD_LOAD):
 def mine():
     flt = queries.parse_filter(request.args)
     flt.reporter_id = current_user.id
-    items, total = _list(flt)
+    items, total = list_cards(current_user, flt, now())
     return render_template("tickets/mine.html", items=items, total=total, flt=flt)
 
 
@@ -154,7 +162,8 @@ def unit_list():
         tab = "todo"
     flt = queries.parse_filter(request.args)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
-    items, total = _list(flt, overdue_first=True)
+    # This list never names the units answering.
+    items, total = list_cards(current_user, flt, now(), overdue_first=True, with_parts=False)
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS)
 
 
@@ -172,7 +181,7 @@ def verify_queue():
 @requires(CITYWIDE)
 def office_list():
     flt = queries.parse_filter(request.args)
-    items, total = _list(flt)
+    items, total = list_cards(current_user, flt, now())
     districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
                                    .distinct().order_by(Segment.district))
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))

@@ -1,0 +1,128 @@
+"""What a ticket list card shows (macros.html ticket_card), read as plain rows for the busiest lists.
+
+A list page shows twenty cards; loading them as full Ticket objects (with their category, unit, segment, reporter,
+parts, photos and extensions as objects too) cost more Python than the page's SQL. `list_cards` reads just what a
+card shows: the page in one query (the ticket's columns and the names it shows), then the first "before" photos
+and the open extension requests of those tickets in one query each. Pages that have Ticket objects anyway (a
+ticket in the office's work list, a frontage's history) turn them into cards with `TicketCard.of`, so every card is
+rendered from the same fields by the same macro.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select
+
+from ..auth.models import User
+from ..extensions import db
+from ..photos.models import Photo
+from ..policy import UNITS, has_role
+from ..units.models import Category, Segment, Unit
+from . import queries
+from .models import ExtensionRequest, Ticket, TicketUnit
+from .rules import LEVEL_NAMES, STATUS_LABELS, is_overdue
+
+NO_ADDRESS = "未填写地址"
+
+# What a page of cards reads besides the page itself, built once and run with the page's ticket ids bound
+# (building and keying a statement costs more than running it): the first "before" photo of each ticket (the
+# thumbnail), its open extension request (at most one), how many units answer for it.
+_PHOTOS = (select(Photo.ticket_id, Photo.id)
+           .where(Photo.ticket_id.in_(bindparam("ids", expanding=True)), Photo.kind == "before").order_by(Photo.id))
+_EXTENSIONS = (select(ExtensionRequest.ticket_id, ExtensionRequest.until)
+               .where(ExtensionRequest.ticket_id.in_(bindparam("ids", expanding=True)),
+                      ExtensionRequest.status == "open"))
+_PARTS = (select(TicketUnit.ticket_id, func.count()).where(TicketUnit.ticket_id.in_(bindparam("ids", expanding=True)))
+          .group_by(TicketUnit.ticket_id))
+
+
+@dataclass(slots=True)
+class TicketCard:
+    """One ticket as a list card shows it. status_label, escalation_label and is_overdue() read like a Ticket's,
+    so the status badge macro takes either."""
+
+    id: int
+    number: str
+    status: str
+    category: str              # the category's name
+    place: str                 # the address, else the road segment's name, else NO_ADDRESS
+    reported_at: datetime
+    deadline: datetime | None
+    rework_count: int
+    escalation_level: int
+    unit_id: int | None
+    unit_name: str | None      # the lead unit (主办); None: not dispatched yet
+    parts: int                 # how many units answer (主办 and 协办); 0 when not asked for
+    reporter_name: str | None
+    photo_id: int | None       # the first "before" photo, shown as the thumbnail
+    extension_until: datetime | None  # the open extension request (at most one), if any
+    assisting: bool            # the viewing unit answers for it as 协办, not as 主办
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def escalation_label(self) -> str:
+        return LEVEL_NAMES.get(self.escalation_level, "")
+
+    def is_overdue(self, now: datetime) -> bool:
+        return is_overdue(self.status, self.deadline, now)
+
+    @classmethod
+    def of(cls, ticket: Ticket, viewer) -> "TicketCard":
+        """The card of a loaded ticket (its photos and open extensions are read: load them with the ticket)."""
+        photo = next((p for p in ticket.photos if p.kind == "before"), None)
+        extension = next(iter(ticket.open_extensions), None)
+        return cls(
+            id=ticket.id, number=ticket.number, status=ticket.status, category=ticket.category.name,
+            place=ticket.address or (ticket.segment.name if ticket.segment else NO_ADDRESS),
+            reported_at=ticket.reported_at, deadline=ticket.deadline, rework_count=ticket.rework_count,
+            escalation_level=ticket.escalation_level, unit_id=ticket.unit_id,
+            unit_name=ticket.unit.name if ticket.unit else None, parts=len(ticket.parts),
+            reporter_name=ticket.reporter.name if ticket.reporter else None,
+            photo_id=photo.id if photo else None, extension_until=extension.until if extension else None,
+            assisting=has_role(viewer, UNITS) and ticket.unit_id != viewer.unit_id)
+
+
+def cards_of(items, viewer) -> list[TicketCard]:
+    """Cards for a list of Ticket objects or cards (cards pass through). `viewer`: the user itself, not the
+    current_user proxy (dear to ask twenty times)."""
+    return [t if isinstance(t, TicketCard) else TicketCard.of(t, viewer) for t in items]
+
+
+def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bool = False,
+               with_parts: bool = True) -> tuple[list[TicketCard], int]:
+    """queries.list_tickets as cards: the same tickets, total and order (the same filter, scope and page).
+    with_parts=False: a list that never names the units answering (a unit's own list) skips counting them."""
+    query = queries.filtered_query(user, flt, now)
+    total = queries.count(query)
+    page = queries.page_of(query, flt, overdue_first).with_only_columns(
+        Ticket.id, Ticket.number, Ticket.status, Category.name.label("category"), Ticket.address,
+        Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
+        Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
+        User.display_name.label("reporter_display"), User.username.label("reporter_username"),
+    ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id) \
+        .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id) \
+        .outerjoin(User, User.id == Ticket.reporter_id)
+    rows = db.session.execute(page).all()
+    is_unit, own_unit = has_role(user, UNITS), user.unit_id  # read once: `user` may be the current_user proxy
+    ids = [row.id for row in rows]
+    photos: dict[int, int] = {}
+    extensions: dict[int, datetime] = {}
+    parts: dict[int, int] = {}
+    if ids:
+        for ticket_id, photo_id in db.session.execute(_PHOTOS, {"ids": ids}):
+            photos.setdefault(ticket_id, photo_id)
+        extensions = dict(db.session.execute(_EXTENSIONS, {"ids": ids}).all())
+        if with_parts:
+            parts = dict(db.session.execute(_PARTS, {"ids": ids}).all())
+    return [TicketCard(
+        id=row.id, number=row.number, status=row.status, category=row.category,
+        place=row.address or row.segment or NO_ADDRESS, reported_at=row.reported_at, deadline=row.deadline,
+        rework_count=row.rework_count, escalation_level=row.escalation_level, unit_id=row.unit_id,
+        unit_name=row.unit_name, parts=parts.get(row.id, 0),
+        reporter_name=(row.reporter_display or row.reporter_username) if row.reporter_username else None,
+        photo_id=photos.get(row.id), extension_until=extensions.get(row.id),
+        assisting=is_unit and row.unit_id != own_unit) for row in rows], total
