@@ -51,6 +51,28 @@ def count_between(column, start: datetime, end: datetime, *extra) -> int:
     return db.session.scalar(select(func.count()).select_from(Ticket).where(column >= start, column < end, *extra)) or 0
 
 
+def _count_query(column, start: datetime, end: datetime):
+    # correlate(None): inside period_figures' SELECT FROM tickets it must stay a count of its own
+    return select(func.count()).select_from(Ticket).where(column >= start, column < end).correlate(None) \
+        .scalar_subquery()
+
+
+def period_figures(start: datetime, end: datetime, now: datetime) -> dict:
+    """新增 and 结案 in [start, min(end, now)), and due_figures, in one statement (one round trip): three ranges
+    over three covering indexes."""
+    stop = min(end, now)
+    cond = flags(now)
+    row = db.session.execute(
+        select(func.count().label("due"), count_where(cond["on_time"]).label("on_time"),
+               count_where(cond["closed"]).label("closed_due"),
+               _count_query(Ticket.reported_at, start, stop).label("new"),
+               _count_query(Ticket.closed_at, start, stop).label("closed"))
+        .where(Ticket.deadline >= start, Ticket.deadline < stop, Ticket.status != "cancelled",
+               Ticket.unit_id.is_not(None))).one()
+    return {"new": int(row.new), "closed": int(row.closed), "due": int(row.due), "on_time": int(row.on_time),
+            "on_time_rate": _rate(int(row.on_time), int(row.due))}
+
+
 def due_figures(start: datetime, end: datetime, now: datetime) -> dict:
     """应结案 / 按期结案 for deadlines in [start, min(end, now)), from the deadline covering index."""
     cond = flags(now)
@@ -93,12 +115,12 @@ def month_headline(period: Period, now: datetime) -> dict:
 
 def _month_headline(period: Period, now: datetime) -> dict:
     end = min(period.end, now)
-    figures = due_figures(period.start, period.end, now)
+    figures = period_figures(period.start, period.end, now)
     return {
         "period": period.key,
         "label": period.label,
-        "new": count_between(Ticket.reported_at, period.start, end),
-        "closed": count_between(Ticket.closed_at, period.start, end),
+        "new": figures["new"],
+        "closed": figures["closed"],
         "due": figures["due"],
         "on_time": figures["on_time"],
         "on_time_rate": figures["on_time_rate"],
@@ -107,6 +129,7 @@ def _month_headline(period: Period, now: datetime) -> dict:
 
 
 def overdue_now(now: datetime) -> dict:
+    """超期 now and, of those, 督办中 (the dashboard takes both from its breakdowns' open tickets instead)."""
     row = db.session.execute(
         select(func.count().label("n"), count_where(Ticket.escalation_level >= 1).label("supervised"))
         .where(overdue_condition(now))).one()
@@ -128,12 +151,10 @@ def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
 
 
 def _week(period: Period, now: datetime) -> dict:
-    end = min(period.end, now)
-    due = due_figures(period.start, period.end, now)
+    figures = period_figures(period.start, period.end, now)
     return {"period": period.key, "label": f"{period.first_day.month}/{period.first_day.day}",
-            "new": count_between(Ticket.reported_at, period.start, end),
-            "closed": count_between(Ticket.closed_at, period.start, end),
-            "due": due["due"], "on_time_rate": due["on_time_rate"]}
+            "new": figures["new"], "closed": figures["closed"], "due": figures["due"],
+            "on_time_rate": figures["on_time_rate"]}
 
 
 # ----------------------------------------------------------------------------- breakdowns
