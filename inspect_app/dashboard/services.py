@@ -138,14 +138,28 @@ def overdue_now(now: datetime) -> dict:
 
 # ----------------------------------------------------------------------------- weekly trend
 
-def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
-    """The last `weeks` ISO weeks, the current one last: new, closed, and 按期结案率 of deadlines in the week."""
-    current = containing(now, "week")
-    periods = [current]
+def _trend_weeks(now: datetime, weeks: int = TREND_WEEKS) -> list[Period]:
+    periods = [containing(now, "week")]
     while len(periods) < weeks:
         periods.insert(0, periods[0].previous())
+    return periods
+
+
+def _weeks_key(ended: list[Period]) -> str:
+    return f"weeks:{ended[0].key}:{ended[-1].key}"
+
+
+def _day_key(name: str, period: Period, now: datetime) -> str:
+    """A month's daily sums of `name` for the days before today (breakdowns)."""
+    return f"{name}:{period.key}:{local(now).date().isoformat()}"
+
+
+def weekly_trend(now: datetime, weeks: int = TREND_WEEKS) -> list[dict]:
+    """The last `weeks` ISO weeks, the current one last: new, closed, and 按期结案率 of deadlines in the week."""
+    periods = _trend_weeks(now, weeks)
+    current = periods[-1]
     ended = periods[:-1]  # kept together: one stored value instead of eleven
-    kept = _remember(f"weeks:{ended[0].key}:{ended[-1].key}", now, lambda: [_week(p, now) for p in ended]) \
+    kept = _remember(_weeks_key(ended), now, lambda: [_week(p, now) for p in ended]) \
         if ended else []
     return [dict(week, current=False) for week in kept] + [dict(_week(current, now), current=True)]
 
@@ -357,7 +371,7 @@ def breakdowns(period: Period, now: datetime) -> dict:
         def settled_due() -> list:
             sums = rollup.add_tickets(_tickets([cond["on_time"]], [*due, *final]), ("due", "on_time"), {})
             return [[table, key, values] for (table, key), values in sums.items()]
-        rollup.add_sums(_remember(f"due:{period.key}:{local(today).date().isoformat()}", now, settled_due))
+        rollup.add_sums(_remember(_day_key("due", period, now), now, settled_due))
     rollup.add_tickets(_tickets([cond["on_time"]], [Ticket.deadline >= today, *due[1:]]), ("due", "on_time"))
 
     def counted(column, start, stop) -> list:
@@ -370,7 +384,7 @@ def breakdowns(period: Period, now: datetime) -> dict:
             def past_days(c=column, n=name) -> list:
                 sums = rollup.add_tickets(counted(c, period.start, today), (n,), {})
                 return [[table, key, values] for (table, key), values in sums.items()]
-            rollup.add_sums(_remember(f"{name}:{period.key}:{local(today).date().isoformat()}", now, past_days))
+            rollup.add_sums(_remember(_day_key(name, period, now), now, past_days))
         if name == "closed" and past:
             # closed from today on (a clock a little behind another process's may read one closed after `now`):
             # 结案 if before `now`, and due but not settled if the deadline fell before today
@@ -397,6 +411,16 @@ def breakdowns(period: Period, now: datetime) -> dict:
 
 def dashboard_data(now: datetime) -> dict:
     this_month = containing(now, "month")
+    # the kept figures this computation reads (when DASHBOARD_SETTLED_SECONDS keeps any), read in one SELECT
+    kept = [f"month:{this_month.previous().key}", *(_day_key(name, this_month, now) for name in ("due", "new", "closed"))]
+    if TREND_WEEKS > 1:
+        kept.append(_weeks_key(_trend_weeks(now)[:-1]))
+    settled_seconds = float(current_app.config["DASHBOARD_SETTLED_SECONDS"])
+    with snapshots.preloaded(kept if settled_seconds > 0 else []):
+        return _dashboard_data(this_month, now)
+
+
+def _dashboard_data(this_month: Period, now: datetime) -> dict:
     parts = breakdowns(this_month, now)
     by = parts["by"]
     from ..rankings import services as rankings
