@@ -450,12 +450,37 @@ def _dashboard_data(this_month: Period, now: datetime) -> dict:
 
 def _map(segments: dict, shape: str, by_segment: dict, now: datetime) -> dict:
     """The map with this refresh's dots; its lines and dot positions are kept while the segments stay the same
-    (`shape`: their hash, from reference())."""
-    base = _MAP_BASES.get(shape) or _remember(f"map:{shape}", now, lambda: charts.map_base(segments))
+    (`shape`: their hash, from reference()). Stored with the figures are the dots and the key of the lines (about a
+    third of the stored figures, unchanged from one refresh to the next): map_for_page puts them back."""
+    base = _map_base(shape, now, lambda: charts.map_base(segments))
+    layout = charts.map_layout(segments, by_segment, base)
+    if layout["dots"] is None or float(current_app.config["DASHBOARD_SETTLED_SECONDS"]) <= 0:
+        return layout  # nothing kept to refer to: the picture goes with the figures
+    return {"base": shape, "dots": layout["dots"]}
+
+
+def _map_base(shape: str, now: datetime, compute) -> dict:
+    base = _MAP_BASES.get(shape) or _remember(f"map:{shape}", now, compute)
     if float(current_app.config["DASHBOARD_SETTLED_SECONDS"]) > 0:
         _MAP_BASES.clear()  # the latest shape only: segments change seldom
         _MAP_BASES[shape] = base  # the shape is the content's hash: safe to keep in the process
-    return charts.map_layout(segments, by_segment, base)
+    return base
+
+
+def map_for_page(stored: dict) -> dict:
+    """The stored map ({"base": shape, "dots"}) with its lines: from this process, else as kept in the database
+    (whatever its age: the key is the content's hash), else drawn again from the segments."""
+    if "base" not in stored:
+        return stored
+    shape = stored["base"]
+    base = _MAP_BASES.get(shape)
+    if base is None:
+        base = snapshots.read_any(f"map:{shape}")
+        if base is None:
+            base = charts.map_base(reference().segments)
+        _MAP_BASES.clear()
+        _MAP_BASES[shape] = base
+    return {"svg": base["svg"], "dots": stored["dots"]}
 
 
 _MAP_BASES: dict[str, dict] = {}
@@ -480,7 +505,7 @@ def _ranking_brief(ranking) -> dict | None:
 # ----------------------------------------------------------------------------- stored
 
 TYPES = {"Row": Row}
-LIVE = "live-2"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
+LIVE = "live-3"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
 
 
 def refresh(now: datetime) -> dict:

@@ -74,6 +74,12 @@ def _stored(key: str) -> tuple[datetime, str] | None:
     return tuple(row) if row is not None else None
 
 
+def read_any(key: str, types: dict[str, type] | None = None):
+    """The stored value whatever its age (for a value whose key names its content), else None."""
+    stored = _stored(key)
+    return None if stored is None else decode(stored[1], types)
+
+
 def read(key: str, max_age: float, now: datetime, types: dict[str, type] | None = None):
     """The stored value if it is younger than `max_age` seconds, else None."""
     stored = _stored(key)
