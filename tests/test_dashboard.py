@@ -65,6 +65,8 @@ def test_letters_are_counted_when_escalation_is_there(tickets, city):
                           issued_at=at("2026-11-10T09:00"), reply_by=at("2026-11-13T18:00")))
     db.session.commit()
     assert services.month_headline(services.containing(NOW, "month"), NOW)["letters"] == 1
+    data = services.dashboard_data(NOW)  # this month's letters come with the escalation figures' statement
+    assert data["this"]["letters"] == 1 and "issued" not in data["escalation"]
 
 
 def test_breakdowns_by_unit_district_category(tickets, city):

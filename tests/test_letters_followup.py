@@ -141,6 +141,7 @@ def _dashboard_figures_one_by_one(now, start, end) -> dict:
         "referrals": count(Referral, Referral.referred_at >= start, Referral.referred_at < end),
         "relapses": count(TicketRelapse, TicketRelapse.created_at >= start, TicketRelapse.created_at < end),
         "rechecks_due": count(Recheck, Recheck.status == "open", Recheck.due_at <= now),
+        "issued": count(Letter, Letter.issued_at >= start, Letter.issued_at < end),
     }
 
 

@@ -427,10 +427,12 @@ def _dashboard_data(this_month: Period, now: datetime) -> dict:
 
     latest = {kind: rankings.latest(kind) for kind in ("month", "week")}
     totals = parts["totals"]
+    escalation = escalation_figures(now, this_month)  # with the month's letters: one statement for both
     this = {"period": this_month.key, "label": this_month.label,
             **{name: totals[name] for name in ("new", "closed", "due", "on_time")},
             "on_time_rate": _rate(totals["on_time"], totals["due"]),
-            "letters": letters_issued(this_month.start, min(this_month.end, now))}
+            "letters": escalation.pop("issued") if escalation is not None
+            else letters_issued(this_month.start, min(this_month.end, now))}
     return {
         "now": now,
         "this": this,
@@ -443,7 +445,7 @@ def _dashboard_data(this_month: Period, now: datetime) -> dict:
         "by_unit": list(by["unit"].values()),
         "map": _map(parts["segments"], parts["shape"], by["segment"], now),  # drawn here, linked per reader
         "rankings": {kind: _ranking_brief(r) for kind, r in latest.items()},
-        "escalation": escalation_figures(now, this_month),
+        "escalation": escalation,
         "computed_at": local(now),
     }
 

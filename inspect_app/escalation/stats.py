@@ -87,7 +87,8 @@ def overdue_replies_query(now: datetime):
 
 
 def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
-    """Plain numbers (the dashboard stores its result): what waits for a decision and what the period held.
+    """Plain numbers (the dashboard stores its result): what waits for a decision and what the period held
+    (issued: 督办函 issued in it).
     One statement of scalar subqueries: the dashboard refreshes every 30 s, and on PostgreSQL each statement is a
     round trip."""
     from .proposals import count_open_query
@@ -105,6 +106,7 @@ def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
         "relapses": select(func.count(TicketRelapse.id)).where(
             TicketRelapse.created_at >= start, TicketRelapse.created_at < end),
         "rechecks_due": select(func.count(Recheck.id)).where(Recheck.status == "open", Recheck.due_at <= now),
+        "issued": select(func.count(Letter.id)).where(Letter.issued_at >= start, Letter.issued_at < end),
     }
     row = db.session.execute(select(*(query.scalar_subquery().label(name) for name, query in counts.items()))).one()
     return {name: int(value or 0) for name, value in zip(counts, row)}
