@@ -26,7 +26,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, literal_column, select, union_all
 
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
@@ -372,27 +372,31 @@ def breakdowns(period: Period, now: datetime) -> dict:
             sums = rollup.add_tickets(_tickets([cond["on_time"]], [*due, *final]), ("due", "on_time"), {})
             return [[table, key, values] for (table, key), values in sums.items()]
         rollup.add_sums(_remember(_day_key("due", period, now), now, settled_due))
-    rollup.add_tickets(_tickets([cond["on_time"]], [Ticket.deadline >= today, *due[1:]]), ("due", "on_time"))
 
-    def counted(column, start, stop) -> list:
-        # closed_at is set only by approving (and a closed ticket cannot be cancelled), so no status test:
-        # one would tempt SQLite into the status index instead of the closed_at range.
-        return _tickets([], [column >= start, column < stop])
+    # Today's tickets in one statement (one round trip; each part its own index range): due today; reported
+    # today; closed from today on (a clock a little behind another process's may read one closed after `now`):
+    # 结案 if before `now`, and due but not settled if the deadline fell before today. Rows: (part, category, unit,
+    # segment, three flags). 新增 and 结案 need no status test: closed_at is set only by approving (and a closed
+    # ticket cannot be cancelled); one would tempt SQLite into the status index instead of the range.
+    closed_due = and_(cond["closed"], *due_before_today)
+    grouped, no = (Ticket.category_id, Ticket.unit_id, Ticket.segment_id), false()
+    today_rows: dict[int, list] = {0: [], 1: [], 2: []}
+    for row in _fetch(union_all(
+            select(literal_column("0"), *grouped, cond["on_time"], no, no).where(Ticket.deadline >= today, *due[1:]),
+            select(literal_column("1"), *grouped, no, no, no).where(Ticket.reported_at >= today,
+                                                                     Ticket.reported_at < end),
+            select(literal_column("2"), *grouped, Ticket.closed_at < end, closed_due, and_(closed_due, cond["on_time"]))
+            .where(Ticket.closed_at >= today))):
+        today_rows[row[0]].append(row[1:])
+    rollup.add_tickets(today_rows[0], ("due", "on_time"))
 
-    for name, column in (("new", Ticket.reported_at), ("closed", Ticket.closed_at)):
+    for part, name, column in ((1, "new", Ticket.reported_at), (2, "closed", Ticket.closed_at)):
         if past:
             def past_days(c=column, n=name) -> list:
-                sums = rollup.add_tickets(counted(c, period.start, today), (n,), {})
+                sums = rollup.add_tickets(_tickets([], [c >= period.start, c < today]), (n,), {})
                 return [[table, key, values] for (table, key), values in sums.items()]
             rollup.add_sums(_remember(_day_key(name, period, now), now, past_days))
-        if name == "closed" and past:
-            # closed from today on (a clock a little behind another process's may read one closed after `now`):
-            # 结案 if before `now`, and due but not settled if the deadline fell before today
-            closed_due = and_(cond["closed"], *due_before_today)
-            rollup.add_tickets(_tickets([Ticket.closed_at < end, closed_due, and_(closed_due, cond["on_time"])],
-                                        [Ticket.closed_at >= today]), (None, "closed", "due", "on_time"))
-        elif end > today:
-            rollup.add_tickets(counted(column, today, end), (name,))
+        rollup.add_tickets(today_rows[part], ("new",) if part == 1 else (None, "closed", "due", "on_time"))
 
     # Every active unit and category shows, even with nothing to count.
     for unit_id, unit in ref.units.items():
