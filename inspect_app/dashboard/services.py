@@ -34,7 +34,7 @@ from ..extensions import db
 from ..rankings.periods import Period, containing
 from ..rankings.services import flags
 from ..tickets.models import Ticket
-from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES, overdue_condition
+from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Category, Segment, Unit
 from . import charts, snapshots
 
@@ -47,10 +47,6 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 # ----------------------------------------------------------------------------- headline
 
-def count_between(column, start: datetime, end: datetime, *extra) -> int:
-    return db.session.scalar(select(func.count()).select_from(Ticket).where(column >= start, column < end, *extra)) or 0
-
-
 def _count_query(column, start: datetime, end: datetime):
     # correlate(None): inside period_figures' SELECT FROM tickets it must stay a count of its own
     return select(func.count()).select_from(Ticket).where(column >= start, column < end).correlate(None) \
@@ -58,29 +54,17 @@ def _count_query(column, start: datetime, end: datetime):
 
 
 def period_figures(start: datetime, end: datetime, now: datetime) -> dict:
-    """新增 and 结案 in [start, min(end, now)), and due_figures, in one statement (one round trip): three ranges
-    over three covering indexes."""
+    """新增 and 结案 in [start, min(end, now)), and 应结案 / 按期结案 for deadlines in that range, in one statement
+    (one round trip): three ranges over three covering indexes."""
     stop = min(end, now)
     cond = flags(now)
     row = db.session.execute(
         select(func.count().label("due"), count_where(cond["on_time"]).label("on_time"),
-               count_where(cond["closed"]).label("closed_due"),
                _count_query(Ticket.reported_at, start, stop).label("new"),
                _count_query(Ticket.closed_at, start, stop).label("closed"))
         .where(Ticket.deadline >= start, Ticket.deadline < stop, Ticket.status != "cancelled",
                Ticket.unit_id.is_not(None))).one()
     return {"new": int(row.new), "closed": int(row.closed), "due": int(row.due), "on_time": int(row.on_time),
-            "on_time_rate": _rate(int(row.on_time), int(row.due))}
-
-
-def due_figures(start: datetime, end: datetime, now: datetime) -> dict:
-    """应结案 / 按期结案 for deadlines in [start, min(end, now)), from the deadline covering index."""
-    cond = flags(now)
-    row = db.session.execute(
-        select(func.count().label("due"), count_where(cond["on_time"]).label("on_time"), count_where(cond["closed"]).label("closed"))
-        .where(Ticket.deadline >= start, Ticket.deadline < min(end, now), Ticket.status != "cancelled",
-               Ticket.unit_id.is_not(None))).one()
-    return {"due": int(row.due), "on_time": int(row.on_time), "closed": int(row.closed),
             "on_time_rate": _rate(int(row.on_time), int(row.due))}
 
 
@@ -126,14 +110,6 @@ def _month_headline(period: Period, now: datetime) -> dict:
         "on_time_rate": figures["on_time_rate"],
         "letters": letters_issued(period.start, end),
     }
-
-
-def overdue_now(now: datetime) -> dict:
-    """超期 now and, of those, 督办中 (the dashboard takes both from its breakdowns' open tickets instead)."""
-    row = db.session.execute(
-        select(func.count().label("n"), count_where(Ticket.escalation_level >= 1).label("supervised"))
-        .where(overdue_condition(now))).one()
-    return {"overdue": int(row.n), "supervised": int(row.supervised)}
 
 
 # ----------------------------------------------------------------------------- weekly trend
@@ -441,7 +417,7 @@ def _dashboard_data(this_month: Period, now: datetime) -> dict:
         "now": now,
         "this": this,
         "last": month_headline(this_month.previous(), now),
-        # the same count as overdue_now(now): every overdue ticket is 在办, so the breakdowns counted them
+        # 超期 (open, past the deadline) and of those 督办中: every overdue ticket is 在办, so the breakdowns counted them
         "overdue": {"overdue": totals["overdue"], "supervised": totals["supervised"]},
         "trend": weekly_trend(now),
         "by_category": sorted(by["category"].values(), key=lambda r: (-r.active, -r.new, r.code)),
