@@ -65,6 +65,8 @@ def test_letters_are_counted_when_escalation_is_there(tickets, city):
                           issued_at=at("2026-11-10T09:00"), reply_by=at("2026-11-13T18:00")))
     db.session.commit()
     assert services.month_headline(services.containing(NOW, "month"), NOW)["letters"] == 1
+    data = services.dashboard_data(NOW)  # this month's letters come with the escalation figures' statement
+    assert data["this"]["letters"] == 1 and "issued" not in data["escalation"]
 
 
 def test_breakdowns_by_unit_district_category(tickets, city):
@@ -246,3 +248,36 @@ def test_kept_daily_sums_add_up_to_a_fresh_count_after_todays_changes(app, ticke
     app.config["DASHBOARD_SETTLED_SECONDS"] = 0
     assert after == figures()  # the same as counting everything afresh
     assert after["category"][city.niupixuan.id][3:] == (5, 3, 3, 2)  # new +1; closed t1, t3, new; due +1 on time
+
+
+def test_stored_figures_refer_to_the_kept_map_lines(app, client, city, tickets):
+    """The map's lines change only with the segments: the stored figures carry the dots and the lines' key, and a
+    page puts the lines back from this process, from the database, or (kept value gone) by drawing them again."""
+    from unittest import mock
+
+    from inspect_app.dashboard import web
+    from inspect_app.dashboard.models import DashboardSnapshot
+
+    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_SETTLED_SECONDS=3600)
+    services._MAP_BASES.clear()  # a fresh process: the refresh keeps the lines in the database
+    services.refresh(NOW)
+    db.session.commit()
+    live = db.session.scalar(select(DashboardSnapshot.data_json).where(DashboardSnapshot.key == services.LIVE))
+    assert "<circle" in live and "<polyline" not in live  # dots stored, lines referred to
+    assert db.session.scalar(select(DashboardSnapshot.data_json).where(DashboardSnapshot.key.like("map:%")))
+
+    def page_map() -> str:
+        html = client.get("/dashboard/").get_data(as_text=True)
+        svg = html[html.index('<svg class="chart map"'):]
+        return svg[:svg.index("</svg>")]
+
+    sign_in(client, city.leader)
+    with mock.patch.object(web, "now", lambda: NOW):
+        drawn = page_map()
+        assert "<polyline" in drawn and "<circle" in drawn
+        services._MAP_BASES.clear()  # another process: the lines come from the database
+        assert page_map() == drawn
+        services._MAP_BASES.clear()
+        db.session.execute(db.delete(DashboardSnapshot).where(DashboardSnapshot.key.like("map:%")))
+        db.session.commit()
+        assert page_map() == drawn  # gone from the database: drawn again from the segments

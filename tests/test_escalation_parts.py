@@ -214,6 +214,8 @@ def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app,
     assert "超过整改时限1天" in proposal.reason
     assert run_sweep(at("2026-11-27T15:00:00+08:00")).proposals == []  # one open per (ticket, unit, level)
     assert [p.id for p in proposals.open_proposals(at(FRIDAY), unit_id=city.street_b.id)] == [proposal.id]
+    from inspect_app.escalation.stats import dashboard_figures  # the dashboard's count, sent inside one statement
+    assert dashboard_figures(at(FRIDAY), at(FRIDAY), at(FRIDAY))["proposals"] == proposals.count_open(at(FRIDAY)) == 1
     monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-27T10:00:00+08:00"))  # the page's clock
     page = browser(city.admin).get("/letters/proposals").get_data(as_text=True)
     assert "乙街道办事处" in page and '<span class="badge role-assist"' in page

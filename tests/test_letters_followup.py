@@ -120,7 +120,29 @@ def test_interview_record_and_referral_show_in_the_history(app, city, letter, br
     assert counts[city.street_a.id].interviews == 1 and counts[city.street_a.id].referrals == 1
     assert city.street_b.id not in counts
     figures = stats.dashboard_figures(at("2026-12-02T10:00"), at("2026-12-01"), at("2027-01-01"))
-    assert figures["interviews"] == 1 and figures["referrals"] == 1
+    assert figures["interviews"] == 1 and figures["referrals"] == 1 and figures["open_letters"] == 1
+    # sent as one statement of subqueries: each must count what it counts when sent alone
+    assert figures == _dashboard_figures_one_by_one(at("2026-12-02T10:00"), at("2026-12-01"), at("2027-01-01"))
+
+
+def _dashboard_figures_one_by_one(now, start, end) -> dict:
+    from inspect_app.escalation.models import Letter
+    from inspect_app.escalation.proposals import count_open
+
+    count = lambda model, *where: db.session.scalar(select(func.count(model.id)).where(*where))  # noqa: E731
+    return {
+        "proposals": count_open(now),
+        "drafts": count(Letter, Letter.status == "draft"),
+        "open_letters": count(Letter, Letter.status == "issued"),
+        "overdue_replies": stats.overdue_replies_now(now),
+        "interviews": count(Interview, Interview.status != "cancelled", Interview.scheduled_at >= start,
+                            Interview.scheduled_at < end),
+        "interviews_upcoming": count(Interview, Interview.status == "scheduled", Interview.scheduled_at >= now),
+        "referrals": count(Referral, Referral.referred_at >= start, Referral.referred_at < end),
+        "relapses": count(TicketRelapse, TicketRelapse.created_at >= start, TicketRelapse.created_at < end),
+        "rechecks_due": count(Recheck, Recheck.status == "open", Recheck.due_at <= now),
+        "issued": count(Letter, Letter.issued_at >= start, Letter.issued_at < end),
+    }
 
 
 def test_the_dashboard_shows_escalation_figures(app, city, letter, browser):

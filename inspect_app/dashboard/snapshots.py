@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -23,8 +25,13 @@ def _default(value):
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+# orjson hands datetimes and dataclasses to _default (so they read back as they were stored) and writes non-string
+# dict keys as the json module does ("1", "null"); it encodes the dashboard (~0.7 MB, mostly SVG) ~10× faster.
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+
 def encode(value) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False)
+    return orjson.dumps(value, default=_default, option=_ORJSON).decode()
 
 
 def decode(text: str, types: dict[str, type] | None = None):
@@ -40,12 +47,48 @@ def decode(text: str, types: dict[str, type] | None = None):
     return json.loads(text, object_hook=hook)
 
 
+_PRELOADED = "dashboard_snapshots.preloaded"  # db.session.info: {key: (computed_at, data_json) or None}
+
+
+@contextmanager
+def preloaded(keys: list[str]):
+    """Read these stored values in one SELECT for the read()/kept() calls inside the block (each used once):
+    a refresh asks for several, and on PostgreSQL each SELECT is a round trip."""
+    rows = db.session.execute(select(DashboardSnapshot.key, DashboardSnapshot.computed_at, DashboardSnapshot.data_json)
+                              .where(DashboardSnapshot.key.in_(keys))).all() if keys else []
+    found = dict.fromkeys(keys)
+    found.update((key, (computed_at, text)) for key, computed_at, text in rows)
+    db.session.info[_PRELOADED] = found
+    try:
+        yield
+    finally:
+        db.session.info.pop(_PRELOADED, None)
+
+
+def _stored(key: str) -> tuple[datetime, str] | None:
+    kept = db.session.info.get(_PRELOADED)
+    if kept is not None and key in kept:
+        return kept.pop(key)  # once: a later read (after a write) asks the database
+    row = db.session.execute(select(DashboardSnapshot.computed_at, DashboardSnapshot.data_json)
+                             .where(DashboardSnapshot.key == key)).first()
+    return tuple(row) if row is not None else None
+
+
+def read_any(key: str, types: dict[str, type] | None = None):
+    """The stored value whatever its age (for a value whose key names its content), else None."""
+    stored = _stored(key)
+    return None if stored is None else decode(stored[1], types)
+
+
 def read(key: str, max_age: float, now: datetime, types: dict[str, type] | None = None):
     """The stored value if it is younger than `max_age` seconds, else None."""
-    row = db.session.scalar(select(DashboardSnapshot).where(DashboardSnapshot.key == key))
-    if row is None or row.computed_at + timedelta(seconds=max_age) <= now or row.computed_at > now:
+    stored = _stored(key)
+    if stored is None:
         return None
-    return decode(row.data_json, types)
+    computed_at, text = stored
+    if computed_at + timedelta(seconds=max_age) <= now or computed_at > now:
+        return None
+    return decode(text, types)
 
 
 def write(key: str, value, now: datetime) -> None:

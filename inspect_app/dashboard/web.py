@@ -61,7 +61,8 @@ def index():
     svg = {
         "trend": charts.trend_svg(data["trend"], css="wide"),
         "trend_phone": charts.trend_svg(data["trend"][-PHONE_TREND_WEEKS:], width=380, height=240, css="narrow"),
-        "map": charts.map_with_links(data["map"], lambda unit_id: ticket_list_url(unit_id=unit_id, status="open")),
+        "map": charts.map_with_links(services.map_for_page(data["map"]),
+                                     lambda unit_id: ticket_list_url(unit_id=unit_id, status="open")),
     }
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,

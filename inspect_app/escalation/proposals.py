@@ -173,8 +173,13 @@ def by_unit(proposals: list[Proposal]) -> list[UnitProposals]:
 
 def count_open(now: datetime) -> int:
     """Open proposals not yet in a draft (the office's menu count)."""
-    return db.session.scalar(select(func.count(Proposal.id)).join(Ticket, Ticket.id == Proposal.ticket_id)
-                             .where(_still_applies(now), Proposal.letter_id.is_(None))) or 0
+    return db.session.scalar(count_open_query(now)) or 0
+
+
+def count_open_query(now: datetime):
+    """count_open's SELECT, for a caller that sends it with other counts in one statement (the dashboard)."""
+    return (select(func.count(Proposal.id)).join(Ticket, Ticket.id == Proposal.ticket_id)
+            .where(_still_applies(now), Proposal.letter_id.is_(None)))
 
 
 def get_open(ids, now: datetime) -> list[Proposal]:
