@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ForeignKey, Index, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from ..common.geo import degree_box, distance_m, valid_lat_lon
 from ..common.types import UTCDateTime
@@ -95,10 +95,16 @@ def flag(ticket: Ticket, now: datetime) -> TicketRelapse | None:
     return link(ticket, earlier, now, distance=distance)
 
 
+# For one ticket's page: the tickets on either side are loaded only when there is a relapse to show. Joined, as
+# the relationships load by default, each query carried two tickets with all their own joins, and building that
+# statement cost a ticket's page a third of its time even when it found nothing.
+_ONE_TICKETS = (lazyload(TicketRelapse.ticket), lazyload(TicketRelapse.earlier))
+
+
 def relapse_of(ticket_id: int) -> TicketRelapse | None:
-    return db.session.scalar(select(TicketRelapse).where(TicketRelapse.ticket_id == ticket_id))
+    return db.session.scalar(select(TicketRelapse).options(*_ONE_TICKETS).where(TicketRelapse.ticket_id == ticket_id))
 
 
 def relapses_after(ticket_id: int) -> list[TicketRelapse]:
-    return list(db.session.scalars(select(TicketRelapse).where(TicketRelapse.earlier_id == ticket_id)
-                                   .order_by(TicketRelapse.id)))
+    return list(db.session.scalars(select(TicketRelapse).options(*_ONE_TICKETS)
+                                   .where(TicketRelapse.earlier_id == ticket_id).order_by(TicketRelapse.id)))
