@@ -37,7 +37,6 @@ from .rules import OPEN_STATUSES, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS,
 _Reporter = aliased(User, name="reporter")
 _Actor = aliased(User, name="actor")
 _Lead = aliased(TicketUnit, name="lead_part")
-_LeadUnit = aliased(Unit, name="lead_unit")
 _Assist = aliased(TicketUnit, name="assist_part")
 _PartUnit = aliased(Unit, name="part_unit")
 
@@ -62,7 +61,7 @@ TICKET_COLUMNS = (
     (Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < bindparam("now"))).label("overdue"),
     # The lead part (主办; at most one per ticket, uq_ticket_units_one_lead) joined with its ticket, and whether
     # assisting parts (协办) exist: most tickets have none, and then no second query is needed for their `units`.
-    _LeadUnit.id.label("lead_unit_id"), _LeadUnit.name.label("lead_unit_name"), _Lead.status.label("lead_status"),
+    _Lead.unit_id.label("lead_unit_id"), _Lead.status.label("lead_status"),
     shanghai_iso(_Lead.deadline).label("lead_deadline"), shanghai_iso(_Lead.rectified_at).label("lead_rectified_at"),
     _late(_Lead).label("lead_late"),
     select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == "assist").exists().label("assisted"),
@@ -74,8 +73,7 @@ _JOINED = (Ticket.__table__
            .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id)
            .outerjoin(Site.__table__, Site.id == Ticket.site_id)
            .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id)
-           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == "lead"))
-           .outerjoin(_LeadUnit, _LeadUnit.id == _Lead.unit_id))
+           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == "lead")))
 # The assisting units of tickets, in the order of Ticket.parts (after the lead).
 ASSISTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.status,
                   shanghai_iso(TicketUnit.deadline), shanghai_iso(TicketUnit.rectified_at), TicketUnit.escalation_level,
@@ -110,10 +108,12 @@ def ticket_row_dict(row, assists: list[dict]) -> dict:
     (id_, number, status, category_id, category_code, category_name, unit_id, unit_name, segment_id, segment_name,
      description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
      source, site_id, site_name, frontage_id, frontage_name, overdue,
-     lead_unit_id, lead_unit_name, lead_status, lead_deadline, lead_rectified_at, lead_late, _assisted) = row
+     lead_unit_id, lead_status, lead_deadline, lead_rectified_at, lead_late, _assisted) = row
     units = assists
     if lead_unit_id is not None:
-        units = [_part(lead_unit_id, lead_unit_name, "lead", lead_status, lead_deadline, lead_rectified_at,
+        # The lead part's unit is the ticket's (parts.set_lead keeps them one); its name is already in the row.
+        lead_name = unit_name if lead_unit_id == unit_id else db.session.get(Unit, lead_unit_id).name
+        units = [_part(lead_unit_id, lead_name, "lead", lead_status, lead_deadline, lead_rectified_at,
                        escalation_level, lead_late, status), *assists]
     return {
         "id": id_,
