@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import statistics
@@ -109,8 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeats):
                 file(raw)
             profile.disable()
+            if os.environ.get("PROFILE_OUT"):
+                profile.dump_stats(os.environ["PROFILE_OUT"])
             print(f"\ncProfile, {args.repeats} filings of the raw 8 MP photo, by own time:")
-            pstats.Stats(profile, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(15)
+            pstats.Stats(profile, stream=sys.stdout).strip_dirs().sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_TOP", "15")))
     return 0
 
 

@@ -117,7 +117,8 @@ def _listen() -> None:
 
 def register(app: Flask) -> None:
     """Commit each successful request that wrote something, once; roll back everything else. A request that only
-    read ends its transaction at teardown, as before (its objects stay readable for a streamed body). Register
+    read ends its transaction at teardown (its objects stay readable for a streamed body), with a COMMIT that
+    keeps the connection's prepared statements (_end_read). Register
     after the other after_request hooks, so this one runs first and they see the final response (Flask runs them
     in reverse order)."""
     _listen()
@@ -144,6 +145,21 @@ def register(app: Flask) -> None:
         return response
 
     @app.teardown_request
-    def _discard(error):
-        if error is not None:
-            db.session.rollback()
+    def _end(error):
+        session = db.session()
+        if error is not None or g.get("boundary_failed") or wrote(session):
+            session.rollback()
+        elif session.in_transaction():
+            _end_read(session)
+
+
+def _end_read(session) -> None:
+    """End a transaction that only read with COMMIT: for reads it is the same as ROLLBACK, but psycopg forgets every
+    prepared statement of the connection on a rollback and keeps them over a commit. PostgreSQL then plans the hot
+    statements once per connection instead of on every request (a ticket row joins 8 tables: about 10 ms of
+    planning at 1 M tickets, 1.5 ms to run; issue 17)."""
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 - nothing was written; whatever went wrong, the transaction just ends
+        log.exception("ending a read-only request's transaction failed")
+        session.rollback()

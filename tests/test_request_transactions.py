@@ -1,0 +1,68 @@
+"""How a request's transaction ends (boundary.register): a request that only read ends with COMMIT, so psycopg keeps
+the connection's prepared statements (it forgets them all on a ROLLBACK); anything that failed still rolls back."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
+
+
+@pytest.fixture
+def endings(app):
+    """The COMMITs and ROLLBACKs the app's engine sends, in order."""
+    seen: list[str] = []
+    engine = db.engine
+    listeners = (("commit", lambda conn: seen.append("commit")), ("rollback", lambda conn: seen.append("rollback")))
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    yield seen
+    for name, fn in listeners:
+        event.remove(engine, name, fn)
+
+
+def test_a_request_that_only_read_ends_with_a_commit(api, city, make_ticket, endings):
+    ticket = make_ticket()
+    api.token(city.admin.username)  # signing in writes the token: not part of what is watched
+    db.session.commit()
+    endings.clear()
+    response = api.get(f"/api/v1/tickets/{ticket.id}", city.admin)
+    assert response.status_code == 200
+    assert "rollback" not in endings
+    assert endings and endings[-1] == "commit"
+
+
+def test_a_request_that_failed_rolls_back(api, city, endings):
+    api.token(city.admin.username)
+    db.session.commit()
+    endings.clear()
+    assert api.get("/api/v1/tickets/999999", city.admin).status_code == 404
+    assert endings and endings[-1] == "rollback"
+
+
+def test_a_refused_write_ends_with_a_rollback(api, city, endings):
+    api.token(city.inspector.username)
+    db.session.commit()
+    count = db.session.query(Ticket).count()
+    endings.clear()
+    response = api.post("/api/v1/tickets", city.inspector, json={"category": "no-such-category"})
+    assert 400 <= response.status_code < 500
+    assert endings and endings[-1] == "rollback"  # a commit before it: the test client commits the test's session first
+    assert db.session.query(Ticket).count() == count
+
+
+def test_postgresql_keeps_prepared_statements_over_a_commit(app):
+    """The premise: psycopg prepares a statement run 5 times on a connection, and drops every prepared statement
+    at a ROLLBACK, not at a COMMIT. If this changes, _end_read's reason goes with it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    prepared = text("SELECT count(*) FROM pg_prepared_statements")
+    with db.engine.connect() as conn:
+        for _ in range(6):
+            conn.execute(text("SELECT id FROM categories WHERE id = :id"), {"id": 1}).all()
+            conn.commit()
+        assert conn.execute(prepared).scalar() >= 1
+        conn.rollback()
+        assert conn.execute(prepared).scalar() == 0
+        conn.commit()
