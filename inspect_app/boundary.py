@@ -158,8 +158,11 @@ def _end_read(session) -> None:
     prepared statement of the connection on a rollback and keeps them over a commit. PostgreSQL then plans the hot
     statements once per connection instead of on every request (a ticket row joins 8 tables: about 10 ms of
     planning at 1 M tickets, 1.5 ms to run; issue 17)."""
-    try:
+    expire, session.expire_on_commit = session.expire_on_commit, False  # what was loaded stays readable, as
+    try:                                    # after a close(): a streamed body runs after teardown with its objects
         session.commit()
     except Exception:  # noqa: BLE001 - nothing was written; whatever went wrong, the transaction just ends
         log.exception("ending a read-only request's transaction failed")
         session.rollback()
+    finally:
+        session.expire_on_commit = expire
