@@ -45,6 +45,10 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY")                       # empty: a random key kept in instance/secret_key
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")        # empty: SQLite under instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL: psycopg prepares a statement once it has run this many times on a connection, so the server
+    # plans the hot reads once per connection, not on every request (boundary._end_read). "off" behind a
+    # connection pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
+    DATABASE_PREPARE_THRESHOLD = _env("DATABASE_PREPARE_THRESHOLD", "5")
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(PROJECT_ROOT / "uploads"))  # photos, letter and list PDFs, exports
     TIMEZONE = "Asia/Shanghai"                            # every date shown and every deadline is Shanghai time
     OFFICE_NAME = _env("OFFICE_NAME", "临江市精神文明建设指导委员会办公室")  # 落款 of letters and lists

@@ -66,3 +66,22 @@ def test_postgresql_keeps_prepared_statements_over_a_commit(app):
         conn.rollback()
         assert conn.execute(prepared).scalar() == 0
         conn.commit()
+
+
+def test_the_prepare_threshold_reaches_psycopg(tmp_path):
+    """DATABASE_PREPARE_THRESHOLD sets psycopg's prepare_threshold on PostgreSQL ("off": never prepare), and leaves
+    SQLite's engine options alone."""
+    from inspect_app import create_app
+
+    def connect_args(url, **config):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(tmp_path), "SECRET_KEY": "t",
+                          "SCHEDULER_ENABLED": False, **config})
+        return app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})
+
+    pg = "postgresql+psycopg://nobody@127.0.0.1:1/none"  # no connection is made: the engine connects lazily
+    assert connect_args(pg)["prepare_threshold"] == 5
+    assert connect_args(pg, DATABASE_PREPARE_THRESHOLD="off")["prepare_threshold"] is None
+    assert connect_args(pg, DATABASE_PREPARE_THRESHOLD="2",
+                        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-cx=1"}}) == {
+        "options": "-cx=1", "prepare_threshold": 2}
+    assert "prepare_threshold" not in connect_args(f"sqlite:///{tmp_path / 'x.db'}")
