@@ -274,7 +274,9 @@ def rankings(data: DataSet, repeats: int) -> list[Figure]:
 
     def compute():
         with app.app_context():
-            return services.compute(period, now, scheme)
+            result = services.compute(period, now, scheme)
+            db.session.commit()  # it only reads: ends as the job and the page end a read (boundary._end_read)
+            return result
 
     computed = compute()
     with captured_sql(engine) as statements:
