@@ -76,6 +76,26 @@ def test_with_location_a_search_replaces_the_nearby_segments_until_it_is_cleared
     inspector.close()
 
 
+def test_without_javascript_the_search_button_brings_the_page_back_with_the_matches(city, phones):
+    inspector = phones("inspector", location=None, java_script_enabled=False)
+    page = inspector.page
+    page.click("label.tile:has-text('牛皮癣')")
+    page.fill("input[name=address]", "建设路12号")
+    page.fill("#segment-q", "乙街道")
+    page.click("button.seg-go")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
+    assert "csrf_token" not in page.url and "segment_q=" in page.url
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    assert page.input_value("input[name=address]") == "建设路12号" and page.is_checked("input[value=niupixuan]")
+    inspector.shot("field-07-search-without-javascript")
+    page.set_input_files("input[type=file]", str(PHOTOS / NO_GPS_PHOTO))
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed")
+    [ticket] = tickets()
+    assert ticket.segment_id == city.seg_b.id and ticket.address == "建设路12号"
+    inspector.close()
+
+
 def test_the_map_picks_the_tapped_segment(city, phones):
     inspector = phones("inspector", location=None)
     page = inspector.page
