@@ -144,6 +144,16 @@ def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, se
     page.fill("#segment-q", "人民")  # the search needs the server: said plainly, the form still files
     page.wait_for_selector(".seg-found:has-text('暂时无法搜索路段')")
     page.fill("#segment-q", "")
+    context.set_offline(False)  # once the map was opened with a connection, the search uses its kept data offline
+    page.click("button.map-toggle")
+    page.wait_for_selector(".segmap-svg .seg", state="attached")
+    page.click("button.map-toggle")
+    context.set_offline(True)
+    page.fill("#segment-q", "临江区")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段（没有网络：按本机保存的路段地图搜索）')")
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    page.fill("#segment-q", "")
+    page.select_option("select[name=segment_id]", "")  # matched by the phone's position, as before
     page.click("label.tile:has-text('牛皮癣')")
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
     page.wait_for_selector(".previews figcaption:has-text('KB')")

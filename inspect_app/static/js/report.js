@@ -309,6 +309,17 @@
           e.said = true;
           throw e;
         });
+      }).catch(function (e) {  // no connection: the map's data, when the service worker kept it, is searched here
+        if (e.said) throw e;
+        return fetch(form.getAttribute("data-map"), { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw e;
+          return r.json();
+        }).then(function (map) {
+          var words = term.split(/\s+/).slice(0, 4), hits = map.segments.filter(function (s) {
+            return words.every(function (w) { return (s.name + " " + s.district + " " + s.unit_name).indexOf(w) >= 0; });
+          });
+          return { segments: hits.slice(0, 20), more: hits.length > 20, offline: true };
+        }, function () { throw e; });
       }).then(function (body) {
         if (mine !== asked) return;
         var groups = [], by = {}, n = body.segments.length;
@@ -319,6 +330,7 @@
         results = groups;
         found.textContent = !n ? "没有找到“" + term + "”：请换个词（路段名、区县或街道），或在地图上选择。"
           : body.more ? "找到 " + n + " 条以上，只列出前 " + n + " 条：请输入更具体的名称。" : "找到 " + n + " 条路段";
+        if (body.offline) found.textContent += "（没有网络：按本机保存的路段地图搜索）";
         rebuild();
       }, function (e) {
         if (mine !== asked) return;
