@@ -29,6 +29,7 @@ TABLE: dict[str, set[str]] = {
     "tickets.new": {"admin", "inspector"},
     "tickets.filed": SEES_OBJECT,
     "tickets.segments_near": {"admin", "inspector"},
+    "tickets.segments_search": {"admin", "inspector"},
     "tickets.mine": {"inspector"},
     "tickets.unit_list": {"unit_owner", "unit_other"},
     "tickets.verify_queue": {"admin", "inspector"},
@@ -260,6 +261,8 @@ def _urls(app, world):
         url = adapter.build(rule.endpoint, values)
         if rule.endpoint == "tickets.segments_near":
             url += f"?lat={City.ON_B[0]}&lon={City.ON_B[1]}"
+        elif rule.endpoint == "tickets.segments_search":
+            url += "?q=%E8%B7%AF"  # 路
         elif rule.endpoint == "api_office.holiday_list":
             url += "?year=2027"
         yield rule, url

@@ -164,3 +164,15 @@ def page_of(query, flt: TicketFilter, overdue_first: bool = False):
     else:
         query = query.order_by(Ticket.id.desc())
     return query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+
+
+def recent_segments(user, limit: int = 5) -> list[Segment]:
+    """The active segments of the user's latest reports, newest first (at most `limit`): the filing page offers them
+    before anything is searched. Reads the user's last 50 reports through the reporter index."""
+    ids = list(dict.fromkeys(db.session.scalars(
+        select(Ticket.segment_id).where(Ticket.reporter_id == user.id, Ticket.segment_id.is_not(None))
+        .order_by(Ticket.id.desc()).limit(50))))
+    if not ids:
+        return []
+    found = {s.id: s for s in db.session.scalars(select(Segment).where(Segment.id.in_(ids), Segment.active.is_(True)))}
+    return [found[i] for i in ids if i in found][:limit]

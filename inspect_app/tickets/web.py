@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,7 +22,9 @@ from ..extensions import db
 from ..http import done, is_script, local_url, now
 from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, requires
 from ..units.models import Segment
-from ..units.services import active_categories, active_units, nearest_segments
+from ..common.text import one_line
+from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
+                              search_segments, segment_query)
 from . import actions, dispatch, photo_checks, queries
 from .cards import cards_of, list_cards
 from .campaigns import Campaign
@@ -80,24 +83,70 @@ def home():
     return redirect(url_for(START_PAGES.get(current_user.role, "tickets.office_list")))
 
 
-def _new_page(form=None, error: str | None = None):
+def _segment_choices(form, searched: bool) -> dict:
+    """The segment <select> as the page is sent: never every segment (2,000 in a city), but the segment already
+    chosen, the user's recent ones and, when the page's search button sent `segment_q` (the way without
+    JavaScript; with it, report.js asks /segments/search as one types), up to SEGMENT_SEARCH_LIMIT matches.
+    `searched`: a new search (GET) selects its first match; a form shown again after an error keeps its choice."""
+    typed = one_line(form.get("segment_q"))[:100]
+    hint, results, more = "", [], False
+    try:
+        term = segment_query(typed)
+    except BadRequest as problem:
+        term, hint = "", problem.message
+    if term:
+        results, more = search_segments(term)
+        if not results:
+            hint = f"没有找到“{term}”：请换个词（路段名、区县或街道），或不选，按位置匹配。"
+        elif more:
+            hint = f"找到 {SEGMENT_SEARCH_LIMIT} 条以上，只列出前 {SEGMENT_SEARCH_LIMIT} 条：请输入更具体的名称。"
+        else:
+            hint = f"找到 {len(results)} 条路段"
+    raw = str(form.get("segment_id") or "").strip()
+    chosen = db.session.get(Segment, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    if chosen is not None and not chosen.active:
+        chosen = None
+    recent = [] if term else queries.recent_segments(current_user)
+    listed = {s.id for s in results + recent}
+    groups = []
+    if chosen is not None and chosen.id not in listed:
+        groups.append(("已选的路段", [chosen]))
+    if recent:
+        groups.append(("最近上报过的路段", recent))
+    by_district: dict[str, list] = {}
+    for s in results:
+        by_district.setdefault(s.district, []).append(s)
+    groups += list(by_district.items())
+    selected = chosen.id if chosen is not None else None
+    if results and (selected is None or (searched and selected not in listed)):
+        selected = results[0].id
+    return {"segment_q": typed, "segment_groups": groups, "segment_hint": hint, "segment_selected": selected}
+
+
+def _new_page(form=None, error: str | None = None, searched: bool = False):
     form = form or {}
     categories = active_categories()
     return render_template(
         "tickets/new.html", form=form, error=error, responsibility=dispatch.filing_choices(),
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
-        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"],
-        segments=db.session.scalars(select(Segment).where(Segment.active.is_(True))
-                                    .options(selectinload(Segment.unit))
-                                    .order_by(Segment.district, Segment.name, Segment.id)).all())
+        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], **_segment_choices(form, searched))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @requires(FILERS)
 def new():
     if request.method == "GET":
-        return _new_page()
+        if "csrf_token" in request.args:
+            # The page's segment search (a GET without JavaScript) sends the whole form: keep what was typed in
+            # the address, but neither the form's CSRF token nor its idempotency key (a link kept in the history
+            # would file a later report as the replay of an earlier one), nor empty fields.
+            kept = [(k, v) for k, v in request.args.items(multi=True)
+                    if v and k not in ("csrf_token", "idempotency_key", "photos")]
+            return redirect(url_for(".new") + ("?" + urlencode(kept) if kept else ""), 303)
+        typed = request.args.copy()  # what a search (or a link) gives the form; a fresh key for every new page
+        typed.pop("idempotency_key", None)
+        return _new_page(typed, searched=bool(typed.get("segment_q")))
     try:
         ticket, _ = actions.file_report(current_user, request.form, request.files, None, now())
     except ServiceError as problem:
@@ -124,6 +173,18 @@ def segments_near():
         raise BadRequest("请提供经纬度。", code="invalid_location")
     return jsonify([{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit.name,
                      "distance_m": round(d)} for s, d in nearest_segments(lat, lon, limit=8)])
+
+
+@bp.get("/segments/search")
+@requires(FILERS)
+def segments_search():
+    """The filing page's segment search as one types: up to SEGMENT_SEARCH_LIMIT active segments whose name,
+    district or street contains every word of `q`, and whether there are more."""
+    term = segment_query(request.args.get("q"))
+    found, more = search_segments(term)
+    return jsonify({"q": term, "more": more,
+                    "segments": [{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit.name}
+                                 for s in found]})
 
 
 # ----------------------------------------------------------------------------- lists

@@ -1,9 +1,10 @@
 """Reading reference data: units, segments near a point, categories."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, or_, select
 
 from ..common.geo import degree_box, distance_to_polyline_m
+from ..common.text import clean_text
 from ..extensions import db
 from .models import Category, Segment, Unit
 
@@ -29,6 +30,37 @@ def nearest_segments(lat: float, lon: float, radius_m: float | None = None, limi
             found.sort(key=lambda pair: (pair[1], pair[0].id))
             return found[:limit]
     return []
+
+
+SEGMENT_QUERY_MAX = 40   # characters of a segment search; more is refused with a message
+SEGMENT_QUERY_WORDS = 4  # words of a search, each of which must match (name, district or street)
+SEGMENT_SEARCH_LIMIT = 20
+
+
+def segment_query(raw) -> str:
+    """A segment search as typed, cleaned to one line; 400 (in Chinese) when longer than SEGMENT_QUERY_MAX."""
+    return clean_text(raw, "路段搜索词", SEGMENT_QUERY_MAX)
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[Segment], bool]:
+    """Active segments whose name, district or street (the 属地 unit's name) contains every word of `term`
+    (the first SEGMENT_QUERY_WORDS words; % and _ are plain characters), name matches first: (at most `limit`
+    segments, whether there are more). An empty term finds nothing."""
+    words = term.split()[:SEGMENT_QUERY_WORDS]
+    if not words:
+        return [], False
+    matches = [or_(Segment.name.ilike(_like(w), escape="\\"), Segment.district.ilike(_like(w), escape="\\"),
+                   Unit.name.ilike(_like(w), escape="\\")) for w in words]
+    name_first = case((Segment.name.ilike(_like(words[0]), escape="\\"), 0), else_=1)
+    rows = list(db.session.scalars(
+        select(Segment).join(Unit, Segment.unit_id == Unit.id)
+        .where(Segment.active.is_(True), and_(*matches))
+        .order_by(name_first, Segment.district, Segment.name, Segment.id).limit(limit + 1)).unique())
+    return rows[:limit], len(rows) > limit
 
 
 def find_category(ref) -> Category | None:

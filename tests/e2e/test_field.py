@@ -30,15 +30,18 @@ def test_without_location_the_inspector_searches_and_files_to_a_chosen_segment(c
     page = inspector.page
     assert page.url.endswith("/tickets/new")
     page.wait_for_selector(".loc-status:has-text('未允许定位')")
-    # Never an empty list: every segment is there before anything is typed.
-    assert page.locator("select[name=segment_id] option").count() == 3
-    page.fill("#segment-q", "乙街道")  # the street office's name finds its segment
-    assert page.inner_text(".seg-found") == "找到 1 条路段"
+    # Nothing heavy before a search (issue 17): the automatic choice only, this inspector has filed nothing yet.
+    assert page.locator("select[name=segment_id] option").count() == 1
+    page.fill("#segment-q", "乙街道")  # the street office's name finds its segment, asked from the server
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
     assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
     page.fill("#segment-q", "不存在的路")
-    assert "列出全部路段" in page.inner_text(".seg-found")
-    assert page.locator("select[name=segment_id] option").count() == 3
+    page.wait_for_selector(".seg-found:has-text('没有找到“不存在的路”')")
+    # the segment chosen before stays chosen, listed apart
+    assert page.locator("select[name=segment_id] optgroup[label='已选的路段'] option").count() == 1
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
     page.fill("#segment-q", "建设路")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
     page.click("label.tile:has-text('牛皮癣')")
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / NO_GPS_PHOTO))
     page.wait_for_selector(".previews figcaption:has-text('KB')")
@@ -47,6 +50,49 @@ def test_without_location_the_inspector_searches_and_files_to_a_chosen_segment(c
     page.wait_for_url("**/filed")
     [ticket] = tickets()
     assert ticket.segment_id == city.seg_b.id and ticket.unit_id == city.street_b.id
+    inspector.close()
+
+
+def test_with_location_a_search_replaces_the_nearby_segments_until_it_is_cleared(city, phones):
+    inspector = phones("inspector")  # standing on 人民路东段
+    page = inspector.page
+    page.wait_for_selector("select[name=segment_id] optgroup[label='附近路段（您的位置）']", state="attached")
+    assert page.locator("select[name=segment_id] option").count() == 3  # automatic + the two near ones
+    assert "人民路东段" in page.inner_text("select[name=segment_id] option >> nth=0")
+    page.fill("#segment-q", "临江区")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
+    assert page.locator("select[name=segment_id] optgroup").count() == 1
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    inspector.shot("field-06-search-with-location")
+    page.fill("#segment-q", "")
+    page.wait_for_selector("select[name=segment_id] optgroup[label='附近路段（您的位置）']", state="attached")
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)  # the choice stays
+    page.click("button.seg-go")  # the search button with JavaScript: searches in place, no page load
+    page.fill("#segment-q", "人民")
+    page.click("button.seg-go")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
+    # a new search chooses its first match, as typing does
+    assert page.url.endswith("/tickets/new") and page.input_value("select[name=segment_id]") == str(city.seg_a.id)
+    inspector.close()
+
+
+def test_without_javascript_the_search_button_brings_the_page_back_with_the_matches(city, phones):
+    inspector = phones("inspector", location=None, java_script_enabled=False)
+    page = inspector.page
+    page.click("label.tile:has-text('牛皮癣')")
+    page.fill("input[name=address]", "建设路12号")
+    page.fill("#segment-q", "乙街道")
+    page.click("button.seg-go")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")
+    assert "csrf_token" not in page.url and "segment_q=" in page.url
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    assert page.input_value("input[name=address]") == "建设路12号" and page.is_checked("input[value=niupixuan]")
+    inspector.shot("field-07-search-without-javascript")
+    page.set_input_files("input[type=file]", str(PHOTOS / NO_GPS_PHOTO))
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed")
+    [ticket] = tickets()
+    assert ticket.segment_id == city.seg_b.id and ticket.address == "建设路12号"
     inspector.close()
 
 
@@ -72,7 +118,8 @@ def test_a_photos_exif_position_and_a_far_position_warn(city, phones):
     page.wait_for_selector(".loc-far:visible")
     warning = page.inner_text(".loc-far")
     assert "您的位置距最近的责任路段" in warning and "公里" in warning and "不在本市" in warning
-    assert page.locator("select[name=segment_id] option").count() == 3  # the full list, not 8 far ones
+    assert page.locator("select[name=segment_id] option").count() == 1  # no far "nearby" ones, no full list
+    assert page.inner_text("select[name=segment_id] option >> nth=0") == "不自动匹配（请选择路段）"
     inspector.shot("field-03-far-warning")
     inspector.close()
 
@@ -94,6 +141,19 @@ def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, se
 
     context.set_offline(True)
     page.wait_for_selector(".net-off:visible")
+    page.fill("#segment-q", "人民")  # the search needs the server: said plainly, the form still files
+    page.wait_for_selector(".seg-found:has-text('暂时无法搜索路段')")
+    page.fill("#segment-q", "")
+    context.set_offline(False)  # once the map was opened with a connection, the search uses its kept data offline
+    page.click("button.map-toggle")
+    page.wait_for_selector(".segmap-svg .seg", state="attached")
+    page.click("button.map-toggle")
+    context.set_offline(True)
+    page.fill("#segment-q", "临江区")
+    page.wait_for_selector(".seg-found:text-is('找到 1 条路段（没有网络：按本机保存的路段地图搜索）')")
+    assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
+    page.fill("#segment-q", "")
+    page.select_option("select[name=segment_id]", "")  # matched by the phone's position, as before
     page.click("label.tile:has-text('牛皮癣')")
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
     page.wait_for_selector(".previews figcaption:has-text('KB')")

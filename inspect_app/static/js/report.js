@@ -254,58 +254,98 @@
     });
   }
 
-  // --- filing page: the segment list (searchable), nearest segments, far warning, the map ---------------
+  // --- filing page: the segment list (searched on the server), nearest segments, far warning, the map -----
+  // The page comes with a short list (the chosen segment, the user's recent ones); typing asks /segments/search.
   function segments(form) {
     var select = form.querySelector(".segment-select"), q = form.querySelector("#segment-q"),
-        found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far"),
-        note = form.querySelector(".loc-status"), url = form.getAttribute("data-near");
+        go = form.querySelector(".seg-go"), found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far"),
+        url = form.getAttribute("data-near"), searchUrl = form.getAttribute("data-search");
     if (!select) return null;
-    var first = select.options[0], groups = [], near = null, nearText = "";
-    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
-      groups.push({ label: g.label, options: Array.prototype.map.call(g.children, function (o) {
+    var first = select.options[0], near = null, nearText = "", results = null, asked = 0, timer = null, last = null;
+    var start = Array.prototype.map.call(select.querySelectorAll("optgroup"), function (g) {
+      return { label: g.label, options: Array.prototype.map.call(g.children, function (o) {
         return { value: o.value, text: o.textContent };
-      }) });
+      }) };
     });
     function option(value, text) { var o = document.createElement("option"); o.value = value; o.textContent = text; return o; }
-    function rebuild(term) {
-      var keep = select.value, shown = 0, matches = [];
-      term = (term || "").trim();
-      groups.forEach(function (g) {
-        var hit = !term || g.label.indexOf(term) >= 0;
-        var opts = g.options.filter(function (o) { return hit || o.text.indexOf(term) >= 0; });
-        if (opts.length) matches.push({ label: g.label, options: opts });
-        shown += opts.length;
-      });
-      if (term && !shown) { matches = groups; found.textContent = "没有找到“" + term + "”，下面列出全部路段。"; }
-      else found.textContent = term ? "找到 " + shown + " 条路段" : "";
+    function group(label, options) {
+      var g = document.createElement("optgroup");
+      g.label = label;
+      options.forEach(function (o) { g.append(option(o.value, o.text)); });
+      return g;
+    }
+    function named(s) { return s.name + "（" + s.district + " · " + s.unit_name + "）"; }
+    function rebuild() {
+      var keep = select.value, kept = select.selectedIndex > 0 ? select.options[select.selectedIndex].textContent : "";
       select.textContent = "";
       select.append(first);
-      if (near && near.length && !term) {
-        var ng = document.createElement("optgroup");
-        ng.label = nearText;
-        near.forEach(function (s) {
-          ng.append(option(s.id, s.name + "（" + s.district + " · " + s.unit_name + " · " + distance(s.distance_m) + "）"));
-        });
-        select.append(ng);
+      if (near && near.length && !results) {
+        select.append(group(nearText, near.map(function (s) {
+          return { value: s.id, text: s.name + "（" + s.district + " · " + s.unit_name + " · " + distance(s.distance_m) + "）" };
+        })));
       }
-      matches.forEach(function (g) {
-        var og = document.createElement("optgroup");
-        og.label = g.label;
-        g.options.forEach(function (o) { og.append(option(o.value, o.text)); });
-        select.append(og);
-      });
+      (results || start).forEach(function (g) { select.append(group(g.label, g.options)); });
       select.value = keep;
-      if (select.value !== keep) select.value = "";
-      if (term && shown && !select.value) {  // the first match chosen, so a search is one step
-        var hit = select.querySelector("optgroup option");
-        if (hit) select.value = hit.value;
-      }
+      if (keep && select.value === keep) return;
+      var hit = results && select.querySelector("optgroup option");
+      if (hit) select.value = hit.value;  // the first match chosen, so a search is one step
+      else if (keep) { first.after(group("已选的路段", [{ value: keep, text: kept }])); select.value = keep; }
+      else select.value = "";
+    }
+    function search(term) {
+      clearTimeout(timer);
+      term = (term || "").trim();
+      if (term === last) return;
+      last = term;
+      var mine = ++asked;
+      if (!term) { results = null; found.textContent = ""; rebuild(); return; }
+      found.textContent = "正在搜索…";
+      fetch(searchUrl + "?q=" + encodeURIComponent(term), {
+        headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
+      }).then(function (r) {
+        return r.json().then(function (body) {
+          if (r.ok) return body;
+          var e = new Error((body.error && body.error.message) || "搜索失败，请重试。");
+          e.said = true;
+          throw e;
+        });
+      }).catch(function (e) {  // no connection: the map's data, when the service worker kept it, is searched here
+        if (e.said) throw e;
+        return fetch(form.getAttribute("data-map"), { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) throw e;
+          return r.json();
+        }).then(function (map) {
+          var words = term.split(/\s+/).slice(0, 4), hits = map.segments.filter(function (s) {
+            return words.every(function (w) { return (s.name + " " + s.district + " " + s.unit_name).indexOf(w) >= 0; });
+          });
+          return { segments: hits.slice(0, 20), more: hits.length > 20, offline: true };
+        }, function () { throw e; });
+      }).then(function (body) {
+        if (mine !== asked) return;
+        var groups = [], by = {}, n = body.segments.length;
+        body.segments.forEach(function (s) {
+          if (!by[s.district]) groups.push(by[s.district] = { label: s.district, options: [] });
+          by[s.district].options.push({ value: String(s.id), text: named(s) });
+        });
+        results = groups;
+        found.textContent = !n ? "没有找到“" + term + "”：请换个词（路段名、区县或街道），或在地图上选择。"
+          : body.more ? "找到 " + n + " 条以上，只列出前 " + n + " 条：请输入更具体的名称。" : "找到 " + n + " 条路段";
+        if (body.offline) found.textContent += "（没有网络：按本机保存的路段地图搜索）";
+        rebuild();
+      }, function (e) {
+        if (mine !== asked) return;
+        last = null;  // the same words may be tried again
+        found.textContent = e.said ? e.message : "暂时无法搜索路段（可能没有网络）：可以不选，按位置匹配，或填写地址。";
+      });
     }
     function distance(m) { return m >= 1000 ? (m / 1000).toFixed(m >= 10000 ? 0 : 1) + "公里" : m + "米"; }
     if (q) {
-      q.addEventListener("input", function () { rebuild(q.value); });
-      q.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); select.focus(); } });
+      q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { search(q.value); }, 250); });
+      q.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") { e.preventDefault(); search(q.value); select.focus(); }
+      });
     }
+    if (go) go.addEventListener("click", function (e) { e.preventDefault(); if (q) search(q.value); });
     function locateAt(lat, lon, how) {
       return fetch(url + "?lat=" + lat + "&lon=" + lon, {
         headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
@@ -322,15 +362,17 @@
           near = list.slice(0, 5); nearText = "附近路段（" + how + "）";
           if (list.length && list[0].distance_m <= +form.getAttribute("data-radius")) first.textContent = "自动匹配最近路段（" + list[0].name + "）";
         }
-        rebuild(q ? q.value : "");
+        rebuild();
         return list;
-      }).catch(function () { /* offline: the full list stays */ });
+      }).catch(function () { /* offline: the list stays as it is */ });
     }
-    return { locateAt: locateAt, select: function (id) {
-      if (q && q.value) { q.value = ""; rebuild(""); }
-      select.value = String(id);
+    return { locateAt: locateAt, select: function (id, s) {  // s: the segment's name, district and unit (the map's)
+      if (q && q.value) { q.value = ""; search(""); }
+      id = String(id);
+      select.value = id;
+      if (select.value !== id && s) { first.after(group("已选的路段", [{ value: id, text: named(s) }])); select.value = id; }
       select.dispatchEvent(new Event("change"));
-    }, reset: function () { near = null; far.hidden = true; rebuild(""); } };
+    }, reset: function () { near = null; far.hidden = true; results = null; last = null; found.textContent = ""; rebuild(); } };
   }
 
   function locate(form, list) {
@@ -424,7 +466,7 @@
       var line = svg.querySelector('.seg[data-id="' + hit.segment.id + '"]');
       line.classList.add("on");
       svg.append(line);  // drawn on top
-      list.select(hit.segment.id);
+      list.select(hit.segment.id, hit.segment);
       pick.textContent = "已选：" + hit.segment.name + "（" + hit.segment.district + " · " + hit.segment.unit_name + "）";
     }
     panel.querySelectorAll(".map-zoom").forEach(function (b) {
