@@ -118,6 +118,15 @@ def test_the_page_no_longer_carries_every_segment(browser, city):
     assert abs(len(after.encode()) - len(before.encode())) < 50
 
 
+def test_enter_in_a_field_files_the_report_not_a_search(browser, city):
+    """Implicit submission (Enter in a text field) uses the form's first submit button: it must be the filing one,
+    not 搜索 (which also answers a click with JavaScript)."""
+    page = text(browser(city.inspector).get("/tickets/new"))
+    form = page[page.index('data-offline="report"'):]
+    first = re.search(r"<button[^>]*type=\"submit\"[^>]*>", form).group(0)
+    assert "formmethod" not in first and "formaction" not in first
+
+
 def test_search_without_javascript_lists_the_matches_and_keeps_what_was_typed(browser, city):
     inspector = browser(city.inspector)
     page = text(inspector.get("/tickets/new", query_string={
