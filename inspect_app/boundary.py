@@ -155,9 +155,13 @@ def register(app: Flask) -> None:
         the ROLLBACK of closing the session: on PostgreSQL, psycopg forgets the connection's prepared statements
         at every ROLLBACK, so every statement of every page was parsed and planned anew (a ticket's page: ~4 ms of
         planning in 10 statements). After a COMMIT the connection keeps them; a statement sent 5 times on it is
-        prepared (psycopg's prepare_threshold) and PostgreSQL reuses its plan."""
+        prepared (psycopg's prepare_threshold) and PostgreSQL reuses its plan. Nothing is expired by this commit:
+        the request's objects stay readable for a streamed body (an export's rows), as after the session's close."""
+        expire, session.expire_on_commit = session.expire_on_commit, False
         try:
             session.commit()
         except Exception:  # nothing was written: whatever failed, dropping the transaction is the answer
             session.rollback()
             log.exception("ending a read-only request's transaction failed")
+        finally:
+            session.expire_on_commit = expire
