@@ -44,10 +44,10 @@ def relapse_info(ticket_id: int) -> dict:
     from ..tickets import relapse
     from ..tickets.policy import can_view_ticket
 
-    of = relapse.relapse_of(ticket_id)
+    of, after = relapse.links(ticket_id)
     if of is not None and not can_view_ticket(current_user, of.earlier):
         of = None
-    after = [r for r in relapse.relapses_after(ticket_id) if can_view_ticket(current_user, r.ticket)]
+    after = [r for r in after if can_view_ticket(current_user, r.ticket)]
     return {"of": of, "after": after}
 
 

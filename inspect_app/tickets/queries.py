@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import defaultload, lazyload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest
 from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
+from ..photos.models import Photo
 from ..policy import UNITS, has_role
 from ..units.models import Category, Segment
 from ..units.services import find_category
@@ -31,8 +33,8 @@ LIST_LOAD = (defaultload(Ticket.category).lazyload(Category.owner_unit),
              # an assessment site's name, in one query for the page (none when no ticket has a site)
              selectinload(Ticket.site).lazyload("*"),
              selectinload(Ticket.parts), selectinload(Ticket.frontage))
-# A ticket's page and its API answer show every event with its photos and every photo: three queries in all,
-# instead of one per event (and one for the parts' own photos).
+# get_ticket(detail=True): every event with its photos and every photo, three queries in all instead of one per
+# event (and one for the parts' own photos). The ticket's page reads page_ticket below; the API reads rows.
 DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.photos),
                            selectinload(Ticket.photos), defaultload(Ticket.parts).selectinload(TicketUnit.photos))
 
@@ -40,6 +42,64 @@ DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.
 def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
     """The ticket, or 404 when absent or hidden from this user; detail: its events and photos loaded too."""
     return ensure_visible(user, db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ()))
+
+
+# A ticket's page (tickets/web.py): statements built once, here. Loaded with get_ticket's options instead, the
+# ticket took half of the page's time on SQLite, most of it SQLAlchemy walking the loader options to make each
+# statement's cache key anew (a statement built once makes its key once), and the selectin loaders sent one
+# statement per relationship (parts, events, their photos, photos, the parts' photos). Here the ticket comes with its category, unit, segment and reporter (not their own units), then its
+# parts, its events (with their actors, not the actors' units) and all its photos in one statement, handed out to
+# the ticket, its events and its parts as their loaded relationships (every photo carries its ticket_id). The
+# site and the frontage, when the ticket has one, load when the page reads them.
+_PAGE_TICKET = (select(Ticket).where(Ticket.id == bindparam("ticket_id"))
+                .options(defaultload(Ticket.category).lazyload(Category.owner_unit),
+                         defaultload(Ticket.segment).lazyload(Segment.unit),
+                         defaultload(Ticket.reporter).lazyload(User.unit), lazyload(Ticket.parts)))
+_PAGE_PARTS = (select(TicketUnit).where(TicketUnit.ticket_id == bindparam("ticket_id"))
+               .order_by(TicketUnit.role.desc(), TicketUnit.id))
+_PAGE_EVENTS = (select(TicketEvent).where(TicketEvent.ticket_id == bindparam("ticket_id"))
+                .options(defaultload(TicketEvent.actor).lazyload(User.unit)).order_by(TicketEvent.id))
+_PAGE_PHOTOS = select(Photo).where(Photo.ticket_id == bindparam("ticket_id")).order_by(Photo.id)
+_PAGE_EXTENSION = (select(ExtensionRequest)
+                   .options(lazyload(ExtensionRequest.ticket),
+                            defaultload(ExtensionRequest.requester).lazyload(User.unit))
+                   .where(ExtensionRequest.ticket_id == bindparam("ticket_id"), ExtensionRequest.status == "open"))
+
+
+def page_ticket(user, ticket_id: int) -> Ticket:
+    """The ticket for its page, or 404 when absent or hidden from this user (as get_ticket): with its parts,
+    events and photos (the ticket's, each event's, each part's) loaded."""
+    ticket = db.session.scalar(_PAGE_TICKET, {"ticket_id": ticket_id})
+    parts = list(db.session.scalars(_PAGE_PARTS, {"ticket_id": ticket_id})) if ticket is not None else []
+    if ticket is not None:
+        set_committed_value(ticket, "parts", parts)  # a unit sees the tickets it has a part in
+    ensure_visible(user, ticket)
+    events = list(db.session.scalars(_PAGE_EVENTS, {"ticket_id": ticket_id}))
+    photos = list(db.session.scalars(_PAGE_PHOTOS, {"ticket_id": ticket_id}))
+    by_event: dict[int, list] = {}
+    by_part: dict[int, list] = {}
+    for photo in photos:
+        if photo.event_id is not None:
+            by_event.setdefault(photo.event_id, []).append(photo)
+        if photo.part_id is not None:
+            by_part.setdefault(photo.part_id, []).append(photo)
+    set_committed_value(ticket, "events", events)
+    set_committed_value(ticket, "photos", photos)
+    for event in events:
+        set_committed_value(event, "ticket", ticket)
+        set_committed_value(event, "photos", by_event.get(event.id, []))
+    for part in parts:
+        set_committed_value(part, "ticket", ticket)
+        set_committed_value(part, "photos", by_part.get(part.id, []))
+    return ticket
+
+
+def page_extension(ticket: Ticket) -> ExtensionRequest | None:
+    """The open extension request a ticket's page shows: the page shows one, and offers to ask for or decide one
+    (lifecycle.py: request_extension and decide_extension), only while the ticket is assigned."""
+    if ticket.status != "assigned":
+        return None
+    return db.session.scalar(_PAGE_EXTENSION, {"ticket_id": ticket.id})
 
 
 def open_extension(ticket: Ticket) -> ExtensionRequest | None:

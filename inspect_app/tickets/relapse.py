@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ForeignKey, Index, Integer, String, select
+from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, or_, select
 from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from ..common.geo import degree_box, distance_m, valid_lat_lon
@@ -101,10 +101,20 @@ def flag(ticket: Ticket, now: datetime) -> TicketRelapse | None:
 _ONE_TICKETS = (lazyload(TicketRelapse.ticket), lazyload(TicketRelapse.earlier))
 
 
+# Both sides in one statement, built once (a ticket is the later one of at most one relapse).
+_LINKS = (select(TicketRelapse).options(*_ONE_TICKETS)
+          .where(or_(TicketRelapse.ticket_id == bindparam("ticket_id"),
+                     TicketRelapse.earlier_id == bindparam("ticket_id")))
+          .order_by(TicketRelapse.id))
+
+
+def links(ticket_id: int) -> tuple[TicketRelapse | None, list[TicketRelapse]]:
+    """(the relapse this ticket is or None, the later relapses of it), in one statement."""
+    found = list(db.session.scalars(_LINKS, {"ticket_id": ticket_id}))
+    return (next((r for r in found if r.ticket_id == ticket_id), None),
+            [r for r in found if r.earlier_id == ticket_id])
+
+
 def relapse_of(ticket_id: int) -> TicketRelapse | None:
     return db.session.scalar(select(TicketRelapse).options(*_ONE_TICKETS).where(TicketRelapse.ticket_id == ticket_id))
 
-
-def relapses_after(ticket_id: int) -> list[TicketRelapse]:
-    return list(db.session.scalars(select(TicketRelapse).options(*_ONE_TICKETS)
-                                   .where(TicketRelapse.earlier_id == ticket_id).order_by(TicketRelapse.id)))

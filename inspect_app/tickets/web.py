@@ -266,11 +266,11 @@ def office_work():
 
 def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None):
     """The ticket's page; after a refused form, that form again (open) with what was typed and why it failed."""
-    ticket = queries.get_ticket(current_user, ticket_id, detail=True)
+    ticket = queries.page_ticket(current_user, ticket_id)
     rectify_event = _last_event(ticket, "rectify")
     after = list(rectify_event.photos) if rectify_event else []
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
-    return render_template("tickets/detail.html", ticket=ticket, extension=queries.open_extension(ticket),
+    return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
                            after_photos=after, after_checks=photo_checks.check_after_photos(ticket, after),
                            letters=[e for e in ticket.events if e.action == "escalate"],
                            units=active_units() if office else [],
