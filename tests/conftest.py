@@ -127,7 +127,10 @@ def app(tmp_path):
     upload = tmp_path / "uploads"
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
                       "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-                      "UPLOAD_FOLDER": str(upload)})
+                      "UPLOAD_FOLDER": str(upload),
+                      # the token cache's stamp of this test alone: under instance/ it would be shared with any
+                      # other suite running at the same time, whose commits would empty this test's cache
+                      "API_TOKEN_CACHE_STAMP": str(tmp_path / "api-token-cache.stamp")})
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedRunner
     with app.app_context():
