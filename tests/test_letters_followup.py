@@ -49,6 +49,11 @@ def letter(city, file_ticket):
     return draft
 
 
+def relapse_of(ticket_id: int):
+    """The relapse this ticket is (回潮 of an earlier one), or None."""
+    return relapse.links(ticket_id)[0]
+
+
 def fresh(model, ident):
     db.session.expire_all()
     return db.session.get(model, ident)
@@ -189,7 +194,7 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     new = db.session.get(Ticket, recheck.new_ticket_id)
     assert new.category_id == ticket.category_id and new.unit_id == city.street_a.id and new.source == "spot_check"
     assert "回头看" in new.description and ticket.number in new.description
-    link = relapse.relapse_of(new.id)
+    link = relapse_of(new.id)
     assert link.earlier_id == ticket.id
     page_text = inspector.get(f"/tickets/{new.id}").get_data(as_text=True)
     assert "回潮" in page_text and ticket.number in page_text
@@ -212,20 +217,20 @@ def test_a_new_ticket_near_a_closed_one_is_a_relapse(app, city, file_ticket, pho
     db.session.commit()
     near = (City.ON_A[0] + 0.0002, City.ON_A[1])  # about 22 m north
     again = file_ticket(near, at_time=at("2026-12-05T10:00"))
-    link = relapse.relapse_of(again.id)
+    link = relapse_of(again.id)
     assert link is not None and link.earlier_id == old.id and 15 <= link.distance_m <= 30 and link.days == 9
     assert link.unit_id == city.street_a.id
     # another category, too far, too late: none
-    assert relapse.relapse_of(file_ticket(near, category="spider_web", at_time=at("2026-12-05T11:00")).id) is None
-    assert relapse.relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
+    assert relapse_of(file_ticket(near, category="spider_web", at_time=at("2026-12-05T11:00")).id) is None
+    assert relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
                                           at_time=at("2026-12-05T11:00")).id) is None  # ~110 m
-    assert relapse.relapse_of(file_ticket(near, at_time=at("2027-01-10T10:00")).id) is None  # 46 days
+    assert relapse_of(file_ticket(near, at_time=at("2027-01-10T10:00")).id) is None  # 46 days
     # settings: a wider radius finds the far one
     app.config["RELAPSE_RADIUS_M"] = 200
-    assert relapse.relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
+    assert relapse_of(file_ticket((City.ON_A[0] + 0.001, City.ON_A[1]),
                                           at_time=at("2026-12-06T11:00")).id) is not None
     app.config["RELAPSE_RADIUS_M"] = 0
-    assert relapse.relapse_of(file_ticket(near, at_time=at("2026-12-06T12:00")).id) is None
+    assert relapse_of(file_ticket(near, at_time=at("2026-12-06T12:00")).id) is None
     counts = stats.unit_counts(at("2026-12-01"), at("2027-01-01"), at("2026-12-07"))
     assert counts[city.street_a.id].relapses == 2
     assert db.session.scalar(select(func.count(TicketRelapse.id))) == 2
@@ -233,7 +238,7 @@ def test_a_new_ticket_near_a_closed_one_is_a_relapse(app, city, file_ticket, pho
 
 def test_an_open_ticket_nearby_is_no_relapse(app, city, file_ticket):
     file_ticket()
-    assert relapse.relapse_of(file_ticket(at_time=at("2026-11-26T10:00")).id) is None
+    assert relapse_of(file_ticket(at_time=at("2026-11-26T10:00")).id) is None
 
 
 def test_relapse_links_are_shown_only_to_who_may_see_them(app, city, file_ticket, photo, browser):

@@ -115,6 +115,3 @@ def links(ticket_id: int) -> tuple[TicketRelapse | None, list[TicketRelapse]]:
             [r for r in found if r.earlier_id == ticket_id])
 
 
-def relapse_of(ticket_id: int) -> TicketRelapse | None:
-    return db.session.scalar(select(TicketRelapse).options(*_ONE_TICKETS).where(TicketRelapse.ticket_id == ticket_id))
-
