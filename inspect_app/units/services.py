@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import contains_eager
 
 from ..common.geo import degree_box, distance_to_polyline_m
 from ..common.text import clean_text
@@ -57,9 +58,9 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
                    Unit.name.ilike(_like(w), escape="\\")) for w in words]
     name_first = case((Segment.name.ilike(_like(words[0]), escape="\\"), 0), else_=1)
     rows = list(db.session.scalars(
-        select(Segment).join(Unit, Segment.unit_id == Unit.id)
+        select(Segment).join(Segment.unit).options(contains_eager(Segment.unit))  # the street is shown too
         .where(Segment.active.is_(True), and_(*matches))
-        .order_by(name_first, Segment.district, Segment.name, Segment.id).limit(limit + 1)).unique())
+        .order_by(name_first, Segment.district, Segment.name, Segment.id).limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 
 
