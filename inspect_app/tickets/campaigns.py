@@ -58,15 +58,26 @@ def campaign_condition(campaign: Campaign | None):
     """SQL condition: the ticket belongs to the campaign."""
     if campaign is None:
         return false()
+    return campaign_window(*campaign_values(campaign))
+
+
+def campaign_values(campaign: Campaign) -> tuple[datetime, datetime, int, list[str]]:
+    """What campaign_window asks: the range in UTC (Shanghai days, inclusive), the id, the districts ([]: all)."""
+    return (local_midnight(campaign.start_date), local_midnight(campaign.end_date + timedelta(days=1)), campaign.id,
+            campaign.districts)
+
+
+def campaign_window(start, end, campaign_id, districts):
+    """The membership condition; each argument a value or a bindparam (`districts`: an expanding one, or empty
+    for the whole city)."""
     condition = and_(
-        Ticket.reported_at >= local_midnight(campaign.start_date),
-        Ticket.reported_at < local_midnight(campaign.end_date + timedelta(days=1)),
+        Ticket.reported_at >= start,
+        Ticket.reported_at < end,
         Ticket.category_id.in_(select(campaign_categories.c.category_id)
-                               .where(campaign_categories.c.campaign_id == campaign.id)),
+                               .where(campaign_categories.c.campaign_id == campaign_id)),
     )
-    if campaign.districts:
-        condition = and_(condition, Ticket.segment_id.in_(
-            select(Segment.id).where(Segment.district.in_(campaign.districts))))
+    if districts is not None and (not isinstance(districts, list) or districts):
+        condition = and_(condition, Ticket.segment_id.in_(select(Segment.id).where(Segment.district.in_(districts))))
     return condition
 
 

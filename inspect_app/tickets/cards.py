@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import bindparam, func, select
 
@@ -35,6 +36,21 @@ _EXTENSIONS = (select(ExtensionRequest.ticket_id, ExtensionRequest.until)
                       ExtensionRequest.status == "open"))
 _PARTS = (select(TicketUnit.ticket_id, func.count()).where(TicketUnit.ticket_id.in_(bindparam("ids", expanding=True)))
           .group_by(TicketUnit.ticket_id))
+
+
+@lru_cache(maxsize=256)
+def _statements(shape: tuple[str, ...], overdue_first: bool):
+    """The count and the page of cards for a filter shape (queries.filter_shape), built once."""
+    where = queries.filter_condition(shape)
+    page = queries.paged(select(
+        Ticket.id, Ticket.number, Ticket.status, Category.name.label("category"), Ticket.address,
+        Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
+        Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
+        User.display_name.label("reporter_display"), User.username.label("reporter_username"),
+    ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
+        .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
+        .outerjoin(User, User.id == Ticket.reporter_id).where(where), overdue_first)
+    return select(func.count()).select_from(Ticket).where(where), page
 
 
 @dataclass(slots=True)
@@ -96,17 +112,10 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
                with_parts: bool = True) -> tuple[list[TicketCard], int]:
     """queries.list_tickets as cards: the same tickets, total and order (the same filter, scope and page).
     with_parts=False: a list that never names the units answering (a unit's own list) skips counting them."""
-    query = queries.filtered_query(user, flt, now)
-    total = queries.count(query)
-    page = queries.page_of(query, flt, overdue_first).with_only_columns(
-        Ticket.id, Ticket.number, Ticket.status, Category.name.label("category"), Ticket.address,
-        Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
-        Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
-        User.display_name.label("reporter_display"), User.username.label("reporter_username"),
-    ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id) \
-        .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id) \
-        .outerjoin(User, User.id == Ticket.reporter_id)
-    rows = db.session.execute(page).all()
+    shape, params = queries.filter_shape(user, flt, now)
+    count_query, page_query = _statements(shape, overdue_first)
+    total = db.session.scalar(count_query, params)
+    rows = db.session.execute(page_query, params | queries.page_params(flt)).all()
     is_unit, own_unit = has_role(user, UNITS), user.unit_id  # read once: `user` may be the current_user proxy
     ids = [row.id for row in rows]
     photos: dict[int, int] = {}

@@ -20,11 +20,22 @@ LEAD_ACTIONS = frozenset({"rectify", "dispute", "request_extension"})
 def ticket_scope(user):
     """SQL condition: the tickets this user may see (a unit those it has a part in: an indexed IN on
     ticket_units (unit_id, ticket_id))."""
+    scope = scope_of(user)
+    return true() if scope is True else false() if scope is False else unit_tickets(scope)
+
+
+def scope_of(user) -> bool | int:
+    """What ticket_scope is made of: True (every ticket), a unit's id (the tickets it has a part in) or False."""
     if sees_citywide(user):
-        return true()
+        return True
     if has_role(user, UNITS) and user.unit_id:
-        return Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id == user.unit_id))
-    return false()
+        return int(user.unit_id)
+    return False
+
+
+def unit_tickets(unit_id):
+    """SQL condition: the tickets the unit has a part in; `unit_id` a value or a bindparam."""
+    return Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id == unit_id))
 
 
 def can_view_ticket(user, ticket: Ticket) -> bool:

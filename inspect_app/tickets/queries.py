@@ -3,9 +3,10 @@ exports show. Visibility comes from tickets/policy.py; overdue from tickets/rule
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,9 +19,9 @@ from ..photos.models import Photo
 from ..policy import UNITS, has_role
 from ..units.models import Category, Segment
 from ..units.services import find_category
-from .campaigns import Campaign, campaign_condition
+from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
-from .policy import ensure_visible, ticket_scope
+from .policy import ensure_visible, scope_of, unit_tickets
 from .rules import ACTIVE_STATUSES, OPEN_STATUSES, SOURCES, STATUSES, overdue_condition
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
@@ -161,43 +162,117 @@ def parse_filter(args) -> TicketFilter:
 
 
 def filtered_query(user, flt: TicketFilter, now: datetime):
+    """The tickets the user may see that pass the filter, newest or in any order the caller gives."""
+    shape, params = filter_shape(user, flt, now)
+    return select(Ticket).where(filter_condition(shape)).params(params)
+
+
+def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...], dict]:
+    """The filter (and the user's scope) in two halves: which conditions apply, a key whose condition
+    filter_condition builds once, and their values, the parameters it names (f_*, and "now" for overdue).
+
+    Built anew on every request, the conditions and the statements around them cost SQLAlchemy more than the
+    database spends running them: it walks each new statement to find its compiled SQL (issue 17)."""
+    shape: list[str] = []
+    params: dict = {}
     unit_id = getattr(user, "unit_id", None) if has_role(user, UNITS) else None
     if flt.my_part and unit_id:
-        # The unit's parts in this state imply its scope: one selective IN on ticket_units (unit_id, status, ...)
-        # instead of two, so a unit's 待整改 tab reads its few open parts, not every ticket it ever had.
-        query = select(Ticket).where(Ticket.id.in_(select(TicketUnit.ticket_id).where(
-            TicketUnit.unit_id == unit_id, TicketUnit.status == flt.my_part)))
+        shape.append("part")
+        params.update(f_scope_unit=unit_id, f_my_part=flt.my_part)
     else:
-        query = select(Ticket).where(ticket_scope(user))
+        scope = scope_of(user)
+        shape.append("all" if scope is True else "none" if scope is False else "unit")
+        if shape[-1] == "unit":
+            params["f_scope_unit"] = scope
     if flt.status == "open":
-        query = query.where(Ticket.status.in_(ACTIVE_STATUSES))
+        shape.append("open")
     elif flt.status:
-        query = query.where(Ticket.status == flt.status)
+        shape.append("status")
+        params["f_status"] = flt.status
     if flt.unit_id:
-        query = query.where(Ticket.unit_id == flt.unit_id)
+        shape.append("unit_id")
+        params["f_unit_id"] = flt.unit_id
     if flt.category:
         category = find_category(flt.category)
-        query = query.where(Ticket.category_id == (category.id if category else -1))
+        shape.append("category")
+        params["f_category"] = category.id if category else -1
     if flt.district:
-        query = query.where(Ticket.segment_id.in_(select(Segment.id).where(Segment.district == flt.district)))
+        shape.append("district")
+        params["f_district"] = flt.district
     if flt.overdue:
-        query = query.where(overdue_condition(now))
+        shape.append("overdue")
+        params["now"] = now
     if flt.reporter_id:
-        query = query.where(Ticket.reporter_id == flt.reporter_id)
+        shape.append("reporter_id")
+        params["f_reporter_id"] = flt.reporter_id
     if flt.q:
-        like = f"%{flt.q}%"
-        query = query.where(or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like)))
+        shape.append("q")
+        params["f_like"] = f"%{flt.q}%"
     if flt.campaign_id:
-        query = query.where(campaign_condition(db.session.get(Campaign, flt.campaign_id)))
+        campaign = db.session.get(Campaign, flt.campaign_id)
+        if campaign is None:
+            shape.append("no_campaign")
+        else:
+            start, end, campaign_id, districts = campaign_values(campaign)
+            shape.append("campaign_districts" if districts else "campaign")
+            params.update(f_campaign_start=start, f_campaign_end=end, f_campaign_id=campaign_id,
+                          f_campaign_districts=districts)
     if flt.source:
-        query = query.where(Ticket.source == flt.source)
+        shape.append("source")
+        params["f_source"] = flt.source
     if flt.site_id:
-        query = query.where(Ticket.site_id == flt.site_id)
+        shape.append("site_id")
+        params["f_site_id"] = flt.site_id
     if flt.date_from:
-        query = query.where(Ticket.reported_at >= local_midnight(flt.date_from))
+        shape.append("from")
+        params["f_from"] = local_midnight(flt.date_from)
     if flt.date_to:
-        query = query.where(Ticket.reported_at < local_midnight(flt.date_to + timedelta(days=1)))
-    return query
+        shape.append("to")
+        params["f_to"] = local_midnight(flt.date_to + timedelta(days=1))
+    return tuple(shape), params
+
+
+def _like():
+    like = bindparam("f_like")
+    return or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like))
+
+
+def _campaign(districts: bool):
+    return campaign_window(bindparam("f_campaign_start"), bindparam("f_campaign_end"), bindparam("f_campaign_id"),
+                           bindparam("f_campaign_districts", expanding=True) if districts else None)
+
+
+# Each condition of a filter shape, with parameters for its values.
+_CONDITIONS = {
+    "all": true,
+    "none": false,
+    "unit": lambda: unit_tickets(bindparam("f_scope_unit")),
+    # The unit's parts in this state imply its scope: one selective IN on ticket_units (unit_id, status, ...)
+    # instead of two, so a unit's 待整改 tab reads its few open parts, not every ticket it ever had.
+    "part": lambda: Ticket.id.in_(select(TicketUnit.ticket_id).where(
+        TicketUnit.unit_id == bindparam("f_scope_unit"), TicketUnit.status == bindparam("f_my_part"))),
+    "open": lambda: Ticket.status.in_(ACTIVE_STATUSES),
+    "status": lambda: Ticket.status == bindparam("f_status"),
+    "unit_id": lambda: Ticket.unit_id == bindparam("f_unit_id"),
+    "category": lambda: Ticket.category_id == bindparam("f_category"),
+    "district": lambda: Ticket.segment_id.in_(select(Segment.id).where(Segment.district == bindparam("f_district"))),
+    "overdue": lambda: overdue_condition(bindparam("now")),
+    "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
+    "q": _like,
+    "no_campaign": false,
+    "campaign": lambda: _campaign(False),
+    "campaign_districts": lambda: _campaign(True),
+    "source": lambda: Ticket.source == bindparam("f_source"),
+    "site_id": lambda: Ticket.site_id == bindparam("f_site_id"),
+    "from": lambda: Ticket.reported_at >= bindparam("f_from"),
+    "to": lambda: Ticket.reported_at < bindparam("f_to"),
+}
+
+
+@lru_cache(maxsize=1024)
+def filter_condition(shape: tuple[str, ...]):
+    """The condition of a filter shape (filter_shape), built once per shape."""
+    return and_(*(_CONDITIONS[name]() for name in shape))
 
 
 def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
@@ -218,12 +293,22 @@ def count(query) -> int:
 def page_of(query, flt: TicketFilter, overdue_first: bool = False):
     """The filter's page of a filtered query, in list order: newest first, or (overdue_first, a unit's lists) open
     tickets by deadline (most overdue first), then the rest newest first."""
+    return in_list_order(query, overdue_first).limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+
+
+def in_list_order(query, overdue_first: bool = False):
     if overdue_first:
-        is_open = Ticket.status.in_(OPEN_STATUSES)
-        query = query.order_by(is_open.desc(), Ticket.deadline.asc(), Ticket.id.desc())
-    else:
-        query = query.order_by(Ticket.id.desc())
-    return query.limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+        return query.order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.deadline.asc(), Ticket.id.desc())
+    return query.order_by(Ticket.id.desc())
+
+
+def paged(query, overdue_first: bool = False):
+    """page_of for a statement built once: the page as parameters (page_params)."""
+    return in_list_order(query, overdue_first).limit(bindparam("f_limit")).offset(bindparam("f_offset"))
+
+
+def page_params(flt: TicketFilter) -> dict:
+    return {"f_limit": flt.per_page, "f_offset": (flt.page - 1) * flt.per_page}
 
 
 def recent_segments(user, limit: int = 5) -> list[Segment]:

@@ -4,7 +4,7 @@ A 100-ticket page through the ORM spent most of its CPU building objects (a tick
 reporter, with identity map and attribute instrumentation) only to read a few attributes of each; a ticket's detail
 did the same for its events and photos. Here one SELECT with the joins it needs gives plain rows, turned straight
 into dicts (issue 17). The database also writes the times as the API shows them (common.sql.shanghai_iso) and
-says which tickets are overdue, so no datetime is built only to be formatted again. Visibility and filters are the very conditions of queries.filtered_query and
+says which tickets are overdue, so no datetime is built only to be formatted again. Visibility and filters are the very conditions of queries.filter_shape and
 policy.ticket_scope; the shapes are serialize.ticket_dict's, and tests/test_api_rows.py holds the two equal for
 every status and every optional part, so a field added to one and not the other fails there.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import url_for
 from sqlalchemy import bindparam, func, or_, select
@@ -31,7 +31,7 @@ from ..frontages.models import Frontage
 from ..sites.models import Site
 from .models import Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
-from .queries import TicketFilter, filtered_query
+from .queries import TicketFilter, filter_condition, filter_shape, page_params, paged
 from .rules import OPEN_STATUSES, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS
 
 _Reporter = aliased(User, name="reporter")
@@ -151,19 +151,27 @@ def _core():
 def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     """One page of the filtered list (newest first) as API dicts, and the total: queries.list_tickets's rows.
 
-    The filters choose the page's ids with two small statements (count, ids); the page's rows then come from one
-    statement built once (_page_rows): SQLAlchemy finds a statement's compiled SQL by walking it for a cache key,
-    and walking the 26 joined columns anew on every request cost more than running them."""
-    where = filtered_query(user, flt, now).whereclause
+    The filters choose the page's ids with two small statements (count, ids), built once per filter shape; the
+    page's rows then come from one statement built once (_page_rows): SQLAlchemy finds a statement's compiled SQL
+    by walking it for a cache key, and walking the 26 joined columns anew on every request cost more than running
+    them."""
+    shape, params = filter_shape(user, flt, now)
+    count_query, ids_query = _list_statements(shape)
     connection = _core()
-    total = connection.scalar(select(func.count()).select_from(Ticket).where(where))
-    ids = connection.scalars(select(Ticket.id).where(where).order_by(Ticket.id.desc())
-                             .limit(flt.per_page).offset((flt.page - 1) * flt.per_page)).all()
+    total = connection.scalar(count_query, params)
+    ids = connection.scalars(ids_query, params | page_params(flt)).all()
     if not ids:
         return [], total
     rows = connection.execute(_page_rows(), {"ids": ids, "now": now}).all()
     assists = _assists(rows, now)
     return [ticket_row_dict(row, assists.get(row.id, [])) for row in rows], total
+
+
+@lru_cache(maxsize=256)
+def _list_statements(shape: tuple[str, ...]):
+    where = filter_condition(shape)
+    return (select(func.count()).select_from(Ticket).where(where),
+            paged(select(Ticket.id).where(where)))
 
 
 @cache

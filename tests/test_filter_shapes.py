@@ -1,0 +1,60 @@
+"""Filter shapes (tickets/queries.py filter_shape): the lists build their statements once per combination of
+filters and bind the values on each request. A value baked into a kept statement would show one user's or one
+filter's tickets to the next request with the same shape; a filter field left out of the shape would be ignored."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+from conftest import City
+
+from inspect_app.tickets import cards, rows
+from inspect_app.tickets.queries import TicketFilter, filter_shape
+
+# A value for every filter field that narrows the list (page and per_page only choose the page).
+SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "district": "江城区", "overdue": True,
+           "reporter_id": 3, "q": "路", "campaign_id": 999, "source": "hotline", "site_id": 5,
+           "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1), "my_part": "open"}
+
+
+def test_every_filter_field_is_part_of_the_shape(app, city, now):
+    fields = {f.name for f in dataclasses.fields(TicketFilter)} - {"page", "per_page"}
+    assert fields == set(SAMPLES), "a new filter field needs a place in filter_shape and a sample here"
+    with app.test_request_context():
+        plain, _ = filter_shape(city.unit_a, TicketFilter(), now)
+        for name, value in SAMPLES.items():
+            shape, params = filter_shape(city.unit_a, TicketFilter(**{name: value}), now)
+            assert shape != plain, name
+            assert params, name
+        # the page is a parameter, never a shape of its own
+        assert filter_shape(city.admin, TicketFilter(page=3, per_page=7), now)[0] == \
+            filter_shape(city.admin, TicketFilter(), now)[0]
+
+
+def test_kept_statements_bind_each_requests_values(app, city, make_ticket, now, api, monkeypatch):
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: now)  # the requests' clock
+    on_a = [make_ticket(at_time=now - timedelta(hours=h)).id for h in (30, 40)]
+    on_b = [make_ticket(point=City.ON_B, at_time=now - timedelta(hours=30)).id]
+    fresh = make_ticket(point=City.ON_B).id  # not overdue
+    rows._list_statements.cache_clear()
+    cards._statements.cache_clear()
+
+    def ids(user, query=""):
+        body = api.get(f"/api/v1/tickets?per_page=100{query}", user).get_json()
+        return sorted(t["id"] for t in body["items"]), body["total"]
+
+    # Two units, the same shape: each sees its own tickets only.
+    assert ids(city.unit_a) == (sorted(on_a), 2)
+    assert ids(city.unit_b) == (sorted(on_b + [fresh]), 2)
+    # The office, the same filter with other values.
+    assert ids(city.admin, f"&unit_id={city.street_a.id}&overdue=1") == (sorted(on_a), 2)
+    assert ids(city.admin, f"&unit_id={city.street_b.id}&overdue=1") == (on_b, 1)
+    assert ids(city.admin, f"&unit_id={city.street_b.id}&overdue=1&page=2&per_page=1")[1] == 1
+    info = rows._list_statements.cache_info()
+    assert (info.misses, info.hits) == (2, 3)  # built for a unit's scope and the office's unit+overdue; kept 3 times
+
+    # The HTML lists keep theirs the same way.
+    for user, own in ((city.unit_a, on_a), (city.unit_b, on_b + [fresh])):
+        items, total = cards.list_cards(user, TicketFilter(per_page=100), now, overdue_first=True)
+        assert (sorted(c.id for c in items), total) == (sorted(own), len(own))
+    assert cards._statements.cache_info().hits == 1
