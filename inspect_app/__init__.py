@@ -49,6 +49,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
+    from . import assets
+    assets.register(app)  # scripts served minified (MINIFY_JS)
     from .errors import register_error_handlers
     register_error_handlers(app)
     from .auth import token_cache

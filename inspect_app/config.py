@@ -54,6 +54,9 @@ class Config:
     OFFICE_NAME = _env("OFFICE_NAME", "临江市精神文明建设指导委员会办公室")  # 落款 of letters and lists
     OFFICE_SHORT_NAME = _env("OFFICE_SHORT_NAME", "临江市文明办")           # page headers, messages
     JSON_AS_ASCII = False
+    # Scripts (static/js, the service worker) are served minified (inspect_app/assets.py), so a phone downloads and
+    # parses less; false serves the readable sources as they are, to debug in the browser.
+    MINIFY_JS = _bool("MINIFY_JS", True)
 
     # --- the scheduler (escalation sweeps, webhook delivery, red/black lists, dashboard refresh)
     SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", True)  # false on all but one process when several serve

@@ -465,19 +465,25 @@ def test_uploads_too_large_for_the_server_get_a_chinese_message(browser, city, a
 
 
 def test_filing_page_is_light_for_a_phone(browser, city):
-    """HTML + CSS + JS of the filing page, gzipped as a server would send them (photos not counted)."""
+    """HTML + CSS + JS of the filing page, gzipped as a server would send them (photos not counted); the scripts
+    it loads are minified and within 10 KB, the rest (search, map, no position, offline queue) loaded on use."""
     import gzip
     inspector = browser(city.inspector)
     html = inspector.get("/tickets/new").data
     assets = re.findall(rb'(?:href|src)="(/static/[^"?]+)', html)
-    # one stylesheet, the page script, the offline queue and the small script of every page; nothing elsewhere
-    assert len(assets) == 4
+    # one stylesheet, the page script and the small script of every page; nothing elsewhere
+    assert len(assets) == 3
     assert not re.search(rb'(?:href|src)="(?:https?:)?//', html)
     bodies = {"html": html}
     for path in assets:
         with inspector.get(path.decode()) as response:
             bodies[path.decode()] = response.data
-    # report.js carries the segment search, the schematic map and the offline queue's view (about 9 KB gzipped)
-    assert all(len(body) <= 28 * 1024 for name, body in bodies.items() if name.endswith(".js"))
+    assert sum(len(body) for name, body in bodies.items() if name.endswith(".js")) <= 10 * 1024
+    on_use = re.findall(rb'data-js-(\w+)="([^"]+)"', html)
+    assert sorted(name for name, _ in on_use) == [b"map", b"place", b"queue", b"search"]
+    for _, urls in on_use:
+        for url in urls.decode().split():
+            with inspector.get(url) as response:
+                assert response.status_code == 200 and response.mimetype == "text/javascript"
     zipped = sum(len(gzip.compress(body)) for body in bodies.values())
     assert zipped <= 30 * 1024, {name: len(body) for name, body in bodies.items()}

@@ -7,6 +7,7 @@ import math
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import select
 
+from ..assets import script_response
 from ..extensions import db
 from ..policy import FILERS, public, requires
 from ..units.models import Segment
@@ -27,7 +28,7 @@ def favicon():
 def service_worker():
     """The service worker, from the root so its scope covers every page. Never cached by the browser's HTTP
     cache: a new version must reach phones at their next visit."""
-    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response = script_response(current_app.static_folder, "js/sw.js", max_age=0)  # minified, like every script
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response

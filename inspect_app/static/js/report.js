@@ -1,10 +1,14 @@
 /* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress.
    Filing page: geolocation (or a photo's EXIF position) -> nearest segments, a warning when far from every
-   segment, the segment list searchable and a schematic map to tap; without a connection the report is kept on
-   the phone (offline-queue.js) and sent when the connection returns. Without this file the forms still work. */
+   segment. What only some filings need is loaded when it is used (issue 17: a phone downloads little to file):
+   the search as one types (report-search.js), the schematic map when opened (report-map.js), what is said and
+   done when the phone's position cannot be had or is far from every segment (report-place.js), and the reports
+   kept on the phone without a connection (offline-queue.js + report-queue.js) when the page is offline, a
+   submit fails for the network, or reports are waiting on the phone. Their URLs are the form's data-js-* attributes
+   (the service worker keeps them for offline use). Without this file the forms still work. */
 (function () {
   "use strict";
-  var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9;
+  var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9, OFFLINE = "网络连接失败，请检查网络后重试（不会重复上报）。";
   document.documentElement.classList.add("js");
 
   // --- a tiny EXIF reader: DateTimeOriginal (+offset) and GPS, from the first bytes of a JPEG -----------
@@ -86,7 +90,7 @@
         fail(new Error(msg));
       };
       x.onerror = x.ontimeout = function () {
-        var e = new Error("网络连接失败，请检查网络后重试（不会重复上报）。");
+        var e = new Error(OFFLINE);
         e.network = true;
         fail(e);
       };
@@ -95,76 +99,53 @@
   }
 
   function newKey() {
-    return Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), function (b) {
       return (b + 256).toString(16).slice(1);
     }).join("");
   }
 
-  // --- the visible queue of reports kept on this phone ---------------------------------------------------
-  function offlineQueue(form) {
-    var Q = window.OfflineQueue, box = document.querySelector(".queue"), user = form.getAttribute("data-user");
-    if (!Q || !Q.supported || !box || !form.getAttribute("data-offline")) return null;
-    var listEl = box.querySelector(".queue-list"), count = box.querySelector(".queue-count"),
-        note = box.querySelector(".queue-note"), banner = document.querySelector(".net-off");
-    function when(t) {
-      var d = new Date(t);
-      return (d.getMonth() + 1) + "-" + d.getDate() + " " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
-    }
-    function draw() {
-      return Q.list("report").then(function (records) {
-        records = records.filter(function (r) { return String(r.user) === String(user); });
-        box.hidden = !records.length && !box.querySelector(".queue-done");
-        count.textContent = records.length;
-        listEl.textContent = "";
-        records.forEach(function (r) {
-          var li = document.createElement("li"), text = document.createElement("span"), state = document.createElement("small");
-          li.className = "queue-item " + r.status;
-          text.textContent = r.label + " · " + when(r.created) + " · " + (r.files || []).length + "张照片";
-          state.textContent = r.status === "failed" ? "发送失败：" + r.error : (r.error ? "等待发送：" + r.error : "等待发送");
-          li.append(text, state);
-          if (r.status === "failed") {
-            var rm = document.createElement("button");
-            rm.type = "button"; rm.className = "btn danger-outline"; rm.textContent = "删除";
-            rm.setAttribute("aria-label", "删除这条发送失败的上报");
-            rm.onclick = function () { Q.remove(r.id); };
-            li.append(rm);
-          }
-          listEl.append(li);
-        });
-        return records;
-      });
-    }
-    function flush() {
-      if (!navigator.onLine) return Promise.resolve();
-      return Q.flush(user, function (record, url) {
-        var done = box.querySelector(".queue-done") || document.createElement("p"), a = document.createElement("a");
-        done.className = "queue-done alert success";
-        done.setAttribute("role", "status");
-        done.textContent = "已发送：" + record.label + " ";
-        a.href = url; a.textContent = "查看";
-        done.append(a);
-        note.after(done);
-      }).then(draw);
-    }
-    function online() { if (banner) banner.hidden = navigator.onLine; if (navigator.onLine) flush(); }
-    Q.onChange(draw);
-    window.addEventListener("online", online);
-    window.addEventListener("offline", online);
-    box.querySelector(".queue-send").addEventListener("click", function () {
-      if (!navigator.onLine) { note.textContent = "仍然没有网络，恢复后会自动发送。"; return; }
-      flush();
+
+  // --- parts loaded on use: each registers itself in window.ReportParts when its script has run -----------
+  var parts = window.ReportParts = window.ReportParts || {}, loading = {};
+  function script(url) {
+    return new Promise(function (ok, fail) {
+      var s = document.createElement("script");
+      s.src = url;
+      s.onload = ok;
+      s.onerror = function () { s.remove(); fail(); };
+      document.head.append(s);
     });
-    setInterval(function () { if (navigator.onLine) flush(); }, 30000);
-    draw().then(online);
-    return {
-      keep: function (data, label) {
-        var fields = [], files = [];
-        data.forEach(function (value, name) {
-          if (typeof value === "string") fields.push([name, value]);
-          else files.push([name, value, value.name || "photo.jpg"]);
-        });
-        return Q.add({ kind: "report", url: form.action, user: user, label: label, fields: fields, files: files });
-      }
+  }
+  function part(form, name) {  // search, map or queue: the form's data-js-<name> (one or more URLs)
+    return parts[name] ? Promise.resolve(parts[name])
+      : loading[name] || (loading[name] = Promise.all(form.getAttribute("data-js-" + name).split(" ").map(script))
+        .then(function () { delete loading[name]; return parts[name]; },
+              function (e) { delete loading[name]; throw e; }));  // tried again at the next use
+  }
+  function waiting(then) {  // then(), when reports are kept on this phone (offline-queue.js's database; none: not made)
+    var r = indexedDB.open("inspect-offline");
+    r.onupgradeneeded = function () { r.transaction.abort(); };
+    r.onsuccess = function () {
+      try { r.result.transaction("outbox").objectStore("outbox").count().onsuccess = function (e) { if (e.target.result) then(); }; }
+      catch (e) { /* no outbox */ }
+      r.result.close();  // once the count is done
+    };
+  }
+
+  // --- reports kept on this phone (report-queue.js): loaded when offline, or some are waiting ---------------
+  function offlineQueue(form) {
+    if (!form.getAttribute("data-js-queue") || !window.indexedDB || !document.querySelector(".queue")) return null;
+    var ready = null;
+    function load() {
+      return ready || (ready = part(form, "queue").then(function (make) { return make(form); },
+                                                          function (e) { ready = null; throw e; }));
+    }
+    function check() { if (!navigator.onLine) load().catch(Boolean); }
+    window.addEventListener("offline", check);
+    check();
+    waiting(function () { load().catch(Boolean); });
+    return function keep(data) {
+      return load().then(function (q) { return q.keep(data); }, function () { throw new Error(OFFLINE); });
     };
   }
 
@@ -177,21 +158,10 @@
     input.required = false;  // the photos live in `items`, the input is emptied after each pick
     function say(text) { status.textContent = text || ""; }
     function fail(text) { errBox.textContent = text; errBox.hidden = !text; if (text) errBox.scrollIntoView({ block: "center" }); }
-    function label() {
-      var c = form.querySelector("input[name=category]:checked"), s = form.elements.segment_id, a = form.elements.address;
-      var name = c ? c.closest("label").querySelector("span").firstChild.textContent.trim() : "上报";
-      var place = (a && a.value.trim()) || (s && s.value && s.selectedOptions[0] ? s.selectedOptions[0].textContent.replace(/（.*$/, "") : "");
-      return place ? name + " · " + place : name;
-    }
-    function cleared() {  // after a report is kept on the phone: a fresh form for the next one
-      form.reset();
-      items = []; previews.textContent = "";
-      if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
-      form.dispatchEvent(new CustomEvent("report:reset"));
-    }
+    form.addEventListener("report:reset", function () { items = []; previews.textContent = ""; });  // kept: a fresh form
 
     input.addEventListener("change", function () {
-      var files = Array.prototype.slice.call(input.files, 0, MAX_PHOTOS - items.length);
+      var files = [].slice.call(input.files, 0, MAX_PHOTOS - items.length);
       if (input.files.length > files.length) fail("照片最多" + MAX_PHOTOS + "张。");
       input.value = "";
       files.forEach(function (file) {
@@ -223,13 +193,8 @@
       busy = true; button.disabled = true; fail("");
       say("正在处理照片…");
       var data;
-      function keep() {
-        return queue.keep(data, label()).then(function () {
-          busy = false; button.disabled = false; prog.hidden = true;
-          cleared();
-          say("没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。");
-          document.querySelector(".queue").scrollIntoView({ block: "start" });
-        });
+      function keep() {  // no connection: kept on the phone (report-queue.js resets the form and says so)
+        return queue(data).then(function () { busy = false; button.disabled = false; prog.hidden = true; return null; });
       }
       Promise.all(items.map(function (i) { return i.ready; })).then(function (results) {
         data = new FormData(form);
@@ -238,11 +203,11 @@
           data.append("photos", r.blob, r.scaled ? "photo" + (n + 1) + ".jpg" : items[n].name);
         });
         data.set("photo_meta", JSON.stringify(results.map(function (r) { return r.meta; })));
-        if (queue && !navigator.onLine) return keep().then(function () { return null; });
+        if (queue && !navigator.onLine) return keep();
         prog.hidden = false; prog.value = 0;
         say("正在上传…");
         return send(form.action, data, function (f) { prog.value = f; say("正在上传 " + Math.round(f * 100) + "%"); })
-          .catch(function (e) { if (queue && e.network) return keep().then(function () { return null; }); throw e; });
+          .catch(function (e) { if (queue && e.network) return keep(); throw e; });
       }).then(function (url) {
         if (!url) return;
         say("提交成功，正在跳转…");
@@ -254,255 +219,104 @@
     });
   }
 
-  // --- filing page: the segment list (searched on the server), nearest segments, far warning, the map -----
-  // The page comes with a short list (the chosen segment, the user's recent ones); typing asks /segments/search.
+  // --- filing page: the nearest segments at the top of the list, a warning when far from all of them. ------
+  // `list` is shared with report-search.js (the search as one types; it replaces `rebuild` with the whole
+  // list's) and report-map.js (the schematic map), loaded at their first use.
   function segments(form) {
     var select = form.querySelector(".segment-select"), q = form.querySelector("#segment-q"),
-        go = form.querySelector(".seg-go"), found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far"),
-        url = form.getAttribute("data-near"), searchUrl = form.getAttribute("data-search");
+        go = form.querySelector(".seg-go"), found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far");
     if (!select) return null;
-    var first = select.options[0], near = null, nearText = "", results = null, asked = 0, timer = null, last = null;
-    var start = Array.prototype.map.call(select.querySelectorAll("optgroup"), function (g) {
-      return { label: g.label, options: Array.prototype.map.call(g.children, function (o) {
-        return { value: o.value, text: o.textContent };
-      }) };
-    });
-    function option(value, text) { var o = document.createElement("option"); o.value = value; o.textContent = text; return o; }
+    var list = { form: form, select: select, first: select.options[0], q: q, found: found, far: far, group: group, distance: distance,
+                 rebuild: rebuild, nearGroup: nearGroup };
     function group(label, options) {
       var g = document.createElement("optgroup");
       g.label = label;
-      options.forEach(function (o) { g.append(option(o.value, o.text)); });
+      options.forEach(function (o) { var e = document.createElement("option"); e.value = o.value; e.textContent = o.text; g.append(e); });
       return g;
     }
-    function named(s) { return s.name + "（" + s.district + " · " + s.unit_name + "）"; }
-    function rebuild() {
-      var keep = select.value, kept = select.selectedIndex > 0 ? select.options[select.selectedIndex].textContent : "";
-      select.textContent = "";
-      select.append(first);
-      if (near && near.length && !results) {
-        select.append(group(nearText, near.map(function (s) {
-          return { value: s.id, text: s.name + "（" + s.district + " · " + s.unit_name + " · " + distance(s.distance_m) + "）" };
-        })));
-      }
-      (results || start).forEach(function (g) { select.append(group(g.label, g.options)); });
-      select.value = keep;
-      if (keep && select.value === keep) return;
-      var hit = results && select.querySelector("optgroup option");
-      if (hit) select.value = hit.value;  // the first match chosen, so a search is one step
-      else if (keep) { first.after(group("已选的路段", [{ value: keep, text: kept }])); select.value = keep; }
-      else select.value = "";
-    }
-    function search(term) {
-      clearTimeout(timer);
-      term = (term || "").trim();
-      if (term === last) return;
-      last = term;
-      var mine = ++asked;
-      if (!term) { results = null; found.textContent = ""; rebuild(); return; }
-      found.textContent = "正在搜索…";
-      fetch(searchUrl + "?q=" + encodeURIComponent(term), {
-        headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
-      }).then(function (r) {
-        return r.json().then(function (body) {
-          if (r.ok) return body;
-          var e = new Error((body.error && body.error.message) || "搜索失败，请重试。");
-          e.said = true;
-          throw e;
-        });
-      }).catch(function (e) {  // no connection: the map's data, when the service worker kept it, is searched here
-        if (e.said) throw e;
-        return fetch(form.getAttribute("data-map"), { credentials: "same-origin" }).then(function (r) {
-          if (!r.ok) throw e;
-          return r.json();
-        }).then(function (map) {
-          var words = term.split(/\s+/).slice(0, 4), hits = map.segments.filter(function (s) {
-            return words.every(function (w) { return (s.name + " " + s.district + " " + s.unit_name).indexOf(w) >= 0; });
-          });
-          return { segments: hits.slice(0, 20), more: hits.length > 20, offline: true };
-        }, function () { throw e; });
-      }).then(function (body) {
-        if (mine !== asked) return;
-        var groups = [], by = {}, n = body.segments.length;
-        body.segments.forEach(function (s) {
-          if (!by[s.district]) groups.push(by[s.district] = { label: s.district, options: [] });
-          by[s.district].options.push({ value: String(s.id), text: named(s) });
-        });
-        results = groups;
-        found.textContent = !n ? "没有找到“" + term + "”：请换个词（路段名、区县或街道），或在地图上选择。"
-          : body.more ? "找到 " + n + " 条以上，只列出前 " + n + " 条：请输入更具体的名称。" : "找到 " + n + " 条路段";
-        if (body.offline) found.textContent += "（没有网络：按本机保存的路段地图搜索）";
-        rebuild();
-      }, function (e) {
-        if (mine !== asked) return;
-        last = null;  // the same words may be tried again
-        found.textContent = e.said ? e.message : "暂时无法搜索路段（可能没有网络）：可以不选，按位置匹配，或填写地址。";
-      });
-    }
     function distance(m) { return m >= 1000 ? (m / 1000).toFixed(m >= 10000 ? 0 : 1) + "公里" : m + "米"; }
-    if (q) {
-      q.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { search(q.value); }, 250); });
-      q.addEventListener("keydown", function (e) {
-        if (e.key === "Enter") { e.preventDefault(); search(q.value); select.focus(); }
+    function rebuild() {  // the nearest segments first (report-search.js, once loaded, rebuilds the whole list)
+      var old = select.querySelector(".near"), g = nearGroup();
+      if (old) old.remove();
+      if (g) list.first.after(g);
+    }
+    function nearGroup() {
+      var g = list.near && list.near.length && group(list.nearText, list.near.map(function (s) {
+        return { value: s.id, text: s.name + "（" + s.district + " · " + s.unit_name + " · " + distance(s.distance_m) + "）" };
+      }));
+      if (g) g.className = "near";
+      return g;
+    }
+    function search(term, now) {
+      part(form, "search").then(function (run) { run(list, term, now); }, function () {
+        found.textContent = "暂时无法搜索路段（可能没有网络）。";
       });
     }
-    if (go) go.addEventListener("click", function (e) { e.preventDefault(); if (q) search(q.value); });
-    function locateAt(lat, lon, how) {
-      return fetch(url + "?lat=" + lat + "&lon=" + lon, {
-        headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin"
-      }).then(function (r) { return r.ok ? r.json() : []; }).then(function (list) {
-        var limit = +form.getAttribute("data-far");
-        if (list.length && list[0].distance_m > limit) {
-          near = null;
-          far.hidden = false;
-          far.textContent = how + "距最近的责任路段（" + list[0].name + "）约" + distance(list[0].distance_m) +
-            "，可能定位有误或不在本市范围。请搜索或在地图上选择路段，或填写地址。";
-          first.textContent = "不自动匹配（请选择路段）";
+    if (q) {
+      q.addEventListener("input", function () { search(q.value); });
+      q.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") { e.preventDefault(); search(q.value, true); select.focus(); }
+      });
+    }
+    if (go) go.addEventListener("click", function (e) { e.preventDefault(); if (q) search(q.value, true); });
+    list.locateAt = function (lat, lon, how) {
+      return fetch(form.getAttribute("data-near") + "?lat=" + lat + "&lon=" + lon, {
+        headers: { "X-Requested-With": "XMLHttpRequest" }
+      }).then(function (r) { return r.ok ? r.json() : []; }).then(function (near) {
+        var nearest = near[0];
+        if (nearest && nearest.distance_m > +form.getAttribute("data-far")) {
+          list.near = null;
+          list.place({ far: nearest, how: how });  // the warning: report-place.js
         } else {
           far.hidden = true;
-          near = list.slice(0, 5); nearText = "附近路段（" + how + "）";
-          if (list.length && list[0].distance_m <= +form.getAttribute("data-radius")) first.textContent = "自动匹配最近路段（" + list[0].name + "）";
+          list.near = near.slice(0, 5); list.nearText = "附近路段（" + how + "）";
+          if (nearest && nearest.distance_m <= +form.getAttribute("data-radius")) list.first.textContent = "自动匹配最近路段（" + nearest.name + "）";
         }
-        rebuild();
-        return list;
+        list.rebuild();
       }).catch(function () { /* offline: the list stays as it is */ });
-    }
-    return { locateAt: locateAt, select: function (id, s) {  // s: the segment's name, district and unit (the map's)
-      if (q && q.value) { q.value = ""; search(""); }
-      id = String(id);
-      select.value = id;
-      if (select.value !== id && s) { first.after(group("已选的路段", [{ value: id, text: named(s) }])); select.value = id; }
-      select.dispatchEvent(new Event("change"));
-    }, reset: function () { near = null; far.hidden = true; results = null; last = null; found.textContent = ""; rebuild(); } };
+    };
+    list.clear = function () { list.results = list.last = null; found.textContent = ""; list.rebuild(); };  // no search
+    form.addEventListener("report:reset", function () { list.near = null; far.hidden = true; list.clear(); });
+    return list;
   }
 
   function locate(form, list) {
     var lat = form.elements.lat, lon = form.elements.lon, note = form.querySelector(".loc-status");
     if (!lat || !form.getAttribute("data-near")) return;
     var key = form.elements.idempotency_key;
-    if (key && window.crypto && crypto.getRandomValues) key.value = newKey();  // fresh per page load, reused by every retry
-    var fromPhone = false;
-    form.addEventListener("photo:position", function (e) {
-      if (fromPhone || lat.value) return;
-      note.textContent = "未获取手机定位：已按照片中的位置匹配路段。";
-      list.locateAt(e.detail.lat.toFixed(6), e.detail.lon.toFixed(6), "照片拍摄位置");
-    });
-    if (!navigator.geolocation) return;
+    if (key) key.value = newKey();  // fresh per page load, reused by every retry
+    function place(e) { part(form, "place").then(function (run) { run(list, note, e); }, Boolean); }
+    list.place = place;
+    form.addEventListener("photo:position", function (e) { list.photo = e.detail; });  // report-place.js uses it
+    if (!navigator.geolocation) return place({});
     note.textContent = "正在定位…";
     navigator.geolocation.getCurrentPosition(function (pos) {
-      fromPhone = true;
       lat.value = pos.coords.latitude.toFixed(6);
       lon.value = pos.coords.longitude.toFixed(6);
       note.textContent = "已定位（精度约" + Math.round(pos.coords.accuracy) + "米）";
-      form.dispatchEvent(new CustomEvent("phone:position", { detail: { lat: +lat.value, lon: +lon.value } }));
+      list.me = { lat: +lat.value, lon: +lon.value };  // the red dot on the map
+      form.dispatchEvent(new CustomEvent("phone:position"));
       list.locateAt(lat.value, lon.value, "您的位置");
-    }, function (e) {
-      note.textContent = e.code === 1 ? "未允许定位：请搜索或在地图上选择路段，或在浏览器设置中允许定位。"
-        : "暂时无法定位：请搜索或在地图上选择路段；不选则按照片中的位置匹配。";
-    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    }, place, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
-  // --- the schematic map: segments drawn from their coordinates, tap to choose --------------------------
+  // --- the schematic map (report-map.js): loaded, and then run, by the first tap on its button --------------
   function segmentMap(form, list) {
-    var toggle = form.querySelector(".map-toggle"), panel = form.querySelector("#segment-map");
-    if (!toggle || !panel) return;
-    var NS = "http://www.w3.org/2000/svg", svg = null, data = null, view = null, full = null, me = null,
-        pick = panel.querySelector(".segmap-pick"), box = panel.querySelector(".segmap-box");
-    form.addEventListener("phone:position", function (e) { me = e.detail; dot(); });
-    function el(name, attrs) {
-      var n = document.createElementNS(NS, name);
-      for (var k in attrs) n.setAttribute(k, attrs[k]);
-      return n;
-    }
-    function setView(v) { view = v; svg.setAttribute("viewBox", v.join(" ")); }
-    function dot() {
-      if (!svg || !me || !data.projection) return;
-      var p = data.projection, old = svg.querySelector(".me");
-      if (old) old.remove();
-      var x = (me.lon - p.lon0) * p.kx, y = (p.lat0 - me.lat) * p.ky;
-      if (x < -p.width || y < -p.height || x > 2 * p.width || y > 2 * p.height) return;  // far away: no dot
-      svg.append(el("circle", { "class": "me", cx: x, cy: y, r: full[2] / 90 }));
-    }
-    function build(json) {
-      data = json;
-      if (!json.segments.length) { box.textContent = "还没有录入路段坐标。"; return; }
-      var p = json.projection, pad = Math.max(p.width, p.height) * 0.04 + 50;
-      full = [-pad, -pad, p.width + 2 * pad, p.height + 2 * pad];
-      svg = el("svg", { "class": "segmap-svg", role: "img", "aria-label": "责任路段示意图，点击路段即可选中" });
-      svg.append(el("rect", { x: full[0], y: full[1], width: full[2], height: full[3], "class": "segmap-bg" }));
-      json.segments.forEach(function (s) {
-        var line = el("polyline", { points: s.points.map(function (q) { return q.join(","); }).join(" "), "class": "seg" });
-        line.setAttribute("data-id", s.id);
-        svg.append(line);
+    var toggle = form.querySelector(".map-toggle");
+    if (toggle) toggle.addEventListener("click", function open() {
+      toggle.removeEventListener("click", open);
+      part(form, "map").then(function (run) { run(list, toggle); }, function () {
+        toggle.addEventListener("click", open);
+        toggle.textContent = "地图载入失败，点此重试";
       });
-      setView(full.slice());
-      box.append(svg);
-      dot();
-      svg.addEventListener("click", tap);
-    }
-    function nearest(x, y) {
-      var best = null, bestD = Infinity;
-      data.segments.forEach(function (s) {
-        for (var i = 0; i < s.points.length; i++) {
-          var a = s.points[i], b = s.points[i + 1] || a, dx = b[0] - a[0], dy = b[1] - a[1], len = dx * dx + dy * dy;
-          var t = len ? Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / len)) : 0;
-          var ex = a[0] + t * dx - x, ey = a[1] + t * dy - y, d = ex * ex + ey * ey;
-          if (d < bestD) { bestD = d; best = s; }
-        }
-      });
-      return { segment: best, distance: Math.sqrt(bestD) };
-    }
-    function tap(e) {
-      var m = svg.getScreenCTM();
-      if (!m) return;
-      var pt = svg.createSVGPoint();
-      pt.x = e.clientX; pt.y = e.clientY;
-      var at = pt.matrixTransform(m.inverse()), hit = nearest(at.x, at.y);
-      var tolerance = 24 / m.a;  // 24 screen pixels, in map metres
-      if (!hit.segment || hit.distance > tolerance) {
-        pick.textContent = "这里附近没有路段：请放大地图后再点，或搜索路段。";
-        return;
-      }
-      Array.prototype.forEach.call(svg.querySelectorAll(".seg.on"), function (n) { n.classList.remove("on"); });
-      var line = svg.querySelector('.seg[data-id="' + hit.segment.id + '"]');
-      line.classList.add("on");
-      svg.append(line);  // drawn on top
-      list.select(hit.segment.id, hit.segment);
-      pick.textContent = "已选：" + hit.segment.name + "（" + hit.segment.district + " · " + hit.segment.unit_name + "）";
-    }
-    panel.querySelectorAll(".map-zoom").forEach(function (b) {
-      b.addEventListener("click", function () {
-        if (!svg) return;
-        var k = +b.getAttribute("data-zoom");
-        if (!k) { setView(full.slice()); return; }
-        var w = Math.min(full[2], Math.max(full[2] / 64, view[2] / k)), h = w * full[3] / full[2];
-        var on = svg.querySelector(".seg.on"), cx = view[0] + view[2] / 2, cy = view[1] + view[3] / 2;
-        if (on && k > 1) { var bb = on.getBBox(); cx = bb.x + bb.width / 2; cy = bb.y + bb.height / 2; }
-        setView([cx - w / 2, cy - h / 2, w, h]);
-      });
-    });
-    toggle.addEventListener("click", function () {
-      var open = panel.hidden;
-      panel.hidden = !open;
-      toggle.setAttribute("aria-expanded", String(open));
-      toggle.textContent = open ? "收起地图" : "在地图上选择路段";
-      if (open && !data) {
-        box.textContent = "正在载入地图…";
-        fetch(form.getAttribute("data-map"), { credentials: "same-origin" }).then(function (r) {
-          if (!r.ok) throw new Error(r.status);
-          return r.json();
-        }).then(function (json) { box.textContent = ""; build(json); }, function () {
-          box.textContent = "地图载入失败（可能没有网络）：请在上面的列表中搜索路段。";
-        });
-      }
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("form.js-photos"), function (form) {
+  document.querySelectorAll("form.js-photos").forEach(function (form) {
     var list = segments(form);
     if (list) {
       locate(form, list);
       segmentMap(form, list);
-      form.addEventListener("report:reset", function () { list.reset(); });
     }
     photoForm(form);
   });

@@ -3,8 +3,9 @@
    - OFFLINE_PAGES are kept in the cache and served from it when the network fails (network first, so a page is
      as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
      path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Their CSS, JS and images
-     (/static/, /favicon.ico) are cached when fetched and when a page is cached (its <link>/<script> URLs are
-     read from its HTML), so the page renders offline.
+     (/static/, /favicon.ico) are cached when fetched and when a page is cached (its <link>/<script> URLs, and the
+     scripts it loads only when used, named in data-js-* attributes, are read from its HTML), so the page works
+     offline, its on-demand parts included.
    - Any other page, offline, gets /offline (a short explanation with a link to the filing page).
    - Data the offline pages read (DATA_URLS, e.g. the segment map) is network first, cache as fallback.
    - Posts are never touched: the pages themselves queue what they could not send (offline-queue.js).
@@ -22,9 +23,13 @@ function isOfflinePage(path) {
   return OFFLINE_PAGES.indexOf(path) >= 0 || OFFLINE_PREFIXES.some(function (p) { return path.indexOf(p) === 0; });
 }
 
-function assetsOf(html) {
-  var urls = [], re = /(?:href|src)="(\/static\/[^"]+|\/favicon\.ico)"/g, m;
-  while ((m = re.exec(html))) urls.push(m[1].replace(/&amp;/g, "&"));
+function assetsOf(html) {  // its <link href>, <script src>, and the scripts it loads on use (data-js-*="url url")
+  var urls = [], re = /(?:href|src|data-js-[a-z]+)="([^"]+)"/g, m;
+  while ((m = re.exec(html))) {
+    m[1].replace(/&amp;/g, "&").split(" ").forEach(function (url) {
+      if (url.indexOf("/static/") === 0 || url === "/favicon.ico") urls.push(url);
+    });
+  }
   return urls;
 }
 

@@ -1,0 +1,89 @@
+/* The filing page's reports kept on this phone (loaded by report.js, with offline-queue.js, when the page is
+   offline, a submit fails for the network, or reports are already waiting): the visible queue, sent by itself
+   once the connection returns, and `keep`, which puts a report in it and gives a fresh form for the next one. */
+(function (parts) {
+  "use strict";
+  parts.queue = function (form) {
+    var Q = window.OfflineQueue, box = document.querySelector(".queue"), user = form.getAttribute("data-user");
+    if (!Q || !Q.supported || !box) throw new Error("no offline queue");
+    var listEl = box.querySelector(".queue-list"), count = box.querySelector(".queue-count"),
+        note = box.querySelector(".queue-note"), banner = document.querySelector(".net-off");
+    function when(t) {
+      var d = new Date(t);
+      return (d.getMonth() + 1) + "-" + d.getDate() + " " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
+    function draw() {
+      return Q.list("report").then(function (records) {
+        records = records.filter(function (r) { return String(r.user) === String(user); });
+        box.hidden = !records.length && !box.querySelector(".queue-done");
+        count.textContent = records.length;
+        listEl.textContent = "";
+        records.forEach(function (r) {
+          var li = document.createElement("li"), text = document.createElement("span"), state = document.createElement("small");
+          li.className = "queue-item " + r.status;
+          text.textContent = r.label + " · " + when(r.created) + " · " + (r.files || []).length + "张照片";
+          state.textContent = r.status === "failed" ? "发送失败：" + r.error : (r.error ? "等待发送：" + r.error : "等待发送");
+          li.append(text, state);
+          if (r.status === "failed") {
+            var rm = document.createElement("button");
+            rm.type = "button"; rm.className = "btn danger-outline"; rm.textContent = "删除";
+            rm.setAttribute("aria-label", "删除这条发送失败的上报");
+            rm.onclick = function () { Q.remove(r.id); };
+            li.append(rm);
+          }
+          listEl.append(li);
+        });
+        return records;
+      });
+    }
+    function flush() {
+      if (!navigator.onLine) return Promise.resolve();
+      return Q.flush(user, function (record, url) {
+        var done = box.querySelector(".queue-done") || document.createElement("p"), a = document.createElement("a");
+        done.className = "queue-done alert success";
+        done.setAttribute("role", "status");
+        done.textContent = "已发送：" + record.label + " ";
+        a.href = url; a.textContent = "查看";
+        done.append(a);
+        note.after(done);
+      }).then(draw);
+    }
+    function online() { if (banner) banner.hidden = navigator.onLine; if (navigator.onLine) flush(); }
+    function label() {
+      var c = form.querySelector("input[name=category]:checked"), s = form.elements.segment_id, a = form.elements.address;
+      var name = c ? c.closest("label").querySelector("span").firstChild.textContent.trim() : "上报";
+      var place = (a && a.value.trim()) || (s && s.value && s.selectedOptions[0] ? s.selectedOptions[0].textContent.replace(/（.*$/, "") : "");
+      return place ? name + " · " + place : name;
+    }
+    function newKey() {
+      return Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+        return (b + 256).toString(16).slice(1);
+      }).join("");
+    }
+    Q.onChange(draw);
+    window.addEventListener("online", online);
+    window.addEventListener("offline", online);
+    box.querySelector(".queue-send").addEventListener("click", function () {
+      if (!navigator.onLine) { note.textContent = "仍然没有网络，恢复后会自动发送。"; return; }
+      flush();
+    });
+    setInterval(function () { if (navigator.onLine) flush(); }, 30000);
+    draw().then(online);
+    return {
+      keep: function (data) {  // -> Promise: kept, the form fresh for the next report (report:reset), and said so
+        var fields = [], files = [], what = label();
+        data.forEach(function (value, name) {
+          if (typeof value === "string") fields.push([name, value]);
+          else files.push([name, value, value.name || "photo.jpg"]);
+        });
+        return Q.add({ kind: "report", url: form.action, user: user, label: what, fields: fields, files: files }).then(function () {
+          form.reset();
+          if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
+          form.dispatchEvent(new CustomEvent("report:reset"));
+          form.querySelector(".status").textContent = "没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。";
+          box.scrollIntoView({ block: "start" });
+        });
+      }
+    };
+  };
+})(window.ReportParts = window.ReportParts || {});
