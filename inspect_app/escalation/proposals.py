@@ -175,7 +175,12 @@ def by_unit(proposals: list[Proposal]) -> list[UnitProposals]:
 
 def count_open(now: datetime) -> int:
     """Open proposals not yet in a draft (the office's menu count)."""
-    return db.session.scalar(_COUNT_OPEN, {"now": now, "statuses": list(setting("ESCALATION_STATUSES"))}) or 0
+    return db.session.scalar(*open_count(now)) or 0
+
+
+def open_count(now: datetime) -> tuple:
+    """count_open as (statement, parameters), for the menu to send with its other counts."""
+    return _COUNT_OPEN, {"now": now, "statuses": list(setting("ESCALATION_STATUSES"))}
 
 
 def count_open_query(now: datetime, statuses=None):

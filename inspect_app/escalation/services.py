@@ -212,8 +212,18 @@ def count_unacknowledged(user) -> int:
     return db.session.scalar(_unacknowledged_statement(), {"unit_id": user.unit_id}) or 0
 
 
+def unacknowledged_count(user) -> tuple | None:
+    """count_unacknowledged as (statement, parameters) for the menu; None for a user without a unit."""
+    if not has_role(user, UNITS) or not user.unit_id:
+        return None
+    return _unacknowledged_statement(), {"unit_id": user.unit_id}
+
+
 def count_drafts() -> int:
-    return db.session.scalar(select(func.count(Letter.id)).where(Letter.status == "draft")) or 0
+    return db.session.scalar(DRAFTS) or 0
+
+
+DRAFTS = select(func.count(Letter.id)).where(Letter.status == "draft")  # the signers' menu count
 
 
 def own_recipient(user, letter: Letter) -> LetterUnit | None:

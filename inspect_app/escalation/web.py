@@ -15,7 +15,7 @@ from ..auth.models import User
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
 from ..http import done, local_url, now
-from ..navigation import register_badge
+from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
 from ..tickets.models import Ticket
@@ -51,20 +51,21 @@ def relapse_info(ticket_id: int) -> dict:
     return {"of": of, "after": after}
 
 
-def _badge_proposals(user) -> int:
-    return proposals.count_open(now()) if has_role(user, OFFICE) else 0
+def _badge_proposals(user) -> int | Count:
+    return Count(*proposals.open_count(now())) if has_role(user, OFFICE) else 0
 
 
-def _badge_sign(user) -> int:
-    return services.count_drafts() if services.may_sign(user) else 0
+def _badge_sign(user) -> int | Count:
+    return Count(services.DRAFTS) if services.may_sign(user) else 0
 
 
-def _badge_letters(user) -> int:
-    return services.count_unacknowledged(user)
+def _badge_letters(user) -> int | Count:
+    found = services.unacknowledged_count(user)
+    return Count(*found) if found else 0
 
 
-def _badge_rechecks(user) -> int:
-    return followup.count_due(user, now()) if has_role(user, VERIFIERS) else 0
+def _badge_rechecks(user) -> int | Count:
+    return Count(*followup.due_count(user, now())) if has_role(user, VERIFIERS) else 0
 
 
 register_badge("escalation.proposals", _badge_proposals)

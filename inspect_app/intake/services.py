@@ -236,7 +236,10 @@ def queue(flt: QueueFilter) -> tuple[list[IntakeItem], int]:
 
 
 def pending_count() -> int:
-    return db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending")) or 0
+    return db.session.scalar(PENDING) or 0
+
+
+PENDING = select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending")  # also the office's menu count
 
 
 def sender_counts(items: list[IntakeItem]) -> dict[str, int]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
 from ..http import date_arg, done, now
-from ..navigation import register_badge
+from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
 from ..policy import OFFICE, has_role, public, requires
@@ -28,7 +28,7 @@ from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 bp = Blueprint("intake", __name__)
 
 DEVICE_COOKIE = "citizen_device"
-register_badge("intake.queue", lambda user: services.pending_count() if has_role(user, OFFICE) else 0, "件待审核")
+register_badge("intake.queue", lambda user: Count(services.PENDING) if has_role(user, OFFICE) else 0, "件待审核")
 
 
 # ----------------------------------------------------------------------------- the public page

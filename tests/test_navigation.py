@@ -1,0 +1,48 @@
+"""The menu's counts (navigation.nav_for): an office user's page shows what waits for it (proposals, citizens'
+reports, re-checks, letters to sign), and those counts reach the database as one statement, whatever page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+from test_intake import file_report
+
+from inspect_app.escalation import followup, proposals
+from inspect_app.extensions import db
+from inspect_app.intake import services as intake
+from inspect_app.navigation import Count, run_counts
+
+
+def test_the_menu_counts_come_in_one_statement(app, browser, city, now, make_ticket):
+    file_report(browser)  # a citizen's report waits for the office
+    office = browser(city.admin)
+    sent: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        page = office.get("/tickets").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    counting = [s for s in sent if "intake_items" in s or "rechecks" in s or "escalation_proposals" in s]
+    assert len(counting) == 1, counting
+    assert "intake_items" in counting[0] and "rechecks" in counting[0] and "escalation_proposals" in counting[0]
+    assert re.search(r'市民来件<b class="nav-count"[^>]*>1<', page)
+
+
+def test_counts_together_are_the_counts_apart(app, browser, city, now):
+    file_report(browser)
+    with app.test_request_context():
+        assert intake.pending_count() == 1
+        together = run_counts([Count(intake.PENDING), Count(*followup.due_count(city.inspector, now)),
+                               Count(*proposals.open_count(now))])
+        assert together == (intake.pending_count(), followup.count_due(city.inspector, now),
+                            proposals.count_open(now))
+        with pytest.raises(ValueError):  # one name, two meanings: refused, never silently mixed
+            run_counts([Count(*followup.due_count(city.admin, now)),
+                        Count(*followup.due_count(city.admin, now.replace(year=2020)))])
