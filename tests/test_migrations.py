@@ -62,3 +62,22 @@ def test_downgrade_to_base_and_back(empty_db):
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
     assert _diff() == []
+
+
+def test_stored_dashboard_is_compressed_with_lz4_on_postgresql(empty_db):
+    """0070: the dashboard's ~0.4 MB stored JSON is compressed with lz4 (about half pglz's server time)."""
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("column compression is PostgreSQL's (0070 does nothing on SQLite)")
+
+    def compression() -> str:
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT attcompression FROM pg_attribute WHERE attname = 'data_json' "
+                                     "AND attrelid = 'dashboard_snapshots'::regclass")).scalar()
+    upgrade()
+    assert compression() == "l"
+    downgrade(revision="0060")
+    assert compression() == ""  # the server's default again
+    upgrade()
+    assert compression() == "l"

@@ -152,29 +152,41 @@ def map_layout(segments: dict, by_segment: dict, base: dict | None = None) -> di
     base = base or map_base(segments)
     if base["points"] is None:
         return {"svg": base["svg"], "dots": None}
-    at = {seg_id: (x, y) for seg_id, x, y in base["points"]}
+    at, drawn_here = _positions(base["points"])
     peak = max([row.active for row in by_segment.values()] + [1])
     ordered = sorted(((seg_id, row) for seg_id, row in by_segment.items() if row.active and seg_id in at),
                      key=lambda item: item[1].active, reverse=True)
-    if len(_DOTS) > 50_000:  # a refresh draws each segment's dot again, mostly as it was: keep them per process
-        _DOTS.clear()
+    if len(drawn_here) > 50_000:  # a refresh draws each segment's dot again, mostly as it was: kept per process
+        drawn_here.clear()
     dots = []
+    add, drawn = dots.append, drawn_here.get
     for seg_id, row in ordered:
-        x, y = at[seg_id]
-        name = segments[seg_id].name
-        key = (x, y, name, row.active, row.overdue, peak)
-        dot = _DOTS.get(key)
+        seg, active, overdue = segments[seg_id], row.active, row.overdue
+        key = (seg_id, seg.name, active, overdue, peak)  # at the positions `at`: drawn_here belongs to them
+        dot = drawn(key)
         if dot is None:
-            radius = 3 + 11 * math.sqrt(row.active / peak)
-            color = RED if row.overdue else BLUE
-            tip = escape(f"{name}：在办{row.active}件" + (f"，超期{row.overdue}件" if row.overdue else ""))
-            dot = _DOTS[key] = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" '
+            x, y = at[seg_id]
+            radius = 3 + 11 * math.sqrt(active / peak)
+            color = RED if overdue else BLUE
+            tip = escape(f"{seg.name}：在办{active}件" + (f"，超期{overdue}件" if overdue else ""))
+            dot = drawn_here[key] = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}" '
                                 f'fill-opacity="0.7" stroke="#fff" stroke-width="1"><title>{tip}</title></circle>')
-        dots.append([segments[seg_id].unit_id, dot])
+        add([seg.unit_id, dot])
     return {"svg": base["svg"], "dots": dots}
 
 
-_DOTS: dict[tuple, str] = {}
+def _positions(points: list) -> tuple[dict, dict]:
+    """{segment id: (x, y)} of map_base's points and the dots drawn at them, kept while the same points come back
+    (the dashboard keeps its base in the process)."""
+    kept = _DRAWN[0] if _DRAWN else None
+    if kept is not None and kept[0] is points:
+        return kept[1], kept[2]
+    at = {seg_id: (x, y) for seg_id, x, y in points}
+    _DRAWN[:] = [(points, at, {})]
+    return at, _DRAWN[0][2]
+
+
+_DRAWN: list[tuple[list, dict, dict]] = []  # [(points, positions, {dot key: markup})]: one tuple, swapped whole
 
 
 def map_with_links(layout: dict, link: Callable[[object], str | None]) -> Markup:
