@@ -50,7 +50,7 @@ def _statements(shape: tuple[str, ...], overdue_first: bool):
     ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
         .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
         .outerjoin(User, User.id == Ticket.reporter_id).where(where), overdue_first)
-    return select(func.count()).select_from(Ticket).where(where), page
+    return queries.count_statement(shape), page
 
 
 @dataclass(slots=True)

@@ -275,6 +275,12 @@ def filter_condition(shape: tuple[str, ...]):
     return and_(*(_CONDITIONS[name]() for name in shape))
 
 
+@lru_cache(maxsize=256)
+def count_statement(shape: tuple[str, ...]):
+    """How many tickets a filter shape matches (the lists' totals), built once per shape."""
+    return select(func.count()).select_from(Ticket).where(filter_condition(shape))
+
+
 def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
                  options: tuple = ()) -> tuple[list[Ticket], int]:
     """One page of the filtered list and the total; `options`: loader options for what the caller shows

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 
 from flask import url_for
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import True_
 
@@ -31,7 +31,7 @@ from ..frontages.models import Frontage
 from ..sites.models import Site
 from .models import Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
-from .queries import TicketFilter, filter_condition, filter_shape, page_params, paged
+from .queries import TicketFilter, count_statement, filter_condition, filter_shape, page_params, paged
 from .rules import OPEN_STATUSES, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS
 
 _Reporter = aliased(User, name="reporter")
@@ -169,9 +169,7 @@ def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
 
 @lru_cache(maxsize=256)
 def _list_statements(shape: tuple[str, ...]):
-    where = filter_condition(shape)
-    return (select(func.count()).select_from(Ticket).where(where),
-            paged(select(Ticket.id).where(where)))
+    return count_statement(shape), paged(select(Ticket.id).where(filter_condition(shape)))
 
 
 @cache
