@@ -49,7 +49,34 @@ def now() -> datetime:
 
 
 def _database_url(tmp_path: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+_worker_databases: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker has a PostgreSQL database of its own beside TEST_DATABASE_URL's
+    (inspect_test_gw0, inspect_test_gw1, ...), created on first use: workers never share rows or schema."""
+    if url not in _worker_databases:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        given = make_url(url)
+        name = f"{given.database}_{worker}"
+        engine = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            engine.dispose()
+        _worker_databases[url] = given.set(database=name).render_as_string(hide_password=False)
+    return _worker_databases[url]
 
 
 def _reset_postgres() -> None:
