@@ -22,39 +22,34 @@ log = logging.getLogger(__name__)
 
 def push_job(now: datetime) -> int:
     """Queue each unit robot's news since its last push; returns how many messages were queued."""
-    queued = 0
     with exclusive("notices-push") as acquired:
         if not acquired:
             return 0
-        with transaction():
-            unit_ids = [r.unit_id for r in services.robots()]
-        for unit_id in unit_ids:
-            try:
-                with transaction():
-                    robot = db.session.get(services.UnitRobot, unit_id)
-                    if robot is not None and robot.enabled:
-                        queued += services.push_news(robot, now)
-            except Exception:  # one unit's trouble must not stop the others; its window is tried again
-                log.exception("could not queue the news of unit %s", unit_id)
+        return _each_robot(lambda robot: services.push_news(robot, now), "news")
+
+
+def _each_robot(queue, what: str) -> int:
+    """queue(robot) for every enabled unit robot, one unit per transaction; returns the sum of what it queued."""
+    queued = 0
+    with transaction():
+        unit_ids = [r.unit_id for r in services.robots()]
+    for unit_id in unit_ids:
+        try:
+            with transaction():
+                robot = db.session.get(services.UnitRobot, unit_id)
+                if robot is not None and robot.enabled:
+                    queued += queue(robot)
+        except Exception:  # one unit's trouble must not stop the others; its window or day is tried again
+            log.exception("could not queue the %s of unit %s", what, unit_id)
     return queued
 
 
 def digest_job(now: datetime) -> int:
     """Queue today's digest for every unit robot and the office's; returns how many were queued."""
-    queued = 0
     with exclusive("notices-digest") as acquired:
         if not acquired:
             return 0
-        with transaction():
-            unit_ids = [r.unit_id for r in services.robots()]
-        for unit_id in unit_ids:
-            try:
-                with transaction():
-                    robot = db.session.get(services.UnitRobot, unit_id)
-                    if robot is not None and robot.enabled:
-                        queued += services.queue_digest(robot, now)
-            except Exception:
-                log.exception("could not queue the digest of unit %s", unit_id)
+        queued = _each_robot(lambda robot: services.queue_digest(robot, now), "digest")
         with transaction():
             today = local_midnight(local(now).date())
             sent_today = db.session.scalar(select(OutboxMessage.id).where(
