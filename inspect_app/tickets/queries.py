@@ -3,8 +3,8 @@ exports show. Visibility comes from tickets/policy.py; overdue from tickets/rule
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import defaultload, lazyload, selectinload
@@ -48,10 +48,11 @@ def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
 # A ticket's page (tickets/web.py): statements built once, here. Loaded with get_ticket's options instead, the
 # ticket took half of the page's time on SQLite, most of it SQLAlchemy walking the loader options to make each
 # statement's cache key anew (a statement built once makes its key once), and the selectin loaders sent one
-# statement per relationship (parts, events, their photos, photos, the parts' photos). Here the ticket comes with its category, unit, segment and reporter (not their own units), then its
-# parts, its events (with their actors, not the actors' units) and all its photos in one statement, handed out to
-# the ticket, its events and its parts as their loaded relationships (every photo carries its ticket_id). The
-# site and the frontage, when the ticket has one, load when the page reads them.
+# statement per relationship (parts, events, their photos, photos, the parts' photos). Here the ticket comes with
+# its category, unit, segment and reporter (not their own units), then its parts, its events (with their actors,
+# not the actors' units) and all its photos in one statement, handed out to the ticket, its events and its parts as
+# their loaded relationships (every photo carries its ticket_id). The site and the frontage, when the ticket has
+# one, load when the page reads them.
 _PAGE_TICKET = (select(Ticket).where(Ticket.id == bindparam("ticket_id"))
                 .options(defaultload(Ticket.category).lazyload(Category.owner_unit),
                          defaultload(Ticket.segment).lazyload(Segment.unit),

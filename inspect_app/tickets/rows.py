@@ -4,9 +4,10 @@ A 100-ticket page through the ORM spent most of its CPU building objects (a tick
 reporter, with identity map and attribute instrumentation) only to read a few attributes of each; a ticket's detail
 did the same for its events and photos. Here one SELECT with the joins it needs gives plain rows, turned straight
 into dicts (issue 17). The database also writes the times as the API shows them (common.sql.shanghai_iso) and
-says which tickets are overdue, so no datetime is built only to be formatted again. Visibility and filters are the very conditions of queries.filter_shape and
-policy.ticket_scope; the shapes are serialize.ticket_dict's, and tests/test_api_rows.py holds the two equal for
-every status and every optional part, so a field added to one and not the other fails there.
+says which tickets are overdue, so no datetime is built only to be formatted again. Visibility and filters are the
+very conditions of queries.filter_shape and policy.ticket_scope; the shapes are serialize.ticket_dict's, and
+tests/test_api_rows.py holds the two equal for every status and every optional part, so a field added to one and
+not the other fails there.
 
 Writes (filing, actions) still answer through the ORM and ticket_dict: they have just loaded the objects anyway.
 """
@@ -25,10 +26,10 @@ from ..auth.models import User
 from ..common.errors import NotFound
 from ..common.sql import shanghai_iso
 from ..extensions import db
-from ..photos.models import Photo
-from ..units.models import Category, Segment, Unit
 from ..frontages.models import Frontage
+from ..photos.models import Photo
 from ..sites.models import Site
+from ..units.models import Category, Segment, Unit
 from .models import Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
 from .queries import TicketFilter, count_statement, filter_condition, filter_shape, page_params, paged
