@@ -464,12 +464,32 @@ def test_uploads_too_large_for_the_server_get_a_chinese_message(browser, city, a
     assert count(Ticket) == 0
 
 
-def test_filing_page_is_light_for_a_phone(browser, city):
+def with_responsibility_block(city) -> None:
+    """蜘蛛网 goes to the 产权 units the inspector picks (two carriers), and a 门前四包 category: the filing page
+    shows the responsibility block (templates/tickets/_responsibility_fields.html)."""
+    from inspect_app.units.models import Category, Unit
+
+    carriers = [Unit(code="QY01", name="中国移动临江分公司", kind="企业"),
+                Unit(code="QY02", name="中国联通临江分公司", kind="企业")]
+    db.session.add_all(carriers)
+    city.spider.route = "owner"
+    city.spider.owner_choices = carriers
+    db.session.add(Category(code="frontage_dirty", name="门前脏乱", group="市容环境", deadline_hours=24,
+                            route="frontage", owner_unit=None))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("responsibility", [False, True], ids=["plain", "with-responsibility-block"])
+def test_filing_page_is_light_for_a_phone(browser, city, responsibility):
     """HTML + CSS + JS of the filing page, gzipped as a server would send them (photos not counted); the scripts
-    it loads are minified and within 10 KB, the rest (search, map, no position, offline queue) loaded on use."""
+    it loads are minified and within 10 KB, the rest (search, map, no position, offline queue, and the 产权 /
+    门前四包 block's script in a city that has one) loaded on use."""
     import gzip
+    if responsibility:
+        with_responsibility_block(city)
     inspector = browser(city.inspector)
     html = inspector.get("/tickets/new").data
+    assert (b"data-resp-for" in html) == responsibility
     assets = re.findall(rb'(?:href|src)="(/static/[^"?]+)', html)
     # one stylesheet, the page script and the small script of every page; nothing elsewhere
     assert len(assets) == 3
@@ -480,7 +500,7 @@ def test_filing_page_is_light_for_a_phone(browser, city):
             bodies[path.decode()] = response.data
     assert sum(len(body) for name, body in bodies.items() if name.endswith(".js")) <= 10 * 1024
     on_use = re.findall(rb'data-js-(\w+)="([^"]+)"', html)
-    assert sorted(name for name, _ in on_use) == [b"map", b"place", b"queue", b"search"]
+    assert sorted(name for name, _ in on_use) == [b"map", b"place", b"queue"] + [b"resp"] * responsibility + [b"search"]
     for _, urls in on_use:
         for url in urls.decode().split():
             with inspector.get(url) as response:

@@ -198,3 +198,48 @@ def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, se
     assert page.locator(".queue-done a").get_attribute("href").endswith(f"/tickets/{ticket.id}/filed")
     inspector.shot("field-05-sent")
     inspector.close()
+
+
+def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting_units(city, phones):
+    """In a city whose 蜘蛛网 goes to the 产权 units the inspector picks, the block and its script (responsibility.js)
+    come when 蜘蛛网 is picked, not with the page (issue 17: the page's own scripts stay within 10 KB); the lead
+    and the assisting carrier picked there are the ticket's parts."""
+    from test_web_pages import with_responsibility_block
+
+    from inspect_app.tickets.models import TicketUnit
+    from inspect_app.units.models import Unit
+
+    with_responsibility_block(city)
+    inspector = phones("inspector")
+    page = inspector.page
+    asked: list[str] = []
+    page.on("request", lambda request: "responsibility.js" in request.url and asked.append(request.url))
+    page.reload()
+    page.wait_for_selector("select[name=segment_id] optgroup", state="attached")
+    owner, frontage = page.locator("fieldset.resp-owner"), page.locator("fieldset.resp-frontage")
+    assert owner.count() == 1 and frontage.count() == 1
+    assert not owner.is_visible() and not frontage.is_visible()
+    page.click("label.tile:has-text('牛皮癣')")
+    page.wait_for_timeout(300)
+    assert asked == [] and not owner.is_visible()
+    page.click("label.tile:has-text('蜘蛛网')")
+    owner.wait_for(state="visible")
+    assert not frontage.is_visible()
+    page.click("label.tile:has-text('牛皮癣')")
+    owner.wait_for(state="hidden")
+    page.click("label.tile:has-text('蜘蛛网')")
+    owner.wait_for(state="visible")
+    page.check("input[aria-label='中国联通临江分公司为主办']")
+    page.check("input[aria-label='中国移动临江分公司为协办']")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / NO_GPS_PHOTO))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    inspector.shot("field-responsibility-carriers")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed")
+    assert len(asked) == 1  # loaded once, at the first 蜘蛛网
+    [ticket] = tickets()
+    units = {u.code: u.id for u in db.session.scalars(select(Unit))}
+    parts = {(p.unit_id, p.role) for p in db.session.scalars(select(TicketUnit).where(TicketUnit.ticket_id == ticket.id))}
+    assert ticket.unit_id == units["QY02"]
+    assert parts == {(units["QY02"], "lead"), (units["QY01"], "assist")}
+    inspector.close()

@@ -4,12 +4,14 @@
    the search as one types (report-search.js), the schematic map when opened (report-map.js), what is said and
    done when the phone's position cannot be had or is far from every segment (report-place.js), and the reports
    kept on the phone without a connection (offline-queue.js + report-queue.js) when the page is offline, a
-   submit fails for the network, or reports are waiting on the phone. Their URLs are the form's data-js-* attributes
+   submit fails for the network, or reports are waiting on the phone, and the 产权 / 门前四包 block
+   (responsibility.js) when a category that has one is picked. Their URLs are the form's data-js-* attributes
    (the service worker keeps them for offline use). Without this file the forms still work. */
 (function () {
   "use strict";
   var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9, OFFLINE = "网络连接失败，请检查网络后重试（不会重复上报）。";
   document.documentElement.classList.add("js");
+  function make(tag) { return document.createElement(tag); }
 
   // --- a tiny EXIF reader: DateTimeOriginal (+offset) and GPS, from the first bytes of a JPEG -----------
   function readExif(buf) {
@@ -59,7 +61,7 @@
     }).then(function (bmp) {
       var k = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
       if (k === 1 && file.size < 1500000 && file.type === "image/jpeg") { bmp.close(); return { blob: file, meta: meta }; }
-      var c = document.createElement("canvas");
+      var c = make("canvas");
       c.width = Math.round(bmp.width * k); c.height = Math.round(bmp.height * k);
       var ctx = c.getContext("2d");
       ctx.imageSmoothingQuality = "high";
@@ -109,14 +111,14 @@
   var parts = window.ReportParts = window.ReportParts || {}, loading = {};
   function script(url) {
     return new Promise(function (ok, fail) {
-      var s = document.createElement("script");
+      var s = make("script");
       s.src = url;
       s.onload = ok;
       s.onerror = function () { s.remove(); fail(); };
       document.head.append(s);
     });
   }
-  function part(form, name) {  // search, map or queue: the form's data-js-<name> (one or more URLs)
+  function part(form, name) {  // search, map, place, queue or resp: the form's data-js-<name> (one or more URLs)
     return parts[name] ? Promise.resolve(parts[name])
       : loading[name] || (loading[name] = Promise.all(form.getAttribute("data-js-" + name).split(" ").map(script))
         .then(function () { delete loading[name]; return parts[name]; },
@@ -137,7 +139,7 @@
     if (!form.getAttribute("data-js-queue") || !window.indexedDB || !document.querySelector(".queue")) return null;
     var ready = null;
     function load() {
-      return ready || (ready = part(form, "queue").then(function (make) { return make(form); },
+      return ready || (ready = part(form, "queue").then(function (start) { return start(form); },
                                                           function (e) { ready = null; throw e; }));
     }
     function check() { if (!navigator.onLine) load().catch(Boolean); }
@@ -166,8 +168,8 @@
       input.value = "";
       files.forEach(function (file) {
         var item = { name: file.name || "photo.jpg", ready: null };
-        var fig = document.createElement("figure"), cap = document.createElement("figcaption"),
-            rm = document.createElement("button");
+        var fig = make("figure"), cap = make("figcaption"),
+            rm = make("button");
         rm.type = "button"; rm.className = "rm"; rm.textContent = "×"; rm.setAttribute("aria-label", "删除这张照片");
         rm.onclick = function () { if (!busy) { items.splice(items.indexOf(item), 1); fig.remove(); } };
         cap.textContent = "处理中…";
@@ -229,9 +231,9 @@
     var list = { form: form, select: select, first: select.options[0], q: q, found: found, far: far, group: group, distance: distance,
                  rebuild: rebuild, nearGroup: nearGroup };
     function group(label, options) {
-      var g = document.createElement("optgroup");
+      var g = make("optgroup");
       g.label = label;
-      options.forEach(function (o) { var e = document.createElement("option"); e.value = o.value; e.textContent = o.text; g.append(e); });
+      options.forEach(function (o) { var e = make("option"); e.value = o.value; e.textContent = o.text; g.append(e); });
       return g;
     }
     function distance(m) { return m >= 1000 ? (m / 1000).toFixed(m >= 10000 ? 0 : 1) + "公里" : m + "米"; }
@@ -312,12 +314,24 @@
     });
   }
 
+  // --- the 产权 / 门前四包 block (responsibility.js): loaded when a category that has one is picked --------------
+  function responsibility(form) {
+    function check() {  // the chosen category's block, if any (category codes are [A-Za-z0-9_.-]: safe in the selector)
+      if (form.querySelector('[data-resp-for~="' + (form.elements.category || {}).value + '"]')) {
+        part(form, "resp").catch(Boolean);
+      }
+    }
+    form.addEventListener("change", check);
+    check();
+  }
+
   document.querySelectorAll("form.js-photos").forEach(function (form) {
     var list = segments(form);
     if (list) {
       locate(form, list);
       segmentMap(form, list);
     }
+    responsibility(form);
     photoForm(form);
   });
 })();

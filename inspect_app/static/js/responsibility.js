@@ -1,10 +1,12 @@
 /* The filing form's responsibility block (templates/tickets/_responsibility_fields.html): show the 产权 units only
-   for their category, keep 主办 and 协办 apart, and find a 门前四包 frontage by name. Without this file every part
-   shows and the frontage is given by its register number. */
+   for their category, keep 主办 and 协办 apart, and find a 门前四包 frontage by name. report.js loads this file when
+   a category that has a block is first picked (until then the CSS hides the blocks: form:not(.resp-ready));
+   without JavaScript every part shows and the frontage is given by its register number. */
 (function () {
   "use strict";
-  var form = document.querySelector("form.report");
-  if (!form) return;
+  var form = document.querySelector("form.report"), parts = window.ReportParts = window.ReportParts || {};
+  if (!form || parts.resp) return;
+  parts.resp = true;  // run once, however often report.js asks
   var blocks = form.querySelectorAll("[data-resp-for]");
 
   function chosen() {
@@ -32,6 +34,7 @@
     }
   });
   toggle();
+  form.classList.add("resp-ready");  // the blocks follow their `hidden` from now on
 
   var fs = form.querySelector(".resp-frontage");
   if (!fs) return;
