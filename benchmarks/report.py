@@ -171,7 +171,8 @@ def _why_throughput(figures):
         text += (f"Filing reaches {rows['1600 px']['value']:,.0f} req/s against 100: in process a report with the "
                  "phone page's 1600 px JPEG costs 23 ms of CPU on a quiet core (the ticket's creation 13 ms: the "
                  "ORM flush of ticket, event, photo, parts and dispatch 5 ms, the stamped thumbnail copy 2 ms, the "
-                 "lead part 1.6 ms, the number 1.4 ms; the photo 6 ms, fully decoded to check it but stored without re-encoding; the photo row and its "
+                 "lead part 1.6 ms, the number 1.4 ms; the photo 6 ms, fully decoded to check it but stored without "
+                 "re-encoding; the photo row and its "
                  "two fsync'd files 4 ms), and every report commits through SQLite's single writer; 100 req/s on "
                  "2 shared cores means under 10 ms per report. ")
     text += ("Lists and details come from Core rows with orjson, statements built once per filter shape and a "

@@ -1,6 +1,7 @@
 """Alembic migrations: they build exactly the models' schema, keep data on upgrade, and init-db is idempotent."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -66,8 +67,6 @@ def test_downgrade_to_base_and_back(empty_db):
 
 def test_stored_dashboard_is_compressed_with_lz4_on_postgresql(empty_db):
     """0070: the dashboard's ~0.4 MB stored JSON is compressed with lz4 (about half pglz's server time)."""
-    import pytest
-
     if db.engine.dialect.name != "postgresql":
         pytest.skip("column compression is PostgreSQL's (0070 does nothing on SQLite)")
 

@@ -239,7 +239,8 @@ def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting
     assert len(asked) == 1  # loaded once, at the first 蜘蛛网
     [ticket] = tickets()
     units = {u.code: u.id for u in db.session.scalars(select(Unit))}
-    parts = {(p.unit_id, p.role) for p in db.session.scalars(select(TicketUnit).where(TicketUnit.ticket_id == ticket.id))}
+    parts = {(p.unit_id, p.role)
+             for p in db.session.scalars(select(TicketUnit).where(TicketUnit.ticket_id == ticket.id))}
     assert ticket.unit_id == units["QY02"]
     assert parts == {(units["QY02"], "lead"), (units["QY01"], "assist")}
     inspector.close()
