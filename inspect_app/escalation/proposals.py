@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -57,7 +58,7 @@ def close_lapsed(now: datetime) -> int:
         .outerjoin(lead_item, (lead_item.ticket_id == Ticket.id) & (lead_item.level == Ticket.escalation_level)
                    & (lead_item.unit_id == Ticket.unit_id) & (lead_item.assignment == Ticket.assignment))
         .outerjoin(part, (part.ticket_id == Proposal.ticket_id) & (part.unit_id == Proposal.unit_id)
-                   & (part.role == "assist"))
+                   & (part.role == const("assist")))
         .outerjoin(part_item, (part_item.ticket_id == part.ticket_id) & (part_item.unit_id == part.unit_id)
                    & (part_item.level == part.escalation_level) & (part_item.assignment == part.assignment))
         .where(Proposal.closed_at.is_(None)).order_by(Proposal.id)).all()
@@ -132,7 +133,7 @@ def _still_applies(now: datetime, statuses=None):
     its own deadline. statuses: ESCALATION_STATUSES, or a bound parameter for a statement built once."""
     lead = and_(Ticket.unit_id == Proposal.unit_id, Ticket.escalation_level < Proposal.level, Ticket.deadline < now)
     assisting = exists().where(TicketUnit.ticket_id == Proposal.ticket_id, TicketUnit.unit_id == Proposal.unit_id,
-                               TicketUnit.role == "assist", TicketUnit.status == "open",
+                               TicketUnit.role == const("assist"), TicketUnit.status == "open",
                                TicketUnit.escalation_level < Proposal.level, TicketUnit.deadline < now)
     if statuses is None:
         statuses = tuple(setting("ESCALATION_STATUSES"))

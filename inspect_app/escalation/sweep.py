@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import bindparam, or_, select, text, update
 
 from ..common.models import next_value
+from ..common.sql import const
 from ..common.text import one_line
 from ..common.timeutil import local
 from ..extensions import db
@@ -79,7 +80,7 @@ def part_candidate_query(now: datetime, *, lock: bool = True):
         .outerjoin(LetterItem, (LetterItem.ticket_id == TicketUnit.ticket_id)
                    & (LetterItem.unit_id == TicketUnit.unit_id) & (LetterItem.level == TicketUnit.escalation_level)
                    & (LetterItem.assignment == TicketUnit.assignment))
-        .where(TicketUnit.status == "open", TicketUnit.deadline < now, TicketUnit.role == "assist",
+        .where(TicketUnit.status == "open", TicketUnit.deadline < now, TicketUnit.role == const("assist"),
                TicketUnit.escalation_level.in_(range(MAX_LEVEL)), Ticket.status.in_(statuses))
         .where(or_(TicketUnit.escalation_level == 0, LetterItem.reply_by < now))
     )  # unordered like the lead's: due_groups and write_proposals sort what they keep

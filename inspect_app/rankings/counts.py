@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select, union, union_all
 
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
-from ..common.sql import count_where
+from ..common.sql import const, count_where
 from ..escalation.stats import unit_counts as letter_figures
 from ..extensions import db
 from ..sites.models import Site
@@ -186,7 +186,7 @@ def _assisted_query(period: Period, now: datetime):
     """Problems found where a unit has a 协办 part (the ticket's other units), or None without parts."""
     return (select(TicketUnit.unit_id, Ticket.source, func.count())
             .join(Ticket, Ticket.id == TicketUnit.ticket_id)
-            .where(found_condition(period, now), TicketUnit.role == "assist", TicketUnit.status != "cancelled")
+            .where(found_condition(period, now), TicketUnit.role == const("assist"), TicketUnit.status != "cancelled")
             .group_by(TicketUnit.unit_id, Ticket.source))
 
 

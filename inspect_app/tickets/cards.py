@@ -16,6 +16,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, func, select
 
 from ..auth.models import User
+from ..common.sql import const
 from ..extensions import db
 from ..photos.models import Photo
 from ..policy import UNITS, has_role
@@ -33,7 +34,7 @@ _PHOTOS = (select(Photo.ticket_id, Photo.id)
            .where(Photo.ticket_id.in_(bindparam("ids", expanding=True)), Photo.kind == "before").order_by(Photo.id))
 _EXTENSIONS = (select(ExtensionRequest.ticket_id, ExtensionRequest.until)
                .where(ExtensionRequest.ticket_id.in_(bindparam("ids", expanding=True)),
-                      ExtensionRequest.status == "open"))
+                      ExtensionRequest.status == const("open")))
 _PARTS = (select(TicketUnit.ticket_id, func.count()).where(TicketUnit.ticket_id.in_(bindparam("ids", expanding=True)))
           .group_by(TicketUnit.ticket_id))
 

@@ -11,10 +11,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.sql import const
 from ..common.types import UTCDateTime
 from ..extensions import db
 from .rules import (DEFAULT_SOURCE, LEVEL_NAMES, PART_ROLE_LABELS, PART_STATUS_LABELS, SOURCES, STATUS_LABELS,
@@ -76,8 +78,8 @@ class Ticket(db.Model):
                           lazy="select", cascade="all, delete-orphan")
     # The open extension request, if any (at most one), for list cards: load with selectinload.
     open_extensions = relationship("ExtensionRequest", viewonly=True, lazy="select",
-                                   primaryjoin="and_(ExtensionRequest.ticket_id == Ticket.id, "
-                                               "ExtensionRequest.status == 'open')")
+                                   primaryjoin=lambda: and_(ExtensionRequest.ticket_id == Ticket.id,
+                                                            ExtensionRequest.status == const("open")))
     # The units answering for it: the lead (主办, the same unit as `unit`) first, then the assisting ones (协办).
     # Loaded with the ticket (one query for any number of tickets), so an action sees the parts as of the same
     # moment as the ticket and its version check decides a race.

@@ -31,6 +31,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
+from ..common.sql import const
 from ..common.text import clean_text
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
@@ -265,7 +266,7 @@ def overdue_parts(now: datetime, unit_id: int | None = None, role: str | None = 
     if unit_id is not None:
         query = query.where(TicketUnit.unit_id == unit_id)
     if role is not None:
-        query = query.where(TicketUnit.role == role)
+        query = query.where(TicketUnit.role == const(role))
     return list(db.session.scalars(query))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest
+from ..common.sql import const
 from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
@@ -65,7 +66,7 @@ _PAGE_PHOTOS = select(Photo).where(Photo.ticket_id == bindparam("ticket_id")).or
 _PAGE_EXTENSION = (select(ExtensionRequest)
                    .options(lazyload(ExtensionRequest.ticket),
                             defaultload(ExtensionRequest.requester).lazyload(User.unit))
-                   .where(ExtensionRequest.ticket_id == bindparam("ticket_id"), ExtensionRequest.status == "open"))
+                   .where(ExtensionRequest.ticket_id == bindparam("ticket_id"), ExtensionRequest.status == const("open")))
 
 
 def page_ticket(user, ticket_id: int) -> Ticket:
@@ -107,11 +108,11 @@ def page_extension(ticket: Ticket) -> ExtensionRequest | None:
 def open_extension(ticket: Ticket) -> ExtensionRequest | None:
     # The ticket is in the session already: joining it again (with all it joins) would only cost planning time.
     return db.session.scalar(select(ExtensionRequest).options(lazyload(ExtensionRequest.ticket))
-                             .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == "open"))
+                             .where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == const("open")))
 
 
 def pending_extensions() -> list[ExtensionRequest]:
-    return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == "open")
+    return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == const("open"))
                                    .order_by(ExtensionRequest.requested_at)))
 
 

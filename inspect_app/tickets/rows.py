@@ -17,14 +17,14 @@ import json
 from datetime import datetime
 from functools import cache, lru_cache
 
-from flask import url_for
+from flask import current_app, request, url_for
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import True_
 
 from ..auth.models import User
 from ..common.errors import NotFound
-from ..common.sql import shanghai_iso
+from ..common.sql import const, shanghai_iso
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..photos.models import Photo
@@ -44,7 +44,7 @@ _PartUnit = aliased(Unit, name="part_unit")
 
 def _late(part):
     """rules.is_part_overdue but for the ticket's status (added in Python), at the request's clock ("now")."""
-    return (part.status == "open") & (part.deadline < bindparam("now"))
+    return (part.status == const("open")) & (part.deadline < bindparam("now"))
 
 
 TICKET_COLUMNS = (
@@ -59,13 +59,14 @@ TICKET_COLUMNS = (
     Ticket.source, Site.id.label("site_id"), Site.name.label("site_name"),
     Frontage.id.label("frontage_id"), Frontage.name.label("frontage_name"),
     # rules.is_overdue, as rules.overdue_condition computes it, at the request's clock (the "now" parameter)
-    (Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < bindparam("now"))).label("overdue"),
+    (Ticket.status.in_([const(status) for status in OPEN_STATUSES])
+     & (Ticket.deadline < bindparam("now"))).label("overdue"),
     # The lead part (主办; at most one per ticket, uq_ticket_units_one_lead) joined with its ticket, and whether
     # assisting parts (协办) exist: most tickets have none, and then no second query is needed for their `units`.
     _Lead.unit_id.label("lead_unit_id"), _Lead.status.label("lead_status"),
     shanghai_iso(_Lead.deadline).label("lead_deadline"), shanghai_iso(_Lead.rectified_at).label("lead_rectified_at"),
     _late(_Lead).label("lead_late"),
-    select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == "assist").exists().label("assisted"),
+    select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == const("assist")).exists().label("assisted"),
 )
 _JOINED = (Ticket.__table__
            .join(Category.__table__, Category.id == Ticket.category_id)
@@ -74,13 +75,13 @@ _JOINED = (Ticket.__table__
            .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id)
            .outerjoin(Site.__table__, Site.id == Ticket.site_id)
            .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id)
-           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == "lead")))
+           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == const("lead"))))
 # The assisting units of tickets, in the order of Ticket.parts (after the lead).
 ASSISTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.status,
                   shanghai_iso(TicketUnit.deadline), shanghai_iso(TicketUnit.rectified_at), TicketUnit.escalation_level,
                   _late(TicketUnit))
            .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
-           .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)), TicketUnit.role == "assist")
+           .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)), TicketUnit.role == const("assist"))
            .order_by(TicketUnit.ticket_id, TicketUnit.id))
 
 
@@ -219,7 +220,8 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
         if photo.event_id is not None:
             by_event.setdefault(photo.event_id, []).append(photo.id)
     result["events"] = [_event_dict(e, by_event.get(e.id, [])) for e in events]
-    result["photos"] = [_photo_dict(p) for p in photos if p.ticket_id == ticket_id]
+    urls = _photo_urls()
+    result["photos"] = [_photo_dict(p, *urls) for p in photos if p.ticket_id == ticket_id]
     return result
 
 
@@ -241,12 +243,28 @@ def _event_dict(event, photo_ids: list[int]) -> dict:
     }
 
 
-def _photo_dict(photo) -> dict:
+def _photo_urls() -> tuple[tuple[str, str], tuple[str, str]]:
+    """The photo and thumbnail URLs as (before, after) the id, made once per app and mount point."""
+    known = current_app.extensions.setdefault("ticket_photo_urls", {})
+    urls = known.get(request.script_root)
+    if urls is None:
+        urls = known[request.script_root] = _make_photo_urls()
+    return urls
+
+
+def _make_photo_urls() -> tuple[tuple[str, str], tuple[str, str]]:
+    mark = "2147483647"
+    file_url = url_for("api_tickets.photo_file", photo_id=int(mark)).partition(mark)
+    thumb_url = url_for("api_tickets.photo_thumb", photo_id=int(mark)).partition(mark)
+    return (file_url[0], file_url[2]), (thumb_url[0], thumb_url[2])
+
+
+def _photo_dict(photo, url: tuple[str, str], thumb_url: tuple[str, str]) -> dict:
     return {
         "id": photo.id,
         "kind": photo.kind,
-        "url": url_for("api_tickets.photo_file", photo_id=photo.id),
-        "thumb_url": url_for("api_tickets.photo_thumb", photo_id=photo.id),
+        "url": f"{url[0]}{photo.id}{url[1]}",
+        "thumb_url": f"{thumb_url[0]}{photo.id}{thumb_url[1]}",
         "width": photo.width,
         "height": photo.height,
         "lat": photo.lat,

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.geo import valid_lat_lon
 from ..common.models import lock_sequence, next_value
+from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
@@ -369,7 +370,7 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     if request is None:
         raise Conflict("没有待审批的延期申请。", code="no_extension_request")
     decided = db.session.execute(
-        update(ExtensionRequest).where(ExtensionRequest.id == request.id, ExtensionRequest.status == "open")
+        update(ExtensionRequest).where(ExtensionRequest.id == request.id, ExtensionRequest.status == const("open"))
         .values(status="approved" if approved else "rejected", decided_by=user.id, decided_at=now,
                 decision_note=note).execution_options(synchronize_session="fetch"))
     if decided.rowcount != 1:
