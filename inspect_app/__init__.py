@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import PROJECT_ROOT, Config
 from .features import feature_modules
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import SessionCookies, csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def _instance_secret(app: Flask) -> str:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (all tables known to metadata)
 
+    app.session_interface = SessionCookies()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -30,6 +30,16 @@ def time_left(deadline, now) -> str:
     return f"{prefix}{max(rest // 60, 1)}分钟"
 
 
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy",
+     ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+      "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")),
+)
+
+
 def asset_version(static_folder: str) -> str:
     """A version string for static URLs (newest file time), so phones fetch new CSS/JS after a deploy."""
     stamps = [int(p.stat().st_mtime) for p in Path(static_folder).rglob("*") if p.is_file()]
@@ -56,17 +66,17 @@ def register(app) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in _SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.is_secure:  # HTTPS (directly, or nginx with TRUSTED_PROXIES): browsers stay on HTTPS
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith("/api/"):  # tokens and people's data: no cache keeps them (photos set their own)
-            response.headers.setdefault("Cache-Control", "no-store")
-        if current_user and getattr(current_user, "is_authenticated", False) and not request.path.startswith("/static"):
-            response.headers.setdefault("Cache-Control", "private, no-store")
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if "cache-control" not in present:
+            path = request.path
+            if path.startswith("/api/"):  # tokens and people's data: no cache keeps them (photos set their own)
+                headers.add("Cache-Control", "no-store")
+            elif not path.startswith("/static") and getattr(current_user, "is_authenticated", False):
+                headers.add("Cache-Control", "private, no-store")
         return response

@@ -535,3 +535,17 @@ def test_login_never_redirects_off_site(browser, city):
         location = urlsplit(response.headers["Location"])
         assert location.scheme in ("", "http") and location.netloc in ("", "localhost"), (target, location)
         assert not location.path.startswith(("//", "/\\")), (target, location)
+
+
+def test_a_new_secret_key_ends_the_sessions_signed_with_the_old_one(app, browser, city):
+    """The session cookie's signer is made once per key (extensions.SessionCookies): a changed key is noticed."""
+    person = browser(city.admin)
+    assert person.get("/tickets").status_code == 200
+    old = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = old + "-rotated"
+    try:
+        response = person.get("/tickets")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        assert browser(city.admin).get("/tickets").status_code == 200  # a new login, signed with the new key
+    finally:
+        app.secret_key = app.config["SECRET_KEY"] = old
