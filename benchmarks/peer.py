@@ -80,21 +80,25 @@ def commit() -> str:
         return "unknown"
 
 
-def with_ceiling(script: Path, folder: Path, into: Path) -> Path:
-    """A copy of side-by-side.sh that also runs CEILING_SCENARIOS before printing its table (the harness itself
-    is shared and left as it is)."""
+def adapted(script: Path, folder: Path, into: Path, ceiling: bool, client: str) -> Path:
+    """A copy of side-by-side.sh that also runs CEILING_SCENARIOS before printing its table, and/or drives the
+    same workloads with wrk (benchmarks/wrk_client.py) instead of bench.py (the harness itself is shared and left
+    as it is)."""
     text = script.read_text(encoding="utf-8")
     table = '"$PY" - "$OUT" <<'
-    if table not in text or 'HERE=$(cd "$(dirname "$0")" && pwd)' not in text:
-        raise SystemExit(f"{script} has changed: cannot add the ceiling scenarios")
+    if table not in text or 'HERE=$(cd "$(dirname "$0")" && pwd)' not in text or '"$PEER/bench.py"' not in text:
+        raise SystemExit(f"{script} has changed: cannot adapt it")
     text = text.replace('HERE=$(cd "$(dirname "$0")" && pwd)', f"HERE={folder}")
-    text = text.replace(table, CEILING_SCENARIOS + "\n" + table, 1)
+    if ceiling:
+        text = text.replace(table, CEILING_SCENARIOS + "\n" + table, 1)
+    if client == "wrk":
+        text = text.replace('"$PEER/bench.py"', f'"{ROOT / "benchmarks/wrk_client.py"}"')
     into.write_text(text, encoding="utf-8")
     return into
 
 
 def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: str, title: str | None,
-        ceiling: bool = False) -> int:
+        ceiling: bool = False, client: str = "bench") -> int:
     peer_dir = Path(peer or os.environ.get("PEER", ""))
     folder = harness_dir(harness)
     if not peer or not (peer_dir / "venv").is_dir() or not (peer_dir / "ids.txt").is_file():
@@ -107,8 +111,11 @@ def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: 
            "ROUNDS": str(rounds), "DUR": str(duration)}
     before, started = loadavg(), time.monotonic()
     script = folder / "side-by-side.sh"
-    if ceiling:
-        script = with_ceiling(script, folder, peer_dir / "side-by-side-ceiling.sh")
+    if client == "wrk" and not shutil.which("wrk"):
+        print("--peer-client wrk needs the wrk command (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    if ceiling or client != "bench":
+        script = adapted(script, folder, peer_dir / "side-by-side-adapted.sh", ceiling, client)
     print(f"side by side: {rounds} rounds x {duration} s per run, {5 if ceiling else 3} workloads; load before "
           f"{before}", flush=True)
     result = subprocess.run(["bash", str(script)], env=env, cwd=ROOT)
@@ -120,6 +127,7 @@ def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: 
     kept.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(out, kept)
     meta = {"date": datetime.now(timezone.utc), "load_before": before, "load_after": after, "rounds": rounds,
+            "client": "wrk (benchmarks/wrk_client.py)" if client == "wrk" else "bench.py",
             "duration": duration, "seconds": time.monotonic() - started, "commit": commit(), "raw": kept.name}
     section = render(load(out), meta, title or "Latest run")
     write_section(key, section)
@@ -173,7 +181,7 @@ def render(rows: list[dict], meta: dict, title: str) -> str:
     how = (f"{meta['rounds']} rounds of {meta['duration']} s per run, " if meta["rounds"] else "")
     lines.append(f"Date: {meta['date']:%Y-%m-%d %H:%M} UTC ({shanghai:%Y-%m-%d %H:%M} Asia/Shanghai). "
                  f"Commit: {meta['commit']}. Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-                 f"{platform.platform()}. {how}load average (1/5/15 min) before: {meta['load_before']}, "
+                 f"{platform.platform()}. Client: {meta.get('client', 'bench.py')}. {how}load average (1/5/15 min) before: {meta['load_before']}, "
                  f"after: {meta['load_after']}. Raw figures: benchmarks/out/{meta['raw']}.")
     lines += ["", "| workload | peer req/s | ours req/s | ours/peer (range over rounds) | target | peer p95 ms | "
               "ours p95 ms | server CPU per request, peer / ours | errors peer/ours |", "|---|---|---|---|---|---|---|---|---|"]

@@ -31,3 +31,29 @@ def test_table_and_section_round_trip(tmp_path: Path) -> None:
     assert "new table" in regenerated and "old table" not in regenerated
     assert peer.peer_block(regenerated) == peer.peer_block(text)
     assert json.dumps(peer.summarise(rows())["photo-post-raw"]["runs"]) == "[2, 2]"
+
+
+def test_the_harness_copy_runs_the_ceiling_and_wrk(tmp_path: Path) -> None:
+    folder = Path(__file__).resolve().parents[2] / "shared/bench/peer"
+    if not (folder / "side-by-side.sh").is_file():
+        folder = tmp_path / "harness"
+        folder.mkdir()
+        (folder / "side-by-side.sh").write_text('HERE=$(cd "$(dirname "$0")" && pwd)\n"$PY" "$PEER/bench.py" x\n'
+                                                '"$PY" - "$OUT" <<\'X\'\nX\n')
+    script = folder / "side-by-side.sh"
+    copy = peer.adapted(script, folder, tmp_path / "a.sh", ceiling=True, client="wrk").read_text()
+    assert "benchmarks/wrk_client.py" in copy and '"$PEER/bench.py"' not in copy
+    assert "ceiling-healthz" in copy and f"HERE={folder}" in copy
+    plain = peer.adapted(script, folder, tmp_path / "b.sh", ceiling=False, client="bench").read_text()
+    assert '"$PEER/bench.py"' in plain and "ceiling-me" not in plain
+
+
+def test_the_wrk_script_fills_placeholders_and_escapes_bytes() -> None:
+    from benchmarks import wrk_client
+    assert wrk_client.lua_parts("/r/{id}.json") == '{"/r/", {"id"}, ".json"}'
+    assert wrk_client.lua_string('照"\r') == '"\\231\\133\\167\\034\\013"'
+    body, kind = wrk_client.multipart([("description", "照片 {rand}")], [("photos", "/x/p.jpg")])
+    assert kind.startswith("multipart/form-data; boundary=----wrk")
+    boundary = kind.split("=", 1)[1]
+    assert body.startswith(f"--{boundary}\r\n") and body.endswith(f"--{boundary}--\r\n")
+    assert '{rand}' in body and 'filename="p.jpg"' in body and "{file}" in body
