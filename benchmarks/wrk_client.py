@@ -147,8 +147,8 @@ def proc_cpu_seconds(pids: list[int]) -> float:
 
 
 def run_wrk(args, script: str, seconds: float) -> dict:
-    command = [args.wrk, "-t1", f"-c{args.concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", f"{max(1, round(args.timeout))}s",
-               "-s", script]
+    command = [args.wrk, "-t1", f"-c{args.concurrency}", f"-d{max(1, round(seconds))}s",
+               "--timeout", f"{max(1, round(args.timeout))}s", "-s", script]
     for header in args.header or ():
         command += ["-H", header]
     command.append(args.base.rstrip("/") + "/")

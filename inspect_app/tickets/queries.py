@@ -66,7 +66,8 @@ _PAGE_PHOTOS = select(Photo).where(Photo.ticket_id == bindparam("ticket_id")).or
 _PAGE_EXTENSION = (select(ExtensionRequest)
                    .options(lazyload(ExtensionRequest.ticket),
                             defaultload(ExtensionRequest.requester).lazyload(User.unit))
-                   .where(ExtensionRequest.ticket_id == bindparam("ticket_id"), ExtensionRequest.status == const("open")))
+                   .where(ExtensionRequest.ticket_id == bindparam("ticket_id"),
+                          ExtensionRequest.status == const("open")))
 
 
 def page_ticket(user, ticket_id: int) -> Ticket:

@@ -66,7 +66,8 @@ TICKET_COLUMNS = (
     _Lead.unit_id.label("lead_unit_id"), _Lead.status.label("lead_status"),
     shanghai_iso(_Lead.deadline).label("lead_deadline"), shanghai_iso(_Lead.rectified_at).label("lead_rectified_at"),
     _late(_Lead).label("lead_late"),
-    select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == const("assist")).exists().label("assisted"),
+    select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == const("assist")).exists()
+    .label("assisted"),
 )
 _JOINED = (Ticket.__table__
            .join(Category.__table__, Category.id == Ticket.category_id)
