@@ -29,8 +29,24 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+class App(Flask):
+    """Flask, with its per-call check for `async def` views and hooks made once per function."""
+
+    _SYNC_CACHE_MAX = 4096  # views and hooks are a few hundred; callers passing fresh closures are not cached
+
+    def ensure_sync(self, func):
+        # Flask asks inspect.iscoroutinefunction on every hook and view of every request (about 10 per request).
+        known = self.__dict__.setdefault("_sync_funcs", {})
+        found = known.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(known) < self._SYNC_CACHE_MAX:
+                known[func] = found
+        return found
+
+
 def create_app(config: dict | type | None = None) -> Flask:
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+    app = App(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(Path(__file__).parent / "static"), instance_relative_config=True)
     app.config.from_object(Config)
     if isinstance(config, dict):

@@ -1,4 +1,5 @@
 """Extension objects, created unbound; create_app() binds them."""
+from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -6,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+API_PREFIX = "/api/"
 
 # Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
 NAMING = {
@@ -28,7 +31,20 @@ login_manager = LoginManager()
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with its signer made once per key instead of twice on every request."""
+    """Flask's signed session cookie, with its signer made once per key instead of twice on every request.
+
+    The API (/api/) authenticates by bearer token and ignores session cookies: its requests get an empty session
+    that is never read from nor written to a cookie, so its responses set no cookie and carry no `Vary: Cookie`."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(API_PREFIX):
+            return None
+        return super().save_session(app, session, response)
 
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))

@@ -37,9 +37,15 @@ def _check_pairs(pairs) -> None:
 def check_request() -> None:
     if BAD_TEXT.search(request.path):
         _refuse()
-    _check_pairs(request.args.items(multi=True))
-    if any("\x00" in value for value in request.headers.values()):
+    environ = request.environ
+    if environ.get("QUERY_STRING"):
+        _check_pairs(request.args.items(multi=True))
+    # The header values as the server passed them (what request.headers reads), without building each pair.
+    if any("\x00" in value for key, value in environ.items()
+           if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
         _refuse()
+    if not environ.get("CONTENT_TYPE"):
+        return  # neither a form nor JSON
     if request.mimetype in FORM_TYPES:
         _check_pairs(request.form.items(multi=True))
     elif request.is_json:

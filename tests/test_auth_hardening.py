@@ -413,6 +413,14 @@ def test_nul_in_filters_is_400_with_the_error_shape(api, browser, city, make_tic
         assert "<html" in text(page) and "字符" in text(page)  # the friendly page, in Chinese
 
 
+def test_nul_in_a_header_is_400_before_anything_else(api, client, city, make_ticket):
+    ticket = make_ticket()
+    for headers in ({"X-Request-Note": "a\x00b"}, {"User-Agent": "phone\x00"}, {"Referer": "http://x/\x00"}):
+        assert_400(api.get(f"/api/v1/tickets/{ticket.id}", city.admin, headers=headers), str(headers))
+        assert_400(client.get("/login", headers=headers), f"page {headers}")
+    assert api.get(f"/api/v1/tickets/{ticket.id}", city.admin, headers={"User-Agent": "phone"}).status_code == 200
+
+
 def test_nul_in_description_and_reason_is_400_and_files_nothing(api, city, make_ticket):
     from conftest import file_tuple
     from inspect_app.tickets.models import Ticket

@@ -549,3 +549,22 @@ def test_a_new_secret_key_ends_the_sessions_signed_with_the_old_one(app, browser
         assert browser(city.admin).get("/tickets").status_code == 200  # a new login, signed with the new key
     finally:
         app.secret_key = app.config["SECRET_KEY"] = old
+
+
+def test_the_api_neither_reads_nor_writes_the_session_cookie(app, browser, city, make_ticket):
+    """/api/ authenticates by bearer token only: a browser's logged-in session cookie does not sign it in, and its
+    answers set no cookie and do not vary by cookie (extensions.SessionCookies)."""
+    ticket = make_ticket()
+    person = browser(city.admin)
+    assert person.get("/tickets").status_code == 200  # the cookie signs pages in
+    refused = person.get(f"/api/v1/tickets/{ticket.id}")
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "token_missing"
+    token = person.post("/api/v1/auth/token", json={"username": city.admin.username, "password": PASSWORD})
+    assert token.status_code == 200
+    answer = person.get(f"/api/v1/tickets/{ticket.id}",
+                        headers={"Authorization": f"Bearer {token.get_json()['token']}"})
+    assert answer.status_code == 200 and answer.get_json()["id"] == ticket.id
+    for response in (refused, token, answer):
+        assert "Set-Cookie" not in response.headers
+        assert "cookie" not in response.headers.get("Vary", "").lower()
+    assert person.get("/tickets").status_code == 200  # and the browser's session is as it was
