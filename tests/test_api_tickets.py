@@ -84,6 +84,28 @@ def test_file_report_dispatches_and_answers_201(api, city, uploads):
     assert len(stored_files(uploads)) == 3  # the photo, its thumbnail and its stamped copy
 
 
+def test_filing_writes_each_row_once(api, city):
+    """A new report is written in one flush: the ticket is INSERTed with its unit and deadline (no UPDATE after),
+    and nobody asks the database for the parts of a ticket that does not exist yet."""
+    from sqlalchemy import event
+    api.token(city.inspector.username)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = file_report(api, city.inspector)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["deadline"] and response.get_json()["unit"]["id"] == city.street_a.id
+    assert sum(s.startswith("insert into tickets ") for s in statements) == 1
+    assert not [s for s in statements if s.startswith("update tickets ")]
+    assert not [s for s in statements if s.startswith("select ticket_units.")]  # the parts' lazy load
+    assert sum(s.startswith("insert into ticket_units ") for s in statements) == 1
+
+
 def test_idempotency_key_repeats_answer_with_the_same_ticket(api, city):
     first = file_report(api, city.inspector, headers={"Idempotency-Key": "abc-123"})
     again = file_report(api, city.inspector, headers={"Idempotency-Key": "abc-123"})

@@ -79,6 +79,7 @@ def delete_holiday(day: date) -> bool:
     if row is None:
         return False
     db.session.delete(row)
+    db.session.flush()  # deadlines read the entries without flushing first (workdays.load_calendar)
     return True
 
 

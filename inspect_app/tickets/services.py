@@ -161,7 +161,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
                     segment=segment, description=description,
                     address=address or (segment.name if segment else ""), lat=lat, lon=lon,
                     reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
-                    frontage=frontage,
+                    frontage=frontage, parts=[],  # a new ticket has no parts yet: no query to learn it
                     idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
     db.session.add(ticket)

@@ -70,7 +70,8 @@ def load_calendar(start: datetime | date | None = None, days: int = _LOOKAHEAD_D
     if start is not None:
         first = start if isinstance(start, date) and not isinstance(start, datetime) else local(start).date()
         query = query.where(Holiday.day >= first - timedelta(days=1), Holiday.day <= first + timedelta(days=days))
-    return WorkCalendar({day: kind for day, kind in db.session.execute(query)})
+    with db.session.no_autoflush:  # only the office's entries, whose changes flush at once (office/holidays.py)
+        return WorkCalendar({day: kind for day, kind in db.session.execute(query)})
 
 
 def compute_deadline(rule: dict, start: datetime) -> datetime:
