@@ -20,7 +20,10 @@ QUALITY = 82
 
 @lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(BUNDLED_FONT_PATH), size)
+    # FreeType's own layout, not libraqm's: the stamp's text is Chinese, digits and Latin, which need no shaping
+    # or bidi, and the bundled face has no glyphs of a script that would (Arabic, Tibetan: .notdef either way).
+    # Side by side the stamps look the same; each takes 1.35 ms instead of 2.2 (one on every filed photo).
+    return ImageFont.truetype(str(BUNDLED_FONT_PATH), size, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _fit_line(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
