@@ -1,11 +1,11 @@
 """CPU per API request in process, with profiles: the three side-by-side workloads (issue 17).
 
-    python -m benchmarks.api_profile [--repeats N] [--profile list|detail|file ...] [--city PATH]
+    python -m benchmarks.api_profile [--repeats N] [--profile list|detail|file|phone ...] [--city PATH]
 
 Runs the app over a private copy of the 10,000-ticket benchmark city (benchmarks/out/city-10000-*.sqlite) with
 Flask's test client and a real bearer token, and prints the CPU milliseconds (process time, median of N) of
 GET /api/v1/tickets?per_page=100, GET /api/v1/tickets/<id> (a random id each time) and POST /api/v1/tickets
-with the raw 8 MP mobile_jolla.jpg. With --profile, cProfile's top functions of that workload (cumulative and own
+with the raw 8 MP mobile_jolla.jpg, and (phone) the same filing with the filing page's 1600 px JPEG. With --profile, cProfile's top functions of that workload (cumulative and own
 time). What the server's CPU per request in the side-by-side run is made of, without the network and gunicorn.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ("list", "detail", "file", "phone")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -31,10 +32,12 @@ if str(ROOT) not in sys.path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.api_profile")
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--profile", action="append", choices=("list", "detail", "file"), default=[])
+    parser.add_argument("--profile", action="append", choices=WORKLOADS, default=[])
     parser.add_argument("--city", default=None)
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--only", action="append", choices=("list", "detail", "file"), default=[],
+    parser.add_argument("--timer", choices=("wall", "cpu"), default="wall",
+                        help="what --profile counts: wall time (waits for fsync included) or this process's CPU")
+    parser.add_argument("--only", action="append", choices=WORKLOADS, default=[],
                         help="measure only this workload (repeatable; for py-spy)")
     parser.add_argument("--gc", choices=("on", "freeze", "off"), default="on",
                         help="the garbage collector while measuring: as is, with the app's objects frozen "
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         db_path = Path(tmp) / "city.sqlite"
         shutil.copy(city, db_path)
         from inspect_app import create_app
+
+        from .throughput import phone_page_jpeg
         from inspect_app.auth.services import create_user, issue_token
         from inspect_app.common.timeutil import utcnow
         from inspect_app.extensions import db
@@ -76,13 +81,15 @@ def main(argv: list[str] | None = None) -> int:
             response = client.get(f"/api/v1/tickets/{rng.choice(ids)}", headers=headers)
             assert response.status_code == 200, response.get_data(as_text=True)
 
-        def file() -> None:
+        def filing(photo: bytes, name: str) -> None:
             response = client.post("/api/v1/tickets", headers=headers, content_type="multipart/form-data",
                                    data={"category": category, "segment_id": segment, "description": "照片上报",
-                                         "photos": [(io.BytesIO(raw), "mobile_jolla.jpg")]})
+                                         "photos": [(io.BytesIO(photo), name)]})
             assert response.status_code == 201, response.get_data(as_text=True)
 
-        workloads = {"list": get_list, "detail": get_detail, "file": file}
+        phone_photo = phone_page_jpeg()
+        workloads = {"list": get_list, "detail": get_detail, "file": lambda: filing(raw, "mobile_jolla.jpg"),
+                     "phone": lambda: filing(phone_photo, "photo1.jpg")}
         if args.gc == "freeze":
             gc.collect()
             gc.freeze()
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: {statistics.median(runs):.2f} ms (min {runs[0]:.2f}, p90 {runs[len(runs) * 9 // 10]:.2f}, "
                   f"mean {statistics.fmean(runs):.2f})", flush=True)
         for name in args.profile:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time) if args.timer == "cpu" else cProfile.Profile()
             profile.enable()
             for _ in range(args.repeats):
                 workloads[name]()
