@@ -5,8 +5,9 @@
 Runs the app over a private copy of the 10,000-ticket benchmark city (benchmarks/out/city-10000-*.sqlite) with
 Flask's test client and a real bearer token, and prints the CPU milliseconds (process time, median of N) of
 GET /api/v1/tickets?per_page=100, GET /api/v1/tickets/<id> (a random id each time) and POST /api/v1/tickets
-with the raw 8 MP mobile_jolla.jpg, and (phone) the same filing with the filing page's 1600 px JPEG. With --profile, cProfile's top functions of that workload (cumulative and own
-time). What the server's CPU per request in the side-by-side run is made of, without the network and gunicorn.
+with the raw 8 MP mobile_jolla.jpg, and (phone) the same filing with the filing page's 1600 px JPEG. With --profile,
+cProfile's top functions of that workload (cumulative and own time; --timer cpu leaves fsync waits out). What the
+server's CPU per request in the side-by-side run is made of, without the network and gunicorn.
 """
 from __future__ import annotations
 
@@ -54,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         db_path = Path(tmp) / "city.sqlite"
         shutil.copy(city, db_path)
         from inspect_app import create_app
-
-        from .throughput import phone_page_jpeg
         from inspect_app.auth.services import create_user, issue_token
         from inspect_app.common.timeutil import utcnow
         from inspect_app.extensions import db
@@ -87,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "photos": [(io.BytesIO(photo), name)]})
             assert response.status_code == 201, response.get_data(as_text=True)
 
+        from .throughput import phone_page_jpeg
         phone_photo = phone_page_jpeg()
         workloads = {"list": get_list, "detail": get_detail, "file": lambda: filing(raw, "mobile_jolla.jpg"),
                      "phone": lambda: filing(phone_photo, "photo1.jpg")}

@@ -47,7 +47,7 @@ class App(Flask):
 
 def create_app(config: dict | type | None = None) -> Flask:
     app = App(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                static_folder=str(Path(__file__).parent / "static"), instance_relative_config=True)
+              static_folder=str(Path(__file__).parent / "static"), instance_relative_config=True)
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -1,5 +1,5 @@
 """Extension objects, created unbound; create_app() binds them."""
-from flask import request
+from flask import request as current_request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -42,7 +42,7 @@ class SessionCookies(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def save_session(self, app, session, response):
-        if request.path.startswith(API_PREFIX):
+        if current_request.path.startswith(API_PREFIX):
             return None
         return super().save_session(app, session, response)
 
