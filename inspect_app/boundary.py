@@ -158,8 +158,10 @@ def _end_read(session) -> None:
     prepared statement of the connection on a rollback and keeps them over a commit. PostgreSQL then plans the hot
     statements once per connection instead of on every request (a ticket row joins 8 tables: about 10 ms of
     planning at 1 M tickets, 1.5 ms to run; issue 17). Other databases keep nothing over a commit: their read
-    ends in the session's close at app-context teardown (a rollback), which skips the commit's bookkeeping."""
+    ends with the session's close (a rollback), which skips the commit's bookkeeping; what was loaded stays
+    readable, detached."""
     if db.engine.dialect.name != "postgresql":
+        session.close()
         return
     expire, session.expire_on_commit = session.expire_on_commit, False  # what was loaded stays readable, as
     try:                                    # after a close(): a streamed body runs after teardown with its objects
