@@ -117,8 +117,8 @@ def _listen() -> None:
 
 def register(app: Flask) -> None:
     """Commit each successful request that wrote something, once; roll back everything else. A request that only
-    read ends its transaction at teardown (its objects stay readable for a streamed body), with a COMMIT that
-    keeps the connection's prepared statements (_end_read). Register
+    read ends its transaction at teardown (its objects stay readable for a streamed body): on PostgreSQL with a
+    COMMIT that keeps the connection's prepared statements, elsewhere with the session's close (_end_read). Register
     after the other after_request hooks, so this one runs first and they see the final response (Flask runs them
     in reverse order)."""
     _listen()
@@ -154,11 +154,11 @@ def register(app: Flask) -> None:
 
 
 def _end_read(session) -> None:
-    """End a transaction that only read with COMMIT: for reads it is the same as ROLLBACK, but psycopg forgets every
-    prepared statement of the connection on a rollback and keeps them over a commit. PostgreSQL then plans the hot
-    statements once per connection instead of on every request (a ticket row joins 8 tables: about 10 ms of
-    planning at 1 M tickets, 1.5 ms to run; issue 17). Other databases keep nothing over a commit: their read
-    ends with the session's close (a rollback), which skips the commit's bookkeeping; what was loaded stays
+    """End a transaction that only read. PostgreSQL: with COMMIT, for reads the same as ROLLBACK, but psycopg
+    forgets every prepared statement of the connection on a rollback and keeps them over a commit, so the server
+    plans the hot statements once per connection instead of on every request (a ticket row joins 8 tables: about
+    10 ms of planning at 1 M tickets, 1.5 ms to run; issue 17). Other databases keep nothing over a commit: their
+    read ends with the session's close (a rollback), which skips the commit's bookkeeping; what was loaded stays
     readable, detached."""
     if db.engine.dialect.name != "postgresql":
         session.close()
