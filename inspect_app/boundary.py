@@ -118,7 +118,8 @@ def _listen() -> None:
 def register(app: Flask) -> None:
     """Commit each successful request that wrote something, once; roll back everything else. A request that only
     read ends its transaction at teardown (its objects stay readable for a streamed body): on PostgreSQL with a
-    COMMIT that keeps the connection's prepared statements, elsewhere with the session's close (_end_read). Register
+    COMMIT that keeps the connection's prepared statements (_end_read), elsewhere with the session's close when
+    the app context ends. Register
     after the other after_request hooks, so this one runs first and they see the final response (Flask runs them
     in reverse order)."""
     _listen()
@@ -158,10 +159,10 @@ def _end_read(session) -> None:
     forgets every prepared statement of the connection on a rollback and keeps them over a commit, so the server
     plans the hot statements once per connection instead of on every request (a ticket row joins 8 tables: about
     10 ms of planning at 1 M tickets, 1.5 ms to run; issue 17). Other databases keep nothing over a commit: their
-    read ends with the session's close (a rollback), which skips the commit's bookkeeping; what was loaded stays
-    readable, detached."""
+    read ends with the session's close (a rollback) at the app context's teardown, which skips the commit's
+    bookkeeping. (Closing here instead would detach the objects of an app context that encloses the request, as a
+    test's or a script's does.)"""
     if db.engine.dialect.name != "postgresql":
-        session.close()
         return
     expire, session.expire_on_commit = session.expire_on_commit, False  # what was loaded stays readable, as
     try:                                    # after a close(): a streamed body runs after teardown with its objects
