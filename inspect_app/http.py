@@ -12,6 +12,9 @@ from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
 
 
+API_PREFIX = "/api/"  # the HTTP API v1: bearer tokens, JSON answers, no session cookie
+
+
 class UnsupportedMediaType(ServiceError):
     status, code = 415, "unsupported_media_type"
 
@@ -22,7 +25,7 @@ def is_script() -> bool:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz" or is_script()
+    return request.path.startswith(API_PREFIX) or request.path == "/healthz" or is_script()
 
 
 def error_response(status: int, code: str, message: str):

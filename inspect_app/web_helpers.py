@@ -7,7 +7,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from .common import timeutil
-from .http import now
+from .http import API_PREFIX, now
 from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
 from .tickets.policy import can
@@ -75,7 +75,7 @@ def register(app) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if "cache-control" not in present:
             path = request.path
-            if path.startswith("/api/"):  # tokens and people's data: no cache keeps them (photos set their own)
+            if path.startswith(API_PREFIX):  # tokens and people's data: no cache keeps them (photos set their own)
                 headers.add("Cache-Control", "no-store")
             elif not path.startswith("/static") and getattr(current_user, "is_authenticated", False):
                 headers.add("Cache-Control", "private, no-store")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user, u
 from ..common.errors import ServiceError
 from ..common.timeutil import utcnow
 from ..extensions import db
-from ..http import local_url
+from ..http import API_PREFIX, local_url
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
@@ -48,7 +48,7 @@ def _temporary_password_first():
     """An account created or reset by the office has a temporary password: nothing but changing it until then."""
     endpoint = request.endpoint or ""
     if (endpoint in OPEN_WITH_TEMPORARY_PASSWORD or endpoint.endswith(".static")
-            or request.path.startswith("/api/")):
+            or request.path.startswith(API_PREFIX)):
         return None
     if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("auth.change_password"), 303 if request.method == "POST" else 302)
