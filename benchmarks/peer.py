@@ -180,9 +180,11 @@ def render(rows: list[dict], meta: dict, title: str) -> str:
     lines = [f"### {title}", ""]
     how = (f"{meta['rounds']} rounds of {meta['duration']} s per run, " if meta["rounds"] else "")
     lines.append(f"Date: {meta['date']:%Y-%m-%d %H:%M} UTC ({shanghai:%Y-%m-%d %H:%M} Asia/Shanghai). "
-                 f"Commit: {meta['commit']}. Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-                 f"{platform.platform()}. Client: {meta.get('client', 'bench.py')}. {how}load average (1/5/15 min) before: {meta['load_before']}, "
-                 f"after: {meta['load_after']}. Raw figures: benchmarks/out/{meta['raw']}.")
+                 f"Commit: {meta['commit']}. Machine: {os.cpu_count()} cores "
+                 f"({platform.processor() or platform.machine()}), {platform.platform()}. "
+                 f"Client: {meta.get('client', 'bench.py')}. {how}load average (1/5/15 min) "
+                 f"before: {meta['load_before']}, after: {meta['load_after']}. "
+                 f"Raw figures: benchmarks/out/{meta['raw']}.")
     lines += ["", "| workload | peer req/s | ours req/s | ours/peer (range over rounds) | target | peer p95 ms | "
               "ours p95 ms | server CPU per request, peer / ours | errors peer/ours |", "|---|---|---|---|---|---|---|---|---|"]
     for name, f in figures.items():
