@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-ceiling", action="store_true",
                         help="with --peer: also run our empty requests (/api/v1/auth/me, /healthz) against the peer's "
                              "one ticket, the ceiling of the one-ticket ratio")
+    parser.add_argument("--peer-floor", action="store_true",
+                        help="with --peer: also run the peer's filing against benchmarks/upload_floor.py's bare "
+                             "upload, cheapest full check and photo work alone, the floors of the filing ratio")
     parser.add_argument("--peer-client", choices=("bench", "wrk"), default="bench",
                         help="with --peer: the harness's load generator (bench.py, Python threads) or wrk "
                              "(benchmarks/wrk_client.py: the same workloads, a C client that leaves the CPU to the "
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return peer.render_file(args.peer_render, args.peer_key, args.peer_title, args.peer_note)
     if args.peer:
         return peer.run(args.peer_dir, args.peer_harness, args.peer_rounds, args.peer_duration, args.peer_key,
-                        args.peer_title, args.peer_ceiling, args.peer_client)
+                        args.peer_title, args.peer_ceiling, args.peer_client, args.peer_floor)
     if args.render:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
         out = Path(args.out) if args.out else ROOT / "docs/benchmarks.md"

@@ -39,6 +39,13 @@ WORKLOADS = {
                   "(token from the cache, the user as JSON, no ticket read)",
     "ceiling-healthz": "ceiling (--peer-ceiling): the peer's one ticket against our `GET /healthz` (no token, one "
                        "SELECT 1)",
+    "floor-store": "floor (--peer-floor): the peer's filing against a bare upload of the same photo "
+                   "(benchmarks/upload_floor.py /store: Flask parses the form, the file is written and fsync'd; "
+                   "no check, no ticket)",
+    "floor-check": "floor (--peer-floor): the peer's filing against the cheapest full check of the same photo "
+                   "(/check: /store plus the marker walk and every scan decoded at 1/8 scale; no ticket)",
+    "floor-photo": "floor (--peer-floor): the peer's filing against our photo work alone (/photo: process_image, "
+                   "the stamped copy, the three files fsync'd; no token, no ticket, no database)",
 }
 # With --peer-ceiling, after the harness's three workloads: how far an empty request of ours goes against the peer's
 # one-ticket read, in the same run and with the same client and servers. A detail cannot beat its own empty request.
@@ -47,6 +54,31 @@ CEILING_SCENARIOS = (
     '--path /api/v1/auth/me\n'
     'scenario ceiling-healthz --path "/api/georeport/v2/requests/{id}.json" --ids-file "$PEER/ids.txt" -- '
     '--path /healthz\n')
+# With --peer-floor, after those: the peer's filing against benchmarks/upload_floor.py (a third gunicorn with 2 sync
+# workers, port 8314), whose routes do only a prefix of a filing's photo work. /check is as far as any filing that
+# checks the whole photo can go on this stack, whatever the rest of it costs.
+_PEER_PHOTO = ('--method POST --path "/api/georeport/v2/requests.json?extensions=media" --form service_code=ad '
+               '--form lat={lat} --form long={long} --form "description=Photo report {rand}" --file "media=$PHOTO"')
+FLOOR_SCENARIOS = r"""
+(cd "$PROJ" && FLOOR_UPLOADS="$OURS/floor" exec "$PROJ_VENV/bin/gunicorn" benchmarks.upload_floor:app \
+   --bind 127.0.0.1:8314 --workers 2 --access-logfile /dev/null --error-logfile "$OURS/floor-error.log" \
+   --pid "$OURS/floor.pid" --no-control-socket) &
+trap 'kill $(cat "$PEER/gunicorn.pid" "$OURS/gunicorn.pid" "$OURS/floor.pid" 2>/dev/null) 2>/dev/null || true' EXIT
+for _ in $(seq 60); do [ -s "$OURS/floor.pid" ] && curl -s -o /dev/null http://127.0.0.1:8314/ && break; sleep 1; done
+FPID=$(cat "$OURS/floor.pid")
+floor() { # name route
+  "$PY" "$PEER/bench.py" --base http://127.0.0.1:8314 --server-pid "$FPID" --json-out "$OUT" -d "$DUR" \
+     --label "ours:floor-$1" --method POST --path "/$1" --file "photos=$PHOTO" >/dev/null
+}
+for f in store check photo; do
+  for r in $(seq "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then peer "floor-$f" PEER_PHOTO; sleep 2; floor "$f"
+    else floor "$f"; sleep 2; peer "floor-$f" PEER_PHOTO; fi
+    sleep 2
+  done
+done
+kill "$FPID" 2>/dev/null || true
+""".replace("PEER_PHOTO", _PEER_PHOTO)
 TARGETS = {"list-100": 3.0, "detail": 3.0, "photo-post-raw": 1.5}  # issue 17
 
 
@@ -80,10 +112,10 @@ def commit() -> str:
         return "unknown"
 
 
-def adapted(script: Path, folder: Path, into: Path, ceiling: bool, client: str) -> Path:
-    """A copy of side-by-side.sh that also runs CEILING_SCENARIOS before printing its table, and/or drives the
-    same workloads with wrk (benchmarks/wrk_client.py) instead of bench.py (the harness itself is shared and left
-    as it is)."""
+def adapted(script: Path, folder: Path, into: Path, ceiling: bool, client: str, floor: bool = False) -> Path:
+    """A copy of side-by-side.sh that also runs CEILING_SCENARIOS and/or FLOOR_SCENARIOS before printing its
+    table, and/or drives the same workloads with wrk (benchmarks/wrk_client.py) instead of bench.py (the harness
+    itself is shared and left as it is)."""
     text = script.read_text(encoding="utf-8")
     table = '"$PY" - "$OUT" <<'
     if table not in text or 'HERE=$(cd "$(dirname "$0")" && pwd)' not in text or '"$PEER/bench.py"' not in text:
@@ -91,6 +123,8 @@ def adapted(script: Path, folder: Path, into: Path, ceiling: bool, client: str) 
     text = text.replace('HERE=$(cd "$(dirname "$0")" && pwd)', f"HERE={folder}")
     if ceiling:
         text = text.replace(table, CEILING_SCENARIOS + "\n" + table, 1)
+    if floor:
+        text = text.replace(table, FLOOR_SCENARIOS + "\n" + table, 1)
     if client == "wrk":
         text = text.replace('"$PEER/bench.py"', f'"{ROOT / "benchmarks/wrk_client.py"}"')
     into.write_text(text, encoding="utf-8")
@@ -98,7 +132,7 @@ def adapted(script: Path, folder: Path, into: Path, ceiling: bool, client: str) 
 
 
 def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: str, title: str | None,
-        ceiling: bool = False, client: str = "bench") -> int:
+        ceiling: bool = False, client: str = "bench", floor: bool = False) -> int:
     peer_dir = Path(peer or os.environ.get("PEER", ""))
     folder = harness_dir(harness)
     if not peer or not (peer_dir / "venv").is_dir() or not (peer_dir / "ids.txt").is_file():
@@ -114,9 +148,9 @@ def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: 
     if client == "wrk" and not shutil.which("wrk"):
         print("--peer-client wrk needs the wrk command (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    if ceiling or client != "bench":
-        script = adapted(script, folder, peer_dir / "side-by-side-adapted.sh", ceiling, client)
-    print(f"side by side: {rounds} rounds x {duration} s per run, {5 if ceiling else 3} workloads; load before "
+    if ceiling or floor or client != "bench":
+        script = adapted(script, folder, peer_dir / "side-by-side-adapted.sh", ceiling, client, floor)
+    print(f"side by side: {rounds} rounds x {duration} s per run, {3 + 2 * ceiling + 3 * floor} workloads; load before "
           f"{before}", flush=True)
     result = subprocess.run(["bash", str(script)], env=env, cwd=ROOT)
     after = loadavg()

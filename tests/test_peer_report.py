@@ -45,7 +45,39 @@ def test_the_harness_copy_runs_the_ceiling_and_wrk(tmp_path: Path) -> None:
     assert "benchmarks/wrk_client.py" in copy and '"$PEER/bench.py"' not in copy
     assert "ceiling-healthz" in copy and f"HERE={folder}" in copy
     plain = peer.adapted(script, folder, tmp_path / "b.sh", ceiling=False, client="bench").read_text()
-    assert '"$PEER/bench.py"' in plain and "ceiling-me" not in plain
+    assert '"$PEER/bench.py"' in plain and "ceiling-me" not in plain and "upload_floor" not in plain
+    floor = peer.adapted(script, folder, tmp_path / "c.sh", ceiling=False, client="wrk", floor=True).read_text()
+    assert "benchmarks.upload_floor:app" in floor and '"$PEER/bench.py"' not in floor  # the floor's client is wrk too
+    assert floor.index("upload_floor") < floor.index('"$PY" - "$OUT" <<')  # measured before the table is printed
+    assert 'peer "floor-$f" --method POST' in floor and '--file "media=$PHOTO"' in floor
+
+
+def test_the_floor_routes_do_what_they_say(tmp_path: Path) -> None:
+    """/store keeps the bytes as sent, /check refuses a truncated photo, /photo is the project's photo work."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from benchmarks.upload_floor import create_app
+    photos = Path(__file__).resolve().parent / "photos"
+    raw, broken = (photos / "mobile_jolla.jpg").read_bytes(), (photos / "truncated_half.jpg").read_bytes()
+    client = create_app(str(tmp_path)).test_client()
+
+    def post(route: str, data: bytes):
+        # Encoded in memory: the test client would otherwise spool a big body to a temp file it never closes.
+        boundary, body = encode_multipart({"photos": FileStorage(io.BytesIO(data), filename="p.jpg")})
+        return client.post(route, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+    stored = post("/store", raw)
+    assert stored.status_code == 201
+    key = stored.get_json()["key"]
+    assert (tmp_path / key[:2] / f"{key}.jpg").read_bytes() == raw
+    assert post("/check", raw).get_json()["decoded"] == [408, 306]  # 3264 x 2448 at 1/8
+    assert post("/check", broken).status_code == 415 and post("/photo", broken).status_code == 415
+    photo = post("/photo", raw).get_json()
+    assert (photo["width"], photo["height"]) == (1632, 1224)
+    assert {p.name for p in (tmp_path / photo["key"][:2]).iterdir()} >= {f"{photo['key']}{s}.jpg" for s in ("", "_t", "_st")}
 
 
 def test_the_wrk_script_fills_placeholders_and_escapes_bytes() -> None:
