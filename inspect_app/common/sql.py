@@ -22,6 +22,12 @@ def const(value):
     return literal_column(f"'{value}'", String())
 
 
+def consts(values) -> list:
+    """const() of each value: a fixed IN list (the open statuses) written into the SQL once, where a list of plain
+    values would be a parameter that SQLAlchemy expands into the statement's text again on every run."""
+    return [const(value) for value in values]
+
+
 _WORD = re.compile(r"[a-z_]+")
 
 

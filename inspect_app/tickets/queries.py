@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest
-from ..common.sql import const
+from ..common.sql import const, consts
 from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
@@ -254,7 +254,7 @@ _CONDITIONS = {
     # instead of two, so a unit's 待整改 tab reads its few open parts, not every ticket it ever had.
     "part": lambda: Ticket.id.in_(select(TicketUnit.ticket_id).where(
         TicketUnit.unit_id == bindparam("f_scope_unit"), TicketUnit.status == bindparam("f_my_part"))),
-    "open": lambda: Ticket.status.in_(ACTIVE_STATUSES),
+    "open": lambda: Ticket.status.in_(consts(ACTIVE_STATUSES)),
     "status": lambda: Ticket.status == bindparam("f_status"),
     "unit_id": lambda: Ticket.unit_id == bindparam("f_unit_id"),
     "category": lambda: Ticket.category_id == bindparam("f_category"),
@@ -307,7 +307,7 @@ def page_of(query, flt: TicketFilter, overdue_first: bool = False):
 
 def in_list_order(query, overdue_first: bool = False):
     if overdue_first:
-        return query.order_by(Ticket.status.in_(OPEN_STATUSES).desc(), Ticket.deadline.asc(), Ticket.id.desc())
+        return query.order_by(Ticket.status.in_(consts(OPEN_STATUSES)).desc(), Ticket.deadline.asc(), Ticket.id.desc())
     return query.order_by(Ticket.id.desc())
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import True_
 
 from ..auth.models import User
 from ..common.errors import NotFound
-from ..common.sql import const, shanghai_iso
+from ..common.sql import const, consts, shanghai_iso
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..photos.models import Photo
@@ -59,7 +59,7 @@ TICKET_COLUMNS = (
     Ticket.source, Site.id.label("site_id"), Site.name.label("site_name"),
     Frontage.id.label("frontage_id"), Frontage.name.label("frontage_name"),
     # rules.is_overdue, as rules.overdue_condition computes it, at the request's clock (the "now" parameter)
-    (Ticket.status.in_([const(status) for status in OPEN_STATUSES])
+    (Ticket.status.in_(consts(OPEN_STATUSES))
      & (Ticket.deadline < bindparam("now"))).label("overdue"),
     # The lead part (主办; at most one per ticket, uq_ticket_units_one_lead) joined with its ticket, and whether
     # assisting parts (协办) exist: most tickets have none, and then no second query is needed for their `units`.
@@ -154,31 +154,27 @@ def _core():
 def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     """One page of the filtered list (newest first) as API dicts, and the total: queries.list_tickets's rows.
 
-    The filters choose the page's ids with two small statements (count, ids), built once per filter shape; the
-    page's rows then come from one statement built once (_page_rows): SQLAlchemy finds a statement's compiled SQL
-    by walking it for a cache key, and walking the 26 joined columns anew on every request cost more than running
-    them."""
+    Two statements built once per filter shape: the count, and the page's rows, whose tickets a subquery picks
+    first (the filter's ids, newest first, limit and offset) before the 26 joined columns are read for those
+    alone. SQLAlchemy finds a statement's compiled SQL by walking it for a cache key, and walking the joined
+    columns anew on every request cost more than running them."""
     shape, params = filter_shape(user, flt, now)
-    count_query, ids_query = _list_statements(shape)
+    count_query, rows_query = _list_statements(shape)
     connection = _core()
     total = connection.scalar(count_query, params)
-    ids = connection.scalars(ids_query, params | page_params(flt)).all()
-    if not ids:
+    if not total:
         return [], total
-    rows = connection.execute(_page_rows(), {"ids": ids, "now": now}).all()
+    rows = connection.execute(rows_query, params | page_params(flt) | {"now": now}).all()
     assists = _assists(rows, now)
     return [ticket_row_dict(row, assists.get(row.id, [])) for row in rows], total
 
 
 @lru_cache(maxsize=256)
 def _list_statements(shape: tuple[str, ...]):
-    return count_statement(shape), paged(select(Ticket.id).where(filter_condition(shape)))
-
-
-@cache
-def _page_rows():
-    return (select(*TICKET_COLUMNS).select_from(_JOINED).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+    page_ids = paged(select(Ticket.id).where(filter_condition(shape)))
+    rows = (select(*TICKET_COLUMNS).select_from(_JOINED).where(Ticket.id.in_(page_ids))
             .order_by(Ticket.id.desc()))
+    return count_statement(shape), rows
 
 
 @cache

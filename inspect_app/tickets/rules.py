@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from ..common.sql import consts
+
 STATUSES = ("pending", "assigned", "rectified", "closed", "disputed", "cancelled")
 STATUS_LABELS = {
     "pending": "待派遣",
@@ -53,7 +55,7 @@ def overdue_condition(now: datetime):
     """`is_overdue` as an SQL condition on the tickets table (overdue is computed, never stored)."""
     from .models import Ticket  # the model imports this module's vocabulary
 
-    return Ticket.status.in_(OPEN_STATUSES) & (Ticket.deadline < now)
+    return Ticket.status.in_(consts(OPEN_STATUSES)) & (Ticket.deadline < now)
 
 
 def is_part_overdue(part_status: str, deadline: datetime | None, ticket_status: str, now: datetime) -> bool:
