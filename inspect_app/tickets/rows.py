@@ -154,27 +154,32 @@ def _core():
 def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     """One page of the filtered list (newest first) as API dicts, and the total: queries.list_tickets's rows.
 
-    Two statements built once per filter shape: the count, and the page's rows, whose tickets a subquery picks
-    first (the filter's ids, newest first, limit and offset) before the 26 joined columns are read for those
-    alone. SQLAlchemy finds a statement's compiled SQL by walking it for a cache key, and walking the joined
-    columns anew on every request cost more than running them."""
+    The filters choose the page's ids with two small statements (count, ids), built once per filter shape; the
+    page's rows then come from one statement built once (_page_rows): SQLAlchemy finds a statement's compiled SQL
+    by walking it for a cache key, and walking the 26 joined columns anew on every request cost more than running
+    them. The ids are fetched first rather than picked by a subquery of the rows' statement: PostgreSQL planned
+    that one statement badly at 1 M tickets (2.3 s instead of 7 ms)."""
     shape, params = filter_shape(user, flt, now)
-    count_query, rows_query = _list_statements(shape)
+    count_query, ids_query = _list_statements(shape)
     connection = _core()
     total = connection.scalar(count_query, params)
-    if not total:
+    ids = connection.scalars(ids_query, params | page_params(flt)).all()
+    if not ids:
         return [], total
-    rows = connection.execute(rows_query, params | page_params(flt) | {"now": now}).all()
+    rows = connection.execute(_page_rows(), {"ids": ids, "now": now}).all()
     assists = _assists(rows, now)
     return [ticket_row_dict(row, assists.get(row.id, [])) for row in rows], total
 
 
 @lru_cache(maxsize=256)
 def _list_statements(shape: tuple[str, ...]):
-    page_ids = paged(select(Ticket.id).where(filter_condition(shape)))
-    rows = (select(*TICKET_COLUMNS).select_from(_JOINED).where(Ticket.id.in_(page_ids))
+    return count_statement(shape), paged(select(Ticket.id).where(filter_condition(shape)))
+
+
+@cache
+def _page_rows():
+    return (select(*TICKET_COLUMNS).select_from(_JOINED).where(Ticket.id.in_(bindparam("ids", expanding=True)))
             .order_by(Ticket.id.desc()))
-    return count_statement(shape), rows
 
 
 @cache
