@@ -67,8 +67,8 @@ def test_list_rows_equal_orm_dicts(app, city, make_ticket, now, api):
 
 
 def test_list_pages_equal_orm_pages(app, city, make_ticket, now):
-    """The page's rows come from one statement whose subquery picks the page's ids: every page of a filter (the
-    last one short, one past the end empty) and its total are the ORM list's."""
+    """Every page of a filter (the last one short, one past the end empty) and its total are the ORM list's, with
+    the open statuses written into the SQL (common.sql.consts) rather than sent as an expanding parameter."""
     _varied_tickets(city, make_ticket, now)
     late = now + timedelta(days=3)
     from inspect_app.tickets import rows
