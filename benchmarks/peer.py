@@ -60,7 +60,7 @@ CEILING_SCENARIOS = (
 _PEER_PHOTO = ('--method POST --path "/api/georeport/v2/requests.json?extensions=media" --form service_code=ad '
                '--form lat={lat} --form long={long} --form "description=Photo report {rand}" --file "media=$PHOTO"')
 FLOOR_SCENARIOS = r"""
-(cd "$PROJ" && FLOOR_UPLOADS="$OURS/floor" exec "$PROJ_VENV/bin/gunicorn" benchmarks.upload_floor:app \
+(cd "$PROJ" && FLOOR_UPLOADS="$OURS/floor" exec "$PROJ_VENV/bin/gunicorn" 'benchmarks.upload_floor:create_app()' \
    --bind 127.0.0.1:8314 --workers 2 --access-logfile /dev/null --error-logfile "$OURS/floor-error.log" \
    --pid "$OURS/floor.pid" --no-control-socket) &
 trap 'kill $(cat "$PEER/gunicorn.pid" "$OURS/gunicorn.pid" "$OURS/floor.pid" 2>/dev/null) 2>/dev/null || true' EXIT

@@ -1,6 +1,6 @@
 """How fast a photo filing could be at best on this stack: the floors of `python -m benchmarks --peer --peer-floor`.
 
-A WSGI app for gunicorn (`benchmarks.upload_floor:app`), served beside the peer and the project in the side-by-side
+A WSGI app for gunicorn (`'benchmarks.upload_floor:create_app()'`), served beside the peer and the project in the side-by-side
 run, with the same 2 sync workers and the same multipart POST of the raw 8 MP photo as the filing workload. Each
 route does a prefix of what a filing must do with a photo, and nothing else (no token, no ticket, no database):
 
@@ -95,5 +95,3 @@ def create_app(folder: str | None = None) -> Flask:
 
     return app
 
-
-app = create_app()

@@ -47,7 +47,7 @@ def test_the_harness_copy_runs_the_ceiling_and_wrk(tmp_path: Path) -> None:
     plain = peer.adapted(script, folder, tmp_path / "b.sh", ceiling=False, client="bench").read_text()
     assert '"$PEER/bench.py"' in plain and "ceiling-me" not in plain and "upload_floor" not in plain
     floor = peer.adapted(script, folder, tmp_path / "c.sh", ceiling=False, client="wrk", floor=True).read_text()
-    assert "benchmarks.upload_floor:app" in floor and '"$PEER/bench.py"' not in floor  # the floor's client is wrk too
+    assert "benchmarks.upload_floor:create_app()" in floor and '"$PEER/bench.py"' not in floor  # the floor's client is wrk too
     assert floor.index("upload_floor") < floor.index('"$PY" - "$OUT" <<')  # measured before the table is printed
     assert 'peer "floor-$f" --method POST' in floor and '--file "media=$PHOTO"' in floor
 
