@@ -174,7 +174,7 @@ def _why_throughput(figures):
                  "(mostly waiting on the disk), the stamped copy 6 %, the category lookup and the ticket number 5 % "
                  "each, the form's parsing 4 %, the commit 4 %. 100 req/s on these 2 cores with the Python clients "
                  "beside them means about 15 ms of server CPU per report; no single part left would close the gap. "
-                 "With wrk as the client the same filing reaches 76–85 req/s. ")
+                 "With wrk as the client the same filing reached 76–85 req/s (stop 27). ")
     text += ("Lists and details come from Core rows with orjson, statements built once per filter shape and a "
              "cached token lookup (issue 17; see the side-by-side section for the CPU per request against the "
              "peer): what is left per request is mostly the stack's own (gunicorn, Flask, the session), and the "
