@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import True_
 
 from ..auth.models import User
 from ..common.errors import NotFound
-from ..common.sql import const, consts, shanghai_iso
+from ..common.sql import const, shanghai_iso
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..photos.models import Photo
@@ -33,7 +33,7 @@ from ..units.models import Category, Segment, Unit
 from .models import Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
 from .queries import TicketFilter, count_statement, filter_condition, filter_shape, page_params, paged
-from .rules import OPEN_STATUSES, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS
+from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS, overdue_condition
 
 _Reporter = aliased(User, name="reporter")
 _Actor = aliased(User, name="actor")
@@ -58,9 +58,8 @@ TICKET_COLUMNS = (
     Ticket.escalation_level, Ticket.rework_count, shanghai_iso(Ticket.closed_at).label("closed_at"),
     Ticket.source, Site.id.label("site_id"), Site.name.label("site_name"),
     Frontage.id.label("frontage_id"), Frontage.name.label("frontage_name"),
-    # rules.is_overdue, as rules.overdue_condition computes it, at the request's clock (the "now" parameter)
-    (Ticket.status.in_(consts(OPEN_STATUSES))
-     & (Ticket.deadline < bindparam("now"))).label("overdue"),
+    # rules.is_overdue at the request's clock (the "now" parameter)
+    overdue_condition(bindparam("now")).label("overdue"),
     # The lead part (主办; at most one per ticket, uq_ticket_units_one_lead) joined with its ticket, and whether
     # assisting parts (协办) exist: most tickets have none, and then no second query is needed for their `units`.
     _Lead.unit_id.label("lead_unit_id"), _Lead.status.label("lead_status"),
