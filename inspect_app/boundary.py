@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -136,13 +136,11 @@ def register(app: Flask) -> None:
         except (StaleDataError, IntegrityError) as error:
             db.session.rollback()
             log.info("commit refused at the end of the request: %s", error)
-            from .http import error_response
-            return error_response(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
+            return _refused(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
         except OperationalError:
             db.session.rollback()
             log.exception("commit failed at the end of the request")
-            from .http import error_response
-            return error_response(503, "database_busy", "数据库繁忙，请稍后重试。")
+            return _refused(503, "database_busy", "数据库繁忙，请稍后重试。")
         return response
 
     @app.teardown_request
@@ -152,6 +150,13 @@ def register(app: Flask) -> None:
             session.rollback()
         elif session.in_transaction():
             _end_read(session)
+
+
+def _refused(status: int, code: str, message: str):
+    """The error answer in place of a response whose transaction could not commit: a Response object, as the
+    after_request hooks that run after this one expect."""
+    from .http import error_response
+    return current_app.make_response(error_response(status, code, message))
 
 
 def _end_read(session) -> None:

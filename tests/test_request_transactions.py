@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, text
 
+from conftest import file_tuple
+
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
@@ -92,3 +94,32 @@ def test_the_prepare_threshold_reaches_psycopg(tmp_path):
                         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-cx=1"}}) == {
         "options": "-cx=1", "prepare_threshold": 2}
     assert "prepare_threshold" not in connect_args(f"sqlite:///{tmp_path / 'x.db'}")
+
+
+@pytest.mark.parametrize("error, status, code", [("integrity", 409, "concurrent_update"),
+                                                  ("operational", 503, "database_busy")])
+def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, city, error, status, code):
+    """The request's own commit (after its view) fails: the answer is an error (not a 500), and nothing is kept."""
+    from flask import has_request_context
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    api.token(city.inspector.username)
+    db.session.commit()
+    count = db.session.query(Ticket).count()
+    errors = {"integrity": IntegrityError("INSERT", {}, Exception("duplicate key")),
+              "operational": OperationalError("COMMIT", {}, Exception("database is locked"))}
+
+    def refuse(session):
+        if has_request_context():
+            raise errors[error]
+    event.listen(db.session, "before_commit", refuse)
+    try:
+        response = api.post("/api/v1/tickets", city.inspector, data={
+            "category": "niupixuan", "lat": "31.2304", "lon": "121.4737", "description": "提交时失败",
+            "photos": [file_tuple()]}, content_type="multipart/form-data")
+    finally:
+        event.remove(db.session, "before_commit", refuse)
+    assert response.status_code == status
+    assert response.get_json()["error"]["code"] == code
+    db.session.rollback()
+    assert db.session.query(Ticket).count() == count
