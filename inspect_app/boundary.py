@@ -9,12 +9,15 @@ share one transaction. The edge commits once:
 
 Files written during a transaction (photos, PDFs) are registered with `delete_on_rollback(path)`: if the transaction
 rolls back they are removed, so a failed action leaves no orphan file and no caller has to clean up. A savepoint
-(`begin_nested`) that rolls back removes the files written inside it.
+(`begin_nested`) that rolls back removes the files written inside it. Work a transaction hands to a helper thread
+(the fsync of the photos it wrote) is registered with `commit_waits_for(future)`: the commit waits for it and fails
+if it failed, and a rollback waits for it before removing the files.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 _FILES = "boundary.files"  # session.info key: [(transaction ids, path), ...]
 _WROTE = "boundary.wrote"  # session.info key: this transaction changed something
+_WAITS = "boundary.waits"  # session.info key: [(transaction ids, future), ...] the commit waits for
 
 
 @contextmanager
@@ -66,6 +70,28 @@ def delete_on_rollback(*paths: str | Path) -> None:
     session.info.setdefault(_FILES, []).extend((chain, Path(p)) for p in paths)
 
 
+def commit_waits_for(future: Future) -> None:
+    """The current transaction commits only once `future` is done, and not at all if it failed (the error is
+    raised by the commit, and the rollback that follows removes the transaction's files)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.connection()
+    session.info.setdefault(_WAITS, []).append((_open_transactions(session), future))
+
+
+def _finish_waits(entries) -> BaseException | None:
+    """Wait for every future (a failed one does not stop the wait for the others); the first error."""
+    futures = [future for _chain, future in entries]
+    wait(futures)
+    return next((f.exception() for f in futures if f.exception() is not None), None)
+
+
+def _before_commit(session) -> None:
+    error = _finish_waits(session.info.pop(_WAITS, ()))
+    if error is not None:
+        raise error
+
+
 def _after_commit(session) -> None:
     session.info.pop(_FILES, None)
     session.info.pop(_WROTE, None)
@@ -90,6 +116,11 @@ def wrote(session=None) -> bool:
 def _after_soft_rollback(session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_WROTE, None)
+    waits = session.info.get(_WAITS)
+    if waits:  # the helper threads are done with the files before they go
+        mine = [e for e in waits if id(previous_transaction) in e[0]]
+        session.info[_WAITS] = [e for e in waits if id(previous_transaction) not in e[0]]
+        _finish_waits(mine)
     entries = session.info.get(_FILES)
     if not entries:
         return
@@ -107,7 +138,8 @@ def _after_soft_rollback(session, previous_transaction) -> None:
 
 
 def _listen() -> None:
-    for name, handler in (("after_commit", _after_commit), ("after_soft_rollback", _after_soft_rollback),
+    for name, handler in (("before_commit", _before_commit), ("after_commit", _after_commit),
+                          ("after_soft_rollback", _after_soft_rollback),
                           ("after_flush", _after_flush), ("do_orm_execute", _on_execute)):
         if not event.contains(db.session, name, handler):
             event.listen(db.session, name, handler)
@@ -141,6 +173,10 @@ def register(app: Flask) -> None:
             db.session.rollback()
             log.exception("commit failed at the end of the request")
             return _refused(503, "database_busy", "数据库繁忙，请稍后重试。")
+        except OSError:  # a file the transaction wrote could not be made durable (commit_waits_for)
+            db.session.rollback()
+            log.exception("files not saved at the end of the request")
+            return _refused(503, "storage_failed", "文件未能保存到服务器磁盘，请稍后重试。")
         return response
 
     @app.teardown_request

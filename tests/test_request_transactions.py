@@ -97,7 +97,8 @@ def test_the_prepare_threshold_reaches_psycopg(tmp_path):
 
 
 @pytest.mark.parametrize("error, status, code", [("integrity", 409, "concurrent_update"),
-                                                  ("operational", 503, "database_busy")])
+                                                  ("operational", 503, "database_busy"),
+                                                  ("disk", 503, "storage_failed")])
 def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, city, error, status, code):
     """The request's own commit (after its view) fails: the answer is an error (not a 500), and nothing is kept."""
     from flask import has_request_context
@@ -107,7 +108,8 @@ def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, 
     db.session.commit()
     count = db.session.query(Ticket).count()
     errors = {"integrity": IntegrityError("INSERT", {}, Exception("duplicate key")),
-              "operational": OperationalError("COMMIT", {}, Exception("database is locked"))}
+              "operational": OperationalError("COMMIT", {}, Exception("database is locked")),
+              "disk": OSError(28, "No space left on device")}
 
     def refuse(session):
         if has_request_context():

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_request_context
 
-from ..boundary import delete_on_rollback
+from ..boundary import commit_waits_for, delete_on_rollback
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.text import one_line
@@ -18,11 +18,17 @@ from .gate import DecodeGate, default_lock_dir
 from .models import Photo
 from .processing import Limits, PhotoError, ProcessedPhoto, plausible_taken_at, process_image
 from .stamp import stamp
-from .storage import PhotoStore
+from .storage import PhotoStore, fsync_in_background
 
 
 def store() -> PhotoStore:
-    return PhotoStore(current_app.config["UPLOAD_FOLDER"])
+    """The app's photo folder, for writing in a transaction: the files' fsyncs run in a helper thread while the
+    action goes on, and its commit waits for them (boundary.commit_waits_for)."""
+    return PhotoStore(current_app.config["UPLOAD_FOLDER"], sync=_durable_before_commit)
+
+
+def _durable_before_commit(paths, folder) -> None:
+    commit_waits_for(fsync_in_background(paths, folder))
 
 
 def limits() -> Limits:
@@ -162,7 +168,7 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
     lines = stamp_lines(ticket, kind, taken_at, now, lat, lon, by)
     # Stamped from the thumbnail's pixels that processing kept (no second decode); the three files are written
-    # together, with one fsync of their folder.
+    # together, and made durable together (with one fsync of their folder) before the commit.
     stamped = stamp(photo.thumb_image if photo.thumb_image is not None else photo.thumb, lines)
     key = files.save(photo, stamped=stamped)
     delete_on_rollback(files.path(key), files.path(key, thumb=True), files.path(key, stamped=True))

@@ -11,12 +11,14 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .processing import ProcessedPhoto
 
-__all__ = ["PhotoStore", "is_valid_key"]
+__all__ = ["PhotoStore", "fsync_files", "fsync_in_background", "is_valid_key"]
 
 _KEY_RE = re.compile(r"[0-9a-f]{32}")
 _FILE_RE = re.compile(r"([0-9a-f]{32})(?:_t|_st)?\.jpg")
@@ -29,12 +31,18 @@ def is_valid_key(key: object) -> bool:
 
 
 class PhotoStore:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str],
+                 sync: Callable[[Sequence[Path], Path], None] | None = None) -> None:
+        """`sync(paths, folder)`, if given, makes what save() wrote durable (the files' data, then their folder's
+        entries) in place of save()'s own fsyncs, which then return at once: photos/service.py hands them to a
+        helper thread that the transaction's commit waits for."""
         self.root = Path(root)
+        self.sync = sync
 
     def save(self, photo: ProcessedPhoto, stamped: bytes | None = None) -> str:
         """Write the main image, the thumbnail and (given) the stamped display copy; returns the new key. Either
-        every file is stored or none."""
+        every file is stored or none. Each file appears whole under its name or not at all; without `sync` they
+        are durable when this returns."""
         key = secrets.token_hex(16)
         while self.exists(key):  # 128 random bits: never in practice, but never overwrite either
             key = secrets.token_hex(16)
@@ -46,13 +54,16 @@ class PhotoStore:
         written = []
         try:
             for path, data in files:
-                _write_atomic(path, data, sync_dir=False)
+                _write_atomic(path, data, sync_dir=False, sync=self.sync is None)
                 written.append(path)
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        _fsync_dir(main.parent)  # every rename made durable at once: the files share the shard folder
+        if self.sync is None:
+            _fsync_dir(main.parent)  # every rename made durable at once: the files share the shard folder
+        else:
+            self.sync(written, main.parent)
         return key
 
     def path(self, key: str, thumb: bool = False, stamped: bool = False) -> Path:
@@ -61,12 +72,6 @@ class PhotoStore:
             raise ValueError(f"invalid photo key: {key!r}")
         suffix = "_st" if stamped else "_t" if thumb else ""
         return self.root / key[:2] / f"{key}{suffix}.jpg"
-
-    def save_stamped(self, key: str, data: bytes) -> Path:
-        """Write the stamped display copy of a stored photo; returns its path (for delete_on_rollback)."""
-        path = self.path(key, stamped=True)
-        _write_atomic(path, data)
-        return path
 
     def display_path(self, key: str) -> Path:
         """The stamped copy for documents and lists, or the clean thumbnail for a photo stored before stamps."""
@@ -93,15 +98,51 @@ class PhotoStore:
             yield from sorted(k for k in keys if k.startswith(shard.name))
 
 
-def _write_atomic(path: Path, data: bytes, sync_dir: bool = True) -> None:
+def fsync_files(paths: Sequence[Path], folder: Path) -> None:
+    """Make files written without fsync durable: each file's data, then the folder holding their names."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(folder)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def fsync_in_background(paths: Sequence[Path], folder: Path) -> Future:
+    """fsync_files in a helper thread; returns at once. An fsync waits on the disk with the GIL released, so the
+    caller's own work (a ticket's rows, the stamp) goes on meanwhile instead of a sync worker idling on each one."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photo-fsync")
+        return _pool.submit(fsync_files, list(paths), folder)
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = None  # a forked child has none of its parent's threads: it starts its own pool on first use
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _write_atomic(path: Path, data: bytes, sync_dir: bool = True, sync: bool = True) -> None:
     """Temp file in the same directory, fsync, os.replace: readers see the whole file or none of it.
-    `sync_dir=False` leaves the directory's fsync (the rename's durability) to the caller."""
+    `sync_dir=False` leaves the directory's fsync (the rename's durability) to the caller; `sync=False` the file's
+    (fsync_files, before anything that names the file is committed)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
