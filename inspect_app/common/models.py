@@ -29,20 +29,31 @@ def _ensure_row(name: str, year: int) -> None:
                        .on_conflict_do_nothing(index_elements=["name", "year"]))
 
 
+def _bump(name: str, year: int, by: int):
+    """UPDATE the (name, year) row by `by` (0 only locks it), RETURNING its value: None when there is no row."""
+    return db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
+                              .values(value=Counter.value + by).returning(Counter.value)).scalar_one_or_none()
+
+
+def _bump_or_create(name: str, year: int, by: int) -> int:
+    """_bump, making the row first in the rare case of a new (name, year): one statement on every later call."""
+    value = _bump(name, year, by)
+    if value is None:
+        _ensure_row(name, year)
+        value = _bump(name, year, by)
+    return value
+
+
 def lock_sequence(name: str, year: int) -> None:
     """Queue behind anyone else numbering in (name, year) until this transaction ends, without taking a number:
     the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite). What is read afterwards includes what
     the transaction before us committed, so "check, then create" cannot race."""
-    _ensure_row(name, year)
-    db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
-                       .values(value=Counter.value))
+    _bump_or_create(name, year, 0)
 
 
 def next_value(name: str, year: int) -> int:
     """Next number in the (name, year) sequence, taken in the caller's transaction (locks as lock_sequence)."""
-    _ensure_row(name, year)
-    return db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
-                              .values(value=Counter.value + 1).returning(Counter.value)).scalar_one()
+    return _bump_or_create(name, year, 1)
 
 
 def current_value(name: str, year: int) -> int:
