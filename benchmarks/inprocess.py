@@ -459,12 +459,13 @@ def ingest(sample: bytes, sample_name: str, data: DataSet, repeats: int) -> list
                     "naive": lambda: bench_ingest.naive(sample)}, repeats)
     value, floor, naive = (median_ms(times[k]) for k in ("ingest", "floor", "naive"))
     processed = process_image(sample)
-    store = PhotoStore(tempfile.mkdtemp(prefix="bench-store-"))
     saves = []
-    for _ in range(max(3, repeats // 2)):
-        start = time.perf_counter()
-        store.save(processed)
-        saves.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
+        store = PhotoStore(folder)
+        for _ in range(max(3, repeats // 2)):
+            start = time.perf_counter()
+            store.save(processed)
+            saves.append(time.perf_counter() - start)
     with Image.open(io.BytesIO(sample)) as img:
         size = img.size
     mp = size[0] * size[1] / 1e6

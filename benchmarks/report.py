@@ -166,15 +166,18 @@ def _why_throughput(figures):
                  "as the client (a C client that leaves the CPU to the servers), the list and the one-ticket read "
                  "cost 2.9 and 1.0 ms of server CPU each (stop 27), which is 600 and 1,800 req/s. ")
     if missed.get("1600 px"):
-        text += (f"Filing reaches {missed['1600 px']['value']:,.0f} req/s against 100. In process (python -m "
-                 "benchmarks.api_profile --only phone, stop 28) a report with the phone page's 1600 px JPEG costs "
-                 "17.9 ms of CPU, and 19–21 ms in a gunicorn worker under load. Sampled with py-spy over 400 filings: "
-                 "the photo's full decode and its 480 px thumbnail 25 % (the decode 12 %, the resize 9 %: the JPEG "
-                 "itself is kept as sent), the ticket's rows and their one flush 36 %, the three fsync'd files 12 % "
-                 "(mostly waiting on the disk), the stamped copy 6 %, the category lookup and the ticket number 5 % "
-                 "each, the form's parsing 4 %, the commit 4 %. 100 req/s on these 2 cores with the Python clients "
-                 "beside them means about 15 ms of server CPU per report; no single part left would close the gap. "
-                 "With wrk as the client the same filing reached 76–85 req/s (stop 27). ")
+        text += (f"Filing reaches {missed['1600 px']['value']:,.0f} req/s against 100. Since stop 29 a filing's photo "
+                 "files are written at once and their four fsyncs run in a helper thread while the request goes on "
+                 "with the ticket's rows; the commit waits for them (boundary.commit_waits_for). Before, a sync "
+                 "worker idled on each fsync, inside SQLite's write lock, which the other worker then waited for: "
+                 "with this harness, run after each other on the same data, the change took the filing from 56 to "
+                 "75 req/s. In process (python -m benchmarks.api_profile --only phone) a report with the phone "
+                 "page's 1600 px JPEG costs 15.9 ms of CPU, and 19–22 ms in a gunicorn worker under load. Sampled "
+                 "with py-spy over 600 filings (stop 29): the photo's decode and its 480 px thumbnail 29 % (the "
+                 "JPEG itself is kept as sent), the ticket's one flush 18 %, writing the three files 8 %, the "
+                 "stamped copy 7 %, the form's parsing 7 %, the ticket number 7 % (two statements then, one now), "
+                 "the category lookup 5 %, the commit 4 %. 100 req/s on these 2 cores with the Python clients "
+                 "beside them means about 15 ms of server CPU per report; no single part left would close the gap. ")
     text += ("Lists and details come from Core rows with orjson, statements built once per filter shape and a "
              "cached token lookup (issue 17; see the side-by-side section for the CPU per request against the "
              "peer): what is left per request is mostly the stack's own (gunicorn, Flask, the session), and the "
