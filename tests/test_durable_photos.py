@@ -115,3 +115,11 @@ def test_a_store_without_sync_fsyncs_before_it_returns(tmp_path: Path, monkeypat
     monkeypatch.setattr(storage.os, "fsync", lambda fd: (fsyncs.append(fd), real(fd))[1])
     PhotoStore(tmp_path).save(processed("Canon_40D.jpg"))
     assert len(fsyncs) == 3  # the photo, the thumbnail, their folder
+
+
+def test_a_store_whose_sync_cannot_start_keeps_no_file(tmp_path: Path) -> None:
+    def refused(paths, folder):
+        raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+    with pytest.raises(RuntimeError):
+        PhotoStore(tmp_path, sync=refused).save(processed("Canon_40D.jpg"))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -56,14 +56,14 @@ class PhotoStore:
             for path, data in files:
                 _write_atomic(path, data, sync_dir=False, sync=self.sync is None)
                 written.append(path)
+            if self.sync is not None:
+                self.sync(written, main.parent)
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
             raise
         if self.sync is None:
             _fsync_dir(main.parent)  # every rename made durable at once: the files share the shard folder
-        else:
-            self.sync(written, main.parent)
         return key
 
     def path(self, key: str, thumb: bool = False, stamped: bool = False) -> Path:
