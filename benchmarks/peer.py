@@ -60,6 +60,7 @@ CEILING_SCENARIOS = (
 _PEER_PHOTO = ('--method POST --path "/api/georeport/v2/requests.json?extensions=media" --form service_code=ad '
                '--form lat={lat} --form long={long} --form "description=Photo report {rand}" --file "media=$PHOTO"')
 FLOOR_SCENARIOS = r"""
+rm -rf "$OURS/floor"  # what an earlier run uploaded: nothing reads it, and one run writes gigabytes
 (cd "$PROJ" && FLOOR_UPLOADS="$OURS/floor" exec "$PROJ_VENV/bin/gunicorn" 'benchmarks.upload_floor:create_app()' \
    --bind 127.0.0.1:8314 --workers 2 --access-logfile /dev/null --error-logfile "$OURS/floor-error.log" \
    --pid "$OURS/floor.pid" --no-control-socket) &
@@ -78,6 +79,7 @@ for f in store check photo; do
   done
 done
 kill "$FPID" 2>/dev/null || true
+sleep 1; rm -rf "$OURS/floor"
 """.replace("PEER_PHOTO", _PEER_PHOTO)
 TARGETS = {"list-100": 3.0, "detail": 3.0, "photo-post-raw": 1.5}  # issue 17
 

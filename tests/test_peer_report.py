@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def test_the_harness_copy_runs_the_ceiling_and_wrk(tmp_path: Path) -> None:
     assert "benchmarks.upload_floor:create_app()" in floor and '"$PEER/bench.py"' not in floor  # the floor's client is wrk too
     assert floor.index("upload_floor") < floor.index('"$PY" - "$OUT" <<')  # measured before the table is printed
     assert 'peer "floor-$f" --method POST' in floor and '--file "media=$PHOTO"' in floor
+    cleared = 'rm -rf "$OURS/floor"'  # one run's floor uploads are gigabytes: none outlives its run
+    assert floor.index(cleared) < floor.index("upload_floor") and floor.rindex(cleared) > floor.rindex("floor.pid")
+    assert subprocess.run(["bash", "-n", str(tmp_path / "c.sh")]).returncode == 0
 
 
 def test_the_floor_routes_do_what_they_say(tmp_path: Path) -> None:
