@@ -145,3 +145,34 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     assert db.session.get(Ticket, ticket.id).status == "closed"
     checker.close()
 
+
+
+def test_a_disk_that_fails_keeps_the_report_on_the_phone(app, city, server, phones, monkeypatch):
+    """The photo's files cannot be made durable (the server's disk fails): the inspector reads why, the form keeps
+    the photo and the category for another try, and the server keeps no ticket and no file."""
+    from sqlalchemy import select
+
+    from conftest import upload_files
+    from inspect_app.extensions import db
+    from inspect_app.photos import storage
+    from inspect_app.tickets.models import Ticket
+
+    def broken_disk(paths, folder):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(storage, "fsync_files", broken_disk)
+    inspector = phones()
+    page = inspector.page
+    page.goto(server + "/login")
+    inspector.login("inspector")
+    page.wait_for_selector("select[name=segment_id] option:nth-child(2)", state="attached")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / PHONE_PHOTO))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".js-error:has-text('文件未能保存到服务器磁盘，请稍后重试。')")
+    inspector.shot("11-disk-failed")
+    assert page.url.endswith("/tickets/new") and page.is_enabled("button:has-text('提交上报')")
+    assert page.locator(".previews figure").count() == 1 and page.is_checked("label.tile:has-text('牛皮癣') input")
+    db.session.expire_all()
+    assert db.session.scalar(select(Ticket)) is None
+    assert upload_files(Path(app.config["UPLOAD_FOLDER"])) == []
