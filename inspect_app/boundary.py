@@ -113,24 +113,23 @@ def wrote(session=None) -> bool:
     return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
 
 
+def _rolled_back(session, key: str, transaction) -> list:
+    """Take the entries under session.info[key] registered inside `transaction` (all of them for the outermost
+    one; a savepoint's own for a nested one); the others stay."""
+    entries = session.info.get(key)
+    if not entries:
+        return []
+    if not transaction.nested:
+        return session.info.pop(key)
+    session.info[key] = [e for e in entries if id(transaction) not in e[0]]
+    return [e for e in entries if id(transaction) in e[0]]
+
+
 def _after_soft_rollback(session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_WROTE, None)
-    waits = session.info.get(_WAITS)
-    if waits:  # the helper threads are done with the files before they go
-        mine = [e for e in waits if id(previous_transaction) in e[0]]
-        session.info[_WAITS] = [e for e in waits if id(previous_transaction) not in e[0]]
-        _finish_waits(mine)
-    entries = session.info.get(_FILES)
-    if not entries:
-        return
-    if previous_transaction.nested:
-        gone = [e for e in entries if id(previous_transaction) in e[0]]
-        session.info[_FILES] = [e for e in entries if id(previous_transaction) not in e[0]]
-    else:
-        gone = entries
-        session.info.pop(_FILES, None)
-    for _chain, path in gone:
+    _finish_waits(_rolled_back(session, _WAITS, previous_transaction))  # the helper threads are done with the files
+    for _chain, path in _rolled_back(session, _FILES, previous_transaction):
         try:
             path.unlink(missing_ok=True)
         except OSError:  # the cleanup sweep (ops) finds what could not be removed now
