@@ -136,11 +136,15 @@ def raw(sql: str, params: tuple) -> list:
 
 def run(sites: int = 10_000, round_sites: int = 500, items: int = 20, repeats: int = 9,
         database_url: str | None = None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench_assessment_") as folder:
+        return _run(Path(folder), sites, round_sites, items, repeats, database_url)
+
+
+def _run(workdir: Path, sites: int, round_sites: int, items: int, repeats: int, database_url: str | None) -> dict:
     from inspect_app.assessment import scores
     from inspect_app.assessment.draw import DrawRequest, draw
     from inspect_app.assessment.models import Round
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench_assessment_"))
     url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(workdir / "uploads"),
                       "SCHEDULER_ENABLED": False, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
@@ -202,6 +206,7 @@ def run(sites: int = 10_000, round_sites: int = 500, items: int = 20, repeats: i
         result["scores_ratio"] = round(timed["scores"] / timed["scores_floor"], 2)
         result.update(page_weight(app, built, rnd))
         db.session.remove()
+        db.engine.dispose()  # close the SQLite file before its folder goes
     return result
 
 
