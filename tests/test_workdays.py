@@ -71,3 +71,23 @@ def test_compute_deadline_reads_the_office_table(app):
     after = compute_deadline({"workdays": 1}, start)
     assert local_text(before) == "2027-01-01 23:59"
     assert local_text(after) == "2027-01-04 23:59"
+
+
+def test_an_hours_rule_asks_the_database_nothing(app):
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        db.session.add(Holiday(day=date(2026, 10, 1), kind="workday", name="改为工作日"))
+        db.session.commit()
+        statements.clear()
+        by_hours = compute_deadline({"hours": 24}, at("2026-09-30T18:00"))
+        assert statements == []  # clock hours: holidays change nothing, so none is read
+        by_days = compute_deadline({"workdays": 1}, at("2026-09-30T10:00"))
+        assert any("holidays" in sql for sql in statements)  # the office's entry is read, and counts
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert local_text(by_hours) == "2026-10-01 18:00"
+    assert local_text(by_days) == "2026-10-01 23:59"

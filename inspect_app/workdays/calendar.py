@@ -75,7 +75,10 @@ def load_calendar(start: datetime | date | None = None, days: int = _LOOKAHEAD_D
 
 
 def compute_deadline(rule: dict, start: datetime) -> datetime:
-    return load_calendar(start).deadline(rule, start)
+    """The deadline `rule` gives from `start`. An hours rule counts clock hours, so it needs no calendar (and no
+    query): most categories' rules are hours, and every filing computes one."""
+    calendar = load_calendar(start) if rule.get("workdays") else WorkCalendar()
+    return calendar.deadline(rule, start)
 
 
 def add_workdays(start: datetime, workdays: int) -> datetime:
