@@ -10,7 +10,7 @@ route does a prefix of what a filing must do with a photo, and nothing else (no 
   scan at 1/8 scale (libjpeg-turbo still Huffman-decodes every coefficient; only the IDCT is skipped). A photo is
   not known to be whole before this.
 - /photo: the project's whole photo work (photos.processing.process_image: content sniffing, the limits, the full
-  decode at the stored size, orientation, EXIF read and stripped, the 1632 px copy and the 480 px thumbnail
+  decode at the stored size, orientation, EXIF read and stripped, the 1632 px copy and the 408 px thumbnail
   encoded), the stamped display copy (photos/stamp.py) and the three files written, fsync'd, as a filing does.
 
 Against the peer's req/s in the same run, /check is the ceiling of any filing that checks the photo whole on this

@@ -87,7 +87,7 @@ class Config:
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px
     # -> 1632, 12 MP 4000/4032 -> 2000/2016, 50 MP 8160 -> 2040, 200 MP 16320 -> 2040).
     PHOTO_LONG_SIDE = _int("PHOTO_LONG_SIDE", 2048)
-    PHOTO_THUMB_LONG_SIDE = 480
+    PHOTO_THUMB_LONG_SIDE = 480  # at most; like the photo, a DCT scale or box reduce landing in [2/3, 1] of it
     # Pixel limits, from what phones write (checked from the headers, before any decoding):
     # HEIF and progressive JPEG are decoded whole (no scaled decode; a progressive JPEG keeps every coefficient until
     # its last scan): 48 MP iPhone main camera 8064x6048 = 48.8 MP, 50 MP sensors 8192x6144 = 50.3 MP.

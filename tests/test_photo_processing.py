@@ -325,7 +325,7 @@ def test_heic_is_decoded() -> None:
     out = decode(photo.jpeg)
     assert out.format == "JPEG" and out.mode == "RGB"
     assert out.size == (photo.width, photo.height) == (1512, 2016)  # 3024x4032 portrait, box-reduced by 2
-    assert max(decode(photo.thumb).size) == 480
+    assert max(decode(photo.thumb).size) == 404  # the 2016 px copy box-reduced by 5: within [2/3, 1] of 480
     assert ImageStat.Stat(out.convert("L")).stddev[0] > 20  # a real picture, not a grey fill
     assert photo.taken_at is not None and photo.taken_at.isoformat() == "2022-02-16T12:55:41+01:00"
 
@@ -421,13 +421,13 @@ def test_full_size_phone_photo_scaled_to_2048() -> None:
     photo = processed("mobile_HMD_Nokia_8.3_5G.jpg")  # 4608x1976
     assert (photo.width, photo.height) == (2048, 878)
     assert (photo.original_width, photo.original_height) == (4608, 1976)
-    assert decode(photo.thumb).size == (480, 206)
+    assert decode(photo.thumb).size == (410, 176)  # the 2048 px copy box-reduced by 5
 
 
 def test_8mp_photo_is_decoded_at_half_scale_without_resampling() -> None:
     photo = processed("mobile_jolla.jpg")  # 3264x2448: 1/2 DCT scale lands within [2/3, 1] of 2048
     assert (photo.width, photo.height) == (1632, 1224)
-    assert decode(photo.thumb).size == (480, 360)
+    assert decode(photo.thumb).size == (408, 306)  # the 1632 px copy box-reduced by 4, no filter pass
     assert not photo.lossless
 
 
@@ -441,7 +441,7 @@ def test_large_jpeg_draft_never_goes_below_target() -> None:
 def test_long_side_limits_are_parameters() -> None:
     photo = process_image(sample("gps_DSCN0010.jpg"), max_long_side=320, thumb_long_side=100)
     assert decode(photo.jpeg).size == (320, 240)
-    assert decode(photo.thumb).size == (100, 75)
+    assert decode(photo.thumb).size == (80, 60)  # 320 box-reduced by 4: within [2/3, 1] of 100
 
 
 def test_comment_and_exif_of_the_upload_are_not_copied() -> None:
@@ -540,3 +540,17 @@ def test_taken_at_is_timezone_aware_everywhere() -> None:
     for name in ACCEPTED:
         taken_at = processed(name).taken_at
         assert taken_at is None or isinstance(taken_at.utcoffset(), timedelta)
+
+
+@pytest.mark.parametrize("size, thumb", [
+    ((1600, 1200), (400, 300)),  # the phone page's photo: decoded at 1/4, no filter pass
+    ((2400, 1800), (410, 308)),  # stored resampled to 2048; the thumbnail is that copy box-reduced by 5
+    ((600, 450), (480, 360)),    # no scale or integer reduce lands in [320, 480]: resampled to exactly 480
+    ((1000, 750), (480, 360)),
+    ((480, 360), (480, 360)),    # already thumbnail-sized
+    ((300, 200), (300, 200)),    # smaller than a thumbnail: kept at its size
+])
+def test_thumbnail_is_a_scale_that_lands_in_two_thirds_to_one_of_480_else_480(size, thumb) -> None:
+    photo = process_image(encode(Image.linear_gradient("L").resize(size).convert("RGB"), "JPEG", quality=85))
+    assert decode(photo.thumb).size == thumb
+    assert photo.thumb_image is not None and photo.thumb_image.size == thumb

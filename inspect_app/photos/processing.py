@@ -40,9 +40,11 @@ THUMB_QUALITY = 80
 # keeps the main resize, the largest single cost of an ingest, at about half of LANCZOS's time.
 RESAMPLE = Image.Resampling.HAMMING
 _MAIN_GAP = 3.0  # reducing_gap: box-reduce first while the ratio is above 3x, then HAMMING
-_THUMB_GAP = 1.0  # the thumbnail: 1632 -> 544 (box) -> 480 costs a third of HAMMING over the whole 1632
+_THUMB_GAP = 1.0  # a thumbnail that needs resampling at all: box-reduce while above 1x, then HAMMING
 # A DCT-scaled decode (or an integer box reduce) whose long side lands within [2/3, 1] of the stored long side is
 # kept as it is, without a resampling pass: 2048 stores an 8 MP 3264 px photo at 1632, a 12 MP one at 2000/2016.
+# The thumbnail follows the same rule within its 480: the phone page's 1600 px JPEG is decoded at 1/4 straight to
+# 400 px, and a 1632 px copy box-reduced by 4 to 408 (a filtered 480 px resize was a ninth of a filing's CPU).
 DCT_ONLY_MIN = 2 / 3
 # A JPEG kept as uploaded may use up to 4 bits per pixel (a phone's own JPEG at quality ~95); a re-encode at
 # MAIN_QUALITY takes about 1-2, so anything heavier is re-encoded rather than stored bloated.
@@ -87,7 +89,7 @@ class PhotoError(Exception):
 @dataclass(frozen=True)
 class ProcessedPhoto:
     jpeg: bytes  # upright JPEG, long side <= max_long_side, no EXIF/XMP/ICC/comment (APP/COM segments)
-    thumb: bytes  # upright JPEG, long side <= thumb_long_side
+    thumb: bytes  # upright JPEG, long side within [2/3, 1] of thumb_long_side (or the photo's own, if smaller)
     width: int  # of `jpeg`
     height: int
     lat: float | None  # WGS-84 from EXIF GPS; None if absent or invalid
@@ -229,7 +231,7 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, limits: Limi
             keep = _lossless_copy(data, info, img, exif, icc, max_long_side)
         if keep is not None:
             # Decode only to prove every scan sound and to make the thumbnail; the stored JPEG is `keep`.
-            _draft(img, _fit(img.size, thumb_long_side))
+            _draft(img, _decode_size(img.size, thumb_long_side))
         elif source_format == "JPEG":
             _draft(img, _decode_size(img.size, max_long_side))
         try:
@@ -248,7 +250,7 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, limits: Limi
 
         if keep is not None:
             main_jpeg, main_size = keep, (width, height)
-            thumb = _scale(_to_rgb(img), thumb_long_side, _THUMB_GAP, exact=True)
+            thumb = _scale(_to_rgb(img), thumb_long_side, _THUMB_GAP)
         else:
             main = _to_main(img, max_long_side)
             if orientation in _TRANSPOSE:  # rotate the small image, not the full-size one
@@ -256,7 +258,7 @@ def _process(data: bytes, max_long_side: int, thumb_long_side: int, limits: Limi
             if icc:
                 main = _to_srgb(main, icc)
             main_jpeg, main_size = _encode(main, MAIN_QUALITY), main.size
-            thumb = _scale(main, thumb_long_side, _THUMB_GAP, exact=True)
+            thumb = _scale(main, thumb_long_side, _THUMB_GAP)
         return ProcessedPhoto(
             jpeg=main_jpeg,
             thumb=_encode(thumb, THUMB_QUALITY),
@@ -347,15 +349,15 @@ def _to_main(img: Image.Image, long_side: int) -> Image.Image:
     return _scale(_to_rgb(img), long_side, _MAIN_GAP)
 
 
-def _scale(img: Image.Image, long_side: int, gap: float, exact: bool = False) -> Image.Image:
-    """Fit within long_side: unchanged if it does; unless `exact`, a box reduce by an integer factor if that lands
-    no lower than DCT_ONLY_MIN of long_side (a true area average, a tenth of a filter's cost); else HAMMING after
-    a box reduce while the ratio is above `gap`."""
+def _scale(img: Image.Image, long_side: int, gap: float) -> Image.Image:
+    """Fit within long_side: unchanged if it does; a box reduce by an integer factor if that lands no lower than
+    DCT_ONLY_MIN of long_side (a true area average, a tenth of a filter's cost); else HAMMING after a box reduce
+    while the ratio is above `gap`."""
     longest = max(img.size)
     if longest <= long_side:
         return img
     factor = -(-longest // long_side)
-    if not exact and -(-longest // factor) >= DCT_ONLY_MIN * long_side:
+    if -(-longest // factor) >= DCT_ONLY_MIN * long_side:
         return img.reduce(factor)
     return img.resize(_fit(img.size, long_side), RESAMPLE, reducing_gap=gap)
 
