@@ -49,7 +49,7 @@ def floor(data: bytes) -> None:
         img.load()
         main = processing._scale(img, MAX_LONG_SIDE, processing._MAIN_GAP)
         _encode(main, processing.MAIN_QUALITY)
-        _encode(processing._scale(main, THUMB_LONG_SIDE, processing._THUMB_GAP, exact=True), processing.THUMB_QUALITY)
+        _encode(processing._scale(main, THUMB_LONG_SIDE, processing._THUMB_GAP), processing.THUMB_QUALITY)
 
 
 def naive(data: bytes, resample: Image.Resampling | None = None) -> None:

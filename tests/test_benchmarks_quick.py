@@ -27,3 +27,18 @@ def test_quick_benchmark_run_writes_the_table(tmp_path):
                    "unit's ticket list page", "leadership dashboard", "monthly red/black list", "escalation sweep",
                    "ticket export, xlsx", "GET /api/v1/tickets/<id>"):
         assert figure in report, figure
+
+
+def test_the_ingest_floor_runs_on_the_photo_helpers_it_borrows():
+    """bench_ingest's floor calls processing's private helpers; the slow run above is the only other caller, so
+    a changed helper signature would otherwise surface only in a full benchmark run."""
+    import io
+
+    from PIL import Image
+
+    from benchmarks import bench_ingest
+
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((3264, 2448)).convert("RGB").save(buf, "JPEG", quality=85)
+    bench_ingest.floor(buf.getvalue())
+    bench_ingest.naive(buf.getvalue())
