@@ -3,8 +3,8 @@ documents and lists that show photos to people far from the ticket (督办函, �
 original stays as it was uploaded; only these copies carry the stamp.
 
 The copy is thumbnail-sized (320–480 px, PHOTO_THUMB_LONG_SIDE; a phone-page photo gives 400): sharp in a PDF's
-photo cell (about 275 dpi at 400 px across 37 mm) and light in a list. Drawn with Pillow's ImageDraw in the bundled CJK face (inspect_app/pdf/fonts), sized to the
-copy's width.
+photo cell (about 275 dpi at 400 px across 37 mm) and light in a list. Drawn with Pillow's ImageDraw in the
+bundled CJK face (inspect_app/pdf/fonts), sized to the copy's width.
 """
 from __future__ import annotations
 
