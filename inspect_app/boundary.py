@@ -61,22 +61,24 @@ def _open_transactions(session) -> list[int]:
     return chain
 
 
-def delete_on_rollback(*paths: str | Path) -> None:
-    """Remove these files if the current transaction (or the savepoint they were written in) rolls back."""
+def _register(key: str, items) -> None:
+    """Keep `items` under session.info[key], each with the transactions open now (see _rolled_back)."""
     session = db.session()
     if not session.in_transaction():
-        session.connection()  # begin now, so the files belong to the transaction that follows
+        session.connection()  # begin now, so the items belong to the transaction that follows
     chain = _open_transactions(session)
-    session.info.setdefault(_FILES, []).extend((chain, Path(p)) for p in paths)
+    session.info.setdefault(key, []).extend((chain, item) for item in items)
+
+
+def delete_on_rollback(*paths: str | Path) -> None:
+    """Remove these files if the current transaction (or the savepoint they were written in) rolls back."""
+    _register(_FILES, [Path(p) for p in paths])
 
 
 def commit_waits_for(future: Future) -> None:
     """The current transaction commits only once `future` is done, and not at all if it failed (the error is
     raised by the commit, and the rollback that follows removes the transaction's files)."""
-    session = db.session()
-    if not session.in_transaction():
-        session.connection()
-    session.info.setdefault(_WAITS, []).append((_open_transactions(session), future))
+    _register(_WAITS, [future])
 
 
 def _finish_waits(entries) -> BaseException | None:

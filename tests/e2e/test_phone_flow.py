@@ -146,7 +146,6 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     checker.close()
 
 
-
 def test_a_disk_that_fails_keeps_the_report_on_the_phone(app, city, server, phones, monkeypatch):
     """The photo's files cannot be made durable (the server's disk fails): the inspector reads why, the form keeps
     the photo and the category for another try, and the server keeps no ticket and no file."""
