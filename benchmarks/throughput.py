@@ -1,6 +1,13 @@
-"""API throughput: gunicorn (2 sync workers) on 127.0.0.1 over a private copy of a SQLite city, driven by
-8 client threads (http.client, keep-alive where the server allows it; gunicorn's sync workers close every
-connection, so each request opens one) for a fixed time per scenario after a short warm-up.
+"""API throughput: gunicorn (2 sync workers) on 127.0.0.1 over a private copy of a SQLite city, driven for a fixed
+time per scenario after a short warm-up by 8 client threads (http.client, keep-alive where the server allows it;
+gunicorn's sync workers close every connection, so each request opens one) and, where the `wrk` command is
+installed, by wrk with 8 connections too.
+
+The clients share the machine's 2 cores with the server. The Python clients spend CPU of their own on every request
+(measured here: client_cpu_ms_per_req in the details), which the server then lacks; wrk (C, epoll) spends a few
+hundredths of a millisecond. So each scenario gives two rows, each against the target: the server's throughput
+with each client, and the server's CPU per request (server_cpu_ms_per_req), which is the figure that moves least
+with the client and the machine's other load.
 """
 from __future__ import annotations
 
@@ -9,10 +16,13 @@ import io
 import json
 import os
 import random
+import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -58,6 +68,7 @@ def multipart(fields: dict, files: list[tuple[str, str, bytes]]) -> tuple[bytes,
 class Outcome:
     latencies: list[float] = field(default_factory=list)
     errors: dict = field(default_factory=dict)
+    answered: int = 0  # every request the clients sent, warm-up included (what the server's CPU is divided by)
 
 
 class Server:
@@ -95,6 +106,12 @@ class Server:
         finally:
             conn.close()
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU of gunicorn's master and its workers so far."""
+        from .wrk_client import proc_cpu_seconds
+
+        return proc_cpu_seconds([self.process.pid])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -116,7 +133,7 @@ def drive(port: int, make_request, clients: int, seconds: float, warmup: float) 
     def client(seed: int):
         rng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, errors = [], {}
+        mine, errors, sent = [], {}, 0
         while True:
             started = time.monotonic()
             if started >= stop_at:
@@ -131,6 +148,7 @@ def drive(port: int, make_request, clients: int, seconds: float, warmup: float) 
                 conn.close()
                 status = type(error).__name__
             ended = time.monotonic()
+            sent += 1
             if started >= phase["measure_from"] and ended <= stop_at:
                 if isinstance(status, int) and 200 <= status < 300:
                     mine.append(ended - started)
@@ -139,6 +157,7 @@ def drive(port: int, make_request, clients: int, seconds: float, warmup: float) 
         conn.close()
         with lock:
             outcome.latencies.extend(mine)
+            outcome.answered += sent
             for key, count in errors.items():
                 outcome.errors[key] = outcome.errors.get(key, 0) + count
 
@@ -150,10 +169,25 @@ def drive(port: int, make_request, clients: int, seconds: float, warmup: float) 
     return outcome, seconds
 
 
-def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, workers: int = 2) -> list[Figure]:
-    """`data` must be a private copy: the POST scenarios file real tickets into it."""
+@dataclass
+class Scenario:
+    what: str
+    target: int | None
+    make: object  # rng -> (method, path, body, headers), for the Python clients
+    method: str = "GET"
+    path: str = ""  # for wrk: may hold {id}
+    form: list = field(default_factory=list)  # for wrk: [(name, value)]
+    file: tuple[str, bytes] | None = None  # for wrk: (file name, bytes) sent in the field "photos"
+
+
+def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, workers: int = 2,
+        wrk: str | None = None) -> list[Figure]:
+    """`data` must be a private copy: the POST scenarios file real tickets into it. Every scenario is driven by the
+    Python clients and, when the `wrk` command is there (or `wrk` names it), by wrk as well (a C client that leaves
+    the CPU to the server): two rows, each against the target, with the server's and the client's CPU per request."""
     from sqlalchemy import text
 
+    wrk = wrk or shutil.which("wrk")
     meta = data.meta
     app = data.app()
     from inspect_app.extensions import db
@@ -163,6 +197,7 @@ def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, wo
         db.session.remove()
         db.engine.dispose()
     server = Server(data, workers)
+    work = Path(tempfile.mkdtemp(prefix="throughput-"))
     try:
         status, body = server.request("POST", "/api/v1/auth/token",
                                       json.dumps({"username": meta["inspector"], "password": meta["password"]}),
@@ -176,30 +211,85 @@ def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, wo
                   "photo_meta": photo_meta}
         small_body, small_type = multipart(fields, [("photos", "photo1.jpg", small)])
         jolla_body, jolla_type = multipart(fields, [("photos", "mobile_jolla.jpg", jolla)])
+        form = list(fields.items())
         scenarios = [
-            ("GET /healthz (one SELECT 1; the stack's own ceiling)", None,
-             lambda rng: ("GET", "/healthz", None, {})),
-            ("GET /api/v1/tickets?per_page=100", 350,
-             lambda rng: ("GET", "/api/v1/tickets?per_page=100", None, auth)),
-            ("GET /api/v1/tickets/<id>", 1000,
-             lambda rng: ("GET", f"/api/v1/tickets/{rng.randint(1, tickets)}", None, auth)),
-            (f"POST /api/v1/tickets, 1600 px phone-page JPEG ({len(small) // 1024} KB)", 100,
-             lambda rng: ("POST", "/api/v1/tickets", small_body, {**auth, "Content-Type": small_type})),
-            (f"POST /api/v1/tickets, mobile_jolla.jpg sent raw ({len(jolla) // 1024} KB, 8 MP)", None,
-             lambda rng: ("POST", "/api/v1/tickets", jolla_body, {**auth, "Content-Type": jolla_type})),
+            Scenario("GET /healthz (one SELECT 1; the stack's own ceiling)", None,
+                     lambda rng: ("GET", "/healthz", None, {}), path="/healthz"),
+            Scenario("GET /api/v1/tickets?per_page=100", 350,
+                     lambda rng: ("GET", "/api/v1/tickets?per_page=100", None, auth),
+                     path="/api/v1/tickets?per_page=100"),
+            Scenario("GET /api/v1/tickets/<id>", 1000,
+                     lambda rng: ("GET", f"/api/v1/tickets/{rng.randint(1, tickets)}", None, auth),
+                     path="/api/v1/tickets/{id}"),
+            Scenario(f"POST /api/v1/tickets, 1600 px phone-page JPEG ({len(small) // 1024} KB)", 100,
+                     lambda rng: ("POST", "/api/v1/tickets", small_body, {**auth, "Content-Type": small_type}),
+                     "POST", "/api/v1/tickets", form, ("photo1.jpg", small)),
+            Scenario(f"POST /api/v1/tickets, mobile_jolla.jpg sent raw ({len(jolla) // 1024} KB, 8 MP)", None,
+                     lambda rng: ("POST", "/api/v1/tickets", jolla_body, {**auth, "Content-Type": jolla_type}),
+                     "POST", "/api/v1/tickets", form, ("mobile_jolla.jpg", jolla)),
         ]
+        ids = work / "ids.txt"
+        ids.write_text("".join(f"{k}\n" for k in range(1, tickets + 1)))
         figures = []
-        for what, target, make in scenarios:
-            outcome, elapsed = drive(server.port, make, clients, seconds, warmup)
-            rate = len(outcome.latencies) / elapsed
-            p50 = percentile(outcome.latencies, 0.5) * 1000
-            p95 = percentile(outcome.latencies, 0.95) * 1000
-            figures.append(Figure(
-                "throughput", f"{what}: gunicorn 2 sync workers, {clients} clients, {data.spec.tickets:,} tickets",
-                "SQLite", rate, "req/s", f"≥ {target:,} req/s" if target else "report", 
-                ok=(rate >= target and not outcome.errors) if target else None,
-                detail={"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "requests": len(outcome.latencies),
-                        "seconds": elapsed, "errors": outcome.errors}))
+        for scenario in scenarios:
+            cpu0, client0 = server.cpu_seconds(), time.process_time()
+            outcome, elapsed = drive(server.port, scenario.make, clients, seconds, warmup)
+            cpu1, client1 = server.cpu_seconds(), time.process_time()
+            # CPU is counted over the warm-up too: per request of everything answered in that time
+            answered = max(1, outcome.answered)
+            figures.append(_figure(scenario, f"{clients} Python clients", len(outcome.latencies) / elapsed,
+                                   outcome.latencies, outcome.errors, elapsed, data.spec.tickets,
+                                   server_ms=(cpu1 - cpu0) / answered * 1000,
+                                   client_ms=(client1 - client0) / answered * 1000))
+            if wrk:
+                figures.append(_wrk_figure(scenario, wrk, server, auth, work, ids, clients, seconds, warmup,
+                                           data.spec.tickets))
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return figures
+
+
+def _wrk_figure(scenario: Scenario, wrk: str, server: Server, auth: dict, work: Path, ids: Path, clients: int,
+                seconds: float, warmup: float, tickets: int) -> Figure:
+    from .wrk_client import multipart as wrk_multipart, run_wrk, script_text
+
+    body = content_type = file_path = None
+    if scenario.form or scenario.file:
+        files = []
+        if scenario.file:
+            file_path = work / scenario.file[0]
+            file_path.write_bytes(scenario.file[1])
+            files = [("photos", str(file_path))]
+        body, content_type = wrk_multipart(scenario.form, files)
+    script = work / "scenario.lua"
+    script.write_text(script_text(scenario.method, scenario.path, body, content_type,
+                                  str(file_path) if file_path else None, str(ids)))
+    headers = [f"{k}: {v}" for k, v in auth.items()] if scenario.path.startswith("/api/") else []
+    base = f"http://127.0.0.1:{server.port}"
+    if warmup > 0:
+        run_wrk(wrk, base, str(script), warmup, clients, 60, headers)
+    cpu0, client0 = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = run_wrk(wrk, base, str(script), seconds, clients, 60, headers)
+    cpu1, client1 = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    n, elapsed = out["requests"], out["duration_us"] / 1e6
+    errors = {k: out[k] for k in ("connect", "read", "write", "status", "timeout") if out[k]}
+    client_s = client1.ru_utime - client0.ru_utime + client1.ru_stime - client0.ru_stime
+    return _figure(scenario, f"wrk, {clients} connections", n / elapsed if elapsed else 0.0, None, errors, elapsed,
+                   tickets, server_ms=(cpu1 - cpu0) / max(1, n) * 1000, client_ms=client_s / max(1, n) * 1000,
+                   p50=out["p50_us"] / 1000, p95=out["p95_us"] / 1000, requests=n)
+
+
+def _figure(scenario: Scenario, client: str, rate: float, latencies: list[float] | None, errors: dict,
+            elapsed: float, tickets: int, *, server_ms: float, client_ms: float, p50: float | None = None,
+            p95: float | None = None, requests: int | None = None) -> Figure:
+    if latencies is not None:
+        p50, p95, requests = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000, len(latencies)
+    target = scenario.target
+    return Figure(
+        "throughput", f"{scenario.what}: gunicorn 2 sync workers, {client}, {tickets:,} tickets",
+        "SQLite", rate, "req/s", f"≥ {target:,} req/s" if target else "report",
+        ok=(rate >= target and not errors) if target else None,
+        detail={"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "requests": requests, "seconds": elapsed,
+                "errors": errors, "server_cpu_ms_per_req": round(server_ms, 2),
+                "client_cpu_ms_per_req": round(client_ms, 2)})

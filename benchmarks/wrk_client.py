@@ -146,12 +146,24 @@ def proc_cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def run_wrk(args, script: str, seconds: float) -> dict:
-    command = [args.wrk, "-t1", f"-c{args.concurrency}", f"-d{max(1, round(seconds))}s",
-               "--timeout", f"{max(1, round(args.timeout))}s", "-s", script]
-    for header in args.header or ():
+def script_text(method: str, path: str, body: str | None = None, content_type: str | None = None,
+                file_path: str | None = None, ids_file: str | None = None) -> str:
+    """The Lua script for one workload: `path` and `body` may hold the placeholders ({file}: file_path's bytes)."""
+    return _LUA % {
+        "ids_file": lua_string(os.path.abspath(ids_file)) if ids_file else "nil",
+        "method": lua_string(method.upper()), "path_parts": lua_parts(path),
+        "body_parts": lua_parts(body) if body is not None else "nil",
+        "content_type": lua_string(content_type), "file_path": lua_string(file_path) if file_path else "nil"}
+
+
+def run_wrk(wrk: str, base: str, script: str, seconds: float, concurrency: int = 8, timeout: float = 30.0,
+            headers: list[str] | None = None) -> dict:
+    """One wrk run (one thread, `concurrency` connections, closed loop) with the script at path `script`."""
+    command = [wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+               "--timeout", f"{max(1, round(timeout))}s", "-s", script]
+    for header in headers or ():
         command += ["-H", header]
-    command.append(args.base.rstrip("/") + "/")
+    command.append(base.rstrip("/") + "/")
     done = subprocess.run(command, capture_output=True, text=True)
     found = re.search(r"^WRK_RESULT (\{.*\})$", done.stdout, re.M)
     if done.returncode != 0 or not found:
@@ -189,18 +201,19 @@ def main() -> int:
     path = "/" + a.path.lstrip("/")
     prefix = urlsplit(a.base).path.rstrip("/")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_LUA % {
-            "ids_file": lua_string(os.path.abspath(a.ids_file)) if a.ids_file else "nil",
-            "method": lua_string(a.method.upper()), "path_parts": lua_parts(prefix + path),
-            "body_parts": lua_parts(body) if body is not None else "nil",
-            "content_type": lua_string(content_type), "file_path": lua_string(files[0][1]) if files else "nil"})
+        script.write(script_text(a.method, prefix + path, body, content_type, files[0][1] if files else None,
+                                 a.ids_file))
+
+    def wrk(seconds: float) -> dict:
+        return run_wrk(a.wrk, a.base, script.name, seconds, a.concurrency, a.timeout, a.header)
+
     try:
         if a.warmup > 0:
-            run_wrk(a, script.name, a.warmup)
+            wrk(a.warmup)
         server0 = proc_cpu_seconds(a.server_pid) if a.server_pid else None
         client0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall0 = time.perf_counter()
-        out = run_wrk(a, script.name, a.duration)
+        out = wrk(a.duration)
         wall = time.perf_counter() - wall0
         client1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         server1 = proc_cpu_seconds(a.server_pid) if a.server_pid else None
