@@ -84,8 +84,10 @@ def _configure_defaults(app: Flask) -> None:
     if uri.startswith("postgres://") or uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
     if uri.startswith("sqlite"):
-        # Waiting writers queue instead of failing with "database is locked".
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        # Waiting writers queue (for up to 30 s) instead of failing with "database is locked", and in fine steps
+        # rather than SQLite's own sleeps of up to 100 ms (common/sqlite.py).
+        from .common.sqlite import connection_class
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 0, "factory": connection_class(30)}}
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         threshold = str(app.config.get("DATABASE_PREPARE_THRESHOLD", "5")).strip().lower()
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
