@@ -154,37 +154,42 @@ def _why_phone(figures):
 
 def _why_throughput(figures):
     """Only the rows that missed: each is explained by what its request costs, measured where it is spent."""
-    ceiling = _find(figures, "throughput", "healthz")
-    missed = {k: f for k in ("per_page=100", "tickets/<id>", "1600 px")
-              if (f := _find(figures, "throughput", k)) is not None and f["ok"] is False}
-    c = ceiling["value"] if ceiling else None
-    text = ("these are per-request CPU costs on 2 cores that also run the 8 client threads (Python, about 3 ms of "
-            "CPU per request of their own) and, here, other people's test runs. ")
-    if c and (missed.get("per_page=100") or missed.get("tickets/<id>")):
-        text += (f"The stack's own ceiling, GET /healthz (gunicorn's connection, Flask's dispatch, one SELECT 1), is "
-                 f"{c:,.0f} req/s in this run: a read cannot go faster than an empty request. Side by side with wrk "
-                 "as the client (a C client that leaves the CPU to the servers), the list and the one-ticket read "
-                 "cost 2.9 and 1.0 ms of server CPU each (stop 27), which is 600 and 1,800 req/s. ")
-    if missed.get("1600 px"):
-        text += (f"Filing reaches {missed['1600 px']['value']:,.0f} req/s against 100. Since stop 29 a filing's photo "
-                 "files are written at once and their four fsyncs run in a helper thread while the request goes on "
-                 "with the ticket's rows; the commit waits for them (boundary.commit_waits_for). Before, a sync "
-                 "worker idled on each fsync, inside SQLite's write lock, which the other worker then waited for: "
-                 "with this harness, run after each other on the same data, the change took the filing from 56 to "
-                 "75 req/s. Since stop 30 the thumbnail is a DCT scale or box reduce that lands within [2/3, 1] of "
-                 "480 px, with no filter pass (the phone page's photo is decoded at 1/4, straight to 400 px), and an "
-                 "hours deadline reads no holiday table: in process (python -m benchmarks.api_profile --only phone) "
-                 "a report with the phone page's 1600 px JPEG went from 15.1–16.7 to 12.4–13.7 ms of CPU at its "
-                 "fastest (medians 22–23 and 19–22.5 ms, three interleaved rounds on a busy machine). Sampled with "
-                 "py-spy over 1,500 filings (stop 30): the ticket's one flush 22 %, the photo's check (every scan "
-                 "decoded, at the thumbnail's scale) 12 % and the rest of its work 4 %, the stamped copy 7 %, the "
-                 "form's parsing 7 %, the category lookup 7 %, writing the three files 6 %, the commit 6 %, the "
-                 "ticket number 5 %. 100 req/s on these 2 cores with the Python clients "
-                 "beside them means about 15 ms of server CPU per report; no single part left would close the gap. ")
-    text += ("Lists and details come from Core rows with orjson, statements built once per filter shape and a "
-             "cached token lookup (issue 17; see the side-by-side section for the CPU per request against the "
-             "peer): what is left per request is mostly the stack's own (gunicorn, Flask, the session), and the "
-             "rest of the gap takes cores, not an index.")
+    rows = [f for f in figures if f["name"] == "throughput"]
+    missed = [f for f in rows if f["ok"] is False]
+
+    def spread(client: str, key: str) -> str:
+        values = [f["detail"][key] for f in rows if client in f["what"] and f["detail"].get(key) is not None]
+        return f"{min(values):.2f}–{max(values):.2f} ms" if values else "?"
+
+    text = ("the clients share the machine's 2 cores with the server (and, here, with other people's work): in "
+            f"this run the Python clients spent {spread('Python', 'client_cpu_ms_per_req')} of CPU per request of "
+            f"their own, wrk {spread('wrk', 'client_cpu_ms_per_req')}. The server's CPU per request "
+            "(server_cpu_ms_per_req in the details: gunicorn's master and workers, warm-up included) moves least "
+            "with the client and the machine. ")
+    for f in missed:
+        cpu = f["detail"].get("server_cpu_ms_per_req")
+        if cpu:
+            client = "wrk" if "wrk" in f["what"] else "the Python clients"
+            text += (f"{f['what'].split(':')[0]} with {client}: {f['value']:,.0f} req/s at "
+                     f"{cpu:.1f} ms of server CPU each, where 2 whole cores would allow {2000 / cpu:,.0f}. ")
+    if any("POST" in f["what"] for f in missed):
+        text += ("Filing: since stop 31 SQLite writers wait for the write lock in steps of 0.2–2 ms "
+                 "(common/sqlite.py) instead of SQLite's own sleeps of up to 100 ms, never woken when the lock "
+                 "frees. A filing holds the lock from its ticket number to its commit; with two workers filing at "
+                 "once, the one waiting overslept, and a quarter to a third of the CPU stood idle. This harness, old "
+                 "and new code interleaved (two pairs, stop 31): with wrk 58 and 74 req/s before, 88 and 86 after; "
+                 "with the Python clients 67 and 81 before, 83 and 80 after; the server's CPU per filing the same "
+                 "(19–23 ms), the cores it kept busy 1.33–1.63 before and 1.64–1.74 after. "
+                 "Since stop 29 a filing's photo files are fsync'd in a helper thread while the request builds the "
+                 "ticket (boundary.commit_waits_for), and since stop 30 the thumbnail is a DCT scale or box reduce "
+                 "with no filter pass. Sampled with py-spy over 1,500 filings in process (stop 31): the ticket's one "
+                 "flush 24 %, the photo's check and processing 17 %, the form's parsing 7 %, the stamped copy 7 %, "
+                 "the category lookup 7 %, the commit 6 %, the ticket number 5 %, writing the three files 4 %: no "
+                 "single part left would close the gap. ")
+    if any("GET" in f["what"] for f in missed):
+        text += ("Lists and details come from Core rows with orjson, statements built once per filter shape and a "
+                 "cached token lookup (issue 17): what is left per request is mostly the stack's own (gunicorn, "
+                 "Flask, the session); compare GET /healthz, an empty request, in the same run.")
     return text
 
 
@@ -257,6 +262,8 @@ def rows(result: dict) -> list[list[str]]:
         figure = _fmt(f["value"], f["unit"])
         if "p95_ms" in f["detail"] and f["unit"] != "ms":
             figure += f", p95 {f['detail']['p95_ms']:.0f} ms"
+            if f["detail"].get("server_cpu_ms_per_req"):
+                figure += f", server CPU {f['detail']['server_cpu_ms_per_req']:.1f} ms/req"
         elif "p95_ms" in f["detail"]:
             figure += f" (p95 {f['detail']['p95_ms']:.1f})"
         out.append([f["what"], f["database"] or "—", figure, floor, ratio, f["target"], verdict])
