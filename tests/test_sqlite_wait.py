@@ -19,8 +19,11 @@ def db_path(tmp_path):
     return path
 
 
-def _hold_write_lock(path, seconds: float, started: threading.Event) -> threading.Thread:
-    """Another connection takes the write lock, keeps it `seconds`, then commits its row 1."""
+def _hold_write_lock(path, seconds: float) -> threading.Thread:
+    """Another connection takes the write lock, keeps it `seconds`, then commits its row 1; returns once it
+    holds the lock."""
+    started = threading.Event()
+
     def run():
         other = sqlite3.connect(path, timeout=0, check_same_thread=False)
         other.execute("INSERT INTO t VALUES (1)")
@@ -30,14 +33,13 @@ def _hold_write_lock(path, seconds: float, started: threading.Event) -> threadin
         other.close()
     thread = threading.Thread(target=run)
     thread.start()
+    assert started.wait(5)
     return thread
 
 
 def test_a_writer_waits_for_the_lock_and_then_writes(db_path):
     conn = sqlite3.connect(db_path, timeout=0, factory=connection_class(10))
-    started = threading.Event()
-    holder = _hold_write_lock(db_path, 0.3, started)
-    started.wait(5)
+    holder = _hold_write_lock(db_path, 0.3)
     began = time.monotonic()
     conn.execute("INSERT INTO t VALUES (2)")  # Connection.execute, not only cursors, goes through the wait
     waited = time.monotonic() - began
@@ -51,9 +53,7 @@ def test_a_writer_waits_for_the_lock_and_then_writes(db_path):
 def test_without_the_fine_wait_the_same_write_fails_at_once(db_path):
     """The control: timeout=0 with the plain class is what the wait replaces; the test above would fail."""
     conn = sqlite3.connect(db_path, timeout=0)
-    started = threading.Event()
-    holder = _hold_write_lock(db_path, 0.3, started)
-    started.wait(5)
+    holder = _hold_write_lock(db_path, 0.3)
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         conn.execute("INSERT INTO t VALUES (2)")
     conn.rollback()
@@ -63,9 +63,7 @@ def test_without_the_fine_wait_the_same_write_fails_at_once(db_path):
 
 def test_the_wait_ends_with_database_is_locked(db_path):
     conn = sqlite3.connect(db_path, timeout=0, factory=connection_class(0.2))
-    started = threading.Event()
-    holder = _hold_write_lock(db_path, 1.5, started)
-    started.wait(5)
+    holder = _hold_write_lock(db_path, 1.5)
     began = time.monotonic()
     with pytest.raises(sqlite3.OperationalError, match="database is locked"):
         conn.cursor().executemany("INSERT INTO t VALUES (?)", iter([(2,), (3,)]))
