@@ -4,14 +4,14 @@ SQLite lets one writer at a time hold its write lock. A connection that wants it
 SQLITE_BUSY, and its busy timeout retries after sleeping 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms at
 a time, never woken when the lock frees. Two gunicorn workers filing reports at once (a filing holds the lock from
 its ticket number to its commit, 10-15 ms) thus left the waiting worker asleep for up to 10-25 ms after the lock
-was free: a third of the CPU stood idle and phone-page filings topped out well below what the CPU allowed.
+was free: up to a third of the CPU stood idle, and phone-page filings topped out well below what the CPU allowed.
 
 `connection_class(wait_s)` is a sqlite3.Connection for `connect_args={"factory": ..., "timeout": 0}`: SQLite's own
 busy handler is off, and a statement (or COMMIT) that meets SQLITE_BUSY is run again after 0.2 ms, the pause
 doubling up to 2 ms, until `wait_s` has passed; then the "database is locked" error goes up as before. Only plain
-SQLITE_BUSY before the statement changed anything is retried: that is the case in which SQLite's own busy handler
-would have retried it (nothing ran; the transaction holds no lock yet). SQLITE_BUSY_SNAPSHOT (a transaction that
-read an older snapshot can no longer write) is raised at once, as before.
+SQLITE_BUSY from a statement that changed nothing is retried: the lock it asked for was not granted, which is the
+case SQLite's own busy handler retries. SQLITE_BUSY_SNAPSHOT (a transaction that read an older snapshot can no
+longer write) is raised at once, as before.
 """
 from __future__ import annotations
 
