@@ -171,13 +171,24 @@ def drive(port: int, make_request, clients: int, seconds: float, warmup: float) 
 
 @dataclass
 class Scenario:
+    """One workload, as both clients send it."""
     what: str
     target: int | None
-    make: object  # rng -> (method, path, body, headers), for the Python clients
+    path: str  # may hold {id}: a random ticket id per request
     method: str = "GET"
-    path: str = ""  # for wrk: may hold {id}
-    form: list = field(default_factory=list)  # for wrk: [(name, value)]
-    file: tuple[str, bytes] | None = None  # for wrk: (file name, bytes) sent in the field "photos"
+    form: dict = field(default_factory=dict)  # with `file`: a multipart POST
+    file: tuple[str, bytes] | None = None  # (file name, bytes), sent in the field "photos"
+    auth: bool = True  # send the bearer token
+
+    def python_request(self, auth: dict, tickets: int):
+        """rng -> (method, path, body, headers) for the Python clients; the body is built once."""
+        headers = dict(auth) if self.auth else {}
+        body = None
+        if self.form or self.file:
+            body, headers["Content-Type"] = multipart(self.form, [("photos", *self.file)] if self.file else [])
+        if "{id}" in self.path:
+            return lambda rng: (self.method, self.path.replace("{id}", str(rng.randint(1, tickets))), body, headers)
+        return lambda rng: (self.method, self.path, body, headers)
 
 
 def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, workers: int = 2,
@@ -209,31 +220,21 @@ def run(data: DataSet, seconds: float, warmup: float = 1.0, clients: int = 8, wo
         photo_meta = json.dumps([{"lat": lat, "lon": lon, "taken_at": "2026-11-28T09:30:00+08:00"}])
         fields = {"category": "niupixuan", "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "description": "基准测试上报",
                   "photo_meta": photo_meta}
-        small_body, small_type = multipart(fields, [("photos", "photo1.jpg", small)])
-        jolla_body, jolla_type = multipart(fields, [("photos", "mobile_jolla.jpg", jolla)])
-        form = list(fields.items())
         scenarios = [
-            Scenario("GET /healthz (one SELECT 1; the stack's own ceiling)", None,
-                     lambda rng: ("GET", "/healthz", None, {}), path="/healthz"),
-            Scenario("GET /api/v1/tickets?per_page=100", 350,
-                     lambda rng: ("GET", "/api/v1/tickets?per_page=100", None, auth),
-                     path="/api/v1/tickets?per_page=100"),
-            Scenario("GET /api/v1/tickets/<id>", 1000,
-                     lambda rng: ("GET", f"/api/v1/tickets/{rng.randint(1, tickets)}", None, auth),
-                     path="/api/v1/tickets/{id}"),
+            Scenario("GET /healthz (one SELECT 1; the stack's own ceiling)", None, "/healthz", auth=False),
+            Scenario("GET /api/v1/tickets?per_page=100", 350, "/api/v1/tickets?per_page=100"),
+            Scenario("GET /api/v1/tickets/<id>", 1000, "/api/v1/tickets/{id}"),
             Scenario(f"POST /api/v1/tickets, 1600 px phone-page JPEG ({len(small) // 1024} KB)", 100,
-                     lambda rng: ("POST", "/api/v1/tickets", small_body, {**auth, "Content-Type": small_type}),
-                     "POST", "/api/v1/tickets", form, ("photo1.jpg", small)),
+                     "/api/v1/tickets", "POST", fields, ("photo1.jpg", small)),
             Scenario(f"POST /api/v1/tickets, mobile_jolla.jpg sent raw ({len(jolla) // 1024} KB, 8 MP)", None,
-                     lambda rng: ("POST", "/api/v1/tickets", jolla_body, {**auth, "Content-Type": jolla_type}),
-                     "POST", "/api/v1/tickets", form, ("mobile_jolla.jpg", jolla)),
+                     "/api/v1/tickets", "POST", fields, ("mobile_jolla.jpg", jolla)),
         ]
         ids = work / "ids.txt"
         ids.write_text("".join(f"{k}\n" for k in range(1, tickets + 1)))
         figures = []
         for scenario in scenarios:
             cpu0, client0 = server.cpu_seconds(), time.process_time()
-            outcome, elapsed = drive(server.port, scenario.make, clients, seconds, warmup)
+            outcome, elapsed = drive(server.port, scenario.python_request(auth, tickets), clients, seconds, warmup)
             cpu1, client1 = server.cpu_seconds(), time.process_time()
             # CPU is counted over the warm-up too: per request of everything answered in that time
             answered = max(1, outcome.answered)
@@ -261,11 +262,11 @@ def _wrk_figure(scenario: Scenario, wrk: str, server: Server, auth: dict, work: 
             file_path = work / scenario.file[0]
             file_path.write_bytes(scenario.file[1])
             files = [("photos", str(file_path))]
-        body, content_type = wrk_multipart(scenario.form, files)
+        body, content_type = wrk_multipart(list(scenario.form.items()), files)
     script = work / "scenario.lua"
     script.write_text(script_text(scenario.method, scenario.path, body, content_type,
                                   str(file_path) if file_path else None, str(ids)))
-    headers = [f"{k}: {v}" for k, v in auth.items()] if scenario.path.startswith("/api/") else []
+    headers = [f"{k}: {v}" for k, v in auth.items()] if scenario.auth else []
     base = f"http://127.0.0.1:{server.port}"
     if warmup > 0:
         run_wrk(wrk, base, str(script), warmup, clients, 60, headers)
