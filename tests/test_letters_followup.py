@@ -241,6 +241,36 @@ def test_an_open_ticket_nearby_is_no_relapse(app, city, file_ticket):
     assert relapse_of(file_ticket(at_time=at("2026-11-26T10:00")).id) is None
 
 
+def test_a_retry_that_loses_to_its_twin_leaves_nothing(app, city, file_ticket, photo, now, uploads):
+    """A retry that passed the early replay check while its twin was still filing: create_ticket builds the ticket
+    (events, parts, deadline, the relapse link) before taking the number, then finds the twin and drops all of it."""
+    old = file_ticket()
+    ticket_services.rectify(city.unit_a, old, at("2026-11-25T12:00"), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, old.id), at("2026-11-25T14:00"), "")
+    db.session.commit()
+    near = (City.ON_A[0] + 0.0002, City.ON_A[1])
+    report = lambda: ticket_services.NewReport(category="niupixuan", photos=[processed(BEFORE_PHOTO)],  # noqa: E731
+                                               lat=near[0], lon=near[1], idempotency_key="walk-7")
+    first, created = ticket_services.create_ticket(city.inspector, report(), at("2026-12-05T10:00"))
+    db.session.commit()
+    assert created and relapse_of(first.id).earlier_id == old.id
+    tables = ("tickets", "ticket_events", "ticket_units", "photos", "ticket_relapses")
+    count = lambda: {t: db.session.execute(db.text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in tables}  # noqa: E731
+    before, files = count(), sorted(uploads.rglob("*.jpg"))
+    counter = db.session.execute(db.text("SELECT value FROM counters WHERE name = 'ticket'")).scalar()
+
+    again, created = ticket_services.create_ticket(city.inspector, report(), at("2026-12-05T10:01"))
+    assert not created and again.id == first.id and not db.session.new
+    db.session.flush()
+    db.session.commit()
+    assert count() == before and sorted(uploads.rglob("*.jpg")) == files
+    assert db.session.execute(db.text("SELECT value FROM counters WHERE name = 'ticket'")).scalar() == counter
+    # and the next filing takes the next number
+    nxt, _ = ticket_services.create_ticket(city.inspector, ticket_services.NewReport(
+        category="niupixuan", photos=[processed(BEFORE_PHOTO)], lat=near[0], lon=near[1]), at("2026-12-05T10:02"))
+    assert nxt.seq == first.seq + 1 and nxt.number.endswith(f"{first.seq + 1:06d}")
+
+
 def test_relapse_links_are_shown_only_to_who_may_see_them(app, city, file_ticket, photo, browser):
     old = file_ticket(City.ON_B)  # street B's
     ticket_services.rectify(city.unit_b, old, at("2026-11-25T12:00"), "已清理", [photo])

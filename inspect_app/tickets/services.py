@@ -150,34 +150,47 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         route = dispatch.route_for(category, segment, frontage, picked)
 
     year = local(now).year
-    if report.idempotency_key:
-        # A retry racing its twin waits here for the twin's commit, then finds its ticket.
-        lock_sequence(SEQUENCE, year)
-        existing = replay(reporter, report.idempotency_key, report.fingerprint)
-        if existing is not None:
-            return existing, False
-    seq = next_value(SEQUENCE, year)
-    ticket = Ticket(number=f"{year}-{seq:06d}", year=year, seq=seq, status="pending", category=category,
-                    segment=segment, description=description,
+    ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
                     address=address or (segment.name if segment else ""), lat=lat, lon=lon,
                     reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
                     frontage=frontage, parts=[],  # a new ticket has no parts yet: no query to learn it
                     idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
-    db.session.add(ticket)
-    event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
-    metas = report.photo_meta or [{}] * len(report.photos)
-    for photo, meta in zip(report.photos, metas):
-        add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
-    for stored in report.stored_photos:
-        attach_stored(ticket, stored, "before", now, event=event)
-    if route.lead is not None:
-        _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
-        for unit in route.assists:
-            parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
-    relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
+    # Everything that does not need the number is built first, unflushed: from the number to the commit, every
+    # other filing waits (the counter's row lock; SQLite's write lock), so that stretch holds only the numbering,
+    # the photos (their stamp shows the number), the INSERTs and the commit.
+    with db.session.no_autoflush:
+        db.session.add(ticket)
+        event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
+        if route.lead is not None:
+            _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
+            for unit in route.assists:
+                parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
+        relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
+        if report.idempotency_key:
+            # A retry racing its twin waits here for the twin's commit, then finds its ticket.
+            lock_sequence(SEQUENCE, year)
+            existing = replay(reporter, report.idempotency_key, report.fingerprint)
+            if existing is not None:
+                _discard(ticket, relapsed)
+                return existing, False
+        ticket.seq = next_value(SEQUENCE, year)
+        ticket.number = f"{year}-{ticket.seq:06d}"
+        metas = report.photo_meta or [{}] * len(report.photos)
+        for photo, meta in zip(report.photos, metas):
+            add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
+        for stored in report.stored_photos:
+            attach_stored(ticket, stored, "before", now, event=event)
     db.session.flush()
     return ticket, True
+
+
+def _discard(ticket: Ticket, relapsed) -> None:
+    """Drop a filing built but never flushed (its twin got there first): the ticket with its events and parts
+    (cascaded), and its relapse link. No photo was stored yet."""
+    db.session.expunge(ticket)
+    if relapsed is not None:
+        db.session.expunge(relapsed)
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
