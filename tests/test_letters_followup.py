@@ -249,13 +249,18 @@ def test_a_retry_that_loses_to_its_twin_leaves_nothing(app, city, file_ticket, p
     ticket_services.approve(city.inspector, fresh(Ticket, old.id), at("2026-11-25T14:00"), "")
     db.session.commit()
     near = (City.ON_A[0] + 0.0002, City.ON_A[1])
-    report = lambda: ticket_services.NewReport(category="niupixuan", photos=[processed(BEFORE_PHOTO)],  # noqa: E731
-                                               lat=near[0], lon=near[1], idempotency_key="walk-7")
+
+    def report(key="walk-7"):
+        return ticket_services.NewReport(category="niupixuan", photos=[processed(BEFORE_PHOTO)], lat=near[0],
+                                         lon=near[1], idempotency_key=key)
+
+    def count():
+        return {t: db.session.execute(db.text(f"SELECT COUNT(*) FROM {t}")).scalar()
+                for t in ("tickets", "ticket_events", "ticket_units", "photos", "ticket_relapses")}
+
     first, created = ticket_services.create_ticket(city.inspector, report(), at("2026-12-05T10:00"))
     db.session.commit()
     assert created and relapse_of(first.id).earlier_id == old.id
-    tables = ("tickets", "ticket_events", "ticket_units", "photos", "ticket_relapses")
-    count = lambda: {t: db.session.execute(db.text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in tables}  # noqa: E731
     before, files = count(), sorted(uploads.rglob("*.jpg"))
     counter = db.session.execute(db.text("SELECT value FROM counters WHERE name = 'ticket'")).scalar()
 
@@ -266,8 +271,7 @@ def test_a_retry_that_loses_to_its_twin_leaves_nothing(app, city, file_ticket, p
     assert count() == before and sorted(uploads.rglob("*.jpg")) == files
     assert db.session.execute(db.text("SELECT value FROM counters WHERE name = 'ticket'")).scalar() == counter
     # and the next filing takes the next number
-    nxt, _ = ticket_services.create_ticket(city.inspector, ticket_services.NewReport(
-        category="niupixuan", photos=[processed(BEFORE_PHOTO)], lat=near[0], lon=near[1]), at("2026-12-05T10:02"))
+    nxt, _ = ticket_services.create_ticket(city.inspector, report(key=None), at("2026-12-05T10:02"))
     assert nxt.seq == first.seq + 1 and nxt.number.endswith(f"{first.seq + 1:06d}")
 
 
