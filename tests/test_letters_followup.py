@@ -8,6 +8,7 @@ import pytest
 from conftest import BEFORE_PHOTO, City, at, file_tuple, processed
 from sqlalchemy import func, select
 
+from inspect_app.common.errors import ServiceError
 from inspect_app.escalation import compose, followup, signing, stats
 from inspect_app.escalation.models import EscalationFile, Interview, Recheck, Referral
 from inspect_app.extensions import db
@@ -250,9 +251,9 @@ def test_a_retry_that_loses_to_its_twin_leaves_nothing(app, city, file_ticket, p
     db.session.commit()
     near = (City.ON_A[0] + 0.0002, City.ON_A[1])
 
-    def report(key="walk-7"):
+    def report(key="walk-7", fingerprint="the same report"):
         return ticket_services.NewReport(category="niupixuan", photos=[processed(BEFORE_PHOTO)], lat=near[0],
-                                         lon=near[1], idempotency_key=key)
+                                         lon=near[1], idempotency_key=key, fingerprint=fingerprint)
 
     def count():
         return {t: db.session.execute(db.text(f"SELECT COUNT(*) FROM {t}")).scalar()
@@ -266,6 +267,9 @@ def test_a_retry_that_loses_to_its_twin_leaves_nothing(app, city, file_ticket, p
 
     again, created = ticket_services.create_ticket(city.inspector, report(), at("2026-12-05T10:01"))
     assert not created and again.id == first.id and not db.session.new
+    with pytest.raises(ServiceError) as refused:  # the same key with another report: 422, and nothing left behind
+        ticket_services.create_ticket(city.inspector, report(fingerprint="another"), at("2026-12-05T10:01"))
+    assert refused.value.code == "idempotency_key_reused" and not db.session.new
     db.session.flush()
     db.session.commit()
     assert count() == before and sorted(uploads.rglob("*.jpg")) == files

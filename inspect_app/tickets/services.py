@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.models import lock_sequence, next_value
 from ..common.sql import const
@@ -170,7 +170,11 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         if report.idempotency_key:
             # A retry racing its twin waits here for the twin's commit, then finds its ticket.
             lock_sequence(SEQUENCE, year)
-            existing = replay(reporter, report.idempotency_key, report.fingerprint)
+            try:
+                existing = replay(reporter, report.idempotency_key, report.fingerprint)
+            except ServiceError:  # the key came with another report (422): the caller's transaction goes on clean
+                _discard(ticket, relapsed)
+                raise
             if existing is not None:
                 _discard(ticket, relapsed)
                 return existing, False
