@@ -190,8 +190,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
 
 
 def _discard(ticket: Ticket, relapsed) -> None:
-    """Drop a filing built but never flushed (its twin got there first): the ticket with its events and parts
-    (cascaded), and its relapse link. No photo was stored yet."""
+    """Drop a filing built but never flushed (its twin got there first, or its key came with another report): the
+    ticket with its events and parts (cascaded), and its relapse link. No photo was stored yet."""
     db.session.expunge(ticket)
     if relapsed is not None:
         db.session.expunge(relapsed)
