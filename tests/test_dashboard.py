@@ -101,6 +101,8 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
     assert re.search(r'<a href="/tickets\?(unit_id=\d+&amp;status=open|status=open&amp;unit_id=\d+)"><circle [^>]+>'
                      r'<title>[^<]+：在办\d+件', html)
     assert "当前超期" in html and "按期结案率" in html
+    # the due count beside this month's rate names its month (it once read as last month's)
+    assert re.search(r"<small>本月应结案 \d+ · 上月 (—|[\d.]+%)</small>", html)
     # the unit table sorted by name (unit code): JDA, JDB, JJ, SZ; then the other way round
     page = client.get("/dashboard/?u=name").get_data(as_text=True)
     table = page[page.index('id="t-u"'):]
