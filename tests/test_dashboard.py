@@ -139,6 +139,23 @@ def test_latest_lists_appear_with_pdf_links(client, city, tickets):
     sign_in(client, city.admin)
     html = client.get("/dashboard/").get_data(as_text=True)
     assert f"/rankings/{ranking.id}/pdf" in html and "2026年10月月榜" in html
+    # 乙 is first of the 街道/乡镇 group: listed under its group's name, not numbered as if in one city-wide run
+    assert re.search(r'<p class="mini-group">街道/乡镇</p>\s*<ul class="mini">\s*<li><a href="/tickets\?unit_id='
+                     rf'{city.street_b.id}">乙街道办事处</a> <small>100.0分</small></li>\s*</ul>', html)
+
+
+def test_latest_lists_keep_each_group_apart():
+    """Ranks count within a group: the dashboard's lists go group by group, never as one run of numbers."""
+    def entry(code, group, rank):
+        return {"unit_code": code, "group": group, "rank": rank}
+
+    red = services._by_group([entry("A", "市直部门", 1), entry("B", "市直部门", 2), entry("C", "街道/乡镇", 1)])
+    assert [(g["group"], [(e["unit_code"], e["rank"]) for e in g["entries"]]) for g in red] == [
+        ("市直部门", [("A", 1), ("B", 2)]), ("街道/乡镇", [("C", 1)])]
+    black = services._by_group([entry("D", "市直部门", 3), entry("E", "市直部门", 9), entry("F", "市直部门", None),
+                                entry("G", "街道/乡镇", 7)], worst_first=True)
+    assert [(g["group"], [e["unit_code"] for e in g["entries"]]) for g in black] == [
+        ("市直部门", ["E", "D", "F"]), ("街道/乡镇", ["G"])]  # the bottom first; unranked (约谈 etc.) after
 
 
 def _october_ticket(city, number: int) -> None:

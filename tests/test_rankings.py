@@ -542,6 +542,7 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     detail = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
     assert "甲街道办事处" in detail and "街道/乡镇" in detail and "曝光版 PDF" in detail
     assert "市市政设施管理处" in detail  # named in one line as not ranked
+    assert "红榜取组内本期有检查记录的单位中前" in detail  # the rule as scoring applies it, as the PDF says too
     assert f"unit_id={city.street_b.id}" in detail and "from=2026-11-01" in detail  # figures link to tickets
     assert 'style="' not in detail and not re.search(r"<script(?![^>]*\bsrc=)", detail)
     preview = client.get("/rankings/preview?period=2026-W45&scheme=city_b")

@@ -475,19 +475,32 @@ def _ranking_brief(ranking) -> dict | None:
 
     # Plain dicts: this result is stored (snapshots.py); ORM rows would not survive that.
     entries = [{"unit_id": e.unit_id, "unit_code": e.unit_code, "unit_name": e.unit_name, "rank": e.rank,
-                "score": e.score, "reason": e.reason, "list_name": e.list_name, "figures": e.figures}
+                "score": e.score, "reason": e.reason, "list_name": e.list_name, "figures": e.figures,
+                "group": e.group_name}
                for e in ranking.entries if e.list_name]
-    red = [e for e in entries if e["list_name"] == "red"]
-    black = sorted((e for e in entries if e["list_name"] == "black"),
-                   key=lambda e: (e["rank"] is None, -(e["rank"] or 0), e["unit_code"]))
+    red = [e for e in entries if e["list_name"] == "red"]  # published order: group by group, best first
+    black = [e for e in entries if e["list_name"] == "black"]
     return {"id": ranking.id, "period": ranking.period, "label": parse_period(ranking.period).label,
-            "version": ranking.version, "published_at": ranking.published_at, "red": red, "black": black}
+            "version": ranking.version, "published_at": ranking.published_at,
+            "red": _by_group(red), "black": _by_group(black, worst_first=True)}
+
+
+def _by_group(entries: list[dict], worst_first: bool = False) -> list[dict]:
+    """[{"group": name, "entries": [...]}] in the published group order. Ranks count within a group, so a list
+    that runs on across groups would put a group's first place below another's tenth."""
+    groups: dict[str, list[dict]] = {}
+    for e in entries:
+        groups.setdefault(e["group"], []).append(e)
+    if worst_first:
+        for members in groups.values():
+            members.sort(key=lambda e: (e["rank"] is None, -(e["rank"] or 0), e["unit_code"]))
+    return [{"group": name, "entries": members} for name, members in groups.items()]
 
 
 # ----------------------------------------------------------------------------- stored
 
 TYPES = {"Row": Row}
-LIVE = "live-3"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
+LIVE = "live-4"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
 
 
 def refresh(now: datetime) -> dict:
