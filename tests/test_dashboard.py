@@ -54,6 +54,9 @@ def test_headline_this_month_and_last(tickets):
     assert (this["new"], this["closed"], this["due"], this["on_time"]) == (4, 1, 3, 1)  # new: t1 t3 t4 t7
     assert this["on_time_rate"] == pytest.approx(1 / 3)
     assert (last["new"], last["closed"], last["due"], last["on_time"], last["on_time_rate"]) == (3, 2, 2, 1, 0.5)
+    # 上月同期 runs to October 25th 10:00, as far into October as NOW is into November: t2 (28th) is not yet new
+    same = data["same"]
+    assert (same["new"], same["closed"], same["due"], same["on_time"], same["letters"]) == (2, 2, 2, 1, 0)
     assert data["overdue"] == {"overdue": 1, "supervised": 1}
     assert this["letters"] == 0 and last["letters"] == 0
 
@@ -102,7 +105,8 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
                      r'<title>[^<]+：在办\d+件', html)
     assert "当前超期" in html and "按期结案率" in html
     # the due count beside this month's rate names its month (it once read as last month's)
-    assert re.search(r"<small>本月应结案 \d+ · 上月 (—|[\d.]+%)</small>", html)
+    assert re.search(r"<small>本月应结案 \d+ · 上月同期 (—|[\d.]+%)</small>", html)
+    assert re.search(r"<small>上月同期 \d+ · 全月 \d+</small>", html)  # a month under way is set against the same days
     # the unit table sorted by name (unit code): JDA, JDB, JJ, SZ; then the other way round
     page = client.get("/dashboard/?u=name").get_data(as_text=True)
     table = page[page.index('id="t-u"'):]
@@ -142,6 +146,17 @@ def test_latest_lists_appear_with_pdf_links(client, city, tickets):
     # 乙 is first of the 街道/乡镇 group: listed under its group's name, not numbered as if in one city-wide run
     assert re.search(r'<p class="mini-group">街道/乡镇</p>\s*<ul class="mini">\s*<li><a href="/tickets\?unit_id='
                      rf'{city.street_b.id}">乙街道办事处</a> <small>100.0分</small></li>\s*</ul>', html)
+
+
+def test_same_span_of_the_previous_month():
+    from inspect_app.rankings.periods import parse_period
+
+    november = parse_period("2026-11")
+    assert services.same_span_end(november, at("2026-11-02T07:03")) == at("2026-10-02T07:03")
+    assert services.same_span_end(november, at("2026-12-05T00:00")) == at("2026-11-01T00:00")  # November is over
+    march = parse_period("2027-03")  # February is shorter: its span stops at its end, not in March
+    assert services.same_span_end(march, at("2027-03-30T12:00")) == at("2027-03-01T00:00")
+    assert services.same_span_end(march, at("2027-03-28T12:00")) == at("2027-02-28T12:00")
 
 
 def test_latest_lists_keep_each_group_apart():

@@ -112,6 +112,22 @@ def _month_headline(period: Period, now: datetime) -> dict:
     }
 
 
+def same_span_end(period: Period, now: datetime) -> datetime:
+    """Where 上月同期 ends: as far into the previous month as `now` is into `period` (the 1st to the same day
+    and hour), at most that month's end; all of it once `period` is over."""
+    previous = period.previous()
+    if now >= period.end:
+        return previous.end
+    return min(previous.start + (now - period.start), previous.end)
+
+
+def same_span_headline(period: Period, now: datetime) -> dict:
+    """上月同期: the previous month's figures from its start to same_span_end, so that on the 2nd of a month
+    its two days are not set against a whole month. Counted afresh: the end moves with the clock."""
+    start, end = period.previous().start, same_span_end(period, now)
+    return {**period_figures(start, end, now), "letters": letters_issued(start, end)}
+
+
 # ----------------------------------------------------------------------------- weekly trend
 
 def _trend_weeks(now: datetime, weeks: int = TREND_WEEKS) -> list[Period]:
@@ -417,6 +433,7 @@ def _dashboard_data(this_month: Period, now: datetime) -> dict:
         "now": now,
         "this": this,
         "last": month_headline(this_month.previous(), now),
+        "same": same_span_headline(this_month, now),
         # 超期 (open, past the deadline) and of those 督办中: every overdue ticket is 在办, so the breakdowns counted them
         "overdue": {"overdue": totals["overdue"], "supervised": totals["supervised"]},
         "trend": weekly_trend(now),
@@ -500,7 +517,7 @@ def _by_group(entries: list[dict], worst_first: bool = False) -> list[dict]:
 # ----------------------------------------------------------------------------- stored
 
 TYPES = {"Row": Row}
-LIVE = "live-4"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
+LIVE = "live-5"  # the stored dashboard's key; a new one whenever its shape changes, so no reader gets the old shape
 
 
 def refresh(now: datetime) -> dict:
