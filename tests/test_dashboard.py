@@ -106,7 +106,8 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
     assert "当前超期" in html and "按期结案率" in html
     # the due count beside this month's rate names its month (it once read as last month's)
     assert re.search(r"<small>本月应结案 \d+ · 上月同期 (—|[\d.]+%)</small>", html)
-    assert re.search(r"<small>上月同期 \d+ · 全月 \d+</small>", html)  # a month under way is set against the same days
+    # a month under way is set against the same days of the last one
+    assert re.search(r"<small>上月同期 \d+ · 全月 \d+</small>", html)
     # the unit table sorted by name (unit code): JDA, JDB, JJ, SZ; then the other way round
     page = client.get("/dashboard/?u=name").get_data(as_text=True)
     table = page[page.index('id="t-u"'):]
@@ -164,11 +165,12 @@ def test_latest_lists_keep_each_group_apart():
     def entry(code, group, rank):
         return {"unit_code": code, "group": group, "rank": rank}
 
-    red = services._by_group([entry("A", "市直部门", 1), entry("B", "市直部门", 2), entry("C", "街道/乡镇", 1)])
+    red = services._by_group([entry("A", "市直部门", 1), entry("B", "市直部门", 2),
+                              entry("C", "街道/乡镇", 1)])
     assert [(g["group"], [(e["unit_code"], e["rank"]) for e in g["entries"]]) for g in red] == [
         ("市直部门", [("A", 1), ("B", 2)]), ("街道/乡镇", [("C", 1)])]
-    black = services._by_group([entry("D", "市直部门", 3), entry("E", "市直部门", 9), entry("F", "市直部门", None),
-                                entry("G", "街道/乡镇", 7)], worst_first=True)
+    black = services._by_group([entry("D", "市直部门", 3), entry("E", "市直部门", 9),
+                                entry("F", "市直部门", None), entry("G", "街道/乡镇", 7)], worst_first=True)
     assert [(g["group"], [e["unit_code"] for e in g["entries"]]) for g in black] == [
         ("市直部门", ["E", "D", "F"]), ("街道/乡镇", ["G"])]  # the bottom first; unranked (约谈 etc.) after
 
