@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from inspect_app.auth.models import User
+from inspect_app.common.timeutil import local
 from inspect_app.demo.activity import seed_activity
 from inspect_app.demo.outside import seed_outside, summary_line
 from inspect_app.demo.seed import seed_demo
@@ -12,7 +13,7 @@ from inspect_app.extensions import db
 from inspect_app.frontages import services as frontages
 from inspect_app.intake.models import IntakeItem
 from inspect_app.tickets.models import Ticket, TicketUnit
-from inspect_app.units.models import Segment, Unit
+from inspect_app.units.models import Category, Segment, Unit
 
 
 def test_the_demo_city_shows_responsibility_and_intake(app, now):
@@ -41,4 +42,9 @@ def test_the_demo_city_shows_responsibility_and_intake(app, now):
     assert statuses["pending"] >= 6 and statuses["accepted"] == 2 and statuses["declined"] == 1
     assert {t.source for t in db.session.scalars(select(Ticket))} >= {"citizen", "hotline"}
     assert "屡次违反 3 家" in summary_line(result)
+    # an inspector's 门前四包 finds, and the fixes, come in the daytime, as the rest of the demo's work does
+    menqian = list(db.session.scalars(select(Ticket).join(Ticket.category).where(Category.code == "menqian")))
+    assert len(menqian) >= 10
+    assert all(8 <= local(t.reported_at).hour < 18 for t in menqian)
+    assert all(8 <= local(t.rectified_at).hour < 18 for t in menqian if t.rectified_at)
     assert seed_outside(now)["frontages"] == 0  # a second run adds nothing

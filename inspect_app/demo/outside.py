@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from ..auth.models import User
+from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..intake import hotline
@@ -84,10 +85,11 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
             description=rng.choice(["门前乱堆纸箱杂物", "店外占道经营", "门前地面油污未清理", "门前车辆乱停"])),
             when)
         if fate in ("rectified", "closed") and ticket.unit_id in users:
-            services.rectify(users[ticket.unit_id], ticket, when + timedelta(hours=5), "已督促商户清理",
-                             [after_photo(ticket, photos, rng)])
+            services.rectify(users[ticket.unit_id], ticket, when + timedelta(hours=rng.uniform(1, 2.5)),
+                             "已督促商户清理", [after_photo(ticket, photos, rng)])
             if fate == "closed":
-                services.approve(rng.choice(inspectors), ticket, when + timedelta(hours=20), "整改到位")
+                services.approve(rng.choice(inspectors), ticket, when + timedelta(days=1, minutes=rng.randint(0, 60)),
+                                 "整改到位")
         counts["menqian_tickets"] += 1
         return ticket
 
@@ -95,7 +97,9 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
                            (frontages[2], (30,)), (frontages[7], (100, 5))):
         for n, ago in enumerate(days):
             fate = "closed" if n < len(days) - 1 else rng.choice(("assigned", "rectified"))
-            menqian(frontage, now - timedelta(days=ago, hours=rng.randint(1, 6)), fate)
+            # in the daytime (09:00–15:00 there) of a day at least a day back, as a patrol would find it
+            day = local(now - timedelta(days=ago)).date()
+            menqian(frontage, local_midnight(day) + timedelta(minutes=rng.randint(9 * 60, 15 * 60)), fate)
     counts["offenders"] = 3
 
     # --- a pole three carriers share: 电信 leads, 移动 and 联通 assist; 移动 has done its part
