@@ -1,10 +1,10 @@
-"""Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns) and
-times formatted by the database for the API's reads."""
+"""Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns),
+times formatted by the database for the API's reads, and the hours between two times."""
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, case, func, literal_column
+from sqlalchemy import Float, String, case, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -59,3 +59,23 @@ def _shanghai_iso_postgresql(element, compiler, **kw):
     # Percent signs would be read as parameters by psycopg's format style; this pattern has none.
     value = compiler.process(element.clauses, **kw)
     return f"to_char({value} + interval '8 hours', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')"
+
+
+class hours_between(FunctionElement):
+    """Hours from one UTC timestamp column to another, as a number (end − start; NULL if either is)."""
+
+    type = Float()
+    name = "hours_between"
+    inherit_cache = True
+
+
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_between_postgresql(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(extract(epoch from ({end} - {start})) / 3600.0)"

@@ -3,7 +3,9 @@
 Three kinds of news for a unit, each with the moment it happened:
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办);
 - a letter (督办函) issued to it;
-- one of its open parts coming within 24 hours of its deadline (deadline − 24 h).
+- one of its open parts coming within 24 hours of its deadline (deadline − 24 h), if the unit had it before then:
+  a part that arrives with less than a day to go (a 24-hour 牛皮癣, a 2-hour 乱停乱放) has its deadline in its
+  new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise.
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
 (unit_id, issued_at)), cheap enough for every page's header.
@@ -17,6 +19,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app, url_for
 from sqlalchemy import bindparam, func, select, update
 
+from ..common.sql import hours_between
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
@@ -30,6 +33,7 @@ from ..units.models import Unit
 from .models import InboxSeen
 
 DUE_SOON = timedelta(hours=24)
+HELD_BEFORE_REMINDER = 25  # hours from a part's arrival to its deadline, above which its last 24 hours are news
 MAX_ITEMS = 50
 
 
@@ -69,7 +73,8 @@ def _due_window(after: datetime, now: datetime) -> tuple[datetime, datetime]:
 def _due_between(unit_id, low, high):
     return (select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
             .where(TicketUnit.unit_id == unit_id, TicketUnit.status == "open",
-                   Ticket.status.in_(PART_OWED_TICKET_STATUSES), TicketUnit.deadline > low, TicketUnit.deadline <= high))
+                   Ticket.status.in_(PART_OWED_TICKET_STATUSES), TicketUnit.deadline > low, TicketUnit.deadline <= high,
+                   hours_between(TicketUnit.assigned_at, TicketUnit.deadline) > HELD_BEFORE_REMINDER))
 
 
 def _count(query) -> int:
