@@ -203,6 +203,27 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     assert done.status_code == 303 and fresh(Recheck, recheck.id).status == "failed"
 
 
+def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, photo):
+    """督办 then 挂牌督办: the same problem is in both letters. Clearing it in each must not send an inspector to the
+    same spot twice, nor let a second 未通过 file the same 回潮 again."""
+    [item] = letter.items
+    ticket = item.ticket
+    listed = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [ticket.id], "level": 2})
+    signing.sign(city.leader, listed, at(MONDAY))
+    ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    db.session.commit()
+    assert len(followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY))) == 1
+    assert followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY)) == []  # already queued
+    db.session.commit()
+    [recheck] = db.session.scalars(select(Recheck)).all()
+    assert recheck.letter_id == letter.id and recheck.ticket_id == ticket.id
+    # once that re-check is done, a later letter may send someone again
+    recheck.status, recheck.done_at = "passed", at(MONDAY)
+    db.session.commit()
+    assert len(followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY))) == 1
+
+
 def test_recheck_needs_closed_items(app, city, letter):
     with pytest.raises(Exception) as refused:
         followup.queue_rechecks(city.admin, letter, at(MONDAY))

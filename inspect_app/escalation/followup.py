@@ -118,8 +118,9 @@ def referral_outcome(user, referral: Referral, now: datetime, fields) -> Referra
 # ----------------------------------------------------------------------------- 回头看
 
 def queue_rechecks(user, letter: Letter, now: datetime, ticket_ids=None, days=None, inspector_id=None) -> list[Recheck]:
-    """Queue closed items of an issued letter for a re-check `days` (RECHECK_DAYS) from today; items already
-    queued are left as they are."""
+    """Queue closed items of an issued letter for a re-check `days` (RECHECK_DAYS) from today. Items already
+    queued are left as they are: by this letter, or still open from another letter the ticket is in (督办 then
+    挂牌督办 put the same problem in two), so no spot is visited twice for one closure."""
     from flask import current_app
 
     _office(user, "安排回头看")
@@ -136,7 +137,8 @@ def queue_rechecks(user, letter: Letter, now: datetime, ticket_ids=None, days=No
     wanted = ticket_ids if ticket_ids else list(closed)
     if not wanted:
         raise Conflict("该督办函还没有已结案的问题可以回头看。", code="nothing_closed")
-    done = set(db.session.scalars(select(Recheck.ticket_id).where(Recheck.letter_id == letter.id)))
+    done = set(db.session.scalars(select(Recheck.ticket_id).where(
+        (Recheck.letter_id == letter.id) | ((Recheck.status == "open") & Recheck.ticket_id.in_(list(closed))))))
     due = local_midnight(local(now).date() + timedelta(days=days))
     queued = []
     for ticket_id in wanted:
