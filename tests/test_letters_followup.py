@@ -224,6 +224,28 @@ def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, pho
     assert len(followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY))) == 1
 
 
+def test_a_duplicate_recheck_left_from_before_is_done_with_the_first(app, city, letter, clock, photo):
+    """Databases from before one re-check per problem may hold two open ones for a problem: doing one does both."""
+    [item] = letter.items
+    ticket = item.ticket
+    listed = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [ticket.id], "level": 2})
+    signing.sign(city.leader, listed, at(MONDAY))
+    ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    for each in (letter, listed):  # as the old code queued them
+        db.session.add(Recheck(letter_id=each.id, ticket_id=ticket.id, unit_id=item.unit_id, due_at=at(MONDAY),
+                               created_at=at(MONDAY)))
+    db.session.commit()
+    first, second = db.session.scalars(select(Recheck).order_by(Recheck.id)).all()
+    followup.do_recheck(city.inspector, first, at("2026-12-01T10:00:00+08:00"), "0", "又贴上了",
+                        photos=[processed()])
+    db.session.commit()
+    first, second = fresh(Recheck, first.id), fresh(Recheck, second.id)
+    assert first.status == second.status == "failed" and first.new_ticket_id == second.new_ticket_id
+    assert f"#{first.id}" in second.note
+    assert db.session.scalar(select(func.count(relapse.TicketRelapse.id))) == 1  # one 回潮, not two
+
+
 def test_recheck_needs_closed_items(app, city, letter):
     with pytest.raises(Exception) as refused:
         followup.queue_rechecks(city.admin, letter, at(MONDAY))

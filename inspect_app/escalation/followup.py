@@ -225,6 +225,13 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
         relapse.link(ticket, old, now, found_by="recheck")
         recheck.status, recheck.new_ticket_id = "failed", ticket.id
     recheck.note, recheck.done_at, recheck.done_by_id = note, now, user.id
+    # The same problem queued again by another letter before queue_rechecks kept one per problem: that visit is
+    # this one, so it is done with the same result (and a failure files one 回潮, not two).
+    for twin in db.session.scalars(select(Recheck).where(Recheck.ticket_id == recheck.ticket_id,
+                                                         Recheck.status == "open", Recheck.id != recheck.id)):
+        twin.status, twin.new_ticket_id, twin.done_at, twin.done_by_id = (recheck.status, recheck.new_ticket_id,
+                                                                          now, user.id)
+        twin.note = f"同一问题已随回头看任务 #{recheck.id} 复查。"
     db.session.flush()
     return recheck
 
