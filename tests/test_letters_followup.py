@@ -203,15 +203,22 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     assert done.status_code == 303 and fresh(Recheck, recheck.id).status == "failed"
 
 
-def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, photo):
-    """督办 then 挂牌督办: the same problem is in both letters. Clearing it in each must not send an inspector to the
-    same spot twice, nor let a second 未通过 file the same 回潮 again."""
+def _closed_in_two_letters(city, letter, photo):
+    """The letter's ticket put in a 挂牌督办 letter too, then rectified and closed: (its item, the ticket, the
+    second letter)."""
     [item] = letter.items
     ticket = item.ticket
     listed = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [ticket.id], "level": 2})
     signing.sign(city.leader, listed, at(MONDAY))
     ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
     ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    return item, ticket, listed
+
+
+def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, photo):
+    """督办 then 挂牌督办: the same problem is in both letters. Clearing it in each must not send an inspector to the
+    same spot twice, nor let a second 未通过 file the same 回潮 again."""
+    item, ticket, listed = _closed_in_two_letters(city, letter, photo)
     db.session.commit()
     assert len(followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY))) == 1
     assert followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY)) == []  # already queued
@@ -226,12 +233,7 @@ def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, pho
 
 def test_a_duplicate_recheck_left_from_before_is_done_with_the_first(app, city, letter, clock, photo):
     """Databases from before one re-check per problem may hold two open ones for a problem: doing one does both."""
-    [item] = letter.items
-    ticket = item.ticket
-    listed = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [ticket.id], "level": 2})
-    signing.sign(city.leader, listed, at(MONDAY))
-    ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
-    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    item, ticket, listed = _closed_in_two_letters(city, letter, photo)
     for each in (letter, listed):  # as the old code queued them
         db.session.add(Recheck(letter_id=each.id, ticket_id=ticket.id, unit_id=item.unit_id, due_at=at(MONDAY),
                                created_at=at(MONDAY)))
