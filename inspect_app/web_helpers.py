@@ -11,7 +11,7 @@ from .http import API_PREFIX, now
 from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
 from .tickets.policy import can
-from .tickets.rules import LEVEL_NAMES, SOURCES, STATUS_LABELS
+from .tickets.rules import LEVEL_NAMES, SOURCES, STATUS_LABELS, overdue_span
 
 
 def time_left(deadline, now) -> str:
@@ -52,6 +52,7 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         can=can,
         time_left=time_left,
+        overdue_span=overdue_span,
         STATUS_LABELS=STATUS_LABELS,
         ACTION_LABELS=ACTION_LABELS,
         LEVEL_NAMES=LEVEL_NAMES,

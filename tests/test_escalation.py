@@ -24,6 +24,7 @@ from inspect_app.escalation.sweep import issue_letters, pdf_path
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket, TicketEvent
+from inspect_app.tickets.rules import overdue_span
 from inspect_app.workdays.models import Holiday
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -386,6 +387,28 @@ def test_letter_pdf_content(app, city, file_ticket):
                 else font["/FontDescriptor"]
             assert "/FontFile2" in descriptor.get_object()
 
+
+
+def test_a_letter_says_hours_late_within_the_first_day(app, city, file_ticket, browser):
+    """A 24-hour 牛皮癣 five hours past its deadline is five hours late, not "1天" (days begun, as before)."""
+    ticket = file_ticket(at_time=at("2026-11-26T04:00:00+08:00"))  # due Friday 04:00
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    assert letter.items[0].days_overdue == 1  # the API's whole days begun are unchanged
+    text = compact(pdf_text(pdf_path(letter)))
+    assert "超期时长" in text and f"{ticket.number}" in text and "5小时" in text and "1天" not in text
+    page = browser(city.admin).get(f"/letters/{letter.id}").get_data(as_text=True)
+    assert "签发时已超期 5小时" in page and "超期 1 天" not in page
+
+
+def test_overdue_span_reads_as_a_person_would_say_it():
+    deadline = at("2026-11-27T04:00:00+08:00")
+    late = [(None, ""), ("03:59", ""), ("04:00", ""), ("04:00:20", "1分钟"), ("04:43", "43分钟"),
+            ("05:00", "1小时"), ("2026-11-28T03:59", "23小时"), ("2026-11-28T04:00", "1天"),
+            ("2026-11-29T03:00", "1天"), ("2026-11-30T04:00", "3天")]
+    for until, expected in late:
+        moment = None if until is None else at(until if "T" in until else f"2026-11-27T{until}")
+        assert overdue_span(deadline, moment) == expected, until
+    assert overdue_span(None, deadline) == ""
 
 def test_level_2_letter_copies_leadership(app, city, file_ticket):
     file_ticket()

@@ -211,7 +211,7 @@ def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app,
     extend_lead(city, shared)
     [proposal] = run_sweep(at(FRIDAY)).proposals
     assert (proposal.ticket_id, proposal.unit_id, proposal.level) == (shared.id, city.street_b.id, 1)
-    assert "超过整改时限1天" in proposal.reason
+    assert "超过整改时限23小时仍未整改" in proposal.reason  # not "1天": it is 23 hours late
     assert run_sweep(at("2026-11-27T15:00:00+08:00")).proposals == []  # one open per (ticket, unit, level)
     assert [p.id for p in proposals.open_proposals(at(FRIDAY), unit_id=city.street_b.id)] == [proposal.id]
     from inspect_app.escalation.stats import dashboard_figures  # the dashboard's count, sent inside one statement

@@ -109,7 +109,7 @@ def problems(counts=(3, 2, 4, 1)) -> list[tuple[str, list[ProblemItem]]]:
             k += 1
             items.append(ProblemItem(number=f"2026-{k:06d}", category=CATEGORIES[k % len(CATEGORIES)],
                                      place=f"人民路{k}号门前（人民路东段）", found_at=AS_OF - timedelta(days=2),
-                                     deadline=AS_OF - timedelta(days=1), days_overdue=k,
+                                     deadline=AS_OF - timedelta(days=1), overdue=f"{k}天",
                                      photo=thumbs()[k % len(thumbs())]))
         if items:
             groups.append((unit, items))
@@ -526,9 +526,9 @@ HOSTILE = {
 def test_any_cell_content_renders(name, tmp_path):
     value = HOSTILE[name]
     items = [ProblemItem(number=f"2026-{i:06d}", category=value if i == 2 else "乱停乱放", place=value,
-                         found_at=AS_OF, deadline=AS_OF, days_overdue=i, photo=None) for i in range(1, 4)]
+                         found_at=AS_OF, deadline=AS_OF, overdue=f"{i}天", photo=None) for i in range(1, 4)]
     items.append(ProblemItem(number="2026-999999", category="占道经营", place="最后一行", found_at=AS_OF,
-                             deadline=AS_OF, days_overdue=1))
+                             deadline=AS_OF, overdue="1天"))
     doc = letter_doc(counts=(0, 0, 0, 0), recipients=[value, "市交警支队"])
     doc.title = value if "issue" in name else doc.title
     doc.attachments = [Attachment("问题清单", [problem_table([("单位" + value[:50], items)])])]
@@ -731,7 +731,7 @@ def test_200_item_letter_builds_fast(tmp_path):
         Image.linear_gradient("L").resize((480, 360)).convert("RGB").rotate(i * 17).save(p, quality=80)
         thumbs.append(str(p))
     items = [ProblemItem(number=f"2026-{i:06d}", category=CATEGORIES[i % 12], place=f"人民路{i}号门前（人民路东段）",
-                         found_at=AS_OF, deadline=AS_OF, days_overdue=i % 9, photo=thumbs[i % 20])
+                         found_at=AS_OF, deadline=AS_OF, overdue=f"{i % 9 + 1}小时", photo=thumbs[i % 20])
              for i in range(200)]
     doc = letter_doc(counts=(0, 0, 0, 0))
     doc.attachments = [Attachment("问题清单", [problem_table([(UNITS[i], items[i * 50:(i + 1) * 50])

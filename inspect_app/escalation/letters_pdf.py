@@ -19,6 +19,7 @@ from ..pdf.fonts import document_fonts
 from ..pdf.problems import ProblemItem, problem_table
 from ..pdf.render import render_document
 from ..photos.storage import PhotoStore, is_valid_key
+from ..tickets.rules import overdue_span
 from .models import Letter, LetterItem
 from .settings import KIND_CLOSINGS, LEVEL_TEXT, TITLE_PHRASES, banner, default_body, fill, level_text, setting
 from .wording import body_blocks, fill_values, split_line
@@ -38,10 +39,17 @@ def draft_facts(items: list[LetterItem], now: datetime) -> dict[int, dict]:
     return {item.ticket_id: item_facts(item.ticket, now, keys.get(item.ticket_id)) for item in items}
 
 
-def _problem(facts: dict, store: PhotoStore) -> ProblemItem:
+def _late(facts: dict, as_of: datetime) -> str:
+    """How late the problem was at the letter's date; a letter stored without the original deadline says what it
+    recorded (whole days begun)."""
+    days = facts["days_overdue"]
+    return overdue_span(facts["original_deadline"], as_of) or (f"{days}天" if days else "")
+
+
+def _problem(facts: dict, store: PhotoStore, as_of: datetime) -> ProblemItem:
     return ProblemItem(number=facts["ticket_number"], category=facts["category_name"], place=facts["place"],
                        found_at=facts["reported_at"], deadline=facts["original_deadline"],
-                       days_overdue=facts["days_overdue"], photo=_photo(store, facts["photo_key"]))
+                       overdue=_late(facts, as_of), photo=_photo(store, facts["photo_key"]))
 
 
 def _stored_facts(item: LetterItem) -> dict:
@@ -63,7 +71,7 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
     groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
     for item in letter.items:
         name = order.get(item.unit_id) or names[0]
-        groups.setdefault(name, []).append(_problem(facts[item.ticket_id], store))
+        groups.setdefault(name, []).append(_problem(facts[item.ticket_id], store, as_of))
 
     listed = [(name, rows) for name, rows in groups.items() if rows]
     values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names, as_of=as_of)

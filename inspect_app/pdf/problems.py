@@ -22,7 +22,7 @@ COLUMNS = (
     Column("地点", 27.5, "text"),
     Column("发现时间", 21, "plain"),
     Column("原整改时限", 21, "plain"),
-    Column("超期\n天数", 11, "plain"),
+    Column("超期\n时长", 11, "plain"),
     Column("照片", 24, "photo"),
 )
 THUMB_MM = (21.0, 16.0)
@@ -35,7 +35,7 @@ class ProblemItem:
     place: str
     found_at: datetime | None
     deadline: datetime | None
-    days_overdue: int
+    overdue: str  # how long past the deadline when the letter was issued: "5小时", "3天"
     photo: str | bytes | None = None  # a thumbnail's path or bytes; None prints （照片缺失）
 
 
@@ -57,7 +57,7 @@ def problem_table(groups: Sequence[tuple[str, Sequence[ProblemItem]]], *, group_
         for item in items:
             counter += 1
             rows.append([str(counter), item.number, item.category, item.place, _when(item.found_at),
-                         _when(item.deadline), f"{item.days_overdue}天",
+                         _when(item.deadline), item.overdue or "—",
                          Photo(item.photo, *THUMB_MM)])
         out.append(RowGroup(f"{unit}（{len(items)}件）", rows))
     if show_groups:

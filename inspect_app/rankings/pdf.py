@@ -179,7 +179,8 @@ def _case_text(case: dict, styles, black: bool, with_number: bool = True, with_l
     lines.append(f"期限：{fmt(_dt(case['deadline']))}")
     if black:
         level = {1: "督办", 2: "挂牌督办", 3: "约谈"}.get(case["escalation_level"], "")
-        lines.append(f"已超期{case['days_overdue']}天" + (f"，{level}中" if level and with_level else ""))
+        late = case.get("overdue") or f"{case['days_overdue']}天"  # a list stored before it kept the span
+        lines.append(f"已超期{late}" + (f"，{level}中" if level and with_level else ""))
     else:
         lines.append(f"整改：{fmt(_dt(case['rectified_at']))}")
     return Paragraph("<br/>".join(lines), styles["cell"])

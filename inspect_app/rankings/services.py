@@ -22,7 +22,7 @@ from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
 from ..photos.models import Photo
 from ..tickets.models import Ticket
-from ..tickets.rules import days_overdue
+from ..tickets.rules import days_overdue, overdue_span
 from ..units.models import Category, Unit
 from . import counts as counting
 from . import scoring
@@ -318,6 +318,7 @@ def typical_cases(computed: Computed, ids: dict[int, dict[str, list[int]]]) -> l
                     "rectified_at": isoformat(r.rectified_at), "closed_at": isoformat(r.closed_at),
                     "escalation_level": r.escalation_level,
                     "days_overdue": days_overdue(r.deadline, until) if list_name == "black" else 0,
+                    "overdue": overdue_span(r.deadline, until) if list_name == "black" else "",
                     "before": keys.get("before"), "after": keys.get("after"),
                     "before_id": keys.get("before_id"), "after_id": keys.get("after_id"),
                 })

@@ -69,3 +69,17 @@ def days_overdue(deadline: datetime | None, until: datetime | None) -> int:
     if deadline is None or until is None or until <= deadline:
         return 0
     return max(1, math.ceil((until - deadline).total_seconds() / 86400))
+
+
+def overdue_span(deadline: datetime | None, until: datetime | None) -> str:
+    """How long `until` is past the deadline, as a letter or a list states it: '40分钟' or '5小时' within the
+    first day (a 2-hour 乱停乱放 three hours late is not '1天' late), then whole days ('1天' from 24 hours on,
+    '2天' from 48); '' when it is not past."""
+    if deadline is None or until is None or until <= deadline:
+        return ""
+    minutes = int((until - deadline).total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)}分钟"
+    if minutes < 24 * 60:
+        return f"{minutes // 60}小时"
+    return f"{minutes // (24 * 60)}天"
