@@ -93,6 +93,9 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     mine = unit.get(detail).get_data(as_text=True)
     assert "两处小广告已清除" in mine and "整改报告.pdf" in mine and "书面回复已提交" in mine
     assert "两处小广告已清除" not in browser(city.unit_b).get(detail).get_data(as_text=True)
+    # a written reply does not rectify the problems: both sides are told what 销号 waits for
+    assert mine.count("尚未整改反馈：请在") == 2 and "书面回复不代替整改反馈" in mine
+    assert office.get(detail).get_data(as_text=True).count("单位尚未在问题页提交整改反馈，暂不能销号") == 3
 
     for ticket in overdue:  # the units rectify, the inspector closes
         ticket = fresh(Ticket, ticket.id)
@@ -101,6 +104,8 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
         from inspect_app.tickets import services
         services.rectify(who, ticket, at("2026-11-28T10:00"), "已清理", [processed()])
     db.session.commit()
+    assert "尚未整改反馈" not in unit.get(detail).get_data(as_text=True)
+    assert "暂不能销号" not in office.get(detail).get_data(as_text=True)
     for ticket in overdue:
         response = office.submit(detail, f"{detail}/items/{ticket.id}/clear", {"cleared": "1"})
         assert response.status_code == 303
