@@ -15,6 +15,7 @@ from inspect_app.intake.models import IntakeItem, IntakePhoto
 from inspect_app.photos.models import Photo
 from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket
+from inspect_app.units import services as units
 from inspect_app.units.models import Category
 
 REPORT = {"category": "niupixuan", "address": "人民路东段公交站", "description": "站牌上贴满小广告",
@@ -167,6 +168,35 @@ def test_the_office_accepts_a_report_and_the_citizen_sees_it_through(api, browse
     text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
     assert "已办结" in text and "已清除小广告" in text and "inspector" not in text
 
+
+
+def test_a_located_report_without_an_address_names_its_nearest_segment(browser, city, uploads):
+    """The office reads a place, not coordinates, and sees where "按位置匹配" will send the report."""
+    file_report(browser, {"address": ""})
+    file_report(browser, {"address": "", "lat": "28.3301"})  # 11 km north: no segment within the radius
+    near, far = db.session.scalars(select(IntakeItem).order_by(IntakeItem.id)).all()
+    office = browser(city.admin)
+    queue = office.get("/intake").get_data(as_text=True)
+    assert "人民路东段附近" in queue and "28.33010, 112.93500" in queue
+    page = office.get(f"/intake/{near.id}").get_data(as_text=True)
+    assert re.search(r"最近责任路段：人民路东段（约\d+米，江城区）", page) and "按位置匹配（人民路东段）" in page
+    page = office.get(f"/intake/{far.id}").get_data(as_text=True)
+    assert "定位500米内没有责任路段" in page and "最近责任路段" not in page
+
+
+def test_an_address_without_a_location_offers_the_segments_of_the_roads_it_names(browser, city, now):
+    """A 12345 case comes with words only: the roads it names come first in the segment list."""
+    assert units.roads_in("人民路与建设路交叉口") == ["人民路", "建设路"]
+    assert units.roads_in("坡子街小吃街旁") == ["坡子街"] and units.roads_in("五一广场3号出口") == []
+    item = IntakeItem(source="hotline", status="pending", case_number="GD1", address="建设路与人民路交叉口",
+                      description="井盖缺失", received_at=now, created_at=now, updated_at=now)
+    db.session.add(item)
+    db.session.commit()
+    page = browser(city.admin).get(f"/intake/{item.id}").get_data(as_text=True)
+    named = page[page.index('<optgroup label="地址中提到的道路">'):]
+    named = named[:named.index("</optgroup>")]
+    assert named.index("建设路西段（临江区）") < named.index("人民路东段（江城区）")  # in the address's order
+    assert "来件没有定位" in page and "最近责任路段" not in page
 
 def test_a_declined_report_shows_its_reason_to_the_citizen(api, browser, city):
     phone, response = file_report(browser)

@@ -26,7 +26,7 @@ from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Category
-from ..units.services import find_category
+from ..units.services import find_category, nearest_segments
 from .models import IntakeItem, IntakePhoto
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from a screenshot
@@ -240,6 +240,20 @@ def pending_count() -> int:
 
 
 PENDING = select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending")  # also the office's menu count
+
+
+def located_segments(items: list[IntakeItem]) -> dict[int, tuple]:
+    """For each located item, the segment "按位置匹配" dispatches it to (the nearest within the dispatch radius,
+    as create_ticket finds it) and its distance in metres: item id -> (segment, metres). A located item with no
+    segment that near is not in the result."""
+    radius = current_app.config["DISPATCH_RADIUS_M"]
+    found = {}
+    for item in items:
+        if valid_lat_lon(item.lat, item.lon):
+            near = nearest_segments(item.lat, item.lon, radius_m=radius, limit=1)
+            if near:
+                found[item.id] = near[0]
+    return found
 
 
 def sender_counts(items: list[IntakeItem]) -> dict[str, int]:

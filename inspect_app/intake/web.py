@@ -21,7 +21,7 @@ from ..office import downloads
 from ..photos.service import store
 from ..policy import OFFICE, has_role, public, requires
 from ..units.models import Segment
-from ..units.services import active_categories, active_units
+from ..units.services import active_categories, active_units, segments_named_in
 from . import hotline, limits, services
 from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
@@ -127,6 +127,7 @@ def queue():
     items, total = services.queue(flt)
     return render_template("intake/queue.html", items=items, total=total, flt=flt, statuses=STATUSES,
                            sources=INTAKE_SOURCES, senders=services.sender_counts(items) if status == "pending" else {},
+                           near=services.located_segments([i for i in items if not i.address]),
                            pages=max((total + flt.per_page - 1) // flt.per_page, 1))
 
 
@@ -134,9 +135,12 @@ def queue():
 @requires(OFFICE)
 def item(item_id: int):
     found = services.get_item(item_id)
+    near = services.located_segments([found]).get(found.id)
     return render_template("intake/item.html", item=found, state=services.progress(found),
                            categories=active_categories(), segments=_segments(), units=active_units(),
                            senders=services.sender_counts([found]) if found.status == "pending" else {},
+                           near=near, named=[] if near else segments_named_in(found.address),
+                           radius=current_app.config["DISPATCH_RADIUS_M"],
                            receipt=services.format_receipt(found.receipt))
 
 

@@ -1,5 +1,7 @@
-"""Reading reference data: units, segments near a point, categories."""
+"""Reading reference data: units, segments near a point or named in an address, categories."""
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import contains_eager
@@ -62,6 +64,36 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
         .where(Segment.active.is_(True), and_(*matches))
         .order_by(name_first, Segment.district, Segment.name, Segment.id).limit(limit + 1)))
     return rows[:limit], len(rows) > limit
+
+
+# An address as a hotline operator types it: "解放路与黄兴路交叉口", "坡子街小吃街", "人民东路88号旁"
+_ADDRESS_PARTS = re.compile(r"[与和及、,，;；/\s]|交叉口|交汇处|路口|附近|对面|旁边")
+_ROAD = re.compile(r"([\u4e00-\u9fff]{1,10}?(?:大道|大街|路|街|巷))")
+ADDRESS_ROADS_MAX = 3
+
+
+def roads_in(address: str | None) -> list[str]:
+    """The road names an address mentions, in order, at most ADDRESS_ROADS_MAX: "解放路与黄兴路交叉口" ->
+    ["解放路", "黄兴路"]."""
+    roads: list[str] = []
+    for part in _ADDRESS_PARTS.split(address or ""):
+        match = _ROAD.match(part)
+        if match and len(match.group(1)) >= 2 and match.group(1) not in roads:
+            roads.append(match.group(1))
+    return roads[:ADDRESS_ROADS_MAX]
+
+
+def segments_named_in(address: str | None, limit: int = SEGMENT_SEARCH_LIMIT) -> list[Segment]:
+    """Active segments of the roads an address names (a segment's name starts with the road's: 解放路 ->
+    解放路一段, 解放路西段), road by road, for an address that has no location to match by."""
+    roads = roads_in(address)
+    if not roads:
+        return []
+    rows = db.session.scalars(
+        select(Segment).where(Segment.active.is_(True),
+                              or_(*[Segment.name.startswith(road, autoescape=True) for road in roads]))
+        .order_by(Segment.name, Segment.id).limit(limit)).all()
+    return sorted(rows, key=lambda s: next(i for i, road in enumerate(roads) if s.name.startswith(road)))
 
 
 def find_category(ref) -> Category | None:
