@@ -2,10 +2,11 @@
 input, retries, the 通报 number."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
-from assessment_world import World, results_form, round_body
+from assessment_world import World, photo_bytes, results_form, round_body
 
 from inspect_app.assessment.draw import DrawRequest, pick
 from inspect_app.assessment.models import Result, Round, RoundSite
@@ -332,6 +333,21 @@ def test_a_failure_without_a_photo_is_refused(api, city, lane, uploads):
     _nothing_written(*lane)
     assert not list(uploads.rglob("*.jpg"))  # no orphan file of the photo that was given
 
+
+
+def test_a_broken_photo_is_refused_naming_its_item(api, city, lane, uploads):
+    """Five items, each with photos: the message says which item's photo to take again, as the page numbers
+    them, and nothing of the submission is kept."""
+    fields = results_form({"BJ-01": True, "BJ-02": False})
+    fields["photos_BJ-02"] = [(io.BytesIO(photo_bytes("Canon_40D.jpg")), "a.jpg"),
+                              (io.BytesIO(photo_bytes("truncated_half.jpg")), "b.jpg")]
+    response = api.post(f"/api/v1/rounds/{lane[0]}/sites/{lane[1]}/results", city.inspector, data=fields,
+                        content_type="multipart/form-data")
+    assert response.status_code == 415, response.get_json()
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("第2项（无“牛皮癣”）的第2张照片：") and "不完整" in message, message
+    _nothing_written(*lane)
+    assert not list(uploads.rglob("*.jpg"))
 
 def test_missing_items_and_malformed_results_are_refused(api, city, lane):
     response = submit(api, city.inspector, *lane, {"BJ-01": True})

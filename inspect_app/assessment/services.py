@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from ..auth.models import User
-from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..common.models import next_value
 from ..common.text import clean_text
 from ..common.timeutil import local
@@ -361,8 +361,15 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     if processed is not None:
         photos = {a.code: list(processed[a.code]) for a in failures}
     else:
-        photos = {a.code: read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
-                  for a in failures}
+        order = {code: number for number, code in enumerate(items, start=1)}
+        photos = {}
+        for a in failures:
+            try:
+                photos[a.code] = read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
+            except ServiceError as error:  # name the item, as the page numbers them: which photo to take again
+                item = f"第{order[a.code]}项（{items[a.code].text[:12]}）"
+                raise ServiceError(item + ("的" if error.message.startswith("第") else "：") + error.message,
+                                   code=error.code, status=error.status) from None
 
     deducted = 0.0
     default_category = None
