@@ -14,6 +14,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..workdays.calendar import package_knows
 from ..workdays.models import Holiday
+from ..workdays.notice import Notice, parse_notice
 
 KINDS = {"holiday": "放假", "workday": "调休上班"}
 _CHINESE = {h.value: h.chinese for h in constants.Holiday}
@@ -81,6 +82,39 @@ def delete_holiday(day: date) -> bool:
     db.session.delete(row)
     db.session.flush()  # deadlines read the entries without flushing first (workdays.load_calendar)
     return True
+
+
+def read_notice(text, year) -> tuple[Notice, list[dict], list[Holiday]]:
+    """What entering a pasted notice for `year` would do: (the notice, a row per day it sets with
+    "change": "new" | "same" | "replace" and what it replaces, the office's entries of that year it does not
+    mention, which stay). 422 with a message when the notice does not add up (workdays.notice)."""
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise BadRequest("请选择年份。", code="invalid_year") from None
+    if not 2000 <= year <= 2100:
+        raise Invalid("年份超出范围。", code="invalid_year")
+    notice = parse_notice(text, year)
+    office = {row.day: row for row in office_entries(year)}
+    package = package_entries(year)
+    rows = []
+    for day, kind, name in notice.days():
+        before = office.get(day)
+        was = (before.kind, before.name) if before else package.get(day)
+        change = "new" if was is None else "same" if was[0] == kind else "replace"
+        rows.append({"date": day, "weekday": "周" + "一二三四五六日"[day.weekday()], "kind": kind, "name": name,
+                     "change": change, "was": KINDS[was[0]] + (f"（{was[1]}）" if was[1] else "") if was else ""})
+    named = {row["date"] for row in rows}
+    return notice, rows, [row for day, row in sorted(office.items()) if day not in named]
+
+
+def enter_notice(text, year) -> dict[str, int]:
+    """Enter every day a pasted notice sets (the office's entries, over chinese-calendar's); the office's other
+    entries of that year stay. Returns how many days off and make-up working days it holds."""
+    _, rows, _ = read_notice(text, year)
+    for row in rows:
+        put_holiday(row["date"], row["kind"], row["name"])
+    return {"holiday": sum(r["kind"] == "holiday" for r in rows), "workday": sum(r["kind"] == "workday" for r in rows)}
 
 
 def office_years() -> dict[int, int]:

@@ -294,10 +294,38 @@ def holiday_page():
             return redirect(url_for(".holiday_page", year=day.year))
         except ServiceError as problem:
             error = _form_error(problem)
-    return render_template("office/holidays.html", year=year, entries=holidays.year_entries(year),
+    return _holidays(year, now, error=error, values=request.form if error else {})
+
+
+@bp.post("/holidays/notice")
+@requires(OFFICE)
+def holiday_notice():
+    """The State Council's notice pasted whole: a preview of every day it sets (checked against its own
+    weekdays and day counts), then, confirmed, entered in one go."""
+    now = utcnow()
+    year = request.form.get("year", type=int) or local(now).year
+    text = request.form.get("text", "")
+    try:
+        if request.form.get("step") == "confirm":
+            counts = holidays.enter_notice(text, year)
+            flash(f"已按通知录入 {year} 年的节假日：放假 {counts['holiday']} 天，调休上班 {counts['workday']} 天。"
+                  "此后计算的整改期限将按新安排。", "success")
+            return redirect(url_for(".holiday_page", year=year), 303)
+        notice, rows, others = holidays.read_notice(text, year)
+    except ServiceError as problem:
+        return _holidays(year if 2000 <= year <= 2100 else local(now).year, now, notice_error=_form_error(problem),
+                         notice_text=text)
+    return _holidays(year, now, notice_text=text, preview={"holidays": notice.holidays, "rows": rows,
+                                                           "others": others})
+
+
+def _holidays(year: int, now, error=None, notice_error=None, values=None, **extra):
+    """The holidays page of a year; 422 when it shows a refused form."""
+    page = render_template("office/holidays.html", year=year, entries=holidays.year_entries(year),
                            years=holidays.known_years(now), warning=holidays.next_year_warning(now),
                            known=holidays.year_known(year), kinds=holidays.KINDS, error=error,
-                           values=request.form if error else {}), 422 if error else 200
+                           notice_error=notice_error, values=values or {}, **extra)
+    return page, 422 if error or notice_error else 200
 
 
 # ----------------------------------------------------------------------------- campaigns
