@@ -14,7 +14,8 @@ def load(now: datetime, password: str, activity: bool = True, say: Callable[[str
     with transaction():
         added = seed_demo(now, password)
     say(f"已加载演示城市：新增单位 {added['units']} 个，路段 {added['segments']} 条，问题类别 {added['categories']} 个，"
-        f"账号 {added['users']} 个，测评点位 {added['sites']} 个，测评项目 {added['checklist_items']} 项。")
+        f"账号 {added['users']} 个，测评点位 {added['sites']} 个，测评项目 {added['checklist_items']} 项，"
+        f"专项行动 {added['campaigns']} 个。")
     if not activity:
         return
     from .activity import seed_activity, summary_line

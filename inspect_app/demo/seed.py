@@ -1,13 +1,15 @@
 """Load the demo city into an empty (or partly filled) database; safe to run again."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.services import create_user
+from ..common.timeutil import local
 from ..extensions import db
+from ..tickets.campaigns import Campaign
 from ..units.models import Category, Segment, Unit
 from . import data
 
@@ -62,11 +64,38 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
                     display_name=row["name"], check_strength=False)
         added["users"] += 1
     db.session.flush()
+    added["campaigns"] = _seed_campaigns(now)
     from .assessment import seed_reference
     assessment = seed_reference(now, password)
     added["units"] += assessment.pop("units")
     added["users"] += assessment.pop("users")
     added.update(assessment)
+    return added
+
+
+# The seed report's 专项整治行动: two running through the demo's six weeks, one over a district, one ended
+CAMPAIGNS = [
+    ("牛皮癣集中清理专项行动", ["niupixuan"], [], -45, 30, "全市清理乱贴乱画、喷涂小广告，重点是背街小巷和老旧小区。"),
+    ("“蜘蛛网”整治专项行动", ["spider_web"], [], -45, 60, "通信、广电线缆入管入槽，废弃线缆拆除，牵头：市工信局，协办：各运营商。"),
+    ("江城区乱停乱放整治月", ["illegal_parking", "bike_parking"], ["江城区"], -40, -10, "主次干道、学校和医院周边。"),
+]
+
+
+def _seed_campaigns(now: datetime) -> int:
+    """The demo's special campaigns, dated around `now` (matched by name: a campaign that exists is kept)."""
+    today = local(now).date()
+    names = set(db.session.scalars(select(Campaign.name)))
+    categories = {c.code: c for c in db.session.scalars(select(Category))}
+    added = 0
+    for name, codes, districts, start, end, note in CAMPAIGNS:
+        if name in names:
+            continue
+        campaign = Campaign(name=name, start_date=today + timedelta(days=start), end_date=today + timedelta(days=end),
+                            note=note, created_at=now, categories=[categories[c] for c in codes])
+        campaign.districts = districts
+        db.session.add(campaign)
+        added += 1
+    db.session.flush()
     return added
 
 
