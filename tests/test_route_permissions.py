@@ -388,6 +388,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("office.account_reset", None): {"admin": 200},
     ("office.account_active", None): {"admin": 302},
     ("office.holiday_page", None): {"admin": 422},
+    ("office.holiday_notice", None): {"admin": 422},
     ("office.campaign_form", "new"): {"admin": 422},
     ("office.campaign_form", "edit"): {"admin": 422},
     ("office.campaign_delete", None): {"admin": 302},
