@@ -581,3 +581,56 @@ def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browse
     form["g0_red_size"] = "many"
     page = admin.submit("/rankings/groups", "/rankings/groups", form)
     assert page.status_code == 422 and "应为数字" in page.get_data(as_text=True)
+
+
+# ----------------------------------------------------------------------------- the year's summary
+
+def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, city, add, browser):
+    from inspect_app.rankings.annual import sheet_rows, year_summary
+
+    add(city.street_a, "2026-10-05T18:00")                                   # October: 甲 one on time
+    add(city.street_b, "2026-10-06T18:00", status="assigned", level=1)       # 乙 one overdue
+    october = services.publish(parse_period("2026-10"), at("2026-11-02T10:00"), user=city.admin)
+    _three_units(city, add)
+    services.publish(NOV, AFTER_NOV, user=city.admin)
+    add(city.street_a, "2026-11-20T18:00", status="assigned", level=1)     # found late, then published again
+    november = services.publish(NOV, at("2026-12-02T10:00"), user=city.admin)
+    assert november.version == 2
+
+    summary = year_summary(2026)
+    assert summary.months == [10, 11] and summary.rankings[11].id == november.id  # each month's newest version
+    units = {u.unit_id: u for _, members in summary.groups for u in members}
+    for month, ranking in ((10, october), (11, november)):
+        for e in ranking.entries:
+            assert units[e.unit_id].scores[month - 1] == (None if e.insufficient else e.score)
+            assert units[e.unit_id].lists[month - 1] == (None if e.insufficient else e.list_name)
+    a = units[city.street_a.id]
+    oct_a, nov_a = a.scores[9], a.scores[10]
+    assert None not in (oct_a, nov_a) and a.average == round((oct_a + nov_a) / 2, 2) and a.ranked_months == 2
+    assert a.red + a.black == sum(x is not None for x in a.lists)
+    for _, members in summary.groups:  # ranked by the average within the group, ties sharing a place
+        ranked = [u for u in members if u.average is not None]
+        assert [u.average for u in ranked] == sorted((u.average for u in ranked), reverse=True)
+        for before, after in zip(ranked, ranked[1:]):
+            assert after.rank == (before.rank if after.average == before.average else ranked.index(after) + 1)
+    assert [u.rank for _, ms in summary.groups for u in ms if u.average is None] == \
+        [None] * sum(u.average is None for u in units.values())
+    rows = sheet_rows(summary)
+    assert len(rows) == len(units) and all(len(r) == 19 for r in rows)
+    # by hand: 甲 99.5 in October (one found), 97 in November's second version (four found, one overdue): 98.25,
+    # red both months; 乙 98.5 and 94.5: 96.5, black both; the police ranked in November only
+    assert [r[:7] + r[16:18] for r in rows if r[0] == "街道/乡镇"] == [
+        ["街道/乡镇", 1, "甲街道办事处", 2, 98.25, 2, 0, 99.5, 97.0], ["街道/乡镇", 2, "乙街道办事处", 2, 96.5, 0, 2, 98.5, 94.5]]
+
+    leader = browser(city.leader)
+    page = leader.get("/rankings/year?year=2026").get_data(as_text=True)
+    assert "2026年度汇总" in page and "已发布月榜 2 期" in page and f"{a.average:.2f}" in page
+    assert "甲街道办事处" in page and "10月" in page and "11月" in page
+    sheet = leader.get("/rankings/year.xlsx?year=2026")
+    assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
+    from openpyxl import load_workbook
+    cells = list(load_workbook(io.BytesIO(sheet.data)).active.values)
+    assert cells[0][:5] == ("分组", "名次", "单位", "参与排名月数", "全年平均分") and len(cells) == len(units) + 1
+    assert "还没有发布月榜" in leader.get("/rankings/year?year=2025").get_data(as_text=True)
+    assert leader.get("/rankings/year?year=1900").status_code == 422
+    assert browser(city.unit_a).get("/rankings/year?year=2026").status_code == 403

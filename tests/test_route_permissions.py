@@ -59,6 +59,8 @@ TABLE: dict[str, set[str]] = {
     "rankings.schemes": STAFF,  # reading the schemes; saving and switching them is the office's (POST)
     "rankings.groups": STAFF,
     "rankings.dashboard": STAFF,
+    "rankings.year_page": STAFF,
+    "rankings.year_export": STAFF,
     "dashboard.index": {"admin", "leader"},
     "auth.login": PUBLIC,
     "auth.change_password": ALL,

@@ -192,6 +192,38 @@ def dashboard():
     return render_template("rankings/dashboard.html", **dashboard_data(now(), request.args.get("group")))
 
 
+# ----------------------------------------------------------------------------- the year's summary
+
+def _year() -> int:
+    from ..common.timeutil import local
+
+    year = request.args.get("year", type=int) or local(now()).year
+    if not 2000 <= year <= 2100:
+        raise Invalid("年份超出范围。", code="invalid_year")
+    return year
+
+
+@bp.get("/year")
+@requires(CITYWIDE)
+def year_page():
+    """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months."""
+    from .annual import METHOD, year_summary
+
+    year = _year()
+    return render_template("rankings/year.html", year=year, summary=year_summary(year), method=METHOD)
+
+
+@bp.get("/year.<any(xlsx, csv):fmt>")
+@requires(CITYWIDE)
+def year_export(fmt: str):
+    from ..office import downloads
+    from .annual import COLUMNS, sheet_rows, year_summary
+
+    year = _year()
+    return downloads.rows_sheet(f"{year}年红黑榜年度汇总", fmt, request.args.get("encoding"), now(), COLUMNS,
+                                sheet_rows(year_summary(year)), widths=[10, 6, 24, 8, 10, 8, 8] + [7] * 12)
+
+
 @bp.app_template_filter("pct")
 def pct_filter(value) -> str:
     return "—" if value is None else scoring.pct(value)

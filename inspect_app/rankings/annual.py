@@ -1,0 +1,110 @@
+"""A year's monthly red/black lists summed up (年度汇总), for the year-end assessment of the units (年度考评).
+
+A year is not scored afresh: a scheme that deducts per problem would take every unit to 0 over twelve months.
+The summary reads what was published instead, month by month (each month's newest version): a unit's score
+in every month, its average over the months it was ranked in (a month it was not ranked in, or not on the list
+at all, does not count), and how often it was on the red and on the black list. Units are ranked by that
+average within the group they were in last, ties sharing a place (1, 2, 2, 4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import Ranking, RankingEntry
+
+METHOD = ("全年平均分为该单位参与排名各月月榜得分的算术平均（未参与排名的月份不计）；各月取最新发布的版本；"
+          "同一分组内按全年平均分排名，平均分相同的名次并列。")
+
+
+@dataclass
+class UnitYear:
+    unit_id: int
+    name: str
+    group: str
+    scores: list[float | None] = field(default_factory=lambda: [None] * 12)  # January to December
+    lists: list[str | None] = field(default_factory=lambda: [None] * 12)    # "red" | "black" | None
+    rank: int | None = None
+
+    @property
+    def ranked_months(self) -> int:
+        return sum(s is not None for s in self.scores)
+
+    @property
+    def average(self) -> float | None:
+        ranked = [s for s in self.scores if s is not None]
+        return round(sum(ranked) / len(ranked), 2) if ranked else None
+
+    @property
+    def red(self) -> int:
+        return self.lists.count("red")
+
+    @property
+    def black(self) -> int:
+        return self.lists.count("black")
+
+
+@dataclass
+class YearSummary:
+    year: int
+    rankings: dict[int, Ranking]          # month (1-12) -> the newest version published for it
+    groups: list[tuple[str, list[UnitYear]]]
+
+    @property
+    def months(self) -> list[int]:
+        return sorted(self.rankings)
+
+
+def year_summary(year: int) -> YearSummary:
+    newest: dict[int, Ranking] = {}
+    for ranking in db.session.scalars(select(Ranking).where(Ranking.kind == "month",
+                                                            Ranking.period.like(f"{year:04d}-%"))
+                                      .order_by(Ranking.period, Ranking.version.desc())):
+        newest.setdefault(int(ranking.period[5:7]), ranking)
+    units: dict[int, UnitYear] = {}
+    group_order: dict[str, tuple[int, int]] = {}  # group -> (newest month it is in, first position there)
+    month_of = {r.id: month for month, r in newest.items()}
+    rows = db.session.execute(
+        select(RankingEntry.ranking_id, RankingEntry.unit_id, RankingEntry.unit_name, RankingEntry.group_name,
+               RankingEntry.score, RankingEntry.list_name, RankingEntry.insufficient, RankingEntry.position)
+        .where(RankingEntry.ranking_id.in_(list(month_of) or [-1])))
+    for ranking_id, unit_id, name, group, score, list_name, insufficient, position in sorted(
+            rows, key=lambda r: (month_of[r[0]], r[7])):
+        month = month_of[ranking_id]
+        group = group or "未分组"
+        unit = units.setdefault(unit_id, UnitYear(unit_id, name, group))
+        unit.name, unit.group = name, group  # as in the newest month (rows come month by month)
+        if not insufficient:
+            unit.scores[month - 1], unit.lists[month - 1] = score, list_name
+        if group not in group_order or group_order[group][0] < month:
+            group_order[group] = (month, position)
+    groups: dict[str, list[UnitYear]] = {}
+    for unit in units.values():
+        groups.setdefault(unit.group, []).append(unit)
+    ordered = sorted(groups.items(), key=lambda item: (-group_order[item[0]][0], group_order[item[0]][1]))
+    for _, members in ordered:
+        members.sort(key=lambda u: (u.average is None, -(u.average or 0), -u.ranked_months, u.name))
+        place, last = 0, None
+        for index, unit in enumerate(members, start=1):
+            if unit.average is None:
+                continue
+            if unit.average != last:
+                place, last = index, unit.average
+            unit.rank = place
+    return YearSummary(year=year, rankings=newest, groups=ordered)
+
+
+COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分", "上红榜次数", "上黑榜次数"]
+           + [f"{m}月" for m in range(1, 13)])
+
+
+def sheet_rows(summary: YearSummary) -> list[list]:
+    """The summary as spreadsheet rows (COLUMNS): a month without a list, or without the unit ranked, is empty."""
+    rows = []
+    for group, members in summary.groups:
+        for u in members:
+            rows.append([group, u.rank or "", u.name, u.ranked_months, u.average if u.average is not None else "",
+                         u.red, u.black] + ["" if s is None else s for s in u.scores])
+    return rows
