@@ -616,11 +616,12 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, city
     assert [u.rank for _, ms in summary.groups for u in ms if u.average is None] == \
         [None] * sum(u.average is None for u in units.values())
     rows = sheet_rows(summary)
-    assert len(rows) == len(units) and all(len(r) == 19 for r in rows)
+    assert len(rows) == len(units) and all(len(r) == 20 for r in rows)
     # by hand: 甲 99.5 in October (one found), 97 in November's second version (four found, one overdue): 98.25,
     # red both months; 乙 98.5 and 94.5: 96.5, black both; the police ranked in November only
-    assert [r[:7] + r[16:18] for r in rows if r[0] == "街道/乡镇"] == [
-        ["街道/乡镇", 1, "甲街道办事处", 2, 98.25, 2, 0, 99.5, 97.0], ["街道/乡镇", 2, "乙街道办事处", 2, 96.5, 0, 2, 98.5, 94.5]]
+    assert [r[:8] + r[17:19] for r in rows if r[0] == "街道/乡镇"] == [
+        ["街道/乡镇", 1, "甲街道办事处", 2, 98.25, 5, 2, 0, 99.5, 97.0],
+        ["街道/乡镇", 2, "乙街道办事处", 2, 96.5, 4, 0, 2, 98.5, 94.5]]
 
     leader = browser(city.leader)
     page = leader.get("/rankings/year?year=2026").get_data(as_text=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import json
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -27,6 +29,7 @@ class UnitYear:
     scores: list[float | None] = field(default_factory=lambda: [None] * 12)  # January to December
     lists: list[str | None] = field(default_factory=lambda: [None] * 12)    # "red" | "black" | None
     rank: int | None = None
+    found: int = 0  # problems found over the year's lists (a 100 with none found was not examined)
 
     @property
     def ranked_months(self) -> int:
@@ -68,9 +71,10 @@ def year_summary(year: int) -> YearSummary:
     month_of = {r.id: month for month, r in newest.items()}
     rows = db.session.execute(
         select(RankingEntry.ranking_id, RankingEntry.unit_id, RankingEntry.unit_name, RankingEntry.group_name,
-               RankingEntry.score, RankingEntry.list_name, RankingEntry.insufficient, RankingEntry.position)
+               RankingEntry.score, RankingEntry.list_name, RankingEntry.insufficient, RankingEntry.position,
+               RankingEntry.figures_json)
         .where(RankingEntry.ranking_id.in_(list(month_of) or [-1])))
-    for ranking_id, unit_id, name, group, score, list_name, insufficient, position in sorted(
+    for ranking_id, unit_id, name, group, score, list_name, insufficient, position, figures in sorted(
             rows, key=lambda r: (month_of[r[0]], r[7])):
         month = month_of[ranking_id]
         group = group or "未分组"
@@ -78,6 +82,7 @@ def year_summary(year: int) -> YearSummary:
         unit.name, unit.group = name, group  # as in the newest month (rows come month by month)
         if not insufficient:
             unit.scores[month - 1], unit.lists[month - 1] = score, list_name
+        unit.found += int(json.loads(figures or "{}").get("found_total") or 0)
         if group not in group_order or group_order[group][0] < month:
             group_order[group] = (month, position)
     groups: dict[str, list[UnitYear]] = {}
@@ -96,7 +101,7 @@ def year_summary(year: int) -> YearSummary:
     return YearSummary(year=year, rankings=newest, groups=ordered)
 
 
-COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分", "上红榜次数", "上黑榜次数"]
+COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分", "全年发现问题", "上红榜次数", "上黑榜次数"]
            + [f"{m}月" for m in range(1, 13)])
 
 
@@ -106,5 +111,5 @@ def sheet_rows(summary: YearSummary) -> list[list]:
     for group, members in summary.groups:
         for u in members:
             rows.append([group, u.rank or "", u.name, u.ranked_months, u.average if u.average is not None else "",
-                         u.red, u.black] + ["" if s is None else s for s in u.scores])
+                         u.found, u.red, u.black] + ["" if s is None else s for s in u.scores])
     return rows

@@ -221,7 +221,7 @@ def year_export(fmt: str):
 
     year = _year()
     return downloads.rows_sheet(f"{year}年红黑榜年度汇总", fmt, request.args.get("encoding"), now(), COLUMNS,
-                                sheet_rows(year_summary(year)), widths=[10, 6, 24, 8, 10, 8, 8] + [7] * 12)
+                                sheet_rows(year_summary(year)), widths=[10, 6, 24, 8, 10, 8, 8, 8] + [7] * 12)
 
 
 @bp.app_template_filter("pct")
