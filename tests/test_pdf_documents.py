@@ -109,7 +109,7 @@ def problems(counts=(3, 2, 4, 1)) -> list[tuple[str, list[ProblemItem]]]:
             k += 1
             items.append(ProblemItem(number=f"2026-{k:06d}", category=CATEGORIES[k % len(CATEGORIES)],
                                      place=f"人民路{k}号门前（人民路东段）", found_at=AS_OF - timedelta(days=2),
-                                     deadline=AS_OF - timedelta(days=1), overdue=f"{k}天",
+                                     deadline=AS_OF - timedelta(days=1), overdue=("43分钟", "23小时", f"{k}天")[k % 3],
                                      photo=thumbs()[k % len(thumbs())]))
         if items:
             groups.append((unit, items))

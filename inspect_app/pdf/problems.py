@@ -19,10 +19,10 @@ COLUMNS = (
     Column("序号", 10, "plain"),
     Column("问题编号", 23, "plain"),
     Column("类别", 18.5, "label"),
-    Column("地点", 27.5, "text"),
+    Column("地点", 25.5, "text"),
     Column("发现时间", 21, "plain"),
     Column("原整改时限", 21, "plain"),
-    Column("超期\n时长", 11, "plain"),
+    Column("超期\n时长", 13, "plain"),
     Column("照片", 24, "photo"),
 )
 THUMB_MM = (21.0, 16.0)
