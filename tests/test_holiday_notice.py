@@ -133,3 +133,20 @@ def test_only_the_office_enters_a_notice(browser, city):
                                                                        "step": "confirm"})
     assert response.status_code == 403
     assert db.session.scalar(select(Holiday)) is None
+
+
+def test_the_api_reads_a_notice_dry_then_enters_it(api, city):
+    dry = api.post("/api/v1/admin/holidays/notice", city.admin, json={"year": 2027, "text": NOTICE_2027,
+                                                                     "dry_run": True})
+    body = dry.get_json()
+    assert dry.status_code == 200 and body["entered"] is None and body["year"] == 2027
+    assert body["holidays"][1] == {"name": "春节", "off": [f"2027-02-{d:02d}" for d in range(5, 13)],
+                                   "work": ["2027-02-13"]}
+    assert {d["change"] for d in body["days"]} == {"new"} and db.session.scalar(select(Holiday)) is None
+    entered = api.post("/api/v1/admin/holidays/notice", city.admin, json={"year": 2027, "text": NOTICE_2027})
+    assert entered.status_code == 200 and entered.get_json()["entered"] == {"holiday": 11, "workday": 1}
+    assert len(db.session.scalars(select(Holiday)).all()) == 12
+    wrong = api.post("/api/v1/admin/holidays/notice", city.admin, json={"year": 2027, "text": NOTICE_2025})
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "notice_weekday_mismatch"
+    assert api.post("/api/v1/admin/holidays/notice", city.leader, json={"year": 2027, "text": NOTICE_2027}
+                    ).status_code == 403

@@ -585,7 +585,7 @@ def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browse
 
 # ----------------------------------------------------------------------------- the year's summary
 
-def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, city, add, browser):
+def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api, city, add, browser):
     from inspect_app.rankings.annual import sheet_rows, year_summary
 
     add(city.street_a, "2026-10-05T18:00")                                   # October: 甲 one on time
@@ -635,3 +635,12 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, city
     assert "还没有发布月榜" in leader.get("/rankings/year?year=2025").get_data(as_text=True)
     assert leader.get("/rankings/year?year=1900").status_code == 422
     assert browser(city.unit_a).get("/rankings/year?year=2026").status_code == 403
+
+    body = api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()
+    assert [m["month"] for m in body["months"]] == [10, 11] and body["months"][1]["ranking_id"] == november.id
+    streets = next(g for g in body["groups"] if g["name"] == "街道/乡镇")["units"]
+    assert [(u["name"], u["rank"], u["average"], u["found"], u["red"], u["black"]) for u in streets] == [
+        ("甲街道办事处", 1, 98.25, 5, 2, 0), ("乙街道办事处", 2, 96.5, 4, 0, 2)]
+    assert streets[0]["scores"][9:11] == [99.5, 97.0] and streets[0]["lists"][9:11] == ["red", "red"]
+    assert api.get("/api/v1/rankings/year", city.leader).status_code == 400
+    assert api.get("/api/v1/rankings/year?year=2026", city.unit_a).status_code == 403

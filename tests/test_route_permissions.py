@@ -90,6 +90,7 @@ TABLE: dict[str, set[str]] = {
     "api_rankings.pdf": ALL,
     "api_rankings.schemes": STAFF,
     "api_rankings.groups": STAFF,
+    "api_rankings.year": STAFF,
     "api_office.tickets_csv": ALL,
     "api_office.tickets_xlsx": ALL,
     # background jobs: the world's job belongs to unit B's user; nobody else sees it, staff included
@@ -265,7 +266,7 @@ def _urls(app, world):
             url += f"?lat={City.ON_B[0]}&lon={City.ON_B[1]}"
         elif rule.endpoint == "tickets.segments_search":
             url += "?q=%E8%B7%AF"  # 路
-        elif rule.endpoint == "api_office.holiday_list":
+        elif rule.endpoint in ("api_office.holiday_list", "api_rankings.year"):
             url += "?year=2027"
         yield rule, url
 
@@ -398,6 +399,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("office.import_confirm", None): {"admin": 302},
     ("api_office.import_rows", None): {"admin": 400},
     ("api_office.holiday_put", None): {"admin": 422},
+    ("api_office.holiday_notice", None): {"admin": 400},
     ("api_office.holiday_delete", None): {"admin": 404},
     # assessment: the office's forms refuse the empty form; the world's round is closed by the page before the
     # inspector's page and the API try to submit to it

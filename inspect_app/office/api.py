@@ -120,6 +120,22 @@ def holiday_put(day: str):
     return jsonify({"date": row.day.isoformat(), "kind": row.kind, "name": row.name}), 201 if created else 200
 
 
+@bp.post("/admin/holidays/notice")
+@requires(OFFICE)
+def holiday_notice():
+    """The State Council's notice as text: what it sets and what that changes; entered unless `"dry_run": true`."""
+    body = json_body()
+    notice, rows, kept = holidays.read_notice(body.get("text"), body.get("year"))
+    entered = None if body.get("dry_run") else holidays.enter_notice(body.get("text"), body.get("year"))
+    return jsonify({
+        "year": notice.year, "entered": entered,
+        "holidays": [{"name": h.name, "off": [d.isoformat() for d in h.off], "work": [d.isoformat() for d in h.work]}
+                     for h in notice.holidays],
+        "days": [{"date": r["date"].isoformat(), "kind": r["kind"], "name": r["name"], "change": r["change"]}
+                 for r in rows],
+        "kept": [{"date": row.day.isoformat(), "kind": row.kind, "name": row.name} for row in kept]})
+
+
 @bp.delete("/admin/holidays/<day>")
 @requires(OFFICE)
 def holiday_delete(day: str):

@@ -113,3 +113,14 @@ def sheet_rows(summary: YearSummary) -> list[list]:
             rows.append([group, u.rank or "", u.name, u.ranked_months, u.average if u.average is not None else "",
                          u.found, u.red, u.black] + ["" if s is None else s for s in u.scores])
     return rows
+
+
+def summary_dict(summary: YearSummary) -> dict:
+    """The summary for the API: months published (with their list's id), and each group's units in order."""
+    return {"year": summary.year, "method": METHOD,
+            "months": [{"month": m, "ranking_id": summary.rankings[m].id, "version": summary.rankings[m].version}
+                       for m in summary.months],
+            "groups": [{"name": group, "units": [
+                {"unit_id": u.unit_id, "name": u.name, "rank": u.rank, "ranked_months": u.ranked_months,
+                 "average": u.average, "found": u.found, "red": u.red, "black": u.black, "scores": u.scores,
+                 "lists": u.lists} for u in members]} for group, members in summary.groups]}

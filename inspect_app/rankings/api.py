@@ -20,6 +20,18 @@ def index():
     return jsonify([services.ranking_summary_dict(r) for r in items])
 
 
+@bp.get("/rankings/year")
+@requires(CITYWIDE)
+def year():
+    """年度汇总 of the monthly lists (rankings/annual.py)."""
+    from .annual import summary_dict, year_summary
+
+    value = request.args.get("year", type=int)
+    if value is None or not 2000 <= value <= 2100:
+        raise BadRequest("请用 ?year=2026 指定年份。", code="invalid_year")
+    return jsonify(summary_dict(year_summary(value)))
+
+
 @bp.get("/rankings/<int:ranking_id>")
 @requires(EVERYONE)
 def show(ranking_id: int):
