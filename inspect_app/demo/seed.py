@@ -76,7 +76,8 @@ def seed_demo(now: datetime, password: str = DEFAULT_PASSWORD) -> dict:
 # The seed report's 专项整治行动: two running through the demo's six weeks, one over a district, one ended
 CAMPAIGNS = [
     ("牛皮癣集中清理专项行动", ["niupixuan"], [], -45, 30, "全市清理乱贴乱画、喷涂小广告，重点是背街小巷和老旧小区。"),
-    ("“蜘蛛网”整治专项行动", ["spider_web"], [], -45, 60, "通信、广电线缆入管入槽，废弃线缆拆除，牵头：市工信局，协办：各运营商。"),
+    ("“蜘蛛网”整治专项行动", ["spider_web"], [], -45, 60,
+     "通信、广电线缆入管入槽，废弃线缆拆除，牵头：市工信局，协办：各运营商。"),
     ("江城区乱停乱放整治月", ["illegal_parking", "bike_parking"], ["江城区"], -40, -10, "主次干道、学校和医院周边。"),
 ]
 

@@ -136,10 +136,11 @@ def queue():
 def item(item_id: int):
     found = services.get_item(item_id)
     near = services.located_segments([found]).get(found.id)
+    named = [] if near or found.status != "pending" else segments_named_in(found.address)
     return render_template("intake/item.html", item=found, state=services.progress(found),
                            categories=active_categories(), segments=_segments(), units=active_units(),
                            senders=services.sender_counts([found]) if found.status == "pending" else {},
-                           near=near, named=[] if near else segments_named_in(found.address),
+                           near=near, named=named,
                            radius=current_app.config["DISPATCH_RADIUS_M"],
                            receipt=services.format_receipt(found.receipt))
 

@@ -8,9 +8,8 @@ average within the group they were in last, ties sharing a place (1, 2, 2, 4).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import json
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
