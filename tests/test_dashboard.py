@@ -317,3 +317,61 @@ def test_stored_figures_refer_to_the_kept_map_lines(app, client, city, tickets):
         db.session.execute(db.delete(DashboardSnapshot).where(DashboardSnapshot.key.like("map:%")))
         db.session.commit()
         assert page_map() == drawn  # gone from the database: drawn again from the segments
+
+
+def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
+    """The seven tickets above (six found in 2026, one voided) and three more at the year's edges, two letters,
+    a summons held, one called off, a referral: each figure of the year and the paragraph written from them."""
+    from test_rankings import escalate, interview, referral
+
+    from inspect_app.dashboard.year import summary_text, year_report
+
+    def add(n, reported, status, deadline, source="daily", rectified=None, closed=None):
+        db.session.add(Ticket(number=f"2026-7{n:05d}", year=2026, seq=70000 + n, status=status, source=source,
+                              category_id=city.niupixuan.id, unit_id=city.street_a.id, reporter_id=city.inspector.id,
+                              reported_at=at(reported), deadline=at(deadline), rectified_at=rectified and at(rectified),
+                              closed_at=closed and at(closed)))
+        db.session.commit()
+
+    add(1, "2026-06-01T09:00", "closed", "2026-06-02T18:00", "citizen", "2026-06-02T10:00", "2026-06-02T12:00")
+    add(2, "2025-12-31T23:59:59", "assigned", "2026-01-01T23:59")   # the year before, by a second
+    add(3, "2026-01-01T00:00:00", "assigned", "2026-01-02T00:00")   # the year's first second
+    escalate(city.street_a, "2026-11-10T09:00")
+    escalate(city.street_b, "2026-11-12T09:00", level=2)
+    escalate(city.street_a, "2025-12-20T09:00")
+    interview(city.street_a, "2026-11-15T10:00")
+    interview(city.street_b, "2026-11-16T10:00", status="cancelled")
+    referral(city.street_b, "2026-11-18T10:00")
+    from datetime import date
+
+    from inspect_app.tickets.campaigns import Campaign
+    db.session.add(Campaign(name="十一月牛皮癣清理", start_date=date(2026, 11, 1), end_date=date(2026, 11, 30),
+                            created_at=NOW, categories=[city.niupixuan]))  # t1, t3, t4, voided t7: t1 closed
+    db.session.commit()
+
+    report = year_report(2026, NOW)
+    p, e = report["problems"], report["escalation"]
+    # found: t1-t6, the citizen's, the first second; closed t1 t5 t6 and the citizen's; rectified on time: t1 t5
+    # and the citizen's (t3 and t6 were late)
+    assert (p["found"], p["cancelled"], p["closed"], p["rectified"], p["on_time"]) == (8, 1, 4, 5, 3)
+    assert [(s["label"], s["found"]) for s in p["by_source"]] == [("日常督查", 7), ("市民随手拍", 1)]
+    assert p["categories"][0] == {"name": "牛皮癣", "found": 6}
+    assert p["districts"] == [{"name": "江城区", "found": 3}, {"name": "临江区", "found": 2}]
+    assert (e["letters"], e["supervision"], e["listed"], e["units"]) == (2, 1, 1, 2)
+    assert (e["interviewed_units"], e["referrals"], e["rechecked"]) == (1, 1, 0)
+    assert report["assessment"]["rounds"] == 0 and report["under_way"]
+    text = summary_text(report)
+    assert text.startswith("2026年（截至11月25日），市文明办通过日常督查、市民随手拍等渠道共发现城市管理问题8件，已结案4件，"
+                           "结案率50%；按期整改3件，按期整改率37.5%；返工0次。"), text
+    assert "下发督办函2期（其中挂牌督办1期），涉及责任单位2个" in text and "约谈责任单位1个，移交问责1起。" in text
+    assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
+    assert text.endswith("开展十一月牛皮癣清理专项整治行动1项，发现整治问题4件。")  # as its own page counts
+    assert year_report(2025, NOW)["problems"]["found"] == 1
+
+    leader = browser(city.leader)
+    page = leader.get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert "2026年度工作数据" in page and "年度总结摘要" in page and "市文明办通过日常督查" in page
+    assert "25%" in page and "built-in" not in page
+    assert "年度工作数据" in leader.get("/dashboard/").get_data(as_text=True)  # linked from the dashboard
+    assert leader.get("/dashboard/year?year=2999").status_code == 422
+    assert browser(city.inspector).get("/dashboard/year").status_code == 403

@@ -62,6 +62,7 @@ TABLE: dict[str, set[str]] = {
     "rankings.year_page": STAFF,
     "rankings.year_export": STAFF,
     "dashboard.index": {"admin", "leader"},
+    "dashboard.year": {"admin", "leader"},
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
     "office.export_tickets": ALL,

@@ -72,3 +72,20 @@ def index():
         trend_svg=svg["trend"], trend_svg_phone=svg["trend_phone"], map_svg=svg["map"],
         phone_trend_weeks=min(PHONE_TREND_WEEKS, len(data["trend"])),
         all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS)
+
+
+@bp.get("/year")
+@requires(LEADERSHIP)
+def year():
+    """年度工作数据: the year in figures and the paragraph the year-end report opens with (dashboard/year.py)."""
+    from ..common.errors import Invalid
+    from ..common.timeutil import local
+    from .year import summary_text, year_report
+
+    moment = now()
+    value = request.args.get("year", type=int) or local(moment).year
+    if not 2000 <= value <= local(moment).year:
+        raise Invalid("年份超出范围。", code="invalid_year")
+    report = year_report(value, moment)
+    return render_template("dashboard/year.html", r=report, text=summary_text(report),
+                           this_year=local(moment).year)

@@ -1,0 +1,235 @@
+"""The year in figures (年度工作数据), for the office's year-end report (年度总结) and its leaders.
+
+Every December the office writes up its year: how many problems were found and by which channel, how many were
+put right and on time, how many 督办函 went out and at which level, who was summoned (约谈) or referred (问责), how
+many re-checks found a problem back (回潮), the assessment rounds and their scores, the red/black lists, and what
+citizens and the 12345 hotline sent in. `year_report` counts all of it for one year (up to `now` for the year
+under way) in a few grouped statements, and `summary_text` writes the paragraph the report opens with.
+
+Counting rules: a problem belongs to the year it was found in (reported_at, Shanghai), voided ones (作废) left
+out; 按期整改 is rectified by its deadline; letters are counted when issued, one letter one 期; rounds when
+opened; a site once per round it was scored in.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import distinct, func, select
+
+from ..common.sql import count_where
+from ..common.timeutil import local, local_midnight
+from ..extensions import db
+from ..tickets.models import Ticket
+from ..tickets.rules import SOURCES
+from ..units.models import Category, Segment
+
+TOP = 5  # categories and districts listed by name
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def year_report(year: int, now: datetime) -> dict:
+    start = local_midnight(date(year, 1, 1))
+    stop = min(local_midnight(date(year + 1, 1, 1)), now)
+    report = {"year": year, "start": start, "stop": stop, "under_way": stop < local_midnight(date(year + 1, 1, 1)),
+              "office": current_app.config["OFFICE_NAME"]}
+    report["problems"] = _problems(start, stop)
+    report["escalation"] = _escalation(start, stop)
+    report["assessment"] = _assessment(start, stop)
+    report["rankings"] = _rankings(year, start, stop)
+    report["intake"] = _intake(start, stop)
+    report["campaigns"] = _campaigns(start, stop, now)
+    return report
+
+
+def _problems(start: datetime, stop: datetime) -> dict:
+    found = (Ticket.reported_at >= start) & (Ticket.reported_at < stop) & (Ticket.status != "cancelled")
+    done = Ticket.status.in_(("rectified", "closed"))
+    on_time = done & Ticket.rectified_at.is_not(None) & Ticket.deadline.is_not(None) & \
+        (Ticket.rectified_at <= Ticket.deadline)
+    by_source = []
+    totals = {"found": 0, "closed": 0, "rectified": 0, "on_time": 0, "rework": 0}
+    for source, n, closed, rectified, timely, rework in db.session.execute(
+            select(Ticket.source, func.count(), count_where(Ticket.status == "closed"), count_where(done),
+                   count_where(on_time), func.coalesce(func.sum(Ticket.rework_count), 0))
+            .where(found).group_by(Ticket.source)):
+        by_source.append({"source": source, "label": SOURCES.get(source, source), "found": int(n)})
+        for key, value in zip(totals, (n, closed, rectified, timely, rework)):
+            totals[key] += int(value)
+    order = list(SOURCES)
+    by_source.sort(key=lambda r: (-r["found"], order.index(r["source"]) if r["source"] in order else len(order)))
+    categories = [{"name": name, "found": int(n)} for name, n in db.session.execute(
+        select(Category.name, func.count()).select_from(Ticket).join(Category, Category.id == Ticket.category_id)
+        .where(found)
+        .group_by(Category.name).order_by(func.count().desc(), Category.name).limit(TOP))]
+    districts = [{"name": name, "found": int(n)} for name, n in db.session.execute(
+        select(Segment.district, func.count()).select_from(Ticket).join(Segment, Segment.id == Ticket.segment_id)
+        .where(found)
+        .group_by(Segment.district).order_by(func.count().desc(), Segment.district).limit(TOP))]
+    cancelled = db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.reported_at >= start, Ticket.reported_at < stop, Ticket.status == "cancelled")) or 0
+    return {**totals, "cancelled": int(cancelled), "by_source": by_source, "categories": categories,
+            "districts": districts, "closed_rate": _rate(totals["closed"], totals["found"]),
+            "rectified_rate": _rate(totals["rectified"], totals["found"]),
+            "on_time_rate": _rate(totals["on_time"], totals["found"])}
+
+
+def _escalation(start: datetime, stop: datetime) -> dict | None:
+    try:
+        from ..escalation.models import Interview, Letter, LetterItem, LetterUnit, Recheck, Referral
+        from ..tickets.relapse import TicketRelapse
+    except ImportError:
+        return None
+    issued = (Letter.status != "draft") & (Letter.issued_at >= start) & (Letter.issued_at < stop)
+    letters = {"supervision": 0, "listed": 0, "summons": 0, "bulletin": 0}
+    for kind, level, n in db.session.execute(select(Letter.kind, Letter.level, func.count()).where(issued)
+                                             .group_by(Letter.kind, Letter.level)):
+        key = "bulletin" if kind == "bulletin" else "summons" if kind == "summons" or level >= 3 else \
+            "listed" if level == 2 else "supervision"
+        letters[key] += int(n)
+    units = db.session.scalar(
+        select(func.count(distinct(LetterUnit.unit_id))).select_from(LetterUnit)
+        .join(Letter, Letter.id == LetterUnit.letter_id).where(issued, Letter.kind != "bulletin"))
+    items, cleared = db.session.execute(
+        select(func.count(), count_where(LetterItem.outcome == "cleared")).select_from(LetterItem)
+        .join(Letter, Letter.id == LetterItem.letter_id).where(issued, Letter.kind != "bulletin")).one()
+    interviews = db.session.scalar(select(func.count()).select_from(Interview).where(
+        Interview.status == "held", Interview.scheduled_at >= start, Interview.scheduled_at < stop)) or 0
+    interviewed = db.session.scalar(select(func.count(distinct(Interview.unit_id))).where(
+        Interview.status == "held", Interview.scheduled_at >= start, Interview.scheduled_at < stop)) or 0
+    referrals = db.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.referred_at >= start, Referral.referred_at < stop)) or 0
+    rechecked, failed = db.session.execute(
+        select(func.count(), count_where(Recheck.status == "failed"))
+        .where(Recheck.status != "open", Recheck.done_at >= start, Recheck.done_at < stop)).one()
+    relapses = db.session.scalar(select(func.count()).select_from(TicketRelapse).where(
+        TicketRelapse.created_at >= start, TicketRelapse.created_at < stop)) or 0
+    return {**letters, "letters": letters["supervision"] + letters["listed"] + letters["summons"],
+            "units": int(units or 0), "problems": int(items), "cleared": int(cleared),
+            "interviews": int(interviews), "interviewed_units": int(interviewed), "referrals": int(referrals),
+            "rechecked": int(rechecked), "recheck_failed": int(failed), "relapses": int(relapses)}
+
+
+def _assessment(start: datetime, stop: datetime) -> dict | None:
+    try:
+        from ..assessment.models import KINDS, Result, Round, RoundSite
+    except ImportError:
+        return None
+    in_year = (Round.created_at >= start) & (Round.created_at < stop)
+    by_kind = [{"kind": kind, "label": KINDS.get(kind, kind), "rounds": int(n)} for kind, n in db.session.execute(
+        select(Round.kind, func.count()).where(in_year).group_by(Round.kind).order_by(func.count().desc()))]
+    sites, average = db.session.execute(
+        select(func.count(), func.avg(RoundSite.score)).select_from(RoundSite)
+        .join(Round, Round.id == RoundSite.round_id).where(in_year, RoundSite.status == "submitted")).one()
+    failed = db.session.scalar(
+        select(func.count()).select_from(Result).join(RoundSite, RoundSite.id == Result.round_site_id)
+        .join(Round, Round.id == RoundSite.round_id).where(in_year, Result.passed.is_(False))) or 0
+    return {"rounds": sum(k["rounds"] for k in by_kind), "by_kind": by_kind, "sites": int(sites),
+            "average": round(float(average), 1) if average is not None else None, "failed_items": int(failed)}
+
+
+def _rankings(year: int, start: datetime, stop: datetime) -> dict | None:
+    try:
+        from ..rankings.annual import year_summary
+        from ..rankings.models import Ranking
+    except ImportError:
+        return None
+    periods = dict(db.session.execute(
+        select(Ranking.kind, func.count(distinct(Ranking.period)))
+        .where(Ranking.published_at >= start, Ranking.published_at < stop).group_by(Ranking.kind)).all())
+    summary = year_summary(year)
+    units = [u for _, members in summary.groups for u in members]
+    return {"monthly": int(periods.get("month", 0)), "weekly": int(periods.get("week", 0)),
+            "red": sum(u.red for u in units), "black": sum(u.black for u in units),
+            "months": summary.months}
+
+
+def _intake(start: datetime, stop: datetime) -> dict | None:
+    try:
+        from ..intake.models import INTAKE_SOURCES, IntakeItem
+    except ImportError:
+        return None
+    rows = {source: {"label": label, "received": 0, "accepted": 0, "declined": 0}
+            for source, label in INTAKE_SOURCES.items()}
+    for source, status, n in db.session.execute(
+            select(IntakeItem.source, IntakeItem.status, func.count())
+            .where(IntakeItem.received_at >= start, IntakeItem.received_at < stop)
+            .group_by(IntakeItem.source, IntakeItem.status)):
+        row = rows.setdefault(source, {"label": source, "received": 0, "accepted": 0, "declined": 0})
+        row["received"] += int(n)
+        if status in ("accepted", "declined"):
+            row[status] += int(n)
+    return rows
+
+
+def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
+    try:
+        from ..office.campaigns import figures
+        from ..tickets.campaigns import Campaign
+    except ImportError:
+        return []
+    first, last = local(start).date(), local(stop).date()
+    found = db.session.scalars(select(Campaign).where(Campaign.start_date <= last, Campaign.end_date >= first)
+                               .order_by(Campaign.start_date, Campaign.id))
+    out = []
+    for campaign in found:
+        f = figures(campaign, now)
+        out.append({"name": campaign.name, "start": campaign.start_date, "end": campaign.end_date,
+                    "status": f["status"], "total": f["total"], "closed": f["closed"], "closed_rate": f["closed_rate"]})
+    return out
+
+
+def _pct(value: float | None) -> str:
+    from ..rankings.scoring import pct
+
+    return "—" if value is None else pct(value)
+
+
+def summary_text(report: dict) -> str:
+    """The report's opening paragraph in the office's words, to copy into the 年度总结; figures that are zero
+    for a whole feature (no rounds, no lists) leave their sentence out."""
+    p = report["problems"]
+    year = report["year"]
+    stop = local(report["stop"])
+    when = f"{year}年（截至{stop.month}月{stop.day}日）" if report["under_way"] else f"{year}年"
+    channels = "、".join(s["label"] for s in p["by_source"][:4]) or "日常督查"
+    parts = [f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件，已结案{p['closed']}件，"
+             f"结案率{_pct(p['closed_rate'])}；按期整改{p['on_time']}件，按期整改率{_pct(p['on_time_rate'])}；"
+             f"返工{p['rework']}次。"]
+    e = report["escalation"]
+    if e and (e["letters"] or e["bulletin"]):
+        levels = "、".join(f"{label}{e[key]}期" for key, label in (("listed", "挂牌督办"), ("summons", "约谈通知"))
+                           if e[key])
+        parts.append(f"下发督办函{e['letters']}期" + (f"（其中{levels}）" if levels else "") +
+                     f"，涉及责任单位{e['units']}个、问题{e['problems']}件，已销号{e['cleared']}件"
+                     + (f"；印发督查通报{e['bulletin']}期" if e["bulletin"] else "") + "。")
+    held = [text for text, n in ((f"约谈责任单位{e['interviewed_units']}个", e["interviews"]),
+                                 (f"移交问责{e['referrals']}起", e["referrals"])) if n] if e else []
+    if held:
+        parts.append("，".join(held) + "。")
+    if e and e["rechecked"]:
+        parts.append(f"开展“回头看”复查{e['rechecked']}件，发现回潮{e['recheck_failed']}件。")
+    a = report["assessment"]
+    if a and a["rounds"]:
+        kinds = "、".join(f"{k['label']}{k['rounds']}轮" for k in a["by_kind"])
+        parts.append(f"组织{kinds}，实地测评点位{a['sites']}个次" +
+                     (f"，平均得分{a['average']:g}分" if a["average"] is not None else "") +
+                     f"，发现不达标项{a['failed_items']}项，均已转为整改任务。")
+    r = report["rankings"]
+    if r and (r["monthly"] or r["weekly"]):
+        lists = "、".join(f"{label}{r[key]}期" for key, label in (("monthly", "月榜"), ("weekly", "周榜")) if r[key])
+        parts.append(f"发布红黑榜{lists}" + (f"，月榜中责任单位上红榜{r['red']}个次、上黑榜{r['black']}个次"
+                                             if r["monthly"] else "") + "。")
+    i = report["intake"]
+    if i and (i["citizen"]["received"] or i["hotline"]["received"]):
+        parts.append(f"受理市民随手拍{i['citizen']['received']}件（转办{i['citizen']['accepted']}件）、"
+                     f"12345热线工单{i['hotline']['received']}件（转办{i['hotline']['accepted']}件）。")
+    if report["campaigns"]:
+        campaigns = report["campaigns"]
+        names = "、".join(c["name"] for c in campaigns[:4]) + ("等" if len(campaigns) > 4 else "")
+        total = sum(c["total"] for c in campaigns)
+        parts.append(f"开展{names}专项整治行动{len(campaigns)}项，发现整治问题{total}件。")
+    return "".join(parts)
