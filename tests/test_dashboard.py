@@ -365,7 +365,7 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
                            "结案率50%；按期整改3件，按期整改率37.5%；返工0次。"), text
     assert "下发督办函2期（其中挂牌督办1期），涉及责任单位2个" in text and "约谈责任单位1个，移交问责1起。" in text
     assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
-    assert text.endswith("开展十一月牛皮癣清理专项整治行动1项，发现整治问题4件。")  # as its own page counts
+    assert text.endswith("开展“十一月牛皮癣清理”1项专项整治行动，发现整治问题4件。")  # as its own page counts
     assert year_report(2025, NOW)["problems"]["found"] == 1
 
     leader = browser(city.leader)

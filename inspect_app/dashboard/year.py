@@ -229,7 +229,8 @@ def summary_text(report: dict) -> str:
                      f"12345热线工单{i['hotline']['received']}件（转办{i['hotline']['accepted']}件）。")
     if report["campaigns"]:
         campaigns = report["campaigns"]
-        names = "、".join(c["name"] for c in campaigns[:4]) + ("等" if len(campaigns) > 4 else "")
+        names = "、".join(c["name"] if "“" in c["name"] else f"“{c['name']}”" for c in campaigns[:4])
         total = sum(c["total"] for c in campaigns)
-        parts.append(f"开展{names}专项整治行动{len(campaigns)}项，发现整治问题{total}件。")
+        parts.append(f"开展{names}{'等' if len(campaigns) > 4 else ''}{len(campaigns)}项专项整治行动，"
+                     f"发现整治问题{total}件。")
     return "".join(parts)
