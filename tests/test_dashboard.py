@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -342,8 +343,6 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     interview(city.street_a, "2026-11-15T10:00")
     interview(city.street_b, "2026-11-16T10:00", status="cancelled")
     referral(city.street_b, "2026-11-18T10:00")
-    from datetime import date
-
     from inspect_app.tickets.campaigns import Campaign
     db.session.add(Campaign(name="十一月牛皮癣清理", start_date=date(2026, 11, 1), end_date=date(2026, 11, 30),
                             created_at=NOW, categories=[city.niupixuan]))  # t1, t3, t4, voided t7: t1 closed
@@ -375,3 +374,27 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert "年度工作数据" in leader.get("/dashboard/").get_data(as_text=True)  # linked from the dashboard
     assert leader.get("/dashboard/year?year=2999").status_code == 422
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
+
+
+def test_the_year_end_card_on_the_offices_work_page(monkeypatch, city, browser):
+    """From 1 December to 15 January the office's first page lists what the year's end asks of it."""
+    from test_letters import Clock
+
+    from inspect_app.dashboard.year import year_end_tasks
+    from inspect_app.workdays.models import Holiday
+
+    assert year_end_tasks(at("2026-11-30T23:59")) is None and year_end_tasks(at("2027-01-16T00:00")) is None
+    assert year_end_tasks(at("2027-01-15T23:59"))["year"] == 2026
+    clock = Clock(monkeypatch, "2026-12-02T09:00:00+08:00")
+    office = browser(city.admin)
+    page = office.get("/office/work").get_data(as_text=True)
+    assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page and "2026年月榜已发布 0/12 期" in page
+    assert "系统还没有 2027 年的节假日安排" not in page  # the card says it; the banner is not repeated
+    db.session.add(Holiday(day=date(2027, 2, 5), kind="holiday", name="春节"))
+    db.session.commit()
+    assert "✓ 2027年节假日安排已录入" in office.get("/office/work").get_data(as_text=True)
+    clock.set("2026-11-30T09:00:00+08:00")
+    db.session.delete(db.session.get(Holiday, date(2027, 2, 5)))
+    db.session.commit()
+    page = office.get("/office/work").get_data(as_text=True)
+    assert "年底工作" not in page and "系统还没有 2027 年的节假日安排" in page  # November: the banner alone

@@ -234,3 +234,28 @@ def summary_text(report: dict) -> str:
         parts.append(f"开展{names}{'等' if len(campaigns) > 4 else ''}{len(campaigns)}项专项整治行动，"
                      f"发现整治问题{total}件。")
     return "".join(parts)
+
+
+YEAR_END_UNTIL = 15  # January's days the year-end card still shows
+
+
+def year_end_tasks(now: datetime) -> dict | None:
+    """From 1 December to 15 January, what the office owes its year's end: next year's holidays entered, the
+    year's twelve monthly lists published (December's comes out in January), the year's figures for the report.
+    None the rest of the year."""
+    today = local(now).date()
+    if today.month == 12:
+        year = today.year
+    elif today.month == 1 and today.day <= YEAR_END_UNTIL:
+        year = today.year - 1
+    else:
+        return None
+    from ..office.holidays import year_known
+
+    months = []
+    try:
+        from ..rankings.annual import year_summary
+        months = year_summary(year).months
+    except ImportError:
+        pass
+    return {"year": year, "holidays_known": year_known(year + 1), "months": len(months)}

@@ -257,9 +257,12 @@ def office_list():
 def office_work():
     pending, n_pending = _list(queries.TicketFilter(status="pending", per_page=100))
     disputed, n_disputed = _list(queries.TicketFilter(status="disputed", per_page=100), options=EVENTS_LOAD)
+    from ..dashboard.year import year_end_tasks
+
     return render_template("tickets/office_work.html", pending=pending, n_pending=n_pending,
                            disputed=[(t, _last_event(t, "dispute")) for t in disputed], n_disputed=n_disputed,
-                           extensions=queries.pending_extensions(), units=active_units())
+                           extensions=queries.pending_extensions(), units=active_units(),
+                           year_end=year_end_tasks(now()))
 
 
 # ----------------------------------------------------------------------------- one ticket
