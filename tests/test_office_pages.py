@@ -272,10 +272,16 @@ def test_holidays_page_and_home_warning(admin_client, city, monkeypatch):
 
 
 def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, monkeypatch):
-    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-12-02T10:00"))
+    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-11-02T10:00"))  # the banner's clock
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-02T10:00"))  # the page's
     response = admin_client.get("/office/work")
     assert response.status_code == 200 and "还没有 2027 年的节假日安排" in response.get_data(as_text=True)
+    # in December the year-end card carries it instead (tests/test_dashboard.py)
+    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-12-02T10:00"))
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T10:00"))
+    assert "2027年节假日安排尚未录入" in admin_client.get("/office/work").get_data(as_text=True)
     monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-10-02T10:00"))
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-10-02T10:00"))
     assert "节假日安排" not in admin_client.get("/office/work").get_data(as_text=True)
 
 
