@@ -340,6 +340,7 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     escalate(city.street_a, "2026-11-10T09:00")
     escalate(city.street_b, "2026-11-12T09:00", level=2)
     escalate(city.street_a, "2025-12-20T09:00")
+    escalate(city.street_b, "2026-11-20T09:00", kind="bulletin")  # a 督查通报: not a 督办函
     interview(city.street_a, "2026-11-15T10:00")
     interview(city.street_b, "2026-11-16T10:00", status="cancelled")
     referral(city.street_b, "2026-11-18T10:00")
@@ -356,13 +357,14 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert [(s["label"], s["found"]) for s in p["by_source"]] == [("日常督查", 7), ("市民随手拍", 1)]
     assert p["categories"][0] == {"name": "牛皮癣", "found": 6}
     assert p["districts"] == [{"name": "江城区", "found": 3}, {"name": "临江区", "found": 2}]
-    assert (e["letters"], e["supervision"], e["listed"], e["units"]) == (2, 1, 1, 2)
+    assert (e["letters"], e["supervision"], e["listed"], e["units"], report["bulletins"]) == (2, 1, 1, 2, 1)
     assert (e["interviewed_units"], e["referrals"], e["rechecked"]) == (1, 1, 0)
     assert report["assessment"]["rounds"] == 0 and report["under_way"]
     text = summary_text(report)
     assert text.startswith("2026年（截至11月25日），市文明办通过日常督查、市民随手拍等渠道共发现城市管理问题8件，已结案4件，"
                            "结案率50%；按期整改3件，按期整改率37.5%；返工0次。"), text
-    assert "下发督办函2期（其中挂牌督办1期），涉及责任单位2个" in text and "约谈责任单位1个，移交问责1起。" in text
+    assert "下发督办函2期（其中挂牌督办1期），涉及责任单位2个、问题0件，已销号0件。印发督查通报1期。" in text
+    assert "约谈责任单位1个，移交问责1起。" in text
     assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
     assert text.endswith("开展“十一月牛皮癣清理”1项专项整治行动，发现整治问题4件。")  # as its own page counts
     assert year_report(2025, NOW)["problems"]["found"] == 1

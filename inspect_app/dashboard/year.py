@@ -42,6 +42,9 @@ def year_report(year: int, now: datetime) -> dict:
     report["rankings"] = _rankings(year, start, stop)
     report["intake"] = _intake(start, stop)
     report["campaigns"] = _campaigns(start, stop, now)
+    # 督查通报: the letters feature's and the assessment rounds' (a round's numbered bulletin)
+    report["bulletins"] = (report["escalation"] or {}).get("bulletin", 0) + \
+        (report["assessment"] or {}).get("bulletins", 0)
     return report
 
 
@@ -127,7 +130,10 @@ def _assessment(start: datetime, stop: datetime) -> dict | None:
     failed = db.session.scalar(
         select(func.count()).select_from(Result).join(RoundSite, RoundSite.id == Result.round_site_id)
         .join(Round, Round.id == RoundSite.round_id).where(in_year, Result.passed.is_(False))) or 0
+    bulletins = db.session.scalar(select(func.count()).select_from(Round).where(
+        Round.bulletin_issued_at >= start, Round.bulletin_issued_at < stop)) or 0
     return {"rounds": sum(k["rounds"] for k in by_kind), "by_kind": by_kind, "sites": int(sites),
+            "bulletins": int(bulletins),
             "average": round(float(average), 1) if average is not None else None, "failed_items": int(failed)}
 
 
@@ -200,12 +206,13 @@ def summary_text(report: dict) -> str:
              f"结案率{_pct(p['closed_rate'])}；按期整改{p['on_time']}件，按期整改率{_pct(p['on_time_rate'])}；"
              f"返工{p['rework']}次。"]
     e = report["escalation"]
-    if e and (e["letters"] or e["bulletin"]):
+    if e and e["letters"]:
         levels = "、".join(f"{label}{e[key]}期" for key, label in (("listed", "挂牌督办"), ("summons", "约谈通知"))
                            if e[key])
         parts.append(f"下发督办函{e['letters']}期" + (f"（其中{levels}）" if levels else "") +
-                     f"，涉及责任单位{e['units']}个、问题{e['problems']}件，已销号{e['cleared']}件"
-                     + (f"；印发督查通报{e['bulletin']}期" if e["bulletin"] else "") + "。")
+                     f"，涉及责任单位{e['units']}个、问题{e['problems']}件，已销号{e['cleared']}件。")
+    if report["bulletins"]:
+        parts.append(f"印发督查通报{report['bulletins']}期。")
     held = [text for text, n in ((f"约谈责任单位{e['interviewed_units']}个", e["interviews"]),
                                  (f"移交问责{e['referrals']}起", e["referrals"])) if n] if e else []
     if held:
