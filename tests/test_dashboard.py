@@ -1,6 +1,7 @@
 """The leadership dashboard: hand-counted headline figures, breakdowns, links, sorting, SVG, access, cache."""
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import date
@@ -375,6 +376,15 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert "25%" in page and "built-in" not in page
     assert "年度工作数据" in leader.get("/dashboard/").get_data(as_text=True)  # linked from the dashboard
     assert leader.get("/dashboard/year?year=2999").status_code == 422
+    sheet = leader.get("/dashboard/year.xlsx?year=2025")  # a finished year, as a statistics table
+    assert sheet.status_code == 200 and sheet.data[:2] == b"PK"
+    from openpyxl import load_workbook
+    cells = list(load_workbook(io.BytesIO(sheet.data)).active.values)
+    assert cells[0] == ("板块", "指标", "数值") and ("问题发现与整改", "发现问题（件）", 1) in cells
+    from inspect_app.dashboard.year import sheet_rows
+    rows = sheet_rows(report)
+    assert ["问题发现与整改", "按期整改率（%）", 37.5] in rows and ["督办问责", "督办函（期）", 2] in rows
+    assert ["督办问责", "督查通报（期）", 1] in rows and ["专项整治行动", "十一月牛皮癣清理", 4] in rows
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
 
 

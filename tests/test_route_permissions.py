@@ -63,6 +63,7 @@ TABLE: dict[str, set[str]] = {
     "rankings.year_export": STAFF,
     "dashboard.index": {"admin", "leader"},
     "dashboard.year": {"admin", "leader"},
+    "dashboard.year_export": {"admin", "leader"},
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
     "office.export_tickets": ALL,

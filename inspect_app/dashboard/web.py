@@ -78,14 +78,33 @@ def index():
 @requires(LEADERSHIP)
 def year():
     """年度工作数据: the year in figures and the paragraph the year-end report opens with (dashboard/year.py)."""
-    from ..common.errors import Invalid
     from ..common.timeutil import local
     from .year import summary_text, year_report
 
     moment = now()
+    report = year_report(_year(moment), moment)
+    return render_template("dashboard/year.html", r=report, text=summary_text(report),
+                           this_year=local(moment).year)
+
+
+@bp.get("/year.<any(xlsx, csv):fmt>")
+@requires(LEADERSHIP)
+def year_export(fmt: str):
+    """The year's figures as a statistics table (板块, 指标, 数值)."""
+    from ..office import downloads
+    from .year import SHEET_COLUMNS, sheet_rows, year_report
+
+    moment = now()
+    year = _year(moment)
+    return downloads.rows_sheet(f"{year}年度工作数据", fmt, request.args.get("encoding"), moment, SHEET_COLUMNS,
+                                sheet_rows(year_report(year, moment)), widths=[16, 24, 10])
+
+
+def _year(moment) -> int:
+    from ..common.errors import Invalid
+    from ..common.timeutil import local
+
     value = request.args.get("year", type=int) or local(moment).year
     if not 2000 <= value <= local(moment).year:
         raise Invalid("年份超出范围。", code="invalid_year")
-    report = year_report(value, moment)
-    return render_template("dashboard/year.html", r=report, text=summary_text(report),
-                           this_year=local(moment).year)
+    return value

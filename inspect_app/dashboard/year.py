@@ -266,3 +266,42 @@ def year_end_tasks(now: datetime) -> dict | None:
     except ImportError:
         pass
     return {"year": year, "holidays_known": year_known(year + 1), "months": len(months)}
+
+
+SHEET_COLUMNS = ["板块", "指标", "数值"]
+
+
+def sheet_rows(report: dict) -> list[list]:
+    """The year's figures as a statistics table (板块, 指标, 数值), for the report's annex and for 报送."""
+    p, e, a, r, i = (report[k] for k in ("problems", "escalation", "assessment", "rankings", "intake"))
+    pct = lambda v: "" if v is None else round(v * 100, 1)  # noqa: E731
+    rows = [["问题发现与整改", "发现问题（件）", p["found"]], ["问题发现与整改", "作废（件）", p["cancelled"]],
+            ["问题发现与整改", "已结案（件）", p["closed"]], ["问题发现与整改", "结案率（%）", pct(p["closed_rate"])],
+            ["问题发现与整改", "按期整改（件）", p["on_time"]],
+            ["问题发现与整改", "按期整改率（%）", pct(p["on_time_rate"])],
+            ["问题发现与整改", "返工（次）", p["rework"]]]
+    rows += [["问题来源", s["label"], s["found"]] for s in p["by_source"]]
+    rows += [["问题类别（前5）", c["name"], c["found"]] for c in p["categories"]]
+    rows += [["区县（前5）", d["name"], d["found"]] for d in p["districts"]]
+    if e:
+        rows += [["督办问责", label, e[key]] for key, label in (
+            ("letters", "督办函（期）"), ("listed", "其中挂牌督办（期）"), ("summons", "其中约谈通知（期）"),
+            ("units", "涉及责任单位（个）"), ("problems", "督办问题（件）"), ("cleared", "已销号（件）"),
+            ("interviewed_units", "约谈单位（个）"), ("referrals", "移交问责（起）"), ("rechecked", "回头看（件）"),
+            ("recheck_failed", "回头看发现回潮（件）"), ("relapses", "全年回潮（件）"))]
+    rows.append(["督办问责", "督查通报（期）", report["bulletins"]])
+    if a:
+        rows += [["文明测评", f"{k['label']}（轮）", k["rounds"]] for k in a["by_kind"]]
+        rows += [["文明测评", "测评点位（个次）", a["sites"]],
+                 ["文明测评", "平均得分", "" if a["average"] is None else a["average"]],
+                 ["文明测评", "不达标项（项）", a["failed_items"]]]
+    if r:
+        rows += [["红黑榜", "月榜（期）", r["monthly"]], ["红黑榜", "周榜（期）", r["weekly"]],
+                 ["红黑榜", "月榜上红榜（个次）", r["red"]], ["红黑榜", "月榜上黑榜（个次）", r["black"]]]
+    if i:
+        for row in i.values():
+            rows += [["市民参与", f"{row['label']}收到（件）", row["received"]]]
+            if row["accepted"] or row["declined"]:
+                rows += [["市民参与", f"{row['label']}转办（件）", row["accepted"]]]
+    rows += [["专项整治行动", c["name"], c["total"]] for c in report["campaigns"]]
+    return rows
