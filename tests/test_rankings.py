@@ -633,7 +633,8 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api,
     cells = list(load_workbook(io.BytesIO(sheet.data)).active.values)
     assert cells[0][:5] == ("分组", "名次", "单位", "参与排名月数", "全年平均分") and len(cells) == len(units) + 1
     assert "还没有发布月榜" in leader.get("/rankings/year?year=2025").get_data(as_text=True)
-    assert leader.get("/rankings/year?year=1900").status_code == 422
+    assert leader.get("/rankings/year?year=1900").status_code == 400
+    assert leader.get("/rankings/year?year=abc").status_code == 400  # not read as this year
     assert browser(city.unit_a).get("/rankings/year?year=2026").status_code == 403
 
     body = api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()

@@ -101,10 +101,7 @@ def year_export(fmt: str):
 
 
 def _year(moment) -> int:
-    from ..common.errors import Invalid
     from ..common.timeutil import local
+    from ..http import int_arg
 
-    value = request.args.get("year", type=int) or local(moment).year
-    if not 2000 <= value <= local(moment).year:
-        raise Invalid("年份超出范围。", code="invalid_year")
-    return value
+    return int_arg(request.args, "year", 2000, local(moment).year, default=local(moment).year)

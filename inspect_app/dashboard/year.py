@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from ..common.sql import count_where
@@ -34,8 +33,7 @@ def _rate(part: int, whole: int) -> float | None:
 def year_report(year: int, now: datetime) -> dict:
     start = local_midnight(date(year, 1, 1))
     stop = min(local_midnight(date(year + 1, 1, 1)), now)
-    report = {"year": year, "start": start, "stop": stop, "under_way": stop < local_midnight(date(year + 1, 1, 1)),
-              "office": current_app.config["OFFICE_NAME"]}
+    report = {"year": year, "start": start, "stop": stop, "under_way": stop < local_midnight(date(year + 1, 1, 1))}
     report["problems"] = _problems(start, stop)
     report["escalation"] = _escalation(start, stop)
     report["assessment"] = _assessment(start, stop)
@@ -259,13 +257,17 @@ def year_end_tasks(now: datetime) -> dict | None:
         return None
     from ..office.holidays import year_known
 
-    months = []
+    return {"year": year, "holidays_known": year_known(year + 1), "months": _months_published(year)}
+
+
+def _months_published(year: int) -> int:
+    """How many of the year's monthly lists are out (a count: the office's start page shows it every visit)."""
     try:
-        from ..rankings.annual import year_summary
-        months = year_summary(year).months
+        from ..rankings.models import Ranking
     except ImportError:
-        pass
-    return {"year": year, "holidays_known": year_known(year + 1), "months": len(months)}
+        return 0
+    return db.session.scalar(select(func.count(distinct(Ranking.period))).where(
+        Ranking.kind == "month", Ranking.period.like(f"{year:04d}-%"))) or 0
 
 
 SHEET_COLUMNS = ["板块", "指标", "数值"]

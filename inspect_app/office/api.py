@@ -126,7 +126,7 @@ def holiday_notice():
     """The State Council's notice as text: what it sets and what that changes; entered unless `"dry_run": true`."""
     body = json_body()
     notice, rows, kept = holidays.read_notice(body.get("text"), body.get("year"))
-    entered = None if body.get("dry_run") else holidays.enter_notice(body.get("text"), body.get("year"))
+    entered = None if body.get("dry_run") else holidays.enter_notice(rows)
     return jsonify({
         "year": notice.year, "entered": entered,
         "holidays": [{"name": h.name, "off": [d.isoformat() for d in h.off], "work": [d.isoformat() for d in h.work]}

@@ -108,10 +108,9 @@ def read_notice(text, year) -> tuple[Notice, list[dict], list[Holiday]]:
     return notice, rows, [row for day, row in sorted(office.items()) if day not in named]
 
 
-def enter_notice(text, year) -> dict[str, int]:
-    """Enter every day a pasted notice sets (the office's entries, over chinese-calendar's); the office's other
-    entries of that year stay. Returns how many days off and make-up working days it holds."""
-    _, rows, _ = read_notice(text, year)
+def enter_notice(rows: list[dict]) -> dict[str, int]:
+    """Enter every day of a notice read by `read_notice` (the office's entries, over chinese-calendar's); the
+    office's other entries of that year stay. Returns how many days off and make-up working days it holds."""
     for row in rows:
         put_holiday(row["date"], row["kind"], row["name"])
     return {"holiday": sum(r["kind"] == "holiday" for r in rows), "workday": sum(r["kind"] == "workday" for r in rows)}

@@ -306,12 +306,12 @@ def holiday_notice():
     year = request.form.get("year", type=int) or local(now).year
     text = request.form.get("text", "")
     try:
+        notice, rows, others = holidays.read_notice(text, year)
         if request.form.get("step") == "confirm":
-            counts = holidays.enter_notice(text, year)
+            counts = holidays.enter_notice(rows)
             flash(f"已按通知录入 {year} 年的节假日：放假 {counts['holiday']} 天，调休上班 {counts['workday']} 天。"
                   "此后计算的整改期限将按新安排。", "success")
             return redirect(url_for(".holiday_page", year=year), 303)
-        notice, rows, others = holidays.read_notice(text, year)
     except ServiceError as problem:
         return _holidays(year if 2000 <= year <= 2100 else local(now).year, now, notice_error=_form_error(problem),
                          notice_text=text)

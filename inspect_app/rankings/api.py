@@ -5,7 +5,7 @@ from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
-from ..http import json_body, now, pdf_file
+from ..http import int_arg, json_body, now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
 from . import services
 from .periods import parse_period
@@ -26,8 +26,8 @@ def year():
     """年度汇总 of the monthly lists (rankings/annual.py)."""
     from .annual import summary_dict, year_summary
 
-    value = request.args.get("year", type=int)
-    if value is None or not 2000 <= value <= 2100:
+    value = int_arg(request.args, "year", 2000, 2100)
+    if value is None:
         raise BadRequest("请用 ?year=2026 指定年份。", code="invalid_year")
     return jsonify(summary_dict(year_summary(value)))
 

@@ -196,11 +196,9 @@ def dashboard():
 
 def _year() -> int:
     from ..common.timeutil import local
+    from ..http import int_arg
 
-    year = request.args.get("year", type=int) or local(now()).year
-    if not 2000 <= year <= 2100:
-        raise Invalid("年份超出范围。", code="invalid_year")
-    return year
+    return int_arg(request.args, "year", 2000, 2100, default=local(now()).year)
 
 
 @bp.get("/year")
