@@ -585,9 +585,7 @@ def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browse
 
 # ----------------------------------------------------------------------------- the year's summary
 
-def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api, city, add, browser):
-    from inspect_app.rankings.annual import sheet_rows, year_summary
-
+def _october_and_november(city, add) -> tuple[Ranking, Ranking]:
     add(city.street_a, "2026-10-05T18:00")                                   # October: 甲 one on time
     add(city.street_b, "2026-10-06T18:00", status="assigned", level=1)       # 乙 one overdue
     october = services.publish(parse_period("2026-10"), at("2026-11-02T10:00"), user=city.admin)
@@ -596,6 +594,13 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api,
     add(city.street_a, "2026-11-20T18:00", status="assigned", level=1)     # found late, then published again
     november = services.publish(NOV, at("2026-12-02T10:00"), user=city.admin)
     assert november.version == 2
+    return october, november
+
+
+def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api, city, add, browser):
+    from inspect_app.rankings.annual import sheet_rows, year_summary
+
+    october, november = _october_and_november(city, add)
 
     summary = year_summary(2026)
     assert summary.months == [10, 11] and summary.rankings[11].id == november.id  # each month's newest version
@@ -645,3 +650,51 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api,
     assert streets[0]["scores"][9:11] == [99.5, 97.0] and streets[0]["lists"][9:11] == ["red", "red"]
     assert api.get("/api/v1/rankings/year", city.leader).status_code == 400
     assert api.get("/api/v1/rankings/year?year=2026", city.unit_a).status_code == 403
+
+
+def test_the_years_result_is_drafted_as_a_bulletin_from_the_published_months(app, city, add, browser, monkeypatch):
+    from inspect_app.rankings import annual_pdf, web
+
+    _october_and_november(city, add)
+    monkeypatch.setattr(web, "now", lambda: at("2026-12-02T10:00"))
+    leader = browser(city.leader)
+    assert 'href="/rankings/year.pdf?year=2026"' in leader.get("/rankings/year?year=2026").get_data(as_text=True)
+    response = leader.get("/rankings/year.pdf?year=2026")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "filename*=UTF-8''2026" in response.headers["Content-Disposition"]
+    pages = ["".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(response.data)).pages]
+    text = "".join(pages)
+    assert "草稿" in pages[0] and "关于2026年度文明城市创建问题整改考评结果的通报" in text and "〔2026〕" not in text
+    assert "共发布月榜2期（10月、11月），12月的月榜尚未发布，本通报据已发布的月榜汇总" in text
+    # by hand, as in the summary's test: 甲 98.25 (red both months, 5 found), 乙 96.50 (black both, 4 found)
+    assert "本组2个单位参与排名，全年平均分最高的是甲街道办事处（98.25分），最低的是乙街道办事处（96.50分）。" in text
+    assert "全年2次及以上列入红榜的单位：甲街道办事处（2次）。" in text
+    assert "全年2次及以上列入黑榜的单位：乙街道办事处（2次）。" in text
+    assert "要于通报之日起10个工作日内将问题原因分析和整改措施书面报送" in text
+    assert "附件：各责任单位2026年各月考评得分" in text and "2026年12月2日" in text
+    annex = text[text.rindex("各责任单位2026年各月考评得分"):]
+    assert "甲街道办事处99.5红97.0红" in annex and "乙街道办事处98.5黑94.5黑" in annex
+
+    one_month = annual_pdf.year_document(_only_november(), at("2026-12-02T10:00").date())
+    assert one_month.attachments == []  # one month: the body's tables say it all
+
+    assert leader.get("/rankings/year.pdf?year=2025").status_code == 404
+    assert leader.get("/rankings/year.pdf?year=abc").status_code == 400
+    assert browser(city.unit_a).get("/rankings/year.pdf?year=2026").status_code == 403
+
+
+def _only_november():
+    from inspect_app.rankings.annual import year_summary
+
+    summary = year_summary(2026)
+    summary.rankings = {11: summary.rankings[11]}
+    return summary
+
+
+def test_months_are_named_as_a_run_or_one_by_one():
+    from inspect_app.rankings.annual_pdf import months_text
+
+    assert months_text(list(range(1, 12))) == "1月至11月"
+    assert months_text([10, 11]) == "10月、11月"
+    assert months_text([3, 5, 6]) == "3月、5月、6月"
+    assert months_text([]) == ""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..common.errors import Invalid, ServiceError
+from ..common.errors import Invalid, NotFound, ServiceError
 from ..http import now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
@@ -220,6 +220,27 @@ def year_export(fmt: str):
     year = _year()
     return downloads.rows_sheet(f"{year}年红黑榜年度汇总", fmt, request.args.get("encoding"), now(), COLUMNS,
                                 sheet_rows(year_summary(year)), widths=[10, 6, 24, 8, 10, 8, 8, 8] + [7] * 12)
+
+
+@bp.get("/year.pdf")
+@requires(CITYWIDE)
+def year_pdf():
+    """The year's result as a 通报 draft (草稿) for the leaders to approve."""
+    from urllib.parse import quote
+
+    from ..common.timeutil import local
+    from .annual import year_summary
+    from .annual_pdf import render_year_pdf
+
+    year = _year()
+    summary = year_summary(year)
+    if not summary.months:
+        raise NotFound(f"{year}年还没有发布月榜，无法生成年度考评结果通报。")
+    response = Response(render_year_pdf(summary, local(now()).date()), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (f"inline; filename=\"rankings-{year}.pdf\"; "
+                                               f"filename*=UTF-8''{quote(f'{year}年度考评结果通报（草稿）.pdf')}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.app_template_filter("pct")
