@@ -219,7 +219,7 @@ def test_each_failure_is_a_ticket_for_the_unit_answering_for_the_item(api, city,
     # deadlines are the items': NM-02 24 hours, NM-01 three working days
     assert sector_ticket.deadline - sector_ticket.assigned_at == timedelta(hours=24)
     assert operator_ticket.deadline - operator_ticket.assigned_at >= timedelta(days=3)
-    assert "无活禽散养" in sector_ticket.description and "扣3分" in sector_ticket.description
+    assert "”未达标：无活禽散养" in sector_ticket.description and "扣3分" in sector_ticket.description  # the item is the standard
     # the ticket API shows the site, and filters by site and by source
     shown = api.get(f"/api/v1/tickets/{sector_ticket.id}", city.admin).get_json()
     assert shown["site"] == {"id": market, "name": sector_ticket.site.name}

@@ -387,7 +387,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
             default_category = default_category or checklist.assessment_category()
             category = default_category
         note = notes[answer.code]
-        description = f"【{rnd.kind_label}·{rnd.name}】{site.kind.name}“{site.name}”：{item.text}（{item.code}，" \
+        description = f"【{rnd.kind_label}·{rnd.name}】{site.kind.name}“{site.name}”未达标：{item.text}（{item.code}，" \
                       f"扣{item.points:g}分）" + (f"。{note}" if note else "")
         report = NewReport(category=category.code, photos=photos[answer.code], lat=site.lat, lon=site.lon,
                            address=(site.name + (f"（{site.address}）" if site.address else ""))[:200],
