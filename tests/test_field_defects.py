@@ -3,6 +3,7 @@ overdue ticket counts from today, and a refused form keeps what was typed."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -256,7 +257,15 @@ def test_the_verifier_sees_capture_time_and_distance_and_flags(app, city, make_t
     html = browser(city.inspector).get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert "拍摄：2008-05-30 15:56" in html and "拍摄时间早于上报时间" in html
     assert "照片无位置信息" in html
-    assert "距上报位置超过 200 米" in html and "距上报位置：" in html
+    assert "距上报位置超过 200 米" in html
+    assert re.search(r"距上报位置：\d{1,2},\d{3} 公里", html)  # Madrid, in kilometres, not 9,000,000 米
+
+
+def test_distances_read_as_people_say_them():
+    from inspect_app.tickets.web import distance
+
+    assert [distance(m) for m in (0, 85.4, 999.4, 1234, 9_949, 12_345, 9_269_490)] == [
+        "0 米", "85 米", "999 米", "1.2 公里", "9.9 公里", "12 公里", "9,269 公里"]
 
 
 def test_lists_and_letters_use_the_stamped_copy_and_the_original_stays_clean(app, city, make_ticket, browser, uploads):

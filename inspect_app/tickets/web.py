@@ -71,6 +71,15 @@ def iso_dt(value) -> str:
         return str(value or "")
 
 
+@bp.app_template_filter("distance")
+def distance(metres) -> str:
+    """A distance as people say it: 85 米, 1.2 公里, 9,269 公里 (a photo taken in another city)."""
+    metres = float(metres)
+    if metres < 1000:
+        return f"{round(metres)} 米"
+    return f"{metres / 1000:.1f} 公里" if metres < 10_000 else f"{round(metres / 1000):,} 公里"
+
+
 def _last_event(ticket, action: str):
     return next((e for e in reversed(ticket.events) if e.action == action), None)
 
