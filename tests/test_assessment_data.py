@@ -224,6 +224,11 @@ def test_round_made_on_the_page(browser, city, world):
     admin = browser(city.admin)
     market = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "农贸市场"))
     lane = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "背街小巷"))
+    markets = [s for s in world.sites if s.kind_id == market.id]
+    markets[0].active = False  # retired: not in the pool
+    db.session.commit()
+    form = admin.get("/assessment/rounds/new").get_data(as_text=True)
+    assert f'农贸市场 <small class="muted">共{len(markets) - 1}个</small>' in form  # the pool, before choosing counts
     response = admin.submit("/assessment/rounds/new", "/assessment/rounds/new",
                             {"kind": "spot_check", "name": "", f"count_{market.id}": "1", f"count_{lane.id}": "2",
                              "per_district": "1", "seed": "42", "exclude_recent": "0",

@@ -31,7 +31,7 @@ from ..policy import (
     requires,
 )
 from ..sites.models import ROLE_LABELS, Site
-from ..sites.services import districts, get_site, list_kinds
+from ..sites.services import active_counts, districts, get_site, list_kinds
 from ..tickets.inputs import idempotency_key
 from . import checklist, documents, scores, services
 from .models import KINDS, Result, Round, RoundSite
@@ -189,7 +189,7 @@ def round_new():
     values = request.form if request.method == "POST" else {"kind": "mock_assessment"}
     chosen = set(request.form.getlist("inspector_ids")) if request.method == "POST" else set()
     return render_template("assessment/round_new.html", error=error, values=values, kinds=kinds, round_kinds=KINDS,
-                           inspectors=_inspectors(), chosen=chosen, districts=districts(),
+                           inspectors=_inspectors(), chosen=chosen, districts=districts(), pool=active_counts(),
                            chosen_districts=set(request.form.getlist("districts")),
                            version=checklist.current_version()), 422 if error else 200
 

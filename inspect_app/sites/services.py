@@ -115,6 +115,12 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     return [(s, None) for s in db.session.scalars(query)], total
 
 
+def active_counts() -> dict[int, int]:
+    """Active sites per type id: the pool a round draws from (before its districts and exclusions)."""
+    return dict(db.session.execute(select(Site.kind_id, func.count()).where(Site.active.is_(True))
+                                   .group_by(Site.kind_id)).all())
+
+
 def districts() -> list[str]:
     from ..office.reference import districts as segment_districts
     found = set(segment_districts()) | set(db.session.scalars(select(Site.district).distinct()))
