@@ -124,6 +124,14 @@ def test_a_menqian_problem_names_its_frontage_and_goes_to_its_street(api, city, 
     assert response.status_code == 201, body
     assert body["frontage"] == {"id": noodles.id, "name": "老杨家米粉店"}
     assert body["unit"]["id"] == city.street_b.id and body["segment"]["id"] == city.seg_b.id  # from the register
+    assert body["address"] == "建设路18号（老杨家米粉店门前）"  # nothing typed: the shop, not the road
+    # standing where the nearest segment is street A's (the crossing road): the register still decides
+    response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data", data={
+        "category": "menqian", "frontage_id": str(noodles.id), "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+        "address": "建设路18号门口台阶", "photos": [file_tuple()]})
+    body = response.get_json()
+    assert body["segment"]["id"] == city.seg_b.id and body["unit"]["id"] == city.street_b.id
+    assert body["address"] == "建设路18号门口台阶" and body["lat"] == City.ON_A[0]  # what was typed and where it was
     # by register number, as the page without JavaScript sends it
     response = api.post("/api/v1/tickets", city.inspector, content_type="multipart/form-data", data={
         "category": "menqian", "frontage_code": "JB-002", "photos": [file_tuple()]})

@@ -97,8 +97,9 @@ def _frontage(frontage_id: int | None):
 
 
 def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, float | None, float | None]:
-    """The segment named, else the nearest within the dispatch radius of the given or EXIF location, else the
-    named frontage's segment."""
+    """The segment named, else the named frontage's (the register ties the shop to its segment, where a position
+    a few dozen metres off could pick the crossing road), else the nearest within the dispatch radius of the given
+    or EXIF location."""
     lat, lon = report.lat, report.lon
     if not valid_lat_lon(lat, lon):
         lat = lon = None
@@ -114,13 +115,20 @@ def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, f
         if segment is None or not segment.active:
             raise Invalid("所选责任路段不存在或已停用。", code="invalid_segment")
         return segment, lat, lon
+    if frontage is not None and frontage.segment is not None and frontage.segment.active:
+        return frontage.segment, lat, lon
     if lat is not None:
         found = nearest_segments(lat, lon, radius_m=current_app.config["DISPATCH_RADIUS_M"], limit=1)
         if found:
             return found[0][0], lat, lon
-    if frontage is not None and frontage.segment is not None and frontage.segment.active:
-        return frontage.segment, lat, lon
     return None, lat, lon
+
+
+def _default_address(segment: Segment | None, frontage) -> str:
+    """Where the problem is when the reporter wrote nothing: before the named frontage, else on the segment."""
+    if frontage is not None:
+        return (f"{frontage.address}（{frontage.name}门前）" if frontage.address else f"{frontage.name}门前")[:MAX_ADDRESS]
+    return segment.name if segment else ""
 
 
 def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, bool]:
@@ -151,7 +159,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
 
     year = local(now).year
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
-                    address=address or (segment.name if segment else ""), lat=lat, lon=lon,
+                    address=address or _default_address(segment, frontage), lat=lat, lon=lon,
                     reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
                     frontage=frontage, parts=[],  # a new ticket has no parts yet: no query to learn it
                     idempotency_key=report.idempotency_key,
