@@ -149,7 +149,16 @@ def test_the_filing_page_searches_the_register(browser, city, register):
     assert 'data-resp-for="menqian"' in inspector.get("/tickets/new").get_data(as_text=True)
     found = inspector.get("/frontages/search?q=建设路").get_json()
     assert {f["name"] for f in found} == {"老杨家米粉店", "临江银行建设路支行"}
+    assert {f["segment"] for f in found} == {city.seg_b.name}  # the picker says which segment will decide
     assert inspector.get("/frontages/search?q=").get_json() == []
+    noodles = register[0]
+    response = inspector.submit("/tickets/new", "/tickets/new", {
+        "category": "menqian", "frontage_id": str(noodles.id), "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]),
+        "photos": [file_tuple()]}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    filed = inspector.get(response.location).get_data(as_text=True)
+    assert "<dt>门前四包</dt><dd>老杨家米粉店" in filed and "建设路18号（老杨家米粉店门前）" in filed
+    assert f"{city.seg_b.name}（" in filed and city.street_b.name in filed
 
 
 def test_repeat_offenders_are_listed_for_their_street_office(app, api, browser, city, register, now):

@@ -129,5 +129,6 @@ def active(frontage_id: int, action: str):
 @requires(FILERS)
 def search():
     """The filing page's picker: active frontages matching ?q= (name, address or number)."""
-    return jsonify([{"id": f.id, "code": f.code, "name": f.name, "address": f.address,
-                     "street": f.street_unit.name} for f in services.search(request.args.get("q") or "")])
+    return jsonify([{"id": f.id, "code": f.code, "name": f.name, "address": f.address, "street": f.street_unit.name,
+                     "segment": f.segment.name if f.segment is not None and f.segment.active else None}
+                    for f in services.search(request.args.get("q") or "")])

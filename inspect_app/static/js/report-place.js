@@ -19,7 +19,7 @@
       list.far.hidden = false;
       list.far.textContent = e.how + "距最近的责任路段（" + e.far.name + "）约" + list.distance(e.far.distance_m) +
         "，可能定位有误或不在本市范围。请搜索或在地图上选择路段，或填写地址。";
-      list.first.textContent = "不自动匹配（请选择路段）";
+      list.auto("不自动匹配（请选择路段）");
       list.rebuild();
       return;
     }

@@ -229,7 +229,11 @@
         go = form.querySelector(".seg-go"), found = form.querySelector(".seg-found"), far = form.querySelector(".loc-far");
     if (!select) return null;
     var list = { form: form, select: select, first: select.options[0], q: q, found: found, far: far, group: group, distance: distance,
-                 rebuild: rebuild, nearGroup: nearGroup };
+                 rebuild: rebuild, nearGroup: nearGroup, auto: auto };
+    function auto(text) {  // what "no segment chosen" will do; kept aside while a frontage's segment decides
+      if (select.options[0].dataset.auto != null) select.options[0].dataset.auto = text;
+      else select.options[0].textContent = text;
+    }
     function group(label, options) {
       var g = make("optgroup");
       g.label = label;
@@ -272,7 +276,7 @@
         } else {
           far.hidden = true;
           list.near = near.slice(0, 5); list.nearText = "附近路段（" + how + "）";
-          if (nearest && nearest.distance_m <= +form.getAttribute("data-radius")) list.first.textContent = "自动匹配最近路段（" + nearest.name + "）";
+          if (nearest && nearest.distance_m <= +form.getAttribute("data-radius")) list.auto("自动匹配最近路段（" + nearest.name + "）");
         }
         list.rebuild();
       }).catch(function () { /* offline: the list stays as it is */ });

@@ -13,6 +13,17 @@
     var c = form.querySelector("input[name=category]:checked");
     return c ? c.value : "";
   }
+  var segments = form.querySelector("select[name=segment_id]"), auto = segments && segments.options[0];
+  function byRegister(f) {  // a picked frontage's registered segment decides where "no segment chosen" goes
+    if (!auto) return;
+    if (f && f.segment) {
+      if (auto.dataset.auto == null) auto.dataset.auto = auto.textContent;
+      auto.textContent = "按商户登记路段（" + f.segment + "）";
+    } else if (auto.dataset.auto != null) {
+      auto.textContent = auto.dataset.auto;
+      delete auto.dataset.auto;
+    }
+  }
   function toggle() {
     var code = chosen();
     Array.prototype.forEach.call(blocks, function (b) {
@@ -20,6 +31,8 @@
       b.hidden = !on;
       Array.prototype.forEach.call(b.querySelectorAll("input"), function (i) { i.disabled = !on; });
     });
+    var picked = form.querySelector("input[name=frontage_id]");
+    byRegister(picked && !picked.disabled && picked.value ? picked.frontage : null);
   }
   form.addEventListener("change", function (e) {
     var t = e.target;
@@ -42,14 +55,17 @@
       list = fs.querySelector(".resp-found"), url = fs.getAttribute("data-search"), timer = null;
   input.placeholder = "输入商户名称或地址查找";
   function pick(f) {
-    hidden.value = f.id; input.value = f.code; list.innerHTML = "";
+    hidden.value = f.id; hidden.frontage = f; input.value = f.code; list.innerHTML = "";
     var li = document.createElement("li");
     li.className = "picked";
-    li.textContent = "已选：" + f.name + "（" + f.address + " · " + f.street + "）";
+    li.textContent = "已选：" + f.name + "（" + f.address + " · " + f.street + "）" +
+      (f.segment ? "，未另选路段时按其登记路段“" + f.segment + "”派遣" : "");
     list.append(li);
+    byRegister(f);
   }
+  form.addEventListener("report:reset", function () { hidden.value = ""; list.innerHTML = ""; byRegister(null); });
   input.addEventListener("input", function () {
-    hidden.value = "";
+    hidden.value = ""; byRegister(null);
     clearTimeout(timer);
     var q = input.value.trim();
     if (!q) { list.innerHTML = ""; return; }
