@@ -59,8 +59,9 @@ TABLE: dict[str, set[str]] = {
     "rankings.schemes": STAFF,  # reading the schemes; saving and switching them is the office's (POST)
     "rankings.groups": STAFF,
     "rankings.dashboard": STAFF,
-    "rankings.year_page": STAFF,
+    "rankings.year_page": ALL,
     "rankings.year_export": STAFF,
+    "rankings.year_pdf": STAFF,
     "dashboard.index": {"admin", "leader"},
     "dashboard.year": {"admin", "leader"},
     "dashboard.year_export": {"admin", "leader"},
@@ -92,7 +93,7 @@ TABLE: dict[str, set[str]] = {
     "api_rankings.pdf": ALL,
     "api_rankings.schemes": STAFF,
     "api_rankings.groups": STAFF,
-    "api_rankings.year": STAFF,
+    "api_rankings.year": ALL,
     "api_office.tickets_csv": ALL,
     "api_office.tickets_xlsx": ALL,
     # background jobs: the world's job belongs to unit B's user; nobody else sees it, staff included

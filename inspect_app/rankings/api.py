@@ -21,7 +21,7 @@ def index():
 
 
 @bp.get("/rankings/year")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def year():
     """年度汇总 of the monthly lists (rankings/annual.py)."""
     from .annual import summary_dict, year_summary

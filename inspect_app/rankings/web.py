@@ -202,13 +202,21 @@ def _year() -> int:
 
 
 @bp.get("/year")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def year_page():
-    """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months."""
+    """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months. Units
+    read it too (the monthly lists it sums are theirs to read), with their own row marked; the spreadsheet and the
+    通报 draft are the office's and the leaders'."""
     from .annual import METHOD, year_summary
 
     year = _year()
-    return render_template("rankings/year.html", year=year, summary=year_summary(year), method=METHOD)
+    summary = year_summary(year)
+    mine = None  # a unit's own row: (group, its UnitYear, how many in the group were ranked)
+    if not has_role(current_user, CITYWIDE):
+        mine = next(((group, u, sum(1 for m in members if m.rank)) for group, members in summary.groups
+                     for u in members if u.unit_id == current_user.unit_id), None)
+    return render_template("rankings/year.html", year=year, summary=summary, method=METHOD, mine=mine,
+                           citywide=has_role(current_user, CITYWIDE))
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
