@@ -402,9 +402,16 @@ def test_the_year_end_card_on_the_offices_work_page(monkeypatch, city, browser):
     page = office.get("/office/work").get_data(as_text=True)
     assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page and "2026年月榜已发布 0/12 期" in page
     assert "系统还没有 2027 年的节假日安排" not in page  # the card says it; the banner is not repeated
+    assert "考评结果通报（草稿）" not in page  # nothing published to sum up yet
     db.session.add(Holiday(day=date(2027, 2, 5), kind="holiday", name="春节"))
     db.session.commit()
-    assert "✓ 2027年节假日安排已录入" in office.get("/office/work").get_data(as_text=True)
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.periods import parse_period
+    rankings.publish(parse_period("2026-11"), at("2026-12-01T01:10"), user=city.admin)
+    db.session.commit()
+    page = office.get("/office/work").get_data(as_text=True)
+    assert "✓ 2027年节假日安排已录入" in page and "2026年月榜已发布 1/12 期" in page
+    assert 'href="/rankings/year.pdf?year=2026">考评结果通报（草稿）' in page
     clock.set("2026-11-30T09:00:00+08:00")
     db.session.delete(db.session.get(Holiday, date(2027, 2, 5)))
     db.session.commit()
