@@ -39,9 +39,12 @@ def test_the_demo_city_shows_responsibility_and_intake(app, now):
     offenders = frontages.repeat_offenders(admin, now)
     assert len(offenders) == 3 and result["frontages"] == 30
     statuses = dict(db.session.execute(select(IntakeItem.status, func.count()).group_by(IntakeItem.status)).all())
-    assert statuses["pending"] >= 6 and statuses["accepted"] == 2 and statuses["declined"] == 1
-    assert {t.source for t in db.session.scalars(select(Ticket))} >= {"citizen", "hotline"}
-    assert "屡次违反 3 家" in summary_line(result)
+    assert statuses["pending"] >= 6 and statuses["accepted"] == 4 and statuses["declined"] == 1
+    assert {t.source for t in db.session.scalars(select(Ticket))} >= {"citizen", "hotline", "superior"}
+    feedback = list(db.session.scalars(select(Ticket).where(Ticket.source == "superior")))
+    assert len(feedback) == 2 and all("省级文明城市测评实地考察反馈问题清单第" in t.description and t.unit_id
+                                      for t in feedback)
+    assert "屡次违反 3 家" in summary_line(result) and "上级测评反馈问题 2 件" in summary_line(result)
     # an inspector's 门前四包 finds, and the fixes, come in the daytime, as the rest of the demo's work does
     menqian = list(db.session.scalars(select(Ticket).join(Ticket.category).where(Category.code == "menqian")))
     assert len(menqian) >= 10

@@ -349,6 +349,29 @@ def test_media_and_leader_entries_become_tickets_at_once(browser, city):
         select(func.count(IntakePhoto.id))) == 0
 
 
+def test_a_superiors_feedback_item_is_entered_and_weighs_most_in_the_lists(browser, api, city):
+    """省级/全国测评反馈: the assessors' own findings cost the city its score, so the shipped schemes weigh them most."""
+    from inspect_app.rankings.schemes import CITY_B_SCHEME, DEFAULT_SCHEME, Scheme
+
+    office = browser(city.admin)
+    assert "上级测评反馈" in office.get("/intake/entry").get_data(as_text=True)
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "superior", "reference": "2026年省级测评实地考察反馈问题清单第12条", "category": "niupixuan",
+        "segment_id": str(city.seg_b.id), "description": "建设路公交站亭张贴小广告", "photos": [file_tuple()]},
+        multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.source, ticket.unit_id) == ("superior", city.street_b.id)
+    assert ticket.description.endswith("（上级测评反馈：2026年省级测评实地考察反馈问题清单第12条）")
+    assert db.session.scalar(select(IntakeItem.source)) == "superior"
+    listed = api.get("/api/v1/tickets?source=superior", city.admin).get_json()
+    assert [t["id"] for t in listed["items"]] == [ticket.id] and listed["items"][0]["source"] == "superior"
+    for document in (DEFAULT_SCHEME, CITY_B_SCHEME):
+        scheme = Scheme.from_dict(document)
+        assert scheme.found_points("superior") > max(v for k, v in scheme.found.items() if k != "superior")
+        assert f"上级测评反馈发现问题每件扣{scheme.found_points('superior'):g}分" in scheme.method_lines()[0]
+
+
 def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
     from datetime import timedelta
 

@@ -1,5 +1,6 @@
-"""The demo's 门前四包 register, its repeat offenders, a pole three carriers share, and reports from outside
-(citizens' 随手拍 and 12345 cases) waiting for the office — made through the same services the pages use.
+"""The demo's 门前四包 register, its repeat offenders, a pole three carriers share, reports from outside
+(citizens' 随手拍 and 12345 cases) waiting for the office, and the province's assessment feedback entered by the
+office — made through the same services the pages use.
 
 Runs only while the register is empty; a second run adds nothing.
 """
@@ -42,10 +43,18 @@ HOTLINE_CASES = [
     ("GD2026110097", "噪音扰民", "夜宵摊营业到凌晨两点", "坡子街小吃街", "江城区"),
 ]
 
+# The province's assessors found these on their visit and sent them back as a numbered list (上级测评反馈).
+SUPERIOR_FEEDBACK_LIST = "2026年省级文明城市测评实地考察反馈问题清单"
+SUPERIOR_FEEDBACK = [
+    ("第3条", "niupixuan", "公交站亭立柱张贴小广告未清理", "五一大道公交站（东往西方向）"),
+    ("第7条", "piled_objects", "背街小巷楼道口堆放废旧家具和纸箱", "化龙池巷12号楼道口"),
+]
+
 
 def seed_outside(now: datetime, seed: int = 15) -> dict:
     """Add the register, its problems, the shared pole and the outside reports, if there is no register yet."""
-    counts = {"frontages": 0, "menqian_tickets": 0, "offenders": 0, "shared_pole": 0, "citizen": 0, "hotline": 0}
+    counts = {"frontages": 0, "menqian_tickets": 0, "offenders": 0, "shared_pole": 0, "citizen": 0, "hotline": 0,
+              "superior": 0}
     if db.session.scalar(select(Frontage.id).limit(1)) is not None:
         return counts
     rng = random.Random(seed)
@@ -146,6 +155,13 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
     db.session.flush()
     first = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == HOTLINE_CASES[0][0]))
     intake.accept(admin, first, {"category": "street_vending", "segment_id": str(segment.id)}, now)
+
+    # --- the province's feedback list, entered by the office two days ago
+    for item, code, text, place in SUPERIOR_FEEDBACK:
+        intake.enter(admin, {"source": "superior", "reference": SUPERIOR_FEEDBACK_LIST + item, "category": code,
+                             "address": place, "description": text, "segment_id": str(segment.id)}, None,
+                     now - timedelta(days=2))
+        counts["superior"] += 1
     db.session.flush()
     return counts
 
@@ -156,4 +172,5 @@ def summary_line(result: dict) -> str:
     pending = db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending"))
     return (f"已生成门前四包责任商户 {result['frontages']} 家（屡次违反 {result['offenders']} 家，相关问题 "
             f"{result['menqian_tickets']} 件）、三家运营商共用电杆的蜘蛛网问题 {result['shared_pole']} 件、"
-            f"市民随手拍 {result['citizen']} 件和12345工单 {result['hotline']} 件（待审核 {pending} 件）。")
+            f"市民随手拍 {result['citizen']} 件和12345工单 {result['hotline']} 件（待审核 {pending} 件），"
+            f"上级测评反馈问题 {result['superior']} 件。")

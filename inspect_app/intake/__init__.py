@@ -1,5 +1,5 @@
 """Problems from outside the inspectors: citizens' 随手拍 (a public phone page, no account), 12345 hotline cases
-(imported from the hotline's Excel export or posted by its system), and 媒体曝光 / 领导交办 entered by the office.
+(imported from the hotline's Excel export or posted by its system), and 媒体曝光 / 领导交办 / 上级测评反馈 entered by the office.
 
 Citizens' reports and hotline cases wait in a moderation queue: the office accepts one (it becomes a ticket with
 its source, dispatched by the normal rules) or declines it with a reason. A citizen follows their report with the

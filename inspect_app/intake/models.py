@@ -10,8 +10,9 @@ from ..common.types import UTCDateTime
 from ..extensions import db
 
 # An item's source becomes the ticket's (tickets.rules.SOURCES).
-INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办"}
-MODERATED = ("citizen", "hotline")  # wait in the queue; media and leader items are entered as tickets at once
+INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办",
+                  "superior": "上级测评反馈"}
+MODERATED = ("citizen", "hotline")  # wait in the queue; the office's own entries are tickets at once
 STATUSES = {"pending": "待审核", "accepted": "已受理", "declined": "未受理"}
 
 

@@ -1,5 +1,5 @@
 """Outside reports: a citizen's 随手拍 and its receipt, the moderation queue (accept → a ticket, decline with a
-reason, decline a sender's flood at once), and the office's own entries (媒体曝光, 领导交办). Callers commit.
+reason, decline a sender's flood at once), and the office's own entries (媒体曝光, 领导交办, 上级测评反馈). Callers commit.
 
 Nothing here shows one citizen another's report: the receipt view (`progress`) says only what became of the one
 report whose code was given, in words meant for the public.
@@ -337,19 +337,20 @@ def decline_from_sender(user, item: IntakeItem, by: str, reason, now: datetime) 
 
 # ----------------------------------------------------------------------------- the office's own entries
 
-ENTRY_SOURCES = {"media": "媒体曝光", "leader": "领导交办"}
+ENTRY_SOURCES = {"media": "媒体曝光", "leader": "领导交办", "superior": "上级测评反馈"}
 
 
 def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
-    """媒体曝光 or 领导交办, entered by the office: a ticket at once (photos optional), with the item kept for
-    the record (outlet and title, or who instructed what)."""
+    """媒体曝光, 领导交办 or 上级测评反馈, entered by the office: a ticket at once (photos optional), with the item
+    kept for the record (outlet and title, who instructed what, or which feedback list and item)."""
     _ensure_office(user)
     source = (fields.get("source") or "").strip()
     if source not in ENTRY_SOURCES:
-        raise BadRequest("请选择来源：媒体曝光或领导交办。", code="invalid_source")
+        raise BadRequest("请选择来源：媒体曝光、领导交办或上级测评反馈。", code="invalid_source")
     reference = clean_text(fields.get("reference"), "出处", 300)
     if not reference:
-        raise BadRequest("请填写出处（媒体名称和报道标题，或交办领导和批示要求）。", code="reference_required")
+        raise BadRequest("请填写出处（媒体名称和报道标题、交办领导和批示要求，或上级反馈清单和条目）。",
+                         code="reference_required")
     category = (fields.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")

@@ -1,5 +1,5 @@
 """Intake pages: the public 随手拍 page and receipt lookup (no account), and the office's moderation queue, its
-entries for 媒体曝光 and 领导交办, and the 12345 export.
+entries for 媒体曝光, 领导交办 and 上级测评反馈, and the 12345 export.
 
 The public pages carry CSRF like every form, set a long-lived device cookie (the per-device limit), count every
 submission and lookup before doing any work (limits.py: 429 when over), and show a citizen only the one report
@@ -202,7 +202,7 @@ def _send(photo_id: int, thumb: bool):
 @bp.route("/intake/entry", methods=["GET", "POST"])
 @requires(OFFICE)
 def entry():
-    """媒体曝光 and 领导交办: entered by the office as tickets at once."""
+    """媒体曝光, 领导交办 and 上级测评反馈: entered by the office as tickets at once."""
     error, values = None, {}
     if request.method == "POST":
         try:

@@ -31,6 +31,7 @@ SOURCES = {
     "citizen": "市民随手拍",
     "hotline": "12345热线",
     "media": "媒体曝光",
+    "superior": "上级测评反馈",  # problems the national or provincial assessors found and sent back to the city
 }
 DEFAULT_SOURCE = "daily"
 
