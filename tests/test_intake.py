@@ -372,6 +372,70 @@ def test_a_superiors_feedback_item_is_entered_and_weighs_most_in_the_lists(brows
         assert f"上级测评反馈发现问题每件扣{scheme.found_points('superior'):g}分" in scheme.method_lines()[0]
 
 
+FEEDBACK_LIST = "2026年省级文明城市测评实地考察反馈问题清单"
+FEEDBACK = [["清单名称", "序号", "点位类型", "点位名称", "问题描述", "所属区县", "地址", "问题类别", "整改时限"],
+            [FEEDBACK_LIST, "1", "公共厕所", "人民路公厕", "无洗手液", "", "", "", "2026-12-15"],
+            [FEEDBACK_LIST, "第2条", "背街小巷", "", "楼道口堆放废旧家具", "临江区", "建设路18号楼道口", "", ""]]
+
+
+def import_feedback(api, city, rows, dry_run=False):
+    data = {"file": (io.BytesIO(hotline_csv(rows)), "反馈清单.csv")}
+    if dry_run:
+        data["dry_run"] = "1"
+    return api.post("/api/v1/admin/import/feedback", city.admin, content_type="multipart/form-data", data=data)
+
+
+def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api, browser, city, now):
+    from inspect_app.sites.models import Site, SiteKind
+
+    toilets = SiteKind(name="公共厕所")
+    db.session.add(Site(code="GC-01", name="人民路公厕", kind=toilets, district="临江区", lat=City.ON_A[0],
+                        lon=City.ON_A[1], territorial_unit_id=city.street_a.id))
+    db.session.commit()
+    preview = import_feedback(api, city, FEEDBACK, dry_run=True).get_json()
+    assert (preview["added"], preview["errors"], preview["written"]) == (2, 0, False), preview
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0
+    assert import_feedback(api, city, FEEDBACK).get_json()["added"] == 2
+    items = {i.case_number: i for i in db.session.scalars(select(IntakeItem))}
+    toilet, lane = items[FEEDBACK_LIST + "第1条"], items[FEEDBACK_LIST + "第2条"]  # "第2条" read as item 2
+    assert (toilet.source, toilet.status, toilet.description) == ("superior", "pending", "【公共厕所·人民路公厕】无洗手液")
+    assert (toilet.lat, toilet.lon, toilet.district) == (City.ON_A[0], City.ON_A[1], "临江区")  # the registered site
+    assert toilet.due_at is not None and toilet.category_text == "公共厕所"
+    assert lane.address == "建设路18号楼道口" and lane.lat is None
+    again = import_feedback(api, city, FEEDBACK).get_json()
+    assert (again["added"], again["changed"], again["unchanged"]) == (0, 0, 2)  # the same list twice adds nothing
+    bad = import_feedback(api, city, [FEEDBACK[0], [FEEDBACK_LIST, "3", "", "", "路面破损", "", "", "", "明天"],
+                                      ["", "", "公共厕所", "某公厕", "", "", "", "", ""]]).get_json()
+    assert bad["errors"] == 2 and not bad["written"]
+    assert "点位名称和地址至少填写一项" in bad["rows"][0]["message"] and "整改时限" in bad["rows"][0]["message"]
+    assert "缺少清单名称" in bad["rows"][1]["message"] and "缺少存在问题" in bad["rows"][1]["message"]
+
+    office = browser(city.admin)
+    queue = office.get("/intake?status=pending").get_data(as_text=True)
+    assert f"反馈 {FEEDBACK_LIST}第1条" in queue and "导入上级反馈清单" in queue
+    ticket = api.post(f"/api/v1/intake/{toilet.id}/accept", city.admin, json={"category": "niupixuan"}).get_json()
+    assert ticket["source"] == "superior" and ticket["unit"]["id"] == city.street_a.id  # nearest to the site
+    assert ticket["description"].endswith(f"（上级测评反馈：{FEEDBACK_LIST}第1条）")
+    ticket_services.rectify(city.unit_a, db.session.get(Ticket, ticket["id"]), now, "已补充洗手液", [processed()])
+    office.submit("/intake/entry", "/intake/entry", {  # one entered by hand, from another list
+        "source": "superior", "reference": "2026年全国文明城市测评反馈第5条", "category": "niupixuan",
+        "segment_id": str(city.seg_b.id), "description": "公交站亭小广告"}, multipart=True)
+    db.session.commit()
+
+    lines = api.get("/api/v1/intake/feedback/export.csv?encoding=utf-8", city.admin).get_data().decode(
+        "utf-8-sig").splitlines()
+    assert lines[0].startswith("反馈条目,存在问题,点位/地址,办理状态,问题编号,责任单位")
+    assert lines[1].startswith(f"{FEEDBACK_LIST}第1条,【公共厕所·人民路公厕】无洗手液,人民路公厕,"
+                               f"责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
+    assert "2026-12-15 23:59" in lines[1] and "整改情况：已补充洗手液" in lines[1]
+    assert lines[2].startswith(f"{FEEDBACK_LIST}第2条,") and "已收到，等待审核" in lines[2]
+    assert lines[3].startswith("2026年全国文明城市测评反馈第5条,公交站亭小广告") and len(lines) == 4
+    only = office.get("/intake/feedback/export.csv?encoding=utf-8&list=全国").get_data().decode("utf-8-sig")
+    assert len(only.splitlines()) == 2 and "第5条" in only
+    assert browser(city.unit_a).get("/intake/feedback/export.xlsx").status_code == 403
+    assert api.get("/api/v1/intake/feedback/export.csv", city.leader).status_code == 403
+
+
 def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
     from datetime import timedelta
 

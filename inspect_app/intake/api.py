@@ -12,7 +12,7 @@ from ..policy import OFFICE, requires
 from ..tickets.serialize import ticket_dict
 from . import hotline, services
 from .models import INTAKE_SOURCES, STATUSES
-from .web import hotline_export
+from .web import feedback_export, hotline_export
 
 bp = api_blueprint("api_intake", __name__)
 
@@ -43,6 +43,12 @@ def hotline_post():
 @requires(OFFICE)
 def hotline_export_file(fmt: str):
     return hotline_export(fmt)
+
+
+@bp.get("/intake/feedback/export.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def feedback_export_file(fmt: str):
+    return feedback_export(fmt)
 
 
 @bp.get("/intake/hotline/<case_number>")

@@ -162,8 +162,8 @@ def parse_case(cells: dict, now: datetime) -> Case:
     return case
 
 
-def existing_case(case_number: str) -> IntakeItem | None:
-    return db.session.scalar(select(IntakeItem).where(IntakeItem.source == SOURCE,
+def existing_case(case_number: str, source: str = SOURCE) -> IntakeItem | None:
+    return db.session.scalar(select(IntakeItem).where(IntakeItem.source == source,
                                                       IntakeItem.case_number == case_number))
 
 
@@ -179,22 +179,24 @@ def _differences(item: IntakeItem, case: Case) -> list[str]:
     return changed
 
 
-def plan_case(case: Case, now: datetime) -> tuple[str, list[str], Callable[[], IntakeItem] | None]:
-    """(action, messages, apply): what taking this case would do — add, change or unchanged."""
-    item = existing_case(case.case_number)
+def plan_case(case: Case, now: datetime, source: str = SOURCE,
+              noun: str = "热线工单") -> tuple[str, list[str], Callable[[], IntakeItem] | None]:
+    """(action, messages, apply): what taking this case would do — add, change or unchanged. `source` and `noun`:
+    another keyed source that waits in the queue the same way (intake/feedback.py)."""
+    item = existing_case(case.case_number, source)
     if item is None:
         def add() -> IntakeItem:
-            new = IntakeItem(source=SOURCE, status="pending", case_number=case.case_number,
+            new = IntakeItem(source=source, status="pending", case_number=case.case_number,
                              received_at=case.received_at or now, created_at=now, updated_at=now, **case.values())
             db.session.add(new)
             return new
         label = case.category.name if case.category else (case.category_text or "未分类")
-        return "add", [f"新增热线工单（{label}），等待文明办审核"], add
+        return "add", [f"新增{noun}（{label}），等待文明办审核"], add
     changed = _differences(item, case)
     if not changed:
         return "unchanged", [], None
     if item.status != "pending":
-        return "unchanged", [f"该工单已{item.status_label}，内容不再更新（{'、'.join(changed)}与系统中不同）"], None
+        return "unchanged", [f"该{noun}已{item.status_label}，内容不再更新（{'、'.join(changed)}与系统中不同）"], None
 
     def change() -> IntakeItem:
         for name, value in case.values().items():

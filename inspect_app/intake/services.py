@@ -297,7 +297,8 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     if description is None:
         description = item.description
     if item.case_number and item.case_number not in description:
-        description = f"{description}\n（12345热线工单 {item.case_number}）".strip()
+        note = f"上级测评反馈：{item.case_number}" if item.source == "superior" else f"12345热线工单 {item.case_number}"
+        description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
                        segment_id=int(segment_raw) if segment_raw else None, lat=item.lat, lon=item.lon,

@@ -22,7 +22,7 @@ from ..photos.service import store
 from ..policy import OFFICE, has_role, public, requires
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, segments_named_in
-from . import hotline, limits, services
+from . import feedback, hotline, limits, services
 from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
 bp = Blueprint("intake", __name__)
@@ -231,3 +231,16 @@ def hotline_export(fmt: str):
 @requires(OFFICE)
 def hotline_export_page(fmt: str):
     return hotline_export(fmt)
+
+
+def feedback_export(fmt: str):
+    """上级测评反馈 items with their progress (?list= part of a list's name), for the 整改情况 report upwards."""
+    rows = feedback.export_rows(request.args.get("list"))
+    return downloads.rows_sheet("上级测评反馈问题整改情况", fmt, request.args.get("encoding"), now(),
+                                feedback.EXPORT_COLUMNS, rows, widths=feedback.EXPORT_WIDTHS)
+
+
+@bp.get("/intake/feedback/export.<any(xlsx, csv):fmt>")
+@requires(OFFICE)
+def feedback_export_page(fmt: str):
+    return feedback_export(fmt)

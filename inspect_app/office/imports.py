@@ -1,5 +1,6 @@
-"""Importing units, road segments, accounts, 门前四包 frontages and 12345 hotline cases from the office's
-spreadsheets (the last two are planned by their features: frontages/imports.py, intake/hotline.py).
+"""Importing units, road segments, accounts, 门前四包 frontages, 12345 hotline cases and a superior's assessment
+feedback list from the office's spreadsheets (the last three are planned by their features: frontages/imports.py,
+intake/hotline.py, intake/feedback.py).
 
 Every row is checked first and gets an action: add, change, unchanged or error (with the reason).
 Nothing is written unless every row is valid; then all rows are applied in the caller's one
@@ -527,7 +528,7 @@ def register(spec: Spec, planner, counted) -> None:
 def _register_features() -> None:
     from ..frontages import imports as frontages
     from ..frontages.models import Frontage
-    from ..intake import hotline
+    from ..intake import feedback, hotline
     from ..intake.models import IntakeItem
 
     register(Spec("frontages", "门前四包责任商户", frontages.COLUMNS, frontages.REQUIRED, frontages.HELP,
@@ -536,6 +537,9 @@ def _register_features() -> None:
     register(Spec("hotline", "12345热线工单", hotline.COLUMNS, hotline.REQUIRED, hotline.HELP, hotline.WIDTHS,
                   after="intake.queue", exportable=False, aliases=hotline.ALIASES), hotline.plan,
              select(func.count()).select_from(IntakeItem).where(IntakeItem.source == "hotline"))
+    register(Spec("feedback", "上级测评反馈问题", feedback.COLUMNS, feedback.REQUIRED, feedback.HELP, feedback.WIDTHS,
+                  after="intake.queue", exportable=False, aliases=feedback.ALIASES), feedback.plan,
+             select(func.count()).select_from(IntakeItem).where(IntakeItem.source == feedback.SOURCE))
 
 
 _register_features()

@@ -1,0 +1,144 @@
+"""上级测评反馈: the list of problems the national or provincial assessors found on their visit (反馈问题清单),
+imported into the moderation queue, and the 整改情况 table that goes back up.
+
+A list has a name (清单名称) and numbered items (序号); "name + 第N条" is an item's key, taken once like a 12345 case
+number: importing the list again adds nothing, and an item still waiting takes the newer wording. Each item waits
+for the office, which dispatches it as it does a hotline case (category, segment, units); the ticket's source is
+`superior`, which the ranking schemes weigh most. An item naming a registered site (点位名称) takes the site's
+position and district, so the nearest segment and its units come up first. Items entered one by one on
+/intake/entry carry the same source and appear in the same table.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..common.errors import Invalid
+from ..common.text import multi_line, one_line
+from ..common.timeutil import fmt
+from ..extensions import db
+from .hotline import Case, find_category, parse_time, plan_case
+from .models import IntakeItem
+
+SOURCE = "superior"
+NOUN = "上级反馈问题"
+COLUMNS = ["清单名称", "序号", "点位类型", "点位名称", "存在问题", "所属区县", "地址", "问题类别", "整改时限"]
+REQUIRED = ["清单名称", "序号", "存在问题"]
+ALIASES = {"反馈清单": "清单名称", "清单": "清单名称", "编号": "序号", "问题序号": "序号", "点位": "点位名称",
+           "点位名": "点位名称", "问题描述": "存在问题", "问题": "存在问题", "主要问题": "存在问题", "区县": "所属区县",
+           "所在区县": "所属区县", "具体位置": "地址", "位置": "地址", "时限": "整改时限", "完成时限": "整改时限"}
+HELP = {
+    "清单名称": "必填：上级反馈的清单名称，如 2026年省级文明城市测评实地考察反馈问题清单（最多50字）。",
+    "序号": "必填：清单中的条目序号，如 12 或 3-1；同一清单的同一序号只导入一次（等待审核的按新内容更新）。",
+    "点位类型": "选填：如 公共厕所、背街小巷。",
+    "点位名称": "选填：与系统点位名称一致时，按该点位的位置和区县匹配责任路段。点位名称和地址至少填一项。",
+    "存在问题": "必填：反馈的问题原文。",
+    "所属区县": "选填。",
+    "地址": "选填：具体位置。",
+    "问题类别": "选填：本系统的问题类别名称（如 牛皮癣）；其他说法照录，由文明办审核时选择类别。",
+    "整改时限": "选填：上级要求的完成时间，如 2026-12-15。",
+}
+WIDTHS = [36, 8, 12, 24, 48, 10, 24, 12, 14]
+MAX_LIST_NAME = 50
+MAX_ITEM_NUMBER = 10
+
+
+def item_key(list_name: str, number: str) -> str:
+    return f"{list_name}第{number}条"
+
+
+def parse_item(cells: dict, now: datetime) -> Case:
+    """An item from its columns; problems are collected in case.problems, so a row lists all of them at once."""
+    from ..sites.models import Site
+
+    case = Case()
+
+    def text(name: str, limit: int, multiline: bool = False) -> str:
+        value = (multi_line if multiline else one_line)(cells.get(name) or "")
+        if len(value) > limit:
+            case.problems.append(f"{name}不能超过{limit}个字符")
+            return value[:limit]
+        return value
+
+    list_name = text("清单名称", MAX_LIST_NAME)
+    number = text("序号", MAX_ITEM_NUMBER).removeprefix("第").removesuffix("条").strip()
+    if not list_name:
+        case.problems.append("缺少清单名称")
+    if not number:
+        case.problems.append("缺少序号")
+    case.case_number = item_key(list_name, number) if list_name and number else ""
+    problem = text("存在问题", 1800, multiline=True)
+    if not problem:
+        case.problems.append("缺少存在问题")
+    kind, site_name, place = text("点位类型", 32), text("点位名称", 100), text("地址", 100)
+    if not site_name and not place:
+        case.problems.append("点位名称和地址至少填写一项")
+    case.description = (f"【{'·'.join(x for x in (kind, site_name) if x)}】" if kind or site_name else "") + problem
+    case.address = f"{site_name}（{place}）" if site_name and place else site_name or place
+    case.district = text("所属区县", 32)
+    named = text("问题类别", 64)
+    case.category, case.category_text = find_category(named), named or kind
+    try:
+        case.due_at = parse_time(cells.get("整改时限") or "", "整改时限", end_of_day=True)
+    except Invalid as problem_:
+        case.problems.append(problem_.message)
+    if site_name:
+        site = db.session.scalar(select(Site).where(Site.name == site_name, Site.active.is_(True)).limit(1))
+        if site is not None:
+            case.lat, case.lon = site.lat, site.lon
+            case.district = case.district or site.district
+    return case
+
+
+def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
+    """The office's import (office/imports.py): every row checked, then add, change or unchanged."""
+    from ..office.imports import RowResult, _duplicates
+
+    rows, keys = [], []
+    for number, cells in table.rows:
+        case = parse_item(cells, now)
+        row = RowResult(number, case.case_number)
+        for problem in case.problems:
+            row.fail(problem)
+        if row.action != "error":
+            action, messages, apply = plan_case(case, now, SOURCE, NOUN)
+            row.action, row.apply = action, apply
+            row.messages.extend(messages)
+        rows.append(row)
+        keys.append(case.case_number or None)
+    _duplicates(rows, keys, "清单名称和序号")
+    return rows, None
+
+
+# ----------------------------------------------------------------------------- back up: 整改情况
+
+EXPORT_COLUMNS = ["反馈条目", "存在问题", "点位/地址", "办理状态", "问题编号", "责任单位", "协办单位", "上级整改时限",
+                  "整改期限", "整改完成时间", "办结时间", "整改情况"]
+EXPORT_WIDTHS = [40, 48, 28, 16, 14, 24, 24, 17, 17, 17, 17, 50]
+
+
+def export_rows(list_name: str | None = None) -> Iterator[list]:
+    """Every feedback item (imported, or entered on /intake/entry), in the order received, with its progress;
+    `list_name`: only the items of lists whose name contains it."""
+    from ..tickets.models import Ticket
+    from .services import progress
+
+    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
+             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.parts))
+             .order_by(IntakeItem.received_at, IntakeItem.id))
+    wanted = one_line(list_name or "")[:MAX_LIST_NAME]
+    if wanted:
+        like = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(IntakeItem.case_number.like(like, escape="\\"),
+                                IntakeItem.reference.like(like, escape="\\")))
+    for item in db.session.scalars(query):
+        state = progress(item)
+        ticket = item.ticket
+        yield [item.case_number or item.reference, item.description, item.address or None, state.label,
+               ticket.number if ticket else None, state.unit or None, "、".join(state.assists) or None,
+               fmt(item.due_at) or None, fmt(ticket.deadline) if ticket else None,
+               fmt(ticket.rectified_at) if ticket else None, fmt(ticket.closed_at) if ticket else None,
+               state.result or None]
