@@ -413,6 +413,8 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     office = browser(city.admin)
     queue = office.get("/intake?status=pending").get_data(as_text=True)
     assert f"反馈 {FEEDBACK_LIST}第1条" in queue and "导入上级反馈清单" in queue
+    page = office.get(f"/intake/{toilet.id}").get_data(as_text=True)
+    assert "上级整改时限 2026-12-15 23:59" in page and "热线" not in page
     ticket = api.post(f"/api/v1/intake/{toilet.id}/accept", city.admin, json={"category": "niupixuan"}).get_json()
     assert ticket["source"] == "superior" and ticket["unit"]["id"] == city.street_a.id  # nearest to the site
     assert ticket["description"].endswith(f"（上级测评反馈：{FEEDBACK_LIST}第1条）")
