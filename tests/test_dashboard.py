@@ -369,6 +369,13 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
     assert text.endswith("开展“十一月牛皮癣清理”1项专项整治行动，发现整治问题4件。")  # as its own page counts
     assert year_report(2025, NOW)["problems"]["found"] == 1
+    from inspect_app.intake.models import IntakeItem
+    for n, status in enumerate(("accepted", "pending"), start=1):  # a province's feedback list, one item handed on
+        db.session.add(IntakeItem(source="superior", status=status, case_number=f"省级测评反馈问题清单第{n}条",
+                                  description="无洗手液", received_at=at("2026-11-20T09:00"), created_at=NOW,
+                                  updated_at=NOW))
+    db.session.commit()
+    assert "收到上级测评反馈问题2件，已交办责任单位整改1件。" in summary_text(year_report(2026, NOW))
 
     leader = browser(city.leader)
     page = leader.get("/dashboard/year?year=2026").get_data(as_text=True)

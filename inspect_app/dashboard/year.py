@@ -232,6 +232,11 @@ def summary_text(report: dict) -> str:
     if i and (i["citizen"]["received"] or i["hotline"]["received"]):
         parts.append(f"受理市民随手拍{i['citizen']['received']}件（转办{i['citizen']['accepted']}件）、"
                      f"12345热线工单{i['hotline']['received']}件（转办{i['hotline']['accepted']}件）。")
+    superior = (i or {}).get("superior")
+    if superior and superior["received"]:
+        handed = ("已全部交办责任单位整改" if superior["accepted"] == superior["received"]
+                  else f"已交办责任单位整改{superior['accepted']}件")
+        parts.append(f"收到上级测评反馈问题{superior['received']}件，{handed}。")
     if report["campaigns"]:
         campaigns = report["campaigns"]
         names = "、".join(c["name"] if "“" in c["name"] else f"“{c['name']}”" for c in campaigns[:4])
