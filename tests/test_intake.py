@@ -1,9 +1,11 @@
 """Problems from outside (issue 15): citizens' 随手拍 without an account, the receipt code, the moderation queue,
-floods refused, 12345 hotline cases imported and posted (never twice) and reported back, 媒体曝光 / 领导交办."""
+floods refused, 12345 hotline cases imported and posted (never twice) and reported back, 媒体曝光 / 领导交办,
+and the superiors' assessment feedback lists."""
 from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from conftest import BEFORE_PHOTO, City, file_tuple, processed, upload_files
@@ -435,6 +437,22 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     only = office.get("/intake/feedback/export.csv?encoding=utf-8&list=全国").get_data().decode("utf-8-sig")
     assert len(only.splitlines()) == 2 and "第5条" in only
     assert browser(city.unit_a).get("/intake/feedback/export.xlsx").status_code == 403
+
+    from inspect_app.intake.feedback import lists_progress
+    lists = lists_progress(now)
+    assert [(entry["name"], entry["total"]) for entry in lists] == [("2026年全国文明城市测评反馈", 1), (FEEDBACK_LIST, 2)]
+    province = lists[1]
+    assert [(row["number"], row["stage"]) for row in province["items"]] == [("1", "rectified"), ("2", "pending")]
+    entered = lists[0]["items"][0]["ticket"]
+    assert lists[0]["items"][0]["stage"] == "working"
+    entered.deadline = now - timedelta(minutes=1)  # past its deadline, still open
+    assert lists_progress(now)[0]["counts"]["overdue"] == 1
+    db.session.rollback()
+    page = browser(city.leader).get("/intake/feedback").get_data(as_text=True)  # leaders read it too
+    assert FEEDBACK_LIST in page and "待核查 1" in page and "待交办 1" in page and "销号率 0.0%" in page
+    assert f'href="/tickets/{ticket["id"]}"' in page and "导出" not in page  # the export is the office's
+    assert 'href="/intake/feedback"' in browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    assert browser(city.unit_a).get("/intake/feedback").status_code == 403
     assert api.get("/api/v1/intake/feedback/export.csv", city.leader).status_code == 403
 
 

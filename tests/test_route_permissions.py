@@ -145,6 +145,7 @@ TABLE: dict[str, set[str]] = {
     "intake.entry": {"admin"},
     "intake.hotline_export_page": {"admin"},
     "intake.feedback_export_page": {"admin"},
+    "intake.feedback_progress": STAFF,
     "api_intake.index": {"admin"},
     "api_intake.show": {"admin"},
     "api_intake.hotline_case": {"admin"},

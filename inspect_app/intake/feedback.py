@@ -10,6 +10,7 @@ position and district, so the nearest segment and its units come up first. Items
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -142,3 +143,57 @@ def export_rows(list_name: str | None = None) -> Iterator[list]:
                fmt(item.due_at) or None, fmt(ticket.deadline) if ticket else None,
                fmt(ticket.rectified_at) if ticket else None, fmt(ticket.closed_at) if ticket else None,
                state.result or None]
+
+
+# ----------------------------------------------------------------------------- 整改进度 by list
+
+_KEY = re.compile(r"^(?P<list>.+?)第(?P<number>[^第]{1,12})条$")
+STAGES = (("pending", "待交办"), ("working", "整改中"), ("overdue", "已超期"), ("rectified", "待核查"),
+          ("closed", "已销号"), ("declined", "不予受理或作废"))
+
+
+def _list_and_number(key: str) -> tuple[str, str]:
+    match = _KEY.match(key or "")
+    return (match["list"], match["number"]) if match else (key or "其他", "")
+
+
+def _number_order(number: str) -> tuple:
+    """'2' < '3-1' < '10': digits compare as numbers."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", number) if p)
+
+
+def stage(item: IntakeItem, now: datetime) -> str:
+    if item.status == "declined":
+        return "declined"
+    ticket = item.ticket
+    if item.status == "pending" or ticket is None or ticket.status == "pending":  # the office has not dispatched it
+        return "pending"
+    if ticket.status == "cancelled":
+        return "declined"
+    if ticket.status == "closed":
+        return "closed"
+    if ticket.status == "rectified":
+        return "rectified"
+    return "overdue" if ticket.is_overdue(now) else "working"
+
+
+def lists_progress(now: datetime) -> list[dict]:
+    """Each feedback list (newest first) with its items in number order and how many are at each stage: what the
+    office is asked about every day after an assessment (how many 已销号, which are overdue, at which units)."""
+    from ..tickets.models import Ticket
+
+    lists: dict[str, dict] = {}
+    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
+             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.unit))
+             .order_by(IntakeItem.received_at, IntakeItem.id))
+    for item in db.session.scalars(query):
+        name, number = _list_and_number(item.case_number or item.reference)
+        entry = lists.setdefault(name, {"name": name, "items": [], "counts": dict.fromkeys([k for k, _ in STAGES], 0),
+                                        "first": item.received_at})
+        at = stage(item, now)
+        entry["counts"][at] += 1
+        entry["items"].append({"item": item, "number": number, "stage": at, "ticket": item.ticket})
+    for entry in lists.values():
+        entry["items"].sort(key=lambda row: (_number_order(row["number"]), row["item"].id))
+        entry["total"] = len(entry["items"])
+    return sorted(lists.values(), key=lambda entry: entry["first"], reverse=True)

@@ -19,7 +19,7 @@ from ..http import date_arg, done, now
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
-from ..policy import OFFICE, has_role, public, requires
+from ..policy import CITYWIDE, OFFICE, has_role, public, requires
 from ..units.models import Segment
 from ..units.services import active_categories, active_units, segments_named_in
 from . import feedback, hotline, limits, services
@@ -231,6 +231,14 @@ def hotline_export(fmt: str):
 @requires(OFFICE)
 def hotline_export_page(fmt: str):
     return hotline_export(fmt)
+
+
+@bp.get("/intake/feedback")
+@requires(CITYWIDE)
+def feedback_progress():
+    """上级测评反馈: each list's items and where each stands (待交办 … 已销号), for the office and the leaders."""
+    return render_template("intake/feedback.html", lists=feedback.lists_progress(now()), stages=feedback.STAGES,
+                           office=has_role(current_user, OFFICE))
 
 
 def feedback_export(fmt: str):
