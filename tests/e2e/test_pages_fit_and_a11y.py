@@ -148,7 +148,7 @@ def world(app, city, make_ticket, now):
                 "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
                 "escalation.edit": [{"letter_id": draft.id}],
                 "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
-                "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline")],
+                "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline", "feedback")],
                 "assessment.round_detail": [{"round_id": assessment["round_id"]},
                                             {"round_id": assessment["finished_round_id"]}],
                 "assessment.round_scores": [{"round_id": assessment["round_id"]},
@@ -209,7 +209,10 @@ def _intake_world(city, now):
                                       height=photo.height, bytes=len(photo.jpeg), created_at=now))
     case = IntakeItem(source="hotline", status="pending", case_number="12345-0001", description="占道经营",
                       address="建设路3号", received_at=now, created_at=now, updated_at=now)
-    db.session.add_all([frontage, citizen, case])
+    feedback = IntakeItem(source="superior", status="pending", case_number="2026年省级文明城市测评实地考察反馈问题清单第12条",
+                          description="【公共厕所·建设路公厕】无洗手液、厕纸，地面有积水", address="建设路公厕（建设路5号）",
+                          received_at=now, due_at=now + timedelta(days=10), created_at=now, updated_at=now)
+    db.session.add_all([frontage, citizen, case, feedback])
     return frontage, citizen, case
 
 
