@@ -21,7 +21,7 @@ from ..common.errors import Invalid
 from ..common.text import multi_line, one_line
 from ..common.timeutil import fmt
 from ..extensions import db
-from .hotline import Case, find_category, parse_time, plan_case
+from .hotline import Case, find_category, items_of, parse_time, plan_rows
 from .models import IntakeItem
 
 SOURCE = "superior"
@@ -96,22 +96,7 @@ def parse_item(cells: dict, now: datetime) -> Case:
 
 def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     """The office's import (office/imports.py): every row checked, then add, change or unchanged."""
-    from ..office.imports import RowResult, _duplicates
-
-    rows, keys = [], []
-    for number, cells in table.rows:
-        case = parse_item(cells, now)
-        row = RowResult(number, case.case_number)
-        for problem in case.problems:
-            row.fail(problem)
-        if row.action != "error":
-            action, messages, apply = plan_case(case, now, SOURCE, NOUN)
-            row.action, row.apply = action, apply
-            row.messages.extend(messages)
-        rows.append(row)
-        keys.append(case.case_number or None)
-    _duplicates(rows, keys, "清单名称和序号")
-    return rows, None
+    return plan_rows(table, now, parse_item, SOURCE, NOUN, "清单名称和序号")
 
 
 # ----------------------------------------------------------------------------- back up: 整改情况
@@ -124,12 +109,9 @@ EXPORT_WIDTHS = [40, 48, 28, 16, 14, 24, 24, 17, 17, 17, 17, 50]
 def export_rows(list_name: str | None = None) -> Iterator[list]:
     """Every feedback item (imported, or entered on /intake/entry), in the order received, with its progress;
     `list_name`: only the items of lists whose name contains it."""
-    from ..tickets.models import Ticket
     from .services import progress
 
-    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
-             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.parts))
-             .order_by(IntakeItem.received_at, IntakeItem.id))
+    query = items_of(SOURCE)
     wanted = one_line(list_name or "")[:MAX_LIST_NAME]
     if wanted:
         like = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

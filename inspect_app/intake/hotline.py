@@ -211,21 +211,27 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE,
 # ----------------------------------------------------------------------------- the office's import (office/imports.py)
 
 def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
+    return plan_rows(table, now, parse_case, SOURCE, "热线工单", "工单编号")
+
+
+def plan_rows(table, now: datetime, parse: Callable[[dict, datetime], Case], source: str, noun: str,
+              key_label: str) -> tuple[list, Callable | None]:
+    """Every row of a keyed source's spreadsheet checked (`parse`), then planned as add, change or unchanged."""
     from ..office.imports import RowResult, _duplicates
 
     rows, keys = [], []
     for number, cells in table.rows:
-        case = parse_case(cells, now)
+        case = parse(cells, now)
         row = RowResult(number, case.case_number)
         for problem in case.problems:
             row.fail(problem)
         if row.action != "error":
-            action, messages, apply = plan_case(case, now)
+            action, messages, apply = plan_case(case, now, source, noun)
             row.action, row.apply = action, apply
             row.messages.extend(messages)
         rows.append(row)
         keys.append(case.case_number or None)
-    _duplicates(rows, keys, "工单编号")
+    _duplicates(rows, keys, key_label)
     return rows, None
 
 
@@ -253,15 +259,20 @@ EXPORT_COLUMNS = ["工单编号", "办理状态", "问题编号", "承办单位"
 EXPORT_WIDTHS = [18, 14, 14, 24, 24, 17, 17, 17, 17, 17, 50]
 
 
+def items_of(source: str):
+    """A source's items in the order received, with their tickets and the tickets' parts (for their progress)."""
+    from ..tickets.models import Ticket
+
+    return (select(IntakeItem).where(IntakeItem.source == source)
+            .options(selectinload(IntakeItem.ticket).selectinload(Ticket.parts))
+            .order_by(IntakeItem.received_at, IntakeItem.id))
+
+
 def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
     """One row per hotline case received in the range (Shanghai days), oldest first, with its progress."""
     from .services import progress
 
-    from ..tickets.models import Ticket
-
-    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
-             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.parts))
-             .order_by(IntakeItem.received_at, IntakeItem.id))
+    query = items_of(SOURCE)
     if date_from:
         query = query.where(IntakeItem.received_at >= local_midnight(date_from))
     if date_to:
