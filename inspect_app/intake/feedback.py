@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import Invalid
-from ..common.text import multi_line, one_line
+from ..common.text import one_line
 from ..common.timeutil import fmt
 from ..extensions import db
 from .hotline import Case, find_category, items_of, parse_time, plan_rows
@@ -58,11 +58,7 @@ def parse_item(cells: dict, now: datetime) -> Case:
     case = Case()
 
     def text(name: str, limit: int, multiline: bool = False) -> str:
-        value = (multi_line if multiline else one_line)(cells.get(name) or "")
-        if len(value) > limit:
-            case.problems.append(f"{name}不能超过{limit}个字符")
-            return value[:limit]
-        return value
+        return case.text(cells, name, limit, multiline)
 
     list_name = text("清单名称", MAX_LIST_NAME)
     number = text("序号", MAX_ITEM_NUMBER).removeprefix("第").removesuffix("条").strip()

@@ -66,6 +66,14 @@ class Case:
     due_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
 
+    def text(self, cells: dict, name: str, limit: int, multiline: bool = False) -> str:
+        """A column's text on one line (or several), cut to `limit` with a problem noted when longer."""
+        value = (multi_line if multiline else one_line)(cells.get(name) or "")
+        if len(value) > limit:
+            self.problems.append(f"{name}不能超过{limit}个字符")
+            return value[:limit]
+        return value
+
     def values(self) -> dict:
         return {"category_id": self.category.id if self.category else None, "category_text": self.category_text,
                 "description": self.description, "address": self.address, "district": self.district,
@@ -126,11 +134,7 @@ def parse_case(cells: dict, now: datetime) -> Case:
             return None
 
     def text(name: str, limit: int, multiline: bool = False) -> str:
-        value = (multi_line if multiline else one_line)(cells.get(name) or "")
-        if len(value) > limit:
-            case.problems.append(f"{name}不能超过{limit}个字符")
-            return value[:limit]
-        return value
+        return case.text(cells, name, limit, multiline)
 
     case.case_number = text("工单编号", 64)
     if not case.case_number:
