@@ -12,7 +12,7 @@ from ..extensions import db
 # An item's source becomes the ticket's (tickets.rules.SOURCES).
 INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办",
                   "superior": "上级测评反馈"}
-MODERATED = ("citizen", "hotline")  # wait in the queue; the office's own entries are tickets at once
+MODERATED = ("citizen", "hotline", "superior")  # wait in the queue (superior: imported lists); entries are tickets
 STATUSES = {"pending": "待审核", "accepted": "已受理", "declined": "未受理"}
 
 
