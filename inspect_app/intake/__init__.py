@@ -11,5 +11,6 @@ models.py    IntakeItem, IntakePhoto, RateCounter
 limits.py    fixed-window counters in the database (per address, per device, overall): floods get 429
 services.py  the citizen's report, the receipt, moderation (accept, decline, decline a flood), office entries
 hotline.py   12345 cases: one validator for spreadsheet rows and API posts, keyed by case number; the export back
+feedback.py  上级测评反馈 lists: imported by list and item, their progress by list, the 整改情况 export
 web.py, api.py
 """
