@@ -456,6 +456,26 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     assert api.get("/api/v1/intake/feedback/export.csv", city.leader).status_code == 403
 
 
+def test_an_outside_deadline_is_never_passed_by_the_categorys(city, now):
+    """A superior's 整改时限 (or the hotline's 办理时限) still ahead caps the rule's deadline; one already past does
+    not make the ticket overdue at birth."""
+    def accepted(due_at, source="superior"):
+        item = IntakeItem(source=source, status="pending", case_number=f"清单第{due_at}条", description="路面坑洼",
+                          address="建设路", received_at=now, due_at=due_at, created_at=now, updated_at=now)
+        db.session.add(item)
+        db.session.flush()
+        return intake.accept(city.admin, item, {"category": "road_damage", "segment_id": str(city.seg_b.id)}, now)
+
+    soon = now + timedelta(days=2)
+    ticket = accepted(soon)
+    assert ticket.deadline == soon and ticket.lead_part.deadline == soon  # 5 working days would be later
+    rule = accepted(None).deadline
+    assert rule > soon
+    assert accepted(now + timedelta(days=30)).deadline == rule  # later than the rule: the rule stands
+    assert accepted(now - timedelta(hours=1)).deadline == rule  # already past: not overdue at birth
+    assert accepted(soon, source="hotline").deadline == soon
+
+
 def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
     from datetime import timedelta
 

@@ -64,6 +64,7 @@ class NewReport:
     frontage_id: int | None = None  # 门前四包: the frontage whose duty it is
     stored_photos: list = field(default_factory=list)  # photos already stored (an outside report's), see attach_stored
     photos_required: bool = True    # outside reports (12345, 领导交办) may come without a photo
+    due_by: datetime | None = None  # an outside source's own deadline (12345 办理时限, a superior's 整改时限)
 
 
 # ----------------------------------------------------------------------------- filing
@@ -171,7 +172,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         db.session.add(ticket)
         event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
         if route.lead is not None:
-            _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
+            _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule,
+                    report.due_by)
             for unit in route.assists:
                 parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
         relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
@@ -206,10 +208,11 @@ def _discard(ticket: Ticket, relapsed) -> None:
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
-            deadline_rule: dict | None = None) -> None:
+            deadline_rule: dict | None = None, due_by: datetime | None = None) -> None:
     """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline and the lead
     part (parts.set_lead). Another unit also starts at escalation level 0 in a new assignment: it answers for its
-    own lateness, never for the old unit's (whose letters stay with the ticket's events and the letters' items)."""
+    own lateness, never for the old unit's (whose letters stay with the ticket's events and the letters' items).
+    `due_by`: an outside source's own deadline, which the rule's never passes while it is still ahead."""
     data = {"unit_id": unit.id, "unit": unit.name}
     if ticket.unit_id is not None and ticket.unit_id != unit.id:
         data["from_unit_id"] = ticket.unit_id
@@ -221,6 +224,8 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
     ticket.unit = unit
     ticket.assigned_at = now
     ticket.deadline = compute_deadline(deadline_rule or ticket.category.deadline_rule, now)
+    if due_by is not None and now < due_by < ticket.deadline:
+        ticket.deadline = due_by
     parts.set_lead(ticket, unit, now)
 
 
