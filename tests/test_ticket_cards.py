@@ -89,6 +89,11 @@ def test_the_unit_list_page_shows_each_card_as_before(browser, city, make_ticket
     assert "延期申请待审批：至" in cards[extended.id] and "延期申请" not in cards[late.id]
     assert '<span class="badge esc">' in cards[escalated.id] and "返工2次" in cards[escalated.id]
     assert "role-assist" not in page  # unit_a leads every ticket it has
+    assert "badge src-" not in cards[late.id]  # 日常督查: no source named
+    late.source = "superior"  # an item of the assessors' feedback list: the unit sees where it came from
+    db.session.commit()
+    page = browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
+    assert page.count('<span class="badge src-superior">上级测评反馈</span>') == 1
     # A unit answering as 协办 sees the badge; the lead does not.
     mobile_user, _, telecom_user = carriers[1]
     assisting = browser(mobile_user).get("/unit/tickets").get_data(as_text=True)

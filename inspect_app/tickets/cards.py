@@ -44,7 +44,7 @@ def _statements(shape: tuple[str, ...], overdue_first: bool):
     """The count and the page of cards for a filter shape (queries.filter_shape), built once."""
     where = queries.filter_condition(shape)
     page = queries.paged(select(
-        Ticket.id, Ticket.number, Ticket.status, Category.name.label("category"), Ticket.address,
+        Ticket.id, Ticket.number, Ticket.status, Ticket.source, Category.name.label("category"), Ticket.address,
         Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
         Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
         User.display_name.label("reporter_display"), User.username.label("reporter_username"),
@@ -62,6 +62,7 @@ class TicketCard:
     id: int
     number: str
     status: str
+    source: str                # how it was found (rules.SOURCES): the card names any but 日常督查
     category: str              # the category's name
     place: str                 # the address, else the road segment's name, else NO_ADDRESS
     reported_at: datetime
@@ -93,7 +94,8 @@ class TicketCard:
         photo = next((p for p in ticket.photos if p.kind == "before"), None)
         extension = next(iter(ticket.open_extensions), None)
         return cls(
-            id=ticket.id, number=ticket.number, status=ticket.status, category=ticket.category.name,
+            id=ticket.id, number=ticket.number, status=ticket.status, source=ticket.source,
+            category=ticket.category.name,
             place=ticket.address or (ticket.segment.name if ticket.segment else NO_ADDRESS),
             reported_at=ticket.reported_at, deadline=ticket.deadline, rework_count=ticket.rework_count,
             escalation_level=ticket.escalation_level, unit_id=ticket.unit_id,
@@ -129,7 +131,7 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
         if with_parts:
             parts = dict(db.session.execute(_PARTS, {"ids": ids}).all())
     return [TicketCard(
-        id=row.id, number=row.number, status=row.status, category=row.category,
+        id=row.id, number=row.number, status=row.status, source=row.source, category=row.category,
         place=row.address or row.segment or NO_ADDRESS, reported_at=row.reported_at, deadline=row.deadline,
         rework_count=row.rework_count, escalation_level=row.escalation_level, unit_id=row.unit_id,
         unit_name=row.unit_name, parts=parts.get(row.id, 0),
