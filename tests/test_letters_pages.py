@@ -44,8 +44,11 @@ def fresh(model, ident):
 
 def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     office = browser(city.admin)
+    overdue[0].source = "superior"  # found by the assessors: the office sees it among the proposals
+    db.session.commit()
     page = office.get("/letters/proposals").get_data(as_text=True)
     assert "督办建议 <small>3 条，2 个单位</small>" in page
+    assert page.count('<span class="badge src-superior">上级测评反馈</span>') == 1
     assert page.index("甲街道办事处") < page.index("乙街道办事处")  # grouped, the larger group first
     assert '<b class="nav-count"' in office.get("/letters").get_data(as_text=True)  # the menu's count
     ids = [str(p.id) for p in db.session.scalars(select(Proposal).order_by(Proposal.id))]
