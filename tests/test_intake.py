@@ -411,6 +411,12 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     assert bad["errors"] == 2 and not bad["written"]
     assert "点位名称和地址至少填写一项" in bad["rows"][0]["message"] and "整改时限" in bad["rows"][0]["message"]
     assert "缺少清单名称" in bad["rows"][1]["message"] and "缺少存在问题" in bad["rows"][1]["message"]
+    headless = import_feedback(api, city, [["清单名称", "序号", "地址"], [FEEDBACK_LIST, "9", "建设路"]])
+    assert headless.status_code == 422 and "缺少“存在问题”列" in headless.get_json()["error"]["message"]
+    not_a_sheet = api.post("/api/v1/admin/import/feedback", city.admin, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64), "反馈清单.xlsx")})
+    assert not_a_sheet.status_code == 415, not_a_sheet.get_json()  # sniffed by content: a PNG named .xlsx
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2  # nothing written by any of them
 
     office = browser(city.admin)
     queue = office.get("/intake?status=pending").get_data(as_text=True)
