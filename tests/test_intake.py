@@ -402,6 +402,7 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     toilet, lane = items[FEEDBACK_LIST + "第1条"], items[FEEDBACK_LIST + "第2条"]  # "第2条" read as item 2
     assert (toilet.source, toilet.status, toilet.description) == ("superior", "pending", "【公共厕所·人民路公厕】无洗手液")
     assert (toilet.lat, toilet.lon, toilet.district) == (City.ON_A[0], City.ON_A[1], "临江区")  # the registered site
+    assert toilet.site.name == "人民路公厕" and lane.site_id is None
     assert toilet.due_at is not None and toilet.category_text == "公共厕所"
     assert lane.address == "建设路18号楼道口" and lane.lat is None
     again = import_feedback(api, city, FEEDBACK).get_json()
@@ -426,6 +427,7 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     ticket = api.post(f"/api/v1/intake/{toilet.id}/accept", city.admin, json={"category": "niupixuan"}).get_json()
     assert ticket["source"] == "superior" and ticket["unit"]["id"] == city.street_a.id  # nearest to the site
     assert ticket["description"].endswith(f"（上级测评反馈：{FEEDBACK_LIST}第1条）")
+    assert ticket["site"] == {"id": toilet.site_id, "name": "人民路公厕"}  # the site's history shows it
     ticket_services.rectify(city.unit_a, db.session.get(Ticket, ticket["id"]), now, "已补充洗手液", [processed()])
     office.submit("/intake/entry", "/intake/entry", {  # one entered by hand, from another list
         "source": "superior", "reference": "2026年全国文明城市测评反馈第5条", "category": "niupixuan",

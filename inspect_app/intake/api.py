@@ -26,7 +26,8 @@ def item_dict(item) -> dict:
             "district": item.district, "lat": item.lat, "lon": item.lon, "contact_phone": item.contact_phone,
             "reference": item.reference, "received_at": isoformat(item.received_at), "due_at": isoformat(item.due_at),
             "created_at": isoformat(item.created_at), "decided_at": isoformat(item.decided_at),
-            "decline_reason": item.decline_reason, "ticket_id": item.ticket_id, "photo_count": len(item.photos),
+            "decline_reason": item.decline_reason, "ticket_id": item.ticket_id, "site_id": item.site_id,
+            "photo_count": len(item.photos),
             "progress": {"label": state.label, "result": state.result, "unit": state.unit or None,
                          "assisting_units": state.assists}}
 

@@ -4,8 +4,8 @@ imported into the moderation queue, and the 整改情况 table that goes back up
 A list has a name (清单名称) and numbered items (序号); "name + 第N条" is an item's key, taken once like a 12345 case
 number: importing the list again adds nothing, and an item still waiting takes the newer wording. Each item waits
 for the office, which dispatches it as it does a hotline case (category, segment, units); the ticket's source is
-`superior`, which the ranking schemes weigh most. An item naming a registered site (点位名称) takes the site's
-position and district, so the nearest segment and its units come up first. Items entered one by one on
+`superior`, which the ranking schemes weigh most. An item naming a registered site (点位名称) keeps the site and
+takes its position and district, so the nearest segment and its units come up first, and its ticket shows the site. Items entered one by one on
 /intake/entry carry the same source and appear in the same table.
 """
 from __future__ import annotations
@@ -85,7 +85,7 @@ def parse_item(cells: dict, now: datetime) -> Case:
     if site_name:
         site = db.session.scalar(select(Site).where(Site.name == site_name, Site.active.is_(True)).limit(1))
         if site is not None:
-            case.lat, case.lon = site.lat, site.lon
+            case.site_id, case.lat, case.lon = site.id, site.lat, site.lon
             case.district = case.district or site.district
     return case
 

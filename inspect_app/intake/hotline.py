@@ -64,6 +64,7 @@ class Case:
     lon: float | None = None
     phone: str = ""
     due_at: datetime | None = None
+    site_id: int | None = None  # a registered site the source names (a feedback list's 点位名称)
     problems: list[str] = field(default_factory=list)
 
     def text(self, cells: dict, name: str, limit: int, multiline: bool = False) -> str:
@@ -77,7 +78,8 @@ class Case:
     def values(self) -> dict:
         return {"category_id": self.category.id if self.category else None, "category_text": self.category_text,
                 "description": self.description, "address": self.address, "district": self.district,
-                "lat": self.lat, "lon": self.lon, "contact_phone": self.phone, "due_at": self.due_at}
+                "lat": self.lat, "lon": self.lon, "contact_phone": self.phone, "due_at": self.due_at,
+                "site_id": self.site_id}
 
 
 def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | None:
@@ -173,7 +175,8 @@ def existing_case(case_number: str, source: str = SOURCE) -> IntakeItem | None:
 
 def _differences(item: IntakeItem, case: Case) -> list[str]:
     labels = {"category_id": "问题类别", "category_text": "问题类别", "description": "诉求内容", "address": "事发地址",
-              "district": "所属区县", "lat": "纬度", "lon": "经度", "contact_phone": "来电人电话", "due_at": "办理时限"}
+              "district": "所属区县", "lat": "纬度", "lon": "经度", "contact_phone": "来电人电话", "due_at": "办理时限",
+              "site_id": "点位名称"}
     changed = []
     for name, value in case.values().items():
         if getattr(item, name) != value and labels[name] not in changed:

@@ -49,9 +49,11 @@ class IntakeItem(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # a feedback item's registered 点位
 
     category = relationship("Category", lazy="joined")
     ticket = relationship("Ticket", lazy="select")
+    site = relationship("Site", lazy="select")
     decider = relationship("User", lazy="select")
     photos = relationship("IntakePhoto", order_by="IntakePhoto.id", back_populates="item", lazy="select",
                           cascade="all, delete-orphan")

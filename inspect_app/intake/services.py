@@ -303,7 +303,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
                        segment_id=int(segment_raw) if segment_raw else None, lat=item.lat, lon=item.lon,
                        address=fields.get("address") if fields.get("address") is not None else item.address,
-                       description=description, source=item.source, due_by=item.due_at,
+                       description=description, source=item.source, due_by=item.due_at, site_id=item.site_id,
                        unit_ids=parse_unit_ids(many(fields, "unit_ids")))
     ticket, _ = create_ticket(user, report, now)
     item.ticket = ticket
