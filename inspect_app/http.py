@@ -3,10 +3,10 @@ form, local `next` targets. Routes stay thin: read input with these, call one op
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, send_file
+from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, send_file
 
 from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
@@ -129,3 +129,13 @@ def flag_arg(args, name: str) -> bool:
 def pdf_file(path, filename: str):
     """A stored PDF, shown in the browser (pages and the API alike)."""
     return send_file(path, mimetype="application/pdf", download_name=filename, as_attachment=False)
+
+
+def pdf_bytes(data: bytes, ascii_name: str, filename: str) -> Response:
+    """A PDF made for this request, shown in the browser and never cached: `filename` (Chinese) for browsers that
+    read RFC 5987, `ascii_name` for the rest."""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_name}\"; "
+                                               f"filename*=UTF-8''{quote(filename)}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -7,7 +7,7 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import json_body, now
+from ..http import json_body, now, pdf_bytes
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires
 from ..sites.services import find_kind
@@ -164,14 +164,8 @@ def round_scores(round_id: int):
 
 
 def _pdf(rnd: Round, variant: str) -> Response:
-    from urllib.parse import quote
-    data = documents.render(rnd, variant)
     label = "督查通报" if variant == "bulletin" else "曝光"
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (f"inline; filename=\"round-{rnd.id}-{variant}.pdf\"; "
-                                               f"filename*=UTF-8''{quote(f'{rnd.name}{label}.pdf')}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_bytes(documents.render(rnd, variant), f"round-{rnd.id}-{variant}.pdf", f"{rnd.name}{label}.pdf")
 
 
 @bp.get("/rounds/<int:round_id>/pdf")

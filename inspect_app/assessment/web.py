@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import done, now
+from ..http import done, now, pdf_bytes
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -245,13 +245,8 @@ def round_scores(round_id: int):
 
 
 def _pdf(rnd: Round, variant: str) -> Response:
-    from urllib.parse import quote
     label = "督查通报" if variant == "bulletin" else "曝光"
-    response = Response(documents.render(rnd, variant), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (f"inline; filename=\"round-{rnd.id}-{variant}.pdf\"; "
-                                               f"filename*=UTF-8''{quote(f'{rnd.name}{label}.pdf')}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_bytes(documents.render(rnd, variant), f"round-{rnd.id}-{variant}.pdf", f"{rnd.name}{label}.pdf")
 
 
 @bp.get("/rounds/<int:round_id>/bulletin.pdf")

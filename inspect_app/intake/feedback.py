@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from ..common.errors import Invalid
 from ..common.text import one_line
@@ -158,13 +157,8 @@ def stage(item: IntakeItem, now: datetime) -> str:
 def lists_progress(now: datetime) -> list[dict]:
     """Each feedback list (newest first) with its items in number order and how many are at each stage: what the
     office is asked about every day after an assessment (how many 已销号, which are overdue, at which units)."""
-    from ..tickets.models import Ticket
-
     lists: dict[str, dict] = {}
-    query = (select(IntakeItem).where(IntakeItem.source == SOURCE)
-             .options(selectinload(IntakeItem.ticket).selectinload(Ticket.unit))
-             .order_by(IntakeItem.received_at, IntakeItem.id))
-    for item in db.session.scalars(query):
+    for item in db.session.scalars(items_of(SOURCE)):
         name, number = _list_and_number(item.case_number or item.reference)
         entry = lists.setdefault(name, {"name": name, "items": [], "counts": dict.fromkeys([k for k, _ in STAGES], 0),
                                         "first": item.received_at})

@@ -63,6 +63,11 @@ class IntakeItem(db.Model):
         return INTAKE_SOURCES.get(self.source, self.source)
 
     @property
+    def case_label(self) -> str:
+        """What the source calls its key: a hotline's 工单, a feedback list's 反馈 (item)."""
+        return "反馈" if self.source == "superior" else "工单"
+
+    @property
     def status_label(self) -> str:
         return STATUSES.get(self.status, self.status)
 

@@ -12,7 +12,9 @@ import io
 from datetime import date
 
 from flask import current_app, has_app_context
+from reportlab.lib.units import mm
 
+from ..pdf import TEXT_WIDTH
 from ..pdf.document import Attachment, Column, DataTable, Form, Heading, OfficialDocument, Para, RowGroup
 from ..pdf.fonts import document_fonts
 from ..pdf.render import render_document
@@ -54,8 +56,9 @@ def _group_table(members: list[UnitYear]) -> DataTable:
 def _monthly_table(summary: YearSummary) -> DataTable:
     """Every unit ranked at least once, each published month's score; 红/黑 under a score on that month's list."""
     months = summary.months
-    month_w = min(14.0, (156 - 44) / len(months))
-    columns = [Column("责任单位", 44, "label")] + [Column(f"{m}月", month_w, "plain") for m in months]
+    name_w = 44.0
+    month_w = min(14.0, (TEXT_WIDTH / mm - name_w) / len(months))
+    columns = [Column("责任单位", name_w, "label")] + [Column(f"{m}月", month_w, "plain") for m in months]
 
     def cell(u: UnitYear, m: int) -> str:
         score = u.scores[m - 1]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.errors import Invalid, NotFound, ServiceError
-from ..http import now, pdf_file
+from ..http import now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
 from .periods import containing, parse_period
@@ -234,8 +234,6 @@ def year_export(fmt: str):
 @requires(CITYWIDE)
 def year_pdf():
     """The year's result as a 通报 draft (草稿) for the leaders to approve."""
-    from urllib.parse import quote
-
     from ..common.timeutil import local
     from .annual import year_summary
     from .annual_pdf import render_year_pdf
@@ -244,11 +242,8 @@ def year_pdf():
     summary = year_summary(year)
     if not summary.months:
         raise NotFound(f"{year}年还没有发布月榜，无法生成年度考评结果通报。")
-    response = Response(render_year_pdf(summary, local(now()).date()), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (f"inline; filename=\"rankings-{year}.pdf\"; "
-                                               f"filename*=UTF-8''{quote(f'{year}年度考评结果通报（草稿）.pdf')}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_bytes(render_year_pdf(summary, local(now()).date()), f"rankings-{year}.pdf",
+                     f"{year}年度考评结果通报（草稿）.pdf")
 
 
 @bp.app_template_filter("pct")
