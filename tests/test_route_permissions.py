@@ -154,6 +154,17 @@ TABLE: dict[str, set[str]] = {
     "notices.inbox": {"unit_owner", "unit_other"},
     "notices.robot": {"unit_owner", "unit_other"},
     "api_notices.inbox": {"unit_owner", "unit_other"},
+    # 创建任务清单: the world's task is led by unit B; a unit sees the tasks it leads or assists
+    "keytasks.index": ALL,
+    "keytasks.by_unit": STAFF,
+    "keytasks.detail": SEES_OBJECT,
+    "keytasks.report_file": SEES_OBJECT,
+    "keytasks.task_form": {"admin"},
+    "keytasks.export": STAFF,
+    "api_keytasks.index": ALL,
+    "api_keytasks.by_unit": STAFF,
+    "api_keytasks.show": SEES_OBJECT,
+    "api_keytasks.report_file": SEES_OBJECT,
 }
 ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
 SKIP = {"static", "office.static", "background.static", "assessment.static"}
@@ -199,6 +210,7 @@ def world(app, city, make_ticket, now):
     job = jobs.enqueue("tickets_export", city.unit_b, "导出", {"fmt": "csv", "encoding": "gb18030", "args": {},
                                                              "mine": False}, now, total=1)
     frontage, citizen, case = _intake_world(city, now)
+    task, task_file = _key_task_world(city, now)
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
@@ -212,7 +224,24 @@ def world(app, city, make_ticket, now):
             "frontage_id": frontage.id, "item_id": citizen.id, "intake_photo_id": citizen.photos[0].id,
             "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
-            "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id}
+            "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
+            "task_id": task.id, "task_file_id": task_file.id}
+
+
+def _key_task_world(city, now):
+    """A key task led by street B, with its progress report and the report's photo."""
+    import io
+
+    from conftest import photo_bytes
+    from werkzeug.datastructures import FileStorage
+
+    from inspect_app.keytasks import services
+
+    task = services.save_task(services.TaskValues(2026, "3.1", "农贸市场", "划行归市", "实地考察", "", city.street_b),
+                              now)
+    row = services.report(city.unit_b, task, now, "已完成一半", 50,
+                          files=[FileStorage(io.BytesIO(photo_bytes("Canon_40D.jpg")), "c.jpg")])
+    return task, row.files[0]
 
 
 def _assessment_world(city, now) -> dict:
@@ -332,7 +361,8 @@ def test_every_get_route_answers_as_the_table_says(app, client, api, city, world
 # ----------------------------------------------------------------------------- state-changing routes
 
 OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api_letters.acknowledge",
-                "escalation.reply", "api_letters.reply", "frontages.edit", "frontages.active"}
+                "escalation.reply", "api_letters.reply", "frontages.edit", "frontages.active", "keytasks.report",
+                "api_keytasks.report"}
 # a stranger's empty form / body: no such account; the 随手拍 page refuses a post that did not come from it (400)
 OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401, "intake.report": 400}
 
@@ -453,6 +483,16 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("notices.robot_test", None): {"unit_owner": 302, "unit_other": 302},
     ("notices.robot_remove", None): {"unit_owner": 302, "unit_other": 302},
     ("api_notices.seen", None): {"unit_owner": 200, "unit_other": 200},
+    # 创建任务清单: an empty report has no text (400), nothing waits for review (an empty verdict first: 400)
+    ("keytasks.report", None): {"unit_owner": 400},
+    ("keytasks.review", None): {"admin": 400},
+    ("keytasks.task_form", "new"): {"admin": 422},
+    ("keytasks.task_form", "edit"): {"admin": 422},
+    ("keytasks.active", None): {"admin": 302},
+    ("api_keytasks.create", None): {"admin": 422},
+    ("api_keytasks.update", None): {"admin": 200},  # an empty PATCH changes nothing
+    ("api_keytasks.report", None): {"unit_owner": 400},
+    ("api_keytasks.review", None): {"admin": 400},
 }
 
 

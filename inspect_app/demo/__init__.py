@@ -1,5 +1,5 @@
 """The demo city: reference data (seed.py), six weeks of activity (activity.py), assessment rounds
-(assessment.py), and reports from outside (outside.py). `load` runs them in order, one transaction each, for both
+(assessment.py), reports from outside (outside.py) and the year's key tasks (keytasks.py). `load` runs them in order, one transaction each, for both
 `python run.py --demo` and `flask seed-demo`."""
 from __future__ import annotations
 
@@ -30,3 +30,8 @@ def load(now: datetime, password: str, activity: bool = True, say: Callable[[str
     say(f"测评轮次 {rounds['rounds']} 轮，生成整改任务 {rounds['tickets']} 项。")
     with transaction():
         say(outside_line(seed_outside(now)))
+    from .keytasks import seed_key_tasks
+    from .keytasks import summary_line as tasks_line
+
+    with transaction():
+        say(tasks_line(seed_key_tasks(now)))

@@ -34,7 +34,8 @@ def letter_pdf_response(letter: Letter, now: datetime):
     return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf")
 
 
-def _send(row: EscalationFile, thumb: bool):
+def send_row(row: EscalationFile, thumb: bool):
+    """One attached file, to someone the caller has checked may read it."""
     if row.kind == "photo":
         path = store().path(row.photo_key, thumb=thumb) if row.photo_key else None
         if path is None or not path.exists():
@@ -57,11 +58,11 @@ def reply_file_response(user, letter: Letter, file_id: int, thumb: bool = False)
         raise NotFound(MISSING)
     if has_role(user, UNITS) and reply.unit_id != user.unit_id:
         raise NotFound(MISSING)
-    return _send(row, thumb)
+    return send_row(row, thumb)
 
 
 def interview_file_response(user, interview: Interview, file_id: int, thumb: bool = False):
     row = db.session.get(EscalationFile, file_id)
     if row is None or row.interview_id != interview.id or not has_role(user, LEADERSHIP):
         raise NotFound(MISSING)
-    return _send(row, thumb)
+    return send_row(row, thumb)

@@ -279,15 +279,16 @@ class LetterReply(db.Model):
 
 
 class EscalationFile(db.Model):
-    """A file attached to a reply or to a 约谈 record: a photo (stored by the photo store under its random key)
-    or a PDF (stored under a random name in UPLOAD_FOLDER/escalation/<year>/). The name the user's file had is
-    kept only to show it."""
+    """A file attached to a written answer: a letter's reply, a 约谈 record, or a key task's report (keytasks). A
+    photo (stored by the photo store under its random key) or a PDF (stored under a random name in
+    UPLOAD_FOLDER/escalation/<year>/). The name the user's file had is kept only to show it."""
 
     __tablename__ = "escalation_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reply_id: Mapped[int | None] = mapped_column(ForeignKey("letter_replies.id"), index=True)
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id"), index=True)
+    key_task_report_id: Mapped[int | None] = mapped_column(ForeignKey("key_task_reports.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # photo | pdf
     photo_key: Mapped[str | None] = mapped_column(String(32))
     path: Mapped[str] = mapped_column(String(200), default="")  # PDFs, relative to UPLOAD_FOLDER

@@ -90,8 +90,9 @@ def pdf_root() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 
 
-def store(uploads: Uploads, now: datetime, *, reply=None, interview=None) -> list[EscalationFile]:
-    """Write the files and add their rows to the reply or the 约谈 (in the caller's transaction)."""
+def store(uploads: Uploads, now: datetime, *, reply=None, interview=None, key_task_report=None) -> list[EscalationFile]:
+    """Write the files and add their rows to the reply, the 约谈 or the key task's report (in the caller's
+    transaction)."""
     rows: list[EscalationFile] = []
     photos = photo_store()
     for photo, name in zip(uploads.photos, uploads.photo_names):
@@ -109,6 +110,7 @@ def store(uploads: Uploads, now: datetime, *, reply=None, interview=None) -> lis
     for row in rows:
         row.reply_id = reply.id if reply is not None else None
         row.interview_id = interview.id if interview is not None else None
+        row.key_task_report_id = key_task_report.id if key_task_report is not None else None
         db.session.add(row)
     return rows
 

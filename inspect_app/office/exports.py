@@ -148,6 +148,9 @@ def reference_rows(kind: str) -> Iterator[list]:
     elif kind == "frontages":
         from ..frontages.imports import export_rows
         yield from export_rows()
+    elif kind == "keytasks":
+        from ..keytasks.exports import export_rows as task_rows
+        yield from task_rows()
 
 
 def template_notes(kind: str) -> list[list[str]]:

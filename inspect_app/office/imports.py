@@ -1,6 +1,6 @@
-"""Importing units, road segments, accounts, 门前四包 frontages, 12345 hotline cases and a superior's assessment
-feedback list from the office's spreadsheets (the last three are planned by their features: frontages/imports.py,
-intake/hotline.py, intake/feedback.py).
+"""Importing units, road segments, accounts, 门前四包 frontages, 12345 hotline cases, a superior's assessment
+feedback list and the key tasks' breakdown from the office's spreadsheets (the last four are planned by their
+features: frontages/imports.py, intake/hotline.py, intake/feedback.py, keytasks/exports.py).
 
 Every row is checked first and gets an action: add, change, unchanged or error (with the reason).
 Nothing is written unless every row is valid; then all rows are applied in the caller's one
@@ -530,6 +530,8 @@ def _register_features() -> None:
     from ..frontages.models import Frontage
     from ..intake import feedback, hotline
     from ..intake.models import IntakeItem
+    from ..keytasks import exports as keytasks
+    from ..keytasks.models import KeyTask
 
     register(Spec("frontages", "门前四包责任商户", frontages.COLUMNS, frontages.REQUIRED, frontages.HELP,
                   frontages.WIDTHS, after="frontages.index"), frontages.plan,
@@ -540,6 +542,8 @@ def _register_features() -> None:
     register(Spec("feedback", "上级测评反馈问题", feedback.COLUMNS, feedback.REQUIRED, feedback.HELP, feedback.WIDTHS,
                   after="intake.queue", exportable=False, aliases=feedback.ALIASES), feedback.plan,
              select(func.count()).select_from(IntakeItem).where(IntakeItem.source == feedback.SOURCE))
+    register(Spec("keytasks", "创建任务分解表", keytasks.COLUMNS, keytasks.REQUIRED, keytasks.HELP, keytasks.WIDTHS,
+                  after="keytasks.index"), keytasks.plan, select(func.count()).select_from(KeyTask))
 
 
 _register_features()

@@ -1,0 +1,436 @@
+"""Key tasks: who sees which, the office keeping the list, units reporting progress (调度) and asking for 销号, the
+office's review, and the figures by unit. Callers pass `now`; operations flush, the edge commits.
+
+A unit sees the tasks it leads or assists (any other: 404, as if absent); the office, leaders and inspectors see
+all. Every unit on a task reports its own progress; only the lead unit reports the task done, with the material
+that proves it, and the office accepts that (已完成) or returns it with what is missing (推进中 again).
+The 调度 is monthly: a task not done whose lead unit has not reported in the current month (Asia/Shanghai) is
+未报送; a task past its 完成时限 and still being worked on (推进中, not waiting for the office's review) is 滞后."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, false, func, or_, select, true
+
+from ..common.sql import count_where
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.text import clean_text
+from ..common.timeutil import local, local_midnight
+from ..escalation import uploads
+from ..extensions import db
+from ..frontages.services import parse_date
+from ..office import fields
+from ..policy import OFFICE, UNITS, has_role, sees_citywide
+from ..units.models import Unit
+from .models import METHODS, STATUS_LABELS, KeyTask, KeyTaskAssist, KeyTaskReport
+
+NOT_FOUND = "任务不存在或无权查看。"
+PER_PAGE = 50
+MAX_TEXT = 5000
+MAX_ASSISTS = 30
+FILTERS = {"": "全部", "open": "推进中", "submitted": "待审核", "done": "已完成", "lagging": "滞后（超过完成时限）",
+           "unreported": "本月未报送"}
+
+
+# ----------------------------------------------------------------------------- the clock's periods
+
+def today(now: datetime) -> date:
+    return local(now).date()
+
+
+def month_start(now: datetime) -> datetime:
+    """The current 调度 period's start: the first of this month, Asia/Shanghai, as UTC."""
+    return local_midnight(today(now).replace(day=1))
+
+
+def is_lagging(task: KeyTask, now: datetime) -> bool:
+    return task.status == "open" and task.due_on is not None and task.due_on < today(now)
+
+
+def _lagging(day: date):
+    """SQL: is_lagging on `day`."""
+    return and_(KeyTask.status == "open", KeyTask.due_on < day)
+
+
+# ----------------------------------------------------------------------------- who sees what
+
+def involves(unit_id: int | None):
+    """SQL: the task is led or assisted by this unit."""
+    if unit_id is None:
+        return false()
+    return or_(KeyTask.lead_unit_id == unit_id,
+               exists().where(KeyTaskAssist.task_id == KeyTask.id, KeyTaskAssist.unit_id == unit_id))
+
+
+def scope(user):
+    if sees_citywide(user):
+        return true()
+    if has_role(user, UNITS):
+        return and_(KeyTask.active.is_(True), involves(user.unit_id))
+    return false()
+
+
+def get_task(user, task_id: int) -> KeyTask:
+    task = db.session.scalar(select(KeyTask).where(KeyTask.id == task_id, scope(user)))
+    if task is None:
+        raise NotFound(NOT_FOUND)
+    return task
+
+
+def unit_role(user, task: KeyTask) -> str | None:
+    """"lead", "assist" or None: the user's unit's place on the task."""
+    if not has_role(user, UNITS) or user.unit_id is None:
+        return None
+    if task.lead_unit_id == user.unit_id:
+        return "lead"
+    return "assist" if any(a.unit_id == user.unit_id for a in task.assists) else None
+
+
+def years() -> list[int]:
+    return list(db.session.scalars(select(KeyTask.year).distinct().order_by(KeyTask.year.desc())))
+
+
+def current_year(now: datetime) -> int:
+    known = years()
+    this = today(now).year
+    return this if this in known or not known else known[0]
+
+
+# ----------------------------------------------------------------------------- the list
+
+def _reported_since(start: datetime):
+    """SQL: the lead unit has reported on the task since `start`."""
+    return exists().where(KeyTaskReport.task_id == KeyTask.id, KeyTaskReport.unit_id == KeyTask.lead_unit_id,
+                          KeyTaskReport.created_at >= start)
+
+
+def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
+              indicator: str = "", q: str = ""):
+    query = select(KeyTask).where(scope(user))
+    if year:
+        query = query.where(KeyTask.year == year)
+    if not has_role(user, UNITS):
+        query = query.where(KeyTask.active.is_(True))
+    if status in ("open", "submitted", "done"):
+        query = query.where(KeyTask.status == status)
+    elif status == "lagging":
+        query = query.where(_lagging(today(now)))
+    elif status == "unreported":
+        query = query.where(KeyTask.status != "done", ~_reported_since(month_start(now)))
+    if unit_id:
+        query = query.where(involves(unit_id))
+    if indicator:
+        query = query.where(KeyTask.indicator == indicator)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(KeyTask.code.like(like), KeyTask.content.like(like), KeyTask.indicator.like(like)))
+    return query
+
+
+def list_tasks(user, now: datetime, *, year: int | None, status: str = "", unit_id: int | None = None,
+               indicator: str = "", q: str = "", limit: int | None = PER_PAGE, offset: int = 0):
+    query = _filtered(user, now, year, status, unit_id, indicator, q)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    ordered = query.order_by(KeyTask.year.desc(), KeyTask.code, KeyTask.id)
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    return list(db.session.scalars(ordered).unique()), total
+
+
+def indicators(year: int | None) -> list[str]:
+    query = select(KeyTask.indicator).distinct().where(KeyTask.active.is_(True)).order_by(KeyTask.indicator)
+    if year:
+        query = query.where(KeyTask.year == year)
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class Latest:
+    """A task's latest report from its lead unit, and whether it falls in this month."""
+    at: datetime
+    progress: int | None
+    text: str
+    this_month: bool
+
+
+def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
+    """Each task's latest report from its lead unit (one query for the page)."""
+    ids = [t.id for t in tasks]
+    if not ids:
+        return {}
+    newest = (select(KeyTaskReport.task_id, func.max(KeyTaskReport.id).label("id"))
+              .join(KeyTask, KeyTask.id == KeyTaskReport.task_id)
+              .where(KeyTaskReport.task_id.in_(ids), KeyTaskReport.unit_id == KeyTask.lead_unit_id)
+              .group_by(KeyTaskReport.task_id).subquery())
+    rows = db.session.execute(select(KeyTaskReport.task_id, KeyTaskReport.created_at, KeyTaskReport.progress,
+                                     KeyTaskReport.text)
+                              .join(newest, newest.c.id == KeyTaskReport.id))
+    start = month_start(now)
+    return {task_id: Latest(at, progress, text, at >= start) for task_id, at, progress, text in rows}
+
+
+# ----------------------------------------------------------------------------- the office keeps the list
+
+def _unit(unit_id, label: str) -> Unit:
+    try:
+        key = int(str(unit_id).strip())
+    except (TypeError, ValueError):
+        raise Invalid(f"请选择{label}。", code="required") from None
+    unit = db.session.get(Unit, key)
+    if unit is None or not unit.active:
+        raise Invalid(f"{label}不存在或已停用。", code="invalid_unit")
+    return unit
+
+
+@dataclass
+class TaskValues:
+    year: int
+    code: str
+    indicator: str
+    content: str
+    method: str
+    standard: str
+    lead: Unit
+    assists: list[Unit] = field(default_factory=list)
+    due_on: date | None = None
+
+
+def read_values(form, now: datetime) -> TaskValues:
+    """A task's fields from a page's form or the API's JSON (assist_unit_ids: a list, or several form values)."""
+    getlist = getattr(form, "getlist", None)
+    raw_assists = getlist("assist_unit_ids") if getlist else (form.get("assist_unit_ids") or [])
+    if not isinstance(raw_assists, list):
+        raise Invalid("配合单位应为单位编号的列表。", code="invalid_unit")
+    year = fields.integer(form.get("year") or today(now).year, "年度", 2000, 2100)
+    lead = _unit(form.get("lead_unit_id"), "牵头单位")
+    assists, seen = [], {lead.id}
+    for value in raw_assists:
+        if str(value).strip() == "":
+            continue
+        unit = _unit(value, "配合单位")
+        if unit.id not in seen:
+            seen.add(unit.id)
+            assists.append(unit)
+    if len(assists) > MAX_ASSISTS:
+        raise Invalid(f"配合单位最多{MAX_ASSISTS}个。", code="too_many_units")
+    return TaskValues(
+        year=year, code=fields.code(form.get("code"), "任务编号"),
+        indicator=fields.text(form.get("indicator"), "测评项目", 100, required=True),
+        content=clean_text(form.get("content"), "任务内容", 2000, multiline=True) or _missing("任务内容"),
+        method=fields.choice(form.get("method") or "", "测评方法", METHODS),
+        standard=clean_text(form.get("standard"), "完成标准及佐证材料", 2000, multiline=True),
+        lead=lead, assists=assists, due_on=parse_date(form.get("due_on"), "完成时限"))
+
+
+def _missing(label: str):
+    raise Invalid(f"{label}不能为空。", code="required")
+
+
+def save_task(values: TaskValues, now: datetime, task: KeyTask | None = None) -> KeyTask:
+    clash = db.session.scalar(select(KeyTask.id).where(KeyTask.year == values.year, KeyTask.code == values.code))
+    if clash is not None and (task is None or clash != task.id):
+        raise Conflict(f"{values.year}年已有编号为“{values.code}”的任务。", code="duplicate_code")
+    if task is None:
+        task = KeyTask(created_at=now, status="open", active=True)
+        db.session.add(task)
+    apply_values(task, values)
+    db.session.flush()
+    return task
+
+
+def apply_values(task: KeyTask, values: TaskValues) -> None:
+    task.year, task.code, task.indicator = values.year, values.code, values.indicator
+    task.content, task.method, task.standard = values.content, values.method, values.standard
+    task.lead_unit, task.due_on = values.lead, values.due_on
+    wanted = [u.id for u in values.assists]
+    task.assists = [a for a in task.assists if a.unit_id in wanted] + [
+        KeyTaskAssist(unit_id=unit_id) for unit_id in wanted if unit_id not in {a.unit_id for a in task.assists}]
+
+
+def set_active(task: KeyTask, active: bool) -> KeyTask:
+    task.active = active
+    db.session.flush()
+    return task
+
+
+# ----------------------------------------------------------------------------- units report, the office reviews
+
+def report(user, task: KeyTask, now: datetime, text, progress=None, claims_done=False, files=()) -> KeyTaskReport:
+    """A unit's progress report; from the lead unit it may ask for 销号 (claims_done), which needs material."""
+    role = unit_role(user, task)
+    if role is None:
+        raise Forbidden("只有承担该任务的单位可以报送进展。", code="not_task_unit")
+    if task.status == "done":
+        raise Conflict("该任务已完成销号，无需再报送。", code="task_done")
+    if claims_done and role != "lead":
+        raise Forbidden("只有牵头单位可以申请销号，配合单位请报送配合情况。", code="not_lead_unit")
+    if claims_done and task.status == "submitted":
+        raise Conflict("已申请销号，正在等待文明办审核。", code="already_submitted")
+    text = clean_text(text, "进展情况", MAX_TEXT, multiline=True)
+    if not text:
+        raise BadRequest("请填写进展情况。", code="text_required")
+    percent = 100 if claims_done else fields.integer(progress, "完成进度", 0, 100, required=False)
+    attached = uploads.read_files(list(files or ()), now=now, user=user)  # all checked before anything is written
+    if claims_done and not len(attached):
+        raise BadRequest("申请销号须上传佐证材料（照片或 PDF）。", code="material_required")
+    row = KeyTaskReport(task_id=task.id, unit_id=user.unit_id, created_by_id=user.id, created_at=now, text=text,
+                        progress=percent, claims_done=bool(claims_done))
+    db.session.add(row)
+    db.session.flush()
+    uploads.store(attached, now, key_task_report=row)
+    if claims_done:
+        task.status = "submitted"
+    db.session.flush()
+    return row
+
+
+def pending_claim(task: KeyTask) -> KeyTaskReport | None:
+    return db.session.scalar(select(KeyTaskReport).where(
+        KeyTaskReport.task_id == task.id, KeyTaskReport.claims_done.is_(True), KeyTaskReport.verdict == "")
+        .order_by(KeyTaskReport.id.desc()).limit(1))
+
+
+def review(user, task: KeyTask, now: datetime, verdict, note=None) -> KeyTaskReport:
+    """The office decides on the lead unit's request for 销号: accepted (已完成) or returned with what is missing."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以审核销号。")
+    if verdict not in ("accepted", "returned"):
+        raise BadRequest("审核结论应为 accepted（通过）或 returned（退回）。", code="invalid_verdict")
+    claim = pending_claim(task) if task.status == "submitted" else None
+    if claim is None:
+        raise Conflict("该任务没有待审核的销号申请。", code="nothing_to_review")
+    note = clean_text(note, "审核意见", 1000, multiline=True)
+    if verdict == "returned" and not note:
+        raise BadRequest("退回时请写明需补充的内容。", code="note_required")
+    claim.verdict, claim.reviewed_at, claim.reviewed_by_id, claim.review_note = verdict, now, user.id, note
+    task.status = "done" if verdict == "accepted" else "open"
+    task.done_at = now if verdict == "accepted" else None
+    db.session.flush()
+    return claim
+
+
+def reports_for(task: KeyTask) -> list[KeyTaskReport]:
+    """Every report on the task, newest first: the units on a task read each other's (the lead unit gathers them)."""
+    return list(db.session.scalars(select(KeyTaskReport).where(KeyTaskReport.task_id == task.id)
+                                   .order_by(KeyTaskReport.id.desc())).unique())
+
+
+def report_of(user, task: KeyTask, report_id: int) -> KeyTaskReport:
+    row = db.session.get(KeyTaskReport, report_id)
+    if row is None or row.task_id != task.id:
+        raise NotFound("报送记录不存在。")
+    return row
+
+
+# ----------------------------------------------------------------------------- figures
+
+@dataclass
+class UnitFigures:
+    unit: Unit
+    lead: int = 0
+    assist: int = 0
+    done: int = 0
+    submitted: int = 0
+    lagging: int = 0
+    unreported: int = 0
+
+    @property
+    def done_rate(self) -> float | None:
+        return self.done / self.lead if self.lead else None
+
+
+def by_unit(year: int | None, now: datetime, unit_id: int | None = None) -> list[UnitFigures]:
+    """Each unit with tasks in the year: tasks led (done, 待审核, 滞后, 本月未报送) and tasks assisted. The units
+    most behind come first."""
+    day, start = today(now), month_start(now)
+    base = [KeyTask.active.is_(True)] + ([KeyTask.year == year] if year else [])
+    open_ = KeyTask.status != "done"
+    lead_rows = db.session.execute(
+        select(KeyTask.lead_unit_id, func.count(),
+               count_where(KeyTask.status == "done"),
+               count_where(KeyTask.status == "submitted"),
+               count_where(_lagging(day)),
+               count_where(and_(open_, ~_reported_since(start))))
+        .where(*base).group_by(KeyTask.lead_unit_id))
+    figures: dict[int, UnitFigures] = {}
+    units: dict[int, Unit] = {}
+
+    def entry(uid: int) -> UnitFigures:
+        if uid not in figures:
+            units.setdefault(uid, db.session.get(Unit, uid))
+            figures[uid] = UnitFigures(units[uid])
+        return figures[uid]
+
+    for uid, total, done, submitted, lagging, unreported in lead_rows:
+        f = entry(uid)
+        f.lead, f.done, f.submitted, f.lagging, f.unreported = total, done, submitted, lagging, unreported
+    assist_rows = db.session.execute(select(KeyTaskAssist.unit_id, func.count())
+                                     .join(KeyTask, KeyTask.id == KeyTaskAssist.task_id)
+                                     .where(*base).group_by(KeyTaskAssist.unit_id))
+    for uid, total in assist_rows:
+        entry(uid).assist = total
+    rows = [f for f in figures.values() if unit_id is None or f.unit.id == unit_id]
+    rows.sort(key=lambda f: (-f.lagging, -f.unreported, f.done_rate if f.done_rate is not None else 2, f.unit.code))
+    return rows
+
+
+@dataclass
+class Totals:
+    tasks: int = 0
+    done: int = 0
+    submitted: int = 0
+    lagging: int = 0
+    unreported: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def done_rate(self) -> float | None:
+        return self.done / self.tasks if self.tasks else None
+
+
+def totals(user, year: int | None, now: datetime) -> Totals:
+    day, start = today(now), month_start(now)
+    open_ = KeyTask.status != "done"
+    query = (select(KeyTask.method, func.count(), count_where(KeyTask.status == "done"),
+                    count_where(KeyTask.status == "submitted"),
+                    count_where(_lagging(day)),
+                    count_where(and_(open_, ~_reported_since(start))))
+             .where(scope(user), KeyTask.active.is_(True)).group_by(KeyTask.method))
+    if year:
+        query = query.where(KeyTask.year == year)
+    result = Totals()
+    for method, total, done, submitted, lagging, unreported in db.session.execute(query):
+        result.tasks += total
+        result.done += done
+        result.submitted += submitted
+        result.lagging += lagging
+        result.unreported += unreported
+        result.by_method[method] = total
+    return result
+
+
+def waiting_count_statement():
+    """The office's menu badge: requests for 销号 waiting for review."""
+    return select(func.count()).select_from(KeyTask).where(KeyTask.status == "submitted", KeyTask.active.is_(True))
+
+
+def unit_due_statement():
+    """A unit's menu badge: tasks it leads, not done, with no report this month (parameters unit_id, month_start)."""
+    from sqlalchemy import bindparam
+    reported = exists().where(KeyTaskReport.task_id == KeyTask.id, KeyTaskReport.unit_id == KeyTask.lead_unit_id,
+                              KeyTaskReport.created_at >= bindparam("month_start"))
+    return (select(func.count()).select_from(KeyTask)
+            .where(KeyTask.lead_unit_id == bindparam("unit_id"), KeyTask.active.is_(True),
+                   KeyTask.status == "open", ~reported))
+
+
+def status_label(task: KeyTask, now: datetime) -> str:
+    label = STATUS_LABELS.get(task.status, task.status)
+    return f"{label}（滞后）" if is_lagging(task, now) else label
+
+
+def days_left(task: KeyTask, now: datetime) -> int | None:
+    if task.due_on is None:
+        return None
+    return (task.due_on - today(now)) // timedelta(days=1)

@@ -1,0 +1,167 @@
+"""创建任务清单 pages: the list (a unit sees the tasks it leads or assists), one task with its reports and the forms to
+report (units) and to review (the office), the office's add and edit, the 调度 by unit, and the progress table."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..common.errors import ServiceError
+from ..extensions import db
+from ..http import int_arg, now
+from ..navigation import WHEN, Count, register_badge
+from ..office import downloads
+from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
+from ..units.services import active_units
+from . import actions, exports, services
+from .files import report_file_response
+from .models import METHODS, KeyTask
+
+bp = Blueprint("keytasks", __name__, url_prefix="/key-tasks")
+
+
+def _badge(user):
+    if has_role(user, OFFICE):
+        return Count(services.waiting_count_statement())
+    if has_role(user, UNITS) and user.unit_id:
+        return Count(services.unit_due_statement(),
+                     {"unit_id": user.unit_id, "month_start": services.month_start(now())})
+    return 0
+
+
+def _has_tasks(user) -> bool:
+    """The menu entry: every citywide reader, and a unit that carries a task."""
+    if not has_role(user, UNITS):
+        return True
+    return db.session.scalar(select(KeyTask.id).where(services.scope(user)).limit(1)) is not None
+
+
+register_badge("keytasks.index", _badge, "项待办")
+WHEN["keytasks.index"] = _has_tasks
+
+
+def _filters():
+    args = request.args
+    status = args.get("status") or ""
+    return {"year": int_arg(args, "year", 2000, 2100) or services.current_year(now()),
+            "status": status if status in services.FILTERS else "",
+            "unit_id": int_arg(args, "unit_id") if not has_role(current_user, UNITS) else None,
+            "indicator": (args.get("indicator") or "").strip()[:100], "q": (args.get("q") or "").strip()[:50]}
+
+
+@bp.get("/")
+@requires(EVERYONE)
+def index():
+    moment, filters = now(), _filters()
+    page = int_arg(request.args, "page", default=1)
+    rows, total = services.list_tasks(current_user, moment, **filters, offset=(page - 1) * services.PER_PAGE)
+    return render_template("keytasks/index.html", rows=rows, total=total, page=page,
+                           pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), filters=filters,
+                           latest=services.latest_reports(rows, moment),
+                           totals=services.totals(current_user, filters["year"], moment),
+                           years=services.years(), statuses=services.FILTERS,
+                           indicators=services.indicators(filters["year"]),
+                           units=active_units() if not has_role(current_user, UNITS) else [],
+                           is_lagging=lambda t: services.is_lagging(t, moment), moment=moment)
+
+
+@bp.get("/units")
+@requires(CITYWIDE)
+def by_unit():
+    moment = now()
+    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
+    rows = services.by_unit(year, moment)
+    return render_template("keytasks/units.html", rows=rows, year=year, years=services.years(),
+                           totals=services.totals(current_user, year, moment), month=services.today(moment).month)
+
+
+@bp.get("/<int:task_id>")
+@requires(EVERYONE)
+def detail(task_id: int):
+    task, moment = services.get_task(current_user, task_id), now()
+    role = services.unit_role(current_user, task)
+    return render_template("keytasks/detail.html", task=task, reports=services.reports_for(task), role=role,
+                           claim=services.pending_claim(task) if task.status == "submitted" else None,
+                           lagging=services.is_lagging(task, moment), days_left=services.days_left(task, moment),
+                           may_report=role is not None and task.status != "done" and task.active,
+                           max_files=current_app.config["LETTER_REPLY_MAX_FILES"],
+                           may_edit=has_role(current_user, OFFICE))
+
+
+def _act(task_id: int, name: str):
+    task = services.get_task(current_user, task_id)
+    result = actions.perform(name, current_user, task, now(), request.form, request.files)
+    flash(actions.ACTIONS[name].message(result), "success")
+    return redirect(url_for(".detail", task_id=task.id) + "#reports")
+
+
+@bp.post("/<int:task_id>/report")
+@requires(actions.ACTIONS["report"].roles)
+def report(task_id: int):
+    return _act(task_id, "report")
+
+
+@bp.post("/<int:task_id>/review")
+@requires(actions.ACTIONS["review"].roles)
+def review(task_id: int):
+    return _act(task_id, "review")
+
+
+@bp.get("/<int:task_id>/files/<int:task_file_id>")
+@requires(EVERYONE)
+def report_file(task_id: int, task_file_id: int):
+    return report_file_response(services.get_task(current_user, task_id), task_file_id,
+                                thumb=request.args.get("thumb") == "1")
+
+
+# ----------------------------------------------------------------------------- the office keeps the list
+
+def _form_values(task: KeyTask | None) -> dict:
+    if request.method == "POST":
+        values = request.form.to_dict()
+        values["assist_unit_ids"] = request.form.getlist("assist_unit_ids")
+        return values
+    if task is None:
+        return {"year": str(services.today(now()).year), "method": METHODS[0], "assist_unit_ids": []}
+    return {"year": str(task.year), "code": task.code, "indicator": task.indicator, "content": task.content,
+            "method": task.method, "standard": task.standard, "lead_unit_id": str(task.lead_unit_id),
+            "due_on": task.due_on.isoformat() if task.due_on else "",
+            "assist_unit_ids": [str(a.unit_id) for a in task.assists]}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
+@requires(OFFICE)
+def task_form(task_id: int | None = None):
+    task = services.get_task(current_user, task_id) if task_id else None
+    error = None
+    if request.method == "POST":
+        try:
+            saved = services.save_task(services.read_values(request.form, now()), now(), task)
+            flash(f"已保存任务 {saved.code}。", "success")
+            return redirect(url_for(".detail", task_id=saved.id))
+        except ServiceError as problem:
+            db.session.rollback()
+            error = problem
+            task = services.get_task(current_user, task_id) if task_id else None
+    return render_template("keytasks/form.html", task=task, values=_form_values(task), methods=METHODS,
+                           units=active_units(), error=error.message if error else None,
+                           indicators=services.indicators(None)), error.status if error else 200
+
+
+@bp.post("/<int:task_id>/<any(retire, restore):action>")
+@requires(OFFICE)
+def active(task_id: int, action: str):
+    task = services.set_active(services.get_task(current_user, task_id), action == "restore")
+    flash(f"任务 {task.code} 已{'恢复' if task.active else '撤销（不再列入清单和统计）'}。", "success")
+    return redirect(url_for(".detail", task_id=task.id))
+
+
+@bp.get("/export.<any(xlsx, csv):fmt>")
+@requires(CITYWIDE)
+def export(fmt: str):
+    moment = now()
+    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
+    return downloads.rows_sheet(f"{year}年创建任务推进情况", fmt, request.args.get("encoding"), moment,
+                                exports.PROGRESS_COLUMNS, exports.progress_rows(current_user, year, moment),
+                                exports.PROGRESS_WIDTHS)

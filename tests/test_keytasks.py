@@ -1,0 +1,308 @@
+"""创建任务清单: the office's task breakdown (imported or added one by one), who sees which task, the units' monthly
+progress reports with their material, the lead unit's request for 销号 and the office's review, the 调度 figures by
+unit and the progress table."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from conftest import PASSWORD, at, file_tuple, upload_files
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from inspect_app.auth.services import create_user
+from inspect_app.escalation.models import EscalationFile
+from inspect_app.extensions import db
+from inspect_app.keytasks import services
+from inspect_app.keytasks.models import KeyTask, KeyTaskReport
+from test_letters import minimal_pdf
+
+HEAD = ["年度", "任务编号", "测评项目", "任务内容", "测评方法", "完成标准及佐证材料", "牵头单位", "配合单位", "完成时限", "状态"]
+
+
+def csv_bytes(rows) -> bytes:
+    return "\n".join(",".join(str(c) for c in row) for row in rows).encode("utf-8-sig")
+
+
+def import_rows(api, user, rows, dry_run=False):
+    fields = {"file": (io.BytesIO(csv_bytes([HEAD, *rows])), "任务分解表.csv")}
+    if dry_run:
+        fields["dry_run"] = "1"
+    return api.post("/api/v1/admin/import/keytasks", user, content_type="multipart/form-data", data=fields)
+
+
+@pytest.fixture
+def tasks(api, city):
+    """Three tasks of 2026: the market task led by street B with the traffic police assisting (due 2026-11-20,
+    so lagging on the 25th), the toilets led by street A (due at the end of the year), and a standing task of the
+    roads office; and a clerk of the police."""
+    response = import_rows(api, city.admin, [
+        ["2026", "3.2.1", "农贸市场", "划行归市，地面无积水无垃圾，无活禽散养", "实地考察", "制度、照片、台账", "JDB", "市交警支队",
+         "2026-11-20", ""],
+        ["2026", "3.2.2", "公共厕所", "无明显异味，设施完好", "实地考察", "", "甲街道办事处", "", "2026-12-31", ""],
+        ["2026", "5.1", "志愿服务", "志愿服务站点规范运行", "材料审核", "工作台账", "SZ", "JDA、JDB", "", ""],
+    ])
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["added"] == 3
+    found = {t.code: t for t in db.session.scalars(select(KeyTask)).unique()}
+    return found["3.2.1"], found["3.2.2"], found["5.1"]
+
+
+def report(api, user, task, text="本月完成3个市场改造", progress="60", claims=False, files=()):
+    data = {"text": text, "progress": progress}
+    if claims:
+        data["claims_done"] = "1"
+    if files:
+        data["files"] = list(files)
+    return api.post(f"/api/v1/key-tasks/{task.id}/reports", user, content_type="multipart/form-data", data=data)
+
+
+# ----------------------------------------------------------------------------- the breakdown
+
+def test_the_breakdown_imports_by_unit_code_or_name_and_again_changes_nothing(api, city, tasks):
+    market, toilets, volunteers = tasks
+    assert market.lead_unit_id == city.street_b.id and [u.id for u in market.assist_units] == [city.police.id]
+    assert toilets.lead_unit_id == city.street_a.id and toilets.due_on.isoformat() == "2026-12-31"
+    assert volunteers.method == "材料审核" and volunteers.due_on is None
+    assert {u.id for u in volunteers.assist_units} == {city.street_a.id, city.street_b.id}
+    again = import_rows(api, city.admin, [
+        ["2026", "3.2.1", "农贸市场", "划行归市，地面无积水无垃圾，无活禽散养", "实地考察", "制度、照片、台账", "JDB", "JJ",
+         "2026-11-20", ""]])
+    assert again.get_json()["unchanged"] == 1 and again.get_json()["changed"] == 0
+
+
+def test_a_breakdown_with_a_bad_row_writes_nothing(api, city):
+    response = import_rows(api, city.admin, [
+        ["2026", "1.1", "公共文化设施", "图书馆免费开放", "材料审核", "", "JDA", "", "", ""],
+        ["2026", "1.2", "公共文化设施", "文化馆免费开放", "走访", "", "市文化局", "", "2026-13-01", ""],
+        ["2026", "1.1", "公共文化设施", "重复的编号", "实地考察", "", "JDA", "", "", ""],
+    ])
+    assert response.status_code == 422
+    messages = {row["row"]: row["message"] for row in response.get_json()["rows"]}
+    assert "测评方法“走访”不正确" in messages[3] and "单位“市文化局”不存在" in messages[3]
+    assert "完成时限" in messages[3]
+    assert "与第2行重复" in messages[4]
+    assert db.session.scalar(select(func.count(KeyTask.id))) == 0
+
+
+def test_the_office_adds_and_changes_a_task_and_a_code_is_taken_once_a_year(api, city, tasks):
+    created = api.post("/api/v1/key-tasks", city.admin, json={
+        "year": 2026, "code": "7.1", "indicator": "未成年人思想道德建设", "content": "乡村学校少年宫正常运行",
+        "method": "材料审核", "lead_unit_id": city.roads.id, "assist_unit_ids": [city.street_a.id, city.roads.id],
+        "due_on": "2026-12-15"})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["lead_unit"]["name"] == "市市政设施管理处"
+    assert [u["id"] for u in body["assist_units"]] == [city.street_a.id]  # the lead is not its own assistant
+    clash = api.post("/api/v1/key-tasks", city.admin, json={**{"code": "3.2.1"}, "year": 2026, "indicator": "x",
+                                                             "content": "y", "method": "实地考察",
+                                                             "lead_unit_id": city.roads.id})
+    assert clash.status_code == 409 and clash.get_json()["error"]["code"] == "duplicate_code"
+    changed = api.call("PATCH", f"/api/v1/key-tasks/{body['id']}", city.admin, json={"due_on": "2026-12-20"})
+    assert changed.status_code == 200 and changed.get_json()["due_on"] == "2026-12-20"
+    assert changed.get_json()["assist_units"][0]["id"] == city.street_a.id
+    bad = api.post("/api/v1/key-tasks", city.admin, json={"code": "7.2", "indicator": "x", "content": "y",
+                                                           "method": "实地考察", "lead_unit_id": 99999})
+    assert bad.status_code == 422 and "牵头单位不存在" in bad.get_json()["error"]["message"]
+
+
+# ----------------------------------------------------------------------------- who sees what
+
+def test_a_unit_sees_the_tasks_it_leads_or_assists_and_no_other(api, city, tasks):
+    market, toilets, volunteers = tasks
+    police_clerk = city.unit_police
+    codes = lambda user: sorted(t["code"] for t in api.get("/api/v1/key-tasks", user).get_json()["items"])  # noqa: E731
+    assert codes(city.unit_b) == ["3.2.1", "5.1"]
+    assert codes(police_clerk) == ["3.2.1"]
+    assert codes(city.unit_a) == ["3.2.2", "5.1"]
+    assert codes(city.leader) == ["3.2.1", "3.2.2", "5.1"]
+    assert api.get(f"/api/v1/key-tasks/{toilets.id}", city.unit_b).status_code == 404
+    assert api.get(f"/api/v1/key-tasks/{market.id}", police_clerk).status_code == 200
+    assert api.get("/api/v1/key-tasks/units", city.unit_b).status_code == 403
+
+
+# ----------------------------------------------------------------------------- reports and review
+
+def test_progress_then_a_claim_with_material_then_returned_then_accepted(api, city, tasks, tmp_path):
+    market, _, _ = tasks
+    police_clerk = city.unit_police
+    assert report(api, police_clerk, market, "已清理市场周边乱停车", "").status_code == 201
+    refused = report(api, police_clerk, market, "完成了", claims=True, files=[file_tuple()])
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_lead_unit"
+    bare = report(api, city.unit_b, market, "已全部完成", claims=True)
+    assert bare.status_code == 400 and bare.get_json()["error"]["code"] == "material_required"
+    assert db.session.get(KeyTask, market.id).status == "open"
+
+    claim = report(api, city.unit_b, market, "已全部完成", claims=True,
+                   files=[file_tuple(), (io.BytesIO(minimal_pdf()), "市场管理制度.pdf")])
+    assert claim.status_code == 201, claim.get_json()
+    body = claim.get_json()
+    assert body["task"]["status"] == "submitted" and body["progress"] == 100
+    assert sorted(f["kind"] for f in body["files"]) == ["pdf", "photo"]
+    pdf = next(f for f in body["files"] if f["kind"] == "pdf")
+    download = api.get(pdf["url"], city.unit_b)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert api.get(pdf["url"], city.unit_a).status_code == 404  # not street A's task
+    again = report(api, city.unit_b, market, "再次申请", claims=True, files=[file_tuple()])
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_submitted"
+
+    no_note = api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin, json={"verdict": "returned"})
+    assert no_note.status_code == 400 and no_note.get_json()["error"]["code"] == "note_required"
+    assert api.post(f"/api/v1/key-tasks/{market.id}/review", city.leader,
+                    json={"verdict": "accepted"}).status_code == 403
+    returned = api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin,
+                        json={"verdict": "returned", "note": "缺少日常巡查台账"})
+    assert returned.status_code == 200 and returned.get_json()["task"]["status"] == "open"
+    assert returned.get_json()["review_note"] == "缺少日常巡查台账"
+
+    second = report(api, city.unit_b, market, "补充了巡查台账", claims=True, files=[(io.BytesIO(minimal_pdf()), "台账.pdf")])
+    assert second.status_code == 201
+    accepted = api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin, json={"verdict": "accepted"})
+    assert accepted.status_code == 200 and accepted.get_json()["task"]["status"] == "done"
+    assert accepted.get_json()["task"]["done_at"] is not None
+    late = report(api, police_clerk, market, "还想补充")
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "task_done"
+    nothing = api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin, json={"verdict": "accepted"})
+    assert nothing.status_code == 409
+
+    shown = api.get(f"/api/v1/key-tasks/{market.id}", police_clerk).get_json()
+    assert [r["verdict"] for r in shown["reports"]] == ["accepted", "returned", None]
+
+
+@pytest.mark.parametrize("name", ["not_an_image.jpg", "truncated_half.jpg"])
+def test_a_broken_photo_as_material_writes_nothing(api, city, tasks, tmp_path, name):
+    market, _, _ = tasks
+    before = upload_files(tmp_path)
+    response = report(api, city.unit_b, market, "已完成", claims=True, files=[file_tuple(), file_tuple(name)])
+    assert response.status_code in (400, 415, 422), response.get_json()
+    assert "message" in response.get_json()["error"]
+    assert db.session.scalar(select(func.count(KeyTaskReport.id))) == 0
+    assert db.session.scalar(select(func.count(EscalationFile.id))) == 0
+    assert db.session.get(KeyTask, market.id).status == "open"
+    assert upload_files(tmp_path) == before
+
+
+def test_a_half_uploaded_pdf_is_refused(api, city, tasks):
+    market, _, _ = tasks
+    response = report(api, city.unit_b, market, "已完成", claims=True, files=[(io.BytesIO(b"%PDF-1.4\n1 0 obj"), "x.pdf")])
+    assert response.status_code == 415
+    assert db.session.scalar(select(func.count(KeyTaskReport.id))) == 0
+
+
+# ----------------------------------------------------------------------------- 调度 figures
+
+def test_lagging_and_unreported_follow_the_clock_and_the_month(api, city, tasks, now):
+    market, toilets, volunteers = tasks
+    # street B reported on the market task last month, street A on the toilets this month
+    db.session.add_all([
+        KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                      created_at=at("2026-10-30T10:00:00+08:00"), text="十月进展", progress=40),
+        KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
+                      created_at=at("2026-11-01T00:10:00+08:00"), text="十一月进展", progress=30)])
+    db.session.commit()
+    figures = {f.unit.code: f for f in services.by_unit(2026, now)}
+    assert (figures["JDB"].lead, figures["JDB"].lagging, figures["JDB"].unreported, figures["JDB"].assist) == (1, 1, 1, 1)
+    assert (figures["JDA"].lead, figures["JDA"].lagging, figures["JDA"].unreported) == (1, 0, 0)
+    assert (figures["SZ"].lead, figures["SZ"].lagging, figures["SZ"].unreported) == (1, 0, 1)  # standing: never lags
+    assert figures["JJ"].lead == 0 and figures["JJ"].assist == 1
+    assert list(figures)[0] == "JDB"  # the unit most behind first
+
+    # on 1 December every task not done is unreported again
+    december = at("2026-12-01T08:00:00+08:00")
+    assert services.totals(city.admin, 2026, december).unreported == 3
+    assert services.totals(city.admin, 2026, now).unreported == 2
+    assert services.totals(city.admin, 2026, now).lagging == 1
+    # the page and the API filter with the request's own clock (today): the market task's time limit is past
+    lagging = api.get("/api/v1/key-tasks?status=lagging", city.admin).get_json()["items"]
+    assert "3.2.1" in [t["code"] for t in lagging] and lagging[0]["lagging"] is True
+    by_unit = api.get("/api/v1/key-tasks/units?year=2026", city.leader).get_json()
+    assert by_unit["items"][0]["unit"]["code"] == "JDB" and by_unit["items"][0]["lagging"] == 1
+
+
+def test_the_list_filters_by_the_month_a_report_falls_in(city, tasks):
+    market, toilets, volunteers = tasks
+    db.session.add(KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                                 created_at=at("2026-11-30T23:59:00+08:00"), text="十一月底报送", progress=80))
+    db.session.commit()
+    codes = lambda when: sorted(t.code for t in services.list_tasks(  # noqa: E731
+        city.admin, at(when), year=2026, status="unreported")[0])
+    assert codes("2026-11-30T23:59:30+08:00") == ["3.2.2", "5.1"]
+    assert codes("2026-12-01T00:00:30+08:00") == ["3.2.1", "3.2.2", "5.1"]
+    latest = services.latest_reports([market, toilets], at("2026-11-30T23:59:30+08:00"))
+    assert latest[market.id].progress == 80 and latest[market.id].this_month and toilets.id not in latest
+
+
+def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser):
+    market, _, _ = tasks
+    report(api, city.unit_b, market, "本月完成3个市场改造", "60")
+    page = browser(city.admin)
+    response = page.get("/key-tasks/export.xlsx?year=2026")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:4] == ["任务编号", "测评项目", "任务内容", "测评方法"]
+    first = dict(zip(rows[0], rows[1]))
+    assert first["任务编号"] == "3.2.1" and first["牵头单位"] == "乙街道办事处" and first["配合单位"] == "市交警支队"
+    assert first["办理状态"] == "推进中（滞后）" and first["完成进度"] == "60%" and first["本月报送"] == "已报送"
+    assert first["最近进展"] == "本月完成3个市场改造"
+    standing = dict(zip(rows[0], rows[3]))
+    assert standing["完成时限"] == "常态长效" and standing["本月报送"] == "未报送"
+    assert browser(city.unit_b).get("/key-tasks/export.xlsx").status_code == 403
+
+
+# ----------------------------------------------------------------------------- the pages
+
+def test_a_unit_reports_and_the_office_reviews_on_the_pages(city, tasks, browser):
+    market, _, _ = tasks
+    clerk = browser(city.unit_b)
+    listing = clerk.get("/key-tasks/").get_data(as_text=True)
+    assert "3.2.1" in listing and "3.2.2" not in listing and "牵头" in listing and "配合" in listing
+    page = f"/key-tasks/{market.id}"
+    sent = clerk.submit(page, f"{page}/report", {"text": "全部完成", "claims_done": "1",
+                                                 "files": [file_tuple()]}, multipart=True)
+    assert sent.status_code == 302
+    assert "已申请销号" in clerk.get(page).get_data(as_text=True)
+    office = browser(city.admin)
+    shown = office.get(page).get_data(as_text=True)
+    assert "审核销号申请" in shown and "乙街道办事处 于" in shown
+    assert office.submit(page, f"{page}/review", {"verdict": "accepted"}).status_code == 302
+    assert db.session.get(KeyTask, market.id).status == "done"
+    assert "审核通过" in clerk.get(page).get_data(as_text=True)
+    assert browser(city.unit_a).get(page).status_code == 404
+
+
+def menu_entry(page_html: str) -> str:
+    """The menu's 创建任务 link, with its count if any ("" when the menu has no such entry)."""
+    import re
+    found = re.search(r'<a href="/key-tasks/"[^>]*>创建任务(?:<b class="nav-count"[^>]*>(\d+)</b>)?</a>', page_html)
+    return "" if found is None else (found.group(1) or "0")
+
+
+def test_the_menu_counts_what_waits(city, tasks, browser, now):
+    market, _, _ = tasks
+    clerk = browser(city.unit_b)
+    assert menu_entry(clerk.get("/key-tasks/").get_data(as_text=True)) == "1"  # leads 3.2.1, not reported
+    assert menu_entry(browser(city.unit_police).get("/notices/").get_data(as_text=True)) == "0"  # assists only
+    from inspect_app.units.models import Unit
+    parks = Unit(code="GY", name="市园林局", kind="市直单位")
+    db.session.add(parks)
+    db.session.flush()
+    free = create_user("unit_free", "unit", PASSWORD, now, unit=parks)
+    db.session.commit()
+    assert menu_entry(browser(free).get("/notices/").get_data(as_text=True)) == ""  # no task: no entry
+    office = browser(city.admin)
+    assert menu_entry(office.get("/key-tasks/").get_data(as_text=True)) == "0"
+    clerk.submit(f"/key-tasks/{market.id}", f"/key-tasks/{market.id}/report",
+                 {"text": "完成", "claims_done": "1", "files": [file_tuple()]}, multipart=True)
+    assert menu_entry(office.get("/key-tasks/").get_data(as_text=True)) == "1"
+    assert menu_entry(clerk.get("/key-tasks/").get_data(as_text=True)) == "0"  # claimed: waits for the office
+
+
+def test_a_retired_task_leaves_the_lists_and_the_figures(api, city, tasks, now):
+    _, toilets, _ = tasks
+    assert api.call("PATCH", f"/api/v1/key-tasks/{toilets.id}", city.admin, json={"active": False}).status_code == 200
+    assert services.totals(city.admin, 2026, now).tasks == 2
+    assert api.get(f"/api/v1/key-tasks/{toilets.id}", city.unit_a).status_code == 404
+    assert "3.2.2" not in [t["code"] for t in api.get("/api/v1/key-tasks", city.admin).get_json()["items"]]
+    assert services.totals(city.admin, 2026, now + timedelta(days=1)).done == 0
