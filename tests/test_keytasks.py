@@ -306,3 +306,58 @@ def test_a_retired_task_leaves_the_lists_and_the_figures(api, city, tasks, now):
     assert api.get(f"/api/v1/key-tasks/{toilets.id}", city.unit_a).status_code == 404
     assert "3.2.2" not in [t["code"] for t in api.get("/api/v1/key-tasks", city.admin).get_json()["items"]]
     assert services.totals(city.admin, 2026, now + timedelta(days=1)).done == 0
+
+
+# ----------------------------------------------------------------------------- the 调度 通报
+
+def test_a_past_month_is_told_as_it_stood_at_its_end(city, tasks):
+    from inspect_app.keytasks.bulletin import month_status
+
+    market, toilets, volunteers = tasks
+    claim = KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                          created_at=at("2026-10-28T09:00:00+08:00"), text="已完成", progress=100, claims_done=True,
+                          verdict="returned", reviewed_at=at("2026-11-03T09:00:00+08:00"), review_note="缺台账")
+    db.session.add_all([
+        KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                      created_at=at("2026-10-10T09:00:00+08:00"), text="十月进展", progress=70), claim,
+        KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
+                      created_at=at("2026-11-12T09:00:00+08:00"), text="十一月进展", progress=30)])
+    for task in tasks:
+        task.created_at = at("2026-09-01T09:00:00+08:00")
+    db.session.commit()
+    later = at("2026-12-02T09:00:00+08:00")
+    october = month_status(2026, 10, later)
+    assert october.as_of.isoformat() == "2026-10-31"
+    assert {t.task.code: t.status for t in october.tasks} == {"3.2.1": "submitted", "3.2.2": "open", "5.1": "open"}
+    assert [t.task.code for t in october.unreported] == ["3.2.2", "5.1"] and october.lagging == []
+    assert october.reports == 2
+    november = month_status(2026, 11, later)
+    market_then = next(t for t in november.tasks if t.task.code == "3.2.1")
+    # sent back on 3 November: open again, behind its 20 November limit by 10 days at the month's end, and its
+    # progress is the last figure that stands (70%, not the returned request's 100%)
+    assert (market_then.status, market_then.overdue_days, market_then.progress) == ("open", 10, 70)
+    assert [t.task.code for t in november.unreported] == ["3.2.1", "5.1"]
+    units = {u.code: u for u in november.units()}
+    assert (units["JDB"].lagging, units["JDB"].unreported, units["JDA"].unreported) == (1, 1, 0)
+
+
+def test_the_month_bulletin_is_a_draft_the_office_can_read(api, city, tasks, browser):
+    from test_letters import pdf_text
+
+    for task in tasks:  # the breakdown was imported in September
+        task.created_at = at("2026-09-01T09:00:00+08:00")
+    db.session.commit()
+    response = browser(city.leader).get("/key-tasks/bulletin.pdf?month=2026-11")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "关于2026年11月文明城市创建任务推进情况的通报" in text
+    assert "3项任务中已完成销号0项" in text and "超过完成时限的1项" in text
+    assert "划行归市" in text and "乙街道办事处" in text and "滞后任务的牵头单位" in text
+    assert "草稿" in text
+    assert browser(city.unit_b).get("/key-tasks/bulletin.pdf").status_code == 403
+    bad = api.get("/api/v1/key-tasks/bulletin.pdf?month=2026-13", city.admin)
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_month"
+    future = api.get("/api/v1/key-tasks/bulletin.pdf?month=2099-01", city.admin)
+    assert future.status_code == 400
+    empty = api.get("/api/v1/key-tasks/bulletin.pdf?month=2025-11", city.admin)
+    assert empty.status_code == 404 and "没有在用的创建任务" in empty.get_json()["error"]["message"]

@@ -161,6 +161,8 @@ TABLE: dict[str, set[str]] = {
     "keytasks.report_file": SEES_OBJECT,
     "keytasks.task_form": {"admin"},
     "keytasks.export": STAFF,
+    "keytasks.bulletin_pdf": STAFF,
+    "api_keytasks.bulletin_pdf": STAFF,
     "api_keytasks.index": ALL,
     "api_keytasks.by_unit": STAFF,
     "api_keytasks.show": SEES_OBJECT,
@@ -303,6 +305,8 @@ def _urls(app, world):
             url += "?q=%E8%B7%AF"  # 路
         elif rule.endpoint in ("api_office.holiday_list", "api_rankings.year"):
             url += "?year=2027"
+        elif rule.endpoint in ("keytasks.bulletin_pdf", "api_keytasks.bulletin_pdf"):
+            url += "?month=2026-11"  # the world's task is of 2026
         yield rule, url
 
 

@@ -9,7 +9,7 @@ from ..api.common import api_blueprint, current
 from ..common.timeutil import isoformat
 from ..http import int_arg, json_body, now
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
-from . import actions, services
+from . import actions, bulletin, services
 from .files import report_file_response
 from .models import KeyTask, KeyTaskReport
 
@@ -67,6 +67,12 @@ def by_unit():
          "lagging": f.lagging, "unreported": f.unreported,
          "done_rate": round(f.done_rate, 4) if f.done_rate is not None else None}
         for f in services.by_unit(year, moment)]})
+
+
+@bp.get("/key-tasks/bulletin.pdf")
+@requires(CITYWIDE)
+def bulletin_pdf():
+    return bulletin.pdf_response(request.args.get("month"), now())
 
 
 @bp.get("/key-tasks/<int:task_id>")

@@ -170,6 +170,6 @@ def progress_rows(user, year: int, now: datetime) -> list[list]:
                        "、".join(u.name for u in task.assist_units), task.due_on.isoformat() if task.due_on else "常态长效",
                        services.status_label(task, now),
                        f"{last.progress}%" if last and last.progress is not None else "",
-                       "已完成" if task.status == "done" else ("已报送" if last and last.this_month else "未报送"),
+                       "—" if task.status != "open" else ("已报送" if last and last.this_month else "未报送"),
                        fmt(last.at) if last else "", last.text if last else "", fmt(task.done_at) if task.done_at else ""])
     return result

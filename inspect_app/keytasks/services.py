@@ -4,8 +4,8 @@ office's review, and the figures by unit. Callers pass `now`; operations flush, 
 A unit sees the tasks it leads or assists (any other: 404, as if absent); the office, leaders and inspectors see
 all. Every unit on a task reports its own progress; only the lead unit reports the task done, with the material
 that proves it, and the office accepts that (已完成) or returns it with what is missing (推进中 again).
-The 调度 is monthly: a task not done whose lead unit has not reported in the current month (Asia/Shanghai) is
-未报送; a task past its 完成时限 and still being worked on (推进中, not waiting for the office's review) is 滞后."""
+The 调度 is monthly: a task being worked on (推进中) whose lead unit has not reported in the current month
+(Asia/Shanghai) is 未报送 (the lead unit reports for the task, with what its assisting units tell it); a task past its 完成时限 and still being worked on (推进中, not waiting for the office's review) is 滞后."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -105,6 +105,11 @@ def _reported_since(start: datetime):
                           KeyTaskReport.created_at >= start)
 
 
+def _unreported(start: datetime):
+    """SQL: the task is being worked on and its lead unit has not reported since `start`."""
+    return and_(KeyTask.status == "open", ~_reported_since(start))
+
+
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
               indicator: str = "", q: str = ""):
     query = select(KeyTask).where(scope(user))
@@ -117,7 +122,7 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
     elif status == "lagging":
         query = query.where(_lagging(today(now)))
     elif status == "unreported":
-        query = query.where(KeyTask.status != "done", ~_reported_since(month_start(now)))
+        query = query.where(_unreported(month_start(now)))
     if unit_id:
         query = query.where(involves(unit_id))
     if indicator:
@@ -161,7 +166,8 @@ def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
         return {}
     newest = (select(KeyTaskReport.task_id, func.max(KeyTaskReport.id).label("id"))
               .join(KeyTask, KeyTask.id == KeyTaskReport.task_id)
-              .where(KeyTaskReport.task_id.in_(ids), KeyTaskReport.unit_id == KeyTask.lead_unit_id)
+              .where(KeyTaskReport.task_id.in_(ids), KeyTaskReport.unit_id == KeyTask.lead_unit_id,
+                     KeyTaskReport.verdict != "returned")  # a request sent back: its 100% no longer stands
               .group_by(KeyTaskReport.task_id).subquery())
     rows = db.session.execute(select(KeyTaskReport.task_id, KeyTaskReport.created_at, KeyTaskReport.progress,
                                      KeyTaskReport.text)
@@ -345,13 +351,12 @@ def by_unit(year: int | None, now: datetime, unit_id: int | None = None) -> list
     most behind come first."""
     day, start = today(now), month_start(now)
     base = [KeyTask.active.is_(True)] + ([KeyTask.year == year] if year else [])
-    open_ = KeyTask.status != "done"
     lead_rows = db.session.execute(
         select(KeyTask.lead_unit_id, func.count(),
                count_where(KeyTask.status == "done"),
                count_where(KeyTask.status == "submitted"),
                count_where(_lagging(day)),
-               count_where(and_(open_, ~_reported_since(start))))
+               count_where(_unreported(start)))
         .where(*base).group_by(KeyTask.lead_unit_id))
     figures: dict[int, UnitFigures] = {}
     units: dict[int, Unit] = {}
@@ -391,11 +396,10 @@ class Totals:
 
 def totals(user, year: int | None, now: datetime) -> Totals:
     day, start = today(now), month_start(now)
-    open_ = KeyTask.status != "done"
     query = (select(KeyTask.method, func.count(), count_where(KeyTask.status == "done"),
                     count_where(KeyTask.status == "submitted"),
                     count_where(_lagging(day)),
-                    count_where(and_(open_, ~_reported_since(start))))
+                    count_where(_unreported(start)))
              .where(scope(user), KeyTask.active.is_(True)).group_by(KeyTask.method))
     if year:
         query = query.where(KeyTask.year == year)

@@ -2,6 +2,8 @@
 report (units) and to review (the office), the office's add and edit, the 调度 by unit, and the progress table."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +15,7 @@ from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
 from ..units.services import active_units
-from . import actions, exports, services
+from . import actions, bulletin, exports, services
 from .files import report_file_response
 from .models import METHODS, KeyTask
 
@@ -71,8 +73,11 @@ def by_unit():
     moment = now()
     year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
     rows = services.by_unit(year, moment)
+    today = services.today(moment)
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return render_template("keytasks/units.html", rows=rows, year=year, years=services.years(),
-                           totals=services.totals(current_user, year, moment), month=services.today(moment).month)
+                           totals=services.totals(current_user, year, moment), month=today.month,
+                           this_month=today.strftime("%Y-%m"), last_month=last_month)
 
 
 @bp.get("/<int:task_id>")
@@ -155,6 +160,12 @@ def active(task_id: int, action: str):
     task = services.set_active(services.get_task(current_user, task_id), action == "restore")
     flash(f"任务 {task.code} 已{'恢复' if task.active else '撤销（不再列入清单和统计）'}。", "success")
     return redirect(url_for(".detail", task_id=task.id))
+
+
+@bp.get("/bulletin.pdf")
+@requires(CITYWIDE)
+def bulletin_pdf():
+    return bulletin.pdf_response(request.args.get("month"), now())
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")

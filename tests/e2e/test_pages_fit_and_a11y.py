@@ -133,6 +133,7 @@ def world(app, city, make_ticket, now):
     campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
     db.session.add(campaign)
     frontage, citizen, case = _intake_world(city, now)
+    task = _key_task_world(city, now, upload)
     db.session.commit()
     assessment = _assessment_world(city, now)
     return {**assessment, "ticket_id": old.id, "photo_id": old.photos[0].id, "letter_id": letter.id,
@@ -141,19 +142,33 @@ def world(app, city, make_ticket, now):
             "kind": "units", "fmt": "csv", "action": "approve", "day": "2027-01-01", "number": letter.number,
             "file_id": answer.files[0].id, "interview_id": interview.id, "attachment_id": interview.files[0].id,
             "recheck_id": recheck.id, "frontage_id": frontage.id, "item_id": citizen.id,
-            "intake_photo_id": citizen.photos[0].id, "code": citizen.receipt,
+            "intake_photo_id": citizen.photos[0].id, "code": citizen.receipt, "task_id": task.id,
             # endpoints worth opening for more than one object: {endpoint: [arguments, ...]}
             "variants": {
                 "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)],
                 "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
                 "escalation.edit": [{"letter_id": draft.id}],
                 "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
-                "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline", "feedback")],
+                "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline", "feedback",
+                                                                      "keytasks")],
                 "assessment.round_detail": [{"round_id": assessment["round_id"]},
                                             {"round_id": assessment["finished_round_id"]}],
                 "assessment.round_scores": [{"round_id": assessment["round_id"]},
                                             {"round_id": assessment["finished_round_id"]}],
             }}
+
+
+def _key_task_world(city, now, upload):
+    """A key task led by street B with street A assisting: a month's progress, then the request for 销号 with a
+    photo, waiting for the office."""
+    from inspect_app.keytasks import services
+
+    task = services.save_task(services.TaskValues(
+        2026, "3.2.1", "农贸市场", "全市农贸市场划行归市，地面无积水无垃圾，无活禽散养，公益广告规范", "实地考察",
+        "市场管理制度、整改前后照片、日常巡查台账", city.street_b, [city.street_a], date(2026, 11, 30)), now)
+    services.report(city.unit_a, task, now - timedelta(days=20), "已清理市场周边乱停车", 40)
+    services.report(city.unit_b, task, now, "已全部完成，佐证材料见附件", claims_done=True, files=[upload("c.jpg")])
+    return task
 
 
 def _assessment_world(city, now) -> dict:
