@@ -361,3 +361,14 @@ def test_the_month_bulletin_is_a_draft_the_office_can_read(api, city, tasks, bro
     assert future.status_code == 400
     empty = api.get("/api/v1/key-tasks/bulletin.pdf?month=2025-11", city.admin)
     assert empty.status_code == 404 and "没有在用的创建任务" in empty.get_json()["error"]["message"]
+
+
+def test_the_exported_breakdown_imports_back_unchanged(api, city, tasks):
+    exported = api.get("/api/v1/admin/export/keytasks.csv?encoding=utf-8", city.admin)
+    assert exported.status_code == 200
+    text = exported.data.decode("utf-8-sig")
+    assert text.splitlines()[0].split(",")[:3] == ["年度", "任务编号", "测评项目"]
+    again = api.post("/api/v1/admin/import/keytasks", city.admin, content_type="multipart/form-data",
+                     data={"file": (io.BytesIO(exported.data), "任务分解表.csv")})
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["unchanged"] == 3 and again.get_json()["added"] == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 
 from ..http import now
 from ..policy import LEADERSHIP, requires
@@ -64,8 +65,12 @@ def index():
         "map": charts.map_with_links(services.map_for_page(data["map"]),
                                      lambda unit_id: ticket_list_url(unit_id=unit_id, status="open")),
     }
+    from ..keytasks import services as keytasks  # the year's 创建任务, counted live (a few hundred rows at most)
+
+    year = keytasks.current_year(now())
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
+        tasks=keytasks.totals(current_user, year, now()), tasks_year=year,
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
