@@ -483,6 +483,13 @@ def test_an_outside_deadline_is_never_passed_by_the_categorys(city, now):
     assert accepted(now - timedelta(hours=1)).deadline == rule  # already past: not overdue at birth
     assert accepted(soon, source="hotline").deadline == soon
 
+    # 退单, then the office hands it to another unit: the superior's time limit still binds the new unit
+    from inspect_app.tickets import services as tickets
+    moved = tickets.reassign(city.admin, ticket, now + timedelta(hours=3), city.roads.id, "改派市政")
+    assert moved.unit_id == city.roads.id and moved.deadline == soon and moved.lead_part.deadline == soon
+    assert moved.due_by == soon
+    assert tickets.reassign(city.admin, moved, soon + timedelta(hours=1), city.street_a.id, "").deadline > soon
+
 
 def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city, uploads, now):
     from datetime import timedelta

@@ -50,6 +50,8 @@ class Ticket(db.Model):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an outside source's own time limit (12345 办理时限, a superior's 整改时限): every dispatch keeps within it
+    due_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)

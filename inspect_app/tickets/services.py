@@ -162,6 +162,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
                     address=address or _default_address(segment, frontage), lat=lat, lon=lon,
                     reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
+                    due_by=report.due_by,
                     frontage=frontage, parts=[],  # a new ticket has no parts yet: no query to learn it
                     idempotency_key=report.idempotency_key,
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
@@ -172,8 +173,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         db.session.add(ticket)
         event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
         if route.lead is not None:
-            _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule,
-                    report.due_by)
+            _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
             for unit in route.assists:
                 parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
         relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
@@ -208,11 +208,12 @@ def _discard(ticket: Ticket, relapsed) -> None:
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
-            deadline_rule: dict | None = None, due_by: datetime | None = None) -> None:
+            deadline_rule: dict | None = None) -> None:
     """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline and the lead
     part (parts.set_lead). Another unit also starts at escalation level 0 in a new assignment: it answers for its
     own lateness, never for the old unit's (whose letters stay with the ticket's events and the letters' items).
-    `due_by`: an outside source's own deadline, which the rule's never passes while it is still ahead."""
+    `ticket.due_by`, an outside source's own time limit, caps the rule's deadline while it is still ahead (on a
+    reassignment too: the 12345 case's 办理时限 binds whichever unit has it)."""
     data = {"unit_id": unit.id, "unit": unit.name}
     if ticket.unit_id is not None and ticket.unit_id != unit.id:
         data["from_unit_id"] = ticket.unit_id
@@ -224,8 +225,8 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
     ticket.unit = unit
     ticket.assigned_at = now
     ticket.deadline = compute_deadline(deadline_rule or ticket.category.deadline_rule, now)
-    if due_by is not None and now < due_by < ticket.deadline:
-        ticket.deadline = due_by
+    if ticket.due_by is not None and now < ticket.due_by < ticket.deadline:
+        ticket.deadline = ticket.due_by
     parts.set_lead(ticket, unit, now)
 
 
