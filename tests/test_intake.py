@@ -501,3 +501,27 @@ def test_the_orphan_sweep_keeps_the_photos_of_reports_waiting(app, browser, city
     with db.engine.connect() as conn:
         orphans = find_orphans(conn, uploads, now + timedelta(days=30), min_age=timedelta(0))
     assert key not in orphans.keys and orphans.count == 0
+
+
+def test_a_list_names_a_site_as_people_write_it(city):
+    """A 点位名称 with spaces or the other kind of brackets, or the site's code, finds the registered site; two sites
+    of one name are told apart by the row's 所属区县, and stay unmatched without it."""
+    from inspect_app.sites.models import Site, SiteKind
+    from inspect_app.sites.services import find_by_name
+
+    kind = SiteKind(name="广场/公园")
+    east = Site(code="GY-01", name="五一广场（东区）", kind=kind, district="江城区", territorial_unit_id=city.street_a.id)
+    river_a = Site(code="GY-02", name="沿江风光带", kind=kind, district="江城区", territorial_unit_id=city.street_a.id)
+    river_b = Site(code="GY-03", name="沿江风光带", kind=kind, district="临江区", territorial_unit_id=city.street_b.id)
+    db.session.add_all([east, river_a, river_b])
+    db.session.commit()
+    assert find_by_name("五一广场（东区）") is east
+    assert find_by_name("五一广场 (东区)") is east
+    assert find_by_name("五一广场(东区)") is east
+    assert find_by_name("GY-01") is east
+    assert find_by_name("沿江风光带") is None  # two of that name, no district
+    assert find_by_name("沿江风光带", "临江区") is river_b
+    assert find_by_name("五一广场") is None and find_by_name("") is None
+    river_b.active = False
+    db.session.commit()
+    assert find_by_name("沿江风光带") is river_a  # a retired site is never matched

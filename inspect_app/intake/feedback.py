@@ -4,8 +4,10 @@ imported into the moderation queue, and the 整改情况 table that goes back up
 A list has a name (清单名称) and numbered items (序号); "name + 第N条" is an item's key, taken once like a 12345 case
 number: importing the list again adds nothing, and an item still waiting takes the newer wording. Each item waits
 for the office, which dispatches it as it does a hotline case (category, segment, units); the ticket's source is
-`superior`, which the ranking schemes weigh most. An item naming a registered site (点位名称) keeps the site and
-takes its position and district, so the nearest segment and its units come up first, and its ticket shows the site. Items entered one by one on
+`superior`, which the ranking schemes weigh most. An item naming a registered site (点位名称: its name, written
+with or without spaces and with either kind of bracket, or its code; the row's 所属区县 tells apart sites of one
+name) keeps the site and takes its position and district, so the nearest segment and its units come up first, and
+its ticket shows the site. Items entered one by one on
 /intake/entry carry the same source and appear in the same table.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from ..common.errors import Invalid
 from ..common.text import one_line
@@ -52,7 +54,7 @@ def item_key(list_name: str, number: str) -> str:
 
 def parse_item(cells: dict, now: datetime) -> Case:
     """An item from its columns; problems are collected in case.problems, so a row lists all of them at once."""
-    from ..sites.models import Site
+    from ..sites.services import find_by_name
 
     case = Case()
 
@@ -82,7 +84,7 @@ def parse_item(cells: dict, now: datetime) -> Case:
     except Invalid as problem_:
         case.problems.append(problem_.message)
     if site_name:
-        site = db.session.scalar(select(Site).where(Site.name == site_name, Site.active.is_(True)).limit(1))
+        site = find_by_name(site_name, case.district)
         if site is not None:
             case.site_id, case.lat, case.lon = site.id, site.lat, site.lon
             case.district = case.district or site.district

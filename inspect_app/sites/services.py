@@ -127,6 +127,32 @@ def districts() -> list[str]:
     return sorted(d for d in found if d)
 
 
+_BRACKETS = str.maketrans({"(": "（", ")": "）", "[": "【", "]": "】"})
+
+
+def name_variants(name: str) -> set[str]:
+    """The ways one site's name is commonly written: as given, without spaces, with full-width or half-width
+    brackets (五一广场 (东区), 五一广场（东区）)."""
+    compact = "".join(name.split())
+    full = compact.translate(_BRACKETS)
+    half = full.replace("（", "(").replace("）", ")").replace("【", "[").replace("】", "]")
+    return {name.strip(), compact, full, half} - {""}
+
+
+def find_by_name(name: str, district: str = "") -> Site | None:
+    """The active site a list names, by its name (as written, or with spaces and brackets written otherwise) or
+    by its code; where several sites share the name, the one in `district`; None when it stays ambiguous."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = list(db.session.scalars(select(Site).where(Site.active.is_(True), Site.name.in_(name_variants(name)))))
+    if not found:
+        found = list(db.session.scalars(select(Site).where(Site.active.is_(True), Site.code == name)))
+    if len(found) > 1 and district:
+        found = [s for s in found if s.district == district]
+    return found[0] if len(found) == 1 else None
+
+
 def site_dict(site: Site, distance: float | None = None) -> dict:
     result = {
         "id": site.id, "code": site.code, "name": site.name, "kind": site.kind.name, "district": site.district,
