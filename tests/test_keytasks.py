@@ -372,3 +372,17 @@ def test_the_exported_breakdown_imports_back_unchanged(api, city, tasks):
                      data={"file": (io.BytesIO(exported.data), "任务分解表.csv")})
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["unchanged"] == 3 and again.get_json()["added"] == 0
+
+
+def test_the_lead_unit_hears_of_the_review_in_its_inbox(api, city, tasks):
+    market, _, _ = tasks
+    before = api.get("/api/v1/inbox", city.unit_b).get_json()
+    assert before["summary"]["tasks"] == 1  # leads the market task, no report this month
+    api.post("/api/v1/inbox/seen", city.unit_b)
+    report(api, city.unit_b, market, "已全部完成", claims=True, files=[file_tuple()])
+    api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin, json={"verdict": "returned", "note": "缺少台账"})
+    inbox = api.get("/api/v1/inbox", city.unit_b).get_json()
+    assert inbox["unread"] == 1 and inbox["summary"]["tasks"] == 0  # reported this month (the request)
+    item = inbox["items"][0]
+    assert item["title"] == "创建任务销号申请被退回" and "缺少台账" in item["detail"] and item["unread"]
+    assert api.get("/api/v1/inbox", city.unit_a).get_json()["unread"] == 0

@@ -1,8 +1,9 @@
 """The unit's inbox and unread count, and what its robot is told.
 
-Three kinds of news for a unit, each with the moment it happened:
+Four kinds of news for a unit, each with the moment it happened:
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办);
 - a letter (督办函) issued to it;
+- the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);
 - one of its open parts coming within 24 hours of its deadline (deadline − 24 h), if the unit had it before then:
   a part that arrives with less than a day to go (a 24-hour 牛皮癣, a 2-hour 乱停乱放) has its deadline in its
   new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise.
@@ -23,6 +24,7 @@ from ..common.sql import hours_between
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
+from ..keytasks.models import KeyTask, KeyTaskReport
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
@@ -91,7 +93,13 @@ def _unread_statement():
     building the three counts' statement (and its cache key) took twice as long as running it."""
     unit_id, since, now = bindparam("unit_id"), bindparam("since"), bindparam("now")
     return select(_count_of(_new_parts(unit_id, since, now)), _count_of(_letters(unit_id, since, now)),
-                  _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))))
+                  _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))),
+                  _count_of(_reviews(unit_id, since, now)))
+
+
+def _reviews(unit_id: int, after: datetime, until: datetime):
+    return select(KeyTaskReport).where(KeyTaskReport.unit_id == unit_id, KeyTaskReport.reviewed_at > after,
+                                       KeyTaskReport.reviewed_at <= until)
 
 
 def unread_count(user, now: datetime) -> int:
@@ -107,7 +115,7 @@ def unread_count(user, now: datetime) -> int:
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due
+    kind: str        # ticket | letter | due | task
     at: datetime     # when it happened
     title: str
     detail: str
@@ -140,6 +148,13 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
         items.append(InboxItem("due", starts, f"即将到期：{ticket.category.name}",
                                f"{ticket.number} · {fmt(part.deadline, '%m-%d %H:%M')} 到期",
                                url_for("tickets.detail", ticket_id=ticket.id), starts > since))
+    for row in db.session.scalars(_reviews(user.unit_id, window, now).order_by(KeyTaskReport.reviewed_at.desc())
+                                  .limit(MAX_ITEMS)):
+        task = row.task
+        accepted = row.verdict == "accepted"
+        items.append(InboxItem("task", row.reviewed_at, "创建任务已销号" if accepted else "创建任务销号申请被退回",
+                               f"{task.code} {task.indicator}" + ("" if accepted else f"：{row.review_note}"),
+                               url_for("keytasks.detail", task_id=task.id), row.reviewed_at > since))
     items.sort(key=lambda i: i.at, reverse=True)
     return items, work_summary(user.unit_id, now)
 
@@ -154,7 +169,19 @@ def work_summary(unit_id: int, now: datetime) -> dict:
     letters = (select(LetterUnit).join(Letter, Letter.id == LetterUnit.letter_id)
                .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
                       LetterUnit.acknowledged_at.is_(None)))
-    return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters)}
+    return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters),
+            "tasks": _count(_tasks_unreported(unit_id, now))}
+
+
+def _tasks_unreported(unit_id: int, now: datetime):
+    """The key tasks the unit leads, being worked on, with no report of its own this month (keytasks' 未报送)."""
+    from ..keytasks.services import month_start
+
+    reported = (select(KeyTaskReport.id).where(KeyTaskReport.task_id == KeyTask.id,
+                                               KeyTaskReport.unit_id == unit_id,
+                                               KeyTaskReport.created_at >= month_start(now)).exists())
+    return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
+                                    KeyTask.status == "open", ~reported)
 
 
 def mark_seen(user, now: datetime) -> None:
@@ -212,7 +239,9 @@ def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
              f"待整改问题 {summary['open']} 件，其中已超期 {summary['overdue']} 件、24小时内到期 {summary['due_soon']} 件。"]
     if summary["letters"]:
         lines.append(f"督办函 {summary['letters']} 份尚未签收。")
-    if not summary["open"] and not summary["letters"]:
+    if summary.get("tasks"):
+        lines.append(f"牵头的创建任务 {summary['tasks']} 项本月尚未报送进展。")
+    if not summary["open"] and not summary["letters"] and not summary.get("tasks"):
         lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：目前没有待整改的问题。"]
     lines.append("请登录文明城市督查整改系统查看处理。")
     return "\n".join(lines)
