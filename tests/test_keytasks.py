@@ -386,3 +386,43 @@ def test_the_lead_unit_hears_of_the_review_in_its_inbox(api, city, tasks):
     item = inbox["items"][0]
     assert item["title"] == "创建任务销号申请被退回" and "缺少台账" in item["detail"] and item["unread"]
     assert api.get("/api/v1/inbox", city.unit_a).get_json()["unread"] == 0
+
+
+def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, browser):
+    """A task checked at a site type (农贸市场) shows the year's rounds at such sites: how many were checked, their
+    mean score, how many failed an item."""
+    from conftest import processed
+
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment import services as rounds
+    from inspect_app.sites.models import Site, SiteKind
+
+    market, _, _ = tasks
+    kind = SiteKind(name="农贸市场", sort_order=1, active=True)
+    sites = [Site(code=f"NM-{n}", name=f"第{n}农贸市场", kind=kind, district="临江区", lat=28.24, lon=112.935,
+                  territorial_unit=city.street_b, created_at=now) for n in (1, 2)]
+    db.session.add_all([kind, *sites])
+    db.session.flush()
+    checklist.create_version([
+        {"code": "NM-01", "kind": kind, "text": "划行归市", "points": 2.0, "answerable_by": "territorial",
+         "deadline": {"hours": 24}, "category": None},
+        {"code": "NM-02", "kind": kind, "text": "无活禽散养", "points": 3.0, "answerable_by": "territorial",
+         "deadline": {"hours": 24}, "category": None}], now)
+    rnd, _ = rounds.create_round(city.admin, rounds.RoundInput(
+        kind="mock_assessment", name="11月模拟测评", per_kind={"农贸市场": 2}, inspector_ids=[city.inspector.id],
+        seed=3), now)
+    for rs in rnd.sites:
+        answers = [rounds.Answer(i.code, not (rs.site.code == "NM-1" and i.code == "NM-02"))
+                   for i in rounds.items_for_site(rnd, rs.site)]
+        rounds.submit(city.inspector, rnd, rs.site_id, answers, None, now + timedelta(hours=1),
+                      processed={a.code: [processed()] for a in answers if not a.passed})
+    db.session.commit()
+    assert services.field_results(market) == []  # no site type yet
+    changed = api.call("PATCH", f"/api/v1/key-tasks/{market.id}", city.admin, json={"site_kind_id": kind.id})
+    assert changed.status_code == 200 and changed.get_json()["site_kind"]["name"] == "农贸市场"
+    shown = api.get(f"/api/v1/key-tasks/{market.id}", city.unit_b).get_json()["field_results"]
+    assert [(r["name"], r["sites"], r["score"], r["failed"]) for r in shown] == [("11月模拟测评", 2, 98.5, 1)]
+    page = browser(city.unit_b).get(f"/key-tasks/{market.id}").get_data(as_text=True)
+    assert "实地测评情况" in page and "测评 2 个点位，平均 98.5 分" in page and "1 个点位有未达标项目" in page
+    bad = api.call("PATCH", f"/api/v1/key-tasks/{market.id}", city.admin, json={"site_kind_id": 9999})
+    assert bad.status_code == 422

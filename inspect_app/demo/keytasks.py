@@ -21,6 +21,7 @@ from ..extensions import db
 from ..keytasks import services
 from ..keytasks.models import KeyTask
 from ..pdf.fonts import draw_string, register_fonts
+from ..sites.models import SiteKind
 from ..units.models import Unit
 from .activity import PHOTOS_DIR
 
@@ -65,6 +66,10 @@ TASKS = [
     ("6.2.4", "市民满意度", "市民对创建工作的知晓率、支持率、满意度均不低于90%", "问卷调查", "问卷调查报告",
      "SZ18", ["SZ17"], (12, 15)),
 ]
+# the site type the assessors check a 实地考察 task at (its rounds' results show on the task's page)
+SITE_KINDS = {"3.1.4": "文化场馆", "3.2.1": "农贸市场", "3.2.2": "公共厕所", "3.2.5": "背街小巷", "3.3.2": "主次干道",
+              "3.3.4": "车站/公交站点", "3.4.1": "居民小区", "3.4.3": "建筑工地", "3.5.2": "窗口单位", "3.5.4": "医院",
+              "3.6.1": "学校周边", "5.2.2": "主次干道"}
 PENDING = ("1.2.3", "4.1.2")  # reported done a day or three ago: waiting for the office's review
 RETURNED = {"3.2.5": "缺少化龙池巷、太平街两处整改后照片，请补充后再申请。"}  # sent back, now behind its time limit
 PROGRESS_TEXTS = ["已制定工作方案，明确责任科室和时间节点。", "已完成摸底排查，建立问题清单，正在逐项整改。",
@@ -99,6 +104,7 @@ def seed_key_tasks(now: datetime, seed: int = 74) -> dict:
     rng = random.Random(seed)
     year = local(now).year
     units = {u.code: u for u in db.session.scalars(select(Unit))}
+    kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     clerks = {}
     for user in db.session.scalars(select(User).where(User.role == "unit", User.active.is_(True)).order_by(User.id)):
         clerks.setdefault(user.unit_id, user)
@@ -109,7 +115,8 @@ def seed_key_tasks(now: datetime, seed: int = 74) -> dict:
             continue
         task = services.save_task(services.TaskValues(
             year, code, indicator, content, method, standard, units[lead],
-            [units[a] for a in assists if a in units], date(year, *due) if due else None), start)
+            [units[a] for a in assists if a in units], date(year, *due) if due else None,
+            kinds.get(SITE_KINDS.get(code, ""))), start)
         counts["tasks"] += 1
         lead_clerk = clerks.get(task.lead_unit_id)
         if lead_clerk is None:
@@ -144,7 +151,7 @@ def seed_key_tasks(now: datetime, seed: int = 74) -> dict:
             else:
                 services.review(admin, task, finish + timedelta(days=3), "accepted")
                 counts["done"] += 1
-        if task.status != "done" and task.due_on and task.due_on < local(now).date():
+        if task.status == "open" and task.due_on and task.due_on < local(now).date():
             counts["lagging"] += 1
     db.session.flush()
     return counts

@@ -26,7 +26,8 @@ def task_dict(task: KeyTask, moment, latest: services.Latest | None = None) -> d
               "lead_unit": _unit(task.lead_unit), "assist_units": [_unit(u) for u in task.assist_units],
               "due_on": task.due_on.isoformat() if task.due_on else None, "status": task.status,
               "status_label": task.status_label, "lagging": services.is_lagging(task, moment),
-              "done_at": isoformat(task.done_at), "active": task.active}
+              "done_at": isoformat(task.done_at), "active": task.active,
+              "site_kind": {"id": task.site_kind.id, "name": task.site_kind.name} if task.site_kind else None}
     if latest is not None or task.status != "done":
         result["latest_report"] = ({"at": isoformat(latest.at), "progress": latest.progress,
                                     "this_month": latest.this_month} if latest else None)
@@ -81,6 +82,9 @@ def show(task_id: int):
     task, moment = services.get_task(current(), task_id), now()
     body = task_dict(task, moment, services.latest_reports([task], moment).get(task.id))
     body["reports"] = [report_dict(r) for r in services.reports_for(task)]
+    body["field_results"] = [{"round_id": r.round_id, "name": r.name, "kind": r.kind_label, "at": isoformat(r.at),
+                              "sites": r.sites, "score": r.score, "failed": r.failed}
+                             for r in services.field_results(task)]
     return jsonify(body)
 
 
@@ -99,7 +103,8 @@ def update(task_id: int):
     fields = {"year": task.year, "code": task.code, "indicator": task.indicator, "content": task.content,
               "method": task.method, "standard": task.standard, "lead_unit_id": task.lead_unit_id,
               "assist_unit_ids": [a.unit_id for a in task.assists],
-              "due_on": task.due_on.isoformat() if task.due_on else "", **json_body()}
+              "due_on": task.due_on.isoformat() if task.due_on else "", "site_kind_id": task.site_kind_id,
+              **json_body()}
     if "active" in fields:
         services.set_active(task, fields.pop("active") is not False)
     return jsonify(task_dict(services.save_task(services.read_values(fields, moment), moment, task), moment))

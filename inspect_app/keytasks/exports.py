@@ -16,12 +16,13 @@ from sqlalchemy import select
 from ..common.errors import Invalid
 from ..common.timeutil import fmt
 from ..extensions import db
+from ..sites.models import SiteKind
 from ..units.models import Unit
 from . import services
 from .models import METHODS, KeyTask
 
 COLUMNS = ["年度", "任务编号", "测评项目", "任务内容", "测评方法", "完成标准及佐证材料", "牵头单位", "配合单位", "完成时限",
-           "状态"]
+           "点位类型", "状态"]
 REQUIRED = ["任务编号", "测评项目", "任务内容", "牵头单位"]
 HELP = {
     "年度": "选填：如 2026；留空为今年。同一年度内按任务编号匹配已有任务，已有则更新。",
@@ -33,9 +34,10 @@ HELP = {
     "牵头单位": "必填：单位编码或单位全称，如 SJ05 或 市市场监督管理局。",
     "配合单位": "选填：单位编码或全称，多个用顿号、逗号或分号隔开。",
     "完成时限": "选填：如 2026-06-30；常态长效的任务留空。",
+    "点位类型": "选填：实地考察的点位类型，如 农贸市场、公共厕所（须为系统中的点位类型）；填写后任务页显示该类点位的测评结果。",
     "状态": "选填：在用 / 停用；留空表示新增为在用、已有任务保持不变。",
 }
-WIDTHS = [8, 12, 18, 48, 10, 40, 20, 30, 12, 8]
+WIDTHS = [8, 12, 18, 48, 10, 40, 20, 30, 12, 12, 8]
 _SPLIT = re.compile(r"[、，,；;\n]+")
 
 
@@ -58,6 +60,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     from ..office.imports import RowResult, _check, _diff, _duplicates, _status
 
     find = _unit_lookup()
+    kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     this_year = services.today(now).year
     existing = {(t.year, t.code): t for t in db.session.scalars(select(KeyTask)).unique()}
     rows, plans = [], []
@@ -78,6 +81,10 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             "active": _status(row, cells),
             "has": {c: c in table.headers for c in COLUMNS},
         }
+        kind_text = (cells.get("点位类型") or "").strip()
+        item["site_kind"] = kinds.get(kind_text) if kind_text else None
+        if kind_text and item["site_kind"] is None:
+            row.fail(f"点位类型“{kind_text}”不存在")
         if item["lead"] is not None:
             item["assists"] = list({u.id: u for u in item["assists"] if u.id != item["lead"].id}.values())
         if len(item["assists"]) > services.MAX_ASSISTS:
@@ -90,7 +97,8 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         if row.action == "error":
             continue
         values = services.TaskValues(item["year"], item["code"], item["indicator"], item["content"], item["method"],
-                                     item["standard"] or "", item["lead"], item["assists"], item["due_on"])
+                                     item["standard"] or "", item["lead"], item["assists"], item["due_on"],
+                                     item["site_kind"])
         task = existing.get((item["year"], item["code"]))
         if task is None:
             row.action = "add"
@@ -120,6 +128,11 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
                   values.due_on.isoformat() if values.due_on else "", changes)
         else:
             values.due_on = task.due_on
+        if item["has"]["点位类型"]:
+            _diff("点位类型", task.site_kind.name if task.site_kind else "",
+                  values.site_kind.name if values.site_kind else "", changes)
+        else:
+            values.site_kind = task.site_kind
         if item["active"] is not None and item["active"] != task.active:
             changes.append("状态：" + ("在用 → 停用" if task.active else "停用 → 在用"))
         if changes:
@@ -150,7 +163,7 @@ def export_rows() -> Iterator[list]:
     for task in db.session.scalars(select(KeyTask).order_by(KeyTask.year, KeyTask.code)).unique():
         yield [task.year, task.code, task.indicator, task.content, task.method, task.standard, task.lead_unit.code,
                "、".join(u.code for u in task.assist_units), task.due_on.isoformat() if task.due_on else "",
-               "在用" if task.active else "停用"]
+               task.site_kind.name if task.site_kind else "", "在用" if task.active else "停用"]
 
 
 # ----------------------------------------------------------------------------- the progress table

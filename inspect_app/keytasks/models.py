@@ -32,12 +32,15 @@ class KeyTask(db.Model):
     standard: Mapped[str] = mapped_column(Text, default="")  # 完成标准及佐证材料
     lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     due_on: Mapped[date | None] = mapped_column(Date)        # 完成时限; none for a standing (常态长效) task
+    # the site type the assessors check it at (农贸市场...): its rounds' results are shown with the task
+    site_kind_id: Mapped[int | None] = mapped_column(ForeignKey("site_kinds.id"))
     status: Mapped[str] = mapped_column(String(12), default="open")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead_unit = relationship("Unit", lazy="joined")
+    site_kind = relationship("SiteKind", lazy="joined")
     assists = relationship("KeyTaskAssist", lazy="selectin", cascade="all, delete-orphan",
                            order_by="KeyTaskAssist.unit_id")
 

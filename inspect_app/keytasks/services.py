@@ -22,6 +22,7 @@ from ..extensions import db
 from ..frontages.services import parse_date
 from ..office import fields
 from ..policy import OFFICE, UNITS, has_role, sees_citywide
+from ..sites.models import SiteKind
 from ..units.models import Unit
 from .models import METHODS, STATUS_LABELS, KeyTask, KeyTaskAssist, KeyTaskReport
 
@@ -200,6 +201,7 @@ class TaskValues:
     lead: Unit
     assists: list[Unit] = field(default_factory=list)
     due_on: date | None = None
+    site_kind: SiteKind | None = None
 
 
 def read_values(form, now: datetime) -> TaskValues:
@@ -226,7 +228,20 @@ def read_values(form, now: datetime) -> TaskValues:
         content=clean_text(form.get("content"), "任务内容", 2000, multiline=True) or _missing("任务内容"),
         method=fields.choice(form.get("method") or "", "测评方法", METHODS),
         standard=clean_text(form.get("standard"), "完成标准及佐证材料", 2000, multiline=True),
-        lead=lead, assists=assists, due_on=parse_date(form.get("due_on"), "完成时限"))
+        lead=lead, assists=assists, due_on=parse_date(form.get("due_on"), "完成时限"),
+        site_kind=_site_kind(form.get("site_kind_id")))
+
+
+def _site_kind(value) -> SiteKind | None:
+    if value in (None, ""):
+        return None
+    try:
+        kind = db.session.get(SiteKind, int(str(value).strip()))
+    except (TypeError, ValueError):
+        kind = None
+    if kind is None:
+        raise Invalid("测评点位类型不存在。", code="invalid_site_kind")
+    return kind
 
 
 def _missing(label: str):
@@ -248,7 +263,7 @@ def save_task(values: TaskValues, now: datetime, task: KeyTask | None = None) ->
 def apply_values(task: KeyTask, values: TaskValues) -> None:
     task.year, task.code, task.indicator = values.year, values.code, values.indicator
     task.content, task.method, task.standard = values.content, values.method, values.standard
-    task.lead_unit, task.due_on = values.lead, values.due_on
+    task.lead_unit, task.due_on, task.site_kind = values.lead, values.due_on, values.site_kind
     wanted = [u.id for u in values.assists]
     task.assists = [a for a in task.assists if a.unit_id in wanted] + [
         KeyTaskAssist(unit_id=unit_id) for unit_id in wanted if unit_id not in {a.unit_id for a in task.assists}]
@@ -327,6 +342,42 @@ def report_of(user, task: KeyTask, report_id: int) -> KeyTaskReport:
     if row is None or row.task_id != task.id:
         raise NotFound("报送记录不存在。")
     return row
+
+
+# ----------------------------------------------------------------------------- what the assessors found
+
+@dataclass
+class FieldRound:
+    """One round's results at the sites of the task's type: how many were checked, their mean score, how many
+    failed an item."""
+    round_id: int
+    name: str
+    kind_label: str
+    at: datetime
+    sites: int
+    score: float | None
+    failed: int
+
+
+def field_results(task: KeyTask, limit: int = 3) -> list[FieldRound]:
+    """The task's year's latest rounds that checked sites of its type (its 实地考察 in the rounds' figures)."""
+    from ..assessment.models import KINDS, Result, Round, RoundSite
+    from ..sites.models import Site
+
+    if task.site_kind_id is None:
+        return []
+    failed = exists().where(Result.round_site_id == RoundSite.id, Result.passed.is_(False))
+    rows = db.session.execute(
+        select(Round.id, Round.name, Round.kind, Round.created_at, func.count(RoundSite.id), func.avg(RoundSite.score),
+               count_where(failed))
+        .join(RoundSite, RoundSite.round_id == Round.id).join(Site, Site.id == RoundSite.site_id)
+        .where(Site.kind_id == task.site_kind_id, RoundSite.status == "submitted",
+               Round.created_at >= local_midnight(date(task.year, 1, 1)),
+               Round.created_at < local_midnight(date(task.year + 1, 1, 1)))
+        .group_by(Round.id, Round.name, Round.kind, Round.created_at)
+        .order_by(Round.created_at.desc(), Round.id.desc()).limit(limit))
+    return [FieldRound(rid, name, KINDS.get(kind, kind), at, sites, round(float(score), 2) if score is not None
+                       else None, int(bad)) for rid, name, kind, at, sites, score, bad in rows]
 
 
 # ----------------------------------------------------------------------------- figures

@@ -14,6 +14,7 @@ from ..http import int_arg, now
 from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
+from ..sites.services import list_kinds
 from ..units.services import active_units
 from . import actions, bulletin, exports, services
 from .files import report_file_response
@@ -90,7 +91,7 @@ def detail(task_id: int):
                            lagging=services.is_lagging(task, moment), days_left=services.days_left(task, moment),
                            may_report=role is not None and task.status != "done" and task.active,
                            max_files=current_app.config["LETTER_REPLY_MAX_FILES"],
-                           may_edit=has_role(current_user, OFFICE))
+                           may_edit=has_role(current_user, OFFICE), field=services.field_results(task))
 
 
 def _act(task_id: int, name: str):
@@ -131,7 +132,8 @@ def _form_values(task: KeyTask | None) -> dict:
     return {"year": str(task.year), "code": task.code, "indicator": task.indicator, "content": task.content,
             "method": task.method, "standard": task.standard, "lead_unit_id": str(task.lead_unit_id),
             "due_on": task.due_on.isoformat() if task.due_on else "",
-            "assist_unit_ids": [str(a.unit_id) for a in task.assists]}
+            "assist_unit_ids": [str(a.unit_id) for a in task.assists],
+            "site_kind_id": str(task.site_kind_id or "")}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -150,7 +152,7 @@ def task_form(task_id: int | None = None):
             error = problem
             task = services.get_task(current_user, task_id) if task_id else None
     return render_template("keytasks/form.html", task=task, values=_form_values(task), methods=METHODS,
-                           units=active_units(), error=error.message if error else None,
+                           units=active_units(), error=error.message if error else None, kinds=list_kinds(),
                            indicators=services.indicators(None)), error.status if error else 200
 
 

@@ -1,5 +1,5 @@
-"""Key tasks (创建任务清单): the task breakdown with lead and assisting units, the units' progress reports and the
-files they attach (escalation_files.key_task_report_id).
+"""Key tasks (创建任务清单): the task breakdown with lead and assisting units (and the site type the assessors check a
+task at), the units' progress reports and the files they attach (escalation_files.key_task_report_id).
 
 Revision ID: 0090
 Revises: 0080
@@ -29,11 +29,14 @@ def upgrade():
         sa.Column('standard', sa.Text(), nullable=False),
         sa.Column('lead_unit_id', sa.Integer(), nullable=False),
         sa.Column('due_on', sa.Date(), nullable=True),
+        sa.Column('site_kind_id', sa.Integer(), nullable=True),
         sa.Column('status', sa.String(length=12), nullable=False),
         sa.Column('done_at', sa.DateTime(), nullable=True),
         sa.Column('active', sa.Boolean(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['lead_unit_id'], ['units.id'], name=op.f('fk_key_tasks_lead_unit_id_units')),
+        sa.ForeignKeyConstraint(['site_kind_id'], ['site_kinds.id'],
+                                name=op.f('fk_key_tasks_site_kind_id_site_kinds')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_key_tasks')),
         sa.UniqueConstraint('year', 'code', name='uq_key_tasks_year_code'),
     )
