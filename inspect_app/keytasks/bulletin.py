@@ -8,20 +8,16 @@ number, no seal): the office numbers and seals it when it is issued.
 """
 from __future__ import annotations
 
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
-from ..pdf.document import Attachment, Column, DataTable, Form, Heading, OfficialDocument, Para
-from ..pdf.fonts import document_fonts
-from ..pdf.render import render_document
-from ..rankings.pdf import _setting
+from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para
+from ..pdf.drafts import circular_draft, render_pdf, setting
 from .models import METHODS, KeyTask, KeyTaskReport
 
 TASK_COLUMNS = (Column("编号", 14, "plain"), Column("任务内容", 58, "text"), Column("牵头单位", 36, "label"),
@@ -145,7 +141,7 @@ def _percent(part: int, whole: int) -> str:
 
 def bulletin_document(status: MonthStatus, today: date) -> OfficialDocument:
     year, month = status.year, status.month
-    office, short = _setting("OFFICE_NAME"), _setting("OFFICE_SHORT_NAME")
+    short = setting("OFFICE_SHORT_NAME")
     total = len(status.tasks)
     leads = {t.task.lead_unit_id for t in status.tasks}
     methods = Counter(t.task.method for t in status.tasks)
@@ -189,32 +185,18 @@ def bulletin_document(status: MonthStatus, today: date) -> OfficialDocument:
         Para("特此通报。"),
     ]
     units = status.units()
-    return OfficialDocument(
-        form=Form.FILE,
-        issuer_mark=office if office.endswith("文件") else office + "文件",
-        title=f"关于{year}年{month}月文明城市创建任务推进情况的通报",
-        recipients=["各牵头单位、配合单位"],
-        body=body,
-        attachments=[Attachment(f"各牵头单位{year}年{month}月创建任务推进情况", [
+    return circular_draft(
+        f"关于{year}年{month}月文明城市创建任务推进情况的通报", ["各牵头单位、配合单位"], body,
+        [Attachment(f"各牵头单位{year}年{month}月创建任务推进情况", [
             Para("滞后和未报送任务多的单位排在前面；完成率为已完成销号的任务占牵头任务的比例。", indent=False),
             DataTable(UNIT_COLUMNS, rows=[[u.name, str(u.lead), str(u.done), str(u.submitted), str(u.open),
                                            str(u.lagging or ""), str(u.unreported or ""), _percent(u.done, u.lead)]
                                           for u in units], font_size=9.5)])] if units else [],
-        signatory=office,
-        date=today,
-        draft=True,
-        report_to=[_setting("BULLETIN_REPORT_TO")],
-        cc=[_setting("BULLETIN_CC")],
-        printer=_setting("OFFICE_SHORT_NAME"),
-        print_date=today,
-    )
+        today)
 
 
 def render_bulletin_pdf(status: MonthStatus, today: date) -> bytes:
-    out = io.BytesIO()
-    render_document(bulletin_document(status, today), out,
-                    fonts=document_fonts(current_app.config if has_app_context() else None))
-    return out.getvalue()
+    return render_pdf(bulletin_document(status, today))
 
 
 def pdf_response(month_text: str | None, now: datetime):

@@ -58,8 +58,8 @@ def index():
     moment, filters = now(), _filters()
     page = int_arg(request.args, "page", default=1)
     rows, total = services.list_tasks(current_user, moment, **filters, offset=(page - 1) * services.PER_PAGE)
-    return render_template("keytasks/index.html", rows=rows, total=total, page=page,
-                           pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), filters=filters,
+    return render_template("keytasks/index.html", rows=rows, total=total, page=page, per_page=services.PER_PAGE,
+                           filters=filters,
                            latest=services.latest_reports(rows, moment),
                            totals=services.totals(current_user, filters["year"], moment),
                            years=services.years(), statuses=services.FILTERS,

@@ -8,18 +8,15 @@ adopted at a meeting, then numbered and sealed when it is issued.
 """
 from __future__ import annotations
 
-import io
 from datetime import date
 
-from flask import current_app, has_app_context
 from reportlab.lib.units import mm
 
 from ..pdf import TEXT_WIDTH
-from ..pdf.document import Attachment, Column, DataTable, Form, Heading, OfficialDocument, Para, RowGroup
-from ..pdf.fonts import document_fonts
-from ..pdf.render import render_document
+from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para, RowGroup
+from ..pdf.drafts import circular_draft, render_pdf, setting
 from .annual import METHOD, UnitYear, YearSummary
-from .pdf import CN_NUMBERS, _setting
+from .pdf import CN_NUMBERS
 
 REPEATED = 2  # on a list this many times or more: named in the text
 
@@ -75,7 +72,7 @@ def _monthly_table(summary: YearSummary) -> DataTable:
 def year_document(summary: YearSummary, today: date) -> OfficialDocument:
     """The 通报 draft for `summary` (a year with at least one published month), dated `today`."""
     year, months = summary.year, summary.months
-    office, short = _setting("OFFICE_NAME"), _setting("OFFICE_SHORT_NAME")
+    short = setting("OFFICE_SHORT_NAME")
     everyone = [u for _, members in summary.groups for u in members]
     ranked = [u for u in everyone if u.average is not None]
     groups = [(name, members) for name, members in summary.groups if _ranked(members)]
@@ -122,29 +119,15 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
         body.append(Para(f"全年{REPEATED}次及以上列入黑榜的单位，要于通报之日起10个工作日内将问题原因分析和整改措施"
                          f"书面报送{short}。"))
     body.append(Para("特此通报。"))
-    return OfficialDocument(
-        form=Form.FILE,
-        issuer_mark=office if office.endswith("文件") else office + "文件",
-        title=f"关于{year}年度文明城市创建问题整改考评结果的通报",
-        recipients=["各责任单位"],
-        body=body,
+    return circular_draft(
+        f"关于{year}年度文明城市创建问题整改考评结果的通报", ["各责任单位"], body,
         # one month: the body's tables already say everything
-        attachments=[Attachment(f"各责任单位{year}年各月考评得分", [
+        [Attachment(f"各责任单位{year}年各月考评得分", [
             Para("表中为各单位参与排名月份的月榜得分，各月取最新发布的版本；“红”“黑”为当月列入红榜、黑榜，"
                  "“—”为当月未参与排名。", indent=False),
             _monthly_table(summary)])] if len(months) > 1 else [],
-        signatory=office,
-        date=today,
-        draft=True,
-        report_to=[_setting("BULLETIN_REPORT_TO")],
-        cc=[_setting("BULLETIN_CC")],
-        printer=_setting("OFFICE_SHORT_NAME"),
-        print_date=today,
-    )
+        today)
 
 
 def render_year_pdf(summary: YearSummary, today: date) -> bytes:
-    out = io.BytesIO()
-    render_document(year_document(summary, today), out,
-                    fonts=document_fonts(current_app.config if has_app_context() else None))
-    return out.getvalue()
+    return render_pdf(year_document(summary, today))
