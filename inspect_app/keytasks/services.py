@@ -282,6 +282,8 @@ def report(user, task: KeyTask, now: datetime, text, progress=None, claims_done=
     role = unit_role(user, task)
     if role is None:
         raise Forbidden("只有承担该任务的单位可以报送进展。", code="not_task_unit")
+    if claims_done:
+        _lock(task)
     if task.status == "done":
         raise Conflict("该任务已完成销号，无需再报送。", code="task_done")
     if claims_done and role != "lead":
@@ -306,6 +308,12 @@ def report(user, task: KeyTask, now: datetime, text, progress=None, claims_done=
     return row
 
 
+def _lock(task: KeyTask) -> None:
+    """Read the task's state again, holding its row (PostgreSQL) until the commit: two requests for 销号, or two
+    reviews, at the same moment meet one after the other (SQLite writes one at a time anyway)."""
+    db.session.refresh(task, with_for_update=True)
+
+
 def pending_claim(task: KeyTask) -> KeyTaskReport | None:
     return db.session.scalar(select(KeyTaskReport).where(
         KeyTaskReport.task_id == task.id, KeyTaskReport.claims_done.is_(True), KeyTaskReport.verdict == "")
@@ -318,6 +326,7 @@ def review(user, task: KeyTask, now: datetime, verdict, note=None) -> KeyTaskRep
         raise Forbidden("只有文明办可以审核销号。")
     if verdict not in ("accepted", "returned"):
         raise BadRequest("审核结论应为 accepted（通过）或 returned（退回）。", code="invalid_verdict")
+    _lock(task)
     claim = pending_claim(task) if task.status == "submitted" else None
     if claim is None:
         raise Conflict("该任务没有待审核的销号申请。", code="nothing_to_review")
@@ -335,13 +344,6 @@ def reports_for(task: KeyTask) -> list[KeyTaskReport]:
     """Every report on the task, newest first: the units on a task read each other's (the lead unit gathers them)."""
     return list(db.session.scalars(select(KeyTaskReport).where(KeyTaskReport.task_id == task.id)
                                    .order_by(KeyTaskReport.id.desc())).unique())
-
-
-def report_of(user, task: KeyTask, report_id: int) -> KeyTaskReport:
-    row = db.session.get(KeyTaskReport, report_id)
-    if row is None or row.task_id != task.id:
-        raise NotFound("报送记录不存在。")
-    return row
 
 
 # ----------------------------------------------------------------------------- what the assessors found
