@@ -100,10 +100,13 @@ def month_status(year: int, month: int, now: datetime) -> MonthStatus:
     tasks = list(db.session.scalars(select(KeyTask).where(
         KeyTask.year == year, KeyTask.active.is_(True),
         (KeyTask.created_at.is_(None)) | (KeyTask.created_at < end)).order_by(KeyTask.code)).unique())
-    by_task: dict[int, list[KeyTaskReport]] = {}
-    reports = db.session.scalars(select(KeyTaskReport).where(
+    by_task: dict[int, list] = {}
+    # plain rows (a year of reports is thousands): the fields the month's state is told from
+    reports = db.session.execute(select(
+        KeyTaskReport.task_id, KeyTaskReport.unit_id, KeyTaskReport.created_at, KeyTaskReport.progress,
+        KeyTaskReport.claims_done, KeyTaskReport.verdict, KeyTaskReport.reviewed_at).where(
         KeyTaskReport.task_id.in_([t.id for t in tasks]), KeyTaskReport.created_at < end)
-        .order_by(KeyTaskReport.created_at, KeyTaskReport.id)) if tasks else []
+        .order_by(KeyTaskReport.created_at, KeyTaskReport.id)).all() if tasks else []
     result = MonthStatus(year, month, as_of)
     for row in reports:
         by_task.setdefault(row.task_id, []).append(row)
@@ -118,12 +121,12 @@ def month_status(year: int, month: int, now: datetime) -> MonthStatus:
     return result
 
 
-def _returned(row: KeyTaskReport, end: datetime) -> bool:
+def _returned(row, end: datetime) -> bool:
     """A request for 销号 the office sent back by `end`: its 100% no longer stands."""
     return row.verdict == "returned" and row.reviewed_at is not None and row.reviewed_at < end
 
 
-def _status_at(task: KeyTask, own: list[KeyTaskReport], end: datetime) -> str:
+def _status_at(task: KeyTask, own: list, end: datetime) -> str:
     if task.done_at is not None and task.done_at < end:
         return "done"
     claims = [r for r in own if r.claims_done]

@@ -411,23 +411,18 @@ def by_unit(year: int | None, now: datetime, unit_id: int | None = None) -> list
                count_where(_lagging(day)),
                count_where(_unreported(start)))
         .where(*base).group_by(KeyTask.lead_unit_id))
-    figures: dict[int, UnitFigures] = {}
-    units: dict[int, Unit] = {}
-
-    def entry(uid: int) -> UnitFigures:
-        if uid not in figures:
-            units.setdefault(uid, db.session.get(Unit, uid))
-            figures[uid] = UnitFigures(units[uid])
-        return figures[uid]
-
-    for uid, total, done, submitted, lagging, unreported in lead_rows:
-        f = entry(uid)
-        f.lead, f.done, f.submitted, f.lagging, f.unreported = total, done, submitted, lagging, unreported
+    lead_rows = lead_rows.all()
     assist_rows = db.session.execute(select(KeyTaskAssist.unit_id, func.count())
                                      .join(KeyTask, KeyTask.id == KeyTaskAssist.task_id)
-                                     .where(*base).group_by(KeyTaskAssist.unit_id))
+                                     .where(*base).group_by(KeyTaskAssist.unit_id)).all()
+    wanted = {row[0] for row in lead_rows} | {row[0] for row in assist_rows}
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(wanted)))} if wanted else {}
+    figures: dict[int, UnitFigures] = {}
+    for uid, total, done, submitted, lagging, unreported in lead_rows:
+        figures[uid] = UnitFigures(units[uid], lead=total, done=done, submitted=submitted, lagging=lagging,
+                                   unreported=unreported)
     for uid, total in assist_rows:
-        entry(uid).assist = total
+        figures.setdefault(uid, UnitFigures(units[uid])).assist = total
     rows = [f for f in figures.values() if unit_id is None or f.unit.id == unit_id]
     rows.sort(key=lambda f: (-f.lagging, -f.unreported, f.done_rate if f.done_rate is not None else 2, f.unit.code))
     return rows
