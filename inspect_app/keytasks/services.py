@@ -311,7 +311,8 @@ def report(user, task: KeyTask, now: datetime, text, progress=None, claims_done=
 def _lock(task: KeyTask) -> None:
     """Read the task's state again, holding its row (PostgreSQL) until the commit: two requests for 销号, or two
     reviews, at the same moment meet one after the other (SQLite writes one at a time anyway)."""
-    db.session.refresh(task, with_for_update=True)
+    db.session.execute(select(KeyTask.id).where(KeyTask.id == task.id).with_for_update())  # the row alone: no joins
+    db.session.refresh(task)
 
 
 def pending_claim(task: KeyTask) -> KeyTaskReport | None:
