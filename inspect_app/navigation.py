@@ -49,10 +49,11 @@ class Count:
 
 
 # endpoint -> count(user) shown on the entry (0: none; an int, or a Count), and what the count is (for screen
-# readers); endpoint -> when(user): show the entry at all
+# readers); endpoint -> when(user): show the entry at all (a bool, or a Count: shown when it is not 0, counted in
+# the menu's one statement)
 BADGES: dict[str, Callable[[object], int | Count]] = {}
 BADGE_WHAT: dict[str, str] = {}
-WHEN: dict[str, Callable[[object], bool]] = {}
+WHEN: dict[str, Callable[[object], bool | Count]] = {}
 
 
 def register_badge(endpoint: str, count: Callable[[object], int], what: str = "项待办") -> None:
@@ -67,16 +68,17 @@ def nav_for(user) -> list[dict]:
     for endpoint, label in NAV:
         if not may_open(user, endpoint):
             continue
-        if endpoint in WHEN and not WHEN[endpoint](user):
+        shown = WHEN[endpoint](user) if endpoint in WHEN else True
+        if not shown:
             continue
         badge = BADGES[endpoint](user) if endpoint in BADGES else 0
         items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint), "badge": badge,
-                      "badge_what": BADGE_WHAT.get(endpoint, "项待办")})
-    waiting = [item for item in items if isinstance(item["badge"], Count)]
+                      "badge_what": BADGE_WHAT.get(endpoint, "项待办"), "shown": shown})
+    waiting = [(item, key) for item in items for key in ("shown", "badge") if isinstance(item[key], Count)]
     if waiting:
-        for item, value in zip(waiting, run_counts([item["badge"] for item in waiting])):
-            item["badge"] = value or 0
-    return items
+        for (item, key), value in zip(waiting, run_counts([item[key] for item, key in waiting])):
+            item[key] = value or 0
+    return [item for item in items if item.pop("shown")]
 
 
 def run_counts(counts: list[Count]) -> tuple:

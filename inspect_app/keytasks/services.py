@@ -9,9 +9,10 @@ The 调度 is monthly: a task being worked on (推进中) whose lead unit has no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true
 
 from ..common.sql import count_where
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -109,6 +110,12 @@ def _reported_since(start: datetime):
 def _unreported(start: datetime):
     """SQL: the task is being worked on and its lead unit has not reported since `start`."""
     return and_(KeyTask.status == "open", ~_reported_since(start))
+
+
+def _figure_columns(day: date, start: datetime) -> tuple:
+    """The 调度 counts of a GROUP BY over tasks: done, waiting for review, 滞后 on `day`, 未报送 since `start`."""
+    return (count_where(KeyTask.status == "done"), count_where(KeyTask.status == "submitted"),
+            count_where(_lagging(day)), count_where(_unreported(start)))
 
 
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
@@ -406,11 +413,7 @@ def by_unit(year: int | None, now: datetime, unit_id: int | None = None) -> list
     day, start = today(now), month_start(now)
     base = [KeyTask.active.is_(True)] + ([KeyTask.year == year] if year else [])
     lead_rows = db.session.execute(
-        select(KeyTask.lead_unit_id, func.count(),
-               count_where(KeyTask.status == "done"),
-               count_where(KeyTask.status == "submitted"),
-               count_where(_lagging(day)),
-               count_where(_unreported(start)))
+        select(KeyTask.lead_unit_id, func.count(), *_figure_columns(day, start))
         .where(*base).group_by(KeyTask.lead_unit_id))
     lead_rows = lead_rows.all()
     assist_rows = db.session.execute(select(KeyTaskAssist.unit_id, func.count())
@@ -445,10 +448,7 @@ class Totals:
 
 def totals(user, year: int | None, now: datetime) -> Totals:
     day, start = today(now), month_start(now)
-    query = (select(KeyTask.method, func.count(), count_where(KeyTask.status == "done"),
-                    count_where(KeyTask.status == "submitted"),
-                    count_where(_lagging(day)),
-                    count_where(_unreported(start)))
+    query = (select(KeyTask.method, func.count(), *_figure_columns(day, start))
              .where(scope(user), KeyTask.active.is_(True)).group_by(KeyTask.method))
     if year:
         query = query.where(KeyTask.year == year)
@@ -463,19 +463,29 @@ def totals(user, year: int | None, now: datetime) -> Totals:
     return result
 
 
+@cache
 def waiting_count_statement():
     """The office's menu badge: requests for 销号 waiting for review."""
     return select(func.count()).select_from(KeyTask).where(KeyTask.status == "submitted", KeyTask.active.is_(True))
 
 
+def led_unreported(unit_id, start):
+    """SQL: the tasks a unit leads that are being worked on with no report of its since `start` (its 未报送)."""
+    return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True), _unreported(start))
+
+
+@cache
 def unit_due_statement():
-    """A unit's menu badge: tasks it leads, not done, with no report this month (parameters unit_id, month_start)."""
-    from sqlalchemy import bindparam
-    reported = exists().where(KeyTaskReport.task_id == KeyTask.id, KeyTaskReport.unit_id == KeyTask.lead_unit_id,
-                              KeyTaskReport.created_at >= bindparam("month_start"))
-    return (select(func.count()).select_from(KeyTask)
-            .where(KeyTask.lead_unit_id == bindparam("unit_id"), KeyTask.active.is_(True),
-                   KeyTask.status == "open", ~reported))
+    """A unit's menu badge: led_unreported this month (parameters unit_id, month_start)."""
+    return select(func.count()).select_from(
+        led_unreported(bindparam("unit_id"), bindparam("month_start")).subquery())
+
+
+@cache
+def carries_tasks_statement():
+    """Whether a unit leads or assists a task in use, for its menu (parameter unit_id): 1 or 0."""
+    return select(func.count()).select_from(
+        select(KeyTask.id).where(KeyTask.active.is_(True), involves(bindparam("unit_id"))).limit(1).subquery())
 
 
 def status_label(task: KeyTask, now: datetime) -> str:

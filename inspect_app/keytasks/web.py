@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..common.errors import ServiceError
 from ..extensions import db
@@ -32,11 +31,11 @@ def _badge(user):
     return 0
 
 
-def _has_tasks(user) -> bool:
-    """The menu entry: every citywide reader, and a unit that carries a task."""
+def _has_tasks(user) -> bool | Count:
+    """The menu entry: every citywide reader, and a unit that carries a task (counted with the menu's badges)."""
     if not has_role(user, UNITS):
         return True
-    return db.session.scalar(select(KeyTask.id).where(services.scope(user)).limit(1)) is not None
+    return Count(services.carries_tasks_statement(), {"unit_id": user.unit_id}) if user.unit_id else False
 
 
 register_badge("keytasks.index", _badge, "项待办")

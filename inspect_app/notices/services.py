@@ -24,7 +24,8 @@ from ..common.sql import hours_between
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
-from ..keytasks.models import KeyTask, KeyTaskReport
+from ..keytasks.models import KeyTaskReport
+from ..keytasks.services import led_unreported, month_start
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
@@ -170,18 +171,7 @@ def work_summary(unit_id: int, now: datetime) -> dict:
                .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
                       LetterUnit.acknowledged_at.is_(None)))
     return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters),
-            "tasks": _count(_tasks_unreported(unit_id, now))}
-
-
-def _tasks_unreported(unit_id: int, now: datetime):
-    """The key tasks the unit leads, being worked on, with no report of its own this month (keytasks' 未报送)."""
-    from ..keytasks.services import month_start
-
-    reported = (select(KeyTaskReport.id).where(KeyTaskReport.task_id == KeyTask.id,
-                                               KeyTaskReport.unit_id == unit_id,
-                                               KeyTaskReport.created_at >= month_start(now)).exists())
-    return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
-                                    KeyTask.status == "open", ~reported)
+            "tasks": _count(led_unreported(unit_id, month_start(now)))}
 
 
 def mark_seen(user, now: datetime) -> None:
