@@ -100,11 +100,7 @@ def create():
 @requires(OFFICE)
 def update(task_id: int):
     moment, task = now(), services.get_task(current(), task_id)
-    fields = {"year": task.year, "code": task.code, "indicator": task.indicator, "content": task.content,
-              "method": task.method, "standard": task.standard, "lead_unit_id": task.lead_unit_id,
-              "assist_unit_ids": [a.unit_id for a in task.assists],
-              "due_on": task.due_on.isoformat() if task.due_on else "", "site_kind_id": task.site_kind_id,
-              **json_body()}
+    fields = {**services.field_values(task), **json_body()}
     if "active" in fields:
         services.set_active(task, fields.pop("active") is not False)
     return jsonify(task_dict(services.save_task(services.read_values(fields, moment), moment, task), moment))

@@ -239,6 +239,14 @@ def read_values(form, now: datetime) -> TaskValues:
         site_kind=_site_kind(form.get("site_kind_id")))
 
 
+def field_values(task: KeyTask) -> dict:
+    """The task's fields as read_values reads them (the edit form's values; an API change starts from them)."""
+    return {"year": str(task.year), "code": task.code, "indicator": task.indicator, "content": task.content,
+            "method": task.method, "standard": task.standard, "lead_unit_id": str(task.lead_unit_id),
+            "due_on": task.due_on.isoformat() if task.due_on else "",
+            "assist_unit_ids": [str(a.unit_id) for a in task.assists], "site_kind_id": str(task.site_kind_id or "")}
+
+
 def _site_kind(value) -> SiteKind | None:
     if value in (None, ""):
         return None

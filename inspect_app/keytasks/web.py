@@ -128,11 +128,7 @@ def _form_values(task: KeyTask | None) -> dict:
         return values
     if task is None:
         return {"year": str(services.today(now()).year), "method": METHODS[0], "assist_unit_ids": []}
-    return {"year": str(task.year), "code": task.code, "indicator": task.indicator, "content": task.content,
-            "method": task.method, "standard": task.standard, "lead_unit_id": str(task.lead_unit_id),
-            "due_on": task.due_on.isoformat() if task.due_on else "",
-            "assist_unit_ids": [str(a.unit_id) for a in task.assists],
-            "site_kind_id": str(task.site_kind_id or "")}
+    return services.field_values(task)
 
 
 @bp.route("/new", methods=["GET", "POST"])
