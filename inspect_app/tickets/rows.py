@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import True_
 
 from ..auth.models import User
 from ..common.errors import NotFound
+from ..common.prepared import PreparedSelect
 from ..common.sql import const, shanghai_iso
 from ..extensions import db
 from ..frontages.models import Frontage
@@ -182,9 +183,9 @@ def _page_rows():
 
 
 @cache
-def _statements():
-    """The detail's three statements, built once: SQLAlchemy then finds their compiled SQL by a cache key that
-    it keeps with the statement object, instead of walking a new statement on every request."""
+def _statements() -> tuple[PreparedSelect, PreparedSelect, PreparedSelect]:
+    """The detail's three statements, built and compiled once: they run on the driver's cursor (common.prepared),
+    which costs two fifths of SQLAlchemy's execution of the same SQL."""
     ticket = select(*TICKET_COLUMNS).select_from(_JOINED).where(Ticket.id == bindparam("ticket_id"))
     events = (select(TicketEvent.id, shanghai_iso(TicketEvent.at).label("at"), _Actor.username.label("actor"),
                      TicketEvent.action,
@@ -198,24 +199,26 @@ def _statements():
                          Photo.event_id.in_(select(TicketEvent.id)
                                             .where(TicketEvent.ticket_id == bindparam("ticket_id")))))
               .order_by(Photo.id))
-    return ticket, events, photos
+    return PreparedSelect(ticket), PreparedSelect(events), PreparedSelect(photos)
 
 
 def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
     """The ticket with its events and photos as the API shows it; 404 when absent or hidden from this user.
     `scoped=False`: the answer to the user's own filing, whatever the unit it went to."""
     ticket_query, events_query, photos_query = _statements()
-    scope = ticket_scope(user)
-    if scoped and not isinstance(scope, True_):  # those who see every ticket share the prebuilt statement
-        ticket_query = ticket_query.where(scope)
     params = {"ticket_id": ticket_id, "now": now}
     connection = _core()
-    row = connection.execute(ticket_query, params).first()
+    scope = ticket_scope(user)
+    if scoped and not isinstance(scope, True_):
+        # A unit's scope holds its own values: SQLAlchemy's statement cache serves these.
+        row = connection.execute(ticket_query.statement.where(scope), params).first()
+    else:  # those who see every ticket share the prepared statement
+        row = ticket_query.first(connection, params)
     if row is None:
         raise NotFound("问题不存在或无权查看。")
     result = ticket_row_dict(row, _assists([row], now).get(row.id, []))
-    events = connection.execute(events_query, params).all()
-    photos = connection.execute(photos_query, params).all()
+    events = events_query.all(connection, params)
+    photos = photos_query.all(connection, params)
     by_event: dict[int, list[int]] = {}
     for photo in photos:
         if photo.event_id is not None:

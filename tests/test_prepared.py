@@ -1,0 +1,68 @@
+"""common.prepared: a fixed SELECT run on the driver's cursor gives what SQLAlchemy gives for the same statement,
+parameters and results converted by the dialect's types (a datetime parameter, a boolean column), on SQLite and
+PostgreSQL alike; statements whose SQL depends on the values are refused; a driver error goes through SQLAlchemy."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
+
+from inspect_app.common.prepared import PreparedSelect
+from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
+
+
+def _statement():
+    return (select(Ticket.id, Ticket.number, Ticket.lat, (Ticket.deadline < bindparam("now")).label("late"),
+                   Ticket.reported_at)
+            .where(Ticket.reported_at <= bindparam("now"), Ticket.id >= bindparam("from_id"))
+            .order_by(Ticket.id))
+
+
+def test_rows_equal_sqlalchemy_rows(app, city, make_ticket, now):
+    made = [make_ticket(), make_ticket(point=city.ON_B), make_ticket(point=city.FAR)]
+    db.session.commit()
+    prepared = PreparedSelect(_statement())
+    with app.app_context():
+        connection = db.session.connection()
+        for when in (now - timedelta(days=1), now + timedelta(hours=1), now + timedelta(days=30)):
+            params = {"now": when, "from_id": made[1].id}
+            expected = [tuple(row) for row in connection.execute(prepared.statement, params)]
+            rows = prepared.all(connection, params)
+            assert [tuple(row) for row in rows] == expected
+            assert all(isinstance(row.late, bool) for row in rows if row.id != made[2].id)  # SQLite's 0/1 made a bool
+            first = prepared.first(connection, params)
+            assert (tuple(first) if first else None) == (expected[0] if expected else None)
+        late = prepared.all(connection, {"now": now + timedelta(days=30), "from_id": 0})
+        assert [row.id for row in late] == [t.id for t in made]
+        assert [row.late for row in late] == [True, True, None]  # the pending one has no deadline
+        assert prepared.first(connection, {"now": now - timedelta(days=1), "from_id": 0}) is None
+
+
+def test_statements_whose_sql_depends_on_values_are_refused(app):
+    expanding = select(Ticket.id).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+    with app.app_context():
+        with pytest.raises(ValueError):
+            PreparedSelect(expanding).all(db.session.connection(), {"ids": [1]})
+
+
+def test_a_driver_error_is_sqlalchemys(app, city, make_ticket, now):
+    """The SQL given to the driver fails: the statement is run through SQLAlchemy instead, whose answer (SQLite,
+    where a failed read leaves the transaction usable) or wrapped error (PostgreSQL, where it does not) stands."""
+    ticket = make_ticket()
+    db.session.commit()
+    prepared = PreparedSelect(_statement())
+    with app.app_context():
+        connection = db.session.connection()
+        params = {"now": now + timedelta(days=1), "from_id": 0}
+        assert [row.id for row in prepared.all(connection, params)] == [ticket.id]
+        compiled = next(iter(prepared._compiled.values()))
+        compiled.sql = compiled.sql.replace("FROM tickets", "FROM no_such_table")
+        if connection.dialect.name == "sqlite":
+            assert [row.id for row in prepared.all(connection, params)] == [ticket.id]
+        else:
+            with pytest.raises(DBAPIError):
+                prepared.all(connection, params)
+        db.session.rollback()
