@@ -43,11 +43,11 @@ class PreparedSelect:
         return found
 
     def all(self, connection: Connection, params: dict) -> list:
-        return self._for(connection).run(connection, self.statement, params, one=False)
+        return self._for(connection).run(connection, params, one=False)
 
     def first(self, connection: Connection, params: dict):
         """The first row, or None."""
-        return self._for(connection).run(connection, self.statement, params, one=True)
+        return self._for(connection).run(connection, params, one=True)
 
 
 class _Compiled:
@@ -56,7 +56,7 @@ class _Compiled:
         binds = compiled.binds
         if any(bind.expanding or bind.literal_execute for bind in binds.values()):
             raise ValueError("a PreparedSelect's SQL must not depend on its parameters (expanding IN, literal_execute)")
-        self.sql = compiled.string
+        self.statement, self.sql = statement, compiled.string
         self.order = tuple(compiled.positiontup) if compiled.positional else None
         self.bind_processors = {
             name: processor for name, bind in binds.items()
@@ -72,17 +72,17 @@ class _Compiled:
                       for name, value in params.items()}
         return params if self.order is None else [params[name] for name in self.order]
 
-    def run(self, connection: Connection, statement: Select, params: dict, one: bool):
-        values = self.parameters(params)
+    def run(self, connection: Connection, params: dict, one: bool):
+        bound = self.parameters(params)
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, bound)
             raw = cursor.fetchone() if one else cursor.fetchall()
             description = cursor.description
         except self.dialect.loaded_dbapi.Error:
             # Once more through SQLAlchemy: its error (and its handling of a lost connection) is the one raised;
             # should the run succeed after all (a passing lock), its rows are the answer.
-            result = connection.execute(statement, params)
+            result = connection.execute(self.statement, params)
             return result.first() if one else result.all()
         finally:
             cursor.close()
