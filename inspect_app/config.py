@@ -204,6 +204,9 @@ class Config:
     LETTER_REPLY_MAX_FILES = _int("LETTER_REPLY_MAX_FILES", 9)     # photos and PDFs one written reply may carry
     LETTER_PDF_MAX_MB = _float("LETTER_PDF_MAX_MB", 10)            # one PDF attached to a reply or a 约谈 record
     RECHECK_DAYS = _int("RECHECK_DAYS", 30)                        # 回头看: days after 销号 an item is checked again
+    # 创建任务 调度: each month's progress report is due by this day of the month (1-28). Until it, the month before
+    # is the one checked for 未报送; a task added after a month's due day owes nothing for that month.
+    KEYTASK_REPORT_DUE_DAY = _int("KEYTASK_REPORT_DUE_DAY", 25)
     # Robots: the office's (WEBHOOK_URL) hears of 督办建议 and signed letters; a unit's own robot (set up on its
     # page, inspect_app/outbox) hears of the letters addressed to it.
     ESCALATION_LEVEL_DELAYS = {1: 3, 2: 5, 3: 5}          # working days a unit gets to reply, per level

@@ -46,6 +46,9 @@ def tasks(api, city):
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["added"] == 3
     found = {t.code: t for t in db.session.scalars(select(KeyTask)).unique()}
+    for task in found.values():  # the list came out in the spring (the import ran on today's real clock)
+        task.created_at = at("2026-03-02T09:00:00+08:00")
+    db.session.commit()
     return found["3.2.1"], found["3.2.2"], found["5.1"]
 
 
@@ -208,9 +211,11 @@ def test_lagging_and_unreported_follow_the_clock_and_the_month(api, city, tasks,
     assert figures["JJ"].lead == 0 and figures["JJ"].assist == 1
     assert list(figures)[0] == "JDB"  # the unit most behind first
 
-    # on 1 December every task not done is unreported again
-    december = at("2026-12-01T08:00:00+08:00")
-    assert services.totals(city.admin, 2026, december).unreported == 3
+    # each month's progress is due by the 25th (KEYTASK_REPORT_DUE_DAY): until 24 December November is the
+    # month checked, the same two; from 25 December every task not done and not reported in December
+    assert services.totals(city.admin, 2026, at("2026-12-01T08:00:00+08:00")).unreported == 2
+    assert services.totals(city.admin, 2026, at("2026-12-24T23:59:00+08:00")).unreported == 2
+    assert services.totals(city.admin, 2026, at("2026-12-25T00:01:00+08:00")).unreported == 3
     assert services.totals(city.admin, 2026, now).unreported == 2
     assert services.totals(city.admin, 2026, now).lagging == 1
     # the page and the API filter with the request's own clock (today): the market task's time limit is past
@@ -228,9 +233,53 @@ def test_the_list_filters_by_the_month_a_report_falls_in(city, tasks):
     codes = lambda when: sorted(t.code for t in services.list_tasks(  # noqa: E731
         city.admin, at(when), year=2026, status="unreported")[0])
     assert codes("2026-11-30T23:59:30+08:00") == ["3.2.2", "5.1"]
-    assert codes("2026-12-01T00:00:30+08:00") == ["3.2.1", "3.2.2", "5.1"]
+    assert codes("2026-12-24T23:59:30+08:00") == ["3.2.2", "5.1"]  # November's report still stands
+    assert codes("2026-12-25T00:00:30+08:00") == ["3.2.1", "3.2.2", "5.1"]  # December's is due
     latest = services.latest_reports([market, toilets], at("2026-11-30T23:59:30+08:00"))
     assert latest[market.id].progress == 80 and latest[market.id].this_month and toilets.id not in latest
+
+
+def test_the_month_checked_turns_on_the_due_day(app):
+    period = lambda when, day=None: services.report_period(at(when), day)  # noqa: E731
+    before, on = period("2026-12-24T23:59:59+08:00"), period("2026-12-25T00:00:00+08:00")
+    assert (before.month, before.current, before.label) == (11, False, "11月")
+    assert before.start == at("2026-11-01T00:00:00+08:00") and before.due_at == at("2026-11-26T00:00:00+08:00")
+    assert (on.month, on.current, on.label) == (12, True, "本月") and on.start == at("2026-12-01T00:00:00+08:00")
+    january = period("2027-01-03T09:00:00+08:00")
+    assert (january.month, january.start) == (12, at("2026-12-01T00:00:00+08:00"))  # across the year
+    first = period("2026-12-01T00:00:00+08:00", 1)  # a due day of 1: the calendar month, from its first day
+    assert (first.month, first.current) == (12, True)
+    assert period("2026-12-31T09:00:00+08:00", 31).due_at == at("2026-12-29T00:00:00+08:00")  # at most the 28th
+
+
+def test_a_task_added_after_the_due_day_owes_nothing_for_that_month(api, city, tasks):
+    market, toilets, volunteers = tasks
+    late = services.save_task(services.TaskValues(
+        2026, "6.1", "背街小巷", "路面平整，无乱堆乱放", "实地考察", "", city.street_b, [], None),
+        at("2026-11-27T09:00:00+08:00"))
+    db.session.commit()
+    codes = lambda when: sorted(t.code for t in services.list_tasks(  # noqa: E731
+        city.admin, at(when), year=2026, status="unreported")[0])
+    assert "6.1" not in codes("2026-11-28T09:00:00+08:00")  # added after November's due day
+    assert "6.1" not in codes("2026-12-10T09:00:00+08:00")  # November is still the month checked
+    assert "6.1" in codes("2026-12-25T09:00:00+08:00")  # December's report is due
+    latest = services.latest_reports([late], at("2026-12-10T09:00:00+08:00")).get(late.id)
+    assert not services.owes_report(late, latest, services.report_period(at("2026-12-10T09:00:00+08:00")))
+    assert services.owes_report(late, latest, services.report_period(at("2026-12-25T09:00:00+08:00")))
+    figures = {f.unit.code: f for f in services.by_unit(2026, at("2026-12-10T09:00:00+08:00"))}
+    assert figures["JDB"].unreported == 1  # the market task only
+
+
+def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T09:00:00+08:00"))
+    page = browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
+    assert "11月未报送进展" in page and "本月未报送" not in page
+    units = browser(city.leader).get("/key-tasks/units?year=2026").get_data(as_text=True)
+    assert "11月未报送" in units and "每月25日前报送当月进展" in units
+    inbox = browser(city.unit_b).get("/inbox").get_data(as_text=True)
+    assert "创建任务11月未报送" in inbox
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
+    assert "本月未报送进展" in browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
 
 
 def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser):

@@ -4,14 +4,18 @@ office's review, and the figures by unit. Callers pass `now`; operations flush, 
 A unit sees the tasks it leads or assists (any other: 404, as if absent); the office, leaders and inspectors see
 all. Every unit on a task reports its own progress; only the lead unit reports the task done, with the material
 that proves it, and the office accepts that (已完成) or returns it with what is missing (推进中 again).
-The 调度 is monthly: a task being worked on (推进中) whose lead unit has not reported in the current month
-(Asia/Shanghai) is 未报送 (the lead unit reports for the task, with what its assisting units tell it); a task past its 完成时限 and still being worked on (推进中, not waiting for the office's review) is 滞后."""
+The 调度 is monthly: each month's progress is due by KEYTASK_REPORT_DUE_DAY of the month (Asia/Shanghai). A task
+being worked on (推进中) whose lead unit has not reported in the month checked is 未报送 (the lead unit reports for
+the task, with what its assisting units tell it): from the due day on that is the current month, before it the
+month before, so the figure does not jump to every task on the 1st (report_period). A task past its 完成时限 and
+still being worked on (推进中, not waiting for the office's review) is 滞后."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true
 
 from ..common.sql import count_where
@@ -32,7 +36,7 @@ PER_PAGE = 50
 MAX_TEXT = 5000
 MAX_ASSISTS = 30
 FILTERS = {"": "全部", "open": "推进中", "submitted": "待审核", "done": "已完成", "lagging": "滞后（超过完成时限）",
-           "unreported": "本月未报送"}
+           "unreported": "未报送进展"}
 
 
 # ----------------------------------------------------------------------------- the clock's periods
@@ -41,9 +45,36 @@ def today(now: datetime) -> date:
     return local(now).date()
 
 
-def month_start(now: datetime) -> datetime:
-    """The current 调度 period's start: the first of this month, Asia/Shanghai, as UTC."""
-    return local_midnight(today(now).replace(day=1))
+@dataclass(frozen=True)
+class ReportPeriod:
+    """The 调度 month whose progress report is checked for 未报送."""
+    start: datetime  # its first day's midnight, Asia/Shanghai (as UTC): a report from then on counts
+    due_at: datetime  # the midnight after its due day: a task added from then on owes nothing for the month
+    month: int
+    current: bool  # the month of `now` (from its due day on), else the month before
+
+    @property
+    def label(self) -> str:
+        """How pages name it: 本月, or 11月 until this month's due day."""
+        return "本月" if self.current else f"{self.month}月"
+
+
+def report_due_day() -> int:
+    """The day of the month by which the month's progress is due: KEYTASK_REPORT_DUE_DAY, kept within 1-28."""
+    return min(28, max(1, current_app.config["KEYTASK_REPORT_DUE_DAY"]))
+
+
+def report_period(now: datetime, due_day: int | None = None) -> ReportPeriod:
+    """The month checked on `now`'s day: this month from its due day (report_due_day) on, the month before until
+    then. A due day of 1 checks the calendar month from its first day."""
+    due_day = min(28, max(1, due_day)) if due_day is not None else report_due_day()
+    day = today(now)
+    first = day.replace(day=1)
+    current = day.day >= due_day
+    if not current:
+        first = (first - timedelta(days=1)).replace(day=1)
+    due_at = local_midnight(first.replace(day=due_day) + timedelta(days=1))
+    return ReportPeriod(start=local_midnight(first), due_at=due_at, month=first.month, current=current)
 
 
 def is_lagging(task: KeyTask, now: datetime) -> bool:
@@ -107,15 +138,23 @@ def _reported_since(start: datetime):
                           KeyTaskReport.created_at >= start)
 
 
-def _unreported(start: datetime):
-    """SQL: the task is being worked on and its lead unit has not reported since `start`."""
-    return and_(KeyTask.status == "open", ~_reported_since(start))
+def _unreported(start, due_at):
+    """SQL: the task is being worked on, was on the list by the period's due day (`due_at`), and its lead unit has
+    not reported since the period's `start` (values or bound parameters)."""
+    return and_(KeyTask.status == "open", or_(KeyTask.created_at.is_(None), KeyTask.created_at < due_at),
+                ~_reported_since(start))
 
 
-def _figure_columns(day: date, start: datetime) -> tuple:
-    """The 调度 counts of a GROUP BY over tasks: done, waiting for review, 滞后 on `day`, 未报送 since `start`."""
+def owes_report(task: KeyTask, latest: Latest | None, period: ReportPeriod) -> bool:
+    """_unreported for a task already read, with its latest_reports entry."""
+    return (task.status == "open" and (task.created_at is None or task.created_at < period.due_at)
+            and (latest is None or latest.at < period.start))
+
+
+def _figure_columns(day: date, period: ReportPeriod) -> tuple:
+    """The 调度 counts of a GROUP BY over tasks: done, waiting for review, 滞后 on `day`, 未报送 in `period`."""
     return (count_where(KeyTask.status == "done"), count_where(KeyTask.status == "submitted"),
-            count_where(_lagging(day)), count_where(_unreported(start)))
+            count_where(_lagging(day)), count_where(_unreported(period.start, period.due_at)))
 
 
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
@@ -130,7 +169,8 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
     elif status == "lagging":
         query = query.where(_lagging(today(now)))
     elif status == "unreported":
-        query = query.where(_unreported(month_start(now)))
+        period = report_period(now)
+        query = query.where(_unreported(period.start, period.due_at))
     if unit_id:
         query = query.where(involves(unit_id))
     if indicator:
@@ -180,7 +220,7 @@ def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
     rows = db.session.execute(select(KeyTaskReport.task_id, KeyTaskReport.created_at, KeyTaskReport.progress,
                                      KeyTaskReport.text)
                               .join(newest, newest.c.id == KeyTaskReport.id))
-    start = month_start(now)
+    start = local_midnight(today(now).replace(day=1))  # the calendar month, what the export's 本月报送 tells
     return {task_id: Latest(at, progress, text, at >= start) for task_id, at, progress, text in rows}
 
 
@@ -416,12 +456,12 @@ class UnitFigures:
 
 
 def by_unit(year: int | None, now: datetime, unit_id: int | None = None) -> list[UnitFigures]:
-    """Each unit with tasks in the year: tasks led (done, 待审核, 滞后, 本月未报送) and tasks assisted. The units
+    """Each unit with tasks in the year: tasks led (done, 待审核, 滞后, 未报送) and tasks assisted. The units
     most behind come first."""
-    day, start = today(now), month_start(now)
+    day, period = today(now), report_period(now)
     base = [KeyTask.active.is_(True)] + ([KeyTask.year == year] if year else [])
     lead_rows = db.session.execute(
-        select(KeyTask.lead_unit_id, func.count(), *_figure_columns(day, start))
+        select(KeyTask.lead_unit_id, func.count(), *_figure_columns(day, period))
         .where(*base).group_by(KeyTask.lead_unit_id))
     lead_rows = lead_rows.all()
     assist_rows = db.session.execute(select(KeyTaskAssist.unit_id, func.count())
@@ -455,8 +495,8 @@ class Totals:
 
 
 def totals(user, year: int | None, now: datetime) -> Totals:
-    day, start = today(now), month_start(now)
-    query = (select(KeyTask.method, func.count(), *_figure_columns(day, start))
+    day, period = today(now), report_period(now)
+    query = (select(KeyTask.method, func.count(), *_figure_columns(day, period))
              .where(scope(user), KeyTask.active.is_(True)).group_by(KeyTask.method))
     if year:
         query = query.where(KeyTask.year == year)
@@ -477,16 +517,23 @@ def waiting_count_statement():
     return select(func.count()).select_from(KeyTask).where(KeyTask.status == "submitted", KeyTask.active.is_(True))
 
 
-def led_unreported(unit_id, start):
-    """SQL: the tasks a unit leads that are being worked on with no report of its since `start` (its 未报送)."""
-    return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True), _unreported(start))
+def led_unreported(unit_id, period: ReportPeriod):
+    """SQL: the tasks a unit leads that are 未报送 in `period`."""
+    return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
+                                    _unreported(period.start, period.due_at))
 
 
 @cache
 def unit_due_statement():
-    """A unit's menu badge: led_unreported this month (parameters unit_id, month_start)."""
+    """A unit's menu badge: its led tasks 未报送 (parameters unit_id, period_start, period_due_at)."""
     return select(func.count()).select_from(
-        led_unreported(bindparam("unit_id"), bindparam("month_start")).subquery())
+        select(KeyTask.id).where(KeyTask.lead_unit_id == bindparam("unit_id"), KeyTask.active.is_(True),
+                                 _unreported(bindparam("period_start"), bindparam("period_due_at"))).subquery())
+
+
+def unit_due_parameters(unit_id: int, now: datetime) -> dict:
+    period = report_period(now)
+    return {"unit_id": unit_id, "period_start": period.start, "period_due_at": period.due_at}
 
 
 @cache

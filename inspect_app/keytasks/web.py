@@ -26,8 +26,7 @@ def _badge(user):
     if has_role(user, OFFICE):
         return Count(services.waiting_count_statement())
     if has_role(user, UNITS) and user.unit_id:
-        return Count(services.unit_due_statement(),
-                     {"unit_id": user.unit_id, "month_start": services.month_start(now())})
+        return Count(services.unit_due_statement(), services.unit_due_parameters(user.unit_id, now()))
     return 0
 
 
@@ -57,9 +56,10 @@ def index():
     moment, filters = now(), _filters()
     page = int_arg(request.args, "page", default=1)
     rows, total = services.list_tasks(current_user, moment, **filters, offset=(page - 1) * services.PER_PAGE)
+    latest, period = services.latest_reports(rows, moment), services.report_period(moment)
     return render_template("keytasks/index.html", rows=rows, total=total, page=page, per_page=services.PER_PAGE,
-                           filters=filters,
-                           latest=services.latest_reports(rows, moment),
+                           filters=filters, latest=latest, period=period,
+                           owes_report=lambda t, last: services.owes_report(t, last, period),
                            totals=services.totals(current_user, filters["year"], moment),
                            years=services.years(), statuses=services.FILTERS,
                            indicators=services.indicators(filters["year"]),
@@ -77,6 +77,8 @@ def by_unit():
     last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return render_template("keytasks/units.html", rows=rows, year=year, years=services.years(),
                            totals=services.totals(current_user, year, moment), month=today.month,
+                           period=services.report_period(moment),
+                           due_day=services.report_due_day(),
                            this_month=today.strftime("%Y-%m"), last_month=last_month)
 
 

@@ -25,7 +25,7 @@ from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
 from ..keytasks.models import KeyTaskReport
-from ..keytasks.services import led_unreported, month_start
+from ..keytasks.services import led_unreported, report_period
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
@@ -170,8 +170,9 @@ def work_summary(unit_id: int, now: datetime) -> dict:
     letters = (select(LetterUnit).join(Letter, Letter.id == LetterUnit.letter_id)
                .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
                       LetterUnit.acknowledged_at.is_(None)))
+    period = report_period(now)
     return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters),
-            "tasks": _count(led_unreported(unit_id, month_start(now)))}
+            "tasks": _count(led_unreported(unit_id, period)), "tasks_period": period.label}
 
 
 def mark_seen(user, now: datetime) -> None:
@@ -230,7 +231,7 @@ def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
     if summary["letters"]:
         lines.append(f"督办函 {summary['letters']} 份尚未签收。")
     if summary.get("tasks"):
-        lines.append(f"牵头的创建任务 {summary['tasks']} 项本月尚未报送进展。")
+        lines.append(f"牵头的创建任务 {summary['tasks']} 项{summary.get('tasks_period', '本月')}尚未报送进展。")
     if not summary["open"] and not summary["letters"] and not summary.get("tasks"):
         lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：目前没有待整改的问题。"]
     lines.append("请登录文明城市督查整改系统查看处理。")
