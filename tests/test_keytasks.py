@@ -278,8 +278,15 @@ def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
     assert "11月未报送" in units and "每月25日前报送当月进展" in units
     inbox = browser(city.unit_b).get("/inbox").get_data(as_text=True)
     assert "创建任务11月未报送" in inbox
+    late = services.save_task(services.TaskValues(  # added after November's due day: owes December's report
+        2026, "6.1", "背街小巷", "路面平整，无乱堆乱放", "实地考察", "", city.street_b, [], None),
+        at("2026-11-27T09:00:00+08:00"))
+    db.session.commit()
+    listing = browser(city.admin).get("/key-tasks/?year=2026&q=6.1").get_data(as_text=True)
+    assert "尚无报送" in listing and "11月未报送</span>" not in listing
     monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
-    assert "本月未报送进展" in browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
+    listing = browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
+    assert "本月未报送进展" in listing and "尚无报送" not in listing and late.code in listing
 
 
 def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser):

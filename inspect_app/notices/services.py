@@ -231,7 +231,8 @@ def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
     if summary["letters"]:
         lines.append(f"督办函 {summary['letters']} 份尚未签收。")
     if summary.get("tasks"):
-        lines.append(f"牵头的创建任务 {summary['tasks']} 项{summary.get('tasks_period', '本月')}尚未报送进展。")
+        month = summary.get("tasks_period", "本月")
+        lines.append(f"牵头的创建任务 {summary['tasks']} 项{month}尚未报送进展。")
     if not summary["open"] and not summary["letters"] and not summary.get("tasks"):
         lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：目前没有待整改的问题。"]
     lines.append("请登录文明城市督查整改系统查看处理。")
