@@ -278,6 +278,10 @@ def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
     assert "11月未报送" in units and "每月25日前报送当月进展" in units
     inbox = browser(city.unit_b).get("/inbox").get_data(as_text=True)
     assert "创建任务11月未报送" in inbox
+    from inspect_app.notices.services import digest_text, work_summary
+    december = at("2026-12-02T09:00:00+08:00")
+    summary = work_summary(city.street_b.id, december)
+    assert summary["tasks"] == 1 and "牵头的创建任务 1 项11月尚未报送进展" in digest_text(city.street_b, summary, december)
     late = services.save_task(services.TaskValues(  # added after November's due day: owes December's report
         2026, "6.1", "背街小巷", "路面平整，无乱堆乱放", "实地考察", "", city.street_b, [], None),
         at("2026-11-27T09:00:00+08:00"))
