@@ -59,15 +59,16 @@ class ReportPeriod:
         return "本月" if self.current else f"{self.month}月"
 
 
-def report_due_day() -> int:
-    """The day of the month by which the month's progress is due: KEYTASK_REPORT_DUE_DAY, kept within 1-28."""
-    return min(28, max(1, current_app.config["KEYTASK_REPORT_DUE_DAY"]))
+def report_due_day(day: int | None = None) -> int:
+    """The day of the month by which the month's progress is due: `day`, else KEYTASK_REPORT_DUE_DAY, kept within
+    1-28."""
+    return min(28, max(1, current_app.config["KEYTASK_REPORT_DUE_DAY"] if day is None else day))
 
 
 def report_period(now: datetime, due_day: int | None = None) -> ReportPeriod:
     """The month checked on `now`'s day: this month from its due day (report_due_day) on, the month before until
     then. A due day of 1 checks the calendar month from its first day."""
-    due_day = min(28, max(1, due_day)) if due_day is not None else report_due_day()
+    due_day = report_due_day(due_day)
     day = today(now)
     first = day.replace(day=1)
     current = day.day >= due_day
@@ -517,18 +518,18 @@ def waiting_count_statement():
     return select(func.count()).select_from(KeyTask).where(KeyTask.status == "submitted", KeyTask.active.is_(True))
 
 
-def led_unreported(unit_id, period: ReportPeriod):
-    """SQL: the tasks a unit leads that are 未报送 in `period`."""
+def led_unreported(unit_id, start, due_at):
+    """SQL: the tasks a unit leads that are 未报送 in the period from `start` due at `due_at` (values or bound
+    parameters)."""
     return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
-                                    _unreported(period.start, period.due_at))
+                                    _unreported(start, due_at))
 
 
 @cache
 def unit_due_statement():
-    """A unit's menu badge: its led tasks 未报送 (parameters unit_id, period_start, period_due_at)."""
+    """A unit's menu badge: led_unreported (parameters unit_id, period_start, period_due_at)."""
     return select(func.count()).select_from(
-        select(KeyTask.id).where(KeyTask.lead_unit_id == bindparam("unit_id"), KeyTask.active.is_(True),
-                                 _unreported(bindparam("period_start"), bindparam("period_due_at"))).subquery())
+        led_unreported(bindparam("unit_id"), bindparam("period_start"), bindparam("period_due_at")).subquery())
 
 
 def unit_due_parameters(unit_id: int, now: datetime) -> dict:
