@@ -263,9 +263,8 @@ def test_a_task_added_after_the_due_day_owes_nothing_for_that_month(api, city, t
     assert "6.1" not in codes("2026-11-28T09:00:00+08:00")  # added after November's due day
     assert "6.1" not in codes("2026-12-10T09:00:00+08:00")  # November is still the month checked
     assert "6.1" in codes("2026-12-25T09:00:00+08:00")  # December's report is due
-    latest = services.latest_reports([late], at("2026-12-10T09:00:00+08:00")).get(late.id)
-    assert not services.owes_report(late, latest, services.report_period(at("2026-12-10T09:00:00+08:00")))
-    assert services.owes_report(late, latest, services.report_period(at("2026-12-25T09:00:00+08:00")))
+    assert services.owing([late], services.report_period(at("2026-12-10T09:00:00+08:00"))) == set()
+    assert services.owing([late], services.report_period(at("2026-12-25T09:00:00+08:00"))) == {late.id}
     figures = {f.unit.code: f for f in services.by_unit(2026, at("2026-12-10T09:00:00+08:00"))}
     assert figures["JDB"].unreported == 1  # the market task only
 
@@ -291,6 +290,29 @@ def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
     monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
     listing = browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
     assert "本月未报送进展" in listing and "尚无报送" not in listing and late.code in listing
+
+
+def test_a_returned_request_is_still_a_report_sent_on_the_row_and_in_the_counts(city, tasks, browser, monkeypatch):
+    market, _, _ = tasks
+    db.session.add(KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                                 created_at=at("2026-11-20T09:00:00+08:00"), text="申请销号", progress=100,
+                                 claims_done=True, verdict="returned", reviewed_at=at("2026-11-21T09:00:00+08:00"),
+                                 review_note="缺台账"))
+    db.session.commit()
+    december = at("2026-12-02T09:00:00+08:00")
+    period = services.report_period(december)
+    assert market.id not in services.owing(list(tasks), period)
+    assert services.totals(city.admin, 2026, december).unreported == 2
+    latest = services.latest_reports([market], december)[market.id]
+    assert (latest.at, latest.progress) == (at("2026-11-20T09:00:00+08:00"), None)  # its 100% does not stand
+    db.session.add(KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                                 created_at=at("2026-10-10T09:00:00+08:00"), text="十月进展", progress=70))
+    db.session.commit()
+    latest = services.latest_reports([market], at("2026-11-25T09:00:00+08:00"))[market.id]
+    assert (latest.progress, latest.this_month) == (70, True)  # October's 70% stands; November's request was sent
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: december)
+    page = browser(city.admin).get("/key-tasks/?year=2026&q=3.2.1").get_data(as_text=True)
+    assert "11-20" in page and "100%" not in page and "未报送</span>" not in page and "尚无报送" not in page
 
 
 def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser):

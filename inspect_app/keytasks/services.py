@@ -16,7 +16,7 @@ from functools import cache
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
 from ..common.sql import count_where
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -146,10 +146,14 @@ def _unreported(start, due_at):
                 ~_reported_since(start))
 
 
-def owes_report(task: KeyTask, latest: Latest | None, period: ReportPeriod) -> bool:
-    """_unreported for a task already read, with its latest_reports entry."""
-    return (task.status == "open" and (task.created_at is None or task.created_at < period.due_at)
-            and (latest is None or latest.at < period.start))
+def owing(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
+    """The ids among `tasks` that are 未报送 in `period`: the same rule as the counts (_unreported), so a row's
+    badge and the figures above it agree (a 销号 request the office sent back was still a report sent)."""
+    ids = [t.id for t in tasks]
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(KeyTask.id).where(KeyTask.id.in_(ids),
+                                                           _unreported(period.start, period.due_at))))
 
 
 def _figure_columns(day: date, period: ReportPeriod) -> tuple:
@@ -201,7 +205,8 @@ def indicators(year: int | None) -> list[str]:
 
 @dataclass
 class Latest:
-    """A task's latest report from its lead unit, and whether it falls in this month."""
+    """A task's latest report from its lead unit that stands, and whether any report of the lead unit (a returned
+    request too) falls in this calendar month."""
     at: datetime
     progress: int | None
     text: str
@@ -209,20 +214,24 @@ class Latest:
 
 
 def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
-    """Each task's latest report from its lead unit (one query for the page)."""
+    """Each task's latest report from its lead unit that still stands (one query for the page). A request for 销号
+    the office sent back no longer stands (its 100%); where every report was such a request, the latest of them,
+    without its progress: the unit did report."""
     ids = [t.id for t in tasks]
     if not ids:
         return {}
-    newest = (select(KeyTaskReport.task_id, func.max(KeyTaskReport.id).label("id"))
+    standing = func.max(case((KeyTaskReport.verdict != "returned", KeyTaskReport.id)))
+    newest = (select(KeyTaskReport.task_id, func.coalesce(standing, func.max(KeyTaskReport.id)).label("id"),
+                     func.max(KeyTaskReport.created_at).label("last_at"))
               .join(KeyTask, KeyTask.id == KeyTaskReport.task_id)
-              .where(KeyTaskReport.task_id.in_(ids), KeyTaskReport.unit_id == KeyTask.lead_unit_id,
-                     KeyTaskReport.verdict != "returned")  # a request sent back: its 100% no longer stands
+              .where(KeyTaskReport.task_id.in_(ids), KeyTaskReport.unit_id == KeyTask.lead_unit_id)
               .group_by(KeyTaskReport.task_id).subquery())
     rows = db.session.execute(select(KeyTaskReport.task_id, KeyTaskReport.created_at, KeyTaskReport.progress,
-                                     KeyTaskReport.text)
+                                     KeyTaskReport.text, KeyTaskReport.verdict, newest.c.last_at)
                               .join(newest, newest.c.id == KeyTaskReport.id))
     start = local_midnight(today(now).replace(day=1))  # the calendar month, what the export's 本月报送 tells
-    return {task_id: Latest(at, progress, text, at >= start) for task_id, at, progress, text in rows}
+    return {task_id: Latest(at, None if verdict == "returned" else progress, text, last_at >= start)
+            for task_id, at, progress, text, verdict, last_at in rows}
 
 
 # ----------------------------------------------------------------------------- the office keeps the list

@@ -59,7 +59,7 @@ def index():
     latest, period = services.latest_reports(rows, moment), services.report_period(moment)
     return render_template("keytasks/index.html", rows=rows, total=total, page=page, per_page=services.PER_PAGE,
                            filters=filters, latest=latest, period=period,
-                           owes_report=lambda t, last: services.owes_report(t, last, period),
+                           owing=services.owing(rows, period),
                            totals=services.totals(current_user, filters["year"], moment),
                            years=services.years(), statuses=services.FILTERS,
                            indicators=services.indicators(filters["year"]),
