@@ -177,3 +177,28 @@ def test_escalation_letters_still_reach_the_office_robot_through_the_shared_outb
     assert deliver_due(now)["sent"] == 1
     assert robot.received[0]["text"]["content"].startswith("【督办函】")
     assert db.session.scalar(select(OutboxMessage.unit_id)) is None
+
+
+def test_the_offices_review_of_a_key_task_reaches_the_lead_units_robot(app, robot, city, now):
+    from inspect_app.keytasks import services as keytasks
+    from inspect_app.keytasks.models import KeyTaskReport
+
+    give_robot(city.street_b, robot.url, now)
+    app.config["WEBHOOK_URL"] = robot.url
+    task = keytasks.save_task(keytasks.TaskValues(2026, "6.1", "背街小巷", "路面平整，无乱堆乱放", "实地考察", "",
+                                                  city.street_b, [], None), now - timedelta(days=30))
+    db.session.flush()
+    db.session.add(KeyTaskReport(task_id=task.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                                 created_at=now - timedelta(days=2), text="申请销号", progress=100, claims_done=True,
+                                 verdict="returned", reviewed_at=now + timedelta(minutes=1), review_note="缺少巡查台账"))
+    db.session.commit()
+    assert jobs.push_job(now + timedelta(minutes=5)) == 1
+    assert deliver_due(now + timedelta(minutes=5))["sent"] == 1
+    text = robot.received[0]["text"]["content"]
+    assert text.startswith("【任务提醒】乙街道办事处") and "提醒" in text  # the keyword a DingTalk robot is told
+    assert "6.1 背街小巷：销号申请被退回（缺少巡查台账），请补充后重新申请" in text
+    assert jobs.push_job(now + timedelta(minutes=10)) == 0  # told once
+    task.status = "submitted"  # a new request waits for the office
+    db.session.commit()
+    from inspect_app.notices.services import office_digest_text
+    assert "创建任务销号申请待审核 1 项" in office_digest_text(now)

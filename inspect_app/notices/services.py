@@ -1,6 +1,7 @@
 """The unit's inbox and unread count, and what its robot is told.
 
-Four kinds of news for a unit, each with the moment it happened:
+Four kinds of news for a unit, each with the moment it happened (all four in the inbox; its robot is pushed the
+first three as they come, and the morning digest counts the fourth):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办);
 - a letter (督办函) issued to it;
 - the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);
@@ -25,7 +26,7 @@ from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
 from ..keytasks.models import KeyTaskReport
-from ..keytasks.services import led_unreported, report_period
+from ..keytasks.services import led_unreported, report_period, waiting_count_statement
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
@@ -190,9 +191,11 @@ def robots() -> list[UnitRobot]:
     return list(db.session.scalars(select(UnitRobot).where(UnitRobot.enabled.is_(True)).order_by(UnitRobot.unit_id)))
 
 
-def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter]) -> str:
+def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], reviews: list[KeyTaskReport] = ()) -> str:
+    """One message for what came in: tickets and letters under 【新问题】; the office's reviews of the unit's 销号
+    requests alone under 【任务提醒】 (a DingTalk robot with 关键词 security is told to accept 问题 and 提醒)."""
     office = current_app.config["OFFICE_SHORT_NAME"]
-    lines = [f"【新问题】{unit.name}："]
+    lines = [f"【新问题】{unit.name}：" if parts or letters else f"【任务提醒】{unit.name}："]
     for part in parts[:10]:
         ticket = part.ticket
         lines.append(f"· {ticket.number} {ticket.category.name}（{part.role_label}）"
@@ -202,6 +205,10 @@ def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter]) -> str
         lines.append(f"· 另有{len(parts) - 10}件")
     for letter in letters:
         lines.append(f"· 督办函 {letter.number}，{fmt(letter.reply_by, '%m月%d日')}前整改反馈")
+    for row in reviews:
+        task = row.task
+        lines.append(f"· 创建任务 {task.code} {task.indicator}：销号申请已通过" if row.verdict == "accepted" else
+                     f"· 创建任务 {task.code} {task.indicator}：销号申请被退回（{row.review_note}），请补充后重新申请")
     lines.append(f"请登录文明城市督查整改系统处理。（{office}）")
     return "\n".join(lines)
 
@@ -219,9 +226,10 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
         return False
     parts = list(db.session.scalars(_new_parts(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
     letters = list(db.session.scalars(_letters(robot.unit_id, since, now).order_by(Letter.issued_at)))
-    if not parts and not letters:
+    reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now).order_by(KeyTaskReport.reviewed_at)))
+    if not parts and not letters and not reviews:
         return False
-    return outbox.enqueue(news_text(robot.unit, parts, letters), now, unit_id=robot.unit_id,
+    return outbox.enqueue(news_text(robot.unit, parts, letters, reviews), now, unit_id=robot.unit_id,
                           kind="new_work") is not None
 
 
@@ -263,6 +271,8 @@ def office_digest_text(now: datetime) -> str:
     pending = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "pending")) or 0
     overdue = db.session.scalar(select(func.count(Ticket.id)).where(overdue_condition(now))) or 0
     waiting = db.session.scalar(select(func.count(Ticket.id)).where(Ticket.status == "rectified")) or 0
+    tasks = db.session.scalar(waiting_count_statement()) or 0
     return (f"【每日提醒】{current_app.config['OFFICE_SHORT_NAME']} {fmt(now, '%m月%d日')}：\n"
             f"近24小时新上报 {new} 件；待派遣 {pending} 件；待核查 {waiting} 件；超期未整改 {overdue} 件；"
-            f"市民随手拍、12345工单待审核 {pending_count()} 件。")
+            f"市民随手拍、12345工单待审核 {pending_count()} 件"
+            + (f"；创建任务销号申请待审核 {tasks} 项。" if tasks else "。"))

@@ -2,7 +2,8 @@
 
 Both robots accept {"msgtype": "text", "text": {"content": ...}} and answer {"errcode": 0, ...}. A DingTalk robot
 with 加签 security needs its secret (WEBHOOK_SECRET for the office's, UnitRobot.secret for a unit's); one with 关键词
-security needs a keyword that the message contains (messages start with 【督办函】, 【新问题】, 【每日提醒】).
+security needs a keyword that the message contains (messages start with 【督办函】, 【新问题】, 【任务提醒】 or
+【每日提醒】; the robot page asks for 问题 and 提醒).
 """
 from __future__ import annotations
 
