@@ -190,7 +190,8 @@ def test_the_offices_review_of_a_key_task_reaches_the_lead_units_robot(app, robo
     db.session.flush()
     db.session.add(KeyTaskReport(task_id=task.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
                                  created_at=now - timedelta(days=2), text="申请销号", progress=100, claims_done=True,
-                                 verdict="returned", reviewed_at=now + timedelta(minutes=1), review_note="缺少巡查台账"))
+                                 verdict="returned", reviewed_at=now + timedelta(minutes=1),
+                                 review_note="缺少巡查台账"))
     db.session.commit()
     assert jobs.push_job(now + timedelta(minutes=5)) == 1
     assert deliver_due(now + timedelta(minutes=5))["sent"] == 1
