@@ -268,6 +268,37 @@ def test_a_unit_answering_for_sites_is_ranked_though_no_round_drew_them(city):
     assert scoring.reason(entry) == "负责的点位本期未被抽查，无扣分"
 
 
+def test_a_month_list_counts_the_key_tasks_a_unit_leads_as_they_stood_at_the_months_end(city):
+    """市政设施 (SZ) leads two key tasks: one behind its 15 November limit with no November report (滞后, 未报送),
+    one reported on 10 November. Counted in November's list as the month's 通报 tells them; not in a week's."""
+    from datetime import date
+
+    from inspect_app.keytasks import services as keytasks
+    from inspect_app.keytasks.models import KeyTaskReport
+
+    behind = keytasks.save_task(keytasks.TaskValues(2026, "7.1", "市政设施", "破损井盖全部更换", "实地考察", "",
+                                                    city.roads, [], date(2026, 11, 15)), at("2026-09-01T10:00"))
+    steady = keytasks.save_task(keytasks.TaskValues(2026, "7.2", "市政设施", "路灯完好率95%以上", "实地考察", "",
+                                                    city.roads, [], None), at("2026-09-01T10:00"))
+    db.session.flush()
+    db.session.add(KeyTaskReport(task_id=steady.id, unit_id=city.roads.id, created_by_id=city.admin.id,
+                                 created_at=at("2026-11-10T10:00"), text="已巡查", progress=80))
+    db.session.commit()
+    c = counts_of(city.roads)
+    assert (c.lead_tasks, c.task_lagging, c.task_unreported) == (2, 1, 1) and c.examined and c.at_fault
+    entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["SZ"]
+    assert entry.ranked and entry.score == 98.5  # 100 − 1 (滞后) − 0.5 (未报送)
+    assert "牵头的创建任务滞后1项（扣1分）" in entry.reason and "当月未报送进展1项（扣0.5分）" in entry.reason
+    assert scoring.UnitCounts.from_dict(c.as_dict()).task_lagging == 1  # kept in a published snapshot
+    week = counts_of(city.roads, period=parse_period("2026-W47"))
+    assert week is None or (week.task_lagging, week.lead_tasks) == (0, 0)
+    # done before the month ended: neither 滞后 nor owing a report
+    behind.status, behind.done_at = "done", at("2026-11-20T10:00")
+    db.session.commit()
+    c = counts_of(city.roads)
+    assert (c.lead_tasks, c.task_lagging, c.task_unreported) == (2, 0, 0)
+
+
 def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):
     add(city.police, "2026-11-05T18:00")
     with pytest.raises(Exception):

@@ -13,6 +13,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
 - segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
 - sites: active sites (点位) the unit answers for as 属地, 行业主管 or 经营管理 (a standing responsibility: the unit
   is ranked even in a period no round drew them).
+- key tasks (month lists only): the tasks a unit leads, those 滞后 and those not reported within the month, as the
+  month's 通报 tells them (keytasks/bulletin.py).
 
 Every query is one GROUP BY over an indexed range (see models.py for the covering indexes).
 """
@@ -132,7 +134,25 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
         b.unit(unit_id)["segments"] = n
     for unit_id, n in site_counts().items():
         b.unit(unit_id)["sites"] = n
+    if period.kind == "month":
+        for unit_id, figures in key_task_counts(period, now).items():
+            for name, value in figures.items():
+                b.add(unit_id, name, value)
     return b.build()
+
+
+def key_task_counts(period: Period, now: datetime) -> dict[int, dict]:
+    """{lead unit_id: {lead_tasks, task_lagging, task_unreported}} for a month: the year's tasks as they stood at
+    the month's end (or now), told the way the month's 通报 tells them (keytasks/bulletin.month_status)."""
+    from ..keytasks.bulletin import month_status
+
+    out: dict[int, dict] = {}
+    for told in month_status(period.first_day.year, period.first_day.month, now).tasks:
+        figures = out.setdefault(told.task.lead_unit_id, {"lead_tasks": 0, "task_lagging": 0, "task_unreported": 0})
+        figures["lead_tasks"] += 1
+        figures["task_lagging"] += told.overdue_days > 0
+        figures["task_unreported"] += told.status == "open" and not told.reported
+    return out
 
 
 def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:

@@ -2,7 +2,7 @@
 
 A scheme starts each unit at full marks and deducts per problem found in its area of responsibility (weighted by
 how it was found: the ticket's `source`), per 回潮, per 督办 / 挂牌 / 约谈 / 问责, per overdue problem and per 返工,
-down to zero (扣完为止). That is the 问题扣分 part. It may then be blended with the unit's sites' assessment score
+and in a month's list per key task it leads that is 滞后 or not reported that month, down to zero (扣完为止). That is the 问题扣分 part. It may then be blended with the unit's sites' assessment score
 (测评得分) and with closure-rate terms (按期结案率 etc.):
 
     综合得分 = 问题扣分得分 × (1 − a − Σr) + 测评得分 × a + Σ (r × 100 × 率)
@@ -31,7 +31,11 @@ PER_TERMS = {
     "referral": ("被问责", "次"),
     "overdue": ("问题超期未整改", "件"),
     "rework": ("整改不到位被退回返工", "次"),
+    # the key tasks it leads (创建任务, keytasks/), in month lists only: as they stood at the month's end
+    "task_lagging": ("牵头的创建任务滞后", "项"),
+    "task_unreported": ("牵头的创建任务当月未报送进展", "项"),
 }
+TASK_TERMS = ("task_lagging", "task_unreported")
 # closure-rate terms (options): name -> (label, higher is better)
 RATE_TERMS = {
     "on_time_rate": ("按期整改率", True),
@@ -92,6 +96,8 @@ class Scheme:
                 parts.append(f"{label}每{word}扣{num(self.per[name])}分")
         first = f"满分{full}分，" + "，".join(parts) + "，扣完为止。" if parts else f"满分{full}分。"
         lines = [first]
+        if any(self.per.get(name) for name in TASK_TERMS):
+            lines.append("创建任务按其牵头单位计，以当月月末（当月榜单为截至发布时）的推进情况为准，周榜不计。")
         shares = [f"{CHARGES[k]}按{_share(v)}计" for k, v in self.charge.items() if k != "lead" and v > 0]
         lines.append("问题计入其责任区域的单位：主办单位全额计扣" + ("，" + "，".join(shares) if shares else "") + "。")
         rest = 1.0 - self.assessment_weight - sum(self.rates.values())
@@ -191,7 +197,7 @@ DEFAULT_SCHEME = {
     "found": {"daily": 0.5, "citizen": 0.5, "hotline": 0.5, "spot_check": 1, "leader": 1, "joint": 1,
               "undercover": 1, "mock_assessment": 1, "media": 2, "superior": 3},
     "per": {"relapse": 1, "supervised": 1, "listed": 3, "interview": 5, "referral": 10, "overdue": 1,
-            "rework": 0.5},
+            "rework": 0.5, "task_lagging": 1, "task_unreported": 0.5},
     "charge": {"lead": 1, "assist": 0.5, "adopting": 1},
     "assessment_weight": 0.2,
     "rates": {},
@@ -204,7 +210,7 @@ CITY_B_SCHEME = {
     "found": {"daily": 0.3, "citizen": 0.3, "hotline": 0.3, "spot_check": 0.5, "leader": 1, "joint": 0.5,
               "undercover": 1.5, "mock_assessment": 1.5, "media": 3, "superior": 4},
     "per": {"relapse": 2, "supervised": 2, "listed": 4, "interview": 6, "referral": 15, "overdue": 2,
-            "rework": 1},
+            "rework": 1, "task_lagging": 2, "task_unreported": 1},
     "charge": {"lead": 1, "assist": 0.3, "adopting": 0.5},
     "assessment_weight": 0,
     "rates": {"on_time_rate": 0.3},

@@ -51,6 +51,9 @@ class UnitCounts:
     at_listed: int = 0                   # problems now at 挂牌督办 or above
     segments: int = 0                    # road segments it answers for (属地 or 包抓), patrolled every day
     sites: int = 0                       # sites (点位) it answers for, drawn in a round or not
+    task_lagging: int = 0                # key tasks it leads behind their time limit at the month's end
+    task_unreported: int = 0             # key tasks it leads, being worked on, with no report within the month
+    lead_tasks: int = 0                  # key tasks it leads in the month (a month list only)
 
     @property
     def found_total(self) -> int:
@@ -76,14 +79,16 @@ class UnitCounts:
     @property
     def examined(self) -> bool:
         """Something to judge the unit by in the period: a problem found, a problem due, an assessed site, or road
-        segments the inspectors patrol (nothing found there is a finding)."""
-        return bool(self.found_total or self.due or self.assessed_sites or self.segments)
+        segments the inspectors patrol (nothing found there is a finding), or key tasks it leads."""
+        return bool(self.found_total or self.due or self.assessed_sites or self.segments or self.lead_tasks)
 
     @property
     def at_fault(self) -> bool:
-        """Slow or poor rectification: an overdue problem, a 返工, a 回潮, a letter, or escalation. A unit whose
-        problems were all fixed on time is not put on the black list for having had problems."""
-        return bool(self.overdue or self.rework or self.relapse or self.supervised or self.escalated)
+        """Slow or poor rectification: an overdue problem, a 返工, a 回潮, a letter, escalation, or a key task it
+        leads behind its time limit. A unit whose problems were all fixed on time is not put on the black list for
+        having had problems."""
+        return bool(self.overdue or self.rework or self.relapse or self.supervised or self.escalated
+                    or self.task_lagging)
 
     @property
     def escalated(self) -> bool:
@@ -93,7 +98,7 @@ class UnitCounts:
     def as_dict(self) -> dict:
         data = {name: getattr(self, name) for name in
                 ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessment", "assessed_sites", "at_listed")}
+                 "assessment", "assessed_sites", "at_listed", "task_lagging", "task_unreported", "lead_tasks")}
         data["found"] = {role: dict(sorted(v.items())) for role, v in sorted(self.found.items()) if v}
         data["found_total"] = self.found_total
         data["on_time_rate"] = round(self.rate("on_time_rate"), 4)
@@ -102,7 +107,7 @@ class UnitCounts:
     @classmethod
     def from_dict(cls, data: dict) -> UnitCounts:
         names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessed_sites", "at_listed", "segments", "sites")
+                 "assessed_sites", "at_listed", "segments", "sites", "task_lagging", "task_unreported", "lead_tasks")
         return cls(found={k: dict(v) for k, v in (data.get("found") or {}).items()},
                    assessment=data.get("assessment"), **{n: int(data.get(n) or 0) for n in names})
 

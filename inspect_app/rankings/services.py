@@ -258,7 +258,7 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
     units = _units(unit_counts)
     responsible = {uid for uid, c in unit_counts.items()
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
-                   or c.referral or c.assessed_sites or c.segments or c.sites}
+                   or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
     rows = groups()
     rules = group_rules(rows)
     entries = scoring.rank_groups(unit_groups(units, rows), unit_counts, responsible, scheme, rules)
