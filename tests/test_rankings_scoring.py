@@ -83,7 +83,8 @@ def test_method_text_is_plain_language_generated_from_the_scheme():
         "每件扣1分，媒体曝光发现问题每件扣2分，上级测评反馈发现问题每件扣3分，回潮（整改后问题反弹）每件扣1分，被下发督办函每次扣1分，被挂牌督办每次扣3分，"
         "被约谈每次扣5分，被问责每次扣10分，问题超期未整改每件扣1分，整改不到位被退回返工每次扣0.5分，"
         "牵头的创建任务滞后每项扣1分，牵头的创建任务当月未报送进展每项扣0.5分，扣完为止。")
-    assert DEFAULT.method_lines()[1] == "创建任务按其牵头单位计，以当月月末（当月榜单为截至发布时）的推进情况为准，周榜不计。"
+    assert DEFAULT.method_lines()[1] == ("创建任务按其牵头单位计，以当月月末（当月榜单为截至发布时）的推进情况为准，"
+                                         "周榜不计。")
     without_tasks = Scheme.from_dict({**DEFAULT_SCHEME, "per": {"overdue": 1}})
     assert "创建任务" not in without_tasks.method_text
     assert "综合得分中，问题扣分得分占80%，本期测评中其负责点位的测评得分占20%。" in DEFAULT.method_lines()

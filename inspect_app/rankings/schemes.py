@@ -2,8 +2,9 @@
 
 A scheme starts each unit at full marks and deducts per problem found in its area of responsibility (weighted by
 how it was found: the ticket's `source`), per 回潮, per 督办 / 挂牌 / 约谈 / 问责, per overdue problem and per 返工,
-and in a month's list per key task it leads that is 滞后 or not reported that month, down to zero (扣完为止). That is the 问题扣分 part. It may then be blended with the unit's sites' assessment score
-(测评得分) and with closure-rate terms (按期结案率 etc.):
+and in a month's list per key task it leads that is 滞后 or not reported that month, down to zero (扣完为止). That
+is the 问题扣分 part. It may then be blended with the unit's sites' assessment score (测评得分) and with closure-rate
+terms (按期结案率 etc.):
 
     综合得分 = 问题扣分得分 × (1 − a − Σr) + 测评得分 × a + Σ (r × 100 × 率)
 
