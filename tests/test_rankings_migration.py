@@ -48,3 +48,37 @@ def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
         assert conn.execute(text("SELECT count(*) FROM rankings")).scalar() == 1
     db.session.remove()
     upgrade()
+
+
+def test_0092_gives_the_shipped_schemes_the_new_terms_unless_the_office_changed_them(empty_db):
+    import json
+
+    from inspect_app.rankings.schemes import DEFAULT_SCHEME
+
+    upgrade(revision="0091")
+    with db.engine.begin() as conn:
+        edited = json.loads(conn.execute(text("SELECT document_json FROM ranking_schemes WHERE code = 'city_b'"))
+                            .scalar())
+        edited["per"]["overdue"] = 3  # the office's own weight
+        conn.execute(text("UPDATE ranking_schemes SET document_json = :d WHERE code = 'city_b'"),
+                     {"d": json.dumps(edited, ensure_ascii=False)})
+    db.session.remove()
+    upgrade()
+
+    def documents():
+        with db.engine.connect() as conn:
+            return {code: json.loads(doc) for code, doc in conn.execute(
+                text("SELECT code, document_json FROM ranking_schemes"))}
+
+    after = documents()
+    assert after["default"] == DEFAULT_SCHEME and after["default"]["per"]["task_lagging"] == 1
+    assert after["city_b"] == edited and "task_lagging" not in after["city_b"]["per"]
+    from inspect_app.rankings import services
+    assert "牵头的创建任务滞后每项扣1分" in services.scheme_in_force().method_text
+    db.session.remove()
+    downgrade(revision="0091")
+    before = documents()
+    assert "task_lagging" not in before["default"]["per"] and "superior" not in before["default"]["found"]
+    assert before["city_b"] == edited
+    db.session.remove()
+    upgrade()
