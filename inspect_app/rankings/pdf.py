@@ -260,8 +260,8 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
 
     body: list = [
         Para(f"根据文明城市创建问题整改考评办法，现将{period.short_label}（{_span(period)}）各责任单位问题整改考评情况"
-             f"通报如下。本期{summary.get('units', 0)}个单位中，{summary.get('ranked', 0)}个单位有责任区域内的问题、"
-             f"到期问题或测评点位，分{group_names}{len(groups)}组排名；共发现问题{totals.get('found', 0)}件，"
+             f"通报如下。本期{summary.get('units', 0)}个单位中，{summary.get('ranked', 0)}个单位有责任区域、到期问题、"
+             f"测评点位或牵头的创建任务，分{group_names}{len(groups)}组排名；共发现问题{totals.get('found', 0)}件，"
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
