@@ -510,7 +510,8 @@ def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, 
                      "满分100分，日常督查、市民随手拍、12345热线发现问题每件扣0.5分", "扣完为止",
                      "二、红榜", "（一）市直部门", "（二）街道/乡镇", "甲街道办事处", "三、黑榜", "乙街道办事处",
                      "四、各组得分排名", "红榜线90", "五、典型案例", "整改前", "整改后", ticket.number,
-                     "六、未参与排名的单位", "市市政设施管理处。", "抄送", "印发"):
+                     "六、未参与排名的单位", "市市政设施管理处。", "抄送", "印发",
+                     "个单位有责任区域、到期问题、测评点位或牵头的创建任务，分"):
         assert expected in text, expected
     assert "max(" not in text and "样本不足" not in text
     images = sum(len(page.images) for page in PdfReader(io.BytesIO(response.data)).pages)
