@@ -297,6 +297,8 @@ def test_a_month_list_counts_the_key_tasks_a_unit_leads_as_they_stood_at_the_mon
     db.session.commit()
     c = counts_of(city.roads)
     assert (c.lead_tasks, c.task_lagging, c.task_unreported) == (2, 0, 0)
+    entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["SZ"]
+    assert entry.score == 100.0 and entry.reason == "本期未发现问题，牵头的2项创建任务无滞后、按月报送"
 
 
 def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):

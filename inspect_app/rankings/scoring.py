@@ -339,6 +339,8 @@ def reason(entry: Entry) -> str:
             parts.append("到期问题均按期整改" if not c.overdue else f"超期{c.overdue}件")
         if not c.rework and c.due:
             parts.append("无返工")
+        if c.lead_tasks and not c.task_lagging and not c.task_unreported:
+            parts.append(f"牵头的{c.lead_tasks}项创建任务无滞后、按月报送")
         if c.assessment is not None:
             parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
         return "，".join(parts)
