@@ -315,21 +315,34 @@ def test_a_returned_request_is_still_a_report_sent_on_the_row_and_in_the_counts(
     assert "11-20" in page and "100%" not in page and "未报送</span>" not in page and "尚无报送" not in page
 
 
-def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser):
-    market, _, _ = tasks
+def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser, monkeypatch):
+    market, toilets, _ = tasks
+    db.session.add(KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
+                                 created_at=at("2026-11-20T09:00:00+08:00"), text="十一月进展", progress=40))
+    db.session.commit()
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T09:00:00+08:00"))
     report(api, city.unit_b, market, "本月完成3个市场改造", "60")
     page = browser(city.admin)
-    response = page.get("/key-tasks/export.xlsx?year=2026")
-    assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0][:4] == ["任务编号", "测评项目", "任务内容", "测评方法"]
+
+    def table():
+        response = page.get("/key-tasks/export.xlsx?year=2026")
+        assert response.status_code == 200
+        return [[c.value for c in row] for row in load_workbook(io.BytesIO(response.data)).active.iter_rows()]
+
+    rows = table()
+    # on 2 December the month checked is November, as on the pages (11月未报送)
+    assert rows[0][:4] == ["任务编号", "测评项目", "任务内容", "测评方法"] and rows[0][9] == "11月报送"
     first = dict(zip(rows[0], rows[1]))
     assert first["任务编号"] == "3.2.1" and first["牵头单位"] == "乙街道办事处" and first["配合单位"] == "市交警支队"
-    assert first["办理状态"] == "推进中（滞后）" and first["完成进度"] == "60%" and first["本月报送"] == "已报送"
+    assert first["办理状态"] == "推进中（滞后）" and first["完成进度"] == "60%" and first["11月报送"] == "已报送"
     assert first["最近进展"] == "本月完成3个市场改造"
+    assert dict(zip(rows[0], rows[2]))["11月报送"] == "已报送"  # 20 November: not 未报送 on 2 December
     standing = dict(zip(rows[0], rows[3]))
-    assert standing["完成时限"] == "常态长效" and standing["本月报送"] == "未报送"
+    assert standing["完成时限"] == "常态长效" and standing["11月报送"] == "未报送"
+    # from the 25th December is checked: the report of 2 December counts for it
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
+    rows = table()
+    assert rows[0][9] == "本月报送" and [r[9] for r in rows[1:4]] == ["已报送", "未报送", "未报送"]
     assert browser(city.unit_b).get("/key-tasks/export.xlsx").status_code == 403
 
 

@@ -168,21 +168,32 @@ def export_rows() -> Iterator[list]:
 
 # ----------------------------------------------------------------------------- the progress table
 
-PROGRESS_COLUMNS = ["任务编号", "测评项目", "任务内容", "测评方法", "牵头单位", "配合单位", "完成时限", "办理状态", "完成进度",
-                    "本月报送", "最近报送时间", "最近进展", "销号时间"]
 PROGRESS_WIDTHS = [10, 16, 40, 10, 18, 26, 12, 12, 8, 8, 16, 50, 16]
 
 
+def progress_columns(now: datetime) -> list[str]:
+    """The table's header; the 报送 column names the month checked on `now`'s day (11月报送 until the 25th)."""
+    return ["任务编号", "测评项目", "任务内容", "测评方法", "牵头单位", "配合单位", "完成时限", "办理状态", "完成进度",
+            f"{services.report_period(now).label}报送", "最近报送时间", "最近进展", "销号时间"]
+
+
 def progress_rows(user, year: int, now: datetime) -> list[list]:
+    """One row per task. The 报送 column says what the pages say for the month checked (services.report_period):
+    未报送 where the pages show the badge, 已报送 where the lead unit reported since the month began, — for a task
+    not being worked on, or one added after the month's due day that owes nothing yet."""
     tasks, _ = services.list_tasks(user, now, year=year, limit=None)
     latest = services.latest_reports(tasks, now)
+    period = services.report_period(now)
+    owing = services.owing(tasks, period)
     result = []
     for task in tasks:
         last = latest.get(task.id)
+        reported = ("未报送" if task.id in owing else
+                    "已报送" if task.status == "open" and last and last.last_at >= period.start else "—")
         result.append([task.code, task.indicator, task.content, task.method, task.lead_unit.name,
                        "、".join(u.name for u in task.assist_units), task.due_on.isoformat() if task.due_on else "常态长效",
                        services.status_label(task, now),
                        f"{last.progress}%" if last and last.progress is not None else "",
-                       "—" if task.status != "open" else ("已报送" if last and last.this_month else "未报送"),
+                       reported,
                        fmt(last.at) if last else "", last.text if last else "", fmt(task.done_at) if task.done_at else ""])
     return result

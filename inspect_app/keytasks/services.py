@@ -211,6 +211,7 @@ class Latest:
     progress: int | None
     text: str
     this_month: bool
+    last_at: datetime | None = None  # the lead unit's latest report of any kind (a returned request too)
 
 
 def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
@@ -230,7 +231,7 @@ def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
                                      KeyTaskReport.text, KeyTaskReport.verdict, newest.c.last_at)
                               .join(newest, newest.c.id == KeyTaskReport.id))
     start = local_midnight(today(now).replace(day=1))  # the calendar month, what the export's 本月报送 tells
-    return {task_id: Latest(at, None if verdict == "returned" else progress, text, last_at >= start)
+    return {task_id: Latest(at, None if verdict == "returned" else progress, text, last_at >= start, last_at)
             for task_id, at, progress, text, verdict, last_at in rows}
 
 

@@ -173,5 +173,5 @@ def export(fmt: str):
     moment = now()
     year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
     return downloads.rows_sheet(f"{year}年创建任务推进情况", fmt, request.args.get("encoding"), moment,
-                                exports.PROGRESS_COLUMNS, exports.progress_rows(current_user, year, moment),
+                                exports.progress_columns(moment), exports.progress_rows(current_user, year, moment),
                                 exports.PROGRESS_WIDTHS)
