@@ -230,7 +230,7 @@ def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
     rows = db.session.execute(select(KeyTaskReport.task_id, KeyTaskReport.created_at, KeyTaskReport.progress,
                                      KeyTaskReport.text, KeyTaskReport.verdict, newest.c.last_at)
                               .join(newest, newest.c.id == KeyTaskReport.id))
-    start = local_midnight(today(now).replace(day=1))  # the calendar month, what the export's 本月报送 tells
+    start = local_midnight(today(now).replace(day=1))  # the calendar month, what the API's this_month tells
     return {task_id: Latest(at, None if verdict == "returned" else progress, text, last_at >= start, last_at)
             for task_id, at, progress, text, verdict, last_at in rows}
 
