@@ -88,6 +88,15 @@ def make_seal(path: Path, *, alpha: bool = True) -> Path:
 _thumbs: list[str] = []
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _remove_thumbs():
+    """The thumbnails' temporary folder goes when the module's tests are done, so runs leave nothing in /tmp."""
+    yield
+    if _thumbs:
+        shutil.rmtree(Path(_thumbs[0]).parent, ignore_errors=True)
+        _thumbs.clear()
+
+
 def thumbs() -> list[str]:
     """Thumbnails as the app stores them (480 px JPEG), made once; the last is not an image (（照片缺失）)."""
     if not _thumbs:
