@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import BEFORE_PHOTO, City, file_tuple, processed, upload_files
+from office_helpers import xlsx_bytes
 from sqlalchemy import event, func, select
 
 from inspect_app.extensions import db
@@ -291,6 +292,36 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
     duplicate = [HOTLINE[0], HOTLINE[1], HOTLINE[1]]
     body = import_hotline(api, city, duplicate).get_json()
     assert body["errors"] == 1 and "重复" in body["rows"][1]["message"]
+
+
+def test_a_hotline_export_with_a_title_above_its_header_imports(api, city):
+    """The 12345 platform's export starts with a title merged across the columns and a line of when it was made;
+    the header is found below them. A merge anywhere else is still refused."""
+    title = ["临江市12345政务服务便民热线工单明细（2026年11月）"] + [""] * 7
+    made = ["导出时间：2026-11-21 08:00", "", "", "", "", "", "", "导出人：张三"]
+    data = xlsx_bytes([title, made] + HOTLINE, merge="A1:H1")
+    response = api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(data), "12345工单明细.xlsx")})
+    body = response.get_json()
+    assert response.status_code == 200 and (body["added"], body["errors"]) == (2, 0), body
+    assert body["rows"][0]["row"] == 4  # the row numbers are the file's own
+    assert {i.case_number for i in db.session.scalars(select(IntakeItem))} == {"GD2026112001", "GD2026112002"}
+
+    response = api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(hotline_csv([title[:1]] + HOTLINE)), "12345.csv")})
+    assert response.status_code == 200 and response.get_json()["unchanged"] == 2
+
+    for rows, merge in (([title, made] + HOTLINE, "A4:A5"), ([title, made] + HOTLINE, "A1:H2"),
+                        (HOTLINE, "D2:E2")):  # data over two rows, a title over two rows, a data row near the top
+        data = xlsx_bytes(rows, merge=merge)
+        response = api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(data), "12345工单明细.xlsx")})
+        assert response.status_code == 422 and merge in response.get_json()["error"]["message"], merge
+    far_down = [title, made, ["说明：以下为本月工单"], ["（空行前的备注）"]] + HOTLINE
+    response = api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(hotline_csv(far_down)), "12345.csv")})
+    message = response.get_json()["error"]["message"]
+    assert response.status_code == 422 and "表头不符合模板" in message and "文件第1行" in message
 
 
 def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city, now):

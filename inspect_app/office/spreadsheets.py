@@ -110,6 +110,12 @@ def read_table(filename: str, data: bytes, columns: list[str], required: list[st
     return _to_table(grid, columns, required, max_rows, aliases or {})
 
 
+# Rows a file may carry above its header: an export from the 12345 platform or a bureau's system often starts
+# with a title ("临江市12345政务服务便民热线工单明细（2026年11月）", merged across the columns) and a line such as
+# "导出时间：…" before the row of column names.
+TITLE_ROWS = 3
+
+
 def _too_many(max_rows: int) -> SpreadsheetError:
     return SpreadsheetError(f"文件行数超过上限：一次最多导入 {max_rows} 行，请拆分成多个文件。",
                             code="too_many_rows", status=413)
@@ -334,7 +340,7 @@ class _SheetReader:
                 if values:
                     width = max(values)
                     grid.append((row_number, [values.get(i) for i in range(1, width + 1)]))
-                    if len(grid) > self.max_rows + 1:
+                    if len(grid) > self.max_rows + 1 + TITLE_ROWS:
                         raise _too_many(self.max_rows)
                 element.clear()
                 while element.getprevious() is not None:
@@ -345,6 +351,7 @@ class _SheetReader:
                 merged.append(element.get("ref") or "")
                 if len(merged) >= 5:
                     break
+        merged = [ref for ref in merged if not _title_merge(ref, grid)]
         if merged:
             raise SpreadsheetError(f"表格中有合并单元格（{'、'.join(merged[:5])}），请取消合并后再导入。",
                                    code="merged_cells")
@@ -442,7 +449,7 @@ def _csv_rows(data: bytes, max_rows: int, limits: Limits) -> list[tuple[int, lis
                 if last > limits.columns:
                     raise _too_large(f"第{number}行有第{last}列的数据，上限 {limits.columns} 列", cells)
                 grid.append((number, values[:last]))
-                if len(grid) > max_rows + 1:
+                if len(grid) > max_rows + 1 + TITLE_ROWS:
                     raise _too_many(max_rows)
     except csv.Error:
         raise SpreadsheetError("CSV 文件格式不正确（引号不配对或含有非法字符）。", code="not_a_spreadsheet") from None
@@ -453,14 +460,37 @@ def _csv_rows(data: bytes, max_rows: int, limits: Limits) -> list[tuple[int, lis
     return grid
 
 
+def _title_merge(ref: str, grid: list[tuple[int, list]]) -> bool:
+    """A merged range that is a title above the table: within one of the first TITLE_ROWS rows, on a row that
+    holds nothing but its one text. Any other merge would shift values away from their column's name."""
+    match = _MERGE_REF.match(ref)
+    if not match or match.group(2) != match.group(4) or int(match.group(2)) > TITLE_ROWS:
+        return False
+    row = int(match.group(2))
+    values = next((values for number, values in grid if number == row), [])
+    return sum(1 for v in values if cell_text(v)) <= 1
+
+
+_MERGE_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def _headers(values: list, columns: list[str], aliases: dict[str, str]) -> list[str]:
+    headers = [normalize_header(h) for h in values]
+    return [aliases.get(h, h) if h not in columns else h for h in headers]
+
+
 def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[str], max_rows: int,
               aliases: dict[str, str]) -> Table:
     grid = [(n, values) for n, values in grid if any(cell_text(v) for v in values)]
     if not grid:
         raise SpreadsheetError("文件中没有数据。", code="empty_file")
-    header_row, raw_headers = grid[0]
-    headers = [normalize_header(h) for h in raw_headers]
-    headers = [aliases.get(h, h) if h not in columns else h for h in headers]
+    # The header is the first row that names every required column, among the first few: title lines above it
+    # are skipped. When none does, the first row is taken as the header and the error names what it lacks.
+    at = next((k for k, (_n, values) in enumerate(grid[:TITLE_ROWS + 1])
+               if all(c in _headers(values, columns, aliases) for c in required)), 0)
+    header_row, raw_headers = grid[at]
+    grid = grid[at:]
+    headers = _headers(raw_headers, columns, aliases)
     missing = [c for c in required if c not in headers]
     if missing:
         found = "、".join(h for h in headers if h) or "（空）"
