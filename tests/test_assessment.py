@@ -275,6 +275,46 @@ def test_a_unit_sees_only_its_own_sites_results(api, city, world, scored):
     assert listed["total"] == 1 and listed["items"][0]["unit"]["id"] == city.street_a.id
 
 
+def test_a_unit_learns_of_a_drawn_site_only_once_it_is_scored_or_the_round_is_closed(api, browser, city, world):
+    """An 暗访's draw is the office's: a unit told which of its sites will be visited could tidy just those."""
+    body = create(api, city, kind="undercover", per_kind={"农贸市场": 1, "背街小巷": 1, "公共厕所": 1},
+                  per_district=True, seed=7)
+    round_id, ids = body["id"], site_ids(body)
+    mine = [i for i in ids if kinds_of(world, [i])[0][1] == "江城区"]
+    assert len(mine) == 3
+    # nothing scored: the unit does not see the round at all, by the API or on its results page
+    assert api.get("/api/v1/rounds", city.unit_a).get_json() == []
+    assert api.get(f"/api/v1/rounds/{round_id}", city.unit_a).status_code == 404
+    assert api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_a).status_code == 404
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{mine[0]}/results", city.unit_a).status_code == 404
+    page = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert body["name"] not in page and "待测评" not in page
+
+    given = ANSWERS[kinds_of(world, [mine[0]])[0]]
+    assert submit(api, city.inspector, round_id, mine[0], given,
+                  photos={c: 1 for c, ok in given.items() if not ok}).status_code == 201
+    # one scored: that site only, without the seed that reproduces the draw or the inspector who went
+    shown = api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()
+    assert [s["site_id"] for s in shown["sites"]] == [mine[0]]
+    assert shown["seed"] is None and shown["draw"] is None and shown["sites"][0]["inspector_id"] is None
+    assert [s["site_id"] for s in api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_a).get_json()["sites"]] \
+        == [mine[0]]
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{mine[0]}/results", city.unit_a).status_code == 200
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{mine[1]}/results", city.unit_a).status_code == 404
+    page = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert body["name"] in page and "待测评" not in page
+    # the office and the inspector still see the whole draw
+    assert len(api.get(f"/api/v1/rounds/{round_id}", city.admin).get_json()["sites"]) == len(ids)
+    assert api.get(f"/api/v1/rounds/{round_id}", city.admin).get_json()["seed"] == 7
+
+    # closed: the unit sees its three sites, the two never visited as such, and the seed
+    assert api.post(f"/api/v1/rounds/{round_id}/close", city.admin).status_code == 200
+    shown = api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()
+    assert sorted(s["site_id"] for s in shown["sites"]) == sorted(mine) and shown["seed"] == 7
+    assert len(api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_a).get_json()["sites"]) == 3
+    assert "待测评" in browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+
+
 def test_unit_results_page_shows_own_sites_and_links_own_tasks(browser, city, world, scored):
     page = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
     assert "江城区农贸市场" in page or "江城区" in page

@@ -9,7 +9,7 @@ from ..common.timeutil import isoformat
 from ..extensions import db
 from ..http import json_body, now, pdf_bytes
 from ..office import downloads
-from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires
+from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
 from ..tickets.inputs import idempotency_key
 from . import checklist, documents, scores, services
@@ -18,21 +18,26 @@ from .models import Round, RoundSite
 bp = api_blueprint("api_assessment", __name__)
 
 
-def round_site_dict(rs: RoundSite) -> dict:
+def round_site_dict(rs: RoundSite, citywide: bool = True) -> dict:
+    """A drawn site; for a unit without the inspector, who may go undercover again."""
     return {"site_id": rs.site_id, "site": {"id": rs.site.id, "code": rs.site.code, "name": rs.site.name,
                                             "kind": rs.site.kind.name, "district": rs.site.district},
-            "inspector_id": rs.inspector_id, "status": rs.status, "score": rs.score,
+            "inspector_id": rs.inspector_id if citywide else None, "status": rs.status, "score": rs.score,
             "submitted_at": isoformat(rs.submitted_at)}
 
 
-def round_dict(rnd: Round, sites: list[RoundSite] | None = None) -> dict:
+def round_dict(rnd: Round, sites: list[RoundSite] | None = None, user=None) -> dict:
+    """A round; for a unit (`user` not citywide) an open round's seed and draw are withheld, since the seed and
+    the site register reproduce the draw."""
+    citywide = user is None or sees_citywide(user)
+    hidden = not citywide and rnd.status != "closed"
     result = {"id": rnd.id, "kind": rnd.kind, "kind_label": rnd.kind_label, "name": rnd.name,
-              "status": rnd.status, "seed": rnd.seed, "draw": rnd.draw,
+              "status": rnd.status, "seed": None if hidden else rnd.seed, "draw": None if hidden else rnd.draw,
               "checklist_version": rnd.checklist_version.number, "created_at": isoformat(rnd.created_at),
               "closed_at": isoformat(rnd.closed_at), "bulletin_number": rnd.bulletin_number,
               "bulletin_issued_at": isoformat(rnd.bulletin_issued_at)}
     if sites is not None:
-        result["sites"] = [round_site_dict(rs) for rs in sites]
+        result["sites"] = [round_site_dict(rs, citywide) for rs in sites]
     return result
 
 
@@ -93,14 +98,16 @@ def create_round():
 @requires(EVERYONE)
 def rounds():
     kind = (request.args.get("kind") or "").strip() or None
-    return jsonify([round_dict(r) for r in services.list_rounds(current(), kind)])
+    user = current()
+    return jsonify([round_dict(r, user=user) for r in services.list_rounds(user, kind)])
 
 
 @bp.get("/rounds/<int:round_id>")
 @requires(EVERYONE)
 def show_round(round_id: int):
-    rnd = services.get_round(current(), round_id)
-    return jsonify(round_dict(rnd, services.round_sites(current(), rnd)))
+    user = current()
+    rnd = services.get_round(user, round_id)
+    return jsonify(round_dict(rnd, services.round_sites(user, rnd), user))
 
 
 @bp.patch("/rounds/<int:round_id>/sites/<int:site_id>")
@@ -140,8 +147,8 @@ def submit(round_id: int, site_id: int):
     return jsonify(result_dict(rs)), 201 if created else 200
 
 
-def result_dict(rs: RoundSite) -> dict:
-    return {**round_site_dict(rs), "deducted": rs.deducted,
+def result_dict(rs: RoundSite, citywide: bool = True) -> dict:
+    return {**round_site_dict(rs, citywide), "deducted": rs.deducted,
             "results": [{"item": r.item.code, "pass": r.passed, "note": r.note, "deducted": r.deducted,
                          "unit_id": r.unit_id, "ticket_id": r.ticket_id} for r in services.results_of(rs)]}
 
@@ -153,7 +160,7 @@ def site_results(round_id: int, site_id: int):
     user = current()
     rnd = services.get_round(user, round_id)
     get_site(user, site_id)  # a unit: 404 for another unit's site
-    return jsonify(result_dict(services.get_round_site(rnd, site_id)))
+    return jsonify(result_dict(services.get_round_site(rnd, site_id, user), sees_citywide(user)))
 
 
 @bp.get("/rounds/<int:round_id>/scores")

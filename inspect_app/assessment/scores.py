@@ -22,9 +22,10 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def site_rows(round_id: int, unit_id: int | None = None) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
-    """One row per drawn site (a unit: only sites it answers for), with its failed item codes; and per row (by
-    round site id) the deductions and failure counts per responsible unit."""
+def site_rows(round_id: int, unit_id: int | None = None,
+              scored_only: bool = False) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
+    """One row per drawn site (a unit: only sites it answers for; `scored_only`: only those submitted), with its
+    failed item codes; and per row (by round site id) the deductions and failure counts per responsible unit."""
     query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, RoundSite.score, RoundSite.deducted,
                     RoundSite.inspector_id, Site.code, Site.name, Site.district, SiteKind.name,
                     Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
@@ -33,6 +34,8 @@ def site_rows(round_id: int, unit_id: int | None = None) -> tuple[list[dict], di
     if unit_id is not None:
         query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
                             | (Site.operator_unit_id == unit_id))
+    if scored_only:
+        query = query.where(RoundSite.status == "submitted")
     conn = db.session.connection()  # plain rows: a round can hold thousands of answers
     rows, index = [], {}
     for (rs_id, site_id, status, score, deducted, inspector_id, code, name, district, kind,
@@ -128,7 +131,8 @@ def round_scores(user, rnd: Round, compare: bool = True) -> dict:
     if not sees_citywide(user):
         unit_id = user.unit_id if has_role(user, UNITS) else -1
     full = rnd.checklist_version.full_score
-    rows, blame, index = site_rows(rnd.id, unit_id)
+    # A unit sees an open round's sites once scored (services.shown_to_units): not which are still to be visited.
+    rows, blame, index = site_rows(rnd.id, unit_id, scored_only=unit_id is not None and rnd.status != "closed")
     summary = summarise(rows, full, unit_id, blame, index)
     result = {"round_id": rnd.id, "kind": rnd.kind, "full_score": full, "sites": rows, **summary,
               "previous_round_id": None, "comparison": None}

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -32,10 +32,18 @@ BULLETIN_SEQUENCE = "assessment_bulletin"
 
 # ----------------------------------------------------------------------------- reading
 
+def shown_to_units():
+    """A drawn site as a unit may see it: once it has been scored, or once its round is closed. Until then the draw
+    belongs to the office and its inspectors: a unit told which of its sites an 暗访 or a 随机抽查 will visit
+    could tidy those, and only those, before the visit. Needs Round joined."""
+    return or_(RoundSite.status == "submitted", Round.status == "closed")
+
+
 def visible_round_ids_condition(user):
-    """Rounds a unit may see: those with at least one of its sites."""
+    """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units)."""
     from ..sites.services import site_scope
-    return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id).where(site_scope(user)))
+    return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
+                        .join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units()))
 
 
 def list_rounds(user, kind: str | None = None) -> list[Round]:
@@ -58,18 +66,21 @@ def get_round(user, round_id: int) -> Round:
 
 
 def round_sites(user, rnd: Round) -> list[RoundSite]:
-    """The round's drawn sites this user may see (a unit: its own)."""
+    """The round's drawn sites this user may see (a unit: its own, once scored or once the round is closed)."""
     from ..sites.services import site_scope
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
              .order_by(Site.district, Site.kind_id, Site.code))
     if not sees_citywide(user):
-        query = query.where(site_scope(user))
+        query = query.join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())
     return list(db.session.scalars(query))
 
 
-def get_round_site(rnd: Round, site_id: int) -> RoundSite:
+def get_round_site(rnd: Round, site_id: int, user=None) -> RoundSite:
+    """A drawn site of the round; given a user who does not see citywide, only one shown to units (404 otherwise,
+    the same answer as for a site that was not drawn)."""
     found = db.session.scalar(select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id))
-    if found is None:
+    if found is None or (user is not None and not sees_citywide(user) and found.status != "submitted"
+                         and rnd.status != "closed"):
         raise NotFound("该点位不在本轮测评中。")
     return found
 
@@ -409,12 +420,12 @@ def results_of(rs: RoundSite) -> list[Result]:
 
 
 def unit_round_sites(user) -> list[RoundSite]:
-    """A unit's sites in every round, newest round first."""
+    """A unit's sites in every round, newest round first: those scored, and all of a closed round's."""
     from ..sites.services import site_scope
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
-             .where(site_scope(user)).order_by(Round.created_at.desc(), Site.code))
+             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), Site.code))
     return list(db.session.scalars(query))
 
 
