@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import City, at, processed
+from conftest import City, at, file_tuple, processed
+from sqlalchemy import func, select
 
-from inspect_app.escalation.models import Letter
+from inspect_app.escalation.models import EscalationFile, Letter, LetterReply
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
@@ -162,6 +163,31 @@ def test_acknowledge_needs_csrf_and_the_unit(browser, city, issued):
     page = office.get(detail).get_data(as_text=True)
     assert "签收</button>" not in page
     assert office.post(f"{detail}/acknowledge", data={"csrf_token": office.token(detail)}).status_code == 403
+
+
+def test_a_refused_reply_comes_back_with_what_was_typed(api, browser, city, issued, uploads):
+    unit = browser(city.unit_a)
+    detail = f"/letters/{issued['a1']}"
+    before = sorted(uploads.rglob("*")) if uploads.exists() else []
+    refused = unit.submit(detail, f"{detail}/reply", {"text": "1. 牛皮癣已清除 & 安排<专人>巡查",
+                                                      "files": [file_tuple("not_an_image.jpg", "回复.docx")]},
+                          multipart=True)
+    assert refused.status_code == 415
+    html = refused.get_data(as_text=True)
+    # the form's own wording: it takes photos and PDFs
+    assert 'id="reply-error"' in html and "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。" in html
+    assert ">1. 牛皮癣已清除 &amp; 安排&lt;专人&gt;巡查</textarea>" in html
+    assert db.session.scalar(select(func.count(LetterReply.id))) == 0
+    assert db.session.scalar(select(func.count(EscalationFile.id))) == 0
+    db.session.expire_all()
+    assert db.session.get(Letter, issued["a1"]).recipients[0].acknowledged_at is None
+    assert (sorted(uploads.rglob("*")) if uploads.exists() else []) == before
+    assert "reply-error" not in unit.get(detail).get_data(as_text=True)
+    # the API keeps the photo pipeline's documented message
+    answer = api.post(f"/api/v1/letters/{issued['a1']}/reply", city.unit_a, content_type="multipart/form-data",
+                      data={"text": "回复", "files": [file_tuple("not_an_image.jpg")]})
+    assert answer.status_code == 415 and answer.get_json()["error"]["code"] == "unsupported_image"
+    assert "JPEG、PNG 或 WebP 照片" in answer.get_json()["error"]["message"]
 
 
 def test_office_page_filters(browser, city, issued):

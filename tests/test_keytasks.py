@@ -367,6 +367,41 @@ def test_a_unit_reports_and_the_office_reviews_on_the_pages(city, tasks, browser
     assert browser(city.unit_a).get(page).status_code == 404
 
 
+def stored_files(folder) -> list:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_a_refused_report_comes_back_with_what_was_typed(city, tasks, browser, uploads):
+    market, _, _ = tasks
+    clerk = browser(city.unit_b)
+    page = f"/key-tasks/{market.id}"
+    before = stored_files(uploads)
+    # 销号 without material: the page again with the reason, the text, the progress and the box still ticked
+    refused = clerk.submit(page, f"{page}/report", {"text": "全部完成<3>个市场", "progress": "100",
+                                                    "claims_done": "1"}, multipart=True)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="report-error"' in html and "申请销号须上传佐证材料（照片或 PDF）。" in html
+    assert ">全部完成&lt;3&gt;个市场</textarea>" in html
+    assert 'name="progress" min="0" max="100" step="5" inputmode="numeric" value="100"' in html
+    assert 'name="claims_done" value="1" checked' in html
+    # a file that is no photo beside a good one: the same, and neither file is kept
+    refused = clerk.submit(page, f"{page}/report", {"text": "本月进展", "progress": "40",
+                                                    "files": [file_tuple(), file_tuple("not_an_image.jpg")]},
+                           multipart=True)
+    assert refused.status_code == 415
+    html = refused.get_data(as_text=True)
+    assert 'id="report-error"' in html and ">本月进展</textarea>" in html and 'value="40"' in html
+    assert 'name="claims_done" value="1">' in html  # not ticked this time
+    assert db.session.scalar(select(func.count(KeyTaskReport.id))) == 0
+    assert db.session.scalar(select(func.count(EscalationFile.id))) == 0
+    assert db.session.get(KeyTask, market.id).status == "open"
+    assert stored_files(uploads) == before
+    # a plain visit shows an empty form
+    fresh = clerk.get(page).get_data(as_text=True)
+    assert "report-error" not in fresh and "全部完成" not in fresh
+
+
 def menu_entry(page_html: str) -> str:
     """The menu's 创建任务 link, with its count if any ("" when the menu has no such entry)."""
     import re

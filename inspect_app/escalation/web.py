@@ -7,6 +7,8 @@ redirect; the operations check roles, units and statuses, and the request commit
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import done, local_url, now
+from ..http import done, is_script, local_url, now
 from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
@@ -194,6 +196,11 @@ def discard(letter_id: int):
 @bp.get("/letters/<int:letter_id>")
 @requires(EVERYONE)
 def detail(letter_id: int):
+    return _detail_page(letter_id)
+
+
+def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: str | None = None):
+    """The letter's page; after a refused form, that form again with what was typed and why it failed."""
     letter = _letter(letter_id)
     user = current_user
     moment = now()
@@ -223,7 +230,8 @@ def detail(letter_id: int):
         may_clear=services.can_clear(user, letter), is_office=has_role(user, OFFICE),
         sees_units=has_role(user, LEADERSHIP), overdue=services.reply_overdue, moment=moment,
         inspectors=inspectors, recheck_days=current_app.config["RECHECK_DAYS"],
-        max_files=current_app.config["LETTER_REPLY_MAX_FILES"])
+        max_files=current_app.config["LETTER_REPLY_MAX_FILES"],
+        failed=failed, typed=typed or {}, form_error=error)
 
 
 @bp.get("/letters/by-number/<path:number>")
@@ -260,11 +268,30 @@ def acknowledge(letter_id: int):
     return _back(letter.id)
 
 
+# The photo pipeline's wording names photos alone; this form takes PDFs too (the API keeps the pipeline's wording).
+_UNREADABLE_ATTACHMENT = "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。"
+
+
+def _reply_message(problem: ServiceError) -> str:
+    if problem.code == "unsupported_image":
+        which = re.match(r"第\d+张照片：", problem.message)  # which of several files, as the pipeline counted them
+        return (which.group(0) if which else "") + _UNREADABLE_ATTACHMENT
+    return problem.message
+
+
 @bp.post("/letters/<int:letter_id>/reply")
 @requires(UNITS)
 def reply(letter_id: int):
     letter = _letter(letter_id)
-    actions.perform("reply", current_user, letter, now(), request.form, request.files)
+    try:
+        actions.perform("reply", current_user, letter, now(), request.form, request.files)
+    except ServiceError as problem:
+        if is_script() or problem.status in (403, 404, 409):
+            raise  # 409: the letter is done and the form is gone; its page says why
+        # A person's form: the letter's page again with the reply typed so far (files cannot be kept) and why.
+        db.session.rollback()  # nothing kept, and any file written is removed (boundary)
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _detail_page(letter_id, "reply", typed, _reply_message(problem)), problem.status
     flash(actions.ACTIONS["reply"].message(letter), "success")
     return _back(letter.id, "#replies")
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import int_arg, now
+from ..http import int_arg, is_script, now
 from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
@@ -82,9 +82,8 @@ def by_unit():
                            this_month=today.strftime("%Y-%m"), last_month=last_month)
 
 
-@bp.get("/<int:task_id>")
-@requires(EVERYONE)
-def detail(task_id: int):
+def _detail_page(task_id: int, failed: str | None = None, typed=None, error: str | None = None):
+    """The task's page; after a refused form, that form again with what was typed and why it failed."""
     task, moment = services.get_task(current_user, task_id), now()
     role = services.unit_role(current_user, task)
     return render_template("keytasks/detail.html", task=task, reports=services.reports_for(task), role=role,
@@ -92,12 +91,27 @@ def detail(task_id: int):
                            lagging=services.is_lagging(task, moment), days_left=services.days_left(task, moment),
                            may_report=role is not None and task.status != "done" and task.active,
                            max_files=current_app.config["LETTER_REPLY_MAX_FILES"],
-                           may_edit=has_role(current_user, OFFICE), field=services.field_results(task))
+                           may_edit=has_role(current_user, OFFICE), field=services.field_results(task),
+                           failed=failed, typed=typed or {}, form_error=error)
+
+
+@bp.get("/<int:task_id>")
+@requires(EVERYONE)
+def detail(task_id: int):
+    return _detail_page(task_id)
 
 
 def _act(task_id: int, name: str):
     task = services.get_task(current_user, task_id)
-    result = actions.perform(name, current_user, task, now(), request.form, request.files)
+    try:
+        result = actions.perform(name, current_user, task, now(), request.form, request.files)
+    except ServiceError as problem:
+        if is_script() or problem.status in (403, 404, 409):
+            raise  # 409: the task moved on (done, already claimed) and the form is gone; its page says why
+        # A person's form: the task's page again with what they typed (files cannot be kept) and the reason.
+        db.session.rollback()  # nothing kept, and any file written is removed (boundary)
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _detail_page(task_id, name, typed, problem.message), problem.status
     flash(actions.ACTIONS[name].message(result), "success")
     return redirect(url_for(".detail", task_id=task.id) + "#reports")
 
