@@ -151,6 +151,24 @@ def test_filing_without_javascript_creates_a_ticket_and_shows_the_result(browser
     assert fmt(ticket.deadline) in page
 
 
+def test_the_way_of_checking_is_chosen_on_the_page_and_kept_for_the_day(browser, city):
+    """An 暗访 filed from the phone is filed as 暗访 (it weighs more in the rankings), and the next report of the
+    day starts from it; a refused form keeps it."""
+    inspector = browser(city.inspector)
+    page = inspector.get("/tickets/new").get_data(as_text=True)
+    assert '<option value="daily" selected>日常督查</option>' in page and ">暗访</option>" in page
+    assert ">12345热线<" not in page  # outside sources come in through the office's intake
+    assert file_report(inspector, source="undercover").status_code == 303
+    assert db.session.scalar(select(Ticket)).source == "undercover"
+    page = inspector.get("/tickets/new").get_data(as_text=True)
+    assert '<option value="undercover" selected>暗访</option>' in page
+    refused = file_report(inspector, source="spot_check", category="", photo="Canon_40D.jpg", idempotency_key="k-2")
+    assert refused.status_code == 400 and '<option value="spot_check" selected>随机抽查</option>' in \
+        refused.get_data(as_text=True)
+    other = browser(city.admin).get("/tickets/new").get_data(as_text=True)  # someone else's day is their own
+    assert '<option value="daily" selected>日常督查</option>' in other
+
+
 def test_report_far_from_any_segment_waits_for_the_office(browser, city):
     inspector = browser(city.inspector)
     response = file_report(inspector, lat=str(City.FAR[0]), lon=str(City.FAR[1]), photo="Canon_40D.jpg")

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..auth.models import User
 from ..common.errors import BadRequest
 from ..common.sql import const, consts
-from ..common.timeutil import local_midnight
+from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
 from ..photos.models import Photo
@@ -23,7 +23,8 @@ from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
-from .rules import ACTIVE_STATUSES, OPEN_STATUSES, SOURCES, STATUSES, overdue_condition
+from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, SOURCES, STATUSES,
+                    overdue_condition)
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
@@ -330,3 +331,12 @@ def recent_segments(user, limit: int = 5) -> list[Segment]:
         return []
     found = {s.id: s for s in db.session.scalars(select(Segment).where(Segment.id.in_(ids), Segment.active.is_(True)))}
     return [found[i] for i in ids if i in found][:limit]
+
+
+def todays_field_source(user, now: datetime) -> str:
+    """The 督查方式 the filing page starts with: that of the user's last report today (Asia/Shanghai), so a day
+    of 暗访 is filed as 暗访 without choosing it each time; else 日常督查."""
+    last = db.session.scalar(select(Ticket.source).where(Ticket.reporter_id == user.id,
+                                                         Ticket.reported_at >= local_midnight(local(now).date()))
+                             .order_by(Ticket.reported_at.desc()).limit(1))
+    return last if last in FIELD_SOURCES else DEFAULT_SOURCE

@@ -34,6 +34,9 @@ SOURCES = {
     "superior": "上级测评反馈",  # problems the national or provincial assessors found and sent back to the city
 }
 DEFAULT_SOURCE = "daily"
+# The ways of checking an inspector chooses among when filing from the street (the filing page's 督查方式); 模拟测评
+# findings come from a round's checklist, and the outside sources through the office's intake.
+FIELD_SOURCES = ("daily", "undercover", "spot_check", "leader", "joint")
 
 # A ticket's parts (ticket_units): the lead unit (主办) and assisting units (协办), each with its own state.
 PART_ROLES = ("lead", "assist")

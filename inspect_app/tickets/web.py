@@ -33,7 +33,7 @@ from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
 from .policy import can
-from .rules import STATUS_LABELS
+from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS
 
 bp = Blueprint("tickets", __name__)
 
@@ -135,8 +135,11 @@ def _segment_choices(form, searched: bool) -> dict:
 def _new_page(form=None, error: str | None = None, searched: bool = False):
     form = form or {}
     categories = active_categories()
+    source = form.get("source") or queries.todays_field_source(current_user, now())
+    codes = FIELD_SOURCES + ((source,) if source in SOURCES and source not in FIELD_SOURCES else ())
     return render_template(
         "tickets/new.html", form=form, error=error, responsibility=dispatch.filing_choices(),
+        sources=[(code, SOURCES[code]) for code in codes], source=source,
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
         max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], **_segment_choices(form, searched))
