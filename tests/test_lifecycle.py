@@ -129,6 +129,27 @@ def test_dispute_then_reassign_gives_new_unit_and_deadline(city, make_ticket, no
     assert ticket.deadline == later + timedelta(hours=24)
 
 
+def test_a_unit_disputes_once_per_assignment(city, make_ticket, now):
+    """The office sends a 退单 back to the same unit: that unit may not dispute again (each refusal would give it a
+    fresh deadline); a unit the ticket comes to later, or back to after another unit, may."""
+    from inspect_app.tickets.policy import can
+    ticket = make_ticket()
+    services.dispute(city.unit_a, ticket, now, "非本单位路段")
+    services.reassign(city.admin, ticket, now + timedelta(hours=1), city.street_a.id, "经核实属本单位路段")
+    assert ticket.status == "assigned" and not can(city.unit_a, "dispute", ticket)
+    with pytest.raises(Conflict) as refused:
+        services.dispute(city.unit_a, ticket, now + timedelta(hours=2), "再次申请")
+    assert refused.value.code == "dispute_turned_down" and "不能再次申请退单" in refused.value.message
+    assert ticket.status == "assigned" and sum(e.action == "dispute" for e in ticket.events) == 1
+    assert can(city.unit_a, "rectify", ticket)
+
+    services.reassign(city.admin, ticket, now + timedelta(hours=3), city.street_b.id, "改派乙街道")
+    assert can(city.unit_b, "dispute", ticket)
+    services.dispute(city.unit_b, ticket, now + timedelta(hours=4), "也不是乙街道的")
+    services.reassign(city.admin, ticket, now + timedelta(hours=5), city.street_a.id, "交回甲街道")
+    assert can(city.unit_a, "dispute", ticket)
+
+
 def test_no_person_may_dispatch_only_the_system(city, make_ticket, now):
     """Dispatch on filing is the system's move; people reassign (which the office may)."""
     ticket = force_status(make_ticket(), "pending")

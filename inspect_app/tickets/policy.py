@@ -5,6 +5,8 @@ A unit sees every ticket it has a part in (主办 or 协办, tickets.models.Tick
 lead unit (ticket.unit) moves the ticket (整改反馈, 退单, 延期); an assisting unit reports its own part (parts.py)."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import false, select, true
 
 from ..common.errors import Forbidden, NotFound
@@ -73,7 +75,17 @@ def can(user, action: str, ticket: Ticket) -> bool:
         return False
     if action in PART_ACTIONS:
         return PART_ACTIONS[action](user, ticket)
-    return lifecycle.allowed(ticket, action, user.role) and (action not in LEAD_ACTIONS or is_lead(user, ticket))
+    return lifecycle.allowed(ticket, action, user.role) and (action not in LEAD_ACTIONS or is_lead(user, ticket)) \
+        and not (action == "dispute" and dispute_turned_down(ticket))
+
+
+def dispute_turned_down(ticket: Ticket) -> bool:
+    """The unit holding the ticket has disputed it once already in this assignment, and the office sent it back
+    to the same unit (a reassignment to another unit starts a new assignment). One 退单 per assignment: otherwise
+    a unit could dispute again and again, each refusal giving it a fresh deadline."""
+    assignment = ticket.assignment or 1
+    return any(e.action == "dispute" and json.loads(e.data_json or "{}").get("assignment") == assignment
+               for e in ticket.events)
 
 
 def _may_rectify_part(user, ticket: Ticket) -> bool:

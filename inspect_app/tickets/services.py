@@ -31,7 +31,7 @@ from ..workdays.calendar import add_workdays, compute_deadline
 from . import dispatch, lifecycle, parts, relapse
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
-from .policy import ensure_lead, ensure_visible
+from .policy import dispute_turned_down, ensure_lead, ensure_visible
 from .queries import open_extension
 from .rules import DEFAULT_SOURCE, SOURCES
 
@@ -244,6 +244,18 @@ def _touch(ticket: Ticket) -> None:
     flag_modified(ticket, "status")
 
 
+def who_rectified(user) -> str:
+    """The unit and the account for an after-photo's stamp; once only when one name holds the other (a unit's
+    account is often named after the unit: "市环境卫生管理处", not "市环境卫生管理处 市环境卫生管理处")."""
+    unit = (user.unit.name if getattr(user, "unit", None) else "").strip()
+    name = (user.name or "").strip()
+    if not unit or unit in name:
+        return name
+    if name in unit:
+        return unit
+    return f"{unit} {name}"
+
+
 def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[ProcessedPhoto],
             photo_meta: list[dict] | None = None) -> Ticket:
     """The lead unit reports the whole ticket rectified (refused while an assisting part is still open)."""
@@ -258,7 +270,7 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
         add_photo(ticket, photo, "after", now, event=event, meta=meta, part=lead,
-                  by=f"{user.unit.name if getattr(user, 'unit', None) else ''} {user.name} 整改".strip())
+                  by=f"{who_rectified(user)} 整改".strip())
     db.session.flush()
     return ticket
 
@@ -317,8 +329,11 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
 def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
     ensure_lead(user, ticket)
     lifecycle.check(ticket, "dispute", user.role)
+    if dispute_turned_down(ticket):
+        raise Conflict("文明办已审核过本单位对该问题的退单申请并退回本单位整改，不能再次申请退单；"
+                       "如有新的情况，请与文明办联系。", code="dispute_turned_down")
     reason = _note(reason, True, "退单理由")
-    lifecycle.transition(ticket, "dispute", user, now, note=reason)
+    lifecycle.transition(ticket, "dispute", user, now, note=reason, data={"assignment": ticket.assignment or 1})
     db.session.flush()
     return ticket
 
