@@ -75,12 +75,14 @@ def test_the_register_imports_from_a_spreadsheet_and_again_changes_nothing(api, 
     bad = [HEAD, ["JB-201", "甲店", "商户", "建设路1号", "NOPE", "", "", "", "", ""],
            ["JB-202", "乙店", "商户", "建设路2号", "JDB", "没有这条路", "", "", "", ""],
            ["JB-203", "丙店", "商户", "建设路3号", "JDB", "", "2026-13-40", "", "", ""],
-           ["JB-204", "丁店", "商户", "建设路4号", "JDB", "", "", "", "", ""]]
+           ["JB-204", "丁店", "商户", "建设路4号", "JDB", "", "", "", "", ""],
+           ["JB-205", "戊店", "商户", "建设路5号", "JJ", "", "", "", "", ""]]  # the traffic police: not a street
     response = upload(api, city.admin, csv_bytes(bad))
     body = response.get_json()
-    assert response.status_code == 422 and body["errors"] == 3 and body["added"] == 1
+    assert response.status_code == 422 and body["errors"] == 4 and body["added"] == 1
     messages = [r["message"] for r in body["rows"]]
     assert "NOPE" in messages[0] and "没有这条路" in messages[1] and "2026-13-40" in messages[2]
+    assert "不是街道" in messages[4]
     assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-204")) is None  # nothing written
 
 
@@ -109,6 +111,18 @@ def test_a_street_office_keeps_its_own_street_only(browser, city, register):
         "street_unit_id": str(city.street_b.id), "signed_on": "2026-11-01"})
     assert response.status_code == 302
     assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-009")).street_unit_id == city.street_b.id
+    # a unit that is not a street office keeps no register: no form, nothing saved by posting
+    police = browser(city.unit_police)
+    assert police.get("/frontages/new").status_code == 404
+    response = police.submit("/frontages/", "/frontages/new", {
+        "code": "JJ-001", "name": "交警登记", "kind": "商户", "address": "人民路1号",
+        "street_unit_id": str(city.police.id)})
+    assert response.status_code == 404 and db.session.scalar(select(Frontage).where(Frontage.code == "JJ-001")) is None
+    # nor does the office file one under a unit that is not a street
+    response = browser(city.admin).submit("/frontages/new", "/frontages/new", {
+        "code": "JJ-002", "name": "错挂单位", "kind": "商户", "address": "人民路2号",
+        "street_unit_id": str(city.police.id)})
+    assert response.status_code == 422 and "不是街道" in response.get_data(as_text=True)
     # the office sees every street; an inspector reads them
     assert "人民路茶叶店" in browser(city.admin).get("/frontages/").get_data(as_text=True)
     assert browser(city.inspector).get(f"/frontages/{tea.id}").status_code == 200

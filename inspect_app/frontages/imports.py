@@ -12,7 +12,7 @@ from ..common.errors import Invalid
 from ..extensions import db
 from ..units.models import Segment, Unit
 from .models import FRONTAGE_KINDS, Frontage
-from .services import parse_date
+from .services import STREET_KIND, parse_date
 
 COLUMNS = ["编号", "名称", "类型", "地址", "所属街道编码", "责任路段", "责任书签订日期", "联系人", "联系电话", "状态"]
 REQUIRED = ["编号", "名称", "地址", "所属街道编码"]
@@ -85,6 +85,8 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             row.fail(f"所属街道编码“{code}”不存在")
         elif not street.active:
             row.fail(f"单位“{street.name}”已停用")
+        elif street.kind != STREET_KIND:
+            row.fail(f"“{street.name}”不是街道（门前四包由所在街道登记和管理）")
         item["street"] = street
         rows.append(row)
         plans.append(item)

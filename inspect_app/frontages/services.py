@@ -38,11 +38,15 @@ def may_see(user, frontage: Frontage) -> bool:
     return sees_citywide(user) or own_unit(user, frontage.street_unit_id)
 
 
+STREET_KIND = "街道"  # the units that sign and enforce 门前四包 (units.models.UNIT_KINDS)
+
+
 def may_edit(user, frontage: Frontage | None) -> bool:
-    """The office edits any frontage; a street office those of its street (and adds to its street)."""
+    """The office edits any frontage; a street office those of its street (and adds to its street). Other units
+    (a city bureau, a carrier) keep no register: their clerks read it."""
     if has_role(user, OFFICE):
         return True
-    if not has_role(user, UNITS) or not user.unit_id:
+    if not has_role(user, UNITS) or not user.unit_id or user.unit is None or user.unit.kind != STREET_KIND:
         return False
     return frontage is None or own_unit(user, frontage.street_unit_id)
 
@@ -90,10 +94,10 @@ def search(q: str, limit: int = 20) -> list[Frontage]:
 def streets(user) -> list[Unit]:
     """The street offices a user may file frontages under: all active streets for the office, else its own."""
     if has_role(user, OFFICE):
-        return list(db.session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind == "街道")
+        return list(db.session.scalars(select(Unit).where(Unit.active.is_(True), Unit.kind == STREET_KIND)
                                        .order_by(Unit.code)))
     unit = db.session.get(Unit, user.unit_id) if getattr(user, "unit_id", None) else None
-    return [unit] if unit is not None else []
+    return [unit] if unit is not None and unit.kind == STREET_KIND else []
 
 
 # ----------------------------------------------------------------------------- add and edit
@@ -124,13 +128,17 @@ def parse_date(value, label: str = "责任书签订日期") -> date | None:
     return day
 
 
-def _street(user, value) -> Unit:
+def _street(user, value, frontage: Frontage | None) -> Unit:
     raw = one_line(value)
     unit = db.session.get(Unit, int(raw)) if raw.isdigit() else None
     if unit is None or not unit.active:
         raise Invalid("请选择所属街道（在用的单位）。", code="invalid_unit")
     if not has_role(user, OFFICE) and not own_unit(user, unit.id):
         raise Forbidden("只能登记本街道的门前四包责任商户。")
+    unchanged = frontage is not None and frontage.street_unit_id == unit.id  # a record kept from before the rule
+    if unit.kind != STREET_KIND and not unchanged:
+        raise Invalid(f"“{unit.name}”不是街道：门前四包责任商户由所在街道登记和管理，请选择街道。",
+                      code="invalid_unit")
     return unit
 
 
@@ -155,7 +163,7 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     name = _text(data.get("name"), "名称", 100, required=True)
     kind = fields.choice(data.get("kind") or "商户", "类型", FRONTAGE_KINDS)
     address = _text(data.get("address"), "地址", 200, required=True)
-    street = _street(user, data.get("street_unit_id"))
+    street = _street(user, data.get("street_unit_id"), frontage)
     segment = _segment(data.get("segment_id"))
     signed_on = parse_date(data.get("signed_on"))
     contact_person = _text(data.get("contact_person"), "联系人", 64)
