@@ -9,7 +9,7 @@ import pytest
 from assessment_world import World, photo_bytes, results_form, round_body
 
 from inspect_app.assessment.draw import DrawRequest, pick
-from inspect_app.assessment.models import Result, Round, RoundSite
+from inspect_app.assessment.models import ChecklistItem, Result, Round, RoundSite
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
@@ -388,6 +388,33 @@ def test_a_broken_photo_is_refused_naming_its_item(api, city, lane, uploads):
     assert message.startswith("第2项（无“牛皮癣”）的第2张照片：") and "不完整" in message, message
     _nothing_written(*lane)
     assert not list(uploads.rglob("*.jpg"))
+
+
+def test_a_refusal_names_its_item_whole_or_marks_the_cut(api, city, lane, uploads):
+    """An item's text is never cut mid-word without a sign: whole when short, else cut with "…"."""
+    def item_text(code, text):
+        for item in db.session.scalars(db.select(ChecklistItem).where(ChecklistItem.code == code)):
+            item.text = text
+        db.session.commit()
+
+    def refusal():
+        fields = results_form({"BJ-01": True, "BJ-02": False})
+        fields["photos_BJ-02"] = [(io.BytesIO(photo_bytes("truncated_half.jpg")), "a.jpg")]
+        response = api.post(f"/api/v1/rounds/{lane[0]}/sites/{lane[1]}/results", city.inspector, data=fields,
+                            content_type="multipart/form-data")
+        assert response.status_code == 415, response.get_json()
+        return response.get_json()["error"]["message"]
+
+    item_text("BJ-02", "无明显异味，地面干净无积水、无积尘")
+    assert refusal().startswith("第2项（无明显异味，地面干净无积水、无积尘）：照片文件不完整"), refusal()
+    long = "路面干净整洁，无暴露垃圾、无卫生死角、无积存污水、无乱扔烟头纸屑果皮、无乱泼乱倒污水现象"
+    item_text("BJ-02", long)
+    message = refusal()
+    assert message.startswith(f"第2项（{long[:29]}…）："), message
+    response = submit(api, city.inspector, *lane, {"BJ-01": True})
+    assert response.status_code == 422 and f"{long[:29]}…" in response.get_json()["error"]["message"]
+    _nothing_written(*lane)
+
 
 def test_missing_items_and_malformed_results_are_refused(api, city, lane):
     response = submit(api, city.inspector, *lane, {"BJ-01": True})

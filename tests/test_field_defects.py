@@ -298,3 +298,21 @@ def test_the_stamp_says_when_where_and_who(app, city, make_ticket):
     lines = stamp_lines(ticket, "before", None, at("2026-11-25T10:00"), 28.2301, 112.935, "张三 上报")
     assert lines[0].startswith("整改前 · 上传 2026-11-25 10:00 · ") and ticket.number in lines[0]
     assert lines[1] == "人民路88号公交站旁（人民路东段） · 28.23010, 112.93500" and lines[2] == "张三 上报"
+
+
+def test_an_after_photo_stamp_names_the_unit_once(app, city, make_ticket, monkeypatch):
+    """A unit's account is often named after the unit: the stamp says "市环境卫生管理处 整改", not the name twice."""
+    import inspect_app.photos.service as photo_service
+
+    stamped = []
+    real = photo_service.stamp_lines
+    monkeypatch.setattr(photo_service, "stamp_lines", lambda *a: stamped.append(a[-1]) or real(*a))
+    city.unit_a.display_name = city.street_a.name  # the account named exactly as its unit
+    ticket = make_ticket()
+    services.rectify(city.unit_a, ticket, at("2026-11-25T12:00"), "已清理", [processed()])
+    assert stamped[-1] == "甲街道办事处 整改"
+    for display_name, who in (("甲街道", "甲街道办事处"), ("甲街道办事处王五", "甲街道办事处王五"),
+                              ("王五", "甲街道办事处 王五"), ("", "甲街道办事处 unit_a")):
+        city.unit_a.display_name = display_name
+        assert services.who_rectified(city.unit_a) == who, display_name
+    assert services.who_rectified(city.inspector) == "inspector"

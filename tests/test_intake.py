@@ -87,6 +87,26 @@ def test_the_public_form_checks_its_input(browser, city, uploads):
     assert response.status_code == 200 and db.session.scalar(select(IntakeItem.lat)) is not None
 
 
+def test_a_citizen_is_offered_and_may_file_only_the_problems_a_citizen_knows(browser, city, uploads):
+    from inspect_app.assessment.checklist import assessment_category
+    assessment_category()  # 测评问题: the office's category for checklist failures
+    db.session.add(Category(code="menqian", name="门前四包", group="市容环境", deadline_hours=24, route="frontage"))
+    db.session.commit()
+    text = browser().get("/citizen/report").get_data(as_text=True)
+    offered = re.findall(r'<option value="([^"]*)">([^<]*)</option>', text)
+    names = [name for _, name in offered]
+    assert "牛皮癣" in names and "其他问题" in names
+    assert "测评问题" not in names and "门前四包" not in names, names
+    for code in ("assessment", "menqian"):  # nor taken when posted by hand
+        _, response = file_report(browser, {"category": code}, photo="gps_DSCN0012.jpg")
+        assert response.status_code == 400, code
+        assert response.get_json()["error"]["code"] == "invalid_category" and "问题类型" in \
+            response.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0
+    # the office still files and accepts with every category
+    assert {"assessment", "menqian"} <= {c.code for c in units.active_categories()}
+
+
 def test_csrf_and_the_device_cookie_guard_the_public_form(browser, city):
     phone = browser()
     token = phone.token("/citizen/report")

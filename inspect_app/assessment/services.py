@@ -325,6 +325,14 @@ def responsible_unit(site: Site, item: ChecklistItem):
     return unit
 
 
+ITEM_NAME_LIMIT = 30
+
+
+def _item_name(item: ChecklistItem) -> str:
+    """An item's text in a message: whole, or cut at ITEM_NAME_LIMIT characters with "…" (a cut shows)."""
+    text = item.text.strip()
+    return text if len(text) <= ITEM_NAME_LIMIT else text[:ITEM_NAME_LIMIT - 1].rstrip() + "…"
+
 def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: datetime,
            key: str | None = None, fingerprint_: str | None = None,
            processed: dict | None = None) -> tuple[RoundSite, bool]:
@@ -360,7 +368,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
         seen.add(answer.code)
     missing = [code for code in items if code not in seen]
     if missing:
-        raise Invalid(f"还有 {len(missing)} 项未评：{'、'.join(items[c].text[:12] for c in missing[:5])}"
+        raise Invalid(f"还有 {len(missing)} 项未评：{'、'.join(_item_name(items[c]) for c in missing[:5])}"
                       f"{'等' if len(missing) > 5 else ''}。", code="incomplete")
     notes = {a.code: clean_text(a.note, "情况说明", MAX_NOTE, multiline=True) for a in answers}
     failures = [a for a in answers if not a.passed]
@@ -368,7 +376,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
         given = (processed or {}).get(answer.code) if processed is not None else \
             [f for f in files.getlist(f"photos_{answer.code}") if f and f.filename]
         if not given:
-            raise BadRequest(f"不达标项“{items[answer.code].text[:20]}”须拍照留证。", code="photo_required")
+            raise BadRequest(f"不达标项“{_item_name(items[answer.code])}”须拍照留证。", code="photo_required")
     if processed is not None:
         photos = {a.code: list(processed[a.code]) for a in failures}
     else:
@@ -378,7 +386,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
             try:
                 photos[a.code] = read_uploads(files.getlist(f"photos_{a.code}"), required=True, now=now, user=user)
             except ServiceError as error:  # name the item, as the page numbers them: which photo to take again
-                item = f"第{order[a.code]}项（{items[a.code].text[:12]}）"
+                item = f"第{order[a.code]}项（{_item_name(items[a.code])}）"
                 raise ServiceError(item + ("的" if error.message.startswith("第") else "：") + error.message,
                                    code=error.code, status=error.status) from None
 

@@ -76,9 +76,16 @@ class CitizenReport:
     phone: str
 
 
+def for_citizens(category: Category) -> bool:
+    """Whether a citizen may pick this category. Not the office's own: the 测评问题 category of tickets made from
+    checklist failures, nor those routed to a 门前四包 frontage (only an inspector names the registered frontage)."""
+    from ..assessment.checklist import DEFAULT_CATEGORY
+    return category.code != DEFAULT_CATEGORY[0] and category.route != "frontage"
+
+
 def citizen_categories() -> list[Category]:
     from ..units.services import active_categories
-    return active_categories()
+    return [c for c in active_categories() if for_citizens(c)]
 
 
 def _phone(value) -> str:
@@ -97,7 +104,7 @@ def parse_citizen(form: Mapping) -> CitizenReport:
     category = None
     if raw_category and raw_category != "other":
         category = find_category(raw_category)
-        if category is None:
+        if category is None or not for_citizens(category):
             raise BadRequest("请选择问题类型。", code="invalid_category")
     lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
     lon = parse_coordinate(form.get("lon"), "经度", -180, 180)

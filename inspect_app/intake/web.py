@@ -64,8 +64,8 @@ def report():
     """随手拍: a photo, the place, the kind of problem, a phone number if they like; a receipt code back."""
     token, new = _device()
     if request.method == "GET":
-        page = render_template("intake/report.html", categories=active_categories(), enabled=services.enabled(),
-                               max_photos=current_app.config["CITIZEN_MAX_PHOTOS"])
+        page = render_template("intake/report.html", categories=services.citizen_categories(),
+                               enabled=services.enabled(), max_photos=current_app.config["CITIZEN_MAX_PHOTOS"])
         return _no_store(_with_device(current_app.make_response(page), token, new))
     if new:  # the page sets the cookie; a post without it did not come from the page
         raise BadRequest("请先打开随手拍页面，再拍照提交。", code="device_cookie_missing")

@@ -200,6 +200,31 @@ def test_offline_filing_queues_survives_a_reload_and_sends_once(city, phones, se
     inspector.close()
 
 
+def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
+    """The form's "没有网络：…已保存在手机上" line is for the report waiting; once it is sent (no reload between),
+    the queue says 已发送 and the line under the form is gone."""
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # controlled by the service worker, which serves the queue's scripts offline
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", "离线上报：灯杆小广告")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+    assert "已保存在手机上" in page.inner_text("form.js-photos .status")
+    context.set_offline(False)  # sent by itself
+    page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
+    page.wait_for_selector(".queue-count:text-is('0')")
+    assert page.inner_text("form.js-photos .status").strip() == ""
+    assert len(tickets()) == 1
+    inspector.close()
+
+
 def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting_units(city, phones):
     """In a city whose 蜘蛛网 goes to the 产权 units the inspector picks, the block and its script (responsibility.js)
     come when 蜘蛛网 is picked, not with the page (issue 17: the page's own scripts stay within 10 KB); the lead

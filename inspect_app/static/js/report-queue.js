@@ -8,6 +8,11 @@
     if (!Q || !Q.supported || !box) throw new Error("no offline queue");
     var listEl = box.querySelector(".queue-list"), count = box.querySelector(".queue-count"),
         note = box.querySelector(".queue-note"), banner = document.querySelector(".net-off");
+    var KEPT = "没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。";
+    function clearKept() {  // the form's "kept on the phone" line goes once the report is sent (or none is waiting)
+      var status = form.querySelector(".status");
+      if (status && status.textContent === KEPT) status.textContent = "";
+    }
     function when(t) {
       var d = new Date(t);
       return (d.getMonth() + 1) + "-" + d.getDate() + " " + ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
@@ -17,6 +22,7 @@
         records = records.filter(function (r) { return String(r.user) === String(user); });
         box.hidden = !records.length && !box.querySelector(".queue-done");
         count.textContent = records.length;
+        if (!records.some(function (r) { return r.status === "waiting"; })) clearKept();
         listEl.textContent = "";
         records.forEach(function (r) {
           var li = document.createElement("li"), text = document.createElement("span"), state = document.createElement("small");
@@ -46,6 +52,7 @@
         a.href = url; a.textContent = "查看";
         done.append(a);
         note.after(done);
+        clearKept();
       }).then(draw);
     }
     function online() { if (banner) banner.hidden = navigator.onLine; if (navigator.onLine) flush(); }
@@ -80,7 +87,7 @@
           form.reset();
           if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
           form.dispatchEvent(new CustomEvent("report:reset"));
-          form.querySelector(".status").textContent = "没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。";
+          form.querySelector(".status").textContent = KEPT;
           box.scrollIntoView({ block: "start" });
         });
       }
