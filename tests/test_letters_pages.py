@@ -117,6 +117,51 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     assert "已办结" in office.get("/letters?status=done").get_data(as_text=True)
 
 
+def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, city, overdue, browser, api):
+    """退回修改: the draft goes back to the office with what to change, leaves the signers' queue and count, and
+    comes back once the office has saved it; nothing is numbered meanwhile."""
+    office, leader = browser(city.admin), browser(city.leader)
+    ids = [str(p.id) for p in db.session.scalars(select(Proposal).order_by(Proposal.id))]
+    office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": ids})
+    letter = db.session.scalar(select(Letter))
+    detail = f"/letters/{letter.id}"
+    assert "退回修改</button>" in leader.get(detail).get_data(as_text=True)
+    assert "退回修改</button>" not in office.get(detail).get_data(as_text=True)  # the office does not return
+
+    empty = leader.submit(detail, f"{detail}/return", {"revision": str(letter.revision), "note": "  "})
+    assert empty.status_code == 400 and "请填写修改意见" in empty.get_data(as_text=True)
+    note = "第二段措辞再斟酌；整改时限放宽到12月5日。"
+    returned = leader.submit(detail, f"{detail}/return", {"revision": str(letter.revision), "note": note})
+    assert returned.status_code == 303 and returned.location.endswith("/letters/to-sign")
+    letter = fresh(Letter, letter.id)
+    assert letter.status == "draft" and letter.number is None and letter.return_note == note
+    assert letter.returned_by_id == city.leader.id and letter.returned_at is not None
+    queue = leader.get("/letters/to-sign").get_data(as_text=True)
+    assert "待签发 <small>0 份</small>" in queue and "已退回文明办修改" in queue and note in queue
+    from inspect_app.escalation.services import count_drafts
+    assert count_drafts() == 0  # the signers' menu count
+    page = office.get(detail).get_data(as_text=True)
+    assert "领导退回修改" in page and note in page and "草稿 · 已退回修改" in page
+    assert note in office.get("/letters/proposals").get_data(as_text=True)
+    assert api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()["returned"]["pending"] is True
+    # a unit, an inspector and the office may not return a draft
+    for user in (city.unit_a, city.inspector, city.admin):
+        assert api.post(f"/api/v1/letters/{letter.id}/return", user, json={"note": "x"}).status_code == 403
+
+    edit = f"{detail}/edit"
+    saved = office.submit(edit, edit, {"revision": str(letter.revision), "reply_by": "2026-12-05"})
+    assert saved.status_code == 303
+    letter = fresh(Letter, letter.id)
+    assert letter.returned_at is None and letter.return_note == note  # back in the queue, the comment kept
+    queue = leader.get("/letters/to-sign").get_data(as_text=True)
+    assert "待签发 <small>1 份</small>" in queue and "已按退回意见修改" in queue and "已退回文明办修改" not in queue
+    assert "已按领导退回意见修改" in leader.get(detail).get_data(as_text=True)
+    signed = api.post(f"/api/v1/letters/{letter.id}/sign", city.leader, json={"revision": letter.revision})
+    assert signed.status_code == 200 and signed.get_json()["number"] == "临江文明督〔2026〕1号"
+    again = api.post(f"/api/v1/letters/{letter.id}/return", city.leader, json={"note": "再改"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_signed"
+
+
 def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser):
     office = browser(city.admin)
     response = office.submit("/letters/new", "/letters/new", {"ticket_ids": "abc"})

@@ -72,6 +72,15 @@ def sign(letter_id: int):
     return _answer(letter)
 
 
+@bp.post("/letters/<int:letter_id>/return")
+@requires(services.signers)
+def return_draft(letter_id: int):
+    """退回修改: `{"note", "revision"?}`; the draft stays a draft, out of the signers' queue until revised."""
+    letter = _letter(letter_id)
+    actions.perform("return", current(), letter, now(), json_body())
+    return _answer(letter)
+
+
 @bp.post("/letters/<int:letter_id>/acknowledge")
 @requires(UNITS)
 def acknowledge(letter_id: int):

@@ -292,6 +292,7 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     _set_recipients(letter, units)
     _set_items(letter, entries, {})
     letter.updated_at = now  # the letter's row changes, so its revision moves even when only items did
+    letter.returned_at = None  # revised after a leader's 退回修改: back in the signers' queue (the comment stays)
     db.session.flush()
     return letter
 

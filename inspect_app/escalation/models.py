@@ -78,6 +78,11 @@ class Letter(db.Model):
     pdf_path: Mapped[str] = mapped_column(String(200), default="")  # relative to UPLOAD_FOLDER
     pdf_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A leader's 退回修改 of a draft: set while the draft waits for the office to revise it (the office's next save
+    # clears returned_at); the comment stays, so the signer sees what was asked when it comes back.
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_note: Mapped[str | None] = mapped_column(Text)
 
     unit = relationship("Unit", lazy="joined")
     recipients = relationship("LetterUnit", order_by="LetterUnit.position", back_populates="letter",
@@ -87,6 +92,7 @@ class Letter(db.Model):
     replies = relationship("LetterReply", order_by="LetterReply.id", back_populates="letter", lazy="select")
     created_by = relationship("User", foreign_keys=[created_by_id], lazy="select")
     signed_by = relationship("User", foreign_keys=[signed_by_id], lazy="select")
+    returned_by = relationship("User", foreign_keys=[returned_by_id], lazy="select")
 
     __mapper_args__ = {"version_id_col": revision}
 

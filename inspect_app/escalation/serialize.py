@@ -46,6 +46,10 @@ def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
         result["report_to"] = letter.report_to
         result["cc"] = letter.cc
         result["signed_by"] = letter.signed_by.name if letter.signed_by else None
+        # a leader's 退回修改: `pending` while the office has not revised the draft since (not shown to units)
+        result["returned"] = None if unit_view or not letter.return_note else {
+            "note": letter.return_note, "by": letter.returned_by.name if letter.returned_by else None,
+            "at": isoformat(letter.returned_at), "pending": letter.returned_at is not None}
         result["items"] = [{
             "ticket_id": item.ticket_id,
             "unit_id": item.unit_id,

@@ -219,11 +219,18 @@ def unacknowledged_count(user) -> tuple | None:
     return _unacknowledged_statement(), {"unit_id": user.unit_id}
 
 
+def returned_drafts() -> list[Letter]:
+    """Drafts a leader sent back (退回修改) that the office has not revised since, oldest first."""
+    return list(db.session.scalars(select(Letter).where(Letter.status == "draft", Letter.returned_at.is_not(None))
+                                   .order_by(Letter.returned_at)))
+
+
 def count_drafts() -> int:
     return db.session.scalar(DRAFTS) or 0
 
 
-DRAFTS = select(func.count(Letter.id)).where(Letter.status == "draft")  # the signers' menu count
+# the signers' menu count: drafts waiting for a signature (not those returned to the office for changes)
+DRAFTS = select(func.count(Letter.id)).where(Letter.status == "draft", Letter.returned_at.is_(None))
 
 
 def own_recipient(user, letter: Letter) -> LetterUnit | None:

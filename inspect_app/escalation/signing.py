@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..common.errors import Conflict, Forbidden, Invalid
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.models import next_value
+from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
 from . import notify
@@ -112,6 +113,29 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         _close_proposals(letter, now)
     notify.enqueue_letters([letter], now)
     db.session.flush()
+    return letter
+
+
+MAX_RETURN_NOTE = 1000
+
+
+def return_draft(user, letter: Letter, now: datetime, note=None, revision=None) -> Letter:
+    """退回修改: a signer sends the draft back to the office with what to change, instead of signing it. It leaves
+    the signers' queue until the office saves it again (compose.update_draft); nothing else about it changes."""
+    if not may_sign(user):
+        raise Forbidden("只有领导可以退回督办函草稿。", code="forbidden")
+    _refuse_if_issued(letter)
+    if revision not in (None, "") and str(revision).strip() != str(letter.revision):
+        raise Conflict("草稿已被修改，请重新阅读后再处理。", code="draft_changed")
+    note = clean_text(note, "修改意见", MAX_RETURN_NOTE, multiline=True)
+    if not note:
+        raise BadRequest("请填写修改意见（退回文明办修改什么）。", code="note_required")
+    letter.returned_at, letter.returned_by_id, letter.return_note = now, user.id, note
+    try:
+        db.session.flush()  # the revision moves: a sign of the version read before fails as changed
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("草稿刚被其他人修改或签发，请刷新后再试。", code="draft_changed") from None
     return letter
 
 

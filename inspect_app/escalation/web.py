@@ -111,7 +111,9 @@ def letters():
 def sign_queue():
     flt = services.LetterFilter(status="draft", per_page=200)
     items, total = services.list_letters(current_user, flt, now())
-    return render_template("escalation/sign_queue.html", items=items, total=total,
+    waiting = [letter for letter in items if letter.returned_at is None]
+    returned = [letter for letter in items if letter.returned_at is not None]  # with the office for changes
+    return render_template("escalation/sign_queue.html", items=waiting, returned=returned, total=len(waiting),
                            may_sign=services.may_sign(current_user))
 
 
@@ -125,7 +127,7 @@ def proposals_page():
     return render_template("escalation/proposals.html", groups=proposals.by_unit(free), drafted=drafted,
                            total=len(free), mode=mode(), kinds=KIND_LABELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
-                           may_compile=has_role(current_user, OFFICE))
+                           may_compile=has_role(current_user, OFFICE), returned=services.returned_drafts())
 
 
 @bp.post("/letters/proposals/dismiss")
@@ -255,6 +257,23 @@ def sign(letter_id: int):
     actions.perform("sign", current_user, letter, now(), request.form)
     flash(actions.ACTIONS["sign"].message(letter), "success")
     return _back(letter.id)
+
+
+@bp.post("/letters/<int:letter_id>/return")
+@requires(services.signers)
+def return_draft(letter_id: int):
+    """退回修改: the draft goes back to the office with the leader's comment; the leader returns to the queue."""
+    letter = _letter(letter_id)
+    try:
+        actions.perform("return", current_user, letter, now(), request.form)
+    except ServiceError as problem:
+        if is_script() or problem.status in (403, 404, 409):
+            raise
+        db.session.rollback()
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _detail_page(letter_id, "return", typed, problem.message), problem.status
+    flash(actions.ACTIONS["return"].message(letter), "success")
+    return done(url_for(".sign_queue"))
 
 
 @bp.post("/letters/<int:letter_id>/acknowledge")
