@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import City, at
+from conftest import City, at, processed
 from sqlalchemy import select
 from test_escalation_jobs import Robot
 
@@ -203,3 +203,139 @@ def test_the_offices_review_of_a_key_task_reaches_the_lead_units_robot(app, robo
     db.session.commit()
     from inspect_app.notices.services import office_digest_text
     assert "创建任务销号申请待审核 1 项" in office_digest_text(now)
+
+
+# ----------------------------------------------------------------------------- decisions on a unit's work
+
+def inbox_of(app, user, moment):
+    """The unit's inbox items at `moment` (the service, with the clock passed in), as (kind, title, detail, unread)."""
+    from inspect_app.notices.services import inbox
+
+    with app.test_request_context():
+        items, _ = inbox(user, moment)
+    return [(i.kind, i.title, i.detail, i.unread) for i in items]
+
+
+def unread_of(user, moment):
+    from inspect_app.notices.services import unread_count
+
+    return unread_count(user, moment)
+
+
+def test_a_rework_reaches_the_units_inbox_with_its_reason_and_new_deadline(app, city, make_ticket, now):
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.tickets import services
+
+    ticket = make_ticket(point=City.ON_A)  # 牛皮癣, street A
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已清理", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=30), "墙面仍有残留")
+    db.session.commit()
+    items = inbox_of(app, city.unit_a, now + timedelta(hours=31))
+    rework = [i for i in items if i[0] == "rework"]
+    assert len(rework) == 1, items
+    kind, title, detail, unread = rework[0]
+    assert title == "整改被退回（返工）：牛皮癣"
+    assert ticket.number in detail and "墙面仍有残留" in detail
+    assert f"新期限 {fmt(ticket.deadline, '%m-%d %H:%M')}" in detail  # the rework time from the late check
+    assert ticket.deadline == now + timedelta(hours=54)
+    # unread, and counted in the menu's badge like every unread item (the ticket, its rework, its last day)
+    assert unread and unread_of(city.unit_a, now + timedelta(hours=31)) == sum(i[3] for i in items) == 3
+    assert all(ticket.number not in i[2] for i in inbox_of(app, city.unit_b, now + timedelta(hours=31)))
+    assert unread_of(city.unit_b, now + timedelta(hours=31)) == 0
+
+
+def test_a_rework_reaches_an_assisting_unit_only_when_its_own_part_is_sent_back(app, city, make_ticket, now):
+    from inspect_app.tickets import parts, services
+
+    ticket = make_ticket(point=City.ON_A, category="spider_web")
+    parts.add_unit(city.admin, ticket, now, city.street_b.id)
+    db.session.commit()
+    parts.rectify_part(city.unit_b, ticket, now + timedelta(hours=1), "乙已整改", [processed()])
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=2), "已整改", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=3), "主线仍下垂")  # the lead's part only
+    db.session.commit()
+    moment = now + timedelta(hours=4)
+    assert [i[1] for i in inbox_of(app, city.unit_a, moment) if i[0] == "rework"] == ["整改被退回（返工）：蜘蛛网"]
+    assert not [i for i in inbox_of(app, city.unit_b, moment) if i[0] == "rework"]
+
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=5), "再次整改", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=6), "乙单位线缆未捆扎",
+                    reopen_unit_ids=[city.street_b.id])
+    db.session.commit()
+    moment = now + timedelta(hours=7)
+    mine = [i for i in inbox_of(app, city.unit_b, moment) if i[0] == "rework"]
+    assert len(mine) == 1 and "乙单位线缆未捆扎" in mine[0][2] and ticket.number in mine[0][2]
+    assert len([i for i in inbox_of(app, city.unit_a, moment) if i[0] == "rework"]) == 2
+
+
+def test_extension_decisions_reach_the_unit_that_asked(app, city, make_ticket, now):
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.tickets import services
+
+    ticket = make_ticket(point=City.ON_A, category="spider_web")
+    services.request_extension(city.unit_a, ticket, now + timedelta(minutes=10), workdays=3, reason="需协调运营商")
+    services.decide_extension(city.admin, ticket, now + timedelta(hours=1), True, "")
+    db.session.commit()
+    approved_until = ticket.deadline
+    services.request_extension(city.unit_a, ticket, now + timedelta(hours=2), workdays=5, reason="还需时间")
+    services.decide_extension(city.admin, ticket, now + timedelta(hours=3), False, "已延期一次，请按期完成")
+    db.session.commit()
+    items = inbox_of(app, city.unit_a, now + timedelta(hours=4))
+    decided = [i for i in items if i[0] == "extension"]
+    assert [i[1] for i in decided] == ["延期申请未同意：蜘蛛网", "延期申请已同意：蜘蛛网"], items
+    assert f"新期限 {fmt(approved_until, '%m-%d %H:%M')}" in decided[1][2] and ticket.number in decided[1][2]
+    assert "已延期一次，请按期完成" in decided[0][2]
+    assert not [i for i in inbox_of(app, city.unit_b, now + timedelta(hours=4)) if i[0] == "extension"]
+
+
+def test_a_refused_dispute_is_news_of_its_own_not_a_new_ticket(app, city, make_ticket, now):
+    from inspect_app.notices.services import mark_seen
+    from inspect_app.tickets import services
+
+    kept = make_ticket(point=City.ON_A)
+    moved = make_ticket(point=City.ON_A)
+    services.dispute(city.unit_a, kept, now + timedelta(minutes=10), "不属于本单位路段")
+    services.dispute(city.unit_a, moved, now + timedelta(minutes=10), "属乙街道辖区")
+    mark_seen(city.unit_a, now + timedelta(minutes=20))
+    mark_seen(city.unit_b, now + timedelta(minutes=20))
+    services.reassign(city.admin, kept, now + timedelta(hours=1), city.street_a.id, "经核实属本单位责任路段")
+    services.reassign(city.admin, moved, now + timedelta(hours=1), city.street_b.id, "")
+    db.session.commit()
+    moment = now + timedelta(hours=2)
+    items = inbox_of(app, city.unit_a, moment)
+    refused = [i for i in items if i[0] == "dispute" and kept.number in i[2]]
+    assert [i[1] for i in refused] == ["退单未通过：牛皮癣"] and "经核实属本单位责任路段" in refused[0][2]
+    assert not [i for i in items if i[0] == "ticket" and kept.number in i[2]]  # not "新问题" as well
+    accepted = [i for i in items if i[0] == "dispute" and moved.number in i[2]]
+    assert [i[1] for i in accepted] == ["退单已通过：牛皮癣"] and "乙街道办事处" in accepted[0][2]
+    assert unread_of(city.unit_a, moment) == 2
+    # the unit it went to gets a new ticket, and nothing of street A's dispute
+    theirs = inbox_of(app, city.unit_b, moment)
+    assert [i[1] for i in theirs] == ["新问题：牛皮癣（主办）"] and unread_of(city.unit_b, moment) == 1
+
+
+def test_decisions_reach_the_units_robot_once(app, robot, city, make_ticket, now):
+    from inspect_app.tickets import services
+
+    give_robot(city.street_a, robot.url, now)
+    give_robot(city.street_b, robot.url, now)
+    reworked = make_ticket(point=City.ON_A)
+    extended = make_ticket(point=City.ON_A, category="spider_web")
+    kept = make_ticket(point=City.ON_A)
+    services.rectify(city.unit_a, reworked, now + timedelta(minutes=1), "已清理", [processed()])
+    services.reject(city.inspector, reworked, now + timedelta(minutes=2), "仍有残留")
+    services.request_extension(city.unit_a, extended, now + timedelta(minutes=1), workdays=3, reason="需协调")
+    services.decide_extension(city.admin, extended, now + timedelta(minutes=2), False, "理由不充分")
+    services.dispute(city.unit_a, kept, now + timedelta(minutes=1), "不属于本单位")
+    services.reassign(city.admin, kept, now + timedelta(minutes=2), city.street_a.id, "属本单位")
+    db.session.commit()
+    later = now + timedelta(minutes=5)
+    assert jobs.push_job(later) == 1  # street A's; street B has no news
+    assert jobs.push_job(later) == 0
+    assert jobs.push_job(later + timedelta(minutes=5)) == 0  # told once
+    assert deliver_due(later)["sent"] == 1
+    text = robot.received[0]["text"]["content"]
+    assert text.startswith("【整改提醒】甲街道办事处") and "新问题" not in text
+    assert f"{reworked.number} 牛皮癣：整改被退回（返工）（仍有残留）" in text
+    assert f"{extended.number} 蜘蛛网：延期申请未同意（理由不充分）" in text
+    assert f"{kept.number} 牛皮癣：退单未通过（属本单位）" in text

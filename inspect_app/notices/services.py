@@ -1,27 +1,35 @@
 """The unit's inbox and unread count, and what its robot is told.
 
-Four kinds of news for a unit, each with the moment it happened (all four in the inbox; its robot is pushed the
-first three as they come, and the morning digest counts the fourth):
-- a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办);
+Five kinds of news for a unit, each with the moment it happened (all five in the inbox; its robot is pushed all but
+the reminders as they come, and the morning digest counts those):
+- a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
+  sent back to it after refusing its 退单 is a decision's news instead;
 - a letter (督办函) issued to it;
 - the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);
 - one of its open parts coming within 24 hours of its deadline (deadline − 24 h), if the unit had it before then:
   a part that arrives with less than a day to go (a 24-hour 牛皮癣, a 2-hour 乱停乱放) has its deadline in its
-  new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise.
+  new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise;
+- a decision on its own work, read from the ticket's event log: an inspector sent its rectification back (返工: the
+  lead's part, or an assisting unit's part the inspector named), the office decided its extension request (the
+  lead's), or the office decided its 退单 (refused: the ticket came back to it; accepted: it went to another unit).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
-(unit_id, issued_at)), cheap enough for every page's header.
+(unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
+page's header.
 """
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from ..common.sql import hours_between
+from ..common.sql import const, consts, hours_between
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
@@ -30,10 +38,10 @@ from ..keytasks.services import led_unreported, report_period, waiting_count_sta
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
-from ..tickets.models import Ticket, TicketUnit
+from ..tickets.models import Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
-from ..tickets.rules import PART_OWED_TICKET_STATUSES
-from ..units.models import Unit
+from ..tickets.rules import PART_OWED_TICKET_STATUSES, STATUSES
+from ..units.models import Category, Unit
 from .models import InboxSeen
 
 DUE_SOON = timedelta(hours=24)
@@ -51,11 +59,115 @@ def _is_unit_user(user) -> bool:
     return has_role(user, UNITS) and bool(getattr(user, "unit_id", None))
 
 
-# ----------------------------------------------------------------------------- the three kinds of news
+# ----------------------------------------------------------------------------- the kinds of news
 
 def _new_parts(unit_id: int, after: datetime, until: datetime):
     return select(TicketUnit).where(TicketUnit.unit_id == unit_id, TicketUnit.assigned_at > after,
-                                    TicketUnit.assigned_at <= until)
+                                    TicketUnit.assigned_at <= until, ~_returned_after_dispute())
+
+
+class from_unit_id(FunctionElement):
+    """A reassignment event's `from_unit_id` (tickets/services._assign: set only when the unit changed), NULL when
+    absent: the event's data is JSON text."""
+
+    type = Integer()
+    name = "from_unit_id"
+    inherit_cache = True
+
+
+@compiles(from_unit_id, "sqlite")
+def _from_unit_id_sqlite(element, compiler, **kw):
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.from_unit_id')"
+
+
+@compiles(from_unit_id, "postgresql")
+def _from_unit_id_postgresql(element, compiler, **kw):
+    return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'from_unit_id' AS INTEGER)"
+
+
+def _dispute_decided():
+    """The office reassigned a ticket in 退单: to the same unit (refused) or another (accepted)."""
+    return and_(TicketEvent.action == const("reassign"), TicketEvent.from_status == const("disputed"))
+
+
+def _returned_after_dispute():
+    """A lead part given back to its own unit by a refused 退单 (the part's assigned_at is that event's moment)."""
+    return and_(TicketUnit.role == const("lead"), exists().where(
+        TicketEvent.ticket_id == TicketUnit.ticket_id, TicketEvent.at == TicketUnit.assigned_at, _dispute_decided(),
+        from_unit_id(TicketEvent.data_json).is_(None)))
+
+
+class position_in(FunctionElement):
+    """Where the second text occurs in the first (1-based; 0 when it does not): a substring test with no wildcards.
+    Not LIKE with a bound pattern, which SQLite prepares again on every run (as with common/sql.const)."""
+
+    type = Integer()
+    name = "position_in"
+    inherit_cache = True
+
+
+@compiles(position_in, "sqlite")
+def _position_in_sqlite(element, compiler, **kw):
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(position_in, "postgresql")
+def _position_in_postgresql(element, compiler, **kw):
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def _quoted_name(unit: Unit | None) -> str:
+    """The unit's name as a JSON string, as a rework's `reopened_units` lists the assisting units sent back."""
+    return json.dumps(unit.name if unit is not None else "", ensure_ascii=False)
+
+
+def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str):
+    """Rows (event, its ticket's number and category, the unit's part) for decisions on the unit's own parts: a
+    rework of its part (the lead's, or an assisting part named as reopened), its extension request decided, its 退单
+    refused. The part was the unit's at the event (assigned_at <= its moment: a reassignment since restarts it, and
+    a unit no longer on the ticket has no part). Only parts that can carry news after `after` are read, through the
+    (unit_id, status, deadline) index rather than every part the unit ever had: each of these decisions leaves the
+    part's deadline after its moment (rework, extension granted, ticket returned) or the part open until the unit
+    reports (extension refused). Left out: a refused extension of a part long overdue whose ticket was closed or
+    voided since; it asks nothing of the unit any more."""
+    lead = TicketUnit.role == const("lead")
+    return (select(TicketEvent.id, TicketEvent.at, TicketEvent.action, TicketEvent.note, TicketEvent.data_json,
+                   Ticket.id.label("ticket_id"), Ticket.number, Category.name.label("category"), TicketUnit.role,
+                   TicketUnit.deadline)
+            .select_from(TicketUnit)
+            .join(TicketEvent, TicketEvent.ticket_id == TicketUnit.ticket_id)
+            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .join(Category, Category.id == Ticket.category_id)
+            .where(TicketUnit.id.in_(_parts_with_news(unit_id, after)),  # the unit's: the planner starts there
+                   TicketEvent.at > after, TicketEvent.at <= until, TicketUnit.assigned_at <= TicketEvent.at,
+                   or_(and_(TicketEvent.action == const("reject"),
+                            or_(lead, position_in(TicketEvent.data_json, quoted_name) > 0)),
+                       and_(TicketEvent.action == const("decide_extension"), lead),
+                       and_(_dispute_decided(), lead, TicketUnit.assigned_at == TicketEvent.at,
+                            from_unit_id(TicketEvent.data_json).is_(None)))))
+
+
+def _parts_with_news(unit_id: int, after: datetime):
+    """The unit's parts open or waiting for a check, and those due after `after`: two ranges of ticket_units
+    (unit_id, status, deadline), where one OR of both read every part the unit ever had."""
+    mine = select(TicketUnit.id).where(TicketUnit.unit_id == unit_id)
+    return union_all(mine.where(TicketUnit.status.in_(consts(("open", "rectified")))),
+                     mine.where(TicketUnit.status.in_(consts(("closed", "cancelled"))), TicketUnit.deadline > after))
+
+
+def _disputes_accepted(unit_id: int, after: datetime, until: datetime):
+    """Rows (event, ticket number and category) for the unit's 退单 the office accepted: the ticket went to another
+    unit, and this one has no part left to find it by. A reassignment leaves the ticket's deadline after its moment
+    (and no later move brings it back before), so only tickets due after `after` are read, through the
+    (status, deadline) index."""
+    return (select(TicketEvent.id, TicketEvent.at, TicketEvent.note, TicketEvent.data_json,
+                   Ticket.id.label("ticket_id"), Ticket.number, Category.name.label("category"))
+            .select_from(Ticket)
+            .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+            .join(Category, Category.id == Ticket.category_id)
+            .where(Ticket.status.in_(consts(STATUSES)), Ticket.deadline > after,
+                   TicketEvent.at > after, TicketEvent.at <= until, _dispute_decided(),
+                   from_unit_id(TicketEvent.data_json) == unit_id))
 
 
 def _letters(unit_id: int, after: datetime, until: datetime):
@@ -96,7 +208,9 @@ def _unread_statement():
     unit_id, since, now = bindparam("unit_id"), bindparam("since"), bindparam("now")
     return select(_count_of(_new_parts(unit_id, since, now)), _count_of(_letters(unit_id, since, now)),
                   _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))),
-                  _count_of(_reviews(unit_id, since, now)))
+                  _count_of(_reviews(unit_id, since, now)),
+                  _count_of(_decisions(unit_id, since, now, bindparam("quoted_name"))),
+                  _count_of(_disputes_accepted(unit_id, since, now)))
 
 
 def _reviews(unit_id: int, after: datetime, until: datetime):
@@ -105,19 +219,20 @@ def _reviews(unit_id: int, after: datetime, until: datetime):
 
 
 def unread_count(user, now: datetime) -> int:
-    """What the menu shows on every page: the three counts in one statement (after reading when it was seen)."""
+    """What the menu shows on every page: the counts in one statement (after reading when it was seen)."""
     if not _is_unit_user(user):
         return 0
     since = _since(user, now)
     due_from, due_until = _due_window(since, now)
     counts = db.session.execute(_unread_statement(), {"unit_id": user.unit_id, "since": since, "now": now,
-                                                      "due_from": due_from, "due_until": due_until}).one()
+                                                      "due_from": due_from, "due_until": due_until,
+                                                      "quoted_name": _quoted_name(user.unit)}).one()
     return sum(counts)
 
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due | task
+    kind: str        # ticket | letter | due | task | rework | extension | dispute
     at: datetime     # when it happened
     title: str
     detail: str
@@ -157,8 +272,85 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
         items.append(InboxItem("task", row.reviewed_at, "创建任务已销号" if accepted else "创建任务销号申请被退回",
                                f"{task.code} {task.indicator}" + ("" if accepted else f"：{row.review_note}"),
                                url_for("keytasks.detail", task_id=task.id), row.reviewed_at > since))
+    for decision in decisions(user.unit_id, user.unit, window, now, limit=MAX_ITEMS):
+        items.append(InboxItem(decision.kind, decision.at, f"{decision.title}：{decision.category}",
+                               f"{decision.number} · {decision.detail}",
+                               url_for("tickets.detail", ticket_id=decision.ticket_id) if decision.visible
+                               else url_for("tickets.unit_list"), decision.at > since))
     items.sort(key=lambda i: i.at, reverse=True)
     return items, work_summary(user.unit_id, now)
+
+
+@dataclass
+class Decision:
+    """A decision on the unit's work, as the inbox and the robot tell it."""
+    kind: str        # rework | extension | dispute
+    at: datetime
+    ticket_id: int
+    number: str
+    category: str
+    title: str       # 整改被退回（返工） | 延期申请已同意 | 延期申请未同意 | 退单未通过 | 退单已通过
+    reason: str      # the inspector's or the office's words ("" when none were written)
+    deadline: datetime | None  # the deadline the unit now works to (rework, extension granted, ticket returned)
+    moved_to: str = ""         # an accepted 退单: the unit the ticket went to
+    visible: bool = True       # an accepted 退单's ticket is no longer the unit's to open
+
+    @property
+    def detail(self) -> str:
+        parts = [f"理由：{self.reason}"] if self.reason else []
+        if self.moved_to:
+            parts.insert(0, f"已改派{self.moved_to}")
+        if self.deadline is not None:
+            parts.append(f"{'新期限' if self.kind != 'dispute' else '期限'} {fmt(self.deadline, '%m-%d %H:%M')}")
+        return " · ".join(parts)
+
+
+def _data(raw: str) -> dict:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _when(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
+              limit: int | None = None) -> list[Decision]:
+    """The decisions on the unit's own work in (after, until], oldest first: two queries, whatever their number."""
+    own = _decisions(unit_id, after, until, _quoted_name(unit)).order_by(TicketEvent.at.desc(), TicketEvent.id)
+    moved = _disputes_accepted(unit_id, after, until).order_by(TicketEvent.at.desc(), TicketEvent.id)
+    if limit is not None:
+        own, moved = own.limit(limit), moved.limit(limit)
+    found: list[Decision] = []
+    for row in db.session.execute(own):
+        data = _data(row.data_json)
+        if row.action == "reject":
+            if row.role != "lead" and (unit is None or unit.name not in data.get("reopened_units", ())):
+                continue  # the name was found elsewhere in the event's data
+            deadline = _when(data.get("deadline")) if row.role == "lead" else row.deadline
+            found.append(Decision("rework", row.at, row.ticket_id, row.number, row.category, "整改被退回（返工）",
+                                  row.note, deadline or row.deadline))
+        elif row.action == "decide_extension":
+            approved = bool(data.get("approved"))
+            default = "同意延期" if approved else "不同意延期"  # what the office's decision says when it wrote nothing
+            found.append(Decision("extension", row.at, row.ticket_id, row.number, row.category,
+                                  "延期申请已同意" if approved else "延期申请未同意",
+                                  "" if row.note == default and approved else row.note,
+                                  _when(data.get("until")) if approved else None))
+        else:
+            found.append(Decision("dispute", row.at, row.ticket_id, row.number, row.category, "退单未通过",
+                                  row.note, row.deadline))
+    for row in db.session.execute(moved):
+        found.append(Decision("dispute", row.at, row.ticket_id, row.number, row.category, "退单已通过", row.note,
+                              None, moved_to=str(_data(row.data_json).get("unit") or ""), visible=False))
+    found.sort(key=lambda d: (d.at, d.number))
+    return found
 
 
 def work_summary(unit_id: int, now: datetime) -> dict:
@@ -191,11 +383,14 @@ def robots() -> list[UnitRobot]:
     return list(db.session.scalars(select(UnitRobot).where(UnitRobot.enabled.is_(True)).order_by(UnitRobot.unit_id)))
 
 
-def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], reviews: list[KeyTaskReport] = ()) -> str:
-    """One message for what came in: tickets and letters under 【新问题】; the office's reviews of the unit's 销号
-    requests alone under 【任务提醒】 (a DingTalk robot with 关键词 security is told to accept 问题 and 提醒)."""
+def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], reviews: list[KeyTaskReport] = (),
+              decided: list[Decision] = ()) -> str:
+    """One message for what came in: tickets and letters under 【新问题】; decisions on the unit's work alone under
+    【整改提醒】, the office's reviews of its 销号 requests alone under 【任务提醒】 (a DingTalk robot with 关键词
+    security is told to accept 问题 and 提醒)."""
     office = current_app.config["OFFICE_SHORT_NAME"]
-    lines = [f"【新问题】{unit.name}：" if parts or letters else f"【任务提醒】{unit.name}："]
+    lines = [f"【新问题】{unit.name}：" if parts or letters else
+             f"【整改提醒】{unit.name}：" if decided else f"【任务提醒】{unit.name}："]
     for part in parts[:10]:
         ticket = part.ticket
         lines.append(f"· {ticket.number} {ticket.category.name}（{part.role_label}）"
@@ -205,6 +400,14 @@ def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], review
         lines.append(f"· 另有{len(parts) - 10}件")
     for letter in letters:
         lines.append(f"· 督办函 {letter.number}，{fmt(letter.reply_by, '%m月%d日')}前整改反馈")
+    for decision in decided[:10]:
+        lines.append(f"· {decision.number} {decision.category}：{decision.title}"
+                     + (f"（{decision.reason}）" if decision.reason else "")
+                     + (f"，已改派{decision.moved_to}" if decision.moved_to else "")
+                     + (f"，{'新期限' if decision.kind != 'dispute' else '期限'} "
+                        f"{fmt(decision.deadline, '%m-%d %H:%M')}" if decision.deadline else ""))
+    if len(decided) > 10:
+        lines.append(f"· 另有{len(decided) - 10}项审核结果")
     for row in reviews:
         task = row.task
         lines.append(f"· 创建任务 {task.code} {task.indicator}：销号申请已通过" if row.verdict == "accepted" else
@@ -227,9 +430,10 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
     parts = list(db.session.scalars(_new_parts(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
     letters = list(db.session.scalars(_letters(robot.unit_id, since, now).order_by(Letter.issued_at)))
     reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now).order_by(KeyTaskReport.reviewed_at)))
-    if not parts and not letters and not reviews:
+    decided = decisions(robot.unit_id, robot.unit, since, now)
+    if not parts and not letters and not reviews and not decided:
         return False
-    return outbox.enqueue(news_text(robot.unit, parts, letters, reviews), now, unit_id=robot.unit_id,
+    return outbox.enqueue(news_text(robot.unit, parts, letters, reviews, decided), now, unit_id=robot.unit_id,
                           kind="new_work") is not None
 
 
