@@ -79,10 +79,13 @@ def letters_issued(start: datetime, end: datetime) -> int:
 def escalation_figures(now: datetime, period: Period) -> dict | None:
     """督办 waiting for a decision and this month's 约谈, 问责, 回潮 (escalation/stats.py); None without the feature."""
     try:
-        from ..escalation.stats import dashboard_figures
+        from ..escalation.stats import dashboard_figures, overdue_reply_units_now
     except ImportError:
         return None
-    return dashboard_figures(now, period.start, min(period.end, now))
+    figures = dashboard_figures(now, period.start, min(period.end, now))
+    # overdue_replies counts letters, as the list it links to does; the units behind them are named beside it
+    figures["overdue_units"] = overdue_reply_units_now(now) if figures["overdue_replies"] else 0
+    return figures
 
 
 def settled(kind: str, period: Period, now: datetime, compute) -> dict:

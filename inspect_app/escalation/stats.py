@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from ..common.sql import count_where
 from ..extensions import db
@@ -77,13 +77,29 @@ def unit_counts(start: datetime, end: datetime, now: datetime) -> dict[int, Unit
 
 
 def overdue_replies_now(now: datetime) -> int:
-    """主送 units of issued (not done) letters whose reply-by date passed without a written reply."""
+    """逾期未回复督办函: issued (not done) letters whose reply-by date passed while a 主送 unit has not replied in
+    writing — the letters the list /letters?overdue=1 shows, so a figure and the page it links to agree."""
     return db.session.scalar(overdue_replies_query(now)) or 0
 
 
+def _late_reply(now: datetime):
+    return and_(Letter.status == "issued", Letter.reply_by < now, LetterUnit.replied_at.is_(None))
+
+
 def overdue_replies_query(now: datetime):
-    return (select(func.count(LetterUnit.id)).join(Letter, Letter.id == LetterUnit.letter_id)
-            .where(Letter.status == "issued", Letter.reply_by < now, LetterUnit.replied_at.is_(None)))
+    """Letters (not recipients): one letter to four units that have not replied is one letter."""
+    return select(func.count(Letter.id)).where(
+        exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id, _late_reply(now))))
+
+
+def overdue_reply_units_query(now: datetime):
+    """The 主送 units behind those letters that have not replied (a unit late on two letters counts once)."""
+    return (select(func.count(func.distinct(LetterUnit.unit_id))).join(Letter, Letter.id == LetterUnit.letter_id)
+            .where(_late_reply(now)))
+
+
+def overdue_reply_units_now(now: datetime) -> int:
+    return db.session.scalar(overdue_reply_units_query(now)) or 0
 
 
 def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:

@@ -50,12 +50,16 @@ def pdf(ranking_id: int):
 @requires(OFFICE)
 def create():
     """{"period": "2026-11" | "2026-W48", "publish": true}: publish a new version (201) under the scheme in force;
-    with "publish": false, answer the computed list without storing it (200), under "scheme" (a code) if given."""
+    a period that has not ended needs "early": true (else 409 period_not_ended). With "publish": false, answer the
+    computed list without storing it (200), under "scheme" (a code) if given."""
     body = json_body()
     period = parse_period(body.get("period"))
     publish = body.get("publish", True)
     if not isinstance(publish, bool):
         raise BadRequest("publish 应为 true 或 false。", code="invalid_publish")
+    early = body.get("early", False)
+    if not isinstance(early, bool):
+        raise BadRequest("early 应为 true 或 false。", code="invalid_early")
     user, moment = current(), now()
     if not publish:
         code = body.get("scheme")
@@ -63,7 +67,7 @@ def create():
         return jsonify(services.computed_dict(services.compute(period, moment, scheme)))
     if body.get("scheme"):
         raise BadRequest("发布时使用现行评分方案；如需换用其他方案，请先启用该方案。", code="scheme_not_in_force")
-    ranking = services.publish(period, moment, user=user)
+    ranking = services.publish(period, moment, user=user, early=early)
     response = jsonify(services.ranking_dict(ranking, user))
     response.status_code = 201
     response.headers["Location"] = url_for("api_rankings.show", ranking_id=ranking.id)

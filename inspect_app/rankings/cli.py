@@ -1,4 +1,4 @@
-"""flask --app run rank --period 2026-11|2026-W48 [--publish] [--now ISO]"""
+"""flask --app run rank --period 2026-11|2026-W48 [--publish [--early]] [--now ISO]"""
 from __future__ import annotations
 
 import click
@@ -13,9 +13,10 @@ def register(app: Flask) -> None:
     @app.cli.command("rank")
     @click.option("--period", "period_text", required=True, help="2026-11 (month) or 2026-W48 (ISO week).")
     @click.option("--publish", is_flag=True, help="Store the list as a new published version.")
+    @click.option("--early", is_flag=True, help="Publish a period that has not ended yet (data stop at --now).")
     @now_option("Compute as of this time (ISO 8601; naive means Shanghai).")
     @in_transaction
-    def rank(period_text, publish, now):
+    def rank(period_text, publish, early, now):
         """Compute (and with --publish, publish) the red/black list of a month or ISO week."""
         from . import services
         from .periods import parse_period
@@ -38,7 +39,10 @@ def register(app: Flask) -> None:
         click.echo(f"参与排名 {sum(1 for e in computed.entries if e.ranked)} 个单位，"
                    f"未参与排名 {len(computed.unranked)} 个。")
         if publish:
-            ranking = services.publish(period, now)
+            try:
+                ranking = services.publish(period, now, early=early)
+            except ServiceError as error:
+                raise click.ClickException(error.message) from None
             click.echo(f"已发布：{period.key} 第{ranking.version}版，{ranking.number}（编号 {ranking.id}）。")
         else:
             click.echo("（预览，未发布；加 --publish 发布。）")

@@ -265,12 +265,15 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
-        Raw([_p("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
-                "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
-                "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下：", styles["note"]),
-             *[_p(f"{g['name']}：红榜{g['red_size']}名（不低于{g['red_floor']:g}分），"
-                  f"黑榜{g['black_size']}名（低于{g['black_below']:g}分）。", styles["note"]) for g, _ in groups],
-             _p(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}。", styles["note"])]),
+        # the rules of the method are body text (GB/T 9704: 3号 throughout), not a small-print note
+        Para("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
+             "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
+             "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下："),
+        *[Para(f"{g['name']}：红榜{g['red_size']}名，得分不低于{g['red_floor']:g}分；"
+               f"黑榜{g['black_size']}名，得分低于{g['black_below']:g}分。") for g, _ in groups],
+        Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
+             + (f"（统计周期至{period.last_day.month}月{period.last_day.day}日结束，本期提前发布）"
+                if ranking.as_of < period.end else "") + "。"),
     ]
     for number, (list_name, label) in enumerate((("red", "红榜"), ("black", "黑榜")), start=2):
         picked = sum(1 for e in entries if e["list_name"] == list_name)

@@ -344,20 +344,42 @@ def already_scheduled(period_key: str, slot: str) -> bool:
 NUMBER_SERIES = "ranking"
 
 
-def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None) -> Ranking | None:
+def _day_and_time(moment: datetime) -> str:
+    moment = local(moment)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def early_notice(period: Period, now: datetime) -> str | None:
+    """What publishing `period` at `now` means when the period has not ended (None when it has): it still runs,
+    and the list would count only what happened until now."""
+    if period.end <= now:
+        return None
+    last = period.last_day
+    return (f"{period.label}的统计周期到{last.month}月{last.day}日才结束，现在发布，数据只统计到"
+            f"{_day_and_time(now)}，此后发现和整改的问题都不计入，且发布即占用一个正式文号。")
+
+
+def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None,
+            early: bool | None = None) -> Ranking | None:
     """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
     commits). Publications queue behind each other on the number series, so versions and numbers never collide.
     With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in
     this process or another — finds the first one's row and returns None.
+    A period that has not ended is published only by choice: a person (`user`, or a caller passing `early`)
+    must say `early=True`, else 409 period_not_ended. The scheduler only publishes ended periods.
     """
     if user is not None and not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以发布红黑榜。")
+    if early is None:
+        early = user is None  # a person must choose; a scheduled run's period has always ended
+    if period.start >= now:
+        raise Conflict("统计周期尚未开始，不能发布。", code="period_not_started")
+    if not early and (notice := early_notice(period, now)):
+        raise Conflict(f"{notice}如确需提前发布，须明确选择“提前发布”。", code="period_not_ended")
     year = local(now).year
     lock_sequence(NUMBER_SERIES, year)
     if schedule_slot and already_scheduled(period.key, schedule_slot):
         return None
-    if period.start >= now:
-        raise Conflict("统计周期尚未开始，不能发布。", code="period_not_started")
     computed = compute(period, now)
     ids = counting.ticket_ids(period, now)
     cases = typical_cases(computed, ids)

@@ -27,10 +27,11 @@ def ticket_list_url(**filters) -> str | None:
     return url_for("tickets.office_list", **{k: v for k, v in filters.items() if v not in (None, "", False)})
 
 
-def _suggested_periods(moment) -> list[str]:
+def _suggested_periods(moment) -> list[tuple[str, bool]]:
+    """[(period key, still running)]: last and this month, last and this week."""
     month = containing(moment, "month")
     week = containing(moment, "week")
-    return [month.previous().key, month.key, week.previous().key, week.key]
+    return [(p.key, p.end > moment) for p in (month.previous(), month, week.previous(), week)]
 
 
 @bp.get("/")
@@ -50,7 +51,8 @@ def _render(data: dict, ranking=None, preview: bool = False, versions=()):
     return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
-                           schemes=services.schemes() if preview else [])
+                           schemes=services.schemes() if preview else [],
+                           early_notice=services.early_notice(period, now()) if preview else None)
 
 
 def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[dict]]]:
@@ -92,11 +94,15 @@ def preview():
 @bp.post("/publish")
 @requires(OFFICE)
 def publish():
+    """A period that has not ended is published only with the 提前发布 box ticked (early=1); without it the office
+    is sent to the period's preview, which says what publishing now would leave out."""
     try:
         period = parse_period(request.form.get("period"))
-        ranking = services.publish(period, now(), user=current_user)
+        ranking = services.publish(period, now(), user=current_user, early=request.form.get("early") == "1")
     except ServiceError as error:
         flash(error.message, "error")
+        if error.code == "period_not_ended":
+            return redirect(url_for("rankings.preview", period=period.key), 303)
         return redirect(url_for("rankings.index"), 303)
     flash(f"已发布{parse_period(ranking.period).short_label}红黑榜（{ranking.number}）。", "success")
     return redirect(url_for("rankings.detail", ranking_id=ranking.id), 303)
