@@ -139,7 +139,10 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     queue = leader.get("/letters/to-sign").get_data(as_text=True)
     assert "待签发 <small>0 份</small>" in queue and "已退回文明办修改" in queue and note in queue
     from inspect_app.escalation.services import count_drafts
+    from inspect_app.escalation.stats import dashboard_figures
     assert count_drafts() == 0  # the signers' menu count
+    moment = at("2026-11-27T10:00:00+08:00")
+    assert dashboard_figures(moment, moment, moment)["drafts"] == 0  # the dashboard's 待签发
     page = office.get(detail).get_data(as_text=True)
     assert "领导退回修改" in page and note in page and "草稿 · 已退回修改" in page
     assert note in office.get("/letters/proposals").get_data(as_text=True)

@@ -108,10 +108,11 @@ def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
     One statement of scalar subqueries: the dashboard refreshes every 30 s, and on PostgreSQL each statement is a
     round trip."""
     from .proposals import count_open_query
+    from .services import DRAFTS
 
     counts = {
         "proposals": count_open_query(now),
-        "drafts": select(func.count(Letter.id)).where(Letter.status == "draft"),
+        "drafts": DRAFTS,  # waiting for a signature, as 待签发 lists them (a returned draft waits for the office)
         "open_letters": select(func.count(Letter.id)).where(Letter.status == "issued"),
         "overdue_replies": overdue_replies_query(now),
         "interviews": select(func.count(Interview.id)).where(
