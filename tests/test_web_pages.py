@@ -274,6 +274,29 @@ def test_unit_list_tabs(browser, city, make_ticket, now):
     assert "暂无问题" in text(unit.get("/unit/tickets?tab=closed"))
 
 
+def test_unit_list_counts_its_tabs_and_finds_by_number_or_its_own_lateness(browser, city, make_ticket):
+    """A clerk with forty tickets finds one by its number, or the unit's own overdue ones; the tabs say how many
+    wait. Lateness is the unit's part's: an assisting unit added late has its own deadline."""
+    from inspect_app.extensions import db
+    from inspect_app.tickets.parts import add_unit
+    now = utcnow()
+    late = make_ticket(at_time=now - timedelta(hours=50))
+    fresh = make_ticket(at_time=now - timedelta(hours=1))
+    add_unit(city.admin, late, now - timedelta(hours=1), city.unit_b.unit_id, "协助清理")
+    db.session.commit()
+    clerk = browser(city.unit_a)
+    page = text(clerk.get("/unit/tickets"))
+    assert re.search(r"待整改\s*<b>2</b>", page)
+    late_only = text(clerk.get("/unit/tickets?tab=todo&overdue=1"))
+    assert late.number in late_only and fresh.number not in late_only and "本单位已超期：共 1 件" in late_only
+    found = text(clerk.get(f"/unit/tickets?tab=all&q={fresh.number}"))
+    assert fresh.number in found and late.number not in found
+    assert "没有符合条件的问题" in text(clerk.get("/unit/tickets?q=不存在的编号"))
+    helper = browser(city.unit_b)
+    assert late.number in text(helper.get("/unit/tickets"))  # its part is open...
+    assert late.number not in text(helper.get("/unit/tickets?overdue=1"))  # ...and not late: its own deadline
+
+
 def test_mine_shows_only_my_reports(browser, city, make_ticket):
     mine = make_ticket(reporter=city.inspector)
     other = make_ticket(reporter=city.inspector2)

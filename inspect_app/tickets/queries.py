@@ -23,8 +23,8 @@ from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
-from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, SOURCES, STATUSES,
-                    overdue_condition)
+from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, PART_OWED_TICKET_STATUSES,
+                    SOURCES, STATUSES, overdue_condition)
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
@@ -203,7 +203,11 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.district:
         shape.append("district")
         params["f_district"] = flt.district
-    if flt.overdue:
+    if flt.overdue and unit_id:
+        # a unit's lateness is its own part's (an assisting unit's deadline is not the ticket's)
+        shape.append("part_overdue")
+        params.update(f_overdue_unit=unit_id, now=now)
+    elif flt.overdue:
         shape.append("overdue")
         params["now"] = now
     if flt.reporter_id:
@@ -261,6 +265,10 @@ _CONDITIONS = {
     "category": lambda: Ticket.category_id == bindparam("f_category"),
     "district": lambda: Ticket.segment_id.in_(select(Segment.id).where(Segment.district == bindparam("f_district"))),
     "overdue": lambda: overdue_condition(bindparam("now")),
+    "part_overdue": lambda: and_(Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)), Ticket.id.in_(
+        select(TicketUnit.ticket_id).where(TicketUnit.unit_id == bindparam("f_overdue_unit"),
+                                           TicketUnit.status == const("open"),
+                                           TicketUnit.deadline < bindparam("now")))),
     "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
     "q": _like,
     "no_campaign": false,
@@ -293,6 +301,12 @@ def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = F
     total = count(query)
     query = page_of(query.options(*LIST_LOAD, *options), flt, overdue_first)
     return list(db.session.scalars(query).unique()), total
+
+
+def count_matching(user, flt: TicketFilter, now: datetime) -> int:
+    """How many tickets the filter matches for the user (a list's total without its page)."""
+    shape, params = filter_shape(user, flt, now)
+    return db.session.scalar(count_statement(shape), params) or 0
 
 
 def count(query) -> int:

@@ -43,6 +43,7 @@ START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin":
 # while the lead may still be at work.
 UNIT_TABS = [("todo", "待整改", "assigned", "open"), ("feedback", "已反馈", None, "rectified"),
              ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None), ("all", "全部", None, None)]
+COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -236,8 +237,13 @@ def unit_list():
     flt = queries.parse_filter(request.args)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
     # This list never names the units answering.
-    items, total = list_cards(current_user, flt, now(), overdue_first=True, with_parts=False)
-    return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS)
+    moment = now()
+    items, total = list_cards(current_user, flt, moment, overdue_first=True, with_parts=False)
+    # what each working tab holds, whatever is searched (已结案 and 全部 only grow: not counted)
+    counts = {key: queries.count_matching(current_user, queries.TicketFilter(status=status, my_part=part), moment)
+              for key, _, status, part in UNIT_TABS if key in COUNTED_UNIT_TABS}
+    return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS,
+                           counts=counts)
 
 
 @bp.get("/tickets/verify")
