@@ -390,8 +390,12 @@ def test_rectify_reject_and_approve_through_the_forms(browser, city, make_ticket
     inspector.submit("/tickets/verify", f"{page}/reject", {"note": "仍有残留", "next": "/tickets/verify"})
     ticket = fresh(ticket)
     assert ticket.status == "assigned" and ticket.rework_count == 1
+    reworked = text(unit.get(page))  # the refused photos are kept, folded away, and no longer called 整改后
+    assert '<h2 class="sub">整改后</h2>' not in reworked and "已退回返工：仍有残留" in reworked
+    assert f"/tickets/photos/{after[0].id}/thumb" in reworked and "整改后照片1" not in reworked
 
     unit.submit(page, f"{page}/rectify", {"photos": [file_tuple()]}, multipart=True)
+    assert '<h2 class="sub">整改后</h2>' in text(unit.get(page))
     done = inspector.submit("/tickets/verify", f"{page}/approve", {"note": "到位", "next": "/tickets/verify"})
     assert done.headers["Location"] == "/tickets/verify"
     assert "已核查结案" in text(inspector.get("/tickets/verify"))

@@ -290,9 +290,14 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     ticket = queries.page_ticket(current_user, ticket_id)
     rectify_event = _last_event(ticket, "rectify")
     after = list(rectify_event.photos) if rectify_event else []
+    # after a 返工 the last after-photos are what the inspector refused: kept, folded away, not shown as 整改后
+    rework = _last_event(ticket, "reject")
+    refused = rework if rectify_event and rework and rework.id > rectify_event.id else None
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
-                           after_photos=after, after_checks=photo_checks.check_after_photos(ticket, after),
+                           after_photos=[] if refused else after, refused_after=after if refused else [],
+                           rework=refused,
+                           after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
                            letters=[e for e in ticket.events if e.action == "escalate"],
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
