@@ -121,3 +121,15 @@ def pdf_file(row: EscalationFile) -> Path | None:
         return None
     path = pdf_root() / row.path
     return path if path.is_file() else None
+
+
+# The photo pipeline's wording names photos alone; these forms take PDFs too (the API keeps the pipeline's wording).
+UNREADABLE_ATTACHMENT = "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。"
+
+
+def form_message(problem: ServiceError) -> str:
+    """What a page says when a form with attachments (a letter's reply, a key task's report) is refused."""
+    if problem.code == "unsupported_image":
+        which = re.match(r"第\d+张照片：", problem.message)  # which of several files, as the pipeline counted them
+        return (which.group(0) if which else "") + UNREADABLE_ATTACHMENT
+    return problem.message

@@ -7,7 +7,6 @@ redirect; the operations check roles, units and statuses, and the request commit
 """
 from __future__ import annotations
 
-import re
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -25,6 +24,7 @@ from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Unit
 from ..units.services import active_units
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
+from .uploads import form_message
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
 from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Referral
@@ -287,17 +287,6 @@ def acknowledge(letter_id: int):
     return _back(letter.id)
 
 
-# The photo pipeline's wording names photos alone; this form takes PDFs too (the API keeps the pipeline's wording).
-_UNREADABLE_ATTACHMENT = "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。"
-
-
-def _reply_message(problem: ServiceError) -> str:
-    if problem.code == "unsupported_image":
-        which = re.match(r"第\d+张照片：", problem.message)  # which of several files, as the pipeline counted them
-        return (which.group(0) if which else "") + _UNREADABLE_ATTACHMENT
-    return problem.message
-
-
 @bp.post("/letters/<int:letter_id>/reply")
 @requires(UNITS)
 def reply(letter_id: int):
@@ -310,7 +299,7 @@ def reply(letter_id: int):
         # A person's form: the letter's page again with the reply typed so far (files cannot be kept) and why.
         db.session.rollback()  # nothing kept, and any file written is removed (boundary)
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _detail_page(letter_id, "reply", typed, _reply_message(problem)), problem.status
+        return _detail_page(letter_id, "reply", typed, form_message(problem)), problem.status
     flash(actions.ACTIONS["reply"].message(letter), "success")
     return _back(letter.id, "#replies")
 

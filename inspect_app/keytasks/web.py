@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from ..common.errors import ServiceError
+from ..escalation.uploads import form_message
 from ..extensions import db
 from ..http import int_arg, is_script, now
 from ..navigation import WHEN, Count, register_badge
@@ -111,7 +112,7 @@ def _act(task_id: int, name: str):
         # A person's form: the task's page again with what they typed (files cannot be kept) and the reason.
         db.session.rollback()  # nothing kept, and any file written is removed (boundary)
         typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _detail_page(task_id, name, typed, problem.message), problem.status
+        return _detail_page(task_id, name, typed, form_message(problem)), problem.status
     flash(actions.ACTIONS[name].message(result), "success")
     return redirect(url_for(".detail", task_id=task.id) + "#reports")
 
