@@ -77,6 +77,9 @@ class Config:
     # --- trustworthy after-photos: the verifier's page flags an after-photo taken farther than this from the
     # report's place (or before the report was filed).
     AFTER_PHOTO_MAX_DISTANCE_M = _float("AFTER_PHOTO_MAX_DISTANCE_M", 200)
+    # ... and a before-photo taken more than this many hours before its report (0: no such flag); the distance is
+    # the same AFTER_PHOTO_MAX_DISTANCE_M.
+    BEFORE_PHOTO_MAX_AGE_HOURS = _float("BEFORE_PHOTO_MAX_AGE_HOURS", 72)
 
     # 回潮 (tickets/relapse.py): a new report of the same category within this many metres of a ticket closed in
     # the last RELAPSE_DAYS days is flagged as a relapse of it. 0 turns the check off.

@@ -405,6 +405,27 @@ def test_rectify_reject_and_approve_through_the_forms(browser, city, make_ticket
         assert label in timeline
 
 
+def test_the_ticket_page_flags_an_old_or_distant_before_photo(browser, city, now):
+    """A picture from the album filed as a new finding, or taken far from the place reported, is flagged for the
+    office and the unit; a fresh one from the spot is not."""
+    from dataclasses import replace
+
+    from conftest import BEFORE_PHOTO, processed
+
+    from inspect_app.tickets.services import NewReport, create_ticket
+    base = processed(BEFORE_PHOTO)
+    lat, lon = City.ON_A
+    old = replace(base, taken_at=now - timedelta(days=5), lat=lat + 0.01, lon=lon)  # about 1.1 km north
+    fresh = replace(processed("Canon_40D.jpg"), taken_at=now - timedelta(hours=1), lat=lat, lon=lon)
+    ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[fresh, old], lat=lat, lon=lon),
+                              now)
+    db.session.commit()
+    page = text(browser(city.admin).get(f"/tickets/{ticket.id}"))
+    assert "整改前照片2" in page and "⚠ 拍摄于上报前5天" in page and "⚠ 拍摄位置距上报位置 1.1 公里" in page
+    assert "整改前照片1" not in page  # the fresh photo passes silently
+    assert "⚠ 拍摄于上报前5天" in text(browser(city.unit_a).get(f"/tickets/{ticket.id}"))
+
+
 def test_rectify_by_script_answers_json(browser, city, make_ticket):
     ticket = make_ticket()
     page = f"/tickets/{ticket.id}"

@@ -81,6 +81,16 @@ def distance(metres) -> str:
     return f"{metres / 1000:.1f} 公里" if metres < 10_000 else f"{round(metres / 1000):,} 公里"
 
 
+@bp.app_template_filter("age_hours")
+def age_hours(hours) -> str:
+    """How long before: 5小时, 3天, 2年 (an old picture from the phone's album)."""
+    hours = float(hours)
+    if hours < 48:
+        return f"{round(hours)}小时"
+    days = hours / 24
+    return f"{round(days)}天" if days < 730 else f"{round(days / 365)}年"
+
+
 def _last_event(ticket, action: str):
     return next((e for e in reversed(ticket.events) if e.action == action), None)
 
@@ -298,6 +308,7 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            after_photos=[] if refused else after, refused_after=after if refused else [],
                            rework=refused,
                            after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
+                           before_flags=photo_checks.flagged_before_photos(ticket, ticket.photos_of("before")),
                            letters=[e for e in ticket.events if e.action == "escalate"],
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
