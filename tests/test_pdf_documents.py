@@ -781,6 +781,21 @@ def test_no_line_starts_with_a_closing_mark(tmp_path):
     assert not [line for line in lines if line[0] in "，。、；：？！）》”"], lines
 
 
+@needs_poppler
+def test_two_closing_marks_go_together_and_an_opening_mark_never_ends_a_line(tmp_path):
+    """reportlab hangs one closing mark in the margin; the second of "。”" or "？！" then started the next line, and
+    "（" or "“" could end one. The character before goes down with them instead (推出), at every break position."""
+    text = "他说：“立即整改。”又问：“何时完成？！”（详见《整改清单》）。" * 4
+    doc = bulletin_doc()
+    doc.body = [Para("甲" * shift + text) for shift in range(28)]
+    doc.attachments = []
+    path = render(doc, tmp_path / "kinsoku2.pdf")
+    lines = [w[0] for page in words(path) for w in page if w[4] - w[2] == pytest.approx(CHAR_MM, abs=0.2)]
+    assert len(lines) > 100
+    assert not [line for line in lines if line[0] in "，。、；：？！）》”"], lines
+    assert not [line for line in lines if line[-1] in "（《“"], lines
+
+
 def test_a_group_line_stays_with_its_first_row(tmp_path):
     for first_group in range(6, 13):  # move the second group's line across the page foot
         doc = letter_doc(counts=(first_group, 3, 0, 0))

@@ -17,3 +17,110 @@ from reportlab.platypus import paragraph as _paragraph
 _CHINESE_NO_LINE_START = "，；：？！》〉」』”’…—％"
 for _module in (_textsplit, _paragraph):
     _module.ALL_CANNOT_START += "".join(ch for ch in _CHINESE_NO_LINE_START if ch not in _module.ALL_CANNOT_START)
+
+# Both breakers also hang at most one such mark: of two in a row ("。”", "？！", "）。") the second still starts the
+# next line, and nothing keeps an opening mark ("（", "“", "《") off the end of a line. GB/T 9704 text follows the
+# usual Chinese rule instead: where a line would start with a closing mark, or end with an opening one, the last
+# character before it goes down with it (推出). Done here by breaking again with that line a little narrower, then
+# giving the narrowed line back its width, so a justified paragraph still fills the measure.
+from reportlab.pdfbase.pdfmetrics import stringWidth as _string_width
+
+_CHINESE_NO_LINE_END = "（《〈「『“‘【〔［｛"
+_MAX_REBREAKS = 50
+
+
+def _bad_break(texts: list[str]) -> int | None:
+    """The first line (from the second) that starts with a closing mark or follows one ending with an opening mark."""
+    for k in range(1, len(texts)):
+        if texts[k] and texts[k][0] in _paragraph.ALL_CANNOT_START or texts[k - 1][-1:] in _CHINESE_NO_LINE_END:
+            return k
+    return None
+
+
+def _tail(text: str) -> int:
+    """How many characters at the end of a line go down to the next: the opening marks it ends with, else the
+    closing marks it ends with and the one character before them."""
+    n = len(text)
+    while n and text[n - 1] in _CHINESE_NO_LINE_END:
+        n -= 1
+    if n < len(text):
+        return len(text) - n
+    while n and text[n - 1] in _paragraph.ALL_CANNOT_START:
+        n -= 1
+    return len(text) - n + 1
+
+
+def _widths(maxWidths, narrowed: dict[int, float], count: int) -> list[float]:
+    given = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+    widths = [given[min(i, len(given) - 1)] for i in range(max(count, len(given)))]
+    for line, width in narrowed.items():
+        widths[line] = width
+    return widths
+
+
+def _rebreak(split, texts_of, kept_width, give_back):
+    """`split` (a reportlab breaker taking maxWidths second) with Chinese line-start and line-end rules."""
+    def breaker(content, maxWidths, *args, **kwargs):
+        result = split(content, maxWidths, *args, **kwargs)
+        narrowed: dict[int, float] = {}
+        for _ in range(_MAX_REBREAKS):
+            texts = texts_of(result)
+            k = _bad_break(texts)
+            if k is None:
+                break
+            tail = _tail(texts[k - 1])
+            if tail >= len(texts[k - 1]):
+                break  # the whole line is marks: leave it as reportlab set it
+            narrowed[k - 1] = kept_width(result, k - 1, len(texts[k - 1]) - tail) + 0.01
+            result = split(content, _widths(maxWidths, narrowed, len(texts) + 1), *args, **kwargs)
+        if narrowed:
+            give_back(result, {line: _widths(maxWidths, {}, line + 1)[line] - width
+                               for line, width in narrowed.items()})
+        return result
+    return breaker
+
+
+def _simple_texts(lines) -> list[str]:
+    return [text for _, text in lines]
+
+
+def _simple_kept(fontName, fontSize):
+    return lambda lines, line, keep: _string_width(lines[line][1][:keep], fontName, fontSize)
+
+
+def _simple_give_back(lines, extra: dict[int, float]) -> None:
+    for line, width in extra.items():
+        if line < len(lines):
+            lines[line][0] += width
+
+
+def _word_split(word, maxWidths, fontName, fontSize, encoding="utf8"):
+    return _rebreak(_original_word_split, _simple_texts, _simple_kept(fontName, fontSize), _simple_give_back)(
+        word, maxWidths, fontName, fontSize, encoding)
+
+
+def _frag_texts(para) -> list[str]:
+    return ["".join(word.text for word in line.words) for line in para.lines]
+
+
+def _frag_kept(para, line: int, keep: int) -> float:
+    width = 0.0
+    for word in para.lines[line].words:
+        part = word.text[:keep]
+        width += _string_width(part, word.fontName, word.fontSize)
+        keep -= len(part)
+        if keep <= 0:
+            break
+    return width
+
+
+def _frag_give_back(para, extra: dict[int, float]) -> None:
+    for line, width in extra.items():
+        if line < len(para.lines):
+            para.lines[line].extraSpace += width
+            para.lines[line].maxWidth += width
+
+
+_original_word_split = _paragraph.wordSplit
+_paragraph.wordSplit = _word_split
+_paragraph.cjkFragSplit = _rebreak(_paragraph.cjkFragSplit, _frag_texts, _frag_kept, _frag_give_back)
