@@ -1,6 +1,7 @@
 """Process-wide reportlab settings the documents rely on (imported by the package before anything else)."""
 
 from reportlab import rl_config
+from reportlab.pdfbase.pdfmetrics import stringWidth as _string_width
 
 # Write binary streams instead of ASCII85: without reportlab's optional C accelerator, ASCII85
 # encoding runs in pure Python and dominates build time (~15 ms per embedded photo) and it
@@ -23,8 +24,6 @@ for _module in (_textsplit, _paragraph):
 # usual Chinese rule instead: where a line would start with a closing mark, or end with an opening one, the last
 # character before it goes down with it (推出). Done here by breaking again with that line a little narrower, then
 # giving the narrowed line back its width, so a justified paragraph still fills the measure.
-from reportlab.pdfbase.pdfmetrics import stringWidth as _string_width
-
 _CHINESE_NO_LINE_END = "（《〈「『“‘【〔［｛"
 _MAX_REBREAKS = 50
 
