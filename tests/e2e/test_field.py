@@ -225,6 +225,36 @@ def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
     inspector.close()
 
 
+def test_a_report_kept_overnight_is_sent_after_logging_in_again(city, phones):
+    """The session ends while a report waits on the phone (the next morning, the cookie gone): the queue waits for a
+    login, and once the inspector is in again the report goes with the new page's CSRF token, not the one kept
+    with it, which the new session would refuse (a dead end: 发送失败, only 删除)."""
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", "隔夜上报：路灯杆小广告")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+    context.clear_cookies()  # the session is over
+    context.set_offline(False)
+    page.wait_for_selector(".queue-item:has-text('登录已过期')", timeout=20000)
+    assert tickets() == []
+    inspector.login("inspector")  # a new session, with a new CSRF secret
+    page.goto(inspector.base + "/tickets/new")
+    page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
+    page.wait_for_selector(".queue-count:text-is('0')")
+    [ticket] = tickets()
+    assert ticket.description == "隔夜上报：路灯杆小广告"
+    inspector.close()
+
+
 def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting_units(city, phones):
     """In a city whose 蜘蛛网 goes to the 产权 units the inspector picks, the block and its script (responsibility.js)
     come when 蜘蛛网 is picked, not with the page (issue 17: the page's own scripts stay within 10 KB); the lead

@@ -19,7 +19,9 @@
      refused (4xx but 408/429)  -> kept with status "failed" and the server's message, for the person to read and
                                    delete (sending it again would be refused again)
      network error, 5xx, 429    -> kept "waiting", tried again at the next flush
-     logged out (sent to /login) -> kept "waiting" with a note to log in again
+     logged out (sent to /login, or the CSRF check refused the session) -> kept "waiting" with a note to log in
+                                   again; sent with the page's CSRF token
+                                   then, since the new session refuses the one kept with the record
    Records hold their user's id: another account logged in on the same phone never sends them. */
 (function (global) {
   "use strict";
@@ -61,8 +63,9 @@
   function remove(id) { return tx("readwrite", function (s) { s["delete"](id); }).then(changed); }
 
   function sendOne(record) {
-    var data = new FormData();
-    record.fields.forEach(function (f) { data.append(f[0], f[1]); });
+    // The page's own CSRF token, not the kept one: after logging in again (a new session) the kept token is refused.
+    var data = new FormData(), token = document.querySelector("input[name=csrf_token]");
+    record.fields.forEach(function (f) { data.append(f[0], f[0] === "csrf_token" && token ? token.value : f[1]); });
     (record.files || []).forEach(function (f) { data.append(f[0], f[1], f[2]); });
     return fetch(record.url, {
       method: "POST", body: data, credentials: "same-origin",
@@ -76,6 +79,8 @@
       var status = r.response.status, body = r.body;
       if (r.response.ok && body && body.redirect) return { sent: body.redirect };
       var message = body && body.error ? body.error.message : "服务器暂时无法处理（" + status + "）。";
+      // refused for the session (logged out, or the page's token from another session): wait for a login
+      if (body && body.error && body.error.code === "csrf_failed") return { wait: "登录已过期，请重新登录后自动发送。" };
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { failed: message };
       return { wait: message };
     }, function () { return { wait: "" }; });  // no connection: stays waiting, quietly

@@ -34,7 +34,7 @@
             var rm = document.createElement("button");
             rm.type = "button"; rm.className = "btn danger-outline"; rm.textContent = "删除";
             rm.setAttribute("aria-label", "删除这条发送失败的上报");
-            rm.onclick = function () { Q.remove(r.id); };
+            rm.onclick = function () { if (confirm("删除后这条上报和照片都不能恢复，确定删除吗？")) Q.remove(r.id); };
             li.append(rm);
           }
           listEl.append(li);
