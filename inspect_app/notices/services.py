@@ -11,7 +11,8 @@ the reminders as they come, and the morning digest counts those):
   new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise;
 - a decision on its own work, read from the ticket's event log: an inspector sent its rectification back (返工: the
   lead's part, or an assisting unit's part the inspector named), the office decided its extension request (the
-  lead's), or the office decided its 退单 (refused: the ticket came back to it; accepted: it went to another unit).
+  lead's), the office decided its 退单 (refused: the ticket came back to it; accepted: it went to another unit), or
+  the office decided its request to be taken off as an assisting unit (申请退出协办: approved or refused).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
 (unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
@@ -83,6 +84,37 @@ def _from_unit_id_sqlite(element, compiler, **kw):
 @compiles(from_unit_id, "postgresql")
 def _from_unit_id_postgresql(element, compiler, **kw):
     return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'from_unit_id' AS INTEGER)"
+
+
+class event_unit_id(FunctionElement):
+    """A part event's `unit_id` (tickets/parts._record), NULL when absent: the event's data is JSON text."""
+
+    type = Integer()
+    name = "event_unit_id"
+    inherit_cache = True
+
+
+@compiles(event_unit_id, "sqlite")
+def _event_unit_id_sqlite(element, compiler, **kw):
+    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.unit_id')"
+
+
+@compiles(event_unit_id, "postgresql")
+def _event_unit_id_postgresql(element, compiler, **kw):
+    return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'unit_id' AS INTEGER)"
+
+
+def _withdrawals_decided(unit_id: int, after: datetime, until: datetime):
+    """Rows (event, ticket number and category) for the office's decisions on the unit's requests to be taken off
+    a ticket (申请退出协办): approved, the unit has no part left to find them by, so they are read by time through
+    the partial index of these events (ticket_events.at WHERE action = 'decide_withdraw': a handful of rows)."""
+    return (select(TicketEvent.id, TicketEvent.at, TicketEvent.note, TicketEvent.data_json,
+                   Ticket.id.label("ticket_id"), Ticket.number, Category.name.label("category"))
+            .select_from(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .join(Category, Category.id == Ticket.category_id)
+            .where(TicketEvent.action == const("decide_withdraw"), TicketEvent.at > after, TicketEvent.at <= until,
+                   event_unit_id(TicketEvent.data_json) == unit_id))
 
 
 def _dispute_decided():
@@ -210,7 +242,8 @@ def _unread_statement():
                   _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))),
                   _count_of(_reviews(unit_id, since, now)),
                   _count_of(_decisions(unit_id, since, now, bindparam("quoted_name"))),
-                  _count_of(_disputes_accepted(unit_id, since, now)))
+                  _count_of(_disputes_accepted(unit_id, since, now)),
+                  _count_of(_withdrawals_decided(unit_id, since, now)))
 
 
 def _reviews(unit_id: int, after: datetime, until: datetime):
@@ -232,7 +265,7 @@ def unread_count(user, now: datetime) -> int:
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due | task | rework | extension | dispute
+    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw
     at: datetime     # when it happened
     title: str
     detail: str
@@ -284,12 +317,13 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
 @dataclass
 class Decision:
     """A decision on the unit's work, as the inbox and the robot tell it."""
-    kind: str        # rework | extension | dispute
+    kind: str        # rework | extension | dispute | withdraw
     at: datetime
     ticket_id: int
     number: str
     category: str
-    title: str       # 整改被退回（返工） | 延期申请已同意 | 延期申请未同意 | 退单未通过 | 退单已通过
+    title: str       # 整改被退回（返工） | 延期申请已同意 | 延期申请未同意 | 退单未通过 | 退单已通过 | 已同意退出协办 |
+    #                  退出协办申请未同意
     reason: str      # the inspector's or the office's words ("" when none were written)
     deadline: datetime | None  # the deadline the unit now works to (rework, extension granted, ticket returned)
     moved_to: str = ""         # an accepted 退单: the unit the ticket went to
@@ -322,7 +356,7 @@ def _when(value) -> datetime | None:
 
 def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
               limit: int | None = None) -> list[Decision]:
-    """The decisions on the unit's own work in (after, until], oldest first: two queries, whatever their number."""
+    """The decisions on the unit's own work in (after, until], oldest first: three queries, whatever their number."""
     own = _decisions(unit_id, after, until, _quoted_name(unit)).order_by(TicketEvent.at.desc(), TicketEvent.id)
     moved = _disputes_accepted(unit_id, after, until).order_by(TicketEvent.at.desc(), TicketEvent.id)
     if limit is not None:
@@ -349,6 +383,12 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
     for row in db.session.execute(moved):
         found.append(Decision("dispute", row.at, row.ticket_id, row.number, row.category, "退单已通过", row.note,
                               None, moved_to=str(_data(row.data_json).get("unit") or ""), visible=False))
+    withdrawals = _withdrawals_decided(unit_id, after, until).order_by(TicketEvent.at.desc(), TicketEvent.id)
+    for row in db.session.execute(withdrawals.limit(limit) if limit is not None else withdrawals):
+        approved = bool(_data(row.data_json).get("approved"))
+        found.append(Decision("withdraw", row.at, row.ticket_id, row.number, row.category,
+                              "已同意退出协办" if approved else "退出协办申请未同意", row.note, None,
+                              visible=not approved))
     found.sort(key=lambda d: (d.at, d.number))
     return found
 

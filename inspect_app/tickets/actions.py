@@ -44,6 +44,12 @@ def _office_changes_units(user, ticket: Ticket) -> None:
         raise Forbidden("只有文明办可以调整协办单位。")
 
 
+def _office_decides_withdraw(user, ticket: Ticket) -> None:
+    ensure_visible(user, ticket)
+    if user.role not in lifecycle.roles_for("reassign"):
+        raise Forbidden("只有文明办可以处理退出协办申请。")
+
+
 ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("rectify", lambda f, files, user, now: {"note": f.get("note"), **after_photos(f, files, user, now)},
                  services.rectify, "整改情况已反馈，等待核查。", multipart=True),
@@ -69,6 +75,13 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
                  parts.add_unit, "已增加协办单位。", check=_office_changes_units),
     TicketAction("remove_unit", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
                  parts.remove_unit, "已移除协办单位。", check=_office_changes_units),
+    # a 协办 unit asks to be taken off (不属于本单位职责); the office decides
+    TicketAction("withdraw_request", lambda f, *_: {"reason": f.get("reason")}, parts.request_withdraw,
+                 "退出协办申请已提交，等待文明办处理；处理前请继续按期限整改。", check=parts.withdrawing_part),
+    TicketAction("decide_withdraw", lambda f, *_: {"unit_id": f.get("unit_id"),
+                                                    "approved": approved_flag(f.get("approved")),
+                                                    "note": f.get("note")},
+                 parts.decide_withdraw, "退出协办申请已处理。", check=_office_decides_withdraw),
 )}
 
 

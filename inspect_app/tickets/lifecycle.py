@@ -71,6 +71,8 @@ ACTION_LABELS = {
     "add_unit": "增加协办单位",
     "remove_unit": "移除协办单位",
     "rectify_part": "协办单位整改反馈",
+    "withdraw_request": "申请退出协办",
+    "decide_withdraw": "审核退出协办申请",
 }
 
 

@@ -121,6 +121,9 @@ class Ticket(db.Model):
         return next((p for p in self.parts if unit_id is not None and p.unit_id == unit_id), None)
 
 
+WITHDRAW_OPEN = "withdraw_requested_at IS NOT NULL AND withdraw_decided_at IS NULL"
+
+
 class TicketUnit(db.Model):
     """One unit's part of a ticket: the lead (主办) or an assisting unit (协办), with its own deadline, state and
     photos. The lead part mirrors the ticket (its unit is ticket.unit, its deadline ticket.deadline); an assisting
@@ -136,6 +139,9 @@ class TicketUnit(db.Model):
         Index("ix_ticket_units_unit_assigned", "unit_id", "assigned_at"),
         Index("ix_ticket_units_unit_status_deadline", "unit_id", "status", "deadline"),
         Index("ix_ticket_units_status_deadline", "status", "deadline"),
+        # The open requests to be taken off (申请退出协办), for the office's work page: a handful of rows.
+        Index("ix_ticket_units_withdraw_open", "withdraw_requested_at",
+              sqlite_where=text(WITHDRAW_OPEN), postgresql_where=text(WITHDRAW_OPEN)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +158,13 @@ class TicketUnit(db.Model):
     # does not restart it (escalation/sweep.py, parts.py).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     assignment: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # An assisting unit's request to be taken off (申请退出协办, parts.request_withdraw): open while requested and
+    # not decided; an approved one takes the part off (the row goes), so a decided part is a refused one, with the
+    # office's note. One request per part: after a refusal the unit cannot ask again.
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    withdraw_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_note: Mapped[str | None] = mapped_column(Text)
 
     ticket = relationship("Ticket", back_populates="parts")
     unit = relationship("Unit", lazy="joined")
@@ -177,9 +190,22 @@ class TicketUnit(db.Model):
     def escalation_label(self) -> str:
         return LEVEL_NAMES.get(self.level, "")
 
+    @property
+    def withdraw_status(self) -> str | None:
+        """None (never asked), "open" (the office has not decided) or "refused" (approved parts are gone)."""
+        if self.withdraw_requested_at is None:
+            return None
+        return "refused" if self.withdraw_decided_at is not None else "open"
+
 
 class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
+    __table_args__ = (
+        # The office's decisions on assisting units' requests to be taken off (parts.decide_withdraw): a unit taken
+        # off has no part left to find them by, so its inbox reads them by time (notices/services.py).
+        Index("ix_ticket_events_withdraw_decided", "at", sqlite_where=text("action = 'decide_withdraw'"),
+              postgresql_where=text("action = 'decide_withdraw'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -21,13 +21,18 @@ restart it). A part its unit reported (rectified), closed or cancelled stops; a 
 open 督办建议 with it (they lapse); a unit taken off and added again in the same assignment keeps the level its
 letters reached, like a ticket returned to the same unit. `overdue_parts()` lists the parts past their deadline,
 by unit (the inbox).
+
+申请退出协办: an assisting unit whose part is open may ask, once, to be taken off (`request_withdraw`, with its
+reason: 不属于本单位职责); the part stays open and its deadline stands meanwhile. The office decides
+(`decide_withdraw`): approved, the unit is taken off as `remove_unit` does; refused, the part stays and the unit
+cannot ask again (a unit added anew may). A unit that reports its part while its request is open drops the request.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
@@ -202,13 +207,24 @@ def remove_unit(user, ticket: Ticket, now: datetime, unit_id, note: str | None =
     if ticket.status not in CHANGEABLE:
         raise Conflict("只有待整改或退单待审的问题可以调整协办单位。", code="invalid_status")
     unit = _unit(unit_id)
-    part = ticket.part_of(unit.id)
-    if part is None or part.role != "assist":
-        raise Invalid(f"{unit.name}不是本问题的协办单位。", code="invalid_unit")
-    ticket.parts.remove(part)
+    part = _assist_part_of(ticket, unit)
+    _take_off(ticket, part)
     _record(ticket, "remove_unit", user, now, unit, clean_text(note, "说明", 2000, multiline=True), role="assist")
     _touch(ticket)
     db.session.flush()
+
+
+def _assist_part_of(ticket: Ticket, unit: Unit) -> TicketUnit:
+    part = ticket.part_of(unit.id)
+    if part is None or part.role != "assist":
+        raise Invalid(f"{unit.name}不是本问题的协办单位。", code="invalid_unit")
+    return part
+
+
+def _take_off(ticket: Ticket, part: TicketUnit) -> None:
+    """An assisting unit leaves the ticket (the office removed it, or granted its request): it no longer sees the
+    ticket; its photos stay (part_id set to NULL), its open 督办建议 lapse at the next sweep."""
+    ticket.parts.remove(part)
 
 
 def own_assist_part(user, ticket: Ticket) -> TicketUnit:
@@ -235,12 +251,85 @@ def rectify_part(user, ticket: Ticket, now: datetime, note: str | None, photos: 
         raise BadRequest("请上传整改后的照片。", code="photos_required")
     move(part, "rectify")
     part.rectified_at, part.note = now, note
-    event = _record(ticket, "rectify_part", user, now, part.unit, note, role="assist")
+    data = {}
+    if part.withdraw_status == "open":  # it did the work after all: its request to be taken off is moot
+        part.withdraw_reason = part.withdraw_requested_at = None
+        data["withdraw_dropped"] = True
+    event = _record(ticket, "rectify_part", user, now, part.unit, note, role="assist", **data)
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
         add_photo(ticket, photo, "after", now, event=event, meta=meta, part=part)
     _touch(ticket)
     db.session.flush()
     return part
+
+
+# ----------------------------------------------------------------------------- 申请退出协办
+
+def withdrawing_part(user, ticket: Ticket) -> TicketUnit:
+    """The user's unit's open assisting part, which may ask to be taken off now; else 403 (not an assisting unit)
+    or 409 (the ticket or the part has moved on, a request is open, or one was refused)."""
+    if not has_role(user, UNITS):
+        raise Forbidden("只有协办单位可以申请退出协办。")
+    part = ticket.part_of(user.unit_id)
+    if part is None or part.role != "assist":
+        raise Forbidden("本单位不是该问题的协办单位；主办单位如认为不属于本单位职责，请使用“申请退单”。",
+                        code="not_assisting_unit")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("问题当前状态不能申请退出协办。", code="invalid_status")
+    if part.status != "open":
+        raise Conflict("本单位负责部分的整改情况已经反馈，不能再申请退出协办。", code="invalid_part_status")
+    if part.withdraw_status == "open":
+        raise Conflict("本单位已申请退出协办，正在等待文明办处理。", code="withdraw_pending")
+    if part.withdraw_status == "refused":
+        raise Conflict("文明办已审核过本单位退出协办的申请，未同意退出，不能再次申请；"
+                       "如有新的情况，请与文明办联系。", code="withdraw_turned_down")
+    return part
+
+
+def request_withdraw(user, ticket: Ticket, now: datetime, reason: str | None) -> TicketUnit:
+    """An assisting unit says the problem is not its job (不属于本单位职责) and asks the office to take it off. The
+    part stays open and its deadline stands while the office decides."""
+    part = withdrawing_part(user, ticket)
+    reason = clean_text(reason, "理由", 2000, multiline=True)
+    if not reason:
+        raise BadRequest("请填写申请退出协办的理由。", code="reason_required")
+    part.withdraw_reason, part.withdraw_requested_at = reason, now
+    part.withdraw_decided_at = part.withdraw_note = None
+    _record(ticket, "withdraw_request", user, now, part.unit, reason, role="assist")
+    _touch(ticket)
+    db.session.flush()
+    return part
+
+
+def decide_withdraw(user, ticket: Ticket, now: datetime, unit_id, approved, note: str | None) -> None:
+    """The office decides an assisting unit's request: approved, the unit is taken off as remove_unit does;
+    refused (a note required), the part stays and the unit cannot ask again. The decision is written only if the
+    request is still open at that moment, and the ticket's version is bumped: two decisions sent at once cannot
+    both count (the second gets 409)."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以处理退出协办申请。")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("只有待整改或退单待审的问题可以处理退出协办申请。", code="invalid_status")
+    if not isinstance(approved, bool):
+        raise BadRequest("请说明是否同意（approved 为 true 或 false）。", code="invalid_approved")
+    note = clean_text(note, "处理意见", 2000, multiline=True)
+    if not approved and not note:
+        raise BadRequest("不同意退出协办时，请填写理由。", code="note_required")
+    unit = _unit(unit_id)
+    part = _assist_part_of(ticket, unit)
+    if part.status != "open" or part.withdraw_status != "open":
+        raise Conflict(f"{unit.name}没有待处理的退出协办申请。", code="no_withdraw_request")
+    decided = db.session.execute(
+        update(TicketUnit).where(TicketUnit.id == part.id, TicketUnit.withdraw_requested_at.is_not(None),
+                                 TicketUnit.withdraw_decided_at.is_(None))
+        .values(withdraw_decided_at=now, withdraw_note=note).execution_options(synchronize_session="fetch"))
+    if decided.rowcount != 1:
+        raise Conflict("该退出协办申请刚被处理过，请刷新后查看。", code="withdraw_decided")
+    if approved:
+        _take_off(ticket, part)
+    _record(ticket, "decide_withdraw", user, now, unit, note, role="assist", approved=approved)
+    _touch(ticket)
+    db.session.flush()
 
 
 def _touch(ticket: Ticket) -> None:

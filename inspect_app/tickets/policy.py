@@ -98,4 +98,11 @@ def _may_change_units(user, ticket: Ticket) -> bool:
     return has_role(user, OFFICE) and ticket.status in PART_OWED_TICKET_STATUSES
 
 
-PART_ACTIONS = {"rectify_part": _may_rectify_part, "add_unit": _may_change_units, "remove_unit": _may_change_units}
+def _may_request_withdraw(user, ticket: Ticket) -> bool:
+    """An assisting unit with its part open, on a ticket with the units, that has not asked yet (nor been
+    refused)."""
+    return _may_rectify_part(user, ticket) and ticket.part_of(user.unit_id).withdraw_status is None
+
+
+PART_ACTIONS = {"rectify_part": _may_rectify_part, "add_unit": _may_change_units, "remove_unit": _may_change_units,
+                "withdraw_request": _may_request_withdraw, "decide_withdraw": _may_change_units}

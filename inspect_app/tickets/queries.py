@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
-from sqlalchemy.orm import defaultload, lazyload, selectinload
+from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
@@ -116,6 +116,20 @@ def open_extension(ticket: Ticket) -> ExtensionRequest | None:
 def pending_extensions() -> list[ExtensionRequest]:
     return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == const("open"))
                                    .order_by(ExtensionRequest.requested_at)))
+
+
+def pending_withdrawals() -> list[TicketUnit]:
+    """The assisting units' open requests to be taken off (申请退出协办), oldest first, each part with its ticket
+    and unit, on tickets still with the units: read through the partial index of open requests (ticket_units.
+    withdraw_requested_at; a handful of rows), the part's own status checked here so that the planner does not
+    prefer the (status, deadline) index and its every open part."""
+    found = db.session.scalars(
+        select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
+        .options(contains_eager(TicketUnit.ticket))
+        .where(TicketUnit.withdraw_requested_at.is_not(None), TicketUnit.withdraw_decided_at.is_(None),
+               Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
+        .order_by(TicketUnit.withdraw_requested_at, TicketUnit.id))
+    return [part for part in found if part.status == "open"]
 
 
 @dataclass
