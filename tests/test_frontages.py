@@ -213,3 +213,25 @@ def test_a_frontages_history_page(browser, api, city, register, now):
     detail = browser(city.unit_b).get(f"/tickets/{tickets[0].id}").get_data(as_text=True)
     assert f"/frontages/{noodles.id}" in detail and "门前四包" in detail
     assert db.session.scalar(select(Ticket.frontage_id).where(Ticket.id == tickets[0].id)) == noodles.id
+
+
+HUGE = "99999999999999999999"  # past a bigint: PostgreSQL refused the OFFSET or the id with a 500
+
+
+@pytest.mark.parametrize("url", [f"/frontages/?page={HUGE}", f"/frontages/?street_unit_id={HUGE}",
+                                 f"/sites/?page={HUGE}", f"/intake?page={HUGE}", f"/office/segments?page={HUGE}",
+                                 f"/office/segments?unit_id={HUGE}", "/office/holidays?year=99999",
+                                 "/frontages/?page=abc"])
+def test_list_pages_refuse_a_page_or_id_out_of_range_plainly(browser, city, url):
+    response = browser(city.admin).get(url)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and ("超出范围" in text or "应为整数" in text)
+
+
+@pytest.mark.parametrize("url", [f"/api/v1/frontages?page={HUGE}", f"/api/v1/frontages?per_page={HUGE}",
+                                 f"/api/v1/intake?page={HUGE}", f"/api/v1/sites?limit={HUGE}",
+                                 f"/api/v1/segments?lat=28.23&lon=112.93&limit={HUGE}"])
+def test_the_api_refuses_a_page_or_limit_out_of_range_with_400(api, city, url):
+    response = api.get(url, city.admin)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"].startswith("invalid_")

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
 from ..common.timeutil import isoformat
-from ..http import now
+from ..http import int_arg, now
 from ..policy import EVERYONE, requires
 from ..tickets.serialize import ticket_dict
 from . import services
@@ -30,10 +30,10 @@ def frontage_dict(frontage, recent: int | None = None) -> dict:
 @bp.get("/frontages")
 @requires(EVERYONE)
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    page = int_arg(request.args, "page", high=100_000, default=1)
+    per_page = int_arg(request.args, "per_page", high=200, default=50)
     rows, total = services.list_frontages(current(), (request.args.get("q") or "").strip()[:50],
-                                          request.args.get("street_unit_id", type=int), False, page, per_page)
+                                          int_arg(request.args, "street_unit_id"), False, page, per_page)
     counts = services.recent_counts([f.id for f in rows], now())
     return jsonify({"items": [frontage_dict(f, counts.get(f.id, 0)) for f in rows], "total": total, "page": page,
                     "per_page": per_page})

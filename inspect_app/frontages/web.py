@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import now
+from ..http import int_arg, now
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, requires
 from . import services
@@ -27,14 +27,14 @@ WHEN["frontages.index"] = _shows_register
 
 
 def _page_arg() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return int_arg(request.args, "page", high=100_000, default=1)
 
 
 @bp.get("/")
 @requires(EVERYONE)
 def index():
     q = (request.args.get("q") or "").strip()[:50]
-    street = request.args.get("street_unit_id", type=int)
+    street = int_arg(request.args, "street_unit_id")
     page = _page_arg()
     rows, total = services.list_frontages(current_user, q, street, request.args.get("retired") == "1", page)
     counts = services.recent_counts([f.id for f in rows], now())

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest, NotFound
 from ..common.timeutil import isoformat
-from ..http import json_body, now
+from ..http import int_arg, json_body, now
 from ..policy import OFFICE, requires
 from ..tickets.serialize import ticket_dict
 from . import hotline, services
@@ -68,8 +68,8 @@ def index():
     source = request.args.get("source") or None
     if status not in STATUSES or (source is not None and source not in INTAKE_SOURCES):
         raise BadRequest("status 或 source 参数不正确。", code="invalid_filter")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 100)
+    page = int_arg(request.args, "page", high=100_000, default=1)
+    per_page = int_arg(request.args, "per_page", high=100, default=50)
     items, total = services.queue(services.QueueFilter(status=status, source=source, page=page, per_page=per_page))
     return jsonify({"items": [item_dict(i) for i in items], "total": total, "page": page, "per_page": per_page})
 

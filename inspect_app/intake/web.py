@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
-from ..http import date_arg, done, now
+from ..http import date_arg, done, int_arg, now
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
@@ -122,7 +122,7 @@ def queue():
     source = request.args.get("source") or None
     if source is not None and source not in INTAKE_SOURCES:
         raise BadRequest("来源参数不正确。", code="invalid_source")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg(request.args, "page", high=100_000, default=1)
     flt = services.QueueFilter(status=status, source=source, sender=request.args.get("sender") or None, page=page)
     items, total = services.queue(flt)
     return render_template("intake/queue.html", items=items, total=total, flt=flt, statuses=STATUSES,

@@ -10,7 +10,7 @@ from ..background.api import job_json
 from ..background.models import Job
 from ..common.errors import BadRequest, NotFound
 from ..extensions import db
-from ..http import json_body, now
+from ..http import int_arg, json_body, now
 from ..policy import EVERYONE, OFFICE, requires
 from . import downloads, holidays, imports
 
@@ -106,7 +106,7 @@ def export_reference(kind: str, fmt: str):
 @bp.get("/admin/holidays")
 @requires(OFFICE)
 def holiday_list():
-    year = request.args.get("year", type=int)
+    year = int_arg(request.args, "year", low=2000, high=2100)
     if year is None or not 2000 <= year <= 2100:
         raise BadRequest("请用 ?year=2027 指定年份。", code="invalid_year")
     return jsonify(holidays.year_entries(year))

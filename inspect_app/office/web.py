@@ -17,6 +17,7 @@ from ..background.models import Job
 from ..common.errors import NotFound
 from ..common.timeutil import local
 from ..extensions import db
+from ..http import int_arg
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets import services as ticket_services
@@ -108,8 +109,8 @@ def unit_active(unit_id: int, action: str):
 def segments():
     name, district = (request.args.get("name") or "").strip(), request.args.get("district") or ""
     retired = request.args.get("retired") == "1"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = reference.list_segments(name, district, request.args.get("unit_id", type=int), retired, page)
+    page = int_arg(request.args, "page", high=100_000, default=1)
+    rows, total = reference.list_segments(name, district, int_arg(request.args, "unit_id"), retired, page)
     return render_template("office/segments.html", segments=rows, total=total, page=page,
                            pages=max((total + reference.PER_PAGE - 1) // reference.PER_PAGE, 1),
                            name=name, district=district, retired=retired, districts=reference.districts())
@@ -277,7 +278,7 @@ def account_active(user_id: int, action: str):
 def holiday_page():
     now = utcnow()
     this_year = local(now).year
-    year = request.args.get("year", type=int) or this_year + (1 if local(now).month >= 11 else 0)
+    year = int_arg(request.args, "year", low=2000, high=2100) or this_year + (1 if local(now).month >= 11 else 0)
     if not 2000 <= year <= 2100:
         year = this_year
     error = None
@@ -303,7 +304,7 @@ def holiday_notice():
     """The State Council's notice pasted whole: a preview of every day it sets (checked against its own
     weekdays and day counts), then, confirmed, entered in one go."""
     now = utcnow()
-    year = request.form.get("year", type=int) or local(now).year
+    year = int_arg(request.form, "year", low=2000, high=2100) or local(now).year
     text = request.form.get("text", "")
     try:
         notice, rows, others = holidays.read_notice(text, year)

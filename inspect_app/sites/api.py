@@ -6,7 +6,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..extensions import db
-from ..http import json_body, now
+from ..http import int_arg, json_body, now
 from ..office import downloads
 from ..policy import EVERYONE, OFFICE, requires
 from ..tickets.inputs import parse_coordinate
@@ -57,7 +57,7 @@ def index():
     lon = parse_coordinate(args.get("lon"), "经度", -180, 180)
     if (lat is None) != (lon is None):
         raise BadRequest("经纬度须同时提供。", code="invalid_location")
-    limit = args.get("limit", type=int) or services.MAX_LIST
+    limit = int_arg(args, "limit", high=10**6, default=services.MAX_LIST)
     if not 1 <= limit <= services.MAX_LIST:
         raise BadRequest(f"limit 应在 1 到 {services.MAX_LIST} 之间。", code="invalid_limit")
     rows, _total = services.list_sites(current(), kind=(args.get("kind") or "").strip(),

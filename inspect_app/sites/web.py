@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import now
+from ..http import int_arg, now
 from ..office import downloads, uploads
 from ..policy import OFFICE, requires
 from ..units.services import active_units
@@ -23,7 +23,7 @@ def index():
     args = request.args
     kind, district, q = args.get("kind") or "", args.get("district") or "", (args.get("q") or "").strip()[:100]
     retired = args.get("retired") == "1"
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    page = int_arg(args, "page", high=100_000, default=1)
     rows, total = services.list_sites(current_user, kind=kind, district=district, q=q, include_retired=retired,
                                       limit=services.PER_PAGE, offset=(page - 1) * services.PER_PAGE)
     return render_template("sites/index.html", sites=[s for s, _ in rows], total=total, page=page,

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint
 from ..common.errors import BadRequest
 from ..extensions import db
+from ..http import int_arg
 from ..policy import EVERYONE, requires
 from . import services
 from .models import Segment
@@ -56,7 +57,7 @@ def parse_point(args) -> tuple[float, float] | None:
 def segments():
     point = parse_point(request.args)
     if point is not None:
-        limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 200)
+        limit = int_arg(request.args, "limit", high=200, default=20)
         return jsonify([segment_dict(s, d) for s, d in services.nearest_segments(*point, limit=limit)])
     rows = db.session.scalars(db.select(Segment).where(Segment.active.is_(True)).order_by(Segment.id))
     return jsonify([segment_dict(s) for s in rows])
