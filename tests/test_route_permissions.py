@@ -480,6 +480,9 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     # 申请退出协办: the world's lead is no assisting unit (403); the office's empty decision says neither yes nor no
     **{(e, "withdraw_request"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
     **{(e, "decide_withdraw"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    # 协办申请延期: the world's lead is no assisting unit (403); the office's empty decision says neither yes nor no
+    **{(e, "request_part_extension"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
+    **{(e, "decide_part_extension"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
     ("frontages.new", None): {"admin": 422, "unit_owner": 422, "unit_other": 422},
     ("frontages.edit", None): {"admin": 422, "unit_owner": 422},
     ("frontages.active", None): {"admin": 302, "unit_owner": 302},

@@ -11,8 +11,9 @@ the reminders as they come, and the morning digest counts those):
   new-ticket news, and a reminder at the same moment, or dated before the ticket existed, would be noise;
 - a decision on its own work, read from the ticket's event log: an inspector sent its rectification back (返工: the
   lead's part, or an assisting unit's part the inspector named), the office decided its extension request (the
-  lead's), the office decided its 退单 (refused: the ticket came back to it; accepted: it went to another unit), or
-  the office decided its request to be taken off as an assisting unit (申请退出协办: approved or refused).
+  lead's for the ticket, or an assisting unit's for its own part), the office decided its 退单 (refused: the
+  ticket came back to it; accepted: it went to another unit), or the office decided its request to be taken off as
+  an assisting unit (申请退出协办: approved or refused).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
 (unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
@@ -155,9 +156,10 @@ def _quoted_name(unit: Unit | None) -> str:
 
 def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str):
     """Rows (event, its ticket's number and category, the unit's part) for decisions on the unit's own parts: a
-    rework of its part (the lead's, or an assisting part named as reopened), its extension request decided, its 退单
-    refused. The part was the unit's at the event (assigned_at <= its moment: a reassignment since restarts it, and
-    a unit no longer on the ticket has no part). Only parts that can carry news after `after` are read, through the
+    rework of its part (the lead's, or an assisting part named as reopened), its extension request decided (the
+    lead's for the ticket, an assisting unit's for its part: the event names the unit), its 退单 refused. The part
+    was the unit's at the event (assigned_at <= its moment: a reassignment since restarts it, and a unit no longer
+    on the ticket has no part). Only parts that can carry news after `after` are read, through the
     (unit_id, status, deadline) index rather than every part the unit ever had: each of these decisions leaves the
     part's deadline after its moment (rework, extension granted, ticket returned) or the part open until the unit
     reports (extension refused). Left out: a refused extension of a part long overdue whose ticket was closed or
@@ -175,6 +177,8 @@ def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str)
                    or_(and_(TicketEvent.action == const("reject"),
                             or_(lead, position_in(TicketEvent.data_json, quoted_name) > 0)),
                        and_(TicketEvent.action == const("decide_extension"), lead),
+                       and_(TicketEvent.action == const("decide_part_extension"),
+                            event_unit_id(TicketEvent.data_json) == TicketUnit.unit_id),
                        and_(_dispute_decided(), lead, TicketUnit.assigned_at == TicketEvent.at,
                             from_unit_id(TicketEvent.data_json).is_(None)))))
 
@@ -370,7 +374,7 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
             deadline = _when(data.get("deadline")) if row.role == "lead" else row.deadline
             found.append(Decision("rework", row.at, row.ticket_id, row.number, row.category, "整改被退回（返工）",
                                   row.note, deadline or row.deadline))
-        elif row.action == "decide_extension":
+        elif row.action in ("decide_extension", "decide_part_extension"):
             approved = bool(data.get("approved"))
             default = "同意延期" if approved else "不同意延期"  # what the office's decision says when it wrote nothing
             found.append(Decision("extension", row.at, row.ticket_id, row.number, row.category,

@@ -50,6 +50,12 @@ def _office_decides_withdraw(user, ticket: Ticket) -> None:
         raise Forbidden("只有文明办可以处理退出协办申请。")
 
 
+def _office_decides_part_extension(user, ticket: Ticket) -> None:
+    ensure_visible(user, ticket)
+    if user.role not in lifecycle.roles_for("reassign"):
+        raise Forbidden("只有文明办可以审批协办单位的延期申请。")
+
+
 ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("rectify", lambda f, files, user, now: {"note": f.get("note"), **after_photos(f, files, user, now)},
                  services.rectify, "整改情况已反馈，等待核查。", multipart=True),
@@ -82,6 +88,15 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
                                                     "approved": approved_flag(f.get("approved")),
                                                     "note": f.get("note")},
                  parts.decide_withdraw, "退出协办申请已处理。", check=_office_decides_withdraw),
+    # a 协办 unit asks for more time on its own part; the office decides
+    TicketAction("request_part_extension",
+                 lambda f, *_: {"until": f.get("until"), "workdays": f.get("workdays"), "reason": f.get("reason")},
+                 parts.request_part_extension, "延期申请已提交，等待文明办审批；审批前请按原期限整改。",
+                 check=parts.extending_part),
+    TicketAction("decide_part_extension", lambda f, *_: {"unit_id": f.get("unit_id"),
+                                                          "approved": approved_flag(f.get("approved")),
+                                                          "note": f.get("note")},
+                 parts.decide_part_extension, "协办单位的延期申请已处理。", check=_office_decides_part_extension),
 )}
 
 

@@ -73,6 +73,8 @@ ACTION_LABELS = {
     "rectify_part": "协办单位整改反馈",
     "withdraw_request": "申请退出协办",
     "decide_withdraw": "审核退出协办申请",
+    "request_part_extension": "协办单位申请延期",
+    "decide_part_extension": "审批协办单位延期",
 }
 
 

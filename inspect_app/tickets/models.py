@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -122,6 +123,7 @@ class Ticket(db.Model):
 
 
 WITHDRAW_OPEN = "withdraw_requested_at IS NOT NULL AND withdraw_decided_at IS NULL"
+EXTENSION_OPEN = "extension_requested_at IS NOT NULL AND extension_decided_at IS NULL"
 
 
 class TicketUnit(db.Model):
@@ -142,6 +144,9 @@ class TicketUnit(db.Model):
         # The open requests to be taken off (申请退出协办), for the office's work page: a handful of rows.
         Index("ix_ticket_units_withdraw_open", "withdraw_requested_at",
               sqlite_where=text(WITHDRAW_OPEN), postgresql_where=text(WITHDRAW_OPEN)),
+        # The open requests for more time on an assisting part (协办申请延期), for the office's work page.
+        Index("ix_ticket_units_extension_open", "extension_requested_at",
+              sqlite_where=text(EXTENSION_OPEN), postgresql_where=text(EXTENSION_OPEN)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,6 +170,16 @@ class TicketUnit(db.Model):
     withdraw_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdraw_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdraw_note: Mapped[str | None] = mapped_column(Text)
+    # An assisting unit's request for more time on its own part (协办申请延期, parts.request_part_extension): open
+    # while requested and not decided; decided, extension_approved says how (granted: the part's deadline became
+    # extension_until) with the office's note. The last request only (the timeline keeps every one): the unit may
+    # ask again once the office has decided.
+    extension_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_approved: Mapped[bool | None] = mapped_column(Boolean)
+    extension_note: Mapped[str | None] = mapped_column(Text)
 
     ticket = relationship("Ticket", back_populates="parts")
     unit = relationship("Unit", lazy="joined")
@@ -196,6 +211,15 @@ class TicketUnit(db.Model):
         if self.withdraw_requested_at is None:
             return None
         return "refused" if self.withdraw_decided_at is not None else "open"
+
+    @property
+    def extension_status(self) -> str | None:
+        """None (never asked), "open" (the office has not decided), "approved" or "refused"."""
+        if self.extension_requested_at is None:
+            return None
+        if self.extension_decided_at is None:
+            return "open"
+        return "approved" if self.extension_approved else "refused"
 
 
 class TicketEvent(db.Model):

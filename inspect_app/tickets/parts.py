@@ -26,6 +26,14 @@ by unit (the inbox).
 reason: 不属于本单位职责); the part stays open and its deadline stands meanwhile. The office decides
 (`decide_withdraw`): approved, the unit is taken off as `remove_unit` does; refused, the part stays and the unit
 cannot ask again (a unit added anew may). A unit that reports its part while its request is open drops the request.
+
+协办申请延期: an assisting unit whose part is open may ask for more time on its own part (`request_part_extension`:
+a day or a number of working days counted from the part's own deadline, and a reason), one open request per part;
+the part stays open and its deadline stands meanwhile. The office decides (`decide_part_extension`): granted, the
+part's deadline becomes the one asked for; refused, it stands and the office's note is kept. The unit may ask
+again once the office has decided. An assisting part never follows the ticket's deadline (`follow_deadline` moves
+the lead part only) and a rework keeps the later of its deadline and the rework time, so nothing later undoes a
+granted extension. A unit that reports its part while its request is open drops the request.
 """
 from __future__ import annotations
 
@@ -255,6 +263,9 @@ def rectify_part(user, ticket: Ticket, now: datetime, note: str | None, photos: 
     if part.withdraw_status == "open":  # it did the work after all: its request to be taken off is moot
         part.withdraw_reason = part.withdraw_requested_at = None
         data["withdraw_dropped"] = True
+    if part.extension_status == "open":  # done in time after all: its request for more time is moot
+        part.extension_until = part.extension_reason = part.extension_requested_at = None
+        data["extension_dropped"] = True
     event = _record(ticket, "rectify_part", user, now, part.unit, note, role="assist", **data)
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
         add_photo(ticket, photo, "after", now, event=event, meta=meta, part=part)
@@ -328,6 +339,81 @@ def decide_withdraw(user, ticket: Ticket, now: datetime, unit_id, approved, note
     if approved:
         _take_off(ticket, part)
     _record(ticket, "decide_withdraw", user, now, unit, note, role="assist", approved=approved)
+    _touch(ticket)
+    db.session.flush()
+
+
+# ----------------------------------------------------------------------------- 协办申请延期
+
+def extending_part(user, ticket: Ticket) -> TicketUnit:
+    """The user's unit's open assisting part, which may ask for more time now; else 403 (not an assisting unit:
+    the lead asks for the ticket with request_extension) or 409 (the ticket or the part has moved on, or a request
+    is open)."""
+    if not has_role(user, UNITS):
+        raise Forbidden("只有协办单位可以为本单位负责的部分申请延期。")
+    part = ticket.part_of(user.unit_id)
+    if part is None or part.role != "assist":
+        raise Forbidden("本单位不是该问题的协办单位；主办单位请在“更多操作”中为整个问题申请延期。",
+                        code="not_assisting_unit")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("问题当前状态不能申请延期。", code="invalid_status")
+    if part.status != "open":
+        raise Conflict("本单位负责部分的整改情况已经反馈，不能再申请延期。", code="invalid_part_status")
+    if part.extension_status == "open":
+        raise Conflict("本单位已申请延期，正在等待文明办审批。", code="extension_pending")
+    return part
+
+
+def request_part_extension(user, ticket: Ticket, now: datetime, until=None, workdays=None,
+                           reason: str | None = None) -> TicketUnit:
+    """An assisting unit asks for more time on its own part: a day (`until`) or working days counted from the
+    part's deadline, as the lead asks for the ticket (services.extension_deadline), later than the part's deadline.
+    The part stays open and its deadline stands while the office decides."""
+    from .services import extension_deadline  # services imports this module
+
+    part = extending_part(user, ticket)
+    reason = clean_text(reason, "延期理由", 2000, multiline=True)
+    if not reason:
+        raise BadRequest("请填写延期理由。", code="reason_required")
+    asked = extension_deadline(part.deadline, now, until, workdays)
+    part.extension_until, part.extension_reason, part.extension_requested_at = asked, reason, now
+    part.extension_decided_at = part.extension_approved = part.extension_note = None
+    _record(ticket, "request_part_extension", user, now, part.unit, reason, role="assist", until=asked.isoformat(),
+            deadline=part.deadline.isoformat() if part.deadline else None)
+    _touch(ticket)
+    db.session.flush()
+    return part
+
+
+def decide_part_extension(user, ticket: Ticket, now: datetime, unit_id, approved, note: str | None) -> None:
+    """The office decides an assisting unit's request for more time: granted, the part's deadline becomes the one
+    asked for (the lead's and the other parts' stand); refused, it stands. The decision is written only if the
+    request is still open at that moment, and the ticket's version is bumped: two decisions sent at once cannot
+    both count (the second gets 409)."""
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以审批协办单位的延期申请。")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict("只有待整改或退单待审的问题可以审批协办单位的延期申请。", code="invalid_status")
+    if not isinstance(approved, bool):
+        raise BadRequest("请说明是否批准（approved 为 true 或 false）。", code="invalid_approved")
+    note = clean_text(note, "审批意见", 2000, multiline=True)
+    unit = _unit(unit_id)
+    part = _assist_part_of(ticket, unit)
+    if part.status != "open" or part.extension_status != "open":
+        raise Conflict(f"{unit.name}没有待审批的延期申请。", code="no_extension_request")
+    until, old = part.extension_until, part.deadline
+    decided = db.session.execute(
+        update(TicketUnit).where(TicketUnit.id == part.id, TicketUnit.extension_requested_at.is_not(None),
+                                 TicketUnit.extension_decided_at.is_(None))
+        .values(extension_decided_at=now, extension_approved=approved, extension_note=note)
+        .execution_options(synchronize_session="fetch"))
+    if decided.rowcount != 1:
+        raise Conflict("该延期申请刚被处理过，请刷新后查看。", code="extension_decided")
+    if approved:
+        part.deadline = until
+    _record(ticket, "decide_part_extension", user, now, unit, note or ("同意延期" if approved else "不同意延期"),
+            role="assist", approved=approved, until=until.isoformat() if until else None,
+            old_deadline=old.isoformat() if old else None)
     _touch(ticket)
     db.session.flush()
 

@@ -65,7 +65,8 @@ def ensure_lead(user, ticket: Ticket | None) -> Ticket:
     ensure_visible(user, ticket)
     if not is_lead(user, ticket):
         raise Forbidden("本单位是该问题的协办单位：请在“协办整改反馈”中报送本单位负责部分的整改情况；"
-                        "整体整改反馈、退单和延期由主办单位办理。", code="not_lead_unit")
+                        "整体整改反馈、退单和整个问题的延期由主办单位办理；本单位负责的部分需要延期的，"
+                        "请使用“申请延期（本单位负责的部分）”。", code="not_lead_unit")
     return ticket
 
 
@@ -104,5 +105,11 @@ def _may_request_withdraw(user, ticket: Ticket) -> bool:
     return _may_rectify_part(user, ticket) and ticket.part_of(user.unit_id).withdraw_status is None
 
 
+def _may_request_part_extension(user, ticket: Ticket) -> bool:
+    """An assisting unit with its part open, on a ticket with the units, with no request for more time open."""
+    return _may_rectify_part(user, ticket) and ticket.part_of(user.unit_id).extension_status != "open"
+
+
 PART_ACTIONS = {"rectify_part": _may_rectify_part, "add_unit": _may_change_units, "remove_unit": _may_change_units,
-                "withdraw_request": _may_request_withdraw, "decide_withdraw": _may_change_units}
+                "withdraw_request": _may_request_withdraw, "decide_withdraw": _may_change_units,
+                "request_part_extension": _may_request_part_extension, "decide_part_extension": _may_change_units}

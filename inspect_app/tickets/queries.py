@@ -132,6 +132,19 @@ def pending_withdrawals() -> list[TicketUnit]:
     return [part for part in found if part.status == "open"]
 
 
+def pending_part_extensions() -> list[TicketUnit]:
+    """The assisting units' open requests for more time on their parts (协办申请延期), oldest first, each part with
+    its ticket and unit, on tickets still with the units: read through the partial index of open requests
+    (ticket_units.extension_requested_at), the part's own status checked here as for pending_withdrawals."""
+    found = db.session.scalars(
+        select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
+        .options(contains_eager(TicketUnit.ticket))
+        .where(TicketUnit.extension_requested_at.is_not(None), TicketUnit.extension_decided_at.is_(None),
+               Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
+        .order_by(TicketUnit.extension_requested_at, TicketUnit.id))
+    return [part for part in found if part.status == "open"]
+
+
 @dataclass
 class TicketFilter:
     status: str | None = None

@@ -363,7 +363,10 @@ def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> Non
         request.status, request.decided_by, request.decided_at, request.decision_note = "rejected", user.id, now, note
 
 
-def _extension_deadline(ticket: Ticket, now: datetime, until, workdays) -> datetime:
+def extension_deadline(current: datetime | None, now: datetime, until, workdays) -> datetime:
+    """The deadline asked for: `until` (a day, its end) or `workdays` working days (the holiday calendar's) counted
+    from the current deadline, or from now when it has passed already. It must be later than both (422
+    invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
     if workdays not in (None, ""):
         try:
             days = int(workdays)
@@ -371,15 +374,18 @@ def _extension_deadline(ticket: Ticket, now: datetime, until, workdays) -> datet
             raise BadRequest("延期工作日数应为整数。", code="invalid_workdays") from None
         if not 1 <= days <= 60:
             raise Invalid("延期工作日数应在 1 到 60 之间。", code="invalid_workdays")
-        # Counted from the deadline, or from now when the deadline has passed already.
-        return add_workdays(max(ticket.deadline or now, now), days)
-    if until:
+        asked = add_workdays(max(current or now, now), days)
+    elif until:
         try:
             day = date.fromisoformat(str(until).strip()[:10])
         except ValueError:
             raise BadRequest("延期日期格式应为 YYYY-MM-DD。", code="invalid_until") from None
-        return end_of_local_day(day)
-    raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
+        asked = end_of_local_day(day)
+    else:
+        raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
+    if asked <= max(now, current or now):
+        raise Invalid("延期后的期限必须晚于当前期限。", code="invalid_until")
+    return asked
 
 
 def request_extension(user, ticket: Ticket, now: datetime, until: str | None = None, workdays=None,
@@ -391,9 +397,7 @@ def request_extension(user, ticket: Ticket, now: datetime, until: str | None = N
     reason = _note(reason, True, "延期理由")
     if open_extension(ticket) is not None:
         raise Conflict("已有待审批的延期申请。", code="extension_pending")
-    new_deadline = _extension_deadline(ticket, now, until, workdays)
-    if new_deadline <= max(now, ticket.deadline or now):
-        raise Invalid("延期后的期限必须晚于当前期限。", code="invalid_until")
+    new_deadline = extension_deadline(ticket.deadline, now, until, workdays)
     request = ExtensionRequest(ticket=ticket, requested_by=user.id, requested_at=now, until=new_deadline,
                                reason=reason)
     db.session.add(request)

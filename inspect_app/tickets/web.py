@@ -290,7 +290,7 @@ def office_work():
     return render_template("tickets/office_work.html", pending=pending, n_pending=n_pending,
                            disputed=[(t, _last_event(t, "dispute")) for t in disputed], n_disputed=n_disputed,
                            extensions=queries.pending_extensions(), withdrawals=queries.pending_withdrawals(),
-                           units=active_units(),
+                           part_extensions=queries.pending_part_extensions(), units=active_units(),
                            year_end=year_end_tasks(now()))
 
 
