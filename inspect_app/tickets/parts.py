@@ -276,19 +276,27 @@ def rectify_part(user, ticket: Ticket, now: datetime, note: str | None, photos: 
 
 # ----------------------------------------------------------------------------- 申请退出协办
 
+def _open_assist_part(user, ticket: Ticket, what: str, short: str, lead_hint: str) -> TicketUnit:
+    """The user's unit's assisting part, still open on a ticket still with the units: where both of an assisting
+    unit's requests (退出协办, 延期) start. Else 403 (not an assisting unit; `lead_hint` tells the lead its own way)
+    or 409 (the ticket or the part has moved on)."""
+    if not has_role(user, UNITS):
+        raise Forbidden(f"只有协办单位可以{what}。")
+    part = ticket.part_of(user.unit_id)
+    if part is None or part.role != "assist":
+        raise Forbidden(f"本单位不是该问题的协办单位；{lead_hint}", code="not_assisting_unit")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict(f"问题当前状态不能{short}。", code="invalid_status")
+    if part.status != "open":
+        raise Conflict(f"本单位负责部分的整改情况已经反馈，不能再{short}。", code="invalid_part_status")
+    return part
+
+
 def withdrawing_part(user, ticket: Ticket) -> TicketUnit:
     """The user's unit's open assisting part, which may ask to be taken off now; else 403 (not an assisting unit)
     or 409 (the ticket or the part has moved on, a request is open, or one was refused)."""
-    if not has_role(user, UNITS):
-        raise Forbidden("只有协办单位可以申请退出协办。")
-    part = ticket.part_of(user.unit_id)
-    if part is None or part.role != "assist":
-        raise Forbidden("本单位不是该问题的协办单位；主办单位如认为不属于本单位职责，请使用“申请退单”。",
-                        code="not_assisting_unit")
-    if ticket.status not in CHANGEABLE:
-        raise Conflict("问题当前状态不能申请退出协办。", code="invalid_status")
-    if part.status != "open":
-        raise Conflict("本单位负责部分的整改情况已经反馈，不能再申请退出协办。", code="invalid_part_status")
+    part = _open_assist_part(user, ticket, "申请退出协办", "申请退出协办",
+                             "主办单位如认为不属于本单位职责，请使用“申请退单”。")
     if part.withdraw_status == "open":
         raise Conflict("本单位已申请退出协办，正在等待文明办处理。", code="withdraw_pending")
     if part.withdraw_status == "refused":
@@ -349,16 +357,8 @@ def extending_part(user, ticket: Ticket) -> TicketUnit:
     """The user's unit's open assisting part, which may ask for more time now; else 403 (not an assisting unit:
     the lead asks for the ticket with request_extension) or 409 (the ticket or the part has moved on, or a request
     is open)."""
-    if not has_role(user, UNITS):
-        raise Forbidden("只有协办单位可以为本单位负责的部分申请延期。")
-    part = ticket.part_of(user.unit_id)
-    if part is None or part.role != "assist":
-        raise Forbidden("本单位不是该问题的协办单位；主办单位请在“更多操作”中为整个问题申请延期。",
-                        code="not_assisting_unit")
-    if ticket.status not in CHANGEABLE:
-        raise Conflict("问题当前状态不能申请延期。", code="invalid_status")
-    if part.status != "open":
-        raise Conflict("本单位负责部分的整改情况已经反馈，不能再申请延期。", code="invalid_part_status")
+    part = _open_assist_part(user, ticket, "为本单位负责的部分申请延期", "申请延期",
+                             "主办单位请在“更多操作”中为整个问题申请延期。")
     if part.extension_status == "open":
         raise Conflict("本单位已申请延期，正在等待文明办审批。", code="extension_pending")
     return part
