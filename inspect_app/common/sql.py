@@ -1,10 +1,11 @@
 """Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns),
-times formatted by the database for the API's reads, and the hours between two times."""
+times formatted by the database for the API's reads, the hours between two times, and an integer member of JSON
+text and a substring test (the inbox reads ticket events' data)."""
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import Float, String, case, func, literal_column
+from sqlalchemy import Float, Integer, String, case, func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -79,3 +80,46 @@ def _hours_between_sqlite(element, compiler, **kw):
 def _hours_between_postgresql(element, compiler, **kw):
     start, end = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"(extract(epoch from ({end} - {start})) / 3600.0)"
+
+
+class json_int(FunctionElement):
+    """An integer member of a JSON text column (a ticket event's data: `from_unit_id`, `unit_id`), NULL when
+    absent. The key is written into the SQL (const), so each key is its own cached statement."""
+
+    type = Integer()
+    name = "json_int"
+    inherit_cache = True
+
+    def __init__(self, column, key: str):
+        super().__init__(column, const(key))
+
+
+@compiles(json_int, "sqlite")
+def _json_int_sqlite(element, compiler, **kw):
+    column, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_extract({column}, '$.{key[1:-1]}')"
+
+
+@compiles(json_int, "postgresql")
+def _json_int_postgresql(element, compiler, **kw):
+    column, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(CAST({column} AS JSON) ->> {key} AS INTEGER)"
+
+
+class position_in(FunctionElement):
+    """Where the second text occurs in the first (1-based; 0 when it does not): a substring test with no wildcards.
+    Not LIKE with a bound pattern, which SQLite prepares again on every run (as with common/sql.const)."""
+
+    type = Integer()
+    name = "position_in"
+    inherit_cache = True
+
+
+@compiles(position_in, "sqlite")
+def _position_in_sqlite(element, compiler, **kw):
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(position_in, "postgresql")
+def _position_in_postgresql(element, compiler, **kw):
+    return f"strpos({compiler.process(element.clauses, **kw)})"

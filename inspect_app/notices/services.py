@@ -27,11 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, union_all, update
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all, update
 
-from ..common.sql import const, consts, hours_between
+from ..common.sql import const, consts, hours_between, json_int, position_in
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
 from ..extensions import db
@@ -68,43 +66,6 @@ def _new_parts(unit_id: int, after: datetime, until: datetime):
                                     TicketUnit.assigned_at <= until, ~_returned_after_dispute())
 
 
-class from_unit_id(FunctionElement):
-    """A reassignment event's `from_unit_id` (tickets/services._assign: set only when the unit changed), NULL when
-    absent: the event's data is JSON text."""
-
-    type = Integer()
-    name = "from_unit_id"
-    inherit_cache = True
-
-
-@compiles(from_unit_id, "sqlite")
-def _from_unit_id_sqlite(element, compiler, **kw):
-    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.from_unit_id')"
-
-
-@compiles(from_unit_id, "postgresql")
-def _from_unit_id_postgresql(element, compiler, **kw):
-    return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'from_unit_id' AS INTEGER)"
-
-
-class event_unit_id(FunctionElement):
-    """A part event's `unit_id` (tickets/parts._record), NULL when absent: the event's data is JSON text."""
-
-    type = Integer()
-    name = "event_unit_id"
-    inherit_cache = True
-
-
-@compiles(event_unit_id, "sqlite")
-def _event_unit_id_sqlite(element, compiler, **kw):
-    return f"json_extract({compiler.process(element.clauses, **kw)}, '$.unit_id')"
-
-
-@compiles(event_unit_id, "postgresql")
-def _event_unit_id_postgresql(element, compiler, **kw):
-    return f"CAST(CAST({compiler.process(element.clauses, **kw)} AS JSON) ->> 'unit_id' AS INTEGER)"
-
-
 def _withdrawals_decided(unit_id: int, after: datetime, until: datetime):
     """Rows (event, ticket number and category) for the office's decisions on the unit's requests to be taken off
     a ticket (申请退出协办): approved, the unit has no part left to find them by, so they are read by time through
@@ -115,7 +76,7 @@ def _withdrawals_decided(unit_id: int, after: datetime, until: datetime):
             .join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .join(Category, Category.id == Ticket.category_id)
             .where(TicketEvent.action == const("decide_withdraw"), TicketEvent.at > after, TicketEvent.at <= until,
-                   event_unit_id(TicketEvent.data_json) == unit_id))
+                   json_int(TicketEvent.data_json, "unit_id") == unit_id))
 
 
 def _dispute_decided():
@@ -127,26 +88,7 @@ def _returned_after_dispute():
     """A lead part given back to its own unit by a refused 退单 (the part's assigned_at is that event's moment)."""
     return and_(TicketUnit.role == const("lead"), exists().where(
         TicketEvent.ticket_id == TicketUnit.ticket_id, TicketEvent.at == TicketUnit.assigned_at, _dispute_decided(),
-        from_unit_id(TicketEvent.data_json).is_(None)))
-
-
-class position_in(FunctionElement):
-    """Where the second text occurs in the first (1-based; 0 when it does not): a substring test with no wildcards.
-    Not LIKE with a bound pattern, which SQLite prepares again on every run (as with common/sql.const)."""
-
-    type = Integer()
-    name = "position_in"
-    inherit_cache = True
-
-
-@compiles(position_in, "sqlite")
-def _position_in_sqlite(element, compiler, **kw):
-    return f"instr({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(position_in, "postgresql")
-def _position_in_postgresql(element, compiler, **kw):
-    return f"strpos({compiler.process(element.clauses, **kw)})"
+        json_int(TicketEvent.data_json, "from_unit_id").is_(None)))
 
 
 def _quoted_name(unit: Unit | None) -> str:
@@ -178,9 +120,9 @@ def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str)
                             or_(lead, position_in(TicketEvent.data_json, quoted_name) > 0)),
                        and_(TicketEvent.action == const("decide_extension"), lead),
                        and_(TicketEvent.action == const("decide_part_extension"),
-                            event_unit_id(TicketEvent.data_json) == TicketUnit.unit_id),
+                            json_int(TicketEvent.data_json, "unit_id") == TicketUnit.unit_id),
                        and_(_dispute_decided(), lead, TicketUnit.assigned_at == TicketEvent.at,
-                            from_unit_id(TicketEvent.data_json).is_(None)))))
+                            json_int(TicketEvent.data_json, "from_unit_id").is_(None)))))
 
 
 def _parts_with_news(unit_id: int, after: datetime):
@@ -203,7 +145,7 @@ def _disputes_accepted(unit_id: int, after: datetime, until: datetime):
             .join(Category, Category.id == Ticket.category_id)
             .where(Ticket.status.in_(consts(STATUSES)), Ticket.deadline > after,
                    TicketEvent.at > after, TicketEvent.at <= until, _dispute_decided(),
-                   from_unit_id(TicketEvent.data_json) == unit_id))
+                   json_int(TicketEvent.data_json, "from_unit_id") == unit_id))
 
 
 def _letters(unit_id: int, after: datetime, until: datetime):

@@ -320,17 +320,23 @@ def request_withdraw(user, ticket: Ticket, now: datetime, reason: str | None) ->
     return part
 
 
+def _check_office_decision(user, ticket: Ticket, approved, what: str, verb: str) -> None:
+    """What the office's decision on an assisting unit's request (退出协办, 延期) needs first: the office, a ticket
+    still with the units, and a yes or no."""
+    if not has_role(user, OFFICE):
+        raise Forbidden(f"只有文明办可以{what}。")
+    if ticket.status not in CHANGEABLE:
+        raise Conflict(f"只有待整改或退单待审的问题可以{what}。", code="invalid_status")
+    if not isinstance(approved, bool):
+        raise BadRequest(f"请说明是否{verb}（approved 为 true 或 false）。", code="invalid_approved")
+
+
 def decide_withdraw(user, ticket: Ticket, now: datetime, unit_id, approved, note: str | None) -> None:
     """The office decides an assisting unit's request: approved, the unit is taken off as remove_unit does;
     refused (a note required), the part stays and the unit cannot ask again. The decision is written only if the
     request is still open at that moment, and the ticket's version is bumped: two decisions sent at once cannot
     both count (the second gets 409)."""
-    if not has_role(user, OFFICE):
-        raise Forbidden("只有文明办可以处理退出协办申请。")
-    if ticket.status not in CHANGEABLE:
-        raise Conflict("只有待整改或退单待审的问题可以处理退出协办申请。", code="invalid_status")
-    if not isinstance(approved, bool):
-        raise BadRequest("请说明是否同意（approved 为 true 或 false）。", code="invalid_approved")
+    _check_office_decision(user, ticket, approved, "处理退出协办申请", "同意")
     note = clean_text(note, "处理意见", 2000, multiline=True)
     if not approved and not note:
         raise BadRequest("不同意退出协办时，请填写理由。", code="note_required")
@@ -390,12 +396,7 @@ def decide_part_extension(user, ticket: Ticket, now: datetime, unit_id, approved
     asked for (the lead's and the other parts' stand); refused, it stands. The decision is written only if the
     request is still open at that moment, and the ticket's version is bumped: two decisions sent at once cannot
     both count (the second gets 409)."""
-    if not has_role(user, OFFICE):
-        raise Forbidden("只有文明办可以审批协办单位的延期申请。")
-    if ticket.status not in CHANGEABLE:
-        raise Conflict("只有待整改或退单待审的问题可以审批协办单位的延期申请。", code="invalid_status")
-    if not isinstance(approved, bool):
-        raise BadRequest("请说明是否批准（approved 为 true 或 false）。", code="invalid_approved")
+    _check_office_decision(user, ticket, approved, "审批协办单位的延期申请", "批准")
     note = clean_text(note, "审批意见", 2000, multiline=True)
     unit = _unit(unit_id)
     part = _assist_part_of(ticket, unit)
