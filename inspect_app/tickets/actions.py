@@ -44,16 +44,13 @@ def _office_changes_units(user, ticket: Ticket) -> None:
         raise Forbidden("只有文明办可以调整协办单位。")
 
 
-def _office_decides_withdraw(user, ticket: Ticket) -> None:
-    ensure_visible(user, ticket)
-    if user.role not in lifecycle.roles_for("reassign"):
-        raise Forbidden("只有文明办可以处理退出协办申请。")
-
-
-def _office_decides_part_extension(user, ticket: Ticket) -> None:
-    ensure_visible(user, ticket)
-    if user.role not in lifecycle.roles_for("reassign"):
-        raise Forbidden("只有文明办可以审批协办单位的延期申请。")
+def _office_decides(refusal: str):
+    """The check of an action only the office takes on an assisting unit's request (who may reassign)."""
+    def check(user, ticket: Ticket) -> None:
+        ensure_visible(user, ticket)
+        if user.role not in lifecycle.roles_for("reassign"):
+            raise Forbidden(refusal)
+    return check
 
 
 ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
@@ -87,7 +84,8 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("decide_withdraw", lambda f, *_: {"unit_id": f.get("unit_id"),
                                                     "approved": approved_flag(f.get("approved")),
                                                     "note": f.get("note")},
-                 parts.decide_withdraw, "退出协办申请已处理。", check=_office_decides_withdraw),
+                 parts.decide_withdraw, "退出协办申请已处理。",
+                 check=_office_decides("只有文明办可以处理退出协办申请。")),
     # a 协办 unit asks for more time on its own part; the office decides
     TicketAction("request_part_extension",
                  lambda f, *_: {"until": f.get("until"), "workdays": f.get("workdays"), "reason": f.get("reason")},
@@ -96,7 +94,8 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("decide_part_extension", lambda f, *_: {"unit_id": f.get("unit_id"),
                                                           "approved": approved_flag(f.get("approved")),
                                                           "note": f.get("note")},
-                 parts.decide_part_extension, "协办单位的延期申请已处理。", check=_office_decides_part_extension),
+                 parts.decide_part_extension, "协办单位的延期申请已处理。",
+                 check=_office_decides("只有文明办可以审批协办单位的延期申请。")),
 )}
 
 
