@@ -40,7 +40,7 @@ from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
 from ..tickets.models import Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
-from ..tickets.rules import PART_OWED_TICKET_STATUSES, STATUSES
+from ..tickets.rules import PART_OWED_TICKET_STATUSES
 from ..units.models import Category, Unit
 from .models import InboxSeen
 
@@ -135,16 +135,14 @@ def _parts_with_news(unit_id: int, after: datetime):
 
 def _disputes_accepted(unit_id: int, after: datetime, until: datetime):
     """Rows (event, ticket number and category) for the unit's 退单 the office accepted: the ticket went to another
-    unit, and this one has no part left to find it by. A reassignment leaves the ticket's deadline after its moment
-    (and no later move brings it back before), so only tickets due after `after` are read, through the
-    (status, deadline) index."""
+    unit, and this one has no part left to find it by. Read by time through the partial index of these events
+    (ticket_events.at WHERE action = 'reassign' AND from_status = 'disputed': a handful of rows)."""
     return (select(TicketEvent.id, TicketEvent.at, TicketEvent.note, TicketEvent.data_json,
                    Ticket.id.label("ticket_id"), Ticket.number, Category.name.label("category"))
-            .select_from(Ticket)
-            .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+            .select_from(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .join(Category, Category.id == Ticket.category_id)
-            .where(Ticket.status.in_(consts(STATUSES)), Ticket.deadline > after,
-                   TicketEvent.at > after, TicketEvent.at <= until, _dispute_decided(),
+            .where(_dispute_decided(), TicketEvent.at > after, TicketEvent.at <= until,
                    json_int(TicketEvent.data_json, "from_unit_id") == unit_id))
 
 

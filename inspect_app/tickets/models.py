@@ -222,6 +222,9 @@ class TicketUnit(db.Model):
         return "approved" if self.extension_approved else "refused"
 
 
+DISPUTE_DECIDED = "action = 'reassign' AND from_status = 'disputed'"
+
+
 class TicketEvent(db.Model):
     __tablename__ = "ticket_events"
     __table_args__ = (
@@ -229,6 +232,10 @@ class TicketEvent(db.Model):
         # off has no part left to find them by, so its inbox reads them by time (notices/services.py).
         Index("ix_ticket_events_withdraw_decided", "at", sqlite_where=text("action = 'decide_withdraw'"),
               postgresql_where=text("action = 'decide_withdraw'")),
+        # The office's decisions on 退单 (a reassignment out of disputed): a unit whose 退单 was accepted has no part
+        # left either, so its inbox reads these by time too (a handful of rows, not every recent ticket).
+        Index("ix_ticket_events_dispute_decided", "at", sqlite_where=text(DISPUTE_DECIDED),
+              postgresql_where=text(DISPUTE_DECIDED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
