@@ -38,6 +38,13 @@ def _varied_tickets(city, make_ticket, now):
     from inspect_app.tickets import parts
     parts.add_assist(db.session.get(Ticket, assigned.id), city.street_b, later, city.admin)  # 主办 and 协办
     db.session.commit()
+    # Open requests: the lead's for more time (the ticket's), the assisting unit's for more time and to be taken off.
+    asking = later + timedelta(hours=1)
+    services.request_extension(city.unit_a, db.session.get(Ticket, assigned.id), asking, workdays=2, reason="需采购")
+    parts.request_part_extension(city.unit_b, db.session.get(Ticket, assigned.id), asking, workdays=3,
+                                 reason="等待审批")
+    parts.request_withdraw(city.unit_b, db.session.get(Ticket, assigned.id), asking, "不属于本单位职责")
+    db.session.commit()
     return [pending, assigned, parking, rectified, closed, disputed, cancelled]
 
 
@@ -100,6 +107,15 @@ def test_detail_rows_equal_orm_dicts(app, city, make_ticket, now, api):
     assert any(e["photo_ids"] for e in body["events"]) and body["events"][0]["actor"] == "inspector"
     units = api.get(f"/api/v1/tickets/{tickets[1].id}", city.admin).get_json()["units"]
     assert [(u["id"], u["role"]) for u in units] == [(city.street_a.id, "lead"), (city.street_b.id, "assist")]
+    lead, assist = units
+    assert lead["extension_request"]["reason"] == "需采购" and lead["withdraw_request"] is None
+    assert lead["extension_request"]["until"] > lead["deadline"]
+    assert assist["extension_request"]["reason"] == "等待审批"
+    assert assist["extension_request"]["until"] > assist["deadline"]
+    assert assist["withdraw_request"]["reason"] == "不属于本单位职责"
+    assert assist["withdraw_request"]["requested_at"].endswith("+08:00")
+    others = api.get(f"/api/v1/tickets/{tickets[3].id}", city.admin).get_json()["units"]
+    assert others and all(u["extension_request"] is None and u["withdraw_request"] is None for u in others)
 
 
 def test_detail_hides_other_units_tickets(city, make_ticket, api):

@@ -52,6 +52,10 @@ def test_an_assisting_unit_asks_once_and_its_part_stays_open_meanwhile(api, city
     body = response.get_json()
     part = units_of(body)[mobile.id]
     assert (part["role"], part["status"], part["deadline"]) == ("assist", "open", before["deadline"])
+    assert before["withdraw_request"] is None
+    assert part["withdraw_request"]["reason"] == REASON and part["withdraw_request"]["requested_at"]
+    listed = api.get("/api/v1/tickets", city.admin).get_json()["items"]
+    assert units_of(next(t for t in listed if t["id"] == shared_pole.id))[mobile.id] == part
     event = body["events"][-1]
     assert (event["action"], event["note"], event["data"]["unit_id"], event["from"], event["to"]) == \
         ("withdraw_request", REASON, mobile.id, "assigned", "assigned")
@@ -115,6 +119,7 @@ def test_refusal_keeps_the_part_and_a_second_ask_is_turned_down(api, city, carri
     response = decide(api, city.admin, shared_pole, mobile.id, False, "经核实该杆有移动光缆，请整理")
     assert response.status_code == 200, response.get_json()
     assert units_of(response.get_json())[mobile.id]["status"] == "open"
+    assert units_of(response.get_json())[mobile.id]["withdraw_request"] is None  # heard back: in the events
     part = fresh_part(shared_pole.id, mobile.id)
     assert part.withdraw_status == "refused" and part.withdraw_note == "经核实该杆有移动光缆，请整理"
 

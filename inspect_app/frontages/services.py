@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..common.errors import Forbidden, Invalid, NotFound
 from ..common.text import one_line
@@ -201,7 +202,8 @@ def history(user, frontage: Frontage, limit: int = 200) -> list[Ticket]:
     from ..tickets.queries import LIST_LOAD
 
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.frontage_id == frontage.id, ticket_scope(user)).options(*LIST_LOAD)
+        select(Ticket).where(Ticket.frontage_id == frontage.id, ticket_scope(user))
+        .options(*LIST_LOAD, selectinload(Ticket.open_extensions))  # serialize.part_dict shows the lead's
         .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
 
 

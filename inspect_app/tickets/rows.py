@@ -31,16 +31,18 @@ from ..frontages.models import Frontage
 from ..photos.models import Photo
 from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
-from .models import Ticket, TicketEvent, TicketUnit
+from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
 from .queries import TicketFilter, count_statement, filter_condition, filter_shape, page_params, paged
 from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS, overdue_condition
+from .serialize import extension_request_dict, withdraw_request_dict
 
 _Reporter = aliased(User, name="reporter")
 _Actor = aliased(User, name="actor")
 _Lead = aliased(TicketUnit, name="lead_part")
 _Assist = aliased(TicketUnit, name="assist_part")
 _PartUnit = aliased(Unit, name="part_unit")
+_OpenExtension = aliased(ExtensionRequest, name="open_extension")
 
 
 def _late(part):
@@ -66,6 +68,9 @@ TICKET_COLUMNS = (
     _Lead.unit_id.label("lead_unit_id"), _Lead.status.label("lead_status"),
     shanghai_iso(_Lead.deadline).label("lead_deadline"), shanghai_iso(_Lead.rectified_at).label("lead_rectified_at"),
     _late(_Lead).label("lead_late"),
+    # the lead's open request for more time (at most one per ticket: uq_extension_requests_one_open)
+    shanghai_iso(_OpenExtension.until).label("extension_until"), _OpenExtension.reason.label("extension_reason"),
+    shanghai_iso(_OpenExtension.requested_at).label("extension_requested_at"),
     select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == const("assist")).exists()
     .label("assisted"),
 )
@@ -76,22 +81,31 @@ _JOINED = (Ticket.__table__
            .outerjoin(_Reporter, _Reporter.id == Ticket.reporter_id)
            .outerjoin(Site.__table__, Site.id == Ticket.site_id)
            .outerjoin(Frontage.__table__, Frontage.id == Ticket.frontage_id)
-           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == const("lead"))))
+           .outerjoin(_Lead, (_Lead.ticket_id == Ticket.id) & (_Lead.role == const("lead")))
+           .outerjoin(_OpenExtension,
+                      (_OpenExtension.ticket_id == Ticket.id) & (_OpenExtension.status == const("open"))))
 # The assisting units of tickets, in the order of Ticket.parts (after the lead).
 ASSISTS = (select(TicketUnit.ticket_id, _PartUnit.id, _PartUnit.name, TicketUnit.status,
                   shanghai_iso(TicketUnit.deadline), shanghai_iso(TicketUnit.rectified_at), TicketUnit.escalation_level,
-                  _late(TicketUnit))
+                  _late(TicketUnit),
+                  # its open requests (申请延期, 申请退出协办): parts.request_part_extension, parts.request_withdraw
+                  shanghai_iso(TicketUnit.extension_until), TicketUnit.extension_reason,
+                  shanghai_iso(TicketUnit.extension_requested_at), TicketUnit.extension_decided_at.is_(None),
+                  TicketUnit.withdraw_reason, shanghai_iso(TicketUnit.withdraw_requested_at),
+                  TicketUnit.withdraw_decided_at.is_(None))
            .join(_PartUnit, _PartUnit.id == TicketUnit.unit_id)
            .where(TicketUnit.ticket_id.in_(bindparam("ticket_ids", expanding=True)), TicketUnit.role == const("assist"))
            .order_by(TicketUnit.ticket_id, TicketUnit.id))
 
 
-def _part(unit_id, unit_name, role, status, deadline, rectified_at, level, late, ticket_status) -> dict:
+def _part(unit_id, unit_name, role, status, deadline, rectified_at, level, late, ticket_status,
+          extension=None, withdraw=None) -> dict:
     """serialize.part_dict."""
     return {"id": unit_id, "name": unit_name, "role": role, "status": status,
             "status_label": PART_STATUS_LABELS.get(status, status), "deadline": deadline,
             "overdue": bool(late) and ticket_status in PART_OWED_TICKET_STATUSES,
-            "rectified_at": rectified_at, "escalation_level": level or 0}
+            "rectified_at": rectified_at, "escalation_level": level or 0,
+            "extension_request": extension, "withdraw_request": withdraw}
 
 
 def _assists(rows, now: datetime) -> dict[int, list[dict]]:
@@ -99,10 +113,17 @@ def _assists(rows, now: datetime) -> dict[int, list[dict]]:
     statuses = {row.id: row.status for row in rows if row.assisted}
     result: dict[int, list[dict]] = {}
     if statuses:
-        for ticket_id, unit_id, unit_name, status, deadline, rectified_at, level, late in \
-                db.session.connection().execute(ASSISTS, {"ticket_ids": list(statuses), "now": now}):
+        for (ticket_id, unit_id, unit_name, status, deadline, rectified_at, level, late, extension_until,
+             extension_reason, extension_requested_at, extension_open, withdraw_reason, withdraw_requested_at,
+             withdraw_open) in db.session.connection().execute(ASSISTS, {"ticket_ids": list(statuses), "now": now}):
+            extension = withdraw = None
+            if extension_requested_at is not None and extension_open:
+                extension = extension_request_dict(extension_until, extension_reason, extension_requested_at)
+            if withdraw_requested_at is not None and withdraw_open:
+                withdraw = withdraw_request_dict(withdraw_reason, withdraw_requested_at)
             result.setdefault(ticket_id, []).append(
-                _part(unit_id, unit_name, "assist", status, deadline, rectified_at, level, late, statuses[ticket_id]))
+                _part(unit_id, unit_name, "assist", status, deadline, rectified_at, level, late, statuses[ticket_id],
+                      extension, withdraw))
     return result
 
 
@@ -111,13 +132,15 @@ def ticket_row_dict(row, assists: list[dict]) -> dict:
     (id_, number, status, category_id, category_code, category_name, unit_id, unit_name, segment_id, segment_name,
      description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
      source, site_id, site_name, frontage_id, frontage_name, overdue,
-     lead_unit_id, lead_status, lead_deadline, lead_rectified_at, lead_late, _assisted) = row
+     lead_unit_id, lead_status, lead_deadline, lead_rectified_at, lead_late,
+     extension_until, extension_reason, extension_requested_at, _assisted) = row
     units = assists
     if lead_unit_id is not None:
         # The lead part's unit is the ticket's (parts.set_lead keeps them one); its name is already in the row.
         lead_name = unit_name if lead_unit_id == unit_id else db.session.get(Unit, lead_unit_id).name
         units = [_part(lead_unit_id, lead_name, "lead", lead_status, lead_deadline, lead_rectified_at,
-                       escalation_level, lead_late, status), *assists]
+                       escalation_level, lead_late, status,
+                       extension_request_dict(extension_until, extension_reason, extension_requested_at)), *assists]
     return {
         "id": id_,
         "number": number,

@@ -42,11 +42,37 @@ def event_dict(event: TicketEvent) -> dict:
     }
 
 
+def extension_request_dict(until, reason, requested_at) -> dict | None:
+    """A unit's open request for more time (延期申请) as the API shows it: None when there is none."""
+    if requested_at is None:
+        return None
+    return {"until": until, "reason": reason, "requested_at": requested_at}
+
+
+def withdraw_request_dict(reason, requested_at) -> dict | None:
+    """An assisting unit's open request to be taken off (申请退出协办): None when there is none."""
+    return None if requested_at is None else {"reason": reason, "requested_at": requested_at}
+
+
 def part_dict(part, now: datetime) -> dict:
-    """One unit of the ticket's `units` (API.md): id, name, role, plus its own part's state and deadline."""
+    """One unit of the ticket's `units` (API.md): id, name, role, plus its own part's state and deadline, and what
+    it has asked the office for and not yet heard back on (the lead's extension request is the ticket's)."""
+    if part.role == "lead":
+        asked = next(iter(part.ticket.open_extensions), None)
+        extension = asked and extension_request_dict(isoformat(asked.until), asked.reason,
+                                                     isoformat(asked.requested_at))
+        withdraw = None
+    else:
+        extension = withdraw = None
+        if part.extension_status == "open":
+            extension = extension_request_dict(isoformat(part.extension_until), part.extension_reason,
+                                               isoformat(part.extension_requested_at))
+        if part.withdraw_status == "open":
+            withdraw = withdraw_request_dict(part.withdraw_reason, isoformat(part.withdraw_requested_at))
     return {"id": part.unit.id, "name": part.unit.name, "role": part.role, "status": part.status,
             "status_label": part.status_label, "deadline": isoformat(part.deadline), "overdue": part.is_overdue(now),
-            "rectified_at": isoformat(part.rectified_at), "escalation_level": part.level}
+            "rectified_at": isoformat(part.rectified_at), "escalation_level": part.level,
+            "extension_request": extension, "withdraw_request": withdraw}
 
 
 def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
