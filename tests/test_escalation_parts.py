@@ -206,7 +206,7 @@ def test_a_unit_taken_off_and_added_again_keeps_its_level(app, city, shared, now
 
 # ----------------------------------------------------------------------------- propose mode
 
-def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, city, shared, browser,
+def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, api, city, shared, browser,
                                                                           monkeypatch):
     extend_lead(city, shared)
     [proposal] = run_sweep(at(FRIDAY)).proposals
@@ -219,6 +219,11 @@ def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app,
     monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-27T10:00:00+08:00"))  # the page's clock
     page = browser(city.admin).get("/letters/proposals").get_data(as_text=True)
     assert "乙街道办事处" in page and '<span class="badge role-assist"' in page
+    # the reason counts the time overdue up to the page's clock, not up to the sweep that proposed it
+    assert "超过整改时限1天仍未整改" in page and "23小时" not in page
+    assert "超过整改时限1天仍未整改" in browser(city.admin).get(f"/letters/units/{city.street_b.id}").get_data(True)
+    assert api.get("/api/v1/escalation/proposals", city.admin).get_json()[0]["reason"].startswith("超过整改时限1天")
+    assert fresh(Proposal, proposal.id).reason.startswith("超过整改时限23小时")  # as written: a page writes nothing
 
     signed_at = at("2026-11-27T10:00:00+08:00")
     [draft] = compose.create_batch(city.admin, signed_at, {"proposal_ids": [proposal.id]})

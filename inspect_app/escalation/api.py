@@ -122,4 +122,5 @@ def clear(letter_id: int, ticket_id: int):
 @requires(LEADERSHIP)
 def proposal_list():
     unit = inputs.integer(request.args.get("unit_id"), "参数 unit_id", 1, 2**31 - 1, "invalid_unit_id")
-    return jsonify([proposal_dict(p) for p in proposals.open_proposals(now(), unit_id=unit)])
+    moment = now()
+    return jsonify([proposal_dict(p, moment) for p in proposals.open_proposals(moment, unit_id=unit)])

@@ -13,11 +13,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.timeutil import fmt
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.relapse import TicketRelapse  # noqa: F401  (the tickets side's table; escalation reads it)
 from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
+from ..tickets.rules import overdue_span
 from ..outbox.models import OutboxMessage
 
 # The sweep selects candidates by `status IN (...) AND escalation_level IN (0, 1, 2) AND deadline < now`:
@@ -214,6 +216,14 @@ class SweepRun(db.Model):
     proposals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+OVERDUE_REASON = "超过整改时限"
+
+
+def overdue_reason(deadline: datetime, now: datetime) -> str:
+    """A first-level proposal's reason: how long past which deadline (超过整改时限N小时仍未整改)."""
+    return f"{OVERDUE_REASON}{overdue_span(deadline, now)}仍未整改（整改时限{fmt(deadline, '%Y年%m月%d日%H:%M')}）"
+
+
 class Proposal(db.Model):
     """督办建议: the sweep found that a ticket has reached `level`; the office decides whether a letter follows.
 
@@ -245,6 +255,15 @@ class Proposal(db.Model):
     ticket = relationship("Ticket", lazy="joined")
     unit = relationship("Unit", lazy="joined")
     letter = relationship("Letter", lazy="select")
+
+    def reason_at(self, now: datetime) -> str:
+        """The reason as the office reads it now: 超过整改时限… counts the time overdue up to `now` from the deadline
+        the unit has now (its own part's, for an assisting unit), not up to the sweep that wrote it."""
+        if not self.reason.startswith(OVERDUE_REASON):
+            return self.reason  # 经…督办，…前仍未整改到位: facts that do not age
+        part = self.ticket.part_of(self.unit_id)
+        deadline = part.deadline if part is not None and part.deadline is not None else self.ticket.deadline
+        return overdue_reason(deadline, now) if deadline is not None and deadline < now else self.reason
 
 
 class LetterTemplate(db.Model):

@@ -24,10 +24,9 @@ from ..common.timeutil import fmt
 from ..extensions import db
 from ..policy import LEADERSHIP, OFFICE, has_role
 from ..tickets.models import Ticket, TicketUnit
-from ..tickets.rules import overdue_span
 from . import notify
 from .levels import target_level
-from .models import LetterItem, Proposal, SweepRun
+from .models import LetterItem, Proposal, SweepRun, overdue_reason
 from .settings import setting
 from .sweep import _chunks, candidates, serialize_sweeps
 
@@ -41,8 +40,7 @@ class ProposalRun:
 
 def _reason(level: int, deadline: datetime, reply_by: datetime | None, number: str | None, now: datetime) -> str:
     if level <= 1 or not number:
-        return (f"超过整改时限{overdue_span(deadline, now)}仍未整改（整改时限"
-                f"{fmt(deadline, '%Y年%m月%d日%H:%M')}）")
+        return overdue_reason(deadline, now)
     step = "督办" if level == 2 else "挂牌督办"
     return f"经{number}{step}，{fmt(reply_by, '%Y年%m月%d日')}前仍未整改到位"
 

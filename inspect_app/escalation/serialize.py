@@ -1,6 +1,8 @@
 """Letter and proposal shapes for the API (see docs/api.md and docs/escalation.md)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import url_for
 
 from ..common.timeutil import isoformat
@@ -74,8 +76,8 @@ def reply_dict(reply: LetterReply) -> dict:
                       for f in reply.files]}
 
 
-def proposal_dict(proposal: Proposal) -> dict:
+def proposal_dict(proposal: Proposal, now: datetime) -> dict:
     return {"id": proposal.id, "ticket_id": proposal.ticket_id, "ticket_number": proposal.ticket.number,
             "unit_id": proposal.unit_id, "unit": proposal.unit.name, "level": proposal.level,
-            "level_label": level_text(proposal.level)["name"], "reason": proposal.reason,
+            "level_label": level_text(proposal.level)["name"], "reason": proposal.reason_at(now),
             "created_at": isoformat(proposal.created_at), "letter_id": proposal.letter_id}

@@ -125,7 +125,7 @@ def proposals_page():
     free = [p for p in open_items if p.letter_id is None]
     drafted = [p for p in open_items if p.letter_id is not None]
     return render_template("escalation/proposals.html", groups=proposals.by_unit(free), drafted=drafted,
-                           total=len(free), mode=mode(), kinds=KIND_LABELS,
+                           total=len(free), mode=mode(), moment=moment, kinds=KIND_LABELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
                            may_compile=has_role(current_user, OFFICE), returned=services.returned_drafts())
 
