@@ -806,6 +806,63 @@ def test_a_group_line_stays_with_its_first_row(tmp_path):
                 assert text.index("江城区解放街道办事处（3件）") < text.index(f"2026-{first_group + 1:06d}")
 
 
+def body_lines(path: Path) -> list[list[tuple[str, float]]]:
+    """Per page, the lines of text inside the 版心 (not the page number): (text, bottom of its ink in mm)."""
+    pages = []
+    for page in words(path):
+        lines: dict[float, list] = {}
+        for text, x0, y0, _, y1 in page:
+            if y0 < TOP + 225:
+                lines.setdefault(round(y0, 0), []).append((x0, text, y1))
+        pages.append([("".join(t for _, t, _ in sorted(ws)), max(y for _, _, y in ws))
+                      for _, ws in sorted(lines.items())])
+    return pages
+
+
+KEPT_HEADINGS = ("一、考评办法", "（一）扣分规则", "二、红榜")
+
+
+def heading_doc(intro_lines: int) -> OfficialDocument:
+    """A 通报 that begins like the 红黑榜's: a two-line title, 主送, an introduction of `intro_lines` full lines,
+    then headings over long paragraphs."""
+    phrase = "根据文明城市创建问题整改考评办法现将本期各责任单位问题整改考评情况通报如下"
+    intro = (phrase * 20)[:26 + 28 * (intro_lines - 1) - 1] + "。"
+    method = "满分100分日常督查市民随手拍热线发现问题每件扣分随机抽查领导督导部门联查暗访模拟测评发现问题每件扣分" * 5
+    return OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市精神文明建设指导委员会办公室文件", doc_number="临江文明榜〔2026〕1号",
+        title="关于2026年11月文明城市创建问题整改红黑榜的通报", recipients=["各责任单位"],
+        body=[Para(intro), Heading(KEPT_HEADINGS[0]), Para(method), Heading(KEPT_HEADINGS[1], level=2),
+              Para(method[:200]), Heading(KEPT_HEADINGS[2]), Para(method[:120]), Para("特此通报。")],
+        signatory="临江市精神文明建设指导委员会办公室", date=date(2026, 12, 1), seal_space=False)
+
+
+@needs_poppler
+@pytest.mark.parametrize("intro_lines", range(1, 8))
+def test_a_heading_keeps_two_lines_and_never_ends_a_page(intro_lines, tmp_path):
+    """keepWithNext (official._KeepWithNext): a heading stays at a page's foot with at least the first two lines
+    of its paragraph, the rest flowing on; with less room it goes to the next page. Page 1's body is not on the
+    22-line grid: after this title and 主送 it ends 1.4 pt short of a whole line, and a heading with two lines
+    once went to page 2 from 2.95 lines of room (and from 3.95: it wanted three lines), leaving a gap."""
+    path = render(heading_doc(intro_lines), tmp_path / f"heading_after_{intro_lines}_lines.pdf")
+    pages = body_lines(path)
+    first = [text for text, _ in pages[0]]
+    start = first.index("各责任单位：") + 1
+    assert first[start + intro_lines - 1].endswith("。")  # the introduction's lines
+    room = 8 - 1 - intro_lines  # page 1 holds 8 whole body lines (and 0.95 of a ninth) under the title
+    if room >= 2:  # the heading and its first two lines
+        assert KEPT_HEADINGS[0] in first and len(first) - first.index(KEPT_HEADINGS[0]) - 1 >= 2, first
+    else:
+        assert KEPT_HEADINGS[0] not in first
+    for number, page in enumerate(pages, start=1):
+        last, bottom = page[-1]
+        assert last not in KEPT_HEADINGS, f"page {number} ends with the heading {last}"
+        assert bottom <= TOP + 225, f"page {number}: {last} below the 版心"  # a hanging line's glyphs stay inside
+    kept = [text for page in pages for text, _ in page]
+    for heading in KEPT_HEADINGS:
+        following = kept[kept.index(heading) + 1]
+        assert following not in KEPT_HEADINGS  # each heading is followed by its own text
+
+
 def test_letters_of_each_level_in_their_form(app, city, make_ticket):
     """督办 and 挂牌督办 are 函 (信函格式), 约谈 a 通知 (文件格式); the office's wording; 报 leaders, 抄送 organs."""
     from conftest import at

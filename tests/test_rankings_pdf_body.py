@@ -71,3 +71,22 @@ def test_an_early_list_says_so_in_the_bulletin(city):
     text = "".join("".join(page.extract_text().split())
                    for page in PdfReader(io.BytesIO(services.ensure_pdf(ranking, "full").read_bytes())).pages)
     assert "数据截至2026年11月26日10:00（统计周期至11月30日结束，本期提前发布）" in text
+
+
+def test_the_method_heading_starts_on_page_1_and_no_heading_ends_a_page(city):
+    """Page 1 ends with 2.95 lines of room under the introduction: 一、考评办法 and the first two lines of the method
+    stay there (they went to page 2 together, leaving the gap), and no heading is a page's last line."""
+    from inspect_app.pdf.document import Heading
+    from inspect_app.rankings.pdf import ranking_document
+
+    ranking = _a_list(city)
+    headings = {b.text for b in ranking_document(ranking).body if isinstance(b, Heading)}
+    pages = [[line.strip() for line in (page.extract_text() or "").splitlines()
+              if line.strip() and not line.strip().startswith("—")]
+             for page in PdfReader(io.BytesIO(services.ensure_pdf(ranking, "full").read_bytes())).pages]
+    first = pages[0]
+    assert "一、考评办法" in first, first
+    assert first[-1] != "一、考评办法" and len(first) - first.index("一、考评办法") - 1 >= 2, first
+    assert first[first.index("一、考评办法") + 1].startswith("满分100分")
+    for number, lines in enumerate(pages, start=1):
+        assert lines[-1] not in headings, f"page {number} ends with the heading {lines[-1]}"

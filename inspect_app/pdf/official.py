@@ -347,27 +347,83 @@ def grid_style(font_name: str, size: float, leading: float | None = None) -> Tab
 # ---------------------------------------------------------------------------------------------
 
 
-class _KeepWithNext(KeepTogether):
-    """keepWithNext group (e.g. a heading and what follows) that does not waste a page.
+class _HangingLines(Flowable):
+    """A paragraph at the foot of a page whose last line box may reach below the frame by ``slack``.
 
-    Plain KeepTogether moves the whole group to the next page whenever it does not fit, which
-    for a heading followed by a multi-page table leaves most of a page blank. Here, if the
-    leading items plus ~3 lines of the last (splittable) item fit, and the last item really does
-    split there (a table whose next row does not fit would leave the heading alone), the group
-    stays and the last item splits normally.
+    A line's box is its leading; the glyphs fill only ``fontSize`` of it, so the half of the rest that lies
+    under them (``(leading - fontSize) / 2``) may hang past the frame's bottom and the text still ends inside
+    the 版心. This matters on page 1, whose body is not on the 22-line grid: after a two-line title it ends
+    with 2.95 lines of room, where a heading and two lines miss by 1.4 pt. Split, the first part hangs the
+    same way and the rest is a plain paragraph on the next page.
     """
 
-    min_tail = 3 * BODY_LEADING
+    def __init__(self, content: Paragraph) -> None:
+        super().__init__()
+        self.content = content
+        self.slack = max(0.0, (content.style.leading - content.style.fontSize) / 2)
+        self._over = 0.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        w, h = self.content.wrap(availWidth, availHeight)
+        self._over = h - availHeight if 0 < h - availHeight <= self.slack else 0.0
+        self.width, self.height = w, h - self._over
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts = self.content.split(availWidth, availHeight + self.slack)
+        return [_HangingLines(parts[0]), *parts[1:]] if parts else []
+
+    def getSpaceBefore(self) -> float:
+        return self.content.getSpaceBefore()
+
+    def getSpaceAfter(self) -> float:
+        return self.content.getSpaceAfter()
+
+    def draw(self) -> None:
+        self.content.drawOn(self.canv, 0, -self._over)
+
+
+class _KeepWithNext(KeepTogether):
+    """keepWithNext group (a heading and what follows) that keeps the heading off a page's last line
+    without wasting the page.
+
+    Plain KeepTogether moves the whole group to the next page whenever it does not fit, which for a
+    heading followed by a long paragraph or a multi-page table leaves much of a page blank. Here the
+    group stays and its last item splits when the leading items fit with the start of it:
+
+    - a paragraph: at least its first two lines (or all of it), the last line box allowed to hang below
+      the frame as far as its glyphs stay inside (:class:`_HangingLines`);
+    - a table: ~3 lines of room, and the table really does split there (a table whose next row does not
+      fit would leave the heading alone).
+
+    Otherwise the group moves on whole, so a heading never ends a page.
+    """
+
+    min_lines = 2  # a paragraph's lines that stay with the heading
+    min_tail = 3 * BODY_LEADING  # a table's room under the heading
 
     def split(self, aW: float, aH: float) -> list[Flowable]:
         if getattr(self, "_wrapInfo", None) != (aW, aH):
             self.wrap(aW, aH)
         *head, last = self._content
-        if self._H > aH and head and isinstance(last, (Table, Paragraph)):
+        if head and self._H > aH:
             head_h = sum(f.wrapOn(self.canv, aW, aH)[1] + f.getSpaceAfter() for f in head)
-            if head_h + self.min_tail <= aH and last.split(aW, aH - head_h - last.getSpaceBefore()):
+            room = aH - head_h - last.getSpaceBefore()
+            if isinstance(last, Paragraph) and self._starts_here(last, aW, room):
+                return [*head, _HangingLines(last)]
+            if isinstance(last, Table) and head_h + self.min_tail <= aH and last.split(aW, room):
                 return list(self._content)
         return super().split(aW, aH)
+
+    def _starts_here(self, para: Paragraph, aW: float, room: float) -> bool:
+        """Whether `para` fits in `room`, or its first ``min_lines`` lines do (with the hanging allowance)."""
+        if room <= 0:
+            return False
+        probe = _HangingLines(para)
+        if probe.wrap(aW, room)[1] <= room:
+            return True
+        parts = para.split(aW, room + probe.slack)
+        return len(parts) > 1 and parts[0].height >= self.min_lines * para.style.leading - 1e-6
 
 
 def _page_number_drawer(fonts: FontSet):
