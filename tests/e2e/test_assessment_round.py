@@ -154,8 +154,11 @@ def test_a_whole_mock_assessment_round_on_phones(app, city, server, phones, shot
     assert "较上轮" in text and previous.name in text
     admin.shot("assess-05-scores")
     page.goto(server + f"/assessment/rounds/{rnd.id}")
+    asked = []  # a number is taken for good: the office is asked first
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("button:has-text('印发督查通报')")
     page.wait_for_selector(".alert.success:has-text('临江文明测')")
+    assert asked and "正式文号" in asked[0]
     for name in ("bulletin", "exposure"):
         response = page.request.get(server + f"/assessment/rounds/{rnd.id}/{name}.pdf")
         assert response.status == 200 and response.body()[:4] == b"%PDF"

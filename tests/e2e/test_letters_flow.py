@@ -54,7 +54,16 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     page.wait_for_selector(".unit-group")
     assert page.locator(".unit-group").count() == 2
     office.shot("letters-01-proposals")
-    page.click("button:has-text('生成督办函草稿')")
+    # 不予督办 asks first (the button's own question, not the form's): declined, nothing is dismissed
+    asked = []
+    page.click("summary:has-text('不予督办')")
+    page.fill("input[name=note]", "试一下")
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:has-text('对勾选的建议不予督办')")
+    assert asked and "不予督办" in asked[0] and "/letters/proposals" in page.url
+    assert page.locator(".unit-group").count() == 2
+    page.fill("input[name=note]", "")
+    page.click("button:has-text('生成督办函草稿')")  # the form itself asks nothing
     page.wait_for_selector("textarea[name=body]")
     assert "/edit" in page.url
     office.shot("letters-02-draft-edit")
@@ -82,6 +91,13 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     page.wait_for_selector("button:has-text('签发')")
     leader.shot("letters-04-before-signing")
     _narrow(leader, "letters-04-before-signing")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:has-text('签发')")  # asked, declined: still a draft
+    assert asked and "签发" in asked[0] and "不可再改" in asked[0]
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).number is None
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:has-text('签发')")
     page.wait_for_selector(".alert.success")
     number = f"临江文明督〔{local(utcnow()).year}〕1号"
