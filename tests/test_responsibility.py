@@ -111,7 +111,7 @@ def test_the_filing_page_offers_the_carriers_and_takes_lead_and_assists(browser,
 
 # ----------------------------------------------------------------------------- several units on one ticket
 
-def test_shared_pole_each_carrier_its_part_the_lead_the_whole(api, city, carriers, shared_pole, uploads):
+def test_shared_pole_each_carrier_its_part_the_lead_the_whole(api, browser, city, carriers, shared_pole, uploads):
     (mobile, unicom, telecom), (mobile_user, unicom_user, telecom_user) = carriers
     ticket = shared_pole
     files_before = len(list(uploads.rglob("*.jpg")))
@@ -137,6 +137,10 @@ def test_shared_pole_each_carrier_its_part_the_lead_the_whole(api, city, carrier
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "assist_parts_open"
     assert "中国移动" in response.get_json()["error"]["message"]
     assert rectify_part(api, telecom_user, ticket).status_code == 403
+    # ...and its page says so instead of offering a form that would be refused
+    rectify_form = f'action="/tickets/{ticket.id}/rectify"'
+    page = browser(telecom_user).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'class="muted assist-wait"' in page and rectify_form not in page
 
     # Each carrier reports its own part with its own photos; the ticket stays with the units.
     body = rectify_part(api, mobile_user, ticket).get_json()
@@ -150,6 +154,8 @@ def test_shared_pole_each_carrier_its_part_the_lead_the_whole(api, city, carrier
     assert mobile_part.note == "已整理本公司线缆"
 
     # Now the lead reports the whole: the only way to rectified.
+    page = browser(telecom_user).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert rectify_form in page and "assist-wait" not in page
     body = rectify(api, telecom_user, ticket).get_json()
     assert body["status"] == "rectified" and {u["status"] for u in body["units"]} == {"rectified"}
 
@@ -175,7 +181,8 @@ def test_the_ticket_page_shows_each_unit_and_the_assisting_units_form(browser, c
     assert "协办整改反馈" in page and "提交本单位整改情况" in page
     assert "提交整改反馈" not in page and "申请退单" not in page  # the lead's forms are not offered
     lead_page = browser(telecom_user).get(f"/tickets/{shared_pole.id}").get_data(as_text=True)
-    assert "提交整改反馈" in lead_page and "尚未反馈本单位负责部分" in lead_page
+    assert "尚未反馈本单位负责部分" in lead_page and "才能在这里提交整体整改反馈" in lead_page
+    assert "提交整改反馈</button>" not in lead_page  # not before the assisting units have reported
     assert "提交本单位整改情况" not in lead_page
 
 
