@@ -295,6 +295,14 @@ def test_unit_list_counts_its_tabs_and_finds_by_number_or_its_own_lateness(brows
     helper = browser(city.unit_b)
     assert late.number in text(helper.get("/unit/tickets"))  # its part is open...
     assert late.number not in text(helper.get("/unit/tickets?overdue=1"))  # ...and not late: its own deadline
+    # what waits for the office is counted too, but not in the red of what the unit has to do
+    from conftest import processed
+    from inspect_app.tickets import services
+    services.rectify(city.unit_a, db.session.get(Ticket, fresh.id), utcnow(), "已清理", [processed("Canon_40D.jpg")])
+    db.session.commit()
+    page = text(clerk.get("/unit/tickets"))
+    assert re.search(r"待整改\s*<b>1</b>", page)
+    assert re.search(r'已反馈\s*<b class="waiting" title="等待文明办处理">1</b>', page)
 
 
 def test_mine_shows_only_my_reports(browser, city, make_ticket):
