@@ -58,6 +58,21 @@ def test_search_finds_segments_by_name_district_or_street(browser, city):
     assert names(find(me, "江城区 建设")) == []
     assert names(find(me, "街道办")) == ["建设路西段", "人民路东段"]  # by district, then name
     assert names(find(me, "不存在的路")) == []
+
+
+def test_the_unit_beside_the_district_does_not_repeat_it(browser, city):
+    """A street office named with its district (江城区解放街道办事处) is shown beside the district without it:
+    a phone's picker cuts a long option off, and the district was being read twice."""
+    city.street_a.name = "江城区解放街道办事处"
+    db.session.commit()
+    me = browser(city.inspector)
+    [found] = find(me, "人民路东段").get_json()["segments"]
+    assert (found["district"], found["unit_name"]) == ("江城区", "解放街道办事处")
+    assert ("人民路东段（江城区 · 解放街道办事处）" in
+            [label for _, _, label in options(text(me.get("/tickets/new?segment_q=人民路")))])
+    near = me.get(f"/segments/near?lat={city.ON_A[0]}&lon={city.ON_A[1]}").get_json()
+    assert near[0]["unit_name"] == "解放街道办事处"
+    assert city.seg_b.unit_label == "乙街道办事处"  # no district in front: as it is
     assert names(find(me, "")) == [] and names(me.get("/segments/search")) == []
 
 

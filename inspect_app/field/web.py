@@ -43,7 +43,7 @@ def offline():
 
 def _segment_row(segment: Segment) -> dict:
     return {"id": segment.id, "name": segment.name, "district": segment.district,
-            "unit_name": segment.unit.name if segment.unit else ""}
+            "unit_name": segment.unit_label}
 
 
 @bp.get("/segments/map.json")

@@ -194,7 +194,7 @@ def segments_near():
     lon = parse_coordinate(request.args.get("lon"), "经度", -180, 180)
     if lat is None or lon is None:
         raise BadRequest("请提供经纬度。", code="invalid_location")
-    return jsonify([{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit.name,
+    return jsonify([{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit_label,
                      "distance_m": round(d)} for s, d in nearest_segments(lat, lon, limit=8)])
 
 
@@ -206,7 +206,7 @@ def segments_search():
     term = segment_query(request.args.get("q"))
     found, more = search_segments(term)
     return jsonify({"q": term, "more": more,
-                    "segments": [{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit.name}
+                    "segments": [{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit_label}
                                  for s in found]})
 
 

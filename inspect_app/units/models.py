@@ -66,6 +66,14 @@ class Segment(db.Model):
     adopting_unit = relationship("Unit", lazy="select", foreign_keys=[adopting_unit_id])
 
     @property
+    def unit_label(self) -> str:
+        """The 属地 unit's name as the filing page shows it beside the district: without the district in front
+        (临江区 · 银盆岭街道办事处, not 临江区 · 临江区银盆岭街道办事处), which a phone's picker would cut off."""
+        name = self.unit.name if self.unit else ""
+        district = self.district or ""
+        return name[len(district):] if district and name.startswith(district) and name != district else name
+
+    @property
     def coords(self) -> list[list[float]]:
         return json.loads(self.coords_json or "[]")
 
