@@ -1,7 +1,8 @@
-"""红黑榜 against the database: every count by hand, midnight boundaries, every responsible unit ranked in its group,
+"""红黑榜 against the database: every count by hand, midnight boundaries, who is ranked in its group,
 snapshots with 文号, schemes switched as data, groups edited, API, both PDFs, CLI, jobs, pages."""
 from __future__ import annotations
 
+import json
 import re
 
 import io
@@ -250,9 +251,10 @@ def test_every_unit_with_responsibility_is_ranked_in_its_group(city, add):
     assert "OLD" in {e.unit.code for e in services.compute(NOV, AFTER_NOV).entries}
 
 
-def test_a_unit_answering_for_sites_is_ranked_though_no_round_drew_them(city):
-    """市政设施 (SZ) holds no segment and nothing happened to it, but it operates a site: a standing responsibility.
-    Ranked on full marks, said plainly, never on the red list (nobody examined it)."""
+def test_a_unit_answering_only_for_sites_no_round_drew_is_not_ranked(city, add, client):
+    """市政设施 (SZ) holds no segment and nothing happened to it, but it operates a site: a standing responsibility,
+    yet nobody examined it in November. Not ranked (full marks for a unit nobody looked at prove nothing), listed
+    after its group's ranked units with the reason, on the page and in the 通报."""
     from inspect_app.sites.models import Site, SiteKind
 
     kind = SiteKind(name="公共广场", sort_order=1, active=True)
@@ -260,12 +262,56 @@ def test_a_unit_answering_for_sites_is_ranked_though_no_round_drew_them(city):
                                    territorial_unit=city.street_a, operator_unit=city.roads,
                                    created_at=at("2026-10-01T10:00"))])
     db.session.commit()
+    add(city.police, "2026-11-05T18:00")                       # 交警: one problem, rectified on time
     assert counts_of(city.roads).sites == 1 and counts_of(city.street_a).sites == 1
     computed = services.compute(NOV, AFTER_NOV)
-    entry = {e.unit.code: e for e in computed.entries}["SZ"]
-    assert (entry.ranked, entry.score, entry.counts.examined) == (True, 100.0, False)
-    assert [e.unit.code for e in computed.unranked] == ["JJ"] and entry not in computed.red
-    assert scoring.reason(entry) == "负责的点位本期未被抽查，无扣分"
+    entries = {e.unit.code: e for e in computed.entries}
+    entry = entries["SZ"]
+    assert (entry.ranked, entry.rank, entry.list_name, entry.counts.examined) == (False, None, None, False)
+    assert entry.reason == scoring.NOT_EXAMINED == "本期所负责点位均未被抽查检查，无检查记录，不参与排名"
+    assert (entries["JJ"].rank, entries["JJ"].ranked) == (1, True)  # 交警 first in 市直部门, not behind SZ
+    assert [e.unit.code for e in computed.unranked] == ["SZ"]
+    assert (computed.summary()["ranked"], computed.summary()["unranked"]) == (3, 1)
+    assert computed.summary()["groups"]["市直部门"] == {"units": 2, "ranked": 1, "red": 0, "black": 0}
+    assert entries["JDA"].ranked  # 属地 of the site too, but it patrols road segments: examined
+
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    assert ranking.rules["participation"] == scoring.PARTICIPATION_RULE
+    stored = {e.unit_code: e for e in ranking.entries}["SZ"]
+    assert (stored.insufficient, stored.rank, stored.reason) == (True, None, scoring.NOT_EXAMINED)
+    text = "".join("".join(page.extract_text().split())
+                   for page in PdfReader(io.BytesIO(services.ensure_pdf(ranking, "full").read_bytes())).pages)
+    assert "本期4个单位中，3个单位参与排名，分市直部门、街道/乡镇2组，1个单位不参与排名（见第六部分）" in text
+    assert "以下1个单位本期所负责点位均未被抽查检查，无检查记录，不参与排名：市市政设施管理处。" in text
+    assert "".join(scoring.PARTICIPATION_RULE.split()) in text
+    sign_in(client, city.leader)
+    page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
+    assert "本期所负责点位均未被抽查检查，无检查记录，不参与排名（1个）：市市政设施管理处。" in page
+    assert scoring.PARTICIPATION_RULE in page and "，1 个不参与" in page
+    assert "市直部门 <small>1 个单位参与排名</small>" in page  # 交警 alone: SZ is not counted
+
+    # a list published before the rule (no `participation` stored, the old wording of its one unranked unit)
+    # still renders, without claiming the rule
+    from sqlalchemy import text as sql
+    from inspect_app.rankings.pdf import render_ranking_pdf
+
+    rules = {k: v for k, v in ranking.rules.items() if k != "participation"}
+    db.session.execute(sql("UPDATE rankings SET rules_json = :r WHERE id = :i"),
+                       {"r": json.dumps(rules, ensure_ascii=False), "i": ranking.id})
+    db.session.execute(sql("UPDATE ranking_entries SET reason = :r WHERE ranking_id = :i AND insufficient"),
+                       {"r": "本期无责任区域内问题、到期问题和测评点位", "i": ranking.id})
+    db.session.commit()
+    db.session.expire_all()
+    old = db.session.get(Ranking, ranking.id)
+    page = client.get(f"/rankings/{old.id}").get_data(as_text=True)
+    assert scoring.PARTICIPATION_RULE not in page
+    assert "本期无责任区域内问题、到期问题和测评点位，不参与排名（1个）：市市政设施管理处。" in page
+    out = io.BytesIO()
+    render_ranking_pdf(old, out)
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(out.getvalue())).pages)
+    assert "以下1个单位本期无责任区域内问题、到期问题和测评点位，不参与排名：市市政设施管理处。" in text
+    assert "".join(scoring.PARTICIPATION_RULE.split()) not in text
 
 
 def test_a_month_list_counts_the_key_tasks_a_unit_leads_as_they_stood_at_the_months_end(city):
@@ -513,7 +559,8 @@ def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, 
                      "二、红榜", "（一）市直部门", "（二）街道/乡镇", "甲街道办事处", "三、黑榜", "乙街道办事处",
                      "四、各组得分排名", "红榜线90", "五、典型案例", "整改前", "整改后", ticket.number,
                      "六、未参与排名的单位", "市市政设施管理处。", "抄送", "印发",
-                     "个单位有责任区域、到期问题、测评点位或牵头的创建任务，分"):
+                     "本期4个单位中，3个单位参与排名，分", "1个单位不参与排名（见第六部分）",
+                     "以下1个单位本期无问题记录、无到期问题，不负责路段和点位，不参与排名：市市政设施管理处。"):
         assert expected in text, expected
     assert "max(" not in text and "样本不足" not in text
     images = sum(len(page.images) for page in PdfReader(io.BytesIO(response.data)).pages)

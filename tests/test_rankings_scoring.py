@@ -1,6 +1,6 @@
 """红黑榜 scoring without a database, every figure by hand: each deduction term, shares, the assessment blend,
 closure rates, both shipped schemes and switching between them, the plain-language method, groups, ties, the red
-and black rules and the everyone-ranked rule; periods."""
+and black rules and who is ranked (responsible and examined or at fault); periods."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -10,7 +10,8 @@ import pytest
 from inspect_app.common.errors import BadRequest, Invalid
 from inspect_app.rankings.periods import containing, parse_period
 from inspect_app.rankings.schemes import CITY_B_SCHEME, DEFAULT_SCHEME, Scheme
-from inspect_app.rankings.scoring import GroupRule, UnitCounts, UnitInfo, pct, rank_groups, score
+from inspect_app.rankings.scoring import (NOT_EXAMINED, NOT_RESPONSIBLE, GroupRule, UnitCounts, UnitInfo, pct,
+                                          rank_groups, score)
 
 DEFAULT = Scheme.from_dict(DEFAULT_SCHEME)
 CITY_B = Scheme.from_dict(CITY_B_SCHEME)
@@ -166,19 +167,57 @@ def test_the_floor_keeps_weak_groups_off_the_red_list_and_full_marks_never_go_bl
     weak = {"A": UnitCounts(found=lead(media=10), due=1), "B": UnitCounts(found=lead(media=12), overdue=1, due=1)}  # 80, 75
     entries, _ = run(weak, GroupRule("G", 3, 90, 1, 100))
     assert entries["A"].list_name is None and entries["B"].list_name == "black"
-    perfect = {"A": UnitCounts(), "B": UnitCounts()}
+    perfect = {"A": UnitCounts(due=1), "B": UnitCounts(due=2)}                     # examined, full marks
     entries, _ = run(perfect, GroupRule("G", 0, 90, 2, 100))
-    assert {e.list_name for e in entries.values()} == {None}
+    assert {e.list_name for e in entries.values()} == {None} and all(e.ranked for e in entries.values())
 
 
-def test_a_unit_nobody_examined_is_ranked_but_not_red():
-    counts = {"IDLE": UnitCounts(), "CHECKED": UnitCounts(assessment=100.0, assessed_sites=2),
+def test_a_unit_nobody_examined_is_not_ranked_and_half_the_group_counts_ranked_units_only():
+    counts = {"IDLE": UnitCounts(sites=3), "CHECKED": UnitCounts(assessment=100.0, assessed_sites=2),
               "WORKED": UnitCounts(found=lead(daily=2), due=2), "LATE": UnitCounts(overdue=3, due=3)}
     entries, order = run(counts, GroupRule("G", 2, 90, 1, 100))
-    assert order == ["CHECKED", "IDLE", "WORKED", "LATE"]   # both 100: the assessed sites put CHECKED first
-    assert (entries["CHECKED"].rank, entries["IDLE"].rank) == (1, 2)
-    assert [c for c in order if entries[c].list_name == "red"] == ["CHECKED", "WORKED"]
-    assert entries["LATE"].list_name == "black" and entries["IDLE"].list_name is None
+    assert order == ["CHECKED", "WORKED", "LATE", "IDLE"]   # the unit nobody examined after the ranked ones
+    assert [entries[c].rank for c in order] == [1, 2, 3, None]
+    assert (entries["IDLE"].ranked, entries["IDLE"].list_name, entries["IDLE"].reason) == (False, None, NOT_EXAMINED)
+    # three ranked units: half is 1, so one red place although the group has four units and red_size is 2
+    assert [c for c in order if entries[c].list_name == "red"] == ["CHECKED"]
+    assert entries["LATE"].list_name == "black"
+
+
+def test_units_answering_only_for_sites_nobody_examined_do_not_take_the_top_places():
+    """Two units whose only responsibility is sites no round drew, one examined and clean, one examined with a
+    problem: the clean one is 第1名 and red (two ranked units: one red place), the two nobody examined get no
+    place, no list, and say why. (Under the old rule they were 1 and 1 on full marks and the clean unit 3rd.)"""
+    counts = {"S1": UnitCounts(sites=2), "S2": UnitCounts(sites=5), "CLEAN": UnitCounts(found=lead(daily=1), due=1),
+              "SLOW": UnitCounts(found=lead(daily=4), overdue=1, due=2)}
+    entries, order = run(counts, GroupRule("G", 3, 90, 3, 100))
+    assert order == ["CLEAN", "SLOW", "S1", "S2"]
+    assert (entries["CLEAN"].rank, entries["CLEAN"].list_name, entries["CLEAN"].score) == (1, "red", 99.5)
+    assert (entries["SLOW"].rank, entries["SLOW"].list_name) == (2, "black")
+    for code in ("S1", "S2"):
+        assert (entries[code].ranked, entries[code].rank, entries[code].list_name) == (False, None, None)
+        assert entries[code].reason == "本期所负责点位均未被抽查检查，无检查记录，不参与排名"
+    # the same two with one examined clean unit alone: it is 第1名, but one ranked unit has no peers, so no list
+    alone = {k: counts[k] for k in ("S1", "S2", "CLEAN")}
+    entries, order = run(alone, GroupRule("G", 3, 90, 3, 100))
+    assert order == ["CLEAN", "S1", "S2"] and entries["CLEAN"].rank == 1 and entries["CLEAN"].list_name is None
+    assert [entries[c].ranked for c in order] == [True, False, False]
+
+
+def test_a_unit_nobody_examined_that_is_at_fault_or_escalated_is_still_ranked():
+    """A letter, a 回潮 or 约谈 charged to a unit whose sites nobody drew: ranked (it may go black); the escalated
+    one black whatever its score."""
+    counts = {"LETTER": UnitCounts(sites=1, supervised=1), "RELAPSE": UnitCounts(sites=1, relapse=2),
+              "TALKED": UnitCounts(sites=1, interview=1), "IDLE": UnitCounts(sites=1),
+              "CLEAN": UnitCounts(due=1), "OTHER": UnitCounts(due=1, segments=2)}
+    assert [c.examined for c in counts.values()] == [False, False, False, False, True, True]
+    entries, order = run(counts, GroupRule("G", 1, 90, 2, 100))
+    assert order == ["OTHER", "CLEAN", "LETTER", "RELAPSE", "TALKED", "IDLE"]
+    assert [entries[c].rank for c in order] == [1, 2, 3, 4, 5, None]
+    assert entries["TALKED"].list_name == "black" and entries["TALKED"].reason.startswith("被约谈1次")
+    assert [c for c in order if entries[c].list_name == "black"] == ["RELAPSE", "TALKED"]  # 5 ranked: half 2
+    assert [c for c in order if entries[c].list_name == "red"] == ["OTHER"]
+    assert entries["IDLE"].reason == NOT_EXAMINED
 
 
 def test_problems_fixed_on_time_never_put_a_unit_on_the_black_list():
@@ -210,9 +249,10 @@ def test_sites_assessed_at_full_marks_break_a_tie_before_the_patrolled_area():
 
 
 def test_road_segments_count_as_examined_and_a_unit_nobody_looked_at_is_not_red():
-    counts = {"SEG": UnitCounts(segments=3), "IDLE": UnitCounts(), "LATE": UnitCounts(overdue=1, due=1)}
+    counts = {"SEG": UnitCounts(segments=3), "IDLE": UnitCounts(sites=1), "LATE": UnitCounts(overdue=1, due=1)}
     entries, order = run(counts, GroupRule("G", 1, 90, 1, 100))
     assert (entries["SEG"].list_name, entries["IDLE"].list_name, entries["LATE"].list_name) == ("red", None, "black")
+    assert (entries["SEG"].rank, entries["IDLE"].rank, entries["IDLE"].ranked) == (1, None, False)
 
 
 def test_an_escalated_unit_is_black_even_at_the_top_and_the_red_place_passes_on():
@@ -233,7 +273,7 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
     assert (entries["A"].list_name, entries["B"].list_name) == ("red", "black")
     assert entries["C"].list_name is None  # alone in its group: no peers, neither list
     assert entries["D"].ranked is False and entries["D"].rank is None and entries["D"].list_name is None
-    assert entries["D"].reason == "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
+    assert entries["D"].reason == NOT_RESPONSIBLE == "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
     assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 

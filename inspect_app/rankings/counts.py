@@ -11,8 +11,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
   such round per site), full marks minus the deductions it answers for, divided by those sites.
 - segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
-- sites: active sites (点位) the unit answers for as 属地, 行业主管 or 经营管理 (a standing responsibility: the unit
-  is ranked even in a period no round drew them).
+- sites: active sites (点位) the unit answers for as 属地, 行业主管 or 经营管理 (a standing responsibility; but a unit
+  whose only responsibility is sites no round drew in the period is not ranked: nobody examined it, scoring.py).
 - key tasks (month lists only): the tasks a unit leads, those 滞后 and those not reported within the month, as the
   month's 通报 tells them (keytasks/bulletin.py).
 

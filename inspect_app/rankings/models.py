@@ -135,7 +135,7 @@ class RankingEntry(db.Model):
     group_name: Mapped[str] = mapped_column(String(32), default="", server_default="")  # the comparison group
     rank: Mapped[int | None] = mapped_column(Integer)        # within the group; None: not ranked
     list_name: Mapped[str | None] = mapped_column(String(8))  # "red" | "black" | None
-    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)  # not ranked (no responsibility)
+    insufficient: Mapped[bool] = mapped_column(Boolean, default=False)  # not ranked (see scoring.rank_groups)
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text, default="")
     figures_json: Mapped[str] = mapped_column(Text)

@@ -260,15 +260,18 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
 
     body: list = [
         Para(f"根据文明城市创建问题整改考评办法，现将{period.short_label}（{_span(period)}）各责任单位问题整改考评情况"
-             f"通报如下。本期{summary.get('units', 0)}个单位中，{summary.get('ranked', 0)}个单位有责任区域、到期问题、"
-             f"测评点位或牵头的创建任务，分{group_names}{len(groups)}组排名；共发现问题{totals.get('found', 0)}件，"
+             f"通报如下。本期{len(entries)}个单位中，{len(entries) - len(unranked)}个单位参与排名，分{group_names}"
+             f"{len(groups)}组" + (f"，{len(unranked)}个单位不参与排名（见第六部分）" if unranked else "")
+             + f"；共发现问题{totals.get('found', 0)}件，"
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
-        # the rules of the method are body text (GB/T 9704: 3号 throughout), not a small-print note
+        # the rules of the method are body text (GB/T 9704: 3号 throughout), not a small-print note; who is ranked
+        # is stored with the lists computed under that rule (an older list does not claim it)
+        *([Para(rules["participation"])] if rules.get("participation") else []),
         Para("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
              "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
-             "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内单位数的一半（并列单位过多时均不列入）。各组名额如下："),
+             "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内参与排名单位数的一半（并列单位过多时均不列入）。各组名额如下："),
         *[Para(f"{g['name']}：红榜{g['red_size']}名，得分不低于{g['red_floor']:g}分；"
                f"黑榜{g['black_size']}名，得分低于{g['black_below']:g}分。") for g, _ in groups],
         Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
@@ -302,9 +305,8 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         body.append(Para("典型案例及现场照片由文明办另行通报，本版本不含其他单位的问题详情。"))
     body.append(Heading("六、未参与排名的单位"))
     if unranked:
-        names = "、".join(e["unit_name"] for e in unranked)
-        body.append(Para(f"以下{len(unranked)}个单位本期无问题记录、无到期问题，也不负责路段和点位，"
-                         f"不参与排名：{names}。"))
+        for why, names in scoring.unranked_by_reason([(e["reason"], e["unit_name"]) for e in unranked]):
+            body.append(Para(f"以下{len(names)}个单位{why}：{'、'.join(names)}。"))
     else:
         body.append(Para("无。所有单位均参与排名。"))
     body.append(Para("请红榜单位总结推广经验。黑榜单位要对照问题清单立即整改，于通报之日起5个工作日内将整改情况书面报送"

@@ -3,23 +3,30 @@
 Pure; no database. services.py fills `UnitCounts` (the small input interface) from the tickets, letters,
 relapses and assessment rounds; schemes.py holds the scheme (the office's JSON document).
 
-- A unit is ranked when it had any responsibility in the period: a problem found in its area, a problem due, a
+- A unit is ranked when it had any responsibility in the period — a problem found in its area, a problem due, a
   letter, 约谈, 问责 or 回潮 charged to it, a site assessed in the period, road segments it answers for (属地 or
-  包抓: patrolled every day) or sites it answers for (drawn in a round or not) — services decides `responsible`.
-  Units without any are not ranked and are named in one line. A unit whose only responsibility is sites nobody
-  examined in the period is ranked on full marks but is not examined (never on the red list, see below).
-- Rank within the group: score high to low; equal scores are split by fewer deduction points for problems found,
-  then fewer overdue problems, then more problems due and rectified on time, then more sites assessed in the
-  period, then more road segments (the same record, examined more closely or over a larger patrolled area);
-  units equal on all six share a place (并列, ranks 1, 2, 2, 4).
+  包抓: patrolled every day), key tasks it leads, or sites it answers for (drawn in a round or not): services
+  decides `responsible` — and something to judge it by (`UnitCounts.judged`): it was examined in the period
+  (something found, something due, an assessed site, road segments, key tasks it leads) or it is at fault (an
+  overdue problem, a 返工, a 回潮, a letter, 挂牌督办, 约谈 or 问责, a key task behind: every unit that could go on
+  the black list is ranked). A unit whose only responsibility is sites nobody examined in the period is not
+  ranked: full marks for a unit nobody looked at prove nothing, and ranking it would put it above the units that
+  were examined. Units not ranked get no place and no score in the list; they come after the ranked units of
+  their group with the reason (NOT_EXAMINED or NOT_RESPONSIBLE), and the 通报 names them by reason.
+- Rank within the group (ranked units only): score high to low; equal scores are split by fewer deduction points
+  for problems found, then fewer overdue problems, then more problems due and rectified on time, then more sites
+  assessed in the period, then more road segments (the same record, examined more closely or over a larger
+  patrolled area); units equal on all six share a place (并列, ranks 1, 2, 2, 4).
 - 黑榜 of a group: every unit at 挂牌督办 or above (a 挂牌督办 letter, 约谈 or 问责 in the period, or a problem at
   level 2+), whatever its score, plus the bottom black_size places among units at fault (an overdue problem, a
-  返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places). 红榜: the first red_size units scoring ≥ red_floor among those examined
-  in the period (something found, something due, or an assessed site: full marks for a unit nobody looked at
-  prove nothing) and not escalated. Units tied with the last one taken are taken too, unless the list would then
-  pass twice its size: the tied block is then left out whole (equals are never split by an arbitrary order).
-  Neither list takes more than half the group by size (a group of two: one red and one black at most; a group
-  of one: neither, unless escalated).
+  返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places).
+  红榜: the first red_size units scoring ≥ red_floor among those examined in the period (something found,
+  something due, an assessed site, road segments, key tasks) and not escalated. Units tied with the last one
+  taken are taken too, unless the list would then pass twice its size: the tied block is then left out whole
+  (equals are never split by an arbitrary order).
+  Neither list takes more than half the group's *ranked* units by size (units not ranked do not count: a group
+  of two ranked units has one red and one black at most; a group with one ranked unit has neither, unless it is
+  escalated — it has no peers to be compared with).
 """
 from __future__ import annotations
 
@@ -30,6 +37,13 @@ from ..tickets.rules import SOURCES
 from .schemes import CHARGES, PER_TERMS, RATE_TERMS, Scheme, num
 
 LIST_LABELS = {"red": "红榜", "black": "黑榜"}
+# why a unit is not ranked (stored as its reason; the pages and the 通报 name the units not ranked by reason)
+NOT_RESPONSIBLE = "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
+NOT_EXAMINED = "本期所负责点位均未被抽查检查，无检查记录，不参与排名"
+# the rule in the 通报's words; stored with each list published under it (services.Computed.rules_document)
+PARTICIPATION_RULE = ("本期无任何责任事项的单位，以及所负责点位本期均未被抽查检查、也无其他检查记录"
+                      "（发现问题、到期问题、测评点位、责任路段、牵头的创建任务）的单位，不参与排名；"
+                      "有超期、返工、回潮或被督办、挂牌督办、约谈、问责的单位一律参与排名。")
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,12 @@ class UnitCounts:
         having had problems."""
         return bool(self.overdue or self.rework or self.relapse or self.supervised or self.escalated
                     or self.task_lagging)
+
+    @property
+    def judged(self) -> bool:
+        """Something to rank the unit on: examined in the period, or at fault (which covers escalated), so every
+        unit that could go on the black list is ranked. A unit answering only for sites nobody examined is not."""
+        return self.examined or self.at_fault
 
     @property
     def escalated(self) -> bool:
@@ -205,7 +225,7 @@ class GroupRule:
     def rule_text(self) -> str:
         return (f"红榜取组内前{self.red_size}名且得分不低于{num(self.red_floor)}分的单位；黑榜取组内后{self.black_size}名"
                 f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；名次并列的一并列入；"
-                f"红榜、黑榜（挂牌督办等除外）各不超过组内单位数的一半。")
+                f"红榜、黑榜（挂牌督办等除外）各不超过组内参与排名单位数的一半。")
 
 
 @dataclass(frozen=True)
@@ -247,14 +267,18 @@ class Entry:
 
 def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts], responsible: set[int],
                 scheme: Scheme, groups: list[GroupRule]) -> list[Entry]:
-    """Every unit (with its group name) scored; the responsible ones ranked within their group. Returned in
-    group order, then rank, then code; the units not ranked last in each group."""
+    """Every unit (with its group name) scored; the responsible ones with something to judge them by
+    (`UnitCounts.judged`) ranked within their group. Returned in group order, then rank, then code; the units not
+    ranked last in each group: those nobody examined, then those without responsibility, each by code."""
     rules = {g.name: g for g in groups}
     order = {g.name: (g.order, i) for i, g in enumerate(groups)}
     by_group: dict[str, list[Entry]] = {}
     for unit, group in units:
         c = counts.get(unit.id, UnitCounts())
-        by_group.setdefault(group, []).append(Entry(unit, group, c, score(c, scheme), unit.id in responsible))
+        entry = Entry(unit, group, c, score(c, scheme), unit.id in responsible and c.judged)
+        if not entry.ranked:
+            entry.reason = NOT_EXAMINED if unit.id in responsible else NOT_RESPONSIBLE
+        by_group.setdefault(group, []).append(entry)
     result: list[Entry] = []
     for group in sorted(by_group, key=lambda g: order.get(g, (10 ** 6, g))):
         rule = rules.get(group) or GroupRule(group)
@@ -263,16 +287,15 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
         _assign(ranked, rule)
         for e in ranked:
             e.reason = reason(e)
-        rest = sorted((e for e in entries if not e.ranked), key=lambda e: e.unit.code)
-        for e in rest:
-            e.reason = "本期无问题记录、无到期问题，不负责路段和点位，不参与排名"
+        rest = sorted((e for e in entries if not e.ranked), key=lambda e: (e.reason != NOT_EXAMINED, e.unit.code))
         result += ranked + rest
     return result
 
 
 def _assign(ranked: list[Entry], rule: GroupRule) -> None:
     """Competition ranks; black for every escalated unit; red from the top among units examined in the period;
-    black for the bottom places (escalated units count among them); see the module docstring."""
+    black for the bottom places (escalated units count among them); see the module docstring. `ranked` holds the
+    group's ranked units only: half the group is half of them."""
     first: dict[tuple, int] = {}
     for i, e in enumerate(ranked):
         e.rank = first.setdefault(e.tie_key(), i + 1)          # 1 + units strictly better
@@ -297,6 +320,18 @@ def _take(candidates: list[Entry], size: int, half: int, list_name: str) -> None
     before = [e for e in candidates[:size] if e.tie_key() != last]
     for e in before + (block if len(before) + len(block) <= min(2 * size, half) else []):
         e.list_name = list_name
+
+
+def unranked_by_reason(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """[(reason, unit names)] from (reason, name) of the units not ranked, reasons in the order they first come; a
+    reason that does not say 不参与排名 (a list published under older rules) is made to say it."""
+    out: dict[str, list[str]] = {}
+    for text, name in pairs:
+        text = (text or "").rstrip("。")
+        if not text.endswith("不参与排名"):
+            text = f"{text}，不参与排名" if text else "不参与排名"
+        out.setdefault(text, []).append(name)
+    return list(out.items())
 
 
 def red_list(entries: list[Entry]) -> list[Entry]:
@@ -331,8 +366,6 @@ def reason(entry: Entry) -> str:
         escalations.append(f"被挂牌督办{c.listed}次")
     elif c.at_listed:
         escalations.append(f"{c.at_listed}件问题处于挂牌督办")
-    if not c.examined and not entry.scored.lines and entry.list_name != "black":
-        return "负责的点位本期未被抽查，无扣分"
     if entry.list_name == "red" or (not entry.scored.lines and entry.list_name != "black"):
         parts = ["本期未发现问题" if not c.found_total else f"发现问题{c.found_total}件"]
         if c.due:
@@ -359,4 +392,5 @@ def _word(key: str) -> str:
     return PER_TERMS.get(key, ("", "件"))[1]
 
 
-__all__ = ["CHARGES", "Entry", "GroupRule", "LIST_LABELS", "UnitCounts", "UnitInfo", "rank_groups", "score"]
+__all__ = ["CHARGES", "Entry", "GroupRule", "LIST_LABELS", "NOT_EXAMINED", "NOT_RESPONSIBLE", "PARTICIPATION_RULE",
+           "UnitCounts", "UnitInfo", "rank_groups", "score"]

@@ -241,8 +241,10 @@ class Computed:
         }
 
     def rules_document(self) -> dict:
+        """The rules a list is computed under, stored with it: `participation` (who is ranked) only in lists
+        published since units nobody examined are left unranked, so an older list never claims it."""
         return {"scheme": self.scheme.to_dict(), "groups": [g.to_dict() for g in self.groups],
-                "method": self.scheme.method_lines()}
+                "method": self.scheme.method_lines(), "participation": scoring.PARTICIPATION_RULE}
 
 
 def _units(counts: dict) -> list[scoring.UnitInfo]:
@@ -483,6 +485,7 @@ def ranking_dict(ranking: Ranking, user) -> dict:
         "scheme": ranking.rules.get("scheme"),
         "groups": ranking.rules.get("groups", []),
         "method": ranking.formula_text,
+        "participation": ranking.rules.get("participation"),
         "summary": ranking.summary,
         "entries": [entry_dict(e, details) for e in ranking.entries],
     })
@@ -498,6 +501,7 @@ def computed_dict(computed: Computed) -> dict:
             "period_label": computed.period.label, "version": None, "number": None, "published_at": None,
             "as_of": isoformat(computed.as_of), "office": current_app.config["OFFICE_NAME"],
             "scheme": rules["scheme"], "groups": rules["groups"], "method": computed.scheme.method_text,
+            "participation": rules["participation"],
             "summary": computed.summary(), "entries": [entry_dict(e, False) for e in computed.entries]}
 
 

@@ -55,13 +55,14 @@ def _render(data: dict, ranking=None, preview: bool = False, versions=()):
                            early_notice=services.early_notice(period, now()) if preview else None)
 
 
-def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[dict]]]:
-    """[(group, ranked entries, unranked entries)] in the list's order."""
+def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[tuple[str, list[str]]]]]:
+    """[(group, ranked entries, [(reason, names of the units not ranked for it)])] in the list's order."""
     out: dict[str, tuple[list, list]] = {}
     for e in entries:
         ranked, rest = out.setdefault(e["group"], ([], []))
         (ranked if e["ranked"] else rest).append(e)
-    return [(g, r, u) for g, (r, u) in out.items()]
+    return [(g, r, scoring.unranked_by_reason([(e["reason"], e["unit"]["name"]) for e in u]))
+            for g, (r, u) in out.items()]
 
 
 @bp.get("/<int:ranking_id>")
