@@ -45,17 +45,17 @@ def test_const_takes_plain_words_only():
 
 def test_the_main_flows_bind_no_value_against_a_partial_index(app, city, make_ticket, now, api, browser):
     with watching(db.engine, db.metadata) as seen:
-        tickets = _varied_tickets(city, make_ticket, now)
+        tickets = _varied_tickets(city, make_ticket, now)  # the lead of tickets[1] has asked for more time
         assigned = db.session.get(Ticket, tickets[1].id)
-        services.request_extension(city.unit_a, assigned, now + timedelta(hours=31), workdays=2, reason="材料未到")
-        db.session.commit()
-        services.decide_extension(city.admin, db.session.get(Ticket, assigned.id), now + timedelta(hours=32),
-                                  True, "同意")
-        db.session.commit()
-        for user in (city.admin, city.unit_a, city.unit_b, city.inspector):
-            assert api.get("/api/v1/tickets?per_page=100", user).status_code == 200
-            for ticket in tickets:
-                assert api.get(f"/api/v1/tickets/{ticket.id}", user).status_code in (200, 404)
+        for decided in (False, True):  # the API's reads join the open request (extension_request) and then none
+            for user in (city.admin, city.unit_a, city.unit_b, city.inspector):
+                assert api.get("/api/v1/tickets?per_page=100", user).status_code == 200
+                for ticket in tickets:
+                    assert api.get(f"/api/v1/tickets/{ticket.id}", user).status_code in (200, 404)
+            if not decided:
+                services.decide_extension(city.admin, db.session.get(Ticket, assigned.id), now + timedelta(hours=32),
+                                          True, "同意")
+                db.session.commit()
         office = browser(city.admin)
         for page in ("/", "/tickets", f"/tickets/{assigned.id}"):
             assert office.get(page, follow_redirects=True).status_code == 200, page
