@@ -58,3 +58,35 @@ def test_kept_statements_bind_each_requests_values(app, city, make_ticket, now, 
         items, total = cards.list_cards(user, TicketFilter(per_page=100), now, overdue_first=True)
         assert (sorted(c.id for c in items), total) == (sorted(own), len(own))
     assert cards._statements.cache_info().hits == 1
+
+
+def test_a_units_disputed_tickets_start_from_the_few_disputed(app, city, make_ticket, now, api, browser):
+    """退单中 (status disputed) for a unit: found from the city's disputed tickets with a probe of the unit's part
+    (shape "unit_few"), the same tickets as its whole scope filtered: its own 退单 and one it assists on."""
+    from inspect_app.extensions import db
+    from inspect_app.tickets import parts, services
+    from inspect_app.tickets.models import Ticket
+    own = make_ticket()                                  # street A leads
+    assisted = make_ticket(point=City.ON_B)              # street B leads, street A assists
+    other = make_ticket(point=City.ON_B)                 # street B only
+    open_ = make_ticket()                                # street A, not disputed
+    parts.add_assist(db.session.get(Ticket, assisted.id), city.street_a, now, city.admin)
+    db.session.commit()
+    later = now + timedelta(hours=1)
+    services.dispute(city.unit_a, db.session.get(Ticket, own.id), later, "不属于本单位")
+    services.dispute(city.unit_b, db.session.get(Ticket, assisted.id), later, "不属于本单位")
+    services.dispute(city.unit_b, db.session.get(Ticket, other.id), later, "不属于本单位")
+    db.session.commit()
+    with app.test_request_context():
+        shape, _ = filter_shape(city.unit_a, TicketFilter(status="disputed"), now)
+        assert shape[0] == "unit_few"
+        assert filter_shape(city.unit_a, TicketFilter(status="assigned"), now)[0][0] == "unit"
+    body = api.get("/api/v1/tickets?status=disputed", city.unit_a).get_json()
+    assert sorted(t["id"] for t in body["items"]) == sorted([own.id, assisted.id]) and body["total"] == 2
+    listed = api.get("/api/v1/tickets?per_page=100", city.unit_a).get_json()["items"]
+    everything = {t["id"]: t["status"] for t in listed}
+    assert sorted(i for i, s in everything.items() if s == "disputed") == sorted([own.id, assisted.id])
+    assert open_.id in everything and other.id not in everything
+    page = browser(city.unit_a).get("/unit/tickets?tab=disputed").get_data(as_text=True)
+    assert own.number in page and assisted.number in page and other.number not in page
+    assert '退单中 <b class="waiting" title="等待文明办处理">2</b>' in page

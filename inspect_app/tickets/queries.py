@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true
 from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,6 +25,10 @@ from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
 from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, PART_OWED_TICKET_STATUSES,
                     SOURCES, STATUSES, overdue_condition)
+
+# Statuses the city has few tickets in at any time: a 退单 waits days at most for the office's decision. A unit's
+# list of them starts from these tickets (filter shape "unit_few"), not from every ticket the unit ever had.
+FEW_STATUSES = ("disputed",)
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
@@ -212,8 +216,9 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         params.update(f_scope_unit=unit_id, f_my_part=flt.my_part)
     else:
         scope = scope_of(user)
-        shape.append("all" if scope is True else "none" if scope is False else "unit")
-        if shape[-1] == "unit":
+        shape.append("all" if scope is True else "none" if scope is False else
+                     "unit_few" if flt.status in FEW_STATUSES else "unit")
+        if shape[-1] in ("unit", "unit_few"):
             params["f_scope_unit"] = scope
     if flt.status == "open":
         shape.append("open")
@@ -282,6 +287,11 @@ _CONDITIONS = {
     "all": true,
     "none": false,
     "unit": lambda: unit_tickets(bindparam("f_scope_unit")),
+    # With a status the city has few of (FEW_STATUSES), the unit's tickets are found from those: a probe of
+    # ticket_units (ticket_id, unit_id) each, not the list of every ticket the unit ever had (36 ms at 1 M tickets
+    # for a busy unit's 退单中 count, against under 1 ms).
+    "unit_few": lambda: exists().where(TicketUnit.ticket_id == Ticket.id,
+                                       TicketUnit.unit_id == bindparam("f_scope_unit")),
     # The unit's parts in this state imply its scope: one selective IN on ticket_units (unit_id, status, ...)
     # instead of two, so a unit's 待整改 tab reads its few open parts, not every ticket it ever had.
     "part": lambda: Ticket.id.in_(select(TicketUnit.ticket_id).where(

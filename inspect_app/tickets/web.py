@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -249,8 +250,12 @@ def unit_list():
     # This list never names the units answering.
     moment = now()
     items, total = list_cards(current_user, flt, moment, overdue_first=True, with_parts=False)
-    # what each working tab holds, whatever is searched (已结案 and 全部 only grow: not counted)
-    counts = {key: queries.count_matching(current_user, queries.TicketFilter(status=status, my_part=part), moment)
+    # what each working tab holds, whatever is searched (已结案 and 全部 only grow: not counted); the tab shown
+    # unsearched has just been counted for its pages
+    plain = replace(flt, page=1, per_page=queries.TicketFilter.per_page) == queries.TicketFilter(
+        status=flt.status, my_part=flt.my_part)
+    counts = {key: total if key == tab and plain else
+              queries.count_matching(current_user, queries.TicketFilter(status=status, my_part=part), moment)
               for key, _, status, part in UNIT_TABS if key in COUNTED_UNIT_TABS}
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS,
                            counts=counts)
