@@ -2,11 +2,14 @@
 form, local `next` targets. Routes stay thin: read input with these, call one operation, answer."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 from urllib.parse import quote, urlsplit
 
 import orjson
-from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, send_file
+from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
+                   send_file)
 
 from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
@@ -126,16 +129,66 @@ def flag_arg(args, name: str) -> bool:
     return (args.get(name) or "") in ("1", "true", "yes")
 
 
-def pdf_file(path, filename: str):
-    """A stored PDF, shown in the browser (pages and the API alike)."""
-    return send_file(path, mimetype="application/pdf", download_name=filename, as_attachment=False)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+# words of our own file names that a fallback name keeps, in English
+_WORDS = ((re.compile(r"第\s*(\d+)\s*版"), r" v\1 "), (re.compile("曝光版"), " exposure "),
+          (re.compile("草稿"), " draft "))
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+_URL_WORD = re.compile(r"[a-z][a-z-]*[a-z]")
+
+
+def _url_stem() -> str:
+    """An English word for a download from its URL's first word: /rankings/5/pdf -> ranking, /api/v1/letters/… ->
+    letter; "download" outside a request."""
+    if has_request_context():
+        for part in request.path.split("/"):
+            if part in ("api", "v1") or not _URL_WORD.fullmatch(part):
+                continue
+            return part[:-1] if part.endswith("s") and not part.endswith("ss") else part
+    return "download"
+
+
+def _ascii_words(text: str) -> str:
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[-_.]*-[-_.]*", "-", _NOT_NAME.sub("-", text)).strip("-_.")[:100].strip("-_.")
+
+
+def ascii_filename(filename: str, stem: str = "") -> str:
+    """The plain `filename=` of a Content-Disposition, for clients that do not read `filename*`: the name's ASCII
+    parts, everything else a "-" between them (a few words of our own names in English: 第2版 v2, 曝光版 exposure,
+    草稿 draft). When the name had no ASCII word (红黑榜-2026-11-第1版, 附件), `stem` goes in front, an English word
+    the caller gives (else the URL's: _url_stem): ranking-2026-11-v1.pdf, never "-2026-11-1.pdf" or ".pdf"."""
+    found = _EXTENSION.search(filename)
+    extension = found.group(0).lower() if found else ""
+    body = filename[:len(filename) - len(extension)]
+    had_word = re.search(r"[A-Za-z]", _ascii_words(body))
+    for pattern, english in _WORDS:
+        body = pattern.sub(english, body)
+    body = _ascii_words(body)
+    if not had_word:
+        stem = _ascii_words(stem or _url_stem()) or "download"
+        body = f"{stem}-{body}" if body else stem
+    return body + extension
+
+
+def content_disposition(kind: str, filename: str, stem: str = "") -> str:
+    """`kind` ("inline" or "attachment") with the file's name twice: UTF-8 (RFC 5987: every current browser) and
+    ascii_filename's for the rest."""
+    return f"{kind}; filename=\"{ascii_filename(filename, stem)}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def pdf_file(path, filename: str, stem: str = ""):
+    """A stored PDF, shown in the browser (pages and the API alike); `stem`: see ascii_filename."""
+    response = send_file(path, mimetype="application/pdf", download_name=filename, as_attachment=False)
+    response.headers["Content-Disposition"] = content_disposition("inline", filename, stem)
+    return response
 
 
 def pdf_bytes(data: bytes, ascii_name: str, filename: str) -> Response:
     """A PDF made for this request, shown in the browser and never cached: `filename` (Chinese) for browsers that
     read RFC 5987, `ascii_name` for the rest."""
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_name}\"; "
+    response.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_filename(ascii_name)}\"; "
                                                f"filename*=UTF-8''{quote(filename)}")
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -2,12 +2,11 @@
 its download, and the user's recent jobs. Every signed-in role; each sees only its own jobs (404 otherwise)."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, jsonify, render_template, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from ..http import content_disposition
 from ..policy import EVERYONE, requires
 from . import service
 
@@ -15,9 +14,7 @@ bp = Blueprint("background", __name__, url_prefix="/jobs", static_folder="static
 
 
 def attachment(response: Response, filename: str) -> Response:
-    ascii_name = "download." + filename.rsplit(".", 1)[-1] if "." in filename else "download"
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
+    response.headers["Content-Disposition"] = content_disposition("attachment", filename, "download")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

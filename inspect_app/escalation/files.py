@@ -10,6 +10,7 @@ from flask import send_file
 
 from ..common.errors import NotFound
 from ..extensions import db
+from ..http import content_disposition
 from ..photos.service import store
 from ..policy import LEADERSHIP, UNITS, has_role
 from .models import EscalationFile, Interview, Letter, LetterReply
@@ -30,8 +31,8 @@ def letter_pdf_response(letter: Letter, now: datetime):
         out = BytesIO()
         build_letter_pdf(letter, out, now)
         out.seek(0)
-        return send_pdf(out, f"草稿-{letter.id}.pdf")
-    return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf")
+        return send_pdf(out, f"草稿-{letter.id}.pdf", stem="letter")
+    return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf", stem="letter")
 
 
 def send_row(row: EscalationFile, thumb: bool):
@@ -45,8 +46,10 @@ def send_row(row: EscalationFile, thumb: bool):
         path = pdf_file(row)
         if path is None:
             raise NotFound("附件文件缺失。", code="file_missing")
-        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=row.name or "附件.pdf",
+        name = row.name or "附件.pdf"
+        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name,
                              conditional=True)
+        response.headers["Content-Disposition"] = content_disposition("attachment", name, f"attachment-{row.id}")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

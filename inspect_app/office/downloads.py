@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import IO, Iterator
-from urllib.parse import quote
 
 from flask import Response, current_app, stream_with_context
 
 from ..background import service as jobs
 from ..background.models import Job
 from ..common.timeutil import fmt as format_time
+from ..http import content_disposition
 from ..tickets.queries import parse_filter
 from . import exports, imports
 from .spreadsheets import (
@@ -36,9 +36,7 @@ def download(body: IO[bytes] | Iterator[bytes], filename: str, content_type: str
         response.call_on_close(body.close)
     else:
         response = Response(stream_with_context(body), content_type=content_type)
-    ascii_name = "export." + filename.rsplit(".", 1)[-1]
-    response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
+    response.headers["Content-Disposition"] = content_disposition("attachment", filename, "export")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
