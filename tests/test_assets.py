@@ -64,3 +64,13 @@ def test_the_service_worker_is_served_minified_from_the_root(client):
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
     assert response.headers["Service-Worker-Allowed"] == "/"
     assert b"/*" not in response.data and b"inspect-shell-" in response.data
+
+
+def test_each_page_names_the_offline_pages_its_user_may_open(browser, city):
+    """The worker keeps offline only what the page names (data-sw-keep, passed in its URL): the filing page for
+    those who file, nothing for a unit's clerk, whose worker would otherwise ask for it and get a 403."""
+    for user, keep in ((city.inspector, ' data-sw-keep="/tickets/new"'), (city.admin, ' data-sw-keep="/tickets/new"'),
+                       (city.unit_a, ""), (city.leader, "")):
+        page = browser(user).get("/offline").get_data(as_text=True)
+        assert f'<body data-sw="on"{keep}>' in page, user.username
+        assert ('href="/tickets/new"' in page) == bool(keep)

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from ..assets import script_response
 from ..extensions import db
-from ..policy import FILERS, public, requires
+from ..policy import FILERS, may_open, public, requires
 from ..units.models import Segment
 
 bp = Blueprint("field", __name__)
+
+# The pages the service worker keeps for use offline (sw.js: OFFLINE_PAGES). Each page names those of them its user
+# may open (base.html: <body data-sw-keep>, passed on in the worker's URL), so the worker never asks for a page
+# that answers 403 (a unit's clerk may not file: every unit login logged "GET /tickets/new 403").
+OFFLINE_ENDPOINTS = ("tickets.new",)
+
+
+@bp.app_context_processor
+def _offline_pages():
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    return {"sw_keep": " ".join(url_for(endpoint) for endpoint in OFFLINE_ENDPOINTS
+                                if may_open(current_user, endpoint))}
 
 
 @bp.get("/favicon.ico")

@@ -225,6 +225,35 @@ def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
     inspector.close()
 
 
+CACHED_PATHS = """caches.keys().then(names => Promise.all(names.map(name => caches.open(name).then(c => c.keys()))))
+  .then(lists => lists.flat().map(request => new URL(request.url).pathname))"""
+
+
+def test_the_service_worker_keeps_the_filing_page_only_for_those_who_may_file(app, city, phones, monkeypatch):
+    """Installing, the worker fetches the pages it keeps offline: the filing page for an inspector, never for a
+    unit's clerk, who may not open it (every unit login logged "GET /tickets/new 403")."""
+    asked: list[tuple[str, str]] = []
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        asked.append((environ["PATH_INFO"], environ.get("HTTP_SERVICE_WORKER", "")))
+        return inner(environ, start_response)
+
+    monkeypatch.setattr(app, "wsgi_app", recording)
+    clerk = phones("unit_a")
+    assert clerk.page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)").endswith("/sw.js")
+    cached = clerk.page.evaluate(CACHED_PATHS)
+    assert "/offline" in cached and "/tickets/new" not in cached
+    assert [path for path, _ in asked if path == "/tickets/new"] == []
+    clerk.close()
+
+    inspector = phones("inspector")
+    script = inspector.page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
+    assert script.endswith("/sw.js?keep=%2Ftickets%2Fnew")
+    assert "/tickets/new" in inspector.page.evaluate(CACHED_PATHS)
+    inspector.close()
+
+
 def test_a_report_kept_overnight_is_sent_after_logging_in_again(city, phones):
     """The session ends while a report waits on the phone (the next morning, the cookie gone): the queue waits for a
     login, and once the inspector is in again the report goes with the new page's CSRF token, not the one kept

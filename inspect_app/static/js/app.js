@@ -12,6 +12,9 @@
     }
   }, true);
   if ("serviceWorker" in navigator && document.body.dataset.sw === "on") {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* plain HTTP on a LAN address */ });
+    // the pages the worker may keep offline are those this user may open (data-sw-keep): none for a unit's clerk
+    var keep = document.body.dataset.swKeep;
+    navigator.serviceWorker.register("/sw.js" + (keep ? "?keep=" + encodeURIComponent(keep) : ""), { scope: "/" })
+      .catch(function () { /* plain HTTP on a LAN address */ });
   }
 })();

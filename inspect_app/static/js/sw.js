@@ -2,7 +2,9 @@
 
    - OFFLINE_PAGES are kept in the cache and served from it when the network fails (network first, so a page is
      as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
-     path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Their CSS, JS and images
+     path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
+     are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw-keep>, from the server's
+     field.OFFLINE_ENDPOINTS), so a unit's clerk, who may not file, never fetches the filing page (a 403). Their CSS, JS and images
      (/static/, /favicon.ico) are cached when fetched and when a page is cached (its <link>/<script> URLs, and the
      scripts it loads only when used, named in data-js-* attributes, are read from its HTML), so the page works
      offline, its on-demand parts included.
@@ -12,9 +14,10 @@
    - Logging out (landing on /login) empties the cache: pages of the last user never outlive their session.
    Bump VERSION when this file's lists change; old caches are dropped on activation. */
 "use strict";
-var VERSION = "v1";
+var VERSION = "v2";
 var CACHE = "inspect-shell-" + VERSION;
-var OFFLINE_PAGES = ["/tickets/new"];
+var KEEP = (new URL(self.location.href).searchParams.get("keep") || "").split(" ");
+var OFFLINE_PAGES = ["/tickets/new"].filter(function (path) { return KEEP.indexOf(path) >= 0; });
 var OFFLINE_PREFIXES = [];
 var DATA_URLS = ["/segments/map.json"];
 var FALLBACK = "/offline";
