@@ -123,3 +123,26 @@ def _position_in_sqlite(element, compiler, **kw):
 @compiles(position_in, "postgresql")
 def _position_in_postgresql(element, compiler, **kw):
     return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+class not_indexed(FunctionElement):
+    """A column whose indexes the planner should not start from here: SQLite's unary `+` (the value unchanged),
+    for a join SQLite would otherwise begin at the wrong end, having no statistics to go by; PostgreSQL, which
+    has them, gets the column as it is."""
+
+    name = "not_indexed"
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(not_indexed, "sqlite")
+def _not_indexed_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(not_indexed, "postgresql")
+def _not_indexed_postgresql(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)

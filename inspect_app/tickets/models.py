@@ -223,6 +223,10 @@ class TicketUnit(db.Model):
 
 
 DISPUTE_DECIDED = "action = 'reassign' AND from_status = 'disputed'"
+# Decisions on a unit's own work that its inbox tells it of (notices/services.py _decisions): 返工, its extension
+# requests decided, its 退单 refused (a reassignment; the other reassignments are few and filtered out there).
+UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign")
+UNIT_DECISIONS_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in UNIT_DECISIONS))
 
 
 class TicketEvent(db.Model):
@@ -236,6 +240,10 @@ class TicketEvent(db.Model):
         # left either, so its inbox reads these by time too (a handful of rows, not every recent ticket).
         Index("ix_ticket_events_dispute_decided", "at", sqlite_where=text(DISPUTE_DECIDED),
               postgresql_where=text(DISPUTE_DECIDED)),
+        # Those decisions by time, for every unit's unread badge: read from the decisions since the clerk last
+        # looked (a few hundred a week), not from the unit's parts (all its open and recently due ones).
+        Index("ix_ticket_events_unit_decisions", "at", sqlite_where=text(UNIT_DECISIONS_SQL),
+              postgresql_where=text(UNIT_DECISIONS_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
