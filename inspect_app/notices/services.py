@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..common.sql import const, consts, hours_between, json_int, not_indexed, position_in
 from ..common.timeutil import fmt, local
@@ -227,8 +228,9 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
     since = _since(user, now)
     window = now - timedelta(days=int(current_app.config["INBOX_WINDOW_DAYS"]))
     items: list[InboxItem] = []
+    # each part's ticket (with its category and segment) in one query for the page, not one per item
     for part in db.session.scalars(_new_parts(user.unit_id, window, now).order_by(TicketUnit.assigned_at.desc())
-                                   .limit(MAX_ITEMS)):
+                                   .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
         ticket = part.ticket
         items.append(InboxItem("ticket", part.assigned_at, f"新问题：{ticket.category.name}（{part.role_label}）",
                                f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
@@ -240,7 +242,7 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
                                f"{fmt(letter.reply_by, '%m月%d日')}前整改反馈" if letter.reply_by else "",
                                url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since))
     for part in db.session.scalars(_due_soon(user.unit_id, window, now).order_by(TicketUnit.deadline)
-                                   .limit(MAX_ITEMS)):
+                                   .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
         ticket, starts = part.ticket, part.deadline - DUE_SOON
         items.append(InboxItem("due", starts, f"即将到期：{ticket.category.name}",
                                f"{ticket.number} · {fmt(part.deadline, '%m-%d %H:%M')} 到期",
