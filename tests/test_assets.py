@@ -67,10 +67,11 @@ def test_the_service_worker_is_served_minified_from_the_root(client):
 
 
 def test_each_page_names_the_offline_pages_its_user_may_open(browser, city):
-    """The worker keeps offline only what the page names (data-sw-keep, passed in its URL): the filing page for
-    those who file, nothing for a unit's clerk, whose worker would otherwise ask for it and get a 403."""
-    for user, keep in ((city.inspector, ' data-sw-keep="/tickets/new"'), (city.admin, ' data-sw-keep="/tickets/new"'),
-                       (city.unit_a, ""), (city.leader, "")):
+    """The worker keeps offline only what its URL names (<body data-sw>): the filing page for those who file,
+    nothing for a unit's clerk, whose worker would otherwise ask for it and get a 403."""
+    for user, url in ((city.inspector, "/sw.js?keep=/tickets/new"), (city.admin, "/sw.js?keep=/tickets/new"),
+                      (city.unit_a, "/sw.js"), (city.leader, "/sw.js")):
         page = browser(user).get("/offline").get_data(as_text=True)
-        assert f'<body data-sw="on"{keep}>' in page, user.username
-        assert ('href="/tickets/new"' in page) == bool(keep)
+        assert f'<body data-sw="{url}">' in page, user.username
+        assert ('href="/tickets/new"' in page) == ("keep" in url)
+    assert "data-sw" not in browser().get("/login").get_data(as_text=True)

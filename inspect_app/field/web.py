@@ -15,9 +15,10 @@ from ..units.models import Segment
 
 bp = Blueprint("field", __name__)
 
-# The pages the service worker keeps for use offline (sw.js: OFFLINE_PAGES). Each page names those of them its user
-# may open (base.html: <body data-sw-keep>, passed on in the worker's URL), so the worker never asks for a page
-# that answers 403 (a unit's clerk may not file: every unit login logged "GET /tickets/new 403").
+# The pages the service worker keeps for use offline (sw.js: OFFLINE_PAGES). Each page registers the worker with
+# those of them its user may open in the worker's URL (base.html: <body data-sw="/sw.js?keep=...">), so the worker
+# never asks for a page that answers 403 (a unit's clerk may not file: every unit login logged "GET /tickets/new
+# 403").
 OFFLINE_ENDPOINTS = ("tickets.new",)
 
 
@@ -25,8 +26,8 @@ OFFLINE_ENDPOINTS = ("tickets.new",)
 def _offline_pages():
     if not getattr(current_user, "is_authenticated", False):
         return {}
-    return {"sw_keep": " ".join(url_for(endpoint) for endpoint in OFFLINE_ENDPOINTS
-                                if may_open(current_user, endpoint))}
+    keep = " ".join(url_for(endpoint) for endpoint in OFFLINE_ENDPOINTS if may_open(current_user, endpoint))
+    return {"sw_keep": keep, "sw_url": url_for("field.service_worker", keep=keep or None)}
 
 
 @bp.get("/favicon.ico")

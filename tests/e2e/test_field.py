@@ -249,7 +249,7 @@ def test_the_service_worker_keeps_the_filing_page_only_for_those_who_may_file(ap
 
     inspector = phones("inspector")
     script = inspector.page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
-    assert script.endswith("/sw.js?keep=%2Ftickets%2Fnew")
+    assert script.endswith("/sw.js?keep=/tickets/new")
     assert "/tickets/new" in inspector.page.evaluate(CACHED_PATHS)
     inspector.close()
 

@@ -3,7 +3,7 @@
    - OFFLINE_PAGES are kept in the cache and served from it when the network fails (network first, so a page is
      as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
      path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
-     are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw-keep>, from the server's
+     are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw>, from the server's
      field.OFFLINE_ENDPOINTS), so a unit's clerk, who may not file, never fetches the filing page (a 403). Their CSS, JS and images
      (/static/, /favicon.ico) are cached when fetched and when a page is cached (its <link>/<script> URLs, and the
      scripts it loads only when used, named in data-js-* attributes, are read from its HTML), so the page works
