@@ -207,6 +207,79 @@ def test_assisting_and_adopting_units_answer_for_problems_in_their_area(city, ad
     assert entries["SZ"].ranked  # 包抓 is a standing responsibility
 
 
+def test_the_citywide_totals_count_each_problem_once_and_say_what_they_leave_out(city, add, client):
+    """One problem led by 甲 on its segment, which 市政 adopts (包抓), with 交警 assisting (协办): three units answer
+    for it, the city had one problem. With 乙's own, the November list found 2 problems (it said 4: the units'
+    figures added up). A voided report and one not yet dispatched are in the dashboard's 新增 and the ticket list
+    (every report received) but not in the list: it says so. Stored with the list; a list published before keeps
+    (and prints) what it stored."""
+    from sqlalchemy import text as sql
+
+    from inspect_app.dashboard.services import period_figures
+    from inspect_app.rankings import annual, annual_pdf
+    from inspect_app.rankings.pdf import render_ranking_pdf
+    from inspect_app.tickets.models import TicketUnit
+
+    city.seg_a.adopting_unit_id = city.roads.id
+    shared = add(city.street_a, "2026-11-10T18:00", status="assigned", reported="2026-11-05T10:00")
+    shared.segment_id = city.seg_a.id
+    db.session.add(TicketUnit(ticket_id=shared.id, unit_id=city.police.id, role="assist", status="open",
+                              assigned_at=at("2026-11-05T11:00")))
+    db.session.commit()
+    add(city.street_b, "2026-11-12T18:00")                        # 乙's own, rectified on time
+    add(city.street_a, "2026-11-13T18:00", status="cancelled")    # 作废
+    add(None, "2026-11-14T18:00", status="pending")               # reported, not yet given to a unit
+    computed = services.compute(NOV, AFTER_NOV)
+    by_code = {e.unit.code: e.counts.found_total for e in computed.entries}
+    assert by_code == {"JDA": 1, "JDB": 1, "JJ": 1, "SZ": 1}     # each unit answers for its problems
+    summary = computed.summary()
+    totals = summary["totals"]
+    assert (totals["found"], totals["found_by_units"], totals["voided"], totals["undispatched"]) == (2, 4, 1, 1)
+    assert (totals["due"], totals["overdue"], totals["rework"]) == (2, 1, 0)
+    # the dashboard's month: every report received = the list's problems + those it leaves out
+    assert period_figures(NOV.start, NOV.end, AFTER_NOV)["new"] == 4 == totals["found"] + 1 + 1
+    # a group counts a problem once too: 交警 and 市政 (市直部门) answer for the same one
+    assert (summary["groups"]["街道/乡镇"]["found"], summary["groups"]["市直部门"]["found"]) == (2, 1)
+
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    assert ranking.summary["totals"]["found"] == 2
+    text = _pdf_text(services.ensure_pdf(ranking, "full").read_bytes())
+    assert "共发现问题2件（涉及多个责任单位的问题只计一次，不含已作废1件、尚未交办1件），超期整改1件" in text
+    sign_in(client, city.leader)
+    page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
+    assert "<span>发现问题</span><b>2</b>" in page
+    assert ("同一问题涉及多个责任单位（主办、协办、包抓）的只计一次（计入各单位共 4 件次）；"
+            "不含本期已作废 1 件、尚未交办 1 件。") in page
+    board = client.get("/rankings/dashboard").get_data(as_text=True)
+    rows = {m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2)) for m in
+            re.finditer(r">([^<>]+)</a></td>(.*?)</tr>", board, re.S)}
+    assert rows["市直部门"][3] == "1" and rows["街道/乡镇"][3] == "2"   # 发现问题, after 单位, 参与排名, 平均得分
+    year = annual_pdf.year_document(annual.year_summary(2026), at("2026-12-02T10:00").date())
+    assert any("各期月榜共发现问题2件" in getattr(block, "text", "") for block in year.body)
+
+    # a list published before stored the units' sum: read and printed as stored
+    old = dict(ranking.summary, totals={"found": 4, "overdue": 1, "rework": 0, "relapse": 0, "due": 2})
+    for group in old["groups"].values():
+        group.pop("found")
+    db.session.execute(sql("UPDATE rankings SET summary_json = :s WHERE id = :i"),
+                       {"s": json.dumps(old, ensure_ascii=False), "i": ranking.id})
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Ranking, ranking.id)
+    out = io.BytesIO()
+    render_ranking_pdf(stored, out)
+    assert "共发现问题4件，超期整改1件" in _pdf_text(out.getvalue())
+    page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
+    assert "<span>发现问题</span><b>4</b>" in page and "只计一次" not in page
+    board = client.get("/rankings/dashboard").get_data(as_text=True)
+    rows = {m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2)) for m in
+            re.finditer(r">([^<>]+)</a></td>(.*?)</tr>", board, re.S)}
+    assert rows["市直部门"][3] == "2"
+    year = annual_pdf.year_document(annual.year_summary(2026), at("2026-12-02T10:00").date())
+    assert any("各期月榜共发现问题4件" in getattr(block, "text", "") for block in year.body)
+
+
 def test_sources_weigh_as_the_scheme_says(city, add):
     add(city.street_b, "2026-12-10T18:00", status="assigned", reported="2026-11-20T10:00", source="media")
     add(city.street_b, "2026-12-10T18:00", status="assigned", reported="2026-11-21T10:00", source="undercover")
@@ -272,7 +345,7 @@ def test_a_unit_answering_only_for_sites_no_round_drew_is_not_ranked(city, add, 
     assert (entries["JJ"].rank, entries["JJ"].ranked) == (1, True)  # 交警 first in 市直部门, not behind SZ
     assert [e.unit.code for e in computed.unranked] == ["SZ"]
     assert (computed.summary()["ranked"], computed.summary()["unranked"]) == (3, 1)
-    assert computed.summary()["groups"]["市直部门"] == {"units": 2, "ranked": 1, "red": 0, "black": 0}
+    assert computed.summary()["groups"]["市直部门"] == {"units": 2, "ranked": 1, "red": 0, "black": 0, "found": 1}
     assert entries["JDA"].ranked  # 属地 of the site too, but it patrols road segments: examined
 
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)

@@ -53,10 +53,23 @@ class YearSummary:
     year: int
     rankings: dict[int, Ranking]          # month (1-12) -> the newest version published for it
     groups: list[tuple[str, list[UnitYear]]]
+    units_found: dict[int, int] = field(default_factory=dict)  # month -> the sum of its units' found figures
 
     @property
     def months(self) -> list[int]:
         return sorted(self.rankings)
+
+    @property
+    def found(self) -> int:
+        """Problems found over the year's published months, each problem once: each month's list's total as it
+        stored it (a problem several units answer for counted once, services.Computed.summary); a list that
+        stored no total (none so far) falls back to the sum of its units' figures. Months do not overlap: a
+        problem belongs to the month it was reported in."""
+        total = 0
+        for month in self.months:
+            stored = (self.rankings[month].summary.get("totals") or {}).get("found")
+            total += int(stored) if stored is not None else self.units_found.get(month, 0)
+        return total
 
 
 def year_summary(year: int) -> YearSummary:
@@ -66,6 +79,7 @@ def year_summary(year: int) -> YearSummary:
                                       .order_by(Ranking.period, Ranking.version.desc())):
         newest.setdefault(int(ranking.period[5:7]), ranking)
     units: dict[int, UnitYear] = {}
+    units_found: dict[int, int] = {}
     group_order: dict[str, tuple[int, int]] = {}  # group -> (newest month it is in, first position there)
     month_of = {r.id: month for month, r in newest.items()}
     rows = db.session.execute(
@@ -81,7 +95,9 @@ def year_summary(year: int) -> YearSummary:
         unit.name, unit.group = name, group  # as in the newest month (rows come month by month)
         if not insufficient:
             unit.scores[month - 1], unit.lists[month - 1] = score, list_name
-        unit.found += int(json.loads(figures or "{}").get("found_total") or 0)
+        found = int(json.loads(figures or "{}").get("found_total") or 0)
+        unit.found += found
+        units_found[month] = units_found.get(month, 0) + found
         if group not in group_order or group_order[group][0] < month:
             group_order[group] = (month, position)
     groups: dict[str, list[UnitYear]] = {}
@@ -97,7 +113,7 @@ def year_summary(year: int) -> YearSummary:
             if unit.average != last:
                 place, last = index, unit.average
             unit.rank = place
-    return YearSummary(year=year, rankings=newest, groups=ordered)
+    return YearSummary(year=year, rankings=newest, groups=ordered, units_found=units_found)
 
 
 COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分", "全年发现问题", "上红榜次数", "上黑榜次数"]

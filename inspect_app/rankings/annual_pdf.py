@@ -76,7 +76,7 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
     everyone = [u for _, members in summary.groups for u in members]
     ranked = [u for u in everyone if u.average is not None]
     groups = [(name, members) for name, members in summary.groups if _ranked(members)]
-    found = sum(u.found for u in everyone)
+    found = summary.found  # each month's problems once each, not once per unit answering for them
     missing = ("" if months[-1] == 12 else
                f"，{months[-1] + 1}月{'' if months[-1] == 11 else '至12月'}的月榜尚未发布，本通报据已发布的月榜汇总")
     body: list = [

@@ -237,6 +237,22 @@ def _span(period) -> str:
     return f"{period.first_day.month}月{period.first_day.day}日至{period.last_day.month}月{period.last_day.day}日"
 
 
+def found_note(totals: dict) -> str:
+    """After 共发现问题N件 in a list that counted its problems once each (summary `totals` with `voided`): that a
+    problem several units answer for counts once (when there was one), and the reports of the period left out
+    (作废, not yet given to a unit), so the figure meets the units' figures and the dashboard's 新增. "" for a
+    list published before, which summed its units' figures and is printed as stored, and when nothing needs
+    saying."""
+    if "voided" not in totals:
+        return ""
+    notes = ["涉及多个责任单位的问题只计一次"] if totals.get("found_by_units", 0) > totals.get("found", 0) else []
+    left = [f"{label}{totals[key]}件" for key, label in (("voided", "已作废"), ("undispatched", "尚未交办"))
+            if totals.get(key)]
+    if left:
+        notes.append(f"不含{'、'.join(left)}")
+    return f"（{'，'.join(notes)}）" if notes else ""
+
+
 def ranking_document(ranking, *, variant: str = "full", photo_root: str | None = None,
                      fonts=None) -> OfficialDocument:
     """The published list `ranking` (a models.Ranking) as a 通报 (文件格式), or its 曝光版."""
@@ -262,7 +278,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         Para(f"根据文明城市创建问题整改考评办法，现将{period.short_label}（{_span(period)}）各责任单位问题整改考评情况"
              f"通报如下。本期{len(entries)}个单位中，{len(entries) - len(unranked)}个单位参与排名，分{group_names}"
              f"{len(groups)}组" + (f"，{len(unranked)}个单位不参与排名（见第六部分）" if unranked else "")
-             + f"；共发现问题{totals.get('found', 0)}件，"
+             + f"；共发现问题{totals.get('found', 0)}件{found_note(totals)}，"
              f"超期整改{totals.get('overdue', 0)}件，返工{totals.get('rework', 0)}次，回潮{totals.get('relapse', 0)}件。"),
         Heading("一、考评办法"),
         *[Para(line) for line in method],
