@@ -145,7 +145,10 @@ def test_every_count_by_hand(city, street_a_november):
     # default scheme: 100 − 8×0.5 − 5×1 − 3×0.5 − 2×1 − 1×3 − 1×5 − 1×10 − 1×1 = 68.5
     entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["JDA"]
     assert entry.score == 68.5 and entry.list_name == "black" and entry.group == "街道/乡镇"
-    assert entry.reason.startswith("被问责1次，被约谈1次，被挂牌督办1次")
+    # every deduction with its points, most first, adding up to 100 − 68.5
+    assert entry.reason == ("扣分：被问责1次（扣10分）、被约谈1次（扣5分）、超期未整改5件（扣5分）、日常督查发现问题8件"
+                            "（扣4分）、被挂牌督办1次（扣3分）、被督办2次（扣2分）、返工3次（扣1.5分）、回潮1件（扣1分）；"
+                            "合计扣31.5分")
 
 
 def test_assessment_rounds_blend_into_the_score(city, add):
@@ -472,7 +475,8 @@ def test_publish_stores_an_immutable_snapshot_with_its_number_and_new_versions(c
     entries = {e.unit_code: e for e in first.entries}
     assert (entries["JDA"].score, entries["JDA"].list_name, entries["JDA"].rank) == (98.5, "red", 1)
     assert (entries["JDB"].score, entries["JDB"].list_name, entries["JDB"].rank) == (94.5, "black", 2)
-    assert entries["JDB"].reason == "被下发督办函2次（扣2分），问题超期未整改2件（扣2分），日常督查发现问题3件（扣1.5分）"
+    assert entries["JDB"].reason == ("扣分：被督办2次（扣2分）、超期未整改2件（扣2分）、日常督查发现问题3件"
+                                     "（扣1.5分）；合计扣5.5分")
     assert entries["JDB"].group_name == "街道/乡镇" and entries["JJ"].group_name == "市直部门"
     assert entries["SZ"].insufficient and entries["SZ"].rank is None
     assert overdue.id in entries["JDB"].ticket_ids["overdue"]

@@ -3,6 +3,7 @@ closure rates, both shipped schemes and switching between them, the plain-langua
 and black rules and who is ranked (responsible and examined or at fault); periods."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -214,7 +215,7 @@ def test_a_unit_nobody_examined_that_is_at_fault_or_escalated_is_still_ranked():
     entries, order = run(counts, GroupRule("G", 1, 90, 2, 100))
     assert order == ["OTHER", "CLEAN", "LETTER", "RELAPSE", "TALKED", "IDLE"]
     assert [entries[c].rank for c in order] == [1, 2, 3, 4, 5, None]
-    assert entries["TALKED"].list_name == "black" and entries["TALKED"].reason.startswith("被约谈1次")
+    assert entries["TALKED"].list_name == "black" and entries["TALKED"].reason == "扣分：被约谈1次（扣5分）"
     assert [c for c in order if entries[c].list_name == "black"] == ["RELAPSE", "TALKED"]  # 5 ranked: half 2
     assert [c for c in order if entries[c].list_name == "red"] == ["OTHER"]
     assert entries["IDLE"].reason == NOT_EXAMINED
@@ -288,9 +289,85 @@ def test_reasons_name_what_cost_most():
     counts = {"BAD": UnitCounts(found=lead(daily=6, media=1), overdue=4, due=5, interview=1),
               "OK": UnitCounts(found=lead(daily=1), due=1)}
     entries, _ = run(counts, GroupRule("G", 1, 90, 1, 100))
-    assert entries["BAD"].reason == ("被约谈1次，问题超期未整改4件（扣4分），日常督查发现问题6件（扣3分），"
-                                     "媒体曝光发现问题1件（扣2分）")
-    assert entries["OK"].reason == "发现问题1件，到期问题均按期整改，无返工"
+    assert entries["BAD"].score == 86.0
+    assert entries["BAD"].reason == ("扣分：被约谈1次（扣5分）、超期未整改4件（扣4分）、日常督查发现问题6件（扣3分）、"
+                                     "媒体曝光发现问题1件（扣2分）；合计扣14分")
+    assert entries["OK"].reason == "发现问题1件，到期问题均按期整改，无返工，共扣0.5分"
+
+
+_ITEM = re.compile(r"[（，](?:扣([0-9.]+)分|不扣分)）")
+
+
+def added_up(reason: str) -> tuple[float, float | None]:
+    """(the points of every item of a reason added up, its 合计 or None)."""
+    items = sum(float(points or 0) for points in _ITEM.findall(reason))
+    total = re.search(r"合计扣([0-9.]+)分", reason)
+    return round(items, 2), float(total.group(1)) if total else None
+
+
+# 市公安局交通警察支队 in the demo's November list: 31 problems of its own, 4 found on segments it adopts (包抓, at
+# full), a 回潮, six 督办 letters and two 挂牌, nine overdue, two 返工 — 40.5 points deducted (59.50), while its
+# reason named three lines worth 32.5 and the 挂牌 without points
+TRAFFIC_POLICE = UnitCounts(found={"lead": {"daily": 31}, "adopting": {"daily": 4}},
+                            relapse=1, supervised=6, listed=2, overdue=9, rework=2, due=30, closed=28, at_listed=2,
+                            segments=6)
+
+
+def test_a_black_list_reason_names_every_deduction_with_its_points_and_adds_up_to_the_score():
+    counts = {"TP": TRAFFIC_POLICE, "GOOD": UnitCounts(found=lead(daily=2), due=2),
+              "MID": UnitCounts(found=lead(daily=3), due=3, overdue=1)}
+    entries, _ = run(counts, GroupRule("G", 1, 90, 1, 100))
+    tp = entries["TP"]
+    assert (tp.score, tp.list_name) == (59.5, "black")
+    assert tp.reason == ("扣分：日常督查发现问题35件（扣17.5分）、超期未整改9件（扣9分）、被督办6次（扣6分）、"
+                         "被挂牌督办2次（扣6分）、回潮1件（扣1分）、返工2次（扣1分）；合计扣40.5分")
+    items, total = added_up(tp.reason)
+    assert items == total == round(100 - tp.score, 2)
+    assert "被挂牌督办2次（扣6分）" in tp.reason and "返工2次（扣1分）" in tp.reason and "回潮1件（扣1分）" in tp.reason
+    points = [float(p) for p in _ITEM.findall(tp.reason)]
+    assert points == sorted(points, reverse=True)  # most first
+    # off the lists, the same: every deduction and the sum
+    mid = entries["MID"]
+    assert mid.list_name is None
+    assert mid.reason == "扣分：日常督查发现问题3件（扣1.5分）、超期未整改1件（扣1分）；合计扣2.5分"
+    assert added_up(mid.reason) == (2.5, 2.5) and mid.score == 97.5
+    # one deduction needs no sum
+    solo, _ = run({"ONE": UnitCounts(overdue=1, due=1), "OK": UnitCounts(due=2), "OK2": UnitCounts(due=3)},
+                  GroupRule("G", 1, 90, 1, 100))
+    assert solo["ONE"].reason == "扣分：超期未整改1件（扣1分）" and solo["ONE"].score == 99.0
+
+
+def test_a_reason_says_what_a_share_and_a_blend_do_to_the_points():
+    """Problems a unit answers for as 协办 count at half (default scheme): the reason says how many, so the points
+    follow from the method. A unit with an assessed site: the blend's parts with their shares; 乙市方案 (按期整改率
+    30%): the rate. The parts give the score back."""
+    assisting = UnitCounts(found={"lead": {"daily": 3}, "assist": {"daily": 2}}, overdue=2, due=3,
+                           assessment=80.0, assessed_sites=1)
+    counts = {"A": assisting, "B": UnitCounts(due=1), "C": UnitCounts(due=2)}
+    entries, _ = run(counts, GroupRule("G", 1, 90, 1, 100))
+    a = entries["A"]
+    assert a.reason == ("扣分：日常督查发现问题5件（其中协办2件按50%计，扣2分）、超期未整改2件（扣2分）；合计扣4分；"
+                        "问题扣分得分96分（占80%），测评得分80分（占20%）")
+    assert a.score == round(96 * 0.8 + 80 * 0.2, 2) == 92.8
+    assert added_up(a.reason) == (4.0, 4.0)
+    units = [(UnitInfo(i, code, code), "G") for i, code in enumerate(counts, start=1)]
+    by_b = {e.unit.code: e for e in rank_groups(units, dict(enumerate(counts.values(), start=1)), {1, 2, 3}, CITY_B,
+                                                [GroupRule("G", 1, 90, 1, 100)])}
+    # 乙市: 3 × 0.3 + 2 × 0.3 × 30% = 1.08 for problems, 2 × 2 overdue: 94.92 × 0.7 + 30 × (1 − 2/3) = 76.44
+    assert by_b["A"].reason == ("扣分：超期未整改2件（扣4分）、日常督查发现问题5件（其中协办2件按30%计，扣1.08分）；"
+                                "合计扣5.08分；问题扣分得分94.92分（占70%），按期整改率33.3%（占30%）")
+    assert by_b["A"].score == 76.44
+
+
+def test_escalations_the_scheme_does_not_deduct_for_are_still_named_and_scores_at_zero_say_so():
+    free = Scheme.from_dict({**DEFAULT_SCHEME, "code": "free", "per": {**DEFAULT_SCHEME["per"], "listed": 0}})
+    counts = {1: UnitCounts(listed=1, overdue=1, due=1), 2: UnitCounts(due=1), 3: UnitCounts(due=2),
+              4: UnitCounts(found=lead(media=60), due=1)}
+    units = [(UnitInfo(i, f"U{i}", f"单位{i}"), "G") for i in counts]
+    entries = {e.unit.id: e for e in rank_groups(units, counts, set(counts), free, [GroupRule("G", 1, 90, 2, 100)])}
+    assert entries[1].list_name == "black" and entries[1].score == 99.0
+    assert entries[1].reason == "扣分：超期未整改1件（扣1分）、被挂牌督办1次（不扣分）"
+    assert entries[4].score == 0.0 and entries[4].reason == "扣分：媒体曝光发现问题60件（扣120分）；扣完为止"
 
 
 def test_pct():

@@ -286,7 +286,7 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
         ranked = sorted((e for e in entries if e.ranked), key=lambda e: (e.tie_key(), e.unit.code))
         _assign(ranked, rule)
         for e in ranked:
-            e.reason = reason(e)
+            e.reason = reason(e, scheme)
         rest = sorted((e for e in entries if not e.ranked), key=lambda e: (e.reason != NOT_EXAMINED, e.unit.code))
         result += ranked + rest
     return result
@@ -354,18 +354,105 @@ def _count(value: float) -> str:
     return num(value)
 
 
-def reason(entry: Entry) -> str:
-    """One line of Chinese from the entry's counts: what cost it most, or why it did well."""
+# what each deduction is called in a reason: short, so a black-list unit's every deduction fits its 理由 cell
+REASON_LABELS = {
+    "relapse": "回潮",
+    "supervised": "被督办",
+    "listed": "被挂牌督办",
+    "interview": "被约谈",
+    "referral": "被问责",
+    "overdue": "超期未整改",
+    "rework": "返工",
+}
+
+
+ESCALATIONS = ("listed", "interview", "referral")
+
+
+def deductions(entry: Entry, scheme: Scheme | None = None) -> list[tuple[str, float]]:
+    """[(what, points deducted)] for every line of the entry's score that deducts, most points first (equal points
+    in the order of the score's lines: problems found by source, then the other terms): ("超期未整改9件", 9.0).
+    Problems found that count at a share (协办, 包抓: the scheme's `charge`) say how many and at what share, so the
+    points follow from the method: ("日常督查发现问题5件（其中协办2件按50%计", 2.0) — see _item.
+    挂牌督办, 约谈 and 问责 are named even where the scheme deducts nothing for them: they put a unit on the black
+    list."""
+    items = []
+    for ln in entry.scored.lines:
+        points = round_half_up(-ln.points, 2) if ln.points < 0 else 0.0
+        if points > 0 or ln.key in ESCALATIONS:
+            what = f"{REASON_LABELS.get(ln.key, ln.label)}{_count(ln.count)}{_word(ln.key)}"
+            items.append((what + _shares(entry.counts, ln.key, scheme), points))
+    return sorted(items, key=lambda item: -item[1])
+
+
+def _shares(counts: UnitCounts, key: str, scheme: Scheme | None) -> str:
+    """"（其中协办2件按50%计" for the problems of a line found as 协办 or 包抓 counted at less than full, else ""."""
+    if scheme is None or not key.startswith("found."):
+        return ""
+    source = key[len("found."):]
+    parts = []
+    for role, label in CHARGES.items():
+        n = counts.found.get(role, {}).get(source, 0)
+        share = scheme.charge.get(role, 0.0)
+        if n and role != "lead" and share < 1:
+            parts.append(f"{label[:2]}{n}件按{_share(share)}计" if share else f"{label[:2]}{n}件不计")
+    return f"（其中{'、'.join(parts)}" if parts else ""
+
+
+def _item(what: str, points: float) -> str:
+    """"超期未整改9件（扣9分）", "日常督查发现问题5件（其中协办2件按50%计，扣2分）"."""
+    return f"{what}{'，' if what.endswith('计') else '（'}{_points(points)}）"
+
+
+def _points(points: float) -> str:
+    return f"扣{num(points)}分" if points else "不扣分"
+
+
+def deduction_text(entry: Entry, scheme: Scheme | None = None) -> str:
+    """Every deduction with its points, most first, and their sum, so a reader adds them up to full marks − score:
+    "扣分：日常督查发现问题35件（扣17.5分）、超期未整改9件（扣9分）…；合计扣40.5分". When the score is not just
+    full marks minus the deductions (扣完为止, or the scheme blends in the assessment score or rates), the parts of
+    the blend follow with their shares, as the method in the 通报 states it. "" without deductions."""
+    items = deductions(entry, scheme)
+    if not items:
+        return ""
+    listed = "、".join(_item(what, points) for what, points in items)
+    total = round_half_up(sum(points for _, points in items), 2)
+    parts = [f"扣分：{listed}"]
+    if sum(1 for _, points in items if points) > 1:
+        parts.append(f"合计扣{num(total)}分")
+    if entry.scored.problem_score <= 0 < total:
+        parts.append("扣完为止")
+    blend = _blend_text(entry, scheme) if scheme is not None else ""
+    return "；".join(parts) + (f"；{blend}" if blend else "")
+
+
+def _blend_text(entry: Entry, scheme: Scheme) -> str:
+    """The parts of a blended score with their shares (schemes.py: 问题扣分得分 × (1 − a − Σr) + 测评得分 × a +
+    Σ r × 100 × 率): "问题扣分得分90.5分（占80%），测评得分80分（占20%）"; "" when the score is the 问题扣分得分
+    alone."""
     c = entry.counts
-    escalations = []
-    if c.referral:
-        escalations.append(f"被问责{c.referral}次")
-    if c.interview:
-        escalations.append(f"被约谈{c.interview}次")
-    if c.listed:
-        escalations.append(f"被挂牌督办{c.listed}次")
-    elif c.at_listed:
-        escalations.append(f"{c.at_listed}件问题处于挂牌督办")
+    weight_a = scheme.assessment_weight if c.assessment is not None else 0.0
+    if not weight_a and not scheme.rates:
+        return ""
+    rest = 1.0 - weight_a - sum(scheme.rates.values())
+    parts = [f"问题扣分得分{num(entry.scored.problem_score)}分（占{_share(rest)}）"]
+    if weight_a:
+        parts.append(f"测评得分{num(round_half_up(c.assessment, 2))}分（占{_share(weight_a)}）")
+    for name, weight in scheme.rates.items():
+        parts.append(f"{RATE_TERMS[name][0]}{pct(c.rate(name))}（占{_share(weight)}）")
+    return "，".join(parts)
+
+
+def _share(share: float) -> str:
+    return f"{num(round(share * 100, 1))}%"
+
+
+def reason(entry: Entry, scheme: Scheme | None = None) -> str:
+    """One line of Chinese from the entry's counts. A unit on the red list, or one with nothing deducted off the
+    lists: why it did well (and what it lost, if anything). Any other: every deduction with its points, most
+    first, and their sum (deduction_text), after what put it at 挂牌督办 when no letter in the period did."""
+    c = entry.counts
     if entry.list_name == "red" or (not entry.scored.lines and entry.list_name != "black"):
         parts = ["本期未发现问题" if not c.found_total else f"发现问题{c.found_total}件"]
         if c.due:
@@ -376,14 +463,14 @@ def reason(entry: Entry) -> str:
             parts.append(f"牵头的{c.lead_tasks}项创建任务无滞后、按月报送")
         if c.assessment is not None:
             parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
+        lost = round_half_up(sum(points for _, points in deductions(entry)), 2)
+        if lost:
+            parts.append(f"共扣{num(lost)}分")
         return "，".join(parts)
-    lines = [ln for ln in entry.scored.lines if ln.key not in ("listed", "interview", "referral") or not escalations]
-    costly = sorted(lines, key=lambda ln: ln.points)[:3]
-    parts = escalations + [f"{ln.label}{_count(ln.count)}{_word(ln.key)}（扣{num(round(-ln.points, 2))}分）"
-                           for ln in costly]
-    if c.assessment is not None and c.assessment < 90:
-        parts.append(f"测评得分{num(round_half_up(c.assessment, 1))}")
-    return "，".join(parts[:4]) or "本期未发现问题"
+    text = deduction_text(entry, scheme)
+    if c.at_listed and not c.listed:
+        return f"{c.at_listed}件问题处于挂牌督办" + (f"；{text}" if text else "")
+    return text or "本期未发现问题"
 
 
 def _word(key: str) -> str:
