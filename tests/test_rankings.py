@@ -847,6 +847,39 @@ def test_the_years_result_is_drafted_as_a_bulletin_from_the_published_months(app
     assert browser(city.unit_a).get("/rankings/year.pdf?year=2026").status_code == 403
 
 
+def test_the_years_bulletin_names_every_unit_tied_at_the_top_or_the_bottom(app):
+    """19 units at 100 in the demo, and the draft named one of them as 全年平均分最高的是…: a tie is said as one;
+    up to three tied units are all named, more are counted and the first three named."""
+    from types import SimpleNamespace
+
+    from inspect_app.rankings import annual_pdf
+    from inspect_app.rankings.annual import UnitYear, YearSummary
+
+    def units(prefix: str, averages: list[float]) -> list[UnitYear]:
+        out = []
+        for i, average in enumerate(averages, start=1):
+            unit = UnitYear(len(out) + 1, f"{prefix}{i}", prefix)
+            unit.scores[10], unit.found = average, 0 if average == 100 else 3
+            out.append(unit)
+        return out
+
+    summary = YearSummary(2026, {11: SimpleNamespace(summary={"totals": {"found": 9}})}, [
+        ("市直部门", units("市直", [100] * 5 + [90, 80, 80])),
+        ("区县", units("区县", [100, 100, 95])),
+        ("企业", units("企业", [100, 100])),
+        ("街道/乡镇", units("街道", [99, 98])),
+    ])
+    texts = [getattr(b, "text", "") for b in annual_pdf.year_document(summary, at("2026-12-02T10:00").date()).body]
+    assert ("本组8个单位参与排名，5个单位全年平均分并列最高（100.00分），如市直1、市直2、市直3等，并列最低的是市直7、"
+            "市直8（均为80.00分）；其中5个单位全年未被发现问题。") in texts
+    assert ("本组3个单位参与排名，全年平均分并列最高的是区县1、区县2（均为100.00分），最低的是区县3（95.00分）；"
+            "其中2个单位全年未被发现问题。") in texts
+    assert "本组2个单位参与排名，全年平均分均为100.00分；2个单位全年未被发现问题。" in texts
+    assert "本组2个单位参与排名，全年平均分最高的是街道1（99.00分），最低的是街道2（98.00分）。" in texts
+    assert not any("最高的是市直1" in t or "最高的是区县1（" in t for t in texts)
+    assert any("各期月榜共发现问题9件" in t for t in texts)
+
+
 def _only_november():
     from inspect_app.rankings.annual import year_summary
 

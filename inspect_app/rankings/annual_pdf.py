@@ -44,6 +44,39 @@ def _named(units: list[UnitYear], count) -> str:
     return "、".join(f"{u.name}（{count(u)}次）" for u in units)
 
 
+NAMED_TIES = 3  # units tied at the top or bottom named in full up to this many, else the first few and 等
+
+
+def _tied(units: list[UnitYear]) -> str:
+    """The names of tied units, the first NAMED_TIES of them: "甲、乙、丙"."""
+    return "、".join(u.name for u in units[:NAMED_TIES])
+
+
+def _extreme(units: list[UnitYear], word: str, subject: str = "全年平均分") -> str:
+    """The unit(s) with the highest (word 最高) or lowest (最低) average of a group, all of them when tied: one is
+    named, two or three are all named, more are counted and the first three named. `subject` leads the phrase
+    ("" for the second half of a sentence that already said 全年平均分)."""
+    average = f"{units[0].average:.2f}分"
+    if len(units) == 1:
+        return f"{subject}{word}的是{units[0].name}（{average}）"
+    if len(units) <= NAMED_TIES:
+        return f"{subject}并列{word}的是{_tied(units)}（均为{average}）"
+    return f"{len(units)}个单位{subject}并列{word}（{average}），如{_tied(units)}等"
+
+
+def extremes_text(listed: list[UnitYear]) -> str:
+    """The highest and the lowest of a group's ranked units (in rank order), every tied unit counted: "全年平均分
+    最高的是甲（98.25分），最低的是乙（96.50分）"; "19个单位全年平均分并列最高（100.00分），如甲、乙、丙等，…";
+    when all have the same average, that it is the same."""
+    top = [u for u in listed if u.average == listed[0].average]
+    if len(top) == len(listed):
+        if len(listed) == 1:
+            return _extreme(top, "最高")
+        return f"全年平均分均为{listed[0].average:.2f}分"
+    bottom = [u for u in listed if u.average == listed[-1].average]
+    return f"{_extreme(top, '最高')}，{_extreme(bottom, '最低', '')}"
+
+
 def _group_table(members: list[UnitYear]) -> DataTable:
     return DataTable(YEAR_COLUMNS, rows=[[str(u.rank), u.name, str(u.ranked_months), f"{u.average:.2f}",
                                           str(u.found), str(u.red or ""), str(u.black or "")]
@@ -91,10 +124,7 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
     ]
     for i, (name, members) in enumerate(groups):
         listed = _ranked(members)
-        top, bottom = listed[0], listed[-1]
-        text = f"本组{len(listed)}个单位参与排名，全年平均分最高的是{top.name}（{top.average:.2f}分）"
-        if len(listed) > 1:
-            text += f"，最低的是{bottom.name}（{bottom.average:.2f}分）"
+        text = f"本组{len(listed)}个单位参与排名，{extremes_text(listed)}"
         clean = sum(1 for u in listed if not u.found)
         if clean:
             text += f"；{'其中' if clean < len(listed) else ''}{clean}个单位全年未被发现问题"
