@@ -424,3 +424,21 @@ def test_the_year_end_card_on_the_offices_work_page(monkeypatch, city, browser):
     db.session.commit()
     page = office.get("/office/work").get_data(as_text=True)
     assert "年底工作" not in page and "系统还没有 2027 年的节假日安排" in page  # November: the banner alone
+
+
+def test_the_black_list_on_the_dashboard_says_the_score_and_what_put_the_unit_there(client, city, tickets):
+    """Each black-listed unit: its score and what put it there (超期, 挂牌督办, …), not every deduction of its
+    reason, which the list's page and 通报 give in full."""
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.periods import parse_period
+
+    ranking = rankings.publish(parse_period("2026-11"), at("2026-12-01T01:10"), user=city.admin)
+    black = [e for e in ranking.entries if e.list_name == "black"]
+    assert black
+    sign_in(client, city.admin)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    for entry in black:
+        shown = re.search(rf'>{entry.unit_name}</a>\s*<small>([^<]*)</small>', html).group(1)
+        assert shown.startswith(f"{entry.score:.1f}分") and "合计" not in shown and "扣分" not in shown
+        if entry.figures.get("overdue"):
+            assert f"超期{entry.figures['overdue']}件" in shown
