@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from flask import url_for
+from flask import g, url_for
 from sqlalchemy import select
 
 from .extensions import db
@@ -61,9 +61,8 @@ def register_badge(endpoint: str, count: Callable[[object], int], what: str = "�
     BADGE_WHAT[endpoint] = what
 
 
-def nav_for(user) -> list[dict]:
-    if not getattr(user, "is_authenticated", False):
-        return []
+def _menu(user) -> list[dict]:
+    """The user's entries, their counts and WHEN not run yet (a Count) where a feature gave one."""
     items = []
     for endpoint, label in NAV:
         if not may_open(user, endpoint):
@@ -74,6 +73,13 @@ def nav_for(user) -> list[dict]:
         badge = BADGES[endpoint](user) if endpoint in BADGES else 0
         items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint), "badge": badge,
                       "badge_what": BADGE_WHAT.get(endpoint, "项待办"), "shown": shown})
+    return items
+
+
+def nav_for(user) -> list[dict]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = _menu(user)
     waiting = [(item, key) for item in items for key in ("shown", "badge") if isinstance(item[key], Count)]
     if waiting:
         for (item, key), value in zip(waiting, run_counts([item[key] for item, key in waiting])):
@@ -81,14 +87,44 @@ def nav_for(user) -> list[dict]:
     return [item for item in items if item.pop("shown")]
 
 
+def _key(count: Count) -> tuple:
+    return count.statement, tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
+                                         for name, value in count.params.items()))
+
+
+def remember(count: Count, value: int) -> None:
+    """A count this request knows already (a page's list of those very rows): the menu shows it without asking."""
+    g.menu_counts = {**g.get("menu_counts", {}), _key(count): value}
+
+
+def count_with_menu(user, counts: list[Count]) -> tuple:
+    """The values of counts a page shows itself, sent in one statement with those of the user's menu (which then
+    takes them from here): such a page costs no statement more than its menu did."""
+    menu = [value for item in _menu(user) for value in (item["shown"], item["badge"]) if isinstance(value, Count)]
+    everything = [*counts, *menu]
+    values = run_counts(everything)
+    g.menu_counts = {**g.get("menu_counts", {}), **{_key(c): v for c, v in zip(everything, values)}}
+    return values[:len(counts)]
+
+
 def run_counts(counts: list[Count]) -> tuple:
-    """The counts' values, in one statement."""
-    params: dict = {}
-    for count in counts:
-        for key, value in count.params.items():
-            if params.setdefault(key, value) != value:
-                raise ValueError(f"menu counts disagree on the parameter {key!r}")
-    return tuple(db.session.execute(_together(tuple(count.statement for count in counts)), params).one())
+    """The counts' values, in one statement; one this request knows already (remember, count_with_menu) is not
+    sent again, nor one asked twice."""
+    known = g.get("menu_counts", {})
+    keys = [_key(count) for count in counts]
+    missing: dict = {}
+    for key, count in zip(keys, counts):
+        if key not in known:
+            missing.setdefault(key, count)
+    if missing:
+        params: dict = {}
+        for count in missing.values():
+            for name, value in count.params.items():
+                if params.setdefault(name, value) != value:
+                    raise ValueError(f"menu counts disagree on the parameter {name!r}")
+        values = db.session.execute(_together(tuple(count.statement for count in missing.values())), params).one()
+        known = {**known, **dict(zip(missing, values))}
+    return tuple(known[key] for key in keys)
 
 
 @lru_cache(maxsize=64)

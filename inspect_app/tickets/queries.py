@@ -122,6 +122,13 @@ def pending_extensions() -> list[ExtensionRequest]:
                                    .order_by(ExtensionRequest.requested_at)))
 
 
+# An assisting unit's open request on its part, to be taken off (退出协办) or for more time (协办延期): what the
+# partial indexes ix_ticket_units_withdraw_open and ix_ticket_units_extension_open hold. The office's lists below and
+# their counts (tickets/waiting.py) read them alike.
+OPEN_WITHDRAWAL = (TicketUnit.withdraw_requested_at.is_not(None), TicketUnit.withdraw_decided_at.is_(None))
+OPEN_PART_EXTENSION = (TicketUnit.extension_requested_at.is_not(None), TicketUnit.extension_decided_at.is_(None))
+
+
 def pending_withdrawals() -> list[TicketUnit]:
     """The assisting units' open requests to be taken off (申请退出协办), oldest first, each part with its ticket
     and unit, on tickets still with the units: read through the partial index of open requests (ticket_units.
@@ -130,8 +137,7 @@ def pending_withdrawals() -> list[TicketUnit]:
     found = db.session.scalars(
         select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
         .options(contains_eager(TicketUnit.ticket))
-        .where(TicketUnit.withdraw_requested_at.is_not(None), TicketUnit.withdraw_decided_at.is_(None),
-               Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
+        .where(*OPEN_WITHDRAWAL, Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
         .order_by(TicketUnit.withdraw_requested_at, TicketUnit.id))
     return [part for part in found if part.status == "open"]
 
@@ -143,8 +149,7 @@ def pending_part_extensions() -> list[TicketUnit]:
     found = db.session.scalars(
         select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
         .options(contains_eager(TicketUnit.ticket))
-        .where(TicketUnit.extension_requested_at.is_not(None), TicketUnit.extension_decided_at.is_(None),
-               Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
+        .where(*OPEN_PART_EXTENSION, Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)))
         .order_by(TicketUnit.extension_requested_at, TicketUnit.id))
     return [part for part in found if part.status == "open"]
 

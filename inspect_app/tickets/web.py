@@ -21,12 +21,13 @@ from ..common.errors import BadRequest, ServiceError
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, is_script, local_url, now
-from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, requires
+from ..navigation import Count, count_with_menu, register_badge, remember
+from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires
 from ..units.models import Segment
 from ..common.text import one_line
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
                               search_segments, segment_query)
-from . import actions, dispatch, photo_checks, queries
+from . import actions, dispatch, photo_checks, queries, waiting
 from .cards import cards_of, list_cards
 from .campaigns import Campaign
 from .inputs import parse_coordinate
@@ -45,6 +46,11 @@ START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin":
 UNIT_TABS = [("todo", "待整改", "assigned", "open"), ("feedback", "已反馈", None, "rectified"),
              ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None), ("all", "全部", None, None)]
 COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
+
+# the menu's counts: all that waits on the office's 待办事项 page, and the tickets waiting to be verified
+register_badge("tickets.office_work", lambda user: waiting.office_work() if has_role(user, OFFICE) else 0)
+register_badge("tickets.verify_queue",
+               lambda user: waiting.to_verify(user, now()) if has_role(user, VERIFIERS) else 0, "件待核查")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -288,15 +294,28 @@ def office_list():
 @bp.get("/office/work")
 @requires(OFFICE)
 def office_work():
+    from ..dashboard.year import year_end_tasks
+    from ..escalation import proposals
+    from ..escalation import services as letters
+    from ..intake import services as intake
+
+    moment = now()
     pending, n_pending = _list(queries.TicketFilter(status="pending", per_page=100))
     disputed, n_disputed = _list(queries.TicketFilter(status="disputed", per_page=100), options=EVENTS_LOAD)
-    from ..dashboard.year import year_end_tasks
-
+    extensions, withdrawals = queries.pending_extensions(), queries.pending_withdrawals()
+    part_extensions = queries.pending_part_extensions()
+    # the menu's count of this page is what it lists; what waits elsewhere is counted with the menu's counts
+    remember(waiting.office_work(), n_pending + n_disputed + len(extensions) + len(part_extensions) + len(withdrawals))
+    verify, citizens, proposed, drafts = count_with_menu(current_user, [
+        waiting.to_verify(current_user, moment), Count(intake.PENDING), Count(*proposals.open_count(moment)),
+        Count(letters.DRAFTS)])
+    may_sign = letters.may_sign(current_user)
+    elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
+                 "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts)}
     return render_template("tickets/office_work.html", pending=pending, n_pending=n_pending,
                            disputed=[(t, _last_event(t, "dispute")) for t in disputed], n_disputed=n_disputed,
-                           extensions=queries.pending_extensions(), withdrawals=queries.pending_withdrawals(),
-                           part_extensions=queries.pending_part_extensions(), units=active_units(),
-                           year_end=year_end_tasks(now()))
+                           extensions=extensions, withdrawals=withdrawals, part_extensions=part_extensions,
+                           units=active_units(), year_end=year_end_tasks(moment), elsewhere=elsewhere)
 
 
 # ----------------------------------------------------------------------------- one ticket

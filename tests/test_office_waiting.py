@@ -1,0 +1,116 @@
+"""The office's start page (待办事项) shows first what waits for it elsewhere (待核查, 市民来件, 督办建议, 待签发), each
+count the list it links to; the menu's 待办事项 carries the total of the page's own sections and 待核查 its queue's
+count, for the roles that see them; the page's counts and the menu's reach the database in one statement."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import event
+from test_assist_extension import ask as ask_part_extension
+from test_assist_withdraw import ask as ask_withdraw
+from test_intake import file_report
+from test_letters import FRIDAY, clock, file_ticket, overdue, photo  # noqa: F401  (fixtures)
+from test_responsibility import carriers, rectify, shared_pole  # noqa: F401  (fixtures)
+
+from conftest import City, at
+from inspect_app.escalation import compose, proposals
+from inspect_app.extensions import db
+
+
+def text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def badge(page: str, label: str) -> int:
+    found = re.search(rf'>{label}<b class="nav-count"[^>]*>(\d+)<', page)
+    return int(found.group(1)) if found else 0
+
+
+def card(page: str, url: str) -> int | None:
+    found = re.search(rf'<div class="work-summary".*?href="{re.escape(url)}"[^>]*><b>(\d+)</b>', page, re.S)
+    return int(found.group(1)) if found else None
+
+
+def jumps(page: str) -> dict[str, int]:
+    """The page's own sections: label -> count, from its jump links."""
+    nav = re.search(r'<nav class="tabs jump".*?</nav>', page, re.S).group(0)
+    return {label: int(n) for label, n in re.findall(r'<a href="#[a-z-]+">(\S+) <b>(\d+)</b>', nav)}
+
+
+def small_total(page: str) -> int:
+    return int(re.search(r'<h1 class="page-title">[^<]*<small>(\d+) ', page).group(1))
+
+
+def test_everything_waiting_for_the_office_is_counted_and_equals_its_list(
+        api, browser, city, make_ticket, overdue, carriers, shared_pole):  # noqa: F811
+    # 督办建议: three (the overdue tickets); one taken into a draft that waits for a leader's 签发
+    first = proposals.open_proposals(at(FRIDAY))[0]
+    compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [first.id]})
+    db.session.commit()
+    make_ticket(point=City.FAR)  # 待派遣: no segment near
+    disputed, rectified, extended = make_ticket(), make_ticket(), make_ticket()
+    assert api.post(f"/api/v1/tickets/{disputed.id}/dispute", city.unit_a,
+                    json={"reason": "非本单位"}).status_code == 200
+    assert rectify(api, city.unit_a, rectified).status_code == 200  # 待核查
+    assert api.post(f"/api/v1/tickets/{extended.id}/request_extension", city.unit_a,
+                    json={"until": "2027-01-30", "reason": "线路迁改"}).status_code == 200
+    _, (mobile_user, unicom_user, _) = carriers
+    assert ask_withdraw(api, mobile_user, shared_pole).status_code == 200
+    assert ask_part_extension(api, unicom_user, shared_pole).status_code == 200
+    file_report(browser)  # 市民来件
+
+    office = browser(city.admin)
+    work = text(office.get("/office/work"))
+    own = jumps(work)
+    assert own == {"待派遣": 1, "退单待审": 1, "延期申请": 1, "协办延期": 1, "退出协办": 1}
+    cards = {url: card(work, url) for url in ("/tickets/verify", "/intake", "/letters/proposals", "/letters/to-sign")}
+    assert cards == {"/tickets/verify": 1, "/intake": 1, "/letters/proposals": 2, "/letters/to-sign": 1}
+    assert "待领导签发" in work  # the office compiles, a leader signs
+    # each card is what its list holds
+    assert small_total(text(office.get("/tickets/verify"))) == cards["/tickets/verify"]
+    assert "共 1 件" in text(office.get("/intake"))
+    assert small_total(text(office.get("/letters/proposals"))) == cards["/letters/proposals"]
+    assert small_total(text(office.get("/letters/to-sign"))) == cards["/letters/to-sign"]
+    # the menu: 待办事项 = the page's own sections, 待核查 = its queue, on this page and any other
+    for page in (work, text(office.get("/tickets"))):
+        assert badge(page, "待办事项") == sum(own.values()) == 5
+        assert badge(page, "待核查") == 1
+    # an inspector verifies (the badge, no 待办事项 entry); a unit sees neither; a leader signs
+    inspector = text(browser(city.inspector).get("/tickets/new"))
+    assert badge(inspector, "待核查") == 1 and "待办事项" not in inspector
+    clerk = text(browser(city.unit_a).get("/unit/tickets"))
+    assert "待核查" not in clerk and "待办事项" not in clerk
+    assert badge(text(browser(city.leader).get("/dashboard/")), "待签发") == 1
+
+
+def test_the_sign_card_shows_for_an_office_that_signs_or_has_drafts(app, browser, city):
+    work = text(browser(city.admin).get("/office/work"))
+    assert card(work, "/tickets/verify") == 0 and card(work, "/letters/to-sign") is None  # no draft, no signer
+    assert badge(work, "待办事项") == 0 and badge(work, "待核查") == 0
+    app.config["LETTER_ADMIN_MAY_SIGN"] = True  # the city lets the office sign
+    work = text(browser(city.admin).get("/office/work"))
+    assert card(work, "/letters/to-sign") == 0 and "待领导签发" not in work
+
+
+def test_the_start_page_and_the_menu_count_in_one_statement(app, browser, city, make_ticket):
+    make_ticket(point=City.FAR)
+    file_report(browser)
+    office = browser(city.admin)
+    sent: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    for url in ("/office/work", "/tickets"):
+        sent.clear()
+        event.listen(engine, "before_cursor_execute", log)
+        try:
+            page = text(office.get(url))
+        finally:
+            event.remove(engine, "before_cursor_execute", log)
+        counting = [s for s in sent if "intake_items" in s or "escalation_proposals" in s]
+        assert len(counting) == 1, (url, counting)  # the page's cards (/office/work) and the menu's badges
+        assert badge(page, "待办事项") == 1 and badge(page, "市民来件") == 1
