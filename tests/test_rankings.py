@@ -241,8 +241,10 @@ def test_the_citywide_totals_count_each_problem_once_and_say_what_they_leave_out
     assert (totals["due"], totals["overdue"], totals["rework"]) == (2, 1, 0)
     # the dashboard's month: every report received = the list's problems + those it leaves out
     assert period_figures(NOV.start, NOV.end, AFTER_NOV)["new"] == 4 == totals["found"] + 1 + 1
-    # a group counts a problem once too: 交警 and 市政 (市直部门) answer for the same one
-    assert (summary["groups"]["街道/乡镇"]["found"], summary["groups"]["市直部门"]["found"]) == (2, 1)
+    # a group counts the problems its units lead: 交警 and 市政 (市直部门) answer for 甲's, which 街道 counts; the
+    # groups add up to the city's total
+    assert (summary["groups"]["街道/乡镇"]["found"], summary["groups"]["市直部门"]["found"]) == (2, 0)
+    assert sum(g.get("found", 0) for g in summary["groups"].values()) == totals["found"]
 
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
     db.session.commit()
@@ -257,7 +259,7 @@ def test_the_citywide_totals_count_each_problem_once_and_say_what_they_leave_out
     board = client.get("/rankings/dashboard").get_data(as_text=True)
     rows = {m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2)) for m in
             re.finditer(r">([^<>]+)</a></td>(.*?)</tr>", board, re.S)}
-    assert rows["市直部门"][3] == "1" and rows["街道/乡镇"][3] == "2"   # 发现问题, after 单位, 参与排名, 平均得分
+    assert rows["市直部门"][3] == "0" and rows["街道/乡镇"][3] == "2"   # 发现问题, after 单位, 参与排名, 平均得分
     year = annual_pdf.year_document(annual.year_summary(2026), at("2026-12-02T10:00").date())
     assert any("各期月榜共发现问题2件" in getattr(block, "text", "") for block in year.body)
 

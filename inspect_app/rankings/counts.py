@@ -229,43 +229,15 @@ def site_counts() -> dict[int, int]:
         select(held.c.unit_id, func.count()).group_by(held.c.unit_id))}
 
 
-def citywide_totals(period: Period, now: datetime) -> dict[str, int]:
-    """The period's problems counted once each, however many units answer for them, on the definitions of the unit
-    figures: found (reported in the period, dispatched, not 作废), due, overdue and rework (send-backs of the due
-    problems); and, so the figure can be set beside the dashboard's 新增 and the ticket list (every report
-    received), the reports of the period left out: voided (作废) and undispatched (not yet given to a unit).
-    One statement of scalar subqueries over the reported_at and deadline ranges."""
-    stop = min(period.end, now)
-    reported = and_(Ticket.reported_at >= period.start, Ticket.reported_at < stop)
-    cond = flags(now)
-
-    def count(*where):
-        return select(func.count()).select_from(Ticket).where(*where).scalar_subquery()
-
-    due = due_condition(period, now)
-    row = db.session.execute(select(
-        count(found_condition(period, now)).label("found"),
-        count(reported, Ticket.status == "cancelled").label("voided"),
-        count(reported, Ticket.status != "cancelled", Ticket.unit_id.is_(None)).label("undispatched"),
-        count(due).label("due"),
-        count(due, cond["late"]).label("overdue"),
-        select(func.coalesce(func.sum(Ticket.rework_count), 0)).where(due).scalar_subquery().label("rework"),
-    )).one()
-    return {name: int(value or 0) for name, value in row._mapping.items()}
-
-
-def shared_found(period: Period, now: datetime) -> list[tuple[int, int, int]]:
-    """[(ticket id, its 主办 unit, another unit answering for it)]: the problems found in the period charged
-    again to a 包抓 or 协办 unit (adopted_query, _assisted_query), so a group's problems are counted once each."""
-    found = found_condition(period, now)
-    adopting = Segment.adopting_unit_id
-    rows = db.session.execute(union(
-        select(Ticket.id, Ticket.unit_id, adopting).join(Segment, Segment.id == Ticket.segment_id)
-        .where(found, adopting.is_not(None), adopting != Ticket.unit_id),
-        select(Ticket.id, Ticket.unit_id, TicketUnit.unit_id).join(TicketUnit, TicketUnit.ticket_id == Ticket.id)
-        .where(found, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled",
-               TicketUnit.unit_id != Ticket.unit_id)))
-    return [(int(t), int(lead), int(unit)) for t, lead, unit in rows]
+def left_out(period: Period, now: datetime) -> dict[str, int]:
+    """The period's reports the list does not count, so its total can be set beside the dashboard's 新增 and the
+    ticket list (every report received): voided (作废) and undispatched (not yet given to a unit). One pass over
+    the reported_at range of the covering index ix_tickets_reported_unit_source."""
+    reported = and_(Ticket.reported_at >= period.start, Ticket.reported_at < min(period.end, now))
+    voided, undispatched = db.session.execute(
+        select(count_where(Ticket.status == "cancelled"),
+               count_where((Ticket.status != "cancelled") & Ticket.unit_id.is_(None))).where(reported)).one()
+    return {"voided": int(voided or 0), "undispatched": int(undispatched or 0)}
 
 
 def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:

@@ -205,10 +205,9 @@ class Computed:
     scheme: Scheme
     groups: list[scoring.GroupRule]
     entries: list[scoring.Entry]
-    # the period's problems counted once each (counts.citywide_totals) and those charged to more than one unit
-    # (counts.shared_found); without them the summary sums the unit figures, as lists published before did
-    problems: dict | None = None
-    shared: list[tuple[int, int, int]] | None = None
+    # the period's reports the list leaves out (counts.left_out: voided, undispatched); without them the summary
+    # sums the unit figures, as lists published before did
+    left_out: dict | None = None
 
     @property
     def red(self) -> list[scoring.Entry]:
@@ -224,22 +223,20 @@ class Computed:
 
     def summary(self) -> dict:
         """Counts of units and lists per group, and the totals. A problem charged to its 主办 unit, a 协办 unit and a
-        包抓 unit is one problem: `totals` (found, due, overdue, rework) count the period's problems once each, on
-        the definitions of the unit figures (counts.py), with the reports left out (`voided`: 作废,
-        `undispatched`: not given to a unit) and the sum of the units' found figures (`found_by_units`) beside
-        them; a group's `found` counts once each the problems charged to any of its units. Lists published before
-        stored the sums of their unit figures (no `voided`), and are read as stored. 回潮 are per relapse, each
-        charged to one unit: their sum counts each once."""
+        包抓 unit is one problem: `totals.found` counts each once, by its 主办 unit (every problem found has exactly
+        one), with the reports left out (`voided`: 作废, `undispatched`: not given to a unit) and the sum of the
+        units' found figures (`found_by_units`) beside it; due, overdue and rework are the 主办's only, so their sums
+        count each problem once already. A group's `found` counts the problems its units lead, so the groups add up
+        to the city's. Lists published before stored the sums of their unit figures (no `voided`), and are read as
+        stored. 回潮 are per relapse, each charged to one unit: their sum counts each once."""
         ranked = [e for e in self.entries if e.ranked]
         by_group: dict[str, dict] = {}
-        group_of: dict[int, str] = {}
         for e in self.entries:
             g = by_group.setdefault(e.group, {"units": 0, "ranked": 0, "red": 0, "black": 0})
             g["units"] += 1
             g["ranked"] += e.ranked
             if e.list_name:
                 g[e.list_name] += 1
-            group_of[e.unit.id] = e.group
         totals = {
             "found": sum(e.counts.found_total for e in self.entries),
             "overdue": sum(e.counts.overdue for e in self.entries),
@@ -247,18 +244,14 @@ class Computed:
             "relapse": sum(e.counts.relapse for e in self.entries),
             "due": sum(e.counts.due for e in self.entries),
         }
-        if self.problems is not None:
+        if self.left_out is not None:
             totals["found_by_units"] = totals["found"]  # a problem once for every unit answering for it
-            totals.update({k: self.problems[k] for k in ("found", "overdue", "rework", "due", "voided",
-                                                         "undispatched")})
+            totals["found"] = 0
             for e in self.entries:
-                g = by_group[e.group]
-                g["found"] = g.get("found", 0) + sum((e.counts.found.get("lead") or {}).values())
-            again = {(group_of.get(unit), ticket) for ticket, lead, unit in self.shared or ()
-                     if group_of.get(unit) != group_of.get(lead)}
-            for group, _ in again:
-                if group in by_group:
-                    by_group[group]["found"] += 1
+                led = sum((e.counts.found.get("lead") or {}).values())
+                totals["found"] += led
+                by_group[e.group]["found"] = by_group[e.group].get("found", 0) + led
+            totals.update(self.left_out)
         return {
             "units": len(self.entries), "ranked": len(ranked), "unranked": len(self.unranked),
             "red": len(self.red), "black": len(self.black), "groups": by_group, "totals": totals,
@@ -289,8 +282,7 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
     rows = groups()
     rules = group_rules(rows)
     entries = scoring.rank_groups(unit_groups(units, rows), unit_counts, responsible, scheme, rules)
-    return Computed(period, now, scheme, rules, entries, counting.citywide_totals(period, now),
-                    counting.shared_found(period, now))
+    return Computed(period, now, scheme, rules, entries, counting.left_out(period, now))
 
 
 # ----------------------------------------------------------------------------- typical cases
