@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..common.sql import const, consts
+from ..common.sql import const, consts, not_indexed
 from ..navigation import Count
 from .models import ExtensionRequest, Ticket, TicketUnit
 from .queries import OPEN_PART_EXTENSION, OPEN_WITHDRAWAL, TicketFilter, count_statement, filter_shape
@@ -21,11 +21,11 @@ def _tickets(status: str):
 def _open_parts(request: tuple):
     """The assisting units' open requests on parts still owed, as queries.pending_withdrawals and
     pending_part_extensions list them. Read through the request's partial index (a handful of rows): the part's
-    status is compared as an expression (coalesce) that no index offers, as those lists check it in Python, so that
-    the planner does not walk every open part through the (status, deadline) index instead."""
+    status is compared not_indexed, so that SQLite does not walk every open part through the (status, deadline)
+    index instead."""
     return (select(func.count(TicketUnit.id)).join(Ticket, Ticket.id == TicketUnit.ticket_id)
             .where(*request, Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)),
-                   func.coalesce(TicketUnit.status, const("none")) == const("open"))
+                   not_indexed(TicketUnit.status) == const("open"))
             .scalar_subquery())
 
 
