@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..common.sql import const, consts, not_indexed
+from ..common.sql import const, not_indexed
 from ..navigation import Count
 from .models import ExtensionRequest, Ticket, TicketUnit
-from .queries import OPEN_PART_EXTENSION, OPEN_WITHDRAWAL, TicketFilter, count_statement, filter_shape
-from .rules import PART_OWED_TICKET_STATUSES
+from .queries import (OPEN_PART_EXTENSION, OPEN_WITHDRAWAL, TicketFilter, count_statement, filter_shape,
+                      part_owed_ticket)
 
 
 def _tickets(status: str):
@@ -21,11 +21,10 @@ def _tickets(status: str):
 def _open_parts(request: tuple):
     """The assisting units' open requests on parts still owed, as queries.pending_withdrawals and
     pending_part_extensions list them. Read through the request's partial index (a handful of rows): the part's
-    status is compared not_indexed, so that SQLite does not walk every open part through the (status, deadline)
-    index instead."""
+    and the ticket's status are compared not_indexed, so that SQLite does not walk every open part through the
+    (status, deadline) index, or every open ticket, instead."""
     return (select(func.count(TicketUnit.id)).join(Ticket, Ticket.id == TicketUnit.ticket_id)
-            .where(*request, Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)),
-                   not_indexed(TicketUnit.status) == const("open"))
+            .where(*request, part_owed_ticket(), not_indexed(TicketUnit.status) == const("open"))
             .scalar_subquery())
 
 
