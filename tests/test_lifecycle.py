@@ -19,9 +19,24 @@ def force_status(ticket, status):
     return ticket
 
 
+def a_site(city):
+    """An active site (点位) of street A, for the site actions."""
+    from inspect_app.extensions import db
+    from inspect_app.sites.models import Site, SiteKind
+    site = Site(code="BJ-1", name="青石巷", kind=SiteKind(name="背街小巷"), district="江城区",
+                territorial_unit=city.street_a)
+    db.session.add(site)
+    db.session.flush()
+    return site
+
+
 def do(action, city, ticket, now, user=None):
     """Perform an action with sensible inputs as the role that may do it."""
     photos = [processed()]
+
+    def unlink():  # a site to unlink first (refused in the same statuses as unlinking)
+        services.link_site(user or city.admin, ticket, now, a_site(city).id)
+        return services.unlink_site(user or city.admin, ticket, now)
     performers = {
         "rectify": lambda: services.rectify(user or city.unit_a, ticket, now, "已清理", photos),
         "approve": lambda: services.approve(user or city.inspector, ticket, now, "整改到位"),
@@ -32,6 +47,8 @@ def do(action, city, ticket, now, user=None):
                                                                 reason="需协调施工"),
         "decide_extension": lambda: services.decide_extension(user or city.admin, ticket, now, True, "同意"),
         "cancel": lambda: services.cancel(user or city.admin, ticket, now, "重复上报"),
+        "link_site": lambda: services.link_site(user or city.admin, ticket, now, a_site(city).id),
+        "unlink_site": unlink,
         "dispatch": lambda: lifecycle.transition(ticket, "dispatch", user or lifecycle.SYSTEM, now),
     }
     return performers[action]()

@@ -483,6 +483,10 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     # 协办申请延期: the world's lead is no assisting unit (403); the office's empty decision says neither yes nor no
     **{(e, "request_part_extension"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
     **{(e, "decide_part_extension"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    # the 点位 of a ticket (its page only): the office and the inspector who filed it; no site named (400), none
+    # linked to unlink (409)
+    ("tickets.act", "link_site"): {"admin": 400, "inspector": 400},
+    ("tickets.act", "unlink_site"): {"admin": 409, "inspector": 409},
     ("frontages.new", None): {"admin": 422, "unit_owner": 422, "unit_other": 422},
     ("frontages.edit", None): {"admin": 422, "unit_owner": 422},
     ("frontages.active", None): {"admin": 302, "unit_owner": 302},
@@ -517,8 +521,9 @@ def _post_urls(app, world):
     for rule, url in _urls(app, world):
         for method in sorted({"POST", "PUT", "PATCH", "DELETE"} & rule.methods):
             if rule.endpoint in ("tickets.act", "api_tickets.act"):
-                for action in ACTIONS:
-                    yield rule.endpoint, action, method, url.rsplit("/", 1)[0] + f"/{action}"
+                for action, todo in ACTIONS.items():
+                    if todo.api or not url.startswith("/api/"):  # an action of the pages alone: the API's 404
+                        yield rule.endpoint, action, method, url.rsplit("/", 1)[0] + f"/{action}"
             elif rule.endpoint.endswith("_form"):  # the office's add (…/new) and edit forms
                 yield rule.endpoint, "new" if url.endswith("/new") else "edit", method, url
             else:

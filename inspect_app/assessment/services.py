@@ -19,6 +19,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
+from ..tickets.policy import SITE_LOCKS
 from ..tickets.services import NewReport, create_ticket
 from . import checklist
 from .draw import DrawRequest, draw
@@ -31,6 +32,21 @@ BULLETIN_SEQUENCE = "assessment_bulletin"
 
 
 # ----------------------------------------------------------------------------- reading
+
+def finding_holds_site(ticket) -> str | None:
+    """A round's failed item became this ticket: the item was checked at the round's site, so the ticket's site
+    stays that one (its page's 关联点位, tickets/policy.SITE_LOCKS)."""
+    rnd = db.session.scalar(select(Round).join(RoundSite, RoundSite.round_id == Round.id)
+                            .join(Result, Result.round_site_id == RoundSite.id)
+                            .where(Result.ticket_id == ticket.id).limit(1))
+    if rnd is None:
+        return None
+    return f"该问题是{rnd.kind_label}“{rnd.name}”在该点位查出的不达标项，点位不能更改。"
+
+
+if finding_holds_site not in SITE_LOCKS:
+    SITE_LOCKS.append(finding_holds_site)
+
 
 def shown_to_units():
     """A drawn site as a unit may see it: once it has been scored, or once its round is closed. Until then the draw

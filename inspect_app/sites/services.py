@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
-from ..common.geo import distance_m
+from ..common.geo import degree_box, distance_m
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..units.models import Unit
@@ -107,12 +107,27 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
                                 Site.street.like(like)))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
-        rows = [(s, distance_m(lat, lon, s.lat, s.lon) if s.lat is not None else None)
-                for s in db.session.scalars(query)]
-        rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].id))
-        return rows[offset:offset + limit], total
+        return nearest_first(db.session.scalars(query), lat, lon)[offset:offset + limit], total
     query = query.order_by(Site.district, Site.kind_id, Site.code).limit(limit).offset(offset)
     return [(s, None) for s in db.session.scalars(query)], total
+
+
+def nearest_first(sites, lat: float, lon: float) -> list[tuple[Site, float | None]]:
+    """Sites with their distance in metres from the point (to an area's centre), nearest first; those without a
+    position last."""
+    rows = [(s, distance_m(lat, lon, s.lat, s.lon) if s.lat is not None else None) for s in sites]
+    rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].id))
+    return rows
+
+
+def sites_near(user, lat: float, lon: float, radius_m: float, limit: int) -> list[tuple[Site, float]]:
+    """The active sites this user may see within `radius_m` of the point, nearest first, at most `limit`: one
+    statement, the box around the point in SQL, the distances in Python."""
+    dlat, dlon = degree_box(lat, radius_m)
+    query = select(Site).where(site_scope(user), Site.active.is_(True), Site.lat.between(lat - dlat, lat + dlat),
+                               Site.lon.between(lon - dlon, lon + dlon))
+    return [(s, d) for s, d in nearest_first(db.session.scalars(query), lat, lon)
+            if d is not None and d <= radius_m][:limit]
 
 
 def active_counts() -> dict[int, int]:

@@ -2,7 +2,8 @@
 page shows after it. Who may do it is the lifecycle table's business (lifecycle.py) plus, for a unit, being the
 lead (policy.ensure_lead); the parts' actions (parts.py: 协办 units) check their own rule. Either is checked here
 before any input is read, so a refused request never costs a photo decode. The page form and the API both call
-`perform`.
+`perform`, except for the actions marked `api=False` (the 点位 a problem is at: API.md names no such call), which
+the API answers as an unknown action.
 
 Filing a report (`file_report`) is shared the same way: the idempotency replay is answered before the photos are
 decoded, and a key reused for a different report is refused.
@@ -17,7 +18,7 @@ from ..common.errors import Forbidden, NotFound
 from . import lifecycle, parts, services
 from .inputs import after_photos, approved_flag, idempotency_key, many, report_fingerprint, report_from_form
 from .models import Ticket
-from .policy import LEAD_ACTIONS, ensure_lead, ensure_visible
+from .policy import LEAD_ACTIONS, ensure_lead, ensure_site_changer, ensure_visible
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class TicketAction:
     message: str                                # shown on the page after it succeeded
     multipart: bool = False                     # the API reads a multipart form (photos) instead of JSON
     check: Callable[..., object] | None = None  # check(user, ticket) before input is read; None: the lifecycle's
+    api: bool = True                            # offered by POST /api/v1/tickets/<id>/<action> too
 
 
 def _lifecycle_check(name: str) -> Callable[..., object]:
@@ -35,6 +37,12 @@ def _lifecycle_check(name: str) -> Callable[..., object]:
         lifecycle.check(ticket, name, user.role)
         if name in LEAD_ACTIONS:
             ensure_lead(user, ticket)
+    return check
+
+
+def _site_check(name: str) -> Callable[..., object]:
+    def check(user, ticket: Ticket) -> None:
+        ensure_site_changer(user, ticket, name)
     return check
 
 
@@ -96,12 +104,18 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
                                                           "note": f.get("note")},
                  parts.decide_part_extension, "协办单位的延期申请已处理。",
                  check=_office_decides("只有文明办可以审批协办单位的延期申请。")),
+    # the 点位 the problem is at (the ticket's page only): the office, or the inspector who filed it
+    TicketAction("link_site", lambda f, *_: {"site_id": f.get("site_id")}, services.link_site, "已关联点位。",
+                 check=_site_check("link_site"), api=False),
+    TicketAction("unlink_site", lambda f, *_: {}, services.unlink_site, "已取消关联点位。",
+                 check=_site_check("unlink_site"), api=False),
 )}
 
 
-def lookup(name: str) -> TicketAction:
+def lookup(name: str, api: bool = False) -> TicketAction:
+    """The action by name; `api`: as the API offers it (an action of the pages alone is unknown there)."""
     action = ACTIONS.get(name)
-    if action is None:
+    if action is None or (api and not action.api):
         raise NotFound("没有这个操作。", code="unknown_action")
     return action
 

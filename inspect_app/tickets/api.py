@@ -38,7 +38,7 @@ def show(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/<action>")
 @requires(EVERYONE)
 def act(ticket_id: int, action: str):
-    user, todo = current(), actions.lookup(action)
+    user, todo = current(), actions.lookup(action, api=True)
     ticket = queries.get_ticket(user, ticket_id)
     fields = request.form if todo.multipart else json_body()
     actions.perform(todo, user, ticket, now(), fields, request.files)

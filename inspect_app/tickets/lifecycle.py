@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ..common.errors import Conflict, Forbidden
 from ..extensions import db
-from ..policy import OFFICE, UNITS, VERIFIERS
+from ..policy import FILERS, OFFICE, UNITS, VERIFIERS
 from .models import Ticket, TicketEvent
 from .rules import STATUS_LABELS, STATUSES
 
@@ -52,6 +52,9 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("assigned", "request_extension"): _move(None, UNITS),
     ("assigned", "decide_extension"): _move(None, OFFICE),
     **{(status, "cancel"): _move("cancelled", OFFICE) for status in STATUSES if status not in ("closed", "cancelled")},
+    # the 点位 a problem is at, while the ticket is open: the office, or the inspector who filed it (policy.py)
+    **{(status, action): _move(None, FILERS) for status in STATUSES if status not in ("closed", "cancelled")
+       for action in ("link_site", "unlink_site")},
 }
 
 ACTIONS = sorted({action for _, action in TRANSITIONS})
@@ -66,6 +69,8 @@ ACTION_LABELS = {
     "request_extension": "申请延期",
     "decide_extension": "审批延期",
     "cancel": "作废",
+    "link_site": "关联点位",
+    "unlink_site": "取消关联点位",
     "escalate": "督办升级",
     # a unit's part (parts.py): these leave the ticket's status as it is
     "add_unit": "增加协办单位",

@@ -6,10 +6,11 @@ lead unit (ticket.unit) moves the ticket (整改反馈, 退单, 延期); an assi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import false, select, true
 
-from ..common.errors import Forbidden, NotFound
+from ..common.errors import Conflict, Forbidden, NotFound
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide
 from . import lifecycle
 from .models import Ticket, TicketUnit
@@ -17,6 +18,12 @@ from .rules import PART_OWED_TICKET_STATUSES
 
 # The ticket actions a unit takes for the whole ticket: the lead unit's alone.
 LEAD_ACTIONS = frozenset({"rectify", "dispute", "request_extension"})
+# Which 点位 a problem is at: the lifecycle table says which roles and statuses; of the inspectors, only the one
+# who filed it (they saw the place), and not while another feature holds the site fixed (SITE_LOCKS).
+SITE_ACTIONS = frozenset({"link_site", "unlink_site"})
+# Features that fix a ticket's site register a check here (an assessment round's finding is about the site it
+# was found at): check(ticket) -> why the site may not change, or None. Tickets import none of them.
+SITE_LOCKS: list[Callable[[Ticket], str | None]] = []
 
 
 def ticket_scope(user):
@@ -77,7 +84,33 @@ def can(user, action: str, ticket: Ticket) -> bool:
     if action in PART_ACTIONS:
         return PART_ACTIONS[action](user, ticket)
     return lifecycle.allowed(ticket, action, user.role) and (action not in LEAD_ACTIONS or is_lead(user, ticket)) \
-        and not (action == "dispute" and dispute_turned_down(ticket))
+        and not (action == "dispute" and dispute_turned_down(ticket)) \
+        and (action not in SITE_ACTIONS or (may_change_site(user, ticket) and site_locked(ticket) is None))
+
+
+def may_change_site(user, ticket: Ticket) -> bool:
+    """The office, or the inspector who filed the ticket (the role and the status are the lifecycle's)."""
+    return has_role(user, OFFICE) or (user is not None and user.id == ticket.reporter_id)
+
+
+def site_locked(ticket: Ticket) -> str | None:
+    """Why this ticket's site may not change (a registered SITE_LOCKS check), or None."""
+    if ticket.site_id is None:
+        return None
+    return next((reason for check in SITE_LOCKS if (reason := check(ticket))), None)
+
+
+def ensure_site_changer(user, ticket: Ticket | None, action: str) -> Ticket:
+    """Visible; the role and the status the lifecycle allows (403, 409); the office or the inspector who filed
+    it (403); the site not held by another feature (409)."""
+    ensure_visible(user, ticket)
+    lifecycle.check(ticket, action, user.role)
+    if not may_change_site(user, ticket):
+        raise Forbidden("只有文明办和上报该问题的督查员可以更改问题的点位。", code="not_reporter")
+    reason = site_locked(ticket)
+    if reason:
+        raise Conflict(reason, code="site_locked")
+    return ticket
 
 
 def dispute_turned_down(ticket: Ticket) -> bool:

@@ -25,13 +25,14 @@ from ..photos.processing import ProcessedPhoto
 from ..photos.service import add_photo, attach_stored
 from ..policy import FILERS
 from ..sites.models import Site
+from ..sites.services import may_see_site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import dispatch, lifecycle, parts, relapse
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
-from .policy import dispute_turned_down, ensure_lead, ensure_visible
+from .policy import dispute_turned_down, ensure_lead, ensure_site_changer, ensure_visible
 from .queries import open_extension
 from .rules import DEFAULT_SOURCE, SOURCES
 
@@ -445,5 +446,55 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
     lifecycle.transition(ticket, "cancel", user, now, note=reason)
     parts.ticket_cancelled(ticket)
     _close_open_extension(ticket, user, now, "问题已作废")
+    db.session.flush()
+    return ticket
+
+
+# ----------------------------------------------------------------------------- the site (点位) a problem is at
+
+def _site_to_link(user, site_id) -> Site:
+    """The active site named by `site_id` (a form's text or an int), as this user may see it; 400 for no or a
+    malformed id, 422 for a site that does not exist (or is hidden) or is retired."""
+    raw = str(site_id if site_id is not None else "").strip()
+    if not raw:
+        raise BadRequest("请选择要关联的点位。", code="site_required")
+    if not raw.isdigit():
+        raise BadRequest("点位参数不正确。", code="invalid_site")
+    site = db.session.get(Site, int(raw)) if len(raw) < 10 else None  # longer: beyond any id (and an INTEGER)
+    if site is None or not may_see_site(user, site):
+        raise Invalid("所选点位不存在。", code="invalid_site")
+    if not site.active:
+        raise Invalid(f"点位“{site.name}”已停用，不能关联。", code="invalid_site")
+    return site
+
+
+def link_site(user, ticket: Ticket, now: datetime, site_id) -> Ticket:
+    """Say which 点位 the problem is at (or change it), so it counts toward that site's record. The office, or the
+    inspector who filed it, while the ticket is open (policy.ensure_site_changer)."""
+    ensure_site_changer(user, ticket, "link_site")
+    site = _site_to_link(user, site_id)
+    old = ticket.site if ticket.site_id is not None else None
+    if old is not None and old.id == site.id:
+        raise Conflict(f"该问题已关联点位“{site.name}”。", code="site_unchanged")
+    data = {"site_id": site.id, "site": site.name}
+    note = f"关联点位：{site.name}"
+    if old is not None:
+        data.update(from_site_id=old.id, from_site=old.name)
+        note += f"（原点位：{old.name}）"
+    lifecycle.transition(ticket, "link_site", user, now, note=note, data=data)
+    ticket.site = site
+    db.session.flush()
+    return ticket
+
+
+def unlink_site(user, ticket: Ticket, now: datetime) -> Ticket:
+    """The problem is at no 点位 after all (linked by mistake)."""
+    ensure_site_changer(user, ticket, "unlink_site")
+    if ticket.site_id is None:
+        raise Conflict("该问题没有关联点位。", code="no_site")
+    old = ticket.site
+    lifecycle.transition(ticket, "unlink_site", user, now, note=f"取消关联点位：{old.name}",
+                         data={"site_id": old.id, "site": old.name})
+    ticket.site = None
     db.session.flush()
     return ticket
