@@ -25,6 +25,8 @@ from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires
 from ..units.models import Segment
 from ..common.text import one_line
+from ..sites.models import Site
+from ..sites.services import may_see_site, sites_near
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
                               search_segments, segment_query)
 from . import actions, dispatch, photo_checks, queries, waiting
@@ -46,6 +48,9 @@ START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin":
 UNIT_TABS = [("todo", "待整改", "assigned", "open"), ("feedback", "已反馈", None, "rectified"),
              ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None), ("all", "全部", None, None)]
 COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
+# A ticket's page offers the sites (点位) this near its position to link it to, nearest first, at most this many.
+NEARBY_SITE_RADIUS_M = 300
+NEARBY_SITE_LIMIT = 5
 
 # the menu's counts: all that waits on the office's 待办事项 page, and the tickets waiting to be verified
 register_badge("tickets.office_work", lambda user: waiting.office_work() if has_role(user, OFFICE) else 0)
@@ -86,6 +91,13 @@ def distance(metres) -> str:
     if metres < 1000:
         return f"{round(metres)} 米"
     return f"{metres / 1000:.1f} 公里" if metres < 10_000 else f"{round(metres / 1000):,} 公里"
+
+
+@bp.app_template_filter("about_metres")
+def about_metres(metres) -> str:
+    """A site's distance from a problem, to ten metres: 约120米 (不足10米 when it is right there)."""
+    metres = float(metres)
+    return "不足10米" if metres < 10 else f"约{round(metres / 10) * 10:,}米"
 
 
 @bp.app_template_filter("age_hours")
@@ -150,6 +162,14 @@ def _segment_choices(form, searched: bool) -> dict:
     return {"segment_q": typed, "segment_groups": groups, "segment_hint": hint, "segment_selected": selected}
 
 
+def _chosen_site(form) -> Site | None:
+    """The active site the form (or a link: /tickets/new?site_id=N) names and this user may see; anything else is
+    no site (a stale or mistyped link files an ordinary report)."""
+    raw = str(form.get("site_id") or "").strip()
+    site = db.session.get(Site, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    return site if site is not None and site.active and may_see_site(current_user, site) else None
+
+
 def _new_page(form=None, error: str | None = None, searched: bool = False):
     form = form or {}
     categories = active_categories()
@@ -160,7 +180,8 @@ def _new_page(form=None, error: str | None = None, searched: bool = False):
         sources=[(code, SOURCES[code]) for code in codes], source=source,
         common=[c for c in categories if c.common], others=[c for c in categories if not c.common],
         idempotency_key=(form.get("idempotency_key") or secrets.token_hex(16)),
-        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], **_segment_choices(form, searched))
+        max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], site=_chosen_site(form),
+        **_segment_choices(form, searched))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -330,6 +351,7 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     refused = rework if rectify_event and rework and rework.id > rectify_event.id else None
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
+                           site_box=_site_box(ticket) if can(current_user, "link_site", ticket) else None,
                            after_photos=[] if refused else after, refused_after=after if refused else [],
                            rework=refused,
                            after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
@@ -337,6 +359,15 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            letters=[e for e in ticket.events if e.action == "escalate"],
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
+
+
+def _site_box(ticket) -> dict:
+    """The 关联点位 box: the active sites near the ticket's position (not the one it is linked to already)."""
+    sites = [] if ticket.lat is None or ticket.lon is None else [
+        (site, metres) for site, metres in sites_near(current_user, ticket.lat, ticket.lon, NEARBY_SITE_RADIUS_M,
+                                                      NEARBY_SITE_LIMIT + 1) if site.id != ticket.site_id]
+    return {"located": ticket.lat is not None and ticket.lon is not None, "radius": NEARBY_SITE_RADIUS_M,
+            "sites": sites[:NEARBY_SITE_LIMIT]}
 
 
 @bp.get("/tickets/<int:ticket_id>")
