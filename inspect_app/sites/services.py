@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m
+from ..common.sql import const, consts
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
+from ..tickets.models import Ticket
+from ..tickets.policy import ticket_scope
+from ..tickets.rules import ACTIVE_STATUSES
 from ..units.models import Unit
 from .models import ROLES, Site, SiteKind
 
@@ -134,6 +139,39 @@ def active_counts() -> dict[int, int]:
     """Active sites per type id: the pool a round draws from (before its districts and exclusions)."""
     return dict(db.session.execute(select(Site.kind_id, func.count()).where(Site.active.is_(True))
                                    .group_by(Site.kind_id)).all())
+
+
+# ----------------------------------------------------------------------------- problems at sites
+
+class SiteProblems(NamedTuple):
+    active: int = 0   # 在办: neither closed nor cancelled (rules.ACTIVE_STATUSES, the office list's status=open)
+    found: int = 0    # 累计: every problem but the voided ones, as rankings and the dashboards count problems found
+
+
+NO_PROBLEMS = SiteProblems()
+
+
+def problem_counts(site_ids) -> dict[int, SiteProblems]:
+    """{site id: its problems} for these sites (those with none left out), in one grouped statement through the
+    tickets.site_id index. Every ticket counts: the office, the only one to see the 点位库, sees them all."""
+    ids = sorted({int(i) for i in site_ids})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Ticket.site_id, func.count(case((Ticket.status.in_(consts(ACTIVE_STATUSES)), 1))),
+               func.count(case((Ticket.status != const("cancelled"), 1))))
+        .where(Ticket.site_id.in_(ids)).group_by(Ticket.site_id))
+    return {site_id: SiteProblems(int(active), int(found)) for site_id, active, found in rows}
+
+
+def recent_problems(user, site: Site, limit: int = 5) -> list[Ticket]:
+    """The site's latest problems this user may see, newest first, at most `limit` (voided ones too: the office
+    list the page links to shows them)."""
+    from ..tickets.queries import LIST_LOAD  # builds loader options, so the mappers must be complete: import late
+
+    return list(db.session.scalars(
+        select(Ticket).where(Ticket.site_id == site.id, ticket_scope(user)).options(*LIST_LOAD)
+        .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
 
 
 def districts() -> list[str]:

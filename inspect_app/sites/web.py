@@ -26,10 +26,12 @@ def index():
     page = int_arg(args, "page", high=100_000, default=1)
     rows, total = services.list_sites(current_user, kind=kind, district=district, q=q, include_retired=retired,
                                       limit=services.PER_PAGE, offset=(page - 1) * services.PER_PAGE)
-    return render_template("sites/index.html", sites=[s for s, _ in rows], total=total, page=page,
+    sites = [s for s, _ in rows]
+    return render_template("sites/index.html", sites=sites, total=total, page=page,
                            pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), kind=kind,
                            district=district, q=q, retired=retired, kinds=services.list_kinds(),
-                           districts=services.districts())
+                           districts=services.districts(), problems=services.problem_counts(s.id for s in sites),
+                           no_problems=services.NO_PROBLEMS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -57,9 +59,11 @@ def site_form(site_id: int | None = None):
                   **{f"{role}_unit": str(site.unit_id_for(role) or "") for role in ROLE_LABELS}}
     else:
         values = {"coord_system": "GCJ02"}
+    problems = services.problem_counts([site.id]).get(site.id, services.NO_PROBLEMS) if site else None
+    recent = services.recent_problems(current_user, site) if site else []
     return render_template("sites/form.html", site=site, values=values, error=error, kinds=services.list_kinds(),
-                           units=active_units(), districts=services.districts(), roles=ROLE_LABELS), \
-        422 if error else 200
+                           units=active_units(), districts=services.districts(), roles=ROLE_LABELS,
+                           problems=problems, recent=recent), 422 if error else 200
 
 
 @bp.post("/<int:site_id>/<any(retire, restore):action>")
