@@ -306,7 +306,9 @@ def office_list():
     districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
                                    .distinct().order_by(Segment.district))
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
-    return render_template("tickets/office_list.html", items=items, total=total, flt=flt,
+    # the site the list is filtered to, named on the page; an unknown id filters to no rows, as an unknown unit does
+    site = db.session.get(Site, flt.site_id) if flt.site_id else None
+    return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
                            units=active_units(), categories=active_categories(), districts=list(districts),
                            campaigns=list(campaigns), statuses=STATUS_LABELS,
                            export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
