@@ -138,11 +138,11 @@ class not_indexed(FunctionElement):
         self.type = column.type
 
 
+@compiles(not_indexed)
+def _not_indexed_default(element, compiler, **kw):  # PostgreSQL and str(statement): the column as it is
+    return compiler.process(element.clauses, **kw)
+
+
 @compiles(not_indexed, "sqlite")
 def _not_indexed_sqlite(element, compiler, **kw):
     return f"+{compiler.process(element.clauses, **kw)}"
-
-
-@compiles(not_indexed, "postgresql")
-def _not_indexed_postgresql(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)

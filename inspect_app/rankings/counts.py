@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union, union_all
+from sqlalchemy import and_, func, or_, select, text, union, union_all
 
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import const, count_where
@@ -31,6 +31,7 @@ from ..extensions import db
 from ..sites.models import Site
 from ..tickets.models import Ticket, TicketUnit
 from ..units.models import Segment
+from .models import LEFT_OUT
 from .periods import Period
 from .scoring import UnitCounts
 
@@ -232,8 +233,8 @@ def site_counts() -> dict[int, int]:
 def left_out(period: Period, now: datetime) -> dict[str, int]:
     """The period's reports the list does not count, so its total can be set beside the dashboard's 新增 and the
     ticket list (every report received): voided (作废) and undispatched (not yet given to a unit). One pass over
-    the reported_at range of the covering index ix_tickets_reported_unit_source."""
-    reported = and_(Ticket.reported_at >= period.start, Ticket.reported_at < min(period.end, now))
+    the reported_at range of the partial index of such reports (models.LEFT_OUT)."""
+    reported = and_(Ticket.reported_at >= period.start, Ticket.reported_at < min(period.end, now), text(LEFT_OUT))
     voided, undispatched = db.session.execute(
         select(count_where(Ticket.status == "cancelled"),
                count_where((Ticket.status != "cancelled") & Ticket.unit_id.is_(None))).where(reported)).one()

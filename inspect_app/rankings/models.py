@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -26,6 +26,13 @@ Index("ix_tickets_deadline_cover", Ticket.deadline, Ticket.unit_id, Ticket.statu
 # Problems found in a period: GROUP BY unit, source over a reported_at range, read from the index alone.
 Index("ix_tickets_reported_unit_source", Ticket.reported_at, Ticket.unit_id, Ticket.source, Ticket.status,
       Ticket.segment_id)
+# The period's reports a list leaves out (counts.left_out: 作废, and 尚未交办: no unit yet), a few hundred of a month's
+# tens of thousands: read from this partial index alone (0.2 ms at 1 M tickets), not the month's whole range of the
+# index above (8-11 ms). Written as one `(... OR ...) IS TRUE` term so that SQLite, with no statistics, takes this
+# index and does not answer the OR from two other indexes instead (39 ms); the query repeats it word for word.
+LEFT_OUT = "(status = 'cancelled' OR unit_id IS NULL) IS TRUE"
+Index("ix_tickets_left_out", Ticket.reported_at, Ticket.status, Ticket.unit_id,
+      sqlite_where=text(LEFT_OUT), postgresql_where=text(LEFT_OUT))
 
 
 class RankingScheme(db.Model):
