@@ -134,9 +134,18 @@ def _why_ticket_page(figures):
             "prebuilt statement and the 督办建议 badge's count is built once (13 statements to 9). On PostgreSQL every "
             "statement was also planned on every view until read-only requests began to end with a COMMIT "
             "(boundary._end_read), which keeps psycopg's prepared statements (31 ms → 22 ms on a quiet machine). "
-            "SQLite now meets the target in every run (15–18 ms); PostgreSQL sits at it, 22–27 ms over the runs of "
-            "this stop with its load of 0.2–5, the rest being a dozen round trips (session user, page, badges) "
-            "and the template. " + "; ".join(parts) + ".")
+            "SQLite now meets the target in every run (15–18 ms); PostgreSQL sat at it, 22–27 ms over the runs of "
+            "that stop with its load of 0.2–5, the rest being a dozen round trips (session user, page, badges) "
+            "and the template. Since the office's menu counts its 待办事项 and 待核查 (stop 41) its one counting "
+            "statement holds eleven counts. On SQLite one of them read every open ticket (42 ms at 1 M tickets, "
+            "the page 55 ms) until the assisting units' requests were read from their partial indexes (stop 42: "
+            "0.3 ms). On PostgreSQL it runs in 0.9 ms but is planned on every view, 2.5–4.3 ms, because its status "
+            "values are bound parameters: PostgreSQL keeps custom plans (a generic plan for `status = $1` takes the "
+            "wrong index, 13 ms a run), while with the values written into the SQL it keeps a generic plan, 1.0–1.4 ms "
+            "a run (measured on the prepared statement, not done in the code: the 待核查 count shares the office "
+            "list's statement, whose status is a parameter). PostgreSQL was also slower in these runs than in the "
+            "last full one, about twice on every page (the API list 8.9–11.8 ms against 7.6, the unit list 64–74 ms "
+            "against 32). " + "; ".join(parts) + ".")
 
 
 def _why_phone(figures):
