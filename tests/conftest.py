@@ -11,6 +11,7 @@ Set TEST_DATABASE_URL=postgresql+psycopg://... to run the same suite on PostgreS
 from __future__ import annotations
 
 import contextvars
+from contextlib import contextmanager
 import io
 import os
 import re
@@ -47,6 +48,24 @@ def at(iso: str) -> datetime:
 @pytest.fixture
 def now() -> datetime:
     return at(SHANGHAI_NOW)
+
+
+@contextmanager
+def sql_sent():
+    """[(statement, parameters)] of every statement sent to the database meanwhile (inside the app's context)."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, object]] = []
+
+    def log(conn, cursor, statement, parameters, *args):
+        sent.append((statement, parameters))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
 
 
 def _memoize_url_builders() -> None:

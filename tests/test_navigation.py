@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
 from test_intake import file_report
 
+from conftest import sql_sent
+
 from inspect_app.escalation import followup, proposals
-from inspect_app.extensions import db
 from inspect_app.intake import services as intake
 from inspect_app.navigation import Count, run_counts
 
@@ -17,19 +17,9 @@ from inspect_app.navigation import Count, run_counts
 def test_the_menu_counts_come_in_one_statement(app, browser, city, now, make_ticket):
     file_report(browser)  # a citizen's report waits for the office
     office = browser(city.admin)
-    sent: list[str] = []
-
-    def log(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", log)
-    try:
+    with sql_sent() as sent:
         page = office.get("/tickets").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", log)
-    counting = [s for s in sent if "intake_items" in s or "rechecks" in s or "escalation_proposals" in s]
+    counting = [s for s, _ in sent if "intake_items" in s or "rechecks" in s or "escalation_proposals" in s]
     assert len(counting) == 1, counting
     assert "intake_items" in counting[0] and "rechecks" in counting[0] and "escalation_proposals" in counting[0]
     assert re.search(r'市民来件<b class="nav-count"[^>]*>1<', page)

@@ -7,14 +7,13 @@ import re
 
 import pytest
 
-from sqlalchemy import event
 from test_assist_extension import ask as ask_part_extension
 from test_assist_withdraw import ask as ask_withdraw
 from test_intake import file_report
 from test_letters import FRIDAY, clock, file_ticket, overdue, photo  # noqa: F401  (fixtures)
 from test_responsibility import carriers, rectify, shared_pole  # noqa: F401  (fixtures)
 
-from conftest import City, at
+from conftest import City, at, sql_sent
 from inspect_app.escalation import compose, proposals
 from inspect_app.extensions import db
 
@@ -99,21 +98,10 @@ def test_the_start_page_and_the_menu_count_in_one_statement(app, browser, city, 
     make_ticket(point=City.FAR)
     file_report(browser)
     office = browser(city.admin)
-    sent: list[str] = []
-
-    def log(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
     for url in ("/office/work", "/tickets"):
-        sent.clear()
-        event.listen(engine, "before_cursor_execute", log)
-        try:
+        with sql_sent() as sent:
             page = text(office.get(url))
-        finally:
-            event.remove(engine, "before_cursor_execute", log)
-        counting = [s for s in sent if "intake_items" in s or "escalation_proposals" in s]
+        counting = [s for s, _ in sent if "intake_items" in s or "escalation_proposals" in s]
         assert len(counting) == 1, (url, counting)  # the page's cards (/office/work) and the menu's badges
         assert badge(page, "待办事项") == 1 and badge(page, "市民来件") == 1
 

@@ -11,7 +11,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from conftest import sign_in, at, processed
+from conftest import sign_in, at, processed, sql_sent
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
@@ -290,22 +290,12 @@ def test_what_a_list_leaves_out_is_read_from_its_partial_index(city, add):
     """作废 and 尚未交办 are a few hundred of a month's tens of thousands of reports: counted from the partial index of
     those reports (0.2 ms at 1 M tickets), not from the month's whole range of reports (8-11 ms), and not from
     two other indexes answering the OR (SQLite, which has no statistics, preferred that: 39 ms)."""
-    from sqlalchemy import event
-
     from inspect_app.rankings import counts
 
     add(city.street_a, "2026-11-13T18:00", status="cancelled")
     add(None, "2026-11-14T18:00", status="pending")
-    seen = []
-
-    def catch(conn, cursor, statement, params, context, many):
-        seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", catch)
-    try:
+    with sql_sent() as seen:
         assert counts.left_out(NOV, AFTER_NOV) == {"voided": 1, "undispatched": 1}
-    finally:
-        event.remove(db.engine, "before_cursor_execute", catch)
     [(statement, params)] = seen
     explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
     plan = " ".join(str(row[-1]) if explain.endswith("PLAN ") else str(row[0])

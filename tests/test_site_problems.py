@@ -7,8 +7,8 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import event
 
+from conftest import sql_sent
 from inspect_app.extensions import db
 from inspect_app.sites import services as site_services
 from inspect_app.tickets.models import Ticket
@@ -64,21 +64,11 @@ def links(cell: str) -> list[tuple[str, str]]:
     return [(unescape(href), text) for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', cell)]
 
 
-def statements(app, client, url: str) -> tuple[list[str], str]:
+def statements(client, url: str) -> tuple[list[str], str]:
     """The SQL a page sends, and the page."""
-    sent: list[str] = []
-
-    def log(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", log)
-    try:
+    with sql_sent() as sent:
         html = sites_page(client, url)
-    finally:
-        event.remove(engine, "before_cursor_execute", log)
-    return sent, html
+    return [statement for statement, _ in sent], html
 
 
 # ----------------------------------------------------------------------------- the counts
@@ -157,13 +147,13 @@ def test_an_unknown_site_lists_nothing_or_is_refused_as_other_ids_are(browser, c
 
 def test_the_counts_come_in_one_grouped_statement_for_the_page(app, browser, city, sites, problems, monkeypatch):
     admin = browser(city.admin)
-    sent, html = statements(app, admin, "/sites/")
+    sent, html = statements(admin, "/sites/")
     counting = [s for s in sent if "site_id" in s and "tickets" in s]
     assert len(counting) == 1, counting
     assert "GROUP BY tickets.site_id" in counting[0] and "tickets.site_id IN" in counting[0]
 
     monkeypatch.setattr(site_services, "PER_PAGE", 2)  # a page of two sites: the counts of those two only
-    sent, html = statements(app, admin, "/sites/?page=2")
+    sent, html = statements(admin, "/sites/?page=2")
     counting = [s for s in sent if "site_id" in s and "tickets" in s]
     assert len(counting) == 1 and "第 2 / 2 页" in html
     assert ">青石巷</a>" in html and ">东风农贸市场</a>" not in html  # the order: 农贸市场 first, then 背街小巷
@@ -174,16 +164,8 @@ def test_the_count_reads_the_site_index(app, city, sites, problems):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
     ids = [s.id for s in sites.values()]
-    sent: list[tuple[str, object]] = []
-
-    def log(conn, cursor, statement, parameters, *args):
-        sent.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", log)
-    try:
+    with sql_sent() as sent:
         site_services.problem_counts(ids)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", log)
     (statement, parameters), = sent
     plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
     assert any("ix_tickets_site_id" in str(row) for row in plan), plan
