@@ -87,6 +87,14 @@ def may_see_site(user, site: Site) -> bool:
                                    and user.unit_id in site.unit_ids.values())
 
 
+def visible_site(user, site_id) -> Site | None:
+    """The site `site_id` names (an int, or a form's or link's text of digits) if this user may see it, else None:
+    text that is no id, or longer than any id, names none."""
+    raw = str(site_id if site_id is not None else "").strip()
+    site = db.session.get(Site, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    return site if site is not None and may_see_site(user, site) else None
+
+
 def get_site(user, site_id: int) -> Site:
     site = db.session.get(Site, site_id)
     if site is None or not may_see_site(user, site):

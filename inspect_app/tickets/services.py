@@ -25,7 +25,7 @@ from ..photos.processing import ProcessedPhoto
 from ..photos.service import add_photo, attach_stored
 from ..policy import FILERS
 from ..sites.models import Site
-from ..sites.services import may_see_site
+from ..sites.services import visible_site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
@@ -460,8 +460,8 @@ def _site_to_link(user, site_id) -> Site:
         raise BadRequest("请选择要关联的点位。", code="site_required")
     if not raw.isdigit():
         raise BadRequest("点位参数不正确。", code="invalid_site")
-    site = db.session.get(Site, int(raw)) if len(raw) < 10 else None  # longer: beyond any id (and an INTEGER)
-    if site is None or not may_see_site(user, site):
+    site = visible_site(user, raw)
+    if site is None:
         raise Invalid("所选点位不存在。", code="invalid_site")
     if not site.active:
         raise Invalid(f"点位“{site.name}”已停用，不能关联。", code="invalid_site")

@@ -26,7 +26,7 @@ from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERI
 from ..units.models import Segment
 from ..common.text import one_line
 from ..sites.models import Site
-from ..sites.services import may_see_site, sites_near
+from ..sites.services import sites_near, visible_site
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
                               search_segments, segment_query)
 from . import actions, dispatch, photo_checks, queries, waiting
@@ -165,9 +165,8 @@ def _segment_choices(form, searched: bool) -> dict:
 def _chosen_site(form) -> Site | None:
     """The active site the form (or a link: /tickets/new?site_id=N) names and this user may see; anything else is
     no site (a stale or mistyped link files an ordinary report)."""
-    raw = str(form.get("site_id") or "").strip()
-    site = db.session.get(Site, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-    return site if site is not None and site.active and may_see_site(current_user, site) else None
+    site = visible_site(current_user, form.get("site_id"))
+    return site if site is not None and site.active else None
 
 
 def _new_page(form=None, error: str | None = None, searched: bool = False):
