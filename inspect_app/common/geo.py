@@ -34,6 +34,32 @@ def distance_to_polyline_m(lat: float, lon: float, points: list[list[float]]) ->
     return best
 
 
+def inside_ring(lat: float, lon: float, ring: list[list[float]]) -> bool:
+    """Whether the point lies inside the polygon [[lon, lat], ...] (ray casting; the ring closes by itself). A
+    city-sized polygon is flat enough in degrees: scaling an axis changes no crossing."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def distance_to_area_m(lat: float, lon: float, ring: list[list[float]]) -> float:
+    """Distance from a point to an area given by its outline [[lon, lat], ...]: 0 inside it, else to the nearest
+    edge, the one from the last vertex back to the first included."""
+    if len(ring) >= 3 and inside_ring(lat, lon, ring):
+        return 0.0
+    return distance_to_polyline_m(lat, lon, ring + ring[:1] if len(ring) >= 3 else ring)
+
+
+def reach_m(lat: float | None, lon: float | None, ring: list[list[float]]) -> float:
+    """How far an area reaches from its centre (lat, lon): its farthest vertex; 0 for a point. Every point of
+    the area, inside or on an edge, lies within this of the centre."""
+    if lat is None or lon is None or not ring:
+        return 0.0
+    return max(distance_m(lat, lon, p[1], p[0]) for p in ring)
+
+
 def degree_box(lat: float, radius_m: float) -> tuple[float, float]:
     """Half-widths in degrees (lat, lon) of a box that contains the circle of radius_m."""
     dlat = radius_m / (math.pi / 180 * EARTH_RADIUS_M)
