@@ -60,11 +60,13 @@ def seed_reference(now: datetime, password: str) -> dict:
             continue
         site = Site(code=row["code"], name=row["name"], kind=kinds[row["kind"]], district=row["district"],
                     street=row["street"], address=row["address"], description=row["description"],
-                    lat=row["lat"], lon=row["lon"], territorial_unit=units[row["territorial"]],
+                    territorial_unit=units[row["territorial"]],
                     sector_unit=units.get(row["sector"]) if row["sector"] else None,
                     operator_unit=units.get(row["operator"]) if row["operator"] else None, created_at=now)
         if row["area"]:
-            site.area = row["area"]
+            site.place(None, None, row["area"])  # centred on its vertices' mean
+        else:
+            site.place(row["lat"], row["lon"])
         db.session.add(site)
         added["sites"] += 1
     if checklist.current_version() is None:

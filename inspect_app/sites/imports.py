@@ -140,11 +140,7 @@ def _apply(site: Site, v: dict) -> None:
     site.street, site.address, site.description = v["street"], v["address"], v["description"]
     for role, _ in UNIT_COLUMNS:
         setattr(site, f"{role}_unit", v["units"][role])
-    lat, lon, area = v["location"]
-    site.area = area
-    if not area:
-        site.area_json = ""
-    site.lat, site.lon = lat, lon
+    site.place(*v["location"])
     if v["active"] is not None:
         site.active = v["active"]
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.geo import reach_m
 from ..common.types import UTCDateTime
 from ..extensions import db
 
@@ -45,6 +46,9 @@ class Site(db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     area_json: Mapped[str] = mapped_column(Text, default="")
+    # How far the site reaches from lat/lon in metres (an area's farthest vertex, 0 for a point): the search for
+    # sites near a problem widens its box by it. place() keeps it right.
+    reach_m: Mapped[float] = mapped_column(Float, default=0, server_default="0")
     territorial_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     sector_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     operator_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
@@ -62,11 +66,22 @@ class Site(db.Model):
 
     @area.setter
     def area(self, points: list[list[float]] | None) -> None:
-        points = [[round(float(lon), 7), round(float(lat), 7)] for lon, lat in (points or [])]
-        self.area_json = json.dumps(points) if points else ""
+        """An outline centred on its vertices' mean; none: a point where the site is."""
         if points:
-            self.lon = round(sum(p[0] for p in points) / len(points), 7)
-            self.lat = round(sum(p[1] for p in points) / len(points), 7)
+            self.place(None, None, points)
+        else:
+            self.place(self.lat, self.lon)
+
+    def place(self, lat: float | None, lon: float | None, area: list[list[float]] | None = None) -> None:
+        """Where the site is, set in this one place: a point (lat, lon), or an area, its outline [[lon, lat], ...]
+        (kept to 7 decimals) with its centre lat/lon (None: the vertices' mean). The reach follows."""
+        points = [[round(float(p_lon), 7), round(float(p_lat), 7)] for p_lon, p_lat in (area or [])]
+        if points and (lat is None or lon is None):
+            lat = round(sum(p[1] for p in points) / len(points), 7)
+            lon = round(sum(p[0] for p in points) / len(points), 7)
+        self.area_json = json.dumps(points) if points else ""
+        self.lat, self.lon = lat, lon
+        self.reach_m = reach_m(lat, lon, points)
 
     @property
     def is_area(self) -> bool:

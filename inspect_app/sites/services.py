@@ -10,7 +10,7 @@ from sqlalchemy import case, func, or_, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
-from ..common.geo import degree_box, distance_m
+from ..common.geo import degree_box, distance_m, distance_to_area_m
 from ..common.sql import const, consts
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
@@ -125,20 +125,31 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     return [(s, None) for s in db.session.scalars(query)], total
 
 
+def site_distance_m(site: Site, lat: float, lon: float) -> float | None:
+    """Metres from the point to the site: to a point site; to an area's outline, 0 inside it. None: no position."""
+    if site.is_area:
+        return distance_to_area_m(lat, lon, site.area)
+    return distance_m(lat, lon, site.lat, site.lon) if site.lat is not None and site.lon is not None else None
+
+
 def nearest_first(sites, lat: float, lon: float) -> list[tuple[Site, float | None]]:
-    """Sites with their distance in metres from the point (to an area's centre), nearest first; those without a
+    """Sites with their distance in metres from the point (site_distance_m), nearest first; those without a
     position last."""
-    rows = [(s, distance_m(lat, lon, s.lat, s.lon) if s.lat is not None else None) for s in sites]
+    rows = [(s, site_distance_m(s, lat, lon)) for s in sites]
     rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].id))
     return rows
 
 
 def sites_near(user, lat: float, lon: float, radius_m: float, limit: int) -> list[tuple[Site, float]]:
     """The active sites this user may see within `radius_m` of the point, nearest first, at most `limit`: one
-    statement, the box around the point in SQL, the distances in Python."""
+    statement, the box around the point in SQL, the distances in Python. Each site's box is widened by its reach,
+    so an area whose centre is far but whose outline is near is read too."""
     dlat, dlon = degree_box(lat, radius_m)
-    query = select(Site).where(site_scope(user), Site.active.is_(True), Site.lat.between(lat - dlat, lat + dlat),
-                               Site.lon.between(lon - dlon, lon + dlon))
+    per_m_lat, per_m_lon = degree_box(lat, 1)
+    query = select(Site).where(
+        site_scope(user), Site.active.is_(True),
+        Site.lat.between(lat - dlat - Site.reach_m * per_m_lat, lat + dlat + Site.reach_m * per_m_lat),
+        Site.lon.between(lon - dlon - Site.reach_m * per_m_lon, lon + dlon + Site.reach_m * per_m_lon))
     return [(s, d) for s, d in nearest_first(db.session.scalars(query), lat, lon)
             if d is not None and d <= radius_m][:limit]
 
@@ -348,11 +359,7 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
         setattr(site, f"{role}_unit", unit)
         setattr(site, f"{role}_unit_id", unit.id if unit else None)
     if location is not None:
-        lat, lon, area = location
-        site.area = area
-        if not area:
-            site.area_json = ""
-        site.lat, site.lon = lat, lon
+        site.place(*location)
     if "active" in data and data.get("active") not in (None, ""):
         from ..office import fields
         value = data.get("active")
