@@ -25,6 +25,20 @@ def test_the_menu_counts_come_in_one_statement(app, browser, city, now, make_tic
     assert re.search(r'市民来件<b class="nav-count"[^>]*>1<', page)
 
 
+def test_the_menu_statement_binds_no_status(app, browser, city):
+    """The statuses the menu counts are written into its SQL: PostgreSQL keeps one generic plan for it then, where
+    a bound `status = $1` made it plan the statement again on every page (2.5-4 ms a page at 1 M tickets). Only
+    the request's clock (and the user, for an inspector's re-checks) remain parameters."""
+    for user in (city.admin, city.inspector):
+        with sql_sent() as sent:
+            browser(user).get("/tickets/mine" if user is city.inspector else "/tickets")
+        menu = [(s, p) for s, p in sent if "rechecks" in s]
+        assert len(menu) == 1, menu
+        statement, params = menu[0]
+        values = params.values() if isinstance(params, dict) else params
+        assert not [v for v in values if isinstance(v, str) and re.fullmatch(r"[a-z_]+", v)], (statement, params)
+
+
 def test_counts_together_are_the_counts_apart(app, browser, city, now):
     file_report(browser)
     with app.test_request_context():

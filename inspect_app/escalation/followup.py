@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
@@ -186,7 +187,7 @@ def due_count(user, now: datetime) -> tuple:
     return _DUE, {"now": now}
 
 
-_DUE = select(func.count(Recheck.id)).where(Recheck.status == "open", Recheck.due_at <= bindparam("now"))
+_DUE = select(func.count(Recheck.id)).where(Recheck.status == const("open"), Recheck.due_at <= bindparam("now"))
 _DUE_FOR_INSPECTOR = _DUE.where(Recheck.inspector_id.is_(None) | (Recheck.inspector_id == bindparam("user_id")))
 
 

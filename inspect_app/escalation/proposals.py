@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
-from ..common.sql import const
+from ..common.sql import const, consts
 from ..common.text import clean_text
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -128,10 +129,11 @@ def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> Proposa
 def _still_applies(now: datetime, statuses=None):
     """The live half of "open": the ticket is still escalating, and the proposal's unit is still its lead below
     the level with the ticket's deadline passed, or still assists with its own part open, below the level, past
-    its own deadline. statuses: ESCALATION_STATUSES, or a bound parameter for a statement built once."""
+    its own deadline. statuses: ESCALATION_STATUSES, or those written into the SQL (consts) of a statement built
+    once."""
     lead = and_(Ticket.unit_id == Proposal.unit_id, Ticket.escalation_level < Proposal.level, Ticket.deadline < now)
     assisting = exists().where(TicketUnit.ticket_id == Proposal.ticket_id, TicketUnit.unit_id == Proposal.unit_id,
-                               TicketUnit.role == const("assist"), TicketUnit.status == "open",
+                               TicketUnit.role == const("assist"), TicketUnit.status == const("open"),
                                TicketUnit.escalation_level < Proposal.level, TicketUnit.deadline < now)
     if statuses is None:
         statuses = tuple(setting("ESCALATION_STATUSES"))
@@ -179,7 +181,7 @@ def count_open(now: datetime) -> int:
 
 def open_count(now: datetime) -> tuple:
     """count_open as (statement, parameters), for the menu to send with its other counts."""
-    return _COUNT_OPEN, {"now": now, "statuses": list(setting("ESCALATION_STATUSES"))}
+    return _count_open(tuple(setting("ESCALATION_STATUSES"))), {"now": now}
 
 
 def count_open_query(now: datetime, statuses=None):
@@ -188,9 +190,12 @@ def count_open_query(now: datetime, statuses=None):
             .where(_still_applies(now, statuses), Proposal.letter_id.is_(None)))
 
 
-# The menu count is on every page the office opens: built once, its cache key is made once (built per request,
-# walking its EXISTS to make the key cost each page a few ms).
-_COUNT_OPEN = count_open_query(bindparam("now"), bindparam("statuses", expanding=True))
+@lru_cache(maxsize=8)
+def _count_open(statuses: tuple[str, ...]):
+    """The menu count is on every page the office opens: built once, its cache key is made once (built per request,
+    walking its EXISTS to make the key cost each page a few ms). The statuses are written into the SQL, so that
+    PostgreSQL keeps one generic plan for the menu's statement instead of planning it on every page."""
+    return count_open_query(bindparam("now"), consts(statuses))
 
 
 def get_open(ids, now: datetime) -> list[Proposal]:

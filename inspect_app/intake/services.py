@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from ..common.geo import valid_lat_lon
+from ..common.sql import const
 from ..common.text import clean_text
 from ..extensions import db
 from ..photos.service import parse_photo_meta, read_uploads, save_files
@@ -246,7 +247,7 @@ def pending_count() -> int:
     return db.session.scalar(PENDING) or 0
 
 
-PENDING = select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending")  # also the office's menu count
+PENDING = select(func.count(IntakeItem.id)).where(IntakeItem.status == const("pending"))  # also the office's menu count
 
 
 def located_segments(items: list[IntakeItem]) -> dict[int, tuple]:

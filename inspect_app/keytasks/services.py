@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
-from ..common.sql import count_where
+from ..common.sql import const, count_where
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
@@ -525,7 +525,8 @@ def totals(user, year: int | None, now: datetime) -> Totals:
 @cache
 def waiting_count_statement():
     """The office's menu badge: requests for 销号 waiting for review."""
-    return select(func.count()).select_from(KeyTask).where(KeyTask.status == "submitted", KeyTask.active.is_(True))
+    return select(func.count()).select_from(KeyTask).where(KeyTask.status == const("submitted"),
+                                                            KeyTask.active.is_(True))
 
 
 def led_unreported(unit_id, start, due_at):
