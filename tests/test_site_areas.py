@@ -119,6 +119,12 @@ def test_a_problem_inside_a_large_area_is_offered_first_at_no_distance(browser, 
     assert [(s["code"], s["distance_m"]) for s in listed] == [("GY-1", 0.0), ("BJ-1", pytest.approx(110, abs=0.5))]
 
 
+def test_a_problem_in_a_market_inside_a_park_is_the_markets_first(city, make_site):
+    make_site("GY-1", "湘江风光带", area=PARK)  # made first: the lower id
+    make_site("SC-1", "风光带农贸市场", area=ring((-50, -50), (50, -50), (50, 50), (-50, 50)))
+    assert near(city) == [("SC-1", 0.0), ("GY-1", 0.0)]
+
+
 def test_a_problem_outside_an_area_is_as_far_as_the_outline(browser, city, make_ticket, make_site):
     square = make_site("GY-2", "五一广场", area=SQUARE)
     make_site("GY-3", "烈士公园", area=ring((-300, 400), (300, 400), (300, 1600), (-300, 1600)))  # 400 m off

@@ -134,9 +134,10 @@ def site_distance_m(site: Site, lat: float, lon: float) -> float | None:
 
 def nearest_first(sites, lat: float, lon: float) -> list[tuple[Site, float | None]]:
     """Sites with their distance in metres from the point (site_distance_m), nearest first; those without a
-    position last."""
+    position last. At the same distance the smaller site first: a problem in a market inside a park is the
+    market's (both at 0)."""
     rows = [(s, site_distance_m(s, lat, lon)) for s in sites]
-    rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].id))
+    rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].reach_m or 0, pair[0].id))
     return rows
 
 
