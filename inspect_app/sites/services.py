@@ -104,9 +104,13 @@ def get_site(user, site_id: int) -> Site:
 
 def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float | None = None,
                lon: float | None = None, include_retired: bool = False, limit: int = MAX_LIST,
-               offset: int = 0) -> tuple[list[tuple[Site, float | None]], int]:
-    """Sites the user may see, filtered; with lat/lon nearest first (each with its distance in metres)."""
+               offset: int = 0, exclude_id: int | None = None) -> tuple[list[tuple[Site, float | None]], int]:
+    """Sites the user may see, filtered; with lat/lon nearest first (each with its distance in metres). `q` is
+    found in the name, code, address or street, in any letter case, `%` and `_` as themselves; `exclude_id`: not
+    that site (nor counted)."""
     query = select(Site).where(site_scope(user))
+    if exclude_id is not None:
+        query = query.where(Site.id != exclude_id)
     if not include_retired:
         query = query.where(Site.active.is_(True))
     if kind:
@@ -115,9 +119,9 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     if district:
         query = query.where(Site.district == district)
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(Site.name.like(like), Site.code.like(like), Site.address.like(like),
-                                Site.street.like(like)))
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*[column.ilike(like, escape="\\")
+                                  for column in (Site.name, Site.code, Site.address, Site.street)]))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
         return nearest_first(db.session.scalars(query), lat, lon)[offset:offset + limit], total
