@@ -26,7 +26,7 @@ from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERI
 from ..units.models import Segment
 from ..common.text import one_line
 from ..sites.models import Site
-from ..sites.services import sites_near, visible_site
+from ..sites.services import list_sites, nearest_first, sites_near, visible_site
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
                               search_segments, segment_query)
 from . import actions, dispatch, photo_checks, queries, waiting
@@ -51,6 +51,10 @@ COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
 # A ticket's page offers the sites (点位) this near its position to link it to, nearest first, at most this many.
 NEARBY_SITE_RADIUS_M = 300
 NEARBY_SITE_LIMIT = 5
+# Its search (site_q: name, code or address) finds a site the list above cannot: the ticket has no position, or the
+# site is farther or its coordinates are off. At most this many, the query cut to this many characters.
+SITE_SEARCH_LIMIT = 10
+SITE_SEARCH_MAX = 50
 
 # the menu's counts: all that waits on the office's 待办事项 page, and the tickets waiting to be verified
 register_badge("tickets.office_work", lambda user: waiting.office_work() if has_role(user, OFFICE) else 0)
@@ -352,7 +356,8 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     refused = rework if rectify_event and rework and rework.id > rectify_event.id else None
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
-                           site_box=_site_box(ticket) if can(current_user, "link_site", ticket) else None,
+                           site_box=_site_box(ticket, request.args) if can(current_user, "link_site", ticket)
+                           else None,
                            after_photos=[] if refused else after, refused_after=after if refused else [],
                            rework=refused,
                            after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
@@ -362,13 +367,26 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            failed=failed, typed=typed or {}, form_error=error)
 
 
-def _site_box(ticket) -> dict:
-    """The 关联点位 box: the active sites near the ticket's position (not the one it is linked to already)."""
-    sites = [] if ticket.lat is None or ticket.lon is None else [
-        (site, metres) for site, metres in sites_near(current_user, ticket.lat, ticket.lon, NEARBY_SITE_RADIUS_M,
-                                                      NEARBY_SITE_LIMIT + 1) if site.id != ticket.site_id]
-    return {"located": ticket.lat is not None and ticket.lon is not None, "radius": NEARBY_SITE_RADIUS_M,
-            "sites": sites[:NEARBY_SITE_LIMIT]}
+def _site_box(ticket, args) -> dict:
+    """The 关联点位 box: the active sites near the ticket's position, or those its search (`site_q` in the page's
+    address) finds, nearest first with their distance when the ticket has a position; never the one it is linked
+    to already. The search's form keeps the page's other arguments; without a search, no statement for one."""
+    located = ticket.lat is not None and ticket.lon is not None
+    q = one_line(args.get("site_q"))[:SITE_SEARCH_MAX].strip()
+    keep = [(k, v) for k, v in args.items(multi=True) if k != "site_q"]
+    box = {"located": located, "radius": NEARBY_SITE_RADIUS_M, "sites": [], "q": q, "max": SITE_SEARCH_MAX,
+           "found": [], "more": 0, "keep": keep,
+           "cleared": url_for(".detail", ticket_id=ticket.id) + (f"?{urlencode(keep)}" if keep else "")}
+    if q:
+        rows, total = list_sites(current_user, q=q, limit=SITE_SEARCH_LIMIT, exclude_id=ticket.site_id)
+        # the page of matches (not all of them: a broad word matches hundreds) nearest first
+        box["found"] = nearest_first([site for site, _ in rows], ticket.lat, ticket.lon) if located else rows
+        box["more"] = total - len(rows)
+    elif located:
+        box["sites"] = [(site, metres) for site, metres in sites_near(
+            current_user, ticket.lat, ticket.lon, NEARBY_SITE_RADIUS_M, NEARBY_SITE_LIMIT + 1)
+            if site.id != ticket.site_id][:NEARBY_SITE_LIMIT]
+    return box
 
 
 @bp.get("/tickets/<int:ticket_id>")
