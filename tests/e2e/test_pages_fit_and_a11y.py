@@ -145,7 +145,8 @@ def world(app, city, make_ticket, now):
             "intake_photo_id": citizen.photos[0].id, "code": citizen.receipt, "task_id": task.id,
             # endpoints worth opening for more than one object: {endpoint: [arguments, ...]}
             "variants": {
-                "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)],
+                "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)]
+                + [{"ticket_id": old.id, "site_q": "东风"}],  # the 关联点位 box's search, a site found
                 "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
                 "escalation.edit": [{"letter_id": draft.id}],
                 "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
