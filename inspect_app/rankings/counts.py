@@ -21,8 +21,9 @@ Every query is one GROUP BY over an indexed range (see models.py for the coverin
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, func, or_, select, text, union, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, text, union, union_all
 
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import const, count_where
@@ -37,13 +38,22 @@ from .scoring import UnitCounts
 
 
 def found_condition(period: Period, now: datetime):
-    return and_(Ticket.reported_at >= period.start, Ticket.reported_at < min(period.end, now),
-                Ticket.status != "cancelled", Ticket.unit_id.is_not(None))
+    return _found(period.start, min(period.end, now))
 
 
 def due_condition(period: Period, now: datetime):
-    return and_(Ticket.deadline >= period.start, Ticket.deadline < min(period.end, now),
-                Ticket.status != "cancelled", Ticket.unit_id.is_not(None))
+    return _due(period.start, min(period.end, now))
+
+
+def _found(start, until):
+    """Reported in [start, until): values, or bound parameters of a statement built once."""
+    return and_(Ticket.reported_at >= start, Ticket.reported_at < until, Ticket.status != "cancelled",
+                Ticket.unit_id.is_not(None))
+
+
+def _due(start, until):
+    return and_(Ticket.deadline >= start, Ticket.deadline < until, Ticket.status != "cancelled",
+                Ticket.unit_id.is_not(None))
 
 
 def flags(now: datetime) -> dict:
@@ -88,38 +98,60 @@ class Builder:
 
 def found_query(period: Period, now: datetime):
     """SELECT unit_id, source, COUNT(*) FROM tickets WHERE reported_at in the period ... GROUP BY unit_id, source."""
-    return (select(Ticket.unit_id, Ticket.source, func.count())
-            .where(found_condition(period, now)).group_by(Ticket.unit_id, Ticket.source))
+    return _found_query(_found(period.start, min(period.end, now)))
 
 
-def adopted_query(period: Period, now: datetime):
+def _found_query(found):
+    return select(Ticket.unit_id, Ticket.source, func.count()).where(found).group_by(Ticket.unit_id, Ticket.source)
+
+
+def _adopted_query(found):
     """Problems found on a segment, charged to the segment's 包抓 unit (when it has one other than the 主办)."""
     adopting = Segment.adopting_unit_id
     return (select(adopting, Ticket.source, func.count())
             .join(Segment, Segment.id == Ticket.segment_id)
-            .where(found_condition(period, now), adopting.is_not(None), adopting != Ticket.unit_id)
+            .where(found, adopting.is_not(None), adopting != Ticket.unit_id)
             .group_by(adopting, Ticket.source))
 
 
+def _assisted_query(found):
+    """Problems found where a unit has a 协办 part (the ticket's other units)."""
+    return (select(TicketUnit.unit_id, Ticket.source, func.count())
+            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .where(found, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled")
+            .group_by(TicketUnit.unit_id, Ticket.source))
+
+
 def due_query(period: Period, now: datetime):
+    return _due_query(_due(period.start, min(period.end, now)), now)
+
+
+def _due_query(due, now):
     cond = flags(now)
     return (select(Ticket.unit_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
                    func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["listed"]))
-            .where(due_condition(period, now)).group_by(Ticket.unit_id))
+            .where(due).group_by(Ticket.unit_id))
+
+
+@cache
+def _statements() -> dict:
+    """unit_counts' four GROUP BYs over the tickets, built once with the period's bounds as parameters (start,
+    until): built on every list, SQLAlchemy spent more walking them for their cache keys than scoring took."""
+    found, due = _found(bindparam("start"), bindparam("until")), _due(bindparam("start"), bindparam("until"))
+    return {"lead": _found_query(found), "adopting": _adopted_query(found), "assist": _assisted_query(found),
+            "due": _due_query(due, bindparam("now"))}
 
 
 def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
     b = Builder()
     session = db.session
-    for unit_id, source, n in session.execute(found_query(period, now)):
-        b.add_found(unit_id, "lead", source, n)
-    for role, query in (("adopting", adopted_query(period, now)), ("assist", _assisted_query(period, now))):
-        if query is not None:
-            for unit_id, source, n in session.execute(query):
-                b.add_found(unit_id, role, source, n)
+    statements = _statements()
+    bounds = {"start": period.start, "until": min(period.end, now)}
+    for role in ("lead", "adopting", "assist"):
+        for unit_id, source, n in session.execute(statements[role], bounds):
+            b.add_found(unit_id, role, source, n)
     letters = _letter_counts(period, now)
-    for unit_id, due, closed, late, rework, at_listed in session.execute(
-            due_query(period, now)):
+    for unit_id, due, closed, late, rework, at_listed in session.execute(statements["due"], bounds):
         b.add(unit_id, "due", int(due))
         b.add(unit_id, "closed", int(closed))
         b.add(unit_id, "overdue", int(late))
@@ -201,14 +233,6 @@ def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
             deducted[unit_id] = float(points or 0)
     return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / n) / full[uid] * 100.0, n)
             for uid, n in sites.items()}
-
-
-def _assisted_query(period: Period, now: datetime):
-    """Problems found where a unit has a 协办 part (the ticket's other units), or None without parts."""
-    return (select(TicketUnit.unit_id, Ticket.source, func.count())
-            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
-            .where(found_condition(period, now), TicketUnit.role == const("assist"), TicketUnit.status != "cancelled")
-            .group_by(TicketUnit.unit_id, Ticket.source))
 
 
 def segment_counts() -> dict[int, int]:
