@@ -32,6 +32,12 @@ def consts(values) -> list:
 _WORD = re.compile(r"[a-z_]+")
 
 
+def like_pattern(text: str) -> str:
+    """'%text%' for `column.like(pattern, escape="\\")` (or ilike): what the user typed found anywhere, its %, _ and
+    backslash as themselves (a lone % or _ would otherwise match every row)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def count_where(condition):
     """SUM(CASE WHEN condition THEN 1 ELSE 0 END), 0 when no row: a conditional count in one GROUP BY pass."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

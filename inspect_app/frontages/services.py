@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import Forbidden, Invalid, NotFound
+from ..common.sql import like_pattern
 from ..common.text import one_line
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
@@ -24,10 +25,6 @@ from ..units.models import Segment, Unit
 from .models import FRONTAGE_KINDS, Frontage
 
 PER_PAGE = 50
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def scope(user):
@@ -66,7 +63,7 @@ def list_frontages(user, q: str = "", street_unit_id: int | None = None, include
                    page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
     query = select(Frontage).where(scope(user))
     if q:
-        like = _like(q)
+        like = like_pattern(q)
         query = query.where(or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),
                                 Frontage.code.like(like, escape="\\")))
     if street_unit_id:
@@ -84,7 +81,7 @@ def search(q: str, limit: int = 20) -> list[Frontage]:
     q = one_line(q)[:50]
     if not q:
         return []
-    like = _like(q)
+    like = like_pattern(q)
     return list(db.session.scalars(
         select(Frontage).where(Frontage.active.is_(True),
                                or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),

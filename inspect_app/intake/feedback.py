@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import or_
 
 from ..common.errors import Invalid
+from ..common.sql import like_pattern
 from ..common.text import one_line
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -111,7 +112,7 @@ def export_rows(list_name: str | None = None) -> Iterator[list]:
     query = items_of(SOURCE)
     wanted = one_line(list_name or "")[:MAX_LIST_NAME]
     if wanted:
-        like = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = like_pattern(wanted)
         query = query.where(or_(IntakeItem.case_number.like(like, escape="\\"),
                                 IntakeItem.reference.like(like, escape="\\")))
     for item in db.session.scalars(query):

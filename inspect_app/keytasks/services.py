@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
-from ..common.sql import const, count_where
+from ..common.sql import const, count_where, like_pattern
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
@@ -181,8 +181,9 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
     if indicator:
         query = query.where(KeyTask.indicator == indicator)
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(KeyTask.code.like(like), KeyTask.content.like(like), KeyTask.indicator.like(like)))
+        like = like_pattern(q)
+        query = query.where(or_(*[column.like(like, escape="\\")
+                                  for column in (KeyTask.code, KeyTask.content, KeyTask.indicator)]))
     return query
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from ..auth.models import ROLE_LABELS, ROLES, User
 from ..auth.services import create_user, password_problem
 from ..common.errors import Invalid
+from ..common.sql import like_pattern
 from ..extensions import db
 from ..units.models import Unit
 from . import fields
@@ -25,8 +26,9 @@ ROLE_BY_LABEL = {**{label: role for role, label in ROLE_LABELS.items()}, **{role
 def list_accounts(q: str = "", role: str = "", include_disabled: bool = True) -> list[User]:
     query = select(User).order_by(User.active.desc(), User.role, User.username)
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(User.username.like(like), User.display_name.like(like), User.phone.like(like)))
+        like = like_pattern(q)
+        query = query.where(or_(*[column.like(like, escape="\\")
+                                  for column in (User.username, User.display_name, User.phone)]))
     if role:
         query = query.where(User.role == role)
     if not include_disabled:

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
+from ..common.sql import like_pattern
 from ..extensions import db
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from . import fields
@@ -29,17 +30,14 @@ def get(model, ident) -> object:
     return row
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 # ----------------------------------------------------------------------------- units
 
 def list_units(q: str = "", kind: str = "", include_retired: bool = False) -> list[Unit]:
     query = select(Unit).order_by(Unit.active.desc(), Unit.code)
     if q:
-        query = query.where(or_(Unit.name.like(_like(q), escape="\\"), Unit.code.like(_like(q), escape="\\"),
-                                Unit.contact_person.like(_like(q), escape="\\")))
+        like = like_pattern(q)
+        query = query.where(or_(*[column.like(like, escape="\\")
+                                  for column in (Unit.name, Unit.code, Unit.contact_person)]))
     if kind:
         query = query.where(Unit.kind == kind)
     if not include_retired:
@@ -114,7 +112,7 @@ def list_segments(name: str = "", district: str = "", unit_id: int | None = None
                   page: int = 1) -> tuple[list[Segment], int]:
     query = select(Segment)
     if name:
-        query = query.where(Segment.name.like(_like(name), escape="\\"))
+        query = query.where(Segment.name.like(like_pattern(name), escape="\\"))
     if district:
         query = query.where(Segment.district == district)
     if unit_id:

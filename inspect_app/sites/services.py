@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select
 from ..common import coords
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
-from ..common.sql import const, consts
+from ..common.sql import const, consts, like_pattern
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..tickets.models import Ticket
@@ -119,7 +119,7 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     if district:
         query = query.where(Site.district == district)
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = like_pattern(q)
         query = query.where(or_(*[column.ilike(like, escape="\\")
                                   for column in (Site.name, Site.code, Site.address, Site.street)]))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

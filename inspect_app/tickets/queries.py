@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest
-from ..common.sql import const, consts, not_indexed
+from ..common.sql import const, consts, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
@@ -261,7 +261,7 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         params["f_reporter_id"] = flt.reporter_id
     if flt.q:
         shape.append("q")
-        params["f_like"] = f"%{flt.q}%"
+        params["f_like"] = like_pattern(flt.q)
     if flt.campaign_id:
         campaign = db.session.get(Campaign, flt.campaign_id)
         if campaign is None:
@@ -288,7 +288,7 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
 
 def _like():
     like = bindparam("f_like")
-    return or_(Ticket.number.like(like), Ticket.address.like(like), Ticket.description.like(like))
+    return or_(*[column.like(like, escape="\\") for column in (Ticket.number, Ticket.address, Ticket.description)])
 
 
 def _campaign(districts: bool):

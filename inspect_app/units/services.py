@@ -7,6 +7,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.geo import degree_box, distance_to_polyline_m
+from ..common.sql import like_pattern
 from ..common.text import clean_text
 from ..extensions import db
 from .models import Category, Segment, Unit
@@ -45,10 +46,6 @@ def segment_query(raw) -> str:
     return clean_text(raw, "路段搜索词", SEGMENT_QUERY_MAX)
 
 
-def _like(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[Segment], bool]:
     """Active segments whose name, district or street (the 属地 unit's name) contains every word of `term`
     (the first SEGMENT_QUERY_WORDS words; % and _ are plain characters), name matches first: (at most `limit`
@@ -56,9 +53,9 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
     words = term.split()[:SEGMENT_QUERY_WORDS]
     if not words:
         return [], False
-    matches = [or_(Segment.name.ilike(_like(w), escape="\\"), Segment.district.ilike(_like(w), escape="\\"),
-                   Unit.name.ilike(_like(w), escape="\\")) for w in words]
-    name_first = case((Segment.name.ilike(_like(words[0]), escape="\\"), 0), else_=1)
+    matches = [or_(*[column.ilike(like_pattern(w), escape="\\")
+                     for column in (Segment.name, Segment.district, Unit.name)]) for w in words]
+    name_first = case((Segment.name.ilike(like_pattern(words[0]), escape="\\"), 0), else_=1)
     rows = list(db.session.scalars(
         select(Segment).join(Segment.unit).options(contains_eager(Segment.unit))  # the street is shown too
         .where(Segment.active.is_(True), and_(*matches))
