@@ -4,14 +4,12 @@ Only those who may link see it; without a search the page sends no statement for
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from html import unescape
 from urllib.parse import quote
 
 import pytest
 import test_ticket_site
-from conftest import City
-from sqlalchemy import event
+from conftest import City, sql_sent
 from test_ticket_site import box, page, post, site_events
 
 from inspect_app.extensions import db
@@ -44,24 +42,11 @@ def search_form(html: str) -> str:
     return found.group(0) if found else ""
 
 
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def statements_of(client, url: str) -> list[str]:
     client.get(url)  # the login's own first-request work out of the way
-    with counted() as statements:
+    with sql_sent() as sent:
         assert client.get(url).status_code == 200
-    return list(statements)
+    return [statement for statement, _ in sent]
 
 
 @pytest.fixture
