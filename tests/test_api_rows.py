@@ -92,6 +92,32 @@ def test_list_pages_equal_orm_pages(app, city, make_ticket, now):
     assert total == 1  # the one closed ticket; pages 2 to 5 were empty
 
 
+def test_list_pages_of_every_size_and_a_campaigns_districts(app, city, make_ticket, now):
+    """A page's rows are read by a statement of fixed size (rows._PAGE_SIZES, the last id repeated to fill it):
+    every page size gives the ORM's page once each. A campaign narrowed to districts sends them as an expanding
+    parameter, so its count and ids are run through SQLAlchemy: still the ORM's list."""
+    from inspect_app.tickets import rows
+    from inspect_app.tickets.campaigns import Campaign
+    made = [make_ticket(point=city.ON_A if n % 2 else city.ON_B) for n in range(12)]
+    campaign = Campaign(name="专项", start_date=(now - timedelta(days=2)).date(),
+                        end_date=(now + timedelta(days=2)).date(), districts=["江城区"])
+    campaign.categories = [city.niupixuan]
+    db.session.add(campaign)
+    db.session.commit()
+    with app.test_request_context():
+        for per_page in (1, 4, 5, 6, 11, 12, 20, 21, 100):
+            flt = queries.TicketFilter(per_page=per_page, page=2)
+            items, total = queries.list_tickets(city.admin, flt, now)
+            fast, fast_total = rows.list_page(city.admin, flt, now)
+            assert fast == [ticket_dict(t, now) for t in items] and fast_total == total == len(made)
+            assert len({item["id"] for item in fast}) == len(fast) == max(0, min(per_page, len(made) - per_page))
+        flt = queries.TicketFilter(campaign_id=campaign.id, per_page=3)
+        items, total = queries.list_tickets(city.admin, flt, now)
+        fast, fast_total = rows.list_page(city.admin, flt, now)
+        assert fast == [ticket_dict(t, now) for t in items] and fast_total == total
+        assert 0 < total < len(made)  # the district's tickets only
+
+
 def test_detail_rows_equal_orm_dicts(app, city, make_ticket, now, api):
     tickets = _varied_tickets(city, make_ticket, now)
     for ticket in tickets:

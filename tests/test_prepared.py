@@ -46,6 +46,30 @@ def test_statements_whose_sql_depends_on_values_are_refused(app):
     with app.app_context():
         with pytest.raises(ValueError):
             PreparedSelect(expanding).all(db.session.connection(), {"ids": [1]})
+        with pytest.raises(ValueError):
+            PreparedSelect(expanding, dynamic="ignore")
+
+
+def test_a_statement_whose_sql_depends_on_values_may_go_through_sqlalchemy(app, make_ticket):
+    made = [make_ticket(), make_ticket(), make_ticket()]
+    db.session.commit()
+    ids = [made[0].id, made[2].id]
+    expanding = PreparedSelect(select(Ticket.id, Ticket.number).where(Ticket.id.in_(bindparam("ids", expanding=True)))
+                               .order_by(Ticket.id), dynamic="sqlalchemy")
+    fixed = PreparedSelect(select(Ticket.id).where(Ticket.id >= bindparam("from_id")).order_by(Ticket.id),
+                           dynamic="sqlalchemy")
+    with app.app_context():
+        connection = db.session.connection()
+        for _ in range(2):  # the first run decides, the second uses the decision
+            assert [tuple(row) for row in expanding.all(connection, {"ids": ids})] == [
+                (made[0].id, made[0].number), (made[2].id, made[2].number)]
+            assert expanding.first(connection, {"ids": ids[1:]}).number == made[2].number
+            assert expanding.scalars(connection, {"ids": ids}) == ids
+            assert expanding.scalar(connection, {"ids": [0]}) is None
+            assert fixed.scalars(connection, {"from_id": made[1].id}) == [made[1].id, made[2].id]
+            assert fixed.scalar(connection, {"from_id": made[1].id}) == made[1].id
+        assert list(expanding._compiled.values()) == [None]  # through SQLAlchemy
+        assert list(fixed._compiled.values()) != [None]  # on the driver's cursor
 
 
 def test_a_driver_error_is_sqlalchemys(app, city, make_ticket, now):

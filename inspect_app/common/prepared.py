@@ -9,8 +9,8 @@ string and the parameters to the driver's cursor, in the session's own connectio
 What SQLAlchemy would do per value is still done: each parameter goes through its type's bind processor for the
 dialect (SQLite's DATETIME text, say) and each column through its result processor (SQLite's 0/1 to a bool), both
 taken from SQLAlchemy's public type API, the latter by the driver's column types of the first run, as SQLAlchemy
-does. A statement whose SQL depends on the values (an expanding IN list, literal_execute) is refused. Rows are
-named tuples with the statement's column names.
+does. A statement whose SQL depends on the values (an expanding IN list, literal_execute) is refused, or with
+`dynamic="sqlalchemy"` simply run through SQLAlchemy. Rows are named tuples with the statement's column names.
 
 Left out, on purpose: SQLAlchemy's events and echo do not see these statements. When the driver raises, the
 statement is run once more through SQLAlchemy, so a failure is reported as any other (and a dropped connection
@@ -28,26 +28,58 @@ __all__ = ["PreparedSelect"]
 
 
 class PreparedSelect:
-    """A SELECT of fixed SQL: `first(connection, params)` and `all(connection, params)` give named tuples."""
+    """A SELECT of fixed SQL: `first(connection, params)` and `all(connection, params)` give named tuples,
+    `scalar` the first column of the first row (or None) and `scalars` the first column of every row.
 
-    def __init__(self, statement: Select):
-        self.statement = statement
-        self._compiled: dict[tuple, _Compiled] = {}
+    `dynamic`: what to do with a statement whose SQL depends on its values: "refuse" (ValueError) or "sqlalchemy"
+    (run it as SQLAlchemy would; for statements built from parts, only some of which have such values)."""
 
-    def _for(self, connection: Connection) -> _Compiled:
+    def __init__(self, statement: Select, dynamic: str = "refuse"):
+        if dynamic not in ("refuse", "sqlalchemy"):
+            raise ValueError(f"dynamic: {dynamic!r}")
+        self.statement, self.dynamic = statement, dynamic
+        self._compiled: dict[tuple, _Compiled | None] = {}
+
+    def _for(self, connection: Connection) -> _Compiled | None:
+        """The statement compiled for the connection's dialect; None: it is run through SQLAlchemy."""
         dialect = connection.dialect
         key = (dialect.name, dialect.driver, dialect.paramstyle)
-        found = self._compiled.get(key)
-        if found is None:
-            found = self._compiled[key] = _Compiled(self.statement, dialect)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            pass
+        try:
+            found = _Compiled(self.statement, dialect)
+        except _Dynamic:
+            if self.dynamic == "refuse":
+                raise
+            found = None
+        self._compiled[key] = found
         return found
 
     def all(self, connection: Connection, params: dict) -> list:
-        return self._for(connection).run(connection, params, one=False)
+        compiled = self._for(connection)
+        if compiled is None:
+            return connection.execute(self.statement, params).all()
+        return compiled.run(connection, params, one=False)
 
     def first(self, connection: Connection, params: dict):
         """The first row, or None."""
-        return self._for(connection).run(connection, params, one=True)
+        compiled = self._for(connection)
+        if compiled is None:
+            return connection.execute(self.statement, params).first()
+        return compiled.run(connection, params, one=True)
+
+    def scalar(self, connection: Connection, params: dict):
+        row = self.first(connection, params)
+        return None if row is None else row[0]
+
+    def scalars(self, connection: Connection, params: dict) -> list:
+        return [row[0] for row in self.all(connection, params)]
+
+
+class _Dynamic(ValueError):
+    """The statement's SQL depends on its parameters' values."""
 
 
 class _Compiled:
@@ -55,7 +87,7 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect)
         binds = compiled.binds
         if any(bind.expanding or bind.literal_execute for bind in binds.values()):
-            raise ValueError("a PreparedSelect's SQL must not depend on its parameters (expanding IN, literal_execute)")
+            raise _Dynamic("a PreparedSelect's SQL must not depend on its parameters (expanding IN, literal_execute)")
         self.statement, self.sql = statement, compiled.string
         self.order = tuple(compiled.positiontup) if compiled.positional else None
         self.bind_processors = {
