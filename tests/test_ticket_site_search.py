@@ -155,6 +155,27 @@ def test_at_most_ten_are_listed_and_the_rest_counted(browser, city, make_ticket,
     assert "测试巷0" not in [name for name, _ in listed(html)]
 
 
+def test_a_refused_link_shows_the_search_again(browser, city, make_ticket, sites, far_site):
+    """The site chosen from a search was retired meanwhile: the page says why, with the same search and its other
+    matches, so the user picks again without typing the search again. The form sends its search along."""
+    ticket = make_ticket()
+    admin = browser(city.admin)
+    html = search(admin, ticket, "农贸市场")
+    form = re.search(r'<form method="post" action="/tickets/\d+/link_site">.*?</form>', html, re.S).group(0)
+    assert '<input type="hidden" name="site_q" value="农贸市场">' in form
+    assert 'name="site_q"' not in re.search(r'<form method="post" action="/tickets/\d+/link_site">.*?</form>',
+                                            box(page(admin, ticket)), re.S).group(0)  # the nearby list has none
+    far_site.active = False
+    db.session.commit()
+    response = post(admin, ticket, "link_site", site_id=far_site.id, site_q="农贸市场")
+    assert response.status_code == 422
+    html = box(response.get_data(as_text=True))
+    assert "点位“北郊农贸市场”已停用，不能关联。" in html
+    assert [name for name, _ in listed(html)] == ["人民路农贸市场", "建设路农贸市场"]
+    assert 'value="农贸市场"' in search_form(html) and "符合“农贸市场”的点位：" in html
+    assert db.session.get(Ticket, ticket.id).site_id is None and not site_events(ticket.id)
+
+
 # ----------------------------------------------------------------------------- what is not offered
 
 def test_retired_sites_are_not_found(browser, city, make_ticket, sites):

@@ -356,8 +356,8 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     refused = rework if rectify_event and rework and rework.id > rectify_event.id else None
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
-                           site_box=_site_box(ticket, request.args) if can(current_user, "link_site", ticket)
-                           else None,
+                           site_box=_site_box(ticket, request.args, (typed or {}).get("site_q"))
+                           if can(current_user, "link_site", ticket) else None,
                            after_photos=[] if refused else after, refused_after=after if refused else [],
                            rework=refused,
                            after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
@@ -367,12 +367,13 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            failed=failed, typed=typed or {}, form_error=error)
 
 
-def _site_box(ticket, args) -> dict:
+def _site_box(ticket, args, searched: str | None = None) -> dict:
     """The 关联点位 box: the active sites near the ticket's position, or those its search (`site_q` in the page's
-    address) finds, nearest first with their distance when the ticket has a position; never the one it is linked
-    to already. The search's form keeps the page's other arguments; without a search, no statement for one."""
+    address, or `searched`: the search a refused link was chosen from) finds, nearest first with their distance
+    when the ticket has a position; never the one it is linked to already. The search's form keeps the page's
+    other arguments; without a search, no statement for one."""
     located = ticket.lat is not None and ticket.lon is not None
-    q = one_line(args.get("site_q"))[:SITE_SEARCH_MAX].strip()
+    q = one_line(searched if searched is not None else args.get("site_q"))[:SITE_SEARCH_MAX].strip()
     keep = [(k, v) for k, v in args.items(multi=True) if k != "site_q"]
     box = {"located": located, "radius": NEARBY_SITE_RADIUS_M, "sites": [], "q": q, "max": SITE_SEARCH_MAX,
            "found": [], "more": 0, "keep": keep,
