@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import pstats
 import random
 import shutil
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeats):
                 workloads[name]()
             profile.disable()
+            if os.environ.get("API_PROFILE_DUMP"):
+                profile.dump_stats(f"{os.environ['API_PROFILE_DUMP']}.{name}")
             for order in ("cumulative", "tottime"):
                 print(f"\ncProfile, {args.repeats} x {name}, by {order}:")
                 pstats.Stats(profile, stream=sys.stdout).strip_dirs().sort_stats(order).print_stats(args.top)
