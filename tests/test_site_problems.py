@@ -85,9 +85,9 @@ def test_the_column_links_each_number_to_the_list_of_that_site(browser, city, si
     assert "<th" in html and ">问题</th>" in html
     east, west, lane = sites["east"].id, sites["west"].id, sites["lane"].id
     assert links(problem_cell(html, "东风农贸市场")) == [(f"/tickets?site_id={east}&status=open", "2"),
-                                                       (f"/tickets?site_id={east}", "3")]
+                                                       (f"/tickets?site_id={east}&status=valid", "3")]
     assert links(problem_cell(html, "西湖农贸市场")) == [(f"/tickets?site_id={west}&status=open", "1"),
-                                                       (f"/tickets?site_id={west}", "1")]
+                                                       (f"/tickets?site_id={west}&status=valid", "1")]
     lane_cell = problem_cell(html, "青石巷")
     assert links(lane_cell) == []  # 0: no link
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", lane_cell)).strip() == "在办 0 · 累计 0"
@@ -106,6 +106,7 @@ def test_the_links_list_exactly_that_sites_tickets(browser, city, sites, problem
     admin = browser(city.admin)
     east = sites["east"].id
     in_hand = admin.get(f"/tickets?site_id={east}&status=open").get_data(as_text=True)
+    found = admin.get(f"/tickets?site_id={east}&status=valid").get_data(as_text=True)
     everything = admin.get(f"/tickets?site_id={east}").get_data(as_text=True)
     numbers = {key: t.number for key, t in problems.items()}
 
@@ -113,7 +114,10 @@ def test_the_links_list_exactly_that_sites_tickets(browser, city, sites, problem
         return {key for key, number in numbers.items() if number in html}
 
     assert shown(in_hand) == {"assigned", "rectified"} and "<small>2 件</small>" in in_hand
-    # the whole list of the site: the voided one too, as the office list shows voided problems unless filtered
+    # 累计: every one but the voided, as counted; the status filter says so
+    assert shown(found) == {"assigned", "rectified", "closed"} and "<small>3 件</small>" in found
+    assert '<option value="valid" selected>不含已作废</option>' in found
+    # the whole list of the site (status 全部): the voided one too
     assert shown(everything) == {"assigned", "rectified", "closed", "cancelled"}
     assert "<small>4 件</small>" in everything
 
@@ -207,3 +211,11 @@ def test_units_and_inspectors_cannot_open_the_sites_pages(browser, city, sites, 
             assert response.status_code == 403, (user.username, url)
             assert "site_id=" not in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Ticket)) == 6
+
+
+def test_the_api_lists_a_sites_found_problems_too(api, city, sites, problems):
+    east = sites["east"].id
+    body = api.get(f"/api/v1/tickets?site_id={east}&status=valid", city.admin).get_json()
+    assert body["total"] == 3 and {item["status"] for item in body["items"]} == {"assigned", "rectified", "closed"}
+    assert api.get(f"/api/v1/tickets?site_id={east}", city.admin).get_json()["total"] == 4
+    assert api.get("/api/v1/tickets?status=voided", city.admin).status_code == 400

@@ -313,7 +313,7 @@ def office_list():
     site = db.session.get(Site, flt.site_id) if flt.site_id else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
                            units=active_units(), categories=active_categories(), districts=list(districts),
-                           campaigns=list(campaigns), statuses=STATUS_LABELS,
+                           campaigns=list(campaigns), statuses=STATUS_LABELS, status_groups=queries.STATUS_GROUPS,
                            export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
 
 
