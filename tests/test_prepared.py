@@ -90,3 +90,32 @@ def test_a_driver_error_is_sqlalchemys(app, city, make_ticket, now):
             with pytest.raises(DBAPIError):
                 prepared.all(connection, params)
         db.session.rollback()
+
+
+def test_cursor_events_see_the_statement(app, make_ticket, now):
+    """Whatever watches the SQL sent (conftest.sql_sent, the benchmarks' floors) sees a prepared statement too, with
+    the parameters the driver gets; a listener that rewrites the statement (retval=True) is obeyed."""
+    from sqlalchemy import event
+
+    from conftest import sql_sent
+    ticket = make_ticket()
+    db.session.commit()
+    prepared = PreparedSelect(_statement())
+    with app.app_context():
+        connection = db.session.connection()
+        params = {"now": now + timedelta(days=1), "from_id": ticket.id}
+        with sql_sent() as sent:
+            rows = prepared.all(connection, params)
+        assert [row.id for row in rows] == [ticket.id]
+        [(sql, bound)] = sent
+        assert sql == next(iter(prepared._compiled.values())).sql and ticket.id in (
+            bound.values() if isinstance(bound, dict) else bound)
+        assert [raw[0] for raw in connection.exec_driver_sql(sql, bound).fetchall()] == [ticket.id]  # replayable
+
+        def nothing(conn, cursor, statement, parameters, context, executemany):
+            return statement.replace("tickets.id >=", "tickets.id <"), parameters
+        event.listen(db.engine, "before_cursor_execute", nothing, retval=True)
+        try:
+            assert prepared.all(connection, params) == []
+        finally:
+            event.remove(db.engine, "before_cursor_execute", nothing)

@@ -12,7 +12,9 @@ taken from SQLAlchemy's public type API, the latter by the driver's column types
 does. A statement whose SQL depends on the values (an expanding IN list, literal_execute) is refused, or with
 `dynamic="sqlalchemy"` simply run through SQLAlchemy. Rows are named tuples with the statement's column names.
 
-Left out, on purpose: SQLAlchemy's events and echo do not see these statements. When the driver raises, the
+The connection's cursor events (before_cursor_execute, after_cursor_execute) are dispatched as SQLAlchemy does,
+with no execution context (None), so whatever watches the SQL sent (tests counting statements, the benchmarks'
+floors) sees these too. Left out, on purpose: the other events and echo. When the driver raises, the
 statement is run once more through SQLAlchemy, so a failure is reported as any other (and a dropped connection
 invalidated); on SQLite a read that failed for a passing reason (a lock) then simply succeeds, while on PostgreSQL
 the failed statement has ended the transaction and SQLAlchemy's error says so.
@@ -102,13 +104,17 @@ class _Compiled:
         if self.bind_processors:
             params = {name: (self.bind_processors[name](value) if name in self.bind_processors else value)
                       for name, value in params.items()}
-        return params if self.order is None else [params[name] for name in self.order]
+        return params if self.order is None else tuple(params[name] for name in self.order)
 
     def run(self, connection: Connection, params: dict, one: bool):
-        bound = self.parameters(params)
+        sql, bound = self.sql, self.parameters(params)
         cursor = connection.connection.cursor()
         try:
-            cursor.execute(self.sql, bound)
+            for listener in connection.dispatch.before_cursor_execute:
+                sql, bound = listener(connection, cursor, sql, bound, None, False)
+            cursor.execute(sql, bound)
+            for listener in connection.dispatch.after_cursor_execute:
+                listener(connection, cursor, sql, bound, None, False)
             raw = cursor.fetchone() if one else cursor.fetchall()
             description = cursor.description
         except self.dialect.loaded_dbapi.Error:
