@@ -176,6 +176,7 @@ def test_a_refused_reply_comes_back_with_what_was_typed(api, browser, city, issu
     html = refused.get_data(as_text=True)
     # the form's own wording: it takes photos and PDFs
     assert 'id="reply-error"' in html and "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。" in html
+    assert 'id="form-error-summary">未能提交：' in html and '<a href="#reply-error">转到表单</a>' in html
     assert ">1. 牛皮癣已清除 &amp; 安排&lt;专人&gt;巡查</textarea>" in html
     assert db.session.scalar(select(func.count(LetterReply.id))) == 0
     assert db.session.scalar(select(func.count(EscalationFile.id))) == 0

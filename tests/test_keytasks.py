@@ -382,6 +382,7 @@ def test_a_refused_report_comes_back_with_what_was_typed(city, tasks, browser, u
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
     assert 'id="report-error"' in html and "申请销号须上传佐证材料（照片或 PDF）。" in html
+    assert 'id="form-error-summary">未能提交：申请销号须上传佐证材料（照片或 PDF）。 <a href="#report-error">' in html
     assert ">全部完成&lt;3&gt;个市场</textarea>" in html
     assert 'name="progress" min="0" max="100" step="5" inputmode="numeric" value="100"' in html
     assert 'name="claims_done" value="1" checked' in html
