@@ -225,6 +225,52 @@ def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
     inspector.close()
 
 
+def test_a_refused_kept_report_goes_back_into_the_form_and_is_sent_changed(city, phones):
+    """A report kept offline is refused once sent (its category was retired meanwhile): 发送失败, with 删除 and
+    改后重发. 改后重发 puts it back into the form, photo, text and what the photo said of itself (its time) included;
+    it stays on the phone until the changed form is sent, then the queue is empty and one ticket is filed."""
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", "离线上报：路口违停")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+    city.niupixuan.active = False  # retired while the phone was offline
+    db.session.commit()
+    context.set_offline(False)
+    page.wait_for_selector(".queue-item.failed:has-text('发送失败：请选择有效的问题类别。')", timeout=20000)
+    assert not tickets()
+    inspector.shot("field-05-refused-kept")
+
+    page.click(".queue-item.failed button:has-text('改后重发')")
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    assert page.input_value("textarea[name=description]") == "离线上报：路口违停"
+    assert page.locator(".previews figure").count() == 1
+    assert page.is_checked("input[name=category][value=niupixuan]")
+    assert "已放回表单" in page.inner_text("form.js-photos .status")
+    assert page.inner_text(".queue-count") == "1"  # still on the phone until the form is sent
+    inspector.shot("field-06-put-back")
+    page.click("label.tile:has-text('乱停乱放')")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_url("**/filed", timeout=20000)
+    [ticket] = tickets()
+    assert (ticket.category.code, ticket.description) == ("illegal_parking", "离线上报：路口违停")
+    [photo] = ticket.photos
+    assert photo.taken_at is not None  # the photo's EXIF time, kept in photo_meta while the photo was queued
+    kept = page.evaluate("""new Promise(ok => { const r = indexedDB.open("inspect-offline");
+        r.onsuccess = () => r.result.transaction("outbox").objectStore("outbox").count()
+          .onsuccess = e => ok(e.target.result); })""")
+    assert kept == 0
+    inspector.close()
+
+
 CACHED_PATHS = """caches.keys().then(names => Promise.all(names.map(name => caches.open(name).then(c => c.keys()))))
   .then(lists => lists.flat().map(request => new URL(request.url).pathname))"""
 

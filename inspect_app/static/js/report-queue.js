@@ -1,6 +1,9 @@
 /* The filing page's reports kept on this phone (loaded by report.js, with offline-queue.js, when the page is
    offline, a submit fails for the network, or reports are already waiting): the visible queue, sent by itself
-   once the connection returns, and `keep`, which puts a report in it and gives a fresh form for the next one. */
+   once the connection returns, and `keep`, which puts a report in it and gives a fresh form for the next one.
+   A report the server refused (发送失败: say its category was retired meanwhile) can be deleted, or put back into
+   the form (改后重发) with its photos and what they said of themselves (time, position), to be changed and sent
+   again; it stays on the phone until the form is sent. */
 (function (parts) {
   "use strict";
   parts.queue = function (form) {
@@ -31,6 +34,11 @@
           state.textContent = r.status === "failed" ? "发送失败：" + r.error : (r.error ? "等待发送：" + r.error : "等待发送");
           li.append(text, state);
           if (r.status === "failed") {
+            var again = document.createElement("button");
+            again.type = "button"; again.className = "btn"; again.textContent = "改后重发";
+            again.setAttribute("aria-label", "把这条发送失败的上报放回表单，修改后重新提交");
+            again.onclick = function () { restore(r); };
+            li.append(again);
             var rm = document.createElement("button");
             rm.type = "button"; rm.className = "btn danger-outline"; rm.textContent = "删除";
             rm.setAttribute("aria-label", "删除这条发送失败的上报");
@@ -42,6 +50,42 @@
         return records;
       });
     }
+    var editing = null;  // the id of the refused report put back into the form, removed once the form is sent
+    function restore(r) {
+      var desc = form.elements.description;
+      if ((form.querySelector(".previews figure") || (desc && desc.value.trim())) &&
+          !confirm("表单中已填写的内容将被这条上报替换，继续吗？")) return;
+      form.reset();
+      form.dispatchEvent(new CustomEvent("report:reset"));
+      if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();  // a new report to the server
+      var values = {}, meta = [], photos = new DataTransfer(), input = form.querySelector(".photo-input");
+      r.fields.forEach(function (f) { (values[f[0]] = values[f[0]] || []).push(f[1]); });
+      try { meta = JSON.parse((values.photo_meta || ["[]"])[0]); } catch (e) { meta = []; }
+      Array.prototype.forEach.call(form.elements, function (el) {
+        var kept = values[el.name];
+        if (!kept || el.type === "file" || el.name === "csrf_token" || el.name === "idempotency_key") return;
+        if (el.type === "checkbox" || el.type === "radio") el.checked = kept.indexOf(el.value) >= 0;
+        else el.value = kept[0];
+        if (el.checked !== false) el.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      (r.files || []).forEach(function (f, n) {
+        var file = new File([f[1]], f[2], { type: f[1].type || "image/jpeg" });
+        file.meta = meta[n] || {};  // scaled on the phone before it was kept: its EXIF is in photo_meta, not in it
+        photos.items.add(file);
+      });
+      input.files = photos.files;
+      input.dispatchEvent(new Event("change"));
+      editing = r.id;
+      form.querySelector(".status").textContent = "已放回表单：请修改后提交。提交前，这条上报仍保存在手机上。";
+      form.scrollIntoView({ block: "start" });
+    }
+    form.addEventListener("submit", function () {  // before report.js's handler: sent (or kept anew) from here on
+      var category = form.elements.category;
+      if (editing && form.querySelector(".previews figure") && !(category && !category.value)) {
+        Q.remove(editing);
+        editing = null;
+      }
+    }, true);
     function flush() {
       if (!navigator.onLine) return Promise.resolve();
       return Q.flush(user, function (record, url) {

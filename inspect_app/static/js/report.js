@@ -56,7 +56,7 @@
   function scale(file) {
     var meta = {};
     return file.slice(0, 196608).arrayBuffer().then(function (buf) {
-      try { meta = readExif(buf); } catch (e) { meta = {}; }
+      try { meta = file.meta || readExif(buf); } catch (e) { meta = {}; }  // .meta: a kept report put back (report-queue.js)
       return createImageBitmap(file, { imageOrientation: "from-image" });
     }).then(function (bmp) {
       var k = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
