@@ -20,6 +20,22 @@ NO_GPS_PHOTO = "Canon_40D.jpg"
 GPS_PHOTO = "hdr_iphone_hdr_YES.jpg"  # EXIF position in Madrid
 
 
+def kept_offline(page, context, description: str) -> None:
+    """A 牛皮癣 report filed with the phone offline (the page controlled by the service worker, which serves the
+    queue's scripts offline), kept in the queue; the phone stays offline."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", description)
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+
+
 def tickets() -> list[Ticket]:
     db.session.expire_all()
     return list(db.session.scalars(select(Ticket).order_by(Ticket.id)))
@@ -205,17 +221,7 @@ def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
     the queue says 已发送 and the line under the form is gone."""
     inspector = phones("inspector")
     page, context = inspector.page, inspector.context
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.reload()  # controlled by the service worker, which serves the queue's scripts offline
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    context.set_offline(True)
-    page.wait_for_selector(".net-off:visible")
-    page.click("label.tile:has-text('牛皮癣')")
-    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
-    page.wait_for_selector(".previews figcaption:has-text('KB')")
-    page.fill("textarea[name=description]", "离线上报：灯杆小广告")
-    page.click("button:has-text('提交上报')")
-    page.wait_for_selector(".queue:visible .queue-item")
+    kept_offline(page, context, "离线上报：灯杆小广告")
     assert "已保存在手机上" in page.inner_text("form.js-photos .status")
     context.set_offline(False)  # sent by itself
     page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
@@ -231,17 +237,7 @@ def test_a_refused_kept_report_goes_back_into_the_form_and_is_sent_changed(city,
     it stays on the phone until the changed form is sent, then the queue is empty and one ticket is filed."""
     inspector = phones("inspector")
     page, context = inspector.page, inspector.context
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    context.set_offline(True)
-    page.wait_for_selector(".net-off:visible")
-    page.click("label.tile:has-text('牛皮癣')")
-    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
-    page.wait_for_selector(".previews figcaption:has-text('KB')")
-    page.fill("textarea[name=description]", "离线上报：路口违停")
-    page.click("button:has-text('提交上报')")
-    page.wait_for_selector(".queue:visible .queue-item")
+    kept_offline(page, context, "离线上报：路口违停")
     city.niupixuan.active = False  # retired while the phone was offline
     db.session.commit()
     context.set_offline(False)
@@ -306,17 +302,7 @@ def test_a_report_kept_overnight_is_sent_after_logging_in_again(city, phones):
     with it, which the new session would refuse (a dead end: 发送失败, only 删除)."""
     inspector = phones("inspector")
     page, context = inspector.page, inspector.context
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    context.set_offline(True)
-    page.wait_for_selector(".net-off:visible")
-    page.click("label.tile:has-text('牛皮癣')")
-    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
-    page.wait_for_selector(".previews figcaption:has-text('KB')")
-    page.fill("textarea[name=description]", "隔夜上报：路灯杆小广告")
-    page.click("button:has-text('提交上报')")
-    page.wait_for_selector(".queue:visible .queue-item")
+    kept_offline(page, context, "隔夜上报：路灯杆小广告")
     context.clear_cookies()  # the session is over
     context.set_offline(False)
     page.wait_for_selector(".queue-item:has-text('登录已过期')", timeout=20000)

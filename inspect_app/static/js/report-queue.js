@@ -79,7 +79,9 @@
       form.querySelector(".status").textContent = "已放回表单：请修改后提交。提交前，这条上报仍保存在手机上。";
       form.scrollIntoView({ block: "start" });
     }
-    form.addEventListener("submit", function () {  // before report.js's handler: sent (or kept anew) from here on
+    // Before report.js's handler, when it will send: from here the report is the form's, as any being filed (sent,
+    // kept anew when offline, or refused with the form still filled in), and no longer the queue's.
+    form.addEventListener("submit", function () {
       var category = form.elements.category;
       if (editing && form.querySelector(".previews figure") && !(category && !category.value)) {
         Q.remove(editing);
