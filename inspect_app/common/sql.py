@@ -1,11 +1,11 @@
 """Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns),
 times formatted by the database for the API's reads, the hours between two times, and an integer member of JSON
-text and a substring test (the inbox reads ticket events' data)."""
+text and a substring test (the inbox reads ticket events' data), and the searches' LIKE of what the user typed."""
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import Float, Integer, String, case, func, literal_column
+from sqlalchemy import Float, Integer, String, case, func, literal_column, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -36,6 +36,12 @@ def like_pattern(text: str) -> str:
     """'%text%' for `column.like(pattern, escape="\\")` (or ilike): what the user typed found anywhere, its %, _ and
     backslash as themselves (a lone % or _ would otherwise match every row)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def any_like(columns, pattern, ignore_case: bool = False):
+    """Any of the columns matches `pattern` (like_pattern's, or a bound parameter holding one): the searches'
+    condition, in any letter case on PostgreSQL too with `ignore_case` (ILIKE)."""
+    return or_(*[(column.ilike if ignore_case else column.like)(pattern, escape="\\") for column in columns])
 
 
 def count_where(condition):

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import Forbidden, Invalid, NotFound
-from ..common.sql import like_pattern
+from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
@@ -63,9 +63,7 @@ def list_frontages(user, q: str = "", street_unit_id: int | None = None, include
                    page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
     query = select(Frontage).where(scope(user))
     if q:
-        like = like_pattern(q)
-        query = query.where(or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),
-                                Frontage.code.like(like, escape="\\")))
+        query = query.where(any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
     if street_unit_id:
         query = query.where(Frontage.street_unit_id == street_unit_id)
     if not include_retired:
@@ -81,11 +79,9 @@ def search(q: str, limit: int = 20) -> list[Frontage]:
     q = one_line(q)[:50]
     if not q:
         return []
-    like = like_pattern(q)
     return list(db.session.scalars(
         select(Frontage).where(Frontage.active.is_(True),
-                               or_(Frontage.name.like(like, escape="\\"), Frontage.address.like(like, escape="\\"),
-                                   Frontage.code.like(like, escape="\\")))
+                               any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
         .order_by(Frontage.name, Frontage.id).limit(limit)).unique())
 
 

@@ -16,10 +16,9 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sqlalchemy import or_
 
 from ..common.errors import Invalid
-from ..common.sql import like_pattern
+from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -112,9 +111,7 @@ def export_rows(list_name: str | None = None) -> Iterator[list]:
     query = items_of(SOURCE)
     wanted = one_line(list_name or "")[:MAX_LIST_NAME]
     if wanted:
-        like = like_pattern(wanted)
-        query = query.where(or_(IntakeItem.case_number.like(like, escape="\\"),
-                                IntakeItem.reference.like(like, escape="\\")))
+        query = query.where(any_like((IntakeItem.case_number, IntakeItem.reference), like_pattern(wanted)))
     for item in db.session.scalars(query):
         state = progress(item)
         ticket = item.ticket

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
-from ..common.sql import const, count_where, like_pattern
+from ..common.sql import any_like, const, count_where, like_pattern
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
@@ -181,9 +181,7 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
     if indicator:
         query = query.where(KeyTask.indicator == indicator)
     if q:
-        like = like_pattern(q)
-        query = query.where(or_(*[column.like(like, escape="\\")
-                                  for column in (KeyTask.code, KeyTask.content, KeyTask.indicator)]))
+        query = query.where(any_like((KeyTask.code, KeyTask.content, KeyTask.indicator), like_pattern(q)))
     return query
 
 

@@ -9,12 +9,12 @@ import string
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..auth.models import ROLE_LABELS, ROLES, User
 from ..auth.services import create_user, password_problem
 from ..common.errors import Invalid
-from ..common.sql import like_pattern
+from ..common.sql import any_like, like_pattern
 from ..extensions import db
 from ..units.models import Unit
 from . import fields
@@ -26,9 +26,7 @@ ROLE_BY_LABEL = {**{label: role for role, label in ROLE_LABELS.items()}, **{role
 def list_accounts(q: str = "", role: str = "", include_disabled: bool = True) -> list[User]:
     query = select(User).order_by(User.active.desc(), User.role, User.username)
     if q:
-        like = like_pattern(q)
-        query = query.where(or_(*[column.like(like, escape="\\")
-                                  for column in (User.username, User.display_name, User.phone)]))
+        query = query.where(any_like((User.username, User.display_name, User.phone), like_pattern(q)))
     if role:
         query = query.where(User.role == role)
     if not include_disabled:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
-from ..common.sql import like_pattern
+from ..common.sql import any_like, like_pattern
 from ..extensions import db
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from . import fields
@@ -35,9 +35,7 @@ def get(model, ident) -> object:
 def list_units(q: str = "", kind: str = "", include_retired: bool = False) -> list[Unit]:
     query = select(Unit).order_by(Unit.active.desc(), Unit.code)
     if q:
-        like = like_pattern(q)
-        query = query.where(or_(*[column.like(like, escape="\\")
-                                  for column in (Unit.name, Unit.code, Unit.contact_person)]))
+        query = query.where(any_like((Unit.name, Unit.code, Unit.contact_person), like_pattern(q)))
     if kind:
         query = query.where(Unit.kind == kind)
     if not include_retired:
@@ -112,7 +110,7 @@ def list_segments(name: str = "", district: str = "", unit_id: int | None = None
                   page: int = 1) -> tuple[list[Segment], int]:
     query = select(Segment)
     if name:
-        query = query.where(Segment.name.like(like_pattern(name), escape="\\"))
+        query = query.where(any_like((Segment.name,), like_pattern(name)))
     if district:
         query = query.where(Segment.district == district)
     if unit_id:

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_, select
 from ..common import coords
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
-from ..common.sql import const, consts, like_pattern
+from ..common.sql import any_like, const, consts, like_pattern
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..tickets.models import Ticket
@@ -119,9 +119,8 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     if district:
         query = query.where(Site.district == district)
     if q:
-        like = like_pattern(q)
-        query = query.where(or_(*[column.ilike(like, escape="\\")
-                                  for column in (Site.name, Site.code, Site.address, Site.street)]))
+        query = query.where(any_like((Site.name, Site.code, Site.address, Site.street), like_pattern(q),
+                                     ignore_case=True))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
         return nearest_first(db.session.scalars(query), lat, lon)[offset:offset + limit], total

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, exists, false, func, select, true
 from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest
-from ..common.sql import const, consts, like_pattern, not_indexed
+from ..common.sql import any_like, const, consts, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..http import date_arg, flag_arg, int_arg
@@ -288,8 +288,7 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
 
 
 def _like():
-    like = bindparam("f_like")
-    return or_(*[column.like(like, escape="\\") for column in (Ticket.number, Ticket.address, Ticket.description)])
+    return any_like((Ticket.number, Ticket.address, Ticket.description), bindparam("f_like"))
 
 
 def _campaign(districts: bool):

@@ -7,7 +7,7 @@ from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.geo import degree_box, distance_to_polyline_m
-from ..common.sql import like_pattern
+from ..common.sql import any_like, like_pattern
 from ..common.text import clean_text
 from ..extensions import db
 from .models import Category, Segment, Unit
@@ -53,9 +53,9 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
     words = term.split()[:SEGMENT_QUERY_WORDS]
     if not words:
         return [], False
-    matches = [or_(*[column.ilike(like_pattern(w), escape="\\")
-                     for column in (Segment.name, Segment.district, Unit.name)]) for w in words]
-    name_first = case((Segment.name.ilike(like_pattern(words[0]), escape="\\"), 0), else_=1)
+    matches = [any_like((Segment.name, Segment.district, Unit.name), like_pattern(w), ignore_case=True)
+               for w in words]
+    name_first = case((any_like((Segment.name,), like_pattern(words[0]), ignore_case=True), 0), else_=1)
     rows = list(db.session.scalars(
         select(Segment).join(Segment.unit).options(contains_eager(Segment.unit))  # the street is shown too
         .where(Segment.active.is_(True), and_(*matches))
