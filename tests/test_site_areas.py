@@ -119,6 +119,56 @@ def test_a_problem_inside_a_large_area_is_offered_first_at_no_distance(browser, 
     assert [(s["code"], s["distance_m"]) for s in listed] == [("GY-1", 0.0), ("BJ-1", pytest.approx(110, abs=0.5))]
 
 
+def test_a_list_by_position_is_every_match_nearest_first_loading_only_its_page(city, kinds, now):
+    """list_sites with a position pages nearest_first over all its matches (points, areas whose centre is far but
+    whose outline is near, sites without a position last), yet loads as sites only those that can be on the page."""
+    import random
+
+    import sqlalchemy
+
+    from inspect_app.auth.models import User
+
+    rng = random.Random(17)
+    made = []
+    for n in range(240):
+        site = Site(code=f"R-{n:03}", name=f"测试点位{n}", kind=kinds["lane"], district="江城区",
+                    territorial_unit=city.street_a, created_at=now)
+        east, north = rng.uniform(-3000, 3000), rng.uniform(-3000, 3000)
+        if n % 40 == 0:
+            pass  # no position
+        elif n % 5 == 0:  # an area: an outline up to 1.5 km wide around its centre
+            half = rng.uniform(20, 750)
+            site.place(None, None, ring((east - half, north - 40), (east + half, north - 40),
+                                        (east + half, north + 40), (east - half, north + 40)))
+        else:
+            site.place(at(east, north)[1], at(east, north)[0])
+        made.append(site)
+    db.session.add_all(made)
+    db.session.commit()
+    every = [(site.code, metres) for site, metres in site_services.nearest_first(made, LAT0, LON0)]
+    loaded, admin_id = [], city.admin.id
+
+    def count(site, context):
+        loaded.append(site.code)
+
+    sqlalchemy.event.listen(Site, "load", count)
+    try:
+        for offset, limit in ((0, 10), (0, 1), (35, 10), (230, 10), (0, 5000)):
+            db.session.expunge_all()  # every site read anew: the load event counts them
+            admin = db.session.get(User, admin_id)
+            loaded.clear()
+            rows, total = site_services.list_sites(admin, lat=LAT0, lon=LON0, offset=offset, limit=limit)
+            assert total == 240
+            assert [(s.code, d) for s, d in rows] == every[offset:offset + limit]
+            assert limit >= 240 or len(loaded) < offset + limit + 30, (offset, limit, len(loaded))
+    finally:
+        sqlalchemy.event.remove(Site, "load", count)
+    # with a search too: the nearest of its matches, not the first ones by code
+    rows, total = site_services.list_sites(admin, q="测试点位1", lat=LAT0, lon=LON0, limit=10)
+    matching = [code for code, _ in every if code in {f"R-{n:03}" for n in range(240) if str(n).startswith("1")}]
+    assert total == len(matching) == 111 and [s.code for s, _ in rows] == matching[:10]
+
+
 def test_a_problem_in_a_market_inside_a_park_is_the_markets_first(city, make_site):
     make_site("GY-1", "湘江风光带", area=PARK)  # made first: the lower id
     make_site("SC-1", "风光带农贸市场", area=ring((-50, -50), (50, -50), (50, 50), (-50, 50)))

@@ -155,6 +155,25 @@ def test_at_most_ten_are_listed_and_the_rest_counted(browser, city, make_ticket,
     assert "测试巷0" not in [name for name, _ in listed(html)]
 
 
+def test_a_located_ticket_is_offered_the_nearest_matches_not_the_first_ones(browser, city, make_ticket, sites,
+                                                                          now):
+    """Twelve markets match 市场 and only ten are listed: those nearest the problem, the nearest first, whatever
+    their codes (the one a few metres off has the last code)."""
+    from inspect_app.sites.models import Site
+
+    lat, lon = City.ON_A
+    db.session.add_all([Site(code=f"SC-{n:02}", name=f"第{n}菜市场", kind=sites["market"].kind, district="江城区",
+                             lat=lat + 0.01 + n * 0.001, lon=lon, territorial_unit=city.street_a, created_at=now)
+                        for n in range(SITE_SEARCH_LIMIT + 1)])
+    db.session.add(Site(code="SC-99", name="桥头菜市场", kind=sites["market"].kind, district="江城区",
+                        lat=lat + 0.00005, lon=lon, territorial_unit=city.street_a, created_at=now))
+    db.session.commit()
+    html = search(browser(city.admin), make_ticket(), "菜市场")
+    names = [name for name, _ in listed(html)]
+    assert names == ["桥头菜市场", *[f"第{n}菜市场" for n in range(SITE_SEARCH_LIMIT - 1)]]
+    assert "还有2个点位符合" in html
+
+
 def test_a_refused_link_shows_the_search_again(browser, city, make_ticket, sites, far_site):
     """The site chosen from a search was retired meanwhile: the page says why, with the same search and its other
     matches, so the user picks again without typing the search again. The form sends its search along."""

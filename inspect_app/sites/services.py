@@ -123,7 +123,7 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
                                      ignore_case=True))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
-        return nearest_first(db.session.scalars(query), lat, lon)[offset:offset + limit], total
+        return _nearest_page(query, lat, lon, offset, limit), total
     query = query.order_by(Site.district, Site.kind_id, Site.code).limit(limit).offset(offset)
     return [(s, None) for s in db.session.scalars(query)], total
 
@@ -142,6 +142,43 @@ def nearest_first(sites, lat: float, lon: float) -> list[tuple[Site, float | Non
     rows = [(s, site_distance_m(s, lat, lon)) for s in sites]
     rows.sort(key=lambda pair: (pair[1] is None, pair[1] or 0, pair[0].reach_m or 0, pair[0].id))
     return rows
+
+
+def _nearest_page(query, lat: float, lon: float, offset: int, limit: int) -> list[tuple[Site, float | None]]:
+    """nearest_first(every site of the query)[offset:offset + limit], loading only the sites that can be on the
+    page: the query's positions are read as plain columns, and a site is loaded when the least distance it can
+    have (to its centre, less its reach: exact for a point) is no farther than the page's last site so far. A
+    city's whole register (thousands of sites) matches a broad search or a list by position; the page shows ten."""
+    want = offset + limit
+    bounds, unplaced = [], []
+    for site_id, site_lat, site_lon, reach in db.session.execute(
+            query.with_only_columns(Site.id, Site.lat, Site.lon, Site.reach_m).order_by(None)):
+        if site_lat is None or site_lon is None:
+            unplaced.append(site_id)
+        else:
+            metres = distance_m(lat, lon, site_lat, site_lon)
+            # an area's outline is measured in the point's own projection: a metre and a thousandth of slack
+            bounds.append((max(metres - reach - 1 - metres / 1000, 0) if reach else metres, site_id))
+    bounds.sort()
+    loaded: dict[int, Site] = {}
+
+    def load(ids) -> None:
+        ids = [site_id for site_id in ids if site_id not in loaded]
+        for start in range(0, len(ids), 500):
+            loaded.update((site.id, site) for site in db.session.scalars(
+                select(Site).where(Site.id.in_(ids[start:start + 500]))))
+
+    load(site_id for _, site_id in bounds[:want])
+    while len(loaded) < len(bounds):
+        # the page's farthest distance so far; every site that may come nearer (or as near) is loaded too
+        farthest = sorted(site_distance_m(site, lat, lon) for site in loaded.values())[:want][-1]
+        more = [site_id for bound, site_id in bounds if bound <= farthest and site_id not in loaded]
+        if not more:
+            break
+        load(more)
+    if len(loaded) < want:  # those without a position come last, as in nearest_first
+        load(sorted(unplaced)[:want - len(loaded)])
+    return nearest_first(loaded.values(), lat, lon)[offset:offset + limit]
 
 
 def sites_near(user, lat: float, lon: float, radius_m: float, limit: int) -> list[tuple[Site, float]]:

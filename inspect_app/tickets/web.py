@@ -26,7 +26,7 @@ from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERI
 from ..units.models import Segment
 from ..common.text import one_line
 from ..sites.models import Site
-from ..sites.services import list_sites, nearest_first, sites_near, visible_site
+from ..sites.services import list_sites, sites_near, visible_site
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
                               search_segments, segment_query)
 from . import actions, dispatch, photo_checks, queries, waiting
@@ -379,10 +379,10 @@ def _site_box(ticket, args, searched: str | None = None) -> dict:
            "found": [], "more": 0, "keep": keep,
            "cleared": url_for(".detail", ticket_id=ticket.id) + (f"?{urlencode(keep)}" if keep else "")}
     if q:
-        rows, total = list_sites(current_user, q=q, limit=SITE_SEARCH_LIMIT, exclude_id=ticket.site_id)
-        # the page of matches (not all of them: a broad word matches hundreds) nearest first
-        box["found"] = nearest_first([site for site, _ in rows], ticket.lat, ticket.lon) if located else rows
-        box["more"] = total - len(rows)
+        # the nearest matches when the ticket has a position (a broad word matches hundreds), else by code
+        rows, total = list_sites(current_user, q=q, limit=SITE_SEARCH_LIMIT, exclude_id=ticket.site_id,
+                                 lat=ticket.lat if located else None, lon=ticket.lon if located else None)
+        box["found"], box["more"] = rows, total - len(rows)
     elif located:
         box["sites"] = [(site, metres) for site, metres in sites_near(
             current_user, ticket.lat, ticket.lon, NEARBY_SITE_RADIUS_M, NEARBY_SITE_LIMIT + 1)
