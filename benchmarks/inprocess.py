@@ -213,6 +213,31 @@ def unit_list(data: DataSet, repeats: int) -> list[Figure]:
                 "sql_statements": len(statements), "list_queries": len(queries)})]
 
 
+def office_list(data: DataSet, repeats: int) -> list[Figure]:
+    """The office's ticket list narrowed to a district (a sixth of the city's tickets): the page's ids, then their
+    cards (tickets/cards.py)."""
+    from urllib.parse import quote
+
+    from .city import DISTRICTS
+
+    app = bench_app(data)
+    admin = session_client(app, data.meta["admin"], data.meta["password"])
+    url = f"/tickets?district={quote(DISTRICTS[0])}"
+    html = admin.get(url).decode()
+    assert html.count('<li class="tcard') == 20, "the list should show a page of 20"
+    statements = _capture(app, lambda: admin.get(url))
+    queries = _ticket_queries(statements)
+    cpu: dict = {}
+    times = _timed({"page": lambda: admin.get(url), "floor": _floor(app, queries)}, repeats, cpu)
+    page, floor = median_ms(times["page"]), median_ms(times["floor"])
+    return [Figure(
+        "office_list", f"office's ticket list /tickets?district= ({data.spec.tickets:,} tickets)", database_label(data),
+        page, "ms", "≤ 3× floor", ok=page <= 3 * floor, floor=floor,
+        floor_what="its SELECTs (count, ids, cards, photos) as raw SQL", ratio=page / floor,
+        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "cpu_ms": median_ms(cpu["page"]), "runs": repeats,
+                "sql_statements": len(statements), "list_queries": len(queries)})]
+
+
 def ticket_page(data: DataSet, repeats: int) -> list[Figure]:
     app = bench_app(data)
     meta = data.meta

@@ -2,10 +2,10 @@
 
 A list page shows twenty cards; loading them as full Ticket objects (with their category, unit, segment, reporter,
 parts, photos and extensions as objects too) cost more Python than the page's SQL. `list_cards` reads just what a
-card shows: the page in one query (the ticket's columns and the names it shows), then the first "before" photos
-and the open extension requests of those tickets in one query each. Pages that have Ticket objects anyway (a
-ticket in the office's work list, a frontage's history) turn them into cards with `TicketCard.of`, so every card is
-rendered from the same fields by the same macro.
+card shows: the page's ids in one query (from an index, where one fits), their rows with the names they show in
+another, then the first "before" photos and the open extension requests of those tickets in one query each. Pages
+that have Ticket objects anyway (a ticket in the office's work list, a frontage's history) turn them into cards
+with `TicketCard.of`, so every card is rendered from the same fields by the same macro.
 """
 from __future__ import annotations
 
@@ -39,19 +39,24 @@ _PARTS = (select(TicketUnit.ticket_id, func.count()).where(TicketUnit.ticket_id.
           .group_by(TicketUnit.ticket_id))
 
 
+# A page's cards by their ids (expanding), after a statement of the ids alone has picked and ordered them: in one
+# statement with the joins, SQLite sorted every matching row with its joined names before the LIMIT (a district's
+# 200,000 tickets of a million: 0.9 s a page), where the ids sort from an index alone.
+_CARDS = (select(
+    Ticket.id, Ticket.number, Ticket.status, Ticket.source, Category.name.label("category"), Ticket.address,
+    Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
+    Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
+    User.display_name.label("reporter_display"), User.username.label("reporter_username"),
+).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
+    .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
+    .outerjoin(User, User.id == Ticket.reporter_id).where(Ticket.id.in_(bindparam("ids", expanding=True))))
+
+
 @lru_cache(maxsize=256)
 def _statements(shape: tuple[str, ...], overdue_first: bool):
-    """The count and the page of cards for a filter shape (queries.filter_shape), built once."""
-    where = queries.filter_condition(shape)
-    page = queries.paged(select(
-        Ticket.id, Ticket.number, Ticket.status, Ticket.source, Category.name.label("category"), Ticket.address,
-        Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
-        Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
-        User.display_name.label("reporter_display"), User.username.label("reporter_username"),
-    ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
-        .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
-        .outerjoin(User, User.id == Ticket.reporter_id).where(where), overdue_first)
-    return queries.count_statement(shape), page
+    """The count and the page's ids for a filter shape (queries.filter_shape), built once."""
+    return (queries.count_statement(shape),
+            queries.paged(select(Ticket.id).where(queries.filter_condition(shape)), overdue_first))
 
 
 @dataclass(slots=True)
@@ -116,11 +121,12 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
     """queries.list_tickets as cards: the same tickets, total and order (the same filter, scope and page).
     with_parts=False: a list that never names the units answering (a unit's own list) skips counting them."""
     shape, params = queries.filter_shape(user, flt, now)
-    count_query, page_query = _statements(shape, overdue_first)
+    count_query, ids_query = _statements(shape, overdue_first)
     total = db.session.scalar(count_query, params)
-    rows = db.session.execute(page_query, params | queries.page_params(flt)).all()
+    ids = list(db.session.scalars(ids_query, params | queries.page_params(flt)))
+    order = {ticket_id: index for index, ticket_id in enumerate(ids)}
+    rows = sorted(db.session.execute(_CARDS, {"ids": ids}), key=lambda row: order[row.id]) if ids else []
     is_unit, own_unit = has_role(user, UNITS), user.unit_id  # read once: `user` may be the current_user proxy
-    ids = [row.id for row in rows]
     photos: dict[int, int] = {}
     extensions: dict[int, datetime] = {}
     parts: dict[int, int] = {}
