@@ -301,7 +301,7 @@ def test_stored_figures_refer_to_the_kept_map_lines(app, client, city, tickets):
     services.refresh(NOW)
     db.session.commit()
     live = db.session.scalar(select(DashboardSnapshot.data_json).where(DashboardSnapshot.key == services.LIVE))
-    assert "<circle" in live and "<polyline" not in live  # dots stored, lines referred to
+    assert "<circle" in live and '<path d="M' not in live  # dots stored, lines referred to
     assert db.session.scalar(select(DashboardSnapshot.data_json).where(DashboardSnapshot.key.like("map:%")))
 
     def page_map() -> str:
@@ -312,7 +312,9 @@ def test_stored_figures_refer_to_the_kept_map_lines(app, client, city, tickets):
     sign_in(client, city.leader)
     with mock.patch.object(web, "now", lambda: NOW):
         drawn = page_map()
-        assert "<polyline" in drawn and "<circle" in drawn
+        assert '<path d="M' in drawn and "<circle" in drawn
+        # all the lines in one path; the dots' shared stroke said once around them
+        assert drawn.count("<path") == 1 and "<polyline" not in drawn and drawn.count(charts.DOTS) == 1
         services._MAP_BASES.clear()  # another process: the lines come from the database
         assert page_map() == drawn
         services._MAP_BASES.clear()
