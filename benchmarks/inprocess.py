@@ -215,7 +215,8 @@ def unit_list(data: DataSet, repeats: int) -> list[Figure]:
 
 def office_list(data: DataSet, repeats: int) -> list[Figure]:
     """The office's ticket list narrowed to a district (a sixth of the city's tickets): the page's ids, then their
-    cards (tickets/cards.py)."""
+    cards (tickets/cards.py). Its own SQL can be the slow part (one statement sorting every matching row with its
+    joined names took 700 ms on SQLite), so the page also has a time of its own to keep."""
     from urllib.parse import quote
 
     from .city import DISTRICTS
@@ -232,7 +233,7 @@ def office_list(data: DataSet, repeats: int) -> list[Figure]:
     page, floor = median_ms(times["page"]), median_ms(times["floor"])
     return [Figure(
         "office_list", f"office's ticket list /tickets?district= ({data.spec.tickets:,} tickets)", database_label(data),
-        page, "ms", "≤ 3× floor", ok=page <= 3 * floor, floor=floor,
+        page, "ms", "≤ 3× floor and ≤ 150 ms", ok=page <= 3 * floor and page <= 150, floor=floor,
         floor_what="its SELECTs (count, ids, cards, photos) as raw SQL", ratio=page / floor,
         detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "cpu_ms": median_ms(cpu["page"]), "runs": repeats,
                 "sql_statements": len(statements), "list_queries": len(queries)})]
