@@ -93,7 +93,7 @@ def test_list_pages_equal_orm_pages(app, city, make_ticket, now):
 
 
 def test_list_pages_of_every_size_and_a_campaigns_districts(app, city, make_ticket, now):
-    """A page's rows are read by a statement of fixed size (rows._PAGE_SIZES, the last id repeated to fill it):
+    """A page's rows are read by a statement of fixed size (prepared.ByIds.SIZES, the last id repeated to fill it):
     every page size gives the ORM's page once each. A campaign narrowed to districts sends them as an expanding
     parameter, so its count and ids are run through SQLAlchemy: still the ORM's list."""
     from inspect_app.tickets import rows

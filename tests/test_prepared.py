@@ -3,6 +3,7 @@ parameters and results converted by the dialect's types (a datetime parameter, a
 PostgreSQL alike; statements whose SQL depends on the values are refused; a driver error goes through SQLAlchemy."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -119,3 +120,34 @@ def test_cursor_events_see_the_statement(app, make_ticket, now):
             assert prepared.all(connection, params) == []
         finally:
             event.remove(db.engine, "before_cursor_execute", nothing)
+
+
+def test_rows_by_ids_one_statement_per_size(app, city, make_ticket):
+    """ByIds reads the rows of up to a hundred ids by one statement of fixed SQL per size: the ids padded with the
+    last one, each row once, the statement's own order (and its datetimes converted as SQLAlchemy does)."""
+    from sqlalchemy import event
+
+    from inspect_app.common.prepared import ByIds
+
+    made = [make_ticket() for _ in range(7)]
+    db.session.commit()
+    by_ids = ByIds(select(Ticket.id, Ticket.reported_at).order_by(Ticket.id.desc()), Ticket.id)
+    sent = []
+
+    def log(conn, cursor, statement, parameters, *args):
+        sent.append(statement)
+    with app.app_context():
+        reported = {t.id: db.session.get(Ticket, t.id).reported_at for t in made}
+        connection = db.session.connection()
+        event.listen(connection, "before_cursor_execute", log)
+        ids = list(reported)
+        for wanted in (ids[:1], ids[:2], ids[2:7], ids[:6], ids[::-1]):
+            rows = by_ids.all(connection, wanted)
+            assert [row.id for row in rows] == sorted(wanted, reverse=True)
+            assert [row.reported_at for row in rows] == [reported[i] for i in sorted(wanted, reverse=True)]
+        assert by_ids.all(connection, []) == []
+        with pytest.raises(StopIteration):
+            by_ids.all(connection, list(range(1, 102)))  # a page is at most a hundred
+        event.remove(connection, "before_cursor_execute", log)
+    assert [len(re.findall(r"\?|%\(id_\d+\)s", statement)) for statement in sent] == [1, 5, 5, 10, 10]
+    assert len(set(sent)) == 3  # sizes 1, 5 and 10

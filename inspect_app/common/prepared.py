@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-__all__ = ["PreparedSelect"]
+__all__ = ["ByIds", "PreparedSelect"]
 
 
 class PreparedSelect:
@@ -78,6 +79,29 @@ class PreparedSelect:
 
     def scalars(self, connection: Connection, params: dict) -> list:
         return [row[0] for row in self.all(connection, params)]
+
+
+class ByIds:
+    """The rows of a page's ids: `statement` narrowed to `id_column IN (the ids)` by one PreparedSelect of fixed
+    SQL per size in SIZES, the smallest that holds them, the last id repeated to fill it (a repeated id matches
+    its row once). An expanding IN of the ids would be rendered anew on every request."""
+
+    SIZES = (1, 5, 10, 20, 50, 100)  # tickets.queries.parse_filter: per_page is at most 100
+
+    def __init__(self, statement: Select, id_column):
+        self.statement, self.id_column = statement, id_column
+        self._by_size: dict[int, PreparedSelect] = {}
+
+    def all(self, connection: Connection, ids: list, params: dict | None = None) -> list:
+        if not ids:
+            return []
+        size = next(size for size in self.SIZES if size >= len(ids))  # StopIteration: more ids than the largest
+        prepared = self._by_size.get(size)
+        if prepared is None:
+            names = [bindparam(f"id_{index}") for index in range(size)]
+            prepared = self._by_size[size] = PreparedSelect(self.statement.where(self.id_column.in_(names)))
+        padded = list(ids) + [ids[-1]] * (size - len(ids))
+        return prepared.all(connection, (params or {}) | {f"id_{index}": id_ for index, id_ in enumerate(padded)})
 
 
 class _Dynamic(ValueError):
