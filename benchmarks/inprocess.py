@@ -194,23 +194,28 @@ def api_list(data: DataSet, repeats: int) -> list[Figure]:
                 "sql_statements": len(statements), "list_queries": len(queries)})]
 
 
-def unit_list(data: DataSet, repeats: int) -> list[Figure]:
-    app = bench_app(data)
-    meta = data.meta
-    unit = session_client(app, meta["list_unit_user"], meta["password"])
-    url = "/unit/tickets"
-    unit.get(url)
-    statements = _capture(app, lambda: unit.get(url))
+def _list_page(client, app, url: str, repeats: int) -> tuple[float, float, dict]:
+    """A web list page against its own SELECTs replayed as raw SQL: (page ms, floor ms, details)."""
+    statements = _capture(app, lambda: client.get(url))
     queries = _ticket_queries(statements)
     cpu: dict = {}
-    times = _timed({"page": lambda: unit.get(url), "floor": _floor(app, queries)}, repeats, cpu)
-    page, floor = median_ms(times["page"]), median_ms(times["floor"])
+    times = _timed({"page": lambda: client.get(url), "floor": _floor(app, queries)}, repeats, cpu)
+    page = median_ms(times["page"])
+    return page, median_ms(times["floor"]), {
+        "p95_ms": percentile(times["page"], 0.95) * 1000, "cpu_ms": median_ms(cpu["page"]), "runs": repeats,
+        "sql_statements": len(statements), "list_queries": len(queries)}
+
+
+def unit_list(data: DataSet, repeats: int) -> list[Figure]:
+    app = bench_app(data)
+    unit = session_client(app, data.meta["list_unit_user"], data.meta["password"])
+    url = "/unit/tickets"
+    unit.get(url)
+    page, floor, detail = _list_page(unit, app, url, repeats)
     return [Figure(
         "unit_list", f"unit's ticket list page /unit/tickets ({data.spec.tickets:,} tickets)", database_label(data),
         page, "ms", "≤ 3× floor", ok=page <= 3 * floor, floor=floor,
-        floor_what="its SELECTs (count, page, photos) as raw SQL", ratio=page / floor,
-        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "cpu_ms": median_ms(cpu["page"]), "runs": repeats,
-                "sql_statements": len(statements), "list_queries": len(queries)})]
+        floor_what="its SELECTs (count, page, photos) as raw SQL", ratio=page / floor, detail=detail)]
 
 
 def office_list(data: DataSet, repeats: int) -> list[Figure]:
@@ -224,19 +229,12 @@ def office_list(data: DataSet, repeats: int) -> list[Figure]:
     app = bench_app(data)
     admin = session_client(app, data.meta["admin"], data.meta["password"])
     url = f"/tickets?district={quote(DISTRICTS[0])}"
-    html = admin.get(url).decode()
-    assert html.count('<li class="tcard') == 20, "the list should show a page of 20"
-    statements = _capture(app, lambda: admin.get(url))
-    queries = _ticket_queries(statements)
-    cpu: dict = {}
-    times = _timed({"page": lambda: admin.get(url), "floor": _floor(app, queries)}, repeats, cpu)
-    page, floor = median_ms(times["page"]), median_ms(times["floor"])
+    assert admin.get(url).decode().count('<li class="tcard') == 20, "the list should show a page of 20"
+    page, floor, detail = _list_page(admin, app, url, repeats)
     return [Figure(
         "office_list", f"office's ticket list /tickets?district= ({data.spec.tickets:,} tickets)", database_label(data),
         page, "ms", "≤ 3× floor and ≤ 150 ms", ok=page <= 3 * floor and page <= 150, floor=floor,
-        floor_what="its SELECTs (count, ids, cards, photos) as raw SQL", ratio=page / floor,
-        detail={"p95_ms": percentile(times["page"], 0.95) * 1000, "cpu_ms": median_ms(cpu["page"]), "runs": repeats,
-                "sql_statements": len(statements), "list_queries": len(queries)})]
+        floor_what="its SELECTs (count, ids, cards, photos) as raw SQL", ratio=page / floor, detail=detail)]
 
 
 def ticket_page(data: DataSet, repeats: int) -> list[Figure]:
