@@ -2,6 +2,7 @@
 repeat offenders for the street office, a frontage's history, and who sees which frontages."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -235,3 +236,22 @@ def test_the_api_refuses_a_page_or_limit_out_of_range_with_400(api, city, url):
     response = api.get(url, city.admin)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]["code"].startswith("invalid_")
+
+
+def test_the_form_offers_the_active_segments_by_district(browser, city, now):
+    """The 责任路段 menu of the frontage form and of the office's intake entry: every active segment under its
+    district, by name; a retired one is not offered."""
+    from inspect_app.units.models import Segment
+
+    db.session.add(Segment(name="旧城巷", district="江城区", unit=city.street_a, active=False))
+    db.session.commit()
+    admin = browser(city.admin)
+    for url in ("/frontages/new", "/intake/entry"):
+        html = admin.get(url).get_data(as_text=True)
+        menu = re.search(r'<select name="segment_id">.*?</select>', html, re.S).group(0)
+        groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', menu, re.S)
+        offered = {district: re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', options)
+                   for district, options in groups}
+        assert offered["江城区"] == [(str(city.seg_a.id), "人民路东段")], url
+        assert offered["临江区"] == [(str(city.seg_b.id), "建设路西段")], url
+        assert "旧城巷" not in menu

@@ -11,6 +11,7 @@ from ..http import int_arg, now
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, requires
 from . import services
+from ..units.services import segment_choices
 from .models import DUTIES, FRONTAGE_KINDS
 
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
@@ -66,14 +67,6 @@ def detail(frontage_id: int):
                            duties=DUTIES)
 
 
-def _segments():
-    from sqlalchemy import select
-
-    from ..units.models import Segment
-    return list(db.session.scalars(select(Segment).where(Segment.active.is_(True))
-                                   .order_by(Segment.district, Segment.name)).unique())
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @requires(REGISTER_KEEPERS)
 def new():
@@ -112,7 +105,7 @@ def _form(frontage_id: int | None):
     else:
         values = {"kind": "商户", "street_unit_id": str(current_user.unit_id or "")}
     return render_template("frontages/form.html", frontage=frontage, values=values, error=error,
-                           kinds=FRONTAGE_KINDS, streets=services.streets(current_user), segments=_segments()), \
+                           kinds=FRONTAGE_KINDS, streets=services.streets(current_user), segments=segment_choices()), \
         422 if error else 200
 
 

@@ -11,7 +11,6 @@ import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
@@ -20,8 +19,7 @@ from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
 from ..policy import CITYWIDE, OFFICE, has_role, public, requires
-from ..units.models import Segment
-from ..units.services import active_categories, active_units, segments_named_in
+from ..units.services import active_categories, active_units, segment_choices, segments_named_in
 from . import feedback, hotline, limits, services
 from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
@@ -108,11 +106,6 @@ def receipt(code: str):
 
 # ----------------------------------------------------------------------------- the moderation queue
 
-def _segments():
-    return list(db.session.scalars(select(Segment).where(Segment.active.is_(True))
-                                   .order_by(Segment.district, Segment.name)).unique())
-
-
 @bp.get("/intake")
 @requires(OFFICE)
 def queue():
@@ -138,7 +131,7 @@ def item(item_id: int):
     near = services.located_segments([found]).get(found.id)
     named = [] if near or found.status != "pending" else segments_named_in(found.address)
     return render_template("intake/item.html", item=found, state=services.progress(found),
-                           categories=active_categories(), segments=_segments(), units=active_units(),
+                           categories=active_categories(), segments=segment_choices(), units=active_units(),
                            senders=services.sender_counts([found]) if found.status == "pending" else {},
                            near=near, named=named,
                            radius=current_app.config["DISPATCH_RADIUS_M"],
@@ -214,7 +207,7 @@ def entry():
             db.session.rollback()
             error, values = problem.message, request.form
     return render_template("intake/entry.html", error=error, values=values, sources=services.ENTRY_SOURCES,
-                           categories=active_categories(), segments=_segments(), units=active_units()), \
+                           categories=active_categories(), segments=segment_choices(), units=active_units()), \
         422 if error else 200
 
 
