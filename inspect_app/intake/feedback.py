@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-
 from ..common.errors import Invalid
 from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
