@@ -491,6 +491,35 @@ def test_office_dispatches_a_pending_ticket(browser, city, make_ticket):
     assert ticket.status == "assigned" and ticket.unit_id == city.roads.id and ticket.deadline is not None
 
 
+def test_the_work_list_menus_propose_a_unit_and_name_the_last_dispute(browser, city, make_ticket):
+    """待办事项: each row's 派遣 menu offers every active unit (names escaped) with the proposed one selected (a
+    待派遣's segment's unit; a 退单's present unit); a 待派遣 shows its description, a 退单 its last reason and who."""
+    city.roads.name = "市政<设施>管理处"
+    db.session.commit()
+    far = make_ticket(point=City.FAR, description="路灯杆上小广告")
+    placed = make_ticket(point=City.FAR)
+    placed.segment_id = city.seg_b.id  # a pending ticket on a segment (its unit is street_b): proposed, not chosen
+    db.session.commit()
+    disputed = make_ticket()
+    page = f"/tickets/{disputed.id}"
+    browser(city.unit_a).submit(page, f"{page}/dispute", {"reason": "该处属于乙街道"})
+    browser(city.admin).submit("/office/work", f"{page}/reassign", {"unit_id": str(city.street_b.id)})
+    browser(city.unit_b).submit(page, f"{page}/dispute", {"reason": "该处在两街道交界，应属甲街道"})
+    assert fresh(disputed).status == "disputed" and fresh(far).status == "pending"
+
+    page = text(browser(city.admin).get("/office/work"))
+    menus = dict(re.findall(r'<select name="unit_id" required aria-label="(\S+) 派遣给哪个责任单位">(.*?)</select>',
+                            page, re.S))
+    assert set(menus) == {far.number, placed.number, disputed.number}
+    for menu in menus.values():
+        assert menu.count("<option") == 1 + 4 and "市政&lt;设施&gt;管理处" in menu and "<设施>" not in menu
+    selected = {number: re.findall(r'<option value="(\d+)" selected>', menu) for number, menu in menus.items()}
+    assert selected == {far.number: [], placed.number: [str(city.street_b.id)],
+                        disputed.number: [str(city.street_b.id)]}
+    assert "路灯杆上小广告" in page
+    assert "应属甲街道" in page and "该处属于乙街道" not in page and "（unit_b，" in page
+
+
 def test_a_move_the_status_does_not_allow_shows_the_409_message(browser, city, make_ticket):
     ticket = make_ticket()
     page = f"/tickets/{ticket.id}"

@@ -23,7 +23,7 @@ from ..photos.models import Photo
 from ..policy import UNITS, has_role
 from ..units.models import Category, Segment, Unit
 from . import queries
-from .models import ExtensionRequest, Ticket, TicketUnit
+from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .rules import LEVEL_NAMES, STATUS_LABELS, is_overdue
 
 NO_ADDRESS = "未填写地址"
@@ -146,3 +146,38 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
         reporter_name=(row.reporter_display or row.reporter_username) if row.reporter_username else None,
         photo_id=photos.get(row.id), extension_until=extensions.get(row.id),
         assisting=is_unit and row.unit_id != own_unit) for row in rows], total
+
+
+# The office's work list (待办事项) shows more than a card: a 待派遣 ticket's description and the unit its segment
+# proposes in the 派遣 menu; a 退单's last reason, when and by whom.
+_WORK = (select(Ticket.id, Ticket.description, Segment.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
+         .where(Ticket.id.in_(bindparam("ids", expanding=True))))
+_EVENTS = (select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at, User.display_name, User.username)
+           .outerjoin(User, User.id == TicketEvent.actor_id)
+           .where(TicketEvent.ticket_id.in_(bindparam("ids", expanding=True)),
+                  TicketEvent.action == bindparam("action")).order_by(TicketEvent.id))
+
+
+@dataclass(frozen=True, slots=True)
+class EventNote:
+    note: str | None
+    at: datetime
+    actor_name: str | None
+
+
+def dispatch_notes(cards: list[TicketCard]) -> dict[int, tuple[str | None, int | None]]:
+    """Each card's ticket's description and the unit of its road segment (None without one), by ticket id."""
+    if not cards:
+        return {}
+    return {ticket_id: (description, unit_id) for ticket_id, description, unit_id in
+            db.session.execute(_WORK, {"ids": [card.id for card in cards]})}
+
+
+def last_events(cards: list[TicketCard], action: str) -> dict[int, EventNote]:
+    """Each card's ticket's last event of `action` (its note, time and actor), by ticket id; none: not there."""
+    found: dict[int, EventNote] = {}
+    if cards:
+        for ticket_id, note, at, display_name, username in db.session.execute(
+                _EVENTS, {"ids": [card.id for card in cards], "action": action}):
+            found[ticket_id] = EventNote(note, at, display_name or username)
+    return found
