@@ -60,6 +60,12 @@ def flags(now: datetime) -> dict:
     """Conditions on a due ticket, shared by the GROUP BY, the ticket ids kept with a list and the dashboard."""
     from ..tickets.rules import overdue_condition
 
+    return {**_timeless_flags(), "overdue": overdue_condition(now),
+            "overdue_supervised": and_(overdue_condition(now), Ticket.escalation_level >= 1)}
+
+
+def _timeless_flags() -> dict:
+    """flags() that do not depend on the time."""
     done_at = func.coalesce(Ticket.rectified_at, Ticket.closed_at)
     closed = Ticket.status == "closed"
     return {
@@ -68,10 +74,8 @@ def flags(now: datetime) -> dict:
         "late": or_(done_at.is_(None), done_at > Ticket.deadline),
         "rework": Ticket.rework_count > 0,
         "extended": Ticket.extension_count > 0,
-        "overdue": overdue_condition(now),
         "supervised": Ticket.escalation_level >= 1,
         "listed": Ticket.escalation_level >= 2,
-        "overdue_supervised": and_(overdue_condition(now), Ticket.escalation_level >= 1),
     }
 
 
@@ -123,11 +127,11 @@ def _assisted_query(found):
 
 
 def due_query(period: Period, now: datetime):
-    return _due_query(_due(period.start, min(period.end, now)), now)
+    return _due_query(_due(period.start, min(period.end, now)))
 
 
-def _due_query(due, now):
-    cond = flags(now)
+def _due_query(due):
+    cond = _timeless_flags()
     return (select(Ticket.unit_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
                    func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["listed"]))
             .where(due).group_by(Ticket.unit_id))
@@ -139,7 +143,7 @@ def _statements() -> dict:
     until): built on every list, SQLAlchemy spent more walking them for their cache keys than scoring took."""
     found, due = _found(bindparam("start"), bindparam("until")), _due(bindparam("start"), bindparam("until"))
     return {"lead": _found_query(found), "adopting": _adopted_query(found), "assist": _assisted_query(found),
-            "due": _due_query(due, bindparam("now"))}
+            "due": _due_query(due)}
 
 
 def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
