@@ -103,3 +103,26 @@ def test_the_unit_list_page_shows_each_card_as_before(browser, city, make_ticket
     # The office's list names the lead unit and how many answer.
     office = browser(city.admin).get("/tickets").get_data(as_text=True)
     assert "中国电信临江分公司 等3家" in office
+
+
+def test_a_category_in_one_status_is_read_from_its_index(app, city, make_ticket, now):
+    """The dashboard's 在办 and 超期 of a category link to these lists: counted and paged from
+    ix_tickets_category_status, not by walking every ticket of the category (SQLite's plan without statistics,
+    as the app runs it, is the same for any number of rows)."""
+    import pytest
+    from conftest import sql_sent
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
+    make_ticket(point=City.FAR)
+    for flt in (queries.TicketFilter(category="niupixuan", status="pending"),
+                queries.TicketFilter(category="niupixuan", status="open"),
+                queries.TicketFilter(category="niupixuan", overdue=True)):
+        with sql_sent() as sent:
+            list_cards(city.admin, flt, now)
+        counted = [(s, p) for s, p in sent if s.startswith("SELECT count(*)") and "category_id" in s]
+        assert len(counted) == 1, sent
+        for statement, parameters in counted + [(s, p) for s, p in sent if "ORDER BY tickets.id DESC" in s
+                                                and flt.status == "pending"]:
+            plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            assert any("ix_tickets_category_status" in str(row) for row in plan), (flt, statement, plan)
