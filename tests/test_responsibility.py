@@ -67,6 +67,56 @@ def test_adopting_unit_answers_for_its_segment_else_the_street(city, make_ticket
     assert make_ticket(point=City.ON_A).unit_id == city.street_a.id  # a retired department gets nothing
 
 
+@pytest.fixture
+def market(city, now):
+    """东风农贸市场: street A's, under the market regulator (市场监管局, its 行业主管), run by a market company."""
+    from inspect_app.sites.models import Site, SiteKind
+
+    regulator = Unit(code="SJ", name="市市场监督管理局", kind="市直单位")
+    operator = Unit(code="QY10", name="东风市场管理有限公司", kind="企业")
+    site = Site(code="NM-1", name="东风农贸市场", kind=SiteKind(name="农贸市场"), district="江城区",
+                lat=City.ON_A[0], lon=City.ON_A[1], active=True, territorial_unit=city.street_a, sector_unit=regulator,
+                operator_unit=operator, created_at=now)
+    db.session.add_all([regulator, operator, site])
+    db.session.commit()
+    return site
+
+
+def dispatched_how(ticket) -> str:
+    return next(e.note for e in ticket.events if e.action == "dispatch")
+
+
+def test_a_sector_category_at_a_site_goes_to_the_sites_regulator(city, make_ticket, market):
+    """行业主管部门（点位的主管部门）: a problem filed at a market goes to the market's 行业主管; elsewhere to the
+    category's own unit, else the road's 属地 street office."""
+    city.spider.route = "sector"
+    db.session.commit()
+    at_market = make_ticket(category="spider_web", site_id=market.id)
+    assert at_market.unit_id == market.sector_unit_id and dispatched_how(at_market) == "按点位的行业主管部门自动派遣"
+    on_the_road = make_ticket(category="spider_web")
+    assert on_the_road.unit_id == city.street_a.id and dispatched_how(on_the_road) == "按责任路段的属地单位自动派遣"
+    city.spider.owner_unit = city.roads
+    market.sector_unit.active = False  # a retired regulator gets nothing: the category's own unit
+    db.session.commit()
+    assert make_ticket(category="spider_web", site_id=market.id).unit_id == city.roads.id
+    assert make_ticket(category="spider_web").unit_id == city.roads.id
+    market.active = False  # a retired site's units are not asked
+    market.sector_unit.active = True
+    db.session.commit()
+    assert make_ticket(category="spider_web", site_id=market.id).unit_id == city.roads.id
+
+
+def test_a_problem_at_a_site_with_no_road_near_goes_to_the_sites_street_office(city, make_ticket, market):
+    """Inside a park or a market no road segment is near: the site's registered 属地 unit answers, rather than the
+    office dispatching by hand; a site-less problem there still waits for the office."""
+    inside = make_ticket(point=City.FAR, site_id=market.id)
+    assert inside.status == "assigned" and inside.unit_id == city.street_a.id
+    assert dispatched_how(inside) == "按点位的属地单位自动派遣"
+    assert make_ticket(point=City.FAR).status == "pending"
+    near_road = make_ticket(point=City.ON_B, site_id=market.id)  # the road's street office comes first
+    assert near_road.unit_id == city.street_b.id and dispatched_how(near_road) == "按责任路段的属地单位自动派遣"
+
+
 def test_a_category_made_with_its_own_unit_keeps_going_to_it(city, make_ticket):
     assert city.parking.route == "own"  # made in conftest without a rule: API.md's rule holds
     assert make_ticket(category="illegal_parking", segment=city.seg_a).unit_id == city.police.id

@@ -1,16 +1,18 @@
-"""Whom a new problem goes to: the category's rule (units.models.ROUTES) applied to the segment, the frontage and
-the units the inspector picked, with the segment's 属地 unit as the fallback when the rule finds nobody.
+"""Whom a new problem goes to: the category's rule (units.models.ROUTES) applied to the segment, the site (点位),
+the frontage and the units the inspector picked, with the 属地 unit as the fallback when the rule finds nobody.
 
     territorial  the segment's 属地 unit (street office or district)
     adopting     the segment's 包抓 unit (a city department), else 属地
-    sector       the site's 行业主管 unit (sites are not in this version yet), else 属地
+    sector       the site's 行业主管 unit (市场监管局 for a market), else the category's own unit, else 属地
     own          the category's own unit, else 属地
     owner        the 产权 units picked at filing (lead first, the rest assisting), else the category's own unit,
                  else 属地
     frontage     the street office of the named 门前四包 frontage, else 属地
 
-Retired units are skipped. The office (filing, or accepting an outside report) may name the units for any
-category; an inspector only for a category whose rule is "owner".
+属地 is the segment's unit; a problem filed at a site with no road segment near (inside a park or a market) goes to
+the site's registered 属地 unit rather than waiting for the office. Retired units are skipped. The office (filing, or
+accepting an outside report) may name the units for any category; an inspector only for a category whose rule is
+"owner".
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ HOW = {
     "picked": "按上报时选择的产权单位派遣",
     "territorial": "按责任路段的属地单位自动派遣",
     "adopting": "按责任路段的包抓单位自动派遣",
-    "sector": "按行业主管部门自动派遣",
+    "sector": "按点位的行业主管部门自动派遣",
+    "site": "按点位的属地单位自动派遣",
     "own": "按问题类别的责任单位自动派遣",
     "frontage": "按门前四包责任商户所在街道自动派遣",
 }
@@ -46,12 +49,12 @@ def _usable(unit: Unit | None) -> Unit | None:
     return unit if unit is not None and unit.active else None
 
 
-def route_for(category: Category, segment: Segment | None, frontage=None, picked: list[Unit] | None = None) -> Route:
+def route_for(category: Category, segment: Segment | None, frontage=None, picked: list[Unit] | None = None,
+              site=None) -> Route:
     """The lead unit (None: the office dispatches by hand), the assisting units, and a note saying why."""
     picked = [u for u in (picked or []) if _usable(u)]
     if picked:
         return Route(picked[0], picked[1:], HOW["picked"])
-    territorial = _usable(segment.unit) if segment is not None else None
     candidates: list[tuple[Unit | None, str]] = []
     if category.route == "own":
         candidates.append((category.owner_unit, "own"))
@@ -60,9 +63,12 @@ def route_for(category: Category, segment: Segment | None, frontage=None, picked
     elif category.route == "frontage":
         street = frontage.street_unit if frontage is not None else None
         candidates.append((street, "frontage"))
-    elif category.route in ("owner", "sector"):
+    elif category.route == "sector":
+        candidates += [(site.sector_unit if site is not None else None, "sector"), (category.owner_unit, "own")]
+    elif category.route == "owner":
         candidates.append((category.owner_unit, "own"))
-    candidates.append((territorial, "territorial"))
+    candidates += [(segment.unit if segment is not None else None, "territorial"),
+                   (site.territorial_unit if site is not None else None, "site")]
     for unit, how in candidates:
         if _usable(unit) is not None:
             return Route(unit, [], HOW[how])

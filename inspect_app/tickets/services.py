@@ -147,7 +147,8 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         raise BadRequest("问题来源不正确。", code="invalid_source")
     description = clean_text(report.description, "问题描述", MAX_TEXT, multiline=True)
     address = clean_text(report.address, "地址", MAX_ADDRESS)
-    if report.site_id is not None and db.session.get(Site, report.site_id) is None:
+    site = db.session.get(Site, report.site_id) if report.site_id is not None else None
+    if report.site_id is not None and site is None:
         raise Invalid("所选点位不存在。", code="invalid_site")
     picked = dispatch.picked_units(reporter, category, report.unit_ids)
     frontage = _frontage(report.frontage_id)
@@ -157,7 +158,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     if report.unit is not None and report.unit.active:  # filed by another feature for a unit it names
         route = dispatch.Route(report.unit, [], "按测评项目的责任单位自动派遣")
     else:
-        route = dispatch.route_for(category, segment, frontage, picked)
+        route = dispatch.route_for(category, segment, frontage, picked, site if site and site.active else None)
 
     year = local(now).year
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
