@@ -10,8 +10,8 @@ from ..extensions import db
 from ..http import int_arg, now
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, requires
-from . import services
 from ..units.services import segment_choices
+from . import services
 from .models import DUTIES, FRONTAGE_KINDS
 
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
