@@ -54,8 +54,8 @@ CHOICES = [
     "(office/spreadsheets.py, about six times faster than XlsxWriter or openpyxl here) into a temporary file, so "
     "memory stays flat whatever the row count. The probe streams in the request; above EXPORT_INLINE_MAX_ROWS the "
     "app itself runs the export as a background job (python -m benchmarks.bench_export measures both).",
-    "No ANALYZE on SQLite (the app never runs it, so the benchmark does not either); PostgreSQL is ANALYZEd after the "
-    "bulk load, as autovacuum would do shortly after.",
+    "No ANALYZE on SQLite (the app never runs it, so the benchmark does not either); PostgreSQL is vacuumed and "
+    "ANALYZEd after the bulk load (VACUUM (ANALYZE)), as autovacuum would do shortly after.",
     "Trade-off to watch: the tickets table now carries 18 secondary indexes, every one maintained on each filing "
     "and status change; `ix_tickets_reported_at` and `ix_tickets_status_deadline` are prefixes of the dashboard's "
     "covering indexes and could go.",
