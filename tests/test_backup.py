@@ -101,6 +101,24 @@ def test_backup_wipe_restore_gives_back_rows_and_files(runner, uploads, tmp_path
     assert state() == before
 
 
+def test_postgres_restore_leaves_tables_analysed_and_vacuumed(runner, uploads, tmp_path, some_tickets):
+    """pg_restore recreates the tables without planner statistics or a visibility map; the restore runs
+    VACUUM (ANALYZE) so that the first pages after it are planned on real counts and read indexes alone."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's backup copies the file as it is")
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    wipe(uploads)
+    result = runner.invoke(args=["restore", str(dest)])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    columns_with_statistics = db.session.scalar(db.text(
+        "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'tickets'"))
+    assert columns_with_statistics > 0  # none: never analysed (what pg_restore leaves)
+    visible = db.session.scalar(db.text("SELECT relallvisible FROM pg_class WHERE oid = 'tickets'::regclass"))
+    assert visible >= 1  # 0: no page marked all-visible yet, every index-only scan visits the table
+
+
 def test_manifest_describes_the_backup(app, tmp_path, some_tickets, now):
     manifest = ops.create_backup(tmp_path / "b", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
                                  now=now)
