@@ -10,9 +10,9 @@ the frontage and the units the inspector picked, with the 属地 unit as the fal
     frontage     the street office of the named 门前四包 frontage, else 属地
 
 属地 is the segment's unit; a problem filed at a site with no road segment near (inside a park or a market) goes to
-the site's registered 属地 unit rather than waiting for the office. Retired units are skipped. The office (filing, or
-accepting an outside report) may name the units for any category; an inspector only for a category whose rule is
-"owner".
+the site's registered 属地 unit rather than waiting for the office. Retired units and sites are skipped. The office
+(filing, or accepting an outside report) may name the units for any category; an inspector only for a category
+whose rule is "owner".
 """
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def route_for(category: Category, segment: Segment | None, frontage=None, picked
     picked = [u for u in (picked or []) if _usable(u)]
     if picked:
         return Route(picked[0], picked[1:], HOW["picked"])
+    if site is not None and not site.active:
+        site = None  # a retired site's register is not asked, as a retired unit is not
     candidates: list[tuple[Unit | None, str]] = []
     if category.route == "own":
         candidates.append((category.owner_unit, "own"))

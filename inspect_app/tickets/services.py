@@ -158,7 +158,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     if report.unit is not None and report.unit.active:  # filed by another feature for a unit it names
         route = dispatch.Route(report.unit, [], "按测评项目的责任单位自动派遣")
     else:
-        route = dispatch.route_for(category, segment, frontage, picked, site if site and site.active else None)
+        route = dispatch.route_for(category, segment, frontage, picked, site)
 
     year = local(now).year
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
