@@ -122,6 +122,23 @@ def test_postgres_restore_leaves_tables_analysed_and_vacuumed(runner, uploads, t
     assert vacuumed is not None  # None: pg_restore's new table was never vacuumed
 
 
+def test_postgres_restore_that_cannot_vacuum_still_restores_and_says_so(runner, uploads, tmp_path, some_tickets,
+                                                                         monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    before = state()
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    wipe(uploads)
+    real_text = ops.text  # taken after the backup: only the restore's statements go through the failing one
+    monkeypatch.setattr(ops, "text",
+                        lambda sql: real_text(sql.replace("VACUUM (ANALYZE) ", "VACUUM (ANALYZE) nosuch, ")))
+    result = runner.invoke(args=["restore", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "问题 3 件" in result.output and "统计信息未能更新" in result.output
+    assert state() == before
+
+
 def test_manifest_describes_the_backup(app, tmp_path, some_tickets, now):
     manifest = ops.create_backup(tmp_path / "b", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
                                  now=now)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from sqlalchemy import column, create_engine, func, inspect as sa_inspect, literal, select, table, text
 from sqlalchemy.engine import Connection, Engine, URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..common.timeutil import isoformat
 from ..extensions import db
@@ -353,20 +354,24 @@ def _restore_postgres(dump: Path, engine: Engine) -> None:
     conninfo, env = pg_connection(engine.url)
     _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", f"--dbname={conninfo}", str(dump)], env)
-    _vacuum_analyze(engine)
 
 
-def _vacuum_analyze(engine: Engine) -> None:
+def _vacuum_analyze(engine: Engine) -> bool:
     """pg_restore brings back rows and indexes, but not the planner's statistics, and no row is marked visible to
     all yet: until autovacuum gets round to every table, plans are guesses and each index-only scan (the lists'
     counts, the dashboard's figures) reads the table's rows as well. The benchmark's 1 M-ticket city, bulk-loaded
     the same way, showed the office's district list in 155 ms instead of 57 before its vacuum. So the app's tables
-    are vacuumed and analysed now, while the services are still stopped."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM: no transaction
-        names = sorted(sa_inspect(conn).get_table_names())
-        if names:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.execute(text(f"VACUUM (ANALYZE) {', '.join(quote(name) for name in names)}"))
+    are vacuumed and analysed now, while the services are still stopped. False if that failed (the rows are
+    restored all the same; autovacuum will get there)."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM: no transaction
+            names = sorted(sa_inspect(conn).get_table_names())
+            if names:
+                quote = conn.dialect.identifier_preparer.quote
+                conn.execute(text(f"VACUUM (ANALYZE) {', '.join(quote(name) for name in names)}"))
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike,
@@ -384,14 +389,16 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
             raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
         files = _restore_files(folder / manifest["files"]["dir"], Path(upload_folder))  # files before rows
         engine.dispose()  # no pooled connection holds locks on what is about to be replaced
+        analysed = None
         if engine.dialect.name == "sqlite":
             _restore_sqlite(dump, engine)
         else:
             _restore_postgres(dump, engine)
+            analysed = _vacuum_analyze(engine)
         engine.dispose()
         with engine.connect() as conn:
             rows = count_rows(conn)
     differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
                  if rows.get(name) != n}
     return {"created_at": manifest["created_at"], "files": files, "rows": rows, "differing": differing,
-            "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint()}
+            "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint(), "analysed": analysed}

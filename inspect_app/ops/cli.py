@@ -56,6 +56,9 @@ def register(app: Flask) -> None:
                    f"照片记录 {rows.get('photos', 0)} 条，文件 {result['files']} 个。")
         if result["differing"]:
             click.echo(f"警告：以下表的行数与备份不同：{result['differing']}", err=True)
+        if result["analysed"] is False:
+            click.echo("提示：数据库统计信息未能更新（VACUUM ANALYZE 失败），恢复后的头一段时间查询可能较慢；"
+                       "可由数据库管理员手动运行 VACUUM ANALYZE。", err=True)
         if not result["schema_matches"]:
             click.echo("提示：备份的数据库结构与当前程序版本不同，请运行 flask --app run init-db 升级。", err=True)
         click.echo("上传目录中备份之外的文件不会被删除；可运行 flask --app run cleanup-orphans 清理无记录的照片文件。")
