@@ -796,6 +796,26 @@ def test_two_closing_marks_go_together_and_an_opening_mark_never_ends_a_line(tmp
     assert not [line for line in lines if line[-1] in "（《“"], lines
 
 
+@needs_poppler
+def test_a_mark_in_a_table_cell_never_hangs_past_the_cell_border(tmp_path):
+    """Body text may hang one closing mark in the margin (标点悬挂), but a cell's margin is its border: a "、" after
+    "（扣12分）" stood on the 红黑榜's grid line. In a cell the character before goes down with the mark instead, at
+    every break position, and the line-start rules still hold."""
+    reason = "扣分：日常督查发现问题35件（扣17.5分）、被挂牌督办4次（扣12分）、超期未整改11件（扣11分）；合计扣40.5分。"
+    columns = (Column("序号", 12, "plain"), Column("理由", 50, "text"))
+    doc = bulletin_doc()
+    doc.body = [DataTable(columns, rows=[[str(shift), "甲" * shift + reason] for shift in range(18)], font_size=9)]
+    doc.attachments = []
+    path = render(doc, tmp_path / "cell_marks.pdf")
+    border = LEFT + (TEXT_W - 62) / 2 + 62  # the table (62 mm) is centred in the text block
+    inner = border - 3 / PT  # 3 pt padding
+    lines = [w for page in words(path) for w in page
+             if border - 50 < w[1] < border and w[0] and set(w[0]) <= set("甲" + reason)]
+    assert len(lines) > 60
+    assert not [(w[0], round(w[3] - inner, 2)) for w in lines if w[3] > inner + 0.05], "past the cell's edge"
+    assert not [w[0] for w in lines if w[0][0] in "，。、；：？！）》”"]
+
+
 def test_a_group_line_stays_with_its_first_row(tmp_path):
     for first_group in range(6, 13):  # move the second group's line across the page foot
         doc = letter_doc(counts=(first_group, 3, 0, 0))

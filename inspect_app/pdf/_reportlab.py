@@ -1,5 +1,7 @@
 """Process-wide reportlab settings the documents rely on (imported by the package before anything else)."""
 
+from contextvars import ContextVar
+
 from reportlab import rl_config
 from reportlab.pdfbase.pdfmetrics import stringWidth as _string_width
 
@@ -27,10 +29,22 @@ for _module in (_textsplit, _paragraph):
 _CHINESE_NO_LINE_END = "（《〈「『“‘【〔［｛"
 _MAX_REBREAKS = 50
 
+# In a table cell the right margin is the cell's border, and a mark hung there crosses the grid line (a 、 after
+# "（扣12分）" stood on the 红黑榜's right rule). A CellParagraph's lines hang nothing: a line that would is broken
+# like one whose next line starts with a closing mark, its last character going down with the mark (Word does the
+# same with 允许标点溢出边界 off).
+_NO_HANG: ContextVar[bool] = ContextVar("no_hang", default=False)
+_OVER = 0.01  # points past the line's width that count as hanging (reportlab's own tolerance is 1e-6)
 
-def _bad_break(texts: list[str]) -> int | None:
-    """The first line (from the second) that starts with a closing mark or follows one ending with an opening mark."""
-    for k in range(1, len(texts)):
+
+def _bad_break(texts: list[str], over: list[bool] | None = None) -> int | None:
+    """The first line (from the second) that starts with a closing mark or follows one ending with an opening mark,
+    or (`over`: whether each line is wider than its measure) follows one that hangs a mark past its edge."""
+    for k in range(1, len(texts) + 1):
+        if over and over[k - 1]:
+            return k
+        if k == len(texts):
+            break
         if texts[k] and texts[k][0] in _paragraph.ALL_CANNOT_START or texts[k - 1][-1:] in _CHINESE_NO_LINE_END:
             return k
     return None
@@ -57,14 +71,14 @@ def _widths(maxWidths, narrowed: dict[int, float], count: int) -> list[float]:
     return widths
 
 
-def _rebreak(split, texts_of, kept_width, give_back):
+def _rebreak(split, texts_of, kept_width, give_back, overflowing):
     """`split` (a reportlab breaker taking maxWidths second) with Chinese line-start and line-end rules."""
     def breaker(content, maxWidths, *args, **kwargs):
         result = split(content, maxWidths, *args, **kwargs)
         narrowed: dict[int, float] = {}
         for _ in range(_MAX_REBREAKS):
             texts = texts_of(result)
-            k = _bad_break(texts)
+            k = _bad_break(texts, overflowing(result) if _NO_HANG.get() else None)
             if k is None:
                 break
             tail = _tail(texts[k - 1])
@@ -93,9 +107,13 @@ def _simple_give_back(lines, extra: dict[int, float]) -> None:
             lines[line][0] += width
 
 
+def _simple_over(lines) -> list[bool]:
+    return [extra < -_OVER for extra, _ in lines]  # each line: (the width left over, its text)
+
+
 def _word_split(word, maxWidths, fontName, fontSize, encoding="utf8"):
-    return _rebreak(_original_word_split, _simple_texts, _simple_kept(fontName, fontSize), _simple_give_back)(
-        word, maxWidths, fontName, fontSize, encoding)
+    return _rebreak(_original_word_split, _simple_texts, _simple_kept(fontName, fontSize), _simple_give_back,
+                    _simple_over)(word, maxWidths, fontName, fontSize, encoding)
 
 
 def _frag_texts(para) -> list[str]:
@@ -120,6 +138,21 @@ def _frag_give_back(para, extra: dict[int, float]) -> None:
             para.lines[line].maxWidth += width
 
 
+def _frag_over(para) -> list[bool]:
+    return [line.extraSpace < -_OVER for line in para.lines]
+
+
 _original_word_split = _paragraph.wordSplit
 _paragraph.wordSplit = _word_split
-_paragraph.cjkFragSplit = _rebreak(_paragraph.cjkFragSplit, _frag_texts, _frag_kept, _frag_give_back)
+_paragraph.cjkFragSplit = _rebreak(_paragraph.cjkFragSplit, _frag_texts, _frag_kept, _frag_give_back, _frag_over)
+
+
+class CellParagraph(_paragraph.Paragraph):
+    """A paragraph in a table cell: no mark hangs past its right edge, the cell's border (see _NO_HANG)."""
+
+    def breakLinesCJK(self, maxWidths):
+        token = _NO_HANG.set(True)
+        try:
+            return super().breakLinesCJK(maxWidths)
+        finally:
+            _NO_HANG.reset(token)

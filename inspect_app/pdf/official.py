@@ -39,6 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ._reportlab import CellParagraph
 from .fonts import FontSet, register_fonts
 
 log = logging.getLogger(__name__)
@@ -312,7 +313,7 @@ def data_table(
             return ""
         if isinstance(value, (Flowable, list, tuple)):
             return value
-        return Paragraph(_text(value), style)
+        return CellParagraph(_text(value), style)
 
     data: list[list[object]] = [[Paragraph(_text(h), styles["cell_head"]) for h in header]]
     for row in rows:

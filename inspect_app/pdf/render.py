@@ -53,6 +53,7 @@ from reportlab.platypus import (
 )
 
 from . import text as textmod
+from ._reportlab import CellParagraph
 from .document import (
     Attachment,
     Block,
@@ -370,7 +371,7 @@ def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> l
         return []
     if column.kind == "label" and len(text) <= 40:
         return [PlainLines(textmod.label_lines(text, inner, fonts.role("song"), size), fonts.role("song"), size)]
-    return [Paragraph(markup(text, st["cell"].fontName), st["cell"])]
+    return [CellParagraph(markup(text, st["cell"].fontName), st["cell"])]
 
 
 ROW_PART_LIMIT = TEXT_HEIGHT * 0.45  # a row taller than this goes on in continuation rows

@@ -25,6 +25,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph
 from ..common.timeutil import fmt, local
 from ..config import Config
 from ..pdf import TEXT_WIDTH
+from ..pdf._reportlab import CellParagraph
 from ..pdf.document import (
     Column,
     DataTable,
@@ -183,7 +184,7 @@ def _case_text(case: dict, styles, black: bool, with_number: bool = True, with_l
         lines.append(f"已超期{late}" + (f"，{level}中" if level and with_level else ""))
     else:
         lines.append(f"整改：{fmt(_dt(case['rectified_at']))}")
-    return Paragraph("<br/>".join(lines), styles["cell"])
+    return CellParagraph("<br/>".join(lines), styles["cell"])
 
 
 def _dt(iso: str | None):
