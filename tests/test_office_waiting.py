@@ -126,9 +126,9 @@ def test_the_assisting_units_requests_are_counted_from_their_partial_indexes(app
 
 
 def test_each_queue_lists_its_newest_rows_and_says_how_many_more_wait(app, browser, city, make_ticket):
-    """待派遣 lists its newest WORK_ROWS tickets, each with its dispatch menu of every unit, and names how many more
-    wait, with the full list one tap away; the jump link and the menu count them all. The next one takes the place
-    of one dispatched."""
+    """待派遣 lists the WORK_ROWS tickets waiting longest, oldest first (a queue), each with its dispatch menu of
+    every unit, and names how many more wait, with the full list one tap away; the jump link and the menu count
+    them all. The next one takes the place of one dispatched."""
     from inspect_app.tickets.web import WORK_ROWS
 
     tickets = [make_ticket(point=City.FAR) for _ in range(WORK_ROWS + 2)]
@@ -136,16 +136,15 @@ def test_each_queue_lists_its_newest_rows_and_says_how_many_more_wait(app, brows
     work = text(office.get("/office/work"))
     section = re.search(r'<section id="pending".*?</section>', work, re.S).group(0)
     listed = [int(n) for n in re.findall(r'action="/tickets/(\d+)/reassign"', section)]
-    assert listed == [t.id for t in reversed(tickets)][:WORK_ROWS]  # the newest, newest first
-    assert f"以上为最新的 {WORK_ROWS} 项，另有 2 项待派遣" in section
+    assert listed == [t.id for t in tickets][:WORK_ROWS]  # the oldest, oldest first
+    assert f"以上为等待最久的 {WORK_ROWS} 项，另有 2 项待派遣" in section
     assert 'href="/tickets?status=pending"' in section and f"查看全部 {WORK_ROWS + 2} 项" in section
     assert jumps(work)["待派遣"] == WORK_ROWS + 2 and badge(work, "待办事项") == WORK_ROWS + 2
     assert "另有" not in re.search(r'<section id="disputed".*?</section>', work, re.S).group(0)
 
-    newest = tickets[-1]
-    response = office.submit("/office/work", f"/tickets/{newest.id}/reassign",
+    response = office.submit("/office/work", f"/tickets/{tickets[0].id}/reassign",
                              {"unit_id": city.street_a.id, "note": "文明办派遣", "next": "/office/work#pending"})
     assert response.status_code == 303, response.get_data(as_text=True)
     section = re.search(r'<section id="pending".*?</section>', text(office.get("/office/work")), re.S).group(0)
     listed = [int(n) for n in re.findall(r'action="/tickets/(\d+)/reassign"', section)]
-    assert listed == [t.id for t in reversed(tickets[:-1])][:WORK_ROWS] and "另有 1 项待派遣" in section
+    assert listed == [t.id for t in tickets[1:]][:WORK_ROWS] and "另有 1 项待派遣" in section

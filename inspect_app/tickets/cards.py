@@ -55,10 +55,10 @@ _CARDS = ByIds(select(
 
 
 @lru_cache(maxsize=256)
-def _statements(shape: tuple[str, ...], overdue_first: bool):
+def _statements(shape: tuple[str, ...], overdue_first: bool, oldest_first: bool):
     """The count and the page's ids for a filter shape (queries.filter_shape), built once."""
     return (queries.count_statement(shape),
-            queries.paged(select(Ticket.id).where(queries.filter_condition(shape)), overdue_first))
+            queries.paged(select(Ticket.id).where(queries.filter_condition(shape)), overdue_first, oldest_first))
 
 
 @dataclass(slots=True)
@@ -119,11 +119,12 @@ def cards_of(items, viewer) -> list[TicketCard]:
 
 
 def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bool = False,
-               with_parts: bool = True) -> tuple[list[TicketCard], int]:
+               with_parts: bool = True, oldest_first: bool = False) -> tuple[list[TicketCard], int]:
     """queries.list_tickets as cards: the same tickets, total and order (the same filter, scope and page).
-    with_parts=False: a list that never names the units answering (a unit's own list) skips counting them."""
+    with_parts=False: a list that never names the units answering (a unit's own list) skips counting them.
+    oldest_first: a queue's order (queries.in_list_order)."""
     shape, params = queries.filter_shape(user, flt, now)
-    count_query, ids_query = _statements(shape, overdue_first)
+    count_query, ids_query = _statements(shape, overdue_first, oldest_first)
     total = db.session.scalar(count_query, params)
     ids = list(db.session.scalars(ids_query, params | queries.page_params(flt)))
     order = {ticket_id: index for index, ticket_id in enumerate(ids)}

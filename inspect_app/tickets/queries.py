@@ -375,15 +375,16 @@ def page_of(query, flt: TicketFilter, overdue_first: bool = False):
     return in_list_order(query, overdue_first).limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
 
 
-def in_list_order(query, overdue_first: bool = False):
+def in_list_order(query, overdue_first: bool = False, oldest_first: bool = False):
+    """Newest first; overdue_first: see page_of; oldest_first: a queue, the ticket waiting longest first."""
     if overdue_first:
         return query.order_by(Ticket.status.in_(consts(OPEN_STATUSES)).desc(), Ticket.deadline.asc(), Ticket.id.desc())
-    return query.order_by(Ticket.id.desc())
+    return query.order_by(Ticket.id.asc() if oldest_first else Ticket.id.desc())
 
 
-def paged(query, overdue_first: bool = False):
+def paged(query, overdue_first: bool = False, oldest_first: bool = False):
     """page_of for a statement built once: the page as parameters (page_params)."""
-    return in_list_order(query, overdue_first).limit(bindparam("f_limit")).offset(bindparam("f_offset"))
+    return in_list_order(query, overdue_first, oldest_first).limit(bindparam("f_limit")).offset(bindparam("f_offset"))
 
 
 def page_params(flt: TicketFilter) -> dict:
