@@ -125,7 +125,7 @@ def test_the_assisting_units_requests_are_counted_from_their_partial_indexes(app
         assert "tickets USING INTEGER PRIMARY KEY" in plan[start + 1], plan
 
 
-def test_each_queue_lists_its_newest_rows_and_says_how_many_more_wait(app, browser, city, make_ticket):
+def test_each_queue_lists_the_rows_waiting_longest_and_says_how_many_more_wait(app, browser, city, make_ticket):
     """待派遣 lists the WORK_ROWS tickets waiting longest, oldest first (a queue), each with its dispatch menu of
     every unit, and names how many more wait, with the full list one tap away; the jump link and the menu count
     them all. The next one takes the place of one dispatched."""
