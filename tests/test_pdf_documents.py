@@ -816,6 +816,25 @@ def test_a_mark_in_a_table_cell_never_hangs_past_the_cell_border(tmp_path):
     assert not [w[0] for w in lines if w[0][0] in "，。、；：？！）》”"]
 
 
+@needs_poppler
+def test_a_text_cell_breaks_its_lines_where_the_value_says(tmp_path):
+    """"\n" in a text cell starts a new line (the 督查通报's site, then its type under it), where it printed as a
+    space ("高新区丰收巷 （背街小巷）"); blank lines are dropped, and a cell still holds 500 characters at most."""
+    columns = (Column("点位", 36, "text"), Column("说明", 100, "text"))
+    doc = bulletin_doc()
+    doc.body = [DataTable(columns, rows=[["高新区丰收巷\n（背街小巷）", "第一行\n\n\n第二行"],
+                                         ["甲" * 200 + "\n" + "乙" * 200 + "\n" + "丙" * 200, "—"]])]
+    doc.attachments = []
+    path = render(doc, tmp_path / "cell_lines.pdf")
+    page = words(path)[0]
+    name, kind = find(page, "高新区丰收巷"), find(page, "（背街小巷）")
+    assert name[0] == "高新区丰收巷" and kind[2] > name[2]  # two lines, the type under the name
+    first, second = find(page, "第一行"), find(page, "第二行")
+    assert second[2] - first[2] == pytest.approx(10.5 * 1.35 / PT, abs=0.3)  # the next line: no blank ones between
+    text = "".join(w[0] for p in words(path) for w in p)
+    assert (text.count("甲"), text.count("乙"), text.count("丙")) == (200, 200, 99) and "丙…" in text
+
+
 def test_a_group_line_stays_with_its_first_row(tmp_path):
     for first_group in range(6, 13):  # move the second group's line across the page foot
         doc = letter_doc(counts=(first_group, 3, 0, 0))

@@ -94,7 +94,7 @@ CellValue = str | int | float | Photo | Sequence[Photo] | Flowable | None  # a F
 class Column:
     """A table column. ``kind``:
 
-    - ``"text"``: wraps anywhere, left-aligned (a place, a reason);
+    - ``"text"``: wraps anywhere, left-aligned (a place, a reason); ``\\n`` starts a new line;
     - ``"label"``: short name kept whole where possible, broken between words, centred (a category,
       a unit); a four-character word never breaks if the column is at least that wide;
     - ``"plain"``: numbers and dates, centred, never broken (``\\n`` for a second line);

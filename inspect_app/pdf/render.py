@@ -366,12 +366,27 @@ def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> l
     if column.kind == "plain":
         lines = [textmod.one_line(line, 200) for line in str(value).split("\n")]
         return [PlainLines(lines, fonts.role("song"), size)]
-    text = textmod.one_line(value)
-    if not text:
+    if column.kind == "label":
+        text = textmod.one_line(value)
+        if not text:
+            return []
+        if len(text) <= 40:
+            return [PlainLines(textmod.label_lines(text, inner, fonts.role("song"), size), fonts.role("song"), size)]
+    # a text cell's lines: "\n" starts a new one (a site's name, then its type); blank lines are dropped, and the
+    # cell holds ONE_LINE_LIMIT characters at most, as a one-line cell does
+    lines: list[str] = []
+    room = textmod.ONE_LINE_LIMIT
+    for part in str(value).split("\n"):
+        line = textmod.one_line(part, room)
+        if line:
+            lines.append(line)
+            room -= len(line)
+            if room <= 0:
+                break
+    if not lines:
         return []
-    if column.kind == "label" and len(text) <= 40:
-        return [PlainLines(textmod.label_lines(text, inner, fonts.role("song"), size), fonts.role("song"), size)]
-    return [CellParagraph(markup(text, st["cell"].fontName), st["cell"])]
+    font = st["cell"].fontName
+    return [CellParagraph("<br/>".join(markup(line, font) for line in lines), st["cell"])]
 
 
 ROW_PART_LIMIT = TEXT_HEIGHT * 0.45  # a row taller than this goes on in continuation rows
