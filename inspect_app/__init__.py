@@ -7,7 +7,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, Request, jsonify
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
@@ -29,8 +29,29 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+class UploadClosingRequest(Request):
+    """A request that closes every upload it spooled to a temporary file when it ends, also those of a form whose
+    parsing stopped midway (a phone that lost its connection, too many parts, a field over its limit): werkzeug's
+    parser drops them unclosed then, and each stayed open until the garbage collector found it."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        self.__dict__.setdefault("_spooled", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for stream in self.__dict__.pop("_spooled", ()):
+                stream.close()
+
+
 class App(Flask):
-    """Flask, with its per-call check for `async def` views and hooks made once per function."""
+    """Flask, with its per-call check for `async def` views and hooks made once per function, and requests that
+    close the uploads they spooled."""
+
+    request_class = UploadClosingRequest
 
     _SYNC_CACHE_MAX = 4096  # views and hooks are a few hundred; callers passing fresh closures are not cached
 
