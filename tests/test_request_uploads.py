@@ -5,9 +5,12 @@ field over its limit, a phone whose connection broke): they stayed open until th
 then warned (ResourceWarning), in whatever test happened to be running."""
 from __future__ import annotations
 
-from werkzeug.test import encode_multipart
+from io import BytesIO
 
+from conftest import multipart
 from inspect_app import UploadClosingRequest
+
+BIG = b"\xff\xd8" + b"\0" * 600_000  # over werkzeug's 500 KB: spooled to a temporary file
 
 
 def spooled(monkeypatch) -> list:
@@ -26,31 +29,15 @@ def test_a_form_refused_halfway_closes_the_file_it_had_spooled(app, client, monk
     """A 600 KB photo (spooled to a temporary file) then more fields than MAX_FORM_PARTS: 413, and the file is
     closed with the request."""
     made = spooled(monkeypatch)
-    fields = [("photos", (b"\xff\xd8" + b"\0" * 600_000, "a.jpg"))] + \
-        [(f"f{i}", "x") for i in range(app.config.get("MAX_FORM_PARTS") or 1000)]
-    boundary, body = encode_multipart(_multidict(fields))
-    response = client.post("/login", data=body, content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code == 413
+    fields = {"photos": (BytesIO(BIG), "a.jpg")}
+    fields |= {f"f{i}": "x" for i in range(app.config.get("MAX_FORM_PARTS") or 1000)}
+    body, content_type = multipart(fields)
+    assert client.post("/login", data=body, content_type=content_type).status_code == 413
     assert made and all(stream.closed for stream in made), made
 
 
 def test_a_form_read_whole_closes_its_files_as_before(app, client, monkeypatch):
     made = spooled(monkeypatch)
-    boundary, body = encode_multipart(_multidict([("photos", (b"\xff\xd8" + b"\0" * 600_000, "a.jpg")),
-                                                  ("username", "nobody")]))
-    response = client.post("/login", data=body, content_type=f"multipart/form-data; boundary={boundary}")
-    assert response.status_code in (200, 400, 401)
+    body, content_type = multipart({"photos": (BytesIO(BIG), "a.jpg"), "username": "nobody"})
+    assert client.post("/login", data=body, content_type=content_type).status_code in (200, 400, 401)
     assert made and all(stream.closed for stream in made), made
-
-
-def _multidict(fields):
-    from io import BytesIO
-
-    from werkzeug.datastructures import FileStorage, MultiDict
-    out = MultiDict()
-    for name, value in fields:
-        if isinstance(value, tuple):
-            data, filename = value
-            value = FileStorage(BytesIO(data), filename=filename, name=name, content_type="image/jpeg")
-        out.add(name, value)
-    return out

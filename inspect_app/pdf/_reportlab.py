@@ -40,12 +40,11 @@ _OVER = 0.01  # points past the line's width that count as hanging (reportlab's 
 def _bad_break(texts: list[str], over: list[bool] | None = None) -> int | None:
     """The first line (from the second) that starts with a closing mark or follows one ending with an opening mark,
     or (`over`: whether each line is wider than its measure) follows one that hangs a mark past its edge."""
-    for k in range(1, len(texts) + 1):
+    for k in range(1, len(texts) + 1):  # k == len(texts): only the last line's own overflow is asked
         if over and over[k - 1]:
             return k
-        if k == len(texts):
-            break
-        if texts[k] and texts[k][0] in _paragraph.ALL_CANNOT_START or texts[k - 1][-1:] in _CHINESE_NO_LINE_END:
+        if k < len(texts) and (texts[k] and texts[k][0] in _paragraph.ALL_CANNOT_START
+                               or texts[k - 1][-1:] in _CHINESE_NO_LINE_END):
             return k
     return None
 
