@@ -7,8 +7,6 @@ whose receipt code they hold. Everything else here is the office's.
 """
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -21,36 +19,15 @@ from ..photos.service import store
 from ..policy import CITYWIDE, OFFICE, has_role, public, requires
 from ..units.services import active_categories, active_units, segment_choices, segments_named_in
 from . import feedback, hotline, limits, services
+from .citizen_page import device_token, no_store, with_device
 from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
 bp = Blueprint("intake", __name__)
 
-DEVICE_COOKIE = "citizen_device"
 register_badge("intake.queue", lambda user: Count(services.PENDING) if has_role(user, OFFICE) else 0, "件待审核")
 
 
 # ----------------------------------------------------------------------------- the public page
-
-def _device() -> tuple[str, bool]:
-    """(device token, new): the device cookie's value, or a new one to set."""
-    token = request.cookies.get(DEVICE_COOKIE) or ""
-    if 20 <= len(token) <= 64 and token.isalnum():
-        return token, False
-    return secrets.token_hex(16), True
-
-
-def _with_device(response, token: str, new: bool):
-    if new:
-        config = current_app.config
-        response.set_cookie(DEVICE_COOKIE, token, max_age=int(config["CITIZEN_DEVICE_COOKIE_DAYS"]) * 86400,
-                            httponly=True, samesite="Lax", secure=bool(config["SESSION_COOKIE_SECURE"]))
-    return response
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _address() -> str:
     return limits.address_digest(request.remote_addr)
@@ -60,11 +37,11 @@ def _address() -> str:
 @public
 def report():
     """随手拍: a photo, the place, the kind of problem, a phone number if they like; a receipt code back."""
-    token, new = _device()
+    token, new = device_token()
     if request.method == "GET":
         page = render_template("intake/report.html", categories=services.citizen_categories(),
                                enabled=services.enabled(), max_photos=current_app.config["CITIZEN_MAX_PHOTOS"])
-        return _no_store(_with_device(current_app.make_response(page), token, new))
+        return no_store(with_device(current_app.make_response(page), token, new))
     if new:  # the page sets the cookie; a post without it did not come from the page
         raise BadRequest("请先打开随手拍页面，再拍照提交。", code="device_cookie_missing")
     moment, device, address = now(), limits.digest("device", token), _address()
@@ -82,11 +59,11 @@ def receipt_lookup():
     if code:
         normal = services.normalize_receipt(code)
         if normal is None:
-            return _no_store(current_app.make_response(
+            return no_store(current_app.make_response(
                 (render_template("intake/lookup.html", error="回执码应为10位字母和数字，请核对后重新输入。", code=code[:20]),
                  400)))
         return redirect(url_for(".receipt", code=normal))
-    return _no_store(current_app.make_response(render_template("intake/lookup.html", error=None, code="")))
+    return no_store(current_app.make_response(render_template("intake/lookup.html", error=None, code="")))
 
 
 @bp.get("/citizen/receipt/<code>")
@@ -98,10 +75,10 @@ def receipt(code: str):
     item = services.by_receipt(code)
     if item is None:
         page = render_template("intake/lookup.html", error="没有找到这个回执码对应的问题，请核对后重新输入。", code=code[:20])
-        return _no_store(current_app.make_response((page, 404)))
+        return no_store(current_app.make_response((page, 404)))
     page = render_template("intake/receipt.html", item=item, state=services.progress(item),
                            code=services.format_receipt(item.receipt), new=request.args.get("new") == "1")
-    return _no_store(current_app.make_response(page))
+    return no_store(current_app.make_response(page))
 
 
 # ----------------------------------------------------------------------------- the moderation queue
