@@ -7,7 +7,7 @@ from importlib.util import find_spec
 from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
-            "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "ops",
+            "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "surveys", "ops",
             "field")
 
 

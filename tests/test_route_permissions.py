@@ -169,6 +169,15 @@ TABLE: dict[str, set[str]] = {
     "api_keytasks.by_unit": STAFF,
     "api_keytasks.show": SEES_OBJECT,
     "api_keytasks.report_file": SEES_OBJECT,
+    "surveys.index": {"admin", "leader"},
+    "surveys.detail": {"admin", "leader"},
+    "surveys.qr": {"admin", "leader"},
+    "surveys.poster": {"admin", "leader"},
+    "surveys.export": {"admin", "leader"},
+    "surveys.new": {"admin"},
+    "surveys.edit": {"admin"},
+    "surveys.answer": PUBLIC,  # the residents' page: no account
+    "surveys.thanks": PUBLIC,
 }
 ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
 SKIP = {"static", "office.static", "background.static", "assessment.static"}
@@ -215,6 +224,7 @@ def world(app, city, make_ticket, now):
                                                              "mine": False}, now, total=1)
     frontage, citizen, case = _intake_world(city, now)
     task, task_file = _key_task_world(city, now)
+    survey = _survey_world(city, citizen.receipt, now)
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
@@ -229,7 +239,17 @@ def world(app, city, make_ticket, now):
             "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
-            "task_id": task.id, "task_file_id": task_file.id}
+            "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results"}
+
+
+def _survey_world(city, code: str, now):
+    """An open questionnaire with one answer, reached at the receipt code's address (the URL map's one <code>)."""
+    from inspect_app.surveys import questionnaire, services
+
+    survey = services.create(city.admin, {"title": "市民问卷", "questions": questionnaire.default_text()}, now)
+    survey.code = code.lower()
+    services.answer(survey, {"district": "江城区", **{f"q{n}": "0" for n in range(1, 12)}}, "d" * 64, "a" * 64, now)
+    return survey
 
 
 def _key_task_world(city, now):
@@ -370,7 +390,8 @@ OBJECT_POSTS = {"tickets.act", "api_tickets.act", "escalation.acknowledge", "api
                 "escalation.reply", "api_letters.reply", "frontages.edit", "frontages.active", "keytasks.report",
                 "api_keytasks.report"}
 # a stranger's empty form / body: no such account; the 随手拍 page refuses a post that did not come from it (400)
-OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401, "intake.report": 400}
+# (410: the questionnaire page, after surveys.switch, a route before it, closed the world's survey)
+OPEN_POSTS = {"auth.login": 401, "api_auth.token": 401, "intake.report": 400, "surveys.answer": 410}
 
 # (endpoint, action or None) -> {role: exact status} for the roles the route lets in, with an empty body and the
 # world below (ticket of unit B, assigned; letter to unit B; a campaign). Every other role must be refused.
@@ -511,6 +532,11 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_keytasks.update", None): {"admin": 200},  # an empty PATCH changes nothing
     ("api_keytasks.report", None): {"unit_owner": 400},
     ("api_keytasks.review", None): {"admin": 400},
+    # 问卷调查: an empty form has no title (422); the world's survey has an answer, so it stays (409)
+    ("surveys.new", None): {"admin": 422},
+    ("surveys.edit", None): {"admin": 422},
+    ("surveys.switch", None): {"admin": 303},
+    ("surveys.delete", None): {"admin": 409},
 }
 
 

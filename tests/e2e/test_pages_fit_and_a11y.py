@@ -134,6 +134,7 @@ def world(app, city, make_ticket, now):
     db.session.add(campaign)
     frontage, citizen, case = _intake_world(city, now)
     task = _key_task_world(city, now, upload)
+    survey = _survey_world(city, citizen.receipt, now)
     db.session.commit()
     assessment = _assessment_world(city, now)
     return {**assessment, "ticket_id": old.id, "photo_id": old.photos[0].id, "letter_id": letter.id,
@@ -143,6 +144,7 @@ def world(app, city, make_ticket, now):
             "file_id": answer.files[0].id, "interview_id": interview.id, "attachment_id": interview.files[0].id,
             "recheck_id": recheck.id, "frontage_id": frontage.id, "item_id": citizen.id,
             "intake_photo_id": citizen.photos[0].id, "code": citizen.receipt, "task_id": task.id,
+            "survey_id": survey.id, "sheet": "results",
             # endpoints worth opening for more than one object: {endpoint: [arguments, ...]}
             "variants": {
                 "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)]
@@ -157,6 +159,20 @@ def world(app, city, make_ticket, now):
                 "assessment.round_scores": [{"round_id": assessment["round_id"]},
                                             {"round_id": assessment["finished_round_id"]}],
             }}
+
+
+def _survey_world(city, code: str, now):
+    """The usual questionnaire, open at the receipt code's address (the route map's one <code>), answered in both
+    districts."""
+    from inspect_app.surveys import questionnaire, services
+
+    survey = services.create(city.admin, {"title": "2026年第四季度创建全国文明城市市民问卷",
+                                          "questions": questionnaire.default_text()}, now)
+    survey.code = code.lower()
+    for n, district in enumerate(["江城区", "临江区", "临江区"]):
+        services.answer(survey, {"district": district, **{f"q{q}": str(n % 2) for q in range(1, 12)}},
+                        f"{n:064d}", "a" * 64, now)
+    return survey
 
 
 def _key_task_world(city, now, upload):
