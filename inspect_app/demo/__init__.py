@@ -1,5 +1,6 @@
 """The demo city: reference data (seed.py), six weeks of activity (activity.py), assessment rounds
-(assessment.py), reports from outside (outside.py) and the year's key tasks (keytasks.py). `load` runs them in order, one transaction each, for both
+(assessment.py), reports from outside (outside.py), the year's key tasks (keytasks.py) and the residents'
+questionnaires (surveys.py). `load` runs them in order, one transaction each, for both
 `python run.py --demo` and `flask seed-demo`."""
 from __future__ import annotations
 
@@ -35,3 +36,8 @@ def load(now: datetime, password: str, activity: bool = True, say: Callable[[str
 
     with transaction():
         say(tasks_line(seed_key_tasks(now)))
+    from .surveys import seed_surveys
+    from .surveys import summary_line as surveys_line
+
+    with transaction():
+        say(surveys_line(seed_surveys(now)))
