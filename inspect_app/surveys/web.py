@@ -157,8 +157,7 @@ def export(survey_id: int, sheet: str, fmt: str):
 def answer(code: str):
     survey = services.by_code(code)
     if survey is None:
-        return _public_page("surveys/closed.html", 404, heading="问卷不存在",
-                            text="没有找到这份问卷，请核对链接，或重新扫描二维码。")
+        return _not_found()
     if not survey.is_open:
         return _public_page("surveys/closed.html", 410, survey=survey, heading="问卷已结束",
                             text="本问卷已结束收集，感谢您对创建全国文明城市工作的关注和支持！")
@@ -193,9 +192,13 @@ def answer(code: str):
 def thanks(code: str):
     survey = services.by_code(code)
     if survey is None:
-        return _public_page("surveys/closed.html", 404, heading="问卷不存在",
-                            text="没有找到这份问卷，请核对链接，或重新扫描二维码。")
+        return _not_found()
     return _public_page("surveys/thanks.html", 200, survey=survey, again=False)
+
+
+def _not_found():
+    return _public_page("surveys/closed.html", 404, heading="问卷不存在",
+                        text="没有找到这份问卷，请核对链接，或重新扫描二维码。")
 
 
 def _public_page(template: str, status: int, **context):
