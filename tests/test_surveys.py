@@ -74,10 +74,12 @@ def test_a_questionnaire_that_cannot_be_asked_is_refused_naming_the_question(tex
 
 # ----------------------------------------------------------------------------- the office and the residents
 
-def test_the_office_opens_a_survey_and_a_resident_answers_it_once(browser, city):
+def test_the_office_opens_a_survey_and_a_resident_answers_it_once(monkeypatch, browser, city, now):
+    monkeypatch.setattr("inspect_app.http.utcnow", lambda: now)  # the pages' clock: 2026-11-25
     office = browser(city.admin)
     form = office.get("/surveys/new").get_data(as_text=True)
     assert "您是否知道本市正在创建全国文明城市？" in form  # the usual questionnaire to start from
+    assert 'value="2026年第4季度创建全国文明城市市民问卷"' in form  # named after the quarter
     created = office.submit("/surveys/new", "/surveys/new",
                             {"title": "2026年市民问卷", "intro": "", "questions": questionnaire.default_text()})
     assert created.status_code == 303

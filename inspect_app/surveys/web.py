@@ -70,7 +70,9 @@ def _form(survey: Survey | None):
     elif survey is not None:
         values = {"title": survey.title, "intro": survey.intro, "questions": questionnaire.to_text(survey.questions)}
     else:
-        values = {"title": "", "intro": DEFAULT_INTRO, "questions": questionnaire.default_text()}
+        today = local(now()).date()
+        values = {"title": f"{today.year}年第{(today.month - 1) // 3 + 1}季度创建全国文明城市市民问卷",
+                  "intro": DEFAULT_INTRO, "questions": questionnaire.default_text()}
     page = render_template("surveys/form.html", survey=survey, values=values, error=error,
                            answered=survey is not None and survey.responses_count > 0)
     return page, 422 if error else 200
