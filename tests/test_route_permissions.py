@@ -173,6 +173,7 @@ TABLE: dict[str, set[str]] = {
     "surveys.detail": {"admin", "leader"},
     "surveys.qr": {"admin", "leader"},
     "surveys.poster": {"admin", "leader"},
+    "surveys.preview": {"admin", "leader"},
     "surveys.export": {"admin", "leader"},
     "surveys.new": {"admin"},
     "surveys.edit": {"admin"},

@@ -109,6 +109,16 @@ def test_the_office_opens_a_survey_and_a_resident_answers_it_once(monkeypatch, b
     assert len(row.device) == len(row.address) == 64  # keyed digests, not the cookie or the address
 
 
+def test_the_office_previews_the_page_residents_see_without_answering(browser, city, now):
+    survey = make_survey(city, now)
+    page = browser(city.leader).get(f"/surveys/{survey.id}/preview")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "预览：市民打开链接看到的就是这个页面" in text
+    assert "3. 您的年龄段？" in text and re.search(r'<button type="submit" class="btn primary block" disabled>', text)
+    assert 'action="#"' in text and count_rows() == 0
+    assert browser(city.unit_a).get(f"/surveys/{survey.id}/preview").status_code == 403
+
+
 def test_a_missing_or_forged_answer_is_named_and_nothing_is_kept(browser, city, now):
     survey = make_survey(city, now)
     phone = browser()

@@ -97,6 +97,16 @@ def _public_link(survey: Survey) -> str:
     return base + path if base else url_for(".answer", code=survey.code, _external=True)
 
 
+@bp.get("/surveys/<int:survey_id>/preview")
+@requires(LEADERSHIP)
+def preview(survey_id: int):
+    """The questionnaire as residents see it, to check the wording without answering (an answer would count, and
+    freeze the questions)."""
+    survey = services.get(survey_id)
+    return render_template("surveys/answer.html", survey=survey, districts=services.districts(), error=None,
+                           values={}, preview=True)
+
+
 @bp.post("/surveys/<int:survey_id>/<any(open, close):action>")
 @requires(OFFICE)
 def switch(survey_id: int, action: str):
