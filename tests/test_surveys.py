@@ -136,6 +136,18 @@ def test_a_missing_or_forged_answer_is_named_and_nothing_is_kept(browser, city, 
     assert phone.submit(page, page, {"district": "江城区", "q1": "0", "q2": "0", "q3": "0"}).status_code == 303
 
 
+def test_two_answers_from_one_phone_at_once_keep_one(city, now):
+    """The page checks first; two posts racing past that check meet the unique index, and the second is told."""
+    survey = make_survey(city, now)
+    form = {"district": "江城区", "q1": "0", "q2": "0", "q3": "0"}
+    services.answer(survey, form, "p" * 64, "a" * 64, now)
+    with pytest.raises(services.AlreadyAnswered):
+        services.answer(survey, form, "p" * 64, "a" * 64, now)
+    db.session.commit()
+    db.session.refresh(survey)
+    assert count_rows() == 1 and survey.responses_count == 1
+
+
 def test_the_public_page_needs_its_token_and_its_cookie(browser, city, now):
     survey = make_survey(city, now)
     phone = browser()
