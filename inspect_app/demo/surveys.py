@@ -21,8 +21,6 @@ from ..surveys.models import Survey, SurveyResponse
 # district -> answers this quarter and last, and the questions (0-based) it does worse on
 DISTRICTS = {"江城区": (96, 160, ()), "临江区": (71, 150, (4,)), "新港区": (64, 140, (5, 6)),
              "高新区": (58, 120, (4, 7)), "东湖区": (22, 90, (2, 9))}
-INTRO = ("为了解广大市民对创建全国文明城市工作的知晓、支持和满意程度，市文明办开展本次问卷调查。"
-         "问卷不记录您的姓名和电话，约需2分钟，感谢您的支持！")
 
 
 def _choice(rng: random.Random, question: dict, good: float) -> int:
@@ -62,7 +60,7 @@ def seed_surveys(now: datetime) -> dict:
     for title, start, column, lift, closed in plans:
         opened = local_midnight(start) + timedelta(hours=9)
         ends = opened + timedelta(days=30) if closed else now
-        survey = Survey(title=title, intro=INTRO, code=services.new_code(),
+        survey = Survey(title=title, intro=questionnaire.DEFAULT_INTRO, code=services.new_code(),
                         questions_json=json.dumps(questions, ensure_ascii=False),
                         status="closed" if closed else "open", created_at=opened, created_by_id=admin.id,
                         closed_at=ends if closed else None, responses_count=0)

@@ -14,8 +14,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..common.errors import BadRequest, Conflict, ServiceError
-from ..extensions import db
 from ..common.timeutil import local
+from ..extensions import db
 from ..http import content_disposition, done, now, pdf_bytes
 from ..intake import citizen_page, limits
 from ..office import downloads
@@ -26,9 +26,6 @@ from .models import Survey
 from .poster import poster_pdf
 
 bp = Blueprint("surveys", __name__)
-
-DEFAULT_INTRO = ("为了解广大市民对创建全国文明城市工作的知晓、支持和满意程度，市文明办开展本次问卷调查。"
-                 "问卷不记录您的姓名和电话，约需2分钟，感谢您的支持！")
 
 
 # ----------------------------------------------------------------------------- the office's pages
@@ -72,7 +69,7 @@ def _form(survey: Survey | None):
     else:
         today = local(now()).date()
         values = {"title": f"{today.year}年第{(today.month - 1) // 3 + 1}季度创建全国文明城市市民问卷",
-                  "intro": DEFAULT_INTRO, "questions": questionnaire.default_text()}
+                  "intro": questionnaire.DEFAULT_INTRO, "questions": questionnaire.default_text()}
     page = render_template("surveys/form.html", survey=survey, values=values, error=error,
                            answered=survey is not None and survey.responses_count > 0)
     return page, 422 if error else 200
@@ -82,19 +79,19 @@ def _form(survey: Survey | None):
 @requires(LEADERSHIP)
 def detail(survey_id: int):
     survey = services.get(survey_id)
-    results = services.results(survey)
+    results, link = services.results(survey), _public_link(survey)
+    qr_svg = segno.make(link, error="m").svg_inline(scale=1, border=2, omitsize=True, title=f"{survey.title} 二维码")
     return render_template("surveys/detail.html", survey=survey, results=results,
-                           comparison=services.compare(survey, results),
-                           link=_public_link(survey), qr=Markup(segno.make(_public_link(survey), error="m").svg_inline(
-                               scale=1, border=2, omitsize=True, title=f"{survey.title} 二维码")),
+                           comparison=services.compare(survey, results), link=link, qr=Markup(qr_svg),
                            small=services.SMALL_SAMPLE, lag=services.LAG_POINTS)
 
 
 def _public_link(survey: Survey) -> str:
     """The address residents open: on PUBLIC_BASE_URL when the office set one (its intranet address is not theirs)."""
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
-    path = url_for(".answer", code=survey.code)
-    return base + path if base else url_for(".answer", code=survey.code, _external=True)
+    if base:
+        return base + url_for(".answer", code=survey.code)
+    return url_for(".answer", code=survey.code, _external=True)
 
 
 @bp.get("/surveys/<int:survey_id>/preview")
@@ -128,7 +125,7 @@ def delete(survey_id: int):
 @bp.get("/surveys/<int:survey_id>/qr.png")
 @requires(LEADERSHIP)
 def qr(survey_id: int):
-    """The public link's QR code, big enough to print on a poster (about 10 cm at 300 dpi)."""
+    """The public link's QR code as a PNG for the office's own layouts: 24 px a module, about 7 cm at 300 dpi."""
     survey = services.get(survey_id)
     out = io.BytesIO()
     segno.make(_public_link(survey), error="m").save(out, kind="png", scale=24, border=4)
