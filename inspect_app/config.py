@@ -245,9 +245,9 @@ class Config:
     RECEIPT_LOOKUPS_PER_ADDRESS = _int("RECEIPT_LOOKUPS_PER_ADDRESS", 30)
     RECEIPT_LOOKUP_WINDOW_MINUTES = _int("RECEIPT_LOOKUP_WINDOW_MINUTES", 10)
     CITIZEN_DEVICE_COOKIE_DAYS = _int("CITIZEN_DEVICE_COOKIE_DAYS", 365)  # the device cookie's lifetime
-    # 问卷调查 (inspect_app/surveys): answers admitted per client address and from everyone in an hour. One phone answers
-    # a questionnaire once (the device cookie); the address limit is generous, as a community centre's Wi-Fi or a
-    # carrier's NAT puts many phones behind one address when a community spreads the QR code.
+    # 问卷调查 (inspect_app/surveys): answers admitted per client address and from everyone in an hour. One phone
+    # answers a questionnaire once (the device cookie); the address limit is generous, as a community centre's Wi-Fi
+    # or a carrier's NAT puts many phones behind one address when a community spreads the QR code.
     # Where residents' phones reach the public pages (随手拍, 问卷), e.g. https://wmb.example.gov.cn: the 问卷 link and
     # its QR code are built on it. Empty: on the address the office opened the page at (right when both are one).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")

@@ -7,8 +7,8 @@ from importlib.util import find_spec
 from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
-            "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "surveys", "ops",
-            "field")
+            "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "surveys",
+            "ops", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:
