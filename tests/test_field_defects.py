@@ -300,6 +300,24 @@ def test_the_stamp_says_when_where_and_who(app, city, make_ticket):
     assert lines[1] == "人民路88号公交站旁（人民路东段） · 28.23010, 112.93500" and lines[2] == "张三 上报"
 
 
+def test_a_filed_photo_is_stamped_as_if_drawn_at_once(app, city, make_ticket, now):
+    """Filing draws its stamp in two steps: every line but the first before the ticket takes its number, the first
+    (it shows the number) after, so other filings wait less. The copy is still the very one stamp() draws in one
+    go, and the clean photo and thumbnail are the processed ones."""
+    from inspect_app.photos.service import stamp_lines, store
+    from inspect_app.photos.stamp import stamp
+
+    ticket = make_ticket(address="人民路88号公交站旁", photo="gps_DSCN0010.jpg")
+    [row] = ticket.photos
+    source = processed("gps_DSCN0010.jpg")
+    lines = stamp_lines(ticket, "before", row.taken_at, now, row.lat, row.lon, f"{city.inspector.name} 上报")
+    assert ticket.number in lines[0] and row.taken_at is not None
+    files = store()
+    assert files.path(row.key, stamped=True).read_bytes() == stamp(source.thumb_image, lines)
+    assert files.path(row.key).read_bytes() == source.jpeg
+    assert files.path(row.key, thumb=True).read_bytes() == source.thumb
+
+
 def test_an_after_photo_stamp_names_the_unit_once(app, city, make_ticket, monkeypatch):
     """A unit's account is often named after the unit: the stamp says "市环境卫生管理处 整改", not the name twice."""
     import inspect_app.photos.service as photo_service

@@ -1,7 +1,7 @@
 """Shared tables: gap-free yearly counters (ticket numbers, letter numbers)."""
 from __future__ import annotations
 
-from sqlalchemy import String, UniqueConstraint, select, update
+from sqlalchemy import String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,13 +29,17 @@ def _ensure_row(name: str, year: int) -> None:
                        .on_conflict_do_nothing(index_elements=["name", "year"]))
 
 
+_table = Counter.__table__
+# Built once (a statement built per call costs its construction and cache key, 0.08 ms, where filings wait).
+_BUMP = (update(_table).where(_table.c.name == bindparam("counter_name"), _table.c.year == bindparam("counter_year"))
+         .values(value=_table.c.value + bindparam("step")).returning(_table.c.value))
+
+
 def _bump(name: str, year: int, by: int):
     """UPDATE the (name, year) row by `by` (0 only locks it), RETURNING its value: None when there is no row.
     On the table, not the mapped class: no Counter object is ever loaded, so the ORM's bulk UPDATE has nothing to
     synchronise, and skipping it halves the statement's cost (it runs where other filings wait for the lock)."""
-    table = Counter.__table__
-    return db.session.execute(update(table).where(table.c.name == name, table.c.year == year)
-                              .values(value=table.c.value + by).returning(table.c.value)).scalar_one_or_none()
+    return db.session.execute(_BUMP, {"counter_name": name, "counter_year": year, "step": by}).scalar_one_or_none()
 
 
 def _bump_or_create(name: str, year: int, by: int) -> int:

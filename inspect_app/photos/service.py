@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_request_context
 
-from ..boundary import commit_waits_for, delete_on_rollback
+from ..boundary import commit_waits_for, delete_on_rollback, discard_files
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.text import one_line
@@ -17,7 +18,7 @@ from ..policy import current_actor
 from .gate import DecodeGate, default_lock_dir
 from .models import Photo
 from .processing import Limits, PhotoError, ProcessedPhoto, plausible_taken_at, process_image
-from .stamp import stamp
+from .stamp import Band
 from .storage import PhotoStore, fsync_in_background
 
 
@@ -139,12 +140,16 @@ def parse_photo_meta(raw: str | None, count: int, now: datetime | None = None) -
 
 def stamp_lines(ticket, kind: str, taken_at: datetime | None, now: datetime, lat, lon, by: str) -> list[str]:
     """What a stamped copy says: when (taken, else uploaded), where (address or segment, position), who."""
-    when = f"拍摄 {fmt(taken_at)}" if taken_at else f"上传 {fmt(now)}"
     place = one_line(ticket.address or (ticket.segment.name if ticket.segment else "")) or "未填写地点"
     if ticket.segment is not None and ticket.segment.name not in place:
         place += f"（{ticket.segment.name}）"
     where = f"{lat:.5f}, {lon:.5f}" if valid_lat_lon(lat, lon) else "无位置信息"
-    return [f"{'整改前' if kind == 'before' else '整改后'} · {when} · {ticket.number}", f"{place} · {where}", by]
+    return [_first_line(kind, taken_at, now, ticket.number), f"{place} · {where}", by]
+
+
+def _first_line(kind: str, taken_at: datetime | None, now: datetime, number: str | None) -> str:
+    when = f"拍摄 {fmt(taken_at)}" if taken_at else f"上传 {fmt(now)}"
+    return f"{'整改前' if kind == 'before' else '整改后'} · {when} · {number}"
 
 
 def save_files(photo: ProcessedPhoto) -> str:
@@ -155,23 +160,86 @@ def save_files(photo: ProcessedPhoto) -> str:
     return key
 
 
+@dataclass
+class StagedPhoto:
+    """A photo made ready before its ticket has a number (stage_photo): the clean photo and its thumbnail written,
+    the stamped copy drawn but for its first line, which shows the number. add_staged finishes it."""
+
+    photo: ProcessedPhoto
+    kind: str
+    now: datetime
+    key: str
+    lat: float | None
+    lon: float | None
+    taken_at: datetime | None
+    band: Band = field(repr=False)
+
+
+def _where_and_when(photo: ProcessedPhoto, meta: dict | None, now: datetime):
+    meta = meta or {}
+    lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
+    # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
+    # 9999-12-31 in the row made every later read of the ticket fail).
+    taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
+    return lat, lon, taken_at
+
+
+def _band(photo: ProcessedPhoto, lines: list[str], first: bool) -> Band:
+    """The stamped copy drawn from the thumbnail's pixels that processing kept (no second decode); the first line
+    only if `first`."""
+    band = Band(photo.thumb_image if photo.thumb_image is not None else photo.thumb, len(lines))
+    for index, line in enumerate(lines):
+        if index or first:
+            band.write(index, line)
+    return band
+
+
+def stage_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, meta: dict | None = None,
+                by: str = "") -> StagedPhoto:
+    """The part of add_photo that does not need the ticket's number, done before the ticket takes one: from the
+    number to the commit other filings wait (tickets/services.create_ticket). The files go again if the
+    transaction rolls back, or with discard_staged if the filing ends without them."""
+    files = store()
+    lat, lon, taken_at = _where_and_when(photo, meta, now)
+    band = _band(photo, stamp_lines(ticket, kind, taken_at, now, lat, lon, by), first=False)
+    key = files.save(photo, stamp_later=True)
+    delete_on_rollback(files.path(key), files.path(key, thumb=True))
+    return StagedPhoto(photo, kind, now, key, lat, lon, taken_at, band)
+
+
+def add_staged(ticket, staged: StagedPhoto, event=None, part=None) -> Photo:
+    """Finish a staged photo once the ticket has its number: the stamp's first line, its file, the row."""
+    files = store()
+    staged.band.write(0, _first_line(staged.kind, staged.taken_at, staged.now, ticket.number))
+    files.add_stamped(staged.key, staged.band.jpeg())
+    delete_on_rollback(files.path(staged.key, stamped=True))
+    return _row(ticket, staged.photo, staged.kind, staged.key, staged.lat, staged.lon, staged.taken_at,
+                staged.now, event, part)
+
+
+def discard_staged(staged: list[StagedPhoto]) -> None:
+    """Remove staged photos' files now, the filing having ended without them (its twin got there first, or its
+    key came with another report): a caller that goes on and commits would otherwise keep them as orphans."""
+    files = store()
+    discard_files(*(path for s in staged for path in (files.path(s.key), files.path(s.key, thumb=True))))
+
+
 def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None,
               by: str = "", part=None) -> Photo:
     """Store the files (the clean photo, its thumbnail and the stamped display copy) and add the row. If the
     transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp; `part`:
     the unit's part (主办/协办) an after-photo belongs to."""
-    meta = meta or {}
     files = store()
-    lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
-    # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
-    # 9999-12-31 in the row made every later read of the ticket fail).
-    taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
-    lines = stamp_lines(ticket, kind, taken_at, now, lat, lon, by)
-    # Stamped from the thumbnail's pixels that processing kept (no second decode); the three files are written
-    # together, and made durable together (with one fsync of their folder) before the commit.
-    stamped = stamp(photo.thumb_image if photo.thumb_image is not None else photo.thumb, lines)
-    key = files.save(photo, stamped=stamped)
+    lat, lon, taken_at = _where_and_when(photo, meta, now)
+    band = _band(photo, stamp_lines(ticket, kind, taken_at, now, lat, lon, by), first=True)
+    # The three files are written together, and made durable together (one fsync of their folder) before the commit.
+    key = files.save(photo, stamped=band.jpeg())
     delete_on_rollback(files.path(key), files.path(key, thumb=True), files.path(key, stamped=True))
+    return _row(ticket, photo, kind, key, lat, lon, taken_at, now, event, part)
+
+
+def _row(ticket, photo: ProcessedPhoto, kind: str, key: str, lat, lon, taken_at, now: datetime, event,
+         part) -> Photo:
     row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
                 bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
     row.event = event

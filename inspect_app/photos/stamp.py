@@ -38,31 +38,49 @@ def stamp(source: bytes | Image.Image, lines: list[str], long_side: int | None =
     """The photo with `lines` in a dark band along its bottom edge, scaled to `long_side` first when given.
     `source`: a JPEG, or an image already decoded (filing passes the thumbnail it has just made, so nothing is
     decoded twice); a given image is not changed."""
-    if isinstance(source, Image.Image):
-        img = source.convert("RGB") if source.mode != "RGB" else source.copy()
-    else:
-        with Image.open(io.BytesIO(source)) as opened:
-            img = opened.convert("RGB")
-    if long_side and max(img.size) > long_side:
-        k = long_side / max(img.size)
-        img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))), Image.Resampling.LANCZOS)
-    width, height = img.size
-    size = max(11, min(40, round(min(width, height * 1.6) / 26)))
-    font = _font(size)
-    pad = max(4, size // 3)
-    line_h = round(size * 1.3)
-    band = pad * 2 + line_h * len(lines)
-    # The band: black at alpha 150 over the photo, i.e. every channel times 105/255; only the band is touched.
-    box = (0, max(0, height - band), width, height)
-    img.paste(img.crop(box).point(_DARKEN), box)
-    draw = ImageDraw.Draw(img)
-    y = height - band + pad
-    for line in lines:
-        draw.text((pad, y), _fit_line(draw, line, font, width - 2 * pad), font=font, fill=(255, 255, 255))
-        y += line_h
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=QUALITY)
-    return out.getvalue()
+    band = Band(source, len(lines), long_side)
+    for index, line in enumerate(lines):
+        band.write(index, line)
+    return band.jpeg()
+
+
+class Band:
+    """A stamped copy drawn in steps: the band laid for `count` lines at once, each line written when its text is
+    known, the JPEG last. Filing draws every line but the first before the ticket has its number (which the first
+    line shows), so little is left for the stretch in which other filings wait (tickets/services.create_ticket)."""
+
+    def __init__(self, source: bytes | Image.Image, count: int, long_side: int | None = None) -> None:
+        if isinstance(source, Image.Image):
+            img = source.convert("RGB") if source.mode != "RGB" else source.copy()
+        else:
+            with Image.open(io.BytesIO(source)) as opened:
+                img = opened.convert("RGB")
+        if long_side and max(img.size) > long_side:
+            k = long_side / max(img.size)
+            img = img.resize((max(1, round(img.width * k)), max(1, round(img.height * k))),
+                             Image.Resampling.LANCZOS)
+        width, height = img.size
+        size = max(11, min(40, round(min(width, height * 1.6) / 26)))
+        self.font = _font(size)
+        self.pad = max(4, size // 3)
+        self.line_h = round(size * 1.3)
+        band = self.pad * 2 + self.line_h * count
+        # The band: black at alpha 150 over the photo, i.e. every channel times 105/255; only the band is touched.
+        box = (0, max(0, height - band), width, height)
+        img.paste(img.crop(box).point(_DARKEN), box)
+        self.img, self.top = img, height - band + self.pad
+        self.draw = ImageDraw.Draw(img)
+
+    def write(self, index: int, text: str) -> None:
+        """Line `index` (from 0, top to bottom), cut with an ellipsis where the photo is too narrow."""
+        width = self.img.width - 2 * self.pad
+        self.draw.text((self.pad, self.top + index * self.line_h), _fit_line(self.draw, text, self.font, width),
+                       font=self.font, fill=(255, 255, 255))
+
+    def jpeg(self) -> bytes:
+        out = io.BytesIO()
+        self.img.save(out, "JPEG", quality=QUALITY)
+        return out.getvalue()
 
 
 _DARKEN = [round(v * 105 / 255) for v in range(256)] * 3

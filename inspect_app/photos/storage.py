@@ -39,10 +39,11 @@ class PhotoStore:
         self.root = Path(root)
         self.sync = sync
 
-    def save(self, photo: ProcessedPhoto, stamped: bytes | None = None) -> str:
+    def save(self, photo: ProcessedPhoto, stamped: bytes | None = None, *, stamp_later: bool = False) -> str:
         """Write the main image, the thumbnail and (given) the stamped display copy; returns the new key. Either
         every file is stored or none. Each file appears whole under its name or not at all; without `sync` they
-        are durable when this returns."""
+        are durable when this returns. `stamp_later`: the stamped copy comes with add_stamped(), which hands all
+        three to `sync` (filing stamps the ticket's number after its photo is stored)."""
         key = secrets.token_hex(16)
         while self.exists(key):  # 128 random bits: never in practice, but never overwrite either
             key = secrets.token_hex(16)
@@ -56,7 +57,7 @@ class PhotoStore:
             for path, data in files:
                 _write_atomic(path, data, sync_dir=False, sync=self.sync is None)
                 written.append(path)
-            if self.sync is not None:
+            if self.sync is not None and not stamp_later:
                 self.sync(written, main.parent)
         except BaseException:
             for path in written:
@@ -65,6 +66,18 @@ class PhotoStore:
         if self.sync is None:
             _fsync_dir(main.parent)  # every rename made durable at once: the files share the shard folder
         return key
+
+    def add_stamped(self, key: str, stamped: bytes) -> None:
+        """Write the stamped copy of a key saved with stamp_later, then make its three files durable together as
+        save() does."""
+        path = self.path(key, stamped=True)
+        try:
+            _write_atomic(path, stamped, sync_dir=self.sync is None, sync=self.sync is None)
+            if self.sync is not None:
+                self.sync([self.path(key), self.path(key, thumb=True), path], path.parent)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
     def path(self, key: str, thumb: bool = False, stamped: bool = False) -> Path:
         """The clean photo, its thumbnail, or (stamped) the stamped display copy."""

@@ -22,7 +22,7 @@ from ..common.text import clean_text
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
-from ..photos.service import add_photo, attach_stored
+from ..photos.service import add_photo, add_staged, attach_stored, discard_staged, stage_photo
 from ..policy import FILERS
 from ..sites.models import Site
 from ..sites.services import visible_site
@@ -170,7 +170,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
                     idempotency_fingerprint=report.fingerprint if report.idempotency_key else None)
     # Everything that does not need the number is built first, unflushed: from the number to the commit, every
     # other filing waits (the counter's row lock; SQLite's write lock), so that stretch holds only the numbering,
-    # the photos (their stamp shows the number), the INSERTs and the commit.
+    # the first line of each photo's stamp (it shows the number) with its file, the INSERTs and the commit.
     with db.session.no_autoflush:
         db.session.add(ticket)
         event = lifecycle.record(ticket, "create", reporter.id, now, note=description, to_status="pending")
@@ -179,34 +179,38 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
             for unit in route.assists:
                 parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
         relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
+        # The photos' files and all of their stamps but the number, before the number too.
+        metas = report.photo_meta or [{}] * len(report.photos)
+        staged = [stage_photo(ticket, photo, "before", now, meta=meta, by=f"{reporter.name} 上报")
+                  for photo, meta in zip(report.photos, metas)]
         if report.idempotency_key:
             # A retry racing its twin waits here for the twin's commit, then finds its ticket.
             lock_sequence(SEQUENCE, year)
             try:
                 existing = replay(reporter, report.idempotency_key, report.fingerprint)
             except ServiceError:  # the key came with another report (422): the caller's transaction goes on clean
-                _discard(ticket, relapsed)
+                _discard(ticket, relapsed, staged)
                 raise
             if existing is not None:
-                _discard(ticket, relapsed)
+                _discard(ticket, relapsed, staged)
                 return existing, False
         ticket.seq = next_value(SEQUENCE, year)
         ticket.number = f"{year}-{ticket.seq:06d}"
-        metas = report.photo_meta or [{}] * len(report.photos)
-        for photo, meta in zip(report.photos, metas):
-            add_photo(ticket, photo, "before", now, event=event, meta=meta, by=f"{reporter.name} 上报")
+        for photo in staged:
+            add_staged(ticket, photo, event=event)
         for stored in report.stored_photos:
             attach_stored(ticket, stored, "before", now, event=event)
     db.session.flush()
     return ticket, True
 
 
-def _discard(ticket: Ticket, relapsed) -> None:
+def _discard(ticket: Ticket, relapsed, staged) -> None:
     """Drop a filing built but never flushed (its twin got there first, or its key came with another report): the
-    ticket with its events and parts (cascaded), and its relapse link. No photo was stored yet."""
+    ticket with its events and parts (cascaded), its relapse link, and its staged photos' files."""
     db.session.expunge(ticket)
     if relapsed is not None:
         db.session.expunge(relapsed)
+    discard_staged(staged)
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,

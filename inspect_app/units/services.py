@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.geo import degree_box, distance_to_polyline_m
@@ -98,10 +99,21 @@ def find_category(ref) -> Category | None:
     if ref is None or str(ref).strip() == "":
         return None
     ref = str(ref).strip()
-    conditions = [Category.code == ref]
     if ref.isdigit():
-        conditions.append(Category.id == int(ref))
-    return db.session.scalar(select(Category).where(or_(*conditions), Category.active.is_(True)))
+        return db.session.scalar(_category_by_code_or_id(), {"code": ref, "id": int(ref)})
+    return db.session.scalar(_category_by_code(), {"code": ref})
+
+
+@cache
+def _category_by_code():
+    """Built once (every filing looks its category up): an active category by code."""
+    return select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
+
+
+@cache
+def _category_by_code_or_id():
+    return select(Category).where(or_(Category.code == bindparam("code"), Category.id == bindparam("id")),
+                                  Category.active.is_(True))
 
 
 def active_categories() -> list[Category]:
