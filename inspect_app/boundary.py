@@ -75,18 +75,6 @@ def delete_on_rollback(*paths: str | Path) -> None:
     _register(_FILES, [Path(p) for p in paths])
 
 
-def discard_files(*paths: str | Path) -> None:
-    """Remove files the current transaction wrote and turned out not to need, now: once the helper threads are done
-    with them (a failed fsync still fails the commit). A rollback would remove them anyway."""
-    session = db.session()
-    _finish_waits(session.info.get(_WAITS, ()))
-    for path in paths:
-        try:
-            Path(path).unlink(missing_ok=True)
-        except OSError:  # the cleanup sweep (ops) finds what could not be removed now
-            log.warning("could not remove %s", path)
-
-
 def commit_waits_for(future: Future) -> None:
     """The current transaction commits only once `future` is done, and not at all if it failed (the error is
     raised by the commit, and the rollback that follows removes the transaction's files)."""

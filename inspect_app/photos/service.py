@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import current_app, has_request_context
 
-from ..boundary import commit_waits_for, delete_on_rollback, discard_files
+from ..boundary import commit_waits_for, delete_on_rollback
 from ..common.errors import BadRequest, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.text import one_line
@@ -175,53 +175,50 @@ class StagedPhoto:
     band: Band = field(repr=False)
 
 
-def _where_and_when(photo: ProcessedPhoto, meta: dict | None, now: datetime):
+def stage_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, meta: dict | None = None,
+                by: str = "") -> StagedPhoto:
+    """The part of add_photo that does not need the ticket's number, which filing does before the ticket takes one:
+    from the number to the commit other filings wait (tickets/services.create_ticket). The stamp is drawn from the
+    thumbnail's pixels that processing kept (no second decode). The files go again if the transaction rolls back,
+    or with discard_staged if the filing ends without them."""
+    files = store()
     meta = meta or {}
     lat, lon = (photo.lat, photo.lon) if photo.lat is not None else (meta.get("lat"), meta.get("lon"))
     # The last word on capture times, whoever parsed them: a time no camera wrote is dropped, not stored (a
     # 9999-12-31 in the row made every later read of the ticket fail).
     taken_at = plausible_taken_at(photo.taken_at, now) or plausible_taken_at(meta.get("taken_at"), now)
-    return lat, lon, taken_at
-
-
-def _band(photo: ProcessedPhoto, lines: list[str], first: bool) -> Band:
-    """The stamped copy drawn from the thumbnail's pixels that processing kept (no second decode); the first line
-    only if `first`."""
+    lines = stamp_lines(ticket, kind, taken_at, now, lat, lon, by)
     band = Band(photo.thumb_image if photo.thumb_image is not None else photo.thumb, len(lines))
-    for index, line in enumerate(lines):
-        if index or first:
-            band.write(index, line)
-    return band
-
-
-def stage_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, meta: dict | None = None,
-                by: str = "") -> StagedPhoto:
-    """The part of add_photo that does not need the ticket's number, done before the ticket takes one: from the
-    number to the commit other filings wait (tickets/services.create_ticket). The files go again if the
-    transaction rolls back, or with discard_staged if the filing ends without them."""
-    files = store()
-    lat, lon, taken_at = _where_and_when(photo, meta, now)
-    band = _band(photo, stamp_lines(ticket, kind, taken_at, now, lat, lon, by), first=False)
+    for index, line in enumerate(lines[1:], start=1):
+        band.write(index, line)
     key = files.save(photo, stamp_later=True)
     delete_on_rollback(files.path(key), files.path(key, thumb=True))
     return StagedPhoto(photo, kind, now, key, lat, lon, taken_at, band)
 
 
 def add_staged(ticket, staged: StagedPhoto, event=None, part=None) -> Photo:
-    """Finish a staged photo once the ticket has its number: the stamp's first line, its file, the row."""
+    """Finish a staged photo once the ticket has its number: the stamp's first line, its file (the three files are
+    then made durable together before the commit), the row."""
     files = store()
     staged.band.write(0, _first_line(staged.kind, staged.taken_at, staged.now, ticket.number))
     files.add_stamped(staged.key, staged.band.jpeg())
     delete_on_rollback(files.path(staged.key, stamped=True))
-    return _row(ticket, staged.photo, staged.kind, staged.key, staged.lat, staged.lon, staged.taken_at,
-                staged.now, event, part)
+    row = Photo(ticket=ticket, kind=staged.kind, key=staged.key, sha256=staged.photo.sha256,
+                width=staged.photo.width, height=staged.photo.height, bytes=len(staged.photo.jpeg), lat=staged.lat,
+                lon=staged.lon, taken_at=staged.taken_at, created_at=staged.now)
+    row.event = event
+    row.part = part
+    db.session.add(row)
+    return row
 
 
 def discard_staged(staged: list[StagedPhoto]) -> None:
     """Remove staged photos' files now, the filing having ended without them (its twin got there first, or its
-    key came with another report): a caller that goes on and commits would otherwise keep them as orphans."""
+    key came with another report): a caller that goes on and commits would otherwise keep them as orphans. No
+    fsync runs on them yet (it starts with add_stamped), so they can go at once."""
     files = store()
-    discard_files(*(path for s in staged for path in (files.path(s.key), files.path(s.key, thumb=True))))
+    for path in (p for s in staged for p in (files.path(s.key), files.path(s.key, thumb=True))):
+        path.unlink(missing_ok=True)
 
 
 def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=None, meta: dict | None = None,
@@ -229,23 +226,7 @@ def add_photo(ticket, photo: ProcessedPhoto, kind: str, now: datetime, event=Non
     """Store the files (the clean photo, its thumbnail and the stamped display copy) and add the row. If the
     transaction then rolls back, the files go with it (boundary.py). `by`: who took it, for the stamp; `part`:
     the unit's part (主办/协办) an after-photo belongs to."""
-    files = store()
-    lat, lon, taken_at = _where_and_when(photo, meta, now)
-    band = _band(photo, stamp_lines(ticket, kind, taken_at, now, lat, lon, by), first=True)
-    # The three files are written together, and made durable together (one fsync of their folder) before the commit.
-    key = files.save(photo, stamped=band.jpeg())
-    delete_on_rollback(files.path(key), files.path(key, thumb=True), files.path(key, stamped=True))
-    return _row(ticket, photo, kind, key, lat, lon, taken_at, now, event, part)
-
-
-def _row(ticket, photo: ProcessedPhoto, kind: str, key: str, lat, lon, taken_at, now: datetime, event,
-         part) -> Photo:
-    row = Photo(ticket=ticket, kind=kind, key=key, sha256=photo.sha256, width=photo.width, height=photo.height,
-                bytes=len(photo.jpeg), lat=lat, lon=lon, taken_at=taken_at, created_at=now)
-    row.event = event
-    row.part = part
-    db.session.add(row)
-    return row
+    return add_staged(ticket, stage_photo(ticket, photo, kind, now, meta=meta, by=by), event=event, part=part)
 
 
 def attach_stored(ticket, stored, kind: str, now: datetime, event=None) -> Photo:
