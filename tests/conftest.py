@@ -1,5 +1,5 @@
-"""Fixtures: an app on a fresh database per test, a small city, accounts, photos, a fixed clock, and clients
-that behave like separate browsers and API callers.
+"""Fixtures: an app on a fresh database per test, a small city, accounts, photos, a fixed clock (the test's and
+the application's: `now` and `clock`), and clients that behave like separate browsers and API callers.
 
 Test code runs inside one app context (so it can call services and read rows), but every request a client sends
 runs in a context of its own, as in production: its own `g`, its own database session. Before a request, what the
@@ -17,7 +17,8 @@ import os
 import re
 import shutil
 import threading
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,40 @@ def at(iso: str) -> datetime:
 @pytest.fixture
 def now() -> datetime:
     return at(SHANGHAI_NOW)
+
+
+class Clock:
+    """The application's clock in a test (common/timeutil.clock): it starts at a given moment and runs on, or,
+    once stopped, stands where it is set."""
+
+    def __init__(self, start: datetime):
+        self.running = True
+        self.set(start)
+
+    def set(self, start: datetime | str) -> None:
+        """Move the clock to `start` (ISO text: naive is Shanghai); it runs on from there unless stopped."""
+        from inspect_app.common.timeutil import as_utc
+        self._start, self._since = as_utc(at(start) if isinstance(start, str) else start), time.monotonic()
+
+    def stop(self, start: datetime | str) -> None:
+        """Stand at `start` until set again: every request sees exactly that moment."""
+        self.running = False
+        self.set(start)
+
+    def __call__(self) -> datetime:
+        if not self.running:
+            return self._start
+        return self._start + timedelta(seconds=time.monotonic() - self._since)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch, now) -> Clock:
+    """Pages, the API and the commands run from `now` on, as the data a test builds at `now` does, whatever day
+    the suite itself runs: a test that reads "this month" or files through the API means the fixed month."""
+    from inspect_app.common import timeutil
+    running = Clock(now)
+    monkeypatch.setattr(timeutil, "clock", running)
+    return running
 
 
 @contextmanager

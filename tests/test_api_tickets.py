@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 from conftest import City, PASSWORD, file_tuple, login_session_id, photo_bytes
@@ -160,7 +161,7 @@ def test_units_and_leaders_cannot_file(api, city):
     assert file_report(api, city.leader).status_code == 403
 
 
-def test_listing_is_scoped_and_filtered(api, city, make_ticket, now):
+def test_listing_is_scoped_and_filtered(api, city, make_ticket, now, clock):
     a = make_ticket(point=City.ON_A)
     b = make_ticket(point=City.ON_B)
     make_ticket(point=City.FAR)
@@ -172,7 +173,8 @@ def test_listing_is_scoped_and_filtered(api, city, make_ticket, now):
     assert api.get(f"/api/v1/tickets?unit_id={city.street_b.id}", city.unit_a).get_json()["total"] == 0
     assert api.get(f"/api/v1/tickets?unit_id={city.street_b.id}", city.admin).get_json()["items"][0]["id"] == b.id
     assert api.get("/api/v1/tickets?status=pending", city.leader).get_json()["total"] == 1
-    # All three were filed "now" (2026-11-25) with a 24 h deadline: the two assigned are overdue today.
+    # All three were filed "now" (2026-11-25) with a 24 h deadline: the two assigned are overdue two days later.
+    clock.set(now + timedelta(days=2))
     assert api.get("/api/v1/tickets?overdue=1", city.admin).get_json()["total"] == 2
     assert api.get("/api/v1/tickets?category=niupixuan&per_page=1&page=2", city.admin).get_json()["items"]
     assert api.get("/api/v1/tickets?status=bogus", city.admin).status_code == 400

@@ -10,6 +10,7 @@ import json
 import os
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -218,10 +219,11 @@ def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tm
     assert not list(tmp_path.glob(".*.partial"))
 
 
-def test_cleanup_orphans_removes_only_old_files_without_rows(app, runner, uploads, make_ticket, now):
+def test_cleanup_orphans_removes_only_old_files_without_rows(app, runner, uploads, make_ticket, now, clock):
     from inspect_app.common.timeutil import utcnow
 
     ticket = make_ticket()
+    clock.set(datetime.now(timezone.utc))  # files are old or young by their mtimes, which the real clock writes
     kept = ticket.photos[0].key
     photos = store()
     old_orphan, young_orphan = photos.save(processed()), photos.save(processed())

@@ -397,16 +397,14 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
 
 
-def test_the_year_end_card_on_the_offices_work_page(monkeypatch, city, browser):
+def test_the_year_end_card_on_the_offices_work_page(clock, city, browser):
     """From 1 December to 15 January the office's first page lists what the year's end asks of it."""
-    from test_letters import Clock
-
     from inspect_app.dashboard.year import year_end_tasks
     from inspect_app.workdays.models import Holiday
 
     assert year_end_tasks(at("2026-11-30T23:59")) is None and year_end_tasks(at("2027-01-16T00:00")) is None
     assert year_end_tasks(at("2027-01-15T23:59"))["year"] == 2026
-    clock = Clock(monkeypatch, "2026-12-02T09:00:00+08:00")
+    clock.set("2026-12-02T09:00:00+08:00")
     office = browser(city.admin)
     page = office.get("/office/work").get_data(as_text=True)
     assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page and "2026年月榜已发布 0/12 期" in page

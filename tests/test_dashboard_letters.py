@@ -29,8 +29,8 @@ def letter(number: int, units, issued: str, replied=()) -> int:
     return letter_id
 
 
-def test_overdue_replies_count_letters_and_name_the_units(browser, city, monkeypatch):
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: NOW)
+def test_overdue_replies_count_letters_and_name_the_units(browser, city, clock):
+    clock.set(NOW)
     four = [city.street_a, city.street_b, city.police, city.roads]
     letter(901, four, "2026-11-20T10:00")                                    # nobody replied: late
     letter(902, [city.street_a], "2026-11-21T10:00", replied=[city.street_a])  # replied: not late

@@ -207,7 +207,7 @@ def test_a_unit_taken_off_and_added_again_keeps_its_level(app, city, shared, now
 # ----------------------------------------------------------------------------- propose mode
 
 def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app, api, city, shared, browser,
-                                                                          monkeypatch):
+                                                                          clock):
     extend_lead(city, shared)
     [proposal] = run_sweep(at(FRIDAY)).proposals
     assert (proposal.ticket_id, proposal.unit_id, proposal.level) == (shared.id, city.street_b.id, 1)
@@ -216,7 +216,7 @@ def test_propose_mode_the_assisting_unit_gets_its_proposal_draft_and_letter(app,
     assert [p.id for p in proposals.open_proposals(at(FRIDAY), unit_id=city.street_b.id)] == [proposal.id]
     from inspect_app.escalation.stats import dashboard_figures  # the dashboard's count, sent inside one statement
     assert dashboard_figures(at(FRIDAY), at(FRIDAY), at(FRIDAY))["proposals"] == proposals.count_open(at(FRIDAY)) == 1
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-27T10:00:00+08:00"))  # the page's clock
+    clock.set(at("2026-11-27T10:00:00+08:00"))  # the page's clock
     page = browser(city.admin).get("/letters/proposals").get_data(as_text=True)
     assert "乙街道办事处" in page and '<span class="badge role-assist"' in page
     # the reason counts the time overdue up to the page's clock, not up to the sweep that proposed it

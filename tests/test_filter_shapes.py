@@ -31,8 +31,8 @@ def test_every_filter_field_is_part_of_the_shape(app, city, now):
             filter_shape(city.admin, TicketFilter(), now)[0]
 
 
-def test_kept_statements_bind_each_requests_values(app, city, make_ticket, now, api, monkeypatch):
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: now)  # the requests' clock
+def test_kept_statements_bind_each_requests_values(app, city, make_ticket, now, api, clock):
+    clock.set(now)  # the requests' clock
     on_a = [make_ticket(at_time=now - timedelta(hours=h)).id for h in (30, 40)]
     on_b = [make_ticket(point=City.ON_B, at_time=now - timedelta(hours=30)).id]
     fresh = make_ticket(point=City.ON_B).id  # not overdue

@@ -46,7 +46,7 @@ def tasks(api, city):
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["added"] == 3
     found = {t.code: t for t in db.session.scalars(select(KeyTask)).unique()}
-    for task in found.values():  # the list came out in the spring (the import ran on today's real clock)
+    for task in found.values():  # the list came out in the spring (the import ran at the suite's clock)
         task.created_at = at("2026-03-02T09:00:00+08:00")
     db.session.commit()
     return found["3.2.1"], found["3.2.2"], found["5.1"]
@@ -269,8 +269,8 @@ def test_a_task_added_after_the_due_day_owes_nothing_for_that_month(api, city, t
     assert figures["JDB"].unreported == 1  # the market task only
 
 
-def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T09:00:00+08:00"))
+def test_pages_name_the_month_checked(city, tasks, browser, clock):
+    clock.set(at("2026-12-02T09:00:00+08:00"))
     page = browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
     assert "11月未报送进展" in page and "本月未报送" not in page
     units = browser(city.leader).get("/key-tasks/units?year=2026").get_data(as_text=True)
@@ -287,12 +287,12 @@ def test_pages_name_the_month_checked(city, tasks, browser, monkeypatch):
     db.session.commit()
     listing = browser(city.admin).get("/key-tasks/?year=2026&q=6.1").get_data(as_text=True)
     assert "尚无报送" in listing and "11月未报送</span>" not in listing
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
+    clock.set(at("2026-12-25T09:00:00+08:00"))
     listing = browser(city.admin).get("/key-tasks/?year=2026").get_data(as_text=True)
     assert "本月未报送进展" in listing and "尚无报送" not in listing and late.code in listing
 
 
-def test_a_returned_request_is_still_a_report_sent_on_the_row_and_in_the_counts(city, tasks, browser, monkeypatch):
+def test_a_returned_request_is_still_a_report_sent_on_the_row_and_in_the_counts(city, tasks, browser, clock):
     market, _, _ = tasks
     db.session.add(KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
                                  created_at=at("2026-11-20T09:00:00+08:00"), text="申请销号", progress=100,
@@ -310,17 +310,17 @@ def test_a_returned_request_is_still_a_report_sent_on_the_row_and_in_the_counts(
     db.session.commit()
     latest = services.latest_reports([market], at("2026-11-25T09:00:00+08:00"))[market.id]
     assert (latest.progress, latest.this_month) == (70, True)  # October's 70% stands; November's request was sent
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: december)
+    clock.set(december)
     page = browser(city.admin).get("/key-tasks/?year=2026&q=3.2.1").get_data(as_text=True)
     assert "11-20" in page and "100%" not in page and "未报送</span>" not in page and "尚无报送" not in page
 
 
-def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser, monkeypatch):
+def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, tasks, browser, clock):
     market, toilets, _ = tasks
     db.session.add(KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
                                  created_at=at("2026-11-20T09:00:00+08:00"), text="十一月进展", progress=40))
     db.session.commit()
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T09:00:00+08:00"))
+    clock.set(at("2026-12-02T09:00:00+08:00"))
     report(api, city.unit_b, market, "本月完成3个市场改造", "60")
     page = browser(city.admin)
 
@@ -340,7 +340,8 @@ def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, ta
     standing = dict(zip(rows[0], rows[3]))
     assert standing["完成时限"] == "常态长效" and standing["11月报送"] == "未报送"
     # from the 25th December is checked: the report of 2 December counts for it
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-25T09:00:00+08:00"))
+    clock.set(at("2026-12-25T09:00:00+08:00"))
+    page = browser(city.admin)  # signed in again: the session of 2 December has expired
     rows = table()
     assert rows[0][9] == "本月报送" and [r[9] for r in rows[1:4]] == ["已报送", "未报送", "未报送"]
     assert browser(city.unit_b).get("/key-tasks/export.xlsx").status_code == 403

@@ -25,20 +25,11 @@ MONDAY = "2026-11-30T10:00:00+08:00"
 AFTER_REPLY_BY = "2026-12-04T09:00:00+08:00"  # a level-1 letter signed Friday: reply by Wednesday 12-02
 
 
-class Clock:
-    """The requests' clock (http.now), fixed: the tests do not depend on the day they run."""
-
-    def __init__(self, monkeypatch, when: str):
-        self.when = at(when)
-        monkeypatch.setattr("inspect_app.http.utcnow", lambda: self.when)
-
-    def set(self, when: str) -> None:
-        self.when = at(when)
-
-
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return Clock(monkeypatch, "2026-11-27T10:00:00+08:00")
+def clock(clock):
+    """The suite's clock (conftest.clock), stopped at Friday 27 November 2026, 10:00."""
+    clock.stop("2026-11-27T10:00:00+08:00")
+    return clock
 
 
 @pytest.fixture

@@ -17,12 +17,14 @@ from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket
 from inspect_app.tickets.relapse import TicketRelapse
 
-from test_letters import FRIDAY, MONDAY, Clock, minimal_pdf
+from test_letters import FRIDAY, MONDAY, minimal_pdf
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return Clock(monkeypatch, "2026-11-30T10:00:00+08:00")
+def clock(clock):
+    """The suite's clock (conftest.clock), stopped at Monday 30 November 2026, 10:00."""
+    clock.stop("2026-11-30T10:00:00+08:00")
+    return clock
 
 
 @pytest.fixture
@@ -185,6 +187,7 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     early = inspector.submit(page, page, {"passed": "1"})
     assert early.status_code == 303 and fresh(Recheck, recheck.id).status == "open"  # not due yet
     clock.set("2026-12-10T10:00:00+08:00")
+    inspector = browser(city.inspector)  # signed in again: the session of 30 November has expired
     no_photo = inspector.submit(page, page, {"passed": "0", "note": "又有小广告"}, multipart=True)
     assert no_photo.status_code == 303 and fresh(Recheck, recheck.id).status == "open"
     failed = inspector.submit(page, page, {"passed": "0", "note": "电线杆上又贴满小广告", "photos": [file_tuple()]},

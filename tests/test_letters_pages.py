@@ -21,14 +21,16 @@ from inspect_app.escalation.models import Letter, Proposal
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
-from test_letters import FRIDAY, Clock, minimal_pdf  # noqa: F401  (fixtures below use them)
+from test_letters import FRIDAY, minimal_pdf  # noqa: F401  (fixtures below use them)
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    return Clock(monkeypatch, "2026-11-27T10:00:00+08:00")
+def clock(clock):
+    """The suite's clock (conftest.clock), stopped at Friday 27 November 2026, 10:00."""
+    clock.stop("2026-11-27T10:00:00+08:00")
+    return clock
 
 
 @pytest.fixture
@@ -220,15 +222,16 @@ print(json.dumps({"letter": letter_id, "status": response.status_code,
 """
 
 
-def test_three_processes_sign_at_once(app, city, make_ticket, api, tmp_path):
+def test_three_processes_sign_at_once(app, city, make_ticket, api, tmp_path, clock):
     """Two drafts; three processes sign at the same moment, two of them the same draft. Every process is a whole
     app (own connections, own request commit): the two drafts get numbers 1 and 2 — distinct, no gap — and the
     double sign gets exactly one 409."""
-    from datetime import timedelta
+    from datetime import datetime, timedelta, timezone
 
-    from inspect_app.common.timeutil import local, utcnow
+    from inspect_app.common.timeutil import local
 
-    real = utcnow()  # the worker processes run on the real clock
+    real = datetime.now(timezone.utc)  # the worker processes run on the real clock: so does this test (its token)
+    clock.set(real)
     reply_by = (local(real) + timedelta(days=30)).date().isoformat()
     drafts = [compose.create_draft(city.admin, real, {"ticket_ids": [make_ticket(point=point).id],
                                                       "reply_by": reply_by})

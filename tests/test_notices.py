@@ -44,7 +44,7 @@ def badge(page: str) -> int:
 
 def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_opened(app, browser, city, make_ticket):
     app.config["ESCALATION_MODE"] = "auto"  # the sweep issues the letter itself (propose mode: test_letters.py)
-    moment = utcnow()  # pages read the real clock
+    moment = utcnow()  # the pages' clock (conftest.clock)
     clerk = browser(city.unit_b)
     assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 0
     make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=1))  # 牛皮癣: 24 hours, due within a day
@@ -67,7 +67,7 @@ def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_op
 
 
 def test_a_reminder_comes_only_for_work_held_from_before_its_last_day(app, browser, city, make_ticket):
-    moment = utcnow()  # pages read the real clock
+    moment = utcnow()  # the pages' clock (conftest.clock)
     fresh = make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=1))  # 牛皮癣: arrives with 23 hours to go
     held = make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=3), category="spider_web")
     part = held.parts[0]  # given to street B three days ago, due in five hours: its last day began after it came

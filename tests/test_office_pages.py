@@ -253,8 +253,7 @@ def test_api_ticket_list_filters_by_campaign(api, city, make_ticket):
     assert api.get("/api/v1/tickets?campaign_id=abc", city.admin).status_code == 400
 
 
-def test_holidays_page_and_home_warning(admin_client, city, monkeypatch):
-    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-11-25T10:00"))
+def test_holidays_page_and_home_warning(admin_client, city):
     html = admin_client.get("/office/").get_data(as_text=True)
     assert "还没有 2027 年的节假日安排" in html
     response = admin_client.post("/office/holidays", data={"date": "2027-01-01", "kind": "holiday", "name": "元旦"})
@@ -271,17 +270,16 @@ def test_holidays_page_and_home_warning(admin_client, city, monkeypatch):
     assert "data-label=\"日期\">2027-01-01" not in html
 
 
-def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, monkeypatch):
-    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-11-02T10:00"))  # the banner's clock
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-11-02T10:00"))  # the page's
+def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, clock):
+    clock.set("2026-11-02T10:00")
     response = admin_client.get("/office/work")
     assert response.status_code == 200 and "还没有 2027 年的节假日安排" in response.get_data(as_text=True)
     # in December the year-end card carries it instead (tests/test_dashboard.py)
-    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-12-02T10:00"))
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-12-02T10:00"))
+    clock.set("2026-12-02T10:00")
+    sign_in(admin_client, city.admin)  # the session does not outlive the jump
     assert "2027年节假日安排尚未录入" in admin_client.get("/office/work").get_data(as_text=True)
-    monkeypatch.setattr("inspect_app.office.web.utcnow", lambda: at("2026-10-02T10:00"))
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: at("2026-10-02T10:00"))
+    clock.set("2026-10-02T10:00")
+    sign_in(admin_client, city.admin)  # the session does not outlive the jump
     assert "节假日安排" not in admin_client.get("/office/work").get_data(as_text=True)
 
 

@@ -599,8 +599,9 @@ def test_switching_scheme_changes_the_list_without_code_and_published_lists_keep
     assert {e.unit_code: e.score for e in db.session.get(Ranking, ranking.id).entries}["JDB"] == 94.5
 
 
-def test_api_lists_reads_and_publishes_with_groups(api, city, add):
+def test_api_lists_reads_and_publishes_with_groups(api, city, add, clock):
     _three_units(city, add)
+    clock.set(AFTER_NOV)  # a month is published once it is over
     assert api.post("/api/v1/rankings", city.leader, json={"period": "2026-11"}).status_code == 403
     bad = api.post("/api/v1/rankings", city.admin, json={"period": "2026-13"})
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_period"
@@ -649,9 +650,10 @@ def _red_case(city, make_ticket):
     return ticket
 
 
-def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, make_ticket, now):
+def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, make_ticket, now, clock):
     _three_units(city, add)
     ticket = _red_case(city, make_ticket)
+    clock.set(AFTER_NOV)
     made = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11"}).get_json()
     response = api.get(f"/api/v1/rankings/{made['id']}/pdf", city.leader)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -744,8 +746,9 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     assert client.get("/rankings/dashboard").status_code == 403
 
 
-def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browser, city, add):
+def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browser, city, add, clock):
     _three_units(city, add)
+    clock.set(AFTER_NOV)
     admin = browser(city.admin)
     assert admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"}).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Ranking)) == 1
@@ -841,11 +844,11 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api,
     assert api.get("/api/v1/rankings/year?year=2026", city.unit_a).get_json()["groups"] == body["groups"]
 
 
-def test_the_years_result_is_drafted_as_a_bulletin_from_the_published_months(app, city, add, browser, monkeypatch):
-    from inspect_app.rankings import annual_pdf, web
+def test_the_years_result_is_drafted_as_a_bulletin_from_the_published_months(app, city, add, browser, clock):
+    from inspect_app.rankings import annual_pdf
 
     _october_and_november(city, add)
-    monkeypatch.setattr(web, "now", lambda: at("2026-12-02T10:00"))
+    clock.set("2026-12-02T10:00")
     leader = browser(city.leader)
     assert 'href="/rankings/year.pdf?year=2026"' in leader.get("/rankings/year?year=2026").get_data(as_text=True)
     response = leader.get("/rankings/year.pdf?year=2026")

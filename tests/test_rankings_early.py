@@ -21,9 +21,10 @@ def published() -> int:
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The requests' clock: Thursday 3 December 2026."""
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: THURSDAY)
+def thursday(clock):
+    """The suite's clock (conftest.clock) from Thursday 3 December 2026, before the week of W49 is over."""
+    clock.set(THURSDAY)
+    return clock
 
 
 def test_the_service_refuses_a_running_period_unless_told_early(city):
@@ -42,7 +43,7 @@ def test_the_service_refuses_a_running_period_unless_told_early(city):
     assert services.early_notice(parse_period("2026-11"), THURSDAY) is None
 
 
-def test_the_api_takes_an_optional_early_flag(api, city, clock):
+def test_the_api_takes_an_optional_early_flag(api, city, thursday):
     refused = api.post("/api/v1/rankings", city.admin, json={"period": "2026-W49"})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "period_not_ended"
     assert "12月6日才结束" in refused.get_json()["error"]["message"]
@@ -56,7 +57,7 @@ def test_the_api_takes_an_optional_early_flag(api, city, clock):
     assert ended.status_code == 201 and ended.get_json()["number"] == "临江文明榜〔2026〕2号"
 
 
-def test_the_pages_say_the_period_runs_on_and_ask_for_the_early_box(browser, city, clock):
+def test_the_pages_say_the_period_runs_on_and_ask_for_the_early_box(browser, city, thursday):
     admin = browser(city.admin)
     index = admin.get("/rankings/").get_data(as_text=True)
     assert 'name="early" value="1"' in index and "data-confirm=" in index

@@ -74,8 +74,8 @@ def test_a_questionnaire_that_cannot_be_asked_is_refused_naming_the_question(tex
 
 # ----------------------------------------------------------------------------- the office and the residents
 
-def test_the_office_opens_a_survey_and_a_resident_answers_it_once(monkeypatch, browser, city, now):
-    monkeypatch.setattr("inspect_app.http.utcnow", lambda: now)  # the pages' clock: 2026-11-25
+def test_the_office_opens_a_survey_and_a_resident_answers_it_once(clock, browser, city, now):
+    clock.set(now)  # the pages' clock: 2026-11-25
     office = browser(city.admin)
     form = office.get("/surveys/new").get_data(as_text=True)
     assert "您是否知道本市正在创建全国文明城市？" in form  # the usual questionnaire to start from

@@ -1,14 +1,19 @@
 """Time helpers: store UTC, show Asia/Shanghai. Services take `now`; only edges call utcnow()."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+# The edges' clock when set: the test suite runs the pages, the API and the commands from its own fixed moment
+# (tests/conftest.py), so that no test depends on the day it runs. None in the application: the real clock.
+clock: Callable[[], datetime] | None = None
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock() if clock is not None else datetime.now(timezone.utc)
 
 
 def as_utc(value: datetime) -> datetime:
