@@ -496,6 +496,19 @@ def test_the_month_bulletin_is_a_draft_the_office_can_read(api, city, tasks, bro
     assert empty.status_code == 404 and "没有在用的创建任务" in empty.get_json()["error"]["message"]
 
 
+def test_the_units_page_offers_only_the_drafts_a_task_list_stands_behind(city, tasks, browser, clock):
+    office = browser(city.admin)
+    page = office.get("/key-tasks/units").get_data(as_text=True)  # November: this month's and October's
+    assert "month=2026-11" in page and "month=2026-10" in page
+    clock.set(at("2027-01-11T09:00:00+08:00"))  # January, before the office has entered 2027's list
+    office = browser(city.admin)  # signed in again: the November session has long expired
+    page = office.get("/key-tasks/units").get_data(as_text=True)
+    assert "上月通报（草稿）" in page and "本月推进情况通报" not in page and "month=2027-01" not in page
+    december = office.get("/key-tasks/bulletin.pdf?month=2026-12")
+    assert december.status_code == 200 and december.mimetype == "application/pdf"
+    assert office.get("/key-tasks/bulletin.pdf?month=2027-01").status_code == 404  # what the page no longer offers
+
+
 def test_the_exported_breakdown_imports_back_unchanged(api, city, tasks):
     exported = api.get("/api/v1/admin/export/keytasks.csv?encoding=utf-8", city.admin)
     assert exported.status_code == 200

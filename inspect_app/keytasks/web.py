@@ -75,12 +75,16 @@ def by_unit():
     year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
     rows = services.by_unit(year, moment)
     today = services.today(moment)
-    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    return render_template("keytasks/units.html", rows=rows, year=year, years=services.years(),
+    years = services.years()
+    # The drafts of this month and the last, each offered only where its year has a task list: in January, before
+    # the new year's list is in, last month's (December's) draft is there and this month's is not.
+    bulletins = [(label, day.strftime("%Y-%m")) for label, day in (
+        ("本月推进情况通报（草稿）", today), ("上月通报（草稿）", today.replace(day=1) - timedelta(days=1)))
+        if day.year in years]
+    return render_template("keytasks/units.html", rows=rows, year=year, years=years,
                            totals=services.totals(current_user, year, moment), month=today.month,
                            period=services.report_period(moment),
-                           due_day=services.report_due_day(),
-                           this_month=today.strftime("%Y-%m"), last_month=last_month)
+                           due_day=services.report_due_day(), bulletins=bulletins)
 
 
 def _detail_page(task_id: int, failed: str | None = None, typed=None, error: str | None = None):
