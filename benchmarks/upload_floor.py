@@ -90,7 +90,8 @@ def create_app(folder: str | None = None) -> Flask:
             processed = process_image(upload(), max_long_side=2048, thumb_long_side=480)
         except PhotoError as error:
             return jsonify(error.to_dict()), error.status
-        key = store.save(processed, stamped=stamp(processed.thumb_image, STAMP_LINES))
+        key = store.save(processed, stamp_later=True)
+        store.add_stamped(key, stamp(processed.thumb_image, STAMP_LINES))
         return jsonify(key=key, width=processed.width, height=processed.height), 201
 
     return app

@@ -100,7 +100,9 @@ def test_a_store_with_sync_leaves_the_fsyncs_to_it(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(storage.os, "fsync", lambda fd: (fsyncs.append(fd), real(fd))[1])
     handed: list[tuple[list[Path], Path]] = []
     store = PhotoStore(tmp_path, sync=lambda paths, folder: handed.append((list(paths), folder)))
-    key = store.save(processed("Canon_40D.jpg"), stamped=b"stamped")
+    key = store.save(processed("Canon_40D.jpg"), stamp_later=True)
+    assert handed == []  # the three files go to `sync` together, once the stamped copy is there
+    store.add_stamped(key, b"stamped")
     assert fsyncs == []
     assert handed == [([store.path(key), store.path(key, thumb=True), store.path(key, stamped=True)],
                        store.path(key).parent)]

@@ -39,19 +39,17 @@ class PhotoStore:
         self.root = Path(root)
         self.sync = sync
 
-    def save(self, photo: ProcessedPhoto, stamped: bytes | None = None, *, stamp_later: bool = False) -> str:
-        """Write the main image, the thumbnail and (given) the stamped display copy; returns the new key. Either
-        every file is stored or none. Each file appears whole under its name or not at all; without `sync` they
-        are durable when this returns. `stamp_later`: the stamped copy comes with add_stamped(), which hands all
-        three to `sync` (filing stamps the ticket's number after its photo is stored)."""
+    def save(self, photo: ProcessedPhoto, *, stamp_later: bool = False) -> str:
+        """Write the main image and the thumbnail; returns the new key. Either both are stored or neither. Each
+        file appears whole under its name or not at all; without `sync` they are durable when this returns.
+        `stamp_later`: a stamped display copy follows with add_stamped(), which hands all three files to `sync`
+        together (filing stamps the ticket's number after its photo is stored)."""
         key = secrets.token_hex(16)
         while self.exists(key):  # 128 random bits: never in practice, but never overwrite either
             key = secrets.token_hex(16)
         main = self.path(key)
         main.parent.mkdir(parents=True, exist_ok=True)
         files = [(main, photo.jpeg), (self.path(key, thumb=True), photo.thumb)]
-        if stamped is not None:
-            files.append((self.path(key, stamped=True), stamped))
         written = []
         try:
             for path, data in files:
