@@ -142,7 +142,11 @@ def test_the_api_reads_a_notice_dry_then_enters_it(api, city):
     assert dry.status_code == 200 and body["entered"] is None and body["year"] == 2027
     assert body["holidays"][1] == {"name": "春节", "off": [f"2027-02-{d:02d}" for d in range(5, 13)],
                                    "work": ["2027-02-13"]}
-    assert {d["change"] for d in body["days"]} == {"new"} and db.session.scalar(select(Holiday)) is None
+    # the law's days off are in the calendar already (workdays.statutory_days); the rest is new
+    same = {d["date"] for d in body["days"] if d["change"] == "same"}
+    assert same == {"2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08"}
+    assert {d["change"] for d in body["days"] if d["date"] not in same} == {"new"}
+    assert db.session.scalar(select(Holiday)) is None
     entered = api.post("/api/v1/admin/holidays/notice", city.admin, json={"year": 2027, "text": NOTICE_2027})
     assert entered.status_code == 200 and entered.get_json()["entered"] == {"holiday": 11, "workday": 1}
     assert len(db.session.scalars(select(Holiday)).all()) == 12

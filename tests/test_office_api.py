@@ -38,24 +38,27 @@ def test_holiday_api_validation(api, city):
     assert response.status_code == 422 and response.get_json()["error"]["message"]
     assert api.get("/api/v1/admin/holidays", city.admin).status_code == 400
     assert api.get("/api/v1/admin/holidays?year=abc", city.admin).status_code == 400
-    assert api.get("/api/v1/admin/holidays?year=2027", city.admin).get_json() == []
+    # 2027 is unknown to chinese-calendar: the days off the law fixes, until the office enters the notice
+    body = api.get("/api/v1/admin/holidays?year=2027", city.admin).get_json()
+    assert len(body) == 13 and {(e["kind"], e["source"]) for e in body} == {("holiday", "law")}
+    assert body[0] == {"date": "2027-01-01", "kind": "holiday", "name": "元旦", "source": "law", "weekday": "周五"}
 
 
 def test_entering_next_years_schedule_changes_deadlines(api, city, make_ticket):
     """Filed Thursday 31 Dec 2026 with 10 working days. 2027 is unknown to chinese-calendar, so until the
-    office enters the schedule Monday to Friday count. An invented 2027 schedule (1 and 4 Jan off,
-    Saturday 9 Jan worked) moves the deadline of tickets filed afterwards, not of those filed before."""
+    office enters the schedule the statutory holidays are off and Monday to Friday count. An invented 2027
+    schedule (1, 4 and 5 Jan off) moves the deadline of tickets filed afterwards, not of those filed before."""
     filed = at("2026-12-31T10:00")
     before = make_ticket(category="spider_web", at_time=filed)  # 10 working days
     assert put(api, city.admin, "2027-01-01", kind="holiday", name="元旦").status_code == 201
     assert put(api, city.admin, "2027-01-04", kind="holiday", name="元旦").status_code == 201
-    assert put(api, city.admin, "2027-01-09", kind="workday", name="元旦调休").status_code == 201
+    assert put(api, city.admin, "2027-01-05", kind="holiday", name="元旦").status_code == 201
     after = make_ticket(category="spider_web", at_time=filed)
-    # Without entries: Jan 1, 4–8, 11–14 → 14 Jan. With them: Jan 5–8, 9 (make-up Sat), 11–15 → 15 Jan.
-    assert local(before.deadline).date().isoformat() == "2027-01-14"
-    assert local(after.deadline).date().isoformat() == "2027-01-15"
+    # Without entries: Jan 4–8, 11–15 → 15 Jan (1 Jan is 元旦 by law). With them: Jan 6–8, 11–15, 18–19 → 19 Jan.
+    assert local(before.deadline).date().isoformat() == "2027-01-15"
+    assert local(after.deadline).date().isoformat() == "2027-01-19"
     db.session.refresh(before)
-    assert local(before.deadline).date().isoformat() == "2027-01-14"  # deadlines already set do not move
+    assert local(before.deadline).date().isoformat() == "2027-01-15"  # deadlines already set do not move
 
 
 # ----------------------------------------------------------------------------- throttling

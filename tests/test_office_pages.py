@@ -267,7 +267,17 @@ def test_holidays_page_and_home_warning(admin_client, city):
     assert response.status_code == 422
     admin_client.post("/office/holidays", data={"date": "2027-01-01", "delete": "1"})
     html = admin_client.get("/office/holidays?year=2027").get_data(as_text=True)
-    assert "data-label=\"日期\">2027-01-01" not in html
+    row = re.search(r'data-label="日期">2027-01-01</td>.*?</tr>', html, re.S).group(0)
+    assert "文明办录入" not in row and "法定节假日（内置）" in row  # the law's day off again, not the office's
+
+
+def test_a_year_the_package_lacks_shows_the_law_s_days_off(admin_client, city):
+    html = admin_client.get("/office/holidays?year=2027").get_data(as_text=True)
+    assert "目前除下表所列法定节假日外按周一至周五计算工作日，调休尚未计入" in html
+    assert html.count("法定节假日（内置）") == 13
+    for day in ("2027-01-01", "2027-02-05", "2027-02-08", "2027-04-05", "2027-06-09", "2027-09-15", "2027-10-03"):
+        assert f'data-label="日期">{day}</td>' in html
+    assert "除法定节假日外按周一至周五计算工作日" in admin_client.get("/office/").get_data(as_text=True)
 
 
 def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, clock):

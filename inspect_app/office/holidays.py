@@ -12,7 +12,7 @@ from sqlalchemy import extract, func, select
 from ..common.errors import BadRequest, Invalid
 from ..common.timeutil import local
 from ..extensions import db
-from ..workdays.calendar import package_knows
+from ..workdays.calendar import package_knows, statutory_days
 from ..workdays.models import Holiday
 from ..workdays.notice import Notice, parse_notice
 
@@ -28,7 +28,10 @@ def parse_day(text) -> date:
 
 
 def package_entries(year: int) -> dict[date, tuple[str, str]]:
-    """chinese-calendar's statutory holidays and make-up working days in a year (not plain weekends)."""
+    """The built-in schedule of a year: chinese-calendar's holidays and make-up working days (not plain weekends);
+    for a year it does not know, the days off the law fixes (workdays.calendar.statutory_days)."""
+    if not package_knows(year):
+        return {day: ("holiday", name) for day, name in statutory_days(year).items()}
     entries = {}
     for day, name in constants.holidays.items():
         if day.year == year:
@@ -46,8 +49,10 @@ def office_entries(year: int) -> list[Holiday]:
 
 
 def year_entries(year: int) -> list[dict]:
-    """Merged list for a year: {"date", "kind", "name", "source": "office" | "package"}."""
-    merged = {day: {"date": day.isoformat(), "kind": kind, "name": name, "source": "package"}
+    """Merged list for a year: {"date", "kind", "name", "source": "office" | "package" | "law"} ("law": a day off
+    the law fixes, in a year chinese-calendar does not know)."""
+    source = "package" if package_knows(year) else "law"
+    merged = {day: {"date": day.isoformat(), "kind": kind, "name": name, "source": source}
               for day, (kind, name) in package_entries(year).items()}
     for row in office_entries(year):
         package = merged.get(row.day)
@@ -149,4 +154,5 @@ def next_year_warning(now: datetime) -> str | None:
     if today.month < 11 or year_known(today.year + 1):
         return None
     return (f"系统还没有 {today.year + 1} 年的节假日安排。国务院办公厅公布后，请在“节假日设置”中录入"
-            f"{today.year + 1} 年的放假和调休上班日期；在此之前，{today.year + 1} 年的工作日按周一至周五计算。")
+            f"{today.year + 1} 年的放假和调休上班日期；在此之前，{today.year + 1} 年除法定节假日外按周一至周五计算"
+            "工作日，调休尚未计入。")

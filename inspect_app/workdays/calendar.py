@@ -1,12 +1,16 @@
 """Working days: the State Council schedule (chinese-calendar) with the office's own entries on top.
 
-For a year that neither chinese-calendar nor the office knows, Monday to Friday are working days and
-a warning is logged once per year and process; deadline maths never fails for lack of a schedule.
+For a year that chinese-calendar does not know, the days off the law fixes (statutory_days) are holidays and the
+other days Monday to Friday working days, until the office enters that year's State Council notice; a warning is
+logged once per year and process, and deadline maths never fails for lack of a schedule.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 
 import chinese_calendar
 from sqlalchemy import select
@@ -29,6 +33,19 @@ def package_knows(year: int) -> bool:
         return False
 
 
+@lru_cache(maxsize=16)
+def statutory_days(year: int) -> Mapping[date, str]:
+    """The days off the law fixes for a year, with their Chinese names: 元旦, 春节 (除夕 to 初三), 清明节, 劳动节
+    (1 and 2 May), 端午节, 中秋节, 国庆节 (1 to 3 October), as 全国年节及纪念日放假办法 sets them (its 2024 revision from
+    2025 on). The lunar and solar-term dates are python-holidays' (checked against lunar-python for 2027–2030).
+    The State Council's yearly notice adds bridging days and weekend 调休 around these; it never takes one away,
+    so they are days off for certain in a year whose notice nobody has entered yet. (For a year whose notice
+    python-holidays itself holds, its bridging days off come too.) Read-only: the result is shared."""
+    from holidays.countries.china import China  # about 0.1 s to import: only ever for a year chinese-calendar lacks
+
+    return MappingProxyType(dict(China(years=year, observed=False, language="zh_CN")))
+
+
 class WorkCalendar:
     """A calendar over the office's overrides; pure, so tests can build one directly."""
 
@@ -45,9 +62,10 @@ class WorkCalendar:
         except NotImplementedError:
             if day.year not in self._override_years and day.year not in _warned_years:
                 _warned_years.add(day.year)
-                log.warning("No holiday schedule for %s: counting Monday to Friday as working days. "
-                            "Enter the State Council schedule under 节假日设置.", day.year)
-            return day.weekday() < 5
+                log.warning("No holiday schedule for %s: counting the statutory holidays as days off and the other "
+                            "days Monday to Friday as working days. Enter the State Council schedule under 节假日设置.",
+                            day.year)
+            return day.weekday() < 5 and day not in statutory_days(day.year)
 
     def add_workdays(self, start: datetime, workdays: int) -> datetime:
         """End (23:59:59 Shanghai) of the n-th working day after the local day of `start`."""
