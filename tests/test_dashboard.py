@@ -397,6 +397,46 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
 
 
+def test_the_years_figures_across_new_year(app, city, browser, clock):
+    """Written up in early January: December's red/black list (out on 4 January) and week 53 are 2026's; a
+    campaign from 15 December to 15 January counts, in each year, the problems it found in that year; and the
+    page opens on 2026 until 15 January."""
+    from inspect_app.dashboard.year import report_year, summary_text, year_report
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.periods import parse_period
+    from inspect_app.tickets.campaigns import Campaign
+
+    for n, (reported, status) in enumerate((("2026-12-20T10:00", "closed"), ("2027-01-03T10:00", "closed"),
+                                            ("2027-01-04T10:00", "assigned")), start=1):
+        db.session.add(Ticket(number=f"2026-8{n:05d}", year=2026, seq=80000 + n, status=status, source="daily",
+                              category_id=city.niupixuan.id, unit_id=city.street_a.id, reporter_id=city.inspector.id,
+                              reported_at=at(reported), deadline=at("2027-01-10T18:00")))
+    db.session.add(Campaign(name="岁末年初牛皮癣清理", start_date=date(2026, 12, 15), end_date=date(2027, 1, 15),
+                            created_at=at("2026-12-14T10:00"), categories=[city.niupixuan]))
+    db.session.commit()
+    rankings.publish(parse_period("2026-12"), at("2027-01-04T09:00"), user=city.admin)
+    rankings.publish(parse_period("2026-W53"), at("2027-01-04T09:00"), user=city.admin)
+    db.session.commit()
+
+    moment = at("2027-01-05T10:00")
+    last, this = year_report(2026, moment), year_report(2027, moment)
+    assert (last["rankings"]["monthly"], last["rankings"]["weekly"]) == (1, 1)
+    assert (this["rankings"]["monthly"], this["rankings"]["weekly"]) == (0, 0)
+    assert [(c["total"], c["closed"], c["spans_years"]) for c in last["campaigns"]] == [(1, 1, True)]
+    assert [(c["total"], c["closed"]) for c in this["campaigns"]] == [(2, 1)]
+    assert this["problems"]["found"] == 2 and "发现整治问题2件" in summary_text(this)
+    assert "红黑榜" not in summary_text(this) and "发布红黑榜月榜1期、周榜1期" in summary_text(last)
+
+    assert report_year(at("2027-01-15T23:59")) == 2026 and report_year(at("2027-01-16T00:00")) == 2027
+    assert report_year(at("2026-12-31T23:59")) == 2026
+    clock.set("2027-01-05T10:00")
+    page = browser(city.leader).get("/dashboard/year").get_data(as_text=True)
+    assert "2026年度工作数据" in page and "2026-12-15至2027-01-15" in page and "跨年度的行动只计2026年内发现的问题" in page
+    assert 'href="/dashboard/year?year=2027"' in page
+    clock.set("2027-01-16T10:00")
+    assert "2027年度工作数据" in browser(city.leader).get("/dashboard/year").get_data(as_text=True)
+
+
 def test_the_year_end_card_on_the_offices_work_page(clock, city, browser):
     """From 1 December to 15 January the office's first page lists what the year's end asks of it."""
     from inspect_app.dashboard.year import year_end_tasks

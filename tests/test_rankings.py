@@ -844,6 +844,27 @@ def test_the_years_summary_averages_the_months_each_unit_was_ranked_in(app, api,
     assert api.get("/api/v1/rankings/year?year=2026", city.unit_a).get_json()["groups"] == body["groups"]
 
 
+def test_the_summary_opens_on_the_year_of_the_newest_monthly_list(app, city, add, browser, clock):
+    """In January, before January's list is out, 年度汇总 opens on last year (its December list has just come
+    out, and its summary is what the office compiles then), not on an empty new year; and it offers no year
+    that has not begun."""
+    clock.set("2027-01-05T10:00")
+    leader = browser(city.leader)
+    page = leader.get("/rankings/year").get_data(as_text=True)
+    assert "2027年度汇总" in page and "2027年还没有发布月榜" in page  # no list at all: this year
+    assert 'href="/rankings/year?year=2028"' not in page and 'href="/rankings/year?year=2026"' in page
+    _october_and_november(city, add)
+    clock.set("2027-01-05T10:00")
+    page = leader.get("/rankings/year").get_data(as_text=True)
+    assert "2026年度汇总" in page and "已发布月榜 2 期" in page
+    assert 'href="/rankings/year?year=2027"' in page and 'href="/rankings/year.pdf?year=2026"' in page
+    assert leader.get("/rankings/year.pdf").status_code == 200  # the draft of the same year
+    services.publish(parse_period("2027-01"), at("2027-02-01T10:00"), user=city.admin)
+    clock.set("2027-02-01T11:00")
+    leader = browser(city.leader)  # signed in again a month later
+    assert "2027年度汇总" in leader.get("/rankings/year").get_data(as_text=True)
+
+
 def test_the_years_result_is_drafted_as_a_bulletin_from_the_published_months(app, city, add, browser, clock):
     from inspect_app.rankings import annual_pdf
 

@@ -108,5 +108,6 @@ def year_export(fmt: str):
 def _year(moment) -> int:
     from ..common.timeutil import local
     from ..http import int_arg
+    from .year import report_year
 
-    return int_arg(request.args, "year", 2000, local(moment).year, default=local(moment).year)
+    return int_arg(request.args, "year", 2000, local(moment).year) or report_year(moment)

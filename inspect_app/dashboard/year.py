@@ -8,7 +8,9 @@ under way) in a few grouped statements, and `summary_text` writes the paragraph 
 
 Counting rules: a problem belongs to the year it was found in (reported_at, Shanghai), voided ones (作废) left
 out; 按期整改 is rectified by its deadline; letters are counted when issued, one letter one 期; rounds when
-opened; a site once per round it was scored in.
+opened; a site once per round it was scored in; red/black lists by the period they rank (December's, out in
+January, is its year's, as in the rankings' 年度汇总); a 专项整治行动 by the problems it found within the year (one
+that runs into the next year is counted in each for its own part).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def year_report(year: int, now: datetime) -> dict:
     report["problems"] = _problems(start, stop)
     report["escalation"] = _escalation(start, stop)
     report["assessment"] = _assessment(start, stop)
-    report["rankings"] = _rankings(year, start, stop)
+    report["rankings"] = _rankings(year)
     report["intake"] = _intake(start, stop)
     report["campaigns"] = _campaigns(start, stop, now)
     # 督查通报: the letters feature's and the assessment rounds' (a round's numbered bulletin)
@@ -135,18 +137,17 @@ def _assessment(start: datetime, stop: datetime) -> dict | None:
             "average": round(float(average), 1) if average is not None else None, "failed_items": int(failed)}
 
 
-def _rankings(year: int, start: datetime, stop: datetime) -> dict | None:
+def _rankings(year: int) -> dict | None:
     try:
         from ..rankings.annual import year_summary
         from ..rankings.models import Ranking
     except ImportError:
         return None
-    periods = dict(db.session.execute(
-        select(Ranking.kind, func.count(distinct(Ranking.period)))
-        .where(Ranking.published_at >= start, Ranking.published_at < stop).group_by(Ranking.kind)).all())
+    weeks = db.session.scalar(select(func.count(distinct(Ranking.period))).where(
+        Ranking.kind == "week", Ranking.period.like(f"{year:04d}-W%"))) or 0  # ISO weeks: 2026-W53 ends 3 Jan
     summary = year_summary(year)
     units = [u for _, members in summary.groups for u in members]
-    return {"monthly": int(periods.get("month", 0)), "weekly": int(periods.get("week", 0)),
+    return {"monthly": len(summary.months), "weekly": int(weeks),
             "red": sum(u.red for u in units), "black": sum(u.black for u in units),
             "months": summary.months}
 
@@ -171,18 +172,23 @@ def _intake(start: datetime, stop: datetime) -> dict | None:
 
 def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
     try:
-        from ..office.campaigns import figures
-        from ..tickets.campaigns import Campaign
+        from ..tickets.campaigns import Campaign, campaign_condition
     except ImportError:
         return []
     first, last = local(start).date(), local(stop).date()
     found = db.session.scalars(select(Campaign).where(Campaign.start_date <= last, Campaign.end_date >= first)
                                .order_by(Campaign.start_date, Campaign.id))
+    in_year = (Ticket.reported_at >= start) & (Ticket.reported_at < stop)
+    today = local(now).date()
     out = []
-    for campaign in found:
-        f = figures(campaign, now)
+    for campaign in found:  # a handful a year
+        total, closed = (int(v or 0) for v in db.session.execute(
+            select(func.count(Ticket.id), count_where(Ticket.status == "closed"))
+            .where(campaign_condition(campaign), in_year)).one())
         out.append({"name": campaign.name, "start": campaign.start_date, "end": campaign.end_date,
-                    "status": f["status"], "total": f["total"], "closed": f["closed"], "closed_rate": f["closed_rate"]})
+                    "status": campaign.status(today), "total": total, "closed": closed,
+                    "closed_rate": round(closed / total * 100, 1) if total else None,
+                    "spans_years": campaign.start_date.year != campaign.end_date.year})
     return out
 
 
@@ -247,6 +253,13 @@ def summary_text(report: dict) -> str:
 
 
 YEAR_END_UNTIL = 15  # January's days the year-end card still shows
+
+
+def report_year(now: datetime) -> int:
+    """The year the figures open on: last year until 15 January (the office is writing it up then, and the new
+    year has a few days in it), this year after."""
+    today = local(now).date()
+    return today.year - 1 if today.month == 1 and today.day <= YEAR_END_UNTIL else today.year
 
 
 def year_end_tasks(now: datetime) -> dict | None:

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from ..common.timeutil import local
 from ..extensions import db
 from .models import Ranking, RankingEntry
 
 METHOD = ("全年平均分为该单位参与排名各月月榜得分的算术平均（未参与排名的月份不计）；各月取最新发布的版本；"
           "同一分组内按全年平均分排名，平均分相同的名次并列。")
+
+
+def latest_year(now: datetime) -> int:
+    """The year the summary opens on: that of the newest monthly list published (up to this year). In January,
+    until January's list is out, that is last year, whose December list has just come out and whose summary the
+    office is compiling; this year when no monthly list exists."""
+    this_year = local(now).year
+    newest = db.session.scalar(select(func.max(Ranking.period)).where(Ranking.kind == "month"))
+    return min(int(newest[:4]), this_year) if newest else this_year
 
 
 @dataclass

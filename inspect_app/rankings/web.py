@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from ..common.errors import Invalid, NotFound, ServiceError
+from ..common.timeutil import local
 from ..http import now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
@@ -212,10 +213,10 @@ def dashboard():
 # ----------------------------------------------------------------------------- the year's summary
 
 def _year() -> int:
-    from ..common.timeutil import local
     from ..http import int_arg
+    from .annual import latest_year
 
-    return int_arg(request.args, "year", 2000, 2100, default=local(now()).year)
+    return int_arg(request.args, "year", 2000, 2100) or latest_year(now())
 
 
 @bp.get("/year")
@@ -233,7 +234,7 @@ def year_page():
         mine = next(((group, u, sum(1 for m in members if m.rank)) for group, members in summary.groups
                      for u in members if u.unit_id == current_user.unit_id), None)
     return render_template("rankings/year.html", year=year, summary=summary, method=METHOD, mine=mine,
-                           citywide=has_role(current_user, CITYWIDE))
+                           citywide=has_role(current_user, CITYWIDE), this_year=local(now()).year)
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
@@ -251,7 +252,6 @@ def year_export(fmt: str):
 @requires(CITYWIDE)
 def year_pdf():
     """The year's result as a 通报 draft (草稿) for the leaders to approve."""
-    from ..common.timeutil import local
     from .annual import year_summary
     from .annual_pdf import render_year_pdf
 
