@@ -266,12 +266,8 @@ def year_end_tasks(now: datetime) -> dict | None:
     """From 1 December to 15 January, what the office owes its year's end: next year's holidays entered, the
     year's twelve monthly lists published (December's comes out in January), the year's figures for the report.
     None the rest of the year."""
-    today = local(now).date()
-    if today.month == 12:
-        year = today.year
-    elif today.month == 1 and today.day <= YEAR_END_UNTIL:
-        year = today.year - 1
-    else:
+    year = report_year(now)  # last year in January's first days
+    if year == local(now).year and local(now).month != 12:
         return None
     from ..office.holidays import year_known
 
