@@ -299,7 +299,7 @@ class Config:
     # 红黑榜 通报 have their own 文号 series: 临江文明榜〔2026〕3号 (numbered at publication, gap-free per year).
     RANKINGS_NUMBER_PREFIX = _env("RANKINGS_NUMBER_PREFIX", "临江文明榜")
     RANKINGS_MONTHLY_SCHEDULE = {"day": "1-15", "hour": 9, "minute": 0}  # first working day of the month wins
-    RANKINGS_WEEKLY_SCHEDULE = {"day_of_week": "mon", "hour": 9, "minute": 0}
+    RANKINGS_WEEKLY_SCHEDULE = {"hour": 9, "minute": 0}  # every day: the week's first working day wins
     RANKINGS_WEEKLY_ENABLED = _bool("RANKINGS_WEEKLY_ENABLED", True)
     RANKINGS_PDF_FOLDER = _env("RANKINGS_PDF_FOLDER")     # empty: UPLOAD_FOLDER/rankings
 

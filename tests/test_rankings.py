@@ -18,7 +18,7 @@ from sqlalchemy import text as sql_text
 
 from inspect_app.extensions import db
 from inspect_app.rankings import scoring, services
-from inspect_app.rankings.jobs import is_first_workday_of_month, publish_scheduled
+from inspect_app.rankings.jobs import is_first_workday_of_month, is_first_workday_of_week, publish_scheduled
 from inspect_app.rankings.models import Ranking, RankingEntry, SnapshotImmutable
 from inspect_app.rankings.periods import parse_period
 from inspect_app.tickets.models import Ticket
@@ -560,6 +560,66 @@ def test_monthly_job_runs_on_the_first_working_day(app):
     assert not is_first_workday_of_month(at("2026-10-01T09:00"))
 
 
+def test_the_weekly_job_runs_on_the_weeks_first_working_day(app):
+    assert is_first_workday_of_week(at("2026-11-30T09:00"))
+    assert not is_first_workday_of_week(at("2026-12-01T09:00"))
+    assert not is_first_workday_of_week(at("2026-10-05T09:00"))        # National Day holiday 1–7 October
+    assert is_first_workday_of_week(at("2026-10-08T09:00"))
+    assert not is_first_workday_of_week(at("2026-10-10T09:00"))        # a Saturday worked (调休), not the first
+    assert is_first_workday_of_week(at("2026-02-09T09:00"))
+    assert not is_first_workday_of_week(at("2026-02-14T09:00"))        # the Saturday worked before 春节
+    for day in range(16, 24):                                           # 春节: 15–23 February, a whole ISO week
+        assert not is_first_workday_of_week(at(f"2026-02-{day}T09:00"))
+    assert is_first_workday_of_week(at("2026-02-24T09:00"))
+
+
+def _run_scheduler(app, clock, spec, start: str, end: str) -> None:
+    """Every fire of `spec` from `start` to `end`, with the clock at each fire time, as the scheduler runs it."""
+    from inspect_app.scheduler import make_trigger, run_job
+
+    trigger = make_trigger(spec, app)
+    fire = trigger.get_next_fire_time(None, at(start))
+    while fire <= at(end):
+        clock.set(fire)
+        run_job(app, spec)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+
+
+def _weekly_lists() -> list[tuple[str, str, str]]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(Ranking).where(Ranking.kind == "week").order_by(Ranking.number_seq))
+    return [(r.period, f"{r.published_at:%m-%d %H:%M}", r.number) for r in rows]
+
+
+def test_the_weekly_list_skips_holidays_and_brings_a_week_without_a_working_day_with_the_next(app, city, clock):
+    from inspect_app.scheduler import collect_jobs
+
+    weekly = {spec.id: spec for spec in collect_jobs()}["rankings.weekly"]
+    _run_scheduler(app, clock, weekly, "2026-02-02T00:00", "2026-03-03T00:00")
+    # UTC: 09:00 Shanghai is 01:00. 春节 2026 is 15–23 February: week 8 (16–22) has no working day, so week 7's
+    # list comes on Tuesday 24 February, numbered just before week 8's; nothing is published on a holiday.
+    assert _weekly_lists() == [
+        ("2026-W05", "02-02 01:00", "临江文明榜〔2026〕1号"), ("2026-W06", "02-09 01:00", "临江文明榜〔2026〕2号"),
+        ("2026-W07", "02-24 01:00", "临江文明榜〔2026〕3号"), ("2026-W08", "02-24 01:00", "临江文明榜〔2026〕4号"),
+        ("2026-W09", "03-02 01:00", "临江文明榜〔2026〕5号")]
+
+    _run_scheduler(app, clock, weekly, "2026-09-28T00:00", "2026-10-13T00:00")
+    # National Day: Monday 5 October is a holiday, Thursday 8 October the week's first working day. The weeks
+    # between March and September had no weekly list (the scheduler was not running): no backlog is published.
+    assert [row[:2] for row in _weekly_lists()[5:]] == [
+        ("2026-W39", "09-28 01:00"), ("2026-W40", "10-08 01:00"), ("2026-W41", "10-12 01:00")]
+
+
+def test_a_week_published_by_hand_is_not_filled_in_again(app, city):
+    from inspect_app.rankings.jobs import due_periods
+
+    assert publish_scheduled(at("2026-02-09T09:00"), "week").period == "2026-W06"
+    assert [p.key for p in due_periods(at("2026-02-24T09:00"), "week")] == ["2026-W07", "2026-W08"]
+    services.publish(parse_period("2026-W07"), at("2026-02-16T10:00"), user=city.admin)
+    assert [p.key for p in due_periods(at("2026-02-24T09:00"), "week")] == ["2026-W08"]
+    assert [p.key for p in due_periods(at("2026-03-02T09:00"), "month")] == ["2026-02"]
+
+
 def test_jobs_are_registered_with_the_scheduler(app):
     from inspect_app.scheduler import collect_jobs, last_due, make_trigger
 
@@ -567,7 +627,8 @@ def test_jobs_are_registered_with_the_scheduler(app):
     monthly, weekly = jobs["rankings.monthly"], jobs["rankings.weekly"]
     fire = last_due(make_trigger(monthly, app), at("2026-11-05T12:00"), monthly.when)
     assert fire == at("2026-11-02T09:00")
-    assert last_due(make_trigger(weekly, app), at("2026-11-25T12:00")) == at("2026-11-23T09:00")
+    assert last_due(make_trigger(weekly, app), at("2026-11-25T12:00"), weekly.when) == at("2026-11-23T09:00")
+    assert last_due(make_trigger(weekly, app), at("2026-10-09T12:00"), weekly.when) == at("2026-10-08T09:00")
 
 
 # ----------------------------------------------------------------------------- schemes as data, API

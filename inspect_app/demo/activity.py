@@ -426,16 +426,20 @@ class _Replay:
                     except ServiceError:
                         pass
 
+    def _first_workday(self, period) -> date:
+        day = period.first_day
+        while not self.calendar.is_workday(day) and day < period.last_day:
+            day += timedelta(days=1)
+        return day
+
     def _rankings(self) -> Generator[datetime, None, None]:
-        """Last month's list on the first working day of this month and last week's on this Monday, at 09:10
-        (as the scheduler does), or at `now` if that moment is still to come."""
-        this_month = containing(self.now, "month")
-        first = this_month.first_day
-        while not self.calendar.is_workday(first):
-            first += timedelta(days=1)
-        this_week = containing(self.now, "week")
-        jobs = sorted([(min(self._at(first, 9 * 60 + 10), self.now), this_month.previous(), "monthly"),
-                       (min(self._at(this_week.first_day, 9 * 60 + 10), self.now), this_week.previous(), "weekly")],
+        """Last month's list on the first working day of this month and last week's on the first working day of
+        this week, at 09:10 (as the scheduler does), or at `now` if that moment is still to come."""
+        this_month, this_week = containing(self.now, "month"), containing(self.now, "week")
+        jobs = sorted([(min(self._at(self._first_workday(this_month), 9 * 60 + 10), self.now),
+                        this_month.previous(), "monthly"),
+                       (min(self._at(self._first_workday(this_week), 9 * 60 + 10), self.now),
+                        this_week.previous(), "weekly")],
                       key=lambda job: job[0])
         for moment, period, slot in jobs:
             yield moment

@@ -3,8 +3,11 @@
 - rankings.monthly: last month's list on the first working day of the month (调休 and the office's holiday entries
   respected) at 09:00 Shanghai time; RANKINGS_MONTHLY_SCHEDULE holds the cron fields (days 1-15: `when` keeps
   only the first working day).
-- rankings.weekly: last ISO week's list every Monday at 09:00; RANKINGS_WEEKLY_SCHEDULE overrides,
-  RANKINGS_WEEKLY_ENABLED=False turns it off.
+- rankings.weekly: last ISO week's list on the first working day of the week at 09:00 (a holiday Monday such as
+  国庆 or 春节 moves it to the first working day after); RANKINGS_WEEKLY_SCHEDULE holds the cron fields (every day:
+  `when` keeps only the week's first working day), RANKINGS_WEEKLY_ENABLED=False turns it off. A week with no
+  working day at all (春节 2026, 16–22 February) publishes nothing, so the list it should have brought comes with
+  the next week's (`due_periods`).
 Exactly once: a lock keeps two processes from computing at the same moment, and the unique constraint on
 (period, schedule_slot) turns any second run for the same period into a no-op. A run missed while the host was
 down is caught up when the scheduler starts (catch_up).
@@ -27,22 +30,43 @@ log = logging.getLogger(__name__)
 
 
 def publish_scheduled(now: datetime, kind: str) -> object:
-    """Publish the period before the one holding `now`, once per period; returns the Ranking or None."""
+    """Publish the period before the one holding `now` (and a week skipped before it, see `due_periods`), once
+    per period; returns the Ranking of the period before `now`'s, or None when it was already published."""
     from ..locks import exclusive
     from .services import publish
 
     slot = "monthly" if kind == "month" else "weekly"
-    period = containing(now, kind).previous()
+    ranking = None
     with exclusive(f"rankings-{slot}") as acquired:
         if not acquired:
             log.info("rankings %s: another process is publishing", slot)
             return None
-        ranking = publish(period, now, schedule_slot=slot)
-    if ranking is None:
-        log.info("rankings %s %s already published", slot, period.key)
-    else:
-        log.info("rankings %s %s published as version %s", slot, period.key, ranking.version)
+        for period in due_periods(now, kind):
+            ranking = publish(period, now, schedule_slot=slot)
+            if ranking is None:
+                log.info("rankings %s %s already published", slot, period.key)
+            else:
+                log.info("rankings %s %s published as version %s", slot, period.key, ranking.version)
     return ranking
+
+
+def due_periods(now: datetime, kind: str) -> list:
+    """The periods a scheduled run at `now` publishes, oldest first: the one before `now`'s, and for weeks also
+    the one before that when it has no list at all (scheduled or by hand) while its predecessor has a scheduled
+    one. That is a week whose own publication week gave no working day to publish on (春节), or whose run was
+    skipped (a holiday Monday under a Monday-only RANKINGS_WEEKLY_SCHEDULE). One gap only: after months with the
+    weekly list turned off, turning it back on does not publish the backlog."""
+    from .models import Ranking
+    from .services import already_scheduled
+
+    last = containing(now, kind).previous()
+    if kind != "week":
+        return [last]
+    skipped = last.previous()
+    listed = db.session.scalar(select(Ranking.id).where(Ranking.period == skipped.key).limit(1)) is not None
+    if not listed and already_scheduled(skipped.previous().key, "weekly"):
+        return [skipped, last]
+    return [last]
 
 
 def monthly_job(now: datetime) -> object:
@@ -56,10 +80,19 @@ def weekly_job(now: datetime) -> object:
 
 
 def is_first_workday_of_month(when: datetime) -> bool:
+    day = local(when).date()
+    return _first_workday_since(day.replace(day=1), day)
+
+
+def is_first_workday_of_week(when: datetime) -> bool:
+    day = local(when).date()
+    return _first_workday_since(day - timedelta(days=day.weekday()), day)
+
+
+def _first_workday_since(first, day) -> bool:
+    """`day` is a working day and no day from `first` until it was one (调休 and the office's entries count)."""
     from ..workdays.calendar import load_calendar
 
-    day = local(when).date()
-    first = day.replace(day=1)
     calendar = load_calendar(first, days=(day - first).days + 1)
     if not calendar.is_workday(day):
         return False
@@ -80,5 +113,5 @@ JOBS = [
             when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly")),
     JobSpec(id="rankings.weekly", func=weekly_job,
             trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
-            catch_up=True, last_run=_last_run("weekly")),
+            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly")),
 ]
