@@ -546,6 +546,7 @@ def test_scheduled_publication_happens_once(app, city, add):
     # A manual publication of the same period is still a new version.
     assert services.publish(NOV, monday, user=city.admin).version == 2
     assert db.session.scalar(select(func.count()).select_from(Ranking).where(Ranking.schedule_slot == "monthly")) == 1
+    add(city.street_a, "2026-11-25T18:00")
     week = publish_scheduled(at("2026-11-30T09:00"), "week")
     assert week.period == "2026-W48"
     assert publish_scheduled(at("2026-11-30T09:01"), "week") is None
@@ -591,10 +592,13 @@ def _weekly_lists() -> list[tuple[str, str, str]]:
     return [(r.period, f"{r.published_at:%m-%d %H:%M}", r.number) for r in rows]
 
 
-def test_the_weekly_list_skips_holidays_and_brings_a_week_without_a_working_day_with_the_next(app, city, clock):
+def test_the_weekly_list_skips_holidays_and_brings_a_week_without_a_working_day_with_the_next(app, city, add,
+                                                                                            clock):
     from inspect_app.scheduler import collect_jobs
 
     weekly = {spec.id: spec for spec in collect_jobs()}["rankings.weekly"]
+    for day in ("01-28", "02-03", "02-10", "02-19", "02-25", "09-23", "09-30", "10-09"):
+        add(city.street_a, f"2026-{day}T18:00")  # a problem due in each week: none of them is quiet
     _run_scheduler(app, clock, weekly, "2026-02-02T00:00", "2026-03-03T00:00")
     # UTC: 09:00 Shanghai is 01:00. 春节 2026 is 15–23 February: week 8 (16–22) has no working day, so week 7's
     # list comes on Tuesday 24 February, numbered just before week 8's; nothing is published on a holiday.
@@ -610,8 +614,30 @@ def test_the_weekly_list_skips_holidays_and_brings_a_week_without_a_working_day_
         ("2026-W39", "09-28 01:00"), ("2026-W40", "10-08 01:00"), ("2026-W41", "10-12 01:00")]
 
 
-def test_a_week_published_by_hand_is_not_filled_in_again(app, city):
+def test_a_quiet_period_is_not_published_by_the_scheduler_but_can_be_by_hand(app, city, add, client):
+    add(city.street_a, "2026-11-18T18:00")                        # week 47 has a problem due; week 48 nothing
+    assert publish_scheduled(at("2026-11-23T09:00"), "week").number == "临江文明榜〔2026〕1号"
+    w48 = parse_period("2026-W48")
+    assert services.compute(w48, at("2026-11-30T09:00")).quiet
+    assert not services.compute(parse_period("2026-W47"), at("2026-11-30T09:00")).quiet
+    assert publish_scheduled(at("2026-11-30T09:00"), "week") is None
+    assert db.session.scalar(select(func.count()).select_from(Ranking).where(Ranking.period == "2026-W48")) == 0
+    sign_in(client, city.admin)
+    assert "这样的周期不自动发布" in client.get("/rankings/preview?period=2026-W48").get_data(as_text=True)
+    assert "这样的周期不自动发布" not in client.get("/rankings/preview?period=2026-W47").get_data(as_text=True)
+    by_hand = services.publish(w48, at("2026-11-30T10:00"), user=city.admin)
+    assert by_hand.number == "临江文明榜〔2026〕2号"                 # the skipped run took no number
+    # a letter issued in the week is something to list, with nothing found or due
+    w49 = parse_period("2026-W49")
+    assert services.compute(w49, at("2026-12-07T09:00")).quiet
+    escalate(city.street_b, "2026-12-02T10:00")
+    assert not services.compute(w49, at("2026-12-07T09:00")).quiet
+
+
+def test_a_week_published_by_hand_is_not_filled_in_again(app, city, add):
     from inspect_app.rankings.jobs import due_periods
+
+    add(city.street_a, "2026-02-04T18:00")
 
     assert publish_scheduled(at("2026-02-09T09:00"), "week").period == "2026-W06"
     assert [p.key for p in due_periods(at("2026-02-24T09:00"), "week")] == ["2026-W07", "2026-W08"]

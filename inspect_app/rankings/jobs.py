@@ -44,7 +44,7 @@ def publish_scheduled(now: datetime, kind: str) -> object:
         for period in due_periods(now, kind):
             ranking = publish(period, now, schedule_slot=slot)
             if ranking is None:
-                log.info("rankings %s %s already published", slot, period.key)
+                log.info("rankings %s %s not published: published already, or a quiet period", slot, period.key)
             else:
                 log.info("rankings %s %s published as version %s", slot, period.key, ranking.version)
     return ranking

@@ -97,6 +97,14 @@ class UnitCounts:
         return bool(self.found_total or self.due or self.assessed_sites or self.segments or self.lead_tasks)
 
     @property
+    def eventful(self) -> bool:
+        """Anything happened to the unit in the period: a problem found or due, a site assessed, a key task it
+        leads, a fault or an escalation. Road segments alone are not: with nobody out on the streets (a week of
+        春节), nothing found there is no finding."""
+        return bool(self.found_total or self.due or self.assessed_sites or self.lead_tasks or self.at_fault
+                    or self.escalated)
+
+    @property
     def at_fault(self) -> bool:
         """Slow or poor rectification: an overdue problem, a 返工, a 回潮, a letter, escalation, or a key task it
         leads behind its time limit. A unit whose problems were all fixed on time is not put on the black list for

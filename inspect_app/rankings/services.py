@@ -8,6 +8,7 @@ snapshot with its own 文号 (models.py).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from . import scoring
 from .models import Ranking, RankingEntry, RankingGroup, RankingGroupMember, RankingScheme
 from .periods import Period, parse_period
 from .schemes import SHIPPED, Scheme
+
+log = logging.getLogger(__name__)
 
 CASES_PER_UNIT = 2
 CASES_PER_LIST = 6
@@ -221,6 +224,11 @@ class Computed:
     def unranked(self) -> list[scoring.Entry]:
         return [e for e in self.entries if not e.ranked]
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened to any unit in the period: every score would be full and no list has anyone on it."""
+        return not any(e.counts.eventful for e in self.entries)
+
     def summary(self) -> dict:
         """Counts of units and lists per group, and the totals. A problem charged to its 主办 unit, a 协办 unit and a
         包抓 unit is one problem: `totals.found` counts each once, by its 主办 unit (every problem found has exactly
@@ -384,7 +392,9 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
     commits). Publications queue behind each other on the number series, so versions and numbers never collide.
     With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in
-    this process or another — finds the first one's row and returns None.
+    this process or another — finds the first one's row and returns None. A scheduled run also returns None, and
+    takes no 文号, for a quiet period (`Computed.quiet`: nothing found, due, assessed or at fault anywhere, such as
+    a week of 春节 with nobody out inspecting); the office can still publish it by hand.
     A period that has not ended is published only by choice: a person (`user`, or a caller passing `early`)
     must say `early=True`, else 409 period_not_ended. The scheduler only publishes ended periods.
     """
@@ -401,6 +411,9 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     if schedule_slot and already_scheduled(period.key, schedule_slot):
         return None
     computed = compute(period, now)
+    if schedule_slot and computed.quiet:
+        log.info("rankings %s %s: nothing happened in the period, not published", schedule_slot, period.key)
+        return None
     ids = counting.ticket_ids(period, now)
     cases = typical_cases(computed, ids)
     seq = next_value(NUMBER_SERIES, year)

@@ -57,9 +57,10 @@ def index():
                            schemes=services.schemes() if has_role(current_user, CITYWIDE) else [])
 
 
-def _render(data: dict, ranking=None, preview: bool = False, versions=()):
+def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet: bool = False):
     period = parse_period(data["period"])
     return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
+                           quiet=quiet,
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
                            schemes=services.schemes() if preview else [],
@@ -100,7 +101,8 @@ def preview():
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"))
-    return _render(services.computed_dict(services.compute(period, now(), scheme)), preview=True)
+    computed = services.compute(period, now(), scheme)
+    return _render(services.computed_dict(computed), preview=True, quiet=computed.quiet)
 
 
 @bp.post("/publish")
