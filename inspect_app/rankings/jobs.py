@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 def publish_scheduled(now: datetime, kind: str) -> object:
     """Publish the period before the one holding `now` (and a week skipped before it, see `due_periods`), once
-    per period; returns the Ranking of the period before `now`'s, or None when it was already published."""
+    per period; returns the Ranking of the period before `now`'s, or None when that period was published already
+    or is quiet (services.publish)."""
     from ..locks import exclusive
     from .services import publish
 

@@ -99,10 +99,9 @@ class UnitCounts:
     @property
     def eventful(self) -> bool:
         """Anything happened to the unit in the period: a problem found or due, a site assessed, a key task it
-        leads, a fault or an escalation. Road segments alone are not: with nobody out on the streets (a week of
-        春节), nothing found there is no finding."""
-        return bool(self.found_total or self.due or self.assessed_sites or self.lead_tasks or self.at_fault
-                    or self.escalated)
+        leads, a fault or an escalation (at_fault covers both). Road segments alone are not: with nobody out on
+        the streets (a week of 春节), nothing found there is no finding."""
+        return bool(self.found_total or self.due or self.assessed_sites or self.lead_tasks or self.at_fault)
 
     @property
     def at_fault(self) -> bool:
