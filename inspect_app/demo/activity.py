@@ -427,10 +427,7 @@ class _Replay:
                         pass
 
     def _first_workday(self, period) -> date:
-        day = period.first_day
-        while not self.calendar.is_workday(day) and day < period.last_day:
-            day += timedelta(days=1)
-        return day
+        return self.calendar.first_workday(period.first_day, period.last_day) or period.last_day
 
     def _rankings(self) -> Generator[datetime, None, None]:
         """Last month's list on the first working day of this month and last week's on the first working day of

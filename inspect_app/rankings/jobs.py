@@ -94,10 +94,7 @@ def _first_workday_since(first, day) -> bool:
     """`day` is a working day and no day from `first` until it was one (调休 and the office's entries count)."""
     from ..workdays.calendar import load_calendar
 
-    calendar = load_calendar(first, days=(day - first).days + 1)
-    if not calendar.is_workday(day):
-        return False
-    return not any(calendar.is_workday(first + timedelta(days=n)) for n in range((day - first).days))
+    return load_calendar(first, days=(day - first).days + 1).first_workday(first, day) == day
 
 
 def _last_run(slot: str):

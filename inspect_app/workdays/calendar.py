@@ -67,6 +67,15 @@ class WorkCalendar:
                             day.year)
             return day.weekday() < 5 and day not in statutory_days(day.year)
 
+    def first_workday(self, first: date, last: date) -> date | None:
+        """The first working day from `first` to `last` (both included), or None when there is none."""
+        day = first
+        while day <= last:
+            if self.is_workday(day):
+                return day
+            day += timedelta(days=1)
+        return None
+
     def add_workdays(self, start: datetime, workdays: int) -> datetime:
         """End (23:59:59 Shanghai) of the n-th working day after the local day of `start`."""
         day = local(start).date()
