@@ -14,10 +14,9 @@ from werkzeug.routing import IntegerConverter
 from .config import PROJECT_ROOT, Config
 from .features import feature_modules
 from .extensions import SessionCookies, csrf, db, login_manager, migrate
+from .common.ids import MAX_ID
 
 log = logging.getLogger(__name__)
-
-MAX_ID = 2**31 - 1  # ids are database integers (PostgreSQL `integer`)
 
 
 class IdConverter(IntegerConverter):

@@ -34,8 +34,9 @@ def shape(path: str) -> str:
     return re.sub(r"\d+", "N", parts.path) + ("?" + "&".join(keys) if keys else "")
 
 
-def crawl(client: Browser) -> tuple[int, list[str]]:
-    """(pages fetched, problems) following same-site links breadth first from the home page."""
+def crawl(client: Browser, visit=None) -> tuple[int, list[str]]:
+    """(pages fetched, problems) following same-site links breadth first from the home page; `visit(path, html)`
+    sees each page fetched."""
     queue: deque[tuple[str, str]] = deque([("/", "(start)")])
     seen, shapes, problems, fetched = {"/"}, Counter(), [], 0
     while queue and fetched < MAX_PAGES:
@@ -51,6 +52,9 @@ def crawl(client: Browser) -> tuple[int, list[str]]:
         if not response.mimetype.startswith("text/html"):
             continue
         here = response.request.path
+        if visit is not None:
+            visit(here + (f"?{response.request.query_string.decode()}" if response.request.query_string else ""),
+                  response.get_data(as_text=True))
         for href in HREF.findall(response.get_data(as_text=True)):
             url = urlsplit(urldefrag(urljoin(f"http://localhost{here}", href.replace("&amp;", "&")))[0])
             if url.scheme not in ("http", "https") or url.netloc != "localhost" or NOT_FOLLOWED.match(url.path):
@@ -62,11 +66,16 @@ def crawl(client: Browser) -> tuple[int, list[str]]:
     return fetched, problems
 
 
-def test_every_link_each_role_is_shown_opens(app, now):
+def seed_city(now) -> None:
+    """The demo city with weeks of activity, rounds, reports from outside, key tasks and questionnaires."""
     for seed in (lambda: seed_demo(now, PASSWORD), lambda: seed_activity(now, tickets=60), lambda: seed_rounds(now),
                  lambda: seed_outside(now), lambda: seed_key_tasks(now), lambda: seed_surveys(now)):
         seed()
         db.session.commit()
+
+
+def test_every_link_each_role_is_shown_opens(app, now):
+    seed_city(now)
     problems, fetched = [], {}
     # the office, a leader, an inspector, and two units (the city administration; sanitation, with letters)
     for username in ("admin", "leader", "inspector1", "sz01", "sz04"):

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
+from ..common.ids import MAX_ID
 from ..common.models import next_value
 from ..common.text import clean_text
 from ..common.timeutil import local
@@ -172,7 +173,7 @@ def parse_round(body: Mapping) -> RoundInput:
     if not isinstance(districts, list):
         raise BadRequest("draw.districts 应为数组。", code="invalid_draw")
     return RoundInput(kind=kind, name=str(body.get("name") or ""), per_kind=per_kind,
-                      inspector_ids=[_int(i, "督查员", 1, 10**12, "invalid_inspectors") for i in inspectors],
+                      inspector_ids=[_int(i, "督查员", 1, MAX_ID, "invalid_inspectors") for i in inspectors],
                       per_district=bool(spec.get("per_district")),
                       seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),
                       exclude_recent=_int(spec.get("exclude_recent") or 0, "排除最近轮次数", 0, 100,
@@ -239,7 +240,7 @@ def reassign(user, rnd: Round, site_id: int, inspector_id) -> RoundSite:
     rs = get_round_site(rnd, site_id)
     if rnd.status != "open" or rs.status != "assigned":
         raise Conflict("该点位已提交或本轮已结束，不能再调整督查员。", code="round_site_done")
-    (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, 10**12, "invalid_inspectors")])
+    (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, MAX_ID, "invalid_inspectors")])
     rs.inspector_id = inspector.id
     db.session.flush()
     return rs

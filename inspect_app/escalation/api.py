@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
+from ..common.ids import MAX_ID
 from ..http import json_body, now
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, requires
 from . import actions, compose, inputs, proposals, replies, services
@@ -121,6 +122,6 @@ def clear(letter_id: int, ticket_id: int):
 @bp.get("/escalation/proposals")
 @requires(LEADERSHIP)
 def proposal_list():
-    unit = inputs.integer(request.args.get("unit_id"), "参数 unit_id", 1, 2**31 - 1, "invalid_unit_id")
+    unit = inputs.integer(request.args.get("unit_id"), "参数 unit_id", 1, MAX_ID, "invalid_unit_id")
     moment = now()
     return jsonify([proposal_dict(p, moment) for p in proposals.open_proposals(moment, unit_id=unit)])

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.ids import MAX_ID
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
 from ..policy import OFFICE, has_role
@@ -240,7 +241,7 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     `add_ticket_ids` and `remove_ticket_ids` change them one by one. A stale `revision` answers 409."""
     _office(user)
     _draft(letter)
-    revision = inputs.integer(fields.get("revision"), "版本号", 1, 2**31 - 1, "invalid_revision")
+    revision = inputs.integer(fields.get("revision"), "版本号", 1, MAX_ID, "invalid_revision")
     if revision is not None and revision != letter.revision:
         raise Conflict("草稿刚被其他人修改过，请刷新后再改。", code="draft_changed")
     old_kind = letter.kind

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.ids import MAX_ID
 from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
@@ -34,7 +35,7 @@ def _unit(unit_id) -> Unit:
 
 
 def _letter_for(unit: Unit, letter_id) -> Letter | None:
-    letter_id = inputs.integer(letter_id, "督办函", 1, 2**31 - 1, "invalid_letter_id")
+    letter_id = inputs.integer(letter_id, "督办函", 1, MAX_ID, "invalid_letter_id")
     if letter_id is None:
         return None
     letter = db.session.get(Letter, letter_id)
@@ -129,7 +130,7 @@ def queue_rechecks(user, letter: Letter, now: datetime, ticket_ids=None, days=No
         raise Conflict("草稿尚未签发。", code="not_issued")
     days = inputs.integer(days, "天数", 1, 365, "invalid_days") or int(current_app.config["RECHECK_DAYS"])
     inspector = None
-    inspector_id = inputs.integer(inspector_id, "督查员", 1, 2**31 - 1, "invalid_inspector")
+    inspector_id = inputs.integer(inspector_id, "督查员", 1, MAX_ID, "invalid_inspector")
     if inspector_id is not None:
         inspector = db.session.get(User, inspector_id)
         if inspector is None or inspector.role != INSPECTOR or not inspector.active:

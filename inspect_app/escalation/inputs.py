@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..common.errors import BadRequest
+from ..common.ids import MAX_ID
 from ..common.timeutil import parse_iso
 
 
@@ -37,7 +38,7 @@ def ids(fields, name: str, what: str) -> list[int] | None:
             number = int(str(value).strip())
         except (TypeError, ValueError):
             raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}") from None
-        if not 1 <= number <= 2**31 - 1:
+        if not 1 <= number <= MAX_ID:
             raise BadRequest(f"{what}编号超出范围。", code=f"invalid_{name}")
         if number not in result:
             result.append(number)

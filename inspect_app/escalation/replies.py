@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..common.ids import row_id
 from ..common.text import clean_text
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role
@@ -113,10 +114,8 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
 def _item_key(value, optional: bool = False) -> int | None:
     if optional and (value is None or (isinstance(value, str) and not value.strip())):
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if (ident := row_id(value)) is not None:
+        return ident
     raise NotFound("督办函中没有该问题。", code="item_not_found")
 
 

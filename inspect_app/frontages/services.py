@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import Forbidden, Invalid, NotFound
+from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
 from ..extensions import db
@@ -50,10 +51,7 @@ def may_edit(user, frontage: Frontage | None) -> bool:
 
 
 def get(user, frontage_id) -> Frontage:
-    try:
-        frontage = db.session.get(Frontage, int(frontage_id))
-    except (TypeError, ValueError, OverflowError):
-        frontage = None
+    frontage = get_row(Frontage, frontage_id)
     if frontage is None or not may_see(user, frontage):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     return frontage
@@ -115,7 +113,7 @@ def parse_date(value, label: str = "责任书签订日期") -> date | None:
     try:
         parts = [int(p) for p in raw.split("-")[:3]]
         day = date(*parts)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a year of forty digits
         raise Invalid(f"{label}“{value}”格式不正确，应为 2026-03-15。", code="invalid_date") from None
     if not 2000 <= day.year <= 2100:
         raise Invalid(f"{label}“{value}”超出范围。", code="invalid_date")
@@ -124,7 +122,7 @@ def parse_date(value, label: str = "责任书签订日期") -> date | None:
 
 def _street(user, value, frontage: Frontage | None) -> Unit:
     raw = one_line(value)
-    unit = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    unit = get_row(Unit, raw)
     if unit is None or not unit.active:
         raise Invalid("请选择所属街道（在用的单位）。", code="invalid_unit")
     if not has_role(user, OFFICE) and not own_unit(user, unit.id):
@@ -140,7 +138,7 @@ def _segment(value) -> Segment | None:
     raw = one_line(value)
     if not raw:
         return None
-    segment = db.session.get(Segment, int(raw)) if raw.isdigit() else None
+    segment = get_row(Segment, raw)
     if segment is None or not segment.active:
         raise Invalid("所选责任路段不存在或已停用。", code="invalid_segment")
     return segment

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from ..common.geo import valid_lat_lon
+from ..common.ids import get_row, optional_id
 from ..common.sql import const
 from ..common.text import clean_text
 from ..extensions import db
@@ -205,10 +206,7 @@ def _ensure_office(user) -> None:
 
 
 def get_item(item_id) -> IntakeItem:
-    try:
-        item = db.session.get(IntakeItem, int(item_id))
-    except (TypeError, ValueError, OverflowError):
-        item = None
+    item = get_row(IntakeItem, item_id)
     if item is None:
         raise NotFound("来件不存在。")
     return item
@@ -298,9 +296,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     category = (fields.get("category") or "").strip() or (item.category.code if item.category else "")
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
-    segment_raw = str(fields.get("segment_id") or "").strip()
-    if segment_raw and (not segment_raw.isdigit() or len(segment_raw) > 12):
-        raise BadRequest("责任路段参数不正确。", code="invalid_segment")
+    segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
     description = fields.get("description")
     if description is None:
         description = item.description
@@ -309,7 +305,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
         description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
-                       segment_id=int(segment_raw) if segment_raw else None, lat=item.lat, lon=item.lon,
+                       segment_id=segment_id, lat=item.lat, lon=item.lon,
                        address=fields.get("address") if fields.get("address") is not None else item.address,
                        description=description, source=item.source, due_by=item.due_at, site_id=item.site_id,
                        unit_ids=parse_unit_ids(many(fields, "unit_ids")))
@@ -363,16 +359,14 @@ def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
     category = (fields.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
-    segment_raw = str(fields.get("segment_id") or "").strip()
-    if segment_raw and (not segment_raw.isdigit() or len(segment_raw) > 12):
-        raise BadRequest("责任路段参数不正确。", code="invalid_segment")
+    segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
     address = clean_text(fields.get("address"), "地址", 200)
     description = clean_text(fields.get("description"), "问题描述", 2000, multiline=True)
     unit_ids = parse_unit_ids(many(fields, "unit_ids"))
     photos = read_uploads(files.getlist("photos"), required=False, now=now, user=user) if files else []
     text = f"{description}\n（{ENTRY_SOURCES[source]}：{reference}）".strip()
     report = NewReport(category=category, photos=photos, photos_required=False, address=address,
-                       segment_id=int(segment_raw) if segment_raw else None, description=text, source=source,
+                       segment_id=segment_id, description=text, source=source,
                        unit_ids=unit_ids)
     ticket, _ = create_ticket(user, report, now)
     db.session.add(IntakeItem(source=source, status="accepted", category=ticket.category,

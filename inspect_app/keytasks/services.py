@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
+from ..common.ids import get_row
 from ..common.sql import any_like, const, count_where, like_pattern
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
@@ -237,11 +238,9 @@ def latest_reports(tasks: list[KeyTask], now: datetime) -> dict[int, Latest]:
 # ----------------------------------------------------------------------------- the office keeps the list
 
 def _unit(unit_id, label: str) -> Unit:
-    try:
-        key = int(str(unit_id).strip())
-    except (TypeError, ValueError):
-        raise Invalid(f"请选择{label}。", code="required") from None
-    unit = db.session.get(Unit, key)
+    if unit_id is None or not str(unit_id).strip():
+        raise Invalid(f"请选择{label}。", code="required")
+    unit = get_row(Unit, unit_id)
     if unit is None or not unit.active:
         raise Invalid(f"{label}不存在或已停用。", code="invalid_unit")
     return unit
@@ -300,10 +299,7 @@ def field_values(task: KeyTask) -> dict:
 def _site_kind(value) -> SiteKind | None:
     if value in (None, ""):
         return None
-    try:
-        kind = db.session.get(SiteKind, int(str(value).strip()))
-    except (TypeError, ValueError):
-        kind = None
+    kind = get_row(SiteKind, value)
     if kind is None:
         raise Invalid("测评点位类型不存在。", code="invalid_site_kind")
     return kind

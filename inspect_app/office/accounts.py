@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..auth.models import ROLE_LABELS, ROLES, User
 from ..auth.services import create_user, password_problem
 from ..common.errors import Invalid
+from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..extensions import db
 from ..units.models import Unit
@@ -52,8 +53,7 @@ def _unit_for(role: str, unit: Unit | None) -> Unit | None:
 
 
 def _unit_by_id(value) -> Unit | None:
-    raw = str(value or "").strip()
-    return db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    return get_row(Unit, value)
 
 
 def generate_password(length: int = 12) -> str:

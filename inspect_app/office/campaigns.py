@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from ..common.errors import Invalid
+from ..common.ids import row_id
 from ..common.timeutil import local
 from ..common.sql import count_where
 from ..extensions import db
@@ -37,7 +38,7 @@ def save_campaign(data: Mapping, category_ids: list, district_names: list, now: 
         raise Invalid("结束日期不能早于开始日期。", code="invalid_date")
     if (end - start).days > 366:
         raise Invalid("一次专项行动最长一年。", code="invalid_date")
-    ids = {int(i) for i in category_ids if str(i).strip().isdigit()}
+    ids = {row_id(i) for i in category_ids} - {None}
     categories = list(db.session.scalars(select(Category).where(Category.id.in_(ids)))) if ids else []
     if not categories or len(categories) != len(ids):
         raise Invalid("请至少选择一个问题类别。", code="categories_required")

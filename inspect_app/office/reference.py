@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ..common import coords
 from ..common.errors import Invalid, NotFound
+from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..extensions import db
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
@@ -21,10 +22,7 @@ PER_PAGE = 50
 
 
 def get(model, ident) -> object:
-    try:
-        row = db.session.get(model, int(ident))
-    except (TypeError, ValueError):
-        row = None
+    row = get_row(model, ident)
     if row is None:
         raise NotFound("记录不存在。")
     return row
@@ -46,7 +44,7 @@ def _parent(value, unit: Unit | None) -> Unit | None:
     raw = "" if value is None else str(value).strip()
     if not raw:
         return None
-    parent = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    parent = get_row(Unit, raw)
     if parent is None:
         raise Invalid("上级单位不存在。", code="invalid_parent")
     if unit is not None:
@@ -144,7 +142,7 @@ def _active_unit(value, label: str = "责任单位", required: bool = True) -> U
         if required:
             raise Invalid(f"请选择{label}。", code="unit_required")
         return None
-    unit = db.session.get(Unit, int(raw)) if raw.isdigit() else None
+    unit = get_row(Unit, raw)
     if unit is None or not unit.active:
         raise Invalid(f"{label}不存在或已停用。", code="invalid_unit")
     return unit

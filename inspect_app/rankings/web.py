@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from ..common.errors import Invalid, NotFound, ServiceError
+from ..common.ids import row_id
 from ..common.timeutil import local
 from ..http import now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
@@ -192,8 +193,8 @@ def save_groups():
              for i in range(GROUP_ROWS)]
     placements = {}
     for key, value in form.items():
-        if key.startswith("unit_") and key[5:].isdigit():
-            placements[int(key[5:])] = value.strip()
+        if key.startswith("unit_") and (unit_id := row_id(key[5:])) is not None:
+            placements[unit_id] = value.strip()
     try:
         services.save_groups(current_user, items, placements, now())
     except ServiceError as problem:

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, select
 from ..common import coords
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
+from ..common.ids import get_row, row_id
 from ..common.sql import any_like, const, consts, like_pattern
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
@@ -39,8 +40,8 @@ def find_kind(ref) -> SiteKind | None:
     if not ref:
         return None
     conditions = [SiteKind.name == ref]
-    if ref.isdigit():
-        conditions.append(SiteKind.id == int(ref))
+    if (ident := row_id(ref)) is not None:
+        conditions.append(SiteKind.id == ident)
     return db.session.scalar(select(SiteKind).where(or_(*conditions)))
 
 
@@ -90,8 +91,7 @@ def may_see_site(user, site: Site) -> bool:
 def visible_site(user, site_id) -> Site | None:
     """The site `site_id` names (an int, or a form's or link's text of digits) if this user may see it, else None:
     text that is no id, or longer than any id, names none."""
-    raw = str(site_id if site_id is not None else "").strip()
-    site = db.session.get(Site, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    site = get_row(Site, site_id)
     return site if site is not None and may_see_site(user, site) else None
 
 
@@ -302,8 +302,8 @@ def find_unit(ref, label: str, required: bool) -> Unit | None:
             raise Invalid(f"请选择{label}。", code="unit_required")
         return None
     conditions = [Unit.code == ref]
-    if ref.isdigit():
-        conditions.append(Unit.id == int(ref))
+    if (ident := row_id(ref)) is not None:
+        conditions.append(Unit.id == ident)
     unit = db.session.scalar(select(Unit).where(or_(*conditions)))
     if unit is None:
         raise Invalid(f"{label}“{ref}”不存在。", code="invalid_unit")

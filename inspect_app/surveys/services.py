@@ -151,9 +151,10 @@ def read_answers(survey: Survey, form: Mapping) -> tuple[str, list[int]]:
         raw = str(form.get(f"q{number}") or "").strip()
         if not raw:
             raise Invalid(f"请回答第 {number} 题：{question['text']}", code="answer_required")
-        if not raw.isdigit() or int(raw) >= len(question["options"]):
+        options = {str(index): index for index in range(len(question["options"]))}
+        if raw not in options:
             raise BadRequest(f"第 {number} 题的选项无效，请刷新页面后重新填写。", code="answer_invalid")
-        chosen.append(int(raw))
+        chosen.append(options[raw])
     return district, chosen
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..common.errors import BadRequest, Invalid
+from ..common.ids import row_id
 from ..extensions import db
 from ..policy import OFFICE, has_role
 from ..units.models import Category, Segment, Unit
@@ -85,10 +86,11 @@ def parse_unit_ids(values: Iterable) -> list[int]:
             piece = piece.strip()
             if not piece:
                 continue
-            if not piece.isdigit() or len(piece) > 12:
+            unit_id = row_id(piece)
+            if unit_id is None:
                 raise BadRequest("责任单位参数不正确。", code="invalid_unit")
-            if int(piece) not in result:
-                result.append(int(piece))
+            if unit_id not in result:
+                result.append(unit_id)
     return result
 
 

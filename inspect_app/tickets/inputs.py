@@ -6,6 +6,7 @@ import hashlib
 import json
 
 from ..common.errors import BadRequest
+from ..common.ids import optional_id
 from ..photos.service import parse_photo_meta, read_uploads
 from .rules import DEFAULT_SOURCE, SOURCES
 from .services import NewReport
@@ -65,11 +66,9 @@ def owner_unit_ids(form) -> list[int]:
 def frontage_id(form) -> int | None:
     """The 门前四包 frontage named: frontage_id, or its register number as frontage_code (typed on a page
     without JavaScript)."""
-    raw = str(form.get("frontage_id") or "").strip()
-    if raw:
-        if not raw.isdigit() or len(raw) > 12:
-            raise BadRequest("门前四包责任商户参数不正确。", code="invalid_frontage")
-        return int(raw)
+    named = optional_id(form.get("frontage_id"), "门前四包责任商户参数不正确。", "invalid_frontage")
+    if named is not None:
+        return named
     code = str(form.get("frontage_code") or "").strip()
     if not code:
         return None
@@ -105,15 +104,8 @@ def report_fingerprint(form, files) -> str:
 
 def report_from_form(form, files, user, now, key: str | None = None, fingerprint: str | None = None) -> NewReport:
     """Validate text fields first (cheap), then decode photos; raises a ServiceError on bad input."""
-    segment_raw = (form.get("segment_id") or "").strip()
-    segment_id = None
-    if segment_raw:
-        if not segment_raw.isdigit() or len(segment_raw) > 12:
-            raise BadRequest("责任路段参数不正确。", code="invalid_segment")
-        segment_id = int(segment_raw)
-    site_raw = (form.get("site_id") or "").strip()
-    if site_raw and (not site_raw.isdigit() or len(site_raw) > 12):
-        raise BadRequest("点位参数不正确。", code="invalid_site")
+    segment_id = optional_id(form.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
+    site_id = optional_id(form.get("site_id"), "点位参数不正确。", "invalid_site")
     lat = parse_coordinate(form.get("lat"), "纬度", -90, 90)
     lon = parse_coordinate(form.get("lon"), "经度", -180, 180)
     if (lat is None) != (lon is None):
@@ -131,7 +123,7 @@ def report_from_form(form, files, user, now, key: str | None = None, fingerprint
                      photo_meta=parse_photo_meta(form.get("photo_meta"), len(photos), now),
                      segment_id=segment_id, lat=lat, lon=lon, address=form.get("address") or "",
                      description=form.get("description") or "", idempotency_key=key, fingerprint=fingerprint,
-                     source=source, site_id=int(site_raw) if site_raw else None)
+                     source=source, site_id=site_id)
 
 
 def after_photos(form, files, user, now) -> dict:

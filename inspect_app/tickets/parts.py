@@ -44,6 +44,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import contains_eager
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
+from ..common.ids import row_id
 from ..common.sql import const
 from ..common.text import clean_text
 from ..extensions import db
@@ -156,10 +157,10 @@ def ticket_rejected(ticket: Ticket, reopen_unit_ids: Iterable[int]) -> list[Tick
 # ----------------------------------------------------------------------------- assisting parts
 
 def _unit(unit_id) -> Unit:
-    try:
-        unit = db.session.get(Unit, int(unit_id))
-    except (TypeError, ValueError, OverflowError):
-        raise BadRequest("请选择协办单位。", code="invalid_unit") from None
+    ident = row_id(unit_id)
+    if ident is None:
+        raise BadRequest("请选择协办单位。", code="invalid_unit")
+    unit = db.session.get(Unit, ident)
     if unit is None or not unit.active:
         raise Invalid("协办单位不存在或已停用。", code="invalid_unit")
     return unit

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, ServiceError
 from ..common.geo import valid_lat_lon
+from ..common.ids import row_id
 from ..common.models import lock_sequence, next_value
 from ..common.sql import const
 from ..common.text import clean_text
@@ -348,10 +349,10 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
     """The office dispatches a pending ticket, or moves it to another unit with a fresh deadline."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reassign", user.role)
-    try:
-        unit = db.session.get(Unit, int(unit_id))
-    except (TypeError, ValueError, OverflowError):
-        raise BadRequest("请选择责任单位。", code="invalid_unit") from None
+    ident = row_id(unit_id)
+    if ident is None:
+        raise BadRequest("请选择责任单位。", code="invalid_unit")
+    unit = db.session.get(Unit, ident)
     if unit is None or not unit.active:
         raise Invalid("责任单位不存在或已停用。", code="invalid_unit")
     note = _note(note, False, "派遣说明")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ..common.errors import BadRequest, ServiceError
+from ..common.ids import get_row
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, is_script, local_url, now
@@ -159,8 +160,7 @@ def _segment_choices(form, searched: bool) -> dict:
             hint = f"找到 {SEGMENT_SEARCH_LIMIT} 条以上，只列出前 {SEGMENT_SEARCH_LIMIT} 条：请输入更具体的名称。"
         else:
             hint = f"找到 {len(results)} 条路段"
-    raw = str(form.get("segment_id") or "").strip()
-    chosen = db.session.get(Segment, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    chosen = get_row(Segment, form.get("segment_id"))
     if chosen is not None and not chosen.active:
         chosen = None
     recent = [] if term else queries.recent_segments(current_user)

@@ -8,6 +8,7 @@ from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.geo import degree_box, distance_to_polyline_m
+from ..common.ids import row_id
 from ..common.sql import any_like, like_pattern
 from ..common.text import clean_text
 from ..extensions import db
@@ -99,8 +100,8 @@ def find_category(ref) -> Category | None:
     if ref is None or str(ref).strip() == "":
         return None
     ref = str(ref).strip()
-    if ref.isdigit():
-        return db.session.scalar(_category_by_code_or_id(), {"code": ref, "id": int(ref)})
+    if (ident := row_id(ref)) is not None:
+        return db.session.scalar(_category_by_code_or_id(), {"code": ref, "id": ident})
     return db.session.scalar(_category_by_code(), {"code": ref})
 
 
