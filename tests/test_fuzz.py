@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from conftest import TOKEN_RE, City, login_session_id
@@ -23,7 +25,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 
-# Every field name a form or a JSON body of this app reads (grep request.form / body.get / args.get).
+# Every field name a form or a JSON body of this app reads (grep request.form / body.get / args.get), and every
+# name a page's form sends (read from the templates, so a new form's fields are fuzzed without a list to keep).
 FIELDS = ["category", "segment_id", "lat", "lon", "address", "description", "source", "note", "reason", "unit_id",
           "until", "workdays", "approved", "period", "publish", "name", "code", "kind", "parent_id", "district",
           "coords", "coord_system", "username", "password", "new_password", "old_password", "confirm_password",
@@ -32,6 +35,10 @@ FIELDS = ["category", "segment_id", "lat", "lon", "address", "description", "sou
           "overdue", "from", "to", "campaign_id", "encoding", "dry_run", "photo_meta", "idempotency_key", "next",
           "remember", "contact_person", "contact_phone", "urgent", "common", "terms", "red", "black", "min_sample",
           "site_id", "results", "level", "unit_ids", "ticket_ids", "proposal_ids", "reply_by", "body", "text"]
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FIELDS += sorted({name for page in TEMPLATES.rglob("*.html")
+                  for name in re.findall(r'name="([a-z][a-z0-9_]*)"', page.read_text(encoding="utf-8"))}
+                 - set(FIELDS) - {"csrf_token", "viewport", "robots"})
 
 HOSTILE = st.sampled_from([
     "", " ", "0", "-1", "1e309", "NaN", "inf", "9" * 40, str(2**63), str(-2**63 - 1), "0x10", "1,2", "true",
