@@ -11,7 +11,8 @@ Ids are now read by one rule (inspect_app/common/ids.py).
 
 In the demo city, each role follows its pages' links as in test_crawl.py and collects every POST form it is
 shown. Each form is then posted as its page fills it in, with one field at a time set to each odd value: for an
-id field, values that name no row; for any other, a number nothing holds and a digit `int()` refuses.
+id field, values that name no row; for any other, a number nothing holds, a digit `int()` refuses and 6,000
+characters.
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ from inspect_app.units.models import Unit
 # Names that carry a row id, besides a select whose options are ids.
 ID_FIELD = re.compile(r"(_id|_ids)$|^category$|^unit_\d+$")
 NO_ROW = ["9" * 40, str(MAX_ID + 1), "²"]
-# Any other field: a number no int, date or count holds, and a digit int() refuses.
-ODD = ["9" * 40, "²"]
+# Any other field: a number no int, date or count holds, a digit int() refuses, and text longer than any column
+# (PostgreSQL refuses it: value too long).
+ODD = ["9" * 40, "²", "长" * 6000]
 NOT_POSTED = re.compile(r"^/(logout|password|login)\b")  # leaving, or locking the crawler out
 
 
