@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, processed
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from inspect_app.auth.models import User
@@ -206,3 +206,65 @@ def test_load_test_helpers():
     assert not load_test.race_log_ok("cancelled", ["create", "dispatch", "cancel", "rectify"], 1, (200, 200))
     assert not load_test.race_log_ok("rectified", ["create", "dispatch", "rectify"], 1, (200, 200))
     assert not load_test.race_log_ok("cancelled", ["create", "dispatch", "cancel"], 0, (409, 409))
+
+
+def at_once(app, acts: list, user_id: int) -> list[str]:
+    """Run each act(user) in its own thread and app context, released together; "ok" or the error each got."""
+    barrier = threading.Barrier(len(acts), timeout=30)
+    results: list[str] = [""] * len(acts)
+
+    def run(index: int, act) -> None:
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                barrier.wait()
+                act(user)
+                db.session.commit()
+                results[index] = "ok"
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                results[index] = f"{type(error).__name__}: {error}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, act)) for i, act in enumerate(acts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+# Found by posting every form four times at once in the demo city on PostgreSQL: the letters' wording and the
+# ranking groups (pages that replace a setting whole) answered 500 to a double click or a second tab, both saves
+# inserting the same new row. They now queue behind each other (common.models.lock_setting), the later one winning.
+
+def test_the_letters_wording_saved_four_times_at_once(app, city, now):
+    from inspect_app.escalation import wording
+    from inspect_app.escalation.models import LetterTemplate
+    from inspect_app.escalation.settings import default_template
+
+    base = default_template("listed")
+    results = at_once(app, [lambda u, i=i: wording.save_template(u, "listed", {**base, "cc": f"第{i}稿"}, now)
+                            for i in range(4)], city.admin.id)
+    assert results == ["ok"] * 4, results
+    rows = db.session.scalars(select(LetterTemplate).where(LetterTemplate.kind == "listed")).all()
+    assert len(rows) == 1 and rows[0].cc in {f"第{i}稿" for i in range(4)}
+
+
+def test_the_ranking_groups_saved_four_times_at_once(app, city, now):
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.models import RankingGroup, RankingGroupMember
+
+    def groups(user, i):
+        rankings.save_groups(user, [{"name": name, "red_size": 2, "red_floor": 90, "black_size": i, "black_below": 80}
+                                    for name in ("区县", "街道")], {city.street_a.id: "街道", city.police.id: "区县"},
+                             now)
+
+    results = at_once(app, [lambda u, i=i: groups(u, i) for i in range(4)], city.admin.id)
+    assert results == ["ok"] * 4, results
+    db.session.expire_all()
+    saved = db.session.scalars(select(RankingGroup)).all()
+    assert sorted(g.name for g in saved) == ["区县", "街道"] and len({g.black_size for g in saved}) == 1
+    assert db.session.scalar(select(func.count()).select_from(RankingGroupMember)) == 2

@@ -58,6 +58,13 @@ def lock_sequence(name: str, year: int) -> None:
     _bump_or_create(name, year, 0)
 
 
+def lock_setting(name: str) -> None:
+    """Queue behind anyone else saving the office's setting `name` (one a page replaces whole) until this
+    transaction ends. Two saves at once (two tabs, a double click) then run one after the other, the later one
+    winning, instead of both inserting the same new rows (a unique violation: a 500)."""
+    _bump_or_create(f"setting:{name}", 0, 0)
+
+
 def next_value(name: str, year: int) -> int:
     """Next number in the (name, year) sequence, taken in the caller's transaction (locks as lock_sequence)."""
     return _bump_or_create(name, year, 1)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..common.errors import BadRequest, Forbidden
+from ..common.models import lock_setting
 from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
@@ -69,6 +70,7 @@ def save_template(user, kind: str, fields, now: datetime) -> LetterTemplate:
         raise Forbidden("只有文明办可以修改文书模板。")
     if kind not in KIND_LABELS:
         raise BadRequest("没有这种文书。", code="invalid_kind")
+    lock_setting(f"letter-template:{kind}")
     row = db.session.scalar(select(LetterTemplate).where(LetterTemplate.kind == kind))
     if fields.get("reset"):
         if row is not None:

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
-from ..common.models import lock_sequence, next_value
+from ..common.models import lock_sequence, lock_setting, next_value
 from ..common.timeutil import isoformat, local
 from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
@@ -178,6 +178,7 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
     unknown = {g for g in placements.values() if g and g not in names}
     if unknown:
         raise Invalid(f"分组“{'、'.join(sorted(unknown))}”不存在。", code="invalid_groups")
+    lock_setting("ranking-groups")
     existing = {g.name: g for g in db.session.scalars(select(RankingGroup))}
     db.session.execute(RankingGroupMember.__table__.delete())
     for name, row in existing.items():
