@@ -32,6 +32,16 @@ def stored(uploads: Path) -> int:
     return sum(1 for p in uploads.rglob("*") if p.is_file())
 
 
+def together(run, calls: list[tuple]) -> None:
+    """run(*call) for each call in a thread of its own; returns when all have ended."""
+    threads = [threading.Thread(target=run, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads)
+
+
 def race(app, sides: list[tuple[int, int, callable]], delays: tuple[float, ...] = ()) -> list[str]:
     """Run each (user id, ticket id, act(user, ticket)) in its own thread, released together after loading
     (side i then waits delays[i] seconds, to let a chosen side commit first).
@@ -61,12 +71,7 @@ def race(app, sides: list[tuple[int, int, callable]], delays: tuple[float, ...] 
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(i, *side)) for i, side in enumerate(sides)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(t.is_alive() for t in threads)
+    together(run, [(i, *side) for i, side in enumerate(sides)])
     return results
 
 
@@ -227,12 +232,7 @@ def at_once(app, acts: list, user_id: int) -> list[str]:
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(i, act)) for i, act in enumerate(acts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(t.is_alive() for t in threads)
+    together(run, list(enumerate(acts)))
     return results
 
 
