@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..boundary import transaction
-from ..common.timeutil import local
 from ..extensions import db
 from ..locks import exclusive
 from ..scheduler import JobSpec
@@ -121,10 +120,9 @@ def is_sweep_day(when: datetime) -> bool:
     """Working days only (调休 Saturdays included, holidays not), unless configured otherwise."""
     if not setting("ESCALATION_WORKDAYS_ONLY"):
         return True
-    from ..workdays.calendar import load_calendar
+    from ..workdays.calendar import is_workday_at
 
-    day = local(when).date()
-    return load_calendar(day, days=1).is_workday(day)
+    return is_workday_at(when)
 
 
 def last_sweep() -> datetime | None:

@@ -72,10 +72,9 @@ def is_digest_day(when: datetime) -> bool:
 
     if not current_app.config["DIGEST_WORKDAYS_ONLY"]:
         return True
-    from ..workdays.calendar import load_calendar
+    from ..workdays.calendar import is_workday_at
 
-    day = local(when).date()
-    return load_calendar(day, days=1).is_workday(day)
+    return is_workday_at(when)
 
 
 JOBS = [

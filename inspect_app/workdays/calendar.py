@@ -101,6 +101,12 @@ def load_calendar(start: datetime | date | None = None, days: int = _LOOKAHEAD_D
         return WorkCalendar({day: kind for day, kind in db.session.execute(query)})
 
 
+def is_workday_at(moment: datetime) -> bool:
+    """Whether `moment` falls, in Shanghai, on a working day (调休 and the office's entries count)."""
+    day = local(moment).date()
+    return load_calendar(day, days=1).is_workday(day)
+
+
 def compute_deadline(rule: dict, start: datetime) -> datetime:
     """The deadline `rule` gives from `start`. An hours rule counts clock hours, so it needs no calendar (and no
     query): most categories' rules are hours, and every filing computes one."""
