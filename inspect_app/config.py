@@ -216,7 +216,7 @@ class Config:
     ESCALATION_LEVEL_TEXT: dict = {}                      # wording per level, merged over the built-in wording
     ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
     ESCALATION_SCHEDULE = {"hour": 9, "minute": 0}        # cron fields, Shanghai time, for the daily sweep
-    ESCALATION_WORKDAYS_ONLY = True                       # skip the sweep on non-working days (调休 respected)
+    ESCALATION_WORKDAYS_ONLY = _bool("ESCALATION_WORKDAYS_ONLY", True)  # no sweep, nor catch-up, on days off
     LETTER_NUMBER_PREFIX = _env("LETTER_NUMBER_PREFIX", "临江文明督")  # → 临江文明督〔2026〕8号
     LETTER_BANNER = _env("LETTER_BANNER")                 # red banner text; empty: OFFICE_NAME
     LETTER_FONT_PATH = _env("LETTER_FONT_PATH")           # the office's own TrueType body face (仿宋), optional

@@ -25,6 +25,11 @@ Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
                                               # CATCH_UP_WINDOW, `when` applied) is later than last_run()
             last_run=None,                    # callable() -> datetime | None (app context): when the job
                                               # last ran; required with catch_up
+            catch_up_when=None,               # optional catch_up_when(now) -> bool (app context): a moment at
+                                              # which a missed run may be made up (e.g. a working day). Found
+                                              # missed at any other moment, it is made up a minute after the
+                                              # job's first fire this accepts (the host restarted on a holiday:
+                                              # the list comes on the next working day, not that day)
         ),
     ]
 
@@ -55,6 +60,7 @@ from .features import feature_modules
 log = logging.getLogger(__name__)
 
 CATCH_UP_WINDOW = timedelta(days=7)
+PUT_OFF_AFTER = timedelta(minutes=1)  # a put-off catch-up looks a minute after the fire: the job's own run goes first
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 TriggerSpec = Mapping[str, Mapping]
@@ -68,10 +74,15 @@ class JobSpec:
     when: Callable[[datetime], bool] | None = None
     catch_up: bool = False
     last_run: Callable[[], datetime | None] | None = None
+    catch_up_when: Callable[[datetime], bool] | None = None
 
     def __post_init__(self):
         if self.catch_up and self.last_run is None:
             raise ValueError(f"job {self.id}: catch_up needs last_run")
+
+    def may_catch_up(self, now: datetime) -> bool:
+        """Whether a missed run may be made up at `now` (app context)."""
+        return self.catch_up_when is None or self.catch_up_when(now)
 
 
 def collect_jobs() -> list[JobSpec]:
@@ -142,15 +153,44 @@ def missed(app: Flask, spec: JobSpec, now: datetime | None = None) -> bool:
         return last is None or last < due
 
 
-def catch_up(app: Flask, specs: list[JobSpec] | None = None) -> list[str]:
-    """Run, once, each catch-up job whose last due run was missed (e.g. the host was down at 09:00)."""
+def next_catch_up(app: Flask, spec: JobSpec, now: datetime, horizon: timedelta = timedelta(days=60)) -> datetime | None:
+    """The first fire of `spec`'s trigger after `now` at which `catch_up_when` allows making up a missed run."""
+    with app.app_context():
+        trigger = make_trigger(spec, app)
+        fire = trigger.get_next_fire_time(None, now + timedelta(seconds=1))
+        while fire is not None and fire <= now + horizon:
+            if spec.may_catch_up(fire):
+                return fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return None
+
+
+def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | None = None,
+             scheduler: BaseScheduler | None = None) -> list[str]:
+    """Run, once, each catch-up job whose last due run was missed (e.g. the host was down at 09:00), if
+    `catch_up_when` allows it now. If it does not (the host restarted on a holiday), the catch-up is put off to a
+    minute after the job's first fire that it allows, as a one-off job on `scheduler`; it looks again then, and does
+    nothing if the job's own run there has made up for it. Returns the ids of the jobs run now."""
     ran = []
+    now = now or utcnow()
     for spec in specs if specs is not None else collect_jobs():
         try:
-            if missed(app, spec):
+            if not missed(app, spec, now):
+                continue
+            with app.app_context():
+                now_allowed = spec.may_catch_up(now)
+            if now_allowed:
                 log.info("job %s missed its last run: catching up", spec.id)
                 run_job(app, spec, check_when=False)
                 ran.append(spec.id)
+                continue
+            later = next_catch_up(app, spec, now)
+            log.info("job %s missed its last run: not made up today, put off to %s", spec.id,
+                     later.isoformat() if later else "(none within 60 days)")
+            if scheduler is not None and later is not None:
+                scheduler.add_job(catch_up, "date", run_date=later + PUT_OFF_AFTER, args=(app, [spec], None, scheduler),
+                                  id=f"scheduler.catch-up:{spec.id}", name=f"scheduler.catch-up:{spec.id}",
+                                  replace_existing=True)
         except Exception:
             log.exception("catch-up check for job %s failed", spec.id)
     return ran
@@ -162,7 +202,7 @@ def configure(scheduler: BaseScheduler, app: Flask, specs: list[JobSpec] | None 
         scheduler.add_job(run_job, make_trigger(spec, app), args=(app, spec), id=spec.id, name=spec.id,
                           replace_existing=True)
     if any(spec.catch_up for spec in specs):
-        scheduler.add_job(catch_up, "date", run_date=datetime.now(SHANGHAI), args=(app, specs),
+        scheduler.add_job(catch_up, "date", run_date=datetime.now(SHANGHAI), args=(app, specs, None, scheduler),
                           id="scheduler.catch-up", name="scheduler.catch-up", replace_existing=True)
     return specs
 

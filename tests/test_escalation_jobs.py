@@ -12,6 +12,7 @@ from conftest import City, at, processed
 from sqlalchemy import select
 
 from inspect_app import scheduler
+from inspect_app.common.timeutil import local
 from inspect_app.escalation import jobs
 from inspect_app.escalation.models import Notification, SweepRun
 from inspect_app.escalation.jobs import deliver_due
@@ -191,6 +192,48 @@ def test_catch_up_after_a_missed_run(app, overdue):
     never = scheduler.JobSpec(id="test.never", func=ran.append, trigger={"cron": {"hour": 9}},
                               when=lambda _now: False, catch_up=True, last_run=lambda: None)
     assert scheduler.catch_up(app, [never]) == []
+
+
+@pytest.fixture
+def probe():
+    """A scheduler that is started but never fires: what catch-up puts on it can be read back."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    paused = BackgroundScheduler(timezone=scheduler.SHANGHAI)
+    paused.start(paused=True)
+    yield paused
+    paused.shutdown(wait=False)
+
+
+def test_a_catch_up_found_on_a_day_off_waits_for_the_next_working_day(app, overdue, probe, clock):
+    # The host was down at Wednesday 30 September's 09:00 sweep and starts again on 1 October (国庆, 1–7 October):
+    # the sweep is not run on the holiday but a minute after its first fire on a working day, Thursday 8 October.
+    sweep = next(spec for spec in scheduler.collect_jobs() if spec.id == "escalation.sweep")
+    run_sweep(at("2026-09-29T09:00"))
+    assert scheduler.missed(app, sweep, at("2026-10-01T10:00"))
+    assert scheduler.next_catch_up(app, sweep, at("2026-10-01T10:00")) == at("2026-10-08T09:00")
+    assert scheduler.catch_up(app, [sweep], at("2026-10-01T10:00"), probe) == []
+    assert db.session.scalar(select(SweepRun.as_of).order_by(SweepRun.as_of.desc()).limit(1)) == \
+        at("2026-09-29T09:00")
+    put_off = probe.get_job("scheduler.catch-up:escalation.sweep")
+    assert put_off.next_run_time == at("2026-10-08T09:01")
+    # on a working day it is made up at once, as before
+    clock.set("2026-09-30T10:00")
+    assert scheduler.catch_up(app, [sweep], None, probe) == ["escalation.sweep"]
+    assert not scheduler.missed(app, sweep, at("2026-09-30T10:00"))
+
+    ran = []
+    spec = scheduler.JobSpec(id="test.weekdays", func=ran.append, trigger={"cron": {"hour": 9, "minute": 0}},
+                             catch_up=True, last_run=lambda: None,
+                             catch_up_when=lambda now: local(now).weekday() < 5)
+    assert scheduler.catch_up(app, [spec], at("2026-11-28T10:00"), probe) == [] and ran == []  # a Saturday
+    assert probe.get_job("scheduler.catch-up:test.weekdays").next_run_time == at("2026-11-30T09:01")
+    assert scheduler.catch_up(app, [spec], at("2026-11-27T10:00")) == ["test.weekdays"] and len(ran) == 1
+    # nothing it allows within 60 days: logged, nothing put on the scheduler
+    never = scheduler.JobSpec(id="test.never", func=ran.append, trigger={"cron": {"hour": 9}}, catch_up=True,
+                              last_run=lambda: None, catch_up_when=lambda _now: False)
+    assert scheduler.catch_up(app, [never], at("2026-11-27T10:00"), probe) == []
+    assert probe.get_job("scheduler.catch-up:test.never") is None
 
 
 def test_run_job_logs_failures_and_applies_when(app, caplog):

@@ -614,6 +614,62 @@ def test_the_weekly_list_skips_holidays_and_brings_a_week_without_a_working_day_
         ("2026-W39", "09-28 01:00"), ("2026-W40", "10-08 01:00"), ("2026-W41", "10-12 01:00")]
 
 
+def test_a_list_missed_while_the_host_was_down_is_not_published_on_a_holiday(app, city, add, clock):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from inspect_app.scheduler import SHANGHAI, catch_up, collect_jobs, run_job
+
+    weekly = {spec.id: spec for spec in collect_jobs()}["rankings.weekly"]
+    for day in ("09-16", "09-23", "09-30"):
+        add(city.street_a, f"2026-{day}T18:00")  # a problem due in weeks 38, 39 and 40: none of them is quiet
+    clock.set("2026-09-21T09:00")
+    assert run_job(app, weekly)                  # week 38's list, on time
+    # The host is down at Monday 28 September's 09:00, when week 39's list is due, and starts again on Thursday
+    # 1 October (国庆, 1–7 October): the list is not published on the holiday. Thursday 8 October, the first
+    # working day, brings it with week 40's (due_periods), and the put-off catch-up finds nothing left to do.
+    probe = BackgroundScheduler(timezone=SHANGHAI)
+    probe.start(paused=True)
+    try:
+        clock.set("2026-10-01T10:00")
+        assert catch_up(app, [weekly], None, probe) == []
+        assert probe.get_job("scheduler.catch-up:rankings.weekly").next_run_time == at("2026-10-08T09:01")
+    finally:
+        probe.shutdown(wait=False)
+    assert [row[0] for row in _weekly_lists()] == ["2026-W38"]
+    _run_scheduler(app, clock, weekly, "2026-10-01T10:00", "2026-10-08T09:00")
+    clock.set("2026-10-08T09:01")
+    assert catch_up(app, [weekly]) == []
+    assert [row[:2] for row in _weekly_lists()] == [
+        ("2026-W38", "09-21 01:00"), ("2026-W39", "10-08 01:00"), ("2026-W40", "10-08 01:00")]
+    # a restart on a working day makes the list up at once, as before: down at Monday 12 October's 09:00
+    add(city.street_a, "2026-10-07T18:00")
+    clock.set("2026-10-12T15:00")
+    assert catch_up(app, [weekly]) == ["rankings.weekly"]
+    assert _weekly_lists()[-1][:2] == ("2026-W41", "10-12 07:00")
+
+
+def test_a_list_missed_before_the_spring_festival_comes_with_the_lists_after_it(app, city, add, clock):
+    from inspect_app.rankings.jobs import due_periods
+    from inspect_app.scheduler import catch_up, collect_jobs, run_job
+
+    weekly = {spec.id: spec for spec in collect_jobs()}["rankings.weekly"]
+    for day in ("01-28", "02-04", "02-11", "02-18"):
+        add(city.street_a, f"2026-{day}T18:00")
+    clock.set("2026-02-02T09:00")
+    assert run_job(app, weekly)                  # week 5's list, on time
+    # Down at Monday 9 February's 09:00 (week 6's list), up again on Sunday 15 February, the first day of 春节
+    # (15–23 February): nothing on the holiday; Tuesday 24 February brings weeks 6, 7 (no working day) and 8.
+    clock.set("2026-02-15T10:00")
+    assert catch_up(app, [weekly]) == []
+    _run_scheduler(app, clock, weekly, "2026-02-15T10:00", "2026-02-24T09:00")
+    assert [row[:2] for row in _weekly_lists()] == [
+        ("2026-W05", "02-02 01:00"), ("2026-W06", "02-24 01:00"), ("2026-W07", "02-24 01:00"),
+        ("2026-W08", "02-24 01:00")]
+    # two weeks without a list before the last are filled in; three are a backlog (the weekly list was turned off)
+    assert [p.key for p in due_periods(at("2026-03-16T09:00"), "week")] == ["2026-W09", "2026-W10", "2026-W11"]
+    assert [p.key for p in due_periods(at("2026-03-23T09:00"), "week")] == ["2026-W12"]
+
+
 def test_a_quiet_period_is_not_published_by_the_scheduler_but_can_be_by_hand(app, city, add, client):
     add(city.street_a, "2026-11-18T18:00")                        # week 47 has a problem due; week 48 nothing
     assert publish_scheduled(at("2026-11-23T09:00"), "week").number == "临江文明榜〔2026〕1号"

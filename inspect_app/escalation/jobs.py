@@ -131,5 +131,5 @@ def last_sweep() -> datetime | None:
 
 JOBS = [
     JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
-            catch_up=True, last_run=last_sweep),
+            catch_up=True, last_run=last_sweep, catch_up_when=is_sweep_day),
 ]

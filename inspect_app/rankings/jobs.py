@@ -7,10 +7,11 @@
   国庆 or 春节 moves it to the first working day after); RANKINGS_WEEKLY_SCHEDULE holds the cron fields (every day:
   `when` keeps only the week's first working day), RANKINGS_WEEKLY_ENABLED=False turns it off. A week with no
   working day at all (春节 2026, 16–22 February) publishes nothing, so the list it should have brought comes with
-  the next week's (`due_periods`).
+  the next week's (`due_periods`, which fills in up to two such weeks).
 Exactly once: a lock keeps two processes from computing at the same moment, and the unique constraint on
 (period, schedule_slot) turns any second run for the same period into a no-op. A run missed while the host was
-down is caught up when the scheduler starts (catch_up).
+down is caught up when the scheduler starts (catch_up), or, if it starts on a day off, at the job's first fire on
+a working day (09:00), so a list is never published on a holiday.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def publish_scheduled(now: datetime, kind: str) -> object:
-    """Publish the period before the one holding `now` (and a week skipped before it, see `due_periods`), once
+    """Publish the period before the one holding `now` (and weeks skipped before it, see `due_periods`), once
     per period; returns the Ranking of the period before `now`'s, or None when that period was published already
     or is quiet (services.publish)."""
     from ..locks import exclusive
@@ -51,23 +52,34 @@ def publish_scheduled(now: datetime, kind: str) -> object:
     return ranking
 
 
+WEEKS_FILLED_IN = 2  # weeks without a list a scheduled weekly run publishes before the last one, at most
+
+
 def due_periods(now: datetime, kind: str) -> list:
     """The periods a scheduled run at `now` publishes, oldest first: the one before `now`'s, and for weeks also
-    the one before that when it has no list at all (scheduled or by hand) while its predecessor has a scheduled
-    one. That is a week whose own publication week gave no working day to publish on (春节), or whose run was
-    skipped (a holiday Monday under a Monday-only RANKINGS_WEEKLY_SCHEDULE). One gap only: after months with the
-    weekly list turned off, turning it back on does not publish the backlog."""
-    from .models import Ranking
+    up to two weeks before it that have no list at all (scheduled or by hand), provided the week just before them
+    has a scheduled one. Those are weeks whose publication week gave no working day to publish on (春节), whose
+    run was skipped (a holiday Monday under a Monday-only RANKINGS_WEEKLY_SCHEDULE), or whose run was missed while
+    the host was down and made up only on the next working day (scheduler.catch_up), 春节 included. Two at most:
+    after months with the weekly list turned off, turning it back on does not publish the backlog."""
     from .services import already_scheduled
 
     last = containing(now, kind).previous()
     if kind != "week":
         return [last]
-    skipped = last.previous()
-    listed = db.session.scalar(select(Ranking.id).where(Ranking.period == skipped.key).limit(1)) is not None
-    if not listed and already_scheduled(skipped.previous().key, "weekly"):
-        return [skipped, last]
+    gap, week = [], last.previous()
+    while len(gap) < WEEKS_FILLED_IN and not _listed(week):
+        gap.append(week)
+        if already_scheduled(week.previous().key, "weekly"):
+            return [*reversed(gap), last]
+        week = week.previous()
     return [last]
+
+
+def _listed(period) -> bool:
+    from .models import Ranking
+
+    return db.session.scalar(select(Ranking.id).where(Ranking.period == period.key).limit(1)) is not None
 
 
 def monthly_job(now: datetime) -> object:
@@ -97,6 +109,12 @@ def _first_workday_since(first, day) -> bool:
     return load_calendar(first, days=(day - first).days + 1).first_workday(first, day) == day
 
 
+def _workday(when: datetime) -> bool:
+    from ..workdays.calendar import is_workday_at
+
+    return is_workday_at(when)
+
+
 def _last_run(slot: str):
     from .models import Ranking
 
@@ -108,8 +126,8 @@ def _last_run(slot: str):
 JOBS = [
     JobSpec(id="rankings.monthly", func=monthly_job,
             trigger=lambda app: {"cron": dict(app.config["RANKINGS_MONTHLY_SCHEDULE"])},
-            when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly")),
+            when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly"), catch_up_when=_workday),
     JobSpec(id="rankings.weekly", func=weekly_job,
             trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
-            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly")),
+            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly"), catch_up_when=_workday),
 ]
