@@ -8,7 +8,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import City, at, processed
+from conftest import City, at, processed, sign_in
 from sqlalchemy import select
 
 from inspect_app import scheduler
@@ -234,6 +234,39 @@ def test_a_catch_up_found_on_a_day_off_waits_for_the_next_working_day(app, overd
                               last_run=lambda: None, catch_up_when=lambda _now: False)
     assert scheduler.catch_up(app, [never], at("2026-11-27T10:00"), probe) == []
     assert probe.get_job("scheduler.catch-up:test.never") is None
+
+
+def test_the_office_is_told_when_the_sweep_has_not_run(app, city, client, clock):
+    # The scheduler runs inside `python run.py` or alone (`flask --app run scheduler`). If it is not running,
+    # nothing overdue reaches a 督办建议 and nothing else says so: 待办事项 does, two hours after a sweep was due.
+    late = "督办扫描没有按时运行"
+
+    def work() -> str:
+        sign_in(client, city.admin)  # afresh: the clock moves past the session's idle limit
+        return client.get("/office/work").get_data(as_text=True)
+
+    clock.set("2026-11-25T10:00")                             # Wednesday: the 09:00 sweep never ran, nor any
+    assert late in work() and "从未运行" in work()
+    # after 国庆 (1–7 October) the last sweep due is 30 September's, then 8 October's
+    run_sweep(at("2026-09-30T09:00"))
+    db.session.commit()
+    assert jobs.sweep_late(at("2026-10-07T20:00")) is None
+    assert jobs.sweep_late(at("2026-10-08T11:00")) == jobs.LateSweep(at("2026-10-08T09:00"), at("2026-09-30T09:00"))
+    run_sweep(at("2026-11-25T09:00"))
+    db.session.commit()
+    assert late not in work()
+    clock.set("2026-11-26T10:59")                             # Thursday's 09:00 sweep may still be running
+    assert jobs.sweep_late(at("2026-11-26T10:59")) is None and late not in work()
+    clock.set("2026-11-26T11:00")
+    assert jobs.sweep_late(at("2026-11-26T11:00")) == jobs.LateSweep(at("2026-11-26T09:00"), at("2026-11-25T09:00"))
+    page = work()
+    assert late in page and "2026-11-26 09:00" in page and "上次运行于 2026-11-25 09:00" in page
+    clock.set("2026-11-28T15:00")                             # Saturday: Friday's sweep did not run either
+    assert jobs.sweep_late(at("2026-11-28T15:00")).due == at("2026-11-27T09:00")
+    # a sweep run by hand (flask --app run escalate) counts
+    run_sweep(at("2026-11-28T15:30"))
+    db.session.commit()
+    assert jobs.sweep_late(at("2026-11-28T16:00")) is None
 
 
 def test_run_job_logs_failures_and_applies_when(app, caplog):

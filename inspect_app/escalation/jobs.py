@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -129,7 +129,29 @@ def last_sweep() -> datetime | None:
     return db.session.scalar(select(func.max(SweepRun.as_of)))
 
 
-JOBS = [
-    JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
-            catch_up=True, last_run=last_sweep, catch_up_when=is_sweep_day),
-]
+SWEEP = JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
+                catch_up=True, last_run=last_sweep, catch_up_when=is_sweep_day)
+JOBS = [SWEEP]
+
+LATE_AFTER = timedelta(hours=2)  # the scheduler runs a fire up to an hour late; two hours on, it did not run
+
+
+@dataclass(frozen=True)
+class LateSweep:
+    due: datetime             # the sweep that should have run
+    last: datetime | None     # the last one that did (None: never)
+
+
+def sweep_late(now: datetime) -> LateSweep | None:
+    """The sweep due LATE_AFTER ago or more that has not run, if any: the scheduler is not running, or was down
+    then (a restart on a day off waits for the next working day to make it up). For the office's 待办事项: without
+    the sweep, nothing overdue reaches a 督办建议 or a letter, and nothing else would tell the office so."""
+    from flask import current_app
+
+    from ..scheduler import last_due, make_trigger
+
+    due = last_due(make_trigger(SWEEP, current_app), now - LATE_AFTER, SWEEP.when, window=timedelta(days=14))
+    if due is None:
+        return None
+    last = last_sweep()
+    return LateSweep(due, last) if last is None or last < due else None
