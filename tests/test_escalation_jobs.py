@@ -267,6 +267,8 @@ def test_the_office_is_told_when_the_sweep_has_not_run(app, city, client, clock)
     run_sweep(at("2026-11-28T15:30"))
     db.session.commit()
     assert jobs.sweep_late(at("2026-11-28T16:00")) is None
+    app.config["ESCALATION_SCHEDULE"] = {"hour": 25}                 # a wrong schedule: the page still opens
+    assert jobs.sweep_late(at("2026-11-30T12:00")) is None and "待办事项" in work()
 
 
 def test_run_job_logs_failures_and_applies_when(app, caplog):

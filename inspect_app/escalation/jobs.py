@@ -150,7 +150,12 @@ def sweep_late(now: datetime) -> LateSweep | None:
 
     from ..scheduler import last_due, make_trigger
 
-    due = last_due(make_trigger(SWEEP, current_app), now - LATE_AFTER, SWEEP.when, window=timedelta(days=14))
+    try:
+        trigger = make_trigger(SWEEP, current_app)
+    except (TypeError, ValueError):  # ESCALATION_SCHEDULE is wrong: the scheduler logs it; the page still opens
+        log.exception("ESCALATION_SCHEDULE is not a valid schedule")
+        return None
+    due = last_due(trigger, now - LATE_AFTER, SWEEP.when, window=timedelta(days=14))
     if due is None:
         return None
     last = last_sweep()
