@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from ..common.timeutil import local
 from ..extensions import db
 from ..scheduler import JobSpec
+from ..workdays.calendar import is_workday_at, load_calendar
 from .periods import containing
 
 log = logging.getLogger(__name__)
@@ -104,15 +105,7 @@ def is_first_workday_of_week(when: datetime) -> bool:
 
 def _first_workday_since(first, day) -> bool:
     """`day` is a working day and no day from `first` until it was one (调休 and the office's entries count)."""
-    from ..workdays.calendar import load_calendar
-
     return load_calendar(first, days=(day - first).days + 1).first_workday(first, day) == day
-
-
-def _workday(when: datetime) -> bool:
-    from ..workdays.calendar import is_workday_at
-
-    return is_workday_at(when)
 
 
 def _last_run(slot: str):
@@ -126,8 +119,8 @@ def _last_run(slot: str):
 JOBS = [
     JobSpec(id="rankings.monthly", func=monthly_job,
             trigger=lambda app: {"cron": dict(app.config["RANKINGS_MONTHLY_SCHEDULE"])},
-            when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly"), catch_up_when=_workday),
+            when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly"), catch_up_when=is_workday_at),
     JobSpec(id="rankings.weekly", func=weekly_job,
             trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
-            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly"), catch_up_when=_workday),
+            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly"), catch_up_when=is_workday_at),
 ]
