@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..boundary import transaction
+from ..common.timeutil import fmt
 from ..extensions import db
 from ..locks import exclusive
 from ..scheduler import JobSpec
@@ -140,6 +141,14 @@ LATE_AFTER = timedelta(hours=2)  # the scheduler runs a fire up to an hour late;
 class LateSweep:
     due: datetime             # the sweep that should have run
     last: datetime | None     # the last one that did (None: never)
+
+    @property
+    def message(self) -> str:
+        """What the office's 待办事项 says about it."""
+        last = f"上次运行于 {fmt(self.last)}" if self.last else "从未运行"
+        return (f"督办扫描没有按时运行：应于 {fmt(self.due)} 运行的扫描至今没有运行（{last}），超期问题不会进入督办。"
+                "请系统管理员确认调度器在运行（python run.py 自带调度器，多进程部署时须单独运行 flask --app run "
+                "scheduler），也可在服务器上运行 flask --app run escalate 立即扫描一次。")
 
 
 def sweep_late(now: datetime) -> LateSweep | None:

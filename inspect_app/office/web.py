@@ -31,11 +31,16 @@ bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static",
 
 @bp.app_context_processor
 def _admin_notices():
-    """The next year's holiday reminder, on the office's start page (tickets' 待办事项)."""
+    """On the office's start page (tickets' 待办事项): the next year's holiday reminder, and a sweep that has not
+    run (the scheduler is not running: nothing overdue reaches 督办)."""
     if request.endpoint != "tickets.office_work" or not has_role(current_user, OFFICE):
         return {}
-    warning = holidays.next_year_warning(utcnow())
-    return {"admin_notices": [warning] if warning else []}
+    from ..escalation.jobs import sweep_late
+
+    now = utcnow()
+    late = sweep_late(now)
+    notices = [holidays.next_year_warning(now), late.message if late else None]
+    return {"admin_notices": [notice for notice in notices if notice]}
 
 
 def _form_error(problem: ServiceError) -> str:

@@ -342,7 +342,6 @@ def office_work():
     from ..dashboard.year import year_end_tasks
     from ..escalation import proposals
     from ..escalation import services as letters
-    from ..escalation.jobs import sweep_late
     from ..intake import services as intake
 
     moment = now()
@@ -366,7 +365,7 @@ def office_work():
                            disputed=[(t, reasons.get(t.id)) for t in disputed],
                            extensions=extensions, withdrawals=withdrawals, part_extensions=part_extensions,
                            unit_options=unit_options(active_units()), year_end=year_end_tasks(moment),
-                           elsewhere=elsewhere, late_sweep=sweep_late(moment))
+                           elsewhere=elsewhere)
 
 
 # ----------------------------------------------------------------------------- one ticket
