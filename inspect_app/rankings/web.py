@@ -168,6 +168,9 @@ def activate_scheme(scheme_code: str):
 
 # ----------------------------------------------------------------------------- groups
 
+GROUP_ROWS = 8  # rows on the office's form; a name left empty is not saved
+
+
 @bp.get("/groups")
 @requires(CITYWIDE)
 def groups():
@@ -177,10 +180,7 @@ def groups():
 def _groups_page(error: str | None = None):
     members = services.group_members()
     return render_template("rankings/groups.html", groups=services.groups(), members=members, error=error,
-                           other=services.OTHER_GROUP, editable=has_role(current_user, OFFICE))
-
-
-GROUP_ROWS = 8
+                           other=services.OTHER_GROUP, editable=has_role(current_user, OFFICE), rows=GROUP_ROWS)
 
 
 @bp.post("/groups")
