@@ -172,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
         for module in feature_modules(kind):
             app.register_blueprint(module.bp)
 
+    from .http import forget_user
     from .policy import public
 
     @app.get("/healthz")
@@ -179,8 +180,9 @@ def register_blueprints(app: Flask) -> None:
     def healthz():
         try:
             db.session.execute(text("SELECT 1"))
-        except Exception:  # the database is what this checks
-            log.exception("health check failed")
+        except Exception as error:  # the database is what this checks
+            log.error("health check failed: %s", error)
+            forget_user()  # a probe that sends a session cookie: its user is not looked up again afterwards
             return jsonify({"status": "error", "message": "数据库无响应"}), 503
         return jsonify({"status": "ok"})
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 
 from flask import request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from .common.errors import ServiceError
 from .extensions import db
-from .http import error_response
+from .http import database_unavailable, error_response
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,19 @@ def register_error_handlers(app) -> None:
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
         message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         return error_response(error.code or 500, code, message)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_error(error):
+        """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,
+        on a page that needs nothing from the database (no menu, the one signed in not looked up again)."""
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone already; the pool drops it
+            log.debug("rollback after a database error failed", exc_info=True)
+        # The driver's error (and the statement) without a traceback: in an outage every request ends here.
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

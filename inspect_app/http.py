@@ -2,6 +2,7 @@
 form, local `next` targets. Routes stay thin: read input with these, call one operation, answer."""
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import date, datetime
@@ -10,12 +11,18 @@ from urllib.parse import quote, urlsplit
 import orjson
 from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
                    send_file)
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .common.errors import BadRequest, ServiceError
 from .common.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"  # the HTTP API v1: bearer tokens, JSON answers, no session cookie
+# The database is down, restarting, out of connections, or busy past its wait.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_UNAVAILABLE = ("database_unavailable", "数据库暂时无法访问，请稍后重试。如持续出现，请联系系统管理员。")
+RETRY_AFTER_SECONDS = 10
 
 
 class UnsupportedMediaType(ServiceError):
@@ -42,7 +49,33 @@ def error_response(status: int, code: str, message: str):
     if status in (400, 409, 413, 415, 422) and request.method == "POST" and local_url(request.referrer):
         flash(message, "error")
         return redirect(request.referrer, 303)
-    return render_template("error.html", status=status, message=message), status
+    try:
+        return render_template("error.html", status=status, message=message), status
+    except DATABASE_ERRORS as error:  # its menu needs the one signed in and their counts: no database to ask
+        log.error("the %s page (%s) needs the database, which does not answer: %s", status, code, error)
+        return database_unavailable()
+
+
+def forget_user() -> None:
+    """Answer the rest of this request as to someone not signed in: looking the signed-in user up is a query, and
+    the database is not answering (Flask-Login keeps the request's user in g._login_user)."""
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def database_unavailable() -> Response:
+    """503 with Retry-After, in Chinese, as JSON or as a page that needs nothing from the database (no menu)."""
+    from .boundary import fail_request
+
+    fail_request()
+    forget_user()
+    code, message = DATABASE_UNAVAILABLE
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = current_app.make_response(render_template("error.html", status=503, message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def done(url: str):
