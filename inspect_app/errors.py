@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import request
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import ServiceError
+from .common.errors import DATABASE_ERRORS, ServiceError
 from .extensions import db
 from .http import database_unavailable, error_response
 
@@ -54,8 +53,6 @@ def register_error_handlers(app) -> None:
         message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         return error_response(error.code or 500, code, message)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
     def database_error(error):
         """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,
         on a page that needs nothing from the database (no menu, the one signed in not looked up again)."""
@@ -66,6 +63,9 @@ def register_error_handlers(app) -> None:
         # The driver's error (and the statement) without a traceback: in an outage every request ends here.
         log.error("database unavailable on %s %s: %s", request.method, request.path, error)
         return database_unavailable()
+
+    for error_class in DATABASE_ERRORS:
+        app.register_error_handler(error_class, database_error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -11,16 +11,13 @@ from urllib.parse import quote, urlsplit
 import orjson
 from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
                    send_file)
-from sqlalchemy.exc import InterfaceError, OperationalError
 
-from .common.errors import BadRequest, ServiceError
+from .common.errors import DATABASE_ERRORS, BadRequest, ServiceError
 from .common.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"  # the HTTP API v1: bearer tokens, JSON answers, no session cookie
-# The database is down, restarting, out of connections, or busy past its wait.
-DATABASE_ERRORS = (OperationalError, InterfaceError)
 DATABASE_UNAVAILABLE = ("database_unavailable", "数据库暂时无法访问，请稍后重试。如持续出现，请联系系统管理员。")
 RETRY_AFTER_SECONDS = 10
 

@@ -33,6 +33,10 @@ Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
         ),
     ]
 
+A catch-up job that fails because the database does not answer (restarting, unreachable for a moment, or not up
+yet when the host boots), in its run or in the start-up check, is looked at again RETRY_AFTER later, and so on
+until the database answers: the check then runs it if its run is still missing.
+
 Every process that runs a scheduler fires every job, so a job must be safe to run twice and from two
 processes at once: take a lock from inspect_app.locks and let a unique constraint turn a repeat into a
 no-op. Fires are coalesced, one instance at a time, and a fire late by up to an hour still runs.
@@ -54,6 +58,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from .boundary import transaction
+from .common.errors import DATABASE_ERRORS
 from .common.timeutil import SHANGHAI, utcnow
 from .features import feature_modules
 
@@ -61,6 +66,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_WINDOW = timedelta(days=7)
 PUT_OFF_AFTER = timedelta(minutes=1)  # a put-off catch-up looks a minute after the fire: the job's own run goes first
+RETRY_AFTER = timedelta(minutes=5)  # a catch-up job the database did not answer is looked at again this much later
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 TriggerSpec = Mapping[str, Mapping]
@@ -109,8 +115,9 @@ def make_trigger(spec: JobSpec, app: Flask):
     raise ValueError(f"job {spec.id}: unknown trigger kind {kind!r}")
 
 
-def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True) -> bool:
-    """Run one job now, inside an app context; True if it ran. Errors are logged, not raised."""
+def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True, scheduler: BaseScheduler | None = None) -> bool:
+    """Run one job now, inside an app context; True if it ran. Errors are logged, not raised. If the database did
+    not answer, a catch-up job is looked at again RETRY_AFTER later on `scheduler`."""
     with app.app_context():
         now = utcnow()
         try:
@@ -121,9 +128,24 @@ def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True) -> bool:
             with transaction():  # the job is an edge: it commits once (a job with steps commits each itself)
                 spec.func(now)
             return True
+        except DATABASE_ERRORS as error:
+            log.error("job %s failed: the database did not answer: %s", spec.id, error)
+            retry_later(app, spec, scheduler, now)
+            return False
         except Exception:
             log.exception("job %s failed", spec.id)
             return False
+
+
+def retry_later(app: Flask, spec: JobSpec, scheduler: BaseScheduler | None, now: datetime) -> None:
+    """Look at a catch-up job again RETRY_AFTER from `now` (one such look per job at a time): the catch-up check
+    runs it then if its due run is still missing."""
+    if scheduler is None or not spec.catch_up:
+        return
+    later = (now + RETRY_AFTER).replace(microsecond=0)
+    scheduler.add_job(catch_up, "date", run_date=later, args=(app, [spec], None, scheduler),
+                      id=f"scheduler.retry:{spec.id}", name=f"scheduler.retry:{spec.id}", replace_existing=True)
+    log.info("job %s will be looked at again at %s", spec.id, later.astimezone(SHANGHAI).isoformat())
 
 
 def last_due(trigger, now: datetime, when: Callable[[datetime], bool] | None = None,
@@ -181,8 +203,8 @@ def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | Non
                 now_allowed = spec.may_catch_up(now)
             if now_allowed:
                 log.info("job %s missed its last run: catching up", spec.id)
-                run_job(app, spec, check_when=False)
-                ran.append(spec.id)
+                if run_job(app, spec, check_when=False, scheduler=scheduler):
+                    ran.append(spec.id)
                 continue
             later = next_catch_up(app, spec, now)
             log.info("job %s missed its last run: not made up today, put off to %s", spec.id,
@@ -191,6 +213,9 @@ def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | Non
                 scheduler.add_job(catch_up, "date", run_date=later + PUT_OFF_AFTER, args=(app, [spec], None, scheduler),
                                   id=f"scheduler.catch-up:{spec.id}", name=f"scheduler.catch-up:{spec.id}",
                                   replace_existing=True)
+        except DATABASE_ERRORS as error:
+            log.error("catch-up check for job %s failed: the database did not answer: %s", spec.id, error)
+            retry_later(app, spec, scheduler, now)
         except Exception:
             log.exception("catch-up check for job %s failed", spec.id)
     return ran
@@ -199,8 +224,8 @@ def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | Non
 def configure(scheduler: BaseScheduler, app: Flask, specs: list[JobSpec] | None = None) -> list[JobSpec]:
     specs = specs if specs is not None else collect_jobs()
     for spec in specs:
-        scheduler.add_job(run_job, make_trigger(spec, app), args=(app, spec), id=spec.id, name=spec.id,
-                          replace_existing=True)
+        scheduler.add_job(run_job, make_trigger(spec, app), args=(app, spec), kwargs={"scheduler": scheduler},
+                          id=spec.id, name=spec.id, replace_existing=True)
     if any(spec.catch_up for spec in specs):
         scheduler.add_job(catch_up, "date", run_date=datetime.now(SHANGHAI), args=(app, specs, None, scheduler),
                           id="scheduler.catch-up", name="scheduler.catch-up", replace_existing=True)

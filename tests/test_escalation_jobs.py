@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import City, at, processed, sign_in
+from test_database_down import database_down
 from sqlalchemy import select
 
 from inspect_app import scheduler
@@ -234,6 +235,49 @@ def test_a_catch_up_found_on_a_day_off_waits_for_the_next_working_day(app, overd
                               last_run=lambda: None, catch_up_when=lambda _now: False)
     assert scheduler.catch_up(app, [never], at("2026-11-27T10:00"), probe) == []
     assert probe.get_job("scheduler.catch-up:test.never") is None
+
+
+def test_a_job_the_database_did_not_answer_is_looked_at_again(app, overdue, probe, clock, caplog):
+    # PostgreSQL restarts (or the network to it drops) at Monday's 09:00 sweep, and is back ten minutes later.
+    # Before, the day's sweep was lost: the failure was logged, and nothing looked again before the next day.
+    sweep = next(spec for spec in scheduler.collect_jobs() if spec.id == "escalation.sweep")
+    clock.set("2026-11-30T09:00")
+    with database_down(), caplog.at_level(logging.INFO, logger="inspect_app.scheduler"):
+        assert scheduler.run_job(app, sweep, scheduler=probe) is False
+        assert probe.get_job("scheduler.retry:escalation.sweep").next_run_time == at("2026-11-30T09:05")
+        # 09:05, still down: the look itself fails, and the next is put five minutes on (one per job at a time)
+        clock.set("2026-11-30T09:05")
+        assert scheduler.catch_up(app, [sweep], None, probe) == []
+        [retry] = [job for job in probe.get_jobs() if job.id.startswith("scheduler.retry:")]
+        assert retry.next_run_time == at("2026-11-30T09:10")
+    assert "escalation.sweep failed: the database did not answer" in caplog.text
+    assert "Traceback" not in caplog.text  # one line each time, not a traceback
+
+    clock.set("2026-11-30T09:10")  # back: the look finds the day's sweep missing and runs it, once
+    assert scheduler.catch_up(app, [sweep], None, probe) == ["escalation.sweep"]
+    assert [t.replace(microsecond=0) for t in db.session.scalars(select(SweepRun.as_of))] == [at("2026-11-30T09:10")]
+    assert scheduler.catch_up(app, [sweep], None, probe) == []  # nothing missing now
+    assert len(db.session.scalars(select(SweepRun.as_of)).all()) == 1
+
+    # The same when the host boots before the database is up: the start-up check is looked at again.
+    probe.remove_all_jobs()
+    clock.set("2026-12-01T08:30")
+    with database_down():
+        assert scheduler.catch_up(app, [sweep], None, probe) == []
+    assert probe.get_job("scheduler.retry:escalation.sweep").next_run_time == at("2026-12-01T08:35")
+
+    # Only a job whose missed run is made up is looked at again, and only when the database did not answer.
+    probe.remove_all_jobs()
+
+    def broken(_now):
+        raise RuntimeError("a bug, not the database")
+    for spec in (scheduler.JobSpec(id="test.bug", func=broken, trigger={"cron": {"hour": 9}}, catch_up=True,
+                                   last_run=lambda: None),
+                 scheduler.JobSpec(id="test.plain", func=lambda _now: db.session.execute(select(SweepRun.id)).all(),
+                                   trigger={"interval": {"minutes": 2}})):
+        with database_down():
+            assert scheduler.run_job(app, spec, scheduler=probe) is False
+    assert probe.get_jobs() == []
 
 
 def test_the_office_is_told_when_the_sweep_has_not_run(app, city, client, clock):

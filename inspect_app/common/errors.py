@@ -1,6 +1,12 @@
 """Errors that services raise; the web and API layers turn them into pages or JSON."""
 from __future__ import annotations
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+# The database did not answer: down, restarting, unreachable, out of connections, or busy past its wait. Pages and
+# the API answer 503 (http.database_unavailable); a scheduled job tries again (scheduler.RETRY_AFTER).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
 
 class ServiceError(Exception):
     status = 400
