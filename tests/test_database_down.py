@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
@@ -88,3 +88,22 @@ def test_every_request_answers_503_in_chinese_while_the_database_is_down(app, ci
     assert api.get("/api/v1/tickets", token_user).status_code == 200
     assert db.session.get(Ticket, ticket_id).status == status
 
+
+
+def test_a_report_filed_while_the_database_is_down_leaves_no_file(app, city, api, uploads):
+    from test_api_tickets import file_report, stored_files
+
+    inspector = SimpleNamespace(username=city.inspector.username)
+    assert api.get("/api/v1/categories", inspector).status_code == 200  # token issued (and cached) while up
+    with database_down():
+        response = file_report(api, inspector, photos=("Canon_40D.jpg", "gps_DSCN0010.jpg"),
+                               headers={"Idempotency-Key": "k-down-1"})
+        assert response.status_code == 503, response.get_json()
+        assert response.get_json()["error"]["code"] == "database_unavailable"
+    assert stored_files(uploads) == []
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    # the same report sent again once it is back is filed, once
+    response = file_report(api, inspector, photos=("Canon_40D.jpg", "gps_DSCN0010.jpg"),
+                           headers={"Idempotency-Key": "k-down-1"})
+    assert response.status_code == 201, response.get_json()
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
