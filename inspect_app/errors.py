@@ -22,10 +22,20 @@ HTTP_MESSAGES = {
     409: ("conflict", "操作冲突，请刷新后重试。"),
     413: ("too_large", "上传内容过大（单次上传上限{mb}MB），请减少照片数量或压缩后重试。"),
     415: ("unsupported_media_type", "不支持的内容类型。"),
+    416: ("range_not_satisfiable", "请求的文件范围无效，请重新下载。"),
     422: ("invalid", "提交的内容无效。"),
     429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
     500: ("internal_error", "服务器内部错误，请稍后重试。"),
 }
+
+
+def _chinese(error: HTTPException) -> str:
+    """A code not listed above: the exception's own words if they are Chinese (raised by our code), else a plain
+    Chinese line; werkzeug's defaults are English ("The server cannot provide the requested range.")."""
+    description = error.description or ""
+    if any("\u4e00" <= char <= "\u9fff" for char in description):
+        return description
+    return f"请求无法处理（HTTP {error.code}）。"
 
 
 def register_error_handlers(app) -> None:
@@ -47,10 +57,11 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
-        code, message = HTTP_MESSAGES.get(error.code or 500, ("error", error.description or "请求错误。"))
+        code, message = HTTP_MESSAGES.get(error.code or 500) or ("error", _chinese(error))
         if error.code == 400 and "CSRF" in (error.description or ""):
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
-        message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        if error.code == 413:
+            message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         return error_response(error.code or 500, code, message)
 
     def database_error(error):
