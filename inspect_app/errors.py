@@ -42,10 +42,10 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
         db.session.rollback()
-        response = error_response(error.status, error.code, error.message)
+        response = app.make_response(error_response(error.status, error.code, error.message))
+        response.headers.update(getattr(error, "headers", None) or {})
         retry_after = getattr(error, "retry_after", None)
         if retry_after:
-            response = app.make_response(response)
             response.headers["Retry-After"] = str(retry_after)
         return response
 
@@ -62,7 +62,11 @@ def register_error_handlers(app) -> None:
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
         if error.code == 413:
             message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
-        return error_response(error.code or 500, code, message)
+        response = app.make_response(error_response(error.code or 500, code, message))
+        for name, value in error.get_headers():  # a 405's Allow, a 429's Retry-After; not its Content-Type
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     def database_error(error):
         """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,

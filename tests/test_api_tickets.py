@@ -37,6 +37,19 @@ def test_token_login_and_errors(client, city):
     assert garbage.status_code in (400, 401)
 
 
+def test_refusals_carry_the_headers_http_asks_for(client, city):
+    """A 401 names the scheme (RFC 6750 §3) and says when a token sent was refused; a 405 lists the methods the
+    address takes (RFC 9110 §15.5.6); the message stays Chinese."""
+    missing = client.get("/api/v1/tickets")
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    junk = client.get("/api/v1/tickets", headers={"Authorization": "Bearer junk"})
+    assert junk.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    wrong = client.delete("/api/v1/categories")
+    assert wrong.status_code == 405 and wrong.get_json()["error"]["code"] == "method_not_allowed"
+    assert {"GET", "HEAD"} <= {m.strip() for m in wrong.headers["Allow"].split(",")}
+    assert wrong.mimetype == "application/json"  # werkzeug's own Content-Type is not copied over
+
+
 def test_api_ignores_session_cookies(client, city):
     with client.session_transaction() as session:  # logged in for pages
         session["_user_id"] = login_session_id(city.admin)

@@ -584,12 +584,12 @@ def test_every_http_error_is_answered_in_chinese(app, browser, city, make_ticket
     cjk = re.compile(r"[\u4e00-\u9fff]")
     for status, error in sorted(default_exceptions.items()):
         with app.test_request_context("/api/v1/tickets"):
-            body, code = app.handle_http_exception(error())
-        message = body.get_json()["error"]["message"]
-        assert code == status and cjk.search(message) and error.description not in message, (status, message)
+            answer = app.handle_http_exception(error())
+        message = answer.get_json()["error"]["message"]
+        assert answer.status_code == status and cjk.search(message) and error.description not in message, status
     with app.test_request_context("/api/v1/tickets"):  # our own words for a code not listed stay as they are
-        body, _code = app.handle_http_exception(default_exceptions[410]("这张照片已按保存期限删除。"))
-    assert body.get_json()["error"]["message"] == "这张照片已按保存期限删除。"
+        answer = app.handle_http_exception(default_exceptions[410]("这张照片已按保存期限删除。"))
+    assert answer.get_json()["error"]["message"] == "这张照片已按保存期限删除。"
 
 
 def with_responsibility_block(city) -> None:

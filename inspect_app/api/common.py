@@ -16,6 +16,12 @@ from ..policy import is_public
 class Unauthorized(ServiceError):
     status, code = 401, "unauthorized"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """RFC 6750 §3: a 401 names the scheme it wants, and says when a token sent was refused."""
+        refused = ', error="invalid_token"' if self.code == "token_invalid" else ""
+        return {"WWW-Authenticate": f'Bearer realm="api"{refused}'}
+
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
     """A blueprint under /api/v1 that authenticates by bearer token and ignores session cookies."""
