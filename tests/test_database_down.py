@@ -10,7 +10,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
@@ -19,13 +21,16 @@ MESSAGE = "数据库暂时无法访问，请稍后重试。"
 
 
 @contextmanager
-def database_down():
-    """Every new connection is refused by the driver, as by a server that is not running; the pool is emptied
-    first so no request can use a connection it already had."""
+def database_down(pool_exhausted: bool = False):
+    """Every new connection is refused by the driver, as by a server that is not running (or, `pool_exhausted`,
+    none is free in the process's pool within its wait); the pool is emptied first so no request can use a
+    connection it already had."""
     engine = db.engine
     refused = engine.dialect.loaded_dbapi.OperationalError
 
     def refuse(*_args):
+        if pool_exhausted:
+            raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00")
         raise refused("connection refused: the database server is not running")
 
     db.session.remove()
@@ -45,7 +50,9 @@ def page_says(response, status: int = 503) -> str:
     return html
 
 
-def test_every_request_answers_503_in_chinese_while_the_database_is_down(app, city, browser, api, make_ticket):
+@pytest.mark.parametrize("pool_exhausted", [False, True], ids=["server-down", "pool-exhausted"])
+def test_every_request_answers_503_in_chinese_while_the_database_is_down(app, city, browser, api, make_ticket,
+                                                                         pool_exhausted):
     ticket = make_ticket()
     ticket_id, status = ticket.id, ticket.status  # the session is let go below: keep plain values
     office, unit = browser(city.admin), browser(city.unit_a)
@@ -54,7 +61,7 @@ def test_every_request_answers_503_in_chinese_while_the_database_is_down(app, ci
     assert api.get("/api/v1/tickets", token_user).status_code == 200  # the token is issued while the database is up
     form_token = office.token("/tickets")
 
-    with database_down():
+    with database_down(pool_exhausted):
         for client, path in ((office, "/tickets"), (office, "/office/work"), (unit, "/unit/tickets"),
                              (unit, f"/tickets/{ticket_id}"), (office, "/letters")):
             response = client.get(path)

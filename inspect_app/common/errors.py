@@ -1,11 +1,12 @@
 """Errors that services raise; the web and API layers turn them into pages or JSON."""
 from __future__ import annotations
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
 
-# The database did not answer: down, restarting, unreachable, out of connections, or busy past its wait. Pages and
-# the API answer 503 (http.database_unavailable); a scheduled job tries again (scheduler.RETRY_AFTER).
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+# The database did not answer: down, restarting, unreachable, out of connections (its own, or none free in this
+# process's pool within its wait), or busy past its wait. Pages and the API answer 503
+# (http.database_unavailable); a scheduled job tries again (scheduler.RETRY_AFTER).
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
 
 
 class ServiceError(Exception):
