@@ -302,3 +302,29 @@ def test_next_year_warning_from_november_only(app, city):
     assert next_year_warning(at("2026-12-01T08:00")) is not None
     put_holiday(date(2027, 2, 10), "holiday", "春节")
     assert next_year_warning(at("2026-12-01T08:00")) is None
+
+
+def test_photos_whose_files_are_gone_say_so(app, city, browser, api, make_ticket, uploads):
+    """UPLOAD_FOLDER points elsewhere after a move, or a restore brought the database back without the photos:
+    a list's thumbnail is a picture that says 照片文件缺失 (not the browser's broken-image mark), the API answers
+    404 photo_missing, and the office's 待办事项 says what to check. One file missing of several is not that."""
+    import shutil
+
+    tickets = [make_ticket() for _ in range(3)]
+    photo = tickets[0].photos[0].id
+    office = browser(city.admin)
+    assert "照片文件找不到" not in office.get("/office/work").get_data(as_text=True)
+    first = next(uploads.rglob(f"{tickets[0].photos[0].key}*.jpg"))
+    first.unlink()  # one file gone (the clean photo): a file, not the folder
+    assert "照片文件找不到" not in office.get("/office/work").get_data(as_text=True)
+
+    for child in uploads.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    thumb = office.get(f"/tickets/photos/{photo}/thumb")
+    assert thumb.status_code == 404 and thumb.mimetype == "image/svg+xml"
+    assert "照片文件缺失" in thumb.get_data(as_text=True) and thumb.headers["Cache-Control"] == "no-store"
+    answer = api.get(f"/api/v1/photos/{photo}", city.admin)
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "photo_missing"
+    page = office.get("/office/work").get_data(as_text=True)
+    assert "照片文件找不到：最近上传的 3 张照片" in page and "UPLOAD_FOLDER" in page
+    assert "照片文件找不到" not in browser(city.leader).get("/").get_data(as_text=True)  # the office's page only

@@ -29,17 +29,26 @@ from . import accounts, campaigns, downloads, holidays, imports, reference, uplo
 bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static", static_url_path="/static")
 
 
+PHOTOS_MISSING = ("照片文件找不到：最近上传的 {n} 张照片在服务器的照片文件夹（UPLOAD_FOLDER）中都不存在，页面上的照片"
+                  "无法显示。请系统管理员检查 UPLOAD_FOLDER 是否指向原来的照片文件夹；恢复备份时，数据库和照片须一并"
+                  "恢复。")
+
+
 @bp.app_context_processor
 def _admin_notices():
-    """On the office's start page (tickets' 待办事项): the next year's holiday reminder, and a sweep that has not
-    run (the scheduler is not running: nothing overdue reaches 督办)."""
+    """On the office's start page (tickets' 待办事项): the next year's holiday reminder, a sweep that has not
+    run (the scheduler is not running: nothing overdue reaches 督办), and photos whose files are not where the
+    app looks (UPLOAD_FOLDER wrong, or a restore without them)."""
     if request.endpoint != "tickets.office_work" or not has_role(current_user, OFFICE):
         return {}
     from ..escalation.jobs import sweep_late
+    from ..tickets.photo_files import recent_files_missing
 
     now = utcnow()
     late = sweep_late(now)
-    notices = [holidays.next_year_warning(now), late.message if late else None]
+    missing = recent_files_missing()
+    notices = [holidays.next_year_warning(now), late.message if late else None,
+               PHOTOS_MISSING.format(n=missing) if missing else None]
     return {"admin_notices": [notice for notice in notices if notice]}
 
 
