@@ -360,3 +360,26 @@ def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting
     assert ticket.unit_id == units["QY02"]
     assert parts == {(units["QY02"], "lead"), (units["QY01"], "assist")}
     inspector.close()
+
+
+def test_the_filing_page_opens_from_the_phone_while_the_server_cannot_serve_it(city, phones):
+    """The database is away (or the app restarting behind nginx: 502, 504): the filing page the phone keeps is
+    shown instead of the server's 503, so the inspector can fill in the report, and the reports kept on the phone
+    are still listed. A page the phone does not keep shows the server's own 503 page."""
+    from test_database_down import database_down
+
+    inspector = phones("inspector")
+    page = inspector.page
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    with database_down():
+        response = page.goto(inspector.base + "/tickets/new")
+        assert response.status == 200 and page.is_visible("button:has-text('提交上报')")
+        page.click("label.tile:has-text('牛皮癣')")  # the form works: the inspector can start the report
+        inspector.shot("field-06-kept-page-while-the-server-is-away")
+        response = page.goto(inspector.base + "/tickets")
+        assert response.status == 503 and "数据库暂时无法访问" in page.inner_text("main")
+    page.goto(inspector.base + "/tickets/new")  # back: from the server again
+    page.wait_for_selector("button:has-text('提交上报')")
+    inspector.close()

@@ -1,7 +1,8 @@
 /* The service worker: the app shell offline. Served as /sw.js (scope: the whole site) by inspect_app/field/web.py.
 
-   - OFFLINE_PAGES are kept in the cache and served from it when the network fails (network first, so a page is
-     as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
+   - OFFLINE_PAGES are kept in the cache and served from it when the network fails, or when the server cannot
+     serve them for now (502, 503, 504: restarting, or its database away) (network first, so a page is as fresh as
+     the last visit with a connection). The filing page is one; the assessment checklist adds its own
      path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
      are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw>, from the server's
      field.OFFLINE_ENDPOINTS), so a unit's clerk, who may not file, never fetches the filing page (a 403). Their CSS, JS and images
@@ -9,7 +10,8 @@
      scripts it loads only when used, named in data-js-* attributes, are read from its HTML), so the page works
      offline, its on-demand parts included.
    - Any other page, offline, gets /offline (a short explanation with a link to the filing page).
-   - Data the offline pages read (DATA_URLS, e.g. the segment map) is network first, cache as fallback.
+   - Data the offline pages read (DATA_URLS, e.g. the segment map) is network first, cache as fallback (the same
+     way).
    - Posts are never touched: the pages themselves queue what they could not send (offline-queue.js).
    - Logging out (landing on /login) empties the cache: pages of the last user never outlive their session.
    Bump VERSION when this file's lists change; old caches are dropped on activation. */
@@ -21,6 +23,14 @@ var OFFLINE_PAGES = ["/tickets/new"].filter(function (path) { return KEEP.indexO
 var OFFLINE_PREFIXES = [];
 var DATA_URLS = ["/segments/map.json"];
 var FALLBACK = "/offline";
+
+function unavailable(response) {  // the server is there but cannot answer for now: a kept copy does better
+  return response.status === 502 || response.status === 503 || response.status === 504;
+}
+
+function kept(path, response) {  // the cached copy of `path`, else the server's own answer
+  return caches.match(path).then(function (hit) { return hit || response; });
+}
 
 function isOfflinePage(path) {
   return OFFLINE_PAGES.indexOf(path) >= 0 || OFFLINE_PREFIXES.some(function (p) { return path.indexOf(p) === 0; });
@@ -72,6 +82,7 @@ self.addEventListener("fetch", function (event) {
     }
     if (isOfflinePage(path)) {
       event.respondWith(fetch(request).then(function (response) {
+        if (unavailable(response)) return kept(path, response);
         if (response.ok && !response.redirected) {
           var copy = response.clone();
           caches.open(CACHE).then(function (cache) {
@@ -107,6 +118,7 @@ self.addEventListener("fetch", function (event) {
 
   if (DATA_URLS.indexOf(path) >= 0) {
     event.respondWith(fetch(request).then(function (response) {
+      if (unavailable(response)) return kept(path, response);
       if (response.ok) { var copy = response.clone(); caches.open(CACHE).then(function (c) { c.put(path, copy); }); }
       return response;
     }).catch(function () { return caches.match(path).then(function (hit) { return hit || Response.error(); }); }));
