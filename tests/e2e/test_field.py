@@ -376,10 +376,12 @@ def test_the_filing_page_opens_from_the_phone_while_the_server_cannot_serve_it(c
     with database_down():
         response = page.goto(inspector.base + "/tickets/new")
         assert response.status == 200 and page.is_visible("button:has-text('提交上报')")
+        assert "服务器暂时无法处理请求" in page.inner_text("main .sw-away")  # it says whose page this is
         page.click("label.tile:has-text('牛皮癣')")  # the form works: the inspector can start the report
         inspector.shot("field-06-kept-page-while-the-server-is-away")
         response = page.goto(inspector.base + "/tickets")
         assert response.status == 503 and "数据库暂时无法访问" in page.inner_text("main")
     page.goto(inspector.base + "/tickets/new")  # back: from the server again
     page.wait_for_selector("button:has-text('提交上报')")
+    assert page.locator("main .sw-away").count() == 0
     inspector.close()

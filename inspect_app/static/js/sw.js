@@ -1,8 +1,8 @@
 /* The service worker: the app shell offline. Served as /sw.js (scope: the whole site) by inspect_app/field/web.py.
 
    - OFFLINE_PAGES are kept in the cache and served from it when the network fails, or when the server cannot
-     serve them for now (502, 503, 504: restarting, or its database away) (network first, so a page is as fresh as
-     the last visit with a connection). The filing page is one; the assessment checklist adds its own
+     serve them for now (502, 503, 504: restarting, or its database away; the page then says so at its top)
+     (network first, so a page is as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
      path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
      are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw>, from the server's
      field.OFFLINE_ENDPOINTS), so a unit's clerk, who may not file, never fetches the filing page (a 403). Their CSS, JS and images
@@ -28,8 +28,17 @@ function unavailable(response) {  // the server is there but cannot answer for n
   return response.status === 502 || response.status === 503 || response.status === 504;
 }
 
-function kept(path, response) {  // the cached copy of `path`, else the server's own answer
-  return caches.match(path).then(function (hit) { return hit || response; });
+var AWAY = '<p class="alert warn sw-away" role="status">服务器暂时无法处理请求（正在重启或数据库暂时无法访问）：' +
+  '这是手机上保存的页面，可以先拍照、填写上报，稍后再提交。</p>';
+
+function kept(path, response) {  // the cached copy of `path`, saying the server is away; else the server's answer
+  return caches.match(path).then(function (hit) {
+    if (!hit) return response;
+    if ((hit.headers.get("Content-Type") || "").indexOf("text/html") !== 0) return hit;
+    return hit.text().then(function (html) {
+      return new Response(html.replace(/(<main[^>]*>)/, "$1" + AWAY), { status: 200, headers: hit.headers });
+    });
+  });
 }
 
 function isOfflinePage(path) {
