@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DisconnectionError, TimeoutError as PoolTimeout
 
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
@@ -23,8 +23,9 @@ MESSAGE = "数据库暂时无法访问，请稍后重试。"
 @contextmanager
 def database_down(pool_exhausted: bool = False):
     """Every new connection is refused by the driver, as by a server that is not running (or, `pool_exhausted`,
-    none is free in the process's pool within its wait); the pool is emptied first so no request can use a
-    connection it already had."""
+    none is free in the process's pool within its wait), and a pooled connection is found gone when it is taken
+    (the pool closes it and connects anew, which is refused). Nothing is disposed of: a request in flight in a
+    server thread keeps its connection and gives it back as usual, so no connection is left unclosed."""
     engine = db.engine
     refused = engine.dialect.loaded_dbapi.OperationalError
 
@@ -33,14 +34,17 @@ def database_down(pool_exhausted: bool = False):
             raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00")
         raise refused("connection refused: the database server is not running")
 
+    def gone(*_args):
+        raise DisconnectionError("the database server is not running")
+
     db.session.remove()
-    engine.dispose()
     event.listen(engine, "do_connect", refuse)
+    event.listen(engine, "checkout", gone)
     try:
         yield
     finally:
+        event.remove(engine, "checkout", gone)
         event.remove(engine, "do_connect", refuse)
-        engine.dispose()
 
 
 def page_says(response, status: int = 503) -> str:
