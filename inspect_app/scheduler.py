@@ -143,9 +143,15 @@ def retry_later(app: Flask, spec: JobSpec, scheduler: BaseScheduler | None, now:
     if scheduler is None or not spec.catch_up:
         return
     later = (now + RETRY_AFTER).replace(microsecond=0)
-    scheduler.add_job(catch_up, "date", run_date=later, args=(app, [spec], None, scheduler),
-                      id=f"scheduler.retry:{spec.id}", name=f"scheduler.retry:{spec.id}", replace_existing=True)
+    _look_again(app, spec, scheduler, later, "retry")
     log.info("job %s will be looked at again at %s", spec.id, later.astimezone(SHANGHAI).isoformat())
+
+
+def _look_again(app: Flask, spec: JobSpec, scheduler: BaseScheduler, at: datetime, why: str) -> None:
+    """A one-off catch-up check of `spec` at `at`, as job `scheduler.<why>:<job id>` (one of each per job)."""
+    job_id = f"scheduler.{why}:{spec.id}"
+    scheduler.add_job(catch_up, "date", run_date=at, args=(app, [spec], None, scheduler), id=job_id, name=job_id,
+                      replace_existing=True)
 
 
 def last_due(trigger, now: datetime, when: Callable[[datetime], bool] | None = None,
@@ -210,9 +216,7 @@ def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | Non
             log.info("job %s missed its last run: not made up today, put off to %s", spec.id,
                      later.isoformat() if later else "(none within 60 days)")
             if scheduler is not None and later is not None:
-                scheduler.add_job(catch_up, "date", run_date=later + PUT_OFF_AFTER, args=(app, [spec], None, scheduler),
-                                  id=f"scheduler.catch-up:{spec.id}", name=f"scheduler.catch-up:{spec.id}",
-                                  replace_existing=True)
+                _look_again(app, spec, scheduler, later + PUT_OFF_AFTER, "catch-up")
         except DATABASE_ERRORS as error:
             log.error("catch-up check for job %s failed: the database did not answer: %s", spec.id, error)
             retry_later(app, spec, scheduler, now)
