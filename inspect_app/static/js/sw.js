@@ -2,8 +2,8 @@
 
    - OFFLINE_PAGES are kept in the cache and served from it when the network fails, or when the server cannot
      serve them for now (502, 503, 504: restarting, or its database away; the page then says so at its top)
-     (network first, so a page is as fresh as the last visit with a connection). The filing page is one; the assessment checklist adds its own
-     path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
+     (network first, so a page is as fresh as the last visit with a connection). The filing page is one; the
+     assessment checklist adds its own path here (e.g. "/rounds/"-prefixed pages: add a prefix to OFFLINE_PREFIXES). Only those the user may open
      are kept: the page registers the worker as /sw.js?keep=<paths> (its <body data-sw>, from the server's
      field.OFFLINE_ENDPOINTS), so a unit's clerk, who may not file, never fetches the filing page (a 403). Their CSS, JS and images
      (/static/, /favicon.ico) are cached when fetched and when a page is cached (its <link>/<script> URLs, and the
