@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .common.errors import STORAGE_FAILED
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def register(app: Flask) -> None:
         except OSError:  # a file the transaction wrote could not be made durable (commit_waits_for)
             db.session.rollback()
             log.exception("files not saved at the end of the request")
-            return _refused(503, "storage_failed", "文件未能保存到服务器磁盘，请稍后重试。")
+            return _refused(503, *STORAGE_FAILED)
         return response
 
     @app.teardown_request

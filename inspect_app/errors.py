@@ -7,7 +7,7 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import DATABASE_ERRORS, ServiceError
+from .common.errors import DATABASE_ERRORS, STORAGE_FAILED, ServiceError, is_storage_error
 from .extensions import db
 from .http import database_unavailable, error_response
 
@@ -81,6 +81,16 @@ def register_error_handlers(app) -> None:
 
     for error_class in DATABASE_ERRORS:
         app.register_error_handler(error_class, database_error)
+
+    @app.errorhandler(OSError)
+    def os_error(error: OSError):
+        """The disk refused a file (full, read-only, failing, not ours to write): 503 with nothing kept, not a 500;
+        the transaction rolls back and the boundary removes the files it wrote. Any other OSError is a bug."""
+        if not is_storage_error(error):
+            return unexpected(error)
+        db.session.rollback()
+        log.error("storage failed on %s %s: %s", request.method, request.path, error)
+        return error_response(503, *STORAGE_FAILED)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -34,8 +34,9 @@ Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
     ]
 
 A catch-up job that fails because the database does not answer (restarting, unreachable for a moment, or not up
-yet when the host boots), in its run or in the start-up check, is looked at again RETRY_AFTER later, and so on
-until the database answers: the check then runs it if its run is still missing.
+yet when the host boots) or the disk refuses its file (full, read-only: a list's or a letter's PDF), in its run or
+in the start-up check, is looked at again RETRY_AFTER later, and so on until it can: the check then runs it if its
+run is still missing.
 
 Every process that runs a scheduler fires every job, so a job must be safe to run twice and from two
 processes at once: take a lock from inspect_app.locks and let a unique constraint turn a repeat into a
@@ -58,7 +59,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from .boundary import transaction
-from .common.errors import DATABASE_ERRORS
+from .common.errors import outage
 from .common.timeutil import SHANGHAI, utcnow
 from .features import feature_modules
 
@@ -66,7 +67,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_WINDOW = timedelta(days=7)
 PUT_OFF_AFTER = timedelta(minutes=1)  # a put-off catch-up looks a minute after the fire: the job's own run goes first
-RETRY_AFTER = timedelta(minutes=5)  # a catch-up job the database did not answer is looked at again this much later
+RETRY_AFTER = timedelta(minutes=5)  # a catch-up job the database or disk failed is looked at again this much later
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
 TriggerSpec = Mapping[str, Mapping]
@@ -117,7 +118,7 @@ def make_trigger(spec: JobSpec, app: Flask):
 
 def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True, scheduler: BaseScheduler | None = None) -> bool:
     """Run one job now, inside an app context; True if it ran. Errors are logged, not raised. If the database did
-    not answer, a catch-up job is looked at again RETRY_AFTER later on `scheduler`."""
+    not answer or the disk refused a file, a catch-up job is looked at again RETRY_AFTER later on `scheduler`."""
     with app.app_context():
         now = utcnow()
         try:
@@ -128,12 +129,12 @@ def run_job(app: Flask, spec: JobSpec, *, check_when: bool = True, scheduler: Ba
             with transaction():  # the job is an edge: it commits once (a job with steps commits each itself)
                 spec.func(now)
             return True
-        except DATABASE_ERRORS as error:
-            log.error("job %s failed: the database did not answer: %s", spec.id, error)
+        except Exception as error:
+            if (failed := outage(error)) is None:
+                log.exception("job %s failed", spec.id)
+                return False
+            log.error("job %s failed: %s: %s", spec.id, failed, error)
             retry_later(app, spec, scheduler, now)
-            return False
-        except Exception:
-            log.exception("job %s failed", spec.id)
             return False
 
 
@@ -217,11 +218,12 @@ def catch_up(app: Flask, specs: list[JobSpec] | None = None, now: datetime | Non
                      later.isoformat() if later else "(none within 60 days)")
             if scheduler is not None and later is not None:
                 _look_again(app, spec, scheduler, later + PUT_OFF_AFTER, "catch-up")
-        except DATABASE_ERRORS as error:
-            log.error("catch-up check for job %s failed: the database did not answer: %s", spec.id, error)
+        except Exception as error:
+            if (failed := outage(error)) is None:
+                log.exception("catch-up check for job %s failed", spec.id)
+                continue
+            log.error("catch-up check for job %s failed: %s: %s", spec.id, failed, error)
             retry_later(app, spec, scheduler, now)
-        except Exception:
-            log.exception("catch-up check for job %s failed", spec.id)
     return ran
 
 

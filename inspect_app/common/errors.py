@@ -1,12 +1,32 @@
 """Errors that services raise; the web and API layers turn them into pages or JSON."""
 from __future__ import annotations
 
+import errno
+
 from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
 
 # The database did not answer: down, restarting, unreachable, out of connections (its own, or none free in this
 # process's pool within its wait), or busy past its wait. Pages and the API answer 503
 # (http.database_unavailable); a scheduled job tries again (scheduler.RETRY_AFTER).
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+
+# The server's disk refused a file: full, over quota, read-only, failing, or the folder not this process's to write.
+# Pages and the API answer 503 `storage_failed` with nothing kept; a scheduled job tries again.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES,
+                            errno.EPERM})
+STORAGE_FAILED = ("storage_failed", "文件未能保存到服务器磁盘（磁盘已满或无法写入），本次操作没有保存，请稍后重试；"
+                                    "如持续出现，请联系系统管理员。")
+
+
+def is_storage_error(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
+
+
+def outage(error: BaseException) -> str | None:
+    """What failed, for the log, when `error` is the server's database or disk rather than a bug; None for a bug."""
+    if isinstance(error, DATABASE_ERRORS):
+        return "the database did not answer"
+    return "the disk refused a file" if is_storage_error(error) else None
 
 
 class ServiceError(Exception):

@@ -1,0 +1,168 @@
+"""When the server's disk refuses a file (full, over quota, read-only, failing, or the folder not the app's to
+write), the request answers 503 `storage_failed` in Chinese with nothing kept, not a 500 internal_error; the office
+is told before that, when the disk runs low; and a scheduled job the disk failed is looked at again.
+
+Found by filling a small tmpfs under a demo city's UPLOAD_FOLDER: a filing with a 2 MB photo answered 500
+internal_error, and a 红黑榜's PDF the same. Only a failed fsync at the commit was answered 503 before.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+from collections import namedtuple
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import City, at, file_tuple, upload_files
+from test_escalation_jobs import probe  # noqa: F401  (a fixture)
+from test_rankings import AFTER_NOV, NOV
+
+from inspect_app import scheduler
+from inspect_app.extensions import db
+from inspect_app.ops import disk
+from inspect_app.photos import storage
+from inspect_app.rankings import services as rankings
+from inspect_app.tickets.models import Ticket
+
+MESSAGE = "文件未能保存到服务器磁盘（磁盘已满或无法写入），本次操作没有保存"
+
+
+def full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def file_report(api, user):
+    data = {"category": "niupixuan", "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]), "description": "墙上小广告",
+            "photos": [file_tuple("Canon_40D.jpg"), file_tuple("gps_DSCN0010.jpg")]}
+    return api.post("/api/v1/tickets", user, data=data, content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EIO])
+def test_a_filing_the_disk_refuses_answers_503_and_keeps_nothing(api, city, uploads, monkeypatch, caplog, code):
+    # The first photo's two files are written; the disk fills up on the second photo's.
+    real, writes = storage._write_atomic, []
+
+    def fills_up(path, data, **kwargs):
+        writes.append(path)
+        if len(writes) > 2:
+            raise OSError(code, "the disk refused it", str(path))
+        return real(path, data, **kwargs)
+    monkeypatch.setattr(storage, "_write_atomic", fills_up)
+    api.token(city.inspector.username)
+    db.session.commit()
+
+    response = file_report(api, city.inspector)
+    assert response.status_code == 503, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "storage_failed" and error["message"].startswith(MESSAGE)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+    assert len(writes) == 3 and upload_files(uploads) == []  # the first photo's files are gone too
+    assert not [p for p in uploads.rglob("*") if p.is_file()]  # and no temp file
+    assert "storage failed on POST /api/v1/tickets" in caplog.text and "Traceback" not in caplog.text
+
+    monkeypatch.setattr(storage, "_write_atomic", real)  # room again: the same report goes in
+    assert file_report(api, city.inspector).status_code == 201
+
+
+def test_a_pdf_the_disk_refuses_answers_503_on_the_page_and_in_the_api(api, browser, city, monkeypatch):
+    from inspect_app.rankings import pdf
+
+    ranking = rankings.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    real = pdf.render_ranking_pdf
+
+    def fills_up(ranking, out, **kwargs):
+        out.write(b"%PDF-1.4 half a list")
+        full()
+    monkeypatch.setattr(pdf, "render_ranking_pdf", fills_up)
+    page = browser(city.leader).get(f"/rankings/{ranking.id}/pdf")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503 and MESSAGE in html and "服务器内部错误" not in html
+    answer = api.get(f"/api/v1/rankings/{ranking.id}/pdf", city.leader)
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "storage_failed"
+    folder = rankings.pdf_path(ranking, "full").parent
+    assert not [p for p in folder.rglob("*") if p.is_file()]  # no half-written PDF, no temp file
+
+    monkeypatch.setattr(pdf, "render_ranking_pdf", real)
+    assert api.get(f"/api/v1/rankings/{ranking.id}/pdf", city.leader).status_code == 200
+
+
+def test_an_os_error_that_is_not_the_disk_is_still_a_bug(app, browser, city, monkeypatch, caplog):
+    from inspect_app.rankings import pdf
+
+    ranking = rankings.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+
+    def bug(*_args, **_kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/nowhere/logo.png")
+    monkeypatch.setattr(pdf, "render_ranking_pdf", bug)
+    page = browser(city.leader).get(f"/rankings/{ranking.id}/pdf")
+    assert page.status_code == 500 and "服务器内部错误" in page.get_data(as_text=True)
+    assert "Unhandled error on GET" in caplog.text
+
+
+Usage = namedtuple("Usage", "total used free")
+
+
+def test_the_office_is_told_when_the_disk_runs_low(app, city, browser, monkeypatch):
+    room = {"mb": 50 * 1024}
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _path: Usage(0, 0, room["mb"] * 1024 * 1024))
+    office = browser(city.admin)
+
+    def work() -> str:
+        return office.get("/office/work").get_data(as_text=True)
+    assert "服务器磁盘" not in work()
+    room["mb"] = 700
+    assert "服务器磁盘空间不足：照片文件夹（UPLOAD_FOLDER）所在的磁盘只剩 700 MB" in work()
+    room["mb"] = 3
+    assert "服务器磁盘已满：照片文件夹（UPLOAD_FOLDER）所在的磁盘只剩 3 MB，照片、督办函和红黑榜 PDF 已无法保存" \
+        in work()
+    assert "服务器磁盘" not in browser(city.leader).get("/").get_data(as_text=True)  # the office's page only
+    app.config["DISK_FREE_WARN_MB"] = 4096  # an office that wants a week's warning, not a day's
+    room["mb"] = 3 * 1024
+    assert "所在的磁盘只剩 3.0 GB" in work()
+    app.config["DISK_FREE_WARN_MB"] = 2
+    assert "服务器磁盘" not in work()
+
+
+def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
+    # SQLite on its own disk (the database on the system disk, photos on a data disk): the lower one is named.
+    rooms = {str(tmp_path / "photos"): 900, str(tmp_path / "db"): 300}
+
+    def usage(path):
+        if str(path) not in rooms:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return Usage(0, 0, rooms[str(path)] * 1024 * 1024)
+    monkeypatch.setattr(disk.shutil, "disk_usage", usage)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "photos")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "db").mkdir()
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'db' / 'inspect.db'}"
+    with app.app_context():
+        assert disk.watched_folders() == {"照片文件夹（UPLOAD_FOLDER）": tmp_path / "photos",
+                                          "数据库文件": tmp_path / "db"}
+        assert disk.lowest() == ("数据库文件", 300)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://inspect@db/inspect"
+        assert disk.lowest() == ("照片文件夹（UPLOAD_FOLDER）", 900)
+        app.config["UPLOAD_FOLDER"] = str(tmp_path / "not-made-yet" / "photos")  # asked of the parent: None
+        assert disk.lowest() is None and disk.low_disk_notice() is None
+
+
+def test_a_job_the_disk_refused_is_looked_at_again(app, probe, clock, caplog):  # noqa: F811  (the fixture)
+    spec = scheduler.JobSpec(id="test.pdf", func=full, trigger={"cron": {"hour": 9}}, catch_up=True,
+                             last_run=lambda: None)
+    clock.set("2026-11-30T09:00")
+    with caplog.at_level(logging.INFO, logger="inspect_app.scheduler"):
+        assert scheduler.run_job(app, spec, scheduler=probe) is False
+    assert probe.get_job("scheduler.retry:test.pdf").next_run_time == at("2026-11-30T09:05")
+    assert "test.pdf failed: the disk refused a file" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_storage_errors_name_the_disk_not_every_os_error():
+    from inspect_app.common.errors import is_storage_error, outage
+
+    assert is_storage_error(OSError(errno.ENOSPC, "full")) and is_storage_error(PermissionError(errno.EACCES, "x"))
+    assert not is_storage_error(FileNotFoundError(errno.ENOENT, "gone")) and not is_storage_error(ValueError())
+    assert outage(OSError(errno.EDQUOT, "quota")) == "the disk refused a file" and outage(KeyError()) is None
