@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .common.errors import STORAGE_FAILED
+from .common.errors import DATABASE_DISK_FULL, STORAGE_FAILED, is_database_disk_full
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -171,8 +171,11 @@ def register(app: Flask) -> None:
             db.session.rollback()
             log.info("commit refused at the end of the request: %s", error)
             return _refused(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
-        except OperationalError:
+        except OperationalError as error:
             db.session.rollback()
+            if is_database_disk_full(error):
+                log.error("commit failed at the end of the request: %s", error)
+                return _refused(503, *DATABASE_DISK_FULL)
             log.exception("commit failed at the end of the request")
             return _refused(503, "database_busy", "数据库繁忙，请稍后重试。")
         except OSError:  # a file the transaction wrote could not be made durable (commit_waits_for)

@@ -7,9 +7,10 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import DATABASE_ERRORS, STORAGE_FAILED, ServiceError, is_storage_error
+from .common.errors import (DATABASE_DISK_FULL, DATABASE_ERRORS, STORAGE_FAILED, ServiceError,
+                            is_database_disk_full, is_storage_error)
 from .extensions import db
-from .http import database_unavailable, error_response
+from .http import DATABASE_UNAVAILABLE, database_unavailable, error_response
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,10 @@ def register_error_handlers(app) -> None:
         except Exception:  # the connection may be gone already; the pool drops it
             log.debug("rollback after a database error failed", exc_info=True)
         # The driver's error (and the statement) without a traceback: in an outage every request ends here.
-        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
-        return database_unavailable()
+        full = is_database_disk_full(error)
+        log.error("%s on %s %s: %s", "database disk full" if full else "database unavailable", request.method,
+                  request.path, error)
+        return database_unavailable(DATABASE_DISK_FULL if full else DATABASE_UNAVAILABLE)
 
     for error_class in DATABASE_ERRORS:
         app.register_error_handler(error_class, database_error)

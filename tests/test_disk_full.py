@@ -166,3 +166,51 @@ def test_storage_errors_name_the_disk_not_every_os_error():
     assert is_storage_error(OSError(errno.ENOSPC, "full")) and is_storage_error(PermissionError(errno.EACCES, "x"))
     assert not is_storage_error(FileNotFoundError(errno.ENOENT, "gone")) and not is_storage_error(ValueError())
     assert outage(OSError(errno.EDQUOT, "quota")) == "the disk refused a file" and outage(KeyError()) is None
+
+
+def driver_disk_full():
+    """The driver's own error for a full disk, as SQLAlchemy wraps it: SQLite's SQLITE_FULL, PostgreSQL's 53100."""
+    from sqlalchemy.exc import OperationalError
+
+    if db.engine.dialect.name == "sqlite":
+        import sqlite3
+        orig = sqlite3.OperationalError("database or disk is full")
+        orig.sqlite_errorcode = sqlite3.SQLITE_FULL
+    else:
+        import psycopg.errors
+        orig = psycopg.errors.DiskFull('could not extend file "base/16384/16402": No space left on device')
+    return OperationalError("INSERT INTO ...", {}, orig)
+
+
+@pytest.mark.parametrize("when", ["flush", "commit"])
+def test_a_database_whose_disk_is_full_says_so(app, city, browser, make_ticket, caplog, when):
+    # Found with SQLite on a full disk: nobody could sign in (a sign-in writes its session), and the page said
+    # 数据库暂时无法访问 while the log said "database or disk is full".
+    from flask import has_request_context
+    from sqlalchemy import event
+
+    from conftest import PASSWORD
+
+    ticket_id = make_ticket().id
+    office = browser(city.admin)
+    form_token = office.token("/tickets")
+    db.session.commit()
+
+    def refuse(*_args):
+        if has_request_context():
+            raise driver_disk_full()
+    event.listen(db.session, f"before_{when}", refuse)
+    try:
+        answer = app.test_client().post("/api/v1/auth/token", json={"username": city.inspector.username,
+                                                                     "password": PASSWORD})
+        page = office.post(f"/tickets/{ticket_id}/cancel", data={"csrf_token": form_token, "reason": "重复"})
+    finally:
+        event.remove(db.session, f"before_{when}", refuse)
+    assert answer.status_code == 503 and answer.get_json()["error"] == {
+        "code": "storage_failed",
+        "message": "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。"}
+    assert page.status_code == 503 and "服务器磁盘已满，数据无法写入数据库" in page.get_data(as_text=True)
+    assert "数据库暂时无法访问" not in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket_id).status == "assigned"  # nothing kept
+    assert "database or disk is full" in caplog.text or "No space left on device" in caplog.text

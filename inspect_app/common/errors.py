@@ -18,8 +18,23 @@ STORAGE_FAILED = ("storage_failed", "文件未能保存到服务器磁盘（磁�
                                     "如持续出现，请联系系统管理员。")
 
 
+# The database's own disk is full: SQLite's "database or disk is full", PostgreSQL's disk_full. Nobody can sign in
+# (a sign-in writes its session); the page says so rather than that the database does not answer.
+DATABASE_DISK_FULL = ("storage_failed",
+                      "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。")
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL
+_PG_DISK_FULL = "53100"
+
+
 def is_storage_error(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
+
+
+def is_database_disk_full(error: BaseException) -> bool:
+    """A database error whose cause is the database server's disk (SQLite: the file's) being full."""
+    driver = getattr(error, "orig", None)
+    return (getattr(driver, "sqlite_errorcode", None) == _SQLITE_FULL
+            or getattr(driver, "sqlstate", None) == _PG_DISK_FULL)
 
 
 def outage(error: BaseException) -> str | None:
