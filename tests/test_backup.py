@@ -219,6 +219,60 @@ def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tm
     assert not list(tmp_path.glob(".*.partial"))
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["directory", "tar.gz"])
+def test_a_backup_whose_disk_fills_up_says_so_and_leaves_nothing(runner, uploads, tmp_path, some_tickets,
+                                                                  monkeypatch, packed):
+    # The nightly backup's disk fills up: before, a traceback in the journal (and, packed, a half-written
+    # .partial file left on the full disk); now one Chinese line, exit code 1, nothing left behind.
+    import errno
+    import shutil
+
+    real_copy = shutil.copy2
+
+    def fills_up(source, target, *args, **kwargs):
+        if packed:
+            return real_copy(source, target, *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+    monkeypatch.setattr(shutil, "copy2", fills_up)
+    if packed:
+        import tarfile
+
+        def add(self, *args, **kwargs):
+            self.fileobj.write(b"x" * 1000)  # a part of the archive is on disk when it fills up
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(tarfile.TarFile, "add", add)
+    dest = tmp_path / "nightly" / ("backup.tar.gz" if packed else "backup")
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "备份未完成：磁盘空间不足或无法写入" in result.output and "没有留下不完整的备份" in result.output
+    assert list((tmp_path / "nightly").iterdir()) == []  # no partial folder, no partial archive
+
+
+def test_a_restore_whose_disk_fills_up_says_so_and_leaves_the_database(runner, uploads, tmp_path, some_tickets,
+                                                                        monkeypatch):
+    import errno
+    import shutil
+
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before = state()
+    db.session.remove()
+    real_copy, copies = shutil.copy2, []
+
+    def fills_up(source, target, *args, **kwargs):
+        copies.append(target)
+        if len(copies) > 3:
+            Path(target).write_bytes(b"half a photo")
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return real_copy(source, target, *args, **kwargs)
+    monkeypatch.setattr(shutil, "copy2", fills_up)
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "恢复未完成：UPLOAD_FOLDER 或数据库所在的磁盘空间不足或无法写入" in result.output
+    assert state() == before
+    assert not [p for p in uploads.rglob(".*.restore.tmp")]  # the half-copied file is not left
+
+
 def test_cleanup_orphans_removes_only_old_files_without_rows(app, runner, uploads, make_ticket, now, clock):
     from inspect_app.common.timeutil import utcnow
 

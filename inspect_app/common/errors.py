@@ -31,8 +31,9 @@ def is_storage_error(error: BaseException) -> bool:
 
 
 def is_database_disk_full(error: BaseException) -> bool:
-    """A database error whose cause is the database server's disk (SQLite: the file's) being full."""
-    driver = getattr(error, "orig", None)
+    """A database error whose cause is the database server's disk (SQLite: the file's) being full: SQLAlchemy's,
+    or the driver's own."""
+    driver = getattr(error, "orig", error)
     return (getattr(driver, "sqlite_errorcode", None) == _SQLITE_FULL
             or getattr(driver, "sqlstate", None) == _PG_DISK_FULL)
 

@@ -39,6 +39,7 @@ from sqlalchemy import column, create_engine, func, inspect as sa_inspect, liter
 from sqlalchemy.engine import Connection, Engine, URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..common.errors import is_database_disk_full, is_storage_error
 from ..common.timeutil import isoformat
 from ..extensions import db
 from ..photos.storage import PhotoStore, is_valid_key
@@ -235,6 +236,7 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
         raise OpsError(f"{dest} 已存在且不是空目录，请指定新的备份位置。")
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    partial = dest.with_name(f".{dest.name}.partial")  # the packed file while it is written
     try:
         if engine.dialect.name == "sqlite":
             database, snap = _backup_sqlite(engine, work)
@@ -257,7 +259,6 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
         }
         (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         if packed:
-            partial = dest.with_name(f".{dest.name}.partial")
             with tarfile.open(partial, "w:gz", compresslevel=1) as tar:  # photos are JPEGs already
                 for child in sorted(work.iterdir()):
                     tar.add(child, arcname=child.name)
@@ -267,10 +268,19 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
             if dest.exists():
                 dest.rmdir()
             work.rename(dest)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(work, ignore_errors=True)
+        if packed:
+            partial.unlink(missing_ok=True)
+        if _disk_refused(error):  # the nightly backup's disk filled up: say so, not a traceback
+            raise OpsError(f"备份未完成：磁盘空间不足或无法写入（{error}）。没有留下不完整的备份；请清理 {dest.parent} "
+                           f"所在的磁盘或换一个备份位置后重试。") from None
         raise
     return manifest
+
+
+def _disk_refused(error: BaseException) -> bool:
+    return is_storage_error(error) or is_database_disk_full(error)
 
 
 def _missing_in_backup(files: Path, snap: Snapshot) -> list[str]:
@@ -332,8 +342,12 @@ def _restore_files(source: Path, target: Path) -> int:
                 continue
             final = target / relative / name
             partial = final.with_name(f".{name}.restore.tmp")
-            shutil.copy2(path, partial)
-            os.replace(partial, final)
+            try:
+                shutil.copy2(path, partial)
+                os.replace(partial, final)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
             copied += 1
     return copied
 
@@ -387,14 +401,20 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
             raise OpsError("备份中的数据库文件缺失或校验失败（sha256 不符），备份可能已损坏。")
         if not force and not database_is_empty(engine):
             raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
-        files = _restore_files(folder / manifest["files"]["dir"], Path(upload_folder))  # files before rows
-        engine.dispose()  # no pooled connection holds locks on what is about to be replaced
-        analysed = None
-        if engine.dialect.name == "sqlite":
-            _restore_sqlite(dump, engine)
-        else:
-            _restore_postgres(dump, engine)
-            analysed = _vacuum_analyze(engine)
+        try:
+            files = _restore_files(folder / manifest["files"]["dir"], Path(upload_folder))  # files before rows
+            engine.dispose()  # no pooled connection holds locks on what is about to be replaced
+            analysed = None
+            if engine.dialect.name == "sqlite":
+                _restore_sqlite(dump, engine)  # one transaction, as pg_restore's --single-transaction
+            else:
+                _restore_postgres(dump, engine)
+                analysed = _vacuum_analyze(engine)
+        except Exception as error:
+            if not _disk_refused(error):
+                raise
+            raise OpsError(f"恢复未完成：UPLOAD_FOLDER 或数据库所在的磁盘空间不足或无法写入（{error}）。数据库没有被"
+                           f"改动，已复制的照片文件可以留着；清理或扩容磁盘后重新运行 restore 即可。") from None
         engine.dispose()
         with engine.connect() as conn:
             rows = count_rows(conn)
