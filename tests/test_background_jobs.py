@@ -220,6 +220,16 @@ def test_a_failing_task_fails_its_job_with_its_message_and_leaves_no_file(app, c
     assert runner.run_one(app) == "failed"
     assert job_of(job_id).error_code == "job_failed" and "boom" not in job_of(job_id).error
 
+    def disk_full(ctx):  # the export's disk fills up: the person is told that, not a generic 出错
+        ctx.output.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+    job_id, = _queue(city, now, 1)
+    monkeypatch.setattr(runner, "tasks", lambda: {"tickets_export": disk_full})
+    assert runner.run_one(app) == "failed"
+    job = job_of(job_id)
+    assert job.error_code == "storage_failed" and job.error.startswith("文件未能保存到服务器磁盘（磁盘已满或无法写入）")
+    assert list(service.folder().iterdir()) == []
+
 
 def test_results_expire_and_old_jobs_are_forgotten(api, app, city, three_tickets, small_threshold, now):
     job = api.get("/api/v1/tickets/export.csv", city.admin).get_json()["job"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..common.errors import ServiceError
+from ..common.errors import STORAGE_FAILED, ServiceError, is_storage_error
 from ..common.timeutil import utcnow
 from ..extensions import db
 from .models import Job
@@ -118,10 +118,14 @@ def execute(job_id: int, worker: str) -> str:
         db.session.rollback()
         _fail(job_id, worker, problem.code, problem.message)
         return "failed"
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, job.kind)
-        _fail(job_id, worker, "job_failed", GENERIC_FAILURE)
+        if is_storage_error(error):  # the disk filled up under an export: the person reads that, not "出错"
+            log.error("job %s (%s) failed: the disk refused a file: %s", job_id, job.kind, error)
+            _fail(job_id, worker, *STORAGE_FAILED)
+        else:
+            log.exception("job %s (%s) failed", job_id, job.kind)
+            _fail(job_id, worker, "job_failed", GENERIC_FAILURE)
         return "failed"
     finally:
         ctx.output.unlink(missing_ok=True)
