@@ -23,10 +23,10 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .common.errors import DATABASE_DISK_FULL, STORAGE_FAILED, is_database_disk_full
+from .common.errors import DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,14 @@ def register(app: Flask) -> None:
             db.session.rollback()
             log.info("commit refused at the end of the request: %s", error)
             return _refused(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
-        except OperationalError as error:
+        except (OperationalError, InternalError) as error:
             db.session.rollback()
-            if is_database_disk_full(error):
+            answer = database_answer(error)
+            if answer is None:  # an InternalError that is not the server's state: a bug
+                raise
+            if answer != DATABASE_UNAVAILABLE:  # its disk is full, or it is read-only
                 log.error("commit failed at the end of the request: %s", error)
-                return _refused(503, *DATABASE_DISK_FULL)
+                return _refused(503, *answer)
             log.exception("commit failed at the end of the request")
             return _refused(503, "database_busy", "数据库繁忙，请稍后重试。")
         except OSError:  # a file the transaction wrote could not be made durable (commit_waits_for)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 
 from flask import request
+from sqlalchemy.exc import InternalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import (DATABASE_DISK_FULL, DATABASE_ERRORS, STORAGE_FAILED, ServiceError,
-                            is_database_disk_full, is_storage_error)
+from .common.errors import (DATABASE_ERRORS, DATABASE_UNAVAILABLE, STORAGE_FAILED, ServiceError, database_answer,
+                            is_storage_error)
 from .extensions import db
-from .http import DATABASE_UNAVAILABLE, database_unavailable, error_response
+from .http import database_unavailable, error_response
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,18 @@ def register_error_handlers(app) -> None:
         except Exception:  # the connection may be gone already; the pool drops it
             log.debug("rollback after a database error failed", exc_info=True)
         # The driver's error (and the statement) without a traceback: in an outage every request ends here.
-        full = is_database_disk_full(error)
-        log.error("%s on %s %s: %s", "database disk full" if full else "database unavailable", request.method,
-                  request.path, error)
-        return database_unavailable(DATABASE_DISK_FULL if full else DATABASE_UNAVAILABLE)
+        answer = database_answer(error) or DATABASE_UNAVAILABLE
+        log.error("%s on %s %s: %s", answer[0].replace("_", " "), request.method, request.path, error)
+        return database_unavailable(answer)
 
     for error_class in DATABASE_ERRORS:
         app.register_error_handler(error_class, database_error)
+
+    @app.errorhandler(InternalError)
+    def database_internal_error(error: InternalError):
+        """PostgreSQL's read_only_sql_transaction (a standby, a server in maintenance) is an InternalError; any
+        other is a bug."""
+        return database_error(error) if database_answer(error) else unexpected(error)
 
     @app.errorhandler(OSError)
     def os_error(error: OSError):

@@ -12,13 +12,12 @@ import orjson
 from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
                    send_file)
 
-from .common.errors import DATABASE_ERRORS, BadRequest, ServiceError
+from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, BadRequest, ServiceError
 from .common.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"  # the HTTP API v1: bearer tokens, JSON answers, no session cookie
-DATABASE_UNAVAILABLE = ("database_unavailable", "数据库暂时无法访问，请稍后重试。如持续出现，请联系系统管理员。")
 RETRY_AFTER_SECONDS = 10
 
 
@@ -61,7 +60,7 @@ def forget_user() -> None:
 
 def database_unavailable(answer: tuple[str, str] = DATABASE_UNAVAILABLE) -> Response:
     """503 with Retry-After, in Chinese, as JSON or as a page that needs nothing from the database (no menu).
-    `answer`: (code, message), another one for a database whose disk is full."""
+    `answer`: (code, message), another one for a database that answers but will not write (common/errors.py)."""
     from .boundary import fail_request
 
     fail_request()

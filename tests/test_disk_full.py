@@ -168,28 +168,84 @@ def test_storage_errors_name_the_disk_not_every_os_error():
     assert outage(OSError(errno.EDQUOT, "quota")) == "the disk refused a file" and outage(KeyError()) is None
 
 
-def driver_disk_full():
-    """The driver's own error for a full disk, as SQLAlchemy wraps it: SQLite's SQLITE_FULL, PostgreSQL's 53100."""
-    from sqlalchemy.exc import OperationalError
+def driver_refusal(kind: str):
+    """The driver's own error for a database that will not write, as SQLAlchemy wraps it: its disk full (SQLite's
+    SQLITE_FULL, PostgreSQL's 53100), or read-only (SQLITE_READONLY; PostgreSQL's 25006, an InternalError)."""
+    from sqlalchemy.exc import InternalError, OperationalError
 
     if db.engine.dialect.name == "sqlite":
         import sqlite3
-        orig = sqlite3.OperationalError("database or disk is full")
-        orig.sqlite_errorcode = sqlite3.SQLITE_FULL
-    else:
-        import psycopg.errors
-        orig = psycopg.errors.DiskFull('could not extend file "base/16384/16402": No space left on device')
-    return OperationalError("INSERT INTO ...", {}, orig)
+        orig = sqlite3.OperationalError("database or disk is full" if kind == "full"
+                                        else "attempt to write a readonly database")
+        orig.sqlite_errorcode = sqlite3.SQLITE_FULL if kind == "full" else sqlite3.SQLITE_READONLY_DIRECTORY
+        return OperationalError("INSERT INTO ...", {}, orig)
+    import psycopg.errors
+    if kind == "full":
+        return OperationalError("INSERT INTO ...", {}, psycopg.errors.DiskFull(
+            'could not extend file "base/16384/16402": No space left on device'))
+    return InternalError("INSERT INTO ...", {}, psycopg.errors.ReadOnlySqlTransaction(
+        "cannot execute INSERT in a read-only transaction"))
 
 
+ANSWERS = {"full": ("storage_failed",
+                    "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。"),
+           "read-only": ("database_read_only", "数据库当前只能读取、不能写入（可能正在主备切换或维护），本次操作没有"
+                                               "保存，请稍后重试；如持续出现，请联系系统管理员。")}
+
+
+@pytest.mark.parametrize("kind", ["full", "read-only"])
 @pytest.mark.parametrize("when", ["flush", "commit"])
-def test_a_database_whose_disk_is_full_says_so(app, city, browser, make_ticket, caplog, when):
+def test_a_database_that_will_not_write_says_why(app, city, browser, make_ticket, caplog, when, kind):
     # Found with SQLite on a full disk: nobody could sign in (a sign-in writes its session), and the page said
-    # 数据库暂时无法访问 while the log said "database or disk is full".
+    # 数据库暂时无法访问 while the log said "database or disk is full". A PostgreSQL standby (read-only after a
+    # fail-over) answered a write with a 500.
     from flask import has_request_context
     from sqlalchemy import event
 
     from conftest import PASSWORD
+    from inspect_app.boundary import wrote
+
+    ticket_id = make_ticket().id
+    office = browser(city.admin)
+    form_token = office.token("/tickets")
+    db.session.commit()
+
+    def refuse(session, *_args):
+        if has_request_context() and wrote(session):  # ending a read (a COMMIT on PostgreSQL) writes nothing
+            raise driver_refusal(kind)
+    event.listen(db.session, f"before_{when}", refuse)
+    try:
+        answer = app.test_client().post("/api/v1/auth/token", json={"username": city.inspector.username,
+                                                                     "password": PASSWORD})
+        page = office.post(f"/tickets/{ticket_id}/cancel", data={"csrf_token": form_token, "reason": "重复"})
+        reading = office.get(f"/tickets/{ticket_id}")  # reads go on
+    finally:
+        event.remove(db.session, f"before_{when}", refuse)
+    code, message = ANSWERS[kind]
+    assert answer.status_code == 503 and answer.get_json()["error"] == {"code": code, "message": message}
+    assert page.status_code == 503 and message in page.get_data(as_text=True)
+    assert "数据库暂时无法访问" not in page.get_data(as_text=True) and reading.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket_id).status == "assigned"  # nothing kept
+    assert "Traceback" not in caplog.text
+
+
+def test_a_job_the_read_only_database_refused_is_looked_at_again(app, probe, clock, caplog):  # noqa: F811
+    def write(_now):
+        raise driver_refusal("read-only")
+    spec = scheduler.JobSpec(id="test.write", func=write, trigger={"cron": {"hour": 9}}, catch_up=True,
+                             last_run=lambda: None)
+    clock.set("2026-11-30T09:00")
+    with caplog.at_level(logging.INFO, logger="inspect_app.scheduler"):
+        assert scheduler.run_job(app, spec, scheduler=probe) is False
+    assert probe.get_job("scheduler.retry:test.write").next_run_time == at("2026-11-30T09:05")
+    assert "test.write failed: the database is read-only" in caplog.text
+
+
+def test_an_internal_error_that_is_not_read_only_is_still_a_bug(app, city, browser, make_ticket, caplog):
+    from flask import has_request_context
+    from sqlalchemy import event
+    from sqlalchemy.exc import InternalError
 
     ticket_id = make_ticket().id
     office = browser(city.admin)
@@ -198,19 +254,10 @@ def test_a_database_whose_disk_is_full_says_so(app, city, browser, make_ticket, 
 
     def refuse(*_args):
         if has_request_context():
-            raise driver_disk_full()
-    event.listen(db.session, f"before_{when}", refuse)
+            raise InternalError("INSERT INTO ...", {}, Exception("invalid transaction termination"))
+    event.listen(db.session, "before_flush", refuse)
     try:
-        answer = app.test_client().post("/api/v1/auth/token", json={"username": city.inspector.username,
-                                                                     "password": PASSWORD})
         page = office.post(f"/tickets/{ticket_id}/cancel", data={"csrf_token": form_token, "reason": "重复"})
     finally:
-        event.remove(db.session, f"before_{when}", refuse)
-    assert answer.status_code == 503 and answer.get_json()["error"] == {
-        "code": "storage_failed",
-        "message": "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。"}
-    assert page.status_code == 503 and "服务器磁盘已满，数据无法写入数据库" in page.get_data(as_text=True)
-    assert "数据库暂时无法访问" not in page.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(Ticket, ticket_id).status == "assigned"  # nothing kept
-    assert "database or disk is full" in caplog.text or "No space left on device" in caplog.text
+        event.remove(db.session, "before_flush", refuse)
+    assert page.status_code == 500 and "服务器内部错误" in page.get_data(as_text=True)

@@ -9,6 +9,17 @@ from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as Poo
 # process's pool within its wait), or busy past its wait. Pages and the API answer 503
 # (http.database_unavailable); a scheduled job tries again (scheduler.RETRY_AFTER).
 DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_UNAVAILABLE = ("database_unavailable", "数据库暂时无法访问，请稍后重试。如持续出现，请联系系统管理员。")
+# The database answers but will not write, which the person is told rather than that it does not answer. Its own
+# disk is full (SQLite's "database or disk is full", PostgreSQL's disk_full): nobody can sign in then, since a
+# sign-in writes its session. Or it is read-only: a PostgreSQL standby during a fail-over, a server put in
+# default_transaction_read_only for maintenance, an SQLite file or folder the service may not write.
+DATABASE_DISK_FULL = ("storage_failed",
+                      "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。")
+DATABASE_READ_ONLY = ("database_read_only", "数据库当前只能读取、不能写入（可能正在主备切换或维护），本次操作没有保存，"
+                                            "请稍后重试；如持续出现，请联系系统管理员。")
+_SQLITE_FULL, _SQLITE_READONLY = 13, 8  # sqlite3.SQLITE_FULL, SQLITE_READONLY (the primary codes)
+_PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
 
 # The server's disk refused a file: full, over quota, read-only, failing, or the folder not this process's to write.
 # Pages and the API answer 503 `storage_failed` with nothing kept; a scheduled job tries again.
@@ -18,30 +29,30 @@ STORAGE_FAILED = ("storage_failed", "文件未能保存到服务器磁盘（磁�
                                     "如持续出现，请联系系统管理员。")
 
 
-# The database's own disk is full: SQLite's "database or disk is full", PostgreSQL's disk_full. Nobody can sign in
-# (a sign-in writes its session); the page says so rather than that the database does not answer.
-DATABASE_DISK_FULL = ("storage_failed",
-                      "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。")
-_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL
-_PG_DISK_FULL = "53100"
-
-
 def is_storage_error(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
 
 
-def is_database_disk_full(error: BaseException) -> bool:
-    """A database error whose cause is the database server's disk (SQLite: the file's) being full: SQLAlchemy's,
-    or the driver's own."""
+def database_answer(error: BaseException) -> tuple[str, str] | None:
+    """(code, message) for a database error that is the server's state, not a bug: its disk full, read-only, or
+    not answering; None for any other error. `error` is SQLAlchemy's or the driver's own."""
     driver = getattr(error, "orig", error)
-    return (getattr(driver, "sqlite_errorcode", None) == _SQLITE_FULL
-            or getattr(driver, "sqlstate", None) == _PG_DISK_FULL)
+    sqlite = getattr(driver, "sqlite_errorcode", None)
+    sqlite = sqlite & 0xFF if isinstance(sqlite, int) else None  # an extended code carries the primary one
+    sqlstate = getattr(driver, "sqlstate", None)
+    if sqlite == _SQLITE_FULL or sqlstate == _PG_DISK_FULL:
+        return DATABASE_DISK_FULL
+    if sqlite == _SQLITE_READONLY or sqlstate == _PG_READ_ONLY:
+        return DATABASE_READ_ONLY
+    return DATABASE_UNAVAILABLE if isinstance(error, DATABASE_ERRORS) else None
 
 
 def outage(error: BaseException) -> str | None:
     """What failed, for the log, when `error` is the server's database or disk rather than a bug; None for a bug."""
-    if isinstance(error, DATABASE_ERRORS):
-        return "the database did not answer"
+    answer = database_answer(error)
+    if answer is not None:
+        return {DATABASE_DISK_FULL: "the database's disk is full",
+                DATABASE_READ_ONLY: "the database is read-only"}.get(answer, "the database did not answer")
     return "the disk refused a file" if is_storage_error(error) else None
 
 
