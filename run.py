@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from inspect_app import create_app
 
@@ -19,15 +20,21 @@ def main() -> None:
 
     app = create_app()
     with app.app_context():
-        from inspect_app.cli import init_schema
+        from inspect_app.cli import database_problem, init_schema
         from inspect_app.common.timeutil import utcnow
+        from inspect_app.extensions import db
 
-        init_schema()
+        try:
+            init_schema()
+        except Exception as error:  # a database it cannot reach: one line, not a traceback
+            problem = database_problem(error, db.engine.url)
+            if problem is None:
+                raise
+            sys.exit(f"启动失败：{problem}")
         if args.demo:
             from inspect_app.auth.models import User
             from inspect_app.demo import load
             from inspect_app.demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP
-            from inspect_app.extensions import db
 
             if db.session.query(User.id).first() is None:
                 load(utcnow(), DEFAULT_PASSWORD)

@@ -189,10 +189,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """Core commands, then each feature's cli.py `register(app)`."""
-    from .cli import register
+    from .cli import explain_database_errors, register
     register(app)
     for module in feature_modules("cli"):
         module.register(app)
+    explain_database_errors(app.cli)
 
 
 def register_template_helpers(app: Flask) -> None:

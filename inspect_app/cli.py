@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import inspect as sa_inspect
 
 from .common.commands import in_transaction
-from .common.errors import ServiceError
+from .common.errors import DATABASE_UNAVAILABLE, ServiceError, database_answer
 from .common.timeutil import utcnow
 from .extensions import db
 from .policy import ROLES
@@ -30,6 +30,52 @@ def init_schema() -> str:
         return "stamped"
     upgrade(directory=str(migrations))
     return "upgraded"
+
+
+def database_problem(error: BaseException, url) -> str | None:
+    """One Chinese line for a database error a command or `python run.py` meets before it could do anything: the
+    database could not be reached (a connection refused, a wrong password or database name), or it will not write.
+    None for any other error (a bug keeps its traceback). `url`: the engine's, shown without its password."""
+    answer = database_answer(error)
+    where = url.render_as_string(hide_password=True)
+    if answer is None:
+        return None
+    text = str(getattr(error, "orig", error)).strip()
+    driver = text.splitlines()[0] if text else type(error).__name__
+    if answer != DATABASE_UNAVAILABLE:
+        return f"{answer[1]}（{where}：{driver}）"
+    if getattr(error, "statement", None) is not None:  # connected, then a statement failed: not a connection
+        return None
+    if url.get_backend_name() == "sqlite":
+        return f"无法打开数据库 {where}：{driver}。请确认数据库文件所在的文件夹存在，且本服务有权读写它。"
+    return (f"无法连接数据库 {where}：{driver}。请确认数据库服务已启动，DATABASE_URL 中的主机、端口、数据库名、"
+            f"用户名和密码正确。")
+
+
+def explain_database_errors(group: click.Group) -> None:
+    """Every command of `group` (and its subgroups) answers a database it cannot reach with database_problem's
+    line and exit code 1, not a traceback."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            explain_database_errors(command)
+        elif command.callback is not None and not getattr(command.callback, "_explains_database", False):
+            command.callback = _explaining(command.callback)
+
+
+def _explaining(callback):
+    import functools
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except Exception as error:
+            problem = database_problem(error, db.engine.url)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from None
+    run._explains_database = True
+    return run
 
 
 def register(app: Flask) -> None:
