@@ -147,9 +147,10 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
 
 
 def test_a_disk_that_fails_keeps_the_report_on_the_phone(app, city, server, phones, monkeypatch):
-    """The photo's files cannot be made durable (the server's disk fails): the inspector reads why, the form keeps
-    the photo and the category for another try, and the server keeps no ticket and no file."""
-    from sqlalchemy import select
+    """The photo's files cannot be made durable (the server's disk fails: 503): the report is kept on the phone as
+    when there is no network, the form is fresh for the next one, and the server keeps no ticket and no file. Once
+    the disk is mended the queue sends it, once. (Before, it stayed in the form, to be sent again by hand.)"""
+    from sqlalchemy import func, select
 
     from conftest import upload_files
     from inspect_app.extensions import db
@@ -158,6 +159,7 @@ def test_a_disk_that_fails_keeps_the_report_on_the_phone(app, city, server, phon
 
     def broken_disk(paths, folder):
         raise OSError(5, "Input/output error")
+    mended = storage.fsync_files
     monkeypatch.setattr(storage, "fsync_files", broken_disk)
     inspector = phones()
     page = inspector.page
@@ -168,10 +170,18 @@ def test_a_disk_that_fails_keeps_the_report_on_the_phone(app, city, server, phon
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / PHONE_PHOTO))
     page.wait_for_selector(".previews figcaption:has-text('KB')")
     page.click("button:has-text('提交上报')")
-    page.wait_for_selector(".js-error:has-text('文件未能保存到服务器磁盘')")
-    inspector.shot("11-disk-failed")
-    assert page.url.endswith("/tickets/new") and page.is_enabled("button:has-text('提交上报')")
-    assert page.locator(".previews figure").count() == 1 and page.is_checked("label.tile:has-text('牛皮癣') input")
+    page.wait_for_selector(".status:has-text('服务器暂时无法处理（正在重启或维护）：这条上报已保存在手机上')")
+    page.wait_for_selector(".queue:visible .queue-item")
+    inspector.shot("11-disk-failed-kept")
+    assert page.inner_text(".queue-count") == "1" and page.is_hidden(".js-error")
+    assert page.locator(".previews figure").count() == 0  # a fresh form for the next report
     db.session.expire_all()
     assert db.session.scalar(select(Ticket)) is None
     assert upload_files(Path(app.config["UPLOAD_FOLDER"])) == []
+
+    monkeypatch.setattr(storage, "fsync_files", mended)  # the disk is mended
+    page.click(".queue-send")
+    page.wait_for_selector(".queue-done:has-text('已发送')", timeout=20000)
+    page.wait_for_selector(".queue-count:text-is('0')")
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1

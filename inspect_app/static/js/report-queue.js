@@ -11,10 +11,12 @@
     if (!Q || !Q.supported || !box) throw new Error("no offline queue");
     var listEl = box.querySelector(".queue-list"), count = box.querySelector(".queue-count"),
         note = box.querySelector(".queue-note"), banner = document.querySelector(".net-off");
-    var KEPT = "没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。";
+    var KEPT = "没有网络：这条上报已保存在手机上，恢复网络后自动发送。可以继续上报下一条。",
+        AWAY = "服务器暂时无法处理（正在重启或维护）：这条上报已保存在手机上，服务器恢复后自动发送。可以继续上报下一条。",
+        said = null;
     function clearKept() {  // the form's "kept on the phone" line goes once the report is sent (or none is waiting)
       var status = form.querySelector(".status");
-      if (status && status.textContent === KEPT) status.textContent = "";
+      if (status && status.textContent === said) status.textContent = "";
     }
     function when(t) {
       var d = new Date(t);
@@ -123,7 +125,10 @@
     setInterval(function () { if (navigator.onLine) flush(); }, 30000);
     draw().then(online);
     return {
-      keep: function (data) {  // -> Promise: kept, the form fresh for the next report (report:reset), and said so
+      // -> Promise: kept, the form fresh for the next report (report:reset), and said so. `why`: the server's words
+      // when it answered 502-504 (away: restarting, its database or disk; its words show in the queue's list once
+      // a resend meets the same), else no connection.
+      keep: function (data, why) {
         var fields = [], files = [], what = label();
         data.forEach(function (value, name) {
           if (typeof value === "string") fields.push([name, value]);
@@ -133,7 +138,7 @@
           form.reset();
           if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
           form.dispatchEvent(new CustomEvent("report:reset"));
-          form.querySelector(".status").textContent = KEPT;
+          form.querySelector(".status").textContent = said = why ? AWAY : KEPT;
           box.scrollIntoView({ block: "start" });
         });
       }

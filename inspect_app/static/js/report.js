@@ -79,17 +79,18 @@
     return new Promise(function (ok, fail) {
       var x = new XMLHttpRequest();
       x.open("POST", url);
-      x.setRequestHeader("X-Requested-With", "XMLHttpRequest");
-      x.setRequestHeader("Accept", "application/json");
+      x.setRequestHeader("X-Requested-With", "XMLHttpRequest");  // the server answers JSON
+      x.responseType = "json";  // null when it is not (a login page, a proxy's error page)
       x.upload.onprogress = function (e) { if (e.lengthComputable) progress(e.loaded / e.total); };
       x.onload = function () {
-        var body = null;
-        try { body = JSON.parse(x.responseText); } catch (e) { body = null; }
+        var body = x.response;
         if (body && body.redirect) return ok(body.redirect);
-        var msg = body && body.error ? body.error.message
+        var e = new Error(body && body.error ? body.error.message
           : /\/login/.test(x.responseURL || "") ? "登录已过期，请重新登录后再提交。"
-          : "提交失败（" + x.status + "），请稍后重试。";
-        fail(new Error(msg));
+          : "提交失败（" + x.status + "），请稍后重试。");
+        // 502-504: the server is away (restarting; its database or disk): kept on the phone like no network, and why
+        e.network = x.status > 501 && x.status < 505 && e.message;
+        fail(e);
       };
       x.onerror = x.ontimeout = function () {
         var e = new Error(OFFLINE);
@@ -146,8 +147,8 @@
     window.addEventListener("offline", check);
     check();
     waiting(function () { load().catch(Boolean); });
-    return function keep(data) {
-      return load().then(function (q) { return q.keep(data); }, function () { throw new Error(OFFLINE); });
+    return function keep(data, why) {
+      return load().then(function (q) { return q.keep(data, why); }, function () { throw new Error(OFFLINE); });
     };
   }
 
@@ -195,8 +196,8 @@
       busy = true; button.disabled = true; fail("");
       say("正在处理照片…");
       var data;
-      function keep() {  // no connection: kept on the phone (report-queue.js resets the form and says so)
-        return queue(data).then(function () { busy = false; button.disabled = false; prog.hidden = true; return null; });
+      function keep(why) {  // no connection (or the server away: why): kept on the phone (report-queue.js resets the form and says so)
+        return queue(data, why).then(function () { busy = false; button.disabled = false; prog.hidden = true; return null; });
       }
       Promise.all(items.map(function (i) { return i.ready; })).then(function (results) {
         data = new FormData(form);
@@ -209,7 +210,7 @@
         prog.hidden = false; prog.value = 0;
         say("正在上传…");
         return send(form.action, data, function (f) { prog.value = f; say("正在上传 " + Math.round(f * 100) + "%"); })
-          .catch(function (e) { if (queue && e.network) return keep(); throw e; });
+          .catch(function (e) { if (queue && e.network) return keep(e.network); throw e; });
       }).then(function (url) {
         if (!url) return;
         say("提交成功，正在跳转…");
