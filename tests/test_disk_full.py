@@ -38,7 +38,7 @@ def file_report(api, user):
     return api.post("/api/v1/tickets", user, data=data, content_type="multipart/form-data")
 
 
-@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EIO])
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EIO, errno.ESTALE])
 def test_a_filing_the_disk_refuses_answers_503_and_keeps_nothing(api, city, uploads, monkeypatch, caplog, code):
     # The first photo's two files are written; the disk fills up on the second photo's.
     real, writes = storage._write_atomic, []

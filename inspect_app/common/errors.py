@@ -21,10 +21,11 @@ DATABASE_READ_ONLY = ("database_read_only", "数据库当前只能读取、不�
 _SQLITE_FULL, _SQLITE_READONLY = 13, 8  # sqlite3.SQLITE_FULL, SQLITE_READONLY (the primary codes)
 _PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
 
-# The server's disk refused a file: full, over quota, read-only, failing, or the folder not this process's to write.
-# Pages and the API answer 503 `storage_failed` with nothing kept; a scheduled job tries again.
+# The server's disk refused a file: full, over quota, read-only, failing, the folder not this process's to write, or
+# a shared upload folder's NFS mount gone stale. Pages and the API answer 503 `storage_failed` with nothing kept; a
+# scheduled job tries again.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES,
-                            errno.EPERM})
+                            errno.EPERM, errno.ESTALE})
 STORAGE_FAILED = ("storage_failed", "文件未能保存到服务器磁盘（磁盘已满或无法写入），本次操作没有保存，请稍后重试；"
                                     "如持续出现，请联系系统管理员。")
 
