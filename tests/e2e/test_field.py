@@ -231,6 +231,34 @@ def test_the_kept_on_the_phone_line_goes_once_the_report_is_sent(city, phones):
     inspector.close()
 
 
+def test_a_phone_whose_storage_is_full_keeps_the_report_in_the_form(city, phones):
+    """Offline, and the phone's storage is full (IndexedDB refuses the report: QuotaExceededError). Before, the form
+    showed the browser's English words ("The quota has been exceeded."); now it says why in Chinese, and the photo,
+    the category and the description stay in the form, nothing queued."""
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.wait_for_selector(".net-off:visible")
+    page.wait_for_function("window.OfflineQueue !== undefined")  # loaded on going offline
+    page.evaluate("""() => { OfflineQueue.add = () => Promise.reject(
+        new DOMException("The quota has been exceeded.", "QuotaExceededError")); }""")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.fill("textarea[name=description]", "存储已满时的上报")
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".js-error:has-text('手机存储空间不足，这条上报没能保存在手机上。照片仍在表单中')")
+    inspector.shot("field-09-phone-full")
+    assert "quota" not in page.inner_text(".js-error")
+    assert page.locator(".previews figure").count() == 1 and page.is_checked("label.tile:has-text('牛皮癣') input")
+    assert page.input_value("textarea[name=description]") == "存储已满时的上报"
+    assert page.is_enabled("button:has-text('提交上报')") and page.is_hidden(".queue-item")
+    inspector.close()
+
+
 def test_a_refused_kept_report_goes_back_into_the_form_and_is_sent_changed(city, phones):
     """A report kept offline is refused once sent (its category was retired meanwhile): 发送失败, with 删除 and
     改后重发. 改后重发 puts it back into the form, photo, text and what the photo said of itself (its time) included;

@@ -134,7 +134,12 @@
           if (typeof value === "string") fields.push([name, value]);
           else files.push([name, value, value.name || "photo.jpg"]);
         });
-        return Q.add({ kind: "report", url: form.action, user: user, label: what, fields: fields, files: files }).then(function () {
+        return Q.add({ kind: "report", url: form.action, user: user, label: what, fields: fields, files: files }).catch(function (e) {
+          // the phone's storage is full (or the browser keeps nothing: some private modes): the report stays in the form
+          throw new Error(e && e.name === "QuotaExceededError"
+            ? "手机存储空间不足，这条上报没能保存在手机上。照片仍在表单中：请清理手机存储后再提交，或连上网络后提交。"
+            : "这条上报没能保存在手机上（浏览器不允许保存）。照片仍在表单中：请连上网络后再提交。");
+        }).then(function () {
           form.reset();
           if (form.elements.idempotency_key) form.elements.idempotency_key.value = newKey();
           form.dispatchEvent(new CustomEvent("report:reset"));
