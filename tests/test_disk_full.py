@@ -150,16 +150,6 @@ def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
         assert disk.lowest() is None and disk.low_disk_notice() is None
 
 
-def test_a_job_the_disk_refused_is_looked_at_again(app, probe, clock, caplog):  # noqa: F811  (the fixture)
-    spec = scheduler.JobSpec(id="test.pdf", func=full, trigger={"cron": {"hour": 9}}, catch_up=True,
-                             last_run=lambda: None)
-    clock.set("2026-11-30T09:00")
-    with caplog.at_level(logging.INFO, logger="inspect_app.scheduler"):
-        assert scheduler.run_job(app, spec, scheduler=probe) is False
-    assert probe.get_job("scheduler.retry:test.pdf").next_run_time == at("2026-11-30T09:05")
-    assert "test.pdf failed: the disk refused a file" in caplog.text and "Traceback" not in caplog.text
-
-
 def test_storage_errors_name_the_disk_not_every_os_error():
     from inspect_app.common.errors import is_storage_error, outage
 
@@ -230,16 +220,22 @@ def test_a_database_that_will_not_write_says_why(app, city, browser, make_ticket
     assert "Traceback" not in caplog.text
 
 
-def test_a_job_the_read_only_database_refused_is_looked_at_again(app, probe, clock, caplog):  # noqa: F811
-    def write(_now):
-        raise driver_refusal("read-only")
-    spec = scheduler.JobSpec(id="test.write", func=write, trigger={"cron": {"hour": 9}}, catch_up=True,
+def refused_by_the_database(_now):
+    raise driver_refusal("read-only")
+
+
+@pytest.mark.parametrize("job, logged", [(full, "the disk refused a file"),
+                                         (refused_by_the_database, "the database is read-only")],
+                         ids=["disk", "read-only-database"])
+def test_a_job_the_disk_or_a_read_only_database_refused_is_looked_at_again(app, probe, clock, caplog,  # noqa: F811
+                                                                            job, logged):
+    spec = scheduler.JobSpec(id="test.pdf", func=job, trigger={"cron": {"hour": 9}}, catch_up=True,
                              last_run=lambda: None)
     clock.set("2026-11-30T09:00")
     with caplog.at_level(logging.INFO, logger="inspect_app.scheduler"):
         assert scheduler.run_job(app, spec, scheduler=probe) is False
-    assert probe.get_job("scheduler.retry:test.write").next_run_time == at("2026-11-30T09:05")
-    assert "test.write failed: the database is read-only" in caplog.text
+    assert probe.get_job("scheduler.retry:test.pdf").next_run_time == at("2026-11-30T09:05")
+    assert f"test.pdf failed: {logged}" in caplog.text and "Traceback" not in caplog.text
 
 
 def test_an_internal_error_that_is_not_read_only_is_still_a_bug(app, city, browser, make_ticket, caplog):

@@ -23,6 +23,13 @@ GPS_PHOTO = "hdr_iphone_hdr_YES.jpg"  # EXIF position in Madrid
 def kept_offline(page, context, description: str) -> None:
     """A 牛皮癣 report filed with the phone offline (the page controlled by the service worker, which serves the
     queue's scripts offline), kept in the queue; the phone stays offline."""
+    filled_offline(page, context, description)
+    page.click("button:has-text('提交上报')")
+    page.wait_for_selector(".queue:visible .queue-item")
+
+
+def filled_offline(page, context, description: str) -> None:
+    """kept_offline's report, filled in with the phone offline but not sent yet."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
     page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -32,8 +39,6 @@ def kept_offline(page, context, description: str) -> None:
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
     page.wait_for_selector(".previews figcaption:has-text('KB')")
     page.fill("textarea[name=description]", description)
-    page.click("button:has-text('提交上报')")
-    page.wait_for_selector(".queue:visible .queue-item")
 
 
 def tickets() -> list[Ticket]:
@@ -237,18 +242,10 @@ def test_a_phone_whose_storage_is_full_keeps_the_report_in_the_form(city, phones
     the category and the description stay in the form, nothing queued."""
     inspector = phones("inspector")
     page, context = inspector.page, inspector.context
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    context.set_offline(True)
-    page.wait_for_selector(".net-off:visible")
+    filled_offline(page, context, "存储已满时的上报")
     page.wait_for_function("window.OfflineQueue !== undefined")  # loaded on going offline
     page.evaluate("""() => { OfflineQueue.add = () => Promise.reject(
         new DOMException("The quota has been exceeded.", "QuotaExceededError")); }""")
-    page.click("label.tile:has-text('牛皮癣')")
-    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"))
-    page.wait_for_selector(".previews figcaption:has-text('KB')")
-    page.fill("textarea[name=description]", "存储已满时的上报")
     page.click("button:has-text('提交上报')")
     page.wait_for_selector(".js-error:has-text('手机存储空间不足，这条上报没能保存在手机上。照片仍在表单中')")
     inspector.shot("field-09-phone-full")
