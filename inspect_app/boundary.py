@@ -12,6 +12,11 @@ rolls back they are removed, so a failed action leaves no orphan file and no cal
 (`begin_nested`) that rolls back removes the files written inside it. Work a transaction hands to a helper thread
 (the fsync of the photos it wrote) is registered with `commit_waits_for(future)`: the commit waits for it and fails
 if it failed, and a rollback waits for it before removing the files.
+
+A write a page can do without (the dashboard's kept figures, a unit's inbox marked seen) goes in
+`with optional_write(what):`. When the database will not write (read-only: a standby after a fail-over,
+maintenance; or its disk full) it is let go with a warning and the page is shown; a request whose writes were all
+optional is answered even if its commit then fails that way.
 """
 from __future__ import annotations
 
@@ -26,13 +31,15 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .common.errors import DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer
+from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer, will_not_write
 from .extensions import db
 
 log = logging.getLogger(__name__)
 
 _FILES = "boundary.files"  # session.info key: [(transaction ids, path), ...]
 _WROTE = "boundary.wrote"  # session.info key: this transaction changed something
+_NEEDED = "boundary.needed"  # session.info key: ... and something of it outside optional_write
+_OPTIONAL = "boundary.optional"  # session.info key: how many optional_write blocks are open
 _WAITS = "boundary.waits"  # session.info key: [(transaction ids, future), ...] the commit waits for
 
 
@@ -45,6 +52,24 @@ def transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+@contextmanager
+def optional_write(what: str) -> Iterator[None]:
+    """A write a page can do without, in a savepoint: if the database will not write it (read-only, its disk full),
+    the savepoint is rolled back, `what` is logged as not saved, and the caller goes on after the block."""
+    session = db.session()
+    session.flush()  # what the caller changed before is not this optional write's
+    session.info[_OPTIONAL] = session.info.get(_OPTIONAL, 0) + 1
+    try:
+        with session.begin_nested():
+            yield
+    except (*DATABASE_ERRORS, InternalError) as error:
+        if not will_not_write(error):
+            raise
+        log.warning("%s not saved: %s", what, error)
+    finally:
+        session.info[_OPTIONAL] -= 1
 
 
 def fail_request() -> None:
@@ -98,15 +123,22 @@ def _before_commit(session) -> None:
 def _after_commit(session) -> None:
     session.info.pop(_FILES, None)
     session.info.pop(_WROTE, None)
+    session.info.pop(_NEEDED, None)
+
+
+def _wrote(session) -> None:
+    session.info[_WROTE] = True
+    if not session.info.get(_OPTIONAL):
+        session.info[_NEEDED] = True
 
 
 def _after_flush(session, _context) -> None:
-    session.info[_WROTE] = True
+    _wrote(session)
 
 
 def _on_execute(state) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_WROTE] = True
+        _wrote(state.session)
 
 
 def wrote(session=None) -> bool:
@@ -131,6 +163,7 @@ def _rolled_back(session, key: str, transaction) -> list:
 def _after_soft_rollback(session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_WROTE, None)
+        session.info.pop(_NEEDED, None)
     _finish_waits(_rolled_back(session, _WAITS, previous_transaction))  # the helper threads are done with the files
     for _chain, path in _rolled_back(session, _FILES, previous_transaction):
         try:
@@ -172,10 +205,14 @@ def register(app: Flask) -> None:
             log.info("commit refused at the end of the request: %s", error)
             return _refused(409, "concurrent_update", "数据刚被其他人修改过，请刷新后再试。")
         except (OperationalError, InternalError) as error:
+            needed = db.session.info.get(_NEEDED)
             db.session.rollback()
             answer = database_answer(error)
             if answer is None:  # an InternalError that is not the server's state: a bug
                 raise
+            if answer != DATABASE_UNAVAILABLE and not needed:  # only optional writes: the page as it is
+                log.warning("optional writes not saved at the end of the request: %s", error)
+                return response
             if answer != DATABASE_UNAVAILABLE:  # its disk is full, or it is read-only
                 log.error("commit failed at the end of the request: %s", error)
                 return _refused(503, *answer)

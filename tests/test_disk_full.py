@@ -1,6 +1,7 @@
 """When the server's disk refuses a file (full, over quota, read-only, failing, or the folder not the app's to
 write), the request answers 503 `storage_failed` in Chinese with nothing kept, not a 500 internal_error; the office
-is told before that, when the disk runs low; and a scheduled job the disk failed is looked at again.
+is told before that, when the disk runs low; and a scheduled job the disk failed is looked at again. When the
+database will not write (its disk full, or read-only), a write says why, and pages that only read are shown.
 
 Found by filling a small tmpfs under a demo city's UPLOAD_FOLDER: a filing with a 2 MB photo answered 500
 internal_error, and a 红黑榜's PDF the same. Only a failed fsync at the commit was answered 503 before.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 from collections import namedtuple
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -257,3 +259,81 @@ def test_an_internal_error_that_is_not_read_only_is_still_a_bug(app, city, brows
     finally:
         event.remove(db.session, "before_flush", refuse)
     assert page.status_code == 500 and "服务器内部错误" in page.get_data(as_text=True)
+
+
+@contextmanager
+def read_only():
+    """Every INSERT, UPDATE and DELETE is refused as by a read-only PostgreSQL (a standby after a fail-over)."""
+    from sqlalchemy import event
+
+    def refuse(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            raise driver_refusal("read-only")
+    event.listen(db.engine, "before_cursor_execute", refuse)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", refuse)
+
+
+def test_pages_that_only_read_are_shown_while_the_database_is_read_only(app, city, browser, make_ticket, caplog):
+    # Found by crawling a demo city on a read-only PostgreSQL: the leader's dashboard (it keeps its figures) and a
+    # unit's inbox (marked seen) answered 503, and so would a browser coming back with its 记住我 cookie (a new
+    # token each time). Their writes are ones a page can do without.
+    from test_auth_hardening import logged_in
+
+    from inspect_app.dashboard.models import DashboardSnapshot
+    from inspect_app.notices.models import InboxSeen
+
+    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_SETTLED_SECONDS=3600)  # as shipped: figures kept
+    ticket_id = make_ticket().id
+    db.session.commit()
+    leader, unit, office = browser(city.leader), browser(city.unit_a), browser(city.admin)
+    form_token = office.token("/tickets")
+    phone = browser()
+    assert phone.login(city.inspector, remember=True).status_code == 302
+    remembered = phone.get_cookie("remember_token").value
+    restarted = browser()  # the phone's browser was closed: only the remember-me cookie is left
+    restarted.set_cookie("remember_token", remembered)
+
+    with read_only():
+        dashboard = leader.get("/dashboard/")
+        assert dashboard.status_code == 200 and "领导看板" in dashboard.get_data(as_text=True)
+        assert unit.get("/inbox").status_code == 200
+        assert logged_in(restarted) and restarted.get_cookie("remember_token").value == remembered
+        refused = office.post(f"/tickets/{ticket_id}/cancel", data={"csrf_token": form_token, "reason": "重复"})
+        assert refused.status_code == 503 and ANSWERS["read-only"][1] in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(DashboardSnapshot.key))) == 0  # shown, not kept
+    assert db.session.get(InboxSeen, city.unit_a.id) is None
+    assert "dashboard figures" in caplog.text and "not saved" in caplog.text
+
+    # Writable again: kept, marked, rotated.
+    assert leader.get("/dashboard/").status_code == 200 and unit.get("/inbox").status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(DashboardSnapshot.key))) > 0
+    assert db.session.get(InboxSeen, city.unit_a.id) is not None
+    assert logged_in(restarted)  # on the session the remember-me cookie restored
+    again = browser()  # closed and opened once more: now the token is rotated
+    again.set_cookie("remember_token", remembered)
+    assert logged_in(again) and again.get_cookie("remember_token").value != remembered
+
+
+def test_a_read_whose_commit_the_full_disk_refuses_is_shown(app, city, browser):
+    # SQLite on a full disk: the dashboard's figures go into the page's transaction, and only its COMMIT fails.
+    from flask import has_request_context
+    from sqlalchemy import event
+
+    from inspect_app.boundary import wrote
+
+    app.config.update(DASHBOARD_CACHE_SECONDS=60, DASHBOARD_SETTLED_SECONDS=3600)
+    leader = browser(city.leader)
+
+    def refuse(session):
+        if has_request_context() and wrote(session):
+            raise driver_refusal("full")
+    event.listen(db.session, "before_commit", refuse)
+    try:
+        assert leader.get("/dashboard/").status_code == 200
+    finally:
+        event.remove(db.session, "before_commit", refuse)

@@ -1,10 +1,13 @@
 """Login pages (Flask-Login sessions, kept on the server: see sessions.py) for people; the API uses tokens."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
+from sqlalchemy.exc import InternalError
 
-from ..common.errors import ServiceError
+from ..common.errors import DATABASE_ERRORS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..http import API_PREFIX, local_url
@@ -12,6 +15,7 @@ from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 # What a user with a temporary password may still open: the page to change it, logout, and what pages are made of.
@@ -36,8 +40,15 @@ def _rotate_remember_token(_app, user=None, **_extra) -> None:
     found = g.get("login_session")
     if found is None or found.by_previous_token:
         return
-    new_id = sessions.rotate(found, utcnow())
-    db.session.commit()
+    try:
+        new_id = sessions.rotate(found, utcnow())
+        db.session.commit()
+    except (*DATABASE_ERRORS, InternalError) as error:
+        if not will_not_write(error):
+            raise
+        db.session.rollback()  # a read-only database: the old token stays good, to be rotated another time
+        log.warning("a remembered login's new token not saved: %s", error)
+        return
     if new_id is not None:
         session["_user_id"] = new_id
         session["_remember"] = "set"  # Flask-Login writes the new remember-me cookie with the response

@@ -48,6 +48,11 @@ def database_answer(error: BaseException) -> tuple[str, str] | None:
     return DATABASE_UNAVAILABLE if isinstance(error, DATABASE_ERRORS) else None
 
 
+def will_not_write(error: BaseException) -> bool:
+    """The database answers but will not write: its disk is full, or it is read-only."""
+    return database_answer(error) in (DATABASE_DISK_FULL, DATABASE_READ_ONLY)
+
+
 def outage(error: BaseException) -> str | None:
     """What failed, for the log, when `error` is the server's database or disk rather than a bug; None for a bug."""
     answer = database_answer(error)

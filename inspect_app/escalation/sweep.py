@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, text, update
 
+from ..boundary import optional_write
 from ..common.models import next_value
 from ..common.sql import const
 from ..common.text import one_line
@@ -322,5 +323,6 @@ def ensure_pdf(letter: Letter, now: datetime) -> Path:
     if not path.is_file():
         write_pdf(letter)
         if letter.pdf_written_at is None:
-            _mark_written(letter, now)
+            with optional_write(f"letter {letter.id}'s PDF marked written"):  # the file is there either way
+                _mark_written(letter, now)
     return path

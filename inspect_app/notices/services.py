@@ -30,6 +30,7 @@ from flask import current_app, url_for
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from ..boundary import optional_write
 from ..common.sql import const, consts, hours_between, json_int, not_indexed, position_in
 from ..common.timeutil import fmt, local
 from ..escalation.models import Letter, LetterUnit
@@ -358,12 +359,14 @@ def work_summary(unit_id: int, now: datetime) -> dict:
 
 
 def mark_seen(user, now: datetime) -> None:
-    row = db.session.get(InboxSeen, user.id)
-    if row is None:
-        db.session.add(InboxSeen(user_id=user.id, seen_at=now))
-    elif row.seen_at < now:
-        row.seen_at = now
-    db.session.flush()
+    """The inbox was read now (its unread badge counts from here); a read-only database leaves it unread."""
+    with optional_write("the inbox marked seen"):
+        row = db.session.get(InboxSeen, user.id)
+        if row is None:
+            db.session.add(InboxSeen(user_id=user.id, seen_at=now))
+        elif row.seen_at < now:
+            row.seen_at = now
+        db.session.flush()
 
 
 # ----------------------------------------------------------------------------- robots: news and the daily digest

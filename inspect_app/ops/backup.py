@@ -39,7 +39,7 @@ from sqlalchemy import column, create_engine, func, inspect as sa_inspect, liter
 from sqlalchemy.engine import Connection, Engine, URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..common.errors import DATABASE_DISK_FULL, DATABASE_READ_ONLY, database_answer, is_storage_error
+from ..common.errors import is_storage_error, will_not_write
 from ..common.timeutil import isoformat
 from ..extensions import db
 from ..photos.storage import PhotoStore, is_valid_key
@@ -280,7 +280,7 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
 
 
 def _disk_refused(error: BaseException) -> bool:
-    return is_storage_error(error) or database_answer(error) in (DATABASE_DISK_FULL, DATABASE_READ_ONLY)
+    return is_storage_error(error) or will_not_write(error)
 
 
 def _missing_in_backup(files: Path, snap: Snapshot) -> list[str]:
