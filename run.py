@@ -5,7 +5,14 @@ import argparse
 import logging
 import sys
 
-from inspect_app import create_app
+import click
+
+try:
+    from inspect_app import create_app
+except click.ClickException as error:  # a setting read at import (an environment variable that is not a number)
+    if __name__ != "__main__":
+        raise  # `flask --app run …`: click prints it and exits 1
+    sys.exit(f"启动失败：{error.message}")
 
 
 def main() -> None:
@@ -18,7 +25,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    app = create_app()
+    try:
+        app = create_app()
+    except click.ClickException as error:  # a setting the app cannot start with (inspect_app.config.ConfigError)
+        sys.exit(f"启动失败：{error.message}")
     with app.app_context():
         from inspect_app.cli import database_problem, init_schema
         from inspect_app.common.timeutil import utcnow

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from flask import Flask, Request, jsonify
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from .config import PROJECT_ROOT, Config
+from .config import PROJECT_ROOT, Config, ConfigError
 from .features import feature_modules
 from .extensions import SessionCookies, csrf, db, login_manager, migrate
 from .common.ids import MAX_ID
@@ -103,6 +104,7 @@ def _configure_defaults(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgres://") or uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    _check_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if uri.startswith("sqlite"):
         # Waiting writers queue (for up to 30 s) instead of failing with "database is locked", and in fine steps
         # rather than SQLite's own sleeps of up to 100 ms (common/sqlite.py).
@@ -117,6 +119,23 @@ def _configure_defaults(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+
+def _check_database_url(uri: str) -> None:
+    """A DATABASE_URL this app can use, or ConfigError saying what is wrong with it (password hidden)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", uri)
+    try:
+        url = make_url(uri)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"DATABASE_URL 无法识别：{shown}。应为 postgresql+psycopg://用户名:密码@主机:端口/数据库名，"
+                          f"或 sqlite:///数据库文件路径。") from None
+    backend, _, driver = url.drivername.partition("+")  # by name: asking SQLAlchemy loads (or fails to) a dialect
+    if (backend, driver) not in (("postgresql", "psycopg"), ("sqlite", ""), ("sqlite", "pysqlite")):
+        raise ConfigError(f"DATABASE_URL 的数据库类型不受支持：{shown}。只支持 PostgreSQL（postgresql+psycopg://…，"
+                          f"驱动 psycopg 3）和 SQLite（sqlite:///…）。")
 
 
 def _instance_secret(app: Flask) -> str:

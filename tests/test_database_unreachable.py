@@ -1,6 +1,7 @@
-"""A command or `python run.py` that cannot reach its database says so in one Chinese line, with the address it
-tried (its password hidden) and what to check, and exits 1; before, a newcomer with a typo in DATABASE_URL read a
-40-line SQLAlchemy traceback. A database error after connecting (a bug, a missing table) keeps its traceback."""
+"""A command or `python run.py` that cannot reach its database, or is given a DATABASE_URL or a setting it cannot
+use, says so in one Chinese line, with the address it tried (its password hidden) and what to check, and exits 1;
+before, a newcomer with a typo in DATABASE_URL read a 40-line SQLAlchemy traceback. A database error after
+connecting (a bug, a missing table) keeps its traceback."""
 from __future__ import annotations
 
 import os
@@ -8,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from inspect_app import create_app
@@ -52,3 +55,26 @@ def test_run_py_that_cannot_reach_its_database_says_so(tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().startswith("启动失败：无法连接数据库 postgresql+psycopg://inspect:***@127.0.0.1:1/inspect")
     assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+
+
+@pytest.mark.parametrize("url, says", [
+    ("mysql://inspect:s3cret@db/inspect", "DATABASE_URL 的数据库类型不受支持：mysql://inspect:***@db/inspect。"),
+    ("postgresql+psycopg2://inspect:s3cret@db/inspect", "数据库类型不受支持"),  # psycopg 3 only
+    ("sqllite:///inspect.db", "数据库类型不受支持：sqllite:///inspect.db"),
+    ("postgresql+psycopg://inspect:s3cret@db:5432x/inspect", "DATABASE_URL 无法识别：postgresql+psycopg://inspect:***@db"),
+    ("inspect.db", "DATABASE_URL 无法识别：inspect.db。应为 postgresql+psycopg://"),
+])
+def test_a_database_url_the_app_cannot_use_is_named(tmp_path, url, says):
+    with pytest.raises(click.ClickException) as refused:  # ConfigError (a test may have reloaded config.py)
+        create_app({"SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": str(tmp_path / "up"), "SECRET_KEY": "t"})
+    assert says in refused.value.message and "s3cret" not in refused.value.message
+
+
+@pytest.mark.parametrize("command", [["run.py"], ["-m", "flask", "--app", "run", "init-db"]], ids=["run.py", "flask"])
+def test_a_setting_that_is_not_a_number_is_named(tmp_path, command):
+    # Before: a ValueError traceback from inside config.py, raised while the app was being imported.
+    env = {**os.environ, "MAX_UPLOAD_MB": "32MB", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+           "UPLOAD_FOLDER": str(tmp_path / "up"), "SCHEDULER_ENABLED": "0"}
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "环境变量 MAX_UPLOAD_MB 应为整数，现为 '32MB'。" in done.stderr
