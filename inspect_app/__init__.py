@@ -114,6 +114,8 @@ def _configure_defaults(app: Flask) -> None:
         threshold = str(app.config.get("DATABASE_PREPARE_THRESHOLD", "5")).strip().lower()
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
+        if threshold not in ("off", "none", "") and not threshold.isdigit():
+            raise ConfigError(f"DATABASE_PREPARE_THRESHOLD 应为整数或 off，现为 {threshold!r}。")
         connect_args.setdefault("prepare_threshold", None if threshold in ("off", "none", "") else int(threshold))
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if not app.config.get("SECRET_KEY"):

@@ -70,6 +70,13 @@ def test_a_database_url_the_app_cannot_use_is_named(tmp_path, url, says):
     assert says in refused.value.message and "s3cret" not in refused.value.message
 
 
+def test_a_prepare_threshold_that_is_not_a_number_is_named(tmp_path):
+    with pytest.raises(click.ClickException) as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": UNREACHABLE, "UPLOAD_FOLDER": str(tmp_path / "up"), "SECRET_KEY": "t",
+                    "DATABASE_PREPARE_THRESHOLD": "5x"})
+    assert refused.value.message == "DATABASE_PREPARE_THRESHOLD 应为整数或 off，现为 '5x'。"
+
+
 @pytest.mark.parametrize("command", [["run.py"], ["-m", "flask", "--app", "run", "init-db"]], ids=["run.py", "flask"])
 def test_a_setting_that_is_not_a_number_is_named(tmp_path, command):
     # Before: a ValueError traceback from inside config.py, raised while the app was being imported.
