@@ -1,6 +1,6 @@
 """Room left on the server's disks: the upload folder's (photos, letters' and lists' PDFs, exports) and, with
 SQLite, the database file's. The office's 待办事项 says when it runs low, before filings start to fail with 503
-`storage_failed`; /healthz reports it for monitoring."""
+`storage_failed`. (/healthz does not: it is public, and a load balancer must not take the app out for it.)"""
 from __future__ import annotations
 
 import shutil
