@@ -120,7 +120,12 @@ def _configure_defaults(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    upload = Path(app.config["UPLOAD_FOLDER"])
+    try:
+        upload.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"UPLOAD_FOLDER 无法创建：{upload}（{error.strerror}）。请确认它的上级文件夹存在，且本服务"
+                          f"有权在其中写入；照片和督办函、红黑榜 PDF 都存在这里。") from None
 
 
 def _check_database_url(uri: str) -> None:

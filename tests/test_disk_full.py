@@ -128,6 +128,22 @@ def test_the_office_is_told_when_the_disk_runs_low(app, city, browser, monkeypat
     app.config["DISK_FREE_WARN_MB"] = 2
     assert "服务器磁盘" not in work()
 
+    # The folder is there but the service may not write it (made by root with a `sudo flask …`).
+    monkeypatch.setattr(disk.os, "access", lambda path, mode: path != app.config["UPLOAD_FOLDER"])
+    assert f"服务器无法写入照片文件夹：{app.config['UPLOAD_FOLDER']} 不允许本服务写入" in work()
+
+
+def test_an_upload_folder_that_cannot_be_made_is_named_at_start(tmp_path):
+    import click
+
+    from inspect_app import create_app
+
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(click.ClickException) as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "SECRET_KEY": "t",
+                    "UPLOAD_FOLDER": str(tmp_path / "a-file" / "uploads")})
+    assert refused.value.message.startswith(f"UPLOAD_FOLDER 无法创建：{tmp_path / 'a-file' / 'uploads'}（")
+
 
 def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
     # SQLite on its own disk (the database on the system disk, photos on a data disk): the lower one is named.
@@ -149,7 +165,7 @@ def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://inspect@db/inspect"
         assert disk.lowest() == ("照片文件夹（UPLOAD_FOLDER）", 900)
         app.config["UPLOAD_FOLDER"] = str(tmp_path / "not-made-yet" / "photos")  # asked of the parent: None
-        assert disk.lowest() is None and disk.low_disk_notice() is None
+        assert disk.lowest() is None and disk.disk_notice() is None
 
 
 def test_storage_errors_name_the_disk_not_every_os_error():

@@ -3,6 +3,7 @@ SQLite, the database file's. The office's 待办事项 says when it runs low, be
 `storage_failed`. (/healthz does not: it is public, and a load balancer must not take the app out for it.)"""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,8 @@ LOW_DISK = ("服务器磁盘空间不足：{where}所在的磁盘只剩 {free}�
 FULL_DISK = ("服务器磁盘已满：{where}所在的磁盘只剩 {free}，照片、督办函和红黑榜 PDF 已无法保存，上报会失败。"
              "请系统管理员立即清理或扩容磁盘。")
 FULL_BELOW_MB = 16  # less than this is full: not one report's photos fit
+UNWRITABLE = ("服务器无法写入照片文件夹：{folder} 不允许本服务写入，照片、督办函和红黑榜 PDF 都无法保存（上报会失败）。"
+              "请系统管理员确认该文件夹属于运行本服务的用户（chown），且所在磁盘没有以只读方式挂载。")
 
 
 def watched_folders() -> dict[str, Path]:
@@ -42,8 +45,12 @@ def lowest() -> tuple[str, int] | None:
     return min(found, key=lambda item: item[1]) if found else None  # one disk for both: the upload folder named
 
 
-def low_disk_notice() -> str | None:
-    """The office's warning when a watched disk has less than DISK_FREE_WARN_MB left; None otherwise."""
+def disk_notice() -> str | None:
+    """The office's warning when the upload folder may not be written (made by another user: root, after a
+    `sudo flask …`; or a disk mounted read-only), or a watched disk has less than DISK_FREE_WARN_MB left; None otherwise."""
+    upload = current_app.config["UPLOAD_FOLDER"]
+    if os.path.isdir(upload) and not os.access(upload, os.W_OK | os.X_OK):
+        return UNWRITABLE.format(folder=upload)
     found = lowest()
     if found is None:
         return None
