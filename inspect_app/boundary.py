@@ -215,7 +215,7 @@ def register(app: Flask) -> None:
                 return response
             if answer != DATABASE_UNAVAILABLE:  # its disk is full, or it is read-only
                 log.error("commit failed at the end of the request: %s", error)
-                return _refused(503, *answer)
+                return _refused(503, *answer, retry_later=True)
             log.exception("commit failed at the end of the request")
             return _refused(503, "database_busy", "数据库繁忙，请稍后重试。")
         except OSError:  # a file the transaction wrote could not be made durable (commit_waits_for)
@@ -233,11 +233,14 @@ def register(app: Flask) -> None:
             _end_read(session)
 
 
-def _refused(status: int, code: str, message: str):
+def _refused(status: int, code: str, message: str, retry_later: bool = False):
     """The error answer in place of a response whose transaction could not commit: a Response object, as the
-    after_request hooks that run after this one expect."""
-    from .http import error_response
-    return current_app.make_response(error_response(status, code, message))
+    after_request hooks that run after this one expect. `retry_later`: with Retry-After, as http's 503s."""
+    from .http import RETRY_AFTER_SECONDS, error_response
+    response = current_app.make_response(error_response(status, code, message))
+    if retry_later:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _end_read(session) -> None:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from .common.errors import (DATABASE_ERRORS, DATABASE_UNAVAILABLE, STORAGE_FAILED, ServiceError, database_answer,
                             is_storage_error)
 from .extensions import db
-from .http import database_unavailable, error_response
+from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ def register_error_handlers(app) -> None:
 
     def database_error(error):
         """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,
-        on a page that needs nothing from the database (no menu, the one signed in not looked up again)."""
+        on a page that needs nothing from the database (no menu, the one signed in not looked up again). When it
+        answers but will not write (read-only, its disk full), the 503 page keeps its menu: reads still work."""
         try:
             db.session.rollback()
         except Exception:  # the connection may be gone already; the pool drops it
@@ -80,7 +81,11 @@ def register_error_handlers(app) -> None:
         # The driver's error (and the statement) without a traceback: in an outage every request ends here.
         answer = database_answer(error) or DATABASE_UNAVAILABLE
         log.error("%s on %s %s: %s", answer[0].replace("_", " "), request.method, request.path, error)
-        return database_unavailable(answer)
+        if answer == DATABASE_UNAVAILABLE:
+            return database_unavailable()
+        response = app.make_response(error_response(503, *answer))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     for error_class in DATABASE_ERRORS:
         app.register_error_handler(error_class, database_error)

@@ -58,14 +58,13 @@ def forget_user() -> None:
     g._login_user = current_app.login_manager.anonymous_user()
 
 
-def database_unavailable(answer: tuple[str, str] = DATABASE_UNAVAILABLE) -> Response:
-    """503 with Retry-After, in Chinese, as JSON or as a page that needs nothing from the database (no menu).
-    `answer`: (code, message), another one for a database that answers but will not write (common/errors.py)."""
+def database_unavailable() -> Response:
+    """503 with Retry-After, in Chinese, as JSON or as a page that needs nothing from the database (no menu)."""
     from .boundary import fail_request
 
     fail_request()
     forget_user()
-    code, message = answer
+    code, message = DATABASE_UNAVAILABLE
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:

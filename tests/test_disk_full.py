@@ -232,6 +232,8 @@ def test_a_database_that_will_not_write_says_why(app, city, browser, make_ticket
     code, message = ANSWERS[kind]
     assert answer.status_code == 503 and answer.get_json()["error"] == {"code": code, "message": message}
     assert page.status_code == 503 and message in page.get_data(as_text=True)
+    assert "退出" in page.get_data(as_text=True)  # the menu stays: the database still answers reads
+    assert page.headers["Retry-After"] == "10" and answer.headers["Retry-After"] == "10"
     assert "数据库暂时无法访问" not in page.get_data(as_text=True) and reading.status_code == 200
     db.session.expire_all()
     assert db.session.get(Ticket, ticket_id).status == "assigned"  # nothing kept
