@@ -25,22 +25,17 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    try:
+    try:  # a setting it cannot start with, or a database it cannot reach: one line, not a traceback
         app = create_app()
-    except click.ClickException as error:  # a setting the app cannot start with (inspect_app.config.ConfigError)
+        with app.app_context():
+            from inspect_app.cli import explained, init_schema
+            explained(init_schema)()
+    except click.ClickException as error:
         sys.exit(f"启动失败：{error.message}")
     with app.app_context():
-        from inspect_app.cli import database_problem, init_schema
         from inspect_app.common.timeutil import utcnow
         from inspect_app.extensions import db
 
-        try:
-            init_schema()
-        except Exception as error:  # a database it cannot reach: one line, not a traceback
-            problem = database_problem(error, db.engine.url)
-            if problem is None:
-                raise
-            sys.exit(f"启动失败：{problem}")
         if args.demo:
             from inspect_app.auth.models import User
             from inspect_app.demo import load

@@ -31,7 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer, will_not_write
+from .common.errors import DATABASE_REFUSALS, DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer, will_not_write
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def optional_write(what: str) -> Iterator[None]:
     try:
         with session.begin_nested():
             yield
-    except (*DATABASE_ERRORS, InternalError) as error:
+    except DATABASE_REFUSALS as error:
         if not will_not_write(error):
             raise
         log.warning("%s not saved: %s", what, error)
@@ -210,10 +210,10 @@ def register(app: Flask) -> None:
             answer = database_answer(error)
             if answer is None:  # an InternalError that is not the server's state: a bug
                 raise
-            if answer != DATABASE_UNAVAILABLE and not needed:  # only optional writes: the page as it is
-                log.warning("optional writes not saved at the end of the request: %s", error)
-                return response
             if answer != DATABASE_UNAVAILABLE:  # its disk is full, or it is read-only
+                if not needed:  # only optional writes: the page as it is
+                    log.warning("optional writes not saved at the end of the request: %s", error)
+                    return response
                 log.error("commit failed at the end of the request: %s", error)
                 return _refused(503, *answer, retry_later=True)
             log.exception("commit failed at the end of the request")

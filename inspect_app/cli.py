@@ -59,10 +59,11 @@ def explain_database_errors(group: click.Group) -> None:
         if isinstance(command, click.Group):
             explain_database_errors(command)
         elif command.callback is not None and not getattr(command.callback, "_explains_database", False):
-            command.callback = _explaining(command.callback)
+            command.callback = explained(command.callback)
 
 
-def _explaining(callback):
+def explained(callback):
+    """`callback` raising click.ClickException with database_problem's line for a database error it can name."""
     import functools
 
     @functools.wraps(callback)

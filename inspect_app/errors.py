@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import request
-from sqlalchemy.exc import InternalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import (DATABASE_ERRORS, DATABASE_UNAVAILABLE, STORAGE_FAILED, ServiceError, database_answer,
+from .common.errors import (DATABASE_REFUSALS, DATABASE_UNAVAILABLE, STORAGE_FAILED, ServiceError, database_answer,
                             is_storage_error)
 from .extensions import db
 from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response
@@ -73,13 +72,16 @@ def register_error_handlers(app) -> None:
     def database_error(error):
         """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,
         on a page that needs nothing from the database (no menu, the one signed in not looked up again). When it
-        answers but will not write (read-only, its disk full), the 503 page keeps its menu: reads still work."""
+        answers but will not write (read-only, its disk full), the 503 page keeps its menu: reads still work. An
+        InternalError that is none of these is a bug."""
+        answer = database_answer(error)
+        if answer is None:
+            return unexpected(error)
         try:
             db.session.rollback()
         except Exception:  # the connection may be gone already; the pool drops it
             log.debug("rollback after a database error failed", exc_info=True)
         # The driver's error (and the statement) without a traceback: in an outage every request ends here.
-        answer = database_answer(error) or DATABASE_UNAVAILABLE
         log.error("%s on %s %s: %s", answer[0].replace("_", " "), request.method, request.path, error)
         if answer == DATABASE_UNAVAILABLE:
             return database_unavailable()
@@ -87,14 +89,8 @@ def register_error_handlers(app) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    for error_class in DATABASE_ERRORS:
+    for error_class in DATABASE_REFUSALS:
         app.register_error_handler(error_class, database_error)
-
-    @app.errorhandler(InternalError)
-    def database_internal_error(error: InternalError):
-        """PostgreSQL's read_only_sql_transaction (a standby, a server in maintenance) is an InternalError; any
-        other is a bug."""
-        return database_error(error) if database_answer(error) else unexpected(error)
 
     @app.errorhandler(OSError)
     def os_error(error: OSError):

@@ -5,9 +5,8 @@ import logging
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
-from sqlalchemy.exc import InternalError
 
-from ..common.errors import DATABASE_ERRORS, ServiceError, will_not_write
+from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..http import API_PREFIX, local_url
@@ -43,7 +42,7 @@ def _rotate_remember_token(_app, user=None, **_extra) -> None:
     try:
         new_id = sessions.rotate(found, utcnow())
         db.session.commit()
-    except (*DATABASE_ERRORS, InternalError) as error:
+    except DATABASE_REFUSALS as error:
         if not will_not_write(error):
             raise
         db.session.rollback()  # a read-only database: the old token stays good, to be rotated another time

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 
-from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, TimeoutError as PoolTimeout
 
 # The database did not answer: down, restarting, unreachable, out of connections (its own, or none free in this
 # process's pool within its wait), or busy past its wait. Pages and the API answer 503
@@ -18,6 +18,9 @@ DATABASE_DISK_FULL = ("storage_failed",
                       "服务器磁盘已满，数据无法写入数据库，本次操作没有保存。请联系系统管理员清理或扩容磁盘。")
 DATABASE_READ_ONLY = ("database_read_only", "数据库当前只能读取、不能写入（可能正在主备切换或维护），本次操作没有保存，"
                                             "请稍后重试；如持续出现，请联系系统管理员。")
+# Every database error that may be one of these states: PostgreSQL's read_only_sql_transaction is an InternalError
+# (database_answer tells it from a bug).
+DATABASE_REFUSALS = (*DATABASE_ERRORS, InternalError)
 _SQLITE_FULL, _SQLITE_READONLY = 13, 8  # sqlite3.SQLITE_FULL, SQLITE_READONLY (the primary codes)
 _PG_DISK_FULL, _PG_READ_ONLY = "53100", "25006"  # disk_full, read_only_sql_transaction
 
