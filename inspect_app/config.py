@@ -66,6 +66,8 @@ class Config:
     UPLOAD_FOLDER = _env("UPLOAD_FOLDER", str(PROJECT_ROOT / "uploads"))  # photos, letter and list PDFs, exports
     # 待办事项 warns the office when the upload folder's disk (or SQLite's) has less room than this (ops/disk.py)
     DISK_FREE_WARN_MB = _int("DISK_FREE_WARN_MB", 1024)
+    # 待办事项 says when no backup has been made for this many hours, or the last one failed (ops/backups.py); 0: not
+    BACKUP_WARN_HOURS = _int("BACKUP_WARN_HOURS", 48)
     TIMEZONE = "Asia/Shanghai"                            # every date shown and every deadline is Shanghai time
     OFFICE_NAME = _env("OFFICE_NAME", "临江市精神文明建设指导委员会办公室")  # 落款 of letters and lists
     OFFICE_SHORT_NAME = _env("OFFICE_SHORT_NAME", "临江市文明办")           # page headers, messages

@@ -10,7 +10,7 @@ import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -313,3 +313,77 @@ def test_postgres_connection_keeps_the_password_off_the_command_line():
     assert "s3cr" not in conninfo and env["PGPASSWORD"] == "s3cr@t"
     assert all(part in conninfo for part in ("host=db.example", "port=5433", "user=inspect", "dbname=inspect",
                                              "sslmode=require"))
+
+
+def test_the_office_is_told_when_backups_fail_stop_or_never_ran(app, runner, city, browser, some_tickets, clock,
+                                                                now, tmp_path, monkeypatch):
+    # A nightly backup timer that stopped, or a backup that failed every night since the disk filled up, was
+    # seen only in `systemctl --failed`. Each run is recorded now, and the office's 待办事项 says it.
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.ops.models import BackupRun
+
+    def work() -> str:
+        page = browser(city.admin).get("/office/work")  # signed in anew: days pass between the looks
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+    assert "备份" not in work()  # the city's first reports are a few minutes old
+    clock.set(now + timedelta(days=3))
+    assert "系统还没有做过数据备份：已使用 3 天，数据库和照片一旦损坏将无法恢复" in work()
+
+    made = runner.invoke(args=["backup", str(tmp_path / "nightly-1.tar.gz")])
+    assert made.exit_code == 0, made.output
+    run = db.session.scalars(select(BackupRun)).one()
+    assert (run.ok, run.dest, run.detail, run.tickets, run.files) == (True, str(tmp_path / "nightly-1.tar.gz"), "",
+                                                                      3, 13)
+    assert run.bytes > 0 and abs(run.finished_at - clock()) < timedelta(seconds=5)
+    assert "备份" not in work()
+    made_at = fmt(run.finished_at)
+
+    clock.set(now + timedelta(days=5, hours=1))  # the timer stopped: two nights without a backup
+    assert f"数据备份已停止：最近一次成功的备份在 {made_at}（2 天前），此后没有再备份" in work()
+    leader = browser(city.leader).get("/", follow_redirects=True)
+    assert leader.status_code == 200 and "备份" not in leader.get_data(as_text=True)  # the office's page only
+
+    import errno
+    import shutil
+
+    def full(source, target, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+    monkeypatch.setattr(shutil, "copy2", full)
+    failed = runner.invoke(args=["backup", str(tmp_path / "nightly-2")])
+    assert failed.exit_code == 1
+    page = work()
+    assert f"数据备份失败：{fmt(clock())} 的备份没有完成。备份未完成：磁盘空间不足或无法写入" in page
+    assert f"上次成功的备份在 {made_at}。" in page and "数据备份已停止" not in page  # one notice: the failure's
+
+    app.config["BACKUP_WARN_HOURS"] = 0  # backups watched some other way (the VM's snapshots): not told
+    assert "备份" not in work()
+
+
+def test_a_backup_the_database_cannot_record_is_still_made_and_a_bug_is_recorded(app, runner, tmp_path, city,
+                                                                               monkeypatch):
+    from contextlib import contextmanager
+
+    from test_disk_full import driver_refusal
+
+    from inspect_app.ops import backups
+    from inspect_app.ops.models import BackupRun
+
+    @contextmanager
+    def read_only():
+        yield
+        raise driver_refusal("read-only")  # a standby after a fail-over
+    monkeypatch.setattr(backups, "transaction", read_only)
+    made = runner.invoke(args=["backup", str(tmp_path / "made")])
+    assert made.exit_code == 0 and "备份完成" in made.output
+    assert "提示：备份已完成，但数据库没有记下这次备份" in made.output
+    assert (tmp_path / "made" / "manifest.json").exists()
+    monkeypatch.undo()
+
+    def bug(*_args, **_kwargs):
+        raise KeyError("rows")
+    monkeypatch.setattr(ops, "create_backup", bug)
+    broken = runner.invoke(args=["backup", str(tmp_path / "broken")])
+    assert broken.exit_code == 1 and isinstance(broken.exception, KeyError)
+    run = db.session.scalars(select(BackupRun)).one()
+    assert (run.ok, run.detail, run.tickets) == (False, "程序出错：KeyError: 'rows'", None)

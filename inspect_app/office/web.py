@@ -38,11 +38,12 @@ PHOTOS_MISSING = ("照片文件找不到：最近上传的 {n} 张照片在服�
 def _admin_notices():
     """On the office's start page (tickets' 待办事项): the next year's holiday reminder, a sweep that has not
     run (the scheduler is not running: nothing overdue reaches 督办), and photos whose files are not where the
-    app looks (UPLOAD_FOLDER wrong, or a restore without them), and an upload folder it may not write or a disk
-    running out of room (ops/disk.py)."""
+    app looks (UPLOAD_FOLDER wrong, or a restore without them), an upload folder it may not write or a disk
+    running out of room (ops/disk.py), and backups that failed or stopped (ops/backups.py)."""
     if request.endpoint != "tickets.office_work" or not has_role(current_user, OFFICE):
         return {}
     from ..escalation.jobs import sweep_late
+    from ..ops.backups import backup_notice
     from ..ops.disk import disk_notice
     from ..tickets.photo_files import recent_files_missing
 
@@ -50,7 +51,7 @@ def _admin_notices():
     late = sweep_late(now)
     missing = recent_files_missing()
     notices = [holidays.next_year_warning(now), late.message if late else None,
-               PHOTOS_MISSING.format(n=missing) if missing else None, disk_notice()]
+               PHOTOS_MISSING.format(n=missing) if missing else None, disk_notice(), backup_notice(now)]
     return {"admin_notices": [notice for notice in notices if notice]}
 
 

@@ -22,13 +22,21 @@ def register(app: Flask) -> None:
         """Back up the database and UPLOAD_FOLDER while the app keeps running.
 
         DEST is a new (or empty) directory, or a file name ending in .tar.gz for one packed file."""
+        from . import backups
         from .backup import OpsError, create_backup
 
         try:
             manifest = create_backup(dest, engine=db.engine, upload_folder=current_app.config["UPLOAD_FOLDER"],
                                      now=utcnow())
-        except OpsError as error:
+        except OpsError as error:  # recorded, so that 待办事项 says the backup failed and why
+            backups.record(utcnow(), dest, error=str(error))
             raise click.ClickException(str(error)) from None
+        except Exception as error:
+            backups.record(utcnow(), dest, error=f"程序出错：{type(error).__name__}: {error}")
+            raise
+        if not backups.record(utcnow(), dest, manifest):
+            click.echo("提示：备份已完成，但数据库没有记下这次备份（数据库只能读取或无法写入），"
+                       "待办事项可能仍会提示没有备份。", err=True)
         rows, files = manifest["database"]["rows"], manifest["files"]
         click.echo(f"备份完成：{dest}")
         click.echo(f"  数据库（{manifest['database']['dialect']}）：问题 {rows.get('tickets', 0)} 件，"
