@@ -387,3 +387,21 @@ def test_a_backup_the_database_cannot_record_is_still_made_and_a_bug_is_recorded
     assert broken.exit_code == 1 and isinstance(broken.exception, KeyError)
     run = db.session.scalars(select(BackupRun)).one()
     assert (run.ok, run.detail, run.tickets) == (False, "程序出错：KeyError: 'rows'", None)
+
+
+def test_a_backup_place_that_cannot_be_written_is_said_and_recorded(app, runner, tmp_path, city, monkeypatch):
+    # The backup disk not mounted (its mount point left to root), full, or read-only: before, a traceback from
+    # mkdir or mkdtemp; now one line, and 待办事项 learns of it.
+    import errno
+    import tempfile
+
+    from inspect_app.ops.models import BackupRun
+
+    def refused(*_args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", kwargs.get("dir"))
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    result = runner.invoke(args=["backup", str(tmp_path / "nightly" / "backup.tar.gz")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"备份未完成：无法在 {tmp_path / 'nightly'} 写入（[Errno 13] Permission denied" in result.output
+    run = db.session.scalars(select(BackupRun)).one()
+    assert not run.ok and run.detail.startswith("备份未完成：无法在")

@@ -234,8 +234,12 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
         raise OpsError("备份位置不能在 UPLOAD_FOLDER 之内。")
     if dest.exists() and (packed or not dest.is_dir() or any(dest.iterdir())):
         raise OpsError(f"{dest} 已存在且不是空目录，请指定新的备份位置。")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:  # a backup disk that is full, read-only, not mounted or not the service's: said, not a traceback
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    except OSError as error:  # any: where the backup goes is the operator's setting, not a bug
+        raise OpsError(f"备份未完成：无法在 {dest.parent} 写入（{error}）。请确认备份所在的磁盘已挂载、有剩余空间，"
+                       f"且允许本服务写入。") from None
     partial = dest.with_name(f".{dest.name}.partial")  # the packed file while it is written
     try:
         if engine.dialect.name == "sqlite":
