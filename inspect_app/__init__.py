@@ -93,6 +93,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     from .auth import token_cache
     token_cache.listen()  # a commit that changes users, units or tokens empties the API token cache everywhere
     from . import boundary
+    from .audit.trail import listen as audit_changes
+    audit_changes()  # every change to accounts and reference data goes into the 操作日志
     boundary.register(app)  # last: its after_request runs first, the others see the final response
     return app
 

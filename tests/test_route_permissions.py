@@ -180,7 +180,8 @@ TABLE: dict[str, set[str]] = {
     "surveys.answer": PUBLIC,  # the residents' page: no account
     "surveys.thanks": PUBLIC,
 }
-ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.")
+ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.",
+                       "audit.")
 SKIP = {"static", "office.static", "background.static", "assessment.static"}
 
 

@@ -30,6 +30,7 @@ def token():
         return response, status
     db.session.commit()  # counted before the password is checked, for every process to see
     user = services.check_login(username, password, address, now())
+    services.audit_login(user, username, "接口")
     db.session.commit()
     if user is None:
         raise Unauthorized("用户名或密码错误。", code="invalid_credentials")

@@ -72,6 +72,16 @@ def check_login(username: str, password: str, address: str, now: datetime) -> Us
     return user
 
 
+def audit_login(user: User | None, username: str, where: str) -> None:
+    """The 操作日志's entry for a sign-in checked by check_login: who, or the name typed when it failed."""
+    from ..audit import trail
+
+    if user is None:
+        trail.record("login", "login_failed", detail=f"{where}：用户名或密码错误", ok=False, username=username.strip())
+    else:
+        trail.record("login", "login" if where == "网页" else "token", detail=where, user=user)
+
+
 def create_user(username: str, role: str, password: str, now: datetime, unit=None, display_name: str = "",
                 check_strength: bool = True) -> User:
     username = (username or "").strip()

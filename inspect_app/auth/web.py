@@ -10,6 +10,7 @@ from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..http import API_PREFIX, local_url
+from ..audit import trail
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
@@ -96,6 +97,7 @@ def login():
         else:
             db.session.commit()  # counted before the password is checked, for every process to see
             user = services.check_login(username, password, address, utcnow())
+            services.audit_login(user, username, "网页")
             db.session.commit()
             if user is None:
                 error = "用户名或密码错误。"
@@ -114,6 +116,7 @@ def login():
 @login_required
 def logout():
     sessions.end(session.get("_user_id"))
+    trail.record("login", "logout")
     db.session.commit()
     session.clear()
     logout_user()  # also clears the remember-me cookie

@@ -7,6 +7,7 @@ from typing import IO, Iterator
 
 from flask import Response, current_app, stream_with_context
 
+from ..audit import trail
 from ..background import service as jobs
 from ..background.models import Job
 from ..common.timeutil import fmt as format_time
@@ -28,9 +29,12 @@ from .spreadsheets import (
 IGNORED_ARGS = ("page", "per_page", "encoding")
 
 
-def download(body: IO[bytes] | Iterator[bytes], filename: str, content_type: str) -> Response:
+def download(body: IO[bytes] | Iterator[bytes], filename: str, content_type: str, audit: str | None = "") -> Response:
     """A finished temporary file (streamed, closed when the response ends) or a generator reading the database
-    as it goes, as an attachment with a UTF-8 file name and exactly one Content-Type."""
+    as it goes, as an attachment with a UTF-8 file name and exactly one Content-Type. Recorded in the 操作日志
+    with `audit` as its detail, unless None (an empty import template)."""
+    if audit is not None:
+        trail.record_apart("data", "export", filename, audit)
     if hasattr(body, "read"):
         response = Response(file_chunks(body), content_type=content_type)
         response.call_on_close(body.close)
@@ -46,10 +50,10 @@ def reference(kind: str, fmt: str, encoding: str | None, now: datetime, template
     spec = imports.spec_for(kind)
     filename = f"{spec.label}导入模板.{fmt}" if template else exports.export_filename(kind, now, fmt)
     if fmt == "xlsx":
-        return download(exports.reference_xlsx(kind, template=template), filename, XLSX_MIME)
+        return download(exports.reference_xlsx(kind, template=template), filename, XLSX_MIME, _audit(template))
     codec = csv_encoding(encoding)
     return download(exports.reference_csv(kind, template=template, encoding=codec), filename,
-                    csv_content_type(codec))
+                    csv_content_type(codec), _audit(template))
 
 
 def register_sheet(label: str, fmt: str, encoding: str | None, now: datetime, xlsx, csv,
@@ -58,9 +62,9 @@ def register_sheet(label: str, fmt: str, encoding: str | None, now: datetime, xl
     the workbook, `csv(template, codec)` the CSV chunks."""
     filename = f"{label}导入模板.{fmt}" if template else f"{label}_{format_time(now, '%Y%m%d_%H%M')}.{fmt}"
     if fmt == "xlsx":
-        return download(xlsx(template), filename, XLSX_MIME)
+        return download(xlsx(template), filename, XLSX_MIME, _audit(template))
     codec = csv_encoding(encoding)
-    return download(csv(template, codec), filename, csv_content_type(codec))
+    return download(csv(template, codec), filename, csv_content_type(codec), _audit(template))
 
 
 def rows_sheet(label: str, fmt: str, encoding: str | None, now: datetime, columns: list[str], rows: list[list],
@@ -84,15 +88,21 @@ def tickets(user, args, fmt: str, now: datetime, mine: bool = False) -> Response
     if fmt == "xlsx" and total >= EXCEL_MAX_ROWS:
         raise SpreadsheetError(f"共 {total:,} 行，超过 Excel 单个工作表的上限（{EXCEL_MAX_ROWS - 1:,} 行）。"
                                "请缩小筛选范围（如按月份、单位）分次导出，或导出 CSV。", code="too_many_rows", status=413)
+    kept = {k: v for k, v in args.items() if k not in IGNORED_ARGS and v not in (None, "")}
+    audit = f"{total:,} 行；筛选条件：{'，'.join(f'{k}={v}' for k, v in kept.items()) or '无'}"
     if total > current_app.config["EXPORT_INLINE_MAX_ROWS"]:
-        kept = {k: v for k, v in args.items() if k not in IGNORED_ARGS and v not in (None, "")}
         params = {"fmt": fmt, "encoding": codec, "args": kept, "mine": mine}
         label = f"导出问题清单（{'Excel' if fmt == 'xlsx' else 'CSV'}，{total:,} 行）"
+        trail.record("data", "export", label, f"后台任务；{audit}")
         return jobs.enqueue("tickets_export", user, label, params, now, total=total)
     filename = exports.export_filename("tickets", now, fmt)
     if fmt == "xlsx":
-        return download(exports.tickets_xlsx(user, flt, now), filename, XLSX_MIME)
-    return download(exports.tickets_csv(user, flt, now, codec), filename, csv_content_type(codec))
+        return download(exports.tickets_xlsx(user, flt, now), filename, XLSX_MIME, audit)
+    return download(exports.tickets_csv(user, flt, now, codec), filename, csv_content_type(codec), audit)
+
+
+def _audit(template: bool) -> str | None:
+    return None if template else ""
 
 
 __all__ = ["CSV_MIME", "XLSX_MIME", "download", "reference", "register_sheet", "rows_sheet", "tickets"]

@@ -1,0 +1,195 @@
+"""What goes into the 操作日志, and from where.
+
+- Changes to the audited tables (accounts, units, segments, categories, holidays, campaigns) are found at each flush,
+  whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
+  the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction as
+  the change, so an entry stands exactly for what was kept.
+- Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
+  them, with `record`.
+The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
+request, 命令行 for a command and 系统 for the scheduler.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import click
+from flask import has_request_context, request
+from sqlalchemy import event, insert, inspect
+
+from ..auth.models import ROLE_LABELS, User
+from ..common.timeutil import utcnow
+from ..extensions import db
+from ..tickets.campaigns import Campaign
+from ..units.models import Category, Segment, Unit
+from ..workdays.models import Holiday
+from .models import AuditEntry
+
+KINDS = {"login": "登录", "account": "账号与权限", "reference": "基础数据", "data": "数据导出"}
+ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "token": "接口登录",
+           "create": "新增", "update": "修改", "delete": "删除", "export": "导出"}
+COMMAND_LINE, SCHEDULER = "命令行", "系统"
+
+
+@dataclass(frozen=True)
+class Audited:
+    label: str                       # what the office calls a row: 账号, 责任单位 ...
+    kind: str                        # KINDS
+    name: Callable[[object], str]    # the row, as the office names it
+    fields: dict[str, str]           # attribute -> its label; changes to other attributes are not recorded
+
+
+def _unit_name(unit_id) -> str:
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    return unit.name if unit is not None else ("无" if not unit_id else f"单位 {unit_id}")
+
+
+SECRET = {"password_hash"}               # recorded as changed, never its value
+SHAPES = {"coords_json"}                 # a line's points: recorded as changed, not printed
+UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id"}
+
+AUDITED: dict[type, Audited] = {
+    User: Audited("账号", "account", lambda u: u.username,
+                  {"username": "用户名", "display_name": "姓名", "role": "角色", "unit_id": "单位", "phone": "手机号码",
+                   "active": "状态", "password_hash": "密码"}),
+    Unit: Audited("责任单位", "reference", lambda u: u.name,
+                  {"code": "编码", "name": "名称", "kind": "类型", "parent_id": "上级单位", "contact_person": "联系人",
+                   "contact_phone": "联系电话", "active": "状态"}),
+    Segment: Audited("责任路段", "reference", lambda s: f"{s.district}{s.name}",
+                     {"name": "名称", "district": "区县", "kind": "类型", "unit_id": "属地单位",
+                      "adopting_unit_id": "包抓单位", "coords_json": "路段坐标", "active": "状态"}),
+    Category: Audited("问题类别", "reference", lambda c: c.name,
+                      {"code": "编码", "name": "名称", "group": "分组", "deadline_hours": "整改时限（小时）",
+                       "deadline_workdays": "整改时限（工作日）", "rework_hours": "返工时限（小时）",
+                       "rework_workdays": "返工时限（工作日）", "urgent": "紧急", "owner_unit_id": "责任单位",
+                       "route": "派遣方式", "active": "状态"}),
+    Holiday: Audited("节假日", "reference", lambda h: h.day.isoformat(),
+                     {"kind": "类型", "name": "名称"}),
+    Campaign: Audited("专项整治行动", "reference", lambda c: c.name,
+                      {"name": "名称", "start_date": "开始日期", "end_date": "结束日期", "districts_json": "区县",
+                       "note": "说明"}),
+}
+
+
+def shown(key: str, value) -> str:
+    """A field's value as the office reads it."""
+    if value is None or value == "":
+        return "无"
+    if key in UNITS:
+        return value.name if isinstance(value, Unit) else _unit_name(value)
+    if key == "role":
+        return ROLE_LABELS.get(value, value)
+    if key == "active":
+        return "启用" if value else "停用"
+    if key == "kind" and value in ("holiday", "workday"):
+        return "放假" if value == "holiday" else "调休上班"
+    if key == "districts_json":
+        return "、".join(json.loads(value)) or "全市"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def actor() -> tuple[int | None, str, str]:
+    """(user id, name, address) of whoever is acting now."""
+    if has_request_context():
+        from ..policy import current_actor
+
+        user = current_actor()
+        address = request.remote_addr or ""
+        return (user.id, user.username, address) if user is not None else (None, "", address)
+    return None, COMMAND_LINE if click.get_current_context(silent=True) is not None else SCHEDULER, ""
+
+
+def _values(kind: str, action: str, target: str, detail: str, ok: bool, user: User | None, username: str | None,
+            now: datetime | None) -> dict:
+    user_id, name, address = actor()
+    if user is not None:
+        user_id, name = user.id, user.username
+    elif username is not None:
+        user_id, name = None, username
+    return {"at": now or utcnow(), "actor_id": user_id, "actor": (name or "匿名")[:64], "address": address[:64],
+            "kind": kind, "action": action, "target": target[:200], "detail": detail, "ok": ok}
+
+
+def record(kind: str, action: str, target: str = "", detail: str = "", *, ok: bool = True,
+           user: User | None = None, username: str | None = None, now: datetime | None = None) -> None:
+    """Add one entry to this transaction. `user`: who acted, when it is not the request's user (a sign-in);
+    `username`: the name typed, for a sign-in that found nobody."""
+    db.session.add(AuditEntry(**_values(kind, action, target, detail, ok, user, username, now)))
+
+
+def record_apart(kind: str, action: str, target: str = "", detail: str = "") -> None:
+    """Add one entry at once, in a transaction of its own: for a download, whose rows are read while the response
+    streams, after the request's transaction (a commit of the entry with it would expire the rows being read)."""
+    with db.engine.begin() as conn:
+        conn.execute(insert(AuditEntry), _values(kind, action, target, detail, True, None, None, None))
+
+
+def _change(state, key: str) -> tuple[object, object] | None:
+    """(old, new) of an attribute changed since loaded, or None. A unit is often set through its relationship
+    (user.unit = …), whose foreign key is only written at the flush: the key still holds the old id then."""
+    if key in UNITS and key[:-3] in state.attrs:
+        related = state.attrs[key[:-3]].history
+        if related.has_changes():
+            return state.dict.get(key), related.added[0] if related.added else None
+    history = state.attrs[key].history
+    if not history.has_changes():
+        return None
+    return history.deleted[0] if history.deleted else None, history.added[0] if history.added else None
+
+
+def _changes(row, audited: Audited) -> list[str]:
+    state = inspect(row)
+    found = []
+    for key, label in audited.fields.items():
+        change = _change(state, key)
+        if change is None:
+            continue
+        old, new = change
+        if getattr(new, "id", new) == old:
+            continue
+        if key in SECRET or key in SHAPES:
+            found.append(f"{label}已更改")
+        else:
+            found.append(f"{label}：{shown(key, old)} → {shown(key, new)}")
+    return found
+
+
+def _value(row, key: str):
+    """What a new row holds: a unit set through its relationship has no foreign key before the flush."""
+    value = getattr(row, key)
+    return getattr(row, key[:-3], None) if value is None and key in UNITS else value
+
+
+def _created(row, audited: Audited) -> str:
+    return "；".join(f"{label}：{shown(key, _value(row, key))}" for key, label in audited.fields.items()
+                    if key not in SECRET | SHAPES and _value(row, key) not in (None, "")
+                    and key not in ("name", "username", "active"))  # a new row is active; its name is the target
+
+
+def _before_flush(session, _context, _instances) -> None:
+    entries = []
+    for row in session.new:
+        if (audited := AUDITED.get(type(row))) is not None:
+            entries.append((audited, "create", row, _created(row, audited)))
+    for row in session.dirty:
+        if (audited := AUDITED.get(type(row))) is not None and (changes := _changes(row, audited)):
+            entries.append((audited, "update", row, "；".join(changes)))
+    for row in session.deleted:
+        if (audited := AUDITED.get(type(row))) is not None:
+            entries.append((audited, "delete", row, ""))
+    if entries:
+        now = utcnow()
+        for audited, action, row, detail in entries:
+            record(audited.kind, action, f"{audited.label} {audited.name(row)}", detail, now=now)
+
+
+def listen() -> None:
+    if not event.contains(db.session, "before_flush", _before_flush):
+        event.listen(db.session, "before_flush", _before_flush)

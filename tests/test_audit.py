@@ -1,0 +1,139 @@
+"""操作日志: sign-ins (and failed ones), changes to accounts and reference data with their old and new values,
+exports; the office's page; entries that cannot be changed or deleted."""
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from inspect_app.audit.models import AuditEntry, AuditImmutable
+from inspect_app.extensions import db
+from inspect_app.units.models import Category
+
+
+def entries(**where) -> list[AuditEntry]:
+    db.session.expire_all()
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEntry, key) == value)
+    return list(db.session.scalars(query))
+
+
+def last(**where) -> AuditEntry:
+    found = entries(**where)
+    assert found, f"no audit entry with {where}"
+    return found[-1]
+
+
+def test_sign_ins_failed_sign_ins_tokens_and_sign_outs_are_recorded(app, city, browser, client):
+    stranger = browser()
+    assert stranger.login("inspector", "wrong-password").status_code == 401
+    assert stranger.login("nobody-here", "whatever").status_code == 401
+    failed = entries(action="login_failed")
+    assert [(e.actor, e.actor_id, e.ok, e.detail, e.address) for e in failed] == [
+        ("inspector", None, False, "网页：用户名或密码错误", "127.0.0.1"),
+        ("nobody-here", None, False, "网页：用户名或密码错误", "127.0.0.1")]
+
+    inspector = browser(city.inspector)
+    entry = last(action="login")
+    assert (entry.actor, entry.actor_id, entry.kind, entry.ok) == ("inspector", city.inspector.id, "login", True)
+    inspector.submit("/password", "/logout")
+    assert last(action="logout").actor == "inspector"
+
+    assert client.post("/api/v1/auth/token", json={"username": "unit_a", "password": PASSWORD}).status_code == 200
+    assert client.post("/api/v1/auth/token", json={"username": "unit_a", "password": "nope"}).status_code == 401
+    assert (last(action="token").actor, last(action="token").detail) == ("unit_a", "接口")
+    assert last(action="login_failed").detail == "接口：用户名或密码错误"
+
+
+def test_account_changes_are_recorded_with_old_and_new_values(app, city, browser):
+    office = browser(city.admin)
+    page = f"/office/accounts/{city.inspector.id}"
+    made = office.submit("/office/accounts/new", "/office/accounts/new",
+                         {"username": "jda_li", "display_name": "李四", "role": "unit",
+                          "unit_id": str(city.street_a.id), "phone": "13800138000", "password": ""})
+    assert made.status_code == 200
+    entry = last(action="create")
+    assert (entry.actor, entry.kind, entry.target) == ("admin", "account", "账号 jda_li")
+    assert f"角色：责任单位；单位：{city.street_a.name}" in entry.detail and "13800138000" in entry.detail
+    assert "密码" not in entry.detail  # never a password, not even a hash
+
+    office.submit(page, page, {"display_name": city.inspector.display_name, "role": "leader", "unit_id": "",
+                               "phone": ""})
+    entry = last(action="update")
+    assert (entry.target, entry.detail) == ("账号 inspector", "角色：督查员 → 领导")
+    assert entry.address == "127.0.0.1" and entry.actor_id == city.admin.id
+    office.submit(page, page, {"display_name": city.inspector.display_name, "role": "unit",
+                               "unit_id": str(city.street_a.id), "phone": ""})  # the unit set through its relation
+    assert last(action="update").detail == f"角色：领导 → 责任单位；单位：无 → {city.street_a.name}"
+
+    office.submit(page, f"/office/accounts/{city.inspector.id}/reset-password", {"password": "Temp-2026-x"})
+    assert last(action="update").detail == "密码已更改"
+    office.submit("/office/accounts", f"/office/accounts/{city.leader.id}/disable")
+    assert (last(action="update").target, last(action="update").detail) == ("账号 leader", "状态：启用 → 停用")
+
+    # A change the office's rules refuse is rolled back, and so is its entry: the log says what was kept.
+    before = len(entries())
+    refused = office.submit(f"/office/accounts/{city.admin.id}", f"/office/accounts/{city.admin.id}",
+                            {"role": "inspector", "display_name": "x"})
+    assert refused.status_code == 422 and len(entries()) == before
+
+
+def test_reference_data_changes_and_exports_are_recorded(app, city, browser):
+    office = browser(city.admin)
+    category = db.session.scalar(select(Category).where(Category.code == "niupixuan"))
+    page = f"/office/categories/{category.id}"
+    response = office.submit(page, page, {"name": category.name, "group": category.group, "deadline_kind": "hours",
+                                          "deadline_value": "48", "code": category.code})
+    assert response.status_code == 302
+    entry = last(action="update", kind="reference")
+    assert entry.target == f"问题类别 {category.name}"
+    assert "整改时限（小时）：24 → 48" in entry.detail
+
+    office.submit(f"/office/units/{city.street_a.id}", f"/office/units/{city.street_a.id}/retire")
+    assert last(kind="reference").detail == "状态：启用 → 停用"
+
+    export = office.get("/office/export/tickets.csv?status=pending")
+    assert export.status_code == 200
+    entry = last(action="export")
+    assert entry.kind == "data" and entry.target.startswith("问题清单") and entry.target.endswith(".csv")
+    assert entry.detail.endswith("筛选条件：status=pending")
+    before = len(entries())
+    assert office.get("/office/import/units/template.xlsx").status_code == 200  # an empty template: not data
+    assert len(entries()) == before
+
+
+def test_commands_are_recorded_as_the_command_line(app, runner):
+    result = runner.invoke(args=["create-user", "someone", "--role", "inspector", "--password", "Good-pass-2026"])
+    assert result.exit_code == 0, result.output
+    entry = last(action="create")
+    assert (entry.actor, entry.actor_id, entry.address, entry.target) == ("命令行", None, "", "账号 someone")
+
+
+def test_the_office_reads_the_log_and_no_one_else_does(app, city, browser):
+    office = browser(city.admin)
+    browser().login("inspector", "wrong-password")
+    page = office.get("/audit")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "操作日志" in text and "登录失败" in text and "未成功" in text
+    assert "用户名或密码错误" in office.get("/audit?q=INSPECTOR&kind=login").get_data(as_text=True)
+    assert "用户名或密码错误" not in office.get("/audit?kind=account").get_data(as_text=True)
+    assert "没有符合条件的记录" in office.get("/audit?from=2030-01-01").get_data(as_text=True)
+    assert office.get("/audit?kind=nonsense").status_code == 400
+    assert office.get("/audit?from=2026-12-01&to=2026-11-01").status_code == 400
+    assert "操作日志" in office.get("/office/").get_data(as_text=True)
+    for user in (city.inspector, city.unit_a, city.leader):
+        assert browser(user).get("/audit").status_code in (403, 404)
+
+
+def test_entries_cannot_be_changed_or_deleted(app, city, browser):
+    browser(city.admin)
+    entry = last(action="login")
+    entry.detail = "改过"
+    with pytest.raises(AuditImmutable):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(last(action="login"))
+    with pytest.raises(AuditImmutable):
+        db.session.flush()
+    db.session.rollback()
