@@ -137,3 +137,19 @@ def test_entries_cannot_be_changed_or_deleted(app, city, browser):
     with pytest.raises(AuditImmutable):
         db.session.flush()
     db.session.rollback()
+
+
+def test_an_export_while_the_database_only_reads_is_served_and_its_entry_logged(app, city, browser, monkeypatch,
+                                                                                 caplog):
+    from test_disk_full import driver_refusal
+
+    from inspect_app.audit import trail
+
+    office = browser(city.admin)
+
+    def read_only(_table):
+        raise driver_refusal("read-only")  # a standby after a fail-over
+    monkeypatch.setattr(trail, "insert", read_only)
+    export = office.get("/office/export/units.csv")
+    assert export.status_code == 200 and "名称" in export.data.decode("gb18030")
+    assert "audit entry not saved" in caplog.text and "'actor': 'admin'" in caplog.text

@@ -297,6 +297,9 @@ def test_a_big_account_import_hashes_in_a_job_and_shows_passwords_once(client, a
     password = re.search(r'jda_000</td>\s*<td data-label="初始密码"><span class="secret">(\w+)</span>', html).group(1)
     user = db.session.scalar(db.select(User).where(User.username == "jda_000"))
     assert user.check_password(password) and user.must_change_password and user.unit.code == "JDA"
+    from inspect_app.audit.models import AuditEntry
+    made = db.session.scalars(db.select(AuditEntry).where(AuditEntry.target.like("账号 jda_%"))).all()
+    assert len(made) == 12 and {(e.actor, e.address, e.action) for e in made} == {("admin", "后台任务", "create")}
     again = client.get(f"/office/import/jobs/{job_id}")  # shown once: the file is gone
     assert again.status_code == 302 and not list(service.folder().iterdir())
     assert "初始密码已显示过一次" in client.get(again.headers["Location"]).get_data(as_text=True)

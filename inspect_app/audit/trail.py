@@ -12,6 +12,8 @@ request, 命令行 for a command and 系统 for the scheduler.
 from __future__ import annotations
 
 import json
+import logging
+from contextvars import ContextVar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,12 +23,15 @@ from flask import has_request_context, request
 from sqlalchemy import event, insert, inspect
 
 from ..auth.models import ROLE_LABELS, User
+from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..tickets.campaigns import Campaign
 from ..units.models import Category, Segment, Unit
 from ..workdays.models import Holiday
 from .models import AuditEntry
+
+log = logging.getLogger(__name__)
 
 KINDS = {"login": "登录", "account": "账号与权限", "reference": "基础数据", "data": "数据导出"}
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "token": "接口登录",
@@ -95,8 +100,14 @@ def shown(key: str, value) -> str:
     return str(value)
 
 
+# Who acts outside a request: a background job's owner (an import an admin confirmed), set by the job runner.
+ACTING: ContextVar[User | None] = ContextVar("audit_acting", default=None)
+
+
 def actor() -> tuple[int | None, str, str]:
     """(user id, name, address) of whoever is acting now."""
+    if (user := ACTING.get()) is not None:
+        return user.id, user.username, "后台任务"
     if has_request_context():
         from ..policy import current_actor
 
@@ -127,8 +138,15 @@ def record(kind: str, action: str, target: str = "", detail: str = "", *, ok: bo
 def record_apart(kind: str, action: str, target: str = "", detail: str = "") -> None:
     """Add one entry at once, in a transaction of its own: for a download, whose rows are read while the response
     streams, after the request's transaction (a commit of the entry with it would expire the rows being read)."""
-    with db.engine.begin() as conn:
-        conn.execute(insert(AuditEntry), _values(kind, action, target, detail, True, None, None, None))
+    values = _values(kind, action, target, detail, True, None, None, None)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(insert(AuditEntry), values)
+    except DATABASE_REFUSALS as error:
+        if not will_not_write(error):
+            raise
+        # A database that only reads (a standby after a fail-over) still serves reads: the entry goes to the log.
+        log.warning("audit entry not saved (%s): %s", error, values)
 
 
 def _change(state, key: str) -> tuple[object, object] | None:

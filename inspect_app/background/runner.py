@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..audit import trail
 from ..common.errors import STORAGE_FAILED, ServiceError, is_storage_error
 from ..common.timeutil import utcnow
 from ..extensions import db
@@ -87,6 +88,7 @@ def execute(job_id: int, worker: str) -> str:
     job = db.session.get(Job, job_id)
     task = tasks().get(job.kind)
     ctx = TaskContext(job, utcnow(), worker)
+    acting = trail.ACTING.set(job.owner)  # what the task changes is its owner's doing in the 操作日志
     try:
         if task is None:
             raise ServiceError("未知的任务类型。", code="unknown_job")
@@ -128,6 +130,7 @@ def execute(job_id: int, worker: str) -> str:
             _fail(job_id, worker, "job_failed", GENERIC_FAILURE)
         return "failed"
     finally:
+        trail.ACTING.reset(acting)
         ctx.output.unlink(missing_ok=True)
 
 
