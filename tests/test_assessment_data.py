@@ -63,6 +63,10 @@ def test_sites_api_creates_and_changes_a_site(api, city, world):
     assert changed.get_json()["name"] == "新河农贸市场（改造后）"
     assert changed.get_json()["units"]["operator"] == world.market_operator.id
     assert changed.get_json()["units"]["sector"] == world.market_office.id  # untouched
+    from inspect_app.audit.models import AuditEntry  # the 操作日志 names the change, from what to what
+    entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.actor, entry.action, entry.target) == ("admin", "update", "点位 新河农贸市场（改造后）")
+    assert entry.detail == (f"名称：新河农贸市场 → 新河农贸市场（改造后）；管理主体：无 → {world.market_operator.name}")
     for bad, code in (({**body, "code": "JC-NM-1"}, "duplicate_code"), ({**body, "code": "X1", "kind": "景区"}, "invalid_kind"),
                       ({**body, "code": "X2", "units": {}}, "unit_required"),
                       ({**body, "code": "X3", "area": "", "point": "28.23,112.93"}, "invalid_coordinates"),

@@ -26,6 +26,7 @@ from ..auth.models import ROLE_LABELS, User
 from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
+from ..sites.models import Site
 from ..tickets.campaigns import Campaign
 from ..units.models import Category, Segment, Unit
 from ..workdays.models import Holiday
@@ -53,8 +54,9 @@ def _unit_name(unit_id) -> str:
 
 
 SECRET = {"password_hash"}               # recorded as changed, never its value
-SHAPES = {"coords_json"}                 # a line's points: recorded as changed, not printed
-UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id"}
+SHAPES = {"coords_json", "area_json", "lat", "lon"}  # a line's points, an area, a spot: changed, not printed
+UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id", "territorial_unit_id", "sector_unit_id",
+         "operator_unit_id"}
 
 AUDITED: dict[type, Audited] = {
     User: Audited("账号", "account", lambda u: u.username,
@@ -71,6 +73,10 @@ AUDITED: dict[type, Audited] = {
                        "deadline_workdays": "整改时限（工作日）", "rework_hours": "返工时限（小时）",
                        "rework_workdays": "返工时限（工作日）", "urgent": "紧急", "owner_unit_id": "责任单位",
                        "route": "派遣方式", "active": "状态"}),
+    Site: Audited("点位", "reference", lambda s: s.name,
+                  {"code": "编码", "name": "名称", "district": "区县", "street": "街道", "address": "地址",
+                   "territorial_unit_id": "属地单位", "sector_unit_id": "行业主管部门", "operator_unit_id": "管理主体",
+                   "lat": "位置", "area_json": "范围", "active": "状态"}),
     Holiday: Audited("节假日", "reference", lambda h: h.day.isoformat(),
                      {"kind": "类型", "name": "名称"}),
     Campaign: Audited("专项整治行动", "reference", lambda c: c.name,
@@ -152,14 +158,14 @@ def record_apart(kind: str, action: str, target: str = "", detail: str = "") -> 
 def _change(state, key: str) -> tuple[object, object] | None:
     """(old, new) of an attribute changed since loaded, or None. A unit is often set through its relationship
     (user.unit = …), whose foreign key is only written at the flush: the key still holds the old id then."""
+    history = state.attrs[key].history
+    if history.has_changes():
+        return history.deleted[0] if history.deleted else None, history.added[0] if history.added else None
     if key in UNITS and key[:-3] in state.attrs:
         related = state.attrs[key[:-3]].history
         if related.has_changes():
             return state.dict.get(key), related.added[0] if related.added else None
-    history = state.attrs[key].history
-    if not history.has_changes():
-        return None
-    return history.deleted[0] if history.deleted else None, history.added[0] if history.added else None
+    return None
 
 
 def _changes(row, audited: Audited) -> list[str]:
