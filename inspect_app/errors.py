@@ -7,8 +7,8 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import (DATABASE_REFUSALS, DATABASE_UNAVAILABLE, STORAGE_FAILED, ServiceError, database_answer,
-                            is_storage_error)
+from .common.errors import (DATABASE_REFUSALS, DATABASE_UNAVAILABLE, ServiceError, database_answer,
+                            is_storage_error, storage_answer)
 from .extensions import db
 from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response
 
@@ -100,7 +100,7 @@ def register_error_handlers(app) -> None:
             return unexpected(error)
         db.session.rollback()
         log.error("storage failed on %s %s: %s", request.method, request.path, error)
-        return error_response(503, *STORAGE_FAILED)
+        return error_response(503, *storage_answer(error, reading=request.method in ("GET", "HEAD")))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -356,3 +356,24 @@ def test_a_read_whose_commit_the_full_disk_refuses_is_shown(app, city, browser):
         assert leader.get("/dashboard/").status_code == 200
     finally:
         event.remove(db.session, "before_commit", refuse)
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EIO])
+def test_a_photo_the_disk_will_not_give_back_says_it_could_not_be_read(api, browser, city, make_ticket, monkeypatch,
+                                                                        caplog, code):
+    # A photo file the service may not read (restored by root with a umask of 077) or a failing disk: 503 as
+    # before, but not in the words of a file that was being saved. A write that fails still says 未能保存.
+    from inspect_app.tickets import photo_files
+
+    ticket = make_ticket()
+    photo = ticket.photos[0]
+
+    def unreadable(target, *_args, **_kwargs):
+        raise OSError(code, "Permission denied" if code == errno.EACCES else "Input/output error", str(target))
+    monkeypatch.setattr(photo_files, "send_file", unreadable)
+    answer = api.get(f"/api/v1/photos/{photo.id}", city.inspector)
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "storage_failed"
+    assert answer.get_json()["error"]["message"].startswith("文件暂时无法从服务器磁盘读取（文件不可读或磁盘故障）")
+    page = browser(city.inspector).get(f"/tickets/photos/{photo.id}")
+    assert page.status_code == 503 and "文件暂时无法从服务器磁盘读取" in page.get_data(as_text=True)
+    assert "storage failed on GET" in caplog.text

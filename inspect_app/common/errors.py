@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, TimeoutError as PoolTimeout
 
@@ -33,8 +34,23 @@ STORAGE_FAILED = ("storage_failed", "文件未能保存到服务器磁盘（磁�
                                     "如持续出现，请联系系统管理员。")
 
 
+# ... or would not give back a file it holds (the file not readable by the service, a failing disk, a stale mount):
+# the same answer, in words that do not say something was being saved.
+STORAGE_UNREADABLE = ("storage_failed", "文件暂时无法从服务器磁盘读取（文件不可读或磁盘故障），请稍后重试；"
+                                        "如持续出现，请联系系统管理员。")
+_READ_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EIO, errno.ESTALE})
+
+
 def is_storage_error(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
+
+
+def storage_answer(error: OSError, reading: bool) -> tuple[str, str]:
+    """STORAGE_UNREADABLE when a request that only reads (`reading`) failed on a file that is there, else
+    STORAGE_FAILED (a file being written: a photo, a PDF made on first reading, an export)."""
+    if reading and error.errno in _READ_ERRNOS and error.filename and os.path.isfile(error.filename):
+        return STORAGE_UNREADABLE
+    return STORAGE_FAILED
 
 
 def database_answer(error: BaseException) -> tuple[str, str] | None:
