@@ -153,3 +153,27 @@ def test_an_export_while_the_database_only_reads_is_served_and_its_entry_logged(
     export = office.get("/office/export/units.csv")
     assert export.status_code == 200 and "名称" in export.data.decode("gb18030")
     assert "audit entry not saved" in caplog.text and "'actor': 'admin'" in caplog.text
+
+
+def test_the_accounts_page_shows_the_last_sign_in_and_names_accounts_long_unused(app, city, browser, client, clock,
+                                                                                now):
+    from datetime import timedelta
+
+    from inspect_app.auth.models import User
+
+    browser(city.inspector)  # a page's sign-in
+    assert client.post("/api/v1/auth/token", json={"username": "unit_a", "password": PASSWORD}).status_code == 200
+    db.session.expire_all()
+    for user in (city.inspector, city.unit_a):
+        assert abs(db.session.get(User, user.id).last_login_at - now) < timedelta(minutes=1)
+    assert db.session.get(User, city.leader.id).last_login_at is None
+    clock.set(now + timedelta(days=91))
+    office = browser(city.admin)
+    idle = office.get("/office/accounts?idle=1").get_data(as_text=True)
+    for user in (city.inspector, city.unit_a, city.leader):  # signed in 91 days ago, or made then and never since
+        assert f">{user.username}</a>" in idle
+    assert ">admin</a>" not in idle  # signed in just now
+    every = office.get("/office/accounts").get_data(as_text=True)
+    assert "从未登录" in every and "90 天以上未用" in every and "2026-11-25" in every
+    office.submit("/office/accounts", f"/office/accounts/{city.leader.id}/disable")
+    assert ">leader</a>" not in office.get("/office/accounts?idle=1").get_data(as_text=True)  # disabled: done

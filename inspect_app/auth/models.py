@@ -32,6 +32,7 @@ class User(UserMixin, db.Model):
     # Bumped on password change: sessions and tokens issued before it stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a page's sign-in or an API token
 
     unit = relationship("Unit", lazy="joined")
 

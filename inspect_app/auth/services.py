@@ -69,6 +69,7 @@ def check_login(username: str, password: str, address: str, now: datetime) -> Us
     user = authenticate(username, password)
     if user is not None:
         throttle.succeeded(username, address, now)
+        user.last_login_at = now  # the accounts page shows it: long-unused accounts are to be disabled
     return user
 
 

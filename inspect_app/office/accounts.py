@@ -9,7 +9,7 @@ import string
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from ..auth.models import ROLE_LABELS, ROLES, User
 from ..auth.services import create_user, password_problem
@@ -24,8 +24,16 @@ ROLE_BY_LABEL = {**{label: role for role, label in ROLE_LABELS.items()}, **{role
                  "文明办（管理员）": "admin", "管理员": "admin", "单位": "unit"}
 
 
-def list_accounts(q: str = "", role: str = "", include_disabled: bool = True) -> list[User]:
+IDLE_DAYS = 90  # an active account not signed in for this long is named on the accounts page (to be disabled)
+
+
+def list_accounts(q: str = "", role: str = "", include_disabled: bool = True,
+                  idle_since: datetime | None = None) -> list[User]:
+    """`idle_since`: only active accounts not signed in since then (never signed in: made before then)."""
     query = select(User).order_by(User.active.desc(), User.role, User.username)
+    if idle_since is not None:
+        never = and_(User.last_login_at.is_(None), or_(User.created_at.is_(None), User.created_at < idle_since))
+        query = query.where(User.active.is_(True), or_(User.last_login_at < idle_since, never))
     if q:
         query = query.where(any_like((User.username, User.display_name, User.phone), like_pattern(q)))
     if role:

@@ -4,6 +4,7 @@ Routes read input, call one operation and render or redirect; the request commit
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,7 +18,7 @@ from ..background.models import Job
 from ..common.errors import NotFound
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import int_arg
+from ..http import flag_arg, int_arg
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets import services as ticket_services
@@ -232,8 +233,11 @@ def category_active(category_id: int, action: str):
 @requires(OFFICE)
 def accounts_list():
     q, role = (request.args.get("q") or "").strip(), request.args.get("role") or ""
-    return render_template("office/accounts.html", users=accounts.list_accounts(q, role), q=q, role=role,
-                           roles=ROLE_LABELS)
+    now = utcnow()
+    idle = flag_arg(request.args, "idle")  # active accounts not signed in for IDLE_DAYS (or never)
+    users = accounts.list_accounts(q, role, idle_since=now - timedelta(days=accounts.IDLE_DAYS) if idle else None)
+    return render_template("office/accounts.html", users=users, q=q, role=role, idle=idle, roles=ROLE_LABELS,
+                           idle_days=accounts.IDLE_DAYS, idle_before=now - timedelta(days=accounts.IDLE_DAYS))
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
