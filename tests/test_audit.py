@@ -177,3 +177,21 @@ def test_the_accounts_page_shows_the_last_sign_in_and_names_accounts_long_unused
     assert "从未登录" in every and "90 天以上未用" in every and "2026-11-25" in every
     office.submit("/office/accounts", f"/office/accounts/{city.leader.id}/disable")
     assert ">leader</a>" not in office.get("/office/accounts?idle=1").get_data(as_text=True)  # disabled: done
+
+
+def test_the_log_exports_what_the_page_selects_and_the_export_is_itself_recorded(app, city, browser):
+    import io
+
+    from openpyxl import load_workbook
+
+    office = browser(city.admin)
+    browser().login("inspector", "wrong-password")
+    sheet = office.get("/audit/export.xlsx?kind=login")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert rows[0] == ("时间", "操作人", "IP 地址", "类别", "操作", "结果", "对象", "详情")
+    assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("admin", "登录", "成功"), ("inspector", "登录失败", "未成功")]
+    entry = last(action="export")
+    assert entry.target.startswith("操作日志_") and entry.target.endswith(".xlsx")
+    assert office.get("/audit/export.csv?kind=x").status_code == 400
+    assert browser(city.leader).get("/audit/export.csv").status_code in (403, 404)
