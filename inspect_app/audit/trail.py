@@ -1,20 +1,20 @@
 """What goes into the 操作日志, and from where.
 
-- Changes to the audited tables (accounts, units, segments, categories, holidays, campaigns) are found at each flush,
-  whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
+- Changes to the audited tables (accounts, units, segments, categories, sites, holidays, campaigns) are found at each
+  flush, whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
   the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction as
   the change, so an entry stands exactly for what was kept.
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
   them, with `record`.
 The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
-request, 命令行 for a command and 系统 for the scheduler.
+request, a background job's owner (ACTING), 命令行 for a command and 系统 for the scheduler.
 """
 from __future__ import annotations
 
 import json
 import logging
-from contextvars import ContextVar
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 

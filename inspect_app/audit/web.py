@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from ..common.errors import BadRequest
 from ..common.sql import any_like, like_pattern
-from ..common.timeutil import fmt as fmt_time, local_midnight
+from ..common.timeutil import fmt as fmt_time
+from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_arg, int_arg, now
 from ..office import downloads
