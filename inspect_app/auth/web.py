@@ -6,11 +6,11 @@ import logging
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
+from ..audit import trail
 from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
 from ..http import API_PREFIX, local_url
-from ..audit import trail
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
