@@ -159,14 +159,14 @@ def test_the_accounts_page_shows_the_last_sign_in_and_names_accounts_long_unused
                                                                                 now):
     from datetime import timedelta
 
-    from inspect_app.auth.models import User
+    from inspect_app.auth.models import LastSignIn
 
     browser(city.inspector)  # a page's sign-in
     assert client.post("/api/v1/auth/token", json={"username": "unit_a", "password": PASSWORD}).status_code == 200
     db.session.expire_all()
     for user in (city.inspector, city.unit_a):
-        assert abs(db.session.get(User, user.id).last_login_at - now) < timedelta(minutes=1)
-    assert db.session.get(User, city.leader.id).last_login_at is None
+        assert abs(db.session.get(LastSignIn, user.id).at - now) < timedelta(minutes=1)
+    assert db.session.get(LastSignIn, city.leader.id) is None
     clock.set(now + timedelta(days=91))
     office = browser(city.admin)
     idle = office.get("/office/accounts?idle=1").get_data(as_text=True)
@@ -176,7 +176,9 @@ def test_the_accounts_page_shows_the_last_sign_in_and_names_accounts_long_unused
     every = office.get("/office/accounts").get_data(as_text=True)
     assert "从未登录" in every and "90 天以上未用" in every and "2026-11-25" in every
     office.submit("/office/accounts", f"/office/accounts/{city.leader.id}/disable")
-    assert ">leader</a>" not in office.get("/office/accounts?idle=1").get_data(as_text=True)  # disabled: done
+    browser(city.inspector)  # back at work: signed in again today
+    idle = office.get("/office/accounts?idle=1").get_data(as_text=True)
+    assert ">leader</a>" not in idle and ">inspector</a>" not in idle and ">unit_a</a>" in idle
 
 
 def test_the_log_exports_what_the_page_selects_and_the_export_is_itself_recorded(app, city, browser):

@@ -32,9 +32,9 @@ class User(UserMixin, db.Model):
     # Bumped on password change: sessions and tokens issued before it stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a page's sign-in or an API token
 
     unit = relationship("Unit", lazy="joined")
+    last_sign_in = relationship("LastSignIn", uselist=False, lazy="select", viewonly=True)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=_hash_method())
@@ -74,6 +74,17 @@ def check_against_dummy(password: str) -> bool:
     check_password_hash(_DUMMY_HASHES[method], password)
     return False
 
+
+
+class LastSignIn(db.Model):
+    """When an account last signed in (a page or an API token), for the accounts page, which names accounts
+    unused for long. A table of its own, not a column of users: a sign-in then changes no user row (the API token
+    cache stays), and each request's user is loaded as before."""
+
+    __tablename__ = "last_sign_ins"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 class LoginSession(db.Model):
     """One login on one browser. The session (and remember-me) cookie carries a random token whose hash is kept

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from ..common.errors import Invalid
 from ..extensions import db
 from . import sessions, throttle, token_cache
-from .models import ROLES, ApiToken, User, check_against_dummy
+from .models import ROLES, ApiToken, LastSignIn, User, check_against_dummy
 
 MIN_PASSWORD_LENGTH = 8
 DATA = Path(__file__).parent / "data"
@@ -69,7 +69,11 @@ def check_login(username: str, password: str, address: str, now: datetime) -> Us
     user = authenticate(username, password)
     if user is not None:
         throttle.succeeded(username, address, now)
-        user.last_login_at = now  # the accounts page shows it: long-unused accounts are to be disabled
+        seen = db.session.get(LastSignIn, user.id)  # the accounts page shows it: unused accounts are to be disabled
+        if seen is None:
+            db.session.add(LastSignIn(user_id=user.id, at=now))
+        else:
+            seen.at = now
     return user
 
 

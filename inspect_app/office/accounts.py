@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager
 
-from ..auth.models import ROLE_LABELS, ROLES, User
+from ..auth.models import ROLE_LABELS, ROLES, LastSignIn, User
 from ..auth.services import create_user, password_problem
 from ..common.errors import Invalid
 from ..common.ids import get_row
@@ -30,10 +31,11 @@ IDLE_DAYS = 90  # an active account not signed in for this long is named on the 
 def list_accounts(q: str = "", role: str = "", include_disabled: bool = True,
                   idle_since: datetime | None = None) -> list[User]:
     """`idle_since`: only active accounts not signed in since then (never signed in: made before then)."""
-    query = select(User).order_by(User.active.desc(), User.role, User.username)
+    query = (select(User).outerjoin(LastSignIn).options(contains_eager(User.last_sign_in))
+             .order_by(User.active.desc(), User.role, User.username))
     if idle_since is not None:
-        never = and_(User.last_login_at.is_(None), or_(User.created_at.is_(None), User.created_at < idle_since))
-        query = query.where(User.active.is_(True), or_(User.last_login_at < idle_since, never))
+        never = and_(LastSignIn.at.is_(None), or_(User.created_at.is_(None), User.created_at < idle_since))
+        query = query.where(User.active.is_(True), or_(LastSignIn.at < idle_since, never))
     if q:
         query = query.where(any_like((User.username, User.display_name, User.phone), like_pattern(q)))
     if role:
