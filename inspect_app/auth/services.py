@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from ..common.errors import Invalid
+from ..common.sql import insert_on_conflict
 from ..extensions import db
 from . import sessions, throttle, token_cache
 from .models import ROLES, ApiToken, LastSignIn, User, check_against_dummy
@@ -69,11 +70,10 @@ def check_login(username: str, password: str, address: str, now: datetime) -> Us
     user = authenticate(username, password)
     if user is not None:
         throttle.succeeded(username, address, now)
-        seen = db.session.get(LastSignIn, user.id)  # the accounts page shows it: unused accounts are to be disabled
-        if seen is None:
-            db.session.add(LastSignIn(user_id=user.id, at=now))
-        else:
-            seen.at = now
+        # The accounts page shows it (unused accounts are to be disabled); two sign-ins at once both succeed.
+        signed_in = insert_on_conflict(LastSignIn).values(user_id=user.id, at=now)
+        db.session.execute(signed_in.on_conflict_do_update(index_elements=["user_id"],
+                                                           set_={"at": signed_in.excluded.at}))
     return user
 
 

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, select, update
 
 from ..common.errors import ServiceError
+from ..common.sql import insert_on_conflict
 from ..extensions import db
 from .models import LoginThrottle
 
@@ -109,12 +110,7 @@ def _take(scope: str, address: str, username: str, now: datetime, next_state) ->
 
 
 def _insert_if_missing(scope: str, address: str, username: str, now: datetime) -> None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(LoginThrottle).values(
+    db.session.execute(insert_on_conflict(LoginThrottle).values(
         scope=scope, address=address, username=username, failures=0, window_start=now, last_at=now,
         blocked_until=None, version=0).on_conflict_do_nothing())
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import String, UniqueConstraint, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from .sql import insert_on_conflict
 
 
 class Counter(db.Model):
@@ -23,9 +23,7 @@ class Counter(db.Model):
 
 def _ensure_row(name: str, year: int) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: the row exists afterwards, whoever created it."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(Counter).values(name=name, year=year, value=0)
+    db.session.execute(insert_on_conflict(Counter).values(name=name, year=year, value=0)
                        .on_conflict_do_nothing(index_elements=["name", "year"]))
 
 

@@ -1,6 +1,7 @@
 """Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns),
 times formatted by the database for the API's reads, the hours between two times, and an integer member of JSON
-text and a substring test (the inbox reads ticket events' data), and the searches' LIKE of what the user typed."""
+text and a substring test (the inbox reads ticket events' data), the searches' LIKE of what the user typed, and
+INSERT ... ON CONFLICT in the session's dialect."""
 from __future__ import annotations
 
 import re
@@ -30,6 +31,17 @@ def consts(values) -> list:
 
 
 _WORD = re.compile(r"[a-z_]+")
+
+
+def insert_on_conflict(target):
+    """INSERT INTO target in the session's own dialect, which has ON CONFLICT: `.on_conflict_do_nothing()` for a
+    row that must exist whoever made it, `.on_conflict_do_update()` for one that two requests may write at once."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from ..extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 def like_pattern(text: str) -> str:

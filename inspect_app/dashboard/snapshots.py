@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..boundary import optional_write
+from ..common.sql import insert_on_conflict
 from ..extensions import db
 from .models import DashboardSnapshot
 
@@ -94,9 +94,7 @@ def read(key: str, max_age: float, now: datetime, types: dict[str, type] | None 
 
 def write(key: str, value, now: datetime) -> None:
     """Store (or replace) the value; two processes storing at once both succeed, the later one wins."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DashboardSnapshot)
-    statement = insert.values(key=key, computed_at=now, data_json=encode(value))
+    statement = insert_on_conflict(DashboardSnapshot).values(key=key, computed_at=now, data_json=encode(value))
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["key"], set_={"computed_at": statement.excluded.computed_at,
                                       "data_json": statement.excluded.data_json}))

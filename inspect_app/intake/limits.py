@@ -21,6 +21,7 @@ from sqlalchemy import delete, update
 
 from ..auth.throttle import client_key
 from ..common.errors import ServiceError
+from ..common.sql import insert_on_conflict
 from ..extensions import db
 from .models import RateCounter
 
@@ -51,12 +52,7 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 
 
 def _insert_if_missing(scope: str, key: str, start: datetime) -> None:
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(RateCounter).values(scope=scope, key=key, window_start=start, hits=0)
+    db.session.execute(insert_on_conflict(RateCounter).values(scope=scope, key=key, window_start=start, hits=0)
                        .on_conflict_do_nothing())
 
 
