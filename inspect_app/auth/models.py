@@ -75,7 +75,6 @@ def check_against_dummy(password: str) -> bool:
     return False
 
 
-
 class LastSignIn(db.Model):
     """When an account last signed in (a page or an API token), for the accounts page, which names accounts
     unused for long. A table of its own, not a column of users: a sign-in then changes no user row (the API token
@@ -85,6 +84,7 @@ class LastSignIn(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
 
 class LoginSession(db.Model):
     """One login on one browser. The session (and remember-me) cookie carries a random token whose hash is kept
