@@ -475,6 +475,32 @@ def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):
                                            "black_below": 100}], {city.police.id: "乙"}, AFTER_NOV)
 
 
+def test_the_office_log_names_changes_to_groups_and_schemes_and_only_the_moves_of_units(city):
+    # Who changed the 红黑榜's rules before a list came out: the groups' sizes and lines, the scheme in force, a
+    # unit moved between groups. Saving the same placements again records nothing.
+    from inspect_app.audit.models import AuditEntry
+
+    def entries():
+        db.session.flush()
+        return [(e.action, e.target, e.detail) for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == "reference").order_by(AuditEntry.id))]
+    group = {"name": "城区", "unit_kinds": "街道", "red_size": 1, "red_floor": 95, "black_size": 1,
+             "black_below": 100}
+    services.save_groups(city.admin, [group], {city.police.id: "城区"}, AFTER_NOV)
+    made = entries()
+    assert ("update", f"排名分组 单位 {city.police.name}", "分组：按单位类型 → 城区") in made
+    assert any(action == "create" and target == "排名分组 城区" for action, target, _ in made)
+    services.save_groups(city.admin, [group], {city.police.id: "城区"}, AFTER_NOV)
+    assert entries() == made  # nothing moved, nothing changed
+    services.save_groups(city.admin, [{**group, "red_floor": 90}], {}, AFTER_NOV)
+    assert entries()[len(made):] == [("update", "排名分组 城区", "红榜最低分：95.0 → 90.0"),
+                                     ("update", f"排名分组 单位 {city.police.name}", "分组：城区 → 按单位类型")]
+    shipped = [s.code for s in services.schemes()]
+    services.activate_scheme(city.admin, shipped[1], AFTER_NOV)
+    changed = [e for e in entries() if e[1].startswith("评分方案") and e[0] == "update"]
+    assert sorted(detail for _, _, detail in changed) == ["在用：否 → 是", "在用：是 → 否"]
+
+
 # ----------------------------------------------------------------------------- publishing and snapshots
 
 def _three_units(city, add):

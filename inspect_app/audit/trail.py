@@ -1,9 +1,10 @@
 """What goes into the 操作日志, and from where.
 
-- Changes to the audited tables (accounts, units, segments, categories, sites, holidays, campaigns) are found at each
-  flush, whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
-  the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction as
-  the change, so an entry stands exactly for what was kept.
+- Changes to the audited tables (accounts, units, segments, categories, sites, the 红黑榜's scoring schemes and
+  groups, holidays, campaigns) are found at each flush, whatever made them: a page, the API, an import, a command.
+  One entry per row added, changed or deleted, naming the fields that changed with their old and new values (a
+  password only as 已更改). Made in the same transaction as the change, so an entry stands exactly for what was
+  kept. (Units placed in a 红黑榜 group by hand are recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
   them, with `record`.
 The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
@@ -26,6 +27,7 @@ from ..auth.models import ROLE_LABELS, User
 from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
+from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site
 from ..tickets.campaigns import Campaign
 from ..units.models import Category, Segment, Unit
@@ -54,7 +56,8 @@ def _unit_name(unit_id) -> str:
 
 
 SECRET = {"password_hash"}               # recorded as changed, never its value
-SHAPES = {"coords_json", "area_json", "lat", "lon"}  # a line's points, an area, a spot: changed, not printed
+# a line's points, an area, a spot, a scoring scheme's document: recorded as changed, not printed
+UNPRINTED = {"coords_json", "area_json", "lat", "lon", "document_json"}
 UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id", "territorial_unit_id", "sector_unit_id",
          "operator_unit_id"}
 
@@ -77,6 +80,11 @@ AUDITED: dict[type, Audited] = {
                   {"code": "编码", "name": "名称", "district": "区县", "street": "街道", "address": "地址",
                    "territorial_unit_id": "属地单位", "sector_unit_id": "行业主管部门", "operator_unit_id": "管理主体",
                    "lat": "位置", "area_json": "范围", "active": "状态"}),
+    RankingScheme: Audited("评分方案", "reference", lambda r: r.name,
+                           {"name": "名称", "document_json": "评分规则", "in_force": "在用"}),
+    RankingGroup: Audited("排名分组", "reference", lambda g: g.name,
+                          {"name": "名称", "unit_kinds": "按单位类型", "red_size": "红榜名额",
+                           "red_floor": "红榜最低分", "black_size": "黑榜名额", "black_below": "黑榜分数线"}),
     Holiday: Audited("节假日", "reference", lambda h: h.day.isoformat(),
                      {"kind": "类型", "name": "名称"}),
     Campaign: Audited("专项整治行动", "reference", lambda c: c.name,
@@ -178,7 +186,7 @@ def _changes(row, audited: Audited) -> list[str]:
         old, new = change
         if getattr(new, "id", new) == old:
             continue
-        if key in SECRET or key in SHAPES:
+        if key in SECRET or key in UNPRINTED:
             found.append(f"{label}已更改")
         else:
             found.append(f"{label}：{shown(key, old)} → {shown(key, new)}")
@@ -193,7 +201,7 @@ def _value(row, key: str):
 
 def _created(row, audited: Audited) -> str:
     return "；".join(f"{label}：{shown(key, _value(row, key))}" for key, label in audited.fields.items()
-                    if key not in SECRET | SHAPES and _value(row, key) not in (None, "")
+                    if key not in SECRET | UNPRINTED and _value(row, key) not in (None, "")
                     and key not in ("name", "username", "active"))  # a new row is active; its name is the target
 
 

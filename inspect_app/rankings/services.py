@@ -180,6 +180,8 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
         raise Invalid(f"分组“{'、'.join(sorted(unknown))}”不存在。", code="invalid_groups")
     lock_setting("ranking-groups")
     existing = {g.name: g for g in db.session.scalars(select(RankingGroup))}
+    placed_before = {unit_id: name for unit_id, name in db.session.execute(
+        select(RankingGroupMember.unit_id, RankingGroup.name).join(RankingGroup))}
     db.session.execute(RankingGroupMember.__table__.delete())
     for name, row in existing.items():
         if name not in names:
@@ -194,10 +196,24 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
         rows[data["name"]] = row
     db.session.flush()
     known_units = set(db.session.scalars(select(Unit.id)))
-    for unit_id, name in placements.items():
-        if name and unit_id in known_units:
-            db.session.add(RankingGroupMember(unit_id=unit_id, group_id=rows[name].id))
+    placed = {unit_id: name for unit_id, name in placements.items() if name and unit_id in known_units}
+    for unit_id, name in placed.items():
+        db.session.add(RankingGroupMember(unit_id=unit_id, group_id=rows[name].id))
     db.session.flush()
+    _audit_placements(placed_before, placed)
+
+
+def _audit_placements(before: dict[int, str], after: dict[int, str]) -> None:
+    """The 操作日志's entries for units placed in a group by hand, or back by their kind: the rows are replaced
+    on every save, so the listener would see every placement each time; only the moves are recorded."""
+    from ..audit import trail
+
+    for unit_id in sorted(set(before) | set(after)):
+        old, new = before.get(unit_id), after.get(unit_id)
+        if old != new:
+            unit = db.session.get(Unit, unit_id)
+            trail.record("reference", "update", f"排名分组 单位 {unit.name if unit else unit_id}",
+                         f"分组：{old or '按单位类型'} → {new or '按单位类型'}")
 
 
 # ----------------------------------------------------------------------------- computing
