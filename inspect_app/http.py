@@ -154,6 +154,15 @@ def date_arg(args, name: str) -> date | None:
     return value
 
 
+def date_range_args(args) -> tuple[date | None, date | None]:
+    """The `from` and `to` days of a list's or an export's filter (Shanghai days, both included); either may be
+    absent; a bad day or `from` after `to` answers 400."""
+    day_from, day_to = date_arg(args, "from"), date_arg(args, "to")
+    if day_from and day_to and day_from > day_to:
+        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
+    return day_from, day_to
+
+
 def flag_arg(args, name: str) -> bool:
     return (args.get(name) or "") in ("1", "true", "yes")
 

@@ -82,7 +82,7 @@ def test_office_and_leader_filter_all_letters(api, city, issued):
     on_day = api.get("/api/v1/letters?from=2026-12-03&to=2026-12-03", city.admin).get_json()
     assert [item["id"] for item in on_day] == [issued["a2"]]
     assert api.get("/api/v1/letters?to=2026-11-26", city.admin).get_json() == []
-    for bad in ("level=9", "unit_id=x", "from=yesterday"):
+    for bad in ("level=9", "unit_id=x", "from=yesterday", "from=2026-12-03&to=2026-12-02"):
         response = api.get(f"/api/v1/letters?{bad}", city.admin)
         assert response.status_code == 400 and response.get_json()["error"]["code"].startswith("invalid_")
 

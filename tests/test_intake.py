@@ -373,6 +373,9 @@ def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city,
     assert lines[0].startswith("工单编号,办理状态,问题编号,承办单位")
     assert lines[1].startswith(f"GD2026112101,责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
     assert "整改情况：已清除" in lines[1]
+    reversed_range = api.get("/api/v1/intake/hotline/export.csv?from=2026-12-01&to=2026-11-01", city.admin)
+    assert reversed_range.status_code == 400
+    assert reversed_range.get_json()["error"] == {"code": "invalid_date_range", "message": "开始日期不能晚于结束日期。"}
     assert api.get("/api/v1/intake/hotline/NOPE", city.admin).status_code == 404
 
 

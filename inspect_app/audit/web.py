@@ -12,7 +12,7 @@ from ..common.sql import any_like, like_pattern
 from ..common.timeutil import fmt as fmt_time
 from ..common.timeutil import local_midnight
 from ..extensions import db
-from ..http import date_arg, int_arg, now
+from ..http import date_range_args, int_arg, now
 from ..office import downloads
 from ..policy import OFFICE, requires
 from .models import AuditEntry
@@ -38,11 +38,9 @@ class Filters:
 
 
 def _filters(args) -> Filters:
-    found = Filters((args.get("q") or "").strip(), args.get("kind") or "", date_arg(args, "from"), date_arg(args, "to"))
+    found = Filters((args.get("q") or "").strip(), args.get("kind") or "", *date_range_args(args))
     if found.kind and found.kind not in KINDS:
         raise BadRequest("参数 kind 不正确。", code="invalid_kind")
-    if found.day_from and found.day_to and found.day_from > found.day_to:
-        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_range")
     return found
 
 

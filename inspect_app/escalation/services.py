@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..common.errors import BadRequest, NotFound
 from ..common.timeutil import local_midnight
 from ..extensions import db
-from ..http import date_arg, flag_arg, int_arg
+from ..http import date_range_args, flag_arg, int_arg
 from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
 from .models import KIND_LABELS, LETTER_STATUSES, MAX_LEVEL, Letter, LetterUnit
 from .settings import admin_may_sign
@@ -123,10 +123,11 @@ def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
 
 def parse_filter(args) -> LetterFilter:
     """From query-string args; bad values answer 400."""
+    date_from, date_to = date_range_args(args)
     return LetterFilter(unit_id=int_arg(args, "unit_id"), level=int_arg(args, "level", 1, MAX_LEVEL),
                         status=_choice(args, "status", tuple(LETTER_STATUSES)),
                         kind=_choice(args, "kind", tuple(KIND_LABELS)),
-                        date_from=date_arg(args, "from"), date_to=date_arg(args, "to"),
+                        date_from=date_from, date_to=date_to,
                         unacknowledged=flag_arg(args, "unacknowledged"), overdue=flag_arg(args, "overdue"),
                         page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))
 

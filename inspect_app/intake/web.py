@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
-from ..http import date_arg, done, int_arg, now
+from ..http import date_range_args, done, int_arg, now
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
@@ -192,7 +192,7 @@ def entry():
 
 def hotline_export(fmt: str):
     """The hotline's cases with their progress, for the hotline's system to take back."""
-    rows = hotline.export_rows(date_arg(request.args, "from"), date_arg(request.args, "to"))
+    rows = hotline.export_rows(*date_range_args(request.args))
     return downloads.rows_sheet("12345工单办理情况", fmt, request.args.get("encoding"), now(), hotline.EXPORT_COLUMNS,
                                 rows, widths=hotline.EXPORT_WIDTHS)
 

@@ -15,7 +15,7 @@ from ..common.errors import BadRequest
 from ..common.sql import any_like, const, consts, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
-from ..http import date_arg, flag_arg, int_arg
+from ..http import date_range_args, flag_arg, int_arg
 from ..photos.models import Photo
 from ..policy import UNITS, has_role
 from ..units.models import Category, Segment
@@ -192,7 +192,8 @@ def parse_filter(args) -> TicketFilter:
     source = (args.get("source") or "").strip() or None
     if source is not None and source not in SOURCES:
         raise BadRequest("问题来源参数不正确。", code="invalid_source")
-    flt = TicketFilter(
+    date_from, date_to = date_range_args(args)
+    return TicketFilter(
         status=status,
         source=source,
         unit_id=int_arg(args, "unit_id"),
@@ -202,14 +203,11 @@ def parse_filter(args) -> TicketFilter:
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
-        date_from=date_arg(args, "from"),
-        date_to=date_arg(args, "to"),
+        date_from=date_from,
+        date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
         per_page=int_arg(args, "per_page", high=100, default=20),
     )
-    if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
-        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
-    return flt
 
 
 def filtered_query(user, flt: TicketFilter, now: datetime):
