@@ -197,3 +197,34 @@ def test_the_log_exports_what_the_page_selects_and_the_export_is_itself_recorded
     assert entry.target.startswith("操作日志_") and entry.target.endswith(".xlsx")
     assert office.get("/audit/export.csv?kind=x").status_code == 400
     assert browser(city.leader).get("/audit/export.csv").status_code in (403, 404)
+
+
+def test_site_kinds_letter_wording_and_group_robots_are_recorded(app, city, browser):
+    office = browser(city.admin)
+    office.submit("/sites/kinds", "/sites/kinds", {"name": "农贸市场", "sort_order": "5"})
+    entry = last(kind="reference", action="create")
+    assert entry.target == "点位类型 农贸市场" and entry.detail == "排序：5" and entry.actor == city.admin.username
+
+    wording = {"title": "关于实行挂牌督办的函", "body": "{you}的问题实行挂牌督办。", "report_to": "市委", "cc": ""}
+    assert office.submit("/letters/templates", "/letters/templates/listed", wording).status_code == 303
+    entry = last(kind="reference")
+    assert entry.action == "create" and entry.target == "文书模板 挂牌督办函" and "报送：市委" in entry.detail
+    assert "{you}" not in entry.detail  # the body is long: said to have changed, not printed
+    office.submit("/letters/templates", "/letters/templates/listed", {**wording, "body": "新的正文。"})
+    assert last(kind="reference").detail == "正文已更改"
+    office.submit("/letters/templates", "/letters/templates/listed", {"reset": "1", "title": "x", "body": "y"})
+    entry = last(kind="reference")
+    assert (entry.action, entry.detail) == ("delete", "恢复为系统内置措辞")
+
+    # A unit's robot is where its news goes: its clerk sets it, and the address (its key is in it) is never shown.
+    clerk = browser(city.unit_b)
+    hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc123"
+    clerk.submit("/inbox/robot", "/inbox/robot", {"url": hook, "secret": "", "enabled": "1"})
+    entry = last(kind="reference")
+    assert (entry.action, entry.target, entry.actor) == ("create", f"单位群机器人 {city.street_b.name}",
+                                                         city.unit_b.username)
+    clerk.submit("/inbox/robot", "/inbox/robot", {"url": hook.replace("abc123", "xyz789"), "secret": ""})
+    assert last(kind="reference").detail == "群机器人地址已更改；推送：是 → 否"
+    clerk.submit("/inbox/robot", "/inbox/robot/remove")
+    assert last(kind="reference").action == "delete"
+    assert not any("abc123" in e.detail or "xyz789" in e.detail for e in entries())

@@ -1,10 +1,11 @@
 """What goes into the 操作日志, and from where.
 
-- Changes to the audited tables (accounts, units, segments, categories, sites, the 红黑榜's scoring schemes and
-  groups, holidays, campaigns) are found at each flush, whatever made them: a page, the API, an import, a command.
-  One entry per row added, changed or deleted, naming the fields that changed with their old and new values (a
-  password only as 已更改). Made in the same transaction as the change, so an entry stands exactly for what was
-  kept. (Units placed in a 红黑榜 group by hand are recorded by rankings.services, which replaces those rows.)
+- Changes to the audited tables (accounts, units, segments, categories, sites and their kinds, the 红黑榜's scoring
+  schemes and groups, holidays, campaigns, the letters' wording, the units' group robots) are found at each flush,
+  whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
+  the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction
+  as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜 group by hand are
+  recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
   them, with `record`.
 The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
@@ -26,9 +27,11 @@ from sqlalchemy import event, insert, inspect
 from ..auth.models import ROLE_LABELS, User
 from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
+from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
+from ..outbox.models import UnitRobot
 from ..rankings.models import RankingGroup, RankingScheme
-from ..sites.models import Site
+from ..sites.models import Site, SiteKind
 from ..tickets.campaigns import Campaign
 from ..units.models import Category, Segment, Unit
 from ..workdays.models import Holiday
@@ -48,6 +51,7 @@ class Audited:
     kind: str                        # KINDS
     name: Callable[[object], str]    # the row, as the office names it
     fields: dict[str, str]           # attribute -> its label; changes to other attributes are not recorded
+    deleted: str = ""                # what deleting a row means, when it is not plain 删除 (the entry's detail)
 
 
 def _unit_name(unit_id) -> str:
@@ -55,9 +59,10 @@ def _unit_name(unit_id) -> str:
     return unit.name if unit is not None else ("无" if not unit_id else f"单位 {unit_id}")
 
 
-SECRET = {"password_hash"}               # recorded as changed, never its value
-# a line's points, an area, a spot, a scoring scheme's document: recorded as changed, not printed
-UNPRINTED = {"coords_json", "area_json", "lat", "lon", "document_json"}
+# recorded as changed, never their value: a password's hash; a group robot's address (its key is in it) and secret
+SECRET = {"password_hash", "url", "secret"}
+# a line's points, an area, a spot, a scoring scheme's document, a letter's body: recorded as changed, not printed
+UNPRINTED = {"coords_json", "area_json", "lat", "lon", "document_json", "body"}
 UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id", "territorial_unit_id", "sector_unit_id",
          "operator_unit_id"}
 
@@ -85,6 +90,14 @@ AUDITED: dict[type, Audited] = {
     RankingGroup: Audited("排名分组", "reference", lambda g: g.name,
                           {"name": "名称", "unit_kinds": "按单位类型", "red_size": "红榜名额",
                            "red_floor": "红榜最低分", "black_size": "黑榜名额", "black_below": "黑榜分数线"}),
+    SiteKind: Audited("点位类型", "reference", lambda k: k.name,
+                      {"name": "名称", "sort_order": "排序", "active": "状态"}),
+    LetterTemplate: Audited("文书模板", "reference", lambda t: KIND_LABELS.get(t.kind, t.kind),
+                            {"title": "标题", "body": "正文", "report_to": "报送", "cc": "抄送"},
+                            deleted="恢复为系统内置措辞"),
+    # Where a unit's news is posted: an address changed to someone else's group would carry it outside.
+    UnitRobot: Audited("单位群机器人", "reference", lambda r: _unit_name(r.unit_id),
+                       {"url": "群机器人地址", "secret": "加签密钥", "enabled": "推送"}),
     Holiday: Audited("节假日", "reference", lambda h: h.day.isoformat(),
                      {"kind": "类型", "name": "名称"}),
     Campaign: Audited("专项整治行动", "reference", lambda c: c.name,
@@ -215,7 +228,7 @@ def _before_flush(session, _context, _instances) -> None:
             entries.append((audited, "update", row, "；".join(changes)))
     for row in session.deleted:
         if (audited := AUDITED.get(type(row))) is not None:
-            entries.append((audited, "delete", row, ""))
+            entries.append((audited, "delete", row, audited.deleted))
     if entries:
         now = utcnow()
         for audited, action, row, detail in entries:
