@@ -8,7 +8,7 @@ from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
             "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "surveys",
-            "ops", "audit", "field")
+            "workload", "ops", "audit", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

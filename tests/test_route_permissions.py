@@ -65,6 +65,8 @@ TABLE: dict[str, set[str]] = {
     "dashboard.index": {"admin", "leader"},
     "dashboard.year": {"admin", "leader"},
     "dashboard.year_export": {"admin", "leader"},
+    "workload.index": STAFF,
+    "workload.export": STAFF,
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
     "office.export_tickets": ALL,

@@ -231,6 +231,9 @@ DISPUTE_DECIDED = "action = 'reassign' AND from_status = 'disputed'"
 # requests decided, its 退单 refused (a reassignment; the other reassignments are few and filtered out there).
 UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign")
 UNIT_DECISIONS_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in UNIT_DECISIONS))
+# An inspector's verifications (核查): closed or sent back, counted by time on the inspectors' work page.
+VERIFICATIONS = ("approve", "reject")
+VERIFICATIONS_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in VERIFICATIONS))
 
 
 class TicketEvent(db.Model):
@@ -248,6 +251,10 @@ class TicketEvent(db.Model):
         # looked (a few hundred a week), not from the unit's parts (all its open and recently due ones).
         Index("ix_ticket_events_unit_decisions", "at", sqlite_where=text(UNIT_DECISIONS_SQL),
               postgresql_where=text(UNIT_DECISIONS_SQL)),
+        # Verifications by time, for the inspectors' work page (workload/services.py): a month's few thousand, not
+        # every event of the month.
+        Index("ix_ticket_events_verifications", "at", sqlite_where=text(VERIFICATIONS_SQL),
+              postgresql_where=text(VERIFICATIONS_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

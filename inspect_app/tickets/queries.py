@@ -203,6 +203,7 @@ def parse_filter(args) -> TicketFilter:
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
+        reporter_id=int_arg(args, "reporter_id"),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),

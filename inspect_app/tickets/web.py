@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
+from ..auth.models import User
 from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
 from ..common.timeutil import fmt, parse_iso
@@ -325,9 +326,11 @@ def office_list():
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
     # the site the list is filtered to, named on the page; an unknown id filters to no rows, as an unknown unit does
     site = db.session.get(Site, flt.site_id) if flt.site_id else None
+    reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
-                           units=active_units(), categories=active_categories(), districts=list(districts),
-                           campaigns=list(campaigns), statuses=STATUS_LABELS, status_groups=queries.STATUS_GROUPS,
+                           reporter=reporter, units=active_units(), categories=active_categories(),
+                           districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
+                           status_groups=queries.STATUS_GROUPS,
                            export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
 
 

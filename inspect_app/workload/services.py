@@ -1,0 +1,210 @@
+"""督查员工作量: what each inspector did in a period, counted from the records the work left.
+
+- found (上报): the problems the inspector filed in the period (by the day filed, Shanghai time); of those, how many
+  the office has since cancelled (作废: a duplicate, not a problem, not the city's), and how many were filed without
+  a position; on how many days they filed anything;
+- assessed (测评点位): the sites of assessment rounds they submitted in the period;
+- verified (核查): the rectifications they closed (核查结案) or sent back (返工) in the period, and how long each had
+  waited since the unit reported it done;
+- owed now (待核查): the problems they filed that a unit reports rectified and nobody has verified yet, and how long
+  the oldest has waited. Not bound to the period: it is today's backlog.
+
+Rows are the inspector accounts (role 督查员): every active one, and a disabled one with anything in the period.
+The office's own filings (citizens' reports it accepted, its entries) are not an inspector's work and are not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..assessment.models import RoundSite
+from ..auth.models import User
+from ..common.errors import BadRequest
+from ..common.sql import const, consts, count_where, hours_between, shanghai_iso
+from ..common.timeutil import local, local_midnight
+from ..extensions import db
+from ..policy import INSPECTOR
+from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
+
+MAX_DAYS = 366  # a year at most: the year-end assessment's span
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.first)
+
+    @property
+    def end(self) -> datetime:
+        return local_midnight(self.last + timedelta(days=1))
+
+    @property
+    def label(self) -> str:
+        return f"{self.first.isoformat()}至{self.last.isoformat()}"
+
+
+def period_of(day_from: date | None, day_to: date | None, now: datetime) -> Period:
+    """The period asked for; this month so far without one (a `to` alone: from the first of its month)."""
+    today = local(now).date()
+    last = day_to or today
+    first = day_from or last.replace(day=1)
+    if first > last:  # a `from` after today with no `to`
+        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise BadRequest(f"统计时段最长 {MAX_DAYS} 天，请缩短后再查。", code="period_too_long")
+    return Period(first, last)
+
+
+@dataclass
+class Work:
+    user_id: int
+    name: str
+    username: str
+    active: bool = True
+    filed: int = 0
+    cancelled: int = 0
+    days: int = 0              # days (Shanghai) with at least one filing
+    no_position: int = 0       # filed without a position (no GPS fix, or the inspector declined it)
+    sites: int = 0             # assessment sites submitted
+    approved: int = 0
+    rejected: int = 0
+    wait_hours: float = 0.0    # summed over the verifications with a rectification before them
+    timed: int = 0             # how many those are
+    waiting: int = 0           # filed by this inspector, rectified, not verified yet (now)
+    oldest_rectified: datetime | None = None
+
+    @property
+    def valid(self) -> int:
+        return self.filed - self.cancelled
+
+    @property
+    def verified(self) -> int:
+        return self.approved + self.rejected
+
+    @property
+    def average_wait_hours(self) -> float | None:
+        """Hours from a unit's 整改反馈 to this inspector's verification, on average."""
+        return self.wait_hours / self.timed if self.timed else None
+
+    def add(self, other: Work) -> None:
+        for key in ("filed", "cancelled", "days", "no_position", "sites", "approved", "rejected", "wait_hours",
+                    "timed", "waiting"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        if other.oldest_rectified and (self.oldest_rectified is None or other.oldest_rectified < self.oldest_rectified):
+            self.oldest_rectified = other.oldest_rectified
+
+
+def _filings(period: Period, only: int | None) -> dict[int, tuple]:
+    day = func.substr(shanghai_iso(Ticket.reported_at), 1, 10)
+    query = (select(Ticket.reporter_id, func.count(Ticket.id), count_where(Ticket.status == const("cancelled")),
+                    func.count(day.distinct()), count_where(Ticket.lat.is_(None)))
+             .where(Ticket.reported_at >= period.start, Ticket.reported_at < period.end)
+             .group_by(Ticket.reporter_id))
+    if only is not None:
+        query = query.where(Ticket.reporter_id == only)
+    return {row[0]: row[1:] for row in db.session.execute(query)}
+
+
+def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
+    verification = TicketEvent.__table__.alias("verification")
+    v = verification.c
+    # The rectification each verification judged: the ticket's latest 整改反馈 before it.
+    rectified = (select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == v.ticket_id,
+                                                         TicketEvent.action == const("rectify"), TicketEvent.at <= v.at)
+                 .correlate(verification).scalar_subquery())
+    each = (select(v.actor_id, v.action, hours_between(rectified, v.at).label("wait"))
+            .where(v.action.in_(consts(VERIFICATIONS)),  # written as ix_ticket_events_verifications says it
+                   v.at >= period.start, v.at < period.end, v.actor_id.is_not(None)))
+    if only is not None:
+        each = each.where(v.actor_id == only)
+    each = each.subquery()
+    query = (select(each.c.actor_id, count_where(each.c.action == const("approve")),
+                    count_where(each.c.action == const("reject")), func.coalesce(func.sum(each.c.wait), 0.0),
+                    func.count(each.c.wait))
+             .group_by(each.c.actor_id))
+    return {row[0]: row[1:] for row in db.session.execute(query)}
+
+
+def _assessed(period: Period, only: int | None) -> dict[int, int]:
+    query = (select(RoundSite.submitted_by, func.count(RoundSite.id))
+             .where(RoundSite.submitted_at >= period.start, RoundSite.submitted_at < period.end,
+                    RoundSite.submitted_by.is_not(None))
+             .group_by(RoundSite.submitted_by))
+    if only is not None:
+        query = query.where(RoundSite.submitted_by == only)
+    return dict(db.session.execute(query).all())
+
+
+def _waiting(only: int | None) -> dict[int, tuple]:
+    query = (select(Ticket.reporter_id, func.count(Ticket.id), func.min(Ticket.rectified_at))
+             .where(Ticket.status == const("rectified")).group_by(Ticket.reporter_id))
+    if only is not None:
+        query = query.where(Ticket.reporter_id == only)
+    return {row[0]: row[1:] for row in db.session.execute(query)}
+
+
+def inspectors_work(period: Period, only: User | None = None) -> tuple[list[Work], Work]:
+    """Each inspector's row (the most problems found first) and the rows' total; `only`: that inspector alone."""
+    only_id = only.id if only is not None else None
+    users = select(User).where(User.role == INSPECTOR).order_by(User.username)
+    if only_id is not None:
+        users = users.where(User.id == only_id)
+    filings, verifications = _filings(period, only_id), _verifications(period, only_id)
+    assessed, waiting = _assessed(period, only_id), _waiting(only_id)
+    rows = []
+    for user in db.session.scalars(users):
+        work = Work(user.id, user.name, user.username, bool(user.active))
+        if user.id in filings:
+            work.filed, work.cancelled, work.days, work.no_position = filings[user.id]
+        if user.id in verifications:
+            work.approved, work.rejected, work.wait_hours, work.timed = verifications[user.id]
+            work.wait_hours = float(work.wait_hours)
+        work.sites = assessed.get(user.id, 0)
+        if user.id in waiting:
+            work.waiting, work.oldest_rectified = waiting[user.id]
+        if work.active or work.filed or work.verified or work.sites:
+            rows.append(work)
+    rows.sort(key=lambda w: (-w.filed, -w.verified, w.username))
+    total = Work(0, "合计", "")
+    for work in rows:
+        total.add(work)
+    total.days = 0  # days are each inspector's own; a sum of them means nothing
+    return rows, total
+
+
+def hours_text(hours: float | None) -> str:
+    """A wait as the page reads it: 35分钟, 5.5小时, 2.3天."""
+    if hours is None:
+        return "—"
+    if hours < 1:
+        return f"{max(1, round(hours * 60))}分钟"
+    if hours < 48:
+        return f"{hours:.1f}小时"
+    return f"{hours / 24:.1f}天"
+
+
+def waited_hours(since: datetime | None, now: datetime) -> float | None:
+    return None if since is None else max(0.0, (now - since).total_seconds() / 3600)
+
+
+EXPORT_COLUMNS = ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数", "无定位上报", "测评点位",
+                  "核查结案", "返工", "平均核查用时（小时）", "待核查（本人上报）", "最久已等待（小时）"]
+EXPORT_WIDTHS = [14, 14, 10, 10, 10, 12, 10, 10, 10, 8, 16, 16, 16]
+
+
+def export_rows(rows: list[Work], total: Work, now: datetime) -> list[list]:
+    def line(work: Work, name: str, username: str, days) -> list:
+        average = work.average_wait_hours
+        waited = waited_hours(work.oldest_rectified, now)
+        return [name, username, work.filed, work.cancelled, work.valid, days, work.no_position, work.sites,
+                work.approved, work.rejected, round(average, 1) if average is not None else "",
+                work.waiting, round(waited, 1) if waited is not None else ""]
+
+    return [line(w, w.name + ("" if w.active else "（已停用）"), w.username, w.days) for w in rows] + \
+        [line(total, "合计", "", "")]

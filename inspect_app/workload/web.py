@@ -1,0 +1,60 @@
+"""The inspectors' work page and its export: the office and the leaders see every inspector, an inspector their own."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from ..common.timeutil import local
+from ..http import date_range_args, now
+from ..office import downloads
+from ..policy import CITYWIDE, INSPECTORS, has_role, requires
+from ..rankings.web import ticket_list_url
+from . import services
+
+bp = Blueprint("workload", __name__, url_prefix="/workload")
+
+
+def _asked():
+    moment = now()
+    period = services.period_of(*date_range_args(request.args), moment)
+    only = current_user if has_role(current_user, INSPECTORS) else None
+    return moment, period, *services.inspectors_work(period, only)
+
+
+def _shortcuts(moment) -> list[tuple[str, dict]]:
+    """本月, 上月 and 本年, as the period's from/to."""
+    today = local(moment).date()
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [("本月", {"from": first.isoformat(), "to": today.isoformat()}),
+            ("上月", {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}),
+            ("本年", {"from": today.replace(month=1, day=1).isoformat(), "to": today.isoformat()})]
+
+
+def _links(work: services.Work, period: services.Period) -> dict[str, str | None]:
+    """An inspector's figures as ticket lists: what they filed in the period, of it what was cancelled, and what of
+    theirs waits for verification now."""
+    span = {"reporter_id": work.user_id, "from": period.first.isoformat(), "to": period.last.isoformat()}
+    return {"filed": ticket_list_url(**span), "cancelled": ticket_list_url(status="cancelled", **span),
+            "waiting": ticket_list_url(status="rectified", reporter_id=work.user_id)}
+
+
+@bp.get("/")
+@requires(CITYWIDE)
+def index():
+    moment, period, rows, total = _asked()
+    return render_template("workload/index.html", rows=rows, total=total, period=period, now=moment,
+                           shortcuts=_shortcuts(moment), own=has_role(current_user, INSPECTORS),
+                           links=lambda work: _links(work, period),
+                           hours_text=services.hours_text, waited_hours=services.waited_hours)
+
+
+@bp.get("/export.<any(xlsx, csv):fmt>")
+@requires(CITYWIDE)
+def export(fmt: str):
+    moment, period, rows, total = _asked()
+    return downloads.rows_sheet(f"督查员工作量_{period.label}", fmt, request.args.get("encoding"), moment,
+                                services.EXPORT_COLUMNS, services.export_rows(rows, total, moment),
+                                widths=services.EXPORT_WIDTHS)

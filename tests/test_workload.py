@@ -1,0 +1,160 @@
+"""督查员工作量: each inspector's problems found, sites assessed and verifications in a period, and what of theirs
+waits for verification; who sees which rows; the period's bounds in Shanghai days; the export."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import quote
+
+import pytest
+from conftest import at, processed
+from sqlalchemy import select
+
+from inspect_app.audit.models import AuditEntry
+from inspect_app.auth.services import create_user
+from inspect_app.extensions import db
+from inspect_app.tickets import services as tickets
+
+
+@pytest.fixture
+def november(city, make_ticket):
+    """A November of two inspectors (and the office, and days just outside the month)."""
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment.models import Round, RoundSite
+    from inspect_app.sites.models import Site, SiteKind
+
+    me, other = city.inspector, city.inspector2
+    make_ticket(at_time=at("2026-10-31T23:59"))                           # October
+    make_ticket(at_time=at("2026-11-01T00:30"))                           # 31 October 16:30 UTC: November here
+    first = make_ticket(at_time=at("2026-11-03T10:00"))
+    second = make_ticket(at_time=at("2026-11-20T09:00"))
+    third = make_ticket(at_time=at("2026-11-20T23:30"), point=None, segment=city.seg_a)  # no position
+    make_ticket(at_time=at("2026-12-01T00:30"))                           # 30 November 16:30 UTC: December here
+    theirs = make_ticket(at_time=at("2026-11-10T08:00"), reporter=other)
+    make_ticket(at_time=at("2026-11-11T08:00"), reporter=city.admin)      # the office's own: nobody's row
+
+    tickets.cancel(city.admin, third, at("2026-11-21T09:00"), "重复上报")
+    tickets.rectify(city.unit_a, first, at("2026-11-21T10:00"), "已清除", [processed()])
+    tickets.approve(other, first, at("2026-11-21T16:00"), None)           # 6 hours after the rectification
+    tickets.rectify(city.unit_a, second, at("2026-11-22T10:00"), "已清除", [processed()])
+    tickets.reject(me, second, at("2026-11-22T22:00"), "仍有残留")          # 12 hours
+    tickets.rectify(city.unit_a, second, at("2026-11-23T10:00"), "再次清除", [processed()])  # waits since
+    tickets.rectify(city.unit_a, theirs, at("2026-11-24T10:00"), "已清除", [processed()])
+    tickets.approve(me, theirs, at("2026-12-01T09:00"), None)             # December: not November's
+
+    kind = SiteKind(name="背街小巷", sort_order=1, active=True)
+    site = Site(code="BJ-1", name="青石巷", kind=kind, district="江城区", territorial_unit=city.street_a,
+                created_at=at("2026-10-01T10:00"))
+    db.session.add_all([kind, site])
+    db.session.flush()
+    version = checklist.create_version([{"code": "BJ-01", "kind": kind, "text": "无乱堆乱放", "points": 4.0,
+                                         "answerable_by": "territorial", "deadline": {"hours": 24},
+                                         "category": None}], at("2026-10-01T10:00"))
+    rnd = Round(kind="mock_assessment", name="11月模拟测评", seed=1, checklist_version_id=version.id,
+                created_at=at("2026-11-05T09:00"))
+    db.session.add(rnd)
+    db.session.flush()
+    db.session.add(RoundSite(round_id=rnd.id, site_id=site.id, inspector_id=other.id, status="submitted",
+                             score=100.0, deducted=0.0, submitted_at=at("2026-11-05T10:00"), submitted_by=other.id))
+    db.session.commit()
+    return {"second": second, "third": third}
+
+
+NOV = "from=2026-11-01&to=2026-11-30"
+
+
+def cells(page: str, label: str) -> list[str]:
+    """The text of each row's cell with this data-label, tags removed."""
+    found = re.findall(rf'data-label="{label}">(.*?)</td>', page, flags=re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in found]
+
+
+def test_each_inspectors_work_in_a_period(app, city, november, browser, clock):
+    from inspect_app.workload.services import inspectors_work, period_of
+
+    clock.set("2026-12-05T10:00")
+    rows, total = inspectors_work(period_of(date(2026, 11, 1), date(2026, 11, 30), clock()))
+    mine, theirs = {w.username: w for w in rows}["inspector"], {w.username: w for w in rows}["inspector2"]
+    assert [w.username for w in rows] == ["inspector", "inspector2"]  # most found first; the admin has no row
+    assert (mine.filed, mine.cancelled, mine.valid, mine.days, mine.no_position) == (4, 1, 3, 3, 1)
+    assert (mine.approved, mine.rejected, mine.average_wait_hours, mine.sites) == (0, 1, 12.0, 0)
+    assert (mine.waiting, mine.oldest_rectified) == (1, at("2026-11-23T10:00"))
+    assert (theirs.filed, theirs.approved, theirs.rejected, theirs.average_wait_hours, theirs.sites) == \
+        (1, 1, 0, 6.0, 1)
+    assert theirs.waiting == 0  # its ticket was verified in December, so not waiting now
+    assert (total.filed, total.cancelled, total.approved, total.rejected, total.sites) == (5, 1, 1, 1, 1)
+    assert total.average_wait_hours == 9.0 and total.waiting == 1
+
+    december, _ = inspectors_work(period_of(date(2026, 12, 1), None, clock()))
+    assert {w.username: (w.filed, w.approved) for w in december} == {"inspector": (1, 1), "inspector2": (0, 0)}
+
+
+def test_the_office_and_leaders_see_every_inspector_and_an_inspector_their_own(app, city, november, browser,
+                                                                               clock):
+    clock.set("2026-12-05T10:00")
+    for user in (city.admin, city.leader):
+        page = browser(user).get(f"/workload/?{NOV}").get_data(as_text=True)
+        assert cells(page, "上报问题") == ["4", "1", "5"] and cells(page, "其中已作废") == ["1", "0", "1"]
+        assert cells(page, "平均核查用时") == ["12.0小时", "6.0小时", "9.0小时"]
+        assert cells(page, "待核查")[0] == "1（最久 12.0天）"
+        assert "合计（2 人）" in page
+        link = f'/tickets?reporter_id={city.inspector.id}&amp;from=2026-11-01&amp;to=2026-11-30'
+        assert link in page and f"/tickets?status=cancelled&amp;reporter_id={city.inspector.id}" in page
+
+    listed = browser(city.admin).get(f"/tickets?reporter_id={city.inspector.id}&{NOV}").get_data(as_text=True)
+    assert "4 件" in listed and "上报人：" in listed and "不限上报人" in listed
+    assert "编号 99999 的账号不存在" in browser(city.admin).get("/tickets?reporter_id=99999").get_data(as_text=True)
+
+    own = browser(city.inspector).get(f"/workload/?{NOV}").get_data(as_text=True)
+    assert "我的工作量" in own and cells(own, "上报问题") == ["4"] and "inspector2" not in own and "合计" not in own
+    csv = browser(city.inspector2).get(f"/workload/export.csv?{NOV}&encoding=utf-8").get_data().decode("utf-8-sig")
+    assert [line.split(",")[0] for line in csv.splitlines()] == ["督查员", "inspector2", "合计"]
+    for user in (city.unit_a, city.unit_police):
+        assert browser(user).get("/workload/").status_code in (403, 404)
+        assert browser(user).get("/workload/export.csv").status_code in (403, 404)
+
+
+def test_the_export_holds_the_pages_figures_and_is_in_the_log(app, city, november, browser, clock):
+    clock.set("2026-12-05T10:00")
+    office = browser(city.admin)
+    response = office.get(f"/workload/export.csv?{NOV}&encoding=utf-8")
+    assert response.status_code == 200
+    assert quote("督查员工作量_2026-11-01至2026-11-30_") in response.headers["Content-Disposition"]
+    lines = [line.split(",") for line in response.get_data().decode("utf-8-sig").splitlines()]
+    assert lines[0][:6] == ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数"]
+    assert lines[1] == ["inspector", "inspector", "4", "1", "3", "3", "1", "0", "0", "1", "12.0", "1", "288.0"]
+    assert lines[-1][0] == "合计" and lines[-1][2] == "5" and lines[-1][5] == ""
+    xlsx = office.get(f"/workload/export.xlsx?{NOV}")
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+    db.session.expire_all()
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()
+    assert len(logged) == 2 and all(e.target.startswith("督查员工作量") for e in logged)
+
+
+def test_a_disabled_inspector_appears_only_with_work_in_the_period(app, city, november, browser, clock, now):
+    clock.set("2026-12-05T10:00")
+    gone = create_user("inspector_gone", "inspector", "Gone-2026-pass", now)
+    gone.active = False
+    city.inspector2.active = False
+    db.session.commit()
+    page = browser(city.leader).get(f"/workload/?{NOV}").get_data(as_text=True)
+    assert "inspector_gone" not in page and "已停用" in page and cells(page, "上报问题")[:2] == ["4", "1"]
+
+
+@pytest.mark.parametrize("query, code", [("from=2026-11-30&to=2026-11-01", "invalid_date_range"),
+                                         ("from=2025-01-01&to=2026-11-30", "period_too_long"),
+                                         ("from=2026-13-01", "invalid_from"),
+                                         ("from=2026-12-24", "invalid_date_range")])  # after today, no `to`
+def test_a_period_that_cannot_be_counted_is_400(app, city, browser, query, code):
+    page = browser(city.admin).get(f"/workload/?{query}")
+    assert page.status_code == 400 and "<html" in page.get_data(as_text=True).lower()
+    export = browser(city.admin).get(f"/workload/export.csv?{query}")
+    assert export.status_code == 400
+
+
+def test_without_a_period_it_is_this_month_so_far(app, city, november, browser, clock):
+    clock.set("2026-11-25T10:00")
+    page = browser(city.admin).get("/workload/").get_data(as_text=True)
+    assert "2026-11-01 至 2026-11-25" in page and 'value="2026-11-25"' in page
+    assert cells(page, "上报问题") == ["4", "1", "5"]
+    assert "from=2026-10-01&amp;to=2026-10-31" in page  # 上月
