@@ -158,3 +158,27 @@ def test_without_a_period_it_is_this_month_so_far(app, city, november, browser, 
     assert "2026-11-01 至 2026-11-25" in page and 'value="2026-11-25"' in page
     assert cells(page, "上报问题") == ["4", "1", "5"]
     assert "from=2026-10-01&amp;to=2026-10-31" in page  # 上月
+
+
+def test_the_verify_queue_puts_the_longest_waiting_first_and_narrows_to_ones_own_finds(app, city, make_ticket,
+                                                                                       browser, clock):
+    # Newest first, as it was, a rectification left waiting sank to the last page while new ones were verified.
+    older = make_ticket(at_time=at("2026-11-20T09:00"))
+    newer = make_ticket(at_time=at("2026-11-21T09:00"), reporter=city.inspector2)
+    tickets.rectify(city.unit_a, newer, at("2026-11-22T10:00"), "已清除", [processed()])
+    tickets.rectify(city.unit_a, older, at("2026-11-24T10:00"), "已清除", [processed()])
+    db.session.commit()
+    clock.set("2026-11-25T16:00")
+    queue = browser(city.inspector).get("/tickets/verify").get_data(as_text=True)
+    assert queue.index(newer.number) < queue.index(older.number)  # rectified first, waiting longest
+    assert "已等待3天" in queue and "已等待1天" in queue and "等待最久的在前" in queue
+    mine = browser(city.inspector).get(f"/tickets/verify?reporter_id={city.inspector.id}").get_data(as_text=True)
+    assert older.number in mine and newer.number not in mine and 'aria-current="page">我上报的' in mine
+
+    theirs = browser(city.inspector).get(f"/tickets/verify?reporter_id={city.inspector2.id}").get_data(as_text=True)
+    assert newer.number in theirs and older.number not in theirs and 'aria-current="page">inspector2上报的' in theirs
+
+    work = browser(city.admin).get("/workload/").get_data(as_text=True)
+    assert f"/tickets/verify?reporter_id={city.inspector.id}" in work  # the office verifies there
+    work = browser(city.leader).get("/workload/").get_data(as_text=True)
+    assert f"/tickets?status=rectified&amp;reporter_id={city.inspector.id}" in work  # a leader reads the list

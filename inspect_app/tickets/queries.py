@@ -348,12 +348,17 @@ def count_statement(shape: tuple[str, ...]):
 
 
 def list_tickets(user, flt: TicketFilter, now: datetime, overdue_first: bool = False,
-                 options: tuple = ()) -> tuple[list[Ticket], int]:
+                 options: tuple = (), order: tuple = ()) -> tuple[list[Ticket], int]:
     """One page of the filtered list and the total; `options`: loader options for what the caller shows
-    (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket)."""
+    (e.g. selectinload(Ticket.photos) for thumbnails: one query for the page, not one per ticket); `order`: the
+    page's own order instead of the list's (page_of)."""
     query = filtered_query(user, flt, now)
     total = count(query)
-    query = page_of(query.options(*LIST_LOAD, *options), flt, overdue_first)
+    query = query.options(*LIST_LOAD, *options)
+    if order:
+        query = query.order_by(*order).limit(flt.per_page).offset((flt.page - 1) * flt.per_page)
+    else:
+        query = page_of(query, flt, overdue_first)
     return list(db.session.scalars(query).unique()), total
 
 

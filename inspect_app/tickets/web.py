@@ -270,8 +270,8 @@ EVENTS_LOAD = (selectinload(Ticket.photos), _OPEN_EXTENSIONS,
                selectinload(Ticket.events).selectinload(TicketEvent.photos))
 
 
-def _list(flt, overdue_first: bool = False, options: tuple = CARD_LOAD):
-    return queries.list_tickets(current_user, flt, now(), overdue_first=overdue_first, options=options)
+def _list(flt, overdue_first: bool = False, options: tuple = CARD_LOAD, order: tuple = ()):
+    return queries.list_tickets(current_user, flt, now(), overdue_first=overdue_first, options=options, order=order)
 
 
 @bp.get("/tickets/mine")
@@ -309,11 +309,14 @@ def unit_list():
 @bp.get("/tickets/verify")
 @requires(VERIFIERS)
 def verify_queue():
+    """The rectifications waiting for verification, the one waiting longest first (a queue: newest first left the
+    oldest on the last page); `reporter_id` narrows it to one inspector's finds (我上报的)."""
     flt = queries.parse_filter(request.args)
     flt.status = "rectified"
-    items, total = _list(flt, options=EVENTS_LOAD)
+    items, total = _list(flt, options=EVENTS_LOAD, order=(Ticket.rectified_at.asc(), Ticket.id.asc()))
     rows = [(t, _last_event(t, "rectify")) for t in items]
-    return render_template("tickets/verify_queue.html", rows=rows, total=total, flt=flt)
+    reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None
+    return render_template("tickets/verify_queue.html", rows=rows, total=total, flt=flt, reporter=reporter)
 
 
 @bp.get("/tickets")

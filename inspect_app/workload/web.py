@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.timeutil import local
 from ..http import date_range_args, now
 from ..office import downloads
-from ..policy import CITYWIDE, INSPECTORS, has_role, requires
+from ..policy import CITYWIDE, INSPECTORS, has_role, may_open, requires
 from ..rankings.web import ticket_list_url
 from . import services
 
 bp = Blueprint("workload", __name__, url_prefix="/workload")
+VERIFY_QUEUE = "tickets.verify_queue"
 
 
 def _asked():
@@ -35,10 +36,12 @@ def _shortcuts(moment) -> list[tuple[str, dict]]:
 
 def _links(work: services.Work, period: services.Period) -> dict[str, str | None]:
     """An inspector's figures as ticket lists: what they filed in the period, of it what was cancelled, and what of
-    theirs waits for verification now."""
+    theirs waits for verification now (the verify queue, for whoever verifies)."""
     span = {"reporter_id": work.user_id, "from": period.first.isoformat(), "to": period.last.isoformat()}
+    waiting = (url_for("tickets.verify_queue", reporter_id=work.user_id) if may_open(current_user, VERIFY_QUEUE)
+               else ticket_list_url(status="rectified", reporter_id=work.user_id))  # a leader verifies nothing
     return {"filed": ticket_list_url(**span), "cancelled": ticket_list_url(status="cancelled", **span),
-            "waiting": ticket_list_url(status="rectified", reporter_id=work.user_id)}
+            "waiting": waiting}
 
 
 @bp.get("/")
