@@ -93,8 +93,9 @@ class Work:
         return self.wait_hours / self.timed if self.timed else None
 
     def add(self, other: Work) -> None:
-        for key in ("filed", "cancelled", "days", "no_position", "sites", "approved", "rejected", "wait_hours",
-                    "timed", "waiting"):
+        """Count another's work in (a total's); days are each inspector's own, and a sum of them means nothing."""
+        for key in ("filed", "cancelled", "no_position", "sites", "approved", "rejected", "wait_hours", "timed",
+                    "waiting"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
         if other.oldest_rectified and (self.oldest_rectified is None or other.oldest_rectified < self.oldest_rectified):
             self.oldest_rectified = other.oldest_rectified
@@ -174,7 +175,6 @@ def inspectors_work(period: Period, only: User | None = None) -> tuple[list[Work
     total = Work(0, "合计", "")
     for work in rows:
         total.add(work)
-    total.days = 0  # days are each inspector's own; a sum of them means nothing
     return rows, total
 
 
