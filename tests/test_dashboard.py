@@ -371,6 +371,8 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
     assert text.endswith("开展“十一月牛皮癣清理”1项专项整治行动，发现整治问题4件。")  # as its own page counts
     assert year_report(2025, NOW)["problems"]["found"] == 1
+    assert (report["inspectors"]["people"], report["inspectors"]["found"]) == (1, 8)
+    assert "返工0次。1名督查员上报问题8件。下发督办函" in text  # no verification yet: no clause for it
     from inspect_app.intake.models import IntakeItem
     for n, status in enumerate(("accepted", "pending"), start=1):  # a province's feedback list, one item handed on
         db.session.add(IntakeItem(source="superior", status=status, case_number=f"省级测评反馈问题清单第{n}条",
@@ -394,6 +396,8 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     rows = sheet_rows(report)
     assert ["问题发现与整改", "按期整改率（%）", 37.5] in rows and ["督办问责", "督办函（期）", 2] in rows
     assert ["督办问责", "督查通报（期）", 1] in rows and ["专项整治行动", "十一月牛皮癣清理", 4] in rows
+    assert ["督查工作", "督查员上报问题（件）", 8] in rows and ["督查工作", "平均核查用时（小时）", ""] in rows
+    assert "督查工作" in page and "/workload/?from=2026-01-01&amp;to=2026-11-25" in page
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
 
 

@@ -182,3 +182,15 @@ def test_the_verify_queue_puts_the_longest_waiting_first_and_narrows_to_ones_own
     assert f"/tickets/verify?reporter_id={city.inspector.id}" in work  # the office verifies there
     work = browser(city.leader).get("/workload/").get_data(as_text=True)
     assert f"/tickets?status=rectified&amp;reporter_id={city.inspector.id}" in work  # a leader reads the list
+
+
+def test_the_years_figures_say_what_the_inspectors_did(app, city, november, browser, clock):
+    from inspect_app.dashboard.year import summary_text, year_report
+
+    clock.set("2026-12-05T10:00")
+    report = year_report(2026, clock())
+    assert {k: report["inspectors"][k] for k in ("people", "found", "verified", "rejected")} == \
+        {"people": 2, "found": 6, "verified": 3, "rejected": 1}  # the office's own filing is not theirs
+    assert "2名督查员上报问题6件，核查整改反馈3件次，其中退回返工1件次。" in summary_text(report)
+    page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert "各督查员明细" in page and "/workload/?from=2026-01-01&amp;to=2026-12-05" in page

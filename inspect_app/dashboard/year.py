@@ -3,7 +3,7 @@
 Every December the office writes up its year: how many problems were found and by which channel, how many were
 put right and on time, how many 督办函 went out and at which level, who was summoned (约谈) or referred (问责), how
 many re-checks found a problem back (回潮), the assessment rounds and their scores, the red/black lists, and what
-citizens and the 12345 hotline sent in. `year_report` counts all of it for one year (up to `now` for the year
+citizens and the 12345 hotline sent in, and what the inspectors did. `year_report` counts all of it for one year (up to `now` for the year
 under way) in a few grouped statements, and `summary_text` writes the paragraph the report opens with.
 
 Counting rules: a problem belongs to the year it was found in (reported_at, Shanghai), voided ones (作废) left
@@ -14,7 +14,7 @@ that runs into the next year is counted in each for its own part).
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 
@@ -42,6 +42,7 @@ def year_report(year: int, now: datetime) -> dict:
     report["rankings"] = _rankings(year)
     report["intake"] = _intake(start, stop)
     report["campaigns"] = _campaigns(start, stop, now)
+    report["inspectors"] = _inspectors(year, stop)
     # 督查通报: the letters feature's and the assessment rounds' (a round's numbered bulletin)
     report["bulletins"] = (report["escalation"] or {}).get("bulletin", 0) + \
         (report["assessment"] or {}).get("bulletins", 0)
@@ -137,6 +138,20 @@ def _assessment(start: datetime, stop: datetime) -> dict | None:
             "average": round(float(average), 1) if average is not None else None, "failed_items": int(failed)}
 
 
+def _inspectors(year: int, stop: datetime) -> dict | None:
+    """The inspectors' year, as the 督查员工作量 page counts it: those with any work, what they found (作废 left out,
+    as above), their verifications and the average wait."""
+    try:
+        from ..workload.services import Period, inspectors_work
+    except ImportError:
+        return None
+    period = Period(date(year, 1, 1), local(stop - timedelta(microseconds=1)).date())
+    rows, total = inspectors_work(period)
+    return {"people": sum(1 for w in rows if w.filed or w.verified or w.sites), "found": total.valid,
+            "verified": total.verified, "rejected": total.rejected, "sites": total.sites,
+            "average_wait_hours": total.average_wait_hours, "first": period.first, "last": period.last}
+
+
 def _rankings(year: int) -> dict | None:
     try:
         from ..rankings.annual import year_summary
@@ -209,6 +224,11 @@ def summary_text(report: dict) -> str:
     parts = [f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件，已结案{p['closed']}件，"
              f"结案率{_pct(p['closed_rate'])}；按期整改{p['on_time']}件，按期整改率{_pct(p['on_time_rate'])}；"
              f"返工{p['rework']}次。"]
+    w = report.get("inspectors")
+    if w and w["people"]:
+        checked = f"，核查整改反馈{w['verified']}件次" if w["verified"] else ""
+        sent_back = f"，其中退回返工{w['rejected']}件次" if w["rejected"] else ""
+        parts.append(f"{w['people']}名督查员上报问题{w['found']}件{checked}{sent_back}。")
     e = report["escalation"]
     if e and e["letters"]:
         levels = "、".join(f"{label}{e[key]}期" for key, label in (("listed", "挂牌督办"), ("summons", "约谈通知"))
@@ -306,6 +326,12 @@ def sheet_rows(report: dict) -> list[list]:
             ("interviewed_units", "约谈单位（个）"), ("referrals", "移交问责（起）"), ("rechecked", "回头看（件）"),
             ("recheck_failed", "回头看发现回潮（件）"), ("relapses", "全年回潮（件）"))]
     rows.append(["督办问责", "督查通报（期）", report["bulletins"]])
+    w = report.get("inspectors")
+    if w:
+        average = w["average_wait_hours"]
+        rows += [["督查工作", "督查员（名）", w["people"]], ["督查工作", "督查员上报问题（件）", w["found"]],
+                 ["督查工作", "核查整改反馈（件次）", w["verified"]], ["督查工作", "其中退回返工（件次）", w["rejected"]],
+                 ["督查工作", "平均核查用时（小时）", "" if average is None else round(average, 1)]]
     if a:
         rows += [["文明测评", f"{k['label']}（轮）", k["rounds"]] for k in a["by_kind"]]
         rows += [["文明测评", "测评点位（个次）", a["sites"]],
