@@ -2,9 +2,10 @@
 
 Every December the office writes up its year: how many problems were found and by which channel, how many were
 put right and on time, how many 督办函 went out and at which level, who was summoned (约谈) or referred (问责), how
-many re-checks found a problem back (回潮), the assessment rounds and their scores, the red/black lists, and what
-citizens and the 12345 hotline sent in, and what the inspectors did. `year_report` counts all of it for one year (up to `now` for the year
-under way) in a few grouped statements, and `summary_text` writes the paragraph the report opens with.
+many re-checks found a problem back (回潮), the assessment rounds and their scores, the red/black lists, what
+citizens and the 12345 hotline sent in, and what the inspectors did. `year_report` counts all of it for one year
+(up to `now` for the year under way) in a few grouped statements, and `summary_text` writes the paragraph the
+report opens with.
 
 Counting rules: a problem belongs to the year it was found in (reported_at, Shanghai), voided ones (作废) left
 out; 按期整改 is rectified by its deadline; letters are counted when issued, one letter one 期; rounds when
@@ -330,7 +331,8 @@ def sheet_rows(report: dict) -> list[list]:
     if w:
         average = w["average_wait_hours"]
         rows += [["督查工作", "督查员（名）", w["people"]], ["督查工作", "督查员上报问题（件）", w["found"]],
-                 ["督查工作", "核查整改反馈（件次）", w["verified"]], ["督查工作", "其中退回返工（件次）", w["rejected"]],
+                 ["督查工作", "核查整改反馈（件次）", w["verified"]],
+                 ["督查工作", "其中退回返工（件次）", w["rejected"]],
                  ["督查工作", "平均核查用时（小时）", "" if average is None else round(average, 1)]]
     if a:
         rows += [["文明测评", f"{k['label']}（轮）", k["rounds"]] for k in a["by_kind"]]
