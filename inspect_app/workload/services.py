@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..assessment.models import RoundSite
 from ..auth.models import User
@@ -115,11 +115,16 @@ def _filings(period: Period, only: int | None) -> dict[int, tuple]:
 def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
     verification = TicketEvent.__table__.alias("verification")
     v = verification.c
-    # The rectification each verification judged: the ticket's latest 整改反馈 before it.
+    # The rectification each verification judged. A ticket closed keeps its last one's time (rectified_at); one sent
+    # back has it cleared, so for a 返工 it is the ticket's latest 整改反馈 event before it (a lookup for each
+    # of the few rejections: for every verification, it was three quarters of the page's time at 1 M tickets).
     rectified = (select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == v.ticket_id,
                                                          TicketEvent.action == const("rectify"), TicketEvent.at <= v.at)
                  .correlate(verification).scalar_subquery())
-    each = (select(v.actor_id, v.action, hours_between(rectified, v.at).label("wait"))
+    wait = case((v.action == const("approve"), hours_between(Ticket.rectified_at, v.at)),
+                else_=hours_between(rectified, v.at))
+    each = (select(v.actor_id, v.action, wait.label("wait"))
+            .select_from(verification.join(Ticket, Ticket.id == v.ticket_id))
             .where(v.action.in_(consts(VERIFICATIONS)),  # written as ix_ticket_events_verifications says it
                    v.at >= period.start, v.at < period.end, v.actor_id.is_not(None)))
     if only is not None:
