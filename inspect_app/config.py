@@ -103,6 +103,9 @@ class Config:
     # the last RELAPSE_DAYS days is flagged as a relapse of it. 0 turns the check off.
     RELAPSE_RADIUS_M = _float("RELAPSE_RADIUS_M", 50)
     RELAPSE_DAYS = _int("RELAPSE_DAYS", 30)
+    # 疑似重复 (tickets/duplicates.py): open problems of the same category within this many metres are named on the
+    # filing page, a ticket's page and a citizen's report in the queue. 0 turns it off.
+    DUPLICATE_RADIUS_M = _float("DUPLICATE_RADIUS_M", 50)
 
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px

@@ -610,8 +610,8 @@ def with_responsibility_block(city) -> None:
 @pytest.mark.parametrize("responsibility", [False, True], ids=["plain", "with-responsibility-block"])
 def test_filing_page_is_light_for_a_phone(browser, city, responsibility):
     """HTML + CSS + JS of the filing page, gzipped as a server would send them (photos not counted); the scripts
-    it loads are minified and within 10 KB, the rest (search, map, no position, offline queue, and the 产权 /
-    门前四包 block's script in a city that has one) loaded on use."""
+    it loads are minified and within 10 KB, the rest (search, map, no position, offline queue, 疑似重复, and the
+    产权 / 门前四包 block's script in a city that has one) loaded on use."""
     import gzip
     if responsibility:
         with_responsibility_block(city)
@@ -628,7 +628,8 @@ def test_filing_page_is_light_for_a_phone(browser, city, responsibility):
             bodies[path.decode()] = response.data
     assert sum(len(body) for name, body in bodies.items() if name.endswith(".js")) <= 10 * 1024
     on_use = re.findall(rb'data-js-(\w+)="([^"]+)"', html)
-    assert sorted(name for name, _ in on_use) == [b"map", b"place", b"queue"] + [b"resp"] * responsibility + [b"search"]
+    assert sorted(name for name, _ in on_use) == \
+        [b"dup", b"map", b"place", b"queue"] + [b"resp"] * responsibility + [b"search"]
     for _, urls in on_use:
         for url in urls.decode().split():
             with inspector.get(url) as response:

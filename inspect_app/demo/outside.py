@@ -116,13 +116,13 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
     if all(carriers):
         segment = db.session.scalar(select(Segment).where(Segment.district == "江城区").order_by(Segment.id))
         lat, lon = segment.coords[0][1], segment.coords[0][0]
-        ticket, _ = services.create_ticket(inspectors[0], services.NewReport(
+        pole, _ = services.create_ticket(inspectors[0], services.NewReport(
             category="spider_web", photos=[photos[0]], lat=lat, lon=lon, segment_id=segment.id,
             address=f"{segment.name}12号共用电杆", description="同一电杆上移动、联通、电信线缆缠绕下垂",
             unit_ids=[c.id for c in carriers]), now - timedelta(days=3))
         mobile = users.get(carriers[1].id)
         if mobile is not None:
-            parts.rectify_part(mobile, ticket, now - timedelta(days=1), "已整理捆扎本公司线缆并挂牌", [photos[1]])
+            parts.rectify_part(mobile, pole, now - timedelta(days=1), "已整理捆扎本公司线缆并挂牌", [photos[1]])
         counts["shared_pole"] = 1
 
     # --- citizens' 随手拍 waiting for moderation, one declined, one accepted
@@ -145,6 +145,18 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
     intake.accept(admin, items[0], {"category": "exposed_rubbish", "segment_id": str(segment.id)},
                   now - timedelta(hours=1))
     counts["citizen"] = len(items)
+    if counts["shared_pole"]:  # a citizen photographs the shared pole too: the queue names it 疑似重复
+        when = now - timedelta(hours=3)
+        photo = photos[1]
+        item = IntakeItem(source="citizen", status="pending", receipt=intake.new_receipt(),
+                          category=db.session.get(Category, pole.category_id), category_text="蜘蛛网",
+                          description="电线杆上一大团电线垂下来，走路都要低头，请尽快处理", address=pole.address,
+                          lat=pole.lat + 0.00005, lon=pole.lon, received_at=when, created_at=when, updated_at=when,
+                          device_hash="demo-device-pole", address_hash="demo-address-pole")
+        item.photos.append(IntakePhoto(key=save_files(photo), sha256=photo.sha256, width=photo.width,
+                                       height=photo.height, bytes=len(photo.jpeg), created_at=when))
+        db.session.add(item)
+        counts["citizen"] += 1
 
     # --- 12345 cases, as the hotline's export brings them; one accepted
     for number, kind, text, place, district in HOTLINE_CASES:

@@ -17,6 +17,7 @@ from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import store
 from ..policy import CITYWIDE, OFFICE, has_role, public, requires
+from ..tickets import duplicates
 from ..units.services import active_categories, active_units, segment_choices, segments_named_in
 from . import feedback, hotline, limits, services
 from .citizen_page import device_token, no_store, with_device
@@ -112,6 +113,10 @@ def item(item_id: int):
                            senders=services.sender_counts([found]) if found.status == "pending" else {},
                            near=near, named=named,
                            radius=current_app.config["DISPATCH_RADIUS_M"],
+                           # 疑似重复: what is already being handled there, to decline a repeat instead of accepting it
+                           duplicates=duplicates.open_nearby(found.category_id, found.lat, found.lon)
+                           if found.status == "pending" else [],
+                           duplicate_radius=duplicates.radius_m(),
                            receipt=services.format_receipt(found.receipt))
 
 

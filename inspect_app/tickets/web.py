@@ -25,14 +25,15 @@ from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
-from ..policy import CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires
+from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires,
+                      sees_citywide)
 from ..units.models import Segment
 from ..common.text import one_line
 from ..sites.models import Site
 from ..sites.services import list_sites, sites_near, visible_site
-from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, nearest_segments,
-                              search_segments, segment_query)
-from . import actions, dispatch, photo_checks, queries, waiting
+from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, find_category,
+                              nearest_segments, search_segments, segment_query)
+from . import actions, dispatch, duplicates, photo_checks, queries, waiting
 from .cards import cards_of, dispatch_notes, last_events, list_cards
 from .campaigns import Campaign
 from .inputs import parse_coordinate
@@ -233,15 +234,35 @@ def filed(ticket_id: int):
     return render_template("tickets/filed.html", ticket=queries.get_ticket(current_user, ticket_id))
 
 
+def _point(args) -> tuple[float, float]:
+    """The filing page's `lat` and `lon` (both needed; 400 otherwise)."""
+    lat = parse_coordinate(args.get("lat"), "纬度", -90, 90)
+    lon = parse_coordinate(args.get("lon"), "经度", -180, 180)
+    if lat is None or lon is None:
+        raise BadRequest("请提供经纬度。", code="invalid_location")
+    return lat, lon
+
+
 @bp.get("/segments/near")
 @requires(FILERS)
 def segments_near():
-    lat = parse_coordinate(request.args.get("lat"), "纬度", -90, 90)
-    lon = parse_coordinate(request.args.get("lon"), "经度", -180, 180)
-    if lat is None or lon is None:
-        raise BadRequest("请提供经纬度。", code="invalid_location")
+    lat, lon = _point(request.args)
     return jsonify([{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit_label,
                      "distance_m": round(d)} for s, d in nearest_segments(lat, lon, limit=8)])
+
+
+@bp.get("/tickets/nearby")
+@requires(FILERS)
+def nearby():
+    """疑似重复 for the filing page: the open problems of `category` (its code) near the point (duplicates.py)."""
+    category = find_category((request.args.get("category") or "").strip()[:64])
+    if category is None:
+        raise BadRequest("问题类别不存在。", code="invalid_category")
+    found = duplicates.open_nearby(category.id, *_point(request.args))
+    return jsonify({"radius_m": round(duplicates.radius_m()), "items": [
+        {"number": n.number, "status": n.status_label, "reported": fmt(n.reported_at, "%m-%d %H:%M"),
+         "place": n.place, "distance_m": round(n.distance_m), "url": url_for(".detail", ticket_id=n.id)}
+        for n in found]})
 
 
 @bp.get("/segments/search")
@@ -393,6 +414,8 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            after_checks=[] if refused else photo_checks.check_after_photos(ticket, after),
                            before_flags=photo_checks.flagged_before_photos(ticket, ticket.photos_of("before")),
                            letters=[e for e in ticket.events if e.action == "escalate"],
+                           duplicates=duplicates.of_ticket(ticket) if sees_citywide(current_user) else [],
+                           duplicate_radius=duplicates.radius_m(),
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
 

@@ -4,8 +4,9 @@
    the search as one types (report-search.js), the schematic map when opened (report-map.js), what is said and
    done when the phone's position cannot be had or is far from every segment (report-place.js), and the reports
    kept on the phone without a connection (offline-queue.js + report-queue.js) when the page is offline, a
-   submit fails for the network, or reports are waiting on the phone, and the 产权 / 门前四包 block
-   (responsibility.js) when a category that has one is picked. Their URLs are the form's data-js-* attributes
+   submit fails for the network, or reports are waiting on the phone, the 产权 / 门前四包 block
+   (responsibility.js) when a category that has one is picked, and the same category's open problems nearby
+   (report-dup.js, 疑似重复) when any is. Their URLs are the form's data-js-* attributes
    (the service worker keeps them for offline use). Without this file the forms still work. */
 (function () {
   "use strict";
@@ -101,10 +102,8 @@
     });
   }
 
-  function newKey() {
-    return Array.from(crypto.getRandomValues(new Uint8Array(16)), function (b) {
-      return (b + 256).toString(16).slice(1);
-    }).join("");
+  function newKey() {  // 128 random bits, as four numbers
+    return crypto.getRandomValues(new Uint32Array(4)).join("-");
   }
 
 
@@ -319,12 +318,13 @@
     });
   }
 
-  // --- the 产权 / 门前四包 block (responsibility.js): loaded when a category that has one is picked --------------
-  function responsibility(form) {
+  // --- when a category is picked: the 产权 / 门前四包 block (responsibility.js) for a category that has one, and the
+  // same category's open problems nearby (report-dup.js, 疑似重复) ------------------------------------------------
+  function byCategory(form) {
     function check() {  // the chosen category's block, if any (category codes are [A-Za-z0-9_.-]: safe in the selector)
-      if (form.querySelector('[data-resp-for~="' + (form.elements.category || {}).value + '"]')) {
-        part(form, "resp").catch(Boolean);
-      }
+      var code = (form.elements.category || {}).value;
+      if (form.querySelector('[data-resp-for~="' + code + '"]')) part(form, "resp").catch(Boolean);
+      if (code && form.dataset.jsDup) part(form, "dup").catch(Boolean);
     }
     form.addEventListener("change", check);
     check();
@@ -336,7 +336,7 @@
       locate(form, list);
       segmentMap(form, list);
     }
-    responsibility(form);
+    byCategory(form);
     photoForm(form);
   });
 })();

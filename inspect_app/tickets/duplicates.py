@@ -1,0 +1,104 @@
+"""疑似重复: problems of the same category still being handled near a place.
+
+The same 牛皮癣 on one pole is filed by two inspectors, or by an inspector and a citizen; each copy goes to the unit,
+counts against it in the 红黑榜 and is later voided by the office as 重复. So the filing page tells the inspector,
+before sending, what is already open within DUPLICATE_RADIUS_M metres in the category they picked (they may still
+file: two shops' signs ten metres apart are two problems), and a ticket's page, and a citizen's report in the
+office's queue, name the open ones near theirs for the office to void or decline as a repeat.
+
+Open is rules.ACTIVE_STATUSES (待派遣, 待整改, 退单待审, 待核查). Only problems with a position are compared, and not
+the ones an assessment round's checklist made: each is one failed item of one site, all at the site's point and
+often all 测评问题, and none was filed twice by accident (the demo city's first try named a site's two failed items
+as each other's repeat). The
+(category_id, status) index makes the search the category's open problems, whatever the table's size; the box
+around the point is in SQL and the distances in Python, as relapse.find_earlier does for closed ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..common.geo import degree_box, distance_m, valid_lat_lon
+from ..common.sql import consts
+from ..extensions import db
+from ..units.models import Segment
+from .models import Ticket
+from .rules import ACTIVE_STATUSES, STATUS_LABELS
+
+LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Nearby:
+    id: int
+    number: str
+    status: str
+    reported_at: datetime
+    address: str
+    segment: str
+    distance_m: float
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def place(self) -> str:
+        return self.address or self.segment
+
+
+def _checklist_tickets():
+    """The ids of the tickets assessment rounds made (a subquery), or None without the assessment feature."""
+    try:
+        from ..assessment.models import Result
+    except ImportError:
+        return None
+    return select(Result.ticket_id).where(Result.ticket_id.is_not(None))
+
+
+def from_checklist(ticket_id: int) -> bool:
+    checklist = _checklist_tickets()
+    return checklist is not None and db.session.scalar(select(Ticket.id).where(
+        Ticket.id == ticket_id, Ticket.id.in_(checklist))) is not None
+
+
+def of_ticket(ticket: Ticket) -> list[Nearby]:
+    """A ticket's likely duplicates (its page): while it is open, and unless a round's checklist made it."""
+    if ticket.status not in ACTIVE_STATUSES or ticket.lat is None or from_checklist(ticket.id):
+        return []
+    return open_nearby(ticket.category_id, ticket.lat, ticket.lon, exclude_id=ticket.id)
+
+
+def radius_m() -> float:
+    return float(current_app.config["DUPLICATE_RADIUS_M"])
+
+
+def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = None,
+                limit: int = LIMIT) -> list[Nearby]:
+    """The open problems of this category within the radius of the point, nearest first (then the earliest
+    reported), at most `limit`; none without a category or a position, or with the check turned off (0)."""
+    radius = radius_m()
+    if category_id is None or not valid_lat_lon(lat, lon) or radius <= 0:
+        return []
+    dlat, dlon = degree_box(lat, radius)
+    query = (select(Ticket.id, Ticket.number, Ticket.status, Ticket.reported_at, Ticket.address, Ticket.lat,
+                    Ticket.lon, Segment.name.label("segment"))
+             .outerjoin(Segment, Segment.id == Ticket.segment_id)
+             .where(Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
+                    Ticket.lat.between(lat - dlat, lat + dlat), Ticket.lon.between(lon - dlon, lon + dlon)))
+    if exclude_id is not None:
+        query = query.where(Ticket.id != exclude_id)
+    checklist = _checklist_tickets()
+    if checklist is not None:
+        query = query.where(Ticket.id.not_in(checklist))
+    found = []
+    for row in db.session.execute(query):
+        metres = distance_m(lat, lon, row.lat, row.lon)
+        if metres <= radius:
+            found.append(Nearby(row.id, row.number, row.status, row.reported_at, row.address or "",
+                                row.segment or "", metres))
+    found.sort(key=lambda n: (round(n.distance_m), n.reported_at, n.id))
+    return found[:limit]

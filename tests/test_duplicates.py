@@ -1,0 +1,149 @@
+"""疑似重复: the same category's open problems near a place, on the filing page (/tickets/nearby and the page's
+note, in a real browser), on a ticket's page for those who see the whole city, and on a citizen's report waiting
+in the office's queue."""
+from __future__ import annotations
+
+import pytest
+from conftest import City, at
+
+from inspect_app.extensions import db
+from inspect_app.tickets import duplicates
+from inspect_app.tickets import services as tickets
+
+# About 20 m and 80 m east of City.ON_A, on the same road.
+NEAR = (City.ON_A[0], City.ON_A[1] + 0.0002)
+FARTHER = (City.ON_A[0], City.ON_A[1] + 0.0008)
+
+
+@pytest.fixture
+def street(city, make_ticket):
+    """Open 牛皮癣 at ON_A (filed first) and 20 m from it; one 80 m off; a closed and a voided one on the spot; a
+    蜘蛛网 on the spot."""
+    first = make_ticket(at_time=at("2026-11-24T09:00"))
+    near = make_ticket(at_time=at("2026-11-24T15:00"), point=NEAR, reporter=city.inspector2)
+    farther = make_ticket(at_time=at("2026-11-24T10:00"), point=FARTHER)
+    closed = make_ticket(at_time=at("2026-11-20T09:00"))
+    voided = make_ticket(at_time=at("2026-11-21T09:00"))
+    spider = make_ticket("spider_web", at_time=at("2026-11-22T09:00"))
+    from conftest import processed
+    tickets.rectify(city.unit_a, closed, at("2026-11-21T09:00"), "已清除", [processed()])
+    tickets.approve(city.inspector, closed, at("2026-11-21T12:00"), None)
+    tickets.cancel(city.admin, voided, at("2026-11-21T12:00"), "误报")
+    db.session.commit()
+    return {"first": first, "near": near, "farther": farther, "closed": closed, "voided": voided, "spider": spider}
+
+
+def test_only_open_problems_of_the_category_within_the_radius(app, city, street):
+    found = duplicates.open_nearby(city.niupixuan.id, *City.ON_A)
+    assert [n.number for n in found] == [street["first"].number, street["near"].number]  # nearest first
+    assert found[0].distance_m < 1 and 15 < found[1].distance_m < 25 and found[1].status_label == "待整改"
+    assert duplicates.open_nearby(city.niupixuan.id, *City.ON_A, exclude_id=street["first"].id)[0].id == \
+        street["near"].id
+    assert [n.id for n in duplicates.open_nearby(city.spider.id, *City.ON_A)] == [street["spider"].id]
+    assert duplicates.open_nearby(city.niupixuan.id, None, None) == []  # no position: nothing to compare
+    assert duplicates.open_nearby(None, *City.ON_A) == []
+    app.config["DUPLICATE_RADIUS_M"] = 100
+    assert len(duplicates.open_nearby(city.niupixuan.id, *City.ON_A)) == 3
+    app.config["DUPLICATE_RADIUS_M"] = 0  # turned off
+    assert duplicates.open_nearby(city.niupixuan.id, *City.ON_A) == []
+
+
+def test_the_filing_pages_question(app, city, street, browser):
+    inspector = browser(city.inspector)
+    answer = inspector.get(f"/tickets/nearby?category=niupixuan&lat={City.ON_A[0]}&lon={City.ON_A[1]}")
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["radius_m"] == 50
+    assert [i["number"] for i in body["items"]] == [street["first"].number, street["near"].number]
+    assert body["items"][1] == {"number": street["near"].number, "status": "待整改", "reported": "11-24 15:00",
+                                "place": "人民路东段", "distance_m": 20, "url": f"/tickets/{street['near'].id}"}
+    for query, code in (("category=nope&lat=28.23&lon=112.93", "invalid_category"),
+                        ("category=niupixuan&lat=28.23", "invalid_location"),
+                        ("category=niupixuan&lat=abc&lon=112.93", None)):
+        refused = inspector.get(f"/tickets/nearby?{query}", headers={"X-Requested-With": "XMLHttpRequest"})
+        assert refused.status_code == 400, query
+        assert code is None or refused.get_json()["error"]["code"] == code
+    assert browser(city.unit_a).get("/tickets/nearby?category=niupixuan&lat=28.23&lon=112.93").status_code in \
+        (403, 404)
+    page = inspector.get("/tickets/new").get_data(as_text=True)
+    assert 'data-dup="/tickets/nearby"' in page and "report-dup.js" in page and 'class="alert warn dup-note"' in page
+    app.config["DUPLICATE_RADIUS_M"] = 0
+    assert "report-dup.js" not in inspector.get("/tickets/new").get_data(as_text=True)
+
+
+def test_a_tickets_page_names_its_likely_duplicates_to_the_city_not_to_units(app, city, street, browser):
+    near = street["near"]
+    office = browser(city.admin).get(f"/tickets/{near.id}").get_data(as_text=True)
+    assert "疑似重复" in office and street["first"].number in office and "（较早）" in office
+    assert street["farther"].number not in office and street["closed"].number not in office
+    assert "可作废较晚上报的一件" in office
+    assert "可作废" not in browser(city.inspector).get(f"/tickets/{near.id}").get_data(as_text=True)
+    # a unit sees its own ticket, never another's number through it
+    assert "疑似重复" not in browser(city.unit_a).get(f"/tickets/{near.id}").get_data(as_text=True)
+    closed = browser(city.admin).get(f"/tickets/{street['closed'].id}").get_data(as_text=True)
+    assert "疑似重复" not in closed  # done with: nothing to void
+
+
+def test_a_citizens_report_in_the_queue_names_what_is_already_being_handled(app, city, street, browser):
+    from inspect_app.intake.models import IntakeItem
+
+    item = IntakeItem(source="citizen", status="pending", category_id=city.niupixuan.id, description="电线杆小广告",
+                      lat=NEAR[0], lon=NEAR[1], received_at=at("2026-11-25T09:00"), created_at=at("2026-11-25T09:00"),
+                      updated_at=at("2026-11-25T09:00"))
+    db.session.add(item)
+    db.session.commit()
+    page = browser(city.admin).get(f"/intake/{item.id}").get_data(as_text=True)
+    assert "疑似重复" in page and street["first"].number in page and street["near"].number in page
+    assert "不予受理并写明已有问题编号" in page
+
+
+@pytest.mark.browser
+def test_the_filing_page_says_what_is_open_nearby_before_sending(app, city, street, server, phones):
+    inspector = phones()
+    page = inspector.page
+    page.goto(server + "/login")
+    inspector.login("inspector")
+    page.wait_for_selector("select[name=segment_id] option:nth-child(2)", state="attached")  # located
+    assert page.is_hidden(".dup-note")
+    page.click("label.tile:has-text('牛皮癣')")
+    page.wait_for_selector(".dup-note:not([hidden]) li")
+    note = page.inner_text(".dup-note")
+    assert "附近50米内已有2件同类问题正在办理" in note and street["first"].number in note
+    assert page.get_attribute(f".dup-note a:has-text('{street['first'].number}')", "target") == "_blank"
+    inspector.shot("dup-note")
+    page.click("label.tile:has-text('乱停乱放')")  # nothing of that kind here
+    page.wait_for_selector(".dup-note", state="hidden")
+
+
+def test_an_assessment_rounds_findings_are_not_each_others_repeats(app, city, make_ticket, browser):
+    # Found on the demo city: a site's two failed checklist items, both 测评问题 at the site's point, were named
+    # as each other's repeat. Each is one item of one site; the round made them, nobody filed them twice.
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment.models import Result, Round, RoundSite
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="公共厕所", sort_order=1, active=True)
+    site = Site(code="GC-1", name="万家丽路公厕1号", kind=kind, district="江城区", territorial_unit=city.street_a,
+                lat=City.ON_A[0], lon=City.ON_A[1], created_at=at("2026-10-01T10:00"))
+    db.session.add_all([kind, site])
+    db.session.flush()
+    version = checklist.create_version([
+        {"code": f"GC-0{n}", "kind": kind, "text": text, "points": 1.5, "answerable_by": "territorial",
+         "deadline": {"hours": 24}, "category": None} for n, text in ((1, "有洗手液"), (2, "有厕纸"))],
+        at("2026-10-01T10:00"))
+    rnd = Round(kind="mock_assessment", name="第二轮模拟测评", seed=1, checklist_version_id=version.id,
+                created_at=at("2026-11-24T09:00"))
+    db.session.add(rnd)
+    db.session.flush()
+    rs = RoundSite(round_id=rnd.id, site_id=site.id, status="submitted", submitted_at=at("2026-11-24T10:00"))
+    db.session.add(rs)
+    db.session.flush()
+    made = [make_ticket("spider_web", at_time=at("2026-11-24T10:00"), source="mock_assessment") for _ in range(2)]
+    for ticket, item in zip(made, version.items):
+        db.session.add(Result(round_site_id=rs.id, item_id=item.id, passed=False, deducted=1.5, ticket_id=ticket.id))
+    filed = make_ticket("spider_web", at_time=at("2026-11-25T09:00"))  # an inspector's own, at the same spot
+    db.session.commit()
+
+    assert duplicates.of_ticket(made[0]) == [] and duplicates.of_ticket(made[1]) == []
+    assert duplicates.of_ticket(filed) == []  # the round's findings are not offered either
+    assert "疑似重复" not in browser(city.admin).get(f"/tickets/{made[0].id}").get_data(as_text=True)
+    assert [n.id for n in duplicates.open_nearby(city.spider.id, *City.ON_A)] == [filed.id]  # the filing page's
