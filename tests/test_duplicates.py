@@ -75,12 +75,23 @@ def test_a_tickets_page_names_its_likely_duplicates_to_the_city_not_to_units(app
     office = browser(city.admin).get(f"/tickets/{near.id}").get_data(as_text=True)
     assert "疑似重复" in office and street["first"].number in office and "（较早）" in office
     assert street["farther"].number not in office and street["closed"].number not in office
-    assert "可作废较晚上报的一件" in office
+    assert "可作废较晚上报的一件" in office and f"作废本件（与{street['first'].number}重复）" in office
+    assert f'name="reason" value="与{street["first"].number}重复上报"' in office
     assert "可作废" not in browser(city.inspector).get(f"/tickets/{near.id}").get_data(as_text=True)
     # a unit sees its own ticket, never another's number through it
     assert "疑似重复" not in browser(city.unit_a).get(f"/tickets/{near.id}").get_data(as_text=True)
     closed = browser(city.admin).get(f"/tickets/{street['closed'].id}").get_data(as_text=True)
     assert "疑似重复" not in closed  # done with: nothing to void
+
+    # the later one is voided in one step, its reason naming the earlier
+    first = browser(city.admin).get(f"/tickets/{street['first'].id}").get_data(as_text=True)
+    assert "作废本件" not in first  # the earlier one is kept
+    office = browser(city.admin)
+    page = f"/tickets/{near.id}"
+    assert office.submit(page, f"{page}/cancel", {"reason": f"与{street['first'].number}重复上报"}).status_code == 303
+    db.session.expire_all()
+    assert near.status == "cancelled" and near.events[-1].note == f"与{street['first'].number}重复上报"
+    assert "疑似重复" not in office.get(f"/tickets/{street['first'].id}").get_data(as_text=True)  # none left
 
 
 def test_a_citizens_report_in_the_queue_names_what_is_already_being_handled(app, city, street, browser):

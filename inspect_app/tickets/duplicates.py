@@ -9,9 +9,9 @@ office's queue, name the open ones near theirs for the office to void or decline
 Open is rules.ACTIVE_STATUSES (待派遣, 待整改, 退单待审, 待核查). Only problems with a position are compared, and not
 the ones an assessment round's checklist made: each is one failed item of one site, all at the site's point and
 often all 测评问题, and none was filed twice by accident (the demo city's first try named a site's two failed items
-as each other's repeat). The
-(category_id, status) index makes the search the category's open problems, whatever the table's size; the box
-around the point is in SQL and the distances in Python, as relapse.find_earlier does for closed ones.
+as each other's repeat). The (category_id, status) index makes the search the category's open problems, whatever
+the table's size; the box around the point is in SQL and the distances in Python, as relapse.find_earlier does for
+closed ones.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..common.geo import degree_box, distance_m, valid_lat_lon
 from ..common.sql import consts
@@ -50,19 +50,18 @@ class Nearby:
         return self.address or self.segment
 
 
-def _checklist_tickets():
-    """The ids of the tickets assessment rounds made (a subquery), or None without the assessment feature."""
+def _made_by_checklist(ticket_id):
+    """SQL: a round's checklist made this ticket (an assessment result names it); None without that feature."""
     try:
         from ..assessment.models import Result
     except ImportError:
         return None
-    return select(Result.ticket_id).where(Result.ticket_id.is_not(None))
+    return exists(select(Result.id).where(Result.ticket_id == ticket_id))
 
 
 def from_checklist(ticket_id: int) -> bool:
-    checklist = _checklist_tickets()
-    return checklist is not None and db.session.scalar(select(Ticket.id).where(
-        Ticket.id == ticket_id, Ticket.id.in_(checklist))) is not None
+    made = _made_by_checklist(ticket_id)
+    return made is not None and bool(db.session.scalar(select(made)))
 
 
 def of_ticket(ticket: Ticket) -> list[Nearby]:
@@ -91,9 +90,9 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
                     Ticket.lat.between(lat - dlat, lat + dlat), Ticket.lon.between(lon - dlon, lon + dlon)))
     if exclude_id is not None:
         query = query.where(Ticket.id != exclude_id)
-    checklist = _checklist_tickets()
-    if checklist is not None:
-        query = query.where(Ticket.id.not_in(checklist))
+    made = _made_by_checklist(Ticket.id)
+    if made is not None:
+        query = query.where(~made)
     found = []
     for row in db.session.execute(query):
         metres = distance_m(lat, lon, row.lat, row.lon)
