@@ -30,6 +30,7 @@ TABLE: dict[str, set[str]] = {
     "tickets.filed": SEES_OBJECT,
     "tickets.segments_near": {"admin", "inspector"},
     "tickets.segments_search": {"admin", "inspector"},
+    "tickets.nearby": {"admin", "inspector"},
     "tickets.mine": {"inspector"},
     "tickets.unit_list": {"unit_owner", "unit_other"},
     "tickets.verify_queue": {"admin", "inspector"},
@@ -329,6 +330,8 @@ def _urls(app, world):
             url += f"?lat={City.ON_B[0]}&lon={City.ON_B[1]}"
         elif rule.endpoint == "tickets.segments_search":
             url += "?q=%E8%B7%AF"  # 路
+        elif rule.endpoint == "tickets.nearby":
+            url += f"?category=niupixuan&lat={City.ON_B[0]}&lon={City.ON_B[1]}"
         elif rule.endpoint in ("api_office.holiday_list", "api_rankings.year"):
             url += "?year=2027"
         elif rule.endpoint in ("keytasks.bulletin_pdf", "api_keytasks.bulletin_pdf"):

@@ -40,16 +40,16 @@ def test_the_ticket_page_reads_a_fixed_number_of_statements(app, api, client, ci
     sign_in(client, city.admin)
     # Assigned, one photo, one event, three parts: the session's user, the ticket, its parts, events and photos,
     # the open extension (asked for on an assigned ticket only), the office's menu counts (one statement), the
-    # 回潮 links, the units the office may add or dispatch to, and the sites near it (关联点位: one statement, the
-    # ticket has a position).
+    # 回潮 links, the units the office may add or dispatch to, the sites near it (关联点位: one statement, the
+    # ticket has a position) and the same category's open problems near it (疑似重复: one statement).
     assigned = page_statements(client, shared_pole.id)
-    assert assigned == 10
+    assert assigned == 11
     assert rectify_part(api, mobile_user, shared_pole).status_code == 200
     assert rectify_part(api, unicom_user, shared_pole).status_code == 200
     assert rectify(api, telecom_user, shared_pole).status_code == 200
     # Three events more, with photos of the parts and of the whole: not one statement more; rectified, the ticket
     # has no extension to ask for and no units to add or dispatch to (the two statements fewer).
-    assert page_statements(client, shared_pole.id) == assigned - 2 == 8
+    assert page_statements(client, shared_pole.id) == assigned - 2 == 9
 
 
 def test_the_page_loads_what_get_ticket_loads_and_reads_nothing_more(app, api, city, carriers, shared_pole):  # noqa: F811

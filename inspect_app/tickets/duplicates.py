@@ -59,14 +59,10 @@ def _made_by_checklist(ticket_id):
     return exists(select(Result.id).where(Result.ticket_id == ticket_id))
 
 
-def from_checklist(ticket_id: int) -> bool:
-    made = _made_by_checklist(ticket_id)
-    return made is not None and bool(db.session.scalar(select(made)))
-
-
 def of_ticket(ticket: Ticket) -> list[Nearby]:
-    """A ticket's likely duplicates (its page): while it is open, and unless a round's checklist made it."""
-    if ticket.status not in ACTIVE_STATUSES or ticket.lat is None or from_checklist(ticket.id):
+    """A ticket's likely duplicates (its page), in one statement: while it is open, and unless a round's checklist
+    made it (asked in the same statement)."""
+    if ticket.status not in ACTIVE_STATUSES or ticket.lat is None:
         return []
     return open_nearby(ticket.category_id, ticket.lat, ticket.lon, exclude_id=ticket.id)
 
@@ -93,6 +89,8 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
     made = _made_by_checklist(Ticket.id)
     if made is not None:
         query = query.where(~made)
+        if exclude_id is not None:  # the ticket asking: none if a checklist made it
+            query = query.where(~_made_by_checklist(exclude_id))
     found = []
     for row in db.session.execute(query):
         metres = distance_m(lat, lon, row.lat, row.lon)
