@@ -158,3 +158,26 @@ def test_an_assessment_rounds_findings_are_not_each_others_repeats(app, city, ma
     assert duplicates.of_ticket(filed) == []  # the round's findings are not offered either
     assert "疑似重复" not in browser(city.admin).get(f"/tickets/{made[0].id}").get_data(as_text=True)
     assert [n.id for n in duplicates.open_nearby(city.spider.id, *City.ON_A)] == [filed.id]  # the filing page's
+
+
+def test_the_office_sweeps_the_citys_likely_repeats(app, city, street, browser, make_ticket):
+    later = make_ticket(at_time=at("2026-11-25T08:00"), point=NEAR)  # a third copy, 0 m from `near`
+    pairs = duplicates.open_pairs()
+    # each pair once, the later member first, the most recent first; the 80 m one and the closed one are not here
+    assert [(p.later.id, p.earlier.id) for p in pairs] == [
+        (later.id, street["near"].id), (later.id, street["first"].id), (street["near"].id, street["first"].id)]
+    assert pairs[0].category == "牛皮癣" and pairs[0].distance_m < 1
+
+    office = browser(city.admin)
+    page = office.get("/tickets/duplicates").get_data(as_text=True)
+    assert "疑似重复 <small>3 对</small>" in page and f"作废 {later.number}（与{street['near'].number}重复）" in page
+    assert "疑似重复" in office.get("/office/work").get_data(as_text=True)  # linked from 待办事项
+    response = office.submit("/tickets/duplicates", f"/tickets/{later.id}/cancel",
+                             {"reason": f"与{street['near'].number}重复上报", "next": "/tickets/duplicates"})
+    assert response.status_code == 303 and response.headers["Location"] == "/tickets/duplicates"
+    assert [(p.later.id, p.earlier.id) for p in duplicates.open_pairs()] == [(street["near"].id, street["first"].id)]
+    for user in (city.inspector, city.leader, city.unit_a):
+        assert browser(user).get("/tickets/duplicates").status_code in (403, 404)
+    app.config["DUPLICATE_RADIUS_M"] = 0
+    assert duplicates.open_pairs() == []
+    assert "没有疑似重复的问题" in office.get("/tickets/duplicates").get_data(as_text=True)

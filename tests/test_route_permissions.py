@@ -31,6 +31,7 @@ TABLE: dict[str, set[str]] = {
     "tickets.segments_near": {"admin", "inspector"},
     "tickets.segments_search": {"admin", "inspector"},
     "tickets.nearby": {"admin", "inspector"},
+    "tickets.duplicate_pairs": {"admin"},
     "tickets.mine": {"inspector"},
     "tickets.unit_list": {"unit_owner", "unit_other"},
     "tickets.verify_queue": {"admin", "inspector"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -29,6 +30,9 @@ from .models import Ticket
 from .rules import ACTIVE_STATUSES, STATUS_LABELS
 
 LIMIT = 5
+# what both searches read, in _nearby's order (lat, lon and the category between)
+_COLUMNS = (Ticket.id, Ticket.number, Ticket.status, Ticket.reported_at, Ticket.address, Ticket.lat, Ticket.lon,
+            Ticket.category_id, Segment.name)
 
 
 @dataclass(frozen=True)
@@ -79,9 +83,7 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
     if category_id is None or not valid_lat_lon(lat, lon) or radius <= 0:
         return []
     dlat, dlon = degree_box(lat, radius)
-    query = (select(Ticket.id, Ticket.number, Ticket.status, Ticket.reported_at, Ticket.address, Ticket.lat,
-                    Ticket.lon, Segment.name.label("segment"))
-             .outerjoin(Segment, Segment.id == Ticket.segment_id)
+    query = (select(*_COLUMNS).outerjoin(Segment, Segment.id == Ticket.segment_id)
              .where(Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
                     Ticket.lat.between(lat - dlat, lat + dlat), Ticket.lon.between(lon - dlon, lon + dlon)))
     if exclude_id is not None:
@@ -93,9 +95,67 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
             query = query.where(~_made_by_checklist(exclude_id))
     found = []
     for row in db.session.execute(query):
-        metres = distance_m(lat, lon, row.lat, row.lon)
+        metres = distance_m(lat, lon, row[5], row[6])
         if metres <= radius:
-            found.append(Nearby(row.id, row.number, row.status, row.reported_at, row.address or "",
-                                row.segment or "", metres))
+            found.append(_nearby(row, metres))
     found.sort(key=lambda n: (round(n.distance_m), n.reported_at, n.id))
     return found[:limit]
+
+
+@dataclass(frozen=True)
+class Pair:
+    later: Nearby      # the one to void, if they are one problem
+    earlier: Nearby
+    category: str
+
+    @property
+    def distance_m(self) -> float:
+        return self.later.distance_m
+
+
+def open_pairs() -> list[Pair]:
+    """Every pair of open problems of one category within the radius of each other (checklist-made ones left out),
+    the most recent first: the office's list of likely repeats to sweep (/tickets/duplicates). The city's open
+    problems with a position are read once, in (category, position) order, and compared within a grid of cells
+    the radius wide, so each is compared with its neighbours only."""
+    radius = radius_m()
+    if radius <= 0:
+        return []
+    from ..units.models import Category
+
+    query = (select(*_COLUMNS, Category.name).join(Category, Category.id == Ticket.category_id)
+             .outerjoin(Segment, Segment.id == Ticket.segment_id)
+             .where(Ticket.status.in_(consts(ACTIVE_STATUSES)), Ticket.lat.is_not(None), Ticket.lon.is_not(None)))
+    made = _made_by_checklist(Ticket.id)
+    if made is not None:
+        query = query.where(~made)
+    # plain tuples (id, number, status, reported_at, address, lat, lon, category_id, segment, category): reading a
+    # Row's fields by name cost more than the comparing, at the 8,000 open problems of a 1 M-ticket city
+    rows = sorted((tuple(row) for row in db.session.execute(query) if valid_lat_lon(row[5], row[6])),
+                  key=itemgetter(3, 0))
+    if not rows:
+        return []
+    dlat, dlon = degree_box(rows[0][5], radius)
+    cells: dict[tuple, list[int]] = {}
+    for rank, row in enumerate(rows):  # in report order: a cell's members are ranked, earliest first
+        cells.setdefault((row[7], int(row[5] // dlat), int(row[6] // dlon)), []).append(rank)
+    pairs = []
+    for (category_id, y, x), members in cells.items():
+        near = [other for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                for other in cells.get((category_id, y + dy, x + dx), ())]
+        for rank in members:
+            later = rows[rank]
+            for other in near:
+                if other < rank:  # each pair once, from its later member
+                    earlier = rows[other]
+                    metres = distance_m(later[5], later[6], earlier[5], earlier[6])
+                    if metres <= radius:
+                        pairs.append(Pair(_nearby(later, metres), _nearby(earlier, metres), later[9]))
+    pairs.sort(key=lambda p: (p.later.reported_at, p.later.id, p.earlier.reported_at, p.earlier.id), reverse=True)
+    return pairs
+
+
+def _nearby(row, metres: float) -> Nearby:
+    """A row (or tuple) whose first five fields are id, number, status, reported_at, address and whose ninth is
+    the segment's name."""
+    return Nearby(row[0], row[1], row[2], row[3], row[4] or "", row[8] or "", metres)

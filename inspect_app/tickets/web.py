@@ -395,6 +395,19 @@ def office_work():
                            elsewhere=elsewhere)
 
 
+DUPLICATE_PAIRS_SHOWN = 100
+
+
+@bp.get("/tickets/duplicates")
+@requires(OFFICE)
+def duplicate_pairs():
+    """疑似重复 across the city: every pair of open problems of one category within the radius, the most recent
+    first, each with a button that voids the later one (tickets/duplicates.py open_pairs)."""
+    pairs = duplicates.open_pairs()
+    return render_template("tickets/duplicates.html", pairs=pairs[:DUPLICATE_PAIRS_SHOWN], total=len(pairs),
+                           radius=duplicates.radius_m())
+
+
 # ----------------------------------------------------------------------------- one ticket
 
 def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None):
