@@ -178,6 +178,21 @@ def test_the_office_sweeps_the_citys_likely_repeats(app, city, street, browser, 
     assert [(p.later.id, p.earlier.id) for p in duplicates.open_pairs()] == [(street["near"].id, street["first"].id)]
     for user in (city.inspector, city.leader, city.unit_a):
         assert browser(user).get("/tickets/duplicates").status_code in (403, 404)
+
+    # two problems after all (不是重复): neither is named as the other's again, on any page
+    pair = {"ticket_id": str(street["near"].id), "other_id": str(street["first"].id), "next": "/tickets/duplicates"}
+    assert office.submit("/tickets/duplicates", "/tickets/duplicates/not-repeat", pair).status_code == 303
+    assert office.submit("/tickets/duplicates", "/tickets/duplicates/not-repeat", pair).status_code == 303  # twice
+    assert duplicates.open_pairs() == []
+    assert "疑似重复：" not in office.get(f"/tickets/{street['first'].id}").get_data(as_text=True)
+    assert duplicates.of_ticket(street["near"]) == []
+    assert len(duplicates.open_nearby(city.niupixuan.id, *City.ON_A)) == 2  # a new report is still told of both
+    for bad, status in (({"ticket_id": "1"}, 400), ({"ticket_id": "1", "other_id": "1"}, 422),
+                        ({"ticket_id": "1", "other_id": "99999"}, 404), ({"ticket_id": "x", "other_id": "2"}, 400)):
+        answer = office.submit("/tickets/duplicates", "/tickets/duplicates/not-repeat", bad, script=True)
+        assert answer.status_code == status, bad
+    refused = browser(city.inspector).submit("/tickets/new", "/tickets/duplicates/not-repeat", pair, script=True)
+    assert refused.status_code == 403
     app.config["DUPLICATE_RADIUS_M"] = 0
     assert duplicates.open_pairs() == []
     assert "没有疑似重复的问题" in office.get("/tickets/duplicates").get_data(as_text=True)

@@ -418,6 +418,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     **{(e, "reassign"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
     **{(e, "decide_extension"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
     **{(e, "cancel"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},
+    ("tickets.not_a_repeat", None): {"admin": 400},  # which two problems: none named
     ("escalation.acknowledge", None): {"unit_owner": 303},
     ("api_letters.acknowledge", None): {"unit_owner": 200},
     # letters: the world's letter is issued, so a draft's moves answer 409; the others refuse the empty body

@@ -20,14 +20,48 @@ from datetime import datetime
 from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import ForeignKey, and_, exists, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
 
+from ..common.errors import Invalid
 from ..common.geo import degree_box, distance_m, valid_lat_lon
-from ..common.sql import consts
+from ..common.sql import consts, insert_on_conflict
+from ..common.types import UTCDateTime
 from ..extensions import db
 from ..units.models import Segment
 from .models import Ticket
+from .policy import ensure_visible
 from .rules import ACTIVE_STATUSES, STATUS_LABELS
+
+
+class NotRepeat(db.Model):
+    """The office looked at two problems named as likely repeats and found them two problems (不是重复): neither
+    is named as the other's again. One row a pair, the lower ticket id first."""
+
+    __tablename__ = "duplicate_dismissals"
+
+    first_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
+    decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def not_a_repeat(user, ticket: Ticket, other: Ticket, now: datetime) -> None:
+    """Record that the two are two problems (twice, or at once from two pages: one row)."""
+    ensure_visible(user, ticket)
+    ensure_visible(user, other)
+    if ticket.id == other.id:
+        raise Invalid("不能与问题自身比较。", code="same_ticket")
+    first, second = sorted((ticket.id, other.id))
+    db.session.execute(insert_on_conflict(NotRepeat).values(
+        first_id=first, second_id=second, decided_by=user.id, decided_at=now).on_conflict_do_nothing())
+
+
+def _not_dismissed(ticket_id, other_id):
+    """SQL: the office has not found these two to be two problems."""
+    return ~exists(select(NotRepeat.first_id).where(or_(
+        and_(NotRepeat.first_id == ticket_id, NotRepeat.second_id == other_id),
+        and_(NotRepeat.first_id == other_id, NotRepeat.second_id == ticket_id))))
 
 LIMIT = 5
 # what both searches read, in _nearby's order (lat, lon and the category between)
@@ -93,6 +127,8 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
         query = query.where(~made)
         if exclude_id is not None:  # the ticket asking: none if a checklist made it
             query = query.where(~_made_by_checklist(exclude_id))
+    if exclude_id is not None:
+        query = query.where(_not_dismissed(exclude_id, Ticket.id))
     found = []
     for row in db.session.execute(query):
         metres = distance_m(lat, lon, row[5], row[6])
@@ -139,6 +175,9 @@ def open_pairs() -> list[Pair]:
     cells: dict[tuple, list[int]] = {}
     for rank, row in enumerate(rows):  # in report order: a cell's members are ranked, earliest first
         cells.setdefault((row[7], int(row[5] // dlat), int(row[6] // dlon)), []).append(rank)
+    dismissed = set(db.session.execute(select(NotRepeat.first_id, NotRepeat.second_id)
+                                       .join(Ticket, Ticket.id == NotRepeat.first_id)
+                                       .where(Ticket.status.in_(consts(ACTIVE_STATUSES)))).tuples())
     pairs = []
     for (category_id, y, x), members in cells.items():
         near = [other for dy in (-1, 0, 1) for dx in (-1, 0, 1)
@@ -149,7 +188,7 @@ def open_pairs() -> list[Pair]:
                 if other < rank:  # each pair once, from its later member
                     earlier = rows[other]
                     metres = distance_m(later[5], later[6], earlier[5], earlier[6])
-                    if metres <= radius:
+                    if metres <= radius and tuple(sorted((later[0], earlier[0]))) not in dismissed:
                         pairs.append(Pair(_nearby(later, metres), _nearby(earlier, metres), later[9]))
     pairs.sort(key=lambda p: (p.later.reported_at, p.later.id, p.earlier.reported_at, p.earlier.id), reverse=True)
     return pairs

@@ -23,7 +23,7 @@ from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
-from ..http import done, is_script, local_url, now
+from ..http import done, int_arg, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires,
                       sees_citywide)
@@ -406,6 +406,19 @@ def duplicate_pairs():
     pairs = duplicates.open_pairs()
     return render_template("tickets/duplicates.html", pairs=pairs[:DUPLICATE_PAIRS_SHOWN], total=len(pairs),
                            radius=duplicates.radius_m())
+
+
+@bp.post("/tickets/duplicates/not-repeat")
+@requires(OFFICE)
+def not_a_repeat():
+    """不是重复: two problems named as likely repeats are two problems; neither is named as the other's again."""
+    ids = [int_arg(request.form, name) for name in ("ticket_id", "other_id")]
+    if None in ids:
+        raise BadRequest("请指明是哪两件问题。", code="invalid_ticket_id")
+    ticket, other = (queries.get_ticket(current_user, ticket_id) for ticket_id in ids)
+    duplicates.not_a_repeat(current_user, ticket, other, now())
+    flash(f"已标记 {ticket.number} 与 {other.number} 不是重复问题。", "success")
+    return done(local_url(request.form.get("next")) or url_for(".duplicate_pairs"))
 
 
 # ----------------------------------------------------------------------------- one ticket
