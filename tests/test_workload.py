@@ -94,9 +94,11 @@ def test_the_office_and_leaders_see_every_inspector_and_an_inspector_their_own(a
     clock.set("2026-12-05T10:00")
     for user in (city.admin, city.leader):
         page = browser(user).get(f"/workload/?{NOV}").get_data(as_text=True)
-        assert cells(page, "上报问题") == ["4", "1", "5"] and cells(page, "其中已作废") == ["1", "0", "1"]
+        assert cells(page, "上报问题") == ["4", "1", "5"]
+        assert cells(page, "其中已作废") == ["1（25%）", "0", "1（20%）"]  # a tenth or more: marked for a look
+        assert page.count('num-col marked" data-label="其中已作废"') == 2
         assert cells(page, "平均核查用时") == ["12.0小时", "6.0小时", "9.0小时"]
-        assert cells(page, "待核查")[0] == "1（最久 12.0天）"
+        assert cells(page, "待核查")[0] == "1 最久 12.0天" and 'badge waited">最久 12.0天' in page  # over 3 days
         assert "合计（2 人）" in page
         link = f'/tickets?reporter_id={city.inspector.id}&amp;from=2026-11-01&amp;to=2026-11-30'
         assert link in page and f"/tickets?status=cancelled&amp;reporter_id={city.inspector.id}" in page
@@ -157,6 +159,7 @@ def test_without_a_period_it_is_this_month_so_far(app, city, november, browser, 
     page = browser(city.admin).get("/workload/").get_data(as_text=True)
     assert "2026-11-01 至 2026-11-25" in page and 'value="2026-11-25"' in page
     assert cells(page, "上报问题") == ["4", "1", "5"]
+    assert cells(page, "待核查")[0] == "1（最久 2.0天）"  # under three days: not marked
     assert "from=2026-10-01&amp;to=2026-10-31" in page  # 上月
 
 

@@ -29,6 +29,9 @@ from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
 
 MAX_DAYS = 366  # a year at most: the year-end assessment's span
+# marked on the page for the office to look at: a tenth of one's finds voided, a rectification waiting three days
+VOIDED_SHARE_MARK = 0.10
+WAIT_MARK_HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,17 @@ class Work:
     @property
     def valid(self) -> int:
         return self.filed - self.cancelled
+
+    @property
+    def voided_share(self) -> float | None:
+        return self.cancelled / self.filed if self.filed else None
+
+    @property
+    def voided_marked(self) -> bool:
+        return self.voided_share is not None and self.voided_share >= VOIDED_SHARE_MARK
+
+    def wait_marked(self, now: datetime) -> bool:
+        return self.oldest_rectified is not None and waited_hours(self.oldest_rectified, now) >= WAIT_MARK_HOURS
 
     @property
     def verified(self) -> int:
