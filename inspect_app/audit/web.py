@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
 from ..common.errors import BadRequest
-from ..common.sql import any_like, like_pattern
+from ..common.sql import any_like, like_pattern, on_days
 from ..common.timeutil import fmt as fmt_time
-from ..common.timeutil import local_midnight
 from ..extensions import db
 from ..http import date_range_args, int_arg, now
 from ..office import downloads
@@ -50,11 +49,7 @@ def _query(found: Filters):
         query = query.where(any_like((AuditEntry.actor, AuditEntry.target), like_pattern(found.q), ignore_case=True))
     if found.kind:
         query = query.where(AuditEntry.kind == found.kind)
-    if found.day_from:
-        query = query.where(AuditEntry.at >= local_midnight(found.day_from))
-    if found.day_to:
-        query = query.where(AuditEntry.at < local_midnight(found.day_to + timedelta(days=1)))
-    return query
+    return query.where(*on_days(AuditEntry.at, found.day_from, found.day_to))
 
 
 @bp.get("/audit")

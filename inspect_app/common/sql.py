@@ -1,4 +1,5 @@
-"""Small SQL building blocks: conditional counts for the aggregate queries (dashboard, rankings, campaigns),
+"""Small SQL building blocks: a timestamp within Shanghai days, conditional counts for the aggregate queries
+(dashboard, rankings, campaigns),
 times formatted by the database for the API's reads, the hours between two times, and an integer member of JSON
 text and a substring test (the inbox reads ticket events' data), the searches' LIKE of what the user typed, and
 INSERT ... ON CONFLICT in the session's dialect."""
@@ -54,6 +55,21 @@ def any_like(columns, pattern, ignore_case: bool = False):
     """Any of the columns matches `pattern` (like_pattern's, or a bound parameter holding one): the searches'
     condition, in any letter case on PostgreSQL too with `ignore_case` (ILIKE)."""
     return or_(*[(column.ilike if ignore_case else column.like)(pattern, escape="\\") for column in columns])
+
+
+def on_days(column, first, last) -> list:
+    """Conditions: a UTC timestamp column falls on the Shanghai days `first` to `last`, both included (a filter's
+    `from` and `to`); a day not given leaves that end open."""
+    from datetime import timedelta
+
+    from .timeutil import local_midnight
+
+    conditions = []
+    if first:
+        conditions.append(column >= local_midnight(first))
+    if last:
+        conditions.append(column < local_midnight(last + timedelta(days=1)))
+    return conditions
 
 
 def count_where(condition):

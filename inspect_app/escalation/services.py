@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, exists, false, func, select, true
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, NotFound
-from ..common.timeutil import local_midnight
+from ..common.sql import on_days
 from ..extensions import db
 from ..http import date_range_args, flag_arg, int_arg
 from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
@@ -153,10 +153,7 @@ def _query(user, flt: LetterFilter, now: datetime):
         query = query.where(Letter.status == flt.status)
     if flt.kind:
         query = query.where(Letter.kind == flt.kind)
-    if flt.date_from:
-        query = query.where(Letter.issued_at >= local_midnight(flt.date_from))
-    if flt.date_to:
-        query = query.where(Letter.issued_at < local_midnight(flt.date_to + timedelta(days=1)))
+    query = query.where(*on_days(Letter.issued_at, flt.date_from, flt.date_to))
     if flt.unacknowledged:
         query = query.where(Letter.status != "draft",
                             _recipient_condition(user, flt, LetterUnit.acknowledged_at.is_(None)))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..common import coords
 from ..common.errors import Invalid
+from ..common.sql import on_days
 from ..common.text import multi_line, one_line
 from ..common.timeutil import as_utc, fmt, local_midnight
 from ..extensions import db
@@ -279,11 +280,7 @@ def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
     """One row per hotline case received in the range (Shanghai days), oldest first, with its progress."""
     from .services import progress
 
-    query = items_of(SOURCE)
-    if date_from:
-        query = query.where(IntakeItem.received_at >= local_midnight(date_from))
-    if date_to:
-        query = query.where(IntakeItem.received_at < local_midnight(date_to + timedelta(days=1)))
+    query = items_of(SOURCE).where(*on_days(IntakeItem.received_at, date_from, date_to))
     for item in db.session.scalars(query):  # thousands of cases a year: read at once, with their tickets
         state = progress(item)
         ticket = item.ticket

@@ -15,15 +15,15 @@ The office's own filings (citizens' reports it accepted, its entries) are not an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 
 from ..assessment.models import RoundSite
 from ..auth.models import User
 from ..common.errors import BadRequest
-from ..common.sql import const, consts, count_where, hours_between, shanghai_iso
-from ..common.timeutil import local, local_midnight
+from ..common.sql import const, consts, count_where, hours_between, on_days, shanghai_iso
+from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
@@ -38,14 +38,6 @@ WAIT_MARK_HOURS = 72
 class Period:
     first: date
     last: date
-
-    @property
-    def start(self) -> datetime:
-        return local_midnight(self.first)
-
-    @property
-    def end(self) -> datetime:
-        return local_midnight(self.last + timedelta(days=1))
 
     @property
     def label(self) -> str:
@@ -119,7 +111,7 @@ def _filings(period: Period, only: int | None) -> dict[int, tuple]:
     day = func.substr(shanghai_iso(Ticket.reported_at), 1, 10)
     query = (select(Ticket.reporter_id, func.count(Ticket.id), count_where(Ticket.status == const("cancelled")),
                     func.count(day.distinct()), count_where(Ticket.lat.is_(None)))
-             .where(Ticket.reported_at >= period.start, Ticket.reported_at < period.end)
+             .where(*on_days(Ticket.reported_at, period.first, period.last))
              .group_by(Ticket.reporter_id))
     if only is not None:
         query = query.where(Ticket.reporter_id == only)
@@ -140,7 +132,7 @@ def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
     each = (select(v.actor_id, v.action, wait.label("wait"))
             .select_from(verification.join(Ticket, Ticket.id == v.ticket_id))
             .where(v.action.in_(consts(VERIFICATIONS)),  # written as ix_ticket_events_verifications says it
-                   v.at >= period.start, v.at < period.end, v.actor_id.is_not(None)))
+                   *on_days(v.at, period.first, period.last), v.actor_id.is_not(None)))
     if only is not None:
         each = each.where(v.actor_id == only)
     each = each.subquery()
@@ -153,7 +145,7 @@ def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
 
 def _assessed(period: Period, only: int | None) -> dict[int, int]:
     query = (select(RoundSite.submitted_by, func.count(RoundSite.id))
-             .where(RoundSite.submitted_at >= period.start, RoundSite.submitted_at < period.end,
+             .where(*on_days(RoundSite.submitted_at, period.first, period.last),
                     RoundSite.submitted_by.is_not(None))
              .group_by(RoundSite.submitted_by))
     if only is not None:
