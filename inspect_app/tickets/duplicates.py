@@ -89,11 +89,9 @@ class Nearby:
 
 
 def _made_by_checklist(ticket_id):
-    """SQL: a round's checklist made this ticket (an assessment result names it); None without that feature."""
-    try:
-        from ..assessment.models import Result
-    except ImportError:
-        return None
+    """SQL: a round's checklist made this ticket (an assessment result names it)."""
+    from ..assessment.models import Result  # the assessment feature builds on tickets: imported when asked
+
     return exists(select(Result.id).where(Result.ticket_id == ticket_id))
 
 
@@ -122,13 +120,9 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
                     Ticket.lat.between(lat - dlat, lat + dlat), Ticket.lon.between(lon - dlon, lon + dlon)))
     if exclude_id is not None:
         query = query.where(Ticket.id != exclude_id)
-    made = _made_by_checklist(Ticket.id)
-    if made is not None:
-        query = query.where(~made)
-        if exclude_id is not None:  # the ticket asking: none if a checklist made it
-            query = query.where(~_made_by_checklist(exclude_id))
-    if exclude_id is not None:
-        query = query.where(_not_dismissed(exclude_id, Ticket.id))
+    query = query.where(~_made_by_checklist(Ticket.id))
+    if exclude_id is not None:  # the ticket asking: none if a checklist made it, and not the pairs found two
+        query = query.where(~_made_by_checklist(exclude_id), _not_dismissed(exclude_id, Ticket.id))
     found = []
     for row in db.session.execute(query):
         metres = distance_m(lat, lon, row[5], row[6])
@@ -162,9 +156,7 @@ def open_pairs() -> list[Pair]:
     query = (select(*_COLUMNS, Category.name).join(Category, Category.id == Ticket.category_id)
              .outerjoin(Segment, Segment.id == Ticket.segment_id)
              .where(Ticket.status.in_(consts(ACTIVE_STATUSES)), Ticket.lat.is_not(None), Ticket.lon.is_not(None)))
-    made = _made_by_checklist(Ticket.id)
-    if made is not None:
-        query = query.where(~made)
+    query = query.where(~_made_by_checklist(Ticket.id))
     # plain tuples (id, number, status, reported_at, address, lat, lon, category_id, segment, category): reading a
     # Row's fields by name cost more than the comparing, at the 8,000 open problems of a 1 M-ticket city
     rows = sorted((tuple(row) for row in db.session.execute(query) if valid_lat_lon(row[5], row[6])),
