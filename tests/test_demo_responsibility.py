@@ -40,6 +40,8 @@ def test_the_demo_city_shows_responsibility_and_intake(app, now):
     assert len(offenders) == 3 and result["frontages"] == 30
     statuses = dict(db.session.execute(select(IntakeItem.status, func.count()).group_by(IntakeItem.status)).all())
     assert statuses["pending"] >= 6 and statuses["accepted"] == 4 and statuses["declined"] == 1
+    merged = db.session.scalar(select(IntakeItem).where(IntakeItem.status == "merged"))
+    assert (merged.source, merged.ticket_id) == ("hotline", pole.id)  # the caller's report of the pole, 并案
     assert {t.source for t in db.session.scalars(select(Ticket))} >= {"citizen", "hotline", "superior"}
     feedback = list(db.session.scalars(select(Ticket).where(Ticket.source == "superior")))
     assert len(feedback) == 2 and all("省级文明城市测评实地考察反馈问题清单第" in t.description and t.unit_id

@@ -104,7 +104,7 @@ def test_a_citizens_report_in_the_queue_names_what_is_already_being_handled(app,
     db.session.commit()
     page = browser(city.admin).get(f"/intake/{item.id}").get_data(as_text=True)
     assert "疑似重复" in page and street["first"].number in page and street["near"].number in page
-    assert "不予受理并写明已有问题编号" in page
+    assert "如是同一处问题，并入该问题" in page and f"并入 {street['first'].number}" in page
 
 
 @pytest.mark.browser

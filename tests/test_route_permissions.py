@@ -522,11 +522,13 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("frontages.active", None): {"admin": 302, "unit_owner": 302},
     ("intake.accept", None): {"admin": 400},       # no category chosen
     ("intake.decline", None): {"admin": 400},      # no reason
+    ("intake.merge", None): {"admin": 400},        # no problem number
     ("intake.decline_sender", None): {"admin": 400},
     ("intake.entry", None): {"admin": 422},
     ("api_intake.hotline_post", None): {"admin": 422},
     ("api_intake.accept", None): {"admin": 400},
     ("api_intake.decline", None): {"admin": 400},
+    ("api_intake.merge", None): {"admin": 400},
     ("notices.robot", None): {"unit_owner": 422, "unit_other": 422},
     ("notices.robot_test", None): {"unit_owner": 302, "unit_other": 302},
     ("notices.robot_remove", None): {"unit_owner": 302, "unit_other": 302},

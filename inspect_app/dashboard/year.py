@@ -170,18 +170,18 @@ def _rankings(year: int) -> dict | None:
 
 def _intake(start: datetime, stop: datetime) -> dict | None:
     try:
-        from ..intake.models import INTAKE_SOURCES, IntakeItem
+        from ..intake.models import DECIDED, INTAKE_SOURCES, IntakeItem
     except ImportError:
         return None
-    rows = {source: {"label": label, "received": 0, "accepted": 0, "declined": 0}
+    rows = {source: {"label": label, "received": 0, "accepted": 0, "merged": 0, "declined": 0}
             for source, label in INTAKE_SOURCES.items()}
     for source, status, n in db.session.execute(
             select(IntakeItem.source, IntakeItem.status, func.count())
             .where(IntakeItem.received_at >= start, IntakeItem.received_at < stop)
             .group_by(IntakeItem.source, IntakeItem.status)):
-        row = rows.setdefault(source, {"label": source, "received": 0, "accepted": 0, "declined": 0})
+        row = rows.setdefault(source, {"label": source, "received": 0, "accepted": 0, "merged": 0, "declined": 0})
         row["received"] += int(n)
-        if status in ("accepted", "declined"):
+        if status in DECIDED:
             row[status] += int(n)
     return rows
 
@@ -212,6 +212,11 @@ def _pct(value: float | None) -> str:
     from ..rankings.scoring import pct
 
     return "—" if value is None else pct(value)
+
+
+def _handed(row: dict) -> str:
+    """转办N件, and 并入已有问题M件 when some were the same problem as one being handled already."""
+    return f"转办{row['accepted']}件" + (f"、并入已有问题{row['merged']}件" if row["merged"] else "")
 
 
 def summary_text(report: dict) -> str:
@@ -257,12 +262,12 @@ def summary_text(report: dict) -> str:
                                              if r["monthly"] else "") + "。")
     i = report["intake"]
     if i and (i["citizen"]["received"] or i["hotline"]["received"]):
-        parts.append(f"受理市民随手拍{i['citizen']['received']}件（转办{i['citizen']['accepted']}件）、"
-                     f"12345热线工单{i['hotline']['received']}件（转办{i['hotline']['accepted']}件）。")
+        parts.append(f"受理市民随手拍{i['citizen']['received']}件（{_handed(i['citizen'])}）、"
+                     f"12345热线工单{i['hotline']['received']}件（{_handed(i['hotline'])}）。")
     superior = (i or {}).get("superior")
     if superior and superior["received"]:
-        handed = ("已全部交办责任单位整改" if superior["accepted"] == superior["received"]
-                  else f"已交办责任单位整改{superior['accepted']}件")
+        handed = ("已全部交办责任单位整改" if superior["accepted"] + superior["merged"] == superior["received"]
+                  else f"已交办责任单位整改{superior['accepted'] + superior['merged']}件")
         parts.append(f"收到上级测评反馈问题{superior['received']}件，{handed}。")
     if report["campaigns"]:
         campaigns = report["campaigns"]
@@ -345,7 +350,9 @@ def sheet_rows(report: dict) -> list[list]:
     if i:
         for row in i.values():
             rows += [["市民参与", f"{row['label']}收到（件）", row["received"]]]
-            if row["accepted"] or row["declined"]:
+            if row["accepted"] or row["declined"] or row["merged"]:
                 rows += [["市民参与", f"{row['label']}转办（件）", row["accepted"]]]
+            if row["merged"]:
+                rows += [["市民参与", f"{row['label']}并入已有问题（件）", row["merged"]]]
     rows += [["专项整治行动", c["name"], c["total"]] for c in report["campaigns"]]
     return rows

@@ -43,6 +43,8 @@ HOTLINE_CASES = [
     ("GD2026110097", "噪音扰民", "夜宵摊营业到凌晨两点", "坡子街小吃街", "江城区"),
 ]
 
+POLE_CASE = "GD2026110105"  # the shared pole again, by phone: merged into the inspector's ticket
+
 # The province's assessors found these on their visit and sent them back as a numbered list (上级测评反馈).
 SUPERIOR_FEEDBACK_LIST = "2026年省级文明城市测评实地考察反馈问题清单"
 SUPERIOR_FEEDBACK = [
@@ -167,6 +169,15 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
     db.session.flush()
     first = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == HOTLINE_CASES[0][0]))
     intake.accept(admin, first, {"category": "street_vending", "segment_id": str(segment.id)}, now)
+    if counts["shared_pole"]:  # a caller reports the shared pole as well: the office merges it (并案)
+        case = hotline.parse_case({"工单编号": POLE_CASE, "受理时间": (now - timedelta(hours=20)).isoformat(),
+                                   "问题类别": "蜘蛛网", "诉求内容": "电线杆上的电线缠成一团垂到路边，存在安全隐患",
+                                   "事发地址": pole.address, "所属区县": "江城区"}, now)
+        hotline.plan_case(case, now)[2]()
+        db.session.flush()
+        merged = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == POLE_CASE))
+        intake.merge(admin, merged, {"ticket": pole.number}, now)
+        counts["hotline"] += 1
 
     # --- the province's feedback list, entered by the office two days ago
     for item, code, text, place in SUPERIOR_FEEDBACK:

@@ -88,6 +88,15 @@ def accept(item_id: int):
     return jsonify(ticket_dict(ticket, now(), detail=True)), 201
 
 
+@bp.post("/intake/<int:item_id>/merge")
+@requires(OFFICE)
+def merge(item_id: int):
+    """{"ticket": "2026-000346"} → 200 the item, merged into that open problem (并案)."""
+    item = services.get_item(item_id)
+    services.merge(current(), item, json_body(), now())
+    return jsonify(item_dict(item))
+
+
 @bp.post("/intake/<int:item_id>/decline")
 @requires(OFFICE)
 def decline(item_id: int):

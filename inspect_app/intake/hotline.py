@@ -204,7 +204,8 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE,
     if not changed:
         return "unchanged", [], None
     if item.status != "pending":
-        return "unchanged", [f"该{noun}已{item.status_label}，内容不再更新（{'、'.join(changed)}与系统中不同）"], None
+        note = f"该{noun}已处理（{item.status_label}），内容不再更新（{'、'.join(changed)}与系统中不同）"
+        return "unchanged", [note], None
 
     def change() -> IntakeItem:
         for name, value in case.values().items():

@@ -13,7 +13,9 @@ from ..extensions import db
 INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办",
                   "superior": "上级测评反馈"}
 MODERATED = ("citizen", "hotline", "superior")  # wait in the queue (superior: imported lists); entries are tickets
-STATUSES = {"pending": "待审核", "accepted": "已受理", "declined": "未受理"}
+# merged (并案): the same problem is already a ticket, so the item follows that ticket instead of making a second one
+STATUSES = {"pending": "待审核", "accepted": "已受理", "merged": "已并案", "declined": "未受理"}
+DECIDED = ("accepted", "merged", "declined")
 
 
 class IntakeItem(db.Model):
@@ -48,7 +50,8 @@ class IntakeItem(db.Model):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    # the ticket it made (accepted), or the one already open that it was merged into (merged: several items a ticket)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # a feedback item's registered 点位
 
     category = relationship("Category", lazy="joined")

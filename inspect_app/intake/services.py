@@ -1,5 +1,6 @@
-"""Outside reports: a citizen's 随手拍 and its receipt, the moderation queue (accept → a ticket, decline with a
-reason, decline a sender's flood at once), and the office's own entries (媒体曝光, 领导交办, 上级测评反馈). Callers commit.
+"""Outside reports: a citizen's 随手拍 and its receipt, the moderation queue (accept → a ticket, merge into the
+same problem already open, decline with a reason, decline a sender's flood at once), and the office's own
+entries (媒体曝光, 领导交办, 上级测评反馈). Callers commit.
 
 Nothing here shows one citizen another's report: the receipt view (`progress`) says only what became of the one
 report whose code was given, in words meant for the public.
@@ -23,9 +24,11 @@ from ..common.text import clean_text
 from ..extensions import db
 from ..photos.service import parse_photo_meta, read_uploads, save_files
 from ..policy import OFFICE, has_role
+from ..tickets import lifecycle
 from ..tickets.dispatch import parse_unit_ids
 from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
+from ..tickets.duplicates import open_by_number
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
@@ -195,6 +198,9 @@ def progress(item: IntakeItem) -> Progress:
         state.result = f"整改情况：{lead.note}"
     if ticket.status == "closed":
         state.result = ("已整改到位，经现场核查结案。" + (state.result or "")).strip()
+    if item.status == "merged":
+        state.result = f"此问题此前已有反映，已并入问题{ticket.number}合并办理。" + (
+            f"\n{state.result}" if state.result else "")
     return state
 
 
@@ -292,7 +298,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     unit_ids (lead first), description, address."""
     _ensure_office(user)
     if item.status != "pending":
-        raise Conflict(f"该来件已{item.status_label}。", code="already_decided")
+        raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
     category = (fields.get("category") or "").strip() or (item.category.code if item.category else "")
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
@@ -313,6 +319,47 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     item.ticket = ticket
     db.session.flush()
     return ticket
+
+
+def merge_note(item: IntakeItem) -> str:
+    """The line the ticket's history gets (units read it too: no phone number, no receipt code)."""
+    if item.source == "hotline":
+        return f"并入12345热线工单 {item.case_number}" if item.case_number else "并入12345热线工单"
+    if item.source == "superior":
+        return f"并入上级测评反馈：{item.case_number}" if item.case_number else "并入上级测评反馈"
+    return f"并入{item.source_label}来件"
+
+
+def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
+    """并案: the report names a problem already being handled (the same 牛皮癣 an inspector filed yesterday), so it
+    follows that ticket instead of making a second one against the unit. The citizen's receipt, the hotline's
+    export and a feedback list then show that ticket's progress; the ticket's history records the merge. Fields:
+    ticket (its number)."""
+    _ensure_office(user)
+    if item.status != "pending":
+        raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
+    ticket = open_by_number(user, fields.get("ticket"))
+    _claim(item, user, now, "merged")
+    _follow(item, ticket, user, now)
+    db.session.flush()
+    return ticket
+
+
+def _follow(item: IntakeItem, ticket: Ticket, user, now: datetime) -> None:
+    item.status, item.ticket, item.updated_at = "merged", ticket, now
+    lifecycle.record(ticket, "merge_report", user.id, now, note=merge_note(item), from_status=ticket.status,
+                     to_status=ticket.status, data={"item_id": item.id})
+
+
+def carry_over(voided: Ticket, kept: Ticket, user, now: datetime) -> int:
+    """A ticket voided as a repeat of `kept` (tickets/services.cancel with duplicate_of): the outside reports that
+    made it or were merged into it follow `kept` from now on, so the citizen's receipt and the hotline's export say
+    the problem is being handled rather than 已作废. Returns how many moved."""
+    items = list(db.session.scalars(select(IntakeItem).where(IntakeItem.ticket_id == voided.id)
+                                    .order_by(IntakeItem.id)))
+    for item in items:
+        _follow(item, kept, user, now)
+    return len(items)
 
 
 def decline(user, item: IntakeItem, reason, now: datetime) -> IntakeItem:

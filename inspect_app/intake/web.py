@@ -128,6 +128,14 @@ def accept(item_id: int):
     return done(url_for(".queue"))
 
 
+@bp.post("/intake/<int:item_id>/merge")
+@requires(OFFICE)
+def merge(item_id: int):
+    ticket = services.merge(current_user, services.get_item(item_id), request.form, now())
+    flash(f"已并入问题 {ticket.number}，随该问题一并办理。", "success")
+    return done(url_for(".queue"))
+
+
 @bp.post("/intake/<int:item_id>/decline")
 @requires(OFFICE)
 def decline(item_id: int):

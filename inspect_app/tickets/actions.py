@@ -76,7 +76,8 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
                  services.request_extension, "延期申请已提交，等待文明办审批。"),
     TicketAction("decide_extension", lambda f, *_: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
                  services.decide_extension, "延期申请已处理。"),
-    TicketAction("cancel", lambda f, *_: {"reason": f.get("reason")}, services.cancel, "问题已作废。"),
+    TicketAction("cancel", lambda f, *_: {"reason": f.get("reason"), "duplicate_of": f.get("duplicate_of")},
+                 services.cancel, "问题已作废。"),
     # the units' parts (parts.py): a 协办 unit reports its part; the office adds or removes 协办 units
     TicketAction("rectify_part", lambda f, files, user, now: {"note": f.get("note"),
                                                                **after_photos(f, files, user, now)},

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import ForeignKey, and_, exists, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..common.errors import Invalid
+from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.geo import degree_box, distance_m, valid_lat_lon
 from ..common.sql import consts, insert_on_conflict
 from ..common.types import UTCDateTime
@@ -55,6 +55,29 @@ def not_a_repeat(user, ticket: Ticket, other: Ticket, now: datetime) -> None:
     first, second = sorted((ticket.id, other.id))
     db.session.execute(insert_on_conflict(NotRepeat).values(
         first_id=first, second_id=second, decided_by=user.id, decided_at=now).on_conflict_do_nothing())
+
+
+def open_by_number(user, text) -> Ticket:
+    """The open problem a repeat is merged into or voided against, by its number as staff write it
+    ("2026-000346", with or without the dash or spaces): 400 for none, 422 for a number that is no problem (or one
+    this user does not see), 409 for one closed or voided (a problem back after closing is a new one: 回潮)."""
+    raw = "".join(str(text or "").split()).replace("－", "-").replace("—", "-")[:20]
+    if not raw:
+        raise BadRequest("请填写已有问题的编号（如 2026-000123）。", code="ticket_required")
+    if raw.isdigit() and len(raw) == 10:
+        raw = f"{raw[:4]}-{raw[4:]}"
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == raw))
+    try:
+        if ticket is not None:
+            ensure_visible(user, ticket)
+    except NotFound:
+        ticket = None
+    if ticket is None:
+        raise Invalid(f"没有编号为 {raw} 的问题，请核对。", code="unknown_ticket")
+    if ticket.status not in ACTIVE_STATUSES:
+        raise Conflict(f"问题 {ticket.number} {STATUS_LABELS.get(ticket.status, ticket.status)}，不能并入；"
+                       "问题再次出现的，应作为新问题办理。", code="ticket_not_open")
+    return ticket
 
 
 def _not_dismissed(ticket_id, other_id):

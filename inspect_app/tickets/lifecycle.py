@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "link_site": "关联点位",
     "unlink_site": "取消关联点位",
     "escalate": "督办升级",
+    "merge_report": "并案",  # an outside report of the same problem follows this ticket (intake/services.merge)
     # a unit's part (parts.py): these leave the ticket's status as it is
     "add_unit": "增加协办单位",
     "remove_unit": "移除协办单位",

@@ -30,7 +30,7 @@ from ..sites.services import visible_site
 from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
-from . import dispatch, lifecycle, parts, relapse
+from . import dispatch, duplicates, lifecycle, parts, relapse
 from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
 from .policy import dispute_turned_down, ensure_lead, ensure_site_changer, ensure_visible
@@ -445,13 +445,25 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     return ticket
 
 
-def cancel(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
+def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of=None) -> Ticket:
+    """作废. With `duplicate_of` (the number of an open problem this one repeats) the reason defaults to 与…重复上报
+    and the outside reports behind this ticket (a citizen's, a 12345 case) follow that problem from now on."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "cancel", user.role)
+    kept = None
+    if str(duplicate_of or "").strip():
+        kept = duplicates.open_by_number(user, duplicate_of)
+        if kept.id == ticket.id:
+            raise Invalid("不能作废为与本件自身重复。", code="same_ticket")
+        reason = reason if str(reason or "").strip() else f"与{kept.number}重复上报"
     reason = _note(reason, True, "作废原因")
-    lifecycle.transition(ticket, "cancel", user, now, note=reason)
+    lifecycle.transition(ticket, "cancel", user, now, note=reason,
+                         data={"duplicate_of": kept.number} if kept else None)
     parts.ticket_cancelled(ticket)
     _close_open_extension(ticket, user, now, "问题已作废")
+    if kept is not None:
+        from ..intake.services import carry_over  # intake builds on tickets, not the other way round
+        carry_over(ticket, kept, user, now)
     db.session.flush()
     return ticket
 

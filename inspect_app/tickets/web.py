@@ -25,7 +25,7 @@ from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, int_arg, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
-from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, requires,
+from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open, requires,
                       sees_citywide)
 from ..units.models import Segment
 from ..common.text import one_line
@@ -442,6 +442,7 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            letters=[e for e in ticket.events if e.action == "escalate"],
                            duplicates=duplicates.of_ticket(ticket) if sees_citywide(current_user) else [],
                            duplicate_radius=duplicates.radius_m(),
+                           intake_links=may_open(current_user, "intake.item"),  # a merged report's page
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
 

@@ -1,0 +1,161 @@
+"""并案: an outside report (a citizen's 随手拍, a 12345 case, a superior's feedback item) of a problem already being
+handled follows that ticket instead of making a second one against the unit; and a ticket voided as a repeat of
+another takes its outside reports along, so the citizen and the hotline are told the problem is being handled,
+not 已作废."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from conftest import BEFORE_PHOTO, City, processed
+from sqlalchemy import func, select
+from test_intake import file_report, receipt_of
+
+from inspect_app.dashboard.year import summary_text, year_report
+from inspect_app.extensions import db
+from inspect_app.intake.models import IntakeItem
+from inspect_app.tickets import services as tickets
+from inspect_app.tickets.models import Ticket, TicketEvent
+
+
+def _events(ticket, action):
+    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                             TicketEvent.action == action)))
+
+
+def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, make_ticket, now):
+    known = make_ticket()  # the inspector's, at ON_A, dispatched to 甲街道
+    phone, response = file_report(browser)  # a citizen's photo of the same 牛皮癣
+    code, item = receipt_of(response), db.session.scalar(select(IntakeItem))
+    office = browser(city.admin)
+    page = f"/intake/{item.id}"
+    text = office.get(page).get_data(as_text=True)
+    assert "疑似重复" in text and f'name="ticket" value="{known.number}"' in text and f"并入 {known.number}" in text
+    assert "并入已有问题" in text and "市民凭回执码查看该问题的办理进度" in text
+
+    answer = office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    item = db.session.get(IntakeItem, item.id)
+    assert (item.status, item.ticket_id, item.decided_by) == ("merged", known.id, city.admin.id)
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1  # no second ticket against the unit
+    [merged] = _events(known, "merge_report")
+    assert merged.note == "并入市民随手拍来件" and json.loads(merged.data_json) == {"item_id": item.id}
+    assert known.status == "assigned"  # the ticket goes on as it was
+
+    history = office.get(f"/tickets/{known.id}").get_data(as_text=True)
+    assert "并案" in history and f'href="/intake/{item.id}"' in history
+    unit_view = browser(city.unit_a).get(f"/tickets/{known.id}").get_data(as_text=True)
+    assert "并入市民随手拍来件" in unit_view and "/intake/" not in unit_view and "13800000000" not in unit_view
+    assert "已并案" in office.get("/intake?status=merged").get_data(as_text=True)
+    assert "已并案" in office.get(page).get_data(as_text=True)
+
+    receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已转交责任单位办理" in receipt and f"已并入问题{known.number}合并办理" in receipt
+    tickets.rectify(city.unit_a, known, now, "已清除小广告", [processed()])
+    tickets.approve(city.inspector, known, now, "整改到位")
+    db.session.commit()
+    receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已办结" in receipt and "已清除小广告" in receipt
+
+    again = api.post(f"/api/v1/intake/{item.id}/merge", city.admin, json={"ticket": known.number})
+    assert again.status_code == 409 and again.get_json()["error"]["message"] == "该来件已处理（已并案）。"
+    report = year_report(2026, now + timedelta(hours=1))  # the report came in on the app's clock, after `now`
+    assert report["intake"]["citizen"]["merged"] == 1 and report["intake"]["citizen"]["accepted"] == 0
+    assert "受理市民随手拍1件（转办0件、并入已有问题1件）" in summary_text(report)
+
+
+def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, make_ticket, now):
+    known = make_ticket()
+    closed = make_ticket(at_time=now)
+    tickets.rectify(city.unit_a, closed, now, "已清除", [processed()])
+    tickets.approve(city.inspector, closed, now, None)
+    voided = make_ticket()
+    tickets.cancel(city.admin, voided, now, "误报")
+    db.session.commit()
+    _, response = file_report(browser)
+    item = db.session.scalar(select(IntakeItem))
+    url = f"/api/v1/intake/{item.id}/merge"
+    for body, status, code in (({}, 400, "ticket_required"), ({"ticket": "  "}, 400, "ticket_required"),
+                               ({"ticket": "2026-999999"}, 422, "unknown_ticket"),
+                               ({"ticket": closed.number}, 409, "ticket_not_open"),
+                               ({"ticket": voided.number}, 409, "ticket_not_open")):
+        answer = api.post(url, city.admin, json=body)
+        assert answer.status_code == status and answer.get_json()["error"]["code"] == code, body
+    refusal = api.post(url, city.admin, json={"ticket": closed.number}).get_json()["error"]["message"]
+    assert "已结案，不能并入" in refusal
+    assert api.post(url, city.inspector, json={"ticket": known.number}).status_code == 403
+    assert api.post(url, city.unit_a, json={"ticket": known.number}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending" and _events(known, "merge_report") == []
+
+    written = " " + known.number.replace("-", "") + " "  # as typed: no dash, spaces around
+    answer = api.post(url, city.admin, json={"ticket": written})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "merged" and body["status_label"] == "已并案" and body["ticket_id"] == known.id
+
+
+def test_a_merged_hotline_case_reports_the_problems_progress_back(api, city, make_ticket, now):
+    known = make_ticket()
+    case = {"case_number": "GD2026112105", "received_at": "2026-11-21T08:00:00+08:00", "category": "牛皮癣",
+            "description": "电线杆上又贴了小广告", "address": "人民路东段"}  # no position: merged by number
+    item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
+    assert api.post(f"/api/v1/intake/{item_id}/merge", city.admin, json={"ticket": known.number}).status_code == 200
+    assert _events(known, "merge_report")[0].note == "并入12345热线工单 GD2026112105"
+    status = api.get("/api/v1/intake/hotline/GD2026112105", city.admin).get_json()
+    assert status["status"] == "merged" and status["ticket_id"] == known.id
+    assert status["progress"]["label"] == "已转交责任单位办理" and status["progress"]["unit"] == "甲街道办事处"
+    lines = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).get_data() \
+        .decode("utf-8-sig").splitlines()
+    assert lines[1].startswith(f"GD2026112105,已转交责任单位办理,{known.number},甲街道办事处")
+    assert f"已并入问题{known.number}合并办理" in lines[1]
+
+
+def test_voiding_a_repeat_takes_its_outside_reports_along(api, browser, city, make_ticket, now):
+    earlier = make_ticket()
+    phone, response = file_report(browser)
+    code, item = receipt_of(response), db.session.scalar(select(IntakeItem))
+    office = browser(city.admin)
+    office.submit(f"/intake/{item.id}", f"/intake/{item.id}/accept", {"category": "niupixuan"})
+    later = db.session.scalar(select(Ticket).where(Ticket.id != earlier.id))
+    assert later.source == "citizen"
+    page = f"/tickets/{later.id}"
+    text = office.get(page).get_data(as_text=True)
+    assert f'name="duplicate_of" value="{earlier.number}"' in text  # the one-step void names the earlier
+
+    # refused: itself, a closed one; nothing changes
+    for other, status in ((later.number, 422), ("2026-999999", 422)):
+        answer = api.post(f"/api/v1/tickets/{later.id}/cancel", city.admin, json={"duplicate_of": other})
+        assert answer.status_code == status, other
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "assigned"
+
+    answer = office.submit(page, f"/tickets/{later.id}/cancel", {"reason": "", "duplicate_of": earlier.number})
+    assert answer.status_code == 303
+    db.session.expire_all()
+    later, item = db.session.get(Ticket, later.id), db.session.get(IntakeItem, item.id)
+    assert later.status == "cancelled" and _events(later, "cancel")[0].note == f"与{earlier.number}重复上报"
+    assert json.loads(_events(later, "cancel")[0].data_json) == {"duplicate_of": earlier.number}
+    assert (item.status, item.ticket_id) == ("merged", earlier.id)
+    assert _events(earlier, "merge_report")[0].note == "并入市民随手拍来件"
+    receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已作废" not in receipt and "已转交责任单位办理" in receipt and earlier.number in receipt
+
+    # a plain void (no duplicate named) leaves the reports where they are
+    lone = make_ticket(point=None, photo=BEFORE_PHOTO)
+    tickets.cancel(city.admin, lone, now, "误报")
+    db.session.commit()
+    assert _events(lone, "cancel")[0].data_json in ("{}", None)
+
+
+def test_a_repeat_cannot_be_voided_against_a_closed_problem(api, city, make_ticket, now):
+    closed = make_ticket()
+    tickets.rectify(city.unit_a, closed, now, "已清除", [processed()])
+    tickets.approve(city.inspector, closed, now, None)
+    later = make_ticket(point=City.ON_A)
+    db.session.commit()
+    answer = api.post(f"/api/v1/tickets/{later.id}/cancel", city.admin, json={"duplicate_of": closed.number})
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "ticket_not_open"
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "assigned"
