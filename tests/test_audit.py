@@ -228,3 +228,28 @@ def test_site_kinds_letter_wording_and_group_robots_are_recorded(app, city, brow
     clerk.submit("/inbox/robot", "/inbox/robot/remove")
     assert last(kind="reference").action == "delete"
     assert not any("abc123" in e.detail or "xyz789" in e.detail for e in entries())
+
+
+def test_the_menqian_register_is_recorded(app, city, browser):
+    """A frontage's street decides which street office its problems go to: who moved it, and from where, is kept."""
+    from inspect_app.frontages.models import Frontage
+
+    clerk = browser(city.unit_b)
+    fields = {"code": "JB-021", "name": "建设路水果店", "kind": "商户", "address": "建设路21号",
+              "street_unit_id": str(city.street_b.id), "segment_id": str(city.seg_b.id), "signed_on": "2026-11-01",
+              "contact_person": "周老板", "contact_phone": "13900000021"}
+    assert clerk.submit("/frontages/new", "/frontages/new", fields).status_code == 302
+    entry = last(kind="reference")
+    assert (entry.action, entry.target, entry.actor) == ("create", "门前四包责任商户 建设路水果店", city.unit_b.username)
+    assert f"属地街道：{city.street_b.name}" in entry.detail and f"所在路段：{city.seg_b.district}{city.seg_b.name}" \
+        in entry.detail and "责任书签订日期：2026-11-01" in entry.detail
+    shop = db.session.scalar(select(Frontage).where(Frontage.code == "JB-021"))
+    office = browser(city.admin)
+    page = f"/frontages/{shop.id}/edit"
+    office.submit(page, page, {**fields, "street_unit_id": str(city.street_a.id), "segment_id": ""})
+    entry = last(kind="reference")
+    assert entry.action == "update" and entry.actor == city.admin.username
+    assert entry.detail == (f"属地街道：{city.street_b.name} → {city.street_a.name}；"
+                            f"所在路段：{city.seg_b.district}{city.seg_b.name} → 无")
+    office.submit(f"/frontages/{shop.id}", f"/frontages/{shop.id}/retire")
+    assert last(kind="reference").detail == "状态：启用 → 停用"

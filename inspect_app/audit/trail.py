@@ -1,9 +1,9 @@
 """What goes into the 操作日志, and from where.
 
 - Changes to the audited tables (accounts, units, segments, categories, sites and their kinds, the 红黑榜's scoring
-  schemes and groups, holidays, campaigns, the letters' wording, the units' group robots) are found at each flush,
-  whatever made them: a page, the API, an import, a command. One entry per row added, changed or deleted, naming
-  the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction
+  schemes and groups, holidays, campaigns, the letters' wording, the units' group robots, the 门前四包 register) are
+  found at each flush, whatever made them: a page, the API, an import, a command. One entry per row added, changed
+  or deleted, naming the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction
   as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜 group by hand are
   recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
@@ -29,6 +29,7 @@ from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
 from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
+from ..frontages.models import Frontage
 from ..outbox.models import UnitRobot
 from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site, SiteKind
@@ -64,7 +65,9 @@ SECRET = {"password_hash", "url", "secret"}
 # a line's points, an area, a spot, a scoring scheme's document, a letter's body: recorded as changed, not printed
 UNPRINTED = {"coords_json", "area_json", "lat", "lon", "document_json", "body"}
 UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id", "territorial_unit_id", "sector_unit_id",
-         "operator_unit_id"}
+         "operator_unit_id", "street_unit_id"}
+# foreign keys often set through their relationship (user.unit = …, frontage.segment = …): written only at the flush
+THROUGH_RELATIONSHIP = UNITS | {"segment_id"}
 
 AUDITED: dict[type, Audited] = {
     User: Audited("账号", "account", lambda u: u.username,
@@ -103,6 +106,11 @@ AUDITED: dict[type, Audited] = {
     Campaign: Audited("专项整治行动", "reference", lambda c: c.name,
                       {"name": "名称", "start_date": "开始日期", "end_date": "结束日期", "districts_json": "区县",
                        "note": "说明"}),
+    # who answers for a frontage, and which street enforces it: moved, a shop's problems go to another street office
+    Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
+                      {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址", "street_unit_id": "属地街道",
+                       "segment_id": "所在路段", "signed_on": "责任书签订日期", "contact_person": "联系人",
+                       "contact_phone": "联系电话", "note": "备注", "active": "状态"}),
 }
 
 
@@ -112,6 +120,9 @@ def shown(key: str, value) -> str:
         return "无"
     if key in UNITS:
         return value.name if isinstance(value, Unit) else _unit_name(value)
+    if key == "segment_id":
+        segment = value if isinstance(value, Segment) else db.session.get(Segment, value)
+        return f"{segment.district}{segment.name}" if segment is not None else f"路段 {value}"
     if key == "role":
         return ROLE_LABELS.get(value, value)
     if key == "active":
@@ -182,7 +193,7 @@ def _change(state, key: str) -> tuple[object, object] | None:
     history = state.attrs[key].history
     if history.has_changes():
         return history.deleted[0] if history.deleted else None, history.added[0] if history.added else None
-    if key in UNITS and key[:-3] in state.attrs:
+    if key in THROUGH_RELATIONSHIP and key[:-3] in state.attrs:
         related = state.attrs[key[:-3]].history
         if related.has_changes():
             return state.dict.get(key), related.added[0] if related.added else None
@@ -207,9 +218,9 @@ def _changes(row, audited: Audited) -> list[str]:
 
 
 def _value(row, key: str):
-    """What a new row holds: a unit set through its relationship has no foreign key before the flush."""
+    """What a new row holds: a unit or segment set through its relationship has no foreign key before the flush."""
     value = getattr(row, key)
-    return getattr(row, key[:-3], None) if value is None and key in UNITS else value
+    return getattr(row, key[:-3], None) if value is None and key in THROUGH_RELATIONSHIP else value
 
 
 def _created(row, audited: Audited) -> str:
