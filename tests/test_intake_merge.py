@@ -28,6 +28,7 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     phone, response = file_report(browser)  # a citizen's photo of the same 牛皮癣
     code, item = receipt_of(response), db.session.scalar(select(IntakeItem))
     office = browser(city.admin)
+    assert f"疑似重复：{known.number} 在办" in office.get("/intake").get_data(as_text=True)  # on the queue's card
     page = f"/intake/{item.id}"
     text = office.get(page).get_data(as_text=True)
     assert "疑似重复" in text and f'name="ticket" value="{known.number}"' in text and f"并入 {known.number}" in text
@@ -45,8 +46,9 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
 
     history = office.get(f"/tickets/{known.id}").get_data(as_text=True)
     assert "并案" in history and f'href="/intake/{item.id}"' in history
+    assert "另有1件来件反映同一问题" in history and "市民随手拍来件" in history
     unit_view = browser(city.unit_a).get(f"/tickets/{known.id}").get_data(as_text=True)
-    assert "并入市民随手拍来件" in unit_view and "/intake/" not in unit_view and "13800000000" not in unit_view
+    assert "并入市民随手拍来件" in unit_view and "另有1件来件反映同一问题" in unit_view and "/intake/" not in unit_view and "13800000000" not in unit_view
     assert "已并案" in office.get("/intake?status=merged").get_data(as_text=True)
     assert "已并案" in office.get(page).get_data(as_text=True)
 

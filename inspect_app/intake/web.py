@@ -98,8 +98,20 @@ def queue():
     items, total = services.queue(flt)
     return render_template("intake/queue.html", items=items, total=total, flt=flt, statuses=STATUSES,
                            sources=INTAKE_SOURCES, senders=services.sender_counts(items) if status == "pending" else {},
+                           repeats=_likely_repeats(items) if status == "pending" else {},
                            near=services.located_segments([i for i in items if not i.address]),
                            pages=max((total + flt.per_page - 1) // flt.per_page, 1))
+
+
+def _likely_repeats(items) -> dict:
+    """疑似重复 on the queue's cards: for each located report, the nearest open problem of its category (one indexed
+    search a report, at most a page of them), so repeats are merged at a glance."""
+    found = {}
+    for i in items:
+        near = duplicates.open_nearby(i.category_id, i.lat, i.lon, limit=1)
+        if near:
+            found[i.id] = near[0]
+    return found
 
 
 @bp.get("/intake/<int:item_id>")
