@@ -548,7 +548,13 @@ class Phone:
         return self
 
     def shot(self, name: str):
+        size = self.page.viewport_size
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True, scale="css")
+        # A full-page shot stretches the viewport for a moment; set it back at once, so the next click does not
+        # meet a page still laid out at full height, its sticky header over the button (a click in the phone flow
+        # was refused that way for 30 s, once in several runs).
+        if size:
+            self.page.set_viewport_size(size)
 
     def close(self):
         assert self.outside == [], f"requests left the server: {self.outside}"
