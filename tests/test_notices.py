@@ -341,6 +341,41 @@ def test_decisions_reach_the_units_robot_once(app, robot, city, make_ticket, now
     assert f"{kept.number} 牛皮癣：退单未通过（属本单位）" in text
 
 
+def test_the_same_problem_reported_again_reaches_the_lead_unit(app, robot, city, make_ticket, now):
+    """并案: a 12345 case merged into a ticket the unit leads and still owes is news for it (and its robot), with
+    the deadline, which stands; not for an assisting unit, and not once the unit has reported its rectification."""
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.intake import services as intake
+    from inspect_app.intake.models import IntakeItem
+    from inspect_app.tickets import parts, services
+
+    give_robot(city.street_a, robot.url, now)
+    ticket = make_ticket(point=City.ON_A)
+    parts.add_unit(city.admin, ticket, now, city.street_b.id)
+    done = make_ticket(point=City.ON_A)
+    services.rectify(city.unit_a, done, now + timedelta(minutes=1), "已清理", [processed()])
+    cases = []
+    for n in (1, 2):
+        case = IntakeItem(source="hotline", status="pending", case_number=f"GD20261201{n:02d}", description="小广告",
+                          received_at=now, created_at=now, updated_at=now)
+        db.session.add(case)
+        cases.append(case)
+    db.session.flush()
+    intake.merge(city.admin, cases[0], {"ticket": ticket.number}, now + timedelta(minutes=2))
+    intake.merge(city.admin, cases[1], {"ticket": done.number}, now + timedelta(minutes=2))
+    db.session.commit()
+    later = now + timedelta(minutes=5)
+    repeat = [i for i in inbox_of(app, city.unit_a, later) if i[0] == "repeat"]
+    assert repeat == [("repeat", "同一问题再次被反映：牛皮癣",
+                       f"{ticket.number} · 并入12345热线工单 GD2026120101 · 期限 {fmt(ticket.deadline, '%m-%d %H:%M')}",
+                       True)]
+    assert not [i for i in inbox_of(app, city.unit_b, later) if i[0] == "repeat"]  # the assisting unit
+    assert jobs.push_job(later) == 1 and deliver_due(later)["sent"] == 1
+    text = robot.received[-1]["text"]["content"]
+    assert f"{ticket.number} 牛皮癣：同一问题再次被反映（并入12345热线工单 GD2026120101），期限" in text
+    assert done.number not in text
+
+
 def test_the_unread_badge_reads_decisions_by_time_not_the_units_parts(app, city, make_ticket, now):
     """Every page a unit opens counts its news: the decisions on its work are read from the decisions since the
     clerk last looked (the partial index of those events), each probing the unit's part, not from every open or

@@ -12,8 +12,9 @@ the reminders as they come, and the morning digest counts those):
 - a decision on its own work, read from the ticket's event log: an inspector sent its rectification back (返工: the
   lead's part, or an assisting unit's part the inspector named), the office decided its extension request (the
   lead's for the ticket, or an assisting unit's for its own part), the office decided its 退单 (refused: the
-  ticket came back to it; accepted: it went to another unit), or the office decided its request to be taken off as
-  an assisting unit (申请退出协办: approved or refused).
+  ticket came back to it; accepted: it went to another unit), the office decided its request to be taken off as
+  an assisting unit (申请退出协办: approved or refused), or the office merged another outside report of the same
+  problem into a ticket it leads and still owes (并案: a citizen or the 12345 hotline reported it again).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
 (unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
@@ -135,7 +136,9 @@ def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str)
                        and_(TicketEvent.action == const("decide_part_extension"),
                             json_int(TicketEvent.data_json, "unit_id") == TicketUnit.unit_id),
                        and_(_dispute_decided(), lead, TicketUnit.assigned_at == TicketEvent.at,
-                            json_int(TicketEvent.data_json, "from_unit_id").is_(None)))))
+                            json_int(TicketEvent.data_json, "from_unit_id").is_(None)),
+                       and_(TicketEvent.action == const("merge_report"), lead,
+                            not_indexed(TicketUnit.status) == const("open")))))
 
 
 def _disputes_accepted(unit_id: int, after: datetime, until: datetime):
@@ -214,7 +217,7 @@ def unread_count(user, now: datetime) -> int:
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw
+    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw | repeat
     at: datetime     # when it happened
     title: str
     detail: str
@@ -267,25 +270,30 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
 @dataclass
 class Decision:
     """A decision on the unit's work, as the inbox and the robot tell it."""
-    kind: str        # rework | extension | dispute | withdraw
+    kind: str        # rework | extension | dispute | withdraw | repeat
     at: datetime
     ticket_id: int
     number: str
     category: str
     title: str       # 整改被退回（返工） | 延期申请已同意 | 延期申请未同意 | 退单未通过 | 退单已通过 | 已同意退出协办 |
-    #                  退出协办申请未同意
+    #                  退出协办申请未同意 | 同一问题再次被反映
     reason: str      # the inspector's or the office's words ("" when none were written)
     deadline: datetime | None  # the deadline the unit now works to (rework, extension granted, ticket returned)
     moved_to: str = ""         # an accepted 退单: the unit the ticket went to
     visible: bool = True       # an accepted 退单's ticket is no longer the unit's to open
 
     @property
+    def deadline_label(self) -> str:
+        """新期限 when the decision moved it; 期限 when it stands (a refused 退单, the same problem reported again)."""
+        return "期限" if self.kind in ("dispute", "repeat") else "新期限"
+
+    @property
     def detail(self) -> str:
-        parts = [f"理由：{self.reason}"] if self.reason else []
+        parts = [(self.reason if self.kind == "repeat" else f"理由：{self.reason}")] if self.reason else []
         if self.moved_to:
             parts.insert(0, f"已改派{self.moved_to}")
         if self.deadline is not None:
-            parts.append(f"{'新期限' if self.kind != 'dispute' else '期限'} {fmt(self.deadline, '%m-%d %H:%M')}")
+            parts.append(f"{self.deadline_label} {fmt(self.deadline, '%m-%d %H:%M')}")
         return " · ".join(parts)
 
 
@@ -327,6 +335,9 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
                                   "延期申请已同意" if approved else "延期申请未同意",
                                   "" if row.note == default and approved else row.note,
                                   _when(data.get("until")) if approved else None))
+        elif row.action == "merge_report":
+            found.append(Decision("repeat", row.at, row.ticket_id, row.number, row.category, "同一问题再次被反映",
+                                  row.note, row.deadline))
         else:
             found.append(Decision("dispute", row.at, row.ticket_id, row.number, row.category, "退单未通过",
                                   row.note, row.deadline))
@@ -396,8 +407,8 @@ def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], review
         lines.append(f"· {decision.number} {decision.category}：{decision.title}"
                      + (f"（{decision.reason}）" if decision.reason else "")
                      + (f"，已改派{decision.moved_to}" if decision.moved_to else "")
-                     + (f"，{'新期限' if decision.kind != 'dispute' else '期限'} "
-                        f"{fmt(decision.deadline, '%m-%d %H:%M')}" if decision.deadline else ""))
+                     + (f"，{decision.deadline_label} {fmt(decision.deadline, '%m-%d %H:%M')}"
+                        if decision.deadline else ""))
     if len(decided) > 10:
         lines.append(f"· 另有{len(decided) - 10}项审核结果")
     for row in reviews:

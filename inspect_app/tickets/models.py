@@ -228,8 +228,9 @@ class TicketUnit(db.Model):
 
 DISPUTE_DECIDED = "action = 'reassign' AND from_status = 'disputed'"
 # Decisions on a unit's own work that its inbox tells it of (notices/services.py _decisions): 返工, its extension
-# requests decided, its 退单 refused (a reassignment; the other reassignments are few and filtered out there).
-UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign")
+# requests decided, its 退单 refused (a reassignment; the other reassignments are few and filtered out there), and
+# another outside report of its problem merged into the ticket (并案: the same problem reported again).
+UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign", "merge_report")
 UNIT_DECISIONS_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in UNIT_DECISIONS))
 # An inspector's verifications (核查): closed or sent back, counted by time on the inspectors' work page.
 VERIFICATIONS = ("approve", "reject")
