@@ -98,11 +98,15 @@ def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, ma
     assert body["status"] == "merged" and body["status_label"] == "已并案" and body["ticket_id"] == known.id
 
 
-def test_a_merged_hotline_case_reports_the_problems_progress_back(api, city, make_ticket, now):
-    known = make_ticket()
+def test_a_merged_hotline_case_reports_the_problems_progress_back(api, browser, city, make_ticket, now):
+    known = make_ticket()  # on 人民路东段
+    elsewhere = make_ticket(point=None, segment=city.seg_b)  # 建设路西段
     case = {"case_number": "GD2026112105", "received_at": "2026-11-21T08:00:00+08:00", "category": "牛皮癣",
-            "description": "电线杆上又贴了小广告", "address": "人民路东段"}  # no position: merged by number
+            "description": "电线杆上又贴了小广告", "address": "人民路东段88号"}  # no position: found by the road
     item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
+    page = browser(city.admin).get(f"/intake/{item_id}").get_data(as_text=True)
+    assert "地址中提到的道路上已有1件同类问题在办" in page and f"并入 {known.number}" in page
+    assert elsewhere.number not in page and "相距" not in page
     assert api.post(f"/api/v1/intake/{item_id}/merge", city.admin, json={"ticket": known.number}).status_code == 200
     assert _events(known, "merge_report")[0].note == "并入12345热线工单 GD2026112105"
     status = api.get("/api/v1/intake/hotline/GD2026112105", city.admin).get_json()

@@ -120,14 +120,17 @@ def item(item_id: int):
     found = services.get_item(item_id)
     near = services.located_segments([found]).get(found.id)
     named = [] if near or found.status != "pending" else segments_named_in(found.address)
+    located = found.lat is not None and found.lon is not None
     return render_template("intake/item.html", item=found, state=services.progress(found),
                            categories=active_categories(), segments=segment_choices(), units=active_units(),
                            senders=services.sender_counts([found]) if found.status == "pending" else {},
                            near=near, named=named,
                            radius=current_app.config["DISPATCH_RADIUS_M"],
-                           # 疑似重复: what is already being handled there, to decline a repeat instead of accepting it
-                           duplicates=duplicates.open_nearby(found.category_id, found.lat, found.lon)
-                           if found.status == "pending" else [],
+                           # 疑似重复: what is already being handled there (or, without a position, on the roads
+                           # the address names), to merge a repeat instead of making a second ticket
+                           duplicates=[] if found.status != "pending" else
+                           duplicates.open_nearby(found.category_id, found.lat, found.lon) if located else
+                           duplicates.open_on_segments(found.category_id, [s.id for s in named]),
                            duplicate_radius=duplicates.radius_m(),
                            receipt=services.format_receipt(found.receipt))
 

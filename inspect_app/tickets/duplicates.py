@@ -100,7 +100,7 @@ class Nearby:
     reported_at: datetime
     address: str
     segment: str
-    distance_m: float
+    distance_m: float | None  # None: found by the road its address names, not by position
 
     @property
     def status_label(self) -> str:
@@ -153,6 +153,18 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
             found.append(_nearby(row, metres))
     found.sort(key=lambda n: (round(n.distance_m), n.reported_at, n.id))
     return found[:limit]
+
+
+def open_on_segments(category_id: int | None, segment_ids: list[int], limit: int = LIMIT) -> list[Nearby]:
+    """The open problems of this category on these segments, the latest reported first: for a report with no
+    position to compare (a 12345 case is an address in words), those on the roads its address names."""
+    if category_id is None or not segment_ids:
+        return []
+    query = (select(*_COLUMNS).outerjoin(Segment, Segment.id == Ticket.segment_id)
+             .where(Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
+                    Ticket.segment_id.in_(segment_ids), ~_made_by_checklist(Ticket.id))
+             .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit))
+    return [_nearby(row, None) for row in db.session.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -209,7 +221,7 @@ def open_pairs() -> list[Pair]:
     return pairs
 
 
-def _nearby(row, metres: float) -> Nearby:
+def _nearby(row, metres: float | None) -> Nearby:
     """A row (or tuple) whose first five fields are id, number, status, reported_at, address and whose ninth is
     the segment's name."""
     return Nearby(row[0], row[1], row[2], row[3], row[4] or "", row[8] or "", metres)
