@@ -3,9 +3,9 @@
 - Changes to the audited tables (accounts, units, segments, categories, sites and their kinds, the 红黑榜's scoring
   schemes and groups, holidays, campaigns, the letters' wording, the units' group robots, the 门前四包 register) are
   found at each flush, whatever made them: a page, the API, an import, a command. One entry per row added, changed
-  or deleted, naming the fields that changed with their old and new values (a password only as 已更改). Made in the same transaction
-  as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜 group by hand are
-  recorded by rankings.services, which replaces those rows.)
+  or deleted, naming the fields that changed with their old and new values (a password only as 已更改). Made in
+  the same transaction as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜
+  group by hand are recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
   them, with `record`.
 The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
@@ -108,9 +108,9 @@ AUDITED: dict[type, Audited] = {
                        "note": "说明"}),
     # who answers for a frontage, and which street enforces it: moved, a shop's problems go to another street office
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
-                      {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址", "street_unit_id": "属地街道",
-                       "segment_id": "所在路段", "signed_on": "责任书签订日期", "contact_person": "联系人",
-                       "contact_phone": "联系电话", "note": "备注", "active": "状态"}),
+                      {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
+                       "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",
+                       "contact_person": "联系人", "contact_phone": "联系电话", "note": "备注", "active": "状态"}),
 }
 
 

@@ -26,9 +26,9 @@ from ..photos.service import parse_photo_meta, read_uploads, save_files
 from ..policy import OFFICE, has_role
 from ..tickets import lifecycle
 from ..tickets.dispatch import parse_unit_ids
+from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
-from ..tickets.duplicates import open_by_number
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments

@@ -25,8 +25,8 @@ from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, int_arg, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
-from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open, requires,
-                      sees_citywide)
+from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
+                      requires, sees_citywide)
 from ..units.models import Segment
 from ..common.text import one_line
 from ..sites.models import Site
