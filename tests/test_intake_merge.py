@@ -103,13 +103,15 @@ def test_a_merged_hotline_case_reports_the_problems_progress_back(api, browser, 
     known = make_ticket()  # on 人民路东段
     elsewhere = make_ticket(point=None, segment=city.seg_b)  # 建设路西段
     case = {"case_number": "GD2026112105", "received_at": "2026-11-21T08:00:00+08:00", "category": "牛皮癣",
-            "description": "电线杆上又贴了小广告", "address": "人民路东段88号"}  # no position: found by the road
+            "description": "电线杆上又贴了小广告", "address": "人民路东段88号",  # no position: found by the road
+            "due_at": "2026-11-28T18:00:00+08:00"}
     item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
     page = browser(city.admin).get(f"/intake/{item_id}").get_data(as_text=True)
     assert "地址中提到的道路上已有1件同类问题在办" in page and f"并入 {known.number}" in page
     assert elsewhere.number not in page and "相距" not in page
     assert api.post(f"/api/v1/intake/{item_id}/merge", city.admin, json={"ticket": known.number}).status_code == 200
-    assert _events(known, "merge_report")[0].note == "并入12345热线工单 GD2026112105"
+    # the case's own time limit is told (the ticket's deadline stands)
+    assert _events(known, "merge_report")[0].note == "并入12345热线工单 GD2026112105（热线办理时限 11-28 18:00）"
     status = api.get("/api/v1/intake/hotline/GD2026112105", city.admin).get_json()
     assert status["status"] == "merged" and status["ticket_id"] == known.id
     assert status["progress"]["label"] == "已转交责任单位办理" and status["progress"]["unit"] == "甲街道办事处"

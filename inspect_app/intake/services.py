@@ -21,6 +21,7 @@ from ..common.geo import valid_lat_lon
 from ..common.ids import get_row, optional_id
 from ..common.sql import const
 from ..common.text import clean_text
+from ..common.timeutil import fmt
 from ..extensions import db
 from ..photos.service import parse_photo_meta, read_uploads, save_files
 from ..policy import OFFICE, has_role
@@ -322,12 +323,17 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
 
 
 def merge_note(item: IntakeItem) -> str:
-    """The line the ticket's history gets (units read it too: no phone number, no receipt code)."""
+    """The line the ticket's history gets, and the unit's news (units read it: no phone number, no receipt code);
+    with the case's own time limit, which the ticket's deadline does not follow but the unit should know."""
     if item.source == "hotline":
-        return f"并入12345热线工单 {item.case_number}" if item.case_number else "并入12345热线工单"
-    if item.source == "superior":
-        return f"并入上级测评反馈：{item.case_number}" if item.case_number else "并入上级测评反馈"
-    return f"并入{item.source_label}来件"
+        note = f"并入12345热线工单 {item.case_number}" if item.case_number else "并入12345热线工单"
+    elif item.source == "superior":
+        note = f"并入上级测评反馈：{item.case_number}" if item.case_number else "并入上级测评反馈"
+    else:
+        note = f"并入{item.source_label}来件"
+    if item.due_at is not None:
+        note += f"（{'上级整改时限' if item.source == 'superior' else '热线办理时限'} {fmt(item.due_at, '%m-%d %H:%M')}）"
+    return note
 
 
 def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
