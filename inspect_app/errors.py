@@ -39,10 +39,22 @@ def _chinese(error: HTTPException) -> str:
     return f"请求无法处理（HTTP {error.code}）。"
 
 
+def _record_refusal(message: str) -> None:
+    """A 403 goes into the 操作日志 (越权访问); a database that cannot take it does not change the answer."""
+    from .audit.trail import refused
+
+    try:
+        refused(message)
+    except DATABASE_REFUSALS as error:
+        log.warning("refused request not recorded: %s", error)
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
         db.session.rollback()
+        if error.status == 403:
+            _record_refusal(error.message)
         response = app.make_response(error_response(error.status, error.code, error.message))
         response.headers.update(getattr(error, "headers", None) or {})
         retry_after = getattr(error, "retry_after", None)
@@ -59,6 +71,8 @@ def register_error_handlers(app) -> None:
     def http_error(error: HTTPException):
         db.session.rollback()
         code, message = HTTP_MESSAGES.get(error.code or 500) or ("error", _chinese(error))
+        if error.code == 403:
+            _record_refusal(_chinese(error))
         if error.code == 400 and "CSRF" in (error.description or ""):
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
         if error.code == 413:

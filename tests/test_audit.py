@@ -1,6 +1,8 @@
 """操作日志: sign-ins (and failed ones), changes to accounts and reference data with their old and new values,
-exports; the office's page; entries that cannot be changed or deleted."""
+exports, refused requests; the office's page; entries that cannot be changed or deleted."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD
@@ -254,3 +256,25 @@ def test_the_menqian_register_is_recorded(app, city, browser):
                             f"所在路段：{city.seg_b.district}{city.seg_b.name} → 无")
     office.submit(f"/frontages/{shop.id}", f"/frontages/{shop.id}/retire")
     assert last(kind="reference").detail == "状态：启用 → 停用"
+
+
+def test_refused_requests_are_recorded_once_a_quarter_hour(app, city, browser, api, clock):
+    """越权访问: a role asking for what is not its own (403) is in the log with who, from where, what and why; the
+    same refusal again within a quarter of an hour adds nothing, so a script hammering a page cannot flood it."""
+    clerk = browser(city.unit_a)
+    for _ in range(3):
+        assert clerk.get("/audit").status_code == 403
+    refused = entries(kind="access")
+    assert len(refused) == 1
+    entry = refused[0]
+    assert (entry.action, entry.actor, entry.target, entry.ok) == ("refused", city.unit_a.username, "GET /audit",
+                                                                  False)
+    assert entry.detail and entry.address
+    assert api.post("/api/v1/intake/1/merge", city.inspector, json={"ticket": "2026-000001"}).status_code == 403
+    assert last(kind="access").target == "POST /api/v1/intake/1/merge"
+    assert last(kind="access").actor == city.inspector.username
+    clock.set(clock() + timedelta(minutes=16))
+    assert clerk.get("/audit").status_code == 403
+    assert len(entries(kind="access", actor=city.unit_a.username)) == 2
+    page = browser(city.admin).get("/audit?kind=access").get_data(as_text=True)
+    assert "越权访问" in page and "拒绝访问" in page and "GET /audit" in page

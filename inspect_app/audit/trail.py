@@ -8,6 +8,9 @@
   group by hand are recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens and spreadsheet exports are recorded by the code that does
   them, with `record`.
+- Refused requests (403: a role or a unit asking for what is not theirs) are recorded by the error handler
+  (`refused`), in a transaction of their own, once per person and address a quarter of an hour, so a script
+  hammering one page cannot flood the log.
 The actor is the request's user (the API's token user or the signed-in person) and its address; outside a
 request, a background job's owner (ACTING), 命令行 for a command and 系统 for the scheduler.
 """
@@ -18,11 +21,11 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import click
 from flask import has_request_context, request
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 
 from ..auth.models import ROLE_LABELS, User
 from ..common.errors import DATABASE_REFUSALS, will_not_write
@@ -40,9 +43,10 @@ from .models import AuditEntry
 
 log = logging.getLogger(__name__)
 
-KINDS = {"login": "登录", "account": "账号与权限", "reference": "基础数据", "data": "数据导出"}
+KINDS = {"login": "登录", "account": "账号与权限", "reference": "基础数据", "data": "数据导出", "access": "越权访问"}
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "token": "接口登录",
-           "create": "新增", "update": "修改", "delete": "删除", "export": "导出"}
+           "create": "新增", "update": "修改", "delete": "删除", "export": "导出", "refused": "拒绝访问"}
+REFUSED_QUIET = timedelta(minutes=15)  # one entry per person and address and target within it
 COMMAND_LINE, SCHEDULER = "命令行", "系统"
 
 
@@ -173,18 +177,31 @@ def record(kind: str, action: str, target: str = "", detail: str = "", *, ok: bo
     db.session.add(AuditEntry(**_values(kind, action, target, detail, ok, user, username, now)))
 
 
-def record_apart(kind: str, action: str, target: str = "", detail: str = "") -> None:
+def record_apart(kind: str, action: str, target: str = "", detail: str = "", *, ok: bool = True,
+                 quiet: timedelta | None = None) -> None:
     """Add one entry at once, in a transaction of its own: for a download, whose rows are read while the response
-    streams, after the request's transaction (a commit of the entry with it would expire the rows being read)."""
-    values = _values(kind, action, target, detail, True, None, None, None)
+    streams, after the request's transaction (a commit of the entry with it would expire the rows being read), and
+    for a refused request, whose own transaction is rolled back. With `quiet`, nothing is added when the same
+    person from the same address had the same entry that recently (read through the index on actor and time)."""
+    values = _values(kind, action, target, detail, ok, None, None, None)
     try:
         with db.engine.begin() as conn:
+            if quiet is not None and conn.execute(select(AuditEntry.id).where(
+                    AuditEntry.actor == values["actor"], AuditEntry.at > values["at"] - quiet,
+                    AuditEntry.action == action, AuditEntry.target == values["target"],
+                    AuditEntry.address == values["address"]).limit(1)).first() is not None:
+                return
             conn.execute(insert(AuditEntry), values)
     except DATABASE_REFUSALS as error:
         if not will_not_write(error):
             raise
         # A database that only reads (a standby after a fail-over) still serves reads: the entry goes to the log.
         log.warning("audit entry not saved (%s): %s", error, values)
+
+
+def refused(message: str) -> None:
+    """A request refused with 403: who asked for what (method and path, never the query's values) and why."""
+    record_apart("access", "refused", f"{request.method} {request.path}", message, ok=False, quiet=REFUSED_QUIET)
 
 
 def _change(state, key: str) -> tuple[object, object] | None:
