@@ -53,6 +53,15 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     assert "已并案" in office.get("/intake?status=merged").get_data(as_text=True)
     assert "已并案" in office.get(page).get_data(as_text=True)
 
+    # 群众再次反映: the office's 待办事项 counts the open ones and the list filters them (page and API)
+    other = make_ticket(point=None)
+    assert "群众再次反映 1 件" in office.get("/office/work").get_data(as_text=True)
+    listed = office.get("/tickets?status=open&repeated=1").get_data(as_text=True)
+    assert known.number in listed and other.number not in listed and "不限" in listed
+    found = api.get("/api/v1/tickets?repeated=1", city.admin).get_json()
+    assert [t["number"] for t in found["items"]] == [known.number]
+    assert [t["number"] for t in api.get("/api/v1/tickets?repeated=1", city.unit_b).get_json()["items"]] == []
+
     receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
     assert "已转交责任单位办理" in receipt and f"已并入问题{known.number}合并办理" in receipt
     tickets.rectify(city.unit_a, known, now, "已清除小广告", [processed()])
@@ -60,6 +69,7 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     db.session.commit()
     receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
     assert "已办结" in receipt and "已清除小广告" in receipt
+    assert "群众再次反映" not in office.get("/office/work").get_data(as_text=True)  # closed: nothing owed
 
     again = api.post(f"/api/v1/intake/{item.id}/merge", city.admin, json={"ticket": known.number})
     assert again.status_code == 409 and again.get_json()["error"]["message"] == "该来件已处理（已并案）。"

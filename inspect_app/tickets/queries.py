@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, false, func, select, true
+from sqlalchemy import and_, bindparam, column, exists, false, func, select, table, true
 from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -180,6 +180,7 @@ class TicketFilter:
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
     my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
+    repeated: bool = False          # 群众再次反映: an outside report was merged into it (并案)
     page: int = 1
     per_page: int = 20
 
@@ -204,6 +205,7 @@ def parse_filter(args) -> TicketFilter:
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
         reporter_id=int_arg(args, "reporter_id"),
+        repeated=flag_arg(args, "repeated"),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
@@ -259,6 +261,8 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.reporter_id:
         shape.append("reporter_id")
         params["f_reporter_id"] = flt.reporter_id
+    if flt.repeated:
+        shape.append("repeated")
     if flt.q:
         shape.append("q")
         params["f_like"] = like_pattern(flt.q)
@@ -295,6 +299,9 @@ def _campaign(districts: bool):
                            bindparam("f_campaign_districts", expanding=True) if districts else None)
 
 
+# intake_items by name (intake builds on tickets: its model imported here would configure the mappers too early)
+_INTAKE = table("intake_items", column("ticket_id"), column("status"))
+
 # Each condition of a filter shape, with parameters for its values.
 _CONDITIONS = {
     "all": true,
@@ -324,6 +331,8 @@ _CONDITIONS = {
                                            TicketUnit.status == const("open"),
                                            TicketUnit.deadline < bindparam("now")))),
     "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
+    # the merged reports, found through intake_items (status, created_at): few, each naming its ticket
+    "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(_INTAKE.c.status == const("merged"))),
     "q": _like,
     "no_campaign": false,
     "campaign": lambda: _campaign(False),

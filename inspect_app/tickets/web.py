@@ -381,12 +381,13 @@ def office_work():
     part_extensions = queries.pending_part_extensions()
     # the menu's count of this page is what it lists; what waits elsewhere is counted with the menu's counts
     remember(waiting.office_work(), n_pending + n_disputed + len(extensions) + len(part_extensions) + len(withdrawals))
-    verify, citizens, proposed, drafts = count_with_menu(current_user, [
+    verify, citizens, proposed, drafts, repeated = count_with_menu(current_user, [
         waiting.to_verify(current_user, moment), Count(intake.PENDING), Count(*proposals.open_count(moment)),
-        Count(letters.DRAFTS)])
+        Count(letters.DRAFTS), Count(intake.REPEATED_OPEN)])
     may_sign = letters.may_sign(current_user)
     elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
-                 "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts)}
+                 "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
+                 "repeated": repeated or 0}
     return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed,
                            pending=[(t, *notes.get(t.id, (None, None))) for t in pending],
                            disputed=[(t, reasons.get(t.id)) for t in disputed],
