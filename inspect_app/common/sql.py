@@ -1,15 +1,17 @@
 """Small SQL building blocks: a timestamp within Shanghai days, conditional counts for the aggregate queries
-(dashboard, rankings, campaigns),
-times formatted by the database for the API's reads, the hours between two times, and an integer member of JSON
-text and a substring test (the inbox reads ticket events' data), the searches' LIKE of what the user typed, and
-INSERT ... ON CONFLICT in the session's dialect."""
+(dashboard, rankings, campaigns), times formatted by the database for the API's reads, the hours between two
+times, and an integer member of JSON text and a substring test (the inbox reads ticket events' data), the
+searches' LIKE of what the user typed, and INSERT ... ON CONFLICT in the session's dialect."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import Float, Integer, String, case, func, literal_column, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from .timeutil import local_midnight
 
 
 def const(value):
@@ -60,10 +62,6 @@ def any_like(columns, pattern, ignore_case: bool = False):
 def on_days(column, first, last) -> list:
     """Conditions: a UTC timestamp column falls on the Shanghai days `first` to `last`, both included (a filter's
     `from` and `to`); a day not given leaves that end open."""
-    from datetime import timedelta
-
-    from .timeutil import local_midnight
-
     conditions = []
     if first:
         conditions.append(column >= local_midnight(first))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.ids import get_row, optional_id
-from ..common.sql import const, consts
+from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -30,7 +30,6 @@ from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
-from ..tickets.rules import ACTIVE_STATUSES
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
@@ -254,11 +253,6 @@ def pending_count() -> int:
 
 
 PENDING = select(func.count(IntakeItem.id)).where(IntakeItem.status == const("pending"))  # also the office's menu count
-# Problems still being handled that an outside report was merged into (群众再次反映), for the office's 待办事项: the
-# merged items are few, read through (status, created_at), each probing its ticket.
-REPEATED_OPEN = (select(func.count(func.distinct(IntakeItem.ticket_id)))
-                 .join(Ticket, Ticket.id == IntakeItem.ticket_id)
-                 .where(IntakeItem.status == const("merged"), Ticket.status.in_(consts(ACTIVE_STATUSES))))
 
 
 def located_segments(items: list[IntakeItem]) -> dict[int, tuple]:

@@ -23,14 +23,14 @@ from flask import current_app
 from sqlalchemy import ForeignKey, and_, exists, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..common.errors import BadRequest, Conflict, Invalid, NotFound
+from ..common.errors import BadRequest, Conflict, Invalid
 from ..common.geo import degree_box, distance_m, valid_lat_lon
 from ..common.sql import consts, insert_on_conflict
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..units.models import Segment
 from .models import Ticket
-from .policy import ensure_visible
+from .policy import can_view_ticket, ensure_visible
 from .rules import ACTIVE_STATUSES, STATUS_LABELS
 
 
@@ -67,12 +67,7 @@ def open_by_number(user, text) -> Ticket:
     if raw.isdigit() and len(raw) == 10:
         raw = f"{raw[:4]}-{raw[4:]}"
     ticket = db.session.scalar(select(Ticket).where(Ticket.number == raw))
-    try:
-        if ticket is not None:
-            ensure_visible(user, ticket)
-    except NotFound:
-        ticket = None
-    if ticket is None:
+    if ticket is None or not can_view_ticket(user, ticket):
         raise Invalid(f"没有编号为 {raw} 的问题，请核对。", code="unknown_ticket")
     if ticket.status not in ACTIVE_STATUSES:
         raise Conflict(f"问题 {ticket.number} {STATUS_LABELS.get(ticket.status, ticket.status)}，不能并入；"
@@ -85,6 +80,7 @@ def _not_dismissed(ticket_id, other_id):
     return ~exists(select(NotRepeat.first_id).where(or_(
         and_(NotRepeat.first_id == ticket_id, NotRepeat.second_id == other_id),
         and_(NotRepeat.first_id == other_id, NotRepeat.second_id == ticket_id))))
+
 
 LIMIT = 5
 # what both searches read, in _nearby's order (lat, lon and the category between)

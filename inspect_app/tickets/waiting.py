@@ -1,5 +1,6 @@
 """What waits for the office (文明办), counted: the sections of its 待办事项 page (待派遣, 退单待审, 延期申请, 协办延期,
-退出协办), whose total is that page's menu count, and the 待核查 queue's count, the same filter its list reads.
+退出协办), whose total is that page's menu count, and the 待核查 queue's count and the open problems reported again
+(群众再次反映), each the same filter its list reads.
 
 Each is a statement built once (the values in its SQL: common.sql.const), sent by the menu with its other counts in
 one statement (navigation.Count)."""
@@ -44,4 +45,11 @@ def office_work() -> Count:
 def to_verify(user, now) -> Count:
     """待核查: the tickets rectified, as the verify queue lists them for this user (its filter, counted)."""
     shape, params = filter_shape(user, TicketFilter(status="rectified"), now)
+    return Count(count_statement(shape), params)
+
+
+def repeated_open(user, now) -> Count:
+    """群众再次反映: the open problems an outside report was merged into, as the list the 待办事项 links to reads
+    them (status=open&repeated=1, counted)."""
+    shape, params = filter_shape(user, TicketFilter(status="open", repeated=True), now)
     return Count(count_statement(shape), params)

@@ -383,7 +383,7 @@ def office_work():
     remember(waiting.office_work(), n_pending + n_disputed + len(extensions) + len(part_extensions) + len(withdrawals))
     verify, citizens, proposed, drafts, repeated = count_with_menu(current_user, [
         waiting.to_verify(current_user, moment), Count(intake.PENDING), Count(*proposals.open_count(moment)),
-        Count(letters.DRAFTS), Count(intake.REPEATED_OPEN)])
+        Count(letters.DRAFTS), waiting.repeated_open(current_user, moment)])
     may_sign = letters.may_sign(current_user)
     elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
                  "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
