@@ -70,10 +70,11 @@ def cells(page: str, label: str) -> list[str]:
 
 
 def test_each_inspectors_work_in_a_period(app, city, november, browser, clock):
-    from inspect_app.workload.services import inspectors_work, period_of
+    from inspect_app.common.dayspan import day_span
+    from inspect_app.workload.services import inspectors_work
 
     clock.set("2026-12-05T10:00")
-    rows, total = inspectors_work(period_of(date(2026, 11, 1), date(2026, 11, 30), clock()))
+    rows, total = inspectors_work(day_span(date(2026, 11, 1), date(2026, 11, 30), clock()))
     mine, theirs = {w.username: w for w in rows}["inspector"], {w.username: w for w in rows}["inspector2"]
     assert [w.username for w in rows] == ["inspector", "inspector2"]  # most found first; the admin has no row
     assert (mine.filed, mine.cancelled, mine.valid, mine.days, mine.no_position) == (4, 1, 3, 3, 1)
@@ -85,7 +86,7 @@ def test_each_inspectors_work_in_a_period(app, city, november, browser, clock):
     assert (total.filed, total.cancelled, total.approved, total.rejected, total.sites) == (5, 1, 1, 1, 1)
     assert total.average_wait_hours == 9.0 and total.waiting == 1
 
-    december, _ = inspectors_work(period_of(date(2026, 12, 1), None, clock()))
+    december, _ = inspectors_work(day_span(date(2026, 12, 1), None, clock()))
     assert {w.username: (w.filed, w.approved) for w in december} == {"inspector": (1, 1), "inspector2": (0, 0)}
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 
+from ..common.dayspan import DaySpan
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
@@ -143,10 +144,10 @@ def _inspectors(year: int, stop: datetime) -> dict | None:
     """The inspectors' year, as the 督查员工作量 page counts it: those with any work, what they found (作废 left out,
     as above), their verifications and the average wait."""
     try:
-        from ..workload.services import Period, inspectors_work
+        from ..workload.services import inspectors_work
     except ImportError:
         return None
-    period = Period(date(year, 1, 1), local(stop - timedelta(microseconds=1)).date())
+    period = DaySpan(date(year, 1, 1), local(stop - timedelta(microseconds=1)).date())
     rows, total = inspectors_work(period)
     return {"people": sum(1 for w in rows if w.filed or w.verified or w.sites), "found": total.valid,
             "verified": total.verified, "rejected": total.rejected, "sites": total.sites,

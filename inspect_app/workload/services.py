@@ -15,45 +15,21 @@ The office's own filings (citizens' reports it accepted, its entries) are not an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 
 from ..assessment.models import RoundSite
 from ..auth.models import User
-from ..common.errors import BadRequest
+from ..common.dayspan import DaySpan
 from ..common.sql import const, consts, count_where, hours_between, on_days, shanghai_iso
-from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
 
-MAX_DAYS = 366  # a year at most: the year-end assessment's span
 # marked on the page for the office to look at: a tenth of one's finds voided, a rectification waiting three days
 VOIDED_SHARE_MARK = 0.10
 WAIT_MARK_HOURS = 72
-
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-
-    @property
-    def label(self) -> str:
-        return f"{self.first.isoformat()}至{self.last.isoformat()}"
-
-
-def period_of(day_from: date | None, day_to: date | None, now: datetime) -> Period:
-    """The period asked for; this month so far without one (a `to` alone: from the first of its month)."""
-    today = local(now).date()
-    last = day_to or today
-    first = day_from or last.replace(day=1)
-    if first > last:  # a `from` after today with no `to`
-        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
-    if (last - first).days + 1 > MAX_DAYS:
-        raise BadRequest(f"统计时段最长 {MAX_DAYS} 天，请缩短后再查。", code="period_too_long")
-    return Period(first, last)
 
 
 @dataclass
@@ -107,7 +83,7 @@ class Work:
             self.oldest_rectified = other.oldest_rectified
 
 
-def _filings(period: Period, only: int | None) -> dict[int, tuple]:
+def _filings(period: DaySpan, only: int | None) -> dict[int, tuple]:
     day = func.substr(shanghai_iso(Ticket.reported_at), 1, 10)
     query = (select(Ticket.reporter_id, func.count(Ticket.id), count_where(Ticket.status == const("cancelled")),
                     func.count(day.distinct()), count_where(Ticket.lat.is_(None)))
@@ -118,7 +94,7 @@ def _filings(period: Period, only: int | None) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in db.session.execute(query)}
 
 
-def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
+def _verifications(period: DaySpan, only: int | None) -> dict[int, tuple]:
     verification = TicketEvent.__table__.alias("verification")
     v = verification.c
     # The rectification each verification judged. A ticket closed keeps its last one's time (rectified_at); one sent
@@ -143,7 +119,7 @@ def _verifications(period: Period, only: int | None) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in db.session.execute(query)}
 
 
-def _assessed(period: Period, only: int | None) -> dict[int, int]:
+def _assessed(period: DaySpan, only: int | None) -> dict[int, int]:
     query = (select(RoundSite.submitted_by, func.count(RoundSite.id))
              .where(*on_days(RoundSite.submitted_at, period.first, period.last),
                     RoundSite.submitted_by.is_not(None))
@@ -161,7 +137,7 @@ def _waiting(only: int | None) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in db.session.execute(query)}
 
 
-def inspectors_work(period: Period, only: User | None = None) -> tuple[list[Work], Work]:
+def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Work], Work]:
     """Each inspector's row (the most problems found first) and the rows' total; `only`: that inspector alone."""
     only_id = only.id if only is not None else None
     users = select(User).where(User.role == INSPECTOR).order_by(User.username)

@@ -1,12 +1,10 @@
 """The inspectors' work page and its export: the office and the leaders see every inspector, an inspector their own."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from ..common.timeutil import local
+from ..common.dayspan import DaySpan, day_span, shortcuts
 from ..http import date_range_args, now
 from ..office import downloads
 from ..policy import CITYWIDE, INSPECTORS, has_role, may_open, requires
@@ -19,22 +17,12 @@ VERIFY_QUEUE = "tickets.verify_queue"
 
 def _asked():
     moment = now()
-    period = services.period_of(*date_range_args(request.args), moment)
+    period = day_span(*date_range_args(request.args), moment)
     only = current_user if has_role(current_user, INSPECTORS) else None
     return moment, period, *services.inspectors_work(period, only)
 
 
-def _shortcuts(moment) -> list[tuple[str, dict]]:
-    """本月, 上月 and 本年, as the period's from/to."""
-    today = local(moment).date()
-    first = today.replace(day=1)
-    last_month_end = first - timedelta(days=1)
-    return [("本月", {"from": first.isoformat(), "to": today.isoformat()}),
-            ("上月", {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat()}),
-            ("本年", {"from": today.replace(month=1, day=1).isoformat(), "to": today.isoformat()})]
-
-
-def _links(work: services.Work, period: services.Period) -> dict[str, str | None]:
+def _links(work: services.Work, period: DaySpan) -> dict[str, str | None]:
     """An inspector's figures as ticket lists: what they filed in the period, of it what was cancelled, and what of
     theirs waits for verification now (the verify queue, for whoever verifies)."""
     span = {"reporter_id": work.user_id, "from": period.first.isoformat(), "to": period.last.isoformat()}
@@ -49,7 +37,7 @@ def _links(work: services.Work, period: services.Period) -> dict[str, str | None
 def index():
     moment, period, rows, total = _asked()
     return render_template("workload/index.html", rows=rows, total=total, period=period, now=moment,
-                           shortcuts=_shortcuts(moment), own=has_role(current_user, INSPECTORS),
+                           shortcuts=shortcuts(moment), own=has_role(current_user, INSPECTORS),
                            links=lambda work: _links(work, period),
                            hours_text=services.hours_text, waited_hours=services.waited_hours)
 
