@@ -30,6 +30,15 @@ def parse_coordinate(value, name: str, low: float, high: float) -> float | None:
     return number
 
 
+def point_arg(args) -> tuple[float, float]:
+    """A page's `lat` and `lon` query arguments (both needed; 400 otherwise)."""
+    lat = parse_coordinate(args.get("lat"), "纬度", -90, 90)
+    lon = parse_coordinate(args.get("lon"), "经度", -180, 180)
+    if lat is None or lon is None:
+        raise BadRequest("请提供经纬度。", code="invalid_location")
+    return lat, lon
+
+
 def idempotency_key(header: str | None, form) -> str | None:
     key = (header or form.get("idempotency_key") or "").strip() or None
     if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:

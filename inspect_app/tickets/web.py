@@ -36,7 +36,7 @@ from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_un
 from . import actions, dispatch, duplicates, photo_checks, queries, waiting
 from .cards import cards_of, dispatch_notes, last_events, list_cards
 from .campaigns import Campaign
-from .inputs import parse_coordinate
+from .inputs import point_arg
 from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
@@ -234,19 +234,10 @@ def filed(ticket_id: int):
     return render_template("tickets/filed.html", ticket=queries.get_ticket(current_user, ticket_id))
 
 
-def _point(args) -> tuple[float, float]:
-    """The filing page's `lat` and `lon` (both needed; 400 otherwise)."""
-    lat = parse_coordinate(args.get("lat"), "纬度", -90, 90)
-    lon = parse_coordinate(args.get("lon"), "经度", -180, 180)
-    if lat is None or lon is None:
-        raise BadRequest("请提供经纬度。", code="invalid_location")
-    return lat, lon
-
-
 @bp.get("/segments/near")
 @requires(FILERS)
 def segments_near():
-    lat, lon = _point(request.args)
+    lat, lon = point_arg(request.args)
     return jsonify([{"id": s.id, "name": s.name, "district": s.district, "unit_name": s.unit_label,
                      "distance_m": round(d)} for s, d in nearest_segments(lat, lon, limit=8)])
 
@@ -258,7 +249,7 @@ def nearby():
     category = find_category((request.args.get("category") or "").strip()[:64])
     if category is None:
         raise BadRequest("问题类别不存在。", code="invalid_category")
-    found = duplicates.open_nearby(category.id, *_point(request.args))
+    found = duplicates.open_nearby(category.id, *point_arg(request.args))
     return jsonify({"radius_m": round(duplicates.radius_m()), "items": [
         {"number": n.number, "status": n.status_label, "reported": fmt(n.reported_at, "%m-%d %H:%M"),
          "place": n.place, "distance_m": round(n.distance_m), "url": url_for(".detail", ticket_id=n.id)}
