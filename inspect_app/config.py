@@ -106,6 +106,9 @@ class Config:
     # 疑似重复 (tickets/duplicates.py): open problems of the same category within this many metres are named on the
     # filing page, a ticket's page and a citizen's report in the queue. 0 turns it off.
     DUPLICATE_RADIUS_M = _float("DUPLICATE_RADIUS_M", 50)
+    # 巡查打卡 (inspect_app/patrols): a check-in counts on a segment within this many metres of the phone's position,
+    # and only with a position this precise or better (the phone's own estimate).
+    PATROL_RADIUS_M = _float("PATROL_RADIUS_M", 200)
 
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px

@@ -8,7 +8,7 @@ from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
             "escalation", "intake", "rankings", "dashboard", "notices", "office", "assessment", "keytasks", "surveys",
-            "workload", "ops", "audit", "field")
+            "patrols", "workload", "ops", "audit", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:

@@ -26,6 +26,7 @@ NAV = [
     ("assessment.unit_results", "测评结果"),
     ("assessment.rounds", "文明测评"),
     ("surveys.index", "问卷调查"),
+    ("patrols.index", "路段巡查"),
     ("keytasks.index", "创建任务"),
     ("escalation.proposals", "督办建议"),
     ("escalation.sign_queue", "待签发"),

@@ -68,6 +68,11 @@ TABLE: dict[str, set[str]] = {
     "dashboard.year": {"admin", "leader"},
     "dashboard.year_export": {"admin", "leader"},
     "workload.index": STAFF,
+    "patrols.index": STAFF,
+    "patrols.export": STAFF,
+    "patrols.checkin": {"admin", "inspector"},
+    "patrols.near": {"admin", "inspector"},
+    "api_patrols.coverage": STAFF,
     "workload.export": STAFF,
     "auth.login": PUBLIC,
     "auth.change_password": ALL,
@@ -329,6 +334,8 @@ def _urls(app, world):
         url = adapter.build(rule.endpoint, values)
         if rule.endpoint == "tickets.segments_near":
             url += f"?lat={City.ON_B[0]}&lon={City.ON_B[1]}"
+        elif rule.endpoint == "patrols.near":
+            url += f"?lat={City.ON_B[0]}&lon={City.ON_B[1]}"
         elif rule.endpoint == "tickets.segments_search":
             url += "?q=%E8%B7%AF"  # 路
         elif rule.endpoint == "tickets.nearby":
@@ -548,6 +555,9 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("surveys.edit", None): {"admin": 422},
     ("surveys.switch", None): {"admin": 303},
     ("surveys.delete", None): {"admin": 409},
+    # 巡查打卡: an empty form has no position
+    ("patrols.checkin_post", None): {"admin": 400, "inspector": 400},
+    ("api_patrols.check_in", None): {"admin": 400, "inspector": 400},
 }
 
 

@@ -410,3 +410,30 @@ def test_the_filing_page_opens_from_the_phone_while_the_server_cannot_serve_it(c
     page.wait_for_selector("button:has-text('提交上报')")
     assert page.locator("main .sw-away").count() == 0
     inspector.close()
+
+
+def test_a_patrol_check_in_from_the_phone(city, phones):
+    """巡查打卡: the phone's position brings the segments within reach, the nearest picked; the check-in is kept and
+    listed; far from every segment the button stays off and says why."""
+    from inspect_app.patrols.models import Patrol
+
+    phone = phones("inspector")
+    page = phone.page
+    page.goto(phone.base + "/patrols/checkin")
+    page.wait_for_selector("form.patrol label.tile:has-text('人民路东段')")
+    assert page.is_checked("form.patrol input[name=segment_id]")
+    assert "精度约15米" in page.inner_text(".loc-status")
+    page.fill("form.patrol input[name=note]", "路面整洁")
+    phone.shot("patrol-checkin")
+    page.click("form.patrol button:has-text('打卡')")
+    page.wait_for_selector(".patrol-today li:has-text('人民路东段')")
+    assert "路面整洁" in page.inner_text(".patrol-today")
+    db.session.expire_all()
+    patrol = db.session.scalar(select(Patrol))
+    assert (patrol.segment_id, patrol.user_id, patrol.accuracy_m) == (city.seg_a.id, city.inspector.id, 15.0)
+    phone.close()
+
+    far = phones("inspector2", location=FAR_AWAY)
+    far.page.goto(far.base + "/patrols/checkin")
+    far.page.wait_for_selector(".loc-status:has-text('200米内没有责任路段')")
+    assert far.page.is_disabled("form.patrol button:has-text('打卡')")

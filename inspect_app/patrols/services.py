@@ -1,0 +1,288 @@
+"""巡查打卡 and 巡查覆盖.
+
+A segment counts as patrolled (已巡查) in a period when an inspector checked in on it, or a problem was found on it
+in the field (FOUND_SOURCES: 日常督查, 暗访, 随机抽查, 领导督导, 部门联查, 模拟测评). Citizens' photos, 12345 cases
+and the like are not a visit by the office. Only active segments are counted; a period's figures are by the days
+(Shanghai time) the visits fell on. 最近巡查 looks back LOOKBACK_DAYS before the period: older is 久未巡查.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import aliased
+
+from ..auth.models import User
+from ..common.dayspan import DaySpan
+from ..common.errors import BadRequest, Invalid
+from ..common.geo import distance_to_polyline_m
+from ..common.ids import row_id
+from ..common.sql import consts, not_indexed
+from ..common.text import clean_text
+from ..common.timeutil import fmt, local, local_midnight
+from ..extensions import db
+from ..tickets.inputs import parse_coordinate
+from ..tickets.models import Ticket
+from ..tickets.rules import FIELD_SOURCES
+from ..units.models import Segment, Unit
+from ..units.services import nearest_segments
+from .models import Patrol
+
+FOUND_SOURCES = (*FIELD_SOURCES, "mock_assessment")
+LOOKBACK_DAYS = 90
+REPEAT_MINUTES = 30  # a second check-in on one segment by one inspector within this is the first one again
+NOTE_MAX = 200
+NEAR_LIMIT = 8
+
+
+def radius_m() -> float:
+    return float(current_app.config["PATROL_RADIUS_M"])
+
+
+def _position(fields) -> tuple[float, float, float | None]:
+    lat = parse_coordinate(fields.get("lat"), "纬度", -90, 90)
+    lon = parse_coordinate(fields.get("lon"), "经度", -180, 180)
+    if lat is None or lon is None:
+        raise BadRequest("巡查打卡需要手机定位：请允许本页获取位置后再打卡。", code="location_required")
+    accuracy = fields.get("accuracy")
+    if accuracy is None or str(accuracy).strip() == "":
+        return lat, lon, None
+    try:
+        accuracy = float(accuracy)
+    except (TypeError, ValueError):
+        raise BadRequest("定位精度格式不正确。", code="invalid_accuracy") from None
+    if not 0 <= accuracy <= 100_000:
+        raise BadRequest("定位精度超出范围。", code="invalid_accuracy")
+    if accuracy > radius_m():
+        raise Invalid(f"定位精度约{accuracy:.0f}米，不足以确认您在哪条路段：请到室外开阔处重新定位后再打卡。",
+                      code="location_imprecise")
+    return lat, lon, accuracy
+
+
+def _segment(fields, lat: float, lon: float) -> tuple[Segment, float]:
+    """The segment asked for (it must be active and within radius_m of the position), or else the nearest one."""
+    limit = radius_m()
+    raw = fields.get("segment_id")
+    if raw is None or str(raw).strip() == "":
+        found = nearest_segments(lat, lon, radius_m=limit, limit=1)
+        if not found:
+            raise Invalid(f"您的位置{limit:.0f}米内没有责任路段，不能打卡。", code="no_segment_near")
+        return found[0]
+    segment_id = row_id(raw)
+    segment = db.session.get(Segment, segment_id) if segment_id is not None else None
+    if segment is None or not segment.active:
+        raise Invalid("所选路段不存在或已停用。", code="unknown_segment")
+    distance = distance_to_polyline_m(lat, lon, segment.coords)
+    if distance > limit:
+        far = "没有位置信息" if distance == float("inf") else f"约{distance:.0f}米"
+        raise Invalid(f"您的位置距“{segment.name}”{far}，超过{limit:.0f}米，不能在该路段打卡。", code="too_far")
+    return segment, distance
+
+
+def check_in(user, fields, now: datetime) -> tuple[Patrol, bool]:
+    """A check-in on the segment the inspector stands on; (the patrol, whether it is new). The same inspector on the
+    same segment again within REPEAT_MINUTES gets the first check-in back: a double tap, or a retry."""
+    lat, lon, accuracy = _position(fields)
+    note = clean_text(fields.get("note"), "巡查情况", NOTE_MAX)
+    segment, distance = _segment(fields, lat, lon)
+    earlier = db.session.scalar(
+        select(Patrol).where(Patrol.user_id == user.id, Patrol.segment_id == segment.id,
+                             Patrol.at > now - timedelta(minutes=REPEAT_MINUTES), Patrol.at <= now)
+        .order_by(Patrol.at.desc()).limit(1))
+    if earlier is not None:
+        return earlier, False
+    patrol = Patrol(user_id=user.id, segment=segment, at=now, lat=lat, lon=lon, accuracy_m=accuracy,
+                    distance_m=round(distance, 1), note=note)
+    db.session.add(patrol)
+    db.session.flush()
+    return patrol, True
+
+
+def todays(user, now: datetime) -> list[Patrol]:
+    """The inspector's own check-ins today (Shanghai), the latest first."""
+    midnight = local_midnight(local(now).date())
+    return list(db.session.scalars(select(Patrol).where(Patrol.user_id == user.id, Patrol.at >= midnight,
+                                                        Patrol.at <= now).order_by(Patrol.at.desc())))
+
+
+# ----------------------------------------------------------------------------- coverage
+
+@dataclass
+class SegmentCoverage:
+    id: int
+    name: str
+    district: str
+    kind: str
+    unit: str          # 属地
+    adopting: str      # 包抓, or ""
+    checkins: int = 0  # in the period
+    finds: int = 0     # problems found on it in the field, in the period
+    last_at: datetime | None = None  # the latest visit up to the period's end, LOOKBACK_DAYS back at most
+    last_by: str = ""
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.checkins or self.finds)
+
+
+@dataclass
+class Tally:
+    label: str
+    segments: int = 0
+    covered: int = 0
+    checkins: int = 0
+    finds: int = 0
+
+    @property
+    def uncovered(self) -> int:
+        return self.segments - self.covered
+
+    @property
+    def rate(self) -> float | None:
+        return self.covered / self.segments if self.segments else None
+
+    def add(self, row: SegmentCoverage) -> None:
+        self.segments += 1
+        self.covered += row.covered
+        self.checkins += row.checkins
+        self.finds += row.finds
+
+
+@dataclass
+class InspectorPatrols:
+    name: str
+    username: str
+    checkins: int = 0
+    finds: int = 0
+    segments: set = field(default_factory=set)
+
+
+@dataclass
+class Coverage:
+    span: DaySpan
+    district: str | None
+    rows: list[SegmentCoverage]     # the segments asked about (a district's, or all), gaps first
+    districts: list[Tally]          # every district, for the table
+    total: Tally
+    inspectors: list[InspectorPatrols]
+
+    @property
+    def gaps(self) -> list[SegmentCoverage]:
+        return [row for row in self.rows if not row.covered]
+
+
+def _visits(first: datetime, end: datetime, segment_ids=None):
+    """Every visit from `first` to `end` (of these segments): (segment_id, at, user_id, checkin 1 or 0)."""
+    checkins = select(Patrol.segment_id.label("segment_id"), Patrol.at.label("at"), Patrol.user_id.label("user_id"),
+                      literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
+    finds = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
+             .where(Ticket.reported_at >= first, Ticket.reported_at < end, Ticket.segment_id.is_not(None),
+                    not_indexed(Ticket.source).in_(consts(FOUND_SOURCES))))  # most tickets are field finds
+    if segment_ids is not None:
+        checkins = checkins.where(Patrol.segment_id.in_(segment_ids))
+        finds = finds.where(Ticket.segment_id.in_(segment_ids))
+    return union_all(checkins, finds).subquery("visits")
+
+
+def _by_person(first: datetime, end: datetime, segment_ids=None) -> list:
+    """(segment_id, user_id, check-ins, visits, the latest) of each segment and person with a visit from `first`
+    to `end`."""
+    v = _visits(first, end, segment_ids).c
+    return db.session.execute(select(v.segment_id, v.user_id, func.sum(v.checkin), func.count(), func.max(v.at))
+                              .group_by(v.segment_id, v.user_id)).all()
+
+
+def _latest(rows: list) -> dict[int, tuple[datetime, int]]:
+    """segment_id -> (the latest visit, whose) from _by_person's rows."""
+    latest: dict[int, tuple[datetime, int]] = {}
+    for segment_id, user_id, _checkins, _visits, last in rows:
+        if segment_id not in latest or last > latest[segment_id][0]:
+            latest[segment_id] = (last, user_id)
+    return latest
+
+
+def _segments() -> dict[int, SegmentCoverage]:
+    adopting = aliased(Unit)
+    return {s.id: SegmentCoverage(s.id, s.name, s.district, s.kind, s.unit, s.adopting or "")
+            for s in db.session.execute(
+                select(Segment.id, Segment.name, Segment.district, Segment.kind, Unit.name.label("unit"),
+                       adopting.name.label("adopting"))
+                .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
+                .where(Segment.active.is_(True)).order_by(Segment.district, Segment.name, Segment.id))}
+
+
+def coverage(span: DaySpan, district: str | None = None) -> Coverage:
+    """The period's visits per segment and person. The latest visit of a segment not visited in the period is
+    looked up apart, for those segments alone, LOOKBACK_DAYS back (an index seek each: ix_tickets_segment_reported,
+    ix_patrols_segment_at), so a week costs a week's rows, not three months'."""
+    rows = _segments()
+    counted = _by_person(span.start, span.end)
+    inspectors: dict[int, InspectorPatrols] = {}
+    for segment_id, user_id, checkins, total, _last in counted:
+        if segment_id in rows:
+            rows[segment_id].checkins += checkins
+            rows[segment_id].finds += total - checkins
+        person = inspectors.setdefault(user_id, InspectorPatrols("", ""))
+        person.checkins += checkins
+        person.finds += total - checkins
+        person.segments.add(segment_id)
+    latest = _latest(counted)
+    gaps = [segment_id for segment_id, row in rows.items() if not row.covered]
+    if gaps:
+        latest.update(_latest(_by_person(span.start - timedelta(days=LOOKBACK_DAYS), span.start, gaps)))
+    names = _names(set(inspectors) | {user_id for _, user_id in latest.values()})
+    for user_id, person in inspectors.items():
+        person.name, person.username = names.get(user_id, ("", ""))
+    for segment_id, (at, user_id) in latest.items():
+        if segment_id in rows:
+            rows[segment_id].last_at, rows[segment_id].last_by = at, names.get(user_id, ("", ""))[0]
+
+    tallies: dict[str, Tally] = {}
+    total = Tally("合计")
+    for row in rows.values():
+        tallies.setdefault(row.district, Tally(row.district)).add(row)
+        total.add(row)
+    asked = [row for row in rows.values() if district is None or row.district == district]
+    asked.sort(key=lambda r: (r.covered, r.last_at is not None, r.last_at or datetime.min, r.district, r.name))
+    people = sorted(inspectors.values(), key=lambda p: (-len(p.segments), -p.checkins, p.username))
+    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people)
+
+
+def _names(user_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """user id -> (the name shown, the username)."""
+    if not user_ids:
+        return {}
+    return {row.id: (row.display_name or row.username, row.username) for row in
+            db.session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
+
+
+def districts() -> list[str]:
+    return list(db.session.scalars(select(Segment.district).where(Segment.active.is_(True)).distinct()
+                                   .order_by(Segment.district)))
+
+
+def near(lat: float, lon: float, now: datetime) -> list[dict]:
+    """The active segments within radius_m of a position, nearest first, with when each was last visited (up to
+    LOOKBACK_DAYS back): the check-in page's choice."""
+    found = nearest_segments(lat, lon, radius_m=radius_m(), limit=NEAR_LIMIT)
+    if not found:
+        return []
+    latest = _latest(_by_person(now - timedelta(days=LOOKBACK_DAYS), now + timedelta(seconds=1),
+                                [segment.id for segment, _ in found]))
+    last = {segment_id: at for segment_id, (at, _user) in latest.items()}
+    return [{"segment": segment, "distance_m": distance, "last_at": last.get(segment.id)}
+            for segment, distance in found]
+
+
+EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "本期巡查", "本期打卡", "本期发现问题",
+                  "最近巡查时间", "最近巡查人"]
+EXPORT_WIDTHS = [10, 24, 10, 24, 24, 10, 10, 12, 18, 12]
+
+
+def export_rows(found: Coverage) -> list[list]:
+    """Every segment asked about, gaps first (as the page lists them); 最近巡查 within LOOKBACK_DAYS."""
+    return [[row.district, row.name, row.kind, row.unit, row.adopting, "已巡查" if row.covered else "未巡查",
+             row.checkins, row.finds, fmt(row.last_at) if row.last_at else f"{LOOKBACK_DAYS}天内无", row.last_by]
+            for row in found.rows]

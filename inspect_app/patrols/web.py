@@ -1,0 +1,73 @@
+"""路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, and the coverage's export."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, render_template, request, url_for
+from flask_login import current_user
+
+from ..common.dayspan import day_span, shortcuts
+from ..common.timeutil import fmt as clock_text
+from ..http import date_range_args, done, now
+from ..office import downloads
+from ..policy import CITYWIDE, FILERS, may_open, requires
+from ..tickets.inputs import point_arg
+from . import services
+
+bp = Blueprint("patrols", __name__, url_prefix="/patrols")
+GAPS_SHOWN = 300  # the page lists this many segments not patrolled; the export has all
+
+
+def _asked():
+    moment = now()
+    span = day_span(*date_range_args(request.args), moment)
+    district = (request.args.get("district") or "").strip()[:32] or None
+    return moment, services.coverage(span, district)
+
+
+@bp.get("/")
+@requires(CITYWIDE)
+def index():
+    moment, found = _asked()
+    return render_template("patrols/index.html", c=found, now=moment, districts=services.districts(),
+                           shortcuts=shortcuts(moment, week=True), gaps_shown=GAPS_SHOWN,
+                           lookback=services.LOOKBACK_DAYS, radius=services.radius_m(),
+                           may_check_in=may_open(current_user, "patrols.checkin"))
+
+
+@bp.get("/checkin")
+@requires(FILERS)
+def checkin():
+    moment = now()
+    return render_template("patrols/checkin.html", today=services.todays(current_user, moment),
+                           radius=services.radius_m(), note_max=services.NOTE_MAX)
+
+
+@bp.post("/checkin")
+@requires(FILERS)
+def checkin_post():
+    patrol, new = services.check_in(current_user, request.form, now())
+    if new:
+        flash(f"已在“{patrol.segment.name}”打卡（{clock_text(patrol.at, '%H:%M')}）。", "success")
+    else:
+        flash(f"{services.REPEAT_MINUTES}分钟内已在“{patrol.segment.name}”打过卡（{clock_text(patrol.at, '%H:%M')}），"
+              "不重复记录。", "success")
+    return done(url_for(".checkin"))
+
+
+@bp.get("/near")
+@requires(FILERS)
+def near():
+    """The check-in page's choice: the segments within the radius of `lat`/`lon`, with their last visit."""
+    found = services.near(*point_arg(request.args), now())
+    return jsonify({"radius_m": round(services.radius_m()), "segments": [
+        {"id": f["segment"].id, "name": f["segment"].name, "district": f["segment"].district,
+         "unit_name": f["segment"].unit_label, "distance_m": round(f["distance_m"]),
+         "last": clock_text(f["last_at"], "%m-%d %H:%M") if f["last_at"] else None} for f in found]})
+
+
+@bp.get("/export.<any(xlsx, csv):fmt>")
+@requires(CITYWIDE)
+def export(fmt: str):
+    moment, found = _asked()
+    return downloads.rows_sheet(f"路段巡查覆盖_{found.span.label}", fmt, request.args.get("encoding"), moment,
+                                services.EXPORT_COLUMNS, services.export_rows(found),
+                                widths=services.EXPORT_WIDTHS)

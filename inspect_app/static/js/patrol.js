@@ -1,0 +1,57 @@
+/* 巡查打卡: the phone's position -> the segments within reach (/patrols/near), the nearest picked; the form sends
+   the position with the chosen segment and the server checks the distance again. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.patrol");
+  if (!form) return;
+  var note = form.querySelector(".loc-status"), list = form.querySelector(".patrol-segs");
+  var again = form.querySelector(".relocate"), submit = form.querySelector("button[type=submit]");
+
+  function say(text) { note.textContent = text; }
+
+  function tile(seg, checked) {
+    var label = document.createElement("label"), input = document.createElement("input");
+    var span = document.createElement("span"), small = document.createElement("small");
+    label.className = "tile";
+    input.type = "radio"; input.name = "segment_id"; input.value = seg.id; input.checked = checked;
+    span.textContent = seg.name;
+    small.textContent = seg.district + " · " + seg.unit_name + " · 约" + seg.distance_m + "米 · " +
+      (seg.last ? "最近巡查 " + seg.last : "久未巡查");
+    span.appendChild(small);
+    label.appendChild(input); label.appendChild(span);
+    return label;
+  }
+
+  function show(data) {
+    list.textContent = "";
+    data.segments.forEach(function (seg, i) { list.appendChild(tile(seg, i === 0)); });
+    submit.disabled = !data.segments.length;
+    if (!data.segments.length) say("您的位置" + data.radius_m + "米内没有责任路段，不能打卡。");
+  }
+
+  function locate() {
+    submit.disabled = true;
+    again.hidden = true;
+    if (!navigator.geolocation) { say("此浏览器不能定位，无法打卡。"); return; }
+    say("正在定位…");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var c = pos.coords;
+      form.elements.lat.value = c.latitude.toFixed(6);
+      form.elements.lon.value = c.longitude.toFixed(6);
+      form.elements.accuracy.value = Math.round(c.accuracy);
+      say("已定位（精度约" + Math.round(c.accuracy) + "米），请选择所在路段。");
+      again.hidden = false;
+      var url = form.getAttribute("data-near") + "?lat=" + form.elements.lat.value + "&lon=" + form.elements.lon.value;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(show)
+        .catch(function () { say("附近路段未能载入（网络不通？），请点“重新定位”再试。"); });
+    }, function () {
+      say("未获取到定位：请允许本页获取位置（手机须通过 HTTPS 地址访问），再点“重新定位”。");
+      again.hidden = false;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+  }
+
+  again.addEventListener("click", locate);
+  locate();
+})();

@@ -1,0 +1,205 @@
+"""路段巡查: an inspector's check-in (the position must be on the segment; a double tap is one check-in), and the
+coverage of a period (check-ins and field finds count, citizens' reports do not; Shanghai days; by district; the
+gaps with their last visit), on the page, in its export and in the API; who may do what."""
+from __future__ import annotations
+
+import io
+import re
+
+from conftest import City, at
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from inspect_app.extensions import db
+from inspect_app.patrols.models import Patrol
+
+ON_A = {"lat": "28.2301", "lon": "112.9350"}   # about 11 m from 人民路东段
+NEAR_A = {"lat": "28.2310", "lon": "112.9350"}  # about 111 m from it, 1 km from 建设路西段
+ON_B = {"lat": "28.2399", "lon": "112.9350"}
+
+
+def patrols() -> int:
+    return db.session.scalar(select(func.count(Patrol.id)))
+
+
+def test_check_in_on_the_page(city, browser, clock):
+    clock.stop("2026-11-25T10:00")
+    me = browser(city.inspector)
+    page = me.get("/patrols/checkin").get_data(as_text=True)
+    assert "巡查打卡" in page and "今天还没有打卡" in page and 'name="accuracy"' in page
+
+    near = me.get("/patrols/near?lat=28.2310&lon=112.9350").get_json()
+    assert near["radius_m"] == 200
+    assert [(s["name"], s["distance_m"], s["last"]) for s in near["segments"]] == [("人民路东段", 111, None)]
+
+    answer = me.submit("/patrols/checkin", "/patrols/checkin", {**NEAR_A, "accuracy": "15", "note": " 路面整洁 "})
+    assert answer.status_code == 303
+    page = me.get("/patrols/checkin").get_data(as_text=True)
+    assert "已在“人民路东段”打卡（10:00）" in page and "今日打卡 <small>1 次" in page and "路面整洁" in page
+    patrol = db.session.scalar(select(Patrol))
+    assert (patrol.user_id, patrol.segment_id, patrol.accuracy_m, patrol.note) == (
+        city.inspector.id, city.seg_a.id, 15.0, "路面整洁")
+    assert 110 < patrol.distance_m < 112 and patrol.at == at("2026-11-25T10:00")
+
+    # a double tap (or a retry) twenty minutes on: the same check-in, nothing new
+    clock.stop("2026-11-25T10:20")
+    me.submit("/patrols/checkin", "/patrols/checkin", {**ON_A})
+    assert "30分钟内已在“人民路东段”打过卡（10:00），不重复记录" in me.get("/patrols/checkin").get_data(as_text=True)
+    assert patrols() == 1
+    # half an hour after the first: a new one; another inspector at once: theirs
+    clock.stop("2026-11-25T10:31")
+    me.submit("/patrols/checkin", "/patrols/checkin", {**ON_A})
+    browser(city.inspector2).submit("/patrols/checkin", "/patrols/checkin", {**ON_A})
+    assert patrols() == 3
+    near = me.get("/patrols/near?lat=28.2301&lon=112.9350").get_json()
+    assert near["segments"][0]["last"] == "11-25 10:31"
+
+
+def test_check_in_refusals_keep_nothing(city, browser, api):
+    me = browser(city.inspector)
+    seg_a, seg_b = str(city.seg_a.id), str(city.seg_b.id)
+    cases = [
+        ({}, 400, "巡查打卡需要手机定位"),
+        ({"lat": "28.23"}, 400, "巡查打卡需要手机定位"),
+        ({"lat": "north", "lon": "112.935"}, 400, "纬度格式不正确"),
+        ({**ON_A, "accuracy": "很准"}, 400, "定位精度格式不正确"),
+        ({**ON_A, "accuracy": "-1"}, 400, "定位精度超出范围"),
+        ({**ON_A, "accuracy": "1500"}, 422, "定位精度约1500米，不足以确认您在哪条路段"),
+        ({"lat": str(City.FAR[0]), "lon": str(City.FAR[1])}, 422, "您的位置200米内没有责任路段，不能打卡"),
+        ({**ON_A, "segment_id": seg_b}, 422, "您的位置距“建设路西段”约1101米，超过200米，不能在该路段打卡"),
+        ({**ON_A, "segment_id": "999999"}, 422, "所选路段不存在或已停用"),
+        ({**ON_A, "segment_id": "１"}, 422, "所选路段不存在或已停用"),
+        ({**ON_A, "note": "很" * 201}, 400, "巡查情况不能超过200字"),
+    ]
+    for fields, status, words in cases:
+        answer = me.submit("/patrols/checkin", "/patrols/checkin", fields, script=True)
+        assert answer.status_code == status, (fields, answer.get_data(as_text=True))
+        assert words in answer.get_json()["error"]["message"], fields
+        answer = api.post("/api/v1/patrols", city.inspector, json=fields)
+        assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
+    # a page's refusal comes back to the form with its words
+    answer = me.submit("/patrols/checkin", "/patrols/checkin", {**ON_A, "segment_id": seg_b})
+    assert answer.status_code == 303
+    assert "超过200米，不能在该路段打卡" in me.get("/patrols/checkin").get_data(as_text=True)
+    # a retired segment takes no check-in, even standing on it
+    city.seg_a.active = False
+    db.session.commit()
+    answer = api.post("/api/v1/patrols", city.inspector, json={**ON_A, "segment_id": seg_a})
+    assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "unknown_segment"
+    assert api.post("/api/v1/patrols", city.inspector, json=ON_A).get_json()["error"]["code"] == "no_segment_near"
+    assert patrols() == 0
+
+    # units and leaders do not check in; a unit does not see the coverage either
+    for user in (city.unit_a, city.leader):
+        assert api.post("/api/v1/patrols", user, json=ON_B).status_code == 403
+        assert browser(user).get("/patrols/checkin").status_code == 403
+    assert browser(city.unit_a).get("/patrols/").status_code == 403
+    assert api.get("/api/v1/patrols/coverage", city.unit_a).status_code == 403
+    # without the CSRF token a form is refused
+    assert me.post("/patrols/checkin", data=ON_B).status_code == 400
+    assert patrols() == 0
+
+
+def test_check_in_through_the_api(city, api, clock):
+    clock.stop("2026-11-25T10:00")
+    answer = api.post("/api/v1/patrols", city.inspector, json={**ON_B, "accuracy": 8, "note": "发现一处牛皮癣，已上报"})
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert body["segment"] == {"id": city.seg_b.id, "name": "建设路西段", "district": "临江区"}
+    assert (body["user"], body["at"], body["accuracy_m"]) == ("inspector", "2026-11-25T10:00:00+08:00", 8.0)
+    again = api.post("/api/v1/patrols", city.inspector, json={**ON_B, "segment_id": city.seg_b.id})
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    # the office may check in too (领导督导, 部门联查 go out with it)
+    assert api.post("/api/v1/patrols", city.admin, json=ON_B).status_code == 201
+
+
+def _visits(city, make_ticket):
+    """November: 人民路东段 (江城区) checked in on and found on; 建设路西段 (临江区) reported only by a citizen in
+    November and last checked in on in October; a third segment never visited."""
+    from inspect_app.units.models import Segment
+
+    third = Segment(name="解放路北段", district="江城区", unit=city.street_a, adopting_unit=city.roads)
+    third.coords = [[112.9300, 28.2500], [112.9400, 28.2500]]
+    db.session.add(third)
+    db.session.add_all([
+        Patrol(user_id=city.inspector.id, segment_id=city.seg_a.id, at=at("2026-11-01T00:10"), lat=28.2301,
+               lon=112.935, distance_m=11, note=""),    # 31 October 16:10 UTC: November in Shanghai
+        Patrol(user_id=city.inspector2.id, segment_id=city.seg_a.id, at=at("2026-11-20T15:00"), lat=28.2301,
+               lon=112.935, distance_m=11, note=""),
+        Patrol(user_id=city.inspector2.id, segment_id=city.seg_b.id, at=at("2026-10-20T09:00"), lat=28.2399,
+               lon=112.935, distance_m=11, note=""),
+        Patrol(user_id=city.inspector.id, segment_id=city.seg_b.id, at=at("2026-12-01T00:30"), lat=28.2399,
+               lon=112.935, distance_m=11, note=""),    # December
+    ])
+    db.session.commit()
+    make_ticket(at_time=at("2026-11-10T09:00"))                              # a find on 人民路东段
+    make_ticket(at_time=at("2026-11-12T09:00"), point=City.ON_B, reporter=city.admin, source="citizen")
+    return third
+
+
+def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
+    third = _visits(city, make_ticket)
+    clock.stop("2026-12-05T10:00")
+    from inspect_app.common.dayspan import DaySpan
+    from inspect_app.patrols.services import coverage
+    from datetime import date
+
+    found = coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30)))
+    rows = {row.name: row for row in found.rows}
+    assert (rows["人民路东段"].checkins, rows["人民路东段"].finds, rows["人民路东段"].covered) == (2, 1, True)
+    assert (rows["建设路西段"].checkins, rows["建设路西段"].finds, rows["建设路西段"].covered) == (0, 0, False)
+    assert rows["建设路西段"].last_at == at("2026-10-20T09:00") and rows["建设路西段"].last_by == "inspector2"
+    assert rows["解放路北段"].last_at is None and rows["解放路北段"].adopting == "市市政设施管理处"
+    assert [row.name for row in found.gaps] == ["解放路北段", "建设路西段"]  # never visited first
+    assert [(d.label, d.segments, d.covered) for d in found.districts] == [("临江区", 1, 0), ("江城区", 2, 1)]
+    assert (found.total.segments, found.total.covered, found.total.checkins, found.total.finds) == (3, 1, 2, 1)
+    assert [(p.username, len(p.segments), p.checkins, p.finds) for p in found.inspectors] == [
+        ("inspector", 1, 1, 1), ("inspector2", 1, 1, 0)]
+
+    office = browser(city.admin)
+    page = office.get("/patrols/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    assert "路段巡查覆盖" in page and "已巡查 · 覆盖率 33%" in page
+    assert page.index("解放路北段") < page.index("建设路西段") and "10-20 inspector2" in page
+    assert "90天内未巡查" in page and "巡查打卡</a>" in page  # the office may check in
+    page = office.get("/patrols/?from=2026-11-01&to=2026-11-30&district=江城区").get_data(as_text=True)
+    assert "未巡查路段 <small>江城区 1 条" in page and "建设路西段" not in page.split("未巡查路段")[1]
+    # December so far: 建设路西段's check-in, 人民路东段 last seen on 20 November
+    page = office.get("/patrols/").get_data(as_text=True)
+    assert "2026-12-01 至 2026-12-05" in page and "11-20 inspector2" in page
+
+    # the leader reads it, and an inspector (to find the roads nobody walked)
+    assert "路段巡查覆盖" in browser(city.leader).get("/patrols/").get_data(as_text=True)
+    assert "巡查打卡</a>" not in browser(city.leader).get("/patrols/").get_data(as_text=True)
+    assert browser(city.inspector).get("/patrols/?district=临江区").status_code == 200
+
+    # the export: every segment asked about, gaps first
+    sheet = load_workbook(io.BytesIO(office.get("/patrols/export.xlsx?from=2026-11-01&to=2026-11-30").data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = values.index(next(row for row in values if row[0] == "区（县）"))
+    assert [row[1] for row in values[header + 1:header + 4]] == ["解放路北段", "建设路西段", "人民路东段"]
+    assert values[header + 3][5:8] == ["已巡查", 2, 1] and values[header + 1][8] == "90天内无"
+    csv = office.get("/patrols/export.csv?from=2026-11-01&to=2026-11-30&district=临江区").get_data().decode("gb18030")
+    assert "建设路西段" in csv and "人民路东段" not in csv
+
+    # the API
+    body = api.get("/api/v1/patrols/coverage?from=2026-11-01&to=2026-11-30", city.leader).get_json()
+    assert body["total"] == {"segments": 3, "covered": 1, "uncovered": 2, "rate": 0.3333, "checkins": 2, "finds": 1}
+    assert [s["name"] for s in body["segments"]] == ["解放路北段", "建设路西段", "人民路东段"]
+    assert body["segments"][1]["last_at"] == "2026-10-20T09:00:00+08:00" and body["segments"][0]["last_at"] is None
+    assert api.get("/api/v1/patrols/coverage?from=2026-12-05&to=2026-11-01", city.admin).status_code == 400
+
+    # a retired segment is not counted
+    third.active = False
+    db.session.commit()
+    assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).total.segments == 2
+
+
+def test_the_menu_and_the_bad_period(city, browser):
+    for user, shown in ((city.admin, True), (city.inspector, True), (city.leader, True), (city.unit_a, False)):
+        page = browser(user).get("/", follow_redirects=True).get_data(as_text=True)
+        assert ('href="/patrols/"' in page) is shown, user.username
+    office = browser(city.admin)
+    assert office.get("/patrols/?from=2026-12-01&to=2026-11-01").status_code == 400
+    assert office.get("/patrols/?from=2025-01-01&to=2026-11-01").status_code == 400
+    assert re.search(r"统计时段最长 366 天", office.get("/patrols/?from=2025-01-01&to=2026-11-01")
+                     .get_data(as_text=True))
