@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from conftest import City, at
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from inspect_app.common.dayspan import DaySpan
 from inspect_app.extensions import db
 from inspect_app.patrols.models import Patrol
+from inspect_app.patrols.services import coverage
 
 ON_A = {"lat": "28.2301", "lon": "112.9350"}   # about 11 m from 人民路东段
 NEAR_A = {"lat": "28.2310", "lon": "112.9350"}  # about 111 m from it, 1 km from 建设路西段
@@ -140,10 +143,6 @@ def _visits(city, make_ticket):
 def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
     third = _visits(city, make_ticket)
     clock.stop("2026-12-05T10:00")
-    from inspect_app.common.dayspan import DaySpan
-    from inspect_app.patrols.services import coverage
-    from datetime import date
-
     found = coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30)))
     rows = {row.name: row for row in found.rows}
     assert (rows["人民路东段"].checkins, rows["人民路东段"].finds, rows["人民路东段"].covered) == (2, 1, True)
