@@ -1,8 +1,8 @@
 """Every link a page shows works for whoever it is shown to. In the demo city (its reference data, weeks of
-activity, assessment rounds, reports from outside, key tasks and questionnaires), each role follows the links of its pages from
-the home page, as a person clicking around would: every page, PDF, spreadsheet and photo it reaches must answer
-200. A page that answers 500, or a link to what its reader may not open (403, or 404: another unit's ticket), fails
-here with the page that showed the link."""
+activity, assessment rounds, reports from outside, key tasks, questionnaires and check-ins), each role follows
+the links of its pages from the home page, as a person clicking around would: every page, PDF, spreadsheet and
+photo it reaches must answer 200. A page that answers 500, or a link to what its reader may not open (403, or
+404: another unit's ticket), fails here with the page that showed the link."""
 from __future__ import annotations
 
 import re
@@ -15,6 +15,7 @@ from inspect_app.demo.activity import seed_activity
 from inspect_app.demo.assessment import seed_rounds
 from inspect_app.demo.keytasks import seed_key_tasks
 from inspect_app.demo.outside import seed_outside
+from inspect_app.demo.patrols import seed_patrols
 from inspect_app.demo.seed import seed_demo
 from inspect_app.demo.surveys import seed_surveys
 from inspect_app.extensions import db
@@ -67,9 +68,11 @@ def crawl(client: Browser, visit=None) -> tuple[int, list[str]]:
 
 
 def seed_city(now) -> None:
-    """The demo city with weeks of activity, rounds, reports from outside, key tasks and questionnaires."""
+    """The demo city with weeks of activity, rounds, reports from outside, key tasks, questionnaires and
+    check-ins."""
     for seed in (lambda: seed_demo(now, PASSWORD), lambda: seed_activity(now, tickets=60), lambda: seed_rounds(now),
-                 lambda: seed_outside(now), lambda: seed_key_tasks(now), lambda: seed_surveys(now)):
+                 lambda: seed_outside(now), lambda: seed_key_tasks(now), lambda: seed_surveys(now),
+                 lambda: seed_patrols(now)):
         seed()
         db.session.commit()
 

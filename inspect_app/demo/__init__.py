@@ -1,7 +1,7 @@
 """The demo city: reference data (seed.py), six weeks of activity (activity.py), assessment rounds
-(assessment.py), reports from outside (outside.py), the year's key tasks (keytasks.py) and the residents'
-questionnaires (surveys.py). `load` runs them in order, one transaction each, for both
-`python run.py --demo` and `flask seed-demo`."""
+(assessment.py), reports from outside (outside.py), the year's key tasks (keytasks.py), the residents'
+questionnaires (surveys.py) and the inspectors' check-ins (patrols.py). `load` runs them in order, one transaction
+each, for both `python run.py --demo` and `flask seed-demo`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,3 +41,8 @@ def load(now: datetime, password: str, activity: bool = True, say: Callable[[str
 
     with transaction():
         say(surveys_line(seed_surveys(now)))
+    from .patrols import seed_patrols
+
+    with transaction():
+        count = seed_patrols(now)
+    say(f"已生成督查员巡查打卡 {count} 次。" if count else "已有巡查打卡记录，未再生成。")

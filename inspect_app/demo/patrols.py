@@ -1,0 +1,73 @@
+"""The demo city's 巡查打卡: six weeks of each inspector walking the segments of one district on working days, a few
+segments a day, with the roads out of the way (one in eight) seldom walked, so 路段巡查 shows a month well covered,
+a week half covered, and the gaps."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..common.geo import distance_to_polyline_m
+from ..common.timeutil import as_utc, local, local_midnight
+from ..extensions import db
+from ..patrols.models import Patrol
+from ..units.models import Segment
+from ..workdays.calendar import load_calendar
+
+DAYS = 42
+PER_DAY = 5
+REMOTE_EVERY = 8       # every eighth segment of a district is out of the way ...
+REMOTE_WEIGHT = 0.02   # ... and picked this seldom
+NOTES = ["", "", "", "路面整洁，未发现问题", "已巡查，秩序良好", "发现问题已上报"]
+
+
+def _point_on(coords: list[list[float]], rng: random.Random) -> tuple[float, float]:
+    """A point on the polyline, a few metres off it (a phone's fix on the pavement)."""
+    i = rng.randrange(len(coords) - 1) if len(coords) > 1 else 0
+    (lon1, lat1), (lon2, lat2) = coords[i], coords[min(i + 1, len(coords) - 1)]
+    t = rng.random()
+    return (lat1 + (lat2 - lat1) * t + rng.uniform(-0.0001, 0.0001),
+            lon1 + (lon2 - lon1) * t + rng.uniform(-0.0001, 0.0001))
+
+
+def seed_patrols(now: datetime, seed: int = 31) -> int:
+    """Add the check-ins, if there are none yet; returns how many."""
+    if db.session.scalar(select(Patrol.id).limit(1)) is not None:
+        return 0
+    rng = random.Random(seed)
+    now = as_utc(now)
+    inspectors = list(db.session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
+                                         .order_by(User.username)))
+    segments = list(db.session.scalars(select(Segment).where(Segment.active.is_(True))
+                                       .order_by(Segment.district, Segment.id)))
+    districts = sorted({s.district for s in segments})
+    if not inspectors or not districts:
+        return 0
+    beats = {user.id: [s for s in segments if s.district == districts[n % len(districts)] and s.coords]
+             for n, user in enumerate(inspectors)}
+    first = local(now).date() - timedelta(days=DAYS)
+    calendar = load_calendar(first, days=DAYS + 2)
+    rows = []
+    for offset in range(DAYS + 1):
+        day = first + timedelta(days=offset)
+        if not calendar.is_workday(day):
+            continue
+        for user in inspectors:
+            beat = beats[user.id]
+            weights = [REMOTE_WEIGHT if n % REMOTE_EVERY == REMOTE_EVERY - 1 else 1.0 for n in range(len(beat))]
+            picked = {s.id: s for s in rng.choices(beat, weights=weights, k=PER_DAY)}.values() if beat else []
+            moment = local_midnight(day) + timedelta(hours=8.5 + rng.uniform(0, 1))
+            for segment in picked:
+                moment += timedelta(minutes=rng.uniform(25, 80))
+                if moment >= now:
+                    break
+                lat, lon = (round(value, 6) for value in _point_on(segment.coords, rng))
+                rows.append(Patrol(user_id=user.id, segment_id=segment.id, at=moment, lat=lat, lon=lon,
+                                   accuracy_m=float(rng.randint(5, 30)),
+                                   distance_m=round(distance_to_polyline_m(lat, lon, segment.coords), 1),
+                                   note=rng.choice(NOTES)))
+    db.session.add_all(rows)
+    db.session.flush()
+    return len(rows)

@@ -1,0 +1,40 @@
+"""The demo city's check-ins: each inspector walks one district on working days, so 路段巡查 shows a month well
+covered and its gaps; loading again adds nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from inspect_app.common.dayspan import DaySpan
+from inspect_app.common.geo import distance_to_polyline_m
+from inspect_app.common.timeutil import local
+from inspect_app.demo.patrols import seed_patrols
+from inspect_app.demo.seed import seed_demo
+from inspect_app.extensions import db
+from inspect_app.patrols.models import Patrol
+from inspect_app.patrols.services import coverage
+from inspect_app.workdays.calendar import load_calendar
+
+
+def test_the_demo_inspectors_walk_their_districts(app, now):
+    seed_demo(now, "Demo-patrols-2026")
+    count = seed_patrols(now)
+    db.session.commit()
+    assert 500 < count < 1000
+    assert seed_patrols(now) == 0
+    patrols = list(db.session.scalars(select(Patrol)))
+    assert all(p.at < now and 8 <= local(p.at).hour < 19 for p in patrols)  # working hours, Shanghai
+    calendar = load_calendar(now - timedelta(days=50), days=60)
+    assert all(calendar.is_workday(local(p.at).date()) for p in patrols)
+    assert all(abs(distance_to_polyline_m(p.lat, p.lon, p.segment.coords) - p.distance_m) < 0.1 for p in patrols)
+    assert max(p.distance_m for p in patrols) < 30
+    districts = db.session.execute(select(Patrol.user_id, func.count(func.distinct(Patrol.segment_id)))
+                                   .group_by(Patrol.user_id)).all()
+    assert len(districts) == 5
+    today = local(now).date()
+    month = coverage(DaySpan(today - timedelta(days=29), today))
+    assert 0.75 < month.total.rate < 0.97  # well covered, with gaps to show
+    assert {d.label for d in month.districts} == {"江城区", "临江区", "东湖区", "新港区", "高新区"}
+    week = coverage(DaySpan(today - timedelta(days=6), today))
+    assert week.total.rate < month.total.rate
