@@ -25,7 +25,7 @@ def patrols() -> int:
     return db.session.scalar(select(func.count(Patrol.id)))
 
 
-def test_check_in_on_the_page(city, browser, clock):
+def test_check_in_on_the_page(city, browser, clock, make_ticket):
     clock.stop("2026-11-25T10:00")
     me = browser(city.inspector)
     page = me.get("/patrols/checkin").get_data(as_text=True)
@@ -34,6 +34,9 @@ def test_check_in_on_the_page(city, browser, clock):
     near = me.get("/patrols/near?lat=28.2310&lon=112.9350").get_json()
     assert near["radius_m"] == 200
     assert [(s["name"], s["distance_m"], s["last"]) for s in near["segments"]] == [("人民路东段", 111, None)]
+    # where to walk next: beyond reach, not walked this week (Monday 23 November on), nearest first
+    assert [(s["name"], s["district"]) for s in near["next"]] == [("建设路西段", "临江区")]
+    assert 1000 < near["next"][0]["distance_m"] < 1010
 
     answer = me.submit("/patrols/checkin", "/patrols/checkin", {**NEAR_A, "accuracy": "15", "note": " 路面整洁 "})
     assert answer.status_code == 303
@@ -56,6 +59,11 @@ def test_check_in_on_the_page(city, browser, clock):
     assert patrols() == 3
     near = me.get("/patrols/near?lat=28.2301&lon=112.9350").get_json()
     assert near["segments"][0]["last"] == "11-25 10:31"
+    # a find on 建设路西段 last Sunday does not make it walked this week; one this Monday does
+    make_ticket(at_time=at("2026-11-22T23:50"), point=City.ON_B)
+    assert len(me.get("/patrols/near?lat=28.2301&lon=112.9350").get_json()["next"]) == 1
+    make_ticket(at_time=at("2026-11-23T00:10"), point=City.ON_B)
+    assert me.get("/patrols/near?lat=28.2301&lon=112.9350").get_json()["next"] == []
 
 
 def test_check_in_refusals_keep_nothing(city, browser, api):

@@ -35,6 +35,8 @@ LOOKBACK_DAYS = 90
 REPEAT_MINUTES = 30  # a second check-in on one segment by one inspector within this is the first one again
 NOTE_MAX = 200
 NEAR_LIMIT = 8
+NEXT_RADIUS_M = 3000  # 附近本周未巡查: where to walk next, this far at most ...
+NEXT_LIMIT = 5        # ... and this many
 
 
 def radius_m() -> float:
@@ -274,6 +276,18 @@ def near(lat: float, lon: float, now: datetime) -> list[dict]:
     last = {segment_id: at for segment_id, (at, _user) in latest.items()}
     return [{"segment": segment, "distance_m": distance, "last_at": last.get(segment.id)}
             for segment, distance in found]
+
+
+def not_walked_near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float]]:
+    """Where to walk next: up to NEXT_LIMIT active segments beyond reach (radius_m) but within NEXT_RADIUS_M that
+    nobody visited this week (Monday on, Shanghai), nearest first."""
+    found = [(s, d) for s, d in nearest_segments(lat, lon, radius_m=NEXT_RADIUS_M, limit=60) if d > radius_m()]
+    if not found:
+        return []
+    today = local(now).date()
+    monday = local_midnight(today - timedelta(days=today.weekday()))
+    walked = {row[0] for row in _by_person(monday, now + timedelta(seconds=1), [s.id for s, _ in found])}
+    return [(segment, distance) for segment, distance in found if segment.id not in walked][:NEXT_LIMIT]
 
 
 EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "本期巡查", "本期打卡", "本期发现问题",

@@ -56,12 +56,16 @@ def checkin_post():
 @bp.get("/near")
 @requires(FILERS)
 def near():
-    """The check-in page's choice: the segments within the radius of `lat`/`lon`, with their last visit."""
-    found = services.near(*point_arg(request.args), now())
+    """The check-in page's choice: the segments within the radius of `lat`/`lon`, with their last visit; and the
+    nearest ones beyond it that nobody walked this week (where to go next)."""
+    point, moment = point_arg(request.args), now()
+    found = services.near(*point, moment)
     return jsonify({"radius_m": round(services.radius_m()), "segments": [
         {"id": f["segment"].id, "name": f["segment"].name, "district": f["segment"].district,
          "unit_name": f["segment"].unit_label, "distance_m": round(f["distance_m"]),
-         "last": clock_text(f["last_at"], "%m-%d %H:%M") if f["last_at"] else None} for f in found]})
+         "last": clock_text(f["last_at"], "%m-%d %H:%M") if f["last_at"] else None} for f in found],
+        "next": [{"name": segment.name, "district": segment.district, "distance_m": round(distance)}
+                 for segment, distance in services.not_walked_near(*point, moment)]})
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")

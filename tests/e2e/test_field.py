@@ -423,6 +423,7 @@ def test_a_patrol_check_in_from_the_phone(city, phones):
     page.wait_for_selector("form.patrol label.tile:has-text('人民路东段')")
     assert page.is_checked("form.patrol input[name=segment_id]")
     assert "精度约15米" in page.inner_text(".loc-status")
+    page.wait_for_selector(".patrol-next li:has-text('建设路西段')")  # 1.1 km away, not walked this week
     page.fill("form.patrol input[name=note]", "路面整洁")
     phone.shot("patrol-checkin")
     page.click("form.patrol button:has-text('打卡')")
@@ -437,3 +438,4 @@ def test_a_patrol_check_in_from_the_phone(city, phones):
     far.page.goto(far.base + "/patrols/checkin")
     far.page.wait_for_selector(".loc-status:has-text('200米内没有责任路段')")
     assert far.page.is_disabled("form.patrol button:has-text('打卡')")
+    assert far.page.is_hidden(".patrol-next")  # nothing within 3 km either

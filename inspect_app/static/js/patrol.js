@@ -22,7 +22,22 @@
     return label;
   }
 
+  function showNext(items) {  // where to walk next: the nearest segments nobody walked this week
+    var box = document.querySelector(".patrol-next"), ul = box.querySelector("ul");
+    ul.textContent = "";
+    items.forEach(function (seg) {
+      var li = document.createElement("li"), small = document.createElement("small");
+      li.textContent = seg.name + " ";
+      small.className = "muted";
+      small.textContent = seg.district + " · 约" + seg.distance_m + "米";
+      li.appendChild(small);
+      ul.appendChild(li);
+    });
+    box.hidden = !items.length;
+  }
+
   function show(data) {
+    showNext(data.next || []);
     list.textContent = "";
     data.segments.forEach(function (seg, i) { list.appendChild(tile(seg, i === 0)); });
     submit.disabled = !data.segments.length;
