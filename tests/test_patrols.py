@@ -195,6 +195,14 @@ def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
     assert body["segments"][1]["last_at"] == "2026-10-20T09:00:00+08:00" and body["segments"][0]["last_at"] is None
     assert api.get("/api/v1/patrols/coverage?from=2026-12-05&to=2026-11-01", city.admin).status_code == 400
 
+    # the year's figures: check-ins and the segments they were on
+    from inspect_app.dashboard.year import summary_text, year_report
+    report = year_report(2026, clock())
+    assert (report["inspectors"]["checkins"], report["inspectors"]["walked"]) == (4, 2)
+    assert "巡查打卡4次、涉及责任路段2条。" in summary_text(report)
+    page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert "涉及责任路段 2 条" in page and "/patrols/?from=2026-01-01&amp;to=2026-12-05" in page
+
     # a retired segment is not counted
     third.active = False
     db.session.commit()

@@ -149,9 +149,15 @@ def _inspectors(year: int, stop: datetime) -> dict | None:
         return None
     period = DaySpan(date(year, 1, 1), local(stop - timedelta(microseconds=1)).date())
     rows, total = inspectors_work(period)
+    try:
+        from ..patrols.services import check_in_counts
+        checkins, walked = check_in_counts(period.start, stop)
+    except ImportError:
+        checkins, walked = 0, 0
     return {"people": sum(1 for w in rows if w.filed or w.verified or w.sites), "found": total.valid,
             "verified": total.verified, "rejected": total.rejected, "sites": total.sites,
-            "average_wait_hours": total.average_wait_hours, "first": period.first, "last": period.last}
+            "average_wait_hours": total.average_wait_hours, "first": period.first, "last": period.last,
+            "checkins": checkins, "walked": walked}
 
 
 def _rankings(year: int) -> dict | None:
@@ -235,7 +241,8 @@ def summary_text(report: dict) -> str:
     if w and w["people"]:
         checked = f"，核查整改反馈{w['verified']}件次" if w["verified"] else ""
         sent_back = f"，其中退回返工{w['rejected']}件次" if w["rejected"] else ""
-        parts.append(f"{w['people']}名督查员上报问题{w['found']}件{checked}{sent_back}。")
+        walked = f"，巡查打卡{w['checkins']}次、涉及责任路段{w['walked']}条" if w["checkins"] else ""
+        parts.append(f"{w['people']}名督查员上报问题{w['found']}件{checked}{sent_back}{walked}。")
     e = report["escalation"]
     if e and e["letters"]:
         levels = "、".join(f"{label}{e[key]}期" for key, label in (("listed", "挂牌督办"), ("summons", "约谈通知"))
@@ -339,7 +346,8 @@ def sheet_rows(report: dict) -> list[list]:
         rows += [["督查工作", "督查员（名）", w["people"]], ["督查工作", "督查员上报问题（件）", w["found"]],
                  ["督查工作", "核查整改反馈（件次）", w["verified"]],
                  ["督查工作", "其中退回返工（件次）", w["rejected"]],
-                 ["督查工作", "平均核查用时（小时）", "" if average is None else round(average, 1)]]
+                 ["督查工作", "平均核查用时（小时）", "" if average is None else round(average, 1)],
+                 ["督查工作", "巡查打卡（次）", w["checkins"]], ["督查工作", "打卡涉及责任路段（条）", w["walked"]]]
     if a:
         rows += [["文明测评", f"{k['label']}（轮）", k["rounds"]] for k in a["by_kind"]]
         rows += [["文明测评", "测评点位（个次）", a["sites"]],

@@ -260,6 +260,13 @@ def _names(user_ids: set[int]) -> dict[int, tuple[str, str]]:
             db.session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
 
 
+def check_in_counts(first: datetime, end: datetime) -> tuple[int, int]:
+    """(check-ins, segments checked in on) from `first` to `end`: the year's figures (ix_patrols_at_segment)."""
+    count, segments = db.session.execute(select(func.count(), func.count(Patrol.segment_id.distinct()))
+                                         .where(Patrol.at >= first, Patrol.at < end)).one()
+    return int(count), int(segments)
+
+
 def districts() -> list[str]:
     return list(db.session.scalars(select(Segment.district).where(Segment.active.is_(True)).distinct()
                                    .order_by(Segment.district)))
