@@ -73,6 +73,7 @@ TABLE: dict[str, set[str]] = {
     "patrols.checkin": {"admin", "inspector"},
     "patrols.near": {"admin", "inspector"},
     "api_patrols.coverage": STAFF,
+    "api_workload.index": STAFF,
     "workload.export": STAFF,
     "auth.login": PUBLIC,
     "auth.change_password": ALL,

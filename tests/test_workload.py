@@ -125,7 +125,8 @@ def test_the_export_holds_the_pages_figures_and_is_in_the_log(app, city, novembe
     assert quote("督查员工作量_2026-11-01至2026-11-30_") in response.headers["Content-Disposition"]
     lines = [line.split(",") for line in response.get_data().decode("utf-8-sig").splitlines()]
     assert lines[0][:6] == ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数"]
-    assert lines[1] == ["inspector", "inspector", "4", "1", "3", "3", "1", "0", "0", "1", "12.0", "1", "288.0"]
+    assert lines[1] == ["inspector", "inspector", "4", "1", "3", "3", "1", "0", "0", "0", "0", "1", "12.0", "1",
+                        "288.0"]
     assert lines[-1][0] == "合计" and lines[-1][2] == "5" and lines[-1][5] == ""
     xlsx = office.get(f"/workload/export.xlsx?{NOV}")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
@@ -198,3 +199,40 @@ def test_the_years_figures_say_what_the_inspectors_did(app, city, november, brow
     assert "2名督查员上报问题6件，核查整改反馈3件次，其中退回返工1件次。" in summary_text(report)
     page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
     assert "各督查员明细" in page and "/workload/?from=2026-01-01&amp;to=2026-12-05" in page
+
+
+def test_check_ins_count_and_the_api_gives_the_pages_rows(app, city, november, browser, api, clock):
+    from inspect_app.patrols.models import Patrol
+
+    def check_in(user, segment, when):
+        return Patrol(user_id=user.id, segment_id=segment.id, at=at(when), lat=28.23, lon=112.935, distance_m=5,
+                      note="")
+
+    db.session.add_all([check_in(city.inspector, city.seg_a, "2026-11-01T00:20"),  # 31 October UTC: November
+                        check_in(city.inspector, city.seg_a, "2026-11-03T09:00"),
+                        check_in(city.inspector, city.seg_b, "2026-11-04T09:00"),
+                        check_in(city.inspector2, city.seg_b, "2026-12-01T09:00")])  # December
+    db.session.commit()
+    clock.set("2026-12-05T10:00")
+    page = browser(city.admin).get(f"/workload/?{NOV}").get_data(as_text=True)
+    assert cells(page, "巡查打卡") == ["3（2 条路段）", "0", "3"]
+    lines = browser(city.admin).get(f"/workload/export.csv?{NOV}&encoding=utf-8").get_data().decode("utf-8-sig")
+    assert [line.split(",")[8:10] for line in lines.splitlines()] == [["巡查打卡", "打卡路段"], ["3", "2"],
+                                                                       ["0", "0"], ["3", ""]]
+
+    body = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()
+    assert (body["from"], body["to"]) == ("2026-11-01", "2026-11-30")
+    mine = body["inspectors"][0]
+    assert (mine["username"], mine["filed"], mine["cancelled"], mine["valid"], mine["days"], mine["checkins"],
+            mine["segments_walked"], mine["approved"], mine["rejected"], mine["waiting"]) == \
+        ("inspector", 4, 1, 3, 3, 3, 2, 0, 1, 1)
+    assert mine["oldest_rectified_at"] == "2026-11-23T10:00:00+08:00" and mine["oldest_waited_hours"] == 288.0
+    assert body["total"]["filed"] == 5 and body["total"]["checkins"] == 3 and "days" not in body["total"]
+    assert body["total"]["average_wait_hours"] == 9.0
+    own = api.get(f"/api/v1/workload?{NOV}", city.inspector2).get_json()
+    assert [w["username"] for w in own["inspectors"]] == ["inspector2"]
+    december = api.get("/api/v1/workload?from=2026-12-01", city.inspector2).get_json()
+    assert december["inspectors"][0]["checkins"] == 1 and december["to"] == "2026-12-05"
+    assert api.get("/api/v1/workload", city.unit_a).status_code == 403
+    answer = api.get("/api/v1/workload?from=2026-12-05&to=2026-11-01", city.admin)
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_date_range"

@@ -267,6 +267,15 @@ def check_in_counts(first: datetime, end: datetime) -> tuple[int, int]:
     return int(count), int(segments)
 
 
+def check_ins_by_person(first: datetime, end: datetime, only: int | None = None) -> dict[int, tuple[int, int]]:
+    """user id -> (check-ins, segments checked in on) from `first` to `end` (ix_patrols_at_segment covers it)."""
+    query = (select(Patrol.user_id, func.count(), func.count(Patrol.segment_id.distinct()))
+             .where(Patrol.at >= first, Patrol.at < end).group_by(Patrol.user_id))
+    if only is not None:
+        query = query.where(Patrol.user_id == only)
+    return {user_id: (int(count), int(segments)) for user_id, count, segments in db.session.execute(query)}
+
+
 def districts() -> list[str]:
     return list(db.session.scalars(select(Segment.district).where(Segment.active.is_(True)).distinct()
                                    .order_by(Segment.district)))

@@ -4,6 +4,7 @@
   the office has since cancelled (作废: a duplicate, not a problem, not the city's), and how many were filed without
   a position; on how many days they filed anything;
 - assessed (测评点位): the sites of assessment rounds they submitted in the period;
+- walked (巡查打卡): their check-ins on road segments in the period, and on how many segments (patrols);
 - verified (核查): the rectifications they closed (核查结案) or sent back (返工) in the period, and how long each had
   waited since the unit reported it done;
 - owed now (待核查): the problems they filed that a unit reports rectified and nobody has verified yet, and how long
@@ -24,6 +25,7 @@ from ..auth.models import User
 from ..common.dayspan import DaySpan
 from ..common.sql import const, consts, count_where, hours_between, on_days, shanghai_iso
 from ..extensions import db
+from ..patrols.services import check_ins_by_person
 from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
 
@@ -43,6 +45,8 @@ class Work:
     days: int = 0              # days (Shanghai) with at least one filing
     no_position: int = 0       # filed without a position (no GPS fix, or the inspector declined it)
     sites: int = 0             # assessment sites submitted
+    checkins: int = 0          # 巡查打卡 in the period
+    walked: int = 0            # the segments they were on (each inspector's own: a total's means nothing)
     approved: int = 0
     rejected: int = 0
     wait_hours: float = 0.0    # summed over the verifications with a rectification before them
@@ -76,8 +80,8 @@ class Work:
 
     def add(self, other: Work) -> None:
         """Count another's work in (a total's); days are each inspector's own, and a sum of them means nothing."""
-        for key in ("filed", "cancelled", "no_position", "sites", "approved", "rejected", "wait_hours", "timed",
-                    "waiting"):
+        for key in ("filed", "cancelled", "no_position", "sites", "checkins", "approved", "rejected", "wait_hours",
+                    "timed", "waiting"):
             setattr(self, key, getattr(self, key) + getattr(other, key))
         if other.oldest_rectified and (self.oldest_rectified is None or other.oldest_rectified < self.oldest_rectified):
             self.oldest_rectified = other.oldest_rectified
@@ -145,6 +149,7 @@ def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Wor
         users = users.where(User.id == only_id)
     filings, verifications = _filings(period, only_id), _verifications(period, only_id)
     assessed, waiting = _assessed(period, only_id), _waiting(only_id)
+    patrols = check_ins_by_person(period.start, period.end, only_id)
     rows = []
     for user in db.session.scalars(users):
         work = Work(user.id, user.name, user.username, bool(user.active))
@@ -154,9 +159,10 @@ def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Wor
             work.approved, work.rejected, work.wait_hours, work.timed = verifications[user.id]
             work.wait_hours = float(work.wait_hours)
         work.sites = assessed.get(user.id, 0)
+        work.checkins, work.walked = patrols.get(user.id, (0, 0))
         if user.id in waiting:
             work.waiting, work.oldest_rectified = waiting[user.id]
-        if work.active or work.filed or work.verified or work.sites:
+        if work.active or work.filed or work.verified or work.sites or work.checkins:
             rows.append(work)
     rows.sort(key=lambda w: (-w.filed, -w.verified, w.username))
     total = Work(0, "合计", "")
@@ -181,17 +187,18 @@ def waited_hours(since: datetime | None, now: datetime) -> float | None:
 
 
 EXPORT_COLUMNS = ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数", "无定位上报", "测评点位",
-                  "核查结案", "返工", "平均核查用时（小时）", "待核查（本人上报）", "最久已等待（小时）"]
-EXPORT_WIDTHS = [14, 14, 10, 10, 10, 12, 10, 10, 10, 8, 16, 16, 16]
+                  "巡查打卡", "打卡路段", "核查结案", "返工", "平均核查用时（小时）", "待核查（本人上报）",
+                  "最久已等待（小时）"]
+EXPORT_WIDTHS = [14, 14, 10, 10, 10, 12, 10, 10, 10, 10, 10, 8, 16, 16, 16]
 
 
 def export_rows(rows: list[Work], total: Work, now: datetime) -> list[list]:
-    def line(work: Work, name: str, username: str, days) -> list:
+    def line(work: Work, name: str, username: str, days, walked) -> list:
         average = work.average_wait_hours
         waited = waited_hours(work.oldest_rectified, now)
         return [name, username, work.filed, work.cancelled, work.valid, days, work.no_position, work.sites,
-                work.approved, work.rejected, round(average, 1) if average is not None else "",
+                work.checkins, walked, work.approved, work.rejected, round(average, 1) if average is not None else "",
                 work.waiting, round(waited, 1) if waited is not None else ""]
 
-    return [line(w, w.name + ("" if w.active else "（已停用）"), w.username, w.days) for w in rows] + \
-        [line(total, "合计", "", "")]
+    return [line(w, w.name + ("" if w.active else "（已停用）"), w.username, w.days, w.walked) for w in rows] + \
+        [line(total, "合计", "", "", "")]
