@@ -216,5 +216,7 @@ def test_the_menu_and_the_bad_period(city, browser):
     office = browser(city.admin)
     assert office.get("/patrols/?from=2026-12-01&to=2026-11-01").status_code == 400
     assert office.get("/patrols/?from=2025-01-01&to=2026-11-01").status_code == 400
+    answer = office.get("/patrols/?district=火星区")
+    assert answer.status_code == 400 and "没有“火星区”的在用责任路段" in answer.get_data(as_text=True)
     assert re.search(r"统计时段最长 366 天", office.get("/patrols/?from=2025-01-01&to=2026-11-01")
                      .get_data(as_text=True))

@@ -246,6 +246,8 @@ def coverage(span: DaySpan, district: str | None = None) -> Coverage:
     for row in rows.values():
         tallies.setdefault(row.district, Tally(row.district)).add(row)
         total.add(row)
+    if district is not None and district not in tallies:
+        raise BadRequest(f"没有“{district}”的在用责任路段。", code="unknown_district")
     asked = [row for row in rows.values() if district is None or row.district == district]
     asked.sort(key=lambda r: (r.covered, r.last_at is not None, r.last_at or datetime.min, r.district, r.name))
     people = sorted(inspectors.values(), key=lambda p: (-len(p.segments), -p.checkins, p.username))
@@ -281,7 +283,7 @@ def districts() -> list[str]:
                                    .order_by(Segment.district)))
 
 
-def near(lat: float, lon: float, now: datetime) -> list[dict]:
+def near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float, datetime | None]]:
     """The active segments within radius_m of a position, nearest first, with when each was last visited (up to
     LOOKBACK_DAYS back): the check-in page's choice."""
     found = nearest_segments(lat, lon, radius_m=radius_m(), limit=NEAR_LIMIT)
@@ -290,8 +292,7 @@ def near(lat: float, lon: float, now: datetime) -> list[dict]:
     latest = _latest(_by_person(now - timedelta(days=LOOKBACK_DAYS), now + timedelta(seconds=1),
                                 [segment.id for segment, _ in found]))
     last = {segment_id: at for segment_id, (at, _user) in latest.items()}
-    return [{"segment": segment, "distance_m": distance, "last_at": last.get(segment.id)}
-            for segment, distance in found]
+    return [(segment, distance, last.get(segment.id)) for segment, distance in found]
 
 
 def not_walked_near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float]]:

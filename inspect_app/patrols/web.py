@@ -59,11 +59,10 @@ def near():
     """The check-in page's choice: the segments within the radius of `lat`/`lon`, with their last visit; and the
     nearest ones beyond it that nobody walked this week (where to go next)."""
     point, moment = point_arg(request.args), now()
-    found = services.near(*point, moment)
     return jsonify({"radius_m": round(services.radius_m()), "segments": [
-        {"id": f["segment"].id, "name": f["segment"].name, "district": f["segment"].district,
-         "unit_name": f["segment"].unit_label, "distance_m": round(f["distance_m"]),
-         "last": clock_text(f["last_at"], "%m-%d %H:%M") if f["last_at"] else None} for f in found],
+        {"id": segment.id, "name": segment.name, "district": segment.district, "unit_name": segment.unit_label,
+         "distance_m": round(distance), "last": clock_text(last, "%m-%d %H:%M") if last else None}
+        for segment, distance, last in services.near(*point, moment)],
         "next": [{"name": segment.name, "district": segment.district, "distance_m": round(distance)}
                  for segment, distance in services.not_walked_near(*point, moment)]})
 
