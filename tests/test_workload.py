@@ -215,7 +215,7 @@ def test_check_ins_count_and_the_api_gives_the_pages_rows(app, city, november, b
     db.session.commit()
     clock.set("2026-12-05T10:00")
     page = browser(city.admin).get(f"/workload/?{NOV}").get_data(as_text=True)
-    assert cells(page, "巡查打卡") == ["3（2 条路段）", "0", "3"]
+    assert cells(page, "巡查打卡") == ["3（2 条）", "0", "3"]
     lines = browser(city.admin).get(f"/workload/export.csv?{NOV}&encoding=utf-8").get_data().decode("utf-8-sig")
     assert [line.split(",")[8:10] for line in lines.splitlines()] == [["巡查打卡", "打卡路段"], ["3", "2"],
                                                                        ["0", "0"], ["3", ""]]
