@@ -17,6 +17,7 @@ from .policy import may_open
 # (endpoint, label), in menu order
 NAV = [
     ("tickets.new", "上报问题"),
+    ("patrols.checkin", "巡查打卡"),
     ("tickets.mine", "我的上报"),
     ("tickets.unit_list", "本单位问题"),
     ("tickets.verify_queue", "待核查"),

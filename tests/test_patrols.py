@@ -213,6 +213,7 @@ def test_the_menu_and_the_bad_period(city, browser):
     for user, shown in ((city.admin, True), (city.inspector, True), (city.leader, True), (city.unit_a, False)):
         page = browser(user).get("/", follow_redirects=True).get_data(as_text=True)
         assert ('href="/patrols/"' in page) is shown, user.username
+        assert ('href="/patrols/checkin"' in page) is (user is city.inspector), user.username  # the menu's
     office = browser(city.admin)
     assert office.get("/patrols/?from=2026-12-01&to=2026-11-01").status_code == 400
     assert office.get("/patrols/?from=2025-01-01&to=2026-11-01").status_code == 400

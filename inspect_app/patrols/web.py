@@ -7,13 +7,22 @@ from flask_login import current_user
 from ..common.dayspan import day_span, shortcuts
 from ..common.timeutil import fmt as clock_text
 from ..http import date_range_args, done, now
+from ..navigation import WHEN
 from ..office import downloads
-from ..policy import CITYWIDE, FILERS, may_open, requires
+from ..policy import CITYWIDE, FILERS, INSPECTORS, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from . import services
 
 bp = Blueprint("patrols", __name__, url_prefix="/patrols")
 GAPS_SHOWN = 300  # the page lists this many segments not patrolled; the export has all
+
+
+def _walks(user) -> bool:
+    """The menu's 巡查打卡: inspectors, who check in all day; the office does from 路段巡查's button."""
+    return has_role(user, INSPECTORS)
+
+
+WHEN["patrols.checkin"] = _walks
 
 
 def _asked():
