@@ -13,7 +13,7 @@ from inspect_app.demo.patrols import seed_patrols
 from inspect_app.demo.seed import seed_demo
 from inspect_app.extensions import db
 from inspect_app.patrols.models import Patrol
-from inspect_app.patrols.services import coverage
+from inspect_app.patrols.services import coverage, cycles, overdue
 from inspect_app.workdays.calendar import load_calendar
 
 
@@ -21,7 +21,7 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     seed_demo(now, "Demo-patrols-2026")
     count = seed_patrols(now)
     db.session.commit()
-    assert 500 < count < 1000
+    assert 800 < count < 1400
     assert seed_patrols(now) == 0
     patrols = list(db.session.scalars(select(Patrol)))
     assert all(p.at < now and 8 <= local(p.at).hour < 19 for p in patrols)  # working hours, Shanghai
@@ -38,3 +38,7 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     assert {d.label for d in month.districts} == {"江城区", "临江区", "东湖区", "新港区", "高新区"}
     week = coverage(DaySpan(today - timedelta(days=6), today))
     assert week.total.rate < month.total.rate
+    assert cycles() == {"主次干道": 7, "商业大街": 7, "学校周边": 14, "背街小巷": 14}
+    late = overdue(now)
+    assert late and all(o.since_days is None or o.since_days >= o.days for o in late)
+    assert len(late) < 60  # some, not the city

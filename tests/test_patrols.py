@@ -221,3 +221,65 @@ def test_the_menu_and_the_bad_period(city, browser):
     assert answer.status_code == 400 and "没有“火星区”的在用责任路段" in answer.get_data(as_text=True)
     assert re.search(r"统计时段最长 366 天", office.get("/patrols/?from=2025-01-01&to=2026-11-01")
                      .get_data(as_text=True))
+
+
+def test_patrol_cycles_and_the_segments_past_theirs(city, browser, make_ticket, api, clock):
+    """巡查周期: the office sets how often each kind of segment is walked; 路段巡查 lists, as of now, the segments
+    past theirs, never seen first; refusals save nothing; the 操作日志 has the change."""
+    from inspect_app.audit.models import AuditEntry
+    from inspect_app.patrols.models import PatrolCycle
+    from inspect_app.patrols.services import overdue
+
+    third = _visits(city, make_ticket)  # 解放路北段 never visited; 建设路西段 on 1 December; 人民路东段 20 November
+    city.seg_b.kind = "背街小巷"
+    db.session.commit()
+    clock.stop("2026-12-05T10:00")
+    office = browser(city.admin)
+    page = office.get("/patrols/").get_data(as_text=True)
+    assert "未设置巡查周期" in page and "超期未巡查 <small>" not in page
+    form = office.get("/patrols/cycles").get_data(as_text=True)
+    assert form.count('name="kind"') == 2 and "主次干道" in form and "背街小巷" in form  # the kinds in use
+
+    # refusals keep nothing
+    for kinds, days, status, words in ((["主次干道"], ["0"], 400, "须为 1 到 90 的整数天"),
+                                       (["主次干道"], ["91"], 400, "须为 1 到 90 的整数天"),
+                                       (["主次干道"], ["七"], 400, "须为 1 到 90 的整数天"),
+                                       (["高架桥"], ["7"], 422, "没有类型为“高架桥”的在用责任路段"),
+                                       (["主次干道", "背街小巷"], ["7"], 400, "表单不完整")):
+        answer = office.submit("/patrols/cycles", "/patrols/cycles", {"kind": kinds, "days": days}, script=True)
+        assert answer.status_code == status and words in answer.get_json()["error"]["message"], kinds
+    assert db.session.scalar(select(func.count()).select_from(PatrolCycle)) == 0
+    for user in (city.inspector, city.leader, city.unit_a):
+        assert browser(user).get("/patrols/cycles").status_code == 403
+
+    answer = office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道", "背街小巷"], "days": ["7", ""]})
+    assert answer.status_code == 303
+    page = office.get("/patrols/").get_data(as_text=True)
+    assert "已保存巡查周期：主次干道每7天。" in page
+    assert "超期未巡查 <small>按巡查周期（主次干道7天），截至今天 2 条" in page
+    # 解放路北段 never seen first, then 人民路东段 (20 November 15:00, 14 days and 19 hours ago)
+    found = overdue(clock())
+    assert [(o.segment.name, o.days, o.since_days) for o in found] == [("解放路北段", 7, None), ("人民路东段", 7, 14)]
+    assert found[1].segment.last_by == "inspector2"
+    # 人民路东段 walked today: no longer overdue; back streets weekly: 建设路西段 (1 December) is within it
+    make_ticket(at_time=at("2026-12-05T09:00"))
+    office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道", "背街小巷"], "days": ["7", "3"]})
+    assert [(o.segment.name, o.since_days) for o in overdue(clock())] == [("解放路北段", None), ("建设路西段", 4)]
+    body = api.get("/api/v1/patrols/coverage", city.leader).get_json()
+    assert body["cycles"] == {"主次干道": 7, "背街小巷": 3}
+    assert [(o["name"], o["cycle_days"], o["days_since"]) for o in body["overdue"]] == [
+        ("解放路北段", 7, None), ("建设路西段", 3, 4)]
+    # the inspector reads the list too, without the link to set it
+    page = browser(city.inspector).get("/patrols/").get_data(as_text=True)
+    assert "超期未巡查" in page and "/patrols/cycles" not in page
+
+    # the 操作日志: set, changed, dropped
+    office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道", "背街小巷"], "days": ["5", ""]})
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("%巡查周期%")).order_by(AuditEntry.id))
+    assert sorted((e.target, e.detail, e.actor_id) for e in entries) == sorted([
+        ("巡查周期 主次干道", "天数：7", city.admin.id), ("巡查周期 背街小巷", "天数：3", city.admin.id),
+        ("巡查周期 主次干道", "天数：7 → 5", city.admin.id), ("巡查周期 背街小巷", "不作要求", city.admin.id)])
+    assert "未设置巡查周期" not in office.get("/patrols/").get_data(as_text=True)
+    third.active = False
+    db.session.commit()
+    assert [o.segment.name for o in overdue(clock())] == []

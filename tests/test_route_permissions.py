@@ -72,6 +72,7 @@ TABLE: dict[str, set[str]] = {
     "patrols.export": STAFF,
     "patrols.checkin": {"admin", "inspector"},
     "patrols.near": {"admin", "inspector"},
+    "patrols.cycles": {"admin"},
     "api_patrols.coverage": STAFF,
     "api_workload.index": STAFF,
     "workload.export": STAFF,
@@ -559,6 +560,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     # 巡查打卡: an empty form has no position
     ("patrols.checkin_post", None): {"admin": 400, "inspector": 400},
     ("api_patrols.check_in", None): {"admin": 400, "inspector": 400},
+    ("patrols.cycles_post", None): {"admin": 303},  # the form replaces the rules whole: none sent, none kept
 }
 
 

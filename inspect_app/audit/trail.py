@@ -34,6 +34,7 @@ from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..outbox.models import UnitRobot
+from ..patrols.models import PatrolCycle
 from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site, SiteKind
 from ..tickets.campaigns import Campaign
@@ -111,6 +112,8 @@ AUDITED: dict[type, Audited] = {
                       {"name": "名称", "start_date": "开始日期", "end_date": "结束日期", "districts_json": "区县",
                        "note": "说明"}),
     # who answers for a frontage, and which street enforces it: moved, a shop's problems go to another street office
+    # how often each kind of segment is to be walked: shortened or dropped, a road leaves the overdue list
+    PatrolCycle: Audited("巡查周期", "reference", lambda c: c.kind, {"days": "天数"}, deleted="不作要求"),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",

@@ -1,6 +1,6 @@
 """The demo city's 巡查打卡: six weeks of each inspector walking the segments of one district on working days, a few
 segments a day, with the roads out of the way (one in eight) seldom walked, so 路段巡查 shows a month well covered,
-a week half covered, and the gaps."""
+a week half covered, and the gaps; and the office's 巡查周期, so it shows the segments past theirs."""
 from __future__ import annotations
 
 import random
@@ -12,15 +12,17 @@ from ..auth.models import User
 from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
-from ..patrols.models import Patrol
+from ..patrols.models import Patrol, PatrolCycle
 from ..units.models import Segment
 from ..workdays.calendar import load_calendar
 
 DAYS = 42
-PER_DAY = 5
+PER_DAY = 8
 REMOTE_EVERY = 8       # every eighth segment of a district is out of the way ...
 REMOTE_WEIGHT = 0.02   # ... and picked this seldom
 NOTES = ["", "", "", "路面整洁，未发现问题", "已巡查，秩序良好", "发现问题已上报"]
+# the office's 巡查周期: main roads and shopping streets weekly, school surroundings and back streets fortnightly
+CYCLES = {"主次干道": 7, "商业大街": 7, "学校周边": 14, "背街小巷": 14}
 
 
 def _point_on(coords: list[list[float]], rng: random.Random) -> tuple[float, float]:
@@ -33,7 +35,7 @@ def _point_on(coords: list[list[float]], rng: random.Random) -> tuple[float, flo
 
 
 def seed_patrols(now: datetime, seed: int = 31) -> int:
-    """Add the check-ins, if there are none yet; returns how many."""
+    """Add the check-ins and the office's 巡查周期, if there are no check-ins yet; returns how many check-ins."""
     if db.session.scalar(select(Patrol.id).limit(1)) is not None:
         return 0
     rng = random.Random(seed)
@@ -69,5 +71,8 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
                                    distance_m=round(distance_to_polyline_m(lat, lon, segment.coords), 1),
                                    note=rng.choice(NOTES)))
     db.session.add_all(rows)
+    kinds = {s.kind for s in segments}
+    db.session.add_all(PatrolCycle(kind=kind, days=days) for kind, days in CYCLES.items()
+                       if kind in kinds and db.session.get(PatrolCycle, kind) is None)
     db.session.flush()
     return len(rows)

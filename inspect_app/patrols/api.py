@@ -38,7 +38,8 @@ def check_in():
 @bp.get("/patrols/coverage")
 @requires(CITYWIDE)
 def coverage():
-    """?from&to (days, Shanghai; this month by default)&district → the period's figures and each segment's."""
+    """?from&to (days, Shanghai; this month by default)&district → the period's figures and each segment's; and,
+    as of now, the segments past their kind's 巡查周期."""
     moment = now()
     span = day_span(*date_range_args(request.args), moment)
     found = services.coverage(span, (request.args.get("district") or "").strip()[:32] or None)
@@ -48,4 +49,9 @@ def coverage():
         "districts": [{"district": d.label, **_tally(d)} for d in found.districts],
         "segments": [{"id": r.id, "name": r.name, "district": r.district, "unit": r.unit, "adopting_unit": r.adopting
                       or None, "covered": r.covered, "checkins": r.checkins, "finds": r.finds,
-                      "last_at": isoformat(r.last_at), "last_by": r.last_by or None} for r in found.rows]})
+                      "last_at": isoformat(r.last_at), "last_by": r.last_by or None} for r in found.rows],
+        "cycles": services.cycles(),
+        "overdue": [{"id": o.segment.id, "name": o.segment.name, "district": o.segment.district,
+                     "kind": o.segment.kind, "cycle_days": o.days, "last_at": isoformat(o.segment.last_at),
+                     "last_by": o.segment.last_by or None, "days_since": o.since_days}
+                    for o in services.overdue(moment)]})

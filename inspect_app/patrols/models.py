@@ -1,9 +1,10 @@
-"""巡查打卡: an inspector was on a road segment at a moment, by the phone's position."""
+"""巡查打卡: an inspector was on a road segment at a moment, by the phone's position; 巡查周期: how often each kind of
+segment is to be walked."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -30,3 +31,12 @@ class Patrol(db.Model):
 
     user = relationship("User", lazy="joined")
     segment = relationship("Segment", lazy="joined")
+
+
+class PatrolCycle(db.Model):
+    """巡查周期: a segment of this kind (Segment.kind: 主次干道, 背街小巷 …) is to be walked at least every `days`
+    days; a kind without a row has no rule."""
+    __tablename__ = "patrol_cycles"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)

@@ -19,6 +19,7 @@ from ..common.dayspan import DaySpan
 from ..common.errors import BadRequest, Invalid
 from ..common.geo import distance_to_polyline_m
 from ..common.ids import row_id
+from ..common.models import lock_setting
 from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight
@@ -28,7 +29,7 @@ from ..tickets.models import Ticket
 from ..tickets.rules import FIELD_SOURCES
 from ..units.models import Segment, Unit
 from ..units.services import nearest_segments
-from .models import Patrol
+from .models import Patrol, PatrolCycle
 
 FOUND_SOURCES = (*FIELD_SOURCES, "mock_assessment")
 LOOKBACK_DAYS = 90
@@ -305,6 +306,88 @@ def not_walked_near(lat: float, lon: float, now: datetime) -> list[tuple[Segment
     monday = local_midnight(today - timedelta(days=today.weekday()))
     walked = {row[0] for row in _by_person(monday, now + timedelta(seconds=1), [s.id for s, _ in found])}
     return [(segment, distance) for segment, distance in found if segment.id not in walked][:NEXT_LIMIT]
+
+
+# ----------------------------------------------------------------------------- 巡查周期 and 超期未巡查
+
+CYCLE_MAX_DAYS = LOOKBACK_DAYS
+
+
+def kinds() -> list[tuple[str, int]]:
+    """The active segments' kinds, and how many segments each."""
+    return [tuple(row) for row in db.session.execute(
+        select(Segment.kind, func.count()).where(Segment.active.is_(True)).group_by(Segment.kind)
+        .order_by(Segment.kind))]
+
+
+def cycles() -> dict[str, int]:
+    return dict(db.session.execute(select(PatrolCycle.kind, PatrolCycle.days)).tuples().all())
+
+
+def save_cycles(kinds_given: list, days_given: list) -> dict[str, int]:
+    """The office's 巡查周期, replaced whole: for each kind its days (1 to CYCLE_MAX_DAYS), or blank for no rule.
+    A kind no active segment has is refused (422), a number out of range (400); nothing is saved then."""
+    if len(kinds_given) != len(days_given):
+        raise BadRequest("巡查周期表单不完整，请刷新页面后重试。", code="invalid_form")
+    known = {kind for kind, _ in kinds()}
+    wanted: dict[str, int] = {}
+    for kind, raw in zip(kinds_given, days_given):
+        kind = str(kind).strip()
+        if kind not in known:
+            raise Invalid(f"没有类型为“{kind}”的在用责任路段。", code="unknown_kind")
+        text = str(raw or "").strip()
+        if not text:
+            continue
+        days = row_id(text)
+        if days is None or days > CYCLE_MAX_DAYS:
+            raise BadRequest(f"“{kind}”的巡查周期须为 1 到 {CYCLE_MAX_DAYS} 的整数天，不填为不作要求。",
+                             code="invalid_days")
+        wanted[kind] = days
+    lock_setting("patrol-cycles")
+    for row in db.session.scalars(select(PatrolCycle)):
+        if row.kind not in wanted and row.kind in known:
+            db.session.delete(row)
+    for kind, days in wanted.items():
+        row = db.session.get(PatrolCycle, kind)
+        if row is None:
+            db.session.add(PatrolCycle(kind=kind, days=days))
+        else:
+            row.days = days
+    db.session.flush()
+    return wanted
+
+
+@dataclass
+class Overdue:
+    segment: SegmentCoverage
+    days: int                      # the kind's cycle
+    since_days: int | None         # whole days since the last visit; None: none in LOOKBACK_DAYS
+
+
+def overdue(now: datetime) -> list[Overdue]:
+    """The active segments whose kind has a 巡查周期 and that nobody visited within it, up to `now`: those not seen
+    in LOOKBACK_DAYS first, then the longest unvisited."""
+    rule = cycles()
+    if not rule:
+        return []
+    rows = {segment_id: row for segment_id, row in _segments().items() if row.kind in rule}
+    if not rows:
+        return []
+    reach = now - timedelta(days=max(rule.values()))
+    latest = _latest(_by_person(reach, now + timedelta(seconds=1), list(rows)))
+    unseen = [segment_id for segment_id in rows if segment_id not in latest]
+    if unseen:  # when they were last seen, LOOKBACK_DAYS back at most (a seek each, as coverage's gaps)
+        latest.update(_latest(_by_person(now - timedelta(days=LOOKBACK_DAYS), reach, unseen)))
+    names = _names({user_id for _, user_id in latest.values()})
+    found = []
+    for segment_id, row in rows.items():
+        at, user_id = latest.get(segment_id, (None, None))
+        if at is not None and at > now - timedelta(days=rule[row.kind]):
+            continue
+        row.last_at, row.last_by = at, names.get(user_id, ("", ""))[0] if at else ""
+        found.append(Overdue(row, rule[row.kind], None if at is None else int((now - at).total_seconds() // 86400)))
+    found.sort(key=lambda o: (o.since_days is not None, -(o.since_days or 0), o.segment.district, o.segment.name))
+    return found
 
 
 EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "本期巡查", "本期打卡", "本期发现问题",

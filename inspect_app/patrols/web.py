@@ -9,7 +9,7 @@ from ..common.timeutil import fmt as clock_text
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
-from ..policy import CITYWIDE, FILERS, INSPECTORS, has_role, may_open, requires
+from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from . import services
 
@@ -39,7 +39,25 @@ def index():
     return render_template("patrols/index.html", c=found, now=moment, districts=services.districts(),
                            shortcuts=shortcuts(moment, week=True), gaps_shown=GAPS_SHOWN,
                            lookback=services.LOOKBACK_DAYS, radius=services.radius_m(),
-                           may_check_in=may_open(current_user, "patrols.checkin"))
+                           overdue=services.overdue(moment), cycles=services.cycles(),
+                           may_check_in=may_open(current_user, "patrols.checkin"),
+                           may_set_cycles=may_open(current_user, "patrols.cycles"))
+
+
+@bp.get("/cycles")
+@requires(OFFICE)
+def cycles():
+    return render_template("patrols/cycles.html", kinds=services.kinds(), cycles=services.cycles(),
+                           max_days=services.CYCLE_MAX_DAYS)
+
+
+@bp.post("/cycles")
+@requires(OFFICE)
+def cycles_post():
+    saved = services.save_cycles(request.form.getlist("kind"), request.form.getlist("days"))
+    flash("已保存巡查周期：" + ("、".join(f"{kind}每{days}天" for kind, days in saved.items()) or "均不作要求") + "。",
+          "success")
+    return done(url_for(".index"))
 
 
 @bp.get("/checkin")
