@@ -4,10 +4,12 @@
 
 Uses the suite's cached city (benchmarks/city.py: 2,000 segments, 40 inspectors, the tickets of three years). The
 city has no check-ins of its own; the first run adds them (each inspector 8 a day, on weekdays, over the same
-three years: about 250,000 rows at any ticket count), which the page reads beside the tickets. As the office,
+three years: about 250,000 rows at any ticket count), which the page reads beside the tickets, and makes every
+segment kind's 巡查周期 a week, so the page lists the segments past it too. As the office,
 logged in through the form, it times GET /patrols/ for the city's current week so far, the last complete month and
 the 365 days up to the city's "now", each the median of `repeats` runs interleaved with its floor: the page's own
-SELECTs (the visits' latest per segment, the period's counts per segment and person, the names, the segments)
+SELECTs (the period's visits per segment and person, the gaps' last visits, the names, the segments, the rules
+and the segments past them)
 replayed as raw SQL on the same connection, rows fetched. Prints one JSON line per period.
 """
 from __future__ import annotations
@@ -64,12 +66,28 @@ def add_check_ins(app, now) -> int:
         return len(rows)
 
 
+def set_cycles(app) -> None:
+    """Every segment kind weekly (巡查周期), so the page also lists the segments past it, as of the city's now."""
+    from sqlalchemy import select
+
+    from inspect_app.extensions import db
+    from inspect_app.patrols.models import PatrolCycle
+    from inspect_app.units.models import Segment
+
+    with app.app_context():
+        for kind in db.session.scalars(select(Segment.kind).distinct()):
+            if db.session.get(PatrolCycle, kind) is None:
+                db.session.add(PatrolCycle(kind=kind, days=7))
+        db.session.commit()
+
+
 def run(tickets: int, repeats: int, database_url: str | None) -> list[dict]:
     from inspect_app.common.timeutil import local
 
     data = city.ensure(city.Spec("city", tickets), database_url)
     app = bench_app(data)
     added = add_check_ins(app, data.now)
+    set_cycles(app)
     office = session_client(app, data.meta["admin"], data.meta["password"])
     today = local(data.now).date()
     month_end = today.replace(day=1) - timedelta(days=1)
