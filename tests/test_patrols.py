@@ -175,6 +175,7 @@ def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
     assert "2026-12-01 至 2026-12-05" in page and "11-20 inspector2" in page
 
     # the leader reads it, and an inspector (to find the roads nobody walked)
+    assert 'href="/patrols/">路段巡查</a>' in browser(city.leader).get("/dashboard/").get_data(as_text=True)
     assert "路段巡查覆盖" in browser(city.leader).get("/patrols/").get_data(as_text=True)
     assert "巡查打卡</a>" not in browser(city.leader).get("/patrols/").get_data(as_text=True)
     assert browser(city.inspector).get("/patrols/?district=临江区").status_code == 200
