@@ -24,7 +24,7 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     assert 800 < count < 1400
     assert seed_patrols(now) == 0
     patrols = list(db.session.scalars(select(Patrol)))
-    assert all(p.at < now and 8 <= local(p.at).hour < 19 for p in patrols)  # working hours, Shanghai
+    assert all(p.at < now and 8 <= local(p.at).hour < 18 for p in patrols)  # working hours, Shanghai
     calendar = load_calendar(now - timedelta(days=50), days=60)
     assert all(calendar.is_workday(local(p.at).date()) for p in patrols)
     assert all(abs(distance_to_polyline_m(p.lat, p.lon, p.segment.coords) - p.distance_m) < 0.1 for p in patrols)

@@ -62,7 +62,7 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
             picked = {s.id: s for s in rng.choices(beat, weights=weights, k=PER_DAY)}.values() if beat else []
             moment = local_midnight(day) + timedelta(hours=8.5 + rng.uniform(0, 1))
             for segment in picked:
-                moment += timedelta(minutes=rng.uniform(25, 80))
+                moment += timedelta(minutes=rng.uniform(20, 55))  # eight by mid-afternoon
                 if moment >= now:
                     break
                 lat, lon = (round(value, 6) for value in _point_on(segment.coords, rng))
