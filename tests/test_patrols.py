@@ -259,13 +259,13 @@ def test_patrol_cycles_and_the_segments_past_theirs(city, browser, make_ticket, 
     assert "已保存巡查周期：主次干道每7天。" in page
     assert "超期未巡查 <small>按巡查周期（主次干道7天），截至今天 2 条" in page
     # 解放路北段 never seen first, then 人民路东段 (20 November 15:00, 14 days and 19 hours ago)
-    found = overdue(clock())
+    found = overdue(clock()).items
     assert [(o.segment.name, o.days, o.since_days) for o in found] == [("解放路北段", 7, None), ("人民路东段", 7, 14)]
-    assert found[1].segment.last_by == "inspector2"
+    assert found[1].last_by == "inspector2"
     # 人民路东段 walked today: no longer overdue; back streets weekly: 建设路西段 (1 December) is within it
     make_ticket(at_time=at("2026-12-05T09:00"))
     office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道", "背街小巷"], "days": ["7", "3"]})
-    assert [(o.segment.name, o.since_days) for o in overdue(clock())] == [("解放路北段", None), ("建设路西段", 4)]
+    assert [(o.segment.name, o.since_days) for o in overdue(clock()).items] == [("解放路北段", None), ("建设路西段", 4)]
     body = api.get("/api/v1/patrols/coverage", city.leader).get_json()
     assert body["cycles"] == {"主次干道": 7, "背街小巷": 3}
     assert [(o["name"], o["cycle_days"], o["days_since"]) for o in body["overdue"]] == [
@@ -283,4 +283,4 @@ def test_patrol_cycles_and_the_segments_past_theirs(city, browser, make_ticket, 
     assert "未设置巡查周期" not in office.get("/patrols/").get_data(as_text=True)
     third.active = False
     db.session.commit()
-    assert [o.segment.name for o in overdue(clock())] == []
+    assert [o.segment.name for o in overdue(clock()).items] == []

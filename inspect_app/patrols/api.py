@@ -43,6 +43,7 @@ def coverage():
     moment = now()
     span = day_span(*date_range_args(request.args), moment)
     found = services.coverage(span, (request.args.get("district") or "").strip()[:32] or None)
+    due = services.overdue(moment, found.segments)
     return jsonify({
         "from": span.first.isoformat(), "to": span.last.isoformat(), "district": found.district,
         "total": _tally(found.total),
@@ -50,8 +51,7 @@ def coverage():
         "segments": [{"id": r.id, "name": r.name, "district": r.district, "unit": r.unit, "adopting_unit": r.adopting
                       or None, "covered": r.covered, "checkins": r.checkins, "finds": r.finds,
                       "last_at": isoformat(r.last_at), "last_by": r.last_by or None} for r in found.rows],
-        "cycles": services.cycles(),
+        "cycles": due.cycles,
         "overdue": [{"id": o.segment.id, "name": o.segment.name, "district": o.segment.district,
-                     "kind": o.segment.kind, "cycle_days": o.days, "last_at": isoformat(o.segment.last_at),
-                     "last_by": o.segment.last_by or None, "days_since": o.since_days}
-                    for o in services.overdue(moment)]})
+                     "kind": o.segment.kind, "cycle_days": o.days, "last_at": isoformat(o.last_at),
+                     "last_by": o.last_by or None, "days_since": o.since_days} for o in due.items]})

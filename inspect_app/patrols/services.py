@@ -170,6 +170,7 @@ class Coverage:
     districts: list[Tally]          # every district, for the table
     total: Tally
     inspectors: list[InspectorPatrols]
+    segments: dict[int, SegmentCoverage]  # every active segment, as read once (overdue() takes them too)
 
     @property
     def gaps(self) -> list[SegmentCoverage]:
@@ -252,7 +253,7 @@ def coverage(span: DaySpan, district: str | None = None) -> Coverage:
     asked = [row for row in rows.values() if district is None or row.district == district]
     asked.sort(key=lambda r: (r.covered, r.last_at is not None, r.last_at or datetime.min, r.district, r.name))
     people = sorted(inspectors.values(), key=lambda p: (-len(p.segments), -p.checkins, p.username))
-    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people)
+    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people, rows)
 
 
 def _names(user_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -359,20 +360,30 @@ def save_cycles(kinds_given: list, days_given: list) -> dict[str, int]:
 
 @dataclass
 class Overdue:
-    segment: SegmentCoverage
+    segment: SegmentCoverage       # read only: its last_at is the coverage period's, not this list's
     days: int                      # the kind's cycle
+    last_at: datetime | None       # the latest visit, LOOKBACK_DAYS back at most
+    last_by: str
     since_days: int | None         # whole days since the last visit; None: none in LOOKBACK_DAYS
 
 
-def overdue(now: datetime) -> list[Overdue]:
+@dataclass
+class Due:
+    cycles: dict[str, int]         # the office's 巡查周期 (none: no list)
+    items: list[Overdue]
+
+
+def overdue(now: datetime, segments: dict[int, SegmentCoverage] | None = None) -> Due:
     """The active segments whose kind has a 巡查周期 and that nobody visited within it, up to `now`: those not seen
-    in LOOKBACK_DAYS first, then the longest unvisited."""
+    in LOOKBACK_DAYS first, then the longest unvisited. `segments`: the active segments a caller read already
+    (Coverage.segments), so a page reads them once."""
     rule = cycles()
     if not rule:
-        return []
-    rows = {segment_id: row for segment_id, row in _segments().items() if row.kind in rule}
+        return Due(rule, [])
+    rows = {segment_id: row for segment_id, row in (segments if segments is not None else _segments()).items()
+            if row.kind in rule}
     if not rows:
-        return []
+        return Due(rule, [])
     reach = now - timedelta(days=max(rule.values()))
     latest = _latest(_by_person(reach, now + timedelta(seconds=1), list(rows)))
     unseen = [segment_id for segment_id in rows if segment_id not in latest]
@@ -384,10 +395,10 @@ def overdue(now: datetime) -> list[Overdue]:
         at, user_id = latest.get(segment_id, (None, None))
         if at is not None and at > now - timedelta(days=rule[row.kind]):
             continue
-        row.last_at, row.last_by = at, names.get(user_id, ("", ""))[0] if at else ""
-        found.append(Overdue(row, rule[row.kind], None if at is None else int((now - at).total_seconds() // 86400)))
+        found.append(Overdue(row, rule[row.kind], at, names.get(user_id, ("", ""))[0] if at else "",
+                             None if at is None else int((now - at).total_seconds() // 86400)))
     found.sort(key=lambda o: (o.since_days is not None, -(o.since_days or 0), o.segment.district, o.segment.name))
-    return found
+    return Due(rule, found)
 
 
 EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "本期巡查", "本期打卡", "本期发现问题",
