@@ -1,5 +1,5 @@
-"""The demo city's check-ins: each inspector walks one district on working days, so 路段巡查 shows a month well
-covered and its gaps; loading again adds nothing."""
+"""The demo city's check-ins: each inspector walks one district on working days, the 督查片区 they answer for, so
+路段巡查 shows a month well covered and its gaps; loading again adds nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,3 +42,8 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     late = overdue(now).items
     assert late and all(o.since_days is None or o.since_days >= o.days for o in late)
     assert len(late) < 60  # some, not the city
+    # each inspector answers for the district they walk, and walked most of it this month
+    assert set(month.areas.by_district) == {d.label for d in month.districts}
+    zoned = [p for p in month.inspectors if p.districts]
+    assert len(zoned) == len(districts) and all(len(p.districts) == 1 for p in zoned)
+    assert all(p.area_walked / p.area_segments > 0.6 for p in zoned)

@@ -185,7 +185,7 @@ def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = values.index(next(row for row in values if row[0] == "区（县）"))
     assert [row[1] for row in values[header + 1:header + 4]] == ["解放路北段", "建设路西段", "人民路东段"]
-    assert values[header + 3][5:8] == ["已巡查", 2, 1] and values[header + 1][8] == "90天内无"
+    assert values[header + 3][6:9] == ["已巡查", 2, 1] and values[header + 1][9] == "90天内无"
     csv = office.get("/patrols/export.csv?from=2026-11-01&to=2026-11-30&district=临江区").get_data().decode("gb18030")
     assert "建设路西段" in csv and "人民路东段" not in csv
 
@@ -284,3 +284,97 @@ def test_patrol_cycles_and_the_segments_past_theirs(city, browser, make_ticket, 
     third.active = False
     db.session.commit()
     assert [o.segment.name for o in overdue(clock()).items] == []
+
+
+def test_patrol_areas(city, browser, make_ticket, api, clock, now):
+    """督查片区 (分片包干): the office puts inspectors on districts; 路段巡查 names who answers for each district and
+    how much of their own 片区 each walked; an inspector's check-in page tells their 片区's week and where in it to go
+    next; refusals save nothing; the 操作日志 has the change; a disabled account does not count."""
+    from inspect_app.audit.models import AuditEntry
+    from inspect_app.auth.services import create_user
+    from inspect_app.patrols.models import PatrolArea
+
+    _visits(city, make_ticket)  # 江城区: 人民路东段 (visited in November), 解放路北段 (never); 临江区: 建设路西段
+    third = create_user("inspector3", "inspector", "Passw0rd-3rd", now)
+    db.session.commit()
+    clock.stop("2026-12-05T10:00")
+    office = browser(city.admin)
+    form = office.get("/patrols/areas").get_data(as_text=True)
+    assert "尚无督查员负责：临江区、江城区" in form
+    assert form.count('name="area"') == 6  # three inspectors, two districts
+    assert "未划分督查片区" in office.get("/patrols/").get_data(as_text=True)
+    for user in (city.inspector, city.leader, city.unit_a):
+        assert browser(user).get("/patrols/areas").status_code == 403
+    assert browser(city.inspector).submit("/patrols/", "/patrols/areas", {"area": [f"{city.inspector.id}:江城区"]},
+                                          script=True).status_code == 403
+
+    # refusals save nothing
+    me, two = city.inspector.id, city.inspector2.id
+    for values, status, words in (([f"{me}:江城区", "江城区"], 400, "督查片区表单不正确"),
+                                  (["x:江城区"], 400, "督查片区表单不正确"),
+                                  ([f"{city.admin.id}:江城区"], 422, "不是督查员账号"),
+                                  ([f"{me}:江城区", f"{two}:火星区"], 422, "没有“火星区”的在用责任路段")):
+        answer = office.submit("/patrols/areas", "/patrols/areas", {"area": values}, script=True)
+        assert answer.status_code == status and words in answer.get_json()["error"]["message"], values
+    assert db.session.scalar(select(func.count()).select_from(PatrolArea)) == 0
+
+    answer = office.submit("/patrols/areas", "/patrols/areas",
+                           {"area": [f"{me}:江城区", f"{two}:江城区", f"{two}:临江区", f"{third.id}:江城区"]})
+    assert answer.status_code == 303
+    page = office.get("/patrols/?from=2026-11-01&to=2026-11-30").get_data(as_text=True)
+    assert "已保存督查片区：3名督查员分片负责2个区（县）。" in page and "片区督查员" in page
+
+    # November: inspector walked 人民路东段 of 江城区's two; inspector2 it too, of three; inspector3 none
+    found = coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30)))
+    assert found.areas.names("江城区") == "inspector、inspector2、inspector3"
+    assert [(p.username, p.districts, p.area_walked, p.area_segments) for p in found.inspectors] == [
+        ("inspector", ["江城区"], 1, 2), ("inspector2", ["临江区", "江城区"], 1, 3), ("inspector3", ["江城区"], 0, 2)]
+    assert "1 / 2（50%）" in page and "0 / 2（0%）" in page
+    sheet = load_workbook(io.BytesIO(office.get("/patrols/export.xlsx?from=2026-11-01&to=2026-11-30").data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = values.index(next(row for row in values if row[0] == "区（县）"))
+    assert values[header][5] == "片区督查员"
+    assert values[header + 1][1:6:4] == ["解放路北段", "inspector、inspector2、inspector3"]
+    body = api.get("/api/v1/patrols/coverage?from=2026-11-01&to=2026-11-30", city.leader).get_json()
+    assert [(d["district"], d["inspectors"]) for d in body["districts"]] == [
+        ("临江区", ["inspector2"]), ("江城区", ["inspector", "inspector2", "inspector3"])]
+    assert body["inspectors"][2] == {"username": "inspector3", "name": "inspector3", "districts": ["江城区"],
+                                     "segments": 0, "checkins": 0, "finds": 0, "area_segments": 2, "area_walked": 0}
+
+    # the inspector's check-in page: their 片区 this week (Monday 30 November on), and with a 巡查周期 its overdue
+    mine = browser(city.inspector)
+    page = mine.get("/patrols/checkin").get_data(as_text=True)
+    assert "我的片区 <small>江城区" in page and "本周已巡查 <strong>0</strong> / 2 条路段（0%）" in page
+    assert "超期未巡查" not in page and "附近片区内本周未巡查的路段" in page
+    office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道"], "days": ["7"]})
+    page = mine.get("/patrols/checkin").get_data(as_text=True)
+    assert "超期未巡查 <strong>2</strong> 条" in page
+    assert "解放路北段 <small class=\"muted\">江城区 · 每7天 · 90天内未巡查" in page
+    assert "人民路东段 <small class=\"muted\">江城区 · 每7天 · 14天前巡查" in page
+    assert "我的片区" not in browser(city.admin).get("/patrols/checkin").get_data(as_text=True)
+    # where to go next, within their 片区 only: the next Tuesday, 建设路西段 (临江区) is inspector2's, not theirs
+    clock.stop("2026-12-08T10:00")  # (signed in again: the session idled out)
+    near = browser(city.inspector).get("/patrols/near?lat=28.2301&lon=112.9350").get_json()
+    assert [s["name"] for s in near["next"]] == ["解放路北段"]
+    assert [s["name"] for s in browser(city.inspector2).get("/patrols/near?lat=28.2301&lon=112.9350")
+            .get_json()["next"]] == ["建设路西段", "解放路北段"]
+
+    # replaced whole: inspector2 off 临江区; the 操作日志 has each change
+    office = browser(city.admin)
+    office.submit("/patrols/areas", "/patrols/areas", {"area": [f"{me}:江城区", f"{two}:江城区", f"{third.id}:江城区"]})
+    assert "尚无督查员负责：临江区" in office.get("/patrols/areas").get_data(as_text=True)
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("督查片区%")).order_by(AuditEntry.id))
+    assert sorted((e.action, e.target, e.detail) for e in entries) == [
+        ("create", "督查片区 inspector · 江城区", ""), ("create", "督查片区 inspector2 · 临江区", ""),
+        ("create", "督查片区 inspector2 · 江城区", ""), ("create", "督查片区 inspector3 · 江城区", ""),
+        ("delete", "督查片区 inspector2 · 临江区", "不再负责")]
+
+    # a disabled account is off the form and the page; its 片区 counts again when it is enabled
+    third.active = False
+    db.session.commit()
+    assert "inspector3" not in office.get("/patrols/areas").get_data(as_text=True)
+    office.submit("/patrols/areas", "/patrols/areas", {"area": [f"{me}:江城区"]})  # the form without inspector3
+    assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).areas.names("江城区") == "inspector"
+    third.active = True
+    db.session.commit()
+    assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).areas.names("江城区") == "inspector、inspector3"

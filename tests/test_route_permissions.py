@@ -73,6 +73,7 @@ TABLE: dict[str, set[str]] = {
     "patrols.checkin": {"admin", "inspector"},
     "patrols.near": {"admin", "inspector"},
     "patrols.cycles": {"admin"},
+    "patrols.areas": {"admin"},
     "api_patrols.coverage": STAFF,
     "api_workload.index": STAFF,
     "workload.export": STAFF,
@@ -561,6 +562,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("patrols.checkin_post", None): {"admin": 400, "inspector": 400},
     ("api_patrols.check_in", None): {"admin": 400, "inspector": 400},
     ("patrols.cycles_post", None): {"admin": 303},  # the form replaces the rules whole: none sent, none kept
+    ("patrols.areas_post", None): {"admin": 303},   # so does 督查片区's
 }
 
 

@@ -34,7 +34,7 @@ from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..outbox.models import UnitRobot
-from ..patrols.models import PatrolCycle
+from ..patrols.models import PatrolArea, PatrolCycle
 from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site, SiteKind
 from ..tickets.campaigns import Campaign
@@ -63,6 +63,11 @@ class Audited:
 def _unit_name(unit_id) -> str:
     unit = db.session.get(Unit, unit_id) if unit_id else None
     return unit.name if unit is not None else ("无" if not unit_id else f"单位 {unit_id}")
+
+
+def _user_name(user_id) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.username if user is not None else f"账号 {user_id}"
 
 
 # recorded as changed, never their value: a password's hash; a group robot's address (its key is in it) and secret
@@ -114,6 +119,9 @@ AUDITED: dict[type, Audited] = {
     # who answers for a frontage, and which street enforces it: moved, a shop's problems go to another street office
     # how often each kind of segment is to be walked: shortened or dropped, a road leaves the overdue list
     PatrolCycle: Audited("巡查周期", "reference", lambda c: c.kind, {"days": "天数"}, deleted="不作要求"),
+    # who answers for walking a district: taken off, its roads fall to nobody
+    PatrolArea: Audited("督查片区", "reference", lambda a: f"{_user_name(a.user_id)} · {a.district}", {},
+                        deleted="不再负责"),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",

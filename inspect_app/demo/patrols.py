@@ -1,6 +1,7 @@
 """The demo city's 巡查打卡: six weeks of each inspector walking the segments of one district on working days, a few
 segments a day, with the roads out of the way (one in eight) seldom walked, so 路段巡查 shows a month well covered,
-a week half covered, and the gaps; and the office's 巡查周期, so it shows the segments past theirs."""
+a week half covered, and the gaps; the office's 巡查周期, so it shows the segments past theirs; and its 督查片区, each
+inspector answering for the district they walk."""
 from __future__ import annotations
 
 import random
@@ -12,7 +13,7 @@ from ..auth.models import User
 from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
-from ..patrols.models import Patrol, PatrolCycle
+from ..patrols.models import Patrol, PatrolArea, PatrolCycle
 from ..units.models import Segment
 from ..workdays.calendar import load_calendar
 
@@ -35,7 +36,8 @@ def _point_on(coords: list[list[float]], rng: random.Random) -> tuple[float, flo
 
 
 def seed_patrols(now: datetime, seed: int = 31) -> int:
-    """Add the check-ins and the office's 巡查周期, if there are no check-ins yet; returns how many check-ins."""
+    """Add the check-ins, the office's 巡查周期 and its 督查片区, if there are no check-ins yet; returns how many
+    check-ins."""
     if db.session.scalar(select(Patrol.id).limit(1)) is not None:
         return 0
     rng = random.Random(seed)
@@ -74,5 +76,8 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
     kinds = {s.kind for s in segments}
     db.session.add_all(PatrolCycle(kind=kind, days=days) for kind, days in CYCLES.items()
                        if kind in kinds and db.session.get(PatrolCycle, kind) is None)
+    if db.session.scalar(select(PatrolArea.id).limit(1)) is None:
+        db.session.add_all(PatrolArea(user_id=user.id, district=districts[n % len(districts)])
+                           for n, user in enumerate(inspectors))
     db.session.flush()
     return len(rows)

@@ -39,7 +39,7 @@ def check_in():
 @requires(CITYWIDE)
 def coverage():
     """?from&to (days, Shanghai; this month by default)&district → the period's figures and each segment's; and,
-    as of now, the segments past their kind's 巡查周期."""
+    as of now, the segments past their kind's 巡查周期; each district's 片区 inspectors, and each person's figures."""
     moment = now()
     span = day_span(*date_range_args(request.args), moment)
     found = services.coverage(span, (request.args.get("district") or "").strip()[:32] or None)
@@ -47,10 +47,14 @@ def coverage():
     return jsonify({
         "from": span.first.isoformat(), "to": span.last.isoformat(), "district": found.district,
         "total": _tally(found.total),
-        "districts": [{"district": d.label, **_tally(d)} for d in found.districts],
+        "districts": [{"district": d.label, **_tally(d), "inspectors": found.areas.usernames(d.label)}
+                      for d in found.districts],
         "segments": [{"id": r.id, "name": r.name, "district": r.district, "unit": r.unit, "adopting_unit": r.adopting
                       or None, "covered": r.covered, "checkins": r.checkins, "finds": r.finds,
                       "last_at": isoformat(r.last_at), "last_by": r.last_by or None} for r in found.rows],
+        "inspectors": [{"username": p.username, "name": p.name, "districts": p.districts,
+                        "segments": len(p.segments), "checkins": p.checkins, "finds": p.finds,
+                        "area_segments": p.area_segments, "area_walked": p.area_walked} for p in found.inspectors],
         "cycles": due.cycles,
         "overdue": [{"id": o.segment.id, "name": o.segment.name, "district": o.segment.district,
                      "kind": o.segment.kind, "cycle_days": o.days, "last_at": isoformat(o.last_at),

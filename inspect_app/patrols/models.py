@@ -1,10 +1,10 @@
 """巡查打卡: an inspector was on a road segment at a moment, by the phone's position; 巡查周期: how often each kind of
-segment is to be walked."""
+segment is to be walked; 督查片区: which inspectors answer for walking which district (分片包干)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -40,3 +40,16 @@ class PatrolCycle(db.Model):
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     days: Mapped[int] = mapped_column(Integer)
+
+
+class PatrolArea(db.Model):
+    """督查片区 (分片包干): the inspector answers for walking the active segments of `district` (Segment.district).
+    A district may have several inspectors, an inspector several districts."""
+    __tablename__ = "patrol_areas"
+    __table_args__ = (UniqueConstraint("user_id", "district"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    district: Mapped[str] = mapped_column(String(32))
+
+    user = relationship("User", lazy="joined")

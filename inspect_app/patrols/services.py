@@ -24,12 +24,13 @@ from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight
 from ..extensions import db
+from ..policy import INSPECTOR
 from ..tickets.inputs import parse_coordinate
 from ..tickets.models import Ticket
 from ..tickets.rules import FIELD_SOURCES
 from ..units.models import Segment, Unit
 from ..units.services import nearest_segments
-from .models import Patrol, PatrolCycle
+from .models import Patrol, PatrolArea, PatrolCycle
 
 FOUND_SOURCES = (*FIELD_SOURCES, "mock_assessment")
 LOOKBACK_DAYS = 90
@@ -155,11 +156,18 @@ class Tally:
 
 @dataclass
 class InspectorPatrols:
-    name: str
-    username: str
+    name: str = ""
+    username: str = ""
     checkins: int = 0
     finds: int = 0
-    segments: set = field(default_factory=set)
+    segments: set = field(default_factory=set)  # the segments they visited in the period
+    districts: list[str] = field(default_factory=list)  # their 督查片区 (active inspectors only)
+    area_segments: int = 0  # the active segments of their 片区 ...
+    area_walked: int = 0    # ... and how many of those they visited themselves
+
+    @property
+    def area_rate(self) -> float | None:
+        return self.area_walked / self.area_segments if self.area_segments else None
 
 
 @dataclass
@@ -169,8 +177,9 @@ class Coverage:
     rows: list[SegmentCoverage]     # the segments asked about (a district's, or all), gaps first
     districts: list[Tally]          # every district, for the table
     total: Tally
-    inspectors: list[InspectorPatrols]
+    inspectors: list[InspectorPatrols]  # who visited in the period, and every inspector with a 督查片区
     segments: dict[int, SegmentCoverage]  # every active segment, as read once (overdue() takes them too)
+    areas: Areas                          # 督查片区: who answers for each district
 
     @property
     def gaps(self) -> list[SegmentCoverage]:
@@ -207,14 +216,17 @@ def _latest(rows: list) -> dict[int, tuple[datetime, int]]:
     return latest
 
 
-def _segments() -> dict[int, SegmentCoverage]:
+def _segments(districts_only: list[str] | None = None) -> dict[int, SegmentCoverage]:
+    """The active segments (of these districts, when given)."""
     adopting = aliased(Unit)
+    query = (select(Segment.id, Segment.name, Segment.district, Segment.kind, Unit.name.label("unit"),
+                    adopting.name.label("adopting"))
+             .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
+             .where(Segment.active.is_(True)).order_by(Segment.district, Segment.name, Segment.id))
+    if districts_only is not None:
+        query = query.where(Segment.district.in_(districts_only))
     return {s.id: SegmentCoverage(s.id, s.name, s.district, s.kind, s.unit, s.adopting or "")
-            for s in db.session.execute(
-                select(Segment.id, Segment.name, Segment.district, Segment.kind, Unit.name.label("unit"),
-                       adopting.name.label("adopting"))
-                .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
-                .where(Segment.active.is_(True)).order_by(Segment.district, Segment.name, Segment.id))}
+            for s in db.session.execute(query)}
 
 
 def coverage(span: DaySpan, district: str | None = None) -> Coverage:
@@ -228,10 +240,18 @@ def coverage(span: DaySpan, district: str | None = None) -> Coverage:
         if segment_id in rows:
             rows[segment_id].checkins += checkins
             rows[segment_id].finds += total - checkins
-        person = inspectors.setdefault(user_id, InspectorPatrols("", ""))
+        person = inspectors.setdefault(user_id, InspectorPatrols())
         person.checkins += checkins
         person.finds += total - checkins
         person.segments.add(segment_id)
+    by_district: dict[str, set[int]] = {}
+    for row in rows.values():
+        by_district.setdefault(row.district, set()).add(row.id)
+    assigned = areas(set(by_district))
+    for user_id, mine in assigned.by_user.items():
+        person = inspectors.setdefault(user_id, InspectorPatrols())
+        area = set().union(*(by_district[d] for d in mine))
+        person.districts, person.area_segments, person.area_walked = mine, len(area), len(area & person.segments)
     latest = _latest(counted)
     gaps = [segment_id for segment_id, row in rows.items() if not row.covered]
     if gaps:
@@ -253,7 +273,8 @@ def coverage(span: DaySpan, district: str | None = None) -> Coverage:
     asked = [row for row in rows.values() if district is None or row.district == district]
     asked.sort(key=lambda r: (r.covered, r.last_at is not None, r.last_at or datetime.min, r.district, r.name))
     people = sorted(inspectors.values(), key=lambda p: (-len(p.segments), -p.checkins, p.username))
-    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people, rows)
+    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people, rows,
+                    assigned)
 
 
 def _names(user_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -297,15 +318,25 @@ def near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float, da
     return [(segment, distance, last.get(segment.id)) for segment, distance in found]
 
 
-def not_walked_near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float]]:
-    """Where to walk next: up to NEXT_LIMIT active segments beyond reach (radius_m) but within NEXT_RADIUS_M that
-    nobody visited this week (Monday on, Shanghai), nearest first."""
-    found = [(s, d) for s, d in nearest_segments(lat, lon, radius_m=NEXT_RADIUS_M, limit=60) if d > radius_m()]
-    if not found:
-        return []
+def _monday(now: datetime) -> datetime:
     today = local(now).date()
-    monday = local_midnight(today - timedelta(days=today.weekday()))
-    walked = {row[0] for row in _by_person(monday, now + timedelta(seconds=1), [s.id for s, _ in found])}
+    return local_midnight(today - timedelta(days=today.weekday()))
+
+
+def _walked_this_week(segment_ids: list[int], now: datetime) -> set[int]:
+    """Which of these segments somebody visited this week (Monday on, Shanghai), up to now."""
+    if not segment_ids:
+        return set()
+    return {row[0] for row in _by_person(_monday(now), now + timedelta(seconds=1), segment_ids)}
+
+
+def not_walked_near(lat: float, lon: float, now: datetime,
+                    districts_only: list[str] | None = None) -> list[tuple[Segment, float]]:
+    """Where to walk next: up to NEXT_LIMIT active segments beyond reach (radius_m) but within NEXT_RADIUS_M that
+    nobody visited this week, nearest first; of these districts only (an inspector's 督查片区), when given."""
+    found = [(s, d) for s, d in nearest_segments(lat, lon, radius_m=NEXT_RADIUS_M, limit=60)
+             if d > radius_m() and (not districts_only or s.district in districts_only)]
+    walked = _walked_this_week([s.id for s, _ in found], now)
     return [(segment, distance) for segment, distance in found if segment.id not in walked][:NEXT_LIMIT]
 
 
@@ -401,13 +432,107 @@ def overdue(now: datetime, segments: dict[int, SegmentCoverage] | None = None) -
     return Due(rule, found)
 
 
-EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "本期巡查", "本期打卡", "本期发现问题",
-                  "最近巡查时间", "最近巡查人"]
-EXPORT_WIDTHS = [10, 24, 10, 24, 24, 10, 10, 12, 18, 12]
+# ----------------------------------------------------------------------------- 督查片区 (分片包干)
+
+@dataclass
+class Areas:
+    """督查片区 as read: the active inspectors' districts, of the districts with active segments."""
+    by_user: dict[int, list[str]] = field(default_factory=dict)      # user id -> their districts
+    by_district: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # district -> (username, name)s
+
+    def names(self, district: str) -> str:
+        """The district's inspectors as the page names them."""
+        return "、".join(name for _, name in self.by_district.get(district, []))
+
+    def usernames(self, district: str) -> list[str]:
+        return [username for username, _ in self.by_district.get(district, [])]
+
+
+def inspectors() -> list[User]:
+    """The active inspectors, as the 督查片区 form lists them."""
+    return list(db.session.scalars(select(User).where(User.role == INSPECTOR, User.active.is_(True))
+                                   .order_by(User.username)))
+
+
+def areas(known: set[str] | None = None) -> Areas:
+    """The 督查片区 of active inspectors, on the districts that have active segments (`known`, when the caller read
+    them already). An area of a disabled account, or of a district whose segments were all retired, is kept but
+    not counted: it counts again when they are back."""
+    known = set(districts()) if known is None else known
+    found = Areas()
+    for user_id, district, display_name, username in db.session.execute(
+            select(PatrolArea.user_id, PatrolArea.district, User.display_name, User.username)
+            .join(User, User.id == PatrolArea.user_id).where(User.role == INSPECTOR, User.active.is_(True))
+            .order_by(User.username, PatrolArea.district)):
+        if district in known:
+            found.by_user.setdefault(user_id, []).append(district)
+            found.by_district.setdefault(district, []).append((username, display_name or username))
+    return found
+
+
+def save_areas(given: list) -> set[tuple[int, str]]:
+    """The office's 督查片区, replaced whole: each value "user_id:district" puts an active inspector on a district
+    with active segments. A value naming anyone else, or another district, is refused (422), a malformed one (400);
+    nothing is saved then. Returns the (user id, district) pairs now in force."""
+    people = {user.id for user in inspectors()}
+    known = set(districts())
+    wanted: set[tuple[int, str]] = set()
+    for value in given:
+        user_part, colon, district = str(value).partition(":")
+        user_id = row_id(user_part)
+        if not colon or user_id is None:
+            raise BadRequest("督查片区表单不正确，请刷新页面后重试。", code="invalid_form")
+        if user_id not in people:
+            raise Invalid("所选督查员不存在、已停用或不是督查员账号。", code="unknown_inspector")
+        if district not in known:
+            raise Invalid(f"没有“{district}”的在用责任路段。", code="unknown_district")
+        wanted.add((user_id, district))
+    lock_setting("patrol-areas")
+    have = {(row.user_id, row.district): row for row in db.session.scalars(select(PatrolArea))}
+    for (user_id, district), row in have.items():
+        if (user_id, district) not in wanted and user_id in people and district in known:
+            db.session.delete(row)
+    db.session.add_all(PatrolArea(user_id=user_id, district=district) for user_id, district in sorted(wanted)
+                       if (user_id, district) not in have)
+    db.session.flush()
+    return wanted
+
+
+@dataclass
+class MyArea:
+    """An inspector's 督查片区 as the check-in page tells it: this week so far, and its segments past their cycle."""
+    districts: list[str]
+    segments: int
+    walked: int          # visited by anyone this week (Monday on)
+    due: Due
+
+    @property
+    def rate(self) -> float | None:
+        return self.walked / self.segments if self.segments else None
+
+
+def area_of(user) -> list[str]:
+    """The districts of the user's 督查片区 (none for anyone but an active inspector)."""
+    return areas().by_user.get(user.id, [])
+
+
+def my_area(user, now: datetime) -> MyArea | None:
+    """The inspector's own 督查片区 this week; None without one."""
+    mine = area_of(user)
+    if not mine:
+        return None
+    rows = _segments(mine)
+    return MyArea(mine, len(rows), len(_walked_this_week(list(rows), now)), overdue(now, rows))
+
+
+EXPORT_COLUMNS = ["区（县）", "责任路段", "路段类型", "属地单位", "包抓单位", "片区督查员", "本期巡查", "本期打卡",
+                  "本期发现问题", "最近巡查时间", "最近巡查人"]
+EXPORT_WIDTHS = [10, 24, 10, 24, 24, 16, 10, 10, 12, 18, 12]
 
 
 def export_rows(found: Coverage) -> list[list]:
     """Every segment asked about, gaps first (as the page lists them); 最近巡查 within LOOKBACK_DAYS."""
-    return [[row.district, row.name, row.kind, row.unit, row.adopting, "已巡查" if row.covered else "未巡查",
-             row.checkins, row.finds, fmt(row.last_at) if row.last_at else f"{LOOKBACK_DAYS}天内无", row.last_by]
+    return [[row.district, row.name, row.kind, row.unit, row.adopting, found.areas.names(row.district),
+             "已巡查" if row.covered else "未巡查", row.checkins, row.finds,
+             fmt(row.last_at) if row.last_at else f"{LOOKBACK_DAYS}天内无", row.last_by]
             for row in found.rows]

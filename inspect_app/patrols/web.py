@@ -41,7 +41,8 @@ def index():
                            lookback=services.LOOKBACK_DAYS, radius=services.radius_m(),
                            due=services.overdue(moment, found.segments),
                            may_check_in=may_open(current_user, "patrols.checkin"),
-                           may_set_cycles=may_open(current_user, "patrols.cycles"))
+                           may_set_cycles=may_open(current_user, "patrols.cycles"),
+                           may_set_areas=may_open(current_user, "patrols.areas"))
 
 
 @bp.get("/cycles")
@@ -60,12 +61,31 @@ def cycles_post():
     return done(url_for(".index"))
 
 
+@bp.get("/areas")
+@requires(OFFICE)
+def areas():
+    return render_template("patrols/areas.html", people=services.inspectors(), districts=services.districts(),
+                           areas=services.areas())
+
+
+@bp.post("/areas")
+@requires(OFFICE)
+def areas_post():
+    saved = services.save_areas(request.form.getlist("area"))
+    left = [d for d in services.districts() if d not in {district for _, district in saved}]
+    flash(f"已保存督查片区：{len({user_id for user_id, _ in saved})}名督查员分片负责"
+          f"{len({district for _, district in saved})}个区（县）"
+          + (f"；{'、'.join(left)}尚无督查员负责。" if left else "。"), "success")
+    return done(url_for(".index"))
+
+
 @bp.get("/checkin")
 @requires(FILERS)
 def checkin():
     moment = now()
     return render_template("patrols/checkin.html", today=services.todays(current_user, moment),
-                           radius=services.radius_m(), note_max=services.NOTE_MAX)
+                           radius=services.radius_m(), note_max=services.NOTE_MAX,
+                           mine=services.my_area(current_user, moment), lookback=services.LOOKBACK_DAYS)
 
 
 @bp.post("/checkin")
@@ -91,7 +111,7 @@ def near():
          "distance_m": round(distance), "last": clock_text(last, "%m-%d %H:%M") if last else None}
         for segment, distance, last in services.near(*point, moment)],
         "next": [{"name": segment.name, "district": segment.district, "distance_m": round(distance)}
-                 for segment, distance in services.not_walked_near(*point, moment)]})
+                 for segment, distance in services.not_walked_near(*point, moment, services.area_of(current_user))]})
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")
