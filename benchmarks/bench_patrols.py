@@ -1,16 +1,19 @@
-"""路段巡查 (/patrols/) on the benchmark city: a week's, a month's and a year's coverage page against its own SQL.
+"""路段巡查 (/patrols/) on the benchmark city: a week's, a month's and a year's coverage page, and an inspector's
+巡查打卡 page, against their own SQL.
 
     python benchmarks/bench_patrols.py [--tickets 1000000] [--repeats 9] [--database-url URL]
 
 Uses the suite's cached city (benchmarks/city.py: 2,000 segments, 40 inspectors, the tickets of three years). The
 city has no check-ins of its own; the first run adds them (each inspector 8 a day, on weekdays, over the same
-three years: about 250,000 rows at any ticket count), which the page reads beside the tickets, and makes every
-segment kind's 巡查周期 a week, so the page lists the segments past it too. As the office,
+three years: about 250,000 rows at any ticket count), which the page reads beside the tickets, makes every
+segment kind's 巡查周期 a week, so the page lists the segments past it too, and puts each inspector on a district
+(督查片区). As the office,
 logged in through the form, it times GET /patrols/ for the city's current week so far, the last complete month and
 the 365 days up to the city's "now", each the median of `repeats` runs interleaved with its floor: the page's own
 SELECTs (the period's visits per segment and person, the gaps' last visits, the names, the segments, the rules
 and the segments past them)
-replayed as raw SQL on the same connection, rows fetched. Prints one JSON line per period.
+replayed as raw SQL on the same connection, rows fetched. Then, as the inspector insp01, GET /patrols/checkin (their
+片区's week so far and its segments past their cycle). Prints one JSON line per page.
 """
 from __future__ import annotations
 
@@ -66,18 +69,25 @@ def add_check_ins(app, now) -> int:
         return len(rows)
 
 
-def set_cycles(app) -> None:
-    """Every segment kind weekly (巡查周期), so the page also lists the segments past it, as of the city's now."""
+def set_rules(app) -> None:
+    """Every segment kind weekly (巡查周期), so the page also lists the segments past it, as of the city's now; and
+    each inspector on one district (督查片区, in turn), so the page has every person's 片区 figures."""
     from sqlalchemy import select
 
+    from inspect_app.auth.models import User
     from inspect_app.extensions import db
-    from inspect_app.patrols.models import PatrolCycle
+    from inspect_app.patrols.models import PatrolArea, PatrolCycle
     from inspect_app.units.models import Segment
 
     with app.app_context():
         for kind in db.session.scalars(select(Segment.kind).distinct()):
             if db.session.get(PatrolCycle, kind) is None:
                 db.session.add(PatrolCycle(kind=kind, days=7))
+        if db.session.scalar(select(PatrolArea.id).limit(1)) is None:
+            districts = list(db.session.scalars(select(Segment.district).distinct().order_by(Segment.district)))
+            inspectors = db.session.scalars(select(User.id).where(User.role == "inspector").order_by(User.id))
+            db.session.add_all(PatrolArea(user_id=user_id, district=districts[n % len(districts)])
+                               for n, user_id in enumerate(inspectors))
         db.session.commit()
 
 
@@ -87,22 +97,25 @@ def run(tickets: int, repeats: int, database_url: str | None) -> list[dict]:
     data = city.ensure(city.Spec("city", tickets), database_url)
     app = bench_app(data)
     added = add_check_ins(app, data.now)
-    set_cycles(app)
+    set_rules(app)
     office = session_client(app, data.meta["admin"], data.meta["password"])
     today = local(data.now).date()
     month_end = today.replace(day=1) - timedelta(days=1)
     periods = {"week": (today - timedelta(days=today.weekday()), today),
                "month": (month_end.replace(day=1), month_end), "year": (today - timedelta(days=364), today)}
+    pages = [(name, office, f"/patrols/?from={first.isoformat()}&to={last.isoformat()}", "路段巡查覆盖", first, last)
+             for name, (first, last) in periods.items()]
+    inspector = session_client(app, "insp01", data.meta["password"])  # their 片区's week and its overdue segments
+    pages.append(("checkin", inspector, "/patrols/checkin", "我的片区", periods["week"][0], today))
     out = []
-    for name, (first, last) in periods.items():
-        url = f"/patrols/?from={first.isoformat()}&to={last.isoformat()}"
-        body = office.get(url).decode()
-        assert "路段巡查覆盖" in body, body[:500]
+    for name, client, url, marker, first, last in pages:
+        body = client.get(url).decode()
+        assert marker in body, body[:500]
         gaps = re.search(r"未巡查路段 <small>全市 (\d+) 条", body)
-        statements = _capture(app, lambda: office.get(url))
+        statements = _capture(app, lambda: client.get(url))
         own = [s for s in statements if OWN_TABLES.search(s[0])]
         cpu: dict = {}
-        times = _timed({"page": lambda: office.get(url), "floor": _floor(app, own)}, repeats, cpu)
+        times = _timed({"page": lambda: client.get(url), "floor": _floor(app, own)}, repeats, cpu)
         page, floor = median_ms(times["page"]), median_ms(times["floor"])
         out.append({"period": name, "from": first.isoformat(), "to": last.isoformat(), "tickets": tickets,
                     "check_ins_added": added, "database": database_label(data), "page_ms": round(page, 1),

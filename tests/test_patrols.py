@@ -378,3 +378,66 @@ def test_patrol_areas(city, browser, make_ticket, api, clock, now):
     third.active = True
     db.session.commit()
     assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).areas.names("江城区") == "inspector、inspector3"
+
+
+def test_the_day_and_a_trail(city, browser, make_ticket, clock):
+    """巡查日志: a day of everyone's field work (first, last, the longest break, who has none) and one person's 轨迹
+    (each check-in and find in order, the breaks of an hour or more, the map); an inspector sees their own only."""
+    from inspect_app.patrols.days import day_summary
+
+    def check_in(user, segment, when, lat_lon):
+        db.session.add(Patrol(user_id=user.id, segment_id=segment.id, at=at(when), lat=lat_lon[0], lon=lat_lon[1],
+                              distance_m=11, note="路面整洁" if segment is city.seg_b else ""))
+
+    check_in(city.inspector, city.seg_a, "2026-12-03T09:00", (28.2301, 112.935))
+    check_in(city.inspector, city.seg_b, "2026-12-03T09:40", (28.2399, 112.935))
+    check_in(city.inspector, city.seg_a, "2026-12-03T11:10", (28.2301, 112.935))   # 90 minutes on
+    check_in(city.admin, city.seg_b, "2026-12-03T10:00", (28.2399, 112.935))       # the office walks too
+    check_in(city.inspector, city.seg_a, "2026-12-02T23:50", (28.2301, 112.935))   # the day before, in Shanghai
+    db.session.commit()
+    found = make_ticket(at_time=at("2026-12-03T11:30"))                                 # a find on 人民路东段
+    make_ticket(at_time=at("2026-12-03T12:00"), source="citizen", reporter=city.admin)  # not field work
+    clock.stop("2026-12-05T18:00")
+
+    days = day_summary(date(2026, 12, 3))
+    assert [(p.username, p.checkins, p.finds, len(p.segments), p.longest_gap) for p in days] == [
+        ("inspector", 3, 1, 2, 90), ("admin", 1, 0, 1, 0), ("inspector2", 0, 0, 0, 0)]
+    assert (days[0].first, days[0].last, days[0].gap_from) == (
+        at("2026-12-03T09:00"), at("2026-12-03T11:30"), at("2026-12-03T09:40"))
+
+    office = browser(city.admin)
+    page = office.get("/patrols/day?date=2026-12-03").get_data(as_text=True)
+    assert "巡查日志 <small>2026-12-03（周四）" in page and "当日无巡查记录" in page
+    assert "1小时30分 <small class=\"muted\">09:40 起" in page and "2小时30分" in page  # the break; 09:00 to 11:30
+    assert 'href="/patrols/day?user=inspector&amp;date=2026-12-03"' in page
+    assert "（周六，休息日）" in office.get("/patrols/day?date=2026-12-05").get_data(as_text=True)
+
+    trail = office.get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
+    stops = re.findall(r"<strong>(\d+)\. (\d\d:\d\d)</strong>\s*(打卡|发现问题)", trail)
+    assert stops == [("1", "09:00", "打卡"), ("2", "09:40", "打卡"), ("3", "11:10", "打卡"), ("4", "11:30", "发现问题")]
+    assert "间隔 1小时30分" in trail and "路面整洁" in trail
+    assert f"/tickets/{found.id}\">{found.number}</a> 牛皮癣" in trail
+    assert trail.count("<circle") == 4 and "巡查轨迹：4个位置" in trail and "米</text>" in trail
+    assert "09:00–11:30" in trail
+    page = office.get("/patrols/day?date=2026-12-03&user=inspector2").get_data(as_text=True)
+    assert "当日没有巡查打卡，也没有在现场上报问题" in page and "<svg" not in page
+    assert browser(city.leader).get("/patrols/day?date=2026-12-03&user=inspector").status_code == 200
+
+    # an inspector: their own 轨迹 (also with their own name), never a colleague's; units not at all
+    mine = browser(city.inspector)
+    page = mine.get("/patrols/day?date=2026-12-03").get_data(as_text=True)
+    assert "巡查轨迹 <small>inspector · 2026-12-03" in page and "当日全部人员" not in page
+    assert mine.get("/patrols/day?date=2026-12-03&user=inspector").status_code == 200
+    assert mine.get("/patrols/day?date=2026-12-03&user=inspector2").status_code == 404
+    assert mine.get("/patrols/day?date=2026-12-03&user=nobody").status_code == 404
+    assert office.get("/patrols/day?user=nobody").status_code == 404
+    assert browser(city.unit_a).get("/patrols/day").status_code == 403
+    assert "今日轨迹" in mine.get("/patrols/checkin").get_data(as_text=True)
+    # 路段巡查 links each name to that day's 轨迹: for the office every name, for an inspector their own
+    assert 'href="/patrols/day?user=admin&amp;date=2026-12-05"' in office.get("/patrols/").get_data(as_text=True)
+    page = mine.get("/patrols/?from=2026-12-01&to=2026-12-03").get_data(as_text=True)
+    assert 'href="/patrols/day?user=inspector&amp;date=2026-12-03"' in page and "user=admin" not in page
+
+    for bad, words in (("2026-13-01", "日期格式不正确"), ("2026-12-06", "不能查看今天以后的巡查日志")):
+        answer = office.get(f"/patrols/day?date={bad}")
+        assert answer.status_code == 400 and words in answer.get_data(as_text=True)

@@ -74,6 +74,7 @@ TABLE: dict[str, set[str]] = {
     "patrols.near": {"admin", "inspector"},
     "patrols.cycles": {"admin"},
     "patrols.areas": {"admin"},
+    "patrols.day": STAFF,
     "api_patrols.coverage": STAFF,
     "api_workload.index": STAFF,
     "workload.export": STAFF,

@@ -91,6 +91,25 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
     return map_with_links(map_layout(segments, by_segment), link)
 
 
+def projection(points: list[tuple[float, float]], width: int = 640, pad: int = 18, min_height: int = 220,
+               max_height: int = 520) -> tuple[int, int, Callable[[float, float], tuple[float, float]]]:
+    """(width, height, xy) of a map drawing these (lon, lat) points: the height follows their shape within
+    min_height..max_height, and xy projects a (lon, lat) onto the picture (north up, east right, the same scale
+    both ways at their middle latitude)."""
+    lons, lats = [lon for lon, _ in points], [lat for _, lat in points]
+    min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
+    mid_lat = math.radians((min_lat + max_lat) / 2)
+    span_x = max((max_lon - min_lon) * math.cos(mid_lat), 1e-4)
+    span_y = max(max_lat - min_lat, 1e-4)
+    height = int(min(max_height, max(min_height, (width - 2 * pad) * span_y / span_x + 2 * pad)))
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return pad + (lon - min_lon) * math.cos(mid_lat) * scale, height - pad - (lat - min_lat) * scale
+
+    return width, height, xy
+
+
 def map_base(segments: dict) -> dict:
     """The map's picture without the dots — the segments as lines, district names — and where each segment's dot
     goes: {"svg", "points": [[segment id, x, y], ...]} ("points" None when no segment has a line). It depends on
@@ -105,22 +124,7 @@ def map_base(segments: dict) -> dict:
             lines[seg_id] = coords
     if not lines:
         return {"svg": '<p class="empty">没有带坐标的责任路段。</p>', "points": None}
-    lons = [lon for coords in lines.values() for lon, _ in coords]
-    lats = [lat for coords in lines.values() for _, lat in coords]
-    min_lon, max_lon, min_lat, max_lat = min(lons), max(lons), min(lats), max(lats)
-    mid_lat = math.radians((min_lat + max_lat) / 2)
-    span_x = max((max_lon - min_lon) * math.cos(mid_lat), 1e-4)
-    span_y = max(max_lat - min_lat, 1e-4)
-    width = 640
-    pad = 18
-    height = int(min(520, max(220, (width - 2 * pad) * span_y / span_x + 2 * pad)))
-    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
-
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        x = pad + (lon - min_lon) * math.cos(mid_lat) * scale
-        y = height - pad - (lat - min_lat) * scale
-        return x, y
-
+    width, height, xy = projection([point for coords in lines.values() for point in coords])
     parts = [f'<svg class="chart map" viewBox="0 0 {width} {height}" role="group" aria-label="在办问题分布（按责任路段）">',
              f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f7f8fa"/>']
     # every segment's line in one path: a city's thousands of segments as separate elements, each repeating its

@@ -1,17 +1,24 @@
-"""路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, and the coverage's export."""
+"""路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, the coverage's export, the
+巡查周期 and 督查片区 (the office), and 巡查日志 (a day of everyone's field work, and one person's 轨迹)."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.dayspan import day_span, shortcuts
 from ..common.timeutil import fmt as clock_text
+from ..common.timeutil import local
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
 from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
-from . import services
+from ..workdays.calendar import load_calendar
+from ..workdays.notice import WEEKDAYS
+from . import days, services
+from .trail_map import trail_svg
 
 bp = Blueprint("patrols", __name__, url_prefix="/patrols")
 GAPS_SHOWN = 300  # the page lists this many segments not patrolled; the export has all
@@ -42,7 +49,9 @@ def index():
                            due=services.overdue(moment, found.segments),
                            may_check_in=may_open(current_user, "patrols.checkin"),
                            may_set_cycles=may_open(current_user, "patrols.cycles"),
-                           may_set_areas=may_open(current_user, "patrols.areas"))
+                           may_set_areas=may_open(current_user, "patrols.areas"),
+                           trail_day=min(found.span.last, local(moment).date()),
+                           sees_all_trails=not has_role(current_user, INSPECTORS))
 
 
 @bp.get("/cycles")
@@ -112,6 +121,28 @@ def near():
         for segment, distance, last in services.near(*point, moment)],
         "next": [{"name": segment.name, "district": segment.district, "distance_m": round(distance)}
                  for segment, distance in services.not_walked_near(*point, moment, services.area_of(current_user))]})
+
+
+@bp.get("/day")
+@requires(CITYWIDE)
+def day():
+    """巡查日志: the office and leaders see every inspector's day (?date, today by default), and one person's
+    轨迹 with ?user; an inspector sees their own 轨迹 only."""
+    moment = now()
+    asked = days.asked_day(request.args.get("date"), moment)
+    username = (request.args.get("user") or "").strip()[:64]
+    if not username and has_role(current_user, INSPECTORS):
+        username = current_user.username
+    today = local(moment).date()
+    context = {"day": asked, "today": today, "weekday": WEEKDAYS[asked.weekday()],
+               "prev_day": asked - timedelta(days=1), "next_day": asked + timedelta(days=1) if asked < today else None,
+               "workday": load_calendar(asked, days=1).is_workday(asked), "long_gap": days.LONG_GAP_MINUTES,
+               "areas": services.areas()}
+    if username:
+        found = days.trail(days.person_for(current_user, username), asked)
+        return render_template("patrols/trail.html", t=found, map_svg=trail_svg(found.stops),
+                               may_see_all=not has_role(current_user, INSPECTORS), **context)
+    return render_template("patrols/day.html", people=days.day_summary(asked), **context)
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")
