@@ -380,7 +380,7 @@ def test_patrol_areas(city, browser, make_ticket, api, clock, now):
     assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).areas.names("江城区") == "inspector、inspector3"
 
 
-def test_the_day_and_a_trail(city, browser, make_ticket, clock):
+def test_the_day_and_a_trail(city, browser, make_ticket, clock, api):
     """巡查日志: a day of everyone's field work (first, last, the longest break, who has none) and one person's 轨迹
     (each check-in and find in order, the breaks of an hour or more, the map); an inspector sees their own only."""
     from inspect_app.patrols.days import day_summary
@@ -441,3 +441,19 @@ def test_the_day_and_a_trail(city, browser, make_ticket, clock):
     for bad, words in (("2026-13-01", "日期格式不正确"), ("2026-12-06", "不能查看今天以后的巡查日志")):
         answer = office.get(f"/patrols/day?date={bad}")
         assert answer.status_code == 400 and words in answer.get_data(as_text=True)
+
+    # the API: the day, a 轨迹, the same limits
+    body = api.get("/api/v1/patrols/day?date=2026-12-03", city.leader).get_json()
+    assert [(p["username"], p["checkins"], p["finds"], p["longest_gap_minutes"]) for p in body["people"]] == [
+        ("inspector", 3, 1, 90), ("admin", 1, 0, 0), ("inspector2", 0, 0, 0)]
+    assert body["people"][0]["gap_from"] == "2026-12-03T09:40:00+08:00" and body["people"][2]["first"] is None
+    body = api.get("/api/v1/patrols/day?date=2026-12-03", city.inspector).get_json()  # their own
+    assert body["person"]["username"] == "inspector"
+    assert [(s["kind"], s["gap_minutes"]) for s in body["stops"]] == [
+        ("checkin", None), ("checkin", 40), ("checkin", 90), ("find", 20)]
+    assert body["stops"][1]["segment"]["name"] == "建设路西段" and body["stops"][1]["note"] == "路面整洁"
+    assert body["stops"][3]["ticket"] == {"id": found.id, "number": found.number}
+    assert body["stops"][3]["category"] == "牛皮癣"
+    assert api.get("/api/v1/patrols/day?user=inspector2", city.inspector).status_code == 404
+    assert api.get("/api/v1/patrols/day", city.unit_a).status_code == 403
+    assert api.get("/api/v1/patrols/day?date=2026-12-31", city.admin).status_code == 400

@@ -76,6 +76,7 @@ TABLE: dict[str, set[str]] = {
     "patrols.areas": {"admin"},
     "patrols.day": STAFF,
     "api_patrols.coverage": STAFF,
+    "api_patrols.day": STAFF,
     "api_workload.index": STAFF,
     "workload.export": STAFF,
     "auth.login": PUBLIC,

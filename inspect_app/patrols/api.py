@@ -1,4 +1,5 @@
-"""路段巡查 in the HTTP API v1: an inspector's app checks in; the office's scripts read a period's coverage."""
+"""路段巡查 in the HTTP API v1: an inspector's app checks in; the office's scripts read a period's coverage and a
+day's 巡查日志."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -7,8 +8,8 @@ from ..api.common import api_blueprint, current
 from ..common.dayspan import day_span
 from ..common.timeutil import isoformat
 from ..http import date_range_args, json_body, now
-from ..policy import CITYWIDE, FILERS, requires
-from . import services
+from ..policy import CITYWIDE, FILERS, INSPECTORS, has_role, requires
+from . import days, services
 
 bp = api_blueprint("api_patrols", __name__)
 
@@ -59,3 +60,37 @@ def coverage():
         "overdue": [{"id": o.segment.id, "name": o.segment.name, "district": o.segment.district,
                      "kind": o.segment.kind, "cycle_days": o.days, "last_at": isoformat(o.last_at),
                      "last_by": o.last_by or None, "days_since": o.since_days} for o in due.items]})
+
+
+def _person_day(person, districts) -> dict:
+    return {"username": person.username, "name": person.name, "districts": districts,
+            "first": isoformat(person.first), "last": isoformat(person.last), "checkins": person.checkins,
+            "finds": person.finds, "segments": len(person.segments), "longest_gap_minutes": person.longest_gap,
+            "gap_from": isoformat(person.gap_from)}
+
+
+@bp.get("/patrols/day")
+@requires(CITYWIDE)
+def day():
+    """?date (a Shanghai day, today by default)&user → 巡查日志: every inspector's day; with `user`, that person's
+    轨迹 (their check-ins and field finds in order). An inspector gets their own 轨迹 only (another's: 404)."""
+    viewer = current()
+    asked = days.asked_day(request.args.get("date"), now())
+    username = (request.args.get("user") or "").strip()[:64]
+    if not username and has_role(viewer, INSPECTORS):
+        username = viewer.username
+    areas = services.areas()
+    if not username:
+        return jsonify({"date": asked.isoformat(), "people": [
+            _person_day(p, areas.by_user.get(p.user_id, [])) for p in days.day_summary(asked)]})
+    found = days.trail(days.person_for(viewer, username), asked)
+    return jsonify({"date": asked.isoformat(), "person": _person_day(found.person,
+                                                                     areas.by_user.get(found.person.user_id, [])),
+                    "stops": [{"at": isoformat(s.at), "kind": "checkin" if s.checkin else "find", "lat": s.lat,
+                               "lon": s.lon, "segment": None if s.segment_id is None else {
+                                   "id": s.segment_id, "name": s.segment, "district": s.district},
+                               "note": s.detail if s.checkin else "", "category": "" if s.checkin else s.detail,
+                               "distance_m": s.distance_m,
+                               "ticket": None if s.ticket_id is None else {"id": s.ticket_id,
+                                                                           "number": s.ticket_number},
+                               "gap_minutes": s.gap_minutes} for s in found.stops]})
