@@ -35,6 +35,25 @@ def _point_on(coords: list[list[float]], rng: random.Random) -> tuple[float, flo
             lon1 + (lon2 - lon1) * t + rng.uniform(-0.0001, 0.0001))
 
 
+def _middle(segment: Segment) -> tuple[float, float]:
+    coords = segment.coords
+    return tuple(coords[len(coords) // 2]) if coords else (0.0, 0.0)
+
+
+def _walk(segments: list[Segment]) -> list[Segment]:
+    """The day's segments in the order a person on foot takes them: from the first, always to the nearest left
+    (so the 巡查轨迹 reads as a round, not a zigzag across the district)."""
+    if not segments:
+        return []
+    route, left = [segments[0]], segments[1:]
+    while left:
+        x, y = _middle(route[-1])
+        nearest = min(left, key=lambda s: (_middle(s)[0] - x) ** 2 + (_middle(s)[1] - y) ** 2)
+        route.append(nearest)
+        left.remove(nearest)
+    return route
+
+
 def seed_patrols(now: datetime, seed: int = 31) -> int:
     """Add the check-ins, the office's 巡查周期 and its 督查片区, if there are no check-ins yet; returns how many
     check-ins."""
@@ -61,7 +80,7 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
         for user in inspectors:
             beat = beats[user.id]
             weights = [REMOTE_WEIGHT if n % REMOTE_EVERY == REMOTE_EVERY - 1 else 1.0 for n in range(len(beat))]
-            picked = {s.id: s for s in rng.choices(beat, weights=weights, k=PER_DAY)}.values() if beat else []
+            picked = _walk(list({s.id: s for s in rng.choices(beat, weights=weights, k=PER_DAY)}.values()))
             moment = local_midnight(day) + timedelta(hours=8.5 + rng.uniform(0, 1))
             for segment in picked:
                 moment += timedelta(minutes=rng.uniform(20, 55))  # eight by mid-afternoon
