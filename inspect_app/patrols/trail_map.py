@@ -70,5 +70,5 @@ def _scale_bar(width: int, height: int, xy, lat: float, lon: float) -> str:
     x0, x1, y = 18, 18 + metres * per_m, height - 14
     label = f"{metres // 1000}公里" if metres >= 1000 else f"{metres}米"
     return (f'<path d="M{x0} {y - 6}V{y}H{x1:.1f}V{y - 6}" fill="none" stroke="#3d4451" stroke-width="2"/>'
-            f'<text x="{(x0 + x1) / 2:.1f}" y="{y - 9}" text-anchor="middle" font-size="13" fill="#3d4451">'
+            f'<text x="{(x0 + x1) / 2:.1f}" y="{y - 9}" text-anchor="middle" font-size="16" fill="#3d4451">'
             f'{label}</text>')
