@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..common.errors import BadRequest, NotFound
@@ -21,7 +21,7 @@ from ..policy import INSPECTOR, INSPECTORS, has_role, sees_citywide
 from ..tickets.models import Ticket
 from ..units.models import Category, Segment
 from .models import Patrol
-from .services import FOUND_SOURCES
+from .services import FOUND_SOURCES, visits
 
 LONG_GAP_MINUTES = 60  # a break between two stops this long or longer is marked
 
@@ -79,26 +79,14 @@ def asked_day(raw: str | None, now: datetime) -> date:
     return day
 
 
-def _day_visits(first: datetime, end: datetime, user_id: int | None = None):
-    checkins = select(Patrol.user_id.label("user_id"), Patrol.at.label("at"), Patrol.segment_id.label("segment_id"),
-                      literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
-    finds = (select(Ticket.reporter_id, Ticket.reported_at, Ticket.segment_id, literal(0))
-             .where(Ticket.reported_at >= first, Ticket.reported_at < end,
-                    not_indexed(Ticket.source).in_(consts(FOUND_SOURCES))))
-    if user_id is not None:
-        checkins = checkins.where(Patrol.user_id == user_id)
-        finds = finds.where(Ticket.reporter_id == user_id)
-    visits = union_all(checkins, finds).subquery("visits")
-    return select(visits).order_by(visits.c.user_id, visits.c.at)
-
-
 def day_summary(day: date) -> list[PersonDay]:
     """Every active inspector's day, and anyone else's with a visit: those out first, the earliest start first;
     then those with none, by username."""
     first, end = day_bounds(day)
     people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in db.session.execute(
         select(User.id, User.display_name, User.username).where(User.role == INSPECTOR, User.active.is_(True)))}
-    rows = db.session.execute(_day_visits(first, end)).all()
+    v = visits(first, end, placed_only=False).c
+    rows = db.session.execute(select(v.user_id, v.at, v.segment_id, v.checkin).order_by(v.user_id, v.at)).all()
     missing = {user_id for user_id, *_ in rows} - set(people)
     if missing:
         people.update({row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in

@@ -186,23 +186,29 @@ class Coverage:
         return [row for row in self.rows if not row.covered]
 
 
-def _visits(first: datetime, end: datetime, segment_ids=None):
-    """Every visit from `first` to `end` (of these segments): (segment_id, at, user_id, checkin 1 or 0)."""
+def visits(first: datetime, end: datetime, segment_ids=None, user_id: int | None = None, placed_only: bool = True):
+    """Every visit from `first` to `end` (of these segments; by this person): (segment_id, at, user_id, checkin 1
+    or 0). A find off every segment is no segment's visit (placed_only), though it is still a person's work."""
     checkins = select(Patrol.segment_id.label("segment_id"), Patrol.at.label("at"), Patrol.user_id.label("user_id"),
                       literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
     finds = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
-             .where(Ticket.reported_at >= first, Ticket.reported_at < end, Ticket.segment_id.is_not(None),
+             .where(Ticket.reported_at >= first, Ticket.reported_at < end,
                     not_indexed(Ticket.source).in_(consts(FOUND_SOURCES))))  # most tickets are field finds
+    if placed_only:
+        finds = finds.where(Ticket.segment_id.is_not(None))
     if segment_ids is not None:
         checkins = checkins.where(Patrol.segment_id.in_(segment_ids))
         finds = finds.where(Ticket.segment_id.in_(segment_ids))
+    if user_id is not None:
+        checkins = checkins.where(Patrol.user_id == user_id)
+        finds = finds.where(Ticket.reporter_id == user_id)
     return union_all(checkins, finds).subquery("visits")
 
 
 def _by_person(first: datetime, end: datetime, segment_ids=None) -> list:
     """(segment_id, user_id, check-ins, visits, the latest) of each segment and person with a visit from `first`
     to `end`."""
-    v = _visits(first, end, segment_ids).c
+    v = visits(first, end, segment_ids).c
     return db.session.execute(select(v.segment_id, v.user_id, func.sum(v.checkin), func.count(), func.max(v.at))
                               .group_by(v.segment_id, v.user_id)).all()
 
