@@ -13,7 +13,8 @@ the 365 days up to the city's "now", each the median of `repeats` runs interleav
 SELECTs (the period's visits per segment and person, the gaps' last visits, the names, the segments, the rules
 and the segments past them)
 replayed as raw SQL on the same connection, rows fetched. Then, as the inspector insp01, GET /patrols/checkin (their
-片区's week so far and its segments past their cycle). Prints one JSON line per page.
+片区's week so far and its segments past their cycle); as the office, the 巡查日志 of the last weekday and insp01's
+轨迹 that day. Prints one JSON line per page.
 """
 from __future__ import annotations
 
@@ -107,6 +108,12 @@ def run(tickets: int, repeats: int, database_url: str | None) -> list[dict]:
              for name, (first, last) in periods.items()]
     inspector = session_client(app, "insp01", data.meta["password"])  # their 片区's week and its overdue segments
     pages.append(("checkin", inspector, "/patrols/checkin", "我的片区", periods["week"][0], today))
+    weekday = today - timedelta(days=1)
+    while weekday.weekday() >= 5:  # the check-ins fall on weekdays
+        weekday -= timedelta(days=1)
+    pages.append(("day", office, f"/patrols/day?date={weekday.isoformat()}", "各人当日巡查", weekday, weekday))
+    pages.append(("trail", office, f"/patrols/day?user=insp01&date={weekday.isoformat()}", "<circle", weekday,
+                  weekday))
     out = []
     for name, client, url, marker, first, last in pages:
         body = client.get(url).decode()

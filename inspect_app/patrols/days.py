@@ -134,7 +134,8 @@ def person_for(viewer, username: str) -> User:
 
 
 def trail(user: User, day: date) -> Trail:
-    """The person's check-ins and field finds of the day, in time order."""
+    """The person's check-ins and field finds of the day, in time order. The finds are read by the day (a day's
+    tickets), not by the reporter (an inspector's tickets of every year, which SQLite would start from)."""
     first, end = day_bounds(day)
     stops = [Stop(p.at, True, p.lat, p.lon, p.segment_id, p.segment.name, p.segment.district, p.note, p.distance_m)
              for p in db.session.scalars(select(Patrol).where(Patrol.user_id == user.id, Patrol.at >= first,
@@ -143,7 +144,7 @@ def trail(user: User, day: date) -> Trail:
             select(Ticket.id, Ticket.number, Ticket.reported_at, Ticket.lat, Ticket.lon, Category.name,
                    Ticket.segment_id, Segment.name, Segment.district)
             .join(Category, Category.id == Ticket.category_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
-            .where(Ticket.reporter_id == user.id, Ticket.reported_at >= first, Ticket.reported_at < end,
+            .where(not_indexed(Ticket.reporter_id) == user.id, Ticket.reported_at >= first, Ticket.reported_at < end,
                    not_indexed(Ticket.source).in_(consts(FOUND_SOURCES)))):
         stops.append(Stop(at, False, lat, lon, segment_id, segment or "", district or "", category, None, ticket_id,
                           number))

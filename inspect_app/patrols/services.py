@@ -186,9 +186,9 @@ class Coverage:
         return [row for row in self.rows if not row.covered]
 
 
-def visits(first: datetime, end: datetime, segment_ids=None, user_id: int | None = None, placed_only: bool = True):
-    """Every visit from `first` to `end` (of these segments; by this person): (segment_id, at, user_id, checkin 1
-    or 0). A find off every segment is no segment's visit (placed_only), though it is still a person's work."""
+def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True):
+    """Every visit from `first` to `end` (of these segments): (segment_id, at, user_id, checkin 1 or 0). A find
+    off every segment is no segment's visit (placed_only), though it is still a person's work (巡查日志)."""
     checkins = select(Patrol.segment_id.label("segment_id"), Patrol.at.label("at"), Patrol.user_id.label("user_id"),
                       literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
     finds = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
@@ -199,9 +199,6 @@ def visits(first: datetime, end: datetime, segment_ids=None, user_id: int | None
     if segment_ids is not None:
         checkins = checkins.where(Patrol.segment_id.in_(segment_ids))
         finds = finds.where(Ticket.segment_id.in_(segment_ids))
-    if user_id is not None:
-        checkins = checkins.where(Patrol.user_id == user_id)
-        finds = finds.where(Ticket.reporter_id == user_id)
     return union_all(checkins, finds).subquery("visits")
 
 
