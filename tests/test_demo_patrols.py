@@ -47,3 +47,8 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     zoned = [p for p in month.inspectors if p.districts]
     assert len(zoned) == len(districts) and all(len(p.districts) == 1 for p in zoned)
     assert all(p.area_walked / p.area_segments > 0.6 for p in zoned)
+    # every other inspector takes a working day of leave: none has more than one day off, some have one
+    workdays = {local(p.at).date() for p in patrols if local(p.at).date() < local(now).date()}  # someone was out
+    off = [len(workdays - {local(p.at).date() for p in patrols if p.user_id == user_id})
+           for user_id, _ in districts]
+    assert max(off) == 1 and 1 <= off.count(1) <= 3

@@ -457,3 +457,50 @@ def test_the_day_and_a_trail(city, browser, make_ticket, clock, api):
     assert api.get("/api/v1/patrols/day?user=inspector2", city.inspector).status_code == 404
     assert api.get("/api/v1/patrols/day", city.unit_a).status_code == 403
     assert api.get("/api/v1/patrols/day?date=2026-12-31", city.admin).status_code == 400
+
+
+def test_the_month_calendar(city, browser, make_ticket, clock):
+    """巡查月历: each inspector's month day by day (visits, first and last), the working days gone by without a
+    record (not for the office's own staff), in the page and its export; the office and leaders only."""
+    from inspect_app.patrols.days import month_sheet
+
+    for user, when in ((city.inspector, "2026-11-02T09:00"), (city.inspector, "2026-11-02T11:00"),
+                       (city.inspector, "2026-11-03T09:30"), (city.admin, "2026-11-07T10:00")):
+        db.session.add(Patrol(user_id=user.id, segment_id=city.seg_a.id, at=at(when), lat=28.2301, lon=112.935,
+                              distance_m=11, note=""))
+    db.session.commit()
+    make_ticket(at_time=at("2026-11-04T10:00"))  # a find on a third day
+    clock.stop("2026-12-05T10:00")
+
+    month = month_sheet(date(2026, 11, 1), clock())
+    assert month.workdays == 21 and month.lead_blanks == 6  # 1 November 2026 is a Sunday
+    assert [(p.username, p.out_days, p.missed_days, p.checkins, p.finds, p.average_span_minutes)
+            for p in month.people] == [("admin", 1, 0, 1, 0, 0), ("inspector", 3, 18, 3, 1, 40),
+                                       ("inspector2", 0, 21, 0, 0, None)]
+
+    office = browser(city.admin)
+    page = office.get("/patrols/month?month=2026-11").get_data(as_text=True)
+    assert "巡查月历 <small>2026年11月" in page and "2026年11月共 21 个工作日" in page
+    assert "工作日无记录 <b>18</b> 天" in page and "工作日无记录 <b>21</b> 天" in page and "<b>缺</b>" in page
+    assert ('href="/patrols/day?user=inspector&amp;date=2026-11-02" title="2026-11-02 09:00–11:00 打卡2 发现问题0"'
+            in page)
+    page = office.get("/patrols/month").get_data(as_text=True)
+    assert "2026年12月截至今天共 4 个工作日" in page and 'class="d future"' in page
+    assert 'href="/patrols/month?month=2026-11"' in office.get("/patrols/day?date=2026-11-20").get_data(as_text=True)
+    assert browser(city.leader).get("/patrols/month").status_code == 200
+    for user in (city.inspector, city.unit_a):
+        assert browser(user).get("/patrols/month").status_code == 403
+    for bad, words in (("2026-13", "月份格式不正确"), ("2027-01", "不能查看以后月份的巡查月历")):
+        answer = office.get(f"/patrols/month?month={bad}")
+        assert answer.status_code == 400 and words in answer.get_data(as_text=True)
+
+    sheet = load_workbook(io.BytesIO(office.get("/patrols/month.xlsx?month=2026-11").data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = values.index(next(row for row in values if row[0] == "姓名"))
+    assert values[header][8:11] == ["1日（日）", "2日（一）", "3日（二）"]
+    row = next(row for row in values if row[1] == "inspector")
+    assert row[3:8] == [3, 18, 3, 1, 40]
+    assert row[9:16] == ["09:00–11:00 · 2", "09:30–09:30 · 1", "10:00–10:00 · 1", "无记录", "无记录", None,
+                         None]  # 2 to 8 November: three days out, two working days without, a weekend
+    csv = office.get("/patrols/month.csv?month=2026-11").get_data().decode("gb18030")
+    assert "inspector2" in csv and "09:00–11:00 · 2" in csv

@@ -75,6 +75,8 @@ TABLE: dict[str, set[str]] = {
     "patrols.cycles": {"admin"},
     "patrols.areas": {"admin"},
     "patrols.day": STAFF,
+    "patrols.month": {"admin", "leader"},
+    "patrols.month_export": {"admin", "leader"},
     "api_patrols.coverage": STAFF,
     "api_patrols.day": STAFF,
     "api_workload.index": STAFF,

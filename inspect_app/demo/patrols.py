@@ -72,12 +72,14 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
              for n, user in enumerate(inspectors)}
     first = local(now).date() - timedelta(days=DAYS)
     calendar = load_calendar(first, days=DAYS + 2)
+    workdays = [first + timedelta(days=n) for n in range(DAYS + 1) if calendar.is_workday(first + timedelta(days=n))]
+    # a day of leave each for every other inspector, so the 巡查月历 shows a working day without a record
+    leave = {(user.id, workdays[(7 * n + 5) % len(workdays)]) for n, user in enumerate(inspectors) if n % 2 == 0}
     rows = []
-    for offset in range(DAYS + 1):
-        day = first + timedelta(days=offset)
-        if not calendar.is_workday(day):
-            continue
+    for day in workdays:
         for user in inspectors:
+            if (user.id, day) in leave:
+                continue
             beat = beats[user.id]
             weights = [REMOTE_WEIGHT if n % REMOTE_EVERY == REMOTE_EVERY - 1 else 1.0 for n in range(len(beat))]
             picked = _walk(list({s.id: s for s in rng.choices(beat, weights=weights, k=PER_DAY)}.values()))

@@ -15,11 +15,13 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import BadRequest, NotFound
 from ..common.sql import consts, not_indexed
-from ..common.timeutil import local, local_midnight
+from ..common.timeutil import fmt, local, local_midnight
 from ..extensions import db
 from ..policy import INSPECTOR, INSPECTORS, has_role, sees_citywide
 from ..tickets.models import Ticket
 from ..units.models import Category, Segment
+from ..workdays.calendar import load_calendar
+from ..workdays.notice import WEEKDAYS
 from .models import Patrol
 from .services import FOUND_SOURCES, visits
 
@@ -155,3 +157,129 @@ def trail(user: User, day: date) -> Trail:
             stop.gap_minutes = int((stop.at - person.last).total_seconds() // 60)
         person.add(stop.at, stop.checkin, stop.segment_id)
     return Trail(person, day, stops)
+
+
+# ----------------------------------------------------------------------------- 巡查月历 (a month, day by day)
+
+@dataclass
+class DayCell:
+    day: date
+    workday: bool
+    future: bool                 # after today: nothing to count yet
+    expected: bool = True        # an active inspector's day (the office's own staff are not expected out)
+    checkins: int = 0
+    finds: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    @property
+    def visits(self) -> int:
+        return self.checkins + self.finds
+
+    @property
+    def missed(self) -> bool:
+        """A working day gone by without a visit, for someone expected out."""
+        return self.expected and self.workday and not self.future and not self.visits
+
+
+@dataclass
+class PersonMonth:
+    user_id: int
+    name: str
+    username: str
+    cells: list[DayCell]
+
+    @property
+    def out_days(self) -> int:
+        return sum(1 for cell in self.cells if cell.visits)
+
+    @property
+    def missed_days(self) -> int:
+        return sum(1 for cell in self.cells if cell.missed)
+
+    @property
+    def checkins(self) -> int:
+        return sum(cell.checkins for cell in self.cells)
+
+    @property
+    def finds(self) -> int:
+        return sum(cell.finds for cell in self.cells)
+
+    @property
+    def average_span_minutes(self) -> int | None:
+        spans = [(cell.last - cell.first).total_seconds() // 60 for cell in self.cells if cell.first]
+        return int(sum(spans) / len(spans)) if spans else None
+
+
+@dataclass
+class Month:
+    first: date
+    last: date
+    days: list[date]
+    people: list[PersonMonth]
+    workdays: int                # the month's working days up to today
+
+    @property
+    def lead_blanks(self) -> int:  # the calendar's empty cells before the 1st (Monday first)
+        return self.first.weekday()
+
+
+def asked_month(raw: str | None, now: datetime) -> date:
+    """The month a page asks for (YYYY-MM; this month in Shanghai without one) as its first day; one to come is
+    refused."""
+    this_month = local(now).date().replace(day=1)
+    if not raw:
+        return this_month
+    try:
+        first = date.fromisoformat(f"{str(raw).strip()}-01")
+    except ValueError:
+        raise BadRequest("月份格式不正确，应为 2026-11 这样的格式。", code="invalid_month") from None
+    if first > this_month:
+        raise BadRequest("不能查看以后月份的巡查月历。", code="invalid_month")
+    return first
+
+
+def month_sheet(first_day: date, now: datetime) -> Month:
+    """Every active inspector's month day by day (and anyone else's with a visit in it), by username."""
+    last_day = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    today = local(now).date()
+    calendar = load_calendar(first_day, days=32)
+    days_of = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    people: dict[int, PersonMonth] = {}
+
+    def person(user_id: int, name: str, username: str, expected: bool) -> PersonMonth:
+        return people.setdefault(user_id, PersonMonth(user_id, name, username, [
+            DayCell(day, calendar.is_workday(day), day > today, expected) for day in days_of]))
+
+    v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False).c
+    rows = db.session.execute(select(v.user_id, v.at, v.checkin).order_by(v.at)).all()
+    seen = {user_id for user_id, *_ in rows}
+    inspector = (User.role == INSPECTOR) & User.active.is_(True)
+    for row in db.session.execute(select(User.id, User.display_name, User.username, inspector.label("expected"))
+                                  .where(inspector | User.id.in_(seen))):
+        person(row.id, row.display_name or row.username, row.username, bool(row.expected))
+    for user_id, at, checkin in rows:
+        cell = people[user_id].cells[(local(at).date() - first_day).days]
+        cell.checkins += bool(checkin)
+        cell.finds += not checkin
+        cell.first = cell.first or at
+        cell.last = at
+    workdays = sum(1 for day in days_of if day <= today and calendar.is_workday(day))
+    return Month(first_day, last_day, days_of, sorted(people.values(), key=lambda p: p.username), workdays)
+
+
+def month_columns(month: Month) -> list[str]:
+    return ["姓名", "用户名", "片区", "有记录天数", "工作日无记录", "打卡", "发现问题", "平均每日跨度（分钟）"] + [
+        f"{day.day}日（{WEEKDAYS[day.weekday()]}）" for day in month.days]
+
+
+def month_rows(month: Month, areas) -> list[list]:
+    """One row a person: the month's figures, then each day as 首次–末次 · visits (无记录 on a working day gone by)."""
+    def day_text(cell: DayCell) -> str:
+        if cell.first:
+            return f"{fmt(cell.first, '%H:%M')}–{fmt(cell.last, '%H:%M')} · {cell.visits}"
+        return "无记录" if cell.missed else ""
+
+    return [[p.name, p.username, "、".join(areas.by_user.get(p.user_id, [])), p.out_days, p.missed_days, p.checkins,
+             p.finds, p.average_span_minutes if p.average_span_minutes is not None else ""]
+            + [day_text(cell) for cell in p.cells] for p in month.people]

@@ -1,5 +1,6 @@
 """路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, the coverage's export, the
-巡查周期 and 督查片区 (the office), and 巡查日志 (a day of everyone's field work, and one person's 轨迹)."""
+巡查周期 and 督查片区 (the office), 巡查日志 (a day of everyone's field work, and one person's 轨迹) and 巡查月历
+(each inspector's month day by day)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,7 +14,7 @@ from ..common.timeutil import local
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
-from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
+from ..policy import CITYWIDE, FILERS, INSPECTORS, LEADERSHIP, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from ..workdays.calendar import load_calendar
 from ..workdays.notice import WEEKDAYS
@@ -143,6 +144,28 @@ def day():
         return render_template("patrols/trail.html", t=found, map_svg=trail_svg(found.stops),
                                may_see_all=not has_role(current_user, INSPECTORS), **context)
     return render_template("patrols/day.html", people=days.day_summary(asked), **context)
+
+
+@bp.get("/month")
+@requires(LEADERSHIP)
+def month():
+    """巡查月历: each inspector's month day by day (the office and leaders)."""
+    moment = now()
+    first = days.asked_month(request.args.get("month"), moment)
+    this_month = local(moment).date().replace(day=1)
+    return render_template("patrols/month.html", m=days.month_sheet(first, moment), areas=services.areas(),
+                           weekdays=WEEKDAYS, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
+                           next_month=(first + timedelta(days=32)).strftime("%Y-%m") if first < this_month else None)
+
+
+@bp.get("/month.<any(xlsx, csv):fmt>")
+@requires(LEADERSHIP)
+def month_export(fmt: str):
+    moment = now()
+    found = days.month_sheet(days.asked_month(request.args.get("month"), moment), moment)
+    return downloads.rows_sheet(f"巡查月历_{found.first.strftime('%Y-%m')}", fmt, request.args.get("encoding"), moment,
+                                days.month_columns(found), days.month_rows(found, services.areas()),
+                                widths=[12, 12, 12, 10, 12, 8, 10, 12] + [16] * len(found.days))
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")
