@@ -13,8 +13,8 @@ the 365 days up to the city's "now", each the median of `repeats` runs interleav
 SELECTs (the period's visits per segment and person, the gaps' last visits, the names, the segments, the rules
 and the segments past them)
 replayed as raw SQL on the same connection, rows fetched. Then, as the inspector insp01, GET /patrols/checkin (their
-片区's week so far and its segments past their cycle); as the office, the 巡查日志 of the last weekday and insp01's
-轨迹 that day. Prints one JSON line per page.
+片区's week so far and its segments past their cycle); as the office, the 巡查日志 of the last weekday, insp01's
+轨迹 that day and the last complete month's 巡查月历. Prints one JSON line per page.
 """
 from __future__ import annotations
 
@@ -114,6 +114,8 @@ def run(tickets: int, repeats: int, database_url: str | None) -> list[dict]:
     pages.append(("day", office, f"/patrols/day?date={weekday.isoformat()}", "各人当日巡查", weekday, weekday))
     pages.append(("trail", office, f"/patrols/day?user=insp01&date={weekday.isoformat()}", "<circle", weekday,
                   weekday))
+    pages.append(("month", office, f"/patrols/month?month={month_end.strftime('%Y-%m')}", "巡查月历",
+                  month_end.replace(day=1), month_end))
     out = []
     for name, client, url, marker, first, last in pages:
         body = client.get(url).decode()
