@@ -268,3 +268,28 @@ def test_the_ranking_groups_saved_four_times_at_once(app, city, now):
     saved = db.session.scalars(select(RankingGroup)).all()
     assert sorted(g.name for g in saved) == ["区县", "街道"] and len({g.black_size for g in saved}) == 1
     assert db.session.scalar(select(func.count()).select_from(RankingGroupMember)) == 2
+
+
+def test_four_check_ins_at_once_keep_one(app, city, now):
+    """巡查打卡 tapped four times in the same instant (a double tap, retries over a bad connection): one check-in."""
+    from inspect_app.patrols.models import Patrol
+    from inspect_app.patrols.services import check_in
+
+    place = {"lat": "28.2301", "lon": "112.9350", "accuracy": "10"}
+    results = at_once(app, [lambda u: check_in(u, place, now) for _ in range(4)], city.inspector.id)
+    assert results == ["ok"] * 4, results
+    assert db.session.scalar(select(func.count()).select_from(Patrol)) == 1
+
+
+def test_the_patrol_areas_and_cycles_saved_four_times_at_once(app, city, now):
+    """督查片区 and 巡查周期 replace a setting whole: saved at once, they queue, the later one winning."""
+    from inspect_app.patrols.models import PatrolArea, PatrolCycle
+    from inspect_app.patrols.services import save_areas, save_cycles
+
+    areas = [lambda u, i=i: save_areas([f"{city.inspector.id}:临江区"] + ([f"{city.inspector2.id}:江城区"] if i % 2
+                                                                         else [])) for i in range(4)]
+    assert at_once(app, areas, city.admin.id) == ["ok"] * 4
+    assert db.session.scalar(select(func.count()).select_from(PatrolArea)) in (1, 2)
+    cycles = [lambda u, i=i: save_cycles(["主次干道"], [str(7 + i)]) for i in range(4)]
+    assert at_once(app, cycles, city.admin.id) == ["ok"] * 4
+    assert db.session.scalar(select(func.count()).select_from(PatrolCycle)) == 1

@@ -19,7 +19,7 @@ from ..common.dayspan import DaySpan
 from ..common.errors import BadRequest, Invalid
 from ..common.geo import distance_to_polyline_m
 from ..common.ids import row_id
-from ..common.models import lock_setting
+from ..common.models import lock_sequence, lock_setting
 from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight
@@ -91,6 +91,9 @@ def check_in(user, fields, now: datetime) -> tuple[Patrol, bool]:
     lat, lon, accuracy = _position(fields)
     note = clean_text(fields.get("note"), "巡查情况", NOTE_MAX)
     segment, distance = _segment(fields, lat, lon)
+    # Taps sent at the same instant (a double tap, a retry racing the first) queue here, one person at a time, so
+    # the later one sees the first and returns it instead of saving a second check-in.
+    lock_sequence(f"patrol-checkin:{user.id}", 0)
     earlier = db.session.scalar(
         select(Patrol).where(Patrol.user_id == user.id, Patrol.segment_id == segment.id,
                              Patrol.at > now - timedelta(minutes=REPEAT_MINUTES), Patrol.at <= now)
