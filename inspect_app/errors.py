@@ -40,7 +40,8 @@ def _chinese(error: HTTPException) -> str:
 
 
 def _record_refusal(message: str) -> None:
-    """A 403 goes into the 操作日志 (越权访问); a database that cannot take it does not change the answer."""
+    """A 403, or a 404 hiding another unit's record, goes into the 操作日志 (越权访问); a database that cannot
+    take it does not change the answer."""
     from .audit.trail import refused
 
     try:
@@ -55,6 +56,8 @@ def register_error_handlers(app) -> None:
         db.session.rollback()
         if error.status == 403:
             _record_refusal(error.message)
+        elif getattr(error, "hidden", ""):  # another unit's record, answered as absent: still a probe to record
+            _record_refusal(f"{error.hidden}（已按不存在答复）")
         response = app.make_response(error_response(error.status, error.code, error.message))
         response.headers.update(getattr(error, "headers", None) or {})
         retry_after = getattr(error, "retry_after", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD
+from conftest import PASSWORD, City
 from sqlalchemy import select
 
 from inspect_app.audit.models import AuditEntry, AuditImmutable
@@ -278,3 +278,28 @@ def test_refused_requests_are_recorded_once_a_quarter_hour(app, city, browser, a
     assert len(entries(kind="access", actor=city.unit_a.username)) == 2
     page = browser(city.admin).get("/audit?kind=access").get_data(as_text=True)
     assert "越权访问" in page and "拒绝访问" in page and "GET /audit" in page
+
+
+def test_another_units_ticket_is_a_404_and_a_recorded_probe(app, city, browser, api, make_ticket, clock):
+    """A unit asking for another unit's ticket gets 404, as for one that does not exist (ids cannot be probed),
+    and the office finds the probe in the 操作日志 with the ticket's number; a ticket that does not exist, or the
+    unit's own, records nothing; the same probe again within a quarter of an hour adds nothing."""
+    theirs = make_ticket(point=City.ON_B)   # 建设路西段: street B's
+    own = make_ticket()                      # 人民路东段: street A's
+    clerk = browser(city.unit_a)
+    for _ in range(2):
+        assert clerk.get(f"/tickets/{theirs.id}").status_code == 404
+    assert clerk.get(f"/tickets/{own.id}").status_code == 200
+    assert clerk.get("/tickets/999999").status_code == 404
+    probes = entries(kind="access")
+    assert [(e.actor, e.target, e.detail, e.ok) for e in probes] == [
+        (city.unit_a.username, f"GET /tickets/{theirs.id}", f"查看其他单位的问题 {theirs.number}（已按不存在答复）",
+         False)]
+    answer = api.get(f"/api/v1/tickets/{theirs.id}", city.unit_a)
+    assert answer.status_code == 404 and theirs.number not in answer.get_data(as_text=True)
+    assert last(kind="access").target == f"GET /api/v1/tickets/{theirs.id}"
+    assert api.get("/api/v1/tickets/999999", city.unit_a).status_code == 404
+    assert len(entries(kind="access")) == 2
+    clock.set(clock() + timedelta(minutes=16))
+    assert clerk.get(f"/tickets/{theirs.id}").status_code == 404
+    assert len(entries(kind="access")) == 3

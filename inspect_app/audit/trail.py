@@ -211,7 +211,8 @@ def record_apart(kind: str, action: str, target: str = "", detail: str = "", *, 
 
 
 def refused(message: str) -> None:
-    """A request refused with 403: who asked for what (method and path, never the query's values) and why."""
+    """A request refused with 403, or answered 404 for another unit's record (a probe): who asked for what (method
+    and path, never the query's values) and why."""
     record_apart("access", "refused", f"{request.method} {request.path}", message, ok=False, quiet=REFUSED_QUIET)
 
 

@@ -105,6 +105,12 @@ class Forbidden(ServiceError):
 class NotFound(ServiceError):
     status, code = 404, "not_found"
 
+    def __init__(self, message: str, code: str | None = None, status: int | None = None, hidden: str = ""):
+        super().__init__(message, code, status)
+        # what exists but was hidden from this user, answered as absent so ids cannot be probed; the 操作日志
+        # records it (越权访问), never the answer
+        self.hidden = hidden
+
 
 class Conflict(ServiceError):
     status, code = 409, "invalid_status"

@@ -56,9 +56,11 @@ def can_view_ticket(user, ticket: Ticket) -> bool:
 
 
 def ensure_visible(user, ticket: Ticket | None) -> Ticket:
-    """Absent and hidden look the same (404), so ids cannot be probed."""
-    if ticket is None or not can_view_ticket(user, ticket):
+    """Absent and hidden look the same (404), so ids cannot be probed; a hidden one is in the 操作日志."""
+    if ticket is None:
         raise NotFound("问题不存在或无权查看。")
+    if not can_view_ticket(user, ticket):
+        raise NotFound("问题不存在或无权查看。", hidden=f"查看其他单位的问题 {ticket.number}")
     return ticket
 
 

@@ -242,7 +242,9 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
     else:  # those who see every ticket share the prepared statement
         row = ticket_query.first(connection, params)
     if row is None:
-        raise NotFound("问题不存在或无权查看。")
+        hidden = (connection.execute(select(Ticket.number).where(Ticket.id == ticket_id)).scalar()
+                  if scoped and not isinstance(scope, True_) else None)  # another unit's: a probe, recorded
+        raise NotFound("问题不存在或无权查看。", hidden=f"查看其他单位的问题 {hidden}" if hidden else "")
     result = ticket_row_dict(row, _assists([row], now).get(row.id, []))
     events = events_query.all(connection, params)
     photos = photos_query.all(connection, params)
