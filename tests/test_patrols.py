@@ -461,7 +461,8 @@ def test_the_day_and_a_trail(city, browser, make_ticket, clock, api):
 
 def test_the_month_calendar(city, browser, make_ticket, clock):
     """巡查月历: each inspector's month day by day (visits, first and last), the working days gone by without a
-    record (not for the office's own staff), in the page and its export; the office and leaders only."""
+    record (not for the office's own staff), in the page and its export; the office and leaders read everyone's,
+    an inspector their own."""
     from inspect_app.patrols.days import month_sheet
 
     for user, when in ((city.inspector, "2026-11-02T09:00"), (city.inspector, "2026-11-02T11:00"),
@@ -488,8 +489,16 @@ def test_the_month_calendar(city, browser, make_ticket, clock):
     assert "2026年12月截至今天共 4 个工作日" in page and 'class="d future"' in page
     assert 'href="/patrols/month?month=2026-11"' in office.get("/patrols/day?date=2026-11-20").get_data(as_text=True)
     assert browser(city.leader).get("/patrols/month").status_code == 200
-    for user in (city.inspector, city.unit_a):
-        assert browser(user).get("/patrols/month").status_code == 403
+    assert browser(city.unit_a).get("/patrols/month").status_code == 403
+    # reached from 督查员工作量 (the span's month) and, for the day, from the 领导看板
+    assert ('href="/patrols/month?month=2026-11"' in
+            office.get("/workload/?from=2026-11-01&to=2026-11-30").get_data(as_text=True))
+    assert 'href="/patrols/day">今日巡查</a>' in browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    # an inspector reads their own month only, and exports it
+    mine = browser(city.inspector2).get("/patrols/month?month=2026-11").get_data(as_text=True)
+    assert "工作日无记录 <b>21</b> 天" in mine and "user=inspector&amp;" not in mine and "<h2>admin" not in mine
+    csv = browser(city.inspector2).get("/patrols/month.csv?month=2026-11").get_data().decode("gb18030")
+    assert "inspector2" in csv and "09:00–11:00" not in csv
     for bad, words in (("2026-13", "月份格式不正确"), ("2027-01", "不能查看以后月份的巡查月历")):
         answer = office.get(f"/patrols/month?month={bad}")
         assert answer.status_code == 400 and words in answer.get_data(as_text=True)

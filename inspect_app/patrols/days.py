@@ -239,8 +239,9 @@ def asked_month(raw: str | None, now: datetime) -> date:
     return first
 
 
-def month_sheet(first_day: date, now: datetime) -> Month:
-    """Every active inspector's month day by day (and anyone else's with a visit in it), by username."""
+def month_sheet(first_day: date, now: datetime, only: int | None = None) -> Month:
+    """Every active inspector's month day by day (and anyone else's with a visit in it), by username; `only`: that
+    person's alone (an inspector reading their own)."""
     last_day = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     today = local(now).date()
     calendar = load_calendar(first_day, days=32)
@@ -256,10 +257,13 @@ def month_sheet(first_day: date, now: datetime) -> Month:
     rows = db.session.execute(                       # city's finds is tens of thousands of rows
         select(v.user_id, day_of, func.sum(v.checkin), func.count(), func.min(v.at), func.max(v.at))
         .group_by(v.user_id, day_of)).all()
+    if only is not None:
+        rows = [row for row in rows if row[0] == only]
     seen = {user_id for user_id, *_ in rows}
     inspector = (User.role == INSPECTOR) & User.active.is_(True)
-    for row in db.session.execute(select(User.id, User.display_name, User.username, inspector.label("expected"))
-                                  .where(inspector | User.id.in_(seen))):
+    whom = select(User.id, User.display_name, User.username, inspector.label("expected"))
+    for row in db.session.execute(whom.where(User.id == only) if only is not None
+                                  else whom.where(inspector | User.id.in_(seen))):
         person(row.id, row.display_name or row.username, row.username, bool(row.expected))
     for user_id, day, checkins, total, first, last in rows:
         cell = people[user_id].cells[(date.fromisoformat(day) - first_day).days]

@@ -14,7 +14,7 @@ from ..common.timeutil import local
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
-from ..policy import CITYWIDE, FILERS, INSPECTORS, LEADERSHIP, OFFICE, has_role, may_open, requires
+from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from ..workdays.calendar import load_calendar
 from ..workdays.notice import WEEKDAYS
@@ -52,7 +52,7 @@ def index():
                            may_set_cycles=may_open(current_user, "patrols.cycles"),
                            may_set_areas=may_open(current_user, "patrols.areas"),
                            trail_day=min(found.span.last, local(moment).date()),
-                           sees_all_trails=not has_role(current_user, INSPECTORS))
+                           sees_all_trails=_own_only() is None)
 
 
 @bp.get("/cycles")
@@ -132,7 +132,7 @@ def day():
     moment = now()
     asked = days.asked_day(request.args.get("date"), moment)
     username = (request.args.get("user") or "").strip()[:64]
-    if not username and has_role(current_user, INSPECTORS):
+    if not username and _own_only() is not None:
         username = current_user.username
     today = local(moment).date()
     context = {"day": asked, "today": today, "weekday": WEEKDAYS[asked.weekday()],
@@ -142,27 +142,33 @@ def day():
     if username:
         found = days.trail(days.person_for(current_user, username), asked)
         return render_template("patrols/trail.html", t=found, map_svg=trail_svg(found.stops),
-                               may_see_all=not has_role(current_user, INSPECTORS), **context)
+                               may_see_all=_own_only() is None, **context)
     return render_template("patrols/day.html", people=days.day_summary(asked), **context)
 
 
+def _own_only() -> int | None:
+    """An inspector reads their own 巡查日志 and 巡查月历 only; the office and leaders everyone's."""
+    return current_user.id if has_role(current_user, INSPECTORS) else None
+
+
 @bp.get("/month")
-@requires(LEADERSHIP)
+@requires(CITYWIDE)
 def month():
-    """巡查月历: each inspector's month day by day (the office and leaders)."""
+    """巡查月历: each inspector's month day by day (the office and leaders; an inspector their own)."""
     moment = now()
     first = days.asked_month(request.args.get("month"), moment)
     this_month = local(moment).date().replace(day=1)
-    return render_template("patrols/month.html", m=days.month_sheet(first, moment), areas=services.areas(),
+    return render_template("patrols/month.html", m=days.month_sheet(first, moment, _own_only()),
+                           areas=services.areas(),
                            weekdays=WEEKDAYS, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=(first + timedelta(days=32)).strftime("%Y-%m") if first < this_month else None)
 
 
 @bp.get("/month.<any(xlsx, csv):fmt>")
-@requires(LEADERSHIP)
+@requires(CITYWIDE)
 def month_export(fmt: str):
     moment = now()
-    found = days.month_sheet(days.asked_month(request.args.get("month"), moment), moment)
+    found = days.month_sheet(days.asked_month(request.args.get("month"), moment), moment, _own_only())
     return downloads.rows_sheet(f"巡查月历_{found.first.strftime('%Y-%m')}", fmt, request.args.get("encoding"), moment,
                                 days.month_columns(found), days.month_rows(found, services.areas()),
                                 widths=[12, 12, 12, 10, 12, 8, 10, 12] + [16] * len(found.days))
