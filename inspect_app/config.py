@@ -109,6 +109,8 @@ class Config:
     # 巡查打卡 (inspect_app/patrols): a check-in counts on a segment within this many metres of the phone's position,
     # and only with a position this precise or better (the phone's own estimate).
     PATROL_RADIUS_M = _float("PATROL_RADIUS_M", 200)
+    # 打卡照片: a city may require a photo of the street with every check-in (one photo; optional by default)
+    PATROL_PHOTO_REQUIRED = _bool("PATROL_PHOTO_REQUIRED", False)
 
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px

@@ -513,3 +513,76 @@ def test_the_month_calendar(city, browser, make_ticket, clock):
                          None]  # 2 to 8 November: three days out, two working days without, a weekend
     csv = office.get("/patrols/month.csv?month=2026-11").get_data().decode("gb18030")
     assert "inspector2" in csv and "09:00–11:00 · 2" in csv
+
+
+def _fresh_jpeg() -> bytes:
+    """A street photo as a phone's camera page sends it, without a capture time (the page's own scaling drops it)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (120, 140, 160)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def test_a_check_in_with_a_photo(app, city, browser, api, clock, uploads):
+    """打卡照片: a photo of the street with the check-in, shown in today's list and the 轨迹 (one taken long before
+    the check-in is marked); a broken photo is refused and keeps nothing (no row, no file); a city may require one;
+    an inspector sees their own photos only."""
+    from conftest import photo_bytes
+
+    def files() -> int:
+        return sum(1 for path in uploads.rglob("*") if path.is_file())
+
+    clock.stop("2026-12-03T10:00")
+    me = browser(city.inspector)
+    answer = me.submit("/patrols/checkin", "/patrols/checkin",
+                       {**ON_A, "accuracy": "10", "photo": (io.BytesIO(_fresh_jpeg()), "street.jpg")}, multipart=True)
+    assert answer.status_code == 303
+    patrol = db.session.scalar(select(Patrol))
+    assert patrol.photo_key and patrol.photo_taken_at is None and files() == 2  # the photo and its thumbnail
+    page = me.get("/patrols/checkin").get_data(as_text=True)
+    assert f'src="/patrols/photos/{patrol.id}/thumb"' in page and 'enctype="multipart/form-data"' in page
+    shot = me.get(f"/patrols/photos/{patrol.id}")
+    assert shot.status_code == 200 and shot.mimetype == "image/jpeg" and shot.data[:2] == b"\xff\xd8"
+    assert me.get(f"/patrols/photos/{patrol.id}/thumb").status_code == 200
+
+    # broken photos: refused after the position passed, nothing kept
+    for name in ("not_an_image.jpg", "truncated_half.jpg"):
+        clock.stop("2026-12-03T11:00")
+        answer = me.submit("/patrols/checkin", "/patrols/checkin",
+                           {**ON_B, "photo": (io.BytesIO(photo_bytes(name)), name)}, multipart=True, script=True)
+        assert answer.status_code in (400, 413, 415, 422), (name, answer.status_code)
+        assert "照片" in answer.get_json()["error"]["message"], name
+        assert patrols() == 1 and files() == 2, name
+
+    answer = me.submit("/patrols/checkin", "/patrols/checkin", {**ON_B, "photo": [
+        (io.BytesIO(_fresh_jpeg()), "a.jpg"), (io.BytesIO(_fresh_jpeg()), "b.jpg")]}, multipart=True, script=True)
+    assert answer.status_code == 400 and "照片最多1张" in answer.get_json()["error"]["message"]
+    assert patrols() == 1 and files() == 2
+
+    # a photo from the album, taken years before: kept, and marked in the 轨迹
+    api_answer = api.post("/api/v1/patrols", city.inspector, data={
+        **ON_B, "accuracy": "12", "photo": (io.BytesIO(photo_bytes("Canon_40D.jpg")), "old.jpg")},
+        content_type="multipart/form-data")
+    assert api_answer.status_code == 201, api_answer.get_json()
+    body = api_answer.get_json()
+    assert body["photo"] == f"/patrols/photos/{body['id']}" and body["photo_taken_at"].startswith("2008-")
+    trail = browser(city.admin).get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
+    assert trail.count('class="patrol-thumb"') == 2
+    assert re.search(r"照片拍摄于2008-\d\d-\d\d \d\d:\d\d，早于打卡\d+天", trail)
+    stops = api.get("/api/v1/patrols/day?date=2026-12-03&user=inspector", city.leader).get_json()["stops"]
+    assert [s["photo"] is not None for s in stops] == [True, True]
+
+    # who sees a photo: the office and leaders, the inspector their own
+    assert browser(city.leader).get(f"/patrols/photos/{patrol.id}").status_code == 200
+    assert browser(city.inspector2).get(f"/patrols/photos/{patrol.id}").status_code == 404
+    assert browser(city.unit_a).get(f"/patrols/photos/{patrol.id}").status_code == 403
+    assert browser(city.admin).get("/patrols/photos/999999").status_code == 404
+
+    # a city that requires a photo: a check-in without one is refused, the page asks for it
+    app.config["PATROL_PHOTO_REQUIRED"] = True
+    clock.stop("2026-12-03T12:00")
+    answer = me.submit("/patrols/checkin", "/patrols/checkin", {**ON_A}, script=True)
+    assert answer.status_code == 400 and "本市要求巡查打卡时拍摄一张现场照片" in answer.get_json()["error"]["message"]
+    assert api.post("/api/v1/patrols", city.inspector, json=ON_A).status_code == 400 and patrols() == 2
+    assert "必填，拍一张所在路段的照片" in me.get("/patrols/checkin").get_data(as_text=True)

@@ -76,6 +76,8 @@ TABLE: dict[str, set[str]] = {
     "patrols.areas": {"admin"},
     "patrols.day": STAFF,
     "patrols.month": STAFF,
+    "patrols.photo": STAFF,
+    "patrols.photo_thumb": STAFF,
     "patrols.month_export": STAFF,
     "api_patrols.coverage": STAFF,
     "api_patrols.day": STAFF,
@@ -243,6 +245,13 @@ def world(app, city, make_ticket, now):
     frontage, citizen, case = _intake_world(city, now)
     task, task_file = _key_task_world(city, now)
     survey = _survey_world(city, citizen.receipt, now)
+    from conftest import processed
+
+    from inspect_app.patrols.models import Patrol
+    from inspect_app.photos.service import save_files
+    patrol = Patrol(user_id=city.inspector.id, segment_id=city.seg_b.id, at=now, lat=City.ON_B[0], lon=City.ON_B[1],
+                    distance_m=5, note="", photo_key=save_files(processed()))  # the inspector's own, with a photo
+    db.session.add(patrol)
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
@@ -257,7 +266,7 @@ def world(app, city, make_ticket, now):
             "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
-            "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results"}
+            "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id}
 
 
 def _survey_world(city, code: str, now):

@@ -2,7 +2,7 @@
 day's 巡查日志."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.dayspan import day_span
@@ -18,7 +18,8 @@ def patrol_dict(patrol) -> dict:
     return {"id": patrol.id, "at": isoformat(patrol.at), "user": patrol.user.username,
             "segment": {"id": patrol.segment.id, "name": patrol.segment.name, "district": patrol.segment.district},
             "lat": patrol.lat, "lon": patrol.lon, "accuracy_m": patrol.accuracy_m, "distance_m": patrol.distance_m,
-            "note": patrol.note}
+            "note": patrol.note, "photo": url_for("patrols.photo", patrol_id=patrol.id) if patrol.photo_key else None,
+            "photo_taken_at": isoformat(patrol.photo_taken_at)}
 
 
 def _tally(tally) -> dict:
@@ -30,9 +31,12 @@ def _tally(tally) -> dict:
 @bp.post("/patrols")
 @requires(FILERS)
 def check_in():
-    """{"lat", "lon", "accuracy"?, "segment_id"?, "note"?} → 201 the check-in; 200 the earlier one when the same
-    inspector checked in on the same segment within the last 30 minutes."""
-    patrol, new = services.check_in(current(), json_body(), now())
+    """{"lat", "lon", "accuracy"?, "segment_id"?, "note"?} as JSON, or the same fields as a multipart form with a
+    "photo" (打卡照片) → 201 the check-in; 200 the earlier one when the same inspector checked in on the same
+    segment within the last 30 minutes."""
+    multipart = request.mimetype == "multipart/form-data"
+    patrol, new = services.check_in(current(), request.form if multipart else json_body(), now(),
+                                    request.files.getlist("photo") if multipart else ())
     return jsonify(patrol_dict(patrol)), 201 if new else 200
 
 
@@ -93,4 +97,6 @@ def day():
                                "distance_m": s.distance_m,
                                "ticket": None if s.ticket_id is None else {"id": s.ticket_id,
                                                                            "number": s.ticket_number},
-                               "gap_minutes": s.gap_minutes} for s in found.stops]})
+                               "gap_minutes": s.gap_minutes,
+                               "photo": url_for("patrols.photo", patrol_id=s.patrol_id) if s.patrol_id else None}
+                              for s in found.stops]})

@@ -113,6 +113,9 @@ class Stop:
     ticket_id: int | None = None
     ticket_number: str = ""
     gap_minutes: int | None = None   # since the stop before
+    patrol_id: int | None = None     # a check-in's, when it has a photo (打卡照片)
+    photo_early_minutes: int | None = None  # its photo taken this long before the check-in (Patrol's property)
+    photo_taken_at: datetime | None = None
 
 
 @dataclass
@@ -139,7 +142,9 @@ def trail(user: User, day: date) -> Trail:
     """The person's check-ins and field finds of the day, in time order. The finds are read by the day (a day's
     tickets), not by the reporter (an inspector's tickets of every year, which SQLite would start from)."""
     first, end = day_bounds(day)
-    stops = [Stop(p.at, True, p.lat, p.lon, p.segment_id, p.segment.name, p.segment.district, p.note, p.distance_m)
+    stops = [Stop(p.at, True, p.lat, p.lon, p.segment_id, p.segment.name, p.segment.district, p.note, p.distance_m,
+                  patrol_id=p.id if p.photo_key else None, photo_early_minutes=p.photo_early_minutes,
+                  photo_taken_at=p.photo_taken_at)
              for p in db.session.scalars(select(Patrol).where(Patrol.user_id == user.id, Patrol.at >= first,
                                                               Patrol.at < end))]
     for ticket_id, number, at, lat, lon, category, segment_id, segment, district in db.session.execute(

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..common.types import UTCDateTime
 from ..extensions import db
 
+PHOTO_STALE_MINUTES = 30  # a check-in photo taken longer before the check-in than this is marked
+
 
 class Patrol(db.Model):
     __tablename__ = "patrols"
@@ -28,6 +30,17 @@ class Patrol(db.Model):
     accuracy_m: Mapped[float | None] = mapped_column(Float)  # the phone's own estimate, when it gave one
     distance_m: Mapped[float] = mapped_column(Float)  # from the position to the segment's line, when checked in
     note: Mapped[str] = mapped_column(String(200), default="")
+    photo_key: Mapped[str | None] = mapped_column(String(32))  # 打卡照片 (photos/storage.py), when one was sent
+    photo_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the camera's time, when it gave one
+
+    @property
+    def photo_early_minutes(self) -> int | None:
+        """How long before the check-in the photo says it was taken, when that is over PHOTO_STALE_MINUTES (a
+        picture from the phone's album rather than the camera); None otherwise."""
+        if self.photo_taken_at is None:
+            return None
+        minutes = int((self.at - self.photo_taken_at).total_seconds() // 60)
+        return minutes if minutes > PHOTO_STALE_MINUTES else None
 
     user = relationship("User", lazy="joined")
     segment = relationship("Segment", lazy="joined")

@@ -24,6 +24,7 @@ from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight
 from ..extensions import db
+from ..photos.service import read_uploads, save_files
 from ..policy import INSPECTOR
 from ..tickets.inputs import parse_coordinate
 from ..tickets.models import Ticket
@@ -85,12 +86,22 @@ def _segment(fields, lat: float, lon: float) -> tuple[Segment, float]:
     return segment, distance
 
 
-def check_in(user, fields, now: datetime) -> tuple[Patrol, bool]:
+def photo_required() -> bool:
+    return bool(current_app.config["PATROL_PHOTO_REQUIRED"])
+
+
+def check_in(user, fields, now: datetime, photos=()) -> tuple[Patrol, bool]:
     """A check-in on the segment the inspector stands on; (the patrol, whether it is new). The same inspector on the
-    same segment again within REPEAT_MINUTES gets the first check-in back: a double tap, or a retry."""
+    same segment again within REPEAT_MINUTES gets the first check-in back: a double tap, or a retry. `photos`: the
+    uploads sent with it (打卡照片, one at most; required when PATROL_PHOTO_REQUIRED), checked as a report's are,
+    and only after the position passed; a refused photo keeps nothing."""
     lat, lon, accuracy = _position(fields)
     note = clean_text(fields.get("note"), "巡查情况", NOTE_MAX)
     segment, distance = _segment(fields, lat, lon)
+    sent = [upload for upload in photos if upload and (upload.filename or upload.content_length)]
+    if photo_required() and not sent:
+        raise BadRequest("本市要求巡查打卡时拍摄一张现场照片：请拍照后再打卡。", code="photos_required")
+    processed = read_uploads(sent, required=False, now=now, user=user, max_count=1)  # before the lock: it decodes
     # Taps sent at the same instant (a double tap, a retry racing the first) queue here, one person at a time, so
     # the later one sees the first and returns it instead of saving a second check-in.
     lock_sequence(f"patrol-checkin:{user.id}", 0)
@@ -100,11 +111,21 @@ def check_in(user, fields, now: datetime) -> tuple[Patrol, bool]:
         .order_by(Patrol.at.desc()).limit(1))
     if earlier is not None:
         return earlier, False
+    photo = processed[0] if processed else None
     patrol = Patrol(user_id=user.id, segment=segment, at=now, lat=lat, lon=lon, accuracy_m=accuracy,
-                    distance_m=round(distance, 1), note=note)
+                    distance_m=round(distance, 1), note=note, photo_key=save_files(photo) if photo else None,
+                    photo_taken_at=photo.taken_at if photo else None)
     db.session.add(patrol)
     db.session.flush()
     return patrol, True
+
+
+def photo_key(patrol_id: int, only_user: int | None = None) -> str | None:
+    """The check-in's photo key (none without a photo); `only_user`: of that person's check-ins alone."""
+    query = select(Patrol.photo_key).where(Patrol.id == patrol_id)
+    if only_user is not None:
+        query = query.where(Patrol.user_id == only_user)
+    return db.session.scalar(query)
 
 
 def todays(user, now: datetime) -> list[Patrol]:

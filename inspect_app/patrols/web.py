@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, jsonify, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from ..common.dayspan import day_span, shortcuts
+from ..common.errors import NotFound
 from ..common.timeutil import fmt as clock_text
 from ..common.timeutil import local
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
+from ..photos.service import store
 from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from ..workdays.calendar import load_calendar
@@ -89,19 +91,43 @@ def areas_post():
     return done(url_for(".index"))
 
 
+@bp.get("/photos/<int:patrol_id>")
+@requires(CITYWIDE)
+def photo(patrol_id: int):
+    return _send_photo(patrol_id, thumb=False)
+
+
+@bp.get("/photos/<int:patrol_id>/thumb")
+@requires(CITYWIDE)
+def photo_thumb(patrol_id: int):
+    return _send_photo(patrol_id, thumb=True)
+
+
+def _send_photo(patrol_id: int, thumb: bool):
+    """A check-in's photo (打卡照片): the office and leaders any, an inspector their own (another's: 404)."""
+    key = services.photo_key(patrol_id, _own_only())
+    path = store().path(key, thumb=thumb) if key else None
+    if path is None or not path.exists():
+        raise NotFound("照片不存在。")
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @bp.get("/checkin")
 @requires(FILERS)
 def checkin():
     moment = now()
     return render_template("patrols/checkin.html", today=services.todays(current_user, moment),
                            radius=services.radius_m(), note_max=services.NOTE_MAX,
+                           photo_required=services.photo_required(),
                            mine=services.my_area(current_user, moment), lookback=services.LOOKBACK_DAYS)
 
 
 @bp.post("/checkin")
 @requires(FILERS)
 def checkin_post():
-    patrol, new = services.check_in(current_user, request.form, now())
+    patrol, new = services.check_in(current_user, request.form, now(), request.files.getlist("photo"))
     if new:
         flash(f"已在“{patrol.segment.name}”打卡（{clock_text(patrol.at, '%H:%M')}）。", "success")
     else:
