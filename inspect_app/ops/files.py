@@ -24,9 +24,9 @@ TEMP_FILE_RE = re.compile(r"^\..+\.tmp$")
 # Columns whose values are photo keys: a photo file is an orphan only if none of them names it.
 # (letter_items keeps the key so a letter's PDF can be rebuilt with its photo; escalation_files holds the photos of
 # units' written replies and of 约谈 records; intake_photos holds the photos of citizens' reports waiting for
-# moderation, whose files an accepted report's ticket then shares.)
+# moderation, whose files an accepted report's ticket then shares; patrols holds 巡查打卡's photos of the street.)
 PHOTO_KEY_COLUMNS = (("photos", "key"), ("letter_items", "photo_key"), ("escalation_files", "photo_key"),
-                     ("intake_photos", "key"))
+                     ("intake_photos", "key"), ("patrols", "photo_key"))
 DEFAULT_MIN_AGE = timedelta(hours=1)
 _CHUNK = 500
 
