@@ -11,7 +11,7 @@ from flask import send_file
 from ..common.errors import NotFound
 from ..extensions import db
 from ..http import content_disposition
-from ..photos.service import store
+from ..photos.service import send_stored
 from ..policy import LEADERSHIP, UNITS, has_role
 from .models import EscalationFile, Interview, Letter, LetterReply
 from .uploads import pdf_file
@@ -38,18 +38,14 @@ def letter_pdf_response(letter: Letter, now: datetime):
 def send_row(row: EscalationFile, thumb: bool):
     """One attached file, to someone the caller has checked may read it."""
     if row.kind == "photo":
-        path = store().path(row.photo_key, thumb=thumb) if row.photo_key else None
-        if path is None or not path.exists():
-            raise NotFound("附件文件缺失。", code="file_missing")
-        response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
-    else:
-        path = pdf_file(row)
-        if path is None:
-            raise NotFound("附件文件缺失。", code="file_missing")
-        name = row.name or "附件.pdf"
-        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name,
-                             conditional=True)
-        response.headers["Content-Disposition"] = content_disposition("attachment", name, f"attachment-{row.id}")
+        return send_stored(row.photo_key, thumb, "附件文件缺失。", "file_missing")
+    path = pdf_file(row)
+    if path is None:
+        raise NotFound("附件文件缺失。", code="file_missing")
+    name = row.name or "附件.pdf"
+    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name,
+                         conditional=True)
+    response.headers["Content-Disposition"] = content_disposition("attachment", name, f"attachment-{row.id}")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

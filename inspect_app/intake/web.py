@@ -15,7 +15,7 @@ from ..extensions import db
 from ..http import date_range_args, done, int_arg, now
 from ..navigation import Count, register_badge
 from ..office import downloads
-from ..photos.service import store
+from ..photos.service import send_stored
 from ..policy import CITYWIDE, OFFICE, has_role, public, requires
 from ..tickets import duplicates
 from ..units.services import active_categories, active_units, segment_choices, segments_named_in
@@ -182,17 +182,8 @@ def photo_thumb(intake_photo_id: int):
 
 
 def _send(photo_id: int, thumb: bool):
-    from flask import send_file
-
-    from ..common.errors import NotFound
-
     row = db.session.get(IntakePhoto, photo_id)
-    path = store().path(row.key, thumb=thumb) if row is not None else None
-    if path is None or not path.exists():
-        raise NotFound("照片不存在。")
-    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return send_stored(row.key if row is not None else None, thumb)
 
 
 # ----------------------------------------------------------------------------- the office's entries

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, jsonify, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.dayspan import day_span, shortcuts
-from ..common.errors import NotFound
 from ..common.timeutil import fmt as clock_text
 from ..common.timeutil import local
 from ..http import date_range_args, done, now
 from ..navigation import WHEN
 from ..office import downloads
-from ..photos.service import store
+from ..photos.service import send_stored
 from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
 from ..tickets.inputs import point_arg
 from ..workdays.calendar import load_calendar
@@ -105,13 +104,7 @@ def photo_thumb(patrol_id: int):
 
 def _send_photo(patrol_id: int, thumb: bool):
     """A check-in's photo (打卡照片): the office and leaders any, an inspector their own (another's: 404)."""
-    key = services.photo_key(patrol_id, _own_only())
-    path = store().path(key, thumb=thumb) if key else None
-    if path is None or not path.exists():
-        raise NotFound("照片不存在。")
-    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return send_stored(services.photo_key(patrol_id, _own_only()), thumb)
 
 
 @bp.get("/checkin")

@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, send_file
 
 from ..boundary import commit_waits_for, delete_on_rollback
-from ..common.errors import BadRequest, ServiceError
+from ..common.errors import BadRequest, NotFound, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.text import one_line
 from ..common.timeutil import fmt, parse_iso
@@ -150,6 +150,17 @@ def stamp_lines(ticket, kind: str, taken_at: datetime | None, now: datetime, lat
 def _first_line(kind: str, taken_at: datetime | None, now: datetime, number: str | None) -> str:
     when = f"拍摄 {fmt(taken_at)}" if taken_at else f"上传 {fmt(now)}"
     return f"{'整改前' if kind == 'before' else '整改后'} · {when} · {number}"
+
+
+def send_stored(key: str | None, thumb: bool, missing: str = "照片不存在。", code: str = "not_found"):
+    """A stored photo (or its thumbnail) as a private JPEG, to someone the caller has checked may see it; 404 with
+    `missing` when there is none or its file is gone."""
+    path = store().path(key, thumb=thumb) if key else None
+    if path is None or not path.exists():
+        raise NotFound(missing, code=code)
+    response = send_file(path, mimetype="image/jpeg", max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def save_files(photo: ProcessedPhoto) -> str:
