@@ -14,6 +14,7 @@ from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
 from ..patrols.models import Patrol, PatrolArea, PatrolCycle
+from ..tickets.models import Ticket
 from ..units.models import Segment
 from ..workdays.calendar import load_calendar
 
@@ -73,8 +74,17 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
     first = local(now).date() - timedelta(days=DAYS)
     calendar = load_calendar(first, days=DAYS + 2)
     workdays = [first + timedelta(days=n) for n in range(DAYS + 1) if calendar.is_workday(first + timedelta(days=n))]
-    # a day of leave each for every other inspector, so the 巡查月历 shows a working day without a record
-    leave = {(user.id, workdays[(7 * n + 5) % len(workdays)]) for n, user in enumerate(inspectors) if n % 2 == 0}
+    # a day of leave each for every other inspector, so the 巡查月历 shows a working day without a record: a day
+    # they filed no problem on either (the demo's tickets come first)
+    filed: dict[int, set] = {}
+    for reporter_id, at in db.session.execute(select(Ticket.reporter_id, Ticket.reported_at)
+                                              .where(Ticket.reported_at >= local_midnight(first))):
+        filed.setdefault(reporter_id, set()).add(local(at).date())
+    leave = set()
+    for n, user in enumerate(inspectors):
+        free = [day for day in workdays[:-1] if day not in filed.get(user.id, set())]
+        if n % 2 == 0 and free:
+            leave.add((user.id, free[(7 * n + 5) % len(free)]))
     rows = []
     for day in workdays:
         for user in inspectors:
