@@ -2,8 +2,9 @@
 
 `day_summary` answers "who was out today, from when to when, and where were the long breaks?" for every active
 inspector (and anyone else with a visit that day); `trail` is one person's day in order (轨迹): each check-in and
-each problem they found in the field, with where it was and the time since the stop before. A visit is what
-路段巡查 counts (services.FOUND_SOURCES); here a find counts even without a segment, since it is still work done.
+each problem they found in the field, with where it was and the time since the stop before; `month_sheet` is 巡查月历,
+each person's month day by day. A visit is what 路段巡查 counts (services.FOUND_SOURCES); here a find counts even
+without a segment, since it is still work done.
 """
 from __future__ import annotations
 
@@ -85,15 +86,12 @@ def day_summary(day: date) -> list[PersonDay]:
     """Every active inspector's day, and anyone else's with a visit: those out first, the earliest start first;
     then those with none, by username."""
     first, end = day_bounds(day)
-    people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in db.session.execute(
-        select(User.id, User.display_name, User.username).where(User.role == INSPECTOR, User.active.is_(True)))}
     v = visits(first, end, placed_only=False).c
     rows = db.session.execute(select(v.user_id, v.at, v.segment_id, v.checkin).order_by(v.user_id, v.at)).all()
-    missing = {user_id for user_id, *_ in rows} - set(people)
-    if missing:
-        people.update({row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in
-                       db.session.execute(select(User.id, User.display_name, User.username)
-                                          .where(User.id.in_(missing)))})
+    seen = {user_id for user_id, *_ in rows}
+    people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in db.session.execute(
+        select(User.id, User.display_name, User.username)
+        .where(((User.role == INSPECTOR) & User.active.is_(True)) | User.id.in_(seen)))}
     for user_id, at, segment_id, checkin in rows:
         people[user_id].add(at, bool(checkin), segment_id)
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
