@@ -406,3 +406,22 @@ def test_a_backup_place_that_cannot_be_written_is_said_and_recorded(app, runner,
     assert f"备份未完成：无法在 {tmp_path / 'nightly'} 写入（[Errno 13] Permission denied" in result.output
     run = db.session.scalars(select(BackupRun)).one()
     assert not run.ok and run.detail.startswith("备份未完成：无法在")
+
+
+def test_the_backup_checks_every_photo_a_row_owns(app, tmp_path, city, now):
+    """Not only tickets' photos: a check-in's photo (打卡照片) is checked to be in the backup too, and named when its
+    file is gone."""
+    from inspect_app.patrols.models import Patrol
+    from inspect_app.photos.service import save_files
+
+    key = save_files(processed())
+    db.session.add(Patrol(user_id=city.inspector.id, segment_id=city.seg_a.id, at=now, lat=28.2301, lon=112.935,
+                          distance_m=5, note="", photo_key=key))
+    db.session.commit()
+    manifest = ops.create_backup(tmp_path / "a", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
+                                 now=now)
+    assert manifest["files"]["missing"] == [] and manifest["files"]["count"] == 2
+    store().path(key, thumb=True).unlink()
+    manifest = ops.create_backup(tmp_path / "b", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
+                                 now=now)
+    assert manifest["files"]["missing"] == [str(store().path(key, thumb=True).relative_to(store().root))]

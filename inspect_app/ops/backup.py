@@ -57,6 +57,12 @@ class OpsError(Exception):
     """A refused or failed operation; the message is for the operator (Chinese)."""
 
 
+# Rows that own photo files (files.PHOTO_KEY_COLUMNS without letter_items, whose key names a ticket photo's files
+# again): a ticket's photos, 督办 attachments' photos, citizens' photos waiting for moderation, check-in photos.
+OWN_PHOTO_FILES = (("photos", "key"), ("escalation_files", "photo_key"), ("intake_photos", "key"),
+                   ("patrols", "photo_key"))
+
+
 @dataclass
 class Snapshot:
     """What the database held at the moment of the backup."""
@@ -64,7 +70,7 @@ class Snapshot:
     rows: dict[str, int] = field(default_factory=dict)
     alembic_revision: list[str] = field(default_factory=list)
     server_version: str = ""
-    photo_keys: list[str] = field(default_factory=list)
+    photo_keys: list[str] = field(default_factory=list)  # every photo a row owns (OWN_PHOTO_FILES)
     letter_pdfs: list[str] = field(default_factory=list)  # letters marked as having their PDF
 
 
@@ -105,8 +111,12 @@ def _read_snapshot(conn: Connection) -> Snapshot:
     snap = Snapshot(rows=count_rows(conn))
     if "alembic_version" in tables:
         snap.alembic_revision = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    if "photos" in tables:
-        snap.photo_keys = list(conn.execute(select(column("key")).select_from(table("photos"))).scalars())
+    keys: set[str] = set()
+    for table_name, column_name in OWN_PHOTO_FILES:  # the rows whose photo files must be in the backup
+        if table_name in tables and column_name in {c["name"] for c in inspector.get_columns(table_name)}:
+            col = column(column_name)
+            keys.update(conn.execute(select(col).select_from(table(table_name)).where(col.is_not(None))).scalars())
+    snap.photo_keys = sorted(keys)
     if "letters" in tables and {"pdf_path", "pdf_written_at"} <= {c["name"] for c in inspector.get_columns("letters")}:
         snap.letter_pdfs = sorted(conn.execute(text(
             "SELECT pdf_path FROM letters WHERE pdf_written_at IS NOT NULL AND pdf_path <> ''")).scalars())
