@@ -293,3 +293,15 @@ def test_the_patrol_areas_and_cycles_saved_four_times_at_once(app, city, now):
     cycles = [lambda u, i=i: save_cycles(["主次干道"], [str(7 + i)]) for i in range(4)]
     assert at_once(app, cycles, city.admin.id) == ["ok"] * 4
     assert db.session.scalar(select(func.count()).select_from(PatrolCycle)) == 1
+
+
+def test_the_same_leave_recorded_four_times_at_once_keeps_one(app, city, now):
+    """请假外出登记 sent four times at once (a double click, two tabs): one record, the others 409 (overlap)."""
+    from inspect_app.patrols.absences import record
+    from inspect_app.patrols.models import PatrolAbsence
+
+    leave = {"user_id": str(city.inspector.id), "first_day": "2026-12-07", "last_day": "2026-12-08", "kind": "leave"}
+    results = at_once(app, [lambda u: record(leave, u, now) for _ in range(4)], city.admin.id)
+    assert results.count("ok") == 1, results
+    assert all("与本次登记的日期重叠" in r for r in results if r != "ok")
+    assert db.session.scalar(select(func.count()).select_from(PatrolAbsence)) == 1

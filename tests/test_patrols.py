@@ -506,10 +506,10 @@ def test_the_month_calendar(city, browser, make_ticket, clock):
     sheet = load_workbook(io.BytesIO(office.get("/patrols/month.xlsx?month=2026-11").data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = values.index(next(row for row in values if row[0] == "姓名"))
-    assert values[header][8:11] == ["1日（日）", "2日（一）", "3日（二）"]
+    assert values[header][9:12] == ["1日（日）", "2日（一）", "3日（二）"]
     row = next(row for row in values if row[1] == "inspector")
-    assert row[3:8] == [3, 18, 3, 1, 40]
-    assert row[9:16] == ["09:00–11:00 · 2", "09:30–09:30 · 1", "10:00–10:00 · 1", "无记录", "无记录", None,
+    assert row[3:9] == [3, 18, 0, 3, 1, 40]
+    assert row[10:17] == ["09:00–11:00 · 2", "09:30–09:30 · 1", "10:00–10:00 · 1", "无记录", "无记录", None,
                          None]  # 2 to 8 November: three days out, two working days without, a weekend
     csv = office.get("/patrols/month.csv?month=2026-11").get_data().decode("gb18030")
     assert "inspector2" in csv and "09:00–11:00 · 2" in csv

@@ -81,6 +81,8 @@ TABLE: dict[str, set[str]] = {
     "patrols.month_export": STAFF,
     "api_patrols.coverage": STAFF,
     "api_patrols.day": STAFF,
+    "patrols.absences_page": {"admin"},
+    "api_patrols.absence_list": {"admin"},
     "api_workload.index": STAFF,
     "workload.export": STAFF,
     "auth.login": PUBLIC,
@@ -266,7 +268,8 @@ def world(app, city, make_ticket, now):
             "code": citizen.receipt, "case_number": case.case_number, "scheme_code": "city_b",
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
-            "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id}
+            "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id,
+            "absence_id": 987654}  # none: withdrawing it is the office's, and a 404
 
 
 def _survey_world(city, code: str, now):
@@ -576,6 +579,11 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_patrols.check_in", None): {"admin": 400, "inspector": 400},
     ("patrols.cycles_post", None): {"admin": 303},  # the form replaces the rules whole: none sent, none kept
     ("patrols.areas_post", None): {"admin": 303},   # so does 督查片区's
+    # 请假外出登记: an empty form names nobody; the world has no record to withdraw
+    ("patrols.absences_post", None): {"admin": 400},
+    ("patrols.absences_withdraw", None): {"admin": 404},
+    ("api_patrols.absence_record", None): {"admin": 400},
+    ("api_patrols.absence_withdraw", None): {"admin": 404},
 }
 
 

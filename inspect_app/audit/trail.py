@@ -34,7 +34,7 @@ from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..outbox.models import UnitRobot
-from ..patrols.models import PatrolArea, PatrolCycle
+from ..patrols.models import PatrolAbsence, PatrolArea, PatrolCycle
 from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site, SiteKind
 from ..tickets.campaigns import Campaign
@@ -122,6 +122,10 @@ AUDITED: dict[type, Audited] = {
     # who answers for walking a district: taken off, its roads fall to nobody
     PatrolArea: Audited("督查片区", "reference", lambda a: f"{_user_name(a.user_id)} · {a.district}", {},
                         deleted="不再负责"),
+    # a day off the streets recorded: the 巡查月历 stops asking about it
+    PatrolAbsence: Audited("请假外出登记", "reference",
+                           lambda a: f"{_user_name(a.user_id)} · {a.first_day.isoformat()}至{a.last_day.isoformat()} "
+                                     f"{a.kind_label}", {"note": "说明"}, deleted="撤销"),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",

@@ -1,15 +1,19 @@
 """路段巡查 in the HTTP API v1: an inspector's app checks in; the office's scripts read a period's coverage and a
-day's 巡查日志."""
+day's 巡查日志, and keep 请假外出登记 (from a 考勤 system, say)."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.dayspan import day_span
+from ..common.errors import NotFound
+from ..common.ids import row_id
 from ..common.timeutil import isoformat
 from ..http import date_range_args, json_body, now
-from ..policy import CITYWIDE, FILERS, INSPECTORS, has_role, requires
-from . import days, services
+from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, requires
+from . import absences, days, services
 
 bp = api_blueprint("api_patrols", __name__)
 
@@ -70,7 +74,42 @@ def _person_day(person, districts) -> dict:
     return {"username": person.username, "name": person.name, "districts": districts,
             "first": isoformat(person.first), "last": isoformat(person.last), "checkins": person.checkins,
             "finds": person.finds, "segments": len(person.segments), "longest_gap_minutes": person.longest_gap,
-            "gap_from": isoformat(person.gap_from)}
+            "gap_from": isoformat(person.gap_from),
+            "absence": None if person.absence is None else absence_dict(person.absence)}
+
+
+def absence_dict(row) -> dict:
+    return {"id": row.id, "user": row.user.username, "first_day": row.first_day.isoformat(),
+            "last_day": row.last_day.isoformat(), "days": row.days, "kind": row.kind, "kind_label": row.kind_label,
+            "note": row.note, "recorded_by": row.recorder.username if row.recorder else None,
+            "recorded_at": isoformat(row.recorded_at)}
+
+
+@bp.get("/patrols/absences")
+@requires(OFFICE)
+def absence_list():
+    """?month (YYYY-MM, this one by default, up to a year ahead) → 请假外出登记 with a day in the month."""
+    first = days.asked_month(request.args.get("month"), now(), ahead=True)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return jsonify({"month": first.strftime("%Y-%m"), "items": [
+        {**absence_dict(e.row), "workdays": e.workdays} for e in absences.listing(first, last)]})
+
+
+@bp.post("/patrols/absences")
+@requires(OFFICE)
+def absence_record():
+    """{"user" (a username), "first_day", "last_day"?, "kind", "note"?} → 201 the record."""
+    return jsonify(absence_dict(absences.record(json_body(), current(), now()))), 201
+
+
+@bp.delete("/patrols/absences/<absence_id>")
+@requires(OFFICE)
+def absence_withdraw(absence_id: str):
+    found = row_id(absence_id)
+    if found is None:
+        raise NotFound("没有这条请假外出登记（可能已撤销）。")
+    absences.withdraw(found)
+    return "", 204
 
 
 @bp.get("/patrols/day")

@@ -4,7 +4,8 @@
 inspector (and anyone else with a visit that day); `trail` is one person's day in order (轨迹): each check-in and
 each problem they found in the field, with where it was and the time since the stop before; `month_sheet` is 巡查月历,
 each person's month day by day. A visit is what 路段巡查 counts (services.FOUND_SOURCES); here a find counts even
-without a segment, since it is still work done.
+without a segment, since it is still work done. A day the office recorded as 请假 or 外出 (absences.py) shows that
+record instead of standing unexplained.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ..tickets.models import Ticket
 from ..units.models import Category, Segment
 from ..workdays.calendar import load_calendar
 from ..workdays.notice import WEEKDAYS
-from .models import Patrol
+from . import absences
+from .models import Patrol, PatrolAbsence
 from .services import FOUND_SOURCES, visits
 
 LONG_GAP_MINUTES = 60  # a break between two stops this long or longer is marked
@@ -41,6 +43,7 @@ class PersonDay:
     last: datetime | None = None
     longest_gap: int = 0                  # minutes, between two stops in a row
     gap_from: datetime | None = None      # when the longest break began
+    absence: PatrolAbsence | None = None  # the office's 请假外出登记 covering the day
 
     @property
     def out(self) -> bool:
@@ -94,6 +97,9 @@ def day_summary(day: date) -> list[PersonDay]:
         .where(((User.role == INSPECTOR) & User.active.is_(True)) | User.id.in_(seen)))}
     for user_id, at, segment_id, checkin in rows:
         people[user_id].add(at, bool(checkin), segment_id)
+    for absence in absences.between(day, day):
+        if absence.user_id in people:
+            people[absence.user_id].absence = absence
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
 
 
@@ -154,7 +160,8 @@ def trail(user: User, day: date) -> Trail:
         stops.append(Stop(at, False, lat, lon, segment_id, segment or "", district or "", category, None, ticket_id,
                           number))
     stops.sort(key=lambda s: (s.at, not s.checkin))
-    person = PersonDay(user.id, user.display_name or user.username, user.username)
+    person = PersonDay(user.id, user.display_name or user.username, user.username,
+                       absence=next(iter(absences.between(day, day, only=user.id)), None))
     for stop in stops:
         if person.last is not None:
             stop.gap_minutes = int((stop.at - person.last).total_seconds() // 60)
@@ -174,6 +181,7 @@ class DayCell:
     finds: int = 0
     first: datetime | None = None
     last: datetime | None = None
+    absence: PatrolAbsence | None = None  # the office's 请假外出登记 covering the day
 
     @property
     def visits(self) -> int:
@@ -181,8 +189,8 @@ class DayCell:
 
     @property
     def missed(self) -> bool:
-        """A working day gone by without a visit, for someone expected out."""
-        return self.expected and self.workday and not self.future and not self.visits
+        """A working day gone by without a visit or a recorded absence, for someone expected out."""
+        return self.expected and self.workday and not self.future and not self.visits and self.absence is None
 
 
 @dataclass
@@ -199,6 +207,11 @@ class PersonMonth:
     @property
     def missed_days(self) -> int:
         return sum(1 for cell in self.cells if cell.missed)
+
+    @property
+    def absent_days(self) -> int:
+        """Working days of the month (gone by or to come) the office recorded as 请假 or 外出."""
+        return sum(1 for cell in self.cells if cell.absence is not None and cell.workday)
 
     @property
     def checkins(self) -> int:
@@ -227,9 +240,9 @@ class Month:
         return self.first.weekday()
 
 
-def asked_month(raw: str | None, now: datetime) -> date:
+def asked_month(raw: str | None, now: datetime, ahead: bool = False) -> date:
     """The month a page asks for (YYYY-MM; this month in Shanghai without one) as its first day; one to come is
-    refused."""
+    refused, unless `ahead` (请假外出登记, where leave is planned): then up to a year on."""
     this_month = local(now).date().replace(day=1)
     if not raw:
         return this_month
@@ -237,8 +250,9 @@ def asked_month(raw: str | None, now: datetime) -> date:
         first = date.fromisoformat(f"{str(raw).strip()}-01")
     except ValueError:
         raise BadRequest("月份格式不正确，应为 2026-11 这样的格式。", code="invalid_month") from None
-    if first > this_month:
-        raise BadRequest("不能查看以后月份的巡查月历。", code="invalid_month")
+    if first > (this_month.replace(year=this_month.year + 1) if ahead else this_month):
+        raise BadRequest("不能查看以后月份的巡查月历。" if not ahead else "只能查看一年以内的月份。",
+                         code="invalid_month")
     return first
 
 
@@ -271,22 +285,29 @@ def month_sheet(first_day: date, now: datetime, only: int | None = None) -> Mont
     for user_id, day, checkins, total, first, last in rows:
         cell = people[user_id].cells[(date.fromisoformat(day) - first_day).days]
         cell.checkins, cell.finds, cell.first, cell.last = int(checkins), total - int(checkins), first, last
+    for (user_id, day), absence in absences.by_day(absences.between(first_day, last_day, only)).items():
+        if user_id in people and first_day <= day <= last_day:
+            people[user_id].cells[(day - first_day).days].absence = absence
     workdays = sum(1 for day in days_of if day <= today and calendar.is_workday(day))
     return Month(first_day, last_day, days_of, sorted(people.values(), key=lambda p: p.username), workdays)
 
 
 def month_columns(month: Month) -> list[str]:
-    return ["姓名", "用户名", "片区", "有记录天数", "工作日无记录", "打卡", "发现问题", "平均每日跨度（分钟）"] + [
+    return ["姓名", "用户名", "片区", "有记录天数", "工作日无记录", "登记请假外出（工作日）", "打卡", "发现问题",
+            "平均每日跨度（分钟）"] + [
         f"{day.day}日（{WEEKDAYS[day.weekday()]}）" for day in month.days]
 
 
 def month_rows(month: Month, areas) -> list[list]:
-    """One row a person: the month's figures, then each day as 首次–末次 · visits (无记录 on a working day gone by)."""
+    """One row a person: the month's figures, then each day as 首次–末次 · visits (无记录 on a working day gone by,
+    the kind of a recorded absence: 请假, 会议培训 …)."""
     def day_text(cell: DayCell) -> str:
+        away = cell.absence.kind_label if cell.absence is not None else ""
         if cell.first:
-            return f"{fmt(cell.first, '%H:%M')}–{fmt(cell.last, '%H:%M')} · {cell.visits}"
-        return "无记录" if cell.missed else ""
+            text = f"{fmt(cell.first, '%H:%M')}–{fmt(cell.last, '%H:%M')} · {cell.visits}"
+            return text + (f"（{away}）" if away else "")
+        return away or ("无记录" if cell.missed else "")
 
-    return [[p.name, p.username, "、".join(areas.by_user.get(p.user_id, [])), p.out_days, p.missed_days, p.checkins,
-             p.finds, p.average_span_minutes if p.average_span_minutes is not None else ""]
+    return [[p.name, p.username, "、".join(areas.by_user.get(p.user_id, [])), p.out_days, p.missed_days,
+             p.absent_days, p.checkins, p.finds, p.average_span_minutes if p.average_span_minutes is not None else ""]
             + [day_text(cell) for cell in p.cells] for p in month.people]

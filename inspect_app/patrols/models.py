@@ -1,10 +1,11 @@
 """巡查打卡: an inspector was on a road segment at a moment, by the phone's position; 巡查周期: how often each kind of
-segment is to be walked; 督查片区: which inspectors answer for walking which district (分片包干)."""
+segment is to be walked; 督查片区: which inspectors answer for walking which district (分片包干); 请假外出登记: the
+days an inspector was, by the office's record, not out on the streets."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -66,3 +67,41 @@ class PatrolArea(db.Model):
     district: Mapped[str] = mapped_column(String(32))
 
     user = relationship("User", lazy="joined")
+
+
+# 请假外出登记: what kept an inspector off the streets; the mark a 巡查月历 day shows instead of 缺
+ABSENCE_KINDS = {"leave": "请假", "meeting": "会议培训", "desk": "内业值班", "other": "其他公务"}
+ABSENCE_MARKS = {"leave": "假", "meeting": "会", "desk": "内", "other": "公"}
+
+
+class PatrolAbsence(db.Model):
+    """请假外出登记: the office records that the inspector was away from field work from `first_day` to `last_day`
+    (Shanghai days, both included) and why. 巡查月历 and 巡查日志 then show the reason on a working day without a
+    visit, instead of a day unaccounted for. One person's records never overlap."""
+    __tablename__ = "patrol_absences"
+    __table_args__ = (Index("ix_patrol_absences_user_first", "user_id", "first_day"),
+                      Index("ix_patrol_absences_last", "last_day"))  # a month's records: those ending in it or after
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # ABSENCE_KINDS
+    note: Mapped[str] = mapped_column(String(100), default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user = relationship("User", foreign_keys=[user_id], lazy="joined")
+    recorder = relationship("User", foreign_keys=[recorded_by])
+
+    @property
+    def kind_label(self) -> str:
+        return ABSENCE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def mark(self) -> str:
+        return ABSENCE_MARKS.get(self.kind, "登")
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1

@@ -1,6 +1,6 @@
 """路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, the coverage's export, the
 巡查周期 and 督查片区 (the office), 巡查日志 (a day of everyone's field work, and one person's 轨迹) and 巡查月历
-(each inspector's month day by day)."""
+(each inspector's month day by day), and 请假外出登记 (the office's record of the days an inspector was away)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +19,8 @@ from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, r
 from ..tickets.inputs import point_arg
 from ..workdays.calendar import load_calendar
 from ..workdays.notice import WEEKDAYS
-from . import days, services
+from . import absences, days, services
+from .models import ABSENCE_KINDS
 from .trail_map import trail_svg
 
 bp = Blueprint("patrols", __name__, url_prefix="/patrols")
@@ -157,7 +158,7 @@ def day():
     context = {"day": asked, "today": today, "weekday": WEEKDAYS[asked.weekday()],
                "prev_day": asked - timedelta(days=1), "next_day": asked + timedelta(days=1) if asked < today else None,
                "workday": load_calendar(asked, days=1).is_workday(asked), "long_gap": days.LONG_GAP_MINUTES,
-               "areas": services.areas()}
+               "areas": services.areas(), "may_record": may_open(current_user, "patrols.absences_page")}
     if username:
         found = days.trail(days.person_for(current_user, username), asked)
         return render_template("patrols/trail.html", t=found, map_svg=trail_svg(found.stops),
@@ -178,7 +179,7 @@ def month():
     first = days.asked_month(request.args.get("month"), moment)
     this_month = local(moment).date().replace(day=1)
     return render_template("patrols/month.html", m=days.month_sheet(first, moment, _own_only()),
-                           areas=services.areas(),
+                           areas=services.areas(), may_record=may_open(current_user, "patrols.absences_page"),
                            weekdays=WEEKDAYS, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=(first + timedelta(days=32)).strftime("%Y-%m") if first < this_month else None)
 
@@ -190,7 +191,38 @@ def month_export(fmt: str):
     found = days.month_sheet(days.asked_month(request.args.get("month"), moment), moment, _own_only())
     return downloads.rows_sheet(f"巡查月历_{found.first.strftime('%Y-%m')}", fmt, request.args.get("encoding"), moment,
                                 days.month_columns(found), days.month_rows(found, services.areas()),
-                                widths=[12, 12, 12, 10, 12, 8, 10, 12] + [16] * len(found.days))
+                                widths=[12, 12, 12, 10, 12, 14, 8, 10, 12] + [16] * len(found.days))
+
+
+@bp.get("/absences")
+@requires(OFFICE)
+def absences_page():
+    """请假外出登记: the form, and the records with a day in the month asked for (this one by default)."""
+    moment = now()
+    first = days.asked_month(request.args.get("month"), moment, ahead=True)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
+                           people=services.inspectors(), kinds=ABSENCE_KINDS, note_max=absences.NOTE_MAX,
+                           today=local(moment).date(), prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
+                           next_month=(last + timedelta(days=1)).strftime("%Y-%m"))
+
+
+@bp.post("/absences")
+@requires(OFFICE)
+def absences_post():
+    row = absences.record(request.form, current_user, now())
+    flash(f"已登记：{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}"
+          f"{'（' + row.note + '）' if row.note else ''}。", "success")
+    return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
+
+
+@bp.post("/absences/<int:absence_id>/withdraw")
+@requires(OFFICE)
+def absences_withdraw(absence_id: int):
+    row = absences.withdraw(absence_id)
+    flash(f"已撤销：{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}。",
+          "success")
+    return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")
