@@ -1,11 +1,11 @@
 """The demo city's 巡查打卡: six weeks of each inspector walking the segments of one district on working days, a few
 segments a day, with the roads out of the way (one in eight) seldom walked, so 路段巡查 shows a month well covered,
-a week half covered, and the gaps; the office's 巡查周期, so it shows the segments past theirs; and its 督查片区, each
-inspector answering for the district they walk."""
+a week half covered, and the gaps; the office's 巡查周期, so it shows the segments past theirs; its 督查片区, each
+inspector answering for the district they walk; and a 请假外出登记 or two."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from ..auth.models import User
 from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
-from ..patrols.models import Patrol, PatrolArea, PatrolCycle
+from ..patrols.models import Patrol, PatrolAbsence, PatrolArea, PatrolCycle
 from ..tickets.models import Ticket
 from ..units.models import Segment
 from ..workdays.calendar import load_calendar
@@ -110,5 +110,24 @@ def seed_patrols(now: datetime, seed: int = 31) -> int:
     if db.session.scalar(select(PatrolArea.id).limit(1)) is None:
         db.session.add_all(PatrolArea(user_id=user.id, district=districts[n % len(districts)])
                            for n, user in enumerate(inspectors))
+    _record_absences(inspectors, sorted(leave), now)
     db.session.flush()
     return len(rows)
+
+
+def _record_absences(inspectors: list[User], leave: list[tuple[int, date]], now: datetime) -> None:
+    """请假外出登记: the office recorded the first day of leave (the others stay unexplained, 缺, to ask about) and
+    a training the second inspector goes to on the next working day."""
+    office = db.session.scalar(select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    if office is None or db.session.scalar(select(PatrolAbsence.id).limit(1)) is not None:
+        return
+    rows = [PatrolAbsence(user_id=user_id, first_day=day, last_day=day, kind="leave", note="事假，已经科长批准",
+                          recorded_by=office.id, recorded_at=now) for user_id, day in leave[:1]]
+    today = local(now).date()
+    ahead = load_calendar(today, days=15)
+    coming = next((today + timedelta(days=n) for n in range(1, 15) if ahead.is_workday(today + timedelta(days=n))),
+                  None)
+    if len(inspectors) > 1 and coming is not None:
+        rows.append(PatrolAbsence(user_id=inspectors[1].id, first_day=coming, last_day=coming, kind="meeting",
+                                  note="参加市创城业务培训", recorded_by=office.id, recorded_at=now))
+    db.session.add_all(rows)
