@@ -593,3 +593,19 @@ def test_a_check_in_with_a_photo(app, city, browser, api, clock, uploads):
     assert answer.status_code == 400 and "本市要求巡查打卡时拍摄一张现场照片" in answer.get_json()["error"]["message"]
     assert api.post("/api/v1/patrols", city.inspector, json=ON_A).status_code == 400 and patrols() == 2
     assert "必填，拍一张所在路段的照片" in me.get("/patrols/checkin").get_data(as_text=True)
+
+    # the page scales a photo down before sending it (no EXIF left) and sends the camera's time beside it: kept and
+    # marked as the EXIF's would be; a malformed one is ignored
+    clock.stop("2026-12-03T13:00")
+    answer = me.submit("/patrols/checkin", "/patrols/checkin", {
+        **ON_A, "photo": (io.BytesIO(_fresh_jpeg()), "photo.jpg"),
+        "photo_meta": '[{"taken_at": "2026-12-03T08:30:00+08:00"}]'}, multipart=True, script=True)
+    assert answer.status_code == 200 and answer.get_json() == {"redirect": "/patrols/checkin"}
+    scaled = db.session.scalar(select(Patrol).order_by(Patrol.id.desc()).limit(1))
+    assert scaled.photo_taken_at == at("2026-12-03T08:30") and scaled.photo_early_minutes == 270
+    trail = browser(city.admin).get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
+    assert "照片拍摄于2026-12-03 08:30，早于打卡4小时30分" in trail
+    clock.stop("2026-12-03T14:00")
+    me.submit("/patrols/checkin", "/patrols/checkin", {**ON_B, "photo": (io.BytesIO(_fresh_jpeg()), "photo.jpg"),
+                                                       "photo_meta": "not json"}, multipart=True, script=True)
+    assert db.session.scalar(select(Patrol).order_by(Patrol.id.desc()).limit(1)).photo_taken_at is None

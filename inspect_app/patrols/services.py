@@ -24,7 +24,8 @@ from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight
 from ..extensions import db
-from ..photos.service import read_uploads, save_files
+from ..photos.processing import plausible_taken_at
+from ..photos.service import parse_photo_meta, read_uploads, save_files
 from ..policy import INSPECTOR
 from ..tickets.inputs import parse_coordinate
 from ..tickets.models import Ticket
@@ -114,10 +115,17 @@ def check_in(user, fields, now: datetime, photos=()) -> tuple[Patrol, bool]:
     photo = processed[0] if processed else None
     patrol = Patrol(user_id=user.id, segment=segment, at=now, lat=lat, lon=lon, accuracy_m=accuracy,
                     distance_m=round(distance, 1), note=note, photo_key=save_files(photo) if photo else None,
-                    photo_taken_at=photo.taken_at if photo else None)
+                    photo_taken_at=_taken_at(photo, fields, now) if photo else None)
     db.session.add(patrol)
     db.session.flush()
     return patrol, True
+
+
+def _taken_at(photo, fields, now: datetime) -> datetime | None:
+    """When the camera took the photo: its own EXIF, or, for one the phone scaled down (which drops EXIF), the time
+    the page read from the original (`photo_meta`, as a report's)."""
+    return plausible_taken_at(photo.taken_at, now) or parse_photo_meta(fields.get("photo_meta"), 1, now)[0].get(
+        "taken_at")
 
 
 def photo_key(patrol_id: int, only_user: int | None = None) -> str | None:

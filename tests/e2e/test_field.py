@@ -434,6 +434,35 @@ def test_a_patrol_check_in_from_the_phone(city, phones):
     assert (patrol.segment_id, patrol.user_id, patrol.accuracy_m) == (city.seg_a.id, city.inspector.id, 15.0)
     phone.close()
 
+    # another inspector with a full-size phone photo: scaled on the phone as a report's is, its camera time kept
+    from PIL import Image
+
+    from inspect_app.photos.processing import process_image
+    from inspect_app.photos.service import store
+
+    original = PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"  # 4608x1976, 2.2 MB, EXIF time
+    other = phones("inspector2")
+    page = other.page
+    page.goto(other.base + "/patrols/checkin")
+    page.wait_for_selector("form.patrol label.tile:has-text('人民路东段')")
+    page.set_input_files("form.patrol input[name=photo]", str(PHOTOS / "not_an_image.jpg"))  # refused, said so
+    page.click("form.patrol button:has-text('打卡')")
+    page.wait_for_selector(".patrol-error:has-text('无法识别的文件格式')")
+    assert page.is_enabled("form.patrol button:has-text('打卡')") and page.url.endswith("/patrols/checkin")
+    page.set_input_files("form.patrol input[name=photo]", str(original))
+    posts = []
+    page.on("request", lambda r: r.method == "POST" and r.url.endswith("/patrols/checkin") and posts.append(r))
+    page.click("form.patrol button:has-text('打卡')")
+    page.wait_for_selector(".patrol-today img.patrol-thumb")
+    other.shot("patrol-checkin-photo")
+    assert len(posts[0].post_data_buffer) < original.stat().st_size / 3
+    db.session.expire_all()
+    with_photo = db.session.scalar(select(Patrol).where(Patrol.user_id == city.inspector2.id))
+    with Image.open(store().path(with_photo.photo_key)) as stored:
+        assert max(stored.size) <= 1600
+    assert with_photo.photo_taken_at == process_image(original.read_bytes()).taken_at
+    other.close()
+
     far = phones("inspector2", location=FAR_AWAY)
     far.page.goto(far.base + "/patrols/checkin")
     far.page.wait_for_selector(".loc-status:has-text('200米内没有责任路段')")

@@ -1,4 +1,5 @@
-/* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress.
+/* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress (patrol.js
+   uses the same two for the check-in's photo).
    Filing page: geolocation (or a photo's EXIF position) -> nearest segments, a warning when far from every
    segment. What only some filings need is loaded when it is used (issue 17: a phone downloads little to file):
    the search as one types (report-search.js), the schematic map when opened (report-map.js), what is said and
@@ -329,6 +330,8 @@
     form.addEventListener("change", check);
     check();
   }
+
+  window.inspectPhotos = { scale: scale, send: send };  // the check-in page's photo (patrol.js) goes the same way
 
   document.querySelectorAll("form.js-photos").forEach(function (form) {
     var list = segments(form);
