@@ -125,14 +125,35 @@ def test_the_export_holds_the_pages_figures_and_is_in_the_log(app, city, novembe
     assert quote("督查员工作量_2026-11-01至2026-11-30_") in response.headers["Content-Disposition"]
     lines = [line.split(",") for line in response.get_data().decode("utf-8-sig").splitlines()]
     assert lines[0][:6] == ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数"]
-    assert lines[1] == ["inspector", "inspector", "4", "1", "3", "3", "1", "0", "0", "0", "0", "1", "12.0", "1",
-                        "288.0"]
+    assert lines[1] == ["inspector", "inspector", "4", "1", "3", "3", "1", "0", "0", "0", "3", "19", "0", "0", "1",
+                        "12.0", "1", "288.0"]  # out on 1 (a Sunday), 3 and 20 November: 19 of 21 working days without
     assert lines[-1][0] == "合计" and lines[-1][2] == "5" and lines[-1][5] == ""
     xlsx = office.get(f"/workload/export.xlsx?{NOV}")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     db.session.expire_all()
     logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()
     assert len(logged) == 2 and all(e.target.startswith("督查员工作量") for e in logged)
+
+
+def test_days_out_missed_and_away(app, city, november, browser, api, clock):
+    """巡查天数: each inspector's days out in the period, the working days gone by without a visit or a recorded
+    absence (缺), and those recorded away (假), as 巡查月历 counts them; the page, the API, the export."""
+    from inspect_app.patrols.absences import record
+
+    clock.set("2026-12-05T10:00")
+    record({"user_id": str(city.inspector2.id), "first_day": "2026-11-16", "last_day": "2026-11-22", "kind": "leave"},
+           city.admin, clock())
+    db.session.commit()
+    page = browser(city.admin).get(f"/workload/?{NOV}").get_data(as_text=True)
+    assert cells(page, "巡查天数") == ["3 缺19天", "1 缺15天 假5天", ""]
+    rows = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]
+    assert [(r["patrol_days"], r["missed_workdays"], r["absent_workdays"]) for r in rows] == [(3, 19, 0), (1, 15, 5)]
+    mine = api.get(f"/api/v1/workload?{NOV}", city.inspector2).get_json()["inspectors"]
+    assert [(r["username"], r["missed_workdays"]) for r in mine] == [("inspector2", 15)]
+    # December so far: the working days up to today only (1 to 4 December)
+    rows = api.get("/api/v1/workload?from=2026-12-01&to=2026-12-31", city.leader).get_json()["inspectors"]
+    assert [(r["username"], r["patrol_days"], r["missed_workdays"]) for r in rows] == [
+        ("inspector", 1, 3), ("inspector2", 0, 4)]
 
 
 def test_a_disabled_inspector_appears_only_with_work_in_the_period(app, city, november, browser, clock, now):

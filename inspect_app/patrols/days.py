@@ -259,9 +259,14 @@ def asked_month(raw: str | None, now: datetime, ahead: bool = False) -> date:
 def month_sheet(first_day: date, now: datetime, only: int | None = None) -> Month:
     """Every active inspector's month day by day (and anyone else's with a visit in it), by username; `only`: that
     person's alone (an inspector reading their own)."""
-    last_day = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return span_sheet(first_day, (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
+                      now, only)
+
+
+def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None = None) -> Month:
+    """month_sheet for any span of days (督查员工作量 counts each person's days out, missed and away from it)."""
     today = local(now).date()
-    calendar = load_calendar(first_day, days=32)
+    calendar = load_calendar(first_day, days=(last_day - first_day).days + 1)
     days_of = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     people: dict[int, PersonMonth] = {}
 

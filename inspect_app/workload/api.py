@@ -23,7 +23,9 @@ def work_dict(work: services.Work, moment: datetime, each: bool = True) -> dict:
              "oldest_waited_hours": None if waited is None else round(waited, 1)}
     if each:  # days and segments are each inspector's own; a total of them means nothing
         found = {"username": work.username, "name": work.name, "active": work.active, **found, "days": work.days,
-                 "segments_walked": work.walked, "oldest_rectified_at": isoformat(work.oldest_rectified)}
+                 "segments_walked": work.walked, "oldest_rectified_at": isoformat(work.oldest_rectified),
+                 "patrol_days": work.out_days, "missed_workdays": work.missed_days,
+                 "absent_workdays": work.absent_days}
     return found
 
 
@@ -33,7 +35,7 @@ def index():
     """?from&to (days, Shanghai; this month by default) → each inspector's row and the total, as /workload/."""
     moment, user = now(), current()
     span = day_span(*date_range_args(request.args), moment)
-    rows, total = services.inspectors_work(span, user if has_role(user, INSPECTORS) else None)
+    rows, total = services.inspectors_work(span, user if has_role(user, INSPECTORS) else None, moment)
     return jsonify({"from": span.first.isoformat(), "to": span.last.isoformat(),
                     "inspectors": [work_dict(work, moment) for work in rows],
                     "total": work_dict(total, moment, each=False)})

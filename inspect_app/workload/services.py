@@ -5,6 +5,9 @@
   a position; on how many days they filed anything;
 - assessed (测评点位): the sites of assessment rounds they submitted in the period;
 - walked (巡查打卡): their check-ins on road segments in the period, and on how many segments (patrols);
+- out (巡查天数): the days they were out (a check-in or a problem found in the field), the working days gone by with
+  neither a visit nor a 请假外出登记 (工作日无记录), and the working days the office recorded them away
+  (登记请假外出), as 巡查月历 counts them (patrols/days.py);
 - verified (核查): the rectifications they closed (核查结案) or sent back (返工) in the period, and how long each had
   waited since the unit reported it done;
 - owed now (待核查): the problems they filed that a unit reports rectified and nobody has verified yet, and how long
@@ -25,6 +28,7 @@ from ..auth.models import User
 from ..common.dayspan import DaySpan
 from ..common.sql import const, consts, count_where, hours_between, on_days, shanghai_iso
 from ..extensions import db
+from ..patrols.days import span_sheet
 from ..patrols.services import check_ins_by_person
 from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
@@ -53,6 +57,9 @@ class Work:
     timed: int = 0             # how many those are
     waiting: int = 0           # filed by this inspector, rectified, not verified yet (now)
     oldest_rectified: datetime | None = None
+    out_days: int = 0          # days with a visit (巡查天数), each inspector's own as `days`
+    missed_days: int = 0       # working days gone by without a visit or a recorded absence
+    absent_days: int = 0       # working days recorded as 请假/外出
 
     @property
     def valid(self) -> int:
@@ -141,8 +148,10 @@ def _waiting(only: int | None) -> dict[int, tuple]:
     return {row[0]: row[1:] for row in db.session.execute(query)}
 
 
-def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Work], Work]:
-    """Each inspector's row (the most problems found first) and the rows' total; `only`: that inspector alone."""
+def inspectors_work(period: DaySpan, only: User | None = None,
+                    now: datetime | None = None) -> tuple[list[Work], Work]:
+    """Each inspector's row (the most problems found first) and the rows' total; `only`: that inspector alone.
+    With `now`, each row's days out, missed and away too (巡查月历's figures over the period)."""
     only_id = only.id if only is not None else None
     users = select(User).where(User.role == INSPECTOR).order_by(User.username)
     if only_id is not None:
@@ -150,6 +159,7 @@ def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Wor
     filings, verifications = _filings(period, only_id), _verifications(period, only_id)
     assessed, waiting = _assessed(period, only_id), _waiting(only_id)
     patrols = check_ins_by_person(period.start, period.end, only_id)
+    days_of = {p.user_id: p for p in span_sheet(period.first, period.last, now, only_id).people} if now else {}
     rows = []
     for user in db.session.scalars(users):
         work = Work(user.id, user.name, user.username, bool(user.active))
@@ -160,9 +170,12 @@ def inspectors_work(period: DaySpan, only: User | None = None) -> tuple[list[Wor
             work.wait_hours = float(work.wait_hours)
         work.sites = assessed.get(user.id, 0)
         work.checkins, work.walked = patrols.get(user.id, (0, 0))
+        if user.id in days_of:
+            person = days_of[user.id]
+            work.out_days, work.missed_days, work.absent_days = person.out_days, person.missed_days, person.absent_days
         if user.id in waiting:
             work.waiting, work.oldest_rectified = waiting[user.id]
-        if work.active or work.filed or work.verified or work.sites or work.checkins:
+        if work.active or work.filed or work.verified or work.sites or work.checkins or work.out_days:
             rows.append(work)
     rows.sort(key=lambda w: (-w.filed, -w.verified, w.username))
     total = Work(0, "合计", "")
@@ -187,18 +200,21 @@ def waited_hours(since: datetime | None, now: datetime) -> float | None:
 
 
 EXPORT_COLUMNS = ["督查员", "账号", "上报问题", "其中已作废", "有效问题", "有上报的天数", "无定位上报", "测评点位",
-                  "巡查打卡", "打卡路段", "核查结案", "返工", "平均核查用时（小时）", "待核查（本人上报）",
-                  "最久已等待（小时）"]
-EXPORT_WIDTHS = [14, 14, 10, 10, 10, 12, 10, 10, 10, 10, 10, 8, 16, 16, 16]
+                  "巡查打卡", "打卡路段", "巡查天数", "工作日无记录", "登记请假外出（工作日）", "核查结案", "返工",
+                  "平均核查用时（小时）", "待核查（本人上报）", "最久已等待（小时）"]
+EXPORT_WIDTHS = [14, 14, 10, 10, 10, 12, 10, 10, 10, 10, 10, 12, 14, 10, 8, 16, 16, 16]
 
 
 def export_rows(rows: list[Work], total: Work, now: datetime) -> list[list]:
-    def line(work: Work, name: str, username: str, days, walked) -> list:
+    def line(work: Work, name: str, username: str, own: bool) -> list:
         average = work.average_wait_hours
         waited = waited_hours(work.oldest_rectified, now)
-        return [name, username, work.filed, work.cancelled, work.valid, days, work.no_position, work.sites,
-                work.checkins, walked, work.approved, work.rejected, round(average, 1) if average is not None else "",
-                work.waiting, round(waited, 1) if waited is not None else ""]
+        days = [work.days] if own else [""]
+        attendance = [work.walked, work.out_days, work.missed_days, work.absent_days] if own else ["", "", "", ""]
+        return [name, username, work.filed, work.cancelled, work.valid, *days, work.no_position, work.sites,
+                work.checkins, *attendance, work.approved, work.rejected,
+                round(average, 1) if average is not None else "", work.waiting,
+                round(waited, 1) if waited is not None else ""]
 
-    return [line(w, w.name + ("" if w.active else "（已停用）"), w.username, w.days, w.walked) for w in rows] + \
-        [line(total, "合计", "", "", "")]
+    return [line(w, w.name + ("" if w.active else "（已停用）"), w.username, True) for w in rows] + \
+        [line(total, "合计", "", False)]

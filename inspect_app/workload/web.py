@@ -19,7 +19,7 @@ def _asked():
     moment = now()
     period = day_span(*date_range_args(request.args), moment)
     only = current_user if has_role(current_user, INSPECTORS) else None
-    return moment, period, *services.inspectors_work(period, only)
+    return moment, period, *services.inspectors_work(period, only, moment)
 
 
 def _links(work: services.Work, period: DaySpan) -> dict[str, str | None]:
