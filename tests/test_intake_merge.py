@@ -10,6 +10,7 @@ from datetime import timedelta
 from conftest import BEFORE_PHOTO, City, processed
 from sqlalchemy import func, select
 from test_intake import file_report, receipt_of
+from test_responsibility import carriers, shared_pole  # noqa: F401 (fixtures)
 
 from inspect_app.dashboard.year import summary_text, year_report
 from inspect_app.extensions import db
@@ -178,3 +179,42 @@ def test_a_repeat_cannot_be_voided_against_a_closed_problem(api, city, make_tick
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "ticket_not_open"
     db.session.expire_all()
     assert db.session.get(Ticket, later.id).status == "assigned"
+
+
+def test_a_merged_case_with_an_earlier_time_limit_brings_the_deadline_forward(clock, api, city, make_ticket,
+                                                                                 shared_pole):  # noqa: F811
+    """A 12345 case's 办理时限 binds the problem it is merged into: the unit's deadline (the lead's, and the
+    assisting units') moves up to it when it is earlier and still ahead; a later one, or one already past, moves
+    nothing; a problem the unit has reported rectified keeps its deadline."""
+    from conftest import at
+
+    wires = shared_pole  # 蜘蛛网, 10 working days: 电信 leads, 移动 and 联通 assist
+    assert wires.deadline > at("2026-12-05T00:00") and len(wires.parts) == 3
+
+    def merge(number: str, due: str, ticket) -> TicketEvent:
+        case = {"case_number": number, "received_at": "2026-11-25T08:00:00+08:00", "category": "蜘蛛网",
+                "description": "线缆垂落", "address": "人民路东段88号", "due_at": due}
+        item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
+        answer = api.post(f"/api/v1/intake/{item_id}/merge", city.admin, json={"ticket": ticket.number})
+        assert answer.status_code == 200, answer.get_json()
+        db.session.expire_all()
+        return _events(ticket, "merge_report")[-1]
+
+    event = merge("GD2026112501", "2026-11-28T18:00:00+08:00", wires)
+    assert event.note == "并入12345热线工单 GD2026112501（热线办理时限 11-28 18:00，整改期限提前至该时限）"
+    wires = db.session.get(Ticket, wires.id)
+    assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-28T18:00")
+    assert [p.deadline for p in wires.parts] == [at("2026-11-28T18:00")] * 3
+    # a later limit, and one already past: the deadline stands (the earlier limit is kept)
+    assert merge("GD2026112502", "2026-12-01T18:00:00+08:00", wires).note.endswith("（热线办理时限 12-01 18:00）")
+    merge("GD2026112503", "2026-11-24T18:00:00+08:00", wires)
+    wires = db.session.get(Ticket, wires.id)
+    assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-24T18:00")
+
+    # reported rectified: nothing owed now, the deadline stays
+    done = make_ticket(point=None, segment=city.seg_b, at_time=clock())  # 牛皮癣: 24 hours
+    tickets.rectify(city.unit_b, done, clock(), "已清除", [processed()])
+    db.session.commit()
+    before = done.deadline
+    merge("GD2026112504", "2026-11-25T20:00:00+08:00", done)
+    assert db.session.get(Ticket, done.id).deadline == before

@@ -30,7 +30,7 @@ from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
-from ..tickets.services import NewReport, create_ticket
+from ..tickets.services import NewReport, bind_due_by, create_ticket
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
 from .models import IntakeItem, IntakePhoto
@@ -322,9 +322,9 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     return ticket
 
 
-def merge_note(item: IntakeItem) -> str:
+def merge_note(item: IntakeItem, moved: datetime | None = None) -> str:
     """The line the ticket's history gets, and the unit's news (units read it: no phone number, no receipt code);
-    with the case's own time limit, which the ticket's deadline does not follow but the unit should know."""
+    with the case's own time limit, and the deadline it brought forward (`moved`) when it did."""
     if item.source == "hotline":
         note = f"并入12345热线工单 {item.case_number}" if item.case_number else "并入12345热线工单"
     elif item.source == "superior":
@@ -332,7 +332,8 @@ def merge_note(item: IntakeItem) -> str:
     else:
         note = f"并入{item.source_label}来件"
     if item.due_at is not None:
-        note += f"（{'上级整改时限' if item.source == 'superior' else '热线办理时限'} {fmt(item.due_at, '%m-%d %H:%M')}）"
+        limit = f"{'上级整改时限' if item.source == 'superior' else '热线办理时限'} {fmt(item.due_at, '%m-%d %H:%M')}"
+        note += f"（{limit}，整改期限提前至该时限）" if moved else f"（{limit}）"
     return note
 
 
@@ -352,9 +353,12 @@ def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
 
 
 def _follow(item: IntakeItem, ticket: Ticket, user, now: datetime) -> None:
+    """The item follows the ticket; a time limit of its own earlier than the ticket's deadline binds the unit."""
     item.status, item.ticket, item.updated_at = "merged", ticket, now
-    lifecycle.record(ticket, "merge_report", user.id, now, note=merge_note(item), from_status=ticket.status,
-                     to_status=ticket.status, data={"item_id": item.id})
+    moved = bind_due_by(ticket, item.due_at, now)
+    data = {"item_id": item.id, **({"deadline": moved.isoformat()} if moved else {})}
+    lifecycle.record(ticket, "merge_report", user.id, now, note=merge_note(item, moved), from_status=ticket.status,
+                     to_status=ticket.status, data=data)
 
 
 def carry_over(voided: Ticket, kept: Ticket, user, now: datetime) -> int:

@@ -35,7 +35,7 @@ from .models import ExtensionRequest, Ticket
 from .photo_checks import refuse_reused_before_photos
 from .policy import dispute_turned_down, ensure_lead, ensure_site_changer, ensure_visible
 from .queries import open_extension
-from .rules import DEFAULT_SOURCE, SOURCES
+from .rules import DEFAULT_SOURCE, OPEN_STATUSES, SOURCES
 
 MAX_TEXT = 2000
 MAX_ADDRESS = 200
@@ -235,6 +235,26 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
     if ticket.due_by is not None and now < ticket.due_by < ticket.deadline:
         ticket.deadline = ticket.due_by
     parts.set_lead(ticket, unit, now)
+
+
+def bind_due_by(ticket: Ticket, due_by: datetime | None, now: datetime) -> datetime | None:
+    """An outside case with its own time limit (a 12345 case's 办理时限) joins the ticket (并案): the ticket keeps the
+    earlier of the limits (`due_by`, which caps a later dispatch as on filing), and while a unit owes action its
+    deadline, the lead's and the assisting units' move up to the limit when it is still ahead and earlier. Returns
+    the new deadline when it moved, else None."""
+    if due_by is None:
+        return None
+    if ticket.due_by is None or due_by < ticket.due_by:
+        ticket.due_by = due_by
+    if ticket.status not in OPEN_STATUSES or ticket.deadline is None or not now < due_by < ticket.deadline:
+        return None
+    ticket.deadline = due_by
+    parts.follow_deadline(ticket)
+    for part in ticket.assist_parts:
+        if part.status == "open" and part.deadline is not None and part.deadline > due_by:
+            part.deadline = due_by
+    _touch(ticket)
+    return due_by
 
 
 # ----------------------------------------------------------------------------- actions
