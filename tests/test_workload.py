@@ -146,6 +146,14 @@ def test_days_out_missed_and_away(app, city, november, browser, api, clock):
     db.session.commit()
     page = browser(city.admin).get(f"/workload/?{NOV}").get_data(as_text=True)
     assert cells(page, "巡查天数") == ["3 缺19天", "1 缺15天 假5天", ""]
+    # counted from the workload's own reading of the tickets, as 巡查月历 counts them from its own
+    from inspect_app.common.dayspan import day_span
+    from inspect_app.patrols.days import month_sheet
+    from inspect_app.workload.services import inspectors_work
+    rows, _ = inspectors_work(day_span(date(2026, 11, 1), date(2026, 11, 30), clock()), None, clock())
+    month = {p.username: p for p in month_sheet(date(2026, 11, 1), clock()).people}
+    assert [(w.out_days, w.missed_days, w.absent_days) for w in rows] == [
+        (month[w.username].out_days, month[w.username].missed_days, month[w.username].absent_days) for w in rows]
     rows = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]
     assert [(r["patrol_days"], r["missed_workdays"], r["absent_workdays"]) for r in rows] == [(3, 19, 0), (1, 15, 5)]
     mine = api.get(f"/api/v1/workload?{NOV}", city.inspector2).get_json()["inspectors"]

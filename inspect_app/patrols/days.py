@@ -263,25 +263,33 @@ def month_sheet(first_day: date, now: datetime, only: int | None = None) -> Mont
                       now, only)
 
 
-def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None = None) -> Month:
-    """month_sheet for any span of days (督查员工作量 counts each person's days out, missed and away from it)."""
+def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None = None,
+               finds: dict[tuple[int, str], int] | None = None) -> Month:
+    """month_sheet for any span of days (督查员工作量 counts each person's days out, missed and away from it).
+    `finds`: each (person, Shanghai day 'YYYY-MM-DD')'s field finds, when the caller counted the span's tickets
+    already (督查员工作量 does, for its own figures: a year of a city's tickets is read once); only the check-ins
+    are read then, and a day's first and last are its check-ins'."""
     today = local(now).date()
     calendar = load_calendar(first_day, days=(last_day - first_day).days + 1)
-    days_of = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    days_of = [(day, calendar.is_workday(day), day > today)  # once a day, not once a person and day: the
+               for day in (first_day + timedelta(days=n)  # holiday package's check costs 20 µs a call
+                           for n in range((last_day - first_day).days + 1))]
     people: dict[int, PersonMonth] = {}
 
     def person(user_id: int, name: str, username: str, expected: bool) -> PersonMonth:
         return people.setdefault(user_id, PersonMonth(user_id, name, username, [
-            DayCell(day, calendar.is_workday(day), day > today, expected) for day in days_of]))
+            DayCell(day, workday, future, expected) for day, workday, future in days_of]))
 
-    v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False).c
+    v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False,
+               finds=finds is None).c
     day_of = func.substr(shanghai_iso(v.at), 1, 10)  # the Shanghai day, counted by the database: a month of a
     rows = db.session.execute(                       # city's finds is tens of thousands of rows
         select(v.user_id, day_of, func.sum(v.checkin), func.count(), func.min(v.at), func.max(v.at))
         .group_by(v.user_id, day_of)).all()
+    finds = {key: n for key, n in (finds or {}).items() if only is None or key[0] == only}
     if only is not None:
         rows = [row for row in rows if row[0] == only]
-    seen = {user_id for user_id, *_ in rows}
+    seen = {user_id for user_id, *_ in rows} | {user_id for user_id, _ in finds}
     inspector = (User.role == INSPECTOR) & User.active.is_(True)
     whom = select(User.id, User.display_name, User.username, inspector.label("expected"))
     for row in db.session.execute(whom.where(User.id == only) if only is not None
@@ -290,11 +298,14 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
     for user_id, day, checkins, total, first, last in rows:
         cell = people[user_id].cells[(date.fromisoformat(day) - first_day).days]
         cell.checkins, cell.finds, cell.first, cell.last = int(checkins), total - int(checkins), first, last
+    for (user_id, day), count in finds.items():
+        people[user_id].cells[(date.fromisoformat(day) - first_day).days].finds += count
     for (user_id, day), absence in absences.by_day(absences.between(first_day, last_day, only)).items():
         if user_id in people and first_day <= day <= last_day:
             people[user_id].cells[(day - first_day).days].absence = absence
-    workdays = sum(1 for day in days_of if day <= today and calendar.is_workday(day))
-    return Month(first_day, last_day, days_of, sorted(people.values(), key=lambda p: p.username), workdays)
+    workdays = sum(1 for _, workday, future in days_of if workday and not future)
+    return Month(first_day, last_day, [day for day, *_ in days_of], sorted(people.values(), key=lambda p: p.username),
+                 workdays)
 
 
 def month_columns(month: Month) -> list[str]:

@@ -218,20 +218,21 @@ class Coverage:
         return [row for row in self.rows if not row.covered]
 
 
-def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True):
+def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True, finds: bool = True):
     """Every visit from `first` to `end` (of these segments): (segment_id, at, user_id, checkin 1 or 0). A find
-    off every segment is no segment's visit (placed_only), though it is still a person's work (巡查日志)."""
+    off every segment is no segment's visit (placed_only), though it is still a person's work (巡查日志).
+    `finds=False`: the check-ins alone."""
     checkins = select(Patrol.segment_id.label("segment_id"), Patrol.at.label("at"), Patrol.user_id.label("user_id"),
                       literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
-    finds = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
+    found = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
              .where(Ticket.reported_at >= first, Ticket.reported_at < end,
                     not_indexed(Ticket.source).in_(consts(FOUND_SOURCES))))  # most tickets are field finds
     if placed_only:
-        finds = finds.where(Ticket.segment_id.is_not(None))
+        found = found.where(Ticket.segment_id.is_not(None))
     if segment_ids is not None:
         checkins = checkins.where(Patrol.segment_id.in_(segment_ids))
-        finds = finds.where(Ticket.segment_id.in_(segment_ids))
-    return union_all(checkins, finds).subquery("visits")
+        found = found.where(Ticket.segment_id.in_(segment_ids))
+    return (union_all(checkins, found) if finds else checkins).subquery("visits")
 
 
 def _by_person(first: datetime, end: datetime, segment_ids=None) -> list:

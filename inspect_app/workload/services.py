@@ -29,7 +29,7 @@ from ..common.dayspan import DaySpan
 from ..common.sql import const, consts, count_where, hours_between, on_days, shanghai_iso
 from ..extensions import db
 from ..patrols.days import span_sheet
-from ..patrols.services import check_ins_by_person
+from ..patrols.services import FOUND_SOURCES, check_ins_by_person
 from ..policy import INSPECTOR
 from ..tickets.models import VERIFICATIONS, Ticket, TicketEvent
 
@@ -94,15 +94,28 @@ class Work:
             self.oldest_rectified = other.oldest_rectified
 
 
-def _filings(period: DaySpan, only: int | None) -> dict[int, tuple]:
+def _filings(period: DaySpan, only: int | None) -> tuple[dict[int, tuple], dict[tuple[int, str], int]]:
+    """Each reporter's (filed, cancelled, days with a filing, filed without a position) in the period; and each
+    (reporter, Shanghai day)'s field finds (巡查月历's visits: patrols.days.span_sheet takes them as they are, so
+    a year of tickets is read once)."""
     day = func.substr(shanghai_iso(Ticket.reported_at), 1, 10)
-    query = (select(Ticket.reporter_id, func.count(Ticket.id), count_where(Ticket.status == const("cancelled")),
-                    func.count(day.distinct()), count_where(Ticket.lat.is_(None)))
+    query = (select(Ticket.reporter_id, day, func.count(Ticket.id), count_where(Ticket.status == const("cancelled")),
+                    count_where(Ticket.lat.is_(None)), count_where(Ticket.source.in_(consts(FOUND_SOURCES))))
              .where(*on_days(Ticket.reported_at, period.first, period.last))
-             .group_by(Ticket.reporter_id))
+             .group_by(Ticket.reporter_id, day))
     if only is not None:
         query = query.where(Ticket.reporter_id == only)
-    return {row[0]: row[1:] for row in db.session.execute(query)}
+    filings: dict[int, list] = {}
+    finds: dict[tuple[int, str], int] = {}
+    for reporter_id, on, filed, cancelled, no_position, found in db.session.execute(query):
+        row = filings.setdefault(reporter_id, [0, 0, 0, 0])
+        row[0] += filed
+        row[1] += cancelled
+        row[2] += 1
+        row[3] += no_position
+        if found:
+            finds[(reporter_id, on)] = found
+    return {reporter_id: tuple(row) for reporter_id, row in filings.items()}, finds
 
 
 def _verifications(period: DaySpan, only: int | None) -> dict[int, tuple]:
@@ -156,10 +169,11 @@ def inspectors_work(period: DaySpan, only: User | None = None,
     users = select(User).where(User.role == INSPECTOR).order_by(User.username)
     if only_id is not None:
         users = users.where(User.id == only_id)
-    filings, verifications = _filings(period, only_id), _verifications(period, only_id)
+    (filings, finds), verifications = _filings(period, only_id), _verifications(period, only_id)
     assessed, waiting = _assessed(period, only_id), _waiting(only_id)
     patrols = check_ins_by_person(period.start, period.end, only_id)
-    days_of = {p.user_id: p for p in span_sheet(period.first, period.last, now, only_id).people} if now else {}
+    days_of = {p.user_id: p for p in span_sheet(period.first, period.last, now, only_id, finds).people} if now \
+        else {}
     rows = []
     for user in db.session.scalars(users):
         work = Work(user.id, user.name, user.username, bool(user.active))
