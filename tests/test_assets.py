@@ -67,9 +67,10 @@ def test_the_service_worker_is_served_minified_from_the_root(client):
 
 
 def test_each_page_names_the_offline_pages_its_user_may_open(browser, city):
-    """The worker keeps offline only what its URL names (<body data-sw>): the filing page for those who file,
-    nothing for a unit's clerk, whose worker would otherwise ask for it and get a 403."""
-    for user, url in ((city.inspector, "/sw.js?keep=/tickets/new"), (city.admin, "/sw.js?keep=/tickets/new"),
+    """The worker keeps offline only what its URL names (<body data-sw>): the filing and check-in pages for those
+    who file, nothing for a unit's clerk, whose worker would otherwise ask for them and get a 403."""
+    both = "/sw.js?keep=/tickets/new+/patrols/checkin"  # the filing page and the check-in page (离线打卡)
+    for user, url in ((city.inspector, both), (city.admin, both),
                       (city.unit_a, "/sw.js"), (city.leader, "/sw.js")):
         page = browser(user).get("/offline").get_data(as_text=True)
         assert f'<body data-sw="{url}">' in page, user.username

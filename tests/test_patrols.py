@@ -124,6 +124,37 @@ def test_check_in_through_the_api(city, api, clock):
     assert api.post("/api/v1/patrols", city.admin, json=ON_B).status_code == 201
 
 
+def test_a_check_in_kept_on_the_phone_without_a_connection(city, api, browser, clock):
+    """离线打卡: a check-in the phone kept while it had no connection is recorded when it was made, marked with how
+    long it waited; sent twice, it is kept once, and a later check-in on the segment finds it; one kept over a day,
+    or dated ahead, is refused and nothing is kept."""
+    clock.stop("2026-12-03T11:10")
+    kept = {**ON_A, "accuracy": "12", "note": "地下通道里没有信号", "kept_at": "2026-12-03T09:55:00+08:00"}
+    answer = api.post("/api/v1/patrols", city.inspector, data=kept, content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()
+    assert (body["at"], body["sent_at"]) == ("2026-12-03T09:55:00+08:00", "2026-12-03T11:10:00+08:00")
+    again = api.post("/api/v1/patrols", city.inspector, data=kept, content_type="multipart/form-data")
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]  # the queue sent it again
+    later = api.post("/api/v1/patrols", city.inspector, json={**ON_A, "kept_at": "2026-12-03T10:20:00+08:00"})
+    assert later.status_code == 200 and later.get_json()["id"] == body["id"]  # 25 minutes on: the same visit
+    trail = browser(city.admin).get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
+    assert "离线打卡，1小时15分后上传" in trail and "<strong>1. 09:55</strong>" in trail
+    page = browser(city.inspector).get("/patrols/checkin").get_data(as_text=True)
+    assert "离线打卡，75分钟后上传" in page
+    for kept_at, status, code in (("2026-12-02T11:00:00+08:00", 422, "kept_too_long"),
+                                  ("2026-12-03T11:30:00+08:00", 400, "invalid_kept_at"),
+                                  ("yesterday", 400, "invalid_kept_at")):
+        answer = api.post("/api/v1/patrols", city.inspector, json={**ON_B, "kept_at": kept_at})
+        assert answer.status_code == status and answer.get_json()["error"]["code"] == code, kept_at
+    assert patrols() == 1
+    assert "离线打卡须在24小时内联网上传" in api.post("/api/v1/patrols", city.inspector, json={
+        **ON_B, "kept_at": "2026-12-02T11:00:00+08:00"}).get_json()["error"]["message"]
+    # a phone clock a little ahead is taken as now
+    answer = api.post("/api/v1/patrols", city.inspector, json={**ON_B, "kept_at": "2026-12-03T11:13:00+08:00"})
+    assert answer.status_code == 201 and answer.get_json()["at"] == "2026-12-03T11:10:00+08:00"
+
+
 def _visits(city, make_ticket):
     """November: 人民路东段 (江城区) checked in on and found on; 建设路西段 (临江区) reported only by a citizen in
     November and last checked in on in October; a third segment never visited."""

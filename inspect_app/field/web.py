@@ -19,7 +19,7 @@ bp = Blueprint("field", __name__)
 # those of them its user may open in the worker's URL (base.html: <body data-sw="/sw.js?keep=...">), so the worker
 # never asks for a page that answers 403 (a unit's clerk may not file: every unit login logged "GET /tickets/new
 # 403").
-OFFLINE_ENDPOINTS = ("tickets.new",)
+OFFLINE_ENDPOINTS = ("tickets.new", "patrols.checkin")
 
 
 @bp.app_context_processor

@@ -23,7 +23,7 @@ def patrol_dict(patrol) -> dict:
             "segment": {"id": patrol.segment.id, "name": patrol.segment.name, "district": patrol.segment.district},
             "lat": patrol.lat, "lon": patrol.lon, "accuracy_m": patrol.accuracy_m, "distance_m": patrol.distance_m,
             "note": patrol.note, "photo": url_for("patrols.photo", patrol_id=patrol.id) if patrol.photo_key else None,
-            "photo_taken_at": isoformat(patrol.photo_taken_at)}
+            "photo_taken_at": isoformat(patrol.photo_taken_at), "sent_at": isoformat(patrol.sent_at)}
 
 
 def _tally(tally) -> dict:

@@ -120,6 +120,7 @@ class Stop:
     patrol_id: int | None = None     # a check-in's, when it has a photo (打卡照片)
     photo_early_minutes: int | None = None  # its photo taken this long before the check-in (Patrol's property)
     photo_taken_at: datetime | None = None
+    kept_minutes: int | None = None  # 离线打卡: kept on the phone this long before it arrived (Patrol's property)
 
 
 @dataclass
@@ -148,7 +149,7 @@ def trail(user: User, day: date) -> Trail:
     first, end = day_bounds(day)
     stops = [Stop(p.at, True, p.lat, p.lon, p.segment_id, p.segment.name, p.segment.district, p.note, p.distance_m,
                   patrol_id=p.id if p.photo_key else None, photo_early_minutes=p.photo_early_minutes,
-                  photo_taken_at=p.photo_taken_at)
+                  photo_taken_at=p.photo_taken_at, kept_minutes=p.kept_minutes)
              for p in db.session.scalars(select(Patrol).where(Patrol.user_id == user.id, Patrol.at >= first,
                                                               Patrol.at < end))]
     for ticket_id, number, at, lat, lon, category, segment_id, segment, district in db.session.execute(

@@ -33,6 +33,15 @@ class Patrol(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
     photo_key: Mapped[str | None] = mapped_column(String(32))  # 打卡照片 (photos/storage.py), when one was sent
     photo_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the camera's time, when it gave one
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 离线打卡: when one kept on the phone arrived
+
+    @property
+    def kept_minutes(self) -> int | None:
+        """How long a check-in kept on the phone (离线打卡) waited for a connection, when a minute or more."""
+        if self.sent_at is None:
+            return None
+        minutes = int((self.sent_at - self.at).total_seconds() // 60)
+        return minutes if minutes >= 1 else None
 
     @property
     def photo_early_minutes(self) -> int | None:

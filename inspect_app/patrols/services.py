@@ -22,7 +22,7 @@ from ..common.ids import row_id
 from ..common.models import lock_sequence, lock_setting
 from ..common.sql import consts, not_indexed
 from ..common.text import clean_text
-from ..common.timeutil import fmt, local, local_midnight
+from ..common.timeutil import fmt, local, local_midnight, parse_iso
 from ..extensions import db
 from ..photos.processing import plausible_taken_at
 from ..photos.service import parse_photo_meta, read_uploads, save_files
@@ -37,6 +37,8 @@ from .models import Patrol, PatrolArea, PatrolCycle
 FOUND_SOURCES = (*FIELD_SOURCES, "mock_assessment")
 LOOKBACK_DAYS = 90
 REPEAT_MINUTES = 30  # a second check-in on one segment by one inspector within this is the first one again
+KEPT_HOURS = 24      # a check-in kept on the phone without a connection (离线打卡) is taken this long after
+KEPT_AHEAD_MINUTES = 5  # a phone's clock this far ahead of the server's is its clock, not a check-in to come
 NOTE_MAX = 200
 NEAR_LIMIT = 8
 NEXT_RADIUS_M = 3000  # 附近本周未巡查: where to walk next, this far at most ...
@@ -91,11 +93,33 @@ def photo_required() -> bool:
     return bool(current_app.config["PATROL_PHOTO_REQUIRED"])
 
 
+def _kept_at(fields, now: datetime) -> datetime | None:
+    """When a check-in kept on the phone without a connection (离线打卡) was made, by the phone's clock: `kept_at`
+    (ISO 8601), at most KEPT_HOURS ago (422 after that), a little ahead taken as now; None for a check-in sent at
+    once."""
+    raw = str(fields.get("kept_at") or "").strip()
+    if not raw:
+        return None
+    try:
+        kept = parse_iso(raw)
+    except (ValueError, OverflowError):
+        raise BadRequest("离线打卡的时间格式不正确。", code="invalid_kept_at") from None
+    if kept > now + timedelta(minutes=KEPT_AHEAD_MINUTES):
+        raise BadRequest("离线打卡的时间晚于现在：请检查手机的日期和时间。", code="invalid_kept_at")
+    if kept < now - timedelta(hours=KEPT_HOURS):
+        raise Invalid(f"这次打卡在手机上保存了{KEPT_HOURS}小时以上（{fmt(kept, '%m-%d %H:%M')}），不再记录："
+                      f"离线打卡须在{KEPT_HOURS}小时内联网上传。", code="kept_too_long")
+    return min(kept, now)
+
+
 def check_in(user, fields, now: datetime, photos=()) -> tuple[Patrol, bool]:
     """A check-in on the segment the inspector stands on; (the patrol, whether it is new). The same inspector on the
-    same segment again within REPEAT_MINUTES gets the first check-in back: a double tap, or a retry. `photos`: the
-    uploads sent with it (打卡照片, one at most; required when PATROL_PHOTO_REQUIRED), checked as a report's are,
-    and only after the position passed; a refused photo keeps nothing."""
+    same segment within REPEAT_MINUTES of another check-in gets that one back: a double tap, or a retry. `photos`:
+    the uploads sent with it (打卡照片, one at most; required when PATROL_PHOTO_REQUIRED), checked as a report's
+    are, and only after the position passed; a refused photo keeps nothing. A check-in kept on the phone without a
+    connection (`kept_at`, 离线打卡) is recorded at that moment, with when it arrived (`sent_at`)."""
+    kept = _kept_at(fields, now)
+    at = kept or now
     lat, lon, accuracy = _position(fields)
     note = clean_text(fields.get("note"), "巡查情况", NOTE_MAX)
     segment, distance = _segment(fields, lat, lon)
@@ -106,16 +130,18 @@ def check_in(user, fields, now: datetime, photos=()) -> tuple[Patrol, bool]:
     # Taps sent at the same instant (a double tap, a retry racing the first) queue here, one person at a time, so
     # the later one sees the first and returns it instead of saving a second check-in.
     lock_sequence(f"patrol-checkin:{user.id}", 0)
-    earlier = db.session.scalar(
+    earlier = db.session.scalar(  # either side: a kept check-in may arrive after a later one on the same segment
         select(Patrol).where(Patrol.user_id == user.id, Patrol.segment_id == segment.id,
-                             Patrol.at > now - timedelta(minutes=REPEAT_MINUTES), Patrol.at <= now)
+                             Patrol.at > at - timedelta(minutes=REPEAT_MINUTES),
+                             Patrol.at < at + timedelta(minutes=REPEAT_MINUTES))
         .order_by(Patrol.at.desc()).limit(1))
     if earlier is not None:
         return earlier, False
     photo = processed[0] if processed else None
-    patrol = Patrol(user_id=user.id, segment=segment, at=now, lat=lat, lon=lon, accuracy_m=accuracy,
+    patrol = Patrol(user_id=user.id, segment=segment, at=at, lat=lat, lon=lon, accuracy_m=accuracy,
                     distance_m=round(distance, 1), note=note, photo_key=save_files(photo) if photo else None,
-                    photo_taken_at=_taken_at(photo, fields, now) if photo else None)
+                    photo_taken_at=_taken_at(photo, fields, now) if photo else None,
+                    sent_at=now if kept is not None else None)
     db.session.add(patrol)
     db.session.flush()
     return patrol, True

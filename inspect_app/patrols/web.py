@@ -123,7 +123,8 @@ def checkin():
 def checkin_post():
     patrol, new = services.check_in(current_user, request.form, now(), request.files.getlist("photo"))
     if new:
-        flash(f"已在“{patrol.segment.name}”打卡（{clock_text(patrol.at, '%H:%M')}）。", "success")
+        kept = "，离线保存后上传" if patrol.sent_at is not None else ""
+        flash(f"已在“{patrol.segment.name}”打卡（{clock_text(patrol.at, '%H:%M')}{kept}）。", "success")
     else:
         flash(f"{services.REPEAT_MINUTES}分钟内已在“{patrol.segment.name}”打过卡（{clock_text(patrol.at, '%H:%M')}），"
               "不重复记录。", "success")

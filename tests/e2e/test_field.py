@@ -316,8 +316,8 @@ def test_the_service_worker_keeps_the_filing_page_only_for_those_who_may_file(ap
 
     inspector = phones("inspector")
     script = inspector.page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)")
-    assert script.endswith("/sw.js?keep=/tickets/new")
-    assert "/tickets/new" in inspector.page.evaluate(CACHED_PATHS)
+    assert script.endswith("/sw.js?keep=/tickets/new+/patrols/checkin")
+    assert {"/tickets/new", "/patrols/checkin"} <= set(inspector.page.evaluate(CACHED_PATHS))
     inspector.close()
 
 
@@ -468,3 +468,47 @@ def test_a_patrol_check_in_from_the_phone(city, phones):
     far.page.wait_for_selector(".loc-status:has-text('200米内没有责任路段')")
     assert far.page.is_disabled("form.patrol button:has-text('打卡')")
     assert far.page.is_hidden(".patrol-next")  # nothing within 3 km either
+
+
+def test_a_check_in_without_a_connection_is_kept_and_sent_later(city, phones, clock):
+    """离线打卡: offline, the check-in page opens from the phone, the check-in is kept there (with the moment it was
+    made, and survives a reload), and goes by itself once the connection returns, recorded at that moment, on the
+    segment the server matches to the position, marked with how long it waited."""
+    from datetime import datetime, timezone
+
+    from inspect_app.patrols.models import Patrol
+
+    clock.set(datetime.now(timezone.utc).isoformat())  # the phone's clock is the real one: the server's too
+    phone = phones("inspector")
+    page, context = phone.page, phone.context
+    page.goto(phone.base + "/patrols/checkin")
+    page.wait_for_selector("form.patrol label.tile:has-text('人民路东段')")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the service worker, which keeps this page and its scripts
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("form.patrol label.tile:has-text('人民路东段')")
+
+    context.set_offline(True)
+    page.reload()  # from the phone
+    page.wait_for_selector(".loc-status:has-text('没有网络：可以先打卡')")
+    page.fill("form.patrol input[name=note]", "地下通道口，没有信号")
+    page.click("form.patrol button:has-text('打卡')")
+    page.wait_for_selector(".patrol-queue:visible .queue-item:has-text('巡查打卡')")
+    assert "已保存在手机上" in page.inner_text(".loc-status")
+    assert page.input_value("form.patrol input[name=note]") == ""
+    phone.shot("patrol-offline-kept")
+    page.reload()
+    page.wait_for_selector(".patrol-queue:visible .queue-item:has-text('等待上传')")
+    db.session.expire_all()
+    assert db.session.scalar(select(Patrol)) is None
+
+    page.wait_for_timeout(1500)  # it waited a little: the record says when it was made, not when it arrived
+    context.set_offline(False)
+    page.wait_for_selector(".queue-done:has-text('已上传1条')", timeout=20000)
+    page.wait_for_selector(".queue-count:text-is('0')")
+    phone.shot("patrol-offline-sent")
+    db.session.expire_all()
+    patrol = db.session.scalar(select(Patrol))
+    assert (patrol.segment_id, patrol.note) == (city.seg_a.id, "地下通道口，没有信号")
+    assert patrol.sent_at is not None and patrol.at < patrol.sent_at
+    phone.close()

@@ -16,10 +16,10 @@
    - Logging out (landing on /login) empties the cache: pages of the last user never outlive their session.
    Bump VERSION when this file's lists change; old caches are dropped on activation. */
 "use strict";
-var VERSION = "v2";
+var VERSION = "v3";
 var CACHE = "inspect-shell-" + VERSION;
 var KEEP = (new URL(self.location.href).searchParams.get("keep") || "").split(" ");
-var OFFLINE_PAGES = ["/tickets/new"].filter(function (path) { return KEEP.indexOf(path) >= 0; });
+var OFFLINE_PAGES = ["/tickets/new", "/patrols/checkin"].filter(function (path) { return KEEP.indexOf(path) >= 0; });
 var OFFLINE_PREFIXES = [];
 var DATA_URLS = ["/segments/map.json"];
 var FALLBACK = "/offline";
