@@ -2,8 +2,6 @@
 day's 巡查日志, and keep 请假外出登记 (from a 考勤 system, say)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
@@ -90,7 +88,7 @@ def absence_dict(row) -> dict:
 def absence_list():
     """?month (YYYY-MM, this one by default, up to a year ahead) → 请假外出登记 with a day in the month."""
     first = days.asked_month(request.args.get("month"), now(), ahead=True)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    last = days.month_last(first)
     return jsonify({"month": first.strftime("%Y-%m"), "items": [
         {**absence_dict(e.row), "workdays": e.workdays} for e in absences.listing(first, last)]})
 

@@ -257,11 +257,15 @@ def asked_month(raw: str | None, now: datetime, ahead: bool = False) -> date:
     return first
 
 
+def month_last(first_day: date) -> date:
+    """The last day of the month that begins on `first_day`."""
+    return (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def month_sheet(first_day: date, now: datetime, only: int | None = None) -> Month:
     """Every active inspector's month day by day (and anyone else's with a visit in it), by username; `only`: that
     person's alone (an inspector reading their own)."""
-    return span_sheet(first_day, (first_day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
-                      now, only)
+    return span_sheet(first_day, month_last(first_day), now, only)
 
 
 def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None = None,

@@ -201,7 +201,7 @@ def absences_page():
     """请假外出登记: the form, and the records with a day in the month asked for (this one by default)."""
     moment = now()
     first = days.asked_month(request.args.get("month"), moment, ahead=True)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    last = days.month_last(first)
     return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
                            people=services.inspectors(), kinds=ABSENCE_KINDS, note_max=absences.NOTE_MAX,
                            today=local(moment).date(), prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
