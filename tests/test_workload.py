@@ -146,6 +146,7 @@ def test_days_out_missed_and_away(app, city, november, browser, api, clock):
     db.session.commit()
     page = browser(city.admin).get(f"/workload/?{NOV}").get_data(as_text=True)
     assert cells(page, "巡查天数") == ["3 缺19天", "1 缺15天 假5天", ""]
+    assert 'href="/patrols/month?month=2026-11#p-inspector2"' in page  # the month's calendar shows which days
     # counted from the workload's own reading of the tickets, as 巡查月历 counts them from its own
     from inspect_app.common.dayspan import day_span
     from inspect_app.patrols.days import month_sheet
