@@ -1,6 +1,6 @@
 /* 巡查打卡: the phone's position -> the segments within reach (/patrols/near), the nearest picked; the form sends
    the position with the chosen segment and the server checks the distance again. A photo (打卡照片) is scaled on the
-   phone first, as a report's is (report.js: inspectPhotos), its camera time sent beside it, and uploaded with
+   phone first, as a report's is (report.js: ReportParts.photo), its camera time sent beside it, and uploaded with
    progress. Without a connection (the segments cannot load, the phone is offline, or the send fails for the
    network) the check-in is kept on the phone (offline-queue.js, kind "patrol") with the moment it was made
    (kept_at) and sent by itself once the connection returns; the server matches the nearest segment then. Without
@@ -146,14 +146,14 @@
   }
 
   form.addEventListener("submit", function (ev) {
-    var file = photo && photo.files && photo.files[0], lib = window.inspectPhotos, label = submit.textContent;
-    if (!window.FormData || !lib || !(file || Q)) return;  // the form goes as it is
+    var file = photo && photo.files && photo.files[0], kit = (window.ReportParts || {}).photo, label = submit.textContent;
+    if (!window.FormData || !kit || !(file || Q)) return;  // the form goes as it is
     ev.preventDefault();
     if (busy) return;
     busy = true; submit.disabled = true; fail("");
     var tapped = new Date();
     submit.textContent = file ? "正在处理照片…" : "正在打卡…";
-    (file ? lib.scale(file) : Promise.resolve(null)).then(function (r) {
+    (file ? kit[0](file) : Promise.resolve(null)).then(function (r) {
       var data = new FormData(form);
       data.delete("photo");
       if (r) {
@@ -161,7 +161,7 @@
         data.set("photo_meta", JSON.stringify([r.meta]));
       }
       if (Q && (offline || !navigator.onLine)) return keep(data, tapped);
-      return lib.send(form.action, data, function (f) { submit.textContent = "正在上传 " + Math.round(f * 100) + "%"; })
+      return kit[1](form.action, data, function (f) { submit.textContent = "正在上传 " + Math.round(f * 100) + "%"; })
         .catch(function (e) { if (Q && e.network) return keep(data, tapped); throw e; });
     }).then(function (url) {
       if (url) { submit.textContent = "已打卡，正在刷新…"; location.assign(url); return; }

@@ -1,5 +1,5 @@
 /* Photo forms (filing, rectifying): read EXIF, scale to <=1600 px upright JPEG, upload with progress (patrol.js
-   uses the same two for the check-in's photo).
+   uses the same two for the check-in's photo, as ReportParts.photo).
    Filing page: geolocation (or a photo's EXIF position) -> nearest segments, a warning when far from every
    segment. What only some filings need is loaded when it is used (issue 17: a phone downloads little to file):
    the search as one types (report-search.js), the schematic map when opened (report-map.js), what is said and
@@ -110,6 +110,8 @@
 
   // --- parts loaded on use: each registers itself in window.ReportParts when its script has run -----------
   var parts = window.ReportParts = window.ReportParts || {}, loading = {};
+  parts.photo = [scale, send];  // the check-in page's photo goes the same way (patrol.js; a pair: the filing page's
+                                // scripts are held within 10 KB, tests/test_web_pages.py)
   function script(url) {
     return new Promise(function (ok, fail) {
       var s = make("script");
@@ -330,8 +332,6 @@
     form.addEventListener("change", check);
     check();
   }
-
-  window.inspectPhotos = { scale: scale, send: send };  // the check-in page's photo (patrol.js) goes the same way
 
   document.querySelectorAll("form.js-photos").forEach(function (form) {
     var list = segments(form);
