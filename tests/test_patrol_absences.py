@@ -178,3 +178,20 @@ def test_the_api(city, api, clock):
     assert api.call("DELETE", f"/api/v1/patrols/absences/{made['id']}", city.admin).status_code == 404
     assert api.call("DELETE", "/api/v1/patrols/absences/x", city.admin).status_code == 404
     assert records() == 0
+
+
+def test_the_office_is_asked_about_yesterdays_unexplained_days(city, browser, clock):
+    """待办事项 names the active inspectors with neither a visit nor a record on the last working day (Friday, seen
+    on Monday), linking each to their 轨迹 and the register; once recorded, the line goes."""
+    db.session.add(Patrol(user_id=city.inspector.id, segment_id=city.seg_a.id, at=at("2026-12-04T09:00"),
+                          lat=28.2301, lon=112.935, distance_m=11, note=""))
+    db.session.commit()
+    clock.stop("2026-12-07T10:00")
+    office = browser(city.admin)
+    page = office.get("/office/work").get_data(as_text=True)
+    assert "上个工作日（12月4日）既无巡查记录、也未登记请假外出的督查员：" in page
+    assert '<a href="/patrols/day?user=inspector2&amp;date=2026-12-04">inspector2</a>。' in page
+    assert "user=inspector&amp;" not in page and 'href="/patrols/absences?month=2026-12"' in page
+    office.submit("/patrols/absences", "/patrols/absences", {"user_id": str(city.inspector2.id),
+                                                             "first_day": "2026-12-04", "kind": "desk"})
+    assert "既无巡查记录" not in office.get("/office/work").get_data(as_text=True)

@@ -103,6 +103,21 @@ def day_summary(day: date) -> list[PersonDay]:
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
 
 
+def unexplained_last_workday(now: datetime) -> tuple[date, list[PersonDay]] | None:
+    """待办事项's prompt: the last working day before today (Shanghai), and the active inspectors who had neither a
+    visit nor a 请假外出登记 that day (to ask, or to record); None when there was no working day in the last two
+    weeks, or the office does not use 巡查打卡 (no check-in ever: its inspectors are not expected out daily)."""
+    if db.session.scalar(select(Patrol.id).limit(1)) is None:
+        return None
+    today = local(now).date()
+    calendar = load_calendar(today - timedelta(days=15), days=16)
+    day = next((today - timedelta(days=n) for n in range(1, 15) if calendar.is_workday(today - timedelta(days=n))),
+               None)
+    if day is None:
+        return None
+    return day, [p for p in day_summary(day) if not p.out and p.absence is None]
+
+
 @dataclass
 class Stop:
     at: datetime

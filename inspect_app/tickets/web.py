@@ -379,7 +379,12 @@ def office_work():
     elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
                  "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
                  "repeated": repeated or 0}
-    return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed,
+    try:
+        from ..patrols.days import unexplained_last_workday
+        not_out = unexplained_last_workday(moment)
+    except ImportError:  # a build without 路段巡查
+        not_out = None
+    return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed, not_out=not_out,
                            pending=[(t, *notes.get(t.id, (None, None))) for t in pending],
                            disputed=[(t, reasons.get(t.id)) for t in disputed],
                            extensions=extensions, withdrawals=withdrawals, part_extensions=part_extensions,
