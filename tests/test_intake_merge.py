@@ -21,7 +21,8 @@ from inspect_app.tickets.models import Ticket, TicketEvent
 
 def _events(ticket, action):
     return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                             TicketEvent.action == action)))
+                                                             TicketEvent.action == action)
+                                   .order_by(TicketEvent.id)))  # in the order written (PostgreSQL keeps none)
 
 
 def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, make_ticket, now):
