@@ -182,7 +182,8 @@ def month():
     return render_template("patrols/month.html", m=days.month_sheet(first, moment, _own_only()),
                            areas=services.areas(), may_record=may_open(current_user, "patrols.absences_page"),
                            weekdays=WEEKDAYS, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
-                           next_month=(first + timedelta(days=32)).strftime("%Y-%m") if first < this_month else None)
+                           next_month=(days.month_last(first) + timedelta(days=1)).strftime("%Y-%m")
+                           if first < this_month else None)
 
 
 @bp.get("/month.<any(xlsx, csv):fmt>")
