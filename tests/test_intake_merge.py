@@ -206,11 +206,12 @@ def test_a_merged_case_with_an_earlier_time_limit_brings_the_deadline_forward(cl
     wires = db.session.get(Ticket, wires.id)
     assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-28T18:00")
     assert [p.deadline for p in wires.parts] == [at("2026-11-28T18:00")] * 3
-    # a later limit, and one already past: the deadline stands (the earlier limit is kept)
+    # a later limit, and one already past: the deadline stands, and so does the earlier limit still ahead (one past
+    # would cap nothing on a reassignment)
     assert merge("GD2026112502", "2026-12-01T18:00:00+08:00", wires).note.endswith("（热线办理时限 12-01 18:00）")
     merge("GD2026112503", "2026-11-24T18:00:00+08:00", wires)
     wires = db.session.get(Ticket, wires.id)
-    assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-24T18:00")
+    assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-28T18:00")
 
     # reported rectified: nothing owed now, the deadline stays
     done = make_ticket(point=None, segment=city.seg_b, at_time=clock())  # 牛皮癣: 24 hours

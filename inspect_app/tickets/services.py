@@ -239,12 +239,13 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
 
 def bind_due_by(ticket: Ticket, due_by: datetime | None, now: datetime) -> datetime | None:
     """An outside case with its own time limit (a 12345 case's 办理时限) joins the ticket (并案): the ticket keeps the
-    earlier of the limits (`due_by`, which caps a later dispatch as on filing), and while a unit owes action its
-    deadline, the lead's and the assisting units' move up to the limit when it is still ahead and earlier. Returns
-    the new deadline when it moved, else None."""
+    earliest limit still ahead (`due_by`, which caps a later dispatch as on filing; one already past caps nothing,
+    so it never replaces one still ahead), and while a unit owes action its deadline, the lead's and the assisting
+    units' move up to the limit when it is still ahead and earlier. Returns the new deadline when it moved."""
     if due_by is None:
         return None
-    if ticket.due_by is None or due_by < ticket.due_by:
+    kept = ticket.due_by
+    if kept is None or now < due_by < kept or kept <= now < due_by:
         ticket.due_by = due_by
     if ticket.status not in OPEN_STATUSES or ticket.deadline is None or not now < due_by < ticket.deadline:
         return None
