@@ -305,3 +305,27 @@ def test_the_same_leave_recorded_four_times_at_once_keeps_one(app, city, now):
     assert results.count("ok") == 1, results
     assert all("与本次登记的日期重叠" in r for r in results if r != "ok")
     assert db.session.scalar(select(func.count()).select_from(PatrolAbsence)) == 1
+
+
+def test_a_leave_request_agreed_four_times_at_once_is_recorded_once(app, city, now):
+    """请假外出申请 agreed from two tabs (and a double click) at once: one record, the others 409 (decided); the
+    same for a take-back racing an agreement: one of the two wins."""
+    from inspect_app.patrols.absences import approve, ask, take_back
+    from inspect_app.patrols.models import AbsenceRequest, PatrolAbsence
+
+    first = ask({"first_day": "2026-12-07", "last_day": "2026-12-08", "kind": "leave"}, city.inspector, now).id
+    second = ask({"first_day": "2026-12-14", "kind": "desk"}, city.inspector, now).id
+    db.session.commit()
+    results = at_once(app, [lambda u: approve(first, u, now) for _ in range(4)], city.admin.id)
+    assert results.count("ok") == 1, results
+    assert all("这条申请已处理（已同意）" in r for r in results if r != "ok")
+    assert db.session.scalar(select(func.count()).select_from(PatrolAbsence)) == 1
+
+    inspector = city.inspector.id
+    results = at_once(app, [lambda u: approve(second, u, now),
+                            lambda u: take_back(second, db.session.get(User, inspector))], city.admin.id)
+    assert results.count("ok") == 1, results
+    db.session.expire_all()
+    left = db.session.get(AbsenceRequest, second)
+    assert db.session.scalar(select(func.count()).select_from(PatrolAbsence)) == (2 if left else 1)
+    assert left is None or left.state == "approved"

@@ -62,3 +62,10 @@ def test_the_demo_inspectors_walk_their_districts(app, now):
     recorded = db.session.scalars(select(PatrolAbsence).order_by(PatrolAbsence.first_day)).all()
     assert [(r.kind, r.first_day < local(now).date()) for r in recorded] == [("leave", True), ("meeting", False)]
     assert sum(p.absent_days for m in set(months) for p in month_sheet(m, now).people) >= 1
+    # 请假外出申请: the recorded leave was asked for and agreed to; a day explained after the event and leave to
+    # come wait for the office
+    from inspect_app.patrols.models import AbsenceRequest
+    asked = db.session.scalars(select(AbsenceRequest).order_by(AbsenceRequest.asked_at)).all()
+    assert [(r.state, r.first_day < local(now).date()) for r in asked] == [
+        ("approved", True), ("pending", True), ("pending", False)]
+    assert asked[0].absence_id == recorded[0].id

@@ -35,7 +35,7 @@ FIELDS = ["category", "segment_id", "lat", "lon", "address", "description", "sou
           "overdue", "from", "to", "campaign_id", "encoding", "dry_run", "photo_meta", "idempotency_key", "next",
           "remember", "contact_person", "contact_phone", "urgent", "common", "terms", "red", "black", "min_sample",
           "site_id", "results", "level", "unit_ids", "ticket_ids", "proposal_ids", "reply_by", "body", "text", "user",
-          "kept_at"]
+          "kept_at", "day", "reply"]
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FIELDS += sorted({name for page in TEMPLATES.rglob("*.html")
                   for name in re.findall(r'name="([a-z][a-z0-9_]*)"', page.read_text(encoding="utf-8"))}

@@ -83,6 +83,8 @@ TABLE: dict[str, set[str]] = {
     "api_patrols.day": STAFF,
     "patrols.absences_page": {"admin"},
     "api_patrols.absence_list": {"admin"},
+    "patrols.leave": {"inspector"},
+    "api_patrols.request_list": {"admin", "inspector"},
     "api_workload.index": STAFF,
     "workload.export": STAFF,
     "auth.login": PUBLIC,
@@ -269,7 +271,7 @@ def world(app, city, make_ticket, now):
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
             "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id,
-            "absence_id": 987654}  # none: withdrawing it is the office's, and a 404
+            "absence_id": 987654, "request_id": 987655}  # none: withdrawing it is the office's, and a 404
 
 
 def _survey_world(city, code: str, now):
@@ -584,6 +586,14 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("patrols.absences_withdraw", None): {"admin": 404},
     ("api_patrols.absence_record", None): {"admin": 400},
     ("api_patrols.absence_withdraw", None): {"admin": 404},
+    # 请假外出申请: an empty form has no day; the world has no request to take back or answer
+    ("patrols.leave_post", None): {"inspector": 400},
+    ("patrols.leave_withdraw", None): {"inspector": 404},
+    ("patrols.request_approve", None): {"admin": 404},
+    ("patrols.request_refuse", None): {"admin": 404},
+    ("api_patrols.request_ask", None): {"inspector": 400},
+    ("api_patrols.request_take_back", None): {"inspector": 404},
+    ("api_patrols.request_answer", None): {"admin": 404},
 }
 
 

@@ -34,7 +34,7 @@ from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..outbox.models import UnitRobot
-from ..patrols.models import PatrolAbsence, PatrolArea, PatrolCycle
+from ..patrols.models import REQUEST_STATES, AbsenceRequest, PatrolAbsence, PatrolArea, PatrolCycle
 from ..rankings.models import RankingGroup, RankingScheme
 from ..sites.models import Site, SiteKind
 from ..tickets.campaigns import Campaign
@@ -126,6 +126,10 @@ AUDITED: dict[type, Audited] = {
     PatrolAbsence: Audited("请假外出登记", "reference",
                            lambda a: f"{_user_name(a.user_id)} · {a.first_day.isoformat()}至{a.last_day.isoformat()} "
                                      f"{a.kind_label}", {"note": "说明"}, deleted="撤销"),
+    # an inspector's request and the office's answer (an agreement makes the record above as well)
+    AbsenceRequest: Audited("请假外出申请", "reference",
+                            lambda a: f"{_user_name(a.user_id)} · {a.first_day.isoformat()}至{a.last_day.isoformat()} "
+                                      f"{a.kind_label}", {"state": "状态", "reply": "答复"}, deleted="撤回"),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",
@@ -148,6 +152,8 @@ def shown(key: str, value) -> str:
         return "启用" if value else "停用"
     if key == "kind" and value in ("holiday", "workday"):
         return "放假" if value == "holiday" else "调休上班"
+    if key == "state" and value in REQUEST_STATES:
+        return REQUEST_STATES[value]
     if key == "districts_json":
         return "、".join(json.loads(value)) or "全市"
     if isinstance(value, bool):

@@ -13,7 +13,7 @@ from ..auth.models import User
 from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
-from ..patrols.models import Patrol, PatrolAbsence, PatrolArea, PatrolCycle
+from ..patrols.models import AbsenceRequest, Patrol, PatrolAbsence, PatrolArea, PatrolCycle
 from ..tickets.models import Ticket
 from ..units.models import Segment
 from ..workdays.calendar import load_calendar
@@ -131,3 +131,27 @@ def _record_absences(inspectors: list[User], leave: list[tuple[int, date]], now:
         rows.append(PatrolAbsence(user_id=inspectors[1].id, first_day=coming, last_day=coming, kind="meeting",
                                   note="参加市创城业务培训", recorded_by=office.id, recorded_at=now))
     db.session.add_all(rows)
+    db.session.flush()
+    _ask_for_absences(inspectors, leave, rows[:len(leave[:1])], coming, office, now)
+
+
+def _ask_for_absences(inspectors, leave, recorded, coming, office, now: datetime) -> None:
+    """请假外出申请: the first day of leave was asked for and agreed to; the second inspector on leave explains
+    their day after the event, and the third asks for two days from the next working day on, both waiting."""
+    asked = []
+    for absence in recorded:
+        asked.append(AbsenceRequest(user_id=absence.user_id, first_day=absence.first_day, last_day=absence.last_day,
+                                    kind="leave", note=absence.note, asked_at=now - timedelta(days=20),
+                                    state="approved", decided_by=office.id, decided_at=now - timedelta(days=19),
+                                    reply="", absence_id=absence.id))
+    today = local(now).date()
+    if len(leave) > 1 and leave[1][1] >= today - timedelta(days=31):
+        user_id, day = leave[1]
+        asked.append(AbsenceRequest(user_id=user_id, first_day=day, last_day=day, kind="leave",
+                                    note="当天发烧请了病假，当时忘了报", asked_at=now - timedelta(hours=3),
+                                    state="pending", reply=""))
+    if len(inspectors) > 2 and coming is not None:
+        asked.append(AbsenceRequest(user_id=inspectors[2].id, first_day=coming, last_day=coming + timedelta(days=1),
+                                    kind="leave", note="年休假", asked_at=now - timedelta(hours=1), state="pending",
+                                    reply=""))
+    db.session.add_all(asked)

@@ -1,5 +1,6 @@
 """路段巡查 in the HTTP API v1: an inspector's app checks in; the office's scripts read a period's coverage and a
-day's 巡查日志, and keep 请假外出登记 (from a 考勤 system, say)."""
+day's 巡查日志, and keep 请假外出登记 (from a 考勤 system, say); an inspector's app asks for days away (请假外出申请)
+and the office answers."""
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
@@ -108,6 +109,46 @@ def absence_withdraw(absence_id: str):
         raise NotFound("没有这条请假外出登记（可能已撤销）。")
     absences.withdraw(found)
     return "", 204
+
+
+def request_dict(row) -> dict:
+    return {"id": row.id, "user": row.user.username, "first_day": row.first_day.isoformat(),
+            "last_day": row.last_day.isoformat(), "days": row.days, "kind": row.kind, "kind_label": row.kind_label,
+            "note": row.note, "asked_at": isoformat(row.asked_at), "state": row.state, "state_label": row.state_label,
+            "decided_by": row.decider.username if row.decider else None, "decided_at": isoformat(row.decided_at),
+            "reply": row.reply, "absence_id": row.absence_id}
+
+
+@bp.get("/patrols/absence-requests")
+@requires(FILERS)
+def request_list():
+    """The office: the requests waiting, the oldest first. An inspector: their own, the latest first."""
+    rows = absences.requests_of(current()) if has_role(current(), INSPECTORS) else absences.waiting_requests()
+    return jsonify({"items": [request_dict(row) for row in rows]})
+
+
+@bp.post("/patrols/absence-requests")
+@requires(INSPECTORS)
+def request_ask():
+    """{"first_day", "last_day"?, "kind", "note"?} → 201 the request, waiting for the office."""
+    return jsonify(request_dict(absences.ask(json_body(), current(), now()))), 201
+
+
+@bp.delete("/patrols/absence-requests/<request_id>")
+@requires(INSPECTORS)
+def request_take_back(request_id: str):
+    absences.take_back(row_id(request_id), current())
+    return "", 204
+
+
+@bp.post("/patrols/absence-requests/<request_id>/<any(approve, refuse):action>")
+@requires(OFFICE)
+def request_answer(request_id: str, action: str):
+    """{"reply"?} agrees (the days are recorded: the answer's absence_id), or {"reply"} refuses, saying why."""
+    body, found = json_body(), row_id(request_id)
+    row = (absences.approve(found, current(), now(), body.get("reply")) if action == "approve"
+           else absences.refuse(found, current(), body.get("reply"), now()))
+    return jsonify(request_dict(row))
 
 
 @bp.get("/patrols/day")

@@ -103,19 +103,36 @@ def day_summary(day: date) -> list[PersonDay]:
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
 
 
+def last_workday(now: datetime) -> date | None:
+    """The last working day before today (Shanghai), None when there was none in the last two weeks."""
+    today = local(now).date()
+    calendar = load_calendar(today - timedelta(days=15), days=16)
+    return next((today - timedelta(days=n) for n in range(1, 15) if calendar.is_workday(today - timedelta(days=n))),
+                None)
+
+
 def unexplained_last_workday(now: datetime) -> tuple[date, list[PersonDay]] | None:
     """待办事项's prompt: the last working day before today (Shanghai), and the active inspectors who had neither a
     visit nor a 请假外出登记 that day (to ask, or to record); None when there was no working day in the last two
     weeks, or the office does not use 巡查打卡 (no check-in ever: its inspectors are not expected out daily)."""
     if db.session.scalar(select(Patrol.id).limit(1)) is None:
         return None
-    today = local(now).date()
-    calendar = load_calendar(today - timedelta(days=15), days=16)
-    day = next((today - timedelta(days=n) for n in range(1, 15) if calendar.is_workday(today - timedelta(days=n))),
-               None)
+    day = last_workday(now)
     if day is None:
         return None
     return day, [p for p in day_summary(day) if not p.out and p.absence is None]
+
+
+def unexplained_days(user_id: int, first: date, last: date, now: datetime) -> list[date]:
+    """The person's working days from `first` to `last` gone by with neither a visit nor a record, nor a request
+    of theirs waiting for them (请假外出申请's reminder to explain them; none for the office's own staff)."""
+    if last < first:
+        return []
+    person = next(iter(span_sheet(first, last, now, user_id).people), None)
+    if person is None:
+        return []
+    asked = absences.waiting_days(first, last, user_id)
+    return [cell.day for cell in person.cells if cell.missed and (user_id, cell.day) not in asked]
 
 
 @dataclass
@@ -301,7 +318,7 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
             DayCell(day, workday, future, expected) for day, workday, future in days_of]))
 
     v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False,
-               finds=finds is None).c
+               finds=finds is None, user_id=only).c
     day_of = func.substr(shanghai_iso(v.at), 1, 10)  # the Shanghai day, counted by the database: a month of a
     rows = db.session.execute(                       # city's finds is tens of thousands of rows
         select(v.user_id, day_of, func.sum(v.checkin), func.count(), func.min(v.at), func.max(v.at))

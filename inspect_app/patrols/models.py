@@ -114,3 +114,43 @@ class PatrolAbsence(db.Model):
     @property
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
+
+
+REQUEST_STATES = {"pending": "待审批", "approved": "已同意", "refused": "未同意"}
+
+
+class AbsenceRequest(db.Model):
+    """请假外出申请: an inspector asks the office to record days away from field work (leave to come, or a day gone
+    by explained: 内业、开会). The office agrees, which records the PatrolAbsence (`absence_id`), or refuses with a
+    reply. A request waiting may be taken back by its inspector (the row goes); a decided one stays as it was."""
+    __tablename__ = "patrol_absence_requests"
+    __table_args__ = (Index("ix_patrol_absence_requests_state", "state", "asked_at"),  # the office's queue
+                      Index("ix_patrol_absence_requests_user", "user_id", "first_day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # ABSENCE_KINDS
+    note: Mapped[str] = mapped_column(String(100), default="")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # REQUEST_STATES
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply: Mapped[str] = mapped_column(String(100), default="")  # why not (未同意), or a word with the yes
+    absence_id: Mapped[int | None] = mapped_column(Integer)  # the record an agreement made (None once withdrawn)
+
+    user = relationship("User", foreign_keys=[user_id], lazy="joined")
+    decider = relationship("User", foreign_keys=[decided_by])
+
+    @property
+    def kind_label(self) -> str:
+        return ABSENCE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def state_label(self) -> str:
+        return REQUEST_STATES.get(self.state, self.state)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1

@@ -244,10 +244,11 @@ class Coverage:
         return [row for row in self.rows if not row.covered]
 
 
-def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True, finds: bool = True):
-    """Every visit from `first` to `end` (of these segments): (segment_id, at, user_id, checkin 1 or 0). A find
-    off every segment is no segment's visit (placed_only), though it is still a person's work (巡查日志).
-    `finds=False`: the check-ins alone."""
+def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True, finds: bool = True,
+           user_id: int | None = None):
+    """Every visit from `first` to `end` (of these segments; by this person): (segment_id, at, user_id, checkin 1
+    or 0). A find off every segment is no segment's visit (placed_only), though it is still a person's work
+    (巡查日志). `finds=False`: the check-ins alone."""
     checkins = select(Patrol.segment_id.label("segment_id"), Patrol.at.label("at"), Patrol.user_id.label("user_id"),
                       literal(1).label("checkin")).where(Patrol.at >= first, Patrol.at < end)
     found = (select(Ticket.segment_id, Ticket.reported_at, Ticket.reporter_id, literal(0))
@@ -258,6 +259,9 @@ def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool =
     if segment_ids is not None:
         checkins = checkins.where(Patrol.segment_id.in_(segment_ids))
         found = found.where(Ticket.segment_id.in_(segment_ids))
+    if user_id is not None:  # a person's tickets of the span, read by the day (not all their years' by reporter)
+        checkins = checkins.where(Patrol.user_id == user_id)
+        found = found.where(not_indexed(Ticket.reporter_id) == user_id)
     return (union_all(checkins, found) if finds else checkins).subquery("visits")
 
 

@@ -3,7 +3,7 @@
 (each inspector's month day by day), and 请假外出登记 (the office's record of the days an inspector was away)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -112,7 +112,10 @@ def _send_photo(patrol_id: int, thumb: bool):
 @requires(FILERS)
 def checkin():
     moment = now()
-    return render_template("patrols/checkin.html", today=services.todays(current_user, moment),
+    may_ask = may_open(current_user, "patrols.leave")
+    day = days.last_workday(moment) if may_ask else None
+    return render_template("patrols/checkin.html", today=services.todays(current_user, moment), may_ask=may_ask,
+                           unexplained=days.unexplained_days(current_user.id, day, day, moment) if day else [],
                            radius=services.radius_m(), note_max=services.NOTE_MAX,
                            photo_required=services.photo_required(),
                            mine=services.my_area(current_user, moment), lookback=services.LOOKBACK_DAYS)
@@ -181,7 +184,8 @@ def month():
     this_month = local(moment).date().replace(day=1)
     return render_template("patrols/month.html", m=days.month_sheet(first, moment, _own_only()),
                            areas=services.areas(), may_record=may_open(current_user, "patrols.absences_page"),
-                           weekdays=WEEKDAYS, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
+                           may_ask=may_open(current_user, "patrols.leave"), weekdays=WEEKDAYS,
+                           prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=(days.month_last(first) + timedelta(days=1)).strftime("%Y-%m")
                            if first < this_month else None)
 
@@ -202,11 +206,14 @@ def absences_page():
     """请假外出登记: the form, and the records with a day in the month asked for (this one by default)."""
     moment = now()
     first = days.asked_month(request.args.get("month"), moment, ahead=True)
-    last = days.month_last(first)
+    last, today = days.month_last(first), local(moment).date()
+    following = last + timedelta(days=1)
     return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
                            people=services.inspectors(), kinds=ABSENCE_KINDS, note_max=absences.NOTE_MAX,
-                           today=local(moment).date(), prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
-                           next_month=(last + timedelta(days=1)).strftime("%Y-%m"))
+                           reply_max=absences.REPLY_MAX, waiting=absences.waiting_requests(), span=absences.span_text,
+                           today=today, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
+                           next_month=following.strftime("%Y-%m")  # no further than the page reads (a year on)
+                           if following <= today.replace(day=1).replace(year=today.year + 1) else None)
 
 
 @bp.post("/absences")
@@ -225,6 +232,68 @@ def absences_withdraw(absence_id: int):
     flash(f"已撤销：{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}。",
           "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
+
+
+@bp.post("/absences/requests/<int:request_id>/approve")
+@requires(OFFICE)
+def request_approve(request_id: int):
+    row = absences.approve(request_id, current_user, now(), request.form.get("reply"))
+    flash(f"已同意并登记：{_asked_text(row)}。", "success")
+    return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
+
+
+@bp.post("/absences/requests/<int:request_id>/refuse")
+@requires(OFFICE)
+def request_refuse(request_id: int):
+    row = absences.refuse(request_id, current_user, request.form.get("reply"), now())
+    flash(f"未同意：{_asked_text(row)}（{row.reply}）。", "success")
+    return done(url_for(".absences_page"))
+
+
+def _asked_text(row) -> str:
+    return f"{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}"
+
+
+# ----------------------------------------------------------------------------- 请假外出申请 (an inspector's own)
+
+UNEXPLAINED_BACK_DAYS = 14  # the page names the person's working days without a record in the last two weeks
+
+
+@bp.get("/leave")
+@requires(INSPECTORS)
+def leave():
+    """请假外出申请: the inspector's form, the recent working days of theirs nobody has explained, their requests
+    (waiting, agreed, refused with the office's reason) and what the office has recorded for them."""
+    moment = now()
+    today = local(moment).date()
+    try:
+        asked_day = date.fromisoformat(str(request.args.get("day") or "")[:10])
+    except ValueError:
+        asked_day = today
+    return render_template("patrols/leave.html", today=today, asked_day=asked_day, kinds=ABSENCE_KINDS,
+                           note_max=absences.NOTE_MAX, back_days=absences.ASK_BACK_DAYS,
+                           requests=absences.requests_of(current_user), span=absences.span_text,
+                           recorded=absences.between(today - timedelta(days=absences.ASK_BACK_DAYS),
+                                                     today + timedelta(days=absences.REACH_DAYS), current_user.id),
+                           unexplained=days.unexplained_days(
+                               current_user.id, today - timedelta(days=UNEXPLAINED_BACK_DAYS),
+                               today - timedelta(days=1), moment))
+
+
+@bp.post("/leave")
+@requires(INSPECTORS)
+def leave_post():
+    row = absences.ask(request.form, current_user, now())
+    flash(f"已提交申请：{absences.span_text(row)}{row.kind_label}，待文明办审批。", "success")
+    return done(url_for(".leave"))
+
+
+@bp.post("/leave/<int:request_id>/withdraw")
+@requires(INSPECTORS)
+def leave_withdraw(request_id: int):
+    row = absences.take_back(request_id, current_user)
+    flash(f"已撤回申请：{absences.span_text(row)}{row.kind_label}。", "success")
+    return done(url_for(".leave"))
 
 
 @bp.get("/export.<any(xlsx, csv):fmt>")

@@ -380,11 +380,14 @@ def office_work():
                  "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
                  "repeated": repeated or 0}
     try:
+        from ..patrols import absences
         from ..patrols.days import unexplained_last_workday
-        not_out = unexplained_last_workday(moment)
+        not_out, leave_asked = unexplained_last_workday(moment), absences.waiting_count()
+        asked_for = {user_id for user_id, _ in absences.waiting_days(not_out[0], not_out[0])} if not_out else set()
     except ImportError:  # a build without 路段巡查
-        not_out = None
+        not_out, leave_asked, asked_for = None, 0, set()
     return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed, not_out=not_out,
+                           leave_asked=leave_asked, asked_for=asked_for,
                            pending=[(t, *notes.get(t.id, (None, None))) for t in pending],
                            disputed=[(t, reasons.get(t.id)) for t in disputed],
                            extensions=extensions, withdrawals=withdrawals, part_extensions=part_extensions,
