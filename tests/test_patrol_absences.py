@@ -98,6 +98,8 @@ def test_planned_leave_and_withdrawing(city, browser, clock):
     assert ('<span class="d future away" title="2026-12-07 已登记请假：病假"><i>7</i><b>假</b></span>' in page)
     assert "登记请假外出 <b>3</b> 个工作日" in page
     assert office.get("/patrols/absences?month=2027-01").status_code == 200  # leave is planned ahead
+    assert ">下月</a>" in office.get("/patrols/absences?month=2027-11").get_data(as_text=True)
+    assert ">下月</a>" not in office.get("/patrols/absences?month=2027-12").get_data(as_text=True)  # the page's end
     answer = office.get("/patrols/absences?month=2028-01")
     assert answer.status_code == 400 and "只能查看一年以内的月份" in answer.get_data(as_text=True)
 
