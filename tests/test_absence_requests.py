@@ -94,7 +94,7 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     page = mine.get("/patrols/leave").get_data(as_text=True)
     assert '<span class="badge s-closed">已同意</span>' in page
     assert '<span class="badge s-disputed">未同意</span>' in page
-    assert '<span class="refused-why">理由：14日有省测评暗访，请改期</span>' in page
+    assert '<span class="meta refused-why">理由：14日有省测评暗访，请改期</span>' in page
     assert "admin 12-07 10:00同意" in page and "内业值班" in page
     for action in ("approve", "refuse"):  # decided once
         answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{leave}/{action}",
