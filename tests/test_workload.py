@@ -13,6 +13,7 @@ from sqlalchemy import select
 from inspect_app.audit.models import AuditEntry
 from inspect_app.auth.services import create_user
 from inspect_app.extensions import db
+from inspect_app.patrols.models import Patrol
 from inspect_app.tickets import services as tickets
 
 
@@ -56,6 +57,9 @@ def november(city, make_ticket):
     db.session.flush()
     db.session.add(RoundSite(round_id=rnd.id, site_id=site.id, inspector_id=other.id, status="submitted",
                              score=100.0, deducted=0.0, submitted_at=at("2026-11-05T10:00"), submitted_by=other.id))
+    # 巡查打卡 in use since October (a check-in outside the month): November's working days without a visit are 缺
+    db.session.add(Patrol(user_id=other.id, segment_id=city.seg_a.id, at=at("2026-10-30T09:00"), lat=28.2301,
+                          lon=112.935, distance_m=11, note=""))
     db.session.commit()
     return {"second": second, "third": third}
 
@@ -165,6 +169,34 @@ def test_days_out_missed_and_away(app, city, november, browser, api, clock):
         ("inspector", 1, 3), ("inspector2", 0, 4)]
 
 
+def test_no_day_before_the_first_check_in_is_missed(app, city, november, api, browser, clock):
+    """An office that began using 巡查打卡 on 16 November: the working days before it were nobody's 缺 (they were
+    not expected to check in yet), in 督查员工作量 as in 巡查月历."""
+    from inspect_app.patrols.days import month_sheet
+
+    clock.set("2026-12-05T10:00")
+    first = db.session.scalar(select(Patrol))
+    first.at = at("2026-11-16T09:00")
+    db.session.commit()
+    rows = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]
+    # inspector: out on the 20th, 10 other working days from the 16th; inspector2: out on the 16th, 10 others
+    assert [(r["patrol_days"], r["missed_workdays"]) for r in rows] == [(3, 10), (2, 10)]
+    month = month_sheet(date(2026, 11, 1), clock())
+    assert month.began == date(2026, 11, 16)
+    assert [(p.username, p.missed_days) for p in month.people] == [("admin", 0), ("inspector", 10), ("inspector2", 10)]
+    office = browser(city.admin)
+    page = office.get("/patrols/month?month=2026-11").get_data(as_text=True)
+    assert "巡查打卡自2026年11月16日（第一次打卡）启用，此前的工作日不标红格。" in page
+    assert '<div class="err"><b>2</b><span>名督查员当日无记录' not in office.get("/patrols/day?date=2026-11-13") \
+        .get_data(as_text=True)  # the Friday before: nobody's missed day
+    assert '<div class="err"><b>2</b><span>名督查员当日无记录' in office.get("/patrols/day?date=2026-11-17") \
+        .get_data(as_text=True)
+    db.session.delete(first)
+    db.session.commit()
+    rows = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]
+    assert [r["missed_workdays"] for r in rows] == [0, 0]  # nobody checks in: nobody is expected to
+
+
 def test_a_disabled_inspector_appears_only_with_work_in_the_period(app, city, november, browser, clock, now):
     clock.set("2026-12-05T10:00")
     gone = create_user("inspector_gone", "inspector", "Gone-2026-pass", now)
@@ -226,7 +258,7 @@ def test_the_years_figures_say_what_the_inspectors_did(app, city, november, brow
     report = year_report(2026, clock())
     assert {k: report["inspectors"][k] for k in ("people", "found", "verified", "rejected")} == \
         {"people": 2, "found": 6, "verified": 3, "rejected": 1}  # the office's own filing is not theirs
-    assert "2名督查员上报问题6件，核查整改反馈3件次，其中退回返工1件次。" in summary_text(report)
+    assert "2名督查员上报问题6件，核查整改反馈3件次，其中退回返工1件次，巡查打卡1次" in summary_text(report)
     page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
     assert "各督查员明细" in page and "/workload/?from=2026-01-01&amp;to=2026-12-05" in page
 

@@ -103,6 +103,13 @@ def day_summary(day: date) -> list[PersonDay]:
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
 
 
+def patrols_began() -> date | None:
+    """The Shanghai day of the first check-in ever: the office began using 巡查打卡 then. A working day before it
+    is nobody's missed day (缺): inspectors were not expected to check in yet. None when nobody ever has."""
+    first = db.session.scalar(select(func.min(Patrol.at)))  # the first entry of ix_patrols_at_segment
+    return local(first).date() if first is not None else None
+
+
 def last_workday(now: datetime) -> date | None:
     """The last working day before today (Shanghai), None when there was none in the last two weeks."""
     today = local(now).date()
@@ -114,11 +121,10 @@ def last_workday(now: datetime) -> date | None:
 def unexplained_last_workday(now: datetime) -> tuple[date, list[PersonDay]] | None:
     """待办事项's prompt: the last working day before today (Shanghai), and the active inspectors who had neither a
     visit nor a 请假外出登记 that day (to ask, or to record); None when there was no working day in the last two
-    weeks, or the office does not use 巡查打卡 (no check-in ever: its inspectors are not expected out daily)."""
-    if db.session.scalar(select(Patrol.id).limit(1)) is None:
-        return None
-    day = last_workday(now)
-    if day is None:
+    weeks, or the office does not use 巡查打卡 (no check-in ever, or none before that day: its inspectors are not
+    expected out daily)."""
+    began, day = patrols_began(), last_workday(now)
+    if began is None or day is None or day < began:
         return None
     return day, [p for p in day_summary(day) if not p.out and p.absence is None]
 
@@ -209,7 +215,7 @@ class DayCell:
     day: date
     workday: bool
     future: bool                 # after today: nothing to count yet
-    expected: bool = True        # an active inspector's day (the office's own staff are not expected out)
+    expected: bool = True        # an active inspector's day since 巡查打卡 began (the office's staff are not expected)
     checkins: int = 0
     finds: int = 0
     first: datetime | None = None
@@ -267,6 +273,7 @@ class Month:
     days: list[date]
     people: list[PersonMonth]
     workdays: int                # the month's working days up to today
+    began: date | None = None    # the first check-in ever (patrols_began): no day before it is missed
 
     @property
     def lead_blanks(self) -> int:  # the calendar's empty cells before the 1st (Monday first)
@@ -306,16 +313,16 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
     `finds`: each (person, Shanghai day 'YYYY-MM-DD')'s field finds, when the caller counted the span's tickets
     already (督查员工作量 does, for its own figures: a year of a city's tickets is read once); only the check-ins
     are read then, and a day's first and last are its check-ins'."""
-    today = local(now).date()
+    today, began = local(now).date(), patrols_began()
     calendar = load_calendar(first_day, days=(last_day - first_day).days + 1)
-    days_of = [(day, calendar.is_workday(day), day > today)  # once a day, not once a person and day: the
-               for day in (first_day + timedelta(days=n)  # holiday package's check costs 20 µs a call
-                           for n in range((last_day - first_day).days + 1))]
+    days_of = [(day, calendar.is_workday(day), day > today,  # once a day, not once a person and day: the
+                began is not None and day >= began)           # holiday package's check costs 20 µs a call
+               for day in (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))]
     people: dict[int, PersonMonth] = {}
 
     def person(user_id: int, name: str, username: str, expected: bool) -> PersonMonth:
         return people.setdefault(user_id, PersonMonth(user_id, name, username, [
-            DayCell(day, workday, future, expected) for day, workday, future in days_of]))
+            DayCell(day, workday, future, expected and in_use) for day, workday, future, in_use in days_of]))
 
     v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False,
                finds=finds is None, user_id=only).c
@@ -340,9 +347,9 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
     for (user_id, day), absence in absences.by_day(absences.between(first_day, last_day, only)).items():
         if user_id in people and first_day <= day <= last_day:
             people[user_id].cells[(day - first_day).days].absence = absence
-    workdays = sum(1 for _, workday, future in days_of if workday and not future)
+    workdays = sum(1 for _, workday, future, _ in days_of if workday and not future)
     return Month(first_day, last_day, [day for day, *_ in days_of], sorted(people.values(), key=lambda p: p.username),
-                 workdays)
+                 workdays, began)
 
 
 def month_columns(month: Month) -> list[str]:

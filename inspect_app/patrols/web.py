@@ -167,7 +167,7 @@ def day():
         found = days.trail(days.person_for(current_user, username), asked)
         return render_template("patrols/trail.html", t=found, map_svg=trail_svg(found.stops),
                                may_see_all=_own_only() is None, **context)
-    return render_template("patrols/day.html", people=days.day_summary(asked), **context)
+    return render_template("patrols/day.html", people=days.day_summary(asked), began=days.patrols_began(), **context)
 
 
 def _own_only() -> int | None:
