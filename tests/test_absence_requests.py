@@ -64,6 +64,10 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert count(PatrolAbsence) == 0  # nothing recorded until the office agrees
 
     office = browser(city.admin)
+    month = office.get("/patrols/month").get_data(as_text=True)  # the days asked about: 申, still unexplained
+    assert ('class="d miss asked" href="/patrols/day?user=inspector2&amp;date=2026-12-04" title="2026-12-04 '
+            '工作日无记录，已申请请假外出，待审批"><i>4</i><b>申</b>') in month
+    assert "工作日无记录 <b>2</b> 天</span>（2 天已申请请假外出，待审批）" in month
     work = office.get("/office/work").get_data(as_text=True)
     assert 'href="/patrols/absences#requests">2 条待审批</a>' in work
     assert ">inspector2</a>（已申请，待审批）。" in work
@@ -96,6 +100,12 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert '<span class="badge s-disputed">未同意</span>' in page
     assert '<span class="meta refused-why">理由：14日有省测评暗访，请改期</span>' in page
     assert "admin 12-07 10:00同意" in page and "内业值班" in page
+    checkin = mine.get("/patrols/checkin").get_data(as_text=True)  # the answers, where the inspector starts
+    assert "文明办未同意你的请假外出申请：12月14日至12月15日请假（14日有省测评暗访，请改期）" in checkin
+    assert "文明办已同意你的请假外出申请：12月3日至12月4日内业值班" in checkin
+    clock.stop("2026-12-11T10:00")
+    assert "你的请假外出申请" not in mine.get("/patrols/checkin").get_data(as_text=True)  # three days on
+    clock.stop("2026-12-07T10:00")
     for action in ("approve", "refuse"):  # decided once
         answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{leave}/{action}",
                                {"reply": "再议"}, script=True)

@@ -203,6 +203,17 @@ def requests_of(person, limit: int = MINE_SHOWN) -> list[AbsenceRequest]:
                                    .order_by(AbsenceRequest.asked_at.desc(), AbsenceRequest.id.desc()).limit(limit)))
 
 
+ANSWERS_SHOWN_DAYS = 3
+
+
+def recent_answers(person, now: datetime) -> list[AbsenceRequest]:
+    """The person's requests the office answered in the last few days, the latest first (the check-in page says
+    so: an inspector need not open the request page to learn a refusal)."""
+    return list(db.session.scalars(select(AbsenceRequest).where(
+        AbsenceRequest.user_id == person.id, AbsenceRequest.decided_at >= now - timedelta(days=ANSWERS_SHOWN_DAYS))
+        .order_by(AbsenceRequest.decided_at.desc()).limit(3)))
+
+
 def waiting_days(first: date, last: date, only: int | None = None) -> set[tuple[int, date]]:
     """(user id, day) of the days from `first` to `last` that a request still waiting asks for."""
     query = select(AbsenceRequest).where(AbsenceRequest.state == "pending", AbsenceRequest.last_day >= first,

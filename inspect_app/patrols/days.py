@@ -137,8 +137,7 @@ def unexplained_days(user_id: int, first: date, last: date, now: datetime) -> li
     person = next(iter(span_sheet(first, last, now, user_id).people), None)
     if person is None:
         return []
-    asked = absences.waiting_days(first, last, user_id)
-    return [cell.day for cell in person.cells if cell.missed and (user_id, cell.day) not in asked]
+    return [cell.day for cell in person.cells if cell.missed and not cell.asked]
 
 
 @dataclass
@@ -216,11 +215,13 @@ class DayCell:
     workday: bool
     future: bool                 # after today: nothing to count yet
     expected: bool = True        # an active inspector's day since 巡查打卡 began (the office's staff are not expected)
+    ongoing: bool = False        # today: not missed before it is over
     checkins: int = 0
     finds: int = 0
     first: datetime | None = None
     last: datetime | None = None
     absence: PatrolAbsence | None = None  # the office's 请假外出登记 covering the day
+    asked: bool = False          # a 请假外出申请 of the person's asks for the day, waiting for the office
 
     @property
     def visits(self) -> int:
@@ -228,8 +229,10 @@ class DayCell:
 
     @property
     def missed(self) -> bool:
-        """A working day gone by without a visit or a recorded absence, for someone expected out."""
-        return self.expected and self.workday and not self.future and not self.visits and self.absence is None
+        """A working day gone by (today is not, until it is over) without a visit or a recorded absence, for
+        someone expected out."""
+        return (self.expected and self.workday and not self.future and not self.ongoing and not self.visits
+                and self.absence is None)
 
 
 @dataclass
@@ -246,6 +249,11 @@ class PersonMonth:
     @property
     def missed_days(self) -> int:
         return sum(1 for cell in self.cells if cell.missed)
+
+    @property
+    def asked_days(self) -> int:
+        """Of the missed days, those the person has asked to be recorded (请假外出申请 waiting)."""
+        return sum(1 for cell in self.cells if cell.missed and cell.asked)
 
     @property
     def absent_days(self) -> int:
@@ -322,7 +330,8 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
 
     def person(user_id: int, name: str, username: str, expected: bool) -> PersonMonth:
         return people.setdefault(user_id, PersonMonth(user_id, name, username, [
-            DayCell(day, workday, future, expected and in_use) for day, workday, future, in_use in days_of]))
+            DayCell(day, workday, future, expected and in_use, ongoing=day == today)
+            for day, workday, future, in_use in days_of]))
 
     v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False,
                finds=finds is None, user_id=only).c
@@ -347,6 +356,9 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
     for (user_id, day), absence in absences.by_day(absences.between(first_day, last_day, only)).items():
         if user_id in people and first_day <= day <= last_day:
             people[user_id].cells[(day - first_day).days].absence = absence
+    for user_id, day in absences.waiting_days(first_day, last_day, only):
+        if user_id in people:
+            people[user_id].cells[(day - first_day).days].asked = True
     workdays = sum(1 for _, workday, future, _ in days_of if workday and not future)
     return Month(first_day, last_day, [day for day, *_ in days_of], sorted(people.values(), key=lambda p: p.username),
                  workdays, began)
@@ -366,7 +378,7 @@ def month_rows(month: Month, areas) -> list[list]:
         if cell.first:
             text = f"{fmt(cell.first, '%H:%M')}–{fmt(cell.last, '%H:%M')} · {cell.visits}"
             return text + (f"（{away}）" if away else "")
-        return away or ("无记录" if cell.missed else "")
+        return away or (("无记录（已申请请假外出，待审批）" if cell.asked else "无记录") if cell.missed else "")
 
     return [[p.name, p.username, "、".join(areas.by_user.get(p.user_id, [])), p.out_days, p.missed_days,
              p.absent_days, p.checkins, p.finds, p.average_span_minutes if p.average_span_minutes is not None else ""]

@@ -116,6 +116,8 @@ def checkin():
     day = days.last_workday(moment) if may_ask else None
     return render_template("patrols/checkin.html", today=services.todays(current_user, moment), may_ask=may_ask,
                            unexplained=days.unexplained_days(current_user.id, day, day, moment) if day else [],
+                           answers=absences.recent_answers(current_user, moment) if may_ask else [],
+                           span=absences.span_text,
                            radius=services.radius_m(), note_max=services.NOTE_MAX,
                            photo_required=services.photo_required(),
                            mine=services.my_area(current_user, moment), lookback=services.LOOKBACK_DAYS)
