@@ -68,6 +68,8 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert ('class="d miss asked" href="/patrols/day?user=inspector2&amp;date=2026-12-04" title="2026-12-04 '
             '工作日无记录，已申请请假外出，待审批"><i>4</i><b>申</b>') in month
     assert "工作日无记录 <b>2</b> 天</span>（2 天已申请请假外出，待审批）" in month
+    sheet = office.get("/patrols/month.csv?month=2026-12").data.decode("gb18030")
+    assert ",无记录（已申请请假外出，待审批）,无记录（已申请请假外出，待审批）," in sheet.splitlines()[-1]  # 3 and 4
     work = office.get("/office/work").get_data(as_text=True)
     assert 'href="/patrols/absences#requests">2 条待审批</a>' in work
     assert ">inspector2</a>（已申请，待审批）。" in work
