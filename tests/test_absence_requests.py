@@ -72,7 +72,10 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert ",无记录（已申请请假外出，待审批）,无记录（已申请请假外出，待审批）," in sheet.splitlines()[-1]  # 3 and 4
     work = office.get("/office/work").get_data(as_text=True)
     assert 'href="/patrols/absences#requests">2 条待审批</a>' in work
-    assert ">inspector2</a>（已申请，待审批）。" in work
+    assert ">inspector2</a>（已申请内业值班，待审批）。" in work
+    day = office.get("/patrols/day?date=2026-12-04").get_data(as_text=True)
+    assert ('<span class="badge off">当日无巡查记录</span> 已申请内业值班（在办公室整理测评台账），待审批 · '
+            '<a href="/patrols/absences#requests">审批</a>') in day
     register = office.get("/patrols/absences").get_data(as_text=True)
     assert "督查员的申请 <small>2 条待审批</small>" in register
     assert "12月3日至12月4日 <small class=\"muted\">共2天</small> <small class=\"muted\">补报</small>" in register
@@ -200,6 +203,20 @@ def test_a_record_made_meanwhile_stops_the_agreement(city, browser, clock):
     assert db.session.get(AbsenceRequest, asked).state == "pending" and count(PatrolAbsence) == 1
     assert office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/refuse",
                          {"reply": "11日已登记培训，10日请另行申请"}).status_code == 303
+
+
+def test_a_request_of_someone_no_longer_an_inspector_is_refused_not_recorded(city, browser, clock):
+    clock.stop("2026-12-07T10:00")
+    browser(city.inspector).submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-10", "kind": "leave"})
+    city.inspector.active = False
+    db.session.commit()
+    office = browser(city.admin)
+    asked = request_id("2026-12-10")
+    answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/approve", script=True)
+    assert answer.status_code == 422 and "账号已停用或已不是督查员" in answer.get_json()["error"]["message"]
+    assert count(PatrolAbsence) == 0 and db.session.get(AbsenceRequest, asked).state == "pending"
+    assert office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/refuse",
+                         {"reply": "已离职"}).status_code == 303
 
 
 def test_the_api(city, api, clock):

@@ -187,6 +187,8 @@ def test_no_day_before_the_first_check_in_is_missed(app, city, november, api, br
     office = browser(city.admin)
     page = office.get("/patrols/month?month=2026-11").get_data(as_text=True)
     assert "巡查打卡自2026年11月16日（第一次打卡）启用，此前的工作日不标红格。" in page
+    assert '<a class="d pre" href="/patrols/day?user=inspector2&amp;date=2026-11-13"' in page  # nothing to count
+    assert '<a class="d miss" href="/patrols/day?user=inspector2&amp;date=2026-11-17"' in page
     assert '<div class="err"><b>2</b><span>名督查员当日无记录' not in office.get("/patrols/day?date=2026-11-13") \
         .get_data(as_text=True)  # the Friday before: nobody's missed day
     assert '<div class="err"><b>2</b><span>名督查员当日无记录' in office.get("/patrols/day?date=2026-11-17") \

@@ -19,6 +19,7 @@ from ..common.models import lock_sequence
 from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
+from ..policy import INSPECTOR
 from ..workdays.calendar import load_calendar
 from .models import ABSENCE_KINDS, AbsenceRequest, PatrolAbsence
 from .services import inspectors
@@ -166,6 +167,9 @@ def approve(request_id: int | None, by, now: datetime, reply="") -> AbsenceReque
     overlap a record made since it was asked (refuse it, or withdraw that record first)."""
     row = _waiting(request_id)
     text = clean_text(reply, "答复", REPLY_MAX)
+    if not row.user.active or row.user.role != INSPECTOR:
+        raise Invalid(f"{_name(row.user)}的账号已停用或已不是督查员，不能再登记；请选择“不同意”并说明。",
+                      code="unknown_inspector")
     absence = _add(row.user, row.first_day, row.last_day, row.kind, row.note, by, now)
     row.state, row.decided_by, row.decided_at, row.absence_id, row.reply = "approved", by.id, now, absence.id, text
     db.session.flush()
@@ -183,10 +187,12 @@ def refuse(request_id: int | None, by, reply, now: datetime) -> AbsenceRequest:
     return row
 
 
-def waiting_requests() -> list[AbsenceRequest]:
-    """The office's queue: every request waiting, the oldest first."""
-    return list(db.session.scalars(select(AbsenceRequest).where(AbsenceRequest.state == "pending")
-                                   .order_by(AbsenceRequest.asked_at, AbsenceRequest.id)))
+def waiting_requests(first: date | None = None, last: date | None = None) -> list[AbsenceRequest]:
+    """The office's queue: every request waiting (asking for a day from `first` to `last`), the oldest first."""
+    query = select(AbsenceRequest).where(AbsenceRequest.state == "pending")
+    if first is not None and last is not None:
+        query = query.where(AbsenceRequest.last_day >= first, AbsenceRequest.first_day <= last)
+    return list(db.session.scalars(query.order_by(AbsenceRequest.asked_at, AbsenceRequest.id)))
 
 
 def waiting_count() -> int:

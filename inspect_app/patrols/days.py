@@ -25,7 +25,7 @@ from ..units.models import Category, Segment
 from ..workdays.calendar import load_calendar
 from ..workdays.notice import WEEKDAYS
 from . import absences
-from .models import Patrol, PatrolAbsence
+from .models import AbsenceRequest, Patrol, PatrolAbsence
 from .services import FOUND_SOURCES, visits
 
 LONG_GAP_MINUTES = 60  # a break between two stops this long or longer is marked
@@ -44,6 +44,7 @@ class PersonDay:
     longest_gap: int = 0                  # minutes, between two stops in a row
     gap_from: datetime | None = None      # when the longest break began
     absence: PatrolAbsence | None = None  # the office's 请假外出登记 covering the day
+    asked: AbsenceRequest | None = None   # the person's 请假外出申请 for the day, waiting for the office
 
     @property
     def out(self) -> bool:
@@ -100,6 +101,9 @@ def day_summary(day: date) -> list[PersonDay]:
     for absence in absences.between(day, day):
         if absence.user_id in people:
             people[absence.user_id].absence = absence
+    for asked in absences.waiting_requests(day, day):
+        if asked.user_id in people:
+            people[asked.user_id].asked = asked
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
 
 

@@ -383,11 +383,10 @@ def office_work():
         from ..patrols import absences
         from ..patrols.days import unexplained_last_workday
         not_out, leave_asked = unexplained_last_workday(moment), absences.waiting_count()
-        asked_for = {user_id for user_id, _ in absences.waiting_days(not_out[0], not_out[0])} if not_out else set()
     except ImportError:  # a build without 路段巡查
-        not_out, leave_asked, asked_for = None, 0, set()
+        not_out, leave_asked = None, 0
     return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed, not_out=not_out,
-                           leave_asked=leave_asked, asked_for=asked_for,
+                           leave_asked=leave_asked,
                            pending=[(t, *notes.get(t.id, (None, None))) for t in pending],
                            disputed=[(t, reasons.get(t.id)) for t in disputed],
                            extensions=extensions, withdrawals=withdrawals, part_extensions=part_extensions,
