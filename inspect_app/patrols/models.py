@@ -83,7 +83,20 @@ ABSENCE_KINDS = {"leave": "请假", "meeting": "会议培训", "desk": "内业�
 ABSENCE_MARKS = {"leave": "假", "meeting": "会", "desk": "内", "other": "公"}
 
 
-class PatrolAbsence(db.Model):
+class AbsenceSpan:
+    """What a record and a request (below) share, read from their columns first_day, last_day and kind: the kind's
+    name and the number of days."""
+
+    @property
+    def kind_label(self) -> str:
+        return ABSENCE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+class PatrolAbsence(AbsenceSpan, db.Model):
     """请假外出登记: the office records that the inspector was away from field work from `first_day` to `last_day`
     (Shanghai days, both included) and why. 巡查月历 and 巡查日志 then show the reason on a working day without a
     visit, instead of a day unaccounted for. One person's records never overlap."""
@@ -104,22 +117,14 @@ class PatrolAbsence(db.Model):
     recorder = relationship("User", foreign_keys=[recorded_by])
 
     @property
-    def kind_label(self) -> str:
-        return ABSENCE_KINDS.get(self.kind, self.kind)
-
-    @property
     def mark(self) -> str:
         return ABSENCE_MARKS.get(self.kind, "登")
-
-    @property
-    def days(self) -> int:
-        return (self.last_day - self.first_day).days + 1
 
 
 REQUEST_STATES = {"pending": "待审批", "approved": "已同意", "refused": "未同意"}
 
 
-class AbsenceRequest(db.Model):
+class AbsenceRequest(AbsenceSpan, db.Model):
     """请假外出申请: an inspector asks the office to record days away from field work (leave to come, or a day gone
     by explained: 内业、开会). The office agrees, which records the PatrolAbsence (`absence_id`), or refuses with a
     reply. A request waiting may be taken back by its inspector (the row goes); a decided one stays as it was."""
@@ -144,13 +149,5 @@ class AbsenceRequest(db.Model):
     decider = relationship("User", foreign_keys=[decided_by])
 
     @property
-    def kind_label(self) -> str:
-        return ABSENCE_KINDS.get(self.kind, self.kind)
-
-    @property
     def state_label(self) -> str:
         return REQUEST_STATES.get(self.state, self.state)
-
-    @property
-    def days(self) -> int:
-        return (self.last_day - self.first_day).days + 1
