@@ -187,11 +187,15 @@ def refuse(request_id: int | None, by, reply, now: datetime) -> AbsenceRequest:
     return row
 
 
-def waiting_requests(first: date | None = None, last: date | None = None) -> list[AbsenceRequest]:
-    """The office's queue: every request waiting (asking for a day from `first` to `last`), the oldest first."""
+def waiting_requests(first: date | None = None, last: date | None = None,
+                     only: int | None = None) -> list[AbsenceRequest]:
+    """The office's queue: every request waiting (asking for a day from `first` to `last`; `only`: that person's),
+    the oldest first."""
     query = select(AbsenceRequest).where(AbsenceRequest.state == "pending")
     if first is not None and last is not None:
         query = query.where(AbsenceRequest.last_day >= first, AbsenceRequest.first_day <= last)
+    if only is not None:
+        query = query.where(AbsenceRequest.user_id == only)
     return list(db.session.scalars(query.order_by(AbsenceRequest.asked_at, AbsenceRequest.id)))
 
 
@@ -222,11 +226,7 @@ def recent_answers(person, now: datetime) -> list[AbsenceRequest]:
 
 def waiting_days(first: date, last: date, only: int | None = None) -> set[tuple[int, date]]:
     """(user id, day) of the days from `first` to `last` that a request still waiting asks for."""
-    query = select(AbsenceRequest).where(AbsenceRequest.state == "pending", AbsenceRequest.last_day >= first,
-                                         AbsenceRequest.first_day <= last)
-    if only is not None:
-        query = query.where(AbsenceRequest.user_id == only)
-    return {(row.user_id, day) for row in db.session.scalars(query)
+    return {(row.user_id, day) for row in waiting_requests(first, last, only)
             for day in (row.first_day + timedelta(days=n) for n in range(row.days)) if first <= day <= last}
 
 

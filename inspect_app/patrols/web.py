@@ -1,6 +1,7 @@
 """路段巡查 pages: the coverage (office, leaders, inspectors), the phone's check-in, the coverage's export, the
 巡查周期 and 督查片区 (the office), 巡查日志 (a day of everyone's field work, and one person's 轨迹) and 巡查月历
-(each inspector's month day by day), and 请假外出登记 (the office's record of the days an inspector was away)."""
+(each inspector's month day by day), 请假外出登记 (the office's record of the days an inspector was away, and its
+answers to the inspectors' requests) and 请假外出申请 (an inspector's own requests)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
