@@ -84,6 +84,7 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/patrols/absences?month=2026-12")
     register = office.get("/patrols/absences").get_data(as_text=True)
     assert "已同意并登记：inspector2 12月3日至12月4日内业值班。" in register
+    assert "本人12-07 10:00申请，admin 12-07 10:00同意" in register  # the record says where it came from
     record = db.session.scalar(select(PatrolAbsence))
     assert (record.user_id, record.kind, record.note, record.recorded_by) == (
         city.inspector2.id, "desk", "在办公室整理测评台账", city.admin.id)

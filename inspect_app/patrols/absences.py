@@ -266,6 +266,7 @@ def span_text(row: PatrolAbsence) -> str:
 class Listed:
     row: PatrolAbsence
     workdays: int        # its working days (调休 and the office's holidays count)
+    asked_at: datetime | None = None  # when the inspector asked for it (请假外出申请), if it was agreed from a request
 
     @property
     def span(self) -> str:
@@ -279,5 +280,7 @@ def listing(first: date, last: date) -> list[Listed]:
         return []
     start = min(row.first_day for row in rows)
     calendar = load_calendar(start, days=(max(row.last_day for row in rows) - start).days + 1)
-    return [Listed(row, sum(1 for n in range(row.days) if calendar.is_workday(row.first_day + timedelta(days=n))))
-            for row in rows]
+    asked = dict(db.session.execute(select(AbsenceRequest.absence_id, AbsenceRequest.asked_at)
+                                    .where(AbsenceRequest.absence_id.in_([row.id for row in rows]))).all())
+    return [Listed(row, sum(1 for n in range(row.days) if calendar.is_workday(row.first_day + timedelta(days=n))),
+                   asked.get(row.id)) for row in rows]
