@@ -640,3 +640,26 @@ def test_a_check_in_with_a_photo(app, city, browser, api, clock, uploads):
     me.submit("/patrols/checkin", "/patrols/checkin", {**ON_B, "photo": (io.BytesIO(_fresh_jpeg()), "photo.jpg"),
                                                        "photo_meta": "not json"}, multipart=True, script=True)
     assert db.session.scalar(select(Patrol).order_by(Patrol.id.desc()).limit(1)).photo_taken_at is None
+
+
+def test_the_leaders_dashboard_counts_todays_field_work(city, browser, clock):
+    """领导看板's 今日巡查: the inspectors out today of those active, the check-ins and finds, who is recorded away,
+    and how many are unaccounted for on the last working day; no card where nobody checks in."""
+    from inspect_app.patrols.absences import record
+
+    clock.stop("2026-12-07T10:00")
+    leader = browser(city.leader)
+    assert 'aria-label="今日巡查"' not in leader.get("/dashboard/").get_data(as_text=True)
+    for when in ("2026-12-04T09:00", "2026-12-07T09:00"):
+        db.session.add(Patrol(user_id=city.inspector.id, segment_id=city.seg_a.id, at=at(when), lat=28.2301,
+                              lon=112.935, distance_m=11, note=""))
+    record({"user_id": str(city.inspector2.id), "first_day": "2026-12-07", "kind": "meeting"}, city.admin, clock())
+    db.session.commit()
+    page = leader.get("/dashboard/").get_data(as_text=True)
+    card = page[page.index('aria-label="今日巡查"'):]
+    card = card[:card.index("</section>")]
+    assert "今日巡查 <small class=\"muted\">12月7日" in card
+    assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card)).split("巡查月历", 1)[1].split() == [
+        "有巡查记录的督查员", "1", "共", "2", "名", "·", "请假外出", "1", "名", "巡查打卡", "1", "现场发现问题", "0", "件",
+        "上个工作日未说明", "1", "12月4日既无记录也未请假外出"]
+    assert 'href="/patrols/day?date=2026-12-04">1</a>' in card

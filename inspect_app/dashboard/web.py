@@ -68,9 +68,14 @@ def index():
     from ..keytasks import services as keytasks  # the year's 创建任务, counted live (a few hundred rows at most)
 
     year = keytasks.current_year(now())
+    try:  # today's field work, counted live (a day of check-ins and finds)
+        from ..patrols.days import today_brief
+        patrol = today_brief(now())
+    except ImportError:  # a build without 路段巡查
+        patrol = None
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
-        tasks=keytasks.totals(current_user, year, now()), tasks_year=year, tasks_period=keytasks.report_period(now()),
+        tasks=keytasks.totals(current_user, year, now()), tasks_year=year, patrol=patrol, tasks_period=keytasks.report_period(now()),
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,

@@ -45,6 +45,7 @@ class PersonDay:
     gap_from: datetime | None = None      # when the longest break began
     absence: PatrolAbsence | None = None  # the office's 请假外出登记 covering the day
     asked: AbsenceRequest | None = None   # the person's 请假外出申请 for the day, waiting for the office
+    inspector: bool = True                # an active inspector (not the office's staff, who walk now and then)
 
     @property
     def out(self) -> bool:
@@ -93,9 +94,10 @@ def day_summary(day: date) -> list[PersonDay]:
     v = visits(first, end, placed_only=False).c
     rows = db.session.execute(select(v.user_id, v.at, v.segment_id, v.checkin).order_by(v.user_id, v.at)).all()
     seen = {user_id for user_id, *_ in rows}
-    people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username) for row in db.session.execute(
-        select(User.id, User.display_name, User.username)
-        .where(((User.role == INSPECTOR) & User.active.is_(True)) | User.id.in_(seen)))}
+    inspector = (User.role == INSPECTOR) & User.active.is_(True)
+    people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username, inspector=bool(row.inspector))
+              for row in db.session.execute(select(User.id, User.display_name, User.username,
+                                                   inspector.label("inspector")).where(inspector | User.id.in_(seen)))}
     for user_id, at, segment_id, checkin in rows:
         people[user_id].add(at, bool(checkin), segment_id)
     for absence in absences.between(day, day):
@@ -131,6 +133,33 @@ def unexplained_last_workday(now: datetime) -> tuple[date, list[PersonDay]] | No
     if began is None or day is None or day < began:
         return None
     return day, [p for p in day_summary(day) if not p.out and p.absence is None]
+
+
+@dataclass
+class TodayBrief:
+    """领导看板's 今日巡查: today's field work so far, and who is not accounted for on the last working day."""
+    day: date
+    inspectors: int        # active inspectors
+    out: int               # of them, with a check-in or a find today
+    checkins: int
+    finds: int
+    away: int              # recorded away today (请假外出登记), without a visit
+    last_day: date | None  # the last working day, when some inspectors are unaccounted for on it
+    unexplained: int       # how many
+
+
+def today_brief(now: datetime) -> TodayBrief | None:
+    """None when the office does not use 巡查打卡 (no check-in ever)."""
+    if patrols_began() is None:
+        return None
+    today = local(now).date()
+    people = day_summary(today)
+    expected = [p for p in people if p.inspector]
+    before = unexplained_last_workday(now)
+    return TodayBrief(today, len(expected), sum(1 for p in expected if p.out),
+                      sum(p.checkins for p in people), sum(p.finds for p in people),
+                      sum(1 for p in expected if not p.out and p.absence is not None),
+                      before[0] if before and before[1] else None, len(before[1]) if before else 0)
 
 
 def unexplained_days(user_id: int, first: date, last: date, now: datetime) -> list[date]:
