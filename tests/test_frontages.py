@@ -255,3 +255,72 @@ def test_the_form_offers_the_active_segments_by_district(browser, city, now):
         assert offered["江城区"] == [(str(city.seg_a.id), "人民路东段")], url
         assert offered["临江区"] == [(str(city.seg_b.id), "建设路西段")], url
         assert "旧城巷" not in menu
+
+
+# ----------------------------------------------------------------------------- 整改通知书
+
+def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, browser, city, register, now, clock):
+    """门前四包责任整改通知书: the frontage's street office lists the problems still open (not the closed or voided
+    ones) with a date to put them right; numbered per street and year, kept on the frontage's page and in the
+    操作日志, printed as a 函 from the street office; other streets, leaders and inspectors cannot give one."""
+    import io
+
+    from pypdf import PdfReader
+
+    from inspect_app.audit.models import AuditEntry
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles, bank, tea = register
+    old = file_against(city, noodles, now - timedelta(days=20))
+    services.rectify(city.unit_b, old, now - timedelta(days=19), "已清理", [processed("gps_DSCN0010.jpg")])
+    services.approve(city.admin, old, now - timedelta(days=18), None)
+    file_against(city, noodles, now - timedelta(days=3), status_after="cancel")
+    first = file_against(city, noodles, now - timedelta(days=2))
+    second = file_against(city, noodles, now - timedelta(hours=5))
+    clock.stop(now)
+    street = browser(city.unit_b)
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "尚未办结的 2 件问题" in page and 'name="due_on" required value="2026-11-28"' in page  # three days on
+    for fields, status, words in (({}, 400, "请填写整改期限"), ({"due_on": "11/30"}, 400, "整改期限格式不正确"),
+                                  ({"due_on": "2026-11-24"}, 422, "整改期限应在今天至30天以内"),
+                                  ({"due_on": "2026-12-26"}, 422, "整改期限应在今天至30天以内")):
+        answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", fields, script=True)
+        assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
+    for user in (city.unit_a, city.inspector, city.leader):
+        answer = browser(user).submit("/frontages/", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-28"},
+                                      script=True)
+        assert answer.status_code in (403, 404), user
+    answer = browser(city.unit_b).submit(f"/frontages/{bank.id}", f"/frontages/{bank.id}/notices",
+                                         {"due_on": "2026-11-28"}, script=True)
+    assert answer.status_code == 409 and "没有待整改的门前四包问题" in answer.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(FrontageNotice)) == 0
+
+    answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-28"})
+    assert answer.status_code == 303
+    notice = db.session.scalar(select(FrontageNotice))
+    assert answer.headers["Location"].endswith(f"/frontages/{noodles.id}#notice-{notice.id}")
+    assert (notice.number, notice.street_unit_id, notice.issued_by) == ("门前四包〔2026〕1号", city.street_b.id,
+                                                                       city.unit_b.id)
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "已生成整改通知书 门前四包〔2026〕1号" in page and "整改期限 2026年11月28日" in page
+    pdf = street.get(f"/frontages/notices/{notice.id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    for words in (city.street_b.name, "门前四包〔2026〕1号", "门前四包责任整改通知书", "老杨家米粉店：",
+                  "你店（地址：建设路18号；门前四包责任书编号：JB-001）", "存在以下2处问题", first.number,
+                  second.number, "请于2026年11月28日前整改完毕", "通报曝光", "2026年11月25日"):
+        assert words in text, words
+    assert old.number not in text  # closed: not named
+    # numbered on per street; another street's count is its own
+    street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    file_against(city, tea, now - timedelta(days=1))
+    browser(city.admin).submit(f"/frontages/{tea.id}", f"/frontages/{tea.id}/notices", {"due_on": "2026-11-27"})
+    numbers = {(n.frontage_id, n.number) for n in db.session.scalars(select(FrontageNotice))}
+    assert numbers == {(noodles.id, "门前四包〔2026〕1号"), (noodles.id, "门前四包〔2026〕2号"),
+                       (tea.id, "门前四包〔2026〕1号")}
+    assert browser(city.unit_a).get(f"/frontages/notices/{notice.id}.pdf").status_code == 404  # another street's
+    assert browser(city.leader).get(f"/frontages/notices/{notice.id}.pdf").status_code == 200
+    offenders = street.get("/frontages/offenders").get_data(as_text=True)
+    assert f'href="/frontages/{noodles.id}#notices">2 份</a>' in offenders
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))).all()
+    assert len(entries) == 3 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target

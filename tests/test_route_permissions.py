@@ -156,6 +156,7 @@ TABLE: dict[str, set[str]] = {
     "frontages.new": {"admin", "unit_owner", "unit_other"},
     "frontages.edit": {"admin", "unit_owner"},
     "frontages.search": {"admin", "inspector"},
+    "frontages.notice_pdf": SEES_OBJECT,
     "api_frontages.index": ALL,
     "api_frontages.offenders": ALL,
     "api_frontages.show": SEES_OBJECT,
@@ -255,7 +256,10 @@ def world(app, city, make_ticket, now):
     from inspect_app.photos.service import save_files
     patrol = Patrol(user_id=city.inspector.id, segment_id=city.seg_b.id, at=now, lat=City.ON_B[0], lon=City.ON_B[1],
                     distance_m=5, note="", photo_key=save_files(processed()))  # the inspector's own, with a photo
-    db.session.add(patrol)
+    from inspect_app.frontages.models import FrontageNotice
+    notice = FrontageNotice(frontage=frontage, street_unit=city.street_b, year=2026, seq=1, due_on=now.date(),
+                            ticket_ids="[]", issued_by=city.admin.id, issued_at=now)  # street B's frontage's notice
+    db.session.add_all([patrol, notice])
     db.session.commit()
     from inspect_app.background.runner import run_pending
     run_pending(app)
@@ -271,7 +275,7 @@ def world(app, city, make_ticket, now):
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
             "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id,
-            "absence_id": 987654, "request_id": 987655}  # none: withdrawing it is the office's, and a 404
+            "absence_id": 987654, "request_id": 987655, "notice_id": notice.id}  # none: withdrawing it is the office's, and a 404
 
 
 def _survey_world(city, code: str, now):
@@ -548,6 +552,8 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("frontages.new", None): {"admin": 422, "unit_owner": 422, "unit_other": 422},
     ("frontages.edit", None): {"admin": 422, "unit_owner": 422},
     ("frontages.active", None): {"admin": 302, "unit_owner": 302},
+    # 整改通知书: an empty form has no date (400); unit A's street office may not give notice to street B's shop
+    ("frontages.notice_issue", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
     ("intake.accept", None): {"admin": 400},       # no category chosen
     ("intake.decline", None): {"admin": 400},      # no reason
     ("intake.merge", None): {"admin": 400},        # no problem number

@@ -32,7 +32,7 @@ from ..common.errors import DATABASE_REFUSALS, will_not_write
 from ..common.timeutil import utcnow
 from ..escalation.models import KIND_LABELS, LetterTemplate
 from ..extensions import db
-from ..frontages.models import Frontage
+from ..frontages.models import Frontage, FrontageNotice
 from ..outbox.models import UnitRobot
 from ..patrols.models import REQUEST_STATES, AbsenceRequest, PatrolAbsence, PatrolArea, PatrolCycle
 from ..rankings.models import RankingGroup, RankingScheme
@@ -130,6 +130,9 @@ AUDITED: dict[type, Audited] = {
     AbsenceRequest: Audited("请假外出申请", "reference",
                             lambda a: f"{_user_name(a.user_id)} · {a.first_day.isoformat()}至{a.last_day.isoformat()} "
                                       f"{a.kind_label}", {"state": "状态", "reply": "答复"}, deleted="撤回"),
+    # a notice handed to a shop: the street office's enforcement, on the record
+    FrontageNotice: Audited("门前四包整改通知书", "reference", lambda n: f"{n.number} · {n.frontage.name}",
+                            {"due_on": "整改期限"}),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -38,3 +38,30 @@ class Frontage(db.Model):
     @property
     def signed(self) -> bool:
         return self.signed_on is not None
+
+
+class FrontageNotice(db.Model):
+    """门前四包责任整改通知书: the street office (or the office) gives a frontage notice of its problems still open
+    and a date to put them right, numbered per street and year (门前四包〔2026〕3号). Kept, so the frontage's page
+    shows when it was told, and the same notice prints again with the problems it named."""
+    __tablename__ = "frontage_notices"
+    __table_args__ = (UniqueConstraint("street_unit_id", "year", "seq"),
+                      Index("ix_frontage_notices_frontage", "frontage_id", "issued_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    frontage_id: Mapped[int] = mapped_column(ForeignKey("frontages.id"))
+    street_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # the issuer: the frontage's street then
+    year: Mapped[int]
+    seq: Mapped[int]
+    due_on: Mapped[date] = mapped_column(Date)  # 整改期限: put right by the end of this day
+    ticket_ids: Mapped[str] = mapped_column(Text)  # JSON list: the problems it named, in order
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    frontage = relationship("Frontage")
+    street_unit = relationship("Unit")
+    issuer = relationship("User")
+
+    @property
+    def number(self) -> str:
+        return f"门前四包〔{self.year}〕{self.seq}号"

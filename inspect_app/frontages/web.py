@@ -1,17 +1,29 @@
 """门前四包 pages: the register (a street office sees its own street's), one frontage's history, the repeat
-offenders, adding and editing, and the filing page's search."""
+offenders, adding and editing, 整改通知书 (notices to put its problems right) and the filing page's search."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.errors import NotFound, ServiceError
+from ..common.timeutil import local
 from ..extensions import db
-from ..http import int_arg, now
+from ..http import done, int_arg, now, pdf_bytes
 from ..navigation import WHEN
-from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, requires
+from ..policy import (
+    EVERYONE,
+    FILERS,
+    OFFICE,
+    REGISTER_KEEPERS,
+    UNITS,
+    has_role,
+    requires,
+)
+from ..tickets.rules import ACTIVE_STATUSES
 from ..units.services import segment_choices
-from . import services
+from . import notices, services
 from .models import DUTIES, FRONTAGE_KINDS
 
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
@@ -51,8 +63,9 @@ def index():
 @requires(EVERYONE)
 def offenders():
     repeat, days = services.repeat_rule()
-    return render_template("frontages/offenders.html", rows=services.repeat_offenders(current_user, now()),
-                           repeat=repeat, days=days)
+    rows = services.repeat_offenders(current_user, now())
+    return render_template("frontages/offenders.html", rows=rows, repeat=repeat, days=days,
+                           told=notices.counts([o.frontage.id for o in rows]))
 
 
 @bp.get("/<int:frontage_id>")
@@ -62,9 +75,31 @@ def detail(frontage_id: int):
     tickets = services.history(current_user, frontage)
     repeat, days = services.repeat_rule()
     recent = services.recent_counts([frontage.id], now()).get(frontage.id, 0)
+    moment = now()
     return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
-                           duties=DUTIES)
+                           duties=DUTIES, notices=notices.notices_of(frontage),
+                           open_count=sum(1 for t in tickets if t.status in ACTIVE_STATUSES),
+                           suggested_due=(local(moment) + timedelta(days=notices.DEFAULT_DAYS)).date(),
+                           today=local(moment).date(), longest=notices.LONGEST_DAYS)
+
+
+@bp.post("/<int:frontage_id>/notices")
+@requires(REGISTER_KEEPERS)
+def notice_issue(frontage_id: int):
+    """门前四包责任整改通知书 for the frontage's problems open now (its street office, the office)."""
+    frontage = services.get(current_user, frontage_id)
+    notice = notices.issue(current_user, frontage, request.form, now())
+    flash(f"已生成整改通知书 {notice.number}，请打印后送达“{frontage.name}”。", "success")
+    return done(url_for(".detail", frontage_id=frontage.id) + f"#notice-{notice.id}")
+
+
+@bp.get("/notices/<int:notice_id>.pdf")
+@requires(EVERYONE)
+def notice_pdf(notice_id: int):
+    notice = notices.get(current_user, notice_id)
+    return pdf_bytes(notices.render(notice), f"frontage-notice-{notice.year}-{notice.seq}.pdf",
+                     f"门前四包整改通知书_{notice.frontage.name}_{notice.number}.pdf")
 
 
 @bp.route("/new", methods=["GET", "POST"])

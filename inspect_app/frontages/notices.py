@@ -1,0 +1,154 @@
+"""门前四包责任整改通知书: the street office hands a frontage (a shop, an institution) a notice of its 门前四包 problems
+still open, with a date to put them right; numbered per street and year (门前四包〔2026〕3号) and kept, so the
+frontage's page shows when it was told, and the notice prints again as it was given.
+
+The notice is a 函 in 信函格式 (GB/T 9704-2012, inspect_app/pdf): the street office's name as the banner, the
+shop as 主送, the problems in a table with their photos, the date and what follows if they are not put right
+(通报曝光, as the 责任书 says), and the street office's 落款 with room for its seal. Callers commit.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..common.errors import BadRequest, Conflict, Invalid, NotFound
+from ..common.ids import get_row
+from ..common.models import next_value
+from ..common.timeutil import fmt, local
+from ..extensions import db
+from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
+from ..pdf.drafts import render_pdf
+from ..photos.storage import PhotoStore, is_valid_key
+from ..tickets.models import Ticket
+from ..tickets.policy import ticket_scope
+from ..tickets.rules import ACTIVE_STATUSES
+from . import services
+from .models import DUTIES, Frontage, FrontageNotice
+
+LONGEST_DAYS = 30  # the date to put things right: at most this far ahead
+DEFAULT_DAYS = 3   # the form's suggestion
+MAX_PROBLEMS = 50  # a notice names at most this many (the oldest first)
+
+COLUMNS = (
+    Column("序号", 10, "plain"),
+    Column("问题编号", 24, "plain"),
+    Column("类别", 20, "label"),
+    Column("地点及情况", 52, "text"),
+    Column("发现时间", 22, "plain"),
+    Column("照片", 28, "photo"),
+)
+THUMB_MM = (25.0, 19.0)
+
+
+def open_problems(user, frontage: Frontage) -> list[Ticket]:
+    """The frontage's problems still with the units (that this user may see), the oldest first."""
+    return list(db.session.scalars(
+        select(Ticket).where(Ticket.frontage_id == frontage.id, Ticket.status.in_(ACTIVE_STATUSES), ticket_scope(user))
+        .order_by(Ticket.reported_at, Ticket.id).limit(MAX_PROBLEMS)))
+
+
+def _due(raw, now: datetime) -> date:
+    text = str(raw or "").strip()
+    if not text:
+        raise BadRequest("请填写整改期限。", code="invalid_date")
+    try:
+        due = date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest("整改期限格式不正确，应为 2026-12-08 这样的格式。", code="invalid_date") from None
+    today = local(now).date()
+    if not today <= due <= today + timedelta(days=LONGEST_DAYS):
+        raise Invalid(f"整改期限应在今天至{LONGEST_DAYS}天以内。", code="invalid_range")
+    return due
+
+
+def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
+    """A notice for the frontage's problems open now, due `due_on`. 404 when the user may not keep the frontage
+    (only its street office and the office give notices); 400/422 a missing, malformed or far date; 409 when
+    nothing is open, or the frontage is retired."""
+    if not services.may_edit(user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    due = _due(fields.get("due_on"), now)
+    if not frontage.active:
+        raise Conflict("该商户已停用（停业或搬迁），不再发整改通知书。", code="frontage_retired")
+    problems = open_problems(user, frontage)
+    if not problems:
+        raise Conflict("该商户目前没有待整改的门前四包问题，无需发整改通知书。", code="no_open_problems")
+    year = local(now).year
+    notice = FrontageNotice(frontage=frontage, street_unit=frontage.street_unit, year=year,
+                            seq=next_value(f"frontage-notice:{frontage.street_unit_id}", year), due_on=due,
+                            ticket_ids=json.dumps([t.id for t in problems]), issued_by=user.id, issued_at=now)
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def notices_of(frontage: Frontage) -> list[FrontageNotice]:
+    """The frontage's notices, the latest first."""
+    return list(db.session.scalars(select(FrontageNotice).where(FrontageNotice.frontage_id == frontage.id)
+                                   .order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())))
+
+
+def counts(frontage_ids: list[int]) -> dict[int, int]:
+    """How many notices each frontage has been given."""
+    if not frontage_ids:
+        return {}
+    return dict(db.session.execute(select(FrontageNotice.frontage_id, func.count())
+                                    .where(FrontageNotice.frontage_id.in_(frontage_ids))
+                                    .group_by(FrontageNotice.frontage_id)).all())
+
+
+def get(user, notice_id) -> FrontageNotice:
+    """A notice of a frontage the user may see; 404 otherwise."""
+    notice = get_row(FrontageNotice, notice_id)
+    if notice is None or not services.may_see(user, notice.frontage):
+        raise NotFound("没有这份整改通知书或无权查看。")
+    return notice
+
+
+# ----------------------------------------------------------------------------- the PDF
+
+def _photo(ticket: Ticket) -> Photo:
+    before = next((p for p in ticket.photos if p.kind == "before" and is_valid_key(p.key)), None)
+    if before is None:
+        return Photo(None, *THUMB_MM)
+    return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(before.key)), *THUMB_MM)
+
+
+def _place(ticket: Ticket) -> str:
+    from ..escalation.sweep import place_of
+
+    place = place_of(ticket)
+    description = (ticket.description or "").strip()
+    return f"{place}：{description}" if description and description not in place else place
+
+
+def document(notice: FrontageNotice) -> OfficialDocument:
+    frontage, street = notice.frontage, notice.street_unit
+    ids = json.loads(notice.ticket_ids)
+    found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+    tickets = [found[i] for i in ids if i in found]
+    rows = [[str(n), t.number, t.category.name if t.category else "", _place(t), fmt(t.reported_at, "%Y-%m-%d\n%H:%M"),
+             _photo(t)] for n, t in enumerate(tickets, 1)]
+    you = "你单位" if frontage.kind == "单位" else "你店"
+    signed = f"，责任书于{frontage.signed_on.year}年{frontage.signed_on.month}月{frontage.signed_on.day}日签订" \
+        if frontage.signed_on else ""
+    due = notice.due_on
+    issued = local(notice.issued_at).date()
+    body = [Para(f"经检查，{you}（地址：{frontage.address}；门前四包责任书编号：{frontage.code}{signed}）门前责任区内"
+                 f"存在以下{len(tickets)}处问题，不符合门前四包（{DUTIES}）的要求："),
+            DataTable(COLUMNS, rows=rows),
+            Para(f"请于{due.year}年{due.month}月{due.day}日前整改完毕，并长效保持门前环境卫生整洁、秩序规范、绿化设施"
+                 "完好、市容整洁。逾期未整改或整改后反复出现的，将按照门前四包责任书的约定予以通报曝光，并依法依规"
+                 "处理。"),
+            Para("整改完成后请告知街道办事处。")]
+    contact = "，电话：".join(part for part in (street.contact_person, street.contact_phone) if part)
+    return OfficialDocument(form=Form.LETTER, issuer_mark=street.name, doc_number=notice.number,
+                            title="门前四包责任整改通知书", recipients=[frontage.name], body=body,
+                            signatory=street.name, date=issued, note=f"联系人：{contact}" if contact else "")
+
+
+def render(notice: FrontageNotice) -> bytes:
+    return render_pdf(document(notice))
