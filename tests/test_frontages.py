@@ -307,7 +307,7 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, brows
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
     for words in (city.street_b.name, "门前四包〔2026〕1号", "门前四包责任整改通知书", "老杨家米粉店：",
-                  "你店（地址：建设路18号；门前四包责任书编号：JB-001）", "存在以下2处问题", first.number,
+                  "你店（建设路18号）门前责任区内存在以下2处问题，不符合门前四包责任书（编号JB-001）", first.number,
                   second.number, "请于2026年11月28日前整改完毕", "通报曝光", "2026年11月25日"):
         assert words in text, words
     assert old.number not in text  # closed: not named

@@ -40,7 +40,7 @@ COLUMNS = (
     Column("发现时间", 22, "plain"),
     Column("照片", 28, "photo"),
 )
-THUMB_MM = (25.0, 19.0)
+THUMB_MM = (25.0, 17.0)
 
 
 def open_problems(user, frontage: Frontage) -> list[Ticket]:
@@ -133,17 +133,15 @@ def document(notice: FrontageNotice) -> OfficialDocument:
     rows = [[str(n), t.number, t.category.name if t.category else "", _place(t), fmt(t.reported_at, "%Y-%m-%d\n%H:%M"),
              _photo(t)] for n, t in enumerate(tickets, 1)]
     you = "你单位" if frontage.kind == "单位" else "你店"
-    signed = f"，责任书于{frontage.signed_on.year}年{frontage.signed_on.month}月{frontage.signed_on.day}日签订" \
+    signed = f"{frontage.signed_on.year}年{frontage.signed_on.month}月{frontage.signed_on.day}日签订的" \
         if frontage.signed_on else ""
     due = notice.due_on
     issued = local(notice.issued_at).date()
-    body = [Para(f"经检查，{you}（地址：{frontage.address}；门前四包责任书编号：{frontage.code}{signed}）门前责任区内"
-                 f"存在以下{len(tickets)}处问题，不符合门前四包（{DUTIES}）的要求："),
+    body = [Para(f"经检查，{you}（{frontage.address}）门前责任区内存在以下{len(tickets)}处问题，不符合{signed}门前四包"
+                 f"责任书（编号{frontage.code}）关于{DUTIES}的要求："),
             DataTable(COLUMNS, rows=rows),
-            Para(f"请于{due.year}年{due.month}月{due.day}日前整改完毕，并长效保持门前环境卫生整洁、秩序规范、绿化设施"
-                 "完好、市容整洁。逾期未整改或整改后反复出现的，将按照门前四包责任书的约定予以通报曝光，并依法依规"
-                 "处理。"),
-            Para("整改完成后请告知街道办事处。")]
+            Para(f"请于{due.year}年{due.month}月{due.day}日前整改完毕，整改后告知街道办事处，并长效保持门前整洁有序。"
+                 "逾期未整改或整改后反复出现的，将按照责任书的约定予以通报曝光，并依法依规处理。")]
     contact = "，电话：".join(part for part in (street.contact_person, street.contact_phone) if part)
     return OfficialDocument(form=Form.LETTER, issuer_mark=street.name, doc_number=notice.number,
                             title="门前四包责任整改通知书", recipients=[frontage.name], body=body,
