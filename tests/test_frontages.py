@@ -259,7 +259,8 @@ def test_the_form_offers_the_active_segments_by_district(browser, city, now):
 
 # ----------------------------------------------------------------------------- 整改通知书
 
-def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, browser, city, register, now, clock):
+def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, browser, city, register, now,
+                                                                     clock):
     """门前四包责任整改通知书: the frontage's street office lists the problems still open (not the closed or voided
     ones) with a date to put them right; numbered per street and year, kept on the frontage's page and in the
     操作日志, printed as a 函 from the street office; other streets, leaders and inspectors cannot give one."""
@@ -322,5 +323,16 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, brows
     assert browser(city.leader).get(f"/frontages/notices/{notice.id}.pdf").status_code == 200
     offenders = street.get("/frontages/offenders").get_data(as_text=True)
     assert f'href="/frontages/{noodles.id}#notices">2 份</a>' in offenders
+    # the API: the frontage's notices, and giving one
+    body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()
+    assert [(n["number"], n["due_on"], n["tickets"]) for n in body["notices"]] == [
+        ("门前四包〔2026〕2号", "2026-11-30", 2), ("门前四包〔2026〕1号", "2026-11-28", 2)]
+    assert body["notices"][1]["pdf"] == f"/frontages/notices/{notice.id}.pdf"
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕3号"
+    assert api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_a, json={"due_on": "2026-12-01"}) \
+        .status_code == 404
+    answer = api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "no_open_problems"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))).all()
-    assert len(entries) == 3 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert len(entries) == 4 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target

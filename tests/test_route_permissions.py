@@ -554,6 +554,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("frontages.active", None): {"admin": 302, "unit_owner": 302},
     # 整改通知书: an empty form has no date (400); unit A's street office may not give notice to street B's shop
     ("frontages.notice_issue", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
+    ("api_frontages.notice_issue", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
     ("intake.accept", None): {"admin": 400},       # no category chosen
     ("intake.decline", None): {"admin": 400},      # no reason
     ("intake.merge", None): {"admin": 400},        # no problem number

@@ -1,15 +1,15 @@
-"""门前四包 in the HTTP API v1: the register (scoped like the pages), one frontage with its problems, the repeat
-offenders. Importing: /api/v1/admin/import/frontages (office/api.py)."""
+"""门前四包 in the HTTP API v1: the register (scoped like the pages), one frontage with its problems and its
+整改通知书, the repeat offenders, giving a notice. Importing: /api/v1/admin/import/frontages (office/api.py)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.timeutil import isoformat
-from ..http import int_arg, now
-from ..policy import EVERYONE, requires
+from ..http import int_arg, json_body, now
+from ..policy import EVERYONE, REGISTER_KEEPERS, requires
 from ..tickets.serialize import ticket_dict
-from . import services
+from . import notices, services
 
 bp = api_blueprint("api_frontages", __name__)
 
@@ -56,4 +56,21 @@ def show(frontage_id: int):
     moment = now()
     body = frontage_dict(frontage, services.recent_counts([frontage.id], moment).get(frontage.id, 0))
     body["tickets"] = [ticket_dict(t, moment) for t in services.history(current(), frontage)]
+    body["notices"] = [notice_dict(n) for n in notices.notices_of(frontage)]
     return jsonify(body)
+
+
+def notice_dict(notice) -> dict:
+    return {"id": notice.id, "number": notice.number, "street_unit": notice.street_unit.name,
+            "due_on": notice.due_on.isoformat(), "issued_at": isoformat(notice.issued_at),
+            "issued_by": notice.issuer.username if notice.issuer else None,
+            "tickets": len(notices.ticket_ids(notice)),
+            "pdf": url_for("frontages.notice_pdf", notice_id=notice.id)}
+
+
+@bp.post("/frontages/<int:frontage_id>/notices")
+@requires(REGISTER_KEEPERS)
+def notice_issue(frontage_id: int):
+    """{"due_on"} → 201 a 门前四包责任整改通知书 for the frontage's problems open now (its street office, the office)."""
+    frontage = services.get(current(), frontage_id)
+    return jsonify(notice_dict(notices.issue(current(), frontage, json_body(), now()))), 201

@@ -85,6 +85,11 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
     return notice
 
 
+def ticket_ids(notice: FrontageNotice) -> list[int]:
+    """The problems the notice named, in its order."""
+    return json.loads(notice.ticket_ids)
+
+
 def notices_of(frontage: Frontage) -> list[FrontageNotice]:
     """The frontage's notices, the latest first."""
     return list(db.session.scalars(select(FrontageNotice).where(FrontageNotice.frontage_id == frontage.id)
@@ -127,7 +132,7 @@ def _place(ticket: Ticket) -> str:
 
 def document(notice: FrontageNotice) -> OfficialDocument:
     frontage, street = notice.frontage, notice.street_unit
-    ids = json.loads(notice.ticket_ids)
+    ids = ticket_ids(notice)
     found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
     tickets = [found[i] for i in ids if i in found]
     rows = [[str(n), t.number, t.category.name if t.category else "", _place(t), fmt(t.reported_at, "%Y-%m-%d\n%H:%M"),
