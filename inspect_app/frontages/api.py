@@ -71,6 +71,7 @@ def notice_dict(notice) -> dict:
 @bp.post("/frontages/<int:frontage_id>/notices")
 @requires(REGISTER_KEEPERS)
 def notice_issue(frontage_id: int):
-    """{"due_on"} → 201 a 门前四包责任整改通知书 for the frontage's problems open now (its street office, the office)."""
+    """{"due_on"} → 201 a 门前四包责任整改通知书 for the frontage's problems open now (its street office, the
+    office)."""
     frontage = services.get(current(), frontage_id)
     return jsonify(notice_dict(notices.issue(current(), frontage, json_body(), now()))), 201
