@@ -38,6 +38,9 @@ def test_the_demo_city_shows_responsibility_and_intake(app, now):
     admin = db.session.scalar(select(User).where(User.role == "admin"))
     offenders = frontages.repeat_offenders(admin, now)
     assert len(offenders) == 3 and result["frontages"] == 30
+    from inspect_app.frontages.models import FrontageNotice
+    notice = db.session.scalar(select(FrontageNotice))  # an offender's street office gave it notice
+    assert result["notices"] == 1 and notice.frontage in [o.frontage for o in offenders] and notice.seq == 1
     statuses = dict(db.session.execute(select(IntakeItem.status, func.count()).group_by(IntakeItem.status)).all())
     assert statuses["pending"] >= 6 and statuses["accepted"] == 4 and statuses["declined"] == 1
     merged = db.session.scalar(select(IntakeItem).where(IntakeItem.status == "merged"))

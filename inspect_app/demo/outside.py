@@ -55,8 +55,8 @@ SUPERIOR_FEEDBACK = [
 
 def seed_outside(now: datetime, seed: int = 15) -> dict:
     """Add the register, its problems, the shared pole and the outside reports, if there is no register yet."""
-    counts = {"frontages": 0, "menqian_tickets": 0, "offenders": 0, "shared_pole": 0, "citizen": 0, "hotline": 0,
-              "superior": 0}
+    counts = {"frontages": 0, "menqian_tickets": 0, "offenders": 0, "notices": 0, "shared_pole": 0, "citizen": 0,
+              "hotline": 0, "superior": 0}
     if db.session.scalar(select(Frontage.id).limit(1)) is not None:
         return counts
     rng = random.Random(seed)
@@ -112,6 +112,17 @@ def seed_outside(now: datetime, seed: int = 15) -> dict:
             day = local(now - timedelta(days=ago)).date()
             menqian(frontage, local_midnight(day) + timedelta(minutes=rng.randint(9 * 60, 15 * 60)), fate)
     counts["offenders"] = 3
+    # a repeat offender's street office gave it a 整改通知书 yesterday, for what is still open
+    from ..frontages import notices
+
+    yesterday = now - timedelta(days=1)
+    for frontage in (frontages[0], frontages[4], frontages[13]):
+        street_user = users.get(frontage.street_unit_id)
+        if street_user is not None and notices.open_problems(street_user, frontage):
+            notices.issue(street_user, frontage, {"due_on": (local(yesterday) + timedelta(days=3)).date().isoformat()},
+                          yesterday)
+            counts["notices"] = 1
+            break
 
     # --- a pole three carriers share: 电信 leads, 移动 and 联通 assist; 移动 has done its part
     carriers = [units.get(code) for code in ("QY03", "QY01", "QY02")]
@@ -194,6 +205,6 @@ def summary_line(result: dict) -> str:
         return "已有门前四包名册，未再生成相关演示数据。"
     pending = db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending"))
     return (f"已生成门前四包责任商户 {result['frontages']} 家（屡次违反 {result['offenders']} 家，相关问题 "
-            f"{result['menqian_tickets']} 件）、三家运营商共用电杆的蜘蛛网问题 {result['shared_pole']} 件、"
+            f"{result['menqian_tickets']} 件，整改通知书 {result['notices']} 份）、三家运营商共用电杆的蜘蛛网问题 {result['shared_pole']} 件、"
             f"市民随手拍 {result['citizen']} 件和12345工单 {result['hotline']} 件（待审核 {pending} 件），"
             f"上级测评反馈问题 {result['superior']} 件。")

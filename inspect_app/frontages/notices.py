@@ -24,7 +24,7 @@ from ..pdf.drafts import render_pdf
 from ..photos.storage import PhotoStore, is_valid_key
 from ..tickets.models import Ticket
 from ..tickets.policy import ticket_scope
-from ..tickets.rules import ACTIVE_STATUSES
+from ..tickets.rules import OPEN_STATUSES
 from . import services
 from .models import DUTIES, Frontage, FrontageNotice
 
@@ -44,9 +44,10 @@ THUMB_MM = (25.0, 17.0)
 
 
 def open_problems(user, frontage: Frontage) -> list[Ticket]:
-    """The frontage's problems still with the units (that this user may see), the oldest first."""
+    """The frontage's problems the units still owe action on (that this user may see; not those reported put right
+    and waiting to be checked), the oldest first."""
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.frontage_id == frontage.id, Ticket.status.in_(ACTIVE_STATUSES), ticket_scope(user))
+        select(Ticket).where(Ticket.frontage_id == frontage.id, Ticket.status.in_(OPEN_STATUSES), ticket_scope(user))
         .order_by(Ticket.reported_at, Ticket.id).limit(MAX_PROBLEMS)))
 
 

@@ -21,7 +21,7 @@ from ..policy import (
     has_role,
     requires,
 )
-from ..tickets.rules import ACTIVE_STATUSES
+from ..tickets.rules import OPEN_STATUSES
 from ..units.services import segment_choices
 from . import notices, services
 from .models import DUTIES, FRONTAGE_KINDS
@@ -79,7 +79,7 @@ def detail(frontage_id: int):
     return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
                            duties=DUTIES, notices=notices.notices_of(frontage),
-                           open_count=sum(1 for t in tickets if t.status in ACTIVE_STATUSES),
+                           open_count=sum(1 for t in tickets if t.status in OPEN_STATUSES),
                            suggested_due=(local(moment) + timedelta(days=notices.DEFAULT_DAYS)).date(),
                            today=local(moment).date(), longest=notices.LONGEST_DAYS)
 
