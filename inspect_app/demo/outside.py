@@ -205,6 +205,7 @@ def summary_line(result: dict) -> str:
         return "已有门前四包名册，未再生成相关演示数据。"
     pending = db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.status == "pending"))
     return (f"已生成门前四包责任商户 {result['frontages']} 家（屡次违反 {result['offenders']} 家，相关问题 "
-            f"{result['menqian_tickets']} 件，整改通知书 {result['notices']} 份）、三家运营商共用电杆的蜘蛛网问题 {result['shared_pole']} 件、"
+            f"{result['menqian_tickets']} 件，整改通知书 {result['notices']} 份）、"
+            f"三家运营商共用电杆的蜘蛛网问题 {result['shared_pole']} 件、"
             f"市民随手拍 {result['citizen']} 件和12345工单 {result['hotline']} 件（待审核 {pending} 件），"
             f"上级测评反馈问题 {result['superior']} 件。")
