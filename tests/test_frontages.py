@@ -337,4 +337,18 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     answer = api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "no_open_problems"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))).all()
-    assert len(entries) == 4 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert len(entries) == 4
+    # the date passes with the problems still open: 逾期未整改, on the frontage's page and the offenders list
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert '<span class="badge waited">待整改 2 件</span>' in page and "逾期未整改" not in page
+    clock.stop(now + timedelta(days=4))  # the 29th: past the first notice's date (the 28th), not the others'
+    street = browser(city.unit_b)
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert '<span class="badge overdue">逾期未整改 2 件</span>' in page
+    assert page.count('<span class="badge waited">待整改 2 件</span>') == 2  # due the 30th and the 1st
+    assert f'#notices">3 份</a> <span class="badge overdue">逾期未整改</span>' in street.get("/frontages/offenders") \
+        .get_data(as_text=True)
+    services.rectify(city.unit_b, first, now + timedelta(days=4), "已清理", [processed("gps_DSCN0010.jpg")])
+    db.session.commit()
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert '<span class="badge overdue">逾期未整改 1 件</span>' in page and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target

@@ -97,6 +97,27 @@ def notices_of(frontage: Frontage) -> list[FrontageNotice]:
                                    .order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())))
 
 
+def still_open(notices: list[FrontageNotice]) -> dict[int, int]:
+    """notice id -> how many of the problems it named the units still owe action on (a notice whose date has
+    passed with some left is 逾期未整改: the next step is 通报曝光)."""
+    named = {notice.id: ticket_ids(notice) for notice in notices}
+    ids = {ticket_id for group in named.values() for ticket_id in group}
+    if not ids:
+        return {}
+    open_ids = set(db.session.scalars(select(Ticket.id).where(Ticket.id.in_(ids), Ticket.status.in_(OPEN_STATUSES))))
+    return {notice_id: sum(1 for ticket_id in group if ticket_id in open_ids) for notice_id, group in named.items()}
+
+
+def past_due(frontage_ids: list[int], today: date) -> set[int]:
+    """The frontages among these with a notice whose date has passed and some of whose problems are still open."""
+    if not frontage_ids:
+        return set()
+    late = list(db.session.scalars(select(FrontageNotice).where(FrontageNotice.frontage_id.in_(frontage_ids),
+                                                                FrontageNotice.due_on < today)))
+    left = still_open(late)
+    return {notice.frontage_id for notice in late if left.get(notice.id)}
+
+
 def counts(frontage_ids: list[int]) -> dict[int, int]:
     """How many notices each frontage has been given."""
     if not frontage_ids:

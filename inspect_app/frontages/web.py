@@ -63,9 +63,10 @@ def index():
 @requires(EVERYONE)
 def offenders():
     repeat, days = services.repeat_rule()
-    rows = services.repeat_offenders(current_user, now())
+    rows, moment = services.repeat_offenders(current_user, now()), now()
+    ids = [o.frontage.id for o in rows]
     return render_template("frontages/offenders.html", rows=rows, repeat=repeat, days=days,
-                           told=notices.counts([o.frontage.id for o in rows]))
+                           told=notices.counts(ids), late=notices.past_due(ids, local(moment).date()))
 
 
 @bp.get("/<int:frontage_id>")
@@ -75,10 +76,10 @@ def detail(frontage_id: int):
     tickets = services.history(current_user, frontage)
     repeat, days = services.repeat_rule()
     recent = services.recent_counts([frontage.id], now()).get(frontage.id, 0)
-    moment = now()
+    moment, given = now(), notices.notices_of(frontage)
     return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
-                           duties=DUTIES, notices=notices.notices_of(frontage),
+                           duties=DUTIES, notices=given, left=notices.still_open(given),
                            open_count=sum(1 for t in tickets if t.status in OPEN_STATUSES),
                            suggested_due=(local(moment) + timedelta(days=notices.DEFAULT_DAYS)).date(),
                            today=local(moment).date(), longest=notices.LONGEST_DAYS)
