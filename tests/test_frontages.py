@@ -195,8 +195,29 @@ def test_repeat_offenders_are_listed_for_their_street_office(app, api, browser, 
     page = browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)
     assert "老杨家米粉店" in page and "3 次" in page and "人民路茶叶店" not in page
 
+    # the office's 通报 naming them, a draft; a street office reads the list but does not publish
+    import io
+
+    from pypdf import PdfReader
+    office = browser(city.admin)
+    assert 'href="/frontages/offenders.pdf">生成通报（草稿）</a>' in office.get("/frontages/offenders") \
+        .get_data(as_text=True)
+    assert "生成通报" not in page and browser(city.unit_b).get("/frontages/offenders.pdf").status_code == 403
+    pdf = office.get("/frontages/offenders.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    for words in ("关于门前四包责任落实不到位商户（单位）的通报", "各街道办事处：", "草稿",
+                  "近90天内以下2家商户（单位）", "（3次及以上）", "老杨家米粉店", "人民路茶叶店", "建设路18号",
+                  city.street_a.name, city.street_b.name, "特此通报"):
+        assert words in text, words
+    assert "临江银行建设路支行" not in text
+
     app.config["FRONTAGE_REPEAT_COUNT"] = 4
     assert offenders(city.admin) == []
+    answer = office.get("/frontages/offenders.pdf")
+    assert answer.status_code == 302 and answer.location.endswith("/frontages/offenders")
+    assert "近90天没有屡次违反门前四包责任的商户，无需通报。" in office.get("/frontages/offenders") \
+        .get_data(as_text=True)
     app.config["FRONTAGE_REPEAT_COUNT"], app.config["FRONTAGE_REPEAT_DAYS"] = 2, 120
     assert set(offenders(city.admin)) == {"老杨家米粉店", "临江银行建设路支行", "人民路茶叶店"}
 
@@ -336,8 +357,9 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
         .status_code == 404
     answer = api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "no_open_problems"
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))).all()
-    assert len(entries) == 4
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert len(entries) == 4 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
     # the date passes with the problems still open: 逾期未整改, on the frontage's page and the offenders list
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge waited">待整改 2 件</span>' in page and "逾期未整改" not in page
@@ -346,9 +368,9 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge overdue">逾期未整改 2 件</span>' in page
     assert page.count('<span class="badge waited">待整改 2 件</span>') == 2  # due the 30th and the 1st
-    assert f'#notices">3 份</a> <span class="badge overdue">逾期未整改</span>' in street.get("/frontages/offenders") \
+    assert '#notices">3 份</a> <span class="badge overdue">逾期未整改</span>' in street.get("/frontages/offenders") \
         .get_data(as_text=True)
     services.rectify(city.unit_b, first, now + timedelta(days=4), "已清理", [processed("gps_DSCN0010.jpg")])
     db.session.commit()
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
-    assert '<span class="badge overdue">逾期未整改 1 件</span>' in page and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert '<span class="badge overdue">逾期未整改 1 件</span>' in page

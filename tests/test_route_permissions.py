@@ -157,6 +157,7 @@ TABLE: dict[str, set[str]] = {
     "frontages.edit": {"admin", "unit_owner"},
     "frontages.search": {"admin", "inspector"},
     "frontages.notice_pdf": SEES_OBJECT,
+    "frontages.offenders_pdf": {"admin"},
     "api_frontages.index": ALL,
     "api_frontages.offenders": ALL,
     "api_frontages.show": SEES_OBJECT,

@@ -1,4 +1,4 @@
-"""The 门前四包 register."""
+"""The 门前四包 register, and the 整改通知书 its street offices give."""
 from __future__ import annotations
 
 from datetime import date, datetime

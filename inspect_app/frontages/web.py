@@ -1,5 +1,6 @@
 """门前四包 pages: the register (a street office sees its own street's), one frontage's history, the repeat
-offenders, adding and editing, 整改通知书 (notices to put its problems right) and the filing page's search."""
+offenders and the office's 通报 naming them, adding and editing, 整改通知书 (notices to put its problems right) and
+the filing page's search."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,18 +13,10 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..http import done, int_arg, now, pdf_bytes
 from ..navigation import WHEN
-from ..policy import (
-    EVERYONE,
-    FILERS,
-    OFFICE,
-    REGISTER_KEEPERS,
-    UNITS,
-    has_role,
-    requires,
-)
+from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
 from ..units.services import segment_choices
-from . import notices, services
+from . import bulletin, notices, services
 from .models import DUTIES, FRONTAGE_KINDS
 
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
@@ -66,7 +59,22 @@ def offenders():
     rows, moment = services.repeat_offenders(current_user, now()), now()
     ids = [o.frontage.id for o in rows]
     return render_template("frontages/offenders.html", rows=rows, repeat=repeat, days=days,
-                           told=notices.counts(ids), late=notices.past_due(ids, local(moment).date()))
+                           told=notices.counts(ids), late=notices.past_due(ids, local(moment).date()),
+                           may_publish=may_open(current_user, "frontages.offenders_pdf"))
+
+
+@bp.get("/offenders.pdf")
+@requires(OFFICE)
+def offenders_pdf():
+    """The office's 通报 naming the repeat offenders, a draft for the leaders to approve."""
+    repeat, days = services.repeat_rule()
+    rows, moment = services.repeat_offenders(current_user, now()), now()
+    if not rows:  # the page shows no button then; an old link lands back on the list, saying why
+        flash(f"近{days}天没有屡次违反门前四包责任的商户，无需通报。", "error")
+        return redirect(url_for(".offenders"))
+    ids, today = [o.frontage.id for o in rows], local(moment).date()
+    return pdf_bytes(bulletin.render(rows, notices.counts(ids), notices.past_due(ids, today), repeat, days, today),
+                     f"frontage-offenders-{today.isoformat()}.pdf", f"门前四包屡次违反商户通报（草稿）_{today}.pdf")
 
 
 @bp.get("/<int:frontage_id>")

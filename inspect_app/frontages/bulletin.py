@@ -1,0 +1,74 @@
+"""The office's 通报 naming the 门前四包 repeat offenders (关于门前四包责任落实不到位商户（单位）的通报), a draft in
+the 文件格式 of GB/T 9704-2012 for the leaders to approve, as the year's ranking 通报 is: 草稿 on every page, no
+number, no seal. Repeat offenders are named: each shop or institution with its street, how many problems in the
+window, how many still open, the 整改通知书 it was given (and whether one is past its date), and a photo of its
+latest problem; then what the street offices are to do.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..pdf.document import Column, DataTable, Heading, OfficialDocument, Para, Photo
+from ..pdf.drafts import circular_draft, render_pdf, setting
+from ..photos.models import Photo as TicketPhoto
+from ..photos.storage import PhotoStore, is_valid_key
+from ..tickets.models import Ticket
+from .services import Offender
+
+COLUMNS = (
+    Column("序号", 10, "plain"),
+    Column("商户（单位）", 30, "label"),
+    Column("地址", 26, "text"),
+    Column("所属街道", 24, "label"),
+    Column("问题\n次数", 12, "plain"),
+    Column("尚未\n办结", 12, "plain"),
+    Column("整改\n通知书", 14, "plain"),
+    Column("最近一次问题", 28, "photo"),
+)
+THUMB_MM = (25.0, 19.0)
+
+
+def _latest_photo(frontage_id: int) -> Photo:
+    """The first photo of the frontage's latest problem (voided ones aside)."""
+    key = db.session.scalar(
+        select(TicketPhoto.key).join(Ticket, Ticket.id == TicketPhoto.ticket_id)
+        .where(Ticket.frontage_id == frontage_id, Ticket.status != "cancelled", TicketPhoto.kind == "before")
+        .order_by(Ticket.reported_at.desc(), TicketPhoto.id).limit(1))
+    if key is None or not is_valid_key(key):
+        return Photo(None, *THUMB_MM)
+    return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(key)), *THUMB_MM)
+
+
+def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int,
+             today: date) -> OfficialDocument:
+    """The draft for the offenders `rows` (at least one), dated `today`."""
+    short = setting("OFFICE_SHORT_NAME")
+    streets = sorted({o.frontage.street_unit.name for o in rows})
+    table = DataTable(COLUMNS, rows=[
+        [str(n), o.frontage.name, o.frontage.address, o.frontage.street_unit.name, str(o.problems), str(o.open),
+         f"{told.get(o.frontage.id, 0)}份" + ("\n逾期未改" if o.frontage.id in late else ""),
+         _latest_photo(o.frontage.id)] for n, o in enumerate(rows, 1)])
+    overdue = [o.frontage.name for o in rows if o.frontage.id in late]
+    body = [
+        Para(f"为巩固文明城市创建成果，压实门前四包责任，{short}对各街道门前四包责任落实情况开展了日常督查。经查，"
+             f"近{days}天内以下{len(rows)}家商户（单位）门前四包问题反复出现（{repeat}次及以上），责任落实不到位，"
+             "现予以通报。"),
+        Heading("一、基本情况"),
+        table,
+        Heading("二、工作要求"),
+        Para(f"请{'、'.join(streets)}督促上述商户（单位）于通报之日起5个工作日内整改到位，并将整改情况书面报送"
+             f"{short}。" + (f"其中{'、'.join(overdue)}已下达整改通知书、逾期仍未整改，要依照门前四包责任书的约定"
+                             "严肃处理，并予以曝光。" if overdue else "")),
+        Para("各街道办事处要加强对辖区商户（单位）门前四包责任的日常巡查和督促，对反复出现问题的，要约谈负责人、"
+             "限期整改；各商户（单位）要切实履行包环境卫生、包秩序、包绿化（设施）、包市容责任，防止问题反弹。"),
+        Para("特此通报。"),
+    ]
+    return circular_draft("关于门前四包责任落实不到位商户（单位）的通报", ["各街道办事处"], body, [], today)
+
+
+def render(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int, today: date) -> bytes:
+    return render_pdf(document(rows, told, late, repeat, days, today))
