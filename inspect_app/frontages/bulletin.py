@@ -29,7 +29,7 @@ COLUMNS = (
     Column("整改\n通知书", 14, "plain"),
     Column("最近一次问题", 28, "photo"),
 )
-THUMB_MM = (25.0, 19.0)
+THUMB_MM = (24.0, 17.0)
 
 
 def _latest_photo(frontage_id: int) -> Photo:
@@ -55,9 +55,11 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
     overdue = [o.frontage.name for o in rows if o.frontage.id in late]
     body = [
         Para(f"为巩固文明城市创建成果，压实门前四包责任，{short}对各街道门前四包责任落实情况开展了日常督查。经查，"
-             f"近{days}天内以下{len(rows)}家商户（单位）门前四包问题反复出现（{repeat}次及以上），责任落实不到位，"
-             "现予以通报。"),
+             f"近{days}天内有{len(rows)}家商户（单位）门前四包问题反复出现，责任落实不到位，现予以通报。"),
         Heading("一、基本情况"),
+        # a line between the heading and the table: the heading keeps with what follows it, and a table kept
+        # with it would move whole to the next page rather than start under the heading
+        Para(f"近{days}天内门前四包问题{repeat}次及以上的商户（单位）如下（问题次数不含作废的重复、无效上报）："),
         table,
         Heading("二、工作要求"),
         Para(f"请{'、'.join(streets)}督促上述商户（单位）于通报之日起5个工作日内整改到位，并将整改情况书面报送"
