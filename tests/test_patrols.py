@@ -658,7 +658,7 @@ def test_the_leaders_dashboard_counts_todays_field_work(city, browser, clock):
     page = leader.get("/dashboard/").get_data(as_text=True)
     card = page[page.index('aria-label="今日巡查"'):]
     card = card[:card.index("</section>")]
-    assert "今日巡查 <small class=\"muted\">12月7日" in card
+    assert "今日巡查 <small class=\"muted\">12月7日 · " in card  # a Monday
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card)).split("巡查月历", 1)[1].split() == [
         "有巡查记录的督查员", "1", "共", "2", "名", "·", "请假外出", "1", "名", "巡查打卡", "1", "现场发现问题", "0", "件",
         "上个工作日未说明", "1", "12月4日既无记录也未请假外出"]

@@ -146,6 +146,7 @@ class TodayBrief:
     away: int              # recorded away today (请假外出登记), without a visit
     last_day: date | None  # the last working day, when some inspectors are unaccounted for on it
     unexplained: int       # how many
+    workday: bool = True   # today is a working day (a day off's zeros are no alarm)
 
 
 def today_brief(now: datetime) -> TodayBrief | None:
@@ -159,7 +160,8 @@ def today_brief(now: datetime) -> TodayBrief | None:
     return TodayBrief(today, len(expected), sum(1 for p in expected if p.out),
                       sum(p.checkins for p in people), sum(p.finds for p in people),
                       sum(1 for p in expected if not p.out and p.absence is not None),
-                      before[0] if before and before[1] else None, len(before[1]) if before else 0)
+                      before[0] if before and before[1] else None, len(before[1]) if before else 0,
+                      load_calendar(today, days=1).is_workday(today))
 
 
 def unexplained_days(user_id: int, first: date, last: date, now: datetime) -> list[date]:
