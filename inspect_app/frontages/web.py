@@ -52,14 +52,20 @@ def index():
                            may_add=services.may_edit(current_user, None))
 
 
+def _offenders() -> dict:
+    """The repeat offenders this user may see, with the notices each was given and those past their date."""
+    repeat, days = services.repeat_rule()
+    moment = now()
+    rows = services.repeat_offenders(current_user, moment)
+    ids, today = [o.frontage.id for o in rows], local(moment).date()
+    return {"rows": rows, "told": notices.counts(ids), "late": notices.past_due(ids, today), "repeat": repeat,
+            "days": days, "today": today}
+
+
 @bp.get("/offenders")
 @requires(EVERYONE)
 def offenders():
-    repeat, days = services.repeat_rule()
-    rows, moment = services.repeat_offenders(current_user, now()), now()
-    ids = [o.frontage.id for o in rows]
-    return render_template("frontages/offenders.html", rows=rows, repeat=repeat, days=days,
-                           told=notices.counts(ids), late=notices.past_due(ids, local(moment).date()),
+    return render_template("frontages/offenders.html", **_offenders(),
                            may_publish=may_open(current_user, "frontages.offenders_pdf"))
 
 
@@ -67,14 +73,13 @@ def offenders():
 @requires(OFFICE)
 def offenders_pdf():
     """The office's 通报 naming the repeat offenders, a draft for the leaders to approve."""
-    repeat, days = services.repeat_rule()
-    rows, moment = services.repeat_offenders(current_user, now()), now()
-    if not rows:  # the page shows no button then; an old link lands back on the list, saying why
-        flash(f"近{days}天没有屡次违反门前四包责任的商户，无需通报。", "error")
+    found = _offenders()
+    if not found["rows"]:  # the page shows no button then; an old link lands back on the list, saying why
+        flash(f"近{found['days']}天没有屡次违反门前四包责任的商户，无需通报。", "error")
         return redirect(url_for(".offenders"))
-    ids, today = [o.frontage.id for o in rows], local(moment).date()
-    return pdf_bytes(bulletin.render(rows, notices.counts(ids), notices.past_due(ids, today), repeat, days, today),
-                     f"frontage-offenders-{today.isoformat()}.pdf", f"门前四包屡次违反商户通报（草稿）_{today}.pdf")
+    today = found["today"]
+    return pdf_bytes(bulletin.render(**found), f"frontage-offenders-{today.isoformat()}.pdf",
+                     f"门前四包屡次违反商户通报（草稿）_{today}.pdf")
 
 
 @bp.get("/<int:frontage_id>")
