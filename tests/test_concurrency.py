@@ -329,3 +329,25 @@ def test_a_leave_request_agreed_four_times_at_once_is_recorded_once(app, city, n
     left = db.session.get(AbsenceRequest, second)
     assert db.session.scalar(select(func.count()).select_from(PatrolAbsence)) == (2 if left else 1)
     assert left is None or left.state == "approved"
+
+
+def test_a_frontage_notice_asked_for_four_times_at_once_is_given_once(app, city, now):
+    """门前四包整改通知书 sent four times at once (a double click, two tabs): one notice, one number."""
+    from inspect_app.frontages.models import Frontage, FrontageNotice
+    from inspect_app.frontages.notices import issue
+    from inspect_app.tickets import services as tickets
+    from inspect_app.units.models import Category
+
+    db.session.add(Category(code="menqian", name="门前四包", group="市容环境", deadline_hours=24, route="frontage"))
+    shop = Frontage(code="JB-001", name="老杨家米粉店", kind="商户", address="建设路18号", street_unit=city.street_b,
+                    segment=city.seg_b)
+    db.session.add(shop)
+    db.session.flush()
+    tickets.create_ticket(city.inspector, tickets.NewReport(category="menqian", photos=[processed()],
+                                                            frontage_id=shop.id, description="门前乱堆杂物"), now)
+    db.session.commit()
+    shop_id = shop.id
+    results = at_once(app, [lambda u: issue(u, db.session.get(Frontage, shop_id), {"due_on": "2026-11-27"}, now)
+                            for _ in range(4)], city.admin.id)
+    assert results == ["ok"] * 4, results  # each answered with the notice
+    assert [n.number for n in db.session.scalars(select(FrontageNotice))] == ["门前四包〔2026〕1号"]

@@ -321,6 +321,8 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
 
     answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-28"})
     assert answer.status_code == 303
+    again = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-28"})
+    assert again.headers["Location"] == answer.headers["Location"]  # a double click: the notice given, not a 2号
     notice = db.session.scalar(select(FrontageNotice))
     assert answer.headers["Location"].endswith(f"/frontages/{noodles.id}#notice-{notice.id}")
     assert (notice.number, notice.street_unit_id, notice.issued_by) == ("门前四包〔2026〕1号", city.street_b.id,

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Heading, OfficialDocument, Para, Photo
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from ..photos.models import Photo as TicketPhoto
-from ..photos.storage import PhotoStore, is_valid_key
 from ..tickets.models import Ticket
+from .notices import photo_cell
 from .services import Offender
 
 COLUMNS = (
@@ -38,9 +37,7 @@ def _latest_photo(frontage_id: int) -> Photo:
         select(TicketPhoto.key).join(Ticket, Ticket.id == TicketPhoto.ticket_id)
         .where(Ticket.frontage_id == frontage_id, Ticket.status != "cancelled", TicketPhoto.kind == "before")
         .order_by(Ticket.reported_at.desc(), TicketPhoto.id).limit(1))
-    if key is None or not is_valid_key(key):
-        return Photo(None, *THUMB_MM)
-    return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(key)), *THUMB_MM)
+    return photo_cell(key, THUMB_MM)
 
 
 def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.ids import get_row
-from ..common.models import next_value
+from ..common.models import lock_sequence, next_value
 from ..common.timeutil import fmt, local
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
@@ -31,6 +31,7 @@ from .models import DUTIES, Frontage, FrontageNotice
 LONGEST_DAYS = 30  # the date to put things right: at most this far ahead
 DEFAULT_DAYS = 3   # the form's suggestion
 MAX_PROBLEMS = 50  # a notice names at most this many (the oldest first)
+REPEAT_SECONDS = 120  # the same notice asked for again this soon (a double click, a resend) is the one given
 
 COLUMNS = (
     Column("序号", 10, "plain"),
@@ -66,9 +67,10 @@ def _due(raw, now: datetime) -> date:
 
 
 def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
-    """A notice for the frontage's problems open now, due `due_on`. 404 when the user may not keep the frontage
-    (only its street office and the office give notices); 400/422 a missing, malformed or far date; 409 when
-    nothing is open, or the frontage is retired."""
+    """A notice for the frontage's problems open now, due `due_on` (the same notice asked for again within
+    REPEAT_SECONDS is the one given then, not a second number). 404 when the user may not keep the frontage (only
+    its street office and the office give notices); 400/422 a missing, malformed or far date; 409 when nothing is
+    open, or the frontage is retired."""
     if not services.may_edit(user, frontage):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     due = _due(fields.get("due_on"), now)
@@ -77,10 +79,18 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
     problems = open_problems(user, frontage)
     if not problems:
         raise Conflict("该商户目前没有待整改的门前四包问题，无需发整改通知书。", code="no_open_problems")
-    year = local(now).year
+    year, ids = local(now).year, [t.id for t in problems]
+    sequence = f"frontage-notice:{frontage.street_unit_id}"
+    lock_sequence(sequence, year)  # a double click queues here, and then finds the notice the first one gave
+    given = db.session.scalar(select(FrontageNotice).where(
+        FrontageNotice.frontage_id == frontage.id, FrontageNotice.due_on == due,
+        FrontageNotice.issued_at >= now - timedelta(seconds=REPEAT_SECONDS))
+        .order_by(FrontageNotice.id.desc()).limit(1))
+    if given is not None and ticket_ids(given) == ids:
+        return given
     notice = FrontageNotice(frontage=frontage, street_unit=frontage.street_unit, year=year,
-                            seq=next_value(f"frontage-notice:{frontage.street_unit_id}", year), due_on=due,
-                            ticket_ids=json.dumps([t.id for t in problems]), issued_by=user.id, issued_at=now)
+                            seq=next_value(sequence, year), due_on=due, ticket_ids=json.dumps(ids), issued_by=user.id,
+                            issued_at=now)
     db.session.add(notice)
     db.session.flush()
     return notice
@@ -137,11 +147,15 @@ def get(user, notice_id) -> FrontageNotice:
 
 # ----------------------------------------------------------------------------- the PDF
 
+def photo_cell(key: str | None, size: tuple[float, float]) -> Photo:
+    """A table cell with the stamped copy of a stored photo (when, where, who); （照片缺失） without one."""
+    if not key or not is_valid_key(key):
+        return Photo(None, *size)
+    return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(key)), *size)
+
+
 def _photo(ticket: Ticket) -> Photo:
-    before = next((p for p in ticket.photos if p.kind == "before" and is_valid_key(p.key)), None)
-    if before is None:
-        return Photo(None, *THUMB_MM)
-    return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(before.key)), *THUMB_MM)
+    return photo_cell(next((p.key for p in ticket.photos if p.kind == "before"), None), THUMB_MM)
 
 
 def _place(ticket: Ticket) -> str:
