@@ -329,6 +329,25 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
                                                                        city.unit_b.id)
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert "已生成整改通知书 门前四包〔2026〕1号" in page and "整改期限 2026年11月28日" in page
+    # 送达: when it was handed over, and who signed for it; recorded once
+    assert '<span class="badge off">未登记送达</span>' in page
+    url = f"/frontages/notices/{notice.id}/delivered"
+    for fields, status, words in (({"received_by": "杨师傅"}, 400, "请填写送达日期"),
+                                  ({"delivered_on": "2026-11-25"}, 400, "请填写签收人"),
+                                  ({"delivered_on": "2026-11-25", "received_by": "杨" * 41}, 400, "不能超过40字"),
+                                  ({"delivered_on": "2026-11-24", "received_by": "杨师傅"}, 422, "送达日期应在"),
+                                  ({"delivered_on": "2026-11-26", "received_by": "杨师傅"}, 422, "送达日期应在")):
+        answer = street.submit(f"/frontages/{noodles.id}", url, fields, script=True)
+        assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
+    assert browser(city.unit_a).submit("/frontages/", url, {"delivered_on": "2026-11-25", "received_by": "杨师傅"},
+                                       script=True).status_code == 404
+    answer = street.submit(f"/frontages/{noodles.id}", url, {"delivered_on": "2026-11-25", "received_by": "杨师傅"})
+    assert answer.status_code == 303
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "已登记送达：门前四包〔2026〕1号，杨师傅。" in page and "2026年11月25日送达，杨师傅" in page
+    answer = street.submit(f"/frontages/{noodles.id}", url, {"delivered_on": "2026-11-25", "received_by": "拒收"},
+                           script=True)
+    assert answer.status_code == 409 and "已登记送达（11月25日，杨师傅）" in answer.get_json()["error"]["message"]
     pdf = street.get(f"/frontages/notices/{notice.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
@@ -350,8 +369,15 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     assert f'href="/frontages/{noodles.id}#notices">2 份</a>' in offenders
     # the API: the frontage's notices, and giving one
     body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()
-    assert [(n["number"], n["due_on"], n["tickets"]) for n in body["notices"]] == [
-        ("门前四包〔2026〕2号", "2026-11-30", 2), ("门前四包〔2026〕1号", "2026-11-28", 2)]
+    assert [(n["number"], n["due_on"], n["tickets"], n["received_by"]) for n in body["notices"]] == [
+        ("门前四包〔2026〕2号", "2026-11-30", 2, None), ("门前四包〔2026〕1号", "2026-11-28", 2, "杨师傅")]
+    second = body["notices"][0]["id"]
+    answer = api.post(f"/api/v1/frontages/notices/{second}/delivered", city.unit_b,
+                      json={"delivered_on": "2026-11-25", "received_by": "留置送达"})
+    assert answer.status_code == 200 and answer.get_json()["delivered_on"] == "2026-11-25"
+    assert api.post(f"/api/v1/frontages/notices/{second}/delivered", city.unit_b,
+                    json={"delivered_on": "2026-11-25", "received_by": "拒收"}).get_json()["error"]["code"] == \
+        "already_delivered"
     assert body["notices"][1]["pdf"] == f"/frontages/notices/{notice.id}.pdf"
     answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
     assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕3号"
@@ -361,7 +387,8 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "no_open_problems"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))
                                  .order_by(AuditEntry.id)).all()
-    assert len(entries) == 4 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert len(entries) == 6 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert any("签收人" in (e.detail or "") and "杨师傅" in e.detail for e in entries)
     # the date passes with the problems still open: 逾期未整改, on the frontage's page and the offenders list
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge waited">待整改 2 件</span>' in page and "逾期未整改" not in page

@@ -276,7 +276,8 @@ def world(app, city, make_ticket, now):
             "file_id": answer.files[0].id if answer.files else 0, "interview_id": interview.id,
             "referral_id": referral.id, "recheck_id": recheck.id, "attachment_id": interview.files[0].id,
             "task_id": task.id, "task_file_id": task_file.id, "survey_id": survey.id, "sheet": "results", "patrol_id": patrol.id,
-            "absence_id": 987654, "request_id": 987655, "notice_id": notice.id}  # none: withdrawing it is the office's, and a 404
+            # no 请假外出 record or request: withdrawing or answering one is a 404
+            "absence_id": 987654, "request_id": 987655, "notice_id": notice.id}
 
 
 def _survey_world(city, code: str, now):
@@ -556,6 +557,9 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     # 整改通知书: an empty form has no date (400); unit A's street office may not give notice to street B's shop
     ("frontages.notice_issue", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
     ("api_frontages.notice_issue", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
+    # 送达 of the world's notice: an empty form has no day (400); another street's notice is a 404
+    ("frontages.notice_delivered", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
+    ("api_frontages.notice_delivered", None): {"admin": 400, "unit_owner": 400, "unit_other": 404},
     ("intake.accept", None): {"admin": 400},       # no category chosen
     ("intake.decline", None): {"admin": 400},      # no reason
     ("intake.merge", None): {"admin": 400},        # no problem number

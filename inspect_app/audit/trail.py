@@ -132,7 +132,7 @@ AUDITED: dict[type, Audited] = {
                                       f"{a.kind_label}", {"state": "状态", "reply": "答复"}, deleted="撤回"),
     # a notice handed to a shop: the street office's enforcement, on the record
     FrontageNotice: Audited("门前四包整改通知书", "reference", lambda n: f"{n.number} · {n.frontage.name}",
-                            {"due_on": "整改期限"}),
+                            {"due_on": "整改期限", "delivered_on": "送达日期", "received_by": "签收人"}),
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",

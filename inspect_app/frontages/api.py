@@ -65,6 +65,8 @@ def notice_dict(notice) -> dict:
             "due_on": notice.due_on.isoformat(), "issued_at": isoformat(notice.issued_at),
             "issued_by": notice.issuer.username if notice.issuer else None,
             "tickets": len(notices.ticket_ids(notice)),
+            "delivered_on": notice.delivered_on.isoformat() if notice.delivered_on else None,
+            "received_by": notice.received_by or None,
             "pdf": url_for("frontages.notice_pdf", notice_id=notice.id)}
 
 
@@ -75,3 +77,10 @@ def notice_issue(frontage_id: int):
     office)."""
     frontage = services.get(current(), frontage_id)
     return jsonify(notice_dict(notices.issue(current(), frontage, json_body(), now()))), 201
+
+
+@bp.post("/frontages/notices/<int:notice_id>/delivered")
+@requires(REGISTER_KEEPERS)
+def notice_delivered(notice_id: int):
+    """{"delivered_on", "received_by"} → 200 the notice with its 送达 recorded."""
+    return jsonify(notice_dict(notices.deliver(current(), notices.get(current(), notice_id), json_body(), now())))

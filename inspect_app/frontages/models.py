@@ -57,6 +57,8 @@ class FrontageNotice(db.Model):
     ticket_ids: Mapped[str] = mapped_column(Text)  # JSON list: the problems it named, in order
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_on: Mapped[date | None] = mapped_column(Date)  # 送达: the day it was handed over
+    received_by: Mapped[str] = mapped_column(String(40), default="")  # who signed for it (or 拒收, 留置送达)
 
     frontage = relationship("Frontage")
     street_unit = relationship("Unit")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.models import lock_sequence, next_value
+from ..common.text import one_line
 from ..common.timeutil import fmt, local
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
@@ -92,6 +93,39 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
                             seq=next_value(sequence, year), due_on=due, ticket_ids=json.dumps(ids), issued_by=user.id,
                             issued_at=now)
     db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+RECEIVER_MAX = 40
+
+
+def deliver(user, notice: FrontageNotice, fields, now: datetime) -> FrontageNotice:
+    """送达: the day the notice was handed over (from its issue to today) and who signed for it (a name, or 拒收,
+    留置送达). Recorded once: 409 when it is already. 404 a notice of a frontage the user may not keep; 400 a
+    missing or malformed field; 422 a day before the notice or after today."""
+    if not services.may_edit(user, notice.frontage):
+        raise NotFound("没有这份整改通知书或无权查看。")
+    text = str(fields.get("delivered_on") or "").strip()
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise BadRequest("请填写送达日期，格式如 2026-12-08。", code="invalid_date")
+    receiver = one_line(fields.get("received_by"))
+    if not receiver:
+        raise BadRequest("请填写签收人（拒收的写“拒收”，留置送达的写“留置送达”）。", code="invalid_form")
+    if len(receiver) > RECEIVER_MAX:
+        raise BadRequest(f"签收人不能超过{RECEIVER_MAX}字。", code="text_too_long")
+    if not local(notice.issued_at).date() <= day <= local(now).date():
+        raise Invalid("送达日期应在通知书发出之日至今天之间。", code="invalid_range")
+    lock_sequence(f"frontage-notice:{notice.street_unit_id}", notice.year)  # two clerks at once: one record
+    db.session.refresh(notice)
+    if notice.delivered_on is not None:
+        raise Conflict(f"这份通知书已登记送达（{notice.delivered_on.month}月{notice.delivered_on.day}日，"
+                       f"{notice.received_by}）。", code="already_delivered")
+    notice.delivered_on, notice.received_by = day, receiver
     db.session.flush()
     return notice
 

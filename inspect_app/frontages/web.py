@@ -108,6 +108,15 @@ def notice_issue(frontage_id: int):
     return done(url_for(".detail", frontage_id=frontage.id) + f"#notice-{notice.id}")
 
 
+@bp.post("/notices/<int:notice_id>/delivered")
+@requires(REGISTER_KEEPERS)
+def notice_delivered(notice_id: int):
+    """送达: the street office records when the notice was handed over and who signed for it."""
+    notice = notices.deliver(current_user, notices.get(current_user, notice_id), request.form, now())
+    flash(f"已登记送达：{notice.number}，{notice.received_by}。", "success")
+    return done(url_for(".detail", frontage_id=notice.frontage_id) + f"#notice-{notice.id}")
+
+
 @bp.get("/notices/<int:notice_id>.pdf")
 @requires(EVERYONE)
 def notice_pdf(notice_id: int):
