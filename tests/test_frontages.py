@@ -304,7 +304,8 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     clock.stop(now)
     street = browser(city.unit_b)
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
-    assert "尚未办结的 2 件问题" in page and 'name="due_on" required value="2026-11-28"' in page  # three days on
+    # three working days on from Wednesday 25 November: Monday the 30th
+    assert "尚未办结的 2 件问题" in page and 'name="due_on" required value="2026-11-30"' in page
     for fields, status, words in (({}, 400, "请填写整改期限"), ({"due_on": "11/30"}, 400, "整改期限格式不正确"),
                                   ({"due_on": "2026-11-24"}, 422, "整改期限应在今天至30天以内"),
                                   ({"due_on": "2026-12-26"}, 422, "整改期限应在今天至30天以内")):

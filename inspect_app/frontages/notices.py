@@ -30,7 +30,7 @@ from . import services
 from .models import DUTIES, Frontage, FrontageNotice
 
 LONGEST_DAYS = 30  # the date to put things right: at most this far ahead
-DEFAULT_DAYS = 3   # the form's suggestion
+DEFAULT_WORKDAYS = 3  # the form's suggestion: three working days on (holidays and 调休 counted)
 MAX_PROBLEMS = 50  # a notice names at most this many (the oldest first)
 REPEAT_SECONDS = 120  # the same notice asked for again this soon (a double click, a resend) is the one given
 

@@ -3,8 +3,6 @@ offenders and the office's 通报 naming them, adding and editing, 整改通知�
 the filing page's search."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -16,6 +14,7 @@ from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
 from ..units.services import segment_choices
+from ..workdays.calendar import add_workdays
 from . import bulletin, notices, services
 from .models import DUTIES, FRONTAGE_KINDS
 
@@ -94,7 +93,7 @@ def detail(frontage_id: int):
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
                            duties=DUTIES, notices=given, left=notices.still_open(given),
                            open_count=sum(1 for t in tickets if t.status in OPEN_STATUSES),
-                           suggested_due=(local(moment) + timedelta(days=notices.DEFAULT_DAYS)).date(),
+                           suggested_due=local(add_workdays(moment, notices.DEFAULT_WORKDAYS)).date(),
                            today=local(moment).date(), longest=notices.LONGEST_DAYS)
 
 
