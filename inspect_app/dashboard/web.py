@@ -75,7 +75,8 @@ def index():
         patrol = None
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
-        tasks=keytasks.totals(current_user, year, now()), tasks_year=year, patrol=patrol, tasks_period=keytasks.report_period(now()),
+        tasks=keytasks.totals(current_user, year, now()), tasks_year=year, tasks_period=keytasks.report_period(now()),
+        patrol=patrol,
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,

@@ -13,6 +13,7 @@ from ..auth.models import User
 from ..common.geo import distance_to_polyline_m
 from ..common.timeutil import as_utc, local, local_midnight
 from ..extensions import db
+from ..patrols.absences import ASK_BACK_DAYS
 from ..patrols.models import AbsenceRequest, Patrol, PatrolAbsence, PatrolArea, PatrolCycle
 from ..tickets.models import Ticket
 from ..units.models import Segment
@@ -132,7 +133,7 @@ def _record_absences(inspectors: list[User], leave: list[tuple[int, date]], now:
                                   note="参加市创城业务培训", recorded_by=office.id, recorded_at=now))
     db.session.add_all(rows)
     db.session.flush()
-    _ask_for_absences(inspectors, leave, rows[:len(leave[:1])], coming, office, now)
+    _ask_for_absences(inspectors, leave, rows[:1] if leave else [], coming, office, now)  # the leave recorded
 
 
 def _ask_for_absences(inspectors, leave, recorded, coming, office, now: datetime) -> None:
@@ -145,7 +146,7 @@ def _ask_for_absences(inspectors, leave, recorded, coming, office, now: datetime
                                     state="approved", decided_by=office.id, decided_at=now - timedelta(days=19),
                                     reply="", absence_id=absence.id))
     today = local(now).date()
-    if len(leave) > 1 and leave[1][1] >= today - timedelta(days=31):
+    if len(leave) > 1 and leave[1][1] >= today - timedelta(days=ASK_BACK_DAYS):
         user_id, day = leave[1]
         asked.append(AbsenceRequest(user_id=user_id, first_day=day, last_day=day, kind="leave",
                                     note="当天发烧请了病假，当时忘了报", asked_at=now - timedelta(hours=3),
