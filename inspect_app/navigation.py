@@ -29,6 +29,7 @@ NAV = [
     ("surveys.index", "问卷调查"),
     ("patrols.index", "路段巡查"),
     ("keytasks.index", "创建任务"),
+    ("campaigns.index", "专项行动"),
     ("escalation.proposals", "督办建议"),
     ("escalation.sign_queue", "待签发"),
     ("intake.queue", "市民来件"),

@@ -18,7 +18,7 @@ ASKING = [
     ("escalation/detail.html", "escalation.sign", "签发"),
     ("escalation/edit.html", "escalation.discard", "删除"),
     ("escalation/proposals.html", "escalation.dismiss_proposals", "不予督办"),
-    ("office/campaign_detail.html", "office.campaign_delete", "删除"),
+    ("campaigns/show.html", "office.campaign_delete", "删除"),
     ("intake/item.html", "intake.decline_sender", "不予受理"),
     ("office/account_form.html", "office.account_active", "停用"),
     ("office/unit_form.html", "office.unit_active", "停用"),

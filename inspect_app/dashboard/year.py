@@ -195,7 +195,8 @@ def _intake(start: datetime, stop: datetime) -> dict | None:
 
 def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
     try:
-        from ..tickets.campaigns import Campaign, campaign_condition
+        from ..campaigns.progress import found_condition
+        from ..tickets.campaigns import Campaign
     except ImportError:
         return []
     first, last = local(start).date(), local(stop).date()
@@ -207,7 +208,7 @@ def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
     for campaign in found:  # a handful a year
         total, closed = (int(v or 0) for v in db.session.execute(
             select(func.count(Ticket.id), count_where(Ticket.status == "closed"))
-            .where(campaign_condition(campaign), in_year)).one())
+            .where(found_condition(campaign), in_year)).one())  # voided ones are not problems found
         out.append({"name": campaign.name, "start": campaign.start_date, "end": campaign.end_date,
                     "status": campaign.status(today), "total": total, "closed": closed,
                     "closed_rate": round(closed / total * 100, 1) if total else None,

@@ -1,21 +1,17 @@
-"""Special campaigns (专项整治行动): editing them and their figures. Membership is
-tickets.campaigns.campaign_condition; the ticket list filters with ?campaign_id=. Callers commit."""
+"""Special campaigns (专项整治行动): editing them. Membership is tickets.campaigns.campaign_condition; the ticket
+list filters with ?campaign_id=; their figures and pages are the campaigns package's. Callers commit."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..common.errors import Invalid
 from ..common.ids import row_id
-from ..common.timeutil import local
-from ..common.sql import count_where
 from ..extensions import db
-from ..tickets.campaigns import Campaign, campaign_condition
-from ..tickets.models import Ticket
-from ..tickets.rules import ACTIVE_STATUSES, STATUS_LABELS, overdue_condition
-from ..units.models import Category, Segment, Unit
+from ..tickets.campaigns import Campaign
+from ..units.models import Category
 from . import fields
 
 
@@ -59,41 +55,3 @@ def save_campaign(data: Mapping, category_ids: list, district_names: list, now: 
 def delete_campaign(campaign: Campaign) -> None:
     """Campaigns only tag by query, so deleting one loses no ticket data."""
     db.session.delete(campaign)
-
-
-def figures(campaign: Campaign, now: datetime) -> dict:
-    """Totals, by status, on time, overdue; and the same split by category, unit and district."""
-    member = campaign_condition(campaign)
-    on_time = (Ticket.rectified_at.is_not(None)) & (Ticket.deadline.is_not(None)) & (Ticket.rectified_at <= Ticket.deadline)
-    measures = (
-        func.count(Ticket.id),
-        count_where(Ticket.status == "closed"),
-        count_where(Ticket.status.in_(("closed", "rectified")) & on_time),
-        count_where(overdue_condition(now)),
-        count_where(Ticket.status.in_(ACTIVE_STATUSES)),
-    )
-
-    def shape(row) -> dict:
-        total, closed, timely, overdue, open_ = (int(v or 0) for v in row)
-        return {"total": total, "closed": closed, "on_time": timely, "overdue": overdue, "open": open_,
-                "closed_rate": round(closed / total * 100, 1) if total else None,
-                "on_time_rate": round(timely / total * 100, 1) if total else None}
-
-    summary = shape(db.session.execute(select(*measures).where(member)).one())
-    by_status = {status: n for status, n in db.session.execute(
-        select(Ticket.status, func.count(Ticket.id)).where(member).group_by(Ticket.status))}
-    summary["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": by_status.get(s, 0)}
-                            for s in STATUS_LABELS]
-
-    def split(label_column, empty: str, *joins) -> list[dict]:
-        query = select(label_column, *measures).select_from(Ticket)
-        for target, on in joins:
-            query = query.outerjoin(target, on)
-        rows = db.session.execute(query.where(member).group_by(label_column).order_by(func.count(Ticket.id).desc()))
-        return [{"name": label or empty, **shape(rest)} for label, *rest in rows]
-
-    summary["by_category"] = split(Category.name, "", (Category, Category.id == Ticket.category_id))
-    summary["by_unit"] = split(Unit.name, "（未派遣）", (Unit, Unit.id == Ticket.unit_id))
-    summary["by_district"] = split(Segment.district, "（无路段）", (Segment, Segment.id == Ticket.segment_id))
-    summary["status"] = campaign.status(local(now).date())
-    return summary

@@ -20,7 +20,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..http import flag_arg, int_arg
 from ..http import now as utcnow
-from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, may_open, requires
+from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, requires
 from ..tickets import services as ticket_services
 from ..tickets.campaigns import Campaign
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
@@ -355,8 +355,8 @@ def _holidays(year: int, now, error=None, notice_error=None, values=None, **extr
 @bp.get("/campaigns")
 @requires(OFFICE)
 def campaign_list():
-    today = local(utcnow()).date()
-    return render_template("office/campaigns.html", campaigns=campaigns.list_campaigns(), today=today)
+    """The campaigns are listed for every citywide reader now (campaigns.index); an old link goes there."""
+    return redirect(url_for("campaigns.index"))
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -370,7 +370,7 @@ def campaign_form(campaign_id: int | None = None):
             saved = campaigns.save_campaign(request.form, request.form.getlist("category_ids"),
                                             request.form.getlist("districts"), utcnow(), campaign)
             flash(f"已保存专项行动“{saved.name}”。", "success")
-            return redirect(url_for(".campaign_detail", campaign_id=saved.id))
+            return redirect(url_for("campaigns.show", campaign_id=saved.id))
         except ServiceError as problem:
             error = _form_error(problem)
             campaign = reference.get(Campaign, campaign_id) if campaign_id else None
@@ -396,16 +396,8 @@ def campaign_form(campaign_id: int | None = None):
 @bp.get("/campaigns/<int:campaign_id>")
 @requires(OFFICE)
 def campaign_detail(campaign_id: int):
-    campaign = reference.get(Campaign, campaign_id)
-    return render_template("office/campaign_detail.html", campaign=campaign,
-                           figures=campaigns.figures(campaign, utcnow()),
-                           list_url=_ticket_list_url(campaign_id=campaign.id))
-
-
-def _ticket_list_url(**args) -> str | None:
-    if not may_open(current_user, "tickets.office_list"):
-        return None
-    return url_for("tickets.office_list", **args)
+    """Its page is campaigns.show now; an old link goes there."""
+    return redirect(url_for("campaigns.show", campaign_id=reference.get(Campaign, campaign_id).id))
 
 
 @bp.post("/campaigns/<int:campaign_id>/delete")
@@ -414,7 +406,7 @@ def campaign_delete(campaign_id: int):
     campaign = reference.get(Campaign, campaign_id)
     campaigns.delete_campaign(campaign)
     flash(f"已删除专项行动“{campaign.name}”（问题记录不受影响）。", "success")
-    return redirect(url_for(".campaign_list"))
+    return redirect(url_for("campaigns.index"))
 
 
 # ----------------------------------------------------------------------------- import
