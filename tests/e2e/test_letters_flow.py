@@ -125,10 +125,15 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     pdf_path.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
                          b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
     page.fill("textarea[name=text]", "1. 人民路18号、26号小广告已于当日清除；\n2. 已安排专人每日巡查，防止反弹。")
-    page.set_input_files(".reply-form input[type=file]", [str(PHOTOS / "Canon_40D.jpg"), str(pdf_path)])
+    # two photos as the camera took them (4.2 MB) under a 2 MB limit: scaled on the phone first (shrink.js), they fit
+    page.set_input_files(".reply-form input[type=file]", [str(PHOTOS / "mobile_HMD_Nokia_8.3_5G.jpg"),
+                                                          str(PHOTOS / "hdr_iphone_hdr_YES.jpg"), str(pdf_path)])
     unit.shot("letters-07-reply-form")
+    limit, app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_CONTENT_LENGTH"], 2 * 1024 * 1024
     page.click("button:has-text('提交书面回复')")
-    page.wait_for_selector(".alert.success")
+    page.wait_for_selector(".alert.success:has-text('书面回复已提交')")  # not the 签收's, still on the page
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    assert page.locator("#replies .photos img").count() == 2
     assert "书面回复已提交" in page.inner_text(".alert.success")
     assert "整改报告.pdf" in page.inner_text("#replies")
     unit.shot("letters-08-replied")
