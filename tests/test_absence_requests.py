@@ -154,6 +154,15 @@ def test_refusals_keep_nothing(city, browser, clock):
         answer = mine.submit("/patrols/leave", "/patrols/leave", fields, script=True)
         assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
     assert (count(PatrolAbsence), count(AbsenceRequest)) == (1, 1)
+    # on the page (no script): the form again with what was typed, and why, above it
+    answer = mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-20", "last_day": "2026-12-18",
+                                                              "kind": "meeting", "note": "市里培训"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'role="alert">结束日期不能早于开始日期' in page
+    for kept in ('name="first_day" required value="2026-12-20"', 'name="last_day" value="2026-12-18"',
+                 '<option value="meeting" selected>', 'name="note" maxlength="100" value="市里培训"'):
+        assert kept in page, kept
+    assert count(AbsenceRequest) == 1
     # a month back is still in reach; the day after the record is free
     assert mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-11-06", "kind": "desk"}) \
         .status_code == 303
@@ -257,3 +266,19 @@ def test_the_api(city, api, clock):
     assert api.call("DELETE", "/api/v1/patrols/absence-requests/x", city.inspector2).status_code == 404
     assert api.post("/api/v1/patrols/absence-requests/x/refuse", city.admin, json={"reply": "否"}).status_code == 404
     assert count(AbsenceRequest) == 1 and count(PatrolAbsence) == 1
+
+
+def test_days_of_another_year_name_it(city, browser, clock):
+    """In December, leave asked for next January reads 2027年1月4日, not a January gone by; this year's stay short."""
+    clock.stop("2026-12-07T10:00")
+    mine = browser(city.inspector)
+    mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2027-01-04", "last_day": "2027-01-05",
+                                                     "kind": "leave"})
+    mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2027-02-01", "kind": "meeting"})
+    mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-21", "kind": "desk"})
+    page = mine.get("/patrols/leave").get_data(as_text=True)
+    for words in ("<strong>2027年1月4日至2027年1月5日</strong>", "<strong>2027年2月1日</strong>",
+                  "<strong>12月21日</strong>"):
+        assert words in page, words
+    office = browser(city.admin).get("/patrols/absences?month=2027-01").get_data(as_text=True)
+    assert "2027年1月4日至2027年1月5日" in office

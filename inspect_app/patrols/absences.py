@@ -251,15 +251,17 @@ def by_day(rows: list[PatrolAbsence]) -> dict[tuple[int, date], PatrolAbsence]:
     return found
 
 
-def span_text(row: PatrolAbsence) -> str:
-    """12月1日, or 12月1日至12月3日 (with the year when the two differ)."""
+def span_text(row: PatrolAbsence, this_year: int | None = None) -> str:
+    """12月1日, or 12月1日至12月3日; with the year when the two differ, or when it is not `this_year` (the reader's:
+    in December, leave asked for next June is 2027年6月1日, not a June gone by)."""
     def text(day: date, year: bool) -> str:
         return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
 
-    if row.first_day == row.last_day:
-        return text(row.first_day, False)
     crosses = row.first_day.year != row.last_day.year
-    return f"{text(row.first_day, crosses)}至{text(row.last_day, crosses)}"
+    named = crosses or (this_year is not None and row.first_day.year != this_year)
+    if row.first_day == row.last_day:
+        return text(row.first_day, named)
+    return f"{text(row.first_day, named)}至{text(row.last_day, named)}"
 
 
 @dataclass

@@ -10,9 +10,11 @@ from flask import Blueprint, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.dayspan import day_span, shortcuts
+from ..common.errors import ServiceError
 from ..common.timeutil import fmt as clock_text
 from ..common.timeutil import local
-from ..http import date_range_args, done, now
+from ..extensions import db
+from ..http import date_range_args, done, is_script, now
 from ..navigation import WHEN
 from ..office import downloads
 from ..photos.service import send_stored
@@ -25,6 +27,13 @@ from .models import ABSENCE_KINDS
 from .trail_map import trail_svg
 
 bp = Blueprint("patrols", __name__, url_prefix="/patrols")
+
+
+def _span(row) -> str:
+    """A record's or request's days, with the year when it is not this one."""
+    return absences.span_text(row, local(now()).year)
+
+
 GAPS_SHOWN = 300  # the page lists this many segments not patrolled; the export has all
 
 
@@ -118,7 +127,7 @@ def checkin():
     return render_template("patrols/checkin.html", today=services.todays(current_user, moment), may_ask=may_ask,
                            unexplained=days.unexplained_days(current_user.id, day, day, moment) if day else [],
                            answers=absences.recent_answers(current_user, moment) if may_ask else [],
-                           span=absences.span_text,
+                           span=_span,
                            radius=services.radius_m(), note_max=services.NOTE_MAX,
                            photo_required=services.photo_required(),
                            mine=services.my_area(current_user, moment), lookback=services.LOOKBACK_DAYS)
@@ -213,7 +222,7 @@ def absences_page():
     following = last + timedelta(days=1)
     return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
                            people=services.inspectors(), kinds=ABSENCE_KINDS, note_max=absences.NOTE_MAX,
-                           reply_max=absences.REPLY_MAX, waiting=absences.waiting_requests(), span=absences.span_text,
+                           reply_max=absences.REPLY_MAX, waiting=absences.waiting_requests(), span=_span,
                            today=today, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=following.strftime("%Y-%m")  # no further than the page reads (a year on)
                            if following <= today.replace(day=1).replace(year=today.year + 1) else None)
@@ -223,7 +232,7 @@ def absences_page():
 @requires(OFFICE)
 def absences_post():
     row = absences.record(request.form, current_user, now())
-    flash(f"已登记：{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}"
+    flash(f"已登记：{row.user.display_name or row.user.username} {_span(row)}{row.kind_label}"
           f"{'（' + row.note + '）' if row.note else ''}。", "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
 
@@ -232,7 +241,7 @@ def absences_post():
 @requires(OFFICE)
 def absences_withdraw(absence_id: int):
     row = absences.withdraw(absence_id)
-    flash(f"已撤销：{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}。",
+    flash(f"已撤销：{row.user.display_name or row.user.username} {_span(row)}{row.kind_label}。",
           "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
 
@@ -254,7 +263,7 @@ def request_refuse(request_id: int):
 
 
 def _asked_text(row) -> str:
-    return f"{row.user.display_name or row.user.username} {absences.span_text(row)}{row.kind_label}"
+    return f"{row.user.display_name or row.user.username} {_span(row)}{row.kind_label}"
 
 
 # ----------------------------------------------------------------------------- 请假外出申请 (an inspector's own)
@@ -267,15 +276,21 @@ UNEXPLAINED_BACK_DAYS = 14  # the page names the person's working days without a
 def leave():
     """请假外出申请: the inspector's form, the recent working days of theirs nobody has explained, their requests
     (waiting, agreed, refused with the office's reason) and what the office has recorded for them."""
-    moment = now()
-    today = local(moment).date()
     try:
         asked_day = date.fromisoformat(str(request.args.get("day") or "")[:10])
     except ValueError:
-        asked_day = today
-    return render_template("patrols/leave.html", today=today, asked_day=asked_day, kinds=ABSENCE_KINDS,
+        asked_day = None
+    return _leave_page(asked_day)
+
+
+def _leave_page(asked_day: date | None, typed: dict | None = None, error: str | None = None):
+    """The page; after a refused request, its form again with what was typed and why."""
+    moment = now()
+    today = local(moment).date()
+    return render_template("patrols/leave.html", today=today, asked_day=asked_day or today, kinds=ABSENCE_KINDS,
+                           typed=typed or {}, form_error=error,
                            note_max=absences.NOTE_MAX, back_days=absences.ASK_BACK_DAYS,
-                           requests=absences.requests_of(current_user), span=absences.span_text,
+                           requests=absences.requests_of(current_user), span=_span,
                            recorded=absences.between(today - timedelta(days=absences.ASK_BACK_DAYS),
                                                      today + timedelta(days=absences.REACH_DAYS), current_user.id),
                            unexplained=days.unexplained_days(
@@ -286,8 +301,16 @@ def leave():
 @bp.post("/leave")
 @requires(INSPECTORS)
 def leave_post():
-    row = absences.ask(request.form, current_user, now())
-    flash(f"已提交申请：{absences.span_text(row)}{row.kind_label}，待文明办审批。", "success")
+    try:
+        row = absences.ask(request.form, current_user, now())
+    except ServiceError as problem:
+        if is_script():
+            raise
+        # the page again with the dates, the kind and the note as typed, and the reason above the form
+        db.session.rollback()
+        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _leave_page(None, typed, problem.message), problem.status
+    flash(f"已提交申请：{_span(row)}{row.kind_label}，待文明办审批。", "success")
     return done(url_for(".leave"))
 
 
@@ -295,7 +318,7 @@ def leave_post():
 @requires(INSPECTORS)
 def leave_withdraw(request_id: int):
     row = absences.take_back(request_id, current_user)
-    flash(f"已撤回申请：{absences.span_text(row)}{row.kind_label}。", "success")
+    flash(f"已撤回申请：{_span(row)}{row.kind_label}。", "success")
     return done(url_for(".leave"))
 
 
