@@ -572,3 +572,17 @@ def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, 
     assert "实地测评情况" in page and "测评 2 个点位，平均 98.5 分" in page and "1 个点位有未达标项目" in page
     bad = api.call("PATCH", f"/api/v1/key-tasks/{market.id}", city.admin, json={"site_kind_id": 9999})
     assert bad.status_code == 422
+
+
+def test_the_demos_reviews_are_not_in_the_future(app):
+    """Loaded on 6 December, the demo had a task 销号 on 9 December (three days after a request of 3 December)."""
+    from inspect_app.demo.keytasks import seed_key_tasks
+    from inspect_app.demo.seed import seed_demo
+    from inspect_app.keytasks.models import KeyTask, KeyTaskReport
+
+    moment = at("2026-12-06T09:00")
+    seed_demo(moment)
+    assert seed_key_tasks(moment)["done"] > 0
+    latest = [*db.session.execute(select(func.max(KeyTaskReport.reviewed_at), func.max(KeyTaskReport.created_at)))
+              .one(), db.session.scalar(select(func.max(KeyTask.done_at)))]
+    assert all(value <= moment for value in latest), latest
