@@ -3,12 +3,13 @@ repeat offenders for the street office, a frontage's history, and who sees which
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import City, file_tuple, processed
 from sqlalchemy import func, select
 
+from inspect_app.common.errors import Invalid
 from inspect_app.extensions import db
 from inspect_app.frontages.models import Frontage
 from inspect_app.tickets import services
@@ -112,6 +113,16 @@ def test_a_street_office_keeps_its_own_street_only(browser, city, register):
         "street_unit_id": str(city.street_b.id), "signed_on": "2026-11-01"})
     assert response.status_code == 302
     assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-009")).street_unit_id == city.street_b.id
+    # a 责任书 is dated when it was signed: not after today (25 November), on the form as in the import
+    response = clerk.submit("/frontages/new", "/frontages/new", {
+        "code": "JB-010", "name": "未来签订", "kind": "商户", "address": "建设路10号",
+        "street_unit_id": str(city.street_b.id), "signed_on": "2030-01-01"})
+    assert response.status_code == 422 and "晚于今天" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-010")) is None
+    from inspect_app.frontages.services import parse_date
+    with pytest.raises(Invalid, match="晚于今天"):
+        parse_date("2026年11月26日", latest=date(2026, 11, 25))
+    assert parse_date("2026/11/25", latest=date(2026, 11, 25)) == date(2026, 11, 25)
     # a unit that is not a street office keeps no register: no form, nothing saved by posting
     police = browser(city.unit_police)
     assert police.get("/frontages/new").status_code == 404

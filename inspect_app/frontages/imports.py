@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..common.errors import Invalid
+from ..common.timeutil import local
 from ..extensions import db
 from ..units.models import Segment, Unit
 from .models import FRONTAGE_KINDS, Frontage
@@ -62,6 +63,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     existing = {f.code: f for f in db.session.scalars(select(Frontage))}
     find_segment = _segment_lookup()
     rows, plans = [], []
+    today = local(now).date()
     for number, cells in table.rows:
         row = RowResult(number, f"{cells.get('编号', '')} {cells.get('名称', '')}".strip())
         item = {
@@ -71,7 +73,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             "address": _check(row, lambda: fields.text(cells.get("地址"), "地址", 200, required=True)),
             "contact_person": _check(row, lambda: fields.text(cells.get("联系人"), "联系人", 64)),
             "contact_phone": _check(row, lambda: fields.phone(cells.get("联系电话"))),
-            "signed_on": _check(row, lambda: parse_date(cells.get("责任书签订日期"))),
+            "signed_on": _check(row, lambda: parse_date(cells.get("责任书签订日期"), latest=today)),
             "segment": _check(row, lambda: find_segment(cells["责任路段"]) if (cells.get("责任路段") or "").strip()
                               else None),
             "active": _status(row, cells),

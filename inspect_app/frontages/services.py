@@ -17,6 +17,7 @@ from ..common.errors import Forbidden, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
+from ..common.timeutil import local
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
 from ..tickets.models import Ticket
@@ -103,7 +104,9 @@ def _text(value, label: str, limit: int, required: bool = False) -> str:
     return text
 
 
-def parse_date(value, label: str = "责任书签订日期") -> date | None:
+def parse_date(value, label: str = "责任书签订日期", latest: date | None = None) -> date | None:
+    """A date as offices write it (2026-03-15, 2026/3/15, 2026年3月15日); none after `latest` when given (a 责任书
+    is dated when it was signed)."""
     raw = one_line(value)
     if not raw:
         return None
@@ -117,6 +120,8 @@ def parse_date(value, label: str = "责任书签订日期") -> date | None:
         raise Invalid(f"{label}“{value}”格式不正确，应为 2026-03-15。", code="invalid_date") from None
     if not 2000 <= day.year <= 2100:
         raise Invalid(f"{label}“{value}”超出范围。", code="invalid_date")
+    if latest is not None and day > latest:
+        raise Invalid(f"{label}“{value}”晚于今天：请填写已经签订的日期，尚未签订的留空。", code="invalid_date")
     return day
 
 
@@ -157,7 +162,7 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     address = _text(data.get("address"), "地址", 200, required=True)
     street = _street(user, data.get("street_unit_id"), frontage)
     segment = _segment(data.get("segment_id"))
-    signed_on = parse_date(data.get("signed_on"))
+    signed_on = parse_date(data.get("signed_on"), latest=local(now).date())
     contact_person = _text(data.get("contact_person"), "联系人", 64)
     contact_phone = fields.phone(data.get("contact_phone"))
     note = _text(data.get("note"), "备注", 500)
