@@ -46,8 +46,17 @@ def asset_version(static_folder: str) -> str:
     return format(max(stamps, default=0), "x")
 
 
+def short_dt(value) -> str:
+    """12-03 17:00 this year; 2027-03-03 17:00 in another (a deadline or an extension asked for into next year)."""
+    if not value:
+        return ""
+    same = timeutil.local(value).year == timeutil.local(now()).year
+    return timeutil.fmt(value, "%m-%d %H:%M" if same else "%Y-%m-%d %H:%M")
+
+
 def register(app) -> None:
     app.jinja_env.filters["dt"] = timeutil.fmt
+    app.jinja_env.filters["short_dt"] = short_dt
     app.jinja_env.filters["cn_date"] = timeutil.fmt_cn_date
     app.jinja_env.globals.update(
         can=can,

@@ -227,12 +227,17 @@ def test_actions_through_the_api(api, city, make_ticket):
     assert api.post(f"{url}/fly", city.admin, json={}).status_code == 404
 
 
-def test_extension_and_reassign_through_the_api(api, city, make_ticket):
+def test_extension_and_reassign_through_the_api(api, browser, city, make_ticket):
     ticket = make_ticket(category="spider_web")
     url = f"/api/v1/tickets/{ticket.id}"
     assert api.post(f"{url}/request_extension", city.unit_a, json={"until": "tomorrow", "reason": "x"}).status_code == 400
+    # a day as far as the working days' box reaches (60), not 2099 (its deadline is 9 December)
+    far = api.post(f"{url}/request_extension", city.unit_a, json={"until": "2099-12-31", "reason": "线路迁改"})
+    assert far.status_code == 422 and "延期最多60个工作日，即不晚于2027年3月" in far.get_json()["error"]["message"]
     assert api.post(f"{url}/request_extension", city.unit_a,
                     json={"until": "2027-01-30", "reason": "线路迁改"}).status_code == 200
+    # the unit's list names next year's day with its year
+    assert "延期申请待审批：至 2027-01-30 23:59" in browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
     assert api.post(f"{url}/decide_extension", city.unit_a, json={"approved": True}).status_code == 403
     assert api.post(f"{url}/decide_extension", city.admin, json={"approved": "yes"}).status_code == 400
     decided = api.post(f"{url}/decide_extension", city.admin, json={"approved": True, "note": "同意"}).get_json()

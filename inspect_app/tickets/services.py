@@ -20,7 +20,7 @@ from ..common.ids import row_id
 from ..common.models import lock_sequence, next_value
 from ..common.sql import const
 from ..common.text import clean_text
-from ..common.timeutil import end_of_local_day, local
+from ..common.timeutil import end_of_local_day, fmt_cn_date, local
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
 from ..photos.service import add_photo, add_staged, attach_stored, discard_staged, stage_photo
@@ -391,18 +391,22 @@ def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> Non
         request.status, request.decided_by, request.decided_at, request.decision_note = "rejected", user.id, now, note
 
 
+MAX_EXTENSION_WORKDAYS = 60  # an extension reaches at most this far past the current deadline (or now)
+
+
 def extension_deadline(current: datetime | None, now: datetime, until, workdays) -> datetime:
     """The deadline asked for: `until` (a day, its end) or `workdays` working days (the holiday calendar's) counted
     from the current deadline, or from now when it has passed already. It must be later than both (422
     invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
+    base = max(current or now, now)
     if workdays not in (None, ""):
         try:
             days = int(workdays)
         except (TypeError, ValueError, OverflowError):
             raise BadRequest("延期工作日数应为整数。", code="invalid_workdays") from None
-        if not 1 <= days <= 60:
-            raise Invalid("延期工作日数应在 1 到 60 之间。", code="invalid_workdays")
-        asked = add_workdays(max(current or now, now), days)
+        if not 1 <= days <= MAX_EXTENSION_WORKDAYS:
+            raise Invalid(f"延期工作日数应在 1 到 {MAX_EXTENSION_WORKDAYS} 之间。", code="invalid_workdays")
+        asked = add_workdays(base, days)
     elif until:
         try:
             day = date.fromisoformat(str(until).strip()[:10])
@@ -411,8 +415,12 @@ def extension_deadline(current: datetime | None, now: datetime, until, workdays)
         asked = end_of_local_day(day)
     else:
         raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
-    if asked <= max(now, current or now):
+    if asked <= base:
         raise Invalid("延期后的期限必须晚于当前期限。", code="invalid_until")
+    furthest = end_of_local_day(local(add_workdays(base, MAX_EXTENSION_WORKDAYS)).date())
+    if asked > furthest:  # as far as the working days' box reaches (a date in 2099 was taken)
+        raise Invalid(f"延期最多{MAX_EXTENSION_WORKDAYS}个工作日，即不晚于{fmt_cn_date(local(furthest).date())}。",
+                      code="invalid_until")
     return asked
 
 
