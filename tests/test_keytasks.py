@@ -52,8 +52,9 @@ def tasks(api, city):
     return found["3.2.1"], found["3.2.2"], found["5.1"]
 
 
-def report(api, user, task, text="本月完成3个市场改造", progress="60", claims=False, files=()):
-    data = {"text": text, "progress": progress}
+def report(api, user, task, text="本月完成3个市场改造", progress=None, claims=False, files=()):
+    """A report through the API: 60% unless told, none for a claim (which is 100%)."""
+    data = {"text": text, "progress": progress if progress is not None else "" if claims else "60"}
     if claims:
         data["claims_done"] = "1"
     if files:
@@ -586,3 +587,25 @@ def test_the_demos_reviews_are_not_in_the_future(app):
     latest = [*db.session.execute(select(func.max(KeyTaskReport.reviewed_at), func.max(KeyTaskReport.created_at)))
               .one(), db.session.scalar(select(func.max(KeyTask.done_at)))]
     assert all(value <= moment for value in latest), latest
+
+
+def test_a_progress_figure_that_contradicts_the_claim_is_refused(api, city, tasks):
+    """销号 at 50% was taken as 100%; a report at 10% while the claim waited showed the task going backwards."""
+    market, _, _ = tasks
+    contradicts = report(api, city.unit_b, market, "已全部完成", progress="50", claims=True, files=[file_tuple()])
+    assert contradicts.status_code == 422
+    assert "申请销号即表示任务已完成，完成进度应为100%（或不填），不能是50%。" in \
+        contradicts.get_json()["error"]["message"]
+    assert report(api, city.unit_b, market, "已全部完成", progress="100", claims=True,
+                  files=[file_tuple()]).status_code == 201
+    # while the office reviews it: no lower figure from the lead unit; a note, or 100%, is fine
+    backwards = report(api, city.unit_b, market, "补充台账", progress="10")
+    assert backwards.status_code == 422 and "已申请销号（完成进度100%）" in backwards.get_json()["error"]["message"]
+    assert report(api, city.unit_b, market, "补充台账", progress="").status_code == 201
+    assert report(api, city.unit_b, market, "补充台账", progress="100").status_code == 201
+    # an assisting unit reports its own part's figure as it stands
+    police = create_user("jj_clerk2", "unit", PASSWORD, at("2026-11-25T10:00"), unit=city.police)
+    db.session.commit()
+    assert report(api, police, market, "配合情况", progress="40").status_code == 201
+    figures = [r.progress for r in db.session.scalars(select(KeyTaskReport).order_by(KeyTaskReport.id))]
+    assert figures == [100, None, 100, 40]

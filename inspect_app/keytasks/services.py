@@ -354,7 +354,14 @@ def report(user, task: KeyTask, now: datetime, text, progress=None, claims_done=
     text = clean_text(text, "进展情况", MAX_TEXT, multiline=True)
     if not text:
         raise BadRequest("请填写进展情况。", code="text_required")
-    percent = 100 if claims_done else fields.integer(progress, "完成进度", 0, 100, required=False)
+    percent = fields.integer(progress, "完成进度", 0, 100, required=False)
+    if claims_done and percent not in (None, 100):  # asked 销号 at 50%: one of the two is wrong
+        raise Invalid(f"申请销号即表示任务已完成，完成进度应为100%（或不填），不能是{percent}%。",
+                      code="progress_contradicts")
+    if role == "lead" and task.status == "submitted" and percent not in (None, 100):
+        raise Invalid("已申请销号（完成进度100%），正在等待文明办审核：补充进展时完成进度不填，或填100%；"
+                      "如任务尚未完成，请等待文明办退回后再报送。", code="progress_contradicts")
+    percent = 100 if claims_done else percent
     attached = uploads.read_files(list(files or ()), now=now, user=user)  # all checked before anything is written
     if claims_done and not len(attached):
         raise BadRequest("申请销号须上传佐证材料（照片或 PDF）。", code="material_required")
