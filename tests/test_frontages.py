@@ -330,6 +330,11 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
                                          {"due_on": "2026-11-28"}, script=True)
     assert answer.status_code == 409 and "没有待整改的门前四包问题" in answer.get_json()["error"]["message"]
     assert db.session.scalar(select(func.count()).select_from(FrontageNotice)) == 0
+    # on the page (no script): the form again with the date as typed, and why, beside it and at the top
+    refused = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-12-26"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="notice-error">整改期限应在今天至30天以内' in html
+    assert 'name="due_on" required value="2026-12-26"' in html and 'href="#notice-error"' in html
 
     answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-28"})
     assert answer.status_code == 303
@@ -353,6 +358,10 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
         assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
     assert browser(city.unit_a).submit("/frontages/", url, {"delivered_on": "2026-11-25", "received_by": "杨师傅"},
                                        script=True).status_code == 404
+    refused = street.submit(f"/frontages/{noodles.id}", url, {"delivered_on": "2026-11-26", "received_by": "张三"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f'id="deliver-{notice.id}-error">送达日期应在' in html
+    assert 'name="delivered_on" required value="2026-11-26"' in html and 'maxlength="40" value="张三"' in html
     answer = street.submit(f"/frontages/{noodles.id}", url, {"delivered_on": "2026-11-25", "received_by": "杨师傅"})
     assert answer.status_code == 303
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import done, int_arg, now, pdf_bytes
+from ..http import done, int_arg, is_script, now, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
@@ -84,6 +84,12 @@ def offenders_pdf():
 @bp.get("/<int:frontage_id>")
 @requires(EVERYONE)
 def detail(frontage_id: int):
+    return _detail_page(frontage_id)
+
+
+def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error: str | None = None):
+    """The frontage's page; after a refused notice or 送达 (`failed`: "notice" or "deliver-<id>"), that form again
+    with what was typed and, beside it, why."""
     frontage = services.get(current_user, frontage_id)
     tickets = services.history(current_user, frontage)
     repeat, days = services.repeat_rule()
@@ -94,7 +100,18 @@ def detail(frontage_id: int):
                            duties=DUTIES, notices=given, left=notices.still_open(given),
                            open_count=sum(1 for t in tickets if t.status in OPEN_STATUSES),
                            suggested_due=local(add_workdays(moment, notices.DEFAULT_WORKDAYS)).date(),
-                           today=local(moment).date(), longest=notices.LONGEST_DAYS)
+                           today=local(moment).date(), longest=notices.LONGEST_DAYS,
+                           failed=failed, typed=typed or {}, form_error=error)
+
+
+def _refused(problem: ServiceError, frontage_id: int, failed: str):
+    """A person's form refused for what they typed: the page again with it (a script, or a form gone, 404 or
+    409, hears the error as it is)."""
+    if is_script() or problem.status in (403, 404, 409):
+        raise problem
+    db.session.rollback()
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    return _detail_page(frontage_id, failed, typed, problem.message), problem.status
 
 
 @bp.post("/<int:frontage_id>/notices")
@@ -102,7 +119,10 @@ def detail(frontage_id: int):
 def notice_issue(frontage_id: int):
     """门前四包责任整改通知书 for the frontage's problems open now (its street office, the office)."""
     frontage = services.get(current_user, frontage_id)
-    notice = notices.issue(current_user, frontage, request.form, now())
+    try:
+        notice = notices.issue(current_user, frontage, request.form, now())
+    except ServiceError as problem:
+        return _refused(problem, frontage.id, "notice")
     flash(f"已生成整改通知书 {notice.number}，请打印后送达“{frontage.name}”。", "success")
     return done(url_for(".detail", frontage_id=frontage.id) + f"#notice-{notice.id}")
 
@@ -111,7 +131,11 @@ def notice_issue(frontage_id: int):
 @requires(REGISTER_KEEPERS)
 def notice_delivered(notice_id: int):
     """送达: the street office records when the notice was handed over and who signed for it."""
-    notice = notices.deliver(current_user, notices.get(current_user, notice_id), request.form, now())
+    notice = notices.get(current_user, notice_id)
+    try:
+        notices.deliver(current_user, notice, request.form, now())
+    except ServiceError as problem:
+        return _refused(problem, notice.frontage_id, f"deliver-{notice.id}")
     flash(f"已登记送达：{notice.number}，{notice.received_by}。", "success")
     return done(url_for(".detail", frontage_id=notice.frontage_id) + f"#notice-{notice.id}")
 
