@@ -89,8 +89,8 @@ def test_pages_for_each_role(browser, city, campaign):
     assert f'/tickets?campaign_id={campaign.id}&amp;status=valid">4</a>' in listing
     page = leader.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     for words in ("第10天，共28天，还有18天结束", "重点清理主次干道", "另作废 1 件", "结案率 50%", "按期整改率 25%",
-                  "11/16—11/22", "11/23—11/25", "33.3%", "2026年11月16日至12月13日", "乙街道办事处", "江城区", "进展通报（草稿）",
-                  "<svg"):
+                  "11/16—11/22", "11/23—11/25", "33.3%", "2026年11月16日至12月13日", "乙街道办事处", "江城区",
+                  "进展通报（草稿）", "<svg"):
         assert words in page, words
     assert "删除该专项行动" not in page and "编辑" not in page
     # the week running comes first in the table
@@ -99,9 +99,6 @@ def test_pages_for_each_role(browser, city, campaign):
     assert "乙街道办事处" in inspector and "进展通报" not in inspector
     office = browser(city.admin).get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "删除该专项行动" in office and f"/office/campaigns/{campaign.id}/edit" in office
-    unit = browser(city.unit_a)
-    assert unit.get("/campaigns/").status_code == 403
-    assert unit.get(f"/campaigns/{campaign.id}").status_code == 403
     assert leader.get("/campaigns/999999").status_code == 404
     assert "均已结案" not in page
     # a unit whose problems are all closed folds under the table of those with problems in hand
@@ -112,9 +109,34 @@ def test_pages_for_each_role(browser, city, campaign):
     page = leader.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     folded = page[page.index("<details>"):page.index("</details>")]
     assert "其余1个责任单位的问题均已结案" in folded and "乙街道办事处" in folded and "甲街道办事处" not in folded
-    # the menu offers it to citywide readers only
-    assert 'href="/campaigns/"' in listing
-    assert 'href="/campaigns/"' not in unit.get("/").get_data(as_text=True)
+    assert 'href="/campaigns/"' in listing  # the menu's entry
+
+
+def test_a_unit_sees_its_own_problems_in_a_campaign(browser, api, city, campaign, clock):
+    """甲街道 has three of the four (one closed on time, one closed late, one open): its own figures, its weeks, no
+    other unit's; the menu offers 专项行动 while a campaign runs."""
+    unit = browser(city.unit_a)
+    listing = unit.get("/campaigns/").get_data(as_text=True)
+    assert "以下为本单位牵头或协办整改的问题" in listing and "本单位问题" in listing
+    assert f'href="/unit/tickets?tab=all&amp;campaign_id={campaign.id}">3</a>' in listing
+    assert 'href="/campaigns/"' in listing  # the menu, while it runs
+    page = unit.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "按责任单位" not in page and "乙街道办事处" not in page and "进展通报" not in page
+    assert "结案率 66.7%" in page and "删除该专项行动" not in page
+    f = api.get(f"/api/v1/campaigns/{campaign.id}", city.unit_a).get_json()
+    assert (f["figures"]["total"], f["figures"]["closed"], f["figures"]["overdue"], f["by_unit"]) == (3, 2, 0, [])
+    assert [(w["new"], w["closed"], w["open_at_end"]) for w in f["weeks"]] == [(2, 1, 1), (1, 1, 1)]
+    assert api.get("/api/v1/campaigns", city.unit_b).get_json()["items"][0]["figures"]["overdue"] == 1
+    # its list, narrowed to the campaign, says so
+    narrowed = unit.get(f"/unit/tickets?tab=all&campaign_id={campaign.id}").get_data(as_text=True)
+    assert "专项行动“牛皮癣集中清理”中本单位的问题：共 3 件" in narrowed
+    assert browser(city.unit_a).get(f"/campaigns/{campaign.id}/bulletin.pdf").status_code == 403
+    # after it ends, no menu entry for a unit (the page stays open to it)
+    clock.stop("2026-12-20T10:00")
+    after = browser(city.unit_a)
+    assert 'href="/campaigns/"' not in after.get("/unit/tickets").get_data(as_text=True)
+    assert after.get(f"/campaigns/{campaign.id}").status_code == 200
+    assert 'href="/campaigns/"' in browser(city.leader).get("/dashboard/").get_data(as_text=True)
 
 
 def test_the_offices_old_links_lead_to_the_new_pages(browser, city, campaign):
@@ -185,7 +207,6 @@ def test_api(api, city, campaign):
     assert [(w["first"], w["new"], w["closed"], w["open_at_end"]) for w in body["weeks"]] == [
         ("2026-11-16", 3, 1, 2), ("2026-11-23", 1, 1, 2)]
     assert body["by_unit"][0]["key"] == city.street_b.id and body["by_category"][0]["key"] == "niupixuan"
-    assert api.get("/api/v1/campaigns", city.unit_a).status_code == 403
     assert api.get("/api/v1/campaigns/999999", city.leader).status_code == 404
 
 

@@ -202,12 +202,12 @@ TABLE: dict[str, set[str]] = {
     "surveys.new": {"admin"},
     "surveys.edit": {"admin"},
     "surveys.answer": PUBLIC,  # the residents' page: no account
-    # 专项整治行动: citywide readers; the 进展通报 draft for the office and the leaders
-    "campaigns.index": STAFF,
-    "campaigns.show": STAFF,
+    # 专项整治行动: every role (a unit its own problems in them); the 进展通报 draft for the office and the leaders
+    "campaigns.index": ALL,
+    "campaigns.show": ALL,
     "campaigns.bulletin_pdf": {"admin", "leader"},
-    "api_campaigns.index": STAFF,
-    "api_campaigns.show": STAFF,
+    "api_campaigns.index": ALL,
+    "api_campaigns.show": ALL,
     "surveys.thanks": PUBLIC,
 }
 ADMIN_ONLY_PREFIXES = ("office.", "api_office.", "sites.", "api_sites.", "assessment.", "api_assessment.",

@@ -1,15 +1,17 @@
-"""专项整治行动 in the HTTP API v1: the campaigns with their figures, one campaign's progress (citywide readers)."""
+"""专项整治行动 in the HTTP API v1: the campaigns with their figures, one campaign's progress (citywide readers;
+a unit's figures are of its own problems, without the split by unit)."""
 from __future__ import annotations
 
 from flask import jsonify
 
-from ..api.common import api_blueprint
+from ..api.common import api_blueprint, current
 from ..http import now
 from ..office.campaigns import list_campaigns
 from ..office.reference import get
-from ..policy import CITYWIDE, requires
+from ..policy import EVERYONE, requires
 from ..tickets.campaigns import Campaign
 from . import progress
+from .web import scope_for
 
 bp = api_blueprint("api_campaigns", __name__)
 
@@ -22,18 +24,18 @@ def campaign_dict(campaign: Campaign, moment) -> dict:
 
 
 @bp.get("/campaigns")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def index():
-    moment = now()
-    return jsonify({"items": [{**campaign_dict(c, moment), "figures": progress.summary(c, moment)}
+    moment, scope = now(), scope_for(current())
+    return jsonify({"items": [{**campaign_dict(c, moment), "figures": progress.summary(c, moment, scope)}
                               for c in list_campaigns()]})
 
 
 @bp.get("/campaigns/<int:campaign_id>")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def show(campaign_id: int):
     campaign, moment = get(Campaign, campaign_id), now()
-    f = progress.figures(campaign, moment)
+    f = progress.figures(campaign, moment, scope_for(current()))
     keys = ("total", "closed", "on_time", "overdue", "open", "closed_rate", "on_time_rate", "voided")
     return jsonify({**campaign_dict(campaign, moment), "figures": {k: f[k] for k in keys},
                     "weeks": [w.as_dict() for w in f["weeks"]],

@@ -7,7 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
@@ -20,9 +20,11 @@ from ..units.models import Category, Segment, Unit
 VOIDED = "cancelled"
 
 
-def found_condition(campaign: Campaign):
-    """The campaign's problems found: its members, voided ones aside."""
-    return campaign_condition(campaign) & (Ticket.status != VOIDED)
+def found_condition(campaign: Campaign, scope=None):
+    """The campaign's problems found: its members, voided ones aside; within `scope` when given (a unit's own:
+    tickets.policy.ticket_scope)."""
+    condition = campaign_condition(campaign) & (Ticket.status != VOIDED)
+    return condition if scope is None else condition & scope
 
 
 def _on_time():
@@ -46,9 +48,9 @@ def _shape(row) -> dict:
             "closed_rate": _rate(closed, total), "on_time_rate": _rate(timely, total)}
 
 
-def summary(campaign: Campaign, now: datetime) -> dict:
+def summary(campaign: Campaign, now: datetime, scope=None) -> dict:
     """Found, closed, put right on time, overdue now and still being worked on (在办), with the two rates."""
-    return _shape(db.session.execute(select(*_measures(now)).where(found_condition(campaign))).one())
+    return _shape(db.session.execute(select(*_measures(now)).where(found_condition(campaign, scope))).one())
 
 
 def dates(campaign: Campaign) -> str:
@@ -67,13 +69,14 @@ def timeline(campaign: Campaign, now: datetime) -> dict:
             "left": max(0, (campaign.end_date - today).days) if today <= campaign.end_date else 0}
 
 
-def figures(campaign: Campaign, now: datetime) -> dict:
+def figures(campaign: Campaign, now: datetime, scope=None) -> dict:
     """The summary, by status (voided ones too), the weeks, and the same split by category, unit and district
-    (units with problems overdue first: those the office names)."""
-    member = found_condition(campaign)
-    result = summary(campaign, now)
+    (units with problems overdue first: those the office names); a unit's (`scope`) without the split by unit."""
+    member = found_condition(campaign, scope)
+    result = summary(campaign, now, scope)
+    every = campaign_condition(campaign) if scope is None else campaign_condition(campaign) & scope
     by_status = {status: n for status, n in db.session.execute(
-        select(Ticket.status, func.count(Ticket.id)).where(campaign_condition(campaign)).group_by(Ticket.status))}
+        select(Ticket.status, func.count(Ticket.id)).where(every).group_by(Ticket.status))}
     result["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": by_status.get(s, 0)}
                            for s in STATUS_LABELS]
     result["voided"] = by_status.get(VOIDED, 0)
@@ -86,11 +89,12 @@ def figures(campaign: Campaign, now: datetime) -> dict:
         return [{"key": key, "name": label or empty, **_shape(rest)} for key, label, *rest in rows]
 
     result["by_category"] = split(Category.code, Category.name, "", (Category, Category.id == Ticket.category_id))
-    result["by_unit"] = sorted(split(Unit.id, Unit.name, "（未派遣）", (Unit, Unit.id == Ticket.unit_id)),
-                               key=lambda r: (-r["overdue"], -r["open"], -r["total"]))
+    result["by_unit"] = [] if scope is not None else sorted(
+        split(Unit.id, Unit.name, "（未派遣）", (Unit, Unit.id == Ticket.unit_id)),
+        key=lambda r: (-r["overdue"], -r["open"], -r["total"]))
     result["by_district"] = split(Segment.district, Segment.district, "（无路段）",
                                   (Segment, Segment.id == Ticket.segment_id))
-    result["weeks"] = weeks(campaign, now)
+    result["weeks"] = weeks(campaign, now, scope)
     result.update(timeline(campaign, now))
     return result
 
@@ -129,7 +133,7 @@ def week_spans(campaign: Campaign, now: datetime) -> list[Week]:
     return spans
 
 
-def weeks(campaign: Campaign, now: datetime) -> list[Week]:
+def weeks(campaign: Campaign, now: datetime, scope=None) -> list[Week]:
     """Each week's problems found and closed, those open at its end, and its deadlines met: one read of the
     campaign's problems, each put in its weeks by bisection. A closure after the campaign's end falls in no week;
     it shows in the summary."""
@@ -145,7 +149,7 @@ def weeks(campaign: Campaign, now: datetime) -> list[Week]:
         return spans[bisect_right(starts, moment) - 1]
 
     rows = db.session.execute(select(Ticket.reported_at, Ticket.closed_at, Ticket.deadline, Ticket.rectified_at,
-                                     Ticket.status).where(found_condition(campaign)))
+                                     Ticket.status).where(found_condition(campaign, scope)))
     for reported, closed, deadline, rectified, status in rows:
         if (week := week_of(reported)) is not None:
             week.new += 1
@@ -160,6 +164,12 @@ def weeks(campaign: Campaign, now: datetime) -> list[Week]:
         found, closed = found + week.new, closed + week.closed
         week.open_at_end = found - closed
     return spans
+
+
+def running_statement():
+    """How many campaigns run on the day `campaign_day` (the menu shows 专项行动 to a unit only then)."""
+    day = bindparam("campaign_day")
+    return select(func.count(Campaign.id)).where(Campaign.start_date <= day, Campaign.end_date >= day)
 
 
 def running(now: datetime) -> list[dict]:

@@ -1,5 +1,5 @@
-"""专项整治行动 pages: the list and one campaign's progress (citywide readers), its 进展通报 draft (the office and
-the leaders). Editing stays with the office's data (office/web.py)."""
+"""专项整治行动 pages: the list and one campaign's progress (citywide readers; a unit sees its own problems in
+them), its 进展通报 draft (the office and the leaders). Editing stays with the office's data (office/web.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -8,36 +8,53 @@ from flask_login import current_user
 from ..common.timeutil import local
 from ..dashboard.charts import trend_svg
 from ..http import now, pdf_bytes
+from ..navigation import WHEN, Count
 from ..office.campaigns import list_campaigns
 from ..office.reference import get
-from ..policy import CITYWIDE, LEADERSHIP, may_open, requires
+from ..policy import EVERYONE, LEADERSHIP, UNITS, has_role, may_open, requires
 from ..tickets.campaigns import Campaign
+from ..tickets.policy import ticket_scope
 from . import bulletin, progress
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+def _shown(user) -> bool | Count:
+    """The menu's 专项行动: citywide readers always; a unit while a campaign runs."""
+    if not has_role(user, UNITS):
+        return True
+    return Count(progress.running_statement(), {"campaign_day": local(now()).date()})
+
+
+WHEN["campaigns.index"] = _shown
+
+
+def scope_for(user):
+    """Whose problems a campaign's figures count: every unit's, or a unit's own (those it has a part in)."""
+    return ticket_scope(user) if has_role(user, UNITS) else None
 
 PHONE_WEEKS = 8  # a phone's chart shows the last weeks only, as the 领导看板's does
 
 
 @bp.get("/")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def index():
-    moment = now()
-    rows = [{"campaign": c, "figures": progress.summary(c, moment), **progress.timeline(c, moment)}
+    moment, scope = now(), scope_for(current_user)
+    rows = [{"campaign": c, "figures": progress.summary(c, moment, scope), **progress.timeline(c, moment)}
             for c in list_campaigns()]  # a handful a year
     order = {"进行中": 0, "未开始": 1, "已结束": 2}
     rows.sort(key=lambda r: order[r["status"]])  # running first; each group newest first (list_campaigns)
-    return render_template("campaigns/index.html", rows=rows,
+    return render_template("campaigns/index.html", rows=rows, own=scope is not None,
                            may_edit=may_open(current_user, "office.campaign_form"))
 
 
 @bp.get("/<int:campaign_id>")
-@requires(CITYWIDE)
+@requires(EVERYONE)
 def show(campaign_id: int):
-    campaign = get(Campaign, campaign_id)
-    figures = progress.figures(campaign, now())
+    campaign, scope = get(Campaign, campaign_id), scope_for(current_user)
+    figures = progress.figures(campaign, now(), scope)
     chart = [_bar(week) for week in figures["weeks"]]
-    return render_template("campaigns/show.html", campaign=campaign, f=figures,
+    return render_template("campaigns/show.html", campaign=campaign, f=figures, own=scope is not None,
                            chart=trend_svg(chart, css="wide") if chart else None,
                            chart_phone=trend_svg(chart[-PHONE_WEEKS:], width=380, height=240, css="narrow")
                            if chart else None, phone_weeks=min(PHONE_WEEKS, len(chart)),

@@ -304,6 +304,8 @@ def unit_list():
         tab = "todo"
     flt = queries.parse_filter(request.args)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
+    if flt.campaign_id and flt.status is None:
+        flt.status = "valid"  # a campaign's problems, as its page counts them: voided ones aside
     # This list never names the units answering.
     moment = now()
     items, total = list_cards(current_user, flt, moment, overdue_first=True, with_parts=False)
@@ -314,8 +316,9 @@ def unit_list():
     counts = {key: total if key == tab and plain else
               queries.count_matching(current_user, queries.TicketFilter(status=status, my_part=part), moment)
               for key, _, status, part in UNIT_TABS if key in COUNTED_UNIT_TABS}
+    campaign = db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None  # from a campaign's page
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS,
-                           counts=counts)
+                           counts=counts, campaign=campaign)
 
 
 @bp.get("/tickets/verify")
