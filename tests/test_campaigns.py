@@ -161,6 +161,7 @@ def test_the_progress_bulletin(browser, city, campaign, clock):
                   "行动至12月13日结束", "截至11月25日", "共发现问题4件", "已结案2件，结案率50%", "按期整改率25%",
                   "尚在整改2件，其中超期未整改1件", "乙街道办事处（1件）有问题超过整改期限仍未整改",
                   "请乙街道办事处于通报之日起3个工作日内", "特此通报", "逐周情况", "第1周",
+                  "尚有问题在整改的2个单位如下（超期未整改问题多的单位排在前面）：",
                   "11月23日至11月25日（本周）"):
         assert words in text, words
     # only one whole week so far: no week against week
@@ -181,6 +182,13 @@ def test_the_progress_bulletin(browser, city, campaign, clock):
     text = pdf_text(leader.get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
     assert "关于“牛皮癣集中清理”开展情况的通报" in text and "行动已于2026年12月13日结束" in text
     assert "巩固整治成果" in text
+    # a unit whose problems are all closed leaves the table, named in a count
+    theirs = db.session.scalar(select(Ticket).where(Ticket.unit_id == city.street_b.id))
+    tickets.rectify(city.unit_b, theirs, at("2026-12-19T09:00"), "已清除", [processed()])
+    tickets.approve(city.inspector, theirs, at("2026-12-19T10:00"), "整改到位")
+    db.session.commit()
+    text = pdf_text(leader.get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "尚有问题在整改的1个单位如下（超期未整改问题多的单位排在前面），其余1个单位的问题均已整改结案：" in text
 
 
 def test_a_campaign_not_begun(browser, city, clock):

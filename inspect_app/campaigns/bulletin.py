@@ -66,11 +66,17 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
             + f"，已结案{f['closed']}件，结案率{_pct(f['closed_rate'])}；按期整改{f['on_time']}件，"
               f"按期整改率{_pct(f['on_time_rate'])}；尚在整改{f['open']}件，其中超期未整改{f['overdue']}件。"
             + _weeks_line(f["weeks"])))
-        body += [Heading(f"{next(numbers)}、各单位整改情况"),
-                 Para("各责任单位整改情况如下（超期未整改问题多的单位排在前面）："),
-                 DataTable(UNIT_COLUMNS, rows=[[u["name"], str(u["total"]), str(u["closed"]), _pct(u["closed_rate"]),
-                                                str(u["open"]), str(u["overdue"] or "")] for u in f["by_unit"]],
-                           font_size=10)]
+        pending = [u for u in f["by_unit"] if u["open"]]
+        done = len(f["by_unit"]) - len(pending)
+        body.append(Heading(f"{next(numbers)}、各单位整改情况"))
+        if pending:
+            body += [Para(f"尚有问题在整改的{len(pending)}个单位如下（超期未整改问题多的单位排在前面）"
+                          + (f"，其余{done}个单位的问题均已整改结案" if done else "") + "："),
+                     DataTable(UNIT_COLUMNS, rows=[[u["name"], str(u["total"]), str(u["closed"]),
+                                                    _pct(u["closed_rate"]), str(u["open"]), str(u["overdue"] or "")]
+                                                   for u in pending], font_size=10)]
+        else:
+            body.append(Para(f"涉及的{done}个单位的问题均已整改结案。"))
     else:
         body.append(Para("行动开展以来，尚未发现相关问题。"))
     if late:
