@@ -54,10 +54,13 @@ def campaign(city, make_ticket, clock):
 
 def test_progress_counted_by_hand(campaign, now):
     f = progress.figures(campaign, at("2026-11-25T10:00"))
-    assert {k: f[k] for k in ("total", "closed", "on_time", "overdue", "open", "closed_rate", "on_time_rate",
+    assert {k: f[k] for k in ("total", "closed", "due", "on_time", "overdue", "open", "closed_rate", "on_time_rate",
                               "voided", "status", "day", "length", "left")} == {
-        "total": 4, "closed": 2, "on_time": 1, "overdue": 1, "open": 2, "closed_rate": 50.0, "on_time_rate": 25.0,
-        "voided": 1, "status": "进行中", "day": 10, "length": 28, "left": 18}
+        "total": 4, "closed": 2, "due": 3, "on_time": 1, "overdue": 1, "open": 2, "closed_rate": 50.0,
+        "on_time_rate": 33.3, "voided": 1, "status": "进行中", "day": 10, "length": 28, "left": 18}
+    # the one count (the list, the 领导看板) agrees with the page's tally
+    assert progress.summary(campaign, at("2026-11-25T10:00")) == {k: f[k] for k in (
+        "total", "closed", "due", "on_time", "overdue", "open", "closed_rate", "on_time_rate")}
     assert [w.as_dict() for w in f["weeks"]] == [
         {"first": "2026-11-16", "last": "2026-11-22", "new": 3, "closed": 1, "open_at_end": 2, "due": 3,
          "on_time": 1, "on_time_rate": 33.3, "current": False},
@@ -74,7 +77,7 @@ def test_progress_counted_by_hand(campaign, now):
     assert progress.dates(campaign) == "2026年11月16日至2027年1月10日"
     campaign.end_date = date(2026, 12, 13)
     # before it starts, no week; after it ends, its four weeks, the last ending on its last day
-    assert progress.weeks(campaign, at("2026-11-15T12:00")) == []
+    assert progress.weeks(campaign, at("2026-11-15T12:00"), []) == []
     ended = progress.figures(campaign, at("2026-12-20T10:00"))
     assert ended["status"] == "已结束" and len(ended["weeks"]) == 4
     assert ended["weeks"][-1].last == date(2026, 12, 13) and not ended["weeks"][-1].current
@@ -88,7 +91,7 @@ def test_pages_for_each_role(browser, city, campaign):
     assert "牛皮癣集中清理" in listing and "第10天，共28天" in listing and "新建专项行动" not in listing
     assert f'/tickets?campaign_id={campaign.id}&amp;status=valid">4</a>' in listing
     page = leader.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
-    for words in ("第10天，共28天，还有18天结束", "重点清理主次干道", "另作废 1 件", "结案率 50%", "按期整改率 25%",
+    for words in ("第10天，共28天，还有18天结束", "重点清理主次干道", "另作废 1 件", "结案率 50%", "应结案 3 · 按期 1",
                   "11/16—11/22", "11/23—11/25", "33.3%", "2026年11月16日至12月13日", "乙街道办事处", "江城区",
                   "进展通报（草稿）", "<svg"):
         assert words in page, words
@@ -158,7 +161,7 @@ def test_the_progress_bulletin(browser, city, campaign, clock):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     for words in ("关于“牛皮癣集中清理”进展情况的通报", "各有关责任单位：", "草稿", "2026年11月16日起在全市开展",
-                  "行动至12月13日结束", "截至11月25日", "共发现问题4件", "已结案2件，结案率50%", "按期整改率25%",
+                  "行动至12月13日结束", "截至11月25日", "共发现问题4件", "已结案2件，结案率50%", "已到整改期限的3件中按期整改1件，按期结案率33.3%",
                   "尚在整改2件，其中超期未整改1件", "乙街道办事处（1件）有问题超过整改期限仍未整改",
                   "请乙街道办事处于通报之日起3个工作日内", "特此通报", "逐周情况", "第1周",
                   "尚有问题在整改的2个单位如下（超期未整改问题多的单位排在前面）：",
@@ -211,7 +214,7 @@ def test_api(api, city, campaign):
         ("牛皮癣集中清理", "进行中", 4, 1)]
     body = api.get(f"/api/v1/campaigns/{campaign.id}", city.leader).get_json()
     assert body["categories"] == [{"id": city.niupixuan.id, "code": "niupixuan", "name": "牛皮癣"}]
-    assert body["figures"]["voided"] == 1 and body["figures"]["on_time_rate"] == 25.0
+    assert body["figures"]["voided"] == 1 and body["figures"]["on_time_rate"] == 33.3
     assert [(w["first"], w["new"], w["closed"], w["open_at_end"]) for w in body["weeks"]] == [
         ("2026-11-16", 3, 1, 2), ("2026-11-23", 1, 1, 2)]
     assert body["by_unit"][0]["key"] == city.street_b.id and body["by_category"][0]["key"] == "niupixuan"

@@ -36,7 +36,7 @@ def index():
 def show(campaign_id: int):
     campaign, moment = get(Campaign, campaign_id), now()
     f = progress.figures(campaign, moment, scope_for(current()))
-    keys = ("total", "closed", "on_time", "overdue", "open", "closed_rate", "on_time_rate", "voided")
+    keys = ("total", "closed", "due", "on_time", "overdue", "open", "closed_rate", "on_time_rate", "voided")
     return jsonify({**campaign_dict(campaign, moment), "figures": {k: f[k] for k in keys},
                     "weeks": [w.as_dict() for w in f["weeks"]],
                     "by_category": f["by_category"], "by_unit": f["by_unit"], "by_district": f["by_district"]})

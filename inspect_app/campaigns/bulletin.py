@@ -63,8 +63,9 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
         split = "、".join(f"{c['name']}{c['total']}件" for c in f["by_category"]) if len(f["by_category"]) > 1 else ""
         body.append(Para(
             f"行动开展以来，共发现问题{f['total']}件" + (f"（{split}）" if split else "")
-            + f"，已结案{f['closed']}件，结案率{_pct(f['closed_rate'])}；按期整改{f['on_time']}件，"
-              f"按期整改率{_pct(f['on_time_rate'])}；尚在整改{f['open']}件，其中超期未整改{f['overdue']}件。"
+            + f"，已结案{f['closed']}件，结案率{_pct(f['closed_rate'])}；已到整改期限的{f['due']}件中按期整改"
+              f"{f['on_time']}件，按期结案率{_pct(f['on_time_rate'])}；尚在整改{f['open']}件，其中超期未整改"
+              f"{f['overdue']}件。"
             + _weeks_line(f["weeks"])))
         pending = [u for u in f["by_unit"] if u["open"]]
         done = len(f["by_unit"]) - len(pending)

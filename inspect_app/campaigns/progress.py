@@ -4,8 +4,9 @@ an invalid report) is not a problem found, and is counted apart."""
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, func, select
 
@@ -14,7 +15,7 @@ from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..tickets.campaigns import Campaign, campaign_condition
 from ..tickets.models import Ticket
-from ..tickets.rules import ACTIVE_STATUSES, STATUS_LABELS, overdue_condition
+from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES, STATUS_LABELS, overdue_condition
 from ..units.models import Category, Segment, Unit
 
 VOIDED = "cancelled"
@@ -27,14 +28,15 @@ def found_condition(campaign: Campaign, scope=None):
     return condition if scope is None else condition & scope
 
 
-def _on_time():
-    """Put right by the deadline (rectified, or verified and closed)."""
-    return (Ticket.status.in_(("closed", "rectified")) & Ticket.rectified_at.is_not(None)
-            & Ticket.deadline.is_not(None) & (Ticket.rectified_at <= Ticket.deadline))
+PUT_RIGHT = ("closed", "rectified")  # put right: verified and closed, or reported and waiting to be verified
 
 
 def _measures(now: datetime):
-    return (func.count(Ticket.id), count_where(Ticket.status == "closed"), count_where(_on_time()),
+    """Found, closed, due (deadline passed by now: 应结案), due and put right by it (按期), overdue, in hand."""
+    due = Ticket.deadline.is_not(None) & (Ticket.deadline <= now)
+    on_time = (due & Ticket.status.in_(PUT_RIGHT) & Ticket.rectified_at.is_not(None)
+               & (Ticket.rectified_at <= Ticket.deadline))
+    return (func.count(Ticket.id), count_where(Ticket.status == "closed"), count_where(due), count_where(on_time),
             count_where(overdue_condition(now)), count_where(Ticket.status.in_(ACTIVE_STATUSES)))
 
 
@@ -42,15 +44,41 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole * 100, 1) if whole else None
 
 
-def _shape(row) -> dict:
-    total, closed, timely, overdue, open_ = (int(v or 0) for v in row)
-    return {"total": total, "closed": closed, "on_time": timely, "overdue": overdue, "open": open_,
-            "closed_rate": _rate(closed, total), "on_time_rate": _rate(timely, total)}
+@dataclass
+class Tally:
+    """A campaign's problems (or a category's, a unit's, a district's of them) as its pages count them."""
+    total: int = 0
+    closed: int = 0
+    due: int = 0      # 应结案: the deadline has passed
+    on_time: int = 0  # of those, put right by the deadline (按期结案)
+    overdue: int = 0  # still open past the deadline
+    open: int = 0     # in hand (在办): neither closed nor voided
+
+    def add(self, status: str, due: bool, on_time: bool, overdue: bool, count: int = 1) -> None:
+        """`count` problems found (not voided) in `status`, flagged as _measures counts them."""
+        self.total += count
+        self.closed += count if status == "closed" else 0
+        self.open += count if status in ACTIVE_STATUSES else 0
+        self.due += count if due else 0
+        self.on_time += count if on_time else 0
+        self.overdue += count if overdue else 0
+
+    def merge(self, other: Tally) -> None:
+        for name in ("total", "closed", "due", "on_time", "overdue", "open"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict:
+        return {"total": self.total, "closed": self.closed, "due": self.due, "on_time": self.on_time,
+                "overdue": self.overdue, "open": self.open, "closed_rate": _rate(self.closed, self.total),
+                "on_time_rate": _rate(self.on_time, self.due)}
 
 
 def summary(campaign: Campaign, now: datetime, scope=None) -> dict:
-    """Found, closed, put right on time, overdue now and still being worked on (在办), with the two rates."""
-    return _shape(db.session.execute(select(*_measures(now)).where(found_condition(campaign, scope))).one())
+    """Found, closed (and 结案率), 按期结案率 of those due, overdue now and in hand (在办): one count (the list,
+    the 领导看板's card)."""
+    total, closed, due, on_time, overdue, open_ = (int(v or 0) for v in db.session.execute(
+        select(*_measures(now)).where(found_condition(campaign, scope))).one())
+    return Tally(total, closed, due, on_time, overdue, open_).as_dict()
 
 
 def dates(campaign: Campaign) -> str:
@@ -71,32 +99,79 @@ def timeline(campaign: Campaign, now: datetime) -> dict:
 
 def figures(campaign: Campaign, now: datetime, scope=None) -> dict:
     """The summary, by status (voided ones too), the weeks, and the same split by category, unit and district
-    (units with problems overdue first: those the office names); a unit's (`scope`) without the split by unit."""
-    member = found_condition(campaign, scope)
-    result = summary(campaign, now, scope)
-    every = campaign_condition(campaign) if scope is None else campaign_condition(campaign) & scope
-    by_status = {status: n for status, n in db.session.execute(
-        select(Ticket.status, func.count(Ticket.id)).where(every).group_by(Ticket.status))}
-    result["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": by_status.get(s, 0)}
-                           for s in STATUS_LABELS]
-    result["voided"] = by_status.get(VOIDED, 0)
+    (units with problems overdue first: those the office names); a unit's (`scope`) without the split by unit.
 
-    def split(key_column, label_column, empty: str, join) -> list[dict]:
-        """Rows with their key (for the ticket list's filter: category code, unit id, district), most found first."""
-        rows = db.session.execute(
-            select(key_column, label_column, *_measures(now)).select_from(Ticket).outerjoin(*join).where(member)
-            .group_by(key_column, label_column).order_by(func.count(Ticket.id).desc(), label_column))
-        return [{"key": key, "name": label or empty, **_shape(rest)} for key, label, *rest in rows]
-
-    result["by_category"] = split(Category.code, Category.name, "", (Category, Category.id == Ticket.category_id))
-    result["by_unit"] = [] if scope is not None else sorted(
-        split(Unit.id, Unit.name, "（未派遣）", (Unit, Unit.id == Ticket.unit_id)),
+    One read of the campaign's problems, counted here: at 1 M tickets a campaign of four categories over 12 weeks
+    has 30,000, and the seven GROUP BYs this replaced cost ~30 ms each. Rows come as the DBAPI gives them (times
+    compared as stored, _as_stored): turning 120,000 times into aware datetimes took 200 ms."""
+    result = db.session.connection().execute(
+        select(Ticket.status, Ticket.category_id, Ticket.unit_id, Ticket.segment_id, Ticket.reported_at,
+               Ticket.closed_at, Ticket.deadline, Ticket.rectified_at)
+        .where(campaign_condition(campaign) if scope is None else campaign_condition(campaign) & scope))
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    moment = _as_stored(now)
+    statuses, kinds, problems = Counter(), Counter(), []
+    for status, category_id, unit_id, segment_id, reported, closed, deadline, rectified in rows:
+        statuses[status] += 1
+        if status == VOIDED:
+            continue
+        due = deadline is not None and deadline <= moment
+        on_time = due and status in PUT_RIGHT and rectified is not None and rectified <= deadline
+        overdue = status in OPEN_STATUSES and deadline is not None and deadline < moment
+        kinds[(status, category_id, unit_id, segment_id, due, on_time, overdue)] += 1
+        problems.append((reported, closed, deadline, rectified, status))
+    total, by_category, by_unit, by_segment = Tally(), {}, {}, {}
+    for (status, category_id, unit_id, segment_id, due, on_time, overdue), count in kinds.items():
+        for tally in (total, by_category.setdefault(category_id, Tally()), by_unit.setdefault(unit_id, Tally()),
+                      by_segment.setdefault(segment_id, Tally())):
+            tally.add(status, due, on_time, overdue, count)
+    figures = total.as_dict()
+    figures["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": statuses.get(s, 0)}
+                            for s in STATUS_LABELS]
+    figures["voided"] = statuses.get(VOIDED, 0)
+    figures["by_category"] = _split(by_category, _names(Category, Category.code, Category.name), "")
+    figures["by_unit"] = [] if scope is not None else sorted(
+        _split(by_unit, _names(Unit, Unit.id, Unit.name), "（未派遣）"),
         key=lambda r: (-r["overdue"], -r["open"], -r["total"]))
-    result["by_district"] = split(Segment.district, Segment.district, "（无路段）",
-                                  (Segment, Segment.id == Ticket.segment_id))
-    result["weeks"] = weeks(campaign, now, scope)
-    result.update(timeline(campaign, now))
-    return result
+    districts = _names(Segment, Segment.district, Segment.district)(by_segment)
+    by_district: dict = {}
+    for segment_id, tally in by_segment.items():
+        by_district.setdefault(districts.get(segment_id, (None, None))[0], Tally()).merge(tally)
+    figures["by_district"] = _split(by_district, lambda keys: {k: (k, k) for k in keys}, "（无路段）")
+    figures["weeks"] = weeks(campaign, now, problems)
+    figures.update(timeline(campaign, now))
+    return figures
+
+
+def _as_stored(moment: datetime):
+    """`moment` as the database hands a UTC column back untyped: SQLite's text ('2026-11-25 02:00:00.000000',
+    which sorts as the times do), PostgreSQL's naive datetime."""
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if db.session.get_bind().dialect.name == "sqlite":
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive
+
+
+def _names(model, key_column, label_column):
+    """ids -> {id: (key, label)} of the rows named (a category's code, a unit's id, a segment's district)."""
+    def read(ids) -> dict:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        return {row_id: (key, label) for row_id, key, label in db.session.execute(
+            select(model.id, key_column, label_column).where(model.id.in_(wanted)))}
+    return read
+
+
+def _split(tallies: dict, names, empty: str) -> list[dict]:
+    """Rows with their key (for the ticket list's filter: category code, unit id, district), most found first."""
+    named = names(tallies)
+    rows = [{"key": named.get(ident, (None, None))[0], "name": named.get(ident, (None, None))[1] or empty,
+             **tally.as_dict()} for ident, tally in tallies.items()]
+    return sorted(rows, key=lambda r: (-r["total"], r["name"]))
 
 
 @dataclass
@@ -133,32 +208,29 @@ def week_spans(campaign: Campaign, now: datetime) -> list[Week]:
     return spans
 
 
-def weeks(campaign: Campaign, now: datetime, scope=None) -> list[Week]:
-    """Each week's problems found and closed, those open at its end, and its deadlines met: one read of the
-    campaign's problems, each put in its weeks by bisection. A closure after the campaign's end falls in no week;
-    it shows in the summary."""
+def weeks(campaign: Campaign, now: datetime, problems) -> list[Week]:
+    """Each week's problems found and closed, those open at its end, and its deadlines met, from `problems`
+    ((reported_at, closed_at, deadline, rectified_at, status) of those found, times as stored: _as_stored), each
+    put in its weeks by bisection. A closure after the campaign's end falls in no week; it shows in the summary."""
     spans = week_spans(campaign, now)
     if not spans:
         return []
-    starts = [local_midnight(w.first) for w in spans]
-    stop = min(local_midnight(spans[-1].last + timedelta(days=1)), now)
+    starts = [_as_stored(local_midnight(w.first)) for w in spans]
+    stop = _as_stored(min(local_midnight(spans[-1].last + timedelta(days=1)), now))
 
-    def week_of(moment: datetime | None) -> Week | None:
+    def week_of(moment) -> Week | None:
         if moment is None or moment < starts[0] or moment >= stop:
             return None
         return spans[bisect_right(starts, moment) - 1]
 
-    rows = db.session.execute(select(Ticket.reported_at, Ticket.closed_at, Ticket.deadline, Ticket.rectified_at,
-                                     Ticket.status).where(found_condition(campaign, scope)))
-    for reported, closed, deadline, rectified, status in rows:
+    for reported, closed, deadline, rectified, status in problems:
         if (week := week_of(reported)) is not None:
             week.new += 1
         if (week := week_of(closed)) is not None:
             week.closed += 1
         if (week := week_of(deadline)) is not None:
             week.due += 1
-            if status in ("closed", "rectified") and rectified is not None and rectified <= deadline:
-                week.on_time += 1
+            week.on_time += status in PUT_RIGHT and rectified is not None and rectified <= deadline
     found = closed = 0
     for week in spans:  # open at a week's end: found by then, less closed by then (a closure follows its finding)
         found, closed = found + week.new, closed + week.closed

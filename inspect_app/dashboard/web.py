@@ -73,15 +73,10 @@ def index():
         patrol = today_brief(now())
     except ImportError:  # a build without 路段巡查
         patrol = None
-    try:  # the 专项整治行动 under way, counted live (a handful)
-        from ..campaigns.progress import running
-        campaigns = running(now())
-    except ImportError:
-        campaigns = []
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
         tasks=keytasks.totals(current_user, year, now()), tasks_year=year, tasks_period=keytasks.report_period(now()),
-        patrol=patrol, campaigns=campaigns,
+        patrol=patrol,
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,

@@ -36,6 +36,8 @@ class Ticket(db.Model):
         # from the index, a page of one status read newest first without sorting (ix_tickets_category_id walked a
         # category's 100,000 tickets of a million for its few open ones)
         Index("ix_tickets_category_status", "category_id", "status"),
+        # a category's tickets found within some dates (a 专项整治行动's), and a category's newest first
+        Index("ix_tickets_category_reported", "category_id", "reported_at"),
         # a segment's tickets, and its latest find before a moment (路段巡查's 最近巡查)
         Index("ix_tickets_segment_reported", "segment_id", "reported_at"),
     )
@@ -45,7 +47,7 @@ class Ticket(db.Model):
     year: Mapped[int]
     seq: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))  # ix_tickets_category_reported
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))  # ix_tickets_segment_reported
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)  # an assessment site (点位)
