@@ -242,6 +242,10 @@ def test_extension_and_reassign_through_the_api(api, browser, city, make_ticket)
     assert api.post(f"{url}/decide_extension", city.admin, json={"approved": "yes"}).status_code == 400
     decided = api.post(f"{url}/decide_extension", city.admin, json={"approved": True, "note": "同意"}).get_json()
     assert decided["deadline"] == "2027-01-30T23:59:59+08:00"
+    # the same unit again: refused, it would have given a fresh deadline without an extension's trace
+    same = api.post(f"{url}/reassign", city.admin, json={"unit_id": city.street_a.id})
+    assert same.status_code == 422 and "重新派遣给同一单位会重新计算整改期限" in same.get_json()["error"]["message"]
+    assert api.get(url, city.admin).get_json()["deadline"] == "2027-01-30T23:59:59+08:00"
     assert api.post(f"{url}/dispute", city.unit_a, json={"reason": "非本单位"}).get_json()["status"] == "disputed"
     assert api.post(f"{url}/reassign", city.admin, json={"unit_id": 9999}).status_code == 422
     moved = api.post(f"{url}/reassign", city.admin, json={"unit_id": city.street_b.id, "note": "改派"}).get_json()

@@ -376,6 +376,10 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
     unit = db.session.get(Unit, ident)
     if unit is None or not unit.active:
         raise Invalid("责任单位不存在或已停用。", code="invalid_unit")
+    if ticket.status == "assigned" and unit.id == ticket.unit_id:
+        # the same unit again would give it a fresh deadline: its 超期 and 督办 gone, without an extension's trace
+        raise Invalid(f"该问题已由{unit.name}整改中。重新派遣给同一单位会重新计算整改期限；如需更多时间，"
+                      "请由该单位申请延期、文明办审批。", code="same_unit")
     note = _note(note, False, "派遣说明")
     was_disputed = ticket.status == "disputed"
     _assign(ticket, unit, now, user, "reassign", note)
