@@ -227,3 +227,23 @@ def test_the_dashboard_shows_campaigns_under_way(browser, city, campaign):
     assert "进行中 1 项" in card and f'href="/campaigns/{campaign.id}">牛皮癣集中清理</a>' in card
     assert "第10天，共28天" in card and "50%" in card
     assert f'/tickets?campaign_id={campaign.id}&amp;overdue=1">1</a>' in card
+
+
+def test_the_campaign_form_refuses_what_matches_nothing(browser, city, clock):
+    clock.stop("2026-11-25T10:00")
+    office = browser(city.admin)
+    fields = {"name": "火星整治", "start_date": "2026-11-20", "end_date": "2026-12-20",
+              "category_ids": [str(city.niupixuan.id)], "districts": ["火星区"]}
+    refused = office.submit("/office/campaigns/new", "/office/campaigns/new", fields)
+    assert refused.status_code == 422 and "没有这个区县：火星区。" in refused.get_data(as_text=True)
+    refused = office.submit("/office/campaigns/new", "/office/campaigns/new",
+                            {**fields, "districts": [], "start_date": "1990-01-01", "end_date": "1990-12-20"})
+    assert refused.status_code == 422 and "开始日期应在今天前后一年以内。" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Campaign)) is None
+    # over the new year: the 通报 names the year it ends in
+    saved = office.submit("/office/campaigns/new", "/office/campaigns/new",
+                          {**fields, "districts": ["江城区"], "end_date": "2027-01-10"})
+    assert saved.status_code == 302
+    campaign = db.session.scalar(select(Campaign))
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "2026年11月20日起在江城区开展“火星整治”" in text and "行动至2027年1月10日结束" in text

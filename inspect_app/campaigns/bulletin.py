@@ -55,8 +55,11 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
     categories = "、".join(c.name for c in campaign.categories)
     late = [u for u in f["by_unit"] if u["overdue"]]
     numbers = iter("一二三四")
+    # 行动至2027年1月5日结束 when it ends in another year than it began
+    until = (format_cn_date(campaign.end_date) if campaign.end_date.year != campaign.start_date.year
+             else _day(campaign.end_date))
     body = [Para(f"{short}于{format_cn_date(campaign.start_date)}起在{place}开展{name}，集中整治{categories}问题，"
-                 + (f"行动至{_day(campaign.end_date)}结束。现将截至{_day(today)}的进展情况通报如下。" if running else
+                 + (f"行动至{until}结束。现将截至{_day(today)}的进展情况通报如下。" if running else
                     f"行动已于{format_cn_date(campaign.end_date)}结束。现将行动开展情况通报如下。")),
             Heading(f"{next(numbers)}、总体情况")]
     if f["total"]:

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from ..common.errors import Invalid
 from ..common.ids import row_id
+from ..common.timeutil import local
 from ..extensions import db
 from ..tickets.campaigns import Campaign
 from ..units.models import Category
-from . import fields
+from . import fields, reference
 
 
 def list_campaigns() -> list[Campaign]:
@@ -34,6 +35,9 @@ def save_campaign(data: Mapping, category_ids: list, district_names: list, now: 
         raise Invalid("结束日期不能早于开始日期。", code="invalid_date")
     if (end - start).days > 366:
         raise Invalid("一次专项行动最长一年。", code="invalid_date")
+    today = local(now).date()
+    if abs((start - today).days) > 366:  # 1990-01-01 was taken (a slip of the date picker)
+        raise Invalid("开始日期应在今天前后一年以内。", code="invalid_date")
     ids = {row_id(i) for i in category_ids} - {None}
     categories = list(db.session.scalars(select(Category).where(Category.id.in_(ids)))) if ids else []
     if not categories or len(categories) != len(ids):
@@ -47,6 +51,10 @@ def save_campaign(data: Mapping, category_ids: list, district_names: list, now: 
     campaign.name, campaign.start_date, campaign.end_date = name, start, end
     campaign.note = fields.text(data.get("note"), "说明", 500)
     campaign.categories = categories
+    known = set(reference.districts())
+    unknown = sorted({str(d).strip() for d in district_names if str(d).strip()} - known)
+    if unknown:  # the form offers the segments' districts; another name matches no problem
+        raise Invalid(f"没有这个区县：{'、'.join(unknown)}。", code="invalid_district")
     campaign.districts = [str(d) for d in district_names]
     db.session.flush()
     return campaign
