@@ -87,7 +87,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     per = "每个区县各抽取" if draw.get("per_district") else "共抽取"
     body: list = [Para(
         f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{_dates(rnd, scores)}"
-        f"组织开展了{rnd.name}（{rnd.kind_label}）。本轮按点位类型随机抽取点位（{per}{kinds}，随机种子{rnd.seed}，"
+        f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。本轮按点位类型随机抽取点位（{per}{kinds}，随机种子{rnd.seed}，"
         f"可复核），由督查员逐项实地测评，共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
     summary = (f"本轮应测评点位{overall['drawn']}个，已测评{overall['submitted']}个，平均得分{_score(overall['score'])}分"
                f"（满分{scores['full_score']:g}分），全部达标点位{overall['full_marks']}个，发现不达标问题"
