@@ -170,13 +170,14 @@ def test_the_office_accepts_a_report_and_the_citizen_sees_it_through(api, browse
     assert "市民来件" in queue and re.search(r'nav-count[^>]*>1<', queue)  # the menu counts what waits
     page = f"/intake/{item.id}"
     assert "13800000000" in office.get(page).get_data(as_text=True).replace(" ", "")  # the office may call back
+    # the office emptied the place and the words: the ticket keeps the citizen's (it went out saying nothing)
     response = office.submit(page, f"/intake/{item.id}/accept", {"category": "niupixuan", "segment_id": "",
-                                                                 "unit_ids": "", "address": item.address,
-                                                                 "description": item.description})
+                                                                 "unit_ids": "", "address": " ", "description": ""})
     assert response.status_code == 303
     ticket = db.session.scalar(select(Ticket))
     assert (ticket.source, ticket.unit_id, ticket.status) == ("citizen", city.street_a.id, "assigned")
     assert ticket.reporter_id == city.admin.id and ticket.description == "站牌上贴满小广告"
+    assert ticket.address == item.address == "人民路东段公交站"
     assert [p.key for p in ticket.photos] == [p.key for p in item.photos]  # the same files, not copies
     assert office.submit(page, f"/intake/{item.id}/accept", {"category": "niupixuan"}).status_code == 303
     assert db.session.scalar(select(func.count(Ticket.id))) == 1  # a second accept made nothing
@@ -537,10 +538,11 @@ def test_an_outside_deadline_is_never_passed_by_the_categorys(city, now):
     assert accepted(now - timedelta(hours=1)).deadline == rule  # already past: not overdue at birth
     assert accepted(soon, source="hotline").deadline == soon
 
-    # 退单, then the office hands it to another unit: the superior's time limit still binds the new unit
+    # the office hands it to another unit: the superior's time limit still binds the new unit
     from inspect_app.tickets import services as tickets
-    moved = tickets.reassign(city.admin, ticket, now + timedelta(hours=3), city.roads.id, "改派市政")
-    assert moved.unit_id == city.roads.id and moved.deadline == soon and moved.lead_part.deadline == soon
+    assert ticket.unit_id == city.roads.id
+    moved = tickets.reassign(city.admin, ticket, now + timedelta(hours=3), city.street_b.id, "改派属地街道")
+    assert moved.unit_id == city.street_b.id and moved.deadline == soon and moved.lead_part.deadline == soon
     assert moved.due_by == soon
     assert tickets.reassign(city.admin, moved, soon + timedelta(hours=1), city.street_a.id, "").deadline > soon
 

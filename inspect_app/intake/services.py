@@ -304,16 +304,16 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
     segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
-    description = fields.get("description")
-    if description is None:
-        description = item.description
+    # the office may reword the report; left empty, the ticket keeps the sender's words and place (emptied, a
+    # ticket went to the unit saying nothing of the problem)
+    description = (fields.get("description") or "").strip() or item.description
     if item.case_number and item.case_number not in description:
         note = f"上级测评反馈：{item.case_number}" if item.source == "superior" else f"12345热线工单 {item.case_number}"
         description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
                        segment_id=segment_id, lat=item.lat, lon=item.lon,
-                       address=fields.get("address") if fields.get("address") is not None else item.address,
+                       address=(fields.get("address") or "").strip() or item.address,
                        description=description, source=item.source, due_by=item.due_at, site_id=item.site_id,
                        unit_ids=parse_unit_ids(many(fields, "unit_ids")))
     ticket, _ = create_ticket(user, report, now)
