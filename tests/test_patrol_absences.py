@@ -23,6 +23,8 @@ def records() -> int:
 def test_recorded_days_are_no_longer_missed(city, browser, clock):
     """Leave and a meeting recorded for inspector2, desk work on a day the inspector also walked: the month counts
     them apart from the days unexplained, the day and the 轨迹 name them, the export writes them."""
+    for user in (city.inspector, city.inspector2):  # their accounts were made before the month looked at
+        user.created_at = at("2026-01-05T09:00")
     db.session.add(Patrol(user_id=city.inspector.id, segment_id=city.seg_a.id, at=at("2026-11-02T09:00"),
                           lat=28.2301, lon=112.935, distance_m=11, note=""))
     db.session.commit()

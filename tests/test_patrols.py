@@ -496,6 +496,8 @@ def test_the_month_calendar(city, browser, make_ticket, clock):
     an inspector their own."""
     from inspect_app.patrols.days import month_sheet
 
+    for user in (city.inspector, city.inspector2):  # their accounts were made before the month looked at
+        user.created_at = at("2026-01-05T09:00")
     for user, when in ((city.inspector, "2026-11-02T09:00"), (city.inspector, "2026-11-02T11:00"),
                        (city.inspector, "2026-11-03T09:30"), (city.admin, "2026-11-07T10:00")):
         db.session.add(Patrol(user_id=user.id, segment_id=city.seg_a.id, at=at(when), lat=28.2301, lon=112.935,

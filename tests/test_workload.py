@@ -20,6 +20,8 @@ from inspect_app.tickets import services as tickets
 @pytest.fixture
 def november(city, make_ticket):
     """A November of two inspectors (and the office, and days just outside the month)."""
+    for user in (city.inspector, city.inspector2):  # their accounts were made before the month looked at
+        user.created_at = at("2026-01-05T09:00")
     from inspect_app.assessment import checklist
     from inspect_app.assessment.models import Round, RoundSite
     from inspect_app.sites.models import Site, SiteKind
@@ -193,6 +195,15 @@ def test_no_day_before_the_first_check_in_is_missed(app, city, november, api, br
         .get_data(as_text=True)  # the Friday before: nobody's missed day
     assert '<div class="err"><b>2</b><span>名督查员当日无记录' in office.get("/patrols/day?date=2026-11-17") \
         .get_data(as_text=True)
+    # an inspector whose account was made on Monday the 23rd misses no day before it (4 working days, 23–26th,
+    # and the 27th and 30th: 6)
+    late = create_user("inspector9", "inspector", "Late-2026-pass", at("2026-11-23T15:00"))
+    db.session.commit()
+    month = month_sheet(date(2026, 11, 1), clock())
+    assert [(p.username, p.missed_days) for p in month.people][-1] == ("inspector9", 6)
+    assert "inspector9" not in office.get("/patrols/day?date=2026-11-20").get_data(as_text=True)  # before it
+    assert "inspector9" in office.get("/patrols/day?date=2026-11-24").get_data(as_text=True)
+    db.session.delete(late)
     db.session.delete(first)
     db.session.commit()
     rows = api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from ..auth.models import User
 from ..common.errors import BadRequest, NotFound
@@ -94,7 +94,10 @@ def day_summary(day: date) -> list[PersonDay]:
     v = visits(first, end, placed_only=False).c
     rows = db.session.execute(select(v.user_id, v.at, v.segment_id, v.checkin).order_by(v.user_id, v.at)).all()
     seen = {user_id for user_id, *_ in rows}
-    inspector = (User.role == INSPECTOR) & User.active.is_(True)
+    # an account made after the day was nobody's inspector that day (unless it checked in before it was made: a
+    # city's history loaded with its accounts, as the demo's)
+    inspector = (User.role == INSPECTOR) & User.active.is_(True) & (
+        User.created_at.is_(None) | (User.created_at < end) | checked_in_before_account())
     people = {row.id: PersonDay(row.id, row.display_name or row.username, row.username, inspector=bool(row.inspector))
               for row in db.session.execute(select(User.id, User.display_name, User.username,
                                                    inspector.label("inspector")).where(inspector | User.id.in_(seen)))}
@@ -107,6 +110,12 @@ def day_summary(day: date) -> list[PersonDay]:
         if asked.user_id in people:
             people[asked.user_id].asked = asked
     return sorted(people.values(), key=lambda p: (not p.out, p.first or datetime.min, p.username))
+
+
+def checked_in_before_account():
+    """SQL, per user: a check-in before their account was made (history loaded with the accounts): an index seek on
+    ix_patrols_user_at."""
+    return exists(select(Patrol.id).where(Patrol.user_id == User.id, Patrol.at < User.created_at))
 
 
 def patrols_began() -> date | None:
@@ -369,9 +378,11 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
                for day in (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))]
     people: dict[int, PersonMonth] = {}
 
-    def person(user_id: int, name: str, username: str, expected: bool) -> PersonMonth:
+    def person(user_id: int, name: str, username: str, expected: bool, since: date | None) -> PersonMonth:
+        """`since`: the day their account was made (no day before it is theirs to miss)."""
         return people.setdefault(user_id, PersonMonth(user_id, name, username, [
-            DayCell(day, workday, future, expected and in_use, ongoing=day == today)
+            DayCell(day, workday, future, expected and in_use and (since is None or day >= since),
+                    ongoing=day == today)
             for day, workday, future, in_use in days_of]))
 
     v = visits(local_midnight(first_day), local_midnight(last_day + timedelta(days=1)), placed_only=False,
@@ -385,10 +396,21 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
         rows = [row for row in rows if row[0] == only]
     seen = {user_id for user_id, *_ in rows} | {user_id for user_id, _ in finds}
     inspector = (User.role == INSPECTOR) & User.active.is_(True)
-    whom = select(User.id, User.display_name, User.username, inspector.label("expected"))
+    whom = select(User.id, User.display_name, User.username, inspector.label("expected"), User.created_at,
+                  checked_in_before_account().label("earlier"))
+    # each person's visits in the span: a day with one before their account was made means history loaded with
+    # the accounts (the demo's, a test's), not a newcomer: their days count from 巡查打卡's start
+    first_out = {}
+    for user_id, day, *_ in rows:
+        first_out[user_id] = min(first_out.get(user_id, day), day)
+    for user_id, day in finds:
+        first_out[user_id] = min(first_out.get(user_id, day), day)
     for row in db.session.execute(whom.where(User.id == only) if only is not None
                                   else whom.where(inspector | User.id.in_(seen))):
-        person(row.id, row.display_name or row.username, row.username, bool(row.expected))
+        made = local(row.created_at).date() if row.created_at is not None else None
+        if made is not None and (row.earlier or first_out.get(row.id, "9999") < made.isoformat()):
+            made = None
+        person(row.id, row.display_name or row.username, row.username, bool(row.expected), made)
     for user_id, day, checkins, total, first, last in rows:
         cell = people[user_id].cells[(date.fromisoformat(day) - first_day).days]
         cell.checkins, cell.finds, cell.first, cell.last = int(checkins), total - int(checkins), first, last
