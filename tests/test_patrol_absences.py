@@ -151,6 +151,14 @@ def test_refusals_keep_nothing(city, browser, clock):
         answer = office.submit("/patrols/absences", "/patrols/absences", fields, script=True)
         assert answer.status_code == status and words in answer.get_json()["error"]["message"], fields
     assert records() == 1
+    # on the page (no script): the form again with what was typed and why
+    answer = office.submit("/patrols/absences", "/patrols/absences", {
+        "user_id": me, "first_day": "2026-12-10", "last_day": "2026-12-08", "kind": "meeting", "note": "市级培训"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'role="alert">结束日期不能早于开始日期' in page
+    for kept in (f'<option value="{me}" selected>', 'name="first_day" required value="2026-12-10"',
+                 'name="last_day" value="2026-12-08"', '<option value="meeting" selected>', 'value="市级培训"'):
+        assert kept in page, kept
     # the day after the record is free
     assert office.submit("/patrols/absences", "/patrols/absences", {"user_id": me, "first_day": "2026-12-04",
                                                                     "kind": "desk"}).status_code == 303

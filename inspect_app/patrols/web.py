@@ -216,8 +216,13 @@ def month_export(fmt: str):
 @requires(OFFICE)
 def absences_page():
     """请假外出登记: the form, and the records with a day in the month asked for (this one by default)."""
+    return _absences_page(request.args.get("month"))
+
+
+def _absences_page(month: str | None, typed: dict | None = None, error: str | None = None):
+    """The page; after a refused record, its form again with what was typed and why."""
     moment = now()
-    first = days.asked_month(request.args.get("month"), moment, ahead=True)
+    first = days.asked_month(month, moment, ahead=True)
     last, today = days.month_last(first), local(moment).date()
     following = last + timedelta(days=1)
     return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
@@ -225,13 +230,26 @@ def absences_page():
                            reply_max=absences.REPLY_MAX, waiting=absences.waiting_requests(), span=_span,
                            today=today, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=following.strftime("%Y-%m")  # no further than the page reads (a year on)
-                           if following <= today.replace(day=1).replace(year=today.year + 1) else None)
+                           if following <= today.replace(day=1).replace(year=today.year + 1) else None,
+                           typed=typed or {}, form_error=error)
+
+
+def _typed_again(problem: ServiceError, page):
+    """A person's form refused for what they typed: `page(typed, message)` shows it again (a script hears the
+    error as it is)."""
+    if is_script():
+        raise problem
+    db.session.rollback()
+    return page({k: v for k, v in request.form.items() if k != "csrf_token"}, problem.message), problem.status
 
 
 @bp.post("/absences")
 @requires(OFFICE)
 def absences_post():
-    row = absences.record(request.form, current_user, now())
+    try:
+        row = absences.record(request.form, current_user, now())
+    except ServiceError as problem:
+        return _typed_again(problem, lambda typed, error: _absences_page(None, typed, error))
     flash(f"已登记：{row.user.display_name or row.user.username} {_span(row)}{row.kind_label}"
           f"{'（' + row.note + '）' if row.note else ''}。", "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
@@ -304,12 +322,7 @@ def leave_post():
     try:
         row = absences.ask(request.form, current_user, now())
     except ServiceError as problem:
-        if is_script():
-            raise
-        # the page again with the dates, the kind and the note as typed, and the reason above the form
-        db.session.rollback()
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _leave_page(None, typed, problem.message), problem.status
+        return _typed_again(problem, lambda typed, error: _leave_page(None, typed, error))
     flash(f"已提交申请：{_span(row)}{row.kind_label}，待文明办审批。", "success")
     return done(url_for(".leave"))
 
