@@ -61,6 +61,16 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     edit = f"/letters/{letter.id}/edit"
     form = office.get(edit).get_data(as_text=True)
     assert "预览草稿（PDF）" in form and 'name="revision"' in form and "{count}" in form
+    # a refused save: the form again as typed (the text, the 抄送, the date), the reason on top; nothing saved
+    refused = office.submit(edit, edit, {"revision": str(letter.revision), "kind": "listed", "level": "2",
+                                         "reply_by": "2026-11-01", "title": "改过的标题", "body": "改过的正文",
+                                         "report_to": "", "cc": "市委办公室"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'role="alert">整改时限不能早于今天' in page
+    for kept in ('value="2026-11-01"', 'value="改过的标题"', ">改过的正文</textarea>", 'value="市委办公室"',
+                 '<option value="listed" selected>', '<option value="2" selected>'):
+        assert kept in page, kept
+    assert fresh(Letter, letter.id).cc != "市委办公室"
     saved = office.submit(edit, edit, {"revision": str(letter.revision), "kind": "supervision", "level": "1",
                                        "reply_by": "2026-12-03", "title": "关于督促整改人民路、建设路沿线问题的督办函",
                                        "body": "截至{as_of}，{you}有{count}个问题未整改。\n一、整改要求\n请于{reply_by}前整改。\n特此函告。",

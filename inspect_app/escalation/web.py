@@ -171,18 +171,30 @@ def new():
 def edit(letter_id: int):
     letter = _letter(letter_id)
     if request.method == "POST":
-        actions.perform("edit", current_user, letter, now(), request.form)
+        try:
+            actions.perform("edit", current_user, letter, now(), request.form)
+        except ServiceError as problem:
+            if is_script() or problem.status in (403, 404, 409):
+                raise  # 409: signed or changed meanwhile: the page says why
+            # the form again with what was typed (the text, the date, the problems ticked) and why: a refused
+            # save brought back the saved draft, the edited text lost
+            db.session.rollback()
+            return _edit_page(_letter(letter_id), request.form, problem.message), problem.status
         flash("草稿已保存。", "success")
         return done(url_for(".edit", letter_id=letter.id))
     if letter.status != "draft":
         return redirect(url_for(".detail", letter_id=letter.id))
+    return _edit_page(letter)
+
+
+def _edit_page(letter, typed=None, error: str | None = None):
     candidates = list(db.session.scalars(
         select(Ticket).where(Ticket.unit_id.in_(letter.unit_ids), Ticket.status.in_(OPEN_STATUSES),
                              Ticket.id.not_in(letter.ticket_ids or [0]))
         .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(200)).unique())
     return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates,
-                           units=active_units())
+                           units=active_units(), typed=typed, form_error=error)
 
 
 @bp.post("/letters/<int:letter_id>/discard")
