@@ -55,6 +55,14 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     assert page.index("甲街道办事处") < page.index("乙街道办事处")  # grouped, the larger group first
     assert '<b class="nav-count"' in office.get("/letters").get_data(as_text=True)  # the menu's count
     ids = [str(p.id) for p in db.session.scalars(select(Proposal).order_by(Proposal.id))]
+    # refused (a date gone by): the proposals again as ticked, with the date and why; nothing drafted
+    refused = office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": ids[:1],
+                                                                   "reply_by": "2026-11-01"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'role="alert">整改时限不能早于今天' in page
+    assert f'name="proposal_ids" value="{ids[0]}" checked>' in page
+    assert f'name="proposal_ids" value="{ids[1]}">' in page and 'name="reply_by" value="2026-11-01"' in page
+    assert db.session.scalar(select(Letter)) is None
     response = office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": ids})
     assert response.status_code == 303 and "/edit" in response.location
     letter = db.session.scalar(select(Letter))
@@ -184,8 +192,7 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
 def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser):
     office = browser(city.admin)
     response = office.submit("/letters/new", "/letters/new", {"ticket_ids": "abc"})
-    assert response.status_code == 303
-    assert "问题编号应为整数" in office.get("/letters/new").get_data(as_text=True)
+    assert response.status_code == 400 and 'role="alert">问题编号应为整数' in response.get_data(as_text=True)
     assert office.post("/letters/new", data={"ticket_ids": str(overdue[0].id)}).status_code == 400  # no CSRF token
     draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
     db.session.commit()
@@ -194,6 +201,21 @@ def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser)
     assert stale.status_code == 303 and "草稿刚被其他人修改过" in office.get(edit).get_data(as_text=True)
     page = office.get("/letters/new?unit_id=" + str(city.street_a.id)).get_data(as_text=True)
     assert overdue[0].number in page and 'name="ticket_ids"' in page
+    # overdue and not yet under 督办: ticked; once under 督办, not (a letter of its level again is refused)
+    ticked = f'name="ticket_ids" value="{overdue[0].id}" checked>'
+    assert ticked in page
+    supervised = db.session.get(Ticket, overdue[0].id)
+    supervised.escalation_level = 1
+    db.session.commit()
+    assert ticked not in office.get("/letters/new?unit_id=" + str(city.street_a.id)).get_data(as_text=True)
+    supervised.escalation_level = 0
+    db.session.commit()
+    refused = office.submit("/letters/new?unit_id=" + str(city.street_a.id), "/letters/new", {
+        "unit_ids": str(city.street_a.id), "ticket_ids": str(overdue[0].id), "kind": "listed",
+        "reply_by": "2026-11-01"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'role="alert">整改时限不能早于今天' in page
+    assert f'name="ticket_ids" value="{overdue[0].id}" checked>' in page and '<option value="listed" selected>' in page
     assert office.get("/letters/new?unit_id=x").status_code == 400
     templates = office.get("/letters/templates").get_data(as_text=True)
     assert "挂牌督办函" in templates and "督查通报" in templates

@@ -119,7 +119,8 @@ def sign_queue():
 
 @bp.get("/letters/proposals", endpoint="proposals")
 @requires(LEADERSHIP)
-def proposals_page():
+def proposals_page(typed=None, error: str | None = None):
+    """The proposals; after a refused compilation (`typed`: the form posted), those ticked and the date again."""
     moment = now()
     open_items = proposals.open_proposals(moment)
     free = [p for p in open_items if p.letter_id is None]
@@ -127,7 +128,8 @@ def proposals_page():
     return render_template("escalation/proposals.html", groups=proposals.by_unit(free), drafted=drafted,
                            total=len(free), mode=mode(), moment=moment, kinds=KIND_LABELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
-                           may_compile=has_role(current_user, OFFICE), returned=services.returned_drafts())
+                           may_compile=has_role(current_user, OFFICE), returned=services.returned_drafts(),
+                           typed=typed, form_error=error)
 
 
 @bp.post("/letters/proposals/dismiss")
@@ -145,16 +147,31 @@ def dismiss_proposals():
 @requires(OFFICE)
 def new():
     if request.method == "POST":
-        if request.form.get("from") == "proposals":
-            drafts = compose.create_batch(current_user, now(), request.form)
-        else:
-            drafts = [compose.create_draft(current_user, now(), request.form)]
+        batch = request.form.get("from") == "proposals"
+        try:
+            drafts = (compose.create_batch(current_user, now(), request.form) if batch
+                      else [compose.create_draft(current_user, now(), request.form)])
+        except ServiceError as problem:
+            if is_script():
+                raise
+            # the page again with what was ticked and typed, and why: it came back with its defaults (every
+            # proposal ticked again, the problems of the same-level letter too)
+            db.session.rollback()
+            if batch:
+                return proposals_page(request.form, problem.message), problem.status
+            return _new_page(inputs.ids(request.form, "unit_ids", "责任单位") or [], request.form,
+                             problem.message), problem.status
         if len(drafts) == 1:
             flash("已生成督办函草稿，请核对文字、预览后送领导签发。", "success")
             return done(url_for(".edit", letter_id=drafts[0].id))
         flash(f"已按督办级别生成草稿 {len(drafts)} 份，请逐份核对后送领导签发。", "success")
         return done(url_for(".letters", status="draft"))
-    unit_ids = inputs.ids(request.args, "unit_id", "责任单位") or []
+    return _new_page(inputs.ids(request.args, "unit_id", "责任单位") or [])
+
+
+def _new_page(unit_ids: list[int], typed=None, error: str | None = None):
+    """编制督办函: the units' problems in hand; ticked by default those overdue and not yet under 督办 (one already
+    in a letter of that level is refused); after a refusal, what was ticked and typed."""
     chosen = [u for u in active_units() if u.id in unit_ids]
     tickets = []
     if chosen:
@@ -163,7 +180,7 @@ def new():
             .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(500)).unique())
     return render_template("escalation/new.html", units=active_units(), chosen=chosen, tickets=tickets,
                            kinds=KIND_LABELS, levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
-                           open_statuses=OPEN_STATUSES)
+                           open_statuses=OPEN_STATUSES, typed=typed, form_error=error)
 
 
 @bp.route("/letters/<int:letter_id>/edit", methods=["GET", "POST"])
