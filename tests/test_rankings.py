@@ -533,6 +533,10 @@ def test_publish_stores_an_immutable_snapshot_with_its_number_and_new_versions(c
     assert overdue.id in entries["JDB"].ticket_ids["overdue"]
     assert first.formula_text.startswith("满分100分，日常督查")
     assert first.rules["scheme"]["code"] == "default"
+    db.session.commit()
+    # the same person's click again within a minute (a double click, two tabs): the version it made, no 2号
+    assert services.publish(NOV, AFTER_NOV + timedelta(seconds=30), user=city.admin).id == first.id
+    assert db.session.scalar(select(func.count(Ranking.id))) == 1
 
     overdue.status, overdue.rectified_at, overdue.closed_at = "closed", at("2026-12-02T09:00"), at("2026-12-02T10:00")
     city.street_b.name = "乙街道（新名称）"
@@ -556,10 +560,14 @@ def test_publish_stores_an_immutable_snapshot_with_its_number_and_new_versions(c
     assert [r.version for r in services.versions_of(second)] == [2, 1]
 
 
-def test_a_future_period_is_not_published(city):
+def test_a_future_period_is_not_published(city, browser, clock):
     from inspect_app.common.errors import Conflict
     with pytest.raises(Conflict):
         services.publish(parse_period("2027-01"), AFTER_NOV, user=city.admin)
+    # its preview offers no 提前发布 (it was offered, then refused)
+    clock.stop(AFTER_NOV)
+    page = browser(city.admin).get("/rankings/preview?period=2027-01").get_data(as_text=True)
+    assert "尚未开始，不能发布" in page and "提前发布" not in page
 
 
 def test_scheduled_publication_happens_once(app, city, add):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -404,6 +404,17 @@ def early_notice(period: Period, now: datetime) -> str | None:
             f"{_day_and_time(now)}，此后发现和整改的问题都不计入，且发布即占用一个正式文号。")
 
 
+REPEAT_SECONDS = 60  # a person's publication of a period again within this is the same click, not a new version
+
+
+def _just_published(period_key: str, user, now: datetime) -> Ranking | None:
+    """The version of the period `user` published in the last REPEAT_SECONDS, if any (asked behind the number
+    series' lock, so a second request sees the first one's row)."""
+    return db.session.scalar(select(Ranking).where(
+        Ranking.period == period_key, Ranking.published_by_id == user.id,
+        Ranking.published_at >= now - timedelta(seconds=REPEAT_SECONDS)).order_by(Ranking.version.desc()).limit(1))
+
+
 def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None,
             early: bool | None = None) -> Ranking | None:
     """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
@@ -427,6 +438,8 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     lock_sequence(NUMBER_SERIES, year)
     if schedule_slot and already_scheduled(period.key, schedule_slot):
         return None
+    if user is not None and (just := _just_published(period.key, user, now)) is not None:
+        return just  # the same click twice (a double click, two tabs): the version it made, not a second 文号
     computed = compute(period, now)
     if schedule_slot and computed.quiet:
         log.info("rankings %s %s: nothing happened in the period, not published", schedule_slot, period.key)

@@ -65,7 +65,8 @@ def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet:
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
                            schemes=services.schemes() if preview else [],
-                           early_notice=services.early_notice(period, now()) if preview else None)
+                           early_notice=services.early_notice(period, now()) if preview else None,
+                           not_started=preview and period.start >= now())
 
 
 def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[tuple[str, list[str]]]]]:
