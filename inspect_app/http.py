@@ -126,6 +126,15 @@ def now() -> datetime:
     return g.request_now
 
 
+# how a refusal names a query argument a page's filter sets (the name stays, for the API's callers)
+ARG_LABELS = {"from": "开始日期", "to": "结束日期", "page": "页码", "per_page": "每页条数", "unit_id": "责任单位",
+              "campaign_id": "专项行动", "site_id": "点位", "reporter_id": "上报人", "date": "日期"}
+
+
+def _arg_label(name: str) -> str:
+    return f"{ARG_LABELS[name]}（{name}）" if name in ARG_LABELS else f"参数 {name} "
+
+
 def int_arg(args, name: str, low: int = 1, high: int = 10**9, default: int | None = None) -> int | None:
     """An integer query-string argument in [low, high]; absent gives `default`; anything else answers 400."""
     raw = (args.get(name) or "").strip()
@@ -134,9 +143,9 @@ def int_arg(args, name: str, low: int = 1, high: int = 10**9, default: int | Non
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"参数 {name} 应为整数。", code=f"invalid_{name}") from None
+        raise BadRequest(f"{_arg_label(name)}应为整数。", code=f"invalid_{name}") from None
     if not low <= value <= high:
-        raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+        raise BadRequest(f"{_arg_label(name)}超出范围。", code=f"invalid_{name}")
     return value
 
 
@@ -148,9 +157,9 @@ def date_arg(args, name: str) -> date | None:
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"参数 {name} 应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
+        raise BadRequest(f"{_arg_label(name)}应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
     if not 2000 <= value.year <= 2100:
-        raise BadRequest(f"参数 {name} 超出范围。", code=f"invalid_{name}")
+        raise BadRequest(f"{_arg_label(name)}超出范围。", code=f"invalid_{name}")
     return value
 
 

@@ -295,6 +295,20 @@ def mine():
     return render_template("tickets/mine.html", items=items, total=total, flt=flt)
 
 
+def _filter_or_back(endpoint: str):
+    """The list's filter, or (a day or a number mistyped, a range back to front) the list again without the
+    argument at fault, the other filters kept, and why on top: a bare 400 page lost the search."""
+    try:
+        return queries.parse_filter(request.args), None
+    except BadRequest as problem:
+        faulty = ("from", "to") if problem.code == "invalid_date_range" else (problem.code.removeprefix("invalid_"),)
+        if not any(name in request.args for name in faulty):
+            raise
+        flash(problem.message, "error")
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in faulty]
+        return None, redirect(url_for(endpoint) + ("?" + urlencode(kept) if kept else ""), 303)
+
+
 @bp.get("/unit/tickets")
 @requires(UNITS)
 def unit_list():
@@ -302,7 +316,9 @@ def unit_list():
     tabs = {key: (status, part) for key, _, status, part in UNIT_TABS}
     if tab not in tabs:
         tab = "todo"
-    flt = queries.parse_filter(request.args)
+    flt, back = _filter_or_back("tickets.unit_list")
+    if back is not None:
+        return back
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"  # a campaign's problems, as its page counts them: voided ones aside
@@ -337,7 +353,9 @@ def verify_queue():
 @bp.get("/tickets")
 @requires(CITYWIDE)
 def office_list():
-    flt = queries.parse_filter(request.args)
+    flt, back = _filter_or_back("tickets.office_list")
+    if back is not None:
+        return back
     items, total = list_cards(current_user, flt, now())
     districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
                                    .distinct().order_by(Segment.district))
