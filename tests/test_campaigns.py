@@ -6,10 +6,11 @@ import io
 from datetime import date
 
 import pytest
-from conftest import City, at, processed
+from conftest import PASSWORD, City, at, processed
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from inspect_app.auth.services import create_user
 from inspect_app.campaigns import progress
 from inspect_app.extensions import db
 from inspect_app.tickets import services as tickets
@@ -123,6 +124,12 @@ def test_a_unit_sees_its_own_problems_in_a_campaign(browser, api, city, campaign
     assert "以下为本单位牵头或协办整改的问题" in listing and "本单位问题" in listing
     assert f'href="/unit/tickets?tab=all&amp;campaign_id={campaign.id}">3</a>' in listing
     assert 'href="/campaigns/"' in listing  # the menu, while it runs
+    # the police have none in it: said plainly, not a page of zeros
+    police = create_user("jj_clerk", "unit", PASSWORD, at("2026-11-01T09:00"), unit=city.police)
+    db.session.commit()
+    assert "本单位在该行动中暂无问题" in browser(police).get("/campaigns/").get_data(as_text=True)
+    none = browser(police).get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "本单位在该行动中暂无问题。请对照牛皮癣问题开展自查。" in none and "逐周进展" not in none
     page = unit.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "按责任单位" not in page and "乙街道办事处" not in page and "进展通报" not in page
     assert "结案率 66.7%" in page and "删除该专项行动" not in page
