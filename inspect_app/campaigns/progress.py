@@ -128,22 +128,22 @@ def figures(campaign: Campaign, now: datetime, scope=None) -> dict:
         for tally in (total, by_category.setdefault(category_id, Tally()), by_unit.setdefault(unit_id, Tally()),
                       by_segment.setdefault(segment_id, Tally())):
             tally.add(status, due, on_time, overdue, count)
-    figures = total.as_dict()
-    figures["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": statuses.get(s, 0)}
+    out = total.as_dict()
+    out["by_status"] = [{"status": s, "label": STATUS_LABELS[s], "count": statuses.get(s, 0)}
                             for s in STATUS_LABELS]
-    figures["voided"] = statuses.get(VOIDED, 0)
-    figures["by_category"] = _split(by_category, _names(Category, Category.code, Category.name), "")
-    figures["by_unit"] = [] if scope is not None else sorted(
+    out["voided"] = statuses.get(VOIDED, 0)
+    out["by_category"] = _split(by_category, _names(Category, Category.code, Category.name), "")
+    out["by_unit"] = [] if scope is not None else sorted(
         _split(by_unit, _names(Unit, Unit.id, Unit.name), "（未派遣）"),
         key=lambda r: (-r["overdue"], -r["open"], -r["total"]))
     districts = _names(Segment, Segment.district, Segment.district)(by_segment)
     by_district: dict = {}
     for segment_id, tally in by_segment.items():
         by_district.setdefault(districts.get(segment_id, (None, None))[0], Tally()).merge(tally)
-    figures["by_district"] = _split(by_district, lambda keys: {k: (k, k) for k in keys}, "（无路段）")
-    figures["weeks"] = weeks(campaign, now, problems)
-    figures.update(timeline(campaign, now))
-    return figures
+    out["by_district"] = _split(by_district, lambda keys: {k: (k, k) for k in keys}, "（无路段）")
+    out["weeks"] = weeks(campaign, now, problems)
+    out.update(timeline(campaign, now))
+    return out
 
 
 def _as_stored(moment: datetime):
