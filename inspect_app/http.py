@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 import orjson
 from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
                    send_file)
+from werkzeug.datastructures import MultiDict
 
 from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, BadRequest, ServiceError
 from .common.timeutil import utcnow
@@ -28,6 +29,22 @@ class UnsupportedMediaType(ServiceError):
 def is_script() -> bool:
     """A submission from one of our pages' scripts, which wants JSON rather than a redirect."""
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def form_again(problem: ServiceError, show, passes=(403, 404, 409), message: str | None = None,
+               left_out=("csrf_token",)):
+    """A person's form refused for what they typed: `show(typed, message)`, the page again with that form as typed
+    (a MultiDict: ticked boxes keep their lists; files cannot be kept) and why, at the refusal's status. Nothing is
+    kept: the session is rolled back (a file written goes with it, boundary.py). A script hears the error as it is,
+    and so does a refusal in `passes` (by default 403, 404, 409: the form is not theirs, or gone; its page says
+    why)."""
+    if is_script() or problem.status in passes:
+        raise problem
+    from .extensions import db
+
+    db.session.rollback()
+    typed = MultiDict([(k, v) for k, v in request.form.items(multi=True) if k not in left_out])
+    return show(typed, problem.message if message is None else message), problem.status
 
 
 def wants_json() -> bool:

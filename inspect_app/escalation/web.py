@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import done, is_script, local_url, now
+from ..http import done, form_again, local_url, now
 from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
@@ -152,15 +152,10 @@ def new():
             drafts = (compose.create_batch(current_user, now(), request.form) if batch
                       else [compose.create_draft(current_user, now(), request.form)])
         except ServiceError as problem:
-            if is_script():
-                raise
             # the page again with what was ticked and typed, and why: it came back with its defaults (every
             # proposal ticked again, the problems of the same-level letter too)
-            db.session.rollback()
-            if batch:
-                return proposals_page(request.form, problem.message), problem.status
-            return _new_page(inputs.ids(request.form, "unit_ids", "责任单位") or [], request.form,
-                             problem.message), problem.status
+            return form_again(problem, proposals_page if batch else lambda typed, why: _new_page(
+                inputs.ids(typed, "unit_ids", "责任单位") or [], typed, why), passes=())
         if len(drafts) == 1:
             flash("已生成督办函草稿，请核对文字、预览后送领导签发。", "success")
             return done(url_for(".edit", letter_id=drafts[0].id))
@@ -191,12 +186,9 @@ def edit(letter_id: int):
         try:
             actions.perform("edit", current_user, letter, now(), request.form)
         except ServiceError as problem:
-            if is_script() or problem.status in (403, 404, 409):
-                raise  # 409: signed or changed meanwhile: the page says why
-            # the form again with what was typed (the text, the date, the problems ticked) and why: a refused
-            # save brought back the saved draft, the edited text lost
-            db.session.rollback()
-            return _edit_page(_letter(letter_id), request.form, problem.message), problem.status
+            # the form again with what was typed (the text, the date, the problems ticked) and why: a refused save
+            # brought back the saved draft, the edited text lost (409: signed or changed meanwhile)
+            return form_again(problem, lambda typed, why: _edit_page(_letter(letter_id), typed, why))
         flash("草稿已保存。", "success")
         return done(url_for(".edit", letter_id=letter.id))
     if letter.status != "draft":
@@ -296,11 +288,7 @@ def return_draft(letter_id: int):
     try:
         actions.perform("return", current_user, letter, now(), request.form)
     except ServiceError as problem:
-        if is_script() or problem.status in (403, 404, 409):
-            raise
-        db.session.rollback()
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _detail_page(letter_id, "return", typed, problem.message), problem.status
+        return form_again(problem, lambda typed, why: _detail_page(letter_id, "return", typed, why))
     flash(actions.ACTIONS["return"].message(letter), "success")
     return done(url_for(".sign_queue"))
 
@@ -323,12 +311,9 @@ def reply(letter_id: int):
     try:
         actions.perform("reply", current_user, letter, now(), request.form, request.files)
     except ServiceError as problem:
-        if is_script() or problem.status in (403, 404, 409):
-            raise  # 409: the letter is done and the form is gone; its page says why
-        # A person's form: the letter's page again with the reply typed so far (files cannot be kept) and why.
-        db.session.rollback()  # nothing kept, and any file written is removed (boundary)
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _detail_page(letter_id, "reply", typed, form_message(problem)), problem.status
+        # the letter's page again with the reply typed so far and why (409: the letter is done and the form gone)
+        return form_again(problem, lambda typed, why: _detail_page(letter_id, "reply", typed, why),
+                          message=form_message(problem))
     flash(actions.ACTIONS["reply"].message(letter), "success")
     return _back(letter.id, "#replies")
 

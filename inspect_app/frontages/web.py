@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import done, int_arg, is_script, now, pdf_bytes
+from ..http import done, form_again, int_arg, now, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
@@ -105,13 +105,8 @@ def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error:
 
 
 def _refused(problem: ServiceError, frontage_id: int, failed: str):
-    """A person's form refused for what they typed: the page again with it (a script, or a form gone, 404 or
-    409, hears the error as it is)."""
-    if is_script() or problem.status in (403, 404, 409):
-        raise problem
-    db.session.rollback()
-    typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    return _detail_page(frontage_id, failed, typed, problem.message), problem.status
+    """The frontage's page again with the refused form as typed (http.form_again)."""
+    return form_again(problem, lambda typed, why: _detail_page(frontage_id, failed, typed, why))
 
 
 @bp.post("/<int:frontage_id>/notices")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..common.errors import ServiceError
 from ..escalation.uploads import form_message
 from ..extensions import db
-from ..http import int_arg, is_script, now
+from ..http import form_again, int_arg, now
 from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
@@ -111,12 +111,10 @@ def _act(task_id: int, name: str):
     try:
         result = actions.perform(name, current_user, task, now(), request.form, request.files)
     except ServiceError as problem:
-        if is_script() or problem.status in (403, 404, 409):
-            raise  # 409: the task moved on (done, already claimed) and the form is gone; its page says why
-        # A person's form: the task's page again with what they typed (files cannot be kept) and the reason.
-        db.session.rollback()  # nothing kept, and any file written is removed (boundary)
-        typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
-        return _detail_page(task_id, name, typed, form_message(problem)), problem.status
+        # the task's page again with what they typed and the reason (409: the task moved on, done or already
+        # claimed, and the form is gone; its page says why)
+        return form_again(problem, lambda typed, why: _detail_page(task_id, name, typed, why),
+                          message=form_message(problem))
     flash(actions.ACTIONS[name].message(result), "success")
     return redirect(url_for(".detail", task_id=task.id) + "#reports")
 

@@ -13,8 +13,7 @@ from ..common.dayspan import day_span, shortcuts
 from ..common.errors import ServiceError
 from ..common.timeutil import fmt as clock_text
 from ..common.timeutil import local
-from ..extensions import db
-from ..http import date_range_args, done, is_script, now
+from ..http import date_range_args, done, form_again, now
 from ..navigation import WHEN
 from ..office import downloads
 from ..photos.service import send_stored
@@ -234,22 +233,13 @@ def _absences_page(month: str | None, typed: dict | None = None, error: str | No
                            typed=typed or {}, form_error=error)
 
 
-def _typed_again(problem: ServiceError, page):
-    """A person's form refused for what they typed: `page(typed, message)` shows it again (a script hears the
-    error as it is)."""
-    if is_script():
-        raise problem
-    db.session.rollback()
-    return page({k: v for k, v in request.form.items() if k != "csrf_token"}, problem.message), problem.status
-
-
 @bp.post("/absences")
 @requires(OFFICE)
 def absences_post():
     try:
         row = absences.record(request.form, current_user, now())
     except ServiceError as problem:
-        return _typed_again(problem, lambda typed, error: _absences_page(None, typed, error))
+        return form_again(problem, lambda typed, error: _absences_page(None, typed, error), passes=())
     flash(f"已登记：{row.user.display_name or row.user.username} {_span(row)}{row.kind_label}"
           f"{'（' + row.note + '）' if row.note else ''}。", "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
@@ -322,7 +312,7 @@ def leave_post():
     try:
         row = absences.ask(request.form, current_user, now())
     except ServiceError as problem:
-        return _typed_again(problem, lambda typed, error: _leave_page(None, typed, error))
+        return form_again(problem, lambda typed, error: _leave_page(None, typed, error), passes=())
     flash(f"已提交申请：{_span(row)}{row.kind_label}，待文明办审批。", "success")
     return done(url_for(".leave"))
 

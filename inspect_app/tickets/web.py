@@ -23,7 +23,7 @@ from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
-from ..http import done, int_arg, is_script, local_url, now
+from ..http import done, form_again, int_arg, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
                       requires, sees_citywide)
@@ -504,12 +504,10 @@ def act(ticket_id: int, action: str):
     try:
         actions.perform(todo, current_user, ticket, now(), request.form, request.files)
     except ServiceError as problem:
-        if is_script() or problem.status in (403, 404, 409):
-            raise  # 409: the ticket moved on and the form is gone; its page says why (a flashed message)
-        # A person's form: the ticket's page again with that form open, what they typed kept, and the reason.
-        db.session.rollback()
-        typed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "next")}
-        return _detail_page(ticket_id, action, typed, problem.message), problem.status
+        # the ticket's page again with that form open, what they typed kept, and the reason (409: the ticket moved
+        # on and the form is gone; its page says why, a flashed message)
+        return form_again(problem, lambda typed, why: _detail_page(ticket_id, action, typed, why),
+                          left_out=("csrf_token", "next"))
     flash(f"{ticket.number}：{todo.message}", "success")
     return done(local_url(request.form.get("next")) or url_for(".detail", ticket_id=ticket.id))
 
