@@ -5,7 +5,7 @@ searches' LIKE of what the user typed, and INSERT ... ON CONFLICT in the session
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Float, Integer, String, case, func, literal_column, or_
 from sqlalchemy.ext.compiler import compiles
@@ -184,3 +184,26 @@ def _not_indexed_default(element, compiler, **kw):  # PostgreSQL and str(stateme
 @compiles(not_indexed, "sqlite")
 def _not_indexed_sqlite(element, compiler, **kw):
     return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def untyped_rows(statement) -> list[tuple]:
+    """All rows as the DBAPI gives them, no type processing: for counting many rows in Python (the dashboard's
+    breakdowns, a campaign's problems). A time comes back as stored: compare it with stored_moment()."""
+    from ..extensions import db
+
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def stored_moment(moment: datetime):
+    """An aware `moment` as untyped_rows hands a UTC column back: SQLite's text ('2026-11-25 02:00:00.000000', which
+    sorts as the times do), PostgreSQL's naive datetime."""
+    from ..extensions import db
+
+    naive = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if db.session.get_bind().dialect.name == "sqlite":
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive

@@ -28,7 +28,7 @@ from typing import NamedTuple
 from flask import current_app
 from sqlalchemy import and_, false, func, literal_column, select, union_all
 
-from ..common.sql import count_where
+from ..common.sql import count_where, untyped_rows
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..rankings.periods import Period, containing
@@ -208,16 +208,7 @@ def _tickets(flag_columns, where) -> list[tuple]:
     million tickets cost ~4× the index range scan itself (a month's 27,000 due tickets: ~120 ms of CPU grouped,
     ~35 ms fetched as plain tuples); Counter then tallies them at C speed. Rows come straight from the DBAPI
     cursor: SQLAlchemy Row objects would double the fetch for nothing (the columns are integers and flags)."""
-    return _fetch(select(Ticket.category_id, Ticket.unit_id, Ticket.segment_id, *flag_columns).where(*where))
-
-
-def _fetch(statement) -> list[tuple]:
-    """All rows as the DBAPI gives them (plain columns only: no type processing)."""
-    result = db.session.connection().execute(statement)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
+    return untyped_rows(select(Ticket.category_id, Ticket.unit_id, Ticket.segment_id, *flag_columns).where(*where))
 
 
 def _remember(key: str, now: datetime, compute):
@@ -241,9 +232,9 @@ def reference() -> Reference:
     """Read every refresh (three small SELECTs, rows as the DBAPI gives them) but turned into dicts, segment
     records and the map's key only when they differ from the rows read last: they change seldom, and that work
     was a tenth of a refresh. Kept by content, so a change shows at the next refresh."""
-    raw = (_fetch(select(Category.id, Category.code, Category.name, Category.group, Category.active)),
-           _fetch(select(Unit.id, Unit.code, Unit.name, Unit.active)),
-           _fetch(select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id)))
+    raw = (untyped_rows(select(Category.id, Category.code, Category.name, Category.group, Category.active)),
+           untyped_rows(select(Unit.id, Unit.code, Unit.name, Unit.active)),
+           untyped_rows(select(Segment.id, Segment.name, Segment.district, Segment.coords_json, Segment.unit_id)))
     kept = _REFERENCE[0] if _REFERENCE else None
     if kept is not None and kept[0] == raw:
         return kept[1]
@@ -376,7 +367,7 @@ def breakdowns(period: Period, now: datetime) -> dict:
     closed_due = and_(cond["closed"], *due_before_today)
     grouped, no = (Ticket.category_id, Ticket.unit_id, Ticket.segment_id), false()
     today_rows: dict[int, list] = {0: [], 1: [], 2: []}
-    for row in _fetch(union_all(
+    for row in untyped_rows(union_all(
             select(literal_column("0"), *grouped, cond["on_time"], no, no).where(Ticket.deadline >= today, *due[1:]),
             select(literal_column("1"), *grouped, no, no, no).where(Ticket.reported_at >= today,
                                                                      Ticket.reported_at < end),
