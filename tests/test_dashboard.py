@@ -102,9 +102,8 @@ def test_page_for_leaders_with_links_sorting_and_svg(client, city, tickets):
     assert re.search(rf'href="/tickets\?(overdue=1&amp;unit_id={city.street_a.id}|unit_id={city.street_a.id}&amp;overdue=1)"', html)
     assert "/tickets?status=open&amp;category=niupixuan" in html
     assert "/tickets?overdue=1&amp;district=" in html
-    # map dots (drawn when the figures are stored) link to the segment's unit's open tickets for this reader
-    assert re.search(r'<a href="/tickets\?(unit_id=\d+&amp;status=open|status=open&amp;unit_id=\d+)"><circle [^>]+>'
-                     r'<title>[^<]+：在办\d+件', html)
+    # map dots (drawn when the figures are stored) link to the segment's open tickets for this reader
+    assert re.search(r'<a href="/tickets\?segment_id=\d+&amp;status=open"><circle [^>]+><title>[^<]+：在办\d+件', html)
     assert "当前超期" in html and "按期结案率" in html
     # the due count beside this month's rate names its month (it once read as last month's)
     assert re.search(r"<small>本月应结案 \d+ · 上月同期 (—|[\d.]+%)</small>", html)
@@ -199,6 +198,27 @@ def test_stored_figures_serve_every_reader_until_they_expire(app, tickets, city)
     assert recounted["last"]["new"] == first["last"]["new"] + 1
 
 
+def test_a_map_dot_opens_the_problems_its_tooltip_counts(client, city, tickets):
+    """A dot's tooltip counts its segment's open problems, whichever unit has them; its link once opened its 属地
+    unit's list (another unit's problems on the segment missing, the unit's problems elsewhere added)."""
+    from html import unescape
+
+    db.session.add(Ticket(number="2026-899999", year=2026, seq=89999, status="assigned", category_id=city.parking.id,
+                           unit_id=city.police.id, segment_id=city.seg_a.id, reporter_id=city.inspector.id,
+                           reported_at=at("2026-11-24T09:00"), deadline=at("2026-11-24T11:00")))
+    db.session.commit()
+    sign_in(client, city.leader)
+    html = client.get("/dashboard/").get_data(as_text=True)
+    dots = re.findall(r'<a href="([^"]+)"><circle [^>]+><title>([^<：]+)：在办(\d+)件(?:，超期(\d+)件)?</title>', html)
+    assert {(unescape(name), int(n), int(late or 0)) for _, name, n, late in dots} == \
+        {(city.seg_a.name, 2, 2), (city.seg_b.name, 2, 0)}  # t2 and the police's car, both late; t3 and t4
+    for href, name, n, late in dots:
+        page = client.get(unescape(href)).get_data(as_text=True)
+        assert f"<small>{n} 件</small>" in page and f"责任路段：<b>{unescape(name)}</b>" in page
+        overdue = client.get(unescape(href) + "&overdue=1").get_data(as_text=True)
+        assert f"<small>{int(late or 0)} 件</small>" in overdue
+
+
 def test_the_refresh_job_recounts_ahead_of_readers(app, tickets, city):
     from datetime import timedelta
 
@@ -210,7 +230,7 @@ def test_the_refresh_job_recounts_ahead_of_readers(app, tickets, city):
     refresh_job(NOW + timedelta(seconds=10))
     after = services.current_dashboard(NOW + timedelta(seconds=20))  # fresh, so read, not recounted
     assert after["last"]["new"] == before["last"]["new"] + 1
-    assert after["map"]["dots"] and all(isinstance(unit, int) and "<circle" in dot for unit, dot in after["map"]["dots"])
+    assert after["map"]["dots"] and all(isinstance(seg, int) and "<circle" in dot for seg, dot in after["map"]["dots"])
     assert after["by_unit"][0].on_time_rate is None or 0 <= after["by_unit"][0].on_time_rate <= 1
 
 
@@ -240,17 +260,16 @@ def test_map_is_drawn_once_and_linked_per_reader():
     rows = {1: NS(active=3, overdue=1), 2: NS(active=1, overdue=0), 3: NS(active=2, overdue=0), 4: NS(active=5, overdue=0)}
     layout = charts.map_layout(segments, rows)
     assert json.loads(json.dumps(layout)) == layout  # stored as it is
-    assert [unit for unit, _ in layout["dots"]] == [7, None, 7]  # biggest first; a segment without a line has no dot
+    assert [seg for seg, _ in layout["dots"]] == [1, 3, 2]  # biggest first; a segment without a line has no dot
     kept = json.loads(json.dumps(charts.map_base(segments)))  # the lines and dot positions, as stored
     assert charts.map_layout(segments, rows, kept) == layout
-    asked = []
 
-    def link(unit_id):
-        asked.append(unit_id)
-        return f"/tickets?unit_id={unit_id}" if unit_id else None
+    def link(segment_id):  # a reader who may not open segment 3's list (none may: this test's choice)
+        return f"/tickets?segment_id={segment_id}" if segment_id != 3 else None
     svg = str(charts.map_with_links(layout, link))
-    assert asked == [7, None]  # once per unit, not per dot
-    assert svg.count('<a href="/tickets?unit_id=7">') == 2 and svg.count("</a>") == 2 and svg.endswith("</svg>")
+    # each dot opens what its tooltip counts: its segment's problems, not its 属地 unit's
+    assert svg.count('<a href="/tickets?segment_id=1">') == 1 and svg.count('<a href="/tickets?segment_id=2">') == 1
+    assert "segment_id=3" not in svg and svg.count("</a>") == 2 and svg.endswith("</svg>")
     assert "&lt;一&gt;路：在办3件，超期1件" in svg and "<一>" not in svg
 
 

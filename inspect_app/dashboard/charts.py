@@ -86,7 +86,7 @@ def map_svg(segments: dict, by_segment: dict, link: Callable[[object], str | Non
     """Road segments as lines and, at each segment's middle, a dot sized by its open tickets (red: some overdue).
 
     `segments`: {id: row with coords_json, name, district, unit_id}; `by_segment`: {id: Row with active/overdue};
-    `link(unit_id) -> url | None` for each dot (the unit's open tickets).
+    `link(segment_id) -> url | None` for each dot (the segment's open tickets).
     """
     return map_with_links(map_layout(segments, by_segment), link)
 
@@ -154,7 +154,7 @@ def map_base(segments: dict) -> dict:
 
 def map_layout(segments: dict, by_segment: dict, base: dict | None = None) -> dict:
     """The map drawn without links (they depend on who reads it): {"svg": the picture up to the dots, or the empty
-    message; "dots": [[unit_id, dot markup], ...], biggest first}. Plain strings and lists, so the stored dashboard
+    message; "dots": [[segment_id, dot markup], ...], biggest first}. Plain strings and lists, so the stored dashboard
     (snapshots.py) keeps it as it is and a page only joins it (thousands of segments at city scale).
     `base`: map_base(segments), when the caller keeps it."""
     base = base or map_base(segments)
@@ -179,7 +179,7 @@ def map_layout(segments: dict, by_segment: dict, base: dict | None = None) -> di
             tip = escape(f"{seg.name}：在办{active}件" + (f"，超期{overdue}件" if overdue else ""))
             dot = drawn_here[key] = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{color}">'
                                      f'<title>{tip}</title></circle>')  # its stroke: the group's (DOTS)
-        add([seg.unit_id, dot])
+        add([seg_id, dot])
     return {"svg": base["svg"], "dots": dots}
 
 
@@ -200,15 +200,12 @@ _DRAWN: list[tuple[list, dict, dict]] = []  # [(points, positions, {dot key: mar
 
 
 def map_with_links(layout: dict, link: Callable[[object], str | None]) -> Markup:
-    """The stored map with each dot linked for this reader; `link(unit_id)` is asked once per unit."""
+    """The stored map with each dot linked for this reader to what its tooltip counts: `link(segment_id)`."""
     if layout["dots"] is None:
         return Markup(layout["svg"])
-    links: dict = {}
     parts = [layout["svg"], DOTS]
-    for unit_id, dot in layout["dots"]:
-        if unit_id not in links:
-            url = link(unit_id)
-            links[unit_id] = f'<a href="{escape(url)}">' if url else None
-        parts.append(f"{links[unit_id]}{dot}</a>" if links[unit_id] else dot)
+    for segment_id, dot in layout["dots"]:
+        url = link(segment_id)
+        parts.append(f'<a href="{escape(url)}">{dot}</a>' if url else dot)
     parts.append("</g></svg>")
     return Markup("".join(parts))

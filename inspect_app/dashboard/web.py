@@ -63,7 +63,7 @@ def index():
         "trend": charts.trend_svg(data["trend"], css="wide"),
         "trend_phone": charts.trend_svg(data["trend"][-PHONE_TREND_WEEKS:], width=380, height=240, css="narrow"),
         "map": charts.map_with_links(services.map_for_page(data["map"]),
-                                     lambda unit_id: ticket_list_url(unit_id=unit_id, status="open")),
+                                     lambda segment_id: ticket_list_url(segment_id=segment_id, status="open")),
     }
     from ..keytasks import services as keytasks  # the year's 创建任务, counted live (a few hundred rows at most)
 

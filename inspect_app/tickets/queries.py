@@ -177,6 +177,7 @@ class TicketFilter:
     campaign_id: int | None = None
     source: str | None = None       # rules.SOURCES
     site_id: int | None = None      # an assessment site (点位)
+    segment_id: int | None = None   # a road segment (责任路段): the 领导看板's map links each dot to its problems
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
     my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
@@ -204,6 +205,7 @@ def parse_filter(args) -> TicketFilter:
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
+        segment_id=int_arg(args, "segment_id"),
         reporter_id=int_arg(args, "reporter_id"),
         repeated=flag_arg(args, "repeated"),
         date_from=date_from,
@@ -281,6 +283,9 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.site_id:
         shape.append("site_id")
         params["f_site_id"] = flt.site_id
+    if flt.segment_id:
+        shape.append("segment_id")
+        params["f_segment_id"] = flt.segment_id
     if flt.date_from:
         shape.append("from")
         params["f_from"] = local_midnight(flt.date_from)
@@ -339,6 +344,7 @@ _CONDITIONS = {
     "campaign_districts": lambda: _campaign(True),
     "source": lambda: Ticket.source == bindparam("f_source"),
     "site_id": lambda: Ticket.site_id == bindparam("f_site_id"),
+    "segment_id": lambda: Ticket.segment_id == bindparam("f_segment_id"),
     "from": lambda: Ticket.reported_at >= bindparam("f_from"),
     "to": lambda: Ticket.reported_at < bindparam("f_to"),
 }

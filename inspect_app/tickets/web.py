@@ -363,8 +363,9 @@ def office_list():
     # the site the list is filtered to, named on the page; an unknown id filters to no rows, as an unknown unit does
     site = db.session.get(Site, flt.site_id) if flt.site_id else None
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
+    segment = db.session.get(Segment, flt.segment_id) if flt.segment_id else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
-                           reporter=reporter, units=active_units(), categories=active_categories(),
+                           reporter=reporter, segment=segment, units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
                            export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
