@@ -189,7 +189,13 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     clock.set("2026-12-10T10:00:00+08:00")
     inspector = browser(city.inspector)  # signed in again: the session of 30 November has expired
     no_photo = inspector.submit(page, page, {"passed": "0", "note": "又有小广告"}, multipart=True)
-    assert no_photo.status_code == 303 and fresh(Recheck, recheck.id).status == "open"
+    assert no_photo.status_code == 400 and fresh(Recheck, recheck.id).status == "open"
+    shown = no_photo.get_data(as_text=True)  # the page again: the reason beside the form, the note as typed
+    assert "复查未通过，请上传现场照片。" in shown and ">又有小广告</textarea>" in shown
+    broken = inspector.submit(page, page, {"passed": "0", "note": "又有小广告", "photos": [
+        (io.BytesIO(b"not a photo at all"), "x.jpg", "image/jpeg")]}, multipart=True)
+    assert broken.status_code in (400, 415, 422) and ">又有小广告</textarea>" in broken.get_data(as_text=True)
+    assert fresh(Recheck, recheck.id).status == "open" and db.session.scalar(select(func.count(Ticket.id))) == 1
     failed = inspector.submit(page, page, {"passed": "0", "note": "电线杆上又贴满小广告", "photos": [file_tuple()]},
                               multipart=True)
     assert failed.status_code == 303, failed.get_data(as_text=True)[:300]

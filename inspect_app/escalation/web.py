@@ -442,16 +442,26 @@ def recheck(recheck_id: int):
     if request.method == "POST":
         moment = now()
         passed = inputs.flag(request.form.get("passed"))
-        photos = []
-        meta = None
-        if passed is False:  # photos are read (decoded) only for a failed re-check, which files a new ticket
-            photos = read_uploads(request.files.getlist("photos"), required=False, now=moment)
-            meta = parse_photo_meta(request.form.get("photo_meta"), len(photos), moment)
-        followup.do_recheck(current_user, item, moment, passed, request.form.get("note"), photos, meta)
+        try:
+            photos = []
+            meta = None
+            if passed is False:  # photos are read (decoded) only for a failed re-check, which files a new ticket
+                photos = read_uploads(request.files.getlist("photos"), required=False, now=moment)
+                meta = parse_photo_meta(request.form.get("photo_meta"), len(photos), moment)
+            followup.do_recheck(current_user, item, moment, passed, request.form.get("note"), photos, meta)
+        except ServiceError as problem:  # the note typed comes back with the reason (the photos cannot)
+            return form_again(problem, lambda typed, why: _recheck_page(item, typed, why))
         if item.status == "failed":
             flash(f"复查未通过，已重新立案 {item.new_ticket.number}，并标记为回潮。", "success")
             return done(url_for("tickets.detail", ticket_id=item.new_ticket_id))
         flash("复查通过。", "success")
         return done(local_url(request.form.get("next")) or url_for(".rechecks"))
+    return _recheck_page(item)
+
+
+def _recheck_page(item, typed=None, error: str | None = None):
+    """A 回头看's page; a refused result comes back as typed, the reason beside the form that sent it."""
+    typed = typed or {}
     return render_template("escalation/recheck.html", item=item, moment=now(),
-                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"])
+                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], typed=typed, form_error=error,
+                           failed=("pass" if typed.get("passed") == "1" else "fail") if error else None)
