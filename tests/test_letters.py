@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from inspect_app.common.models import current_value
 from inspect_app.escalation import compose, proposals, replies, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import (
-    EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
+    KIND_LEVELS, EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
 )
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
@@ -204,6 +205,8 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
         ({"ticket_ids": [closed.id]}, 409, "ticket_not_open"),
         ({"ticket_ids": [overdue[1].id], "level": 7}, 400, "invalid_level"),
         ({"ticket_ids": [overdue[1].id], "kind": "poem"}, 400, "invalid_kind"),
+        ({"ticket_ids": [overdue[1].id], "kind": ["supervision"]}, 400, "invalid_kind"),
+        ({"ticket_ids": [overdue[1].id], "kind": {"a": 1}}, 400, "invalid_kind"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "2020-01-01"}, 422, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "tomorrow"}, 400, "invalid_reply_by"),
         ({"unit_ids": [99999]}, 422, "invalid_unit"),
@@ -217,6 +220,45 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
     assert api.post(url, city.leader, json={"ticket_ids": [overdue[1].id]}).status_code == 403
     assert api.post(url, city.admin, data="ticket_ids=1").status_code == 415
     assert db.session.scalar(select(func.count(Letter.id))) == 0  # nothing half-written
+
+
+def test_supervision_goes_a_step_at_a_time(app, city, file_ticket, api, clock):
+    """A 督办函 says its problems are past their deadline, a 挂牌督办函 that a 督办函 came first, a 约谈通知 that
+    挂牌督办 did; each letter gives the unit until its date. A letter by hand that skips a step, or comes before the
+    unit's time is up, is refused (as the sweep would not propose it), at compiling and again at 签发."""
+    url = "/api/v1/letters"
+    late = file_ticket(at_time=at("2026-11-25T09:00:00+08:00"))   # 24 hours: late since Thursday 09:00
+    fresh_one = file_ticket(at_time=at("2026-11-27T08:00:00+08:00"))  # late only from Saturday 08:00
+
+    def compose_(ticket, kind):
+        response = api.post(url, city.admin, json={"ticket_ids": [ticket.id], "kind": kind})
+        return response.status_code, (response.get_json().get("error") or {}).get("code"), response.get_json()
+
+    status, code, body = compose_(fresh_one, "supervision")
+    assert (status, code) == (409, "ticket_not_overdue") and "尚未超期" in body["error"]["message"]
+    assert compose_(late, "listed")[:2] == (409, "level_skipped")
+    status, code, body = compose_(late, "summons")
+    assert (status, code) == (409, "level_skipped") and "应先普通督办，不能直接约谈" in body["error"]["message"]
+    # a 督查通报 only names problems: any open one may be in it
+    assert compose_(fresh_one, "bulletin")[0] == 201
+    status, _, letter = compose_(late, "supervision")
+    assert status == 201
+    assert api.post(f"{url}/{letter['id']}/sign", city.leader, json={}).status_code == 200
+    reply_by = db.session.get(Letter, letter["id"]).reply_by
+    status, code, body = compose_(late, "listed")  # the unit's time under the 督办函 has not run out
+    assert (status, code) == (409, "level_not_due") and "临江文明督〔2026〕1号" in body["error"]["message"]
+    assert compose_(late, "supervision")[:2] == (409, "ticket_already_at_level")
+    clock.stop(reply_by + timedelta(minutes=1))
+    status, _, listed = compose_(late, "listed")
+    assert status == 201
+    assert compose_(late, "summons")[:2] == (409, "level_skipped")  # not before the 挂牌督办 is issued
+    # a draft that fitted when compiled is checked again at 签发: an extension since gives the unit more time
+    ticket = db.session.get(Ticket, late.id)
+    ticket.deadline = reply_by + timedelta(days=30)
+    db.session.commit()
+    refused = api.post(f"{url}/{listed['id']}/sign", city.leader, json={})
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (409, "level_not_due")
+    assert db.session.get(Letter, listed["id"]).status == "draft"
 
 
 def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
@@ -539,21 +581,27 @@ def test_each_kind_prints_in_its_form(app, city, file_ticket, kind, form):
     "…文件" mark, numbered pages, 版记 with 印发. The draft says 草稿 and has no number; the issued one its number."""
     from inspect_app.escalation.letters_pdf import build_letter_pdf
 
-    tickets = [file_ticket(), file_ticket(City.ON_B)]
-    draft = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [t.id for t in tickets], "kind": kind})
+    ids = [file_ticket().id, file_ticket(City.ON_B).id]
+    moment = at(MONDAY)
+    for lower in range(1, KIND_LEVELS[kind] if kind != "bulletin" else 1):  # 督办 goes a step at a time
+        below = compose.create_draft(city.admin, moment, {"ticket_ids": ids, "level": lower})
+        signing.sign(city.leader, below, moment)
+        db.session.commit()
+        moment = below.reply_by + timedelta(minutes=1)
+    draft = compose.create_draft(city.admin, moment, {"ticket_ids": ids, "kind": kind})
     db.session.commit()
     out = io.BytesIO()
-    build_letter_pdf(draft, out, at(MONDAY))
+    build_letter_pdf(draft, out, moment)
     pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
     assert "草稿" in pages[0] and "〔2026〕" not in "".join(pages)
-    signing.sign(city.leader, draft, at(MONDAY))
+    signing.sign(city.leader, draft, moment)
     db.session.commit()
     out = io.BytesIO()
     build_letter_pdf(draft, out)
     pages = [("".join((p.extract_text() or "").split())) for p in PdfReader(io.BytesIO(out.getvalue())).pages]
     text = "".join(pages)
     prefix = "临江文明通" if kind == "bulletin" else "临江文明督"
-    assert f"{prefix}〔2026〕1号" in pages[0] and "草稿" not in text
+    assert f"{prefix}〔2026〕{draft.seq}号" in pages[0] and "草稿" not in text
     assert "甲街道办事处、乙街道办事处：" in pages[0]
     assert "甲街道办事处（1件）" in text and "乙街道办事处（1件）" in text  # the 问题清单 grouped by unit
     assert "经系统核查" not in text and "系统核查" not in text

@@ -17,7 +17,7 @@ from inspect_app.tickets import services as ticket_services
 from inspect_app.tickets.models import Ticket
 from inspect_app.tickets.relapse import TicketRelapse
 
-from test_letters import FRIDAY, MONDAY, minimal_pdf
+from test_letters import AFTER_REPLY_BY as LATER, FRIDAY, MONDAY, minimal_pdf
 
 
 @pytest.fixture(autouse=True)
@@ -214,13 +214,13 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
 
 def _closed_in_two_letters(city, letter, photo):
     """The letter's ticket put in a 挂牌督办 letter too, then rectified and closed: (its item, the ticket, the
-    second letter)."""
+    second letter). The 挂牌督办 once the 督办函's time has run out (reply by Wednesday 2 December)."""
     [item] = letter.items
     ticket = item.ticket
-    listed = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [ticket.id], "level": 2})
-    signing.sign(city.leader, listed, at(MONDAY))
-    ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
-    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    listed = compose.create_draft(city.admin, at(LATER), {"ticket_ids": [ticket.id], "level": 2})
+    signing.sign(city.leader, listed, at(LATER))
+    ticket_services.rectify(city.unit_a, fresh(Ticket, ticket.id), at(LATER), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(LATER), "")
     return item, ticket, listed
 
 
@@ -229,26 +229,26 @@ def test_a_ticket_in_two_letters_is_rechecked_once(app, city, letter, clock, pho
     same spot twice, nor let a second 未通过 file the same 回潮 again."""
     item, ticket, listed = _closed_in_two_letters(city, letter, photo)
     db.session.commit()
-    assert len(followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY))) == 1
-    assert followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY)) == []  # already queued
+    assert len(followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(LATER))) == 1
+    assert followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(LATER)) == []  # already queued
     db.session.commit()
     [recheck] = db.session.scalars(select(Recheck)).all()
     assert recheck.letter_id == letter.id and recheck.ticket_id == ticket.id
     # once that re-check is done, a later letter may send someone again
-    recheck.status, recheck.done_at = "passed", at(MONDAY)
+    recheck.status, recheck.done_at = "passed", at(LATER)
     db.session.commit()
-    assert len(followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(MONDAY))) == 1
+    assert len(followup.queue_rechecks(city.admin, fresh(type(listed), listed.id), at(LATER))) == 1
 
 
 def test_a_duplicate_recheck_left_from_before_is_done_with_the_first(app, city, letter, clock, photo):
     """Databases from before one re-check per problem may hold two open ones for a problem: doing one does both."""
     item, ticket, listed = _closed_in_two_letters(city, letter, photo)
     for each in (letter, listed):  # as the old code queued them
-        db.session.add(Recheck(letter_id=each.id, ticket_id=ticket.id, unit_id=item.unit_id, due_at=at(MONDAY),
-                               created_at=at(MONDAY)))
+        db.session.add(Recheck(letter_id=each.id, ticket_id=ticket.id, unit_id=item.unit_id, due_at=at(LATER),
+                               created_at=at(LATER)))
     db.session.commit()
     first, second = db.session.scalars(select(Recheck).order_by(Recheck.id)).all()
-    followup.do_recheck(city.inspector, first, at("2026-12-01T10:00:00+08:00"), "0", "又贴上了",
+    followup.do_recheck(city.inspector, first, at("2026-12-07T10:00:00+08:00"), "0", "又贴上了",
                         photos=[processed()])
     db.session.commit()
     first, second = fresh(Recheck, first.id), fresh(Recheck, second.id)

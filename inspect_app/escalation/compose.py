@@ -27,7 +27,8 @@ from ..units.models import Unit
 from ..workdays.calendar import load_calendar
 from . import inputs, proposals as proposal_service
 from .models import KIND_LABELS, KIND_LEVELS, LEVEL_KINDS, MAX_LEVEL, Letter, LetterItem, LetterUnit, Proposal
-from .settings import level_delays
+from .levels import target_level
+from .settings import level_delays, level_text
 from .sweep import assist_part
 from .wording import clean_body, clean_line, clean_title, template_for
 
@@ -49,9 +50,9 @@ def _level(value) -> int | None:
 
 
 def _kind(value) -> str | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
-    if value not in KIND_LABELS:
+    if not isinstance(value, str) or value not in KIND_LABELS:  # a list or an object is no kind (and unhashable)
         raise BadRequest(f"文书种类只能是 {'、'.join(KIND_LABELS)}。", code="invalid_kind")
     return value
 
@@ -91,7 +92,7 @@ def _tickets(ticket_ids: list[int]) -> list[Ticket]:
     return [found[i] for i in ticket_ids]
 
 
-def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = None,
+def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: Letter | None = None,
                  unit_id: int | None = None) -> None:
     """Whether this ticket may be listed in a letter of this kind and level for `unit_id` (default: its lead unit;
     an assisting unit for its own part) — also checked again at 签发."""
@@ -115,6 +116,8 @@ def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = 
         .order_by(Letter.id).limit(1))
     if issued:
         raise Conflict(f"问题 {ticket.number} 已由 {issued} 列入同级督办，不能重复。", code="ticket_already_at_level")
+    if kind != "bulletin":
+        _check_step(ticket, part, unit_id, level, now)
     other = db.session.scalar(select(Letter.id).join(LetterItem, LetterItem.letter_id == Letter.id)
                               .where(LetterItem.ticket_id == ticket.id, LetterItem.unit_id == unit_id,
                                      Letter.status == "draft",
@@ -122,6 +125,43 @@ def check_ticket(ticket: Ticket, kind: str, level: int, letter: Letter | None = 
                               .order_by(Letter.id).limit(1))
     if other:
         raise Conflict(f"问题 {ticket.number} 已在另一份草稿（#{other}）中。", code="ticket_in_other_draft")
+
+
+def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -> None:
+    """督办 goes one step at a time, as the letters say and the sweep proposes (levels.target_level): a 督办函 for a
+    problem past its deadline (已超过整改时限), 挂牌督办 for one whose 督办函's time has run out (经督办后仍未整改到位),
+    约谈 for one whose 挂牌督办's has. A letter claiming a step that never happened would be false; one sent before
+    the unit's time is up breaks the last letter's word (逾期仍未整改到位的，将…)."""
+    current = (part.escalation_level or 0) if part is not None else ticket.escalation_level
+    name = level_text(level)["kind"]
+    if level < current:
+        raise Conflict(f"问题 {ticket.number} 已实行{level_text(current)['kind']}，不能再列入{name}。",
+                       code="ticket_already_at_level")
+    if level == current:
+        return  # the same-level letter's check (issued) has answered
+    deadline = part.deadline if part is not None else ticket.deadline
+    if level > current + 1:
+        step = level_text(current + 1)["kind"]
+        raise Conflict(f"问题 {ticket.number} {'尚未督办' if current == 0 else '目前为' + level_text(current)['kind']}"
+                       f"，督办须逐级进行，应先{step}，不能直接{name}。", code="level_skipped")
+    last = None
+    if current:
+        last = db.session.execute(
+            select(Letter.number, LetterItem.reply_by).join(LetterItem, LetterItem.letter_id == Letter.id)
+            .where(LetterItem.ticket_id == ticket.id, LetterItem.level == current, LetterItem.unit_id == unit_id,
+                   LetterItem.assignment == (part.assignment if part is not None else ticket.assignment))
+            .order_by(Letter.id.desc()).limit(1)).first()
+    if target_level(deadline, current, {current: last.reply_by if last else None}, now) > current:
+        return
+    if last is None and current:
+        raise Conflict(f"问题 {ticket.number} 的{level_text(current)['kind']}没有可查的函件，不能升级为{name}。",
+                       code="level_not_due")
+    due = max(filter(None, (deadline, last.reply_by if last else None)), default=None)
+    when = f"{local(due):%Y年%m月%d日%H:%M}" if due else "未定"
+    if last is None:
+        raise Conflict(f"问题 {ticket.number} 的整改时限（{when}）未到，尚未超期，不能{name}。", code="ticket_not_overdue")
+    raise Conflict(f"问题 {ticket.number} 已由 {last.number} {level_text(current)['kind']}，整改时限（{when}）未到，"
+                   f"不能提前{name}。", code="level_not_due")
 
 
 def _set_recipients(letter: Letter, units: list[Unit]) -> None:
@@ -220,7 +260,7 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
                     updated_at=now, reply_by=_reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"),
                                                       now) or default_reply_by(level, now))
     for ticket, unit_id in entries:
-        check_ticket(ticket, kind, level, letter, unit_id)
+        check_ticket(ticket, kind, level, now, letter, unit_id)
     units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少选择一个主送单位。", code="units_required")
@@ -286,7 +326,7 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     listed = {(t.id, u) for t, u in current}
     for ticket, unit_id in entries:
         if (ticket.id, unit_id) not in listed or level is not None or kind is not None:
-            check_ticket(ticket, letter.kind, letter.level, letter, unit_id)
+            check_ticket(ticket, letter.kind, letter.level, now, letter, unit_id)
     units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少保留一个主送单位。", code="units_required")

@@ -52,7 +52,7 @@ def check_ready(letter: Letter, now: datetime) -> None:
         part = assist_part(ticket, item.unit_id)
         if (part.unit_id if part is not None else ticket.unit_id) not in units:
             raise Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。", code="ticket_reassigned")
-        check_ticket(ticket, letter.kind, letter.level, letter, item.unit_id)
+        check_ticket(ticket, letter.kind, letter.level, now, letter, item.unit_id)
 
 
 def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
