@@ -555,6 +555,31 @@ def test_clearing_items_until_the_letter_is_done(app, city, overdue, api, photo)
     assert reply.status_code == 409 and reply.get_json()["error"]["code"] == "letter_done"
 
 
+def test_rework_after_clearing_opens_the_item_and_the_letter_again(app, city, overdue, api, photo):
+    """The office may 销号 on the unit's report before the inspector's 核查; an inspector's 返工 then makes the item
+    未销号 again, with why, and the letter 办结 on it open again (it read 已办结 beside a problem being reworked)."""
+    letter = signed(city)
+    base = f"/api/v1/letters/{letter.id}/items"
+    first, second, third = overdue
+    for ticket, user in ((first, city.unit_a), (second, city.unit_a), (third, city.unit_b)):
+        ticket_services.rectify(user, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
+    db.session.commit()
+    for ticket in overdue:
+        api.post(f"{base}/{ticket.id}/clear", city.admin)
+    assert fresh(Letter, letter.id).status == "done"
+    sent_back = api.post(f"/api/v1/tickets/{second.id}/reject", city.inspector, json={"note": "背面仍有小广告"})
+    assert sent_back.status_code == 200
+    body = api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()
+    assert body["status"] == "issued" and body["done_at"] is None
+    outcome = {item["ticket_id"]: (item["outcome"], item.get("clear_note")) for item in body["items"]}
+    assert outcome[second.id] == ("not_cleared", "核查未通过，已退回返工：背面仍有小广告")
+    assert outcome[first.id][0] == outcome[third.id][0] == "cleared"
+    # rectified again and cleared again, the letter is done again
+    ticket_services.rectify(city.unit_a, fresh(Ticket, second.id), at(MONDAY), "背面也已清理", [photo])
+    db.session.commit()
+    assert api.post(f"{base}/{second.id}/clear", city.admin).get_json()["status"] == "done"
+
+
 def test_overdue_replies_show_up(app, city, overdue, api):
     letter = signed(city)
     api.post(f"/api/v1/letters/{letter.id}/reply", city.unit_b, data={"text": "已整改"},

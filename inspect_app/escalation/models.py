@@ -458,8 +458,8 @@ def _letter_update(_mapper, _connection, target: Letter) -> None:
     if is_frozen(target):
         changed = _changed(target, LETTER_FROZEN)
         status = inspect(target).attrs.status.history
-        if changed == ["status"] and status.deleted == ["issued"] and target.status == "done":
-            return  # 办结: the one move an issued letter makes
+        if changed == ["status"] and (status.deleted, target.status) in ((["issued"], "done"), (["done"], "issued")):
+            return  # 办结, and back when a problem cleared is sent back for rework: the moves an issued letter makes
         if changed:
             raise LetterImmutable(f"letter {target.id} is issued; cannot change {', '.join(changed)}")
 

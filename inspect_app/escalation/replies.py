@@ -13,6 +13,7 @@ from ..common.text import clean_text
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role
 from ..tickets.rules import STATUS_LABELS
+from ..tickets.services import REWORK_FOLLOWERS
 from . import uploads
 from .models import Letter, LetterItem, LetterReply
 from .services import NOT_FOUND, can_view_letter, own_recipient
@@ -109,6 +110,28 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
         letter.status, letter.done_at = "done", now
     db.session.flush()
     return open_items[0]
+
+
+def reopen_on_rework(user, ticket, reopened: list, now: datetime, note: str) -> None:
+    """An inspector sent the ticket back (返工) after the office had cleared it in a letter on the unit's report:
+    the item is 未销号 again, with why, and a letter 办结 on it is open again (it showed 已办结 beside a problem
+    being reworked). Items of the parts reopened only: an assisting unit not sent back keeps its 销号."""
+    parts = {(part.unit_id, part.assignment) for part in reopened}
+    items = db.session.scalars(select(LetterItem).join(Letter, Letter.id == LetterItem.letter_id).where(
+        LetterItem.ticket_id == ticket.id, LetterItem.outcome == "cleared", Letter.status != "draft")).all()
+    for item in items:
+        if (item.unit_id, item.assignment) not in parts:
+            continue
+        item.outcome, item.cleared_at, item.cleared_by_id = "not_cleared", now, user.id
+        item.clear_note = f"核查未通过，已退回返工：{note}"[:500]
+        letter = item.letter
+        letter.updated_at = now
+        if letter.status == "done":
+            letter.status, letter.done_at = "issued", None
+
+
+if reopen_on_rework not in REWORK_FOLLOWERS:
+    REWORK_FOLLOWERS.append(reopen_on_rework)
 
 
 def _item_key(value, optional: bool = False) -> int | None:

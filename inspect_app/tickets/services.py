@@ -41,6 +41,10 @@ MAX_TEXT = 2000
 MAX_ADDRESS = 200
 SEQUENCE = "ticket"
 
+# Features that took a unit's report back as done and must hear that it was sent back (a 督办函's 销号): each is
+# called as follow(user, ticket, reopened parts, now, note) inside reject's transaction. Tickets import none of them.
+REWORK_FOLLOWERS: list = []
+
 
 @dataclass
 class NewReport:
@@ -350,6 +354,8 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
             part.deadline = rework if part.deadline is None else max(part.deadline, rework)
     ticket.rework_count = (ticket.rework_count or 0) + 1
     ticket.rectified_at = None
+    for follow in REWORK_FOLLOWERS:
+        follow(user, ticket, reopened, now, note)
     db.session.flush()
     return ticket
 
