@@ -70,8 +70,8 @@ def test_an_interview_is_scheduled_then_recorded(app, city, letter, browser):
     assert "安排约谈" in office.get(page).get_data(as_text=True)
     refused = office.submit(page, f"{page}/interviews", {"scheduled_at": "2026-12-01", "place": "会议室",
                                                           "attendees": "主要负责同志"})
-    assert refused.status_code == 303  # back to the form with the message
-    assert "请填写约谈时间的日期和时间" in office.get(page).get_data(as_text=True)
+    shown = refused.get_data(as_text=True)  # the page again, the form open as typed, the message beside it
+    assert refused.status_code == 400 and "请填写约谈时间的日期和时间" in shown and 'value="主要负责同志"' in shown
     response = office.submit(page, f"{page}/interviews", {
         "scheduled_at": "2026-12-01T09:30", "place": "市文明办三楼会议室", "attendees": "甲街道办事处主任、分管副主任",
         "host": "市文明办主任", "letter_id": str(letter.id)})
@@ -81,17 +81,33 @@ def test_an_interview_is_scheduled_then_recorded(app, city, letter, browser):
     # the record afterwards, with the minutes as a PDF
     record_url = f"/letters/interviews/{interview.id}/record"
     early = office.submit(page, record_url, {"held": "1", "record": "已约谈"}, multipart=True)
-    assert early.status_code == 303 and fresh(Interview, interview.id).status == "scheduled"  # not yet held
-    assert "约谈尚未开始" in office.get(page).get_data(as_text=True)
+    assert early.status_code == 409 and fresh(Interview, interview.id).status == "scheduled"  # not yet held
+    assert "约谈尚未开始" in early.get_data(as_text=True)
 
 
 def test_interview_record_and_referral_show_in_the_history(app, city, letter, browser, clock):
     interview = followup.schedule_interview(city.admin, city.street_a.id, at(MONDAY), {
         "scheduled_at": "2026-12-01T09:30", "place": "市文明办三楼会议室", "attendees": "甲街道办事处主任"})
     db.session.commit()
-    clock.set("2026-12-01T11:00:00+08:00")
     office = browser(city.admin)
     page = f"/letters/units/{city.street_a.id}"
+    # refused forms come back as typed, open, the reason beside them: an interview not yet held...
+    early = office.submit(page, f"/letters/interviews/{interview.id}/record", {"held": "1", "record": "约谈记录初稿"},
+                          multipart=True)
+    shown = early.get_data(as_text=True)
+    assert early.status_code == 409 and "约谈记录初稿</textarea>" in shown and f'id="record-{interview.id}-error"' in shown
+    # ... a referral dated tomorrow, a new interview without its place
+    later = office.submit(page, f"{page}/referrals", {"referred_to": "市纪委监委", "referred_at": "2026-12-31",
+                                                      "reason": "多次督办仍未整改", "letter_id": str(letter.id)})
+    shown = later.get_data(as_text=True)
+    assert later.status_code == 422 and "多次督办仍未整改</textarea>" in shown and 'id="refer-error"' in shown
+    assert f'<option value="{letter.id}" selected>' in shown
+    no_place = office.submit(page, f"{page}/interviews", {"scheduled_at": "2026-12-20T09:30", "place": "",
+                                                          "attendees": "甲街道办事处主任"})
+    assert no_place.status_code == 400 and 'value="甲街道办事处主任"' in no_place.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Referral.id))) == 0 and fresh(Interview, interview.id).record in ("", None)
+    clock.set("2026-12-01T11:00:00+08:00")
+    office = browser(city.admin)
     response = office.submit(page, f"/letters/interviews/{interview.id}/record",
                              {"held": "1", "record": "约谈甲街道办事处主任，要求三日内整改到位。",
                               "files": [(io.BytesIO(minimal_pdf()), "约谈记录.pdf")]}, multipart=True)
@@ -103,7 +119,7 @@ def test_interview_record_and_referral_show_in_the_history(app, city, letter, br
     got = office.get(f"/letters/interviews/{interview.id}/attachments/{pdf.id}")
     assert got.status_code == 200 and got.data == minimal_pdf()
     again = office.submit(page, f"/letters/interviews/{interview.id}/record", {"held": "0", "record": "x"})
-    assert again.status_code == 303 and fresh(Interview, interview.id).status == "held"
+    assert again.status_code == 409 and fresh(Interview, interview.id).status == "held"
 
     response = office.submit(page, f"{page}/referrals", {"referred_to": "市纪委监委", "referred_at": "2026-12-01",
                                                          "reason": "经约谈后仍未整改到位", "letter_id": str(letter.id)})
@@ -112,8 +128,11 @@ def test_interview_record_and_referral_show_in_the_history(app, city, letter, br
     assert referral.referred_to == "市纪委监委" and referral.outcome == ""
     office.submit(page, f"/letters/referrals/{referral.id}/outcome", {"outcome": "对分管负责同志诫勉谈话"})
     assert fresh(Referral, referral.id).outcome == "对分管负责同志诫勉谈话"
+    # recorded once: a second post (a double click, an old tab) does not overwrite it
+    over = office.submit(page, f"/letters/referrals/{referral.id}/outcome", {"outcome": "不予处理"})
+    assert over.status_code == 303 and fresh(Referral, referral.id).outcome == "对分管负责同志诫勉谈话"
     bad = office.submit(page, f"{page}/referrals", {"referred_to": "", "reason": "x"})
-    assert bad.status_code == 303 and db.session.scalar(select(func.count(Referral.id))) == 1
+    assert bad.status_code == 400 and db.session.scalar(select(func.count(Referral.id))) == 1
 
     history = office.get(page).get_data(as_text=True)
     for expected in ("约谈甲街道办事处主任", "已约谈", "市纪委监委", "诫勉谈话", letter.number, "约谈记录.pdf"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select, update
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -110,10 +110,17 @@ def refer(user, unit_id, now: datetime, fields) -> Referral:
 
 
 def referral_outcome(user, referral: Referral, now: datetime, fields) -> Referral:
+    """The outcome, recorded once: a second post (a double click, an old tab) would overwrite it without a trace."""
     _office(user, "记录问责结果")
-    referral.outcome = _required(fields.get("outcome"), "处理结果", 2000, multiline=True)
-    referral.outcome_at = now
-    db.session.flush()
+    if referral.outcome:
+        raise Conflict("该问责的处理结果已记录，不能覆盖。", code="outcome_recorded")
+    outcome = _required(fields.get("outcome"), "处理结果", 2000, multiline=True)
+    recorded = db.session.execute(  # at most once, however many posts arrive together
+        update(Referral).where(Referral.id == referral.id, or_(Referral.outcome.is_(None), Referral.outcome == ""))
+        .values(outcome=outcome, outcome_at=now)).rowcount
+    if not recorded:
+        raise Conflict("该问责的处理结果已记录，不能覆盖。", code="outcome_recorded")
+    db.session.refresh(referral)
     return referral
 
 

@@ -371,19 +371,38 @@ def _unit(unit_id: int) -> Unit:
 @bp.get("/letters/units/<int:unit_id>")
 @requires(LEADERSHIP)
 def unit_page(unit_id: int):
-    unit = _unit(unit_id)
+    return _unit_page(_unit(unit_id))
+
+
+def _unit_page(unit: Unit, failed: str | None = None, typed=None, error: str | None = None):
+    """A unit's 督办 history; a refused form (`failed`: schedule, record-<id>, refer, outcome-<id>) open again as
+    typed, the reason beside it."""
     moment = now()
     history = stats.unit_history(unit.id)
     return render_template("escalation/unit.html", unit=unit, moment=moment, is_office=has_role(current_user, OFFICE),
-                           proposals=proposals.open_proposals(moment, unit_id=unit.id), **history)
+                           proposals=proposals.open_proposals(moment, unit_id=unit.id), failed=failed,
+                           typed=typed or {}, form_error=error, **history)
+
+
+def _unit_form(unit: Unit, failed: str, act, passes=(403, 404)):
+    """Run `act()`; refused, the unit's page again with the form as typed and why (http.form_again). A 409 too
+    (an interview not yet begun): what was typed stays, with the reason on top."""
+    try:
+        return act()
+    except ServiceError as problem:
+        return form_again(problem, lambda typed, why: _unit_page(unit, failed, typed, why), passes=passes)
 
 
 @bp.post("/letters/units/<int:unit_id>/interviews")
 @requires(OFFICE)
 def schedule_interview(unit_id: int):
-    interview = followup.schedule_interview(current_user, _unit(unit_id).id, now(), request.form)
-    flash(f"已安排约谈：{interview.scheduled_at:%Y-%m-%d}。", "success")
-    return done(url_for(".unit_page", unit_id=unit_id) + "#interviews")
+    unit = _unit(unit_id)
+
+    def act():
+        interview = followup.schedule_interview(current_user, unit.id, now(), request.form)
+        flash(f"已安排约谈：{interview.scheduled_at:%Y-%m-%d}。", "success")
+        return done(url_for(".unit_page", unit_id=unit_id) + "#interviews")
+    return _unit_form(unit, "schedule", act)
 
 
 @bp.post("/letters/interviews/<int:interview_id>/record")
@@ -392,9 +411,12 @@ def record_interview(interview_id: int):
     interview = db.session.get(Interview, interview_id)
     if interview is None:
         raise NotFound("约谈记录不存在。")
-    followup.record_interview(current_user, interview, now(), request.form, request.files.getlist("files"))
-    flash("约谈记录已保存。" if interview.status == "held" else "约谈已取消。", "success")
-    return done(url_for(".unit_page", unit_id=interview.unit_id) + "#interviews")
+
+    def act():
+        followup.record_interview(current_user, interview, now(), request.form, request.files.getlist("files"))
+        flash("约谈记录已保存。" if interview.status == "held" else "约谈已取消。", "success")
+        return done(url_for(".unit_page", unit_id=interview.unit_id) + "#interviews")
+    return _unit_form(_unit(interview.unit_id), f"record-{interview.id}", act)
 
 
 @bp.get("/letters/interviews/<int:interview_id>/attachments/<int:attachment_id>")
@@ -409,9 +431,13 @@ def interview_file(interview_id: int, attachment_id: int):
 @bp.post("/letters/units/<int:unit_id>/referrals")
 @requires(OFFICE)
 def refer(unit_id: int):
-    followup.refer(current_user, _unit(unit_id).id, now(), request.form)
-    flash("已记录问责移交。", "success")
-    return done(url_for(".unit_page", unit_id=unit_id) + "#referrals")
+    unit = _unit(unit_id)
+
+    def act():
+        followup.refer(current_user, unit.id, now(), request.form)
+        flash("已记录问责移交。", "success")
+        return done(url_for(".unit_page", unit_id=unit_id) + "#referrals")
+    return _unit_form(unit, "refer", act)
 
 
 @bp.post("/letters/referrals/<int:referral_id>/outcome")
@@ -420,9 +446,12 @@ def referral_outcome(referral_id: int):
     referral = db.session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("问责记录不存在。")
-    followup.referral_outcome(current_user, referral, now(), request.form)
-    flash("已记录问责处理结果。", "success")
-    return done(url_for(".unit_page", unit_id=referral.unit_id) + "#referrals")
+
+    def act():
+        followup.referral_outcome(current_user, referral, now(), request.form)
+        flash("已记录问责处理结果。", "success")
+        return done(url_for(".unit_page", unit_id=referral.unit_id) + "#referrals")
+    return _unit_form(_unit(referral.unit_id), f"outcome-{referral.id}", act, passes=(403, 404, 409))
 
 
 # ----------------------------------------------------------------------------- 回头看 (inspectors)
