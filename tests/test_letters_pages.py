@@ -171,6 +171,11 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     assert "领导退回修改" in page and note in page and "草稿 · 已退回修改" in page
     assert note in office.get("/letters/proposals").get_data(as_text=True)
     assert api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()["returned"]["pending"] is True
+    # while it is with the office, the leader who read it (or another) cannot sign it: no button, and refused
+    shown = leader.get(detail).get_data(as_text=True)
+    assert "签发</button>" not in shown and "待文明办修改保存后再签发" in shown
+    held = api.post(f"/api/v1/letters/{letter.id}/sign", city.leader, json={"revision": letter.revision})
+    assert held.status_code == 409 and held.get_json()["error"]["code"] == "draft_returned"
     # a unit, an inspector and the office may not return a draft
     for user in (city.unit_a, city.inspector, city.admin):
         assert api.post(f"/api/v1/letters/{letter.id}/return", user, json={"note": "x"}).status_code == 403

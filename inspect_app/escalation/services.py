@@ -65,7 +65,8 @@ def may_sign(user) -> bool:
 
 
 def can_sign(user, letter: Letter) -> bool:
-    return letter.status == "draft" and may_sign(user)
+    """A draft with the signers: not one sent back to the office for changes until the office saves it again."""
+    return letter.status == "draft" and letter.returned_at is None and may_sign(user)
 
 
 def can_acknowledge(user, letter: Letter) -> bool:

@@ -62,6 +62,8 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     _refuse_if_issued(letter)
     if revision not in (None, "") and str(revision).strip() != str(letter.revision):
         raise Conflict("草稿已被修改，请重新阅读后再签发。", code="draft_changed")
+    if letter.returned_at is not None:  # the office may be changing it: it comes back to the signers when saved
+        raise Conflict("该草稿已退回文明办修改，待文明办修改保存后再签发。", code="draft_returned")
     try:
         check_ready(letter, now)
     except Conflict:
