@@ -176,6 +176,9 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     assert "签发</button>" not in shown and "待文明办修改保存后再签发" in shown
     held = api.post(f"/api/v1/letters/{letter.id}/sign", city.leader, json={"revision": letter.revision})
     assert held.status_code == 409 and held.get_json()["error"]["code"] == "draft_returned"
+    for bad in ("x", [1], -1):  # not a revision at all: a 400, not "changed"
+        wrong = api.post(f"/api/v1/letters/{letter.id}/sign", city.leader, json={"revision": bad})
+        assert wrong.status_code == 400 and wrong.get_json()["error"]["code"] == "invalid_revision"
     # a unit, an inspector and the office may not return a draft
     for user in (city.unit_a, city.inspector, city.admin):
         assert api.post(f"/api/v1/letters/{letter.id}/return", user, json={"note": "x"}).status_code == 403

@@ -19,11 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
+from ..common.ids import MAX_ID
 from ..common.models import next_value
 from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
-from . import notify
+from . import inputs, notify
 from .compose import check_ticket
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
@@ -31,6 +32,11 @@ from .settings import letter_number
 from .sweep import assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_relative_path
 
 ALREADY = "该督办函已签发（{number}），不能重复签发。"
+
+
+def _revision(value) -> int | None:
+    """The draft's revision the signer read (optional); not a number is a 400, not a changed draft."""
+    return inputs.integer(value, "版本号", 1, MAX_ID, "invalid_revision")
 
 
 def _refuse_if_issued(letter: Letter) -> None:
@@ -60,7 +66,7 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     if not may_sign(user):
         raise Forbidden("只有领导可以签发督办函。", code="forbidden")
     _refuse_if_issued(letter)
-    if revision not in (None, "") and str(revision).strip() != str(letter.revision):
+    if _revision(revision) not in (None, letter.revision):
         raise Conflict("草稿已被修改，请重新阅读后再签发。", code="draft_changed")
     if letter.returned_at is not None:  # the office may be changing it: it comes back to the signers when saved
         raise Conflict("该草稿已退回文明办修改，待文明办修改保存后再签发。", code="draft_returned")
@@ -127,7 +133,7 @@ def return_draft(user, letter: Letter, now: datetime, note=None, revision=None) 
     if not may_sign(user):
         raise Forbidden("只有领导可以退回督办函草稿。", code="forbidden")
     _refuse_if_issued(letter)
-    if revision not in (None, "") and str(revision).strip() != str(letter.revision):
+    if _revision(revision) not in (None, letter.revision):
         raise Conflict("草稿已被修改，请重新阅读后再处理。", code="draft_changed")
     note = clean_text(note, "修改意见", MAX_RETURN_NOTE, multiline=True)
     if not note:
