@@ -15,7 +15,7 @@ from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..common.ids import MAX_ID
 from ..common.models import next_value
-from ..common.text import clean_text
+from ..common.text import clean_text, text_value
 from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
@@ -172,7 +172,7 @@ def parse_round(body: Mapping) -> RoundInput:
     districts = spec.get("districts") or []
     if not isinstance(districts, list):
         raise BadRequest("draw.districts 应为数组。", code="invalid_draw")
-    return RoundInput(kind=kind, name=str(body.get("name") or ""), per_kind=per_kind,
+    return RoundInput(kind=kind, name=text_value(body.get("name"), "轮次名称"), per_kind=per_kind,
                       inspector_ids=[_int(i, "督查员", 1, MAX_ID, "invalid_inspectors") for i in inspectors],
                       per_district=bool(spec.get("per_district")),
                       seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),

@@ -12,6 +12,16 @@ _SPACES = re.compile(r"[\s\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+def text_value(value, name: str) -> str:
+    """A text field as given, "" for none; a JSON list, object, number or true/false answers 400 naming the field
+    (stored as str() it read "['x']" or "123"). A form and a spreadsheet row only ever give strings."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name}应为文字。", code="invalid_text")
+    return value
+
+
 def one_line(value) -> str:
     """Line breaks, tabs and control characters become single spaces; ends trimmed."""
     text = unicodedata.normalize("NFC", str(value or ""))
@@ -28,7 +38,9 @@ def multi_line(value) -> str:
 
 
 def clean_text(value, name: str, limit: int, *, multiline: bool = False) -> str:
-    """Normalised text, or 400 naming the field when it is longer than `limit` characters."""
+    """Normalised text, or 400 naming the field when it is not text (text_value) or is longer than `limit`
+    characters."""
+    value = text_value(value, name)
     text = multi_line(value) if multiline else one_line(value)
     if len(text) > limit:
         raise BadRequest(f"{name}不能超过{limit}字。", code="text_too_long")

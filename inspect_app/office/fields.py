@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from ..common.errors import Invalid
+from ..common.text import text_value
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-\.]{1,32}$")
 PHONE_DIGITS = 5  # enough to tell a number from a note; offices write "0731-8888 转 801", "138… / 0731-…"
 
 
 def text(value, label: str, limit: int, required: bool = False) -> str:
-    value = "" if value is None else str(value).strip()
+    value = text_value(value, label).strip()
     if required and not value:
         raise Invalid(f"{label}不能为空。", code="required")
     if len(value) > limit:

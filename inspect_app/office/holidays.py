@@ -10,6 +10,7 @@ from chinese_calendar import constants
 from sqlalchemy import extract, func, select
 
 from ..common.errors import BadRequest, Invalid
+from ..common.text import text_value
 from ..common.timeutil import local
 from ..extensions import db
 from ..workdays.calendar import package_knows, statutory_days
@@ -65,7 +66,7 @@ def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
     """Add or replace the office's entry for a day; returns (row, created)."""
     if kind not in KINDS:
         raise Invalid("类型应为 holiday（放假）或 workday（调休上班）。", code="invalid_kind")
-    name = str(name or "").strip()
+    name = text_value(name, "名称").strip()
     if len(name) > 40:
         raise Invalid("名称不能超过40个字符。", code="too_long")
     if not 2000 <= day.year <= 2100:
