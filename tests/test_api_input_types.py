@@ -29,6 +29,24 @@ SITE = {"code": "JC-NM-9", "name": "新河农贸市场", "kind": "农贸市场",
         "units": {"territorial": "JDA"}}
 
 
+@pytest.mark.parametrize("system", [["GCJ02"], {"name": "GCJ02"}, 2, True])
+def test_a_coordinate_system_that_is_not_text_is_400_not_500(api, city, world, system):
+    refused(api.post("/api/v1/sites", city.admin, json={**SITE, "coord_system": system}), "invalid_text", "坐标系")
+    site = world.sites[0]
+    refused(api.call("PATCH", f"/api/v1/sites/{site.id}", city.admin,
+                     json={"point": "112.93,28.23", "coord_system": system}), "invalid_text", "坐标系")
+    refused(api.post("/api/v1/sites", city.admin, json={**SITE, "point": [112.93, 28.23]}), "invalid_text", "点位坐标")
+    assert db.session.scalar(db.select(Site).where(Site.code == "JC-NM-9")) is None
+    assert api.post("/api/v1/sites", city.admin, json={**SITE, "coord_system": "GCJ02"}).status_code == 201
+
+
+def test_the_coordinate_parser_refuses_a_system_that_is_not_text():
+    from inspect_app.common import coords
+    for value in (["WGS84"], {"a": 1}, 84):
+        with pytest.raises(coords.CoordinateError):
+            coords.parse_system(value, default=coords.WGS84)
+
+
 @pytest.mark.parametrize("value", [["x"], {"a": 1}, 123, True])
 def test_a_site_text_field_that_is_not_text_is_400(api, city, world, value):
     refused(api.post("/api/v1/sites", city.admin, json={**SITE, "name": value}), "invalid_text", "点位名称应为文字")

@@ -34,6 +34,8 @@ class CoordinateError(ValueError):
 
 def parse_system(text: str | None, default: str | None = None) -> str:
     """'WGS84', 'gcj-02', '高德', '百度' ... → one of SYSTEMS; blank gives `default`."""
+    if text is not None and not isinstance(text, str):  # a JSON list, object or number
+        raise CoordinateError("坐标系应为文字：WGS84、GCJ02 或 BD09。")
     value = (text or "").strip()
     if not value:
         if default is None:

@@ -13,6 +13,7 @@ from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
 from ..common.ids import get_row, row_id
 from ..common.sql import any_like, const, consts, like_pattern
+from ..common.text import clean_text, text_value
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..tickets.models import Ticket
@@ -282,7 +283,6 @@ def site_dict(site: Site, distance: float | None = None) -> dict:
 # ----------------------------------------------------------------------------- saving
 
 def coords_free_text(value, label: str, limit: int, required: bool = False, multiline: bool = False) -> str:
-    from ..common.text import clean_text
     text = clean_text(value, label, limit, multiline=multiline)
     if required and not text:
         raise Invalid(f"{label}不能为空。", code="required")
@@ -314,7 +314,10 @@ def find_unit(ref, label: str, required: bool) -> Unit | None:
 
 def parse_location(point_text, area_text, system_text, lat=None, lon=None) -> tuple[float, float, list | None]:
     """(lat, lon, area) in WGS-84 from "经度,纬度" (a point) or "经度,纬度;…" (an area of at least 3 points), in
-    the given system; or from numeric lat/lon (WGS-84, the API)."""
+    the given system; or from numeric lat/lon (WGS-84, the API). Any of the three texts given as a JSON list, object
+    or number answers 400 (text_value), as the site's other text fields do."""
+    point_text, area_text = text_value(point_text, "点位坐标"), text_value(area_text, "区域范围")
+    system_text = text_value(system_text, "坐标系")
     try:
         system = coords.parse_system(system_text, default=coords.WGS84)
         area_raw = str(area_text or "").strip()
