@@ -92,3 +92,31 @@ def test_ticket_reasons_and_notes_that_are_not_text_are_400(api, city, make_tick
     assert request.status == "open" and request.reason == "等待材料"
 
 
+@pytest.mark.parametrize("workdays", [1.5, 2.0, True, False, [2], {"n": 2}, "1.5"])
+def test_extension_workdays_are_a_whole_number(api, city, make_ticket, workdays):
+    ticket = make_ticket()
+    response = api.post(f"/api/v1/tickets/{ticket.id}/request_extension", city.unit_a,
+                        json={"workdays": workdays, "reason": "等待材料"})
+    refused(response, "invalid_workdays", "整数")
+    assert db.session.scalar(db.select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id)) is None
+
+
+def test_an_extension_names_a_day_or_working_days_not_both(api, city, make_ticket, now):
+    ticket = make_ticket()
+    url = f"/api/v1/tickets/{ticket.id}/request_extension"
+    refused(api.post(url, city.unit_a, json={"until": "2099-01-01", "workdays": 2, "reason": "等待材料"}),
+            "until_or_workdays", "只能填写一项")
+    assert db.session.scalar(db.select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id)) is None
+    # a page's form sends the box left empty as "": one of them is given
+    assert api.post(url, city.unit_a, json={"until": "", "workdays": "2", "reason": "等待材料"}).status_code == 200
+
+
+def test_the_pages_forms_still_send_text(browser, city, make_ticket):
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    unit = browser(city.unit_a)
+    refused_page = unit.submit(page, f"/tickets/{ticket.id}/request_extension",
+                               {"until": "2099-01-01", "workdays": "2", "reason": "等待材料"})
+    assert "只能填写一项" in refused_page.get_data(as_text=True)
+    assert unit.submit(page, f"/tickets/{ticket.id}/request_extension",
+                       {"until": "", "workdays": "2", "reason": "等待材料"}).status_code in (302, 303)

@@ -409,9 +409,13 @@ def extension_deadline(current: datetime | None, now: datetime, until, workdays)
     from the current deadline, or from now when it has passed already. It must be later than both (422
     invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
     base = max(current or now, now)
+    if workdays not in (None, "") and until not in (None, ""):
+        raise BadRequest("延期到的日期和延期工作日数只能填写一项。", code="until_or_workdays")
     if workdays not in (None, ""):
-        try:
-            days = int(workdays)
+        try:  # 1.5 and true are not a number of days (int() read them as 1); "3" from a form is
+            if isinstance(workdays, (bool, float)):
+                raise ValueError
+            days = int(str(workdays).strip())
         except (TypeError, ValueError, OverflowError):
             raise BadRequest("延期工作日数应为整数。", code="invalid_workdays") from None
         if not 1 <= days <= MAX_EXTENSION_WORKDAYS:
