@@ -75,6 +75,22 @@ def test_a_round_name_that_is_not_text_is_400(api, city, world):
     assert api.post("/api/v1/rounds", city.admin, json=body).status_code == 201
 
 
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, "yes", [True]])
+def test_per_district_is_a_json_boolean(api, city, world, value):
+    body = round_body(inspectors=(city.inspector,))
+    body["draw"]["per_district"] = value
+    refused(api.post("/api/v1/rounds", city.admin, json=body), "invalid_draw", "per_district")
+    assert api.get("/api/v1/rounds", city.admin).get_json() == []
+
+
+def test_per_district_false_and_true_draw_as_asked(api, city, world):
+    body = round_body(per_kind={"农贸市场": 1}, inspectors=(city.inspector,))
+    body["draw"]["per_district"] = False
+    assert len(api.post("/api/v1/rounds", city.admin, json=body).get_json()["sites"]) == 1
+    body["draw"]["per_district"] = True
+    assert len(api.post("/api/v1/rounds", city.admin, json=body).get_json()["sites"]) == 2
+
+
 @pytest.mark.parametrize("value", [[1], {"a": 1}, True, 7])
 def test_ticket_reasons_and_notes_that_are_not_text_are_400(api, city, make_ticket, value):
     ticket = make_ticket()

@@ -172,9 +172,14 @@ def parse_round(body: Mapping) -> RoundInput:
     districts = spec.get("districts") or []
     if not isinstance(districts, list):
         raise BadRequest("draw.districts 应为数组。", code="invalid_draw")
+    per_district = spec.get("per_district", False)
+    if per_district is None:
+        per_district = False
+    if not isinstance(per_district, bool):  # "no" was read as true; a page's checkbox arrives as a bool too
+        raise BadRequest("draw.per_district 应为 true 或 false。", code="invalid_draw")
     return RoundInput(kind=kind, name=text_value(body.get("name"), "轮次名称"), per_kind=per_kind,
                       inspector_ids=[_int(i, "督查员", 1, MAX_ID, "invalid_inspectors") for i in inspectors],
-                      per_district=bool(spec.get("per_district")),
+                      per_district=per_district,
                       seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),
                       exclude_recent=_int(spec.get("exclude_recent") or 0, "排除最近轮次数", 0, 100,
                                           "invalid_draw"),
