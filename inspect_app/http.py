@@ -115,6 +115,17 @@ def json_body() -> dict:
     return data
 
 
+def form_body():
+    """The request's form fields, for an endpoint that takes photos (multipart/form-data; form-urlencoded is read as
+    before, and so is no body at all). A body of another type (JSON, text) is refused with 415, as json_body
+    refuses a form: read as a form it was empty, and the answer named the first field missing (category_required,
+    photos_required)."""
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded") \
+            and (request.is_json or request.get_data(cache=True)):
+        raise UnsupportedMediaType("请求体应为表单（Content-Type: multipart/form-data），照片作为文件随表单上传。")
+    return request.form
+
+
 def local_url(target: str | None) -> str | None:
     """`target` if it is a path on this site (for ?next= and back-to-the-form redirects), else None."""
     if not target:

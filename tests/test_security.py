@@ -488,13 +488,20 @@ def test_wrong_content_types_are_400_or_415_never_500(api, city, uploads, make_t
         "multipart to token": client.post("/api/v1/auth/token", content_type="multipart/form-data",
                                           data={"username": "admin", "password": PASSWORD}),
         "json to web filing": client.post("/tickets/new", json={"category": "niupixuan"}),
+        "form to filing": api.post("/api/v1/tickets", city.inspector, data={"category": "niupixuan"}),
+        "nothing to filing": api.post("/api/v1/tickets", city.inspector),
     }
     for what, response in answers.items():
         assert response.status_code in (400, 401, 415), (what, response.status_code, response.get_data()[:200])
         if response.mimetype == "application/json":
             assert response.get_json()["error"]["message"], what
-    for what in ("multipart to cancel", "form to dispute", "text to dispute", "multipart to token"):
+    for what in ("multipart to cancel", "form to dispute", "text to dispute", "multipart to token", "json to filing",
+                 "xml to filing", "json to rectify", "text to rectify"):
         assert answers[what].status_code == 415, what  # ASVS 13.1.5: an unexpected content type is refused
+        assert answers[what].get_json()["error"]["code"] == "unsupported_media_type", what
+    # a form without photos, or no body at all, is read as a form: the field missing is named
+    assert answers["form to filing"].get_json()["error"]["code"] == "photos_required"
+    assert answers["nothing to filing"].get_json()["error"]["code"] == "category_required"
     assert_nothing_filed(uploads, tickets=1, photos=1)
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).status == "assigned"

@@ -5,7 +5,7 @@ from flask import request
 
 from ..api.common import api_blueprint, current
 from ..extensions import db
-from ..http import json_body, json_response, now
+from ..http import form_body, json_body, json_response, now
 from ..policy import EVERYONE, FILERS, requires
 from . import actions, queries, rows
 from .photo_files import send_photo, visible_photo
@@ -16,7 +16,7 @@ bp = api_blueprint("api_tickets", __name__)
 @bp.post("/tickets")
 @requires(FILERS)
 def create():
-    ticket, created = actions.file_report(current(), request.form, request.files,
+    ticket, created = actions.file_report(current(), form_body(), request.files,
                                           request.headers.get("Idempotency-Key"), now())
     return json_response(rows.detail(current(), ticket.id, now(), scoped=False), 201 if created else 200)
 
@@ -40,7 +40,7 @@ def show(ticket_id: int):
 def act(ticket_id: int, action: str):
     user, todo = current(), actions.lookup(action, api=True)
     ticket = queries.get_ticket(user, ticket_id)
-    fields = request.form if todo.multipart else json_body()
+    fields = form_body() if todo.multipart else json_body()
     actions.perform(todo, user, ticket, now(), fields, request.files)
     db.session.flush()
     return json_response(rows.detail(user, ticket_id, now()))
