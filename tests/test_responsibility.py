@@ -67,6 +67,30 @@ def test_adopting_unit_answers_for_its_segment_else_the_street(city, make_ticket
     assert make_ticket(point=City.ON_A).unit_id == city.street_a.id  # a retired department gets nothing
 
 
+def test_the_api_names_each_segments_adopting_unit_and_each_categorys_rule(api, city, make_ticket):
+    """A client can tell where a report will go: the category's rule (`route`) and the segment's 包抓 unit."""
+    parks = Unit(code="SZ06", name="市园林绿化局", kind="市直单位")
+    db.session.add(parks)
+    city.seg_a.adopting_unit = parks
+    city.niupixuan.route = "adopting"
+    db.session.commit()
+    segments = {s["id"]: s for s in api.get("/api/v1/segments", city.inspector).get_json()}
+    assert segments[city.seg_a.id]["adopting_unit_id"] == parks.id
+    assert segments[city.seg_a.id]["adopting_unit"] == {"id": parks.id, "name": "市园林绿化局"}
+    assert segments[city.seg_b.id]["adopting_unit_id"] is None and segments[city.seg_b.id]["adopting_unit"] is None
+    near = api.get(f"/api/v1/segments?lat={City.ON_A[0]}&lon={City.ON_A[1]}", city.inspector).get_json()
+    assert near[0]["id"] == city.seg_a.id and near[0]["adopting_unit"]["name"] == "市园林绿化局"
+    assert "distance_m" in near[0] and near[1]["adopting_unit"] is None
+    categories = {c["code"]: c for c in api.get("/api/v1/categories", city.inspector).get_json()}
+    assert categories["niupixuan"]["route"] == "adopting"
+    assert make_ticket(point=City.ON_A).unit_id == segments[city.seg_a.id]["adopting_unit_id"]
+    parks.active = False  # retired: not named, and the 属地 unit (unit_id) gets the problem
+    db.session.commit()
+    segment = next(s for s in api.get("/api/v1/segments", city.inspector).get_json() if s["id"] == city.seg_a.id)
+    assert segment["adopting_unit"] is None and segment["adopting_unit_id"] is None
+    assert make_ticket(point=City.ON_A).unit_id == segment["unit_id"]
+
+
 @pytest.fixture
 def market(city, now):
     """东风农贸市场: street A's, under the market regulator (市场监管局, its 行业主管), run by a market company."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from sqlalchemy import select
 
 from ..api.common import api_blueprint
 from ..common.errors import BadRequest
@@ -9,7 +10,7 @@ from ..extensions import db
 from ..http import int_arg
 from ..policy import EVERYONE, requires
 from . import services
-from .models import Segment
+from .models import Segment, Unit
 
 bp = api_blueprint("api_reference", __name__)
 
@@ -17,13 +18,25 @@ bp = api_blueprint("api_reference", __name__)
 def category_dict(c) -> dict:
     return {"id": c.id, "code": c.code, "name": c.name, "group": c.group, "deadline": c.deadline_rule,
             "urgent": c.urgent, "common": c.common,
-            "owner_unit_id": c.owner_unit_id}
+            "owner_unit_id": c.owner_unit_id, "route": c.route}
 
 
-def segment_dict(s: Segment, distance: float | None = None) -> dict:
-    result = {"id": s.id, "name": s.name, "district": s.district, "unit_id": s.unit_id, "kind": s.kind}
-    if distance is not None:
-        result["distance_m"] = round(distance, 1)
+def segment_dicts(found: list[tuple[Segment, float | None]]) -> list[dict]:
+    """Segments (each with its distance, or None) as the API gives them, with the 包抓 unit a category routed
+    "adopting" goes to: null when none or retired (dispatch then takes the 属地 unit, `unit_id`). Its names are
+    read in one query."""
+    wanted = {s.adopting_unit_id for s, _ in found if s.adopting_unit_id is not None}
+    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(wanted), Unit.active.is_(True)))
+                 .all()) if wanted else {}
+    result = []
+    for s, distance in found:
+        adopting = {"id": s.adopting_unit_id, "name": names[s.adopting_unit_id]} \
+            if s.adopting_unit_id in names else None
+        row = {"id": s.id, "name": s.name, "district": s.district, "unit_id": s.unit_id, "kind": s.kind,
+               "adopting_unit_id": adopting["id"] if adopting else None, "adopting_unit": adopting}
+        if distance is not None:
+            row["distance_m"] = round(distance, 1)
+        result.append(row)
     return result
 
 
@@ -58,6 +71,6 @@ def segments():
     point = parse_point(request.args)
     if point is not None:
         limit = int_arg(request.args, "limit", high=200, default=20)
-        return jsonify([segment_dict(s, d) for s, d in services.nearest_segments(*point, limit=limit)])
+        return jsonify(segment_dicts(services.nearest_segments(*point, limit=limit)))
     rows = db.session.scalars(db.select(Segment).where(Segment.active.is_(True)).order_by(Segment.id))
-    return jsonify([segment_dict(s) for s in rows])
+    return jsonify(segment_dicts([(s, None) for s in rows]))
