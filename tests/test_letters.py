@@ -533,6 +533,8 @@ def test_clearing_items_until_the_letter_is_done(app, city, overdue, api, photo)
     response = api.post(f"{base}/{first.id}/clear", city.admin)
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "not_rectified"
     assert api.post(f"{base}/{first.id}/clear", city.admin, json={"cleared": False}).status_code == 400
+    not_text = api.post(f"{base}/{first.id}/clear", city.admin, json={"cleared": False, "note": ["仍未整改"]})
+    assert not_text.status_code == 400 and not_text.get_json()["error"]["code"] == "invalid_text"
     body = api.post(f"{base}/{first.id}/clear", city.admin, json={"cleared": False, "note": "仍未整改"}).get_json()
     assert body["items"][0]["outcome"] == "not_cleared" and body["status"] == "issued"
     assert api.post(f"{base}/99999/clear", city.admin).status_code == 404
