@@ -246,7 +246,7 @@ def reassign(user, rnd: Round, site_id: int, inspector_id) -> RoundSite:
     if rnd.status != "open" or rs.status != "assigned":
         raise Conflict("该点位已提交或本轮已结束，不能再调整督查员。", code="round_site_done")
     (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, MAX_ID, "invalid_inspectors")])
-    rs.inspector_id = inspector.id
+    rs.inspector = inspector  # the relationship too: the id alone left it naming the previous inspector
     db.session.flush()
     return rs
 

@@ -1,0 +1,33 @@
+"""Defects a QA walk of the 文明测评 pages found: what the round page, its flashes and its PDFs say."""
+from __future__ import annotations
+
+import pytest
+from assessment_world import World, round_body
+
+from inspect_app.assessment.models import RoundSite
+from inspect_app.extensions import db
+
+
+@pytest.fixture
+def world(city, now):
+    return World(city, now)
+
+
+def create(api, city, **kw):
+    kw.setdefault("inspectors", (city.inspector,))
+    response = api.post("/api/v1/rounds", city.admin, json=round_body(**kw))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_reassigning_names_the_new_inspector(api, browser, city, world):
+    body = create(api, city, per_kind={"背街小巷": 1})
+    site_id = body["sites"][0]["site_id"]
+    admin = browser(city.admin)
+    page = f"/assessment/rounds/{body['id']}"
+    response = admin.submit(page, f"{page}/sites/{site_id}/assign", {"inspector_id": str(city.inspector2.id)})
+    assert response.status_code == 302
+    shown = admin.get(response.location).get_data(as_text=True)
+    assert f"已改派给{city.inspector2.name}。" in shown and f"已改派给{city.inspector.name}。" not in shown
+    rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == body["id"]))
+    assert rs.inspector_id == city.inspector2.id
