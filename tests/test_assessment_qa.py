@@ -31,3 +31,15 @@ def test_reassigning_names_the_new_inspector(api, browser, city, world):
     assert f"已改派给{city.inspector2.name}。" in shown and f"已改派给{city.inspector.name}。" not in shown
     rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == body["id"]))
     assert rs.inspector_id == city.inspector2.id
+
+
+def test_a_round_with_no_count_is_refused_in_plain_words(api, browser, city, world):
+    admin = browser(city.admin)
+    refused = admin.submit("/assessment/rounds/new", "/assessment/rounds/new",
+                           {"kind": "spot_check", "seed": "", "inspector_ids": [str(city.inspector.id)]})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "请至少为一类点位填写抽取数量。" in page and "draw.per_kind" not in page
+    # the API keeps its field's name and code
+    response = api.post("/api/v1/rounds", city.admin, json={**round_body(inspectors=(city.inspector,)),
+                                                            "draw": {"per_kind": {}}})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_draw"

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..common.errors import ServiceError
+from ..common.errors import Invalid, ServiceError
 from ..extensions import db
 from ..http import done, now, pdf_bytes
 from ..office import downloads, uploads
@@ -168,14 +168,17 @@ def round_new():
     kinds = list_kinds()
     if request.method == "POST":
         form = request.form
+        per_kind = {k.name: form.get(f"count_{k.id}") or 0 for k in kinds
+                    if (form.get(f"count_{k.id}") or "0").strip() not in ("", "0")}
         body = {"kind": form.get("kind"), "name": form.get("name"),
-                "draw": {"per_kind": {k.name: form.get(f"count_{k.id}") or 0 for k in kinds
-                                      if (form.get(f"count_{k.id}") or "0").strip() not in ("", "0")},
+                "draw": {"per_kind": per_kind,
                          "per_district": form.get("per_district") == "1", "seed": form.get("seed") or None,
                          "exclude_recent": form.get("exclude_recent") or 0,
                          "districts": form.getlist("districts")},
                 "inspector_ids": form.getlist("inspector_ids")}
         try:
+            if not per_kind:  # the API's refusal names its field (draw.per_kind); the page's says what to do
+                raise Invalid("请至少为一类点位填写抽取数量。", code="invalid_draw")
             rnd, spec = services.create_round(current_user, services.parse_round(body), now())
             message = f"已创建“{rnd.name}”，随机种子 {rnd.seed}。"
             if spec["shortages"]:
