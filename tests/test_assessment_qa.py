@@ -43,3 +43,14 @@ def test_a_round_with_no_count_is_refused_in_plain_words(api, browser, city, wor
     response = api.post("/api/v1/rounds", city.admin, json={**round_body(inspectors=(city.inspector,)),
                                                             "draw": {"per_kind": {}}})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_draw"
+
+
+def test_a_site_with_no_failure_is_said_to_pass(api, browser, city, world):
+    body = create(api, city, per_kind={"背街小巷": 1})
+    url = f"/assessment/rounds/{body['id']}/sites/{body['sites'][0]['site_id']}"
+    phone = browser(city.inspector)
+    response = phone.submit(url, url, {"pass_BJ-01": "1", "pass_BJ-02": "1", "idempotency_key": "k-1"},
+                            multipart=True)
+    assert response.status_code == 303
+    shown = phone.get(response.location).get_data(as_text=True)
+    assert "100分，全部达标。" in shown and "0项不达标" not in shown

@@ -288,7 +288,8 @@ def site_check(round_id: int, site_id: int):
                                       services.fingerprint(answers, request.files))
         failed = sum(1 for r in services.results_of(rs) if not r.passed)
         if created:
-            flash(f"“{rs.site.name}”已提交：{rs.score:g}分，{failed}项不达标已生成整改任务。", "success")
+            outcome = f"{failed}项不达标，已生成整改任务" if failed else "全部达标"
+            flash(f"“{rs.site.name}”已提交：{rs.score:g}分，{outcome}。", "success")
         return done(url_for(".tasks"))
     results = {r.item_id: r for r in services.results_of(rs)} if rs.status == "submitted" else {}
     return render_template("assessment/site_check.html", round=rnd, rs=rs, site=rs.site, items=items,
