@@ -54,3 +54,26 @@ def test_a_site_with_no_failure_is_said_to_pass(api, browser, city, world):
     assert response.status_code == 303
     shown = phone.get(response.location).get_data(as_text=True)
     assert "100分，全部达标。" in shown and "0项不达标" not in shown
+
+
+def test_reimporting_the_exported_checklist_offers_nothing_to_confirm(browser, city, world):
+    import io
+    admin = browser(city.admin)
+    exported = admin.get("/assessment/checklist/export.xlsx")
+    assert exported.status_code == 200
+    page = "/assessment/checklist/import"
+    preview = admin.submit(page, page, {"file": (io.BytesIO(exported.data), "测评体系.xlsx")}, multipart=True)
+    shown = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "完全一致，无需导入" in shown
+    assert "确认导入" not in shown and 'name="token"' not in shown
+    # a file leaving an item out is a change: a new version without it
+    from openpyxl import load_workbook
+    book = load_workbook(io.BytesIO(exported.data))
+    sheet = book.worksheets[0]
+    last = next(r for r in range(sheet.max_row, 1, -1) if sheet.cell(r, 1).value)
+    sheet.delete_rows(last)
+    smaller = io.BytesIO()
+    book.save(smaller)
+    preview = admin.submit(page, page, {"file": (io.BytesIO(smaller.getvalue()), "测评体系.xlsx")}, multipart=True)
+    shown = preview.get_data(as_text=True)
+    assert "完全一致" not in shown and "确认导入（新增 0，修改 0，不再包含 1）" in shown

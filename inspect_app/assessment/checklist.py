@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
@@ -118,6 +119,15 @@ def create_version(rows: list[dict], now: datetime, user=None, note: str = "",
     return version
 
 
+@dataclass
+class ChecklistImport(ImportResult):
+    """An import of the whole checklist: also the items of the version in force the file leaves out (removed)."""
+    removed: int = 0
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "removed": self.removed}
+
+
 def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -> tuple[ImportResult, int | None]:
     """Check every row against the version in force; unless dry_run or an error, write a new version holding
     exactly the file's items. Returns the result and the new version's number (None when nothing was written)."""
@@ -180,8 +190,8 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
         if changes:
             row.action = "change"
             row.messages.extend(changes)
-    result = ImportResult("checklist", rows, dry_run)
     dropped = sorted(set(current) - set(first))
+    result = ChecklistImport("checklist", rows, dry_run, removed=len(dropped))
     if dropped and rows:
         rows[-1].messages.append(f"（新版本不再包含：{'、'.join(dropped[:20])}{'等' if len(dropped) > 20 else ''}）")
     changed = result.count("add") or result.count("change") or dropped
