@@ -77,3 +77,35 @@ def test_reimporting_the_exported_checklist_offers_nothing_to_confirm(browser, c
     preview = admin.submit(page, page, {"file": (io.BytesIO(smaller.getvalue()), "测评体系.xlsx")}, multipart=True)
     shown = preview.get_data(as_text=True)
     assert "完全一致" not in shown and "确认导入（新增 0，修改 0，不再包含 1）" in shown
+
+
+def pdf_text(data: bytes, tmp_path, name="doc") -> str:
+    import subprocess
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace(" ", "").replace("\n", "")
+
+
+def submit_all(api, city, round_id, sites, fail=()):
+    """Every drawn site submitted by the API: the items in `fail` failed (with a photo), the others passed."""
+    from assessment_world import ITEMS, results_form
+    from inspect_app.sites.models import Site
+    for entry in sites:
+        site = db.session.get(Site, entry["site_id"])
+        answers = {code: code not in fail for code, kind, *_ in ITEMS if kind == site.kind.name}
+        response = api.post(f"/api/v1/rounds/{round_id}/sites/{site.id}/results", city.inspector,
+                            data=results_form(answers, {c: 1 for c, ok in answers.items() if not ok}),
+                            content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+
+
+def test_the_exposure_version_carries_no_number_of_its_own(api, browser, city, world, tmp_path):
+    body = create(api, city, per_kind={"背街小巷": 1})
+    submit_all(api, city, body["id"], body["sites"], fail=("BJ-01",))
+    number = api.post(f"/api/v1/rounds/{body['id']}/issue", city.admin).get_json()["bulletin_number"]
+    admin = browser(city.admin)
+    bulletin = pdf_text(admin.get(f"/assessment/rounds/{body['id']}/bulletin.pdf").data, tmp_path, "bulletin")
+    exposure = pdf_text(admin.get(f"/assessment/rounds/{body['id']}/exposure.pdf").data, tmp_path, "exposure")
+    assert number in bulletin
+    assert "发现问题曝光" in exposure and number not in exposure and "〔" not in exposure

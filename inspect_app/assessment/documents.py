@@ -1,6 +1,7 @@
 """A round's 督查通报 (numbered, 文件格式) and its 曝光 version for the media (photos, places, units, no scores),
-both built on the document layer (inspect_app/pdf). Before the office issues the 通报 both print as 草稿 with no
-number; afterwards they carry the round's 文号 from its own series (ASSESSMENT_BULLETIN_PREFIX)."""
+both built on the document layer (inspect_app/pdf). Before the office issues the 通报 both print as 草稿; afterwards
+the 通报 carries the round's 文号 from its own series (ASSESSMENT_BULLETIN_PREFIX) and the 曝光 version none: it
+is a release, not a numbered 公文."""
 from __future__ import annotations
 
 import io
@@ -197,16 +198,18 @@ def exposure_document(rnd: Round) -> OfficialDocument:
     else:
         body.append(Para("本轮察看的点位未发现问题。"))
     body.append(Para("市民发现身边的不文明现象，可通过“市民随手拍”或拨打12345政务服务热线反映。"))
-    return _document(rnd, f"{rnd.name}发现问题曝光", body, [], ["各新闻媒体"])
+    # A release to the media, not a 公文 of its own: the 通报's 发文字号 on it made two documents of one number.
+    return _document(rnd, f"{rnd.name}发现问题曝光", body, [], ["各新闻媒体"], numbered=False)
 
 
-def _document(rnd: Round, title: str, body: list, attachments: list, recipients: list[str]) -> OfficialDocument:
+def _document(rnd: Round, title: str, body: list, attachments: list, recipients: list[str],
+              numbered: bool = True) -> OfficialDocument:
     office = _cfg("OFFICE_NAME")
     issued = rnd.bulletin_number is not None
     day = local(rnd.bulletin_issued_at or rnd.closed_at or rnd.created_at).date()
     seal = _cfg("PDF_SEAL_IMAGE")
     return OfficialDocument(
-        form=Form.FILE, issuer_mark=office + "文件", doc_number=rnd.bulletin_number, title=title,
+        form=Form.FILE, issuer_mark=office + "文件", doc_number=rnd.bulletin_number if numbered else None, title=title,
         recipients=recipients, body=body, attachments=attachments, signatory=office, date=day,
         seal=Seal(seal, float(_cfg("PDF_SEAL_DIAMETER_MM"))) if seal and issued else None,
         report_to=[_cfg("BULLETIN_REPORT_TO")], cc=[_cfg("BULLETIN_CC")], printer=_cfg("OFFICE_SHORT_NAME"),
