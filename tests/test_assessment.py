@@ -312,7 +312,8 @@ def test_a_unit_learns_of_a_drawn_site_only_once_it_is_scored_or_the_round_is_cl
     shown = api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()
     assert sorted(s["site_id"] for s in shown["sites"]) == sorted(mine) and shown["seed"] == 7
     assert len(api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_a).get_json()["sites"]) == 3
-    assert "待测评" in browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    page = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert "未测评" in page and "待测评" not in page  # never to be scored now, not waiting
 
 
 def test_unit_results_page_shows_own_sites_and_links_own_tasks(browser, city, world, scored):

@@ -109,3 +109,25 @@ def test_the_exposure_version_carries_no_number_of_its_own(api, browser, city, w
     exposure = pdf_text(admin.get(f"/assessment/rounds/{body['id']}/exposure.pdf").data, tmp_path, "exposure")
     assert number in bulletin
     assert "发现问题曝光" in exposure and number not in exposure and "〔" not in exposure
+
+
+def test_a_site_its_closed_round_never_scored_says_so(api, browser, city, world):
+    body = create(api, city, per_kind={"背街小巷": 2})
+    done, missed = body["sites"]
+    submit_all(api, city, body["id"], [done])
+    assert api.post(f"/api/v1/rounds/{body['id']}/close", city.admin).status_code == 200
+    url = f"/assessment/rounds/{body['id']}/sites/{missed['site_id']}"
+    page = browser(city.inspector).get(url).get_data(as_text=True)
+    assert "本轮测评已结束，该点位未测评。" in page
+    assert "<form method=\"post\" enctype" not in page and 'name="pass_BJ-01"' not in page
+    assert "assessment.js" not in page
+    office = browser(city.admin)
+    detail = office.get(f"/assessment/rounds/{body['id']}").get_data(as_text=True)
+    assert "未测评" in detail and "待测评" not in detail
+    scores = office.get(f"/assessment/rounds/{body['id']}/scores").get_data(as_text=True)
+    assert "未测评（本轮已结束）：" in scores and "尚未提交" not in scores
+    from inspect_app.sites.models import Site
+    street = db.session.get(Site, missed["site_id"]).territorial_unit_id
+    owner = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == street)  # the site's 属地
+    results = browser(owner).get("/assessment/results").get_data(as_text=True)
+    assert "未测评" in results and "待测评" not in results

@@ -30,6 +30,7 @@ KINDS = {
 }
 ROUND_STATUSES = {"open": "进行中", "closed": "已结束"}
 SITE_STATUSES = {"assigned": "待测评", "submitted": "已提交"}
+MISSED = "未测评"  # a site still assigned when its round closed: it will never be scored
 
 
 class ChecklistVersion(db.Model):
@@ -144,8 +145,17 @@ class RoundSite(db.Model):
     results = relationship("Result", back_populates="round_site", order_by="Result.id", lazy="select")
 
     @property
+    def missed(self) -> bool:
+        return self.status == "assigned" and self.round.status == "closed"
+
+    @property
+    def state(self) -> str:
+        """The status as pages show it: "missed" for a site its closed round never scored."""
+        return "missed" if self.missed else self.status
+
+    @property
     def status_label(self) -> str:
-        return SITE_STATUSES.get(self.status, self.status)
+        return MISSED if self.missed else SITE_STATUSES.get(self.status, self.status)
 
 
 class Result(db.Model):
