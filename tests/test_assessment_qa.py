@@ -131,3 +131,25 @@ def test_a_site_its_closed_round_never_scored_says_so(api, browser, city, world)
     owner = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == street)  # the site's 属地
     results = browser(owner).get("/assessment/results").get_data(as_text=True)
     assert "未测评" in results and "待测评" not in results
+
+
+def test_a_unit_is_not_compared_with_a_round_it_had_no_site_in(api, browser, city, world):
+    from inspect_app.sites.models import Site
+    first = create(api, city, per_kind={"背街小巷": 8}, seed=1, name="第一轮")  # every lane, both districts
+    submit_all(api, city, first["id"], first["sites"])
+    second = create(api, city, per_kind={"农贸市场": 6, "背街小巷": 8}, seed=2, name="第二轮")
+    submit_all(api, city, second["id"], second["sites"])
+    # the market operator answers for markets only: none was in the first round
+    page = browser(world.unit_operator).get(f"/assessment/rounds/{second['id']}/scores")
+    assert page.status_code == 200
+    shown = page.get_data(as_text=True)
+    assert "<span>较上轮（" not in shown and "第一轮" not in shown
+    assert "本单位负责的点位在同类型的上一轮测评中没有测评结果，暂无对比。" in shown
+    data = api.get(f"/api/v1/rounds/{second['id']}/scores", world.unit_operator).get_json()
+    assert data["previous_round_id"] is None and data["comparison"] is None
+    assert api.get(f"/api/v1/rounds/{first['id']}", world.unit_operator).status_code == 404
+    # a street office with lanes in both rounds is compared
+    street = db.session.get(Site, first["sites"][0]["site_id"]).territorial_unit_id
+    owner = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == street)
+    data = api.get(f"/api/v1/rounds/{second['id']}/scores", owner).get_json()
+    assert data["previous_round_id"] == first["id"] and data["comparison"]["delta"] == 0

@@ -139,8 +139,10 @@ def round_scores(user, rnd: Round, compare: bool = True) -> dict:
     previous = previous_round(rnd) if compare else None
     if previous is not None:
         before = round_scores(user, previous, compare=False)
-        result["previous_round_id"] = previous.id
-        result["comparison"] = compare_with(result, before)
+        # A unit none of whose sites was scored there has nothing to compare with (and may not open that round).
+        if before["overall"]["submitted"]:
+            result["previous_round_id"] = previous.id
+            result["comparison"] = compare_with(result, before)
     return result
 
 
