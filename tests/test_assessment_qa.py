@@ -153,3 +153,24 @@ def test_a_unit_is_not_compared_with_a_round_it_had_no_site_in(api, browser, cit
     owner = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == street)
     data = api.get(f"/api/v1/rounds/{second['id']}/scores", owner).get_json()
     assert data["previous_round_id"] == first["id"] and data["comparison"]["delta"] == 0
+
+
+def test_the_bulletin_states_failures_as_failures(api, browser, city, world, tmp_path):
+    from assessment_world import results_form
+    body = create(api, city, per_kind={"背街小巷": 1, "公共厕所": 1})
+    for entry in body["sites"]:
+        lane = entry["site"]["kind"] == "背街小巷"
+        answers = {"BJ-01": False, "BJ-02": False} if lane else {"GC-01": False, "GC-02": True}
+        notes = {"BJ-01": "巷口堆放建筑垃圾。"} if lane else {}
+        response = api.post(f"/api/v1/rounds/{body['id']}/sites/{entry['site_id']}/results", city.inspector,
+                            data=results_form(answers, {c: 1 for c, ok in answers.items() if not ok}, notes),
+                            content_type="multipart/form-data")
+        assert response.status_code == 201, response.get_json()
+    text = pdf_text(browser(city.admin).get(f"/assessment/rounds/{body['id']}/bulletin.pdf").data, tmp_path)
+    # 四、得分较低的点位: the note and the standard fallen short of, or the standard alone
+    assert "巷口堆放建筑垃圾，不符合“无乱堆乱放”要求（扣2分）" in text
+    assert "不符合“无‘牛皮癣’”要求（扣1分）" in text and "不符合“无明显异味”要求（扣2分）" in text
+    assert "无明显异味（扣2分）" not in text
+    # the attachment's 问题 column alike
+    attachment = text[text.index("整改任务清单"):]
+    assert "不符合“无明显异味”要求" in attachment and "巷口堆放建筑垃圾，不符合“无乱堆乱放”要求" in attachment

@@ -69,6 +69,14 @@ def _photo(store: PhotoStore, ticket: Ticket | None, w: float, h: float) -> Phot
     return Photo(None, w, h)
 
 
+def failure_text(result: Result) -> str:
+    """A failed item as the 通报 states it: the inspector's note, then the standard it falls short of
+    (发现活禽笼养，不符合“无活禽散养”要求). The standard alone read as the opposite of what was found."""
+    standard = result.item.text.strip().rstrip("。；;，,").replace("“", "‘").replace("”", "’")
+    note = (result.note or "").strip().rstrip("。；;，,")
+    return (f"{note}，" if note else "") + f"不符合“{standard}”要求"
+
+
 def _dates(rnd: Round, scores: dict) -> str:
     start = local(rnd.created_at).date()
     end = local(rnd.closed_at or rnd.bulletin_issued_at or rnd.created_at).date()
@@ -124,7 +132,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
         rows = []
         for s in worst:
             results = by_site[s["site_id"]]
-            problems = "；".join(f"{r.item.text}（扣{r.deducted:g}分）" for r in results)
+            problems = "；".join(f"{failure_text(r)}（扣{r.deducted:g}分）" for r in results)
             rows.append([f"{s['district']}{s['name']}\n（{s['kind']}）", _score(s["score"]), problems,
                          [_photo(store, r.ticket, 24, 18) for r in results[:3]]])
         body.append(DataTable((Column("点位", 36, "text"), Column("得分", 14, "plain"), Column("主要问题", 52, "text"),
@@ -155,7 +163,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
         ticket = result.ticket
         unit = ticket.unit.name if ticket is not None and ticket.unit else "待派遣"
         tasks[unit].append([ticket.number if ticket else "—", f"{rs.site.district}{rs.site.name}",
-                            result.item.text, ROLE_LABELS[result.item.answerable_by],
+                            failure_text(result), ROLE_LABELS[result.item.answerable_by],
                             fmt(ticket.deadline, "%Y-%m-%d\n%H:%M") if ticket is not None and ticket.deadline
                             else "—",
                             STATUS_LABELS.get(ticket.status, "") if ticket else ""])
