@@ -174,3 +174,33 @@ def test_the_bulletin_states_failures_as_failures(api, browser, city, world, tmp
     # the attachment's 问题 column alike
     attachment = text[text.index("整改任务清单"):]
     assert "不符合“无明显异味”要求" in attachment and "巷口堆放建筑垃圾，不符合“无乱堆乱放”要求" in attachment
+
+
+def test_a_sites_task_count_opens_this_rounds_tasks_only(api, browser, city, world):
+    import re
+    from inspect_app.tickets.models import Ticket
+    first = create(api, city, per_kind={"公共厕所": 6}, seed=1, name="第一轮")
+    submit_all(api, city, first["id"], first["sites"], fail=("GC-01",))
+    second = create(api, city, per_kind={"公共厕所": 6}, seed=1, name="第二轮")
+    submit_all(api, city, second["id"], second["sites"], fail=("GC-01", "GC-02"))
+    site_id = second["sites"][0]["site_id"]
+    admin = browser(city.admin)
+    detail = admin.get(f"/assessment/rounds/{second['id']}").get_data(as_text=True)
+    link = re.search(rf'<a href="(/tickets\?[^"]*site_id={site_id}[^"]*)">2 项</a>', detail)
+    assert link, detail
+    url = link.group(1).replace("&amp;", "&")
+    assert f"round_id={second['id']}" in url
+    listed = admin.get(url).get_data(as_text=True)
+    assert "测评轮次：<b>第二轮</b>" in listed and "不限轮次" in listed
+    mine = db.session.scalars(db.select(Ticket).where(Ticket.site_id == site_id).order_by(Ticket.id)).all()
+    assert len(mine) == 3  # one from the first round, two from the second
+    assert mine[0].number not in listed and mine[1].number in listed and mine[2].number in listed
+    # the API filters the same way
+    body = api.get(f"/api/v1/tickets?site_id={site_id}&round_id={second['id']}", city.admin).get_json()
+    assert sorted(t["id"] for t in body["items"]) == [mine[1].id, mine[2].id]
+    assert api.get(f"/api/v1/tickets?round_id={first['id']}", city.admin).get_json()["total"] == 6
+    assert api.get("/api/v1/tickets?round_id=0", city.admin).status_code == 400
+    # the scores page's site names open the round's tasks too
+    scores = admin.get(f"/assessment/rounds/{second['id']}/scores").get_data(as_text=True)
+    assert f"site_id={site_id}&amp;round_id={second['id']}" in scores or \
+        f"round_id={second['id']}&amp;site_id={site_id}" in scores

@@ -177,6 +177,7 @@ class TicketFilter:
     campaign_id: int | None = None
     source: str | None = None       # rules.SOURCES
     site_id: int | None = None      # an assessment site (点位)
+    round_id: int | None = None     # an assessment round (测评轮次): the failures its checklist made tickets of
     segment_id: int | None = None   # a road segment (责任路段): the 领导看板's map links each dot to its problems
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
@@ -205,6 +206,7 @@ def parse_filter(args) -> TicketFilter:
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
+        round_id=int_arg(args, "round_id"),
         segment_id=int_arg(args, "segment_id"),
         reporter_id=int_arg(args, "reporter_id"),
         repeated=flag_arg(args, "repeated"),
@@ -283,6 +285,9 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.site_id:
         shape.append("site_id")
         params["f_site_id"] = flt.site_id
+    if flt.round_id:
+        shape.append("round_id")
+        params["f_round_id"] = flt.round_id
     if flt.segment_id:
         shape.append("segment_id")
         params["f_segment_id"] = flt.segment_id
@@ -306,6 +311,9 @@ def _campaign(districts: bool):
 
 # intake_items by name (intake builds on tickets: its model imported here would configure the mappers too early)
 _INTAKE = table("intake_items", column("ticket_id"), column("status"))
+# an assessment round's answers by name, as intake's (the assessment feature builds on tickets)
+_RESULTS = table("assessment_results", column("ticket_id"), column("round_site_id"))
+_ROUND_SITES = table("round_sites", column("id"), column("round_id"))
 
 # Each condition of a filter shape, with parameters for its values.
 _CONDITIONS = {
@@ -345,6 +353,10 @@ _CONDITIONS = {
     "source": lambda: Ticket.source == bindparam("f_source"),
     "site_id": lambda: Ticket.site_id == bindparam("f_site_id"),
     "segment_id": lambda: Ticket.segment_id == bindparam("f_segment_id"),
+    # the tickets a round's failed items became: a round's few hundred answers, each naming its ticket
+    "round_id": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
+        _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(
+        _ROUND_SITES.c.round_id == bindparam("f_round_id"))),
     "from": lambda: Ticket.reported_at >= bindparam("f_from"),
     "to": lambda: Ticket.reported_at < bindparam("f_to"),
 }

@@ -364,8 +364,11 @@ def office_list():
     site = db.session.get(Site, flt.site_id) if flt.site_id else None
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
     segment = db.session.get(Segment, flt.segment_id) if flt.segment_id else None
+    from ..assessment.models import Round  # the assessment feature builds on tickets: imported when asked
+    assessment_round = db.session.get(Round, flt.round_id) if flt.round_id else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
-                           reporter=reporter, segment=segment, units=active_units(), categories=active_categories(),
+                           reporter=reporter, segment=segment, assessment_round=assessment_round,
+                           units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
                            export_args={k: v for k, v in request.args.items() if k not in ("page", "per_page")})
