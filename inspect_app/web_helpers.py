@@ -7,6 +7,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from .common import timeutil
+from .common.numbers import fixed
 from .http import API_PREFIX, now
 from .navigation import nav_for
 from .tickets.lifecycle import ACTION_LABELS
@@ -58,6 +59,7 @@ def register(app) -> None:
     app.jinja_env.filters["dt"] = timeutil.fmt
     app.jinja_env.filters["short_dt"] = short_dt
     app.jinja_env.filters["cn_date"] = timeutil.fmt_cn_date
+    app.jinja_env.filters["fixed"] = fixed  # scores and rates, rounded half up (四舍五入)
     app.jinja_env.globals.update(
         can=can,
         time_left=time_left,

@@ -204,3 +204,53 @@ def test_a_sites_task_count_opens_this_rounds_tasks_only(api, browser, city, wor
     scores = admin.get(f"/assessment/rounds/{second['id']}/scores").get_data(as_text=True)
     assert f"site_id={site_id}&amp;round_id={second['id']}" in scores or \
         f"round_id={second['id']}&amp;site_id={site_id}" in scores
+
+
+def test_figures_round_half_up():
+    from inspect_app.common.numbers import fixed, round_half_up
+    assert fixed(98.25) == "98.3" and fixed(56.25) == "56.3" and fixed(98.24) == "98.2"
+    assert fixed(-0.25) == "-0.3" and fixed(-0.01) == "0.0" and fixed(None) == "—"
+    assert round_half_up(97.125, 2) == 97.13 and round_half_up(2.675, 2) == 2.68  # as written, not as stored
+    assert fixed(200 / 3) == "66.7"
+
+
+def test_a_score_of_98_25_shows_as_98_3(api, browser, city, world, tmp_path):
+    from inspect_app.assessment.models import ChecklistItem
+    for item in db.session.scalars(db.select(ChecklistItem).where(ChecklistItem.code.in_(["BJ-01", "BJ-02"]))):
+        item.points = 1.5 if item.code == "BJ-01" else 2.0
+    db.session.commit()
+    # four lanes: 98.5, 98, 98, 98 → a mean of 98.125, kept as 98.13 (half-even kept 98.12)
+    body = create(api, city, per_kind={"背街小巷": 4}, seed=3)
+    submit_all(api, city, body["id"], body["sites"][:1], fail=("BJ-01",))
+    submit_all(api, city, body["id"], body["sites"][1:], fail=("BJ-02",))
+    data = api.get(f"/api/v1/rounds/{body['id']}/scores", city.admin).get_json()
+    assert data["overall"]["score"] == 98.13 and data["by_kind"]["背街小巷"]["score"] == 98.13
+    # two lanes: 98.5 and 98 → 98.25, shown as 98.3 on the page and in the 通报
+    second = create(api, city, per_kind={"背街小巷": 2}, seed=4, kind="spot_check")
+    submit_all(api, city, second["id"], second["sites"][:1], fail=("BJ-01",))
+    submit_all(api, city, second["id"], second["sites"][1:], fail=("BJ-02",))
+    assert api.get(f"/api/v1/rounds/{second['id']}/scores", city.admin).get_json()["overall"]["score"] == 98.25
+    page = browser(city.admin).get(f"/assessment/rounds/{second['id']}/scores").get_data(as_text=True)
+    assert "<b>98.3</b>" in page and "98.2<" not in page
+    text = pdf_text(browser(city.admin).get(f"/assessment/rounds/{second['id']}/bulletin.pdf").data, tmp_path)
+    assert "平均得分98.3分" in text and "98.2" not in text
+
+
+def test_a_survey_rate_of_56_25_shows_as_56_3(browser, city, now):
+    import io
+
+    from openpyxl import load_workbook
+
+    from inspect_app.surveys import services as surveys
+    survey = surveys.create(city.admin, {"title": "问卷", "intro": "",
+                                         "questions": "您是否知道本市正在创建全国文明城市？\n*知道\n不知道"}, now)
+    db.session.commit()
+    for n in range(16):  # 9 of 16 know: 56.25%
+        surveys.answer(survey, {"district": "江城区", "q1": "0" if n < 9 else "1"}, f"device{n:058d}", "a" * 64, now)
+        db.session.commit()
+    leader = browser(city.leader)
+    page = leader.get(f"/surveys/{survey.id}").get_data(as_text=True)
+    assert "56.3%" in page and "56.2%" not in page
+    sheet = load_workbook(io.BytesIO(leader.get(f"/surveys/{survey.id}/results.xlsx").data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["江城区", 16, 56.3, 56.3] in values and ["全市", 16, 56.3, 56.3] in values

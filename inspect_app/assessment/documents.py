@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..common.numbers import fixed
 from ..common.timeutil import fmt, local
 from ..extensions import db
 from ..pdf.document import (
@@ -44,13 +45,13 @@ def _cfg(name: str):
 
 
 def _score(value) -> str:
-    return "—" if value is None else f"{value:.1f}"
+    return fixed(value)
 
 
 def _delta(value) -> str:
     if value is None:
         return "—"
-    return "持平" if abs(value) < 0.05 else (f"↑{value:.1f}" if value > 0 else f"↓{-value:.1f}")
+    return "持平" if abs(value) < 0.05 else (f"↑{fixed(value)}" if value > 0 else f"↓{fixed(-value)}")
 
 
 def _failures(rnd: Round) -> list[tuple[RoundSite, Result]]:
@@ -103,8 +104,8 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
                f"{overall['failed']}个，均已作为整改任务派发至责任单位。")
     if comparison and previous is not None:
         delta = comparison["delta"]
-        trend = "持平" if delta is None or abs(delta) < 0.05 else (f"提高{delta:.1f}分" if delta > 0
-                                                                  else f"下降{-delta:.1f}分")
+        trend = "持平" if delta is None or abs(delta) < 0.05 else (f"提高{fixed(delta)}分" if delta > 0
+                                                                  else f"下降{fixed(-delta)}分")
         summary += f"与上一轮{rnd.kind_label}（{previous.name}，平均{_score(comparison['previous_score'])}分）相比{trend}。"
     body += [Heading("一、总体情况"), Para(summary)]
 

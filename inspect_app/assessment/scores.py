@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from ..common.numbers import round_half_up
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
@@ -19,7 +20,7 @@ from .models import ChecklistItem, Result, Round, RoundSite
 
 
 def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 2) if values else None
+    return round_half_up(sum(values) / len(values), 2) if values else None
 
 
 def site_rows(round_id: int, unit_id: int | None = None,
@@ -97,8 +98,8 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
     by_unit = []
     for uid, sites in unit_sites.items():
         by_unit.append({"unit_id": uid, "name": names.get(uid, ""), "sites": sites,
-                        "deducted": round(unit_deducted.get(uid, 0.0), 2),
-                        "score": round(max(0.0, full_score - unit_deducted.get(uid, 0.0) / sites), 2),
+                        "deducted": round_half_up(unit_deducted.get(uid, 0.0), 2),
+                        "score": round_half_up(max(0.0, full_score - unit_deducted.get(uid, 0.0) / sites), 2),
                         "failed": unit_failed.get(uid, 0)})
     by_unit.sort(key=lambda u: (u["score"], -u["failed"], u["name"]))
     return {
@@ -122,7 +123,7 @@ def previous_round(rnd: Round) -> Round | None:
 
 
 def _delta(now: float | None, before: float | None) -> float | None:
-    return None if now is None or before is None else round(now - before, 2)
+    return None if now is None or before is None else round_half_up(now - before, 2)
 
 
 def round_scores(user, rnd: Round, compare: bool = True) -> dict:

@@ -15,6 +15,7 @@ from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..common.ids import MAX_ID
 from ..common.models import next_value
+from ..common.numbers import round_half_up
 from ..common.text import clean_text, text_value
 from ..common.timeutil import local
 from ..extensions import db
@@ -438,8 +439,8 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
         result.ticket_id = ticket.id
     full = rnd.checklist_version.full_score
     rs.status, rs.submitted_at, rs.submitted_by = "submitted", now, user.id
-    rs.deducted = round(deducted, 2)
-    rs.score = round(max(0.0, full - deducted), 2)
+    rs.deducted = round_half_up(deducted, 2)
+    rs.score = round_half_up(max(0.0, full - deducted), 2)
     rs.idempotency_key, rs.fingerprint = key, fingerprint_
     db.session.flush()
     return rs, True

@@ -30,9 +30,9 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from ..common.numbers import round_half_up
 from ..tickets.rules import SOURCES
 from .schemes import CHARGES, PER_TERMS, RATE_TERMS, Scheme, num
 
@@ -200,12 +200,6 @@ def score(counts: UnitCounts, scheme: Scheme) -> Scored:
         total += weight * full * (value if RATE_TERMS[name][1] else max(0.0, 1.0 - value))
     return Scored(round_half_up(min(full, max(0.0, total)), 2), round_half_up(problem, 2),
                   round_half_up(found_points, 4), tuple(lines))
-
-
-def round_half_up(value: float, places: int) -> float:
-    """Half-up rounding of a non-negative number (round() is half-even); the epsilon absorbs binary noise."""
-    scale = 10 ** places
-    return math.floor(value * scale + 0.5 + 1e-9) / scale
 
 
 # ----------------------------------------------------------------------------- groups and lists

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..common.errors import BadRequest, Conflict, Invalid, NotFound
+from ..common.numbers import round_half_up
 from ..common.text import one_line
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -302,7 +303,7 @@ def summary_sheet(survey: Survey) -> tuple[list[str], list[list]]:
                *(["较上期(百分点)"] if against else [])]
 
     def pct(value):
-        return round(value, 1) if value is not None else ""
+        return round_half_up(value, 1) if value is not None else ""
 
     def row(tally: Tally) -> list:
         return [tally.name, tally.answers, *[pct(tally.rate(n, q)) for n, q in rated],
