@@ -254,3 +254,30 @@ def test_a_survey_rate_of_56_25_shows_as_56_3(browser, city, now):
     sheet = load_workbook(io.BytesIO(leader.get(f"/surveys/{survey.id}/results.xlsx").data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["江城区", 16, 56.3, 56.3] in values and ["全市", 16, 56.3, 56.3] in values
+
+
+def test_the_draw_is_stated_with_its_districts_and_the_numbers_drawn(api, browser, city, world, tmp_path):
+    from inspect_app.sites.models import SiteKind
+    admin = browser(city.admin)
+    toilet = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "公共厕所"))
+    lane = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "背街小巷"))
+    form = {"kind": "spot_check", "name": "分层", f"count_{toilet.id}": "4", f"count_{lane.id}": "1",
+            "per_district": "1", "seed": "5", "exclude_recent": "0", "districts": ["临江区", "江城区"],
+            "inspector_ids": [str(city.inspector.id)]}
+    response = admin.submit("/assessment/rounds/new", "/assessment/rounds/new", form)
+    assert response.status_code == 302
+    page = admin.get(response.location).get_data(as_text=True)
+    said = "按区县分层，在临江区、江城区各抽取背街小巷1个、公共厕所4个（临江区实抽3个、江城区实抽3个，" \
+           "符合条件的点位不足），共抽取点位8个"
+    assert said in page and "临江区公共厕所要求4个、实抽3个" in page and "全市" not in page
+    round_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    submit_all(api, city, round_id, api.get(f"/api/v1/rounds/{round_id}", city.admin).get_json()["sites"][:1])
+    text = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path)
+    assert f"本轮按点位类型随机抽取点位，{said}（随机种子5，可复核）" in text
+
+    # limited to one district, not stratified: that district is named, never 全市
+    form = {**form, "name": "江城区", "per_district": "", "districts": ["江城区"], f"count_{lane.id}": "0"}
+    response = admin.submit("/assessment/rounds/new", "/assessment/rounds/new", form)
+    page = admin.get(response.location).get_data(as_text=True)
+    assert "江城区公共厕所要求4个、实抽3个" in page and "全市" not in page
+    assert "在江城区范围内抽取公共厕所3个（要求4个，符合条件的点位不足），共抽取点位3个" in page

@@ -92,13 +92,13 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     previous = db.session.get(Round, scores["previous_round_id"]) if scores["previous_round_id"] else None
     store = PhotoStore(_cfg("UPLOAD_FOLDER"))
     failures = _failures(rnd)
-    draw = rnd.draw
-    kinds = "、".join(f"{k}{n}个" for k, n in draw.get("per_kind", {}).items())
-    per = "每个区县各抽取" if draw.get("per_district") else "共抽取"
+    from .services import draw_summary
+    drawn, _ = draw_summary(rnd)
     body: list = [Para(
         f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{_dates(rnd, scores)}"
-        f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。本轮按点位类型随机抽取点位（{per}{kinds}，随机种子{rnd.seed}，"
-        f"可复核），由督查员逐项实地测评，共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
+        f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。"
+        f"本轮按点位类型随机抽取点位，{drawn}（随机种子{rnd.seed}，可复核），由督查员逐项实地测评，"
+        f"共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
     summary = (f"本轮应测评点位{overall['drawn']}个，已测评{overall['submitted']}个，平均得分{_score(overall['score'])}分"
                f"（满分{scores['full_score']:g}分），全部达标点位{overall['full_marks']}个，发现不达标问题"
                f"{overall['failed']}个，均已作为整改任务派发至责任单位。")

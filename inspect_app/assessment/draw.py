@@ -95,3 +95,45 @@ def draw(request: DrawRequest) -> DrawResult:
     result = pick(strata, request)
     result.excluded = dropped
     return result
+
+
+def _place(spec: dict) -> str:
+    """Where an unstratified draw took its sites: the city, or the districts it was limited to."""
+    limited = spec.get("districts") or []
+    return "、".join(limited) if limited else "全市"
+
+
+def shortage_text(spec: dict, shortage: dict) -> str:
+    """One stratum short of sites: 江城区文化场馆要求2个、实抽1个 (never 全市 for a draw limited to districts)."""
+    place = shortage.get("district")
+    if not place:
+        place = _place(spec)
+        place += "范围内" if len(spec.get("districts") or []) > 1 else ""
+    return f"{place}{shortage['kind']}要求{shortage['wanted']}个、实抽{shortage['drawn']}个"
+
+
+def describe(spec: dict, covered: list[str]) -> str:
+    """How a round's sites were drawn, as its page and its 通报 say it: where, what was asked and what was
+    drawn where fewer could be. `covered`: the districts a stratified draw took sites in (each stratum drew or
+    is a shortage)."""
+    per_kind: dict = spec.get("per_kind") or {}
+    short: dict[str, list] = defaultdict(list)
+    for s in spec.get("shortages") or []:
+        short[s["kind"]].append(s)
+    parts, total = [], 0
+    if spec.get("per_district"):
+        for kind, wanted in per_kind.items():
+            drawn = {s["district"]: s["drawn"] for s in short[kind]}
+            total += sum(drawn.get(d, wanted) for d in covered)
+            text = f"{kind}{wanted}个"
+            if drawn:
+                text += "（" + "、".join(f"{d}实抽{n}个" for d, n in drawn.items()) + "，符合条件的点位不足）"
+            parts.append(text)
+        where = "、".join(covered)
+        return (f"按区县分层，在{where}{'各' if len(covered) > 1 else ''}抽取{'、'.join(parts)}，"
+                f"共抽取点位{total}个")
+    for kind, wanted in per_kind.items():
+        drawn = short[kind][0]["drawn"] if short[kind] else wanted
+        total += drawn
+        parts.append(f"{kind}{drawn}个" + (f"（要求{wanted}个，符合条件的点位不足）" if drawn < wanted else ""))
+    return f"在{_place(spec)}范围内抽取{'、'.join(parts)}，共抽取点位{total}个"

@@ -113,6 +113,20 @@ def assigned_to(user, open_only: bool = True) -> list[RoundSite]:
     return list(db.session.scalars(query))
 
 
+def draw_summary(rnd: Round) -> tuple[str, list[str]]:
+    """How the round's sites were drawn (draw.describe) and its strata short of sites, in words."""
+    from .draw import describe, shortage_text
+    spec = rnd.draw
+    covered: list[str] = []
+    if spec.get("per_district"):
+        found = set(db.session.scalars(select(Site.district).join(RoundSite, RoundSite.site_id == Site.id)
+                                       .where(RoundSite.round_id == rnd.id).distinct()))
+        found |= {s["district"] for s in spec.get("shortages") or [] if s.get("district")}
+        order = spec.get("districts") or []
+        covered = sorted(found, key=lambda d: (order.index(d) if d in order else len(order), d))
+    return describe(spec, covered), [shortage_text(spec, s) for s in spec.get("shortages") or []]
+
+
 def may_submit(user, rs: RoundSite) -> bool:
     return has_role(user, OFFICE) or (has_role(user, INSPECTORS) and rs.inspector_id == user.id)
 

@@ -181,9 +181,9 @@ def round_new():
                 raise Invalid("请至少为一类点位填写抽取数量。", code="invalid_draw")
             rnd, spec = services.create_round(current_user, services.parse_round(body), now())
             message = f"已创建“{rnd.name}”，随机种子 {rnd.seed}。"
-            if spec["shortages"]:
-                message += "部分类型点位不足：" + "；".join(
-                    f"{s['district'] or '全市'}{s['kind']}要求{s['wanted']}个、实抽{s['drawn']}个" for s in spec["shortages"])
+            _, shortages = services.draw_summary(rnd)
+            if shortages:
+                message += "部分类型点位不足：" + "；".join(shortages) + "。"
             flash(message, "success")
             return redirect(url_for(".round_detail", round_id=rnd.id))
         except ServiceError as problem:
@@ -205,8 +205,9 @@ def round_detail(round_id: int):
     tickets = dict(db.session.execute(
         select(Result.round_site_id, db.func.count(Result.ticket_id)).join(RoundSite)
         .where(RoundSite.round_id == rnd.id).group_by(Result.round_site_id)).all())
+    drawn, shortages = services.draw_summary(rnd)
     return render_template("assessment/round_detail.html", round=rnd, sites=sites, tickets=tickets,
-                           inspectors=_inspectors(),
+                           inspectors=_inspectors(), drawn=drawn, shortages=shortages,
                            submitted=sum(1 for s in sites if s.status == "submitted"))
 
 
