@@ -209,6 +209,7 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
         ({"ticket_ids": [overdue[1].id], "kind": {"a": 1}}, 400, "invalid_kind"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "2020-01-01"}, 422, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "tomorrow"}, 400, "invalid_reply_by"),
+        ({"ticket_ids": [overdue[1].id], "reply_by": 20261231}, 400, "invalid_reply_by"),  # a number is no day
         ({"unit_ids": [99999]}, 422, "invalid_unit"),
         ({"proposal_ids": [99999]}, 404, "proposal_not_found"),
         ({"ticket_ids": [overdue[1].id], "title": "x" * 201}, 400, "text_too_long"),
@@ -491,6 +492,8 @@ def test_bad_replies_are_refused_and_leave_nothing(app, city, overdue, api, uplo
         assert response.status_code == status, (form.get("text", "")[:5], response.get_json())
         if code:
             assert response.get_json()["error"]["code"] == code
+    as_json = api.post(url, city.unit_a, json={"text": "已整改"})  # a reply takes a form (its files), not JSON
+    assert as_json.status_code == 415 and as_json.get_json()["error"]["code"] == "unsupported_media_type"
     app.config["LETTER_PDF_MAX_MB"] = 0.001
     big = send(city.unit_a, text="见附件", files=[(io.BytesIO(minimal_pdf() + b" " * 2000 + b"%%EOF"), "big.pdf")])
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "file_too_large"

@@ -85,6 +85,18 @@ def test_an_interview_is_scheduled_then_recorded(app, city, letter, browser):
     assert "约谈尚未开始" in early.get_data(as_text=True)
 
 
+def test_dates_sent_as_numbers_are_refused(app, city):
+    """A JSON number is no date: refused with the field's message, not read as its digits."""
+    with pytest.raises(ServiceError) as refused:
+        followup.schedule_interview(city.admin, city.street_a.id, at(MONDAY), {
+            "scheduled_at": 202612011000, "place": "会议室", "attendees": "主要负责同志"})
+    assert refused.value.code == "invalid_scheduled_at"
+    with pytest.raises(ServiceError) as refused:
+        followup.refer(city.admin, city.street_a.id, at(MONDAY), {"referred_to": "市纪委监委", "reason": "x",
+                                                                  "referred_at": 20261201})
+    assert refused.value.code == "invalid_referred_at"
+
+
 def test_interview_record_and_referral_show_in_the_history(app, city, letter, browser, clock):
     interview = followup.schedule_interview(city.admin, city.street_a.id, at(MONDAY), {
         "scheduled_at": "2026-12-01T09:30", "place": "市文明办三楼会议室", "attendees": "甲街道办事处主任"})

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
 from ..common.ids import MAX_ID
-from ..http import json_body, now
+from ..http import form_body, json_body, now
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, requires
 from . import actions, compose, inputs, proposals, replies, services
 from .files import letter_pdf_response, reply_file_response
@@ -94,7 +94,7 @@ def acknowledge(letter_id: int):
 @requires(UNITS)
 def reply(letter_id: int):
     letter = _letter(letter_id)
-    answer = actions.perform("reply", current(), letter, now(), request.form, request.files)
+    answer = actions.perform("reply", current(), letter, now(), form_body(), request.files)
     return jsonify({**reply_dict(answer), "letter": letter_dict(letter, current())}), 201
 
 

@@ -62,6 +62,8 @@ def integer(value, what: str, low: int, high: int, code: str) -> int | None:
 def day(value, what: str, code: str) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if not isinstance(value, str):  # a JSON number (20261231) or list is no day
+        raise BadRequest(f"{what}格式应为 YYYY-MM-DD。", code=code)
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
@@ -72,7 +74,9 @@ def moment(value, what: str, code: str) -> datetime | None:
     """A date and time (a form's datetime-local "2026-12-01T09:30", or ISO 8601); naive means Shanghai."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = str(value).strip()
+    if not isinstance(value, str):
+        raise BadRequest(f"请填写{what}的日期和时间。", code=code)
+    text = value.strip()
     if len(text) <= 10:
         raise BadRequest(f"请填写{what}的日期和时间。", code=code)
     try:
