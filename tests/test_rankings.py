@@ -286,6 +286,26 @@ def test_the_citywide_totals_count_each_problem_once_and_say_what_they_leave_out
     assert any("各期月榜共发现问题4件" in getattr(block, "text", "") for block in year.body)
 
 
+def test_scores_print_rounded_half_up(city, add, client):
+    """A score of 88.25 reads 88.3 (四舍五入) on the leaders' pages and in the annual 通报, as the list's own PDF and
+    the 测评 pages print theirs; '%.1f' printed 88.2 (half to even)."""
+    from inspect_app.rankings import annual, annual_pdf
+
+    add(city.street_a, "2026-11-10T18:00")
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    db.session.execute(sql_text("UPDATE ranking_entries SET score = 88.25 WHERE ranking_id = :r"), {"r": ranking.id})
+    db.session.commit()
+    db.session.expire_all()
+    sign_in(client, city.leader)
+    board = client.get("/rankings/dashboard").get_data(as_text=True)
+    assert ">88.3<" in board and ">88.2<" not in board  # (a group's average keeps two decimals: 88.25)
+    assert ">88.3<" in client.get("/rankings/year?year=2026").get_data(as_text=True)
+    table = annual_pdf._monthly_table(annual.year_summary(2026))  # the 通报's attachment, one column a month
+    cells = [cell for group in table.groups for row in group.rows for cell in row[1:]]
+    assert cells and all(cell.startswith("88.3") for cell in cells)
+
+
 def test_what_a_list_leaves_out_is_read_from_its_partial_index(city, add):
     """作废 and 尚未交办 are a few hundred of a month's tens of thousands of reports: counted from the partial index of
     those reports (0.2 ms at 1 M tickets), not from the month's whole range of reports (8-11 ms), and not from

@@ -12,6 +12,7 @@ from datetime import date
 
 from reportlab.lib.units import mm
 
+from ..common.numbers import fixed
 from ..pdf import TEXT_WIDTH
 from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para, RowGroup
 from ..pdf.drafts import circular_draft, render_pdf, setting
@@ -95,7 +96,7 @@ def _monthly_table(summary: YearSummary) -> DataTable:
         if score is None:
             return "—"
         mark = {"red": "\n红", "black": "\n黑"}.get(u.lists[m - 1] or "", "")
-        return f"{score:.1f}{mark}"
+        return f"{fixed(score)}{mark}"
 
     groups = [RowGroup(group, [[u.name] + [cell(u, m) for m in months] for u in _ranked(members)])
               for group, members in summary.groups if _ranked(members)]

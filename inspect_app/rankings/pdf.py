@@ -22,6 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, PageBreak, Paragraph
 
+from ..common.numbers import fixed
 from ..common.timeutil import fmt, local
 from ..config import Config
 from ..pdf import TEXT_WIDTH
@@ -130,7 +131,7 @@ class ScoreChart(Drawing):
             self.add(String(label_w, y + row_h * 0.3, name, fontName=font, fontSize=7, textAnchor="end"))
             self.add(Rect(bar_x, y + row_h * 0.15, max(0.4, x_of(e["score"]) - bar_x), row_h * 0.7,
                           fillColor=color, strokeColor=None))
-            self.add(String(x_of(e["score"]) + 1.5, y + row_h * 0.3, f"{e['score']:.1f}", fontName=font,
+            self.add(String(x_of(e["score"]) + 1.5, y + row_h * 0.3, fixed(e["score"]), fontName=font,
                             fontSize=6.5))
         for threshold, color, label, anchor, dx in ((rules["red_floor"], RED, "红榜线", "end", -1.5),
                                                     (rules["black_below"], BLACK, "黑榜线", "start", 1.5)):
