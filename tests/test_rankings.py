@@ -837,6 +837,32 @@ def _pdf_text(data: bytes) -> str:
     return "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
 
 
+def test_a_black_case_put_right_before_publication_is_not_called_open():
+    """A black list's typical case is a problem not put right on time. One fixed (late) before the list came out
+    reads 超期…后整改, not 已超期…挂牌督办中, and the heading says 未按期整改 (the 曝光版, for the public, called
+    problems closed weeks before 超期未整改 and 挂牌督办中)."""
+    from types import SimpleNamespace as NS
+
+    from inspect_app.pdf.document import Heading
+    from inspect_app.rankings.pdf import exposure_document, late_state
+
+    still_open = {"list": "black", "unit_name": "乙街道办事处", "category": "牛皮癣", "address": "人民路", "number": "1",
+                  "reported_at": "2026-11-02T09:00:00+08:00", "deadline": "2026-11-03T09:00:00+08:00",
+                  "rectified_at": None, "closed_at": None, "escalation_level": 2, "overdue": "28天",
+                  "days_overdue": 28, "before": None}
+    fixed_late = dict(still_open, number="2", rectified_at="2026-11-16T16:30:00+08:00",
+                      closed_at="2026-11-17T10:00:00+08:00", overdue="13天")
+    assert late_state(still_open) == "已超期28天，挂牌督办中"
+    assert late_state(fixed_late) == "超期13天后整改，已结案"
+    assert late_state(dict(fixed_late, closed_at=None)) == "超期13天后整改，待核查"
+
+    def headings(cases):
+        ranking = NS(period="2026-11", published_at=at("2026-12-01T10:00"), cases=cases, office="临江市文明办")
+        return [b.text for b in exposure_document(ranking).body if isinstance(b, Heading)]
+    assert headings([still_open]) == ["一、超期未整改问题"]
+    assert headings([still_open, fixed_late]) == ["一、未按期整改问题"]
+
+
 def _red_case(city, make_ticket):
     from inspect_app.tickets import services as tickets
 

@@ -180,12 +180,21 @@ def _case_text(case: dict, styles, black: bool, with_number: bool = True, with_l
     lines.append(f"发现：{fmt(_dt(case['reported_at']))}")
     lines.append(f"期限：{fmt(_dt(case['deadline']))}")
     if black:
-        level = {1: "督办", 2: "挂牌督办", 3: "约谈"}.get(case["escalation_level"], "")
-        late = case.get("overdue") or f"{case['days_overdue']}天"  # a list stored before it kept the span
-        lines.append(f"已超期{late}" + (f"，{level}中" if level and with_level else ""))
+        lines.append(late_state(case, with_level))
     else:
         lines.append(f"整改：{fmt(_dt(case['rectified_at']))}")
     return CellParagraph("<br/>".join(lines), styles["cell"])
+
+
+def late_state(case: dict, with_level: bool = True) -> str:
+    """A black list's case as it stood when the list was published: still open ("已超期3天，挂牌督办中"), or put
+    right after its deadline ("超期3天后整改，已结案"): a problem fixed before publication is not 超期未整改, nor
+    under 督办 any more (the 曝光版 printed both for problems closed weeks before)."""
+    late = case.get("overdue") or f"{case['days_overdue']}天"  # a list stored before it kept the span
+    if case.get("rectified_at"):
+        return f"超期{late}后整改" + ("，已结案" if case.get("closed_at") else "，待核查")
+    level = {1: "督办", 2: "挂牌督办", 3: "约谈"}.get(case["escalation_level"], "")
+    return f"已超期{late}" + (f"，{level}中" if level and with_level else "")
 
 
 def _dt(iso: str | None):
@@ -205,13 +214,18 @@ def _cases(cases: list[dict], root: str | None, fonts, styles) -> list:
                 for c in red]
         blocks.append(DataTable(columns, rows=rows))
     if black:
-        blocks.append(Heading("（二）黑榜单位超期未整改问题", level=2))
+        blocks.append(Heading(f"（二）黑榜单位{_late_heading(black)}问题", level=2))
         columns = (Column("责任单位", 34, "label"), Column("问题", 80, "text"), Column("现场照片", 42, "photo"))
         rows = [[c["unit_name"], _case_text(c, styles, True), _photo(root, c["before"])] for c in black]
         blocks.append(DataTable(columns, rows=rows))
     if not blocks:
         blocks.append(Para("本期无可展示的典型案例。"))
     return blocks
+
+
+def _late_heading(cases: list[dict]) -> str:
+    """超期未整改 while every case is still open; 未按期整改 (late, fixed or not) once one was put right."""
+    return "未按期整改" if any(c.get("rectified_at") for c in cases) else "超期未整改"
 
 
 CN_NUMBERS = "一二三四五六七八九十"
@@ -365,7 +379,7 @@ def exposure_document(ranking, *, photo_root: str | None = None, fonts=None) -> 
     open_cases = [c for c in cases if c["list"] == "black"]
     fixed = [c for c in cases if c["list"] == "red"]
     if open_cases:
-        body.append(Heading("一、超期未整改问题"))
+        body.append(Heading(f"一、{_late_heading(open_cases)}问题"))
         columns = (Column("责任单位", 34, "label"), Column("问题和地点", 80, "text"), Column("现场照片", 42, "photo"))
         body.append(DataTable(columns, rows=[[c["unit_name"], _case_text(c, styles, True, with_number=False, with_level=False),
                                               _photo(photo_root, c["before"])] for c in open_cases]))

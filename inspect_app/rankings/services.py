@@ -346,7 +346,9 @@ def typical_cases(computed: Computed, ids: dict[int, dict[str, list[int]]]) -> l
             if list_name == "red":
                 query = query.where(Ticket.status == "closed").order_by(Ticket.closed_at.desc(), Ticket.id)
             else:
-                query = query.order_by(Ticket.escalation_level.desc(), Ticket.deadline, Ticket.id)
+                # still open first (what a black list is about), then the most escalated and longest overdue
+                query = query.order_by(Ticket.rectified_at.is_not(None), Ticket.escalation_level.desc(),
+                                       Ticket.deadline, Ticket.id)
             rows = db.session.execute(query.limit(20)).all()
             photos = _photo_keys([r.id for r in rows])
             taken = 0

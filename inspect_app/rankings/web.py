@@ -267,6 +267,13 @@ def year_pdf():
                      f"{year}年度考评结果通报（草稿）.pdf")
 
 
+@bp.app_template_global("late_state")
+def late_state_global(case: dict) -> str:
+    from .pdf import late_state
+
+    return late_state(case)
+
+
 @bp.app_template_filter("pct")
 def pct_filter(value) -> str:
     return "—" if value is None else scoring.pct(value)
