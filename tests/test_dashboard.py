@@ -474,7 +474,9 @@ def test_the_year_end_card_on_the_offices_work_page(clock, city, browser):
     assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page and "2026年月榜已发布 0/12 期" in page
     assert "系统还没有 2027 年的节假日安排" not in page  # the card says it; the banner is not repeated
     assert "考评结果通报（草稿）" not in page  # nothing published to sum up yet
-    db.session.add(Holiday(day=date(2027, 2, 5), kind="holiday", name="春节"))
+    from inspect_app.workdays.calendar import statutory_days
+    for day, name in statutory_days(2027).items():  # the notice entered: every day off the law fixes among them
+        db.session.add(Holiday(day=day, kind="holiday", name=name))
     db.session.commit()
     from inspect_app.rankings import services as rankings
     from inspect_app.rankings.periods import parse_period

@@ -254,12 +254,21 @@ def test_api_ticket_list_filters_by_campaign(api, city, make_ticket):
 
 
 def test_holidays_page_and_home_warning(admin_client, city):
+    from inspect_app.workdays.models import Holiday
+
     html = admin_client.get("/office/").get_data(as_text=True)
     assert "还没有 2027 年的节假日安排" in html
     response = admin_client.post("/office/holidays", data={"date": "2027-01-01", "kind": "holiday", "name": "元旦"})
     assert response.status_code == 302
     html = admin_client.get("/office/holidays?year=2027").get_data(as_text=True)
     assert "<td class=\"lead nowrap\" data-label=\"日期\">2027-01-01</td>" in html and "文明办录入" in html
+    # one day is not the year's schedule: the warning stays, and the page says which festivals are missing
+    assert "还没有 2027 年的节假日安排" in admin_client.get("/office/").get_data(as_text=True)
+    assert "已录入的日期中还没有春节、清明节、劳动节、端午节、中秋节、国庆节的放假日期" in html
+    from inspect_app.workdays.calendar import statutory_days
+    for day, name in statutory_days(2027).items():
+        db.session.merge(Holiday(day=day, kind="holiday", name=name))
+    db.session.commit()
     assert "还没有 2027 年的节假日安排" not in admin_client.get("/office/").get_data(as_text=True)
     response = admin_client.post("/office/holidays", data={"date": "2027-13-01", "kind": "holiday"})
     assert response.status_code == 422 and "YYYY-MM-DD" in response.get_data(as_text=True)
@@ -300,8 +309,18 @@ def test_next_year_warning_from_november_only(app, city):
     assert "2027" in next_year_warning(at("2026-11-01T08:00"))
     put_holiday(date(2027, 2, 6), "workday", "春节调休")  # a make-up day alone does not make the year known
     assert next_year_warning(at("2026-12-01T08:00")) is not None
-    put_holiday(date(2027, 2, 10), "holiday", "春节")
-    assert next_year_warning(at("2026-12-01T08:00")) is None
+    put_holiday(date(2027, 2, 10), "holiday", "春节")  # one day off entered by hand (a test, a local day) neither
+    assert next_year_warning(at("2026-12-01T08:00")) is not None
+    from inspect_app.office.holidays import missing_festivals, year_known
+    from inspect_app.workdays.calendar import statutory_days
+    assert missing_festivals(2027) == ["元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"]
+    for day, name in statutory_days(2027).items():  # every day off the law fixes: as entering the notice does
+        if day.month < 10:
+            put_holiday(day, "holiday", name)
+    assert not year_known(2027) and missing_festivals(2027) == ["国庆节"]
+    for day in (date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3)):
+        put_holiday(day, "holiday", "国庆节")
+    assert next_year_warning(at("2026-12-01T08:00")) is None and year_known(2027)
 
 
 def test_photos_whose_files_are_gone_say_so(app, city, browser, api, make_ticket, uploads):

@@ -345,7 +345,8 @@ def _holidays(year: int, now, error=None, notice_error=None, values=None, **extr
     """The holidays page of a year; 422 when it shows a refused form."""
     page = render_template("office/holidays.html", year=year, entries=holidays.year_entries(year),
                            years=holidays.known_years(now), warning=holidays.next_year_warning(now),
-                           known=holidays.year_known(year), kinds=holidays.KINDS, error=error,
+                           known=holidays.year_known(year), missing=holidays.missing_festivals(year),
+                           kinds=holidays.KINDS, error=error,
                            notice_error=notice_error, values=values or {}, **extra)
     return page, 422 if error or notice_error else 200
 
