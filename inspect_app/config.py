@@ -85,6 +85,9 @@ class Config:
     DISPATCH_RADIUS_M = _float("DISPATCH_RADIUS_M", 500)         # nearest segment within this of the report
     # The filing page warns that the phone is far from every segment (a wrong fix, or out of town) beyond this.
     FAR_FROM_SEGMENTS_M = _float("FAR_FROM_SEGMENTS_M", 2000)
+    # A new or moved segment this far outside the city's other segments is refused as a typo (a digit or a system
+    # wrong): 112.93 typed as 113.93 is 100 km off. 0 turns the check off (a city adding a distant county).
+    SEGMENT_CITY_MARGIN_KM = _float("SEGMENT_CITY_MARGIN_KM", 50)
 
     # --- rework (返工): a ticket sent back gets the later of its original deadline and this long from the
     # rejection, unless its category sets its own (categories.rework_hours / rework_workdays). Workdays win when

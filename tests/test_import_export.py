@@ -178,16 +178,18 @@ def test_segments_preview_and_every_error(api, city):
         ["五一大道", "江城区", "主次干道", "JDB", "112.93,28.23", "WGS84", ""],                               # duplicate
         ["坐标系坏", "江城区", "主次干道", "JDA", "112.93,28.23", "MARS", ""],                               # system
         ["类型坏", "江城区", "高速", "JDA", "112.93,28.23", "WGS84", ""],                                     # kind
+        ["纽约路", "江城区", "主次干道", "JDA", "-74.0,40.7;-74.01,40.71", "WGS84", ""],                      # far off
     ])
     body = upload(api, city.admin, "segments", data, dry_run=True).get_json()
     by_row = {r["row"]: r for r in body["rows"]}
-    assert [by_row[n]["action"] for n in range(2, 11)] == ["unchanged", "change", "add"] + ["error"] * 6
+    assert [by_row[n]["action"] for n in range(2, 12)] == ["unchanged", "change", "add"] + ["error"] * 7
     assert "NOPE" in by_row[5]["message"] and "不存在" in by_row[5]["message"]
     assert "坐标有误" in by_row[6]["message"]
     assert "顺序" in by_row[7]["message"]
     assert "与第4行重复" in by_row[8]["message"]
     assert "MARS" in by_row[9]["message"]
     assert "高速" in by_row[10]["message"]
+    assert "距本市已有路段约" in by_row[11]["message"]
 
 
 def test_segment_import_converts_gcj02_and_retired_unit_is_an_error(api, city):

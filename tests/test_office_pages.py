@@ -120,7 +120,10 @@ def test_segment_errors_are_named(admin_client, city):
              ({"coords": ""}, "请填写坐标"), ({"coords": "112.93,28.23", "coord_system": "XYZ"}, "无法识别"),
              ({"coords": "112.93,28.23", "unit_id": "9999"}, "属地单位不存在"),
              ({"coords": "112.93,28.23", "name": "人民路东段"}, "已有名为"),
-             ({"coords": "112.93,28.23", "kind": "高速公路"}, "路段类型")]
+             ({"coords": "112.93,28.23", "kind": "高速公路"}, "路段类型"),
+             # far outside the city's other segments: a typo (New York; a digit off, 100 km)
+             ({"coords": "-74.0,40.7;-74.01,40.71"}, "距本市已有路段约"),
+             ({"coords": "112.93,28.23;113.93,28.23"}, "第2个点（113.93000,28.23000）距本市已有路段约97公里")]
     for change, message in cases:
         response = admin_client.post("/office/segments/new", data={**base, **change})
         assert response.status_code == 422, change

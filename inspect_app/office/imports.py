@@ -23,6 +23,7 @@ from ..common.errors import Invalid, ServiceError
 from ..extensions import db
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
 from . import accounts, fields
+from .reference import city_box, outside_city
 from .spreadsheets import Table, read_table
 
 
@@ -324,6 +325,7 @@ def same_line(a: list[list[float]], b: list[list[float]]) -> bool:
 def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     existing = {(s.district, s.name): s for s in db.session.scalars(select(Segment))}
+    box, margin = city_box(), float(current_app.config["SEGMENT_CITY_MARGIN_KM"])  # a row far off: a typo
     rows, keys = [], []
     plans = []
     for number, cells in table.rows:
@@ -352,6 +354,9 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
             points = coords.parse_polyline(cells.get("坐标"), system)
         except coords.CoordinateError as problem:
             row.fail(f"坐标有误：{problem}")
+        far = points and outside_city(points, box, margin)
+        if far:
+            row.fail(f"坐标有误：{far}")
         active = _status(row, cells)
         rows.append(row)
         keys.append(f"{district}\t{name}" if name and district else None)

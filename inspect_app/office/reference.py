@@ -5,9 +5,11 @@ Changing a segment's unit changes nothing already dispatched (tickets keep the u
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..common import coords
@@ -136,6 +138,33 @@ def segment_points(data: Mapping, geojson: bytes | None, required: bool) -> list
         raise Invalid(f"坐标有误：{problem}", code="invalid_coords") from None
 
 
+def city_box(exclude_id: int | None = None) -> tuple[float, float, float, float] | None:
+    """(min_lat, max_lat, min_lon, max_lon) around the city's active segments (but `exclude_id`), or None for a city
+    without any yet (nothing to tell a typo from: its first segment places it)."""
+    n, *box = db.session.execute(
+        select(func.count(), func.min(Segment.min_lat), func.max(Segment.max_lat), func.min(Segment.min_lon),
+               func.max(Segment.max_lon))
+        .where(Segment.active.is_(True), Segment.id != (exclude_id or -1), Segment.min_lat.is_not(None))).one()
+    return tuple(box) if n else None
+
+
+def outside_city(points: list[list[float]], box, margin_km: float) -> str | None:
+    """Why these WGS-84 points are no segment of this city (one farther than `margin_km` from the box around its
+    segments), or None."""
+    if box is None or margin_km <= 0:
+        return None
+    min_lat, max_lat, min_lon, max_lon = box
+    for index, (lon, lat) in enumerate(points, start=1):
+        dy = max(0.0, lat - max_lat, min_lat - lat) * 110.57
+        dx = max(0.0, lon - max_lon, min_lon - lon) * 111.32 * math.cos(math.radians(lat))
+        off = math.hypot(dx, dy)
+        if off > margin_km:
+            where = f"第{index}个点" if len(points) > 1 else "该点"
+            return (f"{where}（{lon:.5f},{lat:.5f}）距本市已有路段约{off:.0f}公里，请核对经纬度和坐标系"
+                    f"（超出{margin_km:.0f}公里视为录入有误）。")
+    return None
+
+
 def _active_unit(value, label: str = "责任单位", required: bool = True) -> Unit | None:
     raw = "" if value is None else str(value).strip()
     if not raw:
@@ -158,6 +187,9 @@ def save_segment(data: Mapping, geojson: bytes | None = None, segment: Segment |
     adopting = _active_unit(data.get("adopting_unit_id"), "包抓单位", required=False)
     points = segment_points(data, geojson, required=segment is None)
     own_id = segment.id if segment is not None else -1
+    far = points and outside_city(points, city_box(own_id), float(current_app.config["SEGMENT_CITY_MARGIN_KM"]))
+    if far:
+        raise Invalid(f"坐标有误：{far}", code="invalid_coords")
     if db.session.scalar(select(Segment.id).where(Segment.name == name, Segment.district == district,
                                                   Segment.id != own_id)):
         raise Invalid(f"{district}已有名为“{name}”的路段。", code="duplicate_name")
