@@ -157,7 +157,8 @@ def now() -> datetime:
 # how a refusal names a query argument a page's filter sets (the name stays, for the API's callers)
 ARG_LABELS = {"from": "开始日期", "to": "结束日期", "page": "页码", "per_page": "每页条数", "unit_id": "责任单位",
               "campaign_id": "专项行动", "site_id": "点位", "round_id": "测评轮次", "segment_id": "责任路段",
-              "reporter_id": "上报人", "date": "日期"}
+              "reporter_id": "上报人", "date": "日期", "answering_unit_id": "负责单位（主办、协办、包抓）",
+              "due_from": "整改期限开始日期", "due_to": "整改期限结束日期"}
 
 
 def _arg_label(name: str) -> str:
@@ -192,12 +193,15 @@ def date_arg(args, name: str) -> date | None:
     return value
 
 
-def date_range_args(args) -> tuple[date | None, date | None]:
-    """The `from` and `to` days of a list's or an export's filter (Shanghai days, both included); either may be
-    absent; a bad day or `from` after `to` answers 400."""
-    day_from, day_to = date_arg(args, "from"), date_arg(args, "to")
+def date_range_args(args, first: str = "from", last: str = "to") -> tuple[date | None, date | None]:
+    """The `from` and `to` days of a list's or an export's filter (Shanghai days, both included), or another pair
+    named; either may be absent; a bad day or the first after the last answers 400."""
+    day_from, day_to = date_arg(args, first), date_arg(args, last)
     if day_from and day_to and day_from > day_to:
-        raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
+        if first == "from":
+            raise BadRequest("开始日期不能晚于结束日期。", code="invalid_date_range")
+        raise BadRequest(f"{ARG_LABELS.get(first, first)}不能晚于{ARG_LABELS.get(last, last)}。",
+                         code=f"invalid_{first.removesuffix('_from')}_range")
     return day_from, day_to
 
 

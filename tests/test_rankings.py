@@ -1167,3 +1167,61 @@ def test_months_are_named_as_a_run_or_one_by_one():
     assert months_text([10, 11]) == "10月、11月"
     assert months_text([3, 5, 6]) == "3月、5月、6月"
     assert months_text([]) == ""
+
+
+def test_each_figure_links_to_the_problems_behind_it(city, add, client, clock):
+    """发现问题 counts what a unit answers for as 主办, 协办 (a part not 作废) and 包抓, reported in the period; 超期
+    and 返工 its own problems due in the period. Each figure opens a ticket list of exactly those problems (it
+    opened the 主办's, 作废 included, and every problem overdue now, whatever its period), on the published list and
+    the preview alike, and the ids stored with the list are the same problems."""
+    from inspect_app.tickets.models import TicketUnit
+
+    clock.set(AFTER_NOV)
+    city.seg_a.adopting_unit_id = city.roads.id                   # 市政 adopts 甲's segment (包抓)
+
+    def on_seg_a(ticket):
+        ticket.segment_id = city.seg_a.id
+        return ticket
+
+    def part(ticket, unit, status="open"):
+        db.session.add(TicketUnit(ticket_id=ticket.id, unit_id=unit.id, role="assist", status=status,
+                                  assigned_at=ticket.reported_at))
+
+    shared = on_seg_a(add(city.street_a, "2026-11-10T18:00", status="assigned", reported="2026-11-05T10:00"))
+    part(shared, city.police)                                       # 交警 assists
+    dropped = add(city.street_b, "2026-11-12T18:00", reported="2026-11-06T10:00")
+    part(dropped, city.police, status="cancelled")                  # 交警's part 作废: not charged
+    both = on_seg_a(add(city.street_a, "2026-11-14T18:00", reported="2026-11-07T10:00", rework=2,
+                        rectified="2026-11-15T09:00"))
+    part(both, city.roads)                                          # 市政 adopts and assists: charged once
+    add(city.street_a, "2026-11-13T18:00", status="cancelled", reported="2026-11-08T10:00")   # 作废
+    add(city.street_a, "2026-10-20T18:00", status="assigned", reported="2026-10-19T10:00")    # October's, open
+    add(city.street_a, "2026-11-03T18:00", status="assigned", reported="2026-10-30T10:00")    # found in Oct, due Nov
+    add(city.street_b, "2026-11-20T18:00", rectified="2026-11-21T09:00", reported="2026-11-19T10:00")  # late, shut
+    db.session.commit()
+
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    by_code = {e.unit_code: e for e in ranking.entries}
+    found = {code: e.figures["found_total"] for code, e in by_code.items()}
+    assert found == {"JDA": 2, "JDB": 2, "JJ": 1, "SZ": 2}
+    assert (by_code["JDA"].figures["overdue"], by_code["JDB"].figures["overdue"]) == (3, 1)
+    for code, e in by_code.items():                                 # the ids stored agree with the figures
+        ids = e.ticket_ids
+        assert len(ids.get("found", [])) == e.figures["found_total"], code
+        assert len(ids.get("overdue", [])) == e.figures["overdue"], code
+    assert sorted(by_code["SZ"].ticket_ids["found"]) == sorted([shared.id, both.id])
+
+    sign_in(client, city.leader)
+    checked = 0
+    for path in (f"/rankings/{ranking.id}", "/rankings/preview?period=2026-11"):
+        page = client.get(path).get_data(as_text=True)
+        for url, figure in re.findall(r'<a href="(/tickets\?[^"]+)">(\d+)件?</a>', page):
+            listed = client.get(url.replace("&amp;", "&")).get_data(as_text=True)
+            assert f"<small>{figure} 件</small>" in listed, (path, url)
+            # the list names the filters it applies, each with a way out
+            for arg, chip in (("answering_unit_id", "不限负责单位"), ("due_from", "不限整改期限"),
+                              ("late", "未按期整改"), ("reworked", "有返工")):
+                assert (arg in url) == (chip in listed), (url, chip)
+            checked += 1
+    assert checked >= 2 * (4 + 2 + 1)  # every unit's 发现问题, 超期 where any, 返工 where any, on both pages

@@ -338,6 +338,9 @@ def test_office_list_filters_and_pages(browser, city, make_ticket):
     assert backwards.status_code == 303 and "from=" not in backwards.location and "q=" in backwards.location
     page = text(admin.get(backwards.location))
     assert "开始日期不能晚于结束日期" in page and b.number in page
+    backwards = admin.get("/tickets?due_from=2026-12-05&due_to=2026-12-01&q=垃圾")
+    assert backwards.status_code == 303 and "due_" not in backwards.location and "q=" in backwards.location
+    assert "整改期限开始日期不能晚于整改期限结束日期" in text(admin.get(backwards.location))
     assert admin.get("/api/v1/tickets?page=abc").status_code in (400, 401)  # the API still answers 400
 
 

@@ -31,6 +31,7 @@ from ..escalation.stats import unit_counts as letter_figures
 from ..extensions import db
 from ..sites.models import Site
 from ..tickets.models import Ticket, TicketUnit
+from ..tickets.rules import not_rectified_by_deadline
 from ..units.models import Segment
 from .models import LEFT_OUT
 from .periods import Period
@@ -71,7 +72,7 @@ def _timeless_flags() -> dict:
     return {
         "closed": closed,
         "on_time": and_(closed, done_at <= Ticket.deadline),
-        "late": or_(done_at.is_(None), done_at > Ticket.deadline),
+        "late": not_rectified_by_deadline(),  # the ticket list's late=1 (tickets/rules.late_condition)
         "rework": Ticket.rework_count > 0,
         "extended": Ticket.extension_count > 0,
         "supervised": Ticket.escalation_level >= 1,
@@ -120,10 +121,17 @@ def _adopted_query(found):
 
 def _assisted_query(found):
     """Problems found where a unit has a 协办 part (the ticket's other units)."""
-    return (select(TicketUnit.unit_id, Ticket.source, func.count())
-            .join(Ticket, Ticket.id == TicketUnit.ticket_id)
-            .where(found, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled")
-            .group_by(TicketUnit.unit_id, Ticket.source))
+    return _assisted(select(TicketUnit.unit_id, Ticket.source, func.count()), found).group_by(TicketUnit.unit_id,
+                                                                                               Ticket.source)
+
+
+def _assisted(query, found):
+    """The 协办 parts not 作废 on the problems found, but not the segment's 包抓 unit's: a problem is charged to a
+    unit once, and the 包抓 unit answers for its segment's problems in full (_adopted_query), part or no part."""
+    return (query.join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .outerjoin(Segment, Segment.id == Ticket.segment_id)
+            .where(found, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled",
+                   or_(Segment.adopting_unit_id.is_(None), Segment.adopting_unit_id != TicketUnit.unit_id)))
 
 
 def due_query(period: Period, now: datetime):
@@ -133,7 +141,8 @@ def due_query(period: Period, now: datetime):
 def _due_query(due):
     cond = _timeless_flags()
     return (select(Ticket.unit_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
-                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["listed"]))
+                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["rework"]),
+                   count_where(cond["listed"]))
             .where(due).group_by(Ticket.unit_id))
 
 
@@ -155,11 +164,12 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
         for unit_id, source, n in session.execute(statements[role], bounds):
             b.add_found(unit_id, role, source, n)
     letters = _letter_counts(period, now)
-    for unit_id, due, closed, late, rework, at_listed in session.execute(statements["due"], bounds):
+    for unit_id, due, closed, late, rework, reworked, at_listed in session.execute(statements["due"], bounds):
         b.add(unit_id, "due", int(due))
         b.add(unit_id, "closed", int(closed))
         b.add(unit_id, "overdue", int(late))
         b.add(unit_id, "rework", int(rework))
+        b.add(unit_id, "reworked", int(reworked))
         b.add(unit_id, "at_listed", int(at_listed))
     for unit_id, figures in letters.items():
         for name, value in figures.items():
@@ -270,14 +280,22 @@ def left_out(period: Period, now: datetime) -> dict[str, int]:
 
 
 def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]:
-    """{unit_id: {"found": [...], "overdue": [...], "rework": [...]}} for the snapshot, same conditions."""
+    """{unit_id: {"found": [...], "overdue": [...], "rework": [...]}} for the snapshot, same conditions as the
+    figures: found for every unit the problem is charged to (主办, 协办, 包抓), overdue and rework the 主办's."""
     result: dict[int, dict[str, list[int]]] = {}
 
     def slot(unit_id: int) -> dict[str, list[int]]:
         return result.setdefault(unit_id, {"found": [], "overdue": [], "rework": []})
 
-    for tid, unit_id in db.session.execute(select(Ticket.id, Ticket.unit_id)
-                                           .where(found_condition(period, now)).order_by(Ticket.id)):
+    found = found_condition(period, now)
+    adopting = Segment.adopting_unit_id
+    charged = union(
+        select(Ticket.id.label("ticket_id"), Ticket.unit_id.label("unit_id")).where(found),
+        select(Ticket.id, adopting).join(Segment, Segment.id == Ticket.segment_id)
+        .where(found, adopting.is_not(None), adopting != Ticket.unit_id),
+        _assisted(select(Ticket.id, TicketUnit.unit_id).select_from(TicketUnit), found)).subquery()
+    for tid, unit_id in db.session.execute(select(charged.c.ticket_id, charged.c.unit_id)
+                                           .order_by(charged.c.unit_id, charged.c.ticket_id)):
         slot(unit_id)["found"].append(tid)
     cond = flags(now)
     for tid, unit_id, late, rework in db.session.execute(

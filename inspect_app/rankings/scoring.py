@@ -57,7 +57,8 @@ class UnitCounts:
     interview: int = 0
     referral: int = 0
     overdue: int = 0
-    rework: int = 0
+    rework: int = 0                      # send-backs (返工) of its due problems, every one counted
+    reworked: int = 0                    # of its due problems, those sent back at least once
     due: int = 0
     closed: int = 0
     assessment: float | None = None      # 0..100: its sites' latest in-period round score
@@ -124,8 +125,9 @@ class UnitCounts:
 
     def as_dict(self) -> dict:
         data = {name: getattr(self, name) for name in
-                ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessment", "assessed_sites", "at_listed", "task_lagging", "task_unreported", "lead_tasks")}
+                ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "reworked", "due",
+                 "closed", "assessment", "assessed_sites", "at_listed", "task_lagging", "task_unreported",
+                 "lead_tasks")}
         data["found"] = {role: dict(sorted(v.items())) for role, v in sorted(self.found.items()) if v}
         data["found_total"] = self.found_total
         data["on_time_rate"] = round(self.rate("on_time_rate"), 4)
@@ -133,8 +135,9 @@ class UnitCounts:
 
     @classmethod
     def from_dict(cls, data: dict) -> UnitCounts:
-        names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "due", "closed",
-                 "assessed_sites", "at_listed", "segments", "sites", "task_lagging", "task_unreported", "lead_tasks")
+        names = ("relapse", "supervised", "listed", "interview", "referral", "overdue", "rework", "reworked", "due",
+                 "closed", "assessed_sites", "at_listed", "segments", "sites", "task_lagging", "task_unreported",
+                 "lead_tasks")
         return cls(found={k: dict(v) for k, v in (data.get("found") or {}).items()},
                    assessment=data.get("assessment"), **{n: int(data.get(n) or 0) for n in names})
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, column, exists, false, func, select, table, true
+from sqlalchemy import and_, bindparam, column, exists, false, func, or_, select, table, true
 from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +24,7 @@ from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
 from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, PART_OWED_TICKET_STATUSES,
-                    SOURCES, STATUSES, overdue_condition)
+                    SOURCES, STATUSES, late_condition, overdue_condition)
 
 # Statuses the city has few tickets in at any time: a 退单 waits days at most for the office's decision. A unit's
 # list of them starts from these tickets (filter shape "unit_few"), not from every ticket the unit ever had.
@@ -183,6 +183,14 @@ class TicketFilter:
     date_to: date | None = None     # reported on or before this Shanghai day
     my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
     repeated: bool = False          # 群众再次反映: an outside report was merged into it (并案)
+    # 红黑榜's figures: the unit answers for it as 主办, 协办 (a part not 作废) or its segment's 包抓 unit (发现问题);
+    # its deadline fell on these Shanghai days (到期问题); 超期 (late: deadline passed, not rectified by it, not
+    # 作废); sent back at least once (返工)
+    answering_unit_id: int | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    late: bool = False
+    reworked: bool = False
     page: int = 1
     per_page: int = 20
 
@@ -196,6 +204,7 @@ def parse_filter(args) -> TicketFilter:
     if source is not None and source not in SOURCES:
         raise BadRequest("问题来源参数不正确。", code="invalid_source")
     date_from, date_to = date_range_args(args)
+    due_from, due_to = date_range_args(args, "due_from", "due_to")
     return TicketFilter(
         status=status,
         source=source,
@@ -210,6 +219,11 @@ def parse_filter(args) -> TicketFilter:
         segment_id=int_arg(args, "segment_id"),
         reporter_id=int_arg(args, "reporter_id"),
         repeated=flag_arg(args, "repeated"),
+        answering_unit_id=int_arg(args, "answering_unit_id"),
+        due_from=due_from,
+        due_to=due_to,
+        late=flag_arg(args, "late"),
+        reworked=flag_arg(args, "reworked"),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
@@ -291,6 +305,20 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.segment_id:
         shape.append("segment_id")
         params["f_segment_id"] = flt.segment_id
+    if flt.answering_unit_id:
+        shape.append("answering_unit_id")
+        params["f_answering_unit"] = flt.answering_unit_id
+    if flt.due_from:
+        shape.append("due_from")
+        params["f_due_from"] = local_midnight(flt.due_from)
+    if flt.due_to:
+        shape.append("due_to")
+        params["f_due_to"] = local_midnight(flt.due_to + timedelta(days=1))
+    if flt.late:
+        shape.append("late")
+        params["now"] = now
+    if flt.reworked:
+        shape.append("reworked")
     if flt.date_from:
         shape.append("from")
         params["f_from"] = local_midnight(flt.date_from)
@@ -357,6 +385,19 @@ _CONDITIONS = {
     "round_id": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
         _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(
         _ROUND_SITES.c.round_id == bindparam("f_round_id"))),
+    # the units a problem is charged to in 红黑榜 (rankings/counts.py): its 主办, a 协办 whose part is not 作废, and its
+    # segment's 包抓 unit when other than the 主办; dispatched problems only
+    "answering_unit_id": lambda: and_(Ticket.unit_id.is_not(None), or_(
+        Ticket.unit_id == bindparam("f_answering_unit"),
+        Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id == bindparam("f_answering_unit"),
+                                                         TicketUnit.role == const("assist"),
+                                                         TicketUnit.status != const("cancelled"))),
+        and_(Ticket.unit_id != bindparam("f_answering_unit"), Ticket.segment_id.in_(
+            select(Segment.id).where(Segment.adopting_unit_id == bindparam("f_answering_unit")))))),
+    "due_from": lambda: Ticket.deadline >= bindparam("f_due_from"),
+    "due_to": lambda: Ticket.deadline < bindparam("f_due_to"),
+    "late": lambda: late_condition(bindparam("now")),
+    "reworked": lambda: Ticket.rework_count > 0,
     "from": lambda: Ticket.reported_at >= bindparam("f_from"),
     "to": lambda: Ticket.reported_at < bindparam("f_to"),
 }

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from sqlalchemy import func, or_
+
 from ..common.sql import consts
 
 STATUSES = ("pending", "assigned", "rectified", "closed", "disputed", "cancelled")
@@ -60,6 +62,22 @@ def overdue_condition(now: datetime):
     from .models import Ticket  # the model imports this module's vocabulary
 
     return Ticket.status.in_(consts(OPEN_STATUSES)) & (Ticket.deadline < now)
+
+
+def not_rectified_by_deadline():
+    """Not rectified (nor closed) by its deadline: rectified after it, or not yet. With the deadline passed, a
+    problem 超期 (未按期整改) in the 红黑榜's count, whether or not it has been put right since."""
+    from .models import Ticket
+
+    done_at = func.coalesce(Ticket.rectified_at, Ticket.closed_at)
+    return or_(done_at.is_(None), done_at > Ticket.deadline)
+
+
+def late_condition(now: datetime):
+    """超期 as the 红黑榜 counts it: the deadline has passed and the problem was not rectified by it, not 作废."""
+    from .models import Ticket
+
+    return (Ticket.status != "cancelled") & (Ticket.deadline < now) & not_rectified_by_deadline()
 
 
 def is_part_overdue(part_status: str, deadline: datetime | None, ticket_status: str, now: datetime) -> bool:

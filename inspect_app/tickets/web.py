@@ -27,7 +27,7 @@ from ..http import done, form_again, int_arg, is_script, local_url, now
 from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
                       requires, sees_citywide)
-from ..units.models import Segment
+from ..units.models import Segment, Unit
 from ..common.text import one_line
 from ..sites.models import Site
 from ..sites.services import list_sites, sites_near, visible_site
@@ -301,7 +301,9 @@ def _filter_or_back(endpoint: str):
     try:
         return queries.parse_filter(request.args), None
     except BadRequest as problem:
-        faulty = ("from", "to") if problem.code == "invalid_date_range" else (problem.code.removeprefix("invalid_"),)
+        name = problem.code.removeprefix("invalid_")
+        faulty = (("from", "to") if name == "date_range" else
+                  (f"{name[:-6]}_from", f"{name[:-6]}_to") if name.endswith("_range") else (name,))
         if not any(name in request.args for name in faulty):
             raise
         flash(problem.message, "error")
@@ -364,10 +366,12 @@ def office_list():
     site = db.session.get(Site, flt.site_id) if flt.site_id else None
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
     segment = db.session.get(Segment, flt.segment_id) if flt.segment_id else None
+    answering_unit = db.session.get(Unit, flt.answering_unit_id) if flt.answering_unit_id else None
     from ..assessment.models import Round  # the assessment feature builds on tickets: imported when asked
     assessment_round = db.session.get(Round, flt.round_id) if flt.round_id else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
                            reporter=reporter, segment=segment, assessment_round=assessment_round,
+                           answering_unit=answering_unit,
                            units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
