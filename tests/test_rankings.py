@@ -1225,3 +1225,22 @@ def test_each_figure_links_to_the_problems_behind_it(city, add, client, clock):
                 assert (arg in url) == (chip in listed), (url, chip)
             checked += 1
     assert checked >= 2 * (4 + 2 + 1)  # every unit's 发现问题, 超期 where any, 返工 where any, on both pages
+
+
+def test_a_tie_left_out_of_the_red_list_is_named_on_the_page_and_in_the_pdf(city, add, client):
+    """甲 and 乙 both clean: tied at 第1名, two of two ranked units, where half the group is one place. The list
+    said 本组无单位达到红榜标准; it says the two tied units pass the cap, and states the rule it applies."""
+    add(city.street_a, "2026-11-10T18:00")
+    add(city.street_b, "2026-11-11T18:00")
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    told = "并列第1名的2个单位超过本组红榜名额上限（不超过参与排名单位数的一半，即1个），均未列入红榜。"
+    assert ranking.summary["groups"]["街道/乡镇"]["red_tied_out"] == {"rank": 1, "units": 2, "limit": 1}
+    sign_in(client, city.leader)
+    for path in (f"/rankings/{ranking.id}", "/rankings/preview?period=2026-11"):
+        page = client.get(path).get_data(as_text=True)
+        assert told in page and scoring.TIE_RULE in page
+        section = page[page.index("<h2>街道/乡镇"):]
+        assert "本组无单位达到红榜标准" not in section[:section.index("黑榜")]
+    text = _pdf_text(services.ensure_pdf(ranking, "full").read_bytes())
+    assert "即1个），均未列入红榜" in text and "均不列入" in text.replace("\n", "")

@@ -404,3 +404,25 @@ def test_bad_periods_answer_400(text):
     with pytest.raises(BadRequest) as problem:
         parse_period(text)
     assert problem.value.code == "invalid_period"
+
+
+def test_a_tied_block_goes_in_while_the_list_stays_within_half_the_group_and_one_left_out_is_named():
+    """13 units tie at 第1名 with 5 red places: in a group of 40 ranked units (half 20) all 13 are red (the tied
+    block was left out whole for passing twice the list's size, a cap no text stated); in a group of 20 (half 10)
+    none is, and the list says why instead of 本组无单位达到红榜标准."""
+    from inspect_app.rankings.scoring import tied_out, tied_out_text
+
+    def group(size):
+        counts = {f"T{i:02d}": UnitCounts(due=1) for i in range(13)}
+        counts.update({f"L{i:02d}": UnitCounts(found=lead(daily=2 + i), due=1) for i in range(size - 13)})
+        return run(counts, GroupRule("G", 5, 90, 1, 100))
+
+    entries, order = group(40)
+    assert sorted(c for c in order if entries[c].list_name == "red") == [f"T{i:02d}" for i in range(13)]
+    assert tied_out(list(entries.values())) == {}
+    entries, order = group(20)
+    assert [c for c in order if entries[c].list_name == "red"] == []
+    left_out = tied_out([e for e in entries.values() if e.group == "G"])
+    assert left_out == {"red": {"rank": 1, "units": 13, "limit": 10}}
+    assert tied_out_text("red", left_out["red"]) == ("并列第1名的13个单位超过本组红榜名额上限（不超过参与排名单位数的"
+                                                     "一半，即10个），均未列入红榜。")

@@ -283,6 +283,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
     groups = _groups(ranking, entries)
     unranked = [e for e in entries if not e["ranked"]]
     totals = summary.get("totals", {})
+    summary_groups = summary.get("groups") or {}
     published = local(ranking.published_at).date()
     version = f"（第{ranking.version}版）" if ranking.version > 1 else ""
     title = f"关于{period.short_label}文明城市创建问题整改红黑榜的通报{version}"
@@ -303,7 +304,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         *([Para(rules["participation"])] if rules.get("participation") else []),
         Para("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
              "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
-             "一律列入黑榜；名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内参与排名单位数的一半（并列单位过多时均不列入）。各组名额如下："),
+             f"一律列入黑榜；{rules.get('ties') or scoring.OLD_TIE_RULE}各组名额如下："),
         *[Para(f"{g['name']}：红榜{g['red_size']}名，得分不低于{g['red_floor']:g}分；"
                f"黑榜{g['black_size']}名，得分低于{g['black_below']:g}分。") for g, _ in groups],
         Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
@@ -318,8 +319,13 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
             if list_name == "black":
                 chosen.reverse()  # worst first
             body.append(Heading(f"（{CN_NUMBERS[i]}）{group['name']}", level=2))
-            body.append(_unit_table(chosen) if chosen else
-                        Para(f"本组无单位{'达到红榜标准' if list_name == 'red' else '列入黑榜'}。"))
+            left_out = ((summary_groups.get(group["name"]) or {}).get(f"{list_name}_tied_out"))
+            if chosen:
+                body.append(_unit_table(chosen))
+            if left_out:
+                body.append(Para(scoring.tied_out_text(list_name, left_out)))
+            elif not chosen:
+                body.append(Para(f"本组无单位{'达到红榜标准' if list_name == 'red' else '列入黑榜'}。"))
     body.append(Raw([PageBreak()]))  # the charts start a page: a heading never waits alone at a page's foot
     body.append(Heading("四、各组得分排名"))
     for i, (group, items) in enumerate(groups):

@@ -22,8 +22,8 @@ relapses and assessment rounds; schemes.py holds the scheme (the office's JSON d
   返工, a 回潮 or a letter) scoring below black_below (escalated units at the bottom count among those places).
   红榜: the first red_size units scoring ≥ red_floor among those examined in the period (something found,
   something due, an assessed site, road segments, key tasks) and not escalated. Units tied with the last one
-  taken are taken too, unless the list would then pass twice its size: the tied block is then left out whole
-  (equals are never split by an arbitrary order).
+  taken are taken too, as long as the list stays within half the group; a tied block that would pass it is left
+  out whole (equals are never split by an arbitrary order), and the page and the 通报 say so (tied_out_text).
   Neither list takes more than half the group's *ranked* units by size (units not ranked do not count: a group
   of two ranked units has one red and one black at most; a group with one ranked unit has neither, unless it is
   escalated — it has no peers to be compared with).
@@ -228,8 +228,15 @@ class GroupRule:
     @property
     def rule_text(self) -> str:
         return (f"红榜取组内前{self.red_size}名且得分不低于{num(self.red_floor)}分的单位；黑榜取组内后{self.black_size}名"
-                f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；名次并列的一并列入；"
-                f"红榜、黑榜（挂牌督办等除外）各不超过组内参与排名单位数的一半。")
+                f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；{TIE_RULE}")
+
+
+# how ties at the last place taken and the cap of half the group go together (the page, the 通报, rule_text)
+TIE_RULE = ("名次并列的一并列入；按名额列入红榜、黑榜的单位各不超过组内参与排名单位数的一半，"
+            "并列单位一并列入后将超过的，该名次的并列单位均不列入。")
+# what lists published before said (a tied block was also left out when it passed twice the list's size)
+OLD_TIE_RULE = ("名次并列的一并列入，但按名额列入红榜、黑榜的单位各不超过组内参与排名单位数的一半"
+                "（并列单位过多时均不列入）。")
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,7 @@ class Entry:
     ranked: bool
     rank: int | None = None
     list_name: str | None = None
+    tied_out: str | None = None   # "red" or "black": left out with its tied block, which would pass half the group
     reason: str = ""
     ticket_ids: dict = field(default_factory=dict)
 
@@ -314,16 +322,39 @@ def _assign(ranked: list[Entry], rule: GroupRule) -> None:
 
 
 def _take(candidates: list[Entry], size: int, half: int, list_name: str) -> None:
-    """The first `size` candidates, and those tied with the last one taken — unless the list would then pass
-    twice its size or half the group: then that tied block is left out whole rather than cut by an arbitrary
-    order."""
+    """The first `size` candidates, and those tied with the last one taken — as long as the list stays within
+    half the group (`half`): a tied block that would pass it is left out whole rather than cut by an arbitrary
+    order, each of its units marked `tied_out`."""
     if size <= 0 or not candidates:
         return
     last = candidates[min(size, len(candidates)) - 1].tie_key()
     block = [e for e in candidates if e.tie_key() == last]
     before = [e for e in candidates[:size] if e.tie_key() != last]
-    for e in before + (block if len(before) + len(block) <= min(2 * size, half) else []):
+    fits = len(before) + len(block) <= half
+    for e in before + (block if fits else []):
         e.list_name = list_name
+    if not fits:
+        for e in block:
+            e.tied_out = list_name
+
+
+def tied_out(entries: list[Entry]) -> dict[str, dict]:
+    """{list name: {"rank", "units", "limit"}} for a group's ranked entries: the tied block left out of a list,
+    its place, how many units and the cap it would pass (half the ranked units)."""
+    out: dict[str, dict] = {}
+    limit = sum(1 for e in entries if e.ranked) // 2
+    for e in entries:
+        if e.tied_out:
+            slot = out.setdefault(e.tied_out, {"rank": e.rank, "units": 0, "limit": limit})
+            slot["units"] += 1
+    return out
+
+
+def tied_out_text(list_name: str, info: dict) -> str:
+    """"并列第1名的13个单位超过本组红榜名额上限（不超过参与排名单位数的一半，即10个），均未列入。"."""
+    label = LIST_LABELS[list_name]
+    return (f"并列第{info['rank']}名的{info['units']}个单位超过本组{label}名额上限（不超过参与排名单位数的一半，"
+            f"即{info['limit']}个），均未列入{label}。")
 
 
 def unranked_by_reason(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:

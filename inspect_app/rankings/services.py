@@ -262,6 +262,9 @@ class Computed:
             g["ranked"] += e.ranked
             if e.list_name:
                 g[e.list_name] += 1
+        for name, g in by_group.items():  # a tied block left out of a list, for the page and the 通报 to say so
+            for list_name, info in scoring.tied_out([e for e in self.entries if e.group == name]).items():
+                g[f"{list_name}_tied_out"] = info
         totals = {
             "found": sum(e.counts.found_total for e in self.entries),
             "overdue": sum(e.counts.overdue for e in self.entries),
@@ -287,7 +290,8 @@ class Computed:
         """The rules a list is computed under, stored with it: `participation` (who is ranked) only in lists
         published since units nobody examined are left unranked, so an older list never claims it."""
         return {"scheme": self.scheme.to_dict(), "groups": [g.to_dict() for g in self.groups],
-                "method": self.scheme.method_lines(), "participation": scoring.PARTICIPATION_RULE}
+                "method": self.scheme.method_lines(), "participation": scoring.PARTICIPATION_RULE,
+                "ties": scoring.TIE_RULE}
 
 
 def _units(counts: dict) -> list[scoring.UnitInfo]:
@@ -549,6 +553,7 @@ def ranking_dict(ranking: Ranking, user) -> dict:
         "groups": ranking.rules.get("groups", []),
         "method": ranking.formula_text,
         "participation": ranking.rules.get("participation"),
+        "ties": ranking.rules.get("ties"),  # None: published under the older rule (a tied block at most 2× the size)
         "summary": ranking.summary,
         "entries": [entry_dict(e, details) for e in ranking.entries],
     })
@@ -564,7 +569,7 @@ def computed_dict(computed: Computed) -> dict:
             "period_label": computed.period.label, "version": None, "number": None, "published_at": None,
             "as_of": isoformat(computed.as_of), "office": current_app.config["OFFICE_NAME"],
             "scheme": rules["scheme"], "groups": rules["groups"], "method": computed.scheme.method_text,
-            "participation": rules["participation"],
+            "participation": rules["participation"], "ties": rules["ties"],
             "summary": computed.summary(), "entries": [entry_dict(e, False) for e in computed.entries]}
 
 

@@ -61,7 +61,7 @@ def index():
 def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet: bool = False):
     period = parse_period(data["period"])
     return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
-                           quiet=quiet,
+                           quiet=quiet, tie_rule=data.get("ties") or scoring.OLD_TIE_RULE,
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
                            schemes=services.schemes() if preview else [],
@@ -272,6 +272,11 @@ def late_state_global(case: dict) -> str:
     from .pdf import late_state
 
     return late_state(case)
+
+
+@bp.app_template_global("tied_out_text")
+def tied_out_text_global(list_name: str, info: dict) -> str:
+    return scoring.tied_out_text(list_name, info)
 
 
 @bp.app_template_filter("pct")
