@@ -373,9 +373,10 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
 
     report = year_report(2026, NOW)
     p, e = report["problems"], report["escalation"]
-    # found: t1-t6, the citizen's, the first second; closed t1 t5 t6 and the citizen's; rectified on time: t1 t5
-    # and the citizen's (t3 and t6 were late)
-    assert (p["found"], p["cancelled"], p["closed"], p["rectified"], p["on_time"]) == (8, 1, 4, 5, 3)
+    # found: t1-t6, the citizen's, the first second. 应结案 (deadline in the year and passed by NOW): t1 t2 t3 t5
+    # t6, the citizen's, the year before's (due 1 January) and the first second's, not t4 (due tomorrow); closed of
+    # those t1 t5 t6 and the citizen's; closed and rectified on time: t1 t5 and the citizen's (t3 and t6 were late)
+    assert (p["found"], p["cancelled"], p["due"], p["due_closed"], p["on_time_closed"]) == (8, 1, 8, 4, 3)
     assert [(s["label"], s["found"]) for s in p["by_source"]] == [("日常督查", 7), ("市民随手拍", 1)]
     assert p["categories"][0] == {"name": "牛皮癣", "found": 6}
     assert p["districts"] == [{"name": "江城区", "found": 3}, {"name": "临江区", "found": 2}]
@@ -383,8 +384,8 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert (e["interviewed_units"], e["referrals"], e["rechecked"]) == (1, 1, 0)
     assert report["assessment"]["rounds"] == 0 and report["under_way"]
     text = summary_text(report)
-    assert text.startswith("2026年（截至11月25日），市文明办通过日常督查、市民随手拍等渠道共发现城市管理问题8件，已结案4件，"
-                           "结案率50%；按期整改3件，按期整改率37.5%；返工0次。"), text
+    assert text.startswith("2026年（截至11月25日），市文明办通过日常督查、市民随手拍等渠道共发现城市管理问题8件；"
+                           "应结案8件，已结案4件，结案率50%，按期结案3件，按期结案率37.5%；返工0次。"), text
     assert "下发督办函2期（其中挂牌督办1期），涉及责任单位2个、问题0件，已销号0件。印发督查通报1期。" in text
     assert "约谈责任单位1个，移交问责1起。" in text
     assert "测评" not in text and "红黑榜" not in text  # no round, no list: no sentence
@@ -414,7 +415,7 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert cells[0] == ("板块", "指标", "数值") and ("问题发现与整改", "发现问题（件）", 1) in cells
     from inspect_app.dashboard.year import sheet_rows
     rows = sheet_rows(report)
-    assert ["问题发现与整改", "按期整改率（%）", 37.5] in rows and ["督办问责", "督办函（期）", 2] in rows
+    assert ["问题发现与整改", "按期结案率（%）", 37.5] in rows and ["督办问责", "督办函（期）", 2] in rows
     assert ["督办问责", "督查通报（期）", 1] in rows and ["专项整治行动", "十一月牛皮癣清理", 3] in rows
     assert ["督查工作", "督查员上报问题（件）", 8] in rows and ["督查工作", "平均核查用时（小时）", ""] in rows
     assert "督查工作" in page and "/workload/?from=2026-01-01&amp;to=2026-11-25" in page
@@ -508,3 +509,28 @@ def test_the_black_list_on_the_dashboard_says_the_score_and_what_put_the_unit_th
         assert shown.startswith(f"{entry.score:.1f}分") and "合计" not in shown and "扣分" not in shown
         if entry.figures.get("overdue"):
             assert f"超期{entry.figures['overdue']}件" in shown
+
+
+def test_the_years_rates_are_over_the_problems_due_as_the_dashboards(tickets, city, browser):
+    """结案率 and 按期结案率 divide by 应结案 (deadline in the year and passed), as DOMAIN.md and the 领导看板 do: two
+    problems found this week with their deadlines still to come are not yet owed. They divided by every problem
+    found (the demo city: 348 found, 322 due), which the page named 按期整改率."""
+    from inspect_app.dashboard.year import sheet_rows, summary_text, year_report
+
+    for n in (1, 2):
+        db.session.add(Ticket(number=f"2026-6{n:05d}", year=2026, seq=60000 + n, status="assigned", source="daily",
+                              category_id=city.niupixuan.id, unit_id=city.street_a.id, reporter_id=city.inspector.id,
+                              reported_at=at("2026-11-24T09:00"), deadline=at("2026-12-20T18:00")))
+    db.session.commit()
+    p = year_report(2026, NOW)["problems"]
+    # found t1-t6 and these two; due t1 t2 t3 t5 t6 (t4 tomorrow): closed t1 t5 t6, on time t1 t5
+    assert (p["found"], p["due"], p["due_closed"], p["on_time_closed"]) == (8, 5, 3, 2)
+    assert (p["closed_rate"], p["on_time_rate"]) == (0.6, 0.4)
+    board = services.dashboard_data(NOW)
+    assert board["this"]["due"] + board["last"]["due"] == p["due"]  # the 领导看板's months, added up
+    assert "应结案5件，已结案3件，结案率60%，按期结案2件，按期结案率40%" in summary_text(year_report(2026, NOW))
+    rows = sheet_rows(year_report(2026, NOW))
+    assert ["问题发现与整改", "应结案（件）", 5] in rows and ["问题发现与整改", "结案率（%）", 60.0] in rows
+    assert ["问题发现与整改", "按期结案率（%）", 40.0] in rows
+    page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert "<span>应结案</span><b>5</b>" in page and "按期结案率 40%" in page and "按期整改率" not in page

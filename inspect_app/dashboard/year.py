@@ -8,10 +8,12 @@ citizens and the 12345 hotline sent in, and what the inspectors did. `year_repor
 report opens with.
 
 Counting rules: a problem belongs to the year it was found in (reported_at, Shanghai), voided ones (作废) left
-out; 按期整改 is rectified by its deadline; letters are counted when issued, one letter one 期; rounds when
-opened; a site once per round it was scored in; red/black lists by the period they rank (December's, out in
-January, is its year's, as in the rankings' 年度汇总); a 专项整治行动 by the problems it found within the year (one
-that runs into the next year is counted in each for its own part).
+out; the rates are over 应结案 (problems whose deadline fell in the year and has passed, as the 领导看板's 按期结案率
+counts them): 结案率 = those of them closed, 按期结案率 = those closed and rectified by the deadline; letters are
+counted when issued, one letter one 期; rounds when opened; a site once per round it was scored in; red/black
+lists by the period they rank (December's, out in January, is its year's, as in the rankings' 年度汇总); a
+专项整治行动 by the problems it found within the year (one that runs into the next year is counted in each for its
+own part).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..common.dayspan import DaySpan
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
+from ..rankings.counts import flags
 from ..tickets.models import Ticket
 from ..tickets.rules import SOURCES
 from ..units.models import Category, Segment
@@ -53,18 +56,14 @@ def year_report(year: int, now: datetime) -> dict:
 
 def _problems(start: datetime, stop: datetime) -> dict:
     found = (Ticket.reported_at >= start) & (Ticket.reported_at < stop) & (Ticket.status != "cancelled")
-    done = Ticket.status.in_(("rectified", "closed"))
-    on_time = done & Ticket.rectified_at.is_not(None) & Ticket.deadline.is_not(None) & \
-        (Ticket.rectified_at <= Ticket.deadline)
     by_source = []
-    totals = {"found": 0, "closed": 0, "rectified": 0, "on_time": 0, "rework": 0}
-    for source, n, closed, rectified, timely, rework in db.session.execute(
-            select(Ticket.source, func.count(), count_where(Ticket.status == "closed"), count_where(done),
-                   count_where(on_time), func.coalesce(func.sum(Ticket.rework_count), 0))
+    totals = {"found": 0, "rework": 0}
+    for source, n, rework in db.session.execute(
+            select(Ticket.source, func.count(), func.coalesce(func.sum(Ticket.rework_count), 0))
             .where(found).group_by(Ticket.source)):
         by_source.append({"source": source, "label": SOURCES.get(source, source), "found": int(n)})
-        for key, value in zip(totals, (n, closed, rectified, timely, rework)):
-            totals[key] += int(value)
+        totals["found"] += int(n)
+        totals["rework"] += int(rework)
     order = list(SOURCES)
     by_source.sort(key=lambda r: (-r["found"], order.index(r["source"]) if r["source"] in order else len(order)))
     categories = [{"name": name, "found": int(n)} for name, n in db.session.execute(
@@ -77,10 +76,16 @@ def _problems(start: datetime, stop: datetime) -> dict:
         .group_by(Segment.district).order_by(func.count().desc(), Segment.district).limit(TOP))]
     cancelled = db.session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.reported_at >= start, Ticket.reported_at < stop, Ticket.status == "cancelled")) or 0
+    # 应结案: the deadline fell in the year and has passed (stop is now for the year under way), as the 领导看板
+    cond = flags(stop)
+    due, due_closed, on_time_closed = db.session.execute(
+        select(func.count(), count_where(cond["closed"]), count_where(cond["on_time"]))
+        .where(Ticket.deadline >= start, Ticket.deadline < stop, Ticket.status != "cancelled",
+               Ticket.unit_id.is_not(None))).one()
+    due, due_closed, on_time_closed = int(due), int(due_closed or 0), int(on_time_closed or 0)
     return {**totals, "cancelled": int(cancelled), "by_source": by_source, "categories": categories,
-            "districts": districts, "closed_rate": _rate(totals["closed"], totals["found"]),
-            "rectified_rate": _rate(totals["rectified"], totals["found"]),
-            "on_time_rate": _rate(totals["on_time"], totals["found"])}
+            "districts": districts, "due": due, "due_closed": due_closed, "on_time_closed": on_time_closed,
+            "closed_rate": _rate(due_closed, due), "on_time_rate": _rate(on_time_closed, due)}
 
 
 def _escalation(start: datetime, stop: datetime) -> dict | None:
@@ -235,9 +240,9 @@ def summary_text(report: dict) -> str:
     stop = local(report["stop"])
     when = f"{year}年（截至{stop.month}月{stop.day}日）" if report["under_way"] else f"{year}年"
     channels = "、".join(s["label"] for s in p["by_source"][:4]) or "日常督查"
-    parts = [f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件，已结案{p['closed']}件，"
-             f"结案率{_pct(p['closed_rate'])}；按期整改{p['on_time']}件，按期整改率{_pct(p['on_time_rate'])}；"
-             f"返工{p['rework']}次。"]
+    parts = [f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件；应结案{p['due']}件，"
+             f"已结案{p['due_closed']}件，结案率{_pct(p['closed_rate'])}，按期结案{p['on_time_closed']}件，"
+             f"按期结案率{_pct(p['on_time_rate'])}；返工{p['rework']}次。"]
     w = report.get("inspectors")
     if w and w["people"]:
         checked = f"，核查整改反馈{w['verified']}件次" if w["verified"] else ""
@@ -327,9 +332,10 @@ def sheet_rows(report: dict) -> list[list]:
     p, e, a, r, i = (report[k] for k in ("problems", "escalation", "assessment", "rankings", "intake"))
     pct = lambda v: "" if v is None else round(v * 100, 1)  # noqa: E731
     rows = [["问题发现与整改", "发现问题（件）", p["found"]], ["问题发现与整改", "作废（件）", p["cancelled"]],
-            ["问题发现与整改", "已结案（件）", p["closed"]], ["问题发现与整改", "结案率（%）", pct(p["closed_rate"])],
-            ["问题发现与整改", "按期整改（件）", p["on_time"]],
-            ["问题发现与整改", "按期整改率（%）", pct(p["on_time_rate"])],
+            ["问题发现与整改", "应结案（件）", p["due"]], ["问题发现与整改", "已结案（件）", p["due_closed"]],
+            ["问题发现与整改", "结案率（%）", pct(p["closed_rate"])],
+            ["问题发现与整改", "按期结案（件）", p["on_time_closed"]],
+            ["问题发现与整改", "按期结案率（%）", pct(p["on_time_rate"])],
             ["问题发现与整改", "返工（次）", p["rework"]]]
     rows += [["问题来源", s["label"], s["found"]] for s in p["by_source"]]
     rows += [["问题类别（前5）", c["name"], c["found"]] for c in p["categories"]]
