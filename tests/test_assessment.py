@@ -498,3 +498,27 @@ def test_pdfs_say_what_the_round_found(api, city, world, scored, tmp_path):
     assert "97.8" in bulletin and "整改任务清单" in bulletin and "市市场监管局" in bulletin
     assert "无活禽散养" in exposure and "市农贸市场管理公司" in exposure
     assert "得分" not in exposure and "97.8" not in exposure  # no scores for the media
+
+
+def test_the_rankings_board_links_each_districts_and_site_types_failures_of_its_round(api, browser, city, world,
+                                                                                       scored, clock, now):
+    """考评看板's 测评得分: each district's and site type's 失分项 open that round's failures there, as many as it
+    says (they all opened one list, every 暗访 or 模拟测评 problem reported since the round began)."""
+    import re
+
+    clock.set(now + timedelta(hours=1))
+    run_round(api, city, world, seed=8)  # a later round: the board reads it, the first one's tickets stay out
+    leader = browser(city.leader)
+    board = leader.get("/rankings/dashboard").get_data(as_text=True)
+    links = re.findall(r'<td>(?:<a href="(/tickets\?[^"]+)">)?(\d+)(?:</a>)?</td></tr>', board)
+    assert len(links) == 2 + 3  # two districts, three site types
+    urls = set()
+    for url, figure in links:
+        if figure == "0":
+            continue
+        assert "round_id=" in url and ("site_district=" in url or "site_kind_id=" in url), url
+        listed = leader.get(url.replace("&amp;", "&")).get_data(as_text=True)
+        assert f"<small>{figure} 件</small>" in listed, url
+        assert "不限轮次" in listed and ("不限点位区县" in listed or "不限点位类型" in listed)
+        urls.add(url)
+    assert len(urls) == sum(1 for _, figure in links if figure != "0")  # each row its own list

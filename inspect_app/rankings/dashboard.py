@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from ..assessment.models import Round, RoundSite
 from ..assessment.scores import site_rows, summarise
-from ..common.timeutil import local
 from ..extensions import db
+from ..sites.models import SiteKind
 
 from . import services
 from .periods import parse_period
@@ -44,7 +44,8 @@ def dashboard_data(now: datetime, group: str | None = None) -> dict:
 
 def assessment(now: datetime) -> dict | None:
     """By district and by site type, the latest round with submitted sites (the assessment feature's own scores),
-    with the round's source and first day for links to the tickets its failures became; None without rounds."""
+    with the round and the site types' ids, so that each row links to the tickets its failures became (the ticket
+    list by round_id with site_district or site_kind_id); None without rounds."""
     rnd = db.session.scalar(
         select(Round).where(Round.created_at <= now,
                             Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
@@ -53,6 +54,8 @@ def assessment(now: datetime) -> dict | None:
         return None
     rows, blame, index = site_rows(rnd.id)
     summary = summarise(rows, rnd.checklist_version.full_score, None, blame, index)
+    kinds = dict(db.session.execute(select(SiteKind.name, SiteKind.id).where(SiteKind.name.in_(summary["by_kind"]))
+                                    ).all()) if summary["by_kind"] else {}
     return {"round_name": rnd.name, "round_kind": rnd.kind_label, "created_at": rnd.created_at,
-            "source": rnd.kind, "date_from": local(rnd.created_at).date().isoformat(),
+            "round_id": rnd.id, "kind_ids": kinds,
             "by_district": summary["by_district"], "by_kind": summary["by_kind"]}

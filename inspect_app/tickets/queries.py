@@ -177,6 +177,8 @@ class TicketFilter:
     campaign_id: int | None = None
     source: str | None = None       # rules.SOURCES
     site_id: int | None = None      # an assessment site (点位)
+    site_kind_id: int | None = None  # its site's type (点位类型)
+    site_district: str | None = None  # its site's district (a site's problem may have no road segment)
     round_id: int | None = None     # an assessment round (测评轮次): the failures its checklist made tickets of
     segment_id: int | None = None   # a road segment (责任路段): the 领导看板's map links each dot to its problems
     date_from: date | None = None   # reported on or after this Shanghai day
@@ -215,6 +217,8 @@ def parse_filter(args) -> TicketFilter:
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
+        site_kind_id=int_arg(args, "site_kind_id"),
+        site_district=(args.get("site_district") or "").strip()[:64] or None,
         round_id=int_arg(args, "round_id"),
         segment_id=int_arg(args, "segment_id"),
         reporter_id=int_arg(args, "reporter_id"),
@@ -299,6 +303,12 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.site_id:
         shape.append("site_id")
         params["f_site_id"] = flt.site_id
+    if flt.site_kind_id:
+        shape.append("site_kind_id")
+        params["f_site_kind"] = flt.site_kind_id
+    if flt.site_district:
+        shape.append("site_district")
+        params["f_site_district"] = flt.site_district
     if flt.round_id:
         shape.append("round_id")
         params["f_round_id"] = flt.round_id
@@ -342,6 +352,7 @@ _INTAKE = table("intake_items", column("ticket_id"), column("status"))
 # an assessment round's answers by name, as intake's (the assessment feature builds on tickets)
 _RESULTS = table("assessment_results", column("ticket_id"), column("round_site_id"))
 _ROUND_SITES = table("round_sites", column("id"), column("round_id"))
+_SITES = table("sites", column("id"), column("kind_id"), column("district"))
 
 # Each condition of a filter shape, with parameters for its values.
 _CONDITIONS = {
@@ -381,6 +392,10 @@ _CONDITIONS = {
     "source": lambda: Ticket.source == bindparam("f_source"),
     "site_id": lambda: Ticket.site_id == bindparam("f_site_id"),
     "segment_id": lambda: Ticket.segment_id == bindparam("f_segment_id"),
+    # by the site's type or district (the 考评看板's assessment scores link each row so, with round_id)
+    "site_kind_id": lambda: Ticket.site_id.in_(select(_SITES.c.id).where(_SITES.c.kind_id == bindparam("f_site_kind"))),
+    "site_district": lambda: Ticket.site_id.in_(select(_SITES.c.id).where(
+        _SITES.c.district == bindparam("f_site_district"))),
     # the tickets a round's failed items became: a round's few hundred answers, each naming its ticket
     "round_id": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
         _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(

@@ -29,7 +29,7 @@ from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VER
                       requires, sees_citywide)
 from ..units.models import Segment, Unit
 from ..common.text import one_line
-from ..sites.models import Site
+from ..sites.models import Site, SiteKind
 from ..sites.services import list_sites, sites_near, visible_site
 from ..units.services import (SEGMENT_SEARCH_LIMIT, active_categories, active_units, find_category,
                               nearest_segments, search_segments, segment_query)
@@ -367,11 +367,12 @@ def office_list():
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
     segment = db.session.get(Segment, flt.segment_id) if flt.segment_id else None
     answering_unit = db.session.get(Unit, flt.answering_unit_id) if flt.answering_unit_id else None
+    site_kind = db.session.get(SiteKind, flt.site_kind_id) if flt.site_kind_id else None
     from ..assessment.models import Round  # the assessment feature builds on tickets: imported when asked
     assessment_round = db.session.get(Round, flt.round_id) if flt.round_id else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
                            reporter=reporter, segment=segment, assessment_round=assessment_round,
-                           answering_unit=answering_unit,
+                           answering_unit=answering_unit, site_kind=site_kind,
                            units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
