@@ -951,6 +951,8 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     assert "甲街道办事处" in detail and "街道/乡镇" in detail and "曝光版 PDF" in detail
     assert "市市政设施管理处" in detail  # named in one line as not ranked
     assert "红榜取组内本期有检查记录的单位中前" in detail  # the rule as scoring applies it, as the PDF says too
+    assert ("得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，"
+            "再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。") in detail  # as the 通报
     assert f"unit_id={city.street_b.id}" in detail and "from=2026-11-01" in detail  # figures link to tickets
     assert 'style="' not in detail and not re.search(r"<script(?![^>]*\bsrc=)", detail)
     preview = client.get("/rankings/preview?period=2026-W45&scheme=city_b")

@@ -302,7 +302,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         # the rules of the method are body text (GB/T 9704: 3号 throughout), not a small-print note; who is ranked
         # is stored with the lists computed under that rule (an older list does not claim it)
         *([Para(rules["participation"])] if rules.get("participation") else []),
-        Para("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
+        Para(f"{scoring.TIE_BREAK}红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
              "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
              f"一律列入黑榜；{rules.get('ties') or scoring.OLD_TIE_RULE}各组名额如下："),
         *[Para(f"{g['name']}：红榜{g['red_size']}名，得分不低于{g['red_floor']:g}分；"

@@ -231,6 +231,9 @@ class GroupRule:
                 f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；{TIE_RULE}")
 
 
+# the order within a group (Entry.tie_key), in the words of the page and the 通报
+TIE_BREAK = ("各单位只与同组单位比较排名：得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，"
+             "再相同的按期整改问题多者在前，再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。")
 # how ties at the last place taken and the cap of half the group go together (the page, the 通报, rule_text)
 TIE_RULE = ("名次并列的一并列入；按名额列入红榜、黑榜的单位各不超过组内参与排名单位数的一半，"
             "并列单位一并列入后将超过的，该名次的并列单位均不列入。")

@@ -62,6 +62,7 @@ def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet:
     period = parse_period(data["period"])
     return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
                            quiet=quiet, tie_rule=data.get("ties") or scoring.OLD_TIE_RULE,
+                           tie_break=scoring.TIE_BREAK,
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
                            schemes=services.schemes() if preview else [],
