@@ -406,6 +406,7 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     page = leader.get("/dashboard/year?year=2026").get_data(as_text=True)
     assert "2026年度工作数据" in page and "年度总结摘要" in page and "市文明办通过日常督查" in page
     assert "33.3%" in page and "built-in" not in page  # the campaign's 结案率: 1 of its 3
+    assert "11月1日至11月30日" in page and "2026年1月1日至11月25日 10:00（年度进行中）" in page
     assert "年度工作数据" in leader.get("/dashboard/").get_data(as_text=True)  # linked from the dashboard
     assert leader.get("/dashboard/year?year=2999").status_code == 400  # http.int_arg, as every query argument
     sheet = leader.get("/dashboard/year.xlsx?year=2025")  # a finished year, as a statistics table
@@ -456,8 +457,12 @@ def test_the_years_figures_across_new_year(app, city, browser, clock):
     assert report_year(at("2026-12-31T23:59")) == 2026
     clock.set("2027-01-05T10:00")
     page = browser(city.leader).get("/dashboard/year").get_data(as_text=True)
-    assert "2026年度工作数据" in page and "2026-12-15至2027-01-15" in page and "跨年度的行动只计2026年内发现的问题" in page
+    assert "2026年度工作数据" in page and "2026年12月15日至2027年1月15日" in page  # one date style, days unpadded
+    assert "跨年度的行动只计2026年内发现的问题" in page
     assert 'href="/dashboard/year?year=2027"' in page
+    this_year = browser(city.leader).get("/dashboard/year?year=2027").get_data(as_text=True)
+    assert "2027年1月1日至1月5日 10:00（年度进行中）" in this_year and "01月05日" not in this_year
+    assert "2026年12月15日至2027年1月15日" in this_year
     clock.set("2027-01-16T10:00")
     assert "2027年度工作数据" in browser(city.leader).get("/dashboard/year").get_data(as_text=True)
 

@@ -59,3 +59,10 @@ def fmt(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 def fmt_cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def fmt_cn_span(first: date, last: date) -> str:
+    """10月27日至11月26日 within a year; 2026年10月22日至2027年1月5日 across one (the days not zero-padded)."""
+    if first.year != last.year:
+        return f"{fmt_cn_date(first)}至{fmt_cn_date(last)}"
+    return f"{first.month}月{first.day}日至{last.month}月{last.day}日"

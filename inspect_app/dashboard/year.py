@@ -40,7 +40,8 @@ def _rate(part: int, whole: int) -> float | None:
 def year_report(year: int, now: datetime) -> dict:
     start = local_midnight(date(year, 1, 1))
     stop = min(local_midnight(date(year + 1, 1, 1)), now)
-    report = {"year": year, "start": start, "stop": stop, "under_way": stop < local_midnight(date(year + 1, 1, 1))}
+    report = {"year": year, "start": start, "stop": stop, "under_way": stop < local_midnight(date(year + 1, 1, 1)),
+              "stop_day": local(stop).date()}
     report["problems"] = _problems(start, stop)
     report["escalation"] = _escalation(start, stop)
     report["assessment"] = _assessment(start, stop)
