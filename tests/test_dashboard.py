@@ -539,3 +539,17 @@ def test_the_years_rates_are_over_the_problems_due_as_the_dashboards(tickets, ci
     assert ["问题发现与整改", "按期结案率（%）", 40.0] in rows
     page = browser(city.leader).get("/dashboard/year?year=2026").get_data(as_text=True)
     assert "<span>应结案</span><b>5</b>" in page and "按期结案率 40%" in page and "按期整改率" not in page
+
+
+def test_units_equal_on_the_sorted_field_keep_more_active_first_either_way(app):
+    """?u=-overdue: among units with equal 超期, more 在办 first, as with ?u=overdue (the tie-breaker was reversed
+    with the main sort: the unit with the least in hand came first)."""
+    from types import SimpleNamespace
+
+    from inspect_app.dashboard.web import sorted_rows
+
+    rows = [SimpleNamespace(code=code, name=code, overdue=overdue, active=active, on_time_rate=rate)
+            for code, overdue, active, rate in (("A", 2, 1, 0.5), ("B", 2, 5, None), ("C", 3, 0, 0.5), ("D", 2, 3, 1))]
+    assert [r.code for r in sorted_rows(rows, "overdue", True)] == ["C", "B", "D", "A"]
+    assert [r.code for r in sorted_rows(rows, "overdue", False)] == ["B", "D", "A", "C"]
+    assert [r.code for r in sorted_rows(rows, "on_time_rate", True)] == ["D", "A", "C", "B"]  # no rate: last

@@ -31,9 +31,12 @@ def sort_spec(table: str, default: str) -> tuple[str, bool]:
 def sorted_rows(rows: list, field: str, desc: bool) -> list:
     if field == "name":
         return sorted(rows, key=lambda r: (r.code or r.name or ""), reverse=desc)
-    missing = [r for r in rows if getattr(r, field) is None]
-    present = sorted((r for r in rows if getattr(r, field) is not None),
-                     key=lambda r: (getattr(r, field), -(r.active or 0)), reverse=desc)
+    # equal on the field, more 在办 first (then by code) whichever way the field runs: sorted by that first, then
+    # by the field alone (a stable sort, reversed or not, keeps equal rows in the order they came)
+    by_active = sorted(rows, key=lambda r: (-(r.active or 0), r.code or r.name or ""))
+    missing = [r for r in by_active if getattr(r, field) is None]
+    present = sorted((r for r in by_active if getattr(r, field) is not None), key=lambda r: getattr(r, field),
+                     reverse=desc)
     return present + missing  # units with no rate go last either way
 
 
