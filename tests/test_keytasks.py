@@ -240,6 +240,36 @@ def test_the_list_filters_by_the_month_a_report_falls_in(city, tasks):
     assert latest[market.id].progress == 80 and latest[market.id].this_month and toilets.id not in latest
 
 
+def test_a_report_after_the_month_checked_is_not_that_months_report(city, tasks, browser, clock):
+    """On 3 December November is checked: a report of 2 December is December's. The list's count and badge, the
+    unit's menu, the progress table and November's 通报 all still name the task 11月未报送."""
+    from inspect_app.keytasks.bulletin import month_status
+    from inspect_app.notices.services import work_summary
+
+    market, toilets, volunteers = tasks
+    db.session.add_all([
+        KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
+                      created_at=at("2026-12-02T09:00:00+08:00"), text="十二月进展", progress=70),
+        KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
+                      created_at=at("2026-11-30T23:59:00+08:00"), text="十一月进展", progress=30)])
+    db.session.commit()
+    december = at("2026-12-03T09:00:00+08:00")
+    period = services.report_period(december)
+    assert services.owing(list(tasks), period) == {market.id, volunteers.id}
+    assert services.totals(city.admin, 2026, december).unreported == 2
+    assert sorted(t.code for t in services.list_tasks(city.admin, december, year=2026, status="unreported")[0]) \
+        == ["3.2.1", "5.1"]
+    assert {f.unit.code: f.unreported for f in services.by_unit(2026, december)}["JDB"] == 1
+    assert work_summary(city.street_b.id, december)["tasks"] == 1
+    assert [t.task.code for t in month_status(2026, 11, december).unreported] == ["3.2.1", "5.1"]
+    clock.set(december)
+    listing = browser(city.admin).get("/key-tasks/?year=2026&q=3.2.1").get_data(as_text=True)
+    assert "11月未报送</span>" in listing
+    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(
+        browser(city.admin).get("/key-tasks/export.xlsx?year=2026").data)).active.iter_rows()]
+    assert {r[0]: r[9] for r in rows[1:]} == {"3.2.1": "未报送", "3.2.2": "已报送", "5.1": "未报送"}
+
+
 def test_the_month_checked_turns_on_the_due_day(app):
     period = lambda when, day=None: services.report_period(at(when), day)  # noqa: E731
     before, on = period("2026-12-24T23:59:59+08:00"), period("2026-12-25T00:00:00+08:00")
@@ -335,7 +365,8 @@ def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, ta
     assert rows[0][:4] == ["任务编号", "测评项目", "任务内容", "测评方法"] and rows[0][9] == "11月报送"
     first = dict(zip(rows[0], rows[1]))
     assert first["任务编号"] == "3.2.1" and first["牵头单位"] == "乙街道办事处" and first["配合单位"] == "市交警支队"
-    assert first["办理状态"] == "推进中（滞后）" and first["完成进度"] == "60%" and first["11月报送"] == "已报送"
+    # reported on 2 December: that is December's report, not November's (the 通报 of November lists it too)
+    assert first["办理状态"] == "推进中（滞后）" and first["完成进度"] == "60%" and first["11月报送"] == "未报送"
     assert first["最近进展"] == "本月完成3个市场改造"
     assert dict(zip(rows[0], rows[2]))["11月报送"] == "已报送"  # 20 November: not 未报送 on 2 December
     standing = dict(zip(rows[0], rows[3]))

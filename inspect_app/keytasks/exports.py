@@ -179,17 +179,19 @@ def progress_columns(now: datetime) -> list[str]:
 
 def progress_rows(user, year: int, now: datetime) -> list[list]:
     """One row per task. The 报送 column says what the pages say for the month checked (services.report_period):
-    未报送 where the pages show the badge, 已报送 where the lead unit reported since the month began, — for a task
-    not being worked on, or one added after the month's due day that owes nothing yet."""
+    未报送 where the pages show the badge, 已报送 where the lead unit reported within that month (a later month's
+    report is not that month's), — for a task not being worked on, or one added after the month's due day that owes
+    nothing yet."""
     tasks, _ = services.list_tasks(user, now, year=year, limit=None)
     latest = services.latest_reports(tasks, now)
     period = services.report_period(now)
     owing = services.owing(tasks, period)
+    reported_in = services.reported(tasks, period)
     result = []
     for task in tasks:
         last = latest.get(task.id)
         reported = ("未报送" if task.id in owing else
-                    "已报送" if task.status == "open" and last and last.last_at >= period.start else "—")
+                    "已报送" if task.status == "open" and task.id in reported_in else "—")
         result.append([task.code, task.indicator, task.content, task.method, task.lead_unit.name,
                        "、".join(u.name for u in task.assist_units), task.due_on.isoformat() if task.due_on else "常态长效",
                        services.status_label(task, now),

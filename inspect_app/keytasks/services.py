@@ -50,6 +50,7 @@ def today(now: datetime) -> date:
 class ReportPeriod:
     """The 调度 month whose progress report is checked for 未报送."""
     start: datetime  # its first day's midnight, Asia/Shanghai (as UTC): a report from then on counts
+    end: datetime  # the next month's first midnight: a report from then on is the next month's, not this one's
     due_at: datetime  # the midnight after its due day: a task added from then on owes nothing for the month
     month: int
     current: bool  # the month of `now` (from its due day on), else the month before
@@ -76,7 +77,9 @@ def report_period(now: datetime, due_day: int | None = None) -> ReportPeriod:
     if not current:
         first = (first - timedelta(days=1)).replace(day=1)
     due_at = local_midnight(first.replace(day=due_day) + timedelta(days=1))
-    return ReportPeriod(start=local_midnight(first), due_at=due_at, month=first.month, current=current)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return ReportPeriod(start=local_midnight(first), end=local_midnight(following), due_at=due_at,
+                        month=first.month, current=current)
 
 
 def is_lagging(task: KeyTask, now: datetime) -> bool:
@@ -134,17 +137,18 @@ def current_year(now: datetime) -> int:
 
 # ----------------------------------------------------------------------------- the list
 
-def _reported_since(start: datetime):
-    """SQL: the lead unit has reported on the task since `start`."""
+def _reported_within(start, end):
+    """SQL: the lead unit reported on the task from `start` to before `end`: in the month, as the 通报 counts it (a
+    December report is no November report)."""
     return exists().where(KeyTaskReport.task_id == KeyTask.id, KeyTaskReport.unit_id == KeyTask.lead_unit_id,
-                          KeyTaskReport.created_at >= start)
+                          KeyTaskReport.created_at >= start, KeyTaskReport.created_at < end)
 
 
-def _unreported(start, due_at):
+def _unreported(start, end, due_at):
     """SQL: the task is being worked on, was on the list by the period's due day (`due_at`), and its lead unit has
-    not reported since the period's `start` (values or bound parameters)."""
+    not reported in the period from `start` to `end` (values or bound parameters)."""
     return and_(KeyTask.status == "open", or_(KeyTask.created_at.is_(None), KeyTask.created_at < due_at),
-                ~_reported_since(start))
+                ~_reported_within(start, end))
 
 
 def owing(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
@@ -153,14 +157,23 @@ def owing(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
     ids = [t.id for t in tasks]
     if not ids:
         return set()
+    return set(db.session.scalars(select(KeyTask.id).where(
+        KeyTask.id.in_(ids), _unreported(period.start, period.end, period.due_at))))
+
+
+def reported(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
+    """The ids among `tasks` whose lead unit reported within `period` (a returned 销号 request too)."""
+    ids = [t.id for t in tasks]
+    if not ids:
+        return set()
     return set(db.session.scalars(select(KeyTask.id).where(KeyTask.id.in_(ids),
-                                                           _unreported(period.start, period.due_at))))
+                                                           _reported_within(period.start, period.end))))
 
 
 def _figure_columns(day: date, period: ReportPeriod) -> tuple:
     """The 调度 counts of a GROUP BY over tasks: done, waiting for review, 滞后 on `day`, 未报送 in `period`."""
     return (count_where(KeyTask.status == "done"), count_where(KeyTask.status == "submitted"),
-            count_where(_lagging(day)), count_where(_unreported(period.start, period.due_at)))
+            count_where(_lagging(day)), count_where(_unreported(period.start, period.end, period.due_at)))
 
 
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
@@ -176,7 +189,7 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
         query = query.where(_lagging(today(now)))
     elif status == "unreported":
         period = report_period(now)
-        query = query.where(_unreported(period.start, period.due_at))
+        query = query.where(_unreported(period.start, period.end, period.due_at))
     if unit_id:
         query = query.where(involves(unit_id))
     if indicator:
@@ -531,23 +544,25 @@ def waiting_count_statement():
                                                             KeyTask.active.is_(True))
 
 
-def led_unreported(unit_id, start, due_at):
-    """SQL: the tasks a unit leads that are 未报送 in the period from `start` due at `due_at` (values or bound
-    parameters)."""
+def led_unreported(unit_id, start, end, due_at):
+    """SQL: the tasks a unit leads that are 未报送 in the period from `start` to `end` due at `due_at` (values or
+    bound parameters)."""
     return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
-                                    _unreported(start, due_at))
+                                    _unreported(start, end, due_at))
 
 
 @cache
 def unit_due_statement():
-    """A unit's menu badge: led_unreported (parameters unit_id, period_start, period_due_at)."""
+    """A unit's menu badge: led_unreported (parameters unit_id, period_start, period_end, period_due_at)."""
     return select(func.count()).select_from(
-        led_unreported(bindparam("unit_id"), bindparam("period_start"), bindparam("period_due_at")).subquery())
+        led_unreported(bindparam("unit_id"), bindparam("period_start"), bindparam("period_end"),
+                       bindparam("period_due_at")).subquery())
 
 
 def unit_due_parameters(unit_id: int, now: datetime) -> dict:
     period = report_period(now)
-    return {"unit_id": unit_id, "period_start": period.start, "period_due_at": period.due_at}
+    return {"unit_id": unit_id, "period_start": period.start, "period_end": period.end,
+            "period_due_at": period.due_at}
 
 
 @cache

@@ -366,7 +366,8 @@ def work_summary(unit_id: int, now: datetime) -> dict:
                       LetterUnit.acknowledged_at.is_(None)))
     period = report_period(now)
     return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters),
-            "tasks": _count(led_unreported(unit_id, period.start, period.due_at)), "tasks_period": period.label}
+            "tasks": _count(led_unreported(unit_id, period.start, period.end, period.due_at)),
+            "tasks_period": period.label}
 
 
 def mark_seen(user, now: datetime) -> None:
