@@ -406,6 +406,21 @@ def test_media_and_leader_entries_become_tickets_at_once(browser, city):
         select(func.count(IntakePhoto.id))) == 0
 
 
+def test_a_refused_entry_keeps_the_unit_chosen(browser, city):
+    """A refusal (a broken photo, no 出处) shows the form as typed, the 主办单位 too: back at 按规则派遣 a resubmission
+    sent the problem elsewhere."""
+    office = browser(city.admin)
+    for fields in ({"reference": "王市长批示：抓紧整治", "photos": [(io.BytesIO(b"not a photo"), "x.jpg")]},
+                   {"reference": ""}):
+        response = office.submit("/intake/entry", "/intake/entry", {
+            "source": "leader", "category": "niupixuan", "unit_ids": str(city.police.id), **fields}, multipart=True)
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert f'<option value="{city.police.id}" selected>' in page
+        assert page.count("selected>") == 3  # 来源, 问题类别 and 主办单位, nothing else
+    assert db.session.scalar(select(func.count(Ticket.id))) == 0
+
+
 def test_a_superiors_feedback_item_is_entered_and_weighs_most_in_the_lists(browser, api, city):
     """省级/全国测评反馈: the assessors' own findings cost the city its score, so the shipped schemes weigh them most."""
     from inspect_app.rankings.schemes import CITY_B_SCHEME, DEFAULT_SCHEME, Scheme
