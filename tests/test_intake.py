@@ -400,10 +400,37 @@ def test_media_and_leader_entries_become_tickets_at_once(browser, city):
     response = office.submit("/intake/entry", "/intake/entry", {
         "source": "leader", "reference": "王市长批示：抓紧整治", "category": "niupixuan",
         "unit_ids": str(city.police.id), "photos": [file_tuple()]}, multipart=True)
-    leader = db.session.scalar(select(Ticket).where(Ticket.source == "leader"))
+    leader = db.session.scalar(select(Ticket).where(Ticket.source == "leader_assigned"))
     assert leader.unit_id == city.police.id and len(leader.photos) == 1  # the office may name the unit
     assert db.session.scalar(select(func.count(Photo.id))) == 1 and db.session.scalar(
         select(func.count(IntakePhoto.id))) == 0
+
+
+def test_a_leaders_assignment_is_told_apart_from_a_leaders_inspection(api, browser, city):
+    """领导交办 (a problem a leader handed over) is not 领导督导 (a leader's own inspection): its own source on the
+    ticket's page, in the API and the list's filter; a ranking scheme that does not name it weighs it as 领导督导."""
+    from inspect_app.rankings.schemes import DEFAULT_SCHEME, Scheme
+
+    office = browser(city.admin)
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "leader", "reference": "王市长批示：抓紧整治", "category": "niupixuan",
+        "segment_id": str(city.seg_b.id)}, multipart=True)
+    assert response.status_code == 303
+    ticket = db.session.scalar(select(Ticket))
+    assert ticket.source == "leader_assigned" and db.session.scalar(select(IntakeItem.source)) == "leader"
+    page = office.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "领导交办" in page and "领导督导" not in page
+    body = api.get(f"/api/v1/tickets/{ticket.id}", city.admin).get_json()
+    assert (body["source"], body["source_label"]) == ("leader_assigned", "领导交办")
+    listed = api.get("/api/v1/tickets?source=leader_assigned", city.admin).get_json()["items"]
+    assert [t["id"] for t in listed] == [ticket.id]
+    assert api.get("/api/v1/tickets?source=leader", city.admin).get_json()["items"] == []
+    assert '<option value="leader_assigned">领导交办</option>' in office.get("/tickets").get_data(as_text=True)
+    scheme = Scheme.from_dict(DEFAULT_SCHEME)
+    assert scheme.found_points("leader_assigned") == scheme.found_points("leader") == 1
+    assert "领导督导、领导交办" in scheme.method_lines()[0]
+    own = Scheme.from_dict({**DEFAULT_SCHEME, "found": {**DEFAULT_SCHEME["found"], "leader_assigned": 2}})
+    assert own.found_points("leader_assigned") == 2 and "领导交办发现问题每件扣2分" in own.method_text
 
 
 def test_a_refused_entry_keeps_the_unit_chosen(browser, city):

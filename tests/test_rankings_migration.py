@@ -82,3 +82,34 @@ def test_0092_gives_the_shipped_schemes_the_new_terms_unless_the_office_changed_
     assert before["city_b"] == edited
     db.session.remove()
     upgrade()
+
+
+def test_0119_tells_the_entered_leaders_assignments_from_leaders_inspections(empty_db, now):
+    """The 领导交办 entries made before were tickets of source leader (领导督导): they take leader_assigned; a
+    leader's own inspection keeps leader."""
+    from conftest import City
+    from werkzeug.datastructures import MultiDict
+
+    from inspect_app.intake import services as intake
+    from inspect_app.tickets.services import NewReport, create_ticket
+
+    upgrade()
+    city = City(now)
+    assigned = intake.enter(city.admin, MultiDict({"source": "leader", "reference": "王市长批示：抓紧整治",
+                                                   "category": "niupixuan", "segment_id": str(city.seg_a.id)}),
+                            None, now)
+    inspected, _ = create_ticket(city.admin, NewReport(category="niupixuan", photos=[], photos_required=False,
+                                                       segment_id=city.seg_a.id, source="leader"), now)
+    db.session.commit()
+    ids = assigned.id, inspected.id
+    db.session.remove()
+
+    def sources():
+        with db.engine.connect() as conn:
+            return dict(conn.execute(text("SELECT id, source FROM tickets WHERE id IN (:a, :b)"),
+                                     {"a": ids[0], "b": ids[1]}).all())
+
+    downgrade(revision="0118")
+    assert sources() == {ids[0]: "leader", ids[1]: "leader"}  # as they were stored before
+    upgrade()
+    assert sources() == {ids[0]: "leader_assigned", ids[1]: "leader"}

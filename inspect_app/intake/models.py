@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..common.types import UTCDateTime
 from ..extensions import db
 
-# An item's source becomes the ticket's (tickets.rules.SOURCES).
+# An item's source becomes the ticket's (tickets.rules.SOURCES), but for 领导交办: its tickets are leader_assigned,
+# as a ticket's leader is 领导督导 (intake/services.TICKET_SOURCES).
 INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办",
                   "superior": "上级测评反馈"}
 MODERATED = ("citizen", "hotline", "superior")  # wait in the queue (superior: imported lists); entries are tickets

@@ -314,7 +314,8 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
                        segment_id=segment_id, lat=item.lat, lon=item.lon,
                        address=(fields.get("address") or "").strip() or item.address,
-                       description=description, source=item.source, due_by=item.due_at, site_id=item.site_id,
+                       description=description, source=TICKET_SOURCES.get(item.source, item.source),
+                       due_by=item.due_at, site_id=item.site_id,
                        unit_ids=parse_unit_ids(many(fields, "unit_ids")))
     ticket, _ = create_ticket(user, report, now)
     item.ticket = ticket
@@ -400,6 +401,8 @@ def decline_from_sender(user, item: IntakeItem, by: str, reason, now: datetime) 
 # ----------------------------------------------------------------------------- the office's own entries
 
 ENTRY_SOURCES = {"media": "媒体曝光", "leader": "领导交办", "superior": "上级测评反馈"}
+# The ticket's source for an item's where they differ: a ticket's `leader` is 领导督导 (a leader's own inspection)
+TICKET_SOURCES = {"leader": "leader_assigned"}
 
 
 def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
@@ -423,7 +426,7 @@ def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
     photos = read_uploads(files.getlist("photos"), required=False, now=now, user=user) if files else []
     text = f"{description}\n（{ENTRY_SOURCES[source]}：{reference}）".strip()
     report = NewReport(category=category, photos=photos, photos_required=False, address=address,
-                       segment_id=segment_id, description=text, source=source,
+                       segment_id=segment_id, description=text, source=TICKET_SOURCES.get(source, source),
                        unit_ids=unit_ids)
     ticket, _ = create_ticket(user, report, now)
     db.session.add(IntakeItem(source=source, status="accepted", category=ticket.category,

@@ -18,6 +18,7 @@ from ..office import downloads
 from ..photos.service import send_stored
 from ..policy import CITYWIDE, OFFICE, has_role, public, requires
 from ..tickets import duplicates
+from ..tickets.rules import SOURCES
 from ..units.services import active_categories, active_units, segment_choices, segments_named_in
 from . import feedback, hotline, limits, services
 from .citizen_page import device_token, no_store, with_device
@@ -196,7 +197,7 @@ def entry():
     if request.method == "POST":
         try:
             ticket = services.enter(current_user, request.form, request.files, now())
-            flash(f"已登记{services.ENTRY_SOURCES[ticket.source]}问题 {ticket.number}"
+            flash(f"已登记{SOURCES[ticket.source]}问题 {ticket.number}"
                   + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), "success")
             return done(url_for("tickets.detail", ticket_id=ticket.id))
         except ServiceError as problem:

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..common.errors import Invalid
-from ..tickets.rules import SOURCES
+from ..tickets.rules import SOURCES, SPLIT_SOURCES
 
 # deduction terms besides problems found: name -> (label, unit word)
 PER_TERMS = {
@@ -67,6 +67,10 @@ class Scheme:
     # ------------------------------------------------------------------ scoring
 
     def found_points(self, source: str) -> float:
+        """The points a problem found this way costs: the scheme's own for the source; for a source told apart from
+        another since the scheme was written (领导交办 from 领导督导), the other's, as before; else its "*"."""
+        if source not in self.found and SPLIT_SOURCES.get(source) in self.found:
+            source = SPLIT_SOURCES[source]
         return self.found.get(source, self.found.get("*", 0.0))
 
     def problem_score(self, deducted: float) -> float:
@@ -86,6 +90,9 @@ class Scheme:
         for source, points in self.found.items():
             if points > 0 and source != "*":
                 by_points.setdefault(points, []).append(SOURCES.get(source, source))
+                # a source weighed as this one (found_points) is named beside it
+                by_points[points].extend(SOURCES[s] for s, parent in SPLIT_SOURCES.items()
+                                         if parent == source and s not in self.found)
         parts = []
         for points in sorted(by_points):
             names = "、".join(by_points[points])

@@ -32,6 +32,9 @@ SOURCES = {
     "joint": "部门联查",
     "citizen": "市民随手拍",
     "hotline": "12345热线",
+    # a problem a leader handed to the office to have put right (entered on /intake/entry), told apart from what
+    # leaders found on their own inspections (leader, 领导督导)
+    "leader_assigned": "领导交办",
     "media": "媒体曝光",
     "superior": "上级测评反馈",  # problems the national or provincial assessors found and sent back to the city
 }
@@ -39,6 +42,9 @@ DEFAULT_SOURCE = "daily"
 # The ways of checking an inspector chooses among when filing from the street (the filing page's 督查方式); 模拟测评
 # findings come from a round's checklist, and the outside sources through the office's intake.
 FIELD_SOURCES = ("daily", "undercover", "spot_check", "leader", "joint")
+# A source told apart from another after schemes had weighed it as that one: a ranking scheme that names the new
+# source weighs it on its own; one written before weighs it as it did (rankings/schemes.Scheme.found_points).
+SPLIT_SOURCES = {"leader_assigned": "leader"}
 
 # A ticket's parts (ticket_units): the lead unit (主办) and assisting units (协办), each with its own state.
 PART_ROLES = ("lead", "assist")
