@@ -730,6 +730,24 @@ def test_glyphs_a_face_lacks_come_from_a_fallback_face():
     assert f"人民路{missing}号" in "".join("".join((p.extract_text() or "").split()) for p in reader.pages)
 
 
+def test_characters_no_face_has_are_left_out_not_printed_as_boxes():
+    """An emoji in what a user typed (a shop named 汉堡🍔店) has no glyph in any face: it is left out of the text,
+    the table cell and the title alike (it printed as an empty box), and the widths measured agree."""
+    fonts = document_fonts()
+    name = "汉堡\U0001f354店（\u2764\ufe0f老字号\U0001f468\u200d\U0001f373）"
+    assert markup(name, fonts.body) == "汉堡店（老字号）"
+    assert string_width(name, fonts.body, 16) == string_width("汉堡店（老字号）", fonts.body, 16)
+    out = BytesIO()
+    columns = (Column("序号", 12, "plain"), Column("商户", 60, "label"), Column("问题", 84, "text"))
+    render_document(OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市文明办文件", title=f"关于{name}的通知", recipients=[name],
+        body=[Para(f"{name}门前堆放杂物🍔。"), DataTable(columns, [["1", name, "门前乱堆乱放😀"]])],
+        signatory="临江市文明办", date=date(2026, 12, 1)), out, fonts=fonts)
+    text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(BytesIO(out.getvalue())).pages)
+    assert "汉堡店（老字号）门前堆放杂物。" in text and "门前乱堆乱放" in text
+    assert not any(ord(ch) > 0xFFFF or ch in "\u2764\ufe0f\u200d" for ch in text)
+
+
 # ============================================================================================ speed
 
 def test_200_item_letter_builds_fast(tmp_path):

@@ -215,12 +215,29 @@ def coverage(name: str) -> frozenset[int]:
     return _coverage.get(name, frozenset())
 
 
+# joiners and variation selectors: they only bind emoji together, and some faces have an (empty) glyph for them
+_EMOJI_GLUE = frozenset("\u200d\ufe0e\ufe0f")
+
+
+def drawable(text: str, font: str | None = None) -> str:
+    """``text`` without the characters no registered face can draw (emoji such as 🍔, and the joiners and
+    variation selectors between them), which would print as an empty box; ASCII always stays. ``font`` first, then
+    the fallbacks; without any face registered the text is left as it is."""
+    faces = [_coverage[f] for f in ([font] if font in _coverage else []) + _fallbacks]
+    if not faces or all(ord(ch) < 0x80 or (ord(ch) in faces[0] and ch not in _EMOJI_GLUE) for ch in text):
+        return text
+    return "".join(ch for ch in text if ord(ch) < 0x80 or (ch not in _EMOJI_GLUE
+                                                           and any(ord(ch) in have for have in faces)))
+
+
 def runs(text: str, font: str) -> list[tuple[str, str]]:
     """Split ``text`` into (font name, text) runs: characters ``font`` lacks go to the first fallback
-    face that has them (or stay in ``font`` if none has)."""
+    face that has them; those no face has are left out (:func:`drawable`). Every PDF's text is drawn,
+    measured or marked up through here."""
     have = _coverage.get(font)
     if not text or have is None:
         return [(font, text)] if text else []
+    text = drawable(text, font)
     out: list[tuple[str, str]] = []
     current, start = font, 0
     for i, ch in enumerate(text):
@@ -232,7 +249,8 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
             if i > start:
                 out.append((current, text[start:i]))
             current, start = face, i
-    out.append((current, text[start:]))
+    if text:
+        out.append((current, text[start:]))
     return out
 
 

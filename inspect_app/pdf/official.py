@@ -40,7 +40,7 @@ from reportlab.platypus import (
 )
 
 from ._reportlab import CellParagraph
-from .fonts import FontSet, register_fonts
+from .fonts import FontSet, drawable, register_fonts
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ def format_cn_date(d: date) -> str:
 
 
 def _text(value: object) -> str:
-    """Plain text -> Paragraph markup."""
-    return escape("" if value is None else str(value)).replace("\n", "<br/>")
+    """Plain text -> Paragraph markup, without the characters no face can draw (fonts.drawable)."""
+    return escape(drawable("" if value is None else str(value))).replace("\n", "<br/>")
 
 
 @lru_cache(maxsize=16)
