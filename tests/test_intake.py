@@ -315,6 +315,30 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
     assert body["errors"] == 1 and "重复" in body["rows"][1]["message"]
 
 
+def test_hotline_errors_read_as_one_sentence_and_the_time_limit_takes_a_date(api, city):
+    """Each message once with one 。 at the end (the API's said …09:30。。 and the preview …。；…), and the 办理时限
+    message offers a date, as the template does (a date is accepted: until the day's end)."""
+    case = {"case_number": "GD2026112105", "description": "电线杆上小广告", "address": "人民路东段"}
+    for bad, words in (({"received_at": "昨天"}, "受理时间“昨天”格式不正确，应为 2026-11-20 09:30。"),
+                       ({"due_at": "下周"}, "应为 2026-11-27（当天24时前）或 2026-11-27 18:00。"),
+                       ({"lon": City.ON_A[1], "lat": City.ON_A[0], "coord_system": "ABC"},
+                        "应为 WGS84、GCJ02 或 BD09。"),
+                       ({"received_at": "昨天", "coord_system": "ABC", "lon": City.ON_A[1], "lat": City.ON_A[0]},
+                        "应为 2026-11-20 09:30；坐标系“ABC”")):
+        answer = api.post("/api/v1/intake/hotline", city.admin, json={**case, **bad})
+        message = answer.get_json()["error"]["message"]
+        assert answer.status_code == 422 and words in message and "。。" not in message and "。；" not in message, bad
+        assert message.endswith("。") and message.count("。") == 1, message
+    assert api.post("/api/v1/intake/hotline", city.admin, json={**case, "due_at": "2026-11-27"}).status_code == 201
+    from inspect_app.intake.hotline import HELP
+    assert "2026-11-27（当天24时前）" in HELP["办理时限"]
+    rows = [HOTLINE[0], ["GD2026112003", "昨天", "牛皮癣", "小广告", "人民路", "江城区", "", "下周"]]
+    preview = import_hotline(api, city, rows, dry_run=True).get_json()
+    message = preview["rows"][0]["message"]
+    assert message == ("受理时间“昨天”格式不正确，应为 2026-11-20 09:30；"
+                       "办理时限“下周”格式不正确，应为 2026-11-27（当天24时前）或 2026-11-27 18:00"), message
+
+
 def test_a_hotline_export_with_a_title_above_its_header_imports(api, city):
     """The 12345 platform's export starts with a title merged across the columns and a line of when it was made;
     the header is found below them. A merge anywhere else is still refused."""

@@ -45,3 +45,9 @@ def clean_text(value, name: str, limit: int, *, multiline: bool = False) -> str:
     if len(text) > limit:
         raise BadRequest(f"{name}不能超过{limit}字。", code="text_too_long")
     return text
+
+
+def join_clauses(parts, end: str = "") -> str:
+    """Messages as one sentence: each without its own 。, joined by ；, ended by `end` (a row's problems read
+    缺少诉求内容；坐标系“X”无法识别，应为 WGS84、GCJ02 或 BD09, not …。；…。。)."""
+    return "；".join(part.rstrip("。") for part in parts if part) + end

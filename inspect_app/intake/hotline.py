@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..common import coords
 from ..common.errors import Invalid
 from ..common.sql import on_days
-from ..common.text import multi_line, one_line
+from ..common.text import join_clauses, multi_line, one_line
 from ..common.timeutil import as_utc, fmt, local_midnight
 from ..extensions import db
 from ..units.models import Category
@@ -42,7 +42,7 @@ HELP = {
     "经度": "选填：与纬度一起填写。", "纬度": "选填。",
     "坐标系": "填写经纬度时必填：WGS84、GCJ02（高德、腾讯）或 BD09（百度）。",
     "来电人电话": "选填：只有文明办能看到，用于回访。",
-    "办理时限": "选填：热线要求的办结时间，如 2026-11-27。",
+    "办理时限": "选填：热线要求的办结时间，如 2026-11-27（当天24时前）或 2026-11-27 18:00。",
 }
 WIDTHS = [18, 17, 12, 40, 28, 10, 12, 12, 8, 14, 14]
 API_FIELDS = {"case_number": "工单编号", "received_at": "受理时间", "category": "问题类别", "description": "诉求内容",
@@ -104,7 +104,8 @@ def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | No
         if end_of_day and pattern in ("%Y-%m-%d", "%Y%m%d"):
             return local_midnight(value.date() + timedelta(days=1)) - timedelta(seconds=1)
         return as_utc(value)
-    raise Invalid(f"{label}“{raw}”格式不正确，应为 2026-11-20 09:30。", code="invalid_time")
+    example = "2026-11-27（当天24时前）或 2026-11-27 18:00" if end_of_day else "2026-11-20 09:30"
+    raise Invalid(f"{label}“{raw}”格式不正确，应为 {example}。", code="invalid_time")
 
 
 def find_category(text: str) -> Category | None:
@@ -254,7 +255,7 @@ def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
     cells = {API_FIELDS[k]: "" if v is None else str(v) for k, v in data.items()}
     case = parse_case(cells, now)
     if case.problems:
-        raise Invalid("；".join(case.problems) + "。", code="invalid_case")
+        raise Invalid(join_clauses(case.problems, "。"), code="invalid_case")
     action, _messages, apply = plan_case(case, now)
     item = apply() if apply is not None else existing_case(case.case_number)
     db.session.flush()

@@ -20,6 +20,7 @@ from ..auth.models import ROLE_LABELS, User
 from ..auth.services import password_problem
 from ..common import coords
 from ..common.errors import Invalid, ServiceError
+from ..common.text import join_clauses
 from ..extensions import db
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
 from . import accounts, fields
@@ -95,7 +96,7 @@ class RowResult:
         self.messages.append(message)
 
     def as_dict(self) -> dict:
-        result = {"row": self.row, "action": self.action, "message": "；".join(self.messages), "key": self.key}
+        result = {"row": self.row, "action": self.action, "message": join_clauses(self.messages), "key": self.key}
         if self.password:
             result["password"] = self.password
         return result
