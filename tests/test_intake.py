@@ -146,6 +146,23 @@ def test_the_public_page_refuses_floods(app, browser, city, uploads):
     assert busy.status_code == 429 and "12345" in busy.get_json()["error"]["message"]
 
 
+def test_a_citizens_refusal_page_leads_back_to_the_citizens_pages(app, browser, city):
+    """Refused outside the page's script (no cookie: 400; over a limit: 429), a citizen is offered 返回随手拍 and
+    查询进度, not 去登录: they have no account."""
+    app.config.update(CITIZEN_DEVICE_PER_HOUR=0)
+    phone = browser()
+    token = phone.token("/citizen/report")
+    over = phone.post("/citizen/report", data={**REPORT, "csrf_token": token, "photos": [file_tuple()]},
+                      content_type="multipart/form-data")
+    phone.delete_cookie("citizen_device", domain="localhost")
+    no_cookie = phone.post("/citizen/report", data={**REPORT, "csrf_token": token, "photos": [file_tuple()]},
+                           content_type="multipart/form-data")
+    for response, status in ((over, 429), (no_cookie, 400)):
+        page = response.get_data(as_text=True)
+        assert response.status_code == status and "去登录" not in page, status
+        assert ">返回随手拍</a>" in page and 'href="/citizen/receipt">查询进度</a>' in page
+
+
 def test_receipt_lookups_are_limited_per_address(app, browser, city):
     app.config["RECEIPT_LOOKUPS_PER_ADDRESS"] = 3
     guesser = browser()
