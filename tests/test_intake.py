@@ -356,6 +356,27 @@ def test_hotline_errors_read_as_one_sentence_and_the_time_limit_takes_a_date(api
                        "办理时限“下周”格式不正确，应为 2026-11-27（当天24时前）或 2026-11-27 18:00"), message
 
 
+def test_declining_a_hotline_case_says_the_reason_goes_back_to_the_hotline(api, browser, city):
+    """A 12345 caller has no receipt code: the form says the reason goes back to the hotline (in the export's
+    办理结果), a citizen's report that the citizen reads it by receipt code."""
+    body = import_hotline(api, city, HOTLINE).get_json()
+    assert body["added"] == 2
+    case = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112002"))
+    office = browser(city.admin)
+    page = office.get(f"/intake/{case.id}").get_data(as_text=True)
+    assert "（随办理结果回复12345热线）" in page and "回执码" not in page
+    answer = office.submit(f"/intake/{case.id}", f"/intake/{case.id}/decline", {"reason": "不属于城市管理问题"})
+    assert answer.status_code == 303
+    assert "已不予受理，理由随办理结果回复12345热线。" in office.get(answer.headers["Location"]).get_data(as_text=True)
+    rows = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).data.decode("utf-8-sig")
+    assert "不属于城市管理问题" in rows
+    citizen = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="小广告",
+                         received_at=case.received_at, created_at=case.created_at, updated_at=case.created_at)
+    db.session.add(citizen)
+    db.session.commit()
+    assert "（市民凭回执码可以看到）" in office.get(f"/intake/{citizen.id}").get_data(as_text=True)
+
+
 def test_a_hotline_export_with_a_title_above_its_header_imports(api, city):
     """The 12345 platform's export starts with a title merged across the columns and a line of when it was made;
     the header is found below them. A merge anywhere else is still refused."""

@@ -14,6 +14,9 @@ from ..extensions import db
 INTAKE_SOURCES = {"citizen": "市民随手拍", "hotline": "12345热线", "media": "媒体曝光", "leader": "领导交办",
                   "superior": "上级测评反馈"}
 MODERATED = ("citizen", "hotline", "superior")  # wait in the queue (superior: imported lists); entries are tickets
+# who reads the reason a report was declined for, and where: a 12345 caller has no receipt code, the hotline hears
+DECLINE_READERS = {"citizen": "市民凭回执码可以看到", "hotline": "随办理结果回复12345热线",
+                   "superior": "写入反馈清单的整改情况"}
 # merged (并案): the same problem is already a ticket, so the item follows that ticket instead of making a second one
 STATUSES = {"pending": "待审核", "accepted": "已受理", "merged": "已并案", "declined": "未受理"}
 DECIDED = ("accepted", "merged", "declined")
@@ -65,6 +68,11 @@ class IntakeItem(db.Model):
     @property
     def source_label(self) -> str:
         return INTAKE_SOURCES.get(self.source, self.source)
+
+    @property
+    def decline_readers(self) -> str:
+        """Who sees a decline's reason, for the form's hint and the flash (DECLINE_READERS)."""
+        return DECLINE_READERS.get(self.source, "随来件保存")
 
     @property
     def case_label(self) -> str:

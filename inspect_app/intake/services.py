@@ -377,7 +377,7 @@ def decline(user, item: IntakeItem, reason, now: datetime) -> IntakeItem:
     _ensure_office(user)
     reason = clean_text(reason, "不予受理的理由", 500, multiline=True)
     if not reason:
-        raise BadRequest("请填写不予受理的理由（市民凭回执码可以看到）。", code="reason_required")
+        raise BadRequest(f"请填写不予受理的理由（{item.decline_readers}）。", code="reason_required")
     _claim(item, user, now, "declined", reason)
     return item
 

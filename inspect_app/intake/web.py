@@ -155,8 +155,8 @@ def merge(item_id: int):
 @bp.post("/intake/<int:item_id>/decline")
 @requires(OFFICE)
 def decline(item_id: int):
-    services.decline(current_user, services.get_item(item_id), request.form.get("reason"), now())
-    flash("已不予受理，市民凭回执码可以看到理由。", "success")
+    item = services.decline(current_user, services.get_item(item_id), request.form.get("reason"), now())
+    flash(f"已不予受理，理由{item.decline_readers}。", "success")
     return done(url_for(".queue"))
 
 
