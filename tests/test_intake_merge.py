@@ -65,12 +65,15 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     assert [t["number"] for t in api.get("/api/v1/tickets?repeated=1", city.unit_b).get_json()["items"]] == []
 
     receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
-    assert "已转交责任单位办理" in receipt and f"已并入问题{known.number}合并办理" in receipt
+    # while the problem is open the merge is a 说明, not its 办理结果 (which a reader takes as final)
+    assert "已转交责任单位办理" in receipt and "办理结果" not in receipt
+    assert f'<dt>说明</dt><dd class="pre">此问题此前已有反映，已并入问题{known.number}合并办理。</dd>' in receipt
     tickets.rectify(city.unit_a, known, now, "已清除小广告", [processed()])
     tickets.approve(city.inspector, known, now, "整改到位")
     db.session.commit()
     receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
     assert "已办结" in receipt and "已清除小广告" in receipt
+    assert f'<dt>办理结果</dt><dd class="pre">此问题此前已有反映，已并入问题{known.number}合并办理。' in receipt
     assert "群众再次反映" not in office.get("/office/work").get_data(as_text=True)  # closed: nothing owed
 
     again = api.post(f"/api/v1/intake/{item.id}/merge", city.admin, json={"ticket": known.number})
@@ -129,8 +132,11 @@ def test_a_merged_hotline_case_reports_the_problems_progress_back(api, browser, 
     assert status["progress"]["label"] == "已转交责任单位办理" and status["progress"]["unit"] == "甲街道办事处"
     lines = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).get_data() \
         .decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",办理结果,备注")
+    # 办理结果 stays empty until the problem is 办结: the merge goes under 备注
     assert lines[1].startswith(f"GD2026112105,已转交责任单位办理,{known.number},甲街道办事处")
-    assert f"已并入问题{known.number}合并办理" in lines[1]
+    assert lines[1].endswith(f",,此问题此前已有反映，已并入问题{known.number}合并办理。")
+    assert status["progress"]["result"] == "" and "合并办理" in status["progress"]["note"]
 
 
 def test_voiding_a_repeat_takes_its_outside_reports_along(api, browser, city, make_ticket, now):

@@ -28,8 +28,8 @@ def item_dict(item) -> dict:
             "created_at": isoformat(item.created_at), "decided_at": isoformat(item.decided_at),
             "decline_reason": item.decline_reason, "ticket_id": item.ticket_id, "site_id": item.site_id,
             "photo_count": len(item.photos),
-            "progress": {"label": state.label, "result": state.result, "unit": state.unit or None,
-                         "assisting_units": state.assists}}
+            "progress": {"label": state.label, "result": state.result, "note": state.note,
+                         "unit": state.unit or None, "assisting_units": state.assists}}
 
 
 @bp.post("/intake/hotline")

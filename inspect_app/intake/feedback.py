@@ -98,8 +98,8 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
 # ----------------------------------------------------------------------------- back up: 整改情况
 
 EXPORT_COLUMNS = ["反馈条目", "存在问题", "点位/地址", "办理状态", "问题编号", "责任单位", "协办单位", "上级整改时限",
-                  "整改期限", "整改完成时间", "办结时间", "整改情况"]
-EXPORT_WIDTHS = [40, 48, 28, 16, 14, 24, 24, 17, 17, 17, 17, 50]
+                  "整改期限", "整改完成时间", "办结时间", "整改情况", "备注"]
+EXPORT_WIDTHS = [40, 48, 28, 16, 14, 24, 24, 17, 17, 17, 17, 50, 40]
 
 
 def export_rows(list_name: str | None = None) -> Iterator[list]:
@@ -118,7 +118,7 @@ def export_rows(list_name: str | None = None) -> Iterator[list]:
                ticket.number if ticket else None, state.unit or None, "、".join(state.assists) or None,
                fmt(item.due_at) or None, fmt(ticket.deadline) if ticket else None,
                fmt(ticket.rectified_at) if ticket else None, fmt(ticket.closed_at) if ticket else None,
-               state.result or None]
+               state.result or None, state.note or None]
 
 
 # ----------------------------------------------------------------------------- 整改进度 by list

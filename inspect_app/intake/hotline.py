@@ -265,8 +265,8 @@ def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
 # ----------------------------------------------------------------------------- back to the hotline
 
 EXPORT_COLUMNS = ["工单编号", "办理状态", "问题编号", "承办单位", "协办单位", "受理时间", "转办时间", "整改期限",
-                  "整改完成时间", "办结时间", "办理结果"]
-EXPORT_WIDTHS = [18, 14, 14, 24, 24, 17, 17, 17, 17, 17, 50]
+                  "整改完成时间", "办结时间", "办理结果", "备注"]
+EXPORT_WIDTHS = [18, 14, 14, 24, 24, 17, 17, 17, 17, 17, 50, 40]
 
 
 def items_of(source: str):
@@ -289,4 +289,4 @@ def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
         yield [item.case_number, state.label, ticket.number if ticket else None, state.unit or None,
                "、".join(state.assists) or None, fmt(item.received_at) or None, fmt(item.decided_at) or None,
                fmt(ticket.deadline) if ticket else None, fmt(ticket.rectified_at) if ticket else None,
-               fmt(ticket.closed_at) if ticket else None, state.result or None]
+               fmt(ticket.closed_at) if ticket else None, state.result or None, state.note or None]

@@ -178,6 +178,7 @@ TICKET_WORDS = {
 class Progress:
     label: str                     # in words for the public and the hotline
     result: str = ""               # the decline reason, or how it was dealt with
+    note: str = ""                 # 说明 while the problem is open: it was merged (并案); not a result yet
     unit: str = ""                 # the lead unit, once dispatched
     assists: list[str] = field(default_factory=list)
     done: bool = False
@@ -200,8 +201,11 @@ def progress(item: IntakeItem) -> Progress:
     if ticket.status == "closed":
         state.result = ("已整改到位，经现场核查结案。" + (state.result or "")).strip()
     if item.status == "merged":
-        state.result = f"此问题此前已有反映，已并入问题{ticket.number}合并办理。" + (
-            f"\n{state.result}" if state.result else "")
+        merged = f"此问题此前已有反映，已并入问题{ticket.number}合并办理。"
+        if state.done:  # 办结: part of the result
+            state.result = merged + (f"\n{state.result}" if state.result else "")
+        else:  # a note beside the progress, which the hotline must not take for the result
+            state.note = merged
     return state
 
 
