@@ -519,6 +519,7 @@ def test_the_month_bulletin_is_a_draft_the_office_can_read(api, city, tasks, bro
     assert "3项任务中已完成销号0项" in text and "超过完成时限的1项" in text
     assert "划行归市" in text and "乙街道办事处" in text and "滞后任务的牵头单位" in text
     assert "草稿" in text
+    assert "11月未报送" in text and "本月" not in text  # the attachment's column names the month told
     assert browser(city.unit_b).get("/key-tasks/bulletin.pdf").status_code == 403
     bad = api.get("/api/v1/key-tasks/bulletin.pdf?month=2026-13", city.admin)
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_month"

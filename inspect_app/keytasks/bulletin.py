@@ -22,9 +22,13 @@ from .models import METHODS, KeyTask, KeyTaskReport
 
 TASK_COLUMNS = (Column("编号", 14, "plain"), Column("任务内容", 58, "text"), Column("牵头单位", 36, "label"),
                 Column("完成时限", 22, "plain"), Column("超期\n天数", 13, "plain"), Column("最近\n进度", 13, "plain"))
-UNIT_COLUMNS = (Column("牵头单位", 50, "label"), Column("牵头\n任务", 16, "plain"), Column("已完成", 16, "plain"),
-                Column("待审核", 16, "plain"), Column("推进中", 16, "plain"), Column("其中\n滞后", 16, "plain"),
-                Column("本月\n未报送", 18, "plain"), Column("完成率", 18, "plain"))
+
+
+def unit_columns(month: int) -> tuple[Column, ...]:
+    """The attachment's columns; 未报送 names the month told (11月, not 本月: the draft is often made in December)."""
+    return (Column("牵头单位", 50, "label"), Column("牵头\n任务", 16, "plain"), Column("已完成", 16, "plain"),
+            Column("待审核", 16, "plain"), Column("推进中", 16, "plain"), Column("其中\n滞后", 16, "plain"),
+            Column(f"{month}月\n未报送", 18, "plain"), Column("完成率", 18, "plain"))
 
 
 @dataclass
@@ -192,7 +196,7 @@ def bulletin_document(status: MonthStatus, today: date) -> OfficialDocument:
         f"关于{year}年{month}月文明城市创建任务推进情况的通报", ["各牵头单位、配合单位"], body,
         [Attachment(f"各牵头单位{year}年{month}月创建任务推进情况", [
             Para("滞后和未报送任务多的单位排在前面；完成率为已完成销号的任务占牵头任务的比例。", indent=False),
-            DataTable(UNIT_COLUMNS, rows=[[u.name, str(u.lead), str(u.done), str(u.submitted), str(u.open),
+            DataTable(unit_columns(month), rows=[[u.name, str(u.lead), str(u.done), str(u.submitted), str(u.open),
                                            str(u.lagging or ""), str(u.unreported or ""), _percent(u.done, u.lead)]
                                           for u in units], font_size=9.5)])] if units else [],
         today)
