@@ -146,6 +146,9 @@ class TicketUnit(db.Model):
               sqlite_where=text("role = 'lead'"), postgresql_where=text("role = 'lead'")),
         # A unit's visibility (tickets/policy.ticket_scope: ticket id IN its parts) and its inbox and lists.
         Index("ix_ticket_units_unit_ticket", "unit_id", "ticket_id"),
+        # A unit's 协办 parts (红黑榜's charges, the lists' answering_unit_id): few, read without its lead parts.
+        Index("ix_ticket_units_assist", "unit_id", "ticket_id", sqlite_where=text("role = 'assist'"),
+              postgresql_where=text("role = 'assist'")),
         Index("ix_ticket_units_unit_assigned", "unit_id", "assigned_at"),
         Index("ix_ticket_units_unit_status_deadline", "unit_id", "status", "deadline"),
         Index("ix_ticket_units_status_deadline", "status", "deadline"),
