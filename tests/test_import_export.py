@@ -164,6 +164,21 @@ def test_template_downloads(api, city):
 
 # ----------------------------------------------------------------------------- segments
 
+def test_unit_codes_match_whatever_their_case(api, city, browser):
+    """JDA typed jda is unit JDA, in every import and on the form: one wrong-case letter in a spreadsheet sent its
+    segments to another unit (a unit jda had been accepted beside JDA) or to none."""
+    form = {"code": "jda", "name": "另一个街道", "kind": "街道"}
+    refused = browser(city.admin).submit("/office/units/new", "/office/units/new", form)
+    assert refused.status_code == 422 and "（JDA，仅大小写不同）" in refused.get_data(as_text=True)
+    rows = [SEG_HEAD, ["小写路", "江城区", "主次干道", "jda", "112.93,28.235;112.94,28.235", "WGS84", ""]]
+    body = upload(api, city.admin, "segments", xlsx_bytes(rows), dry_run=True).get_json()
+    assert body["rows"][0]["action"] == "add" and city.street_a.name in body["rows"][0]["message"]
+    rows = [UNIT_HEAD, ["jda", "甲街道办事处", "街道", "", "王五", "", ""], ["JDA", "甲街道办事处", "街道", "", "", "", ""]]
+    body = upload(api, city.admin, "units", xlsx_bytes(rows), dry_run=True).get_json()
+    assert body["rows"][0]["action"] == "change"  # JDA's contact, not a second unit
+    assert body["rows"][1]["action"] == "error" and "与第2行重复" in body["rows"][1]["message"]
+
+
 def test_segments_preview_and_every_error(api, city):
     gcj = [from_wgs84(112.95, 28.25, GCJ02), from_wgs84(112.96, 28.25, GCJ02)]
     gcj_text = ";".join(f"{lon:.7f},{lat:.7f}" for lon, lat in gcj)

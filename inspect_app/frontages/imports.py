@@ -12,6 +12,7 @@ from ..common.errors import Invalid
 from ..common.timeutil import local
 from ..extensions import db
 from ..units.models import Segment, Unit
+from ..units.services import units_by_code
 from .models import FRONTAGE_KINDS, Frontage
 from .services import STREET_KIND, parse_date
 
@@ -59,7 +60,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     from ..office import fields
     from ..office.imports import RowResult, _check, _diff, _duplicates, _status
 
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    units = units_by_code()  # whatever the case typed
     existing = {f.code: f for f in db.session.scalars(select(Frontage))}
     find_segment = _segment_lookup()
     rows, plans = [], []

@@ -18,6 +18,7 @@ from ..common.timeutil import fmt
 from ..extensions import db
 from ..sites.models import SiteKind
 from ..units.models import Unit
+from ..units.services import units_by_code
 from . import services
 from .models import METHODS, KeyTask
 
@@ -43,7 +44,7 @@ _SPLIT = re.compile(r"[、，,；;\n]+")
 
 def _unit_lookup() -> Callable[[str], Unit]:
     units = list(db.session.scalars(select(Unit)))
-    by_code, by_name = {u.code: u for u in units}, {u.name: u for u in units}
+    by_code, by_name = units_by_code(units), {u.name: u for u in units}
 
     def find(text: str) -> Unit:
         unit = by_code.get(text) or by_name.get(text)

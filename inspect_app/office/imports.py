@@ -23,6 +23,7 @@ from ..common.errors import Invalid, ServiceError
 from ..common.text import join_clauses
 from ..extensions import db
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
+from ..units.services import units_by_code
 from . import accounts, fields
 from .reference import city_box, outside_city
 from .spreadsheets import Table, read_table
@@ -215,7 +216,13 @@ def plan_units(table: Table, now: datetime, actor: User) -> tuple[list[RowResult
         }
         rows.append(row)
         parsed.append(item)
-    _duplicates(rows, [i["code"] for i in parsed], "单位编码")
+    # a code typed in another case (jd0105) is the unit of that code (JD0105), as every import finds units
+    canonical = {code.upper(): code for code in existing}
+    for item in parsed:
+        for key in ("code", "parent"):
+            if item[key]:
+                item[key] = canonical.get(item[key].upper(), item[key])
+    _duplicates(rows, [i["code"].upper() if i["code"] else i["code"] for i in parsed], "单位编码")
 
     # The state after the import: names stay unique, parents exist and form no cycle.
     final_names = {code: u.name for code, u in existing.items()}
@@ -324,7 +331,7 @@ def same_line(a: list[list[float]], b: list[list[float]]) -> bool:
 
 
 def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    units = units_by_code()  # whatever the case typed
     existing = {(s.district, s.name): s for s in db.session.scalars(select(Segment))}
     box, margin = city_box(), float(current_app.config["SEGMENT_CITY_MARGIN_KM"])  # a row far off: a typo
     rows, keys = [], []
@@ -416,7 +423,7 @@ def _segment_updater(segment, kind, unit, points, active, adopting) -> Callable[
 # ----------------------------------------------------------------------------- accounts
 
 def plan_accounts(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    units = units_by_code()  # whatever the case typed
     existing = {u.username.lower(): u for u in db.session.scalars(select(User))}
     rows, keys, plans = [], [], []
     for number, cells in table.rows:

@@ -67,8 +67,10 @@ def save_unit(data: Mapping, now: datetime, unit: Unit | None = None) -> Unit:
     contact_person = fields.text(data.get("contact_person"), "联系人", 64)
     contact_phone = fields.phone(data.get("contact_phone"))
     own_id = unit.id if unit is not None else -1
-    if db.session.scalar(select(Unit.id).where(Unit.code == code, Unit.id != own_id)):
-        raise Invalid(f"单位编码“{code}”已被其他单位使用。", code="duplicate_code")
+    other = db.session.scalar(select(Unit.code).where(func.upper(Unit.code) == code.upper(), Unit.id != own_id))
+    if other:  # codes are matched whatever their case (units_by_code): JD0105 and jd0105 would be one code
+        raise Invalid(f"单位编码“{code}”已被其他单位使用" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
+                      code="duplicate_code")
     if db.session.scalar(select(Unit.id).where(Unit.name == name, Unit.id != own_id)):
         raise Invalid(f"单位名称“{name}”已存在。", code="duplicate_name")
     if unit is None:

@@ -21,6 +21,7 @@ from ..office.spreadsheets import (
     write_xlsx,
 )
 from ..units.models import Unit
+from ..units.services import units_by_code
 from .models import Site, SiteKind
 
 SPEC = Spec("sites", "测评点位",
@@ -54,7 +55,7 @@ def _check(row: RowResult, check: Callable[[], object]):
 def plan(rows_in, now: datetime) -> list[RowResult]:
     from ..office import fields
 
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    units = units_by_code()  # whatever the case typed
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     existing = {s.code: s for s in db.session.scalars(select(Site))}
     rows, first = [], {}

@@ -122,6 +122,18 @@ def active_categories() -> list[Category]:
                                    .order_by(Category.common.desc(), Category.sort_order, Category.id)))
 
 
+class CodeMap(dict):
+    """Units by code, whatever the case it is typed in (JD0105, jd0105): a unit code is unique regardless of case,
+    so a spreadsheet's lower-case code finds its unit rather than another or none."""
+
+    def get(self, code, default=None):
+        return super().get(str(code or "").strip().upper(), default)
+
+
+def units_by_code(units=None) -> CodeMap:
+    return CodeMap({u.code.upper(): u for u in (db.session.scalars(select(Unit)) if units is None else units)})
+
+
 def active_units() -> list[Unit]:
     return list(db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)))
 
