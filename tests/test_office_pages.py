@@ -151,6 +151,10 @@ def test_changing_a_segments_unit_applies_to_new_tickets_only(admin_client, city
 
 
 def test_retired_units_and_segments_get_no_new_tickets(admin_client, city, make_ticket):
+    held = make_ticket()  # street A's, open: retiring the unit says so and where to reassign it
+    page = admin_client.get(f"/office/units/{city.street_a.id}").get_data(as_text=True)
+    assert "尚有未结案问题 1 件" in page and f"/tickets?unit_id={city.street_a.id}&amp;status=open" in page
+    assert held.unit_id == city.street_a.id
     admin_client.post(f"/office/units/{city.street_a.id}/retire")
     ticket = make_ticket()  # on segment A, whose unit is retired
     assert ticket.status == "pending" and ticket.unit_id is None

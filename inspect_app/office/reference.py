@@ -17,6 +17,8 @@ from ..common.errors import Invalid, NotFound
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..extensions import db
+from ..tickets.models import Ticket
+from ..tickets.rules import ACTIVE_STATUSES
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from . import fields
 
@@ -99,6 +101,9 @@ def unit_usage(unit: Unit) -> dict:
                                                                              Category.active.is_(True))),
         "users": db.session.scalar(select(func.count(User.id)).where(User.unit_id == unit.id,
                                                                     User.active.is_(True))),
+        # its problems not yet closed stay with it when it is retired: the office reassigns them
+        "open_tickets": db.session.scalar(select(func.count(Ticket.id)).where(
+            Ticket.unit_id == unit.id, Ticket.status.in_(ACTIVE_STATUSES))),
     }
 
 
