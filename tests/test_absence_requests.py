@@ -147,6 +147,10 @@ def test_refusals_keep_nothing(city, browser, clock):
             ({"first_day": "2026-12-08", "last_day": "2026-12-07", "kind": "leave"}, 422, "结束日期不能早于开始日期"),
             ({"first_day": "2026-11-05", "kind": "desk"}, 422, "只能补报31天以内的日子，更早的请联系文明办登记。"),
             ({"first_day": "2027-12-20", "kind": "leave"}, 422, "只能登记前后一年以内的日期"),
+            # a weekend (19-20 December), or 元旦 (1 January 2027): nobody is expected out, nothing to approve
+            ({"first_day": "2026-12-19", "last_day": "2026-12-20", "kind": "leave"}, 422,
+             "所选日期均为休息日（周末或节假日），无需登记。"),
+            ({"first_day": "2027-01-01", "kind": "meeting"}, 422, "所选日期均为休息日"),
             ({"first_day": "2026-12-08", "last_day": "2026-12-10", "kind": "leave"}, 409,
              "文明办已登记12月9日会议培训，与本次申请的日期重叠。"),
             ({"first_day": "2026-12-23", "kind": "desk"}, 409,
@@ -168,6 +172,9 @@ def test_refusals_keep_nothing(city, browser, clock):
         .status_code == 303
     assert mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-10", "kind": "desk"}) \
         .status_code == 303
+    # a span with a working day in it is asked for as before (Friday 11th to Sunday 13th)
+    assert mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-11", "last_day": "2026-12-13",
+                                                            "kind": "leave"}).status_code == 303
 
 
 def test_a_request_is_its_inspectors_own_and_taken_back_only_while_waiting(city, browser, clock):

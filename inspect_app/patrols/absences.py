@@ -60,6 +60,10 @@ def _read(fields, now: datetime, back_days: int = REACH_DAYS) -> tuple[date, dat
     if first < today - timedelta(days=back_days) or last > today + timedelta(days=REACH_DAYS):
         raise Invalid("只能登记前后一年以内的日期。" if back_days == REACH_DAYS or first >= today
                       else f"只能补报{back_days}天以内的日子，更早的请联系文明办登记。", code="invalid_range")
+    calendar = load_calendar(first, days=(last - first).days + 1)
+    if not any(calendar.is_workday(first + timedelta(days=n)) for n in range((last - first).days + 1)):
+        # no working day in it: nobody is expected on the streets, so nothing to explain or approve
+        raise Invalid("所选日期均为休息日（周末或节假日），无需登记。", code="rest_days_only")
     return first, last, kind, note
 
 
