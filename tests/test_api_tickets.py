@@ -137,6 +137,10 @@ def test_broken_photos_are_refused_and_nothing_is_left(api, city, uploads):
         assert response.status_code == status, (name, response.get_json())
         error = response.get_json()["error"]
         assert error["message"].startswith("第2张照片") and error["code"]
+    # two bad photos of three: both named in one answer (the first alone was, and the second came on the retry)
+    both = file_report(api, city.inspector, photos=("Canon_40D.jpg", "truncated_half.jpg", "not_an_image.jpg"))
+    message = both.get_json()["error"]["message"]
+    assert both.status_code == 415 and message.startswith("第2张照片：") and "。第3张照片：" in message
     assert db.session.query(Ticket).count() == 0 and db.session.query(Photo).count() == 0
     assert stored_files(uploads) == []
 

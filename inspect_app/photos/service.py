@@ -88,6 +88,7 @@ def read_uploads(files, *, required: bool, now: datetime | None = None, user=Non
                    limits=limits(), now=now)
     user_key = f"user:{user.id}" if user is not None else (gate_key or _current_user_key())
     processed = []
+    refused: list[tuple[str, PhotoError]] = []  # every bad photo is named at once: the inspector fixes them on site
     spent = 0.0
     with decode_gate().hold(user_key):
         for index, upload in enumerate(files, start=1):
@@ -98,9 +99,13 @@ def read_uploads(files, *, required: bool, now: datetime | None = None, user=Non
             try:
                 processed.append(process_image(upload.read(), **options))
             except PhotoError as error:
-                raise ServiceError(prefix + error.message, code=error.code, status=error.status) from None
+                refused.append((prefix, error))
             finally:
                 spent += time.thread_time() - started
+    if refused:
+        first = refused[0][1]
+        raise ServiceError("".join(prefix + error.message for prefix, error in refused), code=first.code,
+                           status=first.status)
     return processed
 
 
