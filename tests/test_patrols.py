@@ -141,7 +141,7 @@ def test_a_check_in_kept_on_the_phone_without_a_connection(city, api, browser, c
     trail = browser(city.admin).get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
     assert "离线打卡，1小时15分后上传" in trail and "<strong>1. 09:55</strong>" in trail
     page = browser(city.inspector).get("/patrols/checkin").get_data(as_text=True)
-    assert "离线打卡，75分钟后上传" in page
+    assert "离线打卡，1小时15分后上传" in page
     for kept_at, status, code in (("2026-12-02T11:00:00+08:00", 422, "kept_too_long"),
                                   ("2026-12-03T11:30:00+08:00", 400, "invalid_kept_at"),
                                   ("yesterday", 400, "invalid_kept_at")):
@@ -610,6 +610,9 @@ def test_a_check_in_with_a_photo(app, city, browser, api, clock, uploads):
     trail = browser(city.admin).get("/patrols/day?date=2026-12-03&user=inspector").get_data(as_text=True)
     assert trail.count('class="patrol-thumb"') == 2
     assert re.search(r"照片拍摄于2008-\d\d-\d\d \d\d:\d\d，早于打卡\d+天", trail)
+    # and on the inspector's own check-in page, where 今日打卡 lists it (it was marked in the 轨迹 only)
+    own = me.get("/patrols/checkin").get_data(as_text=True)
+    assert re.search(r"照片拍摄于2008-\d\d-\d\d \d\d:\d\d，早于打卡\d+天", own)
     stops = api.get("/api/v1/patrols/day?date=2026-12-03&user=inspector", city.leader).get_json()["stops"]
     assert [s["photo"] is not None for s in stops] == [True, True]
 
