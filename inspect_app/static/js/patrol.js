@@ -184,5 +184,7 @@
   }
 
   again.addEventListener("click", locate);
+  // back online after the segments could not load: load them again (the "没有网络" line gives way to them)
+  window.addEventListener("online", function () { if (offline && !busy) locate(); });
   locate();
 })();
