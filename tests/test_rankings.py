@@ -1270,3 +1270,64 @@ def test_a_tie_left_out_of_the_red_list_is_named_on_the_page_and_in_the_pdf(city
         assert "本组无单位达到红榜标准" not in section[:section.index("黑榜")]
     text = _pdf_text(services.ensure_pdf(ranking, "full").read_bytes())
     assert "即1个），均未列入红榜" in text and "均不列入" in text.replace("\n", "")
+
+
+def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
+    """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
+    an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""
+    clock.set(AFTER_NOV)
+    theirs = add(city.street_b, "2026-11-10T18:00", reported="2026-11-09T10:00")
+    add(city.street_a, "2026-11-10T18:00", reported="2026-11-09T11:00")
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    entries = {e.unit_code: e for e in ranking.entries}
+    for entry in (entries["JDB"], entries["JDA"]):
+        query = f"ranking_entry_id={entry.id}&ranking_figure=found"
+        refused = api.get(f"/api/v1/tickets?{query}", city.unit_a)
+        assert refused.status_code == 403 and theirs.number not in refused.get_data(as_text=True)
+        sign_in(client, city.unit_a)
+        for path in (f"/unit/tickets?tab=all&{query}", f"/tickets?{query}"):
+            answer = client.get(path)
+            assert answer.status_code == 403 and theirs.number not in answer.get_data(as_text=True), path
+    assert api.get(f"/api/v1/tickets?ranking_entry_id={entries['JDB'].id}&ranking_figure=found",
+                   city.inspector).get_json()["total"] == 1
+    # half a filter is refused, not ignored
+    half = api.get(f"/api/v1/tickets?ranking_entry_id={entries['JDB'].id}", city.admin)
+    assert half.status_code == 400 and half.get_json()["error"]["code"] == "invalid_ranking_figure"
+    sign_in(client, city.admin)
+    back = client.get(f"/tickets?ranking_entry_id={entries['JDB'].id}&ranking_figure=all&q=x")
+    assert back.status_code == 303 and "ranking_" not in back.location and "q=x" in back.location
+
+
+def test_a_figure_of_thousands_of_problems(app, city, client, api):
+    """A busy unit's month: 5,000 ids stored for one figure, written into the SQL when run (no limit on the
+    number of parameters applies), listed in full: the total, the first page and the last."""
+    from sqlalchemy import insert
+
+    from inspect_app.common.timeutil import local_midnight
+
+    base = at("2026-11-02T09:00")
+    n = 5000
+    db.session.execute(insert(Ticket), [
+        {"number": f"2026-8{i:05d}", "year": 2026, "seq": 80000 + i, "status": "assigned",
+         "category_id": city.niupixuan.id, "unit_id": city.street_a.id, "reporter_id": city.inspector.id,
+         "reported_at": base + timedelta(minutes=i), "deadline": base + timedelta(days=1, minutes=i),
+         "source": "daily"} for i in range(n + 50)])
+    ids = list(db.session.scalars(select(Ticket.id).order_by(Ticket.id)))[:n]
+    ranking = Ranking(period="2026-11", kind="month", period_start=local_midnight(NOV.first_day),
+                      period_end=NOV.end, version=1, published_at=AFTER_NOV, as_of=AFTER_NOV, office="x",
+                      rules_json="{}", formula_text="")
+    db.session.add(ranking)
+    db.session.flush()
+    entry = RankingEntry(ranking_id=ranking.id, position=1, unit_id=city.street_a.id, unit_code="JDA",
+                         unit_name="甲街道办事处", score=0, figures_json=json.dumps({"found_total": n}),
+                         ticket_ids_json=json.dumps({"found": ids}))
+    db.session.add(entry)
+    db.session.commit()
+    sign_in(client, city.admin)
+    query = f"ranking_entry_id={entry.id}&ranking_figure=found&per_page=100"
+    body = api.get(f"/api/v1/tickets?{query}", city.admin).get_json()
+    assert body["total"] == n and [t["id"] for t in body["items"]] == ids[::-1][:100]
+    last = api.get(f"/api/v1/tickets?{query}&page={n // 100}", city.admin).get_json()
+    assert [t["id"] for t in last["items"]] == ids[::-1][-100:]
+    assert f"<small>{n} 件</small>" in client.get(f"/tickets?{query}").get_data(as_text=True)

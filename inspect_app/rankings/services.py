@@ -23,6 +23,7 @@ from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
 from ..photos.models import Photo
 from ..tickets.models import Ticket
+from ..tickets.queries import RANKING_FIGURES
 from ..tickets.rules import days_overdue, overdue_span
 from ..units.models import Category, Unit
 from . import counts as counting
@@ -528,6 +529,38 @@ def ranking_summary_dict(ranking: Ranking) -> dict:
             "scheduled": ranking.schedule_slot is not None}
 
 
+def stored_figure_ids(figures: dict, ids: dict, figure: str) -> list[int] | None:
+    """The ids a published entry stored for a figure (found, overdue, rework) when they are the problems the figure
+    counted, else None. Lists published before 2026-12-06 stored the 主办's 发现问题 only: where the unit also
+    answered as 协办 or 包抓 their number is not the figure, and their page links it to the live list instead. 返工
+    counts send-backs: its ids are the problems sent back (`reworked`; older lists did not store that number, so
+    there are at most as many ids as send-backs, and some when there are any)."""
+    stored = ids.get(figure)
+    if stored is None:
+        return None
+    if figure == "rework":
+        sent_back = figures.get("rework") or 0
+        if "reworked" in figures:
+            return stored if len(stored) == figures["reworked"] else None
+        return stored if len(stored) <= sent_back and bool(stored) == bool(sent_back) else None
+    counted = figures.get("found_total" if figure == "found" else figure)
+    return stored if counted is not None and len(stored) == counted else None
+
+
+def stored_figure(entry_id: int, figure: str) -> dict | None:
+    """What the ticket list names for ranking_entry_id and ranking_figure: the list and unit the ids were stored
+    with, the figure's name and value, how many ids were stored and whether they are the figure's problems (None:
+    no such entry)."""
+    entry = db.session.get(RankingEntry, entry_id)
+    if entry is None:
+        return None
+    figures, ids = entry.figures, entry.ticket_ids
+    value = figures.get("found_total" if figure == "found" else "reworked" if figure == "rework" else figure)
+    return {"ranking": entry.ranking, "period_label": parse_period(entry.ranking.period).short_label,
+            "unit_name": entry.unit_name, "figure_label": RANKING_FIGURES[figure], "value": value,
+            "stored": len(ids.get(figure) or ()), "consistent": stored_figure_ids(figures, ids, figure) is not None}
+
+
 def entry_dict(entry: RankingEntry | scoring.Entry, details: bool) -> dict:
     if isinstance(entry, scoring.Entry):
         unit = {"id": entry.unit.id, "code": entry.unit.code, "name": entry.unit.name, "kind": entry.unit.kind}
@@ -539,6 +572,11 @@ def entry_dict(entry: RankingEntry | scoring.Entry, details: bool) -> dict:
             "list": entry.list_name, "ranked": ranked, "reason": entry.reason, "figures": figures}
     if details:
         data["ticket_ids"] = ids
+        if isinstance(entry, RankingEntry):
+            # the ticket list's ranking_entry_id; the figures whose problems it opens as they were counted
+            data["entry_id"] = entry.id
+            data["stored_figures"] = [figure for figure in ("found", "overdue", "rework")
+                                      if stored_figure_ids(figures, ids, figure) is not None]
     return data
 
 

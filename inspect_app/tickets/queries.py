@@ -2,6 +2,7 @@
 exports show. Visibility comes from tickets/policy.py; overdue from tickets/rules.py."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -11,13 +12,13 @@ from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
-from ..common.errors import BadRequest
+from ..common.errors import BadRequest, Forbidden
 from ..common.sql import any_like, const, consts, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..http import date_range_args, flag_arg, int_arg
 from ..photos.models import Photo
-from ..policy import UNITS, has_role
+from ..policy import UNITS, has_role, sees_citywide
 from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
@@ -33,6 +34,10 @@ FEW_STATUSES = ("disputed",)
 # A list's status may also name a group: "open" every status 在办 (rules.ACTIVE_STATUSES), "valid" every status but
 # cancelled (已作废), as the 点位库's 累计 counts them.
 STATUS_GROUPS = {"open": "未结案", "valid": "不含已作废"}
+
+# The figures of a published 红黑榜 entry whose problems are stored with it (ranking_entries.ticket_ids_json), by
+# the name the list and the API give them
+RANKING_FIGURES = {"found": "发现问题", "overdue": "超期", "rework": "返工"}
 
 # Lists and a ticket's page show its category, unit, segment and reporter but never those rows' own units, which
 # the models' joined loading would otherwise add to every query (three more joins, twice the columns, and on
@@ -193,6 +198,9 @@ class TicketFilter:
     due_to: date | None = None
     late: bool = False
     reworked: bool = False
+    # (entry id, figure): the problems a published 红黑榜 entry stored for one of its figures (RANKING_FIGURES), as
+    # they were counted, whatever happened to them since (ranking_entry_id and ranking_figure)
+    ranking_entry: tuple[int, str] | None = None
     page: int = 1
     per_page: int = 20
 
@@ -228,11 +236,24 @@ def parse_filter(args) -> TicketFilter:
         due_to=due_to,
         late=flag_arg(args, "late"),
         reworked=flag_arg(args, "reworked"),
+        ranking_entry=_ranking_entry_arg(args),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
         per_page=int_arg(args, "per_page", high=100, default=20),
     )
+
+
+def _ranking_entry_arg(args) -> tuple[int, str] | None:
+    """ranking_entry_id and ranking_figure, given together or not at all."""
+    entry_id = int_arg(args, "ranking_entry_id")
+    figure = (args.get("ranking_figure") or "").strip() or None
+    if entry_id is None and figure is None:
+        return None
+    if entry_id is None or figure not in RANKING_FIGURES:
+        raise BadRequest("红黑榜统计项参数不正确：ranking_entry_id 须与 ranking_figure"
+                         "（found、overdue 或 rework）同用。", code="invalid_ranking_figure")
+    return entry_id, figure
 
 
 def filtered_query(user, flt: TicketFilter, now: datetime):
@@ -329,6 +350,13 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         params["now"] = now
     if flt.reworked:
         shape.append("reworked")
+    if flt.ranking_entry:
+        # the ids behind a figure are the citywide readers' (rankings.services.sees_ticket_details): a unit would
+        # learn which of its problems counted for another unit, or any of them named outside its scope
+        if not sees_citywide(user):
+            raise Forbidden("只有文明办、领导和督查员可以按红黑榜的统计项查看问题。", code="ranking_figure_forbidden")
+        shape.append("ranking_entry")
+        params["f_ranking_ids"] = stored_ranking_ids(*flt.ranking_entry)
     if flt.date_from:
         shape.append("from")
         params["f_from"] = local_midnight(flt.date_from)
@@ -336,6 +364,19 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         shape.append("to")
         params["f_to"] = local_midnight(flt.date_to + timedelta(days=1))
     return tuple(shape), params
+
+
+# ranking_entries by name, as intake's (the rankings feature builds on tickets)
+_RANKING_ENTRIES = table("ranking_entries", column("id"), column("ticket_ids_json"))
+
+
+def stored_ranking_ids(entry_id: int, figure: str) -> list[int]:
+    """The ticket ids a published 红黑榜 entry stored for a figure: none for an entry that does not exist or a
+    figure it did not store (lists published before 2026-12-06 stored the 主办's 发现问题 only; the list's page
+    links a figure through them only where they are its problems, rankings.services.stored_figure_ids)."""
+    stored = db.session.scalar(select(_RANKING_ENTRIES.c.ticket_ids_json)
+                               .where(_RANKING_ENTRIES.c.id == bindparam("entry_id")), {"entry_id": entry_id})
+    return [int(i) for i in json.loads(stored or "{}").get(figure) or ()]
 
 
 def _like():
@@ -413,6 +454,9 @@ _CONDITIONS = {
     "due_to": lambda: Ticket.deadline < bindparam("f_due_to"),
     "late": lambda: late_condition(bindparam("now")),
     "reworked": lambda: Ticket.rework_count > 0,
+    # a published 红黑榜 figure's problems, as stored (thousands for a busy unit's month): the ids are written into
+    # the SQL when run (literal_execute), so that neither SQLite's nor the driver's limit on parameters applies
+    "ranking_entry": lambda: Ticket.id.in_(bindparam("f_ranking_ids", expanding=True, literal_execute=True)),
     "from": lambda: Ticket.reported_at >= bindparam("f_from"),
     "to": lambda: Ticket.reported_at < bindparam("f_to"),
 }

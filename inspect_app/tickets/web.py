@@ -303,6 +303,7 @@ def _filter_or_back(endpoint: str):
     except BadRequest as problem:
         name = problem.code.removeprefix("invalid_")
         faulty = (("from", "to") if name == "date_range" else
+                  ("ranking_entry_id", "ranking_figure") if name.startswith("ranking_") else
                   (f"{name[:-6]}_from", f"{name[:-6]}_to") if name.endswith("_range") else (name,))
         if not any(name in request.args for name in faulty):
             raise
@@ -370,9 +371,11 @@ def office_list():
     site_kind = db.session.get(SiteKind, flt.site_kind_id) if flt.site_kind_id else None
     from ..assessment.models import Round  # the assessment feature builds on tickets: imported when asked
     assessment_round = db.session.get(Round, flt.round_id) if flt.round_id else None
+    from ..rankings.services import stored_figure  # the rankings feature builds on tickets: imported when asked
+    ranking_figure = stored_figure(*flt.ranking_entry) if flt.ranking_entry else None
     return render_template("tickets/office_list.html", items=items, total=total, flt=flt, site=site,
                            reporter=reporter, segment=segment, assessment_round=assessment_round,
-                           answering_unit=answering_unit, site_kind=site_kind,
+                           answering_unit=answering_unit, site_kind=site_kind, ranking_figure=ranking_figure,
                            units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
