@@ -977,7 +977,9 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     assert "红榜取组内本期有检查记录的单位中前" in detail  # the rule as scoring applies it, as the PDF says too
     assert ("得分相同的，发现问题扣分少者在前，再相同的超期问题少者在前，再相同的按期整改问题多者在前，"
             "再相同的本期测评点位多者在前，再相同的责任路段多者在前，仍相同的名次并列。") in detail  # as the 通报
-    assert f"unit_id={city.street_b.id}" in detail and "from=2026-11-01" in detail  # figures link to tickets
+    entry_b = next(e for e in ranking.entries if e.unit_id == city.street_b.id)
+    # figures link to the problems the list stored for them
+    assert f"ranking_entry_id={entry_b.id}&amp;ranking_figure=found" in detail
     assert 'style="' not in detail and not re.search(r"<script(?![^>]*\bsrc=)", detail)
     preview = client.get("/rankings/preview?period=2026-W45&scheme=city_b")
     assert preview.status_code == 200 and "扣分与按期整改并重" in preview.get_data(as_text=True)
@@ -1272,6 +1274,67 @@ def test_a_tie_left_out_of_the_red_list_is_named_on_the_page_and_in_the_pdf(city
     assert "即1个），均未列入红榜" in text and "均不列入" in text.replace("\n", "")
 
 
+def _figure_links(page: str) -> list[tuple[str, str]]:
+    """(ticket list URL, the figure it is on) of every figure linked on a 红黑榜 page."""
+    return [(url.replace("&amp;", "&"), figure)
+            for url, figure in re.findall(r'<a href="(/tickets\?[^"]+)"(?: title="[^"]*")?>(\d+)件?</a>', page)]
+
+
+def test_a_published_figure_opens_the_problems_it_counted(city, add, client, api, clock):
+    """Weeks after publication a 12345 case is entered with a report time in the period, a counted problem is
+    voided and a unit given a 协办 part: the live conditions now list other problems than the figures counted.
+    Each figure of the published list opens the problems stored for it, its total the figure; the preview, which
+    stores nothing, keeps the live conditions."""
+    from inspect_app.tickets.models import TicketUnit
+
+    clock.set(AFTER_NOV)
+    voided = add(city.street_a, "2026-11-06T18:00", status="assigned", reported="2026-11-05T10:00")  # 超期
+    sent_back = add(city.street_a, "2026-11-08T18:00", reported="2026-11-07T10:00", rework=1)       # 返工
+    on_b = add(city.street_b, "2026-11-10T18:00", reported="2026-11-09T10:00")
+    police = add(city.police, "2026-11-10T18:00", reported="2026-11-09T11:00")
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    entries = {e.unit_code: e for e in ranking.entries}
+
+    clock.set(at("2026-12-28T10:00"))
+    backfill = add(city.street_a, "2026-11-20T18:00", reported="2026-11-19T10:00", source="hotline",
+                   status="assigned")                                          # 12345 entered late: found, 超期
+    voided.status = "cancelled"
+    db.session.add(TicketUnit(ticket_id=on_b.id, unit_id=city.police.id, role="assist", status="open",
+                              assigned_at=at("2026-12-10T10:00")))              # 交警 assists since December
+    db.session.commit()
+
+    sign_in(client, city.leader)
+    page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
+    links = _figure_links(page)
+    listed = {}
+    for url, figure in links:
+        body = client.get(url).get_data(as_text=True)
+        assert f"<small>{figure} 件</small>" in body, url              # the list's total is the figure
+        listed[url] = body
+    assert links and all("ranking_entry_id=" in url for url, _ in links)
+    a = entries["JDA"]
+
+    def shown(figure: str, entry=a) -> str:
+        return listed[f"/tickets?ranking_entry_id={entry.id}&ranking_figure={figure}"]
+
+    assert voided.number in shown("found") and sent_back.number in shown("found")  # voided since: it was counted
+    assert backfill.number not in shown("found") and backfill.number not in shown("overdue")
+    assert voided.number in shown("overdue") and sent_back.number in shown("rework")
+    assert on_b.number not in shown("found", entries["JJ"]) and police.number in shown("found", entries["JJ"])
+    # the list names what it shows, with a way out
+    chip = re.sub(r"<[^>]+>", "", shown("found"))
+    assert "红黑榜：2026年11月 · 甲街道办事处 · 发现问题" in chip and "发布时计入此项的问题，共 2 件" in chip
+    out = re.search(r'<a href="([^"]*)">不限</a></p>', shown("found")).group(1)
+    assert "ranking_entry_id" not in out and "ranking_figure" not in out
+    # the API gives the same problems
+    body = api.get(f"/api/v1/tickets?ranking_entry_id={a.id}&ranking_figure=found&per_page=100", city.admin)
+    assert sorted(t["id"] for t in body.get_json()["items"]) == sorted(a.ticket_ids["found"])
+
+    preview = client.get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    assert "ranking_entry_id" not in preview and "answering_unit_id=" in preview
+
+
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
     """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
     an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""
@@ -1297,6 +1360,44 @@ def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api,
     sign_in(client, city.admin)
     back = client.get(f"/tickets?ranking_entry_id={entries['JDB'].id}&ranking_figure=all&q=x")
     assert back.status_code == 303 and "ranking_" not in back.location and "q=x" in back.location
+
+
+def test_a_list_published_before_found_ids_were_complete_links_found_live(city, add, client, clock):
+    """Lists published before 2026-12-06 stored the 主办's 发现问题 only (and no count of the problems sent back):
+    where the unit also answered as 协办, the stored ids are not the figure's problems, so 发现问题 opens the live
+    list, saying so; 超期 and 返工, stored as counted, open the stored problems."""
+    from inspect_app.tickets.models import TicketUnit
+
+    clock.set(AFTER_NOV)
+    lead = add(city.street_a, "2026-11-06T18:00", status="assigned", reported="2026-11-05T10:00", rework=2)
+    helped = add(city.street_b, "2026-11-10T18:00", reported="2026-11-09T10:00")
+    db.session.add(TicketUnit(ticket_id=helped.id, unit_id=city.street_a.id, role="assist", status="open",
+                              assigned_at=helped.reported_at))
+    db.session.commit()
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    a = next(e for e in ranking.entries if e.unit_code == "JDA")
+    assert a.figures["found_total"] == 2
+    figures = {k: v for k, v in a.figures.items() if k != "reworked"}
+    db.session.execute(sql_text("UPDATE ranking_entries SET ticket_ids_json = :ids, figures_json = :figures "
+                                "WHERE id = :id"),
+                       {"ids": json.dumps({"found": [lead.id], "overdue": [lead.id], "rework": [lead.id]}),
+                        "figures": json.dumps(figures, ensure_ascii=False), "id": a.id})
+    db.session.commit()
+    db.session.expire_all()
+
+    sign_in(client, city.leader)
+    page = client.get(f"/rankings/{ranking.id}").get_data(as_text=True)
+    links = _figure_links(page)
+    found = [url for url, figure in links if figure == "2" and f"answering_unit_id={city.street_a.id}&" in url]
+    assert found and not [url for url, _ in links if f"ranking_entry_id={a.id}&ranking_figure=found" in url]
+    assert re.search(r'title="按当前数据查询[^"]*">2</a>', page)                      # 发现问题: live, saying so
+    assert (f"/tickets?ranking_entry_id={a.id}&ranking_figure=overdue", "1") in links
+    assert (f"/tickets?ranking_entry_id={a.id}&ranking_figure=rework", "1") in links and "2次 <small>" in page
+    # asked for anyway, the list says the stored problems are not the figure's
+    body = re.sub(r"<[^>]+>", "", client.get(f"/tickets?ranking_entry_id={a.id}&ranking_figure=found")
+                  .get_data(as_text=True))
+    assert "发布时保存的问题 1 件，与此项数字 2 不一致" in body
 
 
 def test_a_figure_of_thousands_of_problems(app, city, client, api):
