@@ -301,9 +301,11 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     elif flt.overdue:
         shape.append("overdue")
         params["now"] = now
-    if flt.reporter_id:
-        shape.append("reporter_id")
-        params["f_reporter_id"] = flt.reporter_id
+    for name, parameter in _VALUE_FILTERS:
+        value = getattr(flt, name)
+        if value:
+            shape.append(name)
+            params[parameter] = value
     if flt.repeated:
         shape.append("repeated")
     if flt.q:
@@ -318,27 +320,6 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
             shape.append("campaign_districts" if districts else "campaign")
             params.update(f_campaign_start=start, f_campaign_end=end, f_campaign_id=campaign_id,
                           f_campaign_districts=districts)
-    if flt.source:
-        shape.append("source")
-        params["f_source"] = flt.source
-    if flt.site_id:
-        shape.append("site_id")
-        params["f_site_id"] = flt.site_id
-    if flt.site_kind_id:
-        shape.append("site_kind_id")
-        params["f_site_kind"] = flt.site_kind_id
-    if flt.site_district:
-        shape.append("site_district")
-        params["f_site_district"] = flt.site_district
-    if flt.round_id:
-        shape.append("round_id")
-        params["f_round_id"] = flt.round_id
-    if flt.segment_id:
-        shape.append("segment_id")
-        params["f_segment_id"] = flt.segment_id
-    if flt.answering_unit_id:
-        shape.append("answering_unit_id")
-        params["f_answering_unit"] = flt.answering_unit_id
     if flt.due_from:
         shape.append("due_from")
         params["f_due_from"] = local_midnight(flt.due_from)
@@ -377,6 +358,12 @@ def stored_ranking_ids(entry_id: int, figure: str) -> list[int]:
     stored = db.session.scalar(select(_RANKING_ENTRIES.c.ticket_ids_json)
                                .where(_RANKING_ENTRIES.c.id == bindparam("entry_id")), {"entry_id": entry_id})
     return [int(i) for i in json.loads(stored or "{}").get(figure) or ()]
+
+
+# The filters whose value is their condition's one parameter: (TicketFilter field, the parameter _CONDITIONS names)
+_VALUE_FILTERS = (("reporter_id", "f_reporter_id"), ("source", "f_source"), ("site_id", "f_site_id"),
+                  ("site_kind_id", "f_site_kind"), ("site_district", "f_site_district"), ("round_id", "f_round_id"),
+                  ("segment_id", "f_segment_id"), ("answering_unit_id", "f_answering_unit"))
 
 
 def _like():
