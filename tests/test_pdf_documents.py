@@ -920,6 +920,75 @@ def test_a_heading_keeps_two_lines_and_never_ends_a_page(intro_lines, tmp_path):
         assert following not in KEPT_HEADINGS  # each heading is followed by its own text
 
 
+def closing_doc(intro_lines: int, closing: str, *, seal: Path | None = None) -> OfficialDocument:
+    """A 函 like the 门前四包 整改通知书: an introduction of `intro_lines` full lines (乙), the closing paragraph
+    `closing` (甲 lines, or 特此函告。), then the 落款 with the seal and the 附注."""
+    return OfficialDocument(
+        form=Form.LETTER, issuer_mark="江城区解放街道办事处", doc_number="门前四包〔2026〕3号",
+        title="门前四包责任整改通知书", recipients=["老韩家米粉店"],
+        body=[Para("乙" * (26 + 28 * (intro_lines - 1))), Para(closing)], signatory="江城区解放街道办事处",
+        date=date(2026, 12, 6), seal=Seal(seal) if seal else None, note="联系人：王敏，电话：0731-12345678")
+
+
+def text_lines(path: Path) -> list[list[tuple[str, float]]]:
+    """Per page, its lines of text (page numbers aside): (text, bottom of its ink in mm)."""
+    pages = []
+    for page in words(path):
+        lines: dict[float, list] = {}
+        for text, x0, y0, _, y1 in page:
+            if not re.fullmatch(r"[—\d]+", text):
+                lines.setdefault(round(y0, 0), []).append((x0, text, y1))
+        pages.append([("".join(t for _, t, _ in sorted(ws)), max(y for _, _, y in ws))
+                      for _, ws in sorted(lines.items())])
+    return pages
+
+
+SIGNED = "2026年12月6日"
+
+
+@needs_poppler
+@pytest.mark.parametrize("intro_lines", range(2, 27, 2))
+def test_the_sign_off_keeps_the_last_lines_of_the_closing_paragraph_only(intro_lines, tmp_path):
+    """The 落款 never starts a page without body text, and takes only what it needs (official.KeepClosing): the
+    closing paragraph stays on the page as far as it fits, the rest (its last line at least) going on with the
+    落款 and the 附注. The whole paragraph went on before, and the 整改通知书 left 40% of page 1 blank."""
+    seal = make_seal(tmp_path / "seal.png")
+    path = render(closing_doc(intro_lines, "甲" * (26 + 28 * 3), seal=seal), tmp_path / f"closing_{intro_lines}.pdf")
+    pages = text_lines(path)
+    at = next(n for n, page in enumerate(pages) if any(SIGNED in t for t, _ in page))
+    page = [t for t, _ in pages[at]]
+    signed = next(i for i, t in enumerate(page) if SIGNED in t)
+    assert page[signed - 2].startswith("甲") and page[signed - 1] == "江城区解放街道办事处"  # text, 署名, 日期
+    assert page[signed + 1].startswith("（联系人")
+    here = sum(t.startswith("甲") for t in page)
+    before = sum(t.startswith("甲") for t, _ in pages[at - 1]) if at else 0
+    assert here + before == 4
+    if before:  # split: as much as fits stayed, so either only the last line went on or the page was full
+        assert here == 1 or TOP + 225 - pages[at - 1][-1][1] < LINE_MM
+    elif at and not any(t.startswith("甲") for t, _ in pages[at - 1]) and pages[at - 1][-1][0].startswith("乙"):
+        assert TOP + 225 - pages[at - 1][-1][1] < 2 * LINE_MM + 1  # no room for two lines (the orphan rule)
+    rows = [r for r in red_rows(red_boxes(path, at + 1)) if r[0] > 60 * PT or at]
+    rows = [r for r in rows if r[2] - r[1] < 60 * PT]  # the seal, not the letterhead's rules
+    text_above = max(b for t, b in pages[at] if t.startswith("甲"))
+    assert 0 <= rows[0][0] / PT - text_above <= LINE_MM  # 印章顶端上距正文一行之内, not over it
+
+
+@needs_poppler
+@pytest.mark.parametrize("intro_lines", range(2, 27, 2))
+def test_a_one_line_closing_moves_with_the_sign_off_only_when_the_seal_room_cannot_close_up(intro_lines, tmp_path):
+    """特此函告。 is all the 落款 takes with it; where it misses by less than half a line the seal's room above
+    closes up (GB/T 9704 §7.3.5.4; the seal's top stays within a line of the text) and it stays: the 门前四包
+    通报 put 特此通报, the 落款 and the 版记 on a page of their own 3.6 mm short, a third of the page before blank."""
+    path = render(closing_doc(intro_lines, "特此函告。"), tmp_path / f"one_line_{intro_lines}.pdf")
+    pages = text_lines(path)
+    at = next(n for n, page in enumerate(pages) if any(SIGNED in t for t, _ in page))
+    page = [t for t, _ in pages[at]]
+    assert page[page.index("江城区解放街道办事处", 1) - 1] == "特此函告。"
+    if at and pages[at - 1][-1][0].startswith("乙"):  # moved on: it could not have stayed
+        room = TOP + 225 - pages[at - 1][-1][1] - (LINE_MM - CHAR_MM) / 2  # the last line box's foot
+        assert room < LINE_MM + 21 + (0.3 - 0.5 + 2) * LINE_MM
+
+
 def test_letters_of_each_level_in_their_form(app, city, make_ticket):
     """督办 and 挂牌督办 are 函 (信函格式), 约谈 a 通知 (文件格式); the office's wording; 报 leaders, 抄送 organs."""
     from conftest import at

@@ -9,6 +9,7 @@ Paragraph) to use reportlab markup.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Sequence
@@ -348,6 +349,17 @@ def grid_style(font_name: str, size: float, leading: float | None = None) -> Tab
 # ---------------------------------------------------------------------------------------------
 
 
+def hanging_slack(flowable: Flowable) -> float:
+    """How far ``flowable``'s last line box may reach below the frame with its glyphs still inside: half of
+    what the leading adds to the font size (a paragraph's), or what the flowable says (``hang_slack``)."""
+    if hasattr(flowable, "hang_slack"):
+        return max(0.0, flowable.hang_slack)
+    style = getattr(flowable, "style", None)
+    if style is None:
+        return 0.0
+    return max(0.0, (style.leading - style.fontSize) / 2)
+
+
 class _HangingLines(Flowable):
     """A paragraph at the foot of a page whose last line box may reach below the frame by ``slack``.
 
@@ -355,13 +367,14 @@ class _HangingLines(Flowable):
     under them (``(leading - fontSize) / 2``) may hang past the frame's bottom and the text still ends inside
     the 版心. This matters on page 1, whose body is not on the 22-line grid: after a two-line title it ends
     with 2.95 lines of room, where a heading and two lines miss by 1.4 pt. Split, the first part hangs the
-    same way and the rest is a plain paragraph on the next page.
+    same way and the rest is a plain paragraph on the next page. Any flowable whose last line is set that way
+    may hang (the 落款's date line: ``hang_slack``).
     """
 
-    def __init__(self, content: Paragraph) -> None:
+    def __init__(self, content: Flowable) -> None:
         super().__init__()
         self.content = content
-        self.slack = max(0.0, (content.style.leading - content.style.fontSize) / 2)
+        self.slack = hanging_slack(content)
         self._over = 0.0
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
@@ -425,6 +438,73 @@ class _KeepWithNext(KeepTogether):
             return True
         parts = para.split(aW, room + probe.slack)
         return len(parts) > 1 and parts[0].height >= self.min_lines * para.style.leading - 1e-6
+
+
+class KeepClosing(KeepTogether):
+    """The document's end kept together, and only as much of it as must be: the 落款 (署名, 成文日期 and the
+    seal's room), with the 附件说明 before it and the 附注 after it, never starts a page without body text
+    (GB/T 9704 practice), so it goes with the end of the body, and only with its last lines.
+
+    ``flowables`` are: headings that end the body (kept with what follows them), the body's last paragraph or
+    table, then the closing items. When all of it does not fit, the paragraph is split as any body paragraph is
+    (two lines at least end a page, reportlab's orphan rule) and as many lines as fit stay: the rest, at least
+    its last ``tail_lines``, go on with the 落款; a table keeps its last row with it. What stays ends the page,
+    hanging as :class:`_HangingLines` does, and a heading before it keeps at least ``_KeepWithNext.min_lines``
+    lines. The 落款's last line may hang the same way (``hang_slack``), and its seal's room may close up by its
+    ``squeeze`` (``tighten``) first: GB/T 9704 §7.3.5.4 fits a 落款 short of room by closing up the spacing, and
+    the seal's top need only be within a line of the text. Only when nothing can stay (a paragraph
+    of one or two lines such as 特此通报。, a table of one row, too little room) does the whole move, which then is
+    no more than the 落款 and the text it needs. Plain KeepTogether moved the whole last paragraph, however long,
+    and left a third of a page blank.
+    """
+
+    tail_lines = 1
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        content = list(self._content)
+        over = self._H - aH
+        slack = hanging_slack(content[-1])
+        give = sum(getattr(f, "squeeze", 0.0) for f in content)
+        if over <= slack + give:  # fits: the seal's room closes up, then the last line box hangs
+            over -= slack - 0.01  # a hundredth of a point in hand: the frame's sums differ in the last digits
+            for f in content:
+                if over > 0 and getattr(f, "squeeze", 0.0):
+                    over -= f.tighten(over)
+            if self._H > aH:
+                content[-1] = _HangingLines(content[-1])
+            return content
+        lead = [f for f in itertools.takewhile(lambda f: f.getKeepWithNext(), content)]
+        if len(lead) < len(content) - 1:
+            text, rest = content[len(lead)], content[len(lead) + 1:]
+            lead_h = sum(f.wrapOn(self.canv, aW, aH)[1] + f.getSpaceAfter() for f in lead)
+            parts = self._leave(text, aW, aH - lead_h - text.getSpaceBefore(), bool(lead))
+            if parts:
+                head, tail = parts
+                return [*lead, head, KeepClosing([tail, *rest])]
+        return super().split(aW, aH)
+
+    def _leave(self, text: Flowable, aW: float, room: float, after_heading: bool) -> tuple[Flowable, Flowable] | None:
+        """``text`` as (what stays in ``room``, what goes on with the 落款), or None when it cannot be split."""
+        if room <= 0:
+            return None
+        if isinstance(text, Paragraph):
+            leading = text.style.leading
+            text.wrap(aW, 1e6)
+            lines = len(text.blPara.lines)
+            here = min(lines - self.tail_lines, int((room + hanging_slack(text) + 1e-6) // leading))
+            if here < (_KeepWithNext.min_lines if after_heading else 1):
+                return None
+            parts = text.split(aW, here * leading + 1e-6)
+            return (_HangingLines(parts[0]), parts[1]) if len(parts) == 2 else None
+        if isinstance(text, Table):
+            text.wrap(aW, room)
+            heights = text._rowHeights
+            cut = min(room, sum(heights) - heights[-1] - 0.01)  # the last row at least goes on
+            parts = text.split(aW, cut) if cut > 0 else []
+            return (parts[0], parts[1]) if len(parts) == 2 else None
+        return None
 
 
 def _page_number_drawer(fonts: FontSet):

@@ -84,6 +84,7 @@ from .official import (
     TEXT_WIDTH,
     TITLE_SIZE,
     AtPageBottom,
+    KeepClosing,
     _KeepWithNext,
     format_cn_date,
     thumbnail_flowable,
@@ -260,6 +261,20 @@ class SignOff(Flowable):
         radius = self.diameter / 2
         # name top sits 0.2 line below the seal's centre; the seal's top 0.5 line under the text above
         self.gap = radius + 0.3 * LINE if self.sealed else LINE
+        # the date's line box may hang below the 版心 as a paragraph's does (official.hanging_slack), less what
+        # the seal already reaches below it
+        below = max(0.0, radius - 1.8 * LINE) if self.sealed else 0.0
+        self.hang_slack = max(0.0, (LINE - CHAR) / 2 - below)
+        # where room is short (official.KeepClosing) the seal's top may come up to the text above: GB/T 9704 asks
+        # only that it be within a line of it; the unsealed 署名 keeps its blank line
+        self.squeeze = 0.5 * LINE if self.sealed else 0.0
+
+    def tighten(self, wanted: float) -> float:
+        """Close up the room above by up to ``wanted`` (at most ``squeeze``); what it gave."""
+        given = min(wanted, self.squeeze)
+        self.gap -= given
+        self.squeeze -= given
+        return given
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width, self.height = availWidth, self.gap + 2 * LINE
@@ -799,11 +814,15 @@ def story(doc: OfficialDocument, fonts: FontSet) -> list[Flowable]:
     if doc.note:
         closing.append(Paragraph(markup(f"（{textmod.one_line(doc.note, 300).strip('（）()')}）", fonts.body),
                                  ParagraphStyle("d_fuzhu", parent=st["flush"], leftIndent=2 * CHAR)))
-    if closing and body and isinstance(body[-1], Paragraph):
-        closing.insert(0, body.pop())  # never leave the 落款 alone on a page: it goes with the last paragraph
+    if closing and body and isinstance(body[-1], (Paragraph, Table)):
+        # never leave the 落款 alone on a page: it goes with the end of the last paragraph or table, and the
+        # headings right before that stay with it (KeepClosing splits it; a heading never ends a page)
+        closing.insert(0, body.pop())
+        while body and body[-1].getKeepWithNext():
+            closing.insert(0, body.pop())
     out += body
     if closing:
-        out.append(KeepTogether(closing))
+        out.append(KeepClosing(closing))
     for number, attachment in enumerate(doc.attachments, start=1):
         label = "附件" if len(doc.attachments) == 1 else f"附件{number}"
         out += [PageBreak(), Paragraph(label, st["attach_label"]), Spacer(1, LINE),
