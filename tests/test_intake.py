@@ -685,3 +685,49 @@ def test_a_list_names_a_site_as_people_write_it(city):
     river_b.active = False
     db.session.commit()
     assert find_by_name("沿江风光带") is river_a  # a retired site is never matched
+
+
+# ------------------------------------------------------------------- far photos on the office's forms
+
+def waiting_report(lat=None, lon=None, description="门前堆放纸箱"):
+    from conftest import at
+
+    when = at("2026-11-25T09:00:00+08:00")
+    item = IntakeItem(source="citizen", status="pending", receipt=intake.new_receipt(), description=description,
+                      address="建设路18号", lat=lat, lon=lon, received_at=when, created_at=when, updated_at=when)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose(browser, city):
+    """A photo's GPS far from the segment chosen (the sample photos were taken in Italy) placed the ticket 2,000 km
+    away: beyond FAR_FROM_SEGMENTS_M the segment's place stands and the office is told; near, or with no segment
+    chosen, the photo's position is used as before. Accepting a report with a far position does the same."""
+    office = browser(city.admin)
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "leader", "reference": "王市长批示：抓紧整治", "category": "niupixuan",
+        "segment_id": str(city.seg_b.id), "photos": [file_tuple("gps_DSCN0010.jpg")]}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.segment_id, ticket.lat, ticket.lon) == (city.seg_b.id, None, None)
+    told = office.get(response.location).get_data(as_text=True)
+    assert re.search(r"照片位置距所选路段约\d+公里，未采用", told), told
+    response = office.submit("/intake/entry", "/intake/entry", {
+        "source": "leader", "reference": "王市长批示：再查", "category": "niupixuan",
+        "photos": [file_tuple("gps_DSCN0010.jpg")]}, multipart=True)
+    unplaced = db.session.scalar(select(Ticket).where(Ticket.id != ticket.id))
+    assert unplaced.lat is not None and unplaced.lat > 40  # no segment chosen: where the photo says
+    assert "未采用" not in office.get(response.location).get_data(as_text=True)
+
+    item = waiting_report(lat=43.47, lon=11.88, description="站牌小广告")
+    response = office.submit(f"/intake/{item.id}", f"/intake/{item.id}/accept",
+                             {"category": "niupixuan", "segment_id": str(city.seg_a.id)})
+    assert response.status_code == 303
+    accepted = db.session.get(IntakeItem, item.id).ticket
+    assert (accepted.segment_id, accepted.lat) == (city.seg_a.id, None)
+    assert re.search(r"来件位置距所选路段约\d+公里，未采用", office.get(response.location).get_data(as_text=True))
+    near = waiting_report(lat=City.ON_A[0], lon=City.ON_A[1])
+    office.submit(f"/intake/{near.id}", f"/intake/{near.id}/accept",
+                  {"category": "niupixuan", "segment_id": str(city.seg_a.id)})
+    assert db.session.get(IntakeItem, near.id).ticket.lat == City.ON_A[0]

@@ -30,7 +30,7 @@ from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import many, parse_coordinate
 from ..tickets.models import Ticket
-from ..tickets.services import NewReport, bind_due_by, create_ticket
+from ..tickets.services import NewReport, bind_due_by, create_ticket, far_from_segment, photo_position
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
 from .models import IntakeItem, IntakePhoto
@@ -297,10 +297,17 @@ def _claim(item: IntakeItem, user, now: datetime, status: str, reason: str = "")
         raise Conflict("该来件刚被其他人处理过，请刷新后查看。", code="already_decided")
 
 
-def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
+def far_note(away_m: float) -> str:
+    """The office told that a position was left out: 照片位置距所选路段约N公里，未采用."""
+    km = away_m / 1000
+    return f"约{km:.0f}公里" if km >= 10 else f"约{km:.1f}公里"
+
+
+def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[str] | None = None) -> Ticket:
     """The report becomes a ticket with the item's source, dispatched by the normal rules (or to the units the
     office names), with the report's photos. Fields: category (required unless the item has one), segment_id,
-    unit_ids (lead first), description, address."""
+    unit_ids (lead first), description, address. A report's position farther than FAR_FROM_SEGMENTS_M from the segment the office chose is
+    left out (the segment's place stands), and `notes` is told so."""
     _ensure_office(user)
     if item.status != "pending":
         raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
@@ -308,6 +315,12 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
     segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
+    lat, lon = item.lat, item.lon
+    away = far_from_segment(segment_id, lat, lon)
+    if away is not None:
+        lat = lon = None
+        if notes is not None:
+            notes.append(f"来件位置距所选路段{far_note(away)}，未采用，按所选路段定位")
     # the office may reword the report; left empty, the ticket keeps the sender's words and place (emptied, a
     # ticket went to the unit saying nothing of the problem)
     description = (fields.get("description") or "").strip() or item.description
@@ -316,7 +329,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
         description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
-                       segment_id=segment_id, lat=item.lat, lon=item.lon,
+                       segment_id=segment_id, lat=lat, lon=lon,
                        address=(fields.get("address") or "").strip() or item.address,
                        description=description, source=TICKET_SOURCES.get(item.source, item.source),
                        due_by=item.due_at, site_id=item.site_id,
@@ -409,9 +422,11 @@ ENTRY_SOURCES = {"media": "媒体曝光", "leader": "领导交办", "superior": 
 TICKET_SOURCES = {"leader": "leader_assigned"}
 
 
-def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
+def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None = None) -> Ticket:
     """媒体曝光, 领导交办 or 上级测评反馈, entered by the office: a ticket at once (photos optional), with the item
-    kept for the record (outlet and title, who instructed what, or which feedback list and item)."""
+    kept for the record (outlet and title, who instructed what, or which feedback list and item). A photo's
+    position farther than FAR_FROM_SEGMENTS_M from the segment chosen is left out (the segment's place stands), and
+    `notes` is told so."""
     _ensure_office(user)
     source = (fields.get("source") or "").strip()
     if source not in ENTRY_SOURCES:
@@ -432,6 +447,11 @@ def enter(user, fields: Mapping, files, now: datetime) -> Ticket:
     report = NewReport(category=category, photos=photos, photos_required=False, address=address,
                        segment_id=segment_id, description=text, source=TICKET_SOURCES.get(source, source),
                        unit_ids=unit_ids)
+    away = far_from_segment(segment_id, *photo_position(report))
+    if away is not None:  # a photo taken elsewhere (or a screenshot's stale EXIF): the segment's place stands
+        report.photo_position = False
+        if notes is not None:
+            notes.append(f"照片位置距所选路段{far_note(away)}，未采用")
     ticket, _ = create_ticket(user, report, now)
     db.session.add(IntakeItem(source=source, status="accepted", category=ticket.category,
                               category_text=ticket.category.name, description=description, address=address,

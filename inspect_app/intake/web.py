@@ -136,11 +136,17 @@ def item(item_id: int):
                            receipt=services.format_receipt(found.receipt))
 
 
+def _with_notes(message: str, notes: list[str]) -> str:
+    return message + "".join(f"{note}。" for note in notes)
+
+
 @bp.post("/intake/<int:item_id>/accept")
 @requires(OFFICE)
 def accept(item_id: int):
-    ticket = services.accept(current_user, services.get_item(item_id), request.form, now())
-    flash(f"已受理，生成问题 {ticket.number}" + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), "success")
+    notes: list[str] = []
+    ticket = services.accept(current_user, services.get_item(item_id), request.form, now(), notes)
+    flash(_with_notes(f"已受理，生成问题 {ticket.number}"
+                      + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), notes), "success")
     return done(url_for(".queue"))
 
 
@@ -195,10 +201,11 @@ def entry():
     """媒体曝光, 领导交办 and 上级测评反馈: entered by the office as tickets at once."""
     error, values = None, {}
     if request.method == "POST":
+        notes: list[str] = []
         try:
-            ticket = services.enter(current_user, request.form, request.files, now())
-            flash(f"已登记{SOURCES[ticket.source]}问题 {ticket.number}"
-                  + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), "success")
+            ticket = services.enter(current_user, request.form, request.files, now(), notes)
+            flash(_with_notes(f"已登记{SOURCES[ticket.source]}问题 {ticket.number}"
+                              + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), notes), "success")
             return done(url_for("tickets.detail", ticket_id=ticket.id))
         except ServiceError as problem:
             db.session.rollback()

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, ServiceError
-from ..common.geo import valid_lat_lon
+from ..common.geo import distance_to_polyline_m, valid_lat_lon
 from ..common.ids import row_id
 from ..common.models import lock_sequence, next_value
 from ..common.sql import const
@@ -71,6 +71,7 @@ class NewReport:
     stored_photos: list = field(default_factory=list)  # photos already stored (an outside report's), see attach_stored
     photos_required: bool = True    # outside reports (12345, 领导交办) may come without a photo
     due_by: datetime | None = None  # an outside source's own deadline (12345 办理时限, a superior's 整改时限)
+    photo_position: bool = True     # False: a photo's EXIF position is not the problem's (far from the segment named)
 
 
 # ----------------------------------------------------------------------------- filing
@@ -103,20 +104,36 @@ def _frontage(frontage_id: int | None):
     return frontage
 
 
+def photo_position(report: NewReport) -> tuple[float | None, float | None]:
+    """Where the first photo that knows it was taken (its EXIF, else the page's note of the phone's position)."""
+    for photo, meta in zip(report.photos, report.photo_meta or [{}] * len(report.photos)):
+        if valid_lat_lon(photo.lat, photo.lon):
+            return photo.lat, photo.lon
+        if valid_lat_lon(meta.get("lat"), meta.get("lon")):
+            return meta["lat"], meta["lon"]
+    return None, None
+
+
+def far_from_segment(segment_id: int | None, lat, lon) -> float | None:
+    """How far (metres) a position lies from the segment named, when farther than FAR_FROM_SEGMENTS_M: such a
+    position (a photo's, a caller's phone) is somewhere else, and the segment's place stands. None when near, or
+    when there is no segment or no position to compare."""
+    if segment_id is None or not valid_lat_lon(lat, lon):
+        return None
+    segment = db.session.get(Segment, segment_id)
+    if segment is None or not segment.coords:
+        return None
+    away = distance_to_polyline_m(lat, lon, segment.coords)
+    return away if away > current_app.config["FAR_FROM_SEGMENTS_M"] else None
+
+
 def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, float | None, float | None]:
     """The segment named, else the named frontage's (the register ties the shop to its segment, where a position
     a few dozen metres off could pick the crossing road), else the nearest within the dispatch radius of the given
     or EXIF location."""
     lat, lon = report.lat, report.lon
     if not valid_lat_lon(lat, lon):
-        lat = lon = None
-        for photo, meta in zip(report.photos, report.photo_meta or [{}] * len(report.photos)):
-            if valid_lat_lon(photo.lat, photo.lon):
-                lat, lon = photo.lat, photo.lon
-                break
-            if valid_lat_lon(meta.get("lat"), meta.get("lon")):
-                lat, lon = meta["lat"], meta["lon"]
-                break
+        lat, lon = photo_position(report) if report.photo_position else (None, None)
     if report.segment_id is not None:
         segment = db.session.get(Segment, report.segment_id)
         if segment is None or not segment.active:
