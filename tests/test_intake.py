@@ -687,7 +687,20 @@ def test_a_list_names_a_site_as_people_write_it(city):
     assert find_by_name("沿江风光带") is river_a  # a retired site is never matched
 
 
-# ------------------------------------------------------------------- far photos on the office's forms
+# ------------------------------------------------------------------- 门前四包 and far photos on the office's forms
+
+@pytest.fixture
+def menqian(city):
+    """A 门前四包 category and a frontage on street B's road."""
+    from inspect_app.frontages.models import Frontage
+
+    db.session.add(Category(code="menqian", name="门前四包", group="市容环境", deadline_hours=24, route="frontage"))
+    noodles = Frontage(code="JB-001", name="老杨家米粉店", kind="商户", address="建设路18号", street_unit=city.street_b,
+                       segment=city.seg_b)
+    db.session.add(noodles)
+    db.session.commit()
+    return noodles
+
 
 def waiting_report(lat=None, lon=None, description="门前堆放纸箱"):
     from conftest import at
@@ -698,6 +711,43 @@ def waiting_report(lat=None, lon=None, description="门前堆放纸箱"):
     db.session.add(item)
     db.session.commit()
     return item
+
+
+def test_the_office_names_the_frontage_of_a_menqian_problem_or_is_refused_with_what_it_typed(browser, city, menqian):
+    """/intake/entry and accepting a report offer the frontage (its register number, typed or picked from the list:
+    no script needed) and refuse 门前四包 without one, keeping what was typed: without it the ticket went to the
+    street and never counted in the frontage's register (its repeat offences, its 整改通知书)."""
+    office = browser(city.admin)
+    page = office.get("/intake/entry").get_data(as_text=True)
+    assert 'name="frontage_code"' in page and 'data-frontage-for="menqian"' in page
+    assert '<option value="JB-001">老杨家米粉店 · 建设路18号</option>' in page
+    typed = {"source": "media", "reference": "临江日报《店外堆物占道》", "category": "menqian",
+             "address": "建设路18号门前", "description": "纸箱堆满人行道"}
+    response = office.submit("/intake/entry", "/intake/entry", typed, multipart=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "“门前四包”问题须填写责任商户的门前四包责任书编号" in text
+    assert "临江日报《店外堆物占道》" in text and "纸箱堆满人行道" in text
+    assert '<option value="menqian" selected>' in text
+    response = office.submit("/intake/entry", "/intake/entry", {**typed, "frontage_code": "JB-404"}, multipart=True)
+    assert response.status_code == 422 and "没有编号为“JB-404”的门前四包责任商户" in response.get_data(as_text=True)
+    assert 'value="JB-404"' in response.get_data(as_text=True)
+    response = office.submit("/intake/entry", "/intake/entry", {**typed, "frontage_code": "JB-001"}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.frontage_id, ticket.unit_id, ticket.source) == (menqian.id, city.street_b.id, "media")
+
+    item = waiting_report()
+    page = f"/intake/{item.id}"
+    assert 'name="frontage_code"' in office.get(page).get_data(as_text=True)
+    response = office.submit(page, f"/intake/{item.id}/accept", {"category": "menqian", "description": "改写的描述"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "须填写责任商户的门前四包责任书编号" in text
+    assert "改写的描述" in text and '<option value="menqian" selected>' in text
+    assert db.session.get(IntakeItem, item.id).status == "pending"
+    response = office.submit(page, f"/intake/{item.id}/accept", {"category": "menqian", "frontage_code": "JB-001"})
+    assert response.status_code == 303
+    accepted = db.session.get(IntakeItem, item.id).ticket
+    assert (accepted.frontage_id, accepted.unit_id) == (menqian.id, city.street_b.id)
 
 
 def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose(browser, city):

@@ -84,6 +84,12 @@ def search(q: str, limit: int = 20) -> list[Frontage]:
         .order_by(Frontage.name, Frontage.id).limit(limit)).unique())
 
 
+def active_register(limit: int) -> list[Frontage]:
+    """The frontages in use, by register number: at most `limit` (a form lists them to pick from)."""
+    return list(db.session.scalars(select(Frontage).where(Frontage.active.is_(True))
+                                   .order_by(Frontage.code).limit(limit)))
+
+
 def streets(user) -> list[Unit]:
     """The street offices a user may file frontages under: all active streets for the office, else its own."""
     if has_role(user, OFFICE):

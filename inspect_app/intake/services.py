@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from ..common.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from ..common.geo import valid_lat_lon
 from ..common.ids import get_row, optional_id
 from ..common.sql import const
@@ -28,7 +28,7 @@ from ..policy import OFFICE, has_role
 from ..tickets import lifecycle
 from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
-from ..tickets.inputs import many, parse_coordinate
+from ..tickets.inputs import frontage_id, many, parse_coordinate
 from ..tickets.models import Ticket
 from ..tickets.services import NewReport, bind_due_by, create_ticket, far_from_segment, photo_position
 from ..units.models import Category
@@ -297,6 +297,18 @@ def _claim(item: IntakeItem, user, now: datetime, status: str, reason: str = "")
         raise Conflict("该来件刚被其他人处理过，请刷新后查看。", code="already_decided")
 
 
+def office_frontage(category_code: str, fields: Mapping) -> int | None:
+    """The 门前四包 frontage the office names (frontage_id, or its register number as frontage_code), required for
+    a category routed by frontage: a ticket without one goes to the 属地 street and never counts in the frontage's
+    register (its repeat offences, its 整改通知书)."""
+    named = frontage_id(fields)
+    category = find_category(category_code)
+    if named is None and category is not None and category.route == "frontage":
+        raise Invalid(f"“{category.name}”问题须填写责任商户的门前四包责任书编号（见门前四包台账），"
+                      "以便计入该商户的门前四包记录。", code="frontage_required")
+    return named
+
+
 def far_note(away_m: float) -> str:
     """The office told that a position was left out: 照片位置距所选路段约N公里，未采用."""
     km = away_m / 1000
@@ -306,7 +318,8 @@ def far_note(away_m: float) -> str:
 def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[str] | None = None) -> Ticket:
     """The report becomes a ticket with the item's source, dispatched by the normal rules (or to the units the
     office names), with the report's photos. Fields: category (required unless the item has one), segment_id,
-    unit_ids (lead first), description, address. A report's position farther than FAR_FROM_SEGMENTS_M from the segment the office chose is
+    unit_ids (lead first), description, address, and for a 门前四包 category the frontage (frontage_id or
+    frontage_code). A report's position farther than FAR_FROM_SEGMENTS_M from the segment the office chose is
     left out (the segment's place stands), and `notes` is told so."""
     _ensure_office(user)
     if item.status != "pending":
@@ -315,6 +328,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[s
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
     segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
+    frontage = office_frontage(category, fields)
     lat, lon = item.lat, item.lon
     away = far_from_segment(segment_id, lat, lon)
     if away is not None:
@@ -329,7 +343,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[s
         description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
-                       segment_id=segment_id, lat=lat, lon=lon,
+                       segment_id=segment_id, lat=lat, lon=lon, frontage_id=frontage,
                        address=(fields.get("address") or "").strip() or item.address,
                        description=description, source=TICKET_SOURCES.get(item.source, item.source),
                        due_by=item.due_at, site_id=item.site_id,
@@ -424,9 +438,9 @@ TICKET_SOURCES = {"leader": "leader_assigned"}
 
 def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None = None) -> Ticket:
     """媒体曝光, 领导交办 or 上级测评反馈, entered by the office: a ticket at once (photos optional), with the item
-    kept for the record (outlet and title, who instructed what, or which feedback list and item). A photo's
-    position farther than FAR_FROM_SEGMENTS_M from the segment chosen is left out (the segment's place stands), and
-    `notes` is told so."""
+    kept for the record (outlet and title, who instructed what, or which feedback list and item). A 门前四包
+    category needs its frontage (office_frontage). A photo's position farther than FAR_FROM_SEGMENTS_M from the
+    segment chosen is left out (the segment's place stands), and `notes` is told so."""
     _ensure_office(user)
     source = (fields.get("source") or "").strip()
     if source not in ENTRY_SOURCES:
@@ -442,11 +456,12 @@ def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None =
     address = clean_text(fields.get("address"), "地址", 200)
     description = clean_text(fields.get("description"), "问题描述", 2000, multiline=True)
     unit_ids = parse_unit_ids(many(fields, "unit_ids"))
+    frontage = office_frontage(category, fields)
     photos = read_uploads(files.getlist("photos"), required=False, now=now, user=user) if files else []
     text = f"{description}\n（{ENTRY_SOURCES[source]}：{reference}）".strip()
     report = NewReport(category=category, photos=photos, photos_required=False, address=address,
                        segment_id=segment_id, description=text, source=TICKET_SOURCES.get(source, source),
-                       unit_ids=unit_ids)
+                       unit_ids=unit_ids, frontage_id=frontage)
     away = far_from_segment(segment_id, *photo_position(report))
     if away is not None:  # a photo taken elsewhere (or a screenshot's stale EXIF): the segment's place stands
         report.photo_position = False

@@ -12,7 +12,8 @@ from flask_login import current_user
 
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
-from ..http import date_range_args, done, int_arg, now
+from ..frontages import services as frontage_services
+from ..http import date_range_args, done, form_again, int_arg, now
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import send_stored
@@ -25,6 +26,7 @@ from .citizen_page import device_token, no_store, with_device
 from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
 bp = Blueprint("intake", __name__)
+FRONTAGE_CHOICES_MAX = 500  # a longer register is not listed on the forms: its number is typed (or searched for)
 
 register_badge("intake.queue", lambda user: Count(services.PENDING) if has_role(user, OFFICE) else 0, "件待审核")
 
@@ -118,6 +120,11 @@ def _likely_repeats(items) -> dict:
 @bp.get("/intake/<int:item_id>")
 @requires(OFFICE)
 def item(item_id: int):
+    return _item_page(item_id)
+
+
+def _item_page(item_id: int, typed=None, error: str | None = None):
+    """The item's page; `typed` and `error`: the accept form refused, shown again as typed with why."""
     found = services.get_item(item_id)
     near = services.located_segments([found]).get(found.id)
     named = [] if near or found.status != "pending" else segments_named_in(found.address)
@@ -133,7 +140,16 @@ def item(item_id: int):
                            duplicates.open_nearby(found.category_id, found.lat, found.lon) if located else
                            duplicates.open_on_segments(found.category_id, [s.id for s in named]),
                            duplicate_radius=duplicates.radius_m(),
-                           receipt=services.format_receipt(found.receipt))
+                           receipt=services.format_receipt(found.receipt),
+                           typed=typed, error=error, **_frontage_choices())
+
+
+def _frontage_choices() -> dict:
+    """What the accept and entry forms need to name a 门前四包 frontage: the categories routed by frontage, and
+    the register as a list to pick a number from (a datalist, no script needed) while it is short enough."""
+    codes = [c.code for c in active_categories() if c.route == "frontage"]
+    frontages = frontage_services.active_register(FRONTAGE_CHOICES_MAX + 1) if codes else []
+    return {"frontage_codes": codes, "frontages": frontages if len(frontages) <= FRONTAGE_CHOICES_MAX else []}
 
 
 def _with_notes(message: str, notes: list[str]) -> str:
@@ -144,7 +160,10 @@ def _with_notes(message: str, notes: list[str]) -> str:
 @requires(OFFICE)
 def accept(item_id: int):
     notes: list[str] = []
-    ticket = services.accept(current_user, services.get_item(item_id), request.form, now(), notes)
+    try:
+        ticket = services.accept(current_user, services.get_item(item_id), request.form, now(), notes)
+    except ServiceError as problem:
+        return form_again(problem, lambda typed, why: _item_page(item_id, typed, why))
     flash(_with_notes(f"已受理，生成问题 {ticket.number}"
                       + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), notes), "success")
     return done(url_for(".queue"))
@@ -211,7 +230,8 @@ def entry():
             db.session.rollback()
             error, values = problem.message, request.form
     return render_template("intake/entry.html", error=error, values=values, sources=services.ENTRY_SOURCES,
-                           categories=active_categories(), segments=segment_choices(), units=active_units()), \
+                           categories=active_categories(), segments=segment_choices(), units=active_units(),
+                           **_frontage_choices()), \
         422 if error else 200
 
 
