@@ -1,23 +1,14 @@
 """Defects a QA walk of the 文明测评 pages found: what the round page, its flashes and its PDFs say."""
 from __future__ import annotations
 
-import pytest
-from assessment_world import World, round_body
+from assessment_world import round_body
 
 from inspect_app.assessment.models import RoundSite
 from inspect_app.extensions import db
 
+import test_assessment
 
-@pytest.fixture
-def world(city, now):
-    return World(city, now)
-
-
-def create(api, city, **kw):
-    kw.setdefault("inspectors", (city.inspector,))
-    response = api.post("/api/v1/rounds", city.admin, json=round_body(**kw))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+create, world = test_assessment.create, test_assessment.world  # its round helper and its fixture, shared
 
 
 def test_reassigning_names_the_new_inspector(api, browser, city, world):
