@@ -305,7 +305,7 @@ def _filter_or_back(endpoint: str):
         faulty = (("from", "to") if name == "date_range" else
                   ("ranking_entry_id", "ranking_figure") if name.startswith("ranking_") else
                   (f"{name[:-6]}_from", f"{name[:-6]}_to") if name.endswith("_range") else (name,))
-        if not any(name in request.args for name in faulty):
+        if not any(arg in request.args for arg in faulty):
             raise
         flash(problem.message, "error")
         kept = [(k, v) for k, v in request.args.items(multi=True) if k not in faulty]
