@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from conftest import City, at, file_tuple
 from sqlalchemy import select
 
 from inspect_app.common.models import current_value
-from inspect_app.escalation import compose
+from inspect_app.common.timeutil import local
+from inspect_app.escalation import compose, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import Letter, Proposal
 from inspect_app.extensions import db
@@ -318,3 +320,32 @@ def test_the_office_dismisses_proposals_on_the_page(app, city, overdue, browser)
     assert fresh(Proposal, first.id).outcome == "dismissed"
     assert browser(city.leader).submit("/letters/proposals", "/letters/proposals/dismiss",
                                        {"proposal_ids": str(first.id), "note": "x"}).status_code == 403
+
+
+
+def test_compiling_by_hand_says_which_level_each_problem_may_take(app, city, overdue, make_ticket, browser, clock):
+    """编制督办函 names beside each problem the level a letter may list it at now, or from when: the office used to
+    learn it only from a refusal after choosing 挂牌督办 for problems not yet due."""
+    office = browser(city.admin)
+    not_due = make_ticket(at_time=at("2026-11-27T09:00:00+08:00"))
+    page_url = "/letters/new?unit_id=" + str(city.street_a.id)
+
+    def step_of(ticket) -> tuple[str, str]:
+        row = office.get(page_url).get_data(as_text=True).split(f'name="ticket_ids" value="{ticket.id}"', 1)[1]
+        return re.search(r'class="step (ok|wait)">([^<]+)<', row).groups()
+
+    assert step_of(overdue[0]) == ("ok", "可列入普通督办")
+    due = local(fresh(Ticket, not_due.id).deadline)
+    assert step_of(not_due) == ("wait", f"{due:%m月%d日%H:%M}后可列入普通督办")
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    signing.sign(city.leader, draft, at(FRIDAY))
+    db.session.commit()
+    reply_by = fresh(Letter, draft.id).reply_by
+    assert step_of(overdue[0]) == ("wait", f"{local(reply_by):%m月%d日%H:%M}后可列入挂牌督办")
+    # what the page says is what compiling does: 挂牌督办 refused now, accepted once the date has passed
+    form = {"unit_ids": str(city.street_a.id), "ticket_ids": str(overdue[0].id), "kind": "listed"}
+    assert office.submit(page_url, "/letters/new", form).status_code == 409
+    clock.stop(reply_by + timedelta(minutes=1))
+    office = browser(city.admin)  # days later: a new session
+    assert step_of(overdue[0]) == ("ok", "可列入挂牌督办")
+    assert office.submit(page_url, "/letters/new", form).status_code == 303

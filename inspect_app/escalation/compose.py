@@ -164,6 +164,40 @@ def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -
                    f"不能提前{name}。", code="level_not_due")
 
 
+def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, str]]:
+    """编制督办函's word beside each problem (for its lead unit): whether a letter may list it now and at which level,
+    or from when — _check_step's rule said before the office chooses a level, not after a refusal."""
+    escalated = [ticket.id for ticket in tickets if ticket.escalation_level]
+    last: dict[tuple, object] = {}
+    if escalated:
+        for row in db.session.execute(
+                select(LetterItem.ticket_id, LetterItem.level, LetterItem.unit_id, LetterItem.assignment,
+                       Letter.number, LetterItem.reply_by).join(Letter, LetterItem.letter_id == Letter.id)
+                .where(LetterItem.ticket_id.in_(escalated)).order_by(Letter.id)):
+            last[row.ticket_id, row.level, row.unit_id, row.assignment] = row  # the latest letter of each level
+    steps = {}
+    for ticket in tickets:
+        current = ticket.escalation_level or 0
+        if ticket.status not in OPEN_STATUSES or ticket.unit_id is None:
+            steps[ticket.id] = (False, f"{STATUS_LABELS.get(ticket.status, ticket.status)}，不能督办")
+            continue
+        if current >= MAX_LEVEL:
+            steps[ticket.id] = (False, f"已{level_text(current)['kind']}，督办已到最高级")
+            continue
+        following = level_text(current + 1)["kind"]
+        row = last.get((ticket.id, current, ticket.unit_id, ticket.assignment)) if current else None
+        reply_by = row.reply_by if row is not None else None
+        if target_level(ticket.deadline, current, {current: reply_by}, now) > current:
+            steps[ticket.id] = (True, f"可列入{following}")
+        elif current and row is None:
+            steps[ticket.id] = (False, f"{level_text(current)['kind']}无可查函件，不能升级")
+        else:
+            due = max(filter(None, (ticket.deadline, reply_by)), default=None)
+            steps[ticket.id] = (False, f"{local(due):%m月%d日%H:%M}后可列入{following}" if due
+                                else f"未定整改时限，不能{following}")
+    return steps
+
+
 def _set_recipients(letter: Letter, units: list[Unit]) -> None:
     keep = {r.unit_id: r for r in letter.recipients}
     letter.recipients = [keep.get(unit.id) or LetterUnit(unit_id=unit.id) for unit in units]

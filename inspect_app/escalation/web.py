@@ -174,6 +174,7 @@ def _new_page(unit_ids: list[int], typed=None, error: str | None = None):
             select(Ticket).where(Ticket.unit_id.in_([u.id for u in chosen]), Ticket.status.in_(ACTIVE_STATUSES))
             .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(500)).unique())
     return render_template("escalation/new.html", units=active_units(), chosen=chosen, tickets=tickets,
+                           steps=compose.next_steps(tickets, now()),
                            kinds=KIND_LABELS, levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
                            open_statuses=OPEN_STATUSES, typed=typed, form_error=error)
 
@@ -202,6 +203,7 @@ def _edit_page(letter, typed=None, error: str | None = None):
                              Ticket.id.not_in(letter.ticket_ids or [0]))
         .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(200)).unique())
     return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
+                           steps={} if letter.kind == "bulletin" else compose.next_steps(candidates, now()),
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates,
                            units=active_units(), typed=typed, form_error=error)
 
