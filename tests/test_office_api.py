@@ -44,6 +44,24 @@ def test_holiday_api_validation(api, city):
     assert body[0] == {"date": "2027-01-01", "kind": "holiday", "name": "元旦", "source": "law", "weekday": "周五"}
 
 
+
+def test_a_make_up_working_day_on_a_weekday_is_a_mistyped_date(api, city, browser):
+    """调休上班 on a Wednesday changes nothing (it works anyway) while the Saturday meant stays a rest day in every
+    deadline: refused, on the page with the date as typed. A weekday off in the calendar may be cancelled."""
+    response = put(api, city.admin, "2027-02-17", kind="workday", name="春节调休")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "not_a_rest_day"
+    assert "2027年2月17日是周三，本来就是工作日" in response.get_json()["error"]["message"]
+    assert put(api, city.admin, "2027-02-20", kind="workday", name="春节调休").status_code == 201  # a Saturday
+    assert put(api, city.admin, "2026-10-01", kind="workday", name="取消放假").status_code == 201  # a day off cancelled
+    office = browser(city.admin)
+    page = office.submit("/office/holidays?year=2027", "/office/holidays?year=2027",
+                         {"date": "2027-02-18", "kind": "workday", "name": "春节调休"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "2027年2月18日是周四" in text and 'value="2027-02-18"' in text
+    days = {e["date"]: e for e in api.get("/api/v1/admin/holidays?year=2027", city.admin).get_json()}
+    assert "2027-02-17" not in days and "2027-02-18" not in days and days["2027-02-20"]["kind"] == "workday"
+
+
 def test_entering_next_years_schedule_changes_deadlines(api, city, make_ticket):
     """Filed Thursday 31 Dec 2026 with 10 working days. 2027 is unknown to chinese-calendar, so until the
     office enters the schedule the statutory holidays are off and Monday to Friday count. An invented 2027

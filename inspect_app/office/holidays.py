@@ -71,6 +71,11 @@ def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
         raise Invalid("名称不能超过40个字符。", code="too_long")
     if not 2000 <= day.year <= 2100:
         raise Invalid("日期超出范围。", code="invalid_date")
+    if kind == "workday" and day.weekday() < 5 and package_entries(day.year).get(day, ("",))[0] != "holiday":
+        # a make-up working day is a weekend (or a day off being cancelled): a weekday is a mistyped date, and the
+        # weekend meant would stay a rest day in every deadline
+        raise Invalid(f"{day.year}年{day.month}月{day.day}日是{'周' + '一二三四五六日'[day.weekday()]}，本来就是工作日；"
+                      "调休上班日应为周六或周日，请核对日期。", code="not_a_rest_day")
     row = db.session.get(Holiday, day)
     created = row is None
     if created:
