@@ -750,7 +750,7 @@ def test_the_office_names_the_frontage_of_a_menqian_problem_or_is_refused_with_w
     assert (accepted.frontage_id, accepted.unit_id) == (menqian.id, city.street_b.id)
 
 
-def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose(browser, city):
+def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose(browser, city, api):
     """A photo's GPS far from the segment chosen (the sample photos were taken in Italy) placed the ticket 2,000 km
     away: beyond FAR_FROM_SEGMENTS_M the segment's place stands and the office is told; near, or with no segment
     chosen, the photo's position is used as before. Accepting a report with a far position does the same."""
@@ -781,3 +781,11 @@ def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose
     office.submit(f"/intake/{near.id}", f"/intake/{near.id}/accept",
                   {"category": "niupixuan", "segment_id": str(city.seg_a.id)})
     assert db.session.get(IntakeItem, near.id).ticket.lat == City.ON_A[0]
+    # the API says so too
+    far_again = waiting_report(lat=43.47, lon=11.88, description="站牌小广告")
+    body = api.post(f"/api/v1/intake/{far_again.id}/accept", city.admin,
+                    json={"category": "niupixuan", "segment_id": city.seg_a.id}).get_json()
+    assert body["lat"] is None and len(body["notes"]) == 1 and "未采用" in body["notes"][0]
+    close = waiting_report(lat=City.ON_A[0], lon=City.ON_A[1])
+    assert api.post(f"/api/v1/intake/{close.id}/accept", city.admin,
+                    json={"category": "niupixuan", "segment_id": city.seg_a.id}).get_json()["notes"] == []

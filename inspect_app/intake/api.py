@@ -83,9 +83,11 @@ def show(item_id: int):
 @bp.post("/intake/<int:item_id>/accept")
 @requires(OFFICE)
 def accept(item_id: int):
-    """{"category", "segment_id", "unit_ids", "description", "address"} → 201 the ticket made."""
-    ticket = services.accept(current(), services.get_item(item_id), json_body(), now())
-    return jsonify(ticket_dict(ticket, now(), detail=True)), 201
+    """{"category", "segment_id", "unit_ids", "description", "address"} → 201 the ticket made, with `notes`: what the
+    office should know of it (a report's position far from the segment chosen, left out), as the page says."""
+    notes: list[str] = []
+    ticket = services.accept(current(), services.get_item(item_id), json_body(), now(), notes)
+    return jsonify({**ticket_dict(ticket, now(), detail=True), "notes": notes}), 201
 
 
 @bp.post("/intake/<int:item_id>/merge")
