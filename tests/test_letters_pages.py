@@ -336,12 +336,13 @@ def test_compiling_by_hand_says_which_level_each_problem_may_take(app, city, ove
 
     assert step_of(overdue[0]) == ("ok", "可列入普通督办")
     due = local(fresh(Ticket, not_due.id).deadline)
-    assert step_of(not_due) == ("wait", f"{due:%m月%d日%H:%M}后可列入普通督办")
+    assert step_of(not_due) == ("wait", f"{due.month}月{due.day}日{due:%H:%M}后可列入普通督办")
     draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
     signing.sign(city.leader, draft, at(FRIDAY))
     db.session.commit()
     reply_by = fresh(Letter, draft.id).reply_by
-    assert step_of(overdue[0]) == ("wait", f"{local(reply_by):%m月%d日%H:%M}后可列入挂牌督办")
+    last_day = local(reply_by)
+    assert step_of(overdue[0]) == ("wait", f"{last_day.month}月{last_day.day}日后可列入挂牌督办")
     # what the page says is what compiling does: 挂牌督办 refused now, accepted once the date has passed
     form = {"unit_ids": str(city.street_a.id), "ticket_ids": str(overdue[0].id), "kind": "listed"}
     assert office.submit(page_url, "/letters/new", form).status_code == 409

@@ -164,6 +164,12 @@ def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -
                    f"不能提前{name}。", code="level_not_due")
 
 
+def _after(moment: datetime) -> str:
+    """12月9日 for a reply-by date (the end of its day), 12月1日13:28 for a deadline of hours."""
+    day = f"{moment.month}月{moment.day}日"
+    return day if (moment.hour, moment.minute) == (23, 59) else f"{day}{moment:%H:%M}"
+
+
 def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, str]]:
     """编制督办函's word beside each problem (for its lead unit): whether a letter may list it now and at which level,
     or from when — _check_step's rule said before the office chooses a level, not after a refusal."""
@@ -193,7 +199,7 @@ def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, st
             steps[ticket.id] = (False, f"{level_text(current)['kind']}无可查函件，不能升级")
         else:
             due = max(filter(None, (ticket.deadline, reply_by)), default=None)
-            steps[ticket.id] = (False, f"{local(due):%m月%d日%H:%M}后可列入{following}" if due
+            steps[ticket.id] = (False, f"{_after(local(due))}后可列入{following}" if due
                                 else f"未定整改时限，不能{following}")
     return steps
 
