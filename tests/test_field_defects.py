@@ -13,6 +13,8 @@ from sqlalchemy import select
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import Letter
 from inspect_app.extensions import db
+from inspect_app.rankings.counts import unit_counts
+from inspect_app.rankings.periods import month
 from inspect_app.tickets import services
 from inspect_app.tickets.models import Ticket, TicketEvent
 
@@ -107,6 +109,31 @@ def test_rework_after_a_late_verification_gets_time_from_the_rejection(app, city
     assert not ticket.is_overdue(at("2026-11-27T10:30"))
     assert run_sweep(at("2026-11-27T10:30")).letters == [], "not supervised for the inspector's delay"
     assert [letter.level for letter in run_sweep(at("2026-11-28T10:30")).letters] == [1]
+
+
+
+def test_a_late_rectification_sent_back_stays_late(app, city, make_ticket, now):
+    """A unit that reported ten days past its deadline and was sent back got a fresh rework time: the problem left
+    the month it fell due in, and was 按期 once the rework came in time, its unit's score going up for the 返工.
+    Its deadline stays: 超期 in its month until it is put right, and the 督办 sweep sees it so."""
+    ticket = make_ticket()  # due Thursday 11-26 10:00
+    original = ticket.deadline
+    november = month(2026, 11)
+    services.rectify(city.unit_a, ticket, at("2026-11-30T09:00"), "已清理", [processed()])  # four days late
+    db.session.commit()
+    assert unit_counts(november, at("2026-12-01T09:00"))[city.street_a.id].overdue == 1
+    services.reject(city.inspector, fresh(ticket), at("2026-12-01T10:00"), "仍有残留")
+    db.session.commit()
+    ticket = fresh(ticket)
+    assert ticket.deadline == original and ticket.is_overdue(at("2026-12-01T10:30"))
+    figures = unit_counts(november, at("2026-12-01T11:00"))[city.street_a.id]
+    assert (figures.due, figures.overdue, figures.rework) == (1, 1, 1)
+    event = ticket.events[-1]
+    assert json.loads(event.data_json)["late"] is True
+    # put right within what would have been the rework time: still 超期 in November
+    services.rectify(city.unit_a, ticket, at("2026-12-01T15:00"), "已彻底清理", [processed("mobile_jolla.jpg")])
+    db.session.commit()
+    assert unit_counts(november, at("2026-12-02T09:00"))[city.street_a.id].overdue == 1
 
 
 def test_rework_never_shortens_the_original_deadline(app, city, make_ticket, now):

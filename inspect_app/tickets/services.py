@@ -349,15 +349,22 @@ def rework_rule(category: Category) -> dict:
 def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_ids=()) -> Ticket:
     """Send back for rework. The new deadline is the later of the original one and the rework time from now: a
     verification that came late never makes the unit overdue the moment the ticket returns, and a quick one never
-    shortens the original time. The lead's part opens again, and so does each assisting unit's named in
-    `reopen_unit_ids`; a reopened part gets the rework time too."""
+    shortens the original time. A rectification reported after its deadline keeps that deadline: the problem was
+    超期 and is still not put right, and a fresh rework time would take its lateness out of the period it fell due in
+    (the 红黑榜 counted a unit ten days late as 按期 once the rework was done in time). The lead's part opens again,
+    and so does each assisting unit's named in `reopen_unit_ids`; a reopened part gets the rework time too, unless
+    it had reported late."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reject", user.role)
     note = _note(note, True, "返工原因")
     rework = compute_deadline(rework_rule(ticket.category), now)  # reads the calendar: before any change
-    deadline = rework if ticket.deadline is None else max(ticket.deadline, rework)
+    late = _rectified_late(ticket)
+    deadline = ticket.deadline if late else rework if ticket.deadline is None else max(ticket.deadline, rework)
+    late_parts = {part.id for part in ticket.assist_parts if _rectified_late(part)}
     reopened = parts.ticket_rejected(ticket, dispatch.parse_unit_ids(reopen_unit_ids or ()))
     data = {"deadline": deadline.isoformat()}
+    if late:
+        data["late"] = True
     if ticket.deadline is not None and deadline != ticket.deadline:
         data["old_deadline"] = ticket.deadline.isoformat()
     assists = [p.unit.name for p in reopened if p.role == "assist"]
@@ -367,7 +374,7 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
     ticket.deadline = deadline
     parts.follow_deadline(ticket)
     for part in reopened:
-        if part.role == "assist":
+        if part.role == "assist" and part.id not in late_parts:
             part.deadline = rework if part.deadline is None else max(part.deadline, rework)
     ticket.rework_count = (ticket.rework_count or 0) + 1
     ticket.rectified_at = None
@@ -375,6 +382,11 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
         follow(user, ticket, reopened, now, note)
     db.session.flush()
     return ticket
+
+
+def _rectified_late(row) -> bool:
+    """A ticket (or a unit's part) reported rectified after its deadline."""
+    return row.deadline is not None and row.rectified_at is not None and row.rectified_at > row.deadline
 
 
 def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
