@@ -95,6 +95,32 @@ def test_returned_to_the_same_unit_keeps_its_level(app, city, make_ticket, auto_
     assert ticket.escalation_level == 1 and ticket.assignment == 1
 
 
+
+def test_a_dispute_turned_down_gives_back_only_the_time_the_unit_had_left(app, city, make_ticket, auto_mode):
+    """退单 turned down, the problem back with its unit: a fresh deadline took away a late unit's 超期 and held back
+    its next 督办 step (a 挂牌督办 problem 18 days late was due again in 12 hours). The time the office took to
+    decide is not the unit's: it gets back what it had left when it asked, and nothing when it asked late."""
+    late = make_ticket()  # due Thursday 11-26 10:00
+    run_sweep(at(FRIDAY))
+    kept = fresh(late).deadline
+    services.dispute(city.unit_a, fresh(late), at("2026-11-27T10:00"), "不属于本单位")
+    services.reassign(city.admin, fresh(late), at("2026-11-30T11:00"), city.street_a.id, "经核实属本单位")
+    db.session.commit()
+    late = fresh(late)
+    assert late.deadline == kept and late.is_overdue(at("2026-11-30T11:05")) and late.escalation_level == 1
+    assert late.lead_part.deadline == kept
+    early = make_ticket(at_time=at("2026-11-27T09:00"))  # due Saturday 09:00
+    services.dispute(city.unit_a, fresh(early), at("2026-11-27T15:00"), "不属于本单位")  # 18 hours left
+    services.reassign(city.admin, fresh(early), at("2026-11-30T10:00"), city.street_a.id, "经核实属本单位")
+    db.session.commit()
+    assert fresh(early).deadline == at("2026-12-01T04:00")  # the 18 hours it had, from the office's decision
+    quick = make_ticket(at_time=at("2026-11-27T09:00"))
+    services.dispute(city.unit_a, fresh(quick), at("2026-11-27T15:00"), "不属于本单位")
+    services.reassign(city.admin, fresh(quick), at("2026-11-27T16:00"), city.street_a.id, "经核实属本单位")
+    db.session.commit()
+    assert fresh(quick).deadline == at("2026-11-28T10:00")  # an hour of the office's added to its time
+
+
 # ----------------------------------------------------------------------------- 2. rework deadline
 
 def test_rework_after_a_late_verification_gets_time_from_the_rejection(app, city, make_ticket, auto_mode):

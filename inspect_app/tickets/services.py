@@ -8,10 +8,10 @@ once cannot both succeed: the second gets 409 (the first's change is what they w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, ServiceError
@@ -31,7 +31,7 @@ from ..units.models import Category, Segment, Unit
 from ..units.services import find_category, nearest_segments
 from ..workdays.calendar import add_workdays, compute_deadline
 from . import dispatch, duplicates, lifecycle, parts, relapse
-from .models import ExtensionRequest, Ticket
+from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_checks import refuse_reused_before_photos
 from .policy import dispute_turned_down, ensure_lead, ensure_site_changer, ensure_visible
 from .queries import open_extension
@@ -402,7 +402,8 @@ def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
 
 
 def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> Ticket:
-    """The office dispatches a pending ticket, or moves it to another unit with a fresh deadline."""
+    """The office dispatches a pending ticket, or moves it to another unit with a fresh deadline; a disputed one
+    returned to its unit (退单 turned down) keeps the time it had left."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "reassign", user.role)
     ident = row_id(unit_id)
@@ -417,7 +418,20 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
                       "请由该单位申请延期、文明办审批。", code="same_unit")
     note = _note(note, False, "派遣说明")
     was_disputed = ticket.status == "disputed"
+    kept, disputed_at = ticket.deadline, None
+    if was_disputed and unit.id == ticket.unit_id:
+        disputed_at = db.session.scalar(select(func.max(TicketEvent.at)).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispute"))
     _assign(ticket, unit, now, user, "reassign", note)
+    if kept is not None and disputed_at is not None:
+        # 退单 turned down, the problem back with the unit that asked: the time the office took to decide is not
+        # the unit's, so it gets back the time it had left when it asked; one that asked when already late stays
+        # late (a fresh deadline took away its 超期 and held back the next 督办 step: a 退单 was a way to reset them)
+        left = kept - disputed_at
+        ticket.deadline = kept if left <= timedelta(0) else max(kept, now + left)
+        if ticket.due_by is not None and now < ticket.due_by < ticket.deadline:
+            ticket.deadline = ticket.due_by
+        parts.follow_deadline(ticket)
     if was_disputed:
         _close_open_extension(ticket, user, now, "因重新派遣关闭")
     db.session.flush()
