@@ -15,7 +15,7 @@ from inspect_app.escalation.models import Letter
 from inspect_app.extensions import db
 from inspect_app.rankings.counts import unit_counts
 from inspect_app.rankings.periods import month
-from inspect_app.tickets import services
+from inspect_app.tickets import queries, services
 from inspect_app.tickets.models import Ticket, TicketEvent
 
 FRIDAY = "2026-11-27T09:00:00+08:00"  # a 牛皮癣 filed Wednesday 10:00 (24 h) is overdue: level 1
@@ -201,6 +201,24 @@ def test_extension_in_workdays_on_an_overdue_ticket_counts_from_today(app, city,
     monday = at("2026-11-30T10:00")
     request = services.request_extension(city.unit_a, ticket, monday, workdays=1, reason="需协调")
     assert request.until == at("2026-12-01T23:59:59")
+
+
+
+def test_reporting_rectified_withdraws_the_units_open_extension_request(app, city, make_ticket, browser):
+    """A unit asked for more time, then did the work: the request stayed open, in the office's 延期申请 for good
+    (同意 and 不同意 refused: 问题当前状态为“待核查”), and after a 返工 the unit read it as waiting and could not ask
+    again. Reporting rectified withdraws it; the ticket's history says so."""
+    ticket = make_ticket()
+    services.request_extension(city.unit_a, ticket, at("2026-11-25T12:00"), workdays=2, reason="需协调")
+    services.rectify(city.unit_a, fresh(ticket), at("2026-11-25T15:00"), "已清理", [processed()])
+    db.session.commit()
+    assert queries.pending_extensions() == [] and queries.open_extension(fresh(ticket)) is None
+    office = browser(city.admin)
+    assert "已报送整改，延期申请随之撤回" in office.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    services.reject(city.inspector, fresh(ticket), at("2026-11-25T16:00"), "仍有残留")
+    again = services.request_extension(city.unit_a, fresh(ticket), at("2026-11-25T17:00"), workdays=1,
+                                       reason="返工需协调")  # may ask again
+    assert queries.pending_extensions() == [again]
 
 
 def test_a_refused_extension_keeps_the_typed_reason(app, city, make_ticket, browser):

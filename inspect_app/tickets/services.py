@@ -315,7 +315,13 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
         raise BadRequest("请上传整改后的照片。", code="photos_required")
     refuse_reused_before_photos(ticket, photos)
     lead = parts.lead_reported(ticket, now, note)
-    event = lifecycle.transition(ticket, "rectify", user, now, note=note)
+    # done after all: its request for more time is moot (left open it stayed in the office's 延期申请 for good,
+    # undecidable, and came back as waiting after a 返工, the unit unable to ask again)
+    moot = open_extension(ticket) is not None
+    event = lifecycle.transition(ticket, "rectify", user, now, note=note,
+                                 data={"extension_dropped": True} if moot else None)
+    if moot:
+        _close_open_extension(ticket, user, now, "单位已报送整改，延期申请随之撤回")
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
         add_photo(ticket, photo, "after", now, event=event, meta=meta, part=lead,
