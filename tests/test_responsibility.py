@@ -295,6 +295,27 @@ def test_the_office_adds_and_removes_an_assisting_unit(browser, city, make_ticke
                     json={"unit_id": city.police.id}).status_code == 403
 
 
+
+def test_an_assisting_unit_added_late_moves_the_leads_deadline_to_its_own(browser, city, make_ticket):
+    """The lead reports the whole only after its assisting units: one added near the end of the lead's time got the
+    category's full time, its deadline after the lead's, and the lead went overdue waiting for it. The lead's
+    deadline moves to the assisting unit's, and the ticket's history says so; an overdue lead's does not."""
+    ticket = make_ticket(point=City.ON_B)  # 24 hours
+    original = ticket.deadline
+    later = original - timedelta(hours=2)
+    part = parts.add_assist(ticket, city.police, later, city.admin, note="涉及占道停车")
+    db.session.commit()
+    ticket = db.session.get(Ticket, ticket.id)
+    assert part.deadline == later + timedelta(hours=24) == ticket.deadline == ticket.lead_part.deadline
+    text = browser(city.admin).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "主办单位整改期限随之延至" in text
+    late = make_ticket(point=City.ON_B)
+    kept = late.deadline
+    parts.add_assist(late, city.police, kept + timedelta(hours=1), city.admin)
+    db.session.commit()
+    assert db.session.get(Ticket, late.id).deadline == kept
+
+
 def test_reassigning_to_an_assisting_unit_makes_it_the_lead(api, city, carriers, shared_pole):
     (mobile, unicom, telecom), (_, _, telecom_user) = carriers
     response = api.post(f"/api/v1/tickets/{shared_pole.id}/reassign", city.admin,

@@ -168,18 +168,27 @@ def _unit(unit_id) -> Unit:
 
 def add_assist(ticket: Ticket, unit: Unit, now: datetime, actor, deadline: datetime | None = None,
                note: str = "") -> TicketUnit:
-    """Add an assisting unit with its own deadline (the category's rule from now, unless given)."""
+    """Add an assisting unit with its own deadline (the category's rule from now, unless given; an outside case's
+    limit still ahead binds it as it binds the lead). The lead reports the whole only after its assisting units
+    (lead_reported): one added late in the lead's time, its deadline after the lead's, would make the lead overdue
+    waiting for it, so the lead's deadline, still ahead, moves to the assisting unit's (the event says so)."""
     if ticket.part_of(unit.id) is not None:
         raise Conflict(f"{unit.name}已是本问题的责任单位。", code="unit_already_on_ticket")
     if len(ticket.parts) >= MAX_PARTS:
         raise Invalid(f"一个问题最多由{MAX_PARTS}家单位共同整改。", code="too_many_units")
     assignment = ticket.assignment or 1
-    part = TicketUnit(unit=unit, role="assist", status="open", assigned_at=now,
-                      deadline=deadline or compute_deadline(ticket.category.deadline_rule, now),
+    deadline = deadline or compute_deadline(ticket.category.deadline_rule, now)
+    if ticket.due_by is not None and now < ticket.due_by < deadline:
+        deadline = ticket.due_by
+    part = TicketUnit(unit=unit, role="assist", status="open", assigned_at=now, deadline=deadline,
                       assignment=assignment, escalation_level=_level_reached(ticket, unit, assignment))
     ticket.parts.append(part)
-    _record(ticket, "add_unit", actor, now, unit, note, role="assist",
-            deadline=part.deadline.isoformat() if part.deadline else None)
+    moved = {}
+    if ticket.deadline is not None and now < ticket.deadline < deadline:
+        moved = {"lead_deadline": deadline.isoformat(), "old_lead_deadline": ticket.deadline.isoformat()}
+        ticket.deadline = deadline
+        follow_deadline(ticket)
+    _record(ticket, "add_unit", actor, now, unit, note, role="assist", deadline=deadline.isoformat(), **moved)
     return part
 
 
