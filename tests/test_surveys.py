@@ -265,6 +265,28 @@ def test_the_exports_and_the_qr_code(browser, city, now):
     assert f"/survey/{survey.code}" in text
 
 
+@pytest.mark.parametrize("length", [300, 1000])
+def test_a_long_intro_keeps_the_poster_one_page_with_its_code_and_paragraphs(browser, city, now, length):
+    first = "感谢您参与本次问卷调查。"  # a paragraph of its own: it ends a line on the poster
+    rest = ("本次调查涉及市容环境卫生、交通秩序、公共文明行为和志愿服务等方面，请您根据日常感受如实填写。" * 30)
+    intro = first + "\n" + rest[:length - len(first) - 1]
+    survey = services.create(city.admin, {"title": "2026年市民问卷（第四季度）", "intro": intro, "questions": SHORT},
+                             now)
+    db.session.commit()
+    poster = browser(city.leader).get(f"/surveys/{survey.id}/poster.pdf")
+    pages = PdfReader(io.BytesIO(poster.data)).pages
+    assert len(pages) == 1  # 200 characters and more used to push the code, its words and the link to page 2
+    lines = [line.strip() for line in pages[0].extract_text().splitlines()]
+    assert first in lines and not any(line.startswith(first) and line != first for line in lines)
+    text = "".join(pages[0].extract_text().split())
+    assert "请用手机扫描二维码填写问卷" in text and f"/survey/{survey.code}" in text
+    if length == 300:
+        assert intro[-40:].replace("\n", "") in text and "……" not in text  # set smaller, whole
+    else:
+        kept = text.split(first)[1].split("……")[0]  # cut with an ellipsis, at a pause rather than in a word
+        assert rest.startswith(kept) and len(kept) > 300 and rest[len(kept)] in "，。；、"
+
+
 def test_who_sees_the_surveys(browser, city, now):
     survey = make_survey(city, now)
     for user in (city.unit_a, city.inspector):
