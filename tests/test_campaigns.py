@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from inspect_app.auth.services import create_user
-from inspect_app.campaigns import progress
+from inspect_app.campaigns import bulletin, progress
 from inspect_app.extensions import db
 from inspect_app.tickets import services as tickets
 from inspect_app.tickets.campaigns import Campaign
@@ -200,6 +200,54 @@ def test_the_progress_bulletin(browser, city, campaign, clock):
     db.session.commit()
     text = pdf_text(leader.get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
     assert "尚有问题在整改的1个单位如下（超期未整改问题多的单位排在前面），其余1个单位的问题均已整改结案：" in text
+
+
+def test_an_ended_campaigns_bulletin_names_its_last_week_and_says_when_nothing_is_open(browser, city, campaign,
+                                                                                       clock):
+    """Ended on Thursday 26 November, read on 6 December: its last week (four days) is not 上周, and is not set
+    against the whole week before it as if they were alike."""
+    campaign.end_date = date(2026, 11, 26)
+    db.session.commit()
+    clock.stop("2026-12-06T10:00")
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "行动最后一周（11月23日至11月26日，共4天）新发现问题1件，前一周（11月16日至11月22日）新发现3件。" in text
+    assert "上周" not in text and "比前一周" not in text
+    assert "尚在整改2件，其中超期未整改2件" in text
+    # everything put right: said so, not 尚在整改0件，其中超期未整改0件
+    for ticket in db.session.scalars(select(Ticket).where(Ticket.status == "assigned")):
+        unit = city.unit_a if ticket.unit_id == city.street_a.id else city.unit_b
+        tickets.rectify(unit, ticket, at("2026-12-04T09:00"), "已清除", [processed()])
+        tickets.approve(city.inspector, ticket, at("2026-12-04T10:00"), "整改到位")
+    db.session.commit()
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "结案率100%；已到整改期限的4件中按期整改1件，按期结案率25%；发现的问题均已整改结案。" in text
+    assert "尚在整改" not in text and "0件" not in text and "均在整改期限内开展整改" not in text
+    # ending on a Sunday, its last week is whole and compared with the one before
+    campaign.end_date = date(2026, 11, 29)
+    db.session.commit()
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "行动最后一周（11月23日至11月29日）新发现问题1件，比前一周减少2件。" in text
+
+
+def test_the_bulletins_week_against_a_first_week_cut_short_and_a_campaign_with_nothing_due(browser, city,
+                                                                                            make_ticket, clock):
+    # begun on a Thursday: its first week has four days, said so rather than compared with last week's seven
+    weeks = [progress.Week(date(2026, 11, 19), date(2026, 11, 22), False, new=2),
+             progress.Week(date(2026, 11, 23), date(2026, 11, 29), False, new=1),
+             progress.Week(date(2026, 11, 30), date(2026, 12, 2), True, new=1)]
+    assert bulletin._weeks_line(weeks) == (
+        "上周（11月23日至11月29日）新发现问题1件，前一周（11月19日至11月22日，共4天）新发现2件。")
+    assert bulletin._weeks_line(weeks[1:]) == ""  # one week done: nothing to set it against
+    # begun today with one problem, due tomorrow: no 按期结案率 of nothing, no bare dash
+    clock.stop("2026-11-25T10:00")
+    make_ticket(at_time=at("2026-11-25T08:00"))
+    new = Campaign(name="牛皮癣百日攻坚", start_date=date(2026, 11, 25), end_date=date(2026, 12, 31))
+    new.categories = [city.niupixuan]
+    db.session.add(new)
+    db.session.commit()
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{new.id}/bulletin.pdf").data)
+    assert "共发现问题1件，已结案0件，结案率0%；尚无问题到整改期限；尚在整改1件。" in text
+    assert "0件中" not in text and "按期结案率—" not in text
 
 
 def test_a_campaign_not_begun(browser, city, clock):

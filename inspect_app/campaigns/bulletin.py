@@ -33,16 +33,46 @@ def _quoted(name: str) -> str:
     return name if "“" in name else f"“{name}”"
 
 
+def _days(week: progress.Week) -> int:
+    return (week.last - week.first).days + 1
+
+
+def _span(week: progress.Week) -> str:
+    """11月23日至11月29日; a week cut short by the campaign's dates says its days (11月23日至11月26日，共4天)."""
+    days = _days(week)
+    span = _day(week.first) if days == 1 else f"{_day(week.first)}至{_day(week.last)}"
+    return span if days == 7 else f"{span}，共{days}天"
+
+
 def _weeks_line(weeks: list[progress.Week]) -> str:
-    """The last whole week against the one before it, when there are two."""
-    done = [w for w in weeks if not w.current]
+    """The last week done against the one before it, when there are two: 上周 while the campaign runs (its week
+    running is the last), 行动最后一周 once it has ended. Two whole weeks are compared; a week cut short by the
+    campaign's dates (its first or last) is not set against a whole one: both counts are given, with its days."""
+    if not weeks:
+        return ""
+    ended = not weeks[-1].current
+    done = weeks if ended else weeks[:-1]
     if len(done) < 2:
         return ""
     last, before = done[-1], done[-2]
+    said = f"{'行动最后一周' if ended else '上周'}（{_span(last)}）新发现问题{last.new}件，"
+    if _days(last) < 7 or _days(before) < 7:
+        return said + f"前一周（{_span(before)}）新发现{before.new}件。"
     change = last.new - before.new
-    trend = (f"比前一周减少{-change}件" if change < 0 else f"比前一周增加{change}件" if change > 0
-             else "与前一周持平")
-    return f"上周（{_day(last.first)}至{_day(last.last)}）新发现问题{last.new}件，{trend}。"
+    return said + (f"比前一周减少{-change}件" if change < 0 else f"比前一周增加{change}件" if change > 0
+                   else "与前一周持平") + "。"
+
+
+def _overall(f: dict) -> str:
+    """总体情况 in figures: found (by category), closed, 按期 of those due, still open and overdue; what is not
+    there is said plainly (尚无问题到整改期限, 均已整改结案), not as 0件 or a bare dash."""
+    split = "、".join(f"{c['name']}{c['total']}件" for c in f["by_category"]) if len(f["by_category"]) > 1 else ""
+    due = (f"已到整改期限的{f['due']}件中按期整改{f['on_time']}件，按期结案率{_pct(f['on_time_rate'])}"
+           if f["due"] else "尚无问题到整改期限")
+    still = ("发现的问题均已整改结案" if not f["open"] else f"尚在整改{f['open']}件"
+             + (f"，其中超期未整改{f['overdue']}件" if f["overdue"] else ""))
+    return (f"行动开展以来，共发现问题{f['total']}件" + (f"（{split}）" if split else "")
+            + f"，已结案{f['closed']}件，结案率{_pct(f['closed_rate'])}；{due}；{still}。" + _weeks_line(f["weeks"]))
 
 
 def document(campaign: Campaign, now: datetime) -> OfficialDocument:
@@ -63,13 +93,7 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
                     f"行动已于{format_cn_date(campaign.end_date)}结束。现将行动开展情况通报如下。")),
             Heading(f"{next(numbers)}、总体情况")]
     if f["total"]:
-        split = "、".join(f"{c['name']}{c['total']}件" for c in f["by_category"]) if len(f["by_category"]) > 1 else ""
-        body.append(Para(
-            f"行动开展以来，共发现问题{f['total']}件" + (f"（{split}）" if split else "")
-            + f"，已结案{f['closed']}件，结案率{_pct(f['closed_rate'])}；已到整改期限的{f['due']}件中按期整改"
-              f"{f['on_time']}件，按期结案率{_pct(f['on_time_rate'])}；尚在整改{f['open']}件，其中超期未整改"
-              f"{f['overdue']}件。"
-            + _weeks_line(f["weeks"])))
+        body.append(Para(_overall(f)))
         pending = [u for u in f["by_unit"] if u["open"]]
         done = len(f["by_unit"]) - len(pending)
         body.append(Heading(f"{next(numbers)}、各单位整改情况"))
@@ -88,7 +112,7 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
         more = f"等{len(late)}个单位" if len(late) > NAMED else ""
         body += [Heading(f"{next(numbers)}、存在的问题"),
                  Para(f"{named}{more}有问题超过整改期限仍未整改，共{f['overdue']}件，整改进度滞后。")]
-    elif f["total"]:
+    elif f["open"]:
         body.append(Para("各责任单位均在整改期限内开展整改，目前没有超期未整改的问题。"))
     body.append(Heading(f"{next(numbers)}、下步工作要求"))
     if late:
