@@ -86,6 +86,13 @@ def test_progress_counted_by_hand(campaign, now):
     assert [w.open_at_end for w in ended["weeks"]] == [2, 2, 2, 2] and ended["overdue"] == 2
 
 
+def test_rates_round_half_up_as_everywhere_else():
+    """13 of 16 closed is 81.25%: 81.3% (四舍五入) as the rankings, 测评 and surveys show it, not round()'s 81.2%."""
+    rates = progress.Tally(total=16, closed=13, due=16, on_time=1).as_dict()
+    assert (rates["closed_rate"], rates["on_time_rate"]) == (81.3, 6.3)
+    assert progress.Week(date(2026, 11, 16), date(2026, 11, 22), False, due=16, on_time=5).on_time_rate == 31.3
+
+
 def test_pages_for_each_role(browser, city, campaign):
     leader = browser(city.leader)
     listing = leader.get("/campaigns/").get_data(as_text=True)

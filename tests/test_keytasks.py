@@ -226,6 +226,27 @@ def test_lagging_and_unreported_follow_the_clock_and_the_month(api, city, tasks,
     assert by_unit["items"][0]["unit"]["code"] == "JDB" and by_unit["items"][0]["lagging"] == 1
 
 
+def test_the_done_rate_is_rounded_half_up_on_every_page_and_in_the_api(api, city, browser):
+    """One of 16 tasks done is 6.25%: 6.3% (四舍五入, as every rate of the project), not Jinja's round()'s 6.2%;
+    one of 32 is 0.03125: 0.0313 in the API."""
+    def toilets(numbers):
+        return [["2026", f"9.{n}", "公共厕所", f"第{n}座公厕提质改造", "实地考察", "", "JDA", "", "2026-12-31", ""]
+                for n in numbers]
+
+    assert import_rows(api, city.admin, toilets(range(1, 17))).get_json()["added"] == 16
+    db.session.scalar(select(KeyTask).where(KeyTask.code == "9.1")).status = "done"
+    db.session.commit()
+    leader = browser(city.leader)
+    units = leader.get("/key-tasks/units?year=2026").get_data(as_text=True)
+    assert "已完成 1 项（6.3%）" in units and 'data-label="完成率">6.3%</td>' in units and "6.2%" not in units
+    listing = leader.get("/key-tasks/?year=2026").get_data(as_text=True)
+    assert "已完成 6.3%" in listing and "6.2%" not in listing
+    assert "已完成 1 · 6.3%" in leader.get("/dashboard/").get_data(as_text=True)
+    assert import_rows(api, city.admin, toilets(range(17, 33))).get_json()["added"] == 16
+    items = api.get("/api/v1/key-tasks/units?year=2026", city.leader).get_json()["items"]
+    assert [i["done_rate"] for i in items if i["unit"]["code"] == "JDA"] == [0.0313]
+
+
 def test_the_list_filters_by_the_month_a_report_falls_in(city, tasks):
     market, toilets, volunteers = tasks
     db.session.add(KeyTaskReport(task_id=market.id, unit_id=city.street_b.id, created_by_id=city.unit_b.id,
@@ -569,7 +590,7 @@ def test_the_lead_unit_hears_of_the_review_in_its_inbox(api, city, tasks):
 
 def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, browser):
     """A task checked at a site type (农贸市场) shows the year's rounds at such sites: how many were checked, their
-    mean score, how many failed an item."""
+    mean score (rounded half up: 96.25 and 100 make 98.13, not round()'s 98.12), how many failed an item."""
     from conftest import processed
 
     from inspect_app.assessment import checklist
@@ -585,7 +606,7 @@ def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, 
     checklist.create_version([
         {"code": "NM-01", "kind": kind, "text": "划行归市", "points": 2.0, "answerable_by": "territorial",
          "deadline": {"hours": 24}, "category": None},
-        {"code": "NM-02", "kind": kind, "text": "无活禽散养", "points": 3.0, "answerable_by": "territorial",
+        {"code": "NM-02", "kind": kind, "text": "无活禽散养", "points": 3.75, "answerable_by": "territorial",
          "deadline": {"hours": 24}, "category": None}], now)
     rnd, _ = rounds.create_round(city.admin, rounds.RoundInput(
         kind="mock_assessment", name="11月模拟测评", per_kind={"农贸市场": 2}, inspector_ids=[city.inspector.id],
@@ -600,9 +621,9 @@ def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, 
     changed = api.call("PATCH", f"/api/v1/key-tasks/{market.id}", city.admin, json={"site_kind_id": kind.id})
     assert changed.status_code == 200 and changed.get_json()["site_kind"]["name"] == "农贸市场"
     shown = api.get(f"/api/v1/key-tasks/{market.id}", city.unit_b).get_json()["field_results"]
-    assert [(r["name"], r["sites"], r["score"], r["failed"]) for r in shown] == [("11月模拟测评", 2, 98.5, 1)]
+    assert [(r["name"], r["sites"], r["score"], r["failed"]) for r in shown] == [("11月模拟测评", 2, 98.13, 1)]
     page = browser(city.unit_b).get(f"/key-tasks/{market.id}").get_data(as_text=True)
-    assert "实地测评情况" in page and "测评 2 个点位，平均 98.5 分" in page and "1 个点位有未达标项目" in page
+    assert "实地测评情况" in page and "测评 2 个点位，平均 98.1 分" in page and "1 个点位有未达标项目" in page
     bad = api.call("PATCH", f"/api/v1/key-tasks/{market.id}", city.admin, json={"site_kind_id": 9999})
     assert bad.status_code == 422
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 
+from ..common.numbers import round_half_up
 from ..common.sql import count_where, stored_moment, untyped_rows
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
@@ -41,7 +42,7 @@ def _measures(now: datetime):
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole * 100, 1) if whole else None
+    return round_half_up(part / whole * 100, 1) if whole else None
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
+from ..common.numbers import round_half_up
 from ..common.timeutil import isoformat
 from ..http import int_arg, json_body, now
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
@@ -66,7 +67,7 @@ def by_unit():
     return jsonify({"year": year, "items": [
         {"unit": _unit(f.unit), "lead": f.lead, "assist": f.assist, "done": f.done, "submitted": f.submitted,
          "lagging": f.lagging, "unreported": f.unreported,
-         "done_rate": round(f.done_rate, 4) if f.done_rate is not None else None}
+         "done_rate": round_half_up(f.done_rate, 4) if f.done_rate is not None else None}
         for f in services.by_unit(year, moment)]})
 
 
