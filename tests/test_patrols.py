@@ -241,6 +241,61 @@ def test_coverage_of_a_period(city, browser, make_ticket, api, clock):
     assert coverage(DaySpan(date(2026, 11, 1), date(2026, 11, 30))).total.segments == 2
 
 
+def test_a_district_s_coverage_is_the_district_s_alone(city, browser, make_ticket, api, clock):
+    """With a district asked, every figure and list of 路段巡查 (and of the coverage API) is that district's: the
+    headline cards, 超期未巡查, 未巡查路段 and 巡查人员 (each person's work there, their 片区 there); the table of
+    districts stays the city's, with its 全市 line."""
+    _visits(city, make_ticket)  # 江城区: 人民路东段 (visited), 解放路北段 (never); 临江区: 建设路西段 (1 December)
+    db.session.add(Patrol(user_id=city.inspector2.id, segment_id=city.seg_b.id, at=at("2026-11-25T09:00"),
+                          lat=28.2399, lon=112.935, distance_m=11, note=""))
+    db.session.commit()
+    clock.stop("2026-12-05T10:00")
+    office = browser(city.admin)
+    office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道"], "days": ["3"]})  # all three overdue
+    office.submit("/patrols/areas", "/patrols/areas", {"area": [
+        f"{city.inspector.id}:江城区", f"{city.inspector2.id}:江城区", f"{city.inspector2.id}:临江区"]})
+    november = "from=2026-11-01&to=2026-11-30"
+
+    def section(page: str, title: str) -> str:
+        return page.split(f"<h2>{title}")[1].split("</section>")[0]
+
+    for district, figures, overdue, people in (
+            ("临江区", (1, 1, 0, 1, 0), ["建设路西段"], [("inspector2", 1, 1, 0, 1, 1)]),
+            ("江城区", (2, 1, 1, 2, 1), ["解放路北段", "人民路东段"],
+             [("inspector", 1, 1, 1, 1, 2), ("inspector2", 1, 1, 0, 1, 2)]),
+            (None, (3, 2, 1, 3, 1), ["解放路北段", "人民路东段", "建设路西段"],
+             [("inspector2", 2, 2, 0, 2, 3), ("inspector", 1, 1, 1, 1, 2)])):
+        asked = f"{november}&district={district}" if district else november
+        body = api.get(f"/api/v1/patrols/coverage?{asked}", city.leader).get_json()
+        # each figure is a count of the rows listed beside it
+        segments = body["segments"]
+        assert {s["district"] for s in segments} <= ({district} if district else {"临江区", "江城区"})
+        assert (len(segments), sum(s["covered"] for s in segments), sum(not s["covered"] for s in segments),
+                sum(s["checkins"] for s in segments), sum(s["finds"] for s in segments)) == figures, district
+        total = body["total"]
+        assert (total["segments"], total["covered"], total["uncovered"], total["checkins"], total["finds"]) == figures
+        assert [o["name"] for o in body["overdue"]] == overdue, district
+        assert [(p["username"], p["segments"], p["checkins"], p["finds"], p["area_walked"], p["area_segments"])
+                for p in body["inspectors"]] == people, district
+        assert [d["district"] for d in body["districts"]] == ["临江区", "江城区"]  # the table is the city's
+
+        page = office.get(f"/patrols/?{asked}").get_data(as_text=True)
+        cards = page.split('<div class="summary">')[1].split("</div>\n</div>")[0]
+        count, covered, gaps, checkins, _finds = figures
+        assert f"<b>{count}</b><span>{district or '全市'}责任路段（在用）</span>" in cards, district
+        assert f"<b>{covered}</b><span>已巡查 · 覆盖率 {covered / count:.0%}</span>" in cards
+        assert f"<b>{gaps}</b><span>未巡查</span>" in cards and f"<b>{checkins}</b><span>巡查打卡" in cards
+        due = section(page, "超期未巡查")
+        assert f"截至今天{' ' + district if district else ''} {len(overdue)} 条" in due
+        assert due.count('<td class="lead" data-label="责任路段">') == len(overdue)
+        assert all(name in due for name in overdue)
+        assert f"{district or '全市'} {gaps} 条" in section(page, "未巡查路段")
+        listed = section(page, "巡查人员")
+        assert listed.count('<td class="lead" data-label="姓名">') == len(people), district
+        assert section(page, "各区（县）").count("<tr") == 4  # header, two districts, 全市
+    assert ">全市</td>" in page and "<b>3</b><span>全市责任路段（在用）</span>" in page
+
+
 def test_the_menu_and_the_bad_period(city, browser):
     for user, shown in ((city.admin, True), (city.inspector, True), (city.leader, True), (city.unit_a, False)):
         page = browser(user).get("/", follow_redirects=True).get_data(as_text=True)

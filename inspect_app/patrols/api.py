@@ -47,14 +47,15 @@ def check_in():
 @requires(CITYWIDE)
 def coverage():
     """?from&to (days, Shanghai; this month by default)&district → the period's figures and each segment's; and,
-    as of now, the segments past their kind's 巡查周期; each district's 片区 inspectors, and each person's figures."""
+    as of now, the segments past their kind's 巡查周期; each district's 片区 inspectors, and each person's figures.
+    With a district, all but `districts` are that district's."""
     moment = now()
     span = day_span(*date_range_args(request.args), moment)
     found = services.coverage(span, (request.args.get("district") or "").strip()[:32] or None)
-    due = services.overdue(moment, found.segments)
+    due = found.overdue(moment)
     return jsonify({
         "from": span.first.isoformat(), "to": span.last.isoformat(), "district": found.district,
-        "total": _tally(found.total),
+        "total": _tally(found.asked),
         "districts": [{"district": d.label, **_tally(d), "inspectors": found.areas.usernames(d.label)}
                       for d in found.districts],
         "segments": [{"id": r.id, "name": r.name, "district": r.district, "unit": r.unit, "adopting_unit": r.adopting

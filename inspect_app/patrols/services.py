@@ -234,14 +234,18 @@ class Coverage:
     district: str | None
     rows: list[SegmentCoverage]     # the segments asked about (a district's, or all), gaps first
     districts: list[Tally]          # every district, for the table
-    total: Tally
-    inspectors: list[InspectorPatrols]  # who visited in the period, and every inspector with a 督查片区
-    segments: dict[int, SegmentCoverage]  # every active segment, as read once (overdue() takes them too)
+    total: Tally                    # the city's (the table's 全市 line)
+    asked: Tally                    # the segments asked about: the district's, or the city's
+    inspectors: list[InspectorPatrols]  # who visited them in the period, and every inspector with a 督查片区 there
     areas: Areas                          # 督查片区: who answers for each district
 
     @property
     def gaps(self) -> list[SegmentCoverage]:
         return [row for row in self.rows if not row.covered]
+
+    def overdue(self, now: datetime) -> Due:
+        """The segments asked about past their 巡查周期 as of `now` (whatever the span), from the rows read."""
+        return overdue(now, {row.id: row for row in self.rows})
 
 
 def visits(first: datetime, end: datetime, segment_ids=None, placed_only: bool = True, finds: bool = True,
@@ -298,25 +302,33 @@ def _segments(districts_only: list[str] | None = None) -> dict[int, SegmentCover
 def coverage(span: DaySpan, district: str | None = None) -> Coverage:
     """The period's visits per segment and person. The latest visit of a segment not visited in the period is
     looked up apart, for those segments alone, LOOKBACK_DAYS back (an index seek each: ix_tickets_segment_reported,
-    ix_patrols_segment_at), so a week costs a week's rows, not three months'."""
+    ix_patrols_segment_at), so a week costs a week's rows, not three months'. With a `district`, the rows, the
+    figures asked about (`asked`) and the people are that district's; the table of districts is the city's."""
     rows = _segments()
+    by_district: dict[str, set[int]] = {}
+    for row in rows.values():
+        by_district.setdefault(row.district, set()).add(row.id)
+    if district is not None and district not in by_district:
+        raise BadRequest(f"没有“{district}”的在用责任路段。", code="unknown_district")
     counted = _by_person(span.start, span.end)
     inspectors: dict[int, InspectorPatrols] = {}
     for segment_id, user_id, checkins, total, _last in counted:
         if segment_id in rows:
             rows[segment_id].checkins += checkins
             rows[segment_id].finds += total - checkins
+        if district is not None and segment_id not in by_district[district]:
+            continue  # a district's people are counted by their visits there
         person = inspectors.setdefault(user_id, InspectorPatrols())
         person.checkins += checkins
         person.finds += total - checkins
         person.segments.add(segment_id)
-    by_district: dict[str, set[int]] = {}
-    for row in rows.values():
-        by_district.setdefault(row.district, set()).add(row.id)
     assigned = areas(set(by_district))
     for user_id, mine in assigned.by_user.items():
+        here = [d for d in mine if district is None or d == district]  # 片区路段巡查: of the district asked
+        if not here and user_id not in inspectors:
+            continue
         person = inspectors.setdefault(user_id, InspectorPatrols())
-        area = set().union(*(by_district[d] for d in mine))
+        area = set().union(*(by_district[d] for d in here))
         person.districts, person.area_segments, person.area_walked = mine, len(area), len(area & person.segments)
     latest = _latest(counted)
     gaps = [segment_id for segment_id, row in rows.items() if not row.covered]
@@ -334,13 +346,11 @@ def coverage(span: DaySpan, district: str | None = None) -> Coverage:
     for row in rows.values():
         tallies.setdefault(row.district, Tally(row.district)).add(row)
         total.add(row)
-    if district is not None and district not in tallies:
-        raise BadRequest(f"没有“{district}”的在用责任路段。", code="unknown_district")
     asked = [row for row in rows.values() if district is None or row.district == district]
     asked.sort(key=lambda r: (r.covered, r.last_at is not None, r.last_at or datetime.min, r.district, r.name))
     people = sorted(inspectors.values(), key=lambda p: (-len(p.segments), -p.checkins, p.username))
-    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total, people, rows,
-                    assigned)
+    return Coverage(span, district, asked, sorted(tallies.values(), key=lambda t: t.label), total,
+                    total if district is None else tallies[district], people, assigned)
 
 
 def _names(user_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -473,7 +483,7 @@ class Due:
 def overdue(now: datetime, segments: dict[int, SegmentCoverage] | None = None) -> Due:
     """The active segments whose kind has a 巡查周期 and that nobody visited within it, up to `now`: those not seen
     in LOOKBACK_DAYS first, then the longest unvisited. `segments`: the active segments a caller read already
-    (Coverage.segments), so a page reads them once."""
+    (Coverage.overdue passes those asked about), so a page reads them once."""
     rule = cycles()
     if not rule:
         return Due(rule, [])

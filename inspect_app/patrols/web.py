@@ -58,7 +58,7 @@ def index():
     return render_template("patrols/index.html", c=found, now=moment, districts=services.districts(),
                            shortcuts=shortcuts(moment, week=True), gaps_shown=GAPS_SHOWN,
                            lookback=services.LOOKBACK_DAYS, radius=services.radius_m(),
-                           due=services.overdue(moment, found.segments),
+                           due=found.overdue(moment),
                            may_check_in=may_open(current_user, "patrols.checkin"),
                            may_set_cycles=may_open(current_user, "patrols.cycles"),
                            may_set_areas=may_open(current_user, "patrols.areas"),
