@@ -204,22 +204,66 @@ def test_a_request_is_its_inspectors_own_and_taken_back_only_while_waiting(city,
     assert [(e.action, e.detail) for e in entries] == [("create", entries[0].detail), ("delete", "撤回")]
 
 
-def test_a_record_made_meanwhile_stops_the_agreement(city, browser, clock):
-    """The office recorded a training over the days asked for after they were asked: agreeing would overlap, so it
-    is refused (409, the request still waiting), and the office refuses the request instead."""
+def test_the_office_answers_a_request_rather_than_record_over_its_days(city, browser, api, clock):
+    """The office goes to record a training over days an inspector asked for and waits on: refused (409, naming
+    the request to agree or refuse), the form as typed, nothing saved; the API likewise. A record over them from
+    before that rule stops the agreement: the register page again, why beside the request, which still waits; a
+    refusal without a reason, or too long a one, comes back the same way with what was typed."""
     clock.stop("2026-12-07T10:00")
     mine, office = browser(city.inspector), browser(city.admin)
     mine.submit("/patrols/leave", "/patrols/leave", {"first_day": "2026-12-10", "last_day": "2026-12-11",
                                                      "kind": "leave"})
-    office.submit("/patrols/absences", "/patrols/absences", {"user_id": str(city.inspector.id),
-                                                             "first_day": "2026-12-11", "kind": "meeting"})
     asked = request_id("2026-12-10")
-    answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/approve", script=True)
+    answer = office.submit("/patrols/absences", "/patrols/absences", {"user_id": str(city.inspector.id),
+                                                                      "first_day": "2026-12-11", "kind": "meeting",
+                                                                      "note": "市创城培训"})
+    page = answer.get_data(as_text=True)
     assert answer.status_code == 409
-    assert "inspector已登记12月11日会议培训，与本次登记的日期重叠" in answer.get_json()["error"]["message"]
-    assert db.session.get(AbsenceRequest, asked).state == "pending" and count(PatrolAbsence) == 1
+    assert ('role="alert">inspector已申请12月10日至12月11日请假，尚待审批，与本次登记的日期重叠：'
+            '请在“督查员的申请”中同意并登记，或不同意后再登记。') in page
+    for kept in ('name="first_day" required value="2026-12-11"', '<option value="meeting" selected>',
+                 'value="市创城培训"'):
+        assert kept in page, kept
+    answer = api.post("/api/v1/patrols/absences", city.admin, json={"user": "inspector", "first_day": "2026-12-09",
+                                                                    "last_day": "2026-12-10", "kind": "desk"})
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "request_overlap"
+    assert count(PatrolAbsence) == 0
+    # the day after is free; another inspector's days are theirs
+    assert office.submit("/patrols/absences", "/patrols/absences", {"user_id": str(city.inspector.id),
+                                                                    "first_day": "2026-12-14", "kind": "meeting"}) \
+        .status_code == 303
+    assert office.submit("/patrols/absences", "/patrols/absences", {"user_id": str(city.inspector2.id),
+                                                                    "first_day": "2026-12-11", "kind": "meeting"}) \
+        .status_code == 303
+
+    # a record over the days from before the office was stopped: agreeing is refused beside the request
+    db.session.add(PatrolAbsence(user_id=city.inspector.id, first_day=date(2026, 12, 11), last_day=date(2026, 12, 11),
+                                 kind="meeting", note="", recorded_by=city.admin.id, recorded_at=clock()))
+    db.session.commit()
+
+    def beside(page: str) -> str:  # the request's row
+        return page.split('class="card waiting-requests"')[1].split("</tr>")[1]
+
+    answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/approve")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and "督查员的申请 <small>1 条待审批</small>" in page
+    assert ('<div class="alert error" role="alert">inspector已登记12月11日会议培训，与本次登记的日期重叠：'
+            '如需更改，请先撤销原登记。</div>') in beside(page)
+    assert db.session.get(AbsenceRequest, asked).state == "pending" and count(PatrolAbsence) == 3
+    for reply, status, words in ((" ", 400, "请填写不同意的理由，督查员会看到。"),
+                                 ("长" * 101, 400, "理由不能超过100字。")):
+        answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/refuse", {"reply": reply})
+        row = beside(answer.get_data(as_text=True))
+        assert answer.status_code == status and f'role="alert">{words}</div>' in row, reply
+        assert f'value="{reply}"' in row, reply  # what was typed
+    assert db.session.get(AbsenceRequest, asked).state == "pending"
     assert office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/refuse",
                          {"reply": "11日已登记培训，10日请另行申请"}).status_code == 303
+    # answered already (another tab): the page again, why above it
+    answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/approve")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and 'role="alert">这条申请已处理（未同意），不能再审批或撤回。' in page
+    assert "请假外出登记 <small>" in page and count(PatrolAbsence) == 3
 
 
 def test_a_request_of_someone_no_longer_an_inspector_is_refused_not_recorded(city, browser, clock):

@@ -85,8 +85,27 @@ def _recorded_clash(person, first: date, last: date, asking: bool = False) -> No
                        f"{'。' if asking else '：如需更改，请先撤销原登记。'}", code="absence_overlap")
 
 
-def _add(person, first: date, last: date, kind: str, note: str, by, now: datetime) -> PatrolAbsence:
+def _asked_clash(person, first: date, last: date, asking: bool = False) -> None:
+    """409 when a request of the person's still waiting asks for a day from `first` to `last` (after
+    _recorded_clash took the person's turn). The inspector takes theirs back to change it; the office answers it
+    rather than record beside it: a record over its days could never be agreed, and the inspector would wait."""
+    waiting = db.session.scalar(select(AbsenceRequest).where(
+        AbsenceRequest.user_id == person.id, AbsenceRequest.state == "pending", AbsenceRequest.first_day <= last,
+        AbsenceRequest.last_day >= first).order_by(AbsenceRequest.first_day).limit(1))
+    if waiting is None:
+        return
+    if asking:
+        raise Conflict(f"已申请{span_text(waiting)}{waiting.kind_label}，尚待文明办审批，与本次申请的日期重叠："
+                       "如需更改，请先撤回原申请。", code="request_overlap")
+    raise Conflict(f"{_name(person)}已申请{span_text(waiting)}{waiting.kind_label}，尚待审批，与本次登记的日期重叠："
+                   "请在“督查员的申请”中同意并登记，或不同意后再登记。", code="request_overlap")
+
+
+def _add(person, first: date, last: date, kind: str, note: str, by, now: datetime,
+         agreeing: bool = False) -> PatrolAbsence:
     _recorded_clash(person, first, last)
+    if not agreeing:  # the request being agreed asks for these days itself
+        _asked_clash(person, first, last)
     row = PatrolAbsence(user_id=person.id, first_day=first, last_day=last, kind=kind, note=note,
                         recorded_by=by.id, recorded_at=now)
     db.session.add(row)
@@ -98,7 +117,7 @@ def record(fields, by, now: datetime) -> PatrolAbsence:
     """Record an absence from the fields user_id (or user, a username: the API's), first_day, last_day (the first
     day without one), kind, note. 400 a malformed field; 422 someone who is not an active inspector, an end before
     the start, too long a span or too far a day; 409 when it overlaps the person's record already there (withdraw
-    that one first)."""
+    that one first), or a request of theirs still waiting (answer it: agreeing records it)."""
     username = fields.get("user")
     user_id = row_id(fields.get("user_id")) if username is None else None
     if username is None and user_id is None:
@@ -131,12 +150,7 @@ def ask(fields, person, now: datetime) -> AbsenceRequest:
     theirs still waiting."""
     first, last, kind, note = _read(fields, now, ASK_BACK_DAYS)
     _recorded_clash(person, first, last, asking=True)
-    waiting = db.session.scalar(select(AbsenceRequest).where(
-        AbsenceRequest.user_id == person.id, AbsenceRequest.state == "pending", AbsenceRequest.first_day <= last,
-        AbsenceRequest.last_day >= first).order_by(AbsenceRequest.first_day).limit(1))
-    if waiting is not None:
-        raise Conflict(f"已申请{span_text(waiting)}{waiting.kind_label}，尚待文明办审批，与本次申请的日期重叠："
-                       "如需更改，请先撤回原申请。", code="request_overlap")
+    _asked_clash(person, first, last, asking=True)
     row = AbsenceRequest(user_id=person.id, first_day=first, last_day=last, kind=kind, note=note, asked_at=now,
                          state="pending", reply="")
     db.session.add(row)
@@ -168,13 +182,14 @@ def take_back(request_id: int | None, person) -> AbsenceRequest:
 
 def approve(request_id: int | None, by, now: datetime, reply="") -> AbsenceRequest:
     """The office agrees: the days are recorded (as `record` would, by the one who agreed). 409 when the days
-    overlap a record made since it was asked (refuse it, or withdraw that record first)."""
+    overlap a record (one made over them before `record` refused to: refuse the request, or withdraw that record
+    first)."""
     row = _waiting(request_id)
     text = clean_text(reply, "答复", REPLY_MAX)
     if not row.user.active or row.user.role != INSPECTOR:
         raise Invalid(f"{_name(row.user)}的账号已停用或已不是督查员，不能再登记；请选择“不同意”并说明。",
                       code="unknown_inspector")
-    absence = _add(row.user, row.first_day, row.last_day, row.kind, row.note, by, now)
+    absence = _add(row.user, row.first_day, row.last_day, row.kind, row.note, by, now, agreeing=True)
     row.state, row.decided_by, row.decided_at, row.absence_id, row.reply = "approved", by.id, now, absence.id, text
     db.session.flush()
     return row

@@ -218,19 +218,26 @@ def absences_page():
     return _absences_page(request.args.get("month"))
 
 
-def _absences_page(month: str | None, typed: dict | None = None, error: str | None = None):
-    """The page; after a refused record, its form again with what was typed and why."""
+def _absences_page(month: str | None, typed: dict | None = None, error: str | None = None,
+                   answered: int | None = None):
+    """The page; after a refused record, its form again with what was typed and why; after a refused answer to
+    the request `answered`, why beside it (above the list, when it waits no more) and the reason typed kept."""
     moment = now()
     first = days.asked_month(month, moment, ahead=True)
     last, today = days.month_last(first), local(moment).date()
     following = last + timedelta(days=1)
+    waiting = absences.waiting_requests()
+    beside = answered if any(row.id == answered for row in waiting) else None
     return render_template("patrols/absences.html", first=first, listed=absences.listing(first, last),
                            people=services.inspectors(), kinds=ABSENCE_KINDS, note_max=absences.NOTE_MAX,
-                           reply_max=absences.REPLY_MAX, waiting=absences.waiting_requests(), span=_span,
+                           reply_max=absences.REPLY_MAX, waiting=waiting, span=_span,
                            today=today, prev_month=(first - timedelta(days=1)).strftime("%Y-%m"),
                            next_month=following.strftime("%Y-%m")  # no further than the page reads (a year on)
                            if following <= today.replace(day=1).replace(year=today.year + 1) else None,
-                           typed=typed or {}, form_error=error)
+                           typed=(typed or {}) if answered is None else {},
+                           form_error=error if answered is None else None,
+                           answer_failed=beside, answer_typed=(typed or {}) if beside else {},
+                           answer_error=error if answered is not None else None)
 
 
 @bp.post("/absences")
@@ -254,10 +261,20 @@ def absences_withdraw(absence_id: int):
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
 
 
+def _answer_again(problem: ServiceError, request_id: int):
+    """A refused answer: the register page again, why beside the request and the reason typed kept (a request
+    gone or decided meanwhile: why above the list)."""
+    return form_again(problem, lambda typed, error: _absences_page(None, typed, error, answered=request_id),
+                      passes=())
+
+
 @bp.post("/absences/requests/<int:request_id>/approve")
 @requires(OFFICE)
 def request_approve(request_id: int):
-    row = absences.approve(request_id, current_user, now(), request.form.get("reply"))
+    try:
+        row = absences.approve(request_id, current_user, now(), request.form.get("reply"))
+    except ServiceError as problem:
+        return _answer_again(problem, request_id)
     flash(f"已同意并登记：{_asked_text(row)}。", "success")
     return done(url_for(".absences_page", month=row.first_day.strftime("%Y-%m")))
 
@@ -265,7 +282,10 @@ def request_approve(request_id: int):
 @bp.post("/absences/requests/<int:request_id>/refuse")
 @requires(OFFICE)
 def request_refuse(request_id: int):
-    row = absences.refuse(request_id, current_user, request.form.get("reply"), now())
+    try:
+        row = absences.refuse(request_id, current_user, request.form.get("reply"), now())
+    except ServiceError as problem:
+        return _answer_again(problem, request_id)
     flash(f"未同意：{_asked_text(row)}（{row.reply}）。", "success")
     return done(url_for(".absences_page"))
 
