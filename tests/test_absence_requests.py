@@ -121,6 +121,9 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     # the office withdraws the record later: the inspector's page says so
     office.submit("/patrols/absences", f"/patrols/absences/{record.id}/withdraw")
     assert "文明办已撤销这条登记。" in mine.get("/patrols/leave").get_data(as_text=True)
+    checkin = mine.get("/patrols/checkin").get_data(as_text=True)  # and the check-in page, which told the yes
+    assert ('<p class="alert warn leave-answer">文明办已同意你的请假外出申请：12月3日至12月4日内业值班；'
+            '文明办已撤销这条登记 · ') in checkin
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("请假外出申请%"))
                                  .order_by(AuditEntry.id)).all()
     assert [(e.action, e.target) for e in entries] == [

@@ -237,7 +237,8 @@ ANSWERS_SHOWN_DAYS = 3
 
 def recent_answers(person, now: datetime) -> list[AbsenceRequest]:
     """The person's requests the office answered in the last few days, the latest first (the check-in page says
-    so: an inspector need not open the request page to learn a refusal)."""
+    so: an inspector need not open the request page to learn a refusal, nor that an agreed record was withdrawn:
+    AbsenceRequest.withdrawn)."""
     return list(db.session.scalars(select(AbsenceRequest).where(
         AbsenceRequest.user_id == person.id, AbsenceRequest.decided_at >= now - timedelta(days=ANSWERS_SHOWN_DAYS))
         .order_by(AbsenceRequest.decided_at.desc()).limit(3)))

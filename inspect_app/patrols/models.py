@@ -151,3 +151,8 @@ class AbsenceRequest(AbsenceSpan, db.Model):
     @property
     def state_label(self) -> str:
         return REQUEST_STATES.get(self.state, self.state)
+
+    @property
+    def withdrawn(self) -> bool:
+        """Agreed, and the record it made withdrawn since (撤销): its days are unexplained again."""
+        return self.state == "approved" and self.absence_id is None
