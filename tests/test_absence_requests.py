@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import at
+from conftest import at, sql_sent
 from sqlalchemy import func, select
 
 from inspect_app.audit.models import AuditEntry
@@ -70,8 +70,21 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
     assert "工作日无记录 <b>2</b> 天</span>（2 天已申请请假外出，待审批）" in month
     sheet = office.get("/patrols/month.csv?month=2026-12").data.decode("gb18030")
     assert ",无记录（已申请请假外出，待审批）,无记录（已申请请假外出，待审批）," in sheet.splitlines()[-1]  # 3 and 4
-    work = office.get("/office/work").get_data(as_text=True)
+    with sql_sent() as sent:
+        work = office.get("/office/work").get_data(as_text=True)
     assert 'href="/patrols/absences#requests">2 条待审批</a>' in work
+    # the menu tells it on 路段巡查, whose page links to them; counted in the menu's one statement
+    badge = '路段巡查<b class="nav-count" aria-label="2条请假外出申请待审批">2</b>'
+    assert badge in work
+    counting = [statement for statement, _ in sent if "count(" in statement and "patrol_absence_requests" in statement]
+    assert len(counting) == 1 and "intake_items" in counting[0], counting
+    with sql_sent() as sent:
+        page = office.get("/patrols/").get_data(as_text=True)
+    assert badge in page and '请假外出申请 <a href="/patrols/absences#requests">2 条待审批</a>' in page
+    counting = [statement for statement, _ in sent if "patrol_absence_requests" in statement]
+    assert len(counting) == 1 and "intake_items" in counting[0], counting  # the page's count is the menu's
+    for user in (city.inspector, city.leader):  # not theirs to answer
+        assert '路段巡查<b class="nav-count"' not in browser(user).get("/patrols/").get_data(as_text=True)
     assert ">inspector2</a>（已申请内业值班，待审批）。" in work
     day = office.get("/patrols/day?date=2026-12-04").get_data(as_text=True)
     assert ('<span class="badge off">当日无巡查记录</span> 已申请内业值班（在办公室整理测评台账），待审批 · '
@@ -101,6 +114,7 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
                   {"reply": "14日有省测评暗访，请改期"})
     assert "督查员的申请" not in office.get("/patrols/absences").get_data(as_text=True)
     assert "条待审批" not in office.get("/office/work").get_data(as_text=True)
+    assert '路段巡查<b class="nav-count"' not in office.get("/patrols/").get_data(as_text=True)
     page = mine.get("/patrols/leave").get_data(as_text=True)
     assert '<span class="badge s-closed">已同意</span>' in page
     assert '<span class="badge s-disputed">未同意</span>' in page

@@ -14,7 +14,7 @@ from ..common.errors import ServiceError
 from ..common.timeutil import fmt as clock_text
 from ..common.timeutil import local
 from ..http import date_range_args, done, form_again, now
-from ..navigation import WHEN
+from ..navigation import WHEN, Count, count_with_menu, register_badge
 from ..office import downloads
 from ..photos.service import send_stored
 from ..policy import CITYWIDE, FILERS, INSPECTORS, OFFICE, has_role, may_open, requires
@@ -44,6 +44,14 @@ def _walks(user) -> bool:
 WHEN["patrols.checkin"] = _walks
 
 
+def _badge(user) -> int | Count:
+    """路段巡查's count, for whoever answers them: the inspectors' 请假外出申请 waiting (the page links to them)."""
+    return Count(absences.WAITING) if may_open(user, "patrols.absences_page") else 0
+
+
+register_badge("patrols.index", _badge, "条请假外出申请待审批")
+
+
 def _asked():
     moment = now()
     span = day_span(*date_range_args(request.args), moment)
@@ -55,7 +63,10 @@ def _asked():
 @requires(CITYWIDE)
 def index():
     moment, found = _asked()
+    may_record = may_open(current_user, "patrols.absences_page")
+    leave_asked = (count_with_menu(current_user, [Count(absences.WAITING)])[0] or 0) if may_record else 0
     return render_template("patrols/index.html", c=found, now=moment, districts=services.districts(),
+                           may_record=may_record, leave_asked=leave_asked,
                            shortcuts=shortcuts(moment, week=True), gaps_shown=GAPS_SHOWN,
                            lookback=services.LOOKBACK_DAYS, radius=services.radius_m(),
                            due=found.overdue(moment),

@@ -403,21 +403,24 @@ def office_work():
     notes, reasons = dispatch_notes(pending), last_events(disputed, "dispute")
     extensions, withdrawals = queries.pending_extensions(), queries.pending_withdrawals()
     part_extensions = queries.pending_part_extensions()
-    # the menu's count of this page is what it lists; what waits elsewhere is counted with the menu's counts
+    try:
+        from ..patrols import absences
+        from ..patrols.days import unexplained_last_workday
+    except ImportError:  # a build without 路段巡查
+        absences = unexplained_last_workday = None
+    # the menu's count of this page is what it lists; what waits elsewhere is counted with the menu's counts (the
+    # inspectors' 请假外出申请: on 路段巡查's)
     remember(waiting.office_work(), n_pending + n_disputed + len(extensions) + len(part_extensions) + len(withdrawals))
-    verify, citizens, proposed, drafts, repeated = count_with_menu(current_user, [
+    verify, citizens, proposed, drafts, repeated, *leave = count_with_menu(current_user, [
         waiting.to_verify(current_user, moment), Count(intake.PENDING), Count(*proposals.open_count(moment)),
-        Count(letters.DRAFTS), waiting.repeated_open(current_user, moment)])
+        Count(letters.DRAFTS), waiting.repeated_open(current_user, moment),
+        *([Count(absences.WAITING)] if absences else [])])
     may_sign = letters.may_sign(current_user)
     elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
                  "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
                  "repeated": repeated or 0}
-    try:
-        from ..patrols import absences
-        from ..patrols.days import unexplained_last_workday
-        not_out, leave_asked = unexplained_last_workday(moment), absences.waiting_count()
-    except ImportError:  # a build without 路段巡查
-        not_out, leave_asked = None, 0
+    not_out = unexplained_last_workday(moment) if unexplained_last_workday else None
+    leave_asked = (leave[0] or 0) if leave else 0
     return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed, not_out=not_out,
                            leave_asked=leave_asked,
                            pending=[(t, *notes.get(t.id, (None, None))) for t in pending],
