@@ -519,6 +519,49 @@ def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):
                                            "black_below": 100}], {city.police.id: "乙"}, AFTER_NOV)
 
 
+def test_units_in_no_group_are_ranked_under_one_stated_rule_everywhere(city, add, api, client):
+    """其他单位 (units whose kind no group lists) are ranked under GroupRule's defaults: the list, its page, the 通报
+    and the API all state that rule (the 通报 said 红榜0名…黑榜0名 and listed them on both lists all the same)."""
+    services.save_groups(city.admin, [{"name": "街道", "unit_kinds": "街道", "red_size": 1, "red_floor": 90,
+                                       "black_size": 1, "black_below": 100}], {}, AFTER_NOV)
+    add(city.police, "2026-11-05T18:00")
+    add(city.police, "2026-11-06T18:00")                         # 99, on time: red
+    add(city.roads, "2026-11-05T18:00", status="assigned")       # 98.5, overdue: black
+    db.session.commit()
+    first = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    entries = {e.unit_code: e for e in first.entries}
+    assert {c: (entries[c].group_name, entries[c].list_name) for c in ("JJ", "SZ")} == {
+        "JJ": ("其他单位", "red"), "SZ": ("其他单位", "black")}
+    note = "单位类型未归入任何分组、也未指定分组的单位，按默认名额排名"
+    stated = f"其他单位（{note}）：红榜3名，得分不低于90分；黑榜3名，得分低于100分。"
+    other = {"name": "其他单位", "red_size": 3, "red_floor": 90.0, "black_size": 3, "black_below": 100.0}
+    assert [g for g in first.rules["groups"] if g["name"] == "其他单位"][0].items() >= other.items()
+    text = _pdf_text(services.ensure_pdf(first, "full").read_bytes())
+    assert stated in text and "红榜0名" not in text
+    body = api.get(f"/api/v1/rankings/{first.id}", city.leader).get_json()
+    assert {g["name"]: g for g in body["groups"]}["其他单位"].items() >= other.items()
+    sign_in(client, city.leader)
+    page = client.get(f"/rankings/{first.id}").get_data(as_text=True)
+    assert f"<b>其他单位</b>（{note}）：红榜取组内本期有检查记录的单位中前3名" in page
+    groups = {g["name"]: g for g in api.get("/api/v1/rankings/groups", city.leader).get_json()}
+    assert groups["其他单位"].items() >= other.items()
+    assert [u["code"] for u in groups["其他单位"]["units"]] == ["JJ", "SZ"]
+    assert stated in client.get("/rankings/groups").get_data(as_text=True)
+    # a list published before the rule was stored with it was ranked under it all the same, and says so
+    rules = first.rules
+    rules["groups"] = [g for g in rules["groups"] if g["name"] != "其他单位"]
+    older = services.publish(NOV, AFTER_NOV + timedelta(minutes=5), user=city.admin)
+    db.session.execute(sql_text("UPDATE rankings SET rules_json = :rules WHERE id = :id"),
+                       {"rules": json.dumps(rules, ensure_ascii=False), "id": older.id})
+    db.session.commit()
+    db.session.expire_all()
+    older = db.session.get(Ranking, older.id)
+    assert stated in _pdf_text(services.ensure_pdf(older, "full").read_bytes())
+    body = api.get(f"/api/v1/rankings/{older.id}", city.leader).get_json()
+    assert {g["name"]: g for g in body["groups"]}["其他单位"].items() >= other.items()
+
+
 def test_the_office_log_names_changes_to_groups_and_schemes_and_only_the_moves_of_units(city):
     # Who changed the 红黑榜's rules before a list came out: the groups' sizes and lines, the scheme in force, a
     # unit moved between groups. Saving the same placements again records nothing.

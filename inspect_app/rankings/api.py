@@ -7,7 +7,7 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..http import int_arg, json_body, now, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
-from . import services
+from . import scoring, services
 from .periods import parse_period
 
 bp = api_blueprint("api_rankings", __name__)
@@ -112,9 +112,10 @@ def groups():
     members = services.group_members()
     rows = [{"name": g.name, "unit_kinds": g.kinds, "red_size": g.red_size, "red_floor": g.red_floor,
              "black_size": g.black_size, "black_below": g.black_below} for g in services.groups()]
-    if services.OTHER_GROUP in members:
-        rows.append({"name": services.OTHER_GROUP, "unit_kinds": [], "red_size": 0, "red_floor": 100.0,
-                     "black_size": 0, "black_below": 0.0})
+    if services.OTHER_GROUP in members and services.OTHER_GROUP not in {row["name"] for row in rows}:
+        rule = scoring.rule_for(services.OTHER_GROUP)  # the rule its units are ranked under
+        rows.append({"name": rule.name, "unit_kinds": [], "red_size": rule.red_size, "red_floor": rule.red_floor,
+                     "black_size": rule.black_size, "black_below": rule.black_below, "note": rule.note})
     for row in rows:
         row["units"] = [{"id": u.id, "code": u.code, "name": u.name} for u in members.get(row["name"], [])]
     return jsonify(rows)

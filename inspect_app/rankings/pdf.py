@@ -239,14 +239,15 @@ def _entries(ranking) -> list[dict]:
 
 def _groups(ranking, entries: list[dict]) -> list[tuple[dict, list[dict]]]:
     """[(group rule dict, its ranked entries in rank order)] in the list's group order."""
-    stored = {g["name"]: g for g in ranking.rules.get("groups", [])}
     out: dict[str, list[dict]] = {}
     for e in entries:
         out.setdefault(e["group"], [])
         if e["ranked"]:
             out[e["group"]].append(e)
-    default = {"red_size": 0, "red_floor": 100.0, "black_size": 0, "black_below": 0.0}
-    return [(stored.get(name) or {"name": name, **default}, items) for name, items in out.items()]
+    # a group without a stored rule (其他单位, in a list published before it was stored) was ranked under the rule
+    # scoring.rule_for gives it, and is printed with it
+    stored = {g["name"]: g for g in scoring.stated_rules(ranking.rules.get("groups", []), out)}
+    return [(stored[name], items) for name, items in out.items()]
 
 
 def _span(period) -> str:
@@ -305,8 +306,7 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         Para(f"{scoring.TIE_BREAK}红榜从本期有检查记录的单位中产生；按名额列入黑榜的须有超期、返工、回潮或被督办等情形。"
              "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
              f"一律列入黑榜；{rules.get('ties') or scoring.OLD_TIE_RULE}各组名额如下："),
-        *[Para(f"{g['name']}：红榜{g['red_size']}名，得分不低于{g['red_floor']:g}分；"
-               f"黑榜{g['black_size']}名，得分低于{g['black_below']:g}分。") for g, _ in groups],
+        *[Para(scoring.GroupRule.from_dict(g).quota_text) for g, _ in groups],
         Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
              + (f"（统计周期至{period.last_day.month}月{period.last_day.day}日结束，本期提前发布）"
                 if ranking.as_of < period.end else "") + "。"),

@@ -215,20 +215,59 @@ class GroupRule:
     black_size: int = 3
     black_below: float = 100.0   # bottom places go black only when scoring below this
     order: int = 0
+    note: str = ""               # who the group is, where it is not one the office set (OTHER_GROUP)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "red_size": self.red_size, "red_floor": self.red_floor,
+        data = {"name": self.name, "red_size": self.red_size, "red_floor": self.red_floor,
                 "black_size": self.black_size, "black_below": self.black_below, "order": self.order}
+        if self.note:
+            data["note"] = self.note
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> GroupRule:
         return cls(data["name"], int(data["red_size"]), float(data["red_floor"]), int(data["black_size"]),
-                   float(data["black_below"]), int(data.get("order", 0)))
+                   float(data["black_below"]), int(data.get("order", 0)), data.get("note") or "")
+
+    @property
+    def quota_text(self) -> str:
+        """"其他单位（类型未归入任何分组的单位）：红榜3名，得分不低于90分；黑榜3名，得分低于100分。": the line
+        the 通报 prints for each group."""
+        return (f"{self.name}{f'（{self.note}）' if self.note else ''}：红榜{self.red_size}名，得分不低于"
+                f"{num(self.red_floor)}分；黑榜{self.black_size}名，得分低于{num(self.black_below)}分。")
 
     @property
     def rule_text(self) -> str:
         return (f"红榜取组内前{self.red_size}名且得分不低于{num(self.red_floor)}分的单位；黑榜取组内后{self.black_size}名"
                 f"且得分低于{num(self.black_below)}分的单位，另有挂牌督办、约谈或问责的单位一律列入黑榜；{TIE_RULE}")
+
+
+# A unit placed in no group by hand whose kind no group lists (services.unit_groups). Such units are ranked among
+# themselves under the defaults of GroupRule, and every page, the 通报 and the API state that rule for the group.
+OTHER_GROUP = "其他单位"
+OTHER_GROUP_NOTE = "单位类型未归入任何分组、也未指定分组的单位，按默认名额排名"
+
+
+def rule_for(name: str, rules: dict[str, GroupRule] | None = None) -> GroupRule:
+    """The rule of group `name`: the office's (`rules`, by name), else the defaults of GroupRule; the one a group
+    the office did not set (其他单位) is ranked under, and the one a page or the 通报 states for it."""
+    rule = (rules or {}).get(name)
+    if rule is not None:
+        return rule
+    return GroupRule(name, order=10 ** 6, note=OTHER_GROUP_NOTE if name == OTHER_GROUP else "")
+
+
+def stated_rules(stored: list[dict], names) -> list[dict]:
+    """A list's group rules as stored, followed by the rule of each group among `names` (those its units are in)
+    that has none stored: lists published before the rule of 其他单位 was stored with them were scored under
+    rule_for's defaults all the same."""
+    known = {g["name"] for g in stored}
+    extra = []
+    for name in names:
+        if name and name not in known:
+            known.add(name)
+            extra.append(rule_for(name).to_dict())
+    return list(stored) + extra
 
 
 # the order within a group (Entry.tie_key), in the words of the page and the 通报
@@ -296,7 +335,7 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
         by_group.setdefault(group, []).append(entry)
     result: list[Entry] = []
     for group in sorted(by_group, key=lambda g: order.get(g, (10 ** 6, g))):
-        rule = rules.get(group) or GroupRule(group)
+        rule = rule_for(group, rules)
         entries = by_group[group]
         ranked = sorted((e for e in entries if e.ranked), key=lambda e: (e.tie_key(), e.unit.code))
         _assign(ranked, rule)
@@ -517,5 +556,5 @@ def _word(key: str) -> str:
     return PER_TERMS.get(key, ("", "件"))[1]
 
 
-__all__ = ["CHARGES", "Entry", "GroupRule", "LIST_LABELS", "NOT_EXAMINED", "NOT_RESPONSIBLE", "PARTICIPATION_RULE",
-           "UnitCounts", "UnitInfo", "rank_groups", "score"]
+__all__ = ["CHARGES", "Entry", "GroupRule", "LIST_LABELS", "NOT_EXAMINED", "NOT_RESPONSIBLE", "OTHER_GROUP",
+           "PARTICIPATION_RULE", "UnitCounts", "UnitInfo", "rank_groups", "rule_for", "score", "stated_rules"]

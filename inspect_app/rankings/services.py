@@ -110,7 +110,7 @@ DEFAULT_GROUPS = (
     ("街道/乡镇", "街道、乡镇、社区", 5, 90.0, 5, 100.0),
     ("企业", "企业", 1, 90.0, 1, 100.0),
 )
-OTHER_GROUP = "其他单位"
+OTHER_GROUP = scoring.OTHER_GROUP  # units whose kind no group lists, ranked under scoring.rule_for's defaults
 
 
 def groups() -> list[RankingGroup]:
@@ -311,7 +311,12 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
                    or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
     rows = groups()
     rules = group_rules(rows)
-    entries = scoring.rank_groups(unit_groups(units, rows), unit_counts, responsible, scheme, rules)
+    placed = unit_groups(units, rows)
+    entries = scoring.rank_groups(placed, unit_counts, responsible, scheme, rules)
+    # 其他单位 is ranked under the default rule: stored with the list, so its page and 通报 state it
+    set_by_office = {rule.name for rule in rules}
+    rules += [scoring.rule_for(name) for name in dict.fromkeys(group for _, group in placed)
+              if name not in set_by_office]
     return Computed(period, now, scheme, rules, entries, counting.left_out(period, now))
 
 
@@ -588,7 +593,9 @@ def ranking_dict(ranking: Ranking, user) -> dict:
         "as_of": isoformat(ranking.as_of),
         "office": ranking.office,
         "scheme": ranking.rules.get("scheme"),
-        "groups": ranking.rules.get("groups", []),
+        # a list published before stored no rule for 其他单位; it was ranked under scoring.rule_for's all the same
+        "groups": scoring.stated_rules(ranking.rules.get("groups", []), dict.fromkeys(
+            e.group_name for e in ranking.entries)),
         "method": ranking.formula_text,
         "participation": ranking.rules.get("participation"),
         "ties": ranking.rules.get("ties"),  # None: published under the older rule (a tied block at most 2× the size)

@@ -182,7 +182,8 @@ def groups():
 def _groups_page(error: str | None = None):
     members = services.group_members()
     return render_template("rankings/groups.html", groups=services.groups(), members=members, error=error,
-                           other=services.OTHER_GROUP, editable=has_role(current_user, OFFICE), rows=GROUP_ROWS)
+                           other=services.OTHER_GROUP, other_rule=scoring.rule_for(services.OTHER_GROUP),
+                           editable=has_role(current_user, OFFICE), rows=GROUP_ROWS)
 
 
 @bp.post("/groups")
