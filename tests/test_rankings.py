@@ -2,6 +2,7 @@
 snapshots with 文号, schemes switched as data, groups edited, API, both PDFs, CLI, jobs, pages."""
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -1061,6 +1062,17 @@ def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browse
     form["g0_red_size"] = "many"
     page = admin.submit("/rankings/groups", "/rankings/groups", form)
     assert page.status_code == 422 and "应为数字" in page.get_data(as_text=True)
+
+
+def test_a_scheme_with_a_rate_typed_as_words_is_refused_and_comes_back_as_typed(app, browser, city):
+    admin = browser(city.admin)
+    text = json.dumps({"code": "trial", "name": "试行方案", "found": {"*": 1}, "rates": {"on_time_rate": "30%"}},
+                      ensure_ascii=False)
+    page = admin.submit("/rankings/schemes", "/rankings/schemes", {"code": "__new__", "document": text})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422 and "rates.on_time_rate（按期整改率所占比例）应为数字。" in body
+    assert '"on_time_rate": "30%"' in html.unescape(body)  # the new scheme's box, as typed
+    assert "trial" not in [s.code for s in services.schemes()]
 
 
 # ----------------------------------------------------------------------------- the year's summary

@@ -105,6 +105,12 @@ def test_method_text_is_plain_language_generated_from_the_scheme():
     ({"assessment_weight": 0.6, "rates": {"on_time_rate": 0.4}}, "不能超过90%"),
     ({"charge": {"boss": 1}}, "charge 的键应为"),
     ({"code": ""}, "应有编码"),
+    # a weight typed as words or a list was a TypeError/ValueError (500) before it was checked
+    ({"rates": {"on_time_rate": "30%"}}, "rates.on_time_rate（按期整改率所占比例）应为数字"),
+    ({"rates": {"on_time_rate": "三成"}}, "rates.on_time_rate（按期整改率所占比例）应为数字"),
+    ({"rates": {"closed_rate": [1]}}, "rates.closed_rate（结案率所占比例）应为数字"),
+    ({"rates": {"rework_rate": "abc"}}, "rates.rework_rate（返工率所占比例）应为数字"),
+    ({"rates": {"on_time_rate": 30}}, "rates.on_time_rate（按期整改率所占比例）应在0到1之间"),
 ])
 def test_bad_schemes_are_refused_in_chinese(change, message):
     with pytest.raises(Invalid) as problem:

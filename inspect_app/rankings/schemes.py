@@ -167,7 +167,10 @@ class Scheme:
         if not isinstance(rates_raw, dict) or any(k not in RATE_TERMS for k in rates_raw):
             names = "、".join(f"{k}（{v[0]}）" for k, v in RATE_TERMS.items())
             raise Invalid(f"rates 的键应为以下之一：{names}。", code="invalid_scheme")
-        rates = {k: _number(v, f"{RATE_TERMS[k][0]}比例", 0, 1) for k, v in rates_raw.items() if float(v or 0)}
+        # a rate left empty (null, "") weighs nothing, as one at 0; anything else must be a number ("30%" is not)
+        weights = {k: _number(v, f"rates.{k}（{RATE_TERMS[k][0]}所占比例）", 0, 1)
+                   for k, v in rates_raw.items() if v is not None and v != ""}
+        rates = {k: w for k, w in weights.items() if w}
         if assessment + sum(rates.values()) > 0.9 + 1e-9:
             raise Invalid("测评得分与整改率所占比例之和不能超过90%，问题扣分应为主体。", code="invalid_scheme")
         return cls(code=code, name=name, full_marks=full, found=found, per=per, charge=charge,
