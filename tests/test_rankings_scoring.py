@@ -365,6 +365,24 @@ def test_a_reason_says_what_a_share_and_a_blend_do_to_the_points():
     assert by_b["A"].score == 76.44
 
 
+def test_a_lead_unit_charged_at_a_share_is_printed_so_in_the_method_and_the_reason():
+    """charge.lead below 1 is scored at that share; the method said 主办单位全额计扣 all the same."""
+    half = Scheme.from_dict({**DEFAULT_SCHEME, "code": "half", "charge": {"lead": 0.5, "assist": 0.5}})
+    assert "问题计入其责任区域的单位：主办单位按50%计扣，协办单位按50%计。" in half.method_lines()
+    assert "主办单位全额计扣" not in half.method_text
+    assert "问题计入其责任区域的单位：主办单位全额计扣，协办单位按50%计，包抓单位按全额计。" in DEFAULT.method_lines()
+    free = Scheme.from_dict({**DEFAULT_SCHEME, "code": "free", "charge": {"lead": 0, "adopting": 1}})
+    assert "问题计入其责任区域的单位：主办单位不计扣，包抓单位按全额计。" in free.method_lines()
+    counts = {1: UnitCounts(found={"lead": {"daily": 3}, "assist": {"daily": 2}}, overdue=1, due=1),
+              2: UnitCounts(due=1), 3: UnitCounts(due=2)}
+    units = [(UnitInfo(i, f"U{i}", f"单位{i}"), "G") for i in counts]
+    entries = {e.unit.id: e for e in rank_groups(units, counts, set(counts), half, [GroupRule("G", 1, 90, 1, 100)])}
+    # 5 × 0.5 × 0.5 = 1.25 for problems, 1 overdue
+    assert entries[1].reason == ("扣分：日常督查发现问题5件（其中主办3件按50%计、协办2件按50%计，扣1.25分）、"
+                                 "超期未整改1件（扣1分）；合计扣2.25分")
+    assert entries[1].score == 97.75 and added_up(entries[1].reason) == (2.25, 2.25)
+
+
 def test_escalations_the_scheme_does_not_deduct_for_are_still_named_and_scores_at_zero_say_so():
     free = Scheme.from_dict({**DEFAULT_SCHEME, "code": "free", "per": {**DEFAULT_SCHEME["per"], "listed": 0}})
     counts = {1: UnitCounts(listed=1, overdue=1, due=1), 2: UnitCounts(due=1), 3: UnitCounts(due=2),

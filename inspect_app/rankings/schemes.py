@@ -106,8 +106,10 @@ class Scheme:
         lines = [first]
         if any(self.per.get(name) for name in TASK_TERMS):
             lines.append("创建任务按其牵头单位计，以当月月末（当月榜单为截至发布时）的推进情况为准，周榜不计。")
+        lead = self.charge.get("lead", 1.0)  # the office may charge the 主办 less than in full (scoring.score)
+        lead_text = "全额计扣" if lead >= 1 else f"按{_share(lead)}计扣" if lead > 0 else "不计扣"
         shares = [f"{CHARGES[k]}按{_share(v)}计" for k, v in self.charge.items() if k != "lead" and v > 0]
-        lines.append("问题计入其责任区域的单位：主办单位全额计扣" + ("，" + "，".join(shares) if shares else "") + "。")
+        lines.append("问题计入其责任区域的单位：" + "，".join([f"主办单位{lead_text}", *shares]) + "。")
         rest = 1.0 - self.assessment_weight - sum(self.rates.values())
         if self.assessment_weight or self.rates:
             pieces = [f"问题扣分得分占{_pct(rest)}"]

@@ -449,8 +449,9 @@ ESCALATIONS = ("listed", "interview", "referral")
 def deductions(entry: Entry, scheme: Scheme | None = None) -> list[tuple[str, float]]:
     """[(what, points deducted)] for every line of the entry's score that deducts, most points first (equal points
     in the order of the score's lines: problems found by source, then the other terms): ("超期未整改9件", 9.0).
-    Problems found that count at a share (协办, 包抓: the scheme's `charge`) say how many and at what share, so the
-    points follow from the method: ("日常督查发现问题5件（其中协办2件按50%计", 2.0) — see _item.
+    Problems found that count at a share (协办, 包抓, a 主办 charged less than in full: the scheme's `charge`) say
+    how many and at what share, so the points follow from the method: ("日常督查发现问题5件（其中协办2件按50%计",
+    2.0) — see _item.
     挂牌督办, 约谈 and 问责 are named even where the scheme deducts nothing for them: they put a unit on the black
     list."""
     items = []
@@ -471,7 +472,7 @@ def _shares(counts: UnitCounts, key: str, scheme: Scheme | None) -> str:
     for role, label in CHARGES.items():
         n = counts.found.get(role, {}).get(source, 0)
         share = scheme.charge.get(role, 0.0)
-        if n and role != "lead" and share < 1:
+        if n and share < 1:  # the 主办 too, where the scheme charges it less than in full
             parts.append(f"{label[:2]}{n}件按{_share(share)}计" if share else f"{label[:2]}{n}件不计")
     return f"（其中{'、'.join(parts)}" if parts else ""
 
