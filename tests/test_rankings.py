@@ -1064,6 +1064,62 @@ def test_office_publishes_switches_schemes_and_groups_from_the_pages(app, browse
     assert page.status_code == 422 and "应为数字" in page.get_data(as_text=True)
 
 
+def _groups_form(changes: dict | None = None, placements: dict | None = None) -> dict:
+    """The 排名分组 form as its page draws it from the groups stored, with `changes` typed over it."""
+    form = {}
+    for i, g in enumerate(services.groups()):
+        form.update({f"g{i}_name": g.name, f"g{i}_kinds": g.unit_kinds, f"g{i}_red_size": str(g.red_size),
+                     f"g{i}_red_floor": f"{g.red_floor:g}", f"g{i}_black_size": str(g.black_size),
+                     f"g{i}_black_below": f"{g.black_below:g}", f"g{i}_was": g.name})
+    return {**form, **(placements or {}), **(changes or {})}
+
+
+def _store_default_groups(city, placements: dict | None = None) -> None:
+    services.save_groups(city.admin, [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf,
+                                       "black_size": bs, "black_below": bb}
+                                      for n, k, rs, rf, bs, bb in services.DEFAULT_GROUPS], placements or {}, AFTER_NOV)
+    db.session.commit()
+
+
+def test_a_refused_groups_form_comes_back_as_typed(app, browser, city):
+    _store_default_groups(city)
+    admin = browser(city.admin)
+    form = _groups_form({"g0_name": "市直机关", "g1_red_size": "many", "g4_name": "重点部门", "g4_red_floor": "95"},
+                        {f"unit_{city.police.id}": "企业"})
+    page = admin.submit("/rankings/groups", "/rankings/groups", form)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422 and "分组“区县”的红黑榜名额和分数线应为数字。" in body
+    for name, value in (("g0_name", "市直机关"), ("g1_red_size", "many"), ("g4_name", "重点部门"),
+                        ("g4_red_floor", "95")):
+        assert re.search(rf'name="{name}" value="{value}"', body), name
+    assert re.search(rf'<select name="unit_{city.police.id}">.*?<option value="企业" selected>', body, re.S)
+    assert [g.name for g in services.groups()][0] == "市直部门"  # nothing kept
+
+
+def test_a_group_renamed_keeps_its_units_placed_by_hand(app, browser, city):
+    _store_default_groups(city, {city.police.id: "企业"})
+    group_id = next(g.id for g in services.groups() if g.name == "企业")
+    admin = browser(city.admin)
+    page = admin.get("/rankings/groups").get_data(as_text=True)
+    assert re.search(rf'<select name="unit_{city.police.id}">.*?<option value="企业" selected>', page, re.S)
+    # the form as drawn, 企业 renamed: the police's choice still reads 企业, the name it was drawn with
+    form = _groups_form({"g3_name": "国有企业"}, {f"unit_{city.police.id}": "企业"})
+    answer = admin.submit("/rankings/groups", "/rankings/groups", form)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert [u.code for u in services.group_members()["国有企业"]] == ["JJ"]
+    assert next(g.id for g in services.groups() if g.name == "国有企业") == group_id  # the same group, renamed
+    # two groups swap names: each unit placed by hand follows the group it was placed in
+    form = _groups_form({"g0_name": "国有企业", "g3_name": "市直部门"}, {f"unit_{city.police.id}": "国有企业"})
+    assert admin.submit("/rankings/groups", "/rankings/groups", form).status_code == 303
+    db.session.expire_all()
+    assert [u.code for u in services.group_members()["市直部门"]] == ["JJ"]
+    # a group emptied while a unit is still placed in it by hand: refused, saying so
+    form = _groups_form({"g3_name": ""}, {f"unit_{city.police.id}": "市直部门"})
+    refused = admin.submit("/rankings/groups", "/rankings/groups", form)
+    assert refused.status_code == 422 and "分组“市直部门”的名称已清空" in refused.get_data(as_text=True)
+
+
 def test_a_scheme_with_a_rate_typed_as_words_is_refused_and_comes_back_as_typed(app, browser, city):
     admin = browser(city.admin)
     text = json.dumps({"code": "trial", "name": "试行方案", "found": {"*": 1}, "rates": {"on_time_rate": "30%"}},

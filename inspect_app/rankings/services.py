@@ -151,14 +151,21 @@ def group_members() -> dict[str, list[scoring.UnitInfo]]:
 
 
 def save_groups(user, items: list[dict], placements: dict[int, str], now: datetime) -> None:
-    """Replace the groups (name, kinds, list sizes) and the hand placements {unit_id: group name}."""
+    """Replace the groups (name, kinds, list sizes) and the hand placements {unit_id: group name}. An item's `was`
+    is the name its group had when the form was drawn, and a placement may name a group by it: a group renamed
+    keeps its units placed by hand (the form's choices are the names as drawn)."""
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以设置排名分组。")
-    cleaned, names = [], set()
+    cleaned, names, renamed, emptied = [], set(), {}, set()
     for i, item in enumerate(items):
         name = str(item.get("name") or "").strip()[:32]
+        was = str(item.get("was") or "").strip()
         if not name:
+            if was:
+                emptied.add(was)
             continue
+        if was:
+            renamed[was] = name
         if name in names:
             raise Invalid(f"分组名称“{name}”重复。", code="invalid_groups")
         names.add(name)
@@ -176,28 +183,40 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
                             black_size=black_size, black_below=black_below, sort_order=i))
     if not cleaned:
         raise Invalid("至少应有一个分组。", code="invalid_groups")
-    unknown = {g for g in placements.values() if g and g not in names}
+    # a placement names its group as the form showed it: a group renamed since is found by its former name
+    wanted = {unit_id: renamed.get(name, name) for unit_id, name in placements.items() if name}
+    dropped = sorted({name for name in wanted.values() if name in emptied and name not in names})
+    if dropped:
+        raise Invalid(f"分组“{'、'.join(dropped)}”的名称已清空（删除该分组），但仍有单位指定归入该组，"
+                      "请先把这些单位改为其他分组或“按类型”。", code="invalid_groups")
+    unknown = {name for name in wanted.values() if name not in names}
     if unknown:
         raise Invalid(f"分组“{'、'.join(sorted(unknown))}”不存在。", code="invalid_groups")
     lock_setting("ranking-groups")
     existing = {g.name: g for g in db.session.scalars(select(RankingGroup))}
+    # a group renamed keeps its row (the 操作日志 reads 名称：企业 → 国有企业), unless its new name is another
+    # group's or its old name is taken again (names are unique: such rows swap their settings instead)
+    kept: dict[str, RankingGroup] = {}
+    for old, new in renamed.items():
+        if new not in existing and new not in kept and old in existing and old not in names:
+            kept[new] = existing[old]
     placed_before = {unit_id: name for unit_id, name in db.session.execute(
         select(RankingGroupMember.unit_id, RankingGroup.name).join(RankingGroup))}
     db.session.execute(RankingGroupMember.__table__.delete())
     for name, row in existing.items():
-        if name not in names:
+        if name not in names and not any(row is other for other in kept.values()):
             db.session.delete(row)
     db.session.flush()
     rows = {}
     for data in cleaned:
-        row = existing.get(data["name"]) or RankingGroup(name=data["name"])
+        row = existing.get(data["name"]) or kept.get(data["name"]) or RankingGroup(name=data["name"])
         for key, value in data.items():
             setattr(row, key, value)
         db.session.add(row)
         rows[data["name"]] = row
     db.session.flush()
     known_units = set(db.session.scalars(select(Unit.id)))
-    placed = {unit_id: name for unit_id, name in placements.items() if name and unit_id in known_units}
+    placed = {unit_id: name for unit_id, name in wanted.items() if unit_id in known_units}
     for unit_id, name in placed.items():
         db.session.add(RankingGroupMember(unit_id=unit_id, group_id=rows[name].id))
     db.session.flush()

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..common.errors import Invalid, NotFound, ServiceError
 from ..common.ids import row_id
 from ..common.timeutil import local
-from ..http import now, pdf_bytes, pdf_file
+from ..http import form_again, now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from . import scoring, services
 from .periods import containing, parse_period
@@ -171,6 +171,8 @@ def activate_scheme(scheme_code: str):
 # ----------------------------------------------------------------------------- groups
 
 GROUP_ROWS = 8  # rows on the office's form; a name left empty is not saved
+# a row's fields on the form (g0_name …), and `was`: the name its group had when the form was drawn
+GROUP_FIELDS = ("name", "kinds", "red_size", "red_floor", "black_size", "black_below", "was")
 
 
 @bp.get("/groups")
@@ -179,11 +181,29 @@ def groups():
     return _groups_page()
 
 
-def _groups_page(error: str | None = None):
-    members = services.group_members()
-    return render_template("rankings/groups.html", groups=services.groups(), members=members, error=error,
+def _group_rows(rows, typed) -> list[dict]:
+    """The form's rows: as typed (a refused form), else the groups as stored, then empty rows with the defaults
+    of a group (scoring.GroupRule)."""
+    if typed is not None:
+        return [{f: typed.get(f"g{i}_{f}", "") for f in GROUP_FIELDS} for i in range(GROUP_ROWS)]
+    blank = scoring.GroupRule("")
+    out = []
+    for i in range(GROUP_ROWS):
+        g = rows[i] if i < len(rows) else None
+        rule = g or blank
+        out.append({"name": rule.name, "kinds": g.unit_kinds if g else "", "red_size": rule.red_size,
+                    "red_floor": f"{rule.red_floor:g}", "black_size": rule.black_size,
+                    "black_below": f"{rule.black_below:g}", "was": g.name if g else ""})
+    return out
+
+
+def _groups_page(typed=None, error: str | None = None):
+    """The groups and their units; for the office, the form (as typed, with `error`, when it was refused)."""
+    rows = services.groups()
+    return render_template("rankings/groups.html", groups=rows, members=services.group_members(), error=error,
+                           form_rows=_group_rows(rows, typed), typed=typed,
                            other=services.OTHER_GROUP, other_rule=scoring.rule_for(services.OTHER_GROUP),
-                           editable=has_role(current_user, OFFICE), rows=GROUP_ROWS)
+                           editable=has_role(current_user, OFFICE))
 
 
 @bp.post("/groups")
@@ -192,7 +212,8 @@ def save_groups():
     form = request.form
     items = [{"name": form.get(f"g{i}_name"), "unit_kinds": form.get(f"g{i}_kinds"),
               "red_size": form.get(f"g{i}_red_size"), "red_floor": form.get(f"g{i}_red_floor"),
-              "black_size": form.get(f"g{i}_black_size"), "black_below": form.get(f"g{i}_black_below")}
+              "black_size": form.get(f"g{i}_black_size"), "black_below": form.get(f"g{i}_black_below"),
+              "was": form.get(f"g{i}_was")}
              for i in range(GROUP_ROWS)]
     placements = {}
     for key, value in form.items():
@@ -201,7 +222,7 @@ def save_groups():
     try:
         services.save_groups(current_user, items, placements, now())
     except ServiceError as problem:
-        return _groups_page(problem.message), problem.status
+        return form_again(problem, _groups_page)
     flash("排名分组已保存。", "success")
     return redirect(url_for("rankings.groups"), 303)
 
