@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.models import lock_sequence, lock_setting, next_value
+from ..common.text import text_value
 from ..common.timeutil import isoformat, local
 from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
@@ -25,7 +26,7 @@ from ..photos.models import Photo
 from ..tickets.models import Ticket
 from ..tickets.queries import RANKING_FIGURES
 from ..tickets.rules import days_overdue, overdue_span
-from ..units.models import Category, Unit
+from ..units.models import UNIT_KINDS, Category, Unit
 from . import counts as counting
 from . import scoring
 from .models import Ranking, RankingEntry, RankingGroup, RankingGroupMember, RankingScheme
@@ -107,7 +108,7 @@ DEFAULT_GROUPS = (
     # name, unit kinds, red size, red floor, black size, black below
     ("市直部门", "市直单位", 5, 90.0, 5, 100.0),
     ("区县", "区县", 1, 90.0, 1, 100.0),
-    ("街道/乡镇", "街道、乡镇、社区", 5, 90.0, 5, 100.0),
+    ("街道/乡镇", "街道、社区", 5, 90.0, 5, 100.0),  # 乡镇 are registered as 街道 (units.models.UNIT_KINDS)
     ("企业", "企业", 1, 90.0, 1, 100.0),
 )
 OTHER_GROUP = scoring.OTHER_GROUP  # units whose kind no group lists, ranked under scoring.rule_for's defaults
@@ -150,6 +151,18 @@ def group_members() -> dict[str, list[scoring.UnitInfo]]:
     return members
 
 
+def group_kinds(value, group: str) -> str:
+    """The unit kinds a group takes in, "、"-separated (, and ， as well), each one of UNIT_KINDS: one that is not
+    ("企 业", "县区") matches no unit, whose units would drop to 其他单位 unseen."""
+    kinds = list(dict.fromkeys(k.strip() for k in text_value(value, f"分组“{group}”的单位类型")
+                               .replace(",", "、").replace("，", "、").split("、") if k.strip()))
+    unknown = [k for k in kinds if k not in UNIT_KINDS]
+    if unknown:
+        raise Invalid(f"分组“{group}”的单位类型“{'、'.join(unknown)}”不存在，应为以下类型，多个用“、”分隔："
+                      f"{'、'.join(UNIT_KINDS)}。", code="invalid_groups")
+    return "、".join(kinds)
+
+
 def save_groups(user, items: list[dict], placements: dict[int, str], now: datetime) -> None:
     """Replace the groups (name, kinds, list sizes) and the hand placements {unit_id: group name}. An item's `was`
     is the name its group had when the form was drawn, and a placement may name a group by it: a group renamed
@@ -177,8 +190,7 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
         if not (0 <= red_size <= 100 and 0 <= black_size <= 100 and 0 <= red_floor <= 100
                 and 0 <= black_below <= 100):
             raise Invalid(f"分组“{name}”的名额应在0到100之间，分数线应在0到100分之间。", code="invalid_groups")
-        kinds = "、".join(k.strip() for k in str(item.get("unit_kinds") or "").replace(",", "、")
-                         .replace("，", "、").split("、") if k.strip())[:100]
+        kinds = group_kinds(item.get("unit_kinds"), name)
         cleaned.append(dict(name=name, unit_kinds=kinds, red_size=red_size, red_floor=red_floor,
                             black_size=black_size, black_below=black_below, sort_order=i))
     if not cleaned:

@@ -14,6 +14,7 @@ from ..common.ids import row_id
 from ..common.timeutil import local
 from ..http import form_again, now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
+from ..units.models import UNIT_KINDS
 from . import scoring, services
 from .periods import containing, parse_period
 from .schemes import Scheme
@@ -191,7 +192,9 @@ def _group_rows(rows, typed) -> list[dict]:
     for i in range(GROUP_ROWS):
         g = rows[i] if i < len(rows) else None
         rule = g or blank
-        out.append({"name": rule.name, "kinds": g.unit_kinds if g else "", "red_size": rule.red_size,
+        # a kind no unit can have (乡镇, stored by migration 0050) matches nothing, and is not offered to be saved
+        kinds = "、".join(k for k in g.kinds if k in UNIT_KINDS) if g else ""
+        out.append({"name": rule.name, "kinds": kinds, "red_size": rule.red_size,
                     "red_floor": f"{rule.red_floor:g}", "black_size": rule.black_size,
                     "black_below": f"{rule.black_below:g}", "was": g.name if g else ""})
     return out
@@ -201,7 +204,7 @@ def _groups_page(typed=None, error: str | None = None):
     """The groups and their units; for the office, the form (as typed, with `error`, when it was refused)."""
     rows = services.groups()
     return render_template("rankings/groups.html", groups=rows, members=services.group_members(), error=error,
-                           form_rows=_group_rows(rows, typed), typed=typed,
+                           form_rows=_group_rows(rows, typed), typed=typed, unit_kinds=UNIT_KINDS,
                            other=services.OTHER_GROUP, other_rule=scoring.rule_for(services.OTHER_GROUP),
                            editable=has_role(current_user, OFFICE))
 
