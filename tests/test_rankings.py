@@ -1155,6 +1155,22 @@ def test_a_scheme_with_a_rate_typed_as_words_is_refused_and_comes_back_as_typed(
     assert "trial" not in [s.code for s in services.schemes()]
 
 
+def test_a_scheme_code_that_cannot_be_an_address_is_refused(app, browser, api, city):
+    """A code with "/" was saved and its 启用 button then answered 404."""
+    admin = browser(city.admin)
+    text = json.dumps({"code": "a/b", "name": "试行方案", "found": {"*": 1}}, ensure_ascii=False)
+    page = admin.submit("/rankings/schemes", "/rankings/schemes", {"code": "__new__", "document": text})
+    body = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 422 and "方案编码（code）“a/b”只能由字母、数字、下划线、短横线组成。" in body
+    assert '"code": "a/b"' in body
+    listed = api.call("PUT", "/api/v1/rankings/schemes/甲方案", city.admin,
+                      json={"name": "试行方案", "found": {"*": 1}})
+    assert listed.status_code == 422 and listed.get_json()["error"]["code"] == "invalid_code"
+    named = api.call("PUT", "/api/v1/rankings/schemes/trial", city.admin, json={"name": ["x"], "found": {"*": 1}})
+    assert named.status_code == 400 and named.get_json()["error"]["message"] == "方案名称（name）应为文字。"
+    assert [s.code for s in services.schemes()] == ["default", "city_b"]
+
+
 # ----------------------------------------------------------------------------- the year's summary
 
 def _october_and_november(city, add) -> tuple[Ranking, Ranking]:

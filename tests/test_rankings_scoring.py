@@ -118,6 +118,18 @@ def test_bad_schemes_are_refused_in_chinese(change, message):
     assert message in problem.value.message and problem.value.code == "invalid_scheme"
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"name": ["x"]}, "方案名称（name）应为文字。"),
+    ({"code": ["default"]}, "方案编码（code）应为文字。"),
+    ({"note": {"a": 1}}, "方案说明（note）应为文字。"),
+])
+def test_a_schemes_text_sent_as_a_list_or_object_is_refused_not_stored_as_its_repr(change, message):
+    from inspect_app.common.errors import BadRequest
+    with pytest.raises(BadRequest) as problem:
+        Scheme.from_dict({**DEFAULT_SCHEME, **change})
+    assert problem.value.message == message and problem.value.status == 400
+
+
 # ----------------------------------------------------------------------------- groups, ties, lists
 
 def run(counts_by_code: dict[str, UnitCounts], rule: GroupRule, responsible=None, group_of=None):

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..common.errors import Invalid
+from ..common.text import text_value
 from ..tickets.rules import SOURCES, SPLIT_SOURCES
 
 # deduction terms besides problems found: name -> (label, unit word)
@@ -135,8 +136,10 @@ class Scheme:
     def from_dict(cls, data) -> Scheme:
         if not isinstance(data, dict):
             raise Invalid("评分方案应为 JSON 对象。", code="invalid_scheme")
-        code = str(data.get("code") or "").strip()[:32]
-        name = str(data.get("name") or "").strip()[:60]
+        # text as text: a list or a number answers 400 naming the field (str() stored ["x"] as "['x']")
+        code = text_value(data.get("code"), "方案编码（code）").strip()[:32]
+        name = text_value(data.get("name"), "方案名称（name）").strip()[:60]
+        note = text_value(data.get("note"), "方案说明（note）").strip()[:300]
         if not code or not name:
             raise Invalid("评分方案应有编码（code）和名称（name）。", code="invalid_scheme")
         full = _number(data.get("full_marks", 100), "满分", 1, 1000)
@@ -176,7 +179,7 @@ class Scheme:
         if assessment + sum(rates.values()) > 0.9 + 1e-9:
             raise Invalid("测评得分与整改率所占比例之和不能超过90%，问题扣分应为主体。", code="invalid_scheme")
         return cls(code=code, name=name, full_marks=full, found=found, per=per, charge=charge,
-                   assessment_weight=assessment, rates=rates, note=str(data.get("note") or "")[:300])
+                   assessment_weight=assessment, rates=rates, note=note)
 
 
 def _pct(share: float) -> str:

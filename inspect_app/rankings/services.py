@@ -73,7 +73,12 @@ def save_scheme(user, document: dict, now: datetime) -> Scheme:
     """Add or replace a scheme (by its code) from the office's JSON document; a bad one is a 422."""
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以修改评分方案。")
+    from ..office import fields
+
     scheme = Scheme.from_dict(document)
+    # the code names the scheme in addresses (启用: /rankings/schemes/<code>/activate): "a/b" saved, then 404'd.
+    # Checked as it is saved, not as it is read: a scheme stored before still reads (and scores, if in force).
+    fields.code(document.get("code"), "方案编码（code）")
     _store_shipped()
     row = db.session.scalar(select(RankingScheme).where(RankingScheme.code == scheme.code))
     if row is None:
