@@ -648,6 +648,31 @@ def test_publish_stores_an_immutable_snapshot_with_its_number_and_new_versions(c
     assert [r.version for r in services.versions_of(second)] == [2, 1]
 
 
+def test_each_publication_is_in_the_office_log(app, city, add, browser, clock):
+    """A list published takes a 文号 for good: who published which period, early or on schedule, is in the
+    操作日志 (发文 · 发布), once per version."""
+    from inspect_app.audit.models import AuditEntry
+
+    def entries():
+        db.session.expire_all()
+        return [(e.actor, e.action, e.target, e.detail) for e in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.kind == "document").order_by(AuditEntry.id))]
+    _three_units(city, add)
+    clock.set(AFTER_NOV)
+    admin = browser(city.admin)
+    assert admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"}).status_code == 303
+    assert admin.submit("/rankings/", "/rankings/publish", {"period": "2026-11"}).status_code == 303  # 2 clicks
+    assert entries() == [(city.admin.username, "publish", "红黑榜 2026年11月 第1版", "文号：临江文明榜〔2026〕1号")]
+    assert services.publish(parse_period("2026-W45"), AFTER_NOV, schedule_slot="weekly") is not None
+    services.publish(parse_period("2026-12"), AFTER_NOV + timedelta(days=1), user=city.admin, early=True)
+    db.session.commit()
+    assert entries()[1:] == [
+        ("系统", "publish", "红黑榜 2026年第45周 第1版", "文号：临江文明榜〔2026〕2号；按计划自动发布"),
+        (city.admin.username, "publish", "红黑榜 2026年12月 第1版",
+         "文号：临江文明榜〔2026〕3号；提前发布，数据截至2026-12-02 10:00")]
+    assert "发文" in admin.get("/audit?kind=document").get_data(as_text=True)
+
+
 def test_a_future_period_is_not_published(city, browser, clock):
     from inspect_app.common.errors import Conflict
     with pytest.raises(Conflict):

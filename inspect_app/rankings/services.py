@@ -509,7 +509,22 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     db.session.flush()
     db.session.add_all(_entry_rows(ranking, computed.entries, ids))
     db.session.flush()
+    _audit_publication(ranking, period, user)
     return ranking
+
+
+def _audit_publication(ranking: Ranking, period: Period, user) -> None:
+    """The 操作日志's entry for a list published (发文 · 发布): who took which 文号 for which period, and whether
+    by the schedule or before the period ended. In the same transaction as the list."""
+    from ..audit import trail
+
+    notes = [f"文号：{ranking.number}"]
+    if ranking.schedule_slot:
+        notes.append("按计划自动发布")
+    if ranking.as_of < period.end:
+        notes.append(f"提前发布，数据截至{local(ranking.as_of):%Y-%m-%d %H:%M}")
+    trail.record("document", "publish", f"红黑榜 {period.short_label} 第{ranking.version}版", "；".join(notes),
+                 user=user)
 
 
 def _entry_rows(ranking: Ranking, entries: list[scoring.Entry], ids: dict) -> list[RankingEntry]:
