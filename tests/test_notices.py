@@ -93,6 +93,41 @@ def test_the_inbox_api_reads_without_marking(api, city, make_ticket):
     assert api.get("/api/v1/inbox", city.admin).status_code == 403
 
 
+def test_each_figure_on_top_of_the_inbox_opens_a_list_of_that_many(app, browser, api, city, make_ticket, clock):
+    """(QA) 待整改 counted a ticket in 退单 that its list keeps under 退单中; 24小时内到期 and 督办函未签收 opened the
+    whole 待整改 list and every letter."""
+    from inspect_app.escalation.models import Letter
+    from inspect_app.escalation.replies import acknowledge
+    from inspect_app.tickets import services
+
+    app.config["ESCALATION_MODE"] = "auto"  # the sweep issues the letters itself
+    late = [make_ticket(), make_ticket()]   # Wednesday's 牛皮癣: overdue by Friday, a letter; still open, a second
+    first = run_sweep(at("2026-11-27T09:00")).letters
+    acknowledge(city.unit_a, db.session.get(Letter, first[0].id), at("2026-11-27T10:00"))
+    db.session.commit()
+    assert len(run_sweep(at("2026-12-03T09:00")).letters) == 1  # 挂牌督办, not yet signed for
+    moment = at("2026-12-03T10:00")
+    soon = make_ticket(category="spider_web", at_time=moment - timedelta(days=3))
+    soon.deadline = soon.parts[0].deadline = moment + timedelta(hours=5)
+    make_ticket(category="spider_web", at_time=moment - timedelta(hours=1))  # ten working days to go
+    disputed = make_ticket(at_time=moment - timedelta(hours=2))              # due within 24 hours, in 退单
+    services.dispute(city.unit_a, disputed, moment - timedelta(hours=1), "不属于本单位路段")
+    db.session.commit()
+    clock.stop(moment)
+    clerk = browser(city.unit_a)
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    figures = re.findall(r'<a href="([^"]+)"[^>]*><b>(\d+)</b><span>([^<]+)</span></a>', inbox)
+    shown = {label: int(n) for _, n, label in figures}
+    assert shown == {"待整改": 4, "已超期": 2, "24小时内到期": 1, "督办函未签收": 1}, shown
+    assert len(late) == shown["已超期"]
+    for url, n, label in figures:
+        page = clerk.get(url.replace("&amp;", "&")).get_data(as_text=True)
+        assert re.search(r"共 (\d+) 条", page).group(1) == n, (label, url)
+    # the office's due_soon: any open ticket due within 24 hours, in 退单 too
+    listed = api.get("/api/v1/tickets?due_soon=1", city.admin).get_json()["items"]
+    assert sorted(t["id"] for t in listed) == sorted([soon.id, disputed.id])
+
+
 # ----------------------------------------------------------------------------- each unit's own robot
 
 def test_a_robot_url_must_be_a_wecom_or_dingtalk_robot(app, browser, city):

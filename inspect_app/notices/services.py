@@ -43,11 +43,10 @@ from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
 from ..tickets.models import UNIT_DECISIONS, Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
-from ..tickets.rules import PART_OWED_TICKET_STATUSES
+from ..tickets.rules import DUE_SOON, PART_OWED_TICKET_STATUSES, UNIT_TODO_TICKET_STATUS
 from ..units.models import Category, Unit
 from .models import InboxSeen
 
-DUE_SOON = timedelta(hours=24)
 HELD_BEFORE_REMINDER = 25  # hours from a part's arrival to its deadline, above which its last 24 hours are news
 MAX_ITEMS = 50
 
@@ -355,10 +354,13 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
 
 
 def work_summary(unit_id: int, now: datetime) -> dict:
-    """What the unit owes now: open parts, how many overdue, how many due within 24 hours, unsigned letters."""
+    """What the unit owes now, each figure what the list its 消息 page links it to shows: its 待整改 (its part open
+    on a ticket given to it to rectify, the unit list's 待整改 tab: one in 退单 waits in 退单中), how many of those
+    overdue and how many due within 24 hours (the tab's overdue and due_soon filters), unsigned letters (the letters'
+    unacknowledged filter)."""
     owed = (select(TicketUnit).join(Ticket, Ticket.id == TicketUnit.ticket_id)
             .where(TicketUnit.unit_id == unit_id, TicketUnit.status == "open",
-                   Ticket.status.in_(PART_OWED_TICKET_STATUSES)))
+                   Ticket.status == UNIT_TODO_TICKET_STATUS))
     overdue = owed.where(part_overdue_condition(now))
     due = owed.where(TicketUnit.deadline > now, TicketUnit.deadline <= now + DUE_SOON)
     letters = (select(LetterUnit).join(Letter, Letter.id == LetterUnit.letter_id)

@@ -24,8 +24,8 @@ from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
-from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, FIELD_SOURCES, OPEN_STATUSES, PART_OWED_TICKET_STATUSES,
-                    SOURCES, STATUSES, late_condition, overdue_condition)
+from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, DUE_SOON, FIELD_SOURCES, OPEN_STATUSES,
+                    PART_OWED_TICKET_STATUSES, SOURCES, STATUSES, late_condition, overdue_condition)
 
 # Statuses the city has few tickets in at any time: a 退单 waits days at most for the office's decision. A unit's
 # list of them starts from these tickets (filter shape "unit_few"), not from every ticket the unit ever had.
@@ -177,6 +177,7 @@ class TicketFilter:
     category: str | None = None
     district: str | None = None
     overdue: bool = False
+    due_soon: bool = False          # due within 24 hours (rules.DUE_SOON), not yet overdue; a unit's: its own part's
     reporter_id: int | None = None
     q: str | None = None
     campaign_id: int | None = None
@@ -222,6 +223,7 @@ def parse_filter(args) -> TicketFilter:
         category=(args.get("category") or "").strip()[:64] or None,
         district=(args.get("district") or "").strip()[:64] or None,
         overdue=flag_arg(args, "overdue"),
+        due_soon=flag_arg(args, "due_soon"),
         q=(args.get("q") or "").strip()[:100] or None,
         campaign_id=int_arg(args, "campaign_id"),
         site_id=int_arg(args, "site_id"),
@@ -301,6 +303,12 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     elif flt.overdue:
         shape.append("overdue")
         params["now"] = now
+    if flt.due_soon:
+        # as overdue: a unit's is its own part's deadline (the 消息 page's 24小时内到期 links here)
+        shape.append("part_due_soon" if unit_id else "due_soon")
+        params.update(now=now, f_due_soon_until=now + DUE_SOON)
+        if unit_id:
+            params["f_due_soon_unit"] = unit_id
     for name, parameter in _VALUE_FILTERS:
         value = getattr(flt, name)
         if value:
@@ -410,6 +418,13 @@ _CONDITIONS = {
         select(TicketUnit.ticket_id).where(TicketUnit.unit_id == bindparam("f_overdue_unit"),
                                            TicketUnit.status == const("open"),
                                            TicketUnit.deadline < bindparam("now")))),
+    "due_soon": lambda: and_(Ticket.status.in_(consts(OPEN_STATUSES)), Ticket.deadline > bindparam("now"),
+                             Ticket.deadline <= bindparam("f_due_soon_until")),
+    "part_due_soon": lambda: and_(Ticket.status.in_(consts(PART_OWED_TICKET_STATUSES)), Ticket.id.in_(
+        select(TicketUnit.ticket_id).where(TicketUnit.unit_id == bindparam("f_due_soon_unit"),
+                                           TicketUnit.status == const("open"),
+                                           TicketUnit.deadline > bindparam("now"),
+                                           TicketUnit.deadline <= bindparam("f_due_soon_until")))),
     "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
     # the merged reports, found through intake_items (status, created_at): few, each naming its ticket
     "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(_INTAKE.c.status == const("merged"))),

@@ -4,7 +4,7 @@ pages all use these, so a change here changes them all."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
 
@@ -53,6 +53,10 @@ PART_STATUSES = ("open", "rectified", "closed", "cancelled")
 PART_STATUS_LABELS = {"open": "待整改", "rectified": "已整改", "closed": "已结案", "cancelled": "已作废"}
 # A part is owed while it is open and its ticket is still with the units (not pending, rectified, closed...).
 PART_OWED_TICKET_STATUSES = ("assigned", "disputed")
+# A unit's 待整改: its part open on a ticket given to it to rectify, not one in 退单 (its list's 退单中 tab)
+UNIT_TODO_TICKET_STATUS = "assigned"
+# Due soon (即将到期, 24小时内到期): the deadline within this much from now, not yet passed
+DUE_SOON = timedelta(hours=24)
 
 MAX_LEVEL = 3
 LEVEL_NAMES = {0: "", 1: "督办", 2: "挂牌督办", 3: "约谈"}

@@ -41,7 +41,7 @@ from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
 from .policy import can
-from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS
+from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS, UNIT_TODO_TICKET_STATUS
 
 bp = Blueprint("tickets", __name__)
 
@@ -49,8 +49,9 @@ START_PAGES = {"inspector": "tickets.new", "unit": "tickets.unit_list", "admin":
                "leader": "dashboard.index"}
 # (tab, label, ticket status, state of the unit's own part): a 协办 unit's part is done when it reported it,
 # while the lead may still be at work.
-UNIT_TABS = [("todo", "待整改", "assigned", "open"), ("feedback", "已反馈", None, "rectified"),
-             ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None), ("all", "全部", None, None)]
+UNIT_TABS = [("todo", "待整改", UNIT_TODO_TICKET_STATUS, "open"), ("feedback", "已反馈", None, "rectified"),
+             ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None),
+             ("all", "全部", None, None)]
 COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
 # A ticket's page offers the sites (点位) this near its position to link it to, nearest first, at most this many.
 NEARBY_SITE_RADIUS_M = 300
