@@ -1511,6 +1511,30 @@ def test_a_published_figure_opens_the_problems_it_counted(city, add, client, api
     assert "ranking_entry_id" not in preview and "answering_unit_id=" in preview
 
 
+def test_the_dashboards_latest_list_links_a_figure_as_the_lists_page(app, city, add, client, clock):
+    """(QA) The 领导看板's 黑榜 said 超期1件 and opened the unit's problems overdue now, any period (共 2): its figure
+    opens what the list's page opens for it, the problems counted."""
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    clock.set(AFTER_NOV)
+    counted = add(city.street_a, "2026-11-06T18:00", status="assigned", reported="2026-11-05T10:00")  # 超期
+    add(city.street_b, "2026-11-10T18:00", reported="2026-11-09T10:00")                               # on time
+    ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    entry = next(e for e in ranking.entries if e.unit_code == "JDA")
+    assert (entry.list_name, entry.figures["overdue"]) == ("black", 1)
+    later = add(city.street_a, "2026-12-02T18:00", status="assigned", reported="2026-12-01T10:00")  # December's
+    clock.set(at("2026-12-06T10:00"))
+    sign_in(client, city.leader)
+    on_page = [url for url, _ in _figure_links(client.get(f"/rankings/{ranking.id}").get_data(as_text=True))]
+    overdue_url = f"/tickets?ranking_entry_id={entry.id}&ranking_figure=overdue"
+    assert overdue_url in on_page
+    board = client.get("/dashboard/").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)">超期1件</a>', board)
+    assert link and link.group(1).replace("&amp;", "&") == overdue_url
+    listed = client.get(overdue_url).get_data(as_text=True)
+    assert "<small>1 件</small>" in listed and counted.number in listed and later.number not in listed
+
+
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
     """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
     an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""

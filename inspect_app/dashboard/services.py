@@ -495,15 +495,19 @@ def _ranking_brief(ranking) -> dict | None:
     if ranking is None:
         return None
     from ..rankings.periods import parse_period
+    from ..rankings.services import stored_figures
 
-    # Plain dicts: this result is stored (snapshots.py); ORM rows would not survive that.
+    # Plain dicts: this result is stored (snapshots.py); ORM rows would not survive that. Each entry's figures link
+    # as on the list's page (figure_list_url): to the problems it stored for them, else over the period's days.
     entries = [{"unit_id": e.unit_id, "unit_code": e.unit_code, "unit_name": e.unit_name, "rank": e.rank,
                 "score": e.score, "reason": e.reason, "list_name": e.list_name, "figures": e.figures,
-                "group": e.group_name}
+                "group": e.group_name, "entry_id": e.id, "stored_figures": stored_figures(e.figures, e.ticket_ids)}
                for e in ranking.entries if e.list_name]
     red = [e for e in entries if e["list_name"] == "red"]  # published order: group by group, best first
     black = [e for e in entries if e["list_name"] == "black"]
-    return {"id": ranking.id, "period": ranking.period, "label": parse_period(ranking.period).label,
+    period = parse_period(ranking.period)
+    return {"id": ranking.id, "period": ranking.period, "label": period.label,
+            "day_from": period.first_day.isoformat(), "day_to": period.last_day.isoformat(),
             "version": ranking.version, "published_at": ranking.published_at,
             "red": _by_group(red), "black": _by_group(black, worst_first=True)}
 

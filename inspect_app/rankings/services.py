@@ -603,6 +603,12 @@ def stored_figure_ids(figures: dict, ids: dict, figure: str) -> list[int] | None
     return stored if counted is not None and len(stored) == counted else None
 
 
+def stored_figures(figures: dict, ids: dict) -> list[str]:
+    """The figures whose problems a published entry's stored ids are (stored_figure_ids): the ones its page, and the
+    领导看板's latest list, link to those ids (ranking_entry_id and ranking_figure)."""
+    return [figure for figure in ("found", "overdue", "rework") if stored_figure_ids(figures, ids, figure) is not None]
+
+
 def stored_figure(entry_id: int, figure: str) -> dict | None:
     """What the ticket list names for ranking_entry_id and ranking_figure: the list and unit the ids were stored
     with, the figure's name and value, how many ids were stored and whether they are the figure's problems (None:
@@ -631,8 +637,7 @@ def entry_dict(entry: RankingEntry | scoring.Entry, details: bool) -> dict:
         if isinstance(entry, RankingEntry):
             # the ticket list's ranking_entry_id; the figures whose problems it opens as they were counted
             data["entry_id"] = entry.id
-            data["stored_figures"] = [figure for figure in ("found", "overdue", "rework")
-                                      if stored_figure_ids(figures, ids, figure) is not None]
+            data["stored_figures"] = stored_figures(figures, ids)
     return data
 
 
