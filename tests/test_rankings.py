@@ -1535,6 +1535,23 @@ def test_the_dashboards_latest_list_links_a_figure_as_the_lists_page(app, city, 
     assert "<small>1 件</small>" in listed and counted.number in listed and later.number not in listed
 
 
+def test_the_years_summary_links_back_no_further_than_its_first_list(city, add, browser):
+    """(QA) 上一年 went back year by year: the 2000 page linked to 1999, which answers 400 (参数 year 超出范围)."""
+    unit = browser(city.unit_a)
+
+    def years_linked(year: int) -> list[int]:
+        page = unit.get(f"/rankings/year?year={year}")
+        assert page.status_code == 200
+        return sorted(int(y) for y in re.findall(r'href="/rankings/year\?year=(\d+)"', page.get_data(as_text=True)))
+
+    assert years_linked(2026) == [] and years_linked(2000) == [2001]  # no list yet: nothing to go back to
+    add(city.street_a, "2025-12-10T18:00", reported="2025-12-09T10:00")
+    services.publish(parse_period("2025-12"), at("2026-01-05T10:00"), user=city.admin)
+    db.session.commit()
+    assert years_linked(2026) == [2025] and years_linked(2025) == [2026] and years_linked(2024) == [2025]
+    assert unit.get("/rankings/year?year=1999").status_code == 400
+
+
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
     """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
     an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""

@@ -18,8 +18,16 @@ from ..common.timeutil import local
 from ..extensions import db
 from .models import Ranking, RankingEntry
 
+YEARS = (2000, 2100)  # the years ?year= accepts (a year outside: 400)
 METHOD = ("全年平均分为该单位参与排名各月月榜得分的算术平均（未参与排名的月份不计）；各月取最新发布的版本；"
           "同一分组内按全年平均分排名，平均分相同的名次并列。")
+
+
+def first_year(now: datetime) -> int:
+    """The earliest year the summary's 上一年 link goes back to: that of the oldest monthly list published (this
+    year when none is; never before the years ?year= accepts)."""
+    oldest = db.session.scalar(select(func.min(Ranking.period)).where(Ranking.kind == "month"))
+    return max(YEARS[0], min(int(oldest[:4]), local(now).year) if oldest else local(now).year)
 
 
 def latest_year(now: datetime) -> int:

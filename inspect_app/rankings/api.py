@@ -24,9 +24,9 @@ def index():
 @requires(EVERYONE)
 def year():
     """年度汇总 of the monthly lists (rankings/annual.py)."""
-    from .annual import summary_dict, year_summary
+    from .annual import YEARS, summary_dict, year_summary
 
-    value = int_arg(request.args, "year", 2000, 2100)
+    value = int_arg(request.args, "year", *YEARS)
     if value is None:
         raise BadRequest("请用 ?year=2026 指定年份。", code="invalid_year")
     return jsonify(summary_dict(year_summary(value)))

@@ -260,9 +260,9 @@ def dashboard():
 
 def _year() -> int:
     from ..http import int_arg
-    from .annual import latest_year
+    from .annual import YEARS, latest_year
 
-    return int_arg(request.args, "year", 2000, 2100) or latest_year(now())
+    return int_arg(request.args, "year", *YEARS) or latest_year(now())
 
 
 @bp.get("/year")
@@ -271,7 +271,7 @@ def year_page():
     """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months. Units
     read it too (the monthly lists it sums are theirs to read), with their own row marked; the spreadsheet and the
     通报 draft are the office's and the leaders'."""
-    from .annual import METHOD, year_summary
+    from .annual import METHOD, first_year, year_summary
 
     year = _year()
     summary = year_summary(year)
@@ -279,8 +279,10 @@ def year_page():
     if not has_role(current_user, CITYWIDE):
         mine = next(((group, u, sum(1 for m in members if m.rank)) for group, members in summary.groups
                      for u in members if u.unit_id == current_user.unit_id), None)
+    moment = now()
     return render_template("rankings/year.html", year=year, summary=summary, method=METHOD, mine=mine,
-                           citywide=has_role(current_user, CITYWIDE), this_year=local(now()).year)
+                           citywide=has_role(current_user, CITYWIDE), this_year=local(moment).year,
+                           first_year=first_year(moment))
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
