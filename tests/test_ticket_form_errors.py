@@ -92,4 +92,5 @@ def test_a_refused_part_rectification_without_script_says_why(browser, city, car
     html = response.get_data(as_text=True)
     said = inline(html, "rectify_part")
     assert said and summary(top_of(html)) == (said, "rectify_part-error")
+    assert re.search(r'<textarea name="note"[^>]*>已整理</textarea>', html.split('id="rectify_part"', 1)[1])  # kept
     assert db.session.get(Ticket, shared_pole.id).part_of(mobile.id).status == "open"
