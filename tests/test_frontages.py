@@ -140,6 +140,46 @@ def test_a_street_office_keeps_its_own_street_only(browser, city, register):
     assert browser(city.inspector).get(f"/frontages/{tea.id}").status_code == 200
 
 
+def test_a_street_office_registers_shops_on_its_own_streets_segments(browser, city, register):
+    """(QA) A street office could put a shop on any road of the city, another district's too: a problem filed
+    against it then went to this street while it sat on the other district's segment. Its menu offers the segments
+    of its street (属地), the save refuses another with the form as typed; the office chooses any."""
+    noodles, _, _ = register
+
+    def menu(page: str) -> str:
+        return re.search(r'<select name="segment_id">.*?</select>', page, re.S).group(0)
+
+    clerk = browser(city.unit_b)
+    offered = menu(clerk.get("/frontages/new").get_data(as_text=True))
+    assert f'value="{city.seg_b.id}"' in offered and f'value="{city.seg_a.id}"' not in offered
+    typed = {"code": "JB-020", "name": "越界米粉店", "kind": "商户", "address": "人民路20号",
+             "street_unit_id": str(city.street_b.id), "segment_id": str(city.seg_a.id), "contact_person": "王师傅"}
+    response = clerk.submit("/frontages/new", "/frontages/new", typed)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "责任路段“人民路东段”不属于本街道" in page
+    assert 'value="JB-020"' in page and 'value="越界米粉店"' in page and 'value="王师傅"' in page
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-020")) is None
+    response = clerk.submit("/frontages/new", "/frontages/new", {**typed, "segment_id": str(city.seg_b.id)})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-020")).segment_id == city.seg_b.id
+    # the office registers anywhere
+    admin = browser(city.admin)
+    assert f'value="{city.seg_a.id}"' in menu(admin.get("/frontages/new").get_data(as_text=True))
+    response = admin.submit("/frontages/new", "/frontages/new", {**typed, "code": "JB-021"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-021")).segment_id == city.seg_a.id
+    # a frontage kept from before the rule on another street's road: its street edits it without losing the road
+    noodles.segment = city.seg_a
+    db.session.commit()
+    edit = f"/frontages/{noodles.id}/edit"
+    assert f'value="{city.seg_a.id}" selected' in menu(clerk.get(edit).get_data(as_text=True))
+    response = clerk.submit(edit, edit, {"code": noodles.code, "name": noodles.name, "kind": "商户",
+                                         "address": "建设路18号", "street_unit_id": str(city.street_b.id),
+                                         "segment_id": str(city.seg_a.id), "contact_phone": "13800000009"})
+    assert response.status_code == 302
+    assert (db.session.get(Frontage, noodles.id).segment_id, noodles.contact_phone) == (city.seg_a.id, "13800000009")
+
+
 # ----------------------------------------------------------------------------- problems naming a frontage
 
 def test_a_menqian_problem_names_its_frontage_and_goes_to_its_street(api, city, register):

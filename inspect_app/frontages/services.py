@@ -145,13 +145,30 @@ def _street(user, value, frontage: Frontage | None) -> Unit:
     return unit
 
 
-def _segment(value) -> Segment | None:
+def segment_menu(user, frontage: Frontage | None = None) -> list:
+    """The 责任路段 the form offers (segment_choices rows): every active one to the office; to a street office those
+    of its street (属地), where its frontages are, and the frontage's own segment when it lies elsewhere (kept from
+    before the rule: editing the frontage does not drop it)."""
+    from ..units.services import segment_choices
+
+    if has_role(user, OFFICE):
+        return segment_choices()
+    return segment_choices(user.unit_id, also_id=frontage.segment_id if frontage is not None else None)
+
+
+def _segment(user, value, frontage: Frontage | None) -> Segment | None:
     raw = one_line(value)
     if not raw:
         return None
     segment = get_row(Segment, raw)
     if segment is None or not segment.active:
         raise Invalid("所选责任路段不存在或已停用。", code="invalid_segment")
+    # a street office registers the shops of its own street: a segment elsewhere would put its problems on another
+    # district's road while they go to this street (the office registers anywhere)
+    unchanged = frontage is not None and frontage.segment_id == segment.id  # a record kept from before the rule
+    if not has_role(user, OFFICE) and segment.unit_id != user.unit_id and not unchanged:
+        raise Invalid(f"责任路段“{segment.name}”不属于本街道：只能选择本街道属地的责任路段。",
+                      code="invalid_segment")
     return segment
 
 
@@ -167,7 +184,7 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     kind = fields.choice(data.get("kind") or "商户", "类型", FRONTAGE_KINDS)
     address = _text(data.get("address"), "地址", 200, required=True)
     street = _street(user, data.get("street_unit_id"), frontage)
-    segment = _segment(data.get("segment_id"))
+    segment = _segment(user, data.get("segment_id"), frontage)
     signed_on = parse_date(data.get("signed_on"), latest=local(now).date())
     contact_person = _text(data.get("contact_person"), "联系人", 64)
     contact_phone = fields.phone(data.get("contact_phone"))

@@ -13,7 +13,6 @@ from ..http import done, form_again, int_arg, now, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
-from ..units.services import segment_choices
 from ..workdays.calendar import add_workdays
 from . import bulletin, notices, services
 from .models import DUTIES, FRONTAGE_KINDS
@@ -181,7 +180,8 @@ def _form(frontage_id: int | None):
     else:
         values = {"kind": "商户", "street_unit_id": str(current_user.unit_id or "")}
     return render_template("frontages/form.html", frontage=frontage, values=values, error=error,
-                           kinds=FRONTAGE_KINDS, streets=services.streets(current_user), segments=segment_choices()), \
+                           kinds=FRONTAGE_KINDS, streets=services.streets(current_user),
+                           segments=services.segment_menu(current_user, frontage)), \
         422 if error else 200
 
 

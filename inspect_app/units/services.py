@@ -138,8 +138,12 @@ def active_units() -> list[Unit]:
     return list(db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)))
 
 
-def segment_choices() -> list:
+def segment_choices(unit_id: int | None = None, also_id: int | None = None) -> list:
     """The active segments as a form's menu offers them (id, name, district), by district and name: plain rows, as a
-    city has thousands (2,000 as objects with their units took 70 ms; as rows, 6–10)."""
-    return db.session.execute(select(Segment.id, Segment.name, Segment.district).where(Segment.active.is_(True))
-                              .order_by(Segment.district, Segment.name)).all()
+    city has thousands (2,000 as objects with their units took 70 ms; as rows, 6–10). With `unit_id`, those whose
+    属地 is that unit only, and the segment `also_id` when given."""
+    query = select(Segment.id, Segment.name, Segment.district).where(Segment.active.is_(True))
+    if unit_id is not None:
+        query = query.where(or_(Segment.unit_id == unit_id, Segment.id == also_id) if also_id is not None
+                            else Segment.unit_id == unit_id)
+    return db.session.execute(query.order_by(Segment.district, Segment.name)).all()
