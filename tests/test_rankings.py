@@ -1279,12 +1279,14 @@ def test_the_summary_opens_on_the_year_of_the_newest_monthly_list(app, city, add
     leader = browser(city.leader)
     page = leader.get("/rankings/year").get_data(as_text=True)
     assert "2027年度汇总" in page and "2027年还没有发布月榜" in page  # no list at all: this year
-    assert 'href="/rankings/year?year=2028"' not in page and 'href="/rankings/year?year=2026"' in page
+    # nor one before the oldest list: none yet, so no 2026 either
+    assert 'href="/rankings/year?year=2028"' not in page and 'href="/rankings/year?year=2026"' not in page
     _october_and_november(city, add)
     clock.set("2027-01-05T10:00")
     page = leader.get("/rankings/year").get_data(as_text=True)
     assert "2026年度汇总" in page and "已发布月榜 2 期" in page
     assert 'href="/rankings/year?year=2027"' in page and 'href="/rankings/year.pdf?year=2026"' in page
+    assert 'href="/rankings/year?year=2025"' not in page
     assert leader.get("/rankings/year.pdf").status_code == 200  # the draft of the same year
     services.publish(parse_period("2027-01"), at("2027-02-01T10:00"), user=city.admin)
     clock.set("2027-02-01T11:00")
