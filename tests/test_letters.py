@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from inspect_app.common.models import current_value
 from inspect_app.escalation import compose, proposals, replies, signing
 from inspect_app.escalation.jobs import run_sweep
+from inspect_app.escalation.sweep import pdf_path
 from inspect_app.escalation.models import (
     KIND_LEVELS, EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
 )
@@ -260,6 +261,22 @@ def test_supervision_goes_a_step_at_a_time(app, city, file_ticket, api, clock):
     refused = api.post(f"{url}/{listed['id']}/sign", city.leader, json={})
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (409, "level_not_due")
     assert db.session.get(Letter, listed["id"]).status == "draft"
+
+
+
+def test_a_signed_letter_is_written_as_signed_whatever_changes_after(app, city, overdue, api):
+    """签发 writes the 公文: left to the next sweep or its first reader, a letter was built from the units' names of
+    that day (a unit renamed after 签发 changed a signed letter's 主送)."""
+    body = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[0].id], "kind": "supervision"})
+    letter_id = body.get_json()["id"]
+    assert api.post(f"/api/v1/letters/{letter_id}/sign", city.leader, json={}).status_code == 200
+    letter = fresh(Letter, letter_id)
+    assert letter.pdf_written_at is not None and pdf_path(letter).is_file()
+    city.street_a.name = "甲街道办事处（更名）"
+    db.session.commit()
+    text = "".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(
+        api.get(f"/api/v1/letters/{letter_id}/pdf", city.admin).data)).pages)
+    assert "甲街道办事处：" in text.replace(" ", "") and "更名" not in text
 
 
 def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):

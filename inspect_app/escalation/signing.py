@@ -12,12 +12,14 @@ drafts queue on the counter's row and take consecutive numbers.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..boundary import delete_on_rollback
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.ids import MAX_ID
 from ..common.models import next_value
@@ -29,7 +31,10 @@ from .compose import check_ticket
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
 from .settings import letter_number
-from .sweep import assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_relative_path
+from .sweep import (assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_path,
+                    pdf_relative_path, render_pdf)
+
+log = logging.getLogger(__name__)
 
 ALREADY = "该督办函已签发（{number}），不能重复签发。"
 
@@ -121,6 +126,14 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         _close_proposals(letter, now)
     notify.enqueue_letters([letter], now)
     db.session.flush()
+    # the 公文 as signed, written now: left to the next sweep or the first reader, it was built from whatever the
+    # units' names were then (a unit renamed after 签发 changed a signed letter's 主送). Removed if this rolls back;
+    # one that cannot be built now is the sweep's to retry, as before.
+    delete_on_rollback(pdf_path(letter))
+    try:
+        render_pdf(letter.id, now)
+    except Exception:  # noqa: BLE001 - the letter is signed either way
+        log.exception("letter %s's PDF not written at 签发; the sweep writes it", letter.id)
     return letter
 
 
