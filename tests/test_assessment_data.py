@@ -137,6 +137,28 @@ def test_site_import_through_the_pages(browser, city, world):
     assert "页面导入市场" in admin.get("/sites/?q=页面").get_data(as_text=True)
 
 
+def test_site_codes_match_whatever_their_case(api, browser, city, world):
+    """jc-nm-1 is the site JC-NM-1: a re-import with the code typed in lower case changed it instead of adding it a
+    second time, /sites/new refuses it, and QA-S1 and qa-s1 in one file are one code twice."""
+    rows = HEADER + ("jc-nm-1,江城区农贸市场1号（更名）,农贸市场,江城区,,,\"112.935,28.2301\",,,JDA,SJ,SC,,\n"
+                     "QA-S1,甲点位,背街小巷,江城区,,,\"112.935,28.2301\",,,jda,,,,\n"
+                     "qa-s1,乙点位,背街小巷,江城区,,,\"112.935,28.2301\",,,JDA,,,,\n")
+    body = upload(api, city.admin, "/api/v1/admin/import/sites", rows, dry_run=True).get_json()
+    assert [r["action"] for r in body["rows"]] == ["change", "add", "error"], body["rows"]
+    assert "名称" in body["rows"][0]["message"] and "与第3行重复" in body["rows"][2]["message"]
+    rows = HEADER + "jc-nm-1,江城区农贸市场1号（更名）,农贸市场,江城区,,,\"112.935,28.2301\",,,JDA,SJ,SC,,\n"
+    assert upload(api, city.admin, "/api/v1/admin/import/sites", rows).get_json()["changed"] == 1
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Site).where(
+        db.func.upper(Site.code) == "JC-NM-1")) == 1
+    assert world.site("JC-NM-1").name == "江城区农贸市场1号（更名）"
+    form = {"code": "jc-nm-1", "name": "重复点位", "kind": str(world.kinds["农贸市场"].id), "district": "江城区",
+            "territorial_unit": str(city.street_a.id), "point": "112.935,28.2301", "coord_system": "WGS84"}
+    refused = browser(city.admin).submit("/sites/new", "/sites/new", form)
+    assert refused.status_code == 422 and "（JC-NM-1，仅大小写不同）" in refused.get_data(as_text=True)
+    assert db.session.scalar(db.select(Site).where(Site.code == "jc-nm-1")) is None
+
+
 # ----------------------------------------------------------------------------- checklist
 
 CHECKLIST_HEADER = "项目编码,点位类型,测评内容,扣分,责任主体,整改时限,问题类别编码\n"

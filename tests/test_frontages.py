@@ -88,6 +88,28 @@ def test_the_register_imports_from_a_spreadsheet_and_again_changes_nothing(api, 
     assert db.session.scalar(select(Frontage).where(Frontage.code == "JB-204")) is None  # nothing written
 
 
+def test_register_numbers_match_whatever_their_case(api, browser, city, register):
+    """jb-001 is the frontage JB-001: a re-import typed in lower case changed it rather than adding it twice, the form
+    refuses it, a problem filed naming it finds it, and JB-301 and jb-301 in one file are one number twice."""
+    noodles = register[0]
+    rows = [HEAD, ["jb-001", "老杨家米粉店（新址）", "商户", "建设路18号", "JDB", "", "", "", "", ""],
+            ["JB-301", "甲店", "商户", "建设路1号", "JDB", "", "", "", "", ""],
+            ["jb-301", "乙店", "商户", "建设路2号", "JDB", "", "", "", "", ""]]
+    body = upload(api, city.admin, csv_bytes(rows), dry_run=True).get_json()
+    assert [r["action"] for r in body["rows"]] == ["change", "add", "error"], body["rows"]
+    assert "与第3行重复" in body["rows"][2]["message"]
+    assert upload(api, city.admin, csv_bytes(rows[:2])).get_json()["changed"] == 1
+    assert db.session.scalar(select(func.count(Frontage.id)).where(func.upper(Frontage.code) == "JB-001")) == 1
+    db.session.refresh(noodles)
+    assert (noodles.code, noodles.name) == ("JB-001", "老杨家米粉店（新址）")
+    response = browser(city.unit_b).submit("/frontages/new", "/frontages/new", {
+        "code": "jb-002", "name": "又一家", "kind": "商户", "address": "建设路22号",
+        "street_unit_id": str(city.street_b.id)})
+    assert response.status_code == 422 and "（JB-002，仅大小写不同）" in response.get_data(as_text=True)
+    from inspect_app.tickets.inputs import frontage_id
+    assert frontage_id({"frontage_code": "jb-001"}) == noodles.id
+
+
 def test_the_register_exports_in_its_import_columns(api, city, register):
     response = api.get("/api/v1/admin/export/frontages.csv?encoding=utf-8", city.admin)
     lines = response.get_data().decode("utf-8-sig").splitlines()

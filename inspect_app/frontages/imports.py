@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..common.timeutil import local
 from ..extensions import db
@@ -61,7 +62,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     from ..office.imports import RowResult, _check, _diff, _duplicates, _status
 
     units = units_by_code()  # whatever the case typed
-    existing = {f.code: f for f in db.session.scalars(select(Frontage))}
+    existing = CodeMap.of(db.session.scalars(select(Frontage)))  # mq-01001 is MQ-01001, not a new one
     find_segment = _segment_lookup()
     rows, plans = [], []
     today = local(now).date()
@@ -93,7 +94,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         item["street"] = street
         rows.append(row)
         plans.append(item)
-    _duplicates(rows, [i["code"] for i in plans], "编号")
+    _duplicates(rows, [code_key(i["code"]) if i["code"] else None for i in plans], "编号")
 
     for row, item in zip(rows, plans):
         if row.action == "error":

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from ..common.codes import same_code
 from ..common.errors import Forbidden, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
@@ -190,8 +191,10 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     contact_phone = fields.phone(data.get("contact_phone"))
     note = _text(data.get("note"), "备注", 500)
     own_id = frontage.id if frontage is not None else -1
-    if db.session.scalar(select(Frontage.id).where(Frontage.code == code, Frontage.id != own_id)):
-        raise Invalid(f"编号“{code}”已被其他商户使用。", code="duplicate_code")
+    other = db.session.scalar(select(Frontage.code).where(same_code(Frontage.code, code), Frontage.id != own_id))
+    if other:  # mq-01001 beside MQ-01001 would be one register number twice (common/codes.py)
+        raise Invalid(f"编号“{code}”已被其他商户使用" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
+                      code="duplicate_code")
     if frontage is None:
         frontage = Frontage(created_at=now, active=True)
         db.session.add(frontage)

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..common import coords
+from ..common.codes import same_code
 from ..common.errors import Invalid, NotFound
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
@@ -69,7 +70,7 @@ def save_unit(data: Mapping, now: datetime, unit: Unit | None = None) -> Unit:
     contact_person = fields.text(data.get("contact_person"), "联系人", 64)
     contact_phone = fields.phone(data.get("contact_phone"))
     own_id = unit.id if unit is not None else -1
-    other = db.session.scalar(select(Unit.code).where(func.upper(Unit.code) == code.upper(), Unit.id != own_id))
+    other = db.session.scalar(select(Unit.code).where(same_code(Unit.code, code), Unit.id != own_id))
     if other:  # codes are matched whatever their case (units_by_code): JD0105 and jd0105 would be one code
         raise Invalid(f"单位编码“{code}”已被其他单位使用" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
                       code="duplicate_code")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..common import coords
+from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
 from ..office.imports import ImportResult, RowResult, Spec, max_rows
@@ -57,15 +58,15 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
 
     units = units_by_code()  # whatever the case typed
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
-    existing = {s.code: s for s in db.session.scalars(select(Site))}
+    existing = CodeMap.of(db.session.scalars(select(Site)))  # bj-05-021 is the site BJ-05-021, not a new one
     rows, first = [], {}
     for number, cells in rows_in:
         row = RowResult(number, f"{cells.get('点位编码', '')} {cells.get('点位名称', '')}".strip())
         code = _check(row, lambda: fields.code(cells.get("点位编码"), "点位编码"))
-        if code in first:
-            row.fail(f"点位编码与第{first[code]}行重复")
+        if code and code_key(code) in first:
+            row.fail(f"点位编码与第{first[code_key(code)]}行重复")
         elif code:
-            first[code] = number
+            first[code_key(code)] = number
         name = _check(row, lambda: fields.text(cells.get("点位名称"), "点位名称", 100, required=True))
         kind = kinds.get((cells.get("类型") or "").strip())
         if kind is None or not kind.active:

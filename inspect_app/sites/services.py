@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import case, func, or_, select
 
 from ..common import coords
+from ..common.codes import same_code
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
 from ..common.ids import get_row, row_id
@@ -261,7 +262,7 @@ def find_by_name(name: str, district: str = "") -> Site | None:
         return None
     found = list(db.session.scalars(select(Site).where(Site.active.is_(True), Site.name.in_(name_variants(name)))))
     if not found:
-        found = list(db.session.scalars(select(Site).where(Site.active.is_(True), Site.code == name)))
+        found = list(db.session.scalars(select(Site).where(Site.active.is_(True), same_code(Site.code, name))))
     if len(found) > 1 and district:
         found = [s for s in found if s.district == district]
     return found[0] if len(found) == 1 else None
@@ -301,7 +302,7 @@ def find_unit(ref, label: str, required: bool) -> Unit | None:
         if required:
             raise Invalid(f"请选择{label}。", code="unit_required")
         return None
-    conditions = [Unit.code == ref]
+    conditions = [same_code(Unit.code, ref)]  # whatever the case typed, as units_by_code
     if (ident := row_id(ref)) is not None:
         conditions.append(Unit.id == ident)
     unit = db.session.scalar(select(Unit).where(or_(*conditions)))
@@ -361,9 +362,10 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
     if given("code"):
         from ..office import fields
         code = fields.code(code_raw, "点位编码")
-        other = db.session.scalar(select(Site).where(Site.code == code))
-        if other is not None and other is not site:
-            raise Invalid(f"点位编码“{code}”已被“{other.name}”使用。", code="duplicate_code")
+        other = db.session.scalar(select(Site).where(same_code(Site.code, code), Site.id != (site.id if site else -1)))
+        if other is not None:  # bj-05-021 beside BJ-05-021 would be one site twice (common/codes.py)
+            raise Invalid(f"点位编码“{code}”已被“{other.name}”使用"
+                          + (f"（{other.code}，仅大小写不同）" if other.code != code else "") + "。", code="duplicate_code")
     name = coords_free_text(get("name"), "点位名称", 100, required=True) if given("name") else None
     kind = None
     if given("kind"):

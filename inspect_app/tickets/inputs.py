@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ..common.codes import same_code
 from ..common.errors import BadRequest
 from ..common.ids import optional_id
 from ..photos.service import parse_photo_meta, read_uploads
@@ -84,7 +85,7 @@ def frontage_id(form) -> int | None:
     from ..extensions import db
     from ..frontages.models import Frontage
 
-    found = db.session.scalar(db.select(Frontage.id).where(Frontage.code == code[:32]))
+    found = db.session.scalar(db.select(Frontage.id).where(same_code(Frontage.code, code[:32])))  # any letter case
     if found is None:
         from ..common.errors import Invalid
         raise Invalid(f"没有编号为“{code[:32]}”的门前四包责任商户。", code="invalid_frontage")

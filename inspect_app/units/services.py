@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import contains_eager
 
+from ..common.codes import CodeMap
 from ..common.geo import degree_box, distance_to_polyline_m
 from ..common.ids import row_id
 from ..common.sql import any_like, like_pattern
@@ -122,16 +123,10 @@ def active_categories() -> list[Category]:
                                    .order_by(Category.common.desc(), Category.sort_order, Category.id)))
 
 
-class CodeMap(dict):
+def units_by_code(units=None) -> CodeMap:
     """Units by code, whatever the case it is typed in (JD0105, jd0105): a unit code is unique regardless of case,
     so a spreadsheet's lower-case code finds its unit rather than another or none."""
-
-    def get(self, code, default=None):
-        return super().get(str(code or "").strip().upper(), default)
-
-
-def units_by_code(units=None) -> CodeMap:
-    return CodeMap({u.code.upper(): u for u in (db.session.scalars(select(Unit)) if units is None else units)})
+    return CodeMap.of(db.session.scalars(select(Unit)) if units is None else units)
 
 
 def active_units() -> list[Unit]:
