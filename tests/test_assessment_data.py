@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from assessment_world import World, round_body
+from assessment_world import ITEMS, World, round_body
 from conftest import multipart
 
 from inspect_app.assessment.models import ChecklistVersion, Result, RoundSite
@@ -201,6 +201,25 @@ def test_a_new_checklist_version_leaves_existing_rounds_alone(api, city, world):
     assert db.session.scalar(db.select(db.func.count(ChecklistVersion.id))) == 2
     same = upload(api, city.admin, "/api/v1/admin/import/checklist", text)
     assert same.status_code == 200 and same.get_json()["version"] is None  # no change, no new version
+
+
+def test_checklist_item_codes_match_whatever_their_case(api, city, world):
+    """bj-01 is the item BJ-01 (a change, keeping its code for the rounds), BJ-05 and bj-05 in one file are one code
+    twice, and a 问题类别编码 typed NIUPIXUAN is the category niupixuan."""
+    from inspect_app.sites.models import ROLE_LABELS
+    keep = "".join(f"{code},{kind},{text},{points:g},{ROLE_LABELS[role]},"
+                   + (f"{rule['hours']}小时" if "hours" in rule else f"{rule['workdays']}个工作日") + ",\n"
+                   for code, kind, text, points, role, rule in ITEMS if code != "BJ-01")  # the rest as they are
+    text = CHECKLIST_HEADER + "bj-01,背街小巷,无乱堆乱放,2,属地,24小时,NIUPIXUAN\n" + keep
+    preview = upload(api, city.admin, "/api/v1/admin/import/checklist", text, dry_run=True).get_json()
+    assert preview["errors"] == 0 and preview["removed"] == 0, preview["rows"]
+    assert preview["rows"][0]["action"] == "change" and preview["rows"][0]["message"] == "问题类别：（空） → niupixuan"
+    assert all(r["action"] == "unchanged" for r in preview["rows"][1:])
+    assert upload(api, city.admin, "/api/v1/admin/import/checklist", text).get_json()["version"] == 2
+    assert "BJ-01" in [i["code"] for i in api.get("/api/v1/checklist", city.admin).get_json()]
+    twice = CHECKLIST_HEADER + "BJ-05,背街小巷,无积水,1,属地,24小时,\nbj-05,背街小巷,无积雪,1,属地,24小时,\n"
+    refused = upload(api, city.admin, "/api/v1/admin/import/checklist", twice, dry_run=True).get_json()
+    assert refused["rows"][1]["action"] == "error" and "与第2行重复" in refused["rows"][1]["message"]
 
 
 # ----------------------------------------------------------------------------- phone pages without script

@@ -111,6 +111,26 @@ def test_the_office_adds_and_changes_a_task_and_a_code_is_taken_once_a_year(api,
     assert bad.status_code == 422 and "牵头单位不存在" in bad.get_json()["error"]["message"]
 
 
+def test_a_task_number_matches_whatever_its_case(api, city):
+    """a-12 is the task A-12 of its year: a re-import typing it in lower case changes A-12 rather than adding it a
+    second time, two rows A-13 and a-13 are one number twice, and the form refuses a-12 beside A-12."""
+    assert import_rows(api, city.admin, [
+        ["2026", "A-12", "公共文化设施", "图书馆免费开放", "材料审核", "", "JDA", "", "", ""]]).status_code == 200
+    body = import_rows(api, city.admin, [
+        ["2026", "a-12", "公共文化设施", "图书馆、文化馆免费开放", "材料审核", "", "JDA", "", "", ""],
+        ["2026", "A-13", "公共文化设施", "文化馆免费开放", "材料审核", "", "JDA", "", "", ""],
+        ["2026", "a-13", "公共文化设施", "博物馆免费开放", "材料审核", "", "JDA", "", "", ""]], dry_run=True).get_json()
+    assert [r["action"] for r in body["rows"]] == ["change", "add", "error"], body["rows"]
+    assert "与第3行重复" in body["rows"][2]["message"]
+    assert import_rows(api, city.admin, [
+        ["2026", "a-12", "公共文化设施", "图书馆、文化馆免费开放", "材料审核", "", "JDA", "", "", ""]]).status_code == 200
+    assert [t.code for t in db.session.scalars(select(KeyTask))] == ["A-12"]
+    clash = api.post("/api/v1/key-tasks", city.admin, json={"year": 2026, "code": "a-12", "indicator": "x",
+                                                             "content": "y", "method": "实地考察",
+                                                             "lead_unit_id": city.roads.id})
+    assert clash.status_code == 409 and "“A-12”的任务（仅大小写不同）" in clash.get_json()["error"]["message"]
+
+
 # ----------------------------------------------------------------------------- who sees what
 
 def test_a_unit_sees_the_tasks_it_leads_or_assists_and_no_other(api, city, tasks):

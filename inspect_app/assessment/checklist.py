@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy import func, select
 
+from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
 from ..office.imports import ImportResult, RowResult, Spec, max_rows
@@ -135,8 +136,9 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
 
     table = read_table(filename, data, SPEC.columns, SPEC.required, max_rows())
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
-    categories = {c.code: c for c in db.session.scalars(select(Category))}
-    current = {i.code: i for i in items(current_version())}
+    # codes whatever the case typed (common/codes.py): nm-01 is the item NM-01, not a second one beside it
+    categories = CodeMap.of(db.session.scalars(select(Category)))
+    current = CodeMap.of(items(current_version()))
     rows, parsed, first = [], [], {}
     for number, cells in table.rows:
         row = RowResult(number, f"{cells.get('项目编码', '')} {cells.get('测评内容', '')[:20]}".strip())
@@ -165,15 +167,17 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
             if item["category"] is None or not item["category"].active:
                 row.fail(f"问题类别编码“{category_code}”不存在或已停用")
         code = item.get("code")
-        if code in first:
-            row.fail(f"项目编码与第{first[code]}行重复")
+        if code and code_key(code) in first:
+            row.fail(f"项目编码与第{first[code_key(code)]}行重复")
         elif code:
-            first[code] = number
+            first[code_key(code)] = number
         rows.append(row)
         parsed.append(item)
         if row.action == "error":
             continue
         old = current.get(code)
+        if old is not None:
+            item["code"] = old.code  # the item keeps its code as the rounds know it
         if old is None:
             row.action = "add"
             row.messages.append(f"新增{kind.name}测评项目，扣{item['points']:g}分")
@@ -184,13 +188,14 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
                 ("扣分", f"{old.points:g}", f"{item['points']:g}"),
                 ("责任主体", ROLE_LABELS[old.answerable_by], ROLE_LABELS[role]),
                 ("整改时限", old.deadline_label, _deadline_label(item["deadline"])),
-                ("问题类别", old.category.code if old.category else "", category_code)):
+                ("问题类别", old.category.code if old.category else "",
+                 item["category"].code if item["category"] else "")):
             if before != after:
                 changes.append(f"{label}：{before or '（空）'} → {after or '（空）'}")
         if changes:
             row.action = "change"
             row.messages.extend(changes)
-    dropped = sorted(set(current) - set(first))
+    dropped = sorted(old.code for key, old in current.items() if key not in first)
     result = ChecklistImport("checklist", rows, dry_run, removed=len(dropped))
     if dropped and rows:
         rows[-1].messages.append(f"（新版本不再包含：{'、'.join(dropped[:20])}{'等' if len(dropped) > 20 else ''}）")

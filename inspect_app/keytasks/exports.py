@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..common.codes import code_key
 from ..common.errors import Invalid
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -63,7 +64,8 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     find = _unit_lookup()
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     this_year = services.today(now).year
-    existing = {(t.year, t.code): t for t in db.session.scalars(select(KeyTask)).unique()}
+    # by 年度 + 任务编号 whatever the case typed: a-12 is the task A-12, not a second one (common/codes.py)
+    existing = {(t.year, code_key(t.code)): t for t in db.session.scalars(select(KeyTask)).unique()}
     rows, plans = [], []
     for number, cells in table.rows:
         row = RowResult(number, f"{cells.get('任务编号', '')} {cells.get('测评项目', '')}".strip())
@@ -92,7 +94,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             row.fail(f"配合单位最多{services.MAX_ASSISTS}个")
         rows.append(row)
         plans.append(item)
-    _duplicates(rows, [f"{i['year']}/{i['code']}" for i in plans], "年度和任务编号")
+    _duplicates(rows, [f"{i['year']}/{code_key(i['code'])}" for i in plans], "年度和任务编号")
 
     for row, item in zip(rows, plans):
         if row.action == "error":
@@ -100,7 +102,9 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         values = services.TaskValues(item["year"], item["code"], item["indicator"], item["content"], item["method"],
                                      item["standard"] or "", item["lead"], item["assists"], item["due_on"],
                                      item["site_kind"])
-        task = existing.get((item["year"], item["code"]))
+        task = existing.get((item["year"], code_key(item["code"])))
+        if task is not None:
+            values.code = task.code  # the task keeps its number as registered
         if task is None:
             row.action = "add"
             row.messages.append(f"新增任务，牵头：{item['lead'].name}"

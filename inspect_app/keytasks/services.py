@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, true
 
+from ..common.codes import same_code
 from ..common.ids import get_row
 from ..common.numbers import round_half_up
 from ..common.sql import any_like, const, count_where, like_pattern
@@ -324,9 +325,12 @@ def _missing(label: str):
 
 
 def save_task(values: TaskValues, now: datetime, task: KeyTask | None = None) -> KeyTask:
-    clash = db.session.scalar(select(KeyTask.id).where(KeyTask.year == values.year, KeyTask.code == values.code))
-    if clash is not None and (task is None or clash != task.id):
-        raise Conflict(f"{values.year}年已有编号为“{values.code}”的任务。", code="duplicate_code")
+    clash = db.session.execute(select(KeyTask.id, KeyTask.code).where(
+        KeyTask.year == values.year, same_code(KeyTask.code, values.code),
+        KeyTask.id != (task.id if task is not None else -1))).first()
+    if clash is not None:  # a-12 beside A-12 would be one number twice (common/codes.py)
+        raise Conflict(f"{values.year}年已有编号为“{clash.code}”的任务"
+                       + ("（仅大小写不同）" if clash.code != values.code else "") + "。", code="duplicate_code")
     if task is None:
         task = KeyTask(created_at=now, status="open", active=True)
         db.session.add(task)

@@ -261,8 +261,11 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     raw_code = (data.get("code") or "").strip()
     code = fields.code(raw_code, "类别编码") if raw_code else (category.code if category else None)
     own_id = category.id if category is not None else -1
-    if code and db.session.scalar(select(Category.id).where(Category.code == code, Category.id != own_id)):
-        raise Invalid(f"类别编码“{code}”已存在。", code="duplicate_code")
+    other = code and db.session.scalar(select(Category.code).where(same_code(Category.code, code),
+                                                                   Category.id != own_id))
+    if other:  # Niupixuan beside niupixuan would be one code twice (common/codes.py)
+        raise Invalid(f"类别编码“{code}”已存在" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
+                      code="duplicate_code")
     if db.session.scalar(select(Category.id).where(Category.name == name, Category.active.is_(True),
                                                    Category.id != own_id)):
         raise Invalid(f"已有名为“{name}”的类别。", code="duplicate_name")
