@@ -182,7 +182,8 @@ def test_categories_add_edit_retire(admin_client, city):
     db.session.refresh(category)
     assert category.deadline_rule == {"hours": 6} and not category.urgent and category.owner_unit_id is None
     assert category.code == "bikes"
-    for bad, message in [({"deadline_value": "0"}, "之间"), ({"deadline_value": "x"}, "整数"), ({"name": ""}, "不能为空"),
+    for bad, message in [({"deadline_value": "0"}, "之间"), ({"deadline_value": "x"}, "整数"),
+                         ({"name": ""}, "不能为空"),
                          ({"code": "BIKES"}, "（bikes，仅大小写不同）")]:  # a code is one whatever its case
         data = {"name": "X类", "group": "G", "deadline_kind": "hours", "deadline_value": "5", **bad}
         response = admin_client.post("/office/categories/new", data=data)

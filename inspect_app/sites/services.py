@@ -365,7 +365,8 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
         other = db.session.scalar(select(Site).where(same_code(Site.code, code), Site.id != (site.id if site else -1)))
         if other is not None:  # bj-05-021 beside BJ-05-021 would be one site twice (common/codes.py)
             raise Invalid(f"点位编码“{code}”已被“{other.name}”使用"
-                          + (f"（{other.code}，仅大小写不同）" if other.code != code else "") + "。", code="duplicate_code")
+                          + (f"（{other.code}，仅大小写不同）" if other.code != code else "") + "。",
+                          code="duplicate_code")
     name = coords_free_text(get("name"), "点位名称", 100, required=True) if given("name") else None
     kind = None
     if given("kind"):
