@@ -137,6 +137,20 @@ def test_site_import_through_the_pages(browser, city, world):
     assert "页面导入市场" in admin.get("/sites/?q=页面").get_data(as_text=True)
 
 
+def test_a_site_file_with_a_misspelt_column_is_refused_naming_it(api, city, world):
+    """点位说朋 (点位说明 misspelt) was read past and the site saved without its description."""
+    text = HEADER.replace("点位说明", "点位说朋") + "NM-NEW,月湖农贸市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,入口在北门,\n"
+    response = upload(api, city.admin, "/api/v1/admin/import/sites", text, dry_run=True)
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "unknown_columns"
+    assert "“点位说朋”（应为“点位说明”？）" in response.get_json()["error"]["message"]
+    text = CHECKLIST_HEADER.replace("扣分", "扣分值") + "BJ-09,背街小巷,无积水,1,属地,24小时,\n"
+    response = upload(api, city.admin, "/api/v1/admin/import/checklist", text, dry_run=True)
+    assert response.status_code == 422 and "缺少“扣分”列" in response.get_json()["error"]["message"]
+    text = CHECKLIST_HEADER.replace("问题类别编码", "问题类别编吗") + "BJ-09,背街小巷,无积水,1,属地,24小时,niupixuan\n"
+    response = upload(api, city.admin, "/api/v1/admin/import/checklist", text, dry_run=True)
+    assert response.status_code == 422 and "“问题类别编吗”" in response.get_json()["error"]["message"]
+
+
 def test_site_codes_match_whatever_their_case(api, browser, city, world):
     """jc-nm-1 is the site JC-NM-1: a re-import with the code typed in lower case changed it instead of adding it a
     second time, /sites/new refuses it, and QA-S1 and qa-s1 in one file are one code twice."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import at, sign_in
+from conftest import at, multipart, sign_in
 from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
@@ -292,6 +292,29 @@ def test_duplicate_header_and_missing_file(api, city):
     assert "重复" in upload(api, city.admin, "units", data, "u.csv").get_json()["error"]["message"]
     response = api.post("/api/v1/admin/import/units", city.admin, data={}, content_type="multipart/form-data")
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "file_required"
+
+
+def test_a_misspelt_optional_column_is_refused_naming_it(api, city, browser):
+    """上级单位编玛 and 联系电活 (an optional column misspelt) were read past: the preview said every row passed and the
+    unit came without its parent and phone, a segment's 包抓 change read 不变. The file is refused, naming them."""
+    head = ["单位编码", "单位名称", "类型", "上级单位编玛", "联系人", "联系电活"]
+    response = upload(api, city.admin, "units", xlsx_bytes([head, ["JD0199", "新街道", "街道", "QX01", "王五",
+                                                                   "0731-88888888"]]), dry_run=True)
+    error = response.get_json()["error"]
+    assert response.status_code == 422 and error["code"] == "unknown_columns", error
+    assert "“上级单位编玛”（应为“上级单位编码”？）" in error["message"] and "“联系电活”（应为“联系电话”？）" in error["message"]
+    assert "本导入的列为：单位编码、单位名称、类型、上级单位编码、联系人、联系电话、状态" in error["message"]
+    rows = [SEG_TEMPLATE, ["人民路东段", "江城区", "主次干道", "JDA", "JJ", "112.93,28.23;112.94,28.23", "WGS84", ""]]
+    rows[0] = [h.replace("包抓单位编码", "包抓单位编玛") for h in rows[0]]
+    response = upload(api, city.admin, "segments", csv_bytes(rows), "s.csv", dry_run=True)
+    assert response.status_code == 422 and "“包抓单位编玛”" in response.get_json()["error"]["message"]
+    page = browser(city.admin)
+    body, content_type = multipart({"csrf_token": page.token("/office/import/units"),
+                                    "file": (io.BytesIO(csv_bytes([head, ["JD0199", "新街道", "街道", "", "", ""]])),
+                                             "u.csv")})
+    shown = page.post("/office/import/units", data=body, content_type=content_type)
+    assert shown.status_code == 422 and "“联系电活”（应为“联系电话”？）" in shown.get_data(as_text=True)
+    assert db.session.scalar(db.select(Unit).where(Unit.code == "JD0199")) is None
 
 
 # ----------------------------------------------------------------------------- access

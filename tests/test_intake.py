@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import BEFORE_PHOTO, City, file_tuple, processed, upload_files
+from conftest import BEFORE_PHOTO, City, file_tuple, multipart, processed, upload_files
 from office_helpers import xlsx_bytes
 from sqlalchemy import event, func, select
 
@@ -297,6 +297,20 @@ def import_hotline(api, city, rows, dry_run=False):
     if dry_run:
         data["dry_run"] = "1"
     return api.post("/api/v1/admin/import/hotline", city.admin, content_type="multipart/form-data", data=data)
+
+
+def test_a_hotline_exports_own_columns_are_named_on_the_preview(api, browser, city):
+    """The hotline's export carries columns of its own (办理状态) beside ours, so they are not refused; but a column
+    dropped is named on the preview, where a misspelt 来电号玛 shows as not read."""
+    rows = [[h.replace("来电号码", "来电号玛") for h in HOTLINE[0]] + ["办理状态"], HOTLINE[1] + ["已办结"]]
+    body = import_hotline(api, city, rows, dry_run=True).get_json()
+    assert body["errors"] == 0 and body["ignored_columns"] == ["来电号玛", "办理状态"], body
+    assert import_hotline(api, city, HOTLINE, dry_run=True).get_json()["ignored_columns"] == []
+    page = browser(city.admin)
+    data, content_type = multipart({"csrf_token": page.token("/office/import/hotline"),
+                                    "file": (io.BytesIO(hotline_csv(rows)), "12345导出.csv")})
+    html = page.post("/office/import/hotline", data=data, content_type=content_type).get_data(as_text=True)
+    assert "以下列不是本导入的列，其中的数据不会导入：</b>“来电号玛”、“办理状态”" in html
 
 
 def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):

@@ -15,11 +15,10 @@ from sqlalchemy import func, select
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
-from ..office.imports import ImportResult, RowResult, Spec, max_rows
+from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
 from ..office.spreadsheets import (
     CSV_DEFAULT_ENCODING,
     csv_chunks,
-    read_table,
     write_xlsx,
 )
 from ..sites.models import ROLE_LABELS, ROLES, SiteKind
@@ -134,7 +133,7 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
     exactly the file's items. Returns the result and the new version's number (None when nothing was written)."""
     from ..office import fields
 
-    table = read_table(filename, data, SPEC.columns, SPEC.required, max_rows())
+    table = read_spec_table(SPEC, filename, data)
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     # codes whatever the case typed (common/codes.py): nm-01 is the item NM-01, not a second one beside it
     categories = CodeMap.of(db.session.scalars(select(Category)))

@@ -40,6 +40,9 @@ class Spec:
     after: str = "office.home"      # the page shown after a successful import
     exportable: bool = True         # the data can be exported in the import's own columns
     aliases: dict[str, str] = field(default_factory=dict)  # other names a source's files use for a column
+    # Columns of the source's own beside ours are read past (and named on the preview), not refused: the file is
+    # another system's export (the 12345 hotline's), not our template filled in.
+    extra_columns: bool = False
 
 
 SPECS = {
@@ -109,6 +112,7 @@ class ImportResult:
     rows: list[RowResult]
     dry_run: bool
     written: bool = False
+    ignored_columns: list[str] = field(default_factory=list)  # the file's columns that were not read (extra_columns)
 
     @property
     def errors(self) -> int:
@@ -120,11 +124,18 @@ class ImportResult:
     def as_dict(self) -> dict:
         return {"rows": [r.as_dict() for r in self.rows], "added": self.count("add"),
                 "changed": self.count("change"), "unchanged": self.count("unchanged"), "errors": self.errors,
-                "dry_run": self.dry_run, "written": self.written}
+                "dry_run": self.dry_run, "written": self.written, "ignored_columns": self.ignored_columns}
 
 
 def max_rows() -> int:
     return int(current_app.config["OFFICE_IMPORT_MAX_ROWS"])
+
+
+def read_spec_table(spec: Spec, filename: str, data: bytes) -> Table:
+    """The upload read in the spec's columns: a column of none of its names is refused, unless the spec reads
+    another system's export (extra_columns)."""
+    return read_table(filename, data, spec.columns, spec.required, max_rows(), aliases=spec.aliases,
+                      extra_columns=spec.extra_columns)
 
 
 def spec_for(kind: str) -> Spec:
@@ -140,9 +151,9 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
     `progress(done, total)` is told how the slow part (hashing new accounts' passwords, done before anything is
     written) advances; a background job passes its heartbeat here."""
     spec = spec_for(kind)
-    table = read_table(filename, data, spec.columns, spec.required, max_rows(), aliases=spec.aliases)
+    table = read_spec_table(spec, filename, data)
     rows, finish = PLANNERS[kind](table, now, actor)
-    result = ImportResult(kind, rows, dry_run)
+    result = ImportResult(kind, rows, dry_run, ignored_columns=table.unknown)
     if dry_run or result.errors:
         return result
     slow = [row for row in rows if row.prepare is not None]
@@ -550,10 +561,11 @@ def _register_features() -> None:
                   frontages.WIDTHS, after="frontages.index"), frontages.plan,
              select(func.count()).select_from(Frontage))
     register(Spec("hotline", "12345热线工单", hotline.COLUMNS, hotline.REQUIRED, hotline.HELP, hotline.WIDTHS,
-                  after="intake.queue", exportable=False, aliases=hotline.ALIASES), hotline.plan,
+                  after="intake.queue", exportable=False, aliases=hotline.ALIASES, extra_columns=True), hotline.plan,
              select(func.count()).select_from(IntakeItem).where(IntakeItem.source == "hotline"))
     register(Spec("feedback", "上级测评反馈问题", feedback.COLUMNS, feedback.REQUIRED, feedback.HELP, feedback.WIDTHS,
-                  after="intake.queue", exportable=False, aliases=feedback.ALIASES), feedback.plan,
+                  after="intake.queue", exportable=False, aliases=feedback.ALIASES, extra_columns=True),
+             feedback.plan,
              select(func.count()).select_from(IntakeItem).where(IntakeItem.source == feedback.SOURCE))
     register(Spec("keytasks", "创建任务分解表", keytasks.COLUMNS, keytasks.REQUIRED, keytasks.HELP, keytasks.WIDTHS,
                   after="keytasks.index"), keytasks.plan, select(func.count()).select_from(KeyTask))
@@ -575,8 +587,7 @@ def is_heavy(result: ImportResult) -> bool:
 def needs_job(kind: str, filename: str, data: bytes, now: datetime, actor: User) -> bool:
     """is_heavy() for a file already previewed, without checking every row again: the row count decides, and
     for accounts the number of new ones (their planning is quick). The job checks every row anyway."""
-    spec = spec_for(kind)
-    table = read_table(filename, data, spec.columns, spec.required, max_rows(), aliases=spec.aliases)
+    table = read_spec_table(spec_for(kind), filename, data)
     if len(table.rows) > current_app.config["IMPORT_INLINE_MAX_ROWS"]:
         return True
     if kind != "accounts":

@@ -10,6 +10,7 @@ Writing streams: .xlsx rows through zlib into a temporary file (write_xlsx), or 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import logging
 import posixpath
@@ -43,6 +44,7 @@ class SpreadsheetError(ServiceError):
 class Table:
     headers: list[str]
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (row number as the user sees it, cells)
+    unknown: list[str] = field(default_factory=list)  # headers that are none of the columns: their data is not read
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,15 @@ def cell_text(value) -> str:
 
 
 def read_table(filename: str, data: bytes, columns: list[str], required: list[str], max_rows: int,
-               limits: Limits | None = None, aliases: dict[str, str] | None = None) -> Table:
+               limits: Limits | None = None, aliases: dict[str, str] | None = None,
+               extra_columns: bool = False) -> Table:
     """Parse an upload into rows keyed by the known column names; `aliases` maps other names a source uses for
     a column (a 12345 export's 工单号 for 工单编号) onto it.
+
+    A header that is none of the columns is refused (unknown_columns, 422): in a file made from our template it is
+    a misspelt column (上级单位编玛), whose data would otherwise be dropped without a word. `extra_columns` lets
+    them through, listed in Table.unknown for the preview to name: another system's export (the 12345 hotline's)
+    carries columns of its own.
 
     The format is taken from the content (an .xlsx is a zip), not from the name alone."""
     if not data:
@@ -107,7 +115,18 @@ def read_table(filename: str, data: bytes, columns: list[str], required: list[st
                                code="not_a_spreadsheet", status=415)
     else:
         grid = _csv_rows(data, max_rows, limits)
-    return _to_table(grid, columns, required, max_rows, aliases or {})
+    table = _to_table(grid, columns, required, max_rows, aliases or {})
+    if table.unknown and not extra_columns:
+        raise _unknown_columns(table.unknown, columns)
+    return table
+
+
+def _unknown_columns(unknown: list[str], columns: list[str]) -> SpreadsheetError:
+    named = "、".join(f"“{h}”" + (f"（应为“{close[0]}”？）" if (close := difflib.get_close_matches(h, columns, 1, 0.6))
+                                    else "") for h in unknown[:10])
+    return SpreadsheetError(f"表头不符合模板：{named}不是本导入的列，该列的数据不会被读取（可能是列名写错了）。"
+                            f"本导入的列为：{'、'.join(columns)}。请改正列名，或删除多余的列后重新上传。",
+                            code="unknown_columns")
 
 
 # Rows a file may carry above its header: an export from the 12345 platform or a bureau's system often starts
@@ -503,7 +522,8 @@ def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[s
     if len(grid) - 1 > max_rows:
         raise _too_many(max_rows)
     positions = {h: i for i, h in enumerate(headers) if h in columns}
-    table = Table(headers=[h for h in headers if h in columns])
+    unknown = list(dict.fromkeys(h for h in headers if h and h not in columns))
+    table = Table(headers=[h for h in headers if h in columns], unknown=unknown)
     for number, values in grid[1:]:
         cells = {c: cell_text(values[i]) if i < len(values) else "" for c, i in positions.items()}
         table.rows.append((number, cells))

@@ -14,11 +14,10 @@ from ..common import coords
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
-from ..office.imports import ImportResult, RowResult, Spec, max_rows
+from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
 from ..office.spreadsheets import (
     CSV_DEFAULT_ENCODING,
     csv_chunks,
-    read_table,
     write_xlsx,
 )
 from ..units.models import Unit
@@ -160,7 +159,7 @@ def _updater(site: Site, v: dict):
 
 
 def run_import(filename: str, data: bytes, now: datetime, dry_run: bool) -> ImportResult:
-    table = read_table(filename, data, SPEC.columns, SPEC.required, max_rows())
+    table = read_spec_table(SPEC, filename, data)
     rows = plan(table.rows, now)
     result = ImportResult("sites", rows, dry_run)
     if dry_run or result.errors:
