@@ -87,6 +87,7 @@ class Config:
     FAR_FROM_SEGMENTS_M = _float("FAR_FROM_SEGMENTS_M", 2000)
     # A new or moved segment this far outside the city's other segments is refused as a typo (a digit or a system
     # wrong): 112.93 typed as 113.93 is 100 km off. 0 turns the check off (a city adding a distant county).
+    # A site (点位) is held to the same box around the segments, on its form and in its import.
     SEGMENT_CITY_MARGIN_KM = _float("SEGMENT_CITY_MARGIN_KM", 50)
 
     # --- rework (返工): a ticket sent back gets the later of its original deadline and this long from the

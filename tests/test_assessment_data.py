@@ -151,6 +151,28 @@ def test_a_site_file_with_a_misspelt_column_is_refused_naming_it(api, city, worl
     assert response.status_code == 422 and "“问题类别编吗”" in response.get_json()["error"]["message"]
 
 
+def test_a_site_far_outside_the_city_is_refused(api, browser, city, world):
+    """-74.0,40.7 (New York) was saved as a site of this city, by the import and on /sites/new: refused as a typo, as
+    a segment is (farther than SEGMENT_CITY_MARGIN_KM from the city's segments), the row and the point named."""
+    text = HEADER + ("NM-NEW,月湖农贸市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,,\n"
+                     "NY-1,纽约点位,农贸市场,江城区,,,\"-74.0,40.7\",,,JDA,,,,\n"
+                     "FAR-2,远方区域,农贸市场,江城区,,,,\"112.93,28.23;113.93,28.23;113.93,28.24\",,JDA,,,,\n")
+    body = upload(api, city.admin, "/api/v1/admin/import/sites", text).get_json()
+    assert [r["action"] for r in body["rows"]] == ["add", "error", "error"] and not body["written"]
+    assert body["rows"][1]["row"] == 3 and "该点（-74.00000,40.70000）距本市已有路段约" in body["rows"][1]["message"]
+    assert "第2个点（113.93000,28.23000）" in body["rows"][2]["message"]
+    form = {"code": "NY-2", "name": "纽约点位", "kind": str(world.kinds["农贸市场"].id), "district": "江城区",
+            "territorial_unit": str(city.street_a.id), "point": "-74.0,40.7", "coord_system": "WGS84"}
+    refused = browser(city.admin).submit("/sites/new", "/sites/new", form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "距本市已有路段约" in html and 'value="-74.0,40.7"' in html
+    response = api.post("/api/v1/sites", city.admin, json={"code": "NY-3", "name": "纽约", "kind": "农贸市场",
+                                                           "district": "江城区", "lat": 40.7, "lon": -74.0,
+                                                           "units": {"territorial": city.street_a.id}})
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_coordinates"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Site).where(Site.code.like("NY-%"))) == 0
+
+
 def test_site_codes_match_whatever_their_case(api, browser, city, world):
     """jc-nm-1 is the site JC-NM-1: a re-import with the code typed in lower case changed it instead of adding it a
     second time, /sites/new refuses it, and QA-S1 and qa-s1 in one file are one code twice."""

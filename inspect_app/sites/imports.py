@@ -58,6 +58,10 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
     units = units_by_code()  # whatever the case typed
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     existing = CodeMap.of(db.session.scalars(select(Site)))  # bj-05-021 is the site BJ-05-021, not a new one
+    from ..office.reference import city_box
+    from .services import far_from_city, parse_location
+
+    box = city_box()  # a row far from the city's segments: a typo, as in the segments' import
     rows, first = [], {}
     for number, cells in rows_in:
         row = RowResult(number, f"{cells.get('点位编码', '')} {cells.get('点位名称', '')}".strip())
@@ -90,10 +94,11 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
             chosen[role] = unit
         location = None
         try:
-            from .services import parse_location
             location = parse_location(cells.get("坐标"), cells.get("区域范围"), cells.get("坐标系"))
         except Invalid as problem:
             row.fail(problem.message)
+        if location is not None and (far := far_from_city(location, box)):
+            row.fail(f"坐标有误：{far}")
         active = None
         if cells.get("状态"):
             active = _check(row, lambda: fields.active_flag(cells["状态"]))

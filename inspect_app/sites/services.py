@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import case, func, or_, select
 
 from ..common import coords
@@ -346,6 +347,15 @@ def parse_location(point_text, area_text, system_text, lat=None, lon=None) -> tu
     raise Invalid("请填写点位坐标（经度,纬度）或区域范围。", code="coordinates_required")
 
 
+def far_from_city(location: tuple[float, float, list | None], box) -> str | None:
+    """Why a site at this location (parse_location's) is no place of this city, or None: a point farther than
+    SEGMENT_CITY_MARGIN_KM from the box around the city's segments (office.reference.city_box), as a segment is
+    refused. -74.0,40.7 (New York), or 112.93 typed 113.93, is a typo, and a site there is never found nearby."""
+    from ..office.reference import outside_city
+    lat, lon, area = location
+    return outside_city(area or [[lon, lat]], box, float(current_app.config["SEGMENT_CITY_MARGIN_KM"]))
+
+
 def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
     """Add or change a site from a form or a JSON body. A JSON `units` object {"territorial", "sector",
     "operator"} or the fields territorial_unit/sector_unit/operator_unit (id or code) name its units."""
@@ -388,6 +398,9 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
     if any(given(f) for f in ("point", "area", "lat", "lon")) and not (
             partial and not any(f in data for f in ("point", "area", "lat", "lon"))):
         location = parse_location(get("point"), get("area"), get("coord_system"), get("lat"), get("lon"))
+        from ..office.reference import city_box
+        if far := far_from_city(location, city_box()):
+            raise Invalid(f"坐标有误：{far}", code="invalid_coordinates")
 
     if site is None:
         site = Site(code=code, created_at=now, active=True)
