@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from .common.errors import (DATABASE_REFUSALS, DATABASE_UNAVAILABLE, ServiceError, database_answer,
                             is_storage_error, storage_answer)
 from .extensions import db
-from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response
+from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response, upload_advice
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ HTTP_MESSAGES = {
     404: ("not_found", "页面或记录不存在。"),
     405: ("method_not_allowed", "不支持该请求方法。"),
     409: ("conflict", "操作冲突，请刷新后重试。"),
-    413: ("too_large", "上传内容过大（单次上传上限{mb}MB），请减少照片数量或压缩后重试。"),
+    413: ("too_large", "上传内容过大（单次上传上限{mb}MB），{advice}"),  # advice: the route's (http.UPLOAD_ADVICE)
     415: ("unsupported_media_type", "不支持的内容类型。"),
     416: ("range_not_satisfiable", "请求的文件范围无效，请重新下载。"),
     422: ("invalid", "提交的内容无效。"),
@@ -79,7 +79,7 @@ def register_error_handlers(app) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
         if error.code == 413:
-            message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+            message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024), advice=upload_advice())
         response = app.make_response(error_response(error.code or 500, code, message))
         for name, value in error.get_headers():  # a 405's Allow, a 429's Retry-After; not its Content-Type
             if name.lower() != "content-type":

@@ -47,6 +47,25 @@ def form_again(problem: ServiceError, show, passes=(403, 404, 409), message: str
     return show(typed, problem.message if message is None else message), problem.status
 
 
+# What to do about a body over MAX_CONTENT_LENGTH (413), by what the route takes: most take photos; an import takes
+# one spreadsheet, which fewer or smaller photos would not shrink.
+UPLOAD_ADVICE = {"photos": "请减少照片数量或压缩后重试。", "spreadsheet": "请拆分表格后分批导入。"}
+
+
+def takes_upload(kind: str):
+    """Marks a view as taking this kind of upload (UPLOAD_ADVICE); an unmarked view takes photos."""
+    def mark(view):
+        view.upload_kind = kind
+        return view
+    return mark
+
+
+def upload_advice() -> str:
+    """The advice of a 413 for the route this request was for (the body is refused before the view runs)."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return UPLOAD_ADVICE[getattr(view, "upload_kind", "photos")]
+
+
 def wants_json() -> bool:
     return request.path.startswith(API_PREFIX) or request.path == "/healthz" or is_script()
 

@@ -287,6 +287,28 @@ def test_fifty_thousand_rows_are_refused(api, city, fmt):
     assert "5000" in response.get_json()["error"]["message"]
 
 
+def test_an_oversized_import_is_told_to_split_the_sheet(app, api, browser, city):
+    """A spreadsheet over the upload cap was told to take fewer photos (请减少照片数量): an import is told to split the
+    sheet, on the page and in the API; a filing with photos keeps the photo advice."""
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    big = csv_bytes([UNIT_HEAD] + [[f"QX{i:05d}", f"区{i}", "区县", "", "某" * 100, "", ""] for i in range(4000)])
+    assert len(big) > 1024 * 1024
+    for url in ("/api/v1/admin/import/units", "/api/v1/admin/import/sites", "/api/v1/admin/import/checklist"):
+        response = api.post(url, city.admin, data={"file": (io.BytesIO(big), "u.csv")},
+                            content_type="multipart/form-data")
+        message = response.get_json()["error"]["message"]
+        assert response.status_code == 413 and message == "上传内容过大（单次上传上限1MB），请拆分表格后分批导入。", url
+    page = browser(city.admin)
+    body, content_type = multipart({"csrf_token": page.token("/office/import/units"), "file": (io.BytesIO(big), "u.csv")})
+    shown = page.post("/office/import/units", data=body, content_type=content_type,
+                      headers={"X-Requested-With": "XMLHttpRequest"})
+    assert shown.status_code == 413 and "请拆分表格后分批导入" in shown.get_json()["error"]["message"]
+    photos = api.post("/api/v1/tickets", city.inspector, data={"category": "niupixuan",
+                                                               "photos": (io.BytesIO(big), "a.jpg")},
+                      content_type="multipart/form-data")
+    assert photos.status_code == 413 and "请减少照片数量或压缩后重试" in photos.get_json()["error"]["message"]
+
+
 def test_duplicate_header_and_missing_file(api, city):
     data = csv_bytes([UNIT_HEAD + ["单位名称"], ["A", "B", "街道", "", "", "", "", "C"]])
     assert "重复" in upload(api, city.admin, "units", data, "u.csv").get_json()["error"]["message"]

@@ -7,7 +7,7 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import json_body, now, pdf_bytes
+from ..http import json_body, now, pdf_bytes, takes_upload
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
@@ -55,6 +55,7 @@ def checklist_items():
 
 
 @bp.post("/admin/import/checklist")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_checklist():
     upload = request.files.get("file")

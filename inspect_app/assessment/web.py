@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..extensions import db
-from ..http import done, now, pdf_bytes
+from ..http import done, now, pdf_bytes, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -86,6 +86,7 @@ def checklist_import_form():
 
 
 @bp.post("/checklist/import")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def checklist_import_preview():
     upload = request.files.get("file")

@@ -10,7 +10,7 @@ from ..background.api import job_json
 from ..background.models import Job
 from ..common.errors import BadRequest, NotFound
 from ..extensions import db
-from ..http import int_arg, json_body, now
+from ..http import int_arg, json_body, now, takes_upload
 from ..policy import EVERYONE, OFFICE, requires
 from . import downloads, holidays, imports
 
@@ -69,6 +69,7 @@ EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
 
 
 @bp.post(f"/admin/import/{IMPORT_KIND}")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_rows(kind: str):
     dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")

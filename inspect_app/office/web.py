@@ -18,7 +18,7 @@ from ..background.models import Job
 from ..common.errors import NotFound
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import flag_arg, int_arg
+from ..http import flag_arg, int_arg, takes_upload
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, requires
 from ..tickets import services as ticket_services
@@ -424,6 +424,7 @@ def import_form(kind: str):
 
 
 @bp.post(f"/import/{KIND}")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_preview(kind: str):
     upload = request.files.get("file")

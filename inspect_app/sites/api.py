@@ -6,7 +6,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..extensions import db
-from ..http import int_arg, json_body, now
+from ..http import int_arg, json_body, now, takes_upload
 from ..office import downloads
 from ..policy import EVERYONE, OFFICE, requires
 from ..tickets.inputs import parse_coordinate
@@ -88,6 +88,7 @@ def update(site_id: int):
 
 
 @bp.post("/admin/import/sites")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_rows():
     upload = request.files.get("file")

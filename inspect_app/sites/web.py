@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import int_arg, now
+from ..http import int_arg, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import OFFICE, requires
 from ..units.services import active_units
@@ -131,6 +131,7 @@ def import_form():
 
 
 @bp.post("/import")
+@takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_preview():
     upload = request.files.get("file")
