@@ -139,7 +139,8 @@ def test_site_import_through_the_pages(browser, city, world):
 
 def test_a_site_file_with_a_misspelt_column_is_refused_naming_it(api, city, world):
     """点位说朋 (点位说明 misspelt) was read past and the site saved without its description."""
-    text = HEADER.replace("点位说明", "点位说朋") + "NM-NEW,月湖农贸市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,入口在北门,\n"
+    text = (HEADER.replace("点位说明", "点位说朋")
+            + "NM-NEW,月湖农贸市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,入口在北门,\n")
     response = upload(api, city.admin, "/api/v1/admin/import/sites", text, dry_run=True)
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "unknown_columns"
     assert "“点位说朋”（应为“点位说明”？）" in response.get_json()["error"]["message"]

@@ -299,7 +299,8 @@ def test_an_oversized_import_is_told_to_split_the_sheet(app, api, browser, city)
         message = response.get_json()["error"]["message"]
         assert response.status_code == 413 and message == "上传内容过大（单次上传上限1MB），请拆分表格后分批导入。", url
     page = browser(city.admin)
-    body, content_type = multipart({"csrf_token": page.token("/office/import/units"), "file": (io.BytesIO(big), "u.csv")})
+    body, content_type = multipart({"csrf_token": page.token("/office/import/units"),
+                                    "file": (io.BytesIO(big), "u.csv")})
     shown = page.post("/office/import/units", data=body, content_type=content_type,
                       headers={"X-Requested-With": "XMLHttpRequest"})
     assert shown.status_code == 413 and "请拆分表格后分批导入" in shown.get_json()["error"]["message"]
@@ -324,7 +325,8 @@ def test_a_misspelt_optional_column_is_refused_naming_it(api, city, browser):
                                                                    "0731-88888888"]]), dry_run=True)
     error = response.get_json()["error"]
     assert response.status_code == 422 and error["code"] == "unknown_columns", error
-    assert "“上级单位编玛”（应为“上级单位编码”？）" in error["message"] and "“联系电活”（应为“联系电话”？）" in error["message"]
+    assert "“上级单位编玛”（应为“上级单位编码”？）" in error["message"]
+    assert "“联系电活”（应为“联系电话”？）" in error["message"]
     assert "本导入的列为：单位编码、单位名称、类型、上级单位编码、联系人、联系电话、状态" in error["message"]
     rows = [SEG_TEMPLATE, ["人民路东段", "江城区", "主次干道", "JDA", "JJ", "112.93,28.23;112.94,28.23", "WGS84", ""]]
     rows[0] = [h.replace("包抓单位编码", "包抓单位编玛") for h in rows[0]]

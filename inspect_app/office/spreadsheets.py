@@ -122,9 +122,12 @@ def read_table(filename: str, data: bytes, columns: list[str], required: list[st
 
 
 def _unknown_columns(unknown: list[str], columns: list[str]) -> SpreadsheetError:
-    named = "、".join(f"“{h}”" + (f"（应为“{close[0]}”？）" if (close := difflib.get_close_matches(h, columns, 1, 0.6))
-                                    else "") for h in unknown[:10])
-    return SpreadsheetError(f"表头不符合模板：{named}不是本导入的列，该列的数据不会被读取（可能是列名写错了）。"
+    def named(header: str) -> str:  # with the expected column it most resembles: 上级单位编玛 → 上级单位编码
+        close = difflib.get_close_matches(header, columns, 1, 0.6)
+        return f"“{header}”" + (f"（应为“{close[0]}”？）" if close else "")
+
+    listed = "、".join(named(h) for h in unknown[:10]) + (f"等{len(unknown)}列" if len(unknown) > 10 else "")
+    return SpreadsheetError(f"表头不符合模板：{listed}不是本导入的列（可能是列名写错了），其中的数据无法导入。"
                             f"本导入的列为：{'、'.join(columns)}。请改正列名，或删除多余的列后重新上传。",
                             code="unknown_columns")
 
