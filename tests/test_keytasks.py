@@ -4,7 +4,7 @@ unit and the progress table."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from conftest import PASSWORD, at, file_tuple, upload_files
@@ -422,6 +422,50 @@ def test_the_progress_table_lists_each_task_as_the_office_reads_it(api, city, ta
 
 
 # ----------------------------------------------------------------------------- the pages
+
+def listed_codes(client, url: str) -> list[str]:
+    """The task codes a list page shows (its first page)."""
+    import re
+    page = client.get(url)
+    assert page.status_code == 200, url
+    return re.findall(r'<td class="nowrap" data-label="编号">([^<]+)</td>', page.get_data(as_text=True))
+
+
+def test_every_figure_on_the_units_page_opens_the_tasks_it_counts(api, city, tasks, browser):
+    """滞后 and 未报送 count the tasks a unit leads; their links opened every task the unit led or assisted (乙街道
+    滞后 1 opened 2: it assists street A's task past its limit)."""
+    import html
+    import re
+
+    services.save_task(services.TaskValues(2026, "6.2", "背街小巷", "无乱堆乱放", "实地考察", "", city.street_a,
+                                           [city.street_b], date(2026, 10, 31)), at("2026-03-02T09:00:00+08:00"))
+    db.session.commit()
+    leader = browser(city.leader)
+    page = leader.get("/key-tasks/units?year=2026").get_data(as_text=True)
+    figures = {f.unit.name: f for f in services.by_unit(2026, at("2026-11-25T10:00:00+08:00"))}
+    assert (figures["乙街道办事处"].lagging, figures["乙街道办事处"].assist) == (1, 2)
+    links = 0
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        name_link = re.search(r'data-label="单位"><a href="([^"]+)">([^<]+)</a>', row)
+        if name_link is None:
+            continue
+        f = figures[name_link.group(2)]
+        assert len(listed_codes(leader, html.unescape(name_link.group(1)))) == f.lead + f.assist
+        for href, figure in re.findall(r'<a class="badge [^"]+" href="([^"]+)">(\d+)</a>', row):
+            links += 1
+            assert len(listed_codes(leader, html.unescape(href))) == int(figure), (f.unit.name, href)
+    assert links >= 4  # 乙 and 甲: 滞后 and 未报送
+    # the API's list takes the same filter
+    lagging = api.get(f"/api/v1/key-tasks?year=2026&status=lagging&unit_id={city.street_b.id}&unit_role=lead",
+                      city.leader).get_json()
+    assert [t["code"] for t in lagging["items"]] == ["3.2.1"]
+    assisted = api.get(f"/api/v1/key-tasks?year=2026&unit_id={city.street_b.id}&unit_role=assist",
+                       city.leader).get_json()
+    assert sorted(t["code"] for t in assisted["items"]) == ["5.1", "6.2"]
+    # the list's form keeps the filter
+    listing = leader.get(f"/key-tasks/?year=2026&unit_id={city.street_b.id}&unit_role=lead").get_data(as_text=True)
+    assert '<option value="lead" selected>牵头</option>' in listing
+
 
 def test_a_unit_reports_and_the_office_reviews_on_the_pages(city, tasks, browser):
     market, _, _ = tasks

@@ -40,6 +40,8 @@ MAX_TEXT = 5000
 MAX_ASSISTS = 30
 FILTERS = {"": "全部", "open": "推进中", "submitted": "待审核", "done": "已完成", "lagging": "滞后（超过完成时限）",
            "unreported": "未报送进展"}
+# the unit filter's place on the task: the 调度's figures count the tasks a unit leads (unit_role=lead)
+UNIT_ROLES = {"": "牵头或配合", "lead": "牵头", "assist": "配合"}
 
 
 # ----------------------------------------------------------------------------- the clock's periods
@@ -95,12 +97,26 @@ def _lagging(day: date):
 
 # ----------------------------------------------------------------------------- who sees what
 
+def leads(unit_id):
+    """SQL: the task is led by this unit."""
+    return KeyTask.lead_unit_id == unit_id
+
+
+def assists(unit_id):
+    """SQL: this unit is one of the task's assisting units."""
+    return exists().where(KeyTaskAssist.task_id == KeyTask.id, KeyTaskAssist.unit_id == unit_id)
+
+
 def involves(unit_id: int | None):
     """SQL: the task is led or assisted by this unit."""
     if unit_id is None:
         return false()
-    return or_(KeyTask.lead_unit_id == unit_id,
-               exists().where(KeyTaskAssist.task_id == KeyTask.id, KeyTaskAssist.unit_id == unit_id))
+    return or_(leads(unit_id), assists(unit_id))
+
+
+def carried_by(unit_id: int, unit_role: str = ""):
+    """SQL: the unit's tasks in `unit_role` (UNIT_ROLES): those it leads, those it assists, or both ("")."""
+    return {"lead": leads, "assist": assists}.get(unit_role, involves)(unit_id)
 
 
 def scope(user):
@@ -179,7 +195,7 @@ def _figure_columns(day: date, period: ReportPeriod) -> tuple:
 
 
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
-              indicator: str = "", q: str = ""):
+              indicator: str = "", q: str = "", unit_role: str = ""):
     query = select(KeyTask).where(scope(user))
     if year:
         query = query.where(KeyTask.year == year)
@@ -193,7 +209,7 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
         period = report_period(now)
         query = query.where(_unreported(period.start, period.end, period.due_at))
     if unit_id:
-        query = query.where(involves(unit_id))
+        query = query.where(carried_by(unit_id, unit_role))
     if indicator:
         query = query.where(KeyTask.indicator == indicator)
     if q:
@@ -202,8 +218,9 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
 
 
 def list_tasks(user, now: datetime, *, year: int | None, status: str = "", unit_id: int | None = None,
-               indicator: str = "", q: str = "", limit: int | None = PER_PAGE, offset: int = 0):
-    query = _filtered(user, now, year, status, unit_id, indicator, q)
+               indicator: str = "", q: str = "", unit_role: str = "", limit: int | None = PER_PAGE, offset: int = 0):
+    """The tasks the user sees, filtered; with unit_id, those the unit carries in `unit_role` (UNIT_ROLES)."""
+    query = _filtered(user, now, year, status, unit_id, indicator, q, unit_role)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     ordered = query.order_by(KeyTask.year.desc(), KeyTask.code, KeyTask.id)
     if limit is not None:

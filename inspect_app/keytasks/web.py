@@ -44,10 +44,12 @@ WHEN["keytasks.index"] = _has_tasks
 
 def _filters():
     args = request.args
-    status = args.get("status") or ""
+    status, unit_role = args.get("status") or "", args.get("unit_role") or ""
+    citywide = not has_role(current_user, UNITS)  # a unit's list is its own tasks: no unit filter
     return {"year": int_arg(args, "year", 2000, 2100) or services.current_year(now()),
             "status": status if status in services.FILTERS else "",
-            "unit_id": int_arg(args, "unit_id") if not has_role(current_user, UNITS) else None,
+            "unit_id": int_arg(args, "unit_id") if citywide else None,
+            "unit_role": unit_role if citywide and unit_role in services.UNIT_ROLES else "",
             "indicator": (args.get("indicator") or "").strip()[:100], "q": (args.get("q") or "").strip()[:50]}
 
 
@@ -62,7 +64,7 @@ def index():
                            filters=filters, latest=latest, period=period,
                            owing=services.owing(rows, period),
                            totals=services.totals(current_user, filters["year"], moment),
-                           years=services.years(), statuses=services.FILTERS,
+                           years=services.years(), statuses=services.FILTERS, unit_roles=services.UNIT_ROLES,
                            indicators=services.indicators(filters["year"]),
                            units=active_units() if not has_role(current_user, UNITS) else [],
                            is_lagging=lambda t: services.is_lagging(t, moment), moment=moment)
