@@ -312,6 +312,38 @@ def test_a_report_after_the_month_checked_is_not_that_months_report(city, tasks,
     assert {r[0]: r[9] for r in rows[1:]} == {"3.2.1": "未报送", "3.2.2": "已报送", "5.1": "未报送"}
 
 
+def test_a_task_claimed_after_the_month_still_owes_that_months_report(api, city, tasks, browser, clock):
+    """Street B did not report the market task in November and asked for its 销号 on 3 December. On 6 December the
+    page, the dashboard's card and the list dropped it from 11月未报送 (its state now is 待审核) while November's
+    通报 still named it: all tell the task as it stood at November's end."""
+    from inspect_app.keytasks.bulletin import month_status
+
+    market, toilets, volunteers = tasks
+    db.session.add(KeyTaskReport(task_id=toilets.id, unit_id=city.street_a.id, created_by_id=city.unit_a.id,
+                                 created_at=at("2026-11-12T09:00:00+08:00"), text="十一月进展", progress=30))
+    db.session.commit()
+    clock.set(at("2026-12-03T09:00:00+08:00"))
+    assert report(api, city.unit_b, market, "已全部完成", claims=True, files=[file_tuple()]).status_code == 201
+    december = at("2026-12-06T09:00:00+08:00")
+    clock.set(december)
+    told = [t.task.code for t in month_status(2026, 11, december).unreported]
+    assert told == ["3.2.1", "5.1"]
+    assert services.totals(city.admin, 2026, december).unreported == 2
+    assert sorted(t.code for t in services.list_tasks(city.admin, december, year=2026, status="unreported")[0]) \
+        == told
+    assert {f.unit.code: f.unreported for f in services.by_unit(2026, december)}["JDB"] == 1
+    assert services.owing([market], services.report_period(december)) == {market.id}
+    office = browser(city.admin)
+    listing = office.get("/key-tasks/?year=2026").get_data(as_text=True)
+    assert "<b>2</b><span>11月未报送进展</span>" in listing
+    dashboard = office.get("/dashboard/").get_data(as_text=True)
+    assert "<span>11月未报送</span><b><a href=\"/key-tasks/?year=2026&amp;status=unreported\">2</a></b>" in dashboard
+    # returned in December, or accepted: November is still told as it stood at its end
+    api.post(f"/api/v1/key-tasks/{market.id}/review", city.admin, json={"verdict": "accepted"})
+    assert services.totals(city.admin, 2026, december).unreported == 2
+    assert [t.task.code for t in month_status(2026, 11, december).unreported] == told
+
+
 def test_the_month_checked_turns_on_the_due_day(app):
     period = lambda when, day=None: services.report_period(at(when), day)  # noqa: E731
     before, on = period("2026-12-24T23:59:59+08:00"), period("2026-12-25T00:00:00+08:00")
@@ -340,6 +372,9 @@ def test_a_task_added_after_the_due_day_owes_nothing_for_that_month(api, city, t
     assert services.owing([late], services.report_period(at("2026-12-25T09:00:00+08:00"))) == {late.id}
     figures = {f.unit.code: f for f in services.by_unit(2026, at("2026-12-10T09:00:00+08:00"))}
     assert figures["JDB"].unreported == 1  # the market task only
+    from inspect_app.keytasks.bulletin import month_status  # November's 通报 counts the same way
+    assert [t.task.code for t in month_status(2026, 11, at("2026-12-10T09:00:00+08:00")).unreported] == ["3.2.1",
+                                                                                                       "3.2.2", "5.1"]
 
 
 def test_pages_name_the_month_checked(city, tasks, browser, clock):

@@ -14,10 +14,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from ..common.timeutil import local, local_midnight
+from ..common.timeutil import local
 from ..extensions import db
 from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para
 from ..pdf.drafts import circular_draft, render_pdf, setting
+from . import services
 from .models import METHODS, KeyTask, KeyTaskReport
 
 TASK_COLUMNS = (Column("编号", 14, "plain"), Column("任务内容", 58, "text"), Column("牵头单位", 36, "label"),
@@ -34,8 +35,8 @@ def unit_columns(month: int) -> tuple[Column, ...]:
 @dataclass
 class TaskAt:
     task: KeyTask
-    status: str                 # open | submitted | done, at the period's end
-    reported: bool              # the lead unit reported within the month
+    status: str                 # open | submitted | done, at the period's end (services.status_at)
+    unreported: bool            # 未报送 in the month (services.unreported, the pages' rule)
     progress: int | None        # the lead unit's last progress figure by the period's end
     overdue_days: int = 0       # past its time limit at the period's end (open tasks only)
 
@@ -70,7 +71,7 @@ class MonthStatus:
 
     @property
     def unreported(self) -> list[TaskAt]:
-        return [t for t in self.tasks if t.status == "open" and not t.reported]
+        return [t for t in self.tasks if t.unreported]
 
     def units(self) -> list[UnitMonth]:
         rows: dict[int, UnitMonth] = {}
@@ -80,7 +81,7 @@ class MonthStatus:
             row.lead += 1
             setattr(row, t.status, getattr(row, t.status) + 1)
             row.lagging += t.overdue_days > 0
-            row.unreported += t.status == "open" and not t.reported
+            row.unreported += t.unreported
         return sorted(rows.values(), key=lambda r: (-r.lagging, -r.unreported, -(r.done / r.lead), r.code))
 
 
@@ -96,14 +97,18 @@ def parse_month(text: str | None, now: datetime) -> tuple[int, int]:
 
 
 def month_status(year: int, month: int, now: datetime) -> MonthStatus:
-    """The year's active tasks as they stood at the end of `month` (or now, for the current month)."""
-    start = local_midnight(date(year, month, 1))
-    following = local_midnight((date(year, month, 1) + timedelta(days=32)).replace(day=1))
-    end = min(following, now)
+    """The year's active tasks as they stood at the end of `month` (or now, for the current month): their state
+    and 未报送 by the rules the pages count with (services.status_at, services.unreported)."""
+    period = services.month_period(year, month)
+    start = period.start
+    end = min(period.end, now)
     as_of = local(end - timedelta(microseconds=1)).date()
-    tasks = list(db.session.scalars(select(KeyTask).where(
+    rows = db.session.execute(select(
+        KeyTask, services.status_at(end).label("status_then"),
+        services.unreported(start, end, period.due_at).label("unreported")).where(
         KeyTask.year == year, KeyTask.active.is_(True),
-        (KeyTask.created_at.is_(None)) | (KeyTask.created_at < end)).order_by(KeyTask.code)).unique())
+        (KeyTask.created_at.is_(None)) | (KeyTask.created_at < end)).order_by(KeyTask.code)).unique().all()
+    tasks = [row[0] for row in rows]
     by_task: dict[int, list] = {}
     # plain rows (a year of reports is thousands): the fields the month's state is told from
     reports = db.session.execute(select(
@@ -115,31 +120,18 @@ def month_status(year: int, month: int, now: datetime) -> MonthStatus:
     for row in reports:
         by_task.setdefault(row.task_id, []).append(row)
         result.reports += row.created_at >= start
-    for task in tasks:
+    for task, status, owes in rows:
         own = [r for r in by_task.get(task.id, []) if r.unit_id == task.lead_unit_id]
-        status = _status_at(task, own, end)
         overdue = (as_of - task.due_on).days if status == "open" and task.due_on and task.due_on < as_of else 0
         progress = next((r.progress for r in reversed(own) if r.progress is not None and not _returned(r, end)),
                         None)
-        result.tasks.append(TaskAt(task, status, any(r.created_at >= start for r in own), progress, overdue))
+        result.tasks.append(TaskAt(task, status, bool(owes), progress, overdue))
     return result
 
 
 def _returned(row, end: datetime) -> bool:
     """A request for 销号 the office sent back by `end`: its 100% no longer stands."""
     return row.verdict == "returned" and row.reviewed_at is not None and row.reviewed_at < end
-
-
-def _status_at(task: KeyTask, own: list, end: datetime) -> str:
-    if task.done_at is not None and task.done_at < end:
-        return "done"
-    claims = [r for r in own if r.claims_done]
-    if not claims:
-        return "open"
-    last = claims[-1]
-    if not last.verdict or (last.reviewed_at is not None and last.reviewed_at >= end):
-        return "submitted"
-    return "done" if last.verdict == "accepted" else "open"
 
 
 def _percent(part: int, whole: int) -> str:

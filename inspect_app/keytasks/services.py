@@ -5,7 +5,8 @@ A unit sees the tasks it leads or assists (any other: 404, as if absent); the of
 all. Every unit on a task reports its own progress; only the lead unit reports the task done, with the material
 that proves it, and the office accepts that (已完成) or returns it with what is missing (推进中 again).
 The 调度 is monthly: each month's progress is due by KEYTASK_REPORT_DUE_DAY of the month (Asia/Shanghai). A task
-being worked on (推进中) whose lead unit has not reported in the month checked is 未报送 (the lead unit reports for
+being worked on (推进中) at the end of the month checked (status_at, as the month's 通报 tells it) whose lead unit has
+not reported in that month is 未报送 (the lead unit reports for
 the task, with what its assisting units tell it): from the due day on that is the current month, before it the
 month before, so the figure does not jump to every task on the 1st (report_period). A task past its 完成时限 and
 still being worked on (推进中, not waiting for the office's review) is 滞后."""
@@ -58,6 +59,7 @@ class ReportPeriod:
     due_at: datetime  # the midnight after its due day: a task added from then on owes nothing for the month
     month: int
     current: bool  # the month of `now` (from its due day on), else the month before
+    checked_from: datetime  # its due day's midnight: from then on the month is checked for 未报送
 
     @property
     def label(self) -> str:
@@ -80,10 +82,17 @@ def report_period(now: datetime, due_day: int | None = None) -> ReportPeriod:
     current = day.day >= due_day
     if not current:
         first = (first - timedelta(days=1)).replace(day=1)
-    due_at = local_midnight(first.replace(day=due_day) + timedelta(days=1))
+    return month_period(first.year, first.month, due_day, current)
+
+
+def month_period(year: int, month: int, due_day: int | None = None, current: bool = False) -> ReportPeriod:
+    """The 调度 period of `month` (a month's 通报 tells it; report_period picks the one the pages check)."""
+    due_day = report_due_day(due_day)
+    first = date(year, month, 1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return ReportPeriod(start=local_midnight(first), end=local_midnight(following), due_at=due_at,
-                        month=first.month, current=current)
+    return ReportPeriod(start=local_midnight(first), end=local_midnight(following),
+                        due_at=local_midnight(first.replace(day=due_day) + timedelta(days=1)), month=month,
+                        current=current, checked_from=local_midnight(first.replace(day=due_day)))
 
 
 def is_lagging(task: KeyTask, now: datetime) -> bool:
@@ -162,21 +171,41 @@ def _reported_within(start, end):
                           KeyTaskReport.created_at >= start, KeyTaskReport.created_at < end)
 
 
-def _unreported(start, end, due_at):
-    """SQL: the task is being worked on, was on the list by the period's due day (`due_at`), and its lead unit has
-    not reported in the period from `start` to `end` (values or bound parameters)."""
-    return and_(KeyTask.status == "open", or_(KeyTask.created_at.is_(None), KeyTask.created_at < due_at),
-                ~_reported_within(start, end))
+def _claim_before(end, *conditions):
+    """SQL: the lead unit asked for 销号 before `end`, in a request meeting `conditions`."""
+    return exists().where(KeyTaskReport.task_id == KeyTask.id, KeyTaskReport.unit_id == KeyTask.lead_unit_id,
+                          KeyTaskReport.claims_done.is_(True), KeyTaskReport.created_at < end, *conditions)
+
+
+def status_at(end):
+    """SQL: the task's state (open | submitted | done) as it stood at `end`, rebuilt from its 销号 time and the lead
+    unit's requests for 销号 with their reviews: 已完成 when 销号 by then; 待审核 while a request made by then was not
+    yet decided; 推进中 otherwise (none made, or the last one returned by then). A month's 未报送 and its 通报 are
+    told from it; an `end` to come tells the task's state now. (A request can be made only when none waits and the
+    task is not done, so the one left undecided or accepted by `end` is the last made.)"""
+    undecided = or_(KeyTaskReport.verdict == "", KeyTaskReport.reviewed_at.is_(None), KeyTaskReport.reviewed_at >= end)
+    return case((KeyTask.done_at < end, const("done")),
+                (_claim_before(end, undecided), const("submitted")),
+                (_claim_before(end, KeyTaskReport.verdict == "accepted"), const("done")),
+                else_=const("open"))
+
+
+def unreported(start, end, due_at):
+    """SQL: the task was being worked on at the period's end (status_at: a task whose lead unit asked for 销号
+    after the month still owes that month's report), was on the list by the period's due day (`due_at`), and its
+    lead unit has not reported in the period from `start` to `end` (values or bound parameters)."""
+    return and_(status_at(end) == const("open"),
+                or_(KeyTask.created_at.is_(None), KeyTask.created_at < due_at), ~_reported_within(start, end))
 
 
 def owing(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
-    """The ids among `tasks` that are 未报送 in `period`: the same rule as the counts (_unreported), so a row's
+    """The ids among `tasks` that are 未报送 in `period`: the same rule as the counts (unreported), so a row's
     badge and the figures above it agree (a 销号 request the office sent back was still a report sent)."""
     ids = [t.id for t in tasks]
     if not ids:
         return set()
     return set(db.session.scalars(select(KeyTask.id).where(
-        KeyTask.id.in_(ids), _unreported(period.start, period.end, period.due_at))))
+        KeyTask.id.in_(ids), unreported(period.start, period.end, period.due_at))))
 
 
 def reported(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
@@ -191,7 +220,7 @@ def reported(tasks: list[KeyTask], period: ReportPeriod) -> set[int]:
 def _figure_columns(day: date, period: ReportPeriod) -> tuple:
     """The 调度 counts of a GROUP BY over tasks: done, waiting for review, 滞后 on `day`, 未报送 in `period`."""
     return (count_where(KeyTask.status == "done"), count_where(KeyTask.status == "submitted"),
-            count_where(_lagging(day)), count_where(_unreported(period.start, period.end, period.due_at)))
+            count_where(_lagging(day)), count_where(unreported(period.start, period.end, period.due_at)))
 
 
 def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: int | None = None,
@@ -207,7 +236,7 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
         query = query.where(_lagging(today(now)))
     elif status == "unreported":
         period = report_period(now)
-        query = query.where(_unreported(period.start, period.end, period.due_at))
+        query = query.where(unreported(period.start, period.end, period.due_at))
     if unit_id:
         query = query.where(carried_by(unit_id, unit_role))
     if indicator:
@@ -570,7 +599,7 @@ def led_unreported(unit_id, start, end, due_at):
     """SQL: the tasks a unit leads that are 未报送 in the period from `start` to `end` due at `due_at` (values or
     bound parameters)."""
     return select(KeyTask.id).where(KeyTask.lead_unit_id == unit_id, KeyTask.active.is_(True),
-                                    _unreported(start, end, due_at))
+                                    unreported(start, end, due_at))
 
 
 @cache

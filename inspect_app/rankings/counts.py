@@ -198,7 +198,7 @@ def key_task_counts(period: Period, now: datetime) -> dict[int, dict]:
         figures = out.setdefault(told.task.lead_unit_id, {"lead_tasks": 0, "task_lagging": 0, "task_unreported": 0})
         figures["lead_tasks"] += 1
         figures["task_lagging"] += told.overdue_days > 0
-        figures["task_unreported"] += told.status == "open" and not told.reported
+        figures["task_unreported"] += told.unreported
     return out
 
 
