@@ -650,6 +650,28 @@ def test_the_month_bulletin_is_a_draft_the_office_can_read(api, city, tasks, bro
     assert empty.status_code == 404 and "没有在用的创建任务" in empty.get_json()["error"]["message"]
 
 
+def test_this_months_draft_faults_no_unit_before_the_reports_are_due(city, tasks, browser, clock):
+    """On 6 December the draft for December named every lead unit 未报送 for a month whose reports are due by the
+    25th, while the pages still checked November: until the due day it says so, and has no 未报送 column."""
+    from inspect_app.keytasks.bulletin import month_status
+    from test_letters import pdf_text
+
+    early = at("2026-12-06T09:00:00+08:00")
+    assert month_status(2026, 12, early).unreported == []
+    clock.set(early)
+    text = pdf_text(browser(city.leader).get("/key-tasks/bulletin.pdf?month=2026-12").data)
+    assert "各牵头单位应于12月25日前报送12月进展，截至12月6日尚未到报送截止日，本通报不列未报送情况。" in text
+    assert "未报送进展" not in text and "12月未报送" not in text
+    assert "滞后任务多的单位排在前面" in text and "划行归市" in text  # the rest is told as it stands
+    due = at("2026-12-25T09:00:00+08:00")  # from the due day on, as the pages (本月未报送)
+    assert [t.task.code for t in month_status(2026, 12, due).unreported] == \
+        sorted(t.code for t in services.list_tasks(city.admin, due, year=2026, status="unreported")[0]) == \
+        ["3.2.1", "3.2.2", "5.1"]
+    clock.set(due)
+    text = pdf_text(browser(city.leader).get("/key-tasks/bulletin.pdf?month=2026-12").data)
+    assert "12月未报送" in text and "尚未到报送截止日" not in text
+
+
 def test_the_units_page_offers_only_the_drafts_a_task_list_stands_behind(city, tasks, browser, clock):
     office = browser(city.admin)
     page = office.get("/key-tasks/units").get_data(as_text=True)  # November: this month's and October's

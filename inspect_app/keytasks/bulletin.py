@@ -25,11 +25,13 @@ TASK_COLUMNS = (Column("编号", 14, "plain"), Column("任务内容", 58, "text"
                 Column("完成时限", 22, "plain"), Column("超期\n天数", 13, "plain"), Column("最近\n进度", 13, "plain"))
 
 
-def unit_columns(month: int) -> tuple[Column, ...]:
-    """The attachment's columns; 未报送 names the month told (11月, not 本月: the draft is often made in December)."""
-    return (Column("牵头单位", 50, "label"), Column("牵头\n任务", 16, "plain"), Column("已完成", 16, "plain"),
-            Column("待审核", 16, "plain"), Column("推进中", 16, "plain"), Column("其中\n滞后", 16, "plain"),
-            Column(f"{month}月\n未报送", 18, "plain"), Column("完成率", 18, "plain"))
+def unit_columns(month: int, reports_due: bool = True) -> tuple[Column, ...]:
+    """The attachment's columns; 未报送 names the month told (11月, not 本月: the draft is often made in December),
+    and is left out (its width to the unit's name) while the month's reports are not yet due."""
+    owed = (Column(f"{month}月\n未报送", 18, "plain"),) if reports_due else ()
+    return (Column("牵头单位", 50 if reports_due else 68, "label"), Column("牵头\n任务", 16, "plain"),
+            Column("已完成", 16, "plain"), Column("待审核", 16, "plain"), Column("推进中", 16, "plain"),
+            Column("其中\n滞后", 16, "plain"), *owed, Column("完成率", 18, "plain"))
 
 
 @dataclass
@@ -58,6 +60,8 @@ class MonthStatus:
     year: int
     month: int
     as_of: date                 # the last day told (the month's last day, or today)
+    reports_due: bool = True    # the month's reports were due (its due day has come): 未报送 is told
+    due_day: int = 25           # the day of the month its reports are due by (services.report_due_day)
     tasks: list[TaskAt] = field(default_factory=list)
     reports: int = 0            # reports of any unit within the month
 
@@ -98,8 +102,10 @@ def parse_month(text: str | None, now: datetime) -> tuple[int, int]:
 
 def month_status(year: int, month: int, now: datetime) -> MonthStatus:
     """The year's active tasks as they stood at the end of `month` (or now, for the current month): their state
-    and 未报送 by the rules the pages count with (services.status_at, services.unreported)."""
+    and 未报送 by the rules the pages count with (services.status_at, services.unreported). Before the month's due
+    day no task is 未报送 in it: the pages check the month before until then (services.report_period)."""
     period = services.month_period(year, month)
+    reports_due = now >= period.checked_from
     start = period.start
     end = min(period.end, now)
     as_of = local(end - timedelta(microseconds=1)).date()
@@ -116,7 +122,7 @@ def month_status(year: int, month: int, now: datetime) -> MonthStatus:
         KeyTaskReport.claims_done, KeyTaskReport.verdict, KeyTaskReport.reviewed_at).where(
         KeyTaskReport.task_id.in_([t.id for t in tasks]), KeyTaskReport.created_at < end)
         .order_by(KeyTaskReport.created_at, KeyTaskReport.id)).all() if tasks else []
-    result = MonthStatus(year, month, as_of)
+    result = MonthStatus(year, month, as_of, reports_due, services.report_due_day())
     for row in reports:
         by_task.setdefault(row.task_id, []).append(row)
         result.reports += row.created_at >= start
@@ -125,7 +131,7 @@ def month_status(year: int, month: int, now: datetime) -> MonthStatus:
         overdue = (as_of - task.due_on).days if status == "open" and task.due_on and task.due_on < as_of else 0
         progress = next((r.progress for r in reversed(own) if r.progress is not None and not _returned(r, end)),
                         None)
-        result.tasks.append(TaskAt(task, status, bool(owes), progress, overdue))
+        result.tasks.append(TaskAt(task, status, reports_due and bool(owes), progress, overdue))
     return result
 
 
@@ -165,7 +171,10 @@ def bulletin_document(status: MonthStatus, today: date) -> OfficialDocument:
     else:
         body.append(Para("没有超过完成时限仍未完成的任务。"))
     body.append(Heading("三、进展报送情况"))
-    if unreported:
+    if not status.reports_due:
+        body.append(Para(f"各牵头单位应于{month}月{status.due_day}日前报送{month}月进展，截至{status.as_of.month}月"
+                         f"{status.as_of.day}日尚未到报送截止日，本通报不列未报送情况。"))
+    elif unreported:
         per_unit = Counter(t.task.lead_unit.name for t in unreported)
         names = "、".join(f"{name}（{count}项）" for name, count in sorted(per_unit.items(), key=lambda i: (-i[1], i[0])))
         body.append(Para(f"{month}月有{len(unreported)}项正在推进的任务，牵头单位未报送进展，涉及{len(per_unit)}个单位："
@@ -187,10 +196,12 @@ def bulletin_document(status: MonthStatus, today: date) -> OfficialDocument:
     return circular_draft(
         f"关于{year}年{month}月文明城市创建任务推进情况的通报", ["各牵头单位、配合单位"], body,
         [Attachment(f"各牵头单位{year}年{month}月创建任务推进情况", [
-            Para("滞后和未报送任务多的单位排在前面；完成率为已完成销号的任务占牵头任务的比例。", indent=False),
-            DataTable(unit_columns(month), rows=[[u.name, str(u.lead), str(u.done), str(u.submitted), str(u.open),
-                                           str(u.lagging or ""), str(u.unreported or ""), _percent(u.done, u.lead)]
-                                          for u in units], font_size=9.5)])] if units else [],
+            Para(("滞后和未报送" if status.reports_due else "滞后") + "任务多的单位排在前面；"
+                 "完成率为已完成销号的任务占牵头任务的比例。", indent=False),
+            DataTable(unit_columns(month, status.reports_due), rows=[
+                [u.name, str(u.lead), str(u.done), str(u.submitted), str(u.open), str(u.lagging or ""),
+                 *([str(u.unreported or "")] if status.reports_due else []), _percent(u.done, u.lead)]
+                for u in units], font_size=9.5)])] if units else [],
         today)
 
 
