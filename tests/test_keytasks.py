@@ -132,6 +132,29 @@ def test_a_task_number_matches_whatever_its_case(api, city):
     assert clash.status_code == 409 and "“A-12”的任务（仅大小写不同）" in clash.get_json()["error"]["message"]
 
 
+def test_a_time_limit_outside_the_tasks_year_is_refused(api, city, browser):
+    """A 2027 task due on 1 January 2026 was taken, and was 滞后 the day it was added."""
+    refused = import_rows(api, city.admin, [
+        ["2027", "1.1", "公共文化设施", "图书馆免费开放", "材料审核", "", "JDA", "", "2027-06-30", ""],
+        ["2027", "1.2", "公共文化设施", "文化馆免费开放", "材料审核", "", "JDA", "", "2026-01-01", ""]])
+    assert refused.status_code == 422
+    rows = {row["row"]: row for row in refused.get_json()["rows"]}
+    assert rows[3]["action"] == "error" and "完成时限“2026-01-01”不在任务的年度内：2027年度的任务" in rows[3]["message"]
+    assert rows[2]["action"] != "error"
+    typed = {"year": "2027", "code": "1.2", "indicator": "公共文化设施", "content": "文化馆免费开放", "method": "材料审核",
+             "lead_unit_id": str(city.street_a.id), "due_on": "2026-01-01"}
+    sent = api.post("/api/v1/key-tasks", city.admin, json=typed)
+    assert sent.status_code == 422 and sent.get_json()["error"]["code"] == "due_outside_year"
+    office = browser(city.admin)
+    page = office.submit("/key-tasks/new", "/key-tasks/new", typed)
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "完成时限“2026-01-01”不在任务的年度内：2027年度的任务，完成时限应在2027年1月1日至12月31日之间。" in html
+    assert 'name="due_on" value="2026-01-01"' in html and ">文化馆免费开放</textarea>" in html
+    assert db.session.scalar(select(func.count(KeyTask.id))) == 0
+    assert api.post("/api/v1/key-tasks", city.admin, json={**typed, "due_on": "2027-12-31"}).status_code == 201
+
+
 # ----------------------------------------------------------------------------- who sees what
 
 def test_a_unit_sees_the_tasks_it_leads_or_assists_and_no_other(api, city, tasks):

@@ -35,7 +35,7 @@ HELP = {
     "完成标准及佐证材料": "选填：怎样算完成、申请销号时要交的材料，如 制度文件、工作台账、现场照片。",
     "牵头单位": "必填：单位编码或单位全称，如 SJ05 或 市市场监督管理局。",
     "配合单位": "选填：单位编码或全称，多个用顿号、逗号或分号隔开。",
-    "完成时限": "选填：如 2026-06-30；常态长效的任务留空。",
+    "完成时限": "选填：任务年度内的日期，如 2026-06-30；常态长效的任务留空。",
     "点位类型": "选填：实地考察的点位类型，如 农贸市场、公共厕所（须为系统中的点位类型）；填写后任务页显示该类点位的测评结果。",
     "状态": "选填：在用 / 停用；留空表示新增为在用、已有任务保持不变。",
 }
@@ -80,10 +80,10 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             "standard": _check(row, lambda: fields.text(cells.get("完成标准及佐证材料"), "完成标准及佐证材料", 2000)),
             "lead": _check(row, lambda: find(lead_text)) if lead_text else row.fail("缺少牵头单位"),
             "assists": [unit for unit in (_check(row, lambda t=t: find(t)) for t in assists_text) if unit],
-            "due_on": _check(row, lambda: services.parse_date(cells.get("完成时限"), "完成时限")),
             "active": _status(row, cells),
             "has": {c: c in table.headers for c in COLUMNS},
         }
+        item["due_on"] = _check(row, lambda: services.due_date(cells.get("完成时限"), item["year"]))
         kind_text = (cells.get("点位类型") or "").strip()
         item["site_kind"] = kinds.get(kind_text) if kind_text else None
         if kind_text and item["site_kind"] is None:

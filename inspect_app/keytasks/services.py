@@ -345,8 +345,18 @@ def read_values(form, now: datetime) -> TaskValues:
         content=clean_text(form.get("content"), "任务内容", 2000, multiline=True) or _missing("任务内容"),
         method=fields.choice(form.get("method") or "", "测评方法", METHODS),
         standard=clean_text(form.get("standard"), "完成标准及佐证材料", 2000, multiline=True),
-        lead=lead, assists=assists, due_on=parse_date(form.get("due_on"), "完成时限"),
+        lead=lead, assists=assists, due_on=due_date(form.get("due_on"), year),
         site_kind=_site_kind(form.get("site_kind_id")))
+
+
+def due_date(value, year: int | None) -> date | None:
+    """The 完成时限 as typed, within the task's year (`year`, when known): a 2027 task due on 1 January 2026 was
+    滞后 the day it was added."""
+    due_on = parse_date(value, "完成时限")
+    if due_on is not None and year is not None and due_on.year != year:
+        raise Invalid(f"完成时限“{due_on.isoformat()}”不在任务的年度内：{year}年度的任务，完成时限应在{year}年1月1日至"
+                      f"12月31日之间。", code="due_outside_year")
+    return due_on
 
 
 def field_values(task: KeyTask) -> dict:
