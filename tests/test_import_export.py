@@ -459,3 +459,21 @@ def test_xml_entity_bomb_in_an_xlsx_is_refused(api, city):
             bomb.writestr(info, data)
     response = upload(api, city.admin, "units", out.getvalue(), "bomb.xlsx")
     assert response.status_code == 415 and "不是有效" in response.get_json()["error"]["message"]
+
+
+def test_every_code_column_says_what_a_code_may_hold(app):
+    """fields.code takes letters, digits, dots, underscores and hyphens; its refusal named no dot, and the import
+    pages each told a part of the rule (任务编号 no underscore, 单位编码 and 点位编码 no dot, 编号 neither)."""
+    from inspect_app.assessment.checklist import SPEC as checklist
+    from inspect_app.common.errors import Invalid
+    from inspect_app.office import fields
+    from inspect_app.office.imports import SPECS
+    from inspect_app.sites.imports import SPEC as sites
+
+    assert fields.code("A-1_2.3b", "任务编号") == "A-1_2.3b"  # each kind of character the rule names
+    with pytest.raises(Invalid) as refused:
+        fields.code("3.2 1", "任务编号")
+    assert refused.value.message == "任务编号“3.2 1”不正确：应为字母、数字、点、下划线或短横线，最多32位。"
+    for spec, column in [(SPECS["units"], "单位编码"), (SPECS["frontages"], "编号"), (SPECS["keytasks"], "任务编号"),
+                         (sites, "点位编码"), (checklist, "项目编码")]:
+        assert "字母、数字、点、下划线或短横线，最多32位" in spec.help[column], spec.kind

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
+from ..office.fields import CODE_RULE
 from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
 from ..office.spreadsheets import (
     CSV_DEFAULT_ENCODING,
@@ -31,7 +32,7 @@ DEADLINE_RE = re.compile(r"^\s*(\d{1,4})\s*(小时|h|个工作日|工作日|work
 SPEC = Spec("checklist", "测评体系",
             ["项目编码", "点位类型", "测评内容", "扣分", "责任主体", "整改时限", "问题类别编码"],
             ["项目编码", "点位类型", "测评内容", "扣分", "责任主体", "整改时限"],
-            {"项目编码": "必填，全表唯一，如 NM-01（字母、数字、下划线、短横线或点，最多32位）。",
+            {"项目编码": f"必填，全表唯一，如 NM-01（{CODE_RULE}）。",
              "点位类型": "必填，须为系统中的点位类型，如 农贸市场。",
              "测评内容": "必填，督查员在现场逐项判断的标准，如 划行归市，摊位摆放整齐。",
              "扣分": "必填：该项不达标时扣的分数（0.1–100，可带一位小数）。点位得分 = 满分 − 各不达标项扣分之和。",

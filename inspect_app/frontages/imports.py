@@ -12,7 +12,8 @@ from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..common.timeutil import local
 from ..extensions import db
-from ..units.models import Segment, Unit
+from ..office.fields import CODE_RULE
+from ..units.models import Segment
 from ..units.services import units_by_code
 from .models import FRONTAGE_KINDS, Frontage
 from .services import STREET_KIND, parse_date
@@ -20,7 +21,7 @@ from .services import STREET_KIND, parse_date
 COLUMNS = ["编号", "名称", "类型", "地址", "所属街道编码", "责任路段", "责任书签订日期", "联系人", "联系电话", "状态"]
 REQUIRED = ["编号", "名称", "地址", "所属街道编码"]
 HELP = {
-    "编号": "必填：责任书编号或登记编号，字母、数字、短横线，最多32位；按编号匹配已有商户，已有则更新。",
+    "编号": f"必填：责任书编号或登记编号，{CODE_RULE}；按编号匹配已有商户，已有则更新。",
     "名称": "必填：商户或单位名称，如 老杨家米粉店、临江市第一中学。",
     "类型": "选填：" + "、".join(FRONTAGE_KINDS) + "（留空为商户）。",
     "地址": "必填：门牌地址，如 人民路88号。",

@@ -17,6 +17,7 @@ from ..common.codes import code_key
 from ..common.errors import Invalid
 from ..common.timeutil import fmt
 from ..extensions import db
+from ..office.fields import CODE_RULE
 from ..sites.models import SiteKind
 from ..units.models import Unit
 from ..units.services import units_by_code
@@ -28,7 +29,7 @@ COLUMNS = ["年度", "任务编号", "测评项目", "任务内容", "测评方�
 REQUIRED = ["任务编号", "测评项目", "任务内容", "牵头单位"]
 HELP = {
     "年度": "选填：如 2026；留空为今年。同一年度内按任务编号匹配已有任务，已有则更新。",
-    "任务编号": "必填：测评体系的序号或分解表的编号，如 3.2.1、A-12（字母、数字、点、短横线，最多32位）。",
+    "任务编号": f"必填：测评体系的序号或分解表的编号，如 3.2.1、A-12（{CODE_RULE}）。",
     "测评项目": "必填：如 公共文化设施、志愿服务、农贸市场管理。",
     "任务内容": "必填：要完成的工作，如 全市农贸市场划行归市、无活禽散养，设置公益广告。",
     "测评方法": "选填：" + "、".join(METHODS) + "（留空为实地考察）。",

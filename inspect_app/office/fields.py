@@ -8,6 +8,7 @@ from ..common.errors import Invalid
 from ..common.text import text_value
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-\.]{1,32}$")
+CODE_RULE = "字母、数字、点、下划线或短横线，最多32位"  # what CODE_RE accepts, as every code's message and help say it
 PHONE_DIGITS = 5  # enough to tell a number from a note; offices write "0731-8888 转 801", "138… / 0731-…"
 
 
@@ -23,7 +24,7 @@ def text(value, label: str, limit: int, required: bool = False) -> str:
 def code(value, label: str = "编码") -> str:
     value = text(value, label, 32, required=True)
     if not CODE_RE.match(value):
-        raise Invalid(f"{label}“{value}”只能由字母、数字、下划线、短横线组成。", code="invalid_code")
+        raise Invalid(f"{label}“{value}”不正确：应为{CODE_RULE}。", code="invalid_code")
     return value
 
 

@@ -25,7 +25,7 @@ from ..tickets import services as ticket_services
 from ..tickets.campaigns import Campaign
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
 from ..units.services import active_units
-from . import accounts, campaigns, downloads, holidays, imports, reference, uploads
+from . import accounts, campaigns, downloads, fields, holidays, imports, reference, uploads
 
 bp = Blueprint("office", __name__, url_prefix="/office", static_folder="static", static_url_path="/static")
 
@@ -108,7 +108,8 @@ def unit_form(unit_id: int | None = None):
         "contact_person": unit.contact_person, "contact_phone": unit.contact_phone} if unit else {}
     parents = [u for u in reference.list_units() if not unit or u.id != unit.id]
     return render_template("office/unit_form.html", unit=unit, values=values, error=error, kinds=UNIT_KINDS,
-                           parents=parents, usage=reference.unit_usage(unit) if unit else None), 422 if error else 200
+                           code_rule=fields.CODE_RULE, parents=parents,
+                           usage=reference.unit_usage(unit) if unit else None), 422 if error else 200
 
 
 @bp.post("/units/<int:unit_id>/<any(retire, restore):action>")

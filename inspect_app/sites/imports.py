@@ -14,6 +14,7 @@ from ..common import coords
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
 from ..extensions import db
+from ..office.fields import CODE_RULE
 from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
 from ..office.spreadsheets import (
     CSV_DEFAULT_ENCODING,
@@ -28,7 +29,7 @@ SPEC = Spec("sites", "测评点位",
             ["点位编码", "点位名称", "类型", "区县", "街道", "地址", "坐标", "区域范围", "坐标系", "属地单位编码",
              "行业主管单位编码", "管理主体单位编码", "点位说明", "状态"],
             ["点位编码", "点位名称", "类型", "区县", "属地单位编码"],
-            {"点位编码": "必填，全市唯一（字母、数字、下划线或短横线，最多32位）；按编码匹配已有点位，已有则更新。",
+            {"点位编码": f"必填，全市唯一（{CODE_RULE}）；按编码匹配已有点位，已有则更新。",
              "点位名称": "必填，如 东风农贸市场。",
              "类型": "必填，须为系统中的点位类型，如 农贸市场、公共厕所、背街小巷（文明办可在“点位类型”页增改）。",
              "区县": "必填，如 江城区。", "街道": "选填，如 解放街道。", "地址": "选填。",
