@@ -617,6 +617,26 @@ def test_a_retired_task_leaves_the_lists_and_the_figures(api, city, tasks, now):
     assert services.totals(city.admin, 2026, now + timedelta(days=1)).done == 0
 
 
+def test_a_year_tab_shows_only_where_the_user_has_tasks_to_see(api, city, tasks, browser, clock):
+    """A year whose only task was withdrawn (撤销) was a tab for everyone, units included, opening an empty list;
+    a unit saw the tabs (and by January landed on) years of other units' tasks."""
+    old = services.save_task(services.TaskValues(2025, "9.1", "公共文化设施", "图书馆免费开放", "材料审核", "",
+                                                 city.street_b, [], None), at("2025-03-02T09:00:00+08:00"))
+    services.set_active(old, False)
+    services.save_task(services.TaskValues(2027, "1.1", "公共厕所", "无明显异味", "实地考察", "", city.street_a, [], None),
+                       at("2026-11-20T09:00:00+08:00"))
+    db.session.commit()
+    assert services.years(city.admin) == [2027, 2026]
+    assert services.years(city.unit_b) == [2026] and services.years(city.unit_a) == [2027, 2026]
+    clock.set(at("2027-01-05T09:00:00+08:00"))
+    office = browser(city.admin)
+    for page in ("/key-tasks/", "/key-tasks/units"):
+        html = office.get(page).get_data(as_text=True)
+        assert "2027年</a>" in html and "2026年</a>" in html and "2025年" not in html, page
+    clerk = browser(city.unit_b).get("/key-tasks/").get_data(as_text=True)
+    assert 'aria-label="年度"' not in clerk and "2026年" in clerk and "3.2.1" in clerk  # its one year, not 2027's
+
+
 # ----------------------------------------------------------------------------- the 调度 通报
 
 def test_a_past_month_is_told_as_it_stood_at_its_end(city, tasks):

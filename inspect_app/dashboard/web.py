@@ -70,7 +70,7 @@ def index():
     }
     from ..keytasks import services as keytasks  # the year's 创建任务, counted live (a few hundred rows at most)
 
-    year = keytasks.current_year(now())
+    year = keytasks.current_year(current_user, now())
     try:  # today's field work, counted live (a day of check-ins and finds)
         from ..patrols.days import today_brief
         patrol = today_brief(now())

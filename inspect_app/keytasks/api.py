@@ -64,7 +64,7 @@ def index():
 @requires(CITYWIDE)
 def by_unit():
     moment = now()
-    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
+    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(current(), moment)
     return jsonify({"year": year, "items": [
         {"unit": _unit(f.unit), "lead": f.lead, "assist": f.assist, "done": f.done, "submitted": f.submitted,
          "lagging": f.lagging, "unreported": f.unreported,

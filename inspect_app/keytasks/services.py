@@ -152,12 +152,16 @@ def unit_role(user, task: KeyTask) -> str | None:
     return "assist" if any(a.unit_id == user.unit_id for a in task.assists) else None
 
 
-def years() -> list[int]:
-    return list(db.session.scalars(select(KeyTask.year).distinct().order_by(KeyTask.year.desc())))
+def years(user) -> list[int]:
+    """The years the user has tasks to see in, newest first: a year of withdrawn (撤销) tasks only, or of other units'
+    tasks, would open an empty list."""
+    return list(db.session.scalars(select(KeyTask.year).distinct().where(scope(user), KeyTask.active.is_(True))
+                                   .order_by(KeyTask.year.desc())))
 
 
-def current_year(now: datetime) -> int:
-    known = years()
+def current_year(user, now: datetime) -> int:
+    """This year when the user has tasks in it, else the latest year it has (this year when it has none)."""
+    known = years(user)
     this = today(now).year
     return this if this in known or not known else known[0]
 

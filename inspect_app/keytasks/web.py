@@ -46,7 +46,7 @@ def _filters():
     args = request.args
     status, unit_role = args.get("status") or "", args.get("unit_role") or ""
     citywide = not has_role(current_user, UNITS)  # a unit's list is its own tasks: no unit filter
-    return {"year": int_arg(args, "year", 2000, 2100) or services.current_year(now()),
+    return {"year": int_arg(args, "year", 2000, 2100) or services.current_year(current_user, now()),
             "status": status if status in services.FILTERS else "",
             "unit_id": int_arg(args, "unit_id") if citywide else None,
             "unit_role": unit_role if citywide and unit_role in services.UNIT_ROLES else "",
@@ -64,7 +64,8 @@ def index():
                            filters=filters, latest=latest, period=period,
                            owing=services.owing(rows, period),
                            totals=services.totals(current_user, filters["year"], moment),
-                           years=services.years(), statuses=services.FILTERS, unit_roles=services.UNIT_ROLES,
+                           years=services.years(current_user), statuses=services.FILTERS,
+                           unit_roles=services.UNIT_ROLES,
                            indicators=services.indicators(filters["year"]),
                            units=active_units() if not has_role(current_user, UNITS) else [],
                            is_lagging=lambda t: services.is_lagging(t, moment), moment=moment)
@@ -74,10 +75,10 @@ def index():
 @requires(CITYWIDE)
 def by_unit():
     moment = now()
-    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
+    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(current_user, moment)
     rows = services.by_unit(year, moment)
     today = services.today(moment)
-    years = services.years()
+    years = services.years(current_user)
     # The drafts of this month and the last, each offered only where its year has a task list: in January, before
     # the new year's list is in, last month's (December's) draft is there and this month's is not.
     bulletins = [(label, day.strftime("%Y-%m")) for label, day in (
@@ -190,7 +191,7 @@ def bulletin_pdf():
 @requires(CITYWIDE)
 def export(fmt: str):
     moment = now()
-    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(moment)
+    year = int_arg(request.args, "year", 2000, 2100) or services.current_year(current_user, moment)
     return downloads.rows_sheet(f"{year}年创建任务推进情况", fmt, request.args.get("encoding"), moment,
                                 exports.progress_columns(moment), exports.progress_rows(current_user, year, moment),
                                 exports.PROGRESS_WIDTHS)
