@@ -5,11 +5,11 @@ A unit sees the tasks it leads or assists (any other: 404, as if absent); the of
 all. Every unit on a task reports its own progress; only the lead unit reports the task done, with the material
 that proves it, and the office accepts that (已完成) or returns it with what is missing (推进中 again).
 The 调度 is monthly: each month's progress is due by KEYTASK_REPORT_DUE_DAY of the month (Asia/Shanghai). A task
-being worked on (推进中) at the end of the month checked (status_at, as the month's 通报 tells it) whose lead unit has
-not reported in that month is 未报送 (the lead unit reports for
-the task, with what its assisting units tell it): from the due day on that is the current month, before it the
-month before, so the figure does not jump to every task on the 1st (report_period). A task past its 完成时限 and
-still being worked on (推进中, not waiting for the office's review) is 滞后."""
+being worked on (推进中) at the end of the month checked (status_at, as the month's 通报 tells it) whose lead unit
+has not reported in that month is 未报送 (the lead unit reports for the task, with what its assisting units tell
+it): from the due day on that is the current month, before it the month before, so the figure does not jump to
+every task on the 1st (report_period). A task past its 完成时限 and still being worked on (推进中, not waiting for
+the office's review) is 滞后."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
