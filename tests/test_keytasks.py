@@ -141,8 +141,8 @@ def test_a_time_limit_outside_the_tasks_year_is_refused(api, city, browser):
     rows = {row["row"]: row for row in refused.get_json()["rows"]}
     assert rows[3]["action"] == "error" and "完成时限“2026-01-01”不在任务的年度内：2027年度的任务" in rows[3]["message"]
     assert rows[2]["action"] != "error"
-    typed = {"year": "2027", "code": "1.2", "indicator": "公共文化设施", "content": "文化馆免费开放", "method": "材料审核",
-             "lead_unit_id": str(city.street_a.id), "due_on": "2026-01-01"}
+    typed = {"year": "2027", "code": "1.2", "indicator": "公共文化设施", "content": "文化馆免费开放",
+             "method": "材料审核", "lead_unit_id": str(city.street_a.id), "due_on": "2026-01-01"}
     sent = api.post("/api/v1/key-tasks", city.admin, json=typed)
     assert sent.status_code == 422 and sent.get_json()["error"]["code"] == "due_outside_year"
     office = browser(city.admin)
@@ -623,8 +623,8 @@ def test_a_year_tab_shows_only_where_the_user_has_tasks_to_see(api, city, tasks,
     old = services.save_task(services.TaskValues(2025, "9.1", "公共文化设施", "图书馆免费开放", "材料审核", "",
                                                  city.street_b, [], None), at("2025-03-02T09:00:00+08:00"))
     services.set_active(old, False)
-    services.save_task(services.TaskValues(2027, "1.1", "公共厕所", "无明显异味", "实地考察", "", city.street_a, [], None),
-                       at("2026-11-20T09:00:00+08:00"))
+    services.save_task(services.TaskValues(2027, "1.1", "公共厕所", "无明显异味", "实地考察", "", city.street_a, [],
+                                           None), at("2026-11-20T09:00:00+08:00"))
     db.session.commit()
     assert services.years(city.admin) == [2027, 2026]
     assert services.years(city.unit_b) == [2026] and services.years(city.unit_a) == [2027, 2026]
