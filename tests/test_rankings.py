@@ -1186,7 +1186,7 @@ def test_a_scheme_code_that_cannot_be_an_address_is_refused(app, browser, api, c
     text = json.dumps({"code": "a/b", "name": "试行方案", "found": {"*": 1}}, ensure_ascii=False)
     page = admin.submit("/rankings/schemes", "/rankings/schemes", {"code": "__new__", "document": text})
     body = html.unescape(page.get_data(as_text=True))
-    assert page.status_code == 422 and "方案编码（code）“a/b”只能由字母、数字、下划线、短横线组成。" in body
+    assert page.status_code == 422 and "方案编码（code）“a/b”不正确：应为字母、数字、点、下划线或短横线，最多32位。" in body
     assert '"code": "a/b"' in body
     listed = api.call("PUT", "/api/v1/rankings/schemes/甲方案", city.admin,
                       json={"name": "试行方案", "found": {"*": 1}})
