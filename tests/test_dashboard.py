@@ -553,3 +553,151 @@ def test_units_equal_on_the_sorted_field_keep_more_active_first_either_way(app):
     assert [r.code for r in sorted_rows(rows, "overdue", True)] == ["C", "B", "D", "A"]
     assert [r.code for r in sorted_rows(rows, "overdue", False)] == ["B", "D", "A", "C"]
     assert [r.code for r in sorted_rows(rows, "on_time_rate", True)] == ["D", "A", "C", "B"]  # no rate: last
+
+
+# ----------------------------------------------------------------------------- 文明测评 and 问卷调查 cards
+
+import test_assessment  # noqa: E402 - its round helpers and its `world` fixture, shared
+import test_surveys  # noqa: E402 - its questionnaire helpers
+
+world = test_assessment.world
+
+
+def _card(html: str, label: str) -> str:
+    start = html.index(f'<section class="card" aria-label="{label}">')
+    return html[start:html.index("</section>", start)]
+
+
+def _kpi(card: str, label: str) -> tuple[str, str]:
+    """(figure, small line) of the card's kpi named `label`, as text."""
+    found = re.search(rf"<span>{label}</span><b[^>]*>(.*?)</b><small>(.*?)</small>", card, re.S)
+    assert found, label
+    return tuple(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", part)).strip() for part in found.groups())
+
+
+def _listed(browser_, url: str) -> int:
+    page = browser_.get(url.replace("&amp;", "&")).get_data(as_text=True)
+    return int(re.search(r"<small>(\d+) 件</small>", page).group(1))
+
+
+def test_the_assessment_card_shows_the_latest_rounds_figures_as_its_pages_do(api, browser, city, world, clock, now):
+    """文明测评 (实地考察): the latest scored round's average, 较上轮, 不达标项, its 整改任务 (not closed, overdue)
+    and its lowest district and unit, each figure the one the round's scores page (or the list it opens) shows."""
+    from datetime import timedelta
+
+    from inspect_app.assessment.models import ChecklistItem, Result, Round, RoundSite
+
+    first_id, _ = test_assessment.run_round(api, city, world)  # 97.83
+    clock.set(now + timedelta(hours=1))
+    # the second 模拟测评: 临江区's market fails 无活禽散养 too: (95 + 97 + 98 + 97 + 97 + 100) / 6 = 97.33, ↓0.5
+    answers = {**test_assessment.ANSWERS, ("农贸市场", "临江区"): {"NM-01": True, "NM-02": False, "NM-03": True}}
+    second_id, _ = test_assessment.run_round(api, city, world, answers=answers)
+    # one of its problems closed since, and a day and a half later the 24-hour ones are overdue
+    closed = db.session.scalar(select(Ticket).join(Result, Result.ticket_id == Ticket.id)
+                               .join(RoundSite, RoundSite.id == Result.round_site_id).join(ChecklistItem)
+                               .where(RoundSite.round_id == second_id, ChecklistItem.code == "NM-01"))
+    closed.status, closed.closed_at = "closed", now + timedelta(hours=2)  # a 3 working days' one
+    db.session.commit()
+    clock.set(now + timedelta(hours=36))
+    leader = browser(city.leader)
+    card = _card(leader.get("/dashboard/").get_data(as_text=True), "文明测评")
+    rnd = db.session.get(Round, second_id)
+    assert f'href="/assessment/rounds/{second_id}">测试轮次</a>（模拟测评）' in card and rnd.dates in card
+    scores_page = leader.get(f"/assessment/rounds/{second_id}/scores").get_data(as_text=True)
+    shown = re.search(r"<div><b>([\d.]+)</b><span>平均得分", scores_page).group(1)
+    assert _kpi(card, "平均得分") == (shown, "满分100 · 已测评 6/6 个点位") and shown == "97.3"
+    change = re.search(r'<div><b><span class="down">(↓[\d.]+)</span></b><span>较上轮', scores_page).group(1)
+    assert _kpi(card, "较上轮") == (change, "测试轮次 97.8分") and change == "↓0.5"
+    failed = re.search(r'<div class="err"><b>(\d+)</b><span>不达标项', scores_page).group(1)
+    assert _kpi(card, "不达标项") == (failed, "全部达标点位 1 个") and failed == "8"
+    # 整改任务: every failure became one; 未结案 and 超期 as the ticket list counts them, which the figures open
+    assert _kpi(card, "整改任务") == ("8", "未结案 7 · 超期 5")  # NM-02 ×2, BJ-01 ×2 and GC-01: 24 hours
+    for url, figure in ((f"/tickets?round_id={second_id}", 8), (f"/tickets?round_id={second_id}&amp;status=open", 7),
+                        (f"/tickets?round_id={second_id}&amp;overdue=1", 5)):
+        assert f'<a href="{url}">{figure}</a>' in card and _listed(leader, url) == figure
+    # the lowest district as the page lists it: 江城区 (95 + 98 + 97) / 3, its five failures one list
+    assert _kpi(card, "得分最低区县") == ("江城区", "96.7分 · 不达标 5 项")
+    assert f'href="/assessment/rounds/{second_id}/scores#by_district">江城区</a>' in card
+    assert 'id="by_district"' in scores_page and 'id="by_unit"' in scores_page
+    district_list = re.search(r'<a href="(/tickets\?round_id=\d+&amp;site_district=[^"]+)">5</a>', card).group(1)
+    assert _listed(leader, district_list) == 5
+    first_unit = api.get(f"/api/v1/rounds/{second_id}/scores", city.admin).get_json()["by_unit"][0]
+    assert _kpi(card, "得分最低单位")[0].startswith(first_unit["name"])
+    assert first_id != second_id and f"/assessment/rounds/{first_id}\"" not in card  # the latest round only
+
+
+def test_the_lowest_district_or_unit_is_named_only_where_scores_differ():
+    from inspect_app.assessment.scores import lowest, lowest_unit
+
+    def group(score):
+        return {"sites": 1, "score": score, "failed": 0, "full_marks": 1}
+
+    assert lowest({"甲区": group(98.0), "乙区": group(96.5), "丙区": group(96.5)}) == ("丙区", group(96.5), 2)
+    assert lowest({"甲区": group(98.0), "乙区": group(98.0)}) is None  # nobody lower than anybody
+    assert lowest({"甲区": group(90.0)}) is None and lowest({}) is None
+    units = [{"name": "A", "score": 97.0}, {"name": "B", "score": 97.0}, {"name": "C", "score": 99.5}]
+    assert lowest_unit(units) == (units[0], 2) and lowest_unit(units[2:]) is None
+    assert lowest_unit([units[0], units[1]]) is None
+
+
+def test_the_survey_card_shows_the_latest_answered_survey_as_its_page_does(monkeypatch, browser, city, now, clock):
+    """问卷调查: the newest questionnaire with answers, its answers, the city's 综合肯定率 and 较上期, and the district
+    lagging on the 综合, as the survey's results page shows them; a newer questionnaire nobody answered is passed by."""
+    from datetime import timedelta
+
+    from inspect_app.surveys import services as surveys
+
+    monkeypatch.setattr(surveys, "SMALL_SAMPLE", 2)
+    before = test_surveys.make_survey(city, now - timedelta(days=90), title="第三季度")
+    for answers in ([0, 0, 0], [1, 2, 0]):  # 江城区: 知道 50%, 满意 50%
+        test_surveys.answer_directly(before, "江城区", answers, now - timedelta(days=80))
+    after = test_surveys.make_survey(city, now - timedelta(days=2), title="第四季度")
+    for district, answers in (("江城区", [0, 0, 0]), ("江城区", [0, 1, 0]), ("临江区", [1, 2, 0]),
+                              ("临江区", [0, 3, 0])):
+        test_surveys.answer_directly(after, district, answers, now)
+    test_surveys.make_survey(city, now, title="第五期（未发放）")  # newer, no answers yet
+    # 江城区 100% on both; 临江区 50% and 0%: 25%; the city 75% and 50%: 62.5%, 12.5 points up on 50%
+    leader = browser(city.leader)
+    card = _card(leader.get("/dashboard/").get_data(as_text=True), "问卷调查")
+    assert f'<a href="/surveys/{after.id}">第四季度</a> · 收集中' in card and "第五期" not in card
+    page = leader.get(f"/surveys/{after.id}").get_data(as_text=True)
+    answers, rate = re.search(r"<div><b>(\d+)</b><span>有效答卷（份）</span></div>\s*<div><b>([^<]+)</b>",
+                              page).groups()
+    assert _kpi(card, "有效答卷")[0] == answers == "4"
+    figure, line = _kpi(card, "综合肯定率")
+    assert figure == rate == "62.5%"
+    city_row = page[page.index('<tr class="total">'):]
+    change = re.search(r'data-label="较上期"><span class="up">(↑[\d.]+)</span>', city_row).group(1)
+    assert line == f"较上期 {change}个百分点" and change == "↑12.5"
+    lagging = re.search(r'<td class="lead">([^<]+?)(?: <small[^<]*</small>)?</td>\s*'
+                        r'<td class="num-col" data-label="有效答卷">\d+</td>\s*'
+                        r'<td class="num-col" data-label="综合"><b class="down">', page).group(1)
+    assert _kpi(card, "明显偏低的区县") == (lagging, "综合 25.0%") and lagging == "临江区"
+    assert f'href="/surveys/{after.id}#districts"' in card and 'id="districts"' in page
+
+
+@pytest.mark.parametrize("role", ["unit_a", "inspector"])
+def test_the_assessment_cards_are_the_leaders_and_the_offices(api, browser, city, world, clock, now, role):
+    """The 看板 is the leaders' and the office's: a unit or an inspector is refused the page, and the cards have
+    nothing for a unit (it may open neither the rounds nor the surveys)."""
+    from datetime import timedelta
+
+    from inspect_app.dashboard import cards
+
+    test_assessment.run_round(api, city, world)
+    test_surveys.answer_directly(test_surveys.make_survey(city, now), "江城区", [0, 0, 0], now)
+    user = getattr(city, role)
+    response = browser(user).get("/dashboard/")
+    assert response.status_code == 403 and 'aria-label="文明测评"' not in response.get_data(as_text=True)
+    later = now + timedelta(hours=1)  # the round was made at `now` and a moment
+    if role == "unit_a":
+        assert cards.assessment_card(user, later) is None and cards.survey_card(user) is None
+    for office in (city.admin, city.leader):
+        assert cards.assessment_card(office, later)["round"] is not None and cards.survey_card(office)["survey"]
+
+
+def test_before_any_round_or_answer_the_cards_say_so_in_a_line(browser, city, now, clock):
+    test_surveys.make_survey(city, now)  # a questionnaire, not answered yet
+    page = browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    assert '<p class="empty">还没有测评结果。<a href="/assessment/rounds">去文明测评</a></p>' in page
+    assert '<p class="empty">还没有问卷答卷。<a href="/surveys/">去问卷调查</a></p>' in page

@@ -78,14 +78,6 @@ def failure_text(result: Result) -> str:
     return (f"{note}，" if note else "") + f"不符合“{standard}”要求"
 
 
-def _dates(rnd: Round, scores: dict) -> str:
-    start = local(rnd.created_at).date()
-    end = local(rnd.closed_at or rnd.bulletin_issued_at or rnd.created_at).date()
-    if end <= start:
-        return f"{start.year}年{start.month}月{start.day}日"
-    return f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日"
-
-
 def bulletin_document(rnd: Round) -> OfficialDocument:
     scores = round_scores(_Office(), rnd)
     overall, comparison = scores["overall"], scores["comparison"]
@@ -95,7 +87,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     from .services import draw_summary
     drawn, _ = draw_summary(rnd)
     body: list = [Para(
-        f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{_dates(rnd, scores)}"
+        f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{rnd.dates}"
         f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。"
         f"本轮按点位类型随机抽取点位，{drawn}（随机种子{rnd.seed}，可复核），由督查员逐项实地测评，"
         f"共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
@@ -191,7 +183,7 @@ def exposure_document(rnd: Round) -> OfficialDocument:
     failures = _failures(rnd)
     sites = {rs.site_id for rs, _ in failures}
     body: list = [Para(
-        f"{_dates(rnd, {})}，市文明办组织开展{rnd.kind_label}，对随机抽取的点位进行实地察看，发现以下{len(failures)}个"
+        f"{rnd.dates}，市文明办组织开展{rnd.kind_label}，对随机抽取的点位进行实地察看，发现以下{len(failures)}个"
         f"不文明现象和管理问题（涉及{len(sites)}个点位）。现予以曝光，请相关责任单位立即整改，欢迎广大市民监督。")]
     if failures:
         rows = []

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.timeutil import local
 from ..common.types import UTCDateTime
 from ..extensions import db
 
@@ -118,6 +119,16 @@ class Round(db.Model):
     @property
     def draw(self) -> dict:
         return json.loads(self.draw_json or "{}")
+
+    @property
+    def dates(self) -> str:
+        """When it ran, as the 督查通报 says it (2026年11月14日至11月17日): from its creation to its close (or its
+        通报, or its creation while neither came)."""
+        start = local(self.created_at).date()
+        end = local(self.closed_at or self.bulletin_issued_at or self.created_at).date()
+        if end <= start:
+            return f"{start.year}年{start.month}月{start.day}日"
+        return f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日"
 
 
 class RoundSite(db.Model):

@@ -8,6 +8,7 @@ ranked below one answering for a single site for the same failures. Two queries 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -120,6 +121,34 @@ def previous_round(rnd: Round) -> Round | None:
                                                                    & (Round.id < rnd.id)),
                             Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
         .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+
+
+def latest_scored(now: datetime) -> Round | None:
+    """The latest round (of any kind, open or closed) with at least one submitted site: the one the 考评看板 and
+    the 领导看板 show."""
+    return db.session.scalar(
+        select(Round).where(Round.created_at <= now,
+                            Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
+        .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+
+
+def lowest(groups: dict) -> tuple[str, dict, int] | None:
+    """The district (or site type) of summarise's by_district (by_kind) with the lowest mean score, the first by
+    name among equals as the scores page lists them, and how many share that score; None unless the scores differ
+    (one group, or all equal: none is lower than another)."""
+    scored = sorted((figures["score"], key) for key, figures in groups.items() if figures["score"] is not None)
+    if len(scored) < 2 or scored[0][0] == scored[-1][0]:
+        return None
+    score, key = scored[0]
+    return key, groups[key], sum(1 for s, _ in scored if s == score)
+
+
+def lowest_unit(by_unit: list[dict]) -> tuple[dict, int] | None:
+    """The unit the scores page lists first (summarise sorts by_unit lowest score first) and how many share its
+    score, unless every unit has the same score."""
+    if len(by_unit) < 2 or by_unit[0]["score"] == by_unit[-1]["score"]:
+        return None
+    return by_unit[0], sum(1 for u in by_unit if u["score"] == by_unit[0]["score"])
 
 
 def _delta(now: float | None, before: float | None) -> float | None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..http import now
 from ..policy import LEADERSHIP, requires
 from ..rankings.web import ticket_list_url
-from . import charts, services
+from . import cards, charts, services
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -76,10 +76,12 @@ def index():
         patrol = today_brief(now())
     except ImportError:  # a build without 路段巡查
         patrol = None
+    # the national assessment's other two parts: the latest 测评 round and questionnaire (cards.py), counted live
+    assessment, survey = cards.assessment_card(current_user, now()), cards.survey_card(current_user)
     return render_template(
         "dashboard/index.html", d=data, tables=tables, sort_url=sort_url, fields=SORT_FIELDS,
         tasks=keytasks.totals(current_user, year, now()), tasks_year=year, tasks_period=keytasks.report_period(now()),
-        patrol=patrol,
+        patrol=patrol, assessment=assessment, survey=survey,
         category_args=lambda row: {"category": row.code} if row.code else None,
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..assessment.models import Round, RoundSite
-from ..assessment.scores import site_rows, summarise
+from ..assessment.scores import latest_scored, site_rows, summarise
 from ..extensions import db
 from ..sites.models import SiteKind
 
@@ -46,10 +45,7 @@ def assessment(now: datetime) -> dict | None:
     """By district and by site type, the latest round with submitted sites (the assessment feature's own scores),
     with the round and the site types' ids, so that each row links to the tickets its failures became (the ticket
     list by round_id with site_district or site_kind_id); None without rounds."""
-    rnd = db.session.scalar(
-        select(Round).where(Round.created_at <= now,
-                            Round.id.in_(select(RoundSite.round_id).where(RoundSite.status == "submitted")))
-        .order_by(Round.created_at.desc(), Round.id.desc()).limit(1))
+    rnd = latest_scored(now)  # the round the 领导看板's 文明测评 card shows too
     if rnd is None:
         return None
     rows, blame, index = site_rows(rnd.id)

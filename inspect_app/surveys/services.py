@@ -43,6 +43,12 @@ def list_surveys() -> list[Survey]:
     return list(db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())))
 
 
+def latest_answered() -> Survey | None:
+    """The newest questionnaire with answers (the 领导看板's 问卷调查 card)."""
+    return db.session.scalar(select(Survey).where(Survey.responses_count > 0)
+                             .order_by(Survey.created_at.desc(), Survey.id.desc()).limit(1))
+
+
 def get(survey_id: int) -> Survey:
     survey = db.session.get(Survey, survey_id)
     if survey is None:
@@ -207,6 +213,10 @@ class Results:
     city: Tally
     districts: list[Tally]  # every district a resident could pick, those with no answer too
 
+    def tally(self, name: str) -> Tally | None:
+        """A district's tally (or 全市's) by name."""
+        return self.city if name == WHOLE_CITY else next((t for t in self.districts if t.name == name), None)
+
     def lowest(self, number: int | None) -> str | None:
         """The district lagging most on question `number` (None: on the 综合), if it is at least LAG_POINTS below
         the city; only districts with a sample big enough take part."""
@@ -274,7 +284,7 @@ class Comparison:
 
 def _mean_rate(results: Results, name: str, numbers) -> float | None:
     """The mean rate of a district (or 全市) over some of the questions; None without answers."""
-    tally = results.city if name == WHOLE_CITY else next((t for t in results.districts if t.name == name), None)
+    tally = results.tally(name)
     if tally is None or not tally.answers:
         return None
     rates = [r for r in (tally.rate(n, results.questions[n]) for n in numbers) if r is not None]
