@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import zip_longest
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -234,7 +236,9 @@ class Results:
 
 
 def results(survey: Survey) -> Results:
-    """Answers grouped by (district, answers) in SQL: identical answer sheets, the common case, come back once."""
+    """Answers grouped by (district, answers) in SQL: identical answer sheets, the common case, come back once.
+    Each district's sheets are then counted a question at a time (Counter over the question's column, at C speed:
+    a statement per answer and question made this the 领导看板's costliest card), and the city is their sum."""
     questions = survey.questions
     shape = [len(q["options"]) for q in questions]
 
@@ -242,18 +246,25 @@ def results(survey: Survey) -> Results:
         return Tally(name, 0, [[0] * n for n in shape])
 
     tallies = {name: empty(name) for name in districts()}
-    city = empty(WHOLE_CITY)
+    sheets: dict[str, list[list[str]]] = {}
     rows = db.session.execute(select(SurveyResponse.district, SurveyResponse.answers, func.count())
                               .where(SurveyResponse.survey_id == survey.id)
                               .group_by(SurveyResponse.district, SurveyResponse.answers))
     for district, answers, count in rows:
+        chosen = answers.split(",")[:len(shape)]
+        sheets.setdefault(district, []).extend([chosen] * count)  # the same list, `count` times
+    for district, chosen in sheets.items():
         tally = tallies.setdefault(district, empty(district))  # a district since retired keeps its answers
-        chosen = [int(x) for x in answers.split(",")]
-        for target in (tally, city):
-            target.answers += count
-            for number, option in enumerate(chosen[:len(shape)]):
-                if option < shape[number]:
-                    target.options[number][option] += count
+        tally.answers = len(chosen)
+        for number, column in enumerate(zip_longest(*chosen)):
+            for option, n in Counter(column).items():
+                if option is not None and int(option) < shape[number]:
+                    tally.options[number][int(option)] += n
+    city = empty(WHOLE_CITY)
+    for tally in tallies.values():
+        city.answers += tally.answers
+        for number, counts in enumerate(tally.options):
+            city.options[number] = [a + b for a, b in zip(city.options[number], counts)]
     return Results(questions, city, sorted(tallies.values(), key=lambda t: t.name))
 
 
