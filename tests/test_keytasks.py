@@ -3,7 +3,9 @@ progress reports with their material, the lead unit's request for 销号 and the
 unit and the progress table."""
 from __future__ import annotations
 
+import html
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -268,6 +270,22 @@ def test_lagging_and_unreported_follow_the_clock_and_the_month(api, city, tasks,
     assert "3.2.1" in [t["code"] for t in lagging] and lagging[0]["lagging"] is True
     by_unit = api.get("/api/v1/key-tasks/units?year=2026", city.leader).get_json()
     assert by_unit["items"][0]["unit"]["code"] == "JDB" and by_unit["items"][0]["lagging"] == 1
+
+
+
+def test_a_units_inbox_figure_opens_the_tasks_it_leads_that_owe_a_report(city, tasks, browser, clock):
+    """消息's 创建任务…未报送 counts the tasks the unit leads (it owes their report); its link opened the unit's list
+    with the tasks it assists on too (street B: 1 led, a list of 2). A unit's list filters by its own role now."""
+    clock.stop("2026-12-01T10:00:00+08:00")  # November's reports are due and checked
+    clerk = browser(city.unit_b)
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    url, n = re.search(r'<a href="([^"]+)"[^>]*><b>(\d+)</b><span>创建任务11月未报送</span>', inbox).groups()
+    page = clerk.get(html.unescape(url)).get_data(as_text=True)
+    assert n == "1" and page.count('data-label="编号"') == 1 and ">3.2.1</td>" in page
+    both = clerk.get("/key-tasks/?status=unreported&year=2026").get_data(as_text=True)
+    assert both.count('data-label="编号"') == 2  # without the role: led and assisted
+    assisted = clerk.get("/key-tasks/?unit_role=assist&year=2026").get_data(as_text=True)
+    assert assisted.count('data-label="编号"') == 1 and ">5.1</td>" in assisted
 
 
 def test_the_done_rate_is_rounded_half_up_on_every_page_and_in_the_api(api, city, browser):

@@ -369,7 +369,7 @@ def work_summary(unit_id: int, now: datetime) -> dict:
     period = report_period(now)
     return {"open": _count(owed), "overdue": _count(overdue), "due_soon": _count(due), "letters": _count(letters),
             "tasks": _count(led_unreported(unit_id, period.start, period.end, period.due_at)),
-            "tasks_period": period.label}
+            "tasks_period": period.label, "tasks_year": local(period.start).year}
 
 
 def mark_seen(user, now: datetime) -> None:
