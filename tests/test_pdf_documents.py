@@ -438,6 +438,42 @@ def test_without_seal_the_space_is_left_or_the_unsealed_layout_used(tmp_path):
     assert "2026年11月27日" in "".join(page_texts(path))
 
 
+# a street office's 署名 with the teams it speaks for: 60 characters, more than two lines of the 版心
+LONG_SIGNATORY = "江城区文艺路街道办事处（江城区文艺路街道综合执法队、江城区文艺路街道门前四包责任落实工作领导小组办公室、网格化服务中心）"
+
+
+@needs_poppler
+@pytest.mark.parametrize("layout", ["seal", "wet", "unsealed"])
+def test_a_long_signatory_is_broken_into_lines_inside_the_text_area(layout, tmp_path):
+    """A 署名 longer than a line was drawn as one string and cut at the page's edge (a street office's name with
+    its teams on the 整改通知书): it is broken between words, every line two characters in from the right,
+    centred over the date with a seal (or its room) and flush right without, the date under the last line."""
+    assert len(LONG_SIGNATORY) == 60
+    seal = make_seal(tmp_path / "seal.png") if layout == "seal" else None
+    doc = closing_doc(3, "特此函告。", seal=seal)
+    doc.signatory, doc.seal_space = LONG_SIGNATORY, layout != "unsealed"
+    path = render(doc, tmp_path / f"long_signatory_{layout}.pdf")
+    page = next(p for p in words(path) if any(w[0] == SIGNED for w in p))
+    assert all(LEFT - 0.1 <= w[1] and w[3] <= RIGHT + 0.1 for w in page)  # nothing past the 版心
+    signed = next(w for w in page if w[0] == SIGNED)
+    lines = sorted((w for w in page if len(w[0]) > 1 and w[0] in LONG_SIGNATORY and w[2] < signed[2]),
+                   key=lambda w: w[2])
+    assert "".join(w[0] for w in lines) == LONG_SIGNATORY and 2 <= len(lines) <= 4, lines
+    for line in lines:
+        assert line[1] >= LEFT - 0.1 and line[3] <= RIGHT - 2 * CHAR_MM + 0.3, line  # 右空二字
+    assert all(b[2] - a[2] == pytest.approx(LINE_MM, abs=0.3) for a, b in itertools.pairwise([*lines, signed]))
+    if layout == "unsealed":
+        assert all(line[3] == pytest.approx(RIGHT - 2 * CHAR_MM, abs=0.5) for line in lines)
+        assert signed[1] - min(line[1] for line in lines) == pytest.approx(2 * CHAR_MM, abs=0.5)
+    else:
+        centre = (signed[1] + signed[3]) / 2
+        assert all((line[1] + line[3]) / 2 == pytest.approx(centre, abs=0.5) for line in lines)
+    if layout == "seal":
+        rows = [r for r in red_rows(red_boxes(path, 1)) if r[0] > 60 * PT and r[2] - r[1] < 60 * PT]
+        centre_y = (rows[0][0] + rows[-1][0]) / 2 / PT
+        assert lines[0][2] >= centre_y - 3  # the 署名 below the seal's centre
+
+
 def test_seal_from_white_background_and_broken_seal(tmp_path, caplog):
     white = make_seal(tmp_path / "seal.jpg", alpha=False)
     path = render(letter_doc(seal=white, counts=(1, 0, 0, 0)), tmp_path / "white_seal.pdf")

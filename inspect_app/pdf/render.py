@@ -16,7 +16,8 @@ first rule at 7/8 of a 3号 character; the title two lines under it; no page num
 落款 (§7.3.5): with a seal (or room for a wet one) the 成文日期 stands four characters in from the right,
 the 署名 centred over it, the seal centred on the date with 署名 and date below its centre and its top
 within one line of the body; without (``seal_space=False``) 署名 two characters in from the right and the
-date under it, starting two characters further right.
+date under it, starting two characters further right. A 署名 longer than the 版心 less two characters is broken
+between words into balanced lines (centred, or flush right without a seal), the date under the last.
 """
 
 from __future__ import annotations
@@ -249,7 +250,9 @@ class TitleBlock(Flowable):
 
 
 class SignOff(Flowable):
-    """发文机关署名, 成文日期 and the seal (or the room for one); see the module docstring."""
+    """发文机关署名, 成文日期 and the seal (or the room for one); see the module docstring. A 署名 too long for one
+    line (more than the 版心 less two characters) is broken between words into balanced lines, centred over the
+    date with a seal and flush right two characters in without one; the date goes under its last line."""
 
     def __init__(self, doc: OfficialDocument, fonts: FontSet, seal: ImageReader | None) -> None:
         super().__init__()
@@ -261,13 +264,22 @@ class SignOff(Flowable):
         radius = self.diameter / 2
         # name top sits 0.2 line below the seal's centre; the seal's top 0.5 line under the text above
         self.gap = radius + 0.3 * LINE if self.sealed else LINE
-        # the date's line box may hang below the 版心 as a paragraph's does (official.hanging_slack), less what
-        # the seal already reaches below it
-        below = max(0.0, radius - 1.8 * LINE) if self.sealed else 0.0
-        self.hang_slack = max(0.0, (LINE - CHAR) / 2 - below)
         # where room is short (official.KeepClosing) the seal's top may come up to the text above: GB/T 9704 asks
         # only that it be within a line of it; the unsealed 署名 keeps its blank line
         self.squeeze = 0.5 * LINE if self.sealed else 0.0
+        self._break_name(TEXT_WIDTH)
+
+    def _break_name(self, width: float) -> None:
+        """The 署名's lines for a frame ``width`` wide, and what the date's line box may hang below the frame."""
+        self.broken_for = width
+        font, ch = self.fonts.body, CHAR
+        room = max(ch, width - 2 * ch)  # 右空二字: the 署名 never comes nearer the right edge
+        self.names = textmod.balanced_lines(self.office, room, lambda s: string_width(s, font, ch), em=ch) or [""]
+        # the date's line box may hang below the 版心 as a paragraph's does (official.hanging_slack), less what
+        # the seal already reaches below it (its centre is 0.2 line above the first name line's top)
+        radius = self.diameter / 2
+        below = max(0.0, radius - (len(self.names) + 0.8) * LINE) if self.sealed else 0.0
+        self.hang_slack = max(0.0, (LINE - ch) / 2 - below)
 
     def tighten(self, wanted: float) -> float:
         """Close up the room above by up to ``wanted`` (at most ``squeeze``); what it gave."""
@@ -277,14 +289,20 @@ class SignOff(Flowable):
         return given
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self.width, self.height = availWidth, self.gap + 2 * LINE
+        if availWidth != self.broken_for:
+            self._break_name(availWidth)
+        self.width, self.height = availWidth, self.gap + (len(self.names) + 1) * LINE
         return self.width, self.height
 
+    def _name_width(self) -> float:
+        return max(string_width(line, self.fonts.body, CHAR) for line in self.names)
+
     def positions(self) -> tuple[float, float, float]:
-        """x of the name, x of the date, x of the seal's centre (in the flowable's coordinates)."""
-        font, ch = self.fonts.body, CHAR
-        name_w = string_width(self.office, font, ch)
-        date_w = string_width(self.date_text, font, ch)
+        """x of the 署名's left edge (its widest line's), x of the date, x of the seal's centre (in the
+        flowable's coordinates)."""
+        ch = CHAR
+        name_w = self._name_width()
+        date_w = string_width(self.date_text, self.fonts.body, ch)
         right = self.width
         if self.sealed:
             centre = right - 4 * ch - date_w / 2
@@ -302,12 +320,17 @@ class SignOff(Flowable):
     def draw(self) -> None:
         canv, font, ch = self.canv, self.fonts.body, CHAR
         name_x, date_x, centre = self.positions()
+        name_w = self._name_width()
         base = (LINE - ch) / 2 + ch * 0.14
-        name_y = LINE + base
-        draw_string(canv, name_x, name_y, self.office, font, ch)
+        lines = len(self.names)
+        for i, line in enumerate(self.names):
+            w = string_width(line, font, ch)
+            # each line centred over the date (sealed) or flush right with the widest (unsealed)
+            x = centre - w / 2 if self.sealed else name_x + name_w - w
+            draw_string(canv, x, (lines - i) * LINE + base, line, font, ch)
         draw_string(canv, date_x, base, self.date_text, font, ch)
         if self.seal is not None:
-            cy = 2 * LINE - 0.2 * LINE
+            cy = (lines + 1) * LINE - 0.2 * LINE
             d = self.diameter
             iw, ih = self.seal.getSize()
             h = d * ih / iw
