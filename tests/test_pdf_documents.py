@@ -836,6 +836,38 @@ def test_no_line_starts_with_a_closing_mark(tmp_path):
 
 
 @needs_poppler
+@pytest.mark.parametrize("fillers", [6, 11])  # the lead paragraph crosses from page 2 to 3, and from 3 to 4
+def test_a_lead_paragraph_goes_on_to_the_next_page_without_gaps(fillers, tmp_path):
+    """A paragraph with a run-in lead ("（一）限期整改到位。" in 楷体) is text of several faces; split across pages,
+    reportlab put a space at the end of each of its lines, and its lines on the next page showed half-character
+    gaps ("服 务中心", "道办 事处") and started half a character in. The same paragraph without a lead was clean."""
+    units = "、".join(["市交通运输局公路建设养护中心城区道路桥梁设施维护管理所（市道路运输服务中心）", "市城市管理局",
+                      "市停车管理中心", "东湖区湘龙街道办事处"] * 2)
+    long = (f"请{units}于通报之日起3个工作日内将超期问题整改到位，并将整改情况书面报送临江市文明办；逾期仍未整改的，"
+            "临江市文明办将发函督办，并在红黑榜中予以通报。")
+    filler = "各责任单位要对照问题清单立即整改，做到发现一处、整改一处，巩固整治成果，落实日常管理责任，防止问题反弹回潮。" * 2
+    lead = "（一）限期整改到位。"
+    doc = bulletin_doc()
+    doc.body = [*(Para(filler) for _ in range(fillers)), Para(long, lead=lead), Para(long), Para("特此通报。")]
+    path = render(doc, tmp_path / f"lead_split_{fillers}.pdf")
+    lines = []  # (page, the line's words, x of its first)
+    for number, page in enumerate(words(path), start=1):
+        rows: dict[float, list] = {}
+        for text, x0, y0, _, _ in page:
+            if y0 < TOP + 225:  # not the page number
+                rows.setdefault(round(y0), []).append((x0, text))
+        lines += [(number, [t for _, t in sorted(ws)], min(ws)[0]) for _, ws in sorted(rows.items())]
+    first = next(i for i, line in enumerate(lines) if line[1][0].startswith(lead))
+    last = next(i for i, line in enumerate(lines) if line[1] == ["特此通报。"])
+    paragraph = lines[first:last]
+    assert paragraph[0][0] < paragraph[-1][0]  # it goes on to the next page
+    for _, parts, x in paragraph:
+        assert len(parts) == 1, parts  # no gap inside a line
+        assert x == pytest.approx(LEFT, abs=0.2) or x == pytest.approx(LEFT + 2 * CHAR_MM, abs=0.2), parts
+    assert "".join(line[1][0] for line in paragraph) == lead + long + long
+
+
+@needs_poppler
 def test_two_closing_marks_go_together_and_an_opening_mark_never_ends_a_line(tmp_path):
     """reportlab hangs one closing mark in the margin; the second of "。”" or "？！" then started the next line, and
     "（" or "“" could end one. The character before goes down with them instead (推出), at every break position."""

@@ -155,3 +155,25 @@ class CellParagraph(_paragraph.Paragraph):
             return super().breakLinesCJK(maxWidths)
         finally:
             _NO_HANG.reset(token)
+
+
+# Splitting a paragraph across pages: for text of several frags (a run-in lead in 楷体 such as "（一）限期整改到位。",
+# a character drawn in a fallback face) reportlab rebuilds the rest from the lines' words and puts a space at the
+# end of each line (_split_blParaHard: its lines were broken at spaces, which the breaker dropped). cjkFragSplit
+# drops nothing, so those spaces were new: the continuation on the next page got half-character gaps ("服 务中心")
+# where the lines had ended, and lines starting half a character in. CJK lines are joined as they are.
+def _split_cjk_lines(blPara, start: int, stop: int) -> list:
+    return [word for line in blPara.lines[start:stop] for word in line.words]
+
+
+_original_split_func = _paragraph.Paragraph._get_split_blParaFunc
+
+
+def _get_split_blParaFunc(self):
+    if (self.blPara.kind == 1 and getattr(self.style, "wordWrap", None) == "CJK"
+            and not _paragraph._processed_frags(self.frags)):
+        return _split_cjk_lines
+    return _original_split_func(self)
+
+
+_paragraph.Paragraph._get_split_blParaFunc = _get_split_blParaFunc
