@@ -552,6 +552,31 @@ def test_ranking_bulletin_number_colophon_and_whole_charts(tmp_path, app):
         assert "100" in texts[i] and "黑榜线" in texts[i]
 
 
+@pytest.mark.parametrize("floors", [(90, 100), (90, 60), (95, 97)])
+def test_no_threshold_line_runs_through_a_score(floors):
+    """The scores were written just right of each bar's end, and the dashed 红榜线 and 黑榜线 ran through those
+    near them ("99.0" read "9.0" under a 黑榜线 at 100, "96.5" "96 5"): they stand in a column of their own."""
+    from reportlab.graphics.shapes import Line, String
+
+    from inspect_app.rankings.pdf import ScoreChart
+
+    scores = [100, 99.5, 99.0, 98.5, 97.0, 96.5, 95.0, 90.5, 90.0, 89.5, 60.0, 59.5, 35.0, 0.0]
+    entries = [{"rank": i + 1, "unit_name": f"江城区第{i + 1}街道办事处", "score": s, "list_name": ""}
+               for i, s in enumerate(scores)]
+    chart = ScoreChart(entries, {"red_floor": floors[0], "black_below": floors[1]}, document_fonts(), first=True)
+    lines = [shape.x1 for shape in chart.contents if isinstance(shape, Line) and shape.strokeDashArray]
+    assert len(lines) == 2
+    labels = [shape for shape in chart.contents if isinstance(shape, String) and re.fullmatch(r"\d+\.\d", shape.text)]
+    assert sorted(float(label.text) for label in labels) == sorted(scores)
+    for label in labels:
+        x0, _, x1, _ = label.getBounds()
+        assert all(not x0 - 1 <= x <= x1 + 1 for x in lines), (label.text, x0, x1, lines)
+    for shape in chart.contents:  # every label inside the 版心
+        if isinstance(shape, String):
+            x0, _, x1, _ = shape.getBounds()
+            assert -0.01 <= x0 and x1 <= TEXT_W * mm + 0.01, shape.text
+
+
 # ============================================================================================ hostile content
 
 HOSTILE = {

@@ -103,7 +103,9 @@ def _unit_table(entries: list[dict]) -> DataTable:
 
 
 class ScoreChart(Drawing):
-    """Horizontal bars of scores, one row per unit in rank order, with the list thresholds marked."""
+    """Horizontal bars of scores, one row per unit in rank order, with the list thresholds marked. The scores stand
+    in a column right of the plot (right of 100), where no threshold line runs: written at each bar's end, a
+    line at 90 or 100 ran through them ("99.0" read "9.0", "96.5" "96 5")."""
 
     def __init__(self, entries: list[dict], rules: dict, fonts, *, first: bool,
                  row_h: float = ROW_H) -> None:
@@ -131,16 +133,20 @@ class ScoreChart(Drawing):
             self.add(String(label_w, y + row_h * 0.3, name, fontName=font, fontSize=7, textAnchor="end"))
             self.add(Rect(bar_x, y + row_h * 0.15, max(0.4, x_of(e["score"]) - bar_x), row_h * 0.7,
                           fillColor=color, strokeColor=None))
-            self.add(String(x_of(e["score"]) + 1.5, y + row_h * 0.3, fixed(e["score"]), fontName=font,
-                            fontSize=6.5))
+            self.add(String(TEXT_WIDTH, y + row_h * 0.3, fixed(e["score"]), fontName=font, fontSize=6.5,
+                            textAnchor="end"))
         for threshold, color, label, anchor, dx in ((rules["red_floor"], RED, "红榜线", "end", -1.5),
                                                     (rules["black_below"], BLACK, "黑榜线", "start", 1.5)):
             x = x_of(threshold)
             self.add(Line(x, y_axis, x, height - top + 2, strokeColor=color, strokeWidth=0.9,
                           strokeDashArray=[3, 2]))
-            # red's label left of its line, black's right of it: close lines (90, 100) never print over each other
-            self.add(String(x + dx, height - top + 4, f"{label} {threshold:g}", fontName=font, fontSize=7,
-                            fillColor=color, textAnchor=anchor))
+            # red's label left of its line, black's right of it: close lines (90, 100) never print over each other;
+            # both kept inside the 版心 (a line at 100 had its label run past the right edge)
+            text = f"{label} {threshold:g}"
+            width = stringWidth(text, font, 7)
+            lx = min(x + dx, TEXT_WIDTH - width) if anchor == "start" else max(x + dx, width)
+            self.add(String(lx, height - top + 4, text, fontName=font, fontSize=7, fillColor=color,
+                            textAnchor=anchor))
         if first:
             legend_y = 1.5
             for k, (color, label) in enumerate(((RED, "红榜"), (BLACK, "黑榜"), (NEUTRAL, "其他单位"))):
