@@ -167,6 +167,28 @@ def test_the_bulletin_states_failures_as_failures(api, browser, city, world, tmp
     assert "不符合“无明显异味”要求" in attachment and "巷口堆放建筑垃圾，不符合“无乱堆乱放”要求" in attachment
 
 
+def test_the_bulletins_lowest_sites_keep_a_tie_whole(app, api, browser, city, world, tmp_path):
+    """得分较低的点位 listed ASSESSMENT_WORST_SITES sites and cut inside a tie: 红星农副产品市场 at 97.0 was listed and
+    星沙花园 at 97.0 left out. Sites tied with the last listed are listed too, or, too many to list, the cut is said."""
+    from inspect_app.sites.models import Site
+    body = create(api, city, per_kind={"背街小巷": 4})
+    tied, higher = body["sites"][:3], body["sites"][3]
+    submit_all(api, city, body["id"], tied, fail=("BJ-01",))  # 98.0 each
+    submit_all(api, city, body["id"], [higher], fail=("BJ-02",))  # 99.0
+    names = {entry["site_id"]: db.session.get(Site, entry["site_id"]).name for entry in body["sites"]}
+    url = f"/assessment/rounds/{body['id']}/bulletin.pdf"
+    app.config["ASSESSMENT_WORST_SITES"] = 2
+    text = pdf_text(browser(city.admin).get(url).data, tmp_path, "two")
+    listed = text[text.index("四、得分较低的点位"):text.index("五、责任单位扣分情况")]
+    assert all(names[entry["site_id"]] in listed for entry in tied), listed  # the third at 98.0 as well
+    assert names[higher["site_id"]] not in listed and "未逐一列出" not in listed
+    app.config["ASSESSMENT_WORST_SITES"] = 1  # three tied: listing them all would pass twice the number asked
+    text = pdf_text(browser(city.admin).get(url).data, tmp_path, "one")
+    listed = text[text.index("四、得分较低的点位"):text.index("五、责任单位扣分情况")]
+    assert sum(names[entry["site_id"]] in listed for entry in tied) == 1
+    assert "另有2个点位得分同为98.0分，未逐一列出。" in listed
+
+
 def test_a_sites_task_count_opens_this_rounds_tasks_only(api, browser, city, world):
     import re
     from inspect_app.tickets.models import Ticket

@@ -78,6 +78,24 @@ def failure_text(result: Result) -> str:
     return (f"{note}，" if note else "") + f"不符合“{standard}”要求"
 
 
+def lowest_sites(sites: list[dict], count: int) -> tuple[list[dict], int]:
+    """The submitted sites with a failure, lowest score first, as the 通报's 得分较低的点位 lists them: ``count`` of
+    them and every site tied (as printed) with the last, as the 红黑榜 lists a tied place whole; and how many such
+    tied sites are left out, for the 通报 to say so, where listing them all would pass twice ``count``. A cut inside a
+    tie listed one site at 97.0 and left out another as low."""
+    ranked = sorted((s for s in sites if s["status"] == "submitted" and s["failed"]),
+                    key=lambda s: (s["score"], s["code"]))
+    if len(ranked) <= count or count <= 0:
+        return ranked[:max(count, 0)], 0
+    last = _score(ranked[count - 1]["score"])
+    tied = count
+    while tied < len(ranked) and _score(ranked[tied]["score"]) == last:
+        tied += 1
+    if tied <= 2 * count:
+        return ranked[:tied], 0
+    return ranked[:count], tied - count
+
+
 def bulletin_document(rnd: Round) -> OfficialDocument:
     scores = round_scores(_Office(), rnd)
     overall, comparison = scores["overall"], scores["comparison"]
@@ -115,8 +133,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
              Heading("三、各区县得分情况"), table("by_district", "区县")]
 
     # The worst sites, with the photo of each failure (up to three).
-    worst = sorted((s for s in scores["sites"] if s["status"] == "submitted" and s["failed"]),
-                   key=lambda s: (s["score"], s["code"]))[:_cfg("ASSESSMENT_WORST_SITES")]
+    worst, unlisted = lowest_sites(scores["sites"], _cfg("ASSESSMENT_WORST_SITES"))
     by_site: dict[int, list] = defaultdict(list)
     for rs, result in failures:
         by_site[rs.site_id].append(result)
@@ -130,6 +147,8 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
                          [_photo(store, r.ticket, 24, 18) for r in results[:3]]])
         body.append(DataTable((Column("点位", 36, "text"), Column("得分", 14, "plain"), Column("主要问题", 52, "text"),
                                Column("现场照片", 54, "photo")), rows=rows))
+        if unlisted:
+            body.append(Para(f"另有{unlisted}个点位得分同为{_score(worst[-1]['score'])}分，未逐一列出。"))
     else:
         body.append(Para("本轮测评点位全部达标。"))
 
