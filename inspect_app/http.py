@@ -232,7 +232,7 @@ def flag_arg(args, name: str) -> bool:
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 # words of our own file names that a fallback name keeps, in English
 _WORDS = ((re.compile(r"第\s*(\d+)\s*版"), r" v\1 "), (re.compile("曝光版"), " exposure "),
-          (re.compile("草稿"), " draft "))
+          (re.compile("单位版"), " units "), (re.compile("草稿"), " draft "))
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.]+")
 _URL_WORD = re.compile(r"[a-z][a-z-]*[a-z]")
 
@@ -256,7 +256,7 @@ def _ascii_words(text: str) -> str:
 def ascii_filename(filename: str, stem: str = "") -> str:
     """The plain `filename=` of a Content-Disposition, for clients that do not read `filename*`: the name's ASCII
     parts, everything else a "-" between them (a few words of our own names in English: 第2版 v2, 曝光版 exposure,
-    草稿 draft). When the name had no ASCII word (红黑榜-2026-11-第1版, 附件), `stem` goes in front, an English word
+    单位版 units, 草稿 draft). When the name had no ASCII word (红黑榜-2026-11-第1版, 附件), `stem` goes in front, an English word
     the caller gives (else the URL's: _url_stem): ranking-2026-11-v1.pdf, never "-2026-11-1.pdf" or ".pdf"."""
     found = _EXTENSION.search(filename)
     extension = found.group(0).lower() if found else ""

@@ -56,6 +56,11 @@ def test_a_ranking_pdf_is_named_ranking_period_version(api, browser, city):
     assert names(page) == ("ranking-2026-11-v1.pdf", "红黑榜-2026-11-第1版.pdf")
     exposure = api.get(f"/api/v1/rankings/{ranking.id}/pdf?variant=exposure", city.leader)
     assert names(exposure) == ("ranking-2026-11-v1-exposure.pdf", "红黑榜-2026-11-第1版-曝光版.pdf")
+    # a unit's copy, without the typical cases, is another document: it had the full version's name
+    units = browser(city.unit_a).get(f"/rankings/{ranking.id}/pdf")
+    assert units.status_code == 200 and len(units.data) != len(page.data)
+    assert names(units) == ("ranking-2026-11-v1-units.pdf", "红黑榜-2026-11-第1版-单位版.pdf")
+    assert names(api.get(f"/api/v1/rankings/{ranking.id}/pdf", city.unit_a)) == names(units)
 
 
 def test_a_letter_pdf_is_named_letter_year_number(api, browser, city, overdue):  # noqa: F811
@@ -64,3 +69,25 @@ def test_a_letter_pdf_is_named_letter_year_number(api, browser, city, overdue): 
     assert page.status_code == 200 and page.headers["Content-Disposition"].startswith("inline;")
     assert names(page) == ("letter-2026-1.pdf", "临江文明督〔2026〕1号.pdf")
     assert names(api.get(f"/api/v1/letters/{letter.id}/pdf", city.unit_a))[0] == "letter-2026-1.pdf"
+
+
+def test_a_bulletins_fallback_name_is_not_a_letters(api, browser, city, file_ticket):  # noqa: F811
+    """临江文明督〔2026〕1号 and 临江文明通〔2026〕1号 were both letter-2026-1.pdf to a client without RFC 5987."""
+    from conftest import at
+    from test_letters import MONDAY
+
+    from inspect_app.escalation import compose, signing
+
+    letter = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [file_ticket().id]})
+    bulletin = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [file_ticket(category="illegal_parking").id],
+                                                             "kind": "bulletin"})
+    db.session.commit()
+    draft = browser(city.admin).get(f"/letters/{bulletin.id}/pdf")
+    assert names(draft) == (f"bulletin-draft-{bulletin.id}.pdf", f"草稿-{bulletin.id}.pdf")
+    for row in (letter, bulletin):
+        signing.sign(city.leader, row, at(MONDAY))
+        db.session.commit()
+    assert names(browser(city.admin).get(f"/letters/{letter.id}/pdf")) == ("letter-2026-1.pdf", "临江文明督〔2026〕1号.pdf")
+    for response in (browser(city.admin).get(f"/letters/{bulletin.id}/pdf"),
+                     api.get(f"/api/v1/letters/{bulletin.id}/pdf", city.admin)):
+        assert names(response) == ("bulletin-2026-1.pdf", "临江文明通〔2026〕1号.pdf")

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..http import content_disposition
 from ..photos.service import send_stored
 from ..policy import LEADERSHIP, UNITS, has_role
-from .models import EscalationFile, Interview, Letter, LetterReply
+from .models import SERIES, EscalationFile, Interview, Letter, LetterReply
 from .uploads import pdf_file
 
 MISSING = "附件不存在或无权查看。"
@@ -25,14 +25,18 @@ def letter_pdf_response(letter: Letter, now: datetime):
     from ..http import pdf_file as send_pdf
     from .sweep import ensure_pdf
 
+    # the plain name's word says the number's series (a draft's: the one 签发 will take): 临江文明督〔2026〕1号 and
+    # 临江文明通〔2026〕1号 were both letter-2026-1.pdf
+    series = SERIES.get(letter.kind, "letter") if letter.status == "draft" else letter.series
+    stem = "bulletin" if series == "bulletin" else "letter"
     if letter.status == "draft":
         from .letters_pdf import build_letter_pdf
 
         out = BytesIO()
         build_letter_pdf(letter, out, now)
         out.seek(0)
-        return send_pdf(out, f"草稿-{letter.id}.pdf", stem="letter")
-    return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf", stem="letter")
+        return send_pdf(out, f"草稿-{letter.id}.pdf", stem=stem)
+    return send_pdf(ensure_pdf(letter, now), f"{letter.number}.pdf", stem=stem)
 
 
 def send_row(row: EscalationFile, thumb: bool):

@@ -747,7 +747,10 @@ def pdf_for(user, ranking_id: int, wanted: str | None = None) -> tuple[Path, str
     return ensure_pdf(ranking, variant), pdf_filename(ranking, variant)
 
 
+# each variant its own download name: the units' copy (no typical cases) is a different document from the full one
+VARIANT_SUFFIXES = {"full": "", "public": "-单位版", "exposure": "-曝光版"}
+
+
 def pdf_filename(ranking: Ranking, variant: str = "full") -> str:
-    suffix = "-曝光版" if variant == "exposure" else ""
-    return f"红黑榜-{ranking.period}-第{ranking.version}版{suffix}.pdf"
+    return f"红黑榜-{ranking.period}-第{ranking.version}版{VARIANT_SUFFIXES.get(variant, '')}.pdf"
 
