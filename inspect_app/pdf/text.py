@@ -2,7 +2,8 @@
 
 No segmenter (jieba) is needed: titles and labels are short, and a few rules of Chinese typesetting
 (禁则: no closing mark at the start of a line, no opening mark at its end), a small lexicon of the words
-these documents use, and the caller's own phrases (unit names) are enough to keep words whole.
+these documents use, road names found by their suffix (桐梓坡路中段), and the caller's own phrases (unit names)
+are enough to keep words whole.
 """
 
 from __future__ import annotations
@@ -94,7 +95,15 @@ LEXICON = tuple(sorted(set("""
 委员会 指导委员会 办事处 街道 社区 管理局 交警 支队 大队 有限公司 集团 分公司 城管 执法 环卫 市政
 设施 管线 第一季度 第二季度 第三季度 第四季度 上半年 下半年 年度 月度 周 期间 有关 事项 部署 要求
 安排 结果 名单 典型 案例 门前四包 不到位 落实不到位 商户
+环境卫生 卫生 服务中心 养护中心 中心 管理处 管理所 执法局 执法队 综合执法 领导小组 小组 人民政府 政府 道路 公路
+交叉口 沿线 周边 养护 维护 参与 涉及 以及 普及 及时
 """.split()), key=len, reverse=True))  # noqa: SIM905
+
+# A road's name with its part: 桐梓坡路中段, 芙蓉中路二段, 五一大道, 太平街 (the name before the suffix is found
+# in break_penalties: back to the nearest word edge, four characters at most).
+_ROAD = re.compile(r"(?:大道|大街|路|街|巷)(?:[一二三四五六七八九十\d]段|[东南西北中]段|口)?")
+_CONJUNCTIONS = "和与及"  # a break before one falls between words
+_DIVISIONS = "省市区县镇乡村"  # a road's name starts after its district's (江城区|文艺路)
 
 _ASCII_WORD = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-_/:%]*")
 _DATE_WORD = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|第[一二三四五六七八九十百\d]+[期号季]")
@@ -124,6 +133,27 @@ def _spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _road_spans(text: str, edge: list[bool], inside_word: list[float]) -> list[tuple[int, int]]:
+    """Road names (桐梓坡路中段): the suffix and its part, and the name before it back to the nearest word edge
+    (限期整改|桐梓坡路), mark, conjunction or district (江城区|文艺路), four characters at most. A suffix that begins
+    a word of the lexicon (路面破损, 街道) or ends one (道路, 公路) names no road."""
+    spans = []
+    for m in _ROAD.finditer(text):
+        start = m.start()
+        if start == 0 or edge[start] and inside_word[start + 1] or inside_word[start]:
+            continue
+        a = start - 1
+        while a > max(0, start - 4) and not edge[a] and _is_han(text[a - 1]) and text[a - 1] not in _DIVISIONS:
+            a -= 1
+        if _is_han(text[a]):
+            spans.append((a, m.end()))
+    return spans
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" and ch not in _CONJUNCTIONS
+
+
 def break_penalties(text: str, keep: Sequence[str] = ()) -> list[float | None]:
     """Penalty of a break before each index 1..len-1 (index 0 unused): None = forbidden."""
     n = len(text)
@@ -137,6 +167,13 @@ def break_penalties(text: str, keep: Sequence[str] = ()) -> list[float | None]:
     for a, b in _spans(text, keep):
         for i in range(a + 1, b):
             inside_word[i] = max(inside_word[i], _P_INSIDE_KEEP)
+        edge[a] = edge[b] = True
+    for i, ch in enumerate(text):
+        if ch in _CONJUNCTIONS and i and not inside_word[i]:
+            edge[i] = True
+    for a, b in _road_spans(text, edge, inside_word):
+        for i in range(a + 1, b):
+            inside_word[i] = max(inside_word[i], _P_INSIDE_WORD)
         edge[a] = edge[b] = True
     forbidden = [False] * (n + 1)
     for rx in (_ASCII_WORD, _DATE_WORD):
@@ -208,6 +245,8 @@ def balanced_lines(
     em = em or measure("国")
     if len(text) > max_chars:
         return greedy_lines(text, max_width, measure)
+    # a phrase wider than a line cannot be kept whole: inside it, breaks fall between its words as anywhere
+    keep = [k for k in keep if measure(k) <= max_width]
     pen = break_penalties(text, keep)
     n = len(text)
     prefix = [0.0]
