@@ -256,8 +256,9 @@ def _ascii_words(text: str) -> str:
 def ascii_filename(filename: str, stem: str = "") -> str:
     """The plain `filename=` of a Content-Disposition, for clients that do not read `filename*`: the name's ASCII
     parts, everything else a "-" between them (a few words of our own names in English: 第2版 v2, 曝光版 exposure,
-    单位版 units, 草稿 draft). When the name had no ASCII word (红黑榜-2026-11-第1版, 附件), `stem` goes in front, an English word
-    the caller gives (else the URL's: _url_stem): ranking-2026-11-v1.pdf, never "-2026-11-1.pdf" or ".pdf"."""
+    单位版 units, 草稿 draft). When the name had no ASCII word (红黑榜-2026-11-第1版, 附件), `stem` goes in front, an
+    English word the caller gives (else the URL's: _url_stem): ranking-2026-11-v1.pdf, never "-2026-11-1.pdf" or
+    ".pdf"."""
     found = _EXTENSION.search(filename)
     extension = found.group(0).lower() if found else ""
     body = filename[:len(filename) - len(extension)]

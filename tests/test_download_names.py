@@ -87,7 +87,8 @@ def test_a_bulletins_fallback_name_is_not_a_letters(api, browser, city, file_tic
     for row in (letter, bulletin):
         signing.sign(city.leader, row, at(MONDAY))
         db.session.commit()
-    assert names(browser(city.admin).get(f"/letters/{letter.id}/pdf")) == ("letter-2026-1.pdf", "临江文明督〔2026〕1号.pdf")
+    assert names(browser(city.admin).get(f"/letters/{letter.id}/pdf")) == ("letter-2026-1.pdf",
+                                                                         "临江文明督〔2026〕1号.pdf")
     for response in (browser(city.admin).get(f"/letters/{bulletin.id}/pdf"),
                      api.get(f"/api/v1/letters/{bulletin.id}/pdf", city.admin)):
         assert names(response) == ("bulletin-2026-1.pdf", "临江文明通〔2026〕1号.pdf")

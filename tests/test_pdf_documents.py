@@ -439,7 +439,8 @@ def test_without_seal_the_space_is_left_or_the_unsealed_layout_used(tmp_path):
 
 
 # a street office's 署名 with the teams it speaks for: 60 characters, more than two lines of the 版心
-LONG_SIGNATORY = "江城区文艺路街道办事处（江城区文艺路街道综合执法队、江城区文艺路街道门前四包责任落实工作领导小组办公室、网格化服务中心）"
+LONG_SIGNATORY = ("江城区文艺路街道办事处（江城区文艺路街道综合执法队、江城区文艺路街道"
+                  "门前四包责任落实工作领导小组办公室、网格化服务中心）")
 
 
 @needs_poppler
@@ -876,7 +877,8 @@ def test_a_lead_paragraph_goes_on_to_the_next_page_without_gaps(fillers, tmp_pat
                       "市停车管理中心", "东湖区湘龙街道办事处"] * 2)
     long = (f"请{units}于通报之日起3个工作日内将超期问题整改到位，并将整改情况书面报送临江市文明办；逾期仍未整改的，"
             "临江市文明办将发函督办，并在红黑榜中予以通报。")
-    filler = "各责任单位要对照问题清单立即整改，做到发现一处、整改一处，巩固整治成果，落实日常管理责任，防止问题反弹回潮。" * 2
+    filler = ("各责任单位要对照问题清单立即整改，做到发现一处、整改一处，巩固整治成果，"
+              "落实日常管理责任，防止问题反弹回潮。") * 2
     lead = "（一）限期整改到位。"
     doc = bulletin_doc()
     doc.body = [*(Para(filler) for _ in range(fillers)), Para(long, lead=lead), Para(long), Para("特此通报。")]
