@@ -99,8 +99,7 @@ LEXICON = tuple(sorted(set("""
 交叉口 沿线 周边 养护 维护 参与 涉及 以及 普及 及时
 """.split()), key=len, reverse=True))  # noqa: SIM905
 
-# A road's name with its part: 桐梓坡路中段, 芙蓉中路二段, 五一大道, 太平街 (the name before the suffix is found
-# in break_penalties: back to the nearest word edge, four characters at most).
+# A road's suffix with its part: 桐梓坡路中段, 芙蓉中路二段, 五一大道, 太平街 (_road_spans finds the name before it).
 _ROAD = re.compile(r"(?:大道|大街|路|街|巷)(?:[一二三四五六七八九十\d]段|[东南西北中]段|口)?")
 _CONJUNCTIONS = "和与及"  # a break before one falls between words
 _DIVISIONS = "省市区县镇乡村"  # a road's name starts after its district's (江城区|文艺路)
