@@ -314,14 +314,15 @@ def rectify(user, ticket: Ticket, now: datetime, note: str | None, photos: list[
     if not photos:
         raise BadRequest("请上传整改后的照片。", code="photos_required")
     refuse_reused_before_photos(ticket, photos)
-    lead = parts.lead_reported(ticket, now, note)
     # done after all: its request for more time is moot (left open it stayed in the office's 延期申请 for good,
-    # undecidable, and came back as waiting after a 返工, the unit unable to ask again)
-    moot = open_extension(ticket) is not None
+    # undecidable, and came back as waiting after a 返工, the unit unable to ask again). Read before any change: a
+    # query's autoflush would write the unit's part ahead of the ticket's version check, and a concurrent 作废
+    # (ticket, then parts) deadlocked against it on PostgreSQL instead of one of them answering 409.
+    moot = open_extension(ticket)
+    lead = parts.lead_reported(ticket, now, note)
     event = lifecycle.transition(ticket, "rectify", user, now, note=note,
-                                 data={"extension_dropped": True} if moot else None)
-    if moot:
-        _close_open_extension(ticket, user, now, "单位已报送整改，延期申请随之撤回")
+                                 data={"extension_dropped": True} if moot is not None else None)
+    _close_extension(moot, user, now, "单位已报送整改，延期申请随之撤回")
     ticket.rectified_at = now
     for photo, meta in zip(photos, photo_meta or [{}] * len(photos)):
         add_photo(ticket, photo, "after", now, event=event, meta=meta, part=lead,
@@ -445,7 +446,10 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
 
 
 def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> None:
-    request = open_extension(ticket)
+    _close_extension(open_extension(ticket), user, now, note)
+
+
+def _close_extension(request: ExtensionRequest | None, user, now: datetime, note: str) -> None:
     if request is not None:
         request.status, request.decided_by, request.decided_at, request.decision_note = "rejected", user.id, now, note
 
