@@ -294,3 +294,17 @@ def test_the_draw_is_stated_with_its_districts_and_the_numbers_drawn(api, browse
     page = admin.get(response.location).get_data(as_text=True)
     assert "江城区公共厕所要求4个、实抽3个" in page and "全市" not in page
     assert "在江城区范围内抽取公共厕所3个（要求4个，符合条件的点位不足），共抽取点位3个" in page
+
+
+def test_a_rounds_dates_name_the_year_it_ends_in_when_it_crosses_one():
+    """Round.dates reads as the 通报 words it; a round from 30 December to 2 January names both years."""
+    from conftest import at
+
+    from inspect_app.assessment.models import Round
+
+    within = Round(created_at=at("2026-11-14T09:00"), closed_at=at("2026-11-17T18:00"))
+    across = Round(created_at=at("2026-12-30T09:00"), closed_at=at("2027-01-02T18:00"))
+    one_day = Round(created_at=at("2026-11-14T09:00"), closed_at=at("2026-11-14T18:00"))
+    assert within.dates == "2026年11月14日至11月17日"
+    assert across.dates == "2026年12月30日至2027年1月2日"
+    assert one_day.dates == "2026年11月14日"

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..common.timeutil import local
+from ..common.timeutil import fmt_cn_date, fmt_cn_span, local
 from ..common.types import UTCDateTime
 from ..extensions import db
 
@@ -127,8 +127,9 @@ class Round(db.Model):
         start = local(self.created_at).date()
         end = local(self.closed_at or self.bulletin_issued_at or self.created_at).date()
         if end <= start:
-            return f"{start.year}年{start.month}月{start.day}日"
-        return f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日"
+            return fmt_cn_date(start)
+        span = fmt_cn_span(start, end)
+        return span if start.year != end.year else f"{start.year}年{span}"
 
 
 class RoundSite(db.Model):

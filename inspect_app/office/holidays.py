@@ -11,7 +11,7 @@ from sqlalchemy import extract, func, select
 
 from ..common.errors import BadRequest, Invalid
 from ..common.text import text_value
-from ..common.timeutil import local
+from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
 from ..workdays.calendar import package_knows, statutory_days
 from ..workdays.models import Holiday
@@ -19,6 +19,10 @@ from ..workdays.notice import Notice, parse_notice
 
 KINDS = {"holiday": "放假", "workday": "调休上班"}
 _CHINESE = {h.value: h.chinese for h in constants.Holiday}
+
+
+def _weekday(day: date) -> str:
+    return "周" + "一二三四五六日"[day.weekday()]
 
 
 def parse_day(text) -> date:
@@ -59,7 +63,7 @@ def year_entries(year: int) -> list[dict]:
         package = merged.get(row.day)
         merged[row.day] = {"date": row.day.isoformat(), "kind": row.kind, "name": row.name, "source": "office",
                            "overrides": package["kind"] if package else None}
-    return [{**merged[day], "weekday": "周" + "一二三四五六日"[day.weekday()]} for day in sorted(merged)]
+    return [{**merged[day], "weekday": _weekday(day)} for day in sorted(merged)]
 
 
 def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
@@ -74,7 +78,7 @@ def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
     if kind == "workday" and day.weekday() < 5 and package_entries(day.year).get(day, ("",))[0] != "holiday":
         # a make-up working day is a weekend (or a day off being cancelled): a weekday is a mistyped date, and the
         # weekend meant would stay a rest day in every deadline
-        raise Invalid(f"{day.year}年{day.month}月{day.day}日是{'周' + '一二三四五六日'[day.weekday()]}，本来就是工作日；"
+        raise Invalid(f"{fmt_cn_date(day)}是{_weekday(day)}，本来就是工作日；"
                       "调休上班日应为周六或周日，请核对日期。", code="not_a_rest_day")
     row = db.session.get(Holiday, day)
     created = row is None
@@ -113,7 +117,7 @@ def read_notice(text, year) -> tuple[Notice, list[dict], list[Holiday]]:
         before = office.get(day)
         was = (before.kind, before.name) if before else package.get(day)
         change = "new" if was is None else "same" if was[0] == kind else "replace"
-        rows.append({"date": day, "weekday": "周" + "一二三四五六日"[day.weekday()], "kind": kind, "name": name,
+        rows.append({"date": day, "weekday": _weekday(day), "kind": kind, "name": name,
                      "change": change, "was": KINDS[was[0]] + (f"（{was[1]}）" if was[1] else "") if was else ""})
     named = {row["date"] for row in rows}
     return notice, rows, [row for day, row in sorted(office.items()) if day not in named]
