@@ -159,6 +159,13 @@ def test_bad_fields_get_400_or_422(api, city):
     assert db.session.query(Ticket).count() == 0
 
 
+def test_a_category_code_is_one_code_whatever_its_case(api, city):
+    """Codes are compared in any letter case (common/codes.py): NiuPiXuan is the category niupixuan."""
+    filed = file_report(api, city.inspector, category=" NiuPiXuan ")
+    assert filed.status_code == 201, filed.get_json()
+    assert db.session.get(Ticket, filed.get_json()["id"]).category.code == "niupixuan"
+
+
 def test_oversized_request_is_413(app, api, city):
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart

@@ -344,6 +344,10 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
     duplicate = [HOTLINE[0], HOTLINE[1], HOTLINE[1]]
     body = import_hotline(api, city, duplicate).get_json()
     assert body["errors"] == 1 and "重复" in body["rows"][1]["message"]
+    by_code = [HOTLINE[0], ["GD2026112009", "2026-11-20 11:00", "Street_Vending", "摊贩", "人民路", "江城区", "", ""]]
+    assert import_hotline(api, city, by_code).get_json()["added"] == 1  # …or by code, whatever its case
+    assert db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112009")).category.code \
+        == "street_vending"
 
 
 def test_hotline_errors_read_as_one_sentence_and_the_time_limit_takes_a_date(api, city):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..common import coords
+from ..common.codes import same_code
 from ..common.errors import Invalid
 from ..common.sql import on_days
 from ..common.text import join_clauses, multi_line, one_line
@@ -112,7 +113,7 @@ def find_category(text: str) -> Category | None:
     if not text:
         return None
     return db.session.scalar(select(Category).where(Category.active.is_(True),
-                                                    (Category.name == text) | (Category.code == text)))
+                                                    (Category.name == text) | same_code(Category.code, text)))
 
 
 def _number(text: str, label: str) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..common.codes import CodeMap
@@ -97,7 +97,7 @@ def segments_named_in(address: str | None, limit: int = SEGMENT_SEARCH_LIMIT) ->
 
 
 def find_category(ref) -> Category | None:
-    """A category by id or code; None when unknown or retired."""
+    """A category by id or code, the code in any letter case (common/codes.py); None when unknown or retired."""
     if ref is None or str(ref).strip() == "":
         return None
     ref = str(ref).strip()
@@ -108,14 +108,17 @@ def find_category(ref) -> Category | None:
 
 @cache
 def _category_by_code():
-    """Built once (every filing looks its category up): an active category by code."""
-    return select(Category).where(Category.code == bindparam("code"), Category.active.is_(True))
+    """Built once (every filing looks its category up): an active category by code, whatever its case."""
+    return select(Category).where(_same_code(), Category.active.is_(True))
 
 
 @cache
 def _category_by_code_or_id():
-    return select(Category).where(or_(Category.code == bindparam("code"), Category.id == bindparam("id")),
-                                  Category.active.is_(True))
+    return select(Category).where(or_(_same_code(), Category.id == bindparam("id")), Category.active.is_(True))
+
+
+def _same_code():
+    return func.upper(Category.code) == func.upper(bindparam("code"))
 
 
 def active_categories() -> list[Category]:
