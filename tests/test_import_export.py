@@ -341,6 +341,22 @@ def test_a_misspelt_optional_column_is_refused_naming_it(api, city, browser):
     assert db.session.scalar(db.select(Unit).where(Unit.code == "JD0199")) is None
 
 
+def test_data_under_an_empty_header_is_refused_naming_its_column(api, city):
+    """A clerk's column typed beside the table without a name (a parent code, a phone) was skipped without a word:
+    the preview said every row passed. It is refused naming the column; empty columns and blank cells are fine."""
+    rows = [UNIT_HEAD + ["", ""], ["JD0199", "新街道", "街道", "", "", "", "在用", "", "QX01"]]
+    response = upload(api, city.admin, "units", xlsx_bytes(rows), dry_run=True)
+    error = response.get_json()["error"]
+    assert response.status_code == 422 and error["code"] == "unknown_columns", error
+    assert error["message"].startswith("表头不符合模板：第I列（无列名）有数据但没有列名"), error["message"]
+    rows[1][8] = ""
+    assert upload(api, city.admin, "units", xlsx_bytes(rows), dry_run=True).status_code == 200
+    beyond = [UNIT_HEAD, ["JD0199", "新街道", "街道", "", "", "", "在用", "QX01"]]  # past the header's last column
+    response = upload(api, city.admin, "units", csv_bytes(beyond), "u.csv", dry_run=True)
+    assert response.status_code == 422 and "第H列（无列名）" in response.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(Unit).where(Unit.code == "JD0199")) is None
+
+
 # ----------------------------------------------------------------------------- access
 
 @pytest.mark.parametrize("role", ["inspector", "unit_a", "leader"])

@@ -306,6 +306,9 @@ def test_a_hotline_exports_own_columns_are_named_on_the_preview(api, browser, ci
     body = import_hotline(api, city, rows, dry_run=True).get_json()
     assert body["errors"] == 0 and body["ignored_columns"] == ["来电号玛", "办理状态"], body
     assert import_hotline(api, city, HOTLINE, dry_run=True).get_json()["ignored_columns"] == []
+    noted = [HOTLINE[0], HOTLINE[1] + ["", "催办过两次"]]  # a note typed beside the table, under no header
+    body = import_hotline(api, city, noted, dry_run=True).get_json()
+    assert body["errors"] == 0 and body["ignored_columns"] == ["第J列（无列名）"], body
     page = browser(city.admin)
     data, content_type = multipart({"csrf_token": page.token("/office/import/hotline"),
                                     "file": (io.BytesIO(hotline_csv(rows)), "12345导出.csv")})

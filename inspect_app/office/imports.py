@@ -153,7 +153,7 @@ def run_import(kind: str, filename: str, data: bytes, now: datetime, actor: User
     spec = spec_for(kind)
     table = read_spec_table(spec, filename, data)
     rows, finish = PLANNERS[kind](table, now, actor)
-    result = ImportResult(kind, rows, dry_run, ignored_columns=table.unknown)
+    result = ImportResult(kind, rows, dry_run, ignored_columns=table.unknown + table.unnamed)
     if dry_run or result.errors:
         return result
     slow = [row for row in rows if row.prepare is not None]

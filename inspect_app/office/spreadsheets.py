@@ -25,6 +25,7 @@ from xml.sax.saxutils import quoteattr
 from flask import current_app
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from ..common.errors import BadRequest, ServiceError
@@ -45,6 +46,8 @@ class Table:
     headers: list[str]
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (row number as the user sees it, cells)
     unknown: list[str] = field(default_factory=list)  # headers that are none of the columns: their data is not read
+    # columns with data under an empty header, named as the user sees them ("第H列（无列名）"): not read either
+    unnamed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ def read_table(filename: str, data: bytes, columns: list[str], required: list[st
     else:
         grid = _csv_rows(data, max_rows, limits)
     table = _to_table(grid, columns, required, max_rows, aliases or {})
+    if table.unnamed and not extra_columns:
+        raise SpreadsheetError(f"表头不符合模板：{'、'.join(table.unnamed)}有数据但没有列名，其中的数据无法导入。"
+                               "请在表头填写列名（本导入的列为："
+                               f"{'、'.join(columns)}），或删除这些列后重新上传。", code="unknown_columns")
     if table.unknown and not extra_columns:
         raise _unknown_columns(table.unknown, columns)
     return table
@@ -527,9 +534,13 @@ def _to_table(grid: list[tuple[int, list]], columns: list[str], required: list[s
     positions = {h: i for i, h in enumerate(headers) if h in columns}
     unknown = list(dict.fromkeys(h for h in headers if h and h not in columns))
     table = Table(headers=[h for h in headers if h in columns], unknown=unknown)
+    unnamed: set[int] = set()  # columns with data and no header (a clerk's notes typed beside the table)
     for number, values in grid[1:]:
         cells = {c: cell_text(values[i]) if i < len(values) else "" for c, i in positions.items()}
         table.rows.append((number, cells))
+        unnamed.update(i for i, value in enumerate(values) if (i >= len(headers) or not headers[i])
+                       and i not in unnamed and cell_text(value))
+    table.unnamed = [f"第{get_column_letter(i + 1)}列（无列名）" for i in sorted(unnamed)]
     if not table.rows:
         raise SpreadsheetError("文件只有表头，没有数据行。", code="empty_file")
     return table
