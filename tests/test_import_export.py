@@ -341,6 +341,21 @@ def test_a_misspelt_optional_column_is_refused_naming_it(api, city, browser):
     assert db.session.scalar(db.select(Unit).where(Unit.code == "JD0199")) is None
 
 
+def test_two_units_may_swap_names_in_one_file(api, city):
+    """甲 renamed 乙 and 乙 renamed 甲 in one file passed the preview, then the database refused the confirm (a name is
+    unique and the first rename met the other's old name): the file is written, each change in the 操作日志 once."""
+    from inspect_app.audit.models import AuditEntry
+    rows = [UNIT_HEAD, ["JDA", "乙街道办事处", "街道", "", "", "", ""], ["JDB", "甲街道办事处", "街道", "", "", "", ""]]
+    preview = upload(api, city.admin, "units", xlsx_bytes(rows), dry_run=True).get_json()
+    assert preview["errors"] == 0 and preview["rows"][0]["message"] == "名称：甲街道办事处 → 乙街道办事处", preview
+    response = upload(api, city.admin, "units", xlsx_bytes(rows))
+    assert response.status_code == 200 and response.get_json()["written"], response.get_json()
+    db.session.expire_all()
+    assert (city.street_a.name, city.street_b.name) == ("乙街道办事处", "甲街道办事处")
+    details = sorted(db.session.scalars(db.select(AuditEntry.detail).where(AuditEntry.detail.like("名称：%"))))
+    assert details == ["名称：乙街道办事处 → 甲街道办事处", "名称：甲街道办事处 → 乙街道办事处"], details
+
+
 def test_data_under_an_empty_header_is_refused_naming_its_column(api, city):
     """A clerk's column typed beside the table without a name (a parent code, a phone) was skipped without a word:
     the preview said every row passed. It is refused naming the column; empty columns and blank cells are fine."""

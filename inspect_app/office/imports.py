@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import ROLE_LABELS, User
@@ -270,6 +270,7 @@ def plan_units(table: Table, now: datetime, actor: User) -> tuple[list[RowResult
 
     created: dict[str, Unit] = {}
     parents: list[tuple[str, str]] = []  # (code, parent code), set once every unit exists
+    renamed: list[int] = []
 
     for row, item in zip(rows, parsed):
         if row.action == "error":
@@ -296,10 +297,18 @@ def plan_units(table: Table, now: datetime, actor: User) -> tuple[list[RowResult
             row.action = "change"
             row.messages.extend(changes)
             row.apply = _unit_updater(unit, item)
+            if unit.name != item["name"]:
+                renamed.append(unit.id)
             if item["has_parent"]:
                 parents.append((item["code"], item["parent"]))
 
     def set_parents() -> None:
+        if renamed:  # two units may swap names: each first takes a name no unit has (written past the ORM, so
+            # the 操作日志 reads 名称：甲 → 乙, not through the stand-in), then its new one at the flush
+            with db.session.no_autoflush:  # before the new names are written
+                db.session.execute(update(Unit).where(Unit.id.in_(renamed))
+                                   .values(name=literal("（改名中）") + cast(Unit.id, String)),
+                                   execution_options={"synchronize_session": False})
         # After every unit exists, so a file may list children before their parents.
         db.session.flush()
         for code, parent in parents:
