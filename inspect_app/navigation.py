@@ -57,12 +57,18 @@ class Count:
 # the menu's one statement)
 BADGES: dict[str, Callable[[object], int | Count]] = {}
 BADGE_WHAT: dict[str, str] = {}
+# endpoint -> the arguments of its page's list of what the badge counts: with a count, the entry opens that list
+BADGE_ARGS: dict[str, dict] = {}
 WHEN: dict[str, Callable[[object], bool | Count]] = {}
 
 
-def register_badge(endpoint: str, count: Callable[[object], int], what: str = "项待办") -> None:
+def register_badge(endpoint: str, count: Callable[[object], int], what: str = "项待办",
+                   opens: dict | None = None) -> None:
+    """`opens`: the page's arguments that list what the badge counts (unacknowledged=1), opened while it shows one."""
     BADGES[endpoint] = count
     BADGE_WHAT[endpoint] = what
+    if opens:
+        BADGE_ARGS[endpoint] = opens
 
 
 def _menu(user) -> list[dict]:
@@ -88,6 +94,9 @@ def nav_for(user) -> list[dict]:
     if waiting:
         for (item, key), value in zip(waiting, run_counts([item[key] for item, key in waiting])):
             item[key] = value or 0
+    for item in items:
+        if item["badge"] and item["endpoint"] in BADGE_ARGS:
+            item["url"] = url_for(item["endpoint"], **BADGE_ARGS[item["endpoint"]])
     return [item for item in items if item.pop("shown")]
 
 

@@ -122,6 +122,11 @@ def test_the_menu_counts_the_letters_a_unit_has_not_signed_for(api, browser, cit
     assert (count(city.unit_a), count(city.unit_b), count(city.unit_police)) == (2, 1, 0)
     assert api.post(f"/api/v1/letters/{issued['a1']}/acknowledge", city.unit_a).status_code == 200
     assert (count(city.unit_a), count(city.unit_b)) == (1, 1)
+    # while it counts, the entry opens the letters it counts (it opened them all); after, every letter
+    page = browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
+    assert '<a href="/letters?unacknowledged=1">督办函<b class="nav-count" aria-label="1份督办函待签收">' in page
+    assert api.post(f"/api/v1/letters/{issued['a2']}/acknowledge", city.unit_a).status_code == 200
+    assert '<a href="/letters">督办函</a>' in browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
 
 
 def test_api_needs_a_token(client, issued):

@@ -73,7 +73,7 @@ def _badge_rechecks(user) -> int | Count:
 register_badge("escalation.proposals", _badge_proposals)
 register_badge("escalation.rechecks", _badge_rechecks)
 register_badge("escalation.sign_queue", _badge_sign)
-register_badge("escalation.letters", _badge_letters)
+register_badge("escalation.letters", _badge_letters, "份督办函待签收", opens={"unacknowledged": "1"})
 
 
 def _letter(letter_id: int):
