@@ -518,6 +518,10 @@ def test_groups_are_edited_by_the_office_and_units_placed_by_hand(city, add):
     with pytest.raises(Invalid):
         services.save_groups(city.admin, [{"name": "甲", "red_size": 1, "red_floor": 90, "black_size": 1,
                                            "black_below": 100}], {city.police.id: "乙"}, AFTER_NOV)
+    # 其他单位 is where units of no group's kind are ranked: a group of that name would be listed twice
+    with pytest.raises(Invalid, match="分组名称不能是“其他单位”"):
+        services.save_groups(city.admin, [{"name": "其他单位", "unit_kinds": "街道", "red_size": 1, "red_floor": 90,
+                                           "black_size": 1, "black_below": 100}], {}, AFTER_NOV)
 
 
 def test_units_in_no_group_are_ranked_under_one_stated_rule_everywhere(city, add, api, client):

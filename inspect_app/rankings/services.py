@@ -186,6 +186,9 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
             renamed[was] = name
         if name in names:
             raise Invalid(f"分组名称“{name}”重复。", code="invalid_groups")
+        if name == scoring.OTHER_GROUP:  # the units no group takes in are listed under it: two groups of one name
+            raise Invalid(f"分组名称不能是“{name}”：类型未归入任何分组的单位已按“{name}”排名，请另取名称。",
+                          code="invalid_groups")
         names.add(name)
         try:
             red_size, black_size = int(item.get("red_size")), int(item.get("black_size"))
