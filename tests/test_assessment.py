@@ -256,6 +256,10 @@ def test_a_unit_sees_only_its_own_sites_results(api, city, world, scored):
     assert sorted(s["district"] for s in mine["sites"]) == ["江城区"] * 3
     assert [u["unit_id"] for u in mine["by_unit"]] == [city.street_a.id]
     assert set(mine["by_district"]) == {"江城区"}
+    # nor who walked them (an undercover inspector goes again), as the round's own answer withholds it
+    assert {s["inspector_id"] for s in mine["sites"]} == {None}
+    assert None not in {s["inspector_id"] for s in api.get(f"/api/v1/rounds/{round_id}/scores",
+                                                           city.admin).get_json()["sites"]}
     shown = api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()
     assert {s["site"]["district"] for s in shown["sites"]} == {"江城区"}
     other_site = place[("农贸市场", "临江区")]

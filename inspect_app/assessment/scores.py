@@ -163,6 +163,9 @@ def round_scores(user, rnd: Round, compare: bool = True) -> dict:
     full = rnd.checklist_version.full_score
     # A unit sees an open round's sites once scored (services.shown_to_units): not which are still to be visited.
     rows, blame, index = site_rows(rnd.id, unit_id, scored_only=unit_id is not None and rnd.status != "closed")
+    if unit_id is not None:  # nor who walked its sites, who may go undercover again (as the round's own answer)
+        for row in rows:
+            row["inspector_id"] = None
     summary = summarise(rows, full, unit_id, blame, index)
     result = {"round_id": rnd.id, "kind": rnd.kind, "full_score": full, "sites": rows, **summary,
               "previous_round_id": None, "comparison": None}
