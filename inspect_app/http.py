@@ -6,6 +6,7 @@ import logging
 import re
 import unicodedata
 from datetime import date, datetime
+from os import PathLike
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -279,9 +280,12 @@ def content_disposition(kind: str, filename: str, stem: str = "") -> str:
 
 
 def pdf_file(path, filename: str, stem: str = ""):
-    """A stored PDF, shown in the browser (pages and the API alike); `stem`: see ascii_filename."""
+    """A stored PDF, shown in the browser (pages and the API alike); `stem`: see ascii_filename. Cached only by the
+    reader's own browser (`private`: a letter is one unit's, a shared proxy keeps none) and asked again each time
+    (a list published again has a new file: 304 while it has not); one built for this request is not kept."""
     response = send_file(path, mimetype="application/pdf", download_name=filename, as_attachment=False)
     response.headers["Content-Disposition"] = content_disposition("inline", filename, stem)
+    response.headers["Cache-Control"] = "private, no-cache" if isinstance(path, (str, PathLike)) else "private, no-store"
     return response
 
 

@@ -157,6 +157,8 @@ def test_unit_page_lists_its_letters_unacknowledged_first(browser, city, issued)
     assert listing.index("临江文明督〔2026〕3号") < listing.index("临江文明督〔2026〕1号")
     pdf = unit.get(f"{detail}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # one unit's letter: kept by its reader's browser only, never by a shared proxy (send_file's bare no-cache)
+    assert pdf.headers["Cache-Control"] == "private, no-cache"
     pdf.close()
 
 
