@@ -197,6 +197,7 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     assert signed.status_code == 200 and signed.get_json()["number"] == "临江文明督〔2026〕1号"
     again = api.post(f"/api/v1/letters/{letter.id}/return", city.leader, json={"note": "再改"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_signed"
+    assert again.get_json()["error"]["message"] == "该督办函已签发（临江文明督〔2026〕1号），不能再退回修改。"
 
 
 def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser):

@@ -44,9 +44,9 @@ def _revision(value) -> int | None:
     return inputs.integer(value, "版本号", 1, MAX_ID, "invalid_revision")
 
 
-def _refuse_if_issued(letter: Letter) -> None:
+def _refuse_if_issued(letter: Letter, message: str = ALREADY) -> None:
     if letter.status != "draft":
-        raise Conflict(ALREADY.format(number=letter.number), code="already_signed")
+        raise Conflict(message.format(number=letter.number), code="already_signed")
 
 
 def check_ready(letter: Letter, now: datetime) -> None:
@@ -145,7 +145,7 @@ def return_draft(user, letter: Letter, now: datetime, note=None, revision=None) 
     the signers' queue until the office saves it again (compose.update_draft); nothing else about it changes."""
     if not may_sign(user):
         raise Forbidden("只有领导可以退回督办函草稿。", code="forbidden")
-    _refuse_if_issued(letter)
+    _refuse_if_issued(letter, "该督办函已签发（{number}），不能再退回修改。")
     if _revision(revision) not in (None, letter.revision):
         raise Conflict("草稿已被修改，请重新阅读后再处理。", code="draft_changed")
     note = clean_text(note, "修改意见", MAX_RETURN_NOTE, multiline=True)
