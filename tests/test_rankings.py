@@ -1059,6 +1059,7 @@ def test_pages_for_the_office_leaders_and_units(app, client, city, add):
     assert client.get("/rankings/preview?period=2026-11&scheme=nope").status_code == 302
     schemes = client.get("/rankings/schemes").get_data(as_text=True)
     assert "现行方案" in schemes and "启用此方案" not in schemes  # a leader reads, does not edit
+    assert "city_b" not in schemes and "JSON" not in schemes  # …in Chinese: the data's codes are the office's
     assert client.get("/rankings/groups").status_code == 200
     board = client.get("/rankings/dashboard").get_data(as_text=True)
     assert "分组概况" in board and "各单位得分走势" in board and "甲街道办事处" in board
