@@ -275,3 +275,5 @@ def test_an_inspector_finds_the_link_on_a_drawn_site(browser, city, sites, now):
     db.session.commit()
     html = browser(city.inspector).get(f"/assessment/rounds/{rnd.id}/sites/{rs.site_id}").get_data(as_text=True)
     assert f'href="/tickets/new?site_id={rs.site_id}">在此点位上报问题</a>' in html
+    # each item's note is named for a screen reader (its placeholder alone is not a name)
+    assert '<input name="note_BJ-01" maxlength="500" placeholder="情况说明（选填）" aria-label="第1项情况说明（选填）">' in html
