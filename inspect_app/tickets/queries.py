@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, column, exists, false, func, or_, select, table, true
+from sqlalchemy import Integer, and_, bindparam, column, exists, false, func, literal_column, or_, select, table, true
 from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -454,8 +454,9 @@ _CONDITIONS = {
             select(Segment.id).where(Segment.adopting_unit_id == bindparam("f_answering_unit")))))),
     "due_from": lambda: Ticket.deadline >= bindparam("f_due_from"),
     "due_to": lambda: Ticket.deadline < bindparam("f_due_to"),
-    "late": lambda: late_condition(bindparam("now")),
-    "reworked": lambda: Ticket.rework_count > 0,
+    # fixed values written into the SQL (const): the API's kept statements bind only the named parameters
+    "late": lambda: late_condition(bindparam("now"), cancelled=const("cancelled")),
+    "reworked": lambda: Ticket.rework_count > literal_column("0", Integer()),
     # a published 红黑榜 figure's problems, as stored (thousands for a busy unit's month): the ids are written into
     # the SQL when run (literal_execute), so that neither SQLite's nor the driver's limit on parameters applies
     "ranking_entry": lambda: Ticket.id.in_(bindparam("f_ranking_ids", expanding=True, literal_execute=True)),

@@ -83,11 +83,12 @@ def not_rectified_by_deadline():
     return or_(done_at.is_(None), done_at > Ticket.deadline)
 
 
-def late_condition(now: datetime):
-    """超期 as the 红黑榜 counts it: the deadline has passed and the problem was not rectified by it, not 作废."""
+def late_condition(now: datetime, cancelled="cancelled"):
+    """超期 as the 红黑榜 counts it: the deadline has passed and the problem was not rectified by it, not 作废.
+    `cancelled`: the status as the statement takes it (a kept statement writes it in: common.sql.const)."""
     from .models import Ticket
 
-    return (Ticket.status != "cancelled") & (Ticket.deadline < now) & not_rectified_by_deadline()
+    return (Ticket.status != cancelled) & (Ticket.deadline < now) & not_rectified_by_deadline()
 
 
 def is_part_overdue(part_status: str, deadline: datetime | None, ticket_status: str, now: datetime) -> bool:
