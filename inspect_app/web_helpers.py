@@ -10,7 +10,7 @@ from .common import timeutil
 from .common.numbers import fixed
 from .http import API_PREFIX, now
 from .navigation import nav_for
-from .tickets.lifecycle import ACTION_LABELS
+from .tickets.lifecycle import event_label
 from .tickets.policy import can
 from .tickets.rules import LEVEL_NAMES, SOURCES, STATUS_LABELS, overdue_span
 
@@ -66,7 +66,7 @@ def register(app) -> None:
         time_left=time_left,
         overdue_span=overdue_span,
         STATUS_LABELS=STATUS_LABELS,
-        ACTION_LABELS=ACTION_LABELS,
+        event_label=event_label,
         LEVEL_NAMES=LEVEL_NAMES,
         SOURCES=SOURCES,
         asset_v=asset_version(app.static_folder),

@@ -1,6 +1,7 @@
 """The lifecycle table: every allowed move, every refused move, events and counters."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,65 @@ def test_no_person_may_dispatch_only_the_system(city, make_ticket, now):
             lifecycle.transition(ticket, "dispatch", user, now)
     lifecycle.transition(ticket, "dispatch", lifecycle.SYSTEM, now)
     assert ticket.status == "assigned" and ticket.events[-1].actor_id is None
+
+
+# ----------------------------------------------------------------------------- found walking the lifecycle (stop 64)
+
+def test_a_request_for_more_time_stays_with_the_unit_that_asked(city, make_ticket, now):
+    """改派 to another unit left the old unit's 延期 request open: the new unit read it as its own, could not ask,
+    and the office's 同意 moved its deadline to the old unit's date. A 退单 withdraws it too: the office's 延期申请
+    listed it with buttons that always failed while the 退单 waited."""
+    moved = make_ticket()
+    request = services.request_extension(city.unit_a, moved, now, workdays=2, reason="需联系车主")
+    services.reassign(city.admin, moved, now + timedelta(hours=1), city.street_b.id, "属乙街道")
+    assert request.status == "rejected" and "改派" in request.decision_note
+    assert services.open_extension(moved) is None and queries.pending_extensions() == []
+    assert json.loads(moved.events[-1].data_json)["extension_dropped"] is True
+    services.request_extension(city.unit_b, moved, now + timedelta(hours=2), workdays=1, reason="乙街道自己的")
+
+    disputed = make_ticket()
+    asked = services.request_extension(city.unit_a, disputed, now, workdays=2, reason="需协调")
+    services.dispute(city.unit_a, disputed, now + timedelta(hours=1), "不属于本单位")
+    assert asked.status == "rejected" and "退单" in asked.decision_note
+    assert json.loads(disputed.events[-1].data_json)["extension_dropped"] is True
+    assert [x.ticket_id for x in queries.pending_extensions()] == [moved.id]  # the office decides only what it can
+
+
+def test_granting_more_time_never_shortens_the_deadline(city, make_ticket, now):
+    """The deadline moved past the date asked for (a 协办 added later moves the lead's): 同意 kept the asked date,
+    earlier, and the lead went overdue waiting for the assisting unit."""
+    ticket = make_ticket(category="spider_web")
+    services.request_extension(city.unit_a, ticket, now, workdays=1, reason="需协调")
+    later = ticket.deadline + timedelta(days=5)
+    ticket.deadline = later
+    services.decide_extension(city.admin, ticket, now, True, "")
+    assert ticket.deadline == later and ticket.extension_count == 0
+    data = json.loads(ticket.events[-1].data_json)
+    assert data["kept"] is True and data["until"] == later.isoformat()
+
+
+def test_a_new_unit_is_not_charged_the_old_units_rework(city, make_ticket, now):
+    """The 红黑榜 counts a problem's 返工 for the unit it is with: one sent back under 甲 and moved to 乙 charged 乙
+    with 甲's 返工 (返工 1 次 on its page, in its 返工 figure)."""
+    ticket = make_ticket()
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已清理", [processed()])
+    services.reject(city.inspector, ticket, now + timedelta(hours=2), "仍有残留")
+    assert ticket.rework_count == 1
+    services.reassign(city.admin, ticket, now + timedelta(hours=3), city.street_b.id, "属乙街道")
+    assert (ticket.rework_count, ticket.extension_count) == (0, 0)
+    assert json.loads(ticket.events[-1].data_json)["from_reworks"] == 1
+    assert sum(e.action == "reject" for e in ticket.events) == 1  # the history keeps it
+
+
+def test_the_history_names_a_first_dispatch_and_a_rework_to_the_minute(city, make_ticket, now):
+    ticket = force_status(make_ticket(), "pending")
+    services.reassign(city.admin, ticket, now, city.street_b.id, "文明办派遣")
+    assert lifecycle.event_label(ticket.events[-1]) == "派遣"  # the office's first: not 重新派遣
+    services.reassign(city.admin, ticket, now, city.street_a.id, "属甲街道")
+    assert lifecycle.event_label(ticket.events[-1]) == "重新派遣"
+    # a rework time seconds after the deadline read 返工期限 18:23（原期限 18:23）
+    services.rectify(city.unit_a, ticket, now + timedelta(hours=1), "已清理", [processed()])
+    ticket.deadline = services.compute_deadline(services.rework_rule(ticket.category), now + timedelta(hours=2)) \
+        - timedelta(seconds=20)
+    services.reject(city.inspector, ticket, now + timedelta(hours=2), "仍有残留")
+    assert "old_deadline" not in json.loads(ticket.events[-1].data_json)

@@ -279,6 +279,22 @@ def test_a_rework_reaches_the_units_inbox_with_its_reason_and_new_deadline(app, 
     assert unread_of(city.unit_b, now + timedelta(hours=31)) == 0
 
 
+def test_a_late_rectification_sent_back_is_told_its_deadline_stands(app, city, make_ticket, now):
+    """Reported after its deadline and sent back, the problem keeps its deadline (still 超期): the 消息 said 新期限
+    for a date ten days past."""
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.tickets import services
+
+    ticket = make_ticket(point=City.ON_A)
+    kept = ticket.deadline
+    services.rectify(city.unit_a, ticket, kept + timedelta(hours=2), "已清理", [processed()])
+    services.reject(city.inspector, ticket, kept + timedelta(hours=3), "墙面仍有残留")
+    db.session.commit()
+    rework = [i for i in inbox_of(app, city.unit_a, kept + timedelta(hours=4)) if i[0] == "rework"]
+    assert ticket.deadline == kept and len(rework) == 1
+    assert f"期限 {fmt(kept, '%m-%d %H:%M')}" in rework[0][2] and "新期限" not in rework[0][2]
+
+
 def test_a_rework_reaches_an_assisting_unit_only_when_its_own_part_is_sent_back(app, city, make_ticket, now):
     from inspect_app.tickets import parts, services
 

@@ -280,11 +280,13 @@ class Decision:
     deadline: datetime | None  # the deadline the unit now works to (rework, extension granted, ticket returned)
     moved_to: str = ""         # an accepted 退单: the unit the ticket went to
     visible: bool = True       # an accepted 退单's ticket is no longer the unit's to open
+    stands: bool = False       # the deadline did not move (a 返工 of a rectification reported late: still 超期)
 
     @property
     def deadline_label(self) -> str:
-        """新期限 when the decision moved it; 期限 when it stands (a refused 退单, the same problem reported again)."""
-        return "期限" if self.kind in ("dispute", "repeat") else "新期限"
+        """新期限 when the decision moved it; 期限 when it stands (a refused 退单, the same problem reported again, a
+        late rectification sent back)."""
+        return "期限" if self.stands or self.kind in ("dispute", "repeat") else "新期限"
 
     @property
     def detail(self) -> str:
@@ -326,7 +328,8 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
                 continue  # the name was found elsewhere in the event's data
             deadline = _when(data.get("deadline")) if row.role == "lead" else row.deadline
             found.append(Decision("rework", row.at, row.ticket_id, row.number, row.category, "整改被退回（返工）",
-                                  row.note, deadline or row.deadline))
+                                  row.note, deadline or row.deadline,
+                                  stands=row.role == "lead" and bool(data.get("late"))))
         elif row.action in ("decide_extension", "decide_part_extension"):
             approved = bool(data.get("approved"))
             default = "同意延期" if approved else "不同意延期"  # what the office's decision says when it wrote nothing

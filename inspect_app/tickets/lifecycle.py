@@ -84,6 +84,14 @@ ACTION_LABELS = {
 }
 
 
+def event_label(event) -> str:
+    """An event as its history line names it: the office's first dispatch of a problem waiting for a unit is a
+    派遣, not a 重新派遣 (both are the reassign action)."""
+    if event.action == "reassign" and event.from_status == "pending":
+        return ACTION_LABELS["dispatch"]
+    return ACTION_LABELS.get(event.action, event.action)
+
+
 def roles_for(action: str) -> frozenset:
     return frozenset().union(*(m.roles for (_, a), m in TRANSITIONS.items() if a == action))
 

@@ -236,19 +236,24 @@ def _discard(ticket: Ticket, relapsed, staged) -> None:
 
 
 def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note: str,
-            deadline_rule: dict | None = None) -> None:
+            deadline_rule: dict | None = None, data: dict | None = None) -> None:
     """Dispatch (the system, on filing) or reassign (the office): the unit gets a fresh deadline and the lead
     part (parts.set_lead). Another unit also starts at escalation level 0 in a new assignment: it answers for its
     own lateness, never for the old unit's (whose letters stay with the ticket's events and the letters' items).
     `ticket.due_by`, an outside source's own time limit, caps the rule's deadline while it is still ahead (on a
-    reassignment too: the 12345 case's 办理时限 binds whichever unit has it)."""
-    data = {"unit_id": unit.id, "unit": unit.name}
+    reassignment too: the 12345 case's 办理时限 binds whichever unit has it). Its 返工 and 延期 counts start again
+    too: the 红黑榜 charges a problem's counts to the unit it is with, and the old unit's 返工 is not the new one's
+    (the ticket's events keep them all)."""
+    data = {"unit_id": unit.id, "unit": unit.name, **(data or {})}
     if ticket.unit_id is not None and ticket.unit_id != unit.id:
         data["from_unit_id"] = ticket.unit_id
         if ticket.escalation_level:
             data["from_level"] = ticket.escalation_level
+        if ticket.rework_count:
+            data["from_reworks"] = ticket.rework_count
         ticket.assignment = (ticket.assignment or 1) + 1
         ticket.escalation_level = 0
+        ticket.rework_count = ticket.extension_count = 0
     lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
     ticket.assigned_at = now
@@ -372,7 +377,7 @@ def reject(user, ticket: Ticket, now: datetime, note: str | None, reopen_unit_id
     data = {"deadline": deadline.isoformat()}
     if late:
         data["late"] = True
-    if ticket.deadline is not None and deadline != ticket.deadline:
+    if ticket.deadline is not None and deadline - ticket.deadline >= timedelta(minutes=1):  # as shown, to the minute
         data["old_deadline"] = ticket.deadline.isoformat()
     assists = [p.unit.name for p in reopened if p.role == "assist"]
     if assists:
@@ -403,7 +408,14 @@ def dispute(user, ticket: Ticket, now: datetime, reason: str | None) -> Ticket:
         raise Conflict("文明办已审核过本单位对该问题的退单申请并退回本单位整改，不能再次申请退单；"
                        "如有新的情况，请与文明办联系。", code="dispute_turned_down")
     reason = _note(reason, True, "退单理由")
-    lifecycle.transition(ticket, "dispute", user, now, note=reason, data={"assignment": ticket.assignment or 1})
+    # a unit saying the problem is not its own no longer asks for more time to fix it: left open, the request sat in
+    # the office's 延期申请 undecidable (a 退单 waits) until the 退单 was decided. Read before any change.
+    moot = open_extension(ticket)
+    data = {"assignment": ticket.assignment or 1}
+    if moot is not None:
+        data["extension_dropped"] = True
+    lifecycle.transition(ticket, "dispute", user, now, note=reason, data=data)
+    _close_extension(moot, user, now, "单位已申请退单，延期申请随之撤回")
     db.session.flush()
     return ticket
 
@@ -429,7 +441,11 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
     if was_disputed and unit.id == ticket.unit_id:
         disputed_at = db.session.scalar(select(func.max(TicketEvent.at)).where(
             TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispute"))
-    _assign(ticket, unit, now, user, "reassign", note)
+    # a request for more time is the unit's that asked: moved to another unit, the new one was shown it as its own
+    # and could not ask (nor the office approve but to the old unit's date). Read before any change (rectify's note)
+    moved = unit.id != ticket.unit_id
+    moot = open_extension(ticket) if was_disputed or moved else None
+    _assign(ticket, unit, now, user, "reassign", note, data={"extension_dropped": True} if moot else None)
     if kept is not None and disputed_at is not None:
         # 退单 turned down, the problem back with the unit that asked: the time the office took to decide is not
         # the unit's, so it gets back the time it had left when it asked; one that asked when already late stays
@@ -439,8 +455,7 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
         if ticket.due_by is not None and now < ticket.due_by < ticket.deadline:
             ticket.deadline = ticket.due_by
         parts.follow_deadline(ticket)
-    if was_disputed:
-        _close_open_extension(ticket, user, now, "因重新派遣关闭")
+    _close_extension(moot, user, now, "问题已改派其他单位，延期申请随之关闭" if moved else "因重新派遣关闭")
     db.session.flush()
     return ticket
 
@@ -531,9 +546,13 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     data = {"approved": approved, "until": request.until.isoformat()}
     if approved:
         data["old_deadline"] = ticket.deadline.isoformat() if ticket.deadline else None
-        ticket.deadline = request.until
-        ticket.extension_count = (ticket.extension_count or 0) + 1
-        parts.follow_deadline(ticket)
+        if ticket.deadline is not None and ticket.deadline >= request.until:
+            # the deadline moved past the date asked for since (a 协办 added later): granting never shortens it
+            data["until"], data["kept"] = ticket.deadline.isoformat(), True
+        else:
+            ticket.deadline = request.until
+            ticket.extension_count = (ticket.extension_count or 0) + 1
+            parts.follow_deadline(ticket)
     lifecycle.transition(ticket, "decide_extension", user, now, note=note or ("同意延期" if approved else "不同意延期"),
                          data=data)
     _touch(ticket)
