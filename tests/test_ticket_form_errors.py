@@ -94,3 +94,37 @@ def test_a_refused_part_rectification_without_script_says_why(browser, city, car
     assert said and summary(top_of(html)) == (said, "rectify_part-error")
     assert re.search(r'<textarea name="note"[^>]*>已整理</textarea>', html.split('id="rectify_part"', 1)[1])  # kept
     assert db.session.get(Ticket, shared_pole.id).part_of(mobile.id).status == "open"
+
+
+def test_a_decision_taken_on_a_page_left_open_is_refused_once_the_ticket_moved_on(browser, api, city, make_ticket,
+                                                                                 now):
+    """Every action form carries the ticket's version as drawn: an inspector's 结案 from a page opened before a
+    colleague's 返工 and the unit's second rectification closed it on photos never seen, and a second officer's
+    退单 decision overturned the first one's."""
+    from conftest import processed
+
+    from inspect_app.tickets import services
+
+    ticket = make_ticket()
+    services.rectify(city.unit_a, db.session.get(Ticket, ticket.id), now, "已清理", [processed("Canon_40D.jpg")])
+    db.session.commit()
+    page = f"/tickets/{ticket.id}"
+    inspector = browser(city.inspector)
+    drawn = re.search(r'name="version" value="(\d+)"', inspector.get(page).get_data(as_text=True)).group(1)
+    assert int(drawn) == db.session.get(Ticket, ticket.id).version
+    services.reject(city.inspector2, db.session.get(Ticket, ticket.id), now, "仍有残留")
+    services.rectify(city.unit_a, db.session.get(Ticket, ticket.id), now, "再次清理", [processed("Canon_40D.jpg")])
+    db.session.commit()
+    stale = inspector.submit(page, f"{page}/approve", {"version": drawn, "note": ""})
+    assert stale.status_code == 303  # back to the page, which now shows what happened, and says why
+    shown = inspector.get(stale.location).get_data(as_text=True)
+    assert f"{ticket.number}在您打开页面后已有新的处理（现为“待核查”），请查看最新情况后再操作。" in shown
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "rectified"
+    assert api.get(f"/api/v1/tickets/{ticket.id}", city.inspector).get_json()["version"] > int(drawn)
+    api_stale = api.post(f"/api/v1/tickets/{ticket.id}/approve", city.inspector, json={"version": int(drawn)})
+    assert api_stale.status_code == 409 and api_stale.get_json()["error"]["code"] == "ticket_changed"
+    current = re.search(r'name="version" value="(\d+)"', inspector.get(page).get_data(as_text=True)).group(1)
+    assert inspector.submit(page, f"{page}/approve", {"version": current, "note": ""}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "closed"

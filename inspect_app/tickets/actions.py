@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..common.errors import Forbidden, NotFound
+from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
 from . import lifecycle, parts, services
 from .inputs import after_photos, approved_flag, idempotency_key, many, report_fingerprint, report_from_form
 from .models import Ticket
 from .policy import LEAD_ACTIONS, ensure_lead, ensure_site_changer, ensure_visible
+from .rules import STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,29 @@ def lookup(name: str, api: bool = False) -> TicketAction:
 
 
 def perform(action: TicketAction, user, ticket: Ticket, now: datetime, fields: Mapping, files=None) -> Ticket:
+    _refuse_if_moved_on(ticket, fields)
     # role, unit and status first: input (photos) is read only if allowed
     (action.check or _lifecycle_check(action.name))(user, ticket)
     action.operation(user, ticket, now, **action.parse(fields, files, user, now))
     return ticket
+
+
+def _refuse_if_moved_on(ticket: Ticket, fields: Mapping) -> None:
+    """The form's `version` is the ticket's when its page was drawn (every action form carries it; an API client
+    may send it): a ticket changed since is refused (409), so that a decision taken on a page left open — a 结案 on
+    photos since replaced after a 返工, a 退单 decided again by a second officer — does not overturn what happened
+    in between. The version check at the flush only catches requests at the same moment."""
+    seen = fields.get("version") if hasattr(fields, "get") else None
+    if seen in (None, ""):
+        return
+    try:
+        stale = int(str(seen).strip()) != ticket.version
+    except ValueError:
+        raise BadRequest("版本号格式不正确。", code="invalid_version") from None
+    if stale:
+        status = STATUS_LABELS.get(ticket.status, ticket.status)
+        raise Conflict(f"{ticket.number}在您打开页面后已有新的处理（现为“{status}”），请查看最新情况后再操作。",
+                       code="ticket_changed")
 
 
 def file_report(user, fields: Mapping, files, header_key: str | None, now: datetime) -> tuple[Ticket, bool]:

@@ -73,6 +73,7 @@ TICKET_COLUMNS = (
     shanghai_iso(_OpenExtension.requested_at).label("extension_requested_at"),
     select(_Assist.id).where(_Assist.ticket_id == Ticket.id, _Assist.role == const("assist")).exists()
     .label("assisted"),
+    Ticket.version,
 )
 _JOINED = (Ticket.__table__
            .join(Category.__table__, Category.id == Ticket.category_id)
@@ -133,7 +134,7 @@ def ticket_row_dict(row, assists: list[dict]) -> dict:
      description, address, lat, lon, reporter, reported_at, deadline, escalation_level, rework_count, closed_at,
      source, site_id, site_name, frontage_id, frontage_name, overdue,
      lead_unit_id, lead_status, lead_deadline, lead_rectified_at, lead_late,
-     extension_until, extension_reason, extension_requested_at, _assisted) = row
+     extension_until, extension_reason, extension_requested_at, _assisted, version) = row
     units = assists
     if lead_unit_id is not None:
         # The lead part's unit is the ticket's (parts.set_lead keeps them one); its name is already in the row.
@@ -165,6 +166,7 @@ def ticket_row_dict(row, assists: list[dict]) -> dict:
         "site": {"id": site_id, "name": site_name} if site_id else None,
         "units": units,
         "frontage": {"id": frontage_id, "name": frontage_name} if frontage_id else None,
+        "version": version,
     }
 
 

@@ -100,6 +100,7 @@ def ticket_dict(ticket: Ticket, now: datetime, detail: bool = False) -> dict:
         "site": {"id": ticket.site.id, "name": ticket.site.name} if ticket.site_id else None,
         "units": [part_dict(p, now) for p in ticket.parts],
         "frontage": {"id": ticket.frontage.id, "name": ticket.frontage.name} if ticket.frontage_id else None,
+        "version": ticket.version,
     }
     if detail:
         result["events"] = [event_dict(e) for e in ticket.events]
