@@ -238,3 +238,34 @@ def test_the_history_names_a_first_dispatch_and_a_rework_to_the_minute(city, mak
         - timedelta(seconds=20)
     services.reject(city.inspector, ticket, now + timedelta(hours=2), "仍有残留")
     assert "old_deadline" not in json.loads(ticket.events[-1].data_json)
+
+
+def test_the_migration_closes_requests_of_a_disputed_problem_or_of_a_unit_it_left(empty_db, now):
+    """0122: the requests left open before dispute and reassign closed them."""
+    from conftest import City
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, update
+
+    from inspect_app.extensions import db
+    from inspect_app.tickets.models import ExtensionRequest, Ticket
+
+    upgrade()
+    city = City(now)
+
+    def filed_and_asked(point):
+        ticket, _ = services.create_ticket(city.inspector, services.NewReport(
+            category="niupixuan", photos=[processed()], lat=point[0], lon=point[1]), now)
+        unit = city.unit_a if ticket.unit_id == city.street_a.id else city.unit_b
+        return ticket.id, services.request_extension(unit, ticket, now, workdays=2, reason="需协调").id
+
+    disputed, moved, kept = filed_and_asked(City.ON_A), filed_and_asked(City.ON_A), filed_and_asked(City.ON_B)
+    db.session.commit()
+    # as an older release left them: the status and unit changed, the requests open
+    db.session.execute(update(Ticket).where(Ticket.id == disputed[0]).values(status="disputed"))
+    db.session.execute(update(Ticket).where(Ticket.id == moved[0]).values(unit_id=city.street_b.id))
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0121")
+    upgrade()
+    states = dict(db.session.execute(select(ExtensionRequest.id, ExtensionRequest.status)).all())
+    assert (states[disputed[1]], states[moved[1]], states[kept[1]]) == ("rejected", "rejected", "open")
