@@ -351,3 +351,36 @@ def test_compiling_by_hand_says_which_level_each_problem_may_take(app, city, ove
     office = browser(city.admin)  # days later: a new session
     assert step_of(overdue[0]) == ("ok", "可列入挂牌督办")
     assert office.submit(page_url, "/letters/new", form).status_code == 303
+
+
+def test_a_refused_save_of_a_draft_keeps_what_was_typed(app, city, overdue, make_ticket, browser):
+    """A draft's save refused by the compile rule (a problem ticked under 添加主送单位的其他在办问题 that the page
+    itself says is not due yet, 409) brings the edit form back as typed with the reason, as 编制督办函 does: it
+    ended on a bare 409 page, the title and text typed lost."""
+    office = browser(city.admin)
+    not_due = make_ticket(at_time=at("2026-11-27T09:00:00+08:00"))
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    db.session.commit()
+    edit = f"/letters/{draft.id}/edit"
+    assert "后可列入普通督办" in office.get(edit).get_data(as_text=True)
+    form = {"revision": str(draft.revision), "kind": "supervision", "level": "1", "reply_by": "2026-12-03",
+            "title": "改过的标题", "body": "改过的正文", "report_to": "", "cc": "市城市管理局",
+            "add_ticket_ids": str(not_due.id)}
+    refused = office.submit(edit, edit, form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and f'role="alert">问题 {not_due.number} 的整改时限' in page
+    for kept in ('value="改过的标题"', ">改过的正文</textarea>", 'value="市城市管理局"', 'value="2026-12-03"',
+                 f'name="add_ticket_ids" value="{not_due.id}" checked>'):
+        assert kept in page, kept
+    letter = fresh(Letter, draft.id)
+    assert letter.title != "改过的标题" and letter.ticket_ids == [overdue[0].id]  # nothing saved
+    # unticked, the same text saves
+    saved = office.submit(edit, edit, {**form, "add_ticket_ids": ""})
+    assert saved.status_code == 303 and fresh(Letter, draft.id).title == "改过的标题"
+    # signed meanwhile, the form is gone: back to the letter's page, which says so
+    signing.sign(city.leader, fresh(Letter, draft.id), at(FRIDAY))
+    db.session.commit()
+    detail = f"/letters/{draft.id}"  # (its edit page now leads there)
+    late = office.submit(detail, edit, {**form, "add_ticket_ids": "",
+                                        "revision": str(fresh(Letter, draft.id).revision)})
+    assert late.status_code == 303 and "已签发，不能再修改" in office.get(detail).get_data(as_text=True)

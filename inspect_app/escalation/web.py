@@ -187,9 +187,12 @@ def edit(letter_id: int):
         try:
             actions.perform("edit", current_user, letter, now(), request.form)
         except ServiceError as problem:
-            # the form again with what was typed (the text, the date, the problems ticked) and why: a refused save
-            # brought back the saved draft, the edited text lost (409: signed or changed meanwhile)
-            return form_again(problem, lambda typed, why: _edit_page(_letter(letter_id), typed, why))
+            # the form again with what was typed (the text, the date, the problems ticked) and why, a 409 too (a
+            # problem ticked that may not be listed yet): passed through, it brought back the saved draft with the
+            # edited text lost. Signed or changed meanwhile, the form is stale: the draft's page again says why.
+            if problem.code in ("not_a_draft", "draft_changed"):
+                raise
+            return form_again(problem, lambda typed, why: _edit_page(_letter(letter_id), typed, why), passes=())
         flash("草稿已保存。", "success")
         return done(url_for(".edit", letter_id=letter.id))
     if letter.status != "draft":
