@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from inspect_app.common.models import current_value
 from inspect_app.common.timeutil import local
-from inspect_app.escalation import compose, signing
+from inspect_app.common.errors import Conflict
+from inspect_app.escalation import compose, proposals, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.models import Letter, Proposal
 from inspect_app.extensions import db
@@ -384,3 +385,45 @@ def test_a_refused_save_of_a_draft_keeps_what_was_typed(app, city, overdue, make
     late = office.submit(detail, edit, {**form, "add_ticket_ids": "",
                                         "revision": str(fresh(Letter, draft.id).revision)})
     assert late.status_code == 303 and "已签发，不能再修改" in office.get(detail).get_data(as_text=True)
+
+
+def test_a_proposal_whose_problem_a_draft_lists_is_not_offered_as_waiting(app, city, make_ticket, browser, api):
+    """A problem in a draft composed by hand (or one a leader returned, or added while editing) may not go into a
+    second draft (ticket_in_other_draft). Its 督办建议 was listed, counted and ticked as waiting all the same, so the
+    default 生成督办函草稿 failed with 409 and made nothing: it waits in its draft now, shown apart with a link to
+    it, counted nowhere as waiting, not announced to the office's group."""
+    app.config["WEBHOOK_URL"] = "http://127.0.0.1:9/robot"
+    tickets = [make_ticket(), make_ticket(point=City.ON_A), make_ticket(point=City.ON_B)]
+    by_hand = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [tickets[0].id]})
+    db.session.commit()
+    run_sweep(at(FRIDAY))  # proposes all three; the one in the draft is not announced
+    from inspect_app.outbox.models import OutboxMessage
+    told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "proposals")).all()
+    assert len(told) == 1 and "新增督办建议2条" in told[0].payload_json
+    held = db.session.scalar(select(Proposal).where(Proposal.ticket_id == tickets[0].id))
+    assert held.closed_at is None and held.letter_id is None
+
+    office = browser(city.admin)
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    assert "督办建议 <small>2 条，2 个单位</small>" in page
+    assert f'name="proposal_ids" value="{held.id}"' not in page  # not offered, not ticked
+    drafted = re.search(r'<section class="card drafted".*?</section>', page, re.S).group(0)
+    assert tickets[0].number in drafted and f'href="/letters/{by_hand.id}">草稿 #{by_hand.id}</a>中' in drafted
+    assert re.search(r'>督办建议<b class="nav-count"[^>]*>2<', page)  # the menu's count
+    work = office.get("/office/work").get_data(as_text=True)
+    assert re.search(r'href="/letters/proposals"[^>]*><b>2</b>', work)  # 待办事项's card
+    listed = api.get("/api/v1/escalation/proposals", city.admin).get_json()
+    assert {p["id"]: p["letter_id"] for p in listed}[held.id] == by_hand.id
+    with pytest.raises(Conflict, match=f"已在草稿（#{by_hand.id}）中"):  # 不予督办: take it out of the draft first
+        proposals.dismiss(city.admin, [held.id], "施工围挡", at(FRIDAY))
+    db.session.rollback()
+
+    # the default (every proposal offered, ticked) makes a draft
+    offered = re.findall(r'name="proposal_ids" value="(\d+)" checked>', page)
+    made = office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": offered})
+    assert made.status_code == 303, made.get_data(as_text=True)
+    # the hand-made draft discarded, its problem's proposal waits for the office again
+    compose.discard_draft(city.admin, fresh(Letter, by_hand.id), at(FRIDAY))
+    db.session.commit()
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    assert f'name="proposal_ids" value="{held.id}" checked>' in page and "督办建议 <small>1 条" in page

@@ -124,4 +124,6 @@ def clear(letter_id: int, ticket_id: int):
 def proposal_list():
     unit = inputs.integer(request.args.get("unit_id"), "参数 unit_id", 1, MAX_ID, "invalid_unit_id")
     moment = now()
-    return jsonify([proposal_dict(p, moment) for p in proposals.open_proposals(moment, unit_id=unit)])
+    found = proposals.open_proposals(moment, unit_id=unit)
+    held = proposals.drafts_holding(found)
+    return jsonify([proposal_dict(p, moment, held.get(p.id)) for p in found])

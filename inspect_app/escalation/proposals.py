@@ -5,7 +5,9 @@ ever (levels.target_level), and proposes; the office decides what goes into a le
   proposal per (ticket, unit, level) newly reached — the lead's (the ticket's level) and each assisting unit's whose
   own part is overdue (the part's level, sweep.candidates) — and queue a message to the office's group.
 - open_proposals / by_unit / count_open: what the office sees; a proposal whose ticket was rectified, closed,
-  cancelled or reassigned since is left out at once (the next sweep closes it as `lapsed`).
+  cancelled or reassigned since is left out at once (the next sweep closes it as `lapsed`). One whose problem a
+  draft already lists for its unit (compiled from it, by hand, or added while editing) waits in that draft, not
+  for the office (drafts_holding says which): a draft may list a problem for a unit once (compose.check_ticket).
 - dismiss: the office decides against; that level is not proposed again for that ticket.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..policy import LEADERSHIP, OFFICE, has_role
 from ..tickets.models import Ticket, TicketUnit
 from . import notify
 from .levels import target_level
-from .models import LetterItem, Proposal, SweepRun, overdue_reason
+from .models import Letter, LetterItem, Proposal, SweepRun, overdue_reason
 from .settings import setting
 from .sweep import _chunks, candidates, serialize_sweeps
 
@@ -120,7 +122,8 @@ def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> Proposa
         result.new.append(proposal)
     run.proposals, run.finished_at = len(result.new), ran_at or now
     db.session.flush()
-    notify.enqueue_proposals(result.new, now)
+    held = drafts_holding(result.new)  # written all the same (a draft discarded gives them back), not announced
+    notify.enqueue_proposals([p for p in result.new if p.id not in held], now)
     return result
 
 
@@ -141,14 +144,44 @@ def _still_applies(now: datetime, statuses=None):
                 or_(lead, assisting))
 
 
+def _in_a_draft():
+    """The proposal waits in a draft: compiled into it, or its problem listed there for its unit anyway (a draft
+    compiled by hand, one a leader returned, a problem added while editing). compose.check_ticket refuses a
+    problem for a unit in a second draft, so such a proposal is not the office's to compile."""
+    listed = (select(LetterItem.id).join(Letter, Letter.id == LetterItem.letter_id)
+              .where(LetterItem.ticket_id == Proposal.ticket_id, LetterItem.unit_id == Proposal.unit_id,
+                     Letter.status == const("draft")).exists())
+    return or_(Proposal.letter_id.is_not(None), listed)
+
+
 def open_proposals(now: datetime, *, unit_id: int | None = None, include_drafted: bool = True) -> list[Proposal]:
+    """Open proposals; include_drafted=False: only those waiting for the office (none a draft holds)."""
     query = (select(Proposal).join(Ticket, Ticket.id == Proposal.ticket_id).where(_still_applies(now))
              .order_by(Proposal.unit_id, Proposal.level.desc(), Ticket.deadline, Proposal.id))
     if unit_id:
         query = query.where(Proposal.unit_id == unit_id)
     if not include_drafted:
-        query = query.where(Proposal.letter_id.is_(None))
+        query = query.where(~_in_a_draft())
     return list(db.session.scalars(query).unique())
+
+
+def drafts_holding(proposals: list[Proposal]) -> dict[int, int]:
+    """proposal id -> the draft it waits in (_in_a_draft), for those of `proposals` a draft holds (the first
+    draft, should two list its problem)."""
+    held = {p.id: p.letter_id for p in proposals if p.letter_id is not None}
+    loose = [p for p in proposals if p.letter_id is None]
+    listed: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(sorted({p.ticket_id for p in loose})):
+        for ticket_id, unit_id, letter_id in db.session.execute(
+                select(LetterItem.ticket_id, LetterItem.unit_id, func.min(Letter.id))
+                .join(Letter, Letter.id == LetterItem.letter_id)
+                .where(LetterItem.ticket_id.in_(chunk), Letter.status == "draft")
+                .group_by(LetterItem.ticket_id, LetterItem.unit_id)):
+            listed[ticket_id, unit_id] = letter_id
+    for proposal in loose:
+        if (proposal.ticket_id, proposal.unit_id) in listed:
+            held[proposal.id] = listed[proposal.ticket_id, proposal.unit_id]
+    return held
 
 
 @dataclass
@@ -175,7 +208,7 @@ def by_unit(proposals: list[Proposal]) -> list[UnitProposals]:
 
 
 def count_open(now: datetime) -> int:
-    """Open proposals not yet in a draft (the office's menu count)."""
+    """Open proposals no draft holds (the office's count of 督办建议 waiting)."""
     return db.session.scalar(*open_count(now)) or 0
 
 
@@ -187,7 +220,7 @@ def open_count(now: datetime) -> tuple:
 def count_open_query(now: datetime, statuses=None):
     """count_open's SELECT, for a caller that sends it with other counts in one statement (the dashboard)."""
     return (select(func.count(Proposal.id)).join(Ticket, Ticket.id == Proposal.ticket_id)
-            .where(_still_applies(now, statuses), Proposal.letter_id.is_(None)))
+            .where(_still_applies(now, statuses), ~_in_a_draft()))
 
 
 @lru_cache(maxsize=8)
@@ -219,9 +252,10 @@ def dismiss(user, ids, note, now: datetime) -> list[Proposal]:
     if not note:
         raise BadRequest("请填写不予督办的理由。", code="note_required")
     proposals = get_open(ids, now)
+    held = drafts_holding(proposals)
     for proposal in proposals:
-        if proposal.letter_id is not None:
-            raise Conflict(f"问题 {proposal.ticket.number} 的督办建议已编入草稿，请先从草稿中移除。",
+        if proposal.id in held:
+            raise Conflict(f"问题 {proposal.ticket.number} 已在草稿（#{held[proposal.id]}）中，请先从草稿中移除。",
                            code="proposal_in_draft")
         proposal.closed_at, proposal.outcome, proposal.closed_by_id, proposal.close_note = now, "dismissed", user.id, note
     db.session.flush()

@@ -76,8 +76,9 @@ def reply_dict(reply: LetterReply) -> dict:
                       for f in reply.files]}
 
 
-def proposal_dict(proposal: Proposal, now: datetime) -> dict:
+def proposal_dict(proposal: Proposal, now: datetime, draft_id: int | None = None) -> dict:
+    """draft_id: the draft it waits in (proposals.drafts_holding), compiled into it or its problem listed there."""
     return {"id": proposal.id, "ticket_id": proposal.ticket_id, "ticket_number": proposal.ticket.number,
             "unit_id": proposal.unit_id, "unit": proposal.unit.name, "level": proposal.level,
             "level_label": level_text(proposal.level)["name"], "reason": proposal.reason_at(now),
-            "created_at": isoformat(proposal.created_at), "letter_id": proposal.letter_id}
+            "created_at": isoformat(proposal.created_at), "letter_id": draft_id or proposal.letter_id}

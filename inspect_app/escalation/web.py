@@ -123,8 +123,9 @@ def proposals_page(typed=None, error: str | None = None):
     """The proposals; after a refused compilation (`typed`: the form posted), those ticked and the date again."""
     moment = now()
     open_items = proposals.open_proposals(moment)
-    free = [p for p in open_items if p.letter_id is None]
-    drafted = [p for p in open_items if p.letter_id is not None]
+    held = proposals.drafts_holding(open_items)  # waiting in a draft, not for the office: apart, with the draft
+    free = [p for p in open_items if p.id not in held]
+    drafted = [(p, held[p.id]) for p in open_items if p.id in held]
     return render_template("escalation/proposals.html", groups=proposals.by_unit(free), drafted=drafted,
                            total=len(free), mode=mode(), moment=moment, kinds=KIND_LABELS,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
