@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import City, at, file_tuple
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inspect_app.common.models import current_value
 from inspect_app.common.timeutil import local
@@ -427,3 +427,41 @@ def test_a_proposal_whose_problem_a_draft_lists_is_not_offered_as_waiting(app, c
     db.session.commit()
     page = office.get("/letters/proposals").get_data(as_text=True)
     assert f'name="proposal_ids" value="{held.id}" checked>' in page and "督办建议 <small>1 条" in page
+
+
+def test_compiling_proposals_names_every_one_refused_at_once(app, city, overdue, browser, api, clock):
+    """生成督办函草稿 from the proposals named only the first problem refused (the next one only at the next try):
+    every refused one is named in one answer, across the drafts of each level, and nothing is made."""
+    first = db.session.scalar(select(Proposal).where(Proposal.ticket_id == overdue[0].id))
+    signing.sign(city.leader, compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [first.id]})[0],
+                 at(FRIDAY))
+    db.session.commit()
+    clock.stop(at("2026-12-04T09:00:00+08:00"))  # past the 督办函's reply-by date: 挂牌督办 proposed for the first
+    run_sweep(at("2026-12-04T09:00:00+08:00"))
+    office = browser(city.admin)
+    page = office.get("/letters/proposals").get_data(as_text=True)
+    offered = re.findall(r'name="proposal_ids" value="(\d+)" checked>', page)
+    assert len(offered) == 3 and "建议挂牌督办" in page
+    # meanwhile another clerk puts two of those problems into drafts of their own, one a level
+    for kind, ticket in (("listed", overdue[0]), ("supervision", overdue[1])):
+        made = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [ticket.id], "kind": kind})
+        assert made.status_code == 201, made.get_json()
+    letters = db.session.scalar(select(func.count(Letter.id)))
+    refused = office.submit("/letters/proposals", "/letters/new", {"from": "proposals", "proposal_ids": offered})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    alert = re.search(r'role="alert">([^<]+)<', page).group(1)
+    assert alert.startswith("有2个问题不能列入督办函：")
+    assert f"问题 {overdue[0].number} 已在另一份草稿" in alert and f"问题 {overdue[1].number} 已在另一份草稿" in alert
+    # the page again: the one that fits still ticked, the two now shown in their drafts
+    assert re.findall(r'name="proposal_ids" value="(\d+)" checked>', page) == [
+        str(p.id) for p in db.session.scalars(select(Proposal).where(Proposal.ticket_id == overdue[2].id))]
+    drafted = re.search(r'<section class="card drafted".*?</section>', page, re.S).group(0)
+    assert overdue[0].number in drafted and overdue[1].number in drafted
+    # within one draft too (the API's answer: the first one's code)
+    both = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[0].id, overdue[1].id]})
+    error = both.get_json()["error"]
+    assert both.status_code == 409 and error["code"] == "ticket_already_at_level"
+    assert error["message"].startswith("有2个问题不能列入督办函：") and "已由 临江文明督〔2026〕1号 列入同级督办" in \
+        error["message"] and f"问题 {overdue[1].number} 已在另一份草稿" in error["message"]
+    assert db.session.scalar(select(func.count(Letter.id))) == letters  # nothing made, not even the level that fit

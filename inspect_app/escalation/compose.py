@@ -127,6 +127,31 @@ def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: L
         raise Conflict(f"问题 {ticket.number} 已在另一份草稿（#{other}）中。", code="ticket_in_other_draft")
 
 
+def check_entries(entries: list[Entry], kind: str, level: int, now: datetime, letter: Letter | None = None) -> None:
+    """check_ticket for each (ticket, unit), answering for all of them at once: a clerk who ticked twelve problems
+    learns of every one refused in one answer, not of the next one at each try (nothing is written either way)."""
+    refused = []
+    for ticket, unit_id in entries:
+        try:
+            check_ticket(ticket, kind, level, now, letter, unit_id)
+        except Conflict as problem:
+            refused.append(problem)
+    if refused:
+        raise refusal(refused)
+
+
+def refusal(refused: list[Conflict]) -> Conflict:
+    """One refusal naming every problem refused (the only one as it is); its code the first one's, `refused` the
+    single refusals (create_batch gathers them over its drafts)."""
+    if len(refused) == 1:
+        problem = refused[0]
+    else:
+        problem = Conflict(f"有{len(refused)}个问题不能列入督办函：" + "".join(r.message for r in refused),
+                           code=refused[0].code)
+    problem.refused = refused
+    return problem
+
+
 def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -> None:
     """督办 goes one step at a time, as the letters say and the sweep proposes (levels.target_level): a 督办函 for a
     problem past its deadline (已超过整改时限), 挂牌督办 for one whose 督办函's time has run out (经督办后仍未整改到位),
@@ -299,8 +324,7 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
     letter = Letter(status="draft", kind=kind, series="letter", level=level, created_at=now, created_by_id=user.id,
                     updated_at=now, reply_by=_reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"),
                                                       now) or default_reply_by(level, now))
-    for ticket, unit_id in entries:
-        check_ticket(ticket, kind, level, now, letter, unit_id)
+    check_entries(entries, kind, level, now, letter)
     units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少选择一个主送单位。", code="units_required")
@@ -364,9 +388,9 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
         named = [r.unit for r in letter.recipients if any(u == r.unit_id for _, u in entries) or
                  not any(i.unit_id == r.unit_id for i in letter.items)]
     listed = {(t.id, u) for t, u in current}
-    for ticket, unit_id in entries:
-        if (ticket.id, unit_id) not in listed or level is not None or kind is not None:
-            check_ticket(ticket, letter.kind, letter.level, now, letter, unit_id)
+    check_entries([(ticket, unit_id) for ticket, unit_id in entries
+                   if (ticket.id, unit_id) not in listed or level is not None or kind is not None],
+                  letter.kind, letter.level, now, letter)
     units = _recipient_units(named, entries)
     if not units:
         raise Invalid("请至少保留一个主送单位。", code="units_required")
@@ -418,5 +442,12 @@ def create_batch(user, now: datetime, fields: Mapping) -> list[Letter]:
     for proposal in chosen:
         levels.setdefault(proposal.level, []).append(proposal.id)
     common = {key: fields.get(key) for key in ("reply_by",) if fields.get(key)}
-    return [create_draft(user, now, {"proposal_ids": levels[level], "level": level, **common})
-            for level in sorted(levels, reverse=True)]
+    drafts, refused = [], []
+    for level in sorted(levels, reverse=True):
+        try:
+            drafts.append(create_draft(user, now, {"proposal_ids": levels[level], "level": level, **common}))
+        except Conflict as problem:  # the other levels are checked too: every refused proposal named at once
+            refused += getattr(problem, "refused", [problem])
+    if refused:
+        raise refusal(refused)  # and nothing made: the request rolls back the drafts of the other levels
+    return drafts
