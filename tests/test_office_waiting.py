@@ -148,3 +148,31 @@ def test_each_queue_lists_the_rows_waiting_longest_and_says_how_many_more_wait(a
     section = re.search(r'<section id="pending".*?</section>', text(office.get("/office/work")), re.S).group(0)
     listed = [int(n) for n in re.findall(r'action="/tickets/(\d+)/reassign"', section)]
     assert listed == [t.id for t in tickets[1:]][:WORK_ROWS] and "另有 1 项待派遣" in section
+
+
+def test_a_draft_a_leader_returned_is_counted_for_the_office(api, browser, city, overdue):  # noqa: F811
+    """退回修改 takes a draft out of 待签发 and the signers' count, for the office to revise: it was in no count the
+    office sees (no menu count, no card on 待办事项). The office's 督办建议 counts it (its page lists returned drafts
+    first) and 待办事项 has a card 领导退回修改 leading there, until the office saves the draft."""
+    moment = at(FRIDAY)
+    ids = [p.id for p in proposals.open_proposals(moment)]
+    draft = compose.create_batch(city.admin, moment, {"proposal_ids": ids})[0]
+    db.session.commit()
+    office = browser(city.admin)
+    work = text(office.get("/office/work"))
+    assert badge(work, "督办建议") == 0 and "领导退回修改" not in work
+    returned = api.post(f"/api/v1/letters/{draft.id}/return", city.leader, json={"note": "第二段措辞再斟酌"})
+    assert returned.status_code == 200
+    assert badge(text(browser(city.leader).get("/dashboard/")), "待签发") == 0  # the leader's count clears
+    work = text(office.get("/office/work"))
+    assert card(work, "/letters/proposals#returned") == 1 and "领导退回修改" in work
+    for page in (work, text(office.get("/tickets"))):
+        assert badge(page, "督办建议") == 1  # no proposal waits; the returned draft does
+    listed = text(office.get("/letters/proposals"))
+    assert 'id="returned"' in listed and "第二段措辞再斟酌" in listed
+    # revised and saved: back with the signers, nothing left for the office
+    saved = api.call("PATCH", f"/api/v1/letters/{draft.id}", city.admin, json={"reply_by": "2026-12-05"})
+    assert saved.status_code == 200, saved.get_json()
+    work = text(office.get("/office/work"))
+    assert badge(work, "督办建议") == 0 and card(work, "/letters/proposals#returned") is None
+    assert badge(text(browser(city.leader).get("/dashboard/")), "待签发") == 1

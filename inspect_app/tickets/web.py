@@ -412,14 +412,14 @@ def office_work():
     # the menu's count of this page is what it lists; what waits elsewhere is counted with the menu's counts (the
     # inspectors' 请假外出申请: on 路段巡查's)
     remember(waiting.office_work(), n_pending + n_disputed + len(extensions) + len(part_extensions) + len(withdrawals))
-    verify, citizens, proposed, drafts, repeated, *leave = count_with_menu(current_user, [
+    verify, citizens, proposed, drafts, returned, repeated, *leave = count_with_menu(current_user, [
         waiting.to_verify(current_user, moment), Count(intake.PENDING), Count(*proposals.open_count(moment)),
-        Count(letters.DRAFTS), waiting.repeated_open(current_user, moment),
+        Count(letters.DRAFTS), Count(letters.RETURNED), waiting.repeated_open(current_user, moment),
         *([Count(absences.WAITING)] if absences else [])])
     may_sign = letters.may_sign(current_user)
     elsewhere = {"verify": verify or 0, "intake": citizens or 0, "proposals": proposed or 0,
                  "drafts": drafts or 0, "may_sign": may_sign, "show_drafts": may_sign or bool(drafts),
-                 "repeated": repeated or 0}
+                 "returned": returned or 0, "repeated": repeated or 0}
     not_out = unexplained_last_workday(moment) if unexplained_last_workday else None
     leave_asked = (leave[0] or 0) if leave else 0
     return render_template("tickets/office_work.html", n_pending=n_pending, n_disputed=n_disputed, not_out=not_out,
