@@ -644,6 +644,71 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     assert api.get("/api/v1/intake/feedback/export.csv", city.leader).status_code == 403
 
 
+def test_a_feedback_item_is_taken_once_whether_imported_or_entered(api, browser, city, now):
+    """"清单名称第N条" is one item however it comes in: entered by hand and then in the imported list, or imported
+    and then entered, the second is shown as 已处理 (import) or refused naming the first (entry, 409): never a
+    second ticket for the unit."""
+    office = browser(city.admin)
+
+    def enter(reference):
+        return office.submit("/intake/entry", "/intake/entry", {
+            "source": "superior", "reference": reference, "category": "niupixuan",
+            "segment_id": str(city.seg_b.id), "description": "楼道口堆放废旧家具"}, multipart=True)
+
+    assert enter(f"{FEEDBACK_LIST} 第2条").status_code == 303  # written with a space: the same key
+    entered = db.session.scalar(select(Ticket))
+    preview = import_feedback(api, city, FEEDBACK, dry_run=True).get_json()
+    assert (preview["added"], preview["unchanged"], preview["errors"]) == (1, 1, 0), preview
+    assert f"已处理（已受理，问题 {entered.number}），内容不再更新" in preview["rows"][1]["message"]
+    assert import_feedback(api, city, FEEDBACK).get_json()["added"] == 1
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2
+
+    refused = enter(f"{FEEDBACK_LIST}第1条")  # imported, waiting in the queue
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409, page
+    assert f"“{FEEDBACK_LIST}第1条”已登记（等待审核），同一反馈条目只登记一次。" in page
+    assert 'value="2026年省级文明城市测评实地考察反馈问题清单第1条"' in page  # the form as typed
+    toilet = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == f"{FEEDBACK_LIST}第1条"))
+    accepted = api.post(f"/api/v1/intake/{toilet.id}/accept", city.admin, json={"category": "niupixuan"}).get_json()
+    again = enter(f"{FEEDBACK_LIST}第2条").get_data(as_text=True)
+    assert f"已登记（已受理，问题 {entered.number}）" in again
+    assert f"已登记（已受理，问题 {accepted['number']}）" in enter(f"{FEEDBACK_LIST}第1条").get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Ticket.id))) == 2
+
+    # an item entered before entries kept their key has it only as its 出处: an import still finds it
+    db.session.add(IntakeItem(source="superior", status="accepted", reference=f"{FEEDBACK_LIST}第3条",
+                              description="路面坑洼", received_at=now, created_at=now, updated_at=now))
+    db.session.commit()
+    row = [FEEDBACK_LIST, "3", "背街小巷", "", "路面坑洼", "临江区", "建设路", "", ""]
+    body = import_feedback(api, city, [FEEDBACK[0], row]).get_json()
+    assert (body["added"], body["unchanged"]) == (0, 1) and "已处理（已受理）" in body["rows"][0]["message"]
+    assert "已登记（已受理）" in enter(f"{FEEDBACK_LIST}第3条").get_data(as_text=True)
+
+
+def test_a_feedback_item_entered_at_the_same_moment_twice_is_refused_not_a_500(city, now, monkeypatch):
+    """Two entries of one item at once: the second's check sees nothing yet, its INSERT meets the unique key, and
+    it is refused (409, naming the first) with nothing of it kept."""
+    from inspect_app.common.errors import Conflict
+    from inspect_app.intake import hotline
+
+    fields = {"source": "superior", "reference": f"{FEEDBACK_LIST}第4条", "category": "niupixuan",
+              "segment_id": str(city.seg_b.id), "description": "小广告"}
+    first = intake.enter(city.admin, fields, None, now)
+    db.session.commit()
+    looked = []
+    real = hotline.existing_case
+
+    def not_yet_seen(key, source="hotline"):  # the first entry not committed when the second checked
+        looked.append(key)
+        return None if len(looked) == 1 else real(key, source)
+
+    monkeypatch.setattr(hotline, "existing_case", not_yet_seen)
+    with pytest.raises(Conflict) as refused:
+        intake.enter(city.admin, fields, None, now)
+    assert f"已登记（已受理，问题 {first.number}）" in refused.value.message
+    assert db.session.scalar(select(func.count(Ticket.id))) == 1
+
+
 def test_an_outside_deadline_is_never_passed_by_the_categorys(city, now):
     """A superior's 整改时限 (or the hotline's 办理时限) still ahead caps the rule's deadline; one already past does
     not make the ticket overdue at birth."""

@@ -51,6 +51,19 @@ def item_key(list_name: str, number: str) -> str:
     return f"{list_name}第{number}条"
 
 
+def reference_key(reference: str) -> str | None:
+    """The key of the item an entry's 出处 names (2026年省级测评反馈问题清单第12条, or …清单 第 12 条), written as
+    an import writes it, so an item entered by hand and the same item imported are one; None when the 出处 names no
+    numbered item of a list, or one longer than an import takes."""
+    match = _KEY.match(one_line(reference))
+    if match is None:
+        return None
+    list_name, number = match["list"].strip(), match["number"].strip()
+    if not list_name or not number or len(list_name) > MAX_LIST_NAME or len(number) > MAX_ITEM_NUMBER:
+        return None
+    return item_key(list_name, number)
+
+
 def parse_item(cells: dict, now: datetime) -> Case:
     """An item from its columns; problems are collected in case.problems, so a row lists all of them at once."""
     from ..sites.services import find_by_name

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..common import coords
@@ -172,8 +172,21 @@ def parse_case(cells: dict, now: datetime) -> Case:
 
 
 def existing_case(case_number: str, source: str = SOURCE) -> IntakeItem | None:
-    return db.session.scalar(select(IntakeItem).where(IntakeItem.source == source,
-                                                      IntakeItem.case_number == case_number))
+    """The item a source's key names, however it came in: imported or posted, or (上级测评反馈) entered on
+    /intake/entry, which keeps the key its 出处 names. An entry made before entries kept their key has it only as
+    its 出处 (`reference`), so that is read too: either way, a key is taken once."""
+    return db.session.scalars(
+        select(IntakeItem).where(IntakeItem.source == source, or_(
+            IntakeItem.case_number == case_number,
+            and_(IntakeItem.case_number.is_(None), IntakeItem.reference == case_number)))
+        .order_by(IntakeItem.case_number.is_(None), IntakeItem.id).limit(1)).first()
+
+
+def taken_by(item: IntakeItem) -> str:
+    """What became of an item already there, for the office: 已受理，问题 2026-000123 / 等待审核 / 未受理."""
+    if item.ticket is not None:
+        return f"{item.status_label}，问题 {item.ticket.number}"
+    return "等待审核" if item.status == "pending" else item.status_label
 
 
 def _differences(item: IntakeItem, case: Case) -> list[str]:
@@ -206,7 +219,7 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE,
     if not changed:
         return "unchanged", [], None
     if item.status != "pending":
-        note = f"该{noun}已处理（{item.status_label}），内容不再更新（{'、'.join(changed)}与系统中不同）"
+        note = f"该{noun}已处理（{taken_by(item)}），内容不再更新（{'、'.join(changed)}与系统中不同）"
         return "unchanged", [note], None
 
     def change() -> IntakeItem:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -33,6 +34,7 @@ from ..tickets.models import Ticket
 from ..tickets.services import NewReport, bind_due_by, create_ticket, far_from_segment, photo_position
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
+from . import feedback, hotline
 from .models import IntakeItem, IntakePhoto
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed from a screenshot
@@ -449,6 +451,8 @@ def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None =
     if not reference:
         raise BadRequest("请填写出处（媒体名称和报道标题、交办领导和批示要求，或上级反馈清单和条目）。",
                          code="reference_required")
+    key = feedback.reference_key(reference) if source == feedback.SOURCE else None
+    _ensure_key_free(key)
     category = (fields.get("category") or "").strip()
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
@@ -468,9 +472,26 @@ def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None =
         if notes is not None:
             notes.append(f"照片位置距所选路段{far_note(away)}，未采用")
     ticket, _ = create_ticket(user, report, now)
-    db.session.add(IntakeItem(source=source, status="accepted", category=ticket.category,
-                              category_text=ticket.category.name, description=description, address=address,
-                              reference=reference, received_at=now, created_at=now, updated_at=now,
-                              decided_by=user.id, decided_at=now, ticket=ticket))
-    db.session.flush()
+    item = IntakeItem(source=source, status="accepted", case_number=key, category=ticket.category,
+                      category_text=ticket.category.name, description=description, address=address,
+                      reference=reference, received_at=now, created_at=now, updated_at=now,
+                      decided_by=user.id, decided_at=now, ticket=ticket)
+    db.session.add(item)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same item entered or imported at this very moment (the key is unique)
+        db.session.rollback()  # nothing of this entry stays (its ticket, its photos' files)
+        _ensure_key_free(key)  # names what took it, when this transaction can see it
+        raise Conflict(f"“{key}”刚被其他人登记或导入，请刷新后查看。", code="feedback_item_taken") from None
     return ticket
+
+
+def _ensure_key_free(key: str | None) -> None:
+    """A feedback list's item ("清单名称第N条") is taken once, imported or entered: a second entry is refused,
+    naming what the first became."""
+    if key is None:
+        return
+    taken = hotline.existing_case(key, feedback.SOURCE)
+    if taken is not None:
+        raise Conflict(f"“{key}”已登记（{hotline.taken_by(taken)}），同一反馈条目只登记一次。",
+                       code="feedback_item_taken")

@@ -218,7 +218,7 @@ def _send(photo_id: int, thumb: bool):
 @requires(OFFICE)
 def entry():
     """媒体曝光, 领导交办 and 上级测评反馈: entered by the office as tickets at once."""
-    error, values = None, {}
+    error, values, status = None, {}, 200
     if request.method == "POST":
         notes: list[str] = []
         try:
@@ -228,11 +228,11 @@ def entry():
             return done(url_for("tickets.detail", ticket_id=ticket.id))
         except ServiceError as problem:
             db.session.rollback()
-            error, values = problem.message, request.form
+            # a feedback item entered already is a conflict (409); anything else, a value to correct (422)
+            error, values, status = problem.message, request.form, 409 if problem.status == 409 else 422
     return render_template("intake/entry.html", error=error, values=values, sources=services.ENTRY_SOURCES,
                            categories=active_categories(), segments=segment_choices(), units=active_units(),
-                           **_frontage_choices()), \
-        422 if error else 200
+                           **_frontage_choices()), status
 
 
 # ----------------------------------------------------------------------------- back to the hotline
