@@ -709,6 +709,31 @@ def test_a_feedback_item_entered_at_the_same_moment_twice_is_refused_not_a_500(c
     assert db.session.scalar(select(func.count(Ticket.id))) == 1
 
 
+def test_a_lists_own_export_leaves_out_lists_named_after_it(api, browser, city):
+    """导出本清单整改情况 exports that one list: not its （复查） list, whose name contains this one's; ?list= alone
+    still finds lists by part of their name."""
+    review = FEEDBACK_LIST + "（复查）"
+    assert import_feedback(api, city, FEEDBACK + [[review, "1", "背街小巷", "", "仍有小广告", "临江区", "建设路", "",
+                                                    ""]]).get_json()["added"] == 3
+    office = browser(city.admin)
+    page = office.get("/intake/feedback").get_data(as_text=True)
+    links = re.findall(r'href="(/intake/feedback/export\.xlsx\?[^"]+)"', page)
+    assert len(links) == 2 and all("exact=1" in link for link in links), links
+
+    def keys(url):
+        text = office.get(url.replace(".xlsx", ".csv") + "&encoding=utf-8").get_data().decode("utf-8-sig")
+        return [line.split(",")[0] for line in text.splitlines()[1:]]
+
+    own = next(link for link in links if "%EF%BC%88" not in link)  # the list without （复查）
+    assert keys(own.replace("&amp;", "&")) == [FEEDBACK_LIST + "第1条", FEEDBACK_LIST + "第2条"]
+    from urllib.parse import quote
+    assert keys(f"/intake/feedback/export.xlsx?list={quote(review)}&exact=1") == [review + "第1条"]
+    assert len(keys(f"/intake/feedback/export.xlsx?list={quote(FEEDBACK_LIST)}")) == 3  # part of a name
+    answer = api.get(f"/api/v1/intake/feedback/export.csv?encoding=utf-8&exact=1&list={quote(FEEDBACK_LIST)}",
+                     city.admin)
+    assert len(answer.get_data().decode("utf-8-sig").splitlines()) == 3
+
+
 def test_an_outside_deadline_is_never_passed_by_the_categorys(city, now):
     """A superior's 整改时限 (or the hotline's 办理时限) still ahead caps the rule's deadline; one already past does
     not make the ticket overdue at birth."""

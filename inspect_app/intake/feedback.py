@@ -115,16 +115,19 @@ EXPORT_COLUMNS = ["反馈条目", "存在问题", "点位/地址", "办理状态
 EXPORT_WIDTHS = [40, 48, 28, 16, 14, 24, 24, 17, 17, 17, 17, 50, 40]
 
 
-def export_rows(list_name: str | None = None) -> Iterator[list]:
+def export_rows(list_name: str | None = None, exact: bool = False) -> Iterator[list]:
     """Every feedback item (imported, or entered on /intake/entry), in the order received, with its progress;
-    `list_name`: only the items of lists whose name contains it."""
+    `list_name`: only the items of lists whose name contains it, or with `exact` of the list of that very name (the
+    progress page's per-list export: not its …（复查） list too)."""
     from .services import progress
 
     query = items_of(SOURCE)
-    wanted = one_line(list_name or "")[:MAX_LIST_NAME]
+    wanted = one_line(list_name or "")[:300 if exact else MAX_LIST_NAME]
     if wanted:
         query = query.where(any_like((IntakeItem.case_number, IntakeItem.reference), like_pattern(wanted)))
     for item in db.session.scalars(query):
+        if wanted and exact and _list_and_number(item.case_number or item.reference)[0] != wanted:
+            continue
         state = progress(item)
         ticket = item.ticket
         yield [item.case_number or item.reference, item.description, item.address or None, state.label,

@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
 from ..frontages import services as frontage_services
-from ..http import date_range_args, done, form_again, int_arg, now
+from ..http import date_range_args, done, flag_arg, form_again, int_arg, now
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import send_stored
@@ -259,8 +259,9 @@ def feedback_progress():
 
 
 def feedback_export(fmt: str):
-    """上级测评反馈 items with their progress (?list= part of a list's name), for the 整改情况 report upwards."""
-    rows = feedback.export_rows(request.args.get("list"))
+    """上级测评反馈 items with their progress (?list= part of a list's name; with &exact=1 that one list), for the
+    整改情况 report upwards."""
+    rows = feedback.export_rows(request.args.get("list"), exact=flag_arg(request.args, "exact"))
     return downloads.rows_sheet("上级测评反馈问题整改情况", fmt, request.args.get("encoding"), now(),
                                 feedback.EXPORT_COLUMNS, rows, widths=feedback.EXPORT_WIDTHS)
 
