@@ -463,6 +463,39 @@ def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city,
     assert api.get("/api/v1/intake/hotline/NOPE", city.admin).status_code == 404
 
 
+@pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
+                                          ("description", 123), ("category", ["niupixuan"]),
+                                          ("frontage_code", ["JB-001"])])
+def test_accepting_with_a_field_that_is_not_text_is_400_and_decides_nothing(api, city, now, field, value):
+    item = IntakeItem(source="hotline", status="pending", case_number="GD1", description="井盖缺失",
+                      address="建设路", received_at=now, created_at=now, updated_at=now)
+    db.session.add(item)
+    db.session.commit()
+    answer = api.post(f"/api/v1/intake/{item.id}/accept", city.admin,
+                      json={"category": "niupixuan", "segment_id": city.seg_b.id, field: value})
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "invalid_text", answer.get_json()
+    assert "应为文字" in answer.get_json()["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending" and db.session.scalar(select(Ticket.id)) is None
+
+
+def test_the_hotline_system_posting_values_that_are_not_text_is_400_and_a_bad_phone_422(api, city):
+    case = {"case_number": "GD2026112109", "description": "路边垃圾", "address": "人民路东段"}
+    for bad, words in (({"description": {"text": "垃圾"}}, "诉求内容应为文字"), ({"address": True}, "事发地址应为文字"),
+                       ({"case_number": 2026112109}, "工单编号应为文字"), ({"lat": [28.2], "lon": 112.9}, "纬度应为数字"),
+                       ({"phone": ["13911112222"]}, "来电人电话应为文字")):
+        answer = api.post("/api/v1/intake/hotline", city.admin, json={**case, **bad})
+        assert answer.status_code == 400 and words in answer.get_json()["error"]["message"], (bad, answer.get_json())
+    answer = api.post("/api/v1/intake/hotline", city.admin, json={**case, "phone": "请回电"})
+    assert answer.status_code == 422 and "来电人电话“请回电”格式不正确" in answer.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0
+    rows = [HOTLINE[0], HOTLINE[1][:6] + ["请回电"] + HOTLINE[1][7:]]  # the import checks it the same way
+    assert "来电人电话“请回电”格式不正确" in import_hotline(api, city, rows, dry_run=True).get_json()["rows"][0]["message"]
+    posted = api.post("/api/v1/intake/hotline", city.admin,
+                      json={**case, "phone": "139****2222", "lat": 28.2, "lon": "112.93", "coord_system": "WGS84"})
+    assert posted.status_code == 201 and posted.get_json()["item"]["contact_phone"] == "139****2222"
+
+
 # ----------------------------------------------------------------------------- the office's own entries
 
 def test_media_and_leader_entries_become_tickets_at_once(browser, city):

@@ -16,11 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from ..common import coords
 from ..common.codes import same_code
-from ..common.errors import Invalid
+from ..common.errors import BadRequest, Invalid
 from ..common.sql import on_days
-from ..common.text import join_clauses, multi_line, one_line
+from ..common.text import join_clauses, multi_line, one_line, text_value
 from ..common.timeutil import as_utc, fmt, local_midnight
 from ..extensions import db
+from ..office import fields
 from ..units.models import Category
 from .models import IntakeItem
 
@@ -153,7 +154,7 @@ def parse_case(cells: dict, now: datetime) -> Case:
     case.district = text("所属区县", 32)
     case.category_text = text("问题类别", 64)
     case.category = find_category(case.category_text)
-    case.phone = text("来电人电话", 32)
+    case.phone = check(lambda: fields.phone(text("来电人电话", 32), "来电人电话")) or ""
     case.received_at = check(lambda: parse_time(cells.get("受理时间") or "", "受理时间"))
     if case.received_at is not None and case.received_at > now + timedelta(days=1):
         case.problems.append("受理时间晚于当前时间")
@@ -261,13 +262,23 @@ def plan_rows(table, now: datetime, parse: Callable[[dict, datetime], Case], sou
 
 # ----------------------------------------------------------------------------- the hotline's system (API)
 
+def _cell(name: str, value) -> str:
+    """A posted field as a spreadsheet cell would hold it: text as text (a list, an object, a number or true/false
+    in a text field answers 400, as everywhere in the API: stored as str() it read "{'text': '垃圾'}"), and the
+    coordinates as numbers or text."""
+    if name in ("lon", "lat") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if name in ("lon", "lat") and value is not None and not isinstance(value, str):
+        raise BadRequest(f"{API_FIELDS[name]}应为数字。", code="invalid_number")
+    return text_value(value, API_FIELDS[name])
+
+
 def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
     """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged"). Invalid: 422."""
     unknown = sorted(set(data) - set(API_FIELDS))
     if unknown:
         raise Invalid(f"未知字段：{'、'.join(unknown)}。", code="unknown_fields")
-    cells = {API_FIELDS[k]: "" if v is None else str(v) for k, v in data.items()}
-    case = parse_case(cells, now)
+    case = parse_case({API_FIELDS[k]: _cell(k, v) for k, v in data.items()}, now)
     if case.problems:
         raise Invalid(join_clauses(case.problems, "。"), code="invalid_case")
     action, _messages, apply = plan_case(case, now)

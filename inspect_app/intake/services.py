@@ -21,7 +21,7 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, 
 from ..common.geo import valid_lat_lon
 from ..common.ids import get_row, optional_id
 from ..common.sql import const
-from ..common.text import clean_text
+from ..common.text import clean_text, text_value
 from ..common.timeutil import fmt
 from ..extensions import db
 from ..photos.service import parse_photo_meta, read_uploads, save_files
@@ -31,7 +31,8 @@ from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import frontage_id, many, parse_coordinate
 from ..tickets.models import Ticket
-from ..tickets.services import NewReport, bind_due_by, create_ticket, far_from_segment, photo_position
+from ..tickets.services import (MAX_ADDRESS, MAX_TEXT, NewReport, bind_due_by, create_ticket, far_from_segment,
+                                photo_position)
 from ..units.models import Category
 from ..units.services import find_category, nearest_segments
 from . import feedback, hotline
@@ -326,27 +327,28 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[s
     _ensure_office(user)
     if item.status != "pending":
         raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
-    category = (fields.get("category") or "").strip() or (item.category.code if item.category else "")
+    category = text_value(fields.get("category"), "问题类别").strip() or (item.category.code if item.category else "")
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
     segment_id = optional_id(fields.get("segment_id"), "责任路段参数不正确。", "invalid_segment")
     frontage = office_frontage(category, fields)
+    # the office may reword the report; left empty, the ticket keeps the sender's words and place (emptied, a
+    # ticket went to the unit saying nothing of the problem)
+    description = clean_text(fields.get("description"), "问题描述", MAX_TEXT, multiline=True) or item.description
+    address = clean_text(fields.get("address"), "地点", MAX_ADDRESS) or item.address
     lat, lon = item.lat, item.lon
     away = far_from_segment(segment_id, lat, lon)
     if away is not None:
         lat = lon = None
         if notes is not None:
             notes.append(f"来件位置距所选路段{far_note(away)}，未采用，按所选路段定位")
-    # the office may reword the report; left empty, the ticket keeps the sender's words and place (emptied, a
-    # ticket went to the unit saying nothing of the problem)
-    description = (fields.get("description") or "").strip() or item.description
     if item.case_number and item.case_number not in description:
         note = f"上级测评反馈：{item.case_number}" if item.source == "superior" else f"12345热线工单 {item.case_number}"
         description = f"{description}\n（{note}）".strip()
     _claim(item, user, now, "accepted")
     report = NewReport(category=category, photos=[], stored_photos=list(item.photos), photos_required=False,
                        segment_id=segment_id, lat=lat, lon=lon, frontage_id=frontage,
-                       address=(fields.get("address") or "").strip() or item.address,
+                       address=address,
                        description=description, source=TICKET_SOURCES.get(item.source, item.source),
                        due_by=item.due_at, site_id=item.site_id,
                        unit_ids=parse_unit_ids(many(fields, "unit_ids")))

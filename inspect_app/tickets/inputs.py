@@ -8,6 +8,7 @@ import json
 from ..common.codes import same_code
 from ..common.errors import BadRequest
 from ..common.ids import optional_id
+from ..common.text import text_value
 from ..photos.service import parse_photo_meta, read_uploads
 from .rules import DEFAULT_SOURCE, SOURCES
 from .services import NewReport
@@ -79,7 +80,7 @@ def frontage_id(form) -> int | None:
     named = optional_id(form.get("frontage_id"), "门前四包责任商户参数不正确。", "invalid_frontage")
     if named is not None:
         return named
-    code = str(form.get("frontage_code") or "").strip()
+    code = text_value(form.get("frontage_code"), "门前四包责任书编号").strip()
     if not code:
         return None
     from ..extensions import db
