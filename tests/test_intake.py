@@ -12,6 +12,7 @@ from conftest import BEFORE_PHOTO, City, file_tuple, multipart, processed, uploa
 from office_helpers import xlsx_bytes
 from sqlalchemy import event, func, select
 
+from inspect_app.common.timeutil import fmt
 from inspect_app.extensions import db
 from inspect_app.intake import services as intake
 from inspect_app.intake.models import IntakeItem, IntakePhoto
@@ -396,6 +397,37 @@ def test_declining_a_hotline_case_says_the_reason_goes_back_to_the_hotline(api, 
     db.session.add(citizen)
     db.session.commit()
     assert "（市民凭回执码可以看到）" in office.get(f"/intake/{citizen.id}").get_data(as_text=True)
+
+
+def test_a_voided_problem_tells_the_citizen_and_the_hotline_why_and_when(api, browser, city, now):
+    """作废 is an answer, as 不予受理 is: its reason is the 办理结果 and its time the 办结时间, on the receipt and in
+    the hotline's export, and no unit is named as handling it any more."""
+    phone, response = file_report(browser)
+    code, report = receipt_of(response), db.session.scalar(select(IntakeItem))
+    assert import_hotline(api, city, HOTLINE).get_json()["added"] == 2
+    case = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112001"))
+    voided_at = now + timedelta(hours=2)
+    for item in (report, case):
+        ticket = intake.accept(city.admin, item, {"category": "niupixuan", "segment_id": str(city.seg_a.id)}, now)
+        ticket_services.cancel(city.admin, ticket, voided_at, "经现场核实，该处无此问题")
+    db.session.commit()
+
+    text = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+    assert "已作废，不再办理" in text and "经现场核实，该处无此问题" in text
+    assert "办结时间" in text and "办理单位" not in text and "甲街道办事处" not in text
+    lines = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).get_data().decode(
+        "utf-8-sig").splitlines()
+    cells = next(line for line in lines if line.startswith("GD2026112001")).split(",")
+    assert cells[1] == "已作废，不再办理" and cells[3] == "" and cells[10] == "经现场核实，该处无此问题", cells
+    assert cells[9] == fmt(voided_at), cells
+    progress = api.get("/api/v1/intake/hotline/GD2026112001", city.admin).get_json()["progress"]
+    assert progress["result"] == "经现场核实，该处无此问题" and progress["unit"] is None and progress["ended_at"]
+    page = browser(city.admin).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "作为办理结果告知反映人" not in page  # voided: no form left; a live hotline problem's form says so
+    live = intake.accept(city.admin, db.session.scalar(select(IntakeItem).where(
+        IntakeItem.case_number == "GD2026112002")), {"category": "niupixuan", "segment_id": str(city.seg_a.id)}, now)
+    db.session.commit()
+    assert "作为办理结果告知反映人" in browser(city.admin).get(f"/tickets/{live.id}").get_data(as_text=True)
 
 
 def test_a_hotline_export_with_a_title_above_its_header_imports(api, city):

@@ -29,7 +29,8 @@ def item_dict(item) -> dict:
             "decline_reason": item.decline_reason, "ticket_id": item.ticket_id, "site_id": item.site_id,
             "photo_count": len(item.photos),
             "progress": {"label": state.label, "result": state.result, "note": state.note,
-                         "unit": state.unit or None, "assisting_units": state.assists}}
+                         "unit": state.unit or None, "assisting_units": state.assists,
+                         "ended_at": isoformat(state.ended_at)}}
 
 
 @bp.post("/intake/hotline")

@@ -119,21 +119,22 @@ def export_rows(list_name: str | None = None, exact: bool = False) -> Iterator[l
     """Every feedback item (imported, or entered on /intake/entry), in the order received, with its progress;
     `list_name`: only the items of lists whose name contains it, or with `exact` of the list of that very name (the
     progress page's per-list export: not its …（复查） list too)."""
-    from .services import progress
+    from .services import progress, voids
 
     query = items_of(SOURCE)
     wanted = one_line(list_name or "")[:300 if exact else MAX_LIST_NAME]
     if wanted:
         query = query.where(any_like((IntakeItem.case_number, IntakeItem.reference), like_pattern(wanted)))
-    for item in db.session.scalars(query):
-        if wanted and exact and _list_and_number(item.case_number or item.reference)[0] != wanted:
-            continue
-        state = progress(item)
+    items = [item for item in db.session.scalars(query)
+             if not (wanted and exact) or _list_and_number(item.case_number or item.reference)[0] == wanted]
+    voided = voids({i.ticket.id for i in items if i.ticket is not None and i.ticket.status == "cancelled"})
+    for item in items:
+        state = progress(item, voided)
         ticket = item.ticket
         yield [item.case_number or item.reference, item.description, item.address or None, state.label,
                ticket.number if ticket else None, state.unit or None, "、".join(state.assists) or None,
                fmt(item.due_at) or None, fmt(ticket.deadline) if ticket else None,
-               fmt(ticket.rectified_at) if ticket else None, fmt(ticket.closed_at) if ticket else None,
+               fmt(ticket.rectified_at) if ticket else None, fmt(state.ended_at) or None,
                state.result or None, state.note or None]
 
 

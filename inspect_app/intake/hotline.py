@@ -305,13 +305,15 @@ def items_of(source: str):
 
 def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
     """One row per hotline case received in the range (Shanghai days), oldest first, with its progress."""
-    from .services import progress
+    from .services import progress, voids
 
     query = items_of(SOURCE).where(*on_days(IntakeItem.received_at, date_from, date_to))
-    for item in db.session.scalars(query):  # thousands of cases a year: read at once, with their tickets
-        state = progress(item)
+    items = list(db.session.scalars(query))  # thousands of cases a year: read at once, with their tickets
+    voided = voids({i.ticket.id for i in items if i.ticket is not None and i.ticket.status == "cancelled"})
+    for item in items:
+        state = progress(item, voided)
         ticket = item.ticket
         yield [item.case_number, state.label, ticket.number if ticket else None, state.unit or None,
                "、".join(state.assists) or None, fmt(item.received_at) or None, fmt(item.decided_at) or None,
                fmt(ticket.deadline) if ticket else None, fmt(ticket.rectified_at) if ticket else None,
-               fmt(ticket.closed_at) if ticket else None, state.result or None, state.note or None]
+               fmt(state.ended_at) or None, state.result or None, state.note or None]

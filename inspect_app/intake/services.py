@@ -30,7 +30,7 @@ from ..tickets import lifecycle
 from ..tickets.dispatch import parse_unit_ids
 from ..tickets.duplicates import open_by_number
 from ..tickets.inputs import frontage_id, many, parse_coordinate
-from ..tickets.models import Ticket
+from ..tickets.models import Ticket, TicketEvent
 from ..tickets.services import (MAX_ADDRESS, MAX_TEXT, NewReport, bind_due_by, create_ticket, far_from_segment,
                                 photo_position)
 from ..units.models import Category
@@ -173,31 +173,50 @@ TICKET_WORDS = {
     "disputed": "已转交责任单位办理",
     "rectified": "责任单位已整改，等待核查",
     "closed": "已办结",
-    "cancelled": "已作废（重复或经核实无此问题）",
+    "cancelled": "已作废，不再办理",
 }
 
 
 @dataclass
 class Progress:
     label: str                     # in words for the public and the hotline
-    result: str = ""               # the decline reason, or how it was dealt with
+    result: str = ""               # the decline's or the void's reason, or how it was dealt with
     note: str = ""                 # 说明 while the problem is open: it was merged (并案); not a result yet
-    unit: str = ""                 # the lead unit, once dispatched
+    unit: str = ""                 # the lead unit, once dispatched (none once voided: nobody is working on it)
     assists: list[str] = field(default_factory=list)
     done: bool = False
+    ended_at: datetime | None = None  # 办结时间: closed, voided or declined
 
 
-def progress(item: IntakeItem) -> Progress:
+def voids(ticket_ids) -> dict[int, tuple[str, datetime]]:
+    """The 作废 of each of these voided tickets, by ticket id: its reason and when (the last, should there be
+    two)."""
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(TicketEvent.ticket_id, TicketEvent.note, TicketEvent.at)
+                              .where(TicketEvent.ticket_id.in_(ids), TicketEvent.action == const("cancel"))
+                              .order_by(TicketEvent.id))
+    return {ticket_id: (note or "", at) for ticket_id, note, at in rows}
+
+
+def progress(item: IntakeItem, voided: dict[int, tuple[str, datetime]] | None = None) -> Progress:
+    """What became of the item, in public words. `voided`: voids() of the tickets of many items read at once
+    (an export); without it, a voided ticket's 作废 is read here."""
     if item.status == "pending":
         return Progress("已收到，等待审核")
     if item.status == "declined":
-        return Progress("未受理", result=item.decline_reason, done=True)
+        return Progress("未受理", result=item.decline_reason, done=True, ended_at=item.decided_at)
     ticket = item.ticket
     if ticket is None:
         return Progress("已受理")
-    state = Progress(TICKET_WORDS.get(ticket.status, "已受理"), unit=ticket.unit.name if ticket.unit else "",
-                     assists=[p.unit.name for p in ticket.parts if p.role == "assist"],
-                     done=ticket.status in ("closed", "cancelled"))
+    if ticket.status == "cancelled":  # its reason is the answer, as a decline's is; nobody is handling it now
+        reason, at = (voided if voided is not None else voids([ticket.id])).get(ticket.id, ("", None))
+        state = Progress(TICKET_WORDS["cancelled"], result=reason, done=True, ended_at=at)
+    else:
+        state = Progress(TICKET_WORDS.get(ticket.status, "已受理"), unit=ticket.unit.name if ticket.unit else "",
+                         assists=[p.unit.name for p in ticket.parts if p.role == "assist"],
+                         done=ticket.status == "closed", ended_at=ticket.closed_at)
     lead = next((p for p in ticket.parts if p.role == "lead"), None)
     if ticket.status in ("rectified", "closed") and lead is not None and lead.note:
         state.result = f"整改情况：{lead.note}"

@@ -39,6 +39,10 @@ SOURCES = {
     "superior": "上级测评反馈",  # problems the national or provincial assessors found and sent back to the city
 }
 DEFAULT_SOURCE = "daily"
+# Whoever reported a problem from these sources is told how it went (intake/services.progress: a citizen's receipt,
+# the hotline's export, a feedback list's 整改情况), and so is one merged into any problem: the 作废 reason, and the
+# lead's 整改说明 once verified, reach them. The ticket's forms say so.
+TOLD_BACK = ("citizen", "hotline", "superior")
 # The ways of checking an inspector chooses among when filing from the street (the filing page's 督查方式); 模拟测评
 # findings come from a round's checklist, and the outside sources through the office's intake.
 FIELD_SOURCES = ("daily", "undercover", "spot_check", "leader", "joint")

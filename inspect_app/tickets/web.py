@@ -41,7 +41,7 @@ from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
 from .policy import can
-from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS, UNIT_TODO_TICKET_STATUS
+from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS, TOLD_BACK, UNIT_TODO_TICKET_STATUS
 
 bp = Blueprint("tickets", __name__)
 
@@ -479,6 +479,8 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            duplicates=duplicates.of_ticket(ticket) if sees_citywide(current_user) else [],
                            duplicate_radius=duplicates.radius_m(),
                            intake_links=may_open(current_user, "intake.item"),  # a merged report's page
+                           told_back=ticket.source in TOLD_BACK or any(e.action == "merge_report"
+                                                                       for e in ticket.events),
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
 
