@@ -399,6 +399,42 @@ def test_declining_a_hotline_case_says_the_reason_goes_back_to_the_hotline(api, 
     assert "（市民凭回执码可以看到）" in office.get(f"/intake/{citizen.id}").get_data(as_text=True)
 
 
+def test_the_units_account_goes_out_only_once_verified(api, browser, city, now, make_ticket):
+    """A unit's 整改说明 is written for the office: the receipt and the hotline's export say it is being verified
+    until an inspector closes the problem, and only then give the result; the unit's form says where it goes."""
+    phone, response = file_report(browser)
+    code, report = receipt_of(response), db.session.scalar(select(IntakeItem))
+    assert import_hotline(api, city, HOTLINE).get_json()["added"] == 2
+    case = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112001"))
+    tickets = [intake.accept(city.admin, item, {"category": "niupixuan", "segment_id": str(city.seg_a.id)}, now)
+               for item in (report, case)]
+    db.session.commit()
+    form = browser(city.unit_a).get(f"/tickets/{tickets[0].id}").get_data(as_text=True)
+    assert "核查结案后作为办理结果告知反映问题的市民、12345热线或上级，请勿填写姓名、电话等个人信息" in form
+    account = "已清理纸箱，联系人王小明 13900001111"
+    for ticket in tickets:
+        ticket_services.rectify(city.unit_a, ticket, now, account, [processed(BEFORE_PHOTO)])
+    db.session.commit()
+
+    def published():
+        receipt = phone.get(f"/citizen/receipt/{code}").get_data(as_text=True)
+        export = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).get_data().decode(
+            "utf-8-sig")
+        return receipt, next(line for line in export.splitlines() if line.startswith("GD2026112001"))
+
+    receipt, row = published()
+    assert "13900001111" not in receipt and "13900001111" not in row  # 待核查: not yet
+    assert intake.VERIFYING in receipt and row.split(",")[10:] == ["", intake.VERIFYING]
+    for ticket in tickets:
+        ticket_services.approve(city.inspector, ticket, now, "整改到位")
+    db.session.commit()
+    receipt, row = published()
+    assert "已整改到位，经现场核查结案。整改情况：已清理纸箱" in receipt and intake.VERIFYING not in receipt
+    assert "已整改到位，经现场核查结案。整改情况：已清理纸箱" in row
+    own = make_ticket()  # an inspector's find: its 整改说明 stays with the office
+    assert "请勿填写姓名" not in browser(city.unit_a).get(f"/tickets/{own.id}").get_data(as_text=True)
+
+
 def test_a_voided_problem_tells_the_citizen_and_the_hotline_why_and_when(api, browser, city, now):
     """作废 is an answer, as 不予受理 is: its reason is the 办理结果 and its time the 办结时间, on the receipt and in
     the hotline's export, and no unit is named as handling it any more."""
@@ -488,7 +524,7 @@ def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city,
     lines = export.get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith("工单编号,办理状态,问题编号,承办单位")
     assert lines[1].startswith(f"GD2026112101,责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
-    assert "整改情况：已清除" in lines[1]
+    assert "已清除" not in lines[1] and lines[1].endswith(",," + intake.VERIFYING)  # the result once verified
     reversed_range = api.get("/api/v1/intake/hotline/export.csv?from=2026-12-01&to=2026-11-01", city.admin)
     assert reversed_range.status_code == 400
     assert reversed_range.get_json()["error"] == {"code": "invalid_date_range", "message": "开始日期不能晚于结束日期。"}
@@ -684,7 +720,8 @@ def test_a_superiors_feedback_list_is_imported_dispatched_and_reported_back(api,
     assert lines[0].startswith("反馈条目,存在问题,点位/地址,办理状态,问题编号,责任单位")
     assert lines[1].startswith(f"{FEEDBACK_LIST}第1条,【公共厕所·人民路公厕】无洗手液,人民路公厕,"
                                f"责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
-    assert "2026-12-15 23:59" in lines[1] and "整改情况：已补充洗手液" in lines[1]
+    assert "2026-12-15 23:59" in lines[1] and "已补充洗手液" not in lines[1]  # not before it is verified
+    assert lines[1].endswith(",," + intake.VERIFYING)
     assert lines[2].startswith(f"{FEEDBACK_LIST}第2条,") and "已收到，等待审核" in lines[2]
     assert lines[3].startswith("2026年全国文明城市测评反馈第5条,公交站亭小广告") and len(lines) == 4
     only = office.get("/intake/feedback/export.csv?encoding=utf-8&list=全国").get_data().decode("utf-8-sig")

@@ -177,6 +177,9 @@ TICKET_WORDS = {
 }
 
 
+VERIFYING = "责任单位已报整改，正在现场核查，核查结案后告知办理结果。"
+
+
 @dataclass
 class Progress:
     label: str                     # in words for the public and the hotline
@@ -217,17 +220,19 @@ def progress(item: IntakeItem, voided: dict[int, tuple[str, datetime]] | None = 
         state = Progress(TICKET_WORDS.get(ticket.status, "已受理"), unit=ticket.unit.name if ticket.unit else "",
                          assists=[p.unit.name for p in ticket.parts if p.role == "assist"],
                          done=ticket.status == "closed", ended_at=ticket.closed_at)
+    # The lead's 整改说明 is the unit's account to the office: it goes out only once an inspector has verified it
+    # on the spot (结案), as part of the result; until then the public reads that it is being verified.
     lead = next((p for p in ticket.parts if p.role == "lead"), None)
-    if ticket.status in ("rectified", "closed") and lead is not None and lead.note:
-        state.result = f"整改情况：{lead.note}"
     if ticket.status == "closed":
-        state.result = ("已整改到位，经现场核查结案。" + (state.result or "")).strip()
+        state.result = "已整改到位，经现场核查结案。" + (f"整改情况：{lead.note}" if lead is not None and lead.note else "")
+    elif ticket.status == "rectified":
+        state.note = VERIFYING
     if item.status == "merged":
         merged = f"此问题此前已有反映，已并入问题{ticket.number}合并办理。"
         if state.done:  # 办结: part of the result
             state.result = merged + (f"\n{state.result}" if state.result else "")
         else:  # a note beside the progress, which the hotline must not take for the result
-            state.note = merged
+            state.note = merged + (f"\n{state.note}" if state.note else "")
     return state
 
 
