@@ -354,6 +354,18 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
         == "street_vending"
 
 
+def test_the_queue_waits_by_when_the_source_received_each_and_shows_its_time_limit(api, browser, city, now):
+    """A 12345 case received five days ago and imported today is older than a citizen's photo of this morning: it
+    comes first (the queue went by import time, so it came last), with the hotline's 办理时限 on its card."""
+    pending(1, now=now)
+    assert import_hotline(api, city, HOTLINE[:2]).get_json()["added"] == 1
+    queue = browser(city.admin).get("/intake").get_data(as_text=True)
+    assert queue.index("GD2026112001") < queue.index("刷屏0")
+    assert "热线办理时限 11-27 23:59" in queue
+    body = api.get("/api/v1/intake", city.admin).get_json()
+    assert [i["case_number"] for i in body["items"]] == ["GD2026112001", None]
+
+
 def test_hotline_errors_read_as_one_sentence_and_the_time_limit_takes_a_date(api, city):
     """Each message once with one 。 at the end (the API's said …09:30。。 and the preview …。；…), and the 办理时限
     message offers a date, as the template does (a date is accepted: until the day's end)."""

@@ -26,7 +26,7 @@ class IntakeItem(db.Model):
     __tablename__ = "intake_items"
     __table_args__ = (
         UniqueConstraint("source", "case_number"),  # a 12345 case number is taken once, however often it comes
-        Index("ix_intake_items_status_created", "status", "created_at"),  # the moderation queue
+        Index("ix_intake_items_status_received", "status", "received_at"),  # the moderation queue, oldest first
         Index("ix_intake_items_device_created", "device_hash", "created_at"),
         Index("ix_intake_items_address_created", "address_hash", "created_at"),
     )
@@ -78,6 +78,11 @@ class IntakeItem(db.Model):
     def case_label(self) -> str:
         """What the source calls its key: a hotline's 工单, a feedback list's 反馈 (item)."""
         return "反馈" if self.source == "superior" else "工单"
+
+    @property
+    def due_label(self) -> str:
+        """What its own time limit (`due_at`) is called: a superior's 整改时限, the hotline's 办理时限."""
+        return "上级整改时限" if self.source == "superior" else "热线办理时限"
 
     @property
     def status_label(self) -> str:

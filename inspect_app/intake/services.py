@@ -260,8 +260,9 @@ class QueueFilter:
 
 
 def queue(flt: QueueFilter) -> tuple[list[IntakeItem], int]:
-    """A page of the queue, oldest first while pending (newest first once decided): the index on
-    (status, created_at) keeps it quick however many a flood left."""
+    """A page of the queue, oldest first by when the source received it while pending (a 12345 case received
+    days ago and imported today comes first, not last), newest first once decided: the index on
+    (status, received_at) keeps it quick however many a flood left."""
     query = select(IntakeItem).where(IntakeItem.status == flt.status)
     if flt.source:
         query = query.where(IntakeItem.source == flt.source)
@@ -272,7 +273,7 @@ def queue(flt: QueueFilter) -> tuple[list[IntakeItem], int]:
             raise BadRequest("来源参数不正确。", code="invalid_sender")
         query = query.where(column == value)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    order = (IntakeItem.created_at, IntakeItem.id) if flt.status == "pending" else \
+    order = (IntakeItem.received_at, IntakeItem.id) if flt.status == "pending" else \
         (IntakeItem.decided_at.desc(), IntakeItem.id.desc())
     query = query.options(selectinload(IntakeItem.photos)).order_by(*order)
     query = query.limit(flt.per_page).offset((max(flt.page, 1) - 1) * flt.per_page)
@@ -392,7 +393,7 @@ def merge_note(item: IntakeItem, moved: datetime | None = None) -> str:
     else:
         note = f"并入{item.source_label}来件"
     if item.due_at is not None:
-        limit = f"{'上级整改时限' if item.source == 'superior' else '热线办理时限'} {fmt(item.due_at, '%m-%d %H:%M')}"
+        limit = f"{item.due_label} {fmt(item.due_at, '%m-%d %H:%M')}"
         note += f"（{limit}，整改期限提前至该时限）" if moved else f"（{limit}）"
     return note
 

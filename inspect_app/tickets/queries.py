@@ -426,7 +426,7 @@ _CONDITIONS = {
                                            TicketUnit.deadline > bindparam("now"),
                                            TicketUnit.deadline <= bindparam("f_due_soon_until")))),
     "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
-    # the merged reports, found through intake_items (status, created_at): few, each naming its ticket
+    # the merged reports, found through intake_items (status, received_at): few, each naming its ticket
     "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(_INTAKE.c.status == const("merged"))),
     "q": _like,
     "no_campaign": false,
