@@ -2,8 +2,8 @@
 received days ago and imported today came last. Its index is (status, received_at), replacing (status, created_at),
 which nothing else reads.
 
-Revision ID: 0122
-Revises: 0121
+Revision ID: 0123
+Revises: 0122
 Create Date: 2026-12-07 09:00:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0122'
-down_revision = '0121'
+revision = '0123'
+down_revision = '0122'
 branch_labels = None
 depends_on = None
 
