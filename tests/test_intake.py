@@ -602,6 +602,26 @@ def test_media_and_leader_entries_become_tickets_at_once(browser, city):
         select(func.count(IntakePhoto.id))) == 0
 
 
+def test_the_history_says_the_office_named_the_unit_on_accepting_or_entering(browser, city, now):
+    """The office naming the units is not an inspector's choice of 产权 units at filing: the dispatch (and an
+    assisting unit's note) says 文明办受理时指定 or 文明办登记时指定."""
+    item = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="小广告", address="人民路",
+                      received_at=now, created_at=now, updated_at=now)
+    db.session.add(item)
+    db.session.flush()
+    accepted = intake.accept(city.admin, item, {"category": "niupixuan", "segment_id": str(city.seg_a.id),
+                                                "unit_ids": [city.roads.id, city.police.id]}, now)
+    entered = intake.enter(city.admin, {"source": "leader", "reference": "市长批示", "category": "niupixuan",
+                                        "segment_id": str(city.seg_b.id), "unit_ids": str(city.roads.id)}, None, now)
+    notes = {t.id: [(e.action, e.note) for e in t.events if e.action in ("dispatch", "add_unit")]
+             for t in (accepted, entered)}
+    assert ("dispatch", "按文明办受理时指定的责任单位派遣") in notes[accepted.id], notes
+    assert ("dispatch", "按文明办登记时指定的责任单位派遣") in notes[entered.id], notes
+    assert "上报时" not in str(notes)
+    assist = next(p for p in accepted.parts if p.role == "assist")
+    assert assist.unit_id == city.police.id
+
+
 def test_a_leaders_assignment_is_told_apart_from_a_leaders_inspection(api, browser, city):
     """领导交办 (a problem a leader handed over) is not 领导督导 (a leader's own inspection): its own source on the
     ticket's page, in the API and the list's filter; a ranking scheme that does not name it weighs it as 领导督导."""

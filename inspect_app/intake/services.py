@@ -376,7 +376,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[s
                        address=address,
                        description=description, source=TICKET_SOURCES.get(item.source, item.source),
                        due_by=item.due_at, site_id=item.site_id,
-                       unit_ids=parse_unit_ids(many(fields, "unit_ids")))
+                       unit_ids=parse_unit_ids(many(fields, "unit_ids")), units_named_by="文明办受理时指定的责任单位")
     ticket, _ = create_ticket(user, report, now)
     item.ticket = ticket
     db.session.flush()
@@ -492,7 +492,7 @@ def enter(user, fields: Mapping, files, now: datetime, notes: list[str] | None =
     text = f"{description}\n（{ENTRY_SOURCES[source]}：{reference}）".strip()
     report = NewReport(category=category, photos=photos, photos_required=False, address=address,
                        segment_id=segment_id, description=text, source=TICKET_SOURCES.get(source, source),
-                       unit_ids=unit_ids, frontage_id=frontage)
+                       unit_ids=unit_ids, frontage_id=frontage, units_named_by="文明办登记时指定的责任单位")
     away = far_from_segment(segment_id, *photo_position(report))
     if away is not None:  # a photo taken elsewhere (or a screenshot's stale EXIF): the segment's place stands
         report.photo_position = False

@@ -28,8 +28,9 @@ from ..policy import OFFICE, has_role
 from ..units.models import Category, Segment, Unit
 from .parts import MAX_PARTS
 
+PICKED_AT_FILING = "上报时选择的产权单位"  # the units a reporter named (an inspector's 产权 units)
 HOW = {
-    "picked": "按上报时选择的产权单位派遣",
+    "picked": f"按{PICKED_AT_FILING}派遣",
     "territorial": "按责任路段的属地单位自动派遣",
     "adopting": "按责任路段的包抓单位自动派遣",
     "sector": "按点位的行业主管部门自动派遣",
@@ -44,6 +45,7 @@ class Route:
     lead: Unit | None = None
     assists: list[Unit] = field(default_factory=list)
     how: str = ""
+    named: str = PICKED_AT_FILING  # the assisting units' note: who named them
 
 
 def _usable(unit: Unit | None) -> Unit | None:
@@ -51,11 +53,13 @@ def _usable(unit: Unit | None) -> Unit | None:
 
 
 def route_for(category: Category, segment: Segment | None, frontage=None, picked: list[Unit] | None = None,
-              site=None) -> Route:
-    """The lead unit (None: the office dispatches by hand), the assisting units, and a note saying why."""
+              site=None, named_by: str | None = None) -> Route:
+    """The lead unit (None: the office dispatches by hand), the assisting units, and a note saying why.
+    `named_by`: who named the `picked` units when not the reporter at filing (文明办受理时指定的责任单位)."""
     picked = [u for u in (picked or []) if _usable(u)]
     if picked:
-        return Route(picked[0], picked[1:], HOW["picked"])
+        return Route(picked[0], picked[1:], f"按{named_by}派遣" if named_by else HOW["picked"],
+                     named_by or PICKED_AT_FILING)
     if site is not None and not site.active:
         site = None  # a retired site's register is not asked, as a retired unit is not
     candidates: list[tuple[Unit | None, str]] = []

@@ -72,6 +72,8 @@ class NewReport:
     photos_required: bool = True    # outside reports (12345, 领导交办) may come without a photo
     due_by: datetime | None = None  # an outside source's own deadline (12345 办理时限, a superior's 整改时限)
     photo_position: bool = True     # False: a photo's EXIF position is not the problem's (far from the segment named)
+    # who named unit_ids when not the reporter at filing: the office accepting or entering an outside report
+    units_named_by: str | None = None
 
 
 # ----------------------------------------------------------------------------- filing
@@ -180,7 +182,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
     if report.unit is not None and report.unit.active:  # filed by another feature for a unit it names
         route = dispatch.Route(report.unit, [], "按测评项目的责任单位自动派遣")
     else:
-        route = dispatch.route_for(category, segment, frontage, picked, site)
+        route = dispatch.route_for(category, segment, frontage, picked, site, report.units_named_by)
 
     year = local(now).year
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
@@ -199,7 +201,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         if route.lead is not None:
             _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
             for unit in route.assists:
-                parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note="上报时选择的产权单位")
+                parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note=route.named)
         relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
         # The photos' files and all of their stamps but the number, before the number too.
         metas = report.photo_meta or [{}] * len(report.photos)
