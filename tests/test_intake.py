@@ -252,6 +252,28 @@ def test_a_declined_report_shows_its_reason_to_the_citizen(api, browser, city):
     assert db.session.scalar(select(Ticket.id)) is None
 
 
+def test_a_refused_merge_or_decline_comes_back_on_the_items_page_as_typed(browser, city, now):
+    """并案 with a number that is no problem, 不予受理 without a reason: the item's page again with that form as
+    typed and why, not a bare error page; the accept form keeps the item's own words."""
+    pending(2, now=now)
+    item = db.session.scalar(select(IntakeItem).order_by(IntakeItem.id))
+    office = browser(city.admin)
+    page = f"/intake/{item.id}"
+    answer = office.submit(page, f"{page}/merge", {"ticket": "2026-999999"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "没有编号为 2026-999999 的问题，请核对。" in text
+    assert 'value="2026-999999"' in text and "并入已有问题" in text and 'value="某处"' in text
+    assert text.index("没有编号为") > text.index('id="merge"')  # the message by the form it is about
+    answer = office.submit(page, f"{page}/decline", {"reason": "  "})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "请填写不予受理的理由" in text and text.index("请填写") > text.index('id="decline"')
+    answer = office.submit(page, f"{page}/decline-sender", {"by": "device", "reason": ""})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "请填写不予受理的理由。" in text and '<details class="flood-tools" open>' in text
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending"
+
+
 def test_the_moderation_queue_takes_a_flood_in_one_go(app, browser, city, now):
     pending(120, now=now)
     pending(1, device="e" * 64, address="b" * 64, now=now)

@@ -123,8 +123,9 @@ def item(item_id: int):
     return _item_page(item_id)
 
 
-def _item_page(item_id: int, typed=None, error: str | None = None):
-    """The item's page; `typed` and `error`: the accept form refused, shown again as typed with why."""
+def _item_page(item_id: int, typed=None, error: str | None = None, failed: str = "accept"):
+    """The item's page; `typed` and `error`: the `failed` form (accept, merge, decline or sender) refused, shown
+    again as typed with why."""
     found = services.get_item(item_id)
     near = services.located_segments([found]).get(found.id)
     named = [] if near or found.status != "pending" else segments_named_in(found.address)
@@ -141,7 +142,7 @@ def _item_page(item_id: int, typed=None, error: str | None = None):
                            duplicates.open_on_segments(found.category_id, [s.id for s in named]),
                            duplicate_radius=duplicates.radius_m(),
                            receipt=services.format_receipt(found.receipt),
-                           typed=typed, error=error, **_frontage_choices())
+                           typed=typed, error=error, failed=failed if error else None, **_frontage_choices())
 
 
 def _frontage_choices() -> dict:
@@ -156,6 +157,11 @@ def _with_notes(message: str, notes: list[str]) -> str:
     return message + "".join(f"{note}。" for note in notes)
 
 
+def _refused(problem: ServiceError, item_id: int, failed: str):
+    """A form of the item's page refused: the page again with that form as typed and why (http.form_again)."""
+    return form_again(problem, lambda typed, why: _item_page(item_id, typed, why, failed))
+
+
 @bp.post("/intake/<int:item_id>/accept")
 @requires(OFFICE)
 def accept(item_id: int):
@@ -163,7 +169,7 @@ def accept(item_id: int):
     try:
         ticket = services.accept(current_user, services.get_item(item_id), request.form, now(), notes)
     except ServiceError as problem:
-        return form_again(problem, lambda typed, why: _item_page(item_id, typed, why))
+        return _refused(problem, item_id, "accept")
     flash(_with_notes(f"已受理，生成问题 {ticket.number}"
                       + (f"，派遣至{ticket.unit.name}。" if ticket.unit else "，待派遣。"), notes), "success")
     return done(url_for(".queue"))
@@ -172,7 +178,10 @@ def accept(item_id: int):
 @bp.post("/intake/<int:item_id>/merge")
 @requires(OFFICE)
 def merge(item_id: int):
-    ticket = services.merge(current_user, services.get_item(item_id), request.form, now())
+    try:
+        ticket = services.merge(current_user, services.get_item(item_id), request.form, now())
+    except ServiceError as problem:
+        return _refused(problem, item_id, "merge")
     flash(f"已并入问题 {ticket.number}，随该问题一并办理。", "success")
     return done(url_for(".queue"))
 
@@ -180,7 +189,10 @@ def merge(item_id: int):
 @bp.post("/intake/<int:item_id>/decline")
 @requires(OFFICE)
 def decline(item_id: int):
-    item = services.decline(current_user, services.get_item(item_id), request.form.get("reason"), now())
+    try:
+        item = services.decline(current_user, services.get_item(item_id), request.form.get("reason"), now())
+    except ServiceError as problem:
+        return _refused(problem, item_id, "decline")
     flash(f"已不予受理，理由{item.decline_readers}。", "success")
     return done(url_for(".queue"))
 
@@ -189,8 +201,11 @@ def decline(item_id: int):
 @requires(OFFICE)
 def decline_sender(item_id: int):
     by = request.form.get("by") or "device"
-    count = services.decline_from_sender(current_user, services.get_item(item_id), by,
-                                         request.form.get("reason"), now())
+    try:
+        count = services.decline_from_sender(current_user, services.get_item(item_id), by,
+                                             request.form.get("reason"), now())
+    except ServiceError as problem:
+        return _refused(problem, item_id, "sender")
     flash(f"已将同一{'设备' if by == 'device' else '网络地址'}的 {count} 件待审核来件全部不予受理。", "success")
     return done(url_for(".queue"))
 
