@@ -339,6 +339,31 @@ def test_a_hotline_exports_own_columns_are_named_on_the_preview(api, browser, ci
     assert "以下列不是本导入的列，其中的数据不会导入：</b>“来电号玛”、“办理状态”" in html
 
 
+def test_the_import_preview_says_what_it_will_not_update_and_an_error_row_only_its_error(api, browser, city):
+    """A file differing from a case already decided is not "the same as the system" (the banner said so beside the
+    row's 内容不再更新), and a repeated case number reads as an error only, not as 新增热线工单…"""
+    assert import_hotline(api, city, HOTLINE).get_json()["added"] == 2
+    item = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112001"))
+    api.post(f"/api/v1/intake/{item.id}/decline", city.admin, json={"reason": "不属于城市管理问题"})
+    changed = [row[:] for row in HOTLINE]
+    changed[1][3] = "摊贩又来了"
+    office = browser(city.admin)
+
+    def preview(rows):
+        data, content_type = multipart({"csrf_token": office.token("/office/import/hotline"),
+                                        "file": (io.BytesIO(hotline_csv(rows)), "12345导出.csv")})
+        return office.post("/office/import/hotline", data=data, content_type=content_type).get_data(as_text=True)
+
+    html = preview(changed)
+    assert "完全一致" not in html and "内容不再更新" in html
+    assert "文件中没有需要导入的数据：其中 1 行与系统中不同，但不会更新（原因见下表说明），其余各行与系统中一致。" in html
+    assert "文件中的数据与系统中完全一致，无需导入。" in preview(HOTLINE)
+    repeated = [HOTLINE[0], HOTLINE[1], HOTLINE[1], ["GD2026112003"] + HOTLINE[2][1:], ["GD2026112003"] + HOTLINE[2][1:]]
+    rows = import_hotline(api, city, repeated, dry_run=True).get_json()["rows"]
+    assert [row["action"] for row in rows] == ["unchanged", "error", "add", "error"], rows
+    assert (rows[1]["message"], rows[3]["message"]) == ("工单编号与第2行重复", "工单编号与第4行重复"), rows
+
+
 def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
     street_vending = Category(code="street_vending", name="占道经营", group="街面秩序", deadline_hours=24)
     db.session.add(street_vending)

@@ -241,22 +241,23 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
 
 def plan_rows(table, now: datetime, parse: Callable[[dict, datetime], Case], source: str, noun: str,
               key_label: str) -> tuple[list, Callable | None]:
-    """Every row of a keyed source's spreadsheet checked (`parse`), then planned as add, change or unchanged."""
+    """Every row of a keyed source's spreadsheet checked (`parse`) and for repeats of a key, then those without a
+    problem planned as add, change or unchanged (a row in error says only what is wrong, not what it would do)."""
     from ..office.imports import RowResult, _duplicates
 
-    rows, keys = [], []
+    rows, cases = [], []
     for number, cells in table.rows:
         case = parse(cells, now)
         row = RowResult(number, case.case_number)
         for problem in case.problems:
             row.fail(problem)
-        if row.action != "error":
-            action, messages, apply = plan_case(case, now, source, noun)
-            row.action, row.apply = action, apply
-            row.messages.extend(messages)
         rows.append(row)
-        keys.append(case.case_number or None)
-    _duplicates(rows, keys, key_label)
+        cases.append(case)
+    _duplicates(rows, [case.case_number or None for case in cases], key_label)
+    for row, case in zip(rows, cases):
+        if row.action != "error":
+            row.action, messages, row.apply = plan_case(case, now, source, noun)
+            row.messages.extend(messages)
     return rows, None
 
 
