@@ -342,6 +342,24 @@ def test_stored_figures_refer_to_the_kept_map_lines(app, client, city, tickets):
         assert page_map() == drawn  # gone from the database: drawn again from the segments
 
 
+def test_the_years_outside_reports_add_up_to_what_came_in(city):
+    """收到 the reports, then what became of them: 受理 (转办 and 并案), 不予受理 and 待审核 add up to it (the summary
+    said 受理市民随手拍14件 counting the declined and the waiting as taken)."""
+    from inspect_app.dashboard.year import summary_text, year_report
+    from inspect_app.intake.models import IntakeItem
+
+    counts = {("citizen", "accepted"): 10, ("citizen", "merged"): 1, ("citizen", "declined"): 2,
+              ("citizen", "pending"): 1, ("hotline", "accepted"): 5}
+    for (source, status), n in counts.items():
+        for _ in range(n):
+            db.session.add(IntakeItem(source=source, status=status, description="小广告",
+                                      received_at=at("2026-06-01T09:00"), created_at=NOW, updated_at=NOW))
+    db.session.commit()
+    text = summary_text(year_report(2026, NOW))
+    assert "收到市民随手拍14件，受理11件（转办10件、并入已有问题1件）、不予受理2件、待审核1件；12345热线工单5件，受理5件。" in text
+    assert "受理市民随手拍" not in text
+
+
 def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     """The seven tickets above (six found in 2026, one voided) and three more at the year's edges, two letters,
     a summons held, one called off, a referral: each figure of the year and the paragraph written from them."""

@@ -228,9 +228,14 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else pct(value)
 
 
-def _handed(row: dict) -> str:
-    """转办N件, and 并入已有问题M件 when some were the same problem as one being handled already."""
-    return f"转办{row['accepted']}件" + (f"、并入已有问题{row['merged']}件" if row["merged"] else "")
+def _handled(row: dict) -> str:
+    """What became of what came in, in figures that add up to it: 受理N件 (转办 and 并入已有问题 when some were the
+    same problem as one being handled already), 不予受理 and 待审核 when there are any."""
+    taken = row["accepted"] + row["merged"]
+    waiting = row["received"] - taken - row["declined"]
+    parts = [f"受理{taken}件" + (f"（转办{row['accepted']}件、并入已有问题{row['merged']}件）" if row["merged"] else "")]
+    parts += [f"{label}{n}件" for label, n in (("不予受理", row["declined"]), ("待审核", waiting)) if n]
+    return "、".join(parts)
 
 
 def summary_text(report: dict) -> str:
@@ -277,8 +282,8 @@ def summary_text(report: dict) -> str:
                                              if r["monthly"] else "") + "。")
     i = report["intake"]
     if i and (i["citizen"]["received"] or i["hotline"]["received"]):
-        parts.append(f"受理市民随手拍{i['citizen']['received']}件（{_handed(i['citizen'])}）、"
-                     f"12345热线工单{i['hotline']['received']}件（{_handed(i['hotline'])}）。")
+        parts.append(f"收到市民随手拍{i['citizen']['received']}件，{_handled(i['citizen'])}；"
+                     f"12345热线工单{i['hotline']['received']}件，{_handled(i['hotline'])}。")
     superior = (i or {}).get("superior")
     if superior and superior["received"]:
         handed = ("已全部交办责任单位整改" if superior["accepted"] + superior["merged"] == superior["received"]
