@@ -80,7 +80,7 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     assert again.status_code == 409 and again.get_json()["error"]["message"] == "该来件已处理（已并案）。"
     report = year_report(2026, now + timedelta(hours=1))  # the report came in on the app's clock, after `now`
     assert report["intake"]["citizen"]["merged"] == 1 and report["intake"]["citizen"]["accepted"] == 0
-    assert "受理市民随手拍1件（转办0件、并入已有问题1件）" in summary_text(report)
+    assert "收到市民随手拍1件，受理1件（并入已有问题1件）。" in summary_text(report)
 
 
 def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, make_ticket, now):

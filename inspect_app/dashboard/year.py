@@ -233,7 +233,8 @@ def _handled(row: dict) -> str:
     same problem as one being handled already), 不予受理 and 待审核 when there are any."""
     taken = row["accepted"] + row["merged"]
     waiting = row["received"] - taken - row["declined"]
-    parts = [f"受理{taken}件" + (f"（转办{row['accepted']}件、并入已有问题{row['merged']}件）" if row["merged"] else "")]
+    how = "、".join(f"{label}{n}件" for label, n in (("转办", row["accepted"]), ("并入已有问题", row["merged"])) if n)
+    parts = [f"受理{taken}件" + (f"（{how}）" if row["merged"] else "")]
     parts += [f"{label}{n}件" for label, n in (("不予受理", row["declined"]), ("待审核", waiting)) if n]
     return "、".join(parts)
 
@@ -281,9 +282,10 @@ def summary_text(report: dict) -> str:
         parts.append(f"发布红黑榜{lists}" + (f"，月榜中责任单位上红榜{r['red']}个次、上黑榜{r['black']}个次"
                                              if r["monthly"] else "") + "。")
     i = report["intake"]
-    if i and (i["citizen"]["received"] or i["hotline"]["received"]):
-        parts.append(f"收到市民随手拍{i['citizen']['received']}件，{_handled(i['citizen'])}；"
-                     f"12345热线工单{i['hotline']['received']}件，{_handled(i['hotline'])}。")
+    channels = [(label, i[source]) for source, label in (("citizen", "市民随手拍"), ("hotline", "12345热线工单"))
+                if i and i[source]["received"]]
+    if channels:
+        parts.append("收到" + "；".join(f"{label}{row['received']}件，{_handled(row)}" for label, row in channels) + "。")
     superior = (i or {}).get("superior")
     if superior and superior["received"]:
         handed = ("已全部交办责任单位整改" if superior["accepted"] + superior["merged"] == superior["received"]
