@@ -451,6 +451,8 @@ def test_declining_a_hotline_case_says_the_reason_goes_back_to_the_hotline(api, 
     assert "已不予受理，理由随办理结果回复12345热线。" in office.get(answer.headers["Location"]).get_data(as_text=True)
     rows = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).data.decode("utf-8-sig")
     assert "不属于城市管理问题" in rows
+    declined = next(line for line in rows.splitlines() if line.startswith("GD2026112002")).split(",")
+    assert declined[1] == "未受理" and declined[6] == "" and declined[9], declined  # no 转办时间; 办结时间
     citizen = IntakeItem(source="citizen", status="pending", receipt="K7M3X9QD2H", description="小广告",
                          received_at=case.received_at, created_at=case.created_at, updated_at=case.created_at)
     db.session.add(citizen)
@@ -583,6 +585,7 @@ def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city,
     lines = export.get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith("工单编号,办理状态,问题编号,承办单位")
     assert lines[1].startswith(f"GD2026112101,责任单位已整改，等待核查,{ticket['number']},甲街道办事处")
+    assert lines[1].split(",")[6] == fmt(now)  # 转办时间: when the office handed it on
     assert "已清除" not in lines[1] and lines[1].endswith(",," + intake.VERIFYING)  # the result once verified
     reversed_range = api.get("/api/v1/intake/hotline/export.csv?from=2026-12-01&to=2026-11-01", city.admin)
     assert reversed_range.status_code == 400

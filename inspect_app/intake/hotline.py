@@ -314,7 +314,10 @@ def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
     for item in items:
         state = progress(item, voided)
         ticket = item.ticket
+        # 转办时间: when the case went to a problem some unit was given; a declined case went nowhere
+        handed = ticket is not None and ticket.assigned_at is not None
         yield [item.case_number, state.label, ticket.number if ticket else None, state.unit or None,
-               "、".join(state.assists) or None, fmt(item.received_at) or None, fmt(item.decided_at) or None,
+               "、".join(state.assists) or None, fmt(item.received_at) or None,
+               fmt(item.decided_at) if handed else None,
                fmt(ticket.deadline) if ticket else None, fmt(ticket.rectified_at) if ticket else None,
                fmt(state.ended_at) or None, state.result or None, state.note or None]
