@@ -274,6 +274,22 @@ def test_a_refused_merge_or_decline_comes_back_on_the_items_page_as_typed(browse
     assert db.session.get(IntakeItem, item.id).status == "pending"
 
 
+def test_declining_an_item_decided_long_ago_says_it_is_handled(api, city, now):
+    """Not 刚被其他人处理过 (a race) for an item decided days ago: 该来件已处理（…）, as accepting says."""
+    pending(2, now=now)
+    item, other = db.session.scalars(select(IntakeItem).order_by(IntakeItem.id)).all()
+    assert api.post(f"/api/v1/intake/{item.id}/decline", city.admin, json={"reason": "重复"}).status_code == 200
+    for url in (f"/api/v1/intake/{item.id}/decline", f"/api/v1/intake/{item.id}/accept"):
+        answer = api.post(url, city.admin, json={"reason": "无效", "category": "niupixuan"})
+        assert answer.status_code == 409, url
+        assert answer.get_json()["error"] == {"code": "already_decided", "message": "该来件已处理（未受理）。"}
+    from inspect_app.common.errors import Conflict
+    with pytest.raises(Conflict, match="该来件已处理（未受理）。"):
+        intake.decline_from_sender(city.admin, item, "device", "刷屏", now)
+    db.session.rollback()
+    assert db.session.get(IntakeItem, other.id).status == "pending"
+
+
 def test_the_moderation_queue_takes_a_flood_in_one_go(app, browser, city, now):
     pending(120, now=now)
     pending(1, device="e" * 64, address="b" * 64, now=now)

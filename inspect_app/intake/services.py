@@ -315,6 +315,12 @@ def sender_counts(items: list[IntakeItem]) -> dict[str, int]:
     return counts
 
 
+def _ensure_pending(item: IntakeItem) -> None:
+    """An item decided before (by anyone, at any time) says so; _claim settles two deciding it at once."""
+    if item.status != "pending":
+        raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
+
+
 def _claim(item: IntakeItem, user, now: datetime, status: str, reason: str = "") -> None:
     """Decide a pending item, once: two people deciding it at once cannot both (the second gets 409)."""
     taken = db.session.execute(
@@ -350,8 +356,7 @@ def accept(user, item: IntakeItem, fields: Mapping, now: datetime, notes: list[s
     frontage_code). A report's position farther than FAR_FROM_SEGMENTS_M from the segment the office chose is
     left out (the segment's place stands), and `notes` is told so."""
     _ensure_office(user)
-    if item.status != "pending":
-        raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
+    _ensure_pending(item)
     category = text_value(fields.get("category"), "问题类别").strip() or (item.category.code if item.category else "")
     if not category:
         raise BadRequest("请选择问题类别。", code="category_required")
@@ -404,8 +409,7 @@ def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     export and a feedback list then show that ticket's progress; the ticket's history records the merge. Fields:
     ticket (its number)."""
     _ensure_office(user)
-    if item.status != "pending":
-        raise Conflict(f"该来件已处理（{item.status_label}）。", code="already_decided")
+    _ensure_pending(item)
     ticket = open_by_number(user, fields.get("ticket"))
     _claim(item, user, now, "merged")
     _follow(item, ticket, user, now)
@@ -435,6 +439,7 @@ def carry_over(voided: Ticket, kept: Ticket, user, now: datetime) -> int:
 
 def decline(user, item: IntakeItem, reason, now: datetime) -> IntakeItem:
     _ensure_office(user)
+    _ensure_pending(item)
     reason = clean_text(reason, "不予受理的理由", 500, multiline=True)
     if not reason:
         raise BadRequest(f"请填写不予受理的理由（{item.decline_readers}）。", code="reason_required")
@@ -443,8 +448,10 @@ def decline(user, item: IntakeItem, reason, now: datetime) -> IntakeItem:
 
 
 def decline_from_sender(user, item: IntakeItem, by: str, reason, now: datetime) -> int:
-    """Decline every pending report from this item's device (or address) at once: a flood answered in one go."""
+    """Decline every pending report from this item's device (or address) at once: a flood answered in one go,
+    from an item still waiting (the page offers it there only)."""
     _ensure_office(user)
+    _ensure_pending(item)
     reason = clean_text(reason, "不予受理的理由", 500, multiline=True)
     if not reason:
         raise BadRequest("请填写不予受理的理由。", code="reason_required")
