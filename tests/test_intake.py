@@ -429,6 +429,15 @@ def test_the_queue_waits_by_when_the_source_received_each_and_shows_its_time_lim
     assert [i["case_number"] for i in body["items"]] == ["GD2026112001", None]
 
 
+def test_a_hotline_time_with_a_fraction_of_a_second_is_read(city):
+    """Hotline systems export 2026-12-04 08:05:00.0: the fraction is dropped, not the row refused."""
+    from inspect_app.intake.hotline import parse_time
+
+    assert fmt(parse_time("2026-12-04 08:05:00.0", "受理时间"), "%Y-%m-%d %H:%M:%S") == "2026-12-04 08:05:00"
+    assert fmt(parse_time("2026-12-04T08:05:00.250+08:00", "受理时间")) == "2026-12-04 08:05"
+    assert fmt(parse_time("2026.12.04", "办理时限", end_of_day=True), "%H:%M") == "23:59"  # a date's dots stay
+
+
 def test_hotline_errors_read_as_one_sentence_and_the_time_limit_takes_a_date(api, city):
     """Each message once with one 。 at the end (the API's said …09:30。。 and the preview …。；…), and the 办理时限
     message offers a date, as the template does (a date is accepted: until the day's end)."""

@@ -7,6 +7,7 @@ is not changed any more (its row says so).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -50,6 +51,7 @@ WIDTHS = [18, 17, 12, 40, 28, 10, 12, 12, 8, 14, 14]
 API_FIELDS = {"case_number": "工单编号", "received_at": "受理时间", "category": "问题类别", "description": "诉求内容",
               "address": "事发地址", "district": "所属区县", "lon": "经度", "lat": "纬度", "coord_system": "坐标系",
               "phone": "来电人电话", "due_at": "办理时限"}
+_FRACTION = re.compile(r"(\d:\d{2})\.\d+")  # the seconds' fraction of 08:05:00.0 (not a date's 2026.11.20)
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                  "%Y%m%d%H%M%S", "%Y%m%d")
 
@@ -86,11 +88,13 @@ class Case:
 
 
 def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | None:
-    """'2026-11-20 09:30', '2026/11/20 9:30:00', '2026-11-20T09:30:00+08:00', '20261120'... naive is Shanghai."""
+    """'2026-11-20 09:30', '2026/11/20 9:30:00', '2026-11-20T09:30:00+08:00', '20261120', '2026-12-04 08:05:00.0'
+    (fractions of a second, as hotline systems export them, are dropped)... naive is Shanghai."""
     raw = one_line(text)
     if not raw:
         return None
-    cleaned = raw.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", " ").strip()
+    cleaned = _FRACTION.sub(r"\1", raw).replace("/", "-").replace(".", "-")
+    cleaned = cleaned.replace("年", "-").replace("月", "-").replace("日", " ").strip()
     try:
         if "+" in cleaned[10:] or cleaned.endswith("Z"):
             return as_utc(datetime.fromisoformat(cleaned.replace("Z", "+00:00")))
