@@ -356,7 +356,8 @@ def test_the_years_outside_reports_add_up_to_what_came_in(city):
                                       received_at=at("2026-06-01T09:00"), created_at=NOW, updated_at=NOW))
     db.session.commit()
     text = summary_text(year_report(2026, NOW))
-    assert "收到市民随手拍14件，受理11件（转办10件、并入已有问题1件）、不予受理2件、待审核1件；12345热线工单5件，受理5件。" in text
+    assert ("收到市民随手拍14件，受理11件（转办10件、并入已有问题1件）、不予受理2件、待审核1件；"
+            "12345热线工单5件，受理5件。") in text
     assert "受理市民随手拍" not in text
 
 

@@ -266,10 +266,12 @@ def test_a_refused_merge_or_decline_comes_back_on_the_items_page_as_typed(browse
     assert text.index("没有编号为") > text.index('id="merge"')  # the message by the form it is about
     answer = office.submit(page, f"{page}/decline", {"reason": "  "})
     text = answer.get_data(as_text=True)
-    assert answer.status_code == 400 and "请填写不予受理的理由" in text and text.index("请填写") > text.index('id="decline"')
+    assert answer.status_code == 400 and "请填写不予受理的理由" in text
+    assert text.index("请填写") > text.index('id="decline"')
     answer = office.submit(page, f"{page}/decline-sender", {"by": "device", "reason": ""})
     text = answer.get_data(as_text=True)
-    assert answer.status_code == 400 and "请填写不予受理的理由。" in text and '<details class="flood-tools" open>' in text
+    assert answer.status_code == 400 and "请填写不予受理的理由。" in text
+    assert '<details class="flood-tools" open>' in text
     db.session.expire_all()
     assert db.session.get(IntakeItem, item.id).status == "pending"
 
@@ -372,9 +374,11 @@ def test_the_import_preview_says_what_it_will_not_update_and_an_error_row_only_i
 
     html = preview(changed)
     assert "完全一致" not in html and "内容不再更新" in html
-    assert "文件中没有需要导入的数据：其中 1 行与系统中不同，但不会更新（原因见下表说明），其余各行与系统中一致。" in html
+    assert ("文件中没有需要导入的数据：其中 1 行与系统中不同，但不会更新（原因见下表说明），"
+            "其余各行与系统中一致。") in html
     assert "文件中的数据与系统中完全一致，无需导入。" in preview(HOTLINE)
-    repeated = [HOTLINE[0], HOTLINE[1], HOTLINE[1], ["GD2026112003"] + HOTLINE[2][1:], ["GD2026112003"] + HOTLINE[2][1:]]
+    third = ["GD2026112003"] + HOTLINE[2][1:]
+    repeated = [HOTLINE[0], HOTLINE[1], HOTLINE[1], third, third]
     rows = import_hotline(api, city, repeated, dry_run=True).get_json()["rows"]
     assert [row["action"] for row in rows] == ["unchanged", "error", "add", "error"], rows
     assert (rows[1]["message"], rows[3]["message"]) == ("工单编号与第2行重复", "工单编号与第4行重复"), rows
@@ -636,8 +640,9 @@ def test_accepting_with_a_field_that_is_not_text_is_400_and_decides_nothing(api,
 
 def test_the_hotline_system_posting_values_that_are_not_text_is_400_and_a_bad_phone_422(api, city):
     case = {"case_number": "GD2026112109", "description": "路边垃圾", "address": "人民路东段"}
-    for bad, words in (({"description": {"text": "垃圾"}}, "诉求内容应为文字"), ({"address": True}, "事发地址应为文字"),
-                       ({"case_number": 2026112109}, "工单编号应为文字"), ({"lat": [28.2], "lon": 112.9}, "纬度应为数字"),
+    for bad, words in (({"description": {"text": "垃圾"}}, "诉求内容应为文字"),
+                       ({"address": True}, "事发地址应为文字"), ({"case_number": 2026112109}, "工单编号应为文字"),
+                       ({"lat": [28.2], "lon": 112.9}, "纬度应为数字"),
                        ({"phone": ["13911112222"]}, "来电人电话应为文字")):
         answer = api.post("/api/v1/intake/hotline", city.admin, json={**case, **bad})
         assert answer.status_code == 400 and words in answer.get_json()["error"]["message"], (bad, answer.get_json())
@@ -645,7 +650,8 @@ def test_the_hotline_system_posting_values_that_are_not_text_is_400_and_a_bad_ph
     assert answer.status_code == 422 and "来电人电话“请回电”格式不正确" in answer.get_json()["error"]["message"]
     assert db.session.scalar(select(func.count(IntakeItem.id))) == 0
     rows = [HOTLINE[0], HOTLINE[1][:6] + ["请回电"] + HOTLINE[1][7:]]  # the import checks it the same way
-    assert "来电人电话“请回电”格式不正确" in import_hotline(api, city, rows, dry_run=True).get_json()["rows"][0]["message"]
+    message = import_hotline(api, city, rows, dry_run=True).get_json()["rows"][0]["message"]
+    assert "来电人电话“请回电”格式不正确" in message
     posted = api.post("/api/v1/intake/hotline", city.admin,
                       json={**case, "phone": "139****2222", "lat": 28.2, "lon": "112.93", "coord_system": "WGS84"})
     assert posted.status_code == 201 and posted.get_json()["item"]["contact_phone"] == "139****2222"

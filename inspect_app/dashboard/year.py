@@ -285,7 +285,8 @@ def summary_text(report: dict) -> str:
     channels = [(label, i[source]) for source, label in (("citizen", "市民随手拍"), ("hotline", "12345热线工单"))
                 if i and i[source]["received"]]
     if channels:
-        parts.append("收到" + "；".join(f"{label}{row['received']}件，{_handled(row)}" for label, row in channels) + "。")
+        said = [f"{label}{row['received']}件，{_handled(row)}" for label, row in channels]
+        parts.append("收到" + "；".join(said) + "。")
     superior = (i or {}).get("superior")
     if superior and superior["received"]:
         handed = ("已全部交办责任单位整改" if superior["accepted"] + superior["merged"] == superior["received"]

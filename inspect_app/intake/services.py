@@ -224,7 +224,8 @@ def progress(item: IntakeItem, voided: dict[int, tuple[str, datetime]] | None = 
     # on the spot (结案), as part of the result; until then the public reads that it is being verified.
     lead = next((p for p in ticket.parts if p.role == "lead"), None)
     if ticket.status == "closed":
-        state.result = "已整改到位，经现场核查结案。" + (f"整改情况：{lead.note}" if lead is not None and lead.note else "")
+        account = f"整改情况：{lead.note}" if lead is not None and lead.note else ""
+        state.result = "已整改到位，经现场核查结案。" + account
     elif ticket.status == "rectified":
         state.note = VERIFYING
     if item.status == "merged":
