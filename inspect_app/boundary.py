@@ -115,12 +115,16 @@ def _finish_waits(entries) -> BaseException | None:
 
 
 def _before_commit(session) -> None:
+    if session.in_nested_transaction():  # SQLAlchemy also calls this (and after_commit) when a savepoint is released:
+        return                           # the transaction goes on, and so do its files, waits and writes
     error = _finish_waits(session.info.pop(_WAITS, ()))
     if error is not None:
         raise error
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():  # a savepoint released (_before_commit)
+        return
     session.info.pop(_FILES, None)
     session.info.pop(_WROTE, None)
     session.info.pop(_NEEDED, None)

@@ -125,3 +125,23 @@ def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, 
     assert response.get_json()["error"]["code"] == code
     db.session.rollback()
     assert db.session.query(Ticket).count() == count
+
+
+def test_a_savepoint_released_does_not_end_the_transactions_bookkeeping(app, city, tmp_path):
+    """SQLAlchemy calls before_commit and after_commit when a savepoint is released too: the boundary took that for
+    the transaction's end, forgot that it had written (a request whose writes came before an optional_write was not
+    committed: a 签发 writing its PDF in a savepoint was lost on SQLite) and the files to remove on a rollback."""
+    from inspect_app.boundary import delete_on_rollback, optional_write, wrote
+
+    city.street_a.contact_person = "王五"
+    db.session.flush()
+    written = tmp_path / "letter.pdf"
+    written.write_bytes(b"%PDF")
+    delete_on_rollback(written)
+    with optional_write("the inbox marked seen"):
+        pass
+    with db.session.begin_nested():
+        pass
+    assert wrote()
+    db.session.rollback()
+    assert not written.exists()
