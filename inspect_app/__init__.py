@@ -12,7 +12,7 @@ from flask import Flask, Request, jsonify
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from .config import PROJECT_ROOT, Config, ConfigError
+from .config import PROJECT_ROOT, Config, ConfigError, fill_number_prefixes
 from .features import feature_modules
 from .extensions import SessionCookies, csrf, db, login_manager, migrate
 from .common.ids import MAX_ID
@@ -101,6 +101,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 def _configure_defaults(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    fill_number_prefixes(app.config)  # 文号 prefixes not set: the office's own place's (清源文明督), never the demo's
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "inspect.db")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -247,7 +248,7 @@ class Config:
     ESCALATION_STATUSES = ("assigned",)                   # statuses that escalate; add "disputed" to escalate 退单
     ESCALATION_SCHEDULE = {"hour": 9, "minute": 0}        # cron fields, Shanghai time, for the daily sweep
     ESCALATION_WORKDAYS_ONLY = _bool("ESCALATION_WORKDAYS_ONLY", True)  # no sweep, nor catch-up, on days off
-    LETTER_NUMBER_PREFIX = _env("LETTER_NUMBER_PREFIX", "临江文明督")  # → 临江文明督〔2026〕8号
+    LETTER_NUMBER_PREFIX = _env("LETTER_NUMBER_PREFIX")  # empty: the office's place + 文明督 → 临江文明督〔2026〕8号
     LETTER_BANNER = _env("LETTER_BANNER")                 # red banner text; empty: OFFICE_NAME
     LETTER_FONT_PATH = _env("LETTER_FONT_PATH")           # the office's own TrueType body face (仿宋), optional
     LETTER_CONTACT = _env("LETTER_CONTACT")               # e.g. "联系人：王敏，电话：0731-1234567"
@@ -315,19 +316,21 @@ class Config:
     # documents (never on drafts). Empty: the space for a wet seal is left instead.
     PDF_SEAL_IMAGE = _env("PDF_SEAL_IMAGE")
     PDF_SEAL_DIAMETER_MM = _float("PDF_SEAL_DIAMETER_MM", 42)  # the printed seal's width
-    # 通报 (红黑榜) in 文件格式: the 文号 series prefix (临江文明通〔2026〕3号; the number is left blank until the list
-    # has one), and its 版记: 报 (leaders, "、"-separated) and 抄送 (organs, never a person).
-    # 督查通报 signed in the letters feature take their numbers from this series too (counter "bulletin").
-    BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX", "临江文明通")
+    # 督查通报 signed in the letters feature: their 文号 series prefix (临江文明通〔2026〕3号, counter "bulletin";
+    # empty: the office's place + 文明通). The 版记 of the 通报 printed in 文件格式 (红黑榜, a 测评 round's, the
+    # drafted ones): 报 (leaders, "、"-separated) and 抄送 (organs, never a person).
+    BULLETIN_NUMBER_PREFIX = _env("BULLETIN_NUMBER_PREFIX")
     BULLETIN_REPORT_TO = _env("BULLETIN_REPORT_TO", "市文明委主任、副主任")
     BULLETIN_CC = _env("BULLETIN_CC", "市委督查室、市政府督查室，市文明委各成员单位")
-    # --- assessment rounds (测评): the 督查通报 of a round has its own 文号 series → 临江文明测〔2026〕3号
-    ASSESSMENT_BULLETIN_PREFIX = _env("ASSESSMENT_BULLETIN_PREFIX", "临江文明测")
+    # --- assessment rounds (测评): the 督查通报 of a round has its own 文号 series → 临江文明测〔2026〕3号 (empty: the
+    # office's place + 文明测)
+    ASSESSMENT_BULLETIN_PREFIX = _env("ASSESSMENT_BULLETIN_PREFIX")
     ASSESSMENT_WORST_SITES = _int("ASSESSMENT_WORST_SITES", 5)  # sites shown with photos in the 通报
 
     # --- red/black lists (红黑榜)
-    # 红黑榜 通报 have their own 文号 series: 临江文明榜〔2026〕3号 (numbered at publication, gap-free per year).
-    RANKINGS_NUMBER_PREFIX = _env("RANKINGS_NUMBER_PREFIX", "临江文明榜")
+    # 红黑榜 通报 have their own 文号 series: 临江文明榜〔2026〕3号 (numbered at publication, gap-free per year; empty:
+    # the office's place + 文明榜).
+    RANKINGS_NUMBER_PREFIX = _env("RANKINGS_NUMBER_PREFIX")
     RANKINGS_MONTHLY_SCHEDULE = {"day": "1-15", "hour": 9, "minute": 0}  # first working day of the month wins
     RANKINGS_WEEKLY_SCHEDULE = {"hour": 9, "minute": 0}  # every day: the week's first working day wins
     RANKINGS_WEEKLY_ENABLED = _bool("RANKINGS_WEEKLY_ENABLED", True)
@@ -336,6 +339,33 @@ class Config:
     # --- leadership dashboard
     DASHBOARD_CACHE_SECONDS = _float("DASHBOARD_CACHE_SECONDS", 60)      # the whole page's figures are this fresh
     DASHBOARD_SETTLED_SECONDS = _float("DASHBOARD_SETTLED_SECONDS", 3600)  # ended weeks, months and days
+
+
+# The 文号 series and the word each prefix ends in. A prefix left empty is the office's place (office_place) and
+# this word: OFFICE_SHORT_NAME 清源市文明办 numbers its letters 清源文明督〔2026〕1号, and the demo's 临江市文明办 keeps
+# 临江文明督. A number is never changed once taken, so a city sets its prefixes before its first document goes out.
+NUMBER_SERIES = {"LETTER_NUMBER_PREFIX": "文明督", "BULLETIN_NUMBER_PREFIX": "文明通",
+                 "ASSESSMENT_BULLETIN_PREFIX": "文明测", "RANKINGS_NUMBER_PREFIX": "文明榜"}
+# A place's name before its level: 清源市 → 清源, 河西县 → 河西 (two characters at least: 沙县 stays 沙县)
+_PLACE = re.compile(r"(.{2,}?)[市县区州盟旗]")
+
+
+def office_place(short_name: str, name: str = "") -> str:
+    """The city (or county) the office serves, as its 文号 begin: 清源市文明办 → 清源, 河西县文明办 → 河西; from the
+    full name (清源市精神文明建设指导委员会办公室) when the short one names no place."""
+    for text in (short_name, name):
+        found = _PLACE.match((text or "").strip())
+        if found:
+            return found.group(1)
+    return (short_name or "").strip().removesuffix("文明办")
+
+
+def fill_number_prefixes(config) -> None:
+    """Every 文号 prefix not set, from the office's place (NUMBER_SERIES)."""
+    place = office_place(config.get("OFFICE_SHORT_NAME") or "", config.get("OFFICE_NAME") or "")
+    for key, word in NUMBER_SERIES.items():
+        if not str(config.get(key) or "").strip():
+            config[key] = place + word
 
 
 class TestConfig(Config):

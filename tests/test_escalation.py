@@ -227,6 +227,29 @@ def test_numbers_run_per_year_without_gaps(app, city, file_ticket):
     assert Path(pdf_path(letters()[-1])).name == "00002.pdf" and "2027" in str(pdf_path(letters()[-1]))
 
 
+def test_a_new_citys_numbers_take_its_own_place_not_the_demos(app, city, file_ticket):
+    """Prefixes left unset come from OFFICE_SHORT_NAME: 清源市文明办 signs 清源文明督〔2026〕1号, never 临江文明督."""
+    from inspect_app import create_app
+    from inspect_app.config import NUMBER_SERIES, office_place
+
+    def prefixes(**settings) -> list[str]:
+        config = {k: v for k, v in app.config.items() if k.isupper()}
+        made = create_app({**config, **{key: "" for key in NUMBER_SERIES}, **settings})
+        return [made.config[key] for key in ("LETTER_NUMBER_PREFIX", "BULLETIN_NUMBER_PREFIX",
+                                             "ASSESSMENT_BULLETIN_PREFIX", "RANKINGS_NUMBER_PREFIX")]
+
+    assert prefixes(OFFICE_NAME="清源市精神文明建设指导委员会办公室", OFFICE_SHORT_NAME="清源市文明办") == [
+        "清源文明督", "清源文明通", "清源文明测", "清源文明榜"]
+    assert prefixes(OFFICE_SHORT_NAME="河西县文明办", RANKINGS_NUMBER_PREFIX="河西榜")[::3] == ["河西文明督", "河西榜"]
+    assert prefixes(OFFICE_SHORT_NAME="临江市文明办") == ["临江文明督", "临江文明通", "临江文明测", "临江文明榜"]
+    assert office_place("沙县文明办") == "沙县"
+    assert office_place("文明办", "清源市精神文明建设指导委员会办公室") == "清源"
+    # and the letters take it: the suite's app is the demo's 临江市文明办, its prefixes set at start
+    app.config["LETTER_NUMBER_PREFIX"] = prefixes(OFFICE_SHORT_NAME="清源市文明办")[0]
+    file_ticket()
+    assert run_sweep(at(FRIDAY)).numbers == ["清源文明督〔2026〕1号"]
+
+
 def test_failed_sweep_writes_nothing_and_gives_its_number_back(app, city, file_ticket, monkeypatch):
     file_ticket()
     file_ticket(point=City.ON_B)

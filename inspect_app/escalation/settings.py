@@ -13,7 +13,8 @@ ESCALATION_STATUSES       ticket statuses that escalate: ("assigned",). A 退单
 LETTER_ADMIN_MAY_SIGN     whether the office's admins may 签发 too (default: leaders only)
 LETTER_NUMBER_PREFIX, LETTER_BANNER, LETTER_FONT_PATH, LETTER_CONTACT   the letter's number and print
                           (LETTER_FONT_PATH overrides PDF_FONT_BODY, config.py, with the other faces and the seal);
-                          督查通报 are numbered in the BULLETIN_NUMBER_PREFIX series.
+                          督查通报 are numbered in the BULLETIN_NUMBER_PREFIX series. Either prefix unset is
+                          the office's place and 文明督 / 文明通 (config.fill_number_prefixes: 清源文明督).
 ESCALATION_SCHEDULE, ESCALATION_WORKDAYS_ONLY   when the daily sweep runs
 WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_TIMEOUT    the office's robot, told of 督办建议 and signed letters (units'
                                                 own robots: inspect_app/outbox)
