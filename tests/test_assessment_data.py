@@ -174,6 +174,21 @@ def test_a_site_far_outside_the_city_is_refused(api, browser, city, world):
     assert db.session.scalar(db.select(db.func.count()).select_from(Site).where(Site.code.like("NY-%"))) == 0
 
 
+def test_a_site_file_on_a_city_without_segments_checks_its_rows_against_each_other(api, city, world):
+    """With no segment yet there was no box, and a site typed 113.93 for 112.93 was imported: the rows are now held
+    to the box of the file's other rows."""
+    for segment in (city.seg_a, city.seg_b):
+        segment.active = False
+    db.session.commit()
+    text = HEADER + ("NM-A,甲市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,,\n"
+                     "NM-B,乙市场,农贸市场,江城区,,,\"112.95,28.24\",,,JDA,,,,\n"
+                     "NM-C,丙市场,农贸市场,江城区,,,\"113.94,28.23\",,,JDA,,,,\n"
+                     "NM-D,丁广场,农贸市场,江城区,,,,\"112.93,28.22;112.94,28.22;112.94,28.21\",,JDA,,,,\n")
+    body = upload(api, city.admin, "/api/v1/admin/import/sites", text).get_json()
+    assert [r["action"] for r in body["rows"]] == ["add", "add", "error", "add"] and not body["written"]
+    assert "该点（113.94000,28.23000）距本市已有路段约" in body["rows"][2]["message"]
+
+
 def test_site_codes_match_whatever_their_case(api, browser, city, world):
     """jc-nm-1 is the site JC-NM-1: a re-import with the code typed in lower case changed it instead of adding it a
     second time, /sites/new refuses it, and QA-S1 and qa-s1 in one file are one code twice."""

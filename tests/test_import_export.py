@@ -207,6 +207,24 @@ def test_segments_preview_and_every_error(api, city):
     assert "距本市已有路段约" in by_row[11]["message"]
 
 
+def test_a_new_citys_first_segment_import_checks_its_rows_against_each_other(api, city):
+    """Without any segment yet, a row typed 117.414 for 116.414 (about 85 km off) was let through: the city had no
+    box. Each row is now held to the box of the file's other rows, as it would be to the city's segments."""
+    for segment in (city.seg_a, city.seg_b):
+        segment.active = False  # a city that has no segments (retired ones are no place of it)
+    db.session.commit()
+    rows = [SEG_HEAD, ["长安街东段", "江城区", "主次干道", "JDA", "116.404,39.915;116.414,39.915", "WGS84", ""],
+            ["长安街西段", "江城区", "主次干道", "JDA", "116.384,39.915;116.394,39.915", "WGS84", ""],
+            ["王府井大街", "江城区", "商业大街", "JDB", "116.410,39.910;116.410,39.920", "WGS84", ""],
+            ["东单北大街", "江城区", "主次干道", "JDB", "116.417,39.910;117.417,39.920", "WGS84", ""]]
+    body = upload(api, city.admin, "segments", xlsx_bytes(rows), dry_run=True).get_json()
+    assert [r["action"] for r in body["rows"]] == ["add", "add", "add", "error"]
+    assert "第2个点（117.41700,39.92000）距本市已有路段约" in body["rows"][3]["message"]
+    rows[4][4] = "116.417,39.910;116.417,39.920"  # typed right: the file is the city
+    assert upload(api, city.admin, "segments", xlsx_bytes(rows)).get_json()["added"] == 4
+    assert db.session.scalar(db.select(db.func.count(Segment.id)).where(Segment.active.is_(True))) == 4
+
+
 def test_segment_import_converts_gcj02_and_retired_unit_is_an_error(api, city):
     gcj = [from_wgs84(112.95, 28.25, GCJ02), from_wgs84(112.96, 28.25, GCJ02)]
     data = csv_bytes([SEG_HEAD, ["五一大道", "江城区", "主次干道", "JDA",

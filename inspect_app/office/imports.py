@@ -25,7 +25,7 @@ from ..extensions import db
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
 from ..units.services import units_by_code
 from . import accounts, fields
-from .reference import city_box, outside_city
+from .reference import import_boxes, outside_city
 from .spreadsheets import Table, read_table
 
 
@@ -353,7 +353,6 @@ def same_line(a: list[list[float]], b: list[list[float]]) -> bool:
 def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
     units = units_by_code()  # whatever the case typed
     existing = {(s.district, s.name): s for s in db.session.scalars(select(Segment))}
-    box, margin = city_box(), float(current_app.config["SEGMENT_CITY_MARGIN_KM"])  # a row far off: a typo
     rows, keys = [], []
     plans = []
     for number, cells in table.rows:
@@ -382,13 +381,15 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
             points = coords.parse_polyline(cells.get("坐标"), system)
         except coords.CoordinateError as problem:
             row.fail(f"坐标有误：{problem}")
-        far = points and outside_city(points, box, margin)
-        if far:
-            row.fail(f"坐标有误：{far}")
         active = _status(row, cells)
         rows.append(row)
         keys.append(f"{district}\t{name}" if name and district else None)
         plans.append((row, name, district, kind, unit, points, active, adopting if has_adopting else False))
+    margin = float(current_app.config["SEGMENT_CITY_MARGIN_KM"])  # a row far from the others: a typo
+    lines = [plan[5] for plan in plans]
+    for (row, *_), points, box in zip(plans, lines, import_boxes(lines)):
+        if far := points and outside_city(points, box, margin):
+            row.fail(f"坐标有误：{far}")
     _duplicates(rows, keys, "路段（区县+名称）")
 
     for row, name, district, kind, unit, points, active, adopting in plans:

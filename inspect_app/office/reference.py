@@ -156,6 +156,21 @@ def city_box(exclude_id: int | None = None) -> tuple[float, float, float, float]
     return tuple(box) if n else None
 
 
+def import_boxes(lines: list[list[list[float]] | None]) -> list[tuple[float, float, float, float] | None]:
+    """The box each of an import's lines (WGS-84 points, or None) is held to: the city's (city_box), or, for a city
+    without segments yet, the box around the file's other lines. Its first import thus still refuses a row typed
+    117.414 for 116.414, 88 km from the rest, as a later one does; a file of one line places the city."""
+    box = city_box()
+    if box is not None:
+        return [box] * len(lines)
+    own = {i: (min(p[1] for p in line), max(p[1] for p in line), min(p[0] for p in line), max(p[0] for p in line))
+           for i, line in enumerate(lines) if line}
+    # the two lines reaching farthest each way: the box without line i takes the second where i is the first
+    ends = [sorted(own, key=lambda i: own[i][k] * way)[:2] for k, way in ((0, 1), (1, -1), (2, 1), (3, -1))]
+    return [tuple(own[two[1] if two[0] == i else two[0]][k] for k, two in enumerate(ends))
+            if i in own and len(own) > 1 else None for i in range(len(lines))]
+
+
 def outside_city(points: list[list[float]], box, margin_km: float) -> str | None:
     """Why these WGS-84 points are no segment of this city (one farther than `margin_km` from the box around its
     segments), or None."""

@@ -59,12 +59,22 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
     units = units_by_code()  # whatever the case typed
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     existing = CodeMap.of(db.session.scalars(select(Site)))  # bj-05-021 is the site BJ-05-021, not a new one
-    from ..office.reference import city_box
+    from ..office.reference import import_boxes
     from .services import far_from_city, parse_location
 
-    box = city_box()  # a row far from the city's segments: a typo, as in the segments' import
+    rows_in = list(rows_in)
+    located: list[tuple | Invalid | None] = []
+    for _, cells in rows_in:
+        try:
+            located.append(parse_location(cells.get("坐标"), cells.get("区域范围"), cells.get("坐标系")))
+        except Invalid as problem:
+            located.append(problem)
+    # a row far from the city's segments (or, before there are any, from the file's other rows): a typo, as in
+    # the segments' import
+    boxes = import_boxes([(place[2] or [[place[1], place[0]]]) if isinstance(place, tuple) else None
+                          for place in located])
     rows, first = [], {}
-    for number, cells in rows_in:
+    for (number, cells), location, box in zip(rows_in, located, boxes):
         row = RowResult(number, f"{cells.get('点位编码', '')} {cells.get('点位名称', '')}".strip())
         code = _check(row, lambda: fields.code(cells.get("点位编码"), "点位编码"))
         if code and code_key(code) in first:
@@ -93,11 +103,9 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
             elif not unit.active:
                 row.fail(f"单位“{unit.name}”已停用")
             chosen[role] = unit
-        location = None
-        try:
-            location = parse_location(cells.get("坐标"), cells.get("区域范围"), cells.get("坐标系"))
-        except Invalid as problem:
-            row.fail(problem.message)
+        if isinstance(location, Invalid):
+            row.fail(location.message)
+            location = None
         if location is not None and (far := far_from_city(location, box)):
             row.fail(f"坐标有误：{far}")
         active = None
