@@ -189,6 +189,21 @@ def test_a_site_file_on_a_city_without_segments_checks_its_rows_against_each_oth
     assert "该点（113.94000,28.23000）距本市已有路段约" in body["rows"][2]["message"]
 
 
+def test_a_site_district_written_another_way_is_refused_and_a_new_one_named(api, city, world):
+    """"临江" for 临江区 made a phantom district in /sites/'s filter and 组织测评's list: refused, naming the known
+    one; a district the city never had is named in the preview, on an added site and on a changed one."""
+    text = HEADER + ("NM-A,甲市场,农贸市场,临江,,,\"112.93,28.23\",,,JDA,,,,\n"
+                     "NM-B,乙市场,农贸市场,河西区,,,\"112.93,28.23\",,,JDA,,,,\n"
+                     "JC-NM-1,江城区农贸市场1号,农贸市场,河西区,,,\"112.935,28.2301\",,,JDA,SJ,SC,,\n"
+                     "NM-C,丙市场,农贸市场,临江区,,,\"112.93,28.23\",,,JDA,,,,\n")
+    rows = upload(api, city.admin, "/api/v1/admin/import/sites", text, dry_run=True).get_json()["rows"]
+    assert [r["action"] for r in rows] == ["error", "add", "change", "add"]
+    assert rows[0]["message"] == "区县“临江”与已有的区县“临江区”写法不同，请改为“临江区”"
+    assert rows[1]["message"].startswith("新增区县“河西区”（此前没有用过的区县名称，请确认无误）；新增农贸市场点位")
+    assert rows[2]["message"].startswith("新增区县“河西区”") and "区县：江城区 → 河西区" in rows[2]["message"]
+    assert "区县" not in rows[3]["message"]
+
+
 def test_site_codes_match_whatever_their_case(api, browser, city, world):
     """jc-nm-1 is the site JC-NM-1: a re-import with the code typed in lower case changed it instead of adding it a
     second time, /sites/new refuses it, and QA-S1 and qa-s1 in one file are one code twice."""

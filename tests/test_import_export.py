@@ -10,6 +10,7 @@ from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
 from inspect_app.auth.models import User
 from inspect_app.common.coords import GCJ02, from_wgs84
 from inspect_app.extensions import db
+from inspect_app.office import reference
 from inspect_app.units.models import Segment, Unit
 
 UNIT_HEAD = ["单位编码", "单位名称", "类型", "上级单位编码", "联系人", "联系电话", "状态"]
@@ -223,6 +224,29 @@ def test_a_new_citys_first_segment_import_checks_its_rows_against_each_other(api
     rows[4][4] = "116.417,39.910;116.417,39.920"  # typed right: the file is the city
     assert upload(api, city.admin, "segments", xlsx_bytes(rows)).get_json()["added"] == 4
     assert db.session.scalar(db.select(db.func.count(Segment.id)).where(Segment.active.is_(True))) == 4
+
+
+def test_a_district_written_another_way_is_refused_and_a_new_one_named(api, city):
+    """区县 is typed text: "河东" for 河东区 made a second district in every district list and on the map. A district
+    no segment, site or 区县 unit has is named in the preview, and refused where a known one is meant."""
+    db.session.add(Unit(code="QX01", name="清源市河东区人民政府", kind="区县"))
+    db.session.commit()
+    line = "112.93,28.235;112.94,28.235"
+    rows = [SEG_HEAD] + [[f"新{n}路", district, "主次干道", "JDA", line, "WGS84", ""] for n, district in
+                         enumerate(("河东", "江城", "清源市河东区", "河东县", "河东区", "江城区", "河西区", "河西区"))]
+    body = upload(api, city.admin, "segments", xlsx_bytes(rows), dry_run=True).get_json()
+    actions = [(r["action"], r["message"]) for r in body["rows"]]
+    assert actions[:4] == [("error", "区县“河东”与已有的区县“河东区”写法不同，请改为“河东区”"),
+                           ("error", "区县“江城”与已有的区县“江城区”写法不同，请改为“江城区”"),
+                           ("error", "区县“清源市河东区”与已有的区县“河东区”写法不同，请改为“河东区”"),
+                           ("error", "区县“河东县”与已有的区县“河东区”写法不同，请改为“河东区”")]
+    assert [a for a, _ in actions[4:]] == ["add"] * 4
+    assert "区县" not in actions[4][1] and "区县" not in actions[5][1]  # named by a 区县 unit; a segment's
+    assert actions[6][1].startswith("新增区县“河西区”（此前没有用过的区县名称，请确认无误）；新增路段")
+    assert actions[7][1] == actions[6][1]
+    rows = [SEG_HEAD] + rows[5:8]
+    assert upload(api, city.admin, "segments", xlsx_bytes(rows)).get_json()["added"] == 3
+    assert reference.districts() == ["临江区", "江城区", "河东区", "河西区"]
 
 
 def test_segment_import_converts_gcj02_and_retired_unit_is_an_error(api, city):

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..units.models import SEGMENT_KINDS, UNIT_KINDS, Segment, Unit
 from ..units.services import units_by_code
 from . import accounts, fields
-from .reference import import_boxes, outside_city
+from .reference import district_note, import_boxes, known_districts, outside_city
 from .spreadsheets import Table, read_table
 
 
@@ -353,12 +353,14 @@ def same_line(a: list[list[float]], b: list[list[float]]) -> bool:
 def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
     units = units_by_code()  # whatever the case typed
     existing = {(s.district, s.name): s for s in db.session.scalars(select(Segment))}
+    known = known_districts()
     rows, keys = [], []
     plans = []
     for number, cells in table.rows:
         row = RowResult(number, f"{cells.get('区县', '')} {cells.get('路段名称', '')}".strip())
         name = _check(row, lambda: fields.text(cells.get("路段名称"), "路段名称", 100, required=True))
         district = _check(row, lambda: fields.text(cells.get("区县"), "区县", 32, required=True))
+        new_district = district and _check(row, lambda: district_note(district, known))
         kind = _check(row, lambda: fields.choice(cells.get("类型"), "类型", SEGMENT_KINDS))
         code = (cells.get("责任单位编码") or "").strip()
         unit = units.get(code)
@@ -384,7 +386,8 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
         active = _status(row, cells)
         rows.append(row)
         keys.append(f"{district}\t{name}" if name and district else None)
-        plans.append((row, name, district, kind, unit, points, active, adopting if has_adopting else False))
+        plans.append((row, name, district, kind, unit, points, active, adopting if has_adopting else False,
+                      new_district))
     margin = float(current_app.config["SEGMENT_CITY_MARGIN_KM"])  # a row far from the others: a typo
     lines = [plan[5] for plan in plans]
     for (row, *_), points, box in zip(plans, lines, import_boxes(lines)):
@@ -392,12 +395,14 @@ def plan_segments(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
             row.fail(f"坐标有误：{far}")
     _duplicates(rows, keys, "路段（区县+名称）")
 
-    for row, name, district, kind, unit, points, active, adopting in plans:
+    for row, name, district, kind, unit, points, active, adopting, new_district in plans:
         if row.action == "error":
             continue
         segment = existing.get((district, name))
         if segment is None:
             row.action = "add"
+            if new_district:  # first: the clerk sees a district the city never had
+                row.messages.append(new_district)
             row.messages.append(f"新增路段，责任单位：{unit.name}" + (f"，包抓单位：{adopting.name}" if adopting else ""))
             row.apply = _segment_adder(name, district, kind, unit, points, active, adopting or None)
             continue

@@ -6,7 +6,8 @@ Changing a segment's unit changes nothing already dispatched (tickets keep the u
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from flask import current_app
@@ -112,6 +113,58 @@ def unit_usage(unit: Unit) -> dict:
 
 def districts() -> list[str]:
     return [d for d in db.session.scalars(select(Segment.district).distinct().order_by(Segment.district)) if d]
+
+
+# ----------------------------------------------------------------------------- districts (区县)
+# 区县 is typed text on segments and sites; every page groups by it (the sites' and 组织测评's district lists, the
+# patrols' district links, the dashboard's map), so "河东" typed for 河东区 made a second district. An import names
+# a district the city has never used before it is written.
+
+_GOVERNMENT = re.compile(r"(人民政府|政府|管理委员会|管委会)$")
+_LEVELS = "区县市旗"
+
+
+def district_of_unit(name: str) -> str:
+    """The district a 区县 unit's name names: 清源市河东区人民政府 → 河东区, 高新区管委会 → 高新区,
+    浏阳市人民政府 → 浏阳市 (津市市 stays 津市市: what follows its first 市 is no district)."""
+    base = _GOVERNMENT.sub("", name.strip())
+    _city, mark, rest = base.partition("市")
+    return rest if mark and len(rest) >= 2 and rest[-1] in _LEVELS else base
+
+
+def known_districts() -> set[str]:
+    """Every district the city has: its segments' and sites' (retired ones too) and those its 区县 units name."""
+    from ..sites.models import Site
+
+    found = set(districts()) | set(db.session.scalars(select(Site.district).distinct()))
+    found |= {district_of_unit(name) for name in db.session.scalars(select(Unit.name).where(Unit.kind == "区县"))}
+    return {name for name in found if name}
+
+
+def _stem(name: str) -> str:
+    name = "".join(name.split())
+    return name[:-1] if len(name) > 2 and name[-1] in _LEVELS else name
+
+
+def _close(typed: str, known: str) -> bool:
+    """One district written two ways: without or with another level (河东, 河东县 for 河东区), or with the city's
+    name in front (清源市河东区)."""
+    if _stem(typed) == _stem(known):
+        return True
+    short, long = sorted((typed, known), key=len)
+    return long.endswith(short) and long[-len(short) - 1] in "省市州盟"
+
+
+def district_note(district: str, known: Collection[str]) -> str | None:
+    """What an import says of a row's 区县 (known: known_districts()): nothing for one the city has, else
+    新增区县“…” for the preview to show. One a known district is written another way (河东 for 河东区) is refused
+    with the known one to use."""
+    if not district or district in known:
+        return None
+    close = sorted(name for name in known if _close(district, name))
+    if close:
+        raise Invalid(f"区县“{district}”与已有的区县“{close[0]}”写法不同，请改为“{close[0]}”", code="unknown_district")
+    return f"新增区县“{district}”（此前没有用过的区县名称，请确认无误）"
 
 
 def list_segments(name: str = "", district: str = "", unit_id: int | None = None, include_retired: bool = False,

@@ -59,7 +59,7 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
     units = units_by_code()  # whatever the case typed
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     existing = CodeMap.of(db.session.scalars(select(Site)))  # bj-05-021 is the site BJ-05-021, not a new one
-    from ..office.reference import import_boxes
+    from ..office.reference import district_note, import_boxes, known_districts
     from .services import far_from_city, parse_location
 
     rows_in = list(rows_in)
@@ -73,6 +73,7 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
     # the segments' import
     boxes = import_boxes([(place[2] or [[place[1], place[0]]]) if isinstance(place, tuple) else None
                           for place in located])
+    known = known_districts()
     rows, first = [], {}
     for (number, cells), location, box in zip(rows_in, located, boxes):
         row = RowResult(number, f"{cells.get('点位编码', '')} {cells.get('点位名称', '')}".strip())
@@ -86,6 +87,7 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
         if kind is None or not kind.active:
             row.fail(f"类型“{cells.get('类型') or ''}”不是在用的点位类型")
         district = _check(row, lambda: fields.text(cells.get("区县"), "区县", 32, required=True))
+        new_district = district and _check(row, lambda: district_note(district, known))
         street = _check(row, lambda: fields.text(cells.get("街道"), "街道", 64))
         address = _check(row, lambda: fields.text(cells.get("地址"), "地址", 200))
         description = _check(row, lambda: fields.text(cells.get("点位说明"), "点位说明", 1000))
@@ -118,6 +120,8 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
                   "address": address or "", "description": description or "", "units": chosen,
                   "location": location, "active": active}
         site = existing.get(code)
+        if new_district:  # first: the clerk sees a district the city never had
+            row.messages.append(new_district)
         if site is None:
             row.action = "add"
             row.messages.append(f"新增{kind.name}点位，属地：{chosen['territorial'].name}")
