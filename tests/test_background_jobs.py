@@ -112,6 +112,7 @@ def test_big_page_export_shows_progress_then_a_download(client, app, city, three
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "排队中" in html and "<progress" in html and "job.js" in html
+    assert "文件较大，正在后台生成" in html and "中下载" in html
     assert 'http-equiv="refresh"' in html  # without JavaScript the page refreshes itself
     status = client.get(f"/jobs/{match.group(1)}.json").get_json()["job"]
     assert status["status"] == "queued" and status["total"] == 3
@@ -287,6 +288,9 @@ def test_a_big_account_import_hashes_in_a_job_and_shows_passwords_once(client, a
     response = client.post("/office/import/accounts/confirm", data={"token": token})
     assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")
     assert db.session.scalar(db.select(User).where(User.username == "jda_000")) is None  # nothing yet
+    waiting = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "正在后台导入" in waiting and "查看导入结果（系统生成的初始密码只显示一次）" in waiting
+    assert "后台生成" not in waiting and "中下载" not in waiting  # an import has nothing to download
     assert runner.run_pending(app) == 1
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "导入完成：新增 12 条" in page and "查看导入结果" in page
