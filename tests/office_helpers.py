@@ -1,4 +1,4 @@
-"""Helpers shared by the office tests: build and read spreadsheets in memory."""
+"""Helpers shared by the office tests: build and read spreadsheets in memory; the demo city's names."""
 from __future__ import annotations
 
 import csv
@@ -39,3 +39,10 @@ def read_xlsx(data: bytes) -> list[list]:
 
 def read_csv(data: bytes, encoding: str = "gbk") -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode(encoding))))
+
+
+def demo_city_names() -> list[str]:
+    """The demo city's own names (临江, its districts, its street offices): no example a new city reads uses them."""
+    from inspect_app.demo import data
+    return ([data.CITY, data.CITY.removesuffix("市")] + [district for district, *_ in data.DISTRICTS]
+            + [f"{street}街道" for *_, streets in data.DISTRICTS for street in streets])

@@ -5,7 +5,7 @@ import io
 
 import pytest
 from conftest import at, multipart, sign_in
-from office_helpers import csv_bytes, read_csv, read_xlsx, xlsx_bytes
+from office_helpers import csv_bytes, demo_city_names, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
 from inspect_app.common.coords import GCJ02, from_wgs84
@@ -550,3 +550,15 @@ def test_every_code_column_says_what_a_code_may_hold(app):
     for spec, column in [(SPECS["units"], "单位编码"), (SPECS["frontages"], "编号"), (SPECS["keytasks"], "任务编号"),
                          (sites, "点位编码"), (checklist, "项目编码")]:
         assert "字母、数字、点、下划线或短横线，最多32位" in spec.help[column], spec.kind
+
+
+def test_no_import_template_gives_the_demo_city_as_its_example(app):
+    """A new city's templates read "区县：必填，如 江城区", "街道：如 解放街道", "如 临江市第一中学": the demo's."""
+    from inspect_app.assessment.checklist import SPEC as checklist
+    from inspect_app.office.imports import SPECS
+    from inspect_app.sites.imports import SPEC as sites
+
+    names = demo_city_names()
+    for spec in [*SPECS.values(), sites, checklist]:
+        for column, hint in spec.help.items():
+            assert not [name for name in names if name in hint], (spec.kind, column, hint)

@@ -151,6 +151,18 @@ def test_filing_without_javascript_creates_a_ticket_and_shows_the_result(browser
     assert fmt(ticket.deadline) in page
 
 
+def test_no_form_gives_the_demo_city_as_its_example(browser, city):
+    """The filing page's search read "如：人民路、江城区、解放街道" in every city, the site form "如 解放街道" and the
+    office's entry form "如：临江日报…": the demo's names. The examples are neutral now."""
+    from office_helpers import demo_city_names
+
+    names = demo_city_names()
+    for user, page in ((city.inspector, "/tickets/new"), (city.admin, "/sites/new"), (city.admin, "/intake/entry")):
+        html = text(browser(user).get(page))
+        examples = re.findall(r'placeholder="([^"]*)"', html)
+        assert examples and not [e for e in examples if any(name in e for name in names)], (page, examples)
+
+
 def test_the_way_of_checking_is_chosen_on_the_page_and_kept_for_the_day(browser, city):
     """An 暗访 filed from the phone is filed as 暗访 (it weighs more in the rankings), and the next report of the
     day starts from it; a refused form keeps it."""
