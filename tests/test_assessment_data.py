@@ -289,6 +289,33 @@ def test_checklist_item_codes_match_whatever_their_case(api, city, world):
     assert refused["rows"][1]["action"] == "error" and "与第2行重复" in refused["rows"][1]["message"]
 
 
+def test_a_checklist_row_names_its_category_by_code_or_by_name(api, city, world):
+    """A category added with a blank 类别编码 is cat7, and the template asked for a code: "牛皮癣" was refused as
+    问题类别编码“牛皮癣”不存在. The column takes a category's name as well; a retired one's is still refused."""
+    from inspect_app.office.reference import save_category
+    added = save_category({"name": "门前乱摆", "group": "街面秩序", "deadline_kind": "hours", "deadline_value": "24"})
+    retired = save_category({"name": "旧类别", "group": "街面秩序", "deadline_kind": "hours", "deadline_value": "24"})
+    retired.active = False
+    db.session.commit()
+    assert added.code.startswith("cat")
+    text = CHECKLIST_HEADER + ("BJ-01,背街小巷,无乱堆乱放,2,属地,24小时,门前乱摆\n"
+                               "BJ-02,背街小巷,无牛皮癣,1,属地,24小时,牛皮癣\n"
+                               "BJ-03,背街小巷,无蜘蛛网,1,属地,24小时,SPIDER_WEB\n"
+                               "BJ-04,背街小巷,无旧问题,1,属地,24小时,旧类别\n"
+                               "BJ-05,背街小巷,无新问题,1,属地,24小时,没有的类别\n")
+    rows = upload(api, city.admin, "/api/v1/admin/import/checklist", text, dry_run=True).get_json()["rows"]
+    assert [r["action"] for r in rows] == ["change", "change", "add", "error", "error"]
+    assert rows[0]["message"] == f"问题类别：（空） → {added.code}"
+    assert rows[1]["message"].endswith("问题类别：（空） → niupixuan")
+    assert rows[3]["message"] == "问题类别“旧类别”不存在或已停用（请填类别编码或类别名称）"
+    assert rows[4]["message"].startswith("问题类别“没有的类别”不存在或已停用（请填类别编码或类别名称）；")
+    text = CHECKLIST_HEADER + "BJ-01,背街小巷,无乱堆乱放,2,属地,24小时,门前乱摆\n"
+    assert upload(api, city.admin, "/api/v1/admin/import/checklist", text).get_json()["version"] == 2
+    assert api.get("/api/v1/checklist", city.admin).get_json()[0]["category"] == added.code
+    from inspect_app.assessment.checklist import SPEC
+    assert "类别编码或类别名称（如 牛皮癣）" in SPEC.help["问题类别编码"]
+
+
 # ----------------------------------------------------------------------------- phone pages without script
 
 def test_an_inspector_walks_a_site_with_the_plain_form(browser, api, city, world, uploads):

@@ -38,7 +38,7 @@ SPEC = Spec("checklist", "测评体系",
              "扣分": "必填：该项不达标时扣的分数（0.1–100，可带一位小数）。点位得分 = 满分 − 各不达标项扣分之和。",
              "责任主体": "必填：不达标时整改任务派给哪一方：属地、行业主管 或 管理主体（点位未设置该方时派给属地）。",
              "整改时限": "必填：如 24小时、5个工作日。",
-             "问题类别编码": "选填：生成的整改任务的问题类别（如 niupixuan）；留空为“测评问题”。"},
+             "问题类别编码": "选填：生成的整改任务的问题类别，填类别编码或类别名称（如 牛皮癣）；留空为“测评问题”。"},
             [12, 12, 50, 8, 10, 12, 14])
 DEFAULT_CATEGORY = ("assessment", "测评问题", "文明测评")
 
@@ -138,6 +138,8 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     # codes whatever the case typed (common/codes.py): nm-01 is the item NM-01, not a second one beside it
     categories = CodeMap.of(db.session.scalars(select(Category)))
+    # or by name: a category added with a blank 类别编码 is cat7 to the system, 牛皮癣 to the clerk
+    named = {category.name: category for category in categories.values() if category.active}
     current = CodeMap.of(items(current_version()))
     rows, parsed, first = [], [], {}
     for number, cells in table.rows:
@@ -163,9 +165,10 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
         category_code = (cells.get("问题类别编码") or "").strip()
         item["category"] = None
         if category_code:
-            item["category"] = categories.get(category_code)
+            found = categories.get(category_code)
+            item["category"] = found if found is not None and found.active else named.get(category_code, found)
             if item["category"] is None or not item["category"].active:
-                row.fail(f"问题类别编码“{category_code}”不存在或已停用")
+                row.fail(f"问题类别“{category_code}”不存在或已停用（请填类别编码或类别名称）")
         code = item.get("code")
         if code and code_key(code) in first:
             row.fail(f"项目编码与第{first[code_key(code)]}行重复")
