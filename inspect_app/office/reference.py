@@ -212,7 +212,7 @@ def city_box(exclude_id: int | None = None) -> tuple[float, float, float, float]
 def import_boxes(lines: list[list[list[float]] | None]) -> list[tuple[float, float, float, float] | None]:
     """The box each of an import's lines (WGS-84 points, or None) is held to: the city's (city_box), or, for a city
     without segments yet, the box around the file's other lines. Its first import thus still refuses a row typed
-    117.414 for 116.414, 88 km from the rest, as a later one does; a file of one line places the city."""
+    117.414 for 116.414, 85 km from the rest, as a later one does; a file of one line places the city."""
     box = city_box()
     if box is not None:
         return [box] * len(lines)

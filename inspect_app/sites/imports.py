@@ -64,7 +64,7 @@ def plan(rows_in, now: datetime) -> list[RowResult]:
     from .services import far_from_city, parse_location
 
     rows_in = list(rows_in)
-    located: list[tuple | Invalid | None] = []
+    located: list[tuple | Invalid] = []  # parse_location's, or why it refused the row
     for _, cells in rows_in:
         try:
             located.append(parse_location(cells.get("坐标"), cells.get("区域范围"), cells.get("坐标系")))
