@@ -465,3 +465,26 @@ def test_compiling_proposals_names_every_one_refused_at_once(app, city, overdue,
     assert error["message"].startswith("有2个问题不能列入督办函：") and "已由 临江文明督〔2026〕1号 列入同级督办" in \
         error["message"] and f"问题 {overdue[1].number} 已在另一份草稿" in error["message"]
     assert db.session.scalar(select(func.count(Letter.id))) == letters  # nothing made, not even the level that fit
+
+
+def test_signing_names_every_problem_refused_at_once(app, city, overdue, api):
+    """签发 stopped at the first problem it refused, so the office learnt of the next one at the next try, after the
+    leader's; it names them all, as compiling does."""
+    from conftest import processed
+
+    from inspect_app.tickets import services
+
+    when = at("2026-11-27T10:00:00+08:00")
+    ids = [p.id for p in db.session.scalars(select(Proposal).where(Proposal.unit_id == city.street_a.id))]
+    [draft] = compose.create_batch(city.admin, when, {"proposal_ids": ids})
+    db.session.commit()
+    numbers = [item.ticket.number for item in draft.items]
+    assert len(numbers) == 2
+    for item in draft.items:
+        services.rectify(city.unit_a, fresh(Ticket, item.ticket_id), when, "已清理", [processed()])
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        signing.sign(city.leader, fresh(Letter, draft.id), when)
+    message = refused.value.message
+    assert message.startswith("有2个问题不能列入督办函：") and all(n in message for n in numbers), message
+    assert fresh(Letter, draft.id).status == "draft"

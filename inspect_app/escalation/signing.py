@@ -27,7 +27,7 @@ from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
 from . import inputs, notify
-from .compose import check_ticket
+from .compose import check_ticket, refusal
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
 from .settings import letter_number
@@ -57,13 +57,20 @@ def check_ready(letter: Letter, now: datetime) -> None:
         raise Invalid("草稿中没有督办事项，请文明办补充后再签发。", code="items_required")
     if letter.reply_by <= now:
         raise Invalid("整改时限已过，请文明办修改整改时限后再签发。", code="invalid_reply_by")
-    units = set(letter.unit_ids)
+    units, refused = set(letter.unit_ids), []  # every problem refused named at once, as compiling does
     for item in letter.items:
         ticket = item.ticket
         part = assist_part(ticket, item.unit_id)
         if (part.unit_id if part is not None else ticket.unit_id) not in units:
-            raise Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。", code="ticket_reassigned")
-        check_ticket(ticket, letter.kind, letter.level, now, letter, item.unit_id)
+            refused.append(Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。",
+                                    code="ticket_reassigned"))
+            continue
+        try:
+            check_ticket(ticket, letter.kind, letter.level, now, letter, item.unit_id)
+        except Conflict as problem:
+            refused.append(problem)
+    if refused:
+        raise refusal(refused)
 
 
 def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
