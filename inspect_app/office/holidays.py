@@ -15,14 +15,14 @@ from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
 from ..workdays.calendar import package_knows, statutory_days
 from ..workdays.models import Holiday
-from ..workdays.notice import Notice, parse_notice
+from ..workdays.notice import WEEKDAYS, Notice, parse_notice
 
 KINDS = {"holiday": "放假", "workday": "调休上班"}
 _CHINESE = {h.value: h.chinese for h in constants.Holiday}
 
 
 def _weekday(day: date) -> str:
-    return "周" + "一二三四五六日"[day.weekday()]
+    return "周" + WEEKDAYS[day.weekday()]
 
 
 def parse_day(text) -> date:

@@ -462,10 +462,6 @@ def reassign(user, ticket: Ticket, now: datetime, unit_id, note: str | None) -> 
     return ticket
 
 
-def _close_open_extension(ticket: Ticket, user, now: datetime, note: str) -> None:
-    _close_extension(open_extension(ticket), user, now, note)
-
-
 def _close_extension(request: ExtensionRequest | None, user, now: datetime, note: str) -> None:
     if request is not None:
         request.status, request.decided_by, request.decided_at, request.decision_note = "rejected", user.id, now, note
@@ -574,10 +570,11 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
             raise Invalid("不能作废为与本件自身重复。", code="same_ticket")
         reason = reason if str(reason or "").strip() else f"与{kept.number}重复上报"
     reason = _note(reason, True, "作废原因")
+    moot = open_extension(ticket)  # read before any change, as rectify's note says
     lifecycle.transition(ticket, "cancel", user, now, note=reason,
                          data={"duplicate_of": kept.number} if kept else None)
     parts.ticket_cancelled(ticket)
-    _close_open_extension(ticket, user, now, "问题已作废")
+    _close_extension(moot, user, now, "问题已作废")
     if kept is not None:
         from ..intake.services import carry_over  # intake builds on tickets, not the other way round
         carry_over(ticket, kept, user, now)
