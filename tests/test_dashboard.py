@@ -74,6 +74,22 @@ def test_letters_are_counted_when_escalation_is_there(tickets, city):
     assert data["this"]["letters"] == 1 and "issued" not in data["escalation"]
 
 
+def test_a_bulletin_is_not_counted_as_a_supervision_letter(tickets, city, browser, clock):
+    """本月督办函 counts the letters of 督办: a 督查通报 names problems without 督办 (it counted them too)."""
+    from inspect_app.escalation.models import Letter
+
+    for seq, kind, month in ((1, "supervision", 11), (2, "bulletin", 11), (3, "bulletin", 10)):
+        db.session.add(Letter(status="issued", kind=kind, number=f"临江文明督〔2026〕{seq}号", year=2026, seq=seq,
+                              unit_id=city.street_a.id, level=1, issued_at=at(f"2026-{month}-10T09:00"),
+                              reply_by=at(f"2026-{month}-13T18:00")))
+    db.session.commit()
+    data = services.dashboard_data(NOW)
+    assert (data["this"]["letters"], data["last"]["letters"], data["same"]["letters"]) == (1, 0, 0)
+    clock.set(NOW)
+    page = browser(city.leader).get("/dashboard/").get_data(as_text=True)
+    assert "<span>本月督办函</span><b>1</b>" in page
+
+
 def test_breakdowns_by_unit_district_category(tickets, city):
     data = services.dashboard_data(NOW)
     units = {r.key: r for r in data["by_unit"]}

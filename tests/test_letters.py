@@ -619,6 +619,16 @@ def test_overdue_replies_show_up(app, city, overdue, api):
     assert counts[city.street_a.id].letters == 1 and counts[city.street_a.id].items == 2
 
 
+def test_a_units_history_counts_a_bulletin_apart_from_its_letters(app, city, overdue, browser):
+    """A 督查通报 names problems without 督办: the unit's page counts it as a 通报, not as a 督办函."""
+    signed(city)
+    bulletin = compose.create_draft(city.admin, at(MONDAY), {"ticket_ids": [overdue[0].id], "kind": "bulletin"})
+    signing.sign(city.leader, bulletin, at(MONDAY))
+    db.session.commit()
+    page = browser(city.admin).get(f"/letters/units/{city.street_a.id}").get_data(as_text=True)
+    assert '<span>督办函</span><b>1</b>' in page and '<span>督查通报</span><b>1</b>' in page
+
+
 # ----------------------------------------------------------------------------- every kind in its 公文 form
 
 @pytest.mark.parametrize("kind,form", [("supervision", "letter"), ("listed", "letter"), ("summons", "file"),

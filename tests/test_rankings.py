@@ -153,6 +153,23 @@ def test_every_count_by_hand(city, street_a_november):
                             "合计扣31.5分")
 
 
+def test_a_bulletin_is_no_supervision_in_the_list(city, browser, clock):
+    """A 督查通报 names problems without escalating them: two 督办函 and two 通报 (one edited to level 2) are 被督办2次,
+    no 挂牌, in the counts, the list's reason and the month's preview (it said 被督办3次 with one 通报)."""
+    a = city.street_a
+    escalate(a, "2026-11-16T10:00", level=1)
+    escalate(a, "2026-11-20T10:00", level=1)
+    escalate(a, "2026-11-24T10:00", level=1, kind="bulletin")
+    escalate(a, "2026-11-25T10:00", level=2, kind="bulletin")
+    c = counts_of(a)
+    assert (c.supervised, c.listed, c.interview) == (2, 0, 0)
+    entry = {e.unit.code: e for e in services.compute(NOV, AFTER_NOV).entries}["JDA"]
+    assert entry.reason == "扣分：被督办2次（扣2分）"
+    clock.set(at("2026-11-30T10:00"))
+    page = browser(city.admin).get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    assert "被督办2次（扣2分）" in page and "被督办3次" not in page and "被督办4次" not in page
+
+
 def test_assessment_rounds_blend_into_the_score(city, add):
     """A site of 甲 (属地) with 交警 as 行业主管: the latest November round per site counts; October does not."""
     from inspect_app.assessment import checklist

@@ -69,11 +69,10 @@ def period_figures(start: datetime, end: datetime, now: datetime) -> dict:
 
 
 def letters_issued(start: datetime, end: datetime) -> int:
-    """督办函 issued in the range."""
-    from ..escalation.models import Letter
+    """督办函 issued in the range (not the 督查通报: escalation/stats.issued_query)."""
+    from ..escalation.stats import issued_query
 
-    return db.session.scalar(select(func.count()).select_from(Letter)
-                             .where(Letter.issued_at >= start, Letter.issued_at < end)) or 0
+    return db.session.scalar(issued_query(start, end)) or 0
 
 
 def escalation_figures(now: datetime, period: Period) -> dict | None:

@@ -97,17 +97,14 @@ def _escalation(start: datetime, stop: datetime) -> dict | None:
         return None
     issued = (Letter.status != "draft") & (Letter.issued_at >= start) & (Letter.issued_at < stop)
     letters = {"supervision": 0, "listed": 0, "summons": 0, "bulletin": 0}
-    for kind, level, n in db.session.execute(select(Letter.kind, Letter.level, func.count()).where(issued)
-                                             .group_by(Letter.kind, Letter.level)):
-        key = "bulletin" if kind == "bulletin" else "summons" if kind == "summons" or level >= 3 else \
-            "listed" if level == 2 else "supervision"
-        letters[key] += int(n)
+    for step, n in db.session.execute(select(Letter.step, func.count()).where(issued).group_by(Letter.step)):
+        letters[step] += int(n)
     units = db.session.scalar(
         select(func.count(distinct(LetterUnit.unit_id))).select_from(LetterUnit)
-        .join(Letter, Letter.id == LetterUnit.letter_id).where(issued, Letter.kind != "bulletin"))
+        .join(Letter, Letter.id == LetterUnit.letter_id).where(issued, Letter.escalates))
     items, cleared = db.session.execute(
         select(func.count(), count_where(LetterItem.outcome == "cleared")).select_from(LetterItem)
-        .join(Letter, Letter.id == LetterItem.letter_id).where(issued, Letter.kind != "bulletin")).one()
+        .join(Letter, Letter.id == LetterItem.letter_id).where(issued, Letter.escalates)).one()
     interviews = db.session.scalar(select(func.count()).select_from(Interview).where(
         Interview.status == "held", Interview.scheduled_at >= start, Interview.scheduled_at < stop)) or 0
     interviewed = db.session.scalar(select(func.count(distinct(Interview.unit_id))).where(

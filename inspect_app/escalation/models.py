@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, text
+from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, case, event, inspect,
+                        literal_column, text)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.sql import const
 from ..common.timeutil import fmt
 from ..common.types import UTCDateTime
 from ..extensions import db
@@ -35,6 +38,16 @@ KIND_LEVELS = {"supervision": 1, "listed": 2, "summons": 3, "bulletin": 1}
 LEVEL_KINDS = {1: "supervision", 2: "listed", 3: "summons"}
 SERIES = {"supervision": "letter", "listed": "letter", "summons": "letter", "bulletin": "bulletin"}
 ITEM_OUTCOMES = {"cleared": "已销号", "not_cleared": "未销号"}
+
+
+def letter_step(kind: str | None, level: int | None) -> str:
+    """Which count a letter falls in: a 督查通报 names problems without escalating them (whatever its level), so it
+    is never 督办; a 约谈通知 (or a letter at level 3) is a summons, level 2 挂牌督办, else 督办 (普通督办)."""
+    if kind == "bulletin":
+        return "bulletin"
+    if kind == "summons" or (level or 0) >= 3:
+        return "summons"
+    return "listed" if level == 2 else "supervision"
 
 
 class LetterImmutable(RuntimeError):
@@ -113,6 +126,32 @@ class Letter(db.Model):
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @hybrid_property
+    def step(self) -> str:
+        """letter_step: supervision | listed | summons | bulletin; in SQL too, for the figures that count letters."""
+        return letter_step(self.kind, self.level)
+
+    @step.inplace.expression
+    @classmethod
+    def _step_expression(cls):
+        # written into the SQL, not bound: grouped by, the SELECT's CASE and the GROUP BY's are then the same text
+        # (PostgreSQL takes two sets of parameters for two different expressions)
+        three, two = literal_column("3", Integer()), literal_column("2", Integer())
+        return case((cls.kind == const("bulletin"), const("bulletin")),
+                    ((cls.kind == const("summons")) | (cls.level >= three), const("summons")),
+                    (cls.level == two, const("listed")), else_=const("supervision"))
+
+    @hybrid_property
+    def escalates(self) -> bool:
+        """Whether it is a letter of 督办 (督办函, 挂牌督办函, 约谈通知): a 督查通报 raises no level and counts as no
+        督办 (rankings, dashboards, a unit's history)."""
+        return self.kind != "bulletin"
+
+    @escalates.inplace.expression
+    @classmethod
+    def _escalates_expression(cls):
+        return cls.kind != const("bulletin")
 
     @property
     def unit_ids(self) -> list[int]:

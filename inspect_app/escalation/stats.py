@@ -2,8 +2,9 @@
 dashboard's, and one unit's history for its page.
 
 `unit_counts(start, end, now)` is the function rankings read: for each unit, in [start, end):
-- letters: issued letters addressed to it (any kind); listed: 挂牌督办 (level 2) letters; summons: 约谈通知;
-- items: problems listed to it in issued letters; cleared: of those, 销号 (by now);
+- letters: issued letters of 督办 addressed to it (Letter.step: supervision 督办函, listed 挂牌督办函, summons 约谈通知,
+  each counted apart too); bulletins: 督查通报 addressed to it, which name problems without 督办 and are not letters;
+- items: problems listed to it in issued letters (通报 too); cleared: of those, 销号 (by now);
 - overdue_replies: letters whose reply-by date fell in the period and passed with no written reply by then;
 - interviews: 约谈 held (or scheduled, not cancelled) in the period; referrals: 问责 referrals in the period;
 - relapses: 回潮 flagged in the period on its earlier ticket's unit.
@@ -23,12 +24,16 @@ from ..extensions import db
 from ..tickets.relapse import TicketRelapse
 from .models import Interview, Letter, LetterItem, LetterUnit, Recheck, Referral
 
+STEPS = ("supervision", "listed", "summons", "bulletin")  # Letter.step, in UnitFigures' order
+
 
 @dataclass
 class UnitFigures:
     letters: int = 0
+    supervision: int = 0
     listed: int = 0
     summons: int = 0
+    bulletins: int = 0
     items: int = 0
     cleared: int = 0
     overdue_replies: int = 0
@@ -47,7 +52,7 @@ def _unit_statements() -> tuple:
     start, end, now = bindparam("start"), bindparam("end"), bindparam("now")
     issued = and_(Letter.status != "draft", Letter.issued_at >= start, Letter.issued_at < end)
     return (
-        select(LetterUnit.unit_id, func.count(), count_where(Letter.level == 2), count_where(Letter.kind == "summons"))
+        select(LetterUnit.unit_id, *(count_where(Letter.step == step) for step in STEPS))
         .join(Letter, Letter.id == LetterUnit.letter_id).where(issued).group_by(LetterUnit.unit_id),
         select(LetterItem.unit_id, func.count(), count_where(LetterItem.outcome == "cleared"))
         .join(Letter, Letter.id == LetterItem.letter_id).where(issued).group_by(LetterItem.unit_id),
@@ -70,9 +75,10 @@ def unit_counts(start: datetime, end: datetime, now: datetime) -> dict[int, Unit
     figures: dict[int, UnitFigures] = defaultdict(UnitFigures)
     letters, items, late_replies, interviews, referrals, relapses = _unit_statements()
     bounds = {"start": start, "end": end}
-    for unit_id, n_letters, listed, summons in db.session.execute(letters, bounds):
+    for unit_id, *by_step in db.session.execute(letters, bounds):
         f = figures[unit_id]
-        f.letters, f.listed, f.summons = int(n_letters), int(listed), int(summons)
+        f.supervision, f.listed, f.summons, f.bulletins = (int(n) for n in by_step)
+        f.letters = f.supervision + f.listed + f.summons
     for unit_id, n_items, cleared in db.session.execute(items, bounds):
         if unit_id is not None:
             figures[unit_id].items, figures[unit_id].cleared = int(n_items), int(cleared)
@@ -114,9 +120,15 @@ def overdue_reply_units_now(now: datetime) -> int:
     return db.session.scalar(overdue_reply_units_query(now)) or 0
 
 
+def issued_query(start: datetime, end: datetime):
+    """督办函 issued in [start, end): the letters of 督办 (督办函, 挂牌督办函, 约谈通知), not the 督查通报, which
+    name problems without 督办 (the dashboard's 本月督办函 and its months before)."""
+    return select(func.count(Letter.id)).where(Letter.issued_at >= start, Letter.issued_at < end, Letter.escalates)
+
+
 def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
     """Plain numbers (the dashboard stores its result): what waits for a decision and what the period held
-    (issued: 督办函 issued in it).
+    (issued: 督办函 issued in it, issued_query).
     One statement of scalar subqueries: the dashboard refreshes every 30 s, and on PostgreSQL each statement is a
     round trip."""
     from .proposals import count_open_query
@@ -135,7 +147,7 @@ def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
         "relapses": select(func.count(TicketRelapse.id)).where(
             TicketRelapse.created_at >= start, TicketRelapse.created_at < end),
         "rechecks_due": select(func.count(Recheck.id)).where(Recheck.status == "open", Recheck.due_at <= now),
-        "issued": select(func.count(Letter.id)).where(Letter.issued_at >= start, Letter.issued_at < end),
+        "issued": issued_query(start, end),
     }
     row = db.session.execute(select(*(query.scalar_subquery().label(name) for name, query in counts.items()))).one()
     return {name: int(value or 0) for name, value in zip(counts, row)}

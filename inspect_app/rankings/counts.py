@@ -7,7 +7,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
   overdue = of those, not rectified by the deadline (rectified late, or still not rectified); rework = their
   send-backs (返工, every one counts); closed = of those, closed; at_listed = of those, at 挂牌督办 or above.
 - 督办 / 挂牌 / 约谈 / 问责 / 回潮: from the letters feature (escalation/stats.unit_counts): issued letters addressed to
-  the unit in the period (督办 level 1, 挂牌 level 2), 约谈 held or scheduled, 问责 referrals, 回潮 flagged.
+  the unit in the period (督办 level 1, 挂牌 level 2; a 督查通报 is no 督办), 约谈 held or scheduled, 问责 referrals,
+  回潮 flagged.
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
   such round per site), full marks minus the deductions it answers for, divided by those sites.
 - segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
@@ -204,11 +205,12 @@ def key_task_counts(period: Period, now: datetime) -> dict[int, dict]:
 
 def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
     """{unit_id: {supervised, listed, interview, referral, relapse}} from the letters feature (issued letters
-    addressed to the unit in the period: 督办 level 1, 挂牌 level 2; 约谈 held or scheduled in the period; 问责
+    addressed to the unit in the period: 督办 level 1, 挂牌 level 2, never a 督查通报, which names problems without
+    督办 (Letter.step); 约谈 held or scheduled in the period; 问责
     referrals in the period; 回潮 flagged in the period on the earlier ticket's unit)."""
     out: dict[int, dict] = {}
     for unit_id, f in letter_figures(period.start, min(period.end, now), now).items():
-        out[unit_id] = {"supervised": max(0, f.letters - f.listed - f.summons), "listed": f.listed,
+        out[unit_id] = {"supervised": f.supervision, "listed": f.listed,
                         "interview": f.interviews, "referral": f.referrals, "relapse": f.relapses}
     return out
 
