@@ -602,6 +602,71 @@ def test_rework_after_clearing_opens_the_item_and_the_letter_again(app, city, ov
     assert api.post(f"{base}/{second.id}/clear", city.admin).get_json()["status"] == "done"
 
 
+def test_a_unit_whose_own_items_are_cleared_is_settled_in_a_letter_to_several(app, city, overdue, api, browser,
+                                                                                clock, photo):
+    """One letter to 甲 (two problems) and 乙 (one): once 乙's own problem is 销号, the letter is 已办结 for 乙 — its
+    督办记录 counts it no more as 待销号, its own list and the letter's page say 已办结, it is no longer 逾期未回复 —
+    while the letter stays 已签发 for 甲 (乙 read 待销号 until 甲's problems were cleared too)."""
+    letter = signed(city)
+    third = overdue[2]
+    ticket_services.rectify(city.unit_b, fresh(Ticket, third.id), at(MONDAY), "已清理", [photo])
+    db.session.commit()
+    assert api.post(f"/api/v1/letters/{letter.id}/items/{third.id}/clear", city.admin).get_json()["status"] == "issued"
+    clock.stop(AFTER_REPLY_BY)  # nobody replied in writing
+    units = {u["code"]: u["settled"] for u in api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()["units"]}
+    assert units == {"JDA": False, "JDB": True}
+    history = browser(city.admin).get(f"/letters/units/{city.street_b.id}").get_data(as_text=True)
+    assert '<span>待销号</span><b>0</b>' in history and "已办结" in history and "逾期未回复" not in history
+    history_a = browser(city.admin).get(f"/letters/units/{city.street_a.id}").get_data(as_text=True)
+    assert '<span>待销号</span><b>1</b>' in history_a and "已办结" not in history_a and "逾期未回复" in history_a
+    unit_b = browser(city.unit_b)
+    assert "已办结" in unit_b.get("/letters").get_data(as_text=True)
+    page = unit_b.get(f"/letters/{letter.id}").get_data(as_text=True)
+    assert "已办结" in page and "逾期未回复" not in page
+    assert "已办结" not in browser(city.unit_a).get("/letters").get_data(as_text=True)
+    from inspect_app.escalation import stats
+    from inspect_app.escalation.services import LetterFilter, list_letters
+    assert (stats.overdue_replies_now(at(AFTER_REPLY_BY)), stats.overdue_reply_units_now(at(AFTER_REPLY_BY))) == (1, 1)
+    assert list_letters(city.unit_b, LetterFilter(overdue=True), at(AFTER_REPLY_BY))[1] == 0
+    assert list_letters(city.unit_a, LetterFilter(overdue=True), at(AFTER_REPLY_BY))[1] == 1
+    assert fresh(Letter, letter.id).status == "issued"
+
+
+def test_clearing_a_problem_clears_it_in_the_units_other_open_letters(app, city, overdue, api, photo):
+    """A problem moved on from a 督办函 to a 挂牌督办函, and named in a 督查通报: 销号 in the 挂牌 letter clears it in
+    the other two (they stayed 待销号, the 督办函 逾期未回复, until cleared again letter by letter); each is 办结 when
+    all its items are. A 未销号 stays in its letter; another unit's items are not touched."""
+    first, second, third = overdue
+    supervision = signed(city)
+    issued = []
+    for fields in ({"level": 2}, {"kind": "bulletin"}):  # a problem is in one draft at a time
+        draft = compose.create_draft(city.admin, at(AFTER_REPLY_BY), {"ticket_ids": [first.id], **fields})
+        issued.append(signing.sign(city.leader, draft, at(AFTER_REPLY_BY)))
+        db.session.commit()
+    listed, bulletin = issued
+    not_yet = api.post(f"/api/v1/letters/{listed.id}/items/{first.id}/clear", city.admin,
+                       json={"cleared": False, "note": "仍未整改"})
+    assert not_yet.status_code == 200
+    outcomes = {i["ticket_id"]: i["outcome"] for i in api.get(f"/api/v1/letters/{supervision.id}",
+                                                               city.admin).get_json()["items"]}
+    assert outcomes[first.id] is None  # 未销号 is said of one letter
+    ticket_services.rectify(city.unit_a, fresh(Ticket, first.id), at(AFTER_REPLY_BY), "已清理", [photo])
+    db.session.commit()
+    body = api.post(f"/api/v1/letters/{listed.id}/items/{first.id}/clear", city.admin,
+                    json={"note": "核实已清理"}).get_json()
+    assert body["status"] == "done"
+    earlier = api.get(f"/api/v1/letters/{supervision.id}", city.admin).get_json()
+    items = {i["ticket_id"]: (i["outcome"], i["clear_note"]) for i in earlier["items"]}
+    assert items[first.id] == ("cleared", f"已随{listed.number}销号：核实已清理")
+    assert items[second.id][0] is None and items[third.id][0] is None and earlier["status"] == "issued"
+    assert api.get(f"/api/v1/letters/{bulletin.id}", city.admin).get_json()["status"] == "done"
+    for ticket, user in ((second, city.unit_a), (third, city.unit_b)):
+        ticket_services.rectify(user, fresh(Ticket, ticket.id), at(AFTER_REPLY_BY), "已清理", [photo])
+        db.session.commit()
+        last = api.post(f"/api/v1/letters/{supervision.id}/items/{ticket.id}/clear", city.admin).get_json()
+    assert last["status"] == "done"
+
+
 def test_overdue_replies_show_up(app, city, overdue, api):
     letter = signed(city)
     api.post(f"/api/v1/letters/{letter.id}/reply", city.unit_b, data={"text": "已整改"},

@@ -374,7 +374,9 @@ class _Replay:
                     own = [i.ticket for i in letter.items if i.unit_id == recipient.unit_id]
                     dealt = all(t.status in ("rectified", "closed", "cancelled") for t in own)
                     late_ok = moment > letter.reply_by
-                    if recipient.replied_at is None and (dealt or late_ok) and self.rng.random() < 0.7:
+                    # (a letter may be 办结 already today: its problems cleared in another letter, replies.clear_item)
+                    if recipient.replied_at is None and letter.status == "issued" and (dealt or late_ok) \
+                            and self.rng.random() < 0.7:
                         text = ("已按要求完成整改，整改后照片已在各问题中上传，并已落实长效巡查。" if dealt else
                                 "部分问题涉及多个部门，正在协调整改，预计一周内完成，请予支持。")
                         replies.reply(clerk, letter, moment, text)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, case, event, inspect,
-                        literal_column, text)
+from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, case, event, exists,
+                        inspect, literal_column, select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -160,6 +160,15 @@ class Letter(db.Model):
     def recipient(self, unit_id) -> LetterUnit | None:
         return next((r for r in self.recipients if r.unit_id == unit_id), None)
 
+    def settled_for(self, unit_id) -> bool:
+        """Whether this 主送 unit's part of the letter is settled (已办结 for it): the letter is 办结, or issued with
+        every item of the unit's own 销号 (others may still be open; the letter's own status stays). A unit with no
+        item of its own follows the letter."""
+        if self.status == "done":
+            return True
+        row = self.recipient(unit_id)
+        return self.status == "issued" and row is not None and row.items_cleared
+
     @property
     def acknowledged_at(self) -> datetime | None:
         """When the last 主送 unit signed for it (None until every one has)."""
@@ -191,6 +200,26 @@ class LetterUnit(db.Model):
     letter = relationship("Letter", back_populates="recipients")
     unit = relationship("Unit", lazy="joined")
     acknowledger = relationship("User", lazy="select")
+
+    def reply_overdue(self, now: datetime) -> bool:
+        """逾期未回复 (services.reply_overdue; late_reply in SQL)."""
+        letter = self.letter
+        return (letter.status == "issued" and self.replied_at is None and letter.reply_by < now
+                and not self.items_cleared)
+
+    @hybrid_property
+    def items_cleared(self) -> bool:
+        """The letter lists problems for this unit and every one is 销号: its part is settled, whatever the other
+        主送 units' (Letter.settled_for); it owes no reply any more (逾期未回复 reads this in SQL too)."""
+        own = [item for item in self.letter.items if item.unit_id == self.unit_id]
+        return bool(own) and all(item.outcome == "cleared" for item in own)
+
+    @items_cleared.inplace.expression
+    @classmethod
+    def _items_cleared_expression(cls):
+        own = (LetterItem.letter_id == cls.letter_id, LetterItem.unit_id == cls.unit_id)
+        return and_(exists(select(LetterItem.id).where(*own)),
+                    ~exists(select(LetterItem.id).where(*own, LetterItem.outcome.is_distinct_from(const("cleared")))))
 
 
 class LetterItem(db.Model):

@@ -75,7 +75,8 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
                unit_id=None) -> LetterItem:
     """销号 (cleared=True) or 未销号 (False, with the reason) of a ticket's item. A letter may list one ticket for
     several of its units (the lead and an assisting unit): `unit_id` picks one; without it, every item of the
-    ticket not yet cleared is marked. A cleared item stays cleared; the letter is 办结 when every item is. Each
+    ticket not yet cleared is marked. A cleared item stays cleared; the letter is 办结 when every item is. 销号
+    clears the same problem of the same unit in its other open letters too (_clear_elsewhere). Each
     clearing changes the letter's row, so two clearings at once cannot both miss the last one (the second gets
     409 and tries again)."""
     if not has_role(user, OFFICE):
@@ -105,11 +106,40 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
     for item in open_items:
         item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = (
             "cleared" if cleared else "not_cleared", now, user.id, note)
+    _settle(letter, now)
+    if cleared:
+        _clear_elsewhere(user, letter, open_items, now, note)
+    db.session.flush()
+    return open_items[0]
+
+
+def _settle(letter: Letter, now: datetime) -> None:
+    """The letter's row changes with each clearing (its revision is the lock), and it is 办结 once every item is."""
     letter.updated_at = now
     if all(i.outcome == "cleared" for i in letter.items):
         letter.status, letter.done_at = "done", now
-    db.session.flush()
-    return open_items[0]
+
+
+def _clear_elsewhere(user, letter: Letter, cleared: list[LetterItem], now: datetime, note: str) -> None:
+    """销号 says the problem is dealt with, not one letter: the same problem for the same unit (ticket, unit,
+    assignment) listed by the unit's other letters still open — the 督办函 before a 挂牌督办函, a 督查通报 — is cleared
+    with it, and each of those letters is 办结 when all its items are. (They stayed 待销号 and 逾期未回复 until the
+    office cleared the problem again letter by letter.) A 未销号 stays in its own letter."""
+    keys = {(i.ticket_id, i.unit_id, i.assignment) for i in cleared}
+    others = db.session.scalars(
+        select(LetterItem).join(Letter, Letter.id == LetterItem.letter_id)
+        .where(Letter.status == "issued", Letter.id != letter.id,
+               LetterItem.ticket_id.in_({ticket_id for ticket_id, _, _ in keys}),
+               LetterItem.outcome.is_distinct_from("cleared"))
+        .order_by(LetterItem.letter_id, LetterItem.id)).all()
+    why = f"已随{letter.number}销号" + (f"：{note}" if note else "")
+    touched: dict[int, Letter] = {}
+    for item in others:
+        if (item.ticket_id, item.unit_id, item.assignment) in keys:
+            item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = "cleared", now, user.id, why[:500]
+            touched[item.letter_id] = item.letter
+    for other in touched.values():
+        _settle(other, now)
 
 
 def reopen_on_rework(user, ticket, reopened: list, now: datetime, note: str) -> None:

@@ -34,7 +34,8 @@ def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
         "title": letter.title if letter.title is not None else level_text(letter.level)["title"],
         "unit": _unit(letter.unit),
         "units": [{**_unit(r.unit), "acknowledged_at": isoformat(r.acknowledged_at),
-                   "replied_at": isoformat(r.replied_at)} for r in recipients],
+                   "replied_at": isoformat(r.replied_at), "settled": letter.settled_for(r.unit_id)}
+                  for r in recipients],
         "issued_at": isoformat(letter.issued_at),
         "reply_by": isoformat(letter.reply_by),
         "done_at": isoformat(letter.done_at),

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, false, func, select, true
+from sqlalchemy import and_, bindparam, exists, false, func, select, true
 from sqlalchemy.orm import selectinload
 
 from ..common.errors import BadRequest, NotFound
@@ -93,8 +93,15 @@ def visible_items(user, letter: Letter) -> list:
 
 
 def reply_overdue(recipient: LetterUnit, letter: Letter, now: datetime) -> bool:
-    """逾期未回复: issued, not done, the reply-by date passed, and this unit has not replied in writing."""
-    return letter.status == "issued" and recipient.replied_at is None and letter.reply_by < now
+    """逾期未回复: issued, not done, the reply-by date passed, and this unit has not replied in writing nor had its
+    own items all 销号 (its part is settled then: Letter.settled_for). late_reply() is the same in SQL."""
+    return recipient.reply_overdue(now)
+
+
+def late_reply(now):
+    """reply_overdue as a condition on Letter and LetterUnit rows (the lists' filter and the figures)."""
+    return and_(Letter.status == "issued", Letter.reply_by < now, LetterUnit.replied_at.is_(None),
+                ~LetterUnit.items_cleared)
 
 
 # ----------------------------------------------------------------------------- lists
@@ -159,8 +166,7 @@ def _query(user, flt: LetterFilter, now: datetime):
         query = query.where(Letter.status != "draft",
                             _recipient_condition(user, flt, LetterUnit.acknowledged_at.is_(None)))
     if flt.overdue:
-        query = query.where(Letter.status == "issued", Letter.reply_by < now,
-                            _recipient_condition(user, flt, LetterUnit.replied_at.is_(None)))
+        query = query.where(_recipient_condition(user, flt, late_reply(now)))
     return query
 
 

@@ -18,11 +18,13 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..common.sql import count_where
 from ..extensions import db
 from ..tickets.relapse import TicketRelapse
 from .models import Interview, Letter, LetterItem, LetterUnit, Recheck, Referral
+from .services import late_reply
 
 STEPS = ("supervision", "listed", "summons", "bulletin")  # Letter.step, in UnitFigures' order
 
@@ -100,20 +102,16 @@ def overdue_replies_now(now: datetime) -> int:
     return db.session.scalar(overdue_replies_query(now)) or 0
 
 
-def _late_reply(now: datetime):
-    return and_(Letter.status == "issued", Letter.reply_by < now, LetterUnit.replied_at.is_(None))
-
-
 def overdue_replies_query(now: datetime):
     """Letters (not recipients): one letter to four units that have not replied is one letter."""
     return select(func.count(Letter.id)).where(
-        exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id, _late_reply(now))))
+        exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id, late_reply(now))))
 
 
 def overdue_reply_units_query(now: datetime):
     """The 主送 units behind those letters that have not replied (a unit late on two letters counts once)."""
     return (select(func.count(func.distinct(LetterUnit.unit_id))).join(Letter, Letter.id == LetterUnit.letter_id)
-            .where(_late_reply(now)))
+            .where(late_reply(now)))
 
 
 def overdue_reply_units_now(now: datetime) -> int:
@@ -154,13 +152,16 @@ def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
 
 
 def unit_history(unit_id: int) -> dict:
-    """Everything escalation holds about one unit, newest first."""
+    """Everything escalation holds about one unit, newest first; `unsettled`: its letters not settled for it (待销号:
+    an item of its own not yet 销号, Letter.settled_for), whatever the other 主送 units' items."""
     letters = list(db.session.scalars(
         select(Letter).join(LetterUnit, LetterUnit.letter_id == Letter.id)
         .where(LetterUnit.unit_id == unit_id, Letter.status != "draft")
+        .options(selectinload(Letter.items))
         .order_by(Letter.issued_at.desc(), Letter.id.desc())).unique())
     return {
         "letters": letters,
+        "unsettled": sum(1 for letter in letters if not letter.settled_for(unit_id)),
         "interviews": list(db.session.scalars(select(Interview).where(Interview.unit_id == unit_id)
                                               .order_by(Interview.scheduled_at.desc())).unique()),
         "referrals": list(db.session.scalars(select(Referral).where(Referral.unit_id == unit_id)
