@@ -243,6 +243,26 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     assert done.status_code == 303 and fresh(Recheck, recheck.id).status == "failed"
 
 
+def test_a_relapse_found_by_recheck_is_marked_so(app, city, letter, browser, clock, photo):
+    """回头看 failed: the new ticket is the 回潮 of the re-checked one, found by the re-check (the filing's own search
+    linked it first, as found by filing, and the re-check's link was ignored: the pages never said 回头看发现)."""
+    [item] = letter.items
+    ticket = item.ticket
+    ticket_services.rectify(city.unit_a, ticket, at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=10)
+    db.session.commit()
+    clock.set("2026-12-10T10:00:00+08:00")
+    followup.do_recheck(city.inspector, recheck, at("2026-12-10T10:00:00+08:00"), "0", "又贴上了",
+                        photos=[processed()])
+    db.session.commit()
+    new_id = fresh(Recheck, recheck.id).new_ticket_id
+    link = relapse_of(new_id)
+    assert (link.earlier_id, link.found_by) == (ticket.id, "recheck")
+    assert "回头看发现" in browser(city.admin).get(f"/tickets/{new_id}").get_data(as_text=True)
+    assert "（回头看发现）" in browser(city.admin).get(f"/letters/units/{city.street_a.id}").get_data(as_text=True)
+
+
 def _closed_in_two_letters(city, letter, photo):
     """The letter's ticket put in a 挂牌督办 letter too, then rectified and closed: (its item, the ticket, the
     second letter). The 挂牌督办 once the 督办函's time has run out (reply by Wednesday 2 December)."""

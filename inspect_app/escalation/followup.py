@@ -15,7 +15,6 @@ from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..policy import ADMIN, INSPECTOR, OFFICE, VERIFIERS, has_role
-from ..tickets import relapse
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Unit
 from . import inputs, uploads
@@ -229,9 +228,9 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
         report = NewReport(category=old.category.code, photos=list(photos), photo_meta=photo_meta or [],
                            segment_id=old.segment_id if old.segment is not None and old.segment.active else None,
                            lat=old.lat, lon=old.lon, address=old.address,
-                           description=f"回头看发现问题反弹：{note}（原问题{old.number}）"[:2000], source="spot_check")
-        ticket, _ = create_ticket(user, report, now)
-        relapse.link(ticket, old, now, found_by="recheck")
+                           description=f"回头看发现问题反弹：{note}（原问题{old.number}）"[:2000], source="spot_check",
+                           relapse_of=old)
+        ticket, _ = create_ticket(user, report, now)  # linked to `old` as a 回潮 found by 回头看
         recheck.status, recheck.new_ticket_id = "failed", ticket.id
     recheck.note, recheck.done_at, recheck.done_by_id = note, now, user.id
     # The same problem queued again by another letter before queue_rechecks kept one per problem: that visit is

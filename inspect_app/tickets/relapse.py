@@ -2,8 +2,9 @@
 
 A new ticket of the same category within RELAPSE_RADIUS_M metres of a ticket closed in the last RELAPSE_DAYS days
 is flagged as a relapse of it (the nearest such, then the most recently closed). `flag` is called once when a
-ticket is filed (tickets.services.create_ticket); 回头看 (escalation) links a failed re-check's new ticket to the
-re-checked one with `link`. A ticket is the relapse of at most one earlier ticket.
+ticket is filed (tickets.services.create_ticket); a failed 回头看 (escalation) files its new ticket naming the
+re-checked one (NewReport.relapse_of), which create_ticket then `link`s as found by the re-check instead of
+searching. A ticket is the relapse of at most one earlier ticket.
 
 Only tickets with coordinates can be compared; the (category_id, closed_at) index makes the search a range over
 the category's recent closures, whatever the table's size.

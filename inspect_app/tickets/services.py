@@ -74,6 +74,9 @@ class NewReport:
     photo_position: bool = True     # False: a photo's EXIF position is not the problem's (far from the segment named)
     # who named unit_ids when not the reporter at filing: the office accepting or entering an outside report
     units_named_by: str | None = None
+    # Set by 回头看 (never from a request): the closed ticket this filing finds back, linked as a 回潮 found by the
+    # re-check instead of the filing's own search (relapse.flag), which might name another ticket or none.
+    relapse_of: Ticket | None = None
 
 
 # ----------------------------------------------------------------------------- filing
@@ -202,7 +205,9 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
             _assign(ticket, route.lead, now, lifecycle.SYSTEM, "dispatch", route.how, report.deadline_rule)
             for unit in route.assists:
                 parts.add_assist(ticket, unit, now, lifecycle.SYSTEM, note=route.named)
-        relapsed = relapse.flag(ticket, now)  # 回潮: the same problem where one was just closed (tickets/relapse.py)
+        # 回潮: the same problem where one was just closed (tickets/relapse.py), or the one a 回头看 found back
+        relapsed = (relapse.link(ticket, report.relapse_of, now, found_by="recheck") if report.relapse_of is not None
+                    else relapse.flag(ticket, now))
         # The photos' files and all of their stamps but the number, before the number too.
         metas = report.photo_meta or [{}] * len(report.photos)
         staged = [stage_photo(ticket, photo, "before", now, meta=meta, by=f"{reporter.name} 上报")
