@@ -66,6 +66,37 @@ def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_op
     assert "督办函" in body and "已超期" in body
 
 
+def test_the_inbox_and_the_robot_name_each_document_by_its_kind(app, browser, city):
+    """A 约谈通知 and a 督查通报 are not 督办函 (the inbox called every document one, each 前整改反馈): each is named by
+    its kind, with what it asks by its date."""
+    from sqlalchemy import insert
+
+    from inspect_app.escalation.models import Letter, LetterUnit
+    from inspect_app.notices.services import news_text
+
+    moment = utcnow()
+    for seq, kind, series, number in ((22, "summons", "letter", "临江文明督〔2026〕22号"),
+                                      (1, "bulletin", "bulletin", "临江文明通〔2026〕1号"),
+                                      (23, "supervision", "letter", "临江文明督〔2026〕23号")):
+        letter_id = db.session.execute(insert(Letter.__table__).values(
+            status="issued", kind=kind, series=series, number=number, year=2026, seq=seq, unit_id=city.street_b.id,
+            level=3 if kind == "summons" else 1, issued_at=moment - timedelta(hours=seq),
+            reply_by=at("2026-12-10T23:59:59+08:00"), created_at=moment, revision=1,
+            pdf_path="")).inserted_primary_key[0]
+        db.session.execute(insert(LetterUnit.__table__).values(letter_id=letter_id, unit_id=city.street_b.id,
+                                                               position=0))
+    db.session.commit()
+    inbox = browser(city.unit_b).get("/inbox").get_data(as_text=True)
+    assert "约谈通知：临江文明督〔2026〕22号" in inbox and "督查通报：临江文明通〔2026〕1号" in inbox
+    assert "督办函：临江文明督〔2026〕23号" in inbox and inbox.count("督办函：") == 1
+    assert inbox.count("12月10日前书面报送整改情况") == 2 and inbox.count("12月10日前整改反馈") == 1
+    letters = list(db.session.scalars(select(Letter).order_by(Letter.seq)))
+    text = news_text(city.street_b, [], letters)
+    assert "· 督查通报 临江文明通〔2026〕1号，12月10日前书面报送整改情况" in text
+    assert "· 约谈通知 临江文明督〔2026〕22号，12月10日前书面报送整改情况" in text
+    assert "· 督办函 临江文明督〔2026〕23号，12月10日前整改反馈" in text
+
+
 def test_a_reminder_comes_only_for_work_held_from_before_its_last_day(app, browser, city, make_ticket):
     moment = utcnow()  # the pages' clock (conftest.clock)
     fresh = make_ticket(point=City.ON_B, at_time=moment - timedelta(hours=1))  # 牛皮癣: arrives with 23 hours to go

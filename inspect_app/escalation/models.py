@@ -37,6 +37,10 @@ KIND_LABELS = {"supervision": "督办函", "listed": "挂牌督办函", "summons
 KIND_LEVELS = {"supervision": 1, "listed": 2, "summons": 3, "bulletin": 1}
 LEVEL_KINDS = {1: "supervision", 2: "listed", 3: "summons"}
 SERIES = {"supervision": "letter", "listed": "letter", "summons": "letter", "bulletin": "bulletin"}
+# what each kind asks of the unit by its reply-by date, as its built-in wording does (settings.py): a 督办函 整改
+# and 反馈; a 约谈通知 and a 督查通报 a written account of the rectification (书面报送整改情况)
+KIND_ASKS = {"supervision": "整改反馈", "listed": "整改反馈",
+             "summons": "书面报送整改情况", "bulletin": "书面报送整改情况"}
 ITEM_OUTCOMES = {"cleared": "已销号", "not_cleared": "未销号"}
 
 
@@ -126,6 +130,13 @@ class Letter(db.Model):
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def asks(self) -> str:
+        """What it asks of the unit by when, in a line: "12月02日前整改反馈" ("" without a date)."""
+        if self.reply_by is None:
+            return ""
+        return f"{fmt(self.reply_by, '%m月%d日')}前{KIND_ASKS.get(self.kind, KIND_ASKS['supervision'])}"
 
     @hybrid_property
     def step(self) -> str:

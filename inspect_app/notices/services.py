@@ -241,8 +241,7 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
                                url_for("tickets.detail", ticket_id=ticket.id), part.assigned_at > since))
     for letter in db.session.scalars(_letters(user.unit_id, window, now).order_by(Letter.issued_at.desc())
                                      .limit(MAX_ITEMS)):
-        items.append(InboxItem("letter", letter.issued_at, f"督办函：{letter.number or ''}",
-                               f"{fmt(letter.reply_by, '%m月%d日')}前整改反馈" if letter.reply_by else "",
+        items.append(InboxItem("letter", letter.issued_at, f"{letter.kind_label}：{letter.number or ''}", letter.asks,
                                url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since))
     for part in db.session.scalars(_due_soon(user.unit_id, window, now).order_by(TicketUnit.deadline)
                                    .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
@@ -408,7 +407,7 @@ def news_text(unit: Unit, parts: list[TicketUnit], letters: list[Letter], review
     if len(parts) > 10:
         lines.append(f"· 另有{len(parts) - 10}件")
     for letter in letters:
-        lines.append(f"· 督办函 {letter.number}，{fmt(letter.reply_by, '%m月%d日')}前整改反馈")
+        lines.append(f"· {letter.kind_label} {letter.number}，{letter.asks}")
     for decision in decided[:10]:
         lines.append(f"· {decision.number} {decision.category}：{decision.title}"
                      + (f"（{decision.reason}）" if decision.reason else "")
