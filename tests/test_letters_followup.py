@@ -164,6 +164,74 @@ def test_interview_record_and_referral_show_in_the_history(app, city, letter, br
     assert figures == _dashboard_figures_one_by_one(at("2026-12-02T10:00"), at("2026-12-01"), at("2027-01-01"))
 
 
+def test_a_scheduled_interview_reaches_the_unit_and_no_other(app, city, file_ticket, browser, api, clock):
+    """(QA) The office scheduled a 约谈 for a letter and the unit found it nowhere: not in its inbox, not on the
+    letter's page, no robot message. Now the unit is told when, where and who attends (inbox, robot, the letter's
+    page, the API), and of a cancellation; another 主送 unit of the same letter sees none of it, and the office's
+    record stays the office's."""
+    from inspect_app.notices.services import unread_count
+    from inspect_app.outbox.models import OutboxMessage, UnitRobot
+
+    both = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [file_ticket().id,
+                                                                         file_ticket(point=City.ON_B).id]})
+    signing.sign(city.leader, both, at(FRIDAY))
+    db.session.add(UnitRobot(unit_id=city.street_a.id, url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a",
+                             enabled=True, updated_at=at(FRIDAY), pushed_until=at(MONDAY)))
+    db.session.commit()
+    before = unread_count(city.unit_a, at(MONDAY))
+    office = browser(city.admin)
+    page = f"/letters/units/{city.street_a.id}"
+    response = office.submit(page, f"{page}/interviews", {
+        "scheduled_at": "2026-12-10T15:00", "place": "市政府1号楼203会议室", "attendees": "单位主要负责同志",
+        "host": "市文明办主任", "letter_id": str(both.id)})
+    assert response.status_code == 303
+    interview = db.session.scalar(select(Interview))
+    when = "2026年12月10日（周四）15:00"
+    assert unread_count(city.unit_a, at(MONDAY)) == before + 1
+    clerk, other = browser(city.unit_a), browser(city.unit_b)
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    assert "约谈通知" in inbox and f"{when} · 市政府1号楼203会议室 · 参加：单位主要负责同志 · {both.number}" in inbox
+    assert f'href="/letters/{both.id}"' in inbox and 'id="interviews"' in inbox  # and under 约谈安排
+    shown = clerk.get(f"/letters/{both.id}").get_data(as_text=True)
+    assert "约谈安排" in shown and when in shown and "市政府1号楼203会议室" in shown and "待约谈" in shown
+    [told] = api.get(f"/api/v1/letters/{both.id}", city.unit_a).get_json()["interviews"]
+    assert told["place"] == "市政府1号楼203会议室" and told["status"] == "scheduled" and "record" not in told
+    [message] = db.session.scalars(select(OutboxMessage))
+    assert message.unit_id == city.street_a.id and message.kind == "interview"
+    text = message.payload["text"]["content"]
+    assert text.startswith("【约谈提醒】甲街道办事处") and when in text and "请单位主要负责同志准时参加" in text
+    # street B is a 主送 of the same letter: it sees the letter, not street A's 约谈
+    for body in (other.get(f"/letters/{both.id}").get_data(as_text=True), other.get("/inbox").get_data(as_text=True)):
+        assert "市政府1号楼203会议室" not in body and "约谈安排" not in body
+    assert api.get(f"/api/v1/letters/{both.id}", city.unit_b).get_json()["interviews"] == []
+
+    # cancelled: told again, without the office's reason
+    clock.set("2026-12-01T09:00:00+08:00")
+    office = browser(city.admin)
+    cancelled = office.submit(page, f"/letters/interviews/{interview.id}/record", {"held": "0", "record": "主任出差"},
+                              multipart=True)
+    assert cancelled.status_code == 303
+    clerk = browser(city.unit_a)
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    assert "约谈已取消" in inbox and f"原定{when}" in inbox and "主任出差" not in inbox
+    shown = clerk.get(f"/letters/{both.id}").get_data(as_text=True)
+    assert "已取消" in shown and "主任出差" not in shown
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+
+    # one held, recorded: the unit reads 已约谈, not the record; one entered after it took place is no news
+    followup.schedule_interview(city.admin, city.street_a.id, at("2026-12-01T09:00"), {
+        "scheduled_at": "2026-11-30T16:00", "place": "市文明办三楼会议室", "attendees": "分管负责同志",
+        "letter_id": both.id})
+    held = followup.record_interview(city.admin, db.session.scalar(select(Interview).where(
+        Interview.status == "scheduled")), at("2026-12-01T09:00"), {"held": "1", "record": "要求三日内整改到位"})
+    db.session.commit()
+    assert held.status == "held" and db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+    clerk = browser(city.unit_a)
+    assert "市文明办三楼会议室" not in clerk.get("/inbox").get_data(as_text=True).split('id="interviews"')[0]
+    shown = clerk.get(f"/letters/{both.id}").get_data(as_text=True)
+    assert "已约谈" in shown and "要求三日内整改到位" not in shown
+
+
 def _dashboard_figures_one_by_one(now, start, end) -> dict:
     from inspect_app.escalation.models import Letter
     from inspect_app.escalation.proposals import count_open

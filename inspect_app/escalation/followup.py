@@ -14,10 +14,10 @@ from ..common.sql import const
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
-from ..policy import ADMIN, INSPECTOR, OFFICE, VERIFIERS, has_role
+from ..policy import ADMIN, INSPECTOR, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role
 from ..tickets.services import NewReport, create_ticket
 from ..units.models import Unit
-from . import inputs, uploads
+from . import inputs, notify, uploads
 from .models import Interview, Letter, Recheck, Referral
 
 
@@ -53,6 +53,7 @@ def _required(value, what: str, limit: int, multiline: bool = False) -> str:
 # ----------------------------------------------------------------------------- 约谈
 
 def schedule_interview(user, unit_id, now: datetime, fields) -> Interview:
+    """The unit is told (its inbox reads the interview; its robot gets a message here): when, where, who attends."""
     _office(user, "安排约谈")
     unit = _unit(unit_id)
     when = inputs.moment(fields.get("scheduled_at"), "约谈时间", "invalid_scheduled_at")
@@ -67,11 +68,13 @@ def schedule_interview(user, unit_id, now: datetime, fields) -> Interview:
                           created_at=now, created_by_id=user.id)
     db.session.add(interview)
     db.session.flush()
+    notify.enqueue_interview(interview, now)
     return interview
 
 
 def record_interview(user, interview: Interview, now: datetime, fields, files=()) -> Interview:
-    """The record afterwards (held: the record text, with the minutes as PDF or photos), or a cancellation."""
+    """The record afterwards (held: the record text, with the minutes as PDF or photos; the office's own), or a
+    cancellation, which the unit is told of as it was of the 约谈 (without the office's reason)."""
     _office(user, "记录约谈")
     if interview.status != "scheduled":
         raise Conflict("该约谈已记录。", code="interview_recorded")
@@ -88,7 +91,23 @@ def record_interview(user, interview: Interview, now: datetime, fields, files=()
         interview.status = "cancelled"
     interview.recorded_at = now
     db.session.flush()
+    if interview.status == "cancelled":
+        notify.enqueue_interview(interview, now)
     return interview
+
+
+def letter_interviews(user, letter: Letter) -> list[Interview]:
+    """The 约谈 scheduled for a letter, as its page shows them to this user: the office and leaders every unit's,
+    a 主送 unit its own (never another unit's), anyone else none. Only their time, place, who attends and their
+    status are for a unit; the record and its minutes stay on the unit's 督办记录 page (office and leaders)."""
+    if letter.status == "draft":
+        return []
+    query = select(Interview).where(Interview.letter_id == letter.id)
+    if has_role(user, UNITS) and user.unit_id:
+        query = query.where(Interview.unit_id == user.unit_id)
+    elif not has_role(user, LEADERSHIP):
+        return []
+    return list(db.session.scalars(query.order_by(Interview.scheduled_at, Interview.id)).unique())
 
 
 # ----------------------------------------------------------------------------- 问责

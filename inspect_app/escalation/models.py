@@ -16,7 +16,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.sql import const
-from ..common.timeutil import fmt
+from ..common.timeutil import fmt, local
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..tickets.models import Ticket
@@ -24,6 +24,7 @@ from ..tickets.relapse import TicketRelapse  # noqa: F401  (the tickets side's t
 from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
 from ..tickets.rules import overdue_span
 from ..outbox.models import OutboxMessage
+from ..workdays.notice import WEEKDAYS
 
 # The sweep selects candidates by `status IN (...) AND escalation_level IN (0, 1, 2) AND deadline < now`:
 # with this index that is a few index range scans over open, not-yet-top-level, overdue tickets only, however
@@ -432,6 +433,18 @@ class Interview(db.Model):
     @property
     def status_label(self) -> str:
         return self.STATUS_LABELS.get(self.status, self.status)
+
+    @hybrid_property
+    def announced(self) -> bool:
+        """Scheduled ahead of its time, so the unit is told of it (and of its cancellation): one entered after it
+        took place (the office may record one up to 30 days back) is no news to the unit that attended."""
+        return self.scheduled_at > self.created_at
+
+    @property
+    def when_label(self) -> str:
+        """2026年12月10日（周四）15:00, as the unit is told."""
+        moment = local(self.scheduled_at)
+        return f"{moment.year}年{moment.month}月{moment.day}日（周{WEEKDAYS[moment.weekday()]}）{moment:%H:%M}"
 
 
 class Referral(db.Model):

@@ -1,6 +1,7 @@
 """Group-robot messages (DingTalk 钉钉 / WeCom 企业微信) through the shared outbox (inspect_app/outbox): the
 office's robot (WEBHOOK_URL) and each 主送 unit's own robot (set up on the unit's page) when letters are issued,
-the office's robot when the sweep proposes letters (督办建议).
+the office's robot when the sweep proposes letters (督办建议), and a unit's own robot when the office schedules or
+cancels a 约谈 of that unit (not the office's: the city's group hears every unit, and a 约谈 is the unit's own).
 
 The sweep and 签发 only write outbox rows, in the same transaction as their letters, so a message is never lost and
 never sent for letters that were rolled back. The outbox's job (also run by the `escalate` command after its sweep)
@@ -68,3 +69,24 @@ def enqueue_proposals(proposals, now: datetime) -> OutboxMessage | None:
     return outbox.enqueue(f"【督办建议】{fmt(now, '%Y-%m-%d %H:%M')}督办扫描新增督办建议{len(proposals)}条"
                           f"（{counts}），涉及{units}个单位，请登录文明城市督查整改系统审核、编制督办函。", now,
                           kind="proposals")
+
+
+def interview_text(interview) -> str:
+    """What a unit is told of its 约谈: when, where, who is to attend, the letter it follows; or that it is off.
+    【约谈提醒】 carries 提醒, a keyword the unit's robot page asks a DingTalk robot to accept."""
+    office = current_app.config["OFFICE_SHORT_NAME"]
+    letter = f"（{interview.letter.number}）" if interview.letter is not None and interview.letter.number else ""
+    if interview.status == "cancelled":
+        return (f"【约谈提醒】{interview.unit.name}：{office}原定于{interview.when_label}在{interview.place}"
+                f"进行的约谈{letter}已取消，请登录文明城市督查整改系统查看。")
+    host = f"，约谈人：{interview.host}" if interview.host else ""
+    return (f"【约谈提醒】{interview.unit.name}：{office}定于{interview.when_label}在{interview.place}约谈你单位"
+            f"{letter}，请{interview.attendees}准时参加{host}。")
+
+
+def enqueue_interview(interview, now: datetime) -> OutboxMessage | None:
+    """Queue the unit's message for a 约谈 just scheduled or cancelled (in the caller's transaction), where the unit
+    has a robot; none for one entered after it took place (`Interview.announced`)."""
+    if not interview.announced:
+        return None
+    return outbox.enqueue(interview_text(interview), now, unit_id=interview.unit_id, kind="interview")

@@ -7,7 +7,8 @@ from flask import url_for
 
 from ..common.timeutil import isoformat
 from ..policy import UNITS, has_role
-from .models import Letter, LetterReply, Proposal
+from .followup import letter_interviews
+from .models import Interview, Letter, LetterReply, Proposal
 from .services import visible_items
 from .settings import level_text
 
@@ -66,7 +67,16 @@ def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
             "cleared_at": isoformat(item.cleared_at),
             "clear_note": item.clear_note,
         } for item in items]
+        result["interviews"] = [interview_dict(i) for i in letter_interviews(user, letter)]
     return result
+
+
+def interview_dict(interview: Interview) -> dict:
+    """A 约谈 as a letter's reader sees it (a unit its own): no record, no minutes."""
+    return {"id": interview.id, "unit_id": interview.unit_id, "unit": interview.unit.name,
+            "scheduled_at": isoformat(interview.scheduled_at), "place": interview.place,
+            "attendees": interview.attendees, "host": interview.host, "status": interview.status,
+            "status_label": interview.status_label}
 
 
 def reply_dict(reply: LetterReply) -> dict:

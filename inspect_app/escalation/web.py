@@ -270,6 +270,7 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
         may_acknowledge=services.can_acknowledge(user, letter), may_reply=services.can_reply(user, letter),
         may_sign=services.can_sign(user, letter), may_edit=services.can_edit(user, letter),
         may_clear=services.can_clear(user, letter), is_office=has_role(user, OFFICE),
+        interviews=followup.letter_interviews(user, letter),
         sees_units=has_role(user, LEADERSHIP), overdue=services.reply_overdue, moment=moment,
         inspectors=inspectors, recheck_days=current_app.config["RECHECK_DAYS"],
         max_files=current_app.config["LETTER_REPLY_MAX_FILES"],
@@ -419,7 +420,8 @@ def schedule_interview(unit_id: int):
 
     def act():
         interview = followup.schedule_interview(current_user, unit.id, now(), request.form)
-        flash(f"已安排约谈：{interview.scheduled_at:%Y-%m-%d}。", "success")
+        told = f"，已通知{unit.name}" if interview.announced else ""
+        flash(f"已安排约谈：{interview.when_label}{told}。", "success")
         return done(url_for(".unit_page", unit_id=unit_id) + "#interviews")
     return _unit_form(unit, "schedule", act)
 
@@ -433,7 +435,8 @@ def record_interview(interview_id: int):
 
     def act():
         followup.record_interview(current_user, interview, now(), request.form, request.files.getlist("files"))
-        flash("约谈记录已保存。" if interview.status == "held" else "约谈已取消。", "success")
+        flash("约谈记录已保存。" if interview.status == "held" else
+              f"约谈已取消{'，已通知' + interview.unit.name if interview.announced else ''}。", "success")
         return done(url_for(".unit_page", unit_id=interview.unit_id) + "#interviews")
     return _unit_form(_unit(interview.unit_id), f"record-{interview.id}", act)
 

@@ -1,10 +1,12 @@
 """The unit's inbox and unread count, and what its robot is told.
 
-Five kinds of news for a unit, each with the moment it happened (all five in the inbox; its robot is pushed all but
-the reminders as they come, and the morning digest counts those):
+Six kinds of news for a unit, each with the moment it happened (all six in the inbox; its robot is pushed all but
+the reminders as they come, and the morning digest counts those; the 约谈 at once, by escalation/notify.py):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
   sent back to it after refusing its 退单 is a decision's news instead;
 - a letter (督办函) issued to it;
+- a 约谈 of the unit the office scheduled ahead of its time (when, where, who attends, the letter it follows), and
+  its cancellation;
 - the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);
 - one of its open parts coming within 24 hours of its deadline (deadline − 24 h), if the unit had it before then:
   a part that arrives with less than a day to go (a 24-hour 牛皮癣, a 2-hour 乱停乱放) has its deadline in its
@@ -33,8 +35,8 @@ from sqlalchemy.orm import selectinload
 
 from ..boundary import optional_write
 from ..common.sql import const, consts, hours_between, json_int, not_indexed, position_in
-from ..common.timeutil import fmt, local
-from ..escalation.models import Letter, LetterUnit
+from ..common.timeutil import fmt, local, local_midnight
+from ..escalation.models import Interview, Letter, LetterUnit
 from ..extensions import db
 from ..keytasks.models import KeyTaskReport
 from ..keytasks.services import led_unreported, report_period, waiting_count_statement
@@ -159,6 +161,44 @@ def _letters(unit_id: int, after: datetime, until: datetime):
                    Letter.issued_at > after, Letter.issued_at <= until))
 
 
+def _interviews_scheduled(unit_id: int, after: datetime, until: datetime):
+    """The unit's 约谈 scheduled in (after, until] ahead of their time (interviews (unit_id): a few a year)."""
+    return select(Interview).where(Interview.unit_id == unit_id, Interview.announced, Interview.created_at > after,
+                                   Interview.created_at <= until)
+
+
+def _interviews_cancelled(unit_id: int, after: datetime, until: datetime):
+    """The unit's 约谈 it was told of and the office cancelled in (after, until]."""
+    return select(Interview).where(Interview.unit_id == unit_id, Interview.announced,
+                                   Interview.status == const("cancelled"), Interview.recorded_at > after,
+                                   Interview.recorded_at <= until)
+
+
+def upcoming_interviews(unit_id: int, now: datetime) -> list[Interview]:
+    """The unit's 约谈 from today on, whatever their status (a cancelled one says so), soonest first: the inbox's
+    约谈安排, where a 约谈 not tied to a letter is found."""
+    return list(db.session.scalars(select(Interview).where(
+        Interview.unit_id == unit_id, Interview.scheduled_at >= local_midnight(local(now).date()))
+        .order_by(Interview.scheduled_at, Interview.id).limit(MAX_ITEMS)).unique())
+
+
+def interview_news(interview: Interview, cancelled: bool = False) -> tuple[str, str]:
+    """An inbox item's title and detail for a 约谈: as scheduled (time, place, who attends, the letter), or its
+    cancellation (the office's reason is its own record)."""
+    letter = interview.letter.number if interview.letter is not None and interview.letter.number else ""
+    if cancelled:
+        return "约谈已取消", " · ".join(filter(None, [f"原定{interview.when_label}", interview.place, letter]))
+    return "约谈通知", " · ".join(filter(None, [interview.when_label, interview.place,
+                                             f"参加：{interview.attendees}", letter]))
+
+
+def _interview_url(interview: Interview) -> str:
+    """The letter it follows, whose page shows it; else the inbox's 约谈安排."""
+    if interview.letter_id is not None:
+        return url_for("escalation.detail", letter_id=interview.letter_id)
+    return url_for("notices.inbox") + "#interviews"
+
+
 def _due_soon(unit_id: int, after: datetime, now: datetime):
     """Open parts whose last 24 hours began after `after` and have not ended: deadline in (max(now, after + 24 h),
     now + 24 h]."""
@@ -194,7 +234,9 @@ def _unread_statement():
                   _count_of(_reviews(unit_id, since, now)),
                   _count_of(_decisions(unit_id, since, now, bindparam("quoted_name"))),
                   _count_of(_disputes_accepted(unit_id, since, now)),
-                  _count_of(_withdrawals_decided(unit_id, since, now)))
+                  _count_of(_withdrawals_decided(unit_id, since, now)),
+                  _count_of(_interviews_scheduled(unit_id, since, now)),
+                  _count_of(_interviews_cancelled(unit_id, since, now)))
 
 
 def _reviews(unit_id: int, after: datetime, until: datetime):
@@ -216,7 +258,7 @@ def unread_count(user, now: datetime) -> int:
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw | repeat
+    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw | repeat | interview
     at: datetime     # when it happened
     title: str
     detail: str
@@ -261,6 +303,12 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
                                f"{decision.number} · {decision.detail}",
                                url_for("tickets.detail", ticket_id=decision.ticket_id) if decision.visible
                                else url_for("tickets.unit_list"), decision.at > since))
+    for interview in db.session.scalars(_interviews_scheduled(user.unit_id, window, now).limit(MAX_ITEMS)):
+        items.append(InboxItem("interview", interview.created_at, *interview_news(interview),
+                               _interview_url(interview), interview.created_at > since))
+    for interview in db.session.scalars(_interviews_cancelled(user.unit_id, window, now).limit(MAX_ITEMS)):
+        items.append(InboxItem("interview", interview.recorded_at, *interview_news(interview, cancelled=True),
+                               _interview_url(interview), interview.recorded_at > since))
     items.sort(key=lambda i: i.at, reverse=True)
     return items, work_summary(user.unit_id, now)
 

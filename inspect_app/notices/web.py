@@ -24,7 +24,8 @@ def inbox():
     items, summary = services.inbox(current_user, now())
     services.mark_seen(current_user, now())
     robot = db.session.get(UnitRobot, current_user.unit_id) if current_user.unit_id else None
-    return render_template("notices/inbox.html", items=items, summary=summary, robot=robot)
+    return render_template("notices/inbox.html", items=items, summary=summary, robot=robot,
+                           interviews=services.upcoming_interviews(current_user.unit_id, now()))
 
 
 @bp.route("/inbox/robot", methods=["GET", "POST"])

@@ -20,7 +20,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)  # None: the office's robot
-    kind: Mapped[str] = mapped_column(String(16), default="letters")  # letters | proposals | new_work | digest | test
+    # letters | proposals | new_work | digest | test | interview
+    kind: Mapped[str] = mapped_column(String(16), default="letters")
     payload_json: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
