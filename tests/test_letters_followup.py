@@ -474,3 +474,24 @@ def test_letter_files_of_other_units_are_hidden(app, city, letter, api):
     assert api.get(f"/api/v1/letters/{letter.id}/files/{file_id}", city.unit_b).status_code == 404
     assert api.get(f"/api/v1/letters/{letter.id}/files/{file_id}", city.inspector).status_code == 200
     assert db.session.scalar(select(func.count(EscalationFile.id))) == 1
+
+
+def test_a_failed_recheck_files_the_problem_again_for_the_unit_it_is_charged_to(app, city, letter, clock, photo):
+    """The problem was the unit's it had been given to (改派 to 乙街道, not the segment's 属地 甲街道): a failed 回头看
+    charged the 回潮 to 乙街道 but dispatched the new ticket by the segment to 甲街道, which owed nothing."""
+    [item] = letter.items
+    ticket = item.ticket
+    ticket_services.reassign(city.admin, fresh(Ticket, ticket.id), at(MONDAY), city.street_b.id, "属乙街道")
+    ticket_services.rectify(city.unit_b, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=10)
+    db.session.commit()
+    clock.set("2026-12-10T10:00:00+08:00")
+    followup.do_recheck(city.inspector, recheck, at("2026-12-10T10:00:00+08:00"), "0", "又贴上了",
+                        photos=[processed()])
+    db.session.commit()
+    new = fresh(Ticket, fresh(Recheck, recheck.id).new_ticket_id)
+    assert fresh(Ticket, ticket.id).segment.unit_id == city.street_a.id  # the segment's 属地: not whose it was
+    assert new.unit_id == city.street_b.id and relapse_of(new.id).earlier_id == ticket.id
+    dispatched = [e for e in new.events if e.action == "dispatch"]
+    assert dispatched and "派原责任单位" in (dispatched[0].note or "")

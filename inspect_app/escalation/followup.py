@@ -244,11 +244,15 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
         if not photos:
             raise BadRequest("复查未通过，请上传现场照片。", code="photos_required")
         old = recheck.ticket
+        # the problem back where it was, for the unit that answered for it (the 回潮 is charged to it): its 点位
+        # and 门前四包 商户 too; by the segment's 属地 it could go to another unit than the one charged
         report = NewReport(category=old.category.code, photos=list(photos), photo_meta=photo_meta or [],
                            segment_id=old.segment_id if old.segment is not None and old.segment.active else None,
                            lat=old.lat, lon=old.lon, address=old.address,
                            description=f"回头看发现问题反弹：{note}（原问题{old.number}）"[:2000], source="spot_check",
-                           relapse_of=old)
+                           relapse_of=old, unit=old.unit, unit_how=f"回头看发现问题反弹，派原责任单位（原问题{old.number}）",
+                           site_id=old.site_id if old.site is not None and old.site.active else None,
+                           frontage_id=old.frontage_id if old.frontage is not None and old.frontage.active else None)
         ticket, _ = create_ticket(user, report, now)  # linked to `old` as a 回潮 found by 回头看
         recheck.status, recheck.new_ticket_id = "failed", ticket.id
     recheck.note, recheck.done_at, recheck.done_by_id = note, now, user.id

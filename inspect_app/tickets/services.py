@@ -66,6 +66,7 @@ class NewReport:
     # request: dispatch to this unit with this deadline rule instead of the category's and the segment's.
     unit: Unit | None = None
     deadline_rule: dict | None = None
+    unit_how: str = "按测评项目的责任单位自动派遣"  # the history's dispatch note for `unit`
     unit_ids: list[int] = field(default_factory=list)  # units named at filing (产权 owners): lead first
     frontage_id: int | None = None  # 门前四包: the frontage whose duty it is
     stored_photos: list = field(default_factory=list)  # photos already stored (an outside report's), see attach_stored
@@ -183,7 +184,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
         raise Invalid(f"“{category.name}”不是门前四包类问题，不能指定责任商户。", code="frontage_not_allowed")
     segment, lat, lon = _locate_segment(report, frontage)
     if report.unit is not None and report.unit.active:  # filed by another feature for a unit it names
-        route = dispatch.Route(report.unit, [], "按测评项目的责任单位自动派遣")
+        route = dispatch.Route(report.unit, [], report.unit_how)
     else:
         route = dispatch.route_for(category, segment, frontage, picked, site, report.units_named_by)
 
