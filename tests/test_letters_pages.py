@@ -209,8 +209,17 @@ def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser)
     draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
     db.session.commit()
     edit = f"/letters/{draft.id}/edit"
-    stale = office.submit(edit, edit, {"revision": "999", "title": "x"})
-    assert stale.status_code == 303 and "草稿刚被其他人修改过" in office.get(edit).get_data(as_text=True)
+    # a colleague saved the draft since this form was drawn: the save is refused (409), the clerk's text kept, and
+    # what of it now differs from the saved draft named (the title here; the body typed is the saved one)
+    seen = draft.revision
+    compose.update_draft(city.admin, draft, at(FRIDAY), {"title": "同事改过的标题"})
+    db.session.commit()
+    stale = office.submit(edit, edit, {"revision": str(seen), "title": "我改的标题", "body": draft.body})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and 'value="我改的标题"' in page
+    assert "草稿已被他人修改并保存" in page and "与现存草稿不同的有：标题；" in page
+    assert f'name="revision" value="{draft.revision}"' in page  # saving the kept form again is taken
+    assert db.session.get(Letter, draft.id).title == "同事改过的标题"
     page = office.get("/letters/new?unit_id=" + str(city.street_a.id)).get_data(as_text=True)
     assert overdue[0].number in page and 'name="ticket_ids"' in page
     # overdue and not yet under 督办: ticked; once under 督办, not (a letter of its level again is refused)

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..common import timeutil
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
 from ..http import done, form_again, local_url, now
@@ -203,15 +204,40 @@ def edit(letter_id: int):
         except ServiceError as problem:
             # the form again with what was typed (the text, the date, the problems ticked) and why, a 409 too (a
             # problem ticked that may not be listed yet): passed through, it brought back the saved draft with the
-            # edited text lost. Signed or changed meanwhile, the form is stale: the draft's page again says why.
-            if problem.code in ("not_a_draft", "draft_changed"):
+            # edited text lost. Signed meanwhile, the form is moot: the letter's page says why. Saved by a colleague
+            # meanwhile, the clerk's text is kept too, with what now differs from the saved draft named.
+            if problem.code == "not_a_draft":
                 raise
+            if problem.code == "draft_changed":
+                return form_again(problem, lambda typed, why: _edit_page(
+                    _letter(letter_id), typed, _changed_meanwhile(_letter(letter_id), typed)), passes=())
             return form_again(problem, lambda typed, why: _edit_page(_letter(letter_id), typed, why), passes=())
         flash("草稿已保存。", "success")
         return done(url_for(".edit", letter_id=letter.id))
     if letter.status != "draft":
         return redirect(url_for(".detail", letter_id=letter.id))
     return _edit_page(letter)
+
+
+# what the edit form sets, by field, with the value the saved draft has (as the form writes it)
+_EDITED = (("kind", "文种", lambda d: d.kind), ("level", "督办级别", lambda d: str(d.level)),
+           ("reply_by", "整改时限", lambda d: timeutil.fmt(d.reply_by, "%Y-%m-%d")),
+           ("title", "标题", lambda d: d.title or ""), ("body", "正文", lambda d: d.body or ""),
+           ("report_to", "报送", lambda d: d.report_to or ""), ("cc", "抄送", lambda d: d.cc or ""))
+
+
+def _changed_meanwhile(letter, typed) -> str:
+    """Why a save on a draft a colleague saved since was refused, and what of the clerk's form (kept) now differs
+    from the saved draft: saving it again puts the form's in its place."""
+    differ = [label for key, label, saved in _EDITED
+              if key in typed and _same_text(typed.get(key)) != _same_text(saved(letter))]
+    which = f"与现存草稿不同的有：{'、'.join(differ)}；" if differ else ""
+    return (f"您编辑期间，草稿已被他人修改并保存（问题清单以现存草稿为准）。本页保留了您填写的内容，{which}"
+            "请核对后再保存，保存即以本页内容为准。")
+
+
+def _same_text(value) -> str:
+    return "\n".join(line.rstrip() for line in str(value or "").replace("\r\n", "\n").strip().split("\n"))
 
 
 def _edit_page(letter, typed=None, error: str | None = None):
