@@ -128,3 +128,29 @@ def test_a_decision_taken_on_a_page_left_open_is_refused_once_the_ticket_moved_o
     assert inspector.submit(page, f"{page}/approve", {"version": current, "note": ""}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Ticket, ticket.id).status == "closed"
+
+
+def test_a_units_rectification_is_taken_from_a_page_drawn_before_a_change_that_does_not_bear_on_it(
+        browser, city, make_ticket, now):
+    """The lead's 整改反馈 is a report, not a decision on what a page showed: what may change while the clerk takes
+    the after-photos (the office grants the 延期 asked for, an inspector links the 点位) leaves it as good, and what
+    would not (reassigned, 作废, already reported) the lifecycle's own check refuses. Refused for the version, the
+    photos chosen on the phone were lost and had to be taken again."""
+    from conftest import file_tuple
+
+    from inspect_app.tickets import services
+
+    ticket = make_ticket()
+    services.request_extension(city.unit_a, db.session.get(Ticket, ticket.id), now, workdays="3", reason="需协调")
+    db.session.commit()
+    page = f"/tickets/{ticket.id}"
+    clerk = browser(city.unit_a)
+    form = clerk.get(page).get_data(as_text=True).split('id="rectify"', 1)[1].split("</form>", 1)[0]
+    drawn = re.search(r'name="version" value="(\d+)"', form)
+    services.decide_extension(city.admin, db.session.get(Ticket, ticket.id), now, True, "同意")
+    db.session.commit()
+    data = {"note": "已清理", "photos": [file_tuple()], **({"version": drawn.group(1)} if drawn else {})}
+    response = clerk.submit(page, f"{page}/rectify", data, multipart=True)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).status == "rectified"
