@@ -421,6 +421,9 @@ def test_a_proposal_whose_problem_a_draft_lists_is_not_offered_as_waiting(app, c
     assert re.search(r'>督办建议<b class="nav-count"[^>]*>2<', page)  # the menu's count
     work = office.get("/office/work").get_data(as_text=True)
     assert re.search(r'href="/letters/proposals"[^>]*><b>2</b>', work)  # 待办事项's card
+    record = office.get(f"/letters/units/{held.unit_id}").get_data(as_text=True)  # the unit's 督办记录 too
+    waiting, _, apart = record.partition("已编入草稿的督办建议")
+    assert tickets[0].number not in waiting and tickets[0].number in apart and f"草稿 #{by_hand.id}" in apart
     listed = api.get("/api/v1/escalation/proposals", city.admin).get_json()
     assert {p["id"]: p["letter_id"] for p in listed}[held.id] == by_hand.id
     with pytest.raises(Conflict, match=f"已在草稿（#{by_hand.id}）中"):  # 不予督办: take it out of the draft first

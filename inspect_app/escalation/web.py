@@ -425,8 +425,11 @@ def _unit_page(unit: Unit, failed: str | None = None, typed=None, error: str | N
     typed, the reason beside it."""
     moment = now()
     history = stats.unit_history(unit.id)
+    open_ones = proposals.open_proposals(moment, unit_id=unit.id)
+    held = proposals.drafts_holding(open_ones)  # compiled into a draft: shown apart, as the proposals page does
     return render_template("escalation/unit.html", unit=unit, moment=moment, is_office=has_role(current_user, OFFICE),
-                           proposals=proposals.open_proposals(moment, unit_id=unit.id), failed=failed,
+                           proposals=[p for p in open_ones if p.id not in held],
+                           drafted=[(p, held[p.id]) for p in open_ones if p.id in held], failed=failed,
                            typed=typed or {}, form_error=error, **history)
 
 
