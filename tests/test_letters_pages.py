@@ -500,3 +500,26 @@ def test_signing_names_every_problem_refused_at_once(app, city, overdue, api):
     message = refused.value.message
     assert message.startswith("有2个问题不能列入督办函：") and all(n in message for n in numbers), message
     assert fresh(Letter, draft.id).status == "draft"
+
+
+def test_a_leader_refused_for_a_draft_changed_meanwhile_keeps_the_comment_and_the_draft(app, city, overdue,
+                                                                                         browser):
+    """The office saved the draft while the leader read it on the phone: 退回修改 and 签发 are refused (409), on the
+    draft's page again (now showing the saved draft) with why, the 修改意见 typed kept; a bare error page left the
+    leader with 返回首页 only and the comment lost."""
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    db.session.commit()
+    page = f"/letters/{draft.id}"
+    leader = browser(city.leader)
+    seen = re.search(r'name="revision" value="(\d+)"', leader.get(page).get_data(as_text=True)).group(1)
+    compose.update_draft(city.admin, fresh(Letter, draft.id), at(FRIDAY), {"title": "文明办改过的标题"})
+    db.session.commit()
+    refused = leader.post(f"{page}/return", data={"csrf_token": leader.token(page), "revision": seen,
+                                                   "note": "请把时限改为12月20日"}, headers={})  # no Referer
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "草稿已被修改，请重新阅读后再处理。" in html
+    assert "请把时限改为12月20日</textarea>" in html and "文明办改过的标题" in html
+    signed = leader.post(f"{page}/sign", data={"csrf_token": leader.token(page), "revision": seen}, headers={})
+    html = signed.get_data(as_text=True)
+    assert signed.status_code == 409 and "草稿已被修改，请重新阅读后再签发。" in html and "文明办改过的标题" in html
+    assert fresh(Letter, draft.id).status == "draft" and fresh(Letter, draft.id).returned_at is None

@@ -17,7 +17,7 @@ from ..auth.models import User
 from ..common import timeutil
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import done, form_again, local_url, now
+from ..http import done, form_again, is_script, local_url, now
 from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
@@ -321,7 +321,10 @@ def pdf(letter_id: int):
 @requires(services.signers)
 def sign(letter_id: int):
     letter = _letter(letter_id)
-    actions.perform("sign", current_user, letter, now(), request.form)
+    try:
+        actions.perform("sign", current_user, letter, now(), request.form)
+    except ServiceError as problem:
+        return _leader_refused(problem, letter_id, "sign")
     flash(actions.ACTIONS["sign"].message(letter), "success")
     return _back(letter.id)
 
@@ -334,9 +337,23 @@ def return_draft(letter_id: int):
     try:
         actions.perform("return", current_user, letter, now(), request.form)
     except ServiceError as problem:
-        return form_again(problem, lambda typed, why: _detail_page(letter_id, "return", typed, why))
+        return _leader_refused(problem, letter_id, "return")
     flash(actions.ACTIONS["return"].message(letter), "success")
     return done(url_for(".sign_queue"))
+
+
+def _leader_refused(problem: ServiceError, letter_id: int, failed: str):
+    """A 签发 or 退回修改 refused (the draft saved again by the office meanwhile, a problem in it that may not be
+    listed): the draft's page again, as it is now, with why beside the form and the 修改意见 typed kept. Passed
+    through, a 409 came back as an error page with 返回首页 alone when the browser sent no Referer. A letter that
+    is no draft any more (signed meanwhile) is shown as it is, the reason on top."""
+    if is_script() or problem.status in (403, 404):
+        raise problem
+    db.session.rollback()
+    if _letter(letter_id).status != "draft":
+        flash(problem.message, "error")
+        return done(url_for(".detail", letter_id=letter_id))
+    return form_again(problem, lambda typed, why: _detail_page(letter_id, failed, typed, why), passes=(403, 404))
 
 
 @bp.post("/letters/<int:letter_id>/acknowledge")
