@@ -418,3 +418,22 @@ def test_migration_0010_keeps_tickets_and_adds_the_site_types(app, now):
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+
+
+def test_the_site_form_and_api_refuse_a_district_written_another_way(api, browser, city, world):
+    """As the sites import does (and the segment form): 江城 for 江城区 is refused, naming the one to use; a new
+    district is taken and named after the save."""
+    form = {"code": "JC-9", "name": "江城市场", "kind": str(world.kinds["农贸市场"].id), "district": "江城",
+            "territorial_unit": str(city.street_a.id), "point": "112.93,28.23", "coord_system": "WGS84"}
+    office = browser(city.admin)
+    refused = office.submit("/sites/new", "/sites/new", form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "区县“江城”与已有的区县“江城区”写法不同，请改为“江城区”" in html
+    assert 'value="江城市场"' in html  # as typed
+    response = api.post("/api/v1/sites", city.admin, json={"code": "JC-9", "name": "江城市场", "kind": "农贸市场",
+                                                           "district": "江城县", "lat": 28.23, "lon": 112.93,
+                                                           "units": {"territorial": city.street_a.id}})
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "unknown_district"
+    saved = office.submit("/sites/new", "/sites/new", {**form, "district": "高新区"})
+    assert saved.status_code == 302
+    assert "已新增区县“高新区”" in office.get(saved.location).get_data(as_text=True)

@@ -357,3 +357,24 @@ def test_photos_whose_files_are_gone_say_so(app, city, browser, api, make_ticket
     assert "照片文件找不到：最近上传的 3 张照片" in page and "UPLOAD_FOLDER" in page
     leader = browser(city.leader).get("/", follow_redirects=True)
     assert leader.status_code == 200 and "照片文件找不到" not in leader.get_data(as_text=True)  # the office's only
+
+
+def test_the_segment_form_refuses_a_district_written_another_way(admin_client, city):
+    """The imports refused 江城 for 江城区 (a phantom district in every district list); the form took it. They refuse it now, naming the district to use; a district the city never had is taken and named after the
+    save; an old record whose district is written another way can still be edited otherwise."""
+    base = {"name": "新路", "kind": "主次干道", "unit_id": str(city.street_a.id), "coord_system": "WGS84",
+            "coords": "112.93,28.23;112.94,28.23"}
+    for typed in ("江城", "江城县", "临江市江城区"):
+        refused = admin_client.post("/office/segments/new", data={**base, "district": typed})
+        assert refused.status_code == 422, typed
+        assert f"区县“{typed}”与已有的区县“江城区”写法不同，请改为“江城区”" in refused.get_data(as_text=True)
+    assert not db.session.scalar(db.select(Segment).where(Segment.name == "新路"))
+    saved = admin_client.post("/office/segments/new", data={**base, "district": "高新区"}, follow_redirects=True)
+    assert "已新增区县“高新区”" in saved.get_data(as_text=True)
+    old = city.seg_b
+    old.district = "临江"  # written before the check: other changes still go through
+    db.session.commit()
+    edited = admin_client.post(f"/office/segments/{old.id}", data={
+        "name": "建设路西段（改）", "district": "临江", "kind": "主次干道", "unit_id": str(city.street_b.id),
+        "coord_system": "WGS84", "coords": ""})
+    assert edited.status_code == 302 and db.session.get(Segment, old.id).name == "建设路西段（改）"

@@ -167,6 +167,20 @@ def district_note(district: str, known: Collection[str]) -> str | None:
     return f"新增区县“{district}”（此前没有用过的区县名称，请确认无误）"
 
 
+def checked_district(district: str, current: str | None = None) -> None:
+    """A segment's or site's 区县 typed in a form or an API body, when it is new to that record: a known district
+    written another way is refused as an import refuses it (district_note); one the city never used is taken."""
+    if district and district != current:
+        district_note(district, known_districts())
+
+
+def new_district_notice(district: str, known: Collection[str]) -> str | None:
+    """What a page says after saving a record whose 区县 was not among `known` (known_districts() before)."""
+    if district and district not in known:
+        return f"已新增区县“{district}”（此前没有用过的区县名称），请确认无误；写错了请改正。"
+    return None
+
+
 def list_segments(name: str = "", district: str = "", unit_id: int | None = None, include_retired: bool = False,
                   page: int = 1) -> tuple[list[Segment], int]:
     query = select(Segment)
@@ -258,6 +272,7 @@ def save_segment(data: Mapping, geojson: bytes | None = None, segment: Segment |
     coord_system (or a GeoJSON file)."""
     name = fields.text(data.get("name"), "路段名称", 100, required=True)
     district = fields.text(data.get("district"), "区县", 32, required=True)
+    checked_district(district, segment.district if segment is not None else None)
     kind = fields.choice(data.get("kind"), "路段类型", SEGMENT_KINDS)
     unit = _active_unit(data.get("unit_id"), "属地单位")
     adopting = _active_unit(data.get("adopting_unit_id"), "包抓单位", required=False)

@@ -145,8 +145,11 @@ def segment_form(segment_id: int | None = None):
         upload = request.files.get("geojson")
         geojson = upload.read() if upload and upload.filename else None
         try:
+            known = reference.known_districts()  # before: a district new to the city is named after the save
             saved = reference.save_segment(request.form, geojson, segment)
             flash(f"已保存路段“{saved.name}”。", "success")
+            if notice := reference.new_district_notice(saved.district, known):
+                flash(notice, "info")
             return redirect(url_for(".segments"))
         except ServiceError as problem:
             error = _form_error(problem)

@@ -384,6 +384,9 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
         if kind is None or not kind.active:
             raise Invalid("请选择有效的点位类型。", code="invalid_kind")
     district = coords_free_text(get("district"), "区县", 32, required=True) if given("district") else None
+    if district is not None:
+        from ..office.reference import checked_district
+        checked_district(district, site.district if site is not None else None)
     street = coords_free_text(get("street"), "街道", 64) if given("street") else None
     address = coords_free_text(get("address"), "地址", 200) if given("address") else None
     description = coords_free_text(get("description"), "点位说明", 1000, multiline=True) \

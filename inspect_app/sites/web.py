@@ -8,6 +8,7 @@ from ..common.errors import ServiceError
 from ..extensions import db
 from ..http import int_arg, now, takes_upload
 from ..office import downloads, uploads
+from ..office.reference import known_districts, new_district_notice
 from ..policy import OFFICE, requires
 from ..units.services import active_units
 from . import imports, services
@@ -42,8 +43,11 @@ def site_form(site_id: int | None = None):
     error = None
     if request.method == "POST":
         try:
+            known = known_districts()  # before: a district new to the city is named after the save
             saved = services.save_site(request.form, now(), site)
             flash(f"已保存点位“{saved.name}”。", "success")
+            if notice := new_district_notice(saved.district, known):
+                flash(notice, "info")
             return redirect(url_for(".index"))
         except ServiceError as problem:
             db.session.rollback()
