@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from inspect_app.common.models import current_value
+from inspect_app.common.timeutil import local
 from inspect_app.escalation import compose, proposals, replies, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.sweep import pdf_path
@@ -732,3 +733,21 @@ def test_each_kind_prints_in_its_form(app, city, file_ticket, kind, form):
     else:
         assert "办公室文件" in pages[0] and "—1—" in pages[0] and "印发" in pages[-1]
     assert ("抄送：" in text) == (kind != "supervision")  # 挂牌督办, 约谈, 通报 copy organs; a 督办函 does not
+
+
+def test_a_proposal_after_an_extension_names_the_extended_deadline(app, city, file_ticket):
+    """Under a 督办函 whose reply-by passed, a granted 延期 holds the next level back until the new deadline; the
+    proposal then read "经…督办，<the letter's reply-by>前仍未整改到位", as if the unit had missed that date."""
+    ticket = file_ticket()
+    run_sweep(at(FRIDAY))
+    letter = signed(city)
+    extended = letter.reply_by + timedelta(days=7)
+    fresh(Ticket, ticket.id).deadline = extended  # as an approved extension would
+    db.session.commit()
+    run_sweep(letter.reply_by + timedelta(days=3))
+    assert not proposals.open_proposals(letter.reply_by + timedelta(days=3))
+    later = extended + timedelta(days=3)
+    run_sweep(later)
+    (proposal,) = proposals.open_proposals(later)
+    assert proposal.level == 2 and proposal.reason == (
+        f"经{letter.number}督办，延期至{local(extended):%Y年%m月%d日}仍未整改到位")

@@ -45,6 +45,8 @@ def _reason(level: int, deadline: datetime, reply_by: datetime | None, number: s
     if level <= 1 or not number:
         return overdue_reason(deadline, now)
     step = "督办" if level == 2 else "挂牌督办"
+    if reply_by is not None and deadline is not None and deadline > reply_by:  # a 延期 granted past the letter's date
+        return f"经{number}{step}，延期至{fmt(deadline, '%Y年%m月%d日')}仍未整改到位"
     return f"经{number}{step}，{fmt(reply_by, '%Y年%m月%d日')}前仍未整改到位"
 
 
