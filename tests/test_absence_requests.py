@@ -264,7 +264,7 @@ def test_the_office_answers_a_request_rather_than_record_over_its_days(city, bro
     answer = office.submit("/patrols/absences", f"/patrols/absences/requests/{asked}/approve")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 409 and "督查员的申请 <small>1 条待审批</small>" in page
-    assert ('<div class="alert error" role="alert">inspector已登记12月11日会议培训，与本次登记的日期重叠：'
+    assert ('class="alert error" role="alert">inspector已登记12月11日会议培训，与本次登记的日期重叠：'
             '如需更改，请先撤销原登记。</div>') in beside(page)
     assert db.session.get(AbsenceRequest, asked).state == "pending" and count(PatrolAbsence) == 3
     for reply, status, words in ((" ", 400, "请填写不同意的理由，督查员会看到。"),

@@ -155,7 +155,7 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     empty = leader.submit(detail, f"{detail}/return", {"revision": str(letter.revision), "note": "  "})
     assert empty.status_code == 400 and "请填写修改意见" in empty.get_data(as_text=True)
     # said at the top of the page too, linking to the form's own message
-    assert re.search(r'id="form-error-summary">未能提交：请填写修改意见.*?<a href="#return-error">',
+    assert re.search(r'id="form-error-summary"[^>]*>未能提交：请填写修改意见.*?<a href="#return-error">',
                      empty.get_data(as_text=True)) and 'id="return-error"' in empty.get_data(as_text=True)
     note = "第二段措辞再斟酌；整改时限放宽到12月5日。"
     returned = leader.submit(detail, f"{detail}/return", {"revision": str(letter.revision), "note": note})

@@ -16,7 +16,7 @@ from inspect_app.tickets.models import Ticket
 
 def summary(html: str) -> tuple[str, str] | None:
     """(the message, the link's target) of the note at the top of the page, or None."""
-    found = re.search(r'<p class="alert error" id="form-error-summary">未能提交：(.*?) <a href="#([^"]+)">转到表单</a>',
+    found = re.search(r'<p [^>]*class="alert error" id="form-error-summary">未能提交：(.*?) <a href="#([^"]+)">转到表单</a>',
                       html, re.S)
     return (unescape(found.group(1)), found.group(2)) if found else None
 
@@ -27,7 +27,7 @@ def top_of(html: str) -> str:
 
 
 def inline(html: str, action: str) -> str | None:
-    found = re.search(rf'<div class="alert error" role="alert" id="{action}-error">(.*?)</div>', html, re.S)
+    found = re.search(rf'<div [^>]*class="alert error" role="alert" id="{action}-error">(.*?)</div>', html, re.S)
     return unescape(found.group(1)) if found else None
 
 

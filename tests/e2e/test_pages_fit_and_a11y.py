@@ -380,3 +380,24 @@ def test_the_filing_page_works_with_the_keyboard(city, phones):
     page.wait_for_selector(".seg-found:text-is('找到 1 条路段')")  # the server's answer (no polling script: CSP)
     assert page.input_value("select[name=segment_id]") == str(city.seg_b.id)
     inspector.close()
+
+
+def test_the_keyboard_skips_the_menu_and_lands_on_a_refusal(city, phones):
+    """The first Tab offers 跳到正文 (past the header and the whole menu: 25 Tabs to the 派遣 select on a ticket),
+    and a refused form's page puts the keyboard and a screen reader on the reason, not on the page's top."""
+    office = phones("admin", location=None)
+    page = office.page
+    page.goto(office.base + "/office/units/new")
+    page.focus("body")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "跳到正文"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    page.goto(office.base + "/office/units/new")  # (a form posted from …#content comes back to #content)
+    page.fill("input[name=code]", city.street_a.code)
+    page.fill("input[name=name]", "重复编码的单位")
+    page.click("button:has-text('保存')")
+    page.wait_for_load_state()
+    focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
+    assert "alert error" in focused[0] and city.street_a.code in focused[1], focused
+    office.close()
