@@ -104,8 +104,8 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     assert signed.status_code == 303
     assert "已签发 临江文明督〔2026〕1号" in leader.get(signed.location).get_data(as_text=True)
     again = leader.submit(detail, f"{detail}/sign", {"revision": str(letter.revision)})
-    assert again.status_code == 303  # back to the page with the reason
-    assert "不能重复签发" in leader.get(detail).get_data(as_text=True)
+    assert again.status_code == 409 and "不能重复签发" in again.get_data(as_text=True)  # the letter, the reason on top
+    assert "临江文明督〔2026〕1号" in again.get_data(as_text=True)
 
     unit = browser(city.unit_a)
     listing = unit.get("/letters").get_data(as_text=True)

@@ -351,8 +351,8 @@ def _leader_refused(problem: ServiceError, letter_id: int, failed: str):
         raise problem
     db.session.rollback()
     if _letter(letter_id).status != "draft":
-        flash(problem.message, "error")
-        return done(url_for(".detail", letter_id=letter_id))
+        flash(problem.message, "error")  # shown on this very page, above the letter
+        return _detail_page(letter_id), problem.status
     return form_again(problem, lambda typed, why: _detail_page(letter_id, failed, typed, why), passes=(403, 404))
 
 
