@@ -628,6 +628,27 @@ def test_a_row_taller_than_a_page_splits_inside_the_row(tmp_path):
     assert "之后的一行" in "".join(texts) and "表后的段落" in "".join(texts)
     assert all("很长的整改说明" in t for t in texts[1:-2])  # the one row runs on over the pages, none blank
     assert all(t.count("序号") <= 1 for t in texts)  # the header once a page
+    # each page the row runs on to says so under the header, not a blank 序号 read as a new item
+    assert all("1（续）" in t for t in texts[2:-2])
+    assert "1（续）" not in texts[1] and not any("2（续）" in t for t in texts)
+
+
+def test_a_row_that_fits_a_page_moves_whole_to_the_next(tmp_path):
+    """A letter's items with a 200-character place (address and a long segment name) are each more than half a
+    page: rows taller than 45% of a page were cut into a row and a separately ruled continuation (blank 序号,
+    read as an extra item), page after page half empty. A row that fits a page is never cut."""
+    segment = "解放路" + "东段" * 48 + "路段"
+    place = (("人民路" + "十八号" * 70)[:200 - len(segment) - 2] + f"（{segment}）")[:200]
+    items = [ProblemItem(number=f"2026-{k:06d}", category="乱停乱放", place=place, found_at=AS_OF,
+                         deadline=AS_OF + timedelta(hours=2), overdue="3天", photo=thumbs()[0]) for k in range(1, 12)]
+    doc = letter_doc()
+    doc.attachments = [Attachment("问题清单", [problem_table([(UNITS[0], items)])])]
+    texts = page_texts(render(doc, tmp_path / "long_places.pdf"))
+    whole = "".join(place.split())
+    for item in items:
+        pages = [t for t in texts if whole[:40] in t and item.number in t]
+        assert len(pages) == 1 and whole in pages[0], item.number  # the place whole, on the item's page
+    assert not any("（续）" in t for t in texts)
 
 
 def test_issue_11_letter_with_a_line_break_address_prints(app, city, make_ticket):

@@ -427,9 +427,6 @@ def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> l
     return [CellParagraph("<br/>".join(markup(line, font) for line in lines), st["cell"])]
 
 
-ROW_PART_LIMIT = TEXT_HEIGHT * 0.45  # a row taller than this goes on in continuation rows
-
-
 def _height(flows: Sequence[Flowable], width: float) -> float:
     total = 0.0
     for f in flows:
@@ -469,14 +466,20 @@ def _chop(flows: list[Flowable], width: float, limit: float) -> list[list[Flowab
 
 
 def _chop_row(cells: list[list[Flowable]], widths: Sequence[float], limit: float) -> list[list]:
-    """A row whose cells would be taller than ``limit`` becomes the row plus continuation rows carrying
-    the rest of the tall cells (reportlab's own in-row split keeps the whole row's height on every page
-    and leaves blank pages behind)."""
+    """A row whose cells would be taller than ``limit`` (what a page holds of a row) becomes the row plus
+    continuation rows carrying the rest of the tall cells; a row that fits stays whole (GridTable moves it to the
+    next page whole). (reportlab's own in-row split keeps the whole row's height on every page and leaves blank
+    pages behind.)"""
     if all(_height(c, w) <= limit for c, w in zip(cells, widths)):
         return [cells]
     chopped = [_chop(list(c), w, limit) if c else [[]] for c, w in zip(cells, widths)]
     rows = max(len(parts) for parts in chopped)
     return [[parts[i] if i < len(parts) else [] for parts in chopped] for i in range(rows)]
+
+
+def _row_height(cells: Sequence[Flowable], widths: Sequence[float]) -> float:
+    """A one-flowable-a-cell row's height with the cells' padding (3 pt above and below)."""
+    return max(cell.wrap(w, 1e6)[1] for cell, w in zip(cells, widths)) + 6
 
 
 def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
@@ -503,11 +506,27 @@ def data_table(block: DataTable, fonts: FontSet) -> list[Flowable]:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
 
+    inner = [w - 6 for w in widths]
+    # what a page holds of a row: the page under the repeated header, less a group line kept with a group's first
+    # row (NOSPLIT below), the row's padding (6 pt) and 1 pt to spare; only a taller row is cut (a 200-character
+    # place, three quarters of a page, was cut past 45% of one: a row and a ruled continuation, pages half empty)
+    limit = GridTable.page_height - _row_height(data[0], inner) - 7
+    if block.groups:
+        limit -= _row_height([Paragraph("组", st["group"])], [sum(inner)])
+
+    def continued(value) -> list[Flowable]:
+        """A continuation row's first cell, "3（续）" under a 序号: the row going on, not a new one."""
+        lead = textmod.one_line(value, 10) if block.columns[0].kind == "plain" and isinstance(value, str) else ""
+        return [PlainLines([lead, "（续）"] if lead else ["（续）"], fonts.role("song"), size)]
+
     def add_rows(rows) -> None:
         for row in rows:
             cells = list(row)[:ncols] + [None] * max(0, ncols - len(row))
             built = [_cell(v, c, fonts, size, w) for v, c, w in zip(cells, block.columns, widths)]
-            data.extend(_chop_row(built, [w - 6 for w in widths], ROW_PART_LIMIT))
+            parts = _chop_row(built, inner, limit)
+            for part in parts[1:]:
+                part[0] = part[0] or continued(cells[0])
+            data.extend(parts)
 
     if block.groups:
         for group in block.groups:
