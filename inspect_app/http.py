@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 from flask import (Response, current_app, flash, g, has_request_context, jsonify, redirect, render_template, request,
-                   send_file)
+                   send_file, url_for)
 from werkzeug.datastructures import MultiDict
 
 from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, BadRequest, ServiceError
@@ -228,6 +228,20 @@ def date_range_args(args, first: str = "from", last: str = "to") -> tuple[date |
 
 def flag_arg(args, name: str) -> bool:
     return (args.get(name) or "") in ("1", "true", "yes")
+
+
+def past_last_page(page: int, per_page: int, total: int) -> Response | None:
+    """A page's list asked for a page past its last (a link kept while rows went, a number typed): the redirect to
+    its last page, the other arguments kept; None for a page that is there. It said 暂无 under "第 200 / 151 页".
+    (The API answers such a page with no items: a client reads pages until one comes back empty.)"""
+    last = max((total + per_page - 1) // per_page, 1)
+    if page <= last:
+        return None
+    args = request.args.to_dict(flat=False)
+    args.pop("page", None)
+    if last > 1:
+        args["page"] = str(last)
+    return redirect(url_for(request.endpoint, **(request.view_args or {}), **args))
 
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")

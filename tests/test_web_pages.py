@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import BASE, City, file_tuple, upload_files
@@ -354,6 +355,28 @@ def test_office_list_filters_and_pages(browser, city, make_ticket):
     assert backwards.status_code == 303 and "due_" not in backwards.location and "q=" in backwards.location
     assert "整改期限开始日期不能晚于整改期限结束日期" in text(admin.get(backwards.location))
     assert admin.get("/api/v1/tickets?page=abc").status_code in (400, 401)  # the API still answers 400
+
+
+@pytest.mark.parametrize("who,url,last", [
+    ("unit_a", "/unit/tickets?tab=all&per_page=1", "2"), ("inspector", "/tickets/mine?per_page=1", "3"),
+    ("admin", "/tickets?per_page=1&district=江城区", "2"), ("admin", "/tickets/verify", None),
+    ("admin", "/letters", None), ("admin", "/audit", None), ("admin", "/key-tasks/", None),
+    ("admin", "/intake?status=pending", None), ("admin", "/frontages/", None), ("admin", "/sites/", None),
+    ("admin", "/office/segments?district=江城区", None),
+])
+def test_a_page_past_the_last_goes_to_the_last(browser, city, make_ticket, who, url, last):
+    """/unit/tickets?page=200 said "第 200 / 151 页，共 3011 条" over 暂无 (a link kept while rows went, a page
+    typed): every paged list goes to its last page instead (the first: no page argument), its filters kept."""
+    for point in (City.ON_A, City.ON_B, City.ON_A):
+        make_ticket(point=point, reporter=city.inspector)
+    user = browser(getattr(city, who))
+    past = user.get(url + ("&" if "?" in url else "?") + "page=200")
+    assert past.status_code == 302, past.status_code
+    query = parse_qs(urlsplit(past.headers["Location"]).query)
+    assert query.pop("page", None) == ([last] if last else None)
+    assert query == parse_qs(urlsplit(url).query)  # the filters kept
+    page = user.get(past.headers["Location"])
+    assert page.status_code == 200 and (last is None or f"第 {last} / {last} 页" in text(page))
 
 
 def test_missing_ticket_page(browser, city):

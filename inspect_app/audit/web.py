@@ -11,7 +11,7 @@ from ..common.errors import BadRequest
 from ..common.sql import any_like, like_pattern, on_days
 from ..common.timeutil import fmt as fmt_time
 from ..extensions import db
-from ..http import date_range_args, int_arg, now
+from ..http import date_range_args, int_arg, now, past_last_page
 from ..office import downloads
 from ..policy import OFFICE, requires
 from .models import AuditEntry
@@ -59,6 +59,8 @@ def index():
     query = _query(found)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = Page(int_arg(request.args, "page", default=1))
+    if (last := past_last_page(page.page, PER_PAGE, total)) is not None:
+        return last
     entries = db.session.scalars(query.order_by(AuditEntry.id.desc()).offset((page.page - 1) * PER_PAGE)
                                  .limit(PER_PAGE)).all()
     return render_template("audit/index.html", entries=entries, total=total, flt=page, kinds=KINDS,

@@ -17,7 +17,7 @@ from ..auth.models import User
 from ..common import timeutil
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import done, form_again, is_script, local_url, now
+from ..http import done, form_again, is_script, local_url, now, past_last_page
 from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
@@ -106,6 +106,8 @@ def letters():
     flt = services.parse_filter(request.args)
     moment = now()
     items, total = services.list_letters(current_user, flt, moment)
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
     units = [] if has_role(current_user, UNITS) else active_units()
 
     def own(letter):

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import done, form_again, int_arg, now, pdf_bytes
+from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
@@ -41,6 +41,8 @@ def index():
     street = int_arg(request.args, "street_unit_id")
     page = _page_arg()
     rows, total = services.list_frontages(current_user, q, street, request.args.get("retired") == "1", page)
+    if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
+        return last
     counts = services.recent_counts([f.id for f in rows], now())
     repeat, days = services.repeat_rule()
     return render_template("frontages/index.html", rows=rows, total=total, page=page,

@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
 from ..frontages import services as frontage_services
-from ..http import date_range_args, done, flag_arg, form_again, int_arg, now
+from ..http import date_range_args, done, flag_arg, form_again, int_arg, now, past_last_page
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import send_stored
@@ -99,6 +99,8 @@ def queue():
     page = int_arg(request.args, "page", high=100_000, default=1)
     flt = services.QueueFilter(status=status, source=source, sender=request.args.get("sender") or None, page=page)
     items, total = services.queue(flt)
+    if (last := past_last_page(page, flt.per_page, total)) is not None:
+        return last
     return render_template("intake/queue.html", items=items, total=total, flt=flt, statuses=STATUSES,
                            sources=INTAKE_SOURCES, senders=services.sender_counts(items) if status == "pending" else {},
                            repeats=_likely_repeats(items) if status == "pending" else {},

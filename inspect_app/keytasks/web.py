@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..common.errors import ServiceError
 from ..escalation.uploads import form_message
 from ..extensions import db
-from ..http import form_again, int_arg, now
+from ..http import form_again, int_arg, now, past_last_page
 from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
@@ -60,6 +60,8 @@ def index():
     moment, filters = now(), _filters()
     page = int_arg(request.args, "page", default=1)
     rows, total = services.list_tasks(current_user, moment, **filters, offset=(page - 1) * services.PER_PAGE)
+    if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
+        return last
     latest, period = services.latest_reports(rows, moment), services.report_period(moment)
     return render_template("keytasks/index.html", rows=rows, total=total, page=page, per_page=services.PER_PAGE,
                            filters=filters, latest=latest, period=period,

@@ -18,7 +18,7 @@ from ..background.models import Job
 from ..common.errors import NotFound
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import flag_arg, int_arg, takes_upload
+from ..http import flag_arg, int_arg, past_last_page, takes_upload
 from ..http import now as utcnow
 from ..policy import EVERYONE, INSPECTORS, OFFICE, has_role, requires
 from ..tickets import services as ticket_services
@@ -130,6 +130,8 @@ def segments():
     retired = request.args.get("retired") == "1"
     page = int_arg(request.args, "page", high=100_000, default=1)
     rows, total = reference.list_segments(name, district, int_arg(request.args, "unit_id"), retired, page)
+    if (last := past_last_page(page, reference.PER_PAGE, total)) is not None:
+        return last
     return render_template("office/segments.html", segments=rows, total=total, page=page,
                            pages=max((total + reference.PER_PAGE - 1) // reference.PER_PAGE, 1),
                            name=name, district=district, retired=retired, districts=reference.districts())

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import int_arg, now, takes_upload
+from ..http import int_arg, now, past_last_page, takes_upload
 from ..office import downloads, uploads
 from ..office.reference import known_districts, new_district_notice
 from ..policy import OFFICE, requires
@@ -27,6 +27,8 @@ def index():
     page = int_arg(args, "page", high=100_000, default=1)
     rows, total = services.list_sites(current_user, kind=kind, district=district, q=q, include_retired=retired,
                                       limit=services.PER_PAGE, offset=(page - 1) * services.PER_PAGE)
+    if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
+        return last
     sites = [s for s, _ in rows]
     return render_template("sites/index.html", sites=sites, total=total, page=page,
                            pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), kind=kind,

@@ -23,7 +23,7 @@ from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
-from ..http import done, form_again, int_arg, is_script, local_url, now
+from ..http import done, form_again, int_arg, is_script, local_url, now, past_last_page
 from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
                       requires, sees_citywide)
@@ -293,6 +293,8 @@ def mine():
     flt = queries.parse_filter(request.args)
     flt.reporter_id = current_user.id
     items, total = list_cards(current_user, flt, now())
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
     return render_template("tickets/mine.html", items=items, total=total, flt=flt)
 
 
@@ -329,6 +331,8 @@ def unit_list():
     # This list never names the units answering.
     moment = now()
     items, total = list_cards(current_user, flt, moment, overdue_first=True, with_parts=False)
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
     # what each working tab holds, whatever is searched (已结案 and 全部 only grow: not counted); the tab shown
     # unsearched has just been counted for its pages
     plain = replace(flt, page=1, per_page=queries.TicketFilter.per_page) == queries.TicketFilter(
@@ -349,6 +353,8 @@ def verify_queue():
     flt = queries.parse_filter(request.args)
     flt.status = "rectified"
     items, total = _list(flt, options=EVENTS_LOAD, order=(Ticket.rectified_at.asc(), Ticket.id.asc()))
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
     rows = [(t, _last_event(t, "rectify")) for t in items]
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None
     return render_template("tickets/verify_queue.html", rows=rows, total=total, flt=flt, reporter=reporter)
@@ -361,6 +367,8 @@ def office_list():
     if back is not None:
         return back
     items, total = list_cards(current_user, flt, now())
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
     districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
                                    .distinct().order_by(Segment.district))
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
