@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import City, at, file_tuple
@@ -332,6 +333,48 @@ def test_the_office_dismisses_proposals_on_the_page(app, city, overdue, browser)
     assert browser(city.leader).submit("/letters/proposals", "/letters/proposals/dismiss",
                                        {"proposal_ids": str(first.id), "note": "x"}).status_code == 403
 
+
+
+def test_compiling_lists_the_problems_due_first_says_how_many_and_pages_on(app, city, overdue, make_ticket, browser,
+                                                                           monkeypatch):
+    """编制督办函 cut a unit's 3,011 problems at 500 by deadline without a word ("500 个在办问题"): after a letter
+    took 300 the page still showed 500 with 198 ticked, 2,500 overdue ones out of reach. Those overdue and not
+    yet under 督办 come first, the page says how many there are and which it shows, and pages on (or lists only
+    those); a draft's 添加 list the same (it stopped at 200)."""
+    monkeypatch.setattr(compose, "CHOOSE_ROWS", 2)
+    monkeypatch.setattr(compose, "ADD_ROWS", 1)
+    supervised = db.session.get(Ticket, overdue[0].id)
+    supervised.escalation_level = 1  # under 督办, and the earliest deadline with overdue[1]'s
+    db.session.commit()
+    not_due = make_ticket(at_time=at("2026-11-27T09:00:00+08:00"))
+    office = browser(city.admin)
+    both = f"/letters/new?unit_id={city.street_a.id}&unit_id={city.street_b.id}"
+    first = office.get(both).get_data(as_text=True)
+    assert "共 4 个在办问题，其中超期未整改、尚未督办的 2 个排在前面；显示前 2 个，其余见下方分页；" in first
+    for ticket in (overdue[1], overdue[2]):  # ticked, as before, and first
+        assert f'name="ticket_ids" value="{ticket.id}" checked>' in first
+    assert overdue[0].number not in first and not_due.number not in first
+    assert "第 1 / 2 页，共 4 条" in first
+    nxt = re.search(r'<a class="btn" href="([^"]+)">下一页</a>', first).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(nxt).query) == {"unit_id": [str(city.street_a.id), str(city.street_b.id)], "page": ["2"]}
+    second = office.get(nxt).get_data(as_text=True)
+    assert "显示第 3–4 个" in second and f'name="ticket_ids" value="{overdue[0].id}">' in second
+    assert not_due.number in second and overdue[1].number not in second
+    only = office.get(both + "&due=1").get_data(as_text=True)
+    assert "只列这 2 个；" in only and "下一页" not in only and 'name="due" value="1" checked' in only
+    assert overdue[1].number in only and overdue[2].number in only and not_due.number not in only
+    assert office.get(both + "&page=9").headers["Location"].endswith("&page=2")  # past the last: the last
+    # a draft's 添加主送单位的其他在办问题: the same order and count, a page at a time
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"unit_ids": [city.street_a.id],
+                                                          "ticket_ids": [overdue[1].id]})
+    db.session.commit()
+    late = make_ticket(at_time=at("2026-11-25T09:00:00+08:00"))
+    edit = office.get(f"/letters/{draft.id}/edit").get_data(as_text=True)
+    assert "添加主送单位的其他在办问题（3）" in edit and "超期未整改、尚未督办的 1 个排在前面；显示前 1 个" in edit
+    assert f'name="add_ticket_ids" value="{late.id}">' in edit and overdue[0].number not in edit
+    page2 = office.get(f"/letters/{draft.id}/edit?page=2").get_data(as_text=True)
+    assert '<details class="more" open>' in page2 and f'name="add_ticket_ids" value="{overdue[0].id}">' in page2
+    assert f'href="/letters/{draft.id}/edit?page=3">下一页' in page2
 
 
 def test_compiling_by_hand_says_which_level_each_problem_may_take(app, city, overdue, make_ticket, browser, clock):

@@ -11,18 +11,20 @@ overdue (from its 督办建议); a ticket added by hand is its lead's. One lette
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.ids import MAX_ID
+from ..common.sql import count_where
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
 from ..policy import OFFICE, has_role
 from ..tickets.models import Ticket
-from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS
+from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS, overdue_condition
 from ..units.models import Unit
 from ..workdays.calendar import load_calendar
 from . import inputs, proposals as proposal_service
@@ -193,6 +195,48 @@ def _after(moment: datetime) -> str:
     """12月9日 for a reply-by date (the end of its day), 12月1日13:28 for a deadline of hours."""
     day = f"{moment.month}月{moment.day}日"
     return day if (moment.hour, moment.minute) == (23, 59) else f"{day}{moment:%H:%M}"
+
+
+CHOOSE_ROWS = MAX_ITEMS  # 编制督办函's page of problems: as many as a letter may list
+ADD_ROWS = 200  # a draft's page of the units' other problems to add
+
+
+@dataclass(frozen=True)
+class InHand:
+    """A page of the units' problems to choose from, and how many there are."""
+    tickets: list[Ticket]
+    total: int  # every problem in hand
+    due: int  # of which overdue and not yet under 督办
+    page: int
+    per_page: int
+    only_due: bool = False
+
+    @property
+    def listed(self) -> int:
+        """What the pages run through: every problem, or (only_due) those overdue and not yet under 督办."""
+        return self.due if self.only_due else self.total
+
+
+def in_hand(unit_ids: list[int], statuses: Collection[str], now: datetime, *, page: int, per_page: int,
+            only_due: bool = False, leave_out: Collection[int] = ()) -> InHand:
+    """编制督办函's and a draft's problems to choose from: the units' tickets in `statuses` (less `leave_out`, a
+    draft's own), those overdue and not yet under 督办 first (编制督办函 ticks them), the rest after, each by unit and
+    deadline; page `page` of `per_page`, or of those overdue and not yet under 督办 alone (`only_due`). A unit of
+    3,000 had its first 500 by deadline shown as if they were all: the overdue ones past them out of reach."""
+    if not unit_ids:
+        return InHand([], 0, 0, page, per_page, only_due)
+    due = overdue_condition(now) & (Ticket.escalation_level == 0)
+    where = [Ticket.unit_id.in_(unit_ids), Ticket.status.in_(statuses)]
+    if leave_out:
+        where.append(Ticket.id.not_in(leave_out))
+    counts = select(func.count(), count_where(due)).select_from(Ticket).where(*where)
+    total, due_count = db.session.execute(counts).one()
+    if only_due:
+        where.append(due)
+    tickets = list(db.session.scalars(
+        select(Ticket).where(*where).order_by(case((due, 0), else_=1), Ticket.unit_id, Ticket.deadline, Ticket.id)
+        .limit(per_page).offset((page - 1) * per_page)).unique())
+    return InHand(tickets, total, due_count, page, per_page, only_due)
 
 
 def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, str]]:

@@ -17,11 +17,10 @@ from ..auth.models import User
 from ..common import timeutil
 from ..common.errors import NotFound, ServiceError
 from ..extensions import db
-from ..http import done, form_again, is_script, local_url, now, past_last_page
+from ..http import done, flag_arg, form_again, int_arg, is_script, local_url, now, past_last_page
 from ..navigation import Count, register_badge
 from ..photos.service import parse_photo_meta, read_uploads
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, requires
-from ..tickets.models import Ticket
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Unit
 from ..units.services import active_units
@@ -185,12 +184,12 @@ def _new_page(unit_ids: list[int], typed=None, error: str | None = None):
     """编制督办函: the units' problems in hand; ticked by default those overdue and not yet under 督办 (one already
     in a letter of that level is refused); after a refusal, what was ticked and typed."""
     chosen = [u for u in active_units() if u.id in unit_ids]
-    tickets = []
-    if chosen:
-        tickets = list(db.session.scalars(
-            select(Ticket).where(Ticket.unit_id.in_([u.id for u in chosen]), Ticket.status.in_(ACTIVE_STATUSES))
-            .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(500)).unique())
-    return render_template("escalation/new.html", units=active_units(), chosen=chosen, tickets=tickets,
+    found = compose.in_hand([u.id for u in chosen], ACTIVE_STATUSES, now(), only_due=flag_arg(request.args, "due"),
+                            page=int_arg(request.args, "page", high=100_000, default=1), per_page=compose.CHOOSE_ROWS)
+    if typed is None and (last := past_last_page(found.page, found.per_page, found.listed)) is not None:
+        return last
+    tickets = found.tickets
+    return render_template("escalation/new.html", units=active_units(), chosen=chosen, tickets=tickets, found=found,
                            steps=compose.next_steps(tickets, now()),
                            kinds=KIND_LABELS, levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)],
                            open_statuses=OPEN_STATUSES, typed=typed, form_error=error)
@@ -243,13 +242,14 @@ def _same_text(value) -> str:
 
 
 def _edit_page(letter, typed=None, error: str | None = None):
-    candidates = list(db.session.scalars(
-        select(Ticket).where(Ticket.unit_id.in_(letter.unit_ids), Ticket.status.in_(OPEN_STATUSES),
-                             Ticket.id.not_in(letter.ticket_ids or [0]))
-        .order_by(Ticket.unit_id, Ticket.deadline, Ticket.id).limit(200)).unique())
+    found = compose.in_hand(letter.unit_ids, OPEN_STATUSES, now(), leave_out=letter.ticket_ids,
+                            page=int_arg(request.args, "page", high=100_000, default=1), per_page=compose.ADD_ROWS)
+    if typed is None and (last := past_last_page(found.page, found.per_page, found.listed)) is not None:
+        return last
+    candidates = found.tickets
     return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
                            steps={} if letter.kind == "bulletin" else compose.next_steps(candidates, now()),
-                           levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates,
+                           levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates, found=found,
                            units=active_units(), typed=typed, form_error=error)
 
 
