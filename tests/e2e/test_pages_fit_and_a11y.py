@@ -400,4 +400,55 @@ def test_the_keyboard_skips_the_menu_and_lands_on_a_refusal(city, phones):
     page.wait_for_load_state()
     focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
     assert "alert error" in focused[0] and city.street_a.code in focused[1], focused
+
+
+def test_a_long_menu_narrows_as_one_types(app, city, phones, server):
+    """A menu of hundreds of units (thousands of segments) had only its own type-ahead, which Chinese input does not
+    reach: a menu of more than 30 options gets a labelled box above it (static/js/select-filter.js) that narrows it
+    to the names holding what is typed, picks the first with Enter and keeps what was chosen, in a menu of several
+    too; a short menu gets none. The page passes axe with the boxes."""
+    from inspect_app.extensions import db
+    from inspect_app.units.models import Unit
+
+    db.session.add_all([Unit(code=f"ZZ{i:02d}", name=f"第{i}号测试单位", kind="市直") for i in range(40)]
+                       + [Unit(code="ZZ99", name="中国移动临江分公司", kind="企业")])
+    db.session.commit()
+    office = phones("admin", device="Desktop Chrome", location=None, bypass_csp=True)  # axe injected below
+    page = office.page
+    page.goto(server + "/letters/new")
+    units = page.locator("select[name=unit_id]")
+    everything = units.locator("option").all_inner_texts()
+    assert len(everything) == 45 and page.locator("input.select-filter").count() == 1  # not 文种's short menu
+    box = page.get_by_role("searchbox", name="筛选“主送单位（可多选）”的选项")
+    assert box.get_attribute("placeholder") == "输入文字筛选（共 45 项）"
+    box.type("移动")
+    # the menu's name still its label's words, not the box's text and count
+    assert page.get_by_role("listbox", name="主送单位（可多选）", exact=True).count() == 1
+    assert units.locator("option").all_inner_texts() == ["中国移动临江分公司"]
+    assert page.inner_text(".select-filter-said") == "找到 1 项"
+    page.keyboard.press("Enter")  # picked, the form not sent
+    assert page.url == server + "/letters/new"
+    assert page.inner_text(".select-filter-said") == "已选：中国移动临江分公司"
+    box.fill("")
+    box.type("甲街道")
+    page.keyboard.press("Enter")  # a second one, the first kept (shown, chosen)
+    assert units.locator("option").all_inner_texts() == ["甲街道办事处", "中国移动临江分公司"]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.name") == "unit_id"
+    box.focus()
+    page.keyboard.press("Escape")  # every option back, in its order, the two still chosen
+    assert box.input_value() == "" and units.locator("option").all_inner_texts() == everything
+    box.type("第3 测试单位")  # every word: 第3号 and 第30号 to 第39号
+    assert len(units.locator("option").all_inner_texts()) == 2 + 11
+    page.click("button:has-text('列出这些单位的在办问题')")  # hidden options are not sent; the chosen ones are
+    page.wait_for_load_state()
+    chosen = page.locator("select[name=unit_id] option:checked").all_inner_texts()
+    assert chosen == ["甲街道办事处", "中国移动临江分公司"]
+    # a menu of one choice: Enter sets it, the empty option (全部) stays
+    page.goto(server + "/tickets")
+    page.get_by_role("searchbox", name="筛选“责任单位”的选项").type("乙街道")
+    assert page.locator("select[name=unit_id] option").all_inner_texts() == ["全部", "乙街道办事处"]
+    page.keyboard.press("Enter")
+    assert page.input_value("select[name=unit_id]") == str(city.street_b.id)
+    assert problems_on(page, server, ["/letters/new", "/tickets"]) == {}
     office.close()
