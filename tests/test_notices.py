@@ -245,6 +245,25 @@ def test_escalation_letters_still_reach_the_office_robot_through_the_shared_outb
     assert db.session.scalar(select(OutboxMessage.unit_id)) is None
 
 
+def test_a_letter_reaches_the_units_robot_once(app, robot, city, make_ticket, now):
+    # 签发 (here the auto-mode sweep's) tells the unit's robot of its letter at once; the news push a few minutes
+    # later, with a new ticket in its window, does not tell it again
+    give_robot(city.street_b, robot.url, now)
+    app.config.update(ESCALATION_MODE="auto")
+    make_ticket(point=City.ON_B, at_time=now - timedelta(days=5))
+    run_sweep(now + timedelta(minutes=1))
+    db.session.commit()
+    assert jobs.push_job(now + timedelta(minutes=2)) == 0  # the letter alone: no news to push
+    make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=3))
+    assert jobs.push_job(now + timedelta(minutes=5)) == 1
+    assert deliver_due(now + timedelta(minutes=5))["sent"] == 2
+    letter, news = (m["text"]["content"] for m in robot.received)
+    number = re.search(r"临江文明督〔2026〕\d+号", letter).group()
+    assert letter.startswith("【督办函】") and "向乙街道办事处发出" in letter
+    assert news.startswith("【新问题】乙街道办事处") and "牛皮癣（主办）" in news
+    assert number not in news and "督办函" not in news
+
+
 def test_the_offices_review_of_a_key_task_reaches_the_lead_units_robot(app, robot, city, now):
     from inspect_app.keytasks import services as keytasks
     from inspect_app.keytasks.models import KeyTaskReport

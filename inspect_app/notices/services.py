@@ -1,7 +1,8 @@
 """The unit's inbox and unread count, and what its robot is told.
 
 Six kinds of news for a unit, each with the moment it happened (all six in the inbox; its robot is pushed all but
-the reminders as they come, and the morning digest counts those; the 约谈 at once, by escalation/notify.py):
+the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 约谈's scheduling having told it already
+(escalation/notify.py), and the morning digest counts those):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
   sent back to it after refusing its 退单 is a decision's news instead;
 - a letter (督办函) issued to it;
@@ -484,12 +485,13 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
     if claimed != 1 or since >= now:
         return False
     parts = list(db.session.scalars(_new_parts(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
-    letters = list(db.session.scalars(_letters(robot.unit_id, since, now).order_by(Letter.issued_at)))
+    # No letters: their 签发 (or the auto-mode sweep) already told this robot, in its own 【督办函】 message
+    # (escalation.notify.enqueue_letters); listed here too, the group heard of each letter twice.
     reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now).order_by(KeyTaskReport.reviewed_at)))
     decided = decisions(robot.unit_id, robot.unit, since, now)
-    if not parts and not letters and not reviews and not decided:
+    if not parts and not reviews and not decided:
         return False
-    return outbox.enqueue(news_text(robot.unit, parts, letters, reviews, decided), now, unit_id=robot.unit_id,
+    return outbox.enqueue(news_text(robot.unit, parts, [], reviews, decided), now, unit_id=robot.unit_id,
                           kind="new_work") is not None
 
 
