@@ -22,9 +22,16 @@ Jobs come from each feature's jobs.py, a module-level list JOBS of JobSpec:
             when=None,                        # optional when(now) -> bool (app context): a fire time for which
                                               # it answers False is skipped (e.g. non-working days)
             catch_up=False,                   # at start: run once now if the last due fire time (within
-                                              # CATCH_UP_WINDOW, `when` applied) is later than last_run()
+                                              # catch_up_window, `when` applied) is later than last_run(),
+                                              # or, with `done`, if done(that fire time) is False
             last_run=None,                    # callable() -> datetime | None (app context): when the job
-                                              # last ran; required with catch_up
+                                              # last ran; catch_up needs it or `done`
+            done=None,                        # optional done(due) -> bool (app context): whether the work of
+                                              # the fire at `due` exists, however it came (a period's list,
+                                              # published by the schedule or by hand); judges a run missed
+                                              # instead of last_run
+            catch_up_window=CATCH_UP_WINDOW,  # how far back the last due fire time is looked for: longer for a
+                                              # job whose fires are weeks apart (a monthly list)
             catch_up_when=None,               # optional catch_up_when(now) -> bool (app context): a moment at
                                               # which a missed run may be made up (e.g. a working day). Found
                                               # missed at any other moment, it is made up a minute after the
@@ -82,10 +89,12 @@ class JobSpec:
     catch_up: bool = False
     last_run: Callable[[], datetime | None] | None = None
     catch_up_when: Callable[[datetime], bool] | None = None
+    done: Callable[[datetime], bool] | None = None
+    catch_up_window: timedelta = CATCH_UP_WINDOW
 
     def __post_init__(self):
-        if self.catch_up and self.last_run is None:
-            raise ValueError(f"job {self.id}: catch_up needs last_run")
+        if self.catch_up and self.last_run is None and self.done is None:
+            raise ValueError(f"job {self.id}: catch_up needs last_run or done")
 
     def may_catch_up(self, now: datetime) -> bool:
         """Whether a missed run may be made up at `now` (app context)."""
@@ -170,14 +179,16 @@ def last_due(trigger, now: datetime, when: Callable[[datetime], bool] | None = N
 
 
 def missed(app: Flask, spec: JobSpec, now: datetime | None = None) -> bool:
-    """Whether a catch-up job's last due run did not happen."""
+    """Whether a catch-up job's last due run did not happen (with `done`: did not do its work)."""
     if not spec.catch_up:
         return False
     with app.app_context():
         now = now or utcnow()
-        due = last_due(make_trigger(spec, app), now, spec.when)
+        due = last_due(make_trigger(spec, app), now, spec.when, spec.catch_up_window)
         if due is None:
             return False
+        if spec.done is not None:
+            return not spec.done(due)
         last = spec.last_run()
         return last is None or last < due
 

@@ -754,9 +754,10 @@ def _run_scheduler(app, clock, spec, start: str, end: str) -> None:
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
 
 
-def _weekly_lists() -> list[tuple[str, str, str]]:
+def _weekly_lists(kind: str = "week") -> list[tuple[str, str, str]]:
     db.session.expire_all()
-    rows = db.session.scalars(select(Ranking).where(Ranking.kind == "week").order_by(Ranking.number_seq))
+    rows = db.session.scalars(select(Ranking).where(Ranking.kind == kind).order_by(Ranking.number_year,
+                                                                                   Ranking.number_seq))
     return [(r.period, f"{r.published_at:%m-%d %H:%M}", r.number) for r in rows]
 
 
@@ -836,6 +837,115 @@ def test_a_list_missed_before_the_spring_festival_comes_with_the_lists_after_it(
     # two weeks without a list before the last are filled in; three are a backlog (the weekly list was turned off)
     assert [p.key for p in due_periods(at("2026-03-16T09:00"), "week")] == ["2026-W09", "2026-W10", "2026-W11"]
     assert [p.key for p in due_periods(at("2026-03-23T09:00"), "week")] == ["2026-W12"]
+
+
+def _spring_festival_2027() -> None:
+    """The office's entries from the State Council's 2027 notice (the package knows years up to 2026): 春节
+    5–13 February, Sunday 14 February worked (调休)."""
+    from datetime import date
+
+    from inspect_app.workdays.models import Holiday
+
+    db.session.add_all([Holiday(day=date(2027, 2, day), kind="holiday", name="春节") for day in range(5, 14)])
+    db.session.add(Holiday(day=date(2027, 2, 14), kind="workday", name="春节调休"))
+    db.session.commit()
+
+
+def _put_off(app, spec, moment: str):
+    """catch_up at `moment` on a started, paused scheduler: what it ran now, and when it looks again."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from inspect_app.scheduler import SHANGHAI, catch_up
+
+    probe = BackgroundScheduler(timezone=SHANGHAI)
+    probe.start(paused=True)
+    try:
+        ran = catch_up(app, [spec], at(moment), probe)
+        job = probe.get_job(f"scheduler.catch-up:{spec.id}")
+        return ran, job.next_run_time if job else None
+    finally:
+        probe.shutdown(wait=False)
+
+
+def test_a_monthly_list_missed_more_than_a_week_ago_is_made_up_on_the_next_working_day(app, city, add, clock):
+    from inspect_app.scheduler import catch_up, collect_jobs, run_job
+
+    monthly = {spec.id: spec for spec in collect_jobs()}["rankings.monthly"]
+    _spring_festival_2027()
+    for day in ("2027-01-20", "2027-02-17", "2027-03-17"):
+        add(city.street_a, f"{day}T18:00")  # January, February and March each have a problem due
+    clock.set("2027-02-01T09:00")
+    assert run_job(app, monthly)  # January's list, on time
+    # Down from Sunday 28 February, so Monday 1 March's 09:00 run (February's list) is missed.
+    # It starts again on Saturday 6 March: not made up on a day off, put off to Monday's 09:01; Monday's own
+    # 09:00 fire is not the month's first working day and skips; the put-off look publishes February's list, once
+    assert _put_off(app, monthly, "2027-03-06T10:00") == ([], at("2027-03-08T09:01"))
+    _run_scheduler(app, clock, monthly, "2027-03-06T10:00", "2027-03-08T09:00")
+    assert [row[0] for row in _weekly_lists("month")] == ["2027-01"]
+    clock.set("2027-03-08T09:01")
+    assert catch_up(app, [monthly]) == ["rankings.monthly"]
+    assert _weekly_lists("month") == [("2027-01", "02-01 01:00", "临江文明榜〔2027〕1号"),
+                                      ("2027-02", "03-08 01:01", "临江文明榜〔2027〕2号")]
+    assert catch_up(app, [monthly]) == []
+    # down again from before Thursday 1 April (March's list) until Monday 10 May, past May's run (April's list,
+    # Monday 3 May) by more than a week: both lists come, March's numbered first
+    add(city.street_a, "2027-04-14T18:00")
+    clock.set("2027-05-10T10:00")
+    assert catch_up(app, [monthly]) == ["rankings.monthly"]
+    assert _weekly_lists("month")[2:] == [("2027-03", "05-10 02:00", "临江文明榜〔2027〕3号"),
+                                          ("2027-04", "05-10 02:00", "临江文明榜〔2027〕4号")]
+
+
+def test_a_monthly_list_missed_before_the_spring_festival_comes_on_its_first_working_day(app, city, add, clock):
+    from inspect_app.scheduler import catch_up, collect_jobs, run_job
+
+    monthly = {spec.id: spec for spec in collect_jobs()}["rankings.monthly"]
+    _spring_festival_2027()
+    for day in ("2026-12-16", "2027-01-20"):
+        add(city.street_a, f"{day}T18:00")
+    clock.set("2027-01-04T09:00")  # 1 January is 元旦, then a weekend: Monday 4 January
+    assert run_job(app, monthly)
+    # Down from Sunday 31 January (January's list due Monday 1 February), up again on Friday 5 February, 春节:
+    # put off to Sunday 14 February, the 调休 working day, where January's list comes
+    assert _put_off(app, monthly, "2027-02-05T10:00") == ([], at("2027-02-14T09:01"))
+    _run_scheduler(app, clock, monthly, "2027-02-05T10:00", "2027-02-14T09:00")
+    clock.set("2027-02-14T09:01")
+    assert catch_up(app, [monthly]) == ["rankings.monthly"]
+    assert [row[:2] for row in _weekly_lists("month")] == [("2026-12", "01-04 01:00"), ("2027-01", "02-14 01:01")]
+
+
+def test_a_list_published_by_hand_is_not_published_again_by_the_schedule(app, city, add, clock):
+    from inspect_app.scheduler import catch_up, collect_jobs, missed, run_job
+
+    jobs = {spec.id: spec for spec in collect_jobs()}
+    monthly, weekly = jobs["rankings.monthly"], jobs["rankings.weekly"]
+    for day in ("2026-10-14", "2026-11-11", "2026-11-18", "2026-11-25"):
+        add(city.street_a, f"{day}T18:00")
+    clock.set("2026-11-23T09:00")
+    assert run_job(app, weekly)  # week 47's list, on time
+    # The host is down at Monday 30 November's 09:00; the office publishes week 48's list by hand at 10:00; the
+    # scheduler starts again at 11:00: the week has its list, so nothing is missed and no second version comes
+    services.publish(parse_period("2026-W48"), at("2026-11-30T10:00"), user=city.admin)
+    db.session.commit()
+    assert not missed(app, weekly, at("2026-11-30T11:00"))
+    assert catch_up(app, [weekly], at("2026-11-30T11:00")) == []
+    assert publish_scheduled(at("2026-11-30T11:00"), "week") is None
+    assert [(row[0], row[2]) for row in _weekly_lists()] == [("2026-W47", "临江文明榜〔2026〕1号"),
+                                                             ("2026-W48", "临江文明榜〔2026〕2号")]
+    # November published by hand on 1 December before the 09:00 run: that run publishes no second version.
+    # A list published before the period ended (提前发布) counts only part of it: the scheduled one still comes.
+    services.publish(NOV, at("2026-11-27T10:00"), user=city.admin, early=True)
+    db.session.commit()
+    assert missed(app, monthly, at("2026-12-01T10:00"))
+    services.publish(NOV, at("2026-12-01T08:30"), user=city.admin)
+    db.session.commit()
+    assert not missed(app, monthly, at("2026-12-01T10:00"))
+    clock.set("2026-12-01T09:00")
+    assert run_job(app, monthly)
+    assert [(row[0], row[2]) for row in _weekly_lists("month")] == [("2026-11", "临江文明榜〔2026〕3号"),
+                                                                    ("2026-11", "临江文明榜〔2026〕4号")]
+    # October was never listed and September has no scheduled list: no backlog
+    assert db.session.scalar(select(func.count()).select_from(Ranking).where(Ranking.period == "2026-10")) == 0
 
 
 def test_a_quiet_period_is_not_published_by_the_scheduler_but_can_be_by_hand(app, city, add, client):

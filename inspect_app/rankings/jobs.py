@@ -8,10 +8,12 @@
   `when` keeps only the week's first working day), RANKINGS_WEEKLY_ENABLED=False turns it off. A week with no
   working day at all (春节 2026, 16–22 February) publishes nothing, so the list it should have brought comes with
   the next week's (`due_periods`, which fills in up to two such weeks).
-Exactly once: a lock keeps two processes from computing at the same moment, and the unique constraint on
-(period, schedule_slot) turns any second run for the same period into a no-op. A run missed while the host was
+Exactly once: a lock keeps two processes from computing at the same moment, the unique constraint on
+(period, schedule_slot) turns any second run for the same period into a no-op, and a period that has its list
+already (`listed`: published by hand after it ended) is not published again. A run missed while the host was
 down is caught up when the scheduler starts (catch_up), or, if it starts on a day off, at the job's first fire on
-a working day (09:00), so a list is never published on a holiday.
+a working day (09:00), so a list is never published on a holiday; missed is judged by the list being there
+(`done`), however long ago its fire was (`catch_up_window`).
 """
 from __future__ import annotations
 
@@ -19,26 +21,27 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..common.timeutil import local
 from ..extensions import db
 from ..scheduler import JobSpec
 from ..workdays.calendar import is_workday_at, load_calendar
-from .periods import containing
+from .periods import Period, containing
 
 log = logging.getLogger(__name__)
 
+SLOTS = {"month": "monthly", "week": "weekly"}
 
 
 def publish_scheduled(now: datetime, kind: str) -> object:
-    """Publish the period before the one holding `now` (and weeks skipped before it, see `due_periods`), once
-    per period; returns the Ranking of the period before `now`'s, or None when that period was published already
-    or is quiet (services.publish)."""
+    """Publish the period before the one holding `now` (and periods skipped before it, see `due_periods`), once
+    per period; returns the Ranking of the last period it published, or None when it published none (the period
+    before `now`'s has its list already, or is quiet: services.publish)."""
     from ..locks import exclusive
     from .services import publish
 
-    slot = "monthly" if kind == "month" else "weekly"
+    slot = SLOTS[kind]
     ranking = None
     with exclusive(f"rankings-{slot}") as acquired:
         if not acquired:
@@ -53,34 +56,43 @@ def publish_scheduled(now: datetime, kind: str) -> object:
     return ranking
 
 
-WEEKS_FILLED_IN = 2  # weeks without a list a scheduled weekly run publishes before the last one, at most
+PERIODS_FILLED_IN = 2  # periods without a list a scheduled run publishes before the last one, at most
 
 
 def due_periods(now: datetime, kind: str) -> list:
-    """The periods a scheduled run at `now` publishes, oldest first: the one before `now`'s, and for weeks also
-    up to two weeks before it that have no list at all (scheduled or by hand), provided the week just before them
-    has a scheduled one. Those are weeks whose publication week gave no working day to publish on (春节), whose
-    run was skipped (a holiday Monday under a Monday-only RANKINGS_WEEKLY_SCHEDULE), or whose run was missed while
-    the host was down and made up only on the next working day (scheduler.catch_up), 春节 included. Two at most:
-    after months with the weekly list turned off, turning it back on does not publish the backlog."""
+    """The periods a scheduled run at `now` publishes, oldest first: the one before `now`'s unless it has its list
+    already (`listed`), and up to two periods before it without one, provided the period just before them has a
+    scheduled list. Those are weeks whose publication week gave no working day to publish on (春节), whose run was
+    skipped (a holiday Monday under a Monday-only RANKINGS_WEEKLY_SCHEDULE), or periods whose run was missed while
+    the host was down and made up only later (scheduler.catch_up: on the next working day, 春节 included, or after
+    the next period's run was missed too). Two at most: after months with the weekly list turned off, turning it
+    back on does not publish the backlog."""
     from .services import already_scheduled
 
     last = containing(now, kind).previous()
-    if kind != "week":
-        return [last]
-    gap, week = [], last.previous()
-    while len(gap) < WEEKS_FILLED_IN and not _listed(week):
-        gap.append(week)
-        if already_scheduled(week.previous().key, "weekly"):
-            return [*reversed(gap), last]
-        week = week.previous()
-    return [last]
+    wanted = [] if listed(last) else [last]
+    gap, period = [], last.previous()
+    while len(gap) < PERIODS_FILLED_IN and not listed(period):
+        gap.append(period)
+        if already_scheduled(period.previous().key, SLOTS[kind]):
+            return [*reversed(gap), *wanted]
+        period = period.previous()
+    return wanted
 
 
-def _listed(period) -> bool:
+def listed(period: Period) -> bool:
+    """Whether `period` has a list counting all of it: one published after it ended, by the schedule or by hand.
+    The schedule publishes no other version of it. A list published before the period ended (提前发布) counts only
+    part of it: the scheduled one still comes."""
     from .models import Ranking
 
-    return db.session.scalar(select(Ranking.id).where(Ranking.period == period.key).limit(1)) is not None
+    return db.session.scalar(select(Ranking.id).where(Ranking.period == period.key,
+                                                      Ranking.as_of >= Ranking.period_end).limit(1)) is not None
+
+
+def period_due(fire: datetime, kind: str) -> Period:
+    """The period whose list a fire of the `kind` job at `fire` publishes (the one before the fire's own)."""
+    return containing(fire, kind).previous()
 
 
 def monthly_job(now: datetime) -> object:
@@ -108,19 +120,24 @@ def _first_workday_since(first, day) -> bool:
     return load_calendar(first, days=(day - first).days + 1).first_workday(first, day) == day
 
 
-def _last_run(slot: str):
-    from .models import Ranking
+def _list_there(kind: str):
+    def done(fire: datetime) -> bool:
+        """Whether the list the fire at `fire` publishes is there, whoever published it."""
+        return listed(period_due(fire, kind))
+    return done
 
-    def last() -> datetime | None:
-        return db.session.scalar(select(func.max(Ranking.published_at)).where(Ranking.schedule_slot == slot))
-    return last
 
+# A month's list is due up to about 40 days before the next one (1 September, then 8 October after 国庆): looked
+# for this far back, a missed one is found however long the scheduler was down, not only in the first week.
+LIST_CATCH_UP_WINDOW = timedelta(days=62)
 
-JOBS = [
-    JobSpec(id="rankings.monthly", func=monthly_job,
-            trigger=lambda app: {"cron": dict(app.config["RANKINGS_MONTHLY_SCHEDULE"])},
-            when=is_first_workday_of_month, catch_up=True, last_run=_last_run("monthly"), catch_up_when=is_workday_at),
-    JobSpec(id="rankings.weekly", func=weekly_job,
-            trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
-            when=is_first_workday_of_week, catch_up=True, last_run=_last_run("weekly"), catch_up_when=is_workday_at),
-]
+MONTHLY = JobSpec(id="rankings.monthly", func=monthly_job,
+                  trigger=lambda app: {"cron": dict(app.config["RANKINGS_MONTHLY_SCHEDULE"])},
+                  when=is_first_workday_of_month, catch_up=True, done=_list_there("month"),
+                  catch_up_window=LIST_CATCH_UP_WINDOW, catch_up_when=is_workday_at)
+WEEKLY = JobSpec(id="rankings.weekly", func=weekly_job,
+                 trigger=lambda app: {"cron": dict(app.config["RANKINGS_WEEKLY_SCHEDULE"])},
+                 when=is_first_workday_of_week, catch_up=True, done=_list_there("week"),
+                 catch_up_window=LIST_CATCH_UP_WINDOW, catch_up_when=is_workday_at)
+JOBS = [MONTHLY, WEEKLY]
+
