@@ -73,6 +73,7 @@ from .features import feature_modules
 log = logging.getLogger(__name__)
 
 CATCH_UP_WINDOW = timedelta(days=7)
+LATE_AFTER = timedelta(hours=2)  # a fire runs up to an hour late (misfire_grace_time); two hours on, it did not run
 PUT_OFF_AFTER = timedelta(minutes=1)  # a put-off catch-up looks a minute after the fire: the job's own run goes first
 RETRY_AFTER = timedelta(minutes=5)  # a catch-up job the database or disk failed is looked at again this much later
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}

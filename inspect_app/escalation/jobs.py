@@ -21,7 +21,7 @@ from ..boundary import transaction
 from ..common.timeutil import fmt
 from ..extensions import db
 from ..locks import exclusive
-from ..scheduler import JobSpec
+from ..scheduler import LATE_AFTER, JobSpec
 from . import proposals, sweep
 from .models import Letter, SweepRun
 from .settings import mode, setting
@@ -133,8 +133,6 @@ def last_sweep() -> datetime | None:
 SWEEP = JobSpec(id="escalation.sweep", func=sweep_job, trigger=sweep_schedule, when=is_sweep_day,
                 catch_up=True, last_run=last_sweep, catch_up_when=is_sweep_day)
 JOBS = [SWEEP]
-
-LATE_AFTER = timedelta(hours=2)  # the scheduler runs a fire up to an hour late; two hours on, it did not run
 
 
 @dataclass(frozen=True)

@@ -38,20 +38,24 @@ PHOTOS_MISSING = ("照片文件找不到：最近上传的 {n} 张照片在服�
 @bp.app_context_processor
 def _admin_notices():
     """On the office's start page (tickets' 待办事项): the next year's holiday reminder, a sweep that has not
-    run (the scheduler is not running: nothing overdue reaches 督办), and photos whose files are not where the
-    app looks (UPLOAD_FOLDER wrong, or a restore without them), an upload folder it may not write or a disk
-    running out of room (ops/disk.py), and backups that failed or stopped (ops/backups.py)."""
+    run (the scheduler is not running: nothing overdue reaches 督办), a month's 红黑榜 not published on time (the
+    same, or its run failed), photos whose files are not where the app looks (UPLOAD_FOLDER wrong, or a restore
+    without them), an upload folder it may not write or a disk running out of room (ops/disk.py), and backups that
+    failed or stopped (ops/backups.py)."""
     if request.endpoint != "tickets.office_work" or not has_role(current_user, OFFICE):
         return {}
     from ..escalation.jobs import sweep_late
     from ..ops.backups import backup_notice
     from ..ops.disk import disk_notice
+    from ..rankings.jobs import monthly_list_late
     from ..tickets.photo_files import recent_files_missing
 
     now = utcnow()
     late = sweep_late(now)
+    late_list = monthly_list_late(now)
     missing = recent_files_missing()
     notices = [holidays.next_year_warning(now), late.message if late else None,
+               late_list.message if late_list else None,
                PHOTOS_MISSING.format(n=missing) if missing else None, disk_notice(), backup_notice(now)]
     return {"admin_notices": [notice for notice in notices if notice]}
 

@@ -13,19 +13,21 @@ Exactly once: a lock keeps two processes from computing at the same moment, the 
 already (`listed`: published by hand after it ended) is not published again. A run missed while the host was
 down is caught up when the scheduler starts (catch_up), or, if it starts on a day off, at the job's first fire on
 a working day (09:00), so a list is never published on a holiday; missed is judged by the list being there
-(`done`), however long ago its fire was (`catch_up_window`).
+(`done`), however long ago its fire was (`catch_up_window`). A month's list still missing two hours after its
+fire is on the office's 待办事项 (`monthly_list_late`).
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
-from ..common.timeutil import local
+from ..common.timeutil import fmt, local
 from ..extensions import db
-from ..scheduler import JobSpec
+from ..scheduler import LATE_AFTER, JobSpec, last_due, make_trigger
 from ..workdays.calendar import is_workday_at, load_calendar
 from .periods import Period, containing
 
@@ -141,3 +143,41 @@ WEEKLY = JobSpec(id="rankings.weekly", func=weekly_job,
                  catch_up_window=LIST_CATCH_UP_WINDOW, catch_up_when=is_workday_at)
 JOBS = [MONTHLY, WEEKLY]
 
+
+@dataclass(frozen=True)
+class LateList:
+    period: Period
+    due: datetime  # the fire that should have published it
+
+    @property
+    def message(self) -> str:
+        """What the office's 待办事项 says about it."""
+        return (f"红黑榜没有按时发布：{self.period.label}的红黑榜应于 {fmt(self.due)} 自动发布，至今没有发布。"
+                "调度器启动时会补发（在休息日启动的，到下一个工作日的发布时间补发）；请系统管理员确认调度器在运行"
+                "（python run.py 自带调度器，多进程部署时须单独运行 flask --app run scheduler），"
+                "发布出错的见调度器日志。也可由文明办在红黑榜页面发布本期。")
+
+
+def monthly_list_late(now: datetime) -> LateList | None:
+    """The month whose list was due LATE_AFTER ago or more and is not there, if any (a quiet month is not
+    published, so not late): the scheduler was down at its fire and has not made it up (not started since, or
+    waiting for a working day), or the run failed. For the office's 待办事项: nothing else tells the office.
+    Usually one query: last month is listed."""
+    seen = now - LATE_AFTER
+    last = containing(seen, "month").previous()
+    for period in (last, last.previous()):  # the one before last while last month's run is not due yet
+        if listed(period):
+            return None
+        try:
+            trigger = make_trigger(MONTHLY, current_app)
+        except (TypeError, ValueError):  # RANKINGS_MONTHLY_SCHEDULE is wrong: the scheduler logs it; the page opens
+            log.exception("RANKINGS_MONTHLY_SCHEDULE is not a valid schedule")
+            return None
+        due = last_due(trigger, seen, MONTHLY.when, window=seen - period.end)  # its run: the first after it ended
+        if due is not None:
+            break
+    else:
+        return None
+    from .services import compute
+
+    return None if compute(period, now).quiet else LateList(period, due)
