@@ -209,6 +209,66 @@ def test_restore_refuses_damaged_or_foreign_backups(app, runner, tmp_path, some_
     assert len(state()["tickets"]) == 3  # nothing was touched
 
 
+@pytest.mark.parametrize("damage", ["truncated", "overwritten", "not_a_backup"])
+def test_a_damaged_packed_backup_is_named_as_damaged(runner, uploads, tmp_path, some_tickets, damage):
+    # A copy cut short printed only "Aborted!" (gzip's EOFError went uncaught); four bytes overwritten in the middle
+    # read as "not a backup (no manifest.json)", naming a temp folder already deleted: tarfile took the damaged header
+    # for the archive's end. Now the file given is named, and what is wrong with it.
+    dest = tmp_path / "nightly.tar.gz"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    data = dest.read_bytes()
+    if damage == "truncated":
+        dest.write_bytes(data[:len(data) * 2 // 3])
+    elif damage == "overwritten":
+        middle = len(data) // 2
+        dest.write_bytes(data[:middle] + b"\0\0\0\0" + data[middle + 4:])
+    else:
+        dest.write_bytes(b"PK\3\4 a zip file, or anything else" * 100)
+    before = state()
+    db.session.remove()
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "Aborted" not in result.output
+    expected = {"truncated": f"备份文件 {dest} 已损坏或不完整（文件不完整，在压缩数据结束之前就到了末尾",
+                "overwritten": f"备份文件 {dest} 已损坏或不完整（文件内容已损坏",
+                "not_a_backup": f"{dest} 不是本系统的备份（不是 .tar.gz 备份文件"}[damage]
+    assert expected in result.output, result.output
+    assert state() == before and not list(uploads.glob(".restore*"))  # nothing touched, nothing left
+
+
+def test_a_packed_backup_is_unpacked_beside_the_uploads_not_beside_itself(runner, uploads, tmp_path, some_tickets,
+                                                                          monkeypatch):
+    # Unpacking went into a temp folder beside the backup: a backup on a read-only mount (or one with no room left)
+    # gave a traceback "Read-only file system: '…/.restore.fw5b6e7c'", or read as a broken backup. It unpacks inside
+    # UPLOAD_FOLDER, where the files go anyway (then moved into place, not copied again); no room there is said so.
+    import errno
+    import tarfile
+    import tempfile
+
+    dest = tmp_path / "readonly" / "nightly.tar.gz"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before, files_before = state(), files_in(uploads)
+    wipe(uploads)
+    real_mkdtemp = tempfile.mkdtemp
+
+    def read_only_beside_the_backup(*args, **kwargs):
+        if Path(kwargs.get("dir") or "/") == dest.parent:
+            raise OSError(errno.EROFS, "Read-only file system", str(dest.parent / ".restore.x"))
+        return real_mkdtemp(*args, **kwargs)
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only_beside_the_backup)
+    result = runner.invoke(args=["restore", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert state() == before and files_in(uploads) == files_before
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(tarfile.TarFile, "extractall", full)
+    db.session.remove()
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"恢复未完成：备份解包到 {uploads}（UPLOAD_FOLDER）时磁盘空间不足或无法写入" in result.output
+    assert "已损坏" not in result.output and not list(uploads.glob(".restore*"))
+
+
 def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
     used = tmp_path / "used"
     used.mkdir()

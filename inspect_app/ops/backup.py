@@ -14,12 +14,14 @@ the time they are copied; files that appeared later are harmless extras without 
 `cleanup-orphans` removes after a restore. The backup is built in a hidden sibling folder and renamed into
 place at the end, so an interrupted backup never looks complete.
 
-Restore refuses a database that holds any rows unless `force` is given, checks the dump's sha256, puts the
-files back first and the database second (so again every row finds its files), and never asks anything.
-Stop the web processes and the scheduler while restoring.
+Restore refuses a database that holds any rows unless `force` is given, and a damaged backup (a packed file is
+read to its end, so gzip checks its CRC; the dump's sha256). It unpacks a packed backup inside UPLOAD_FOLDER, puts
+the files back first and the database second (so again every row finds its files), and never asks anything. Stop
+the web processes and the scheduler while restoring.
 """
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
@@ -29,6 +31,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -213,12 +216,13 @@ def _backup_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
 
 
 def _copy_tree(source: Path, target: Path) -> dict[str, int]:
-    """Copy UPLOAD_FOLDER; skip temp files of writes in progress and anything that is a link."""
+    """Copy UPLOAD_FOLDER; skip temp files of writes in progress (and a restore's unpacking folder) and anything
+    that is a link."""
     files = size = vanished = 0
     target.mkdir(parents=True, exist_ok=True)
     for folder, dirs, names in os.walk(source):  # does not descend into linked folders
-        dirs.sort()
         relative = Path(folder).relative_to(source)
+        dirs[:] = sorted(d for d in dirs if not TEMP_FILE_RE.match(d))
         (target / relative).mkdir(parents=True, exist_ok=True)
         for name in sorted(names):
             path = Path(folder) / name
@@ -314,35 +318,78 @@ def _missing_in_backup(files: Path, snap: Snapshot) -> list[str]:
 
 # ----------------------------------------------------------------------------- restore
 
+# What a packed backup's unpacking ran into, in the operator's words: EOFError is gzip's for a file that ends early.
+_DAMAGED = "备份文件 {src} 已损坏或不完整（{why}：{error}），无法恢复。请换一份备份，或从备份的存放处重新复制这个文件。"
+_NO_ROOM = ("恢复未完成：备份解包到 {where}（UPLOAD_FOLDER）时磁盘空间不足或无法写入（{error}）。"
+            "解包需要该磁盘至少有备份文件大小（{size}）再加上数据库的空间；数据库和上传目录都没有被改动。"
+            "请清理或扩容磁盘后重新运行 restore。")
+
+
+def _unpack(src: Path, into: Path) -> None:
+    """Unpack `src` into the folder `into`, reading the compressed stream to its end: gzip checks its CRC and length
+    only there, and tarfile takes a damaged header for the archive's end and stops without a word."""
+    try:
+        with tarfile.open(src, "r:*") as tar:
+            tar.extractall(into, filter="data")  # refuses absolute paths, "..", links out of the folder
+            while tar.fileobj.read(1 << 20):
+                pass
+    except (EOFError, zlib.error, tarfile.TarError, OSError) as error:
+        if isinstance(error, OSError) and _disk_refused(error) and (  # writing the unpacked files, not reading src
+                error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+                or into in Path(error.filename or "/").parents):
+            raise OpsError(_NO_ROOM.format(where=into.parent, error=error, size=_size(src.stat().st_size))) from None
+        if isinstance(error, tarfile.ReadError) and "could not be opened" in str(error):
+            raise OpsError(f"{src} 不是本系统的备份（不是 .tar.gz 备份文件，或文件开头已损坏）。") from None
+        why = ("文件不完整，在压缩数据结束之前就到了末尾，可能没有复制完" if isinstance(error, EOFError) else
+               "文件内容已损坏，校验不符")
+        raise OpsError(_DAMAGED.format(src=src, why=why, error=error)) from None
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 ** 3:.1f} GB" if n >= 1024 ** 3 else f"{n / 1024 ** 2:.0f} MB"
+
+
 @contextmanager
-def _opened(src: Path) -> Iterator[Path]:
-    """A backup directory, or a packed backup unpacked into a temporary one."""
+def _opened(src: Path, unpack_into: Path) -> Iterator[Path]:
+    """A backup directory, or a packed backup unpacked into a temporary folder inside `unpack_into` (UPLOAD_FOLDER:
+    the service may write there, and the files are then moved into place rather than copied, so the disk needs
+    room for the backup once; the backup's own folder may be a read-only mount, or full)."""
     if src.is_dir():
         yield src
         return
     if not src.is_file():
         raise OpsError(f"找不到备份：{src}")
-    with tempfile.TemporaryDirectory(prefix=".restore.", dir=src.parent) as tmp:
-        try:
-            with tarfile.open(src, "r:*") as tar:
-                tar.extractall(tmp, filter="data")  # refuses absolute paths, "..", links out of the folder
-        except (tarfile.TarError, OSError) as error:
-            raise OpsError(f"备份文件无法解包：{error}") from None
-        yield Path(tmp)
+    try:
+        with open(src, "rb"):
+            pass
+    except OSError as error:
+        raise OpsError(f"无法读取备份文件 {src}（{error}）。") from None
+    try:
+        unpack_into.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".restore-", suffix=".tmp", dir=unpack_into))
+    except OSError as error:
+        raise OpsError(_NO_ROOM.format(where=unpack_into, error=error, size=_size(src.stat().st_size))) from None
+    try:
+        _unpack(src, tmp)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path, src: Path | None = None) -> dict:
+    """The backup's manifest; `src`: the packed file `folder` was unpacked from, which the operator knows."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise OpsError(f"{folder} 不是本系统的备份（缺少或无法读取 {MANIFEST}）。") from None
+        raise OpsError(f"{src or folder} 不是本系统的备份（缺少或无法读取 {MANIFEST}）。") from None
     if manifest.get("format") != FORMAT:
         raise OpsError(f"不认识的备份格式：{manifest.get('format')!r}")
     return manifest
 
 
-def _restore_files(source: Path, target: Path) -> int:
-    """Copy the backup's files into UPLOAD_FOLDER (each via a temp file and a rename)."""
+def _restore_files(source: Path, target: Path, move: bool = False) -> int:
+    """Put the backup's files into UPLOAD_FOLDER: copied through a temp file and a rename, or (`move`: a packed
+    backup's files, unpacked on the same disk) renamed into place."""
     copied = 0
     if not source.is_dir():
         return copied
@@ -355,6 +402,10 @@ def _restore_files(source: Path, target: Path) -> int:
             if path.is_symlink() or not path.is_file():
                 continue
             final = target / relative / name
+            if move:
+                os.replace(path, final)
+                copied += 1
+                continue
             partial = final.with_name(f".{name}.restore.tmp")
             try:
                 shutil.copy2(path, partial)
@@ -405,18 +456,20 @@ def _vacuum_analyze(engine: Engine) -> bool:
 def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike,
                    force: bool = False) -> dict:
     """Restore a backup made by create_backup(); returns what was restored."""
-    with _opened(Path(src).resolve()) as folder:
-        manifest = read_manifest(folder)
+    src = Path(src).resolve()
+    upload = Path(upload_folder)
+    with _opened(src, upload) as folder:
+        manifest = read_manifest(folder, None if folder == src else src)
         database = manifest["database"]
         if database["dialect"] != engine.dialect.name:
             raise OpsError(f"备份来自 {database['dialect']} 数据库，不能恢复到 {engine.dialect.name} 数据库。")
         dump = folder / database["file"]
         if not dump.is_file() or sha256_file(dump) != database["sha256"]:
-            raise OpsError("备份中的数据库文件缺失或校验失败（sha256 不符），备份可能已损坏。")
+            raise OpsError(f"备份 {src} 中的数据库文件缺失或校验失败（sha256 不符），备份已损坏。")
         if not force and not database_is_empty(engine):
             raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
         try:
-            files = _restore_files(folder / manifest["files"]["dir"], Path(upload_folder))  # files before rows
+            files = _restore_files(folder / manifest["files"]["dir"], upload, move=folder != src)  # files before rows
             engine.dispose()  # no pooled connection holds locks on what is about to be replaced
             analysed = None
             if engine.dialect.name == "sqlite":

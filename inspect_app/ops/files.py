@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +20,8 @@ from sqlalchemy.engine import Connection
 
 from ..photos.storage import PhotoStore, is_valid_key
 
-# Temp files of the atomic writers (photos/storage.py, pdf/atomic.py): ".<name>.<random>.tmp".
+# Temp files of the atomic writers (photos/storage.py, pdf/atomic.py): ".<name>.<random>.tmp"; and the folder a
+# packed backup is unpacked into while it is restored (backup.py: ".restore-<random>.tmp").
 TEMP_FILE_RE = re.compile(r"^\..+\.tmp$")
 # Columns whose values are photo keys: a photo file is an orphan only if none of them names it.
 # (letter_items keeps the key so a letter's PDF can be rebuilt with its photo; escalation_files holds the photos of
@@ -34,7 +36,7 @@ _CHUNK = 500
 @dataclass
 class Orphans:
     keys: list[str] = field(default_factory=list)  # photo keys with files on disk and no row
-    temp_files: list[Path] = field(default_factory=list)  # leftovers of writes that were killed
+    temp_files: list[Path] = field(default_factory=list)  # leftovers of writes (and restores) that were killed
     bytes: int = 0
     young: int = 0  # files without a row but newer than the threshold (probably in flight): left alone
 
@@ -82,7 +84,8 @@ def _mtime(paths: list[Path]) -> float:
 
 def find_orphans(conn: Connection, upload_folder: str | os.PathLike, now: datetime,
                  min_age: timedelta = DEFAULT_MIN_AGE) -> Orphans:
-    """Photo files no row names, and atomic-write temp files, last modified before `now - min_age`."""
+    """Photo files no row names, atomic-write temp files, and folders of restores that were killed, last modified
+    before `now - min_age`."""
     root = Path(upload_folder)
     store = PhotoStore(root)
     cutoff = now.timestamp() - min_age.total_seconds()
@@ -97,7 +100,15 @@ def find_orphans(conn: Connection, upload_folder: str | os.PathLike, now: dateti
             result.bytes += sum(p.stat().st_size for p in _files_of(store, key))
     young = [k for k in store.iter_keys() if _mtime(_files_of(store, k)) > cutoff]
     result.young = len(young) - len(referenced_keys(conn, young)) if young else 0
-    for folder, _dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root):
+        for name in list(dirs):
+            if TEMP_FILE_RE.match(name):  # a restore's unpacking folder, left by a restore that was killed
+                dirs.remove(name)
+                path = Path(folder) / name
+                inside = [Path(f) / n for f, _d, ns in os.walk(path) for n in ns]
+                if _mtime([path, *inside]) <= cutoff:
+                    result.temp_files.append(path)
+                    result.bytes += sum(p.stat().st_size for p in inside)
         for name in names:
             if TEMP_FILE_RE.match(name):
                 path = Path(folder) / name
@@ -113,7 +124,10 @@ def delete_orphans(upload_folder: str | os.PathLike, orphans: Orphans) -> int:
     for key in orphans.keys:
         store.delete(key)
     for path in orphans.temp_files:
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     return orphans.count
 
 
