@@ -1146,6 +1146,29 @@ def test_pdf_has_number_method_groups_charts_cases_and_colophon(api, city, add, 
     assert path.stat().st_mtime_ns == stamp
 
 
+def test_a_list_that_takes_a_discarded_lists_id_gets_its_own_pdf(city, add):
+    """A restore discards the lists published after its backup, and the next list published takes a discarded one's
+    id: its PDF was ranking-<id>-v1-full.pdf, found on disk, and the discarded list was served under the new one's
+    文号. The stored name is the list's own (its period and moment of publication)."""
+    from sqlalchemy import delete
+
+    add(city.street_a, "2026-11-24T18:00")
+    discarded = services.publish(parse_period("2026-W48"), AFTER_NOV, user=city.admin)
+    stale = services.ensure_pdf(discarded, "full")
+    discarded_id = discarded.id
+    db.session.execute(delete(RankingEntry).where(RankingEntry.ranking_id == discarded_id))  # as a restore does
+    db.session.execute(delete(Ranking).where(Ranking.id == discarded_id))
+    if db.engine.dialect.name == "postgresql":  # pg_restore puts the id sequence back as well
+        db.session.execute(sql_text("SELECT setval(pg_get_serial_sequence('rankings', 'id'), :id, false)"),
+                           {"id": discarded_id})
+    db.session.expunge_all()
+    published = services.publish(NOV, AFTER_NOV + timedelta(minutes=5), user=db.session.get(type(city.admin),
+                                                                                            city.admin.id))
+    assert published.id == discarded_id and stale.exists()
+    text = _pdf_text(services.ensure_pdf(published, "full").read_bytes())
+    assert "关于2026年11月" in text and "第48周" not in text
+
+
 def test_weekly_title_has_the_range_once(city, add):
     add(city.street_a, "2026-11-24T18:00")
     ranking = services.publish(parse_period("2026-W48"), AFTER_NOV, user=city.admin)

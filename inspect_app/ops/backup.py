@@ -10,14 +10,15 @@ A backup is a directory, or the same directory packed into one file when DEST en
 
 Order is what makes it consistent: the database snapshot first, the files after. The app writes a photo's
 files before the transaction that adds its row commits, so every photo row in the snapshot has its files by
-the time they are copied; files that appeared later are harmless extras without rows, which
-`cleanup-orphans` removes after a restore. The backup is built in a hidden sibling folder and renamed into
-place at the end, so an interrupted backup never looks complete.
+the time they are copied; files that appeared later are extras without rows. The backup is built in a hidden
+sibling folder and renamed into place at the end, so an interrupted backup never looks complete.
 
 Restore refuses a database that holds any rows unless `force` is given, and a damaged backup (a packed file is
 read to its end, so gzip checks its CRC; the dump's sha256). It unpacks a packed backup inside UPLOAD_FOLDER, puts
-the files back first and the database second (so again every row finds its files), and never asks anything. Stop
-the web processes and the scheduler while restoring.
+the files back first and the database second (so again every row finds its files), then sets aside the documents
+the restored database does not name (a letter's PDF is named by its number, which the next letter would take
+again), and never asks anything. Photos without rows stay for `cleanup-orphans`. Stop the web processes and the
+scheduler while restoring.
 """
 from __future__ import annotations
 
@@ -43,10 +44,10 @@ from sqlalchemy.engine import Connection, Engine, URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..common.errors import is_storage_error, will_not_write
-from ..common.timeutil import isoformat
+from ..common.timeutil import isoformat, local
 from ..extensions import db
 from ..photos.storage import PhotoStore, is_valid_key
-from .files import TEMP_FILE_RE
+from .files import SET_ASIDE_DIR, TEMP_FILE_RE, set_aside
 
 FORMAT = "inspect-backup/1"
 MANIFEST = "manifest.json"
@@ -216,13 +217,14 @@ def _backup_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
 
 
 def _copy_tree(source: Path, target: Path) -> dict[str, int]:
-    """Copy UPLOAD_FOLDER; skip temp files of writes in progress (and a restore's unpacking folder) and anything
-    that is a link."""
+    """Copy UPLOAD_FOLDER; skip temp files of writes in progress (and a restore's unpacking folder), what a restore
+    set aside, and anything that is a link."""
     files = size = vanished = 0
     target.mkdir(parents=True, exist_ok=True)
     for folder, dirs, names in os.walk(source):  # does not descend into linked folders
         relative = Path(folder).relative_to(source)
-        dirs[:] = sorted(d for d in dirs if not TEMP_FILE_RE.match(d))
+        dirs[:] = sorted(d for d in dirs if not TEMP_FILE_RE.match(d)
+                         and not (relative == Path(".") and d == SET_ASIDE_DIR))
         (target / relative).mkdir(parents=True, exist_ok=True)
         for name in sorted(names):
             path = Path(folder) / name
@@ -453,9 +455,10 @@ def _vacuum_analyze(engine: Engine) -> bool:
     return True
 
 
-def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike,
+def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike, now: datetime,
                    force: bool = False) -> dict:
-    """Restore a backup made by create_backup(); returns what was restored."""
+    """Restore a backup made by create_backup(); returns what was restored. Afterwards the documents under
+    UPLOAD_FOLDER that the restored database does not name are set aside (files.set_aside)."""
     src = Path(src).resolve()
     upload = Path(upload_folder)
     with _opened(src, upload) as folder:
@@ -485,7 +488,10 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         engine.dispose()
         with engine.connect() as conn:
             rows = count_rows(conn)
+            aside_to = upload / SET_ASIDE_DIR / f"{local(now):%Y%m%d-%H%M%S}"
+            aside = set_aside(conn, upload, aside_to)
     differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
                  if rows.get(name) != n}
     return {"created_at": manifest["created_at"], "files": files, "rows": rows, "differing": differing,
-            "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint(), "analysed": analysed}
+            "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint(), "analysed": analysed,
+            "set_aside": aside, "set_aside_to": aside_to}

@@ -54,9 +54,9 @@ def register(app: Flask) -> None:
         from .backup import OpsError, restore_backup
 
         db.session.remove()
+        upload = current_app.config["UPLOAD_FOLDER"]
         try:
-            result = restore_backup(src, engine=db.engine, upload_folder=current_app.config["UPLOAD_FOLDER"],
-                                    force=force)
+            result = restore_backup(src, engine=db.engine, upload_folder=upload, now=utcnow(), force=force)
         except OpsError as error:
             raise click.ClickException(str(error)) from None
         rows = result["rows"]
@@ -67,26 +67,35 @@ def register(app: Flask) -> None:
         if result["analysed"] is False:
             click.echo("提示：数据库统计信息未能更新（VACUUM ANALYZE 失败），恢复后的头一段时间查询可能较慢；"
                        "可由数据库管理员手动运行 VACUUM ANALYZE。", err=True)
+        if result["set_aside"]:
+            click.echo(f"上传目录中有 {len(result['set_aside'])} 个督办函、红黑榜或附件 PDF 不属于恢复后的数据库"
+                       f"（备份之后生成的），已移到 {result['set_aside_to']}，不会再被打开；"
+                       f"确认不需要后可删除该文件夹。")
         if not result["schema_matches"]:
             click.echo("提示：备份的数据库结构与当前程序版本不同，请运行 flask --app run init-db 升级。", err=True)
-        click.echo("上传目录中备份之外的文件不会被删除；可运行 flask --app run cleanup-orphans 清理无记录的照片文件。")
+        click.echo("上传目录中无记录的照片文件不会被删除；可运行 flask --app run cleanup-orphans 清理。")
 
     @app.cli.command("cleanup-orphans")
     @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
     @click.option("--older-than", "minutes", default=60, show_default=True, type=click.IntRange(min=0),
                   help="Only files last written more than this many minutes ago.")
     def cleanup_orphans_command(dry_run: bool, minutes: int):
-        """Delete photo files no row names (left by a process killed between writing a file and committing
-        its row) and leftover temp files, older than --older-than minutes."""
+        """Delete photo files and letter, attachment and list PDFs no row names (left by a process killed between
+        writing a file and committing its row) and leftover temp files, older than --older-than minutes."""
+        from ..rankings.services import pdf_folder
         from .files import delete_orphans, find_orphans
 
         with db.engine.connect() as conn:
-            orphans = find_orphans(conn, current_app.config["UPLOAD_FOLDER"], utcnow(), timedelta(minutes=minutes))
+            orphans = find_orphans(conn, current_app.config["UPLOAD_FOLDER"], utcnow(), timedelta(minutes=minutes),
+                                   rankings_folder=pdf_folder())
         for key in orphans.keys:
             click.echo(f"  照片 {key}")
+        for path in orphans.documents:
+            click.echo(f"  文件 {path}")
         for path in orphans.temp_files:
             click.echo(f"  临时文件 {path}")
-        what = f"无记录的照片 {len(orphans.keys)} 张、残留临时文件 {len(orphans.temp_files)} 个（{_mb(orphans.bytes)}）"
+        what = (f"无记录的照片 {len(orphans.keys)} 张、残留临时文件 {len(orphans.temp_files)} 个、"
+                f"无记录的督办函、红黑榜或附件 PDF {len(orphans.documents)} 个（{_mb(orphans.bytes)}）")
         if dry_run:
             click.echo(f"将删除{what}（试运行，未删除）。")
         else:

@@ -4,6 +4,14 @@ The app writes a photo's files (atomically) before the transaction that adds its
 them again when that transaction fails. So a row without its files means damage, while a file without a row
 is normal for a moment (the transaction is still running) and a leftover only when a process was killed
 between the two steps. Orphans are therefore judged by age: only files older than a threshold count.
+
+Besides photos, UPLOAD_FOLDER holds documents that rows name by path: 督办函 and 通报 PDFs (letters/<year>/,
+letters.pdf_path), the PDFs attached to replies and 约谈 records (escalation/<year>/, escalation_files.path) and the
+红黑榜 PDFs (rankings/, named after the list: rankings.services.pdf_name). A document no row names is an orphan too,
+and after a restore it is worse than waste: a letter's file is named by its number, and the next letter of that
+number would be served the discarded letter's file. So restore sets such documents aside at once (set_aside), and
+cleanup-orphans removes those a killed process left. (Background jobs' files, jobs/, are swept by the jobs' own
+sweep.)
 """
 from __future__ import annotations
 
@@ -18,11 +26,19 @@ from pathlib import Path
 from sqlalchemy import column, inspect as sa_inspect, select, table
 from sqlalchemy.engine import Connection
 
+from ..common.types import UTCDateTime
 from ..photos.storage import PhotoStore, is_valid_key
 
 # Temp files of the atomic writers (photos/storage.py, pdf/atomic.py): ".<name>.<random>.tmp"; and the folder a
 # packed backup is unpacked into while it is restored (backup.py: ".restore-<random>.tmp").
 TEMP_FILE_RE = re.compile(r"^\..+\.tmp$")
+# Where restore puts the documents the restored database does not name (set_aside): kept for the administrator to
+# look at, never served, not backed up.
+SET_ASIDE_DIR = "restore-set-aside"
+# The documents under UPLOAD_FOLDER that rows name by path (relative to UPLOAD_FOLDER; rankings: to their folder).
+LETTER_PDF_RE = re.compile(r"letters/\d{4}/(tb)?\d+\.pdf")
+ATTACHMENT_PDF_RE = re.compile(r"escalation/\d{4}/[0-9a-f]{32}\.pdf")
+RANKING_PDF_RE = re.compile(r"ranking-[^/]+\.pdf")
 # Columns whose values are photo keys: a photo file is an orphan only if none of them names it.
 # (letter_items keeps the key so a letter's PDF can be rebuilt with its photo; escalation_files holds the photos of
 # units' written replies and of 约谈 records; intake_photos holds the photos of citizens' reports waiting for
@@ -37,12 +53,13 @@ _CHUNK = 500
 class Orphans:
     keys: list[str] = field(default_factory=list)  # photo keys with files on disk and no row
     temp_files: list[Path] = field(default_factory=list)  # leftovers of writes (and restores) that were killed
+    documents: list[Path] = field(default_factory=list)  # letter, attachment and list PDFs no row names
     bytes: int = 0
     young: int = 0  # files without a row but newer than the threshold (probably in flight): left alone
 
     @property
     def count(self) -> int:
-        return len(self.keys) + len(self.temp_files)
+        return len(self.keys) + len(self.temp_files) + len(self.documents)
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
@@ -82,10 +99,73 @@ def _mtime(paths: list[Path]) -> float:
     return max(times, default=0.0)
 
 
+def _columns(conn: Connection, table_name: str) -> set[str]:
+    inspector = sa_inspect(conn)
+    return {c["name"] for c in inspector.get_columns(table_name)} if inspector.has_table(table_name) else set()
+
+
+def _files_matching(folder: Path, pattern: re.Pattern, base: Path) -> list[Path]:
+    """The files under `folder` whose path relative to `base` the pattern matches (temp files never do)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.rglob("*.pdf")
+                  if pattern.fullmatch(path.relative_to(base).as_posix()) and path.is_file())
+
+
+def stored_documents(upload_folder: str | os.PathLike, rankings_folder: str | os.PathLike | None = None) -> list[Path]:
+    """Every letter, attachment and list PDF on disk."""
+    root = Path(upload_folder)
+    rankings = Path(rankings_folder) if rankings_folder else root / "rankings"
+    return (_files_matching(root / "letters", LETTER_PDF_RE, root)
+            + _files_matching(root / "escalation", ATTACHMENT_PDF_RE, root)
+            + _files_matching(rankings, RANKING_PDF_RE, rankings))
+
+
+def named_documents(conn: Connection, upload_folder: str | os.PathLike,
+                    rankings_folder: str | os.PathLike | None = None) -> set[Path]:
+    """The documents' paths the rows name: each letter's PDF, each attached PDF, each variant of each list's PDF.
+    Read through plain columns, so a database restored from an older release (not upgraded yet) is read too."""
+    from ..rankings.services import VARIANTS, pdf_name
+
+    root = Path(upload_folder)
+    rankings = Path(rankings_folder) if rankings_folder else root / "rankings"
+    named: set[Path] = set()
+    if "pdf_path" in _columns(conn, "letters"):
+        col = column("pdf_path")
+        named.update(root / p for p in conn.execute(select(col).select_from(table("letters")).where(col != "")
+                                                    ).scalars() if p)
+    if "path" in _columns(conn, "escalation_files"):
+        col = column("path")
+        named.update(root / p for p in conn.execute(select(col).select_from(table("escalation_files"))
+                                                    .where(col.is_not(None), col != "")).scalars())
+    if {"id", "period", "version", "published_at"} <= _columns(conn, "rankings"):
+        rows = conn.execute(select(column("id"), column("period"), column("version"),
+                                   column("published_at", UTCDateTime())).select_from(table("rankings")))
+        named.update(rankings / pdf_name(row, variant) for row in rows for variant in VARIANTS)
+    return named
+
+
+def set_aside(conn: Connection, upload_folder: str | os.PathLike, into: Path) -> list[Path]:
+    """Move the documents under UPLOAD_FOLDER that no row names into `into` (UPLOAD_FOLDER/restore-set-aside/<when>,
+    their paths kept), whatever their age: after a restore they belong to records the restored database does not
+    hold, and a letter's file is named by its number, which the next letter takes again. Returns where they went."""
+    root = Path(upload_folder)
+    named = named_documents(conn, root)
+    moved = []
+    for path in stored_documents(root):  # the rankings folder under UPLOAD_FOLDER (the one a backup holds)
+        if path in named:
+            continue
+        target = into / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    return moved
+
+
 def find_orphans(conn: Connection, upload_folder: str | os.PathLike, now: datetime,
-                 min_age: timedelta = DEFAULT_MIN_AGE) -> Orphans:
-    """Photo files no row names, atomic-write temp files, and folders of restores that were killed, last modified
-    before `now - min_age`."""
+                 min_age: timedelta = DEFAULT_MIN_AGE, rankings_folder: str | os.PathLike | None = None) -> Orphans:
+    """Photo files no row names, documents no row names (stored_documents), atomic-write temp files, and folders
+    of restores that were killed, last modified before `now - min_age`."""
     root = Path(upload_folder)
     store = PhotoStore(root)
     cutoff = now.timestamp() - min_age.total_seconds()
@@ -100,6 +180,11 @@ def find_orphans(conn: Connection, upload_folder: str | os.PathLike, now: dateti
             result.bytes += sum(p.stat().st_size for p in _files_of(store, key))
     young = [k for k in store.iter_keys() if _mtime(_files_of(store, k)) > cutoff]
     result.young = len(young) - len(referenced_keys(conn, young)) if young else 0
+    named = named_documents(conn, root, rankings_folder)
+    for path in stored_documents(root, rankings_folder):
+        if path not in named and _mtime([path]) <= cutoff:
+            result.documents.append(path)
+            result.bytes += path.stat().st_size
     for folder, dirs, names in os.walk(root):
         for name in list(dirs):
             if TEMP_FILE_RE.match(name):  # a restore's unpacking folder, left by a restore that was killed
@@ -119,10 +204,12 @@ def find_orphans(conn: Connection, upload_folder: str | os.PathLike, now: dateti
 
 
 def delete_orphans(upload_folder: str | os.PathLike, orphans: Orphans) -> int:
-    """Remove what find_orphans() found; returns the number of keys and temp files removed."""
+    """Remove what find_orphans() found; returns the number of keys, documents and temp files removed."""
     store = PhotoStore(upload_folder)
     for key in orphans.keys:
         store.delete(key)
+    for path in orphans.documents:
+        path.unlink(missing_ok=True)
     for path in orphans.temp_files:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
@@ -726,9 +726,21 @@ def pdf_variant(user, wanted: str | None = None) -> str:
     return "full" if sees_ticket_details(user) else "public"
 
 
+def pdf_folder() -> Path:
+    return Path(current_app.config["RANKINGS_PDF_FOLDER"] or Path(current_app.config["UPLOAD_FOLDER"]) / "rankings")
+
+
+def pdf_name(ranking, variant: str) -> str:
+    """The stored PDF's file name. `ranking`: a Ranking, or a row with its id, period, version and published_at.
+    The id alone is not the list's: a restore discards the lists published after its backup, and the next list
+    published takes a discarded one's id again (the 2026-12 list read the discarded W49 list's PDF). Period and the
+    moment of publication make the name this list's only."""
+    stamp = ranking.published_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return f"ranking-{ranking.id}-{ranking.period}-v{ranking.version}-{stamp}-{variant}.pdf"
+
+
 def pdf_path(ranking: Ranking, variant: str) -> Path:
-    folder = current_app.config["RANKINGS_PDF_FOLDER"] or Path(current_app.config["UPLOAD_FOLDER"]) / "rankings"
-    return Path(folder) / f"ranking-{ranking.id}-v{ranking.version}-{variant}.pdf"
+    return pdf_folder() / pdf_name(ranking, variant)
 
 
 def ensure_pdf(ranking: Ranking, variant: str) -> Path:
