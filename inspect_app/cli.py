@@ -12,9 +12,36 @@ from .extensions import db
 from .policy import ROLES
 
 
+NEWER_DATABASE = ("数据库来自较新的程序版本（数据库结构版本为 {found}，本程序的最新版本为 {heads}），"
+                  "本程序无法使用或升级它。请部署与数据库相同或更新的程序版本；如确需用这个版本，请恢复用这个版本做的备份"
+                  "（flask --app run restore，见部署文档）。")
+
+
+def schema_revisions() -> tuple[set[str], set[str]]:
+    """This code's migrations: (the heads, every revision). Empty without migrations."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    migrate = current_app.extensions["migrate"]
+    script = ScriptDirectory.from_config(migrate.migrate.get_config(migrate.directory))
+    return set(script.get_heads()), {revision.revision for revision in script.walk_revisions()}
+
+
+def database_revisions() -> list[str]:
+    """The Alembic revisions the database is at; empty when it has no alembic_version table."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        if not sa_inspect(conn).has_table("alembic_version"):
+            return []
+        return sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def init_schema() -> str:
     """Create or upgrade the schema. With migrations present, Alembic runs them; a database made
-    before migrations existed is stamped first so upgrades start from the right place."""
+    before migrations existed is stamped first so upgrades start from the right place. A database at a revision
+    these migrations do not know (made by a newer release, then the code was rolled back) is refused in words,
+    not with Alembic's "Can't locate revision"."""
     from pathlib import Path
 
     from flask import current_app
@@ -28,6 +55,10 @@ def init_schema() -> str:
     if "users" in tables and "alembic_version" not in tables:
         stamp(directory=str(migrations), revision="head")
         return "stamped"
+    heads, known = schema_revisions()
+    found = database_revisions()
+    if any(revision not in known for revision in found):
+        raise click.ClickException(NEWER_DATABASE.format(found="、".join(found), heads="、".join(sorted(heads))))
     upgrade(directory=str(migrations))
     return "upgraded"
 

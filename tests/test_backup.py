@@ -333,6 +333,41 @@ def test_a_packed_backup_is_unpacked_beside_the_uploads_not_beside_itself(runner
     assert "已损坏" not in result.output and not list(uploads.glob(".restore*"))
 
 
+def test_a_backup_from_an_older_release_is_upgraded_and_one_from_a_newer_release_refused(empty_db, runner, tmp_path):
+    # A backup made at migration 0117, restored by code at a later one, said only "已恢复 …": the database stayed at
+    # 0117 and the web processes served it. The restore now brings it up to this release (init-db's migrations) and
+    # says so. A backup from a newer release is refused before anything changes; and a database a newer release
+    # left (the code rolled back) stops init-db and `python run.py` with words, not Alembic's "Can't locate revision".
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from inspect_app.cli import database_revisions, schema_revisions
+
+    heads, _known = schema_revisions()
+    upgrade(revision="0117")
+    dest = tmp_path / "at-0117"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    db.session.remove()
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "备份来自较早的程序版本（数据库结构版本 0117），恢复后的数据库已升级到当前程序的版本" in result.output
+    assert set(database_revisions()) == heads and "init-db 升级" not in result.output
+
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    manifest["app"]["alembic_revision"] = ["0999"]
+    (dest / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    db.session.remove()
+    newer = runner.invoke(args=["restore", str(dest), "--force"])
+    assert newer.exit_code == 1 and "这个备份来自较新的程序版本（其数据库结构版本为 0999" in newer.output
+    assert set(database_revisions()) == heads  # not restored
+
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    rolled_back = runner.invoke(args=["init-db"])
+    assert rolled_back.exit_code == 1 and "Traceback" not in rolled_back.output
+    assert "数据库来自较新的程序版本（数据库结构版本为 0999" in rolled_back.output
+
+
 def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
     used = tmp_path / "used"
     used.mkdir()

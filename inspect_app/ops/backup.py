@@ -13,12 +13,12 @@ files before the transaction that adds its row commits, so every photo row in th
 the time they are copied; files that appeared later are extras without rows. The backup is built in a hidden
 sibling folder and renamed into place at the end, so an interrupted backup never looks complete.
 
-Restore refuses a database that holds any rows unless `force` is given, and a damaged backup (a packed file is
-read to its end, so gzip checks its CRC; the dump's sha256). It unpacks a packed backup inside UPLOAD_FOLDER, puts
-the files back first and the database second (so again every row finds its files), then sets aside the documents
-the restored database does not name (a letter's PDF is named by its number, which the next letter would take
-again), and never asks anything. Photos without rows stay for `cleanup-orphans`. Stop the web processes and the
-scheduler while restoring.
+Restore refuses a database that holds any rows unless `force` is given, a backup from a newer release, and a
+damaged one (a packed file is read to its end, so gzip checks its CRC; the dump's sha256). It unpacks a packed
+backup inside UPLOAD_FOLDER, puts the files back first and the database second (so again every row finds its
+files), then sets aside the documents the restored database does not name (a letter's PDF is named by its number,
+which the next letter would take again), and never asks anything. Photos without rows stay for `cleanup-orphans`.
+Stop the web processes and the scheduler while restoring.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -455,9 +455,25 @@ def _vacuum_analyze(engine: Engine) -> bool:
     return True
 
 
+def _revision_problem(manifest: dict, revisions: tuple[Collection[str], Collection[str]] | None) -> str | None:
+    """Refusal for a backup made by a newer release than this one: its database's Alembic revision is not among
+    this code's migrations, which can neither use nor upgrade it."""
+    made = manifest["app"].get("alembic_revision") or []
+    if revisions is None or not made:
+        return None
+    heads, known = revisions
+    if all(revision in known for revision in made):
+        return None
+    return (f"这个备份来自较新的程序版本（其数据库结构版本为 {'、'.join(made)}，本程序的最新版本为 "
+            f"{'、'.join(sorted(heads))}），本程序无法使用它：请先部署做这个备份时的程序版本（或更新的版本），再运行 "
+            f"restore。数据库和上传目录都没有被改动。")
+
+
 def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str | os.PathLike, now: datetime,
-                   force: bool = False) -> dict:
-    """Restore a backup made by create_backup(); returns what was restored. Afterwards the documents under
+                   force: bool = False, revisions: tuple[Collection[str], Collection[str]] | None = None) -> dict:
+    """Restore a backup made by create_backup(); returns what was restored. `revisions`: this code's migration
+    heads and every revision it knows, to refuse a backup from a newer release and to tell one from an older release
+    (`behind`: the restored database's revisions, which the caller then upgrades). Afterwards the documents under
     UPLOAD_FOLDER that the restored database does not name are set aside (files.set_aside)."""
     src = Path(src).resolve()
     upload = Path(upload_folder)
@@ -466,6 +482,8 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         database = manifest["database"]
         if database["dialect"] != engine.dialect.name:
             raise OpsError(f"备份来自 {database['dialect']} 数据库，不能恢复到 {engine.dialect.name} 数据库。")
+        if problem := _revision_problem(manifest, revisions):
+            raise OpsError(problem)
         dump = folder / database["file"]
         if not dump.is_file() or sha256_file(dump) != database["sha256"]:
             raise OpsError(f"备份 {src} 中的数据库文件缺失或校验失败（sha256 不符），备份已损坏。")
@@ -492,6 +510,8 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
             aside = set_aside(conn, upload, aside_to)
     differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
                  if rows.get(name) != n}
+    made = manifest["app"].get("alembic_revision") or []
+    behind = made if revisions is not None and made and set(made) != set(revisions[0]) else []
     return {"created_at": manifest["created_at"], "files": files, "rows": rows, "differing": differing,
             "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint(), "analysed": analysed,
-            "set_aside": aside, "set_aside_to": aside_to}
+            "behind": behind, "set_aside": aside, "set_aside_to": aside_to}

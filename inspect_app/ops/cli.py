@@ -50,13 +50,16 @@ def register(app: Flask) -> None:
     @click.argument("src", type=click.Path(exists=True, path_type=Path))
     @click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
     def restore_command(src: Path, force: bool):
-        """Restore a backup made by `backup` (stop the web processes and the scheduler first)."""
+        """Restore a backup made by `backup` (stop the web processes and the scheduler first). A backup made by an
+        older release is brought up to this one (init-db's migrations); one made by a newer release is refused."""
+        from ..cli import init_schema, schema_revisions
         from .backup import OpsError, restore_backup
 
         db.session.remove()
         upload = current_app.config["UPLOAD_FOLDER"]
         try:
-            result = restore_backup(src, engine=db.engine, upload_folder=upload, now=utcnow(), force=force)
+            result = restore_backup(src, engine=db.engine, upload_folder=upload, now=utcnow(), force=force,
+                                    revisions=schema_revisions())
         except OpsError as error:
             raise click.ClickException(str(error)) from None
         rows = result["rows"]
@@ -71,7 +74,18 @@ def register(app: Flask) -> None:
             click.echo(f"上传目录中有 {len(result['set_aside'])} 个督办函、红黑榜或附件 PDF 不属于恢复后的数据库"
                        f"（备份之后生成的），已移到 {result['set_aside_to']}，不会再被打开；"
                        f"确认不需要后可删除该文件夹。")
-        if not result["schema_matches"]:
+        if result["behind"]:
+            old = "、".join(result["behind"])
+            try:
+                init_schema()
+            except (Exception, SystemExit) as error:  # flask_migrate logs Alembic's error, then exits 1
+                why = "见上面的错误信息" if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
+                raise click.ClickException(
+                    f"备份已恢复，但它来自较早的程序版本（数据库结构版本 {old}），升级到当前版本时出错（{why}）。"
+                    f"请查明原因后运行 flask --app run init-db；升级完成之前不要启动服务。") from None
+            click.echo(f"备份来自较早的程序版本（数据库结构版本 {old}），恢复后的数据库已升级到当前程序的版本"
+                       f"（与 flask --app run init-db 相同）。")
+        elif not result["schema_matches"]:
             click.echo("提示：备份的数据库结构与当前程序版本不同，请运行 flask --app run init-db 升级。", err=True)
         click.echo("上传目录中无记录的照片文件不会被删除；可运行 flask --app run cleanup-orphans 清理。")
 
