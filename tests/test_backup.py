@@ -368,6 +368,31 @@ def test_a_backup_from_an_older_release_is_upgraded_and_one_from_a_newer_release
     assert "数据库来自较新的程序版本（数据库结构版本为 0999" in rolled_back.output
 
 
+def test_a_new_machine_made_with_init_db_takes_a_restore_without_force(empty_db, runner, tmp_path):
+    # The PostgreSQL section says init-db, then restore: the migrations' reference rows (14 site types, the shipped
+    # 红黑榜 schemes and groups) made the new database "hold data", so every restore needed --force and the guard
+    # meant nothing. Those rows alone leave a database empty; one account does not.
+    from conftest import _wipe_schema
+
+    from inspect_app.auth.models import User
+    from inspect_app.cli import init_schema
+
+    init_schema()
+    made = runner.invoke(args=["create-user", "clerk", "--role", "admin", "--password", "Wm-office-2026!"])
+    assert made.exit_code == 0, made.output
+    dest = tmp_path / "old-machine"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    _wipe_schema()
+    init_schema()  # the new machine
+    assert ops.database_is_empty(db.engine)
+    result = runner.invoke(args=["restore", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.username)) == "clerk"
+    db.session.remove()
+    again = runner.invoke(args=["restore", str(dest)])
+    assert again.exit_code == 1 and "目标数据库中已有数据" in again.output
+
+
 def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
     used = tmp_path / "used"
     used.mkdir()

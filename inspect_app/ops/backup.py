@@ -13,12 +13,12 @@ files before the transaction that adds its row commits, so every photo row in th
 the time they are copied; files that appeared later are extras without rows. The backup is built in a hidden
 sibling folder and renamed into place at the end, so an interrupted backup never looks complete.
 
-Restore refuses a database that holds any rows unless `force` is given, a backup from a newer release, and a
-damaged one (a packed file is read to its end, so gzip checks its CRC; the dump's sha256). It unpacks a packed
-backup inside UPLOAD_FOLDER, puts the files back first and the database second (so again every row finds its
-files), then sets aside the documents the restored database does not name (a letter's PDF is named by its number,
-which the next letter would take again), and never asks anything. Photos without rows stay for `cleanup-orphans`.
-Stop the web processes and the scheduler while restoring.
+Restore refuses a database that holds rows (beyond what init-db seeds) unless `force` is given, a backup from a
+newer release, and a damaged one (a packed file is read to its end, so gzip checks its CRC; the dump's sha256). It
+unpacks a packed backup inside UPLOAD_FOLDER, puts the files back first and the database second (so again every
+row finds its files), then sets aside the documents the restored database does not name (a letter's PDF is named
+by its number, which the next letter would take again), and never asks anything. Photos without rows stay for
+`cleanup-orphans`. Stop the web processes and the scheduler while restoring.
 """
 from __future__ import annotations
 
@@ -99,11 +99,17 @@ def count_rows(conn: Connection) -> dict[str, int]:
     return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one() for name in names}
 
 
+# Tables the migrations fill with reference data (the 14 site types, the shipped 红黑榜 schemes and groups): a
+# database just made with init-db holds these rows and nothing else, and a restore onto it overwrites nothing anyone
+# entered. Anything entered there needs an account, which lives in another table.
+SEEDED_TABLES = frozenset({"alembic_version", "site_kinds", "ranking_schemes", "ranking_groups"})
+
+
 def database_is_empty(engine: Engine) -> bool:
-    """No table holds a row (the Alembic version table does not count)."""
+    """No table holds a row, apart from what init-db seeds (SEEDED_TABLES)."""
     with engine.connect() as conn:
         for name in sa_inspect(conn).get_table_names():
-            if name != "alembic_version" and conn.execute(
+            if name not in SEEDED_TABLES and conn.execute(
                     select(literal(1)).select_from(table(name)).limit(1)).first() is not None:
                 return False
     return True
