@@ -75,6 +75,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     _configure_defaults(app)
+    _log_through_gunicorn()
     app.url_map.converters["int"] = IdConverter  # before any route is added
     if app.config.get("TRUSTED_PROXIES"):  # behind nginx: client address and scheme from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,6 +98,23 @@ def create_app(config: dict | type | None = None) -> Flask:
     audit_changes()  # every change to accounts and reference data goes into the 操作日志
     boundary.register(app)  # last: its after_request runs first, the others see the final response
     return app
+
+
+def _log_through_gunicorn() -> None:
+    """Under gunicorn, the app's own lines (a photo's file missing, the database unavailable, a health check failed)
+    go out through gunicorn's error log: its --error-logfile, its format with time and level, its --log-level. Nothing
+    configured logging in a gunicorn worker, so they went to Python's last-resort handler: bare stderr, no time or
+    level, INFO dropped. Elsewhere nothing changes: run.py and the scheduler configure logging themselves, tests
+    capture it."""
+    gunicorn = logging.getLogger("gunicorn.error")
+    if not gunicorn.handlers:
+        return
+    ours = logging.getLogger(__name__)
+    for handler in gunicorn.handlers:
+        if handler not in ours.handlers:  # create_app may run more than once in a process
+            ours.addHandler(handler)
+    ours.setLevel(gunicorn.level)
+    ours.propagate = False  # a root handler someone adds would print every line twice
 
 
 def _configure_defaults(app: Flask) -> None:

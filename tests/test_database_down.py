@@ -7,6 +7,7 @@ session cookie. Found by stopping PostgreSQL under a running server (docs/deploy
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -118,3 +119,39 @@ def test_a_report_filed_while_the_database_is_down_leaves_no_file(app, city, api
                            headers={"Idempotency-Key": "k-down-1"})
     assert response.status_code == 201, response.get_json()
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_under_gunicorn_the_apps_own_lines_go_to_its_error_log(app, client, tmp_path):
+    # Under gunicorn "health check failed: …", "database unavailable on GET …" and "photo N: its file … is missing"
+    # went to bare stderr without time or level (Python's last-resort handler), not into --error-logfile, and INFO
+    # lines were dropped: nothing configured logging outside run.py and the scheduler. An app made in a gunicorn
+    # worker (its error logger has handlers) now logs through them, at gunicorn's --log-level.
+    import io
+    import logging
+
+    from conftest import _test_config
+
+    from inspect_app import create_app
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(message)s"))  # gunicorn's, roughly
+    gunicorn, ours = logging.getLogger("gunicorn.error"), logging.getLogger("inspect_app")
+    saved = ours.handlers[:], ours.level, ours.propagate, gunicorn.level
+    gunicorn.addHandler(handler)
+    gunicorn.setLevel(logging.INFO)
+    try:
+        create_app(_test_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path))  # as a gunicorn worker does
+        with database_down():
+            assert client.get("/healthz").status_code == 503
+        logging.getLogger("inspect_app.rankings.jobs").info("rankings weekly 2026-W48: nothing happened")
+    finally:
+        gunicorn.removeHandler(handler)
+        gunicorn.setLevel(saved[3])
+        ours.handlers[:] = saved[0]
+        ours.setLevel(saved[1])
+        ours.propagate = saved[2]
+    lines = stream.getvalue().splitlines()
+    stamped = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \[ERROR\] health check failed: ")
+    assert any(stamped.match(line) for line in lines), lines
+    assert any(line.endswith("[INFO] rankings weekly 2026-W48: nothing happened") for line in lines), lines
