@@ -116,11 +116,13 @@ def test_the_office_is_told_when_the_disk_runs_low(app, city, browser, monkeypat
     def work() -> str:
         return office.get("/office/work").get_data(as_text=True)
     assert "服务器磁盘" not in work()
+    # With SQLite the test's database file is on the photos' disk, and the notice names both.
+    where = f"{'数据库文件和' if db.engine.dialect.name == 'sqlite' else ''}照片文件夹（UPLOAD_FOLDER）"
     room["mb"] = 700
-    assert "服务器磁盘空间不足：照片文件夹（UPLOAD_FOLDER）所在的磁盘只剩 700 MB" in work()
+    assert f"服务器磁盘空间不足：{where}所在的磁盘只剩 700 MB" in work()
     room["mb"] = 3
-    assert "服务器磁盘已满：照片文件夹（UPLOAD_FOLDER）所在的磁盘只剩 3 MB，照片、督办函和红黑榜 PDF 已无法保存" \
-        in work()
+    page = work()
+    assert f"服务器磁盘已满：{where}所在的磁盘只剩 3 MB，" in page and "照片、督办函和红黑榜 PDF 已无法保存" in page
     leader = browser(city.leader).get("/", follow_redirects=True)
     assert leader.status_code == 200 and "服务器磁盘" not in leader.get_data(as_text=True)  # the office's page only
     app.config["DISK_FREE_WARN_MB"] = 4096  # an office that wants a week's warning, not a day's
@@ -147,14 +149,18 @@ def test_an_upload_folder_that_cannot_be_made_is_named_at_start(tmp_path):
 
 
 def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
-    # SQLite on its own disk (the database on the system disk, photos on a data disk): the lower one is named.
-    rooms = {str(tmp_path / "photos"): 900, str(tmp_path / "db"): 300}
+    # SQLite on its own disk (the database on the system disk, photos on a data disk): the lower one is named, in
+    # words of what it holds. A full database disk said "照片、督办函和红黑榜 PDF 已无法保存" while photos still saved
+    # and nobody could sign in; a disk holding both says both.
+    rooms = {str(tmp_path / "photos"): 900, str(tmp_path / "db"): 0}
+    disks = {str(tmp_path / "photos"): 1, str(tmp_path / "db"): 2}
 
     def usage(path):
         if str(path) not in rooms:
             raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
         return Usage(0, 0, rooms[str(path)] * 1024 * 1024)
     monkeypatch.setattr(disk.shutil, "disk_usage", usage)
+    monkeypatch.setattr(disk, "device", lambda folder: disks.get(str(folder)))
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "photos")
     (tmp_path / "photos").mkdir()
     (tmp_path / "db").mkdir()
@@ -162,9 +168,19 @@ def test_the_database_disk_is_watched_with_sqlite(app, monkeypatch, tmp_path):
     with app.app_context():
         assert disk.watched_folders() == {"照片文件夹（UPLOAD_FOLDER）": tmp_path / "photos",
                                           "数据库文件": tmp_path / "db"}
-        assert disk.lowest() == ("数据库文件", 300)
+        assert disk.lowest() == (["数据库文件"], 0)
+        notice = disk.disk_notice()
+        assert notice.startswith("服务器磁盘已满：数据库文件所在的磁盘只剩 0 MB，数据库已无法写入：无人能登录，任何保存"
+                                 "都会失败，已登录的人只能查看。") and "照片" not in notice
+        rooms[str(tmp_path / "db")] = 500
+        assert disk.disk_notice().startswith("服务器磁盘空间不足：数据库文件所在的磁盘只剩 500 MB，数据库即将无法写入")
+        disks[str(tmp_path / "db")] = 1  # one disk for both
+        assert disk.disk_notice() == (
+            "服务器磁盘空间不足：数据库文件和照片文件夹（UPLOAD_FOLDER）所在的磁盘只剩 500 MB，"
+            "数据库即将无法写入（写满后无人能登录，任何保存都会失败）；"
+            "照片、督办函和红黑榜 PDF 即将无法保存（上报会失败）。请系统管理员清理或扩容磁盘。")
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://inspect@db/inspect"
-        assert disk.lowest() == ("照片文件夹（UPLOAD_FOLDER）", 900)
+        assert disk.lowest() == (["照片文件夹（UPLOAD_FOLDER）"], 900)
         app.config["UPLOAD_FOLDER"] = str(tmp_path / "not-made-yet" / "photos")  # asked of the parent: None
         assert disk.lowest() is None and disk.disk_notice() is None
 
