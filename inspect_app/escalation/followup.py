@@ -250,7 +250,8 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
                            segment_id=old.segment_id if old.segment is not None and old.segment.active else None,
                            lat=old.lat, lon=old.lon, address=old.address,
                            description=f"回头看发现问题反弹：{note}（原问题{old.number}）"[:2000], source="spot_check",
-                           relapse_of=old, unit=old.unit, unit_how=f"回头看发现问题反弹，派原责任单位（原问题{old.number}）",
+                           relapse_of=old, unit=old.unit,
+                           unit_how=f"回头看发现问题反弹，派原责任单位（原问题{old.number}）",
                            site_id=old.site_id if old.site is not None and old.site.active else None,
                            frontage_id=old.frontage_id if old.frontage is not None and old.frontage.active else None)
         ticket, _ = create_ticket(user, report, now)  # linked to `old` as a 回潮 found by 回头看
