@@ -221,6 +221,8 @@ def test_page_forms_refuse_bad_input_with_a_message(app, city, overdue, browser)
     assert "草稿已被他人修改并保存" in page and "与现存草稿不同的有：标题；" in page
     assert f'name="revision" value="{draft.revision}"' in page  # saving the kept form again is taken
     assert db.session.get(Letter, draft.id).title == "同事改过的标题"
+    compose.discard_draft(city.admin, fresh(Letter, draft.id), at(FRIDAY))  # (a problem a draft holds: not ticked)
+    db.session.commit()
     page = office.get("/letters/new?unit_id=" + str(city.street_a.id)).get_data(as_text=True)
     assert overdue[0].number in page and 'name="ticket_ids"' in page
     # overdue and not yet under 督办: ticked; once under 督办, not (a letter of its level again is refused)
@@ -566,3 +568,20 @@ def test_a_leader_refused_for_a_draft_changed_meanwhile_keeps_the_comment_and_th
     html = signed.get_data(as_text=True)
     assert signed.status_code == 409 and "草稿已被修改，请重新阅读后再签发。" in html and "文明办改过的标题" in html
     assert fresh(Letter, draft.id).status == "draft" and fresh(Letter, draft.id).returned_at is None
+
+
+def test_compiling_does_not_tick_a_problem_another_draft_holds(app, city, overdue, browser):
+    """编制督办函 ticked every overdue problem not yet under 督办, one already in another draft too, and the default
+    form was then refused (已在另一份草稿中): it is shown unticked with the draft that holds it."""
+    held, free = overdue[0], overdue[1]  # both 甲街道's
+    by_hand = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [held.id]})
+    db.session.commit()
+    office = browser(city.admin)
+    page = f"/letters/new?unit_id={held.unit_id}"
+    html = office.get(page).get_data(as_text=True)
+    assert f'name="ticket_ids" value="{held.id}">' in html  # listed, not ticked
+    assert f"已在草稿 #{by_hand.id} 中" in html
+    ticked = re.findall(r'name="ticket_ids" value="(\d+)" checked>', html)
+    assert str(held.id) not in ticked and str(free.id) in ticked
+    made = office.submit(page, "/letters/new", {"unit_ids": str(held.unit_id), "ticket_ids": ticked})
+    assert made.status_code == 303, made.get_data(as_text=True)  # the default form makes a draft

@@ -239,9 +239,15 @@ def in_hand(unit_ids: list[int], statuses: Collection[str], now: datetime, *, pa
     return InHand(tickets, total, due_count, page, per_page, only_due)
 
 
-def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, str]]:
+def next_steps(tickets: list[Ticket], now: datetime, letter_id: int | None = None) -> dict[int, tuple[bool, str]]:
     """编制督办函's word beside each problem (for its lead unit): whether a letter may list it now and at which level,
-    or from when — _check_step's rule said before the office chooses a level, not after a refusal."""
+    or from when — _check_step's rule said before the office chooses a level, not after a refusal — or that a draft
+    (other than `letter_id`'s) holds it already (ticket_in_other_draft), which the page then does not tick."""
+    drafted = dict(db.session.execute(
+        select(LetterItem.ticket_id, func.min(Letter.id)).join(Letter, LetterItem.letter_id == Letter.id)
+        .where(LetterItem.ticket_id.in_([ticket.id for ticket in tickets] or [0]), Letter.status == "draft",
+               LetterItem.unit_id == Ticket.unit_id, Letter.id != (letter_id or -1))
+        .join(Ticket, Ticket.id == LetterItem.ticket_id).group_by(LetterItem.ticket_id)).all())
     escalated = [ticket.id for ticket in tickets if ticket.escalation_level]
     last: dict[tuple, object] = {}
     if escalated:
@@ -258,6 +264,9 @@ def next_steps(tickets: list[Ticket], now: datetime) -> dict[int, tuple[bool, st
             continue
         if current >= MAX_LEVEL:
             steps[ticket.id] = (False, f"已{level_text(current)['kind']}，督办已到最高级")
+            continue
+        if ticket.id in drafted:
+            steps[ticket.id] = (False, f"已在草稿 #{drafted[ticket.id]} 中")
             continue
         following = level_text(current + 1)["kind"]
         row = last.get((ticket.id, current, ticket.unit_id, ticket.assignment)) if current else None

@@ -248,7 +248,7 @@ def _edit_page(letter, typed=None, error: str | None = None):
         return last
     candidates = found.tickets
     return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
-                           steps={} if letter.kind == "bulletin" else compose.next_steps(candidates, now()),
+                           steps={} if letter.kind == "bulletin" else compose.next_steps(candidates, now(), letter.id),
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates, found=found,
                            units=active_units(), typed=typed, form_error=error)
 
