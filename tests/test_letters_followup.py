@@ -311,6 +311,17 @@ def test_recheck_queued_done_and_failed(app, city, letter, browser, clock, photo
     assert done.status_code == 303 and fresh(Recheck, recheck.id).status == "failed"
 
 
+def _fail_recheck(city, letter, clock) -> int:
+    """The letter's closed problem queued for 回头看 (10 days on) and failed there with a photo: the new ticket's id."""
+    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=10)
+    db.session.commit()
+    clock.set("2026-12-10T10:00:00+08:00")
+    followup.do_recheck(city.inspector, recheck, at("2026-12-10T10:00:00+08:00"), "0", "又贴上了",
+                        photos=[processed()])
+    db.session.commit()
+    return fresh(Recheck, recheck.id).new_ticket_id
+
+
 def test_a_relapse_found_by_recheck_is_marked_so(app, city, letter, browser, clock, photo):
     """回头看 failed: the new ticket is the 回潮 of the re-checked one, found by the re-check (the filing's own search
     linked it first, as found by filing, and the re-check's link was ignored: the pages never said 回头看发现)."""
@@ -318,13 +329,7 @@ def test_a_relapse_found_by_recheck_is_marked_so(app, city, letter, browser, clo
     ticket = item.ticket
     ticket_services.rectify(city.unit_a, ticket, at(MONDAY), "已清理", [photo])
     ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
-    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=10)
-    db.session.commit()
-    clock.set("2026-12-10T10:00:00+08:00")
-    followup.do_recheck(city.inspector, recheck, at("2026-12-10T10:00:00+08:00"), "0", "又贴上了",
-                        photos=[processed()])
-    db.session.commit()
-    new_id = fresh(Recheck, recheck.id).new_ticket_id
+    new_id = _fail_recheck(city, letter, clock)
     link = relapse_of(new_id)
     assert (link.earlier_id, link.found_by) == (ticket.id, "recheck")
     assert "回头看发现" in browser(city.admin).get(f"/tickets/{new_id}").get_data(as_text=True)
@@ -484,13 +489,7 @@ def test_a_failed_recheck_files_the_problem_again_for_the_unit_it_is_charged_to(
     ticket_services.reassign(city.admin, fresh(Ticket, ticket.id), at(MONDAY), city.street_b.id, "属乙街道")
     ticket_services.rectify(city.unit_b, fresh(Ticket, ticket.id), at(MONDAY), "已清理", [photo])
     ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
-    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=10)
-    db.session.commit()
-    clock.set("2026-12-10T10:00:00+08:00")
-    followup.do_recheck(city.inspector, recheck, at("2026-12-10T10:00:00+08:00"), "0", "又贴上了",
-                        photos=[processed()])
-    db.session.commit()
-    new = fresh(Ticket, fresh(Recheck, recheck.id).new_ticket_id)
+    new = fresh(Ticket, _fail_recheck(city, letter, clock))
     assert fresh(Ticket, ticket.id).segment.unit_id == city.street_a.id  # the segment's 属地: not whose it was
     assert new.unit_id == city.street_b.id and relapse_of(new.id).earlier_id == ticket.id
     dispatched = [e for e in new.events if e.action == "dispatch"]
