@@ -84,6 +84,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_extensions(app)
     from .input_guard import register_input_guard
     register_input_guard(app)  # before any route's hooks: NUL, lone surrogates, deep JSON are 400
+    from .ops.schema import register_schema_guard
+    register_schema_guard(app)  # a database not upgraded to this code: 503 in words, not 500s
     register_blueprints(app)
     register_cli(app)
     register_template_helpers(app)
@@ -225,12 +227,17 @@ def register_blueprints(app: Flask) -> None:
     @app.get("/healthz")
     @public
     def healthz():
+        from .ops.schema import schema_problem
         try:
             db.session.execute(text("SELECT 1"))
+            behind = schema_problem()
         except Exception as error:  # the database is what this checks
             log.error("health check failed: %s", error)
             forget_user()  # a probe that sends a session cookie: its user is not looked up again afterwards
             return jsonify({"status": "error", "message": "数据库无响应"}), 503
+        if behind:
+            forget_user()
+            return jsonify({"status": "error", "message": behind}), 503
         return jsonify({"status": "ok"})
 
 

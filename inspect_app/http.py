@@ -97,11 +97,16 @@ def forget_user() -> None:
 
 def database_unavailable() -> Response:
     """503 with Retry-After, in Chinese, as JSON or as a page that needs nothing from the database (no menu)."""
+    return service_unavailable(*DATABASE_UNAVAILABLE)
+
+
+def service_unavailable(code: str, message: str) -> Response:
+    """503 with Retry-After for what stops every request (the database not answering, its schema not upgraded):
+    JSON, or a page that asks the database nothing (no menu, the signed-in user not looked up)."""
     from .boundary import fail_request
 
     fail_request()
     forget_user()
-    code, message = DATABASE_UNAVAILABLE
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:

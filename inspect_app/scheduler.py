@@ -296,5 +296,9 @@ def register_cli(app: Flask) -> None:
         """Run the scheduler alone in the foreground (escalation sweeps, notifications, ...)."""
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from .ops.schema import schema_state
+        state, message = schema_state()
+        if state != "ok":  # its jobs would fail on columns not made yet (or made by newer code)
+            raise click.ClickException(f"调度器没有启动：{message}")
         click.echo("调度器已启动（Ctrl+C 停止）。")
         run_forever(app)
