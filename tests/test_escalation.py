@@ -305,6 +305,21 @@ def test_a_lost_pdf_is_rebuilt_when_asked_for(app, city, file_ticket):
     assert sweep_module.ensure_pdf(fresh(Letter, letter.id), at(FRIDAY)) == path and path.is_file()
 
 
+def test_a_file_left_at_an_unwritten_letters_path_is_not_served_as_its_pdf(app, city, file_ticket):
+    """A file already at letters/2026/00001.pdf that this letter never wrote (left by a database since reset or
+    restored from another backup, which numbered its own 1号): opened before the sweep wrote the letter's PDF, the
+    stranger was served under the letter's 文号."""
+    file_ticket()
+    written, _ = issue_letters(at(FRIDAY))
+    letter = written[0]
+    path = pdf_path(letter)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4 another database's letter")
+    assert sweep_module.ensure_pdf(fresh(Letter, letter.id), at(FRIDAY)) == path
+    assert "临江文明督〔2026〕1号" in compact(pdf_text(path))
+    assert fresh(Letter, letter.id).pdf_written_at == at(FRIDAY)
+
+
 # ----------------------------------------------------------------------------- once, however many sweeps
 
 def test_running_the_sweep_twice_gives_one_letter(app, city, file_ticket):

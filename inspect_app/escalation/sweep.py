@@ -318,9 +318,11 @@ def _mark_written(letter: Letter, now: datetime) -> None:
 
 
 def ensure_pdf(letter: Letter, now: datetime) -> Path:
-    """The issued letter's PDF, written now if it is missing (a sweep has not finished it, or the file was lost)."""
+    """The issued letter's PDF, written now if it is missing (a sweep has not finished it, or the file was lost).
+    A file at its path that the letter never marked written is not its own (left by a database since reset or
+    restored, whose letter had the same number) and is written over."""
     path = pdf_path(letter)
-    if not path.is_file():
+    if letter.pdf_written_at is None or not path.is_file():
         write_pdf(letter)
         if letter.pdf_written_at is None:
             with optional_write(f"letter {letter.id}'s PDF marked written"):  # the file is there either way
