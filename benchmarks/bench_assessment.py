@@ -78,6 +78,8 @@ def build(sites: int, round_sites: int, items: int, seed: int = 12) -> dict:
           "deadline": {"hours": 24}, "category": None} for k, kind in enumerate(kinds) for n in range(items)], NOW)
     site_ids = list(db.session.scalars(select(Site.id).order_by(Site.id)))
     site_kind = dict(db.session.execute(select(Site.id, Site.kind_id)).all())
+    drawn_as = {i: (code, name, district) for i, code, name, district in
+                db.session.execute(select(Site.id, Site.code, Site.name, Site.district))}
     item_ids: dict[int, list[int]] = {}
     for item in checklist.items(version):
         item_ids.setdefault(item.site_kind_id, []).append(item.id)
@@ -89,6 +91,8 @@ def build(sites: int, round_sites: int, items: int, seed: int = 12) -> dict:
         db.session.flush()
         drawn = rng.sample(site_ids, round_sites)
         db.session.execute(insert(RoundSite), [{"round_id": rnd.id, "site_id": s, "inspector_id": inspector.id,
+                                                "site_code": drawn_as[s][0], "site_name": drawn_as[s][1],
+                                                "site_kind_id": site_kind[s], "district": drawn_as[s][2],
                                                 "status": "submitted", "submitted_at": rnd.created_at,
                                                 "submitted_by": inspector.id} for s in drawn])
         rs_ids = dict(db.session.execute(select(RoundSite.site_id, RoundSite.id)
@@ -189,10 +193,10 @@ def _run(workdir: Path, sites: int, round_sites: int, items: int, repeats: int, 
             role, unit_id = "admin", None
 
         def scores_floor():
-            raw(f"SELECT rs.id, rs.site_id, rs.status, rs.score, rs.deducted, rs.inspector_id, s.code, s.name, "
-                f"s.district, k.name, s.territorial_unit_id, s.sector_unit_id, s.operator_unit_id FROM round_sites rs "
-                f"JOIN sites s ON s.id = rs.site_id JOIN site_kinds k ON k.id = s.kind_id WHERE rs.round_id = {mark} "
-                f"ORDER BY s.district, k.sort_order, s.code", (last,))
+            raw(f"SELECT rs.id, rs.site_id, rs.status, rs.score, rs.deducted, rs.inspector_id, rs.site_code, "
+                f"rs.site_name, rs.district, k.name, s.territorial_unit_id, s.sector_unit_id, s.operator_unit_id "
+                f"FROM round_sites rs JOIN sites s ON s.id = rs.site_id JOIN site_kinds k ON k.id = rs.site_kind_id "
+                f"WHERE rs.round_id = {mark} ORDER BY rs.district, k.sort_order, rs.site_code", (last,))
             raw(f"SELECT r.round_site_id, i.code, r.unit_id, r.deducted FROM assessment_results r JOIN checklist_items i "
                 f"ON i.id = r.item_id JOIN round_sites rs ON rs.id = r.round_site_id WHERE rs.round_id = {mark} AND "
                 f"{'NOT r.passed' if pg else 'r.passed = 0'} ORDER BY r.id", (last,))

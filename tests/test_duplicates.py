@@ -145,7 +145,7 @@ def test_an_assessment_rounds_findings_are_not_each_others_repeats(app, city, ma
                 created_at=at("2026-11-24T09:00"))
     db.session.add(rnd)
     db.session.flush()
-    rs = RoundSite(round_id=rnd.id, site_id=site.id, status="submitted", submitted_at=at("2026-11-24T10:00"))
+    rs = RoundSite.drawn(site, round_id=rnd.id, status="submitted", submitted_at=at("2026-11-24T10:00"))
     db.session.add(rs)
     db.session.flush()
     made = [make_ticket("spider_web", at_time=at("2026-11-24T10:00"), source="mock_assessment") for _ in range(2)]

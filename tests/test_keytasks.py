@@ -796,7 +796,7 @@ def test_a_task_shows_what_the_rounds_found_at_its_sites(api, city, tasks, now, 
         seed=3), now)
     for rs in rnd.sites:
         answers = [rounds.Answer(i.code, not (rs.site.code == "NM-1" and i.code == "NM-02"))
-                   for i in rounds.items_for_site(rnd, rs.site)]
+                   for i in rounds.items_for(rs)]
         rounds.submit(city.inspector, rnd, rs.site_id, answers, None, now + timedelta(hours=1),
                       processed={a.code: [processed()] for a in answers if not a.passed})
     db.session.commit()

@@ -191,8 +191,8 @@ def test_assessment_rounds_blend_into_the_score(city, add):
                     created_at=at(when))
         db.session.add(rnd)
         db.session.flush()
-        rs = RoundSite(round_id=rnd.id, site_id=site.id, status="submitted", score=100 - deducted,
-                       deducted=deducted, submitted_at=at(when))
+        rs = RoundSite.drawn(site, round_id=rnd.id, status="submitted", score=100 - deducted,
+                             deducted=deducted, submitted_at=at(when))
         db.session.add(rs)
         db.session.flush()
         db.session.add(Result(round_site_id=rs.id, item_id=item.id, passed=deducted == 0, deducted=deducted,

@@ -57,8 +57,8 @@ def november(city, make_ticket):
                 created_at=at("2026-11-05T09:00"))
     db.session.add(rnd)
     db.session.flush()
-    db.session.add(RoundSite(round_id=rnd.id, site_id=site.id, inspector_id=other.id, status="submitted",
-                             score=100.0, deducted=0.0, submitted_at=at("2026-11-05T10:00"), submitted_by=other.id))
+    db.session.add(RoundSite.drawn(site, round_id=rnd.id, inspector_id=other.id, status="submitted", score=100.0,
+                                   deducted=0.0, submitted_at=at("2026-11-05T10:00"), submitted_by=other.id))
     # 巡查打卡 in use since October (a check-in outside the month): November's working days without a visit are 缺
     db.session.add(Patrol(user_id=other.id, segment_id=city.seg_a.id, at=at("2026-10-30T09:00"), lat=28.2301,
                           lon=112.935, distance_m=11, note=""))

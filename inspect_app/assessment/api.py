@@ -19,9 +19,9 @@ bp = api_blueprint("api_assessment", __name__)
 
 
 def round_site_dict(rs: RoundSite, citywide: bool = True) -> dict:
-    """A drawn site; for a unit without the inspector, who may go undercover again."""
-    return {"site_id": rs.site_id, "site": {"id": rs.site.id, "code": rs.site.code, "name": rs.site.name,
-                                            "kind": rs.site.kind.name, "district": rs.site.district},
+    """A drawn site, as it was when drawn; for a unit without the inspector, who may go undercover again."""
+    return {"site_id": rs.site_id, "site": {"id": rs.site_id, "code": rs.site_code, "name": rs.site_name,
+                                            "kind": rs.site_kind.name, "district": rs.district},
             "inspector_id": rs.inspector_id if citywide else None, "status": rs.status, "score": rs.score,
             "submitted_at": isoformat(rs.submitted_at)}
 

@@ -174,7 +174,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     for rs, result in failures:
         ticket = result.ticket
         unit = ticket.unit.name if ticket is not None and ticket.unit else "待派遣"
-        tasks[unit].append([ticket.number if ticket else "—", f"{rs.site.district}{rs.site.name}",
+        tasks[unit].append([ticket.number if ticket else "—", f"{rs.district}{rs.site_name}",
                             failure_text(result), ROLE_LABELS[result.item.answerable_by],
                             fmt(ticket.deadline, "%Y-%m-%d\n%H:%M") if ticket is not None and ticket.deadline
                             else "—",
@@ -210,7 +210,7 @@ def exposure_document(rnd: Round) -> OfficialDocument:
             site: Site = rs.site
             ticket = result.ticket
             unit = ticket.unit.name if ticket is not None and ticket.unit else site.territorial_unit.name
-            place = f"{site.district}{site.street or ''} {site.name}" + (f"（{site.address}）" if site.address else "")
+            place = f"{rs.district}{site.street or ''} {rs.site_name}" + (f"（{site.address}）" if site.address else "")
             text = f"未达标：{result.item.text}" + (f"（{result.note}）" if result.note else "")
             rows.append([place, text, unit, _photo(store, ticket, 40, 30)])
         body.append(DataTable((Column("地点", 38, "text"), Column("问题", 42, "text"), Column("责任单位", 32, "label"),

@@ -133,7 +133,8 @@ class Round(db.Model):
 
 
 class RoundSite(db.Model):
-    """A site drawn into a round, the inspector it is assigned to, and (once submitted) its score."""
+    """A site drawn into a round, as it was when drawn, the inspector it is assigned to, and (once submitted) its
+    score."""
 
     __tablename__ = "round_sites"
     __table_args__ = (UniqueConstraint("round_id", "site_id"),
@@ -142,6 +143,12 @@ class RoundSite(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("assessment_rounds.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    # The site as drawn: its checklist (by type), its scores' groups and the 通报 read these, so that editing the
+    # site later (another type, district or name) changes later rounds only, not one already drawn or issued.
+    site_code: Mapped[str] = mapped_column(String(32))
+    site_name: Mapped[str] = mapped_column(String(100))
+    site_kind_id: Mapped[int] = mapped_column(ForeignKey("site_kinds.id"))
+    district: Mapped[str] = mapped_column(String(32))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(10), default="assigned")  # SITE_STATUSES
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -153,8 +160,15 @@ class RoundSite(db.Model):
 
     round = relationship("Round", back_populates="sites")
     site = relationship("Site", lazy="joined")
+    site_kind = relationship("SiteKind", lazy="joined")
     inspector = relationship("User", foreign_keys=[inspector_id], lazy="joined")
     results = relationship("Result", back_populates="round_site", order_by="Result.id", lazy="select")
+
+    @classmethod
+    def drawn(cls, site, **values) -> RoundSite:
+        """`site` drawn into a round, recorded as it is now."""
+        return cls(site_id=site.id, site_code=site.code, site_name=site.name, site_kind_id=site.kind_id,
+                   district=site.district, **values)
 
     @property
     def missed(self) -> bool:

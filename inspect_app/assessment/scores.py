@@ -28,11 +28,13 @@ def site_rows(round_id: int, unit_id: int | None = None,
               scored_only: bool = False) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
     """One row per drawn site (a unit: only sites it answers for; `scored_only`: only those submitted), with its
     failed item codes; and per row (by round site id) the deductions and failure counts per responsible unit."""
+    # the site as drawn (its type and district then), not as edited since
     query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, RoundSite.score, RoundSite.deducted,
-                    RoundSite.inspector_id, Site.code, Site.name, Site.district, SiteKind.name,
-                    Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
-             .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == Site.kind_id)
-             .where(RoundSite.round_id == round_id).order_by(Site.district, SiteKind.sort_order, Site.code))
+                    RoundSite.inspector_id, RoundSite.site_code, RoundSite.site_name, RoundSite.district,
+                    SiteKind.name, Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+             .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == RoundSite.site_kind_id)
+             .where(RoundSite.round_id == round_id)
+             .order_by(RoundSite.district, SiteKind.sort_order, RoundSite.site_code))
     if unit_id is not None:
         query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
                             | (Site.operator_unit_id == unit_id))

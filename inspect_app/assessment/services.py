@@ -87,7 +87,7 @@ def round_sites(user, rnd: Round) -> list[RoundSite]:
     """The round's drawn sites this user may see (a unit: its own, once scored or once the round is closed)."""
     from ..sites.services import site_scope
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
-             .order_by(Site.district, Site.kind_id, Site.code))
+             .order_by(RoundSite.district, RoundSite.site_kind_id, RoundSite.site_code))
     if not sees_citywide(user):
         query = query.join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())
     return list(db.session.scalars(query))
@@ -105,11 +105,11 @@ def get_round_site(rnd: Round, site_id: int, user=None) -> RoundSite:
 
 def assigned_to(user, open_only: bool = True) -> list[RoundSite]:
     """An inspector's drawn sites (open rounds), to do first, then done."""
-    query = (select(RoundSite).join(Round, Round.id == RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
-             .where(RoundSite.inspector_id == user.id))
+    query = select(RoundSite).join(Round, Round.id == RoundSite.round_id).where(RoundSite.inspector_id == user.id)
     if open_only:
         query = query.where(Round.status == "open")
-    query = query.order_by(Round.created_at.desc(), (RoundSite.status == "submitted"), Site.district, Site.code)
+    query = query.order_by(Round.created_at.desc(), (RoundSite.status == "submitted"), RoundSite.district,
+                           RoundSite.site_code)
     return list(db.session.scalars(query))
 
 
@@ -119,8 +119,7 @@ def draw_summary(rnd: Round) -> tuple[str, list[str]]:
     spec = rnd.draw
     covered: list[str] = []
     if spec.get("per_district"):
-        found = set(db.session.scalars(select(Site.district).join(RoundSite, RoundSite.site_id == Site.id)
-                                       .where(RoundSite.round_id == rnd.id).distinct()))
+        found = set(db.session.scalars(select(RoundSite.district).where(RoundSite.round_id == rnd.id).distinct()))
         found |= {s["district"] for s in spec.get("shortages") or [] if s.get("district")}
         order = spec.get("districts") or []
         covered = sorted(found, key=lambda d: (order.index(d) if d in order else len(order), d))
@@ -136,8 +135,9 @@ def ensure_may_submit(user, rs: RoundSite) -> None:
         raise Forbidden("该点位没有分配给您，不能提交测评结果。", code="not_assigned")
 
 
-def items_for_site(rnd: Round, site: Site) -> list[ChecklistItem]:
-    return checklist.items(rnd.checklist_version, site.kind_id)
+def items_for(rs: RoundSite) -> list[ChecklistItem]:
+    """The drawn site's checklist: its round's version, for the type the site had when drawn."""
+    return checklist.items(rs.round.checklist_version, rs.site_kind_id)
 
 
 # ----------------------------------------------------------------------------- creating a round
@@ -236,7 +236,7 @@ def create_round(user, data: RoundInput, now: datetime) -> tuple[Round, dict]:
     for index, site_id in enumerate(ordered):
         # Contiguous shares: each inspector gets neighbouring sites (same district first), not a scatter.
         inspector = inspectors[index * len(inspectors) // len(ordered)]
-        db.session.add(RoundSite(round_id=rnd.id, site_id=site_id, inspector_id=inspector.id, status="assigned"))
+        db.session.add(RoundSite.drawn(sites[site_id], round_id=rnd.id, inspector_id=inspector.id, status="assigned"))
     db.session.flush()
     return rnd, spec
 
@@ -393,13 +393,14 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
         raise Conflict("本轮测评已结束，不能再提交。", code="round_closed")
 
     site = rs.site
-    items = {i.code: i for i in items_for_site(rnd, site)}
+    kind_name = rs.site_kind.name  # the type it was drawn as: its checklist
+    items = {i.code: i for i in items_for(rs)}
     if not items:
-        raise Invalid(f"测评体系中没有“{site.kind.name}”类点位的测评项目。", code="no_items")
+        raise Invalid(f"测评体系中没有“{kind_name}”类点位的测评项目。", code="no_items")
     seen: set[str] = set()
     for answer in answers:
         if answer.code not in items:
-            raise Invalid(f"测评项目“{answer.code}”不属于{site.kind.name}的测评体系。", code="unknown_item")
+            raise Invalid(f"测评项目“{answer.code}”不属于{kind_name}的测评体系。", code="unknown_item")
         if answer.code in seen:
             raise BadRequest(f"测评项目“{answer.code}”重复出现。", code="duplicate_item")
         seen.add(answer.code)
@@ -443,7 +444,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
             default_category = default_category or checklist.assessment_category()
             category = default_category
         note = notes[answer.code]
-        description = f"【{rnd.kind_label}·{rnd.name}】{site.kind.name}“{site.name}”未达标：{item.text}（{item.code}，" \
+        description = f"【{rnd.kind_label}·{rnd.name}】{kind_name}“{rs.site_name}”未达标：{item.text}（{item.code}，" \
                       f"扣{item.points:g}分）" + (f"。{note}" if note else "")
         report = NewReport(category=category.code, photos=photos[answer.code], lat=site.lat, lon=site.lon,
                            address=(site.name + (f"（{site.address}）" if site.address else ""))[:200],
@@ -470,7 +471,7 @@ def unit_round_sites(user) -> list[RoundSite]:
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
-             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), Site.code))
+             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), RoundSite.site_code))
     return list(db.session.scalars(query))
 
 

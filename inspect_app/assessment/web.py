@@ -217,7 +217,7 @@ def round_detail(round_id: int):
 def round_assign(round_id: int, site_id: int):
     rnd = services.get_round(current_user, round_id)
     rs = services.reassign(current_user, rnd, site_id, request.form.get("inspector_id"))
-    flash(f"“{rs.site.name}”已改派给{rs.inspector.name}。", "success")
+    flash(f"“{rs.site_name}”已改派给{rs.inspector.name}。", "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
 
 
@@ -282,7 +282,7 @@ def site_check(round_id: int, site_id: int):
     rnd = services.get_round(current_user, round_id)
     rs = services.get_round_site(rnd, site_id)
     services.ensure_may_submit(current_user, rs)
-    items = services.items_for_site(rnd, rs.site)
+    items = services.items_for(rs)
     if request.method == "POST":
         answers = services.answers_from_form(request.form, [i.code for i in items])
         key = idempotency_key(None, request.form)
@@ -291,7 +291,7 @@ def site_check(round_id: int, site_id: int):
         failed = sum(1 for r in services.results_of(rs) if not r.passed)
         if created:
             outcome = f"{failed}项不达标，已生成整改任务" if failed else "全部达标"
-            flash(f"“{rs.site.name}”已提交：{rs.score:g}分，{outcome}。", "success")
+            flash(f"“{rs.site_name}”已提交：{rs.score:g}分，{outcome}。", "success")
         return done(url_for(".tasks"))
     results = {r.item_id: r for r in services.results_of(rs)} if rs.status == "submitted" else {}
     return render_template("assessment/site_check.html", round=rnd, rs=rs, site=rs.site, items=items,

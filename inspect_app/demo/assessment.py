@@ -108,7 +108,7 @@ def seed_rounds(now: datetime) -> dict:
             moment = start + timedelta(hours=2 + index % 30, minutes=7 * index % 60)
             if moment >= now:
                 continue
-            items = services.items_for_site(rnd, rs.site)
+            items = services.items_for(rs)
             answers = [services.Answer(i.code, rng.random() >= rate,
                                        "" if rng.random() < 0.6 else rng.choice(["现场已拍照", "多处", "较严重"]))
                        for i in items]

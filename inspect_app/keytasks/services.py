@@ -509,9 +509,9 @@ class FieldRound:
 
 
 def field_results(task: KeyTask, limit: int = 3) -> list[FieldRound]:
-    """The task's year's latest rounds that checked sites of its type (its 实地考察 in the rounds' figures)."""
+    """The task's year's latest rounds that checked sites of its type (its 实地考察 in the rounds' figures), by the
+    type each site had when drawn."""
     from ..assessment.models import KINDS, Result, Round, RoundSite
-    from ..sites.models import Site
 
     if task.site_kind_id is None:
         return []
@@ -519,8 +519,8 @@ def field_results(task: KeyTask, limit: int = 3) -> list[FieldRound]:
     rows = db.session.execute(
         select(Round.id, Round.name, Round.kind, Round.created_at, func.count(RoundSite.id), func.avg(RoundSite.score),
                count_where(failed))
-        .join(RoundSite, RoundSite.round_id == Round.id).join(Site, Site.id == RoundSite.site_id)
-        .where(Site.kind_id == task.site_kind_id, RoundSite.status == "submitted",
+        .join(RoundSite, RoundSite.round_id == Round.id)
+        .where(RoundSite.site_kind_id == task.site_kind_id, RoundSite.status == "submitted",
                Round.created_at >= local_midnight(date(task.year, 1, 1)),
                Round.created_at < local_midnight(date(task.year + 1, 1, 1)))
         .group_by(Round.id, Round.name, Round.kind, Round.created_at)

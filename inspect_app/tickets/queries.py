@@ -312,7 +312,8 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     for name, parameter in _VALUE_FILTERS:
         value = getattr(flt, name)
         if value:
-            shape.append(name)
+            # within a round, a site's type and district are those it was drawn with (its scores' groups)
+            shape.append(f"round_{name}" if flt.round_id and name in ("site_kind_id", "site_district") else name)
             params[parameter] = value
     if flt.repeated:
         shape.append("repeated")
@@ -387,7 +388,7 @@ def _campaign(districts: bool):
 _INTAKE = table("intake_items", column("ticket_id"), column("status"))
 # an assessment round's answers by name, as intake's (the assessment feature builds on tickets)
 _RESULTS = table("assessment_results", column("ticket_id"), column("round_site_id"))
-_ROUND_SITES = table("round_sites", column("id"), column("round_id"))
+_ROUND_SITES = table("round_sites", column("id"), column("round_id"), column("site_kind_id"), column("district"))
 _SITES = table("sites", column("id"), column("kind_id"), column("district"))
 
 # Each condition of a filter shape, with parameters for its values.
@@ -443,6 +444,14 @@ _CONDITIONS = {
     "round_id": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
         _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(
         _ROUND_SITES.c.round_id == bindparam("f_round_id"))),
+    # with round_id: by the type or district the round drew the site with, as its scores group it (not as edited)
+    "round_site_kind_id": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
+        _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(
+        _ROUND_SITES.c.round_id == bindparam("f_round_id"), _ROUND_SITES.c.site_kind_id == bindparam("f_site_kind"))),
+    "round_site_district": lambda: Ticket.id.in_(select(_RESULTS.c.ticket_id).join(
+        _ROUND_SITES, _ROUND_SITES.c.id == _RESULTS.c.round_site_id).where(
+        _ROUND_SITES.c.round_id == bindparam("f_round_id"),
+        _ROUND_SITES.c.district == bindparam("f_site_district"))),
     # the units a problem is charged to in 红黑榜 (rankings/counts.py): its 主办, a 协办 whose part is not 作废, and its
     # segment's 包抓 unit when other than the 主办; dispatched problems only
     "answering_unit_id": lambda: and_(Ticket.unit_id.is_not(None), or_(

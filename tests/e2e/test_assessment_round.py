@@ -30,7 +30,7 @@ def _previous_round(city, world, now):
         kind="mock_assessment", name="上一轮模拟测评", per_kind={"背街小巷": 2, "农贸市场": 1}, per_district=True,
         inspector_ids=[city.inspector.id], seed=5), earlier)
     for rs in rnd.sites:
-        items = services.items_for_site(rnd, rs.site)
+        items = services.items_for(rs)
         answers = [services.Answer(i.code, i.code != "BJ-01") for i in items]
         services.submit(city.inspector, rnd, rs.site_id, answers, None, earlier + timedelta(hours=2),
                         processed={a.code: [processed()] for a in answers if not a.passed})

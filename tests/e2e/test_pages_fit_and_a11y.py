@@ -211,7 +211,7 @@ def _assessment_world(city, now) -> dict:
         kind="mock_assessment", name="上一轮模拟测评", per_kind={"背街小巷": 2}, inspector_ids=[city.inspector.id],
         seed=5), earlier)
     for rs in finished.sites:
-        answers = [services.Answer(i.code, i.code != "BJ-01") for i in services.items_for_site(finished, rs.site)]
+        answers = [services.Answer(i.code, i.code != "BJ-01") for i in services.items_for(rs)]
         services.submit(city.inspector, finished, rs.site_id, answers, None, earlier + timedelta(hours=2),
                         processed={a.code: [processed()] for a in answers if not a.passed})
     services.close_round(city.admin, finished, earlier + timedelta(days=1))

@@ -1,0 +1,135 @@
+"""What a round records and says about itself: each drawn site as it was when drawn, the rounds its draw left out,
+who its sites wait on, a draft 通报 before (or with part of) its results, and a unit's rounds newest first."""
+from __future__ import annotations
+
+
+from assessment_world import results_form
+
+from inspect_app.assessment.models import RoundSite
+from inspect_app.extensions import db
+from inspect_app.sites.models import Site, SiteKind
+
+import test_assessment
+from test_assessment_qa import pdf_text
+
+create, world = test_assessment.create, test_assessment.world  # its round helper and its fixture, shared
+
+
+def answer(api, city, round_id, site_id, answers):
+    response = api.post(f"/api/v1/rounds/{round_id}/sites/{site_id}/results", city.inspector,
+                        data=results_form(answers, {c: 1 for c, ok in answers.items() if not ok}),
+                        content_type="multipart/form-data")
+    return response
+
+
+# ----------------------------------------------------------------------------- a site as drawn
+
+def test_changing_a_sites_type_leaves_the_rounds_it_was_drawn_in_alone(api, browser, city, world, tmp_path):
+    """A 公共厕所 scored 98 and then made a 农贸市场 (and renamed) was listed under 农贸市场 with the market's items,
+    all 不达标, in the round that scored it; its round still open took the market's checklist."""
+    scored = create(api, city, per_kind={"公共厕所": 1}, seed=1, name="上一轮")
+    toilet = scored["sites"][0]["site_id"]
+    assert answer(api, city, scored["id"], toilet, {"GC-01": False, "GC-02": True}).status_code == 201
+    waiting = create(api, city, per_kind={"公共厕所": 6}, seed=1, name="进行中")  # every toilet, not yet walked
+    old_name, old_district = db.session.get(Site, toilet).name, scored["sites"][0]["site"]["district"]
+    new_district = "临江区" if old_district == "江城区" else "江城区"
+    changed = api.call("PATCH", f"/api/v1/sites/{toilet}", city.admin,
+                       json={"kind": "农贸市场", "name": "韶山路农贸市场", "district": new_district})
+    assert changed.status_code == 200, changed.get_json()
+    db.session.expire_all()
+
+    admin = browser(city.admin)
+    page = admin.get(f"/assessment/rounds/{scored['id']}/sites/{toilet}").get_data(as_text=True)
+    assert "得分 98" in page and "无明显异味" in page and "有洗手设施" in page
+    assert "划行归市" not in page and "无活禽散养" not in page
+    assert old_name in page and "公共厕所" in page
+    data = api.get(f"/api/v1/rounds/{scored['id']}/scores", city.admin).get_json()
+    assert list(data["by_kind"]) == ["公共厕所"] and data["by_kind"]["公共厕所"]["score"] == 98.0
+    assert list(data["by_district"]) == [old_district]
+    assert (data["sites"][0]["kind"], data["sites"][0]["name"], data["sites"][0]["district"]) == \
+        ("公共厕所", old_name, old_district)
+    shown = api.get(f"/api/v1/rounds/{scored['id']}", city.admin).get_json()["sites"][0]["site"]
+    assert (shown["kind"], shown["name"]) == ("公共厕所", old_name)
+    detail = admin.get(f"/assessment/rounds/{scored['id']}").get_data(as_text=True)
+    assert old_name in detail and "韶山路农贸市场" not in detail
+    text = pdf_text(admin.get(f"/assessment/rounds/{scored['id']}/bulletin.pdf").data, tmp_path)
+    assert old_name in text and "韶山路农贸市场" not in text and "农贸市场" not in text
+
+    # the round still under way checks it against the toilet's items it was drawn with
+    refused = answer(api, city, waiting["id"], toilet, {"NM-01": True, "NM-02": True, "NM-03": True})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "unknown_item"
+    assert answer(api, city, waiting["id"], toilet, {"GC-01": True, "GC-02": True}).status_code == 201
+    # a later round draws it as what it is now
+    later = create(api, city, per_kind={"农贸市场": 4}, per_district=True, seed=2, name="下一轮")
+    row = next(s for s in later["sites"] if s["site_id"] == toilet)
+    assert (row["site"]["kind"], row["site"]["name"], row["site"]["district"]) == \
+        ("农贸市场", "韶山路农贸市场", new_district)
+
+
+def test_a_rounds_failures_by_type_open_the_tickets_of_the_type_it_drew(api, city, world):
+    """The 考评看板 links a round's site type or district to its tickets (round_id with site_kind_id or
+    site_district): by the type and district the round drew the site with, as the scores count them."""
+    body = create(api, city, per_kind={"公共厕所": 1}, seed=1)
+    toilet = body["sites"][0]["site_id"]
+    district = body["sites"][0]["site"]["district"]
+    assert answer(api, city, body["id"], toilet, {"GC-01": False, "GC-02": False}).status_code == 201
+    assert api.call("PATCH", f"/api/v1/sites/{toilet}", city.admin,
+                    json={"kind": "农贸市场", "district": "临江区" if district == "江城区" else "江城区"}
+                    ).status_code == 200
+    kinds = {k.name: k.id for k in db.session.scalars(db.select(SiteKind))}
+    url = f"/api/v1/tickets?round_id={body['id']}"
+    assert api.get(f"{url}&site_kind_id={kinds['公共厕所']}", city.admin).get_json()["total"] == 2
+    assert api.get(f"{url}&site_kind_id={kinds['农贸市场']}", city.admin).get_json()["total"] == 0
+    assert api.get(f"{url}&site_district={district}", city.admin).get_json()["total"] == 2
+    # without a round, a site's type is what it is now
+    assert api.get(f"/api/v1/tickets?site_kind_id={kinds['农贸市场']}", city.admin).get_json()["total"] == 2
+
+
+# ----------------------------------------------------------------------------- rounds drawn before the record
+
+def test_migration_0125_records_what_each_drawn_site_was(app, now):
+    """Rounds drawn before the record: a submitted site keeps the type its results were answered against, the
+    others the type they have."""
+    from conftest import City
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from assessment_world import World
+    from inspect_app.assessment import services
+
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    try:
+        upgrade()
+        city = City(now)
+        place = World(city, now)
+        rounds = []
+        for seed, exclude in ((1, 0), (2, 1), (3, 2)):
+            rnd, _ = services.create_round(city.admin, services.RoundInput(
+                kind="spot_check", name=f"第{seed}轮", per_kind={"公共厕所": 2}, inspector_ids=[city.inspector.id],
+                seed=seed, exclude_recent=exclude), now)
+            rounds.append(rnd.id)
+        rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == rounds[0]))
+        answers = [services.Answer(i.code, True) for i in services.items_for(rs)]
+        services.submit(city.admin, rs.round, rs.site_id, answers, None, now, processed={})
+        site_id, market, toilet = rs.site_id, place.kinds["农贸市场"].id, place.kinds["公共厕所"].id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0123")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE sites SET kind_id = :k, name = '改名后' WHERE id = :s"),
+                         {"k": market, "s": site_id})
+        upgrade()
+        with db.engine.connect() as conn:
+            drawn = conn.execute(text("SELECT round_id, site_kind_id, site_name FROM round_sites WHERE site_id = :s "
+                                      "ORDER BY round_id"), {"s": site_id}).all()
+        assert drawn[0] == (rounds[0], toilet, "改名后")  # submitted: the type it was answered as
+        assert all(kind == market for _, kind, _ in drawn[1:])  # not answered: the type it has
+    finally:
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
