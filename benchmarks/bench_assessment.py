@@ -146,7 +146,7 @@ def run(sites: int = 10_000, round_sites: int = 500, items: int = 20, repeats: i
 
 def _run(workdir: Path, sites: int, round_sites: int, items: int, repeats: int, database_url: str | None) -> dict:
     from inspect_app.assessment import scores
-    from inspect_app.assessment.draw import DrawRequest, draw
+    from inspect_app.assessment.draw import DrawRequest, draw, recent_round_ids
     from inspect_app.assessment.models import Round
 
     url = database_url or f"sqlite:///{workdir / 'bench.db'}"
@@ -166,7 +166,7 @@ def _run(workdir: Path, sites: int, round_sites: int, items: int, repeats: int, 
             db.session.execute(text("ANALYZE"))
             db.session.commit()
         request = DrawRequest(per_kind={k: 5 for k in built["kinds"]}, seed=2026, per_district=True,
-                              exclude_recent=3)
+                              exclude_rounds=recent_round_ids(3))
         kind_ids = [r[0] for r in raw("SELECT id FROM site_kinds", ())]
         placeholders = ",".join([mark] * len(kind_ids))
 

@@ -3,14 +3,14 @@ who its sites wait on, a draft 通报 before (or with part of) its results, and 
 from __future__ import annotations
 
 
-from assessment_world import results_form
+from assessment_world import results_form, round_body
 
 from inspect_app.assessment.models import RoundSite
 from inspect_app.extensions import db
 from inspect_app.sites.models import Site, SiteKind
 
 import test_assessment
-from test_assessment_qa import pdf_text
+from test_assessment_qa import pdf_text, submit_all
 
 create, world = test_assessment.create, test_assessment.world  # its round helper and its fixture, shared
 
@@ -85,11 +85,49 @@ def test_a_rounds_failures_by_type_open_the_tickets_of_the_type_it_drew(api, cit
     assert api.get(f"/api/v1/tickets?site_kind_id={kinds['农贸市场']}", city.admin).get_json()["total"] == 2
 
 
+# ----------------------------------------------------------------------------- the rounds a draw left out
+
+def test_a_round_records_the_rounds_its_draw_left_out_and_its_draw_can_be_made_again(api, browser, city, world,
+                                                                                        tmp_path):
+    """"排除最近1轮" counted from now: the same request after the round drew other sites, and the round kept only
+    the count. It keeps which rounds it left out; its recorded draw, posted again, draws the same sites."""
+    first = create(api, city, per_kind={"背街小巷": 4}, seed=1, name="三月暗访")
+    second = create(api, city, per_kind={"背街小巷": 2}, seed=77, exclude_recent=1, name="四月暗访")
+    assert second["draw"]["exclude_rounds"] == [first["id"]]
+    assert not {s["site_id"] for s in first["sites"]} & {s["site_id"] for s in second["sites"]}
+    # the same request now leaves out the second round instead: other sites
+    again = create(api, city, per_kind={"背街小巷": 2}, seed=77, exclude_recent=1, name="同样的请求")
+    assert again["draw"]["exclude_rounds"] == [second["id"]]
+    assert {s["site_id"] for s in again["sites"]} != {s["site_id"] for s in second["sites"]}
+    # the round's recorded draw, made again, draws its sites
+    redo = api.post("/api/v1/rounds", city.admin, json={**round_body(inspectors=(city.inspector,), name="复核"),
+                                                        "draw": second["draw"]})
+    assert redo.status_code == 201, redo.get_json()
+    assert sorted(s["site_id"] for s in redo.get_json()["sites"]) == sorted(s["site_id"] for s in second["sites"])
+    assert redo.get_json()["draw"]["exclude_rounds"] == [first["id"]]
+
+    admin = browser(city.admin)
+    page = admin.get(f"/assessment/rounds/{second['id']}").get_data(as_text=True)
+    assert f'排除了<a href="/assessment/rounds/{first["id"]}">“三月暗访”</a>测评过的点位（4个）' in page
+    assert "排除同样的轮次，在点位库未变动时重新抽取，结果相同" in page
+    submit_all(api, city, second["id"], second["sites"][:1])
+    text = pdf_text(admin.get(f"/assessment/rounds/{second['id']}/bulletin.pdf").data, tmp_path)
+    assert "排除了“三月暗访”测评过的点位（随机种子77，可复核）" in text
+
+    bad = {**round_body(inspectors=(city.inspector,)), "draw": {**second["draw"], "exclude_rounds": [9999]}}
+    response = api.post("/api/v1/rounds", city.admin, json=bad)
+    assert response.status_code == 422 and "9999" in response.get_json()["error"]["message"]
+    bad["draw"]["exclude_rounds"] = str(first["id"])
+    assert api.post("/api/v1/rounds", city.admin, json=bad).status_code == 400
+
+
 # ----------------------------------------------------------------------------- rounds drawn before the record
 
-def test_migration_0125_records_what_each_drawn_site_was(app, now):
+def test_migration_0125_records_what_each_drawn_site_was_and_the_rounds_left_out(app, now):
     """Rounds drawn before the record: a submitted site keeps the type its results were answered against, the
-    others the type they have."""
+    others the type they have; each round names the N rounds made before it."""
+    import json
+
     from conftest import City
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text
@@ -121,12 +159,16 @@ def test_migration_0125_records_what_each_drawn_site_was(app, now):
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE sites SET kind_id = :k, name = '改名后' WHERE id = :s"),
                          {"k": market, "s": site_id})
+            conn.execute(text("UPDATE assessment_rounds SET draw_json = :d"),  # as rounds recorded their draw then
+                         {"d": json.dumps({"exclude_recent": 2})})
         upgrade()
         with db.engine.connect() as conn:
             drawn = conn.execute(text("SELECT round_id, site_kind_id, site_name FROM round_sites WHERE site_id = :s "
                                       "ORDER BY round_id"), {"s": site_id}).all()
+            specs = dict(conn.execute(text("SELECT id, draw_json FROM assessment_rounds")).all())
         assert drawn[0] == (rounds[0], toilet, "改名后")  # submitted: the type it was answered as
         assert all(kind == market for _, kind, _ in drawn[1:])  # not answered: the type it has
+        assert [json.loads(specs[i])["exclude_rounds"] for i in rounds] == [[], [rounds[0]], [rounds[1], rounds[0]]]
     finally:
         db.session.remove()
         db.drop_all()

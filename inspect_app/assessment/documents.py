@@ -102,8 +102,12 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     previous = db.session.get(Round, scores["previous_round_id"]) if scores["previous_round_id"] else None
     store = PhotoStore(_cfg("UPLOAD_FOLDER"))
     failures = _failures(rnd)
-    from .services import draw_summary
+    from .services import draw_summary, excluded_rounds
     drawn, _ = draw_summary(rnd)
+    left_out = excluded_rounds(rnd)
+    if left_out:  # named, as recorded when it drew: "the last N rounds" would name others by now
+        drawn += (f"，排除了{'、'.join(f'“{r.name}”' for r in left_out)}"
+                  f"{f'这{len(left_out)}轮' if len(left_out) > 1 else ''}测评过的点位")
     body: list = [Para(
         f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{rnd.dates}"
         f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。"

@@ -1,9 +1,11 @@
 """The random draw of a round: counts per site type, optionally per district (stratified), reproducible from a
-recorded seed, optionally leaving out sites visited in the last N rounds.
+recorded seed, optionally leaving out the sites of given rounds (the last N when the round was made).
 
-The draw depends only on the seed and the register: candidates of each stratum are ordered by site id and each
-stratum has its own generator seeded with "seed:type:district", so the same seed and register give the same
-sites, and adding a type to the request does not change what another type draws."""
+The draw depends only on the request and the register: candidates of each stratum are ordered by site id and each
+stratum has its own generator seeded with "seed:type:district", so the same seed, counts, districts and left-out
+rounds on the same register give the same sites, and adding a type to the request does not change what another
+type draws. "The last N rounds" names other rounds as rounds are added: a round records which it left out
+(services.create_round), and drawing again from its record leaves out those."""
 from __future__ import annotations
 
 import random
@@ -22,7 +24,7 @@ class DrawRequest:
     per_kind: dict[str, int]           # type name → sites to draw (per district when per_district)
     seed: int
     per_district: bool = False
-    exclude_recent: int = 0            # leave out sites drawn in the last N rounds (any kind)
+    exclude_rounds: list[int] = field(default_factory=list)  # leave out the sites drawn in these rounds
     districts: list[str] | None = None  # limit to these districts (None: all)
 
 
@@ -51,6 +53,7 @@ def pick(candidates: dict[tuple[str, str | None], list[int]], request: DrawReque
 
 
 def recent_round_ids(exclude_recent: int) -> list[int]:
+    """The last `exclude_recent` rounds (any kind), newest first."""
     if exclude_recent <= 0:
         return []
     return list(db.session.scalars(select(Round.id).order_by(Round.created_at.desc(), Round.id.desc())
@@ -66,7 +69,7 @@ def candidates(request: DrawRequest) -> tuple[dict, int]:
     query = select(Site.id, Site.kind_id, Site.district).where(Site.active.is_(True), Site.kind_id.in_(list(kinds)))
     if request.districts:
         query = query.where(Site.district.in_(request.districts))
-    recent = recent_round_ids(request.exclude_recent)
+    recent = request.exclude_rounds
     dropped = 0
     if recent:
         visited = select(RoundSite.site_id).where(RoundSite.round_id.in_(recent))

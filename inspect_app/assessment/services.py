@@ -24,7 +24,7 @@ from ..sites.models import ROLES, Site, SiteKind
 from ..tickets.policy import SITE_LOCKS
 from ..tickets.services import NewReport, create_ticket
 from . import checklist
-from .draw import DrawRequest, draw
+from .draw import DrawRequest, draw, recent_round_ids
 from .models import KINDS, ChecklistItem, Result, Round, RoundSite
 
 MAX_PER_KIND = 1000
@@ -126,6 +126,13 @@ def draw_summary(rnd: Round) -> tuple[str, list[str]]:
     return describe(spec, covered), [shortage_text(spec, s) for s in spec.get("shortages") or []]
 
 
+def excluded_rounds(rnd: Round) -> list[Round]:
+    """The rounds whose sites the draw left out (recorded when it drew), newest first."""
+    ids = rnd.draw.get("exclude_rounds") or []
+    found = {r.id: r for r in db.session.scalars(select(Round).where(Round.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
 def may_submit(user, rs: RoundSite) -> bool:
     return has_role(user, OFFICE) or (has_role(user, INSPECTORS) and rs.inspector_id == user.id)
 
@@ -152,6 +159,7 @@ class RoundInput:
     seed: int | None = None
     exclude_recent: int = 0
     districts: list[str] = field(default_factory=list)
+    exclude_rounds: list[int] | None = None  # the rounds to leave out, as a round records them (None: the last N)
 
 
 def _int(value, label: str, low: int, high: int, code: str) -> int:
@@ -187,6 +195,9 @@ def parse_round(body: Mapping) -> RoundInput:
     districts = spec.get("districts") or []
     if not isinstance(districts, list):
         raise BadRequest("draw.districts 应为数组。", code="invalid_draw")
+    exclude_rounds = spec.get("exclude_rounds")
+    if exclude_rounds is not None and not isinstance(exclude_rounds, list):
+        raise BadRequest("draw.exclude_rounds 应为测评轮次编号的数组。", code="invalid_draw")
     per_district = spec.get("per_district", False)
     if per_district is None:
         per_district = False
@@ -198,7 +209,9 @@ def parse_round(body: Mapping) -> RoundInput:
                       seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),
                       exclude_recent=_int(spec.get("exclude_recent") or 0, "排除最近轮次数", 0, 100,
                                           "invalid_draw"),
-                      districts=[str(d).strip() for d in districts if str(d).strip()])
+                      districts=[str(d).strip() for d in districts if str(d).strip()],
+                      exclude_rounds=None if exclude_rounds is None else
+                      [_int(i, "排除的测评轮次", 1, MAX_ID, "invalid_draw") for i in exclude_rounds])
 
 
 def create_round(user, data: RoundInput, now: datetime) -> tuple[Round, dict]:
@@ -219,13 +232,16 @@ def create_round(user, data: RoundInput, now: datetime) -> tuple[Round, dict]:
     name = clean_text(data.name, "轮次名称", 100) or \
         f"{local(now):%Y年%-m月}{KINDS[data.kind]}"
     seed = data.seed if data.seed is not None else secrets.randbelow(10**9)
+    # "The last N rounds" is now's: the round keeps which they were, so that its draw can be made again.
+    excluded = recent_round_ids(data.exclude_recent) if data.exclude_rounds is None else \
+        _rounds(data.exclude_rounds)
     request = DrawRequest(per_kind=per_kind, seed=seed, per_district=data.per_district,
-                          exclude_recent=data.exclude_recent, districts=data.districts or None)
+                          exclude_rounds=excluded, districts=data.districts or None)
     result = draw(request)
     if not result.site_ids:
         raise Invalid("按当前条件没有可抽取的点位（点位库为空，或都在排除范围内）。", code="no_sites")
     spec = {"per_kind": per_kind, "per_district": data.per_district, "seed": seed,
-            "exclude_recent": data.exclude_recent, "districts": data.districts,
+            "exclude_recent": data.exclude_recent, "exclude_rounds": excluded, "districts": data.districts,
             "shortages": result.shortages, "excluded": result.excluded}
     rnd = Round(kind=data.kind, name=name, status="open", seed=seed, draw_json=json.dumps(spec, ensure_ascii=False),
                 checklist_version_id=version.id, created_by=user.id, created_at=now)
@@ -239,6 +255,16 @@ def create_round(user, data: RoundInput, now: datetime) -> tuple[Round, dict]:
         db.session.add(RoundSite.drawn(sites[site_id], round_id=rnd.id, inspector_id=inspector.id, status="assigned"))
     db.session.flush()
     return rnd, spec
+
+
+def _rounds(ids: list[int]) -> list[int]:
+    """Rounds named to leave out (a round's record drawn again): each must exist."""
+    ids = list(dict.fromkeys(ids))
+    found = set(db.session.scalars(select(Round.id).where(Round.id.in_(ids)))) if ids else set()
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise Invalid(f"要排除的测评轮次（编号 {'、'.join(missing)}）不存在。", code="invalid_draw")
+    return ids
 
 
 def _inspectors(ids: list[int]) -> list[User]:

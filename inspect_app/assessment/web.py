@@ -209,6 +209,7 @@ def round_detail(round_id: int):
     drawn, shortages = services.draw_summary(rnd)
     return render_template("assessment/round_detail.html", round=rnd, sites=sites, tickets=tickets,
                            inspectors=_inspectors(), drawn=drawn, shortages=shortages,
+                           excluded=services.excluded_rounds(rnd),
                            submitted=sum(1 for s in sites if s.status == "submitted"))
 
 

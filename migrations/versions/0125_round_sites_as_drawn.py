@@ -1,14 +1,19 @@
-"""A round records each drawn site as it was when drawn (code, name, type, district). Changing a site's type rewrote
-past rounds: a 公共厕所 scored 98.5 and named in an issued 通报 was listed under 农贸市场 with the market's items.
+"""A round records each drawn site as it was when drawn (code, name, type, district), and the rounds whose sites its
+draw left out. Changing a site's type rewrote past rounds: a 公共厕所 scored 98.5 and named in an issued 通报 was
+listed under 农贸市场 with the market's items; and "排除最近N轮" was counted again from now, so the same seed drew
+other sites.
 
 Existing rows take the type their results were answered against (the checklist items' type) where submitted, else
-the site's type now; code, name and district are the site's now.
+the site's type now; code, name and district are the site's now. A round's excluded rounds are the N rounds
+created before it, as the draw counted them then.
 
 Revision ID: 0125
 Revises: 0123
 Create Date: 2026-12-07 12:00:00
 
 """
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -40,6 +45,18 @@ def upgrade():
         batch_op.alter_column('district', existing_type=sa.String(length=32), nullable=False)
         batch_op.create_foreign_key(batch_op.f('fk_round_sites_site_kind_id_site_kinds'), 'site_kinds',
                                     ['site_kind_id'], ['id'])
+
+    # The rounds each draw left out, as recent_round_ids counted them when it drew: the N latest rounds then.
+    bind = op.get_bind()
+    rounds = bind.execute(sa.text("SELECT id, created_at, draw_json FROM assessment_rounds ORDER BY id")).all()
+    for index, (round_id, _, draw_json) in enumerate(rounds):
+        spec = json.loads(draw_json or "{}")
+        if "exclude_rounds" in spec:
+            continue
+        earlier = sorted(rounds[:index], key=lambda r: (r[1], r[0]), reverse=True)
+        spec["exclude_rounds"] = [r[0] for r in earlier[:max(int(spec.get("exclude_recent") or 0), 0)]]
+        bind.execute(sa.text("UPDATE assessment_rounds SET draw_json = :spec WHERE id = :id"),
+                     {"spec": json.dumps(spec, ensure_ascii=False), "id": round_id})
 
 
 def downgrade():
