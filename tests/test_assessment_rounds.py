@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from assessment_world import results_form, round_body
+from bs4 import BeautifulSoup
 
 from inspect_app.assessment.models import RoundSite
 from inspect_app.extensions import db
@@ -119,6 +120,62 @@ def test_a_round_records_the_rounds_its_draw_left_out_and_its_draw_can_be_made_a
     assert response.status_code == 422 and "9999" in response.get_json()["error"]["message"]
     bad["draw"]["exclude_rounds"] = str(first["id"])
     assert api.post("/api/v1/rounds", city.admin, json=bad).status_code == 400
+
+
+# ----------------------------------------------------------------------------- who a site waits on
+
+def test_a_site_left_with_a_disabled_inspector_shows_them_and_is_counted(api, browser, city, world):
+    """The 改派 list held only active inspectors: a site of a disabled one showed 督查员1号 as if it were theirs,
+    and nothing said that nobody would walk it."""
+    body = create(api, city, per_kind={"背街小巷": 3}, inspectors=(city.inspector2,))
+    city.inspector2.active = False
+    db.session.commit()
+    admin = browser(city.admin)
+    url = f"/assessment/rounds/{body['id']}"
+    soup = BeautifulSoup(admin.get(url).get_data(as_text=True), "html.parser")
+    assert "有 3 个待测评点位分配给了已停用的督查员" in soup.get_text()
+    selects = soup.select("select[name=inspector_id]")
+    assert len(selects) == 3
+    for select in selects:
+        chosen = select.select("option[selected]")
+        assert [o.get_text() for o in chosen] == [f"{city.inspector2.name}（已停用）"]
+        assert city.inspector.name in [o.get_text() for o in select.select("option")]  # to move it to
+    site_id = body["sites"][0]["site_id"]
+    response = admin.submit(url, f"{url}/sites/{site_id}/assign", {"inspector_id": str(city.inspector.id)})
+    assert response.status_code == 302
+    assert "有 2 个待测评点位分配给了已停用的督查员" in admin.get(url).get_data(as_text=True)
+    # a leader reads who holds them, without the office's prompt
+    leader = browser(city.leader).get(url).get_data(as_text=True)
+    assert f"{city.inspector2.name} <span class=\"badge stranded\">已停用</span>" in leader
+    assert "请在下表中改派" not in leader
+
+
+def test_only_an_inspector_is_given_a_rounds_sites(api, browser, city, world):
+    """The API took the office's account as an inspector (the page offered only inspectors): its sites then showed
+    督查员1号 in the 改派 list. Inspectors walk the sites; the office may submit any site without holding it."""
+    response = api.post("/api/v1/rounds", city.admin, json=round_body(inspectors=(city.admin,)))
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_inspectors"
+    body = create(api, city, per_kind={"背街小巷": 1})
+    site_id = body["sites"][0]["site_id"]
+    moved = api.call("PATCH", f"/api/v1/rounds/{body['id']}/sites/{site_id}", city.admin,
+                     json={"inspector_id": city.admin.id})
+    assert moved.status_code == 422 and moved.get_json()["error"]["code"] == "invalid_inspectors"
+    empty = api.call("PATCH", f"/api/v1/rounds/{body['id']}/sites/{site_id}", city.admin, json={})
+    assert empty.status_code == 400 and empty.get_json()["error"]["message"] == "请选择要改派给的督查员。"
+    # one given to the office before: shown as it is, and counted
+    rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == body["id"]))
+    rs.inspector_id = city.admin.id
+    db.session.commit()
+    soup = BeautifulSoup(browser(city.admin).get(f"/assessment/rounds/{body['id']}").get_data(as_text=True),
+                         "html.parser")
+    assert [o.get_text() for o in soup.select("select[name=inspector_id] option[selected]")] == \
+        [f"{city.admin.name}（不是督查员）"]
+    assert "有 1 个待测评点位" in soup.get_text()
+    # the office still submits it itself
+    assert answer(api, city, body["id"], site_id, {"BJ-01": True, "BJ-02": True}).status_code == 403
+    office = api.post(f"/api/v1/rounds/{body['id']}/sites/{site_id}/results", city.admin,
+                      data=results_form({"BJ-01": True, "BJ-02": True}), content_type="multipart/form-data")
+    assert office.status_code == 201
 
 
 # ----------------------------------------------------------------------------- rounds drawn before the record

@@ -267,6 +267,22 @@ def _rounds(ids: list[int]) -> list[int]:
     return ids
 
 
+def may_walk(user: User | None) -> bool:
+    """Who may be given a round's sites: an active 督查员. The office does not walk them: it may submit any site's
+    results itself (may_submit), and its pages offer it no share."""
+    return user is not None and user.active and user.role in INSPECTORS
+
+
+def assignee_problem(rs: RoundSite) -> str | None:
+    """Why a site still to be scored waits on nobody who can walk it (its inspector disabled, or not an
+    inspector): the office should 改派 it. None for one in good hands, submitted, or its round closed."""
+    if rs.status != "assigned" or rs.round.status != "open" or may_walk(rs.inspector):
+        return None
+    if rs.inspector is None:
+        return "未分配"
+    return "已停用" if not rs.inspector.active else "不是督查员"
+
+
 def _inspectors(ids: list[int]) -> list[User]:
     if not ids:
         raise Invalid("请至少选择一名督查员。", code="inspectors_required")
@@ -274,7 +290,7 @@ def _inspectors(ids: list[int]) -> list[User]:
     result = []
     for i in dict.fromkeys(ids):
         user = users.get(i)
-        if user is None or not user.active or user.role not in INSPECTORS | OFFICE:
+        if not may_walk(user):
             raise Invalid(f"督查员（编号 {i}）不存在、已停用或不是督查员。", code="invalid_inspectors")
         result.append(user)
     return result
@@ -286,6 +302,8 @@ def reassign(user, rnd: Round, site_id: int, inspector_id) -> RoundSite:
     rs = get_round_site(rnd, site_id)
     if rnd.status != "open" or rs.status != "assigned":
         raise Conflict("该点位已提交或本轮已结束，不能再调整督查员。", code="round_site_done")
+    if inspector_id in (None, ""):  # the field missing: malformed, as a form that sends none
+        raise BadRequest("请选择要改派给的督查员。", code="inspectors_required")
     (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, MAX_ID, "invalid_inspectors")])
     rs.inspector = inspector  # the relationship too: the id alone left it naming the previous inspector
     db.session.flush()

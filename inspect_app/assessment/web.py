@@ -158,6 +158,7 @@ def rounds():
 
 
 def _inspectors() -> list[User]:
+    """Who may be given sites (services.may_walk): the active inspectors."""
     return list(db.session.scalars(select(User).where(User.role == INSPECTOR, User.active.is_(True))
                                    .order_by(User.username)))
 
@@ -207,8 +208,10 @@ def round_detail(round_id: int):
         select(Result.round_site_id, db.func.count(Result.ticket_id)).join(RoundSite)
         .where(RoundSite.round_id == rnd.id).group_by(Result.round_site_id)).all())
     drawn, shortages = services.draw_summary(rnd)
+    # a site waiting on an inspector since disabled (or on an account that is no inspector) is in nobody's tasks
+    stranded = {rs.id: problem for rs in sites if (problem := services.assignee_problem(rs))}
     return render_template("assessment/round_detail.html", round=rnd, sites=sites, tickets=tickets,
-                           inspectors=_inspectors(), drawn=drawn, shortages=shortages,
+                           inspectors=_inspectors(), drawn=drawn, shortages=shortages, stranded=stranded,
                            excluded=services.excluded_rounds(rnd),
                            submitted=sum(1 for s in sites if s.status == "submitted"))
 
