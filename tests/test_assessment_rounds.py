@@ -178,6 +178,37 @@ def test_only_an_inspector_is_given_a_rounds_sites(api, browser, city, world):
     assert office.status_code == 201
 
 
+# ----------------------------------------------------------------------------- a draft 通报
+
+def test_a_draft_bulletin_before_any_result_says_none_is_in(api, city, world, tmp_path):
+    """0 of N submitted: the draft said 平均得分—分, 发现不达标问题0个，均已作为整改任务派发, 相比持平 and
+    本轮测评点位全部达标, under empty tables."""
+    before = create(api, city, per_kind={"背街小巷": 2}, seed=1, name="上一轮")
+    submit_all(api, city, before["id"], before["sites"])
+    body = create(api, city, per_kind={"背街小巷": 2}, seed=2, name="本轮")
+    text = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/pdf", city.admin).data, tmp_path)
+    assert "本轮应测评点位2个，尚无点位提交测评结果。" in text
+    for wrong in ("平均得分", "—分", "相比", "持平", "全部达标", "均已作为整改任务派发", "共测评点位0个",
+                  "二、各类点位得分情况", "三、各区县得分情况", "附件"):
+        assert wrong not in text, wrong
+    exposure = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/exposure.pdf", city.admin).data, tmp_path, "exp")
+    assert "尚无点位提交察看结果。" in exposure and "发现以下0个" not in exposure
+
+
+def test_a_draft_bulletin_with_part_of_the_results_says_what_it_counts(api, city, world, tmp_path):
+    body = create(api, city, per_kind={"背街小巷": 3}, seed=2, name="本轮")
+    submit_all(api, city, body["id"], body["sites"][:2])  # both pass
+    text = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/pdf", city.admin).data, tmp_path)
+    assert "本轮应测评点位3个，已测评2个（1个尚未提交结果，以下按已测评的点位统计），平均得分100.0分" in text
+    assert "未发现不达标问题。" in text and "已测评的点位全部达标。" in text
+    assert "不达标问题0个" not in text and "本轮测评点位全部达标" not in text and "附件所列" not in text
+    assert api.post(f"/api/v1/rounds/{body['id']}/close", city.admin).status_code == 200
+    text = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/pdf", city.admin).data, tmp_path, "closed")
+    assert "已测评2个（1个未测评，以下按已测评的点位统计）" in text
+    exposure = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/exposure.pdf", city.admin).data, tmp_path, "exp")
+    assert "察看的点位未发现问题。" in exposure and "发现以下0个" not in exposure
+
+
 # ----------------------------------------------------------------------------- rounds drawn before the record
 
 def test_migration_0125_records_what_each_drawn_site_was_and_the_rounds_left_out(app, now):

@@ -108,18 +108,27 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     if left_out:  # named, as recorded when it drew: "the last N rounds" would name others by now
         drawn += (f"，排除了{'、'.join(f'“{r.name}”' for r in left_out)}"
                   f"{f'这{len(left_out)}轮' if len(left_out) > 1 else ''}测评过的点位")
+    scored = overall["submitted"]
     body: list = [Para(
         f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{rnd.dates}"
         f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。"
-        f"本轮按点位类型随机抽取点位，{drawn}（随机种子{rnd.seed}，可复核），由督查员逐项实地测评，"
-        f"共测评点位{overall['submitted']}个。现将有关情况通报如下。")]
-    summary = (f"本轮应测评点位{overall['drawn']}个，已测评{overall['submitted']}个，平均得分{_score(overall['score'])}分"
-               f"（满分{scores['full_score']:g}分），全部达标点位{overall['full_marks']}个，发现不达标问题"
-               f"{overall['failed']}个，均已作为整改任务派发至责任单位。")
-    if comparison and previous is not None:
+        f"本轮按点位类型随机抽取点位，{drawn}（随机种子{rnd.seed}，可复核），由督查员逐项实地测评"
+        + (f"，共测评点位{scored}个。现将有关情况通报如下。" if scored else "。"))]
+    if not scored:  # a draft before any result: no score, no comparison, no tables of nothing
+        body += [Heading("一、总体情况"),
+                 Para(f"本轮应测评点位{overall['drawn']}个，尚无点位提交测评结果。得分、对比和整改任务待点位提交测评结果后列出。")]
+        return _document(rnd, f"关于{rnd.name}情况的通报", body, [], ["各区县人民政府，市文明委各成员单位"])
+    unscored = overall["drawn"] - scored
+    summary = (f"本轮应测评点位{overall['drawn']}个，已测评{scored}个"
+               + (f"（{unscored}个{'未测评' if rnd.status == 'closed' else '尚未提交结果'}，以下按已测评的点位统计）"
+                  if unscored else "")
+               + f"，平均得分{_score(overall['score'])}分（满分{scores['full_score']:g}分），全部达标点位"
+                 f"{overall['full_marks']}个，"
+               + (f"发现不达标问题{overall['failed']}个，均已作为整改任务派发至责任单位。" if overall["failed"]
+                  else "未发现不达标问题。"))
+    if comparison and previous is not None and comparison["delta"] is not None:
         delta = comparison["delta"]
-        trend = "持平" if delta is None or abs(delta) < 0.05 else (f"提高{fixed(delta)}分" if delta > 0
-                                                                  else f"下降{fixed(-delta)}分")
+        trend = "持平" if abs(delta) < 0.05 else (f"提高{fixed(delta)}分" if delta > 0 else f"下降{fixed(-delta)}分")
         summary += f"与上一轮{rnd.kind_label}（{previous.name}，平均{_score(comparison['previous_score'])}分）相比{trend}。"
     body += [Heading("一、总体情况"), Para(summary)]
 
@@ -154,7 +163,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
         if unlisted:
             body.append(Para(f"另有{unlisted}个点位得分同为{_score(worst[-1]['score'])}分，未逐一列出。"))
     else:
-        body.append(Para("本轮测评点位全部达标。"))
+        body.append(Para("已测评的点位全部达标。" if unscored else "本轮测评点位全部达标。"))
 
     body.append(Heading("五、责任单位扣分情况"))
     units = [u for u in scores["by_unit"] if u["failed"]]
@@ -167,12 +176,17 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
         body.append(Para("说明：单位得分 = 满分 − 该单位负责的不达标项扣分之和 ÷ 该单位负责的测评点位数；按得分由低到高排列。"))
     else:
         body.append(Para("本轮无责任单位被扣分。"))
-    body += [Heading("六、整改要求"),
-             Para("各责任单位要对照附件所列整改任务，立即组织整改，在规定时限内通过督查整改系统反馈整改情况并上传整改后照片，"
-                  "市文明办将逐项核查销号。逾期未整改或整改不到位的，按程序实行督办、挂牌督办直至约谈。", lead="（一）限期整改到位。"),
-             Para("各区县、各行业主管部门要举一反三，对同类点位开展自查自纠，建立长效管理机制，防止问题反弹回潮。",
-                  lead="（二）举一反三抓长效。"),
-             Para("特此通报。")]
+    body.append(Heading("六、整改要求"))
+    if failures:  # the attachment lists the tasks: none when nothing failed
+        body += [Para("各责任单位要对照附件所列整改任务，立即组织整改，在规定时限内通过督查整改系统反馈整改情况并上传"
+                      "整改后照片，市文明办将逐项核查销号。逾期未整改或整改不到位的，按程序实行督办、挂牌督办直至约谈。",
+                      lead="（一）限期整改到位。"),
+                 Para("各区县、各行业主管部门要举一反三，对同类点位开展自查自纠，建立长效管理机制，防止问题反弹回潮。",
+                      lead="（二）举一反三抓长效。")]
+    else:
+        body.append(Para("各区县、各行业主管部门要对同类点位开展自查自纠，建立长效管理机制，巩固测评成果。",
+                         lead="（一）巩固成果抓长效。"))
+    body.append(Para("特此通报。"))
 
     tasks: dict[str, list] = defaultdict(list)
     for rs, result in failures:
@@ -205,10 +219,10 @@ def exposure_document(rnd: Round) -> OfficialDocument:
     store = PhotoStore(_cfg("UPLOAD_FOLDER"))
     failures = _failures(rnd)
     sites = {rs.site_id for rs, _ in failures}
-    body: list = [Para(
-        f"{rnd.dates}，市文明办组织开展{rnd.kind_label}，对随机抽取的点位进行实地察看，发现以下{len(failures)}个"
-        f"不文明现象和管理问题（涉及{len(sites)}个点位）。现予以曝光，请相关责任单位立即整改，欢迎广大市民监督。")]
+    opening = f"{rnd.dates}，市文明办组织开展{rnd.kind_label}，对随机抽取的点位进行实地察看"
     if failures:
+        body: list = [Para(f"{opening}，发现以下{len(failures)}个不文明现象和管理问题（涉及{len(sites)}个点位）。"
+                           "现予以曝光，请相关责任单位立即整改，欢迎广大市民监督。")]
         rows = []
         for rs, result in failures:
             site: Site = rs.site
@@ -219,8 +233,10 @@ def exposure_document(rnd: Round) -> OfficialDocument:
             rows.append([place, text, unit, _photo(store, ticket, 40, 30)])
         body.append(DataTable((Column("地点", 38, "text"), Column("问题", 42, "text"), Column("责任单位", 32, "label"),
                                Column("现场照片", 44, "photo")), rows=rows))
-    else:
-        body.append(Para("本轮察看的点位未发现问题。"))
+    else:  # nothing to expose: say so, not "发现以下0个"
+        looked = db.session.scalar(select(RoundSite.id).where(RoundSite.round_id == rnd.id,
+                                                               RoundSite.status == "submitted").limit(1))
+        body = [Para(f"{opening}，" + ("察看的点位未发现问题。" if looked else "尚无点位提交察看结果。"))]
     body.append(Para("市民发现身边的不文明现象，可通过“市民随手拍”或拨打12345政务服务热线反映。"))
     # A release to the media, not a 公文 of its own: the 通报's 发文字号 on it made two documents of one number.
     return _document(rnd, f"{rnd.name}发现问题曝光", body, [], ["各新闻媒体"], numbered=False)
