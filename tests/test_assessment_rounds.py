@@ -2,11 +2,12 @@
 who its sites wait on, a draft 通报 before (or with part of) its results, and a unit's rounds newest first."""
 from __future__ import annotations
 
+import re
 
 from assessment_world import results_form, round_body
 from bs4 import BeautifulSoup
 
-from inspect_app.assessment.models import RoundSite
+from inspect_app.assessment.models import Round, RoundSite
 from inspect_app.extensions import db
 from inspect_app.sites.models import Site, SiteKind
 
@@ -207,6 +208,19 @@ def test_a_draft_bulletin_with_part_of_the_results_says_what_it_counts(api, city
     assert "已测评2个（1个未测评，以下按已测评的点位统计）" in text
     exposure = pdf_text(api.get(f"/api/v1/rounds/{body['id']}/exposure.pdf", city.admin).data, tmp_path, "exp")
     assert "察看的点位未发现问题。" in exposure and "发现以下0个" not in exposure
+
+
+# ----------------------------------------------------------------------------- a unit's results
+
+def test_a_units_results_list_the_newest_round_first(api, browser, city, world):
+    names = ("一月模拟测评", "二月模拟测评", "三月模拟测评")
+    for seed, name in enumerate(names, start=1):
+        body = create(api, city, per_kind={"农贸市场": 1}, seed=seed, name=name)
+        submit_all(api, city, body["id"], body["sites"])
+    assert [r.name for r in db.session.scalars(db.select(Round).order_by(Round.id))] == list(names)
+    page = browser(world.unit_market).get("/assessment/results").get_data(as_text=True)
+    shown = re.findall(r"<h2>(\S+模拟测评) <small>", page)
+    assert shown == list(reversed(names))
 
 
 # ----------------------------------------------------------------------------- rounds drawn before the record

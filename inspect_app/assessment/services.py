@@ -515,7 +515,8 @@ def unit_round_sites(user) -> list[RoundSite]:
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
-             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), RoundSite.site_code))
+             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), Round.id.desc(),
+                                                                 RoundSite.site_code))
     return list(db.session.scalars(query))
 
 

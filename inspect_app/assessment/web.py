@@ -2,6 +2,8 @@
 inspector's phone pages (assigned sites, a site's checklist) and a unit's results."""
 from __future__ import annotations
 
+import itertools
+
 from flask import (
     Blueprint,
     Response,
@@ -313,13 +315,16 @@ def _new_key() -> str:
 @requires(UNITS)
 def unit_results():
     rows = services.unit_round_sites(current_user)
+    # by round, newest first as listed (the template's groupby sorted them by id, oldest first)
+    rounds = [(group[0].round, group) for group in
+              (list(g) for _, g in itertools.groupby(rows, key=lambda rs: rs.round_id))]
     failures = {}
     if rows:
         ids = [rs.id for rs in rows]
         for result in db.session.scalars(select(Result).where(Result.round_site_id.in_(ids),
                                                               Result.passed.is_(False))):
             failures.setdefault(result.round_site_id, []).append(result)
-    return render_template("assessment/unit_results.html", rows=rows, failures=failures,
+    return render_template("assessment/unit_results.html", rounds=rounds, failures=failures,
                            unit_id=current_user.unit_id, roles=ROLE_LABELS)
 
 
