@@ -225,7 +225,7 @@ def test_a_units_results_list_the_newest_round_first(api, browser, city, world):
 
 # ----------------------------------------------------------------------------- rounds drawn before the record
 
-def test_migration_0125_records_what_each_drawn_site_was_and_the_rounds_left_out(app, now):
+def test_migration_0124_records_what_each_drawn_site_was_and_the_rounds_left_out(app, now):
     """Rounds drawn before the record: a submitted site keeps the type its results were answered against, the
     others the type they have; each round names the N rounds made before it."""
     import json

@@ -7,7 +7,7 @@ Existing rows take the type their results were answered against (the checklist i
 the site's type now; code, name and district are the site's now. A round's excluded rounds are the N rounds
 created before it, as the draw counted them then.
 
-Revision ID: 0125
+Revision ID: 0124
 Revises: 0123
 Create Date: 2026-12-07 12:00:00
 
@@ -17,7 +17,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0125'
+revision = '0124'
 down_revision = '0123'
 branch_labels = None
 depends_on = None
