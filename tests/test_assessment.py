@@ -166,11 +166,11 @@ def test_scores_by_site_type_district_and_unit(api, city, world, scored):
     assert data["by_kind"]["农贸市场"] == {"sites": 2, "score": 97.5, "failed": 2, "full_marks": 1}
     assert data["by_kind"]["背街小巷"]["score"] == 97.5
     assert data["by_kind"]["公共厕所"]["score"] == 98.5
-    assert data["by_district"]["江城区"]["score"] == 96.67  # (95 + 98 + 97) / 3
+    assert data["by_district"]["江城区"]["score"] == 96.7  # (95 + 98 + 97) / 3, rounded once to the tenth
     assert data["by_district"]["临江区"]["score"] == 99.0   # (100 + 97 + 100) / 3
     units = {u["unit_id"]: u for u in data["by_unit"]}
     # 100 − the unit's deductions ÷ the sites it answers for
-    assert units[city.street_a.id]["score"] == 99.33 and units[city.street_a.id]["failed"] == 1
+    assert units[city.street_a.id]["score"] == 99.3 and units[city.street_a.id]["failed"] == 1
     assert units[city.street_b.id]["score"] == 99.0 and units[city.street_b.id]["failed"] == 2
     assert units[world.market_office.id] == {"unit_id": world.market_office.id, "name": "市市场监管局", "sites": 2,
                                              "deducted": 3.0, "score": 98.5, "failed": 1}
@@ -178,7 +178,7 @@ def test_scores_by_site_type_district_and_unit(api, city, world, scored):
     assert units[world.sanitation.id]["score"] == 99.0
     assert units[city.roads.id]["score"] == 99.5
     assert data["by_unit"][0]["unit_id"] == world.market_office.id  # worst first
-    assert data["overall"] == {"drawn": 6, "submitted": 6, "score": 97.83, "failed": 7, "full_marks": 2}
+    assert data["overall"] == {"drawn": 6, "submitted": 6, "score": 97.8, "failed": 7, "full_marks": 2}
     assert data["previous_round_id"] is None
 
 
@@ -188,7 +188,7 @@ def test_comparison_with_the_previous_round_of_the_same_kind(api, city, world, s
     second_id, place = run_round(api, city, world, seed=7, answers=perfect)
     data = api.get(f"/api/v1/rounds/{second_id}/scores", city.admin).get_json()
     assert data["previous_round_id"] == first_id
-    assert data["comparison"]["previous_score"] == 97.83 and data["comparison"]["delta"] == 2.17
+    assert data["comparison"]["previous_score"] == 97.8 and data["comparison"]["delta"] == 2.2
     assert data["comparison"]["by_kind"]["农贸市场"] == {"previous": 97.5, "delta": 2.5}
     assert data["comparison"]["sites"][str(place[("农贸市场", "江城区")])] == {"previous": 95.0, "delta": 5.0}
     # another kind of round is not compared with a mock assessment

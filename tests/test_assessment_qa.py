@@ -232,17 +232,17 @@ def test_a_score_of_98_25_shows_as_98_3(api, browser, city, world, tmp_path):
     for item in db.session.scalars(db.select(ChecklistItem).where(ChecklistItem.code.in_(["BJ-01", "BJ-02"]))):
         item.points = 1.5 if item.code == "BJ-01" else 2.0
     db.session.commit()
-    # four lanes: 98.5, 98, 98, 98 → a mean of 98.125, kept as 98.13 (half-even kept 98.12)
+    # four lanes: 98.5, 98, 98, 98 → a mean of 98.125, kept as 98.1 (rounded once, to the tenth printed)
     body = create(api, city, per_kind={"背街小巷": 4}, seed=3)
     submit_all(api, city, body["id"], body["sites"][:1], fail=("BJ-01",))
     submit_all(api, city, body["id"], body["sites"][1:], fail=("BJ-02",))
     data = api.get(f"/api/v1/rounds/{body['id']}/scores", city.admin).get_json()
-    assert data["overall"]["score"] == 98.13 and data["by_kind"]["背街小巷"]["score"] == 98.13
-    # two lanes: 98.5 and 98 → 98.25, shown as 98.3 on the page and in the 通报
+    assert data["overall"]["score"] == 98.1 and data["by_kind"]["背街小巷"]["score"] == 98.1
+    # two lanes: 98.5 and 98 → 98.25, 98.3 in the API, on the page and in the 通报 (half-even said 98.2)
     second = create(api, city, per_kind={"背街小巷": 2}, seed=4, kind="spot_check")
     submit_all(api, city, second["id"], second["sites"][:1], fail=("BJ-01",))
     submit_all(api, city, second["id"], second["sites"][1:], fail=("BJ-02",))
-    assert api.get(f"/api/v1/rounds/{second['id']}/scores", city.admin).get_json()["overall"]["score"] == 98.25
+    assert api.get(f"/api/v1/rounds/{second['id']}/scores", city.admin).get_json()["overall"]["score"] == 98.3
     page = browser(city.admin).get(f"/assessment/rounds/{second['id']}/scores").get_data(as_text=True)
     assert "<b>98.3</b>" in page and "98.2<" not in page
     text = pdf_text(browser(city.admin).get(f"/assessment/rounds/{second['id']}/bulletin.pdf").data, tmp_path)

@@ -4,24 +4,30 @@ and the comparison with the previous round of the same kind.
 A site's score is stored when it is submitted (RoundSite.score). A type's or district's score is the mean of its
 submitted sites' scores. A unit's score is the full score minus the deductions of the items it answers for, per
 site it answers for (in any role): 100 − (its deductions ÷ its sites), so a unit answering for many sites is not
-ranked below one answering for a single site for the same failures. Two queries read everything."""
+ranked below one answering for a single site for the same failures. Means and unit scores are rounded once, half up
+(四舍五入), to the tenth the pages and the 通报 print (SCORE_PLACES): rounded to hundredths first, 98.0476 became
+98.05 and was printed 98.1. Two queries read everything."""
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..common.numbers import round_half_up
+from ..common.numbers import exact, half_up, round_half_up
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
 from ..units.models import Unit
 from .models import ChecklistItem, Result, Round, RoundSite
 
+SCORE_PLACES = 1  # a mean or a unit's score, as every page, card and 通报 prints it (numbers.fixed)
+
 
 def _mean(values: list[float]) -> float | None:
-    return round_half_up(sum(values) / len(values), 2) if values else None
+    """The mean of site scores, in decimals and rounded once (half up) to SCORE_PLACES."""
+    return half_up(sum((exact(v) for v in values), Decimal(0)) / len(values), SCORE_PLACES) if values else None
 
 
 def site_rows(round_id: int, unit_id: int | None = None,
@@ -62,8 +68,8 @@ def site_rows(round_id: int, unit_id: int | None = None,
                 continue
             row["failed"].append(code)
             per_unit = blame.setdefault(rs_id, {})
-            points, count = per_unit.get(responsible, (0.0, 0))
-            per_unit[responsible] = (points + (deducted or 0.0), count + 1)
+            points, count = per_unit.get(responsible, (Decimal(0), 0))
+            per_unit[responsible] = (points + exact(deducted or 0.0), count + 1)
     return rows, {rs_id: blame.get(rs_id, {}) for rs_id in index}, index
 
 
@@ -82,7 +88,7 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
                 "full_marks": sum(1 for r in items if not r["failed"])}
 
     unit_sites: dict[int, int] = defaultdict(int)
-    unit_deducted: dict[int, float] = defaultdict(float)
+    unit_deducted: dict[int, Decimal] = defaultdict(Decimal)
     unit_failed: dict[int, int] = defaultdict(int)
     for r in done:
         for uid in {u for u in r["units"].values() if u}:
@@ -100,9 +106,10 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
                  .all()) if unit_sites else {}
     by_unit = []
     for uid, sites in unit_sites.items():
+        points = unit_deducted.get(uid, Decimal(0))
         by_unit.append({"unit_id": uid, "name": names.get(uid, ""), "sites": sites,
-                        "deducted": round_half_up(unit_deducted.get(uid, 0.0), 2),
-                        "score": round_half_up(max(0.0, full_score - unit_deducted.get(uid, 0.0) / sites), 2),
+                        "deducted": half_up(points, 2),
+                        "score": half_up(max(Decimal(0), exact(full_score) - points / sites), SCORE_PLACES),
                         "failed": unit_failed.get(uid, 0)})
     by_unit.sort(key=lambda u: (u["score"], -u["failed"], u["name"]))
     return {

@@ -4,6 +4,7 @@ through here."""
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def round_half_up(value: float, places: int) -> float:
@@ -19,3 +20,14 @@ def fixed(value: float | None, places: int = 1, none: str = "—") -> str:
         return none
     rounded = round_half_up(value, places) + 0.0  # + 0.0: no "-0.0"
     return f"{rounded:.{places}f}"
+
+
+def exact(value: float) -> Decimal:
+    """A stored figure (a score kept to hundredths, an item's points) as the decimal it was written as: 98.05, not
+    the binary fraction nearest it. Sums and means of these in Decimal round exactly where a float's would not."""
+    return Decimal(repr(float(value)))
+
+
+def half_up(value: Decimal, places: int) -> float:
+    """A decimal rounded once, half up (四舍五入, ROUND_HALF_UP), to `places` decimals."""
+    return float(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import distinct, func, select
 
 from ..common.dayspan import DaySpan
+from ..common.numbers import round_half_up
 from ..common.sql import count_where
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
@@ -140,7 +141,8 @@ def _assessment(start: datetime, stop: datetime) -> dict | None:
         Round.bulletin_issued_at >= start, Round.bulletin_issued_at < stop)) or 0
     return {"rounds": sum(k["rounds"] for k in by_kind), "by_kind": by_kind, "sites": int(sites),
             "bulletins": int(bulletins),
-            "average": round(float(average), 1) if average is not None else None, "failed_items": int(failed)}
+            "average": round_half_up(float(average), 1) if average is not None else None,
+            "failed_items": int(failed)}
 
 
 def _inspectors(year: int, stop: datetime) -> dict | None:

@@ -525,7 +525,7 @@ def field_results(task: KeyTask, limit: int = 3) -> list[FieldRound]:
                Round.created_at < local_midnight(date(task.year + 1, 1, 1)))
         .group_by(Round.id, Round.name, Round.kind, Round.created_at)
         .order_by(Round.created_at.desc(), Round.id.desc()).limit(limit))
-    return [FieldRound(rid, name, KINDS.get(kind, kind), at, sites, round_half_up(float(score), 2) if score is not None
+    return [FieldRound(rid, name, KINDS.get(kind, kind), at, sites, round_half_up(float(score), 1) if score is not None
                        else None, int(bad)) for rid, name, kind, at, sites, score, bad in rows]
 
 
