@@ -478,6 +478,16 @@ def test_bulletin_is_numbered_once_in_its_own_series(api, city, world, scored, a
 def test_pdfs_say_what_the_round_found(api, city, world, scored, tmp_path):
     import subprocess
     round_id, _ = scored
+    from inspect_app.assessment.models import Round
+    db.session.get(Round, round_id).name = "第二轮模拟测评"  # a name that says it: not said twice
+    db.session.commit()
+    path = tmp_path / "renamed.pdf"
+    path.write_bytes(api.get(f"/api/v1/rounds/{round_id}/pdf", city.admin).data)  # the draft, built afresh
+    renamed = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
+                             check=True).stdout.replace(" ", "").replace("\n", "")
+    assert "组织开展了第二轮模拟测评。" in renamed and "（模拟测评）" not in renamed
+    db.session.get(Round, round_id).name = "测试轮次"
+    db.session.commit()
     api.post(f"/api/v1/rounds/{round_id}/issue", city.admin)
     texts = {}
     for name, url in (("bulletin", f"/api/v1/rounds/{round_id}/pdf"),
@@ -491,14 +501,6 @@ def test_pdfs_say_what_the_round_found(api, city, world, scored, tmp_path):
     bulletin, exposure = texts["bulletin"], texts["exposure"]
     assert "临江文明测〔2026〕1号" in bulletin and "关于测试轮次情况的通报" in bulletin
     assert "组织开展了测试轮次（模拟测评）。" in bulletin  # the kind, which the name does not say
-    from inspect_app.assessment.models import Round
-    db.session.get(Round, round_id).name = "第二轮模拟测评"  # a name that says it: not said twice
-    db.session.commit()
-    path = tmp_path / "renamed.pdf"
-    path.write_bytes(api.get(f"/api/v1/rounds/{round_id}/pdf", city.admin).data)
-    renamed = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
-                             check=True).stdout.replace(" ", "").replace("\n", "")
-    assert "组织开展了第二轮模拟测评。" in renamed and "（模拟测评）" not in renamed
     assert "97.8" in bulletin and "整改任务清单" in bulletin and "市市场监管局" in bulletin
     assert "无活禽散养" in exposure and "市农贸市场管理公司" in exposure
     assert "得分" not in exposure and "97.8" not in exposure  # no scores for the media

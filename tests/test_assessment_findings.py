@@ -2,7 +2,11 @@
 results withdrawn (撤回) to be scored again; and scores rounded once."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from inspect_app.assessment.models import Result, Round, RoundSite
 from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket
 
 import test_assessment
 from test_assessment_qa import pdf_text, submit_all
@@ -24,8 +28,147 @@ def _lanes(api, city, count=2, bj01=1, **kw):
     return body
 
 
+def _ticket(round_id: int, site_id: int, code: str = "BJ-01") -> Ticket:
+    return db.session.scalar(db.select(Ticket).join(Result, Result.ticket_id == Ticket.id)
+                             .join(RoundSite, RoundSite.id == Result.round_site_id)
+                             .where(RoundSite.round_id == round_id, RoundSite.site_id == site_id)
+                             .where(Result.item.has(code=code)))
+
+
+def _act(api, user, ticket: Ticket, action: str, body: dict):
+    response = api.post(f"/api/v1/tickets/{ticket.id}/{action}", user, json=body)
+    assert response.status_code == 200, response.get_json()
+
+
+def _assessment_ranking(now):
+    from inspect_app.rankings.counts import _assessment
+    from inspect_app.rankings.periods import parse_period
+    return _assessment(parse_period("2026-11"), now + timedelta(hours=1))
+
+
 def _unit_row(data, unit_id):
     return next((u for u in data["by_unit"] if u["unit_id"] == unit_id), None)
+
+
+# ----------------------------------------------------------------------------- 作废 (void)
+
+def test_a_finding_voided_as_wrong_counts_nowhere(api, browser, city, world, now, tmp_path):
+    body = _lanes(api, city)
+    round_id, wrong = body["id"], body["sites"][0]
+    ticket = _ticket(round_id, wrong["site_id"])
+    _act(api, city.admin, ticket, "cancel", {"reason": "督查员误判，现场实际达标"})
+
+    data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
+    site = next(s for s in data["sites"] if s["site_id"] == wrong["site_id"])
+    assert site["score"] == 100.0 and site["deducted"] == 0.0 and site["failed"] == []
+    assert data["overall"] == {"drawn": 2, "submitted": 2, "score": 99.5, "failed": 1, "full_marks": 1}
+    street = _unit_row(data, city.street_a.id)
+    assert street["deducted"] == 1.0 and street["failed"] == 1 and street["score"] == 99.5
+    results = api.get(f"/api/v1/rounds/{round_id}/sites/{wrong['site_id']}/results", city.admin).get_json()
+    assert results["score"] == 100.0 and results["deducted"] == 0.0
+    assert [r["voided"] for r in results["results"] if not r["pass"]] == [True]
+    # the round's page, the inspector's page and the unit's results say the same
+    admin = browser(city.admin)
+    detail = admin.get(f"/assessment/rounds/{round_id}").get_data(as_text=True)
+    assert '<td class="nowrap" data-label="得分">100</td>' in detail
+    phone = browser(city.inspector).get(f"/assessment/rounds/{round_id}/sites/{wrong['site_id']}")
+    assert "得分 100。" in phone.get_data(as_text=True) and "已作废，不扣分" in phone.get_data(as_text=True)
+    mine = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert "无乱堆乱放" not in mine and "无“牛皮癣”" in mine
+
+    bulletin = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path, "bulletin")
+    assert "全部达标点位1个，发现不达标问题1个，均已作为整" in bulletin  # (a page may break the sentence)
+    assert "派发至责任单位。另有1个问题经复核不成立，已作废，不计入扣分。" in bulletin
+    assert ticket.number not in bulletin and "已作废" not in bulletin[bulletin.index("整改任务清单"):]
+    exposure = pdf_text(admin.get(f"/assessment/rounds/{round_id}/exposure.pdf").data, tmp_path, "exposure")
+    assert "发现以下1个不文明现象和管理问题（涉及1个点位）" in exposure and "无乱堆乱放" not in exposure
+
+    # the 红黑榜's 测评 figure: 甲街道 lost 1 point over 2 sites
+    score, sites = _assessment_ranking(now)[city.street_a.id]
+    assert sites == 2 and score == 99.5
+
+
+def test_a_finding_voided_as_a_repeat_still_counts(api, city, world, make_ticket):
+    body = _lanes(api, city)
+    round_id, site_id = body["id"], body["sites"][0]["site_id"]
+    earlier = make_ticket()  # the same problem, reported before and still open
+    _act(api, city.admin, _ticket(round_id, site_id), "cancel", {"duplicate_of": earlier.number})
+    data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
+    site = next(s for s in data["sites"] if s["site_id"] == site_id)
+    assert site["score"] == 98.0 and site["failed"] == ["BJ-01"]  # the site did fall short
+    assert _unit_row(data, city.street_a.id)["deducted"] == 3.0
+
+
+# ----------------------------------------------------------------------------- 退单 (a finding moved)
+
+def _move(api, city, ticket):
+    """甲街道 says the lane is not its own (退单); the office agrees and sends the task to 乙街道."""
+    _act(api, city.unit_a, ticket, "dispute", {"reason": "该巷道属乙街道管辖"})
+    _act(api, city.admin, ticket, "reassign", {"unit_id": city.street_b.id, "note": "经核实属乙街道"})
+
+
+def test_a_finding_moved_by_an_accepted_dispute_is_charged_to_the_new_unit(api, browser, city, world, now,
+                                                                           tmp_path):
+    body = _lanes(api, city)
+    round_id, site_id = body["id"], body["sites"][0]["site_id"]
+    ticket = _ticket(round_id, site_id)
+    _move(api, city, ticket)
+
+    data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
+    first, moved = _unit_row(data, city.street_a.id), _unit_row(data, city.street_b.id)
+    assert (first["failed"], first["deducted"], first["sites"], first["score"]) == (1, 1.0, 2, 99.5)
+    # 乙街道 holds no role at the lane: it answers for it by the finding moved to it
+    assert (moved["failed"], moved["deducted"], moved["sites"], moved["score"]) == (1, 2.0, 1, 98.0)
+    own = api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_b).get_json()
+    assert [(u["unit_id"], u["deducted"]) for u in own["by_unit"]] == [(city.street_b.id, 2.0)]
+    results = api.get(f"/api/v1/rounds/{round_id}/sites/{site_id}/results", city.admin).get_json()
+    assert [r["unit_id"] for r in results["results"] if not r["pass"]] == [city.street_b.id]
+    ranked = _assessment_ranking(now)
+    assert ranked[city.street_b.id] == (98.0, 1) and ranked[city.street_a.id] == (99.5, 2)
+
+    # the 通报: its 五、责任单位扣分情况 and its attachment charge the same unit
+    admin = browser(city.admin)
+    text = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path, "bulletin")
+    units = text[text.index("五、责任单位扣分情况"):text.index("六、整改要求")]
+    assert "1乙街道办事处11298.0" in units and "2甲街道办事处21199.5" in units
+    attachment = text[text.index("整改任务清单"):]
+    assert "乙街道办事处（1项）" in attachment
+    assert ticket.number in attachment[attachment.index("乙街道办事处（1项）"):attachment.index("甲街道办事处（1项）")]
+    mine = browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert "由乙街道办事处整改" in mine
+
+
+def test_an_issued_bulletin_stays_as_issued_while_the_pages_move_on(api, browser, city, world, tmp_path):
+    body = _lanes(api, city)
+    round_id = body["id"]
+    issued = api.post(f"/api/v1/rounds/{round_id}/issue", city.admin).get_json()["bulletin_number"]
+    admin = browser(city.admin)
+    url = f"/assessment/rounds/{round_id}/bulletin.pdf"
+    as_issued = pdf_text(admin.get(url).data, tmp_path, "issued")
+    assert issued in as_issued and "发现不达标问题2个" in as_issued
+    ticket = _ticket(round_id, body["sites"][0]["site_id"])
+    _move(api, city, ticket)
+    _act(api, city.admin, _ticket(round_id, body["sites"][1]["site_id"], "BJ-02"), "cancel",
+         {"reason": "督查员误判，现场实际达标"})
+    assert pdf_text(admin.get(url).data, tmp_path, "later") == as_issued
+    data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
+    assert data["overall"]["failed"] == 1 and _unit_row(data, city.street_b.id)["deducted"] == 2.0
+    exposure = pdf_text(admin.get(f"/assessment/rounds/{round_id}/exposure.pdf").data, tmp_path, "exposure")
+    assert "发现以下1个" in exposure and "乙街道办事处" in exposure
+
+
+def test_an_issued_bulletin_is_kept_under_its_number(app, api, city, world):
+    from inspect_app.assessment import documents
+    from inspect_app.ops.files import named_documents, stored_documents
+    body = _lanes(api, city)
+    api.post(f"/api/v1/rounds/{body['id']}/issue", city.admin)
+    rnd = db.session.get(Round, body["id"])
+    path = documents.issued_path(rnd)
+    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
+    root = app.config["UPLOAD_FOLDER"]
+    assert path in stored_documents(root) and path in named_documents(db.session.connection(), root)
+    path.unlink()  # issued before 通报 were kept, or lost: written at its first download
+    assert api.get(f"/api/v1/rounds/{body['id']}/pdf", city.admin).status_code == 200 and path.is_file()
 
 
 # ----------------------------------------------------------------------------- rounding once

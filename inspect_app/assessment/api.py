@@ -7,23 +7,25 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import json_body, now, pdf_bytes, takes_upload
+from ..http import json_body, now, takes_upload
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
 from ..tickets.inputs import idempotency_key
-from . import checklist, documents, scores, services
+from . import checklist, documents, findings, scores, services
 from .models import Round, RoundSite
 
 bp = api_blueprint("api_assessment", __name__)
 
 
-def round_site_dict(rs: RoundSite, citywide: bool = True) -> dict:
-    """A drawn site, as it was when drawn; for a unit without the inspector, who may go undercover again."""
+def round_site_dict(rs: RoundSite, citywide: bool = True, current: dict | None = None) -> dict:
+    """A drawn site, as it was when drawn, its score as it stands now (findings.site_scores, read here unless
+    given); for a unit without the inspector, who may go undercover again."""
+    current = findings.site_scores([rs.id]) if current is None else current
     return {"site_id": rs.site_id, "site": {"id": rs.site_id, "code": rs.site_code, "name": rs.site_name,
                                             "kind": rs.site_kind.name, "district": rs.district},
-            "inspector_id": rs.inspector_id if citywide else None, "status": rs.status, "score": rs.score,
-            "submitted_at": isoformat(rs.submitted_at)}
+            "inspector_id": rs.inspector_id if citywide else None, "status": rs.status,
+            "score": current[rs.id][1] if rs.id in current else None, "submitted_at": isoformat(rs.submitted_at)}
 
 
 def round_dict(rnd: Round, sites: list[RoundSite] | None = None, user=None) -> dict:
@@ -37,7 +39,8 @@ def round_dict(rnd: Round, sites: list[RoundSite] | None = None, user=None) -> d
               "closed_at": isoformat(rnd.closed_at), "bulletin_number": rnd.bulletin_number,
               "bulletin_issued_at": isoformat(rnd.bulletin_issued_at)}
     if sites is not None:
-        result["sites"] = [round_site_dict(rs, citywide) for rs in sites]
+        current = findings.site_scores(rs.id for rs in sites)
+        result["sites"] = [round_site_dict(rs, citywide, current) for rs in sites]
     return result
 
 
@@ -149,9 +152,18 @@ def submit(round_id: int, site_id: int):
 
 
 def result_dict(rs: RoundSite, citywide: bool = True) -> dict:
-    return {**round_site_dict(rs, citywide), "deducted": rs.deducted,
-            "results": [{"item": r.item.code, "pass": r.passed, "note": r.note, "deducted": r.deducted,
-                         "unit_id": r.unit_id, "ticket_id": r.ticket_id} for r in services.results_of(rs)]}
+    """A site's results as they stand: `deducted` and `score` without the findings voided as wrong (each marked
+    `voided`), each failure's `unit_id` the unit it is charged to now (findings.py)."""
+    current = findings.site_scores([rs.id])
+    withdrawn = findings.withdrawn_ids([rs.id])
+    results = []
+    for r in services.results_of(rs):
+        charged = r.charged_unit
+        results.append({"item": r.item.code, "pass": r.passed, "note": r.note, "deducted": r.deducted,
+                        "voided": r.id in withdrawn, "unit_id": charged.id if charged else None,
+                        "ticket_id": r.ticket_id})
+    return {**round_site_dict(rs, citywide, current), "deducted": current[rs.id][0] if rs.id in current else None,
+            "results": results}
 
 
 @bp.get("/rounds/<int:round_id>/sites/<int:site_id>/results")
@@ -172,8 +184,7 @@ def round_scores(round_id: int):
 
 
 def _pdf(rnd: Round, variant: str) -> Response:
-    label = "督查通报" if variant == "bulletin" else "曝光"
-    return pdf_bytes(documents.render(rnd, variant), f"round-{rnd.id}-{variant}.pdf", f"{rnd.name}{label}.pdf")
+    return documents.pdf_response(rnd, variant)
 
 
 @bp.get("/rounds/<int:round_id>/pdf")

@@ -1,19 +1,27 @@
 """A round's 督查通报 (numbered, 文件格式) and its 曝光 version for the media (photos, places, units, no scores),
 both built on the document layer (inspect_app/pdf). Before the office issues the 通报 both print as 草稿; afterwards
 the 通报 carries the round's 文号 from its own series (ASSESSMENT_BULLETIN_PREFIX) and the 曝光 version none: it
-is a release, not a numbered 公文."""
+is a release, not a numbered 公文.
+
+Both count the findings that stand (findings.py): one the office voided as wrong is left out, and the 通报 says how
+many were. An issued 通报 is kept as issued: written to UPLOAD_FOLDER/assessment/<year>/<seq>.pdf when it takes its
+number and served from there, as a signed 督办函 is, so a finding voided or moved afterwards does not silently change
+a 公文 already sent; the scores page, the 领导看板 and the 曝光版 show things as they stand now."""
 from __future__ import annotations
 
 import io
 from collections import defaultdict
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..common.numbers import fixed
+from ..http import pdf_bytes, pdf_file
 from ..common.timeutil import fmt, local
 from ..extensions import db
+from ..pdf.atomic import write_atomically
 from ..pdf.document import (
     Attachment,
     Column,
@@ -30,6 +38,7 @@ from ..photos.storage import PhotoStore, is_valid_key
 from ..sites.models import ROLE_LABELS, Site
 from ..tickets.models import Ticket
 from ..tickets.rules import STATUS_LABELS
+from . import findings
 from .models import ChecklistItem, Result, Round, RoundSite
 from .scores import round_scores
 
@@ -55,8 +64,9 @@ def _delta(value) -> str:
 
 
 def _failures(rnd: Round) -> list[tuple[RoundSite, Result]]:
+    """The round's failed items that stand (findings.standing): one voided as wrong is no finding."""
     query = (select(RoundSite, Result).join(Result, Result.round_site_id == RoundSite.id)
-             .where(RoundSite.round_id == rnd.id, Result.passed.is_(False))
+             .where(RoundSite.round_id == rnd.id, findings.standing())
              .options(selectinload(Result.ticket).selectinload(Ticket.photos))
              .order_by(RoundSite.id, Result.id))
     return list(db.session.execute(query).tuples())
@@ -126,6 +136,9 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
                  f"{overall['full_marks']}个，"
                + (f"发现不达标问题{overall['failed']}个，均已作为整改任务派发至责任单位。" if overall["failed"]
                   else "未发现不达标问题。"))
+    withdrawn = findings.withdrawn_count(rnd.id)
+    if withdrawn:
+        summary += f"另有{withdrawn}个问题经复核不成立，已作废，不计入扣分。"
     if comparison and previous is not None and comparison["delta"] is not None:
         delta = comparison["delta"]
         trend = "持平" if abs(delta) < 0.05 else (f"提高{fixed(delta)}分" if delta > 0 else f"下降{fixed(-delta)}分")
@@ -257,10 +270,35 @@ def _document(rnd: Round, title: str, body: list, attachments: list, recipients:
 
 
 def render(rnd: Round, variant: str = "bulletin") -> bytes:
-    doc = bulletin_document(rnd) if variant == "bulletin" else exposure_document(rnd)
     out = io.BytesIO()
-    render_document(doc, out)
+    _render_to(rnd, variant, out)
     return out.getvalue()
 
 
-__all__ = ["render", "bulletin_document", "exposure_document", "ChecklistItem"]
+def _render_to(rnd: Round, variant: str, out) -> None:
+    render_document(bulletin_document(rnd) if variant == "bulletin" else exposure_document(rnd), out)
+
+
+def issued_path(rnd: Round) -> Path:
+    """Where the issued 通报 is kept (ops/files.py knows the pattern: backups, restores, orphans)."""
+    return Path(_cfg("UPLOAD_FOLDER")) / "assessment" / f"{rnd.bulletin_year:04d}" / f"{rnd.bulletin_seq}.pdf"
+
+
+def keep_issued(rnd: Round) -> Path:
+    """Write the issued 通报 as it reads now (at its issue; services.issue_bulletin)."""
+    return write_atomically(issued_path(rnd), lambda out: _render_to(rnd, "bulletin", out))
+
+
+def pdf_response(rnd: Round, variant: str):
+    """The PDF for the pages and the API: an issued 通报 as it was issued (written now if its file is missing: one
+    issued before 通报 were kept, or whose writing failed); a draft 通报 and the 曝光版 built afresh."""
+    label = "督查通报" if variant == "bulletin" else "曝光"
+    if variant == "bulletin" and rnd.bulletin_number:
+        path = issued_path(rnd)
+        if not path.is_file():
+            keep_issued(rnd)
+        return pdf_file(path, f"{rnd.name}{label}.pdf", stem=f"round-{rnd.id}-{variant}")
+    return pdf_bytes(render(rnd, variant), f"round-{rnd.id}-{variant}.pdf", f"{rnd.name}{label}.pdf")
+
+
+__all__ = ["render", "bulletin_document", "exposure_document", "pdf_response", "ChecklistItem"]

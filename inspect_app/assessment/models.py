@@ -203,3 +203,11 @@ class Result(db.Model):
     item = relationship("ChecklistItem", lazy="joined")
     ticket = relationship("Ticket")
     unit = relationship("Unit")
+
+    @property
+    def charged_unit(self):
+        """The unit the finding is charged to now: its ticket's (moved after a 退单), else the one named at
+        submission (findings.charged_unit, in SQL)."""
+        if self.ticket is not None and self.ticket.unit is not None:
+            return self.ticket.unit
+        return self.unit

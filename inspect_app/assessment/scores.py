@@ -1,25 +1,28 @@
 """Scores of a round: per site (full score minus deductions), per site type, per district and per answering unit,
 and the comparison with the previous round of the same kind.
 
-A site's score is stored when it is submitted (RoundSite.score). A type's or district's score is the mean of its
-submitted sites' scores. A unit's score is the full score minus the deductions of the items it answers for, per
-site it answers for (in any role): 100 − (its deductions ÷ its sites), so a unit answering for many sites is not
-ranked below one answering for a single site for the same failures. Means and unit scores are rounded once, half up
-(四舍五入), to the tenth the pages and the 通报 print (SCORE_PLACES): rounded to hundredths first, 98.0476 became
-98.05 and was printed 98.1. Two queries read everything."""
+A site's score is the full score minus the deductions of its failed items that stand (findings.py: a finding the
+office voided as wrong deducts nothing; one whose ticket moved to another unit is charged to that unit). A type's or
+district's score is the mean of its submitted sites' scores. A unit's score is the full score minus the deductions
+charged to it, per site it answers for (in any role, or charged with a finding there): 100 − (its deductions ÷ its
+sites), so a unit answering for many sites is not ranked below one answering for a single site for the same
+failures. Means and unit scores are rounded once, half up (四舍五入), to the tenth the pages and the 通报 print
+(SCORE_PLACES): rounded to hundredths first, 98.0476 became 98.05 and was printed 98.1. Two queries read
+everything."""
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..common.numbers import exact, half_up, round_half_up
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
 from ..units.models import Unit
+from . import findings
 from .models import ChecklistItem, Result, Round, RoundSite
 
 SCORE_PLACES = 1  # a mean or a unit's score, as every page, card and 通报 prints it (numbers.fixed)
@@ -34,33 +37,38 @@ def site_rows(round_id: int, unit_id: int | None = None,
               scored_only: bool = False) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
     """One row per drawn site (a unit: only sites it answers for; `scored_only`: only those submitted), with its
     failed item codes; and per row (by round site id) the deductions and failure counts per responsible unit."""
-    # the site as drawn (its type and district then), not as edited since
-    query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, RoundSite.score, RoundSite.deducted,
+    # the site as drawn (its type and district then), not as edited since; scores as its findings stand now
+    query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, findings.score(), findings.deducted(),
                     RoundSite.inspector_id, RoundSite.site_code, RoundSite.site_name, RoundSite.district,
                     SiteKind.name, Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
              .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == RoundSite.site_kind_id)
              .where(RoundSite.round_id == round_id)
              .order_by(RoundSite.district, SiteKind.sort_order, RoundSite.site_code))
-    if unit_id is not None:
+    if unit_id is not None:  # and a site where a finding was moved to it (findings.charged_unit)
+        charged = exists().where(Result.round_site_id == RoundSite.id, findings.standing(),
+                                 findings.charged_unit() == unit_id)
         query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
-                            | (Site.operator_unit_id == unit_id))
+                            | (Site.operator_unit_id == unit_id) | charged)
     if scored_only:
         query = query.where(RoundSite.status == "submitted")
     conn = db.session.connection()  # plain rows: a round can hold thousands of answers
     rows, index = [], {}
     for (rs_id, site_id, status, score, deducted, inspector_id, code, name, district, kind,
          territorial, sector, operator) in conn.execute(query).all():
+        submitted = status == "submitted"
         row = {"site_id": site_id, "code": code, "name": name, "district": district, "kind": kind,
-               "status": status, "score": score, "deducted": deducted, "failed": [], "inspector_id": inspector_id,
+               "status": status, "score": round_half_up(score, 2) if submitted else None,
+               "deducted": round_half_up(deducted, 2) if submitted else None, "failed": [],
+               "inspector_id": inspector_id,
                "units": {"territorial": territorial, "sector": sector, "operator": operator}}
         rows.append(row)
         index[rs_id] = row
     blame: dict[int, dict] = {}
     if index:
-        failures = (select(Result.round_site_id, ChecklistItem.code, Result.unit_id, Result.deducted)
+        failures = (select(Result.round_site_id, ChecklistItem.code, findings.charged_unit(), Result.deducted)
                     .join(ChecklistItem, ChecklistItem.id == Result.item_id)
                     .join(RoundSite, RoundSite.id == Result.round_site_id)
-                    .where(RoundSite.round_id == round_id, Result.passed.is_(False))
+                    .where(RoundSite.round_id == round_id, findings.standing())
                     .order_by(Result.id))
         for rs_id, code, responsible, deducted in conn.execute(failures).all():
             row = index.get(rs_id)
@@ -87,17 +95,20 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
                 "failed": sum(len(r["failed"]) for r in items),
                 "full_marks": sum(1 for r in items if not r["failed"])}
 
-    unit_sites: dict[int, int] = defaultdict(int)
+    # the sites each unit answers for: in any role, and where a finding is charged to it (a unit a 退单 moved a
+    # finding to may hold no role there; its deduction is per site all the same)
+    unit_sites: dict[int, set] = defaultdict(set)
     unit_deducted: dict[int, Decimal] = defaultdict(Decimal)
     unit_failed: dict[int, int] = defaultdict(int)
     for r in done:
         for uid in {u for u in r["units"].values() if u}:
-            unit_sites[uid] += 1
+            unit_sites[uid].add(r["site_id"])
     for rs_id, per_unit in (blame or {}).items():
         if index[rs_id]["status"] != "submitted":
             continue
         for uid, (points, count) in per_unit.items():
             if uid is not None:
+                unit_sites[uid].add(index[rs_id]["site_id"])
                 unit_deducted[uid] += points
                 unit_failed[uid] += count
     if unit_id is not None:
@@ -105,8 +116,8 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
     names = dict(db.session.connection().execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(unit_sites))))
                  .all()) if unit_sites else {}
     by_unit = []
-    for uid, sites in unit_sites.items():
-        points = unit_deducted.get(uid, Decimal(0))
+    for uid, held in unit_sites.items():
+        sites, points = len(held), unit_deducted.get(uid, Decimal(0))
         by_unit.append({"unit_id": uid, "name": names.get(uid, ""), "sites": sites,
                         "deducted": half_up(points, 2),
                         "score": half_up(max(Decimal(0), exact(full_score) - points / sites), SCORE_PLACES),

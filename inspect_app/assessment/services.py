@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from ..tickets.services import NewReport, create_ticket
 from . import checklist
 from .draw import DrawRequest, draw, recent_round_ids
 from .models import KINDS, ChecklistItem, Result, Round, RoundSite
+
+log = logging.getLogger(__name__)
 
 MAX_PER_KIND = 1000
 MAX_SEED = 2**53 - 1
@@ -58,10 +61,15 @@ def shown_to_units():
 
 
 def visible_round_ids_condition(user):
-    """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units)."""
+    """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units), and those with
+    a finding charged to it (a 退单 moved it there: findings.charged_unit), which was submitted, so shown."""
     from ..sites.services import site_scope
+    from . import findings
+    charged = (select(RoundSite.round_id).join(Result, Result.round_site_id == RoundSite.id)
+               .where(findings.standing(), findings.charged_unit() == user.unit_id))
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
-                        .join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units()))
+                        .join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())) \
+        | Round.id.in_(charged)
 
 
 def list_rounds(user, kind: str | None = None) -> list[Round]:
@@ -340,7 +348,22 @@ def issue_bulletin(user, rnd: Round, now: datetime, prefix: str) -> Round:
                 bulletin_issued_at=now).execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:
         raise Conflict("本轮督查通报刚被印发。", code="bulletin_issued")
+    _keep_bulletin(rnd)
     return rnd
+
+
+def _keep_bulletin(rnd: Round) -> None:
+    """The 通报 as issued, written now (documents.py: a 公文 sent does not change with what is decided afterwards);
+    removed again if the issue rolls back. One that cannot be written now is written at its first download."""
+    from ..boundary import delete_on_rollback
+    from . import documents
+
+    db.session.refresh(rnd)  # the number and date as the UPDATE wrote them
+    delete_on_rollback(documents.issued_path(rnd))
+    try:
+        documents.keep_issued(rnd)
+    except Exception:  # noqa: BLE001 - the number is taken either way
+        log.exception("round %s's 通报 not written at its issue; its first download writes it", rnd.id)
 
 
 # ----------------------------------------------------------------------------- submitting a site

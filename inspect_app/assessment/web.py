@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..extensions import db
-from ..http import done, now, pdf_bytes, takes_upload
+from ..http import done, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -35,7 +35,7 @@ from ..policy import (
 from ..sites.models import ROLE_LABELS, Site
 from ..sites.services import active_counts, districts, get_site, list_kinds
 from ..tickets.inputs import idempotency_key
-from . import checklist, documents, scores, services
+from . import checklist, documents, findings, scores, services
 from .models import KINDS, Result, Round, RoundSite
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment", static_folder="static",
@@ -215,7 +215,8 @@ def round_detail(round_id: int):
     return render_template("assessment/round_detail.html", round=rnd, sites=sites, tickets=tickets,
                            inspectors=_inspectors(), drawn=drawn, shortages=shortages, stranded=stranded,
                            excluded=services.excluded_rounds(rnd),
-                           submitted=sum(1 for s in sites if s.status == "submitted"))
+                           submitted=sum(1 for s in sites if s.status == "submitted"),
+                           current=findings.site_scores(s.id for s in sites))
 
 
 @bp.post("/rounds/<int:round_id>/sites/<int:site_id>/assign")
@@ -256,8 +257,7 @@ def round_scores(round_id: int):
 
 
 def _pdf(rnd: Round, variant: str) -> Response:
-    label = "督查通报" if variant == "bulletin" else "曝光"
-    return pdf_bytes(documents.render(rnd, variant), f"round-{rnd.id}-{variant}.pdf", f"{rnd.name}{label}.pdf")
+    return documents.pdf_response(rnd, variant)
 
 
 @bp.get("/rounds/<int:round_id>/bulletin.pdf")
@@ -301,7 +301,8 @@ def site_check(round_id: int, site_id: int):
         return done(url_for(".tasks"))
     results = {r.item_id: r for r in services.results_of(rs)} if rs.status == "submitted" else {}
     return render_template("assessment/site_check.html", round=rnd, rs=rs, site=rs.site, items=items,
-                           results=results, roles=ROLE_LABELS, idempotency_key=_new_key())
+                           results=results, roles=ROLE_LABELS, idempotency_key=_new_key(),
+                           withdrawn=findings.withdrawn_ids([rs.id]), current=findings.site_scores([rs.id]))
 
 
 def _new_key() -> str:
@@ -322,10 +323,11 @@ def unit_results():
     if rows:
         ids = [rs.id for rs in rows]
         for result in db.session.scalars(select(Result).where(Result.round_site_id.in_(ids),
-                                                              Result.passed.is_(False))):
+                                                              findings.standing())):
             failures.setdefault(result.round_site_id, []).append(result)
     return render_template("assessment/unit_results.html", rounds=rounds, failures=failures,
-                           unit_id=current_user.unit_id, roles=ROLE_LABELS)
+                           unit_id=current_user.unit_id, roles=ROLE_LABELS,
+                           current=findings.site_scores(rs.id for rs in rows))
 
 
 __all__ = ["bp", "get_site", "Site"]

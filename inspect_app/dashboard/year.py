@@ -125,6 +125,7 @@ def _escalation(start: datetime, stop: datetime) -> dict | None:
 
 def _assessment(start: datetime, stop: datetime) -> dict | None:
     try:
+        from ..assessment import findings
         from ..assessment.models import KINDS, Result, Round, RoundSite
     except ImportError:
         return None
@@ -132,11 +133,11 @@ def _assessment(start: datetime, stop: datetime) -> dict | None:
     by_kind = [{"kind": kind, "label": KINDS.get(kind, kind), "rounds": int(n)} for kind, n in db.session.execute(
         select(Round.kind, func.count()).where(in_year).group_by(Round.kind).order_by(func.count().desc()))]
     sites, average = db.session.execute(
-        select(func.count(), func.avg(RoundSite.score)).select_from(RoundSite)
+        select(func.count(), func.avg(findings.score())).select_from(RoundSite)
         .join(Round, Round.id == RoundSite.round_id).where(in_year, RoundSite.status == "submitted")).one()
     failed = db.session.scalar(
         select(func.count()).select_from(Result).join(RoundSite, RoundSite.id == Result.round_site_id)
-        .join(Round, Round.id == RoundSite.round_id).where(in_year, Result.passed.is_(False))) or 0
+        .join(Round, Round.id == RoundSite.round_id).where(in_year, findings.standing())) or 0
     bulletins = db.session.scalar(select(func.count()).select_from(Round).where(
         Round.bulletin_issued_at >= start, Round.bulletin_issued_at < stop)) or 0
     return {"rounds": sum(k["rounds"] for k in by_kind), "by_kind": by_kind, "sites": int(sites),

@@ -511,13 +511,15 @@ class FieldRound:
 def field_results(task: KeyTask, limit: int = 3) -> list[FieldRound]:
     """The task's year's latest rounds that checked sites of its type (its 实地考察 in the rounds' figures), by the
     type each site had when drawn."""
+    from ..assessment import findings
     from ..assessment.models import KINDS, Result, Round, RoundSite
 
     if task.site_kind_id is None:
         return []
-    failed = exists().where(Result.round_site_id == RoundSite.id, Result.passed.is_(False))
+    # scores and failures as they stand (a finding voided as wrong counts for nothing: assessment/findings.py)
+    failed = exists().where(Result.round_site_id == RoundSite.id, findings.standing())
     rows = db.session.execute(
-        select(Round.id, Round.name, Round.kind, Round.created_at, func.count(RoundSite.id), func.avg(RoundSite.score),
+        select(Round.id, Round.name, Round.kind, Round.created_at, func.count(RoundSite.id), func.avg(findings.score()),
                count_where(failed))
         .join(RoundSite, RoundSite.round_id == Round.id)
         .where(RoundSite.site_kind_id == task.site_kind_id, RoundSite.status == "submitted",

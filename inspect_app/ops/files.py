@@ -6,12 +6,13 @@ is normal for a moment (the transaction is still running) and a leftover only wh
 between the two steps. Orphans are therefore judged by age: only files older than a threshold count.
 
 Besides photos, UPLOAD_FOLDER holds documents that rows name by path: 督办函 and 通报 PDFs (letters/<year>/,
-letters.pdf_path), the PDFs attached to replies and 约谈 records (escalation/<year>/, escalation_files.path) and the
-红黑榜 PDFs (rankings/, named after the list: rankings.services.pdf_name). A document no row names is an orphan too,
-and after a restore it is worse than waste: a letter's file is named by its number, and the next letter of that
-number would be served the discarded letter's file. So restore sets such documents aside at once (set_aside), and
-cleanup-orphans removes those a killed process left. (Background jobs' files, jobs/, are swept by the jobs' own
-sweep.)
+letters.pdf_path), the PDFs attached to replies and 约谈 records (escalation/<year>/, escalation_files.path), the
+issued 测评 督查通报 (assessment/<year>/<seq>.pdf, named by the round's bulletin_year and bulletin_seq:
+assessment.documents.issued_path) and the 红黑榜 PDFs (rankings/, named after the list: rankings.services.pdf_name).
+A document no row names is an orphan too, and after a restore it is worse than waste: a letter's (or a 测评通报's)
+file is named by its number, and the next letter of that number would be served the discarded letter's file. So
+restore sets such documents aside at once (set_aside), and cleanup-orphans removes those a killed process left.
+(Background jobs' files, jobs/, are swept by the jobs' own sweep.)
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ SET_ASIDE_DIR = "restore-set-aside"
 # The documents under UPLOAD_FOLDER that rows name by path (relative to UPLOAD_FOLDER; rankings: to their folder).
 LETTER_PDF_RE = re.compile(r"letters/\d{4}/(tb)?\d+\.pdf")
 ATTACHMENT_PDF_RE = re.compile(r"escalation/\d{4}/[0-9a-f]{32}\.pdf")
+ASSESSMENT_PDF_RE = re.compile(r"assessment/\d{4}/\d+\.pdf")
 RANKING_PDF_RE = re.compile(r"ranking-[^/]+\.pdf")
 # Columns whose values are photo keys: a photo file is an orphan only if none of them names it.
 # (letter_items keeps the key so a letter's PDF can be rebuilt with its photo; escalation_files holds the photos of
@@ -113,17 +115,19 @@ def _files_matching(folder: Path, pattern: re.Pattern, base: Path) -> list[Path]
 
 
 def stored_documents(upload_folder: str | os.PathLike, rankings_folder: str | os.PathLike | None = None) -> list[Path]:
-    """Every letter, attachment and list PDF on disk."""
+    """Every letter, attachment, issued 测评通报 and list PDF on disk."""
     root = Path(upload_folder)
     rankings = Path(rankings_folder) if rankings_folder else root / "rankings"
     return (_files_matching(root / "letters", LETTER_PDF_RE, root)
             + _files_matching(root / "escalation", ATTACHMENT_PDF_RE, root)
+            + _files_matching(root / "assessment", ASSESSMENT_PDF_RE, root)
             + _files_matching(rankings, RANKING_PDF_RE, rankings))
 
 
 def named_documents(conn: Connection, upload_folder: str | os.PathLike,
                     rankings_folder: str | os.PathLike | None = None) -> set[Path]:
-    """The documents' paths the rows name: each letter's PDF, each attached PDF, each variant of each list's PDF.
+    """The documents' paths the rows name: each letter's PDF, each attached PDF, each issued 测评通报, each variant of
+    each list's PDF.
     Read through plain columns, so a database restored from an older release (not upgraded yet) is read too."""
     from ..rankings.services import VARIANTS, pdf_name
 
@@ -138,6 +142,10 @@ def named_documents(conn: Connection, upload_folder: str | os.PathLike,
         col = column("path")
         named.update(root / p for p in conn.execute(select(col).select_from(table("escalation_files"))
                                                     .where(col.is_not(None), col != "")).scalars())
+    if {"bulletin_year", "bulletin_seq"} <= _columns(conn, "assessment_rounds"):
+        year, seq = column("bulletin_year"), column("bulletin_seq")
+        named.update(root / "assessment" / f"{y:04d}" / f"{n}.pdf" for y, n in conn.execute(
+            select(year, seq).select_from(table("assessment_rounds")).where(year.is_not(None), seq.is_not(None))))
     if {"id", "period", "version", "published_at"} <= _columns(conn, "rankings"):
         rows = conn.execute(select(column("id"), column("period"), column("version"),
                                    column("published_at", UTCDateTime())).select_from(table("rankings")))

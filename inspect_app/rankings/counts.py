@@ -10,7 +10,8 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
   the unit in the period (督办 level 1, 挂牌 level 2; a 督查通报 is no 督办), 约谈 held or scheduled, 问责 referrals,
   回潮 flagged.
 - assessment: per unit, over the sites it answers for that were scored in rounds created in the period (the latest
-  such round per site), full marks minus the deductions it answers for, divided by those sites.
+  such round per site), full marks minus the deductions charged to it, divided by those sites (a finding voided as
+  wrong deducts nothing; one a 退单 moved is charged to the unit its ticket went to: assessment/findings.py).
 - segments: active road segments the unit answers for as 属地 or 包抓 (a standing, patrolled area).
 - sites: active sites (点位) the unit answers for as 属地, 行业主管 or 经营管理 (a standing responsibility; but a unit
   whose only responsibility is sites no round drew in the period is not ranked: nobody examined it, scoring.py).
@@ -26,6 +27,7 @@ from functools import cache
 
 from sqlalchemy import and_, bindparam, func, or_, select, text, union, union_all
 
+from ..assessment import findings
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
 from ..common.sql import const, count_where
 from ..escalation.stats import unit_counts as letter_figures
@@ -233,22 +235,25 @@ def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
             latest[row.site_id] = row
     if not latest:
         return {}
-    sites: dict[int, int] = {}
+    sites: dict[int, set] = {}
     full: dict[int, float] = {}
+    by_id = {row.id: row for row in latest.values()}
     for row in latest.values():
         for unit_id in {row.territorial_unit_id, row.sector_unit_id, row.operator_unit_id} - {None}:
-            sites[unit_id] = sites.get(unit_id, 0) + 1
+            sites.setdefault(unit_id, set()).add(row.id)
             full[unit_id] = row.full_score or 100.0
+    # the findings that stand, charged to the unit answering for each now (assessment/findings.py: one voided as
+    # wrong deducts nothing; one moved by a 退单 goes with its ticket, and its site counts for that unit)
     deducted: dict[int, float] = {}
-    chosen = [row.id for row in latest.values()]
-    for unit_id, points in db.session.execute(
-            select(Result.unit_id, func.sum(Result.deducted)).where(Result.round_site_id.in_(chosen),
-                                                                    Result.passed.is_(False))
-            .group_by(Result.unit_id)):
+    for rs_id, unit_id, points in db.session.execute(
+            select(Result.round_site_id, findings.charged_unit(), Result.deducted)
+            .where(Result.round_site_id.in_(list(by_id)), findings.standing())):
         if unit_id is not None:
-            deducted[unit_id] = float(points or 0)
-    return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / n) / full[uid] * 100.0, n)
-            for uid, n in sites.items()}
+            deducted[unit_id] = deducted.get(unit_id, 0.0) + float(points or 0)
+            sites.setdefault(unit_id, set()).add(rs_id)
+            full.setdefault(unit_id, by_id[rs_id].full_score or 100.0)
+    return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / len(held)) / full[uid] * 100.0, len(held))
+            for uid, held in sites.items()}
 
 
 def segment_counts() -> dict[int, int]:
