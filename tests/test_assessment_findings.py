@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from assessment_world import results_form
+
 from inspect_app.assessment.models import Result, Round, RoundSite
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
@@ -169,6 +171,89 @@ def test_an_issued_bulletin_is_kept_under_its_number(app, api, city, world):
     assert path in stored_documents(root) and path in named_documents(db.session.connection(), root)
     path.unlink()  # issued before 通报 were kept, or lost: written at its first download
     assert api.get(f"/api/v1/rounds/{body['id']}/pdf", city.admin).status_code == 200 and path.is_file()
+
+
+# ----------------------------------------------------------------------------- 撤回 (withdraw a site's results)
+
+def test_the_office_withdraws_a_sites_results_to_have_it_scored_again(api, browser, city, world):
+    from inspect_app.audit.models import AuditEntry
+    body = _lanes(api, city)
+    round_id, site_id = body["id"], body["sites"][0]["site_id"]
+    ticket = _ticket(round_id, site_id)
+    detail = f"/assessment/rounds/{round_id}"
+    page = f"{detail}/sites/{site_id}/withdraw"
+    admin = browser(city.admin)
+    assert f'href="{page}"' in admin.get(detail).get_data(as_text=True)
+    shown = admin.get(page).get_data(as_text=True)
+    assert ticket.number in shown and 'name="reason"' in shown and "data-confirm=" in shown
+
+    refused = admin.submit(page, page, {"reason": "  "})  # no reason: the page again, nothing done
+    assert refused.status_code == 400 and "请填写撤回原因" in refused.get_data(as_text=True)
+    assert db.session.get(Ticket, ticket.id).status == "assigned"
+    too_long = admin.submit(page, page, {"reason": "点位测错" * 200})
+    assert too_long.status_code == 400 and "点位测错点位测错" in too_long.get_data(as_text=True)  # as typed
+
+    done = admin.submit(page, page, {"reason": "点位测错，实际测的是相邻巷道"})
+    assert done.status_code == 303 and done.location.endswith(detail)
+    assert "已撤回" in admin.get(detail).get_data(as_text=True)
+    db.session.expire_all()
+    rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == round_id, RoundSite.site_id == site_id))
+    assert (rs.status, rs.score, rs.submitted_at) == ("assigned", None, None)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Result).where(Result.round_site_id == rs.id)) == 0
+    voided = db.session.get(Ticket, ticket.id)
+    assert voided.status == "cancelled" and "点位测错，实际测的是相邻巷道" in voided.events[-1].note
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "withdraw"))
+    assert entry.actor == "admin" and "点位测错" in entry.detail and ticket.number in entry.detail
+
+    data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
+    assert data["overall"]["submitted"] == 1 and data["overall"]["failed"] == 1
+    # the inspector scores it again: it passes now
+    again = api.post(f"/api/v1/rounds/{round_id}/sites/{site_id}/results", city.inspector,
+                     data=results_form({"BJ-01": True, "BJ-02": True}), content_type="multipart/form-data")
+    assert again.status_code == 201 and again.get_json()["score"] == 100.0
+
+
+def test_withdrawing_by_the_api_and_when_it_is_refused(api, city, world, make_ticket):
+    body = _lanes(api, city, count=3)
+    round_id, (first, second, third) = body["id"], body["sites"]
+    url = f"/api/v1/rounds/{round_id}/sites/{{}}/withdraw"
+    assert api.post(url.format(first["site_id"]), city.inspector, json={"reason": "测错"}).status_code == 403
+    response = api.post(url.format(first["site_id"]), city.admin, json={})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "reason_required"
+    ticket = _ticket(round_id, first["site_id"])
+    response = api.post(url.format(first["site_id"]), city.admin, json={"reason": "测错"})
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert answer["status"] == "assigned" and answer["score"] is None
+    assert answer["voided_tickets"] == [{"id": ticket.id, "number": ticket.number}]
+    response = api.post(url.format(first["site_id"]), city.admin, json={"reason": "测错"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "not_submitted"
+    # a task put right and verified stays a finding
+    closed = _ticket(round_id, second["site_id"], "BJ-02")
+    closed.status = "closed"
+    db.session.commit()
+    response = api.post(url.format(second["site_id"]), city.admin, json={"reason": "测错"})
+    assert response.status_code == 409 and closed.number in response.get_json()["error"]["message"]
+    # not once the 通报 is issued, nor once the round is closed
+    api.post(f"/api/v1/rounds/{round_id}/issue", city.admin)
+    response = api.post(url.format(third["site_id"]), city.admin, json={"reason": "测错"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "bulletin_issued"
+    other = _lanes(api, city, count=1, seed=11, name="另一轮")
+    api.post(f"/api/v1/rounds/{other['id']}/close", city.admin)
+    response = api.post(f"/api/v1/rounds/{other['id']}/sites/{other['sites'][0]['site_id']}/withdraw",
+                        city.admin, json={"reason": "测错"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "round_closed"
+
+
+def test_a_second_submission_says_what_to_do_by_role(api, city, world):
+    body = _lanes(api, city, count=1)
+    url = f"/api/v1/rounds/{body['id']}/sites/{body['sites'][0]['site_id']}/results"
+    form = {"BJ-01": True, "BJ-02": True}
+    office = api.post(url, city.admin, data=results_form(form), content_type="multipart/form-data").get_json()
+    inspector = api.post(url, city.inspector, data=results_form(form), content_type="multipart/form-data").get_json()
+    assert office["error"]["code"] == inspector["error"]["code"] == "already_submitted"
+    assert "联系文明办" not in office["error"]["message"] and "撤回" in office["error"]["message"]
+    assert "联系文明办在轮次页撤回" in inspector["error"]["message"]
 
 
 # ----------------------------------------------------------------------------- rounding once

@@ -141,6 +141,7 @@ TABLE: dict[str, set[str]] = {
     "assessment.exposure_pdf": STAFF,
     "assessment.tasks": {"admin", "inspector"},
     "assessment.site_check": {"admin", "inspector"},
+    "assessment.site_withdraw": {"admin"},  # the office's 撤回 page (the world's site has no results: it says so)
     "assessment.unit_results": {"unit_owner", "unit_other"},
     "api_assessment.checklist_items": ALL,
     "api_assessment.rounds": ALL,
@@ -543,6 +544,9 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("api_sites.update", None): {"admin": 200},  # an empty PATCH changes nothing
     ("api_sites.update_kind", None): {"admin": 200},
     ("api_assessment.reassign", None): {"admin": 409},
+    # 撤回: the world's site has no results to withdraw (its round closed first, or not submitted): 409 either way
+    ("assessment.site_withdraw", None): {"admin": 409},
+    ("api_assessment.withdraw", None): {"admin": 409},
     # issue 15. A ticket's parts: the world's ticket has no 协办 unit, so its lead cannot report a 协办 part (403).
     **{(e, "rectify_part"): {"unit_owner": 403} for e in ("tickets.act", "api_tickets.act")},
     **{(e, "add_unit"): {"admin": 400} for e in ("tickets.act", "api_tickets.act")},

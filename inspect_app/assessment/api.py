@@ -166,6 +166,16 @@ def result_dict(rs: RoundSite, citywide: bool = True) -> dict:
             "results": results}
 
 
+@bp.post("/rounds/<int:round_id>/sites/<int:site_id>/withdraw")
+@requires(OFFICE)
+def withdraw(round_id: int, site_id: int):
+    """{"reason"} → the site, 待测评 again, and the tasks voided with it."""
+    user = current()
+    rnd = services.get_round(user, round_id)
+    rs, voided = services.withdraw(user, rnd, site_id, json_body().get("reason"), now())
+    return jsonify({**round_site_dict(rs), "voided_tickets": [{"id": t.id, "number": t.number} for t in voided]})
+
+
 @bp.get("/rounds/<int:round_id>/sites/<int:site_id>/results")
 @requires(EVERYONE)
 def site_results(round_id: int, site_id: int):

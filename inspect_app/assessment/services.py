@@ -455,7 +455,9 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     if rs.status == "submitted":
         if (key and rs.idempotency_key == key) or (fingerprint_ and rs.fingerprint == fingerprint_):
             return rs, False
-        raise Conflict("该点位已提交过测评结果，不能重复提交。如需更正请联系文明办。", code="already_submitted")
+        raise Conflict("该点位已提交过测评结果，不能重复提交。" + (
+            "如需更正，请先在轮次页撤回该点位的测评结果（写明原因），再重新测评。" if has_role(user, OFFICE) else
+            "如需更正，请联系文明办在轮次页撤回该点位的测评结果，撤回后即可重新测评。"), code="already_submitted")
     if rnd.status != "open":
         raise Conflict("本轮测评已结束，不能再提交。", code="round_closed")
 
@@ -526,6 +528,65 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     rs.idempotency_key, rs.fingerprint = key, fingerprint_
     db.session.flush()
     return rs, True
+
+
+# ----------------------------------------------------------------------------- withdrawing a site's results
+
+def withdraw_blocker(rnd: Round, rs: RoundSite) -> Conflict | None:
+    """Why the office may not withdraw this site's results now (409), or None. The round must still be open and
+    its 通报 not issued (a score the 通报 printed stays), the site submitted, and none of the tasks its failures
+    became closed (a problem put right and verified was a finding: it stays)."""
+    if rnd.status != "open":
+        return Conflict("本轮测评已结束，点位的测评结果不能再撤回。", code="round_closed")
+    if rnd.bulletin_number:
+        return Conflict(f"本轮督查通报已印发（{rnd.bulletin_number}），点位的测评结果不能再撤回。",
+                        code="bulletin_issued")
+    if rs.status != "submitted":
+        return Conflict("该点位还没有提交测评结果，无需撤回。", code="not_submitted")
+    closed = [r.ticket.number for r in results_of(rs) if r.ticket is not None and r.ticket.status == "closed"]
+    if closed:
+        return Conflict(f"该点位的整改任务{'、'.join(closed)}已核查结案，测评结果不能撤回。", code="task_closed")
+    return None
+
+
+def withdraw(user, rnd: Round, site_id: int, reason, now: datetime) -> tuple[RoundSite, list]:
+    """The office takes back a site's submitted results (测错了点位、判错了项目), saying why, so that it can be
+    scored again: the tasks its failures became are voided (作废) with that reason — they were findings of a
+    result that no longer stands, and a new submission makes its own — the answers are removed, the site is
+    待测评 again for its inspector, and the 操作日志 records who withdrew what and why. Returns (the round site,
+    the tickets voided)."""
+    from ..audit import trail
+    from ..tickets import services as tickets
+
+    if not has_role(user, OFFICE):
+        raise Forbidden("只有文明办可以撤回点位的测评结果。", code="forbidden")
+    rs = get_round_site(rnd, site_id)
+    # Queue behind a submission of this site until it commits (as submit does).
+    db.session.execute(update(RoundSite).where(RoundSite.id == rs.id).values(status=RoundSite.status))
+    db.session.refresh(rs)
+    blocker = withdraw_blocker(rnd, rs)
+    if blocker is not None:
+        raise blocker
+    reason = clean_text(reason, "撤回原因", MAX_NOTE, multiline=True)
+    if not reason:
+        raise BadRequest("请填写撤回原因，如“点位测错”“测评项目判断有误”。", code="reason_required")
+    results = results_of(rs)
+    score = rs.score
+    voided = []
+    for result in results:
+        ticket = result.ticket
+        if ticket is not None and ticket.status != "cancelled":
+            tickets.cancel(user, ticket, now, f"{rnd.name}撤回该点位的测评结果：{reason}")
+            voided.append(ticket)
+    for result in results:
+        db.session.delete(result)
+    rs.status, rs.submitted_at, rs.submitted_by, rs.score, rs.deducted = "assigned", None, None, None, None
+    rs.idempotency_key = rs.fingerprint = None
+    db.session.flush()
+    detail = f"原得分{score:g}分；原因：{reason}" + (f"；作废整改任务{'、'.join(t.number for t in voided)}"
+                                                  if voided else "")
+    trail.record("assessment", "withdraw", f"{rnd.name} · {rs.site.code} {rs.site.name}", detail, now=now)
+    return rs, voided
 
 
 def results_of(rs: RoundSite) -> list[Result]:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..extensions import db
-from ..http import done, now, takes_upload
+from ..http import done, form_again, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -226,6 +226,30 @@ def round_assign(round_id: int, site_id: int):
     rs = services.reassign(current_user, rnd, site_id, request.form.get("inspector_id"))
     flash(f"“{rs.site_name}”已改派给{rs.inspector.name}。", "success")
     return redirect(url_for(".round_detail", round_id=rnd.id))
+
+
+@bp.route("/rounds/<int:round_id>/sites/<int:site_id>/withdraw", methods=["GET", "POST"])
+@requires(OFFICE)
+def site_withdraw(round_id: int, site_id: int):
+    """撤回 a site's submitted results: what it says and which tasks go with it, the reason, the button."""
+    rnd = services.get_round(current_user, round_id)
+    rs = services.get_round_site(rnd, site_id)
+    if request.method == "POST":
+        try:
+            rs, voided = services.withdraw(current_user, rnd, site_id, request.form.get("reason"), now())
+        except ServiceError as problem:
+            return form_again(problem, lambda typed, message: _withdraw_page(rnd, rs, typed, message))
+        flash(f"已撤回“{rs.site.name}”的测评结果" + (f"，作废整改任务{len(voided)}件" if voided else "")
+              + "。该点位恢复为待测评，督查员可重新测评。", "success")
+        return done(url_for(".round_detail", round_id=rnd.id))
+    return _withdraw_page(rnd, rs, {}, None)
+
+
+def _withdraw_page(rnd: Round, rs: RoundSite, typed, error: str | None) -> str:
+    results = services.results_of(rs)
+    return render_template("assessment/withdraw.html", round=rnd, rs=rs, site=rs.site, results=results,
+                           withdrawn=findings.withdrawn_ids([rs.id]), current=findings.site_scores([rs.id]),
+                           blocker=services.withdraw_blocker(rnd, rs), values=typed, error=error)
 
 
 @bp.post("/rounds/<int:round_id>/close")
