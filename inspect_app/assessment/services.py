@@ -62,11 +62,13 @@ def shown_to_units():
 
 def visible_round_ids_condition(user):
     """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units), and those with
-    a finding charged to it (a 退单 moved it there: findings.charged_unit), which was submitted, so shown."""
+    a finding whose ticket is with it now (a 退单 moved it there: findings.charged_unit), submitted, so shown. (A
+    finding without a ticket is charged to a unit of its site, which site_scope covers.)"""
     from ..sites.services import site_scope
+    from ..tickets.models import Ticket
     from . import findings
     charged = (select(RoundSite.round_id).join(Result, Result.round_site_id == RoundSite.id)
-               .where(findings.standing(), findings.charged_unit() == user.unit_id))
+               .join(Ticket, Ticket.id == Result.ticket_id).where(Ticket.unit_id == user.unit_id, findings.standing()))
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
                         .join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())) \
         | Round.id.in_(charged)
