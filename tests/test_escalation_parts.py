@@ -358,3 +358,77 @@ def test_each_units_level_shows_in_the_api_and_on_the_ticket_page(app, city, sha
     units = page[page.index('id="units"'):]
     assert units.index("乙街道办事处") < units.index('<span class="badge esc">督办</span>')
     assert "普通督办（协办单位乙街道办事处）" in page  # the ticket's history names the unit
+
+
+# ----------------------------------------------------------------------------- a unit that left the problem
+
+def test_an_item_whose_unit_left_the_problem_is_moved_on_not_owed(app, city, shared, api, browser, clock):
+    """甲 (lead) and 乙 (assisting) each have a 督办函 for the ticket. 甲's 退单 is granted (改派 to 交警) and 乙 is
+    taken off: neither can report on the problem any more, so their items are settled as moved on (已移出, saying
+    where the problem went), their letters 办结, never 逾期未回复; 销号 is refused as needless, not as "not yet
+    reported". 乙 added back (same assignment) owes its item again."""
+    from inspect_app.escalation import services as letter_services
+    from inspect_app.escalation.stats import overdue_replies_now
+
+    auto(app)
+    to_a, to_b = run_sweep(at(FRIDAY)).letters
+    when = at("2026-11-27T11:00:00+08:00")
+    services.dispute(city.unit_a, fresh(Ticket, shared.id), when, "不属于本单位职责")
+    services.reassign(city.admin, fresh(Ticket, shared.id), when, city.police.id, "同意退单，改派交警")
+    parts.remove_unit(city.admin, fresh(Ticket, shared.id), when, city.street_b.id)
+    db.session.commit()
+    for letter, unit in ((to_a, city.street_a), (to_b, city.street_b)):
+        letter = fresh(Letter, letter.id)
+        [item] = letter.items
+        assert (item.outcome, item.outcome_label, letter.status) == ("moved", "已移出", "done")
+        assert letter.settled_for(unit.id)
+    assert fresh(Letter, to_a.id).items[0].clear_note == "问题已改派市交警支队整改"
+    assert fresh(Letter, to_b.id).items[0].clear_note == "该单位已不再协办本问题"
+
+    late = at("2026-12-04T09:00:00+08:00")  # both letters' reply-by dates have passed, nobody replied
+    clock.set(late)
+    assert overdue_replies_now(late) == 0
+    assert not letter_services.reply_overdue(fresh(Letter, to_a.id).recipients[0], fresh(Letter, to_a.id), late)
+    page = browser(city.unit_a).get(f"/letters/{to_a.id}").get_data(as_text=True)
+    assert "已移出：问题已改派市交警支队整改" in page and "逾期未回复" not in page
+    assert "尚未整改反馈" not in page and f'href="/tickets/{shared.id}"' not in page  # it 404s for 甲 now
+    assert browser(city.unit_a).get(f"/tickets/{shared.id}").status_code == 404
+    office = browser(city.admin).get(f"/letters/{to_b.id}").get_data(as_text=True)
+    assert "已移出 1 件" in office and "暂不能销号" not in office and ">销号</button>" not in office
+    refused = api.post(f"/api/v1/letters/{to_b.id}/items/{shared.id}/clear", city.admin,
+                       json={"cleared": True, "unit_id": city.street_b.id})
+    assert refused.status_code == 409  # the letter is 办结
+    assert api.get(f"/api/v1/letters/{to_b.id}", city.unit_b).get_json()["items"][0]["outcome"] == "moved"
+
+    parts.add_unit(city.admin, fresh(Ticket, shared.id), late, city.street_b.id)  # back, in the same assignment
+    db.session.commit()
+    letter = fresh(Letter, to_b.id)
+    assert (letter.items[0].outcome, letter.items[0].clear_note, letter.status) == (None, "", "issued")
+    assert letter_services.reply_overdue(letter.recipients[0], letter, late)
+
+
+def test_in_a_letter_to_both_units_the_one_taken_off_is_settled_the_other_still_owes(app, city, shared, api):
+    made = run_sweep(at(FRIDAY)).proposals
+    when = at("2026-11-27T10:00:00+08:00")
+    [draft] = compose.create_batch(city.admin, when, {"proposal_ids": [p.id for p in made]})
+    signing.sign(city.leader, draft, when)
+    db.session.commit()
+    parts.request_withdraw(city.unit_b, fresh(Ticket, shared.id), when, "不属于本单位职责")
+    parts.decide_withdraw(city.admin, fresh(Ticket, shared.id), when, city.street_b.id, True, "同意")
+    db.session.commit()
+    letter = fresh(Letter, draft.id)
+    assert {i.unit_id: i.outcome for i in letter.items} == {city.street_a.id: None, city.street_b.id: "moved"}
+    assert letter.status == "issued"
+    assert letter.settled_for(city.street_b.id) and not letter.settled_for(city.street_a.id)
+    late = at("2026-12-04T09:00:00+08:00")
+    from inspect_app.escalation.services import LetterFilter, list_letters
+    assert list_letters(city.unit_b, LetterFilter(overdue=True), late)[1] == 0  # the SQL reads it too
+    assert list_letters(city.unit_a, LetterFilter(overdue=True), late)[1] == 1
+    url = f"/api/v1/letters/{draft.id}/items/{shared.id}/clear"
+    refused = api.post(url, city.admin, json={"cleared": True, "unit_id": city.street_b.id})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "item_moved"
+    assert "该项已移出，无需销号" in refused.get_json()["error"]["message"]
+    services.rectify(city.unit_a, fresh(Ticket, shared.id), late, "已整改", [processed()])
+    db.session.commit()
+    assert api.post(url, city.admin, json={"cleared": True}).status_code == 200  # 甲's, the one left
+    assert fresh(Letter, draft.id).status == "done"

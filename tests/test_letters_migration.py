@@ -67,3 +67,35 @@ def test_existing_letters_stay_issued_letters(empty_db, now, client):
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT number, acknowledged_by FROM letters ORDER BY id")).all()
     assert [(r[0], r[1]) for r in rows] == [("临江文明督〔2026〕1号", clerk), ("临江文明督〔2026〕2号", None)]
+
+
+def test_0124_settles_the_items_of_units_that_left_their_problem(empty_db, now, app):
+    """Items left open by an older release after their unit left the problem (here 乙, taken off as 协办) are
+    moved on, and a letter with nothing else open is 办结; the lead's item, still owed, stays open."""
+    from sqlalchemy import delete, select
+
+    from inspect_app.escalation.jobs import run_sweep
+    from inspect_app.escalation.models import Letter
+    from inspect_app.tickets import parts
+    from inspect_app.tickets.models import TicketUnit
+    from inspect_app.tickets.services import NewReport, create_ticket
+
+    upgrade()
+    city = City(now)
+    ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
+                                                        lat=City.ON_A[0], lon=City.ON_A[1]), now)
+    parts.add_assist(ticket, city.street_b, now, city.admin)
+    db.session.commit()
+    app.config["ESCALATION_MODE"] = "auto"
+    to_a, to_b = [letter.id for letter in run_sweep(at("2026-11-27T09:00:00+08:00")).letters]
+    db.session.execute(delete(TicketUnit).where(TicketUnit.unit_id == city.street_b.id))  # as it was left
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0123")
+    upgrade()
+    letters = {letter.id: letter for letter in db.session.scalars(select(Letter))}
+    [moved], [owed] = letters[to_b].items, letters[to_a].items
+    assert (moved.outcome, moved.clear_note, letters[to_b].status) == (
+        "moved", "该单位已不再负责本问题（现由甲街道办事处主办）", "done")
+    assert letters[to_b].done_at is not None
+    assert (owed.outcome, letters[to_a].status) == (None, "issued")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, case, event, exists,
-                        inspect, literal_column, select, text)
+                        func, inspect, literal_column, select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..common.sql import const
+from ..common.sql import const, consts
 from ..common.timeutil import fmt, local
 from ..common.types import UTCDateTime
 from ..extensions import db
@@ -42,7 +42,10 @@ SERIES = {"supervision": "letter", "listed": "letter", "summons": "letter", "bul
 # and 反馈; a 约谈通知 and a 督查通报 a written account of the rectification (书面报送整改情况)
 KIND_ASKS = {"supervision": "整改反馈", "listed": "整改反馈",
              "summons": "书面报送整改情况", "bulletin": "书面报送整改情况"}
-ITEM_OUTCOMES = {"cleared": "已销号", "not_cleared": "未销号"}
+ITEM_OUTCOMES = {"cleared": "已销号", "not_cleared": "未销号", "moved": "已移出"}
+# An item is settled for its unit once 销号, or once moved on: the unit no longer answers for the problem (a 退单 or
+# 改派 gave it to another unit, its 协办 was withdrawn), so nothing is owed on it any more (replies.follow_parts).
+SETTLED = ("cleared", "moved")
 
 
 def letter_step(kind: str | None, level: int | None) -> str:
@@ -221,17 +224,18 @@ class LetterUnit(db.Model):
 
     @hybrid_property
     def items_cleared(self) -> bool:
-        """The letter lists problems for this unit and every one is 销号: its part is settled, whatever the other
-        主送 units' (Letter.settled_for); it owes no reply any more (逾期未回复 reads this in SQL too)."""
+        """The letter lists problems for this unit and every one is settled (销号, or moved on to another unit):
+        its part is settled, whatever the other 主送 units' (Letter.settled_for); it owes no reply any more
+        (逾期未回复 reads this in SQL too)."""
         own = [item for item in self.letter.items if item.unit_id == self.unit_id]
-        return bool(own) and all(item.outcome == "cleared" for item in own)
+        return bool(own) and all(item.settled for item in own)
 
     @items_cleared.inplace.expression
     @classmethod
     def _items_cleared_expression(cls):
         own = (LetterItem.letter_id == cls.letter_id, LetterItem.unit_id == cls.unit_id)
         return and_(exists(select(LetterItem.id).where(*own)),
-                    ~exists(select(LetterItem.id).where(*own, LetterItem.outcome.is_distinct_from(const("cleared")))))
+                    ~exists(select(LetterItem.id).where(*own, ~LetterItem.settled)))
 
 
 class LetterItem(db.Model):
@@ -241,7 +245,7 @@ class LetterItem(db.Model):
     (ticket, assignment, level) for issued letters (a draft's items have no level yet): a ticket reaches each level
     once per unit it is assigned to (a reassignment starts the new unit at level 0; Ticket.assignment), and each
     unit of a ticket (主办 or 协办, TicketUnit.assignment) has its own levels: (ticket, unit, assignment, level).
-    销号: the office's `outcome` for the item."""
+    销号: the office's `outcome` for the item; `moved` when its unit left the problem (replies.follow_parts)."""
 
     __tablename__ = "letter_items"
     __table_args__ = (UniqueConstraint("ticket_id", "unit_id", "assignment", "level"),)
@@ -261,7 +265,7 @@ class LetterItem(db.Model):
     original_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     days_overdue: Mapped[int] = mapped_column(Integer, default=0)
     photo_key: Mapped[str | None] = mapped_column(String(32))
-    outcome: Mapped[str | None] = mapped_column(String(12))  # cleared | not_cleared (ITEM_OUTCOMES)
+    outcome: Mapped[str | None] = mapped_column(String(12))  # cleared | not_cleared | moved (ITEM_OUTCOMES)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     clear_note: Mapped[str] = mapped_column(Text, default="")
@@ -273,6 +277,16 @@ class LetterItem(db.Model):
     @property
     def outcome_label(self) -> str:
         return ITEM_OUTCOMES.get(self.outcome or "", "待销号")
+
+    @hybrid_property
+    def settled(self) -> bool:
+        """Nothing is owed on it: 销号, or moved on (SETTLED); 待销号 and 未销号 are not."""
+        return self.outcome in SETTLED
+
+    @settled.inplace.expression
+    @classmethod
+    def _settled_expression(cls):
+        return func.coalesce(cls.outcome, const("none")).in_(consts(SETTLED))
 
     @property
     def reported_back(self) -> bool:

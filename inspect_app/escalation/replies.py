@@ -13,6 +13,7 @@ from ..common.text import clean_text
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role
 from ..tickets.rules import STATUS_LABELS
+from ..tickets.parts import PART_FOLLOWERS
 from ..tickets.services import REWORK_FOLLOWERS
 from . import uploads
 from .models import Letter, LetterItem, LetterReply
@@ -75,10 +76,10 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
                unit_id=None) -> LetterItem:
     """销号 (cleared=True) or 未销号 (False, with the reason) of a ticket's item. A letter may list one ticket for
     several of its units (the lead and an assisting unit): `unit_id` picks one; without it, every item of the
-    ticket not yet cleared is marked. A cleared item stays cleared; the letter is 办结 when every item is. 销号
-    clears the same problem of the same unit in its other open letters too (_clear_elsewhere). Each
-    clearing changes the letter's row, so two clearings at once cannot both miss the last one (the second gets
-    409 and tries again)."""
+    ticket not yet settled is marked. A cleared item stays cleared, and one moved on (its unit no longer answers
+    for the problem: follow_parts) is settled already; the letter is 办结 when every item is settled. 销号 clears
+    the same problem of the same unit in its other open letters too (_clear_elsewhere). Each clearing changes the
+    letter's row, so two clearings at once cannot both miss the last one (the second gets 409 and tries again)."""
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以销号。")
     if letter.status == "draft":
@@ -92,8 +93,12 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
     if cleared is None:
         raise BadRequest("请说明是否销号（cleared 为 true 或 false）。", code="invalid_cleared")
     note = clean_text(note, "说明", 500, multiline=True)
-    open_items = [i for i in items if i.outcome != "cleared"]
+    open_items = [i for i in items if not i.settled]
     if not open_items:
+        moved = next((i for i in items if i.outcome == "moved"), None)
+        if moved is not None:
+            raise Conflict(f"问题 {moved.ticket_number} 已不由{moved.unit.name if moved.unit else '该单位'}负责"
+                           f"（{moved.clear_note}），该项已移出，无需销号。", code="item_moved")
         raise Conflict(f"问题 {items[0].ticket_number} 已销号。", code="already_cleared")
     if cleared:
         for item in open_items:
@@ -114,10 +119,14 @@ def clear_item(user, letter: Letter, now: datetime, ticket_id, cleared: bool | N
 
 
 def _settle(letter: Letter, now: datetime) -> None:
-    """The letter's row changes with each clearing (its revision is the lock), and it is 办结 once every item is."""
+    """The letter's row changes with each clearing (its revision is the lock), and it is 办结 once every item is
+    settled, open again when one is not any more (follow_parts: a unit back on the problem)."""
     letter.updated_at = now
-    if all(i.outcome == "cleared" for i in letter.items):
+    settled = all(i.settled for i in letter.items)
+    if settled and letter.status == "issued":
         letter.status, letter.done_at = "done", now
+    elif not settled and letter.status == "done":
+        letter.status, letter.done_at = "issued", None
 
 
 def _clear_elsewhere(user, letter: Letter, cleared: list[LetterItem], now: datetime, note: str) -> None:
@@ -130,7 +139,7 @@ def _clear_elsewhere(user, letter: Letter, cleared: list[LetterItem], now: datet
         select(LetterItem).join(Letter, Letter.id == LetterItem.letter_id)
         .where(Letter.status == "issued", Letter.id != letter.id,
                LetterItem.ticket_id.in_({ticket_id for ticket_id, _, _ in keys}),
-               LetterItem.outcome.is_distinct_from("cleared"))
+               ~LetterItem.settled)
         .order_by(LetterItem.letter_id, LetterItem.id)).all()
     why = f"已随{letter.number}销号" + (f"：{note}" if note else "")
     touched: dict[int, Letter] = {}
@@ -164,12 +173,43 @@ if reopen_on_rework not in REWORK_FOLLOWERS:
     REWORK_FOLLOWERS.append(reopen_on_rework)
 
 
+def follow_parts(ticket, now: datetime, note: str) -> None:
+    """The ticket's units changed (tickets.parts.PART_FOLLOWERS): a 退单 or 改派 gave the problem to another unit, an
+    assisting unit was taken off (or let go at its request), or a unit came back to it. An item of an issued letter
+    whose unit no longer answers for the problem is settled as moved on (已移出, `note` saying where it went): it
+    is no longer 待销号 or 逾期未回复 for that unit, which could never have it cleared (销号 waits for a report the
+    unit can no longer make, on a problem it can no longer open); its letter is 办结 once every item is settled.
+    One whose unit answers for the problem again (added back) is open again, as it was before it moved."""
+    items = db.session.scalars(select(LetterItem).join(Letter, Letter.id == LetterItem.letter_id).where(
+        LetterItem.ticket_id == ticket.id, Letter.status != "draft", LetterItem.unit_id.is_not(None),
+        LetterItem.outcome.is_distinct_from("cleared")).order_by(LetterItem.id)).all()
+    for item in items:
+        answers = answers_for(item)
+        if not answers and item.outcome != "moved":
+            item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = "moved", now, None, note[:500]
+        elif answers and item.outcome == "moved":
+            item.outcome, item.cleared_at, item.cleared_by_id, item.clear_note = None, None, None, ""
+        else:
+            continue
+        _settle(item.letter, now)
+
+
+if follow_parts not in PART_FOLLOWERS:
+    PART_FOLLOWERS.append(follow_parts)
+
+
 def _item_key(value, optional: bool = False) -> int | None:
     if optional and (value is None or (isinstance(value, str) and not value.strip())):
         return None
     if (ident := row_id(value)) is not None:
         return ident
     raise NotFound("督办函中没有该问题。", code="item_not_found")
+
+
+def answers_for(item: LetterItem) -> bool:
+    """Whether the item's unit still answers for its problem: it has a part of the ticket (主办 or 协办), whatever
+    became of it since (rectified, closed). An item of no unit (an older letter's) follows the ticket."""
+    return item.unit_id is None or item.ticket.part_of(item.unit_id) is not None
 
 
 def reported_back(item: LetterItem) -> bool:

@@ -68,6 +68,11 @@ PART_MOVES: dict[tuple[str, str], str] = {
     ("rectified", "cancel"): "cancelled",
     **{(status, "restart"): "open" for status in ("open", "rectified", "closed", "cancelled")},
 }
+# Features that hold something against a unit on a ticket (a 督办函's items: escalation/replies.py) and must hear
+# when a unit leaves the ticket (退单 or 改派 to another unit, its 协办 taken off) or comes back to it: each is called
+# as follow(ticket, now, note) once the parts have changed (flushed), `note` saying where the problem went.
+# Tickets import none of them.
+PART_FOLLOWERS: list = []
 # Ticket statuses in which the office may change who assists and an assisting unit may report its part: while
 # the ticket is with the units (the same statuses in which a part is owed).
 CHANGEABLE = PART_OWED_TICKET_STATUSES
@@ -82,6 +87,15 @@ def move(part: TicketUnit, action: str) -> None:
     part.status = to
 
 
+def _parts_changed(ticket: Ticket, now: datetime, note: str = "") -> None:
+    """Tell PART_FOLLOWERS that a unit left the ticket or joined it (a ticket being filed has nothing to tell)."""
+    if ticket.id is None:
+        return
+    db.session.flush()
+    for follow in PART_FOLLOWERS:
+        follow(ticket, now, note)
+
+
 def _record(ticket: Ticket, action: str, actor, now: datetime, unit: Unit, note: str = "", **data):
     return lifecycle.record(ticket, action, actor.id, now, note=note, from_status=ticket.status,
                             to_status=ticket.status, data={"unit_id": unit.id, "unit": unit.name, **data})
@@ -94,6 +108,7 @@ def set_lead(ticket: Ticket, unit: Unit, now: datetime) -> TicketUnit:
     A unit that assisted becomes the lead (its assisting part merges into the lead part); the former lead, if
     another unit, is no longer on the ticket."""
     lead = ticket.lead_part
+    leaving = lead is not None and lead.unit_id != unit.id
     existing = ticket.part_of(unit.id)
     if existing is not None and existing is not lead:
         ticket.parts.remove(existing)  # its photos stay on the ticket (part_id set to NULL)
@@ -106,6 +121,8 @@ def set_lead(ticket: Ticket, unit: Unit, now: datetime) -> TicketUnit:
         move(lead, "restart")
     lead.assigned_at, lead.deadline, lead.rectified_at = now, ticket.deadline, None
     lead.assignment, lead.escalation_level = ticket.assignment or 1, 0  # the lead's level is the ticket's
+    if leaving:
+        _parts_changed(ticket, now, f"问题已改派{unit.name}整改")
     return lead
 
 
@@ -189,6 +206,7 @@ def add_assist(ticket: Ticket, unit: Unit, now: datetime, actor, deadline: datet
         ticket.deadline = deadline
         follow_deadline(ticket)
     _record(ticket, "add_unit", actor, now, unit, note, role="assist", deadline=deadline.isoformat(), **moved)
+    _parts_changed(ticket, now)
     return part
 
 
@@ -226,7 +244,7 @@ def remove_unit(user, ticket: Ticket, now: datetime, unit_id, note: str | None =
         raise Conflict("只有待整改或退单待审的问题可以调整协办单位。", code="invalid_status")
     unit = _unit(unit_id)
     part = _assist_part_of(ticket, unit)
-    _take_off(ticket, part)
+    _take_off(ticket, part, now)
     _record(ticket, "remove_unit", user, now, unit, clean_text(note, "说明", 2000, multiline=True), role="assist")
     _touch(ticket)
     db.session.flush()
@@ -239,10 +257,12 @@ def _assist_part_of(ticket: Ticket, unit: Unit) -> TicketUnit:
     return part
 
 
-def _take_off(ticket: Ticket, part: TicketUnit) -> None:
+def _take_off(ticket: Ticket, part: TicketUnit, now: datetime) -> None:
     """An assisting unit leaves the ticket (the office removed it, or granted its request): it no longer sees the
-    ticket; its photos stay (part_id set to NULL), its open 督办建议 lapse at the next sweep."""
+    ticket; its photos stay (part_id set to NULL), its open 督办建议 lapse at the next sweep, its letters' items
+    of the problem are moved on (PART_FOLLOWERS)."""
     ticket.parts.remove(part)
+    _parts_changed(ticket, now, "该单位已不再协办本问题")
 
 
 def own_assist_part(user, ticket: Ticket) -> TicketUnit:
@@ -361,7 +381,7 @@ def decide_withdraw(user, ticket: Ticket, now: datetime, unit_id, approved, note
     if decided.rowcount != 1:
         raise Conflict("该退出协办申请刚被处理过，请刷新后查看。", code="withdraw_decided")
     if approved:
-        _take_off(ticket, part)
+        _take_off(ticket, part, now)
     _record(ticket, "decide_withdraw", user, now, unit, note, role="assist", approved=approved)
     _touch(ticket)
     db.session.flush()
