@@ -585,3 +585,30 @@ def test_compiling_does_not_tick_a_problem_another_draft_holds(app, city, overdu
     assert str(held.id) not in ticked and str(free.id) in ticked
     made = office.submit(page, "/letters/new", {"unit_ids": str(held.unit_id), "ticket_ids": ticked})
     assert made.status_code == 303, made.get_data(as_text=True)  # the default form makes a draft
+
+
+def test_a_refused_clearing_comes_back_to_the_letter_with_the_reason(app, city, overdue, browser):
+    """销号 of a problem not yet reported back: no 销号 button is offered for it, and one pressed on a page drawn
+    before (or posted without a Referer) comes back to the letter's page with why, beside that item, not to an
+    error page with 返回首页 alone; a 未销号 without its reason keeps the form open."""
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    letter = signing.sign(city.leader, draft, at(FRIDAY))
+    db.session.commit()
+    office = browser(city.admin)
+    detail = f"/letters/{letter.id}"
+    page = office.get(detail).get_data(as_text=True)
+    assert ">销号</button>" not in page and "暂不能销号" in page and "确认未销号" in page
+    action = f"{detail}/items/{overdue[0].id}/clear"
+    key = f"clear-{overdue[0].id}-{city.street_a.id}"
+    for headers in ({}, {"Referer": "http://localhost" + detail}):
+        refused = office.post(action, data={"csrf_token": office.token(detail), "cleared": "1",
+                                            "unit_id": str(city.street_a.id)}, headers=headers)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 409 and letter.number in page and "返回首页" not in page
+        assert f'id="{key}-error">问题 {overdue[0].number} 当前状态为“待整改”，尚未整改反馈，不能销号。' in page
+        assert f'href="#{key}-error"' in page
+    blank = office.post(action, data={"csrf_token": office.token(detail), "cleared": "0", "note": " ",
+                                      "unit_id": str(city.street_a.id)})
+    page = blank.get_data(as_text=True)
+    assert blank.status_code == 400 and "未销号请说明原因" in page and '<details class="not-cleared" open>' in page
+    assert fresh(Letter, letter.id).items[0].outcome is None

@@ -387,7 +387,14 @@ def reply(letter_id: int):
 @requires(OFFICE)
 def clear(letter_id: int, ticket_id: int):
     letter = _letter(letter_id)
-    actions.perform("clear", current_user, letter, now(), request.form, ticket_id=ticket_id)
+    try:
+        actions.perform("clear", current_user, letter, now(), request.form, ticket_id=ticket_id)
+    except ServiceError as problem:
+        # the letter's page again, the reason beside the item's forms and the 未销号 reason typed kept, a 409 too
+        # (not yet reported back, cleared meanwhile): passed through, it came back as an error page with 返回首页
+        # alone when the browser sent no Referer
+        failed = f"clear-{ticket_id}-{(request.form.get('unit_id') or '').strip()}"
+        return form_again(problem, lambda typed, why: _detail_page(letter_id, failed, typed, why), passes=(403, 404))
     flash(actions.ACTIONS["clear"].message(letter), "success")
     return _back(letter.id, "#items")
 
