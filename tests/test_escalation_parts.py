@@ -432,3 +432,17 @@ def test_in_a_letter_to_both_units_the_one_taken_off_is_settled_the_other_still_
     db.session.commit()
     assert api.post(url, city.admin, json={"cleared": True}).status_code == 200  # 甲's, the one left
     assert fresh(Letter, draft.id).status == "done"
+
+
+def test_the_api_takes_one_units_item_out_of_a_draft(app, city, shared, api):
+    made = run_sweep(at(FRIDAY)).proposals
+    [draft] = compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [p.id for p in made]})
+    db.session.commit()
+    url = f"/api/v1/letters/{draft.id}"
+    bad = api.call("PATCH", url, city.admin, json={"remove_items": ["12"]})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_remove_items"
+    body = api.call("PATCH", url, city.admin, json={"remove_items": [[shared.id, city.street_a.id]]}).get_json()
+    assert [(i["ticket_id"], i["unit_id"]) for i in body["items"]] == [(shared.id, city.street_b.id)]
+    assert [u["id"] for u in body["units"]] == [city.street_b.id]
+    [of_a] = [p.id for p in made if p.unit_id == city.street_a.id]
+    assert fresh(Proposal, of_a).letter_id is None  # 甲's proposal goes back to the office

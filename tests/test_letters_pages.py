@@ -612,3 +612,48 @@ def test_a_refused_clearing_comes_back_to_the_letter_with_the_reason(app, city, 
     page = blank.get_data(as_text=True)
     assert blank.status_code == 400 and "未销号请说明原因" in page and '<details class="not-cleared" open>' in page
     assert fresh(Letter, letter.id).items[0].outcome is None
+
+
+def test_a_draft_listing_a_problem_for_two_units_shows_and_takes_out_each_units_item(app, city, make_ticket,
+                                                                                     browser, now):
+    """A draft lists one problem for 甲 (lead) and 乙 (assisting, its own earlier deadline). Each row shows its own
+    unit and deadline and takes out that unit's item alone; once 乙 has reported its part, saving the title is not
+    refused for 乙's item (it was: every item checked again on every save, the only way out deleting the draft), a
+    change of level is, saying to take the item out, and taking it out is accepted, 甲's item kept (both went:
+    the rows took out the ticket)."""
+    from conftest import processed
+    from inspect_app.tickets import parts
+
+    ticket = make_ticket()
+    parts.add_assist(ticket, city.street_b, now, city.admin, deadline=at("2026-11-26T08:00:00+08:00"))
+    db.session.commit()
+    made = run_sweep(at(FRIDAY)).proposals
+    [draft] = compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [p.id for p in made]})
+    db.session.commit()
+    office = browser(city.admin)
+    edit = f"/letters/{draft.id}/edit"
+    page = office.get(edit).get_data(as_text=True)
+    rows = page[page.index("督办事项 <small>"):page.index("保存草稿")]
+    lead, assist = f"{ticket.id}:{city.street_a.id}", f"{ticket.id}:{city.street_b.id}"
+    assert f'name="remove_items" value="{lead}">' in rows and f'name="remove_items" value="{assist}">' in rows
+    b_row = rows[rows.index(f'value="{assist}"'):]
+    assert "乙街道办事处" in b_row and "协办" in b_row and "时限 11-26 08:00" in b_row
+    a_row = rows[rows.index(f'value="{lead}"'):rows.index(f'value="{assist}"')]
+    assert "甲街道办事处" in a_row and "时限 11-26 10:00" in a_row and "乙街道办事处" not in a_row
+
+    parts.rectify_part(city.unit_b, fresh(Ticket, ticket.id), at(FRIDAY), "已整改", [processed()])
+    db.session.commit()
+    letter = fresh(Letter, draft.id)
+    form = {"kind": "supervision", "level": "1", "reply_by": "2026-12-03", "title": "改过的标题",
+            "body": letter.body, "report_to": letter.report_to or "", "cc": letter.cc or ""}
+    saved = office.submit(edit, edit, {**form, "revision": str(letter.revision)})
+    assert saved.status_code == 303 and fresh(Letter, draft.id).title == "改过的标题"
+    letter = fresh(Letter, draft.id)
+    refused = office.submit(edit, edit, {**form, "revision": str(letter.revision), "kind": "listed", "level": "2"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "已反馈本单位整改情况，不能督办其整改（请将该单位的此项从草稿中移除）" in page
+    saved = office.submit(edit, edit, {**form, "revision": str(letter.revision), "remove_items": assist})
+    assert saved.status_code == 303
+    letter = fresh(Letter, draft.id)
+    assert [(i.ticket_id, i.unit_id) for i in letter.items] == [(ticket.id, city.street_a.id)]
+    assert letter.unit_ids == [city.street_a.id] and letter.title == "改过的标题"

@@ -103,8 +103,8 @@ def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: L
     part = assist_part(ticket, unit_id)
     unit_id = part.unit_id if part is not None else ticket.unit_id
     if part is not None and kind != "bulletin" and part.status != "open":
-        raise Conflict(f"问题 {ticket.number} 的协办单位{part.unit.name}已反馈本单位整改情况，不能督办其整改。",
-                       code="part_not_open")
+        raise Conflict(f"问题 {ticket.number} 的协办单位{part.unit.name}已反馈本单位整改情况，不能督办其整改"
+                       "（请将该单位的此项从草稿中移除）。", code="part_not_open")
     if kind == "bulletin":
         if ticket.status == "cancelled":
             raise Conflict(f"问题 {ticket.number} 已作废，不能列入通报。", code="ticket_not_open")
@@ -395,13 +395,17 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
 
 def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter:
     """Change what the draft says. Fields not sent stay. `ticket_ids` / `unit_ids` replace the lists;
-    `add_ticket_ids` and `remove_ticket_ids` change them one by one. A stale `revision` answers 409."""
+    `add_ticket_ids` and `remove_ticket_ids` (every item of the ticket) change them one by one, `remove_items`
+    ("ticket:unit") takes one unit's item out (a ticket listed for its lead and an assisting unit keeps the
+    other). The items are checked again (check_ticket) when new, or when the kind or level changed; a save that
+    changes neither leaves those listed to 签发's check, so one gone stale (an assisting unit has reported) does
+    not block the rest of the draft. A stale `revision` answers 409."""
     _office(user)
     _draft(letter)
     revision = inputs.integer(fields.get("revision"), "版本号", 1, MAX_ID, "invalid_revision")
     if revision is not None and revision != letter.revision:
         raise Conflict("草稿刚被其他人修改过，请刷新后再改。", code="draft_changed")
-    old_kind = letter.kind
+    old_kind, old_level = letter.kind, letter.level
     level, kind = _level(fields.get("level")), _kind(fields.get("kind"))
     if kind is not None and kind != letter.kind:
         letter.kind = kind
@@ -421,6 +425,9 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
 
     # a lead item follows its ticket's lead unit as it is now; an assisting unit's item stays that unit's
     current: list[Entry] = [_entry(item.ticket, item.unit_id) for item in letter.items]
+    taken_out = set(inputs.pairs(fields, "remove_items", "督办事项") or [])
+    dropped = {(ticket.id, unit_id) for item, (ticket, unit_id) in zip(letter.items, current)
+               if (item.ticket_id, item.unit_id) in taken_out or (ticket.id, unit_id) in taken_out}
     wanted_ids = inputs.ids(fields, "ticket_ids", "问题")
     if wanted_ids is not None:  # a ticket already listed keeps its unit(s); a new one is its lead's
         entries = []
@@ -429,7 +436,7 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     else:
         entries = list(current)
     remove = set(inputs.ids(fields, "remove_ticket_ids", "问题") or [])
-    entries = [e for e in entries if e[0].id not in remove]
+    entries = [e for e in entries if e[0].id not in remove and (e[0].id, e[1]) not in dropped]
     for ticket in _tickets([i for i in inputs.ids(fields, "add_ticket_ids", "问题") or []
                             if i not in {t.id for t, _ in entries}]):
         entries.append(_entry(ticket))
@@ -440,9 +447,11 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     else:
         named = [r.unit for r in letter.recipients if any(u == r.unit_id for _, u in entries) or
                  not any(i.unit_id == r.unit_id for i in letter.items)]
+    # each (ticket, unit) once, where it first stood: an assisting unit's item taken off the ticket since is its lead's
+    entries = list({(ticket.id, unit_id): (ticket, unit_id) for ticket, unit_id in entries}.values())
     listed = {(t.id, u) for t, u in current}
-    check_entries([(ticket, unit_id) for ticket, unit_id in entries
-                   if (ticket.id, unit_id) not in listed or level is not None or kind is not None],
+    changed = (letter.kind, letter.level) != (old_kind, old_level)
+    check_entries([(ticket, unit_id) for ticket, unit_id in entries if changed or (ticket.id, unit_id) not in listed],
                   letter.kind, letter.level, now, letter)
     units = _recipient_units(named, entries)
     if not units:

@@ -32,16 +32,37 @@ def ids(fields, name: str, what: str) -> list[int] | None:
         return None
     result: list[int] = []
     for value in values(fields, name):
-        if isinstance(value, bool):
-            raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}")
-        try:
-            number = int(str(value).strip())
-        except (TypeError, ValueError):
-            raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}") from None
-        if not 1 <= number <= MAX_ID:
-            raise BadRequest(f"{what}编号超出范围。", code=f"invalid_{name}")
+        number = _id(value, name, what)
         if number not in result:
             result.append(number)
+    return result
+
+
+def _id(value, name: str, what: str) -> int:
+    if isinstance(value, bool):
+        raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}")
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what}编号应为整数。", code=f"invalid_{name}") from None
+    if not 1 <= number <= MAX_ID:
+        raise BadRequest(f"{what}编号超出范围。", code=f"invalid_{name}")
+    return number
+
+
+def pairs(fields, name: str, what: str) -> list[tuple[int, int]] | None:
+    """A list of (ticket id, unit id): "12:3" each (a form's checkbox, a JSON string), or [12, 3] in JSON; in the
+    order given, duplicates dropped; None when the field is absent."""
+    if name not in fields:
+        return None
+    result: list[tuple[int, int]] = []
+    for value in values(fields, name):
+        parts = value.split(":") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else ()
+        if len(parts) != 2:
+            raise BadRequest(f"{what}应写作“问题编号:单位编号”。", code=f"invalid_{name}")
+        pair = (_id(parts[0], name, what), _id(parts[1], name, what))
+        if pair not in result:
+            result.append(pair)
     return result
 
 
