@@ -17,7 +17,7 @@ SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "distric
            "site_kind_id": 2, "site_district": "江城区", "segment_id": 11, "round_id": 4,
            "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1), "my_part": "open", "repeated": True,
            "answering_unit_id": 7, "due_from": date(2026, 1, 1), "due_to": date(2026, 2, 1), "late": True,
-           "reworked": True, "ranking_entry": (5, "found")}
+           "due_passed": True, "reworked": True, "ranking_entry": (5, "found")}
 # filters only citywide readers may use (a unit is refused them): tried as the office
 CITYWIDE_ONLY = {"ranking_entry"}
 

@@ -1596,7 +1596,7 @@ def test_each_figure_links_to_the_problems_behind_it(city, add, client, clock):
             assert f"<small>{figure} 件</small>" in listed, (path, url)
             # the list names the filters it applies, each with a way out
             for arg, chip in (("answering_unit_id", "不限负责单位"), ("due_from", "不限整改期限"),
-                              ("late", "未按期整改"), ("reworked", "有返工")):
+                              ("late", "未按期整改"), ("due_passed", "<b>已到期</b>"), ("reworked", "有返工")):
                 assert (arg in url) == (chip in listed), (url, chip)
             checked += 1
     assert checked >= 2 * (4 + 2 + 1)  # every unit's 发现问题, 超期 where any, 返工 where any, on both pages
@@ -1820,3 +1820,18 @@ def test_a_figure_of_thousands_of_problems(app, city, client, api):
     last = api.get(f"/api/v1/tickets?{query}&page={n // 100}", city.admin).get_json()
     assert [t["id"] for t in last["items"]] == ids[::-1][-100:]
     assert f"<small>{n} 件</small>" in client.get(f"/tickets?{query}").get_data(as_text=True)
+
+
+def test_a_running_periods_rework_figure_opens_only_the_problems_it_counts(city, add, client, clock):
+    """Mid-November 甲 has two problems sent back, one due (its deadline passed) and one whose rework deadline is
+    still ahead: 返工 counts the first (到期问题 are those whose deadline has passed), and its link opened both."""
+    clock.set(at("2026-11-25T10:00:00"))
+    add(city.street_a, "2026-11-20T18:00", status="assigned", rework=1)
+    ahead = add(city.street_a, "2026-11-28T18:00", status="assigned", rework=1)
+    sign_in(client, city.leader)
+    page = client.get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    [(url, figure)] = {(u, f) for u, f in _figure_links(page) if "reworked=1" in u}  # (red list and group alike)
+    assert figure == "1"
+    listed = client.get(url).get_data(as_text=True)
+    assert "<small>1 件</small>" in listed and ahead.number not in listed
+    assert "<b>已到期</b>" in listed  # the list names the bound, with a way out

@@ -46,14 +46,17 @@ def figure_list_url(figure: str, unit_id: int, day_from: str, day_to: str, entry
     """The problems behind one of a 红黑榜 entry's figures (found, overdue, rework; rankings/counts.py), as the list's
     page and the 领导看板 link them: a published entry's stored ids where they are the figure's (`stored`:
     services.stored_figures), else the same conditions now over the period's Shanghai days (found: reported in
-    it, charged to the unit as 主办, 协办 or 包抓, not 作废; overdue and rework: the 主办's problems due in it)."""
+    it, charged to the unit as 主办, 协办 or 包抓, not 作废; overdue and rework: the 主办's problems due in it, their
+    deadline passed)."""
     if entry_id is not None and figure in stored:
         return ticket_list_url(ranking_entry_id=entry_id, ranking_figure=figure)
     if figure == "found":
         return ticket_list_url(answering_unit_id=unit_id, status="valid", **{"from": day_from, "to": day_to})
     if figure == "overdue":
         return ticket_list_url(unit_id=unit_id, due_from=day_from, due_to=day_to, late=1)
-    return ticket_list_url(unit_id=unit_id, status="valid", due_from=day_from, due_to=day_to, reworked=1)
+    # due: its deadline in the period and passed (counts._due, up to now), as late=1 bounds 超期
+    return ticket_list_url(unit_id=unit_id, status="valid", due_from=day_from, due_to=day_to, due_passed=1,
+                           reworked=1)
 
 
 def _suggested_periods(moment) -> list[tuple[str, bool]]:

@@ -198,6 +198,7 @@ class TicketFilter:
     due_from: date | None = None
     due_to: date | None = None
     late: bool = False
+    due_passed: bool = False        # the deadline has passed (now): of a running period, the 到期问题 so far
     reworked: bool = False
     # (entry id, figure): the problems a published 红黑榜 entry stored for one of its figures (RANKING_FIGURES), as
     # they were counted, whatever happened to them since (ranking_entry_id and ranking_figure)
@@ -237,6 +238,7 @@ def parse_filter(args) -> TicketFilter:
         due_from=due_from,
         due_to=due_to,
         late=flag_arg(args, "late"),
+        due_passed=flag_arg(args, "due_passed"),
         reworked=flag_arg(args, "reworked"),
         ranking_entry=_ranking_entry_arg(args),
         date_from=date_from,
@@ -337,6 +339,9 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         params["f_due_to"] = local_midnight(flt.due_to + timedelta(days=1))
     if flt.late:
         shape.append("late")
+        params["now"] = now
+    if flt.due_passed:
+        shape.append("due_passed")
         params["now"] = now
     if flt.reworked:
         shape.append("reworked")
@@ -465,6 +470,7 @@ _CONDITIONS = {
     "due_to": lambda: Ticket.deadline < bindparam("f_due_to"),
     # fixed values written into the SQL (const): the API's kept statements bind only the named parameters
     "late": lambda: late_condition(bindparam("now"), cancelled=const("cancelled")),
+    "due_passed": lambda: Ticket.deadline < bindparam("now"),
     "reworked": lambda: Ticket.rework_count > literal_column("0", Integer()),
     # a published 红黑榜 figure's problems, as stored (thousands for a busy unit's month): the ids are written into
     # the SQL when run (literal_execute), so that neither SQLite's nor the driver's limit on parameters applies
