@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import at, multipart, sign_in
+from conftest import City, at, multipart, sign_in
 from office_helpers import csv_bytes, demo_city_names, read_csv, read_xlsx, xlsx_bytes
 
 from inspect_app.auth.models import User
@@ -502,6 +502,40 @@ def test_unit_exports_only_its_own_and_export_is_not_shadowed(api, city, make_ti
     assert adapter.match("/api/v1/tickets/export.xlsx")[0] == "api_office.tickets_xlsx"
     assert adapter.match("/api/v1/tickets/export.csv")[0] == "api_office.tickets_csv"
     assert adapter.match("/api/v1/tickets/12")[0] == "api_tickets.show"
+
+
+def test_ticket_export_names_the_units_sharing_a_problem_and_the_exporting_units_own_part(api, city, make_ticket,
+                                                                                          now):
+    """The export kept 责任单位 (the lead) alone: an assisting unit's own export listed its rows under the lead's name,
+    with the lead's deadline and 督办 level, nothing saying it assists. 协办单位 and 包抓单位 follow the old columns
+    (kept in place), and a unit's own export ends with its own part: 本单位职责, its state, deadline and level."""
+    from inspect_app.tickets import parts
+
+    city.seg_a.adopting_unit = city.roads  # 市政 adopts 人民路东段
+    shared = make_ticket()
+    parts.add_assist(shared, city.street_b, now, city.admin, deadline=at("2026-11-25T18:00:00+08:00"))
+    parts.add_assist(shared, city.police, now, city.admin)
+    shared.part_of(city.street_b.id).escalation_level = 1  # 乙 was supervised for its own part, 甲 not
+    db.session.commit()
+    make_ticket(point=City.ON_B)  # 乙's own, on a segment nobody adopts
+    rows = read_xlsx(api.get("/api/v1/tickets/export.xlsx", city.admin).data)
+    head = rows[0]
+    assert head[:19] == ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址",
+                         "问题描述", "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间",
+                         "超期天数", "督办级别", "返工次数", "延期次数"]
+    assert head[19:] == ["协办单位", "包抓单位"]  # the office's export: nobody's own part
+    row = next(r for r in rows if r[0] == shared.number)
+    assert sorted(row[19].split("、")) == sorted(["乙街道办事处", "市交警支队"]) and row[20] == "市市政设施管理处"
+    own = read_csv(api.get("/api/v1/tickets/export.csv?encoding=utf-8", city.unit_b).data, "utf-8-sig")
+    head = own[0]
+    assert head[19:] == ["协办单位", "包抓单位", "本单位职责", "本单位整改状态", "本单位整改期限", "本单位督办级别"]
+    by_number = {r[0]: dict(zip(head, r)) for r in own[1:]}
+    mine = by_number[shared.number]
+    assert (mine["责任单位"], mine["本单位职责"], mine["本单位整改状态"]) == ("甲街道办事处", "协办", "待整改")
+    assert (mine["本单位整改期限"], mine["整改期限"]) == ("2026-11-25 18:00", "2026-11-26 10:00")
+    assert (mine["本单位督办级别"], mine["督办级别"]) == ("督办", "")
+    led = next(r for n, r in by_number.items() if n != shared.number)
+    assert (led["本单位职责"], led["协办单位"], led["包抓单位"]) == ("主办", "", "")
 
 
 def test_web_ticket_export_for_every_role(client, city, make_ticket):

@@ -6,25 +6,46 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import IO, Iterator
 
-from sqlalchemy import DateTime, func, select, type_coerce
+from sqlalchemy import DateTime, and_, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from ..auth.models import ROLE_LABELS, User
 from ..common.coords import WGS84, format_polyline
+from ..common.sql import const
 from ..common.timeutil import fmt
 from ..extensions import db
-from ..tickets.models import Ticket
-from ..tickets.rules import LEVEL_NAMES as ESCALATION_LABELS, OPEN_STATUSES, STATUS_LABELS
+from ..policy import UNITS, has_role
+from ..tickets.models import Ticket, TicketUnit
+from ..tickets.rules import (LEVEL_NAMES as ESCALATION_LABELS, OPEN_STATUSES, PART_ROLE_LABELS, PART_STATUS_LABELS,
+                             STATUS_LABELS)
 from ..tickets.queries import TicketFilter, filtered_query
 from ..units.models import Category, Segment, Unit
 from .imports import SPECS, spec_for
 from .spreadsheets import CSV_DEFAULT_ENCODING, csv_chunks, write_xlsx
 
+# The columns stay in this order (spreadsheets read them by position); new ones go at the end. 责任单位 and the
+# figures after it (整改期限, 督办级别, 返工次数...) are the lead's (主办); the units sharing the problem follow: its
+# 协办 units and its segment's 包抓 unit, and, in a unit's own export, what the unit itself answers for (本单位职责:
+# 主办, 协办 or 包抓) with its own part's state, deadline and 督办 level (an assisting unit's are its own).
 TICKET_COLUMNS = ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址", "问题描述",
                   "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间", "超期天数", "督办级别",
-                  "返工次数", "延期次数"]
-TICKET_WIDTHS = [14, 10, 14, 10, 24, 18, 10, 24, 40, 10, 17, 17, 17, 17, 17, 9, 10, 9, 9]
+                  "返工次数", "延期次数", "协办单位", "包抓单位"]
+TICKET_WIDTHS = [14, 10, 14, 10, 24, 18, 10, 24, 40, 10, 17, 17, 17, 17, 17, 9, 10, 9, 9, 30, 24]
+OWN_COLUMNS = ["本单位职责", "本单位整改状态", "本单位整改期限", "本单位督办级别"]
+OWN_WIDTHS = [10, 12, 17, 12]
 BATCH = 1000
+
+
+def _own_unit(user) -> int | None:
+    """The unit whose export this is (its own columns follow), or None for a citywide reader's."""
+    return user.unit_id if has_role(user, UNITS) and user.unit_id else None
+
+
+def ticket_columns(user) -> tuple[list[str], list[int]]:
+    """The export's columns and widths for this user: a unit's has its own responsibility's columns too."""
+    if _own_unit(user) is None:
+        return TICKET_COLUMNS, TICKET_WIDTHS
+    return TICKET_COLUMNS + OWN_COLUMNS, TICKET_WIDTHS + OWN_WIDTHS
 
 
 def overdue_days(status: str, deadline: datetime | None, rectified_at: datetime | None,
@@ -61,20 +82,31 @@ def _raw(column):
 def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
     """The filtered list as rows: one Core select, read in batches of BATCH through a server-side cursor
     (PostgreSQL) or the driver's cursor (SQLite), tuples and never ORM objects, so memory stays flat."""
-    reporter = aliased(User)
+    reporter, adopting, assisting = aliased(User), aliased(Unit), aliased(Unit)
+    own_unit = _own_unit(user)
+    # the assisting units' names, one correlated lookup per row on ticket_units' (ticket_id, unit_id) key
+    assists = (select(func.aggregate_strings(assisting.name, "、")).select_from(TicketUnit)
+               .join(assisting, assisting.id == TicketUnit.unit_id)
+               .where(TicketUnit.ticket_id == Ticket.id, TicketUnit.role == const("assist")).scalar_subquery())
+    columns = [Ticket.number, Ticket.status, Category.name, Category.group, Unit.name, Segment.name,
+               Segment.district, Ticket.address, Ticket.description, reporter.display_name, reporter.username,
+               _raw(Ticket.reported_at), _raw(Ticket.assigned_at), _raw(Ticket.deadline), _raw(Ticket.rectified_at),
+               _raw(Ticket.closed_at), Ticket.escalation_level, Ticket.rework_count, Ticket.extension_count,
+               assists, adopting.name]
+    own = aliased(TicketUnit)
+    if own_unit is not None:
+        columns += [own.role, own.status, _raw(own.deadline), own.escalation_level, Segment.adopting_unit_id]
     query = (filtered_query(user, flt, now)
-             .with_only_columns(Ticket.number, Ticket.status, Category.name, Category.group, Unit.name, Segment.name,
-                                Segment.district, Ticket.address, Ticket.description, reporter.display_name,
-                                reporter.username, _raw(Ticket.reported_at), _raw(Ticket.assigned_at),
-                                _raw(Ticket.deadline), _raw(Ticket.rectified_at), _raw(Ticket.closed_at),
-                                Ticket.escalation_level, Ticket.rework_count, Ticket.extension_count,
-                                maintain_column_froms=False)
+             .with_only_columns(*columns, maintain_column_froms=False)
              .select_from(Ticket)
              .join(Category, Category.id == Ticket.category_id)
              .outerjoin(Unit, Unit.id == Ticket.unit_id)
              .outerjoin(Segment, Segment.id == Ticket.segment_id)
+             .outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
              .outerjoin(reporter, reporter.id == Ticket.reporter_id)
              .order_by(Ticket.id))
+    if own_unit is not None:
+        query = query.outerjoin(own, and_(own.ticket_id == Ticket.id, own.unit_id == own_unit))
     now_naive = now.astimezone(timezone.utc).replace(tzinfo=None)
     status_labels, level_labels = STATUS_LABELS, ESCALATION_LABELS
     # Options on the statement, not the connection (Connection.execution_options() would change the session's
@@ -83,15 +115,29 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
     try:
         for (number, status, category, group, unit, segment, district, address, description, reporter_name,
              reporter_username, reported, assigned, deadline, rectified, closed, level, rework,
-             extensions) in result:
+             extensions, assisted_by, adopted_by, *mine) in result:
             # None, not "", for blanks: the xlsx writer then skips the cell.
-            yield [number, status_labels.get(status, status), category, group, unit, segment, district,
+            row = [number, status_labels.get(status, status), category, group, unit, segment, district,
                    address or None, description or None, reporter_name or reporter_username, _local_text(reported),
                    _local_text(assigned), _local_text(deadline), _local_text(rectified), _local_text(closed),
                    overdue_days(status, deadline, rectified, now_naive),
-                   level_labels.get(level or 0) or None, rework or 0, extensions or 0]
+                   level_labels.get(level or 0) or None, rework or 0, extensions or 0, assisted_by or None,
+                   adopted_by or None]
+            if own_unit is not None:
+                row += _own_cells(own_unit, level, *mine)
+            yield row
     finally:
         result.close()
+
+
+def _own_cells(unit_id: int, lead_level, role, part_status, part_deadline, part_level, adopting_id) -> list:
+    """本单位职责 and its part's state, deadline and 督办 level (TicketUnit.level: the lead's is the ticket's); a
+    problem on a segment the unit adopts (包抓) without a part of its own has no state of its own."""
+    if role is None:
+        return ["包抓" if adopting_id == unit_id else None, None, None, None]
+    own_level = lead_level if role == "lead" else part_level
+    return [PART_ROLE_LABELS.get(role, role), PART_STATUS_LABELS.get(part_status, part_status),
+            _local_text(part_deadline), ESCALATION_LABELS.get(own_level or 0) or None]
 
 
 def count_tickets(user, flt: TicketFilter, now: datetime) -> int:
@@ -102,13 +148,15 @@ def count_tickets(user, flt: TicketFilter, now: datetime) -> int:
 
 def tickets_xlsx(user, flt: TicketFilter, now: datetime, rows: Iterator[list] | None = None,
                  target: IO[bytes] | None = None) -> IO[bytes]:
-    return write_xlsx(TICKET_COLUMNS, ticket_rows(user, flt, now) if rows is None else rows, title="问题清单",
-                      widths=TICKET_WIDTHS, target=target)
+    columns, widths = ticket_columns(user)
+    return write_xlsx(columns, ticket_rows(user, flt, now) if rows is None else rows, title="问题清单",
+                      widths=widths, target=target)
 
 
 def tickets_csv(user, flt: TicketFilter, now: datetime, encoding: str = CSV_DEFAULT_ENCODING,
                 rows: Iterator[list] | None = None) -> Iterator[bytes]:
-    return csv_chunks(TICKET_COLUMNS, ticket_rows(user, flt, now) if rows is None else rows, encoding=encoding)
+    return csv_chunks(ticket_columns(user)[0], ticket_rows(user, flt, now) if rows is None else rows,
+                      encoding=encoding)
 
 
 def export_filename(kind: str, now: datetime, suffix: str) -> str:
