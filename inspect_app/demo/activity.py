@@ -381,7 +381,7 @@ class _Replay:
                                 "部分问题涉及多个部门，正在协调整改，预计一周内完成，请予支持。")
                         replies.reply(clerk, letter, moment, text)
                 for item in letter.items:
-                    if item.outcome != "cleared" and item.ticket.status in ("closed", "cancelled"):
+                    if not item.settled and item.ticket.status in ("closed", "cancelled"):
                         replies.clear_item(self.admin, letter, moment, item.ticket_id, True, "核查已整改到位")
                         if letter.status == "done":
                             break
