@@ -69,7 +69,7 @@ def test_existing_letters_stay_issued_letters(empty_db, now, client):
     assert [(r[0], r[1]) for r in rows] == [("临江文明督〔2026〕1号", clerk), ("临江文明督〔2026〕2号", None)]
 
 
-def test_0124_settles_the_items_of_units_that_left_their_problem(empty_db, now, app):
+def test_0125_settles_the_items_of_units_that_left_their_problem(empty_db, now, app):
     """Items left open by an older release after their unit left the problem (here 乙, taken off as 协办) are
     moved on, and a letter with nothing else open is 办结; the lead's item, still owed, stays open."""
     from sqlalchemy import delete, select
@@ -91,7 +91,7 @@ def test_0124_settles_the_items_of_units_that_left_their_problem(empty_db, now, 
     db.session.execute(delete(TicketUnit).where(TicketUnit.unit_id == city.street_b.id))  # as it was left
     db.session.commit()
     db.session.remove()
-    downgrade(revision="0123")
+    downgrade(revision="0124")
     upgrade()
     letters = {letter.id: letter for letter in db.session.scalars(select(Letter))}
     [moved], [owed] = letters[to_b].items, letters[to_a].items

@@ -4,8 +4,8 @@ could never be cleared: 销号 waited for a report the unit could no longer make
 escalation.replies.follow_parts); those left open before are settled the same way, and a letter whose items are all
 settled so is 办结.
 
-Revision ID: 0124
-Revises: 0123
+Revision ID: 0125
+Revises: 0124
 Create Date: 2026-12-08 09:00:00
 
 """
@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0124'
-down_revision = '0123'
+revision = '0125'
+down_revision = '0124'
 branch_labels = None
 depends_on = None
 
