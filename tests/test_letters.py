@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from conftest import BEFORE_PHOTO, City, at, file_tuple, photo_bytes, processed
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from inspect_app.auth.models import User
+from inspect_app.common.errors import Conflict
 from inspect_app.common.models import current_value
 from inspect_app.common.timeutil import local
 from inspect_app.escalation import compose, proposals, replies, signing
@@ -384,6 +387,110 @@ def test_numbers_are_taken_at_signing_in_signing_order(app, city, file_ticket):
     assert (b.number, a.number) == ("临江文明督〔2026〕1号", "临江文明督〔2026〕2号")
     assert c.number == "临江文明通〔2026〕1号"  # 督查通报 run in the 通报 series
     assert a.pdf_path.endswith("00002.pdf") and c.pdf_path.endswith("tb00001.pdf")
+
+
+# ----------------------------------------------------------------------------- 签发 beside 改派 and 作废
+
+def in_another_request(app, act, wait: float = 60) -> threading.Thread:
+    """act() in a thread with its own app context (its own session and connection), committed, as another person's
+    request; waits up to `wait` seconds for it (a request held by a lock goes on after: join the thread returned)."""
+    failed: list[BaseException] = []
+
+    def run():
+        with app.app_context():
+            try:
+                act()
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - the test reads it
+                db.session.rollback()
+                failed.append(error)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.failed = failed
+    thread.start()
+    thread.join(wait)
+    return thread
+
+
+def _change(city, action: str, ticket_id: int):
+    """The office's 改派 (to the traffic police) or 作废 of a ticket, for in_another_request."""
+    admin_id, police_id = city.admin.id, city.police.id  # read here: the city's rows belong to the test's session
+
+    def act():
+        ticket, admin = db.session.get(Ticket, ticket_id), db.session.get(User, admin_id)
+        if action == "reassign":
+            ticket_services.reassign(admin, ticket, at(FRIDAY), police_id, "改派交警")
+        else:
+            ticket_services.cancel(admin, ticket, at(FRIDAY), "重复上报")
+    return act
+
+
+@pytest.mark.parametrize("action, said", [("reassign", "已改派其他单位"), ("cancel", "已作废")])
+def test_a_problem_reassigned_or_voided_while_the_leader_signs_is_not_signed(app, city, overdue, action, said):
+    """QA: 签发 at the moment the office 改派s (or 作废s) one of the draft's problems: both succeeded on PostgreSQL,
+    the letter went to the old unit about a problem no longer theirs, and the ticket ended with its new unit at
+    level 1 (later sweeps skipped it). The 签发's request had read the draft and its problems before the 改派
+    committed: it now reads them again once it holds them, and is refused as when the 改派 came first."""
+    letter = draft_from_proposals(city)
+    moved = overdue[0].id
+    letter = fresh(Letter, letter.id)
+    assert [item.ticket.unit_id for item in letter.items][0] == city.street_a.id  # the leader's request read them
+    other = in_another_request(app, _change(city, action, moved))
+    assert not other.is_alive() and not other.failed, other.failed
+    with pytest.raises(Conflict) as refused:
+        signing.sign(city.leader, letter, at(FRIDAY))
+    db.session.rollback()
+    assert refused.value.status == 409 and said in refused.value.message and overdue[0].number in refused.value.message
+    assert fresh(Letter, letter.id).status == "draft" and current_value("letter", 2026) == 0  # the number went back
+    ticket = fresh(Ticket, moved)
+    assert ticket.escalation_level == 0
+    assert (ticket.unit_id, ticket.status) == ((city.police.id, "assigned") if action == "reassign"
+                                               else (city.street_a.id, "cancelled"))
+
+
+def test_a_reassignment_read_before_a_signing_starts_the_new_unit_at_level_0(app, city, overdue):
+    """The other order: the office's 改派 read the ticket (level 0) before the 签发 committed and raised it to 1. The
+    改派 still passes (签发 leaves the ticket's version alone), and the new unit starts at level 0: the ORM wrote no
+    level when it "changed" 0 to 0, and the ticket stayed at the old unit's level 1."""
+    letter = draft_from_proposals(city)
+    ticket = fresh(Ticket, overdue[0].id)  # the office's request has read it
+    assert ticket.escalation_level == 0
+    letter_id, leader_id = letter.id, city.leader.id
+    signer = in_another_request(app, lambda: signing.sign(db.session.get(User, leader_id),
+                                                          db.session.get(Letter, letter_id), at(FRIDAY)))
+    assert not signer.failed, signer.failed
+    ticket_services.reassign(city.admin, ticket, at(FRIDAY), city.police.id, "改派交警")
+    db.session.commit()
+    ticket = fresh(Ticket, overdue[0].id)
+    assert (ticket.unit_id, ticket.escalation_level, ticket.assignment) == (city.police.id, 0, 2)
+    assert fresh(Letter, letter_id).status == "issued"  # signed while the problem was still street A's
+
+
+def test_a_reassignment_during_a_signing_waits_for_it(app, city, overdue, monkeypatch):
+    """The 改派 comes after the 签发 has checked its draft, before it raised the levels. It waits for the 签发 (the
+    tickets are locked from before the check) and then starts the new unit at level 0; it used to commit in
+    between, and the 签发's level UPDATE (WHERE level = 0) put the new unit at level 1."""
+    letter = draft_from_proposals(city)
+    moved = overdue[0].id
+    real = signing.check_ready
+    others = []
+
+    def check_then_reassign(draft, now):
+        real(draft, now)
+        if not others:  # the office's 改派, as another request; held back by the 签发's locks, it goes on after
+            others.append(in_another_request(app, _change(city, "reassign", moved), wait=2))
+
+    monkeypatch.setattr(signing, "check_ready", check_then_reassign)
+    signing.sign(city.leader, fresh(Letter, letter.id), at(FRIDAY))
+    db.session.commit()
+    others[0].join(60)
+    assert not others[0].failed, others[0].failed
+    ticket = fresh(Ticket, moved)
+    assert (ticket.unit_id, ticket.escalation_level) == (city.police.id, 0)
+    item = next(i for i in fresh(Letter, letter.id).items if i.ticket_id == moved)
+    assert (item.unit_id, item.level) == (city.street_a.id, 1)  # the letter as signed: street A's, then
 
 
 # ----------------------------------------------------------------------------- what 签发 fixes

@@ -9,6 +9,13 @@ its lead unit's item, the part's level for an assisting unit's (协办) item —
 Two signs at once: the letter's revision is its optimistic lock, so of two transactions signing the same draft
 the second's UPDATE matches no row and it answers 409 (its number goes back with its rollback); two different
 drafts queue on the counter's row and take consecutive numbers.
+
+签发 beside a change of its problems (改派, 作废, a unit's 整改): the number is taken first, then the tickets are
+locked (PostgreSQL: SELECT ... FOR UPDATE in id order; SQLite: the number's UPDATE holds the write lock already)
+and read again, and only then is the draft checked. A 改派 committed first is seen and refused (409, as when it came
+a minute before); one still under way waits for the 签发 and starts its new unit at level 0. The tickets' version is
+not moved (a unit rectifying at that moment is not refused). The automatic sweep takes the same locks in the same
+order, the counter before the tickets (sweep.issue_letters), so the two never deadlock.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from ..common.models import next_value
 from ..common.text import clean_text
 from ..common.timeutil import local
 from ..extensions import db
+from ..tickets.models import Ticket
 from . import inputs, notify
 from .compose import check_ticket, refusal
 from .models import SERIES, Letter, Proposal, mark_issuing
@@ -82,6 +90,12 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         raise Conflict("草稿已被修改，请重新阅读后再签发。", code="draft_changed")
     if letter.returned_at is not None:  # the office may be changing it: it comes back to the signers when saved
         raise Conflict("该草稿已退回文明办修改，待文明办修改保存后再签发。", code="draft_returned")
+
+    letter_id = letter.id
+    series = SERIES.get(letter.kind, "letter")
+    year = local(now).year
+    seq = next_value(series, year)  # nothing is pending yet: this is the transaction's first write
+    _hold_tickets(letter)  # after the number, as the sweep: the tickets as they are now, no one changing them
     try:
         check_ready(letter, now)
     except Conflict:
@@ -92,11 +106,6 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         if status != "draft":
             raise Conflict(ALREADY.format(number=number), code="already_signed") from None
         raise
-
-    letter_id = letter.id
-    series = SERIES.get(letter.kind, "letter")
-    year = local(now).year
-    seq = next_value(series, year)  # nothing is pending yet: this is the transaction's first write
     mark_issuing(letter)
     tickets = {item.ticket_id: item.ticket for item in letter.items}
     photos = first_photo_keys(list(tickets))
@@ -142,6 +151,20 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     except Exception:  # noqa: BLE001 - the letter is signed either way
         log.exception("letter %s's PDF not written at 签发; the sweep writes it", letter.id)
     return letter
+
+
+def _hold_tickets(letter: Letter) -> None:
+    """Lock the draft's tickets until the transaction ends (PostgreSQL; on SQLite the caller's first write holds
+    the database's write lock already) and read them again with their parts: a 改派 or 作废 committed since the
+    draft was read is what the check sees, and one not yet committed waits for this 签发 (its UPDATE, with the
+    ticket's version check, comes after ours and starts the new unit at level 0). In id order, as the sweep's."""
+    ids = sorted({item.ticket_id for item in letter.items})
+    if not ids:
+        return
+    db.session.execute(select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id)
+                       .with_for_update(of=Ticket.__table__))  # the rows alone: no eager joins under FOR UPDATE
+    db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))
+                       .execution_options(populate_existing=True)).unique().all()
 
 
 MAX_RETURN_NOTE = 1000

@@ -261,6 +261,9 @@ def _assign(ticket: Ticket, unit: Unit, now: datetime, actor, action: str, note:
             data["from_reworks"] = ticket.rework_count
         ticket.assignment = (ticket.assignment or 1) + 1
         ticket.escalation_level = 0
+        # written even when it read 0: a 签发 or a sweep raises the level without moving the version, and one that
+        # committed after this request read the ticket left the new unit at the old unit's level
+        flag_modified(ticket, "escalation_level")
         ticket.rework_count = ticket.extension_count = 0
     lifecycle.transition(ticket, action, actor, now, note=note, data=data)
     ticket.unit = unit
