@@ -380,6 +380,48 @@ def test_two_sweeps_at_once_give_one_letter(app, city, file_ticket, monkeypatch,
     assert all(pdf_path(letter).is_file() for letter in letters())
 
 
+def test_a_signing_and_the_sweep_at_once_do_not_deadlock(app, city, file_ticket, monkeypatch):
+    """QA (PostgreSQL): 签发 took the letters' counter, then wrote its tickets; the automatic sweep locked its
+    tickets, then took the counter: each waited for the other and PostgreSQL ended one (told 数据库暂时无法访问).
+    Both now take the counter first. The 签发 holds its number while the sweep starts; the sweep queues behind
+    it, and finds its tickets escalated by the letter. (SQLite: the number's write lock serialised them anyway.)"""
+    from inspect_app.auth.models import User
+    from inspect_app.escalation import compose, signing
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's write lock lets one transaction write at a time")
+    tickets = [file_ticket(), file_ticket(point=City.ON_B)]
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [t.id for t in tickets]})
+    db.session.commit()
+    draft_id, leader_id = draft.id, city.leader.id
+    real, swept, errors, started = signing.next_value, [], [], []
+
+    def sweep():
+        with app.app_context():
+            try:
+                swept.append(run_sweep(at(FRIDAY)))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+    def number_then_let_the_sweep_start(*args):
+        value = real(*args)
+        started.append(threading.Thread(target=sweep))
+        started[0].start()
+        started[0].join(1.5)  # the sweep has locked what it takes first (its tickets, before): waiting for ours
+        return value
+
+    monkeypatch.setattr(signing, "next_value", number_then_let_the_sweep_start)
+    with app.app_context():  # the leader's request
+        signing.sign(db.session.get(User, leader_id), db.session.get(Letter, draft_id), at(FRIDAY))
+        db.session.commit()
+        db.session.remove()
+    started[0].join(60)
+    assert not errors, errors
+    assert [letter.number for letter in letters()] == ["临江文明督〔2026〕1号"]  # the sweep found them escalated
+    assert [fresh(Ticket, t.id).escalation_level for t in tickets] == [1, 1]
+    assert len(swept) == 1 and swept[0].numbers == []
+
+
 def test_two_escalate_processes_give_one_letter(app, city, file_ticket, tmp_path):
     """`flask --app run escalate --now ...` twice at once, as two real processes on the same database."""
     file_ticket()

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import bindparam, or_, select, text, update
 
 from ..boundary import optional_write
-from ..common.models import next_value
+from ..common.models import lock_sequence, next_value
 from ..common.sql import const
 from ..common.text import one_line
 from ..common.timeutil import local
@@ -148,9 +148,13 @@ def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[lis
     Call it at the start of a transaction of its own (jobs.run_sweep does). ESCALATION_MODE=auto only."""
     session = db.session
     serialize_sweeps()
+    # The letters' counter before any ticket, as a 签发 takes them (signing.py): a sweep that locked its tickets
+    # first and a 签发 holding the counter waited for each other (a deadlock on PostgreSQL). The first write, it
+    # also takes SQLite's write lock: what we read next cannot change under us.
+    lock_sequence(COUNTER, local(now).year)
     run = SweepRun(as_of=now, started_at=ran_at or now)
     session.add(run)
-    session.flush()  # the first write takes SQLite's write lock: what we read next cannot change under us
+    session.flush()
     groups = due_groups(now)
     letters, count = _write_letters(groups, run, now) if groups else ([], 0)
     run.letters, run.tickets, run.finished_at = len(letters), count, ran_at or now
