@@ -31,7 +31,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .common.errors import DATABASE_REFUSALS, DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer, will_not_write
+from .common.errors import (DATABASE_CONFLICT, DATABASE_REFUSALS, DATABASE_UNAVAILABLE, STORAGE_FAILED, database_answer,
+                            is_conflict, will_not_write)
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,9 @@ def register(app: Flask) -> None:
         except (OperationalError, InternalError) as error:
             needed = db.session.info.get(_NEEDED)
             db.session.rollback()
+            if is_conflict(error):  # a deadlock at the commit's flush: another person's change won
+                log.warning("commit lost to a concurrent transaction at the end of the request: %s", error)
+                return _refused(409, *DATABASE_CONFLICT)
             answer = database_answer(error)
             if answer is None:  # an InternalError that is not the server's state: a bug
                 raise

@@ -7,8 +7,8 @@ from flask import request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from .common.errors import (DATABASE_REFUSALS, DATABASE_UNAVAILABLE, ServiceError, database_answer,
-                            is_storage_error, storage_answer)
+from .common.errors import (DATABASE_CONFLICT, DATABASE_REFUSALS, DATABASE_UNAVAILABLE, ServiceError,
+                            database_answer, is_conflict, is_storage_error, storage_answer)
 from .extensions import db
 from .http import RETRY_AFTER_SECONDS, database_unavailable, error_response, upload_advice
 
@@ -90,7 +90,12 @@ def register_error_handlers(app) -> None:
         """The database is down, restarting, out of connections or busy past its wait: 503 in Chinese, not a 500,
         on a page that needs nothing from the database (no menu, the one signed in not looked up again). When it
         answers but will not write (read-only, its disk full), the 503 page keeps its menu: reads still work. An
-        InternalError that is none of these is a bug."""
+        InternalError that is none of these is a bug. A deadlock or a serialization failure is a conflict with
+        another person's change at the same moment: 409, to try again, as a version check's."""
+        if is_conflict(error):
+            db.session.rollback()
+            log.warning("conflict on %s %s: %s", request.method, request.path, error)
+            return error_response(409, *DATABASE_CONFLICT)
         answer = database_answer(error)
         if answer is None:
             return unexpected(error)

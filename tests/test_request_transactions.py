@@ -96,8 +96,20 @@ def test_the_prepare_threshold_reaches_psycopg(tmp_path):
     assert "prepare_threshold" not in connect_args(f"sqlite:///{tmp_path / 'x.db'}")
 
 
+class DriverError(Exception):
+    """A driver's error with PostgreSQL's SQLSTATE (psycopg's errors carry it as `sqlstate`)."""
+
+    def __init__(self, message: str, sqlstate: str):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+DEADLOCK = DriverError("deadlock detected", "40P01")
+
+
 @pytest.mark.parametrize("error, status, code", [("integrity", 409, "concurrent_update"),
                                                   ("operational", 503, "database_busy"),
+                                                  ("deadlock", 409, "concurrent_update"),
                                                   ("disk", 503, "storage_failed")])
 def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, city, error, status, code):
     """The request's own commit (after its view) fails: the answer is an error (not a 500), and nothing is kept."""
@@ -109,6 +121,7 @@ def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, 
     count = db.session.query(Ticket).count()
     errors = {"integrity": IntegrityError("INSERT", {}, Exception("duplicate key")),
               "operational": OperationalError("COMMIT", {}, Exception("database is locked")),
+              "deadlock": OperationalError("UPDATE tickets", {}, DEADLOCK),
               "disk": OSError(28, "No space left on device")}
 
     def refuse(session):
@@ -125,6 +138,34 @@ def test_a_commit_that_fails_at_the_end_of_a_request_answers_with_an_error(api, 
     assert response.get_json()["error"]["code"] == code
     db.session.rollback()
     assert db.session.query(Ticket).count() == count
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+def test_a_request_that_loses_a_deadlock_is_told_to_try_again(browser, api, city, make_ticket, monkeypatch, sqlstate):
+    """QA: a 签发 that PostgreSQL chose as a deadlock's victim was told 数据库暂时无法访问 (503), as if the database
+    were down. A deadlock or a serialization failure is a conflict with someone's change at the same moment: 409,
+    try again; the page's form comes back with the message, the API says concurrent_update."""
+    from sqlalchemy.exc import OperationalError
+
+    from inspect_app.tickets import lifecycle
+
+    ticket_id = make_ticket().id
+
+    def lose(*_args, **_kwargs):
+        raise OperationalError("UPDATE tickets SET ...", {}, DriverError("deadlock detected", sqlstate))
+
+    monkeypatch.setattr(lifecycle, "transition", lose)
+    answer = api.post(f"/api/v1/tickets/{ticket_id}/cancel", city.admin, json={"reason": "重复上报"})
+    assert answer.status_code == 409, answer.get_json()
+    assert answer.get_json()["error"] == {"code": "concurrent_update",
+                                          "message": "其他人正在同时处理相同的数据，本次操作没有保存，请刷新后重试。"}
+    office = browser(city.admin)
+    page = office.submit(f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/cancel", {"reason": "重复上报"})
+    assert page.status_code == 303
+    shown = office.get(page.headers["Location"]).get_data(as_text=True)
+    assert "其他人正在同时处理相同的数据" in shown and "数据库暂时无法访问" not in shown
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket_id).status == "assigned"
 
 
 def test_a_savepoint_released_does_not_end_the_transactions_bookkeeping(app, city, tmp_path):

@@ -67,6 +67,22 @@ def database_answer(error: BaseException) -> tuple[str, str] | None:
     return DATABASE_UNAVAILABLE if isinstance(error, DATABASE_ERRORS) else None
 
 
+# Two transactions waited for each other (PostgreSQL's deadlock_detected: it ends one of them) or one read what the
+# other has since changed (serialization_failure; SQLite's SQLITE_BUSY_SNAPSHOT, a transaction that read an older
+# snapshot can no longer write): the database answers, the other person's change was kept and this one was not.
+# Pages and the API answer 409 (a conflict, as a version check's), not 503 as if the database were down.
+DATABASE_CONFLICT = ("concurrent_update", "其他人正在同时处理相同的数据，本次操作没有保存，请刷新后重试。")
+_PG_CONFLICTS = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+_SQLITE_BUSY_SNAPSHOT = 517
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A deadlock or a serialization failure: this transaction lost to another one running at the same time."""
+    driver = getattr(error, "orig", error)
+    return (getattr(driver, "sqlstate", None) in _PG_CONFLICTS
+            or getattr(driver, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT)
+
+
 def will_not_write(error: BaseException) -> bool:
     """The database answers but will not write: its disk is full, or it is read-only."""
     return database_answer(error) in (DATABASE_DISK_FULL, DATABASE_READ_ONLY)
