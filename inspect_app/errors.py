@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import request
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,6 +29,18 @@ HTTP_MESSAGES = {
     429: ("too_many_requests", "请求过于频繁，请稍后再试。"),
     500: ("internal_error", "服务器内部错误，请稍后重试。"),
 }
+
+
+# A version check that failed (StaleDataError) names the table of the row someone else changed first.
+STALE_MESSAGES = {"tickets": "该问题刚被其他人处理过，请刷新后再试。",
+                  "letters": "该督办函刚被其他人修改或处理过，请刷新后再试。"}
+STALE_MESSAGE = "数据刚被其他人修改过，请刷新后再试。"
+
+
+def stale_message(error: StaleDataError) -> str:
+    """What a person is told when their change lost to another one on the same row, by the row's kind."""
+    table = re.search(r"table '(\w+)'", str(error))
+    return STALE_MESSAGES.get(table.group(1) if table else "", STALE_MESSAGE)
 
 
 def _chinese(error: HTTPException) -> str:
@@ -68,7 +81,7 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(StaleDataError)
     def stale(error):
         db.session.rollback()
-        return error_response(409, "concurrent_update", "该问题刚被其他人处理过，请刷新后再试。")
+        return error_response(409, "concurrent_update", stale_message(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

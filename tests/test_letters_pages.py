@@ -16,6 +16,7 @@ import pytest
 from conftest import City, at, file_tuple
 from sqlalchemy import func, select
 
+from inspect_app.auth.models import User
 from inspect_app.common.models import current_value
 from inspect_app.common.timeutil import local
 from inspect_app.common.errors import Conflict
@@ -25,7 +26,7 @@ from inspect_app.escalation.models import Letter, Proposal
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
-from test_letters import FRIDAY, minimal_pdf  # noqa: F401  (fixtures below use them)
+from test_letters import FRIDAY, in_another_request, minimal_pdf  # noqa: F401  (fixtures below use them)
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -657,3 +658,40 @@ def test_a_draft_listing_a_problem_for_two_units_shows_and_takes_out_each_units_
     letter = fresh(Letter, draft.id)
     assert [(i.ticket_id, i.unit_id) for i in letter.items] == [(ticket.id, city.street_a.id)]
     assert letter.unit_ids == [city.street_a.id] and letter.title == "改过的标题"
+
+
+# ----------------------------------------------------------------------------- two people on one draft at once
+
+def colleague_first(app, monkeypatch, act):
+    """The next draft operation (a save, a 删除) of this test reads the draft and passes its revision check as it
+    was; then `act` — a colleague's request, on its own session — commits before the first one writes. The
+    interleaving of two saves at the same moment, made certain."""
+    real, first = compose._draft, []
+
+    def draft_then_colleague(letter):
+        real(letter)
+        if not first:
+            first.append(letter)  # the colleague's own operation passes here too: it goes straight on
+            colleague = in_another_request(app, act)
+            assert not colleague.failed, colleague.failed
+    monkeypatch.setattr(compose, "_draft", draft_then_colleague)
+
+
+def test_two_saves_of_a_draft_at_once_keep_the_losers_text(app, city, overdue, browser, monkeypatch):
+    """QA: two clerks saving one draft at the same moment (both read revision n): the loser was redirected with
+    该问题刚被其他人处理过 (the tickets' wording) and lost what they had typed. It is now answered as a save a
+    second late is: 409, the form as typed, and what differs from the draft now saved named."""
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+    db.session.commit()
+    draft_id, admin_id, edit = draft.id, city.admin.id, f"/letters/{draft.id}/edit"
+    office = browser(city.admin)
+    token, revision = office.token(edit), str(draft.revision)
+    colleague_first(app, monkeypatch, lambda: compose.update_draft(
+        db.session.get(User, admin_id), db.session.get(Letter, draft_id), at(FRIDAY), {"title": "乙改的标题"}))
+    lost = office.post(edit, data={"csrf_token": token, "revision": revision, "title": "甲改的标题",
+                                   "body": draft.body}, headers={"Referer": "http://localhost" + edit})
+    page = lost.get_data(as_text=True)
+    assert lost.status_code == 409, page[:300]
+    assert "您编辑期间，草稿已被他人修改并保存" in page and "与现存草稿不同的有：标题；" in page
+    assert 'value="甲改的标题"' in page and "该问题刚被其他人处理过" not in page
+    assert fresh(Letter, draft_id).title == "乙改的标题"

@@ -186,3 +186,19 @@ def test_a_savepoint_released_does_not_end_the_transactions_bookkeeping(app, cit
     assert wrote()
     db.session.rollback()
     assert not written.exists()
+
+
+def test_a_lost_version_check_is_told_by_what_it_was_about():
+    """A StaleDataError reaching the error page said 该问题刚被其他人处理过 whatever lost the race: a 督办函's 销号
+    racing another, a draft saved twice. The table the version check was on names it; anything else is 数据."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from inspect_app.errors import stale_message
+
+    def lost(table: str) -> str:
+        return stale_message(StaleDataError(f"UPDATE statement on table '{table}' expected to update 1 row(s); "
+                                            "0 were matched."))
+
+    assert lost("tickets") == "该问题刚被其他人处理过，请刷新后再试。"
+    assert lost("letters") == "该督办函刚被其他人修改或处理过，请刷新后再试。"
+    assert lost("key_tasks") == stale_message(StaleDataError("")) == "数据刚被其他人修改过，请刷新后再试。"

@@ -11,11 +11,14 @@ overdue (from its 督办建议); a ticket added by hand is its lead's. One lette
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.ids import MAX_ID
@@ -45,6 +48,31 @@ def _office(user) -> None:
 def _draft(letter: Letter) -> None:
     if letter.status != "draft":
         raise Conflict(f"{letter.number} 已签发，不能再修改。", code="not_a_draft")
+
+
+def _saved_once(changed: str):
+    """A draft's save (or 删除) racing another person's save, 删除 or 签发 of the same draft: the loser's UPDATE (or
+    DELETE) ... WHERE revision = the one read matches no row, at its flush. Answered as when it came a second
+    late: `changed` (draft_changed: the edit page keeps what was typed and names what differs), or the draft as
+    it is now, signed (not_a_draft) or deleted (draft_deleted)."""
+    def wrap(operation):
+        @functools.wraps(operation)
+        def run(user, letter: Letter, now: datetime, *args, **kwargs):
+            letter_id = letter.id
+            try:
+                return operation(user, letter, now, *args, **kwargs)
+            except (StaleDataError, IntegrityError):  # IntegrityError: items added to a draft deleted meanwhile
+                db.session.rollback()
+                fresh = db.session.get(Letter, letter_id)
+                if fresh is None:
+                    raise Conflict(DELETED, code="draft_deleted") from None
+                _draft(fresh)
+                raise Conflict(changed, code="draft_changed") from None
+        return run
+    return wrap
+
+
+DELETED = "该草稿已被删除（其中的督办建议已退回待办），无需再操作。"
 
 
 def _level(value) -> int | None:
@@ -393,6 +421,7 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
     return letter
 
 
+@_saved_once("草稿刚被其他人修改过，请刷新后再改。")
 def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter:
     """Change what the draft says. Fields not sent stay. `ticket_ids` / `unit_ids` replace the lists;
     `add_ticket_ids` and `remove_ticket_ids` (every item of the ticket) change them one by one, `remove_items`

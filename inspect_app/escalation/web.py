@@ -209,6 +209,8 @@ def edit(letter_id: int):
             # meanwhile, the clerk's text is kept too, with what now differs from the saved draft named.
             if problem.code == "not_a_draft":
                 raise
+            if problem.code == "draft_deleted":
+                return _draft_gone()
             if problem.code == "draft_changed":
                 return form_again(problem, lambda typed, why: _edit_page(
                     _letter(letter_id), typed, _changed_meanwhile(_letter(letter_id), typed)), passes=())
@@ -258,6 +260,12 @@ def _edit_page(letter, typed=None, error: str | None = None):
 def discard(letter_id: int):
     actions.perform("discard", current_user, _letter(letter_id), now(), request.form)
     flash("草稿已删除，其中的督办建议已退回待办。", "success")
+    return done(url_for(".proposals"))
+
+
+def _draft_gone():
+    db.session.rollback()
+    flash(compose.DELETED, "info")
     return done(url_for(".proposals"))
 
 
