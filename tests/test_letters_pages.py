@@ -695,3 +695,27 @@ def test_two_saves_of_a_draft_at_once_keep_the_losers_text(app, city, overdue, b
     assert "您编辑期间，草稿已被他人修改并保存" in page and "与现存草稿不同的有：标题；" in page
     assert 'value="甲改的标题"' in page and "该问题刚被其他人处理过" not in page
     assert fresh(Letter, draft_id).title == "乙改的标题"
+
+
+def test_a_draft_deleted_twice_says_so_on_the_proposals_page(app, city, overdue, browser, monkeypatch):
+    """QA: 删除草稿 from two tabs: one said 草稿已删除, the other 该问题刚被其他人处理过 and sent the clerk back to the
+    draft's page, now a 404. Deleted at the same moment or a moment before, the second now says the draft is
+    deleted already, on the proposals' page where a deletion lands."""
+    office = browser(city.admin)
+    for together in (False, True):
+        draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id]})
+        db.session.commit()
+        draft_id, admin_id, edit = draft.id, city.admin.id, f"/letters/{draft.id}/edit"
+        token = office.token(edit)
+        if together:  # the colleague's deletion commits while this one is under way
+            colleague_first(app, monkeypatch, lambda: compose.discard_draft(
+                db.session.get(User, admin_id), db.session.get(Letter, draft_id), at(FRIDAY)))
+        else:  # a moment before
+            compose.discard_draft(city.admin, draft, at(FRIDAY))
+            db.session.commit()
+        second = office.post(f"/letters/{draft_id}/discard", data={"csrf_token": token},
+                             headers={"Referer": "http://localhost" + edit})
+        assert second.status_code == 303 and second.headers["Location"].endswith("/letters/proposals"), together
+        page = office.get("/letters/proposals").get_data(as_text=True)
+        assert "该草稿已被删除（其中的督办建议已退回待办），无需再操作。" in page, together
+        assert "该问题刚被其他人处理过" not in page and fresh(Letter, draft_id) is None

@@ -511,10 +511,15 @@ def _follow_kind(letter: Letter, old_kind: str, fields: Mapping) -> set[str]:
     return followed
 
 
+@_saved_once("草稿刚被其他人修改过，请查看修改后的草稿，再决定是否删除。")
 def discard_draft(user, letter: Letter, now: datetime) -> None:
     """删除草稿: its proposals go back to the open list."""
     _office(user)
     _draft(letter)
+    # The revision checked first, alone: a draft deleted (or saved) meanwhile is refused here as a whole, not half
+    # way through deleting its items and 主送 rows, which are gone already. Holds the draft until the commit.
+    letter.updated_at = now
+    db.session.flush()
     for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)):
         proposal.letter_id = None
     db.session.delete(letter)

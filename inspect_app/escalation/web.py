@@ -258,7 +258,14 @@ def _edit_page(letter, typed=None, error: str | None = None):
 @bp.post("/letters/<int:letter_id>/discard")
 @requires(OFFICE)
 def discard(letter_id: int):
-    actions.perform("discard", current_user, _letter(letter_id), now(), request.form)
+    try:
+        actions.perform("discard", current_user, _letter(letter_id), now(), request.form)
+    except ServiceError as problem:
+        # deleted already (a second tab, a double click; the office sees every letter, so absent is deleted): said
+        # so on the proposals' page, where a deletion lands, not 该问题刚被其他人处理过 and back to a draft now gone
+        if problem.code not in ("draft_deleted", "not_found"):
+            raise
+        return _draft_gone()
     flash("草稿已删除，其中的督办建议已退回待办。", "success")
     return done(url_for(".proposals"))
 
