@@ -719,3 +719,44 @@ def test_a_draft_deleted_twice_says_so_on_the_proposals_page(app, city, overdue,
         page = office.get("/letters/proposals").get_data(as_text=True)
         assert "该草稿已被删除（其中的督办建议已退回待办），无需再操作。" in page, together
         assert "该问题刚被其他人处理过" not in page and fresh(Letter, draft_id) is None
+
+
+def test_a_double_click_on_compiling_lands_on_the_draft_the_first_click_made(app, city, overdue, browser):
+    """QA: 生成督办函草稿 clicked twice: the second answered 409 with the proposals' page saying only 暂无待处理的督办建议
+    (the refusal was shown only beside proposals left to compile). The same click again now lands on the draft the
+    first made; two at the same moment queue, one draft made; and a refusal is said on an empty page too."""
+    office = browser(city.admin)
+    offered = re.findall(r'name="proposal_ids" value="(\d+)" checked>',
+                         office.get("/letters/proposals").get_data(as_text=True))
+    token = office.token("/letters/proposals")
+    form = {"csrf_token": token, "from": "proposals", "proposal_ids": offered}
+    referer = {"Referer": "http://localhost/letters/proposals"}
+    first, second = (office.post("/letters/new", data=form, headers=referer) for _ in range(2))
+    [draft] = db.session.scalars(select(Letter)).all()
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"] == f"/letters/{draft.id}/edit"
+    compose.discard_draft(city.admin, draft, at(FRIDAY))
+    db.session.commit()
+
+    admin_id = city.admin.id
+    ids = [int(i) for i in offered]
+    made = []
+
+    def compile_():
+        made.append([d.id for d in compose.create_batch(db.session.get(User, admin_id), at(FRIDAY),
+                                                        {"proposal_ids": ids})])
+    threads = [in_another_request(app, compile_, wait=0) for _ in range(2)]
+    for thread in threads:
+        thread.join(60)
+        assert not thread.failed, thread.failed
+    drafts = db.session.scalars(select(Letter)).all()
+    assert len(drafts) == 1 and made == [[drafts[0].id]] * 2
+
+    # nothing left to compile, and refused: the page says why
+    compose.discard_draft(city.admin, drafts[0], at(FRIDAY))
+    proposals.dismiss(city.admin, ids, "已现场核实", at(FRIDAY))
+    db.session.commit()
+    refused = office.post("/letters/new", data=form, headers=referer)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 404 and "暂无待处理的督办建议" in page
+    assert re.search(r'role="alert">督办建议 [\d、]+ 不存在或已不再适用', page)

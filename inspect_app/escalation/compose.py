@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.ids import MAX_ID
+from ..common.models import lock_sequence
 from ..common.sql import count_where
 from ..common.timeutil import end_of_local_day, local
 from ..extensions import db
@@ -38,6 +39,7 @@ from .sweep import assist_part
 from .wording import clean_body, clean_line, clean_title, template_for
 
 MAX_ITEMS = 500
+COMPILING = "letter-drafts"  # the lock compilations queue on (common.models.lock_sequence)
 
 
 def _office(user) -> None:
@@ -385,6 +387,7 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
         raise BadRequest("请选择督办建议、责任单位或问题（proposal_ids、unit_ids、ticket_ids 至少一项）。",
                          code="nothing_to_compile")
     level, kind = _level(fields.get("level")), _kind(fields.get("kind"))
+    _one_compiling_at_a_time()
     named = _units(unit_ids or [])
     chosen = proposal_service.get_open(proposal_ids, now) if proposal_ids else []
     for proposal in chosen:
@@ -526,6 +529,13 @@ def discard_draft(user, letter: Letter, now: datetime) -> None:
     db.session.flush()
 
 
+def _one_compiling_at_a_time() -> None:
+    """Compilations queue here, one at a time, until the transaction ends: a double click's second request then
+    sees the draft the first one made (check_ticket: 已在另一份草稿中; create_batch: the drafts its proposals are
+    in) instead of both listing the same problems in a draft each."""
+    lock_sequence(COMPILING, 0)
+
+
 def create_batch(user, now: datetime, fields: Mapping) -> list[Letter]:
     """一期督办: one draft per level from the chosen proposals (a ticket never jumps a level by being compiled
     with others), each addressed to every unit whose problems it lists, with the 问题清单 grouped by unit."""
@@ -533,7 +543,13 @@ def create_batch(user, now: datetime, fields: Mapping) -> list[Letter]:
     ids = inputs.ids(fields, "proposal_ids", "督办建议")
     if not ids:
         raise BadRequest("请至少选择一条督办建议。", code="nothing_to_compile")
+    _one_compiling_at_a_time()
     chosen = proposal_service.get_open(ids, now)
+    if all(proposal.letter_id is not None for proposal in chosen):
+        # every one compiled already: the same click again (a double click, a retry), or a colleague's a moment
+        # before. The drafts they are in, not a refusal on a page with nothing left to compile.
+        return list(db.session.scalars(select(Letter).where(Letter.id.in_({p.letter_id for p in chosen}))
+                                       .order_by(Letter.id)))
     levels: dict[int, list[int]] = {}
     for proposal in chosen:
         levels.setdefault(proposal.level, []).append(proposal.id)
