@@ -630,6 +630,49 @@ def test_bad_replies_are_refused_and_leave_nothing(app, city, overdue, api, uplo
     assert fresh(Letter, letter.id).recipient(city.street_a.id).replied_at is None
 
 
+def test_a_reply_sent_twice_is_kept_once(app, city, overdue, api, uploads):
+    """QA: a double tap on 书面回复 (three identical submissions at once) filed three replies, the office reading
+    书面回复 3 份 with the same text and three copies of the PDF. The same reply again from the same person is the
+    same tap, as 红黑榜's publication tells one: answered with the first, no copy and no second set of files. A
+    supplement (other words or files) is a reply of its own."""
+    letter = signed(city)
+    url = f"/api/v1/letters/{letter.id}/reply"
+    text = "已按要求整改完毕，现将整改情况报告如下。"
+
+    def stored() -> list[Path]:
+        return sorted(p for p in uploads.rglob("*") if p.is_file() and "letters" not in p.parts)
+
+    def send(words=text):
+        return api.post(url, city.unit_a, content_type="multipart/form-data",
+                        data={"text": words, "files": [file_tuple(), (io.BytesIO(minimal_pdf()), "整改报告.pdf")]})
+
+    first, again = send(), send()
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"]
+    files = stored()
+    assert db.session.scalar(select(func.count(LetterReply.id))) == 1 and len(files) >= 2
+
+    # three at the same moment, each its own request: they queue, and two find the first's reply
+    letter_id, user_id = letter.id, city.unit_a.id
+    answers = []
+
+    def reply():
+        from werkzeug.datastructures import FileStorage
+
+        answers.append(replies.reply(db.session.get(User, user_id), db.session.get(Letter, letter_id), at(MONDAY),
+                                     "补充说明：已安排专人每日巡查。",
+                                     [FileStorage(io.BytesIO(minimal_pdf() + b"%"), "巡查记录.pdf")]).id)
+    threads = [in_another_request(app, reply, wait=0) for _ in range(3)]
+    for thread in threads:
+        thread.join(60)
+        assert not thread.failed, thread.failed
+    assert len(answers) == 3 and len(set(answers)) == 1
+    assert db.session.scalar(select(func.count(LetterReply.id))) == 2  # the supplement, once
+    assert len(stored()) == len(files) + 1  # its PDF, once
+    assert send("已按要求整改完毕。").status_code == 201  # other words: a reply of its own
+    assert db.session.scalar(select(func.count(LetterReply.id))) == 3
+
+
 def test_a_failed_reply_removes_the_files_it_wrote(app, city, overdue, uploads, monkeypatch):
     letter = signed(city)
     from inspect_app.escalation import uploads as upload_module

@@ -3,9 +3,9 @@ office marks each item 销号 (cleared) or 未销号 (not yet, with the reason);
 is 办结 (done). Callers pass `now`; operations flush, the edge commits."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
 from ..common.ids import row_id
@@ -16,7 +16,7 @@ from ..tickets.rules import STATUS_LABELS
 from ..tickets.parts import PART_FOLLOWERS
 from ..tickets.services import REWORK_FOLLOWERS
 from . import uploads
-from .models import Letter, LetterItem, LetterReply
+from .models import Letter, LetterItem, LetterReply, LetterUnit
 from .services import NOT_FOUND, can_view_letter, own_recipient
 
 MAX_REPLY = 5000
@@ -52,6 +52,12 @@ def reply(user, letter: Letter, now: datetime, text, files=()) -> LetterReply:
     if not text:
         raise BadRequest("请填写书面回复的内容。", code="text_required")
     attached = uploads.read_files(list(files or ()), now=now, user=user)  # all checked before anything is written
+    # The same tap twice at once (a double tap, a retry racing the first) queues here, on the unit's 主送 row, and
+    # the later one finds the first's reply, answered with it: no copy, no second set of files.
+    db.session.execute(update(LetterUnit).where(LetterUnit.id == row.id).values(replied_at=LetterUnit.replied_at)
+                       .execution_options(synchronize_session=False))
+    if (earlier := _just_sent(row, user, text, attached, now)) is not None:
+        return earlier
     answer = LetterReply(letter=letter, unit_id=row.unit_id, text=text, created_at=now, created_by_id=user.id)
     db.session.add(answer)
     db.session.flush()
@@ -62,6 +68,22 @@ def reply(user, letter: Letter, now: datetime, text, files=()) -> LetterReply:
         row.replied_at = now
     db.session.flush()
     return answer
+
+
+REPEAT_MINUTES = 10  # the same reply (text and files) by the same person within this is the same tap again
+
+
+def _just_sent(row: LetterUnit, user, text: str, attached: uploads.Uploads, now: datetime) -> LetterReply | None:
+    """This person's reply to the letter from the last REPEAT_MINUTES if it says the same and carries the same
+    files (by their content), as 红黑榜's publication and a 巡查打卡 tell a repeated click: a supplement says
+    something else."""
+    last = db.session.scalar(select(LetterReply).where(
+        LetterReply.letter_id == row.letter_id, LetterReply.unit_id == row.unit_id,
+        LetterReply.created_by_id == user.id, LetterReply.created_at >= now - timedelta(minutes=REPEAT_MINUTES))
+        .order_by(LetterReply.id.desc()).limit(1))
+    if last is not None and last.text == text and sorted(f.sha256 for f in last.files) == attached.digests():
+        return last
+    return None
 
 
 def replies_for(user, letter: Letter) -> list[LetterReply]:

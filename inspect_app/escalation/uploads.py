@@ -37,6 +37,10 @@ class PdfUpload:
     name: str
     data: bytes
 
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
 
 @dataclass
 class Uploads:
@@ -46,6 +50,10 @@ class Uploads:
 
     def __len__(self) -> int:
         return len(self.pdfs) + len(self.photos)
+
+    def digests(self) -> list[str]:
+        """The files' SHA-256, sorted: what EscalationFile.sha256 keeps of each once stored."""
+        return sorted([photo.sha256 for photo in self.photos] + [pdf.sha256 for pdf in self.pdfs])
 
 
 def _display_name(upload, fallback: str) -> str:
@@ -106,7 +114,7 @@ def store(uploads: Uploads, now: datetime, *, reply=None, interview=None, key_ta
         write_atomically(path, lambda out, data=pdf.data: out.write(data))
         delete_on_rollback(path)
         rows.append(EscalationFile(kind="pdf", path=relative, name=pdf.name, bytes=len(pdf.data),
-                                   sha256=hashlib.sha256(pdf.data).hexdigest(), created_at=now))
+                                   sha256=pdf.sha256, created_at=now))
     for row in rows:
         row.reply_id = reply.id if reply is not None else None
         row.interview_id = interview.id if interview is not None else None
