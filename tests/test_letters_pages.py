@@ -722,9 +722,10 @@ def test_a_draft_deleted_twice_says_so_on_the_proposals_page(app, city, overdue,
 
 
 def test_a_double_click_on_compiling_lands_on_the_draft_the_first_click_made(app, city, overdue, browser):
-    """QA: 生成督办函草稿 clicked twice: the second answered 409 with the proposals' page saying only 暂无待处理的督办建议
-    (the refusal was shown only beside proposals left to compile). The same click again now lands on the draft the
-    first made; two at the same moment queue, one draft made; and a refusal is said on an empty page too."""
+    """QA: 生成督办函草稿 clicked twice: the second answered 409 with the proposals' page saying only
+    暂无待处理的督办建议 (the refusal was shown only beside proposals left to compile). The same click again now lands
+    on the draft the first made; two at the same moment queue, one draft made; and a refusal is said on an empty
+    page too."""
     office = browser(city.admin)
     offered = re.findall(r'name="proposal_ids" value="(\d+)" checked>',
                          office.get("/letters/proposals").get_data(as_text=True))
