@@ -14,8 +14,8 @@ drafts queue on the counter's row and take consecutive numbers.
 locked (PostgreSQL: SELECT ... FOR UPDATE in id order; SQLite: the number's UPDATE holds the write lock already)
 and read again, and only then is the draft checked. A 改派 committed first is seen and refused (409, as when it came
 a minute before); one still under way waits for the 签发 and starts its new unit at level 0. The tickets' version is
-not moved (a unit rectifying at that moment is not refused). The automatic sweep takes the same locks in the same
-order, the counter before the tickets (sweep.issue_letters), so the two never deadlock.
+not moved (a unit rectifying at that moment is not refused). The automatic sweep also takes the letters' counter
+before its tickets (sweep.issue_letters), so a 签发 and a sweep queue on the counter instead of deadlocking.
 """
 from __future__ import annotations
 
@@ -157,7 +157,8 @@ def _hold_tickets(letter: Letter) -> None:
     """Lock the draft's tickets until the transaction ends (PostgreSQL; on SQLite the caller's first write holds
     the database's write lock already) and read them again with their parts: a 改派 or 作废 committed since the
     draft was read is what the check sees, and one not yet committed waits for this 签发 (its UPDATE, with the
-    ticket's version check, comes after ours and starts the new unit at level 0). In id order, as the sweep's."""
+    ticket's version check, comes after ours and starts the new unit at level 0). In id order: two 签发 holding
+    tickets in common lock them in the same order."""
     ids = sorted({item.ticket_id for item in letter.items})
     if not ids:
         return
