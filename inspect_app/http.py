@@ -15,6 +15,7 @@ from flask import (Response, current_app, flash, g, has_request_context, jsonify
 from werkzeug.datastructures import MultiDict
 
 from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, BadRequest, ServiceError
+from .common.flags import flag
 from .common.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -231,8 +232,31 @@ def date_range_args(args, first: str = "from", last: str = "to") -> tuple[date |
     return day_from, day_to
 
 
-def flag_arg(args, name: str) -> bool:
-    return (args.get(name) or "") in ("1", "true", "yes")
+def flag_arg(args, name: str, default: bool = False) -> bool:
+    """A yes-or-no query-string (or form) argument, as common/flags.flag reads one: 1/true/yes/on/y or
+    0/false/no/off/n in any letter case; absent or blank gives `default`; anything else answers 400 naming it."""
+    return flag(args.get(name), name, default, label=_arg_label(name))
+
+
+def unknown_arg(name: str, value: str, allowed=(), code: str | None = None, label: str | None = None) -> BadRequest:
+    """The 400 for a filter argument naming what does not exist (a status, a source, a type, a category): the
+    argument and the value in the message, and what it may be when that is a short list. A code mistyped no longer
+    answers an empty list, as if nothing of that kind existed."""
+    shown = value if len(value) <= 30 else value[:29] + "…"
+    what = f"{label}（{name}）" if label else _arg_label(name)
+    found = f"不正确，应为：{'、'.join(allowed)}" if allowed else "不存在"
+    return BadRequest(f"{what}“{shown}”{found}。", code=code or f"invalid_{name}")
+
+
+def choice_arg(args, name: str, allowed, code: str | None = None, label: str | None = None) -> str | None:
+    """A filter argument that is one of `allowed` (codes); absent or blank gives None; anything else answers 400
+    (unknown_arg)."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise unknown_arg(name, raw, tuple(allowed), code, label)
+    return raw
 
 
 def past_last_page(page: int, per_page: int, total: int) -> Response | None:

@@ -207,6 +207,21 @@ def test_listing_is_scoped_and_filtered(api, city, make_ticket, now, clock):
     assert api.get("/api/v1/tickets?category=' OR 1=1 --", city.admin).get_json()["total"] == 0
 
 
+def test_list_flags_read_any_spelling_of_yes_and_refuse_nonsense(api, city, make_ticket, now, clock):
+    """?overdue=True was none of "1", "true", "yes": the filter was dropped and every ticket listed."""
+    make_ticket(point=City.ON_A)
+    make_ticket(point=City.FAR)  # pending: no deadline, never overdue
+    clock.set(now + timedelta(days=2))
+    for spelling in ("True", "ON", "y", "1"):
+        assert api.get(f"/api/v1/tickets?overdue={spelling}", city.admin).get_json()["total"] == 1, spelling
+    for spelling in ("False", "0", "off", ""):
+        assert api.get(f"/api/v1/tickets?overdue={spelling}", city.admin).get_json()["total"] == 2, spelling
+    refused = api.get("/api/v1/tickets?overdue=maybe", city.admin)
+    error = refused.get_json()["error"]
+    assert refused.status_code == 400 and error["code"] == "invalid_overdue"
+    assert "overdue" in error["message"] and "maybe" in error["message"]
+
+
 def test_unit_cannot_reach_another_units_ticket_or_photo(api, city, make_ticket):
     ticket = make_ticket(point=City.ON_B)
     photo = ticket.photos[0]

@@ -137,6 +137,24 @@ def test_site_import_through_the_pages(browser, city, world):
     assert "页面导入市场" in admin.get("/sites/?q=页面").get_data(as_text=True)
 
 
+def test_a_site_or_checklist_preview_writes_nothing_however_dry_run_is_spelt(api, city, world):
+    """dry_run=True (or TRUE, on, y) was none of "1", "true", "yes": the preview wrote the sites, and a new
+    checklist version."""
+    versions = db.session.scalar(db.select(db.func.count(ChecklistVersion.id)))
+    site = HEADER + "NM-NEW,月湖农贸市场,农贸市场,江城区,,,\"112.93,28.23\",,,JDA,,,,\n"
+    items = CHECKLIST_HEADER + "BJ-09,背街小巷,无积水,1,属地,24小时,\n"
+    for url, text in (("/api/v1/admin/import/sites", site), ("/api/v1/admin/import/checklist", items)):
+        for spelling in ("True", "TRUE", "on", "y"):
+            form = {"file": (io.BytesIO(text.encode("utf-8")), "data.csv"), "dry_run": spelling}
+            response = api.post(url, city.admin, data=form, content_type="multipart/form-data")
+            assert response.status_code == 200 and response.get_json()["dry_run"] is True, (url, spelling)
+        form = {"file": (io.BytesIO(text.encode("utf-8")), "data.csv"), "dry_run": "preview"}
+        response = api.post(url, city.admin, data=form, content_type="multipart/form-data")
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_dry_run"
+    assert db.session.scalar(db.select(Site).where(Site.code == "NM-NEW")) is None
+    assert db.session.scalar(db.select(db.func.count(ChecklistVersion.id))) == versions
+
+
 def test_a_site_file_with_a_misspelt_column_is_refused_naming_it(api, city, world):
     """点位说朋 (点位说明 misspelt) was read past and the site saved without its description."""
     text = (HEADER.replace("点位说明", "点位说朋")

@@ -154,3 +154,15 @@ def test_the_api_reads_a_notice_dry_then_enters_it(api, city):
     assert wrong.status_code == 422 and wrong.get_json()["error"]["code"] == "notice_weekday_mismatch"
     assert api.post("/api/v1/admin/holidays/notice", city.leader, json={"year": 2027, "text": NOTICE_2027}
                     ).status_code == 403
+
+
+def test_the_api_reads_dry_run_as_every_yes_or_no_is_read(api, city):
+    """Any text was a preview ("false" too); now the one reading of yes and no (common/flags.py)."""
+    notice = {"year": 2027, "text": NOTICE_2027}
+    preview = api.post("/api/v1/admin/holidays/notice", city.admin, json={**notice, "dry_run": "TRUE"})
+    assert preview.status_code == 200 and preview.get_json()["entered"] is None
+    refused = api.post("/api/v1/admin/holidays/notice", city.admin, json={**notice, "dry_run": "perhaps"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_dry_run"
+    assert db.session.scalar(select(Holiday)) is None
+    entered = api.post("/api/v1/admin/holidays/notice", city.admin, json={**notice, "dry_run": "false"})
+    assert entered.status_code == 200 and entered.get_json()["entered"] == {"holiday": 11, "workday": 1}

@@ -1,14 +1,18 @@
-"""Office API: holidays (and their effect on deadlines); failed-login throttling."""
+"""Office API: holidays (and their effect on deadlines); failed-login throttling; imports' preview flag."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD, at
+from office_helpers import csv_bytes
 
 from inspect_app.auth import throttle
+from inspect_app.auth.models import User
 from inspect_app.common.timeutil import local
 from inspect_app.extensions import db
+from inspect_app.units.models import Unit
 
 
 def put(api, user, day, **body):
@@ -148,3 +152,42 @@ def test_must_change_password_after_reset(client, city, app):
     db.session.commit()
     response = client.post("/login", data={"username": "unit_b", "password": "Temp-pass-77"})
     assert response.status_code == 302 and "/password" in response.headers["Location"]
+
+
+# ----------------------------------------------------------------------------- imports: dry_run
+
+NEW_UNIT = [["单位编码", "单位名称", "类型"], ["JDX", "新街道办事处", "街道"]]
+NEW_ACCOUNT = [["用户名", "角色"], ["insp_new", "督查员"]]
+
+
+def import_rows(api, user, kind: str, rows: list[list], **fields):
+    form = {"file": (io.BytesIO(csv_bytes(rows)), f"{kind}.csv"), **fields}
+    return api.post(f"/api/v1/admin/import/{kind}", user, data=form, content_type="multipart/form-data")
+
+
+def written() -> tuple:
+    return (db.session.scalar(db.select(Unit.id).where(Unit.code == "JDX")),
+            db.session.scalar(db.select(User.id).where(User.username == "insp_new")))
+
+
+@pytest.mark.parametrize("spelling", ["True", "TRUE", "on", "y", " Yes "])
+def test_a_preview_writes_nothing_however_dry_run_is_spelt(api, city, spelling):
+    """dry_run=True was not "1", "true" or "yes": the preview wrote the units, and real accounts with passwords."""
+    for kind, rows in (("units", NEW_UNIT), ("accounts", NEW_ACCOUNT)):
+        response = import_rows(api, city.admin, kind, rows, dry_run=spelling)
+        body = response.get_json()
+        assert response.status_code == 200 and body["added"] == 1, body
+        assert body["dry_run"] is True and body["written"] is False
+    assert written() == (None, None)
+
+
+def test_a_dry_run_neither_yes_nor_no_is_refused_and_no_applies(api, city):
+    refused = import_rows(api, city.admin, "units", NEW_UNIT, dry_run="preview")
+    error = refused.get_json()["error"]
+    assert refused.status_code == 400 and error["code"] == "invalid_dry_run"
+    assert "dry_run" in error["message"] and "preview" in error["message"]
+    assert written() == (None, None)
+    applied = import_rows(api, city.admin, "units", NEW_UNIT, dry_run="No")
+    assert applied.status_code == 200 and applied.get_json()["written"] is True
+    assert written()[0] is not None
+

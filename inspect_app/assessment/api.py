@@ -7,7 +7,7 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import json_body, now, takes_upload
+from ..http import flag_arg, json_body, now, takes_upload
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
@@ -64,7 +64,7 @@ def import_checklist():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadRequest("请用 multipart/form-data 上传字段 file（.xlsx 或 .csv）。", code="file_required")
-    dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
+    dry_run = flag_arg(request.values, "dry_run")
     result, version = checklist.run_import(upload.filename, upload.read(), now(), current(), dry_run)
     body = result.as_dict()
     body["version"] = version

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..extensions import db
-from ..http import done, form_again, now, takes_upload
+from ..http import done, flag_arg, form_again, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -176,7 +176,7 @@ def round_new():
                     if (form.get(f"count_{k.id}") or "0").strip() not in ("", "0")}
         body = {"kind": form.get("kind"), "name": form.get("name"),
                 "draw": {"per_kind": per_kind,
-                         "per_district": form.get("per_district") == "1", "seed": form.get("seed") or None,
+                         "per_district": flag_arg(form, "per_district"), "seed": form.get("seed") or None,
                          "exclude_recent": form.get("exclude_recent") or 0,
                          "districts": form.getlist("districts")},
                 "inspector_ids": form.getlist("inspector_ids")}

@@ -10,7 +10,7 @@ from ..audit import trail
 from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
-from ..http import API_PREFIX, local_url
+from ..http import API_PREFIX, flag_arg, local_url
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
@@ -102,7 +102,7 @@ def login():
             if user is None:
                 error = "用户名或密码错误。"
             else:
-                _start_session(user, remember=bool(request.form.get("remember")))
+                _start_session(user, remember=flag_arg(request.form, "remember"))
                 if user.must_change_password:
                     return redirect(url_for("auth.change_password"))
                 return redirect(local_url(request.args.get("next")) or url_for("tickets.home"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
-from ..http import now
+from ..http import flag_arg, now
 from ..policy import LEADERSHIP, requires
 from ..rankings.web import ticket_list_url
 from . import cards, charts, services
@@ -87,7 +87,7 @@ def index():
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
         trend_svg=svg["trend"], trend_svg_phone=svg["trend_phone"], map_svg=svg["map"],
         phone_trend_weeks=min(PHONE_TREND_WEEKS, len(data["trend"])),
-        all_units=request.args.get("all") == "1", unit_limit=UNIT_ROWS)
+        all_units=flag_arg(request.args, "all"), unit_limit=UNIT_ROWS)
 
 
 @bp.get("/year")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..common.errors import Forbidden, NotFound
+from ..common.flags import flag
 from ..policy import LEADERSHIP, OFFICE, UNITS
 from . import compose, followup, inputs, replies, signing
 from .models import Letter
@@ -40,7 +41,8 @@ ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
     LetterAction("reply", UNITS, lambda f, files, *_: {"text": f.get("text"), "files": files.getlist("files") if files else []},
                  replies.reply, lambda _l: "书面回复已提交，等待文明办核查销号。", multipart=True),
     LetterAction("clear", OFFICE,
-                 lambda f, *_: {"ticket_id": f.get("ticket_id"), "cleared": inputs.flag(f.get("cleared"), True),
+                 lambda f, *_: {"ticket_id": f.get("ticket_id"),
+                                "cleared": flag(f.get("cleared"), "cleared", True, label="是否销号（cleared）"),
                                 "note": f.get("note"), "unit_id": f.get("unit_id")},
                  replies.clear_item, lambda l: "已办结：全部问题已销号。" if l.status == "done" else "已记录销号结果。"),
     LetterAction("recheck", OFFICE,

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
 from ..common.ids import MAX_ID
-from ..http import form_body, json_body, now
+from ..http import flag_arg, form_body, json_body, now
 from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, requires
 from . import actions, compose, inputs, proposals, replies, services
 from .files import letter_pdf_response, reply_file_response
@@ -108,7 +108,7 @@ def reply_list(letter_id: int):
 @bp.get("/letters/<int:letter_id>/files/<int:file_id>")
 @requires(EVERYONE)
 def reply_file(letter_id: int, file_id: int):
-    return reply_file_response(current(), _letter(letter_id), file_id, thumb=request.args.get("thumb") == "1")
+    return reply_file_response(current(), _letter(letter_id), file_id, thumb=flag_arg(request.args, "thumb"))
 
 
 @bp.post("/letters/<int:letter_id>/items/<int:ticket_id>/clear")

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.flags import flag
 from ..common.ids import MAX_ID
 from ..common.sql import const
 from ..common.text import clean_text
@@ -78,7 +79,7 @@ def record_interview(user, interview: Interview, now: datetime, fields, files=()
     _office(user, "记录约谈")
     if interview.status != "scheduled":
         raise Conflict("该约谈已记录。", code="interview_recorded")
-    held = inputs.flag(fields.get("held"), True)
+    held = flag(fields.get("held"), "held", True, label="是否已约谈（held）")
     if held:
         if interview.scheduled_at > now:
             raise Conflict("约谈尚未开始，不能记录。", code="interview_not_held")
@@ -232,7 +233,7 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
         raise Conflict("该回头看任务已完成。", code="recheck_done")
     if recheck.due_at > now:
         raise Conflict(f"回头看应于{local(recheck.due_at):%Y年%m月%d日}起进行。", code="recheck_not_due")
-    passed = inputs.flag(passed)
+    passed = flag(passed, "passed", None, label="复查结果（passed）")
     if passed is None:
         raise BadRequest("请选择复查结果（通过或未通过）。", code="invalid_passed")
     note = clean_text(note, "复查说明", 2000, multiline=True)

@@ -1,5 +1,5 @@
-"""Reading the escalation feature's input, the same from a JSON body and from a form: id lists, dates, times,
-flags. Bad values answer 400 with a message naming the field."""
+"""Reading the escalation feature's input, the same from a JSON body and from a form: id lists, dates, times
+(yes-or-no fields: common/flags.py). Bad values answer 400 with a message naming the field."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -105,16 +105,3 @@ def moment(value, what: str, code: str) -> datetime | None:
     except (ValueError, OverflowError):
         raise BadRequest(f"{what}格式应为 YYYY-MM-DD HH:MM。", code=code) from None
 
-
-def flag(value, default: bool | None = None) -> bool | None:
-    """true/false from JSON, or a form's "1"/"0", "true"/"false", "yes"/"no"."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on", "cleared"):
-        return True
-    if text in ("0", "false", "no", "off", "not_cleared"):
-        return False
-    raise BadRequest("取值应为 true 或 false。", code="invalid_flag")

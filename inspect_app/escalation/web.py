@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..common import timeutil
 from ..common.errors import NotFound, ServiceError
+from ..common.flags import flag
 from ..extensions import db
 from ..http import done, flag_arg, form_again, int_arg, is_script, local_url, now, past_last_page
 from ..navigation import Count, register_badge
@@ -426,7 +427,7 @@ def queue_rechecks(letter_id: int):
 @bp.get("/letters/<int:letter_id>/files/<int:file_id>")
 @requires(EVERYONE)
 def reply_file(letter_id: int, file_id: int):
-    return reply_file_response(current_user, _letter(letter_id), file_id, thumb=request.args.get("thumb") == "1")
+    return reply_file_response(current_user, _letter(letter_id), file_id, thumb=flag_arg(request.args, "thumb"))
 
 
 # ----------------------------------------------------------------------------- the office's wording
@@ -517,7 +518,7 @@ def interview_file(interview_id: int, attachment_id: int):
     interview = db.session.get(Interview, interview_id)
     if interview is None:
         raise NotFound("约谈记录不存在。")
-    return interview_file_response(current_user, interview, attachment_id, thumb=request.args.get("thumb") == "1")
+    return interview_file_response(current_user, interview, attachment_id, thumb=flag_arg(request.args, "thumb"))
 
 
 @bp.post("/letters/units/<int:unit_id>/referrals")
@@ -562,7 +563,7 @@ def recheck(recheck_id: int):
     item = followup.get_recheck(current_user, recheck_id)
     if request.method == "POST":
         moment = now()
-        passed = inputs.flag(request.form.get("passed"))
+        passed = flag(request.form.get("passed"), "passed", None, label="复查结果（passed）")
         try:
             photos = []
             meta = None

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
+from ..http import done, flag_arg, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import OPEN_STATUSES
@@ -40,7 +40,7 @@ def index():
     q = (request.args.get("q") or "").strip()[:50]
     street = int_arg(request.args, "street_unit_id")
     page = _page_arg()
-    rows, total = services.list_frontages(current_user, q, street, request.args.get("retired") == "1", page)
+    rows, total = services.list_frontages(current_user, q, street, flag_arg(request.args, "retired"), page)
     if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
         return last
     counts = services.recent_counts([f.id for f in rows], now())

@@ -81,7 +81,7 @@ def receipt(code: str):
         page = render_template("intake/lookup.html", error="没有找到这个回执码对应的问题，请核对后重新输入。", code=code[:20])
         return no_store(current_app.make_response((page, 404)))
     page = render_template("intake/receipt.html", item=item, state=services.progress(item),
-                           code=services.format_receipt(item.receipt), new=request.args.get("new") == "1")
+                           code=services.format_receipt(item.receipt), new=flag_arg(request.args, "new"))
     return no_store(current_app.make_response(page))
 
 

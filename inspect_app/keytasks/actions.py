@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..common.errors import Forbidden, NotFound
-from ..office.fields import checkbox
+from ..common.flags import flag
 from ..policy import OFFICE, UNITS
 from . import services
 from .models import KeyTask
@@ -27,7 +27,7 @@ class TaskAction:
 def _report_input(fields: Mapping, files) -> dict:
     claims = fields.get("claims_done")
     return {"text": fields.get("text"), "progress": fields.get("progress"),
-            "claims_done": claims is True or checkbox(claims),
+            "claims_done": flag(claims, "claims_done", label="申请销号（claims_done）"),
             "files": files.getlist("files") if files else []}
 
 

@@ -8,7 +8,7 @@ from flask import jsonify, request, url_for
 from ..api.common import api_blueprint, current
 from ..common.numbers import round_half_up
 from ..common.timeutil import isoformat
-from ..http import int_arg, json_body, now
+from ..http import flag_arg, int_arg, json_body, now
 from ..policy import CITYWIDE, EVERYONE, OFFICE, requires
 from . import actions, bulletin, services
 from .files import report_file_response
@@ -128,4 +128,4 @@ def review(task_id: int):
 @requires(EVERYONE)
 def report_file(task_id: int, task_file_id: int):
     return report_file_response(services.get_task(current(), task_id), task_file_id,
-                                thumb=request.args.get("thumb") == "1")
+                                thumb=flag_arg(request.args, "thumb"))

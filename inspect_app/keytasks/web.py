@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..common.errors import ServiceError
 from ..escalation.uploads import form_message
 from ..extensions import db
-from ..http import form_again, int_arg, now, past_last_page
+from ..http import flag_arg, form_again, int_arg, now, past_last_page
 from ..navigation import WHEN, Count, register_badge
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, OFFICE, UNITS, has_role, requires
@@ -141,7 +141,7 @@ def review(task_id: int):
 @requires(EVERYONE)
 def report_file(task_id: int, task_file_id: int):
     return report_file_response(services.get_task(current_user, task_id), task_file_id,
-                                thumb=request.args.get("thumb") == "1")
+                                thumb=flag_arg(request.args, "thumb"))
 
 
 # ----------------------------------------------------------------------------- the office keeps the list

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import now
+from ..http import flag_arg, now
 from ..navigation import register_badge
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
@@ -37,7 +37,7 @@ def robot():
     if request.method == "POST":
         try:
             secret = "" if request.form.get("clear_secret") else (request.form.get("secret") or None)
-            outbox.set_robot(unit_id, request.form.get("url", ""), secret, request.form.get("enabled") == "1",
+            outbox.set_robot(unit_id, request.form.get("url", ""), secret, flag_arg(request.form, "enabled"),
                              current_user.id, now())
             flash("已保存。本单位的新问题、督办函和每日提醒将推送到该群机器人。", "success")
             return redirect(url_for(".robot"))

@@ -9,8 +9,9 @@ from ..background import worker
 from ..background.api import job_json
 from ..background.models import Job
 from ..common.errors import BadRequest, NotFound
+from ..common.flags import flag
 from ..extensions import db
-from ..http import int_arg, json_body, now, takes_upload
+from ..http import flag_arg, int_arg, json_body, now, takes_upload
 from ..policy import EVERYONE, OFFICE, requires
 from . import downloads, holidays, imports
 
@@ -72,7 +73,7 @@ EXPORT_KIND = f"<any({', '.join(imports.EXPORTABLE)}):kind>"
 @takes_upload("spreadsheet")
 @requires(OFFICE)
 def import_rows(kind: str):
-    dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
+    dry_run = flag_arg(request.values, "dry_run")
     filename, data = _upload()
     moment, user = now(), current()
     checked = imports.run_import(kind, filename, data, moment, user, dry_run=True)
@@ -126,8 +127,9 @@ def holiday_put(day: str):
 def holiday_notice():
     """The State Council's notice as text: what it sets and what that changes; entered unless `"dry_run": true`."""
     body = json_body()
+    dry_run = flag(body.get("dry_run"), "dry_run")  # the text "false" was read as a preview, as any text was
     notice, rows, kept = holidays.read_notice(body.get("text"), body.get("year"))
-    entered = None if body.get("dry_run") else holidays.enter_notice(rows)
+    entered = None if dry_run else holidays.enter_notice(rows)
     return jsonify({
         "year": notice.year, "entered": entered,
         "holidays": [{"name": h.name, "off": [d.isoformat() for d in h.off], "work": [d.isoformat() for d in h.work]}

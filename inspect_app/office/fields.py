@@ -66,7 +66,3 @@ def active_flag(value, label: str = "状态") -> bool:
     if key not in ACTIVE_WORDS:
         raise Invalid(f"{label}“{value}”不正确，应为“在用”或“停用”。", code="invalid_status")
     return ACTIVE_WORDS[key]
-
-
-def checkbox(value) -> bool:
-    return str(value or "").strip().lower() in ("1", "on", "true", "yes", "是")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..common import coords
 from ..common.codes import same_code
 from ..common.errors import Invalid, NotFound
+from ..common.flags import flag
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..extensions import db
@@ -358,8 +359,8 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     category.name, category.group = name, group
     category.deadline_hours, category.deadline_workdays = hours, workdays
     category.rework_hours, category.rework_workdays = rework_hours, rework_workdays
-    category.urgent = fields.checkbox(data.get("urgent"))
-    category.common = fields.checkbox(data.get("common"))
+    category.urgent = flag(data.get("urgent"), "urgent", label="紧急（urgent）")
+    category.common = flag(data.get("common"), "common", label="常用（common）")
     category.owner_unit = owner
     category.route = route
     if owner_choice_ids is not None:

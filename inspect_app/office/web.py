@@ -88,7 +88,7 @@ def home():
 @requires(OFFICE)
 def units():
     q, kind = (request.args.get("q") or "").strip(), request.args.get("kind") or ""
-    retired = request.args.get("retired") == "1"
+    retired = flag_arg(request.args, "retired")
     return render_template("office/units.html", units=reference.list_units(q, kind, retired), q=q, kind=kind,
                            retired=retired, kinds=UNIT_KINDS)
 
@@ -131,7 +131,7 @@ def unit_active(unit_id: int, action: str):
 @requires(OFFICE)
 def segments():
     name, district = (request.args.get("name") or "").strip(), request.args.get("district") or ""
-    retired = request.args.get("retired") == "1"
+    retired = flag_arg(request.args, "retired")
     page = int_arg(request.args, "page", high=100_000, default=1)
     rows, total = reference.list_segments(name, district, int_arg(request.args, "unit_id"), retired, page)
     if (last := past_last_page(page, reference.PER_PAGE, total)) is not None:
@@ -190,7 +190,7 @@ def segment_active(segment_id: int, action: str):
 @bp.get("/categories")
 @requires(OFFICE)
 def categories():
-    retired = request.args.get("retired") == "1"
+    retired = flag_arg(request.args, "retired")
     return render_template("office/categories.html", categories=reference.list_categories(retired), retired=retired)
 
 
@@ -540,6 +540,6 @@ def export_tickets(fmt: str):
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         # A link on another site must not start work in the user's name (a big export is a job): ask first.
         return render_template("office/export_confirm.html", url=request.full_path, fmt=fmt)
-    mine = has_role(current_user, INSPECTORS) and bool(request.args.get("mine"))
+    mine = has_role(current_user, INSPECTORS) and flag_arg(request.args, "mine")
     result = downloads.tickets(current_user, request.args, fmt, utcnow(), mine=mine)
     return _started(result) if isinstance(result, Job) else result

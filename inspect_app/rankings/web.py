@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..common.errors import Invalid, NotFound, ServiceError
 from ..common.ids import row_id
 from ..common.timeutil import local
-from ..http import form_again, now, pdf_bytes, pdf_file
+from ..http import flag_arg, form_again, now, pdf_bytes, pdf_file
 from ..policy import CITYWIDE, EVERYONE, OFFICE, has_role, may_open, requires
 from ..units.models import UNIT_KINDS
 from . import scoring, services
@@ -135,7 +135,7 @@ def publish():
     is sent to the period's preview, which says what publishing now would leave out."""
     try:
         period = parse_period(request.form.get("period"))
-        ranking = services.publish(period, now(), user=current_user, early=request.form.get("early") == "1")
+        ranking = services.publish(period, now(), user=current_user, early=flag_arg(request.form, "early"))
     except ServiceError as error:
         flash(error.message, "error")
         if error.code == "period_not_ended":

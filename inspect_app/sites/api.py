@@ -6,7 +6,7 @@ from flask import jsonify, request
 from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..extensions import db
-from ..http import int_arg, json_body, now, takes_upload
+from ..http import flag_arg, int_arg, json_body, now, takes_upload
 from ..office import downloads
 from ..policy import EVERYONE, OFFICE, requires
 from ..tickets.inputs import parse_coordinate
@@ -63,7 +63,7 @@ def index():
     rows, _total = services.list_sites(current(), kind=(args.get("kind") or "").strip(),
                                        district=(args.get("district") or "").strip(),
                                        q=(args.get("q") or "").strip()[:100], lat=lat, lon=lon,
-                                       include_retired=args.get("retired") == "1", limit=limit)
+                                       include_retired=flag_arg(args, "retired"), limit=limit)
     return jsonify([services.site_dict(site, distance) for site, distance in rows])
 
 
@@ -94,7 +94,7 @@ def import_rows():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadRequest("请用 multipart/form-data 上传字段 file（.xlsx 或 .csv）。", code="file_required")
-    dry_run = (request.values.get("dry_run") or "") in ("1", "true", "yes")
+    dry_run = flag_arg(request.values, "dry_run")
     result = imports.run_import(upload.filename, upload.read(), now(), dry_run)
     body = result.as_dict()
     if result.errors:

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..common.errors import ServiceError
 from ..extensions import db
-from ..http import int_arg, now, past_last_page, takes_upload
+from ..http import flag_arg, int_arg, now, past_last_page, takes_upload
 from ..office import downloads, uploads
 from ..office.reference import known_districts, new_district_notice
 from ..policy import OFFICE, requires
@@ -23,7 +23,7 @@ IMPORT_KIND = "sites"
 def index():
     args = request.args
     kind, district, q = args.get("kind") or "", args.get("district") or "", (args.get("q") or "").strip()[:100]
-    retired = args.get("retired") == "1"
+    retired = flag_arg(args, "retired")
     page = int_arg(args, "page", high=100_000, default=1)
     rows, total = services.list_sites(current_user, kind=kind, district=district, q=q, include_retired=retired,
                                       limit=services.PER_PAGE, offset=(page - 1) * services.PER_PAGE)
