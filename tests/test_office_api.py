@@ -191,3 +191,15 @@ def test_a_dry_run_neither_yes_nor_no_is_refused_and_no_applies(api, city):
     assert applied.status_code == 200 and applied.get_json()["written"] is True
     assert written()[0] is not None
 
+
+def test_a_refused_import_says_whether_it_was_a_preview(api, city):
+    """The rows are checked before anything is written; a refused import answered that check's "dry_run": true
+    for a caller who had not asked for a preview."""
+    bad = [["单位编码", "单位名称", "类型"], ["JDX", "新街道办事处", "宇宙"]]
+    applied = import_rows(api, city.admin, "units", bad)
+    assert applied.status_code == 422
+    assert (applied.get_json()["dry_run"], applied.get_json()["written"]) == (False, False)
+    preview = import_rows(api, city.admin, "units", bad, dry_run="1")
+    assert preview.status_code == 422 and preview.get_json()["dry_run"] is True
+    assert written() == (None, None)
+

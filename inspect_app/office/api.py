@@ -1,6 +1,8 @@
 """Office data in the HTTP API v1: imports, exports, holidays (see docs/api.md, "Office data")."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import current_app, jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
@@ -77,8 +79,8 @@ def import_rows(kind: str):
     filename, data = _upload()
     moment, user = now(), current()
     checked = imports.run_import(kind, filename, data, moment, user, dry_run=True)
-    if checked.errors:
-        return _invalid_rows(checked)
+    if checked.errors:  # the rows checked before writing: the answer says whether the caller asked for a preview
+        return _invalid_rows(replace(checked, dry_run=dry_run))
     if dry_run:
         return jsonify(checked.as_dict())
     if imports.is_heavy(checked):
