@@ -451,6 +451,19 @@ def test_the_same_retry_makes_one_result_and_a_different_second_submission_is_40
     assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 1
 
 
+def test_the_same_key_with_other_answers_is_refused_as_a_reused_key(api, city, lane):
+    """The same Idempotency-Key with a failed item and its photo answered 200 with the first result (all passed):
+    the failure and its photo were dropped without a word. Refused as a ticket's filing refuses a reused key."""
+    first = submit(api, city.inspector, *lane, {"BJ-01": True, "BJ-02": True}, key="k-1")
+    assert first.status_code == 201
+    other = submit(api, city.inspector, *lane, {"BJ-01": False, "BJ-02": True}, photos={"BJ-01": 1}, key="k-1")
+    assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert "测评结果" in other.get_json()["error"]["message"]
+    assert db.session.scalar(db.select(db.func.count(Ticket.id))) == 0
+    again = submit(api, city.inspector, *lane, {"BJ-01": True, "BJ-02": True}, key="k-1")
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+
+
 def test_a_closed_round_takes_no_more_results(api, city, lane):
     assert api.post(f"/api/v1/rounds/{lane[0]}/close", city.admin).status_code == 200
     assert api.post(f"/api/v1/rounds/{lane[0]}/close", city.admin).status_code == 409

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
 from ..tickets.policy import SITE_LOCKS
-from ..tickets.services import NewReport, create_ticket
+from ..tickets.services import NewReport, create_ticket, refuse_reused_key
 from . import checklist
 from .draw import DrawRequest, draw, recent_round_ids
 from .models import KINDS, ChecklistItem, Result, Round, RoundSite
@@ -445,7 +445,8 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     """Record a site's answers. Every item of the site's type must be answered, every failure needs a photo.
     Each failure becomes a ticket (source: the round's kind) dispatched to the unit answering for the item, with
     the item's deadline. Returns (round site, created); the same submission again (same Idempotency-Key, or the
-    same content) creates nothing; a different one after the first answers 409. `files`: the request's uploads
+    same content) creates nothing; the same key with other content answers 422 (idempotency_key_reused), any
+    other submission after the first 409. `files`: the request's uploads
     (photos_<code>); `processed`: photos already decoded, {code: [ProcessedPhoto]} (the demo, tests)."""
     from ..photos.service import read_uploads
 
@@ -455,7 +456,10 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     db.session.execute(update(RoundSite).where(RoundSite.id == rs.id).values(status=RoundSite.status))
     db.session.refresh(rs)
     if rs.status == "submitted":
-        if (key and rs.idempotency_key == key) or (fingerprint_ and rs.fingerprint == fingerprint_):
+        if key and rs.idempotency_key == key:  # a retry, unless it says something else (as a ticket's filing)
+            refuse_reused_key(rs.fingerprint, fingerprint_, "测评结果")
+            return rs, False
+        if fingerprint_ and rs.fingerprint == fingerprint_:
             return rs, False
         raise Conflict("该点位已提交过测评结果，不能重复提交。" + (
             "如需更正，请先在轮次页撤回该点位的测评结果（写明原因），再重新测评。" if has_role(user, OFFICE) else

@@ -92,11 +92,18 @@ def replay(reporter, key: str | None, fingerprint: str | None) -> Ticket | None:
     """The ticket an earlier request with this Idempotency-Key made, if any. The same key with a different request
     is refused (422): answering with the first ticket would silently drop the second report."""
     ticket = find_by_idempotency_key(reporter.id, key)
-    if ticket is not None and fingerprint and ticket.idempotency_fingerprint \
-            and ticket.idempotency_fingerprint != fingerprint:
-        raise Invalid("该 Idempotency-Key 已用于另一份不同的上报，请为新的上报使用新的键。",
-                      code="idempotency_key_reused")
+    if ticket is not None:
+        refuse_reused_key(ticket.idempotency_fingerprint, fingerprint, "上报")
     return ticket
+
+
+def refuse_reused_key(stored: str | None, given: str | None, what: str) -> None:
+    """An Idempotency-Key seen before came with a request that says something else (its fingerprint differs from
+    the one stored with the first): 422 idempotency_key_reused, as a retry it is not. `what` names the request
+    (上报, 测评结果). Nothing is refused when either fingerprint is unknown."""
+    if stored and given and stored != given:
+        raise Invalid(f"该 Idempotency-Key 已用于另一份不同的{what}，请为新的{what}使用新的键。",
+                      code="idempotency_key_reused")
 
 
 def _frontage(frontage_id: int | None):
