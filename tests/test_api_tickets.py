@@ -5,7 +5,8 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import City, PASSWORD, file_tuple, login_session_id, photo_bytes
+import pytest
+from conftest import City, PASSWORD, file_tuple, login_session_id, photo_bytes, processed
 
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
@@ -289,7 +290,6 @@ def test_bad_json_body_is_400(api, city, make_ticket):
 
 def test_concurrent_edit_is_a_conflict(app, city, make_ticket, now):
     """Two people act on one ticket at once: the one holding a stale copy gets a conflict, not a lost update."""
-    import pytest
     from sqlalchemy.orm import Session
     from sqlalchemy.orm.exc import StaleDataError
 
@@ -305,6 +305,27 @@ def test_concurrent_edit_is_a_conflict(app, city, make_ticket, now):
             office.commit()
     db.session.expire_all()
     assert db.session.get(Ticket, ticket_id).status == "rectified"
+
+
+def test_a_position_with_no_segment_near_falls_back_to_the_photos(api, city):
+    """lat/lon far from every segment and a photo taken 20 m from one: the ticket was left pending, the photo's EXIF
+    read only when lat/lon were absent (API.md: "of lat/lon or, failing those, of the first photo's EXIF GPS")."""
+    from inspect_app.units.models import Segment
+    photo = processed("gps_DSCN0010.jpg")  # taken in Italy
+    north = photo.lat + 0.00018  # about 20 m
+    italy = Segment(name="意大利路", district="测试区", unit=city.street_b)
+    italy.coords = [[photo.lon - 0.001, north], [photo.lon + 0.001, north]]
+    db.session.add(italy)
+    db.session.commit()
+    response = file_report(api, city.inspector, photos=("gps_DSCN0010.jpg",), lat=str(City.FAR[0]),
+                           lon=str(City.FAR[1]))
+    ticket = response.get_json()
+    assert response.status_code == 201 and ticket["status"] == "assigned", ticket
+    assert ticket["segment"]["id"] == italy.id and ticket["unit"]["id"] == city.street_b.id
+    assert (ticket["lat"], ticket["lon"]) == (pytest.approx(photo.lat), pytest.approx(photo.lon))  # what found it
+    # a position near a segment still wins over the photo's
+    near = file_report(api, city.inspector, photos=("gps_DSCN0010.jpg",)).get_json()
+    assert near["segment"]["id"] == city.seg_a.id and near["lat"] == pytest.approx(City.ON_A[0])
 
 
 def test_the_same_key_with_another_report_is_refused(api, city):

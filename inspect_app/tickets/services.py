@@ -141,12 +141,15 @@ def far_from_segment(segment_id: int | None, lat, lon) -> float | None:
 
 
 def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, float | None, float | None]:
-    """The segment named, else the named frontage's (the register ties the shop to its segment, where a position
-    a few dozen metres off could pick the crossing road), else the nearest within the dispatch radius of the given
-    or EXIF location."""
-    lat, lon = report.lat, report.lon
-    if not valid_lat_lon(lat, lon):
-        lat, lon = photo_position(report) if report.photo_position else (None, None)
+    """The segment and the problem's position: the segment named, else the named frontage's (the register ties the
+    shop to its segment, where a position a few dozen metres off could pick the crossing road), else the nearest
+    within the dispatch radius of the given location, else of the first photo's (EXIF). A given location with no
+    segment near (a stale fix, a phone's default) no longer leaves pending a problem whose photo was taken beside
+    one: the position that found the segment is the one kept. Without a segment, the given location, else the
+    photo's."""
+    given = (report.lat, report.lon) if valid_lat_lon(report.lat, report.lon) else (None, None)
+    photo = photo_position(report) if report.photo_position else (None, None)
+    lat, lon = given if given[0] is not None else photo
     if report.segment_id is not None:
         segment = db.session.get(Segment, report.segment_id)
         if segment is None or not segment.active:
@@ -154,10 +157,11 @@ def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, f
         return segment, lat, lon
     if frontage is not None and frontage.segment is not None and frontage.segment.active:
         return frontage.segment, lat, lon
-    if lat is not None:
-        found = nearest_segments(lat, lon, radius_m=current_app.config["DISPATCH_RADIUS_M"], limit=1)
-        if found:
-            return found[0][0], lat, lon
+    for position in dict.fromkeys((given, photo)):  # the photo's is not searched again when it is the given one
+        if position[0] is not None:
+            found = nearest_segments(*position, radius_m=current_app.config["DISPATCH_RADIUS_M"], limit=1)
+            if found:
+                return found[0][0], *position
     return None, lat, lon
 
 
