@@ -281,6 +281,21 @@ def test_extension_and_reassign_through_the_api(api, browser, city, make_ticket)
     assert api.post(f"{url}/cancel", city.admin, json={"reason": "重复"}).get_json()["status"] == "cancelled"
 
 
+def test_an_extension_date_is_read_strictly(api, city, make_ticket):
+    """"2026-12-18 is fine, thanks" was read as its first ten characters, 2026-12-20T23:00:00-05:00 (the 21st in
+    Shanghai) as the 20th, and the JSON number 20261220 as a date."""
+    ticket = make_ticket(category="spider_web")  # due 9 December
+    url = f"/api/v1/tickets/{ticket.id}/request_extension"
+    for until in ("2026-12-18 is fine, thanks", "20261220", "2026-12-20T23", "2026-12-20 later"):
+        refused = api.post(url, city.unit_a, json={"until": until, "reason": "线路迁改"})
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_until", until
+    number = api.post(url, city.unit_a, json={"until": 20261220, "reason": "线路迁改"})
+    assert number.status_code == 400 and number.get_json()["error"]["code"] == "invalid_text"
+    asked = api.post(url, city.unit_a, json={"until": "2026-12-20T23:00:00-05:00", "reason": "线路迁改"})
+    assert asked.status_code == 200, asked.get_json()
+    assert asked.get_json()["units"][0]["extension_request"]["until"] == "2026-12-21T23:59:59+08:00"
+
+
 def test_bad_json_body_is_400(api, city, make_ticket):
     ticket = make_ticket()
     response = api.post(f"/api/v1/tickets/{ticket.id}/dispute", city.unit_a, data="{oops",

@@ -89,6 +89,10 @@ def test_bad_bodies_answer_as_the_leads_request_does(api, city, carriers, shared
     assert neither.status_code == 400 and error_code(neither) == "until_required"
     garbled = ask(api, mobile_user, shared_pole, until="下周五")
     assert garbled.status_code == 400 and error_code(garbled) == "invalid_until"
+    trailing = ask(api, mobile_user, shared_pole, until=f"{day_after(deadline, 3)} 就行")  # read as its first 10
+    assert trailing.status_code == 400 and error_code(trailing) == "invalid_until"
+    number = ask(api, mobile_user, shared_pole, until=int(day_after(deadline, 3).replace("-", "")))
+    assert number.status_code == 400 and error_code(number) == "invalid_text"
     past = ask(api, mobile_user, shared_pole, until=day_after(utcnow(), -3))
     assert past.status_code == 422 and error_code(past) == "invalid_until"
     not_later = ask(api, mobile_user, shared_pole, until=day_after(deadline, -1))  # earlier than its own deadline

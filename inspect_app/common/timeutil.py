@@ -1,6 +1,7 @@
 """Time helpers: store UTC, show Asia/Shanghai. Services take `now`; only edges call utcnow()."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
@@ -51,6 +52,23 @@ def parse_iso(text: str) -> datetime:
     if len(text) == 10:
         return local_midnight(date.fromisoformat(text))
     return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                     r"(Z|[+-][0-9]{2}:?[0-9]{2})?")
+
+
+def shanghai_day(text: str) -> date:
+    """The Shanghai day a YYYY-MM-DD names, or a whole ISO 8601 date and time (its offset converted:
+    2026-12-20T23:00:00-05:00 is 21 December in Shanghai; none means Shanghai time). Anything else raises
+    ValueError: words after the date ("2026-12-18 is fine"), 20261220, an hour without minutes."""
+    text = text.strip()
+    if _DAY.fullmatch(text):
+        return date.fromisoformat(text)
+    if not _MOMENT.fullmatch(text):
+        raise ValueError(f"not a date: {text!r}")
+    return local(as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))).date()
 
 
 def fmt(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:

@@ -8,7 +8,7 @@ once cannot both succeed: the second gets 409 (the first's change is what they w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -19,8 +19,8 @@ from ..common.geo import distance_to_polyline_m, valid_lat_lon
 from ..common.ids import row_id
 from ..common.models import lock_sequence, next_value
 from ..common.sql import const
-from ..common.text import clean_text
-from ..common.timeutil import end_of_local_day, fmt_cn_date, local
+from ..common.text import clean_text, text_value
+from ..common.timeutil import end_of_local_day, fmt_cn_date, local, shanghai_day
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto
 from ..photos.service import add_photo, add_staged, attach_stored, discard_staged, stage_photo
@@ -491,10 +491,12 @@ MAX_EXTENSION_WORKDAYS = 60  # an extension reaches at most this far past the cu
 
 
 def extension_deadline(current: datetime | None, now: datetime, until, workdays) -> datetime:
-    """The deadline asked for: `until` (a day, its end) or `workdays` working days (the holiday calendar's) counted
-    from the current deadline, or from now when it has passed already. It must be later than both (422
-    invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
+    """The deadline asked for: `until` (a day, its end: YYYY-MM-DD, or a whole ISO date and time, whose Shanghai
+    day counts; other text 400 invalid_until, a number 400 invalid_text) or `workdays` working days (the holiday
+    calendar's) counted from the current deadline, or from now when it has passed already. It must be later than
+    both (422 invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
     base = max(current or now, now)
+    until = until.strip() if isinstance(until, str) else until
     if workdays not in (None, "") and until not in (None, ""):
         raise BadRequest("延期到的日期和延期工作日数只能填写一项。", code="until_or_workdays")
     if workdays not in (None, ""):
@@ -507,11 +509,12 @@ def extension_deadline(current: datetime | None, now: datetime, until, workdays)
         if not 1 <= days <= MAX_EXTENSION_WORKDAYS:
             raise Invalid(f"延期工作日数应在 1 到 {MAX_EXTENSION_WORKDAYS} 之间。", code="invalid_workdays")
         asked = add_workdays(base, days)
-    elif until:
-        try:
-            day = date.fromisoformat(str(until).strip()[:10])
-        except ValueError:
-            raise BadRequest("延期日期格式应为 YYYY-MM-DD。", code="invalid_until") from None
+    elif until not in (None, ""):
+        try:  # "2026-12-18 is fine" was read as its first ten characters, an offset was dropped, 20261220 taken
+            day = shanghai_day(text_value(until, "延期日期"))
+        except (ValueError, OverflowError):
+            raise BadRequest("延期日期格式应为 YYYY-MM-DD（或带时区的完整时间，按北京时间取日期）。",
+                             code="invalid_until") from None
         asked = end_of_local_day(day)
     else:
         raise BadRequest("请填写延期到的日期或工作日数。", code="until_required")
