@@ -117,6 +117,10 @@ def test_a_round_with_nothing_to_draw_is_refused(api, city, world):
     response = api.post("/api/v1/rounds", city.admin, json={**round_body(inspectors=(city.inspector,)),
                                                             "kind": "picnic"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_kind"
+    # the list refuses the kind as the draw does (it answered an empty list)
+    listed = api.get("/api/v1/rounds?kind=picnic", city.admin)
+    assert listed.status_code == 400 and listed.get_json()["error"]["code"] == "invalid_kind"
+    assert "“picnic”" in listed.get_json()["error"]["message"]
     response = api.post("/api/v1/rounds", city.admin, json=round_body(inspectors=(city.unit_a,)))
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_inspectors"
     assert db.session.scalar(db.select(db.func.count(Round.id))) == 0

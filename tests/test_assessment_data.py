@@ -46,6 +46,11 @@ def test_sites_api_lists_filters_and_scopes(api, city, world):
     other = world.site("LJ-BJ-1")
     assert api.get(f"/api/v1/sites/{other.id}", city.unit_a).status_code == 404
     assert api.get("/api/v1/sites?lat=91&lon=1", city.admin).status_code == 400
+    # a type that does not exist is refused, naming it, as /checklist?site_kind= is (it answered an empty list)
+    for url in ("/api/v1/sites?kind=nope", "/api/v1/checklist?site_kind=nope"):
+        refused = api.get(url, city.admin)
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "invalid_site_kind", url
+        assert "“nope”不存在" in refused.get_json()["error"]["message"]
 
 
 def test_sites_api_creates_and_changes_a_site(api, city, world):

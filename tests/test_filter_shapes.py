@@ -12,7 +12,8 @@ from inspect_app.tickets import cards, rows
 from inspect_app.tickets.queries import TicketFilter, filter_shape
 
 # A value for every filter field that narrows the list (page and per_page only choose the page).
-SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "district": "江城区", "overdue": True,
+SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "category_id": 1, "district": "江城区",
+           "overdue": True,
            "due_soon": True, "reporter_id": 3, "q": "路", "campaign_id": 999, "source": "hotline", "site_id": 5,
            "site_kind_id": 2, "site_district": "江城区", "segment_id": 11, "round_id": 4,
            "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1), "my_part": "open", "repeated": True,

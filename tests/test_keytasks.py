@@ -538,6 +538,12 @@ def test_every_figure_on_the_units_page_opens_the_tasks_it_counts(api, city, tas
     assisted = api.get(f"/api/v1/key-tasks?year=2026&unit_id={city.street_b.id}&unit_role=assist",
                        city.leader).get_json()
     assert sorted(t["code"] for t in assisted["items"]) == ["5.1", "6.2"]
+    # a status or role of neither list is refused, naming it (it was dropped, and every task listed)
+    for query, code in (("status=late", "invalid_status"), ("unit_role=owner", "invalid_unit_role")):
+        refused = api.get(f"/api/v1/key-tasks?year=2026&{query}", city.leader)
+        assert refused.status_code == 400 and refused.get_json()["error"]["code"] == code, query
+        assert query.split("=")[1] in refused.get_json()["error"]["message"]
+        assert leader.get(f"/key-tasks/?year=2026&{query}").status_code == 400
     # the list's form keeps the filter
     listing = leader.get(f"/key-tasks/?year=2026&unit_id={city.street_b.id}&unit_role=lead").get_data(as_text=True)
     assert '<option value="lead" selected>牵头</option>' in listing

@@ -7,13 +7,13 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import flag_arg, json_body, now, takes_upload
+from ..http import choice_arg, flag_arg, json_body, now, takes_upload, unknown_arg
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
 from ..tickets.inputs import idempotency_key
 from . import checklist, documents, findings, scores, services
-from .models import Round, RoundSite
+from .models import KINDS, Round, RoundSite
 
 bp = api_blueprint("api_assessment", __name__)
 
@@ -52,7 +52,7 @@ def checklist_items():
     name = (request.args.get("site_kind") or "").strip()
     kind = find_kind(name) if name else None
     if name and kind is None:
-        raise BadRequest(f"点位类型“{name}”不存在。", code="invalid_site_kind")
+        raise unknown_arg("site_kind", name, code="invalid_site_kind", label="点位类型")
     version = checklist.current_version()
     return jsonify([checklist.item_dict(i) for i in checklist.items(version, kind.id if kind else None)])
 
@@ -101,7 +101,7 @@ def create_round():
 @bp.get("/rounds")
 @requires(EVERYONE)
 def rounds():
-    kind = (request.args.get("kind") or "").strip() or None
+    kind = choice_arg(request.args, "kind", tuple(KINDS), label="测评类型")
     user = current()
     return jsonify([round_dict(r, user=user) for r in services.list_rounds(user, kind)])
 

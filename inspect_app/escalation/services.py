@@ -14,10 +14,10 @@ from datetime import date, datetime
 from sqlalchemy import and_, bindparam, exists, false, func, select, true
 from sqlalchemy.orm import selectinload
 
-from ..common.errors import BadRequest, NotFound
+from ..common.errors import NotFound
 from ..common.sql import const, on_days
 from ..extensions import db
-from ..http import date_range_args, flag_arg, int_arg
+from ..http import choice_arg, date_range_args, flag_arg, int_arg
 from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
 from .models import KIND_LABELS, LETTER_STATUSES, MAX_LEVEL, Letter, LetterUnit
 from .settings import admin_may_sign
@@ -120,21 +120,12 @@ class LetterFilter:
     per_page: int = 50
 
 
-def _choice(args, name: str, allowed: tuple[str, ...]) -> str | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if raw not in allowed:
-        raise BadRequest(f"参数 {name} 只能是 {'、'.join(allowed)}。", code=f"invalid_{name}")
-    return raw
-
-
 def parse_filter(args) -> LetterFilter:
     """From query-string args; bad values answer 400."""
     date_from, date_to = date_range_args(args)
     return LetterFilter(unit_id=int_arg(args, "unit_id"), level=int_arg(args, "level", 1, MAX_LEVEL),
-                        status=_choice(args, "status", tuple(LETTER_STATUSES)),
-                        kind=_choice(args, "kind", tuple(KIND_LABELS)),
+                        status=choice_arg(args, "status", tuple(LETTER_STATUSES), label="状态"),
+                        kind=choice_arg(args, "kind", tuple(KIND_LABELS), label="文书种类"),
                         date_from=date_from, date_to=date_to,
                         unacknowledged=flag_arg(args, "unacknowledged"), overdue=flag_arg(args, "overdue"),
                         page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))

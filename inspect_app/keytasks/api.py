@@ -49,11 +49,10 @@ def report_dict(row: KeyTaskReport) -> dict:
 def index():
     moment, args = now(), request.args
     page, per_page = int_arg(args, "page", default=1), int_arg(args, "per_page", 1, 200, default=50)
-    status, unit_role = args.get("status") or "", args.get("unit_role") or ""
+    status, unit_role = services.filter_choices(args)
     rows, total = services.list_tasks(
         current(), moment, year=int_arg(args, "year", 2000, 2100), limit=per_page, offset=(page - 1) * per_page,
-        status=status if status in services.FILTERS else "", unit_id=int_arg(args, "unit_id"),
-        unit_role=unit_role if unit_role in services.UNIT_ROLES else "",
+        status=status, unit_id=int_arg(args, "unit_id"), unit_role=unit_role,
         indicator=(args.get("indicator") or "").strip()[:100], q=(args.get("q") or "").strip()[:50])
     latest = services.latest_reports(rows, moment)
     return jsonify({"items": [task_dict(t, moment, latest.get(t.id)) for t in rows], "total": total, "page": page,

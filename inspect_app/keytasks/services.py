@@ -28,6 +28,7 @@ from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
 from ..escalation import uploads
 from ..extensions import db
+from ..http import choice_arg
 from ..frontages.services import parse_date
 from ..office import fields
 from ..policy import OFFICE, UNITS, has_role, sees_citywide
@@ -43,6 +44,14 @@ FILTERS = {"": "全部", "open": "推进中", "submitted": "待审核", "done": 
            "unreported": "未报送进展"}
 # the unit filter's place on the task: the 调度's figures count the tasks a unit leads (unit_role=lead)
 UNIT_ROLES = {"": "牵头或配合", "lead": "牵头", "assist": "配合"}
+
+
+def filter_choices(args) -> tuple[str, str]:
+    """The list's `status` (FILTERS) and `unit_role` (UNIT_ROLES) from a query string, "" for all; a value of
+    neither answers 400 naming it (it was dropped, and every task listed)."""
+    status = choice_arg(args, "status", [code for code in FILTERS if code], label="状态") or ""
+    unit_role = choice_arg(args, "unit_role", [code for code in UNIT_ROLES if code], label="单位角色") or ""
+    return status, unit_role
 
 
 # ----------------------------------------------------------------------------- the clock's periods

@@ -17,6 +17,7 @@ from ..common.ids import get_row, row_id
 from ..common.sql import any_like, const, consts, like_pattern
 from ..common.text import clean_text, text_value
 from ..extensions import db
+from ..http import unknown_arg
 from ..policy import UNITS, has_role, sees_citywide
 from ..tickets.models import Ticket
 from ..tickets.policy import ticket_scope
@@ -118,7 +119,9 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
         query = query.where(Site.active.is_(True))
     if kind:
         found = find_kind(kind)
-        query = query.where(Site.kind_id == (found.id if found else -1))
+        if found is None:  # a type mistyped listed no site, as if it had none
+            raise unknown_arg("kind", kind, code="invalid_site_kind", label="点位类型")
+        query = query.where(Site.kind_id == found.id)
     if district:
         query = query.where(Site.district == district)
     if q:

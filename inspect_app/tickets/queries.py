@@ -16,7 +16,7 @@ from ..common.errors import BadRequest, Forbidden
 from ..common.sql import any_like, const, consts, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
-from ..http import date_range_args, flag_arg, int_arg
+from ..http import choice_arg, date_range_args, flag_arg, int_arg, unknown_arg
 from ..photos.models import Photo
 from ..policy import UNITS, has_role, sees_citywide
 from ..units.models import Category, Segment
@@ -174,7 +174,8 @@ def pending_part_extensions() -> list[TicketUnit]:
 class TicketFilter:
     status: str | None = None
     unit_id: int | None = None
-    category: str | None = None
+    category: str | None = None     # as given (a code in any case, or an id); parse_filter finds its id
+    category_id: int | None = None
     district: str | None = None
     overdue: bool = False
     due_soon: bool = False          # due within 24 hours (rules.DUE_SOON), not yet overdue; a unit's: its own part's
@@ -209,19 +210,20 @@ class TicketFilter:
 
 def parse_filter(args) -> TicketFilter:
     """Build a filter from request args (query string); bad values answer 400."""
-    status = (args.get("status") or "").strip() or None
-    if status is not None and status not in STATUSES and status not in STATUS_GROUPS:
-        raise BadRequest("状态参数不正确。", code="invalid_status_filter")
-    source = (args.get("source") or "").strip() or None
-    if source is not None and source not in SOURCES:
-        raise BadRequest("问题来源参数不正确。", code="invalid_source")
+    status = choice_arg(args, "status", (*STATUSES, *STATUS_GROUPS), code="invalid_status_filter", label="状态")
+    source = choice_arg(args, "source", tuple(SOURCES), code="invalid_source", label="问题来源")
+    category = (args.get("category") or "").strip()[:64] or None
+    found = find_category(category, include_retired=True) if category else None  # a retired one's problems stay
+    if category and found is None:  # a code mistyped listed nothing, as if no such problem had been filed
+        raise unknown_arg("category", category, code="invalid_category", label="问题类别")
     date_from, date_to = date_range_args(args)
     due_from, due_to = date_range_args(args, "due_from", "due_to")
     return TicketFilter(
         status=status,
         source=source,
         unit_id=int_arg(args, "unit_id"),
-        category=(args.get("category") or "").strip()[:64] or None,
+        category=category,
+        category_id=found.id if found else None,
         district=(args.get("district") or "").strip()[:64] or None,
         overdue=flag_arg(args, "overdue"),
         due_soon=flag_arg(args, "due_soon"),
@@ -291,10 +293,13 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.unit_id:
         shape.append("unit_id")
         params["f_unit_id"] = flt.unit_id
-    if flt.category:
-        category = find_category(flt.category)
+    if flt.category or flt.category_id:
+        category_id = flt.category_id
+        if category_id is None:  # a filter built in code, with a code
+            found = find_category(flt.category, include_retired=True)
+            category_id = found.id if found else -1
         shape.append("category")
-        params["f_category"] = category.id if category else -1
+        params["f_category"] = category_id
     if flt.district:
         shape.append("district")
         params["f_district"] = flt.district

@@ -96,25 +96,30 @@ def segments_named_in(address: str | None, limit: int = SEGMENT_SEARCH_LIMIT) ->
     return sorted(rows, key=lambda s: next(i for i, road in enumerate(roads) if s.name.startswith(road)))
 
 
-def find_category(ref) -> Category | None:
-    """A category by id or code, the code in any letter case (common/codes.py); None when unknown or retired."""
+def find_category(ref, include_retired: bool = False) -> Category | None:
+    """A category by id or code, the code in any letter case (common/codes.py); None when unknown or retired
+    (`include_retired`: a retired one too, as a list of problems filed under it is filtered)."""
     if ref is None or str(ref).strip() == "":
         return None
     ref = str(ref).strip()
     if (ident := row_id(ref)) is not None:
-        return db.session.scalar(_category_by_code_or_id(), {"code": ref, "id": ident})
-    return db.session.scalar(_category_by_code(), {"code": ref})
+        return db.session.scalar(_category_by_code_or_id(include_retired), {"code": ref, "id": ident})
+    return db.session.scalar(_category_by_code(include_retired), {"code": ref})
 
 
 @cache
-def _category_by_code():
+def _category_by_code(include_retired: bool = False):
     """Built once (every filing looks its category up): an active category by code, whatever its case."""
-    return select(Category).where(_same_code(), Category.active.is_(True))
+    return select(Category).where(_same_code(), *_active(include_retired))
 
 
 @cache
-def _category_by_code_or_id():
-    return select(Category).where(or_(_same_code(), Category.id == bindparam("id")), Category.active.is_(True))
+def _category_by_code_or_id(include_retired: bool = False):
+    return select(Category).where(or_(_same_code(), Category.id == bindparam("id")), *_active(include_retired))
+
+
+def _active(include_retired: bool) -> tuple:
+    return () if include_retired else (Category.active.is_(True),)
 
 
 def _same_code():
