@@ -12,7 +12,7 @@ from .http import API_PREFIX, now
 from .navigation import nav_for
 from .tickets.lifecycle import event_label
 from .tickets.policy import can
-from .tickets.rules import LEVEL_NAMES, SOURCES, STATUS_LABELS, overdue_span
+from .tickets.rules import LEVEL_NAMES, SOURCE_FILTER_LABELS, SOURCES, STATUS_LABELS, overdue_span
 
 
 def time_left(deadline, now) -> str:
@@ -69,6 +69,7 @@ def register(app) -> None:
         event_label=event_label,
         LEVEL_NAMES=LEVEL_NAMES,
         SOURCES=SOURCES,
+        SOURCE_FILTER_LABELS=SOURCE_FILTER_LABELS,
         asset_v=asset_version(app.static_folder),
     )
 

@@ -226,6 +226,22 @@ def test_unknown_filter_values_are_refused_naming_them(api, city, make_ticket):
     assert api.get("/api/v1/tickets?category=niupixuan", city.admin).get_json()["total"] == 1
 
 
+def test_source_leader_keeps_the_problems_leaders_handed_over_too(api, browser, city, make_ticket):
+    """API.md's `leader` is 领导督导/交办; 领导交办 became `leader_assigned` and ?source=leader lost those problems."""
+    inspected = make_ticket(source="leader").id
+    handed = make_ticket(source="leader_assigned").id
+    make_ticket()
+
+    def ids(source):
+        return sorted(t["id"] for t in api.get(f"/api/v1/tickets?source={source}", city.admin).get_json()["items"])
+
+    assert ids("leader") == sorted([inspected, handed])
+    assert ids("leader_assigned") == [handed]
+    # the office's list shares the filter, and its menu says what 领导督导 takes
+    page = browser(city.admin).get("/tickets?source=leader").get_data(as_text=True)
+    assert '<option value="leader" selected>领导督导（含领导交办）</option>' in page
+
+
 def test_list_flags_read_any_spelling_of_yes_and_refuse_nonsense(api, city, make_ticket, now, clock):
     """?overdue=True was none of "1", "true", "yes": the filter was dropped and every ticket listed."""
     make_ticket(point=City.ON_A)

@@ -25,7 +25,8 @@ from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ensure_visible, scope_of, unit_tickets
 from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, DUE_SOON, FIELD_SOURCES, OPEN_STATUSES,
-                    PART_OWED_TICKET_STATUSES, SOURCES, STATUSES, late_condition, overdue_condition)
+                    PART_OWED_TICKET_STATUSES, SOURCES, SPLIT_SOURCES, STATUSES, late_condition, overdue_condition,
+                    source_family)
 
 # Statuses the city has few tickets in at any time: a 退单 waits days at most for the office's decision. A unit's
 # list of them starts from these tickets (filter shape "unit_few"), not from every ticket the unit ever had.
@@ -316,6 +317,12 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
         params.update(now=now, f_due_soon_until=now + DUE_SOON)
         if unit_id:
             params["f_due_soon_unit"] = unit_id
+    if flt.source:  # API.md's `leader` (领导督导/交办) takes 领导交办 too, told apart since (rules.SPLIT_SOURCES)
+        if flt.source in SPLIT_SOURCES.values():
+            shape.append(f"source_family={flt.source}")
+        else:
+            shape.append("source")
+            params["f_source"] = flt.source
     for name, parameter in _VALUE_FILTERS:
         value = getattr(flt, name)
         if value:
@@ -380,7 +387,7 @@ def stored_ranking_ids(entry_id: int, figure: str) -> list[int]:
 
 
 # The filters whose value is their condition's one parameter: (TicketFilter field, the parameter _CONDITIONS names)
-_VALUE_FILTERS = (("reporter_id", "f_reporter_id"), ("source", "f_source"), ("site_id", "f_site_id"),
+_VALUE_FILTERS = (("reporter_id", "f_reporter_id"), ("site_id", "f_site_id"),
                   ("site_kind_id", "f_site_kind"), ("site_district", "f_site_district"), ("round_id", "f_round_id"),
                   ("segment_id", "f_segment_id"), ("answering_unit_id", "f_answering_unit"))
 
@@ -444,6 +451,9 @@ _CONDITIONS = {
     "campaign": lambda: _campaign(False),
     "campaign_districts": lambda: _campaign(True),
     "source": lambda: Ticket.source == bindparam("f_source"),
+    # a source with those split from it (rules.source_family), written into the SQL as a status is
+    **{f"source_family={source}": (lambda source=source: Ticket.source.in_(consts(source_family(source))))
+       for source in set(SPLIT_SOURCES.values())},
     "site_id": lambda: Ticket.site_id == bindparam("f_site_id"),
     "segment_id": lambda: Ticket.segment_id == bindparam("f_segment_id"),
     # by the site's type or district (the 考评看板's assessment scores link each row so, with round_id)

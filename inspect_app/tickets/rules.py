@@ -50,6 +50,18 @@ FIELD_SOURCES = ("daily", "undercover", "spot_check", "leader", "joint")
 # source weighs it on its own; one written before weighs it as it did (rankings/schemes.Scheme.found_points).
 SPLIT_SOURCES = {"leader_assigned": "leader"}
 
+
+def source_family(source: str) -> tuple[str, ...]:
+    """A source with the sources split from it (SPLIT_SOURCES): a list filtered by API.md's `leader` (领导督导/交办)
+    keeps the 领导交办 problems (`leader_assigned`) too; `leader_assigned` keeps those alone."""
+    return (source, *(split for split, parent in SPLIT_SOURCES.items() if parent == source))
+
+
+# A list's filter by source, as its menu names each: one that takes the sources split from it says so
+SOURCE_FILTER_LABELS = {code: label + (f"（含{'、'.join(SOURCES[s] for s in source_family(code)[1:])}）"
+                                       if len(source_family(code)) > 1 else "")
+                        for code, label in SOURCES.items()}
+
 # A ticket's parts (ticket_units): the lead unit (主办) and assisting units (协办), each with its own state.
 PART_ROLES = ("lead", "assist")
 PART_ROLE_LABELS = {"lead": "主办", "assist": "协办"}
