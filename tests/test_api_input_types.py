@@ -127,6 +127,17 @@ def test_an_extension_names_a_day_or_working_days_not_both(api, city, make_ticke
     assert api.post(url, city.unit_a, json={"until": "", "workdays": "2", "reason": "等待材料"}).status_code == 200
 
 
+@pytest.mark.parametrize("field, value, words", [("username", 123, "用户名"), ("username", ["inspector"], "用户名"),
+                                                 ("password", {"p": 1}, "密码")])
+def test_a_login_name_or_password_that_is_not_text_is_400(client, city, field, value, words):
+    """{"username": 123} answered 401 invalid_credentials (str() made a login attempt of it), and was counted as a
+    failed login."""
+    from inspect_app.auth.models import LoginThrottle
+    body = {"username": "inspector", "password": "test-pass-1", field: value}
+    refused(client.post("/api/v1/auth/token", json=body), "invalid_text", words)
+    assert db.session.scalars(db.select(LoginThrottle)).all() == []
+
+
 def test_the_pages_forms_still_send_text(browser, city, make_ticket):
     ticket = make_ticket()
     page = f"/tickets/{ticket.id}"

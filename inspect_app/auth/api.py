@@ -5,6 +5,7 @@ from flask import current_app, jsonify, request
 
 from ..api.common import Unauthorized, api_blueprint, current
 from ..common.errors import Forbidden
+from ..common.text import text_value
 from ..common.timeutil import isoformat
 from ..extensions import db
 from ..http import error_response, json_body, now
@@ -19,7 +20,8 @@ bp = api_blueprint("api_auth", __name__)
 @public
 def token():
     body = json_body()
-    username, password = str(body.get("username") or ""), str(body.get("password") or "")
+    # a number or a list is no name (400 invalid_text, as every text field): str() made a login attempt of it
+    username, password = text_value(body.get("username"), "用户名"), text_value(body.get("password"), "密码")
     address = request.remote_addr or ""
     try:
         services.count_login_attempt(username, address, now())
