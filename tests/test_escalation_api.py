@@ -182,7 +182,8 @@ def test_a_refused_reply_comes_back_with_what_was_typed(api, browser, city, issu
     assert refused.status_code == 415
     html = refused.get_data(as_text=True)
     # the form's own wording: it takes photos and PDFs
-    assert 'id="reply-error"' in html and "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。" in html
+    unreadable = "无法识别的文件格式，请上传照片（JPEG、PNG、WebP 或 HEIC）或 PDF 文件。"
+    assert 'id="reply-error"' in html and unreadable in html
     assert 'id="form-error-summary">未能提交：' in html and '<a href="#reply-error">转到表单</a>' in html
     assert ">1. 牛皮癣已清除 &amp; 安排&lt;专人&gt;巡查</textarea>" in html
     assert db.session.scalar(select(func.count(LetterReply.id))) == 0
@@ -191,11 +192,11 @@ def test_a_refused_reply_comes_back_with_what_was_typed(api, browser, city, issu
     assert db.session.get(Letter, issued["a1"]).recipients[0].acknowledged_at is None
     assert (sorted(uploads.rglob("*")) if uploads.exists() else []) == before
     assert "reply-error" not in unit.get(detail).get_data(as_text=True)
-    # the API keeps the photo pipeline's documented message
+    # the API says the same: it named photos alone (JPEG、PNG 或 WebP 照片), though the reply takes PDFs (and HEIC)
     answer = api.post(f"/api/v1/letters/{issued['a1']}/reply", city.unit_a, content_type="multipart/form-data",
                       data={"text": "回复", "files": [file_tuple("not_an_image.jpg")]})
     assert answer.status_code == 415 and answer.get_json()["error"]["code"] == "unsupported_image"
-    assert "JPEG、PNG 或 WebP 照片" in answer.get_json()["error"]["message"]
+    assert answer.get_json()["error"]["message"] == unreadable
 
 
 def test_office_page_filters(browser, city, issued):

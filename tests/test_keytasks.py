@@ -594,7 +594,7 @@ def test_a_refused_report_comes_back_with_what_was_typed(city, tasks, browser, u
     assert refused.status_code == 415
     html = refused.get_data(as_text=True)
     assert 'id="report-error"' in html and ">本月进展</textarea>" in html and 'value="40"' in html
-    assert "第2张照片：无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。" in html  # it takes PDFs
+    assert "第2张照片：无法识别的文件格式，请上传照片（JPEG、PNG、WebP 或 HEIC）或 PDF 文件。" in html  # it takes PDFs
     assert 'name="claims_done" value="1">' in html  # not ticked this time
     assert db.session.scalar(select(func.count(KeyTaskReport.id))) == 0
     assert db.session.scalar(select(func.count(EscalationFile.id))) == 0

@@ -266,7 +266,7 @@ def test_truncated_jpeg_refused() -> None:
 def test_html_named_jpg_refused() -> None:
     error = refused(sample("not_an_image.jpg"))
     assert (error.status, error.code) == (415, "unsupported_image")
-    assert "JPEG、PNG 或 WebP" in error.message
+    assert "JPEG、PNG、WebP 或 HEIC" in error.message  # every format it takes, HEIC too
 
 
 def test_empty_upload_refused() -> None:

@@ -23,7 +23,7 @@ from ..common.text import one_line
 from ..common.timeutil import local
 from ..extensions import db
 from ..pdf import write_atomically
-from ..photos.processing import ProcessedPhoto
+from ..photos.processing import UNSUPPORTED_IMAGE, ProcessedPhoto
 from ..photos.service import read_uploads
 from ..photos.service import store as photo_store
 from .models import EscalationFile
@@ -90,8 +90,19 @@ def read_files(files, *, now: datetime, user=None) -> Uploads:
         else:
             photo_files.append(upload)
             photo_names.append(_display_name(upload, f"照片{index}.jpg"))
-    photos = read_uploads(photo_files, required=False, now=now, user=user) if photo_files else []
+    try:
+        photos = read_uploads(photo_files, required=False, now=now, user=user) if photo_files else []
+    except ServiceError as problem:  # the pipeline's wording names photos alone: a PDF is as welcome here
+        if UNSUPPORTED_IMAGE not in problem.message:
+            raise
+        raise ServiceError(problem.message.replace(UNSUPPORTED_IMAGE, UNREADABLE_ATTACHMENT), code=problem.code,
+                           status=problem.status) from None
     return Uploads(pdfs, photos, photo_names)
+
+
+# What a file neither photo nor PDF is told, on the pages and in the API alike (a letter's reply, a 约谈 record, a key
+# task's report)
+UNREADABLE_ATTACHMENT = "无法识别的文件格式，请上传照片（JPEG、PNG、WebP 或 HEIC）或 PDF 文件。"
 
 
 def pdf_root() -> Path:
@@ -130,14 +141,3 @@ def pdf_file(row: EscalationFile) -> Path | None:
     path = pdf_root() / row.path
     return path if path.is_file() else None
 
-
-# The photo pipeline's wording names photos alone; these forms take PDFs too (the API keeps the pipeline's wording).
-UNREADABLE_ATTACHMENT = "无法识别的文件格式，请上传照片（JPEG、PNG 或 WebP）或 PDF 文件。"
-
-
-def form_message(problem: ServiceError) -> str:
-    """What a page says when a form with attachments (a letter's reply, a key task's report) is refused."""
-    if problem.code == "unsupported_image":
-        which = re.match(r"第\d+张照片：", problem.message)  # which of several files, as the pipeline counted them
-        return (which.group(0) if which else "") + UNREADABLE_ATTACHMENT
-    return problem.message

@@ -26,7 +26,6 @@ from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Unit
 from ..units.services import active_units
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
-from .uploads import form_message
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
 from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Referral
@@ -393,8 +392,7 @@ def reply(letter_id: int):
         actions.perform("reply", current_user, letter, now(), request.form, request.files)
     except ServiceError as problem:
         # the letter's page again with the reply typed so far and why (409: the letter is done and the form gone)
-        return form_again(problem, lambda typed, why: _detail_page(letter_id, "reply", typed, why),
-                          message=form_message(problem))
+        return form_again(problem, lambda typed, why: _detail_page(letter_id, "reply", typed, why))
     flash(actions.ACTIONS["reply"].message(letter), "success")
     return _back(letter.id, "#replies")
 

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from ..common.errors import ServiceError
-from ..escalation.uploads import form_message
 from ..extensions import db
 from ..http import flag_arg, form_again, int_arg, now, past_last_page
 from ..navigation import WHEN, Count, register_badge
@@ -118,8 +117,7 @@ def _act(task_id: int, name: str):
     except ServiceError as problem:
         # the task's page again with what they typed and the reason (409: the task moved on, done or already
         # claimed, and the form is gone; its page says why)
-        return form_again(problem, lambda typed, why: _detail_page(task_id, name, typed, why),
-                          message=form_message(problem))
+        return form_again(problem, lambda typed, why: _detail_page(task_id, name, typed, why))
     flash(actions.ACTIONS[name].message(result), "success")
     return redirect(url_for(".detail", task_id=task.id) + "#reports")
 

@@ -110,8 +110,12 @@ def _empty() -> PhotoError:
     return PhotoError("empty_file", "未收到照片内容（文件为空），请重新选择照片上传。", 400)
 
 
+# What an upload of no format the pipeline reads is told: every format it reads (SOURCE_FORMATS), HEIC included.
+UNSUPPORTED_IMAGE = "无法识别的文件格式，请上传 JPEG、PNG、WebP 或 HEIC 照片。"
+
+
 def _unsupported() -> PhotoError:
-    return PhotoError("unsupported_image", "无法识别的文件格式，请上传 JPEG、PNG 或 WebP 照片。", 415)
+    return PhotoError("unsupported_image", UNSUPPORTED_IMAGE, 415)
 
 
 def _heif_failed() -> PhotoError:
