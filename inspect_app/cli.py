@@ -134,19 +134,26 @@ def register(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("name")
     @click.option("--role", required=True, type=click.Choice(ROLES))
-    @click.option("--unit", "unit_code", default=None, help="Unit code, for role unit.")
+    @click.option("--unit", "unit_code", default=None, help="Unit code (any letter case), for role unit only.")
     @click.option("--password", default=None, help="Password (asked for when omitted).")
     @in_transaction
     def create_user_command(name, role, unit_code, password):
         """Create an account."""
         from .auth.services import create_user
+        from .common.codes import same_code
         from .units.models import Unit
 
         unit = None
         if unit_code:
-            unit = db.session.scalar(db.select(Unit).where(Unit.code == unit_code))
+            if role != "unit":  # it was dropped without a word: only a unit's account belongs to a unit
+                raise click.ClickException(f"只有责任单位账号（--role unit）属于某个单位，{role} 账号不能指定 --unit。")
+            # a unit code is one code whatever its case (common/codes.py): jd0105, as seed-demo's logins are, is JD0105
+            unit = db.session.scalar(db.select(Unit).where(same_code(Unit.code, unit_code))
+                                     .order_by((Unit.code == unit_code.strip()).desc()))
             if unit is None:
                 raise click.ClickException(f"单位编码 {unit_code} 不存在。")
+            if not unit.active:
+                raise click.ClickException(f"单位“{unit.name}”（{unit.code}）已停用，不能绑定新账号。")
         if password is None:
             password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
         try:

@@ -519,6 +519,25 @@ def test_create_user_refuses_the_demo_password(runner, app, city):
     assert result.exit_code != 0 and "常见" in result.output
 
 
+def test_create_user_binds_a_unit_by_its_code_in_any_case_and_only_a_units_account(runner, app, city):
+    """--unit jda was refused (单位编码 jda 不存在) though seed-demo's unit logins are the codes in lower case, and
+    --role admin --unit JDA made an admin and dropped the unit without a word."""
+    from inspect_app.auth.models import User
+    admin = runner.invoke(args=["create-user", "qbx4", "--role", "admin", "--unit", "JDA", "--password",
+                                "Good-pass-2026"])
+    assert admin.exit_code != 0 and "只有责任单位账号" in admin.output
+    assert db.session.scalar(db.select(User).where(User.username == "qbx4")) is None
+    unit = runner.invoke(args=["create-user", "jda_clerk", "--role", "unit", "--unit", "jda", "--password",
+                               "Good-pass-2026"])
+    assert unit.exit_code == 0, unit.output
+    assert db.session.scalar(db.select(User).where(User.username == "jda_clerk")).unit_id == city.street_a.id
+    city.street_b.active = False
+    db.session.commit()
+    retired = runner.invoke(args=["create-user", "jdb_clerk", "--role", "unit", "--unit", "JDB", "--password",
+                                  "Good-pass-2026"])
+    assert retired.exit_code != 0 and "已停用" in retired.output
+
+
 @pytest.fixture
 def unstamped(app):
     """seed-demo stamps the schema for Alembic; leave the database as the other tests expect it (no stamp)."""
