@@ -705,7 +705,8 @@ def test_the_history_says_the_office_named_the_unit_on_accepting_or_entering(bro
 
 def test_a_leaders_assignment_is_told_apart_from_a_leaders_inspection(api, browser, city):
     """领导交办 (a problem a leader handed over) is not 领导督导 (a leader's own inspection): its own source on the
-    ticket's page, in the API and the list's filter; a ranking scheme that does not name it weighs it as 领导督导."""
+    ticket's page, in the API and the list's filter (source=leader_assigned; API.md's source=leader, 领导督导/交办,
+    keeps both); a ranking scheme that does not name it weighs it as 领导督导."""
     from inspect_app.rankings.schemes import DEFAULT_SCHEME, Scheme
 
     office = browser(city.admin)
@@ -721,7 +722,8 @@ def test_a_leaders_assignment_is_told_apart_from_a_leaders_inspection(api, brows
     assert (body["source"], body["source_label"]) == ("leader_assigned", "领导交办")
     listed = api.get("/api/v1/tickets?source=leader_assigned", city.admin).get_json()["items"]
     assert [t["id"] for t in listed] == [ticket.id]
-    assert api.get("/api/v1/tickets?source=leader", city.admin).get_json()["items"] == []
+    # API.md's `leader` is 领导督导/交办: its filter keeps the problems leaders handed over too
+    assert [t["id"] for t in api.get("/api/v1/tickets?source=leader", city.admin).get_json()["items"]] == [ticket.id]
     assert '<option value="leader_assigned">领导交办</option>' in office.get("/tickets").get_data(as_text=True)
     scheme = Scheme.from_dict(DEFAULT_SCHEME)
     assert scheme.found_points("leader_assigned") == scheme.found_points("leader") == 1

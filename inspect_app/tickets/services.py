@@ -494,7 +494,8 @@ def extension_deadline(current: datetime | None, now: datetime, until, workdays)
     """The deadline asked for: `until` (a day, its end: YYYY-MM-DD, or a whole ISO date and time, whose Shanghai
     day counts; other text 400 invalid_until, a number 400 invalid_text) or `workdays` working days (the holiday
     calendar's) counted from the current deadline, or from now when it has passed already. It must be later than
-    both (422 invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py) alike."""
+    both (422 invalid_until). The lead's request (for the ticket) and an assisting unit's (for its part, parts.py)
+    alike."""
     base = max(current or now, now)
     until = until.strip() if isinstance(until, str) else until
     if workdays not in (None, "") and until not in (None, ""):
