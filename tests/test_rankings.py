@@ -994,6 +994,30 @@ def test_a_week_published_by_hand_is_not_filled_in_again(app, city, add):
     assert [p.key for p in due_periods(at("2026-03-02T09:00"), "month")] == ["2026-02"]
 
 
+def test_a_month_published_by_hand_while_its_scheduled_run_is_under_way_takes_one_number(app, city, add,
+                                                                                         monkeypatch):
+    """The office publishes an ended month by hand at the moment the monthly run publishes it: the run found the
+    month without a list (due_periods) before the office's publication took the number series' lock. Behind that
+    lock the run asks again and publishes nothing: one version and one 文号 for the month (it took a second)."""
+    from inspect_app.rankings import jobs
+
+    add(city.street_a, "2026-11-18T18:00")
+    found = jobs.due_periods
+
+    def published_by_hand_meanwhile(now, kind):
+        periods = found(now, kind)
+        assert [p.key for p in periods] == ["2026-11"]
+        services.publish(NOV, at("2026-12-01T09:00"), user=city.admin)
+        db.session.commit()
+        return periods
+
+    monkeypatch.setattr(jobs, "due_periods", published_by_hand_meanwhile)
+    assert publish_scheduled(at("2026-12-01T09:00"), "month") is None
+    db.session.expire_all()
+    assert [(r.period, r.version, r.number, r.schedule_slot) for r in db.session.scalars(select(Ranking))] == [
+        ("2026-11", 1, "临江文明榜〔2026〕1号", None)]
+
+
 def test_jobs_are_registered_with_the_scheduler(app):
     from inspect_app.scheduler import collect_jobs, last_due, make_trigger
 

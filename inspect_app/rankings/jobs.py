@@ -8,13 +8,14 @@
   `when` keeps only the week's first working day), RANKINGS_WEEKLY_ENABLED=False turns it off. A week with no
   working day at all (春节 2026, 16–22 February) publishes nothing, so the list it should have brought comes with
   the next week's (`due_periods`, which fills in up to two such weeks).
-Exactly once: a lock keeps two processes from computing at the same moment, the unique constraint on
-(period, schedule_slot) turns any second run for the same period into a no-op, and a period that has its list
-already (`listed`: published by hand after it ended) is not published again. A run missed while the host was
-down is caught up when the scheduler starts (catch_up), or, if it starts on a day off, at the job's first fire on
-a working day (09:00), so a list is never published on a holiday; missed is judged by the list being there
-(`done`), however long ago its fire was (`catch_up_window`). A month's list still missing two hours after its
-fire is on the office's 待办事项 (`monthly_list_late`).
+Exactly once: a lock keeps two processes from computing at the same moment, the unique constraint on (period,
+schedule_slot) turns any second run for the same period into a no-op, and a period that has its list already
+(`services.listed`: published by hand after it ended) is not published again, asked once more behind the number
+series' lock (services.publish), so a hand publication at the same moment is seen. A run missed while the host was
+down is caught up when the scheduler starts (catch_up), or, if it starts on a day off, at the job's first fire on a
+working day (09:00), so a list is never published on a holiday; missed is judged by the list being there (`done`),
+however long ago its fire was (`catch_up_window`). A month's list still missing two hours after its fire is on the
+office's 待办事项 (`monthly_list_late`).
 """
 from __future__ import annotations
 
@@ -23,10 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
 
 from ..common.timeutil import fmt, local
-from ..extensions import db
 from ..scheduler import LATE_AFTER, JobSpec, last_due, make_trigger
 from ..workdays.calendar import is_workday_at, load_calendar
 from .periods import Period, containing
@@ -69,7 +68,7 @@ def due_periods(now: datetime, kind: str) -> list:
     the host was down and made up only later (scheduler.catch_up: on the next working day, 春节 included, or after
     the next period's run was missed too). Two at most: after months with the weekly list turned off, turning it
     back on does not publish the backlog."""
-    from .services import already_scheduled
+    from .services import already_scheduled, listed
 
     last = containing(now, kind).previous()
     wanted = [] if listed(last) else [last]
@@ -80,16 +79,6 @@ def due_periods(now: datetime, kind: str) -> list:
             return [*reversed(gap), *wanted]
         period = period.previous()
     return wanted
-
-
-def listed(period: Period) -> bool:
-    """Whether `period` has a list counting all of it: one published after it ended, by the schedule or by hand.
-    The schedule publishes no other version of it. A list published before the period ended (提前发布) counts only
-    part of it: the scheduled one still comes."""
-    from .models import Ranking
-
-    return db.session.scalar(select(Ranking.id).where(Ranking.period == period.key,
-                                                      Ranking.as_of >= Ranking.period_end).limit(1)) is not None
 
 
 def period_due(fire: datetime, kind: str) -> Period:
@@ -125,6 +114,8 @@ def _first_workday_since(first, day) -> bool:
 def _list_there(kind: str):
     def done(fire: datetime) -> bool:
         """Whether the list the fire at `fire` publishes is there, whoever published it."""
+        from .services import listed
+
         return listed(period_due(fire, kind))
     return done
 
@@ -163,6 +154,8 @@ def monthly_list_late(now: datetime) -> LateList | None:
     published, so not late): the scheduler was down at its fire and has not made it up (not started since, or
     waiting for a working day), or the run failed. For the office's 待办事项: nothing else tells the office.
     Usually one query: last month is listed."""
+    from .services import compute, listed
+
     seen = now - LATE_AFTER
     last = containing(seen, "month").previous()
     for period in (last, last.previous()):  # the one before last while last month's run is not due yet
@@ -178,6 +171,4 @@ def monthly_list_late(now: datetime) -> LateList | None:
             break
     else:
         return None
-    from .services import compute
-
     return None if compute(period, now).quiet else LateList(period, due)

@@ -437,6 +437,14 @@ def already_scheduled(period_key: str, slot: str) -> bool:
                                                       Ranking.schedule_slot == slot)) is not None
 
 
+def listed(period: Period) -> bool:
+    """Whether `period` has a list counting all of it: one published after it ended, by the schedule or by hand.
+    The schedule publishes no other version of it. A list published before the period ended (提前发布) counts only
+    part of it: the scheduled one still comes."""
+    return db.session.scalar(select(Ranking.id).where(Ranking.period == period.key,
+                                                      Ranking.as_of >= Ranking.period_end).limit(1)) is not None
+
+
 NUMBER_SERIES = "ranking"
 
 
@@ -470,8 +478,10 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
             early: bool | None = None) -> Ranking | None:
     """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
     commits). Publications queue behind each other on the number series, so versions and numbers never collide.
-    With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period: a second run — in
-    this process or another — finds the first one's row and returns None. A scheduled run also returns None, and
+    With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period, and not at all for a
+    period that has its list (`listed`: published by hand after it ended, or by the schedule): a second run — in
+    this process or another — or the office publishing the period by hand at the same moment has its row found
+    behind the number series' lock, and the run returns None. A scheduled run also returns None, and
     takes no 文号, for a quiet period (`Computed.quiet`: nothing found, due, assessed or at fault anywhere, such as
     a week of 春节 with nobody out inspecting); the office can still publish it by hand.
     A period that has not ended is published only by choice: a person (`user`, or a caller passing `early`)
@@ -487,8 +497,8 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
         raise Conflict(f"{notice}如确需提前发布，须明确选择“提前发布”。", code="period_not_ended")
     year = local(now).year
     lock_sequence(NUMBER_SERIES, year)
-    if schedule_slot and already_scheduled(period.key, schedule_slot):
-        return None
+    if schedule_slot and (already_scheduled(period.key, schedule_slot) or listed(period)):
+        return None  # asked again here: the scheduler's due_periods asked before the lock (two 文号 for one period)
     if user is not None and (just := _just_published(period.key, user, now)) is not None:
         return just  # the same click twice (a double click, two tabs): the version it made, not a second 文号
     computed = compute(period, now)
