@@ -373,6 +373,24 @@ def file_tuple(name: str = "Canon_40D.jpg", filename: str | None = None):
     return (io.BytesIO(photo_bytes(name)), filename or name)
 
 
+def saved_meanwhile(monkeypatch, app, module, check: str, save) -> None:
+    """Another request saves the same code or name between this one's check that it is free (`module.check`, the
+    service's check) and its INSERT, as a double click on 保存 or a second tab does: the first time the check finds
+    the value free, `save()` runs in a database session of its own and commits, and only then the check returns."""
+    real = getattr(module, check)
+    pending = [save]
+
+    def free_then_taken(*args, **kwargs):
+        real(*args, **kwargs)
+        if pending:
+            with app.app_context():  # a session of its own, as another request's
+                pending.pop()()
+                db.session.commit()
+                db.session.remove()
+
+    monkeypatch.setattr(module, check, free_then_taken)
+
+
 @pytest.fixture
 def make_ticket(city, now):
     """File a ticket through the service, as an inspector would. Its before-photo differs from the photos the

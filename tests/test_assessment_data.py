@@ -6,7 +6,7 @@ import io
 
 import pytest
 from assessment_world import ITEMS, World, round_body
-from conftest import multipart
+from conftest import multipart, saved_meanwhile
 
 from inspect_app.assessment.models import ChecklistVersion, Result, RoundSite
 from inspect_app.extensions import db
@@ -79,6 +79,39 @@ def test_sites_api_creates_and_changes_a_site(api, city, world):
         response = api.post("/api/v1/sites", city.admin, json=bad)
         assert response.status_code == 422 and response.get_json()["error"]["code"] == code, (bad, response.get_json())
     assert api.post("/api/v1/sites", city.inspector, json=body).status_code == 403
+
+
+@pytest.mark.parametrize("by", ["page", "api"])
+def test_a_site_sent_twice_at_once_refuses_the_second_as_if_sent_after(app, api, browser, city, world, now,
+                                                                       monkeypatch, by):
+    """保存 on /sites/new clicked twice, or POST /api/v1/sites sent twice (QA: one site and a 500, the database
+    refusing the second INSERT): the second, whose check found the code free just before the first one's row was
+    committed, is refused as one sent a moment later is (422 duplicate_code; the page with the form as typed)."""
+    from inspect_app.sites import services
+
+    form = {"code": "BFS03", "name": "并发点位", "kind": str(world.kinds["农贸市场"].id), "district": "江城区",
+            "territorial_unit": str(city.street_a.id), "point": "112.93,28.23", "coord_system": "WGS84"}
+    saved_meanwhile(monkeypatch, app, services, "_refuse_code_taken", lambda: services.save_site(form, now))
+    if by == "page":
+        response = browser(city.admin).submit("/sites/new", "/sites/new", form)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "点位编码“BFS03”已被“并发点位”使用。" in html and 'value="BFS03"' in html
+    else:
+        response = api.post("/api/v1/sites", city.admin, json=form)
+        assert response.status_code == 422 and response.get_json()["error"] == {
+            "code": "duplicate_code", "message": "点位编码“BFS03”已被“并发点位”使用。"}
+    assert db.session.scalar(db.select(db.func.count()).select_from(Site).where(Site.code == "BFS03")) == 1
+
+
+def test_a_site_kind_sent_twice_at_once_refuses_the_second_as_if_sent_after(app, api, city, world, monkeypatch):
+    from inspect_app.sites import services
+    from inspect_app.sites.models import SiteKind
+
+    saved_meanwhile(monkeypatch, app, services, "_refuse_kind_taken", lambda: services.save_kind("景区景点"))
+    response = api.post("/api/v1/site-kinds", city.admin, json={"name": "景区景点"})
+    assert response.status_code == 422 and response.get_json()["error"] == {
+        "code": "duplicate_kind", "message": "点位类型“景区景点”已存在。"}
+    assert db.session.scalar(db.select(db.func.count()).select_from(SiteKind).where(SiteKind.name == "景区景点")) == 1
 
 
 def test_site_kinds_are_the_offices_list(api, city, world):

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import City, file_tuple, processed
+from conftest import City, file_tuple, processed, saved_meanwhile
 from sqlalchemy import func, select
 
 from inspect_app.common.errors import Invalid
@@ -160,6 +160,22 @@ def test_a_street_office_keeps_its_own_street_only(browser, city, register):
     # the office sees every street; an inspector reads them
     assert "人民路茶叶店" in browser(city.admin).get("/frontages/").get_data(as_text=True)
     assert browser(city.inspector).get(f"/frontages/{tea.id}").status_code == 200
+
+
+def test_a_shop_sent_twice_at_once_refuses_the_second_as_if_sent_after(app, browser, city, now, monkeypatch):
+    """保存 on /frontages/new clicked twice (QA: one shop and a 500, the database refusing the second INSERT): the
+    second request, whose check found the number free just before the first one's row was committed, is refused as
+    one sent a moment later is: 422, the form as typed, one shop."""
+    from inspect_app.frontages import services as frontages
+
+    form = {"code": "BFM03", "name": "并发商户", "kind": "商户", "address": "东风路1号",
+            "street_unit_id": str(city.street_a.id)}
+    saved_meanwhile(monkeypatch, app, frontages, "_refuse_code_taken",
+                    lambda: frontages.save(city.admin, form, now))
+    response = browser(city.admin).submit("/frontages/new", "/frontages/new", form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "编号“BFM03”已被其他商户使用。" in html and 'value="BFM03"' in html
+    assert db.session.scalar(select(func.count()).select_from(Frontage).where(Frontage.code == "BFM03")) == 1
 
 
 def test_a_street_office_registers_shops_on_its_own_streets_segments(browser, city, register):

@@ -9,7 +9,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import PASSWORD, at, file_tuple, upload_files
+from conftest import PASSWORD, at, file_tuple, saved_meanwhile, upload_files
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -111,6 +111,26 @@ def test_the_office_adds_and_changes_a_task_and_a_code_is_taken_once_a_year(api,
     bad = api.post("/api/v1/key-tasks", city.admin, json={"code": "7.2", "indicator": "x", "content": "y",
                                                            "method": "实地考察", "lead_unit_id": 99999})
     assert bad.status_code == 422 and "牵头单位不存在" in bad.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("by", ["page", "api"])
+def test_a_task_sent_twice_at_once_refuses_the_second_as_if_sent_after(app, api, browser, city, now, monkeypatch, by):
+    """保存 on /key-tasks/new clicked twice, or POST /api/v1/key-tasks sent twice: the second, whose check found the
+    number free just before the first one's row was committed, is refused as one sent a moment later is (409
+    duplicate_code; the page with the form as typed) instead of a 500, and one task stays."""
+    typed = {"year": "2026", "code": "BFK03", "indicator": "并发任务", "content": "内容", "method": "实地考察",
+             "lead_unit_id": str(city.street_a.id), "due_on": "2026-12-31"}
+    saved_meanwhile(monkeypatch, app, services, "_refuse_code_taken",
+                    lambda: services.save_task(services.read_values(typed, now), now))
+    if by == "page":
+        response = browser(city.admin).submit("/key-tasks/new", "/key-tasks/new", typed)
+        page = html.unescape(response.get_data(as_text=True))
+        assert response.status_code == 409 and "2026年已有编号为“BFK03”的任务。" in page and 'value="BFK03"' in page
+    else:
+        response = api.post("/api/v1/key-tasks", city.admin, json=typed)
+        assert response.status_code == 409 and response.get_json()["error"] == {
+            "code": "duplicate_code", "message": "2026年已有编号为“BFK03”的任务。"}
+    assert db.session.scalar(select(func.count(KeyTask.id)).where(KeyTask.code == "BFK03")) == 1
 
 
 def test_a_task_number_matches_whatever_its_case(api, city):

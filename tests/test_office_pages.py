@@ -5,7 +5,7 @@ import re
 
 import pytest
 from conftest import PASSWORD, City, at
-from conftest import sign_in
+from conftest import saved_meanwhile, sign_in
 
 from inspect_app.auth.models import User
 from inspect_app.extensions import db
@@ -249,6 +249,43 @@ def test_campaign_tags_tickets_and_shows_figures(admin_client, city, make_ticket
     response = admin_client.post("/office/campaigns/new", data={"name": "X", "start_date": "2026-12-01",
                                                                 "end_date": "2026-11-01", "category_ids": []})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("page", ["units", "accounts", "campaigns", "categories"])
+def test_a_form_sent_twice_at_once_refuses_the_second_as_if_sent_after(app, admin_client, city, now, monkeypatch,
+                                                                       page):
+    """保存 clicked twice (QA: one record and a 500, the database refusing the second INSERT): the second request,
+    whose check found the code or name free just before the first one's row was committed, is refused as one sent
+    a moment later is (422, the form as typed), and one record stays."""
+    from inspect_app.auth import services as auth
+    from inspect_app.office import accounts, campaigns, reference
+
+    kinds = [str(city.niupixuan.id)]
+    check, form, save, refusal, saved = {
+        "units": ((reference, "_refuse_unit_taken"), {"code": "BF03", "name": "并发测试单位", "kind": "街道"},
+                  lambda form: reference.save_unit(form, now), "单位编码“BF03”已被其他单位使用。",
+                  db.select(Unit).where(Unit.code == "BF03")),
+        "accounts": ((auth, "refuse_username_taken"),
+                     {"username": "bf03", "display_name": "并发测试", "role": "inspector", "password": "Abcdef123456!x"},
+                     lambda form: accounts.create_account(form, now), "用户名已存在。",
+                     db.select(User).where(User.username == "bf03")),
+        "campaigns": ((campaigns, "_refuse_name_taken"),
+                      {"name": "并发专项", "start_date": "2026-12-07", "end_date": "2026-12-31", "category_ids": kinds},
+                      lambda form: campaigns.save_campaign(form, kinds, [], now), "已有名为“并发专项”的专项行动。",
+                      db.select(Campaign).where(Campaign.name == "并发专项")),
+        "categories": ((reference, "_refuse_category_taken"),
+                       {"code": "BFC03", "name": "并发类别", "group": "街面秩序", "deadline_kind": "hours",
+                        "deadline_value": "24"},
+                       lambda form: reference.save_category(form), "类别编码“BFC03”已存在。",
+                       db.select(Category).where(Category.code == "BFC03")),
+    }[page]
+    saved_meanwhile(monkeypatch, app, *check, lambda: save(form))
+    response = admin_client.post(f"/office/{page}/new", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and refusal in html, html
+    typed = form.get("code") or form.get("username") or form["name"]
+    assert f'value="{typed}"' in html
+    assert len(db.session.scalars(saved).all()) == 1
 
 
 def test_api_ticket_list_filters_by_campaign(api, city, make_ticket):

@@ -96,8 +96,7 @@ def create_user(username: str, role: str, password: str, now: datetime, unit=Non
         raise Invalid("角色不正确。", code="invalid_role")
     if role == "unit" and unit is None:
         raise Invalid("责任单位账号必须绑定一个单位。", code="unit_required")
-    if find_user(username) is not None:
-        raise Invalid("用户名已存在。", code="duplicate_username")
+    refuse_username_taken(username)
     if check_strength and (problem := password_problem(password, username)):
         raise Invalid(problem, code="weak_password")
     user = User(username=username, role=role, unit=unit if role == "unit" else None,
@@ -105,6 +104,11 @@ def create_user(username: str, role: str, password: str, now: datetime, unit=Non
     user.set_password(password)
     db.session.add(user)
     return user
+
+
+def refuse_username_taken(username: str) -> None:
+    if find_user(username) is not None:
+        raise Invalid("用户名已存在。", code="duplicate_username")
 
 
 def change_password(user: User, new_password: str) -> None:

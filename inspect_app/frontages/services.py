@@ -19,6 +19,7 @@ from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
 from ..common.text import one_line
 from ..common.timeutil import local
+from ..common.unique import unique_write
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
 from ..tickets.models import Ticket
@@ -191,18 +192,22 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     contact_phone = fields.phone(data.get("contact_phone"))
     note = _text(data.get("note"), "备注", 500)
     own_id = frontage.id if frontage is not None else -1
+    _refuse_code_taken(code, own_id)
+    with unique_write(lambda: _refuse_code_taken(code, own_id)):
+        if frontage is None:
+            frontage = Frontage(created_at=now, active=True)
+            db.session.add(frontage)
+        frontage.code, frontage.name, frontage.kind, frontage.address = code, name, kind, address
+        frontage.street_unit, frontage.segment, frontage.signed_on = street, segment, signed_on
+        frontage.contact_person, frontage.contact_phone, frontage.note = contact_person, contact_phone, note
+    return frontage
+
+
+def _refuse_code_taken(code: str, own_id: int) -> None:
     other = db.session.scalar(select(Frontage.code).where(same_code(Frontage.code, code), Frontage.id != own_id))
     if other:  # mq-01001 beside MQ-01001 would be one register number twice (common/codes.py)
         raise Invalid(f"编号“{code}”已被其他商户使用" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
                       code="duplicate_code")
-    if frontage is None:
-        frontage = Frontage(created_at=now, active=True)
-        db.session.add(frontage)
-    frontage.code, frontage.name, frontage.kind, frontage.address = code, name, kind, address
-    frontage.street_unit, frontage.segment, frontage.signed_on = street, segment, signed_on
-    frontage.contact_person, frontage.contact_phone, frontage.note = contact_person, contact_phone, note
-    db.session.flush()
-    return frontage
 
 
 def set_active(user, frontage: Frontage, active: bool) -> None:

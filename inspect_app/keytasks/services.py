@@ -26,6 +26,7 @@ from ..common.sql import any_like, const, count_where, like_pattern
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
+from ..common.unique import unique_write
 from ..escalation import uploads
 from ..extensions import db
 from ..http import choice_arg
@@ -394,18 +395,22 @@ def _missing(label: str):
 
 
 def save_task(values: TaskValues, now: datetime, task: KeyTask | None = None) -> KeyTask:
-    clash = db.session.execute(select(KeyTask.id, KeyTask.code).where(
-        KeyTask.year == values.year, same_code(KeyTask.code, values.code),
-        KeyTask.id != (task.id if task is not None else -1))).first()
-    if clash is not None:  # a-12 beside A-12 would be one number twice (common/codes.py)
-        raise Conflict(f"{values.year}年已有编号为“{clash.code}”的任务"
-                       + ("（仅大小写不同）" if clash.code != values.code else "") + "。", code="duplicate_code")
-    if task is None:
-        task = KeyTask(created_at=now, status="open", active=True)
-        db.session.add(task)
-    apply_values(task, values)
-    db.session.flush()
+    own_id = task.id if task is not None else -1
+    _refuse_code_taken(values.year, values.code, own_id)
+    with unique_write(lambda: _refuse_code_taken(values.year, values.code, own_id)):
+        if task is None:
+            task = KeyTask(created_at=now, status="open", active=True)
+            db.session.add(task)
+        apply_values(task, values)
     return task
+
+
+def _refuse_code_taken(year: int, code: str, own_id: int) -> None:
+    clash = db.session.execute(select(KeyTask.id, KeyTask.code).where(
+        KeyTask.year == year, same_code(KeyTask.code, code), KeyTask.id != own_id)).first()
+    if clash is not None:  # a-12 beside A-12 would be one number twice (common/codes.py)
+        raise Conflict(f"{year}年已有编号为“{clash.code}”的任务"
+                       + ("（仅大小写不同）" if clash.code != code else "") + "。", code="duplicate_code")
 
 
 def apply_values(task: KeyTask, values: TaskValues) -> None:

@@ -13,10 +13,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..auth.models import ROLE_LABELS, ROLES, LastSignIn, User
-from ..auth.services import create_user, password_problem
+from ..auth.services import create_user, password_problem, refuse_username_taken
 from ..common.errors import Invalid
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
+from ..common.unique import unique_write
 from ..extensions import db
 from ..units.models import Unit
 from . import fields
@@ -80,11 +81,11 @@ def create_account(data: Mapping, now: datetime) -> tuple[User, str]:
     role = parse_role(data.get("role"))
     unit = _unit_for(role, _unit_by_id(data.get("unit_id")))
     password = (data.get("password") or "").strip() or generate_password()
-    user = create_user(data.get("username"), role, password, now, unit=unit,
-                       display_name=fields.text(data.get("display_name"), "姓名", 64))
-    user.phone = fields.phone(data.get("phone"), "手机号码")
-    user.must_change_password = True
-    db.session.flush()
+    with unique_write(lambda: refuse_username_taken(data.get("username"))):  # create_user checks it first
+        user = create_user(data.get("username"), role, password, now, unit=unit,
+                           display_name=fields.text(data.get("display_name"), "姓名", 64))
+        user.phone = fields.phone(data.get("phone"), "手机号码")
+        user.must_change_password = True
     return user, password
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..common.errors import Invalid
 from ..common.ids import row_id
 from ..common.timeutil import local
+from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.campaigns import Campaign
 from ..units.models import Category
@@ -43,21 +44,25 @@ def save_campaign(data: Mapping, category_ids: list, district_names: list, now: 
     if not categories or len(categories) != len(ids):
         raise Invalid("请至少选择一个问题类别。", code="categories_required")
     own_id = campaign.id if campaign is not None else -1
+    _refuse_name_taken(name, own_id)
+    with unique_write(lambda: _refuse_name_taken(name, own_id)):
+        if campaign is None:
+            campaign = Campaign(created_at=now)
+            db.session.add(campaign)
+        campaign.name, campaign.start_date, campaign.end_date = name, start, end
+        campaign.note = fields.text(data.get("note"), "说明", 500)
+        campaign.categories = categories
+        known = set(reference.districts())  # its query flushes the campaign: inside the block
+        unknown = sorted({str(d).strip() for d in district_names if str(d).strip()} - known)
+        if unknown:  # the form offers the segments' districts; another name matches no problem
+            raise Invalid(f"没有这个区县：{'、'.join(unknown)}。", code="invalid_district")
+        campaign.districts = [str(d) for d in district_names]
+    return campaign
+
+
+def _refuse_name_taken(name: str, own_id: int) -> None:
     if db.session.scalar(select(Campaign.id).where(Campaign.name == name, Campaign.id != own_id)):
         raise Invalid(f"已有名为“{name}”的专项行动。", code="duplicate_name")
-    if campaign is None:
-        campaign = Campaign(created_at=now)
-        db.session.add(campaign)
-    campaign.name, campaign.start_date, campaign.end_date = name, start, end
-    campaign.note = fields.text(data.get("note"), "说明", 500)
-    campaign.categories = categories
-    known = set(reference.districts())
-    unknown = sorted({str(d).strip() for d in district_names if str(d).strip()} - known)
-    if unknown:  # the form offers the segments' districts; another name matches no problem
-        raise Invalid(f"没有这个区县：{'、'.join(unknown)}。", code="invalid_district")
-    campaign.districts = [str(d) for d in district_names]
-    db.session.flush()
-    return campaign
 
 
 def delete_campaign(campaign: Campaign) -> None:

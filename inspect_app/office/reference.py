@@ -19,6 +19,7 @@ from ..common.errors import Invalid, NotFound
 from ..common.flags import flag
 from ..common.ids import get_row
 from ..common.sql import any_like, like_pattern
+from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.rules import ACTIVE_STATUSES
@@ -72,20 +73,24 @@ def save_unit(data: Mapping, now: datetime, unit: Unit | None = None) -> Unit:
     contact_person = fields.text(data.get("contact_person"), "联系人", 64)
     contact_phone = fields.phone(data.get("contact_phone"))
     own_id = unit.id if unit is not None else -1
+    _refuse_unit_taken(code, name, own_id)
+    with unique_write(lambda: _refuse_unit_taken(code, name, own_id)):
+        if unit is None:
+            unit = Unit(created_at=now, active=True)
+            db.session.add(unit)
+        unit.code, unit.name, unit.kind = code, name, kind
+        unit.parent = parent
+        unit.contact_person, unit.contact_phone = contact_person, contact_phone
+    return unit
+
+
+def _refuse_unit_taken(code: str, name: str, own_id: int) -> None:
     other = db.session.scalar(select(Unit.code).where(same_code(Unit.code, code), Unit.id != own_id))
     if other:  # codes are matched whatever their case (units_by_code): JD0105 and jd0105 would be one code
-        raise Invalid(f"单位编码“{code}”已被其他单位使用" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
-                      code="duplicate_code")
+        raise Invalid(f"单位编码“{code}”已被其他单位使用" + (f"（{other}，仅大小写不同）" if other != code else "")
+                      + "。", code="duplicate_code")
     if db.session.scalar(select(Unit.id).where(Unit.name == name, Unit.id != own_id)):
         raise Invalid(f"单位名称“{name}”已存在。", code="duplicate_name")
-    if unit is None:
-        unit = Unit(created_at=now, active=True)
-        db.session.add(unit)
-    unit.code, unit.name, unit.kind = code, name, kind
-    unit.parent = parent
-    unit.contact_person, unit.contact_phone = contact_person, contact_phone
-    db.session.flush()
-    return unit
 
 
 def set_unit_active(unit: Unit, active: bool) -> None:
@@ -345,6 +350,28 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     raw_code = (data.get("code") or "").strip()
     code = fields.code(raw_code, "类别编码") if raw_code else (category.code if category else None)
     own_id = category.id if category is not None else -1
+    urgent = flag(data.get("urgent"), "urgent", label="紧急（urgent）")
+    common = flag(data.get("common"), "common", label="常用（common）")
+    _refuse_category_taken(code, name, own_id)
+    with unique_write(lambda: _refuse_category_taken(code, name, own_id)):
+        if category is None:
+            category = Category(active=True, sort_order=100)
+            db.session.add(category)
+        category.name, category.group = name, group
+        category.deadline_hours, category.deadline_workdays = hours, workdays
+        category.rework_hours, category.rework_workdays = rework_hours, rework_workdays
+        category.urgent, category.common = urgent, common
+        category.owner_unit = owner
+        category.route = route
+        if owner_choice_ids is not None:
+            category.owner_choices = choices
+        category.code = code or f"tmp-{id(category)}"
+    if not code:
+        category.code = f"cat{category.id}"
+    return category
+
+
+def _refuse_category_taken(code: str | None, name: str, own_id: int) -> None:
     other = code and db.session.scalar(select(Category.code).where(same_code(Category.code, code),
                                                                    Category.id != own_id))
     if other:  # Niupixuan beside niupixuan would be one code twice (common/codes.py)
@@ -353,23 +380,6 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     if db.session.scalar(select(Category.id).where(Category.name == name, Category.active.is_(True),
                                                    Category.id != own_id)):
         raise Invalid(f"已有名为“{name}”的类别。", code="duplicate_name")
-    if category is None:
-        category = Category(active=True, sort_order=100)
-        db.session.add(category)
-    category.name, category.group = name, group
-    category.deadline_hours, category.deadline_workdays = hours, workdays
-    category.rework_hours, category.rework_workdays = rework_hours, rework_workdays
-    category.urgent = flag(data.get("urgent"), "urgent", label="紧急（urgent）")
-    category.common = flag(data.get("common"), "common", label="常用（common）")
-    category.owner_unit = owner
-    category.route = route
-    if owner_choice_ids is not None:
-        category.owner_choices = choices
-    category.code = code or f"tmp-{id(category)}"
-    db.session.flush()
-    if not code:
-        category.code = f"cat{category.id}"
-    return category
 
 
 def set_category_active(category: Category, active: bool) -> None:

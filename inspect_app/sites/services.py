@@ -16,6 +16,7 @@ from ..common.geo import degree_box, distance_m, distance_to_area_m
 from ..common.ids import get_row, row_id
 from ..common.sql import any_like, const, consts, like_pattern
 from ..common.text import clean_text, text_value
+from ..common.unique import unique_write
 from ..extensions import db
 from ..http import unknown_arg
 from ..policy import UNITS, has_role, sees_citywide
@@ -51,19 +52,23 @@ def find_kind(ref) -> SiteKind | None:
 
 def save_kind(name, sort_order=None, kind: SiteKind | None = None) -> SiteKind:
     name = coords_free_text(name, "类型名称", 32, required=True)
-    other = db.session.scalar(select(SiteKind).where(SiteKind.name == name))
-    if other is not None and other is not kind:
-        raise Invalid(f"点位类型“{name}”已存在。", code="duplicate_kind")
+    own_id = kind.id if kind is not None else -1
+    _refuse_kind_taken(name, own_id)
     order = _int(sort_order, "排序", 0, 9999, required=False)
-    if kind is None:
-        kind = SiteKind(name=name, sort_order=order if order is not None else _next_order(), active=True)
-        db.session.add(kind)
-    else:
-        kind.name = name
-        if order is not None:
-            kind.sort_order = order
-    db.session.flush()
+    with unique_write(lambda: _refuse_kind_taken(name, own_id)):
+        if kind is None:
+            kind = SiteKind(name=name, sort_order=order if order is not None else _next_order(), active=True)
+            db.session.add(kind)
+        else:
+            kind.name = name
+            if order is not None:
+                kind.sort_order = order
     return kind
+
+
+def _refuse_kind_taken(name: str, own_id: int) -> None:
+    if db.session.scalar(select(SiteKind.id).where(SiteKind.name == name, SiteKind.id != own_id)):
+        raise Invalid(f"点位类型“{name}”已存在。", code="duplicate_kind")
 
 
 def _next_order() -> int:
@@ -371,15 +376,12 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
     def given(name: str) -> bool:
         return not partial or name in data or (name.endswith("_unit") and name[:-5] in units)
 
-    code_raw = get("code")
+    own_id = site.id if site is not None else -1
+    code = None
     if given("code"):
         from ..office import fields
-        code = fields.code(code_raw, "点位编码")
-        other = db.session.scalar(select(Site).where(same_code(Site.code, code), Site.id != (site.id if site else -1)))
-        if other is not None:  # bj-05-021 beside BJ-05-021 would be one site twice (common/codes.py)
-            raise Invalid(f"点位编码“{code}”已被“{other.name}”使用"
-                          + (f"（{other.code}，仅大小写不同）" if other.code != code else "") + "。",
-                          code="duplicate_code")
+        code = fields.code(get("code"), "点位编码")
+        _refuse_code_taken(code, own_id)
     name = coords_free_text(get("name"), "点位名称", 100, required=True) if given("name") else None
     kind = None
     if given("kind"):
@@ -408,30 +410,37 @@ def save_site(data: Mapping, now: datetime, site: Site | None = None) -> Site:
         if far := far_from_city(location, city_box()):
             raise Invalid(f"坐标有误：{far}", code="invalid_coordinates")
 
-    if site is None:
-        site = Site(code=code, created_at=now, active=True)
-        db.session.add(site)
-    elif given("code"):
-        site.code = code
-    if name is not None:
-        site.name = name
-    if kind is not None:
-        site.kind = kind
-    for attr, value in (("district", district), ("street", street), ("address", address),
-                        ("description", description)):
-        if value is not None:
-            setattr(site, attr, value)
-    for role, unit in roles.items():
-        setattr(site, f"{role}_unit", unit)
-        setattr(site, f"{role}_unit_id", unit.id if unit else None)
-    if location is not None:
-        site.place(*location)
-    if "active" in data and data.get("active") not in (None, ""):
-        from ..office import fields
-        value = data.get("active")
-        site.active = value if isinstance(value, bool) else fields.active_flag(value)
-    db.session.flush()
+    with unique_write(lambda: code is not None and _refuse_code_taken(code, own_id)):
+        if site is None:
+            site = Site(code=code, created_at=now, active=True)
+            db.session.add(site)
+        elif given("code"):
+            site.code = code
+        if name is not None:
+            site.name = name
+        if kind is not None:
+            site.kind = kind
+        for attr, value in (("district", district), ("street", street), ("address", address),
+                            ("description", description)):
+            if value is not None:
+                setattr(site, attr, value)
+        for role, unit in roles.items():
+            setattr(site, f"{role}_unit", unit)
+            setattr(site, f"{role}_unit_id", unit.id if unit else None)
+        if location is not None:
+            site.place(*location)
+        if "active" in data and data.get("active") not in (None, ""):
+            from ..office import fields
+            value = data.get("active")
+            site.active = value if isinstance(value, bool) else fields.active_flag(value)
     return site
+
+
+def _refuse_code_taken(code: str, own_id: int) -> None:
+    other = db.session.scalar(select(Site).where(same_code(Site.code, code), Site.id != own_id))
+    if other is not None:  # bj-05-021 beside BJ-05-021 would be one site twice (common/codes.py)
+        raise Invalid(f"点位编码“{code}”已被“{other.name}”使用"
+                      + (f"（{other.code}，仅大小写不同）" if other.code != code else "") + "。", code="duplicate_code")
 
 
 def set_site_active(site: Site, active: bool) -> None:
