@@ -236,6 +236,53 @@ def at_once(app, acts: list, user_id: int) -> list[str]:
     return results
 
 
+PAUSE_S = 1.0  # how long `interleaved`'s first side waits for a second side that cannot go on meanwhile
+
+
+def interleaved(app, first, second, user_id: int) -> list[str]:
+    """first(user) runs until it is about to write what it made (its session's first flush with changes), having
+    looked for the row and found none. There it waits until second(user) has run and committed, or PAUSE_S while
+    second queues behind a lock first holds; then first goes on. The meeting `at_once` leaves to chance, every time.
+    Returns what each got, as at_once does."""
+    from sqlalchemy import event
+
+    paused, second_done = threading.Event(), threading.Event()
+    results = ["", ""]
+
+    def pause(_session, _context, _instances) -> None:
+        if threading.current_thread().name == "first" and not paused.is_set():
+            paused.set()
+            second_done.wait(PAUSE_S)
+
+    def run(index: int, act) -> None:
+        with app.app_context():
+            try:
+                act(db.session.get(User, user_id))
+                db.session.commit()
+                results[index] = "ok"
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                db.session.rollback()
+                results[index] = f"{type(error).__name__}: {error}"
+            finally:
+                db.session.remove()
+                if index == 1:
+                    second_done.set()
+
+    event.listen(db.session, "before_flush", pause)
+    try:
+        one = threading.Thread(target=run, args=(0, first), name="first")
+        one.start()
+        assert paused.wait(30), "the first side wrote nothing"
+        other = threading.Thread(target=run, args=(1, second))
+        other.start()
+        for thread in (one, other):
+            thread.join(60)
+        assert not one.is_alive() and not other.is_alive()
+    finally:
+        event.remove(db.session, "before_flush", pause)
+    return results
+
+
 # Found by posting every form four times at once in the demo city on PostgreSQL: the letters' wording and the
 # ranking groups (pages that replace a setting whole) answered 500 to a double click or a second tab, both saves
 # inserting the same new row. They now queue behind each other (common.models.lock_setting), the later one winning.
@@ -351,3 +398,60 @@ def test_a_frontage_notice_asked_for_four_times_at_once_is_given_once(app, city,
                             for _ in range(4)], city.admin.id)
     assert results == ["ok"] * 4, results  # each answered with the notice
     assert [n.number for n in db.session.scalars(select(FrontageNotice))] == ["门前四包〔2026〕1号"]
+
+
+def test_a_ranking_scheme_saved_twice_at_once_is_stored_once(app, city, now):
+    """PUT /api/v1/rankings/schemes/<code> sent twice at once (a retry, two tabs): each save stored the shipped
+    schemes and the new code when it found none, and the later one met the unique constraint (a 500). They now
+    queue (common.models.lock_setting), the later one replacing the first."""
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.models import RankingScheme
+    from inspect_app.rankings.schemes import SHIPPED
+
+    document = {**SHIPPED[0], "code": "city-2027", "name": "2027年方案"}
+    results = interleaved(app, *[lambda u: rankings.save_scheme(u, document, now)] * 2, city.admin.id)
+    assert results == ["ok"] * 2, results
+    codes = list(db.session.scalars(select(RankingScheme.code)))
+    assert sorted(codes) == sorted([d["code"] for d in SHIPPED] + ["city-2027"])
+
+
+def test_the_checklist_imported_twice_at_once_makes_one_version(app, city, now):
+    """The same 测评体系 file imported twice at once (a double click, two tabs): each numbered its version the next
+    after the one in force, and the later one met the unique constraint (a 500). They now queue
+    (common.models.lock_setting): the first makes version 2, the second finds nothing changed since."""
+    from assessment_world import World
+
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment.models import ChecklistVersion
+
+    World(city, now)
+    db.session.commit()
+    text = ("项目编码,点位类型,测评内容,扣分,责任主体,整改时限,问题类别编码\n"
+            "BJ-01,背街小巷,无乱堆乱放、乱搭乱建,2.5,属地,24小时,niupixuan\n").encode()
+    versions: list = []
+    results = interleaved(app, *[lambda u: versions.append(checklist.run_import("体系.csv", text, now, u, False)[1])]
+                          * 2, city.admin.id)
+    assert results == ["ok"] * 2, results
+    assert versions == [2, None]
+    assert sorted(db.session.scalars(select(ChecklistVersion.number))) == [1, 2]
+
+
+def test_the_same_holiday_and_the_same_robot_saved_twice_at_once_keep_one_row(app, city, now):
+    """An office entry for a day (PUT /api/v1/admin/holidays/<day>, the holidays page) and a unit's group robot
+    (/inbox/robot) saved twice at once (a double click, two tabs): each found no row and inserted one, and the later
+    one met the primary key (a 500). They now queue (common.models.lock_setting), the later one replacing."""
+    from datetime import date
+
+    from inspect_app.office.holidays import put_holiday
+    from inspect_app.outbox.models import UnitRobot
+    from inspect_app.outbox.service import set_robot
+    from inspect_app.workdays.models import Holiday
+
+    results = interleaved(app, *[lambda u: put_holiday(date(2027, 1, 1), "holiday", "元旦")] * 2, city.admin.id)
+    assert results == ["ok"] * 2, results
+    assert [(h.day, h.name) for h in db.session.scalars(select(Holiday))] == [(date(2027, 1, 1), "元旦")]
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
+    street = city.street_a.id
+    results = interleaved(app, *[lambda u: set_robot(street, url, None, True, u.id, now)] * 2, city.unit_a.id)
+    assert results == ["ok"] * 2, results
+    assert [(r.unit_id, r.url) for r in db.session.scalars(select(UnitRobot))] == [(street, url)]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
+from ..common.models import lock_setting
 from ..extensions import db
 from ..office.fields import CODE_RULE
 from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
@@ -104,7 +105,8 @@ def parse_points(text) -> float:
 
 def create_version(rows: list[dict], now: datetime, user=None, note: str = "",
                    full_score: float = 100.0) -> ChecklistVersion:
-    """A new version holding `rows` ({code, kind (SiteKind), text, points, answerable_by, deadline, category})."""
+    """A new version holding `rows` ({code, kind (SiteKind), text, points, answerable_by, deadline, category}),
+    numbered after the last one: the caller holds lock_setting("checklist") where two may write at once."""
     number = (db.session.scalar(select(func.max(ChecklistVersion.number))) or 0) + 1
     version = ChecklistVersion(number=number, full_score=full_score, note=note, created_at=now,
                                created_by=getattr(user, "id", None))
@@ -135,6 +137,8 @@ def run_import(filename: str, data: bytes, now: datetime, user, dry_run: bool) -
     from ..office import fields
 
     table = read_spec_table(SPEC, filename, data)
+    if not dry_run:  # two imports at once (a double click, two tabs): the later one compares with the earlier's
+        lock_setting("checklist")  # version, instead of both numbering theirs the next (a unique violation: a 500)
     kinds = {k.name: k for k in db.session.scalars(select(SiteKind))}
     # codes whatever the case typed (common/codes.py): nm-01 is the item NM-01, not a second one beside it
     categories = CodeMap.of(db.session.scalars(select(Category)))

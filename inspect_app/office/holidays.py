@@ -10,6 +10,7 @@ from chinese_calendar import constants
 from sqlalchemy import extract, func, select
 
 from ..common.errors import BadRequest, Invalid
+from ..common.models import lock_setting
 from ..common.text import text_value
 from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
@@ -80,6 +81,7 @@ def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
         # weekend meant would stay a rest day in every deadline
         raise Invalid(f"{fmt_cn_date(day)}是{_weekday(day)}，本来就是工作日；"
                       "调休上班日应为周六或周日，请核对日期。", code="not_a_rest_day")
+    lock_setting("holidays")  # the same day entered twice at once (a double click, two tabs): the later one wins
     row = db.session.get(Holiday, day)
     created = row is None
     if created:

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..common.errors import Invalid
+from ..common.models import lock_setting
 from ..extensions import db
 from .models import OutboxMessage, UnitRobot
 
@@ -174,6 +175,7 @@ def set_robot(unit_id: int, url: str, secret: str | None, enabled: bool, user_id
         secret = secret.strip()
         if len(secret) > 200 or any(c.isspace() for c in secret):
             raise Invalid("加签密钥格式不正确。", code="invalid_secret")
+    lock_setting(f"unit-robot:{unit_id}")  # saved twice at once (a double click, two tabs): the later one wins
     robot = db.session.get(UnitRobot, unit_id)
     if robot is None:
         robot = UnitRobot(unit_id=unit_id, pushed_until=now, secret="")

@@ -62,7 +62,11 @@ def scheme_by_code(code: str) -> Scheme:
     return Scheme.from_dict(row.document)
 
 
-def _store_shipped() -> None:
+def _change_schemes() -> None:
+    """Queue behind any other change of the schemes (lock_setting), then store the shipped schemes if the office
+    has none stored yet. Two saves at once (a double click, two tabs) thus run one after the other, the later one
+    winning, instead of both inserting the shipped schemes or the same new code (a unique violation: a 500)."""
+    lock_setting("ranking-schemes")
     if db.session.scalar(select(RankingScheme.id).limit(1)) is None:
         for row in schemes():
             db.session.add(row)
@@ -79,7 +83,7 @@ def save_scheme(user, document: dict, now: datetime) -> Scheme:
     # the code names the scheme in addresses (启用: /rankings/schemes/<code>/activate): "a/b" saved, then 404'd.
     # Checked as it is saved, not as it is read: a scheme stored before still reads (and scores, if in force).
     fields.code(document.get("code"), "方案编码（code）")
-    _store_shipped()
+    _change_schemes()
     row = db.session.scalar(select(RankingScheme).where(RankingScheme.code == scheme.code))
     if row is None:
         row = RankingScheme(code=scheme.code, in_force=False)
@@ -95,7 +99,7 @@ def activate_scheme(user, code: str, now: datetime) -> Scheme:
     """Put a scheme in force: lists computed and published from now on use it."""
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以选择评分方案。")
-    _store_shipped()
+    _change_schemes()
     rows = list(db.session.scalars(select(RankingScheme)))
     target = next((r for r in rows if r.code == code), None)
     if target is None:
