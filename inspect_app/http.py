@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from .common.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, BadRequest, ServiceError
 from .common.flags import flag
-from .common.timeutil import utcnow
+from .common.timeutil import iso_day, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def date_arg(args, name: str) -> date | None:
     if not raw:
         return None
     try:
-        value = date.fromisoformat(raw)
+        value = iso_day(raw)
     except ValueError:
         raise BadRequest(f"{_arg_label(name)}应为日期（YYYY-MM-DD）。", code=f"invalid_{name}") from None
     if not 2000 <= value.year <= 2100:

@@ -215,6 +215,8 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
         ({"ticket_ids": [overdue[1].id], "reply_by": "2020-01-01"}, 422, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "tomorrow"}, 400, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": 20261231}, 400, "invalid_reply_by"),  # a number is no day
+        ({"ticket_ids": [overdue[1].id], "reply_by": "2026-12-18 if possible"}, 400, "invalid_reply_by"),
+        ({"ticket_ids": [overdue[1].id], "reply_by": "20261218"}, 400, "invalid_reply_by"),
         ({"unit_ids": [99999]}, 422, "invalid_unit"),
         ({"proposal_ids": [99999]}, 404, "proposal_not_found"),
         ({"ticket_ids": [overdue[1].id], "title": "x" * 201}, 400, "text_too_long"),
@@ -290,6 +292,12 @@ def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
     assert body["units"][0]["name"] == "甲街道办事处" and body["reply_by"] == "2026-12-10T23:59:59+08:00"
     assert body["title"] == "关于近期城市管理突出问题整改情况的督查通报"
     url = f"/api/v1/letters/{body['id']}"
+    # the reply_by the API gives back is taken back; an offset counts by the Shanghai day it falls on
+    echoed = api.call("PATCH", url, city.admin, json={"reply_by": body["reply_by"]}).get_json()
+    assert echoed["reply_by"] == "2026-12-10T23:59:59+08:00"
+    moved = api.call("PATCH", url, city.admin, json={"reply_by": "2026-12-10T23:00:00-05:00"}).get_json()
+    assert moved["reply_by"] == "2026-12-11T23:59:59+08:00"
+    body = api.call("PATCH", url, city.admin, json={"reply_by": "2026-12-10"}).get_json()
     # adding street B's ticket adds street B to the 主送; wording untouched by the office follows the kind
     changed = api.call("PATCH", url, city.admin, json={"add_ticket_ids": [overdue[2].id], "kind": "supervision",
                                                        "revision": body["revision"]}).get_json()

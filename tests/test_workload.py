@@ -223,6 +223,7 @@ def test_a_disabled_inspector_appears_only_with_work_in_the_period(app, city, no
 @pytest.mark.parametrize("query, code", [("from=2026-11-30&to=2026-11-01", "invalid_date_range"),
                                          ("from=2025-01-01&to=2026-11-30", "period_too_long"),
                                          ("from=2026-13-01", "invalid_from"),
+                                         ("from=20261101", "invalid_from"),
                                          ("from=2026-12-24", "invalid_date_range")])  # after today, no `to`
 def test_a_period_that_cannot_be_counted_is_400(app, city, browser, query, code):
     page = browser(city.admin).get(f"/workload/?{query}")

@@ -59,13 +59,22 @@ _MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}
                      r"(Z|[+-][0-9]{2}:?[0-9]{2})?")
 
 
+def iso_day(text: str) -> date:
+    """A day written YYYY-MM-DD, nothing before or after it. ValueError otherwise (date.fromisoformat alone takes
+    20261220 and 2026-W50-1 too, and a caller cutting to the first ten characters took "2026-12-18 is fine")."""
+    text = text.strip()
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"not a date: {text!r}")
+    return date.fromisoformat(text)
+
+
 def shanghai_day(text: str) -> date:
     """The Shanghai day a YYYY-MM-DD names, or a whole ISO 8601 date and time (its offset converted:
     2026-12-20T23:00:00-05:00 is 21 December in Shanghai; none means Shanghai time). Anything else raises
     ValueError: words after the date ("2026-12-18 is fine"), 20261220, an hour without minutes."""
     text = text.strip()
     if _DAY.fullmatch(text):
-        return date.fromisoformat(text)
+        return iso_day(text)
     if not _MOMENT.fullmatch(text):
         raise ValueError(f"not a date: {text!r}")
     return local(as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))).date()

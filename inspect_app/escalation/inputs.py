@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from ..common.errors import BadRequest
 from ..common.ids import MAX_ID
-from ..common.timeutil import parse_iso
+from ..common.timeutil import parse_iso, shanghai_day
 
 
 def values(fields, name: str) -> list:
@@ -86,7 +86,7 @@ def day(value, what: str, code: str) -> date | None:
     if not isinstance(value, str):  # a JSON number (20261231) or list is no day
         raise BadRequest(f"{what}格式应为 YYYY-MM-DD。", code=code)
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        return shanghai_day(value)
     except ValueError:
         raise BadRequest(f"{what}格式应为 YYYY-MM-DD。", code=code) from None
 
