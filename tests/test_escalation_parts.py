@@ -407,7 +407,8 @@ def test_an_item_whose_unit_left_the_problem_is_moved_on_not_owed(app, city, sha
     assert letter_services.reply_overdue(letter.recipients[0], letter, late)
 
 
-def test_in_a_letter_to_both_units_the_one_taken_off_is_settled_the_other_still_owes(app, city, shared, api):
+def test_in_a_letter_to_both_units_the_one_taken_off_is_settled_the_other_still_owes(app, city, shared, api,
+                                                                                      browser):
     made = run_sweep(at(FRIDAY)).proposals
     when = at("2026-11-27T10:00:00+08:00")
     [draft] = compose.create_batch(city.admin, when, {"proposal_ids": [p.id for p in made]})
@@ -430,8 +431,13 @@ def test_in_a_letter_to_both_units_the_one_taken_off_is_settled_the_other_still_
     assert "该项已移出，无需销号" in refused.get_json()["error"]["message"]
     services.rectify(city.unit_a, fresh(Ticket, shared.id), late, "已整改", [processed()])
     db.session.commit()
-    assert api.post(url, city.admin, json={"cleared": True}).status_code == 200  # 甲's, the one left
-    assert fresh(Letter, draft.id).status == "done"
+    office = browser(city.admin)  # 甲's, the one left: the letter is 办结, and not every problem was 销号
+    detail = f"/letters/{draft.id}"
+    done = office.post(f"{detail}/items/{shared.id}/clear", data={"csrf_token": office.token(detail), "cleared": "1",
+                                                                  "unit_id": str(city.street_a.id)})
+    assert done.status_code == 303 and fresh(Letter, draft.id).status == "done"
+    page = office.get(detail).get_data(as_text=True)
+    assert "已办结：其余问题已销号，1件已移出（责任单位已不再负责）。" in page and "全部问题已销号" not in page
 
 
 def test_the_api_takes_one_units_item_out_of_a_draft(app, city, shared, api):

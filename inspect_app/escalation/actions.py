@@ -30,6 +30,13 @@ def _none(*_args) -> dict:
     return {}
 
 
+def _cleared_message(letter) -> str:
+    if letter.status != "done":
+        return "已记录销号结果。"
+    moved = sum(1 for item in letter.items if item.outcome == "moved")
+    return f"已办结：其余问题已销号，{moved}件已移出（责任单位已不再负责）。" if moved else "已办结：全部问题已销号。"
+
+
 ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
     LetterAction("edit", OFFICE, lambda f, *_: {"fields": f}, compose.update_draft, lambda _l: "草稿已保存。"),
     LetterAction("discard", OFFICE, _none, compose.discard_draft, lambda _l: "草稿已删除，其中的督办建议已退回。"),
@@ -44,7 +51,7 @@ ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
                  lambda f, *_: {"ticket_id": f.get("ticket_id"),
                                 "cleared": flag(f.get("cleared"), "cleared", True, label="是否销号（cleared）"),
                                 "note": f.get("note"), "unit_id": f.get("unit_id")},
-                 replies.clear_item, lambda l: "已办结：全部问题已销号。" if l.status == "done" else "已记录销号结果。"),
+                 replies.clear_item, lambda l: _cleared_message(l)),
     LetterAction("recheck", OFFICE,
                  lambda f, *_: {"ticket_ids": inputs.ids(f, "ticket_ids", "问题"), "days": f.get("days"),
                                 "inspector_id": f.get("inspector_id")},
