@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -455,3 +456,16 @@ def test_the_same_holiday_and_the_same_robot_saved_twice_at_once_keep_one_row(ap
     results = interleaved(app, *[lambda u: set_robot(street, url, None, True, u.id, now)] * 2, city.unit_a.id)
     assert results == ["ok"] * 2, results
     assert [(r.unit_id, r.url) for r in db.session.scalars(select(UnitRobot))] == [(street, url)]
+
+
+def test_a_units_inbox_opened_first_in_four_tabs_at_once(app, city, now):
+    """Its first visit writes when it was read (inbox_seen): four at once each found no row and inserted one, and
+    all but one answered 500 (pk_inbox_seen on PostgreSQL). One row now, the latest time kept."""
+    from inspect_app.notices.models import InboxSeen
+    from inspect_app.notices.services import mark_seen
+
+    results = at_once(app, [lambda u, i=i: mark_seen(u, now + timedelta(seconds=i)) for i in range(4)],
+                      city.unit_a.id)
+    assert results == ["ok"] * 4, results
+    [row] = db.session.scalars(select(InboxSeen)).all()
+    assert row.seen_at == now + timedelta(seconds=3)

@@ -35,7 +35,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..boundary import optional_write
-from ..common.sql import const, consts, hours_between, json_int, not_indexed, position_in
+from ..common.sql import const, consts, hours_between, insert_on_conflict, json_int, not_indexed, position_in
 from ..common.timeutil import fmt, local, local_midnight
 from ..escalation.models import Interview, Letter, LetterUnit
 from ..extensions import db
@@ -426,12 +426,14 @@ def work_summary(unit_id: int, now: datetime) -> dict:
 def mark_seen(user, now: datetime) -> None:
     """The inbox was read now (its unread badge counts from here); a read-only database leaves it unread."""
     with optional_write("the inbox marked seen"):
-        row = db.session.get(InboxSeen, user.id)
-        if row is None:
-            db.session.add(InboxSeen(user_id=user.id, seen_at=now))
-        elif row.seen_at < now:
-            row.seen_at = now
-        db.session.flush()
+        # one statement: a first visit in two tabs at once inserted the row twice (500 on pk_inbox_seen)
+        seen = insert_on_conflict(InboxSeen).values(user_id=user.id, seen_at=now)
+        db.session.execute(seen.on_conflict_do_update(index_elements=["user_id"],
+                                                      set_={"seen_at": seen.excluded.seen_at},
+                                                      where=InboxSeen.seen_at < seen.excluded.seen_at))
+        row = db.session.identity_map.get(db.session.identity_key(InboxSeen, user.id))
+        if row is not None:  # read before, in this request
+            db.session.expire(row)
 
 
 # ----------------------------------------------------------------------------- robots: news and the daily digest
