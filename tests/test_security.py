@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from conftest import PASSWORD, City, file_tuple, multipart, photo_bytes
+import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -196,12 +197,30 @@ def _probe_app(app, **extra):
 FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "wm.example.cn"}
 
 
-def test_forwarded_headers_count_only_behind_a_trusted_proxy(app):
-    direct = _probe_app(app).test_client().get("/_probe", headers=FORWARDED, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+@pytest.fixture
+def probe_app(app):
+    """_probe_app, its database connections closed afterwards: its first request asks the database for the schema's
+    revision (ops/schema.py), and a second app's pool left open was closed by the garbage collector in whatever test
+    ran then (psycopg's ResourceWarning, an error under pytest.ini)."""
+    from inspect_app.extensions import db
+
+    made = []
+
+    def make(**extra):
+        made.append(_probe_app(app, **extra))
+        return made[-1]
+    yield make
+    for probe in made:
+        with probe.app_context():
+            db.engine.dispose()
+
+
+def test_forwarded_headers_count_only_behind_a_trusted_proxy(probe_app):
+    direct = probe_app().test_client().get("/_probe", headers=FORWARDED, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert direct.get_json()["addr"] == "198.51.100.7" and direct.get_json()["scheme"] == "http"
     assert "Strict-Transport-Security" not in direct.headers
 
-    proxied = _probe_app(app, TRUSTED_PROXIES=1).test_client()
+    proxied = probe_app(TRUSTED_PROXIES=1).test_client()
     behind = proxied.get("/_probe", headers=FORWARDED, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     seen = behind.get_json()
     assert seen["addr"] == "203.0.113.9" and seen["scheme"] == "https"
