@@ -18,7 +18,7 @@ from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.models import lock_sequence, next_value
 from ..common.text import one_line
-from ..common.timeutil import fmt, local
+from ..common.timeutil import fmt, iso_day, local
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
 from ..pdf.drafts import render_pdf
@@ -58,7 +58,7 @@ def _due(raw, now: datetime) -> date:
     if not text:
         raise BadRequest("请填写整改期限。", code="invalid_date")
     try:
-        due = date.fromisoformat(text)
+        due = iso_day(text)
     except ValueError:
         raise BadRequest("整改期限格式不正确，应为 2026-12-08 这样的格式。", code="invalid_date") from None
     today = local(now).date()
@@ -108,7 +108,7 @@ def deliver(user, notice: FrontageNotice, fields, now: datetime) -> FrontageNoti
         raise NotFound("没有这份整改通知书或无权查看。")
     text = str(fields.get("delivered_on") or "").strip()
     try:
-        day = date.fromisoformat(text) if text else None
+        day = iso_day(text) if text else None
     except ValueError:
         day = None
     if day is None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..common.errors import Invalid
 from ..common.ids import row_id
-from ..common.timeutil import local
+from ..common.timeutil import iso_day, local
 from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.campaigns import Campaign
@@ -23,7 +23,7 @@ def list_campaigns() -> list[Campaign]:
 
 def _date(value, label: str) -> date:
     try:
-        return date.fromisoformat(str(value or "").strip())
+        return iso_day(str(value or ""))
     except ValueError:
         raise Invalid(f"{label}格式应为 YYYY-MM-DD。", code="invalid_date") from None
 

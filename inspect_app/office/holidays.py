@@ -12,7 +12,7 @@ from sqlalchemy import extract, func, select
 from ..common.errors import BadRequest, Invalid
 from ..common.models import lock_setting
 from ..common.text import text_value
-from ..common.timeutil import fmt_cn_date, local
+from ..common.timeutil import fmt_cn_date, iso_day, local
 from ..extensions import db
 from ..workdays.calendar import package_knows, statutory_days
 from ..workdays.models import Holiday
@@ -28,7 +28,7 @@ def _weekday(day: date) -> str:
 
 def parse_day(text) -> date:
     try:
-        return date.fromisoformat(str(text or "").strip())
+        return iso_day(str(text or ""))
     except ValueError:
         raise BadRequest("日期格式应为 YYYY-MM-DD。", code="invalid_date") from None
 

@@ -18,7 +18,7 @@ from ..common.ids import row_id
 from ..common.models import lock_sequence
 from ..common.sql import const
 from ..common.text import clean_text
-from ..common.timeutil import local
+from ..common.timeutil import iso_day, local
 from ..extensions import db
 from ..policy import INSPECTOR
 from ..workdays.calendar import load_calendar
@@ -37,7 +37,7 @@ def _day(raw, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return iso_day(text)
     except ValueError:
         raise BadRequest(f"{name}格式不正确，应为 2026-12-05 这样的格式。", code="invalid_date") from None
 

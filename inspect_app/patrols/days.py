@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, select
 from ..auth.models import User
 from ..common.errors import BadRequest, NotFound
 from ..common.sql import consts, not_indexed, shanghai_iso
-from ..common.timeutil import fmt, local, local_midnight
+from ..common.timeutil import fmt, iso_day, local, local_midnight
 from ..extensions import db
 from ..policy import INSPECTOR, INSPECTORS, has_role, sees_citywide
 from ..tickets.models import Ticket
@@ -79,7 +79,7 @@ def asked_day(raw: str | None, now: datetime) -> date:
     if not raw:
         return today
     try:
-        day = date.fromisoformat(str(raw).strip())
+        day = iso_day(str(raw))
     except ValueError:
         raise BadRequest("日期格式不正确，应为 2026-12-05 这样的格式。", code="invalid_date") from None
     if day > today:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..common.dayspan import day_span, shortcuts
 from ..common.errors import ServiceError
 from ..common.timeutil import fmt as clock_text
-from ..common.timeutil import local
+from ..common.timeutil import iso_day, local
 from ..http import date_range_args, done, form_again, now
 from ..navigation import WHEN, Count, count_with_menu, register_badge
 from ..office import downloads
@@ -316,7 +316,7 @@ def leave():
     """请假外出申请: the inspector's form, the recent working days of theirs nobody has explained, their requests
     (waiting, agreed, refused with the office's reason) and what the office has recorded for them."""
     try:
-        asked_day = date.fromisoformat(str(request.args.get("day") or "")[:10])
+        asked_day = iso_day(str(request.args.get("day") or ""))
     except ValueError:
         asked_day = None
     return _leave_page(asked_day)
