@@ -469,3 +469,29 @@ def test_a_units_inbox_opened_first_in_four_tabs_at_once(app, city, now):
     assert results == ["ok"] * 4, results
     [row] = db.session.scalars(select(InboxSeen)).all()
     assert row.seen_at == now + timedelta(seconds=3)
+
+
+def test_a_key_task_given_the_same_assisting_unit_by_two_edits_at_once(app, city, now):
+    """Two people (or two tabs) add the same 配合单位 to a key task: the second INSERT of (task, unit) broke the key
+    and answered 500. On PostgreSQL the edits now queue on the task's row and the second finds the unit there; on
+    SQLite, where neither waits, the second is told that someone changed it meanwhile (409), nothing half-saved."""
+    from inspect_app.keytasks import services as keytasks
+    from inspect_app.keytasks.models import KeyTaskAssist
+
+    task = keytasks.save_task(keytasks.TaskValues(2026, "8.1", "农贸市场", "划行归市", "实地考察", "",
+                                                  city.street_a), now)
+    db.session.commit()
+    task_id, lead_id, assist_id = task.id, city.street_a.id, city.street_b.id
+
+    def add_assist(user):
+        from inspect_app.units.models import Unit
+        keytasks.save_task(keytasks.TaskValues(2026, "8.1", "农贸市场", "划行归市", "实地考察", "",
+                                               db.session.get(Unit, lead_id), [db.session.get(Unit, assist_id)]),
+                           now, keytasks.get_task(user, task_id))
+
+    results = interleaved(app, add_assist, add_assist, city.admin.id)
+    assert results[1] == "ok", results
+    assert results[0] in ("ok", "Conflict: 其他人正在同时处理相同的数据，本次操作没有保存，请刷新后重试。"), results
+    db.session.expire_all()
+    assert db.session.scalars(select(KeyTaskAssist.unit_id).where(KeyTaskAssist.task_id == task_id)).all() == \
+        [assist_id]

@@ -23,7 +23,7 @@ from ..common.codes import same_code
 from ..common.ids import get_row
 from ..common.numbers import round_half_up
 from ..common.sql import any_like, const, count_where, like_pattern
-from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from ..common.errors import DATABASE_CONFLICT, BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
 from ..common.unique import unique_write
@@ -397,12 +397,21 @@ def _missing(label: str):
 def save_task(values: TaskValues, now: datetime, task: KeyTask | None = None) -> KeyTask:
     own_id = task.id if task is not None else -1
     _refuse_code_taken(values.year, values.code, own_id)
-    with unique_write(lambda: _refuse_code_taken(values.year, values.code, own_id)):
+    if task is not None:
+        _lock(task)  # PostgreSQL: a second edit at the same moment waits, then sees the first one's 配合单位
+    with unique_write(lambda: _refuse_taken(values.year, values.code, own_id)):
         if task is None:
             task = KeyTask(created_at=now, status="open", active=True)
             db.session.add(task)
         apply_values(task, values)
     return task
+
+
+def _refuse_taken(year: int, code: str, own_id: int) -> None:
+    """After the database refused a save: the code another task took meanwhile, or else the only other key a save
+    writes, a 配合单位 another edit of the same task added at the same moment (SQLite: neither edit waits)."""
+    _refuse_code_taken(year, code, own_id)
+    raise Conflict(DATABASE_CONFLICT[1], code=DATABASE_CONFLICT[0])
 
 
 def _refuse_code_taken(year: int, code: str, own_id: int) -> None:
