@@ -308,3 +308,19 @@ def test_a_rounds_dates_name_the_year_it_ends_in_when_it_crosses_one():
     assert within.dates == "2026年11月14日至11月17日"
     assert across.dates == "2026年12月30日至2027年1月2日"
     assert one_day.dates == "2026年11月14日"
+
+
+def test_a_sites_task_count_leaves_out_tasks_voided(api, browser, city, world):
+    """整改任务 N 项 on the round's page counted a ticket the office voided as 误判 as a task still to do."""
+    import re
+    from inspect_app.tickets.models import Ticket
+    rnd = create(api, city, per_kind={"公共厕所": 6}, seed=1, name="第一轮")
+    submit_all(api, city, rnd["id"], rnd["sites"], fail=("GC-01", "GC-02"))
+    site_id = rnd["sites"][0]["site_id"]
+    made = db.session.scalars(db.select(Ticket).where(Ticket.site_id == site_id).order_by(Ticket.id)).all()
+    assert len(made) == 2
+    voided = api.post(f"/api/v1/tickets/{made[0].id}/cancel", city.admin, json={"reason": "误判，现场符合标准"})
+    assert voided.status_code == 200, voided.get_json()
+    detail = browser(city.admin).get(f"/assessment/rounds/{rnd['id']}").get_data(as_text=True)
+    row = re.search(rf'site_id={site_id}&amp;round_id={rnd["id"]}">(\d+) 项</a>( <small[^>]*>另作废 (\d+) 项)?', detail)
+    assert row and row.group(1) == "1" and row.group(3) == "1", detail

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
+from ..common.sql import count_where
 from ..extensions import db
 from ..http import done, flag_arg, form_again, now, takes_upload
 from ..office import downloads, uploads
@@ -35,6 +36,7 @@ from ..policy import (
 from ..sites.models import ROLE_LABELS, Site
 from ..sites.services import active_counts, districts, get_site, list_kinds
 from ..tickets.inputs import idempotency_key
+from ..tickets.models import Ticket
 from . import checklist, documents, findings, scores, services
 from .models import KINDS, Result, Round, RoundSite
 
@@ -206,9 +208,12 @@ def round_new():
 def round_detail(round_id: int):
     rnd = services.get_round(current_user, round_id)
     sites = services.round_sites(current_user, rnd)
-    tickets = dict(db.session.execute(
-        select(Result.round_site_id, db.func.count(Result.ticket_id)).join(RoundSite)
-        .where(RoundSite.round_id == rnd.id).group_by(Result.round_site_id)).all())
+    # per site: its tickets being worked on or done, and those voided (作废), which are no task any more
+    voided = Ticket.status == "cancelled"
+    tickets = {site_id: (made - void, void) for site_id, made, void in db.session.execute(
+        select(Result.round_site_id, db.func.count(Ticket.id), count_where(voided))
+        .join(RoundSite).join(Ticket, Ticket.id == Result.ticket_id)
+        .where(RoundSite.round_id == rnd.id).group_by(Result.round_site_id))}
     drawn, shortages = services.draw_summary(rnd)
     # a site waiting on an inspector since disabled (or on an account that is no inspector) is in nobody's tasks
     stranded = {rs.id: problem for rs in sites if (problem := services.assignee_problem(rs))}
