@@ -1117,3 +1117,15 @@ def test_a_far_position_does_not_move_a_problem_off_the_segment_the_office_chose
     close = waiting_report(lat=City.ON_A[0], lon=City.ON_A[1])
     assert api.post(f"/api/v1/intake/{close.id}/accept", city.admin,
                     json={"category": "niupixuan", "segment_id": city.seg_a.id}).get_json()["notes"] == []
+
+
+def test_a_queue_filter_mistyped_is_named_in_the_400(api, browser, city):
+    """?status=pendng answered 状态参数不正确 / status 或 source 参数不正确: which one, and what it may be, untold."""
+    body = api.get("/api/v1/intake?source=wechat", city.admin)
+    assert body.status_code == 400 and body.get_json()["error"]["code"] == "invalid_filter"
+    assert "“wechat”" in body.get_json()["error"]["message"] and "citizen" in body.get_json()["error"]["message"]
+    body = api.get("/api/v1/intake?status=pendng", city.admin)
+    assert body.status_code == 400 and "状态（status）“pendng”不正确，应为：pending" in body.get_json()["error"]["message"]
+    page = browser(city.admin).get("/intake?status=pendng")
+    assert page.status_code == 400 and "“pendng”不正确" in page.get_data(as_text=True)
+    assert browser(city.admin).get("/intake?source=wechat").status_code == 400

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
-from ..common.errors import BadRequest, NotFound
+from ..common.errors import NotFound
 from ..common.timeutil import isoformat
-from ..http import int_arg, json_body, now
+from ..http import choice_arg, int_arg, json_body, now
 from ..policy import OFFICE, requires
 from ..tickets.serialize import ticket_dict
 from . import hotline, services
@@ -65,10 +65,8 @@ def hotline_case(case_number: str):
 @bp.get("/intake")
 @requires(OFFICE)
 def index():
-    status = request.args.get("status") or "pending"
-    source = request.args.get("source") or None
-    if status not in STATUSES or (source is not None and source not in INTAKE_SOURCES):
-        raise BadRequest("status 或 source 参数不正确。", code="invalid_filter")
+    status = choice_arg(request.args, "status", STATUSES, "invalid_filter", "状态") or "pending"
+    source = choice_arg(request.args, "source", INTAKE_SOURCES, "invalid_filter", "来源")
     page = int_arg(request.args, "page", high=100_000, default=1)
     per_page = int_arg(request.args, "per_page", high=100, default=50)
     items, total = services.queue(services.QueueFilter(status=status, source=source, page=page, per_page=per_page))

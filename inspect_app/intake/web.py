@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..common.errors import BadRequest, ServiceError
 from ..extensions import db
 from ..frontages import services as frontage_services
-from ..http import date_range_args, done, flag_arg, form_again, int_arg, now, past_last_page
+from ..http import choice_arg, date_range_args, done, flag_arg, form_again, int_arg, now, past_last_page
 from ..navigation import Count, register_badge
 from ..office import downloads
 from ..photos.service import send_stored
@@ -90,12 +90,8 @@ def receipt(code: str):
 @bp.get("/intake")
 @requires(OFFICE)
 def queue():
-    status = request.args.get("status") or "pending"
-    if status not in STATUSES:
-        raise BadRequest("状态参数不正确。", code="invalid_status_filter")
-    source = request.args.get("source") or None
-    if source is not None and source not in INTAKE_SOURCES:
-        raise BadRequest("来源参数不正确。", code="invalid_source")
+    status = choice_arg(request.args, "status", STATUSES, "invalid_status_filter", "状态") or "pending"
+    source = choice_arg(request.args, "source", INTAKE_SOURCES, "invalid_source", "来源")
     page = int_arg(request.args, "page", high=100_000, default=1)
     flt = services.QueueFilter(status=status, source=source, sender=request.args.get("sender") or None, page=page)
     items, total = services.queue(flt)
