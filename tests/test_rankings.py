@@ -1747,6 +1747,33 @@ def test_the_years_summary_links_back_no_further_than_its_first_list(city, add, 
     assert unit.get("/rankings/year?year=1999").status_code == 400
 
 
+def test_the_years_bulletin_names_the_units_never_ranked_under_their_lists_reasons(city, add, browser, clock):
+    """(QA) The year's 通报 said every unit no month ranked was 无问题记录、无到期问题且不负责路段和点位, also units the
+    monthly lists left out because the sites they answer for were never examined: each is named under the reason
+    its lists stored, said of the year, as the monthly 通报 names them."""
+    from inspect_app.sites.models import Site, SiteKind
+
+    kind = SiteKind(name="公共广场", sort_order=1, active=True)
+    archive = Unit(code="DAG", name="市档案馆", kind="市直单位")  # nothing at all to answer for
+    db.session.add_all([kind, archive, Site(code="GC-1", name="五一广场", kind=kind, district="江城区",
+                                            territorial_unit=city.street_a, operator_unit=city.roads,
+                                            created_at=at("2026-09-01T10:00"))])
+    db.session.commit()
+    add(city.police, "2026-10-06T18:00")
+    add(city.police, "2026-11-05T18:00")
+    services.publish(parse_period("2026-10"), at("2026-11-02T10:00"), user=city.admin)
+    services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    stored = {(e.unit_code, e.reason) for e in db.session.scalars(select(RankingEntry)) if e.insufficient}
+    assert stored == {("SZ", scoring.NOT_EXAMINED), ("DAG", scoring.NOT_RESPONSIBLE)}
+
+    clock.set("2026-12-02T10:00")
+    text = _pdf_text(browser(city.leader).get("/rankings/year.pdf?year=2026").data)
+    assert "以下1个单位所负责点位各月均未被抽查检查，无检查记录，未参与排名：市市政设施管理处。" in text
+    assert "以下1个单位各月均无问题记录、无到期问题，不负责路段和点位，未参与排名：市档案馆。" in text
+    assert "市市政设施管理处、" not in text and "不负责路段和点位而未参与排名" not in text
+
+
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
     """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
     an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""

@@ -296,6 +296,28 @@ def test_every_responsible_unit_is_ranked_in_its_own_group_and_the_rest_are_not(
     assert entries["A"].reason == "本期未发现问题，到期问题均按期整改，无返工"
 
 
+
+def test_units_no_month_of_a_year_ranked_are_named_under_the_reasons_their_lists_stored():
+    """(QA) The year's 通报 said every unit never ranked was 无问题记录、无到期问题且不负责路段和点位, also the 28 demo
+    units that answer for sites nobody examined. Each reason is said of the year; a unit whose months differ is not
+    put under either of them; a reason of older rules is quoted."""
+    from inspect_app.rankings.scoring import MIXED_REASONS, unranked_all_year
+
+    old = "应结案数少于3件，样本不足"  # stored by a list of older rules: it did not say 不参与排名
+    assert unranked_all_year([
+        ([NOT_EXAMINED] * 3, "市博物馆"), ([NOT_RESPONSIBLE] * 2, "市档案馆"), ([NOT_EXAMINED], "市图书馆"),
+        ([NOT_RESPONSIBLE, NOT_EXAMINED], "市科技馆"), ([old, old + "。"], "市文化馆"), ([""], "市体育馆"),
+    ]) == [
+        ("所负责点位各月均未被抽查检查，无检查记录，未参与排名", ["市博物馆", "市图书馆"]),
+        ("各月均无问题记录、无到期问题，不负责路段和点位，未参与排名", ["市档案馆"]),
+        ("各月均未参与排名（月榜所列原因：应结案数少于3件，样本不足）", ["市文化馆"]),
+        ("各月均未参与排名", ["市体育馆"]),
+        (MIXED_REASONS, ["市科技馆"]),
+    ]
+    assert MIXED_REASONS == "各月均未参与排名（各月原因不一，详见各期月榜）"
+    assert unranked_all_year([]) == []
+
+
 def test_same_data_gives_the_same_list_whatever_the_input_order():
     a, _ = run(GROUP, GroupRule("G", 2, 90, 2, 100))
     b, _ = run(dict(reversed(list(GROUP.items()))), GroupRule("G", 2, 90, 2, 100))

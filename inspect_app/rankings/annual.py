@@ -46,6 +46,7 @@ class UnitYear:
     group: str
     scores: list[float | None] = field(default_factory=lambda: [None] * 12)  # January to December
     lists: list[str | None] = field(default_factory=lambda: [None] * 12)    # "red" | "black" | None
+    reasons: list[str | None] = field(default_factory=lambda: [None] * 12)  # why not ranked, as the list stored it
     rank: int | None = None
     found: int = 0  # problems found over the year's lists (a 100 with none found was not examined)
 
@@ -104,15 +105,17 @@ def year_summary(year: int) -> YearSummary:
     rows = db.session.execute(
         select(RankingEntry.ranking_id, RankingEntry.unit_id, RankingEntry.unit_name, RankingEntry.group_name,
                RankingEntry.score, RankingEntry.list_name, RankingEntry.insufficient, RankingEntry.position,
-               RankingEntry.figures_json)
+               RankingEntry.figures_json, RankingEntry.reason)
         .where(RankingEntry.ranking_id.in_(list(month_of) or [-1])))
-    for ranking_id, unit_id, name, group, score, list_name, insufficient, position, figures in sorted(
+    for ranking_id, unit_id, name, group, score, list_name, insufficient, position, figures, reason in sorted(
             rows, key=lambda r: (month_of[r[0]], r[7])):
         month = month_of[ranking_id]
         group = group or "未分组"
         unit = units.setdefault(unit_id, UnitYear(unit_id, name, group))
         unit.name, unit.group = name, group  # as in the newest month (rows come month by month)
-        if not insufficient:
+        if insufficient:
+            unit.reasons[month - 1] = reason
+        else:
             unit.scores[month - 1], unit.lists[month - 1] = score, list_name
         found = int(json.loads(figures or "{}").get("found_total") or 0)
         unit.found += found

@@ -16,6 +16,7 @@ from ..common.numbers import fixed
 from ..pdf import TEXT_WIDTH
 from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para, RowGroup
 from ..pdf.drafts import circular_draft, render_pdf, setting
+from . import scoring
 from .annual import METHOD, UnitYear, YearSummary
 from .pdf import CN_NUMBERS
 
@@ -130,10 +131,10 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
         if clean:
             text += f"；{'其中' if clean < len(listed) else ''}{clean}个单位全年未被发现问题"
         body += [Heading(f"（{CN_NUMBERS[i % 10]}）{name}", level=2), Para(text + "。"), _group_table(members)]
-    never = [u.name for u in everyone if u.average is None]
-    if never:
-        body.append(Para(f"以下{len(never)}个单位各月均因无问题记录、无到期问题且不负责路段和点位而未参与排名："
-                         f"{'、'.join(never)}。"))
+    # named under the reasons their monthly lists stored, as the monthly 通报 names them
+    never = [([r for r in u.reasons if r is not None], u.name) for u in everyone if u.average is None]
+    for why, names in scoring.unranked_all_year(never):
+        body.append(Para(f"以下{len(names)}个单位{why}：{'、'.join(names)}。"))
     red = sorted((u for u in ranked if u.red >= REPEATED), key=lambda u: (-u.red, u.rank or 0, u.name))
     black = sorted((u for u in ranked if u.black >= REPEATED), key=lambda u: (-u.black, -(u.rank or 0), u.name))
     body += [

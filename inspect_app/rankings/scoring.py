@@ -399,16 +399,47 @@ def tied_out_text(list_name: str, info: dict) -> str:
             f"即{info['limit']}个），均未列入{label}。")
 
 
+def _unranked_reason(text: str | None) -> str:
+    """A stored reason for not ranking a unit, as the 通报 says it: one that does not say 不参与排名 (a list
+    published under older rules) is made to say it."""
+    text = (text or "").rstrip("。")
+    if not text.endswith("不参与排名"):
+        text = f"{text}，不参与排名" if text else "不参与排名"
+    return text
+
+
 def unranked_by_reason(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
-    """[(reason, unit names)] from (reason, name) of the units not ranked, reasons in the order they first come; a
-    reason that does not say 不参与排名 (a list published under older rules) is made to say it."""
+    """[(reason, unit names)] from (reason, name) of the units not ranked, reasons in the order they first come
+    (_unranked_reason)."""
     out: dict[str, list[str]] = {}
     for text, name in pairs:
-        text = (text or "").rstrip("。")
-        if not text.endswith("不参与排名"):
-            text = f"{text}，不参与排名" if text else "不参与排名"
-        out.setdefault(text, []).append(name)
+        out.setdefault(_unranked_reason(text), []).append(name)
     return list(out.items())
+
+
+# the reasons above said of a whole year, for the units no monthly list of the year ranked (the year's 通报)
+YEAR_REASONS = {NOT_RESPONSIBLE: "各月均无问题记录、无到期问题，不负责路段和点位，未参与排名",
+                NOT_EXAMINED: "所负责点位各月均未被抽查检查，无检查记录，未参与排名"}
+MIXED_REASONS = "各月均未参与排名（各月原因不一，详见各期月榜）"
+
+
+def unranked_all_year(units: list[tuple[list[str], str]]) -> list[tuple[str, list[str]]]:
+    """[(why, unit names)] for the units a year's monthly lists never ranked, from each one's stored reasons (one a
+    month it was listed) and its name. Units whose months all give one reason are named under it, said of the year
+    (YEAR_REASONS; a reason of older rules: 各月均未参与排名（月榜所列原因：…）), reasons in the order they first
+    come; units whose months give different reasons come last, under MIXED_REASONS."""
+    out: dict[str, list[str]] = {}
+    mixed: list[str] = []
+    for reasons, name in units:
+        said = {_unranked_reason(text) for text in reasons}
+        if len(said) != 1:
+            mixed.append(name)
+            continue
+        text = said.pop()
+        core = text.removesuffix("不参与排名").rstrip("，,、；;")
+        why = YEAR_REASONS.get(text) or (f"各月均未参与排名（月榜所列原因：{core}）" if core else "各月均未参与排名")
+        out.setdefault(why, []).append(name)
+    return list(out.items()) + ([(MIXED_REASONS, mixed)] if mixed else [])
 
 
 def red_list(entries: list[Entry]) -> list[Entry]:
