@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
 
+from inspect_app.common.timeutil import isoformat
 from inspect_app.extensions import db
 from inspect_app.rankings import scoring, services
 from inspect_app.rankings.jobs import is_first_workday_of_month, is_first_workday_of_week, publish_scheduled
@@ -1534,7 +1535,9 @@ def test_the_years_bulletin_names_every_unit_tied_at_the_top_or_the_bottom(app):
             out.append(unit)
         return out
 
-    summary = YearSummary(2026, {11: SimpleNamespace(summary={"totals": {"found": 9}})}, [
+    november = SimpleNamespace(summary={"totals": {"found": 9}}, as_of=at("2026-12-01T10:00"),
+                               period_end=at("2026-12-01T00:00"))
+    summary = YearSummary(2026, {11: november}, [
         ("市直部门", units("市直", [100] * 5 + [90, 80, 80])),
         ("区县", units("区县", [100, 100, 95])),
         ("企业", units("企业", [100, 100])),
@@ -1772,6 +1775,40 @@ def test_the_years_bulletin_names_the_units_never_ranked_under_their_lists_reaso
     assert "以下1个单位所负责点位各月均未被抽查检查，无检查记录，未参与排名：市市政设施管理处。" in text
     assert "以下1个单位各月均无问题记录、无到期问题，不负责路段和点位，未参与排名：市档案馆。" in text
     assert "市市政设施管理处、" not in text and "不负责路段和点位而未参与排名" not in text
+
+
+def test_a_month_published_early_says_where_its_figures_stop_in_the_year(city, add, browser, api, clock):
+    """(QA) December's list published on 7 December (提前发布) was summed into the year as a whole month: the year's
+    通报 said 共发布月榜2期 and nothing more, nor did the 年度汇总 page, its spreadsheet or the API."""
+    add(city.street_a, "2026-10-05T18:00")
+    add(city.street_a, "2026-12-03T18:00", reported="2026-12-02T10:00")
+    services.publish(parse_period("2026-10"), at("2026-11-02T10:00"), user=city.admin)
+    december = services.publish(parse_period("2026-12"), at("2026-12-07T10:00"), user=city.admin, early=True)
+    db.session.commit()
+
+    clock.set("2026-12-07T11:00")
+    leader = browser(city.leader)
+    text = _pdf_text(leader.get("/rankings/year.pdf?year=2026").data)
+    said = "12月的月榜为提前发布，数据截至12月7日10:00，此后的情况未计入"
+    assert f"共发布月榜2期（10月、12月），其中{said}。现将2026年度考评结果通报如下。" in text
+    assert f"“—”为当月未参与排名；{said}。" in text  # the annex, read on its own
+    page = leader.get("/rankings/year?year=2026").get_data(as_text=True)
+    assert "12月的月榜为提前发布，数据截至12月7日 10:00，此后的情况未计入。" in page
+    assert '<th>12月<br><small class="muted" title="提前发布，数据截至2026-12-07 10:00">截至7日</small></th>' in page
+    assert "<th>10月</th>" in page
+    from openpyxl import load_workbook
+    header = next(load_workbook(io.BytesIO(leader.get("/rankings/year.xlsx?year=2026").data)).active.values)
+    assert header[8:] == tuple(f"{m}月" for m in range(1, 12)) + ("12月（截至12月7日 10:00）",)
+    months = api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()["months"]
+    assert [(m["month"], m["early"]) for m in months] == [(10, False), (12, True)]
+    assert months[1]["as_of"] == isoformat(december.as_of)
+
+    services.publish(parse_period("2026-12"), at("2027-01-04T10:00"), user=city.admin)  # the whole month
+    db.session.commit()
+    clock.set("2027-01-04T11:00")
+    leader = browser(city.leader)  # signed in again weeks later
+    assert "提前发布" not in _pdf_text(leader.get("/rankings/year.pdf?year=2026").data)
+    assert "提前发布" not in leader.get("/rankings/year?year=2026").get_data(as_text=True)
 
 
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ..common.timeutil import local
+from ..common.timeutil import isoformat, local
 from ..extensions import db
 from .models import Ranking, RankingEntry
 
@@ -80,6 +80,13 @@ class YearSummary:
         return sorted(self.rankings)
 
     @property
+    def early(self) -> dict[int, datetime]:
+        """{month: the moment its figures stop} for the months whose list (the newest version) came out before the
+        month ended (提前发布): the year counts such a month only as far as its list does."""
+        return {month: self.rankings[month].as_of for month in self.months
+                if self.rankings[month].as_of < self.rankings[month].period_end}
+
+    @property
     def found(self) -> int:
         """Problems found over the year's published months, each problem once: each month's list's total as it
         stored it (a problem several units answer for counted once, services.Computed.summary); a list that
@@ -142,6 +149,29 @@ COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分
            + [f"{m}月" for m in range(1, 13)])
 
 
+def moment_text(moment: datetime) -> str:
+    """"12月7日 10:00", Shanghai time."""
+    moment = local(moment)
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def early_text(summary: YearSummary) -> str:
+    """What the months published early leave out, for the page and the 通报: "12月的月榜为提前发布，数据截至12月7日
+    10:00，此后的情况未计入"; "" when every month's list came out after the month ended."""
+    early = summary.early
+    if not early:
+        return ""
+    months = "、".join(f"{m}月" for m in early)
+    return (f"{months}的月榜为提前发布，数据{'分别' if len(early) > 1 else ''}截至"
+            f"{'、'.join(moment_text(moment) for moment in early.values())}，此后的情况未计入")
+
+
+def columns(summary: YearSummary) -> list[str]:
+    """COLUMNS, a month published early headed with where its figures stop: "12月（截至12月7日 10:00）"."""
+    early = summary.early
+    return COLUMNS[:8] + [f"{m}月（截至{moment_text(early[m])}）" if m in early else f"{m}月" for m in range(1, 13)]
+
+
 def sheet_rows(summary: YearSummary) -> list[list]:
     """The summary as spreadsheet rows (COLUMNS): a month without a list, or without the unit ranked, is empty."""
     rows = []
@@ -153,9 +183,12 @@ def sheet_rows(summary: YearSummary) -> list[list]:
 
 
 def summary_dict(summary: YearSummary) -> dict:
-    """The summary for the API: months published (with their list's id), and each group's units in order."""
+    """The summary for the API: months published (with their list's id, where its figures stop and whether that
+    is before the month's end), and each group's units in order."""
+    early = summary.early
     return {"year": summary.year, "method": METHOD,
-            "months": [{"month": m, "ranking_id": summary.rankings[m].id, "version": summary.rankings[m].version}
+            "months": [{"month": m, "ranking_id": summary.rankings[m].id, "version": summary.rankings[m].version,
+                        "as_of": isoformat(summary.rankings[m].as_of), "early": m in early}
                        for m in summary.months],
             "groups": [{"name": group, "units": [
                 {"unit_id": u.unit_id, "name": u.name, "rank": u.rank, "ranked_months": u.ranked_months,

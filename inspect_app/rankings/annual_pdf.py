@@ -17,7 +17,7 @@ from ..pdf import TEXT_WIDTH
 from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para, RowGroup
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from . import scoring
-from .annual import METHOD, UnitYear, YearSummary
+from .annual import METHOD, UnitYear, YearSummary, early_text
 from .pdf import CN_NUMBERS
 
 REPEATED = 2  # on a list this many times or more: named in the text
@@ -114,9 +114,11 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
     found = summary.found  # each month's problems once each, not once per unit answering for them
     missing = ("" if months[-1] == 12 else
                f"，{months[-1] + 1}月{'' if months[-1] == 11 else '至12月'}的月榜尚未发布，本通报据已发布的月榜汇总")
+    early = early_text(summary)  # a month published before it ended counts only as far as its list
     body: list = [
         Para(f"根据文明城市创建问题整改考评办法，{short}{year}年按月对各责任单位问题整改情况进行考评，共发布月榜"
-             f"{len(months)}期（{months_text(months)}）{missing}。现将{year}年度考评结果通报如下。"),
+             f"{len(months)}期（{months_text(months)}）{f'，其中{early}' if early else ''}{missing}。"
+             f"现将{year}年度考评结果通报如下。"),
         Para(f"全年共有{len(ranked)}个单位参与排名，分{'、'.join(name for name, _ in groups)}{len(groups)}组；"
              f"各期月榜共发现问题{found}件，累计{sum(u.red for u in everyone)}个单位次列入红榜、"
              f"{sum(u.black for u in everyone)}个单位次列入黑榜。"),
@@ -156,7 +158,7 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
         # one month: the body's tables already say everything
         [Attachment(f"各责任单位{year}年各月考评得分", [
             Para("表中为各单位参与排名月份的月榜得分，各月取最新发布的版本；“红”“黑”为当月列入红榜、黑榜，"
-                 "“—”为当月未参与排名。", indent=False),
+                 f"“—”为当月未参与排名{f'；{early}' if early else ''}。", indent=False),
             _monthly_table(summary)])] if len(months) > 1 else [],
         today)
 

@@ -274,7 +274,7 @@ def year_page():
     """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months. Units
     read it too (the monthly lists it sums are theirs to read), with their own row marked; the spreadsheet and the
     通报 draft are the office's and the leaders'."""
-    from .annual import METHOD, first_year, year_summary
+    from .annual import METHOD, early_text, first_year, year_summary
 
     year = _year()
     summary = year_summary(year)
@@ -285,18 +285,20 @@ def year_page():
     moment = now()
     return render_template("rankings/year.html", year=year, summary=summary, method=METHOD, mine=mine,
                            citywide=has_role(current_user, CITYWIDE), this_year=local(moment).year,
-                           first_year=first_year(moment))
+                           first_year=first_year(moment), early=summary.early, early_text=early_text(summary))
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
 @requires(CITYWIDE)
 def year_export(fmt: str):
     from ..office import downloads
-    from .annual import COLUMNS, sheet_rows, year_summary
+    from .annual import columns, sheet_rows, year_summary
 
     year = _year()
-    return downloads.rows_sheet(f"{year}年红黑榜年度汇总", fmt, request.args.get("encoding"), now(), COLUMNS,
-                                sheet_rows(year_summary(year)), widths=[10, 6, 24, 8, 10, 8, 8, 8] + [7] * 12)
+    summary = year_summary(year)
+    return downloads.rows_sheet(f"{year}年红黑榜年度汇总", fmt, request.args.get("encoding"), now(), columns(summary),
+                                sheet_rows(summary), widths=[10, 6, 24, 8, 10, 8, 8, 8]
+                                + [14 if m in summary.early else 7 for m in range(1, 13)])
 
 
 @bp.get("/year.pdf")
