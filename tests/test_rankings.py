@@ -1811,6 +1811,26 @@ def test_a_month_published_early_says_where_its_figures_stop_in_the_year(city, a
     assert "提前发布" not in leader.get("/rankings/year?year=2026").get_data(as_text=True)
 
 
+def test_black_months_stand_out_in_every_row_of_the_years_summary(city, add, browser):
+    """(QA) The legend said 粗体为上黑榜, but a unit's own row was bold (600) in every cell, its black months as
+    well, and a black month at 600 was hard to tell from the rest anyway: black months are bold and underlined,
+    and the own row's emphasis is its name, not every cell."""
+    _october_and_november(city, add)
+    unit = browser(city.unit_b)  # 乙: on the black list both months
+    page = unit.get("/rankings/year?year=2026").get_data(as_text=True)
+    own = re.search(r'<tr class="mine".*?</tr>', page, re.S).group(0)
+    assert own.count('<td class="black" title="') == 2 and 'title="11月上黑榜"' in own
+    assert '<span class="rk-legend black">粗体加下划线</span>为上黑榜' in page and "<b>粗体</b>" not in page
+    css = unit.get("/static/css/dashboard.css")
+    rules = {selector.strip(): body for selectors, body in re.findall(
+        r"([^{}]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css.get_data(as_text=True), flags=re.S))
+        for selector in selectors.split(",")}
+    css.close()
+    assert "font-weight: 700" in rules[".rk-trend td.black"] and "underline" in rules[".rk-trend td.black"]
+    assert rules[".rk-legend.black"] == rules[".rk-trend td.black"]
+    assert "font-weight" not in rules[".rk-trend tr.mine td"]  # it outweighs td.black: it would bold every month
+
+
 def test_a_unit_cannot_read_the_problems_behind_a_figure(city, add, client, api, clock):
     """Only citywide readers see the ticket ids stored with a list: a unit asking the ticket list or the API for
     an entry's problems, another unit's or its own, is refused, not shown the ids within its own scope."""
