@@ -377,6 +377,32 @@ def test_the_years_outside_reports_add_up_to_what_came_in(city):
     assert "受理市民随手拍" not in text
 
 
+def test_the_years_figures_link_back_no_further_than_the_first_year_with_data(city, browser, clock):
+    """(QA) 上一年 went back year by year with nothing in any of them, down to 2000, which linked 1999: 400 参数 year
+    超出范围. It goes back to the first year with anything the page counts, and never to a year refused."""
+    from inspect_app.intake.models import IntakeItem
+
+    clock.set(NOW)
+    leader = browser(city.leader)
+
+    def years_linked(year: int) -> list[int]:
+        page = leader.get(f"/dashboard/year?year={year}")
+        assert page.status_code == 200
+        return sorted(int(y) for y in re.findall(r'href="/dashboard/year\?year=(\d+)"', page.get_data(as_text=True)))
+
+    assert years_linked(2026) == [] and years_linked(2000) == [2001]  # nothing yet: nothing to go back to
+    db.session.add(Ticket(number="2024-000001", year=2024, seq=1, status="cancelled", source="daily",
+                          category_id=city.niupixuan.id, reporter_id=city.inspector.id,
+                          reported_at=at("2024-05-01T09:00")))  # voided: still counted (作废)
+    db.session.commit()
+    assert years_linked(2026) == [2025] and years_linked(2024) == [2025] and years_linked(2023) == [2024]
+    db.session.add(IntakeItem(source="hotline", status="pending", description="噪音扰民",
+                              received_at=at("2022-12-31T20:00"), created_at=NOW, updated_at=NOW))
+    db.session.commit()
+    assert years_linked(2023) == [2022, 2024] and years_linked(2022) == [2023]
+    assert leader.get("/dashboard/year?year=1999").status_code == 400
+
+
 def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     """The seven tickets above (six found in 2026, one voided) and three more at the year's edges, two letters,
     a summons held, one called off, a referral: each figure of the year and the paragraph written from them."""

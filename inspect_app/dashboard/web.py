@@ -95,12 +95,12 @@ def index():
 def year():
     """年度工作数据: the year in figures and the paragraph the year-end report opens with (dashboard/year.py)."""
     from ..common.timeutil import local
-    from .year import summary_text, year_report
+    from .year import first_year, summary_text, year_report
 
     moment = now()
     report = year_report(_year(moment), moment)
     return render_template("dashboard/year.html", r=report, text=summary_text(report),
-                           this_year=local(moment).year)
+                           this_year=local(moment).year, first_year=first_year(moment))
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
@@ -119,6 +119,6 @@ def year_export(fmt: str):
 def _year(moment) -> int:
     from ..common.timeutil import local
     from ..http import int_arg
-    from .year import report_year
+    from .year import EARLIEST, report_year
 
-    return int_arg(request.args, "year", 2000, local(moment).year) or report_year(moment)
+    return int_arg(request.args, "year", EARLIEST, local(moment).year) or report_year(moment)

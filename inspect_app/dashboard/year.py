@@ -32,10 +32,43 @@ from ..tickets.rules import SOURCES
 from ..units.models import Category, Segment
 
 TOP = 5  # categories and districts listed by name
+EARLIEST = 2000  # the first year ?year= accepts (an earlier one: 400)
 
 
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def first_year(now: datetime) -> int:
+    """The earliest year the page's 上一年 link goes back to: that of the oldest thing its figures count (a problem
+    found, a report received, a letter issued, a round opened, a red/black list), this year when there is none,
+    and never before EARLIEST (a year the page refuses)."""
+    oldest = [db.session.scalar(select(func.min(Ticket.reported_at)))]
+    try:
+        from ..intake.models import IntakeItem
+        oldest.append(db.session.scalar(select(func.min(IntakeItem.received_at))))
+    except ImportError:
+        pass
+    try:
+        from ..escalation.models import Letter
+        oldest.append(db.session.scalar(select(func.min(Letter.issued_at)).where(Letter.status != "draft")))
+    except ImportError:
+        pass
+    try:
+        from ..assessment.models import Round
+        oldest.append(db.session.scalar(select(func.min(Round.created_at))))
+    except ImportError:
+        pass
+    years = [local(moment).year for moment in oldest if moment is not None]
+    try:
+        from ..rankings.models import Ranking
+        period = db.session.scalar(select(func.min(Ranking.period)))  # "2026-11" or "2026-W48": the year first
+        if period:
+            years.append(int(period[:4]))
+    except ImportError:
+        pass
+    this_year = local(now).year
+    return max(EARLIEST, min(years + [this_year]))
 
 
 def year_report(year: int, now: datetime) -> dict:
