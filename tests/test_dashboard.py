@@ -377,6 +377,27 @@ def test_the_years_outside_reports_add_up_to_what_came_in(city):
     assert "受理市民随手拍" not in text
 
 
+def test_a_year_with_nothing_in_it_says_so(city, browser, clock):
+    """(QA) A year without data read 2025年，市文明办通过日常督查等渠道共发现城市管理问题0件；应结案0件…: a channel
+    that found nothing, rates of nothing. Such a year says plainly that there is no record; one where nothing was
+    found but problems found before fell due says that."""
+    from inspect_app.dashboard.year import summary_text, year_report
+
+    nothing = "2025年，系统中没有问题发现、整改、督办、测评、红黑榜或市民参与等工作记录。"
+    assert summary_text(year_report(2025, NOW)) == nothing
+    clock.set(NOW)
+    page = browser(city.leader).get("/dashboard/year?year=2025").get_data(as_text=True)
+    assert nothing in page and "日常督查等渠道" not in page
+    db.session.add(Ticket(number="2025-000001", year=2025, seq=1, status="assigned", source="daily",
+                          category_id=city.niupixuan.id, unit_id=city.street_a.id, reporter_id=city.inspector.id,
+                          reported_at=at("2025-12-30T09:00"), deadline=at("2026-01-02T18:00")))
+    db.session.commit()
+    assert summary_text(year_report(2026, NOW)).startswith(
+        "2026年（截至11月25日），没有新发现城市管理问题；往年发现、本年到期应结案1件，已结案0件，结案率0%，"
+        "按期结案0件，按期结案率0%。")
+    assert summary_text(year_report(2025, NOW)).startswith("2025年，市文明办通过日常督查等渠道共发现城市管理问题1件；")
+
+
 def test_the_years_figures_link_back_no_further_than_the_first_year_with_data(city, browser, clock):
     """(QA) 上一年 went back year by year with nothing in any of them, down to 2000, which linked 1999: 400 参数 year
     超出范围. It goes back to the first year with anything the page counts, and never to a year refused."""

@@ -274,15 +274,22 @@ def _handled(row: dict) -> str:
 
 def summary_text(report: dict) -> str:
     """The report's opening paragraph in the office's words, to copy into the 年度总结; figures that are zero
-    for a whole feature (no rounds, no lists) leave their sentence out."""
+    for a whole feature (no rounds, no lists) leave their sentence out, and a year with nothing at all says so."""
     p = report["problems"]
     year = report["year"]
     stop = local(report["stop"])
     when = f"{year}年（截至{stop.month}月{stop.day}日）" if report["under_way"] else f"{year}年"
-    channels = "、".join(s["label"] for s in p["by_source"][:4]) or "日常督查"
-    parts = [f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件；应结案{p['due']}件，"
-             f"已结案{p['due_closed']}件，结案率{_pct(p['closed_rate'])}，按期结案{p['on_time_closed']}件，"
-             f"按期结案率{_pct(p['on_time_rate'])}；返工{p['rework']}次。"]
+    closed = (f"已结案{p['due_closed']}件，结案率{_pct(p['closed_rate'])}，按期结案{p['on_time_closed']}件，"
+              f"按期结案率{_pct(p['on_time_rate'])}")
+    if p["found"]:
+        channels = "、".join(s["label"] for s in p["by_source"][:4])
+        first = (f"{when}，市文明办通过{channels}等渠道共发现城市管理问题{p['found']}件；应结案{p['due']}件，"
+                 f"{closed}；返工{p['rework']}次。")
+    elif p["due"]:  # nothing found in the year, but problems found before it fell due in it
+        first = f"{when}，没有新发现城市管理问题；往年发现、本年到期应结案{p['due']}件，{closed}。"
+    else:
+        first = f"{when}，没有发现城市管理问题，也没有到期应结案的问题。"
+    parts = [first]
     w = report.get("inspectors")
     if w and w["people"]:
         checked = f"，核查整改反馈{w['verified']}件次" if w["verified"] else ""
@@ -331,6 +338,8 @@ def summary_text(report: dict) -> str:
         total = sum(c["total"] for c in campaigns)
         parts.append(f"开展{names}{'等' if len(campaigns) > 4 else ''}{len(campaigns)}项专项整治行动，"
                      f"发现整治问题{total}件。")
+    if len(parts) == 1 and not (p["found"] or p["due"] or p["cancelled"]):
+        return f"{when}，系统中没有问题发现、整改、督办、测评、红黑榜或市民参与等工作记录。"
     return "".join(parts)
 
 
