@@ -377,6 +377,40 @@ def test_the_years_outside_reports_add_up_to_what_came_in(city):
     assert "受理市民随手拍" not in text
 
 
+
+def test_the_years_export_carries_the_outside_reports_as_the_page_shows_them(city, browser, clock):
+    """(QA) The page's 市民参与 table has 不予受理 and its paragraph 待审核; the spreadsheet had neither (and left out
+    转办 when nothing was decided yet). Each channel the office reviews has all five figures on the page and in
+    the export; one it does not (媒体曝光) only what came in."""
+    from inspect_app.dashboard.year import sheet_rows, year_report
+    from inspect_app.intake.models import IntakeItem
+
+    counts = {("citizen", "accepted"): 3, ("citizen", "merged"): 1, ("citizen", "declined"): 2,
+              ("citizen", "pending"): 4, ("hotline", "pending"): 1, ("media", "accepted"): 1}
+    for (source, status), n in counts.items():
+        for _ in range(n):
+            db.session.add(IntakeItem(source=source, status=status, description="小广告",
+                                      received_at=at("2026-06-01T09:00"), created_at=NOW, updated_at=NOW))
+    db.session.commit()
+    rows = [row[1:] for row in sheet_rows(year_report(2026, NOW)) if row[0] == "市民参与"]
+    assert rows[:10] == [
+        ["市民随手拍收到（件）", 10], ["市民随手拍转办（件）", 3], ["市民随手拍并入已有问题（件）", 1],
+        ["市民随手拍不予受理（件）", 2], ["市民随手拍待审核（件）", 4],
+        ["12345热线收到（件）", 1], ["12345热线转办（件）", 0], ["12345热线并入已有问题（件）", 0],
+        ["12345热线不予受理（件）", 0], ["12345热线待审核（件）", 1]]
+    assert ["媒体曝光收到（件）", 1] in rows and not any(r[0].startswith("媒体曝光") and r[0] != "媒体曝光收到（件）"
+                                                   for r in rows)
+    clock.set(NOW)
+    leader = browser(city.leader)
+    page = leader.get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert "<th>不予受理</th><th>待审核</th>" in page
+    assert "<td class=\"l\">市民随手拍</td><td>10</td><td>3</td><td>1</td><td>2</td><td>4</td>" in page
+    assert "<td class=\"l\">媒体曝光</td><td>1</td><td>—</td><td>—</td><td>—</td><td>—</td>" in page
+    from openpyxl import load_workbook
+    cells = list(load_workbook(io.BytesIO(leader.get("/dashboard/year.xlsx?year=2026").data)).active.values)
+    assert ("市民参与", "市民随手拍待审核（件）", 4) in cells and ("市民参与", "市民随手拍不予受理（件）", 2) in cells
+
+
 def test_a_year_with_nothing_in_it_says_so(city, browser, clock):
     """(QA) A year without data read 2025年，市文明办通过日常督查等渠道共发现城市管理问题0件；应结案0件…: a channel
     that found nothing, rates of nothing. Such a year says plainly that there is no record; one where nothing was

@@ -215,8 +215,10 @@ def _rankings(year: int) -> dict | None:
 
 
 def _intake(start: datetime, stop: datetime) -> dict | None:
+    """{source: {label, received, accepted, merged, declined, pending, moderated}}: what came in by each channel and,
+    for those the office reviews (MODERATED), what became of it, 待审核 (pending) being what is not decided yet."""
     try:
-        from ..intake.models import DECIDED, INTAKE_SOURCES, IntakeItem
+        from ..intake.models import DECIDED, INTAKE_SOURCES, MODERATED, IntakeItem
     except ImportError:
         return None
     rows = {source: {"label": label, "received": 0, "accepted": 0, "merged": 0, "declined": 0}
@@ -229,6 +231,9 @@ def _intake(start: datetime, stop: datetime) -> dict | None:
         row["received"] += int(n)
         if status in DECIDED:
             row[status] += int(n)
+    for source, row in rows.items():
+        row["pending"] = row["received"] - row["accepted"] - row["merged"] - row["declined"]
+        row["moderated"] = source in MODERATED
     return rows
 
 
@@ -265,10 +270,9 @@ def _handled(row: dict) -> str:
     """What became of what came in, in figures that add up to it: 受理N件 (转办 and 并入已有问题 when some were the
     same problem as one being handled already), 不予受理 and 待审核 when there are any."""
     taken = row["accepted"] + row["merged"]
-    waiting = row["received"] - taken - row["declined"]
     how = "、".join(f"{label}{n}件" for label, n in (("转办", row["accepted"]), ("并入已有问题", row["merged"])) if n)
     parts = [f"受理{taken}件" + (f"（{how}）" if row["merged"] else "")]
-    parts += [f"{label}{n}件" for label, n in (("不予受理", row["declined"]), ("待审核", waiting)) if n]
+    parts += [f"{label}{n}件" for label, n in (("不予受理", row["declined"]), ("待审核", row["pending"])) if n]
     return "、".join(parts)
 
 
@@ -414,12 +418,11 @@ def sheet_rows(report: dict) -> list[list]:
     if r:
         rows += [["红黑榜", "月榜（期）", r["monthly"]], ["红黑榜", "周榜（期）", r["weekly"]],
                  ["红黑榜", "月榜上红榜（个次）", r["red"]], ["红黑榜", "月榜上黑榜（个次）", r["black"]]]
-    if i:
+    if i:  # as the page's table: what came in by each channel, and what became of it where the office reviews it
         for row in i.values():
             rows += [["市民参与", f"{row['label']}收到（件）", row["received"]]]
-            if row["accepted"] or row["declined"] or row["merged"]:
-                rows += [["市民参与", f"{row['label']}转办（件）", row["accepted"]]]
-            if row["merged"]:
-                rows += [["市民参与", f"{row['label']}并入已有问题（件）", row["merged"]]]
+            if row["moderated"]:
+                rows += [["市民参与", f"{row['label']}{label}（件）", row[key]] for key, label in (
+                    ("accepted", "转办"), ("merged", "并入已有问题"), ("declined", "不予受理"), ("pending", "待审核"))]
     rows += [["专项整治行动", c["name"], c["total"]] for c in report["campaigns"]]
     return rows
