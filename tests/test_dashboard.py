@@ -537,6 +537,16 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert ["督查工作", "督查员上报问题（件）", 8] in rows and ["督查工作", "平均核查用时（小时）", ""] in rows
     assert "督查工作" in page and "/workload/?from=2026-01-01&amp;to=2026-11-25" in page
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
+    # a district's own action over the same weeks finds the same problems again: two actions, still 3 problems
+    # (each campaign's total added up said 6)
+    db.session.add(Campaign(name="江城区牛皮癣复查", start_date=date(2026, 11, 10), end_date=date(2026, 11, 30),
+                            created_at=NOW, categories=[city.niupixuan]))
+    db.session.commit()
+    again = year_report(2026, NOW)
+    assert [c["total"] for c in again["campaigns"]] == [3, 3] and again["campaign_problems"] == 3
+    assert summary_text(again).endswith("2项专项整治行动，发现整治问题3件。")
+    assert "各行动共发现问题 3 件（同属几项行动的问题计一次）" in leader.get("/dashboard/year?year=2026").get_data(as_text=True)
+    assert ["专项整治行动", "各行动共发现问题（件，同属几项行动的问题计一次）", 3] in sheet_rows(again)
 
 
 def test_the_years_figures_across_new_year(app, city, browser, clock):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, or_, select
 
 from ..common.dayspan import DaySpan
 from ..common.numbers import round_half_up
@@ -81,7 +81,7 @@ def year_report(year: int, now: datetime) -> dict:
     report["assessment"] = _assessment(start, stop)
     report["rankings"] = _rankings(year)
     report["intake"] = _intake(start, stop)
-    report["campaigns"] = _campaigns(start, stop, now)
+    report["campaigns"], report["campaign_problems"] = _campaigns(start, stop, now)
     report["inspectors"] = _inspectors(year, stop)
     # 督查通报: the letters feature's and the assessment rounds' (a round's numbered bulletin)
     report["bulletins"] = (report["escalation"] or {}).get("bulletin", 0) + \
@@ -237,15 +237,17 @@ def _intake(start: datetime, stop: datetime) -> dict | None:
     return rows
 
 
-def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
+def _campaigns(start: datetime, stop: datetime, now: datetime) -> tuple[list[dict], int]:
+    """Each campaign of the year with its problems found in the year, and how many problems they found together:
+    one problem inside two campaigns at once (a citywide 牛皮癣 action and a district's own) is one problem."""
     try:
         from ..campaigns.progress import found_condition
         from ..tickets.campaigns import Campaign
     except ImportError:
-        return []
+        return [], 0
     first, last = local(start).date(), local(stop).date()
     found = db.session.scalars(select(Campaign).where(Campaign.start_date <= last, Campaign.end_date >= first)
-                               .order_by(Campaign.start_date, Campaign.id))
+                               .order_by(Campaign.start_date, Campaign.id)).all()
     in_year = (Ticket.reported_at >= start) & (Ticket.reported_at < stop)
     today = local(now).date()
     out = []
@@ -255,9 +257,11 @@ def _campaigns(start: datetime, stop: datetime, now: datetime) -> list[dict]:
             .where(found_condition(campaign), in_year)).one())  # voided ones are not problems found
         out.append({"name": campaign.name, "start": campaign.start_date, "end": campaign.end_date,
                     "status": campaign.status(today), "total": total, "closed": closed,
-                    "closed_rate": round(closed / total * 100, 1) if total else None,
+                    "closed_rate": round_half_up(closed / total * 100, 1) if total else None,
                     "spans_years": campaign.start_date.year != campaign.end_date.year})
-    return out
+    together = db.session.scalar(select(func.count(Ticket.id)).where(
+        or_(*(found_condition(campaign) for campaign in found)), in_year)) if found else 0
+    return out, int(together or 0)
 
 
 def _pct(value: float | None) -> str:
@@ -339,9 +343,8 @@ def summary_text(report: dict) -> str:
     if report["campaigns"]:
         campaigns = report["campaigns"]
         names = "、".join(c["name"] if "“" in c["name"] else f"“{c['name']}”" for c in campaigns[:4])
-        total = sum(c["total"] for c in campaigns)
         parts.append(f"开展{names}{'等' if len(campaigns) > 4 else ''}{len(campaigns)}项专项整治行动，"
-                     f"发现整治问题{total}件。")
+                     f"发现整治问题{report['campaign_problems']}件。")
     if len(parts) == 1 and not (p["found"] or p["due"] or p["cancelled"]):
         return f"{when}，系统中没有问题发现、整改、督办、测评、红黑榜或市民参与等工作记录。"
     return "".join(parts)
@@ -425,4 +428,6 @@ def sheet_rows(report: dict) -> list[list]:
                 rows += [["市民参与", f"{row['label']}{label}（件）", row[key]] for key, label in (
                     ("accepted", "转办"), ("merged", "并入已有问题"), ("declined", "不予受理"), ("pending", "待审核"))]
     rows += [["专项整治行动", c["name"], c["total"]] for c in report["campaigns"]]
+    if report["campaigns"]:
+        rows += [["专项整治行动", "各行动共发现问题（件，同属几项行动的问题计一次）", report["campaign_problems"]]]
     return rows
