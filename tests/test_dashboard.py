@@ -802,6 +802,20 @@ def test_the_survey_card_shows_the_latest_answered_survey_as_its_page_does(monke
     assert f'href="/surveys/{after.id}#districts"' in card and 'id="districts"' in page
 
 
+def test_the_survey_cards_change_over_the_shared_questions_only_says_so(browser, city, now):
+    """The previous survey's 综合 100%, this one's 50.0% on other questions but one: the card showed 较上期 ↓100.0
+    个百分点 under the 综合 (the one shared question's change, not the 综合's −50), unlike the page's note."""
+    from datetime import timedelta
+
+    before = test_surveys.make_survey(city, now - timedelta(days=90), title="第三季度")
+    test_surveys.answer_directly(before, "江城区", [0, 1, 0], now - timedelta(days=80))  # 100 and 100
+    after = test_surveys.make_survey(city, now - timedelta(days=2), title="第四季度",
+                                     questions="您对市容环境卫生是否满意？\n*满意\n不满意\n\n您是否支持创建？\n*支持\n不支持")
+    test_surveys.answer_directly(after, "江城区", [1, 0], now)  # 满意 0, 支持 100
+    card = _card(browser(city.leader).get("/dashboard/").get_data(as_text=True), "问卷调查")
+    assert _kpi(card, "综合肯定率") == ("50.0%", "两期相同的 1 道题较上期 ↓100.0个百分点")
+
+
 @pytest.mark.parametrize("role", ["unit_a", "inspector"])
 def test_the_assessment_cards_are_the_leaders_and_the_offices(api, browser, city, world, clock, now, role):
     """The 看板 is the leaders' and the office's: a unit or an inspector is refused the page, and the cards have

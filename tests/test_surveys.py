@@ -319,11 +319,42 @@ def test_the_change_since_the_previous_survey_on_the_questions_both_ask(browser,
     assert against.overall("江城区") == pytest.approx(25)  # (100 + 50) / 2 - (50 + 50) / 2: the shared questions
     assert against.overall("临江区") is None  # no answers in either
     columns, rows = services.summary_sheet(after)
-    assert columns[-1] == "较上期(百分点)" and rows[-1][0] == "全市" and rows[-1][-1] == 25.0
+    assert columns[-1] == "两期相同的2道题较上期(百分点)" and rows[-1][0] == "全市" and rows[-1][-1] == 25.0
     assert services.compare(before, services.results(before)) is None  # nothing earlier
 
     page = browser(city.admin).get(f"/surveys/{after.id}").get_data(as_text=True)
     assert "较上期" in page and "两期相同的 2 道题平均肯定率之差" in page and "↑25.0" in page and "↑50.0" in page
+
+
+def test_a_change_over_some_questions_only_is_named_so_on_the_page_and_in_the_exports(browser, city, now):
+    """The previous survey asked two more questions (one rated): 较上期 is the one question both ask (100 → 50),
+    while the 综合 stayed at 50. The export headed that −50 较上期(百分点) beside the 综合, and the page called it
+    综合肯定率之差 since this survey's questions were all asked before (the previous one's extra question unchecked)."""
+    from datetime import timedelta
+
+    before = make_survey(city, now - timedelta(days=90), title="第三季度")
+    answer_directly(before, "江城区", [1, 1, 0], now - timedelta(days=80))  # 知道 0, 满意 100: 综合 50
+    again = "您对市容环境卫生是否满意？\n*满意\n*比较满意\n一般\n不满意"
+    after = make_survey(city, now, questions=again, title="第四季度")
+    for answers in ([0], [2]):  # 满意 50
+        answer_directly(after, "江城区", answers, now)
+    against = services.compare(after, services.results(after))
+    assert against.overall("全市") == pytest.approx(-50) and not against.whole and against.shared == "两期相同的 1 道题"
+    leader = browser(city.leader)
+    page = leader.get(f"/surveys/{after.id}").get_data(as_text=True)
+    assert "两期相同的 1 道题平均肯定率之差" in page and "综合肯定率之差" not in page
+    sheet = load_workbook(io.BytesIO(leader.get(f"/surveys/{after.id}/results.xlsx").data)).active
+    header, *_, city_row = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert dict(zip(header, city_row)) == {"区县": "全市", "有效答卷": 2, "第1题肯定率(%)": 50, "综合肯定率(%)": 50,
+                                           "两期相同的1道题较上期(百分点)": -50}
+    csv = leader.get(f"/surveys/{after.id}/results.csv").data.decode("gb18030")
+    assert "综合肯定率(%),两期相同的1道题较上期(百分点)" in csv
+
+    same = make_survey(city, now + timedelta(days=1), questions=again, title="第五期")  # the same question again
+    answer_directly(same, "江城区", [0], now + timedelta(days=1))
+    assert services.compare(same, services.results(same)).shared == ""
+    assert services.summary_sheet(same)[0][-1] == "较上期(百分点)"  # the 综合's own change
+    assert "综合肯定率之差" in leader.get(f"/surveys/{same.id}").get_data(as_text=True)
 
 
 def test_the_link_and_the_qr_code_use_the_public_address_when_set(app, browser, city, now):

@@ -66,6 +66,7 @@ def survey_card(user) -> dict | None:
         "answers": results.city.answers,
         "overall": results.city.overall(results.questions),
         "change": comparison.overall(services.WHOLE_CITY) if comparison else None,
+        "shared": comparison.shared if comparison else "",  # what that change is of, when not the 综合's own
         "previous": comparison.previous if comparison else None,
         "lagging": lagging,
         "lagging_overall": results.tally(lagging).overall(results.questions) if lagging else None,

@@ -283,6 +283,21 @@ class Comparison:
         previous = _mean_rate(self.before, name, self.matched.values())
         return None if current is None or previous is None else current - previous
 
+    @property
+    def whole(self) -> bool:
+        """Both surveys rate the same questions: the change over the shared ones is the 综合肯定率's own change."""
+        def rated(questions) -> set[int]:
+            return {n for n, q in enumerate(questions) if q["positive"]}
+        return (set(self.matched) == rated(self.now.questions)
+                and set(self.matched.values()) == rated(self.before.questions))
+
+    @property
+    def shared(self) -> str:
+        """What 较上期 compares, where it is not the 综合 itself (the page's note, the card's line, the exports'
+        column): 两期相同的 N 道题; "" when it is (whole). A 综合 of 47.0% 较上期 ↓50.9 read as the 综合's change when
+        the previous 综合 was 83.2% and the one question both asked fell 50.9 points."""
+        return "" if self.whole else f"两期相同的 {len(self.matched)} 道题"
+
     def question(self, number: int) -> float | None:
         """The change of the city's rate on question `number` (0-based), if the previous survey asked it."""
         if number not in self.matched:
@@ -320,8 +335,9 @@ def summary_sheet(survey: Survey) -> tuple[list[str], list[list]]:
     data = results(survey)
     against = compare(survey, data)
     rated = [(n, q) for n, q in enumerate(data.questions) if q["positive"]]
+    change = f"{against.shared.replace(' ', '')}较上期(百分点)" if against else ""
     columns = ["区县", "有效答卷", *[f"第{n + 1}题肯定率(%)" for n, _ in rated], "综合肯定率(%)",
-               *(["较上期(百分点)"] if against else [])]
+               *([change] if against else [])]
 
     def pct(value):
         return round_half_up(value, 1) if value is not None else ""
