@@ -405,6 +405,35 @@ def test_a_task_claimed_after_the_month_still_owes_that_months_report(api, city,
     assert [t.task.code for t in month_status(2026, 11, december).unreported] == told
 
 
+def test_in_january_the_menus_count_opens_the_year_of_the_december_it_counts(city, tasks, browser, clock):
+    """On 2 January, the 2027 breakdown imported, December is still the month checked: a unit's menu counted its
+    2026 task with no December report, and the entry (and ?status=unreported) opened the 2027 list, 0 12月未报送
+    and the task nowhere; the office's dashboard card counted 2027's. From the due day on January is checked, in
+    2027's list."""
+    market, toilets, volunteers = tasks
+    services.save_task(services.TaskValues(2027, "1.1", "公共厕所", "无明显异味", "实地考察", "", city.street_a, [],
+                                           None), at("2027-01-02T08:00:00+08:00"))
+    db.session.add(KeyTaskReport(task_id=volunteers.id, unit_id=city.roads.id, created_by_id=city.admin.id,
+                                 created_at=at("2026-12-20T09:00:00+08:00"), text="十二月进展", progress=50))
+    db.session.commit()
+    clock.set("2027-01-02T09:00:00+08:00")
+    clerk = browser(city.unit_a)
+    page = clerk.get("/key-tasks/").get_data(as_text=True)
+    entry, count = re.search(r'<a href="([^"]+)"[^>]*>创建任务<b class="nav-count" aria-label="(\d+)项待办"',
+                             page).groups()
+    assert (entry, count) == ("/key-tasks/", "1")  # 3.2.2, led by street A, with no December report
+    assert "<b>1</b><span>12月未报送进展</span>" in page and "3.2.2" in page and "1.1" not in page
+    unreported = clerk.get("/key-tasks/?status=unreported").get_data(as_text=True)
+    assert "3.2.2" in unreported and "没有符合条件的任务" not in unreported
+    assert "2027年</a>" in page  # the new year's list a tab away
+    card = browser(city.admin).get("/dashboard/").get_data(as_text=True)
+    assert '<span>12月未报送</span><b><a href="/key-tasks/?year=2026&amp;status=unreported">2</a></b>' in card
+
+    clock.set("2027-01-25T09:00:00+08:00")  # January's due day: January is checked, in the new year's list
+    page = browser(city.unit_a).get("/key-tasks/").get_data(as_text=True)
+    assert "本月未报送进展" in page and "1.1" in page and "3.2.2" not in page
+
+
 def test_the_month_checked_turns_on_the_due_day(app):
     period = lambda when, day=None: services.report_period(at(when), day)  # noqa: E731
     before, on = period("2026-12-24T23:59:59+08:00"), period("2026-12-25T00:00:00+08:00")

@@ -76,6 +76,11 @@ class ReportPeriod:
         """How pages name it: 本月, or 11月 until this month's due day."""
         return "本月" if self.current else f"{self.month}月"
 
+    @property
+    def year(self) -> int:
+        """The year of the month checked: last year's in January until the due day (December is checked)."""
+        return local(self.start).year
+
 
 def report_due_day(day: int | None = None) -> int:
     """The day of the month by which the month's progress is due: `day`, else KEYTASK_REPORT_DUE_DAY, kept within
@@ -170,10 +175,15 @@ def years(user) -> list[int]:
 
 
 def current_year(user, now: datetime) -> int:
-    """This year when the user has tasks in it, else the latest year it has (this year when it has none)."""
+    """The year a page opens on: that of the month checked for 未报送 (report_period) when the user has tasks in
+    it, else this year when it has, else the latest year it has (this year when it has none). In January, until the
+    due day, December is checked: the list, its 12月未报送 and a unit's menu count (led_unreported) are of last
+    year's tasks even once the new year's breakdown is in (the menu opened the new list, the task counted absent)."""
     known = years(user)
-    this = today(now).year
-    return this if this in known or not known else known[0]
+    for year in (report_period(now).year, today(now).year):
+        if year in known:
+            return year
+    return known[0] if known else today(now).year
 
 
 # ----------------------------------------------------------------------------- the list
