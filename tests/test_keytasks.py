@@ -308,6 +308,18 @@ def test_a_units_inbox_figure_opens_the_tasks_it_leads_that_owe_a_report(city, t
     assert assisted.count('data-label="编号"') == 1 and ">5.1</td>" in assisted
 
 
+def test_a_units_role_in_the_api_is_its_own_place_on_the_task_as_on_its_list(api, city, tasks, browser):
+    """Street B leads 3.2.1 and assists 5.1: the API's unit_role=lead and unit_role=assist gave it both, as
+    without the role, while its list gave one each; a unit_id of another unit filters a unit's list nothing."""
+    clerk = browser(city.unit_b)
+    for role, expected in (("lead", ["3.2.1"]), ("assist", ["5.1"]), ("", ["3.2.1", "5.1"])):
+        items = api.get(f"/api/v1/key-tasks?year=2026&unit_role={role}", city.unit_b).get_json()["items"]
+        assert [t["code"] for t in items] == expected, role
+        assert listed_codes(clerk, f"/key-tasks/?year=2026&unit_role={role}") == expected, role
+        other = api.get(f"/api/v1/key-tasks?year=2026&unit_role={role}&unit_id={city.street_a.id}", city.unit_b)
+        assert [t["code"] for t in other.get_json()["items"]] == expected, role
+
+
 def test_the_done_rate_is_rounded_half_up_on_every_page_and_in_the_api(api, city, browser):
     """One of 16 tasks done is 6.25%: 6.3% (四舍五入, as every rate of the project), not Jinja's round()'s 6.2%;
     one of 32 is 0.03125: 0.0313 in the API."""

@@ -50,9 +50,10 @@ def index():
     moment, args = now(), request.args
     page, per_page = int_arg(args, "page", default=1), int_arg(args, "per_page", 1, 200, default=50)
     status, unit_role = services.filter_choices(args)
+    unit_id = services.unit_filter(current(), int_arg(args, "unit_id"), unit_role)  # a unit: its own role
     rows, total = services.list_tasks(
         current(), moment, year=int_arg(args, "year", 2000, 2100), limit=per_page, offset=(page - 1) * per_page,
-        status=status, unit_id=int_arg(args, "unit_id"), unit_role=unit_role,
+        status=status, unit_id=unit_id, unit_role=unit_role,
         indicator=(args.get("indicator") or "").strip()[:100], q=(args.get("q") or "").strip()[:50])
     latest = services.latest_reports(rows, moment)
     return jsonify({"items": [task_dict(t, moment, latest.get(t.id)) for t in rows], "total": total, "page": page,

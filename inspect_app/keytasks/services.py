@@ -270,6 +270,15 @@ def _filtered(user, now: datetime, year: int | None, status: str = "", unit_id: 
     return query
 
 
+def unit_filter(user, unit_id: int | None, unit_role: str) -> int | None:
+    """The list's unit filter (list_tasks' unit_id), for the pages and the API alike: the unit asked for, for a
+    citywide reader; a unit's list is its own tasks, so its `unit_role` is its own place on them (牵头 or 配合) and a
+    unit_id it sends filters nothing (the API's unit_role=lead gave a unit every task it led or assisted)."""
+    if has_role(user, UNITS):
+        return user.unit_id if unit_role else None
+    return unit_id
+
+
 def list_tasks(user, now: datetime, *, year: int | None, status: str = "", unit_id: int | None = None,
                indicator: str = "", q: str = "", unit_role: str = "", limit: int | None = PER_PAGE, offset: int = 0):
     """The tasks the user sees, filtered; with unit_id, those the unit carries in `unit_role` (UNIT_ROLES)."""

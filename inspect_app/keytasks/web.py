@@ -44,10 +44,8 @@ WHEN["keytasks.index"] = _has_tasks
 def _filters():
     args = request.args
     status, unit_role = services.filter_choices(args)
-    citywide = not has_role(current_user, UNITS)  # a unit's list is its own tasks: no unit filter but its role
     return {"year": int_arg(args, "year", 2000, 2100) or services.current_year(current_user, now()),
-            "status": status,
-            "unit_id": int_arg(args, "unit_id") if citywide else current_user.unit_id if unit_role else None,
+            "status": status, "unit_id": services.unit_filter(current_user, int_arg(args, "unit_id"), unit_role),
             "unit_role": unit_role,
             "indicator": (args.get("indicator") or "").strip()[:100], "q": (args.get("q") or "").strip()[:50]}
 
