@@ -169,6 +169,16 @@ def test_the_offices_old_links_lead_to_the_new_pages(browser, city, campaign):
     assert progress.summary(campaign, at("2026-11-25T10:00"))["total"] == 3  # 乙街道's road is in 临江区
 
 
+def test_a_one_day_week_is_named_by_its_day(browser, city, campaign, clock):
+    """On a Monday the week running is that day alone: the chart named it 11月30日至11月30日 (the 通报's table too)."""
+    clock.stop("2026-11-30T10:00")
+    page = browser(city.leader).get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "<title>11月30日（11/30起）：新增0件" in page and "11月30日至11月30日" not in page
+    assert "<title>11月23日至11月29日（11/23起）" in page
+    text = pdf_text(browser(city.leader).get(f"/campaigns/{campaign.id}/bulletin.pdf").data)
+    assert "11月30日（本周）" in text and "11月30日至11月30日" not in text
+
+
 def test_the_progress_bulletin(browser, city, campaign, clock):
     leader = browser(city.leader)
     pdf = leader.get(f"/campaigns/{campaign.id}/bulletin.pdf")

@@ -40,8 +40,7 @@ def _days(week: progress.Week) -> int:
 def _span(week: progress.Week) -> str:
     """11月23日至11月29日; a week cut short by the campaign's dates says its days (11月23日至11月26日，共4天)."""
     days = _days(week)
-    span = _day(week.first) if days == 1 else f"{_day(week.first)}至{_day(week.last)}"
-    return span if days == 7 else f"{span}，共{days}天"
+    return week.span if days == 7 else f"{week.span}，共{days}天"
 
 
 def _weeks_line(weeks: list[progress.Week]) -> str:
@@ -129,7 +128,7 @@ def document(campaign: Campaign, now: datetime) -> OfficialDocument:
         Para("周末在办为截至该周末已发现、尚未结案的问题；按期结案率为整改期限在该周内到期的问题中，"
              "在期限内整改到位的比例。", indent=False),
         DataTable(WEEK_COLUMNS, rows=[
-            [f"第{n}周", f"{_day(w.first)}至{_day(w.last)}" + ("（本周）" if w.current else ""), str(w.new),
+            [f"第{n}周", w.span + ("（本周）" if w.current else ""), str(w.new),
              str(w.closed), str(w.open_at_end), _pct(w.on_time_rate)] for n, w in enumerate(f["weeks"], 1)],
             font_size=10)])] if active else []
     title = f"关于{name}{'进展' if running else '开展'}情况的通报"

@@ -178,6 +178,13 @@ class Week:
     def on_time_rate(self) -> float | None:
         return _rate(self.on_time, self.due)
 
+    @property
+    def span(self) -> str:
+        """11月23日至11月29日; a week of one day (a Monday that is today, a campaign's last day alone in its week)
+        its day: 12月7日, not 12月7日至12月7日. The page's chart and the 通报 both name weeks so."""
+        first, last = f"{self.first.month}月{self.first.day}日", f"{self.last.month}月{self.last.day}日"
+        return first if self.first == self.last else f"{first}至{last}"
+
     def as_dict(self) -> dict:
         return {"first": self.first.isoformat(), "last": self.last.isoformat(), "new": self.new,
                 "closed": self.closed, "open_at_end": self.open_at_end, "due": self.due, "on_time": self.on_time,

@@ -64,7 +64,7 @@ def show(campaign_id: int):
 
 def _bar(week: progress.Week) -> dict:
     """A week as the dashboard's chart draws it."""
-    return {"period": f"{week.first.month}月{week.first.day}日至{week.last.month}月{week.last.day}日",
+    return {"period": week.span,
             "label": f"{week.first.month}/{week.first.day}", "new": week.new, "closed": week.closed,
             "on_time_rate": None if week.on_time_rate is None else week.on_time_rate / 100, "current": week.current}
 
