@@ -179,6 +179,16 @@ def test_a_one_day_week_is_named_by_its_day(browser, city, campaign, clock):
     assert "11月30日（本周）" in text and "11月30日至11月30日" not in text
 
 
+def test_the_last_day_says_it_ends_today(browser, city, campaign, clock):
+    """On the campaign's last day the page said （第28天，共28天，还有0天结束）."""
+    clock.stop("2026-12-12T10:00")
+    page = browser(city.leader).get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "（第27天，共28天，还有1天结束）" in page
+    clock.stop("2026-12-13T10:00")
+    page = browser(city.leader).get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "（第28天，共28天，今天结束）" in page and "还有0天" not in page
+
+
 def test_the_progress_bulletin(browser, city, campaign, clock):
     leader = browser(city.leader)
     pdf = leader.get(f"/campaigns/{campaign.id}/bulletin.pdf")
