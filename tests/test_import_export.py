@@ -538,6 +538,22 @@ def test_ticket_export_names_the_units_sharing_a_problem_and_the_exporting_units
     assert (led["本单位职责"], led["协办单位"], led["包抓单位"]) == ("主办", "", "")
 
 
+def test_ticket_export_names_the_adopting_unit_a_problem_was_found_under(api, city, make_ticket):
+    """包抓单位 is the unit that held the segment's 包抓 when the problem was found, as the 红黑榜 charges it: a
+    segment given to another unit since keeps its earlier problems' unit (the export named the new one)."""
+    city.seg_a.adopting_unit = city.roads
+    db.session.commit()
+    earlier = make_ticket(at_time=at("2026-11-20T10:00:00+08:00"))
+    reference.save_segment({"name": "人民路东段", "district": "江城区", "kind": "主次干道",
+                            "unit_id": str(city.street_a.id), "adopting_unit_id": str(city.police.id),
+                            "coord_system": "WGS84", "coords": ""}, segment=city.seg_a)
+    db.session.commit()
+    later = make_ticket()
+    rows = read_xlsx(api.get("/api/v1/tickets/export.xlsx", city.admin).data)
+    adopting = {row[0]: row[20] for row in rows[1:]}
+    assert adopting == {earlier.number: "市市政设施管理处", later.number: "市交警支队"}
+
+
 def test_web_ticket_export_for_every_role(client, city, make_ticket):
     make_ticket()
     for user, expected in ((city.admin, 2), (city.unit_b, 1), (city.inspector, 2)):

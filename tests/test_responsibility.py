@@ -60,11 +60,15 @@ def test_adopting_unit_answers_for_its_segment_else_the_street(city, make_ticket
     city.seg_a.adopting_unit = parks
     city.niupixuan.route = "adopting"
     db.session.commit()
-    assert make_ticket(point=City.ON_A).unit_id == parks.id  # seg_a is adopted: its 包抓 department
+    adopted = make_ticket(point=City.ON_A)
+    assert adopted.unit_id == parks.id  # seg_a is adopted: its 包抓 department
     assert make_ticket(point=City.ON_B).unit_id == city.street_b.id  # seg_b is not: its 属地 street office
     parks.active = False
     db.session.commit()
-    assert make_ticket(point=City.ON_A).unit_id == city.street_a.id  # a retired department gets nothing
+    later = make_ticket(point=City.ON_A)
+    assert later.unit_id == city.street_a.id  # a retired department gets nothing
+    # each problem keeps the 包抓 unit of when it was filed (红黑榜, the lists' 负责单位): none once it is retired
+    assert (adopted.adopting_unit_id, later.adopting_unit_id) == (parks.id, None)
 
 
 def test_the_api_names_each_segments_adopting_unit_and_each_categorys_rule(api, city, make_ticket):

@@ -25,8 +25,9 @@ from .spreadsheets import CSV_DEFAULT_ENCODING, csv_chunks, write_xlsx
 
 # The columns stay in this order (spreadsheets read them by position); new ones go at the end. 责任单位 and the
 # figures after it (整改期限, 督办级别, 返工次数...) are the lead's (主办); the units sharing the problem follow: its
-# 协办 units and its segment's 包抓 unit, and, in a unit's own export, what the unit itself answers for (本单位职责:
-# 主办, 协办 or 包抓) with its own part's state, deadline and 督办 level (an assisting unit's are its own).
+# 协办 units and its segment's 包抓 unit (the one when it was filed, Ticket.adopting_unit_id), and, in a unit's own
+# export, what the unit itself answers for (本单位职责: 主办, 协办 or 包抓) with its own part's state, deadline and
+# 督办 level (an assisting unit's are its own).
 TICKET_COLUMNS = ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址", "问题描述",
                   "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间", "超期天数", "督办级别",
                   "返工次数", "延期次数", "协办单位", "包抓单位"]
@@ -95,14 +96,14 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
                assists, adopting.name]
     own = aliased(TicketUnit)
     if own_unit is not None:
-        columns += [own.role, own.status, _raw(own.deadline), own.escalation_level, Segment.adopting_unit_id]
+        columns += [own.role, own.status, _raw(own.deadline), own.escalation_level, Ticket.adopting_unit_id]
     query = (filtered_query(user, flt, now)
              .with_only_columns(*columns, maintain_column_froms=False)
              .select_from(Ticket)
              .join(Category, Category.id == Ticket.category_id)
              .outerjoin(Unit, Unit.id == Ticket.unit_id)
              .outerjoin(Segment, Segment.id == Ticket.segment_id)
-             .outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
+             .outerjoin(adopting, adopting.id == Ticket.adopting_unit_id)
              .outerjoin(reporter, reporter.id == Ticket.reporter_id)
              .order_by(Ticket.id))
     if own_unit is not None:

@@ -2,7 +2,9 @@
 
 Populations (Asia/Shanghai periods, half-open [start, end); only what has happened by `now`):
 - found: tickets reported in the period, dispatched, not 作废, charged to the units that answer for them — the
-  主办 unit (tickets.unit_id), 协办 units and the road segment's 包抓 unit where those exist — per `source`.
+  主办 unit (tickets.unit_id), 协办 units and the road segment's 包抓 unit where those exist — per `source`. The
+  包抓 unit is the one the ticket recorded when filed (tickets.adopting_unit_id): a segment given to another unit
+  later moves the problems found from then on, not those already found.
 - due: tickets whose deadline (after any approved extension) fell in the period and has passed, not 作废;
   overdue = of those, not rectified by the deadline (rectified late, or still not rectified); rework = their
   send-backs (返工, every one counts); closed = of those, closed; at_listed = of those, at 挂牌督办 or above.
@@ -113,13 +115,17 @@ def _found_query(found):
     return select(Ticket.unit_id, Ticket.source, func.count()).where(found).group_by(Ticket.unit_id, Ticket.source)
 
 
+def _adopted(found):
+    """Problems found on a segment with a 包抓 unit other than the 主办: the unit the segment's 包抓 was with when the
+    problem was filed."""
+    adopting = Ticket.adopting_unit_id
+    return and_(found, adopting.is_not(None), adopting != Ticket.unit_id)
+
+
 def _adopted_query(found):
-    """Problems found on a segment, charged to the segment's 包抓 unit (when it has one other than the 主办)."""
-    adopting = Segment.adopting_unit_id
-    return (select(adopting, Ticket.source, func.count())
-            .join(Segment, Segment.id == Ticket.segment_id)
-            .where(found, adopting.is_not(None), adopting != Ticket.unit_id)
-            .group_by(adopting, Ticket.source))
+    """Problems found on a segment, charged to its 包抓 unit (when it had one other than the 主办)."""
+    adopting = Ticket.adopting_unit_id
+    return select(adopting, Ticket.source, func.count()).where(_adopted(found)).group_by(adopting, Ticket.source)
 
 
 def _assisted_query(found):
@@ -129,12 +135,11 @@ def _assisted_query(found):
 
 
 def _assisted(query, found):
-    """The 协办 parts not 作废 on the problems found, but not the segment's 包抓 unit's: a problem is charged to a
-    unit once, and the 包抓 unit answers for its segment's problems in full (_adopted_query), part or no part."""
+    """The 协办 parts not 作废 on the problems found, but not the 包抓 unit's: a problem is charged to a unit once,
+    and the 包抓 unit answers for its segment's problems in full (_adopted_query), part or no part."""
     return (query.join(Ticket, Ticket.id == TicketUnit.ticket_id)
-            .outerjoin(Segment, Segment.id == Ticket.segment_id)
             .where(found, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled",
-                   or_(Segment.adopting_unit_id.is_(None), Segment.adopting_unit_id != TicketUnit.unit_id)))
+                   or_(Ticket.adopting_unit_id.is_(None), Ticket.adopting_unit_id != TicketUnit.unit_id)))
 
 
 def due_query(period: Period, now: datetime):
@@ -295,11 +300,9 @@ def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]
         return result.setdefault(unit_id, {"found": [], "overdue": [], "rework": []})
 
     found = found_condition(period, now)
-    adopting = Segment.adopting_unit_id
     charged = union(
         select(Ticket.id.label("ticket_id"), Ticket.unit_id.label("unit_id")).where(found),
-        select(Ticket.id, adopting).join(Segment, Segment.id == Ticket.segment_id)
-        .where(found, adopting.is_not(None), adopting != Ticket.unit_id),
+        select(Ticket.id, Ticket.adopting_unit_id).where(_adopted(found)),
         _assisted(select(Ticket.id, TicketUnit.unit_id).select_from(TicketUnit), found)).subquery()
     for tid, unit_id in db.session.execute(select(charged.c.ticket_id, charged.c.unit_id)
                                            .order_by(charged.c.unit_id, charged.c.ticket_id)):

@@ -24,6 +24,9 @@ from .rules import (DEFAULT_SOURCE, LEVEL_NAMES, PART_ROLE_LABELS, PART_STATUS_L
                     is_overdue, is_part_overdue)
 
 
+ADOPTED = "adopting_unit_id IS NOT NULL"
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -40,6 +43,10 @@ class Ticket(db.Model):
         Index("ix_tickets_category_reported", "category_id", "reported_at"),
         # a segment's tickets, and its latest find before a moment (路段巡查's 最近巡查)
         Index("ix_tickets_segment_reported", "segment_id", "reported_at"),
+        # the problems a unit answers for as its segment's 包抓 unit (the lists' answering_unit_id): few, and none of
+        # the tickets on segments nobody adopts
+        Index("ix_tickets_adopting_reported", "adopting_unit_id", "reported_at",
+              sqlite_where=text(ADOPTED), postgresql_where=text(ADOPTED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +57,10 @@ class Ticket(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))  # ix_tickets_category_reported
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))  # ix_tickets_segment_reported
+    # 包抓: the segment's 包抓 unit when the problem was filed. It answers for the problem (红黑榜's 发现问题, the
+    # lists' answering_unit_id, the exports' 包抓单位) though the office gives the segment to another unit later: a
+    # move takes effect for the problems found from then on, as a change of 属地 does (a problem keeps its 主办).
+    adopting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # ix_tickets_adopting_reported
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)  # an assessment site (点位)
     description: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(200), default="")
@@ -79,7 +90,7 @@ class Ticket(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     category = relationship("Category", lazy="joined")
-    unit = relationship("Unit", lazy="joined")
+    unit = relationship("Unit", lazy="joined", foreign_keys=[unit_id])
     segment = relationship("Segment", lazy="joined")
     site = relationship("Site", lazy="select")
     reporter = relationship("User", lazy="joined")

@@ -193,9 +193,9 @@ class TicketFilter:
     date_to: date | None = None     # reported on or before this Shanghai day
     my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
     repeated: bool = False          # 群众再次反映: an outside report was merged into it (并案)
-    # 红黑榜's figures: the unit answers for it as 主办, 协办 (a part not 作废) or its segment's 包抓 unit (发现问题);
-    # its deadline fell on these Shanghai days (到期问题); 超期 (late: deadline passed, not rectified by it, not
-    # 作废); sent back at least once (返工)
+    # 红黑榜's figures: the unit answers for it as 主办, 协办 (a part not 作废) or 包抓 of its segment when found
+    # (发现问题); its deadline fell on these Shanghai days (到期问题); 超期 (late: deadline passed, not rectified by
+    # it, not 作废); sent back at least once (返工)
     answering_unit_id: int | None = None
     due_from: date | None = None
     due_to: date | None = None
@@ -473,14 +473,15 @@ _CONDITIONS = {
         _ROUND_SITES.c.round_id == bindparam("f_round_id"),
         _ROUND_SITES.c.district == bindparam("f_site_district"))),
     # the units a problem is charged to in 红黑榜 (rankings/counts.py): its 主办, a 协办 whose part is not 作废, and its
-    # segment's 包抓 unit when other than the 主办; dispatched problems only
+    # segment's 包抓 unit when other than the 主办 (the one recorded when it was filed, ix_tickets_adopting_reported);
+    # dispatched problems only
     "answering_unit_id": lambda: and_(Ticket.unit_id.is_not(None), or_(
         Ticket.unit_id == bindparam("f_answering_unit"),
         Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id == bindparam("f_answering_unit"),
                                                          TicketUnit.role == const("assist"),
                                                          TicketUnit.status != const("cancelled"))),
-        and_(Ticket.unit_id != bindparam("f_answering_unit"), Ticket.segment_id.in_(
-            select(Segment.id).where(Segment.adopting_unit_id == bindparam("f_answering_unit")))))),
+        and_(Ticket.adopting_unit_id == bindparam("f_answering_unit"),
+             Ticket.unit_id != bindparam("f_answering_unit")))),
     "due_from": lambda: Ticket.deadline >= bindparam("f_due_from"),
     "due_to": lambda: Ticket.deadline < bindparam("f_due_to"),
     # fixed values written into the SQL (const): the API's kept statements bind only the named parameters

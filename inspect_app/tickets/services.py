@@ -165,6 +165,13 @@ def _locate_segment(report: NewReport, frontage=None) -> tuple[Segment | None, f
     return None, lat, lon
 
 
+def _adopting_unit_id(segment: Segment | None) -> int | None:
+    """The segment's 包抓 unit as the problem is filed, kept with it (Ticket.adopting_unit_id); a retired one holds
+    none, as dispatch and the API have it."""
+    adopting = segment.adopting_unit if segment is not None else None
+    return adopting.id if adopting is not None and adopting.active else None
+
+
 def _default_address(segment: Segment | None, frontage) -> str:
     """Where the problem is when the reporter wrote nothing: before the named frontage, else on the segment."""
     if frontage is not None:
@@ -201,6 +208,7 @@ def create_ticket(reporter, report: NewReport, now: datetime) -> tuple[Ticket, b
 
     year = local(now).year
     ticket = Ticket(year=year, status="pending", category=category, segment=segment, description=description,
+                    adopting_unit_id=_adopting_unit_id(segment),
                     address=address or _default_address(segment, frontage), lat=lat, lon=lon,
                     reporter_id=reporter.id, reported_at=now, source=report.source, site_id=report.site_id,
                     due_by=report.due_by,
