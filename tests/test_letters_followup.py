@@ -381,6 +381,75 @@ def test_a_duplicate_recheck_left_from_before_is_done_with_the_first(app, city, 
     assert db.session.scalar(select(func.count(relapse.TicketRelapse.id))) == 1  # one 回潮, not two
 
 
+def test_a_recheck_of_an_inspector_since_disabled_is_flagged_open_to_all_and_reassigned(app, city, letter, browser,
+                                                                                         clock, photo):
+    """A 回头看 given to an inspector who is then disabled (or no longer an inspector) waited on nobody: out of every
+    other inspector's list, 404 for them, and no 改派. It is open to every inspector now, the office sees it flagged
+    and 改派s it (to one inspector or to any), and the 操作日志 says from whom to whom."""
+    from conftest import PASSWORD
+
+    from inspect_app.audit.models import AuditEntry
+    from inspect_app.auth.services import create_user
+    from inspect_app.office.accounts import set_account_active
+
+    [item] = letter.items
+    ticket = item.ticket
+    ticket_services.rectify(city.unit_a, ticket, at(MONDAY), "已清理", [photo])
+    ticket_services.approve(city.inspector, fresh(Ticket, ticket.id), at(MONDAY), "")
+    [recheck] = followup.queue_rechecks(city.admin, fresh(type(letter), letter.id), at(MONDAY), days=1,
+                                        inspector_id=city.inspector2.id)
+    db.session.commit()
+    page = f"/rechecks/{recheck.id}"
+    assert browser(city.inspector).get(page).status_code == 404  # inspector2's, in post
+    clock.set("2026-12-01T10:00:00+08:00")
+    set_account_active(city.inspector2, False, city.admin)
+    db.session.commit()
+
+    inspector = browser(city.inspector)
+    assert page in inspector.get("/rechecks").get_data(as_text=True)
+    assert followup.count_due(city.inspector, at("2026-12-01T10:00:00+08:00")) == 1  # the menu's count too
+    assert inspector.get(page).status_code == 200
+    office = browser(city.admin)
+    listed = office.get("/rechecks").get_data(as_text=True)
+    assert "有 1 个回头看任务分配给了已停用的督查员" in listed and "（已停用）" in listed
+
+    gone = office.submit("/rechecks", f"{page}/assign", {"inspector_id": str(city.inspector2.id)})
+    assert gone.status_code == 303 and fresh(Recheck, recheck.id).inspector_id == city.inspector2.id  # refused
+    assert office.get("/rechecks").status_code == 200
+    moved = office.submit("/rechecks", f"{page}/assign", {"inspector_id": str(city.inspector.id)})
+    assert moved.status_code == 303 and fresh(Recheck, recheck.id).inspector_id == city.inspector.id
+    listed = office.get("/rechecks").get_data(as_text=True)
+    assert "已改派给" in listed and "已停用的督查员" not in listed
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reassign")).all()
+    assert (entry.kind, entry.actor) == ("escalation", city.admin.username)
+    assert entry.target == f"回头看 #{recheck.id} · {ticket.number}"
+    assert entry.detail == "督查员：inspector2（inspector2，已停用） → inspector（inspector）"
+    assert "改派" in office.get("/audit?kind=escalation").get_data(as_text=True)
+
+    # the one now given it becomes a leader: no longer an inspector, so flagged again and open to every inspector
+    user = fresh(type(city.inspector), city.inspector.id)
+    user.role = "leader"
+    db.session.commit()
+    assert "（不是督查员）" in office.get("/rechecks").get_data(as_text=True)
+    third = create_user("inspector3", "inspector", PASSWORD, at(MONDAY))
+    db.session.commit()
+    assert page in browser(third).get("/rechecks").get_data(as_text=True)
+    assert office.submit("/rechecks", f"{page}/assign", {"inspector_id": ""}).status_code == 303  # 不指定
+    assert fresh(Recheck, recheck.id).inspector_id is None
+    assert office.submit("/rechecks", f"{page}/assign", {}).status_code == 303  # no choice sent: refused, kept
+    assert fresh(Recheck, recheck.id).inspector_id is None
+    with pytest.raises(ServiceError) as missing:
+        followup.reassign_recheck(city.admin, fresh(Recheck, recheck.id), at("2026-12-01T10:00:00+08:00"), None)
+    assert missing.value.status == 400
+    done = fresh(Recheck, recheck.id)
+    done.status, done.done_at = "passed", at("2026-12-01T10:00:00+08:00")
+    db.session.commit()
+    with pytest.raises(ServiceError) as finished:
+        followup.reassign_recheck(city.admin, fresh(Recheck, recheck.id), at("2026-12-01T10:00:00+08:00"),
+                                  str(city.inspector2.id))
+    assert finished.value.status == 409
+
+
 def test_recheck_needs_closed_items(app, city, letter):
     with pytest.raises(Exception) as refused:
         followup.queue_rechecks(city.admin, letter, at(MONDAY))

@@ -478,6 +478,7 @@ ALLOWED_POSTS: dict[tuple[str, str | None], dict[str, int]] = {
     ("escalation.refer", None): {"admin": 400},
     ("escalation.referral_outcome", None): {"admin": 400},
     ("escalation.recheck", None): {"admin": 400, "inspector": 400},
+    ("escalation.recheck_assign", None): {"admin": 400},  # to whom: not said (不指定 is an empty value, not none)
     ("api_letters.create", None): {"admin": 400},
     ("api_letters.update", None): {"admin": 409},
     ("api_letters.discard", None): {"admin": 409},

@@ -23,7 +23,7 @@ class AuditEntry(db.Model):
     actor_id: Mapped[int | None] = mapped_column(Integer)   # no foreign key: the entry outlives any row
     actor: Mapped[str] = mapped_column(String(64))          # username (as typed, for a failed sign-in), 命令行, 系统
     address: Mapped[str] = mapped_column(String(64), default="")
-    kind: Mapped[str] = mapped_column(String(16))  # trail.KINDS: login, account, reference, data, access, document
+    kind: Mapped[str] = mapped_column(String(16))  # trail.KINDS: login, account, reference, data, access, document…
     action: Mapped[str] = mapped_column(String(16))         # trail.ACTIONS
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -89,6 +89,12 @@ register_badge("escalation.sign_queue", _badge_sign)
 register_badge("escalation.letters", _badge_letters, "份督办函待签收", opens={"unacknowledged": "1"})
 
 
+def _inspectors() -> list[User]:
+    """The inspectors in post, whom a 回头看 may be given to."""
+    return list(db.session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
+                                   .order_by(User.username)))
+
+
 def _letter(letter_id: int):
     return services.get_letter(current_user, letter_id)
 
@@ -289,10 +295,7 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
     letter = _letter(letter_id)
     user = current_user
     moment = now()
-    inspectors = []
-    if has_role(user, OFFICE) and letter.status != "draft":
-        inspectors = list(db.session.scalars(select(User).where(User.role == "inspector", User.active.is_(True))
-                                             .order_by(User.username)))
+    inspectors = _inspectors() if has_role(user, OFFICE) and letter.status != "draft" else []
     names = [r.unit.name for r in letter.recipients]
     values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names,
                          as_of=letter.issued_at or moment)
@@ -418,7 +421,8 @@ def clear(letter_id: int, ticket_id: int):
 def queue_rechecks(letter_id: int):
     letter = _letter(letter_id)
     queued = actions.perform("recheck", current_user, letter, now(), request.form)
-    flash(f"已安排 {len(queued)} 个问题回头看。" if queued else "所选问题均已安排过回头看。", "success")
+    flash(f"已安排 {len(queued)} 个问题回头看。" if queued
+          else "所选问题均已安排过回头看；如需更换督查员，请在“回头看”中改派。", "success")
     return _back(letter.id, "#items")
 
 
@@ -551,8 +555,22 @@ def referral_outcome(referral_id: int):
 @requires(VERIFIERS)
 def rechecks():
     moment = now()
-    return render_template("escalation/rechecks.html", items=followup.rechecks_for(current_user, moment),
+    items = followup.rechecks_for(current_user, moment)
+    office = has_role(current_user, OFFICE)
+    # a task given to an inspector since disabled (or to an account no longer an inspector): the office 改派s it
+    stranded = {c.id: problem for c in items if (problem := followup.assignee_problem(c))}
+    return render_template("escalation/rechecks.html", items=items, stranded=stranded, office=office,
+                           inspectors=_inspectors() if office and items else [],
                            done_items=followup.rechecks_for(current_user, moment, done=True), moment=moment)
+
+
+@bp.post("/rechecks/<int:recheck_id>/assign")
+@requires(OFFICE)
+def recheck_assign(recheck_id: int):
+    item = followup.get_recheck(current_user, recheck_id)
+    followup.reassign_recheck(current_user, item, now(), request.form.get("inspector_id"))
+    flash(f"回头看 {item.ticket.number} 已改派给{item.inspector.name if item.inspector else '任一督查员'}。", "success")
+    return done(url_for(".rechecks"))
 
 
 @bp.route("/rechecks/<int:recheck_id>", methods=["GET", "POST"])
@@ -583,5 +601,6 @@ def _recheck_page(item, typed=None, error: str | None = None):
     """A 回头看's page; a refused result comes back as typed, the reason beside the form that sent it."""
     typed = typed or {}
     return render_template("escalation/recheck.html", item=item, moment=now(),
+                           stranded=followup.assignee_problem(item),
                            max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"], typed=typed, form_error=error,
                            failed=("pass" if typed.get("passed") == "1" else "fail") if error else None)
