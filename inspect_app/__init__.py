@@ -195,12 +195,11 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
-    login_manager.login_message_category = "info"
+    login_manager.login_view = "auth.login"  # its message and where it comes back to: auth.web.unauthorized
 
-    from .auth.web import load_user
+    from .auth.web import load_user, unauthorized
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event

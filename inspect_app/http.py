@@ -166,6 +166,23 @@ def local_url(target: str | None) -> str | None:
     return target
 
 
+def local_page(target: str | None) -> str | None:
+    """`target` if it is a page on this site a browser can open (GET), else None: where to go after the login. A
+    form's address (a POST-only route, kept as ?next= when the session expired as the form was sent) would be a 405
+    there."""
+    target = local_url(target)
+    if target is None:
+        return None
+    path = urlsplit(target).path
+    root = request.script_root
+    if root:  # served under a prefix: the routes are matched without it
+        if path != root and not path.startswith(root + "/"):
+            return None
+        path = path[len(root):] or "/"
+    adapter = current_app.url_map.bind(request.host, script_name=root or None)
+    return target if adapter.test(path, method="GET") else None
+
+
 def json_response(data, status: int = 200):
     """A JSON answer encoded with orjson (several times faster than the json module on a 100-ticket page). For
     plain data (dicts, lists, str, int, float, bool, None): the same JSON as jsonify, in UTF-8 and insertion

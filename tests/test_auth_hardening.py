@@ -9,6 +9,7 @@ import json
 import re
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import PASSWORD, City
@@ -135,6 +136,62 @@ def test_sessions_expire_and_expired_rows_are_pruned(app, browser, city):
     db.session.expire_all()
     rows = db.session.scalars(select(auth_models.LoginSession)).all()
     assert [row.user_id for row in rows] == [city.leader.id]
+
+
+def test_a_form_sent_after_the_login_ran_out_comes_back_to_its_page_after_login(browser, city, make_ticket):
+    """A unit's reply typed while its login ran out: the login page said 请先登录 with next= the form's address, and
+    after logging in the browser GOT that POST-only address: 405, what was typed lost, and nothing said. Now the
+    login page says it was not saved, and the login leads back to the page that held the form."""
+    ticket = make_ticket()
+    clerk = browser(city.unit_a)
+    page = f"/tickets/{ticket.id}"
+    token = clerk.csrf(page)
+    db.session.execute(update(auth_models.LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    sent = clerk.post(f"{page}/rectify", data={"csrf_token": token, "note": "已清理完毕"},
+                      headers={"Referer": f"http://localhost{page}"})
+    assert sent.status_code == 303
+    login_page = sent.headers["Location"]
+    assert _login_next(login_page) == page, login_page
+    shown = text(clerk.get(login_page))
+    assert "登录已过期，刚才提交的内容没有保存，请重新填写后提交。" in shown and "请先登录" not in shown
+    back = clerk.post(login_page, data={"username": city.unit_a.username, "password": PASSWORD,
+                                        "csrf_token": clerk.csrf(login_page)})
+    assert back.status_code == 302 and back.headers["Location"] == page
+    assert clerk.get(page).status_code == 200
+
+    # a form's address kept as next= (an old link) leads home, not to a 405; another site's Referer leads home too
+    person = browser()
+    went = person.post(f"/login?next=/tickets/{ticket.id}/rectify", data={
+        "username": city.unit_a.username, "password": PASSWORD, "csrf_token": person.csrf()})
+    assert went.status_code == 302 and went.headers["Location"] == "/"
+    stranger = browser()
+    refused = stranger.post(f"{page}/rectify", data={"csrf_token": stranger.csrf()},
+                            headers={"Referer": "https://evil.example/tickets/1"})
+    assert refused.status_code == 303 and refused.headers["Location"] == "/login"
+    # a page asked for (GET) comes back to itself, its query too
+    asked = browser().get("/tickets?status=assigned")
+    assert asked.status_code == 302 and _login_next(asked.headers["Location"]) == "/tickets?status=assigned"
+    prefixed = browser().get("/tickets", base_url="http://localhost/wm")  # served under a prefix: kept in next=
+    assert urlsplit(prefixed.headers["Location"]).path == "/wm/login"
+    assert parse_qs(urlsplit(prefixed.headers["Location"]).query)["next"] == ["/wm/tickets"]
+
+
+def _login_next(location: str) -> str | None:
+    parts = urlsplit(location)
+    assert parts.path == "/login", location
+    return parse_qs(parts.query).get("next", [None])[0]
+
+
+def test_signing_out_after_the_login_ran_out_just_lands_on_the_login_page(browser, city):
+    person = browser(city.inspector)
+    token = person.csrf("/password")
+    db.session.execute(update(auth_models.LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    out = person.post("/logout", data={"csrf_token": token}, headers={"Referer": "http://localhost/password"})
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
+    shown = text(person.get("/login"))
+    assert "请先登录" not in shown and "没有保存" not in shown
 
 
 def test_password_change_ends_every_other_session_row(browser, city):

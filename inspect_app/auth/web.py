@@ -10,7 +10,7 @@ from ..audit import trail
 from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
-from ..http import API_PREFIX, flag_arg, local_url
+from ..http import API_PREFIX, flag_arg, local_page
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
@@ -52,6 +52,27 @@ def _rotate_remember_token(_app, user=None, **_extra) -> None:
     if new_id is not None:
         session["_user_id"] = new_id
         session["_remember"] = "set"  # Flask-Login writes the new remember-me cookie with the response
+
+
+# A form sent after the login ran out: the browser cannot send it again after logging in.
+NOT_SAVED = "登录已过期，刚才提交的内容没有保存，请重新填写后提交。"
+
+
+def unauthorized():
+    """A page asked for by someone not signed in (never, or their login ran out): the login page, then back. A
+    GET comes back to the page it asked for. A form's POST cannot be made again (the browser would GET the form's
+    address after the login: a 405, what was typed lost), so it comes back to the page that held the form (its
+    Referer, on this site; else home), told that nothing was saved. Signing out with a login already gone is done:
+    the login page, nothing more."""
+    if request.method in ("GET", "HEAD"):
+        flash("请先登录。", "info")
+        target = request.script_root + (request.full_path if request.query_string else request.path)
+        return redirect(url_for("auth.login", next=target))
+    if request.endpoint == "auth.logout":
+        return redirect(url_for("auth.login"))
+    flash(NOT_SAVED, "error")
+    target = local_page(request.referrer)
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"), 303)
 
 
 @bp.before_app_request
@@ -105,7 +126,7 @@ def login():
                 _start_session(user, remember=flag_arg(request.form, "remember"))
                 if user.must_change_password:
                     return redirect(url_for("auth.change_password"))
-                return redirect(local_url(request.args.get("next")) or url_for("tickets.home"))
+                return redirect(local_page(request.args.get("next")) or url_for("tickets.home"))
     response = render_template("auth/login.html", error=error), status if error else 200
     if retry_after:
         return (*response, {"Retry-After": str(retry_after)})
