@@ -194,6 +194,20 @@ def test_signing_out_after_the_login_ran_out_just_lands_on_the_login_page(browse
     assert "请先登录" not in shown and "没有保存" not in shown
 
 
+def test_a_name_is_found_in_any_case_and_width_and_its_attempts_count_together(app, browser, city, now):
+    """SQL's lower() folds ASCII letters only: ÉLAN typed élan was no account. The throttle counts ＳＺ０１ｂ and
+    sz01b as one account's attempts."""
+    user = services.create_user("ÉLAN", "inspector", PASSWORD, now)
+    db.session.commit()
+    for typed in ("ÉLAN", "élan", " Élan "):
+        assert services.find_user(typed) is user, typed
+    assert services.find_user("elan") is None
+    assert browser(user).get("/tickets/mine").status_code == 200
+    person = browser()
+    assert person.login("élan").status_code == 302
+    assert throttle.username_key("ＳＺ０１ｂ") == throttle.username_key(" sz01B")
+
+
 def test_password_change_ends_every_other_session_row(browser, city):
     phone, laptop = browser(city.inspector, remember=True), browser(city.inspector)
     changed = laptop.post("/password", data={"old_password": PASSWORD, "new_password": "Xq7-harbour-lamp",

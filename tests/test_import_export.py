@@ -290,6 +290,24 @@ def test_accounts_import_creates_with_generated_passwords(api, city):
     assert not db.session.scalar(db.select(User).where(User.username == "unit_b")).active
 
 
+def test_accounts_import_normalises_usernames_and_refuses_invisible_ones(api, city, client):
+    """ＷＡＮＧ imported as 新增 was kept full width and could never log in; a zero-width space passed unseen."""
+    head = ["用户名", "姓名", "角色", "单位编码", "手机号码", "状态", "初始密码"]
+    data = xlsx_bytes([head, ["ＷＡＮＧ", "王", "督查员", "", "", "", "Harbour-lamp-42"],
+                       ["jd0105\u200b", "", "督查员", "", "", "", ""],
+                       ["ｗａｎｇ", "", "领导", "", "", "", ""],
+                       ["ＡＤＭＩＮ", "", "管理员", "", "", "", ""]])
+    body = upload(api, city.admin, "accounts", data, dry_run=True).get_json()
+    assert [(r["key"], r["action"]) for r in body["rows"]] == [("WANG", "add"), ("jd0105\u200b", "error"),
+                                                               ("wang", "error"), ("ADMIN", "unchanged")]
+    assert "不可见字符" in body["rows"][1]["message"] and "重复" in body["rows"][2]["message"]
+    data = xlsx_bytes([head, ["ＷＡＮＧ", "王", "督查员", "", "", "", "Harbour-lamp-42"]])
+    assert upload(api, city.admin, "accounts", data).status_code == 200
+    assert db.session.scalar(db.select(User).where(User.username == "WANG")) is not None
+    answer = client.post("/api/v1/auth/token", json={"username": "ＷＡＮＧ", "password": "Harbour-lamp-42"})
+    assert answer.status_code == 403 and answer.get_json()["error"]["code"] == "password_change_required"
+
+
 # ----------------------------------------------------------------------------- bad files
 
 @pytest.mark.parametrize("name, data, status, message", [

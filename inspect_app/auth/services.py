@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from ..common.errors import Invalid
 from ..common.sql import insert_on_conflict
 from ..extensions import db
 from . import sessions, throttle, token_cache
 from .models import ROLES, ApiToken, LastSignIn, User, check_against_dummy
+from .names import normal_username, username_key, username_problem
 
 MIN_PASSWORD_LENGTH = 8
 DATA = Path(__file__).parent / "data"
@@ -44,7 +45,18 @@ def password_problem(password: str, username: str = "") -> str | None:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+    """The account of this name, in whatever letter case or width it is typed (names.py). SQL's lower() folds
+    ASCII letters only (SQLite's), so a name with other letters typed in another case is looked for among all."""
+    name = normal_username(username)
+    if not name:
+        return None
+    typed = (username or "").strip()  # an account named before names were normalised, typed as it was named
+    found = db.session.scalars(select(User).where(or_(func.lower(User.username) == name.lower(),
+                                                      User.username.in_({name, typed}))).order_by(User.id)).all()
+    if not found and not name.isascii():
+        key = username_key(name)
+        found = [u for u in db.session.scalars(select(User).order_by(User.id)) if username_key(u.username) == key]
+    return next((u for u in found if u.username == name), found[0] if found else None)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -89,9 +101,9 @@ def audit_login(user: User | None, username: str, where: str) -> None:
 
 def create_user(username: str, role: str, password: str, now: datetime, unit=None, display_name: str = "",
                 check_strength: bool = True) -> User:
-    username = (username or "").strip()
-    if not username or len(username) > 64:
-        raise Invalid("用户名不能为空，且不超过64个字符。", code="invalid_username")
+    username = normal_username(username)
+    if problem := username_problem(username):
+        raise Invalid(problem, code="invalid_username")
     if role not in ROLES:
         raise Invalid("角色不正确。", code="invalid_role")
     if role == "unit" and unit is None:
@@ -107,7 +119,9 @@ def create_user(username: str, role: str, password: str, now: datetime, unit=Non
 
 
 def refuse_username_taken(username: str) -> None:
-    if find_user(username) is not None:
+    """An account whose name is this one in another case or width (the whole list read: see find_user)."""
+    key = username_key(username)
+    if any(username_key(name) == key for name in db.session.scalars(select(User.username))):
         raise Invalid("用户名已存在。", code="duplicate_username")
 
 

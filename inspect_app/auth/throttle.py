@@ -24,6 +24,7 @@ from sqlalchemy import and_, delete, select, update
 from ..common.errors import ServiceError
 from ..common.sql import insert_on_conflict
 from ..extensions import db
+from . import names
 from .models import LoginThrottle
 
 ACCOUNT, ADDRESS = "account", "address"
@@ -53,7 +54,8 @@ def client_key(address: str | None) -> str:
 
 
 def username_key(username: str | None) -> str:
-    return (username or "").strip().lower()[:64]
+    """One account's attempts however its name is typed (ＳＺ０１ｂ, sz01b: names.username_key)."""
+    return names.username_key(username)[:64]
 
 
 def _wait_text(seconds: int) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import ROLE_LABELS, User
+from ..auth.names import normal_username, username_key, username_problem
 from ..auth.services import password_problem
 from ..common import coords
 from ..common.errors import Invalid, ServiceError
@@ -450,15 +451,15 @@ def _segment_updater(segment, kind, unit, points, active, adopting) -> Callable[
 
 def plan_accounts(table: Table, now: datetime, actor: User) -> tuple[list[RowResult], Callable | None]:
     units = units_by_code()  # whatever the case typed
-    existing = {u.username.lower(): u for u in db.session.scalars(select(User))}
+    existing = {username_key(u.username): u for u in db.session.scalars(select(User))}
     rows, keys, plans = [], [], []
     for number, cells in table.rows:
-        username = (cells.get("用户名") or "").strip()
+        username = normal_username(cells.get("用户名"))  # ＷＡＮＧ is WANG, as on the form and at the login
         row = RowResult(number, username)
         if not username:
             row.fail("缺少用户名")
-        elif len(username) > 64:
-            row.fail("用户名不能超过64个字符")
+        elif problem := username_problem(username):
+            row.fail(problem)
         role = _check(row, lambda: accounts.parse_role(cells.get("角色")))
         code = (cells.get("单位编码") or "").strip()
         unit = None
@@ -474,13 +475,13 @@ def plan_accounts(table: Table, now: datetime, actor: User) -> tuple[list[RowRes
         phone = _check(row, lambda: fields.phone(cells.get("手机号码"), "手机号码"))
         active = _status(row, cells)
         password = (cells.get("初始密码") or "").strip()
-        user = existing.get(username.lower())
+        user = existing.get(username_key(username))
         if user is None and password and (problem := password_problem(password, username)):
             row.fail(f"初始密码太弱：{problem}")
         if user is not None and user.id == actor.id and (role not in (None, "admin") or active is False):
             row.fail("不能通过导入停用自己或取消自己的管理员角色")
         rows.append(row)
-        keys.append(username.lower() or None)
+        keys.append(username_key(username) or None)
         plans.append((row, user, username, role, unit, display_name, phone, active, password,
                       "姓名" in table.headers, "手机号码" in table.headers))
     _duplicates(rows, keys, "用户名")
