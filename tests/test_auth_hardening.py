@@ -573,6 +573,18 @@ def test_good_passwords_still_pass_and_the_old_rules_hold():
     assert "用户名" in services.password_problem("inspector-2026", "inspector")
 
 
+def test_capital_and_small_letters_are_one_kind(browser, city):
+    """The rule says 字母、数字、符号中两类, and Abcdefgh (capitals and small letters counted as two kinds) passed."""
+    for letters_only in ("Abcdefgh", "Wenmingban", "ABCDEFGHij", "文明城市创建工作"):
+        assert "两类" in (services.password_problem(letters_only, "someone") or ""), letters_only
+    for two_kinds in ("Wenmingban1", "wenming-ban", "12345678-", "Wen ming ban"):
+        assert services.password_problem(two_kinds, "someone") is None, two_kinds
+    person = browser(city.inspector)
+    refused = person.post("/password", data={"old_password": PASSWORD, "new_password": "Wenmingban",
+                                             "confirm_password": "Wenmingban", "csrf_token": person.csrf("/password")})
+    assert refused.status_code == 422 and "密码须包含字母、数字、符号中的至少两类。" in text(refused)
+
+
 def test_the_demo_password_is_the_one_on_the_list():
     from inspect_app.demo.seed import DEFAULT_PASSWORD
     assert services.password_problem(DEFAULT_PASSWORD) is not None

@@ -33,8 +33,8 @@ def password_problem(password: str, username: str = "") -> str | None:
     """A Chinese explanation of why a password is too weak, or None."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         return f"密码至少{MIN_PASSWORD_LENGTH}位。"
-    kinds = sum(any(test(c) for c in password) for test in (str.isdigit, str.islower, str.isupper))
-    kinds += any(not c.isalnum() for c in password)
+    # the rule as the pages state it (字母、数字、符号中两类): capitals are letters too, so Wenmingban is one kind
+    kinds = sum(any(test(c) for c in password) for test in (str.isalpha, str.isdigit, _is_symbol))
     if kinds < 2:
         return "密码须包含字母、数字、符号中的至少两类。"
     if username and username.lower() in password.lower():
@@ -42,6 +42,10 @@ def password_problem(password: str, username: str = "") -> str | None:
     if password.lower() in refused_passwords():
         return "这个密码太常见，很容易被猜中，请换一个不常见的密码。"
     return None
+
+
+def _is_symbol(char: str) -> bool:
+    return not char.isalnum()
 
 
 def find_user(username: str) -> User | None:
