@@ -70,7 +70,7 @@ def test_account_changes_are_recorded_with_old_and_new_values(app, city, browser
     assert last(action="update").detail == f"角色：领导 → 责任单位；单位：无 → {city.street_a.name}"
 
     office.submit(page, f"/office/accounts/{city.inspector.id}/reset-password", {"password": "Temp-2026-x"})
-    assert last(action="update").detail == "密码已更改"
+    assert last(action="update").detail == "密码由管理员重置（首次登录须修改）"  # not the owner's own change
     office.submit("/office/accounts", f"/office/accounts/{city.leader.id}/disable")
     assert (last(action="update").target, last(action="update").detail) == ("账号 leader", "状态：启用 → 停用")
 
@@ -79,6 +79,22 @@ def test_account_changes_are_recorded_with_old_and_new_values(app, city, browser
     refused = office.submit(f"/office/accounts/{city.admin.id}", f"/office/accounts/{city.admin.id}",
                             {"role": "inspector", "display_name": "x"})
     assert refused.status_code == 422 and len(entries()) == before
+
+
+def test_a_password_reset_by_the_office_and_one_changed_by_its_owner_read_differently(app, city, browser):
+    """Both read 修改 | 账号 inspector | 密码已更改: the log could not tell an office reset from the owner's change."""
+    office = browser(city.admin)
+    page = f"/office/accounts/{city.inspector.id}"
+    office.submit(page, f"{page}/reset-password", {"password": "Temp-2026-x"})
+    reset = last(action="update", target="账号 inspector")
+    assert (reset.actor, reset.detail) == ("admin", "密码由管理员重置（首次登录须修改）")
+    owner = browser()
+    assert owner.login(city.inspector, "Temp-2026-x").status_code == 302
+    changed = owner.submit("/password", "/password", {"old_password": "Temp-2026-x", "new_password": "Lantern-42-quay",
+                                                      "confirm_password": "Lantern-42-quay"})
+    assert changed.status_code == 302
+    own = last(action="update", target="账号 inspector")
+    assert own.id != reset.id and (own.actor, own.detail) == ("inspector", "本人修改密码")
 
 
 def test_reference_data_changes_and_exports_are_recorded(app, city, browser):

@@ -245,8 +245,19 @@ def _change(state, key: str) -> tuple[object, object] | None:
     return None
 
 
+# What a change means, said by the code that makes it, where the values cannot say it: a password set by the
+# office (a reset) or by its owner reads the same as a hash (密码已更改). Kept on the row until its next flush.
+NOTES = "_audit_notes"
+
+
+def describe_change(row, key: str, text: str) -> None:
+    """The entry for `row`'s next change of `key` says `text` instead of its values (or 已更改)."""
+    row.__dict__.setdefault(NOTES, {})[key] = text
+
+
 def _changes(row, audited: Audited) -> list[str]:
     state = inspect(row)
+    notes = row.__dict__.pop(NOTES, {})
     found = []
     for key, label in audited.fields.items():
         change = _change(state, key)
@@ -255,7 +266,9 @@ def _changes(row, audited: Audited) -> list[str]:
         old, new = change
         if getattr(new, "id", new) == old:
             continue
-        if key in SECRET or key in UNPRINTED:
+        if key in notes:
+            found.append(notes[key])
+        elif key in SECRET or key in UNPRINTED:
             found.append(f"{label}已更改")
         else:
             found.append(f"{label}：{shown(key, old)} → {shown(key, new)}")

@@ -136,7 +136,10 @@ def change_password(user: User, new_password: str) -> None:
         raise Invalid(problem, code="weak_password")
     if user.check_password(new_password):
         raise Invalid("新密码不能与原密码相同。", code="same_password")
+    from ..audit import trail
+
     user.set_password(new_password)
+    trail.describe_change(user, "password_hash", "本人修改密码")
     user.must_change_password = False
     user.session_version = (user.session_version or 1) + 1  # logs out other sessions and tokens
     sessions.end_all(user)

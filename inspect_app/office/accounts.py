@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager
 
+from ..audit import trail
 from ..auth.models import ROLE_LABELS, ROLES, LastSignIn, User
 from ..auth.services import create_user, password_problem, refuse_username_taken
 from ..common.errors import Invalid
@@ -108,6 +109,7 @@ def reset_password(user: User, new_password: str | None = None) -> str:
     if problem := password_problem(password, user.username):
         raise Invalid(problem, code="weak_password")
     user.set_password(password)
+    trail.describe_change(user, "password_hash", "密码由管理员重置（首次登录须修改）")
     user.must_change_password = True
     user.session_version = (user.session_version or 1) + 1
     return password
