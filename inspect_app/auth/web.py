@@ -72,7 +72,7 @@ def unauthorized():
         return redirect(url_for("auth.login"))
     flash(NOT_SAVED, "error")
     target = local_page(request.referrer)
-    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"), 303)
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
 
 
 @bp.before_app_request
