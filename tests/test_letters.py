@@ -370,6 +370,87 @@ def test_admins_sign_where_the_setting_allows(app, city, overdue, api):
     assert api.post(f"/api/v1/letters/{letter.id}/sign", city.admin).status_code == 200
 
 
+def test_a_reply_by_left_at_its_default_counts_from_signing(app, city, overdue, api, clock):
+    """整改时限 left blank is the level's working days from 签发 (the 成文日期), not from the draft: a draft of Friday
+    (3 working days: Wednesday 12-02) signed Wednesday at 22:00 went out as 「请于2026年12月2日前整改到位」, two hours,
+    and the next sweep proposed 挂牌督办. The same for every kind (a 督查通报's is its level's too)."""
+    made = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[0].id, overdue[1].id]}).get_json()
+    assert made["reply_by_default"] is True and made["reply_by"] == "2026-12-02T23:59:59+08:00"  # if signed now
+    bulletin = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[2].id], "kind": "bulletin"})
+    bulletin = bulletin.get_json()
+    clock.stop("2026-12-02T22:00:00+08:00")
+    shown = api.get(f"/api/v1/letters/{made['id']}", city.leader).get_json()
+    assert shown["reply_by_default"] is True and shown["reply_by"] == "2026-12-07T23:59:59+08:00"
+    signed = api.post(f"/api/v1/letters/{made['id']}/sign", city.leader, json={})
+    assert signed.status_code == 200, signed.get_json()
+    # Thursday, Friday, Monday: three working days from the signing
+    assert signed.get_json()["reply_by"] == "2026-12-07T23:59:59+08:00"
+    letter = fresh(Letter, made["id"])
+    assert {local(item.reply_by).date().isoformat() for item in letter.items} == {"2026-12-07"}
+    text = pdf_text(api.get(f"/api/v1/letters/{letter.id}/pdf", city.unit_a).data)
+    assert "请于2026年12月7日前整改到位" in text and "2026年12月2日前" not in text
+    other = api.post(f"/api/v1/letters/{bulletin['id']}/sign", city.leader, json={}).get_json()
+    assert other["reply_by"] == "2026-12-07T23:59:59+08:00"
+    # the unit has its days: no 挂牌督办 proposed before they are up
+    assert run_sweep(at("2026-12-03T09:00:00+08:00")).proposals == []
+    assert run_sweep(at("2026-12-07T09:00:00+08:00")).proposals == []
+    assert {p.level for p in run_sweep(at("2026-12-08T09:00:00+08:00")).proposals} == {2}
+
+
+def test_a_reply_by_set_by_hand_leaves_a_working_day_at_signing(app, city, overdue, api, clock, browser):
+    """A date the office typed is kept, but 签发 refuses one that leaves the unit less than a whole working day,
+    saying to what date it may be moved, or to leave it blank (the level's days from 签发)."""
+    made = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[0].id],
+                                                         "reply_by": "2026-12-02"}).get_json()
+    assert made["reply_by_default"] is False and made["reply_by"] == "2026-12-02T23:59:59+08:00"
+    url = f"/api/v1/letters/{made['id']}"
+    clock.stop("2026-12-02T22:00:00+08:00")
+    refused = api.post(f"{url}/sign", city.leader, json={})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_reply_by"
+    message = refused.get_json()["error"]["message"]
+    assert "整改时限（2026年12月2日）距签发不足一个工作日" in message and "2026年12月3日或以后" in message
+    assert "留空（签发后3个工作日）" in message
+    assert fresh(Letter, made["id"]).status == "draft" and current_value("letter", 2026) in (None, 0)
+    # the leader's page says so before the button is pressed
+    page = browser(city.leader).get(f"/letters/{made['id']}").get_data(as_text=True)
+    assert "签发前需处理：整改时限（2026年12月2日）距签发不足一个工作日" in page
+    # Friday's date: a whole working day (Thursday) is left, so it may go out
+    clock.stop("2026-12-02T09:00:00+08:00")
+    assert api.post(f"{url}/sign", city.leader, json={}).status_code == 422  # today's date: hours only
+    api.call("PATCH", url, city.admin, json={"reply_by": "2026-12-03"})
+    assert api.post(f"{url}/sign", city.leader, json={}).status_code == 200
+    assert fresh(Letter, made["id"]).reply_by == at("2026-12-03T23:59:59+08:00")
+
+
+def test_a_draft_goes_back_to_the_default_reply_by(app, city, overdue, api, clock, browser):
+    """The edit page shows a default as blank, with the days and the date if signed today; cleared, a date typed
+    goes back to the default (the API: reply_by "" or null)."""
+    made = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[0].id],
+                                                         "reply_by": "2026-12-10"}).get_json()
+    url = f"/api/v1/letters/{made['id']}"
+    back = api.call("PATCH", url, city.admin, json={"reply_by": None}).get_json()
+    assert back["reply_by_default"] is True and back["reply_by"] == "2026-12-02T23:59:59+08:00"
+    kept = api.call("PATCH", url, city.admin, json={"title": "关于督促整改人民路问题的督办函"}).get_json()
+    assert kept["reply_by_default"] is True  # a field not sent stays
+    office = browser(city.admin)
+    edit = office.get(f"/letters/{made['id']}/edit").get_data(as_text=True)
+    assert 'name="reply_by" value=""' in edit and "留空为签发后3个工作日，今天签发即2026-12-02" in edit
+    detail = office.get(f"/letters/{made['id']}").get_data(as_text=True)
+    assert "签发后3个工作日（今天签发即 2026-12-02 前）书面回复" in detail
+    listed = office.get("/letters?status=draft").get_data(as_text=True)
+    assert "签发后3个工作日内回复" in listed
+    typed = office.submit(f"/letters/{made['id']}/edit", f"/letters/{made['id']}/edit",
+                          {"revision": str(fresh(Letter, made["id"]).revision), "reply_by": "2026-12-09",
+                           "title": "关于督促整改人民路问题的督办函", "body": fresh(Letter, made["id"]).body,
+                           "kind": "supervision", "level": "1"})
+    assert typed.status_code == 303 and fresh(Letter, made["id"]).reply_by_default is False
+    cleared = office.submit(f"/letters/{made['id']}/edit", f"/letters/{made['id']}/edit",
+                            {"revision": str(fresh(Letter, made["id"]).revision), "reply_by": "",
+                             "title": "关于督促整改人民路问题的督办函", "body": fresh(Letter, made["id"]).body,
+                             "kind": "supervision", "level": "1"})
+    assert cleared.status_code == 303 and fresh(Letter, made["id"]).reply_by_default is True
+
+
 def test_a_draft_that_no_longer_fits_is_not_signed(app, city, overdue, api, photo):
     letter = draft_from_proposals(city)
     ticket_services.rectify(city.unit_a, fresh(Ticket, overdue[0].id), at(MONDAY), "已清理", [photo])

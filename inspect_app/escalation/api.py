@@ -20,7 +20,7 @@ def _letter(letter_id: int):
 
 
 def _answer(letter, status: int = 200):
-    return jsonify(letter_dict(letter, current(), detail=True)), status
+    return jsonify(letter_dict(letter, current(), detail=True, now=now())), status
 
 
 @bp.get("/letters")
@@ -28,7 +28,8 @@ def _answer(letter, status: int = 200):
 def index():
     flt = services.parse_filter(request.args)
     letters, _ = services.list_letters(current(), flt, now(), paged=False)
-    return jsonify([letter_dict(letter, current()) for letter in letters])
+    moment = now()
+    return jsonify([letter_dict(letter, current(), now=moment) for letter in letters])
 
 
 @bp.post("/letters")
@@ -95,7 +96,7 @@ def acknowledge(letter_id: int):
 def reply(letter_id: int):
     letter = _letter(letter_id)
     answer = actions.perform("reply", current(), letter, now(), form_body(), request.files)
-    return jsonify({**reply_dict(answer), "letter": letter_dict(letter, current())}), 201
+    return jsonify({**reply_dict(answer), "letter": letter_dict(letter, current(), now=now())}), 201
 
 
 @bp.get("/letters/<int:letter_id>/replies")

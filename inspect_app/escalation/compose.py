@@ -94,6 +94,28 @@ def default_reply_by(level: int, now: datetime) -> datetime:
     return load_calendar(now).add_workdays(now, level_delays()[level])
 
 
+def reply_by_at(letter: Letter, now: datetime) -> datetime:
+    """The reply-by date the letter gives: an issued letter's, or a draft's date set by the office, or — a draft
+    left at its default (reply_by_default) — the level's working days counted from `now`, when it would be signed:
+    counted from the draft, a draft made before 春节 and signed after it left the unit hours, not days."""
+    if letter.status == "draft" and letter.reply_by_default:
+        return default_reply_by(letter.level, now)
+    return letter.reply_by
+
+
+def earliest_reply_by(now: datetime) -> datetime:
+    """The earliest reply-by date a letter signed at `now` may give: the end of the next working day, so the unit
+    has at least one whole working day (a date of today, or a day off before it, leaves it hours)."""
+    return load_calendar(now).add_workdays(now, 1)
+
+
+def _set_reply_by(letter: Letter, value, now: datetime) -> None:
+    """The reply-by date typed (YYYY-MM-DD), or, left blank, the level's default counted from 签发."""
+    chosen = _reply_by(inputs.day(value, "整改时限", "invalid_reply_by"), now)
+    letter.reply_by_default = chosen is None
+    letter.reply_by = chosen or default_reply_by(letter.level, now)
+
+
 def _reply_by(value: date | None, now: datetime) -> datetime | None:
     if value is None:
         return None
@@ -378,7 +400,7 @@ def _open_proposals_of(units: list[Unit], level: int | None, now: datetime) -> l
 def create_draft(user, now: datetime, fields: Mapping) -> Letter:
     """A new draft from `proposal_ids`, `unit_ids` (their open proposals, at `level` if given) and/or `ticket_ids`,
     with `kind`, `level`, `reply_by`, `title`, `body`, `report_to`, `cc` optional (defaults: the proposals' level,
-    its kind, the level's working days, the kind's template)."""
+    its kind, the level's working days counted from 签发 (reply_by_at), the kind's template)."""
     _office(user)
     proposal_ids = inputs.ids(fields, "proposal_ids", "督办建议")
     unit_ids = inputs.ids(fields, "unit_ids", "责任单位")
@@ -406,8 +428,8 @@ def create_draft(user, now: datetime, fields: Mapping) -> Letter:
         if all(t is not ticket for t, _ in entries):
             entries.append(_entry(ticket))
     letter = Letter(status="draft", kind=kind, series="letter", level=level, created_at=now, created_by_id=user.id,
-                    updated_at=now, reply_by=_reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"),
-                                                      now) or default_reply_by(level, now))
+                    updated_at=now)
+    _set_reply_by(letter, fields.get("reply_by"), now)
     check_entries(entries, kind, level, now, letter)
     units = _recipient_units(named, entries)
     if not units:
@@ -431,7 +453,8 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
     ("ticket:unit") takes one unit's item out (a ticket listed for its lead and an assisting unit keeps the
     other). The items are checked again (check_ticket) when new, or when the kind or level changed; a save that
     changes neither leaves those listed to 签发's check, so one gone stale (an assisting unit has reported) does
-    not block the rest of the draft. A stale `revision` answers 409."""
+    not block the rest of the draft. `reply_by` sent blank (or null) puts the draft back on the level's default,
+    counted from 签发. A stale `revision` answers 409."""
     _office(user)
     _draft(letter)
     revision = inputs.integer(fields.get("revision"), "版本号", 1, MAX_ID, "invalid_revision")
@@ -448,8 +471,10 @@ def update_draft(user, letter: Letter, now: datetime, fields: Mapping) -> Letter
         if kind in (None, old_kind) and letter.kind != "bulletin":  # a kind left as it was follows the level
             letter.kind = LEVEL_KINDS[level]
     followed = _follow_kind(letter, old_kind, fields)
-    if fields.get("reply_by") not in (None, ""):
-        letter.reply_by = _reply_by(inputs.day(fields.get("reply_by"), "整改时限", "invalid_reply_by"), now)
+    if "reply_by" in fields:  # blank (or null): back to the level's default, counted from 签发
+        _set_reply_by(letter, fields.get("reply_by"), now)
+    elif letter.reply_by_default:  # the level may have changed: the date as of now, for the lists
+        letter.reply_by = default_reply_by(letter.level, now)
     for key, clean in (("title", clean_title), ("body", clean_body),
                        ("report_to", lambda v: clean_line(v, "报送")), ("cc", lambda v: clean_line(v, "抄送"))):
         if key in fields and key not in followed:

@@ -20,6 +20,7 @@ from ..pdf.problems import ProblemItem, problem_table
 from ..pdf.render import render_document
 from ..photos.storage import PhotoStore, is_valid_key
 from ..tickets.rules import overdue_span
+from .compose import reply_by_at
 from .models import Letter, LetterItem
 from .settings import KIND_CLOSINGS, LEVEL_TEXT, TITLE_PHRASES, banner, default_body, fill, level_text, setting
 from .wording import body_blocks, fill_values, split_line
@@ -74,7 +75,7 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
         groups.setdefault(name, []).append(_problem(facts[item.ticket_id], store, as_of))
 
     listed = [(name, rows) for name, rows in groups.items() if rows]
-    values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names, as_of=as_of)
+    values = fill_values(count=len(letter.items), reply_by=reply_by_at(letter, as_of), units=names, as_of=as_of)
     kind = KINDS.get(letter.kind) or KINDS["supervision"]
     if letter.body is None:  # a letter issued before the wording was the office's to edit: its level's wording
         wording = level_text(letter.level)

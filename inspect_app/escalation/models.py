@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, case, event, exists,
-                        func, inspect, literal_column, select, text)
+from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, case, event,
+                        exists, false, func, inspect, literal_column, select, text)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -96,6 +96,10 @@ class Letter(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the automatic sweep
     reply_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The reply-by date left at its default (the level's working days, ESCALATION_LEVEL_DELAYS): counted from 签发,
+    # not from the draft, so a draft signed days later still gives the unit its days (compose.reply_by_at). Until
+    # then reply_by holds the date as of the draft's last save.
+    reply_by_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sweep_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_sweeps.id"))
     pdf_path: Mapped[str] = mapped_column(String(200), default="")  # relative to UPLOAD_FOLDER
@@ -134,6 +138,15 @@ class Letter(db.Model):
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def reply_days(self) -> int | None:
+        """A draft whose reply-by date is left at its default: the working days 签发 will give (None otherwise)."""
+        if self.status != "draft" or not self.reply_by_default:
+            return None
+        from .settings import level_delays
+
+        return level_delays().get(self.level)
 
     @property
     def asks(self) -> str:
@@ -523,8 +536,8 @@ class Recheck(db.Model):
 
 ISSUING = "escalation.issuing"  # session.info: ids (id()) of the Letter objects being issued in this transaction
 LETTER_FROZEN = ("status", "kind", "series", "number", "year", "seq", "unit_id", "level", "title", "body",
-                 "report_to", "cc", "issued_at", "signed_by_id", "reply_by", "sweep_id", "created_at",
-                 "created_by_id")
+                 "report_to", "cc", "issued_at", "signed_by_id", "reply_by", "reply_by_default", "sweep_id",
+                 "created_at", "created_by_id")
 ITEM_FROZEN = ("letter_id", "ticket_id", "unit_id", "level", "reply_by", "position", "ticket_number",
                "category_name", "place", "reported_at", "original_deadline", "days_overdue", "photo_key")
 RECIPIENT_FROZEN = ("letter_id", "unit_id", "position")

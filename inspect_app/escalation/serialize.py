@@ -7,6 +7,7 @@ from flask import url_for
 
 from ..common.timeutil import isoformat
 from ..policy import UNITS, has_role
+from .compose import reply_by_at
 from .followup import letter_interviews
 from .models import Interview, Letter, LetterReply, Proposal
 from .services import visible_items
@@ -17,9 +18,10 @@ def _unit(unit) -> dict:
     return {"id": unit.id, "code": unit.code, "name": unit.name}
 
 
-def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
+def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None = None) -> dict:
     """`unit` is the first 主送 and `units` all of them; a unit reads its own items, its own 签收 in
-    `acknowledged_at`, and only its own replies. `number` is null while a draft."""
+    `acknowledged_at`, and only its own replies. `number` is null while a draft; a draft's `reply_by` left at its
+    default is the date it would give if signed at `now` (`reply_by_default`)."""
     unit_view = has_role(user, UNITS)
     own = letter.recipient(user.unit_id) if unit_view else None
     items = visible_items(user, letter)
@@ -38,7 +40,9 @@ def letter_dict(letter: Letter, user, detail: bool = False) -> dict:
                    "replied_at": isoformat(r.replied_at), "settled": letter.settled_for(r.unit_id)}
                   for r in recipients],
         "issued_at": isoformat(letter.issued_at),
-        "reply_by": isoformat(letter.reply_by),
+        # a draft left at its default: the date if signed now, and `reply_by_default` says it counts from 签发
+        "reply_by": isoformat(reply_by_at(letter, now) if now is not None else letter.reply_by),
+        "reply_by_default": letter.reply_days is not None,
         "done_at": isoformat(letter.done_at),
         "ticket_ids": [item.ticket_id for item in items],
         "acknowledged_at": isoformat(own.acknowledged_at if own is not None else letter.acknowledged_at),

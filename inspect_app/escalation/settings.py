@@ -2,9 +2,10 @@
 
 ESCALATION_MODE           propose (default): the sweep writes 督办建议; the office compiles letters and a leader
                           signs them. auto: the sweep issues one letter per (unit, level) by itself.
-ESCALATION_LEVEL_DELAYS   working days a unit gets to reply, per level: {1: 3, 2: 5, 3: 5} (a draft's default
-                          reply-by date, and the auto sweep's). Level 1 comes when the ticket's own deadline passes;
-                          level n+1 when the level-n letter's reply-by date passes with the ticket still not rectified.
+ESCALATION_LEVEL_DELAYS   working days a unit gets to reply, per level: {1: 3, 2: 5, 3: 5}, counted from 签发 (a
+                          draft's default reply-by date, and the auto sweep's). Level 1 comes when the ticket's own
+                          deadline passes; level n+1 when the level-n letter's reply-by date passes with the
+                          ticket still not rectified.
 ESCALATION_LEVEL_TEXT     wording per level, merged over LEVEL_TEXT below (kind, title, intro, demand, feedback,
                           report, cc): the built-in wording the office's templates start from. The office edits
                           its own templates (LetterTemplate rows) on the templates page; those win.

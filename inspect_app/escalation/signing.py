@@ -31,14 +31,14 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.ids import MAX_ID
 from ..common.models import next_value
 from ..common.text import clean_text
-from ..common.timeutil import local
+from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
 from ..tickets.models import Ticket
 from . import inputs, notify
-from .compose import check_ticket, refusal
+from .compose import check_ticket, earliest_reply_by, refusal, reply_by_at
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
-from .settings import letter_number
+from .settings import letter_number, level_delays
 from .sweep import (assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_path,
                     pdf_relative_path, render_pdf)
 
@@ -63,8 +63,7 @@ def check_ready(letter: Letter, now: datetime) -> None:
         raise Invalid("草稿没有主送单位，请文明办补充后再签发。", code="units_required")
     if not letter.items:
         raise Invalid("草稿中没有督办事项，请文明办补充后再签发。", code="items_required")
-    if letter.reply_by <= now:
-        raise Invalid("整改时限已过，请文明办修改整改时限后再签发。", code="invalid_reply_by")
+    _check_reply_by(letter, now)
     units, refused = set(letter.unit_ids), []  # every problem refused named at once, as compiling does
     for item in letter.items:
         ticket = item.ticket
@@ -79,6 +78,20 @@ def check_ready(letter: Letter, now: datetime) -> None:
             refused.append(problem)
     if refused:
         raise refusal(refused)
+
+
+def _check_reply_by(letter: Letter, now: datetime) -> None:
+    """A date the office set must leave the unit at least one whole working day from 签发 (the default is counted
+    from 签发, so it always does): a draft dated for the 6th and signed on the 6th at 22:00 gave two hours."""
+    if letter.reply_by_default:
+        return
+    earliest = earliest_reply_by(now)
+    if letter.reply_by < earliest:
+        set_on = fmt_cn_date(local(letter.reply_by).date())
+        days = level_delays()[letter.level]
+        passed = "已过" if letter.reply_by <= now else "距签发不足一个工作日"
+        raise Invalid(f"整改时限（{set_on}）{passed}，请文明办将整改时限改为{fmt_cn_date(local(earliest).date())}"
+                      f"或以后，或留空（签发后{days}个工作日），再签发。", code="invalid_reply_by")
 
 
 def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
@@ -107,6 +120,7 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
             raise Conflict(ALREADY.format(number=number), code="already_signed") from None
         raise
     mark_issuing(letter)
+    letter.reply_by = reply_by_at(letter, now)  # a default counts from now, the 成文日期
     tickets = {item.ticket_id: item.ticket for item in letter.items}
     photos = first_photo_keys(list(tickets))
     letter.status = "issued"

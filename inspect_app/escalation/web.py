@@ -29,7 +29,7 @@ from . import actions, compose, followup, inputs, proposals, replies, services, 
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
 from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Referral
-from .settings import default_template, fill, level_text, mode
+from .settings import default_template, fill, level_delays, level_text, mode
 from .signing import check_ready
 from .wording import all_templates, body_blocks, fill_values, save_template
 
@@ -230,7 +230,7 @@ def edit(letter_id: int):
 
 # what the edit form sets, by field, with the value the saved draft has (as the form writes it)
 _EDITED = (("kind", "文种", lambda d: d.kind), ("level", "督办级别", lambda d: str(d.level)),
-           ("reply_by", "整改时限", lambda d: timeutil.fmt(d.reply_by, "%Y-%m-%d")),
+           ("reply_by", "整改时限", lambda d: "" if d.reply_by_default else timeutil.fmt(d.reply_by, "%Y-%m-%d")),
            ("title", "标题", lambda d: d.title or ""), ("body", "正文", lambda d: d.body or ""),
            ("report_to", "报送", lambda d: d.report_to or ""), ("cc", "抄送", lambda d: d.cc or ""))
 
@@ -258,7 +258,9 @@ def _edit_page(letter, typed=None, error: str | None = None):
     return render_template("escalation/edit.html", letter=letter, kinds=KIND_LABELS, kind_levels=KIND_LEVELS,
                            steps={} if letter.kind == "bulletin" else compose.next_steps(candidates, now(), letter.id),
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], candidates=candidates, found=found,
-                           units=active_units(), typed=typed, form_error=error)
+                           units=active_units(), typed=typed, form_error=error,
+                           default_reply_by=compose.default_reply_by(letter.level, now()),
+                           reply_days=level_delays()[letter.level])
 
 
 @bp.post("/letters/<int:letter_id>/discard")
@@ -297,8 +299,8 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
     moment = now()
     inspectors = _inspectors() if has_role(user, OFFICE) and letter.status != "draft" else []
     names = [r.unit.name for r in letter.recipients]
-    values = fill_values(count=len(letter.items), reply_by=letter.reply_by, units=names,
-                         as_of=letter.issued_at or moment)
+    reply_by = compose.reply_by_at(letter, moment)  # a draft left at its default: as if signed now
+    values = fill_values(count=len(letter.items), reply_by=reply_by, units=names, as_of=letter.issued_at or moment)
     body = letter.body if letter.body is not None else default_template(LEVEL_KINDS.get(letter.level, "supervision"))["body"]
     paragraphs = [{"heading": isinstance(block, Heading), "text": block.text} for block in body_blocks(body, values)]
     problems = ""
@@ -310,7 +312,7 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
     items = services.visible_items(user, letter)
     return render_template(
         "escalation/detail.html", letter=letter, items=items, title=fill(letter.title or level_text(letter.level)["title"], values),
-        paragraphs=paragraphs, problems=problems,
+        paragraphs=paragraphs, problems=problems, reply_by=reply_by,
         closed_items=[i for i in items if i.ticket is not None and i.ticket.status == "closed"],
         own=services.own_recipient(user, letter), replies=replies.replies_for(user, letter),
         may_acknowledge=services.can_acknowledge(user, letter), may_reply=services.can_reply(user, letter),
