@@ -147,6 +147,30 @@ def test_the_public_page_refuses_floods(app, browser, city, uploads):
     assert busy.status_code == 429 and "12345" in busy.get_json()["error"]["message"]
 
 
+def test_a_citizens_day_is_the_calendar_day_in_shanghai(app, browser, city, uploads, clock):
+    """CITIZEN_DEVICE_PER_DAY counts a Shanghai day: windows aligned to the epoch ran 08:00 to 08:00, so at 07:52 a
+    device was told 请明天再提交 (约8分钟后可再提交) and at 08:01 sent two more."""
+    app.config.update(CITIZEN_DEVICE_PER_DAY=2, CITIZEN_DEVICE_PER_HOUR=100)
+    phone = browser()
+    send = lambda: phone.submit("/citizen/report", "/citizen/report",  # noqa: E731
+                                {**REPORT, "photos": [file_tuple()]}, script=True, multipart=True)
+    clock.stop("2026-11-26T07:40:00+08:00")
+    assert send().status_code == 200 and send().status_code == 200
+    clock.stop("2026-11-26T07:52:00+08:00")
+    refused = send()
+    assert refused.status_code == 429 and "请明天再提交" in refused.get_json()["error"]["message"]
+    wait = int(refused.headers["Retry-After"])
+    assert wait == (16 * 60 + 8) * 60  # until midnight
+    assert "约17小时后可再提交" in refused.get_json()["error"]["message"]
+    clock.stop("2026-11-26T08:01:00+08:00")
+    assert send().status_code == 429  # the same day
+    clock.stop("2026-11-26T23:59:00+08:00")
+    assert "约1分钟后可再提交" in send().get_json()["error"]["message"]
+    clock.stop("2026-11-27T00:00:00+08:00")
+    assert send().status_code == 200  # tomorrow
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 3
+
+
 def test_a_citizens_refusal_page_leads_back_to_the_citizens_pages(app, browser, city):
     """Refused outside the page's script (no cookie: 400; over a limit: 429), a citizen is offered 返回随手拍 and
     查询进度, not 去登录: they have no account."""

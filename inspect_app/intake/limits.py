@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import delete, update
@@ -22,6 +22,7 @@ from sqlalchemy import delete, update
 from ..auth.throttle import client_key
 from ..common.errors import ServiceError
 from ..common.sql import insert_on_conflict
+from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from .models import RateCounter
 
@@ -45,7 +46,18 @@ def address_digest(remote_addr: str | None) -> str:
     return digest("address", client_key(remote_addr))
 
 
+DAY = timedelta(days=1)
+
+
 def window_start(now: datetime, window: timedelta) -> datetime:
+    """The start of the fixed window `now` falls in. A window of whole days starts at midnight in Shanghai: a
+    citizen's "today" (您今天已提交较多问题，请明天再提交) is the calendar day, not 08:00 to 08:00 as windows aligned
+    to the Unix epoch (UTC midnight) made it. Shorter windows stay aligned to the epoch (an hour's is the same
+    hour either way)."""
+    if window >= DAY and window % DAY == timedelta(0):
+        days = window // DAY
+        ordinal = local(now).date().toordinal()
+        return local_midnight(date.fromordinal(ordinal - ordinal % days))
     seconds = window.total_seconds()
     epoch = now.timestamp()
     return datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, timezone.utc)
