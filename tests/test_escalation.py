@@ -156,7 +156,7 @@ def test_rejected_rectification_gets_the_rework_time_then_escalates(app, city, f
     assert run_sweep(at("2026-11-27T10:30")).letters == []  # 24 h of rework time from the rejection
     result = run_sweep(at("2026-11-28T10:30"))
     assert [letter.level for letter in result.letters] == [1]
-    assert result.letters[0].items[0].days_overdue == 1
+    assert result.letters[0].items[0].days_overdue == 0  # half an hour: no whole day
 
 
 def test_disputed_tickets_wait_for_the_office(app, city, file_ticket):
@@ -473,11 +473,35 @@ def test_a_letter_says_hours_late_within_the_first_day(app, city, file_ticket, b
     """A 24-hour 牛皮癣 five hours past its deadline is five hours late, not "1天" (days begun, as before)."""
     ticket = file_ticket(at_time=at("2026-11-26T04:00:00+08:00"))  # due Friday 04:00
     letter = run_sweep(at(FRIDAY)).letters[0]
-    assert letter.items[0].days_overdue == 1  # the API's whole days begun are unchanged
+    assert letter.items[0].days_overdue == 0  # whole days, as the letter says them
     text = compact(pdf_text(pdf_path(letter)))
     assert "超期时长" in text and f"{ticket.number}" in text and "5小时" in text and "1天" not in text
     page = browser(city.admin).get(f"/letters/{letter.id}").get_data(as_text=True)
     assert "签发时已超期 5小时" in page and "超期 1 天" not in page
+
+
+def test_a_letter_item_gives_one_figure_of_days_overdue(app, city, file_ticket, browser, api):
+    """34 days and 14 hours late at the letter's issue: the API said days_overdue 35 (days begun) where the letter's
+    page said 签发时已超期 34天 and its PDF 34天. One figure now, the letter's, in the API beside its words; a
+    letter issued before, whose item stored days begun, is read the same way."""
+    ticket = file_ticket(at_time=at("2026-10-22T19:00:00+08:00"))  # due 10-23 19:00
+    other = file_ticket(at_time=at("2026-11-26T04:00:00+08:00"))  # due Friday 04:00: five hours
+    letter = run_sweep(at(FRIDAY)).letters[0]
+    items = {item.ticket_id: item for item in letter.items}
+    assert (items[ticket.id].days_overdue, items[ticket.id].overdue) == (34, "34天")
+    body = api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()
+    said = {item["ticket_id"]: (item["days_overdue"], item["overdue"]) for item in body["items"]}
+    assert said == {ticket.id: (34, "34天"), other.id: (0, "5小时")}
+    page = browser(city.admin).get(f"/letters/{letter.id}").get_data(as_text=True)
+    assert "签发时已超期 34天" in page and "签发时已超期 5小时" in page
+    text = compact(pdf_text(pdf_path(letter)))
+    assert "34天" in text and "35天" not in text
+    # an item stored by the days begun before keeps its letter's figure
+    db.session.execute(LetterItem.__table__.update().where(LetterItem.__table__.c.ticket_id == ticket.id)
+                       .values(days_overdue=35))
+    db.session.commit()
+    body = api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()
+    assert [(i["days_overdue"], i["overdue"]) for i in body["items"] if i["ticket_id"] == ticket.id] == [(34, "34天")]
 
 
 def test_overdue_span_reads_as_a_person_would_say_it():

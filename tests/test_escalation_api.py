@@ -90,7 +90,8 @@ def test_office_and_leader_filter_all_letters(api, city, issued):
 def test_letter_detail_and_pdf(api, city, issued):
     body = api.get(f"/api/v1/letters/{issued['a1']}", city.unit_a).get_json()
     assert [item["ticket_id"] for item in body["items"]] == issued["tickets"][:2]
-    assert body["items"][0]["days_overdue"] == 1 and body["items"][0]["category"] == "牛皮癣"
+    assert body["items"][0]["days_overdue"] == 0 and body["items"][0]["overdue"] == "23小时"  # as the letter says
+    assert body["items"][0]["category"] == "牛皮癣"
     response = api.get(f"/api/v1/letters/{issued['a1']}/pdf", city.unit_a)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")

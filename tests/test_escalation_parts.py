@@ -86,7 +86,7 @@ def test_only_the_late_assisting_unit_is_supervised_then_listed_then_stops(app, 
     assert [r.unit_id for r in letter.recipients] == [city.street_b.id]
     assert items_of(letter) == [(shared.id, city.street_b.id, 1)]
     assert letter.items[0].original_deadline == at("2026-11-26T10:00:00+08:00")  # B's own deadline
-    assert letter.items[0].days_overdue == 1
+    assert letter.items[0].days_overdue == 0  # 23 hours: no whole day
     assert letter.reply_by == at("2026-12-02T23:59:59+08:00")
     assert fresh(Ticket, shared.id).escalation_level == 0  # the lead is on time
     assert part_of(shared, city.street_b).escalation_level == 1

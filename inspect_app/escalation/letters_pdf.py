@@ -41,8 +41,8 @@ def draft_facts(items: list[LetterItem], now: datetime) -> dict[int, dict]:
 
 
 def _late(facts: dict, as_of: datetime) -> str:
-    """How late the problem was at the letter's date; a letter stored without the original deadline says what it
-    recorded (whole days begun)."""
+    """How late the problem was at the letter's date (LetterItem.overdue for an issued letter's); a letter stored
+    without the original deadline says what it recorded."""
     days = facts["days_overdue"]
     return overdue_span(facts["original_deadline"], as_of) or (f"{days}天" if days else "")
 

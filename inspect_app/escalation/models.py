@@ -22,7 +22,7 @@ from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.relapse import TicketRelapse  # noqa: F401  (the tickets side's table; escalation reads it)
 from ..tickets.rules import MAX_LEVEL  # noqa: F401  (re-exported for the escalation feature)
-from ..tickets.rules import overdue_span
+from ..tickets.rules import days_overdue as whole_days_overdue, overdue_span
 from ..outbox.models import OutboxMessage
 from ..workdays.notice import WEEKDAYS
 
@@ -286,6 +286,22 @@ class LetterItem(db.Model):
     letter = relationship("Letter", back_populates="items")
     ticket = relationship("Ticket", lazy="select")
     unit = relationship("Unit", lazy="select")
+
+    @property
+    def overdue(self) -> str:
+        """How late the problem was at 签发, as the letter prints it (超期时长: '5小时', '34天'); a letter stored
+        without the original deadline, the days it recorded."""
+        span = overdue_span(self.original_deadline, self.letter.issued_at if self.letter is not None else None)
+        return span or (f"{self.days_overdue}天" if self.days_overdue else "")
+
+    @property
+    def overdue_days(self) -> int:
+        """The whole days of `overdue` (0 within the first day): the one figure of the letter, its page and the
+        API (the stored days_overdue of letters issued before counted days begun, one more)."""
+        issued = self.letter.issued_at if self.letter is not None else None
+        if self.original_deadline is None or issued is None:
+            return self.days_overdue or 0
+        return whole_days_overdue(self.original_deadline, issued)
 
     @property
     def outcome_label(self) -> str:

@@ -66,7 +66,8 @@ def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None
             "place": item.place,
             "found_at": isoformat(item.reported_at),
             "original_deadline": isoformat(item.original_deadline),
-            "days_overdue": item.days_overdue,
+            "days_overdue": item.overdue_days,  # whole days at 签发, as `overdue` (the letter's 超期时长) says
+            "overdue": item.overdue,
             "outcome": item.outcome,
             "cleared_at": isoformat(item.cleared_at),
             "clear_note": item.clear_note,

@@ -3,7 +3,6 @@ overdue are counted, the names of the escalation levels. Dashboards, rankings, t
 pages all use these, so a change here changes them all."""
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
@@ -114,10 +113,12 @@ def is_part_overdue(part_status: str, deadline: datetime | None, ticket_status: 
 
 
 def days_overdue(deadline: datetime | None, until: datetime | None) -> int:
-    """Whole days begun past the deadline by `until` (now, or when it was rectified): 1 hour late is 1 day."""
+    """Whole days past the deadline by `until` (now, or when it was rectified, or a letter's 签发): 0 within the
+    first day, 1 from 24 hours on — the days overdue_span says, so a letter's item, its page, its PDF and the API
+    give one figure (days begun gave the API 35 where the letter said 34天)."""
     if deadline is None or until is None or until <= deadline:
         return 0
-    return max(1, math.ceil((until - deadline).total_seconds() / 86400))
+    return int((until - deadline).total_seconds() // 86400)
 
 
 def overdue_span(deadline: datetime | None, until: datetime | None) -> str:
@@ -131,4 +132,4 @@ def overdue_span(deadline: datetime | None, until: datetime | None) -> str:
         return f"{max(minutes, 1)}分钟"
     if minutes < 24 * 60:
         return f"{minutes // 60}小时"
-    return f"{minutes // (24 * 60)}天"
+    return f"{days_overdue(deadline, until)}天"
