@@ -990,4 +990,17 @@ def test_a_proposal_after_an_extension_names_the_extended_deadline(app, city, fi
     run_sweep(later)
     (proposal,) = proposals.open_proposals(later)
     assert proposal.level == 2 and proposal.reason == (
-        f"经{letter.number}督办，延期至{local(extended):%Y年%m月%d日}仍未整改到位")
+        f"经{letter.number}督办，延期至{local(extended).year}年{local(extended).month}月{local(extended).day}日仍未整改到位")
+
+
+def test_proposal_reasons_write_dates_as_the_letters_do(app, city, file_ticket):
+    """「经临江文明督〔2026〕1号督办，2026年12月2日前仍未整改到位」 as the letter said 请于2026年12月2日前, not
+    2026年12月02日 (nor 整改时限2026年12月02日10:00 in a first level's reason)."""
+    file_ticket()
+    run_sweep(at(FRIDAY))
+    letter = signed(city)
+    late = file_ticket(City.ON_B, at_time=at("2026-12-01T10:00:00+08:00"))  # due 12-02 10:00
+    run_sweep(at(AFTER_REPLY_BY))
+    reasons = {p.ticket_id: p.reason for p in proposals.open_proposals(at(AFTER_REPLY_BY))}
+    assert reasons[letter.items[0].ticket_id] == f"经{letter.number}督办，2026年12月2日前仍未整改到位"
+    assert reasons[late.id] == "超过整改时限1天仍未整改（整改时限2026年12月2日10:00）"

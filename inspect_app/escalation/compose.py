@@ -24,7 +24,7 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.ids import MAX_ID
 from ..common.models import lock_sequence
 from ..common.sql import count_where
-from ..common.timeutil import end_of_local_day, local
+from ..common.timeutil import end_of_local_day, fmt_cn_date, local
 from ..extensions import db
 from ..policy import OFFICE, has_role
 from ..tickets.models import Ticket
@@ -236,7 +236,7 @@ def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -
         raise Conflict(f"问题 {ticket.number} 的{level_text(current)['kind']}没有可查的函件，不能升级为{name}。",
                        code="level_not_due")
     due = max(filter(None, (deadline, last.reply_by if last else None)), default=None)
-    when = f"{local(due):%Y年%m月%d日%H:%M}" if due else "未定"
+    when = f"{fmt_cn_date(local(due).date())}{local(due):%H:%M}" if due else "未定"
     if last is None:
         raise Conflict(f"问题 {ticket.number} 的整改时限（{when}）未到，尚未超期，不能{name}。", code="ticket_not_overdue")
     raise Conflict(f"问题 {ticket.number} 已由 {last.number} {level_text(current)['kind']}，整改时限（{when}）未到，"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.sql import const, consts
-from ..common.timeutil import fmt, local
+from ..common.timeutil import fmt_cn_date, local
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..tickets.models import Ticket
@@ -150,10 +150,11 @@ class Letter(db.Model):
 
     @property
     def asks(self) -> str:
-        """What it asks of the unit by when, in a line: "12月02日前整改反馈" ("" without a date)."""
+        """What it asks of the unit by when, in a line: "12月2日前整改反馈" ("" without a date)."""
         if self.reply_by is None:
             return ""
-        return f"{fmt(self.reply_by, '%m月%d日')}前{KIND_ASKS.get(self.kind, KIND_ASKS['supervision'])}"
+        due = local(self.reply_by)
+        return f"{due.month}月{due.day}日前{KIND_ASKS.get(self.kind, KIND_ASKS['supervision'])}"
 
     @hybrid_property
     def step(self) -> str:
@@ -344,7 +345,8 @@ OVERDUE_REASON = "超过整改时限"
 
 def overdue_reason(deadline: datetime, now: datetime) -> str:
     """A first-level proposal's reason: how long past which deadline (超过整改时限N小时仍未整改)."""
-    return f"{OVERDUE_REASON}{overdue_span(deadline, now)}仍未整改（整改时限{fmt(deadline, '%Y年%m月%d日%H:%M')}）"
+    due = local(deadline)
+    return f"{OVERDUE_REASON}{overdue_span(deadline, now)}仍未整改（整改时限{fmt_cn_date(due.date())}{due:%H:%M}）"
 
 
 class Proposal(db.Model):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
 from ..common.sql import const, consts
 from ..common.text import clean_text
-from ..common.timeutil import fmt
+from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
 from ..policy import LEADERSHIP, OFFICE, has_role
 from ..tickets.models import Ticket, TicketUnit
@@ -46,8 +46,8 @@ def _reason(level: int, deadline: datetime, reply_by: datetime | None, number: s
         return overdue_reason(deadline, now)
     step = "督办" if level == 2 else "挂牌督办"
     if reply_by is not None and deadline is not None and deadline > reply_by:  # a 延期 granted past the letter's date
-        return f"经{number}{step}，延期至{fmt(deadline, '%Y年%m月%d日')}仍未整改到位"
-    return f"经{number}{step}，{fmt(reply_by, '%Y年%m月%d日')}前仍未整改到位"
+        return f"经{number}{step}，延期至{fmt_cn_date(local(deadline).date())}仍未整改到位"
+    return f"经{number}{step}，{fmt_cn_date(local(reply_by).date())}前仍未整改到位"  # as the letter wrote it
 
 
 def close_lapsed(now: datetime) -> int:
