@@ -3,8 +3,8 @@ counts the level's working days from the signing, not from the draft: a draft ma
 days later went out with hours to reply. Drafts saved before keep the date they hold (签发 refuses one that leaves
 less than a working day).
 
-Revision ID: 0131
-Revises: 0125
+Revision ID: 0127
+Revises: 0126
 Create Date: 2027-01-07 09:00:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0131'
-down_revision = '0125'
+revision = '0127'
+down_revision = '0126'
 branch_labels = None
 depends_on = None
 
