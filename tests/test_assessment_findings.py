@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from assessment_world import results_form
+from test_notices import inbox_of
 
 from inspect_app.assessment.models import Result, Round, RoundSite
+from inspect_app.common.timeutil import utcnow
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket
 
@@ -175,7 +177,7 @@ def test_an_issued_bulletin_is_kept_under_its_number(app, api, city, world):
 
 # ----------------------------------------------------------------------------- 撤回 (withdraw a site's results)
 
-def test_the_office_withdraws_a_sites_results_to_have_it_scored_again(api, browser, city, world):
+def test_the_office_withdraws_a_sites_results_to_have_it_scored_again(app, api, browser, city, world):
     from inspect_app.audit.models import AuditEntry
     body = _lanes(api, city)
     round_id, site_id = body["id"], body["sites"][0]["site_id"]
@@ -204,6 +206,10 @@ def test_the_office_withdraws_a_sites_results_to_have_it_scored_again(api, brows
     assert voided.status == "cancelled" and "点位测错，实际测的是相邻巷道" in voided.events[-1].note
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "withdraw"))
     assert entry.actor == "admin" and "点位测错" in entry.detail and ticket.number in entry.detail
+    # the unit it was given to: not an unread 新问题 any more, but 已作废 (QA: it stayed unread news)
+    clerk = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == voided.unit_id)
+    told = [i for i in inbox_of(app, clerk, utcnow()) if ticket.number in i[2]]
+    assert [(i[0], i[1].split("：")[0], i[3]) for i in told] == [("ticket", "已作废", False)]
 
     data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
     assert data["overall"]["submitted"] == 1 and data["overall"]["failed"] == 1

@@ -197,6 +197,57 @@ def test_new_work_reaches_the_units_robot_once(app, robot, city, make_ticket, no
     assert [(r.unit_id, r.kind) for r in rows] == [(city.street_b.id, "new_work")] and rows[0].sent_at
 
 
+def test_a_ticket_voided_before_the_push_is_not_pushed_nor_left_unread(app, robot, browser, city, make_ticket, now,
+                                                                       clock):
+    """(QA) A ticket voided as 误报 or as 重复上报 before the next push still went out as 【新问题】, and stayed an
+    unread 新问题 in the unit's 消息 with nothing saying 已作废."""
+    from inspect_app.tickets import services
+
+    give_robot(city.street_b, robot.url, now)
+    kept = make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))
+    wrong = make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1), category="spider_web")
+    repeat = make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=2))
+    services.cancel(city.admin, wrong, now + timedelta(minutes=3), "误报")
+    services.cancel(city.admin, repeat, now + timedelta(minutes=3), None, duplicate_of=kept.number)
+    db.session.commit()
+    later = now + timedelta(minutes=5)
+    assert jobs.push_job(later) == 1 and deliver_due(later)["sent"] == 1
+    text = robot.received[0]["text"]["content"]
+    assert kept.number in text and wrong.number not in text and repeat.number not in text
+    # the inbox: the one still open is unread news; the voided ones say so and are not counted
+    items = inbox_of(app, city.unit_b, later)
+    assert sorted((i[1], i[3]) for i in items if i[0] == "ticket") == [
+        ("已作废：牛皮癣（主办）", False), ("已作废：蜘蛛网（主办）", False), ("新问题：牛皮癣（主办）", True)]
+    assert unread_of(city.unit_b, later) == 1
+    clock.set(later)
+    assert badge(browser(city.unit_b).get("/unit/tickets").get_data(as_text=True)) == 1
+
+
+def test_a_ticket_closed_while_the_robot_was_paused_is_not_news_when_it_is_enabled_again(app, robot, city,
+                                                                                        make_ticket, now):
+    """(QA) A unit paused its robot; a ticket was filed, rectified and closed meanwhile; the first push after it was
+    enabled again listed the closed ticket as 【新问题】."""
+    from inspect_app.tickets import services
+
+    give_robot(city.street_b, robot.url, now)
+    db.session.get(UnitRobot, city.street_b.id).enabled = False
+    db.session.commit()
+    done = make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))
+    services.rectify(city.unit_b, done, now + timedelta(hours=1), "已清理", [processed()])
+    services.approve(city.inspector, done, now + timedelta(hours=2), "")
+    db.session.commit()
+    assert jobs.push_job(now + timedelta(hours=3)) == 0  # paused: nothing
+    db.session.get(UnitRobot, city.street_b.id).enabled = True
+    db.session.commit()
+    assert jobs.push_job(now + timedelta(hours=4)) == 0  # the closed ticket is no news
+    open_one = make_ticket(point=City.ON_B, at_time=now + timedelta(hours=5))
+    assert jobs.push_job(now + timedelta(hours=6)) == 1 and deliver_due(now + timedelta(hours=6))["sent"] == 1
+    [message] = robot.received
+    assert open_one.number in message["text"]["content"] and done.number not in message["text"]["content"]
+    closed = [i for i in inbox_of(app, city.unit_b, now + timedelta(hours=6)) if done.number in i[2]]
+    assert [(i[1], i[3]) for i in closed] == [("已结案：牛皮癣（主办）", False)] and "期限" not in closed[0][2]
+
+
 def test_a_failing_robot_is_retried_and_a_removed_one_given_up(app, robot, city, make_ticket, now):
     give_robot(city.street_b, robot.url, now, secret="SECtest")
     make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))

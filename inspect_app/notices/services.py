@@ -4,7 +4,8 @@ Six kinds of news for a unit, each with the moment it happened (all six in the i
 the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 约谈's scheduling having told it already
 (escalation/notify.py), and the morning digest counts those):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
-  sent back to it after refusing its 退单 is a decision's news instead;
+  sent back to it after refusing its 退单 is a decision's news instead; news while its part is still open: one
+  voided, closed or reported since is neither pushed nor unread, and the inbox says what became of it (已作废…);
 - a letter (督办函) issued to it;
 - a 约谈 of the unit the office scheduled ahead of its time (when, where, who attends, the letter it follows), and
   its cancellation;
@@ -46,7 +47,7 @@ from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
 from ..tickets.models import UNIT_DECISIONS, Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
-from ..tickets.rules import DUE_SOON, PART_OWED_TICKET_STATUSES, UNIT_TODO_TICKET_STATUS
+from ..tickets.rules import DUE_SOON, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, UNIT_TODO_TICKET_STATUS
 from ..units.models import Category, Unit
 from .models import InboxSeen
 
@@ -67,8 +68,17 @@ def _is_unit_user(user) -> bool:
 # ----------------------------------------------------------------------------- the kinds of news
 
 def _new_parts(unit_id: int, after: datetime, until: datetime):
+    """The parts given to the unit in (after, until], whatever became of them since (the inbox lists them all, a
+    part no longer open saying so: 已作废, 已结案, 已整改)."""
     return select(TicketUnit).where(TicketUnit.unit_id == unit_id, TicketUnit.assigned_at > after,
                                     TicketUnit.assigned_at <= until, ~_returned_after_dispute())
+
+
+def _new_work(unit_id: int, after: datetime, until: datetime):
+    """Those of them the unit still has to rectify, the only ones its robot is told of and its badge counts: a
+    ticket voided (误报, 重复上报, a 测评 result withdrawn) before the next push, or filed, rectified and closed
+    while the unit's robot was paused, is no news any more. (A part moved to another unit is that unit's row.)"""
+    return _new_parts(unit_id, after, until).where(TicketUnit.status == const("open"))
 
 
 def _withdrawals_decided(unit_id: int, after: datetime, until: datetime):
@@ -230,7 +240,7 @@ def _unread_statement():
     """unread_count's one statement, built once and run with its values bound: on every page a unit opens,
     building the three counts' statement (and its cache key) took twice as long as running it."""
     unit_id, since, now = bindparam("unit_id"), bindparam("since"), bindparam("now")
-    return select(_count_of(_new_parts(unit_id, since, now)), _count_of(_letters(unit_id, since, now)),
+    return select(_count_of(_new_work(unit_id, since, now)), _count_of(_letters(unit_id, since, now)),
                   _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))),
                   _count_of(_reviews(unit_id, since, now)),
                   _count_of(_decisions(unit_id, since, now, bindparam("quoted_name"))),
@@ -277,11 +287,14 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
     # each part's ticket (with its category and segment) in one query for the page, not one per item
     for part in db.session.scalars(_new_parts(user.unit_id, window, now).order_by(TicketUnit.assigned_at.desc())
                                    .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
-        ticket = part.ticket
-        items.append(InboxItem("ticket", part.assigned_at, f"新问题：{ticket.category.name}（{part.role_label}）",
-                               f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
-                               f" · 期限 {fmt(part.deadline, '%m-%d %H:%M')}",
-                               url_for("tickets.detail", ticket_id=ticket.id), part.assigned_at > since))
+        ticket, owed = part.ticket, part.status == "open"
+        place = f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
+        # a part voided, closed or reported since is not new work: it says what became of it, and is not unread
+        items.append(InboxItem("ticket", part.assigned_at,
+                               f"{'新问题' if owed else PART_STATUS_LABELS[part.status]}：{ticket.category.name}"
+                               f"（{part.role_label}）",
+                               f"{place} · 期限 {fmt(part.deadline, '%m-%d %H:%M')}" if owed else place,
+                               url_for("tickets.detail", ticket_id=ticket.id), owed and part.assigned_at > since))
     for letter in db.session.scalars(_letters(user.unit_id, window, now).order_by(Letter.issued_at.desc())
                                      .limit(MAX_ITEMS)):
         items.append(InboxItem("letter", letter.issued_at, f"{letter.kind_label}：{letter.number or ''}", letter.asks,
@@ -486,7 +499,7 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
         .values(pushed_until=now).execution_options(synchronize_session=False)).rowcount
     if claimed != 1 or since >= now:
         return False
-    parts = list(db.session.scalars(_new_parts(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
+    parts = list(db.session.scalars(_new_work(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
     # No letters: their 签发 (or the auto-mode sweep) already told this robot, in its own 【督办函】 message
     # (escalation.notify.enqueue_letters); listed here too, the group heard of each letter twice.
     reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now).order_by(KeyTaskReport.reviewed_at)))
