@@ -937,6 +937,44 @@ def test_a_units_history_counts_a_bulletin_apart_from_its_letters(app, city, ove
 
 # ----------------------------------------------------------------------------- every kind in its 公文 form
 
+@pytest.mark.parametrize("kind,name,asks,batch", [
+    ("supervision", "督办函", "整改反馈", "督办函1件"),
+    ("summons", "约谈通知", "书面报送整改情况", "督办函2件、约谈通知1件"),
+    ("bulletin", "督查通报", "书面报送整改情况", "督办函1件、督查通报1件")])
+def test_the_robots_name_each_document_by_its_kind(app, city, file_ticket, kind, name, asks, batch):
+    """(QA) A 督查通报 was announced by the office's robot as 签发督办函1件 …前整改并书面回复 and by the unit's as
+    【督办函】…请于…前签收、整改并书面回复, a 约谈通知 likewise, while the unit's 消息 named each by its kind: each
+    is named by its kind, with what it asks by its date (Letter.asks), a batch counting each kind; and each names
+    its 问题, a keyword a DingTalk robot accepts."""
+    from inspect_app.escalation import notify
+    from inspect_app.outbox.models import UnitRobot
+
+    app.config.update(WEBHOOK_URL="http://127.0.0.1:9/city")
+    db.session.add(UnitRobot(unit_id=city.street_a.id, url="https://oapi.dingtalk.com/robot/send?access_token=a",
+                             enabled=True, updated_at=at(FRIDAY)))
+    ids = [file_ticket().id]
+    moment, earlier = at(MONDAY), []
+    for lower in range(1, KIND_LEVELS[kind] if kind != "bulletin" else 2):  # 督办 goes a step at a time
+        below = compose.create_draft(city.admin, moment, {"ticket_ids": ids, "level": lower})
+        signing.sign(city.leader, below, moment)
+        db.session.commit()
+        earlier.append(below)
+        moment = below.reply_by + timedelta(minutes=1)
+    letter = compose.create_draft(city.admin, moment, {"ticket_ids": ids, "kind": kind})
+    signing.sign(city.leader, letter, moment)
+    db.session.commit()
+    office, unit = [row.payload["text"]["content"] for row in db.session.scalars(
+        select(Notification).where(Notification.kind == "letters").order_by(Notification.id.desc()).limit(2))][::-1]
+    assert office.startswith(f"【{name}】临江市文明办于") and f"签发{name}1件：" in office
+    assert f"{letter.number}（" in office and f"问题1件，{letter.asks}" in office and asks in letter.asks
+    assert unit == (f"【{name}】临江市文明办向甲街道办事处发出{letter.number}（{letter.kind_label}），问题1件，"
+                    f"请于{local(letter.reply_by):%m月%d日}前签收并{asks}。")
+    if kind != "supervision":
+        assert "督办函" not in office + unit and "整改并书面回复" not in office + unit
+    mixed = notify.message_text(earlier + [letter], moment)
+    assert f"签发{batch}：" in mixed and mixed.count("问题") == len(earlier) + 1
+
+
 @pytest.mark.parametrize("kind,form", [("supervision", "letter"), ("listed", "letter"), ("summons", "file"),
                                         ("bulletin", "file")])
 def test_each_kind_prints_in_its_form(app, city, file_ticket, kind, form):

@@ -149,12 +149,22 @@ class Letter(db.Model):
         return level_delays().get(self.level)
 
     @property
+    def family_label(self) -> str:
+        """What a group robot calls it: 督办函 (普通 or 挂牌), 约谈通知, 督查通报."""
+        return KIND_LABELS["supervision"] if self.kind in ("supervision", "listed") else self.kind_label
+
+    @property
+    def ask(self) -> str:
+        """What it asks of the unit by its date: 整改反馈, or 书面报送整改情况 (KIND_ASKS)."""
+        return KIND_ASKS.get(self.kind, KIND_ASKS["supervision"])
+
+    @property
     def asks(self) -> str:
         """What it asks of the unit by when, in a line: "12月2日前整改反馈" ("" without a date)."""
         if self.reply_by is None:
             return ""
         due = local(self.reply_by)
-        return f"{due.month}月{due.day}日前{KIND_ASKS.get(self.kind, KIND_ASKS['supervision'])}"
+        return f"{due.month}月{due.day}日前{self.ask}"
 
     @hybrid_property
     def step(self) -> str:

@@ -9,10 +9,11 @@ posts due rows with a short timeout; a failure is logged and retried later with 
 the sweep.
 
 A DingTalk robot with 加签 security needs WEBHOOK_SECRET; one with 关键词 security needs a keyword that the message
-contains, such as 督办函.
+contains: each letter's message names its kind (【督办函】, 【约谈通知】, 【督查通报】) and its 问题, a 约谈's carries 提醒.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from flask import current_app
@@ -28,16 +29,31 @@ def _names(letter) -> str:
     return "、".join(r.unit.name for r in letter.recipients) or letter.unit.name
 
 
+# The order a batch's kinds are counted in; the first present names the office's message (【督办函】…).
+FAMILIES = ("督办函", "约谈通知", "督查通报")
+
+
 def message_text(letters, now: datetime) -> str:
+    """The office's message for a batch: each kind of document counted by its own name (督办函2件、约谈通知1件),
+    each line with what the document asks by its date (Letter.asks, as the units' 消息 say it). Every line names
+    its 问题, a keyword a DingTalk robot is told to accept."""
     office = current_app.config["OFFICE_SHORT_NAME"]
     signed = any(letter.signed_by_id for letter in letters)
-    lines = [f"【督办函】{office}于{fmt(now, '%Y-%m-%d %H:%M')}{'签发' if signed else '印发'}督办函{len(letters)}件："]
+    counts = Counter(letter.family_label for letter in letters)
+    families = sorted(counts, key=lambda f: FAMILIES.index(f) if f in FAMILIES else len(FAMILIES))
+    lines = [f"【{families[0]}】{office}于{fmt(now, '%Y-%m-%d %H:%M')}{'签发' if signed else '印发'}"
+             + "、".join(f"{family}{counts[family]}件" for family in families) + "："]
     for letter in letters:
         label = level_text(letter.level)["name"] if letter.kind != "bulletin" else letter.kind_label
-        lines.append(f"{letter.number}（{label}）主送{_names(letter)}，"
-                     f"问题{len(letter.items)}件，{local(letter.reply_by):%m月%d日}前整改并书面回复")
+        lines.append(f"{letter.number}（{label}）主送{_names(letter)}，问题{len(letter.items)}件，{letter.asks}")
     lines.append("请各责任单位登录文明城市督查整改系统签收并整改。")
     return "\n".join(lines)
+
+
+def unit_text(letter, unit, count: int) -> str:
+    """A 主送 unit's message for its document, named by its kind, with what it asks by its date."""
+    return (f"【{letter.family_label}】{current_app.config['OFFICE_SHORT_NAME']}向{unit.name}发出{letter.number}"
+            f"（{letter.kind_label}），问题{count}件，请于{local(letter.reply_by):%m月%d日}前签收并{letter.ask}。")
 
 
 def enqueue_letters(letters, now: datetime) -> OutboxMessage | None:
@@ -46,14 +62,11 @@ def enqueue_letters(letters, now: datetime) -> OutboxMessage | None:
     if not letters:
         return None
     row = outbox.enqueue(message_text(letters, now), now, kind="letters")
-    office = current_app.config["OFFICE_SHORT_NAME"]
     for letter in letters:
         for recipient in letter.recipients:
             unit = recipient.unit
             count = sum(1 for item in letter.items if item.unit_id == unit.id)
-            outbox.enqueue(f"【督办函】{office}向{unit.name}发出{letter.number}（{letter.kind_label}），问题{count}件，"
-                           f"请于{local(letter.reply_by):%m月%d日}前签收、整改并书面回复。", now,
-                           unit_id=unit.id, kind="letters")
+            outbox.enqueue(unit_text(letter, unit, count), now, unit_id=unit.id, kind="letters")
     return row
 
 

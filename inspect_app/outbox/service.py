@@ -2,8 +2,9 @@
 
 Both robots accept {"msgtype": "text", "text": {"content": ...}} and answer {"errcode": 0, ...}. A DingTalk robot
 with 加签 security needs its secret (WEBHOOK_SECRET for the office's, UnitRobot.secret for a unit's); one with 关键词
-security needs a keyword that the message contains (messages start with 【督办函】, 【新问题】, 【任务提醒】 or
-【每日提醒】; the robot page asks for 问题 and 提醒).
+security needs a keyword that the message contains (messages start with 【督办函】, 【约谈通知】, 【督查通报】,
+【新问题】, 【整改提醒】, 【任务提醒】, 【约谈提醒】 or 【每日提醒】, and a unit's each carry 问题 or 提醒, the keywords
+the robot page asks for).
 """
 from __future__ import annotations
 
