@@ -492,6 +492,25 @@ def test_bulletin_is_numbered_once_in_its_own_series(api, city, world, scored, a
     assert api.post(f"/api/v1/rounds/{empty['id']}/issue", city.admin).status_code == 409
 
 
+def test_closing_a_round_and_issuing_its_bulletin_are_in_the_audit_log(api, browser, city, world, scored):
+    """(QA) Ending a round and issuing its 通报 (taking its 文号 for good) left no 操作日志 entry, while a 红黑榜's
+    publication is recorded as 发文 · 发布 with its 文号."""
+    from inspect_app.audit.models import AuditEntry
+
+    round_id, _ = scored
+    name = db.session.get(Round, round_id).name
+    assert api.post(f"/api/v1/rounds/{round_id}/close", city.admin).status_code == 200
+    assert api.post(f"/api/v1/rounds/{round_id}/close", city.admin).status_code == 409  # refused: no second entry
+    number = api.post(f"/api/v1/rounds/{round_id}/issue", city.admin).get_json()["bulletin_number"]
+    entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.kind.in_(("assessment", "document")))
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.kind, e.action, e.actor, e.target) for e in entries] == [
+        ("assessment", "close", "admin", name), ("document", "issue", "admin", f"督查通报 {name}")]
+    assert "已提交" in entries[0].detail and f"文号：{number}" in entries[1].detail
+    page = browser(city.admin).get("/audit?kind=document").get_data(as_text=True)
+    assert "印发" in page and number in page and f"督查通报 {name}" in page
+
+
 def test_pdfs_say_what_the_round_found(api, city, world, scored, tmp_path):
     import subprocess
     round_id, _ = scored

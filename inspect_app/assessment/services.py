@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -330,7 +330,20 @@ def close_round(user, rnd: Round, now: datetime) -> Round:
                                  .execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:
         raise Conflict("本轮测评刚被结束。", code="round_closed")
+    _audit_close(user, rnd, now)
     return rnd
+
+
+def _audit_close(user, rnd: Round, now: datetime) -> None:
+    """The 操作日志's entry for a round ended (文明测评 · 结束): who, when, and how many of its sites had been scored;
+    in the same transaction, so a close refused leaves none."""
+    from ..audit import trail
+
+    counts = dict(db.session.execute(select(RoundSite.status, func.count()).where(RoundSite.round_id == rnd.id)
+                                     .group_by(RoundSite.status)).all())
+    trail.record("assessment", "close", rnd.name,
+                 f"{rnd.kind_label}；已提交{counts.get('submitted', 0)}个点位，共{sum(counts.values())}个",
+                 user=user, now=now)
 
 
 def issue_bulletin(user, rnd: Round, now: datetime, prefix: str) -> Round:
@@ -351,7 +364,17 @@ def issue_bulletin(user, rnd: Round, now: datetime, prefix: str) -> Round:
     if changed.rowcount != 1:
         raise Conflict("本轮督查通报刚被印发。", code="bulletin_issued")
     _keep_bulletin(rnd)
+    _audit_bulletin(user, rnd, now)
     return rnd
+
+
+def _audit_bulletin(user, rnd: Round, now: datetime) -> None:
+    """The 操作日志's entry for a 通报 issued (发文 · 印发): who took which 文号 for which round, as a 红黑榜's
+    publication is recorded (rankings.services); in the same transaction as the number."""
+    from ..audit import trail
+
+    trail.record("document", "issue", f"督查通报 {rnd.name}", f"文号：{rnd.bulletin_number}；{rnd.kind_label}",
+                 user=user, now=now)
 
 
 def _keep_bulletin(rnd: Round) -> None:

@@ -6,9 +6,9 @@
   or deleted, naming the fields that changed with their old and new values (a password only as 已更改). Made in
   the same transaction as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜
   group by hand are recorded by rankings.services, which replaces those rows.)
-- Sign-ins (and failed ones), sign-outs, API tokens, spreadsheet exports, 红黑榜 publications (each takes a
-  文号 for good), a 测评 site's results withdrawn by the office (with the reason) and a 回头看 task 改派 to another
-  inspector are recorded by the code that does them, with `record`.
+- Sign-ins (and failed ones), sign-outs, API tokens, spreadsheet exports, 红黑榜 publications and 测评 督查通报
+  issued (each takes a 文号 for good), a 测评 round ended, a 测评 site's results withdrawn by the office (with
+  the reason) and a 回头看 task 改派 to another inspector are recorded by the code that does them, with `record`.
 - Refused requests (403: a role or a unit asking for what is not theirs) are recorded by the error handler
   (`refused`), in a transaction of their own, once per person and address a quarter of an hour, so a script
   hammering one page cannot flood the log.
@@ -49,7 +49,7 @@ KINDS = {"login": "登录", "account": "账号与权限", "reference": "基础�
          "document": "发文", "assessment": "文明测评", "escalation": "督办跟进"}
 ACTIONS = {"login": "登录", "login_failed": "登录失败", "logout": "退出登录", "token": "接口登录",
            "create": "新增", "update": "修改", "delete": "删除", "export": "导出", "refused": "拒绝访问",
-           "publish": "发布", "withdraw": "撤回", "reassign": "改派"}
+           "publish": "发布", "withdraw": "撤回", "reassign": "改派", "close": "结束", "issue": "印发"}
 REFUSED_QUIET = timedelta(minutes=15)  # one entry per person and address and target within it
 COMMAND_LINE, SCHEDULER = "命令行", "系统"
 
