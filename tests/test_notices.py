@@ -124,6 +124,27 @@ def test_the_inbox_api_reads_without_marking(api, city, make_ticket):
     assert api.get("/api/v1/inbox", city.admin).status_code == 403
 
 
+def test_the_inbox_says_what_it_leaves_out_and_counts_unread_as_the_menu_does(app, api, browser, city, make_ticket,
+                                                                             monkeypatch):
+    """(QA) After 55 new tickets the menu said 消息 55, /inbox listed 50 (the 5 oldest nowhere) and the API said
+    unread 50, nothing saying the list was cut. (Here a list of 3.)"""
+    from inspect_app.notices import services
+
+    monkeypatch.setattr(services, "MAX_ITEMS", 3)
+    moment = utcnow()  # the pages' clock (conftest.clock)
+    tickets = [make_ticket(point=City.ON_B, at_time=moment - timedelta(minutes=10 - i)) for i in range(5)]
+    body = api.get("/api/v1/inbox", city.unit_b).get_json()
+    assert body["unread"] == 5 and len(body["items"]) == 3  # the badge's count; the newest three listed
+    assert {t.number for t in tickets[2:]} == {i["detail"].split(" · ")[0] for i in body["items"]}
+    assert body["unlisted"] == [{"kind": "ticket", "count": 2, "url": "/unit/tickets?tab=all"}]
+    clerk = browser(city.unit_b)
+    assert badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 5
+    page = clerk.get("/inbox").get_data(as_text=True)
+    assert page.count("新问题：") == 3
+    assert re.search(r'另有2条派给本单位的问题未列出[^<]*<a href="/unit/tickets\?tab=all">查看本单位全部问题</a>', page)
+    assert api.get("/api/v1/inbox", city.unit_b).get_json()["unlisted"] == body["unlisted"]  # read or not
+
+
 def test_each_figure_on_top_of_the_inbox_opens_a_list_of_that_many(app, browser, api, city, make_ticket, clock):
     """(QA) 待整改 counted a ticket in 退单 that its list keeps under 退单中; 24小时内到期 and 督办函未签收 opened the
     whole 待整改 list and every letter."""
@@ -348,7 +369,7 @@ def inbox_of(app, user, moment):
     from inspect_app.notices.services import inbox
 
     with app.test_request_context():
-        items, _ = inbox(user, moment)
+        items = inbox(user, moment).items
     return [(i.kind, i.title, i.detail, i.unread) for i in items]
 
 

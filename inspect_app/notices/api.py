@@ -16,11 +16,11 @@ bp = api_blueprint("api_notices", __name__)
 @bp.get("/inbox")
 @requires(UNITS)
 def inbox():
-    moment = now()
-    items, summary = services.inbox(current(), moment)
-    return jsonify({"unread": sum(i.unread for i in items), "summary": summary,
+    news = services.inbox(current(), now())
+    return jsonify({"unread": news.unread, "summary": news.summary,
                     "items": [{"kind": i.kind, "at": isoformat(i.at), "title": i.title, "detail": i.detail,
-                               "url": i.url, "unread": i.unread} for i in items]})
+                               "url": i.url, "unread": i.unread} for i in news.items],
+                    "unlisted": [{"kind": u.kind, "count": u.count, "url": u.url} for u in news.unlisted]})
 
 
 @bp.post("/inbox/seen")

@@ -277,16 +277,70 @@ class InboxItem:
     unread: bool
 
 
-def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
-    """The last INBOX_WINDOW_DAYS of news, newest first (unread marked), and a summary of the unit's work now."""
+@dataclass
+class Unlisted:
+    """News of one kind beyond the MAX_ITEMS the inbox lists (the oldest), and the list where all of it is."""
+    kind: str        # ticket | letter | due | task | decision | interview
+    count: int
+    what: str        # 派给本单位的问题 ...: 另有N条{what}未列出
+    url: str
+    link: str        # what the url opens
+
+
+@dataclass
+class Inbox:
+    items: list[InboxItem]
+    summary: dict
+    unread: int      # the menu's count: every unread item, listed or not
+    unlisted: list[Unlisted]
+
+
+# kind -> (另有N条…未列出, the page with all of them, its link's words)
+UNLISTED = {
+    "ticket": ("派给本单位的问题", lambda: url_for("tickets.unit_list", tab="all"), "查看本单位全部问题"),
+    "letter": ("督办函、通报", lambda: url_for("escalation.letters"), "查看全部督办函"),
+    "due": ("即将到期提醒", lambda: url_for("tickets.unit_list", tab="todo", due_soon=1), "查看24小时内到期的问题"),
+    "task": ("创建任务审核结果", lambda: url_for("keytasks.index"), "查看创建任务"),
+    "decision": ("审核结果（返工、延期、退单等）", lambda: url_for("tickets.unit_list", tab="all"),
+                 "查看本单位全部问题"),
+    "interview": ("约谈消息", lambda: url_for("notices.inbox") + "#interviews", "查看约谈安排"),
+}
+
+
+def _listed(kind: str, query, order, unlisted: list[Unlisted], *options) -> list:
+    """The newest MAX_ITEMS rows of one kind of news (by `order`); how many more there are goes to `unlisted`,
+    counted only when the list is full."""
+    rows = list(db.session.scalars(query.order_by(*order).limit(MAX_ITEMS).options(*options)).unique())
+    if len(rows) == MAX_ITEMS:
+        _more(kind, _count(query) - MAX_ITEMS, unlisted)
+    return rows
+
+
+def _more(kind: str, count: int, unlisted: list[Unlisted]) -> None:
+    if count <= 0:
+        return
+    same = next((u for u in unlisted if u.kind == kind), None)  # the 约谈 scheduled and cancelled: one line
+    if same is not None:
+        same.count += count
+    else:
+        what, url, link = UNLISTED[kind]
+        unlisted.append(Unlisted(kind, count, what, url(), link))
+
+
+def inbox(user, now: datetime) -> Inbox:
+    """The last INBOX_WINDOW_DAYS of news, newest first (unread marked), at most MAX_ITEMS of each kind (what is
+    left out counted, with where to find it), the unread count the menu shows, and a summary of the unit's work
+    now."""
     if not _is_unit_user(user):
-        return [], {}
+        return Inbox([], {}, 0, [])
     since = _since(user, now)
     window = now - timedelta(days=int(current_app.config["INBOX_WINDOW_DAYS"]))
     items: list[InboxItem] = []
+    unlisted: list[Unlisted] = []
+    unit_id = user.unit_id
     # each part's ticket (with its category and segment) in one query for the page, not one per item
-    for part in db.session.scalars(_new_parts(user.unit_id, window, now).order_by(TicketUnit.assigned_at.desc())
-                                   .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
+    for part in _listed("ticket", _new_parts(unit_id, window, now), (TicketUnit.assigned_at.desc(), TicketUnit.id),
+                        unlisted, selectinload(TicketUnit.ticket)):
         ticket, owed = part.ticket, part.status == "open"
         place = f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
         # a part voided, closed or reported since is not new work: it says what became of it, and is not unread
@@ -295,36 +349,42 @@ def inbox(user, now: datetime) -> tuple[list[InboxItem], dict]:
                                f"（{part.role_label}）",
                                f"{place} · 期限 {fmt(part.deadline, '%m-%d %H:%M')}" if owed else place,
                                url_for("tickets.detail", ticket_id=ticket.id), owed and part.assigned_at > since))
-    for letter in db.session.scalars(_letters(user.unit_id, window, now).order_by(Letter.issued_at.desc())
-                                     .limit(MAX_ITEMS)):
+    for letter in _listed("letter", _letters(unit_id, window, now), (Letter.issued_at.desc(), Letter.id), unlisted):
         items.append(InboxItem("letter", letter.issued_at, f"{letter.kind_label}：{letter.number or ''}", letter.asks,
                                url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since))
-    for part in db.session.scalars(_due_soon(user.unit_id, window, now).order_by(TicketUnit.deadline)
-                                   .limit(MAX_ITEMS).options(selectinload(TicketUnit.ticket))):
+    for part in _listed("due", _due_soon(unit_id, window, now), (TicketUnit.deadline, TicketUnit.id), unlisted,
+                        selectinload(TicketUnit.ticket)):
         ticket, starts = part.ticket, part.deadline - DUE_SOON
         items.append(InboxItem("due", starts, f"即将到期：{ticket.category.name}",
                                f"{ticket.number} · {fmt(part.deadline, '%m-%d %H:%M')} 到期",
                                url_for("tickets.detail", ticket_id=ticket.id), starts > since))
-    for row in db.session.scalars(_reviews(user.unit_id, window, now).order_by(KeyTaskReport.reviewed_at.desc())
-                                  .limit(MAX_ITEMS)):
+    for row in _listed("task", _reviews(unit_id, window, now), (KeyTaskReport.reviewed_at.desc(), KeyTaskReport.id),
+                       unlisted):
         task = row.task
         accepted = row.verdict == "accepted"
         items.append(InboxItem("task", row.reviewed_at, "创建任务已销号" if accepted else "创建任务销号申请被退回",
                                f"{task.code} {task.indicator}" + ("" if accepted else f"：{row.review_note}"),
                                url_for("keytasks.detail", task_id=task.id), row.reviewed_at > since))
-    for decision in decisions(user.unit_id, user.unit, window, now, limit=MAX_ITEMS):
+    found = decisions(unit_id, user.unit, window, now, limit=MAX_ITEMS)
+    if len(found) >= MAX_ITEMS:  # one of its three lists may be full
+        _more("decision", decisions_count(unit_id, user.unit, window, now) - len(found), unlisted)
+    for decision in found:
         items.append(InboxItem(decision.kind, decision.at, f"{decision.title}：{decision.category}",
                                f"{decision.number} · {decision.detail}",
                                url_for("tickets.detail", ticket_id=decision.ticket_id) if decision.visible
                                else url_for("tickets.unit_list"), decision.at > since))
-    for interview in db.session.scalars(_interviews_scheduled(user.unit_id, window, now).limit(MAX_ITEMS)):
+    scheduled = _listed("interview", _interviews_scheduled(unit_id, window, now),
+                        (Interview.created_at.desc(), Interview.id), unlisted)
+    for interview in scheduled:
         items.append(InboxItem("interview", interview.created_at, *interview_news(interview),
                                _interview_url(interview), interview.created_at > since))
-    for interview in db.session.scalars(_interviews_cancelled(user.unit_id, window, now).limit(MAX_ITEMS)):
+    cancelled = _listed("interview", _interviews_cancelled(unit_id, window, now),
+                        (Interview.recorded_at.desc(), Interview.id), unlisted)
+    for interview in cancelled:
         items.append(InboxItem("interview", interview.recorded_at, *interview_news(interview, cancelled=True),
                                _interview_url(interview), interview.recorded_at > since))
     items.sort(key=lambda i: i.at, reverse=True)
-    return items, work_summary(user.unit_id, now)
+    return Inbox(items, work_summary(unit_id, now), unread_count(user, now), unlisted)
 
 
 @dataclass
@@ -415,6 +475,12 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
                               visible=not approved))
     found.sort(key=lambda d: (d.at, d.number))
     return found
+
+
+def decisions_count(unit_id: int, unit: Unit | None, after: datetime, until: datetime) -> int:
+    """How many decisions `decisions` finds in (after, until], counted as the unread badge counts them."""
+    return (_count(_decisions(unit_id, after, until, _quoted_name(unit)))
+            + _count(_disputes_accepted(unit_id, after, until)) + _count(_withdrawals_decided(unit_id, after, until)))
 
 
 def work_summary(unit_id: int, now: datetime) -> dict:

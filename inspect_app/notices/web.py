@@ -21,10 +21,11 @@ register_badge("notices.inbox", lambda user: services.unread_count(user, now()) 
 @bp.get("/inbox")
 @requires(UNITS)
 def inbox():
-    items, summary = services.inbox(current_user, now())
+    news = services.inbox(current_user, now())
     services.mark_seen(current_user, now())
     robot = db.session.get(UnitRobot, current_user.unit_id) if current_user.unit_id else None
-    return render_template("notices/inbox.html", items=items, summary=summary, robot=robot,
+    return render_template("notices/inbox.html", items=news.items, summary=news.summary, unlisted=news.unlisted,
+                           max_items=services.MAX_ITEMS, robot=robot,
                            interviews=services.upcoming_interviews(current_user.unit_id, now()))
 
 
