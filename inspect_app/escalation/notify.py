@@ -9,7 +9,8 @@ posts due rows with a short timeout; a failure is logged and retried later with 
 the sweep.
 
 A DingTalk robot with 加签 security needs WEBHOOK_SECRET; one with 关键词 security needs a keyword that the message
-contains: each letter's message names its kind (【督办函】, 【约谈通知】, 【督查通报】) and its 问题, a 约谈's carries 提醒.
+contains: each letter's message names its kind (【督办函】, 【约谈通知】, 【督查通报】) and its 问题, a 约谈's
+carries 提醒.
 """
 from __future__ import annotations
 
