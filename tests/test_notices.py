@@ -291,6 +291,46 @@ def test_a_failing_robot_is_retried_and_a_removed_one_given_up(app, robot, city,
     assert last.failed_at is not None and len(robot.received) == 2
 
 
+def test_the_robot_page_says_in_chinese_why_a_message_did_not_arrive(app, robot, browser, city, make_ticket, now):
+    """(QA) 最近的推送 showed urllib's English: 重试中（HTTP Error 500: Internal Server Error）, 发送失败：HTTP Error
+    500: …. Each reason is Chinese, the robot's own errmsg quoted as it came; rows written before read the same."""
+    import socket
+
+    give_robot(city.street_b, robot.url, now)
+    make_ticket(point=City.ON_B, at_time=now + timedelta(minutes=1))
+    moment = now + timedelta(minutes=5)
+    jobs.push_job(moment)
+    robot.answers.append((500, {"error": "down"}))
+    assert deliver_due(moment)["failed"] == 1
+    row = db.session.scalar(select(OutboxMessage))
+    db.session.refresh(row)
+    assert row.last_error == "对方服务器返回错误（HTTP 500）"
+    robot.answers.append((200, {"errcode": 310000, "errmsg": "keywords not in content"}))
+    assert deliver_due(row.next_attempt_at)["failed"] == 1
+    db.session.refresh(row)
+    assert row.last_error == "机器人拒收（errcode 310000：“keywords not in content”）"
+    with socket.socket() as probe:  # a local port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/send"
+    db.session.get(UnitRobot, city.street_b.id).url = closed
+    db.session.commit()
+    assert deliver_due(row.next_attempt_at)["failed"] == 1
+    db.session.refresh(row)
+    assert row.last_error == "无法连接：对方拒绝连接"
+    # rows written before, in urllib's words
+    for text, error in (("旧消息一", "HTTP Error 500: Internal Server Error"), ("旧消息二", "<urlopen error timed out>"),
+                        ("旧消息三", "errcode 300001: token is not exist")):
+        db.session.add(OutboxMessage(created_at=now, unit_id=city.street_b.id, kind="new_work", next_attempt_at=now,
+                                     attempts=10, failed_at=now, last_error=error,
+                                     payload_json=f'{{"msgtype": "text", "text": {{"content": "{text}"}}}}'))
+    db.session.commit()
+    page = browser(city.unit_b).get("/inbox/robot").get_data(as_text=True)
+    assert "重试中（无法连接：对方拒绝连接）" in page
+    assert "发送失败：对方服务器返回错误（HTTP 500）" in page and "发送失败：连接超时" in page
+    assert "发送失败：机器人拒收（errcode 300001：“token is not exist”）" in page
+    assert "HTTP Error" not in page and "urlopen" not in page
+
+
 def test_the_daily_digest_goes_once_a_day_to_each_robot_and_the_office(app, robot, city, make_ticket, now):
     give_robot(city.street_b, robot.url, now)
     app.config["WEBHOOK_URL"] = robot.url

@@ -48,7 +48,7 @@ def robot():
             row = db.session.get(UnitRobot, unit_id)
     values = request.form if error else ({"url": row.url, "enabled": "1" if row.enabled else ""} if row
                                          else {"enabled": "1"})
-    messages = [(m, outbox.message_text(m)) for m in outbox.recent_messages(unit_id)]
+    messages = [(m, outbox.message_text(m), outbox.error_text(m.last_error)) for m in outbox.recent_messages(unit_id)]
     return render_template("notices/robot.html", robot=row, values=values, error=error, messages=messages), \
         422 if error else 200
 

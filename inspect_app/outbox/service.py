@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import re
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -89,14 +93,69 @@ def post(url: str, payload: dict, timeout: float) -> None:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
             raw = response.read(65536)
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise DeliveryError(str(error)) from None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+        raise DeliveryError(problem(error)) from error  # the cause (urllib's own words) goes to the log
     try:
         answer = json.loads(raw or b"{}")
     except ValueError:
         answer = {}
     if isinstance(answer, dict) and answer.get("errcode", 0) not in (0, "0"):
-        raise DeliveryError(f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}")
+        raise DeliveryError(refused(answer.get("errcode"), answer.get("errmsg", "")))
+
+
+# ----------------------------------------------------------------------------- why a message did not arrive
+# In Chinese for the clerk who reads the robot page (last_error); urllib's own words go to the log.
+
+def refused(errcode, errmsg) -> str:
+    """The robot answered with an error code: its code, and its message quoted as it came."""
+    return f"机器人拒收（errcode {errcode}：“{str(errmsg or '')[:200]}”）"
+
+
+def problem(error: BaseException) -> str:
+    """Why a post failed, from what urllib raised."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"对方服务器返回错误（HTTP {error.code}）"
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):  # socket.timeout too
+        return "连接超时"
+    if isinstance(reason, socket.gaierror):
+        return "无法连接：找不到服务器地址"
+    if isinstance(reason, ssl.SSLError):
+        return "无法连接：安全连接（证书）校验失败"
+    if isinstance(reason, ConnectionRefusedError):
+        return "无法连接：对方拒绝连接"
+    if isinstance(reason, (ConnectionError, http.client.HTTPException)):
+        return "连接中断，对方没有正常应答"
+    if isinstance(error, ValueError):
+        return "机器人地址无效"
+    return "无法连接"
+
+
+# What rows written before these words held (urllib's English), read the same way
+_ENGLISH = [
+    (re.compile(r"^HTTP Error (\d{3})"), lambda m: f"对方服务器返回错误（HTTP {m[1]}）"),
+    (re.compile(r"^errcode (\S*): (.*)$", re.S), lambda m: refused(m[1], m[2])),
+    (re.compile(r"timed out", re.I), lambda m: "连接超时"),
+    (re.compile(r"Name or service not known|nodename nor servname|getaddrinfo|name resolution", re.I),
+     lambda m: "无法连接：找不到服务器地址"),
+    (re.compile(r"SSL|CERTIFICATE", re.I), lambda m: "无法连接：安全连接（证书）校验失败"),
+    (re.compile(r"Connection refused", re.I), lambda m: "无法连接：对方拒绝连接"),
+    (re.compile(r"Connection (reset|aborted)|Remote end closed|BadStatusLine|IncompleteRead", re.I),
+     lambda m: "连接中断，对方没有正常应答"),
+]
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def error_text(stored: str | None) -> str:
+    """A row's last_error as the robot page shows it: as written, or, for a row written in urllib's English before
+    the errors were worded here, its Chinese (anything else unknown: 无法连接, with the words as they came)."""
+    stored = stored or ""
+    if not stored or _CHINESE.search(stored):
+        return stored
+    for pattern, say in _ENGLISH:
+        if (found := pattern.search(stored)) is not None:
+            return say(found)
+    return f"无法连接（{stored}）"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -137,13 +196,14 @@ def deliver(message_id: int, now: datetime) -> bool:
              float(current_app.config["WEBHOOK_TIMEOUT"]))
     except DeliveryError as error:
         row.last_error = str(error)[:500]
+        cause = f"{error} ({error.__cause__})" if error.__cause__ is not None else str(error)
         if row.attempts >= MAX_ATTEMPTS or target is None:
             row.failed_at = now
-            log.error("robot message %s given up after %d attempts: %s", row.id, row.attempts, error)
+            log.error("robot message %s given up after %d attempts: %s", row.id, row.attempts, cause)
         else:
             row.next_attempt_at = now + backoff(row.attempts)
             log.warning("robot message %s failed (attempt %d), retrying at %s: %s", row.id,
-                        row.attempts, row.next_attempt_at.isoformat(), error)
+                        row.attempts, row.next_attempt_at.isoformat(), cause)
         db.session.flush()
         return False
     row.sent_at = now
