@@ -318,7 +318,8 @@ def test_the_robot_page_says_in_chinese_why_a_message_did_not_arrive(app, robot,
     db.session.refresh(row)
     assert row.last_error == "无法连接：对方拒绝连接"
     # rows written before, in urllib's words
-    for text, error in (("旧消息一", "HTTP Error 500: Internal Server Error"), ("旧消息二", "<urlopen error timed out>"),
+    for text, error in (("旧消息一", "HTTP Error 500: Internal Server Error"),
+                        ("旧消息二", "<urlopen error timed out>"),
                         ("旧消息三", "errcode 300001: token is not exist")):
         db.session.add(OutboxMessage(created_at=now, unit_id=city.street_b.id, kind="new_work", next_attempt_at=now,
                                      attempts=10, failed_at=now, last_error=error,
