@@ -22,6 +22,10 @@ def test_reassigning_names_the_new_inspector(api, browser, city, world):
     assert f"已改派给{city.inspector2.name}。" in shown and f"已改派给{city.inspector.name}。" not in shown
     rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == body["id"]))
     assert rs.inspector_id == city.inspector2.id
+    from inspect_app.audit.models import AuditEntry  # recorded, as a 回头看's 改派 is
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "reassign"))
+    assert entry is not None and entry.kind == "assessment" and entry.actor == city.admin.username
+    assert f"→ {city.inspector2.name}（{city.inspector2.username}）" in entry.detail
 
 
 def test_a_round_with_no_count_is_refused_in_plain_words(api, browser, city, world):

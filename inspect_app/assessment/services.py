@@ -315,8 +315,14 @@ def reassign(user, rnd: Round, site_id: int, inspector_id) -> RoundSite:
     if inspector_id in (None, ""):  # the field missing: malformed, as a form that sends none
         raise BadRequest("请选择要改派给的督查员。", code="inspectors_required")
     (inspector,) = _inspectors([_int(inspector_id, "督查员", 1, MAX_ID, "invalid_inspectors")])
+    before = rs.inspector
     rs.inspector = inspector  # the relationship too: the id alone left it naming the previous inspector
     db.session.flush()
+    if before is None or before.id != inspector.id:  # as a 回头看's 改派: who had it, who has it now
+        from ..audit import trail
+        had = f"{before.name}（{before.username}{'，已停用' if not before.active else ''}）" if before else "未分配"
+        trail.record("assessment", "reassign", f"{rnd.name} · {rs.site.code} {rs.site.name}",
+                     f"督查员：{had} → {inspector.name}（{inspector.username}）")
     return rs
 
 
