@@ -59,6 +59,7 @@ def register(app) -> None:
     app.jinja_env.filters["dt"] = timeutil.fmt
     app.jinja_env.filters["short_dt"] = short_dt
     app.jinja_env.filters["cn_date"] = timeutil.fmt_cn_date
+    app.jinja_env.filters["cn_day"] = lambda moment: timeutil.fmt_cn_date(timeutil.local(moment).date())
     app.jinja_env.globals["cn_span"] = timeutil.fmt_cn_span
     app.jinja_env.filters["fixed"] = fixed  # scores and rates, rounded half up (四舍五入)
     app.jinja_env.globals.update(

@@ -968,7 +968,7 @@ def test_the_robots_name_each_document_by_its_kind(app, city, file_ticket, kind,
     assert office.startswith(f"【{name}】临江市文明办于") and f"签发{name}1件：" in office
     assert f"{letter.number}（" in office and f"问题1件，{letter.asks}" in office and asks in letter.asks
     assert unit == (f"【{name}】临江市文明办向甲街道办事处发出{letter.number}（{letter.kind_label}），问题1件，"
-                    f"请于{local(letter.reply_by):%m月%d日}前签收并{asks}。")
+                    f"请于{local(letter.reply_by).month}月{local(letter.reply_by).day}日前签收并{asks}。")  # 12月2日
     if kind != "supervision":
         assert "督办函" not in office + unit and "整改并书面回复" not in office + unit
     mixed = notify.message_text(earlier + [letter], moment)
@@ -1042,3 +1042,16 @@ def test_proposal_reasons_write_dates_as_the_letters_do(app, city, file_ticket):
     reasons = {p.ticket_id: p.reason for p in proposals.open_proposals(at(AFTER_REPLY_BY))}
     assert reasons[letter.items[0].ticket_id] == f"经{letter.number}督办，2026年12月2日前仍未整改到位"
     assert reasons[late.id] == "超过整改时限1天仍未整改（整改时限2026年12月2日10:00）"
+
+
+def test_robot_messages_and_the_recheck_page_write_days_without_a_leading_zero(app):
+    """12月2日, as the letters and the 消息 write it: the units' robots said 12月02日, a 回头看 2026年12月02日."""
+    from datetime import datetime, timezone
+
+    from flask import render_template_string
+
+    from inspect_app.escalation import notify
+    moment = datetime(2026, 12, 1, 16, 30, tzinfo=timezone.utc)  # 2 December, 00:30 in Shanghai
+    assert notify._month_day(moment) == "12月2日"
+    with app.test_request_context():
+        assert render_template_string("{{ moment|cn_day }}", moment=moment) == "2026年12月2日"

@@ -13,7 +13,7 @@ from ..common.flags import flag
 from ..common.ids import MAX_ID
 from ..common.sql import const
 from ..common.text import clean_text
-from ..common.timeutil import local, local_midnight
+from ..common.timeutil import fmt_cn_date, local, local_midnight
 from ..extensions import db
 from ..policy import ADMIN, INSPECTOR, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role
 from ..tickets.services import NewReport, create_ticket
@@ -294,7 +294,7 @@ def do_recheck(user, recheck: Recheck, now: datetime, passed, note, photos=(), p
     if recheck.status != "open":
         raise Conflict("该回头看任务已完成。", code="recheck_done")
     if recheck.due_at > now:
-        raise Conflict(f"回头看应于{local(recheck.due_at):%Y年%m月%d日}起进行。", code="recheck_not_due")
+        raise Conflict(f"回头看应于{fmt_cn_date(local(recheck.due_at).date())}起进行。", code="recheck_not_due")
     passed = flag(passed, "passed", None, label="复查结果（passed）")
     if passed is None:
         raise BadRequest("请选择复查结果（通过或未通过）。", code="invalid_passed")

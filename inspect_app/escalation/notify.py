@@ -26,6 +26,12 @@ from ..outbox.service import DeliveryError, backoff, deliver, due_messages, post
 from .settings import level_text
 
 
+def _month_day(moment: datetime) -> str:
+    """12月2日, as the letter and the units' 消息 write a date (Letter.asks), not 12月02日."""
+    day = local(moment)
+    return f"{day.month}月{day.day}日"
+
+
 def _names(letter) -> str:
     return "、".join(r.unit.name for r in letter.recipients) or letter.unit.name
 
@@ -54,7 +60,7 @@ def message_text(letters, now: datetime) -> str:
 def unit_text(letter, unit, count: int) -> str:
     """A 主送 unit's message for its document, named by its kind, with what it asks by its date."""
     return (f"【{letter.family_label}】{current_app.config['OFFICE_SHORT_NAME']}向{unit.name}发出{letter.number}"
-            f"（{letter.kind_label}），问题{count}件，请于{local(letter.reply_by):%m月%d日}前签收并{letter.ask}。")
+            f"（{letter.kind_label}），问题{count}件，请于{_month_day(letter.reply_by)}前签收并{letter.ask}。")
 
 
 def enqueue_letters(letters, now: datetime) -> OutboxMessage | None:
