@@ -539,7 +539,7 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     assert browser(city.inspector).get("/dashboard/year").status_code == 403
     # a district's own action over the same weeks finds the same problems again: two actions, still 3 problems
     # (each campaign's total added up said 6)
-    db.session.add(Campaign(name="江城区牛皮癣复查", start_date=date(2026, 11, 10), end_date=date(2026, 11, 30),
+    db.session.add(Campaign(name="江城区牛皮癣复查", start_date=date(2026, 11, 1), end_date=date(2026, 11, 30),
                             created_at=NOW, categories=[city.niupixuan]))
     db.session.commit()
     again = year_report(2026, NOW)
