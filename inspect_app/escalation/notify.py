@@ -78,7 +78,9 @@ def enqueue_letters(letters, now: datetime) -> OutboxMessage | None:
 
 
 def enqueue_proposals(proposals, now: datetime) -> OutboxMessage | None:
-    """Tell the office's robot that the sweep proposed letters (nothing is sent when it proposed none)."""
+    """Tell the office's robot that the sweep proposed letters (nothing is sent when it proposed none). It names
+    the 问题, the keyword a DingTalk robot with 关键词 security is told to accept (the robot pages ask for 问题 and
+    提醒): without it the office's robot refused every such message."""
     if not proposals:
         return None
     units = len({p.unit_id for p in proposals})
@@ -87,8 +89,8 @@ def enqueue_proposals(proposals, now: datetime) -> OutboxMessage | None:
         levels[proposal.level] = levels.get(proposal.level, 0) + 1
     counts = "、".join(f"{level_text(level)['name']}{n}条" for level, n in sorted(levels.items()))
     return outbox.enqueue(f"【督办建议】{fmt(now, '%Y-%m-%d %H:%M')}督办扫描新增督办建议{len(proposals)}条"
-                          f"（{counts}），涉及{units}个单位，请登录文明城市督查整改系统审核、编制督办函。", now,
-                          kind="proposals")
+                          f"（{counts}），涉及{units}个单位的超期未整改问题，请登录文明城市督查整改系统审核、"
+                          "编制督办函。", now, kind="proposals")
 
 
 def interview_text(interview) -> str:
