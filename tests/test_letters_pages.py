@@ -114,7 +114,10 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
     assert "临江文明督〔2026〕1号" in listing and "未签收" in listing
     mine = unit.get(detail).get_data(as_text=True)
     assert "签收</button>" in mine and overdue[2].number not in mine  # street B's item is not listed to street A
-    assert unit.submit(detail, f"{detail}/acknowledge").status_code == 303
+    acknowledged = unit.submit(detail, f"{detail}/acknowledge")
+    assert acknowledged.status_code == 303
+    shown = unit.get(acknowledged.location).get_data(as_text=True)  # what it asks by when, as the letter says
+    assert f"已签收 临江文明督〔2026〕1号，请于{letter.asks}。" in shown and "前整改反馈。" in shown
     reply = unit.submit(detail, f"{detail}/reply", {"text": "两处小广告已清除。",
                                                     "files": [file_tuple(), (__import__("io").BytesIO(minimal_pdf()),
                                                                              "整改报告.pdf")]}, multipart=True)

@@ -44,7 +44,8 @@ ACTIONS: dict[str, LetterAction] = {a.name: a for a in (
                  lambda l: f"已签发 {l.number}，已通知主送单位。"),
     LetterAction("return", LEADERSHIP, lambda f, *_: {"note": f.get("note"), "revision": f.get("revision")},
                  signing.return_draft, lambda _l: "已退回文明办修改，修改后将重新送您签发。"),
-    LetterAction("acknowledge", UNITS, _none, replies.acknowledge, lambda l: f"已签收 {l.number}，请按时限整改并书面回复。"),
+    LetterAction("acknowledge", UNITS, _none, replies.acknowledge,  # what it asks by when: 整改反馈, 书面报送整改情况
+                 lambda l: f"已签收 {l.number}，请于{l.asks}。" if l.asks else f"已签收 {l.number}。"),
     LetterAction("reply", UNITS, lambda f, files, *_: {"text": f.get("text"), "files": files.getlist("files") if files else []},
                  replies.reply, lambda _l: "书面回复已提交，等待文明办核查销号。", multipart=True),
     LetterAction("clear", OFFICE,
