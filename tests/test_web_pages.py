@@ -49,6 +49,8 @@ def test_login_page_wrong_password_and_logout(browser, city):
     assert page.status_code == 200 and "登录" in text(page) and 'name="csrf_token"' in text(page)
     bad = anon.post("/login", data={"username": "inspector", "password": "nope", "csrf_token": anon.token()})
     assert bad.status_code == 401 and "用户名或密码错误" in text(bad)
+    assert text(bad).count("autofocus") == 1  # the message is read first; the username box asked for focus too
+    assert text(page).count("autofocus") == 1
     anon.login(city.inspector)
     home = anon.get("/", follow_redirects=True)
     assert "上报问题" in text(home) and "督查员" in text(home)
