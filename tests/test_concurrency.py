@@ -220,21 +220,27 @@ def at_once(app, acts: list, user_id: int) -> list[str]:
     results: list[str] = [""] * len(acts)
 
     def run(index: int, act) -> None:
-        with app.app_context():
-            try:
-                user = db.session.get(User, user_id)
-                barrier.wait()
-                act(user)
-                db.session.commit()
-                results[index] = "ok"
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                db.session.rollback()
-                results[index] = f"{type(error).__name__}: {error}"
-            finally:
-                db.session.remove()
+        results[index] = outcome(app, user_id, act, ready=barrier.wait)
 
     together(run, list(enumerate(acts)))
     return results
+
+
+def outcome(app, user_id: int, act, ready=lambda: None) -> str:
+    """One side, as a request is: in an app context (its own session and connection) it loads the user, waits on
+    `ready`, runs act(user) and commits. "ok", or the error it got (rolled back)."""
+    with app.app_context():
+        try:
+            user = db.session.get(User, user_id)
+            ready()
+            act(user)
+            db.session.commit()
+            return "ok"
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            db.session.rollback()
+            return f"{type(error).__name__}: {error}"
+        finally:
+            db.session.remove()
 
 
 PAUSE_S = 1.0  # how long `interleaved`'s first side waits for a second side that cannot go on meanwhile
@@ -256,18 +262,11 @@ def interleaved(app, first, second, user_id: int) -> list[str]:
             second_done.wait(PAUSE_S)
 
     def run(index: int, act) -> None:
-        with app.app_context():
-            try:
-                act(db.session.get(User, user_id))
-                db.session.commit()
-                results[index] = "ok"
-            except Exception as error:  # noqa: BLE001 - reported by the test
-                db.session.rollback()
-                results[index] = f"{type(error).__name__}: {error}"
-            finally:
-                db.session.remove()
-                if index == 1:
-                    second_done.set()
+        try:
+            results[index] = outcome(app, user_id, act)
+        finally:
+            if index == 1:
+                second_done.set()
 
     event.listen(db.session, "before_flush", pause)
     try:
