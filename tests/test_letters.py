@@ -214,6 +214,9 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
         ({"ticket_ids": [overdue[1].id], "kind": ["supervision"]}, 400, "invalid_kind"),
         ({"ticket_ids": [overdue[1].id], "kind": {"a": 1}}, 400, "invalid_kind"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "2020-01-01"}, 422, "invalid_reply_by"),
+        # Friday: today, or the weekend before Monday, leaves the unit no whole working day (签发 would refuse it)
+        ({"ticket_ids": [overdue[1].id], "reply_by": "2026-11-27"}, 422, "invalid_reply_by"),
+        ({"ticket_ids": [overdue[1].id], "reply_by": "2026-11-29"}, 422, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": "tomorrow"}, 400, "invalid_reply_by"),
         ({"ticket_ids": [overdue[1].id], "reply_by": 20261231}, 400, "invalid_reply_by"),  # a number is no day
         ({"ticket_ids": [overdue[1].id], "reply_by": "2026-12-18 if possible"}, 400, "invalid_reply_by"),
@@ -229,6 +232,10 @@ def test_compose_refuses_bad_input(app, city, overdue, api, photo):
     assert api.post(url, city.leader, json={"ticket_ids": [overdue[1].id]}).status_code == 403
     assert api.post(url, city.admin, data="ticket_ids=1").status_code == 415
     assert db.session.scalar(select(func.count(Letter.id))) == 0  # nothing half-written
+    message = api.post(url, city.admin, json={"ticket_ids": [overdue[1].id], "reply_by": "2026-11-28"}).get_json()
+    assert "整改时限最早可定为2026年11月30日" in message["error"]["message"]
+    made = api.post(url, city.admin, json={"ticket_ids": [overdue[1].id], "reply_by": "2026-11-30"})
+    assert made.status_code == 201 and made.get_json()["reply_by"] == "2026-11-30T23:59:59+08:00"
 
 
 def test_supervision_goes_a_step_at_a_time(app, city, file_ticket, api, clock):

@@ -121,6 +121,10 @@ def _reply_by(value: date | None, now: datetime) -> datetime | None:
         return None
     if value < local(now).date():
         raise Invalid("整改时限不能早于今天。", code="invalid_reply_by")
+    earliest = local(earliest_reply_by(now)).date()
+    if value < earliest:  # today, or a day off before the next working day: 签发 would refuse it
+        raise Invalid(f"整改时限最早可定为{fmt_cn_date(earliest)}（签发后须给单位留出一个完整的工作日），"
+                      "或留空（按督办级别的工作日数从签发起算）。", code="invalid_reply_by")
     if (value - local(now).date()).days > 366:
         raise Invalid("整改时限不能超过一年。", code="invalid_reply_by")
     return end_of_local_day(value)
