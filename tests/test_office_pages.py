@@ -371,7 +371,7 @@ def test_admin_start_page_carries_the_holiday_reminder(admin_client, city, clock
 
 
 def test_next_year_warning_from_november_only(app, city):
-    from inspect_app.office.holidays import next_year_warning, put_holiday
+    from inspect_app.office.holidays import schedule_warning as next_year_warning, put_holiday
     from datetime import date
     assert next_year_warning(at("2026-10-31T12:00")) is None
     assert "2027" in next_year_warning(at("2026-11-01T08:00"))
@@ -389,6 +389,24 @@ def test_next_year_warning_from_november_only(app, city):
     for day in (date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3)):
         put_holiday(day, "holiday", "国庆节")
     assert next_year_warning(at("2026-12-01T08:00")) is None and year_known(2027)
+
+
+def test_a_year_begun_without_its_schedule_is_warned_of_all_year(app, city, clock, browser):
+    """15 January past, the year-end card is gone: a year whose 调休 nobody entered still counts deadlines Monday to
+    Friday, and the office's first page says so (it said nothing until November, when it warned of the next year)."""
+    from inspect_app.office.holidays import put_holiday, schedule_warning
+    from inspect_app.workdays.calendar import statutory_days
+    for moment in ("2027-01-20T09:00", "2027-06-01T09:00", "2027-10-31T09:00"):
+        assert "系统还没有 2027 年的节假日安排：目前除法定节假日外按周一至周五计算工作日" in schedule_warning(at(moment))
+    clock.set("2027-03-02T10:00")
+    office = browser(city.admin)
+    assert "系统还没有 2027 年的节假日安排" in office.get("/office/work").get_data(as_text=True)
+    for day, name in statutory_days(2027).items():
+        put_holiday(day, "holiday", name)
+    db.session.commit()
+    assert schedule_warning(at("2027-03-02T10:00")) is None
+    assert "节假日安排" not in office.get("/office/work").get_data(as_text=True)
+    assert "2028" in schedule_warning(at("2027-11-02T10:00"))  # and from November, the next year's
 
 
 def test_photos_whose_files_are_gone_say_so(app, city, browser, api, make_ticket, uploads):

@@ -174,9 +174,13 @@ def known_years(now: datetime) -> list[dict]:
     return result
 
 
-def next_year_warning(now: datetime) -> str | None:
-    """From November on, a warning when next year's schedule is not yet known."""
+def schedule_warning(now: datetime) -> str | None:
+    """A warning while this year's schedule is not known (any month: deadlines are counted Monday to Friday, 调休
+    left out, until the office enters the notice), and from November on while next year's is not."""
     today = local(now).date()
+    if not year_known(today.year):
+        return (f"系统还没有 {today.year} 年的节假日安排：目前除法定节假日外按周一至周五计算工作日，调休尚未计入，"
+                f"整改时限和回复时限可能相差一两天。请在“节假日设置”中粘贴国务院办公厅的通知录入。")
     if today.month < 11 or year_known(today.year + 1):
         return None
     return (f"系统还没有 {today.year + 1} 年的节假日安排。国务院办公厅公布后，请在“节假日设置”中录入"

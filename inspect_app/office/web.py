@@ -54,7 +54,7 @@ def _admin_notices():
     late = sweep_late(now)
     late_list = monthly_list_late(now)
     missing = recent_files_missing()
-    notices = [holidays.next_year_warning(now), late.message if late else None,
+    notices = [holidays.schedule_warning(now), late.message if late else None,
                late_list.message if late_list else None,
                PHOTOS_MISSING.format(n=missing) if missing else None, disk_notice(), backup_notice(now)]
     return {"admin_notices": [notice for notice in notices if notice]}
@@ -78,7 +78,7 @@ def home():
         "accounts": db.session.scalar(db.select(db.func.count(User.id)).where(User.active.is_(True))),
         "campaigns": db.session.scalar(db.select(db.func.count(Campaign.id))),
     }
-    return render_template("office/home.html", counts=counts, holiday_warning=holidays.next_year_warning(now),
+    return render_template("office/home.html", counts=counts, holiday_warning=holidays.schedule_warning(now),
                            years=holidays.known_years(now))
 
 
@@ -354,7 +354,7 @@ def holiday_notice():
 def _holidays(year: int, now, error=None, notice_error=None, values=None, **extra):
     """The holidays page of a year; 422 when it shows a refused form."""
     page = render_template("office/holidays.html", year=year, entries=holidays.year_entries(year),
-                           years=holidays.known_years(now), warning=holidays.next_year_warning(now),
+                           years=holidays.known_years(now), warning=holidays.schedule_warning(now),
                            known=holidays.year_known(year), missing=holidays.missing_festivals(year),
                            kinds=holidays.KINDS, error=error,
                            notice_error=notice_error, values=values or {}, **extra)
