@@ -12,7 +12,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from conftest import sign_in, at, processed, sql_sent
+from conftest import PASSWORD, sign_in, at, processed, sql_sent
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
@@ -1853,6 +1853,13 @@ def test_the_years_bulletin_names_the_units_never_ranked_under_their_lists_reaso
     assert "以下1个单位所负责点位各月均未被抽查检查，无检查记录，未参与排名：市市政设施管理处。" in text
     assert "以下1个单位各月均无问题记录、无到期问题，不负责路段和点位，未参与排名：市档案馆。" in text
     assert "市市政设施管理处、" not in text and "不负责路段和点位而未参与排名" not in text
+    # the unit's own line on the 年度汇总 page gives the same reason (it said 全年各月均未参与排名 and nothing more)
+    from inspect_app.auth.services import create_user
+
+    roads = create_user("roads", "unit", PASSWORD, at("2026-12-02T10:00"), unit=city.roads)
+    db.session.commit()
+    page = browser(roads).get("/rankings/year?year=2026").get_data(as_text=True)
+    assert "全年所负责点位各月均未被抽查检查，无检查记录，未参与排名；" in page
 
 
 def test_a_month_published_early_says_where_its_figures_stop_in_the_year(city, add, browser, api, clock):

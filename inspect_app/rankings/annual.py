@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ..common.timeutil import isoformat, local
 from ..extensions import db
 from .models import Ranking, RankingEntry
+from .scoring import unranked_all_year
 
 YEARS = (2000, 2100)  # the years ?year= accepts (a year outside: 400)
 METHOD = ("全年平均分为该单位参与排名各月月榜得分的算术平均（未参与排名的月份不计）；各月取最新发布的版本；"
@@ -58,6 +59,14 @@ class UnitYear:
     def average(self) -> float | None:
         ranked = [s for s in self.scores if s is not None]
         return round(sum(ranked) / len(ranked), 2) if ranked else None
+
+    @property
+    def never_ranked_why(self) -> str | None:
+        """Why a unit no month ranked was not ranked, said of the year as the year's 通报 says it (from the reasons
+        its monthly lists stored); None for a unit ranked at least once."""
+        if self.average is not None:
+            return None
+        return unranked_all_year([([r for r in self.reasons if r is not None], self.name)])[0][0]
 
     @property
     def red(self) -> int:
