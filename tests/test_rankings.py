@@ -1887,6 +1887,8 @@ def test_a_month_published_early_says_where_its_figures_stop_in_the_year(city, a
     months = api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()["months"]
     assert [(m["month"], m["early"]) for m in months] == [(10, False), (12, True)]
     assert months[1]["as_of"] == isoformat(december.as_of)
+    year_page = leader.get("/dashboard/year?year=2026").get_data(as_text=True)  # 年度工作数据: its card and summary
+    assert year_page.count("12月的月榜为提前发布，数据截至12月7日 10:00，此后的情况未计入。") == 2
 
     services.publish(parse_period("2026-12"), at("2027-01-04T10:00"), user=city.admin)  # the whole month
     db.session.commit()

@@ -201,7 +201,7 @@ def _inspectors(year: int, stop: datetime) -> dict | None:
 
 def _rankings(year: int) -> dict | None:
     try:
-        from ..rankings.annual import year_summary
+        from ..rankings.annual import early_text, year_summary
         from ..rankings.models import Ranking
     except ImportError:
         return None
@@ -211,7 +211,7 @@ def _rankings(year: int) -> dict | None:
     units = [u for _, members in summary.groups for u in members]
     return {"monthly": len(summary.months), "weekly": int(weeks),
             "red": sum(u.red for u in units), "black": sum(u.black for u in units),
-            "months": summary.months}
+            "months": summary.months, "early": early_text(summary)}
 
 
 def _intake(start: datetime, stop: datetime) -> dict | None:
@@ -328,7 +328,8 @@ def summary_text(report: dict) -> str:
     if r and (r["monthly"] or r["weekly"]):
         lists = "、".join(f"{label}{r[key]}期" for key, label in (("monthly", "月榜"), ("weekly", "周榜")) if r[key])
         parts.append(f"发布红黑榜{lists}" + (f"，月榜中责任单位上红榜{r['red']}个次、上黑榜{r['black']}个次"
-                                             if r["monthly"] else "") + "。")
+                                             if r["monthly"] else "") + "。"
+                     + (f"{r['early']}。" if r["early"] else ""))
     i = report["intake"]
     channels = [(label, i[source]) for source, label in (("citizen", "市民随手拍"), ("hotline", "12345热线工单"))
                 if i and i[source]["received"]]
