@@ -444,6 +444,13 @@ def test_in_january_the_menus_count_opens_the_year_of_the_december_it_counts(cit
     clock.set("2027-01-25T09:00:00+08:00")  # January's due day: January is checked, in the new year's list
     page = browser(city.unit_a).get("/key-tasks/").get_data(as_text=True)
     assert "本月未报送进展" in page and "1.1" in page and "3.2.2" not in page
+    # 3.2.2, a 2026 task not yet 销号, owes January's report too: the menu counts it, and the 2027 list says where
+    assert re.search(r'创建任务<b class="nav-count" aria-label="2项待办"', page)
+    assert "2026年的创建任务还有 1 项本月未报送进展" in page
+    assert 'href="/key-tasks/?year=2026&amp;status=unreported">查看2026年未报送的任务' in page
+    assert "3.2.2" in browser(city.unit_a).get("/key-tasks/?year=2026&status=unreported").get_data(as_text=True)
+    last_year = browser(city.unit_a).get("/key-tasks/?year=2026").get_data(as_text=True)
+    assert "2027年的创建任务还有 1 项本月未报送进展。" in last_year and "2026年的创建任务还有" not in last_year
 
 
 def test_the_month_checked_turns_on_the_due_day(app):

@@ -660,6 +660,18 @@ def led_unreported(unit_id, start, end, due_at):
                                     unreported(start, end, due_at))
 
 
+def owing_other_years(user, year: int, now: datetime) -> list[tuple[int, int]]:
+    """[(year, tasks)] a unit leads in years other than `year` that are 未报送 for the period its menu counts (the
+    badge counts every year: a 2026 task still open in February 2027 owes January's report, while the list opens on
+    2027), so the page it opens says where they are."""
+    if not (has_role(user, UNITS) and user.unit_id):
+        return []
+    period = report_period(now)
+    ids = led_unreported(user.unit_id, period.start, period.end, period.due_at).where(KeyTask.year != year)
+    return [(int(y), int(n)) for y, n in db.session.execute(
+        select(KeyTask.year, func.count()).where(KeyTask.id.in_(ids)).group_by(KeyTask.year).order_by(KeyTask.year))]
+
+
 @cache
 def unit_due_statement():
     """A unit's menu badge: led_unreported (parameters unit_id, period_start, period_end, period_due_at)."""

@@ -62,6 +62,7 @@ def index():
     return render_template("keytasks/index.html", rows=rows, total=total, page=page, per_page=services.PER_PAGE,
                            filters=filters, latest=latest, period=period,
                            owing=services.owing(rows, period),
+                           owing_elsewhere=services.owing_other_years(current_user, filters["year"], moment),
                            totals=services.totals(current_user, filters["year"], moment),
                            years=services.years(current_user), statuses=services.FILTERS,
                            unit_roles=services.UNIT_ROLES,
