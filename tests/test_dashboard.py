@@ -533,7 +533,9 @@ def test_the_year_in_figures_counted_by_hand(tickets, city, browser):
     from inspect_app.dashboard.year import sheet_rows
     rows = sheet_rows(report)
     assert ["问题发现与整改", "按期结案率（%）", 37.5] in rows and ["督办问责", "督办函（期）", 2] in rows
-    assert ["督办问责", "督查通报（期）", 1] in rows and ["专项整治行动", "十一月牛皮癣清理", 3] in rows
+    assert ["督办问责", "督查通报（期）", 1] in rows and ["专项整治行动", "十一月牛皮癣清理：发现问题（件）", 3] in rows
+    assert ["专项整治行动", "十一月牛皮癣清理：已结案（件）", 1] in rows  # as the page: closed, and the rate
+    assert ["专项整治行动", "十一月牛皮癣清理：结案率（%）", 33.3] in rows
     assert ["督查工作", "督查员上报问题（件）", 8] in rows and ["督查工作", "平均核查用时（小时）", ""] in rows
     assert "督查工作" in page and "/workload/?from=2026-01-01&amp;to=2026-11-25" in page
     assert browser(city.inspector).get("/dashboard/year").status_code == 403

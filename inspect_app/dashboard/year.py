@@ -428,7 +428,10 @@ def sheet_rows(report: dict) -> list[list]:
             if row["moderated"]:
                 rows += [["市民参与", f"{row['label']}{label}（件）", row[key]] for key, label in (
                     ("accepted", "转办"), ("merged", "并入已有问题"), ("declined", "不予受理"), ("pending", "待审核"))]
-    rows += [["专项整治行动", c["name"], c["total"]] for c in report["campaigns"]]
+    for c in report["campaigns"]:  # as the page's table: found, closed, and the rate
+        rows += [["专项整治行动", f"{c['name']}：发现问题（件）", c["total"]],
+                 ["专项整治行动", f"{c['name']}：已结案（件）", c["closed"]],
+                 ["专项整治行动", f"{c['name']}：结案率（%）", "" if c["closed_rate"] is None else c["closed_rate"]]]
     if report["campaigns"]:
         rows += [["专项整治行动", "各行动共发现问题（件，同属几项行动的问题计一次）", report["campaign_problems"]]]
     return rows
