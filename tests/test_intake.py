@@ -646,6 +646,24 @@ def test_the_hotline_system_posts_cases_and_takes_their_progress_back(api, city,
     assert api.get("/api/v1/intake/hotline/NOPE", city.admin).status_code == 404
 
 
+def test_a_later_post_naming_only_what_changed_keeps_the_rest(api, city):
+    """A 补充材料 posted with only its new words keeps the caller's phone, the 办理时限, the category and the district
+    (they were wiped), and the answer shows what is stored."""
+    case = {"case_number": "GDP0001", "received_at": "2026-11-21 10:00", "category": "牛皮癣",
+            "description": "电线杆小广告", "address": "人民路88号", "district": "江城区", "phone": "13900001234",
+            "due_at": "2026-11-27 18:00"}
+    first = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]
+    later = api.post("/api/v1/intake/hotline", city.admin, json={
+        "case_number": "GDP0001", "description": "电线杆小广告\n【补充】墙上也贴满了", "address": "人民路88号"})
+    assert later.status_code == 200 and later.get_json()["action"] == "change"
+    for answer in (later.get_json()["item"], api.get("/api/v1/intake/hotline/GDP0001", city.admin).get_json()):
+        assert answer["description"].endswith("墙上也贴满了")
+        for name in ("category", "category_text", "contact_phone", "due_at", "district", "received_at"):
+            assert answer[name] == first[name], name
+    cleared = api.post("/api/v1/intake/hotline", city.admin, json={**case, "category": ""}).get_json()["item"]
+    assert cleared["category"] is None and cleared["contact_phone"] == "13900001234"  # the answer is what is stored
+
+
 @pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
                                           ("description", 123), ("category", ["niupixuan"]),
                                           ("frontage_code", ["JB-001"])])

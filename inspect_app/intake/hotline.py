@@ -51,6 +51,10 @@ WIDTHS = [18, 17, 12, 40, 28, 10, 12, 12, 8, 14, 14]
 API_FIELDS = {"case_number": "工单编号", "received_at": "受理时间", "category": "问题类别", "description": "诉求内容",
               "address": "事发地址", "district": "所属区县", "lon": "经度", "lat": "纬度", "coord_system": "坐标系",
               "phone": "来电人电话", "due_at": "办理时限"}
+# The stored fields each posted field fills: one left out of a post leaves them as they are (received_at too)
+API_STORED = {"category": ("category_id", "category_text"), "description": ("description",),
+              "address": ("address",), "district": ("district",), "lon": ("lat", "lon"), "lat": ("lat", "lon"),
+              "phone": ("contact_phone",), "due_at": ("due_at",)}
 _FRACTION = re.compile(r"(\d:\d{2})\.\d+")  # the seconds' fraction of 08:05:00.0 (not a date's 2026.11.20)
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                  "%Y%m%d%H%M%S", "%Y%m%d")
@@ -71,6 +75,8 @@ class Case:
     due_at: datetime | None = None
     site_id: int | None = None  # a registered site the source names (a feedback list's 点位名称)
     problems: list[str] = field(default_factory=list)
+    # the stored fields the sender left out (an API post naming only what changed): a case already there keeps them
+    omitted: set[str] = field(default_factory=set)
 
     def text(self, cells: dict, name: str, limit: int, multiline: bool = False) -> str:
         """A column's text on one line (or several), cut to `limit` with a problem noted when longer."""
@@ -81,10 +87,12 @@ class Case:
         return value
 
     def values(self) -> dict:
-        return {"category_id": self.category.id if self.category else None, "category_text": self.category_text,
-                "description": self.description, "address": self.address, "district": self.district,
-                "lat": self.lat, "lon": self.lon, "contact_phone": self.phone, "due_at": self.due_at,
-                "site_id": self.site_id}
+        """The stored fields this case gives, without those its sender left out."""
+        given = {"category_id": self.category.id if self.category else None, "category_text": self.category_text,
+                 "description": self.description, "address": self.address, "district": self.district,
+                 "lat": self.lat, "lon": self.lon, "contact_phone": self.phone, "due_at": self.due_at,
+                 "site_id": self.site_id}
+        return {name: value for name, value in given.items() if name not in self.omitted}
 
 
 def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | None:
@@ -286,9 +294,13 @@ def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
     case = parse_case({API_FIELDS[k]: _cell(k, v) for k, v in data.items()}, now)
     if case.problems:
         raise Invalid(join_clauses(case.problems, "。"), code="invalid_case")
+    # a field not posted keeps what is stored (a 补充材料 naming only its new words wiped the caller's phone and the
+    # 办理时限); the hotline has no registered sites
+    case.omitted = {"site_id"} | {name for key, names in API_STORED.items() if key not in data for name in names}
     action, _messages, apply = plan_case(case, now)
     item = apply() if apply is not None else existing_case(case.case_number)
     db.session.flush()
+    db.session.refresh(item)  # the answer shows what is stored (its category too, not the one read before)
     return item, action
 
 
