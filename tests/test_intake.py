@@ -664,6 +664,57 @@ def test_a_later_post_naming_only_what_changed_keeps_the_rest(api, city):
     assert cleared["category"] is None and cleared["contact_phone"] == "13900001234"  # the answer is what is stored
 
 
+def test_a_case_sent_again_after_the_office_decided_it_reaches_the_unit_or_the_queue(app, api, browser, city, now):
+    """催办, 补充材料, 重办: a 12345 case posted again with other content once the office decided it was answered 200
+    unchanged and dropped. Now its open problem's history records it and the lead unit hears of it; a closed
+    problem's case (不满意重办) or a declined one goes back to the office's queue. The same post again stays
+    unchanged."""
+    from inspect_app.notices.services import inbox
+
+    case = {"case_number": "GDP0002", "category": "牛皮癣", "description": "电线杆小广告", "address": "人民路东段",
+            "phone": "13900001234"}
+    item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
+    ticket = api.post(f"/api/v1/intake/{item_id}/accept", city.admin, json={"segment_id": city.seg_a.id}).get_json()
+    pushed = {**case, "description": "电线杆小广告\n【催办】市民第二次来电催办"}
+    answer = api.post("/api/v1/intake/hotline", city.admin, json=pushed)
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["action"] == "follow_up", body
+    assert body["messages"] == [f"追加内容已记入问题 {ticket['number']} 的办理记录，已告知责任单位"]
+    assert body["item"]["status"] == "accepted" and body["item"]["description"].endswith("第二次来电催办")
+    again = api.post("/api/v1/intake/hotline", city.admin, json=pushed).get_json()
+    assert (again["action"], again["messages"]) == ("unchanged", [])
+    line = "12345热线追加（催办）：市民第二次来电催办（工单 GDP0002）"
+    events = api.get(f"/api/v1/tickets/{ticket['id']}", city.unit_a).get_json()["events"]
+    assert [e["note"] for e in events if e["action"] == "hotline_followup"] == [line]
+    assert "13900001234" not in str(events)
+    with app.test_request_context():
+        news = [(i.title, i.detail) for i in inbox(city.unit_a, now + timedelta(minutes=5)).items if i.kind == "repeat"]
+    assert news and news[0][0].startswith("12345热线再次来电") and line in news[0][1], news
+
+    problem = db.session.get(Ticket, ticket["id"])  # rectified, verified and closed; the caller is not satisfied
+    ticket_services.rectify(city.unit_a, problem, now, "已清除", [processed()])
+    ticket_services.approve(city.inspector, problem, now, "")
+    db.session.commit()
+    redo = api.post("/api/v1/intake/hotline", city.admin,
+                    json={**pushed, "description": pushed["description"] + "\n【不满意重办】回访不满意，小广告又贴上了"})
+    assert redo.status_code == 200 and redo.get_json()["action"] == "follow_up"
+    assert "已重新提交文明办审核" in redo.get_json()["messages"][0]
+    assert redo.get_json()["item"]["status"] == "pending"
+    queue = api.get("/api/v1/intake?status=pending", city.admin).get_json()["items"]
+    assert [i["case_number"] for i in queue] == ["GDP0002"]
+    events = api.get(f"/api/v1/tickets/{ticket['id']}", city.admin).get_json()["events"]
+    assert "回访不满意" in events[-1]["note"] and events[-1]["action"] == "hotline_followup"
+    office = browser(city.admin)
+    assert f"再次来件：原问题 {ticket['number']} 已结案" in office.get("/intake").get_data(as_text=True)
+    assert "请重新审核" in office.get(f"/intake/{item_id}").get_data(as_text=True)
+
+    declined = api.post("/api/v1/intake/hotline", city.admin, json={**case, "case_number": "GDP0003"}).get_json()
+    api.post(f"/api/v1/intake/{declined['item']['id']}/decline", city.admin, json={"reason": "不属于城市管理问题"})
+    back = api.post("/api/v1/intake/hotline", city.admin, json={**case, "case_number": "GDP0003",
+                                                                 "description": "电线杆小广告，市民再次来电"})
+    assert back.get_json()["action"] == "follow_up" and back.get_json()["item"]["status"] == "pending"
+
+
 @pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
                                           ("description", 123), ("category", ["niupixuan"]),
                                           ("frontage_code", ["JB-001"])])

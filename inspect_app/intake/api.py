@@ -36,9 +36,10 @@ def item_dict(item) -> dict:
 @bp.post("/intake/hotline")
 @requires(OFFICE)
 def hotline_post():
-    """One case from the hotline's system: 201 when new, 200 when known (changed while pending, or unchanged)."""
-    item, action = hotline.post_case(json_body(), now())
-    return jsonify({"action": action, "item": item_dict(item)}), 201 if action == "add" else 200
+    """One case from the hotline's system: 201 when new, 200 when known (changed while pending, followed up once
+    decided, or unchanged), with `messages` saying what became of it."""
+    item, action, messages = hotline.post_case(current(), json_body(), now())
+    return jsonify({"action": action, "messages": messages, "item": item_dict(item)}), 201 if action == "add" else 200
 
 
 @bp.get("/intake/hotline/export.<any(xlsx, csv):fmt>")

@@ -286,8 +286,10 @@ def _cell(name: str, value) -> str:
     return text_value(value, API_FIELDS[name])
 
 
-def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
-    """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged"). Invalid: 422."""
+def post_case(user, data: dict, now: datetime) -> tuple[IntakeItem, str, list[str]]:
+    """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged" | "follow_up", messages).
+    A case already decided and sent with other content (催办, 补充材料, 重办) is a follow-up (services.follow_up);
+    the same content again is unchanged. Invalid: 422."""
     unknown = sorted(set(data) - set(API_FIELDS))
     if unknown:
         raise Invalid(f"未知字段：{'、'.join(unknown)}。", code="unknown_fields")
@@ -297,11 +299,17 @@ def post_case(data: dict, now: datetime) -> tuple[IntakeItem, str]:
     # a field not posted keeps what is stored (a 补充材料 naming only its new words wiped the caller's phone and the
     # 办理时限); the hotline has no registered sites
     case.omitted = {"site_id"} | {name for key, names in API_STORED.items() if key not in data for name in names}
-    action, _messages, apply = plan_case(case, now)
-    item = apply() if apply is not None else existing_case(case.case_number)
+    known = existing_case(case.case_number)
+    if known is not None and known.status != "pending" and (changed := _differences(known, case)):
+        from .services import follow_up
+        action, messages = "follow_up", follow_up(user, known, case.values(), case.received_at, changed, now)
+        item = known
+    else:
+        action, messages, apply = plan_case(case, now)
+        item = apply() if apply is not None else known
     db.session.flush()
     db.session.refresh(item)  # the answer shows what is stored (its category too, not the one read before)
-    return item, action
+    return item, action, messages
 
 
 # ----------------------------------------------------------------------------- back to the hotline

@@ -7,6 +7,7 @@ report whose code was given, in words meant for the public.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -276,7 +277,7 @@ def queue(flt: QueueFilter) -> tuple[list[IntakeItem], int]:
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     order = (IntakeItem.received_at, IntakeItem.id) if flt.status == "pending" else \
         (IntakeItem.decided_at.desc(), IntakeItem.id.desc())
-    query = query.options(selectinload(IntakeItem.photos)).order_by(*order)
+    query = query.options(selectinload(IntakeItem.photos), selectinload(IntakeItem.ticket)).order_by(*order)
     query = query.limit(flt.per_page).offset((max(flt.page, 1) - 1) * flt.per_page)
     return list(db.session.scalars(query).unique()), total
 
@@ -425,6 +426,61 @@ def _follow(item: IntakeItem, ticket: Ticket, user, now: datetime) -> None:
     data = {"item_id": item.id, **({"deadline": moved.isoformat()} if moved else {})}
     lifecycle.record(ticket, "merge_report", user.id, now, note=merge_note(item, moved), from_status=ticket.status,
                      to_status=ticket.status, data=data)
+
+
+FOLLOW_UP_KIND = re.compile(r"^【([^】]{1,8})】\s*")  # the hotline's own mark on what it appended: 【催办】, 【补充】
+
+
+def follow_up_note(item: IntakeItem, old_description: str, changed: list[str], moved: datetime | None) -> str:
+    """The ticket's history line and the unit's news for a case sent again with other content: 12345热线追加（催办）：
+    the words added (the whole new wording when it does not extend the old), or the fields changed (never the
+    caller's phone: units read it)."""
+    new = item.description
+    added = new[len(old_description):].strip() if new.startswith(old_description) else new
+    kind = ""
+    mark = FOLLOW_UP_KIND.match(added)
+    if mark:
+        kind, added = f"（{mark.group(1)}）", added[mark.end():].strip()
+    if not added:
+        added = f"{'、'.join(changed)}有更新"
+    note = f"12345热线追加{kind}：{added}（工单 {item.case_number}）"
+    if "办理时限" in changed and item.due_at is not None:
+        limit = f"{item.due_label} {fmt(item.due_at, '%m-%d %H:%M')}"
+        note += f"（{limit}，整改期限提前至该时限）" if moved else f"（{limit}）"
+    return note
+
+
+def follow_up(user, item: IntakeItem, values: dict, received_at: datetime | None, changed: list[str],
+              now: datetime) -> list[str]:
+    """A 12345 case the office decided, sent again with other content (催办, 补充材料, 重办 after a 不满意 回访): the
+    case takes the new content, and it reaches people instead of being dropped. Its problem still open: the
+    ticket's history records it and the lead unit hears of it (its 消息 and group robot, while it owes the problem;
+    an earlier 办理时限 binds it as on 并案). Its problem closed or voided, or the case declined: nobody owes it any
+    more, so the case goes back to the office's queue (待审核) to be filed anew, merged or declined again with a
+    reason the hotline hears; a closed problem's history says so too. The ticket is not reopened by itself: whether
+    a 不满意 is founded is the office's call. Returns the messages the hotline's answer carries."""
+    old_description = item.description
+    for name, value in values.items():
+        setattr(item, name, value)
+    if received_at is not None:
+        item.received_at = received_at
+    item.updated_at = now
+    ticket = item.ticket
+    if ticket is not None and ticket.status not in ("closed", "cancelled"):
+        moved = bind_due_by(ticket, item.due_at, now) if "办理时限" in changed else None
+        note = follow_up_note(item, old_description, changed, moved)
+        lifecycle.record(ticket, "hotline_followup", user.id, now, note=note, from_status=ticket.status,
+                         to_status=ticket.status,
+                         data={"item_id": item.id, **({"deadline": moved.isoformat()} if moved else {})})
+        told = "，已告知责任单位" if ticket.unit_id is not None else ""
+        return [f"追加内容已记入问题 {ticket.number} 的办理记录{told}"]
+    before = hotline.taken_by(item)
+    if ticket is not None:
+        lifecycle.record(ticket, "hotline_followup", user.id, now,
+                         note=follow_up_note(item, old_description, changed, None) + "；已退回文明办重新审核",
+                         from_status=ticket.status, to_status=ticket.status, data={"item_id": item.id})
+    item.status, item.decided_by, item.decided_at = "pending", None, None
+    return [f"该热线工单此前已处理（{before}），追加内容已重新提交文明办审核"]
 
 
 def carry_over(voided: Ticket, kept: Ticket, user, now: datetime) -> int:

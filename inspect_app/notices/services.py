@@ -18,7 +18,8 @@ the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 
   lead's for the ticket, or an assisting unit's for its own part), the office decided its 退单 (refused: the
   ticket came back to it; accepted: it went to another unit), the office decided its request to be taken off as
   an assisting unit (申请退出协办: approved or refused), or the office merged another outside report of the same
-  problem into a ticket it leads and still owes (并案: a citizen or the 12345 hotline reported it again).
+  problem into a ticket it leads and still owes (并案: a citizen or the 12345 hotline reported it again), or the
+  hotline sent that ticket's 12345 case again with more (催办, 补充材料: intake/services.follow_up).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
 (unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
@@ -149,7 +150,7 @@ def _decisions(unit_id: int, after: datetime, until: datetime, quoted_name: str)
                             json_int(TicketEvent.data_json, "unit_id") == TicketUnit.unit_id),
                        and_(_dispute_decided(), lead, TicketUnit.assigned_at == TicketEvent.at,
                             json_int(TicketEvent.data_json, "from_unit_id").is_(None)),
-                       and_(TicketEvent.action == const("merge_report"), lead,
+                       and_(TicketEvent.action.in_(consts(("merge_report", "hotline_followup"))), lead,
                             not_indexed(TicketUnit.status) == const("open")))))
 
 
@@ -396,7 +397,7 @@ class Decision:
     number: str
     category: str
     title: str       # 整改被退回（返工） | 延期申请已同意 | 延期申请未同意 | 退单未通过 | 退单已通过 | 已同意退出协办 |
-    #                  退出协办申请未同意 | 同一问题再次被反映
+    #                  退出协办申请未同意 | 同一问题再次被反映 | 12345热线再次来电
     reason: str      # the inspector's or the office's words ("" when none were written)
     deadline: datetime | None  # the deadline the unit now works to (rework, extension granted, ticket returned)
     moved_to: str = ""         # an accepted 退单: the unit the ticket went to
@@ -458,9 +459,10 @@ def decisions(unit_id: int, unit: Unit | None, after: datetime, until: datetime,
                                   "延期申请已同意" if approved else "延期申请未同意",
                                   "" if row.note == default and approved else row.note,
                                   _when(data.get("until")) if approved else None))
-        elif row.action == "merge_report":
-            found.append(Decision("repeat", row.at, row.ticket_id, row.number, row.category, "同一问题再次被反映",
-                                  row.note, row.deadline))
+        elif row.action in ("merge_report", "hotline_followup"):
+            title = "同一问题再次被反映" if row.action == "merge_report" else "12345热线再次来电"
+            found.append(Decision("repeat", row.at, row.ticket_id, row.number, row.category, title, row.note,
+                                  row.deadline))
         else:
             found.append(Decision("dispute", row.at, row.ticket_id, row.number, row.category, "退单未通过",
                                   row.note, row.deadline))

@@ -73,6 +73,7 @@ ACTION_LABELS = {
     "unlink_site": "取消关联点位",
     "escalate": "督办升级",
     "merge_report": "并案",  # an outside report of the same problem follows this ticket (intake/services.merge)
+    "hotline_followup": "热线追加",  # its 12345 case sent again with more: 催办, 补充材料, 重办 (intake/services.follow_up)
     # a unit's part (parts.py): these leave the ticket's status as it is
     "add_unit": "增加协办单位",
     "remove_unit": "移除协办单位",

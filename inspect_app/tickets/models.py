@@ -247,8 +247,10 @@ class TicketUnit(db.Model):
 DISPUTE_DECIDED = "action = 'reassign' AND from_status = 'disputed'"
 # Decisions on a unit's own work that its inbox tells it of (notices/services.py _decisions): 返工, its extension
 # requests decided, its 退单 refused (a reassignment; the other reassignments are few and filtered out there), and
-# another outside report of its problem merged into the ticket (并案: the same problem reported again).
-UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign", "merge_report")
+# another outside report of its problem merged into the ticket (并案: the same problem reported again), and a 12345
+# case of the ticket sent again with more (hotline_followup: 催办, 补充材料).
+UNIT_DECISIONS = ("reject", "decide_extension", "decide_part_extension", "reassign", "merge_report",
+                  "hotline_followup")
 UNIT_DECISIONS_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in UNIT_DECISIONS))
 # An inspector's verifications (核查): closed or sent back, counted by time on the inspectors' work page.
 VERIFICATIONS = ("approve", "reject")
