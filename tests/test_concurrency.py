@@ -494,3 +494,29 @@ def test_a_key_task_given_the_same_assisting_unit_by_two_edits_at_once(app, city
     db.session.expire_all()
     assert db.session.scalars(select(KeyTaskAssist.unit_id).where(KeyTaskAssist.task_id == task_id)).all() == \
         [assist_id]
+
+
+def test_the_same_new_12345_case_posted_twice_at_once_is_kept_once_and_the_later_told_unchanged(app, city, now):
+    """The hotline retries a push after a timeout, or two of its workers send the same case: the post that finds
+    no case and then meets the other's row at its INSERT answered 500 on PostgreSQL (uq_intake_items_source_case_number).
+    It is now taken as coming after the other: unchanged, the one row kept."""
+    from inspect_app.intake import hotline
+    from inspect_app.intake.models import IntakeItem
+
+    case = {"case_number": "GDPG0001", "description": "并发推送", "address": "人民路88号"}
+    actions: list[tuple[str, str]] = []
+
+    def post(user, side: str, number: str = "GDPG0001") -> None:
+        item, action, _messages = hotline.post_case(user, {**case, "case_number": number}, now)
+        actions.append((side, action))
+
+    results = interleaved(app, lambda u: post(u, "first"), lambda u: post(u, "second"), city.admin.id)
+    assert results == ["ok", "ok"], results
+    # the second side's add, the first's unchanged; or, on a slow machine, the first writes after its pause and the
+    # second, queued behind its lock, meets its row
+    assert sorted(a for _side, a in actions) == ["add", "unchanged"], actions
+    assert db.session.scalar(select(func.count(IntakeItem.id)).where(IntakeItem.case_number == "GDPG0001")) == 1
+    results = at_once(app, [lambda u: post(u, "four", "GDPG0002")] * 4, city.admin.id)  # as the hotline did it
+    assert results == ["ok"] * 4, results
+    assert sorted(a for side, a in actions if side == "four") == ["add"] + ["unchanged"] * 3, actions
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..common import coords
@@ -286,7 +287,7 @@ def _cell(name: str, value) -> str:
     return text_value(value, API_FIELDS[name])
 
 
-def post_case(user, data: dict, now: datetime) -> tuple[IntakeItem, str, list[str]]:
+def post_case(user, data: dict, now: datetime, retried: bool = False) -> tuple[IntakeItem, str, list[str]]:
     """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged" | "follow_up", messages).
     A case already decided and sent with other content (催办, 补充材料, 重办) is a follow-up (services.follow_up);
     the same content again is unchanged. Invalid: 422."""
@@ -307,7 +308,16 @@ def post_case(user, data: dict, now: datetime) -> tuple[IntakeItem, str, list[st
     else:
         action, messages, apply = plan_case(case, now)
         item = apply() if apply is not None else known
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # the same new case posted at this very moment and committed first (the hotline retrying after a timeout,
+        # two of its workers): this post is taken as coming after it, unchanged or a change, never a 500. The whole
+        # transaction goes (it wrote nothing else; a savepoint opened before SQLite's first write commits on release)
+        db.session.rollback()
+        if action != "add" or retried or existing_case(case.case_number) is None:
+            raise
+        return post_case(user, data, now, retried=True)
     db.session.refresh(item)  # the answer shows what is stored (its category too, not the one read before)
     return item, action, messages
 
