@@ -715,6 +715,34 @@ def test_a_case_sent_again_after_the_office_decided_it_reaches_the_unit_or_the_q
     assert back.get_json()["action"] == "follow_up" and back.get_json()["item"]["status"] == "pending"
 
 
+def test_full_width_case_numbers_and_phones_are_folded_and_circled_digits_are_no_phone(api, city):
+    """ＧＤ２０２６… typed on a Chinese input method became a second case (two tickets for one 12345 case), a
+    full-width phone was stored undiallable, ①②③④⑤ passed as a phone, and a 办理时限 before the 受理时间 was taken."""
+    from inspect_app.common.errors import Invalid
+    from inspect_app.office import fields
+
+    case = {"case_number": "GD202612060002", "received_at": "2026-11-21 10:00", "description": "路边垃圾",
+            "address": "人民路东段"}
+    first = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]
+    wide = api.post("/api/v1/intake/hotline", city.admin,
+                    json={**case, "case_number": "ＧＤ２０２６１２０６０００２", "phone": "１３８００１３８０００"})
+    assert wide.status_code == 200 and wide.get_json()["action"] == "change", wide.get_json()
+    assert wide.get_json()["item"]["id"] == first["id"] and wide.get_json()["item"]["contact_phone"] == "13800138000"
+    assert api.get("/api/v1/intake/hotline/ＧＤ２０２６１２０６０００２", city.admin).get_json()["id"] == first["id"]
+    rows = [HOTLINE[0], ["ＧＤ２０２６１２０６０００２"] + HOTLINE[1][1:]]
+    assert import_hotline(api, city, rows, dry_run=True).get_json()["rows"][0]["action"] == "change"
+    circled = api.post("/api/v1/intake/hotline", city.admin, json={**case, "case_number": "GD1", "phone": "①②③④⑤"})
+    assert circled.status_code == 422 and "来电人电话“①②③④⑤”格式不正确" in circled.get_json()["error"]["message"]
+    early = api.post("/api/v1/intake/hotline", city.admin,
+                     json={**case, "case_number": "GD2", "received_at": "2026-11-21 10:00", "due_at": "2026-11-01"})
+    assert early.status_code == 422, early.get_json()
+    assert "办理时限（2026-11-01 23:59）早于受理时间（2026-11-21 10:00）" in early.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 1
+    assert fields.phone("０７３１－８８８８ 转 801") == "0731-8888 转 801"  # every phone field, the units' too
+    with pytest.raises(Invalid):
+        fields.phone("１²③④⑤")
+
+
 @pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
                                           ("description", 123), ("category", ["niupixuan"]),
                                           ("frontage_code", ["JB-001"])])

@@ -198,8 +198,8 @@ def test_a_merged_case_with_an_earlier_time_limit_brings_the_deadline_forward(cl
     wires = shared_pole  # 蜘蛛网, 10 working days: 电信 leads, 移动 and 联通 assist
     assert wires.deadline > at("2026-12-05T00:00") and len(wires.parts) == 3
 
-    def merge(number: str, due: str, ticket) -> TicketEvent:
-        case = {"case_number": number, "received_at": "2026-11-25T08:00:00+08:00", "category": "蜘蛛网",
+    def merge(number: str, due: str, ticket, received: str = "2026-11-25T08:00:00+08:00") -> TicketEvent:
+        case = {"case_number": number, "received_at": received, "category": "蜘蛛网",
                 "description": "线缆垂落", "address": "人民路东段88号", "due_at": due}
         item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
         answer = api.post(f"/api/v1/intake/{item_id}/merge", city.admin, json={"ticket": ticket.number})
@@ -215,7 +215,7 @@ def test_a_merged_case_with_an_earlier_time_limit_brings_the_deadline_forward(cl
     # a later limit, and one already past: the deadline stands, and so does the earlier limit still ahead (one past
     # would cap nothing on a reassignment)
     assert merge("GD2026112502", "2026-12-01T18:00:00+08:00", wires).note.endswith("（热线办理时限 12-01 18:00）")
-    merge("GD2026112503", "2026-11-24T18:00:00+08:00", wires)
+    merge("GD2026112503", "2026-11-24T18:00:00+08:00", wires, received="2026-11-24T08:00:00+08:00")
     wires = db.session.get(Ticket, wires.id)
     assert wires.deadline == at("2026-11-28T18:00") and wires.due_by == at("2026-11-28T18:00")
 

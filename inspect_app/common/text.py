@@ -29,6 +29,27 @@ def one_line(value) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# A Chinese input method's full-width letters, digits and signs (ＧＤ２０２６, １３８…) and its space, as ASCII
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def key_text(value) -> str:
+    """A key another system gave (a 12345 工单编号) as one line in NFKC: ＧＤ２０２６１２０６０００２ typed on a Chinese
+    input method is GD202612060002, not a second case."""
+    return one_line(unicodedata.normalize("NFKC", str(value or "")))
+
+
+def narrow(value: str) -> str:
+    """Full-width ASCII (a Chinese input method's １３８００１３８０００) folded to ASCII; nothing else changed, so a
+    circled ① or a superscript ² stays what it is (NFKC would make it a digit)."""
+    return value.translate(_FULL_WIDTH)
+
+
+def ascii_digits(value: str) -> int:
+    """How many of 0-9 the text has (str.isdigit() also counts ①, ² and other scripts' digits)."""
+    return sum("0" <= c <= "9" for c in value)
+
+
 def multi_line(value) -> str:
     """Line breaks kept (\\r\\n and \\r become \\n, at most one blank line in a row); other control characters go."""
     text = unicodedata.normalize("NFC", str(value or "")).replace("\r\n", "\n").replace("\r", "\n")

@@ -6,6 +6,7 @@ from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
 from ..common.errors import NotFound
+from ..common.text import key_text
 from ..common.timeutil import isoformat
 from ..http import choice_arg, int_arg, json_body, now
 from ..policy import OFFICE, requires
@@ -57,7 +58,7 @@ def feedback_export_file(fmt: str):
 @bp.get("/intake/hotline/<case_number>")
 @requires(OFFICE)
 def hotline_case(case_number: str):
-    item = hotline.existing_case(case_number[:64])
+    item = hotline.existing_case(key_text(case_number)[:64])
     if item is None:
         raise NotFound("没有这个工单编号。", code="not_found")
     return jsonify(item_dict(item))

@@ -20,7 +20,7 @@ from ..common import coords
 from ..common.codes import same_code
 from ..common.errors import BadRequest, Invalid
 from ..common.sql import on_days
-from ..common.text import join_clauses, multi_line, one_line, text_value
+from ..common.text import join_clauses, key_text, multi_line, one_line, text_value
 from ..common.timeutil import as_utc, fmt, local_midnight
 from ..extensions import db
 from ..office import fields
@@ -155,7 +155,7 @@ def parse_case(cells: dict, now: datetime) -> Case:
     def text(name: str, limit: int, multiline: bool = False) -> str:
         return case.text(cells, name, limit, multiline)
 
-    case.case_number = text("工单编号", 64)
+    case.case_number = case.text({"工单编号": key_text(cells.get("工单编号"))}, "工单编号", 64)  # ＧＤ２０２… is GD202…
     if not case.case_number:
         case.problems.append("缺少工单编号")
     case.description = text("诉求内容", 2000, multiline=True)
@@ -172,6 +172,9 @@ def parse_case(cells: dict, now: datetime) -> Case:
     if case.received_at is not None and case.received_at > now + timedelta(days=1):
         case.problems.append("受理时间晚于当前时间")
     case.due_at = check(lambda: parse_time(cells.get("办理时限") or "", "办理时限", end_of_day=True))
+    if case.due_at is not None and case.received_at is not None and case.due_at < case.received_at:
+        case.problems.append(f"办理时限（{fmt(case.due_at, '%Y-%m-%d %H:%M')}）早于受理时间"
+                             f"（{fmt(case.received_at, '%Y-%m-%d %H:%M')}），请核对")
     lon, lat = check(lambda: _number(cells.get("经度") or "", "经度")), check(lambda: _number(cells.get("纬度") or "", "纬度"))
     if (lon is None) != (lat is None):
         case.problems.append("经度和纬度须同时填写")

@@ -22,7 +22,7 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, 
 from ..common.geo import valid_lat_lon
 from ..common.ids import get_row, optional_id
 from ..common.sql import const
-from ..common.text import clean_text, text_value
+from ..common.text import ascii_digits, clean_text, narrow, text_value
 from ..common.timeutil import fmt
 from ..extensions import db
 from ..photos.service import parse_photo_meta, read_uploads, save_files
@@ -99,11 +99,10 @@ def citizen_categories() -> list[Category]:
 
 
 def _phone(value) -> str:
-    raw = clean_text(value, "手机号码", 32)
+    raw = narrow(clean_text(value, "手机号码", 32))  # full-width digits as ASCII; ①② are not a phone's
     if not raw:
         return ""
-    digits = "".join(c for c in raw if c.isdigit())
-    if not 7 <= len(digits) <= 15 or any(not (c.isdigit() or c in " -+") for c in raw):
+    if not 7 <= ascii_digits(raw) <= 15 or any(not ("0" <= c <= "9" or c in " -+") for c in raw):
         raise BadRequest("手机号码格式不正确（选填，可以不填）。", code="invalid_phone")
     return raw
 

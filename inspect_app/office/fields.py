@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..common.errors import Invalid
-from ..common.text import text_value
+from ..common.text import ascii_digits, narrow, text_value
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_\-\.]{1,32}$")
 CODE_RULE = "字母、数字、点、下划线或短横线，最多32位"  # what CODE_RE accepts, as every code's message and help say it
@@ -36,9 +36,12 @@ def choice(value, label: str, choices) -> str:
 
 
 def phone(value, label: str = "联系电话") -> str:
-    value = text(value, label, 32)
-    if value and sum(c.isdigit() for c in value) < PHONE_DIGITS:
-        raise Invalid(f"{label}“{value}”格式不正确。", code="invalid_phone")
+    """A phone number with at least PHONE_DIGITS digits 0-9, stored as it can be dialled: full-width digits typed
+    on a Chinese input method (１３８…) become ASCII; ①②③ or another script's digits are no phone's (isdigit()
+    counted them)."""
+    value = narrow(text(value, label, 32))
+    if value and (ascii_digits(value) < PHONE_DIGITS or any(c.isdigit() and not c.isascii() for c in value)):
+        raise Invalid(f"{label}“{value}”格式不正确（号码请用数字0-9）。", code="invalid_phone")
     return value
 
 
