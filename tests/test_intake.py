@@ -743,6 +743,32 @@ def test_full_width_case_numbers_and_phones_are_folded_and_circled_digits_are_no
         fields.phone("１²③④⑤")
 
 
+def test_the_hotline_export_hands_a_case_on_when_a_unit_first_got_it(api, city, clock, make_ticket, now):
+    """转办时间 was the office's decision: a case accepted on Friday night with no unit found and dispatched on
+    Monday read as handed on on Friday. It is the problem's first 派遣, or, merged into a problem a unit already
+    had, the 并案."""
+    case = {"case_number": "GD202612060025", "received_at": "2026-11-25 09:00", "category": "牛皮癣",
+            "description": "乱堆乱放", "address": "某小区门口"}
+    item_id = api.post("/api/v1/intake/hotline", city.admin, json=case).get_json()["item"]["id"]
+    clock.stop(now)
+    ticket = api.post(f"/api/v1/intake/{item_id}/accept", city.admin, json={}).get_json()
+    assert ticket["status"] == "pending" and ticket["unit"] is None  # no place a unit answers for
+    earlier = make_ticket(point=City.ON_A)  # a unit has had this one since before
+    merged = api.post("/api/v1/intake/hotline", city.admin, json={**case, "case_number": "GD202612060026"})
+    clock.stop(now + timedelta(hours=1))
+    api.post(f"/api/v1/intake/{merged.get_json()['item']['id']}/merge", city.admin, json={"ticket": earlier.number})
+    clock.stop(now + timedelta(days=2, hours=3))
+    moved = api.post(f"/api/v1/tickets/{ticket['id']}/reassign", city.admin, json={"unit_id": city.street_b.id})
+    assert moved.status_code == 200, moved.get_json()
+    clock.stop(now + timedelta(days=3))
+    api.post(f"/api/v1/tickets/{ticket['id']}/reassign", city.admin, json={"unit_id": city.street_a.id})
+    lines = api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).get_data().decode(
+        "utf-8-sig").splitlines()
+    handed = {line.split(",")[0]: line.split(",")[6] for line in lines[1:]}
+    assert handed == {"GD202612060025": fmt(now + timedelta(days=2, hours=3)),
+                      "GD202612060026": fmt(now + timedelta(hours=1))}, handed
+
+
 @pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
                                           ("description", 123), ("category", ["niupixuan"]),
                                           ("frontage_code", ["JB-001"])])

@@ -343,18 +343,20 @@ def items_of(source: str):
 
 def export_rows(date_from: date | None, date_to: date | None) -> Iterator[list]:
     """One row per hotline case received in the range (Shanghai days), oldest first, with its progress."""
-    from .services import progress, voids
+    from .services import first_handed, progress, voids
 
     query = items_of(SOURCE).where(*on_days(IntakeItem.received_at, date_from, date_to))
     items = list(db.session.scalars(query))  # thousands of cases a year: read at once, with their tickets
     voided = voids({i.ticket.id for i in items if i.ticket is not None and i.ticket.status == "cancelled"})
+    given = first_handed({i.ticket.id for i in items if i.ticket is not None and i.status != "pending"})
     for item in items:
         state = progress(item, voided)
-        ticket = item.ticket
-        # 转办时间: when the case went to a problem some unit was given; a declined case went nowhere
-        handed = ticket is not None and ticket.assigned_at is not None
+        ticket = item.ticket if item.status != "pending" else None
+        # 转办时间: when a unit first had the case: the problem's first 派遣 (the office may accept on Friday and
+        # dispatch on Monday), or the 并案 into a problem a unit already had; a declined case went nowhere
+        first = given.get(ticket.id) if ticket is not None else None
+        handed = max(first, item.decided_at) if first is not None and item.decided_at is not None else first
         yield [item.case_number, state.label, ticket.number if ticket else None, state.unit or None,
-               "、".join(state.assists) or None, fmt(item.received_at) or None,
-               fmt(item.decided_at) if handed else None,
+               "、".join(state.assists) or None, fmt(item.received_at) or None, fmt(handed) or None,
                fmt(ticket.deadline) if ticket else None, fmt(ticket.rectified_at) if ticket else None,
                fmt(state.ended_at) or None, state.result or None, state.note or None]

@@ -203,6 +203,20 @@ def voids(ticket_ids) -> dict[int, tuple[str, datetime]]:
     return {ticket_id: (note or "", at) for ticket_id, note, at in rows}
 
 
+def first_handed(ticket_ids) -> dict[int, datetime]:
+    """When each of these tickets was first given to a unit (its first 派遣, on filing or by the office), by
+    ticket id; a ticket never given to one is not in the result. Not `assigned_at`: a reassignment (a 退单's) moves
+    that."""
+    ids = list(ticket_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(TicketEvent.ticket_id, func.min(TicketEvent.at))
+                              .where(TicketEvent.ticket_id.in_(ids),
+                                     TicketEvent.action.in_((const("dispatch"), const("reassign"))))
+                              .group_by(TicketEvent.ticket_id))
+    return {ticket_id: at for ticket_id, at in rows}
+
+
 def progress(item: IntakeItem, voided: dict[int, tuple[str, datetime]] | None = None) -> Progress:
     """What became of the item, in public words. `voided`: voids() of the tickets of many items read at once
     (an export); without it, a voided ticket's 作废 is read here."""
