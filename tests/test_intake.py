@@ -769,6 +769,21 @@ def test_the_hotline_export_hands_a_case_on_when_a_unit_first_got_it(api, city, 
                       "GD202612060026": fmt(now + timedelta(hours=1))}, handed
 
 
+def test_a_case_number_with_a_slash_or_other_url_characters_is_looked_up(api, city):
+    """GD/2026/0019 was taken at the post and then answered 404 at its look-up, as typed or with %2F."""
+    numbers = ["GD/2026/0019", "GD-2026-0020", "GD 2026?0021#a", "GD%2026"]
+    for number in numbers:
+        posted = api.post("/api/v1/intake/hotline", city.admin,
+                          json={"case_number": number, "description": "井盖缺失", "address": "建设路"})
+        assert posted.status_code == 201, posted.get_json()
+    for path in ("GD/2026/0019", "GD%2F2026%2F0019", "GD-2026-0020", "GD%202026%3F0021%23a", "GD%252026"):
+        answer = api.get(f"/api/v1/intake/hotline/{path}", city.admin)
+        assert answer.status_code == 200, path
+        assert answer.get_json()["case_number"] in numbers
+    assert api.get("/api/v1/intake/hotline/GD/2026", city.admin).status_code == 404
+    assert api.get("/api/v1/intake/hotline/export.csv?encoding=utf-8", city.admin).mimetype == "text/csv"
+
+
 @pytest.mark.parametrize("field, value", [("description", ["x"]), ("address", {"road": "人民路"}),
                                           ("description", 123), ("category", ["niupixuan"]),
                                           ("frontage_code", ["JB-001"])])

@@ -55,9 +55,12 @@ def feedback_export_file(fmt: str):
     return feedback_export(fmt)
 
 
-@bp.get("/intake/hotline/<case_number>")
+@bp.get("/intake/hotline/<path:case_number>")
 @requires(OFFICE)
 def hotline_case(case_number: str):
+    """One case by its number, whatever characters it holds: GD/2026/0019 (as typed, or with %2F) is looked up
+    whole, since a hotline system's numbers are taken as it writes them (the export routes, more specific, come
+    first)."""
     item = hotline.existing_case(key_text(case_number)[:64])
     if item is None:
         raise NotFound("没有这个工单编号。", code="not_found")
