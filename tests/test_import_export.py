@@ -541,12 +541,13 @@ def test_ticket_export_names_the_units_sharing_a_problem_and_the_exporting_units
     assert head[:19] == ["问题编号", "状态", "问题类别", "类别分组", "责任单位", "责任路段", "区县", "地址",
                          "问题描述", "上报人", "上报时间", "派遣时间", "整改期限", "整改反馈时间", "结案时间",
                          "超期天数", "督办级别", "返工次数", "延期次数"]
-    assert head[19:] == ["协办单位", "包抓单位"]  # the office's export: nobody's own part
+    assert head[19:] == ["协办单位", "包抓单位", "来源", "12345工单编号"]  # the office's export: nobody's own part
     row = next(r for r in rows if r[0] == shared.number)
     assert sorted(row[19].split("、")) == sorted(["乙街道办事处", "市交警支队"]) and row[20] == "市市政设施管理处"
     own = read_csv(api.get("/api/v1/tickets/export.csv?encoding=utf-8", city.unit_b).data, "utf-8-sig")
     head = own[0]
-    assert head[19:] == ["协办单位", "包抓单位", "本单位职责", "本单位整改状态", "本单位整改期限", "本单位督办级别"]
+    assert head[19:] == ["协办单位", "包抓单位", "本单位职责", "本单位整改状态", "本单位整改期限", "本单位督办级别",
+                         "来源", "12345工单编号"]
     by_number = {r[0]: dict(zip(head, r)) for r in own[1:]}
     mine = by_number[shared.number]
     assert (mine["责任单位"], mine["本单位职责"], mine["本单位整改状态"]) == ("甲街道办事处", "协办", "待整改")
@@ -554,6 +555,30 @@ def test_ticket_export_names_the_units_sharing_a_problem_and_the_exporting_units
     assert (mine["本单位督办级别"], mine["督办级别"]) == ("督办", "")
     led = next(r for n, r in by_number.items() if n != shared.number)
     assert (led["本单位职责"], led["协办单位"], led["包抓单位"]) == ("主办", "", "")
+
+
+def test_ticket_export_ends_with_the_source_and_the_12345_case_numbers(api, city, make_ticket, now):
+    """A director's monthly sheet could not count or filter the 12345 problems: their case number was only inside
+    问题描述. 来源 and 12345工单编号 (the case it was filed from and any merged into it) now end every export."""
+    from inspect_app.intake.models import IntakeItem
+
+    daily = make_ticket()
+    cases = [IntakeItem(source="hotline", status="pending", case_number=f"GD-2026-00{n}", description="小广告",
+                        address="人民路东段", received_at=now, created_at=now, updated_at=now) for n in (19, 20)]
+    db.session.add_all(cases)
+    db.session.commit()
+    ticket = api.post(f"/api/v1/intake/{cases[0].id}/accept", city.admin,
+                      json={"category": "niupixuan", "segment_id": city.seg_a.id}).get_json()
+    api.post(f"/api/v1/intake/{cases[1].id}/merge", city.admin, json={"ticket": ticket["number"]})
+    for user, extra in ((city.admin, 0), (city.unit_a, 4)):
+        rows = read_csv(api.get("/api/v1/tickets/export.csv?encoding=utf-8", user).data, "utf-8-sig")
+        assert rows[0][-2:] == ["来源", "12345工单编号"] and len(rows[0]) == 23 + extra
+        by_number = {r[0]: r[-2:] for r in rows[1:]}
+        assert by_number[daily.number] == ["日常督查", ""]
+        assert by_number[ticket["number"]][0] == "12345热线"
+        assert sorted(by_number[ticket["number"]][1].split("、")) == ["GD-2026-0019", "GD-2026-0020"]
+    rows = read_xlsx(api.get("/api/v1/tickets/export.xlsx?source=hotline", city.admin).data)
+    assert [r[0] for r in rows[1:]] == [ticket["number"]] and rows[1][21] == "12345热线"
 
 
 def test_ticket_export_names_the_adopting_unit_a_problem_was_found_under(api, city, make_ticket):

@@ -14,10 +14,11 @@ from ..common.coords import WGS84, format_polyline
 from ..common.sql import const
 from ..common.timeutil import fmt
 from ..extensions import db
+from ..intake.models import IntakeItem
 from ..policy import UNITS, has_role
 from ..tickets.models import Ticket, TicketUnit
 from ..tickets.rules import (LEVEL_NAMES as ESCALATION_LABELS, OPEN_STATUSES, PART_ROLE_LABELS, PART_STATUS_LABELS,
-                             STATUS_LABELS)
+                             SOURCES, STATUS_LABELS)
 from ..tickets.queries import TicketFilter, filtered_query
 from ..units.models import Category, Segment, Unit
 from .imports import SPECS, spec_for
@@ -34,6 +35,11 @@ TICKET_COLUMNS = ["问题编号", "状态", "问题类别", "类别分组", "责
 TICKET_WIDTHS = [14, 10, 14, 10, 24, 18, 10, 24, 40, 10, 17, 17, 17, 17, 17, 9, 10, 9, 9, 30, 24]
 OWN_COLUMNS = ["本单位职责", "本单位整改状态", "本单位整改期限", "本单位督办级别"]
 OWN_WIDTHS = [10, 12, 17, 12]
+# Last in every export (a unit's too, after its own columns): where the problem came from, and for a 12345 one the
+# hotline's case numbers (the one it was filed from and any merged into it), so a month's sheet counts and filters
+# the 12345 problems without reading the descriptions.
+ORIGIN_COLUMNS = ["来源", "12345工单编号"]
+ORIGIN_WIDTHS = [12, 20]
 BATCH = 1000
 
 
@@ -45,8 +51,8 @@ def _own_unit(user) -> int | None:
 def ticket_columns(user) -> tuple[list[str], list[int]]:
     """The export's columns and widths for this user: a unit's has its own responsibility's columns too."""
     if _own_unit(user) is None:
-        return TICKET_COLUMNS, TICKET_WIDTHS
-    return TICKET_COLUMNS + OWN_COLUMNS, TICKET_WIDTHS + OWN_WIDTHS
+        return TICKET_COLUMNS + ORIGIN_COLUMNS, TICKET_WIDTHS + ORIGIN_WIDTHS
+    return TICKET_COLUMNS + OWN_COLUMNS + ORIGIN_COLUMNS, TICKET_WIDTHS + OWN_WIDTHS + ORIGIN_WIDTHS
 
 
 def overdue_days(status: str, deadline: datetime | None, rectified_at: datetime | None,
@@ -89,11 +95,15 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
     assists = (select(func.aggregate_strings(assisting.name, "、")).select_from(TicketUnit)
                .join(assisting, assisting.id == TicketUnit.unit_id)
                .where(TicketUnit.ticket_id == Ticket.id, TicketUnit.role == const("assist")).scalar_subquery())
+    # its 12345 case numbers, by intake_items (ticket_id)
+    cases = (select(func.aggregate_strings(IntakeItem.case_number, "、")).select_from(IntakeItem)
+             .where(IntakeItem.ticket_id == Ticket.id, IntakeItem.source == const("hotline"),
+                    IntakeItem.case_number.is_not(None)).scalar_subquery())
     columns = [Ticket.number, Ticket.status, Category.name, Category.group, Unit.name, Segment.name,
                Segment.district, Ticket.address, Ticket.description, reporter.display_name, reporter.username,
                _raw(Ticket.reported_at), _raw(Ticket.assigned_at), _raw(Ticket.deadline), _raw(Ticket.rectified_at),
                _raw(Ticket.closed_at), Ticket.escalation_level, Ticket.rework_count, Ticket.extension_count,
-               assists, adopting.name]
+               assists, adopting.name, Ticket.source, cases]
     own = aliased(TicketUnit)
     if own_unit is not None:
         columns += [own.role, own.status, _raw(own.deadline), own.escalation_level, Ticket.adopting_unit_id]
@@ -109,14 +119,14 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
     if own_unit is not None:
         query = query.outerjoin(own, and_(own.ticket_id == Ticket.id, own.unit_id == own_unit))
     now_naive = now.astimezone(timezone.utc).replace(tzinfo=None)
-    status_labels, level_labels = STATUS_LABELS, ESCALATION_LABELS
+    status_labels, level_labels, source_labels = STATUS_LABELS, ESCALATION_LABELS, SOURCES
     # Options on the statement, not the connection (Connection.execution_options() would change the session's
     # connection for every later statement).
     result = db.session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=BATCH))
     try:
         for (number, status, category, group, unit, segment, district, address, description, reporter_name,
              reporter_username, reported, assigned, deadline, rectified, closed, level, rework,
-             extensions, assisted_by, adopted_by, *mine) in result:
+             extensions, assisted_by, adopted_by, source, case_numbers, *mine) in result:
             # None, not "", for blanks: the xlsx writer then skips the cell.
             row = [number, status_labels.get(status, status), category, group, unit, segment, district,
                    address or None, description or None, reporter_name or reporter_username, _local_text(reported),
@@ -126,6 +136,7 @@ def ticket_rows(user, flt: TicketFilter, now: datetime) -> Iterator[list]:
                    adopted_by or None]
             if own_unit is not None:
                 row += _own_cells(own_unit, level, *mine)
+            row += [source_labels.get(source, source), case_numbers or None]
             yield row
     finally:
         result.close()
