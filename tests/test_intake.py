@@ -196,6 +196,37 @@ def test_receipt_lookups_are_limited_per_address(app, browser, city):
     assert guesser.get(f"/citizen/receipt/{'3' * 10}").status_code == 429
 
 
+def test_the_page_after_filing_shows_the_code_when_the_addresss_lookups_are_used_up(app, browser, city, uploads):
+    """The receipt page a report leads to counted as a lookup: with the address's lookups used up (a carrier's NAT,
+    someone trying codes), the citizen saw 429 and never the code of the report just saved. Their own code is
+    shown; it opens nothing else, and nobody else's session."""
+    app.config["RECEIPT_LOOKUPS_PER_ADDRESS"] = 2
+    guesser = browser()
+    for _ in range(2):
+        assert guesser.get(f"/citizen/receipt/{'3' * 10}").status_code == 404
+    refused = guesser.get(f"/citizen/receipt/{'3' * 10}")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "查询过于频繁" in refused.get_data(as_text=True) and "随手拍" in refused.get_data(as_text=True)
+
+    phone, response = file_report(browser)  # the page's script
+    code = receipt_of(response)
+    page = phone.get(response.get_json()["redirect"])
+    assert page.status_code == 200 and f"{code[:5]}-{code[5:]}" in page.get_data(as_text=True)
+    assert "提交成功" in page.get_data(as_text=True)
+    assert phone.get(f"/citizen/receipt/{code.lower()}").status_code == 200  # again, typed loosely
+    without_script = browser()  # the form posted by the browser itself
+    posted = without_script.submit("/citizen/report", "/citizen/report", {**REPORT, "photos": [file_tuple()]},
+                                   multipart=True)
+    assert posted.status_code == 303
+    followed = without_script.get(posted.location)
+    assert followed.status_code == 200 and "提交成功" in followed.get_data(as_text=True)
+
+    # the lookups stay counted for every other code, and for anyone else asking for this one
+    assert phone.get(f"/citizen/receipt/{'3' * 10}").status_code == 429
+    assert without_script.get(f"/citizen/receipt/{code}").status_code == 429
+    assert guesser.get(f"/citizen/receipt/{code}").status_code == 429
+
+
 def test_the_public_page_can_be_closed(app, browser, city):
     app.config["CITIZEN_REPORTS_ENABLED"] = False
     assert "暂停受理" in browser().get("/citizen/report").get_data(as_text=True)

@@ -7,7 +7,7 @@ whose receipt code they hold. Everything else here is the office's.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..common.errors import BadRequest, ServiceError
@@ -27,6 +27,9 @@ from .models import INTAKE_SOURCES, STATUSES, IntakePhoto
 
 bp = Blueprint("intake", __name__)
 FRONTAGE_CHOICES_MAX = 500  # a longer register is not listed on the forms: its number is typed (or searched for)
+# The receipt codes this browser session was given (the signed session cookie): their own reports, which their
+# receipt page shows without counting a lookup, so the page right after 提交 always shows its code
+OWN_RECEIPTS, OWN_RECEIPTS_KEPT = "citizen_receipts", 5
 
 register_badge("intake.queue", lambda user: Count(services.PENDING) if has_role(user, OFFICE) else 0, "件待审核")
 
@@ -52,7 +55,14 @@ def report():
     limits.admit_citizen_report(device, address, moment)  # 429 (with Retry-After) when over a limit
     db.session.commit()  # counted before the photos are read, for every process to see
     item = services.submit_citizen(request.form, request.files, device, address, moment)
+    session[OWN_RECEIPTS] = [item.receipt, *session.get(OWN_RECEIPTS, [])][:OWN_RECEIPTS_KEPT]
     return done(url_for(".receipt", code=item.receipt, new=1))
+
+
+def _own_receipt(code: str) -> bool:
+    """A code this browser session was given on filing: looking at it guesses nothing."""
+    normal = services.normalize_receipt(code)
+    return normal is not None and normal in session.get(OWN_RECEIPTS, ())
 
 
 @bp.get("/citizen/receipt")
@@ -73,9 +83,17 @@ def receipt_lookup():
 @bp.get("/citizen/receipt/<code>")
 @public
 def receipt(code: str):
-    """One report's progress, for whoever holds its code; every lookup is counted per address."""
-    limits.admit_receipt_lookup(_address(), now())
-    db.session.commit()
+    """One report's progress, for whoever holds its code; every lookup is counted per address but the citizen's
+    own reports' (a crowd behind one carrier address used the lookups up: the page after 提交 showed 429, never
+    the code of the report just saved)."""
+    if not _own_receipt(code):
+        try:
+            limits.admit_receipt_lookup(_address(), now())
+        except limits.TooMany as refused:
+            db.session.rollback()
+            page = render_template("intake/lookup.html", error=refused.message, code=code[:20])
+            return no_store(current_app.make_response((page, 429, {"Retry-After": str(refused.retry_after)})))
+        db.session.commit()
     item = services.by_receipt(code)
     if item is None:
         page = render_template("intake/lookup.html", error="没有找到这个回执码对应的问题，请核对后重新输入。", code=code[:20])
