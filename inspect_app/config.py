@@ -269,6 +269,9 @@ class Config:
     # generous: a carrier's NAT puts many phones behind one address) and from everyone together; one more is
     # refused with 429 before its photos are read. The moderation queue never holds more than these allow.
     CITIZEN_DEVICE_PER_HOUR = _int("CITIZEN_DEVICE_PER_HOUR", 5)
+    # A submission refused for what it sent (a photo too many, no place; nothing saved) does not use up the device's
+    # allowance above; every try, refused or not, counts here (and against the address and everyone).
+    CITIZEN_DEVICE_TRIES_PER_HOUR = _int("CITIZEN_DEVICE_TRIES_PER_HOUR", 15)
     CITIZEN_DEVICE_PER_DAY = _int("CITIZEN_DEVICE_PER_DAY", 20)
     CITIZEN_ADDRESS_PER_HOUR = _int("CITIZEN_ADDRESS_PER_HOUR", 30)
     CITIZEN_ALL_PER_HOUR = _int("CITIZEN_ALL_PER_HOUR", 300)

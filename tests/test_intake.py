@@ -147,6 +147,35 @@ def test_the_public_page_refuses_floods(app, browser, city, uploads):
     assert busy.status_code == 429 and "12345" in busy.get_json()["error"]["message"]
 
 
+def test_a_report_refused_for_what_it_sent_does_not_use_up_the_devices_allowance(app, browser, city, uploads):
+    """A photo too many and a missing place each used one of the device's 5 an hour: after two refusals and three
+    reports the citizen was locked out. Refusals give the allowance back; every try still counts against the
+    device's looser count of tries, so a flood of refused posts is stopped all the same."""
+    app.config.update(CITIZEN_DEVICE_PER_HOUR=2, CITIZEN_DEVICE_TRIES_PER_HOUR=5, CITIZEN_MAX_PHOTOS=3)
+
+    def send(phone, fields=None, photos=1):
+        return phone.submit("/citizen/report", "/citizen/report",
+                            {**REPORT, **(fields or {}), "photos": [file_tuple() for _ in range(photos)]},
+                            script=True, multipart=True)
+
+    phone = browser()
+    too_many = send(phone, photos=4)
+    assert too_many.status_code == 400 and too_many.get_json()["error"]["code"] == "too_many_photos"
+    no_place = send(phone, {"lat": "", "lon": "", "address": ""})
+    assert no_place.status_code == 400 and no_place.get_json()["error"]["code"] == "place_required"
+    assert send(phone).status_code == 200 and send(phone).status_code == 200
+    over = send(phone)
+    assert over.status_code == 429 and "频繁" in over.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2
+
+    flood = browser()
+    for _ in range(5):
+        assert send(flood, photos=4).status_code == 400
+    stopped = send(flood)
+    assert stopped.status_code == 429 and int(stopped.headers["Retry-After"]) > 0
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 2 and len(upload_files(uploads)) == 4
+
+
 def test_a_citizens_day_is_the_calendar_day_in_shanghai(app, browser, city, uploads, clock):
     """CITIZEN_DEVICE_PER_DAY counts a Shanghai day: windows aligned to the epoch ran 08:00 to 08:00, so at 07:52 a
     device was told 请明天再提交 (约8分钟后可再提交) and at 08:01 sent two more."""

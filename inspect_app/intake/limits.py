@@ -4,7 +4,10 @@ counts the same requests.
 Each admitted request takes one hit in each of its counters (the device, the address, everyone) with one
 conditional UPDATE, `hits < limit`, so parallel requests cannot all slip under a limit; a request over any limit
 is refused with 429 before it costs a photo decode or a row. The caller commits the hits before doing the work
-(as the login throttle does), so a request that then fails still counted.
+(as the login throttle does), so a request that then fails still counted. A 随手拍 refused for what it sent (too
+many photos, no place: nothing saved) gives its device's allowance back (give_back_citizen_report); its try stays
+counted in the device's looser count of tries, and in the address's and everyone's, so refused floods are still
+stopped.
 
 Addresses and devices are kept as keyed digests (HMAC with SECRET_KEY): the counters and the moderation queue can
 tell one sender from another without storing who they are.
@@ -89,14 +92,19 @@ def _wait_words(seconds: int) -> str:
     return f"{max(math.ceil(seconds / 60), 1)}分钟"
 
 
+TOO_OFTEN = "您提交得太频繁了，请稍后再提交。感谢您对文明城市创建的支持！"
+# the device's allowance: what a refusal for its input gives back (give_back_citizen_report)
+ALLOWANCE = (("citizen-device-hour", timedelta(hours=1)), ("citizen-device-day", DAY))
+
+
 def admit_citizen_report(device: str, address: str, now: datetime) -> None:
-    """Count one public submission against its device, its address and everyone (settings CITIZEN_*); 429 when
-    any is full. The caller commits before reading the photos."""
+    """Count one public submission against its device (its tries, and its allowance), its address and everyone
+    (settings CITIZEN_*); 429 when any is full. The caller commits before reading the photos."""
     config = current_app.config
     hour, day = timedelta(hours=1), timedelta(days=1)
     checks = [
-        ("citizen-device-hour", device, config["CITIZEN_DEVICE_PER_HOUR"], hour,
-         "您提交得太频繁了，请稍后再提交。感谢您对文明城市创建的支持！"),
+        ("citizen-device-tries", device, config["CITIZEN_DEVICE_TRIES_PER_HOUR"], hour, TOO_OFTEN),
+        ("citizen-device-hour", device, config["CITIZEN_DEVICE_PER_HOUR"], hour, TOO_OFTEN),
         ("citizen-device-day", device, config["CITIZEN_DEVICE_PER_DAY"], day,
          "您今天已提交较多问题，请明天再提交。感谢您对文明城市创建的支持！"),
         ("citizen-address-hour", address, config["CITIZEN_ADDRESS_PER_HOUR"], hour,
@@ -110,6 +118,18 @@ def admit_citizen_report(device: str, address: str, now: datetime) -> None:
         except TooMany as refused:
             raise TooMany(f"{refused.message}（约{_wait_words(refused.retry_after)}后可再提交）",
                           refused.retry_after) from None
+
+
+def give_back_citizen_report(device: str, now: datetime) -> None:
+    """A submission admitted at `now` (the request's moment: the same windows) and then refused for what it sent,
+    nothing saved: the device's allowance (CITIZEN_DEVICE_PER_HOUR, _PER_DAY) gets its hit back, so a citizen who
+    picked a photo too many or left out the place is not locked out by their own corrections. Its try stays
+    counted (CITIZEN_DEVICE_TRIES_PER_HOUR), and so does the address's and everyone's hit. The caller commits."""
+    for scope, window in ALLOWANCE:
+        db.session.execute(
+            update(RateCounter).where(RateCounter.scope == scope, RateCounter.key == device,
+                                      RateCounter.window_start == window_start(now, window), RateCounter.hits > 0)
+            .values(hits=RateCounter.hits - 1).execution_options(synchronize_session=False))
 
 
 def admit_receipt_lookup(address: str, now: datetime) -> None:

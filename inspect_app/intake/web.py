@@ -54,7 +54,13 @@ def report():
     moment, device, address = now(), limits.digest("device", token), _address()
     limits.admit_citizen_report(device, address, moment)  # 429 (with Retry-After) when over a limit
     db.session.commit()  # counted before the photos are read, for every process to see
-    item = services.submit_citizen(request.form, request.files, device, address, moment)
+    try:
+        item = services.submit_citizen(request.form, request.files, device, address, moment)
+    except ServiceError:  # refused for what was sent, nothing saved: not one of the device's reports
+        db.session.rollback()
+        limits.give_back_citizen_report(device, moment)
+        db.session.commit()
+        raise
     session[OWN_RECEIPTS] = [item.receipt, *session.get(OWN_RECEIPTS, [])][:OWN_RECEIPTS_KEPT]
     return done(url_for(".receipt", code=item.receipt, new=1))
 

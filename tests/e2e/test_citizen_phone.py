@@ -63,3 +63,19 @@ def test_a_citizen_files_without_an_account_and_follows_the_receipt(app, city, s
     assert "甲街道办事处" in page.inner_text("dl.facts")
     citizen.shot("citizen-04-in-progress")
     assert db.session.scalar(select(Ticket.source)) == "citizen"
+
+
+def test_the_citizens_page_stops_at_the_servers_photo_limit(app, city, server, phones):
+    """The page said 最多3张 and the server took 3, but its script let a 9th be picked (MAX_PHOTOS = 9 in
+    report.js): the citizen learnt of it only from the server's refusal. It now stops at the form's own limit."""
+    citizen = phones(None, location=None)
+    page = citizen.page
+    page.goto(server + "/citizen/report")
+    limit = app.config["CITIZEN_MAX_PHOTOS"]
+    assert page.get_attribute("form.citizen input[type=file]", "data-max") == str(limit)
+    page.set_input_files("form.js-photos input[type=file]", [str(PHOTOS / "Canon_40D.jpg")] * (limit + 1))
+    page.wait_for_selector(f".previews figure:nth-child({limit}) figcaption:has-text('KB')")
+    assert page.locator(".previews figure").count() == limit
+    assert page.inner_text(".js-error") == f"照片最多{limit}张。"
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "Canon_40D.jpg"))  # one more: no room
+    assert page.locator(".previews figure").count() == limit

@@ -11,7 +11,7 @@
    (the service worker keeps them for offline use). Without this file the forms still work. */
 (function () {
   "use strict";
-  var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 9, OFFLINE = "网络连接失败，请检查网络后重试（不会重复上报）。";
+  var MAX_SIDE = 1600, QUALITY = 0.82, OFFLINE = "网络连接失败，请检查网络后重试（不会重复上报）。";
   document.documentElement.classList.add("js");
   function make(tag) { return document.createElement(tag); }
 
@@ -103,10 +103,6 @@
     });
   }
 
-  function newKey() {  // 128 random bits, as four numbers
-    return crypto.getRandomValues(new Uint32Array(4)).join("-");
-  }
-
 
   // --- parts loaded on use: each registers itself in window.ReportParts when its script has run -----------
   var parts = window.ReportParts = window.ReportParts || {}, loading = {};
@@ -166,8 +162,8 @@
     form.addEventListener("report:reset", function () { items = []; previews.textContent = ""; });  // kept: a fresh form
 
     input.addEventListener("change", function () {
-      var files = [].slice.call(input.files, 0, MAX_PHOTOS - items.length);
-      if (input.files.length > files.length) fail("照片最多" + MAX_PHOTOS + "张。");
+      var max = input.dataset.max, files = [].slice.call(input.files, 0, max - items.length);  // the server's (macros.html)
+      if (input.files.length > files.length) fail("照片最多" + max + "张。");
       input.value = "";
       files.forEach(function (file) {
         var item = { name: file.name || "photo.jpg", ready: null };
@@ -293,7 +289,8 @@
     var lat = form.elements.lat, lon = form.elements.lon, note = form.querySelector(".loc-status");
     if (!lat || !form.getAttribute("data-near")) return;
     var key = form.elements.idempotency_key;
-    if (key) key.value = newKey();  // fresh per page load, reused by every retry
+    // 128 random bits as four numbers, fresh per page load, reused by every retry
+    if (key) key.value = crypto.getRandomValues(new Uint32Array(4)).join("-");
     function place(e) { part(form, "place").then(function (run) { run(list, note, e); }, Boolean); }
     list.place = place;
     form.addEventListener("photo:position", function (e) { list.photo = e.detail; });  // report-place.js uses it
