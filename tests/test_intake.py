@@ -201,8 +201,8 @@ def test_a_citizens_day_is_the_calendar_day_in_shanghai(app, browser, city, uplo
 
 
 def test_a_citizens_refusal_page_leads_back_to_the_citizens_pages(app, browser, city):
-    """Refused outside the page's script (no cookie: 400; over a limit: 429), a citizen is offered 返回随手拍 and
-    查询进度, not 去登录: they have no account."""
+    """Refused outside the page's script (no cookie: 400; over a limit: 429, the form again), a citizen is offered
+    返回随手拍 (or the form itself) and 查询进度, not 去登录: they have no account."""
     app.config.update(CITIZEN_DEVICE_PER_HOUR=0)
     phone = browser()
     token = phone.token("/citizen/report")
@@ -211,10 +211,43 @@ def test_a_citizens_refusal_page_leads_back_to_the_citizens_pages(app, browser, 
     phone.delete_cookie("citizen_device", domain="localhost")
     no_cookie = phone.post("/citizen/report", data={**REPORT, "csrf_token": token, "photos": [file_tuple()]},
                            content_type="multipart/form-data")
-    for response, status in ((over, 429), (no_cookie, 400)):
+    for response, status, back in ((over, 429, 'name="address"'), (no_cookie, 400, ">返回随手拍</a>")):
         page = response.get_data(as_text=True)
         assert response.status_code == status and "去登录" not in page, status
-        assert ">返回随手拍</a>" in page and 'href="/citizen/receipt">查询进度</a>' in page
+        assert back in page and 'href="/citizen/receipt">查询进度</a>' in page
+
+
+def test_a_report_refused_without_the_pages_script_comes_back_as_typed(app, browser, city, uploads):
+    """Where report.js does not take the form over (an old iOS or WeChat browser without createImageBitmap, the
+    script not loaded), the browser posts the form itself: a refusal redirected to an empty form and the kind,
+    place, words and phone were lost. The form comes back as typed with why; the photos are to be chosen again."""
+    app.config.update(CITIZEN_DEVICE_PER_HOUR=2, CITIZEN_MAX_PHOTOS=3)
+    typed = {"category": "niupixuan", "address": "人民路10号", "description": "无脚本测试", "phone": "13900001111",
+             "lat": "", "lon": ""}
+    phone = browser()
+
+    def post(photos):
+        return phone.submit("/citizen/report", "/citizen/report", {**typed, "photos": photos}, multipart=True)
+
+    for photos, status, why in (([file_tuple("not_an_image.jpg")], 415, "无法识别"),
+                                ([file_tuple() for _ in range(4)], 400, "照片最多3张"),
+                                ([file_tuple()], 429, "频繁")):
+        if status == 429:
+            app.config.update(CITIZEN_DEVICE_PER_HOUR=0)
+        response = post(photos)
+        page = response.get_data(as_text=True)
+        assert response.status_code == status, (status, page[:300])
+        assert why in page and "请重新选择照片" in page, status
+        assert '<option value="niupixuan" selected>' in page
+        assert 'value="人民路10号"' in page and ">无脚本测试</textarea>" in page and 'value="13900001111"' in page
+        assert response.headers["Cache-Control"] == "no-store"
+        assert ("Retry-After" in response.headers) == (status == 429)
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0 and upload_files(uploads) == []
+    # the page's script still hears the refusal as JSON
+    app.config.update(CITIZEN_DEVICE_PER_HOUR=2)
+    scripted = phone.submit("/citizen/report", "/citizen/report", {**typed, "photos": [file_tuple("not_an_image.jpg")]},
+                            script=True, multipart=True)
+    assert scripted.status_code == 415 and scripted.get_json()["error"]["code"]
 
 
 def test_receipt_lookups_are_limited_per_address(app, browser, city):

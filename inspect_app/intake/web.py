@@ -46,23 +46,44 @@ def report():
     """随手拍: a photo, the place, the kind of problem, a phone number if they like; a receipt code back."""
     token, new = device_token()
     if request.method == "GET":
-        page = render_template("intake/report.html", categories=services.citizen_categories(),
-                               enabled=services.enabled(), max_photos=current_app.config["CITIZEN_MAX_PHOTOS"])
-        return no_store(with_device(current_app.make_response(page), token, new))
+        return no_store(with_device(current_app.make_response(_report_page()), token, new))
     if new:  # the page sets the cookie; a post without it did not come from the page
         raise BadRequest("请先打开随手拍页面，再拍照提交。", code="device_cookie_missing")
     moment, device, address = now(), limits.digest("device", token), _address()
-    limits.admit_citizen_report(device, address, moment)  # 429 (with Retry-After) when over a limit
+    try:
+        limits.admit_citizen_report(device, address, moment)  # 429 (with Retry-After) when over a limit
+    except limits.TooMany as refused:
+        return _report_again(refused)
     db.session.commit()  # counted before the photos are read, for every process to see
     try:
         item = services.submit_citizen(request.form, request.files, device, address, moment)
-    except ServiceError:  # refused for what was sent, nothing saved: not one of the device's reports
+    except ServiceError as problem:  # refused for what was sent, nothing saved: not one of the device's reports
         db.session.rollback()
         limits.give_back_citizen_report(device, moment)
         db.session.commit()
-        raise
+        return _report_again(problem)
     session[OWN_RECEIPTS] = [item.receipt, *session.get(OWN_RECEIPTS, [])][:OWN_RECEIPTS_KEPT]
     return done(url_for(".receipt", code=item.receipt, new=1))
+
+
+PICK_AGAIN = "已填写的内容已保留，照片无法保留，请重新选择照片后提交。"
+
+
+def _report_page(typed=None, error: str | None = None) -> str:
+    return render_template("intake/report.html", categories=services.citizen_categories(),
+                           enabled=services.enabled(), max_photos=current_app.config["CITIZEN_MAX_PHOTOS"],
+                           typed=typed or {}, error=error)
+
+
+def _report_again(problem: ServiceError):
+    """A report refused where the page's script did not send it (an old phone browser without createImageBitmap,
+    the script not loaded): the form again with what was typed and why, at the refusal's status, not a redirect to
+    an empty form (http.form_again). The script hears the error as JSON."""
+    page, status = form_again(problem, lambda typed, why: _report_page(typed, why + PICK_AGAIN), passes=())
+    response = no_store(current_app.make_response((page, status)))
+    if getattr(problem, "retry_after", None):
+        response.headers["Retry-After"] = str(problem.retry_after)
+    return response
 
 
 def _own_receipt(code: str) -> bool:
