@@ -107,6 +107,41 @@ def test_a_citizens_report_in_the_queue_names_what_is_already_being_handled(app,
     assert "如是同一处问题，并入该问题" in page and f"并入 {street['first'].number}" in page
 
 
+def test_a_busy_spot_says_how_many_are_open_not_only_the_five_listed(app, city, street, browser, make_ticket):
+    """At a spot with 36 open 牛皮癣 the pages said 已有5件 / 还有5件: the count was the list's, cut at 5. The true
+    number is said, and that the nearest (or latest) 5 are listed."""
+    from inspect_app.intake.models import IntakeItem
+
+    office = browser(city.admin)
+    quiet = office.get(f"/tickets/{street['near'].id}").get_data(as_text=True)  # the list is all there is
+    assert "相距50米内还有1件同类问题在办。" in quiet or "相距50米内还有1件同类问题在办，" in quiet
+    assert "列出距离最近" not in quiet
+    for hour in range(10, 17):  # seven more on the spot: nine open within 50 m of NEAR, eight besides `near`
+        make_ticket(at_time=at(f"2026-11-25T{hour}:00"))
+    ticket_page = office.get(f"/tickets/{street['near'].id}").get_data(as_text=True)
+    assert "相距50米内还有8件同类问题在办（列出距离最近的5件）" in ticket_page
+    assert ticket_page.count('<li><a href="/tickets/') == 5
+    answer = office.get(f"/tickets/nearby?category=niupixuan&lat={NEAR[0]}&lon={NEAR[1]}").get_json()
+    assert answer["total"] == 9 and len(answer["items"]) == 5
+
+    located = IntakeItem(source="citizen", status="pending", category_id=city.niupixuan.id, description="小广告",
+                         lat=NEAR[0], lon=NEAR[1], received_at=at("2026-11-26T09:00"),
+                         created_at=at("2026-11-26T09:00"), updated_at=at("2026-11-26T09:00"))
+    # no position, the road in words (a 12345 case): the open ones on the segments its address names
+    in_words = IntakeItem(source="hotline", status="pending", category_id=city.niupixuan.id, description="小广告",
+                          address=f"{city.seg_a.name}公交站", received_at=at("2026-11-26T09:00"),
+                          created_at=at("2026-11-26T09:00"), updated_at=at("2026-11-26T09:00"))
+    db.session.add_all([located, in_words])
+    db.session.commit()
+    page = office.get(f"/intake/{located.id}").get_data(as_text=True)
+    assert "相距50米内已有9件同类问题在办，列出距离最近的5件" in page
+    on_road = duplicates.open_on_segments(city.niupixuan.id, [city.seg_a.id])
+    assert on_road.total == 10 and len(on_road) == 5  # the farther one is on the road too
+    page = office.get(f"/intake/{in_words.id}").get_data(as_text=True)
+    assert "地址中提到的道路上已有10件同类问题在办，列出最近上报的5件" in page
+    assert duplicates.open_on_segments(city.niupixuan.id, [city.seg_a.id], limit=20).total == 10
+
+
 @pytest.mark.browser
 def test_the_filing_page_says_what_is_open_nearby_before_sending(app, city, street, server, phones):
     inspector = phones()

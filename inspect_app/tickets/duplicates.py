@@ -20,7 +20,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import ForeignKey, and_, exists, or_, select
+from sqlalchemy import ForeignKey, and_, exists, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.errors import BadRequest, Conflict, Invalid
@@ -82,7 +82,7 @@ def _not_dismissed(ticket_id, other_id):
         and_(NotRepeat.first_id == other_id, NotRepeat.second_id == ticket_id))))
 
 
-LIMIT = 5
+LIMIT = 5  # listed; how many there are in all is counted (Found.total)
 # what both searches read, in _nearby's order (lat, lon and the category between)
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.status, Ticket.reported_at, Ticket.address, Ticket.lat, Ticket.lon,
             Ticket.category_id, Segment.name)
@@ -107,6 +107,15 @@ class Nearby:
         return self.address or self.segment
 
 
+class Found(list):
+    """The first few found (the list), and how many there are in all (`total`): 已有36件，列出距离最近的5件, where
+    the list's length said 已有5件 at a spot with 36 open."""
+
+    def __init__(self, items=(), total: int | None = None):
+        super().__init__(items)
+        self.total = len(self) if total is None else total
+
+
 def _made_by_checklist(ticket_id):
     """SQL: a round's checklist made this ticket (an assessment result names it)."""
     from ..assessment.models import Result  # the assessment feature builds on tickets: imported when asked
@@ -114,11 +123,11 @@ def _made_by_checklist(ticket_id):
     return exists(select(Result.id).where(Result.ticket_id == ticket_id))
 
 
-def of_ticket(ticket: Ticket) -> list[Nearby]:
+def of_ticket(ticket: Ticket) -> Found:
     """A ticket's likely duplicates (its page), in one statement: while it is open, and unless a round's checklist
     made it (asked in the same statement)."""
     if ticket.status not in ACTIVE_STATUSES or ticket.lat is None:
-        return []
+        return Found()
     return open_nearby(ticket.category_id, ticket.lat, ticket.lon, exclude_id=ticket.id)
 
 
@@ -127,12 +136,13 @@ def radius_m() -> float:
 
 
 def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = None,
-                limit: int = LIMIT) -> list[Nearby]:
+                limit: int = LIMIT) -> Found:
     """The open problems of this category within the radius of the point, nearest first (then the earliest
-    reported), at most `limit`; none without a category or a position, or with the check turned off (0)."""
+    reported), at most `limit`, and how many in all (every one in the box is read to measure it: the total costs
+    nothing more); none without a category or a position, or with the check turned off (0)."""
     radius = radius_m()
     if category_id is None or not valid_lat_lon(lat, lon) or radius <= 0:
-        return []
+        return Found()
     dlat, dlon = degree_box(lat, radius)
     query = (select(*_COLUMNS).outerjoin(Segment, Segment.id == Ticket.segment_id)
              .where(Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
@@ -148,19 +158,23 @@ def open_nearby(category_id: int | None, lat, lon, *, exclude_id: int | None = N
         if metres <= radius:
             found.append(_nearby(row, metres))
     found.sort(key=lambda n: (round(n.distance_m), n.reported_at, n.id))
-    return found[:limit]
+    return Found(found[:limit], len(found))
 
 
-def open_on_segments(category_id: int | None, segment_ids: list[int], limit: int = LIMIT) -> list[Nearby]:
-    """The open problems of this category on these segments, the latest reported first: for a report with no
+def open_on_segments(category_id: int | None, segment_ids: list[int], limit: int = LIMIT) -> Found:
+    """The open problems of this category on these segments, the latest reported first, at most `limit`, and how
+    many in all (counted only when the list is full, on the (category_id, status) index): for a report with no
     position to compare (a 12345 case is an address in words), those on the roads its address names."""
     if category_id is None or not segment_ids:
-        return []
-    query = (select(*_COLUMNS).outerjoin(Segment, Segment.id == Ticket.segment_id)
-             .where(Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
-                    Ticket.segment_id.in_(segment_ids), ~_made_by_checklist(Ticket.id))
+        return Found()
+    where = (Ticket.category_id == category_id, Ticket.status.in_(consts(ACTIVE_STATUSES)),
+             Ticket.segment_id.in_(segment_ids), ~_made_by_checklist(Ticket.id))
+    query = (select(*_COLUMNS).outerjoin(Segment, Segment.id == Ticket.segment_id).where(*where)
              .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit))
-    return [_nearby(row, None) for row in db.session.execute(query)]
+    found = [_nearby(row, None) for row in db.session.execute(query)]
+    if len(found) < limit:
+        return Found(found)
+    return Found(found, db.session.scalar(select(func.count(Ticket.id)).where(*where)))
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,7 @@ def nearby():
     if category is None:
         raise BadRequest("问题类别不存在。", code="invalid_category")
     found = duplicates.open_nearby(category.id, *point_arg(request.args))
-    return jsonify({"radius_m": round(duplicates.radius_m()), "items": [
+    return jsonify({"radius_m": round(duplicates.radius_m()), "total": found.total, "items": [
         {"number": n.number, "status": n.status_label, "reported": fmt(n.reported_at, "%m-%d %H:%M"),
          "place": n.place, "distance_m": round(n.distance_m), "url": url_for(".detail", ticket_id=n.id)}
         for n in found]})

@@ -14,7 +14,9 @@
     box.hidden = !found.items.length;
     if (box.hidden) return;
     var head = document.createElement("p"), list = document.createElement("ul");
-    head.textContent = "附近" + found.radius_m + "米内已有" + found.items.length + "件同类问题正在办理，" +
+    var total = found.total || found.items.length;  // all of them; the nearest few are listed
+    head.textContent = "附近" + found.radius_m + "米内已有" + total + "件同类问题正在办理" +
+      (total > found.items.length ? "（列出距离最近的" + found.items.length + "件）" : "") + "，" +
       "如是同一处问题请不要重复上报（不同的问题照常提交）：";
     found.items.forEach(function (t) {
       var li = document.createElement("li"), a = document.createElement("a");
