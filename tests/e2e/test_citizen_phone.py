@@ -79,3 +79,32 @@ def test_the_citizens_page_stops_at_the_servers_photo_limit(app, city, server, p
     assert page.inner_text(".js-error") == f"照片最多{limit}张。"
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "Canon_40D.jpg"))  # one more: no room
     assert page.locator(".previews figure").count() == limit
+
+
+def test_the_citizens_page_asks_for_the_place_before_sending_the_photos(app, city, server, phones):
+    """No position and no place typed: the server refused after the upload (请填写问题地点…). The page asks first,
+    nothing sent; a photo with its own GPS position is place enough."""
+    from inspect_app.extensions import db
+    from inspect_app.intake.models import IntakeItem, RateCounter
+
+    citizen = phones(None, location=None)
+    page = citizen.page
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.goto(server + "/citizen/report")
+    page.wait_for_selector("[data-locate]:has-text('请填写问题地点')")
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "Canon_40D.jpg"))  # no GPS in it
+    page.wait_for_selector(".previews figcaption:has-text('KB')")
+    page.select_option("select[name=category]", "niupixuan")
+    page.click("form.citizen button[type=submit]")
+    page.wait_for_selector(".js-error:has-text('请填写问题地点')")
+    assert posts == [] and page.evaluate("document.activeElement.name") == "address"
+    db.session.expire_all()
+    assert db.session.query(RateCounter).count() == 0  # not even counted
+
+    page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / "gps_DSCN0010.jpg"))  # its own position
+    page.wait_for_selector(".previews figcaption:has-text('含位置')")
+    page.click("form.citizen button[type=submit]")
+    page.wait_for_url("**/citizen/receipt/**")
+    db.session.expire_all()
+    assert db.session.query(IntakeItem).one().lat is not None
