@@ -134,7 +134,7 @@ def _read_snapshot(conn: Connection) -> Snapshot:
 
 
 def pg_tool(name: str) -> str:
-    """pg_dump / pg_restore: from PG_BIN, the PATH, or the newest /usr/lib/postgresql/*/bin."""
+    """pg_dump / pg_restore / psql: from PG_BIN, the PATH, or the newest /usr/lib/postgresql/*/bin."""
     if os.environ.get("PG_BIN"):
         path = Path(os.environ["PG_BIN"]) / name
         if path.is_file():
@@ -437,10 +437,66 @@ def _restore_sqlite(dump: Path, engine: Engine) -> None:
         src.close()
 
 
+# Sent first, in the restore's own transaction: every table, view and sequence the database user owns in its schema
+# is dropped, so the dump is restored into an empty schema. pg_restore --clean drops only what the dump holds: the
+# tables a later release added (last_sign_ins, patrols, surveys …) kept their foreign keys on users, and a backup
+# made by an older release could not be restored onto a database this release had set up ("cannot drop constraint
+# pk_users … because other objects depend on it"). Objects only: the user need not own the schema, and whatever
+# another role owns is left (should it stand in the way, the restore fails and changes nothing).
+_EMPTY_SCHEMA = b"""
+SET client_min_messages = warning;
+DO $empty$
+DECLARE
+    statement text;
+BEGIN
+    FOR statement IN
+        SELECT format('DROP %s IF EXISTS %I.%I CASCADE',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                                     WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, n.nspname, c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+          AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND d.deptype = 'e')  -- an extension's own
+        ORDER BY c.relkind = 'S', c.relname  -- tables first: their sequences go with them
+    LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$empty$;
+"""
+
+
 def _restore_postgres(dump: Path, engine: Engine) -> None:
+    """pg_restore's SQL, after _EMPTY_SCHEMA, through psql in one transaction that is committed only when
+    pg_restore read the whole dump and psql ran every statement: a failure anywhere changes nothing."""
     conninfo, env = pg_connection(engine.url)
-    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--single-transaction", f"--dbname={conninfo}", str(dump)], env)
+    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
+        reader = subprocess.Popen([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                                   "--file=-", str(dump)], stdout=subprocess.PIPE, stderr=restore_errors, env=env)
+        writer = subprocess.Popen([pg_tool("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+                                   f"--dbname={conninfo}"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env)
+        try:
+            writer.stdin.write(b"BEGIN;\n" + _EMPTY_SCHEMA)
+            shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
+            if reader.wait() == 0:
+                writer.stdin.write(b"COMMIT;\n")
+        except BrokenPipeError:  # psql stopped at an error (ON_ERROR_STOP) and rolled back
+            pass
+        finally:
+            reader.stdout.close()  # pg_restore, if still writing, stops
+            try:
+                writer.stdin.close()  # without COMMIT: psql ends, and the server rolls the transaction back
+            except BrokenPipeError:
+                pass
+            reader.wait()
+            writer.wait()
+        for process, errors in ((writer, psql_errors), (reader, restore_errors)):
+            if process.returncode != 0:
+                errors.seek(0)
+                detail = errors.read().decode("utf-8", "replace").strip()[-2000:]
+                raise OpsError(f"{Path(process.args[0]).name} 执行失败（退出码 {process.returncode}）：{detail}")
 
 
 def _vacuum_analyze(engine: Engine) -> bool:
@@ -500,7 +556,7 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
             engine.dispose()  # no pooled connection holds locks on what is about to be replaced
             analysed = None
             if engine.dialect.name == "sqlite":
-                _restore_sqlite(dump, engine)  # one transaction, as pg_restore's --single-transaction
+                _restore_sqlite(dump, engine)  # one transaction, as the PostgreSQL restore
             else:
                 _restore_postgres(dump, engine)
                 analysed = _vacuum_analyze(engine)
