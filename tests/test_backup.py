@@ -254,6 +254,34 @@ def test_what_a_restore_discards_is_never_served_for_a_later_record(runner, api,
     assert again.exit_code == 0 and not (tmp_path / "again" / "files" / "restore-set-aside").exists()
 
 
+def test_a_restore_keeps_the_lists_pdfs_an_older_release_issued(runner, uploads, tmp_path, city, now):
+    # An older release kept a list's PDF as ranking-<id>-v<version>-<variant>.pdf. A restore named only today's
+    # names as the lists' own, so it set the issued copies aside as 备份之后生成的, though they were in the backup,
+    # and every later restore hid the only original documents. They stay; an old-named file written before its id's
+    # list was published (a list a restore discarded) or of no list at all is still set aside.
+    from inspect_app.rankings import services as rankings
+    from inspect_app.rankings.periods import parse_period
+
+    listed = rankings.publish(parse_period("2026-W48"), now, user=city.admin, early=True)
+    db.session.commit()
+    folder = rankings.pdf_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    issued, discarded, stray = (folder / f"ranking-{listed.id}-v1-full.pdf",
+                                folder / f"ranking-{listed.id}-v1-exposure.pdf",
+                                folder / f"ranking-{listed.id + 1}-v1-full.pdf")
+    for path, written in ((issued, now + timedelta(minutes=5)), (discarded, now - timedelta(days=3)),
+                          (stray, now + timedelta(minutes=5))):
+        path.write_bytes(b"%PDF-1.4 issued")
+        os.utime(path, (written.timestamp(),) * 2)
+    db.session.remove()
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "上传目录中有 2 个督办函、红黑榜或附件 PDF 不属于恢复后的数据库" in result.output, result.output
+    assert issued.read_bytes() == b"%PDF-1.4 issued" and not discarded.exists() and not stray.exists()
+
+
 def test_restore_refuses_damaged_or_foreign_backups(app, runner, tmp_path, some_tickets, now):
     dest = tmp_path / "b"
     ops.create_backup(dest, engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"], now=now)
@@ -556,7 +584,8 @@ def test_cleanup_orphans_removes_every_kind_of_document_no_row_names(app, runner
     orphan_letter.write_bytes(b"%PDF-1.4 letter 2")
     listed = rankings.publish(parse_period("2026-W48"), now, user=city.admin, early=True)
     kept_list = rankings.ensure_pdf(listed, "full")
-    old_name = kept_list.with_name(f"ranking-{listed.id}-v1-full.pdf")  # named before the name carried the list's
+    # named as before the name carried the list's, and written before this list was published: a discarded list's
+    old_name = kept_list.with_name(f"ranking-{listed.id}-v1-full.pdf")
     old_name.write_bytes(kept_list.read_bytes())
     attachments = uploads / "escalation" / "2026"
     attachments.mkdir(parents=True)
@@ -575,6 +604,7 @@ def test_cleanup_orphans_removes_every_kind_of_document_no_row_names(app, runner
     for path in (kept_letter, orphan_letter, kept_list, old_name, kept_attachment, orphan_attachment, unpacking,
                  unpacking / "files", unpacking / "files" / "x.jpg"):
         os.utime(path, (two_hours_ago, two_hours_ago))
+    os.utime(old_name, ((now - timedelta(days=1)).timestamp(),) * 2)
     clock.set(datetime.now(timezone.utc))
 
     dry = runner.invoke(args=["cleanup-orphans", "--dry-run"])

@@ -1272,6 +1272,35 @@ def test_a_list_that_takes_a_discarded_lists_id_gets_its_own_pdf(city, add):
     assert "关于2026年11月" in text and "第48周" not in text
 
 
+def test_a_list_published_by_an_older_release_is_served_as_issued(city, add, api, client):
+    """Releases before the PDF's name carried the list's period and moment kept it as ranking-<id>-v<version>-
+    <variant>.pdf. After the upgrade nothing looked there: the first download rendered the stored list again in
+    today's wording, and the 文号 document the office had sent out came back different. The issued file is served;
+    one of that name written before the list was published (a discarded list's, whose id it took) is not."""
+    import os
+
+    add(city.street_a, "2026-11-24T18:00")
+    published = services.publish(NOV, AFTER_NOV, user=city.admin)
+    rendered = services.ensure_pdf(published, "full")  # what the first download after the upgrade made
+    folder = services.pdf_folder()
+    issued = {variant: folder / f"ranking-{published.id}-v1-{variant}.pdf" for variant in ("full", "exposure")}
+    for variant, path in issued.items():
+        path.write_bytes(f"%PDF-1.4 issued {variant} copy, 超期未整改".encode())
+        os.utime(path, (AFTER_NOV.timestamp() + 60,) * 2)  # written when the office first opened it
+    response = api.get(f"/api/v1/rankings/{published.id}/pdf", city.admin)
+    assert response.status_code == 200 and response.data == issued["full"].read_bytes()
+    exposure = api.get(f"/api/v1/rankings/{published.id}/pdf?variant=exposure", city.leader)
+    assert exposure.data == issued["exposure"].read_bytes()
+    sign_in(client, city.admin)
+    assert client.get(f"/rankings/{published.id}/pdf").data == issued["full"].read_bytes()
+    assert not services.pdf_path(published, "exposure").exists()  # nothing rendered beside it
+
+    stale = issued["full"]
+    os.utime(stale, (AFTER_NOV.timestamp() - 3600,) * 2)  # written before this list was published: not its own
+    assert api.get(f"/api/v1/rankings/{published.id}/pdf", city.admin).data == rendered.read_bytes()
+    assert "关于2026年11月" in _pdf_text(rendered.read_bytes())
+
+
 def test_weekly_title_has_the_range_once(city, add):
     add(city.street_a, "2026-11-24T18:00")
     ranking = services.publish(parse_period("2026-W48"), AFTER_NOV, user=city.admin)

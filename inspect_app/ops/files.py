@@ -8,7 +8,8 @@ between the two steps. Orphans are therefore judged by age: only files older tha
 Besides photos, UPLOAD_FOLDER holds documents that rows name by path: 督办函 and 通报 PDFs (letters/<year>/,
 letters.pdf_path), the PDFs attached to replies and 约谈 records (escalation/<year>/, escalation_files.path), the
 issued 测评 督查通报 (assessment/<year>/<seq>.pdf, named by the round's bulletin_year and bulletin_seq:
-assessment.documents.issued_path) and the 红黑榜 PDFs (rankings/, named after the list: rankings.services.pdf_name).
+assessment.documents.issued_path) and the 红黑榜 PDFs (rankings/, named after the list: rankings.services.pdf_name;
+those issued before that name by their id and version: rankings.services.issued_pdf).
 A document no row names is an orphan too, and after a restore it is worse than waste: a letter's (or a 测评通报's)
 file is named by its number, and the next letter of that number would be served the discarded letter's file. So
 restore sets such documents aside at once (set_aside), and cleanup-orphans removes those a killed process left.
@@ -129,7 +130,7 @@ def named_documents(conn: Connection, upload_folder: str | os.PathLike,
     """The documents' paths the rows name: each letter's PDF, each attached PDF, each issued 测评通报, each variant of
     each list's PDF.
     Read through plain columns, so a database restored from an older release (not upgraded yet) is read too."""
-    from ..rankings.services import VARIANTS, pdf_name
+    from ..rankings.services import VARIANTS, issued_pdf, pdf_name
 
     root = Path(upload_folder)
     rankings = Path(rankings_folder) if rankings_folder else root / "rankings"
@@ -149,7 +150,11 @@ def named_documents(conn: Connection, upload_folder: str | os.PathLike,
     if {"id", "period", "version", "published_at"} <= _columns(conn, "rankings"):
         rows = conn.execute(select(column("id"), column("period"), column("version"),
                                    column("published_at", UTCDateTime())).select_from(table("rankings")))
-        named.update(rankings / pdf_name(row, variant) for row in rows for variant in VARIANTS)
+        for row in rows:
+            for variant in VARIANTS:
+                named.add(rankings / pdf_name(row, variant))
+                if (issued := issued_pdf(rankings, row, variant)) is not None:  # named as an older release did
+                    named.add(issued)
     return named
 
 

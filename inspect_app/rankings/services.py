@@ -757,11 +757,27 @@ def pdf_path(ranking: Ranking, variant: str) -> Path:
     return pdf_folder() / pdf_name(ranking, variant)
 
 
+def issued_pdf(folder: Path, ranking, variant: str) -> Path | None:
+    """The PDF a release before pdf_name stored for this list, under ranking-<id>-v<version>-<variant>.pdf: the
+    document as it was issued (a PDF rendered again would read in today's wording), or None. Such a file is this
+    list's only if it was written after the list was published: an older one belonged to a list a restore discarded,
+    whose id this list took again (those releases left its file in place). `ranking` as for pdf_name."""
+    path = folder / f"ranking-{ranking.id}-v{ranking.version}-{variant}.pdf"
+    try:
+        written = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    except OSError:
+        return None
+    return path if path.is_file() and written >= ranking.published_at else None
+
+
 def ensure_pdf(ranking: Ranking, variant: str) -> Path:
-    """The snapshot never changes, so its PDF is rendered once and kept."""
+    """The snapshot never changes, so its PDF is rendered once and kept (or was kept by an older release under
+    the name it gave it: issued_pdf)."""
     from ..pdf import write_atomically
     from .pdf import render_ranking_pdf
 
+    if (issued := issued_pdf(pdf_folder(), ranking, variant)) is not None:  # before any copy rendered since
+        return issued
     path = pdf_path(ranking, variant)
     if not path.is_file():
         write_atomically(path, lambda out: render_ranking_pdf(ranking, out, variant=variant,
