@@ -120,3 +120,49 @@ def test_database_ahead_of_the_code_is_served_but_not_scheduled(empty_db):
     assert client.get("/healthz").status_code == 200
     result = app.test_cli_runner().invoke(args=["scheduler"])
     assert result.exit_code == 1 and "较新的程序版本" in result.output
+
+
+def test_sign_ins_an_older_release_kept_fill_the_accounts_last_sign_in(empty_db, now):
+    # 0104 made last_sign_ins empty: after an upgrade every account read 从未登录, and 90 天以上未登录 named every
+    # working account made long ago. 0130 takes each account's latest login session or API token (both made only by
+    # a sign-in), and leaves an account that has signed in since 0104 as it is.
+    from datetime import timedelta
+
+    from sqlalchemy import column, insert, table
+
+    from inspect_app.auth.models import LastSignIn
+    from inspect_app.common.types import UTCDateTime
+    from inspect_app.office.accounts import list_accounts
+
+    upgrade(revision="0103")
+    users = table("users", column("id"), column("username"), column("display_name"), column("password_hash"),
+                  column("role"), column("phone"), column("active"), column("must_change_password"),
+                  column("session_version"), column("created_at", UTCDateTime()))
+    sessions = table("login_sessions", column("user_id"), column("token_hash"), column("remember"),
+                     column("created_at", UTCDateTime()), column("expires_at", UTCDateTime()))
+    tokens = table("api_tokens", column("user_id"), column("token_hash"), column("created_at", UTCDateTime()),
+                   column("expires_at", UTCDateTime()), column("session_version"))
+    long_ago, days = now - timedelta(days=400), [now - timedelta(days=n) for n in range(10)]
+    names = ("inspector1", "sz03", "leader", "unused", "since")
+    with db.engine.begin() as conn:
+        for n, name in enumerate(names, start=1):
+            conn.execute(insert(users).values(id=n, username=name, display_name=name, password_hash="x",
+                                              role="admin", phone="", active=True, must_change_password=False,
+                                              session_version=1, created_at=long_ago))
+        conn.execute(insert(sessions), [
+            {"user_id": 1, "token_hash": "a1", "remember": True, "created_at": days[5], "expires_at": now},
+            {"user_id": 1, "token_hash": "a2", "remember": False, "created_at": days[2], "expires_at": now},
+            {"user_id": 3, "token_hash": "c1", "remember": True, "created_at": days[1], "expires_at": now},
+            {"user_id": 5, "token_hash": "e1", "remember": False, "created_at": days[9], "expires_at": now}])
+        conn.execute(insert(tokens), [  # the inspector's phone and a unit's system through the API
+            {"user_id": 1, "token_hash": "t1", "created_at": days[3], "expires_at": now, "session_version": 1},
+            {"user_id": 2, "token_hash": "t2", "created_at": days[4], "expires_at": now, "session_version": 1}])
+    upgrade(revision="0104")
+    with db.engine.begin() as conn:  # signed in once the upgrade was running
+        conn.execute(insert(LastSignIn.__table__).values(user_id=5, at=days[0]))
+    assert init_schema() == "upgraded"
+
+    signed = {row.user_id: row.at for row in db.session.scalars(select(LastSignIn))}
+    assert signed == {1: days[2], 2: days[4], 3: days[1], 5: days[0]}
+    idle = [user.username for user in list_accounts(idle_since=now - timedelta(days=90))]
+    assert idle == ["unused"]
