@@ -674,6 +674,46 @@ def test_the_office_is_told_when_backups_fail_stop_or_never_ran(app, runner, cit
     assert "备份" not in work()
 
 
+def test_an_upgrade_from_a_release_that_recorded_no_backups_is_not_told_none_was_ever_made(empty_db, runner,
+                                                                                           tmp_path):
+    # Upgrading, step 1, is a backup, taken with the old release, which had no backup_runs to record it in: right
+    # after init-db 待办事项 said in red 系统还没有做过数据备份：已使用 99 天 and asked for backups the office had
+    # been making every night. The record now starts at the upgrade (0131), and 待办事项 counts from there.
+    from flask_migrate import downgrade, upgrade
+
+    from conftest import City, processed
+
+    from inspect_app.cli import init_schema
+    from inspect_app.common.timeutil import fmt
+    from inspect_app.ops.backups import backup_notice
+    from inspect_app.ops.models import BackupRun
+    from inspect_app.tickets.services import NewReport, create_ticket
+
+    upgrade()  # a new office: nothing on record, nothing started
+    assert db.session.scalars(select(BackupRun)).all() == []
+    began = datetime.now(timezone.utc) - timedelta(days=99)
+    city = City(began)
+    create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()], lat=City.ON_A[0],
+                                            lon=City.ON_A[1]), began)
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0101")  # the release before backups were recorded, with 99 days of reports
+    assert init_schema() == "upgraded"
+
+    start = db.session.scalars(select(BackupRun)).one()
+    assert start.kind == "start" and abs(start.finished_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert backup_notice(start.finished_at + timedelta(hours=1)) is None  # was: 系统还没有做过数据备份：已使用 99 天
+    notice = backup_notice(start.finished_at + timedelta(days=3))  # and the nightly backup never ran since
+    assert notice.startswith(f"升级以来没有做过数据备份：自 {fmt(start.finished_at)} 升级到本版本已 3 天"), notice
+
+    made = runner.invoke(args=["backup", str(tmp_path / "nightly")])
+    assert made.exit_code == 0, made.output
+    db.session.remove()
+    run = db.session.scalars(select(BackupRun).where(BackupRun.kind == "run")).one()
+    assert backup_notice(run.finished_at + timedelta(hours=1)) is None
+    assert "最近一次成功的备份在" in backup_notice(run.finished_at + timedelta(days=3))
+
+
 def test_a_backup_the_database_cannot_record_is_still_made_and_a_bug_is_recorded(app, runner, tmp_path, city,
                                                                                monkeypatch):
     from contextlib import contextmanager
