@@ -678,7 +678,7 @@ def test_an_upgrade_from_a_release_that_recorded_no_backups_is_not_told_none_was
                                                                                            tmp_path):
     # Upgrading, step 1, is a backup, taken with the old release, which had no backup_runs to record it in: right
     # after init-db 待办事项 said in red 系统还没有做过数据备份：已使用 99 天 and asked for backups the office had
-    # been making every night. The record now starts at the upgrade (0131), and 待办事项 counts from there.
+    # been making every night. The record now starts at the upgrade (0130), and 待办事项 counts from there.
     from flask_migrate import downgrade, upgrade
 
     from conftest import City, processed

@@ -124,7 +124,7 @@ def test_database_ahead_of_the_code_is_served_but_not_scheduled(empty_db):
 
 def test_sign_ins_an_older_release_kept_fill_the_accounts_last_sign_in(empty_db, now):
     # 0104 made last_sign_ins empty: after an upgrade every account read 从未登录, and 90 天以上未登录 named every
-    # working account made long ago. 0130 takes each account's latest login session or API token (both made only by
+    # working account made long ago. 0129 takes each account's latest login session or API token (both made only by
     # a sign-in), and leaves an account that has signed in since 0104 as it is.
     from datetime import timedelta
 

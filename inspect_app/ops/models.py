@@ -13,7 +13,7 @@ from ..extensions import db
 
 class BackupRun(db.Model):
     __tablename__ = "backup_runs"
-    __mapper_args__ = {"eager_defaults": False}  # no RETURNING of `kind`, which a database before 0131 lacks
+    __mapper_args__ = {"eager_defaults": False}  # no RETURNING of `kind`, which a database before 0130 lacks
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -24,7 +24,7 @@ class BackupRun(db.Model):
     files: Mapped[int | None] = mapped_column(Integer)
     bytes: Mapped[int | None] = mapped_column(BigInteger)         # the database file and the files, before packing
     # "run": a run of `backup`. "start": the record begins here, on a database upgraded from a release that kept none
-    # (migration 0131): the backups made before are not known, so none is counted, and none is said to be missing.
+    # (migration 0130): the backups made before are not known, so none is counted, and none is said to be missing.
     # The database's default only: this code records a run before init-db has added the column too (a backup taken
     # between deploying the code and init-db).
     kind: Mapped[str] = mapped_column(String(8), server_default="run")

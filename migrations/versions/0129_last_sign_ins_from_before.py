@@ -3,8 +3,8 @@ account read 从未登录 and the accounts page's 90 天以上未登录 named ev
 disable. Each account without a row takes the latest of its login sessions' and API tokens' creation (both made only
 by a sign-in with the password); rows recorded since 0104 are left as they are.
 
-Revision ID: 0130
-Revises: 0127
+Revision ID: 0129
+Revises: 0128
 Create Date: 2027-01-08 09:00:00
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0130'
-down_revision = '0127'
+revision = '0129'
+down_revision = '0128'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ the upgrade, as the deployment docs' Upgrading asks, and the nightly ones) are n
 待办事项 said in red 系统还没有做过数据备份, counting from the first report. A database holding reports and no backup on
 record gets a "start" row at the upgrade; 待办事项 then counts from it and says what it knows: no backup since.
 
-Revision ID: 0131
-Revises: 0130
+Revision ID: 0130
+Revises: 0129
 Create Date: 2027-01-08 09:30:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0131'
-down_revision = '0130'
+revision = '0130'
+down_revision = '0129'
 branch_labels = None
 depends_on = None
 
