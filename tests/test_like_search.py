@@ -52,3 +52,67 @@ def test_the_key_tasks_list_finds_a_wildcard_as_typed(city, tasks, now):  # noqa
     assert keytasks.list_tasks(city.admin, now, year=2026, q="%")[1] == 0
     assert keytasks.list_tasks(city.admin, now, year=2026, q="_")[1] == 0
     assert keytasks.list_tasks(city.admin, now, year=2026, q="3.2")[1] == 2
+
+
+# QA on PostgreSQL: zg-01, sz03, ADMIN, mq found nothing there (LIKE minds letter case; SQLite's ignores ASCII case),
+# though codes are one code in any case (common/codes.py). Every search box now ignores case on both databases.
+
+def test_the_search_condition_ignores_case_and_stays_plain_like_on_sqlite():
+    from sqlalchemy import bindparam, column, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from inspect_app.common.sql import any_like
+
+    query = select(column("id")).where(any_like((column("code"), column("name")), bindparam("q")))
+    on_pg = str(query.compile(dialect=postgresql.psycopg.dialect()))
+    on_sqlite = str(query.compile(dialect=sqlite.dialect()))
+    assert on_pg.count("ILIKE") == 2 and " LIKE " not in on_pg
+    # SQLite's LIKE already ignores ASCII case; its ILIKE would add lower() on every row of the ticket list
+    assert on_sqlite.count(" LIKE ") == 2 and "lower(" not in on_sqlite
+
+
+@pytest.mark.parametrize("typed", ["zg-01", "ZG-01", "Zg-01"])
+def test_the_ticket_list_finds_a_code_in_any_letter_case(api, browser, city, make_ticket, typed):
+    make_ticket(description="测评点位ZG-01门口有小广告")
+    make_ticket(description="路口有小广告")
+    listed = api.get("/api/v1/tickets", city.admin, query_string={"q": typed}).get_json()
+    assert [t["description"] for t in listed["items"]] == ["测评点位ZG-01门口有小广告"], typed
+    assert "共 1 条" in browser(city.admin).get("/tickets", query_string={"q": typed}).get_data(as_text=True)
+
+
+def test_the_office_lists_find_codes_and_names_in_any_letter_case(city):
+    from inspect_app.office.reference import list_segments, list_units
+
+    assert [u.code for u in list_units("jj")] == ["JJ"]
+    assert [u.username for u in list_accounts("ADMIN")] == ["admin"]
+    city.seg_a.name = "Wanda广场段"
+    db.session.commit()
+    assert [s.name for s in list_segments("wanda")[0]] == ["Wanda广场段"]
+
+
+def test_the_frontage_list_and_the_filing_lookup_find_a_number_in_any_letter_case(browser, city, now):
+    from inspect_app.frontages import services as frontages
+
+    frontages.save(city.admin, {"code": "MQ-01001", "name": "老王面馆", "kind": "商户", "address": "东风路1号",
+                                "street_unit_id": str(city.street_a.id)}, now)
+    db.session.commit()
+    assert [f.code for f in frontages.list_frontages(city.unit_a, q="mq-01001")[0]] == ["MQ-01001"]
+    assert [f["code"] for f in browser(city.inspector).get("/frontages/search?q=mq").get_json()] == ["MQ-01001"]
+
+
+def test_the_key_tasks_list_finds_a_number_in_any_letter_case(city, tasks, now):  # noqa: F811
+    tasks[2].code = "A-12"
+    db.session.commit()
+    assert [t.code for t in keytasks.list_tasks(city.admin, now, year=2026, q="a-12")[0]] == ["A-12"]
+
+
+def test_text_without_letters_keeps_plain_like_and_is_found(api, city, make_ticket, now):
+    """Chinese text or a ticket number has nothing to fold: the list keeps plain LIKE for it (PostgreSQL's ILIKE
+    cost the 300,000-ticket list's search several times as much, issue 17), and finds it all the same."""
+    from inspect_app.tickets.queries import TicketFilter, filter_shape
+
+    ticket = make_ticket(description="路口有小广告")
+    assert "q_no_letters" in filter_shape(city.admin, TicketFilter(q="小广告"), now)[0]
+    assert "q" in filter_shape(city.admin, TicketFilter(q="ZG-01"), now)[0]
+    listed = api.get("/api/v1/tickets", city.admin, query_string={"q": ticket.number[-6:]}).get_json()
+    assert [t["number"] for t in listed["items"]] == [ticket.number]

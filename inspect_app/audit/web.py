@@ -46,7 +46,7 @@ def _filters(args) -> Filters:
 def _query(found: Filters):
     query = select(AuditEntry)
     if found.q:  # a person, or what was acted on (an account, a unit...)
-        query = query.where(any_like((AuditEntry.actor, AuditEntry.target), like_pattern(found.q), ignore_case=True))
+        query = query.where(any_like((AuditEntry.actor, AuditEntry.target), like_pattern(found.q)))
     if found.kind:
         query = query.where(AuditEntry.kind == found.kind)
     return query.where(*on_days(AuditEntry.at, found.day_from, found.day_to))

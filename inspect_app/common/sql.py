@@ -48,15 +48,46 @@ def insert_on_conflict(target):
 
 
 def like_pattern(text: str) -> str:
-    """'%text%' for `column.like(pattern, escape="\\")` (or ilike): what the user typed found anywhere, its %, _ and
+    """'%text%' for any_like: what the user typed found anywhere, its %, _ and
     backslash as themselves (a lone % or _ would otherwise match every row)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def any_like(columns, pattern, ignore_case: bool = False):
-    """Any of the columns matches `pattern` (like_pattern's, or a bound parameter holding one): the searches'
-    condition, in any letter case on PostgreSQL too with `ignore_case` (ILIKE)."""
-    return or_(*[(column.ilike if ignore_case else column.like)(pattern, escape="\\") for column in columns])
+def any_like(columns, pattern, letters: bool = True):
+    """Any of the columns matches `pattern` (like_pattern's, or a bound parameter holding one), in any letter case:
+    the searches' condition. zg-01 finds ZG-01 and sz03 the unit SZ03 on both databases. `letters=False` says the
+    text typed has no ASCII letter (has_letters): case cannot matter then, and plain LIKE is kept, which PostgreSQL
+    runs several times faster than ILIKE (the ticket list's search of Chinese text, issue 17)."""
+    return or_(*[(like_any_case(column, pattern) if letters else column.like(pattern, escape="\\"))
+                 for column in columns])
+
+
+def has_letters(text: str) -> bool:
+    """Whether letter case can matter to a search for `text`: it holds an ASCII letter (codes are ASCII; Chinese
+    has no case; neither database folds other letters here)."""
+    return any("a" <= c <= "z" or "A" <= c <= "Z" for c in text)
+
+
+class like_any_case(FunctionElement):
+    """column LIKE pattern (escape: backslash), ASCII letters in any case, the same on both databases. PostgreSQL:
+    ILIKE under the "C" collation, which folds A-Z alone, as SQLite does, and costs about a third less than ILIKE
+    under the database's own (C.UTF-8, zh_CN) collation. SQLite: its own LIKE, which already ignores ASCII case
+    (its ILIKE would be lower(column) LIKE lower(pattern), a function call on every row for nothing)."""
+
+    name = "like_any_case"
+    inherit_cache = True
+
+
+@compiles(like_any_case)  # PostgreSQL and str(statement)
+def _like_any_case_default(element, compiler, **kw):
+    column, pattern = element.clauses
+    return compiler.process(column.collate("C").ilike(pattern, escape="\\"), **kw)
+
+
+@compiles(like_any_case, "sqlite")
+def _like_any_case_sqlite(element, compiler, **kw):
+    column, pattern = element.clauses
+    return compiler.process(column.like(pattern, escape="\\"), **kw)
 
 
 def on_days(column, first, last) -> list:

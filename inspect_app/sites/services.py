@@ -130,8 +130,7 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     if district:
         query = query.where(Site.district == district)
     if q:
-        query = query.where(any_like((Site.name, Site.code, Site.address, Site.street), like_pattern(q),
-                                     ignore_case=True))
+        query = query.where(any_like((Site.name, Site.code, Site.address, Site.street), like_pattern(q)))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
         return _nearest_page(query, lat, lon, offset, limit), total

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..common.errors import BadRequest, Forbidden
-from ..common.sql import any_like, const, consts, like_pattern, not_indexed
+from ..common.sql import any_like, const, consts, has_letters, like_pattern, not_indexed
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..http import choice_arg, date_range_args, flag_arg, int_arg, unknown_arg
@@ -332,7 +332,8 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     if flt.repeated:
         shape.append("repeated")
     if flt.q:
-        shape.append("q")
+        # text without a letter (Chinese, a ticket number) is searched with plain LIKE: nothing to fold
+        shape.append("q" if has_letters(flt.q) else "q_no_letters")
         params["f_like"] = like_pattern(flt.q)
     if flt.campaign_id:
         campaign = db.session.get(Campaign, flt.campaign_id)
@@ -392,8 +393,8 @@ _VALUE_FILTERS = (("reporter_id", "f_reporter_id"), ("site_id", "f_site_id"),
                   ("segment_id", "f_segment_id"), ("answering_unit_id", "f_answering_unit"))
 
 
-def _like():
-    return any_like((Ticket.number, Ticket.address, Ticket.description), bindparam("f_like"))
+def _like(letters: bool = True):
+    return any_like((Ticket.number, Ticket.address, Ticket.description), bindparam("f_like"), letters)
 
 
 def _campaign(districts: bool):
@@ -447,6 +448,7 @@ _CONDITIONS = {
     # the merged reports, found through intake_items (status, received_at): few, each naming its ticket
     "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(_INTAKE.c.status == const("merged"))),
     "q": _like,
+    "q_no_letters": lambda: _like(letters=False),
     "no_campaign": false,
     "campaign": lambda: _campaign(False),
     "campaign_districts": lambda: _campaign(True),

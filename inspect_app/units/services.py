@@ -56,9 +56,9 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
     words = term.split()[:SEGMENT_QUERY_WORDS]
     if not words:
         return [], False
-    matches = [any_like((Segment.name, Segment.district, Unit.name), like_pattern(w), ignore_case=True)
+    matches = [any_like((Segment.name, Segment.district, Unit.name), like_pattern(w))
                for w in words]
-    name_first = case((any_like((Segment.name,), like_pattern(words[0]), ignore_case=True), 0), else_=1)
+    name_first = case((any_like((Segment.name,), like_pattern(words[0])), 0), else_=1)
     rows = list(db.session.scalars(
         select(Segment).join(Segment.unit).options(contains_eager(Segment.unit))  # the street is shown too
         .where(Segment.active.is_(True), and_(*matches))
