@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -56,6 +56,11 @@ class User(UserMixin, db.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+
+# Names are compared without letter case (auth/names.py): the database refuses qbrace00 beside QBRACE00 too, so two
+# accounts created at the same moment cannot both pass refuse_username_taken. lower(), as find_user looks names up.
+Index("uq_users_lower_username", func.lower(User.username), unique=True)
 
 
 def _hash_method() -> str:

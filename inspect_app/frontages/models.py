@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -38,6 +38,9 @@ class Frontage(db.Model):
     @property
     def signed(self) -> bool:
         return self.signed_on is not None
+
+
+Index("uq_frontages_upper_code", func.upper(Frontage.code), unique=True)  # one number in any letter case
 
 
 class FrontageNotice(db.Model):

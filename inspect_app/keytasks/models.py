@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -51,6 +51,9 @@ class KeyTask(db.Model):
     @property
     def assist_units(self) -> list:
         return [a.unit for a in self.assists]
+
+
+Index("uq_key_tasks_year_upper_code", KeyTask.year, func.upper(KeyTask.code), unique=True)  # a-12 is A-12 of its year
 
 
 class KeyTaskAssist(db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.geo import reach_m
@@ -98,3 +98,6 @@ class Site(db.Model):
     @property
     def unit_ids(self) -> dict[str, int | None]:
         return {role: self.unit_id_for(role) for role in ROLES}
+
+
+Index("uq_sites_upper_code", func.upper(Site.code), unique=True)  # one code in any letter case (common/codes.py)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, Text, event
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -42,6 +42,11 @@ class Unit(db.Model):
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent = relationship("Unit", remote_side=[id])
+
+
+# A code is one code in any letter case (common/codes.py): the database refuses QR00 beside qr00 too, so two saves at
+# the same moment cannot both pass the service's check (common/unique.py). upper() as same_code compares.
+Index("uq_units_upper_code", func.upper(Unit.code), unique=True)
 
 
 class Segment(db.Model):
@@ -152,6 +157,9 @@ class Category(db.Model):
         if self.deadline_workdays:
             return f"{self.deadline_workdays}个工作日"
         return f"{self.deadline_hours or 24}小时"
+
+
+Index("uq_categories_upper_code", func.upper(Category.code), unique=True)  # Niupixuan is niupixuan, as units' codes
 
 
 @event.listens_for(Category, "before_insert")
