@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import exists, select
 
 from ..common.numbers import exact, half_up, round_half_up
+from ..common.sql import by_code_point
 from ..extensions import db
 from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
@@ -43,7 +44,7 @@ def site_rows(round_id: int, unit_id: int | None = None,
                     SiteKind.name, Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
              .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == RoundSite.site_kind_id)
              .where(RoundSite.round_id == round_id)
-             .order_by(RoundSite.district, SiteKind.sort_order, RoundSite.site_code))
+             .order_by(by_code_point(RoundSite.district), SiteKind.sort_order, RoundSite.site_code))
     if unit_id is not None:  # and a site where a finding was moved to it (findings.charged_unit)
         charged = exists().where(Result.round_site_id == RoundSite.id, findings.standing(),
                                  findings.charged_unit() == unit_id)

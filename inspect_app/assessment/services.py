@@ -17,6 +17,7 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, 
 from ..common.ids import MAX_ID
 from ..common.models import next_value
 from ..common.numbers import round_half_up
+from ..common.sql import by_code_point
 from ..common.text import clean_text, text_value
 from ..common.timeutil import local
 from ..extensions import db
@@ -97,7 +98,7 @@ def round_sites(user, rnd: Round) -> list[RoundSite]:
     """The round's drawn sites this user may see (a unit: its own, once scored or once the round is closed)."""
     from ..sites.services import site_scope
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
-             .order_by(RoundSite.district, RoundSite.site_kind_id, RoundSite.site_code))
+             .order_by(by_code_point(RoundSite.district), RoundSite.site_kind_id, RoundSite.site_code))
     if not sees_citywide(user):
         query = query.join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())
     return list(db.session.scalars(query))
@@ -118,7 +119,8 @@ def assigned_to(user, open_only: bool = True) -> list[RoundSite]:
     query = select(RoundSite).join(Round, Round.id == RoundSite.round_id).where(RoundSite.inspector_id == user.id)
     if open_only:
         query = query.where(Round.status == "open")
-    query = query.order_by(Round.created_at.desc(), (RoundSite.status == "submitted"), RoundSite.district,
+    query = query.order_by(Round.created_at.desc(), (RoundSite.status == "submitted"),
+                           by_code_point(RoundSite.district),
                            RoundSite.site_code)
     return list(db.session.scalars(query))
 

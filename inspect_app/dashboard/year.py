@@ -23,7 +23,7 @@ from sqlalchemy import distinct, func, or_, select
 
 from ..common.dayspan import DaySpan
 from ..common.numbers import round_half_up
-from ..common.sql import count_where
+from ..common.sql import by_code_point, count_where
 from ..common.timeutil import local, local_midnight
 from ..extensions import db
 from ..rankings.counts import flags
@@ -104,11 +104,11 @@ def _problems(start: datetime, stop: datetime) -> dict:
     categories = [{"name": name, "found": int(n)} for name, n in db.session.execute(
         select(Category.name, func.count()).select_from(Ticket).join(Category, Category.id == Ticket.category_id)
         .where(found)
-        .group_by(Category.name).order_by(func.count().desc(), Category.name).limit(TOP))]
+        .group_by(Category.name).order_by(func.count().desc(), by_code_point(Category.name)).limit(TOP))]
     districts = [{"name": name, "found": int(n)} for name, n in db.session.execute(
         select(Segment.district, func.count()).select_from(Ticket).join(Segment, Segment.id == Ticket.segment_id)
         .where(found)
-        .group_by(Segment.district).order_by(func.count().desc(), Segment.district).limit(TOP))]
+        .group_by(Segment.district).order_by(func.count().desc(), by_code_point(Segment.district)).limit(TOP))]
     cancelled = db.session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.reported_at >= start, Ticket.reported_at < stop, Ticket.status == "cancelled")) or 0
     # 应结案: the deadline fell in the year and has passed (stop is now for the year under way), as the 领导看板

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from ..common.codes import same_code
 from ..common.errors import Forbidden, Invalid, NotFound
 from ..common.ids import get_row
-from ..common.sql import any_like, like_pattern
+from ..common.sql import any_like, by_code_point, like_pattern
 from ..common.text import one_line
 from ..common.timeutil import local
 from ..common.unique import unique_write
@@ -70,7 +70,7 @@ def list_frontages(user, q: str = "", street_unit_id: int | None = None, include
     if not include_retired:
         query = query.where(Frontage.active.is_(True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    query = query.order_by(Frontage.active.desc(), Frontage.street_unit_id, Frontage.name, Frontage.id)
+    query = query.order_by(Frontage.active.desc(), Frontage.street_unit_id, by_code_point(Frontage.name), Frontage.id)
     rows = db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()
     return list(rows), total
 
@@ -83,7 +83,7 @@ def search(q: str, limit: int = 20) -> list[Frontage]:
     return list(db.session.scalars(
         select(Frontage).where(Frontage.active.is_(True),
                                any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
-        .order_by(Frontage.name, Frontage.id).limit(limit)).unique())
+        .order_by(by_code_point(Frontage.name), Frontage.id).limit(limit)).unique())
 
 
 def active_register(limit: int) -> list[Frontage]:

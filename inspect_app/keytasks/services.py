@@ -22,7 +22,7 @@ from sqlalchemy import and_, bindparam, case, exists, false, func, or_, select, 
 from ..common.codes import same_code
 from ..common.ids import get_row
 from ..common.numbers import round_half_up
-from ..common.sql import any_like, const, count_where, like_pattern
+from ..common.sql import any_like, by_code_point, const, count_where, like_pattern
 from ..common.errors import DATABASE_CONFLICT, BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.text import clean_text
 from ..common.timeutil import local, local_midnight
@@ -291,7 +291,8 @@ def list_tasks(user, now: datetime, *, year: int | None, status: str = "", unit_
 
 
 def indicators(year: int | None) -> list[str]:
-    query = select(KeyTask.indicator).distinct().where(KeyTask.active.is_(True)).order_by(KeyTask.indicator)
+    indicator = by_code_point(KeyTask.indicator)
+    query = select(indicator).distinct().where(KeyTask.active.is_(True)).order_by(indicator)
     if year:
         query = query.where(KeyTask.year == year)
     return list(db.session.scalars(query))

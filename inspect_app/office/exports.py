@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ..auth.models import ROLE_LABELS, User
 from ..common.coords import WGS84, format_polyline
-from ..common.sql import const
+from ..common.sql import by_code_point, const
 from ..common.timeutil import fmt
 from ..extensions import db
 from ..intake.models import IntakeItem
@@ -194,7 +194,7 @@ def reference_rows(kind: str) -> Iterator[list]:
         query = (select(Segment.name, Segment.district, Segment.kind, Unit.code, adopting.code, Segment.coords_json,
                         Segment.active)
                  .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
-                 .order_by(Segment.district, Segment.name)
+                 .order_by(by_code_point(Segment.district), by_code_point(Segment.name))
                  .execution_options(yield_per=BATCH))
         for name, district, kind_, code, adopting_code, coords_json, active in db.session.execute(query):
             points = json.loads(coords_json or "[]")

@@ -18,7 +18,7 @@ from ..common.codes import same_code
 from ..common.errors import Invalid, NotFound
 from ..common.flags import flag
 from ..common.ids import get_row
-from ..common.sql import any_like, like_pattern
+from ..common.sql import any_like, by_code_point, like_pattern
 from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.models import Ticket
@@ -118,7 +118,8 @@ def unit_usage(unit: Unit) -> dict:
 # ----------------------------------------------------------------------------- segments
 
 def districts() -> list[str]:
-    return [d for d in db.session.scalars(select(Segment.district).distinct().order_by(Segment.district)) if d]
+    district = by_code_point(Segment.district)
+    return [d for d in db.session.scalars(select(district).distinct().order_by(district)) if d]
 
 
 # ----------------------------------------------------------------------------- districts (区县)
@@ -199,7 +200,8 @@ def list_segments(name: str = "", district: str = "", unit_id: int | None = None
     if not include_retired:
         query = query.where(Segment.active.is_(True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    query = query.order_by(Segment.active.desc(), Segment.district, Segment.name, Segment.id)
+    query = query.order_by(Segment.active.desc(), by_code_point(Segment.district), by_code_point(Segment.name),
+                           Segment.id)
     rows = db.session.scalars(query.limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).unique()
     return list(rows), total
 
@@ -310,14 +312,16 @@ def set_segment_active(segment: Segment, active: bool) -> None:
 # ----------------------------------------------------------------------------- categories
 
 def list_categories(include_retired: bool = False) -> list[Category]:
-    query = select(Category).order_by(Category.active.desc(), Category.group, Category.sort_order, Category.id)
+    query = select(Category).order_by(Category.active.desc(), by_code_point(Category.group), Category.sort_order,
+                                      Category.id)
     if not include_retired:
         query = query.where(Category.active.is_(True))
     return list(db.session.scalars(query).unique())
 
 
 def groups() -> list[str]:
-    return [g for g in db.session.scalars(select(Category.group).distinct().order_by(Category.group)) if g]
+    group = by_code_point(Category.group)
+    return [g for g in db.session.scalars(select(group).distinct().order_by(group)) if g]
 
 
 def save_category(data: Mapping, category: Category | None = None, owner_choice_ids=None) -> Category:

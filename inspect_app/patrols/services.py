@@ -20,7 +20,7 @@ from ..common.errors import BadRequest, Invalid
 from ..common.geo import distance_to_polyline_m
 from ..common.ids import row_id
 from ..common.models import lock_sequence, lock_setting
-from ..common.sql import consts, not_indexed
+from ..common.sql import by_code_point, consts, not_indexed
 from ..common.text import clean_text
 from ..common.timeutil import fmt, local, local_midnight, parse_iso
 from ..extensions import db
@@ -292,7 +292,8 @@ def _segments(districts_only: list[str] | None = None) -> dict[int, SegmentCover
     query = (select(Segment.id, Segment.name, Segment.district, Segment.kind, Unit.name.label("unit"),
                     adopting.name.label("adopting"))
              .join(Unit, Unit.id == Segment.unit_id).outerjoin(adopting, adopting.id == Segment.adopting_unit_id)
-             .where(Segment.active.is_(True)).order_by(Segment.district, Segment.name, Segment.id))
+             .where(Segment.active.is_(True))
+             .order_by(by_code_point(Segment.district), by_code_point(Segment.name), Segment.id))
     if districts_only is not None:
         query = query.where(Segment.district.in_(districts_only))
     return {s.id: SegmentCoverage(s.id, s.name, s.district, s.kind, s.unit, s.adopting or "")
@@ -378,8 +379,8 @@ def check_ins_by_person(first: datetime, end: datetime, only: int | None = None)
 
 
 def districts() -> list[str]:
-    return list(db.session.scalars(select(Segment.district).where(Segment.active.is_(True)).distinct()
-                                   .order_by(Segment.district)))
+    district = by_code_point(Segment.district)
+    return list(db.session.scalars(select(district).where(Segment.active.is_(True)).distinct().order_by(district)))
 
 
 def near(lat: float, lon: float, now: datetime) -> list[tuple[Segment, float, datetime | None]]:
@@ -425,7 +426,7 @@ def kinds() -> list[tuple[str, int]]:
     """The active segments' kinds, and how many segments each."""
     return [tuple(row) for row in db.session.execute(
         select(Segment.kind, func.count()).where(Segment.active.is_(True)).group_by(Segment.kind)
-        .order_by(Segment.kind))]
+        .order_by(by_code_point(Segment.kind)))]
 
 
 def cycles() -> dict[str, int]:
@@ -539,7 +540,7 @@ def areas(known: set[str] | None = None) -> Areas:
     for user_id, district, display_name, username in db.session.execute(
             select(PatrolArea.user_id, PatrolArea.district, User.display_name, User.username)
             .join(User, User.id == PatrolArea.user_id).where(User.role == INSPECTOR, User.active.is_(True))
-            .order_by(User.username, PatrolArea.district)):
+            .order_by(User.username, by_code_point(PatrolArea.district))):
         if district in known:
             found.by_user.setdefault(user_id, []).append(district)
             found.by_district.setdefault(district, []).append((username, display_name or username))

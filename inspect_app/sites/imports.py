@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..common import coords
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
+from ..common.sql import by_code_point
 from ..extensions import db
 from ..office.fields import CODE_RULE
 from ..office.imports import ImportResult, RowResult, Spec, read_spec_table
@@ -201,7 +202,7 @@ def run_import(filename: str, data: bytes, now: datetime, dry_run: bool) -> Impo
 
 def rows() -> Iterator[list]:
     codes = dict(db.session.execute(select(Unit.id, Unit.code)).all())
-    query = select(Site).order_by(Site.district, Site.code).execution_options(yield_per=500)
+    query = select(Site).order_by(by_code_point(Site.district), Site.code).execution_options(yield_per=500)
     for site in db.session.scalars(query):
         area = coords.format_polyline(site.area, coords.WGS84) if site.is_area else ""
         point = "" if site.is_area or site.lat is None else f"{site.lon:.6f},{site.lat:.6f}"

@@ -14,7 +14,7 @@ from ..common.codes import same_code
 from ..common.errors import Invalid, NotFound
 from ..common.geo import degree_box, distance_m, distance_to_area_m
 from ..common.ids import get_row, row_id
-from ..common.sql import any_like, const, consts, like_pattern
+from ..common.sql import any_like, by_code_point, const, consts, like_pattern
 from ..common.text import clean_text, text_value
 from ..common.unique import unique_write
 from ..extensions import db
@@ -134,7 +134,7 @@ def list_sites(user, kind: str = "", district: str = "", q: str = "", lat: float
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if lat is not None and lon is not None:
         return _nearest_page(query, lat, lon, offset, limit), total
-    query = query.order_by(Site.district, Site.kind_id, Site.code).limit(limit).offset(offset)
+    query = query.order_by(by_code_point(Site.district), Site.kind_id, Site.code).limit(limit).offset(offset)
     return [(s, None) for s in db.session.scalars(query)], total
 
 

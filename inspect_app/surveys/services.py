@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.numbers import round_half_up
+from ..common.sql import by_code_point
 from ..common.text import one_line
 from ..common.timeutil import fmt
 from ..extensions import db
@@ -130,8 +131,9 @@ def _count(survey: Survey) -> int:
 
 def districts() -> list[str]:
     """What a resident picks as 所在区县: the districts of the city's active segments, or 全市 if none has one."""
-    names = db.session.scalars(select(Segment.district).where(Segment.active.is_(True), Segment.district != "")
-                               .distinct().order_by(Segment.district)).all()
+    district = by_code_point(Segment.district)
+    names = db.session.scalars(select(district).where(Segment.active.is_(True), Segment.district != "")
+                               .distinct().order_by(district)).all()
     return list(names) or [WHOLE_CITY]
 
 

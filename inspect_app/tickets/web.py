@@ -21,6 +21,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from ..auth.models import User
 from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
+from ..common.sql import by_code_point
 from ..common.timeutil import fmt, parse_iso
 from ..extensions import db
 from ..http import done, form_again, int_arg, is_script, local_url, now, past_last_page
@@ -369,8 +370,8 @@ def office_list():
     items, total = list_cards(current_user, flt, now())
     if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
         return last
-    districts = db.session.scalars(select(Segment.district).where(Segment.active.is_(True))
-                                   .distinct().order_by(Segment.district))
+    district = by_code_point(Segment.district)  # as /sites/ and /patrols/ sort them, whatever the database's locale
+    districts = db.session.scalars(select(district).where(Segment.active.is_(True)).distinct().order_by(district))
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id.desc()))
     # the site the list is filtered to, named on the page; an unknown id filters to no rows, as an unknown unit does
     site = db.session.get(Site, flt.site_id) if flt.site_id else None

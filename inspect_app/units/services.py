@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 from ..common.codes import CodeMap
 from ..common.geo import degree_box, distance_to_polyline_m
 from ..common.ids import row_id
-from ..common.sql import any_like, like_pattern
+from ..common.sql import any_like, by_code_point, like_pattern
 from ..common.text import clean_text
 from ..extensions import db
 from .models import Category, Segment, Unit
@@ -62,7 +62,8 @@ def search_segments(term: str, limit: int = SEGMENT_SEARCH_LIMIT) -> tuple[list[
     rows = list(db.session.scalars(
         select(Segment).join(Segment.unit).options(contains_eager(Segment.unit))  # the street is shown too
         .where(Segment.active.is_(True), and_(*matches))
-        .order_by(name_first, Segment.district, Segment.name, Segment.id).limit(limit + 1)))
+        .order_by(name_first, by_code_point(Segment.district), by_code_point(Segment.name), Segment.id)
+        .limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 
 
@@ -92,7 +93,7 @@ def segments_named_in(address: str | None, limit: int = SEGMENT_SEARCH_LIMIT) ->
     rows = db.session.scalars(
         select(Segment).where(Segment.active.is_(True),
                               or_(*[Segment.name.startswith(road, autoescape=True) for road in roads]))
-        .order_by(Segment.name, Segment.id).limit(limit)).all()
+        .order_by(by_code_point(Segment.name), Segment.id).limit(limit)).all()
     return sorted(rows, key=lambda s: next(i for i, road in enumerate(roads) if s.name.startswith(road)))
 
 
@@ -149,4 +150,4 @@ def segment_choices(unit_id: int | None = None, also_id: int | None = None) -> l
     if unit_id is not None:
         query = query.where(or_(Segment.unit_id == unit_id, Segment.id == also_id) if also_id is not None
                             else Segment.unit_id == unit_id)
-    return db.session.execute(query.order_by(Segment.district, Segment.name)).all()
+    return db.session.execute(query.order_by(by_code_point(Segment.district), by_code_point(Segment.name))).all()
