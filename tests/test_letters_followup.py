@@ -563,3 +563,29 @@ def test_a_failed_recheck_files_the_problem_again_for_the_unit_it_is_charged_to(
     assert new.unit_id == city.street_b.id and relapse_of(new.id).earlier_id == ticket.id
     dispatched = [e for e in new.events if e.action == "dispatch"]
     assert dispatched and "派原责任单位" in (dispatched[0].note or "")
+
+
+def test_lists_cut_at_fifty_break_ties_of_time_by_id(app, city, letter, file_ticket):
+    """QA on PostgreSQL: 复查 done at the same minute, two 约谈 set for the same hour and 回潮 found together showed in
+    another order after any UPDATE of their rows (PostgreSQL's heap order), and where the list is cut at 50, which
+    ones appeared at all was arbitrary. The newest first, then the higher id first, on both databases."""
+    tickets = [file_ticket() for _ in range(3)]
+    same = at("2026-11-27T16:30:00+08:00")
+    rechecks = [Recheck(letter_id=letter.id, ticket_id=t.id, unit_id=city.street_a.id, due_at=same, created_at=same,
+                        status="passed", done_at=same) for t in tickets]
+    interviews = [Interview(unit_id=city.street_a.id, scheduled_at=same, place="会议室", attendees="主任",
+                            created_at=same) for _ in tickets]
+    relapses = [TicketRelapse(ticket_id=t.id, earlier_id=letter.items[0].ticket_id, unit_id=city.street_a.id, days=3,
+                              created_at=same) for t in tickets]
+    db.session.add_all(rechecks + interviews + relapses)
+    db.session.commit()
+    for model in (Recheck, Interview, TicketRelapse):  # PostgreSQL writes the updated row at the heap's end
+        db.session.execute(model.__table__.update().where(model.id == min(r.id for r in (
+            rechecks if model is Recheck else interviews if model is Interview else relapses))).values(id=model.id))
+    db.session.commit()
+    newest_first = lambda rows: sorted((r.id for r in rows), reverse=True)  # noqa: E731
+    assert [r.id for r in followup.rechecks_for(city.admin, at(LATER), done=True)] == newest_first(rechecks)
+    history = stats.unit_history(city.street_a.id)
+    assert [r.id for r in history["rechecks"]] == newest_first(rechecks)
+    assert [i.id for i in history["interviews"]] == newest_first(interviews)
+    assert [r.id for r in history["relapses"]] == newest_first(relapses)

@@ -230,7 +230,7 @@ def rechecks_for(user, now: datetime, *, done: bool = False) -> list[Recheck]:
     if has_role(user, {INSPECTOR}):
         query = query.where(_theirs(user.id))
     if done:
-        query = query.where(Recheck.status != "open").order_by(Recheck.done_at.desc()).limit(50)
+        query = query.where(Recheck.status != "open").order_by(Recheck.done_at.desc(), Recheck.id.desc()).limit(50)
     else:
         query = query.where(Recheck.status == "open").order_by(Recheck.due_at, Recheck.id)
     return list(db.session.scalars(query).unique())

@@ -163,11 +163,12 @@ def unit_history(unit_id: int) -> dict:
         "letters": letters,
         "unsettled": sum(1 for letter in letters if not letter.settled_for(unit_id)),
         "interviews": list(db.session.scalars(select(Interview).where(Interview.unit_id == unit_id)
-                                              .order_by(Interview.scheduled_at.desc())).unique()),
+                                              .order_by(Interview.scheduled_at.desc(), Interview.id.desc())).unique()),
         "referrals": list(db.session.scalars(select(Referral).where(Referral.unit_id == unit_id)
                                              .order_by(Referral.referred_at.desc(), Referral.id.desc())).unique()),
         "relapses": list(db.session.scalars(select(TicketRelapse).where(TicketRelapse.unit_id == unit_id)
-                                            .order_by(TicketRelapse.created_at.desc()).limit(50)).unique()),
+                                            .order_by(TicketRelapse.created_at.desc(), TicketRelapse.id.desc())
+                                            .limit(50)).unique()),
         "rechecks": list(db.session.scalars(select(Recheck).where(Recheck.unit_id == unit_id)
-                                            .order_by(Recheck.due_at.desc()).limit(50)).unique()),
+                                            .order_by(Recheck.due_at.desc(), Recheck.id.desc()).limit(50)).unique()),
     }

@@ -567,10 +567,12 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
         .values(pushed_until=now).execution_options(synchronize_session=False)).rowcount
     if claimed != 1 or since >= now:
         return False
-    parts = list(db.session.scalars(_new_work(robot.unit_id, since, now).order_by(TicketUnit.assigned_at)))
+    parts = list(db.session.scalars(_new_work(robot.unit_id, since, now)
+                                    .order_by(TicketUnit.assigned_at, TicketUnit.id)))
     # No letters: their 签发 (or the auto-mode sweep) already told this robot, in its own 【督办函】 message
     # (escalation.notify.enqueue_letters); listed here too, the group heard of each letter twice.
-    reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now).order_by(KeyTaskReport.reviewed_at)))
+    reviews = list(db.session.scalars(_reviews(robot.unit_id, since, now)
+                                      .order_by(KeyTaskReport.reviewed_at, KeyTaskReport.id)))
     decided = decisions(robot.unit_id, robot.unit, since, now)
     if not parts and not reviews and not decided:
         return False

@@ -57,7 +57,8 @@ def backup_notice(now: datetime) -> str | None:
     hours = current_app.config["BACKUP_WARN_HOURS"]
     if not hours:
         return None
-    runs = select(BackupRun).where(BackupRun.kind == "run").order_by(BackupRun.finished_at.desc()).limit(1)
+    runs = (select(BackupRun).where(BackupRun.kind == "run")
+            .order_by(BackupRun.finished_at.desc(), BackupRun.id.desc()).limit(1))
     last = db.session.scalars(runs).first()
     good = last if last is None or last.ok else db.session.scalars(runs.where(BackupRun.ok.is_(True))).first()
     start = db.session.scalar(select(func.max(BackupRun.finished_at)).where(BackupRun.kind == "start"))

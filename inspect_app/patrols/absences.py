@@ -79,7 +79,7 @@ def _recorded_clash(person, first: date, last: date, asking: bool = False) -> No
     clash = db.session.scalar(select(PatrolAbsence).where(PatrolAbsence.user_id == person.id,
                                                           PatrolAbsence.first_day <= last,
                                                           PatrolAbsence.last_day >= first)
-                              .order_by(PatrolAbsence.first_day).limit(1))
+                              .order_by(PatrolAbsence.first_day, PatrolAbsence.id).limit(1))
     if clash is not None:
         raise Conflict(f"{'文明办' if asking else _name(person)}已登记{span_text(clash)}{clash.kind_label}，"
                        f"与本次{'申请' if asking else '登记'}的日期重叠"
@@ -92,7 +92,7 @@ def _asked_clash(person, first: date, last: date, asking: bool = False) -> None:
     rather than record beside it: a record over its days could never be agreed, and the inspector would wait."""
     waiting = db.session.scalar(select(AbsenceRequest).where(
         AbsenceRequest.user_id == person.id, AbsenceRequest.state == "pending", AbsenceRequest.first_day <= last,
-        AbsenceRequest.last_day >= first).order_by(AbsenceRequest.first_day).limit(1))
+        AbsenceRequest.last_day >= first).order_by(AbsenceRequest.first_day, AbsenceRequest.id).limit(1))
     if waiting is None:
         return
     if asking:
@@ -245,7 +245,7 @@ def recent_answers(person, now: datetime) -> list[AbsenceRequest]:
     AbsenceRequest.withdrawn)."""
     return list(db.session.scalars(select(AbsenceRequest).where(
         AbsenceRequest.user_id == person.id, AbsenceRequest.decided_at >= now - timedelta(days=ANSWERS_SHOWN_DAYS))
-        .order_by(AbsenceRequest.decided_at.desc()).limit(3)))
+        .order_by(AbsenceRequest.decided_at.desc(), AbsenceRequest.id.desc()).limit(3)))
 
 
 def waiting_days(first: date, last: date, only: int | None = None) -> set[tuple[int, date]]:

@@ -134,7 +134,7 @@ def check_in(user, fields, now: datetime, photos=()) -> tuple[Patrol, bool]:
         select(Patrol).where(Patrol.user_id == user.id, Patrol.segment_id == segment.id,
                              Patrol.at > at - timedelta(minutes=REPEAT_MINUTES),
                              Patrol.at < at + timedelta(minutes=REPEAT_MINUTES))
-        .order_by(Patrol.at.desc()).limit(1))
+        .order_by(Patrol.at.desc(), Patrol.id.desc()).limit(1))
     if earlier is not None:
         return earlier, False
     photo = processed[0] if processed else None

@@ -575,5 +575,5 @@ def todays_field_source(user, now: datetime) -> str:
     of 暗访 is filed as 暗访 without choosing it each time; else 日常督查."""
     last = db.session.scalar(select(Ticket.source).where(Ticket.reporter_id == user.id,
                                                          Ticket.reported_at >= local_midnight(local(now).date()))
-                             .order_by(Ticket.reported_at.desc()).limit(1))
+                             .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(1))
     return last if last in FIELD_SOURCES else DEFAULT_SOURCE
