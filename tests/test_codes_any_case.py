@@ -1,5 +1,5 @@
 """A code is one code in any letter case (common/codes.py), a username one name (auth/names.py), and the database
-says so too (migration 0132: unique indexes on upper(code), lower(username)). QA on both databases: two saves at
+says so too (migration 0131: unique indexes on upper(code), lower(username)). QA on both databases: two saves at
 the same moment, QR00 and qr00 (or qbrace00 and QBRACE00), both passed the service's check and both were stored,
 on PostgreSQL every time; the office's own units export then would not import. Now the second is refused with the
 message it gets a moment later (common/unique.py), never a 500."""

@@ -16,7 +16,7 @@ from inspect_app.extensions import db
 
 def _diff() -> list:
     with db.engine.connect() as conn, warnings.catch_warnings():
-        # SQLite's reflection cannot read expression indexes (0132's upper(code)...): Alembic skips them there, and
+        # SQLite's reflection cannot read expression indexes (0131's upper(code)...): Alembic skips them there, and
         # test_the_case_blind_indexes_are_the_models checks them by name; PostgreSQL compares them
         warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
         context = MigrationContext.configure(conn, opts={"compare_type": False, "render_as_batch": True})
@@ -65,10 +65,10 @@ def _wipe_and_create_all() -> None:
 
 
 def test_codes_differing_only_in_case_stop_the_upgrade_with_their_names(empty_db, now):
-    """0132 makes codes and usernames unique in any letter case. Rows already saved twice that way (two saves at the
+    """0131 makes codes and usernames unique in any letter case. Rows already saved twice that way (two saves at the
     same moment before it) are not merged behind the office's back: the upgrade stops before changing anything and
     names them, and goes through once they are renamed."""
-    before = _before("0132")
+    before = _before("0131")
     upgrade(revision=before)
     with db.engine.begin() as conn:
         for code, name in (("QR00", "竞态单位甲"), ("qr00", "竞态单位乙"), ("JDA", "甲街道")):

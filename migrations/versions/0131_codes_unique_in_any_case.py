@@ -7,8 +7,8 @@ Rows already differing only in case are not merged or renamed here: which of two
 of two people keeps a login name, is the office's decision. The upgrade stops before changing anything and names
 them (with their ids), so they can be renamed first.
 
-Revision ID: 0132
-Revises: 0127
+Revision ID: 0131
+Revises: 0130
 Create Date: 2027-01-08 09:00:00
 
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0132'
-down_revision = '0127'
+revision = '0131'
+down_revision = '0130'
 branch_labels = None
 depends_on = None
 
