@@ -290,7 +290,7 @@ def test_the_draw_is_stated_with_its_districts_and_the_numbers_drawn(api, browse
     round_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
     submit_all(api, city, round_id, api.get(f"/api/v1/rounds/{round_id}", city.admin).get_json()["sites"][:1])
     text = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path)
-    assert f"本轮按点位类型随机抽取点位，{said}（随机种子5，可复核）" in text
+    assert f"本轮按点位类型随机抽取点位，{said}（抽签编号5，抽签记录留存备查）" in text
 
     # limited to one district, not stratified: that district is named, never 全市
     form = {**form, "name": "江城区", "per_district": "", "districts": ["江城区"], f"count_{lane.id}": "0"}

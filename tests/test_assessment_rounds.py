@@ -113,7 +113,8 @@ def test_a_round_records_the_rounds_its_draw_left_out_and_its_draw_can_be_made_a
     assert "排除同样的轮次，在点位库未变动时重新抽取，结果相同" in page
     submit_all(api, city, second["id"], second["sites"][:1])
     text = pdf_text(admin.get(f"/assessment/rounds/{second['id']}/bulletin.pdf").data, tmp_path)
-    assert "排除了“三月暗访”测评过的点位（随机种子77，可复核）" in text
+    # the office's words: the draw's number, not a software "seed"
+    assert "排除了“三月暗访”测评过的点位（抽签编号77，抽签记录留存备查）" in text and "种子" not in text
 
     bad = {**round_body(inspectors=(city.inspector,)), "draw": {**second["draw"], "exclude_rounds": [9999]}}
     response = api.post("/api/v1/rounds", city.admin, json=bad)

@@ -122,7 +122,7 @@ def bulletin_document(rnd: Round) -> OfficialDocument:
     body: list = [Para(
         f"为巩固提升全国文明城市创建成果，对照《全国文明城市测评体系》实地考察要求，市文明办于{rnd.dates}"
         f"组织开展了{rnd.name}{'' if rnd.kind_label in rnd.name else f'（{rnd.kind_label}）'}。"
-        f"本轮按点位类型随机抽取点位，{drawn}（随机种子{rnd.seed}，可复核），由督查员逐项实地测评"
+        f"本轮按点位类型随机抽取点位，{drawn}（抽签编号{rnd.seed}，抽签记录留存备查），由督查员逐项实地测评"
         + (f"，共测评点位{scored}个。现将有关情况通报如下。" if scored else "。"))]
     if not scored:  # a draft before any result: no score, no comparison, no tables of nothing
         body += [Heading("一、总体情况"),
