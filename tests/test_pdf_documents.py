@@ -578,6 +578,33 @@ def test_no_threshold_line_runs_through_a_score(floors):
             assert -0.01 <= x0 and x1 <= TEXT_W * mm + 0.01, shape.text
 
 
+@pytest.mark.parametrize("row_h", ["ROW_H", "MIN_ROW_H"])
+def test_a_long_unit_name_on_the_chart_is_whole(row_h):
+    """QA print walk: a black-listed bar read "43. 临江市高新技术产业开发区管…", a prefix other units share; a long
+    name now takes two lines (smaller) in its row, whole, inside the 版心, not over its neighbours."""
+    from reportlab.graphics.shapes import String
+
+    from inspect_app.rankings import pdf as rankings_pdf
+
+    names = ["临江市高新技术产业开发区管理委员会社会事业局城乡建设服务中心", "市城市管理局",
+             "中国铁塔股份有限公司临江市分公司江城区网络运维服务保障中心", "临江市江城区解放街道办事处城市管理和综合执法大队第一中队"]
+    entries = [{"rank": 40 + i, "unit_name": n, "score": 50.0 + i, "list_name": "black"} for i, n in enumerate(names)]
+    height = getattr(rankings_pdf, row_h)
+    chart = rankings_pdf.ScoreChart(entries, {"red_floor": 90, "black_below": 60}, document_fonts(), first=False,
+                                    row_h=height)
+    labels = [s for s in chart.contents if isinstance(s, String) and s.textAnchor == "end" and not
+              re.fullmatch(r"\d+\.\d", s.text)]
+    assert not any("…" in s.text for s in labels)
+    top = chart.height - rankings_pdf.CHART_TOP
+    spans = []
+    for i, entry in enumerate(entries):
+        row = [s for s in labels if top - height * (i + 1) <= s.y < top - height * i]
+        assert "".join(s.text for s in row).replace(" ", "") == f"{entry['rank']}.{entry['unit_name']}"
+        assert len(row) <= 2 and all(s.getBounds()[0] >= -0.01 for s in row)
+        spans.append((min(s.y - 0.12 * s.fontSize for s in row), max(s.y + 0.88 * s.fontSize for s in row)))
+    assert all(below[1] < above[0] for above, below in zip(spans, spans[1:])), spans  # no label over the next
+
+
 # ============================================================================================ hostile content
 
 HOSTILE = {

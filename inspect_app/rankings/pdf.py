@@ -41,7 +41,7 @@ from ..pdf.document import (
 from ..pdf.fonts import document_fonts, markup
 from ..pdf.official import TEXT_HEIGHT
 from ..pdf.render import LINE, render_document
-from ..pdf.text import one_line
+from ..pdf.text import label_lines, one_line
 from ..photos.storage import PhotoStore
 from . import scoring
 from .periods import parse_period
@@ -109,12 +109,15 @@ class ScoreChart(Drawing):
 
     def __init__(self, entries: list[dict], rules: dict, fonts, *, first: bool,
                  row_h: float = ROW_H) -> None:
-        label_w, top, bottom = 40 * mm, CHART_TOP, CHART_BOTTOM
+        font = fonts.body
+        labels = [f"{e['rank']}. {e['unit_name']}" for e in entries]
+        # the label column widens (to 52 mm) for long names before any of them is set smaller
+        label_w = min(52 * mm, max([40 * mm] + [stringWidth(name, font, 7) for name in labels]))
+        top, bottom = CHART_TOP, CHART_BOTTOM
         height = top + bottom + row_h * len(entries)
         super().__init__(TEXT_WIDTH, height)
         self.initialFontName, self.initialFontSize = fonts.body, 7  # else the renderer selects Helvetica
         bar_x, bar_w = label_w + 2 * mm, TEXT_WIDTH - label_w - 12 * mm
-        font = fonts.body
 
         def x_of(score: float) -> float:
             return bar_x + bar_w * max(0.0, min(100.0, score)) / 100
@@ -127,10 +130,11 @@ class ScoreChart(Drawing):
         for i, e in enumerate(entries):
             y = height - top - row_h * (i + 1)
             color = RED if e["list_name"] == "red" else BLACK if e["list_name"] == "black" else NEUTRAL
-            name = f"{e['rank']}. {e['unit_name']}"
-            while stringWidth(name, font, 7) > label_w and len(name) > 4:
-                name = name[:-2] + "…"
-            self.add(String(label_w, y + row_h * 0.3, name, fontName=font, fontSize=7, textAnchor="end"))
+            lines, size = _bar_label(labels[i], font, label_w, row_h)
+            middle = y + row_h * 0.5  # one line as before; two centred on the bar, each baseline inside the row
+            for k, line in enumerate(lines):
+                base = y + row_h * 0.3 if len(lines) == 1 else middle + 0.17 * size - k * 1.05 * size
+                self.add(String(label_w, base, line, fontName=font, fontSize=size, textAnchor="end"))
             self.add(Rect(bar_x, y + row_h * 0.15, max(0.4, x_of(e["score"]) - bar_x), row_h * 0.7,
                           fillColor=color, strokeColor=None))
             self.add(String(TEXT_WIDTH, y + row_h * 0.3, fixed(e["score"]), fontName=font, fontSize=6.5,
@@ -153,6 +157,24 @@ class ScoreChart(Drawing):
                 lx = bar_x + k * 30 * mm
                 self.add(Rect(lx, legend_y - 1, 6, 6, fillColor=color, strokeColor=None))
                 self.add(String(lx + 8, legend_y, label, fontName=font, fontSize=7))
+
+
+def _bar_label(name: str, font: str, width: float, row_h: float) -> tuple[list[str], float]:
+    """A bar's label, whole: one line at 7 pt; a name too long for that on one smaller line or on two lines of
+    similar length (broken between words), whichever is larger. A black-listed unit was named by a cut prefix
+    ("中国铁塔股份有限公司临江市…") it may share with others."""
+    single = min(7.0, 7 * width / stringWidth(name, font, 7))
+    if single >= 7:
+        return [name], 7
+    size = min(6.5, row_h / 2.15)  # two lines stay inside the row
+    lines = label_lines(name, width, font, size)
+    if len(lines) != 2 or size <= single:
+        return [name], single
+    low, high = width / 2, width  # the narrowest width that still takes two lines: balanced lines
+    for _ in range(8):
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(label_lines(name, middle, font, size)) <= 2 else (middle, high)
+    return label_lines(name, high, font, size), size
 
 
 def score_charts(ranked: list[dict], rules: dict, fonts) -> list[Flowable]:
