@@ -502,3 +502,32 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     db.session.commit()
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge overdue">逾期未整改 1 件</span>' in page
+
+
+def test_a_notice_gives_the_description_the_width(app, browser, city, register, now):
+    """QA print walk: 地点及情况 was about 10 characters wide beside 问题编号, 发现时间 and a mostly empty 照片 column,
+    so seven problems of 150 characters ran to four pages (one of twelve long ones to fourteen). The description
+    column now takes the width: the same problems (150 characters each with the place) take two pages."""
+    import io
+
+    from pypdf import PdfReader
+
+    noodles = register[0]
+    text = "店门口摆放水果摊位和纸箱，占用人行道约两米，行人需绕行至机动车道，存在安全隐患。" * 3  # 117 characters
+    tickets = []
+    for k in range(7):
+        ticket, _ = services.create_ticket(city.inspector, services.NewReport(
+            category="menqian", photos=[processed()], frontage_id=noodles.id, description=f"第{k + 1}次：{text}"),
+            now - timedelta(hours=10 - k))
+        tickets.append(ticket)
+    db.session.commit()
+    street = browser(city.unit_b)
+    answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    assert answer.status_code == 303
+    from inspect_app.frontages.models import FrontageNotice
+    notice = db.session.scalar(select(FrontageNotice))
+    data = street.get(f"/frontages/notices/{notice.id}.pdf").data
+    pages = ["".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages]
+    assert len(pages) <= 3, len(pages)  # was 4
+    table = "".join(pages[:2])  # the seven problems on two pages (the 落款 may follow on a third)
+    assert all(t.number in table for t in tickets) and table.count(text[:20]) == 21
