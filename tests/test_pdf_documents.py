@@ -375,6 +375,37 @@ def test_file_form_layout_and_colophon(tmp_path):
     assert printed[2] > min(dark) / PT
 
 
+def test_the_colophon_of_a_file_form_document_is_on_the_last_even_page(tmp_path):
+    """GB/T 9704 §7.4/§7.5: the 版记 stands on the last even page (the back of the last sheet). The QA print walk
+    found it alone on an odd page 11 ("— 11 —") after a body ending on page 10, and at the foot of odd last pages.
+    A body ending on an odd page now has the 版记 over the leaf; one ending on an even page without room for it
+    has a blank page before it, and neither the blank page nor the 版记 page is numbered."""
+    seen = set()
+    for paragraphs in range(1, 24):
+        doc = OfficialDocument(
+            form=Form.FILE, issuer_mark="临江市文明办文件", doc_number="临江文明通〔2026〕3号",
+            title="关于第四季度督查情况的通报", recipients=["市文明委各成员单位"],
+            body=[Para("市文明办督查发现，部分责任单位整改不及时。" * 3) for _ in range(paragraphs)] + [Para("特此通报。")],
+            signatory="临江市文明办", date=date(2026, 12, 2), report_to=["市委、市政府领导"],
+            cc=["市委督查室、市政府督查室"], printer="临江市文明办", print_date=date(2026, 12, 3))
+        path = tmp_path / f"colophon_{paragraphs}.pdf"
+        render_document(doc, path)
+        texts = ["".join(t.split()) for t in page_texts(path)]
+        signed = max(i for i, t in enumerate(texts, start=1) if "2026年12月2日" in t)
+        assert "2026年12月3日印发" in texts[-1] and len(texts) % 2 == 0, (paragraphs, len(texts))
+        assert not any("印发" in t or "抄送" in t for t in texts[:-1])
+        assert len(texts) - signed <= 2
+        if len(texts) - signed == 2:  # a blank page before the 版记: neither numbered
+            assert texts[-2] == "" and f"—{len(texts)}—" not in texts[-1], paragraphs
+            seen.add("blank")
+        else:
+            assert f"—{len(texts)}—" in texts[-1]
+            seen.add("same page" if signed == len(texts) else "over the leaf")
+        for n in range(1, signed + 1):
+            assert f"—{n}—" in texts[n - 1], (paragraphs, n)
+    assert seen == {"blank", "same page", "over the leaf"}
+
+
 def _png(path: Path, page: int) -> str:
     prefix = path.parent / f"{path.stem}-p{page}"
     subprocess.run(["pdftoppm", "-r", "72", "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path),

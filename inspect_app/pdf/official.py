@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -159,6 +160,38 @@ class AtPageBottom(Flowable):
 
     def draw(self) -> None:
         self.content.drawOn(self.canv, 0, 0)
+
+
+class ToEvenPage(Flowable):
+    """Goes before the 版记 (an :class:`AtPageBottom`) and moves on a page when it would land on an odd page:
+    GB/T 9704 §7.4 puts the 版记 on the last even page, the back of the last sheet. A body ending on an odd page
+    has the 版记 over the leaf; one ending on an even page without room for it, a blank page before it (noted in
+    ``blank_pages``: the page templates number neither that page nor the 版记's, §7.5). ``slack`` is the room a
+    page may have used (a spacer) and still count as blank."""
+
+    def __init__(self, content: Flowable, blank_pages: set[int], slack: float = 0) -> None:
+        super().__init__()
+        self.content, self.blank_pages, self.slack = content, blank_pages, slack
+        self._blank = False
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        _, needed = self.content.wrap(availWidth, availHeight)
+        page = self.canv.getPageNumber()
+        turn = (page if needed <= availHeight else page + 1) % 2 == 1
+        empty = availHeight >= getattr(self._frame, "_aH", math.inf) - self.slack - 0.01
+        self._blank = turn and empty
+        self.width = availWidth
+        # on a page with content: too tall, so the frame moves on and asks again on the next page; on an empty
+        # odd page: all of it, left blank
+        self.height = 0 if not turn else availHeight if empty else availHeight + 1
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return []  # never split: ask again on the next page
+
+    def draw(self) -> None:
+        if self._blank:
+            self.blank_pages.add(self.canv.getPageNumber())
 
 
 class _JpegReader(ImageReader):

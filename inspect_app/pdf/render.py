@@ -86,6 +86,7 @@ from .official import (
     TITLE_SIZE,
     AtPageBottom,
     KeepClosing,
+    ToEvenPage,
     _KeepWithNext,
     format_cn_date,
     thumbnail_flowable,
@@ -654,6 +655,7 @@ class _Doc(BaseDocTemplate):
     def __init__(self, target, doc: OfficialDocument, fonts: FontSet, **kw) -> None:
         super().__init__(target, **kw)
         self.odoc, self.fonts = doc, fonts
+        self.blank_pages: set[int] = set()  # left blank before the 版记 (ToEvenPage)
 
 
 @dataclass(frozen=True)
@@ -820,10 +822,15 @@ def _templates(doc: _Doc) -> list[PageTemplate]:
     def on_later(canv, bdoc) -> None:
         if d.draft:
             _draft_marks(canv, bdoc)
-        _page_number(canv, bdoc)
+
+    def number_later(canv, bdoc) -> None:
+        # at the page's end, when it is known whether it was left blank before the 版记: "版记页前有空白页的，
+        # 空白页和版记页均可不编排页码" (§7.5), and neither is numbered
+        if not {bdoc.page, bdoc.page - 1} & bdoc.blank_pages:
+            _page_number(canv, bdoc)
 
     return [PageTemplate(id="first", frames=[first_frame], onPage=on_first, autoNextPageTemplate="later"),
-            PageTemplate(id="later", frames=[later_frame], onPage=on_later)]
+            PageTemplate(id="later", frames=[later_frame], onPage=on_later, onPageEnd=number_later)]
 
 
 # ============================================================================================ story
@@ -837,8 +844,10 @@ def _title_lines(doc: OfficialDocument, fonts: FontSet) -> list[str]:
                                   keep=[k for k in keep if k], em=TITLE_SIZE)
 
 
-def story(doc: OfficialDocument, fonts: FontSet) -> list[Flowable]:
-    """The flowables of ``doc`` (the first page's header is drawn by the page template)."""
+def story(doc: OfficialDocument, fonts: FontSet, blank_pages: set[int] | None = None) -> list[Flowable]:
+    """The flowables of ``doc`` (the first page's header is drawn by the page template). Pages left blank
+    before the 版记 are added to ``blank_pages`` as they are laid out."""
+    blank_pages = set() if blank_pages is None else blank_pages
     st = styles(fonts)
     out: list[Flowable] = [NextPageTemplate("later"), TitleBlock(_title_lines(doc, fonts), fonts)]
     recipients = [r for r in (textmod.one_line(x, 200) for x in doc.recipients) if r]
@@ -875,7 +884,10 @@ def story(doc: OfficialDocument, fonts: FontSet) -> list[Flowable]:
         out += _blocks(attachment.blocks, fonts)
     colophon = _colophon(doc, fonts)
     if colophon is not None:
-        out += [Spacer(1, LINE * 0.5), AtPageBottom(colophon)]
+        out.append(Spacer(1, LINE * 0.5))
+        if doc.form is Form.FILE:  # the 版记 on the last even page (§7.4), a blank page before it if need be
+            out.append(ToEvenPage(colophon, blank_pages, slack=LINE * 0.5))
+        out.append(AtPageBottom(colophon))
     return out
 
 
@@ -896,7 +908,7 @@ def render_document(doc: OfficialDocument, out: str | os.PathLike[str] | BinaryI
                creator="文明城市督查整改系统", initialFontName=fonts.body)
     pdf.keepTogetherClass = _KeepWithNext
     pdf.addPageTemplates(_templates(pdf))
-    pdf.build(story(doc, fonts))
+    pdf.build(story(doc, fonts, pdf.blank_pages))
 
 
 def _default_fonts() -> FontSet:
