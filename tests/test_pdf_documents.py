@@ -895,6 +895,24 @@ def test_characters_no_face_has_are_left_out_not_printed_as_boxes():
     assert not any(ord(ch) > 0xFFFF or ch in "\u2764\ufe0f\u200d" for ch in text)
 
 
+@needs_poppler
+def test_a_long_recipient_breaks_inside_the_text_area(tmp_path):
+    """QA print walk: a 28-character 主送 ("临江市江城区解放街道办事处城市管理和综合执法大队第一中队：") was one
+    line whose "：" ended 5.6 mm past the 版心's right edge. It breaks between words, flush left, colon inside."""
+    name = "临江市江城区解放街道办事处城市管理和综合执法大队第一中队"
+    path = render(OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市文明办文件", doc_number="临江文明通〔2026〕2号", title="关于督查情况的通报",
+        recipients=[name], body=[Para("经市文明办督查发现，你单位有1个问题未按期整改。"), Para("特此通报。")],
+        signatory="临江市文明办", date=date(2026, 12, 1)), tmp_path / "long_recipient.pdf")
+    first = words(path)[0]
+    assert name + "：" in "".join(page_texts(path)[0].split())
+    for word in first:
+        assert word[3] <= RIGHT + 0.3, word
+    lines = [w for w in first if w[0] and w[0] in name + "："]
+    assert len(lines) == 2 and all(w[1] == pytest.approx(LEFT, abs=0.3) for w in lines)  # 回行时仍顶格
+    assert lines[-1][0].endswith("：") and len(lines[-1][0]) > 2  # broken between words, not "队：" alone
+
+
 # ============================================================================================ speed
 
 def test_200_item_letter_builds_fast(tmp_path):

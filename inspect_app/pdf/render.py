@@ -853,7 +853,10 @@ def story(doc: OfficialDocument, fonts: FontSet, blank_pages: set[int] | None = 
     recipients = [r for r in (textmod.one_line(x, 200) for x in doc.recipients) if r]
     if recipients:
         out.append(Spacer(1, LINE - (TITLE_LEADING - LINE) / 2))  # 标题下空一行
-        out.append(Paragraph(markup("、".join(recipients).rstrip("：:") + "：", fonts.body), st["flush"]))
+        # broken between words, each line flush left (§7.3.2: 回行时仍顶格): a name of 28 characters hung its "："
+        # past the 版心's right edge
+        lines = textmod.label_lines("、".join(recipients).rstrip("：:") + "：", TEXT_WIDTH, fonts.body, BODY_SIZE)
+        out.append(Paragraph("<br/>".join(markup(line, fonts.body) for line in lines), st["flush"]))
     else:
         out.append(Spacer(1, LINE * 0.5))
     body = _blocks(doc.body, fonts)
