@@ -895,6 +895,31 @@ def test_characters_no_face_has_are_left_out_not_printed_as_boxes():
     assert not any(ord(ch) > 0xFFFF or ch in "\u2764\ufe0f\u200d" for ch in text)
 
 
+def test_a_chinese_character_no_face_has_prints_as_a_box_and_is_logged(caplog, tmp_path):
+    """QA print walk: 𠮷 (U+20BB7) and 㐀 (U+3400), which no installed face has, vanished: "𠮷字、㐀字" printed
+    "字、字", and a name with one printed wrong without a trace. A Chinese character no face has now prints as □
+    (the printer's mark for a missing character) and is logged; an emoji is still left out."""
+    fonts = document_fonts()
+    if any(0x20BB7 in coverage(name) for name in (fonts.body, fonts.song, fonts.hei)):
+        pytest.skip("a face here has 𠮷")
+    from inspect_app.pdf import fonts as fonts_module
+
+    fonts_module._told.difference_update("𠮷㐀")  # logged once a process: as if for the first time
+    caplog.set_level(logging.WARNING, logger="inspect_app.pdf.fonts")
+    assert markup("𠮷字、㐀字🍔", fonts.body) == "□字、□字"
+    assert string_width("㐀", fonts.body, 16) == string_width("□", fonts.body, 16)
+    path = tmp_path / "rare.pdf"
+    render_document(OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市文明办文件", title="关于𠮷祥路门前问题的通报", recipients=["𠮷祥路㐀记商店"],
+        body=[Para("经查，𠮷字、㐀字。"), DataTable((Column("商户", 60, "label"), Column("问题", 96, "text")),
+                                                [["㐀记商店", "𠮷祥路18号门前乱堆乱放"]])],
+        signatory="临江市文明办", date=date(2026, 12, 1)), path, fonts=fonts)
+    text = "".join(page_texts(path))
+    assert "□字、□字" in text and "□祥路□记商店：" in text and "□记商店" in text and "□祥路18号" in text
+    told = [r.getMessage() for r in caplog.records]
+    assert sum("U+20BB7" in m for m in told) == 1 and sum("U+3400" in m for m in told) == 1, told
+
+
 @needs_poppler
 def test_a_long_recipient_breaks_inside_the_text_area(tmp_path):
     """QA print walk: a 28-character 主送 ("临江市江城区解放街道办事处城市管理和综合执法大队第一中队：") was one

@@ -219,20 +219,45 @@ def coverage(name: str) -> frozenset[int]:
 _EMOJI_GLUE = frozenset("\u200d\ufe0e\ufe0f")
 
 
+# Chinese characters (CJK Unified Ideographs, Extensions A to I, compatibility ideographs): one no face has is part
+# of a name or a place, and is printed as the printer's mark for a missing character instead of vanishing
+_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF), (0x2EBF0, 0x2EE5F))
+MISSING_HAN = "□"
+_told: set[str] = set()  # characters already logged (once per process)
+
+
+def _is_han(ch: str) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _HAN)
+
+
+def _missing(ch: str, faces: list[frozenset[int]]) -> str:
+    """What stands for a character no face has: □ for a Chinese character (logged once: 𠮷 and 㐀 vanished
+    and a name printed wrong without a trace), nothing for the rest (emoji)."""
+    if not _is_han(ch) or not any(ord(MISSING_HAN) in have for have in faces):
+        return ""
+    if ch not in _told:
+        _told.add(ch)
+        log.warning("PDF: no installed face has %s (U+%04X); printed as %s. Set PDF_FONT_* to a TrueType face that "
+                    "has it", ch, ord(ch), MISSING_HAN)
+    return MISSING_HAN
+
+
 def drawable(text: str, font: str | None = None) -> str:
     """``text`` without the characters no registered face can draw (emoji such as 🍔, and the joiners and
-    variation selectors between them), which would print as an empty box; ASCII always stays. ``font`` first, then
-    the fallbacks; without any face registered the text is left as it is."""
+    variation selectors between them), which would print as an empty box; ASCII always stays. A Chinese character
+    no face has becomes □ (:data:`MISSING_HAN`), logged. ``font`` first, then the fallbacks; without any face
+    registered the text is left as it is."""
     faces = [_coverage[f] for f in ([font] if font in _coverage else []) + _fallbacks]
     if not faces or all(ord(ch) < 0x80 or (ord(ch) in faces[0] and ch not in _EMOJI_GLUE) for ch in text):
         return text
-    return "".join(ch for ch in text if ord(ch) < 0x80 or (ch not in _EMOJI_GLUE
-                                                           and any(ord(ch) in have for have in faces)))
+    return "".join(ch if ord(ch) < 0x80 or (ch not in _EMOJI_GLUE and any(ord(ch) in have for have in faces))
+                   else "" if ch in _EMOJI_GLUE else _missing(ch, faces) for ch in text)
 
 
 def runs(text: str, font: str) -> list[tuple[str, str]]:
     """Split ``text`` into (font name, text) runs: characters ``font`` lacks go to the first fallback
-    face that has them; those no face has are left out (:func:`drawable`). Every PDF's text is drawn,
+    face that has them; those no face has are left out, or printed as □ (:func:`drawable`). Every PDF's text is drawn,
     measured or marked up through here."""
     have = _coverage.get(font)
     if not text or have is None:
