@@ -310,7 +310,8 @@ def post_case(user, data: dict, now: datetime, retried: bool = False) -> tuple[I
         item = known
     else:
         action, messages, apply = plan_case(case, now)
-        item = apply() if apply is not None else known
+        # nothing to apply: the case as plan_case found it (another post may have committed it since `known`)
+        item = apply() if apply is not None else known or existing_case(case.case_number)
     try:
         db.session.flush()
     except IntegrityError:
