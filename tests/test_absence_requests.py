@@ -217,7 +217,8 @@ def test_a_request_is_its_inspectors_own_and_taken_back_only_while_waiting(city,
     answer = mine.submit("/patrols/leave", f"/patrols/leave/{second}/withdraw", script=True)
     assert answer.status_code == 409 and "已处理（已同意）" in answer.get_json()["error"]["message"]
     assert "答复：同意，注意签到" in mine.get("/patrols/leave").get_data(as_text=True)
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("请假外出申请%12-21%"))).all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("请假外出申请%12-21%"))
+                                 .order_by(AuditEntry.id)).all()
     assert [(e.action, e.detail) for e in entries] == [("create", entries[0].detail), ("delete", "撤回")]
 
 
