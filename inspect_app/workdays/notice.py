@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..common.errors import Invalid
+from ..common.text import narrow
 
 MAX_NOTICE = 5000  # characters: a notice's 安排 part is about 400
 
-_WIDE = str.maketrans("０１２３４５６７８９：（），；", "0123456789:(),;")
 _TITLE_YEAR = re.compile(r"(\d{4})年(?:部分)?节假日")
 _ITEM_START = re.compile(r"(?:^|(?<=[。\n]))\s*[一二三四五六七八九十]+[、.]|\n")
 _DATE = re.compile(r"(?:(?P<y>\d{4})年)?(?:(?P<m>\d{1,2})月)?(?P<d>\d{1,2})日(?:\((?P<note>[^)]*)\))?")
@@ -51,14 +51,14 @@ class Notice:
 
 def notice_year(text: str) -> int | None:
     """The year a notice's title names ("关于2027年部分节假日安排的通知"), if it has one."""
-    match = _TITLE_YEAR.search(str(text or "").translate(_WIDE))
+    match = _TITLE_YEAR.search(narrow(str(text or "")))
     return int(match.group(1)) if match else None
 
 
 def parse_notice(text, year: int) -> Notice:
     """The holidays of a pasted notice for `year` (a title in the text naming another year is refused).
     422 (Invalid) with a Chinese message for anything that does not add up."""
-    text = str(text or "").translate(_WIDE).replace("\r", "")
+    text = narrow(str(text or "")).replace("\r", "")
     if len(text) > MAX_NOTICE:
         raise Invalid(f"通知原文不能超过{MAX_NOTICE}字，请只粘贴放假安排部分。", code="notice_too_long")
     titled = notice_year(text)
