@@ -1,5 +1,6 @@
-"""What a round records and says about itself: each drawn site as it was when drawn, the rounds its draw left out,
-who its sites wait on, a draft 通报 before (or with part of) its results, and a unit's rounds newest first."""
+"""What a round records and says about itself: each drawn site as it was when drawn, the units that answered for it
+when it was scored, the rounds its draw left out, who its sites wait on, a draft 通报 before (or with part of) its
+results, and a unit's rounds newest first."""
 from __future__ import annotations
 
 import re
@@ -218,6 +219,106 @@ def test_a_draft_bulletin_with_part_of_the_results_says_what_it_counts(api, city
     assert "察看的点位未发现问题。" in exposure and "发现以下0个" not in exposure
 
 
+# ----------------------------------------------------------------------------- who answered for a site then
+
+def _move(api, city, site_id, street):
+    """The office gives the site to another 属地 street office."""
+    moved = api.call("PATCH", f"/api/v1/sites/{site_id}", city.admin, json={"units": {"territorial": street.id}})
+    assert moved.status_code == 200, moved.get_json()
+    db.session.expire_all()
+
+
+def _round_as_seen(api, browser, city, world, round_id, tmp_path, name):
+    """Everything a round says of who answers for what: the office's scores, each street office's and the market
+    regulator's, the round as the units read it, their results pages and the draft 通报 (with its 附件)."""
+    seen = {"pdf": pdf_text(api.get(f"/api/v1/rounds/{round_id}/pdf", city.admin).data, tmp_path, name)}
+    for label, user in (("admin", city.admin), ("a", city.unit_a), ("b", city.unit_b), ("sj", world.unit_market)):
+        seen[f"scores_{label}"] = api.get(f"/api/v1/rounds/{round_id}/scores", user).get_json()
+        seen[f"round_{label}"] = api.get(f"/api/v1/rounds/{round_id}", user).get_json()
+    for label, user in (("a", city.unit_a), ("b", city.unit_b)):
+        page = browser(user).get("/assessment/results").get_data(as_text=True)
+        seen[f"page_{label}"] = re.findall(r"<strong>([^<]+)</strong>", page)
+    # the 红黑榜's 测评得分 of the month (its sites' latest round)
+    from datetime import timedelta
+
+    from inspect_app.rankings.counts import unit_counts
+    from inspect_app.rankings.periods import parse_period
+    figures = unit_counts(parse_period("2026-11"), db.session.get(Round, round_id).created_at + timedelta(hours=1))
+    seen["ranking"] = {unit.id: (figures[unit.id].assessment, figures[unit.id].assessed_sites)
+                       for unit in (city.street_a, city.street_b)}
+    return seen
+
+
+def test_moving_a_site_to_another_street_office_leaves_its_scored_round_as_it_was(api, browser, city, world,
+                                                                                  tmp_path):
+    """A lane of 甲街道 failed BJ-01 in a round; the office then made it 乙街道's. The round's unit scores, 甲's and
+    乙's views of it and the 通报 moved with it: 甲 lost the result charged to it, 乙 was shown and charged with it."""
+    round_id, place = test_assessment.run_round(api, city, world)
+    lane = place[("背街小巷", "江城区")]  # 98: BJ-01 failed, charged to 甲街道 (street_a)
+    lane_name = db.session.get(Site, lane).name
+    before = _round_as_seen(api, browser, city, world, round_id, tmp_path, "before")
+    units = {u["unit_id"]: u for u in before["scores_admin"]["by_unit"]}
+    assert units[city.street_a.id]["sites"] == 3 and units[city.street_b.id]["sites"] == 3
+    assert lane_name in before["page_a"] and lane_name not in before["page_b"]
+    assert "甲街道办事处" in before["pdf"] and "整改任务清单" in before["pdf"]
+
+    _move(api, city, lane, city.street_b)
+    assert db.session.get(Site, lane).territorial_unit_id == city.street_b.id
+    after = _round_as_seen(api, browser, city, world, round_id, tmp_path, "after")
+    # the office's scores, both street offices' and the regulator's, the rounds, the pages and the 通报
+    assert [key for key in before if after[key] != before[key]] == []
+    # the site's results: 甲 still reads them, 乙 never did
+    url = f"/api/v1/rounds/{round_id}/sites/{lane}/results"
+    assert api.get(url, city.unit_a).status_code == 200
+    assert api.get(url, city.unit_b).status_code == 404
+    # its task stays with the unit it was given to
+    assert {t["unit"]["id"] for t in api.get(f"/api/v1/tickets?site_id={lane}", city.admin).get_json()["items"]} \
+        == {city.street_a.id}
+    # a round drawn afterwards has it as 乙's
+    later = create(api, city, per_kind={"背街小巷": 4}, per_district=True, seed=3, name="下一轮")
+    assert answer(api, city, later["id"], lane, {"BJ-01": False, "BJ-02": True}).status_code == 201
+    mine = api.get(f"/api/v1/rounds/{later['id']}/scores", city.unit_b).get_json()
+    assert lane in {s["site_id"] for s in mine["sites"]}
+    assert api.get(f"/api/v1/rounds/{later['id']}/sites/{lane}/results", city.unit_a).status_code == 404
+
+
+def test_a_site_moved_before_it_is_scored_answers_with_its_new_unit(api, browser, city, world):
+    """Corrected during the round (or withdrawn and scored again): the units it has when scored are the round's;
+    a site its closed round never scored keeps the units it had at the close."""
+    body = create(api, city, per_kind={"背街小巷": 4}, per_district=True, seed=5, name="本轮")
+    lanes = [s["site_id"] for s in body["sites"] if db.session.get(Site, s["site_id"]).district == "江城区"]
+    corrected, withdrawn, missed = lanes[:3]
+    round_id = body["id"]
+    _move(api, city, corrected, city.street_b)  # a correction before it is scored
+    assert answer(api, city, round_id, corrected, {"BJ-01": False, "BJ-02": True}).status_code == 201
+    assert answer(api, city, round_id, withdrawn, {"BJ-01": False, "BJ-02": True}).status_code == 201
+    scores = {u["unit_id"]: u for u in api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()["by_unit"]}
+    assert (scores[city.street_b.id]["sites"], scores[city.street_b.id]["failed"]) == (1, 1)
+    assert (scores[city.street_a.id]["sites"], scores[city.street_a.id]["failed"]) == (1, 1)
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{corrected}/results", city.unit_b).status_code == 200
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{corrected}/results", city.unit_a).status_code == 404
+
+    # withdrawn, moved, scored again: the units it has at the new submission
+    assert api.post(f"/api/v1/rounds/{round_id}/sites/{withdrawn}/withdraw", city.admin,
+                    json={"reason": "点位测错"}).status_code == 200
+    _move(api, city, withdrawn, city.street_b)
+    assert answer(api, city, round_id, withdrawn, {"BJ-01": True, "BJ-02": False}).status_code == 201
+    scores = {u["unit_id"]: u for u in api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()["by_unit"]}
+    assert (scores[city.street_b.id]["sites"], scores[city.street_b.id]["failed"]) == (2, 2)
+    assert city.street_a.id not in scores
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{withdrawn}/results", city.unit_a).status_code == 404
+
+    # closed with a site never scored: 甲 sees it 未测评 in that round, and still does once the site is 乙's
+    assert api.post(f"/api/v1/rounds/{round_id}/close", city.admin).status_code == 200
+    assert missed in {s["site_id"] for s in api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()["sites"]}
+    _move(api, city, missed, city.street_b)
+    assert missed in {s["site_id"] for s in api.get(f"/api/v1/rounds/{round_id}", city.unit_a).get_json()["sites"]}
+    assert missed not in {s["site_id"] for s in api.get(f"/api/v1/rounds/{round_id}", city.unit_b).get_json()["sites"]}
+    missed_name = db.session.get(Site, missed).name
+    assert missed_name in browser(city.unit_a).get("/assessment/results").get_data(as_text=True)
+    assert missed_name not in browser(city.unit_b).get("/assessment/results").get_data(as_text=True)
+
+
 # ----------------------------------------------------------------------------- a unit's results
 
 def test_a_units_results_list_the_newest_round_first(api, browser, city, world):
@@ -279,6 +380,65 @@ def test_migration_0124_records_what_each_drawn_site_was_and_the_rounds_left_out
         assert drawn[0] == (rounds[0], toilet, "改名后")  # submitted: the type it was answered as
         assert all(kind == market for _, kind, _ in drawn[1:])  # not answered: the type it has
         assert [json.loads(specs[i])["exclude_rounds"] for i in rounds] == [[], [rounds[0]], [rounds[1], rounds[0]]]
+    finally:
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+
+
+def test_migration_0132_fixes_the_units_of_scored_and_closed_rounds_sites(app, now):
+    """Rounds from before the record: a submitted site, and every site of a closed round, take the units the site
+    has (nothing kept the earlier ones); a site still waiting in an open round keeps answering with the site's."""
+    from conftest import City
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from assessment_world import World
+    from inspect_app.assessment import services
+
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    try:
+        upgrade()
+        city = City(now)
+        World(city, now)
+        made = {}
+        for name in ("已结束", "进行中"):
+            rnd, _ = services.create_round(city.admin, services.RoundInput(
+                kind="spot_check", name=name, per_kind={"公共厕所": 2}, inspector_ids=[city.inspector.id], seed=1),
+                now)
+            made[name] = rnd
+        scored = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == made["进行中"].id)
+                                   .order_by(RoundSite.id))
+        services.submit(city.admin, made["进行中"], scored.site_id,
+                        [services.Answer(i.code, True) for i in services.items_for(scored)], None, now, processed={})
+        services.close_round(city.admin, made["已结束"], now)
+        closed, open_, street_b = made["已结束"].id, made["进行中"].id, city.street_b.id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0131")
+        with db.engine.begin() as conn:  # moved while nothing recorded its units: the upgrade knows only these
+            conn.execute(text("UPDATE sites SET territorial_unit_id = :b"), {"b": street_b})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT round_id, status, territorial_unit_id, sector_unit_id, operator_unit_id FROM round_sites "
+                "ORDER BY id")).all()
+            sites = {r[0]: r[1:] for r in conn.execute(text(
+                "SELECT round_sites.id, sites.territorial_unit_id, sites.sector_unit_id, sites.operator_unit_id "
+                "FROM round_sites JOIN sites ON sites.id = round_sites.site_id"))}
+            ids = [r[0] for r in conn.execute(text("SELECT id FROM round_sites ORDER BY id"))]
+        fixed = {(closed, "assigned"), (open_, "submitted")}
+        assert len(rows) == 4 and sum((r[0], r[1]) in fixed for r in rows) == 3
+        for rs_id, (round_id, status, *units) in zip(ids, rows):
+            if (round_id, status) in fixed:
+                assert tuple(units) == sites[rs_id] and units[0] == street_b
+            else:  # waiting in the open round: the site's units, whatever they become
+                assert units == [None, None, None]
     finally:
         db.session.remove()
         db.drop_all()

@@ -240,7 +240,8 @@ def exposure_document(rnd: Round) -> OfficialDocument:
         for rs, result in failures:
             site: Site = rs.site
             ticket = result.ticket
-            unit = ticket.unit.name if ticket is not None and ticket.unit else site.territorial_unit.name
+            # without a unit on the ticket, the site's 属地 in this round (as fixed when it was scored)
+            unit = ticket.unit.name if ticket is not None and ticket.unit else rs.territorial_unit.name
             place = f"{rs.district}{site.street or ''} {rs.site_name}" + (f"（{site.address}）" if site.address else "")
             text = f"未达标：{result.item.text}" + (f"（{result.note}）" if result.note else "")
             rows.append([place, text, unit, _photo(store, ticket, 40, 30)])

@@ -14,12 +14,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.timeutil import fmt_cn_date, fmt_cn_span, local
 from ..common.types import UTCDateTime
 from ..extensions import db
+from ..sites.models import Site
+from ..units.models import Unit
 
 # Round kinds (API.md); each is also the `source` of the tickets a round makes (tickets/rules.py SOURCES).
 KINDS = {
@@ -149,6 +153,14 @@ class RoundSite(db.Model):
     site_name: Mapped[str] = mapped_column(String(100))
     site_kind_id: Mapped[int] = mapped_column(ForeignKey("site_kinds.id"))
     district: Mapped[str] = mapped_column(String(32))
+    # The units answering for the site in this round (属地, 行业主管, 管理主体), fixed when its scores are submitted
+    # (and, for a site never scored, when its round closes): moving the site to another 属地 afterwards changes
+    # later rounds only, not the unit scores, the units' views or the 通报 of this one. NULL (all three) while the
+    # site waits to be scored: it answers with the site's units as they are now, so a correction during the round
+    # applies (responsible_unit_id, answered_by). 撤回 clears them; the next submission fixes them again.
+    territorial_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    sector_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    operator_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(10), default="assigned")  # SITE_STATUSES
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -171,6 +183,35 @@ class RoundSite(db.Model):
                    district=site.district, **values)
 
     @property
+    def units_fixed(self) -> bool:
+        return self.territorial_unit_id is not None
+
+    def fix_units(self, site=None) -> None:
+        """Record the units answering for the site now as this round's (at its submission)."""
+        site = site or self.site
+        self.territorial_unit_id, self.sector_unit_id, self.operator_unit_id = (
+            site.territorial_unit_id, site.sector_unit_id, site.operator_unit_id)
+
+    def release_units(self) -> None:
+        """Answer with the site's units as they are again (its results withdrawn, to be scored anew)."""
+        self.territorial_unit_id = self.sector_unit_id = self.operator_unit_id = None
+
+    @property
+    def unit_ids(self) -> dict[str, int | None]:
+        """{role: unit id} answering for the site in this round: as fixed, else the site's now."""
+        if not self.units_fixed:
+            return self.site.unit_ids
+        return {"territorial": self.territorial_unit_id, "sector": self.sector_unit_id,
+                "operator": self.operator_unit_id}
+
+    @property
+    def territorial_unit(self):
+        """The 属地 answering for the site in this round (a Unit)."""
+        if not self.units_fixed:
+            return self.site.territorial_unit
+        return db.session.get(Unit, self.territorial_unit_id)
+
+    @property
     def missed(self) -> bool:
         return self.status == "assigned" and self.round.status == "closed"
 
@@ -182,6 +223,23 @@ class RoundSite(db.Model):
     @property
     def status_label(self) -> str:
         return MISSED if self.missed else SITE_STATUSES.get(self.status, self.status)
+
+
+def responsible_unit_id(role: str):
+    """SQL (RoundSite and Site joined): the unit answering for the drawn site in `role` in its round: the one fixed
+    on the round site once scored (or its round closed), else the site's now."""
+    fixed = getattr(RoundSite, f"{role}_unit_id")
+    return case((RoundSite.territorial_unit_id.is_not(None), fixed), else_=getattr(Site, f"{role}_unit_id"))
+
+
+def answered_by(unit_id):
+    """SQL (RoundSite and Site joined): the drawn site is one `unit_id` answers for in its round, in any role (the
+    units fixed on it, else the site's now). Written as plain comparisons, so that each can use its index."""
+    return or_(RoundSite.territorial_unit_id == unit_id, RoundSite.sector_unit_id == unit_id,
+               RoundSite.operator_unit_id == unit_id,
+               RoundSite.territorial_unit_id.is_(None) & or_(Site.territorial_unit_id == unit_id,
+                                                             Site.sector_unit_id == unit_id,
+                                                             Site.operator_unit_id == unit_id))
 
 
 class Result(db.Model):

@@ -24,7 +24,7 @@ from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
 from ..units.models import Unit
 from . import findings
-from .models import ChecklistItem, Result, Round, RoundSite
+from .models import ChecklistItem, Result, Round, RoundSite, answered_by, responsible_unit_id
 
 SCORE_PLACES = 1  # a mean or a unit's score, as every page, card and 通报 prints it (numbers.fixed)
 
@@ -38,18 +38,18 @@ def site_rows(round_id: int, unit_id: int | None = None,
               scored_only: bool = False) -> tuple[list[dict], dict[int, dict], dict[int, dict]]:
     """One row per drawn site (a unit: only sites it answers for; `scored_only`: only those submitted), with its
     failed item codes; and per row (by round site id) the deductions and failure counts per responsible unit."""
-    # the site as drawn (its type and district then), not as edited since; scores as its findings stand now
+    # the site as drawn (its type and district then), not as edited since, and answered for by the units it had
+    # when scored (models.responsible_unit_id), not by the site's units now; scores as its findings stand now
     query = (select(RoundSite.id, RoundSite.site_id, RoundSite.status, findings.score(), findings.deducted(),
                     RoundSite.inspector_id, RoundSite.site_code, RoundSite.site_name, RoundSite.district,
-                    SiteKind.name, Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+                    SiteKind.name, *(responsible_unit_id(role) for role in ROLES))
              .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == RoundSite.site_kind_id)
              .where(RoundSite.round_id == round_id)
              .order_by(by_code_point(RoundSite.district), SiteKind.sort_order, RoundSite.site_code))
     if unit_id is not None:  # and a site where a finding was moved to it (findings.charged_unit)
         charged = exists().where(Result.round_site_id == RoundSite.id, findings.standing(),
                                  findings.charged_unit() == unit_id)
-        query = query.where((Site.territorial_unit_id == unit_id) | (Site.sector_unit_id == unit_id)
-                            | (Site.operator_unit_id == unit_id) | charged)
+        query = query.where(answered_by(unit_id) | charged)
     if scored_only:
         query = query.where(RoundSite.status == "submitted")
     conn = db.session.connection()  # plain rows: a round can hold thousands of answers

@@ -22,12 +22,12 @@ from ..common.text import clean_text, text_value
 from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
-from ..sites.models import ROLES, Site, SiteKind
+from ..sites.models import Site, SiteKind
 from ..tickets.policy import SITE_LOCKS
 from ..tickets.services import NewReport, create_ticket, refuse_reused_key
 from . import checklist
 from .draw import DrawRequest, draw, recent_round_ids
-from .models import KINDS, ChecklistItem, Result, Round, RoundSite
+from .models import KINDS, ChecklistItem, Result, Round, RoundSite, answered_by
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +61,29 @@ def shown_to_units():
     return or_(RoundSite.status == "submitted", Round.status == "closed")
 
 
+def round_site_scope(user):
+    """SQL condition (RoundSite and Site joined): the drawn sites this user may see as answering for them in their
+    round: a unit, those it answered for then in any role (models.answered_by: the units fixed when the site was
+    scored, not the site's units now), so that moving a site to another 属地 neither takes a scored round's site
+    from the unit it was charged to nor gives it to the new one."""
+    if sees_citywide(user):
+        return RoundSite.id.is_not(None)
+    if has_role(user, UNITS) and user.unit_id:
+        return answered_by(user.unit_id)
+    return RoundSite.id.is_(None)
+
+
 def visible_round_ids_condition(user):
     """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units), and those with
     a finding whose ticket is with it now (a 退单 moved it there: findings.charged_unit), submitted, so shown. (A
-    finding without a ticket is charged to a unit of its site, which site_scope covers.)"""
-    from ..sites.services import site_scope
+    finding without a ticket is charged to a unit of its site in that round, which round_site_scope covers.)"""
     from ..tickets.models import Ticket
     from . import findings
     charged = (select(RoundSite.round_id).join(Result, Result.round_site_id == RoundSite.id)
                .join(Ticket, Ticket.id == Result.ticket_id).where(Ticket.unit_id == user.unit_id, findings.standing()))
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
-                        .join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())) \
+                        .join(Round, Round.id == RoundSite.round_id)
+                        .where(round_site_scope(user), shown_to_units())) \
         | Round.id.in_(charged)
 
 
@@ -95,19 +107,22 @@ def get_round(user, round_id: int) -> Round:
 
 
 def round_sites(user, rnd: Round) -> list[RoundSite]:
-    """The round's drawn sites this user may see (a unit: its own, once scored or once the round is closed)."""
-    from ..sites.services import site_scope
+    """The round's drawn sites this user may see (a unit: those it answered for in the round, once scored or once
+    the round is closed)."""
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
              .order_by(by_code_point(RoundSite.district), RoundSite.site_kind_id, RoundSite.site_code))
     if not sees_citywide(user):
-        query = query.join(Round, Round.id == RoundSite.round_id).where(site_scope(user), shown_to_units())
+        query = query.join(Round, Round.id == RoundSite.round_id).where(round_site_scope(user), shown_to_units())
     return list(db.session.scalars(query))
 
 
 def get_round_site(rnd: Round, site_id: int, user=None) -> RoundSite:
-    """A drawn site of the round; given a user who does not see citywide, only one shown to units (404 otherwise,
-    the same answer as for a site that was not drawn)."""
-    found = db.session.scalar(select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id))
+    """A drawn site of the round; given a user who does not see citywide, only one shown to units and answered for
+    by the user's unit in the round (404 otherwise, the same answer as for a site that was not drawn)."""
+    query = select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id)
+    if user is not None and not sees_citywide(user):
+        query = query.join(Site, Site.id == RoundSite.site_id).where(round_site_scope(user))
+    found = db.session.scalar(query)
     if found is None or (user is not None and not sees_citywide(user) and found.status != "submitted"
                          and rnd.status != "closed"):
         raise NotFound("该点位不在本轮测评中。")
@@ -338,8 +353,22 @@ def close_round(user, rnd: Round, now: datetime) -> Round:
                                  .execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:
         raise Conflict("本轮测评刚被结束。", code="round_closed")
+    _fix_units_of_missed(rnd)
     _audit_close(user, rnd, now)
     return rnd
+
+
+def _fix_units_of_missed(rnd: Round) -> None:
+    """The sites the round closes without a score answer, in it, with the units they have now (the scored ones
+    were fixed at their submission): a site moved to another 属地 later does not move its round's "未测评" to the
+    new unit's results. One UPDATE, however many sites the round drew."""
+    def now_(column):
+        return select(column).where(Site.id == RoundSite.site_id).correlate(RoundSite).scalar_subquery()
+    db.session.execute(update(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.territorial_unit_id.is_(None))
+                       .values(territorial_unit_id=now_(Site.territorial_unit_id),
+                               sector_unit_id=now_(Site.sector_unit_id),
+                               operator_unit_id=now_(Site.operator_unit_id))
+                       .execution_options(synchronize_session="fetch"))
 
 
 def _audit_close(user, rnd: Round, now: datetime) -> None:
@@ -560,6 +589,7 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
         result.ticket_id = ticket.id
     full = rnd.checklist_version.full_score
     rs.status, rs.submitted_at, rs.submitted_by = "submitted", now, user.id
+    rs.fix_units(site)  # the units answering for it in this round: its results' units are these too
     rs.deducted = round_half_up(deducted, 2)
     rs.score = round_half_up(max(0.0, full - deducted), 2)
     rs.idempotency_key, rs.fingerprint = key, fingerprint_
@@ -619,6 +649,7 @@ def withdraw(user, rnd: Round, site_id: int, reason, now: datetime) -> tuple[Rou
         db.session.delete(result)
     rs.status, rs.submitted_at, rs.submitted_by, rs.score, rs.deducted = "assigned", None, None, None, None
     rs.idempotency_key = rs.fingerprint = None
+    rs.release_units()  # the site's units now until it is scored again (a correction made meanwhile applies)
     db.session.flush()
     detail = f"原得分{score:g}分；原因：{reason}" + (f"；作废整改任务{'、'.join(t.number for t in voided)}"
                                                   if voided else "")
@@ -631,15 +662,16 @@ def results_of(rs: RoundSite) -> list[Result]:
 
 
 def unit_round_sites(user) -> list[RoundSite]:
-    """A unit's sites in every round, newest round first: those scored, and all of a closed round's."""
-    from ..sites.services import site_scope
+    """A unit's sites in every round (those it answered for in that round), newest round first: those scored, and
+    all of a closed round's."""
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
-             .where(site_scope(user), shown_to_units()).order_by(Round.created_at.desc(), Round.id.desc(),
-                                                                 RoundSite.site_code))
+             .where(round_site_scope(user), shown_to_units())
+             .order_by(Round.created_at.desc(), Round.id.desc(), RoundSite.site_code))
     return list(db.session.scalars(query))
 
 
-def roles_of(unit_id: int, site: Site) -> list[str]:
-    return [role for role in ROLES if site.unit_id_for(role) == unit_id]
+def roles_of(unit_id: int, rs: RoundSite) -> list[str]:
+    """The roles `unit_id` held at the drawn site in its round."""
+    return [role for role, held in rs.unit_ids.items() if held == unit_id]

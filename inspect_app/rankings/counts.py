@@ -30,11 +30,11 @@ from functools import cache
 from sqlalchemy import and_, bindparam, func, or_, select, text, union, union_all
 
 from ..assessment import findings
-from ..assessment.models import ChecklistVersion, Result, Round, RoundSite
+from ..assessment.models import ChecklistVersion, Result, Round, RoundSite, responsible_unit_id
 from ..common.sql import const, count_where
 from ..escalation.stats import unit_counts as letter_figures
 from ..extensions import db
-from ..sites.models import Site
+from ..sites.models import ROLES, Site
 from ..tickets.models import Ticket, TicketUnit
 from ..tickets.rules import not_rectified_by_deadline
 from ..units.models import Segment
@@ -224,11 +224,12 @@ def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
 
 def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
     """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
-    submitted result; per unit, over the sites it answers for (any role), full marks minus the deductions it
-    answers for divided by those sites (the assessment feature's own unit score), scaled to 100."""
+    submitted result; per unit, over the sites it answered for there (any role, as fixed when the site was scored:
+    assessment/models.responsible_unit_id), full marks minus the deductions it answers for divided by those sites
+    (the assessment feature's own unit score), scaled to 100."""
     rows = db.session.execute(
         select(RoundSite.id, RoundSite.site_id, Round.created_at, ChecklistVersion.full_score,
-               Site.territorial_unit_id, Site.sector_unit_id, Site.operator_unit_id)
+               *(responsible_unit_id(role).label(f"{role}_unit_id") for role in ROLES))
         .join(Round, Round.id == RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
         .join(ChecklistVersion, ChecklistVersion.id == Round.checklist_version_id)
         .where(RoundSite.status == "submitted", Round.created_at >= period.start,
