@@ -368,6 +368,7 @@ def test_an_item_whose_unit_left_the_problem_is_moved_on_not_owed(app, city, sha
     where the problem went), their letters 办结, never 逾期未回复; 销号 is refused as needless, not as "not yet
     reported". 乙 added back (same assignment) owes its item again."""
     from inspect_app.escalation import services as letter_services
+    from inspect_app.escalation import stats
     from inspect_app.escalation.stats import overdue_replies_now
 
     auto(app)
@@ -389,6 +390,9 @@ def test_an_item_whose_unit_left_the_problem_is_moved_on_not_owed(app, city, sha
     clock.set(late)
     assert overdue_replies_now(late) == 0
     assert not letter_services.reply_overdue(fresh(Letter, to_a.id).recipients[0], fresh(Letter, to_a.id), late)
+    # nor on the 红黑榜: the letters were settled (moved on) before their reply-by dates, so no reply was owed then
+    figures = stats.unit_counts(at("2026-12-01T00:00:00+08:00"), at("2027-01-01T00:00:00+08:00"), late)
+    assert [figures[u.id].overdue_replies for u in (city.street_a, city.street_b) if u.id in figures] in ([], [0], [0, 0])
     page = browser(city.unit_a).get(f"/letters/{to_a.id}").get_data(as_text=True)
     assert "已移出：问题已改派市交警支队整改" in page and "逾期未回复" not in page
     assert "尚未整改反馈" not in page and f'href="/tickets/{shared.id}"' not in page  # it 404s for 甲 now

@@ -20,7 +20,7 @@ from inspect_app.escalation import compose, proposals, replies, signing
 from inspect_app.escalation.jobs import run_sweep
 from inspect_app.escalation.sweep import pdf_path
 from inspect_app.escalation.models import (
-    KIND_LEVELS, EscalationFile, Letter, LetterImmutable, LetterReply, Notification, Proposal, SweepRun,
+    KIND_LEVELS, EscalationFile, Letter, LetterImmutable, LetterItem, LetterReply, Notification, Proposal, SweepRun,
 )
 from inspect_app.extensions import db
 from inspect_app.tickets import services as ticket_services
@@ -931,6 +931,19 @@ def test_overdue_replies_show_up(app, city, overdue, api):
     counts = stats.unit_counts(at("2026-11-01"), at("2026-12-31"), at(AFTER_REPLY_BY))
     assert counts[city.street_a.id].overdue_replies == 1 and counts[city.street_b.id].overdue_replies == 0
     assert counts[city.street_a.id].letters == 1 and counts[city.street_a.id].items == 2
+    # street A's items 销号 after the reply-by date: its reply was still late when it was owed
+    own = [item for item in fresh(Letter, letter.id).items if item.unit_id == city.street_a.id]
+    for item in own:
+        item.outcome, item.cleared_at = "cleared", at(AFTER_REPLY_BY)
+    db.session.commit()
+    assert stats.unit_counts(at("2026-11-01"), at("2026-12-31"), at(AFTER_REPLY_BY))[
+        city.street_a.id].overdue_replies == 1
+    # settled before it: no reply was owed when the date came (the 红黑榜 read it as late)
+    for item in own:
+        fresh(LetterItem, item.id).cleared_at = fresh(Letter, letter.id).reply_by - timedelta(hours=1)
+    db.session.commit()
+    assert stats.unit_counts(at("2026-11-01"), at("2026-12-31"), at(AFTER_REPLY_BY))[
+        city.street_a.id].overdue_replies == 0
 
 
 def test_a_units_history_counts_a_bulletin_apart_from_its_letters(app, city, overdue, browser):

@@ -5,7 +5,8 @@ dashboard's, and one unit's history for its page.
 - letters: issued letters of 督办 addressed to it (Letter.step: supervision 督办函, listed 挂牌督办函, summons 约谈通知,
   each counted apart too); bulletins: 督查通报 addressed to it, which name problems without 督办 and are not letters;
 - items: problems listed to it in issued letters (通报 too); cleared: of those, 销号 (by now);
-- overdue_replies: letters whose reply-by date fell in the period and passed with no written reply by then;
+- overdue_replies: letters whose reply-by date fell in the period and passed with no written reply by then (a letter
+  settled for the unit by then owed none);
 - interviews: 约谈 held (or scheduled, not cancelled) in the period; referrals: 问责 referrals in the period;
 - relapses: 回潮 flagged in the period on its earlier ticket's unit.
 Units with nothing are left out.
@@ -47,6 +48,17 @@ class UnitFigures:
         return asdict(self)
 
 
+def _settled_by_reply_by():
+    """A recipient owed no reply when its letter's reply-by date came: the letter was 办结 by then, or every item of
+    the unit's own was settled (销号 or moved on, LetterItem.settled) by then — as late_reply reads it today."""
+    own = (LetterItem.letter_id == LetterUnit.letter_id, LetterItem.unit_id == LetterUnit.unit_id)
+    settled_in_time = and_(LetterItem.settled, LetterItem.cleared_at.is_not(None),
+                           LetterItem.cleared_at <= Letter.reply_by)
+    return or_(and_(Letter.done_at.is_not(None), Letter.done_at <= Letter.reply_by),
+               and_(exists(select(LetterItem.id).where(*own)),
+                    ~exists(select(LetterItem.id).where(*own, ~settled_in_time))))
+
+
 @cache
 def _unit_statements() -> tuple:
     """unit_counts' six GROUP BYs, built once with the period (start, end) and now as parameters: built on every
@@ -60,7 +72,8 @@ def _unit_statements() -> tuple:
         .join(Letter, Letter.id == LetterItem.letter_id).where(issued).group_by(LetterItem.unit_id),
         select(LetterUnit.unit_id, func.count()).join(Letter, Letter.id == LetterUnit.letter_id)
         .where(Letter.status != "draft", Letter.reply_by >= start, Letter.reply_by < end, Letter.reply_by < now,
-               or_(LetterUnit.replied_at.is_(None), LetterUnit.replied_at > Letter.reply_by))
+               or_(LetterUnit.replied_at.is_(None), LetterUnit.replied_at > Letter.reply_by),
+               ~_settled_by_reply_by())
         .group_by(LetterUnit.unit_id),
         select(Interview.unit_id, func.count()).where(Interview.status != "cancelled",
                                                       Interview.scheduled_at >= start, Interview.scheduled_at < end)
