@@ -242,6 +242,8 @@ def _dashboard_figures_one_by_one(now, start, end) -> dict:
         "drafts": count(Letter, Letter.status == "draft"),
         "open_letters": count(Letter, Letter.status == "issued"),
         "overdue_replies": stats.overdue_replies_now(now),
+        "open_bulletins": count(Letter, Letter.status == "issued", Letter.kind == "bulletin"),
+        "overdue_bulletins": db.session.scalar(stats.overdue_replies_query(now).where(Letter.kind == "bulletin")),
         "interviews": count(Interview, Interview.status != "cancelled", Interview.scheduled_at >= start,
                             Interview.scheduled_at < end),
         "interviews_upcoming": count(Interview, Interview.status == "scheduled", Interview.scheduled_at >= now),

@@ -150,6 +150,9 @@ def dashboard_figures(now: datetime, start: datetime, end: datetime) -> dict:
         "drafts": DRAFTS,  # waiting for a signature, as 待签发 lists them (a returned draft waits for the office)
         "open_letters": select(func.count(Letter.id)).where(Letter.status == "issued"),
         "overdue_replies": overdue_replies_query(now),
+        # of those two, the 督查通报 (they ask for a written reply too, but are no 督办函: the card says how many)
+        "open_bulletins": select(func.count(Letter.id)).where(Letter.status == "issued", ~Letter.escalates),
+        "overdue_bulletins": overdue_replies_query(now).where(~Letter.escalates),
         "interviews": select(func.count(Interview.id)).where(
             Interview.status != "cancelled", Interview.scheduled_at >= start, Interview.scheduled_at < end),
         "interviews_upcoming": select(func.count(Interview.id)).where(

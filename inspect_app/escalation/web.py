@@ -86,7 +86,7 @@ def _badge_rechecks(user) -> int | Count:
 register_badge("escalation.proposals", _badge_proposals)
 register_badge("escalation.rechecks", _badge_rechecks)
 register_badge("escalation.sign_queue", _badge_sign)
-register_badge("escalation.letters", _badge_letters, "份督办函待签收", opens={"unacknowledged": "1"})
+register_badge("escalation.letters", _badge_letters, "份督办函、督查通报待签收", opens={"unacknowledged": "1"})
 
 
 def _inspectors() -> list[User]:
