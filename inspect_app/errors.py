@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -63,6 +63,20 @@ def _record_refusal(message: str) -> None:
         log.warning("refused request not recorded: %s", error)
 
 
+COOKIES_OFF = ("浏览器没有保存本站的Cookie，表单无法提交。请在浏览器设置中允许本站使用Cookie"
+               "（关闭“阻止Cookie”或无痕/隐私模式），然后刷新页面重新填写提交。")
+
+
+def _csrf_message(error: HTTPException) -> str:
+    """A form whose CSRF check failed. When the session token is missing and the browser sent no session cookie at
+    all, refreshing cannot help: the browser keeps no cookies (blocked, or a private mode that drops them), so it
+    says that instead of 页面已过期 (a citizen on the 随手拍 page otherwise refreshes and fails again)."""
+    if "session token is missing" in (error.description or "") and \
+            current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return COOKIES_OFF
+    return "页面已过期或来源不明，请刷新页面后重新提交。"
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
@@ -90,7 +104,7 @@ def register_error_handlers(app) -> None:
         if error.code == 403:
             _record_refusal(_chinese(error))
         if error.code == 400 and "CSRF" in (error.description or ""):
-            code, message = "csrf_failed", "页面已过期或来源不明，请刷新页面后重新提交。"
+            code, message = "csrf_failed", _csrf_message(error)
         if error.code == 413:
             message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024), advice=upload_advice())
         response = app.make_response(error_response(error.code or 500, code, message))

@@ -108,7 +108,7 @@ def test_a_citizen_is_offered_and_may_file_only_the_problems_a_citizen_knows(bro
     assert {"assessment", "menqian"} <= {c.code for c in units.active_categories()}
 
 
-def test_csrf_and_the_device_cookie_guard_the_public_form(browser, city):
+def test_csrf_and_the_device_cookie_guard_the_public_form(app, browser, city):
     phone = browser()
     token = phone.token("/citizen/report")
     body = {**REPORT, "photos": [file_tuple()]}
@@ -118,6 +118,20 @@ def test_csrf_and_the_device_cookie_guard_the_public_form(browser, city):
     response = phone.post("/citizen/report", data={**body, "csrf_token": token, "photos": [file_tuple()]},
                           content_type="multipart/form-data", headers={"X-Requested-With": "XMLHttpRequest"})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "device_cookie_missing"
+    assert db.session.scalar(select(IntakeItem.id)) is None
+    # a browser that keeps no cookies at all: refreshing cannot help, so the page says to allow cookies
+    blocked = browser()
+    token = blocked.token("/citizen/report")
+    for name in (app.config["SESSION_COOKIE_NAME"], "citizen_device"):
+        blocked.delete_cookie(name, domain="localhost")
+    page = blocked.post("/citizen/report", data={**body, "csrf_token": token, "photos": [file_tuple()]},
+                        content_type="multipart/form-data")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "允许本站使用Cookie" in text and "页面已过期" not in text
+    # with its cookies, a wrong token is still 页面已过期
+    stale = phone.post("/citizen/report", data={**body, "csrf_token": "x" + token, "photos": [file_tuple()]},
+                       content_type="multipart/form-data")
+    assert stale.status_code == 400 and "页面已过期" in stale.get_data(as_text=True)
     assert db.session.scalar(select(IntakeItem.id)) is None
 
 
