@@ -797,6 +797,10 @@ def test_a_case_sent_again_after_the_office_decided_it_reaches_the_unit_or_the_q
     with app.test_request_context():
         news = [(i.title, i.detail) for i in inbox(city.unit_a, now + timedelta(minutes=5)).items if i.kind == "repeat"]
     assert news and news[0][0].startswith("12345热线再次来电") and line in news[0][1], news
+    # the caller came back: the problem is 群众再次反映, as a 并案 makes it (the list and the office's 待办事项)
+    repeated = api.get("/api/v1/tickets?repeated=1&status=open", city.admin).get_json()["items"]
+    assert [t["number"] for t in repeated] == [ticket["number"]]
+    assert "群众再次反映 1 件" in browser(city.admin).get("/office/work").get_data(as_text=True)
 
     problem = db.session.get(Ticket, ticket["id"])  # rectified, verified and closed; the caller is not satisfied
     ticket_services.rectify(city.unit_a, problem, now, "已清除", [processed()])

@@ -54,6 +54,9 @@ class IntakeItem(db.Model):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # when its 12345 case was last sent again with more (催办, 补充材料) while its problem was open: the caller came
+    # back, so the problem is 群众再次反映 as a 并案 makes it (intake/services.follow_up)
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the ticket it made (accepted), or the one already open that it was merged into (merged: several items a ticket)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # a feedback item's registered 点位

@@ -482,6 +482,7 @@ def follow_up(user, item: IntakeItem, values: dict, received_at: datetime | None
     if ticket is not None and ticket.status not in ("closed", "cancelled"):
         moved = bind_due_by(ticket, item.due_at, now) if "办理时限" in changed else None
         note = follow_up_note(item, old_description, changed, moved)
+        item.followed_up_at = now
         lifecycle.record(ticket, "hotline_followup", user.id, now, note=note, from_status=ticket.status,
                          to_status=ticket.status,
                          data={"item_id": item.id, **({"deadline": moved.isoformat()} if moved else {})})

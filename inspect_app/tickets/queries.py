@@ -192,7 +192,7 @@ class TicketFilter:
     date_from: date | None = None   # reported on or after this Shanghai day
     date_to: date | None = None     # reported on or before this Shanghai day
     my_part: str | None = None      # a unit's lists: the state of its own part (rules.PART_STATUSES)
-    repeated: bool = False          # 群众再次反映: an outside report was merged into it (并案)
+    repeated: bool = False          # 群众再次反映: an outside report was merged into it (并案), or its 12345 催办
     # 红黑榜's figures: the unit answers for it as 主办, 协办 (a part not 作废) or 包抓 of its segment when found
     # (发现问题); its deadline fell on these Shanghai days (到期问题); 超期 (late: deadline passed, not rectified by
     # it, not 作废); sent back at least once (返工)
@@ -403,7 +403,7 @@ def _campaign(districts: bool):
 
 
 # intake_items by name (intake builds on tickets: its model imported here would configure the mappers too early)
-_INTAKE = table("intake_items", column("ticket_id"), column("status"))
+_INTAKE = table("intake_items", column("ticket_id"), column("status"), column("followed_up_at"))
 # an assessment round's answers by name, as intake's (the assessment feature builds on tickets)
 _RESULTS = table("assessment_results", column("ticket_id"), column("round_site_id"))
 _ROUND_SITES = table("round_sites", column("id"), column("round_id"), column("site_kind_id"), column("district"))
@@ -446,7 +446,8 @@ _CONDITIONS = {
                                            TicketUnit.deadline <= bindparam("f_due_soon_until")))),
     "reporter_id": lambda: Ticket.reporter_id == bindparam("f_reporter_id"),
     # the merged reports, found through intake_items (status, received_at): few, each naming its ticket
-    "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(_INTAKE.c.status == const("merged"))),
+    "repeated": lambda: Ticket.id.in_(select(_INTAKE.c.ticket_id).where(
+        or_(_INTAKE.c.status == const("merged"), _INTAKE.c.followed_up_at.is_not(None)))),
     "q": _like,
     "q_no_letters": lambda: _like(letters=False),
     "no_campaign": false,
