@@ -336,7 +336,13 @@ def ascii_filename(filename: str, stem: str = "") -> str:
 def content_disposition(kind: str, filename: str, stem: str = "") -> str:
     """`kind` ("inline" or "attachment") with the file's name twice: UTF-8 (RFC 5987: every current browser) and
     ascii_filename's for the rest."""
-    return f"{kind}; filename=\"{ascii_filename(filename, stem)}\"; filename*=UTF-8''{quote(filename)}"
+    return f"{kind}; filename=\"{ascii_filename(filename, stem)}\"; filename*=UTF-8''{utf8_name(filename)}"
+
+
+def utf8_name(filename: str) -> str:
+    """RFC 5987's encoding of a file name: every byte but letters, digits and -._~ escaped (quote() leaves "/", which
+    is no attr-char), a path separator in typed text (a survey's title) first made "_", as no file name holds one."""
+    return quote(filename.replace("/", "_").replace("\\", "_"), safe="")
 
 
 def pdf_file(path, filename: str, stem: str = ""):
@@ -354,6 +360,6 @@ def pdf_bytes(data: bytes, ascii_name: str, filename: str) -> Response:
     read RFC 5987, `ascii_name` for the rest."""
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (f"inline; filename=\"{ascii_filename(ascii_name)}\"; "
-                                               f"filename*=UTF-8''{quote(filename)}")
+                                               f"filename*=UTF-8''{utf8_name(filename)}")
     response.headers["Cache-Control"] = "private, no-store"
     return response

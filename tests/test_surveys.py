@@ -242,6 +242,20 @@ def test_results_by_district_as_counted_by_hand(monkeypatch, browser, city, now)
     assert "66.7%" in page and "40.0%" in page and '<span class="down">0.0%</span>' in page
 
 
+def test_a_title_excel_refuses_in_a_sheet_name_still_exports(browser, city, now):
+    """A survey's title names its sheets: / \\ : ? * [ ] made a workbook Excel reports damaged and openpyxl will not
+    open; the file name's UTF-8 form escapes the "/" (RFC 5987)."""
+    survey = make_survey(city, now, title="2026年第四季度市民文明素质/满意度调查[试]:*?")
+    answer_directly(survey, "江城区", [0, 1, 1], now)
+    leader = browser(city.leader)
+    for sheet in ("results", "responses"):
+        response = leader.get(f"/surveys/{survey.id}/{sheet}.xlsx")
+        book = load_workbook(io.BytesIO(response.data))
+        assert book.sheetnames[0].startswith("2026年第四季度市民文明素质_满意度调查_试_"), book.sheetnames
+        disposition = response.headers["Content-Disposition"]
+        assert "/" not in disposition.split("filename*=")[1] and "%5B" in disposition
+
+
 def test_the_exports_and_the_qr_code(browser, city, now):
     survey = make_survey(city, now)
     answer_directly(survey, "江城区", [0, 1, 1], now)

@@ -660,7 +660,7 @@ def write_xlsx(headers: list[str], rows: Iterable[list], title: str = "Sheet1",
     Cells are written by type: text stays text (never a formula), numbers stay numbers, None is left empty. Text
     that a spreadsheet would read as a formula is also prefixed with a quote mark, for when it is copied out."""
     handle = target if target is not None else tempfile.TemporaryFile(suffix=".xlsx")
-    sheets = [title[:31]] + (["填写说明"] if notes else [])
+    sheets = [sheet_title(title)] + (["填写说明"] if notes else [])
     try:
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
             _package_parts(package, sheets)
@@ -682,6 +682,18 @@ def write_xlsx(headers: list[str], rows: Iterable[list], title: str = "Sheet1",
         raise
     handle.seek(0)
     return handle
+
+
+_SHEET_NAME_REFUSED = re.compile(r"[\\/:?*\[\]]")
+
+
+def sheet_title(title: str) -> str:
+    """A sheet name Excel accepts from any text (a survey's title names its sheets): none of \\ / : ? * [ ]
+    (each becomes _, as Excel's own rename refuses them), no control characters, not starting or ending with an
+    apostrophe, 1-31 characters. A name Excel refuses makes it report the workbook damaged, and openpyxl will not
+    open it at all."""
+    name = _SHEET_NAME_REFUSED.sub("_", _XML_ILLEGAL.sub("", title or ""))[:31].strip("'").strip()
+    return name or "Sheet1"
 
 
 def _package_parts(package: zipfile.ZipFile, sheets: list[str]) -> None:
