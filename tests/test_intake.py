@@ -488,14 +488,21 @@ def test_a_hotline_exports_own_columns_are_named_on_the_preview(api, browser, ci
     assert "以下列不是本导入的列，其中的数据不会导入：</b>“来电号玛”、“办理状态”" in html
 
 
-def test_the_import_preview_says_what_it_will_not_update_and_an_error_row_only_its_error(api, browser, city):
-    """A file differing from a case already decided is not "the same as the system" (the banner said so beside the
-    row's 内容不再更新), and a repeated case number reads as an error only, not as 新增热线工单…"""
+def test_the_import_takes_a_decided_case_sent_again_as_a_follow_up_and_an_error_row_says_only_its_error(
+        api, browser, city):
+    """A decided case in the file with other content (催办, 补充材料, 重办) is a follow-up, as the API takes it: the
+    preview says where it will go (a declined case back to the queue; an open problem's history and its unit), not
+    内容不再更新 (dropped). A repeated case number reads as an error only, not as 新增热线工单…"""
+    from inspect_app.tickets.models import TicketEvent
+
     assert import_hotline(api, city, HOTLINE).get_json()["added"] == 2
-    item = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112001"))
-    api.post(f"/api/v1/intake/{item.id}/decline", city.admin, json={"reason": "不属于城市管理问题"})
+    items = {i.case_number: i for i in db.session.scalars(select(IntakeItem))}
+    api.post(f"/api/v1/intake/{items['GD2026112001'].id}/decline", city.admin, json={"reason": "不属于城市管理问题"})
+    ticket = api.post(f"/api/v1/intake/{items['GD2026112002'].id}/accept", city.admin,
+                      json={"segment_id": city.seg_a.id, "category": "niupixuan"}).get_json()
     changed = [row[:] for row in HOTLINE]
     changed[1][3] = "摊贩又来了"
+    changed[2][3] = "井盖松动有响声【催办】市民再次来电"
     office = browser(city.admin)
 
     def preview(rows):
@@ -504,12 +511,22 @@ def test_the_import_preview_says_what_it_will_not_update_and_an_error_row_only_i
         return office.post("/office/import/hotline", data=data, content_type=content_type).get_data(as_text=True)
 
     html = preview(changed)
-    assert "完全一致" not in html and "内容不再更新" in html
-    assert ("文件中没有需要导入的数据：其中 1 行与系统中不同，但不会更新（原因见下表说明），"
-            "其余各行与系统中一致。") in html
+    assert "内容不再更新" not in html
+    assert "该热线工单已处理（未受理），再次来件（诉求内容有变化），将作为追加内容重新提交文明办审核" in html
+    assert (f"该热线工单已处理（已受理，问题 {ticket['number']}），再次来件（诉求内容有变化），"
+            "将作为追加内容记入问题办理记录并告知责任单位") in html
     assert "文件中的数据与系统中完全一致，无需导入。" in preview(HOTLINE)
+    assert db.session.scalar(select(func.count(TicketEvent.id)).where(TicketEvent.action == "hotline_followup")) == 0
+    done = import_hotline(api, city, changed).get_json()
+    assert (done["changed"], done["errors"]) == (2, 0), done
+    db.session.expire_all()
+    back = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112001"))
+    assert (back.status, back.description) == ("pending", "摊贩又来了")
+    notes = db.session.scalars(select(TicketEvent.note).where(TicketEvent.action == "hotline_followup")).all()
+    assert notes == ["12345热线追加（催办）：市民再次来电（工单 GD2026112002）"], notes
+    assert import_hotline(api, city, changed).get_json()["changed"] == 0  # the same file again: nothing new
     third = ["GD2026112003"] + HOTLINE[2][1:]
-    repeated = [HOTLINE[0], HOTLINE[1], HOTLINE[1], third, third]
+    repeated = [HOTLINE[0], changed[1], changed[1], third, third]
     rows = import_hotline(api, city, repeated, dry_run=True).get_json()["rows"]
     assert [row["action"] for row in rows] == ["unchanged", "error", "add", "error"], rows
     assert (rows[1]["message"], rows[3]["message"]) == ("工单编号与第2行重复", "工单编号与第4行重复"), rows
@@ -538,7 +555,7 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
                                                                    "segment_id": city.seg_a.id})
     changed[1][3] = "摊贩又来了"
     body = import_hotline(api, city, changed).get_json()
-    assert body["changed"] == 0 and "不再更新" in body["rows"][0]["message"]
+    assert body["changed"] == 1 and "将作为追加内容记入问题办理记录" in body["rows"][0]["message"]  # a follow-up
     assert db.session.scalar(select(func.count(IntakeItem.id))) == 2
     ticket = db.session.get(IntakeItem, item.id).ticket
     assert ticket.source == "hotline" and "GD2026112001" in ticket.description

@@ -219,10 +219,12 @@ def _differences(item: IntakeItem, case: Case) -> list[str]:
     return changed
 
 
-def plan_case(case: Case, now: datetime, source: str = SOURCE,
-              noun: str = "热线工单") -> tuple[str, list[str], Callable[[], IntakeItem] | None]:
+def plan_case(case: Case, now: datetime, source: str = SOURCE, noun: str = "热线工单",
+              actor=None) -> tuple[str, list[str], Callable[[], IntakeItem] | None]:
     """(action, messages, apply): what taking this case would do — add, change or unchanged. `source` and `noun`:
-    another keyed source that waits in the queue the same way (intake/feedback.py)."""
+    another keyed source that waits in the queue the same way (intake/feedback.py). `actor`: the hotline's import,
+    where a decided case with other content (催办, 补充材料, 重办) is a follow-up, as the API takes it
+    (services.follow_up): a change, said as such in the preview."""
     item = existing_case(case.case_number, source)
     if item is None:
         def add() -> IntakeItem:
@@ -235,6 +237,17 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE,
     changed = _differences(item, case)
     if not changed:
         return "unchanged", [], None
+    if item.status != "pending" and actor is not None:
+        from .services import follow_up
+
+        def follow() -> IntakeItem:
+            follow_up(actor, item, case.values(), case.received_at, changed, now)
+            return item
+        ticket = item.ticket
+        where = ("记入问题办理记录并告知责任单位" if ticket is not None and ticket.status not in ("closed", "cancelled")
+                 else "重新提交文明办审核")
+        return "change", [f"该{noun}已处理（{taken_by(item)}），再次来件（{'、'.join(changed)}有变化），将作为追加内容{where}"], \
+            follow
     if item.status != "pending":
         note = f"该{noun}已处理（{taken_by(item)}），内容不再更新（{'、'.join(changed)}与系统中不同）"
         return "unchanged", [note], None
@@ -252,11 +265,11 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE,
 # ----------------------------------------------------------------------------- the office's import (office/imports.py)
 
 def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
-    return plan_rows(table, now, parse_case, SOURCE, "热线工单", "工单编号")
+    return plan_rows(table, now, parse_case, SOURCE, "热线工单", "工单编号", actor=actor)
 
 
 def plan_rows(table, now: datetime, parse: Callable[[dict, datetime], Case], source: str, noun: str,
-              key_label: str) -> tuple[list, Callable | None]:
+              key_label: str, actor=None) -> tuple[list, Callable | None]:
     """Every row of a keyed source's spreadsheet checked (`parse`) and for repeats of a key, then those without a
     problem planned as add, change or unchanged (a row in error says only what is wrong, not what it would do)."""
     from ..office.imports import RowResult, _duplicates
@@ -272,7 +285,7 @@ def plan_rows(table, now: datetime, parse: Callable[[dict, datetime], Case], sou
     _duplicates(rows, [case.case_number or None for case in cases], key_label)
     for row, case in zip(rows, cases):
         if row.action != "error":
-            row.action, messages, row.apply = plan_case(case, now, source, noun)
+            row.action, messages, row.apply = plan_case(case, now, source, noun, actor)
             row.messages.extend(messages)
     return rows, None
 
