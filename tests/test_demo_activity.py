@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from inspect_app.demo.activity import seed_activity, summary_line
@@ -14,6 +15,7 @@ from inspect_app.photos.models import Photo
 from inspect_app.photos.storage import PhotoStore
 from inspect_app.rankings.models import Ranking
 from inspect_app.tickets.models import Ticket, TicketEvent
+from conftest import at
 
 
 def test_demo_activity(app, now):
@@ -83,3 +85,36 @@ def test_demo_activity(app, now):
     assert (db.session.scalar(select(func.count(Ticket.id))), db.session.scalar(select(func.count(Letter.id))),
             db.session.scalar(select(func.count(Ranking.id)))) == counts
     assert sorted(p for p in upload.rglob("*") if p.is_file()) == files
+
+
+@pytest.mark.parametrize("now", [at("2026-12-07T08:30:00+08:00"), at("2026-12-11T16:00:00+08:00")],
+                         ids=["monday-before-the-sweep", "friday-after-the-signing"])
+def test_the_demo_ends_with_what_the_tour_shows(app, now):
+    """Whatever the day and hour it is loaded (README's tour): a batch waiting for the leader's 签发 that can be
+    signed, a letter 交警支队 (sz03) has not signed for, a 约谈通知 whose 约谈 was held and recorded, and a 问责."""
+    seed_demo(now)
+    seed_activity(now)
+
+    from inspect_app.escalation.models import Interview, LetterUnit, Referral
+    from inspect_app.escalation.signing import check_ready
+    from inspect_app.units.models import Unit
+    drafts = list(db.session.scalars(select(Letter).where(Letter.status == "draft")))
+    assert drafts
+    for draft in drafts:
+        check_ready(draft, now)  # nothing in the batch went stale: the leader can sign it as it is
+    assert all(draft.created_at <= now for draft in drafts)
+
+    sz03 = db.session.scalar(select(Unit).where(Unit.code == "SZ03"))
+    unsigned = list(db.session.scalars(select(Letter).join(LetterUnit, LetterUnit.letter_id == Letter.id).where(
+        LetterUnit.unit_id == sz03.id, LetterUnit.acknowledged_at.is_(None), Letter.status == "issued")))
+    assert unsigned and all(letter.issued_at <= now for letter in unsigned)
+
+    summonses = list(db.session.scalars(select(Letter).where(Letter.kind == "summons", Letter.level == 3,
+                                                             Letter.status != "draft")))
+    assert summonses
+    held = list(db.session.scalars(select(Interview).where(Interview.letter_id.in_([s.id for s in summonses]),
+                                                           Interview.status == "held")))
+    assert held and all(i.record and i.scheduled_at <= i.recorded_at <= now for i in held)
+    assert sz03.id in {i.unit_id for i in held}
+    referrals = list(db.session.scalars(select(Referral)))
+    assert referrals and all(r.referred_to == "市纪委监委" and r.letter.level >= 2 for r in referrals)

@@ -8,7 +8,14 @@ a generator yielding the moment of its next step; one clock runs them together w
 office compiles the open proposals into one letter per level, the leader signs at 15:00; units sign for them, reply
 in writing, the office clears items, holds 约谈, records a 问责 and queues 回头看) and the scheduled 红黑榜
 publications, in time order. Nothing happens after `now`: a ticket whose next step would come later simply stays
-where it is (open, overdue, awaiting verification), and a batch compiled but not yet signed waits for the leader.
+where it is (open, overdue, awaiting verification).
+
+Whatever day and hour the demo is loaded, it ends with what the README's tour shows (tests/test_demo_activity.py):
+- the latest batch (the last Tuesday or Friday) is compiled but not signed: it waits in the leader's 待签发;
+- two 僵尸车 on SZ03's pavements (交警支队, the busiest unit) are sat on: SZ03 leaves every letter listing them
+  unsigned for. The first, filed on the first working day, climbs every level the sweep proposes (督办, 挂牌督办,
+  约谈通知; the 挂牌督办's time running out with it still open is the demo's 问责), and is dealt with once the 约谈
+  is held; the second, filed twelve working days before `now`, leaves SZ03 a letter still to sign for.
 
 Runs only on a database without tickets; a second run adds nothing.
 """
@@ -29,7 +36,7 @@ from ..common.timeutil import as_utc, local, local_midnight
 from ..common.errors import ServiceError
 from ..escalation import compose, followup, proposals, replies, signing
 from ..escalation.jobs import run_sweep
-from ..escalation.models import Interview, Letter, Recheck
+from ..escalation.models import Interview, Letter, LetterItem, Recheck
 from ..escalation.settings import mode
 from ..extensions import db
 from ..photos.processing import ProcessedPhoto, process_image
@@ -55,6 +62,11 @@ CATEGORY_WEIGHTS = {
 }
 # What happens to a report after it is dispatched (weights); "cancel" is given to exactly two tickets.
 PLANS = {"on_time": 56, "late": 14, "reject": 7, "dispute": 6, "extension": 6, "ignored": 11}
+# The problems a unit sits on (see the module's docstring): filed on the first working day of the six weeks, and
+# this many working days before `now`.
+STUBBORN_CATEGORY = "illegal_parking"  # SZ03's (交警支队)
+STUBBORN_DESCRIPTIONS = ["小区出入口僵尸车长期占用人行道，多次督促未拖移", "人行道上僵尸车长期停放，落满灰尘未拖移"]
+STUBBORN_LATE_WORKDAYS = 12
 
 DESCRIPTIONS = {
     "niupixuan": ["电线杆上张贴小广告多处", "公交站台立柱喷涂办证电话", "墙面张贴疏通管道小广告", "配电箱表面粘贴牛皮癣"],
@@ -129,6 +141,7 @@ class _Replay:
         self.ignored: dict[int, tuple[float, float]] = {}  # tickets nobody acted on: only a letter moves them
         self.awaiting_check: list[int] = []  # rectified after a letter: the inspector verifies next time
         self.failed_recheck = False  # one 回头看 in the demo finds the problem back
+        self.stubborn: set[int] = set()  # problems their unit sits on until its 约谈 (never moved by a letter)
         self._order = itertools.count()
         self._queue: list[tuple[datetime, int, Iterator[datetime]]] = []
 
@@ -140,6 +153,12 @@ class _Replay:
             self._start(self._ticket_life(self._report_time(), plan))
         self._start(self._sweeps())
         if mode() == "propose" and self.leader is not None:
+            days = self._workdays()
+            first = next((self._at(day, 10 * 60) for day in days if self._at(day, 10 * 60) > self.start), None)
+            late = self._at(days[-STUBBORN_LATE_WORKDAYS], 10 * 60) if len(days) > STUBBORN_LATE_WORKDAYS else None
+            for number, reported in enumerate((first, late)):
+                if reported is not None and reported < self.now - timedelta(minutes=20):
+                    self._start(self._stubborn_life(reported, number))
             self._start(self._office_batches())
             self._start(self._follow_ups())
         self._start(self._rankings())
@@ -290,6 +309,29 @@ class _Replay:
             else:
                 services.approve(inspector, ticket, moment, rng.choice(APPROVE_NOTES))
 
+    def _stubborn_life(self, reported: datetime, number: int) -> Generator[datetime, None, None]:
+        """A problem its unit leaves alone, and leaves the letters about it unsigned for, until its 约谈."""
+        category = next((c for c, _ in self.categories if c.code == STUBBORN_CATEGORY), None)
+        if category is None or category.owner_unit_id not in self.unit_users:
+            return
+        segment = self.segments[(len(self.segments) // 3) * (number + 1) % len(self.segments)]
+        lat, lon = round(segment.coords[0][1], 6), round(segment.coords[0][0], 6)
+        yield reported
+        photos, meta = self._photo(reported, lat, lon)
+        report = services.NewReport(category=category.code, photos=photos, photo_meta=meta, segment_id=segment.id,
+                                    lat=lat, lon=lon, description=STUBBORN_DESCRIPTIONS[number])
+        ticket, _ = services.create_ticket(self.inspectors[number % len(self.inspectors)], report, reported)
+        if ticket.unit_id is not None:
+            self.ignored[ticket.id] = (lat, lon)
+            self.stubborn.add(ticket.id)
+
+    def _summoned_over(self, ticket: Ticket) -> bool:
+        """Whether the unit's 约谈 about this problem (on a 约谈通知 listing it) has been held."""
+        return db.session.scalar(
+            select(Interview.id).join(LetterItem, LetterItem.letter_id == Interview.letter_id)
+            .where(LetterItem.ticket_id == ticket.id, Interview.unit_id == ticket.unit_id,
+                   Interview.status == "held").limit(1)) is not None
+
     def _unit_user(self, ticket: Ticket) -> User:
         return self.unit_users[ticket.unit_id]
 
@@ -314,29 +356,45 @@ class _Replay:
 
     def _office_batches(self) -> Generator[datetime, None, None]:
         """一期督办 twice a week: the office compiles the open proposals at 10:00 (one draft per level, each to every
-        unit concerned), takes out what was rectified meanwhile, and the leader signs at 15:00."""
-        for day in self._workdays():
-            if day.weekday() not in (1, 4):  # Tuesday, Friday
-                continue
+        unit concerned), takes out what was rectified meanwhile, and the leader signs at 15:00. The latest batch
+        waits for the leader: at `now` the office takes out what was dealt with since (compiling what the sweep
+        proposed since, should nothing be left), so the leader's 待签发 holds drafts that can be signed."""
+        days = [day for day in self._workdays()  # Tuesdays and Fridays
+                if day.weekday() in (1, 4) and self.start < self._at(day, 10 * 60) <= self.now]
+        for day in days:
             moment = self._at(day, 10 * 60)
-            if moment <= self.start:
-                continue
             yield moment
             ids = [p.id for p in proposals.open_proposals(moment, include_drafted=False)]
             if not ids:
                 continue
             drafts = compose.create_batch(self.admin, moment, {"proposal_ids": ids})
+            if day == days[-1]:
+                break  # the latest batch: the leader has not signed it yet
             signing_time = self._at(day, 15 * 60)
             yield signing_time
-            for draft in drafts:
-                stale = [item.ticket_id for item in draft.items
-                         if item.ticket.status not in OPEN_STATUSES or item.ticket.unit_id not in draft.unit_ids]
-                if len(stale) == len(draft.items):
-                    compose.discard_draft(self.admin, draft, signing_time)
-                    continue
-                if stale:
-                    compose.update_draft(self.admin, draft, signing_time, {"remove_ticket_ids": stale})
+            for draft in self._without_stale(drafts, signing_time):
                 signing.sign(self.leader, draft, signing_time)
+        yield self.now
+        waiting = list(db.session.scalars(select(Letter).where(Letter.status == "draft").order_by(Letter.id)))
+        if not self._without_stale(waiting, self.now):
+            ids = [p.id for p in proposals.open_proposals(self.now, include_drafted=False)]
+            if ids:
+                compose.create_batch(self.admin, self.now, {"proposal_ids": ids})
+
+    def _without_stale(self, drafts: list[Letter], moment: datetime) -> list[Letter]:
+        """The drafts without their problems dealt with or reassigned since compiling (a draft left with none is
+        discarded), as the office readies a batch for 签发."""
+        kept = []
+        for draft in drafts:
+            stale = [item.ticket_id for item in draft.items
+                     if item.ticket.status not in OPEN_STATUSES or item.ticket.unit_id not in draft.unit_ids]
+            if len(stale) == len(draft.items):
+                compose.discard_draft(self.admin, draft, moment)
+                continue
+            if stale:
+                compose.update_draft(self.admin, draft, moment, {"remove_ticket_ids": stale})
+            kept.append(draft)
+        return kept
 
     def _follow_ups(self) -> Generator[datetime, None, None]:
         """Every working day at 16:30: units sign for new letters and reply in writing once their problems are
@@ -353,13 +411,21 @@ class _Replay:
                 if ticket.status == "rectified":
                     services.approve(self.rng.choice(self.inspectors), ticket, moment, "复查已整改到位")
             self.awaiting_check = []
+            for ticket_id in sorted(self.stubborn):  # its 约谈 held: the unit deals with it at last
+                ticket = db.session.get(Ticket, ticket_id)
+                if ticket.status == "assigned" and self._summoned_over(ticket):
+                    photos, meta = self._photo(moment, *self.ignored[ticket_id], not_like=ticket)
+                    services.rectify(self._unit_user(ticket), ticket, moment, "约谈后已组织拖移，落实长效管理", photos,
+                                     meta)
+                    self.awaiting_check.append(ticket_id)
             letters = list(db.session.scalars(select(Letter).where(Letter.status == "issued").order_by(Letter.id)))
             for letter in letters:
                 # a letter moves units: the higher the level, the likelier the problem is dealt with now
                 chance = {1: 0.35, 2: 0.55, 3: 0.8}.get(letter.level, 0.3)
                 for item in letter.items:
                     ticket = item.ticket
-                    if ticket.id in self.ignored and ticket.status == "assigned" and self.rng.random() < chance / 3:
+                    if ticket.id in self.ignored and ticket.id not in self.stubborn and ticket.status == "assigned" \
+                            and self.rng.random() < chance / 3:
                         clerk = self.unit_users.get(ticket.unit_id)
                         if clerk is not None and self._assists_report(ticket, moment, *self.ignored[ticket.id]):
                             photos, meta = self._photo(moment, *self.ignored[ticket.id], not_like=ticket)
@@ -369,9 +435,12 @@ class _Replay:
                     clerk = self.unit_users.get(recipient.unit_id)
                     if clerk is None:
                         continue
-                    if recipient.acknowledged_at is None and self.rng.random() < 0.8:
-                        replies.acknowledge(clerk, letter, moment)
                     own = [i.ticket for i in letter.items if i.unit_id == recipient.unit_id]
+                    sat_on = [t for t in own if t.id in self.stubborn]
+                    if any(t.status == "assigned" for t in sat_on):
+                        continue  # neither signed for nor answered while the unit sits on the problem
+                    if recipient.acknowledged_at is None and (sat_on or self.rng.random() < 0.8):
+                        replies.acknowledge(clerk, letter, moment)
                     dealt = all(t.status in ("rectified", "closed", "cancelled") for t in own)
                     late_ok = moment > letter.reply_by
                     # (a letter may be 办结 already today: its problems cleared in another letter, replies.clear_item)
@@ -393,10 +462,10 @@ class _Replay:
                             "scheduled_at": local(when).strftime("%Y-%m-%dT%H:%M"), "place": "市文明办三楼会议室",
                             "attendees": f"{recipient.unit.name}主要负责同志、分管负责同志", "host": "市文明办主任",
                             "letter_id": letter.id})
-                still_open = any(i.ticket.status == "assigned" for i in letter.items)
+                still_open = {i.unit_id for i in letter.items if i.ticket.status == "assigned"}
                 if not referred and letter.level >= 2 and still_open and letter.status == "issued" \
                         and moment > letter.reply_by + timedelta(days=2):
-                    for recipient in letter.recipients[:1]:
+                    for recipient in [r for r in letter.recipients if r.unit_id in still_open][:1]:
                         followup.refer(self.admin, recipient.unit_id, moment, {
                             "referred_to": "市纪委监委", "letter_id": letter.id,
                             "reason": f"{recipient.unit.name}对{letter.number}所列问题经督办后逾期仍未整改到位，"
