@@ -46,3 +46,17 @@ def test_readme_configuration_names_only_variables_config_reads():
     read = environment_read_by_config()
     assert {"DATABASE_URL", "WEBHOOK_URL", "MAX_UPLOAD_MB"} <= read  # the reader finder sees config.py's calls
     assert sorted(documented - read) == []
+
+
+def test_rankings_md_shows_the_default_scheme_as_shipped():
+    """rankings.md prints the default scheme's JSON: every key it shows has the shipped value (its `found` lacked
+    `superior`, 3 points, which the stored scheme and the 通报's method have)."""
+    import json
+
+    from inspect_app.rankings.schemes import DEFAULT_SCHEME
+    text = (ROOT / "docs" / "rankings.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(\{\"code\": \"default\".*?)```", text, re.S)
+    assert block, "rankings.md no longer shows the default scheme"
+    shown = json.loads(block.group(1))
+    assert {"found", "per", "charge"} <= set(shown)
+    assert {key: DEFAULT_SCHEME[key] for key in shown} == shown
