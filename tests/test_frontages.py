@@ -531,3 +531,60 @@ def test_a_notice_gives_the_description_the_width(app, browser, city, register, 
     assert len(pages) <= 3, len(pages)  # was 4
     table = "".join(pages[:2])  # the seven problems on two pages (the 落款 may follow on a third)
     assert all(t.number in table for t in tickets) and table.count(text[:20]) == 21
+
+
+def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the_old_one(api, browser, city, register,
+                                                                                         now, clock):
+    """The import moves a shop with open problems and a notice to another street: the preview says they stay; the
+    old street still reads the shop, its problems and its notice and records the 送达; the new street counts none
+    of them (no repeat-offender badge, no list entry, no notice of another street, no 送达 of it); the office's
+    通报 does not tell the new street to put right what was found at the old address."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles = register[0]
+    tickets = [file_against(city, noodles, now - timedelta(days=d)) for d in (5, 3, 1)]
+    clock.stop(now)
+    assert api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b,
+                    json={"due_on": (now + timedelta(days=3)).date().isoformat()}).status_code == 201
+    notice = db.session.scalar(select(FrontageNotice))
+    row = [HEAD, ["JB-001", "老杨家米粉店", "商户", "人民路66号", "JDA", "人民路东段", "", "", "", ""]]
+    preview = upload(api, city.admin, csv_bytes(row), dry_run=True).get_json()["rows"][0]
+    assert preview["action"] == "change", preview
+    assert "3件未办结的门前四包问题、整改通知书门前四包〔2026〕1号" in preview["message"]
+    assert f"迁移后仍由{city.street_b.name}跟进办结" in preview["message"]
+    assert upload(api, city.admin, csv_bytes(row)).get_json()["changed"] == 1
+
+    old, new = browser(city.unit_b), browser(city.unit_a)
+    page = old.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "该商户现由甲街道办事处负责" in page and all(t.number in page for t in tickets)
+    assert notice.number in page and "列入屡次违反名单" not in page
+    assert old.get(f"/frontages/notices/{notice.id}.pdf").status_code == 200
+    assert api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()["recent_problems"] == 3
+
+    page = new.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "列入屡次违反名单" not in page and notice.number not in page and "共 0 件，近90天 0 件" in page
+    body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_a).get_json()
+    assert (body["recent_problems"], body["tickets"], body["notices"]) == (0, [], [])
+    assert new.get(f"/frontages/notices/{notice.id}.pdf").status_code == 404
+    answer = api.post(f"/api/v1/frontages/notices/{notice.id}/delivered", city.unit_a,
+                      json={"delivered_on": now.date().isoformat(), "received_by": "杨师傅"})
+    assert answer.status_code == 404
+    for user in (city.unit_a, city.unit_b, city.admin):  # the new street's list, the old one's, the office's
+        assert api.get("/api/v1/frontages/offenders", user).get_json()["items"] == [], user
+    office = browser(city.admin).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "其中 3 件不由甲街道办事处跟进" in office and "近90天 0 件" in office
+    assert "门前四包〔2026〕1号</a> <small class=\"muted\">" in office and "乙街道办事处（商户迁入前）" in office
+
+    answer = api.post(f"/api/v1/frontages/notices/{notice.id}/delivered", city.unit_b,
+                      json={"delivered_on": now.date().isoformat(), "received_by": "杨师傅"})
+    assert answer.status_code == 200 and answer.get_json()["received_by"] == "杨师傅"
+    # the new street has nothing of its own to give a notice for, as its page says
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_a,
+                      json={"due_on": (now + timedelta(days=3)).date().isoformat()})
+    assert answer.status_code == 409 and "目前没有待整改的门前四包问题" in page
+    # a problem found at the new address counts for the new street
+    for days in (2, 1, 0):
+        file_against(city, noodles, now - timedelta(days=days, hours=1))
+    assert [o["frontage"]["id"] for o in api.get("/api/v1/frontages/offenders", city.unit_a).get_json()["items"]] \
+        == [noodles.id]
+    assert "近90天已有 3 次门前四包问题" in new.get(f"/frontages/{noodles.id}").get_data(as_text=True)

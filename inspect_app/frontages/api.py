@@ -54,9 +54,10 @@ def offenders():
 def show(frontage_id: int):
     frontage = services.get(current(), frontage_id)
     moment = now()
-    body = frontage_dict(frontage, services.recent_counts([frontage.id], moment).get(frontage.id, 0))
+    street = services.record_street(current(), frontage)  # a street the shop was with before: its own record
+    body = frontage_dict(frontage, services.recent_counts([frontage.id], moment, street).get(frontage.id, 0))
     body["tickets"] = [ticket_dict(t, moment) for t in services.history(current(), frontage)]
-    body["notices"] = [notice_dict(n) for n in notices.notices_of(frontage)]
+    body["notices"] = [notice_dict(n) for n in notices.notices_of(current(), frontage)]
     return jsonify(body)
 
 

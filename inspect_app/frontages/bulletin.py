@@ -14,9 +14,10 @@ from ..extensions import db
 from ..pdf.document import Column, DataTable, Heading, OfficialDocument, Para, Photo
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from ..photos.models import Photo as TicketPhoto
-from ..tickets.models import Ticket
+from ..tickets.models import Ticket, TicketUnit
+from .models import Frontage
 from .notices import photo_cell
-from .services import Offender
+from .services import Offender, held_by_street
 
 COLUMNS = (
     Column("序号", 10, "plain"),
@@ -32,9 +33,11 @@ THUMB_MM = (24.0, 17.0)
 
 
 def _latest_photo(frontage_id: int) -> Photo:
-    """The first photo of the frontage's latest problem (voided ones aside)."""
+    """The first photo of the frontage's latest problem its street follows up (voided ones aside; not one found
+    where the shop was before a move)."""
     key = db.session.scalar(
         select(TicketPhoto.key).join(Ticket, Ticket.id == TicketPhoto.ticket_id)
+        .join(Frontage, Frontage.id == Ticket.frontage_id).join(TicketUnit, held_by_street())
         .where(Ticket.frontage_id == frontage_id, Ticket.status != "cancelled", TicketPhoto.kind == "before")
         .order_by(Ticket.reported_at.desc(), TicketPhoto.id).limit(1))
     return photo_cell(key, THUMB_MM)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
@@ -15,7 +15,7 @@ from ..extensions import db
 from ..office.fields import CODE_RULE
 from ..units.models import Segment
 from ..units.services import units_by_code
-from .models import FRONTAGE_KINDS, Frontage
+from .models import FRONTAGE_KINDS, Frontage, FrontageNotice
 from .services import STREET_KIND, parse_date
 
 COLUMNS = ["编号", "名称", "类型", "地址", "所属街道编码", "责任路段", "责任书签订日期", "联系人", "联系电话", "状态"]
@@ -112,6 +112,7 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         _diff("地址", frontage.address, item["address"], changes)
         if frontage.street_unit_id != item["street"].id:
             changes.append(f"所属街道：{frontage.street_unit.name} → {item['street'].name}")
+            changes.extend(_left_behind(frontage, item["street"]))
         if item["has"]["责任路段"] and (frontage.segment_id or None) != (item["segment"].id if item["segment"] else None):
             changes.append(f"责任路段：{frontage.segment.name if frontage.segment else '（空）'} → "
                            f"{item['segment'].name if item['segment'] else '（空）'}")
@@ -129,6 +130,30 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
             row.messages.extend(changes)
             row.apply = _updater(frontage, item)
     return rows, None
+
+
+def _left_behind(frontage: Frontage, street) -> list[str]:
+    """What a move to another street leaves with the street it was with: its problems still open and the notices
+    it gave (theirs to follow up: frontages/services.py record_street), said in the preview before it is confirmed."""
+    from ..tickets.models import Ticket
+    from ..tickets.policy import unit_tickets
+    from ..tickets.rules import ACTIVE_STATUSES
+    from .notices import still_open
+
+    old = frontage.street_unit
+    problems = db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.frontage_id == frontage.id, Ticket.status.in_(ACTIVE_STATUSES), unit_tickets(old.id)))
+    notices = list(db.session.scalars(select(FrontageNotice).where(
+        FrontageNotice.frontage_id == frontage.id, FrontageNotice.street_unit_id == old.id)
+        .order_by(FrontageNotice.id)))
+    left = still_open(notices)
+    given = [n for n in notices if not n.delivered_on or left.get(n.id)]  # not yet handed over, or not put right
+    if not problems and not given:
+        return []
+    what = "、".join(part for part in (f"{problems}件未办结的门前四包问题" if problems else "",
+                                       "整改通知书" + "、".join(n.number for n in given) if given else "") if part)
+    return [f"注意：该商户有{what}，迁移后仍由{old.name}跟进办结，不转给{street.name}；"
+            f"{street.name}的屡次违反次数只计迁入后发现的问题"]
 
 
 def _adder(item: dict, now: datetime) -> Callable[[], None]:

@@ -23,8 +23,9 @@ from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
 from ..pdf.drafts import render_pdf
 from ..photos.storage import PhotoStore, is_valid_key
+from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide
 from ..tickets.models import Ticket
-from ..tickets.policy import ticket_scope
+from ..tickets.policy import ticket_scope, unit_tickets
 from ..tickets.rules import OPEN_STATUSES
 from . import services
 from .models import DUTIES, Frontage, FrontageNotice
@@ -47,10 +48,12 @@ THUMB_MM = (20.0, 15.0)
 
 
 def open_problems(user, frontage: Frontage) -> list[Ticket]:
-    """The frontage's problems the units still owe action on (that this user may see; not those reported put right
-    and waiting to be checked), the oldest first."""
+    """The frontage's problems the units still owe action on (that this user may see, and its street follows up:
+    not those found while it was with another street; not those reported put right and waiting to be checked), the
+    oldest first."""
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.frontage_id == frontage.id, Ticket.status.in_(OPEN_STATUSES), ticket_scope(user))
+        select(Ticket).where(Ticket.frontage_id == frontage.id, Ticket.status.in_(OPEN_STATUSES), ticket_scope(user),
+                             unit_tickets(frontage.street_unit_id))
         .order_by(Ticket.reported_at, Ticket.id).limit(MAX_PROBLEMS)))
 
 
@@ -101,11 +104,19 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
 RECEIVER_MAX = 40
 
 
+def may_deliver(user, notice: FrontageNotice) -> bool:
+    """送达 is recorded by the street office that gave the notice (or the office), wherever the shop is now."""
+    if has_role(user, OFFICE):
+        return True
+    return has_role(user, UNITS) and user.unit is not None and user.unit.kind == services.STREET_KIND \
+        and own_unit(user, notice.street_unit_id)
+
+
 def deliver(user, notice: FrontageNotice, fields, now: datetime) -> FrontageNotice:
     """送达: the day the notice was handed over (from its issue to today) and who signed for it (a name, or 拒收,
     留置送达). Recorded once: 409 when it is already. 404 a notice of a frontage the user may not keep; 400 a
     missing or malformed field; 422 a day before the notice or after today."""
-    if not services.may_edit(user, notice.frontage):
+    if not may_deliver(user, notice):
         raise NotFound("没有这份整改通知书或无权查看。")
     text = str(fields.get("delivered_on") or "").strip()
     try:
@@ -136,10 +147,14 @@ def ticket_ids(notice: FrontageNotice) -> list[int]:
     return json.loads(notice.ticket_ids)
 
 
-def notices_of(frontage: Frontage) -> list[FrontageNotice]:
-    """The frontage's notices, the latest first."""
-    return list(db.session.scalars(select(FrontageNotice).where(FrontageNotice.frontage_id == frontage.id)
-                                   .order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())))
+def notices_of(user, frontage: Frontage) -> list[FrontageNotice]:
+    """The frontage's notices this user may read, the latest first: every one to citywide readers, to a unit those
+    its street gave (a notice is the issuing street's: the street a shop moved to does not see, or record 送达 of,
+    the one the shop was given before)."""
+    query = select(FrontageNotice).where(FrontageNotice.frontage_id == frontage.id)
+    if not sees_citywide(user):
+        query = query.where(FrontageNotice.street_unit_id == (user.unit_id or -1))
+    return list(db.session.scalars(query.order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())))
 
 
 def still_open(notices: list[FrontageNotice]) -> dict[int, int]:
@@ -153,29 +168,36 @@ def still_open(notices: list[FrontageNotice]) -> dict[int, int]:
     return {notice_id: sum(1 for ticket_id in group if ticket_id in open_ids) for notice_id, group in named.items()}
 
 
+_given_by_its_street = (Frontage.id == FrontageNotice.frontage_id) & \
+    (Frontage.street_unit_id == FrontageNotice.street_unit_id)
+
+
 def past_due(frontage_ids: list[int], today: date) -> set[int]:
-    """The frontages among these with a notice whose date has passed and some of whose problems are still open."""
+    """The frontages among these with a notice their street gave whose date has passed and some of whose problems
+    are still open (a notice another street gave before a move is that street's)."""
     if not frontage_ids:
         return set()
-    late = list(db.session.scalars(select(FrontageNotice).where(FrontageNotice.frontage_id.in_(frontage_ids),
-                                                                FrontageNotice.due_on < today)))
+    late = list(db.session.scalars(select(FrontageNotice).join(Frontage, _given_by_its_street)
+                                   .where(FrontageNotice.frontage_id.in_(frontage_ids), FrontageNotice.due_on < today)))
     left = still_open(late)
     return {notice.frontage_id for notice in late if left.get(notice.id)}
 
 
 def counts(frontage_ids: list[int]) -> dict[int, int]:
-    """How many notices each frontage has been given."""
+    """How many notices each frontage has been given by its street."""
     if not frontage_ids:
         return {}
     return dict(db.session.execute(select(FrontageNotice.frontage_id, func.count())
+                                    .join(Frontage, _given_by_its_street)
                                     .where(FrontageNotice.frontage_id.in_(frontage_ids))
                                     .group_by(FrontageNotice.frontage_id)).all())
 
 
 def get(user, notice_id) -> FrontageNotice:
-    """A notice of a frontage the user may see; 404 otherwise."""
+    """A notice citywide readers, or the street office that gave it, may read; 404 otherwise (to the street the
+    shop moved to as well: the notice is the issuing street's)."""
     notice = get_row(FrontageNotice, notice_id)
-    if notice is None or not services.may_see(user, notice.frontage):
+    if notice is None or not (sees_citywide(user) or own_unit(user, notice.street_unit_id)):
         raise NotFound("没有这份整改通知书或无权查看。")
     return notice
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ..common.codes import same_code
@@ -22,11 +22,11 @@ from ..common.timeutil import local
 from ..common.unique import unique_write
 from ..extensions import db
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
-from ..tickets.models import Ticket
+from ..tickets.models import Ticket, TicketUnit
 from ..tickets.policy import ticket_scope
 from ..tickets.rules import ACTIVE_STATUSES
 from ..units.models import Segment, Unit
-from .models import FRONTAGE_KINDS, Frontage
+from .models import FRONTAGE_KINDS, Frontage, FrontageNotice
 
 PER_PAGE = 50
 
@@ -37,7 +37,36 @@ def scope(user):
 
 
 def may_see(user, frontage: Frontage) -> bool:
-    return sees_citywide(user) or own_unit(user, frontage.street_unit_id)
+    """Citywide readers, the frontage's street office, and a unit that follows up its problems or a notice it gave
+    (the street the shop was with before the import moved it: its tickets and numbered notices stay its own; a
+    bureau assisting on one of its problems, whose ticket page links here). Only its street keeps it (may_edit)."""
+    if sees_citywide(user) or own_unit(user, frontage.street_unit_id):
+        return True
+    return bool(has_role(user, UNITS) and user.unit_id and _follows(user.unit_id, frontage.id))
+
+
+def _follows(unit_id: int, frontage_id: int) -> bool:
+    """The unit has a part in one of the frontage's problems or gave it a notice."""
+    return bool(db.session.scalar(select(
+        exists().where(Ticket.frontage_id == frontage_id, TicketUnit.ticket_id == Ticket.id,
+                       TicketUnit.unit_id == unit_id)
+        | exists().where(FrontageNotice.frontage_id == frontage_id, FrontageNotice.street_unit_id == unit_id))))
+
+
+def record_street(user, frontage: Frontage) -> int:
+    """Whose record of the frontage the user reads: a street office its own (the street it was with before a move
+    reads what it follows up), everyone else the frontage's street's. Problems count for the street that follows
+    them up (has a part in them): a shop moved to another street brings none of its old problems or notices."""
+    if has_role(user, UNITS) and user.unit_id and user.unit_id != frontage.street_unit_id:
+        return int(user.unit_id)
+    return frontage.street_unit_id
+
+
+def held_by_street(street_id=None):
+    """SQL join condition for TicketUnit: the ticket's part of `street_id`, or of the frontage's street (the query
+    joins Frontage) when None: the problems that street follows up."""
+    return and_(TicketUnit.ticket_id == Ticket.id,
+                TicketUnit.unit_id == (Frontage.street_unit_id if street_id is None else street_id))
 
 
 STREET_KIND = "街道"  # the units that sign and enforce 门前四包 (units.models.UNIT_KINDS)
@@ -234,15 +263,17 @@ def history(user, frontage: Frontage, limit: int = 200) -> list[Ticket]:
         .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
 
 
-def recent_counts(frontage_ids: list[int], now: datetime) -> dict[int, int]:
-    """Problems (not voided) per frontage within the repeat window."""
+def recent_counts(frontage_ids: list[int], now: datetime, street_id: int | None = None) -> dict[int, int]:
+    """Problems (not voided) per frontage within the repeat window that its street follows up (or `street_id`:
+    a street it was with before a move): a street's count, as its list and the offenders list have it."""
     if not frontage_ids:
         return {}
     _, days = repeat_rule()
     rows = db.session.execute(
-        select(Ticket.frontage_id, func.count()).where(Ticket.frontage_id.in_(frontage_ids),
-                                                       Ticket.reported_at >= now - timedelta(days=days),
-                                                       Ticket.status != "cancelled")
+        select(Ticket.frontage_id, func.count()).join(Frontage, Frontage.id == Ticket.frontage_id)
+        .join(TicketUnit, held_by_street(street_id))
+        .where(Ticket.frontage_id.in_(frontage_ids), Ticket.reported_at >= now - timedelta(days=days),
+               Ticket.status != "cancelled")
         .group_by(Ticket.frontage_id))
     return {frontage_id: count for frontage_id, count in rows}
 
@@ -257,12 +288,15 @@ class Offender:
 
 def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> list[Offender]:
     """Frontages this user may see with at least FRONTAGE_REPEAT_COUNT problems (voided ones aside) in the last
-    FRONTAGE_REPEAT_DAYS days, most problems first: the list a street office follows up and names."""
+    FRONTAGE_REPEAT_DAYS days that their street follows up (a shop the import moved to another street brings
+    none: those stay with the street they were found in), most problems first: the list a street office follows
+    up and names."""
     count, days = repeat_rule()
     since = now - timedelta(days=days)
     open_case = func.sum(case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0))
     grouped = (select(Ticket.frontage_id, func.count().label("n"), func.max(Ticket.reported_at).label("last"),
                       open_case.label("open"))
+               .join(Frontage, Frontage.id == Ticket.frontage_id).join(TicketUnit, held_by_street())
                .where(Ticket.frontage_id.is_not(None), Ticket.reported_at >= since, Ticket.status != "cancelled")
                .group_by(Ticket.frontage_id).having(func.count() >= count).subquery())
     query = (select(Frontage, grouped.c.n, grouped.c.last, grouped.c.open)

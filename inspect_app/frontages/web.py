@@ -94,12 +94,16 @@ def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error:
     frontage = services.get(current_user, frontage_id)
     tickets = services.history(current_user, frontage)
     repeat, days = services.repeat_rule()
-    recent = services.recent_counts([frontage.id], now()).get(frontage.id, 0)
-    moment, given = now(), notices.notices_of(frontage)
+    moment, given = now(), notices.notices_of(current_user, frontage)
+    street = services.record_street(current_user, frontage)  # a street the shop was with before: its own record
+    recent = services.recent_counts([frontage.id], moment, street).get(frontage.id, 0)
+    held = [t for t in tickets if t.part_of(street) is not None]
     return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
                            duties=DUTIES, notices=given, left=notices.still_open(given),
-                           open_count=sum(1 for t in tickets if t.status in OPEN_STATUSES),
+                           former=street != frontage.street_unit_id, elsewhere=len(tickets) - len(held),
+                           deliverable={n.id for n in given if notices.may_deliver(current_user, n)},
+                           open_count=sum(1 for t in held if t.status in OPEN_STATUSES),
                            suggested_due=local(add_workdays(moment, notices.DEFAULT_WORKDAYS)).date(),
                            today=local(moment).date(), longest=notices.LONGEST_DAYS,
                            failed=failed, typed=typed or {}, form_error=error)
