@@ -52,7 +52,10 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
         [str(n), o.frontage.name, o.frontage.address, o.frontage.street_unit.name, str(o.problems), str(o.open),
          f"{told.get(o.frontage.id, 0)}份" + ("\n逾期未改" if o.frontage.id in late else ""),
          _latest_photo(o.frontage.id)] for n, o in enumerate(rows, 1)])
-    overdue = [o.frontage.name for o in rows if o.frontage.id in late]
+    names = [o.frontage.name for o in rows]
+    # two shops of one name (a chain's on one road) are told apart by their address
+    overdue = [o.frontage.name + (f"（{o.frontage.address}）" if names.count(o.frontage.name) > 1 else "")
+               for o in rows if o.frontage.id in late]
     body = [
         Para(f"为巩固文明城市创建成果，压实门前四包责任，{short}对各街道门前四包责任落实情况开展了日常督查。经查，"
              f"近{days}天内有{len(rows)}家商户（单位）门前四包问题反复出现，责任落实不到位，现予以通报。"),

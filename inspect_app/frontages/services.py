@@ -240,9 +240,18 @@ def _refuse_code_taken(code: str, own_id: int) -> None:
 
 
 def set_active(user, frontage: Frontage, active: bool) -> None:
+    """停用 (closed or moved away) or 恢复. Retiring takes nothing back: its problems still open stay with its street
+    to be put right (unfinished), it leaves the 通报 and no new problem or notice names it."""
     if not may_edit(user, frontage):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     frontage.active = active
+
+
+def unfinished(frontage: Frontage) -> int:
+    """The frontage's problems its street follows up that are not yet closed (在办: open or waiting to be checked)."""
+    return db.session.scalar(select(func.count()).select_from(Ticket).join(Frontage, Frontage.id == Ticket.frontage_id)
+                             .join(TicketUnit, held_by_street())
+                             .where(Ticket.frontage_id == frontage.id, Ticket.status.in_(ACTIVE_STATUSES))) or 0
 
 
 # ----------------------------------------------------------------------------- history and repeat offenders
@@ -290,7 +299,8 @@ def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> 
     """Frontages this user may see with at least FRONTAGE_REPEAT_COUNT problems (voided ones aside) in the last
     FRONTAGE_REPEAT_DAYS days that their street follows up (a shop the import moved to another street brings
     none: those stay with the street they were found in), most problems first: the list a street office follows
-    up and names."""
+    up and names. Retired (停用) ones come last: their problems still open are followed up, but the 通报 leaves them
+    out."""
     count, days = repeat_rule()
     since = now - timedelta(days=days)
     open_case = func.sum(case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0))
@@ -301,7 +311,7 @@ def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> 
                .group_by(Ticket.frontage_id).having(func.count() >= count).subquery())
     query = (select(Frontage, grouped.c.n, grouped.c.last, grouped.c.open)
              .join(grouped, grouped.c.frontage_id == Frontage.id).where(scope(user))
-             .order_by(grouped.c.n.desc(), grouped.c.last.desc()))
+             .order_by(Frontage.active.desc(), grouped.c.n.desc(), grouped.c.last.desc()))  # closed ones last
     if street_unit_id:
         query = query.where(Frontage.street_unit_id == street_unit_id)
     return [Offender(frontage, n, last, int(open_ or 0))

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..http import done, flag_arg, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
-from ..tickets.rules import OPEN_STATUSES
+from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..workdays.calendar import add_workdays
 from . import bulletin, notices, services
 from .models import DUTIES, FRONTAGE_KINDS
@@ -65,17 +65,21 @@ def _offenders() -> dict:
 @bp.get("/offenders")
 @requires(EVERYONE)
 def offenders():
-    return render_template("frontages/offenders.html", **_offenders(),
+    found = _offenders()
+    return render_template("frontages/offenders.html", **found, named=[o for o in found["rows"] if o.frontage.active],
                            may_publish=may_open(current_user, "frontages.offenders_pdf"))
 
 
 @bp.get("/offenders.pdf")
 @requires(OFFICE)
 def offenders_pdf():
-    """The office's 通报 naming the repeat offenders, a draft for the leaders to approve."""
+    """The office's 通报 naming the repeat offenders in business, a draft for the leaders to approve: a retired
+    (停用: closed, moved away) shop cannot put anything right in 5 working days, nor is there a shop to expose."""
     found = _offenders()
+    listed, found["rows"] = found["rows"], [o for o in found["rows"] if o.frontage.active]
     if not found["rows"]:  # the page shows no button then; an old link lands back on the list, saying why
-        flash(f"近{found['days']}天没有屡次违反门前四包责任的商户，无需通报。", "error")
+        flash(f"近{found['days']}天屡次违反门前四包责任的商户均已停用，无需通报。" if listed else
+              f"近{found['days']}天没有屡次违反门前四包责任的商户，无需通报。", "error")
         return redirect(url_for(".offenders"))
     today = found["today"]
     return pdf_bytes(bulletin.render(**found), f"frontage-offenders-{today.isoformat()}.pdf",
@@ -104,6 +108,7 @@ def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error:
                            former=street != frontage.street_unit_id, elsewhere=len(tickets) - len(held),
                            deliverable={n.id for n in given if notices.may_deliver(current_user, n)},
                            open_count=sum(1 for t in held if t.status in OPEN_STATUSES),
+                           unfinished=sum(1 for t in held if t.status in ACTIVE_STATUSES),
                            suggested_due=local(add_workdays(moment, notices.DEFAULT_WORKDAYS)).date(),
                            today=local(moment).date(), longest=notices.LONGEST_DAYS,
                            failed=failed, typed=typed or {}, form_error=error)
@@ -196,7 +201,9 @@ def _form(frontage_id: int | None):
 def active(frontage_id: int, action: str):
     frontage = services.get(current_user, frontage_id)
     services.set_active(current_user, frontage, action == "restore")
-    flash(f"“{frontage.name}”已{'恢复' if action == 'restore' else '停用（停业或搬迁）'}。", "success")
+    left = services.unfinished(frontage) if action == "retire" else 0
+    flash(f"“{frontage.name}”已{'恢复' if action == 'restore' else '停用（停业或搬迁）'}。"
+          + (f"其尚未办结的 {left} 件问题不会撤销，仍由所属街道跟进办结。" if left else ""), "success")
     return redirect(url_for(".detail", frontage_id=frontage.id))
 
 
