@@ -639,3 +639,25 @@ def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bull
     body = " ".join(getattr(block, "text", "") for block in
                     bulletin.document(rows, {}, {noodles.id, twin.id}, 3, 90, now.date()).body)
     assert "老杨家米粉店（建设路18号）、老杨家米粉店（建设路99号）" in body
+
+
+def test_a_retired_shop_is_found_again_with_the_status_filter(api, browser, city, register):
+    """停用 took a shop out of every search: the register's form now offers 状态 (在用 / 已停用 / 全部)."""
+    noodles, bank, _ = register
+    noodles.active = False
+    db.session.commit()
+    clerk = browser(city.unit_b)
+    page = clerk.get("/frontages/").get_data(as_text=True)
+    assert '<select name="status"><option value="active" selected>在用</option>' in page
+    assert '<option value="retired">已停用</option><option value="all">全部</option>' in page
+    assert "老杨家米粉店" not in page and "临江银行建设路支行" in page
+    assert "没有符合条件的商户" in clerk.get("/frontages/?q=JB-001").get_data(as_text=True)
+    retired = clerk.get("/frontages/?q=JB-001&status=retired").get_data(as_text=True)
+    assert "老杨家米粉店" in retired and '<option value="retired" selected>' in retired
+    every = clerk.get("/frontages/?status=all").get_data(as_text=True)
+    assert "老杨家米粉店" in every and "临江银行建设路支行" in every
+    assert "老杨家米粉店" in clerk.get("/frontages/?retired=1").get_data(as_text=True)  # an old link
+    assert clerk.get("/frontages/?status=closed").status_code == 400
+    names = [f["name"] for f in api.get("/api/v1/frontages?status=retired", city.unit_b).get_json()["items"]]
+    assert names == ["老杨家米粉店"]
+    assert api.get("/api/v1/frontages?status=closed", city.unit_b).status_code == 400

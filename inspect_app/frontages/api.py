@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.timeutil import isoformat
-from ..http import int_arg, json_body, now
+from ..http import choice_arg, int_arg, json_body, now
 from ..policy import EVERYONE, REGISTER_KEEPERS, requires
 from ..tickets.serialize import ticket_dict
 from . import notices, services
@@ -33,7 +33,9 @@ def index():
     page = int_arg(request.args, "page", high=100_000, default=1)
     per_page = int_arg(request.args, "per_page", high=200, default=50)
     rows, total = services.list_frontages(current(), (request.args.get("q") or "").strip()[:50],
-                                          int_arg(request.args, "street_unit_id"), False, page, per_page)
+                                          int_arg(request.args, "street_unit_id"),
+                                          choice_arg(request.args, "status", services.STATUSES) or "active", page,
+                                          per_page)
     counts = services.recent_counts([f.id for f in rows], now())
     return jsonify({"items": [frontage_dict(f, counts.get(f.id, 0)) for f in rows], "total": total, "page": page,
                     "per_page": per_page})

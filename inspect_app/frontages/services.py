@@ -29,6 +29,8 @@ from ..units.models import Segment, Unit
 from .models import FRONTAGE_KINDS, Frontage, FrontageNotice
 
 PER_PAGE = 50
+# the register's 状态 filter: in business (the default), retired (停用: closed or moved away), or both
+STATUSES = {"active": "在用", "retired": "已停用", "all": "全部"}
 
 
 def scope(user):
@@ -89,15 +91,16 @@ def get(user, frontage_id) -> Frontage:
     return frontage
 
 
-def list_frontages(user, q: str = "", street_unit_id: int | None = None, include_retired: bool = False,
+def list_frontages(user, q: str = "", street_unit_id: int | None = None, status: str = "active",
                    page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
+    """The register this user may see, by STATUSES (a retired shop is found again with "retired" or "all")."""
     query = select(Frontage).where(scope(user))
     if q:
         query = query.where(any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
     if street_unit_id:
         query = query.where(Frontage.street_unit_id == street_unit_id)
-    if not include_retired:
-        query = query.where(Frontage.active.is_(True))
+    if status != "all":
+        query = query.where(Frontage.active.is_(status != "retired"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     query = query.order_by(Frontage.active.desc(), Frontage.street_unit_id, by_code_point(Frontage.name), Frontage.id)
     rows = db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import done, flag_arg, form_again, int_arg, now, past_last_page, pdf_bytes
+from ..http import choice_arg, done, flag_arg, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
@@ -40,13 +40,17 @@ def index():
     q = (request.args.get("q") or "").strip()[:50]
     street = int_arg(request.args, "street_unit_id")
     page = _page_arg()
-    rows, total = services.list_frontages(current_user, q, street, flag_arg(request.args, "retired"), page)
+    # ?retired=1, the old links' way, shows both
+    status = choice_arg(request.args, "status", services.STATUSES, label="状态") or \
+        ("all" if flag_arg(request.args, "retired") else "active")
+    rows, total = services.list_frontages(current_user, q, street, status, page)
     if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
         return last
     counts = services.recent_counts([f.id for f in rows], now())
     repeat, days = services.repeat_rule()
     return render_template("frontages/index.html", rows=rows, total=total, page=page,
                            pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), q=q, street=street,
+                           status=status, statuses=services.STATUSES,
                            counts=counts, repeat=repeat, days=days, streets=services.streets(current_user)
                            if has_role(current_user, OFFICE) else [], duties=DUTIES,
                            may_add=services.may_edit(current_user, None))
