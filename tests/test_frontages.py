@@ -661,3 +661,34 @@ def test_a_retired_shop_is_found_again_with_the_status_filter(api, browser, city
     names = [f["name"] for f in api.get("/api/v1/frontages?status=retired", city.unit_b).get_json()["items"]]
     assert names == ["老杨家米粉店"]
     assert api.get("/api/v1/frontages?status=closed", city.unit_b).status_code == 400
+
+
+def test_full_width_input_is_folded_and_found_either_way(api, browser, city, register):
+    """A register typed on a Chinese input method: ＪＤＢ and ＪＢ－４０１ are the codes JDB and JB-401 (not 不存在,
+    not 编号不正确), the address 建设路１２０号 is stored as 建设路120号 and a search for either finds it, a name with
+    an ideographic space is found without it, and the Chinese punctuation stays as written."""
+    rows = [HEAD, ["ＪＢ－４０１", "华莱士（建设路店）", "商户", "建设路１２０号", "ＪＤＢ", "", "", "", "", ""],
+            ["JB-402", "老杨　米粉", "商户", "建设路208号", "jdb", "", "", "", "", ""]]
+    body = upload(api, city.admin, csv_bytes(rows)).get_json()
+    assert body["added"] == 2, body["rows"]
+    shop = db.session.scalar(select(Frontage).where(Frontage.code == "JB-401"))
+    assert (shop.name, shop.address, shop.street_unit_id) == ("华莱士（建设路店）", "建设路120号", city.street_b.id)
+    assert upload(api, city.admin, csv_bytes(rows)).get_json()["unchanged"] == 2  # the same sheet again: nothing
+    response = browser(city.unit_b).submit("/frontages/new", "/frontages/new", {
+        "code": "ＪＢ－４０３", "name": "ＫＦＣ（建设路店）", "kind": "商户", "address": "建设路２０８号",
+        "street_unit_id": str(city.street_b.id), "contact_phone": "１３９００００７７７７"})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+    added = db.session.scalar(select(Frontage).where(Frontage.code == "JB-403"))
+    assert (added.name, added.address, added.contact_phone) == ("KFC（建设路店）", "建设路208号", "13900007777")
+
+    clerk, inspector = browser(city.unit_b), browser(city.inspector)
+    for q, names in (("建设路120号", {"华莱士（建设路店）"}), ("建设路１２０号", {"华莱士（建设路店）"}),
+                     ("老杨米粉", {"老杨 米粉"}), ("208号", {"老杨 米粉", "KFC（建设路店）"}),
+                     ("ｋｆｃ", {"KFC（建设路店）"}), ("jb－401", {"华莱士（建设路店）"})):
+        found = {f["name"] for f in inspector.get(f"/frontages/search?q={q}").get_json()}
+        assert found == names, q
+        listing = clerk.get(f"/frontages/?q={q}").get_data(as_text=True)
+        assert all(name in listing for name in names), q
+        assert {f["name"] for f in api.get(f"/api/v1/frontages?q={q}", city.unit_b).get_json()["items"]} == names, q
+    from inspect_app.tickets.inputs import frontage_id
+    assert frontage_id({"frontage_code": "ｊｂ－４０１"}) == shop.id

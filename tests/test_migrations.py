@@ -241,3 +241,26 @@ def test_sign_ins_an_older_release_kept_fill_the_accounts_last_sign_in(empty_db,
     assert signed == {1: days[2], 2: days[4], 3: days[1], 5: days[0]}
     idle = [user.username for user in list_accounts(idle_since=now - timedelta(days=90))]
     assert idle == ["unused"]
+
+
+def test_frontage_names_and_addresses_typed_full_width_are_folded(empty_db):
+    """0134: a register typed on a Chinese input method (太平街１２０号, 老杨　米粉) is stored as the form and the
+    import now store it, so a search typed in ASCII digits finds it; the Chinese punctuation stays."""
+    before = _before("0134")
+    upgrade(revision=before)
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, kind, contact_person, contact_phone, active) "
+                          "VALUES ('JD0101', '解放街道', '街道', '', '', :yes)"), {"yes": True})
+        street = conn.execute(text("SELECT id FROM units")).scalar()
+        for code, name, address in (("JF-0001", "华莱士（太平街店）", "太平街１２０号"),
+                                    ("JF-0002", "老杨　米粉", "桂花路１１５－２号"), ("JF-0003", "大众面馆", "红旗路1号")):
+            conn.execute(text("INSERT INTO frontages (code, name, kind, address, street_unit_id, contact_person, "
+                              "contact_phone, note, active) VALUES (:code, :name, '商户', :address, :street, "
+                              "'王　ＡＢ', '', '', :yes)"),
+                         {"code": code, "name": name, "address": address, "street": street, "yes": True})
+    assert init_schema() == "upgraded"
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, name, address, contact_person FROM frontages ORDER BY code")).all()
+    assert [tuple(r) for r in rows] == [("JF-0001", "华莱士（太平街店）", "太平街120号", "王 AB"),
+                                        ("JF-0002", "老杨 米粉", "桂花路115-2号", "王 AB"),
+                                        ("JF-0003", "大众面馆", "红旗路1号", "王 AB")]

@@ -45,6 +45,19 @@ def narrow(value: str) -> str:
     return value.translate(_FULL_WIDTH)
 
 
+# Of those, what a name or an address folds: digits, Latin letters and the signs of a house number (１２０－３号,
+# ３＃楼), not the Chinese punctuation that is full-width by rule (（）：，、！？)
+_FULL_WIDTH_ALNUM = {code: _FULL_WIDTH[code] for code in _FULL_WIDTH
+                     if chr(_FULL_WIDTH[code]).isalnum() or chr(_FULL_WIDTH[code]) in "-#/ "}
+
+
+def narrow_alnum(value: str) -> str:
+    """A name or an address as it is searched for: full-width digits and letters (太平街１２０号, ＫＦＣ) and the －
+    ＃ ／ of a house number folded to ASCII, the ideographic space to a space; its Chinese punctuation kept
+    (华莱士（太平街店） stays as written)."""
+    return value.translate(_FULL_WIDTH_ALNUM)
+
+
 def ascii_digits(value: str) -> int:
     """How many of 0-9 the text has (str.isdigit() also counts ①, ² and other scripts' digits)."""
     return sum("0" <= c <= "9" for c in value)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 from ..common.codes import same_code
 from ..common.errors import Forbidden, Invalid, NotFound
 from ..common.ids import get_row
-from ..common.sql import any_like, by_code_point, like_pattern
-from ..common.text import one_line
+from ..common.sql import any_like, by_code_point, has_letters, like_pattern
+from ..common.text import narrow_alnum, one_line
 from ..common.timeutil import local
 from ..common.unique import unique_write
 from ..extensions import db
@@ -95,8 +95,8 @@ def list_frontages(user, q: str = "", street_unit_id: int | None = None, status:
                    page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
     """The register this user may see, by STATUSES (a retired shop is found again with "retired" or "all")."""
     query = select(Frontage).where(scope(user))
-    if q:
-        query = query.where(any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
+    if term := search_term(q):
+        query = query.where(matches(term))
     if street_unit_id:
         query = query.where(Frontage.street_unit_id == street_unit_id)
     if status != "all":
@@ -107,14 +107,25 @@ def list_frontages(user, q: str = "", street_unit_id: int | None = None, status:
     return list(rows), total
 
 
+def search_term(q: str) -> str:
+    """What a search looks for: full-width digits and letters as ASCII (names and addresses are stored so), and no
+    spaces (老杨米粉 finds 老杨 米粉, 太平街 120号 finds 太平街120号)."""
+    return narrow_alnum(one_line(q)[:50]).replace(" ", "")
+
+
+def matches(term: str):
+    """SQL condition: the frontage's name, address or number contains `term` (search_term's), spaces aside."""
+    return any_like([func.replace(column, " ", "") for column in (Frontage.name, Frontage.address, Frontage.code)],
+                    like_pattern(term), letters=has_letters(term))
+
+
 def search(q: str, limit: int = 20) -> list[Frontage]:
     """Active frontages whose name, address or number contains `q` (the filing page's picker)."""
-    q = one_line(q)[:50]
-    if not q:
+    term = search_term(q)
+    if not term:
         return []
     return list(db.session.scalars(
-        select(Frontage).where(Frontage.active.is_(True),
-                               any_like((Frontage.name, Frontage.address, Frontage.code), like_pattern(q)))
+        select(Frontage).where(Frontage.active.is_(True), matches(term))
         .order_by(by_code_point(Frontage.name), Frontage.id).limit(limit)).unique())
 
 
@@ -214,13 +225,14 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     if not may_edit(user, frontage):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     code = fields.code(data.get("code"), "编号")
-    name = _text(data.get("name"), "名称", 100, required=True)
+    # full-width digits and letters (太平街１２０号) stored as ASCII, so a search typed either way finds them
+    name = narrow_alnum(_text(data.get("name"), "名称", 100, required=True))
     kind = fields.choice(data.get("kind") or "商户", "类型", FRONTAGE_KINDS)
-    address = _text(data.get("address"), "地址", 200, required=True)
+    address = narrow_alnum(_text(data.get("address"), "地址", 200, required=True))
     street = _street(user, data.get("street_unit_id"), frontage)
     segment = _segment(user, data.get("segment_id"), frontage)
     signed_on = parse_date(data.get("signed_on"), latest=local(now).date())
-    contact_person = _text(data.get("contact_person"), "联系人", 64)
+    contact_person = narrow_alnum(_text(data.get("contact_person"), "联系人", 64))
     contact_phone = fields.phone(data.get("contact_phone"))
     note = _text(data.get("note"), "备注", 500)
     own_id = frontage.id if frontage is not None else -1

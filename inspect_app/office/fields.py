@@ -22,7 +22,8 @@ def text(value, label: str, limit: int, required: bool = False) -> str:
 
 
 def code(value, label: str = "编码") -> str:
-    value = text(value, label, 32, required=True)
+    """A code as typed, full-width letters and digits (ＪＦ－９００７, a Chinese input method's) stored as ASCII."""
+    value = narrow(text(value, label, 32, required=True)).strip()
     if not CODE_RE.match(value):
         raise Invalid(f"{label}“{value}”不正确：应为{CODE_RULE}。", code="invalid_code")
     return value
