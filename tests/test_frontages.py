@@ -692,3 +692,17 @@ def test_full_width_input_is_folded_and_found_either_way(api, browser, city, reg
         assert {f["name"] for f in api.get(f"/api/v1/frontages?q={q}", city.unit_b).get_json()["items"]} == names, q
     from inspect_app.tickets.inputs import frontage_id
     assert frontage_id({"frontage_code": "ｊｂ－４０１"}) == shop.id
+
+
+def test_the_filing_page_search_says_how_many_match(browser, city, register):
+    """The picker lists 8 of up to 20: the answer says how many match in all (X-Total-Count), so the page can say
+    the rest were left out and ask for more words."""
+    db.session.add_all([Frontage(code=f"JB-5{n:02d}", name=f"小李米粉店{n}", address=f"建设路{n}号",
+                                 street_unit=city.street_b) for n in range(25)])
+    db.session.commit()
+    inspector = browser(city.inspector)
+    answer = inspector.get("/frontages/search?q=米粉")
+    assert len(answer.get_json()) == 20 and answer.headers["X-Total-Count"] == "26"  # and 老杨家米粉店
+    answer = inspector.get("/frontages/search?q=小李米粉店1")
+    assert len(answer.get_json()) == 11 and answer.headers["X-Total-Count"] == "11"
+    assert inspector.get("/frontages/search?q=").headers["X-Total-Count"] == "0"

@@ -119,14 +119,16 @@ def matches(term: str):
                     like_pattern(term), letters=has_letters(term))
 
 
-def search(q: str, limit: int = 20) -> list[Frontage]:
-    """Active frontages whose name, address or number contains `q` (the filing page's picker)."""
+def search(q: str, limit: int = 20) -> tuple[list[Frontage], int]:
+    """Active frontages whose name, address or number contains `q` (the filing page's picker): at most `limit`,
+    and how many there are (the picker shows a few and asks for more words when there are more)."""
     term = search_term(q)
     if not term:
-        return []
-    return list(db.session.scalars(
-        select(Frontage).where(Frontage.active.is_(True), matches(term))
-        .order_by(by_code_point(Frontage.name), Frontage.id).limit(limit)).unique())
+        return [], 0
+    found = select(Frontage).where(Frontage.active.is_(True), matches(term))
+    rows = list(db.session.scalars(found.order_by(by_code_point(Frontage.name), Frontage.id).limit(limit)).unique())
+    total = len(rows) if len(rows) < limit else db.session.scalar(select(func.count()).select_from(found.subquery()))
+    return rows, total
 
 
 def active_register(limit: int) -> list[Frontage]:

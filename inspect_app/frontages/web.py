@@ -214,7 +214,12 @@ def active(frontage_id: int, action: str):
 @bp.get("/search")
 @requires(FILERS)
 def search():
-    """The filing page's picker: active frontages matching ?q= (name, address or number)."""
-    return jsonify([{"id": f.id, "code": f.code, "name": f.name, "address": f.address, "street": f.street_unit.name,
-                     "segment": f.segment.name if f.segment is not None and f.segment.active else None}
-                    for f in services.search(request.args.get("q") or "")])
+    """The filing page's picker: active frontages matching ?q= (name, address or number), at most 20; how many
+    match in all in X-Total-Count (the page lists 8 and, when there are more, says so and asks for more words)."""
+    rows, total = services.search(request.args.get("q") or "")
+    response = jsonify([{"id": f.id, "code": f.code, "name": f.name, "address": f.address,
+                         "street": f.street_unit.name,
+                         "segment": f.segment.name if f.segment is not None and f.segment.active else None}
+                        for f in rows])
+    response.headers["X-Total-Count"] = str(total)
+    return response

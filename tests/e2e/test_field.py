@@ -387,6 +387,39 @@ def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting
     inspector.close()
 
 
+def test_the_frontage_picker_says_when_it_lists_only_some_of_the_shops_found(city, phones):
+    """The picker lists 8 shops: with more found (twelve 米粉店 on the street, five of one name), it says how many
+    and asks for more words, so the inspector does not pick a neighbour of the same name for want of the one cut
+    off; a search that narrows them down says nothing more."""
+    from test_web_pages import with_responsibility_block
+
+    from inspect_app.frontages.models import Frontage
+    from inspect_app.units.models import Category, Unit
+
+    with_responsibility_block(city)
+    db.session.scalar(select(Category).where(Category.code == "frontage_dirty")).common = True  # a big button
+    street = db.session.scalar(select(Unit).where(Unit.kind == "街道"))
+    db.session.add_all([Frontage(code=f"JF-{n:03d}", name="小李米粉店" if n < 5 else f"米粉店{n}",
+                                 address=f"太平街{100 + n}号", street_unit=street) for n in range(12)])
+    db.session.commit()
+    inspector = phones("inspector")
+    page = inspector.page
+    page.reload()
+    page.click("label.tile:has-text('门前脏乱')")
+    box = page.locator("fieldset.resp-frontage input[name=frontage_code]")
+    box.wait_for(state="visible")
+    box.fill("米粉")
+    page.wait_for_selector(".resp-found li.hint")
+    assert page.locator(".resp-found button").count() == 8
+    assert page.inner_text(".resp-found li.hint") == "共找到 12 家，只列出前 8 家。没有要找的，请输入更多文字（如门牌号）。"
+    box.fill("太平街103")
+    page.locator(".resp-found button:nth-child(1)").nth(1).wait_for(state="detached")  # the new answer: one shop
+    assert page.locator(".resp-found button").count() == 1
+    assert "太平街103号" in page.inner_text(".resp-found button")
+    assert page.locator(".resp-found li.hint").count() == 0
+    inspector.close()
+
+
 def test_the_filing_page_opens_from_the_phone_while_the_server_cannot_serve_it(city, phones):
     """The database is away (or the app restarting behind nginx: 502, 504): the filing page the phone keeps is
     shown instead of the server's 503, so the inspector can fill in the report, and the reports kept on the phone

@@ -70,11 +70,13 @@
     var q = input.value.trim();
     if (!q) { list.innerHTML = ""; return; }
     timer = setTimeout(function () {
+      var total = 0;  // how many match in all (the server's X-Total-Count): the list shows the first 8
       fetch(url + "?q=" + encodeURIComponent(q), { headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (r) { total = +r.headers.get("X-Total-Count") || 0; return r.ok ? r.json() : []; })
         .then(function (found) {
           list.innerHTML = "";
-          found.slice(0, 8).forEach(function (f) {
+          var shown = found.slice(0, 8);
+          shown.forEach(function (f) {
             var li = document.createElement("li"), b = document.createElement("button");
             b.type = "button"; b.className = "link-btn";
             b.textContent = f.name + " · " + f.address;
@@ -82,6 +84,12 @@
             li.append(b); list.append(li);
           });
           if (!found.length) { var li = document.createElement("li"); li.textContent = "没有找到，可填写责任书编号。"; list.append(li); }
+          if (total > shown.length) {  // a neighbour of the same name must not be picked for want of the one cut off
+            var more = document.createElement("li");
+            more.className = "hint";
+            more.textContent = "共找到 " + total + " 家，只列出前 " + shown.length + " 家。没有要找的，请输入更多文字（如门牌号）。";
+            list.append(more);
+          }
         }).catch(function () {});
     }, 250);
   });
