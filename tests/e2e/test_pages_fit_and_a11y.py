@@ -41,13 +41,14 @@ SMALL_TARGETS = """
   return out;
 }"""
 
-# A button or link of two or more characters narrower than two characters: text wrapping a character a line.
+# A button or link of two or more characters narrower than two characters: text wrapping a character a line (a
+# label squeezed to no width at all beside a float counts: its text still runs down the page).
 SQUEEZED = """
 () => {
   const out = [];
   for (const el of document.querySelectorAll('button, .btn, nav a, .tabs a, th, label')) {
     const text = (el.innerText || '').trim(), r = el.getBoundingClientRect();
-    if (text.length < 2 || !r.width || el.closest('[hidden]')) continue;
+    if (text.length < 2 || !(r.width || r.height) || el.closest('[hidden]')) continue;
     const em = parseFloat(getComputedStyle(el).fontSize);
     if (r.width < 1.9 * em && r.height > 2.5 * em) out.push(`${el.tagName.toLowerCase()} "${text.slice(0, 12)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
@@ -347,6 +348,34 @@ def test_the_public_pages_fit_a_phone_and_pass_axe(app, city, client, world, pho
     problems = problems_on(phone.page, server, sorted(urls))
     phone.close()
     report("stranger", problems)
+
+
+def test_the_filing_pages_responsibility_block_fits_a_phone(city, phones, server):
+    """QA walk: with 门前四包 picked, the shop's search box was 22 px wide at the card's right edge and its label ran
+    down a character a line (the rule clearing the legend's float met the hidden frontage_id after it, not the
+    label). Each block of the filing page shown by its category, at every phone width: nothing wider than the
+    screen, nothing squeezed, the shop's box as wide as its card."""
+    from test_web_pages import with_responsibility_block
+
+    with_responsibility_block(city)
+    inspector = phones("inspector")
+    page = inspector.page
+    page.goto(server + "/tickets/new")
+    page.wait_for_selector("select[name=segment_id] optgroup", state="attached")
+    page.click("summary:has-text('更多类别')")  # 门前脏乱 among them
+    for tile, block in (("门前脏乱", "fieldset.resp-frontage"), ("蜘蛛网", "fieldset.resp-owner")):
+        page.click(f"label.tile:has-text('{tile}')")
+        page.locator(block).wait_for(state="visible")
+        for width in WIDTHS[:-1]:
+            page.set_viewport_size({"width": width, "height": 844})
+            found = page.evaluate(WIDER) + page.evaluate(SQUEEZED)
+            assert found == [], (tile, width, found)
+            if block == "fieldset.resp-frontage":
+                card = page.locator(block).bounding_box()
+                box = page.locator("input[name=frontage_code]").bounding_box()
+                assert box["width"] >= card["width"] - 2 * 12 - 1, (width, card, box)  # the card's padding aside
+                assert box["y"] > page.locator(f"{block} > legend").bounding_box()["y"]
+    inspector.close()
 
 
 def test_the_filing_page_works_with_the_keyboard(city, phones):
