@@ -504,6 +504,68 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     assert '<span class="badge overdue">逾期未整改 1 件</span>' in page
 
 
+def pdf_words(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_given_notice_prints_again_as_given_after_the_register_changes(api, browser, city, register, now):
+    """QA walk: a numbered notice was rebuilt from the register each time it printed. The shop renamed, given
+    another address, number and signing date, then moved to another street, and the street office renamed with a
+    new contact: the notice it was handed still prints the 主送, address, 责任书 and 落款 it was given with; a notice
+    given after the change says what the register says then."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles = register[0]
+    noodles.signed_on = date(2026, 3, 15)
+    city.street_b.contact_person, city.street_b.contact_phone = "王主任", "0771-1234567"
+    db.session.commit()
+    file_against(city, noodles, now - timedelta(days=2))
+    street = browser(city.unit_b)
+    answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    assert answer.status_code == 303
+    notice = db.session.scalar(select(FrontageNotice))
+    url = f"/frontages/notices/{notice.id}.pdf"
+    given = pdf_words(street.get(url).data)
+    as_given = (city.street_b.name, "老杨家米粉店：", "你店（建设路18号）门前责任区",
+                "不符合2026年3月15日签订的门前四包责任书（编号JB-001）", "联系人：王主任，电话：0771-1234567")
+    for words in as_given:
+        assert words in given, words
+
+    office = browser(city.admin)
+    answer = office.submit(f"/frontages/{noodles.id}/edit", f"/frontages/{noodles.id}/edit", {
+        "code": "JA-100", "name": "杨记米粉（总店）", "kind": "单位", "address": "人民路66号",
+        "street_unit_id": str(city.street_a.id), "segment_id": str(city.seg_a.id), "signed_on": "2026-11-20",
+        "contact_person": "", "contact_phone": "", "note": ""})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    city.street_b.name, city.street_b.contact_person = "临江区乙街道办事处（新）", "李主任"
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Frontage, noodles.id).address == "人民路66号"
+
+    again = office.get(url)
+    text = pdf_words(again.data)
+    for words in as_given:
+        assert words in text, words
+    for changed in ("杨记米粉", "人民路66号", "JA-100", "2026年11月20日", "你单位", "（新）", "李主任", city.street_a.name):
+        assert changed not in text, changed
+    from urllib.parse import unquote
+    assert "_老杨家米粉店_" in unquote(again.headers["Content-Disposition"])  # the download's name too
+    # a notice given now (by street A, whose shop it is now) says what the register says now
+    file_against(city, db.session.get(Frontage, noodles.id), now - timedelta(hours=1))
+    answer = browser(city.unit_a).submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices",
+                                         {"due_on": "2026-11-30"})
+    assert answer.status_code == 303
+    later = db.session.scalar(select(FrontageNotice).where(FrontageNotice.id != notice.id))
+    text = pdf_words(office.get(f"/frontages/notices/{later.id}.pdf").data)
+    for words in (city.street_a.name, "杨记米粉（总店）：", "你单位（人民路66号）",
+                  "不符合2026年11月20日签订的门前四包责任书（编号JA-100）"):
+        assert words in text, words
+
+
 def test_a_notice_gives_the_description_the_width(app, browser, city, register, now):
     """QA print walk: 地点及情况 was about 10 characters wide beside 问题编号, 发现时间 and a mostly empty 照片 column,
     so seven problems of 150 characters ran to four pages (one of twelve long ones to fourteen). The description

@@ -264,3 +264,53 @@ def test_frontage_names_and_addresses_typed_full_width_are_folded(empty_db):
     assert [tuple(r) for r in rows] == [("JF-0001", "华莱士（太平街店）", "太平街120号", "王 AB"),
                                         ("JF-0002", "老杨 米粉", "桂花路115-2号", "王 AB"),
                                         ("JF-0003", "大众面馆", "红旗路1号", "王 AB")]
+
+
+def test_notices_given_before_they_kept_what_they_print_are_filled_from_the_records(empty_db, now):
+    """0135: a 整改通知书 keeps the 主送, address, 责任书 and the street office it prints (it was rebuilt from the
+    register each time). Notices given before are filled from the frontage and the issuing street office as they
+    stand at the upgrade: a notice given by a street the shop has since left still names that street."""
+    from datetime import date
+
+    from sqlalchemy import column, insert, table
+
+    from inspect_app.common.types import UTCDateTime
+
+    before = _before("0135")
+    upgrade(revision=before)
+    units = table("units", column("id"), column("code"), column("name"), column("kind"), column("contact_person"),
+                  column("contact_phone"), column("active"))
+    frontages = table("frontages", column("id"), column("code"), column("name"), column("kind"), column("address"),
+                      column("street_unit_id"), column("signed_on"), column("contact_person"),
+                      column("contact_phone"), column("note"), column("active"))
+    notices = table("frontage_notices", column("id"), column("frontage_id"), column("street_unit_id"), column("year"),
+                    column("seq"), column("due_on"), column("ticket_ids"), column("issued_at", UTCDateTime()),
+                    column("received_by"))
+    with db.engine.begin() as conn:
+        conn.execute(insert(units), [
+            {"id": 1, "code": "JD01", "name": "解放街道办事处", "kind": "街道", "contact_person": "赵主任",
+             "contact_phone": "0771-5550001", "active": True},
+            {"id": 2, "code": "JD02", "name": "五一街道办事处", "kind": "街道", "contact_person": "",
+             "contact_phone": "", "active": True}])
+        conn.execute(insert(frontages), [
+            {"id": 1, "code": "JF-0001", "name": "老王米粉店", "kind": "商户", "address": "太平街372号",
+             "street_unit_id": 1, "signed_on": date(2026, 3, 1), "contact_person": "", "contact_phone": "",
+             "note": "", "active": True},
+            {"id": 2, "code": "JF-0002", "name": "临江银行", "kind": "单位", "address": "红旗路66号",
+             "street_unit_id": 2, "signed_on": None, "contact_person": "", "contact_phone": "", "note": "",
+             "active": True}])  # moved from street 1 after its notice
+        conn.execute(insert(notices), [
+            {"id": 1, "frontage_id": 1, "street_unit_id": 1, "year": 2026, "seq": 1, "due_on": date(2026, 12, 10),
+             "ticket_ids": "[]", "issued_at": now, "received_by": ""},
+            {"id": 2, "frontage_id": 2, "street_unit_id": 1, "year": 2026, "seq": 2, "due_on": date(2026, 12, 10),
+             "ticket_ids": "[]", "issued_at": now, "received_by": ""}])
+    upgrade(revision="0135")
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT id, addressee, addressee_kind, address, frontage_code, signed_on, issuer_name, contact_person, "
+            "contact_phone FROM frontage_notices ORDER BY id")).all()
+    assert [tuple(str(v) if v is not None else None for v in row) for row in rows] == [
+        ("1", "老王米粉店", "商户", "太平街372号", "JF-0001", "2026-03-01", "解放街道办事处", "赵主任", "0771-5550001"),
+        ("2", "临江银行", "单位", "红旗路66号", "JF-0002", None, "解放街道办事处", "赵主任", "0771-5550001")]
+    downgrade(revision=before)
+    assert "addressee" not in {c["name"] for c in inspect(db.engine).get_columns("frontage_notices")}

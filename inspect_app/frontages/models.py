@@ -46,7 +46,9 @@ Index("uq_frontages_upper_code", func.upper(Frontage.code), unique=True)  # one 
 class FrontageNotice(db.Model):
     """门前四包责任整改通知书: the street office (or the office) gives a frontage notice of its problems still open
     and a date to put them right, numbered per street and year (门前四包〔2026〕3号). Kept, so the frontage's page
-    shows when it was told, and the same notice prints again with the problems it named."""
+    shows when it was told, and the same notice prints again as it was given: the problems it named, and what it
+    said of the frontage and of the street office that day (the register may be edited, a shop moved or renamed,
+    the office's contact changed since; a numbered notice handed over does not change with them)."""
     __tablename__ = "frontage_notices"
     __table_args__ = (UniqueConstraint("street_unit_id", "year", "seq"),
                       Index("ix_frontage_notices_frontage", "frontage_id", "issued_at"))
@@ -62,6 +64,15 @@ class FrontageNotice(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_on: Mapped[date | None] = mapped_column(Date)  # 送达: the day it was handed over
     received_by: Mapped[str] = mapped_column(String(40), default="")  # who signed for it (or 拒收, 留置送达)
+    # as printed, taken from the register and the street office when it was given (issue)
+    addressee: Mapped[str] = mapped_column(String(100), default="")  # 主送: the frontage's name
+    addressee_kind: Mapped[str] = mapped_column(String(8), default="商户")  # 你店 or 你单位
+    address: Mapped[str] = mapped_column(String(200), default="")
+    frontage_code: Mapped[str] = mapped_column(String(32), default="")  # 责任书编号
+    signed_on: Mapped[date | None] = mapped_column(Date)  # 责任书签订日期; none: not signed then
+    issuer_name: Mapped[str] = mapped_column(String(100), default="")  # the banner and the 落款
+    contact_person: Mapped[str] = mapped_column(String(64), default="")  # the 附注
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
 
     frontage = relationship("Frontage")
     street_unit = relationship("Unit")

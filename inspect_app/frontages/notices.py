@@ -4,7 +4,10 @@ frontage's page shows when it was told, and the notice prints again as it was gi
 
 The notice is a 函 in 信函格式 (GB/T 9704-2012, inspect_app/pdf): the street office's name as the banner, the
 shop as 主送, the problems in a table with their photos, the date and what follows if they are not put right
-(通报曝光, as the 责任书 says), and the street office's 落款 with room for its seal. Callers commit.
+(通报曝光, as the 责任书 says), and the street office's 落款 with room for its seal. What it says of the shop (name,
+address, 责任书 number and date) and of the street office (name, contact) is kept with the notice when it is given
+and printed from there: the register edited later, or the shop moved, does not rewrite a numbered notice handed
+over. Callers commit.
 """
 from __future__ import annotations
 
@@ -95,10 +98,18 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
         return given
     notice = FrontageNotice(frontage=frontage, street_unit=frontage.street_unit, year=year,
                             seq=next_value(sequence, year), due_on=due, ticket_ids=json.dumps(ids), issued_by=user.id,
-                            issued_at=now)
+                            issued_at=now, **as_printed(frontage))
     db.session.add(notice)
     db.session.flush()
     return notice
+
+
+def as_printed(frontage: Frontage) -> dict:
+    """What a notice given now says of the frontage and of its street office (kept with it: FrontageNotice)."""
+    street = frontage.street_unit
+    return {"addressee": frontage.name, "addressee_kind": frontage.kind, "address": frontage.address,
+            "frontage_code": frontage.code, "signed_on": frontage.signed_on, "issuer_name": street.name,
+            "contact_person": street.contact_person or "", "contact_phone": street.contact_phone or ""}
 
 
 RECEIVER_MAX = 40
@@ -224,26 +235,27 @@ def _place(ticket: Ticket) -> str:
 
 
 def document(notice: FrontageNotice) -> OfficialDocument:
-    frontage, street = notice.frontage, notice.street_unit
+    """The notice as it was given (the frontage and the street office as kept with it, the problems it named)."""
     ids = ticket_ids(notice)
     found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
     tickets = [found[i] for i in ids if i in found]
     rows = [[str(n), f"{t.number}\n{fmt(t.reported_at, '%Y-%m-%d')}\n{fmt(t.reported_at, '%H:%M')}",
              t.category.name if t.category else "", _place(t), _photo(t)] for n, t in enumerate(tickets, 1)]
-    you = "你单位" if frontage.kind == "单位" else "你店"
-    signed = f"{frontage.signed_on.year}年{frontage.signed_on.month}月{frontage.signed_on.day}日签订的" \
-        if frontage.signed_on else ""
-    due = notice.due_on
-    issued = local(notice.issued_at).date()
-    body = [Para(f"经检查，{you}（{frontage.address}）门前责任区内存在以下{len(tickets)}处问题，不符合{signed}门前四包"
-                 f"责任书（编号{frontage.code}）关于{DUTIES}的要求："),
+    you = "你单位" if notice.addressee_kind == "单位" else "你店"
+    found_here = f"经检查，{you}（{notice.address}）门前责任区内存在以下{len(tickets)}处问题，"
+    due, signed = notice.due_on, notice.signed_on
+    date_signed = f"{signed.year}年{signed.month}月{signed.day}日签订的" if signed else ""
+    breach = f"不符合{date_signed}门前四包责任书（编号{notice.frontage_code}）关于{DUTIES}的要求："
+    then = "将按照责任书的约定予以通报曝光，并依法依规处理。"
+    body = [Para(found_here + breach),
             DataTable(COLUMNS, rows=rows),
             Para(f"请于{due.year}年{due.month}月{due.day}日前整改完毕，整改后告知街道办事处，并长效保持门前整洁有序。"
-                 "逾期未整改或整改后反复出现的，将按照责任书的约定予以通报曝光，并依法依规处理。")]
-    contact = "，电话：".join(part for part in (street.contact_person, street.contact_phone) if part)
-    return OfficialDocument(form=Form.LETTER, issuer_mark=street.name, doc_number=notice.number,
-                            title="门前四包责任整改通知书", recipients=[frontage.name], body=body,
-                            signatory=street.name, date=issued, note=f"联系人：{contact}" if contact else "")
+                 "逾期未整改或整改后反复出现的，" + then)]
+    contact = "，电话：".join(part for part in (notice.contact_person, notice.contact_phone) if part)
+    return OfficialDocument(form=Form.LETTER, issuer_mark=notice.issuer_name, doc_number=notice.number,
+                            title="门前四包责任整改通知书", recipients=[notice.addressee], body=body,
+                            signatory=notice.issuer_name, date=local(notice.issued_at).date(),
+                            note=f"联系人：{contact}" if contact else "")
 
 
 def render(notice: FrontageNotice) -> bytes:

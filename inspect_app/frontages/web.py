@@ -154,7 +154,7 @@ def notice_delivered(notice_id: int):
 def notice_pdf(notice_id: int):
     notice = notices.get(current_user, notice_id)
     return pdf_bytes(notices.render(notice), f"frontage-notice-{notice.year}-{notice.seq}.pdf",
-                     f"门前四包整改通知书_{notice.frontage.name}_{notice.number}.pdf")
+                     f"门前四包整改通知书_{notice.addressee}_{notice.number}.pdf")
 
 
 @bp.route("/new", methods=["GET", "POST"])
