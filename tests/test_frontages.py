@@ -451,7 +451,7 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(pdf.data)).pages)
     for words in (city.street_b.name, "门前四包〔2026〕1号", "门前四包责任整改通知书", "老杨家米粉店：",
-                  "你店（建设路18号）门前责任区内存在以下2处问题，不符合门前四包责任书（编号JB-001）", first.number,
+                  "你店（建设路18号）门前责任区内存在以下2处问题，未履行包环境卫生", first.number,
                   second.number, "请于2026年11月28日前整改完毕", "通报曝光", "2026年11月25日"):
         assert words in text, words
     assert old.number not in text and put_right.number not in text  # closed, or put right: not named
@@ -564,6 +564,67 @@ def test_a_given_notice_prints_again_as_given_after_the_register_changes(api, br
     for words in (city.street_a.name, "杨记米粉（总店）：", "你单位（人民路66号）",
                   "不符合2026年11月20日签订的门前四包责任书（编号JA-100）"):
         assert words in text, words
+
+
+def test_a_shop_that_signed_no_agreement_is_held_to_its_duty_and_named_only_once_served(api, browser, city, register,
+                                                                                       now, clock):
+    """QA walk: a shop marked 未签订 got a notice citing "门前四包责任书（编号…）" and "按照责任书的约定予以通报曝光",
+    and the office's 通报 named for 曝光 as 逾期仍未整改, "依照门前四包责任书的约定", a shop that had signed none
+    and whose notice was never recorded as delivered. Now the notice of a shop with no 责任书 rests on the 门前四包
+    duty under the city's 市容和环境卫生责任区 rules and asks it to sign one; the 通报 names for 曝光 only shops
+    whose notice was delivered by its date, each on what binds it, and asks the street to serve the others first."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles, bank, tea = register  # noodles: no 责任书; bank: signed; tea: street A's, no 责任书
+    bank.signed_on = date(2026, 4, 1)
+    db.session.commit()
+    for frontage in (noodles, bank, tea):
+        for days in (3, 2, 1):
+            file_against(city, frontage, now - timedelta(days=days))
+    clock.stop(now)
+    for user, frontage in ((city.unit_b, noodles), (city.unit_b, bank), (city.unit_a, tea)):
+        answer = browser(user).submit(f"/frontages/{frontage.id}", f"/frontages/{frontage.id}/notices",
+                                      {"due_on": "2026-11-27"})
+        assert answer.status_code == 303
+    given = {n.frontage_id: n for n in db.session.scalars(select(FrontageNotice))}
+    page = browser(city.unit_b).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "该商户尚未签订门前四包责任书：通知书依照本市市容和环境卫生责任区管理的有关规定" in page
+    assert "尚未签订门前四包责任书" not in browser(city.unit_b).get(f"/frontages/{bank.id}").get_data(as_text=True)
+
+    text = pdf_words(browser(city.unit_b).get(f"/frontages/notices/{given[noodles.id].id}.pdf").data)
+    for words in ("老杨家米粉店：", "你店（建设路18号）门前责任区内存在以下3处问题，未履行包环境卫生、包秩序、包绿化（设施）、"
+                  "包市容的门前四包责任，不符合本市市容和环境卫生责任区管理的有关规定：",
+                  "逾期未整改或整改后反复出现的，将予以通报曝光，并依法依规处理。"):
+        assert words in text, words
+    assert "责任书（编号" not in text and "责任书的约定" not in text
+    text = pdf_words(browser(city.unit_b).get(f"/frontages/notices/{given[bank.id].id}.pdf").data)
+    assert "你单位（建设路20号）门前责任区内存在以下3处问题，不符合2026年4月1日签订的门前四包责任书（编号JB-002）" in text
+    assert "将按照责任书的约定予以通报曝光" in text and "尚未签订" not in text
+
+    # 送达: noodles and bank in time; tea's notice never recorded as delivered
+    for frontage in (noodles, bank):
+        answer = api.post(f"/api/v1/frontages/notices/{given[frontage.id].id}/delivered", city.unit_b,
+                          json={"delivered_on": "2026-11-25", "received_by": "店主"})
+        assert answer.status_code == 200
+    clock.stop(now + timedelta(days=5))  # the 30th: every notice past its date, the problems still open
+    listing = browser(city.admin).get("/frontages/offenders").get_data(as_text=True)
+    assert listing.count('<span class="badge overdue">逾期未整改</span>') == 2
+    assert f'href="/frontages/{tea.id}#notices">1 份</a> <span class="badge off">通知书未按期送达</span>' in listing
+    tea_page = browser(city.unit_a).get(f"/frontages/{tea.id}").get_data(as_text=True)
+    assert "未按期送达 · 待整改 3 件" in tea_page and "逾期未整改" not in tea_page
+    text = pdf_words(browser(city.admin).get("/frontages/offenders.pdf").data)
+    for words in ("其中临江银行建设路支行已送达整改通知书、逾期仍未整改，要依照门前四包责任书的约定严肃处理，并予以曝光。",
+                  "老杨家米粉店未签订门前四包责任书，已送达整改通知书、逾期仍未整改，要依照市容和环境卫生管理的有关规定"
+                  "严肃处理，并予以曝光，同时督促其签订门前四包责任书。",
+                  "人民路茶叶店的整改通知书已过整改期限，但未在期限内登记送达，暂不作逾期未整改处理",
+                  "1份逾期未改", "1份未送达"):
+        assert words in text, words
+    assert text.count("逾期仍未整改") == 2 and "人民路茶叶店已送达" not in text
+    # delivered only after its date: not told in time either
+    db.session.get(FrontageNotice, given[tea.id].id).delivered_on = date(2026, 11, 29)
+    db.session.commit()
+    text = pdf_words(browser(city.admin).get("/frontages/offenders.pdf").data)
+    assert "人民路茶叶店的整改通知书已过整改期限，但未在期限内登记送达" in text
 
 
 def test_a_notice_gives_the_description_the_width(app, browser, city, register, now):

@@ -2,7 +2,10 @@
 the 文件格式 of GB/T 9704-2012 for the leaders to approve, as the year's ranking 通报 is: 草稿 on every page, no
 number, no seal. Repeat offenders are named: each shop or institution with its street, how many problems in the
 window, how many still open, the 整改通知书 it was given (and whether one is past its date), and a photo of its
-latest problem; then what the street offices are to do.
+latest problem; then what the street offices are to do. Named for 曝光 are only those told in time and still not put
+right (a notice recorded as delivered by its date, notices.past_due), each on what binds it: the 责任书 it signed,
+or, with none signed, the city's 市容和环境卫生 rules (and it is to sign one); a notice past its date that was never
+recorded as delivered is the street office's to serve first.
 """
 from __future__ import annotations
 
@@ -43,19 +46,45 @@ def _latest_photo(frontage_id: int) -> Photo:
     return photo_cell(key, THUMB_MM)
 
 
+def _notices_cell(frontage_id: int, told: dict[int, int], late: set[int], unserved: set[int]) -> str:
+    return f"{told.get(frontage_id, 0)}份" + ("\n逾期未改" if frontage_id in late else
+                                              "\n未送达" if frontage_id in unserved else "")
+
+
+def _overdue_line(rows: list[Offender], late: set[int], unserved: set[int]) -> str:
+    """Who is named for 曝光 and on what ground, and whose notice is still to be served."""
+    all_names = [o.frontage.name for o in rows]
+
+    def names(wanted) -> str:
+        # two shops of one name (a chain's on one road) are told apart by their address
+        return "、".join(o.frontage.name + (f"（{o.frontage.address}）" if all_names.count(o.frontage.name) > 1 else "")
+                        for o in rows if wanted(o.frontage))
+
+    signed = names(lambda f: f.id in late and f.signed)
+    unsigned = names(lambda f: f.id in late and not f.signed)
+    waiting = names(lambda f: f.id in unserved and f.id not in late)
+    line = ""
+    if signed:
+        line += f"其中{signed}已送达整改通知书、逾期仍未整改，要依照门前四包责任书的约定严肃处理，并予以曝光。"
+    if unsigned:
+        line += (f"{'' if signed else '其中'}{unsigned}未签订门前四包责任书，已送达整改通知书、逾期仍未整改，要依照"
+                 "市容和环境卫生管理的有关规定严肃处理，并予以曝光，同时督促其签订门前四包责任书。")
+    if waiting:
+        line += (f"{waiting}的整改通知书已过整改期限，但未在期限内登记送达，暂不作逾期未整改处理；所在街道要依法送达、"
+                 "登记送达情况，重新明确整改期限，到期仍未整改的依规处理。")
+    return line
+
+
 def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int,
-             today: date) -> OfficialDocument:
-    """The draft for the offenders `rows` (at least one), dated `today`."""
+             today: date, unserved: set[int] = frozenset()) -> OfficialDocument:
+    """The draft for the offenders `rows` (at least one), dated `today`; `late`: those told in time and past their
+    notice's date, `unserved`: past a notice's date not recorded as delivered by then (notices.past_due)."""
     short = setting("OFFICE_SHORT_NAME")
     streets = sorted({o.frontage.street_unit.name for o in rows})
     table = DataTable(COLUMNS, rows=[
         [str(n), o.frontage.name, o.frontage.address, o.frontage.street_unit.name, str(o.problems), str(o.open),
-         f"{told.get(o.frontage.id, 0)}份" + ("\n逾期未改" if o.frontage.id in late else ""),
-         _latest_photo(o.frontage.id)] for n, o in enumerate(rows, 1)])
-    names = [o.frontage.name for o in rows]
-    # two shops of one name (a chain's on one road) are told apart by their address
-    overdue = [o.frontage.name + (f"（{o.frontage.address}）" if names.count(o.frontage.name) > 1 else "")
-               for o in rows if o.frontage.id in late]
+         _notices_cell(o.frontage.id, told, late, unserved), _latest_photo(o.frontage.id)]
+        for n, o in enumerate(rows, 1)])
     body = [
         Para(f"为巩固文明城市创建成果，压实门前四包责任，{short}对各街道门前四包责任落实情况开展了日常督查。经查，"
              f"近{days}天内有{len(rows)}家商户（单位）门前四包问题反复出现，责任落实不到位，现予以通报。"),
@@ -66,8 +95,7 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
         table,
         Heading("二、工作要求"),
         Para(f"请{'、'.join(streets)}督促上述商户（单位）于通报之日起5个工作日内整改到位，并将整改情况书面报送"
-             f"{short}。" + (f"其中{'、'.join(overdue)}已下达整改通知书、逾期仍未整改，要依照门前四包责任书的约定"
-                             "严肃处理，并予以曝光。" if overdue else "")),
+             f"{short}。" + _overdue_line(rows, late, unserved)),
         Para("各街道办事处要加强对辖区商户（单位）门前四包责任的日常巡查和督促，对反复出现问题的，要约谈负责人、"
              "限期整改；各商户（单位）要切实履行包环境卫生、包秩序、包绿化（设施）、包市容责任，防止问题反弹。"),
         Para("特此通报。"),
@@ -75,5 +103,6 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
     return circular_draft("关于门前四包责任落实不到位商户（单位）的通报", ["各街道办事处"], body, [], today)
 
 
-def render(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int, today: date) -> bytes:
-    return render_pdf(document(rows, told, late, repeat, days, today))
+def render(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int, today: date,
+           unserved: set[int] = frozenset()) -> bytes:
+    return render_pdf(document(rows, told, late, repeat, days, today, unserved))

@@ -7,7 +7,9 @@ shop as 主送, the problems in a table with their photos, the date and what fol
 (通报曝光, as the 责任书 says), and the street office's 落款 with room for its seal. What it says of the shop (name,
 address, 责任书 number and date) and of the street office (name, contact) is kept with the notice when it is given
 and printed from there: the register edited later, or the shop moved, does not rewrite a numbered notice handed
-over. Callers commit.
+over. A shop that has signed no 责任书 (no signing date when it is given) is told of its 门前四包 duty under the city's
+市容和环境卫生责任区 rules, not held to a 责任书 it never signed (the street office, told so on the form, is to
+have it sign one). Callers commit.
 """
 from __future__ import annotations
 
@@ -183,15 +185,20 @@ _given_by_its_street = (Frontage.id == FrontageNotice.frontage_id) & \
     (Frontage.street_unit_id == FrontageNotice.street_unit_id)
 
 
-def past_due(frontage_ids: list[int], today: date) -> set[int]:
+def past_due(frontage_ids: list[int], today: date) -> tuple[set[int], set[int]]:
     """The frontages among these with a notice their street gave whose date has passed and some of whose problems
-    are still open (a notice another street gave before a move is that street's)."""
+    are still open (a notice another street gave before a move is that street's), as (served, unserved). Served:
+    the notice recorded as delivered (送达) by its date, so the shop was told and is 逾期未整改 — the next step is
+    通报曝光. Unserved: never recorded as delivered, or only after its date; nothing shows the shop was told in time,
+    so the street office is to serve it first, not name the shop for 曝光."""
     if not frontage_ids:
-        return set()
+        return set(), set()
     late = list(db.session.scalars(select(FrontageNotice).join(Frontage, _given_by_its_street)
                                    .where(FrontageNotice.frontage_id.in_(frontage_ids), FrontageNotice.due_on < today)))
     left = still_open(late)
-    return {notice.frontage_id for notice in late if left.get(notice.id)}
+    late = [notice for notice in late if left.get(notice.id)]
+    served = {n.frontage_id for n in late if n.delivered_on is not None and n.delivered_on <= n.due_on}
+    return served, {n.frontage_id for n in late} - served
 
 
 def counts(frontage_ids: list[int]) -> dict[int, int]:
@@ -244,9 +251,14 @@ def document(notice: FrontageNotice) -> OfficialDocument:
     you = "你单位" if notice.addressee_kind == "单位" else "你店"
     found_here = f"经检查，{you}（{notice.address}）门前责任区内存在以下{len(tickets)}处问题，"
     due, signed = notice.due_on, notice.signed_on
-    date_signed = f"{signed.year}年{signed.month}月{signed.day}日签订的" if signed else ""
-    breach = f"不符合{date_signed}门前四包责任书（编号{notice.frontage_code}）关于{DUTIES}的要求："
-    then = "将按照责任书的约定予以通报曝光，并依法依规处理。"
+    if signed:
+        breach = (f"不符合{signed.year}年{signed.month}月{signed.day}日签订的门前四包责任书（编号{notice.frontage_code}）"
+                  f"关于{DUTIES}的要求：")
+        then = "将按照责任书的约定予以通报曝光，并依法依规处理。"
+    else:  # no 责任书 signed: the duty itself, under the city's rules (no longer than the 责任书's wording: a
+        # sentence more asking it to sign pushed the 落款 of a two-problem notice onto a page of its own)
+        breach = f"未履行{DUTIES}的门前四包责任，不符合本市市容和环境卫生责任区管理的有关规定："
+        then = "将予以通报曝光，并依法依规处理。"
     body = [Para(found_here + breach),
             DataTable(COLUMNS, rows=rows),
             Para(f"请于{due.year}年{due.month}月{due.day}日前整改完毕，整改后告知街道办事处，并长效保持门前整洁有序。"

@@ -57,12 +57,14 @@ def index():
 
 
 def _offenders() -> dict:
-    """The repeat offenders this user may see, with the notices each was given and those past their date."""
+    """The repeat offenders this user may see, with the notices each was given and those past their date (`late`:
+    served in time and not put right; `unserved`: past their date but not recorded as delivered by it)."""
     repeat, days = services.repeat_rule()
     moment = now()
     rows = services.repeat_offenders(current_user, moment)
     ids, today = [o.frontage.id for o in rows], local(moment).date()
-    return {"rows": rows, "told": notices.counts(ids), "late": notices.past_due(ids, today), "repeat": repeat,
+    late, unserved = notices.past_due(ids, today)
+    return {"rows": rows, "told": notices.counts(ids), "late": late, "unserved": unserved, "repeat": repeat,
             "days": days, "today": today}
 
 
