@@ -315,6 +315,30 @@ def test_extension_and_reassign_through_the_api(api, browser, city, make_ticket)
     assert api.post(f"{url}/cancel", city.admin, json={"reason": "重复"}).get_json()["status"] == "cancelled"
 
 
+def test_times_in_event_data_read_in_shanghai_time_like_the_others(app, api, city, make_ticket):
+    """An event's data kept its times as written (UTC, microseconds: "2026-12-10T15:59:59+00:00") while every other
+    time of the API reads +08:00 to the second; rows already stored read right too."""
+    from inspect_app.tickets.models import TicketEvent
+    from inspect_app.tickets.serialize import event_dict
+
+    ticket = make_ticket(category="spider_web")  # due 9 December
+    url = f"/api/v1/tickets/{ticket.id}"
+    first_deadline = api.get(url, city.admin).get_json()["deadline"]
+    api.post(f"{url}/request_extension", city.unit_a, json={"until": "2026-12-18", "reason": "线路迁改"})
+    decided = api.post(f"{url}/decide_extension", city.admin, json={"approved": True, "note": "同意"})
+    assert decided.status_code == 200
+    events = {e["action"]: e["data"] for e in api.get(url, city.admin).get_json()["events"]}
+    assert events["request_extension"]["until"] == "2026-12-18T23:59:59+08:00"
+    assert events["decide_extension"]["until"] == "2026-12-18T23:59:59+08:00"
+    assert events["decide_extension"]["old_deadline"] == first_deadline
+    with app.app_context():  # the shape the ORM path gives (a 12345 case's ticket), a row with microseconds
+        event = db.session.get(TicketEvent, db.session.query(TicketEvent.id).filter_by(
+            ticket_id=ticket.id, action="decide_extension").scalar())
+        event.data_json = '{"approved": true, "until": "2026-12-18T15:59:59.250000+00:00", "note": "x"}'
+        assert event_dict(event)["data"] == {"approved": True, "until": "2026-12-18T23:59:59+08:00", "note": "x"}
+        db.session.rollback()
+
+
 def test_an_extension_date_is_read_strictly(api, city, make_ticket):
     """"2026-12-18 is fine, thanks" was read as its first ten characters, 2026-12-20T23:00:00-05:00 (the 21st in
     Shanghai) as the 20th, and the JSON number 20261220 as a date."""

@@ -11,7 +11,7 @@ from test_escalation_parts import shared  # noqa: F401 (fixture)
 from test_responsibility import carriers, rectify_part, shared_pole  # noqa: F401 (fixtures)
 
 from inspect_app.common.errors import Conflict
-from inspect_app.common.timeutil import local, utcnow
+from inspect_app.common.timeutil import isoformat, local, utcnow
 from inspect_app.extensions import db
 from inspect_app.tickets import parts
 from inspect_app.tickets.models import Ticket, TicketUnit
@@ -66,7 +66,7 @@ def test_an_assisting_unit_asks_and_its_deadline_stands_meanwhile(api, city, car
     assert (event["action"], event["note"], event["data"]["unit_id"], event["from"], event["to"]) == \
         ("request_part_extension", REASON, mobile.id, "assigned", "assigned")
     asked = add_workdays(before, 3)  # working days from the part's own deadline (the holiday calendar's)
-    assert event["data"]["until"] == asked.isoformat()
+    assert event["data"]["until"] == isoformat(asked)  # Shanghai time, as every time of the API
     stored = fresh_part(shared_pole.id, mobile.id)
     assert stored.deadline == before and stored.extension_status == "open" and stored.extension_until == asked
     assert stored.extension_reason == REASON
@@ -142,7 +142,7 @@ def test_approval_moves_that_parts_deadline_only(api, city, carriers, shared_pol
     assert body["deadline"] == before[shared_pole.unit_id]
     event = body["events"][-1]
     assert (event["action"], event["data"]["unit_id"], event["data"]["approved"], event["data"]["until"]) == \
-        ("decide_part_extension", mobile.id, True, asked.isoformat())
+        ("decide_part_extension", mobile.id, True, isoformat(asked))
     part = fresh_part(shared_pole.id, mobile.id)
     assert part.deadline == asked and part.extension_status == "approved" and part.status == "open"
     assert part.ticket.deadline == ticket_deadline and part.ticket.extension_count in (0, None)

@@ -46,6 +46,26 @@ def isoformat(value: datetime | None) -> str | None:
     return local(value).isoformat(timespec="seconds") if value else None
 
 
+# A moment as the code writes it into an event's data (datetime.isoformat() of a UTC value: microseconds, +00:00).
+_STORED_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+                            r"(Z|[+-][0-9]{2}:[0-9]{2})")
+
+
+def shown_moments(value):
+    """An event's data as the API shows it: every moment in it (stored as UTC isoformat) in Shanghai time, to the
+    second, like the API's other times; anything else as it is. Rows already written read right without a
+    migration."""
+    if isinstance(value, str):
+        if _STORED_MOMENT.fullmatch(value):
+            return isoformat(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return value
+    if isinstance(value, dict):
+        return {key: shown_moments(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shown_moments(item) for item in value]
+    return value
+
+
 def parse_iso(text: str) -> datetime:
     """Parse an ISO date or datetime; naive means Shanghai. Raises ValueError."""
     text = text.strip()

@@ -26,6 +26,7 @@ from ..auth.models import User
 from ..common.errors import NotFound
 from ..common.prepared import ByIds, PreparedSelect
 from ..common.sql import const, shanghai_iso
+from ..common.timeutil import shown_moments
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..photos.models import Photo
@@ -273,7 +274,7 @@ def _event_dict(event, photo_ids: list[int]) -> dict:
         "from": event.from_status,
         "to": event.to_status,
         "note": event.note,
-        "data": data,
+        "data": shown_moments(data),
         "photo_ids": photo_ids,
     }
 

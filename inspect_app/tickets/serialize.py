@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from ..common.timeutil import isoformat
+from ..common.timeutil import isoformat, shown_moments
 from .models import Ticket, TicketEvent
 
 
@@ -37,7 +37,7 @@ def event_dict(event: TicketEvent) -> dict:
         "from": event.from_status,
         "to": event.to_status,
         "note": event.note,
-        "data": data,
+        "data": shown_moments(data),
         "photo_ids": [p.id for p in event.photos],
     }
 
