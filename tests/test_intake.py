@@ -788,6 +788,34 @@ def test_a_later_post_naming_only_what_changed_keeps_the_rest(api, city):
     assert cleared["category"] is None and cleared["contact_phone"] == "13900001234"  # the answer is what is stored
 
 
+def test_a_later_post_need_not_repeat_the_words_or_the_place(api, city):
+    """诉求内容 and 事发地址 are required of a new case only: a later post moving the 办理时限, changing the phone or
+    adding words (a waiting case), or a 催办 of a decided case, was refused 422 缺少诉求内容；缺少事发地址。"""
+    hotline = "/api/v1/intake/hotline"
+    new = api.post(hotline, city.admin, json={"case_number": "GDP0009", "phone": "13900001234"})
+    assert new.status_code == 422 and new.get_json()["error"]["message"] == "缺少诉求内容；缺少事发地址。"
+    case = {"case_number": "GDP0009", "received_at": "2026-11-21 10:00", "description": "井盖缺失",
+            "address": "人民路88号", "phone": "13900001234", "due_at": "2026-11-27 18:00"}
+    assert api.post(hotline, city.admin, json=case).status_code == 201
+    moved = api.post(hotline, city.admin, json={"case_number": "GDP0009", "due_at": "2026-11-28 18:00"})
+    assert moved.status_code == 200 and moved.get_json()["action"] == "change", moved.get_json()
+    phone = api.post(hotline, city.admin, json={"case_number": "GDP0009", "phone": "13900005678"})
+    assert phone.status_code == 200 and phone.get_json()["action"] == "change"
+    words = api.post(hotline, city.admin, json={"case_number": "GDP0009", "description": "井盖缺失，已有人跌倒"})
+    assert words.status_code == 200 and words.get_json()["action"] == "change"
+    stored = api.get("/api/v1/intake/hotline/GDP0009", city.admin).get_json()
+    assert (stored["description"], stored["address"], stored["contact_phone"]) == (
+        "井盖缺失，已有人跌倒", "人民路88号", "13900005678")
+    assert stored["due_at"] == "2026-11-28T18:00:00+08:00"
+    emptied = api.post(hotline, city.admin, json={"case_number": "GDP0009", "address": ""})  # sent empty: missing
+    assert emptied.status_code == 422 and emptied.get_json()["error"]["message"] == "缺少事发地址。"
+    accepted = api.post(f"/api/v1/intake/{stored['id']}/accept", city.admin,
+                        json={"category": "niupixuan", "segment_id": city.seg_a.id})
+    assert accepted.status_code == 201, accepted.get_json()
+    pushed = api.post(hotline, city.admin, json={"case_number": "GDP0009", "description": "井盖缺失\n【催办】还没修"})
+    assert pushed.status_code == 200 and pushed.get_json()["action"] == "follow_up", pushed.get_json()
+
+
 def test_a_case_sent_again_after_the_office_decided_it_reaches_the_unit_or_the_queue(app, api, browser, city, now):
     """催办, 补充材料, 重办: a 12345 case posted again with other content once the office decided it was answered 200
     unchanged and dropped. Now its open problem's history records it and the lead unit hears of it; a closed

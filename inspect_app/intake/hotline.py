@@ -56,6 +56,8 @@ API_FIELDS = {"case_number": "工单编号", "received_at": "受理时间", "cat
 API_STORED = {"category": ("category_id", "category_text"), "description": ("description",),
               "address": ("address",), "district": ("district",), "lon": ("lat", "lon"), "lat": ("lat", "lon"),
               "phone": ("contact_phone",), "due_at": ("due_at",)}
+# The texts a case must hold, and the attribute each fills: a new case, a spreadsheet row and a post that sends them.
+_REQUIRED_TEXT = {"诉求内容": "description", "事发地址": "address"}
 _FRACTION = re.compile(r"(\d:\d{2})\.\d+")  # the seconds' fraction of 08:05:00.0 (not a date's 2026.11.20)
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                  "%Y%m%d%H%M%S", "%Y%m%d")
@@ -86,6 +88,12 @@ class Case:
             self.problems.append(f"{name}不能超过{limit}个字符")
             return value[:limit]
         return value
+
+    def require(self, labels) -> None:
+        """Note each of these columns (诉求内容, 事发地址) that holds nothing as missing."""
+        for label in labels:
+            if not getattr(self, _REQUIRED_TEXT[label]):
+                self.problems.append(f"缺少{label}")
 
     def values(self) -> dict:
         """The stored fields this case gives, without those its sender left out."""
@@ -140,9 +148,10 @@ def _number(text: str, label: str) -> float | None:
         raise Invalid(f"{label}“{raw}”不是数字。", code="invalid_number") from None
 
 
-def parse_case(cells: dict, now: datetime) -> Case:
+def parse_case(cells: dict, now: datetime, required=tuple(_REQUIRED_TEXT)) -> Case:
     """A case from its columns (a spreadsheet row, or an API post mapped onto them); problems are collected in
-    case.problems rather than raised, so a row lists all of them at once."""
+    case.problems rather than raised, so a row lists all of them at once. `required`: the texts that must hold
+    something (an API post checks them itself, once it knows whether the case is new)."""
     case = Case()
 
     def check(fn: Callable[[], object]):
@@ -159,11 +168,8 @@ def parse_case(cells: dict, now: datetime) -> Case:
     if not case.case_number:
         case.problems.append("缺少工单编号")
     case.description = text("诉求内容", 2000, multiline=True)
-    if not case.description:
-        case.problems.append("缺少诉求内容")
     case.address = text("事发地址", 200)
-    if not case.address:
-        case.problems.append("缺少事发地址")
+    case.require(required)
     case.district = text("所属区县", 32)
     case.category_text = text("问题类别", 64)
     case.category = find_category(case.category_text)
@@ -310,13 +316,17 @@ def post_case(user, data: dict, now: datetime, retried: bool = False) -> tuple[I
     unknown = sorted(set(data) - set(API_FIELDS))
     if unknown:
         raise Invalid(f"未知字段：{'、'.join(unknown)}。", code="unknown_fields")
-    case = parse_case({API_FIELDS[k]: _cell(k, v) for k, v in data.items()}, now)
+    cells = {API_FIELDS[k]: _cell(k, v) for k, v in data.items()}
+    case = parse_case(cells, now, required=())
+    known = existing_case(case.case_number) if case.case_number else None
+    # A new case must say what and where; a later post of a case already there (waiting or decided) need not repeat
+    # them: a field not posted keeps what is stored (a 补充材料 naming only its new words wiped the caller's phone
+    # and the 办理时限; one moving only the 办理时限 was refused as 缺少诉求内容). Sent empty, they are still missing.
+    case.require([label for label in _REQUIRED_TEXT if known is None or label in cells])
     if case.problems:
         raise Invalid(join_clauses(case.problems, "。"), code="invalid_case")
-    # a field not posted keeps what is stored (a 补充材料 naming only its new words wiped the caller's phone and the
-    # 办理时限); the hotline has no registered sites
+    # the hotline has no registered sites
     case.omitted = {"site_id"} | {name for key, names in API_STORED.items() if key not in data for name in names}
-    known = existing_case(case.case_number)
     if known is not None and known.status != "pending" and (changed := _differences(known, case)):
         from .services import follow_up
         action, messages = "follow_up", follow_up(user, known, case.values(), case.received_at, changed, now)
