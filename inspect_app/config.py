@@ -82,6 +82,10 @@ class Config:
 
     # --- filing
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 32) * 1024 * 1024  # whole request; phones send scaled photos
+    # One text field of a form (multipart or urlencoded; a urlencoded body counts whole): read as a JSON body is, up to
+    # the request's cap, so each field's own limit answers (400 text_too_long naming it). Werkzeug's default, 500 kB,
+    # answered a 510 kB 问题描述 413 "单次上传上限32MB，请减少照片数量" though 480 kB got the field's message.
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
     MAX_PHOTOS_PER_REPORT = _int("MAX_PHOTOS_PER_REPORT", 9)     # the page offers and the server accepts this many
     DISPATCH_RADIUS_M = _float("DISPATCH_RADIUS_M", 500)         # nearest segment within this of the report
     # The filing page warns that the phone is far from every segment (a wrong fix, or out of town) beyond this.

@@ -30,6 +30,9 @@ HTTP_MESSAGES = {
     500: ("internal_error", "服务器内部错误，请稍后重试。"),
 }
 
+# A 413 for a body within MAX_CONTENT_LENGTH: a form with more fields (MAX_FORM_PARTS) or a longer one
+# (MAX_FORM_MEMORY_SIZE) than it may have; fewer photos would not help.
+FORM_TOO_LARGE = "提交的表单字段过多或内容过长，请检查后重试。"
 
 # A version check that failed (StaleDataError) names the table of the row someone else changed first.
 STALE_MESSAGES = {"tickets": "该问题刚被其他人处理过，请刷新后再试。",
@@ -106,7 +109,11 @@ def register_error_handlers(app) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             code, message = "csrf_failed", _csrf_message(error)
         if error.code == 413:
-            message = message.format(mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024), advice=upload_advice())
+            limit = app.config["MAX_CONTENT_LENGTH"]
+            if limit and request.content_length is not None and request.content_length <= limit:
+                message = FORM_TOO_LARGE  # within the upload cap: the form's own limits (MAX_FORM_PARTS, ...)
+            else:
+                message = message.format(mb=limit // (1024 * 1024), advice=upload_advice())
         response = app.make_response(error_response(error.code or 500, code, message))
         for name, value in error.get_headers():  # a 405's Allow, a 429's Retry-After; not its Content-Type
             if name.lower() != "content-type":

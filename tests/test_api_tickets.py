@@ -181,6 +181,29 @@ def test_oversized_request_is_413(app, api, city):
     assert "过大" in response.get_json()["error"]["message"]
 
 
+def test_a_long_text_field_in_a_form_gets_its_own_message_not_the_upload_caps(api, browser, city, make_ticket):
+    """A text field of a form over 500 kB (werkzeug's default form memory) was answered 413 "单次上传上限32MB，请减少
+    照片数量或压缩后重试" though the request was half a megabyte; 480 kB got the field's 400 text_too_long."""
+    for length in (160_000, 170_000, 400_000):  # 480 kB, 510 kB, 1.2 MB of 长
+        filed = file_report(api, city.inspector, description="长" * length)
+        assert filed.status_code == 400, (length, filed.status_code)
+        assert filed.get_json()["error"] == {"code": "text_too_long", "message": "问题描述不能超过2000字。"}
+    ticket = make_ticket()
+    page = f"/tickets/{ticket.id}"
+    unit = browser(city.unit_a)  # a page's form (urlencoded: the whole body counted against the form's memory)
+    refused = unit.submit(page, f"{page}/dispute", {"reason": "长" * 170_000})
+    assert refused.status_code == 400 and "理由不能超过" in refused.get_data(as_text=True), refused.status_code
+    assert db.session.get(Ticket, ticket.id).status == "assigned"
+
+
+def test_a_form_with_too_many_fields_is_not_told_to_send_fewer_photos(app, api, city):
+    """A 413 for a request within the upload cap (more fields than MAX_FORM_PARTS) does not name 32 MB and photos."""
+    fields = {f"f{i}": "x" for i in range(app.config["MAX_FORM_PARTS"] + 1)}
+    refused = api.post("/api/v1/tickets", city.inspector, data=fields, content_type="multipart/form-data")
+    assert refused.status_code == 413
+    assert refused.get_json()["error"] == {"code": "too_large", "message": "提交的表单字段过多或内容过长，请检查后重试。"}
+
+
 def test_units_and_leaders_cannot_file(api, city):
     assert file_report(api, city.unit_a).status_code == 403
     assert file_report(api, city.leader).status_code == 403
