@@ -3,6 +3,7 @@ input, retries, the 通报 number."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -438,6 +439,25 @@ def test_missing_items_and_malformed_results_are_refused(api, city, lane):
     response = api.post(f"/api/v1/rounds/{lane[0]}/sites/{lane[1]}/results", city.inspector, json={})
     assert response.status_code == 400
     _nothing_written(*lane)
+
+
+def test_a_result_note_or_item_that_is_not_text_is_refused(api, city, lane):
+    """A note sent as an object, a list, a number or true was stored as Python's text of it ("{'a': [1]}", "True")
+    and printed so in the ticket and the 督查通报: 400 invalid_text naming the field, as every text field."""
+    url = f"/api/v1/rounds/{lane[0]}/sites/{lane[1]}/results"
+    for note in ({"a": [1]}, ["x"], 5, True, False):
+        results = [{"item": "BJ-01", "pass": True, "note": note}, {"item": "BJ-02", "pass": True}]
+        response = api.post(url, city.inspector, data={"results": json.dumps(results)},
+                            content_type="multipart/form-data")
+        assert response.status_code == 400, (note, response.status_code)
+        assert response.get_json()["error"] == {"code": "invalid_text", "message": "情况说明应为文字。"}, note
+    results = [{"item": 7, "pass": True}, {"item": "BJ-02", "pass": True}]
+    response = api.post(url, city.inspector, data={"results": json.dumps(results)}, content_type="multipart/form-data")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_text"
+    _nothing_written(*lane)
+    results = [{"item": "BJ-01", "pass": True, "note": None}, {"item": "BJ-02", "pass": True, "note": "干净"}]
+    response = api.post(url, city.inspector, data={"results": json.dumps(results)}, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
 
 
 def test_the_same_retry_makes_one_result_and_a_different_second_submission_is_409(api, city, lane):

@@ -452,7 +452,10 @@ def parse_answers(raw) -> list[Answer]:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("pass"), bool) \
                 or not str(entry.get("item") or "").strip():
             raise BadRequest("results 中每一项应为 {\"item\": 编码, \"pass\": true/false}。", code="invalid_results")
-        answers.append(Answer(str(entry["item"]).strip()[:32], entry["pass"], str(entry.get("note") or "")))
+        # text, as every text field of the API: a note sent as {"a": 1} or true was stored as "{'a': 1}", "True"
+        # and printed so in the ticket's description and the 督查通报
+        code = text_value(entry["item"], "测评项目编码").strip()[:32]
+        answers.append(Answer(code, entry["pass"], text_value(entry.get("note"), "情况说明")))
     return answers
 
 
