@@ -119,17 +119,26 @@ def register(app: Flask) -> None:
                     "upgraded": "数据库已升级到最新版本。"}[result])
 
     @app.cli.command("seed-demo")
-    @click.option("--password", default=None, help="Password for every demo account.")
+    @click.option("--password", default=None,
+                  help="Password for every demo account (at least 8 characters; only when the accounts are made).")
     @click.option("--activity/--no-activity", default=True,
                   help="Also replay six weeks of reports, letters and lists (only while there are no tickets).")
     def seed_demo_command(password, activity):
         """Load the demo city: units, road segments, categories, accounts and (by default) six weeks of activity."""
+        from .auth.services import MIN_PASSWORD_LENGTH
         from .demo import load
-        from .demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP
+        from .demo.seed import DEFAULT_PASSWORD, DEMO_LOGIN_HELP, DEMO_LOGINS_KEPT, demo_accounts_present
 
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:  # as create-user: every account had "1"
+            raise click.ClickException(f"密码至少{MIN_PASSWORD_LENGTH}位。")
         init_schema()
+        present = demo_accounts_present()
+        if present and password is not None:
+            # the accounts are only ever made, never changed: "--password P" said every account had P, none had
+            raise click.ClickException(f"演示城市已加载（已有 {present} 个演示账号），账号的密码未改动：--password 只在"
+                                       "首次加载、创建演示账号时使用。如需改密码，请以管理员登录后在“账号管理”中重置。")
         load(utcnow(), password or DEFAULT_PASSWORD, activity=activity, say=click.echo)
-        click.echo(DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
+        click.echo(DEMO_LOGINS_KEPT if present else DEMO_LOGIN_HELP.format(password=password or DEFAULT_PASSWORD))
 
     @app.cli.command("create-user")
     @click.argument("name")

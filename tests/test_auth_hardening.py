@@ -643,3 +643,26 @@ def test_the_demo_city_still_logs_in_with_the_demo_password(runner, app, unstamp
     response = person.login("admin", DEFAULT_PASSWORD)
     assert response.status_code == 302 and not response.headers["Location"].endswith("/password")
     assert logged_in(person, "/office/work")
+
+
+def test_seed_demo_says_when_the_accounts_keep_their_passwords(runner, app, unstamped):
+    """seed-demo --password P on a database with the demo printed 密码均为 P and exited 0 while every account kept
+    demo2026; --password 1 was taken (every account, admin too, then had "1")."""
+    from inspect_app.auth.models import User
+
+    def password_of(username):
+        db.session.expire_all()
+        return db.session.scalar(db.select(User).where(User.username == username))
+
+    short = runner.invoke(args=["seed-demo", "--no-activity", "--password", "1234567"])
+    assert short.exit_code != 0 and "密码至少8位" in short.output
+    assert password_of("admin") is None  # nothing loaded
+    first = runner.invoke(args=["seed-demo", "--no-activity", "--password", "First-2026-pw"])
+    assert first.exit_code == 0 and "密码均为 First-2026-pw" in first.output, first.output
+    again = runner.invoke(args=["seed-demo", "--no-activity", "--password", "Other-2026-pw"])
+    assert again.exit_code != 0, again.output
+    assert "演示城市已加载" in again.output and "密码未改动" in again.output and "密码均为" not in again.output
+    plain = runner.invoke(args=["seed-demo", "--no-activity"])
+    assert plain.exit_code == 0 and "沿用原有密码" in plain.output and "密码均为" not in plain.output, plain.output
+    admin = password_of("admin")
+    assert admin.check_password("First-2026-pw") and not admin.check_password("Other-2026-pw")

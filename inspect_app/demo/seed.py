@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..auth.services import create_user
@@ -100,10 +100,18 @@ def _seed_campaigns(now: datetime) -> int:
     return added
 
 
-DEMO_LOGIN_HELP = """\
-演示账号（密码均为 {password}）：
+DEMO_ACCOUNTS = """\
   文明办管理员  admin
   督查员        inspector1 … inspector5
   领导          leader
   责任单位      单位编码小写，例如 sz01（市城市管理局）、sz03（交警支队）、jd0101（江城区解放街道）、qy01（中国移动）
 """
+DEMO_LOGIN_HELP = "演示账号（密码均为 {password}）：\n" + DEMO_ACCOUNTS
+# seed-demo again on a database that has the demo: its accounts were made before and keep their passwords
+DEMO_LOGINS_KEPT = "演示城市此前已加载，演示账号沿用原有密码（本次未改动）：\n" + DEMO_ACCOUNTS
+
+
+def demo_accounts_present() -> int:
+    """How many of the demo's accounts the database already has (0: a first load makes them all)."""
+    names = [row["username"] for row in data.accounts()]
+    return db.session.scalar(select(func.count(User.id)).where(User.username.in_(names))) or 0
