@@ -293,6 +293,26 @@ def test_a_signed_letter_is_written_as_signed_whatever_changes_after(app, city, 
     assert "甲街道办事处：" in text.replace(" ", "") and "更名" not in text
 
 
+def test_a_drafts_items_read_as_its_pdf_prints_them(app, city, overdue, api):
+    """A draft's items came back with place "", found_at null, original_deadline null, days_overdue 0 and overdue ""
+    (filled only at 签发) while its PDF printed them: they read from the tickets as they are now, and signing at the
+    same moment records the same."""
+    made = api.post("/api/v1/letters", city.admin, json={"ticket_ids": [overdue[1].id, overdue[0].id]}).get_json()
+    shown = ("number", "category", "place", "found_at", "original_deadline", "days_overdue", "overdue")
+    draft = {i["ticket_id"]: i for i in api.get(f"/api/v1/letters/{made['id']}", city.leader).get_json()["items"]}
+    ticket = fresh(Ticket, overdue[1].id)
+    assert {k: draft[ticket.id][k] for k in shown} == {
+        "number": ticket.number, "category": "牛皮癣", "place": "人民路18号（人民路东段）",
+        "found_at": "2026-11-25T10:00:00+08:00", "original_deadline": "2026-11-26T10:00:00+08:00",
+        "days_overdue": 1, "overdue": "1天"}
+    assert draft[overdue[0].id]["found_at"] and draft[overdue[0].id]["overdue"] == "1天"
+    assert "人民路18号" in pdf_text(api.get(f"/api/v1/letters/{made['id']}/pdf", city.admin).data)
+    assert api.post(f"/api/v1/letters/{made['id']}/sign", city.leader, json={}).status_code == 200
+    issued = {i["ticket_id"]: i for i in api.get(f"/api/v1/letters/{made['id']}", city.leader).get_json()["items"]}
+    for ticket_id, item in draft.items():
+        assert {k: item[k] for k in shown} == {k: issued[ticket_id][k] for k in shown}
+
+
 def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
     body = api.post("/api/v1/letters", city.admin,
                     json={"ticket_ids": [overdue[0].id], "kind": "bulletin", "reply_by": "2026-12-10"}).get_json()

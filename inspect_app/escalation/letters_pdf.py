@@ -33,11 +33,13 @@ def _photo(store: PhotoStore, key: str | None) -> str | None:
 
 
 def draft_facts(items: list[LetterItem], now: datetime) -> dict[int, dict]:
-    """What a draft's items would say if it were signed now, read from the tickets (ticket id -> facts)."""
-    from .sweep import first_photo_keys, item_facts
+    """What a draft's items would say if it were signed now, read from the tickets (item id -> facts), as signing
+    records them: an assisting unit's item with its own part's deadline."""
+    from .sweep import assist_part, first_photo_keys, item_facts
 
     keys = first_photo_keys([item.ticket_id for item in items])
-    return {item.ticket_id: item_facts(item.ticket, now, keys.get(item.ticket_id)) for item in items}
+    return {item.id: item_facts(item.ticket, now, keys.get(item.ticket_id), assist_part(item.ticket, item.unit_id))
+            for item in items}
 
 
 def _late(facts: dict, as_of: datetime) -> str:
@@ -65,14 +67,13 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
     draft = letter.status == "draft"
     as_of = (now or letter.updated_at or letter.created_at) if draft else letter.issued_at
     store = PhotoStore(config["UPLOAD_FOLDER"])
-    facts = draft_facts(letter.items, as_of) if draft else {item.ticket_id: _stored_facts(item)
-                                                              for item in letter.items}
+    facts = draft_facts(letter.items, as_of) if draft else {item.id: _stored_facts(item) for item in letter.items}
     names = [r.unit.name for r in letter.recipients] or [letter.unit.name]
     order = {r.unit_id: r.unit.name for r in letter.recipients}
     groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
     for item in letter.items:
         name = order.get(item.unit_id) or names[0]
-        groups.setdefault(name, []).append(_problem(facts[item.ticket_id], store, as_of))
+        groups.setdefault(name, []).append(_problem(facts[item.id], store, as_of))
 
     listed = [(name, rows) for name, rows in groups.items() if rows]
     values = fill_values(count=len(letter.items), reply_by=reply_by_at(letter, as_of), units=names, as_of=as_of)

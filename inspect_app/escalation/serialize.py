@@ -7,8 +7,10 @@ from flask import url_for
 
 from ..common.timeutil import isoformat
 from ..policy import UNITS, has_role
+from ..tickets.rules import overdue_span
 from .compose import reply_by_at
 from .followup import letter_interviews
+from .letters_pdf import draft_facts
 from .models import Interview, Letter, LetterReply, Proposal
 from .services import visible_items
 from .settings import level_text
@@ -58,22 +60,38 @@ def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None
         result["returned"] = None if unit_view or not letter.return_note else {
             "note": letter.return_note, "by": letter.returned_by.name if letter.returned_by else None,
             "at": isoformat(letter.returned_at), "pending": letter.returned_at is not None}
+        # a draft's items are its tickets as they are now, as its preview and PDF print them (the facts are copied
+        # into the items only at 签发: a draft's read place "", found_at null, days_overdue 0)
+        as_of = (now or letter.updated_at or letter.created_at) if letter.status == "draft" else None
+        drafted = draft_facts(items, as_of) if as_of is not None else {}
         result["items"] = [{
             "ticket_id": item.ticket_id,
             "unit_id": item.unit_id,
-            "number": item.ticket_number or (item.ticket.number if item.ticket else ""),
-            "category": item.category_name or (item.ticket.category.name if item.ticket else ""),
-            "place": item.place,
-            "found_at": isoformat(item.reported_at),
-            "original_deadline": isoformat(item.original_deadline),
-            "days_overdue": item.overdue_days,  # whole days at 签发, as `overdue` (the letter's 超期时长) says
-            "overdue": item.overdue,
+            **(_draft_item(drafted[item.id], as_of) if as_of is not None else _issued_item(item)),
             "outcome": item.outcome,
             "cleared_at": isoformat(item.cleared_at),
             "clear_note": item.clear_note,
         } for item in items]
         result["interviews"] = [interview_dict(i) for i in letter_interviews(user, letter)]
     return result
+
+
+def _issued_item(item) -> dict:
+    """An issued letter's item as recorded at 签发."""
+    return {"number": item.ticket_number or (item.ticket.number if item.ticket else ""),
+            "category": item.category_name or (item.ticket.category.name if item.ticket else ""),
+            "place": item.place,
+            "found_at": isoformat(item.reported_at),
+            "original_deadline": isoformat(item.original_deadline),
+            "days_overdue": item.overdue_days,  # whole days at 签发, as `overdue` (the letter's 超期时长) says
+            "overdue": item.overdue}
+
+
+def _draft_item(facts: dict, as_of: datetime) -> dict:
+    """A draft's item as it would be recorded if signed at `as_of` (letters_pdf.draft_facts)."""
+    return {"number": facts["ticket_number"], "category": facts["category_name"], "place": facts["place"],
+            "found_at": isoformat(facts["reported_at"]), "original_deadline": isoformat(facts["original_deadline"]),
+            "days_overdue": facts["days_overdue"], "overdue": overdue_span(facts["original_deadline"], as_of)}
 
 
 def interview_dict(interview: Interview) -> dict:
