@@ -204,6 +204,23 @@ def test_a_form_with_too_many_fields_is_not_told_to_send_fewer_photos(app, api, 
     assert refused.get_json()["error"] == {"code": "too_large", "message": "提交的表单字段过多或内容过长，请检查后重试。"}
 
 
+def test_the_codes_of_role_refusals_are_the_documented_ones(api, city, make_ticket):
+    """Endpoints refused by role answered 403 role_not_allowed, a code docs/api.md never named (it named forbidden,
+    which ticket moves refused by role answer): both are named in its table of errors, beside 403."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(encoding="utf-8")
+    row = next(line for line in docs.splitlines() if line.startswith("| 403 |"))
+    ticket = make_ticket()
+    refusals = [api.post("/api/v1/tickets", city.leader, data={}),
+                api.get("/api/v1/escalation/proposals", city.inspector), api.get("/api/v1/workload", city.unit_a),
+                api.post(f"/api/v1/tickets/{ticket.id}/cancel", city.inspector, json={"reason": "x"})]
+    codes = set()
+    for response in refusals:
+        assert response.status_code == 403, response.get_json()
+        codes.add(response.get_json()["error"]["code"])
+    assert codes == {"role_not_allowed", "forbidden"}
+    assert all(f"`{code}`" in row for code in codes), row
+
+
 def test_units_and_leaders_cannot_file(api, city):
     assert file_report(api, city.unit_a).status_code == 403
     assert file_report(api, city.leader).status_code == 403
