@@ -47,6 +47,7 @@ def test_the_api_takes_an_optional_early_flag(api, city, thursday):
     refused = api.post("/api/v1/rankings", city.admin, json={"period": "2026-W49"})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "period_not_ended"
     assert "12月6日才结束" in refused.get_json()["error"]["message"]
+    assert refused.get_json()["error"]["message"].endswith("如确需提前发布，请在请求中加 \"early\": true。")
     assert api.post("/api/v1/rankings", city.admin, json={"period": "2026-W49", "early": "yes"}).status_code == 400
     assert published() == 0
     preview = api.post("/api/v1/rankings", city.admin, json={"period": "2026-W49", "publish": False})
@@ -86,7 +87,8 @@ def test_the_pages_say_the_period_runs_on_and_ask_for_the_early_box(browser, cit
 def test_the_command_line_needs_early_too(app, city):
     runner = app.test_cli_runner()
     refused = runner.invoke(args=["rank", "--period", "2026-W49", "--publish", "--now", "2026-12-03T10:00:00"])
-    assert refused.exit_code != 0 and "提前发布" in refused.output
+    assert refused.exit_code != 0 and "如确需提前发布，请加 --early。" in refused.output  # not the page's box
+    assert "选择“提前发布”" not in refused.output
     assert published() == 0
     made = runner.invoke(args=["rank", "--period", "2026-W49", "--publish", "--early", "--now", "2026-12-03T10:00:00"])
     assert made.exit_code == 0, made.output

@@ -67,7 +67,7 @@ def create():
         return jsonify(services.computed_dict(services.compute(period, moment, scheme)))
     if body.get("scheme"):
         raise BadRequest("发布时使用现行评分方案；如需换用其他方案，请先启用该方案。", code="scheme_not_in_force")
-    ranking = services.publish(period, moment, user=user, early=early)
+    ranking = services.publish(period, moment, user=user, early=early, choose_early="请在请求中加 \"early\": true")
     response = jsonify(services.ranking_dict(ranking, user))
     response.status_code = 201
     response.headers["Location"] = url_for("api_rankings.show", ranking_id=ranking.id)

@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
                    f"未参与排名 {len(computed.unranked)} 个。")
         if publish:
             try:
-                ranking = services.publish(period, now, early=early)
+                ranking = services.publish(period, now, early=early, choose_early="请加 --early")
             except ServiceError as error:
                 raise click.ClickException(error.message) from None
             click.echo(f"已发布：{period.key} 第{ranking.version}版，{ranking.number}（编号 {ranking.id}）。")

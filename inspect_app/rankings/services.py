@@ -478,8 +478,13 @@ def _just_published(period_key: str, user, now: datetime) -> Ranking | None:
         Ranking.published_at >= now - timedelta(seconds=REPEAT_SECONDS)).order_by(Ranking.version.desc()).limit(1))
 
 
+# How a person chooses to publish a period that has not ended, where they are (the refusal names it): the pages'
+# box, the API's field, the command's option
+CHOOSE_EARLY = "须明确选择“提前发布”"
+
+
 def publish(period: Period, now: datetime, user=None, schedule_slot: str | None = None,
-            early: bool | None = None) -> Ranking | None:
+            early: bool | None = None, choose_early: str = CHOOSE_EARLY) -> Ranking | None:
     """Compute and store a new immutable version of the period's list with the next 文号 (flushes; the edge
     commits). Publications queue behind each other on the number series, so versions and numbers never collide.
     With `schedule_slot` ("monthly"/"weekly") the publication happens at most once per period, and not at all for a
@@ -489,7 +494,8 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     takes no 文号, for a quiet period (`Computed.quiet`: nothing found, due, assessed or at fault anywhere, such as
     a week of 春节 with nobody out inspecting); the office can still publish it by hand.
     A period that has not ended is published only by choice: a person (`user`, or a caller passing `early`)
-    must say `early=True`, else 409 period_not_ended. The scheduler only publishes ended periods.
+    must say `early=True`, else 409 period_not_ended, its message saying how (`choose_early`: the page's box, the
+    API's "early": true, the command's --early). The scheduler only publishes ended periods.
     """
     if user is not None and not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以发布红黑榜。")
@@ -498,7 +504,7 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
     if period.start >= now:
         raise Conflict("统计周期尚未开始，不能发布。", code="period_not_started")
     if not early and (notice := early_notice(period, now)):
-        raise Conflict(f"{notice}如确需提前发布，须明确选择“提前发布”。", code="period_not_ended")
+        raise Conflict(f"{notice}如确需提前发布，{choose_early}。", code="period_not_ended")
     year = local(now).year
     lock_sequence(NUMBER_SERIES, year)
     if schedule_slot and (already_scheduled(period.key, schedule_slot) or listed(period)):
