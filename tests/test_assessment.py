@@ -245,7 +245,9 @@ def test_ticket_page_names_the_round_site_and_item(browser, city, world, scored)
     for user in (city.admin, db.session.get(type(city.admin), _clerk(ticket))):
         page = browser(user).get(f"/tickets/{ticket.id}").get_data(as_text=True)
         assert "<dt>测评点位</dt>" in page and ticket.site.code in page
-        assert f"模拟测评“测试轮次” · 测评项目 {result.item.code}：{result.item.text}" in page
+        # the round's name leads to its scores (the unit's: its own sites there)
+        scores = f"/assessment/rounds/{result.round_site.round_id}/scores"
+        assert f'模拟测评“<a href="{scores}">测试轮次</a>” · 测评项目 {result.item.code}：{result.item.text}' in page
 
 
 def _clerk(ticket):

@@ -142,6 +142,47 @@ def test_a_finding_moved_by_an_accepted_dispute_is_charged_to_the_new_unit(api, 
     assert "由乙街道办事处整改" in mine
 
 
+def test_the_unit_a_finding_was_moved_to_finds_the_round_and_the_site(api, browser, city, world):
+    """乙街道 holds no role at the lane; after the 退单 its task is there all the same. Its scores page listed the
+    site, but its 测评结果 said none of its sites had been drawn, the task's page had no way to the round, and the
+    API listed no site of the round for it and answered the site's results 404: every one of them now follows
+    the scores' rule (findings.concerns)."""
+    body = _lanes(api, city)
+    round_id, site_id = body["id"], body["sites"][0]["site_id"]
+    ticket = _ticket(round_id, site_id)
+    lane = db.session.get(RoundSite, db.session.scalar(db.select(RoundSite.id).where(
+        RoundSite.round_id == round_id, RoundSite.site_id == site_id))).site_name
+    _move(api, city, ticket)
+
+    scores = api.get(f"/api/v1/rounds/{round_id}/scores", city.unit_b).get_json()
+    assert [s["site_id"] for s in scores["sites"]] == [site_id]
+    shown = api.get(f"/api/v1/rounds/{round_id}", city.unit_b).get_json()
+    assert [s["site_id"] for s in shown["sites"]] == [site_id] and shown["sites"][0]["score"] == 98.0
+    results = api.get(f"/api/v1/rounds/{round_id}/sites/{site_id}/results", city.unit_b)
+    assert results.status_code == 200 and results.get_json()["score"] == 98.0
+    # the other lane stays 甲's alone
+    other = body["sites"][1]["site_id"]
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{other}/results", city.unit_b).status_code == 404
+
+    unit = browser(city.unit_b)
+    page = unit.get("/assessment/results").get_data(as_text=True)
+    assert "还没有被抽中测评" not in page and lane in page
+    assert f'href="/tickets/{ticket.id}">整改任务</a>' in page
+    assert f'href="/assessment/rounds/{round_id}/scores"' in page
+    task = unit.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert f'<a href="/assessment/rounds/{round_id}/scores">' in task
+    assert unit.get(f"/assessment/rounds/{round_id}/scores").status_code == 200
+
+    # voided as wrong: the finding no longer stands, and the round is no longer 乙's to see
+    _act(api, city.admin, ticket, "cancel", {"reason": "督查员误判，现场实际达标"})
+    assert api.get(f"/api/v1/rounds/{round_id}", city.unit_b).status_code == 404
+    assert api.get(f"/api/v1/rounds/{round_id}/sites/{site_id}/results", city.unit_b).status_code == 404
+    assert "还没有被抽中测评" in unit.get("/assessment/results").get_data(as_text=True)
+    task = unit.get(f"/tickets/{ticket.id}")
+    assert task.status_code != 200 or f'<a href="/assessment/rounds/{round_id}/scores">' not in task.get_data(
+        as_text=True)
+
+
 def test_an_issued_bulletin_stays_as_issued_while_the_pages_move_on(api, browser, city, world, tmp_path):
     body = _lanes(api, city)
     round_id = body["id"]

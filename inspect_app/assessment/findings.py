@@ -21,7 +21,7 @@ from ..common.numbers import round_half_up
 from ..common.sql import const, position_in
 from ..extensions import db
 from ..tickets.models import Ticket, TicketEvent
-from .models import ChecklistVersion, Result, Round, RoundSite
+from .models import ChecklistVersion, Result, Round, RoundSite, answered_by
 
 _DUPLICATE_KEY = literal_column("'\"duplicate_of\"'", String())  # the cancel event's data: {"duplicate_of": "…"}
 
@@ -48,6 +48,19 @@ def charged_unit():
     submission. (Result.charged_unit_id says the same of a loaded result.)"""
     return func.coalesce(select(Ticket.unit_id).where(Ticket.id == Result.ticket_id).correlate(Result)
                          .scalar_subquery(), Result.unit_id)
+
+
+def charged_at(unit_id):
+    """SQL (correlated to RoundSite): a finding that stands at the drawn site is charged to `unit_id` now."""
+    return exists().where(Result.round_site_id == RoundSite.id, standing(), charged_unit() == unit_id)
+
+
+def concerns(unit_id):
+    """SQL (RoundSite and Site joined): the drawn site is `unit_id`'s in its round: it answered for the site then
+    in any role (models.answered_by), or a finding there is charged to it now (a 退单 moved the task to it, though
+    it holds no role at the site). The one rule for which of a round's sites a unit sees: its scores, its 测评结果,
+    the round and the site's results in the API."""
+    return answered_by(unit_id) | charged_at(unit_id)
 
 
 def deducted():

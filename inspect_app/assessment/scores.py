@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from ..common.numbers import exact, half_up, round_half_up
 from ..common.sql import by_code_point
@@ -24,7 +24,7 @@ from ..policy import UNITS, has_role, sees_citywide
 from ..sites.models import ROLES, Site, SiteKind
 from ..units.models import Unit
 from . import findings
-from .models import ChecklistItem, Result, Round, RoundSite, answered_by, responsible_unit_id
+from .models import ChecklistItem, Result, Round, RoundSite, responsible_unit_id
 
 SCORE_PLACES = 1  # a mean or a unit's score, as every page, card and 通报 prints it (numbers.fixed)
 
@@ -46,10 +46,8 @@ def site_rows(round_id: int, unit_id: int | None = None,
              .join(Site, Site.id == RoundSite.site_id).join(SiteKind, SiteKind.id == RoundSite.site_kind_id)
              .where(RoundSite.round_id == round_id)
              .order_by(by_code_point(RoundSite.district), SiteKind.sort_order, RoundSite.site_code))
-    if unit_id is not None:  # and a site where a finding was moved to it (findings.charged_unit)
-        charged = exists().where(Result.round_site_id == RoundSite.id, findings.standing(),
-                                 findings.charged_unit() == unit_id)
-        query = query.where(answered_by(unit_id) | charged)
+    if unit_id is not None:  # and a site where a finding was moved to it (findings.concerns)
+        query = query.where(findings.concerns(unit_id))
     if scored_only:
         query = query.where(RoundSite.status == "submitted")
     conn = db.session.connection()  # plain rows: a round can hold thousands of answers

@@ -25,9 +25,9 @@ from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
 from ..sites.models import Site, SiteKind
 from ..tickets.policy import SITE_LOCKS
 from ..tickets.services import NewReport, create_ticket, refuse_reused_key
-from . import checklist
+from . import checklist, findings
 from .draw import DrawRequest, draw, recent_round_ids
-from .models import KINDS, ChecklistItem, Result, Round, RoundSite, answered_by
+from .models import KINDS, ChecklistItem, Result, Round, RoundSite
 
 log = logging.getLogger(__name__)
 
@@ -62,29 +62,24 @@ def shown_to_units():
 
 
 def round_site_scope(user):
-    """SQL condition (RoundSite and Site joined): the drawn sites this user may see as answering for them in their
+    """SQL condition (RoundSite and Site joined): the drawn sites this user may see as concerning them in their
     round: a unit, those it answered for then in any role (models.answered_by: the units fixed when the site was
     scored, not the site's units now), so that moving a site to another 属地 neither takes a scored round's site
-    from the unit it was charged to nor gives it to the new one."""
+    from the unit it was charged to nor gives it to the new one; and those where a finding is charged to it now (a
+    退单 moved the task to it): findings.concerns, the rule the scores read too."""
     if sees_citywide(user):
         return RoundSite.id.is_not(None)
     if has_role(user, UNITS) and user.unit_id:
-        return answered_by(user.unit_id)
+        return findings.concerns(user.unit_id)
     return RoundSite.id.is_(None)
 
 
 def visible_round_ids_condition(user):
-    """Rounds a unit may see: those with at least one of its sites that it may see (shown_to_units), and those with
-    a finding whose ticket is with it now (a 退单 moved it there: findings.charged_unit), submitted, so shown. (A
-    finding without a ticket is charged to a unit of its site in that round, which round_site_scope covers.)"""
-    from ..tickets.models import Ticket
-    from . import findings
-    charged = (select(RoundSite.round_id).join(Result, Result.round_site_id == RoundSite.id)
-               .join(Ticket, Ticket.id == Result.ticket_id).where(Ticket.unit_id == user.unit_id, findings.standing()))
+    """Rounds a unit may see: those with at least one of its sites that it may see (round_site_scope, shown_to_units;
+    a site with a finding charged to it has been scored, so is shown)."""
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
                         .join(Round, Round.id == RoundSite.round_id)
-                        .where(round_site_scope(user), shown_to_units())) \
-        | Round.id.in_(charged)
+                        .where(round_site_scope(user), shown_to_units()))
 
 
 def list_rounds(user, kind: str | None = None) -> list[Round]:
@@ -665,8 +660,8 @@ def results_of(rs: RoundSite) -> list[Result]:
 
 
 def unit_round_sites(user) -> list[RoundSite]:
-    """A unit's sites in every round (those it answered for in that round), newest round first: those scored, and
-    all of a closed round's."""
+    """A unit's sites in every round (those it answered for in that round, or where a finding is charged to it now:
+    round_site_scope), newest round first: those scored, and all of a closed round's."""
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)

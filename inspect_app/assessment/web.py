@@ -31,7 +31,9 @@ from ..policy import (
     OFFICE,
     UNITS,
     has_role,
+    may_open,
     requires,
+    sees_citywide,
 )
 from ..sites.models import ROLE_LABELS, Site
 from ..sites.services import active_counts, districts, get_site, list_kinds
@@ -47,7 +49,8 @@ IMPORT_KIND = "checklist"
 
 @bp.app_template_global()
 def assessment_origin(ticket) -> dict | None:
-    """The round, site and item a ticket came from (shown on the ticket's page), or None."""
+    """The round, site and item a ticket came from (shown on the ticket's page), or None; `scores`: the round's
+    得分与对比 page, when this user may open it (a unit the task was moved to by a 退单 may: services.get_round)."""
     if ticket is None or not getattr(ticket, "site_id", None):
         return None
     row = db.session.execute(
@@ -56,12 +59,15 @@ def assessment_origin(ticket) -> dict | None:
     if row is None:
         return {"site": ticket.site, "round": None, "item": None}
     result, rs = row
-    return {"site": ticket.site, "round": rs.round, "item": result.item}
+    scores_url = None
+    if may_open(current_user, "assessment.round_scores") and (sees_citywide(current_user) or db.session.scalar(
+            select(Round.id).where(Round.id == rs.round_id, services.visible_round_ids_condition(current_user)))):
+        scores_url = url_for("assessment.round_scores", round_id=rs.round_id)
+    return {"site": ticket.site, "round": rs.round, "item": result.item, "scores": scores_url}
 
 
 @bp.app_template_global()
 def assessment_may_open(endpoint: str) -> bool:
-    from ..policy import may_open
     return may_open(current_user, endpoint)
 
 
