@@ -51,6 +51,29 @@ def test_a_site_with_no_failure_is_said_to_pass(api, browser, city, world):
     assert "100分，全部达标。" in shown and "0项不达标" not in shown
 
 
+def test_an_edit_sent_after_a_lost_answer_is_told_the_site_stands_as_first_sent(api, browser, city, world):
+    """The phone's first sending arrived but its answer was lost; the inspector added to a note and sent the same
+    draft (its key) again. The page said 该 Idempotency-Key 已用于另一份不同的测评结果… and nothing more: now it
+    says the site was submitted when, with what score, that the edit was not saved and how to correct it."""
+    body = create(api, city, per_kind={"背街小巷": 1})
+    url = f"/assessment/rounds/{body['id']}/sites/{body['sites'][0]['site_id']}"
+    phone = browser(city.inspector)
+    first = {"pass_BJ-01": "1", "pass_BJ-02": "1", "note_BJ-01": "路面干净", "idempotency_key": "draft-1"}
+    assert phone.submit(url, url, first, multipart=True, script=True).status_code == 200
+    edited = phone.submit(url, url, {**first, "note_BJ-01": "路面干净，无积水"}, multipart=True, script=True)
+    error = edited.get_json()["error"]
+    assert edited.status_code == 422 and error["code"] == "idempotency_key_reused"
+    assert "Idempotency-Key" not in error["message"] and "键" not in error["message"]
+    assert error["message"].startswith("该点位已于") and "提交过测评结果（得分100）" in error["message"]
+    assert "之后修改的内容没有保存。如需更正，请联系文明办在轮次页撤回该点位的测评结果" in error["message"]
+    shown = phone.get(url).get_data(as_text=True)
+    assert "路面干净" in shown and "无积水" not in shown
+    # a retry of what was sent is still the first result, and the office is told to withdraw it itself
+    assert phone.submit(url, url, first, multipart=True, script=True).status_code == 200
+    office = browser(city.admin).submit(url, url, {**first, "note_BJ-01": "另写"}, multipart=True, script=True)
+    assert "请先在轮次页撤回该点位的测评结果" in office.get_json()["error"]["message"]
+
+
 def test_reimporting_the_exported_checklist_offers_nothing_to_confirm(browser, city, world):
     import io
     admin = browser(city.admin)

@@ -515,13 +515,11 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     db.session.refresh(rs)
     if rs.status == "submitted":
         if key and rs.idempotency_key == key:  # a retry, unless it says something else (as a ticket's filing)
-            refuse_reused_key(rs.fingerprint, fingerprint_, "测评结果")
+            refuse_reused_key(rs.fingerprint, fingerprint_, "测评结果", lambda: _edited_after_sending(user, rs))
             return rs, False
         if fingerprint_ and rs.fingerprint == fingerprint_:
             return rs, False
-        raise Conflict("该点位已提交过测评结果，不能重复提交。" + (
-            "如需更正，请先在轮次页撤回该点位的测评结果（写明原因），再重新测评。" if has_role(user, OFFICE) else
-            "如需更正，请联系文明办在轮次页撤回该点位的测评结果，撤回后即可重新测评。"), code="already_submitted")
+        raise Conflict("该点位已提交过测评结果，不能重复提交。" + _how_to_correct(user), code="already_submitted")
     if rnd.status != "open":
         raise Conflict("本轮测评已结束，不能再提交。", code="round_closed")
 
@@ -593,6 +591,21 @@ def submit(user, rnd: Round, site_id: int, answers: list[Answer], files, now: da
     rs.idempotency_key, rs.fingerprint = key, fingerprint_
     db.session.flush()
     return rs, True
+
+
+def _how_to_correct(user) -> str:
+    return ("如需更正，请先在轮次页撤回该点位的测评结果（写明原因），再重新测评。" if has_role(user, OFFICE) else
+            "如需更正，请联系文明办在轮次页撤回该点位的测评结果，撤回后即可重新测评。")
+
+
+def _edited_after_sending(user, rs: RoundSite) -> str:
+    """The same draft (its key) sent again with other answers: its first sending arrived though the phone never
+    heard back, and the inspector changed something meanwhile. The site stands as first sent; say so, and how to
+    correct it."""
+    current = findings.site_scores([rs.id])
+    score = current[rs.id][1] if rs.id in current else rs.score
+    return (f"该点位已于{local(rs.submitted_at):%m-%d %H:%M}提交过测评结果（得分{score:g}），保存的是当时提交的内容，"
+            "之后修改的内容没有保存。" + _how_to_correct(user))
 
 
 # ----------------------------------------------------------------------------- withdrawing a site's results

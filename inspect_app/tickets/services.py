@@ -97,13 +97,14 @@ def replay(reporter, key: str | None, fingerprint: str | None) -> Ticket | None:
     return ticket
 
 
-def refuse_reused_key(stored: str | None, given: str | None, what: str) -> None:
+def refuse_reused_key(stored: str | None, given: str | None, what: str, message=None) -> None:
     """An Idempotency-Key seen before came with a request that says something else (its fingerprint differs from
     the one stored with the first): 422 idempotency_key_reused, as a retry it is not. `what` names the request
-    (上报, 测评结果). Nothing is refused when either fingerprint is unknown."""
+    (上报, 测评结果); `message()`, when given, says it in the words of the page that sent it (a person edited a
+    form whose first sending arrived, unseen). Nothing is refused when either fingerprint is unknown."""
     if stored and given and stored != given:
-        raise Invalid(f"该 Idempotency-Key 已用于另一份不同的{what}，请为新的{what}使用新的键。",
-                      code="idempotency_key_reused")
+        said = message() if message else f"该 Idempotency-Key 已用于另一份不同的{what}，请为新的{what}使用新的键。"
+        raise Invalid(said, code="idempotency_key_reused")
 
 
 def _frontage(frontage_id: int | None):

@@ -119,8 +119,13 @@
     }
   });
 
-  function fail(message, code) {
+  function fail(message, code, link) {  // link: [href, text], a way on (the stored results, the login page)
     errorBox.textContent = message; errorBox.hidden = false;
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link[0]; a.textContent = link[1];
+      errorBox.appendChild(document.createTextNode(" ")); errorBox.appendChild(a);
+    }
     var target = code ? item(code) : errorBox;
     if (target && target.scrollIntoView) target.scrollIntoView({ block: "center" });
   }
@@ -159,7 +164,11 @@
         return;
       }
       statusLine.textContent = "";
-      fail((body && body.error && body.error.message) || "提交失败（" + x.status + "），填写内容仍保存在本机，请稍后重试。");
+      var error = (body && body.error) || {};
+      // the site was submitted already (perhaps by this draft's first sending, whose answer never came): what
+      // stands is on the site's page; the draft stays here, for a resubmission once the office has withdrawn it
+      fail(error.message || "提交失败（" + x.status + "），填写内容仍保存在本机，请稍后重试。", null,
+           /^(already_submitted|idempotency_key_reused)$/.test(error.code) ? [location.href, "查看已提交的结果"] : null);
     };
     x.onerror = x.ontimeout = function () {
       sending = false;

@@ -1,0 +1,65 @@
+"""A site's checklist on a phone (Pixel 7) when the day goes wrong: an answer lost and the draft edited before
+sending again.
+
+Run: python -m pytest tests/e2e/test_assessment_phone.py -n0 (E2E_SCREENSHOTS=folder keeps the screenshots)."""
+from __future__ import annotations
+
+import pytest
+from assessment_world import World
+from conftest import PHOTOS
+
+pytestmark = pytest.mark.browser
+
+PHOTO = str(PHOTOS / "Canon_40D.jpg")
+
+
+@pytest.fixture
+def lane(city, now):
+    """An open round with one back lane, assigned to `inspector`: its site page's path."""
+    from inspect_app.assessment import services
+    from inspect_app.extensions import db
+
+    World(city, now)
+    rnd, _ = services.create_round(city.admin, services.RoundInput(
+        kind="undercover", name="暗访", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id], seed=3), now)
+    db.session.commit()
+    return f"/assessment/rounds/{rnd.id}/sites/{rnd.sites[0].site_id}"
+
+
+def _fill(page, note: str):
+    """BJ-01 fails (a photo, a note), BJ-02 passes."""
+    page.click('.item[data-code="BJ-01"] .yesno label.no')
+    page.set_input_files('.item[data-code="BJ-01"] input[type=file]', PHOTO)
+    page.wait_for_selector('.item[data-code="BJ-01"] .previews figure img')
+    page.fill("input[name='note_BJ-01']", note)
+    page.click('.item[data-code="BJ-02"] .yesno label:not(.no)')
+
+
+def test_an_edit_after_a_lost_answer_is_told_what_was_kept(phones, lane):
+    """The results reached the server but the answer never reached the phone; the inspector added to the note and
+    tapped 提交 again: the page said 该 Idempotency-Key 已用于另一份不同的测评结果… Now it says the site was
+    submitted, that the edit was not saved and how to correct it, with a way to see what was stored."""
+    phone = phones("inspector")
+    page = phone.page
+    page.goto(phone.base + lane)
+    _fill(page, "导诊台无人")
+
+    def arrives_unanswered(route):
+        route.fetch()  # the server has it ...
+        route.abort()  # ... the phone hears nothing
+
+    page.route("**" + lane, arrives_unanswered)
+    page.click("form.js-check button[type=submit]")
+    page.wait_for_selector(".js-error:has-text('网络不可用')")
+    page.unroute("**" + lane)
+
+    page.fill("input[name='note_BJ-01']", "导诊台无人值守，志愿服务站关闭")
+    page.click("form.js-check button[type=submit]")
+    error = page.wait_for_selector(".js-error:has-text('之后修改的内容没有保存')")
+    said = error.inner_text()
+    assert "Idempotency-Key" not in said and "联系文明办" in said and "撤回" in said
+    phone.shot("assess-phone-edited-after-lost-answer")
+    page.click(".js-error a:has-text('查看已提交的结果')")
+    page.wait_for_selector(".alert.success:has-text('已于')")
+    shown = page.inner_text("main")
+    assert "导诊台无人" in shown and "志愿服务站关闭" not in shown
