@@ -183,6 +183,35 @@ def _login_next(location: str) -> str | None:
     return parse_qs(parts.query).get("next", [None])[0]
 
 
+def test_a_pages_script_asking_after_the_login_ran_out_is_told_401_with_the_way_back(browser, city, make_ticket):
+    """A phone's background submission (XHR) after the login ran out was sent 302 to the login page; the browser
+    followed it, the script read the login page's HTML (200) and said 提交失败（200）…请稍后重试, which could never
+    work. A script is answered 401 JSON saying to log in again, with the login page that comes back to the page
+    it runs on; nothing is left in the session for the login page to say."""
+    ticket = make_ticket()
+    clerk = browser(city.unit_a)
+    page = f"/tickets/{ticket.id}"
+    token = clerk.csrf(page)
+    db.session.execute(update(auth_models.LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    script = {"Referer": f"http://localhost{page}", "X-Requested-With": "XMLHttpRequest",
+              "Accept": "application/json"}
+    sent = clerk.post(f"{page}/rectify", data={"csrf_token": token, "note": "已清理完毕"}, headers=script)
+    assert sent.status_code == 401 and sent.mimetype == "application/json"
+    error = sent.get_json()["error"]
+    assert error["code"] == "unauthorized" and "登录已过期，请重新登录" in error["message"]
+    assert _login_next(error["login"]) == page
+    shown = text(clerk.get(error["login"]))
+    assert "没有保存" not in shown and "请重新填写" not in shown
+    # a search as one types, too; from a page not on this site, the login page alone
+    asked = clerk.get("/segments/search?q=路", headers={"X-Requested-With": "XMLHttpRequest",
+                                                       "Referer": "https://evil.example/tickets/new"})
+    assert asked.status_code == 401 and asked.get_json()["error"]["login"] == "/login"
+    # a person's form is sent to the login page as before
+    assert clerk.post(f"{page}/rectify", data={"csrf_token": token}, headers={"Referer": script["Referer"]}
+                      ).status_code == 302
+
+
 def test_signing_out_after_the_login_ran_out_just_lands_on_the_login_page(browser, city):
     person = browser(city.inspector)
     token = person.csrf("/password")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie
 
 from ..audit import trail
 from ..common.errors import DATABASE_REFUSALS, ServiceError, will_not_write
 from ..common.timeutil import utcnow
 from ..extensions import db
-from ..http import API_PREFIX, flag_arg, local_page
+from ..http import API_PREFIX, flag_arg, is_script, local_page
 from . import services, sessions
 from .models import User
 from .throttle import TooManyAttempts
@@ -56,14 +56,23 @@ def _rotate_remember_token(_app, user=None, **_extra) -> None:
 
 # A form sent after the login ran out: the browser cannot send it again after logging in.
 NOT_SAVED = "登录已过期，刚才提交的内容没有保存，请重新填写后提交。"
+# A page's script (a phone's submission in the background, a search as one types) asked after the login ran out.
+LOGIN_AGAIN = "登录已过期，请重新登录后再继续。"
 
 
 def unauthorized():
     """A page asked for by someone not signed in (never, or their login ran out): the login page, then back. A
     GET comes back to the page it asked for. A form's POST cannot be made again (the browser would GET the form's
     address after the login: a 405, what was typed lost), so it comes back to the page that held the form (its
-    Referer, on this site; else home), told that nothing was saved. Signing out with a login already gone is done:
-    the login page, nothing more."""
+    Referer, on this site; else home), told that nothing was saved. A page's script (X-Requested-With) is answered
+    401 JSON, not the login page's HTML it cannot read: {"error": {"code": "unauthorized", "message", "login"}},
+    `login` the login page that comes back to the page the script runs on; the script keeps what it was sending and
+    says so (nothing goes into the session for the login page to say). Signing out with a login already gone is
+    done: the login page, nothing more."""
+    if is_script():
+        target = local_page(request.referrer)
+        login = url_for("auth.login", next=target) if target else url_for("auth.login")
+        return jsonify({"error": {"code": "unauthorized", "message": LOGIN_AGAIN, "login": login}}), 401
     if request.method in ("GET", "HEAD"):
         flash("请先登录。", "info")
         target = request.script_root + (request.full_path if request.query_string else request.path)

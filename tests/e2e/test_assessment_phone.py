@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from assessment_world import World
-from conftest import PHOTOS
+from conftest import PASSWORD, PHOTOS
 
 pytestmark = pytest.mark.browser
 
@@ -63,3 +63,40 @@ def test_an_edit_after_a_lost_answer_is_told_what_was_kept(phones, lane):
     page.wait_for_selector(".alert.success:has-text('已于')")
     shown = page.inner_text("main")
     assert "导诊台无人" in shown and "志愿服务站关闭" not in shown
+
+
+def test_a_login_run_out_mid_day_says_to_log_in_again_and_comes_back_to_the_site(phones, lane):
+    """The login ended (LOGIN_SESSION_HOURS) while the inspector filled a site in; 提交 was redirected to the login
+    page and the page said 提交失败（200）…请稍后重试 at every try. Now it says to log in again, the draft kept,
+    and its link logs in and comes back to the site, where the draft is restored and goes."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from inspect_app.auth.models import LoginSession
+    from inspect_app.common.timeutil import utcnow
+    from inspect_app.extensions import db
+
+    phone = phones("inspector")
+    page = phone.page
+    page.goto(phone.base + lane)
+    _fill(page, "墙面小广告")
+    page.wait_for_timeout(400)  # the draft is written 150 ms after the last change
+    db.session.execute(update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    page.click("form.js-check button[type=submit]")
+    error = page.wait_for_selector(".js-error:has-text('登录已过期')")
+    assert "已保存在本机" in error.inner_text() and "200" not in error.inner_text()
+    phone.shot("assess-phone-login-ran-out")
+    page.click(".js-error a:has-text('重新登录')")
+    page.wait_for_url("**/login**")
+    assert "没有保存" not in page.inner_text("main")
+    page.fill("input[name=username]", "inspector")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_url("**" + lane)
+    page.wait_for_selector(".status:has-text('已恢复')")
+    assert page.input_value("input[name='note_BJ-01']") == "墙面小广告"
+    page.click("form.js-check button[type=submit]")
+    page.wait_for_url("**/assessment/tasks")
+    assert "已提交" in page.inner_text("main")

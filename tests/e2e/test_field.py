@@ -341,6 +341,28 @@ def test_a_report_kept_overnight_is_sent_after_logging_in_again(city, phones):
     inspector.close()
 
 
+def test_a_kept_report_waits_for_a_login_that_ran_out_on_the_server(city, phones):
+    """The login ran out on the server (LOGIN_SESSION_HOURS) while the cookie stayed: the server answers the
+    queue's sending 401 (auth/web.py unauthorized, for a page's script), and the report waits for a login, as it does
+    when the cookie is gone, instead of being marked 发送失败."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from inspect_app.auth.models import LoginSession
+    from inspect_app.common.timeutil import utcnow
+
+    inspector = phones("inspector")
+    page, context = inspector.page, inspector.context
+    kept_offline(page, context, "过期登录：路灯杆小广告")
+    db.session.execute(update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    context.set_offline(False)
+    page.wait_for_selector(".queue-item:has-text('登录已过期')", timeout=20000)
+    assert "发送失败" not in page.inner_text(".queue") and tickets() == []
+    inspector.close()
+
+
 def test_the_carriers_block_comes_with_its_category_and_files_lead_and_assisting_units(city, phones):
     """In a city whose 蜘蛛网 goes to the 产权 units the inspector picks, the block and its script (responsibility.js)
     come when 蜘蛛网 is picked, not with the page (issue 17: the page's own scripts stay within 10 KB); the lead

@@ -165,6 +165,10 @@
       }
       statusLine.textContent = "";
       var error = (body && body.error) || {};
+      if (x.status === 401 || /\/login/.test(x.responseURL || "")) {  // the login ran out (auth/web.py unauthorized)
+        return fail("登录已过期：填写内容和照片已保存在本机，请重新登录，回到本页后再点“提交”。", null,
+                    [error.login || "/login?next=" + encodeURIComponent(location.pathname), "重新登录"]);
+      }
       // the site was submitted already (perhaps by this draft's first sending, whose answer never came): what
       // stands is on the site's page; the draft stays here, for a resubmission once the office has withdrawn it
       fail(error.message || "提交失败（" + x.status + "），填写内容仍保存在本机，请稍后重试。", null,

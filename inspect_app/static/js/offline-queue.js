@@ -19,7 +19,7 @@
      refused (4xx but 408/429)  -> kept with status "failed" and the server's message, for the person to read and
                                    delete (sending it again would be refused again)
      network error, 5xx, 429    -> kept "waiting", tried again at the next flush
-     logged out (sent to /login, or the CSRF check refused the session) -> kept "waiting" with a note to log in
+     logged out (401, sent to /login, or the CSRF check refused the session) -> kept "waiting" with a note to log in
                                    again; sent with the page's CSRF token
                                    then, since the new session refuses the one kept with the record
    Records hold their user's id: another account logged in on the same phone never sends them. */
@@ -79,8 +79,10 @@
       var status = r.response.status, body = r.body;
       if (r.response.ok && body && body.redirect) return { sent: body.redirect };
       var message = body && body.error ? body.error.message : "服务器暂时无法处理（" + status + "）。";
-      // refused for the session (logged out, or the page's token from another session): wait for a login
-      if (body && body.error && body.error.code === "csrf_failed") return { wait: "登录已过期，请重新登录后自动发送。" };
+      // refused for the session (logged out: 401, or the page's token from another session): wait for a login
+      if (status === 401 || (body && body.error && body.error.code === "csrf_failed")) {
+        return { wait: "登录已过期，请重新登录后自动发送。" };
+      }
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { failed: message };
       return { wait: message };
     }, function () { return { wait: "" }; });  // no connection: stays waiting, quietly
