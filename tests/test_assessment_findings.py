@@ -92,6 +92,24 @@ def test_a_finding_voided_as_wrong_counts_nowhere(api, browser, city, world, now
     assert sites == 2 and score == 99.5
 
 
+def test_the_task_list_and_the_withdrawal_log_read_the_score_as_it_stands(api, browser, city, world):
+    """A finding voided as 误判 deducts nothing: the site's page said 100, but the 测评任务 list kept the score as
+    submitted (98分), and so did the 操作日志 entry of a later 撤回 (原得分98分)."""
+    from inspect_app.audit.models import AuditEntry
+    body = _lanes(api, city, count=1)
+    round_id, site_id = body["id"], body["sites"][0]["site_id"]
+    phone = browser(city.inspector)
+    assert "已提交 · 98分" in phone.get("/assessment/tasks").get_data(as_text=True)
+    _act(api, city.admin, _ticket(round_id, site_id), "cancel", {"reason": "误判，现场复核达标"})
+    tasks = phone.get("/assessment/tasks").get_data(as_text=True)
+    assert "已提交 · 100分" in tasks and "98分" not in tasks
+    assert "得分 100。" in phone.get(f"/assessment/rounds/{round_id}/sites/{site_id}").get_data(as_text=True)
+    assert api.post(f"/api/v1/rounds/{round_id}/sites/{site_id}/withdraw", city.admin,
+                    json={"reason": "复核：重新测评"}).status_code == 200
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "withdraw"))
+    assert entry.detail.startswith("原得分100分；原因：复核：重新测评"), entry.detail
+
+
 def test_a_finding_voided_as_a_repeat_still_counts(api, city, world, make_ticket):
     body = _lanes(api, city)
     round_id, site_id = body["id"], body["sites"][0]["site_id"]

@@ -649,7 +649,7 @@ def withdraw(user, rnd: Round, site_id: int, reason, now: datetime) -> tuple[Rou
     if not reason:
         raise BadRequest("请填写撤回原因，如“点位测错”“测评项目判断有误”。", code="reason_required")
     results = results_of(rs)
-    score = rs.score
+    score = findings.site_scores([rs.id])[rs.id][1]  # as it stands (a finding voided as 误判 deducts nothing)
     voided = []
     for result in results:
         ticket = result.ticket

@@ -314,7 +314,8 @@ def exposure_pdf(round_id: int):
 def tasks():
     mine = services.assigned_to(current_user)
     return render_template("assessment/tasks.html", items=mine,
-                           todo=sum(1 for rs in mine if rs.status == "assigned"))
+                           todo=sum(1 for rs in mine if rs.status == "assigned"),
+                           current=findings.site_scores(rs.id for rs in mine))
 
 
 @bp.route("/rounds/<int:round_id>/sites/<int:site_id>", methods=["GET", "POST"])
