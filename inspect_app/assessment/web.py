@@ -338,6 +338,7 @@ def site_check(round_id: int, site_id: int):
     results = {r.item_id: r for r in services.results_of(rs)} if rs.status == "submitted" else {}
     return render_template("assessment/site_check.html", round=rnd, rs=rs, site=rs.site, items=items,
                            results=results, roles=ROLE_LABELS, idempotency_key=_new_key(),
+                           max_photos=current_app.config["MAX_PHOTOS_PER_REPORT"],
                            withdrawn=findings.withdrawn_ids([rs.id]), current=findings.site_scores([rs.id]))
 
 

@@ -100,3 +100,36 @@ def test_a_login_run_out_mid_day_says_to_log_in_again_and_comes_back_to_the_site
     page.click("form.js-check button[type=submit]")
     page.wait_for_url("**/assessment/tasks")
     assert "已提交" in page.inner_text("main")
+
+
+def test_photos_over_the_limit_are_said_not_dropped_silently(app, phones, lane, monkeypatch):
+    """The phone kept 3 photos per failed item and dropped the rest without a word, while the server takes
+    MAX_PHOTOS_PER_REPORT (9). The page now takes the server's number, says it, and says which were left out."""
+    monkeypatch.setitem(app.config, "MAX_PHOTOS_PER_REPORT", 4)
+    phone = phones("inspector")
+    page = phone.page
+    page.goto(phone.base + lane)
+    assert "每项最多4张" in page.inner_text("form .hint")
+    page.click('.item[data-code="BJ-01"] .yesno label.no')
+    item = '.item[data-code="BJ-01"]'
+    assert page.inner_text(f"{item} .photo-limit") == "每项最多4张"
+    names = ["Canon_40D.jpg", "gps_DSCN0010.jpg", "gps_DSCN0012.jpg"]
+    page.set_input_files(f"{item} input[type=file]", [str(PHOTOS / n) for n in names])
+    page.wait_for_selector(f"{item} .previews figure:nth-child(3)")  # (the page's CSP allows no eval)
+    assert page.inner_text(f"{item} .photo-limit") == "每项最多4张"  # under the limit: nothing left out
+    more = ["mobile_jolla.jpg", "orient_Landscape_6.jpg"]
+    page.set_input_files(f"{item} input[type=file]", [str(PHOTOS / n) for n in more])
+    page.wait_for_selector(f"{item} .photo-limit:has-text('未加入')")
+    assert page.inner_text(f"{item} .photo-limit") == "每项最多4张：已保留前4张，另1张未加入"
+    assert len(page.query_selector_all(f"{item} .previews figure")) == 4
+    phone.shot("assess-phone-photo-limit")
+    page.click('.item[data-code="BJ-02"] .yesno label:not(.no)')
+    page.click("form.js-check button[type=submit]")
+    page.wait_for_url("**/assessment/tasks")  # the server takes the four
+
+    from inspect_app.assessment.models import Result
+    from inspect_app.extensions import db
+    from inspect_app.tickets.models import Ticket
+    db.session.expire_all()
+    failed = db.session.scalar(db.select(Result).where(Result.passed.is_(False)))
+    assert len(db.session.get(Ticket, failed.ticket_id).photos) == 4

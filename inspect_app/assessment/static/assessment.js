@@ -8,7 +8,8 @@
   var form = document.querySelector("form.js-check");
   if (!form) return;
   var DRAFT = "draft:" + form.getAttribute("data-draft");
-  var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = 3;
+  // photos per failed item: the server's MAX_PHOTOS_PER_REPORT (the page says it), never more kept without a word
+  var MAX_SIDE = 1600, QUALITY = 0.82, MAX_PHOTOS = +form.getAttribute("data-max-photos") || 9;
   var errorBox = form.querySelector(".js-error"), statusLine = form.querySelector(".status");
   var draft = { key: form.elements.idempotency_key.value, answers: {}, photos: {} };
   var sending = false;
@@ -103,9 +104,15 @@
       e.target.value = "";
       statusLine.textContent = "正在处理照片…";
       Promise.all(files.map(scale)).then(function (blobs) {
-        draft.photos[code] = (draft.photos[code] || []).concat(blobs).slice(0, MAX_PHOTOS);
+        var all = (draft.photos[code] || []).concat(blobs), over = all.length - MAX_PHOTOS;
+        var limit = item(code).querySelector(".photo-limit");
+        draft.photos[code] = all.slice(0, MAX_PHOTOS);
         showPhotos(code); save();
         statusLine.textContent = "";
+        if (limit) {
+          limit.textContent = "每项最多" + MAX_PHOTOS + "张" + (over > 0 ? "：已保留前" + MAX_PHOTOS + "张，另" + over + "张未加入" : "");
+          limit.classList.toggle("over", over > 0);
+        }
       });
     }
   });
