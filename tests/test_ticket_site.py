@@ -273,7 +273,45 @@ def test_an_inspector_finds_the_link_on_a_drawn_site(browser, city, sites, now):
         kind="undercover", name="暗访", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id], seed=3), now)
     rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == rnd.id))
     db.session.commit()
-    html = browser(city.inspector).get(f"/assessment/rounds/{rnd.id}/sites/{rs.site_id}").get_data(as_text=True)
-    assert f'href="/tickets/new?site_id={rs.site_id}">在此点位上报问题</a>' in html
+    inspector = browser(city.inspector)
+    html = inspector.get(f"/assessment/rounds/{rnd.id}/sites/{rs.site_id}").get_data(as_text=True)
+    # the link carries the round's kind: a problem seen on an 暗访 is filed as 暗访, not as 日常督查 (QA)
+    link = f"/tickets/new?site_id={rs.site_id}&source=undercover"
+    assert f'href="{link.replace("&", "&amp;")}">在此点位上报问题</a>' in html
+    filing = inspector.get(link).get_data(as_text=True)
+    assert '<option value="undercover" selected>暗访</option>' in filing and "点位：<b>" in filing
     # each item's note is named for a screen reader (its placeholder alone is not a name)
     assert '<input name="note_BJ-01" maxlength="500" placeholder="情况说明（选填）" aria-label="第1项情况说明（选填）">' in html
+
+
+def test_a_problem_reported_at_a_mock_assessment_site_is_filed_as_the_rounds_kind(browser, city, sites, now):
+    """模拟测评 is no 督查方式 of the street (FIELD_SOURCES): the site page's link brought the filing page up with
+    日常督查 and no 模拟测评 to choose, so the problem weighed as daily in the rankings and was missed by the lists
+    of 模拟测评 findings. The link carries the round's kind, the page offers and keeps it, the report carries it, and
+    继续在此点位上报 does too."""
+    from inspect_app.assessment import checklist
+    from inspect_app.assessment import services as rounds
+    from inspect_app.assessment.models import RoundSite
+
+    checklist.create_version([{"code": "BJ-01", "kind": sites["lane"].kind, "text": "无乱堆乱放", "points": 2.0,
+                               "answerable_by": "territorial", "deadline": {"hours": 24}, "category": None}], now)
+    rnd, _ = rounds.create_round(city.admin, rounds.RoundInput(
+        kind="mock_assessment", name="模拟测评", per_kind={"背街小巷": 1}, inspector_ids=[city.inspector.id],
+        seed=3), now)
+    rs = db.session.scalar(db.select(RoundSite).where(RoundSite.round_id == rnd.id))
+    db.session.commit()
+    inspector = browser(city.inspector)
+    link = f"/tickets/new?site_id={rs.site_id}&source=mock_assessment"
+    assert f'href="{link.replace("&", "&amp;")}"' in inspector.get(
+        f"/assessment/rounds/{rnd.id}/sites/{rs.site_id}").get_data(as_text=True)
+    filing = inspector.get(link).get_data(as_text=True)
+    assert '<option value="mock_assessment" selected>模拟测评</option>' in filing
+    response = inspector.submit(link, "/tickets/new", {
+        "category": "niupixuan", "site_id": str(rs.site_id), "source": "mock_assessment",
+        "lat": str(City.ON_A[0]), "lon": str(City.ON_A[1]), "idempotency_key": "m" * 32,
+        "photos": file_tuple("orientation_landscape_3.jpg")}, multipart=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    ticket = db.session.scalar(db.select(Ticket).order_by(Ticket.id.desc()))
+    assert (ticket.source, ticket.site_id) == ("mock_assessment", rs.site_id)
+    filed = inspector.get(response.location).get_data(as_text=True)
+    assert f'href="{link.replace("&", "&amp;")}">继续在此点位上报</a>' in filed
