@@ -344,3 +344,33 @@ def test_scores_are_rounded_once(api, browser, city, world, tmp_path):
     text = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path)
     assert "平均得分98.0分" in text and "背街小巷398.0" in text and "甲街道办事处3" in text
     assert "甲街道办事处335.8698.0" in text
+
+
+# ----------------------------------------------------------------------------- the office's order of site types
+
+def test_site_types_are_listed_in_the_offices_order(api, browser, city, world, tmp_path):
+    """The scores page and the 通报's 二、各类点位得分情况 listed the types by code point (公共厕所、农贸市场、背街小巷),
+    while the round's page, the 通报's 抽取 sentence and the 测评体系 follow the office's 排序 (SiteKind.sort_order):
+    农贸市场、背街小巷、公共厕所 here. Reordered, they follow."""
+    import re
+
+    from inspect_app.sites.models import SiteKind
+    round_id, _ = test_assessment.run_round(api, city, world)
+    admin = browser(city.admin)
+
+    def listed() -> tuple[list[str], list[str]]:
+        page = admin.get(f"/assessment/rounds/{round_id}/scores").get_data(as_text=True)
+        section = page[page.index('id="by_kind"'):page.index('id="by_district"')]
+        text = pdf_text(admin.get(f"/assessment/rounds/{round_id}/bulletin.pdf").data, tmp_path, "bulletin")
+        table = text[text.index("二、各类点位得分情况"):text.index("三、各区县得分情况")]
+        kinds = ("农贸市场", "背街小巷", "公共厕所")
+        return re.findall(r'<td class="lead">([^<]+)</td>', section), sorted(kinds, key=table.index)
+
+    page, bulletin = listed()
+    assert page == bulletin == ["农贸市场", "背街小巷", "公共厕所"]
+    toilets = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "公共厕所"))
+    toilets.sort_order = -1
+    db.session.commit()
+    page, bulletin = listed()
+    assert page == bulletin == ["公共厕所", "农贸市场", "背街小巷"]
+

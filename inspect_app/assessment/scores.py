@@ -80,6 +80,17 @@ def site_rows(round_id: int, unit_id: int | None = None,
     return rows, {rs_id: blame.get(rs_id, {}) for rs_id in index}, index
 
 
+def kind_order(names) -> list[str]:
+    """Site types in the office's order (SiteKind.sort_order, as the 测评体系, the round's page and the 通报's 抽取
+    sentence list them), not by code point; a name no type has any more (renamed since) last."""
+    names = list(names)
+    if not names:
+        return []
+    order = {name: (sort_order, kind_id) for name, sort_order, kind_id in db.session.connection().execute(
+        select(SiteKind.name, SiteKind.sort_order, SiteKind.id).where(SiteKind.name.in_(names))).all()}
+    return sorted(names, key=lambda name: (name not in order, order.get(name, (0, 0)), name))
+
+
 def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
               blame: dict | None = None, index: dict | None = None) -> dict:
     done = [r for r in rows if r["status"] == "submitted"]
@@ -126,7 +137,7 @@ def summarise(rows: list[dict], full_score: float, unit_id: int | None = None,
         "overall": {"drawn": len(rows), "submitted": len(done), "score": _mean([r["score"] for r in done]),
                     "failed": sum(len(r["failed"]) for r in done),
                     "full_marks": sum(1 for r in done if not r["failed"])},
-        "by_kind": {k: group(v) for k, v in sorted(by_kind.items())},
+        "by_kind": {k: group(by_kind[k]) for k in kind_order(by_kind)},
         "by_district": {k: group(v) for k, v in sorted(by_district.items())},
         "by_unit": by_unit,
     }
@@ -152,8 +163,8 @@ def latest_scored(now: datetime) -> Round | None:
 
 
 def lowest(groups: dict) -> tuple[str, dict, int] | None:
-    """The district (or site type) of summarise's by_district (by_kind) with the lowest mean score, the first by
-    name among equals as the scores page lists them, and how many share that score; None unless the scores differ
+    """The district of summarise's by_district with the lowest mean score, the first by name among equals as the
+    scores page lists them, and how many share that score; None unless the scores differ
     (one group, or all equal: none is lower than another)."""
     scored = sorted((figures["score"], key) for key, figures in groups.items() if figures["score"] is not None)
     if len(scored) < 2 or scored[0][0] == scored[-1][0]:
