@@ -378,6 +378,20 @@ def test_the_filing_pages_responsibility_block_fits_a_phone(city, phones, server
     inspector.close()
 
 
+def test_the_interview_form_fits_a_phone(city, phones, server):
+    """安排约谈 on a unit's page: beside the date-and-time box, the 地点 box was 22 px wide at 320 px (38 at 360)."""
+    office = phones("admin")
+    page = office.page
+    page.goto(f"{server}/letters/units/{city.street_a.id}")
+    page.click("summary:has-text('安排约谈')")
+    for width in WIDTHS[:-1]:
+        page.set_viewport_size({"width": width, "height": 844})
+        for name in ("scheduled_at", "place", "attendees"):
+            box = page.locator(f"input[name={name}]").bounding_box()
+            assert box["width"] >= width * 0.6, (width, name, box)
+    office.close()
+
+
 def test_the_filing_page_works_with_the_keyboard(city, phones):
     inspector = phones("inspector", location=None)
     page = inspector.page
