@@ -1,6 +1,7 @@
 """The codes the office types (单位编码, 点位编码, 门前四包编号, 任务编号, 项目编码, 类别编码): one code whatever the
 letter case it is typed in. A clerk's bj-05-021 is the site BJ-05-021, not a second one beside it, in a spreadsheet,
-on a form and in a lookup alike, and in full-width letters and digits too (ＢＪ－０５－０２１). Codes are ASCII (office.fields.CODE_RE), so SQL's upper() agrees with Python's."""
+on a form and in a lookup alike, and in full-width letters and digits too (ＢＪ－０５－０２１). Codes are ASCII
+(office.fields.CODE_RE), so SQL's upper() agrees with Python's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

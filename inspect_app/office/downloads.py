@@ -71,7 +71,7 @@ def rows_sheet(label: str, fmt: str, encoding: str | None, now: datetime, column
                widths: list[int] | None = None) -> Response:
     """Rows another feature computed (e.g. the 12345 cases' progress) as .xlsx or .csv."""
     return register_sheet(label, fmt, encoding, now,
-                          lambda _template: write_xlsx(columns, rows, title=label[:31], widths=widths),
+                          lambda _template: write_xlsx(columns, rows, title=label, widths=widths),
                           lambda _template, codec: csv_chunks(columns, rows, encoding=codec))
 
 
