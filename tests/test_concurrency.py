@@ -520,3 +520,22 @@ def test_the_same_new_12345_case_posted_twice_at_once_is_kept_once_and_the_later
     assert results == ["ok"] * 4, results
     assert sorted(a for side, a in actions if side == "four") == ["add"] + ["unchanged"] * 3, actions
     assert db.session.scalar(select(func.count(IntakeItem.id))) == 2
+
+
+def test_a_category_name_saved_four_times_at_once_is_kept_once(app, city, now):
+    """问题类别 saved at the same moment by two admins (and a double click), the same new name in other letter cases:
+    each found the name free and all were saved, several categories in use of one name. The database now keeps
+    one (uq_categories_active_upper_name); the others are told what a save of a name taken is told (422)."""
+    from inspect_app.office.reference import save_category
+    from inspect_app.units.models import Category
+
+    form = {"group": "市容环境", "deadline_kind": "hours", "deadline_value": "24"}
+    names = ["共享单车乱停放Ab", "共享单车乱停放AB", "共享单车乱停放ab", "共享单车乱停放Ab"]
+    results = at_once(app, [lambda u, name=name: save_category({**form, "name": name}) for name in names],
+                      city.admin.id)
+    assert results.count("ok") == 1, results
+    kept = db.session.scalar(select(Category.name).where(Category.name.like("共享单车乱停放%")))
+    refused = [r for r in results if r != "ok"]
+    assert all(r.startswith("Invalid: 已有名为“") and "的类别" in r and kept in r for r in refused), results
+    assert db.session.scalar(select(func.count()).select_from(Category).where(Category.name.like("共享单车%"))) == 1
+

@@ -314,3 +314,43 @@ def test_notices_given_before_they_kept_what_they_print_are_filled_from_the_reco
         ("2", "临江银行", "单位", "红旗路66号", "JF-0002", None, "解放街道办事处", "赵主任", "0771-5550001")]
     downgrade(revision=before)
     assert "addressee" not in {c["name"] for c in inspect(db.engine).get_columns("frontage_notices")}
+
+
+def test_categories_in_use_of_one_name_stop_the_upgrade_with_their_names(empty_db):
+    """0136: one category in use of a name (letter case and full width aside). Categories in use that already share
+    one (saved at the same moment before it) are not retired behind the office's back: the upgrade stops before
+    changing anything and names them; a retired one may share the name. Once one of them is retired the upgrade goes
+    through, the names stored as the form now stores them, and the database refuses a second of one name."""
+    from sqlalchemy import column, insert, table
+    from sqlalchemy.exc import IntegrityError
+
+    before = _before("0136")
+    upgrade(revision=before)
+    categories = table("categories", column("id"), column("code"), column("name"), column("group"),
+                       column("urgent"), column("common"), column("sort_order"), column("active"))
+    rows = [(1, "niupixuan", "牛皮癣", True), (2, "cat2", "ＬＥＤ屏　不亮", True), (3, "cat3", "led屏 不亮", True),
+            (4, "cat4", "牛皮癣", False), (5, "cat5", "蜘蛛网", True)]
+    with db.engine.begin() as conn:
+        conn.execute(insert(categories), [{"id": i, "code": code, "name": name, "group": "市容环境", "urgent": False,
+                                           "common": False, "sort_order": 100, "active": active}
+                                          for i, code, name, active in rows])
+    with pytest.raises(click.ClickException) as refused:
+        init_schema()
+    message = refused.value.message
+    assert "问题类别 ＬＥＤ屏　不亮（id 2，编码 cat2）、led屏 不亮（id 3，编码 cat3）" in message
+    assert "牛皮癣" not in message and "蜘蛛网" not in message  # a retired one may share its name
+    db.session.remove()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == before
+        assert conn.execute(text("SELECT name FROM categories WHERE id = 2")).scalar() == "ＬＥＤ屏　不亮"
+    assert "uq_categories_active_upper_name" not in _index_names()
+    with db.engine.begin() as conn:
+        conn.execute(categories.update().where(categories.c.id == 3).values(active=False))
+    assert init_schema() == "upgraded"
+    assert "uq_categories_active_upper_name" in _index_names()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM categories WHERE id = 2")).scalar() == "LED屏 不亮"
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(categories.update().where(categories.c.id == 3).values(active=True))
+    downgrade(revision=before)
+    assert "uq_categories_active_upper_name" not in _index_names()

@@ -69,9 +69,12 @@ def item_dict(item: ChecklistItem) -> dict:
 
 
 def assessment_category() -> Category:
-    """The category of tickets whose item names none ("测评问题", 5 working days), made the first time."""
+    """The category of tickets whose item names none ("测评问题", 5 working days), made the first time; or the
+    office's own category in use of that name, when it made one (one in use of a name:
+    uq_categories_active_upper_name)."""
     code, name, group = DEFAULT_CATEGORY
-    category = db.session.scalar(select(Category).where(Category.code == code))
+    category = db.session.scalar(select(Category).where(Category.code == code)) or db.session.scalar(
+        select(Category).where(Category.name == name, Category.active.is_(True)))
     if category is None:
         category = Category(code=code, name=name, group=group, deadline_workdays=5, sort_order=900)
         db.session.add(category)

@@ -19,6 +19,7 @@ from ..common.errors import Invalid, NotFound
 from ..common.flags import flag
 from ..common.ids import get_row
 from ..common.sql import any_like, by_code_point, like_pattern
+from ..common.text import narrow_alnum, one_line
 from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.models import Ticket
@@ -329,7 +330,7 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     blank is the REWORK_DEADLINE_* setting) and rework_value, urgent, common, route (whom its problems go to,
     units.models.ROUTES), owner_unit_id (its own unit), owner_choice_ids (the 产权 units an inspector may pick),
     code (blank on add: generated)."""
-    name = fields.text(data.get("name"), "类别名称", 64, required=True)
+    name = category_name(data.get("name"))
     group = fields.text(data.get("group"), "分组", 32, required=True)
     kind = fields.choice(data.get("deadline_kind") or "hours", "时限方式", ("hours", "workdays"))
     if kind == "hours":
@@ -375,16 +376,41 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
     return category
 
 
+def category_name(value) -> str:
+    """类别名称 as stored and compared: on one line (a run of spaces one), a Chinese input method's full-width
+    letters and digits (ＬＥＤ屏) as ASCII, as 门前四包 names are (common/text.py narrow_alnum)."""
+    name = narrow_alnum(one_line(fields.text(value, "类别名称", 64, required=True)))
+    if not name:  # nothing but control characters
+        raise Invalid("类别名称不能为空。", code="required")
+    return name
+
+
 def _refuse_category_taken(code: str | None, name: str, own_id: int) -> None:
     other = code and db.session.scalar(select(Category.code).where(same_code(Category.code, code),
                                                                    Category.id != own_id))
     if other:  # Niupixuan beside niupixuan would be one code twice (common/codes.py)
         raise Invalid(f"类别编码“{code}”已存在" + (f"（{other}，仅大小写不同）" if other != code else "") + "。",
                       code="duplicate_code")
-    if db.session.scalar(select(Category.id).where(Category.name == name, Category.active.is_(True),
-                                                   Category.id != own_id)):
-        raise Invalid(f"已有名为“{name}”的类别。", code="duplicate_name")
+    _refuse_name_taken(name, own_id)
+
+
+def _refuse_name_taken(name: str, own_id: int, restoring: bool = False) -> None:
+    """One category in use of a name, whatever the letter case of its Latin letters (the database's
+    uq_categories_active_upper_name, compared with the same upper())."""
+    other = db.session.scalar(select(Category.name).where(func.upper(Category.name) == func.upper(name),
+                                                          Category.active.is_(True), Category.id != own_id))
+    if other is not None:
+        raise Invalid(f"已有名为“{name}”的类别" + (f"（{other}，仅大小写不同）" if other != name else "")
+                      + ("，请先修改其中一个的名称再恢复。" if restoring else "。"), code="duplicate_name")
 
 
 def set_category_active(category: Category, active: bool) -> None:
-    category.active = active
+    """Retire, or restore: a category restored while another in use has taken its name is refused (two buttons
+    of one name on the filing page), as a save of that name is."""
+    if not active or category.active:
+        category.active = active
+        return
+    name, own_id = category.name, category.id
+    _refuse_name_taken(name, own_id, restoring=True)
+    with unique_write(lambda: _refuse_name_taken(name, own_id, restoring=True)):
+        category.active = True

@@ -232,8 +232,11 @@ def category_form(category_id: int | None = None):
 @requires(OFFICE)
 def category_active(category_id: int, action: str):
     category = reference.get(Category, category_id)
-    reference.set_category_active(category, action == "restore")
-    flash(f"问题类别“{category.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
+    try:
+        reference.set_category_active(category, action == "restore")
+        flash(f"问题类别“{category.name}”已{'恢复' if action == 'restore' else '停用'}。", "success")
+    except ServiceError as problem:
+        flash(_form_error(problem), "error")
     return redirect(url_for(".categories"))
 
 

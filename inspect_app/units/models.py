@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, event, func
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, event, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -160,6 +160,12 @@ class Category(db.Model):
 
 
 Index("uq_categories_upper_code", func.upper(Category.code), unique=True)  # Niupixuan is niupixuan, as units' codes
+# One category in use of a name (its letter case aside: LED屏 is led屏), so two admins saving the same new name at
+# the same moment cannot both pass the service's check (office/reference.py, common/unique.py). Names are stored
+# normalised (reference.category_name). A retired one may share it: retiring never deletes, and its successor
+# takes the name.
+Index("uq_categories_active_upper_name", func.upper(Category.name), unique=True,
+      sqlite_where=text("active = 1"), postgresql_where=text("active"))
 
 
 @event.listens_for(Category, "before_insert")
