@@ -539,3 +539,78 @@ def test_a_category_name_saved_four_times_at_once_is_kept_once(app, city, now):
     assert all(r.startswith("Invalid: 已有名为“") and "的类别" in r and kept in r for r in refused), results
     assert db.session.scalar(select(func.count()).select_from(Category).where(Category.name.like("共享单车%"))) == 1
 
+
+def _decided_12345_case(city, now, number: str):
+    """A 12345 case posted and accepted: its problem is open with unit_a. (case fields, ticket id)"""
+    from inspect_app.intake import hotline
+    from inspect_app.intake import services as intake
+
+    case = {"case_number": number, "description": "电线杆小广告", "address": "人民路东段"}
+    item, _, _ = hotline.post_case(city.admin, case, now)
+    ticket = intake.accept(city.admin, item, {"category": "niupixuan", "segment_id": str(city.seg_a.id)}, now)
+    db.session.commit()
+    return case, ticket.id
+
+
+def _followups(ticket_id: int) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(TicketEvent.note).where(
+        TicketEvent.ticket_id == ticket_id, TicketEvent.action == "hotline_followup").order_by(TicketEvent.id)))
+
+
+def test_one_follow_up_of_a_decided_12345_case_posted_twice_at_once_is_recorded_once(app, city, now):
+    """The hotline resends a 催办 after a timeout, or two of its workers send it: both posts read the case, found it
+    changed and followed it up, so the open problem's history and the unit's news had the 催办 twice; with the
+    problem closed, the case went back to the office's queue twice. The posts of one case now queue on its row
+    (intake/services.hold): the later one reads the case as the first left it."""
+    from inspect_app.intake import hotline
+    from inspect_app.tickets import services as tickets
+
+    case, ticket_id = _decided_12345_case(city, now, "GDFU0001")
+    actions: list[str] = []
+
+    def post(user, words: str) -> None:
+        actions.append(hotline.post_case(user, {**case, "description": words}, now)[1])
+
+    pushed = "电线杆小广告\n【催办】市民第二次来电催办"
+    results = interleaved(app, lambda u: post(u, pushed), lambda u: post(u, pushed), city.admin.id)
+    assert results == ["ok", "ok"], results
+    assert sorted(actions) == ["follow_up", "unchanged"], actions
+    assert _followups(ticket_id) == ["12345热线追加（催办）：市民第二次来电催办（工单 GDFU0001）"]
+
+    # closed, and the caller not satisfied, twice at once in other words: the case goes back to the queue once, the
+    # later post's words taken as the newer wording of a case waiting (a change)
+    problem = db.session.get(Ticket, ticket_id)
+    tickets.rectify(city.unit_a, problem, now, "已清除", [processed()])
+    tickets.approve(city.inspector, problem, now, "")
+    db.session.commit()
+    actions.clear()
+    results = interleaved(app, lambda u: post(u, pushed + "\n【不满意重办】小广告又贴上了"),
+                          lambda u: post(u, pushed + "\n【不满意重办】小广告又贴上了，还有新的"), city.admin.id)
+    assert results == ["ok", "ok"], results
+    assert sorted(actions) == ["change", "follow_up"], actions
+    assert sum("已退回文明办重新审核" in note for note in _followups(ticket_id)) == 1
+
+
+def test_a_follow_up_posted_while_the_import_takes_the_same_one_is_recorded_once(app, city, now):
+    """The office imports the hotline's file while the hotline posts the same 催办: the import planned a follow-up
+    from the case as it read it, and applied it after the post had committed its own, so the 催办 was recorded
+    twice. The import's follow-up now holds the case's row and decides again on what it finds: unchanged."""
+    from inspect_app.auth.models import User
+    from inspect_app.intake import hotline
+
+    case, ticket_id = _decided_12345_case(city, now, "GDFU0002")
+    pushed = "电线杆小广告\n【催办】市民第二次来电催办"
+    cells = {"工单编号": case["case_number"], "诉求内容": pushed, "事发地址": case["address"]}
+    planned = hotline.parse_case(cells, now)
+    action, _messages, apply = hotline.plan_case(planned, now, actor=city.admin)
+    assert action == "change"
+    admin_id = city.admin.id
+    with app.app_context():  # the hotline's post, a request of its own, committed first
+        assert hotline.post_case(db.session.get(User, admin_id), {**case, "description": pushed}, now)[1] == \
+            "follow_up"
+        db.session.commit()
+        db.session.remove()
+    apply()
+    db.session.commit()
+    assert _followups(ticket_id) == ["12345热线追加（催办）：市民第二次来电催办（工单 GDFU0002）"]

@@ -244,10 +244,16 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE, noun: str = "热�
     if not changed:
         return "unchanged", [], None
     if item.status != "pending" and actor is not None:
-        from .services import follow_up
+        from .services import follow_up, hold
 
         def follow() -> IntakeItem:
-            follow_up(actor, item, case.values(), case.received_at, changed, now)
+            # a post of this case may have followed it up since the file was read: decide again on what it left
+            hold(item)
+            now_changed = _differences(item, case)
+            if now_changed and item.status != "pending":
+                follow_up(actor, item, case.values(), case.received_at, now_changed, now)
+            elif now_changed:
+                _change(item, case, now)
             return item
         ticket = item.ticket
         where = ("记入问题办理记录并告知责任单位" if ticket is not None and ticket.status not in ("closed", "cancelled")
@@ -258,14 +264,17 @@ def plan_case(case: Case, now: datetime, source: str = SOURCE, noun: str = "热�
         note = f"该{noun}已处理（{taken_by(item)}），内容不再更新（{'、'.join(changed)}与系统中不同）"
         return "unchanged", [note], None
 
-    def change() -> IntakeItem:
-        for name, value in case.values().items():
-            setattr(item, name, value)
-        if case.received_at is not None:
-            item.received_at = case.received_at
-        item.updated_at = now
-        return item
-    return "change", [f"更新：{'、'.join(changed)}"], change
+    return "change", [f"更新：{'、'.join(changed)}"], lambda: _change(item, case, now)
+
+
+def _change(item: IntakeItem, case: Case, now: datetime) -> IntakeItem:
+    """A case still waiting for the office takes the newer wording."""
+    for name, value in case.values().items():
+        setattr(item, name, value)
+    if case.received_at is not None:
+        item.received_at = case.received_at
+    item.updated_at = now
+    return item
 
 
 # ----------------------------------------------------------------------------- the office's import (office/imports.py)
@@ -319,6 +328,9 @@ def post_case(user, data: dict, now: datetime, retried: bool = False) -> tuple[I
     cells = {API_FIELDS[k]: _cell(k, v) for k, v in data.items()}
     case = parse_case(cells, now, required=())
     known = existing_case(case.case_number) if case.case_number else None
+    if known is not None:  # another post of this case at this moment: wait for it, and take this one after it
+        from .services import hold
+        hold(known)
     # A new case must say what and where; a later post of a case already there (waiting or decided) need not repeat
     # them: a field not posted keeps what is stored (a 补充材料 naming only its new words wiped the caller's phone
     # and the 办理时限; one moving only the 办理时限 was refused as 缺少诉求内容). Sent empty, they are still missing.

@@ -463,6 +463,20 @@ def follow_up_note(item: IntakeItem, old_description: str, changed: list[str], m
     return note
 
 
+def hold(item: IntakeItem) -> None:
+    """Queue behind anyone else taking this item's 12345 case (a post, an import) until this transaction ends, then
+    read the item again as they left it. Two follow-ups of one case sent at once (the hotline resending a 催办 after
+    a timeout, two of its workers, a post beside the office's import) each read the case, found it changed and
+    followed it up: the problem's history and the unit's news had it twice, and a closed problem's case went back to
+    the queue twice. Now the later one decides on what the first one wrote (unchanged, or a follow-up of its own
+    words). The UPDATE changes nothing: on PostgreSQL it takes the row's lock (as SELECT ... FOR UPDATE would, and
+    READ COMMITTED then reads the other's commit), on SQLite the write lock, which a SELECT ... FOR UPDATE would not
+    (SQLite has none), as assessment.services.submit holds a round's site."""
+    db.session.execute(update(IntakeItem).where(IntakeItem.id == item.id).values(updated_at=IntakeItem.updated_at)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(item)
+
+
 def follow_up(user, item: IntakeItem, values: dict, received_at: datetime | None, changed: list[str],
               now: datetime) -> list[str]:
     """A 12345 case the office decided, sent again with other content (催办, 补充材料, 重办 after a 不满意 回访): the
