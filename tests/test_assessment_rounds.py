@@ -68,6 +68,36 @@ def test_changing_a_sites_type_leaves_the_rounds_it_was_drawn_in_alone(api, brow
         ("农贸市场", "韶山路农贸市场", new_district)
 
 
+def test_the_exposure_names_the_place_as_the_round_found_it(api, browser, city, world, tmp_path):
+    """A toilet failed in a round; the office then gave it another street and address (moved to another street
+    office's patch, or its address corrected). The round's 曝光版 printed the new place for what was found at the
+    old one."""
+    toilets = db.session.scalars(db.select(Site.id).join(SiteKind, Site.kind_id == SiteKind.id)
+                                 .where(SiteKind.name == "公共厕所")).all()
+    for site_id in toilets:  # the place as the round will draw it
+        placed = api.call("PATCH", f"/api/v1/sites/{site_id}", city.admin,
+                          json={"street": "东风路街道", "address": "东风路18号"})
+        assert placed.status_code == 200, placed.get_json()
+    scored = create(api, city, per_kind={"公共厕所": 1}, seed=1, name="本轮")
+    toilet = scored["sites"][0]["site_id"]
+    assert answer(api, city, scored["id"], toilet, {"GC-01": False, "GC-02": True}).status_code == 201
+    moved = api.call("PATCH", f"/api/v1/sites/{toilet}", city.admin,
+                     json={"street": "湘江路街道", "address": "湘江中路200号"})
+    assert moved.status_code == 200, moved.get_json()
+    db.session.expire_all()
+
+    exposure = pdf_text(browser(city.admin).get(f"/assessment/rounds/{scored['id']}/exposure.pdf").data,
+                        tmp_path, "exposure")
+    assert "东风路街道" in exposure and "东风路18号" in exposure
+    assert "湘江路街道" not in exposure and "湘江中路200号" not in exposure
+    # a round drawn afterwards finds it at its new place
+    later = create(api, city, per_kind={"公共厕所": 1}, seed=1, name="下一轮")
+    assert answer(api, city, later["id"], toilet, {"GC-01": False, "GC-02": True}).status_code == 201
+    exposure = pdf_text(browser(city.admin).get(f"/assessment/rounds/{later['id']}/exposure.pdf").data,
+                        tmp_path, "later")
+    assert "湘江路街道" in exposure and "湘江中路200号" in exposure and "东风路18号" not in exposure
+
+
 def test_a_rounds_failures_by_type_open_the_tickets_of_the_type_it_drew(api, city, world):
     """The 考评看板 links a round's site type or district to its tickets (round_id with site_kind_id or
     site_district): by the type and district the round drew the site with, as the scores count them."""

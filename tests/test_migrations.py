@@ -354,3 +354,40 @@ def test_categories_in_use_of_one_name_stop_the_upgrade_with_their_names(empty_d
         conn.execute(categories.update().where(categories.c.id == 3).values(active=True))
     downgrade(revision=before)
     assert "uq_categories_active_upper_name" not in _index_names()
+
+
+def test_rounds_drawn_before_they_kept_the_place_take_the_sites_place_now(empty_db, now):
+    """0137: a round keeps each drawn site's street and address (its 曝光版 names the place as found). Rows drawn
+    before take the site's street and address as they stand at the upgrade."""
+    from sqlalchemy import column, insert, table
+
+    from inspect_app.common.types import UTCDateTime
+
+    before = _before("0137")
+    upgrade(revision=before)
+    rows = {
+        "units": [{"id": 1, "code": "JD01", "name": "东风路街道办事处", "kind": "街道", "contact_person": "",
+                   "contact_phone": "", "active": True}],
+        "sites": [{"id": 1, "code": "GC-001", "name": "东风路公厕", "kind_id": 1, "district": "江城区",
+                   "street": "东风路街道", "address": "东风路18号", "description": "", "area_json": "",
+                   "territorial_unit_id": 1, "active": True}],
+        "checklist_versions": [{"id": 1, "number": 1, "full_score": 100.0, "note": "", "created_at": now}],
+        "assessment_rounds": [{"id": 1, "kind": "mock", "name": "第一轮", "status": "closed", "seed": 1,
+                               "draw_json": "{}", "checklist_version_id": 1, "created_at": now}],
+        "round_sites": [{"id": 1, "round_id": 1, "site_id": 1, "site_code": "GC-001", "site_name": "东风路公厕",
+                         "site_kind_id": 1, "district": "江城区", "status": "submitted"}]}
+    with db.engine.begin() as conn:
+        kind = conn.execute(text("SELECT min(id) FROM site_kinds")).scalar()  # the migrations' own list
+        if kind is None:
+            conn.execute(text("INSERT INTO site_kinds (id, name, sort_order, active) VALUES (1, '公共厕所', 1, :y)"),
+                         {"y": True})
+        rows["sites"][0]["kind_id"] = rows["round_sites"][0]["site_kind_id"] = kind or 1
+        for name, values in rows.items():
+            conn.execute(insert(table(name, *(column(key, UTCDateTime()) if key == "created_at" else column(key)
+                                              for key in values[0]))), values)
+    upgrade(revision="0137")
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT site_street, site_address FROM round_sites")).one()) == \
+            ("东风路街道", "东风路18号")
+    downgrade(revision=before)
+    assert "site_street" not in {c["name"] for c in inspect(db.engine).get_columns("round_sites")}

@@ -35,7 +35,7 @@ from ..pdf.document import (
 )
 from ..pdf.render import render_document
 from ..photos.storage import PhotoStore, is_valid_key
-from ..sites.models import ROLE_LABELS, Site
+from ..sites.models import ROLE_LABELS
 from ..tickets.models import Ticket
 from ..tickets.rules import STATUS_LABELS
 from . import findings
@@ -238,11 +238,11 @@ def exposure_document(rnd: Round) -> OfficialDocument:
                            "现予以曝光，请相关责任单位立即整改，欢迎广大市民监督。")]
         rows = []
         for rs, result in failures:
-            site: Site = rs.site
             ticket = result.ticket
             # without a unit on the ticket, the site's 属地 in this round (as fixed when it was scored)
             unit = ticket.unit.name if ticket is not None and ticket.unit else rs.territorial_unit.name
-            place = f"{rs.district}{site.street or ''} {rs.site_name}" + (f"（{site.address}）" if site.address else "")
+            place = f"{rs.district}{rs.site_street} {rs.site_name}" + (
+                f"（{rs.site_address}）" if rs.site_address else "")  # as drawn, not where the site is now
             text = f"未达标：{result.item.text}" + (f"（{result.note}）" if result.note else "")
             rows.append([place, text, unit, _photo(store, ticket, 40, 30)])
         body.append(DataTable((Column("地点", 38, "text"), Column("问题", 42, "text"), Column("责任单位", 32, "label"),

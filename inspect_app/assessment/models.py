@@ -153,6 +153,10 @@ class RoundSite(db.Model):
     site_name: Mapped[str] = mapped_column(String(100))
     site_kind_id: Mapped[int] = mapped_column(ForeignKey("site_kinds.id"))
     district: Mapped[str] = mapped_column(String(32))
+    # Its street and address as drawn: the 曝光版 names the place as it was when the round looked at it, not where a
+    # site moved to (or was renamed as) since.
+    site_street: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    site_address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The units answering for the site in this round (属地, 行业主管, 管理主体), fixed when its scores are submitted
     # (and, for a site never scored, when its round closes): moving the site to another 属地 afterwards changes
     # later rounds only, not the unit scores, the units' views or the 通报 of this one. NULL (all three) while the
@@ -180,7 +184,7 @@ class RoundSite(db.Model):
     def drawn(cls, site, **values) -> RoundSite:
         """`site` drawn into a round, recorded as it is now."""
         return cls(site_id=site.id, site_code=site.code, site_name=site.name, site_kind_id=site.kind_id,
-                   district=site.district, **values)
+                   district=site.district, site_street=site.street or "", site_address=site.address or "", **values)
 
     @property
     def units_fixed(self) -> bool:
