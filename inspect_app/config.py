@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -34,6 +34,10 @@ def _parsed(name: str, default, parse, kind: str):
         return parse(value)
     except ValueError:
         raise ConfigError(f"环境变量 {name} 应为{kind}，现为 {value!r}。") from None
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value.strip())
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -120,6 +124,10 @@ class Config:
     PATROL_RADIUS_M = _float("PATROL_RADIUS_M", 200)
     # 打卡照片: a city may require a photo of the street with every check-in (one photo; optional by default)
     PATROL_PHOTO_REQUIRED = _bool("PATROL_PHOTO_REQUIRED", False)
+    # The day the office began using 巡查打卡 (YYYY-MM-DD): no working day before it is anyone's missed day (缺). Unset,
+    # the day of the first check-in ever is taken, so one trial check-in weeks before the roll-out marked every
+    # working day since then 缺 in 巡查月历, 督查员工作量 and 待办事项.
+    PATROLS_BEGAN = _parsed("PATROLS_BEGAN", None, _date, "日期（如 2026-11-02）")
 
     # --- photo ingest (inspect_app/photos, docs/photos.md). Stored long side: the phone page already sends <= 1600 px; a raw
     # camera JPEG is decoded at 1/2, 1/4 or 1/8 scale to land in [2/3, 1] of this without resampling (8 MP 3264 px

@@ -210,6 +210,50 @@ def test_no_day_before_the_first_check_in_is_missed(app, city, november, api, br
     assert [r["missed_workdays"] for r in rows] == [0, 0]  # nobody checks in: nobody is expected to
 
 
+def test_the_day_the_office_set_for_patrols_to_begin_wins_over_a_trial_check_in(app, city, november, api, browser,
+                                                                                clock):
+    """One trial check-in on 2 November, weeks before the roll-out on the 16th: every working day since the 2nd was
+    everyone's 缺. PATROLS_BEGAN (the office's start day) is taken instead of the first check-in."""
+    from inspect_app.patrols.days import month_sheet
+
+    clock.set("2026-12-05T10:00")
+    first = db.session.scalar(select(Patrol))
+    first.at = at("2026-11-02T09:00")  # the trial
+    db.session.commit()
+    assert month_sheet(date(2026, 11, 1), clock()).began == date(2026, 11, 2)
+    trial = {r["username"]: r["missed_workdays"] for r in
+             api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]}
+
+    app.config["PATROLS_BEGAN"] = date(2026, 11, 16)
+    try:
+        month = month_sheet(date(2026, 11, 1), clock())
+        assert month.began == date(2026, 11, 16) and month.began_set
+        rows = {r["username"]: r["missed_workdays"] for r in
+                api.get(f"/api/v1/workload?{NOV}", city.leader).get_json()["inspectors"]}
+        # the ten working days from the 2nd to the 13th are nobody's 缺 any more, but for the days each was out
+        # (inspector: a find on the 3rd; inspector2: the trial on the 2nd and a find on the 10th)
+        assert {name: trial[name] - rows[name] for name in trial} == {"inspector": 9, "inspector2": 8}
+        office = browser(city.admin)
+        page = office.get("/patrols/month?month=2026-11").get_data(as_text=True)
+        assert "巡查打卡自2026年11月16日（文明办设定的启用日期）启用，此前的工作日不标红格。" in page
+        assert '<a class="d pre" href="/patrols/day?user=inspector2&amp;date=2026-11-13"' in page
+        assert '<div class="err"><b>2</b><span>名督查员当日无记录' not in office.get("/patrols/day?date=2026-11-13") \
+            .get_data(as_text=True)
+    finally:
+        app.config["PATROLS_BEGAN"] = None
+
+
+def test_a_start_day_for_patrols_that_is_no_day_is_named(monkeypatch):
+    from inspect_app.config import ConfigError, _date, _parsed
+
+    monkeypatch.setenv("PATROLS_BEGAN", " 2026-11-16 ")
+    assert _parsed("PATROLS_BEGAN", None, _date, "日期") == date(2026, 11, 16)
+    monkeypatch.setenv("PATROLS_BEGAN", "2026-11-31")
+    with pytest.raises(ConfigError) as refused:
+        _parsed("PATROLS_BEGAN", None, _date, "日期（如 2026-11-02）")
+    assert refused.value.message == "环境变量 PATROLS_BEGAN 应为日期（如 2026-11-02），现为 '2026-11-31'。"
+
+
 def test_a_disabled_inspector_appears_only_with_work_in_the_period(app, city, november, browser, clock, now):
     clock.set("2026-12-05T10:00")
     gone = create_user("inspector_gone", "inspector", "Gone-2026-pass", now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import exists, func, select
 
 from ..auth.models import User
@@ -119,10 +120,19 @@ def checked_in_before_account():
 
 
 def patrols_began() -> date | None:
-    """The Shanghai day of the first check-in ever: the office began using 巡查打卡 then. A working day before it
-    is nobody's missed day (缺): inspectors were not expected to check in yet. None when nobody ever has."""
+    """The day the office began using 巡查打卡: as it set it (PATROLS_BEGAN), else the Shanghai day of the first
+    check-in ever. A working day before it is nobody's missed day (缺): inspectors were not expected to check in yet.
+    None when it set no day and nobody ever checked in."""
+    set_by_office = current_app.config.get("PATROLS_BEGAN")
+    if set_by_office is not None:
+        return set_by_office
     first = db.session.scalar(select(func.min(Patrol.at)))  # the first entry of ix_patrols_at_segment
     return local(first).date() if first is not None else None
+
+
+def began_as_set() -> bool:
+    """The start day is the office's setting (PATROLS_BEGAN), not the first check-in."""
+    return current_app.config.get("PATROLS_BEGAN") is not None
 
 
 def last_workday(now: datetime) -> date | None:
@@ -331,7 +341,8 @@ class Month:
     days: list[date]
     people: list[PersonMonth]
     workdays: int                # the month's working days up to today
-    began: date | None = None    # the first check-in ever (patrols_began): no day before it is missed
+    began: date | None = None    # the day 巡查打卡 began (patrols_began): no day before it is missed
+    began_set: bool = False      # that day is the office's setting (PATROLS_BEGAN), not the first check-in
 
     @property
     def lead_blanks(self) -> int:  # the calendar's empty cells before the 1st (Monday first)
@@ -424,7 +435,7 @@ def span_sheet(first_day: date, last_day: date, now: datetime, only: int | None 
             people[user_id].cells[(day - first_day).days].asked = True
     workdays = sum(1 for _, workday, future, _ in days_of if workday and not future)
     return Month(first_day, last_day, [day for day, *_ in days_of], sorted(people.values(), key=lambda p: p.username),
-                 workdays, began)
+                 workdays, began, began_as_set())
 
 
 def month_columns(month: Month) -> list[str]:
