@@ -7,7 +7,7 @@
   the same transaction as the change, so an entry stands exactly for what was kept. (Units placed in a 红黑榜
   group by hand are recorded by rankings.services, which replaces those rows.)
 - Sign-ins (and failed ones), sign-outs, API tokens, spreadsheet exports, 红黑榜 publications and 测评 督查通报
-  issued (each takes a 文号 for good), a 测评 round ended, a 测评 site's results withdrawn by the office (with
+  issued (each takes a 文号 for good), a 督办函 draft deleted (a draft leaves no other trace), a 测评 round ended, a 测评 site's results withdrawn by the office (with
   the reason) and a 回头看 task 改派 to another inspector are recorded by the code that does them, with `record`.
 - Refused requests (403: a role or a unit asking for what is not theirs) are recorded by the error handler
   (`refused`), in a transaction of their own, once per person and address a quarter of an hour, so a script

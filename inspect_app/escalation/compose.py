@@ -24,7 +24,7 @@ from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.ids import MAX_ID
 from ..common.models import lock_sequence
 from ..common.sql import count_where
-from ..common.timeutil import end_of_local_day, fmt_cn_date, local
+from ..common.timeutil import end_of_local_day, fmt, fmt_cn_date, local
 from ..extensions import db
 from ..policy import OFFICE, has_role
 from ..tickets.models import Ticket
@@ -545,13 +545,42 @@ def _follow_kind(letter: Letter, old_kind: str, fields: Mapping) -> set[str]:
 
 @_saved_once("草稿刚被其他人修改过，请查看修改后的草稿，再决定是否删除。")
 def discard_draft(user, letter: Letter, now: datetime) -> None:
-    """删除草稿: its proposals go back to the open list."""
+    """删除草稿: its proposals go back to the open list. Who deleted it, when and what it said is in the 操作日志
+    (发文 · 删除): a draft leaves no other trace."""
     _office(user)
     _draft(letter)
     # The revision checked first, alone: a draft deleted (or saved) meanwhile is refused here as a whole, not half
     # way through deleting its items and 主送 rows, which are gone already. Holds the draft until the commit.
     letter.updated_at = now
     db.session.flush()
+    _delete_draft(letter, now)
+
+
+def draft_described(letter: Letter) -> tuple[str, str]:
+    """A draft as the 操作日志 names it (督办函草稿 #12) and what it said: its 主送 units, its problems, who
+    compiled it and when, a leader's 退回修改 still open."""
+    from ..auth.models import User
+
+    numbers = list(dict.fromkeys(item.ticket.number for item in letter.items))
+    detail = [f"主送：{'、'.join(r.unit.name for r in letter.recipients) or '无'}",
+              f"问题：{'、'.join(numbers) if numbers else '无'}"]
+    if letter.kind != "bulletin":
+        detail.append(f"级别：{level_text(letter.level)['name']}")
+    maker = db.session.get(User, letter.created_by_id) if letter.created_by_id else None
+    if letter.created_at is not None:
+        detail.append(f"编制：{maker.username if maker else '系统'} {fmt(letter.created_at)}")
+    if letter.returned_at is not None:
+        detail.append(f"领导退回修改：{letter.return_note or ''}")
+    return f"{letter.kind_label}草稿 #{letter.id}", "；".join(detail)
+
+
+def _delete_draft(letter: Letter, now: datetime, why: str = "") -> None:
+    """Delete a draft, its proposals back to the open list, with its 操作日志 entry (the acting person: the
+    request's; `why`: what made it go, when not a person's 删除)."""
+    from ..audit import trail  # the audit feature reads the letters' models: imported when used
+
+    target, detail = draft_described(letter)
+    trail.record("document", "delete", target, f"{why}；{detail}" if why else detail, now=now)
     for proposal in db.session.scalars(select(Proposal).where(Proposal.letter_id == letter.id)):
         proposal.letter_id = None
     db.session.delete(letter)

@@ -1,0 +1,55 @@
+"""The office's 待办事项, the menu's counts and the cards: a deleted 督办函 draft on the record (who, when,
+what it said)."""
+from __future__ import annotations
+
+from conftest import at
+from sqlalchemy import select
+from test_letters_pages import FRIDAY, clock, overdue  # noqa: F401  (fixtures: Friday 27 November, three overdue)
+
+from inspect_app.audit.models import AuditEntry
+from inspect_app.escalation import compose, proposals
+from inspect_app.escalation.models import Letter
+from inspect_app.extensions import db
+
+CLOCK = "2026-11-27T10:00:00+08:00"  # test_letters_pages' clock
+
+
+def audit(**where) -> list[AuditEntry]:
+    db.session.expire_all()
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEntry, key) == value)
+    return list(db.session.scalars(query))
+
+
+def fresh(model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def compiled(city) -> Letter:
+    [letter] = compose.create_batch(city.admin, at(FRIDAY),
+                                    {"proposal_ids": [p.id for p in proposals.open_proposals(at(FRIDAY))]})
+    db.session.commit()
+    return letter
+
+
+def test_a_deleted_draft_is_in_the_log_with_who_deleted_it_and_when(app, city, overdue, browser):  # noqa: F811
+    letter = compiled(city)
+    letter_id = letter.id
+    assert audit(kind="document", action="delete") == []
+    office = browser(city.admin)
+    response = office.submit(f"/letters/{letter_id}/edit", f"/letters/{letter_id}/discard")
+    assert response.status_code == 303
+    assert db.session.get(Letter, letter_id) is None
+    [entry] = audit(kind="document", action="delete")
+    assert (entry.actor, entry.actor_id, entry.at, entry.ok) == ("admin", city.admin.id, at(CLOCK), True)
+    assert entry.target == f"督办函草稿 #{letter_id}"
+    assert "主送：甲街道办事处、乙街道办事处" in entry.detail and "级别：督办" in entry.detail
+    assert all(t.number in entry.detail for t in overdue) and "编制：admin" in entry.detail
+    # where the office reads the other documents' entries (发文: 红黑榜 published, 督查通报 issued)
+    page = office.get("/audit?kind=document").get_data(as_text=True)
+    assert f"督办函草稿 #{letter_id}" in page and "删除" in page
+    # a second tab's 删除 finds it gone and adds nothing
+    again = office.submit("/letters/proposals", f"/letters/{letter_id}/discard")
+    assert again.status_code == 303 and len(audit(kind="document", action="delete")) == 1
