@@ -1,8 +1,9 @@
 """The office's 待办事项, the menu's counts and the cards: a deleted 督办函 draft on the record (who, when,
-what it said)."""
+what it said); the late 红黑榜 warning told from an indexed query, not the whole list computed on every
+visit."""
 from __future__ import annotations
 
-from conftest import at
+from conftest import at, sql_sent
 from sqlalchemy import select
 from test_letters_pages import FRIDAY, clock, overdue  # noqa: F401  (fixtures: Friday 27 November, three overdue)
 
@@ -53,3 +54,20 @@ def test_a_deleted_draft_is_in_the_log_with_who_deleted_it_and_when(app, city, o
     # a second tab's 删除 finds it gone and adds nothing
     again = office.submit("/letters/proposals", f"/letters/{letter_id}/discard")
     assert again.status_code == 303 and len(audit(kind="document", action="delete")) == 1
+
+
+# ----------------------------------------------------------------------------- the monthly list's warning
+
+def test_a_late_monthly_list_is_told_from_an_indexed_query_not_the_whole_list_computed(app, city, make_ticket,
+                                                                                      browser):
+    """October found a problem, and its list, due Monday 2 November 09:00, is not there: 待办事项 says so on every
+    visit, from a query or two, not by computing October's whole list each time."""
+    from inspect_app.rankings.jobs import monthly_list_late
+
+    make_ticket(at_time=at("2026-10-20T10:00:00+08:00"))
+    with sql_sent() as sent:
+        late = monthly_list_late(at(CLOCK))
+    assert late is not None and late.period.key == "2026-10"
+    assert len(sent) <= 3, [statement for statement, _ in sent]
+    page = browser(city.admin).get("/office/work").get_data(as_text=True)
+    assert "红黑榜没有按时发布：2026年10月的红黑榜应于 2026-11-02 09:00 自动发布" in page
