@@ -1,9 +1,12 @@
 """The office's 待办事项, the menu's counts and the cards: a deleted 督办函 draft on the record (who, when,
 what it said); the late 红黑榜 warning told from an indexed query, not the whole list computed on every
-visit."""
+visit; the unread count of 消息 sent once a request (the inbox page and its menu)."""
 from __future__ import annotations
 
-from conftest import at, sql_sent
+import re
+from datetime import timedelta
+
+from conftest import City, at, sql_sent
 from sqlalchemy import select
 from test_letters_pages import FRIDAY, clock, overdue  # noqa: F401  (fixtures: Friday 27 November, three overdue)
 
@@ -71,3 +74,33 @@ def test_a_late_monthly_list_is_told_from_an_indexed_query_not_the_whole_list_co
     assert len(sent) <= 3, [statement for statement, _ in sent]
     page = browser(city.admin).get("/office/work").get_data(as_text=True)
     assert "红黑榜没有按时发布：2026年10月的红黑榜应于 2026-11-02 09:00 自动发布" in page
+
+
+# ----------------------------------------------------------------------------- the unread count, once a request
+
+def unread_counts(sent) -> list[str]:
+    """The unread count's statement (notices.services._unread_statement: nine counts, 约谈 and 任务 among them)."""
+    return [statement for statement, _ in sent
+            if statement.count("SELECT count(*)") >= 9 and "key_task_reports" in statement]
+
+
+def messages_badge(page: str) -> int:
+    found = re.search(r'消息<b class="nav-count"[^>]*>(\d+)<', page)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_inbox_and_its_menu_count_unread_news_once(app, api, browser, city, make_ticket, clock):  # noqa: F811
+    make_ticket(point=City.ON_B, at_time=at(CLOCK) - timedelta(hours=1))  # street B's new problem: unread
+    clerk = browser(city.unit_b)
+    with sql_sent() as sent:
+        page = clerk.get("/unit/tickets").get_data(as_text=True)
+    assert messages_badge(page) == 1 and len(unread_counts(sent)) == 1
+    with sql_sent() as sent:  # opening the inbox reads it: its menu then counts nothing unread, without asking
+        page = clerk.get("/inbox").get_data(as_text=True)
+    assert page.count("新问题：") == 1 and messages_badge(page) == 0
+    assert len(unread_counts(sent)) == 1, len(unread_counts(sent))
+    assert messages_badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 0
+    clock.set("2026-11-27T10:30:00+08:00")
+    make_ticket(point=City.ON_B, at_time=at("2026-11-27T10:20:00+08:00"))  # filed since: unread again
+    assert api.get("/api/v1/inbox", city.unit_b).get_json()["unread"] == 1
+    assert messages_badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 1

@@ -32,7 +32,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -257,15 +257,30 @@ def _reviews(unit_id: int, after: datetime, until: datetime):
 
 
 def unread_count(user, now: datetime) -> int:
-    """What the menu shows on every page: the counts in one statement (after reading when it was seen)."""
+    """What the menu shows on every page: the counts in one statement (after reading when it was seen), sent once
+    a request: the inbox page's count (inbox) and its menu's are one, and after mark_seen the menu knows it is 0."""
     if not _is_unit_user(user):
         return 0
+    known = _known_unread()
+    if (user.id, now) in known:
+        return known[user.id, now]
     since = _since(user, now)
     due_from, due_until = _due_window(since, now)
     counts = db.session.execute(_unread_statement(), {"unit_id": user.unit_id, "since": since, "now": now,
                                                       "due_from": due_from, "due_until": due_until,
                                                       "quoted_name": _quoted_name(user.unit)}).one()
-    return sum(counts)
+    known[user.id, now] = sum(counts)
+    return known[user.id, now]
+
+
+def _known_unread() -> dict:
+    """(user id, now) -> the unread count this request knows (a request's clock is one moment: http.now); outside a
+    request (a job, a command) nothing is kept."""
+    if not has_request_context():
+        return {}
+    if "unread_counts" not in g:
+        g.unread_counts = {}
+    return g.unread_counts
 
 
 @dataclass
@@ -515,6 +530,7 @@ def mark_seen(user, now: datetime) -> None:
         row = db.session.identity_map.get(db.session.identity_key(InboxSeen, user.id))
         if row is not None:  # read before, in this request
             db.session.expire(row)
+        _known_unread()[user.id, now] = 0  # read up to now: the menu of this page counts nothing unread
 
 
 # ----------------------------------------------------------------------------- robots: news and the daily digest
