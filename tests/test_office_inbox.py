@@ -1,6 +1,7 @@
 """The office's 待办事项, the menu's counts and the cards: a deleted 督办函 draft on the record (who, when,
 what it said); the late 红黑榜 warning told from an indexed query, not the whole list computed on every
-visit; the unread count of 消息 sent once a request (the inbox page and its menu)."""
+visit; the unread count of 消息 sent once a request (the inbox page and its menu); an assisting unit's
+(协办) card showing its own part, not the lead's 返工 and 督办."""
 from __future__ import annotations
 
 import re
@@ -9,11 +10,13 @@ from datetime import timedelta
 from conftest import City, at, sql_sent
 from sqlalchemy import select
 from test_letters_pages import FRIDAY, clock, overdue  # noqa: F401  (fixtures: Friday 27 November, three overdue)
+from test_responsibility import carriers, rectify_part, shared_pole  # noqa: F401  (电信 leads, 移动 and 联通 assist)
 
 from inspect_app.audit.models import AuditEntry
 from inspect_app.escalation import compose, proposals
 from inspect_app.escalation.models import Letter
 from inspect_app.extensions import db
+from inspect_app.tickets.models import Ticket, TicketUnit
 
 CLOCK = "2026-11-27T10:00:00+08:00"  # test_letters_pages' clock
 
@@ -104,3 +107,47 @@ def test_the_inbox_and_its_menu_count_unread_news_once(app, api, browser, city, 
     make_ticket(point=City.ON_B, at_time=at("2026-11-27T10:20:00+08:00"))  # filed since: unread again
     assert api.get("/api/v1/inbox", city.unit_b).get_json()["unread"] == 1
     assert messages_badge(clerk.get("/unit/tickets").get_data(as_text=True)) == 1
+
+
+# ----------------------------------------------------------------------------- an assisting unit's card
+
+def unit_card(browser, user, ticket_id: int) -> str:
+    page = browser(user).get("/unit/tickets?tab=all").get_data(as_text=True)
+    return re.search(rf'<li class="tcard[^"]*">\s*<a href="/tickets/{ticket_id}">.*?</li>', page, re.S).group(0)
+
+
+def test_an_assisting_units_card_shows_its_own_part_not_the_leads_handling(
+        app, api, browser, city, carriers, shared_pole):  # noqa: F811
+    """电信 leads, 移动 and 联通 assist (docs/office.md, 主办 and 协办): the ticket's 返工 and 督办 are the lead's
+    handling; an assisting unit's card shows its own part, its own deadline and its own 督办 level."""
+    _, (mobile_user, unicom_user, telecom_user) = carriers
+    ticket_id = shared_pole.id
+    ticket = db.session.get(Ticket, ticket_id)
+    ticket.rework_count, ticket.escalation_level = 2, 1  # the lead sent back twice, and under 督办
+    db.session.commit()
+    lead = unit_card(browser, telecom_user, ticket_id)
+    assert "返工2次" in lead and '<span class="badge esc">督办</span>' in lead and "role-assist" not in lead
+    assisting = unit_card(browser, mobile_user, ticket_id)
+    assert "role-assist" in assisting and '<span class="badge ps-open">本单位待整改</span>' in assisting
+    assert "返工" not in assisting and "badge esc" not in assisting and "s-assigned" not in assisting
+    assert "本单位期限" in assisting and "超期" not in assisting
+    # its own part: reported (本单位已整改); its own 督办 (the sweep raised its part's level)
+    assert rectify_part(api, mobile_user, ticket).status_code == 200
+    part = db.session.scalar(select(TicketUnit).where(TicketUnit.ticket_id == ticket_id,
+                                                      TicketUnit.unit_id == mobile_user.unit_id))
+    part.escalation_level = 1
+    # 联通's own part is past its own deadline; the lead's is not
+    unicom = db.session.scalar(select(TicketUnit).where(TicketUnit.ticket_id == ticket_id,
+                                                        TicketUnit.unit_id == unicom_user.unit_id))
+    unicom.deadline = at(CLOCK) - timedelta(hours=1)
+    ticket = db.session.get(Ticket, ticket_id)
+    ticket.deadline = at(CLOCK) + timedelta(days=3)
+    db.session.commit()
+    assisting = unit_card(browser, mobile_user, ticket_id)
+    assert '<span class="badge ps-rectified">本单位已整改</span>' in assisting
+    assert '<span class="badge esc">督办</span>' in assisting and "返工" not in assisting and "本单位期限" not in assisting
+    late = unit_card(browser, unicom_user, ticket_id)
+    assert '<span class="badge overdue">超期</span>' in late and 'class="tcard is-late"' in late
+    assert "badge esc" not in late and "返工" not in late
+    lead = unit_card(browser, telecom_user, ticket_id)
+    assert "超期" not in lead and "返工2次" in lead

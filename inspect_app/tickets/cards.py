@@ -24,7 +24,7 @@ from ..policy import UNITS, has_role
 from ..units.models import Category, Segment, Unit
 from . import queries
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
-from .rules import LEVEL_NAMES, STATUS_LABELS, is_overdue
+from .rules import LEVEL_NAMES, PART_STATUS_LABELS, STATUS_LABELS, is_overdue, is_part_overdue
 
 NO_ADDRESS = "未填写地址"
 
@@ -38,6 +38,11 @@ _EXTENSIONS = (select(ExtensionRequest.ticket_id, ExtensionRequest.until)
                       ExtensionRequest.status == const("open")))
 _PARTS = (select(TicketUnit.ticket_id, func.count()).where(TicketUnit.ticket_id.in_(bindparam("ids", expanding=True)))
           .group_by(TicketUnit.ticket_id))
+# An assisting unit's own parts of the page's tickets it assists on (the role written in: a partial index's column)
+_OWN_PARTS = (select(TicketUnit.ticket_id, TicketUnit.status, TicketUnit.deadline, TicketUnit.escalation_level,
+                     TicketUnit.extension_until, TicketUnit.extension_requested_at, TicketUnit.extension_decided_at)
+              .where(TicketUnit.unit_id == bindparam("unit_id"), TicketUnit.role == const("assist"),
+                     TicketUnit.ticket_id.in_(bindparam("ids", expanding=True))))
 
 
 # A page's cards by their ids, after a statement of the ids alone has picked and ordered them: in one statement
@@ -59,6 +64,37 @@ def _statements(shape: tuple[str, ...], overdue_first: bool, oldest_first: bool)
     """The count and the page's ids for a filter shape (queries.filter_shape), built once."""
     return (queries.count_statement(shape),
             queries.paged(select(Ticket.id).where(queries.filter_condition(shape)), overdue_first, oldest_first))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnPart:
+    """What an assisting unit (协办) answers for on a ticket, which its card shows instead of the lead's handling:
+    the ticket's 返工 count and 督办 level, its deadline and extension request are the lead unit's (主办); the
+    assisting unit's own part has its own state (待整改, 已整改 …), deadline, 督办 level (escalation per part,
+    docs/escalation.md) and extension request."""
+
+    status: str                        # rules.PART_STATUSES
+    deadline: datetime | None
+    escalation_level: int
+    extension_until: datetime | None   # its own open request for more time (协办申请延期), if any
+
+    @classmethod
+    def of(cls, part: TicketUnit) -> "OwnPart":
+        return cls.read(part.status, part.deadline, part.escalation_level, part.extension_until,
+                        part.extension_requested_at, part.extension_decided_at)
+
+    @classmethod
+    def read(cls, status, deadline, level, until, requested_at, decided_at) -> "OwnPart":
+        asked = requested_at is not None and decided_at is None
+        return cls(status, deadline, level or 0, until if asked else None)
+
+    @property
+    def status_label(self) -> str:
+        return PART_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def escalation_label(self) -> str:
+        return LEVEL_NAMES.get(self.escalation_level, "")
 
 
 @dataclass(slots=True)
@@ -83,6 +119,7 @@ class TicketCard:
     photo_id: int | None       # the first "before" photo, shown as the thumbnail
     extension_until: datetime | None  # the open extension request (at most one), if any
     assisting: bool            # the viewing unit answers for it as 协办, not as 主办
+    own: OwnPart | None = None  # an assisting viewer's own part: what its card shows of the handling
 
     @property
     def status_label(self) -> str:
@@ -93,6 +130,9 @@ class TicketCard:
         return LEVEL_NAMES.get(self.escalation_level, "")
 
     def is_overdue(self, now: datetime) -> bool:
+        """超期 for the viewer: an assisting unit's own part past its own deadline, else the ticket."""
+        if self.own is not None:
+            return is_part_overdue(self.own.status, self.own.deadline, self.status, now)
         return is_overdue(self.status, self.deadline, now)
 
     @classmethod
@@ -100,6 +140,8 @@ class TicketCard:
         """The card of a loaded ticket (its photos and open extensions are read: load them with the ticket)."""
         photo = next((p for p in ticket.photos if p.kind == "before"), None)
         extension = next(iter(ticket.open_extensions), None)
+        assisting = has_role(viewer, UNITS) and ticket.unit_id != viewer.unit_id
+        part = ticket.part_of(viewer.unit_id) if assisting else None
         return cls(
             id=ticket.id, number=ticket.number, status=ticket.status, source=ticket.source,
             category=ticket.category.name,
@@ -109,7 +151,7 @@ class TicketCard:
             unit_name=ticket.unit.name if ticket.unit else None, parts=len(ticket.parts),
             reporter_name=ticket.reporter.name if ticket.reporter else None,
             photo_id=photo.id if photo else None, extension_until=extension.until if extension else None,
-            assisting=has_role(viewer, UNITS) and ticket.unit_id != viewer.unit_id)
+            assisting=assisting, own=OwnPart.of(part) if part is not None and part.role == "assist" else None)
 
 
 def cards_of(items, viewer) -> list[TicketCard]:
@@ -133,12 +175,17 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
     photos: dict[int, int] = {}
     extensions: dict[int, datetime] = {}
     parts: dict[int, int] = {}
+    own: dict[int, OwnPart] = {}
     if ids:
         for ticket_id, photo_id in db.session.execute(_PHOTOS, {"ids": ids}):
             photos.setdefault(ticket_id, photo_id)
         extensions = dict(db.session.execute(_EXTENSIONS, {"ids": ids}).all())
         if with_parts:
             parts = dict(db.session.execute(_PARTS, {"ids": ids}).all())
+        assisted = [row.id for row in rows if row.unit_id != own_unit] if is_unit else []
+        if assisted:  # a unit's list of tickets it leads (most) reads no more than before
+            own = {ticket_id: OwnPart.read(*fields) for ticket_id, *fields in db.session.execute(
+                _OWN_PARTS, {"unit_id": own_unit, "ids": assisted})}
     return [TicketCard(
         id=row.id, number=row.number, status=row.status, source=row.source, category=row.category,
         place=row.address or row.segment or NO_ADDRESS, reported_at=row.reported_at, deadline=row.deadline,
@@ -146,7 +193,7 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
         unit_name=row.unit_name, parts=parts.get(row.id, 0),
         reporter_name=(row.reporter_display or row.reporter_username) if row.reporter_username else None,
         photo_id=photos.get(row.id), extension_until=extensions.get(row.id),
-        assisting=is_unit and row.unit_id != own_unit) for row in rows], total
+        assisting=is_unit and row.unit_id != own_unit, own=own.get(row.id)) for row in rows], total
 
 
 # The office's work list (待办事项) shows more than a card: a 待派遣 ticket's description and the unit its segment
