@@ -126,7 +126,7 @@ def test_proposals_that_stop_applying_disappear(app, city, overdue, photo):
     run_sweep(at("2026-11-30T11:00:00+08:00"))
     rows = db.session.scalars(select(Proposal).order_by(Proposal.id)).all()
     assert [(r.outcome, r.close_note) for r in rows] == [
-        ("lapsed", "问题已整改、结案或作废"), ("lapsed", "问题已改派其他单位"), ("lapsed", "问题已整改、结案或作废")]
+        ("lapsed", "问题已整改、结案或作废"), ("lapsed", "问题已改派其他单位"), ("lapsed", "问题已作废")]  # voided: at once
 
 
 def test_an_extension_withdraws_the_proposal(app, city, file_ticket):

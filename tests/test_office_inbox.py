@@ -1,7 +1,8 @@
 """The office's 待办事项, the menu's counts and the cards: a deleted 督办函 draft on the record (who, when,
 what it said); the late 红黑榜 warning told from an indexed query, not the whole list computed on every
 visit; the unread count of 消息 sent once a request (the inbox page and its menu); an assisting unit's
-(协办) card showing its own part, not the lead's 返工 and 督办."""
+(协办) card showing its own part, not the lead's 返工 and 督办; what waited on a voided (作废) problem
+withdrawn with it, out of every 待办."""
 from __future__ import annotations
 
 import re
@@ -9,12 +10,15 @@ from datetime import timedelta
 
 from conftest import City, at, sql_sent
 from sqlalchemy import select
+from test_assist_extension import ask as ask_part_extension
+from test_assist_withdraw import ask as ask_withdraw
 from test_letters_pages import FRIDAY, clock, overdue  # noqa: F401  (fixtures: Friday 27 November, three overdue)
+from test_office_waiting import badge, card
 from test_responsibility import carriers, rectify_part, shared_pole  # noqa: F401  (电信 leads, 移动 and 联通 assist)
 
 from inspect_app.audit.models import AuditEntry
 from inspect_app.escalation import compose, proposals
-from inspect_app.escalation.models import Letter
+from inspect_app.escalation.models import Letter, Proposal
 from inspect_app.extensions import db
 from inspect_app.tickets.models import Ticket, TicketUnit
 
@@ -151,3 +155,70 @@ def test_an_assisting_units_card_shows_its_own_part_not_the_leads_handling(
     assert "badge esc" not in late and "返工" not in late
     lead = unit_card(browser, telecom_user, ticket_id)
     assert "超期" not in lead and "返工2次" in lead
+
+
+# ----------------------------------------------------------------------------- a problem voided
+
+def test_what_waits_on_a_voided_problem_is_withdrawn_and_leaves_every_inbox(app, api, browser, city,
+                                                                          overdue):  # noqa: F811
+    """作废 withdraws every decision still pending about the problem, 事由 问题已作废: its extension request, its
+    督办建议 and its place in a draft waiting for 签发 (a draft left with nothing to sign goes, on the record), so
+    none stays in 待办事项, 督办建议 or 待签发, and the problem's 处理记录 says what went with it."""
+    first, second, third = overdue  # street A, street A, street B: a 督办建议 each
+    waiting = {p.ticket_id: p for p in proposals.open_proposals(at(FRIDAY))}
+    assert api.post(f"/api/v1/tickets/{first.id}/request_extension", city.unit_a,
+                    json={"until": "2026-12-20", "reason": "需协调产权单位"}).status_code == 200
+    [draft] = compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [waiting[second.id].id,
+                                                                               waiting[third.id].id]})
+    db.session.commit()
+    draft_id, revision = draft.id, draft.revision
+    office, leader = browser(city.admin), browser(city.leader)
+
+    def counts() -> tuple:
+        work = office.get("/office/work").get_data(as_text=True)
+        signer = leader.get("/dashboard/").get_data(as_text=True)
+        return (badge(work, "待办事项"), card(work, "/letters/proposals"), card(work, "/letters/to-sign"),
+                badge(signer, "待签发"))
+
+    assert counts() == (1, 1, 1, 1)  # the extension; the first's proposal; the draft, for the leader
+    # street B's problem voided: it leaves the draft, which still has street A's to sign
+    assert api.post(f"/api/v1/tickets/{third.id}/cancel", city.admin, json={"reason": "重复上报"}).status_code == 200
+    draft = fresh(Letter, draft_id)
+    assert [i.ticket_id for i in draft.items] == [second.id] and draft.unit_ids == [city.street_a.id]
+    assert draft.revision > revision
+    assert counts() == (1, 1, 1, 1)
+    history = office.get(f"/tickets/{third.id}").get_data(as_text=True)
+    assert f"随之撤回（问题已作废）：督办建议（乙街道办事处，督办）；督办函草稿 #{draft_id}中的本问题" in history
+    # the first voided: its extension request and its 督办建议 are withdrawn, by whoever voided it
+    assert api.post(f"/api/v1/tickets/{first.id}/cancel", city.admin, json={"reason": "误报"}).status_code == 200
+    proposal = fresh(Proposal, waiting[first.id].id)
+    assert (proposal.outcome, proposal.close_note, proposal.closed_by_id, proposal.closed_at) == (
+        "lapsed", "问题已作废", city.admin.id, at(CLOCK))
+    assert counts() == (0, 0, 1, 1)
+    assert "随之撤回（问题已作废）：延期申请；督办建议（甲街道办事处，督办）" in office.get(
+        f"/tickets/{first.id}").get_data(as_text=True)
+    # the draft's last problem voided: nothing is left to sign, and the draft goes, on the record
+    assert api.post(f"/api/v1/tickets/{second.id}/cancel", city.admin, json={"reason": "误报"}).status_code == 200
+    assert fresh(Letter, draft_id) is None
+    assert counts() == (0, 0, None, 0)
+    [entry] = audit(kind="document", action="delete")
+    assert entry.target == f"督办函草稿 #{draft_id}" and entry.actor == "admin"
+    assert f"所列问题已作废（{second.number}），草稿随之删除" in entry.detail
+    assert "督办函草稿" in office.get(f"/tickets/{second.id}").get_data(as_text=True)
+    assert all(p.closed_at is not None for p in db.session.scalars(select(Proposal)))
+
+
+def test_an_assisting_units_requests_on_a_voided_problem_are_closed_with_it(
+        app, api, city, carriers, shared_pole):  # noqa: F811
+    _, (mobile_user, unicom_user, _) = carriers
+    assert ask_withdraw(api, mobile_user, shared_pole).status_code == 200
+    assert ask_part_extension(api, unicom_user, shared_pole).status_code == 200
+    assert api.post(f"/api/v1/tickets/{shared_pole.id}/cancel", city.admin, json={"reason": "误报"}).status_code == 200
+    parts = {p.unit_id: p for p in fresh(Ticket, shared_pole.id).parts}
+    mobile, unicom = parts[mobile_user.unit_id], parts[unicom_user.unit_id]
+    assert (mobile.status, mobile.withdraw_status, mobile.withdraw_note) == ("cancelled", "refused", "问题已作废")
+    assert (unicom.status, unicom.extension_status, unicom.extension_note) == ("cancelled", "refused", "问题已作废")
+    units = {u["name"]: u for u in api.get(f"/api/v1/tickets/{shared_pole.id}", unicom_user).get_json()["units"]}
+    assert units["中国联通临江分公司"]["extension_request"] is None  # nothing pending any more
+    event = [e for e in fresh(Ticket, shared_pole.id).events if e.action == "cancel"][0]
+    assert "中国移动临江分公司的退出协办申请" in event.data_json and "中国联通临江分公司的延期申请" in event.data_json

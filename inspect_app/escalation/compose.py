@@ -28,7 +28,8 @@ from ..common.timeutil import end_of_local_day, fmt, fmt_cn_date, local
 from ..extensions import db
 from ..policy import OFFICE, has_role
 from ..tickets.models import Ticket
-from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS, overdue_condition
+from ..tickets.rules import OPEN_STATUSES, STATUS_LABELS, VOIDED_NOTE, overdue_condition
+from ..tickets.services import CANCEL_FOLLOWERS
 from ..units.models import Unit
 from ..workdays.calendar import load_calendar
 from . import inputs, proposals as proposal_service
@@ -585,6 +586,44 @@ def _delete_draft(letter: Letter, now: datetime, why: str = "") -> None:
         proposal.letter_id = None
     db.session.delete(letter)
     db.session.flush()
+
+
+def withdraw_voided(user, ticket: Ticket, now: datetime) -> list[str]:
+    """A problem voided (作废, tickets/services.cancel): nothing about it waits for the office or a leader any more.
+    Its open 督办建议 close (lapsed, VOIDED_NOTE, by whoever voided it), and it leaves every draft that lists it;
+    a draft left with no 主送 unit (every problem it listed voided) is deleted, with its 操作日志 entry (发文 ·
+    删除, why). Returns what was withdrawn, as the 作废 event names it (tickets/services.CANCEL_FOLLOWERS)."""
+    withdrawn = []
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.ticket_id == ticket.id,
+                                                              Proposal.closed_at.is_(None)).order_by(Proposal.id)):
+        proposal.closed_at, proposal.outcome, proposal.closed_by_id = now, "lapsed", user.id
+        proposal.close_note, proposal.letter_id = VOIDED_NOTE, None
+        withdrawn.append(f"督办建议（{proposal.unit.name}，{level_text(proposal.level)['name']}）")
+    drafts = db.session.scalars(
+        select(Letter).where(Letter.status == "draft",
+                             Letter.id.in_(select(LetterItem.letter_id).where(LetterItem.ticket_id == ticket.id)))
+        .order_by(Letter.id)).all()
+    for letter in drafts:
+        name = f"{letter.kind_label}草稿 #{letter.id}"
+        left = [item for item in letter.items if item.ticket_id != ticket.id]
+        # its 主送 as a save taking the problem out keeps them (update_draft): those with an item left, and those
+        # named without any
+        units = [r.unit for r in letter.recipients if any(i.unit_id == r.unit_id for i in left)
+                 or not any(i.unit_id == r.unit_id for i in letter.items)]
+        if not units:
+            _delete_draft(letter, now, f"所列问题已作废（{ticket.number}），草稿随之删除")
+            withdrawn.append(f"{name}（所列问题均已作废，草稿已删除）")
+            continue
+        _set_recipients(letter, units)
+        _set_items(letter, [(item.ticket, item.unit_id) for item in left], {})
+        letter.updated_at = now  # its revision moves: a leader signing the version that listed it is told
+        withdrawn.append(f"{name}中的本问题")
+    db.session.flush()
+    return withdrawn
+
+
+if withdraw_voided not in CANCEL_FOLLOWERS:
+    CANCEL_FOLLOWERS.append(withdraw_voided)
 
 
 def _one_compiling_at_a_time() -> None:

@@ -55,7 +55,7 @@ from ..units.models import Unit
 from ..workdays.calendar import compute_deadline
 from . import lifecycle
 from .models import Ticket, TicketUnit
-from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS
+from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, VOIDED_NOTE
 
 MAX_PARTS = 8  # units on one ticket: a shared pole carries four or five carriers at most
 
@@ -151,10 +151,22 @@ def ticket_closed(ticket: Ticket) -> None:
             move(part, "close")
 
 
-def ticket_cancelled(ticket: Ticket) -> None:
+def ticket_cancelled(ticket: Ticket, now: datetime) -> list[str]:
+    """The parts end with the ticket (作废), and an assisting unit's request still open on its part (协办延期, 退出协办)
+    is closed, not granted, with the reason VOIDED_NOTE: nothing waits for the office on a void problem. Returns
+    what was withdrawn, as the 作废 event names it."""
+    withdrawn = []
     for part in ticket.parts:
         if part.status in ("open", "rectified"):
             move(part, "cancel")
+        name = part.unit.name if part.unit else "协办单位"
+        if part.extension_status == "open":
+            part.extension_decided_at, part.extension_approved, part.extension_note = now, False, VOIDED_NOTE
+            withdrawn.append(f"{name}的延期申请")
+        if part.withdraw_status == "open":
+            part.withdraw_decided_at, part.withdraw_note = now, VOIDED_NOTE
+            withdrawn.append(f"{name}的退出协办申请")
+    return withdrawn
 
 
 def ticket_rejected(ticket: Ticket, reopen_unit_ids: Iterable[int]) -> list[TicketUnit]:

@@ -68,6 +68,9 @@ PART_STATUSES = ("open", "rectified", "closed", "cancelled")
 PART_STATUS_LABELS = {"open": "待整改", "rectified": "已整改", "closed": "已结案", "cancelled": "已作废"}
 # A part is owed while it is open and its ticket is still with the units (not pending, rectified, closed...).
 PART_OWED_TICKET_STATUSES = ("assigned", "disputed")
+# What a decision still pending about a problem says when the problem is voided (作废) and the request or
+# proposal is withdrawn with it: the lead's and the assisting units' extension and 退出协办 requests, its 督办建议
+VOIDED_NOTE = "问题已作废"
 # A unit's 待整改: its part open on a ticket given to it to rectify, not one in 退单 (its list's 退单中 tab)
 UNIT_TODO_TICKET_STATUS = "assigned"
 # Due soon (即将到期, 24小时内到期): the deadline within this much from now, not yet passed

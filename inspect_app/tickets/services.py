@@ -7,6 +7,7 @@ once cannot both succeed: the second gets 409 (the first's change is what they w
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,7 +36,7 @@ from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_checks import refuse_reused_before_photos
 from .policy import dispute_turned_down, ensure_lead, ensure_site_changer, ensure_visible
 from .queries import open_extension
-from .rules import DEFAULT_SOURCE, OPEN_STATUSES, SOURCES
+from .rules import DEFAULT_SOURCE, OPEN_STATUSES, SOURCES, VOIDED_NOTE
 
 MAX_TEXT = 2000
 MAX_ADDRESS = 200
@@ -44,6 +45,11 @@ SEQUENCE = "ticket"
 # Features that took a unit's report back as done and must hear that it was sent back (a 督办函's 销号): each is
 # called as follow(user, ticket, reopened parts, now, note) inside reject's transaction. Tickets import none of them.
 REWORK_FOLLOWERS: list = []
+# Features holding a decision about a ticket that waits for someone (a 督办建议 for the office, a draft letter listing
+# it for a leader's 签发) and must withdraw it when the ticket is voided (作废): each is called as
+# follow(user, ticket, now) inside cancel's transaction and returns what it withdrew, in the office's words, for the
+# 作废 event. Tickets import none of them.
+CANCEL_FOLLOWERS: list = []
 
 
 @dataclass
@@ -604,10 +610,19 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
         reason = reason if str(reason or "").strip() else f"与{kept.number}重复上报"
     reason = _note(reason, True, "作废原因")
     moot = open_extension(ticket)  # read before any change, as rectify's note says
-    lifecycle.transition(ticket, "cancel", user, now, note=reason,
-                         data={"duplicate_of": kept.number} if kept else None)
-    parts.ticket_cancelled(ticket)
-    _close_extension(moot, user, now, "问题已作废")
+    event = lifecycle.transition(ticket, "cancel", user, now, note=reason,
+                                 data={"duplicate_of": kept.number} if kept else None)
+    # every decision still waiting on the problem is withdrawn with it (VOIDED_NOTE), so none stays in anyone's
+    # 待办事项: the lead's extension request, the assisting units' requests, and the other features' (a 督办建议,
+    # a draft letter listing it)
+    withdrawn = ["延期申请"] if moot is not None else []
+    _close_extension(moot, user, now, VOIDED_NOTE)
+    withdrawn += parts.ticket_cancelled(ticket, now)
+    for follow in CANCEL_FOLLOWERS:
+        withdrawn += follow(user, ticket, now)
+    if withdrawn:
+        event.data_json = json.dumps({**json.loads(event.data_json or "{}"), "withdrawn": withdrawn},
+                                     ensure_ascii=False)
     if kept is not None:
         from ..intake.services import carry_over  # intake builds on tickets, not the other way round
         carry_over(ticket, kept, user, now)
