@@ -1199,8 +1199,9 @@ def test_the_sign_off_keeps_the_last_lines_of_the_closing_paragraph_only(intro_l
 @needs_poppler
 @pytest.mark.parametrize("intro_lines", range(2, 27, 2))
 def test_a_one_line_closing_moves_with_the_sign_off_only_when_the_seal_room_cannot_close_up(intro_lines, tmp_path):
-    """特此函告。 is all the 落款 takes with it; where it misses by less than half a line the seal's room above
-    closes up (GB/T 9704 §7.3.5.4; the seal's top stays within a line of the text) and it stays: the 门前四包
+    """特此函告。 goes with the 落款 (and the last line of the paragraph before it, when they move on:
+    test_the_closing_of_a_supervision_letter_never_stands_alone_on_its_page); where it misses by less than half a
+    line the seal's room above closes up (GB/T 9704 §7.3.5.4; the seal's top stays within a line of the text) and it stays: the 门前四包
     通报 put 特此通报, the 落款 and the 版记 on a page of their own 3.6 mm short, a third of the page before blank."""
     path = render(closing_doc(intro_lines, "特此函告。"), tmp_path / f"one_line_{intro_lines}.pdf")
     pages = text_lines(path)
@@ -1210,6 +1211,58 @@ def test_a_one_line_closing_moves_with_the_sign_off_only_when_the_seal_room_cann
     if at and pages[at - 1][-1][0].startswith("乙"):  # moved on: it could not have stayed
         room = TOP + 225 - pages[at - 1][-1][1] - (LINE_MM - CHAR_MM) / 2  # the last line box's foot
         assert room < LINE_MM + 21 + (0.3 - 0.5 + 2) * LINE_MM
+
+
+OFFICE = "临江市精神文明建设指导委员会办公室"
+
+
+def supervision_doc(intro_lines: int, *, seal: Path | None = None) -> OfficialDocument:
+    """A 督办函 as the office words it (settings.LEVEL_TEXT[1]): an introduction of `intro_lines` full lines, the
+    two headed sections, 特此函告。, the 附件说明, the 落款 (a seal, or room for one) and the 附注."""
+    return OfficialDocument(
+        form=Form.LETTER, issuer_mark=OFFICE, doc_number="临江文明督〔2026〕8号",
+        title="关于督促整改超期未办结问题的督办函", recipients=UNITS[:2],
+        body=[Para("乙" * (26 + 28 * (intro_lines - 1))),
+              Heading("一、整改要求"),
+              Para("请于2026年12月2日前整改到位，并通过文明城市督查整改系统上传整改后照片、反馈整改情况；确有困难的，"
+                   "请在时限内书面说明原因。逾期仍未整改到位的，将实行挂牌督办。"),
+              Heading("二、反馈要求"),
+              Para("请于2026年12月2日前签收本函，并逐项书面回复整改情况（可附整改后照片或加盖公章的说明材料）。"
+                   "市文明办将逐项核查，整改到位的予以销号。"),
+              Para("特此函告。")],
+        attachments=[Attachment("问题清单", [problem_table(problems((1, 1, 0, 0)))])],
+        signatory=OFFICE, date=date(2026, 12, 6), seal=Seal(seal) if seal else None,
+        note="联系人：王敏，电话：0731-12345678")
+
+
+def pdftotext_page(path: Path, number: int) -> list[str]:
+    """Page `number`'s lines as `pdftotext -f N -l N` reads them, spaces taken out, blank lines and the page number
+    left out."""
+    out = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), str(path), "-"],
+                         capture_output=True, check=True, text=True).stdout
+    lines = ["".join(line.split()) for line in out.splitlines()]
+    return [line for line in lines if line and not re.fullmatch(r"—\d+—", line)]
+
+
+@needs_poppler
+@pytest.mark.parametrize("sealed", [False, True], ids=["seal_space", "seal"])
+def test_the_closing_of_a_supervision_letter_never_stands_alone_on_its_page(sealed, tmp_path):
+    """公文 practice: the 落款 never stands alone on a page, and neither does it with only 特此函告。 and the 附件说明:
+    the closing sentence keeps with the body's last lines. 特此函告。 is one line, which cannot be split, so the
+    落款 took it alone to a page of its own whenever the body ended at a page's foot. The introduction grows a
+    line at a time, so the page break falls at every point of the body's end in turn (page 1 and page 2)."""
+    seal = make_seal(tmp_path / "seal.png") if sealed else None
+    closing = {"特此函告。", "附件：问题清单", OFFICE, SIGNED, "（联系人：王敏，电话：0731-12345678）"}
+    for intro_lines in range(1, 31):
+        path = render(supervision_doc(intro_lines, seal=seal), tmp_path / f"closing_alone_{intro_lines}.pdf")
+        pages = [pdftotext_page(path, n) for n in range(1, len(PdfReader(path).pages) + 1)]
+        signed = next(n for n, lines in enumerate(pages) if SIGNED in lines)
+        for n, lines in enumerate(pages[:signed + 1], start=1):
+            assert set(lines) - closing, f"{intro_lines} lines: page {n} holds only the closing: {lines}"
+        lines = pages[signed]
+        at = lines.index("特此函告。")  # on the 落款's page
+        assert at > 0 and lines[at - 1] not in closing, \
+            f"{intro_lines} lines: 特此函告。 starts page {signed + 1} without the body's last lines: {lines}"
 
 
 def test_letters_of_each_level_in_their_form(app, city, make_ticket):

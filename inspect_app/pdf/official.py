@@ -479,15 +479,16 @@ class KeepClosing(KeepTogether):
     (GB/T 9704 practice), so it goes with the end of the body, and only with its last lines.
 
     ``flowables`` are: headings that end the body (kept with what follows them), the body's last paragraph or
-    table, then the closing items. When all of it does not fit, the paragraph is split as any body paragraph is
+    table (the one before a closing sentence of one line such as 特此函告。, which cannot be split: render.story
+    puts it among the closing items, so the 落款 never takes it alone to a page), then the closing items. When all of it does not fit, the paragraph is split as any body paragraph is
     (two lines at least end a page, reportlab's orphan rule) and as many lines as fit stay: the rest, at least
     its last ``tail_lines``, go on with the 落款; a table keeps its last row with it. What stays ends the page,
     hanging as :class:`_HangingLines` does, and a heading before it keeps at least ``_KeepWithNext.min_lines``
     lines. The 落款's last line may hang the same way (``hang_slack``), and its seal's room may close up by its
     ``squeeze`` (``tighten``) first: GB/T 9704 §7.3.5.4 fits a 落款 short of room by closing up the spacing, and
     the seal's top need only be within a line of the text. Only when nothing can stay (a paragraph
-    of one or two lines such as 特此通报。, a table of one row, too little room) does the whole move, which then is
-    no more than the 落款 and the text it needs. Plain KeepTogether moved the whole last paragraph, however long,
+    of one or two lines, a table of one row, too little room) does the whole move, which then is no more than the
+    落款 and the text it needs. Plain KeepTogether moved the whole last paragraph, however long,
     and left a third of a page blank.
     """
 

@@ -872,6 +872,10 @@ def story(doc: OfficialDocument, fonts: FontSet, blank_pages: set[int] | None = 
         # never leave the 落款 alone on a page: it goes with the end of the last paragraph or table, and the
         # headings right before that stay with it (KeepClosing splits it; a heading never ends a page)
         closing.insert(0, body.pop())
+        if body and isinstance(body[-1], (Paragraph, Table)) and _one_line(closing[0]):
+            # a closing sentence of one line (特此函告。) cannot be split, so it would take the 落款 to a page of
+            # their own: the body's last lines go with it (KeepClosing splits the paragraph before it)
+            closing.insert(0, body.pop())
         while body and body[-1].getKeepWithNext():
             closing.insert(0, body.pop())
     out += body
@@ -892,6 +896,13 @@ def story(doc: OfficialDocument, fonts: FontSet, blank_pages: set[int] | None = 
             out.append(ToEvenPage(colophon, blank_pages, slack=LINE * 0.5))
         out.append(AtPageBottom(colophon))
     return out
+
+
+def _one_line(flowable: Flowable) -> bool:
+    """Whether ``flowable`` is a paragraph of one line on the 版心's width (it cannot be split across pages)."""
+    if not isinstance(flowable, Paragraph):
+        return False
+    return flowable.wrap(TEXT_WIDTH, 1e6)[1] <= flowable.style.leading + 1e-6
 
 
 def render_document(doc: OfficialDocument, out: str | os.PathLike[str] | BinaryIO, *,
