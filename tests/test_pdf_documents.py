@@ -938,6 +938,76 @@ def test_a_long_recipient_breaks_inside_the_text_area(tmp_path):
     assert lines[-1][0].endswith("：") and len(lines[-1][0]) > 2  # broken between words, not "队：" alone
 
 
+MANY_UNITS = ["市城市管理局", "江城区解放街道办事处", "市交警支队", "中国移动临江分公司", "市市场监管局",
+              "临江高新技术产业开发区管理委员会", "市卫健委", "市教育局", "江城区人民政府", "市住房和城乡建设局",
+              "市环境卫生管理处", "中国联通临江分公司", "市园林绿化中心", "市水务局", "江城区城市管理和综合执法局",
+              "市公安局", "临江市江城区东城街道办事处", "市文旅局"]
+
+
+def recipient_block(path: Path, first: str) -> list[tuple[str, float, float]]:
+    """Page 1's 主送 lines (pdftotext -bbox): (text, left edge, right edge in mm), from the line starting with
+    `first` (the first name) to the first ending in "："."""
+    lines: dict[float, list] = {}
+    for text, x0, y0, x1, _ in words(path)[0]:
+        lines.setdefault(round(y0, 0), []).append((x0, text, x1))
+    rows = [("".join(t for _, t, _ in sorted(ws)), min(x for x, _, _ in ws), max(x for _, _, x in ws))
+            for _, ws in sorted(lines.items())]
+    start = next(i for i, row in enumerate(rows) if row[0].startswith(first))
+    last = next(i for i, row in enumerate(rows) if row[0].endswith("："))
+    return rows[start:last + 1]
+
+
+@needs_poppler
+def test_a_many_unit_recipient_line_breaks_between_names_and_is_balanced(tmp_path):
+    """A 主送 of 18 units of mixed lengths (a 督查通报 to every unit concerned): it was filled greedily, a unit's name
+    cut across two lines (江城区城市管|理和综合执法局) and the last line left with one short name. It breaks only
+    after a "、", flush left, in the fewest lines, the last line not a lone name."""
+    path = render(OfficialDocument(
+        form=Form.FILE, issuer_mark="临江市精神文明建设指导委员会办公室文件", doc_number="临江文明通〔2026〕3号",
+        title="关于近期城市管理突出问题整改情况的督查通报", recipients=MANY_UNITS,
+        body=[Para("近期，市文明办组织对全市创建全国文明城市工作开展督查，现将有关情况通报如下。"), Para("特此通报。")],
+        signatory="临江市精神文明建设指导委员会办公室", date=date(2026, 12, 1)), tmp_path / "many_recipients.pdf")
+    rows = recipient_block(path, MANY_UNITS[0])
+    text = "".join(row[0] for row in rows)
+    assert text == "、".join(MANY_UNITS) + "："
+    for line, x0, x1 in rows:
+        assert x0 == pytest.approx(LEFT, abs=0.3) and x1 <= RIGHT + 0.3, (line, x0, x1)  # flush left, inside
+        assert line.endswith(("、", "：")), f"a name cut across lines: {[r[0] for r in rows]}"
+        assert all(name in MANY_UNITS for name in line[:-1].split("、")), line
+    # the fewest lines that whole names allow: 28 characters a line, names kept whole
+    fewest, used = 1, 0
+    for token in [name + "、" for name in MANY_UNITS[:-1]] + [MANY_UNITS[-1] + "："]:
+        if used + len(token) > 28:
+            fewest, used = fewest + 1, 0
+        used += len(token)
+    assert len(rows) == fewest
+    last = rows[-1][0]
+    assert last.count("、") >= 1 and len(last) >= 10, f"the last line is a lone name: {[r[0] for r in rows]}"
+    lengths = [len(line) for line, _, _ in rows]
+    assert max(lengths) - min(lengths) <= 14, lengths  # balanced: no line holds much less than the others
+
+
+@needs_poppler
+def test_a_recipient_name_longer_than_a_line_wraps_between_its_words_and_the_others_stay_whole(tmp_path):
+    names = ["市城市管理局", "临江市江城区解放街道办事处城市管理和综合执法大队第一中队第二分队", "市交警支队",
+             "中国移动临江分公司", "市市场监管局", "市卫健委", "市教育局"]
+    path = render(OfficialDocument(
+        form=Form.LETTER, issuer_mark="临江市精神文明建设指导委员会办公室", doc_number="临江文明督〔2026〕9号",
+        title="关于督促整改超期未办结问题的督办函", recipients=names, body=[Para("经市文明办督查发现。"), Para("特此函告。")],
+        signatory="临江市精神文明建设指导委员会办公室", date=date(2026, 12, 1)), tmp_path / "long_recipient_list.pdf")
+    rows = recipient_block(path, names[0])
+    lines = [row[0] for row in rows]
+    assert "".join(lines) == "、".join(names) + "："
+    assert all(x0 == pytest.approx(LEFT, abs=0.3) and x1 <= RIGHT + 0.3 for _, x0, x1 in rows), rows
+    long = names[1]
+    for name in names:
+        if name != long:
+            assert any(name + "、" in line or name + "：" in line for line in lines), (name, lines)  # whole
+    cut = [line for line in lines if not line.endswith(("、", "："))]
+    assert cut and all(long.find(line.split("、")[-1]) >= 0 for line in cut), lines  # only inside the long name
+    assert all(not line.endswith(("城", "管", "执", "综", "中", "第")) for line in cut), lines  # between its words
+
+
 # ============================================================================================ speed
 
 def test_200_item_letter_builds_fast(tmp_path):

@@ -853,9 +853,10 @@ def story(doc: OfficialDocument, fonts: FontSet, blank_pages: set[int] | None = 
     recipients = [r for r in (textmod.one_line(x, 200) for x in doc.recipients) if r]
     if recipients:
         out.append(Spacer(1, LINE - (TITLE_LEADING - LINE) / 2))  # 标题下空一行
-        # broken between words, each line flush left (§7.3.2: 回行时仍顶格): a name of 28 characters hung its "："
-        # past the 版心's right edge
-        lines = textmod.label_lines("、".join(recipients).rstrip("：:") + "：", TEXT_WIDTH, fonts.body, BODY_SIZE)
+        # broken between names, each line flush left (§7.3.2: 回行时仍顶格), a name too long for a line between its
+        # words: a name of 28 characters hung its "：" past the 版心's right edge, and a list of many units was
+        # filled greedily, cutting names across lines
+        lines = textmod.recipient_lines(recipients, TEXT_WIDTH, fonts.body, BODY_SIZE)
         out.append(Paragraph("<br/>".join(markup(line, fonts.body) for line in lines), st["flush"]))
     else:
         out.append(Spacer(1, LINE * 0.5))

@@ -376,3 +376,83 @@ def _label_lines_cached(text: str, max_width: float, font: str, size: float) -> 
 def label_lines(text: str, max_width: float, font: str, size: float) -> list[str]:
     """A short label (a category, a unit name) in as few lines as fit, broken between words."""
     return list(_label_lines_cached(text, round(max_width, 2), font, size))
+
+
+def list_names(names: Iterable[str]) -> list[str]:
+    """The names of a 主送 list: each entry split at its own "、" (one typed as 甲、乙) outside brackets, blanks and
+    a trailing "：" dropped."""
+    out: list[str] = []
+    for entry in names:
+        depth, start = 0, 0
+        entry = entry.rstrip("：:")
+        for i, ch in enumerate(entry):
+            if ch in _PAIRS:
+                depth += 1
+            elif ch in _PAIRS.values():
+                depth = max(0, depth - 1)
+            elif ch == "、" and depth == 0:
+                out.append(entry[start:i])
+                start = i + 1
+        out.append(entry[start:])
+    return [name.strip() for name in out if name.strip()]
+
+
+def recipient_lines(names: Sequence[str], max_width: float, font: str, size: float) -> list[str]:
+    """主送 (GB/T 9704 §7.3.2): the names joined by "、" and ended by "：", flush left, broken only between two names
+    (after a "、"), in the fewest lines, the room left spread over them: no name is cut across lines, and the last
+    line does not hold one short name alone where the lines before can give it company. A name wider than a line
+    is broken between its words (where a title would be), wherever it starts. (Greedy filling cut names in two and
+    left a lone "分公司：" on the last line.)"""
+    return list(_recipient_lines_cached(tuple(list_names(names)), round(max_width, 2), font, size))
+
+
+_RAGGED_LAST = 0.5  # the last line counts as short under half a line
+_P_NAME_BREAK = 5.0  # a break inside a long name costs its penalty times this, in (characters of room left)²
+
+
+@lru_cache(maxsize=256)
+def _recipient_lines_cached(names: tuple[str, ...], max_width: float, font: str, size: float) -> tuple[str, ...]:
+    from .fonts import string_width
+
+    if not names:
+        return ()
+    # atoms (text, width, cost of a break after it): a name that fits a line is one atom, a break after its "、"
+    # free; a longer one is cut at each place a break inside it is allowed, at that place's penalty
+    atoms: list[tuple[str, float, float]] = []
+    for i, name in enumerate(names):
+        token = name + ("：" if i == len(names) - 1 else "、")
+        if string_width(token, font, size) <= max_width + 0.01:
+            atoms.append((token, string_width(token, font, size), 0.0))
+            continue
+        pen = break_penalties(token)
+        cuts = [0, *(j for j in range(1, len(token)) if pen[j] is not None), len(token)]
+        for a, b in pairwise(cuts):
+            atoms.append((token[a:b], string_width(token[a:b], font, size),
+                          _P_NAME_BREAK * pen[b] if b < len(token) else 0.0))
+    n = len(atoms)
+    inf = (math.inf, math.inf)
+    # best[i]: (lines, cost) of setting atoms[:i]; the fewest lines first, then the least ragged and the best breaks
+    best: list[tuple[float, float]] = [inf] * (n + 1)
+    back = [-1] * (n + 1)
+    best[0] = (0, 0.0)
+    for i in range(1, n + 1):
+        width = 0.0
+        for a in range(i - 1, -1, -1):
+            width += atoms[a][1]
+            if width > max_width + 0.01 and a < i - 1:
+                break
+            if best[a] == inf:
+                continue
+            if i == n:  # the last line: short only under half a line
+                cost = (max(0.0, _RAGGED_LAST * max_width - width) / size) ** 2
+            else:
+                cost = (max(0.0, max_width - width) / size) ** 2 + atoms[i - 1][2]
+            total = (best[a][0] + 1, best[a][1] + cost)
+            if total < best[i]:
+                best[i], back[i] = total, a
+    lines, i = [], n
+    while i > 0:
+        a = back[i]
+        lines.append("".join(text for text, _, _ in atoms[a:i]))
+        i = a
+    return tuple(reversed(lines))
