@@ -42,6 +42,7 @@ _WROTE = "boundary.wrote"  # session.info key: this transaction changed somethin
 _NEEDED = "boundary.needed"  # session.info key: ... and something of it outside optional_write
 _OPTIONAL = "boundary.optional"  # session.info key: how many optional_write blocks are open
 _WAITS = "boundary.waits"  # session.info key: [(transaction ids, future), ...] the commit waits for
+_AFTER = "boundary.after"  # session.info key: [(transaction ids, callback), ...] run once the transaction committed
 
 
 @contextmanager
@@ -108,6 +109,13 @@ def commit_waits_for(future: Future) -> None:
     _register(_WAITS, [future])
 
 
+def after_commit(callback) -> None:
+    """Call `callback()` once the current transaction has committed (work that must see what it wrote, such as a
+    document built from it in a helper thread); never if it (or the savepoint it was registered in) rolls back.
+    A callback that fails is logged: the commit stands."""
+    _register(_AFTER, [callback])
+
+
 def _finish_waits(entries) -> BaseException | None:
     """Wait for every future (a failed one does not stop the wait for the others); the first error."""
     futures = [future for _chain, future in entries]
@@ -129,6 +137,11 @@ def _after_commit(session) -> None:
     session.info.pop(_FILES, None)
     session.info.pop(_WROTE, None)
     session.info.pop(_NEEDED, None)
+    for _chain, callback in session.info.pop(_AFTER, ()):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - committed is committed
+            log.exception("a callback after the commit failed")
 
 
 def _wrote(session) -> None:
@@ -170,6 +183,7 @@ def _after_soft_rollback(session, previous_transaction) -> None:
         session.info.pop(_WROTE, None)
         session.info.pop(_NEEDED, None)
     _finish_waits(_rolled_back(session, _WAITS, previous_transaction))  # the helper threads are done with the files
+    _rolled_back(session, _AFTER, previous_transaction)  # what was to follow the commit does not
     for _chain, path in _rolled_back(session, _FILES, previous_transaction):
         try:
             path.unlink(missing_ok=True)

@@ -151,10 +151,74 @@ def _tickets(ticket_ids: list[int]) -> list[Ticket]:
     return [found[i] for i in ticket_ids]
 
 
+@dataclass
+class _Letters:
+    """What the checks of a batch of tickets read of other letters, in a few queries for the whole batch (one
+    query per ticket made a 签发 of 300 problems send 900): the first letter listing each (ticket, unit,
+    assignment) at the level, the first other draft holding each (ticket, unit), and each (ticket, level, unit,
+    assignment)'s latest letter (number, reply_by) for the step's rule."""
+
+    issued: dict[tuple[int, int, int], str]
+    drafts: dict[tuple[int, int], int]
+    last: dict[tuple[int, int, int, int], tuple]
+
+
+_CHUNK = 500  # ids per IN (...) list
+
+
+def _letters_of(tickets: list[Ticket], kind: str, level: int, letter: Letter | None) -> _Letters:
+    ids = sorted({ticket.id for ticket in tickets})
+    chunks = [ids[start:start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
+    issued: dict[tuple[int, int, int], str] = {}
+    drafts: dict[tuple[int, int], int] = {}
+    last: dict[tuple[int, int, int, int], tuple] = {}
+    this = letter.id if letter is not None and letter.id else -1
+    for chunk in chunks:
+        if kind != "bulletin":  # a 通报 names problems; it raises no level
+            for row in db.session.execute(
+                    select(LetterItem.ticket_id, LetterItem.unit_id, LetterItem.assignment, Letter.number)
+                    .join(Letter, LetterItem.letter_id == Letter.id)
+                    .where(LetterItem.ticket_id.in_(chunk), LetterItem.level == level).order_by(Letter.id)):
+                issued.setdefault((row.ticket_id, row.unit_id, row.assignment), row.number)
+            for row in db.session.execute(
+                    select(LetterItem.ticket_id, LetterItem.level, LetterItem.unit_id, LetterItem.assignment,
+                           Letter.number, LetterItem.reply_by).join(Letter, LetterItem.letter_id == Letter.id)
+                    .where(LetterItem.ticket_id.in_(chunk), LetterItem.level.is_not(None))
+                    .order_by(Letter.id.desc())):
+                last.setdefault((row.ticket_id, row.level, row.unit_id, row.assignment), (row.number, row.reply_by))
+        for row in db.session.execute(
+                select(LetterItem.ticket_id, LetterItem.unit_id, Letter.id)
+                .join(Letter, LetterItem.letter_id == Letter.id)
+                .where(LetterItem.ticket_id.in_(chunk), Letter.status == "draft", Letter.id != this)
+                .order_by(Letter.id)):
+            drafts.setdefault((row.ticket_id, row.unit_id), row.id)
+    return _Letters(issued, drafts, last)
+
+
 def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: Letter | None = None,
                  unit_id: int | None = None) -> None:
     """Whether this ticket may be listed in a letter of this kind and level for `unit_id` (default: its lead unit;
     an assisting unit for its own part) — also checked again at 签发."""
+    _check(ticket, unit_id, kind, level, now, _letters_of([ticket], kind, level, letter))
+
+
+def check_each(entries: list[Entry], kind: str, level: int, now: datetime,
+               letter: Letter | None = None) -> list[Conflict | None]:
+    """check_ticket for each (ticket, unit), reading the other letters once for all of them: each entry's refusal,
+    or None."""
+    known = _letters_of([ticket for ticket, _ in entries], kind, level, letter)
+    results: list[Conflict | None] = []
+    for ticket, unit_id in entries:
+        try:
+            _check(ticket, unit_id, kind, level, now, known)
+        except Conflict as problem:
+            results.append(problem)
+        else:
+            results.append(None)
+    return results
+
+
+def _check(ticket: Ticket, unit_id: int | None, kind: str, level: int, now: datetime, known: _Letters) -> None:
     if ticket.unit_id is None:
         raise Conflict(f"问题 {ticket.number} 尚未派遣责任单位，不能督办。", code="ticket_not_dispatched")
     part = assist_part(ticket, unit_id)
@@ -168,20 +232,13 @@ def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: L
     elif ticket.status not in OPEN_STATUSES:
         raise Conflict(f"问题 {ticket.number} 当前状态为“{STATUS_LABELS.get(ticket.status, ticket.status)}”，"
                        "不能督办（已整改、结案或作废的问题请从草稿中移除）。", code="ticket_not_open")
-    issued = None if kind == "bulletin" else db.session.scalar(  # a 通报 names problems; it raises no level
-        select(Letter.number).join(LetterItem, LetterItem.letter_id == Letter.id)
-        .where(LetterItem.ticket_id == ticket.id, LetterItem.level == level, LetterItem.unit_id == unit_id,
-               LetterItem.assignment == (part.assignment if part is not None else ticket.assignment))
-        .order_by(Letter.id).limit(1))
+    assignment = part.assignment if part is not None else ticket.assignment
+    issued = None if kind == "bulletin" else known.issued.get((ticket.id, unit_id, assignment))
     if issued:
         raise Conflict(f"问题 {ticket.number} 已由 {issued} 列入同级督办，不能重复。", code="ticket_already_at_level")
     if kind != "bulletin":
-        _check_step(ticket, part, unit_id, level, now)
-    other = db.session.scalar(select(Letter.id).join(LetterItem, LetterItem.letter_id == Letter.id)
-                              .where(LetterItem.ticket_id == ticket.id, LetterItem.unit_id == unit_id,
-                                     Letter.status == "draft",
-                                     Letter.id != (letter.id if letter is not None and letter.id else -1))
-                              .order_by(Letter.id).limit(1))
+        _check_step(ticket, part, unit_id, level, now, known)
+    other = known.drafts.get((ticket.id, unit_id))
     if other:
         raise Conflict(f"问题 {ticket.number} 已在另一份草稿（#{other}）中。", code="ticket_in_other_draft")
 
@@ -189,12 +246,7 @@ def check_ticket(ticket: Ticket, kind: str, level: int, now: datetime, letter: L
 def check_entries(entries: list[Entry], kind: str, level: int, now: datetime, letter: Letter | None = None) -> None:
     """check_ticket for each (ticket, unit), answering for all of them at once: a clerk who ticked twelve problems
     learns of every one refused in one answer, not of the next one at each try (nothing is written either way)."""
-    refused = []
-    for ticket, unit_id in entries:
-        try:
-            check_ticket(ticket, kind, level, now, letter, unit_id)
-        except Conflict as problem:
-            refused.append(problem)
+    refused = [problem for problem in check_each(entries, kind, level, now, letter) if problem is not None]
     if refused:
         raise refusal(refused)
 
@@ -211,7 +263,7 @@ def refusal(refused: list[Conflict]) -> Conflict:
     return problem
 
 
-def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -> None:
+def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime, known: _Letters) -> None:
     """督办 goes one step at a time, as the letters say and the sweep proposes (levels.target_level): a 督办函 for a
     problem past its deadline (已超过整改时限), 挂牌督办 for one whose 督办函's time has run out (经督办后仍未整改到位),
     约谈 for one whose 挂牌督办's has. A letter claiming a step that never happened would be false; one sent before
@@ -230,11 +282,9 @@ def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -
                        f"，督办须逐级进行，应先{step}，不能直接{name}。", code="level_skipped")
     last = None
     if current:
-        last = db.session.execute(
-            select(Letter.number, LetterItem.reply_by).join(LetterItem, LetterItem.letter_id == Letter.id)
-            .where(LetterItem.ticket_id == ticket.id, LetterItem.level == current, LetterItem.unit_id == unit_id,
-                   LetterItem.assignment == (part.assignment if part is not None else ticket.assignment))
-            .order_by(Letter.id.desc()).limit(1)).first()
+        assignment = part.assignment if part is not None else ticket.assignment
+        found = known.last.get((ticket.id, current, unit_id, assignment))
+        last = _Last(*found) if found else None
     if target_level(deadline, current, {current: last.reply_by if last else None}, now) > current:
         return
     if last is None and current:
@@ -246,6 +296,12 @@ def _check_step(ticket: Ticket, part, unit_id: int, level: int, now: datetime) -
         raise Conflict(f"问题 {ticket.number} 的整改时限（{when}）未到，尚未超期，不能{name}。", code="ticket_not_overdue")
     raise Conflict(f"问题 {ticket.number} 已由 {last.number} {level_text(current)['kind']}，整改时限（{when}）未到，"
                    f"不能提前{name}。", code="level_not_due")
+
+
+@dataclass(frozen=True)
+class _Last:
+    number: str
+    reply_by: datetime | None
 
 
 def _after(moment: datetime) -> str:

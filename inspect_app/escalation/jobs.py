@@ -10,6 +10,7 @@ a concurrent sweep skip.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,8 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..boundary import transaction
-from ..common.timeutil import fmt
+from flask import current_app, has_request_context
+
+from ..boundary import after_commit, transaction
+from ..common.timeutil import fmt, utcnow
 from ..extensions import db
 from ..locks import exclusive
 from ..scheduler import LATE_AFTER, JobSpec
@@ -59,6 +62,55 @@ def render_pending_pdfs(now: datetime) -> tuple[int, int]:
             continue
         written += 1
     return written, failed
+
+
+_writers_lock = threading.Lock()
+_writers: list[threading.Thread] = []
+
+
+def write_pdfs_after_commit(letter_ids: list[int]) -> None:
+    """Write these letters' PDFs once the current transaction has committed, in a thread of this process (a
+    signed letter's PDF: 300 problems with their photos took a second or more of the leader's 签发). Its content
+    is the same whenever it is built (the 主送 names are kept at 签发: LetterUnit.unit_name). With
+    JOBS_WORKER_THREADS = 0 (the web processes run no background work), or outside a request (the demo's history,
+    a script), the next sweep or the first reader (sweep.ensure_pdf) writes it."""
+    app = current_app._get_current_object()
+    if int(app.config["JOBS_WORKER_THREADS"]) <= 0 or not has_request_context() or not letter_ids:
+        return
+    after_commit(lambda: _start_writer(app, list(letter_ids)))
+
+
+def _start_writer(app, letter_ids: list[int]) -> None:
+    thread = threading.Thread(target=_write_pdfs, args=(app, letter_ids), name="letter-pdfs", daemon=True)
+    with _writers_lock:
+        _writers[:] = [t for t in _writers if t.is_alive()] + [thread]
+    thread.start()
+
+
+def _write_pdfs(app, letter_ids: list[int]) -> None:
+    """The letters' PDFs not written yet, each in a transaction of its own, as the sweep writes them."""
+    with app.app_context():
+        try:
+            for letter_id in letter_ids:
+                try:
+                    with transaction():
+                        letter = db.session.get(Letter, letter_id)
+                        if letter is not None and letter.status != "draft" and letter.pdf_written_at is None:
+                            sweep.render_pdf(letter_id, utcnow())
+                except Exception:  # the sweep, or the first reader, writes it
+                    log.exception("letter %s's PDF not written after its commit; the sweep writes it", letter_id)
+        finally:
+            db.session.remove()
+
+
+def wait_for_pdfs(timeout: float = 30.0) -> bool:
+    """Wait for the PDF threads started so far (tests, and a process about to exit); whether all ended."""
+    with _writers_lock:
+        threads = list(_writers)
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
 
 
 def run_sweep(now: datetime, *, ran_at: datetime | None = None) -> SweepResult:

@@ -3,8 +3,8 @@
 督办函 and 挂牌督办函 are 函 in 信函格式; 约谈通知 and 督查通报 are in 文件格式 (pdf.document.KINDS). The problems go
 into the 附件 问题清单 (a table on its own pages, grouped by 主送 unit when there are several); the title, body,
 报 and 抄送 are the letter's own (the office's wording, copied from its template when the draft was compiled). An
-issued letter prints what was recorded at 签发; a draft prints its tickets as they are now, marked 草稿, without
-a number or a seal.
+issued letter prints what was recorded at 签发 (its 主送 names too), whenever its PDF is built; a draft prints its
+tickets and units as they are now, marked 草稿, without a number or a seal.
 """
 from __future__ import annotations
 
@@ -68,8 +68,9 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
     as_of = (now or letter.updated_at or letter.created_at) if draft else letter.issued_at
     store = PhotoStore(config["UPLOAD_FOLDER"])
     facts = draft_facts(letter.items, as_of) if draft else {item.id: _stored_facts(item) for item in letter.items}
-    names = [r.unit.name for r in letter.recipients] or [letter.unit.name]
-    order = {r.unit_id: r.unit.name for r in letter.recipients}
+    # an issued letter's 主送 as it was signed (LetterUnit.unit_name); a draft's units as they are
+    order = {r.unit_id: (None if draft else r.unit_name) or r.unit.name for r in letter.recipients}
+    names = list(order.values()) or [letter.unit.name]
     groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
     for item in letter.items:
         name = order.get(item.unit_id) or names[0]

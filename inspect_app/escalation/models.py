@@ -232,6 +232,8 @@ class LetterUnit(db.Model):
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # the unit's name as the letter was issued (its PDF's 主送, built after the commit); None while a draft
+    unit_name: Mapped[str | None] = mapped_column(String(100))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first written reply
@@ -568,7 +570,7 @@ LETTER_FROZEN = ("status", "kind", "series", "number", "year", "seq", "unit_id",
                  "created_at", "created_by_id")
 ITEM_FROZEN = ("letter_id", "ticket_id", "unit_id", "level", "reply_by", "position", "ticket_number",
                "category_name", "place", "reported_at", "original_deadline", "days_overdue", "photo_key")
-RECIPIENT_FROZEN = ("letter_id", "unit_id", "position")
+RECIPIENT_FROZEN = ("letter_id", "unit_id", "position", "unit_name")
 
 
 def mark_issuing(letter: Letter) -> None:

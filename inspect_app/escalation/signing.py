@@ -4,7 +4,8 @@ In one transaction: the number is taken from the letter's series (common.models.
 back transaction gives it back; drafts never take one), the draft's items copy what the letter says about each
 ticket, each ticket gets its "escalate" event (by the signer) and reaches the letter's level — the ticket's level for
 its lead unit's item, the part's level for an assisting unit's (协办) item — the proposals behind it close, and the
-主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard).
+主送 units are told (the outbox). A 督查通报 names problems without raising their level. From then on the letter's content is fixed (models.py guard),
+the 主送 names with it (LetterUnit.unit_name), and its PDF is written after the commit (jobs.write_pdfs_after_commit).
 
 Two signs at once: the letter's revision is its optimistic lock, so of two transactions signing the same draft
 the second's UPDATE matches no row and it answers 409 (its number goes back with its rollback); two different
@@ -26,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..boundary import delete_on_rollback
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid
 from ..common.ids import MAX_ID
 from ..common.models import next_value
@@ -35,12 +35,13 @@ from ..common.timeutil import fmt_cn_date, local
 from ..extensions import db
 from ..tickets.models import Ticket
 from . import inputs, notify
-from .compose import check_ticket, earliest_reply_by, refusal, reply_by_at
+from .compose import check_each, earliest_reply_by, refusal, reply_by_at
 from .models import SERIES, Letter, Proposal, mark_issuing
 from .services import may_sign
 from .settings import letter_number, level_delays
-from .sweep import (assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts, pdf_path,
-                    pdf_relative_path, render_pdf)
+from .jobs import write_pdfs_after_commit
+from .sweep import (assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts,
+                    pdf_relative_path)
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +65,17 @@ def check_ready(letter: Letter, now: datetime) -> None:
     if not letter.items:
         raise Invalid("草稿中没有督办事项，请文明办补充后再签发。", code="items_required")
     _check_reply_by(letter, now)
-    units, refused = set(letter.unit_ids), []  # every problem refused named at once, as compiling does
-    for item in letter.items:
+    units, moved, entries = set(letter.unit_ids), {}, []  # every problem refused named at once, as compiling does
+    for n, item in enumerate(letter.items):
         ticket = item.ticket
         part = assist_part(ticket, item.unit_id)
         if (part.unit_id if part is not None else ticket.unit_id) not in units:
-            refused.append(Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。",
-                                    code="ticket_reassigned"))
-            continue
-        try:
-            check_ticket(ticket, letter.kind, letter.level, now, letter, item.unit_id)
-        except Conflict as problem:
-            refused.append(problem)
+            moved[n] = Conflict(f"问题 {ticket.number} 已改派其他单位，请文明办调整草稿后再签发。", code="ticket_reassigned")
+        else:
+            entries.append((ticket, item.unit_id))
+    checked = iter(check_each(entries, letter.kind, letter.level, now, letter))
+    refused = [moved[n] if n in moved else next(checked) for n in range(len(letter.items))]
+    refused = [problem for problem in refused if problem is not None]
     if refused:
         raise refusal(refused)
 
@@ -108,7 +108,9 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     series = SERIES.get(letter.kind, "letter")
     year = local(now).year
     seq = next_value(series, year)  # nothing is pending yet: this is the transaction's first write
-    _hold_tickets(letter)  # after the number, as the sweep: the tickets as they are now, no one changing them
+    # after the number, as the sweep: the tickets as they are now, no one changing them; held here, so the items'
+    # tickets are these (the session keeps objects only while they are referenced: each item read its ticket again)
+    held = _hold_tickets(letter)
     try:
         check_ready(letter, now)
     except Conflict:
@@ -121,7 +123,9 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         raise
     mark_issuing(letter)
     letter.reply_by = reply_by_at(letter, now)  # a default counts from now, the 成文日期
-    tickets = {item.ticket_id: item.ticket for item in letter.items}
+    for recipient in letter.recipients:  # the 主送 as signed, whenever its PDF is built
+        recipient.unit_name = recipient.unit.name
+    tickets = {item.ticket_id: held.get(item.ticket_id) or item.ticket for item in letter.items}
     photos = first_photo_keys(list(tickets))
     letter.status = "issued"
     letter.number = letter_number(year, seq, series=series)
@@ -156,18 +160,13 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
         _close_proposals(letter, now)
     notify.enqueue_letters([letter], now)
     db.session.flush()
-    # the 公文 as signed, written now: left to the next sweep or the first reader, it was built from whatever the
-    # units' names were then (a unit renamed after 签发 changed a signed letter's 主送). Removed if this rolls back;
-    # one that cannot be built now is the sweep's to retry, as before.
-    delete_on_rollback(pdf_path(letter))
-    try:
-        render_pdf(letter.id, now)
-    except Exception:  # noqa: BLE001 - the letter is signed either way
-        log.exception("letter %s's PDF not written at 签发; the sweep writes it", letter.id)
+    # the 公文 as signed (its 主送 names kept above, everything else fixed at 签发), written once this commits, out
+    # of the leader's request: 300 problems with their photos took more than a second to print
+    write_pdfs_after_commit([letter.id])
     return letter
 
 
-def _hold_tickets(letter: Letter) -> None:
+def _hold_tickets(letter: Letter) -> dict[int, Ticket]:
     """Lock the draft's tickets until the transaction ends (PostgreSQL; on SQLite the caller's first write holds
     the database's write lock already) and read them again with their parts: a 改派 or 作废 committed since the
     draft was read is what the check sees, and one not yet committed waits for this 签发 (its UPDATE, with the
@@ -175,11 +174,11 @@ def _hold_tickets(letter: Letter) -> None:
     tickets in common lock them in the same order."""
     ids = sorted({item.ticket_id for item in letter.items})
     if not ids:
-        return
+        return {}
     db.session.execute(select(Ticket.id).where(Ticket.id.in_(ids)).order_by(Ticket.id)
                        .with_for_update(of=Ticket.__table__))  # the rows alone: no eager joins under FOR UPDATE
-    db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))
-                       .execution_options(populate_existing=True)).unique().all()
+    return {ticket.id: ticket for ticket in db.session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids)).execution_options(populate_existing=True)).unique()}
 
 
 MAX_RETURN_NOTE = 1000

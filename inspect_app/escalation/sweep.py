@@ -35,6 +35,7 @@ from ..pdf import write_atomically
 from ..tickets import lifecycle
 from ..tickets.models import Ticket, TicketUnit
 from ..tickets.rules import days_overdue
+from ..units.models import Unit
 from ..workdays.calendar import load_calendar
 from . import notify
 from .levels import target_level
@@ -232,6 +233,7 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
     calendar = load_calendar(now)
     delays = level_delays()
     wordings = {kind: template_for(kind) for kind in {LEVEL_KINDS[level] for _, level in groups}}
+    unit_names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_({u for u, _ in groups}))).all())
     letters: list[Letter] = []
     level_updates: list[dict] = []
     for seq, ((unit_id, level), members) in zip(seqs, ordered):
@@ -243,7 +245,7 @@ def _write_letters(groups, run: SweepRun, now: datetime) -> tuple[list[Letter], 
                         report_to=wording["report_to"], cc=wording["cc"], created_at=now, issued_at=now,
                         reply_by=reply_by, sweep_id=run.id, pdf_path=pdf_relative_path("letter", year, seq))
         mark_issuing(letter)
-        letter.recipients.append(LetterUnit(unit_id=unit_id, position=0))
+        letter.recipients.append(LetterUnit(unit_id=unit_id, position=0, unit_name=unit_names.get(unit_id)))
         session.add(letter)
         session.flush()  # its id, for the events' links
         members = sorted(members, key=lambda m: (m[3], m[0]))  # by the deadline that ran out, then ticket
