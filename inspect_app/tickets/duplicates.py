@@ -15,9 +15,9 @@ closed ones.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import ForeignKey, and_, exists, func, or_, select
@@ -188,47 +188,69 @@ class Pair:
         return self.later.distance_m
 
 
-def open_pairs() -> list[Pair]:
+def open_pairs(limit: int | None = None) -> Found:
     """Every pair of open problems of one category within the radius of each other (checklist-made ones left out),
-    the most recent first: the office's list of likely repeats to sweep (/tickets/duplicates). The city's open
-    problems with a position are read once, in (category, position) order, and compared within a grid of cells
-    the radius wide, so each is compared with its neighbours only."""
+    the most recent first (by the later member's report, then the earlier's): the office's list of likely repeats
+    to sweep (/tickets/duplicates). At most `limit` listed, how many there are in all counted (`total`).
+
+    The city's open problems with a position are read once as (id, lat, lon, category) in report order and
+    compared within a grid of cells the radius wide, so each is compared with its neighbours only; numbers,
+    places and names are read for the listed pairs alone. Reading every open problem's text and dates and making
+    an object of every pair took 17-22 s where 100,000 problems were open (257,000 pairs, benchmarks/
+    bench_duplicates.py): a pair is a (later, earlier) pair of ranks until it is listed."""
     radius = radius_m()
     if radius <= 0:
-        return []
-    from ..units.models import Category
-
-    query = (select(*_COLUMNS, Category.name).join(Category, Category.id == Ticket.category_id)
-             .outerjoin(Segment, Segment.id == Ticket.segment_id)
-             .where(Ticket.status.in_(consts(ACTIVE_STATUSES)), Ticket.lat.is_not(None), Ticket.lon.is_not(None)))
-    query = query.where(~_made_by_checklist(Ticket.id))
-    # plain tuples (id, number, status, reported_at, address, lat, lon, category_id, segment, category): reading a
-    # Row's fields by name cost more than the comparing, at the 8,000 open problems of a 1 M-ticket city
-    rows = sorted((tuple(row) for row in db.session.execute(query) if valid_lat_lon(row[5], row[6])),
-                  key=itemgetter(3, 0))
+        return Found()
+    query = (select(Ticket.id, Ticket.lat, Ticket.lon, Ticket.category_id)
+             .where(Ticket.status.in_(consts(ACTIVE_STATUSES)), Ticket.category_id.is_not(None),
+                    Ticket.lat.is_not(None), Ticket.lon.is_not(None), ~_made_by_checklist(Ticket.id))
+             .order_by(Ticket.reported_at, Ticket.id))
+    # through the session's connection (Core): the ORM's result machinery cost more than the SQL for 100,000 rows
+    rows = [tuple(row) for row in db.session.connection().execute(query) if valid_lat_lon(row[1], row[2])]
     if not rows:
-        return []
-    dlat, dlon = degree_box(rows[0][5], radius)
+        return Found()
+    dlat, dlon = degree_box(rows[0][1], radius)
     cells: dict[tuple, list[int]] = {}
-    for rank, row in enumerate(rows):  # in report order: a cell's members are ranked, earliest first
-        cells.setdefault((row[7], int(row[5] // dlat), int(row[6] // dlon)), []).append(rank)
+    for rank, (_, lat, lon, category_id) in enumerate(rows):  # in report order: a cell's members, earliest first
+        cells.setdefault((category_id, int(lat // dlat), int(lon // dlon)), []).append(rank)
     dismissed = set(db.session.execute(select(NotRepeat.first_id, NotRepeat.second_id)
                                        .join(Ticket, Ticket.id == NotRepeat.first_id)
                                        .where(Ticket.status.in_(consts(ACTIVE_STATUSES)))).tuples())
-    pairs = []
+    total = 0
+    listed: list[tuple[int, int, float]] = []  # a heap of the `limit` most recent pairs: (later, earlier, metres)
     for (category_id, y, x), members in cells.items():
         near = [other for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                 for other in cells.get((category_id, y + dy, x + dx), ())]
         for rank in members:
-            later = rows[rank]
+            later_id, lat, lon, _ = rows[rank]
             for other in near:
-                if other < rank:  # each pair once, from its later member
-                    earlier = rows[other]
-                    metres = distance_m(later[5], later[6], earlier[5], earlier[6])
-                    if metres <= radius and tuple(sorted((later[0], earlier[0]))) not in dismissed:
-                        pairs.append(Pair(_nearby(later, metres), _nearby(earlier, metres), later[9]))
-    pairs.sort(key=lambda p: (p.later.reported_at, p.later.id, p.earlier.reported_at, p.earlier.id), reverse=True)
-    return pairs
+                if other >= rank:  # each pair once, from its later member
+                    continue
+                earlier_id, other_lat, other_lon, _ = rows[other]
+                metres = 0.0 if lat == other_lat and lon == other_lon else distance_m(lat, lon, other_lat, other_lon)
+                if metres > radius or (dismissed and (min(later_id, earlier_id), max(later_id, earlier_id))
+                                       in dismissed):
+                    continue
+                total += 1
+                if limit is None or len(listed) < limit:
+                    heapq.heappush(listed, (rank, other, metres))
+                elif listed and (rank, other) > listed[0][:2]:
+                    heapq.heapreplace(listed, (rank, other, metres))
+    listed.sort(reverse=True)
+    return Found(_pairs(rows, listed), total)
+
+
+def _pairs(rows: list[tuple], listed: list[tuple[int, int, float]]) -> list[Pair]:
+    """The listed pairs of ranks as Pairs, each member's number, status, report time and place read in one
+    statement for them all."""
+    from ..units.models import Category
+
+    ids = {rows[rank][0] for pair in listed for rank in pair[:2]}
+    found = {row[0]: row for row in db.session.execute(
+        select(*_COLUMNS, Category.name).join(Category, Category.id == Ticket.category_id)
+        .outerjoin(Segment, Segment.id == Ticket.segment_id).where(Ticket.id.in_(ids)))} if ids else {}
+    return [Pair(_nearby(found[rows[later][0]], metres), _nearby(found[rows[earlier][0]], metres),
+                 found[rows[later][0]][9]) for later, earlier, metres in listed]
 
 
 def _nearby(row, metres: float | None) -> Nearby:

@@ -458,8 +458,8 @@ DUPLICATE_PAIRS_SHOWN = 100
 def duplicate_pairs():
     """疑似重复 across the city: every pair of open problems of one category within the radius, the most recent
     first, each with a button that voids the later one (tickets/duplicates.py open_pairs)."""
-    pairs = duplicates.open_pairs()
-    return render_template("tickets/duplicates.html", pairs=pairs[:DUPLICATE_PAIRS_SHOWN], total=len(pairs),
+    pairs = duplicates.open_pairs(DUPLICATE_PAIRS_SHOWN)
+    return render_template("tickets/duplicates.html", pairs=pairs, total=pairs.total,
                            radius=duplicates.radius_m())
 
 
