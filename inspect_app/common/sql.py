@@ -91,6 +91,36 @@ def _like_any_case_sqlite(element, compiler, **kw):
     return compiler.process(column.like(pattern, escape="\\"), **kw)
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_letters(text: str) -> str:
+    """`text` with its ASCII letters in lower case, nothing else changed: a pattern for like_folded."""
+    return text.translate(_ASCII_LOWER)
+
+
+class like_folded(FunctionElement):
+    """like_any_case for a pattern already folded (fold_letters): the same rows found. PostgreSQL: lower() of the
+    column under "C" (which folds A-Z alone, as ILIKE under "C" does) and a plain LIKE, where ILIKE lowers the
+    pattern too on every row (tickets/queries.py's search of text with a letter). SQLite: its own LIKE, as
+    like_any_case."""
+
+    name = "like_folded"
+    inherit_cache = True
+
+
+@compiles(like_folded)  # PostgreSQL and str(statement)
+def _like_folded_default(element, compiler, **kw):
+    column, pattern = element.clauses
+    return compiler.process(func.lower(column.collate("C")).like(pattern, escape="\\"), **kw)
+
+
+@compiles(like_folded, "sqlite")
+def _like_folded_sqlite(element, compiler, **kw):
+    column, pattern = element.clauses
+    return compiler.process(column.like(pattern, escape="\\"), **kw)
+
+
 def on_days(column, first, last) -> list:
     """Conditions: a UTC timestamp column falls on the Shanghai days `first` to `last`, both included (a filter's
     `from` and `to`); a day not given leaves that end open."""

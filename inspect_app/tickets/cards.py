@@ -168,7 +168,7 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
     shape, params = queries.filter_shape(user, flt, now)
     count_query, ids_query = _statements(shape, overdue_first, oldest_first)
     total = db.session.scalar(count_query, params)
-    ids = list(db.session.scalars(ids_query, params | queries.page_params(flt)))
+    ids = list(db.session.scalars(ids_query, params | queries.page_params(flt))) if queries.on_page(flt, total) else []
     order = {ticket_id: index for index, ticket_id in enumerate(ids)}
     rows = sorted(_CARDS.all(db.session.connection(), ids), key=lambda row: order[row.id])
     is_unit, own_unit = has_role(user, UNITS), user.unit_id  # read once: `user` may be the current_user proxy

@@ -34,7 +34,7 @@ from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
 from .policy import ticket_scope
-from .queries import TicketFilter, count_statement, filter_condition, filter_shape, page_params, paged
+from .queries import TicketFilter, count_statement, filter_condition, filter_shape, on_page, page_params, paged
 from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS, overdue_condition
 from .serialize import extension_request_dict, withdraw_request_dict
 
@@ -189,7 +189,7 @@ def list_page(user, flt: TicketFilter, now: datetime) -> tuple[list[dict], int]:
     count_query, ids_query = _list_statements(shape)
     connection = _core()
     total = count_query.scalar(connection, params)
-    ids = ids_query.scalars(connection, params | page_params(flt))
+    ids = ids_query.scalars(connection, params | page_params(flt)) if on_page(flt, total) else []
     if not ids:
         return [], total
     rows = _PAGE_ROWS.all(connection, ids, {"now": now})
