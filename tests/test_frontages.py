@@ -566,6 +566,40 @@ def test_a_given_notice_prints_again_as_given_after_the_register_changes(api, br
         assert words in text, words
 
 
+def test_a_given_notice_keeps_its_problem_rows_and_the_api_shows_what_it_printed(api, browser, city, register, now):
+    """A notice kept its 主送 and 落款 but read its problems from the tickets each time it printed: the category and
+    the road renamed afterwards changed the rows of a notice already handed over. Its rows are kept as given now,
+    and the API's notice shows what it printed."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles = register[0]
+    noodles.signed_on = date(2026, 3, 15)
+    db.session.commit()
+    ticket = file_against(city, noodles, now - timedelta(days=2))
+    street = browser(city.unit_b)
+    answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    assert answer.status_code == 303
+    notice = db.session.scalar(select(FrontageNotice))
+    given = pdf_words(street.get(f"/frontages/notices/{notice.id}.pdf").data)
+    assert "门前四包" in given and "建设路西段" in given and ticket.number in given
+
+    menqian = db.session.scalar(select(Category).where(Category.code == "menqian"))
+    menqian.name, city.seg_b.name = "店外经营秩序", "建设路（西段改造）"
+    db.session.commit()
+    text = pdf_words(street.get(f"/frontages/notices/{notice.id}.pdf").data)
+    assert "店外经营秩序" not in text and "西段改造" not in text
+    assert "建设路西段" in text and ticket.number in text and "门前乱堆杂物" in text
+
+    body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()["notices"][0]
+    assert (body["addressee"], body["addressee_kind"], body["address"], body["frontage_code"], body["signed_on"],
+            body["issuer_name"]) == ("老杨家米粉店", "商户", "建设路18号", "JB-001", "2026-03-15", city.street_b.name)
+    assert body["tickets"] == 1 and len(body["problems"]) == 1
+    problem = body["problems"][0]
+    assert (problem["ticket_id"], problem["number"], problem["category"], problem["description"]) == \
+        (ticket.id, ticket.number, "门前四包", "门前乱堆杂物")
+    assert "建设路西段" in problem["place"] and problem["reported_at"].endswith("+08:00")
+
+
 def test_a_shop_that_signed_no_agreement_is_held_to_its_duty_and_named_only_once_served(api, browser, city, register,
                                                                                        now, clock):
     """QA walk: a shop marked 未签订 got a notice citing "门前四包责任书（编号…）" and "按照责任书的约定予以通报曝光",

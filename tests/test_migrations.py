@@ -391,3 +391,38 @@ def test_rounds_drawn_before_they_kept_the_place_take_the_sites_place_now(empty_
             ("东风路街道", "东风路18号")
     downgrade(revision=before)
     assert "site_street" not in {c["name"] for c in inspect(db.engine).get_columns("round_sites")}
+
+
+def test_notices_given_before_they_kept_their_problems_are_filled_from_the_tickets(empty_db, now):
+    """0139: a 整改通知书 keeps its problem rows as printed (it read them from the tickets each time). Notices given
+    before are filled from the tickets as they stand at the upgrade, in the notice's order, a problem since gone
+    left out."""
+    import json
+
+    from conftest import City, processed
+
+    from inspect_app.common.timeutil import isoformat
+    from inspect_app.frontages.models import Frontage, FrontageNotice
+    from inspect_app.tickets.services import NewReport, create_ticket
+
+    upgrade()
+    city = City(now)
+    tickets = [create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()], lat=City.ON_B[0],
+                                                       lon=City.ON_B[1], address=f"建设路{n}号",
+                                                       description=f"  第{n}处小广告 "), now)[0] for n in (1, 2)]
+    frontage = Frontage(code="JB-001", name="老杨家米粉店", address="建设路18号", street_unit=city.street_b)
+    notice = FrontageNotice(frontage=frontage, street_unit=city.street_b, year=2026, seq=1, due_on=now.date(),
+                            ticket_ids=json.dumps([tickets[1].id, 999999, tickets[0].id]), issued_at=now)
+    db.session.add_all([frontage, notice])
+    db.session.commit()
+    expected = [(t.id, t.number, isoformat(t.reported_at), t.category.name, f"建设路{n}号（{t.segment.name}）",
+                 f"第{n}处小广告", t.photos[0].key) for n, t in ((2, tickets[1]), (1, tickets[0]))]
+    db.session.remove()
+    before = _before("0139")
+    downgrade(revision=before)
+    assert "problems" not in {c["name"] for c in inspect(db.engine).get_columns("frontage_notices")}
+    upgrade(revision="0139")
+    with db.engine.connect() as conn:
+        rows = json.loads(conn.execute(text("SELECT problems FROM frontage_notices")).scalar())
+    assert [(r["id"], r["number"], r["reported_at"], r["category"], r["place"], r["description"], r["photo"])
+            for r in rows] == expected

@@ -70,7 +70,16 @@ def notice_dict(notice) -> dict:
             "tickets": len(notices.ticket_ids(notice)),
             "delivered_on": notice.delivered_on.isoformat() if notice.delivered_on else None,
             "received_by": notice.received_by or None,
-            "pdf": url_for("frontages.notice_pdf", notice_id=notice.id)}
+            "pdf": url_for("frontages.notice_pdf", notice_id=notice.id),
+            # what it printed, kept as it was given (the register, the street office or a category changed since)
+            "addressee": notice.addressee, "addressee_kind": notice.addressee_kind, "address": notice.address,
+            "frontage_code": notice.frontage_code,
+            "signed_on": notice.signed_on.isoformat() if notice.signed_on else None,
+            "issuer_name": notice.issuer_name, "contact_person": notice.contact_person,
+            "contact_phone": notice.contact_phone,
+            "problems": [{"ticket_id": p["id"], "number": p["number"], "reported_at": p["reported_at"],
+                          "category": p["category"], "place": p["place"], "description": p["description"]}
+                         for p in notices.problems_of(notice)]}
 
 
 @bp.post("/frontages/<int:frontage_id>/notices")

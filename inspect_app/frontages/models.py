@@ -73,6 +73,10 @@ class FrontageNotice(db.Model):
     issuer_name: Mapped[str] = mapped_column(String(100), default="")  # the banner and the 落款
     contact_person: Mapped[str] = mapped_column(String(64), default="")  # the 附注
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    # JSON list, in the notice's order: each problem as its table printed it (notices.problem_row): its number, when it
+    # was found, its category, place and description, the photo shown. A category or road renamed since does not
+    # change the problems a notice handed over named
+    problems: Mapped[str] = mapped_column(Text, default="[]")
 
     frontage = relationship("Frontage")
     street_unit = relationship("Unit")

@@ -5,9 +5,10 @@ frontage's page shows when it was told, and the notice prints again as it was gi
 The notice is a 函 in 信函格式 (GB/T 9704-2012, inspect_app/pdf): the street office's name as the banner, the
 shop as 主送, the problems in a table with their photos, the date and what follows if they are not put right
 (通报曝光, as the 责任书 says), and the street office's 落款 with room for its seal. What it says of the shop (name,
-address, 责任书 number and date) and of the street office (name, contact) is kept with the notice when it is given
-and printed from there: the register edited later, or the shop moved, does not rewrite a numbered notice handed
-over. A shop that has signed no 责任书 (no signing date when it is given) is told of its 门前四包 duty under the city's
+address, 责任书 number and date), of the street office (name, contact) and of each problem (number, when found,
+category, place, description, photo) is kept with the notice when it is given and printed from there: the register
+edited later, the shop moved, a category or road renamed, does not rewrite a numbered notice handed over. A shop
+that has signed no 责任书 (no signing date when it is given) is told of its 门前四包 duty under the city's
 市容和环境卫生责任区 rules, not held to a 责任书 it never signed (the street office, told so on the form, is to
 have it sign one). Callers commit.
 """
@@ -23,7 +24,7 @@ from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.models import lock_sequence, next_value
 from ..common.text import one_line
-from ..common.timeutil import fmt, iso_day, local
+from ..common.timeutil import fmt, iso_day, isoformat, local
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
 from ..pdf.drafts import render_pdf
@@ -100,10 +101,27 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
         return given
     notice = FrontageNotice(frontage=frontage, street_unit=frontage.street_unit, year=year,
                             seq=next_value(sequence, year), due_on=due, ticket_ids=json.dumps(ids), issued_by=user.id,
-                            issued_at=now, **as_printed(frontage))
+                            issued_at=now, problems=json.dumps([problem_row(t) for t in problems], ensure_ascii=False),
+                            **as_printed(frontage))
     db.session.add(notice)
     db.session.flush()
     return notice
+
+
+def problem_row(ticket: Ticket) -> dict:
+    """A problem as a notice given now names it (kept with it: FrontageNotice.problems): its number, when it was
+    found, its category, place and description as they read today, and the photo its table shows."""
+    from ..escalation.sweep import place_of
+
+    return {"id": ticket.id, "number": ticket.number, "reported_at": isoformat(ticket.reported_at),
+            "category": ticket.category.name if ticket.category else "", "place": place_of(ticket),
+            "description": (ticket.description or "").strip(),
+            "photo": next((p.key for p in ticket.photos if p.kind == "before"), None)}
+
+
+def problems_of(notice: FrontageNotice) -> list[dict]:
+    """The problems the notice named, in its order, as it named them (problem_row)."""
+    return json.loads(notice.problems or "[]")
 
 
 def as_printed(frontage: Frontage) -> dict:
@@ -229,25 +247,20 @@ def photo_cell(key: str | None, size: tuple[float, float]) -> Photo:
     return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(key)), *size)
 
 
-def _photo(ticket: Ticket) -> Photo:
-    return photo_cell(next((p.key for p in ticket.photos if p.kind == "before"), None), THUMB_MM)
-
-
-def _place(ticket: Ticket) -> str:
-    from ..escalation.sweep import place_of
-
-    place = place_of(ticket)
-    description = (ticket.description or "").strip()
+def _place(problem: dict) -> str:
+    place, description = problem["place"], problem["description"]
     return f"{place}：{description}" if description and description not in place else place
 
 
 def document(notice: FrontageNotice) -> OfficialDocument:
-    """The notice as it was given (the frontage and the street office as kept with it, the problems it named)."""
-    ids = ticket_ids(notice)
-    found = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
-    tickets = [found[i] for i in ids if i in found]
-    rows = [[str(n), f"{t.number}\n{fmt(t.reported_at, '%Y-%m-%d')}\n{fmt(t.reported_at, '%H:%M')}",
-             t.category.name if t.category else "", _place(t), _photo(t)] for n, t in enumerate(tickets, 1)]
+    """The notice as it was given (the frontage and the street office as kept with it, the problems as it named
+    them: problems_of)."""
+    tickets = problems_of(notice)
+    rows = []
+    for n, problem in enumerate(tickets, 1):
+        found = datetime.fromisoformat(problem["reported_at"])
+        rows.append([str(n), f"{problem['number']}\n{fmt(found, '%Y-%m-%d')}\n{fmt(found, '%H:%M')}",
+                     problem["category"], _place(problem), photo_cell(problem["photo"], THUMB_MM)])
     you = "你单位" if notice.addressee_kind == "单位" else "你店"
     found_here = f"经检查，{you}（{notice.address}）门前责任区内存在以下{len(tickets)}处问题，"
     due, signed = notice.due_on, notice.signed_on
