@@ -820,6 +820,78 @@ def test_a_retired_shop_is_found_again_with_the_status_filter(api, browser, city
     assert api.get("/api/v1/frontages?status=closed", city.unit_b).status_code == 400
 
 
+def test_the_register_filters_by_signing_and_road_and_a_street_office_exports_its_own(api, browser, city, register):
+    """QA: a street office could not list the shops that have not signed a 责任书 (未签订), nor one road's, nor take
+    its register away as a spreadsheet. The filters combine with each other, the status and the search, the page
+    and the API alike; 导出名册 gives the register as filtered, its own street's shops only, formulas neutralised;
+    another street's or road's id answers 404."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from inspect_app.units.models import Segment
+
+    noodles, bank, tea = register
+    bank.signed_on = date(2026, 4, 1)
+    east = Segment(name="建设路东段", district="临江区", unit=city.street_b)
+    trap = Frontage(code="JB-003", name='=HYPERLINK("http://example.com","点我")', kind="商户", address="+建设路1号",
+                    street_unit=city.street_b, segment=east)
+    db.session.add_all([east, trap])
+    db.session.commit()
+    clerk = browser(city.unit_b)
+    page = clerk.get("/frontages/").get_data(as_text=True)
+    assert f'<option value="{east.id}">临江区 · 建设路东段</option>' in page and "人民路东段" not in page
+    assert '<select name="signing"><option value="">全部</option><option value="unsigned">未签订</option>' in page
+    assert 'href="/frontages/export.xlsx">导出名册</a>' in page
+
+    def names(url):
+        text = clerk.get(url).get_data(as_text=True)
+        return {name for name in ("老杨家米粉店", "临江银行建设路支行", "HYPERLINK", "人民路茶叶店") if name in text}
+
+    assert names("/frontages/?signing=unsigned") == {"老杨家米粉店", "HYPERLINK"}
+    assert names("/frontages/?signing=signed") == {"临江银行建设路支行"}
+    assert names(f"/frontages/?signing=unsigned&segment_id={city.seg_b.id}") == {"老杨家米粉店"}
+    assert names(f"/frontages/?segment_id={east.id}") == {"HYPERLINK"}
+    assert names("/frontages/?signing=signed&q=米粉") == set()
+    noodles.active = False
+    db.session.commit()
+    assert names("/frontages/?signing=unsigned") == {"HYPERLINK"}
+    assert names("/frontages/?signing=unsigned&status=retired") == {"老杨家米粉店"}
+    items = api.get(f"/api/v1/frontages?signing=unsigned&segment_id={city.seg_b.id}&status=all",
+                    city.unit_b).get_json()["items"]
+    assert [f["name"] for f in items] == ["老杨家米粉店"]
+    assert api.get("/api/v1/frontages?signing=maybe", city.unit_b).status_code == 400
+    assert clerk.get("/frontages/?signing=maybe").status_code == 400
+
+    # another street's (or no such) street or road: 404, on the page, in the API and the export
+    for url in (f"/frontages/?street_unit_id={city.street_a.id}", f"/frontages/?segment_id={city.seg_a.id}",
+                f"/frontages/export.xlsx?segment_id={city.seg_a.id}",
+                f"/frontages/export.xlsx?street_unit_id={city.street_a.id}", "/frontages/export.xlsx?segment_id=99999"):
+        assert clerk.get(url).status_code == 404, url
+    assert api.get(f"/api/v1/frontages/export.xlsx?street_unit_id={city.street_a.id}", city.unit_b).status_code == 404
+    assert api.get("/api/v1/frontages?segment_id=99999", city.admin).status_code == 404
+
+    def sheet(response):
+        assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+        return [[cell.value for cell in row] for row in load_workbook(io.BytesIO(response.data)).active.iter_rows()]
+
+    rows = sheet(clerk.get("/frontages/export.xlsx?status=all"))
+    assert rows[0] == ["编号", "名称", "类型", "地址", "所属街道", "责任路段", "责任书", "签订日期", "联系人", "联系电话",
+                       "状态", "近90天问题"]
+    by_code = {row[0]: row for row in rows[1:]}
+    assert set(by_code) == {"JB-001", "JB-002", "JB-003"}  # never street A's 人民路茶叶店
+    assert by_code["JB-003"][1] == "'" + trap.name and by_code["JB-003"][3] == "'+建设路1号"
+    assert by_code["JB-002"][5:8] == ["临江区/建设路西段", "已签订", "2026-04-01"]
+    assert by_code["JB-001"][6] == "未签订" and by_code["JB-001"][10] == "已停用"
+    rows = sheet(api.get(f"/api/v1/frontages/export.xlsx?signing=unsigned&segment_id={east.id}", city.unit_b))
+    assert [row[0] for row in rows[1:]] == ["JB-003"]
+    assert {row[0] for row in sheet(browser(city.admin).get("/frontages/export.xlsx"))[1:]} == {"JB-002", "JB-003",
+                                                                                                "JA-001"}
+    assert sheet(browser(city.unit_a).get("/frontages/export.xlsx"))[1:] == [
+        ["JA-001", "人民路茶叶店", "商户", "人民路5号", city.street_a.name, "江城区/人民路东段", "未签订", None, None,
+         None, "在用", 0]]
+
+
 def test_full_width_input_is_folded_and_found_either_way(api, browser, city, register):
     """A register typed on a Chinese input method: ＪＤＢ and ＪＢ－４０１ are the codes JDB and JB-401 (not 不存在,
     not 编号不正确), the address 建设路１２０号 is stored as 建设路120号 and a search for either finds it, a name with

@@ -159,9 +159,11 @@ TABLE: dict[str, set[str]] = {
     "frontages.search": {"admin", "inspector"},
     "frontages.notice_pdf": SEES_OBJECT,
     "frontages.offenders_pdf": {"admin"},
+    "frontages.export": ALL,  # scoped: a street office its own street's shops
     "api_frontages.index": ALL,
     "api_frontages.offenders": ALL,
     "api_frontages.show": SEES_OBJECT,
+    "api_frontages.export": ALL,
     "intake.report": PUBLIC,          # the citizens' page: no account
     "intake.receipt_lookup": PUBLIC,
     "intake.receipt": PUBLIC,         # whoever holds the code (counted per address)

@@ -6,7 +6,8 @@ from flask import jsonify, request, url_for
 
 from ..api.common import api_blueprint, current
 from ..common.timeutil import isoformat
-from ..http import choice_arg, int_arg, json_body, now
+from ..http import int_arg, json_body, now
+from ..office import downloads
 from ..policy import EVERYONE, REGISTER_KEEPERS, requires
 from ..tickets.serialize import ticket_dict
 from . import notices, services
@@ -32,13 +33,21 @@ def frontage_dict(frontage, recent: int | None = None) -> dict:
 def index():
     page = int_arg(request.args, "page", high=100_000, default=1)
     per_page = int_arg(request.args, "per_page", high=200, default=50)
-    rows, total = services.list_frontages(current(), (request.args.get("q") or "").strip()[:50],
-                                          int_arg(request.args, "street_unit_id"),
-                                          choice_arg(request.args, "status", services.STATUSES) or "active", page,
-                                          per_page)
+    rows, total = services.list_frontages(current(), page=page, per_page=per_page,
+                                          found=services.register_filter(current(), request.args))
     counts = services.recent_counts([f.id for f in rows], now())
     return jsonify({"items": [frontage_dict(f, counts.get(f.id, 0)) for f in rows], "total": total, "page": page,
                     "per_page": per_page})
+
+
+@bp.get("/frontages/export.<any(xlsx, csv):fmt>")
+@requires(EVERYONE)
+def export(fmt: str):
+    """The register with the list's filters as .xlsx or .csv (a street office its own street's shops)."""
+    moment = now()
+    rows = services.export_rows(current(), services.register_filter(current(), request.args), moment)
+    return downloads.rows_sheet(services.EXPORT_LABEL, fmt, request.args.get("encoding"), moment,
+                                services.export_columns(), rows, services.EXPORT_WIDTHS)
 
 
 @bp.get("/frontages/offenders")

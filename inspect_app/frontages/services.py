@@ -21,6 +21,7 @@ from ..common.text import narrow_alnum, one_line
 from ..common.timeutil import local
 from ..common.unique import unique_write
 from ..extensions import db
+from ..http import choice_arg, flag_arg, int_arg
 from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scope
 from ..tickets.models import Ticket, TicketUnit
 from ..tickets.policy import ticket_scope
@@ -91,20 +92,117 @@ def get(user, frontage_id) -> Frontage:
     return frontage
 
 
-def list_frontages(user, q: str = "", street_unit_id: int | None = None, status: str = "active",
-                   page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
-    """The register this user may see, by STATUSES (a retired shop is found again with "retired" or "all")."""
+@dataclass
+class RegisterFilter:
+    """The register's filters, as the page, the API and the export read them (register_filter); they combine."""
+    q: str = ""
+    street_unit_id: int | None = None
+    segment_id: int | None = None  # 责任路段: the road the shop fronts
+    signing: str | None = None     # SIGNING: 未签订 (no 责任书 signed) or 已签订; None: both
+    status: str = "active"         # STATUSES
+
+    def any(self) -> bool:
+        """Narrowed from the default (the register in use)."""
+        return bool(self.q or self.street_unit_id or self.segment_id or self.signing or self.status != "active")
+
+
+# the register's 责任书 filter: not signed (the street office's to-do: have them sign) or signed
+SIGNING = {"unsigned": "未签订", "signed": "已签订"}
+
+
+FILTER_ARGS = ("q", "street_unit_id", "segment_id", "signing", "status", "retired")  # what register_filter reads
+
+
+def register_filter(user, args: Mapping) -> RegisterFilter:
+    """The filters of a query string: 400 for a malformed one, 404 for a street or road this user may not see
+    (another street's, as its shops answer; or none such)."""
+    # ?retired=1, the old links' way, shows both
+    status = choice_arg(args, "status", STATUSES, label="状态") or ("all" if flag_arg(args, "retired") else "active")
+    found = RegisterFilter(q=one_line(args.get("q") or "")[:50], street_unit_id=int_arg(args, "street_unit_id"),
+                           segment_id=int_arg(args, "segment_id"),
+                           signing=choice_arg(args, "signing", SIGNING, label="责任书"), status=status)
+    if found.street_unit_id is not None:
+        street = db.session.get(Unit, found.street_unit_id)
+        if street is None or not (sees_citywide(user) or own_unit(user, street.id)):
+            raise NotFound("所选街道不存在或无权查看。", code="unit_not_found")
+    if found.segment_id is not None and not _may_filter_road(user, found.segment_id):
+        raise NotFound("所选责任路段不存在或无权查看。", code="segment_not_found")
+    return found
+
+
+def _may_filter_road(user, segment_id: int) -> bool:
+    """A road anyone citywide may pick; a street office one of its street (属地) or one its shops front."""
+    segment = db.session.get(Segment, segment_id)
+    if segment is None:
+        return False
+    if sees_citywide(user) or own_unit(user, segment.unit_id):
+        return True
+    return bool(db.session.scalar(select(exists().where(Frontage.segment_id == segment_id, scope(user)))))
+
+
+def road_menu(user) -> list:
+    """The roads the register's filter offers: those the frontages this user may see front (id, name, district),
+    by district and name."""
+    return db.session.execute(
+        select(Segment.id, Segment.name, Segment.district).where(
+            Segment.id.in_(select(Frontage.segment_id).where(scope(user), Frontage.segment_id.is_not(None))))
+        .order_by(by_code_point(Segment.district), by_code_point(Segment.name))).all()
+
+
+def register_query(user, found: RegisterFilter):
+    """The register this user may see (a street office its own street's) narrowed by `found` (unordered)."""
     query = select(Frontage).where(scope(user))
-    if term := search_term(q):
+    if term := search_term(found.q):
         query = query.where(matches(term))
-    if street_unit_id:
-        query = query.where(Frontage.street_unit_id == street_unit_id)
-    if status != "all":
-        query = query.where(Frontage.active.is_(status != "retired"))
+    if found.street_unit_id:
+        query = query.where(Frontage.street_unit_id == found.street_unit_id)
+    if found.segment_id:
+        query = query.where(Frontage.segment_id == found.segment_id)
+    if found.signing:
+        query = query.where(Frontage.signed_on.is_(None) if found.signing == "unsigned"
+                            else Frontage.signed_on.is_not(None))
+    if found.status != "all":
+        query = query.where(Frontage.active.is_(found.status != "retired"))
+    return query
+
+
+def _ordered(query):
+    """In the list's order: in use first, by street and name."""
+    return query.order_by(Frontage.active.desc(), Frontage.street_unit_id, by_code_point(Frontage.name), Frontage.id)
+
+
+def list_frontages(user, q: str = "", street_unit_id: int | None = None, status: str = "active",
+                   page: int = 1, per_page: int = PER_PAGE, found: RegisterFilter | None = None,
+                   ) -> tuple[list[Frontage], int]:
+    """A page of the register this user may see, by `found` (or q, street and STATUSES: a retired shop is found
+    again with "retired" or "all")."""
+    query = register_query(user, found or RegisterFilter(q=q, street_unit_id=street_unit_id, status=status))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    query = query.order_by(Frontage.active.desc(), Frontage.street_unit_id, by_code_point(Frontage.name), Frontage.id)
-    rows = db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()
+    rows = db.session.scalars(_ordered(query).limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()
     return list(rows), total
+
+
+def export_columns() -> list[str]:
+    _, days = repeat_rule()
+    return ["编号", "名称", "类型", "地址", "所属街道", "责任路段", "责任书", "签订日期", "联系人", "联系电话", "状态",
+            f"近{days}天问题"]
+
+
+EXPORT_LABEL = "门前四包责任商户名册"
+EXPORT_WIDTHS = [12, 26, 8, 30, 22, 22, 9, 12, 10, 16, 8, 12]
+
+
+def export_rows(user, found: RegisterFilter, now: datetime) -> list[list]:
+    """The register as the page lists it with `found`, every page, one row a shop (export_columns): only what this
+    user may see, a street office its own street's shops."""
+    rows = list(db.session.scalars(_ordered(register_query(user, found)).options(selectinload(Frontage.segment)))
+                .unique())
+    counts = recent_counts([f.id for f in rows], now)
+    return [[f.code, f.name, f.kind, f.address, f.street_unit.name,
+             f"{f.segment.district}/{f.segment.name}" if f.segment else "",
+             SIGNING["signed" if f.signed else "unsigned"], f.signed_on.isoformat() if f.signed_on else "",
+             f.contact_person, f.contact_phone, STATUSES["active" if f.active else "retired"], counts.get(f.id, 0)]
+            for f in rows]
 
 
 def search_term(q: str) -> str:

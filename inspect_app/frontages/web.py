@@ -9,8 +9,9 @@ from flask_login import current_user
 from ..common.errors import NotFound, ServiceError
 from ..common.timeutil import local
 from ..extensions import db
-from ..http import choice_arg, done, flag_arg, form_again, int_arg, now, past_last_page, pdf_bytes
+from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
+from ..office import downloads
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..workdays.calendar import add_workdays
@@ -37,23 +38,31 @@ def _page_arg() -> int:
 @bp.get("/")
 @requires(EVERYONE)
 def index():
-    q = (request.args.get("q") or "").strip()[:50]
-    street = int_arg(request.args, "street_unit_id")
+    found = services.register_filter(current_user, request.args)
     page = _page_arg()
-    # ?retired=1, the old links' way, shows both
-    status = choice_arg(request.args, "status", services.STATUSES, label="状态") or \
-        ("all" if flag_arg(request.args, "retired") else "active")
-    rows, total = services.list_frontages(current_user, q, street, status, page)
+    rows, total = services.list_frontages(current_user, page=page, found=found)
     if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
         return last
     counts = services.recent_counts([f.id for f in rows], now())
     repeat, days = services.repeat_rule()
     return render_template("frontages/index.html", rows=rows, total=total, page=page,
-                           pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), q=q, street=street,
-                           status=status, statuses=services.STATUSES,
+                           pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), found=found,
+                           q=found.q, street=found.street_unit_id, status=found.status, statuses=services.STATUSES,
+                           signings=services.SIGNING, roads=services.road_menu(current_user),
                            counts=counts, repeat=repeat, days=days, streets=services.streets(current_user)
                            if has_role(current_user, OFFICE) else [], duties=DUTIES,
-                           may_add=services.may_edit(current_user, None))
+                           may_add=services.may_edit(current_user, None),
+                           export_args={k: v for k in services.FILTER_ARGS if (v := request.args.get(k))})
+
+
+@bp.get("/export.<any(xlsx, csv):fmt>")
+@requires(EVERYONE)
+def export(fmt: str):
+    """The register as listed with the page's filters, every page (a street office its own street's shops)."""
+    moment = now()
+    rows = services.export_rows(current_user, services.register_filter(current_user, request.args), moment)
+    return downloads.rows_sheet(services.EXPORT_LABEL, fmt, request.args.get("encoding"), moment,
+                                services.export_columns(), rows, services.EXPORT_WIDTHS)
 
 
 def _offenders() -> dict:
