@@ -892,6 +892,54 @@ def test_the_register_filters_by_signing_and_road_and_a_street_office_exports_it
          None, "在用", 0]]
 
 
+def test_a_street_office_prints_the_agreement_for_a_shop_to_sign(browser, city, register, tmp_path):
+    """QA: there was no 门前四包责任书 to print. The shop's page links it for its street office (and the office): one
+    A4 page with the shop, its address, the four duties as the city words them, the street office, room for both
+    signatures and the date, and the signing status; the longest name and address still fit the page."""
+    import io
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from inspect_app.frontages.models import DUTY_ITEMS
+
+    noodles, bank, tea = register
+    bank.signed_on = date(2026, 4, 1)
+    db.session.commit()
+    clerk = browser(city.unit_b)
+    assert f'href="/frontages/{noodles.id}/agreement.pdf">打印责任书</a>' in clerk.get(f"/frontages/{noodles.id}") \
+        .get_data(as_text=True)
+    assert "打印责任书" not in browser(city.inspector).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    answer = clerk.get(f"/frontages/{noodles.id}/agreement.pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    assert len(PdfReader(io.BytesIO(answer.data)).pages) == 1
+    text = pdf_words(answer.data)
+    for words in ("门前四包责任书", "编号：JB-001", "签订状态：未签订", f"甲方（街道办事处）：{city.street_b.name}",
+                  "乙方（商户）：老杨家米粉店", "门前责任区：建设路18号（临江区建设路西段）门前", "杨师傅13800000001",
+                  *(f"{n}．{duty}：{words}" for n, (duty, words) in enumerate(DUTY_ITEMS, 1)),
+                  f"甲方（盖章）：{city.street_b.name}", "乙方（签字或盖章）：老杨家米粉店", "负责人（签字）：", "日期：年月日",
+                  "打印日期：2026年11月25日"):
+        assert words in text, words
+    text = pdf_words(clerk.get(f"/frontages/{bank.id}/agreement.pdf").data)
+    assert "签订状态：已于2026年4月1日签订（本件为补打）" in text and "乙方（单位）：临江银行建设路支行" in text
+    assert clerk.get(f"/frontages/{tea.id}/agreement.pdf").status_code == 404  # another street's shop
+    assert browser(city.admin).get(f"/frontages/{tea.id}/agreement.pdf").status_code == 200
+
+    noodles.name, noodles.address = "老杨家米粉店（建设路西段分店）" * 6 + "老杨家米粉店老杨", "建设路十八号附一号" * 22 + "附楼"
+    noodles.contact_person = "杨师傅杨师傅杨师傅"
+    db.session.commit()
+    data = clerk.get(f"/frontages/{noodles.id}/agreement.pdf").data
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+    text = pdf_words(data)
+    assert noodles.address in text and "日期：年月日" in text and DUTY_ITEMS[3][1] in text
+    if shutil.which("pdftoppm"):  # the page drawn: Chinese shows as glyphs, not empty boxes
+        (tmp_path / "agreement.pdf").write_bytes(answer.data)
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(tmp_path / "agreement.pdf"), str(tmp_path / "page")],
+                       check=True)
+        assert len(list(tmp_path.glob("page*.png"))) == 1
+
+
 def test_full_width_input_is_folded_and_found_either_way(api, browser, city, register):
     """A register typed on a Chinese input method: ＪＤＢ and ＪＢ－４０１ are the codes JDB and JB-401 (not 不存在,
     not 编号不正确), the address 建设路１２０号 is stored as 建设路120号 and a search for either finds it, a name with

@@ -160,6 +160,7 @@ TABLE: dict[str, set[str]] = {
     "frontages.notice_pdf": SEES_OBJECT,
     "frontages.offenders_pdf": {"admin"},
     "frontages.export": ALL,  # scoped: a street office its own street's shops
+    "frontages.agreement_pdf": {"admin", "unit_owner"},  # its street office and the office (the shop's keepers)
     "api_frontages.index": ALL,
     "api_frontages.offenders": ALL,
     "api_frontages.show": SEES_OBJECT,

@@ -18,7 +18,7 @@ from ..pdf.document import Column, DataTable, Heading, OfficialDocument, Para, P
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from ..photos.models import Photo as TicketPhoto
 from ..tickets.models import Ticket, TicketUnit
-from .models import Frontage
+from .models import DUTIES, Frontage
 from .notices import photo_cell
 from .services import Offender, held_by_street
 
@@ -97,7 +97,7 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
         Para(f"请{'、'.join(streets)}督促上述商户（单位）于通报之日起5个工作日内整改到位，并将整改情况书面报送"
              f"{short}。" + _overdue_line(rows, late, unserved)),
         Para("各街道办事处要加强对辖区商户（单位）门前四包责任的日常巡查和督促，对反复出现问题的，要约谈负责人、"
-             "限期整改；各商户（单位）要切实履行包环境卫生、包秩序、包绿化（设施）、包市容责任，防止问题反弹。"),
+             f"限期整改；各商户（单位）要切实履行{DUTIES}责任，防止问题反弹。"),
         Para("特此通报。"),
     ]
     return circular_draft("关于门前四包责任落实不到位商户（单位）的通报", ["各街道办事处"], body, [], today)

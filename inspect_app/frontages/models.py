@@ -10,7 +10,17 @@ from ..common.types import UTCDateTime
 from ..extensions import db
 
 FRONTAGE_KINDS = ("商户", "单位")  # a shop, or an institution (机关、学校、医院、银行…)
-DUTIES = "包环境卫生、包秩序、包绿化（设施）、包市容"
+# 门前四包 as the city words it (DOMAIN.md): each duty and what it asks of the shop in front of its door. Every page,
+# notice, 通报 and the 责任书 take the words from here.
+DUTY_ITEMS = (
+    ("包环境卫生", "门前责任区内保持清洁，无暴露垃圾、无污水油渍、无乱扔乱倒，垃圾按规定分类收集、定点投放；"
+                  "雨雪天气及时清扫积水积雪。"),
+    ("包秩序", "不出店经营、不占道摆卖、不乱堆乱放物品；门前车辆按规定有序停放，劝阻乱停乱放和流动摊贩。"),
+    ("包绿化（设施）", "爱护门前绿地、树木和公共设施，不踩踏、不损毁、不侵占，不在树木和设施上晾晒、悬挂物品；"
+                     "发现损坏及时报告。"),
+    ("包市容", "门前和外立面整洁，无乱张贴、乱涂写、乱悬挂；招牌、广告按规定设置，保持完好、整洁、美观。"),
+)
+DUTIES = "、".join(name for name, _ in DUTY_ITEMS)  # 包环境卫生、包秩序、包绿化（设施）、包市容
 
 
 class Frontage(db.Model):

@@ -3,7 +3,7 @@ offenders and the office's 通报 naming them, adding and editing, 整改通知�
 the filing page's search."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..common.errors import NotFound, ServiceError
@@ -12,10 +12,11 @@ from ..extensions import db
 from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..office import downloads
+from ..pdf.fonts import document_fonts
 from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..workdays.calendar import add_workdays
-from . import bulletin, notices, services
+from . import agreement, bulletin, notices, services
 from .models import DUTIES, FRONTAGE_KINDS
 
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
@@ -166,6 +167,17 @@ def notice_pdf(notice_id: int):
     notice = notices.get(current_user, notice_id)
     return pdf_bytes(notices.render(notice), f"frontage-notice-{notice.year}-{notice.seq}.pdf",
                      f"门前四包整改通知书_{notice.addressee}_{notice.number}.pdf")
+
+
+@bp.get("/<int:frontage_id>/agreement.pdf")
+@requires(REGISTER_KEEPERS)
+def agreement_pdf(frontage_id: int):
+    """门前四包责任书 for the shop to sign (its street office, the office): one A4 page from the register."""
+    frontage = services.get(current_user, frontage_id)
+    if not services.may_edit(current_user, frontage):
+        raise NotFound("门前四包责任商户不存在或无权查看。")
+    data = agreement.render(agreement.of(frontage, local(now()).date()), document_fonts(current_app.config))
+    return pdf_bytes(data, f"frontage-agreement-{frontage.code}.pdf", f"门前四包责任书_{frontage.name}.pdf")
 
 
 @bp.route("/new", methods=["GET", "POST"])
