@@ -695,7 +695,8 @@ def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the
     """The import moves a shop with open problems and a notice to another street: the preview says they stay; the
     old street still reads the shop, its problems and its notice and records the 送达; the new street counts none
     of them (no repeat-offender badge, no list entry, no notice of another street, no 送达 of it); the office's
-    通报 does not tell the new street to put right what was found at the old address."""
+    通报 does not tell the new street to put right what was found at the old address. Those problems were on no
+    street's offenders list nor in the 通报: they count for the street they were found in, the old one."""
     from inspect_app.frontages.models import FrontageNotice
 
     noodles = register[0]
@@ -714,7 +715,7 @@ def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the
     old, new = browser(city.unit_b), browser(city.unit_a)
     page = old.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert "该商户现由甲街道办事处负责" in page and all(t.number in page for t in tickets)
-    assert notice.number in page and "列入屡次违反名单" not in page
+    assert notice.number in page and "近90天已有 3 次门前四包问题（迁出前在本街道发现），列入本街道屡次违反名单" in page
     assert old.get(f"/frontages/notices/{notice.id}.pdf").status_code == 200
     assert api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()["recent_problems"] == 3
 
@@ -726,8 +727,18 @@ def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the
     answer = api.post(f"/api/v1/frontages/notices/{notice.id}/delivered", city.unit_a,
                       json={"delivered_on": now.date().isoformat(), "received_by": "杨师傅"})
     assert answer.status_code == 404
-    for user in (city.unit_a, city.unit_b, city.admin):  # the new street's list, the old one's, the office's
-        assert api.get("/api/v1/frontages/offenders", user).get_json()["items"] == [], user
+    assert api.get("/api/v1/frontages/offenders", city.unit_a).get_json()["items"] == []  # the new street's list
+    for user in (city.unit_b, city.admin):  # the old street's, the office's: under the old street
+        items = api.get("/api/v1/frontages/offenders", user).get_json()["items"]
+        assert [(o["frontage"]["id"], o["frontage"]["street_unit"]["id"], o["street_unit"]["id"], o["problems"])
+                for o in items] == [(noodles.id, city.street_a.id, city.street_b.id, 3)], user
+    listing = old.get("/frontages/offenders").get_data(as_text=True)
+    assert f"{city.street_b.name} <small class=\"muted\">（商户已迁至{city.street_a.name}）</small>" in listing
+    assert f'href="/frontages/{noodles.id}#notices">1 份</a>' in listing  # the notice the old street gave
+    assert "老杨家米粉店" not in new.get("/frontages/offenders").get_data(as_text=True)
+    bulletin = pdf_words(browser(city.admin).get("/frontages/offenders.pdf").data)
+    assert "近90天内有1家商户" in bulletin and "商户已迁出" in bulletin and "老杨家米粉店" in bulletin
+    assert f"请{city.street_b.name}督促上述商户" in bulletin and f"请{city.street_a.name}" not in bulletin
     office = browser(city.admin).get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert "其中 3 件不由甲街道办事处跟进" in office and "近90天 0 件" in office
     assert "门前四包〔2026〕1号</a> <small class=\"muted\">" in office and "乙街道办事处（商户迁入前）" in office
@@ -744,6 +755,9 @@ def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the
         file_against(city, noodles, now - timedelta(days=days, hours=1))
     assert [o["frontage"]["id"] for o in api.get("/api/v1/frontages/offenders", city.unit_a).get_json()["items"]] \
         == [noodles.id]
+    items = api.get("/api/v1/frontages/offenders", city.admin).get_json()["items"]
+    assert sorted((o["street_unit"]["id"], o["problems"]) for o in items) == sorted([(city.street_a.id, 3),
+                                                                                    (city.street_b.id, 3)])
     assert "近90天已有 3 次门前四包问题" in new.get(f"/frontages/{noodles.id}").get_data(as_text=True)
 
 
@@ -794,7 +808,7 @@ def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bull
     db.session.commit()
     rows = [Offender(noodles, 3, now, 3), Offender(twin, 3, now, 3)]
     body = " ".join(getattr(block, "text", "") for block in
-                    bulletin.document(rows, {}, {noodles.id, twin.id}, 3, 90, now.date()).body)
+                    bulletin.document(rows, {}, {rows[0].key, rows[1].key}, 3, 90, now.date()).body)
     assert "老杨家米粉店（建设路18号）、老杨家米粉店（建设路99号）" in body
 
 

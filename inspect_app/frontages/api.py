@@ -56,7 +56,8 @@ def offenders():
     repeat, days = services.repeat_rule()
     return jsonify({"rule": {"problems": repeat, "days": days},
                     "items": [{"frontage": frontage_dict(o.frontage), "problems": o.problems,
-                               "last_at": isoformat(o.last_at), "open": o.open}
+                               "last_at": isoformat(o.last_at), "open": o.open,
+                               "street_unit": {"id": o.street_unit.id, "name": o.street_unit.name}}
                               for o in services.repeat_offenders(current(), now())]})
 
 

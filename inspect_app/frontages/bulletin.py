@@ -18,7 +18,7 @@ from ..pdf.document import Column, DataTable, Heading, OfficialDocument, Para, P
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from ..photos.models import Photo as TicketPhoto
 from ..tickets.models import Ticket, TicketUnit
-from .models import DUTIES, Frontage
+from .models import DUTIES
 from .notices import photo_cell
 from .services import Offender, held_by_street
 
@@ -35,34 +35,34 @@ COLUMNS = (
 THUMB_MM = (24.0, 17.0)
 
 
-def _latest_photo(frontage_id: int) -> Photo:
-    """The first photo of the frontage's latest problem its street follows up (voided ones aside; not one found
-    where the shop was before a move)."""
+def _latest_photo(offender: Offender) -> Photo:
+    """The first photo of the frontage's latest problem the offender's street follows up (voided ones aside; for
+    the street the shop is with now, not one found where it was before a move)."""
+    frontage_id, street_id = offender.key
     key = db.session.scalar(
         select(TicketPhoto.key).join(Ticket, Ticket.id == TicketPhoto.ticket_id)
-        .join(Frontage, Frontage.id == Ticket.frontage_id).join(TicketUnit, held_by_street())
+        .join(TicketUnit, held_by_street(street_id))
         .where(Ticket.frontage_id == frontage_id, Ticket.status != "cancelled", TicketPhoto.kind == "before")
         .order_by(Ticket.reported_at.desc(), TicketPhoto.id).limit(1))
     return photo_cell(key, THUMB_MM)
 
 
-def _notices_cell(frontage_id: int, told: dict[int, int], late: set[int], unserved: set[int]) -> str:
-    return f"{told.get(frontage_id, 0)}份" + ("\n逾期未改" if frontage_id in late else
-                                              "\n未送达" if frontage_id in unserved else "")
+def _notices_cell(key, told: dict, late: set, unserved: set) -> str:
+    return f"{told.get(key, 0)}份" + ("\n逾期未改" if key in late else "\n未送达" if key in unserved else "")
 
 
-def _overdue_line(rows: list[Offender], late: set[int], unserved: set[int]) -> str:
+def _overdue_line(rows: list[Offender], late: set, unserved: set) -> str:
     """Who is named for 曝光 and on what ground, and whose notice is still to be served."""
     all_names = [o.frontage.name for o in rows]
 
     def names(wanted) -> str:
         # two shops of one name (a chain's on one road) are told apart by their address
         return "、".join(o.frontage.name + (f"（{o.frontage.address}）" if all_names.count(o.frontage.name) > 1 else "")
-                        for o in rows if wanted(o.frontage))
+                        for o in rows if wanted(o))
 
-    signed = names(lambda f: f.id in late and f.signed)
-    unsigned = names(lambda f: f.id in late and not f.signed)
-    waiting = names(lambda f: f.id in unserved and f.id not in late)
+    signed = names(lambda o: o.key in late and o.frontage.signed)
+    unsigned = names(lambda o: o.key in late and not o.frontage.signed)
+    waiting = names(lambda o: o.key in unserved and o.key not in late)
     line = ""
     if signed:
         line += f"其中{signed}已送达整改通知书、逾期仍未整改，要依照门前四包责任书的约定严肃处理，并予以曝光。"
@@ -75,15 +75,17 @@ def _overdue_line(rows: list[Offender], late: set[int], unserved: set[int]) -> s
     return line
 
 
-def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int,
-             today: date, unserved: set[int] = frozenset()) -> OfficialDocument:
-    """The draft for the offenders `rows` (at least one), dated `today`; `late`: those told in time and past their
-    notice's date, `unserved`: past a notice's date not recorded as delivered by then (notices.past_due)."""
+def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int,
+             today: date, unserved: set = frozenset()) -> OfficialDocument:
+    """The draft for the offenders `rows` (at least one), dated `today`, one row a (frontage, street): a shop that
+    moved is named under the street its problems were found in. `told`, `late` and `unserved` are keyed by
+    Offender.key: `late` those told in time and past their notice's date, `unserved` past a notice's date not
+    recorded as delivered by then (notices.past_due)."""
     short = setting("OFFICE_SHORT_NAME")
-    streets = sorted({o.frontage.street_unit.name for o in rows})
+    streets = sorted({o.street_unit.name for o in rows})
     table = DataTable(COLUMNS, rows=[
-        [str(n), o.frontage.name, o.frontage.address, o.frontage.street_unit.name, str(o.problems), str(o.open),
-         _notices_cell(o.frontage.id, told, late, unserved), _latest_photo(o.frontage.id)]
+        [str(n), o.frontage.name, o.frontage.address, o.street_unit.name + ("\n（商户已迁出）" if o.moved else ""),
+         str(o.problems), str(o.open), _notices_cell(o.key, told, late, unserved), _latest_photo(o)]
         for n, o in enumerate(rows, 1)])
     body = [
         Para(f"为巩固文明城市创建成果，压实门前四包责任，{short}对各街道门前四包责任落实情况开展了日常督查。经查，"
@@ -103,6 +105,6 @@ def document(rows: list[Offender], told: dict[int, int], late: set[int], repeat:
     return circular_draft("关于门前四包责任落实不到位商户（单位）的通报", ["各街道办事处"], body, [], today)
 
 
-def render(rows: list[Offender], told: dict[int, int], late: set[int], repeat: int, days: int, today: date,
-           unserved: set[int] = frozenset()) -> bytes:
+def render(rows: list[Offender], told: dict, late: set, repeat: int, days: int, today: date,
+           unserved: set = frozenset()) -> bytes:
     return render_pdf(document(rows, told, late, repeat, days, today, unserved))

@@ -199,34 +199,37 @@ def still_open(notices: list[FrontageNotice]) -> dict[int, int]:
     return {notice_id: sum(1 for ticket_id in group if ticket_id in open_ids) for notice_id, group in named.items()}
 
 
-_given_by_its_street = (Frontage.id == FrontageNotice.frontage_id) & \
-    (Frontage.street_unit_id == FrontageNotice.street_unit_id)
+Key = tuple[int, int]  # (frontage id, street id): a street's record of a frontage (services.Offender.key)
 
 
-def past_due(frontage_ids: list[int], today: date) -> tuple[set[int], set[int]]:
-    """The frontages among these with a notice their street gave whose date has passed and some of whose problems
-    are still open (a notice another street gave before a move is that street's), as (served, unserved). Served:
-    the notice recorded as delivered (送达) by its date, so the shop was told and is 逾期未整改 — the next step is
-    通报曝光. Unserved: never recorded as delivered, or only after its date; nothing shows the shop was told in time,
-    so the street office is to serve it first, not name the shop for 曝光."""
-    if not frontage_ids:
+def past_due(keys: list[Key], today: date) -> tuple[set[Key], set[Key]]:
+    """Of these (frontage, street) pairs, those with a notice that street gave the frontage whose date has passed
+    and some of whose problems are still open (a notice another street gave before a move is that street's), as
+    (served, unserved). Served: the notice recorded as delivered (送达) by its date, so the shop was told and is
+    逾期未整改 — the next step is 通报曝光. Unserved: never recorded as delivered, or only after its date; nothing
+    shows the shop was told in time, so the street office is to serve it first, not name the shop for 曝光."""
+    wanted = set(keys)
+    if not wanted:
         return set(), set()
-    late = list(db.session.scalars(select(FrontageNotice).join(Frontage, _given_by_its_street)
-                                   .where(FrontageNotice.frontage_id.in_(frontage_ids), FrontageNotice.due_on < today)))
+    late = [notice for notice in db.session.scalars(select(FrontageNotice).where(
+        FrontageNotice.frontage_id.in_({frontage_id for frontage_id, _ in wanted}), FrontageNotice.due_on < today))
+        if (notice.frontage_id, notice.street_unit_id) in wanted]
     left = still_open(late)
     late = [notice for notice in late if left.get(notice.id)]
-    served = {n.frontage_id for n in late if n.delivered_on is not None and n.delivered_on <= n.due_on}
-    return served, {n.frontage_id for n in late} - served
+    served = {(n.frontage_id, n.street_unit_id) for n in late
+              if n.delivered_on is not None and n.delivered_on <= n.due_on}
+    return served, {(n.frontage_id, n.street_unit_id) for n in late} - served
 
 
-def counts(frontage_ids: list[int]) -> dict[int, int]:
-    """How many notices each frontage has been given by its street."""
-    if not frontage_ids:
+def counts(keys: list[Key]) -> dict[Key, int]:
+    """How many notices each of these (frontage, street) pairs' street has given the frontage."""
+    wanted = set(keys)
+    if not wanted:
         return {}
-    return dict(db.session.execute(select(FrontageNotice.frontage_id, func.count())
-                                    .join(Frontage, _given_by_its_street)
-                                    .where(FrontageNotice.frontage_id.in_(frontage_ids))
-                                    .group_by(FrontageNotice.frontage_id)).all())
+    rows = db.session.execute(select(FrontageNotice.frontage_id, FrontageNotice.street_unit_id, func.count())
+                              .where(FrontageNotice.frontage_id.in_({frontage_id for frontage_id, _ in wanted}))
+                              .group_by(FrontageNotice.frontage_id, FrontageNotice.street_unit_id))
+    return {(frontage_id, street_id): n for frontage_id, street_id, n in rows if (frontage_id, street_id) in wanted}
 
 
 def get(user, notice_id) -> FrontageNotice:

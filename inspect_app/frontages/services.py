@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..common.codes import same_code
 from ..common.errors import Forbidden, Invalid, NotFound
@@ -408,26 +408,49 @@ class Offender:
     problems: int          # within the window
     last_at: datetime      # the latest of them
     open: int              # of them still with the units
+    street: Unit | None = None  # the street they count for (found while the shop was its); None: its street now
+
+    @property
+    def street_unit(self) -> Unit:
+        return self.street if self.street is not None else self.frontage.street_unit
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """(frontage, street): a shop that moved is a street's offender for the problems found while it was there."""
+        return self.frontage.id, self.street_unit.id
+
+    @property
+    def moved(self) -> bool:
+        """The shop has moved to another street since these problems were found."""
+        return self.street_unit.id != self.frontage.street_unit_id
 
 
 def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> list[Offender]:
-    """Frontages this user may see with at least FRONTAGE_REPEAT_COUNT problems (voided ones aside) in the last
-    FRONTAGE_REPEAT_DAYS days that their street follows up (a shop the import moved to another street brings
-    none: those stay with the street they were found in), most problems first: the list a street office follows
-    up and names. Retired (停用) ones come last: their problems still open are followed up, but the 通报 leaves them
+    """Frontages with at least FRONTAGE_REPEAT_COUNT problems (voided ones aside) in the last FRONTAGE_REPEAT_DAYS
+    days that one street follows up, one row a (frontage, street), of the streets this user may see (a street office
+    its own), most problems first: the list a street office follows up and names. Problems count for the street
+    they were found in (that follows them up: its street then, or a street office with a part in them): a shop the
+    import moved to another street stays the old street's offender for what was found there, and brings the new
+    one none. Retired (停用) ones come last: their problems still open are followed up, but the 通报 leaves them
     out."""
     count, days = repeat_rule()
     since = now - timedelta(days=days)
+    counted, street = aliased(Unit), aliased(Unit)
     open_case = func.sum(case((Ticket.status.in_(ACTIVE_STATUSES), 1), else_=0))
-    grouped = (select(Ticket.frontage_id, func.count().label("n"), func.max(Ticket.reported_at).label("last"),
-                      open_case.label("open"))
-               .join(Frontage, Frontage.id == Ticket.frontage_id).join(TicketUnit, held_by_street())
-               .where(Ticket.frontage_id.is_not(None), Ticket.reported_at >= since, Ticket.status != "cancelled")
-               .group_by(Ticket.frontage_id).having(func.count() >= count).subquery())
-    query = (select(Frontage, grouped.c.n, grouped.c.last, grouped.c.open)
-             .join(grouped, grouped.c.frontage_id == Frontage.id).where(scope(user))
-             .order_by(Frontage.active.desc(), grouped.c.n.desc(), grouped.c.last.desc()))  # closed ones last
+    grouped = (select(Ticket.frontage_id, TicketUnit.unit_id.label("street_id"), func.count().label("n"),
+                      func.max(Ticket.reported_at).label("last"), open_case.label("open"))
+               .join(Frontage, Frontage.id == Ticket.frontage_id)
+               .join(TicketUnit, TicketUnit.ticket_id == Ticket.id).join(counted, counted.id == TicketUnit.unit_id)
+               # its street's part (as held_by_street), or a street office's part: the street it was with before
+               .where(Ticket.frontage_id.is_not(None), Ticket.reported_at >= since, Ticket.status != "cancelled",
+                      or_(TicketUnit.unit_id == Frontage.street_unit_id, counted.kind == STREET_KIND))
+               .group_by(Ticket.frontage_id, TicketUnit.unit_id).having(func.count() >= count).subquery())
+    query = (select(Frontage, street, grouped.c.n, grouped.c.last, grouped.c.open)
+             .join(grouped, grouped.c.frontage_id == Frontage.id).join(street, street.id == grouped.c.street_id)
+             .where(unit_scope(user, grouped.c.street_id))
+             .order_by(Frontage.active.desc(), grouped.c.n.desc(), grouped.c.last.desc(),  # closed ones last
+                       Frontage.id, street.id))
     if street_unit_id:
-        query = query.where(Frontage.street_unit_id == street_unit_id)
-    return [Offender(frontage, n, last, int(open_ or 0))
-            for frontage, n, last, open_ in db.session.execute(query).unique()]
+        query = query.where(grouped.c.street_id == street_unit_id)
+    return [Offender(frontage, n, last, int(open_ or 0), unit)
+            for frontage, unit, n, last, open_ in db.session.execute(query).unique()]
