@@ -118,3 +118,29 @@ def test_the_demo_ends_with_what_the_tour_shows(app, now):
     assert sz03.id in {i.unit_id for i in held}
     referrals = list(db.session.scalars(select(Referral)))
     assert referrals and all(r.referred_to == "市纪委监委" and r.letter.level >= 2 for r in referrals)
+
+
+def test_every_problem_the_sweep_would_propose_has_its_proposal(app, now):
+    """The 测评 rounds' findings and the 上级测评反馈 tickets were written after the replay's last sweep: a director
+    opening the demo saw overdue problems the system had never proposed for 督办, unlike every other overdue one.
+    Loaded whole (`python run.py --demo`), every (problem, unit, level) the sweep would propose as of `now` has its
+    督办建议, decided as the sweep decides (proposals.write_proposals)."""
+    from inspect_app.demo import load
+    from inspect_app.demo.seed import DEFAULT_PASSWORD
+    from inspect_app.escalation.levels import target_level
+    from inspect_app.escalation.models import Proposal
+    from inspect_app.escalation.sweep import candidates
+
+    load(now, DEFAULT_PASSWORD, say=lambda line: None)
+    due = set()
+    for ticket_id, unit_id, level, deadline, reply_by, _part in candidates(now, lock=False):
+        target = target_level(deadline, level, {level: reply_by}, now)
+        if target > level:
+            due.add((ticket_id, unit_id, target))
+    proposed = set(db.session.execute(select(Proposal.ticket_id, Proposal.unit_id, Proposal.level).where(
+        Proposal.closed_at.is_(None) | Proposal.outcome.in_(("dismissed", "issued")))).tuples())
+    assert due, "the demo has overdue problems to propose"
+    sources = {ticket_id: source for ticket_id, source in db.session.execute(
+        select(Ticket.id, Ticket.source).where(Ticket.id.in_([ticket_id for ticket_id, _, _ in due])))}
+    missing = sorted((sources[t], t, u, level) for t, u, level in due - proposed)
+    assert not missing, missing

@@ -1,7 +1,11 @@
 """The demo city: reference data (seed.py), six weeks of activity (activity.py), assessment rounds
 (assessment.py), reports from outside (outside.py), the year's key tasks (keytasks.py), the residents'
 questionnaires (surveys.py) and the inspectors' check-ins (patrols.py). `load` runs them in order, one transaction
-each, for both `python run.py --demo` and `flask seed-demo`."""
+each, for both `python run.py --demo` and `flask seed-demo`.
+
+The replay's escalation sweeps run inside activity.py's six weeks; the 测评 rounds' findings and the outside reports
+(上级测评反馈, 门前四包, 12345) are written after them. So once every ticket is written, the sweep runs once more as of
+`now`, as the scheduler would: every problem the rules propose for 督办 has its 督办建议, those written last too."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -25,12 +29,18 @@ def load(now: datetime, password: str, activity: bool = True, say: Callable[[str
     from .outside import summary_line as outside_line
 
     with transaction():
-        say(summary_line(seed_activity(now)))
+        replayed = seed_activity(now)
+        say(summary_line(replayed))
     with transaction():
         rounds = seed_rounds(now)
     say(f"测评轮次 {rounds['rounds']} 轮，生成整改任务 {rounds['tickets']} 项。")
     with transaction():
-        say(outside_line(seed_outside(now)))
+        outside = seed_outside(now)
+        say(outside_line(outside))
+    if replayed["tickets"] or rounds["tickets"] or outside["frontages"]:
+        from ..escalation.jobs import run_sweep
+
+        run_sweep(now)  # its own transactions, as the scheduler's sweep
     from .keytasks import seed_key_tasks
     from .keytasks import summary_line as tasks_line
 
