@@ -91,7 +91,8 @@ def test_demo_activity(app, now):
                          ids=["monday-before-the-sweep", "friday-after-the-signing"])
 def test_the_demo_ends_with_what_the_tour_shows(app, now):
     """Whatever the day and hour it is loaded (README's tour): a batch waiting for the leader's 签发 that can be
-    signed, a letter 交警支队 (sz03) has not signed for, a 约谈通知 whose 约谈 was held and recorded, and a 问责."""
+    signed, a letter 交警支队 (sz03) has not signed for, a 约谈通知 whose 约谈 was held and recorded, one 约谈 still to
+    come, and a 问责."""
     seed_demo(now)
     seed_activity(now)
 
@@ -116,6 +117,13 @@ def test_the_demo_ends_with_what_the_tour_shows(app, now):
                                                            Interview.status == "held")))
     assert held and all(i.record and i.scheduled_at <= i.recorded_at <= now for i in held)
     assert sz03.id in {i.unit_id for i in held}
+    # and one still to come, so the tour can show a 待约谈 and the step that records it: in the coming days, for a
+    # letter to its unit, the unit's 约谈安排 in 消息
+    upcoming = list(db.session.scalars(select(Interview).where(Interview.status == "scheduled")))
+    assert upcoming
+    for coming in upcoming:
+        assert now < coming.scheduled_at <= now + timedelta(days=7) and coming.created_at <= now and coming.announced
+        assert coming.letter.status == "issued" and coming.unit_id in coming.letter.unit_ids and not coming.record
     referrals = list(db.session.scalars(select(Referral)))
     assert referrals and all(r.referred_to == "市纪委监委" and r.letter.level >= 2 for r in referrals)
 

@@ -12,6 +12,8 @@ where it is (open, overdue, awaiting verification).
 
 Whatever day and hour the demo is loaded, it ends with what the README's tour shows (tests/test_demo_activity.py):
 - the latest batch (the last Tuesday or Friday) is compiled but not signed: it waits in the leader's 待签发;
+- one 约谈 is held and recorded (SZ03's, below), and one is scheduled two working days ahead, not yet held: the
+  unit not summoned yet with the most problems still open on its highest letters;
 - two 僵尸车 on SZ03's pavements (交警支队, the busiest unit) are sat on: SZ03 leaves every letter listing them
   unsigned for. The first, filed on the first working day, climbs every level the sweep proposes (督办, 挂牌督办,
   约谈通知; the 挂牌督办's time running out with it still open is the demo's 问责), and is dealt with once the 约谈
@@ -161,6 +163,7 @@ class _Replay:
                     self._start(self._stubborn_life(reported, number))
             self._start(self._office_batches())
             self._start(self._follow_ups())
+            self._start(self._upcoming_interview())
         self._start(self._rankings())
         while self._queue:
             _, _, life = heapq.heappop(self._queue)
@@ -496,6 +499,27 @@ class _Replay:
                         followup.queue_rechecks(self.admin, letter, moment, days=7)
                     except ServiceError:
                         pass
+
+    def _upcoming_interview(self) -> Generator[datetime, None, None]:
+        """At `now`, the office schedules a 约谈 two working days ahead, so the tour shows one 待约谈 (its 记录约谈结果
+        form on the unit's page, the unit's 约谈安排 in 消息) beside the 约谈 already held: the unit, of those not
+        summoned yet, with the most problems still open on letters of the highest level it has been sent."""
+        yield self.now
+        summoned = select(Interview.id).where(Interview.unit_id == LetterItem.unit_id).exists()
+        rows = db.session.execute(
+            select(LetterItem.unit_id, Letter.id, Letter.level, func.count(LetterItem.id))
+            .join(Letter, Letter.id == LetterItem.letter_id).join(Ticket, Ticket.id == LetterItem.ticket_id)
+            .where(Letter.status == "issued", Ticket.status.in_(OPEN_STATUSES), Ticket.unit_id == LetterItem.unit_id,
+                   ~summoned)
+            .group_by(LetterItem.unit_id, Letter.id, Letter.level)).all()
+        if not rows:
+            return
+        unit_id, letter_id, _level, _count = max(rows, key=lambda row: (row[2], row[3], -row[1], -row[0]))
+        unit = db.session.get(Unit, unit_id)
+        when = self._at(local(self.calendar.add_workdays(self.now, 2)).date(), 15 * 60)
+        followup.schedule_interview(self.admin, unit_id, self.now, {
+            "scheduled_at": local(when).strftime("%Y-%m-%dT%H:%M"), "place": "市文明办三楼会议室",
+            "attendees": f"{unit.name}主要负责同志、分管负责同志", "host": "市文明办主任", "letter_id": letter_id})
 
     def _first_workday(self, period) -> date:
         return self.calendar.first_workday(period.first_day, period.last_day) or period.last_day
