@@ -28,8 +28,10 @@ def main() -> None:
     try:  # a setting it cannot start with, or a database it cannot reach: one line, not a traceback
         app = create_app()
         with app.app_context():
-            from inspect_app.cli import explained, init_schema
-            explained(init_schema)()
+            from inspect_app.cli import explained, start_schema
+            from inspect_app.common.timeutil import utcnow
+
+            explained(start_schema)(utcnow(), print)  # migrations pending: SQLite's file is copied first
     except click.ClickException as error:
         sys.exit(f"启动失败：{error.message}")
     with app.app_context():

@@ -1,6 +1,9 @@
 """Command line: flask --app run COMMAND (see docs/api.md)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import click
 from flask import Flask
 from sqlalchemy import inspect as sa_inspect
@@ -37,11 +40,12 @@ def database_revisions() -> list[str]:
         return sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
-def init_schema() -> str:
+def init_schema(before_upgrade: Callable[[list[str], set[str]], None] | None = None) -> str:
     """Create or upgrade the schema. With migrations present, Alembic runs them; a database made
     before migrations existed is stamped first so upgrades start from the right place. A database at a revision
     these migrations do not know (made by a newer release, then the code was rolled back) is refused in words,
-    not with Alembic's "Can't locate revision"."""
+    not with Alembic's "Can't locate revision". `before_upgrade(found, heads)` is called before migrations run on a
+    database that has some already (not on a new, empty one), and only when some are pending."""
     from pathlib import Path
 
     from flask import current_app
@@ -59,8 +63,39 @@ def init_schema() -> str:
     found = database_revisions()
     if any(revision not in known for revision in found):
         raise click.ClickException(NEWER_DATABASE.format(found="、".join(found), heads="、".join(sorted(heads))))
+    if before_upgrade is not None and found and set(found) != heads:
+        before_upgrade(found, heads)
     upgrade(directory=str(migrations))
     return "upgraded"
+
+
+UPGRADE_COPY = ("数据库结构将从版本 {found} 升级到 {heads}。升级前已将数据库文件备份到 {copy}；"
+                "如升级出错需要回到升级前，请停止服务，用这个文件替换 {database}（同时删除其旁边的 {database_name}-wal "
+                "和 {database_name}-shm 文件，如有），再用升级前的程序版本启动。")
+UPGRADE_WARNING = ("注意：PostgreSQL 数据库的结构将从版本 {found} 升级到 {heads}。python run.py 不会自动备份 PostgreSQL "
+                   "数据库：升级前应已用 flask --app run backup 备份位置（例如 flask --app run backup "
+                   "/srv/backup/inspect/升级前.tar.gz）做好备份（见部署文档“Upgrading”），"
+                   "否则升级出错时将无法回到升级前。")
+
+
+def start_schema(now: datetime, say: Callable[[str], None] = click.echo) -> str:
+    """`python run.py`'s init_schema: with migrations pending on a database that has data, an SQLite database's
+    file is first copied beside it (ops.backup.copy_before_upgrade; a copy that cannot be made stops the start, the
+    database not upgraded), and said where; PostgreSQL is not dumped (that is `flask --app run backup`, to a place
+    the operator chooses), a warning names that command."""
+    def before_upgrade(found: list[str], heads: set[str]) -> None:
+        from .ops.backup import OpsError, copy_before_upgrade
+
+        words = {"found": "、".join(found), "heads": "、".join(sorted(heads))}
+        if db.engine.dialect.name != "sqlite":
+            say(UPGRADE_WARNING.format(**words))
+            return
+        try:
+            database, copy = copy_before_upgrade(db.engine, now)
+        except OpsError as error:
+            raise click.ClickException(str(error)) from None
+        say(UPGRADE_COPY.format(copy=copy, database=database, database_name=database.name, **words))
+    return init_schema(before_upgrade)
 
 
 def database_problem(error: BaseException, url) -> str | None:

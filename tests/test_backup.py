@@ -454,6 +454,75 @@ def test_a_backup_from_an_older_release_restores_onto_a_database_this_release_se
         db.session.remove()
 
 
+def test_python_run_py_backs_up_a_database_before_it_migrates_it(empty_db, tmp_path, now, monkeypatch):
+    # `python run.py` upgraded the database at start-up with no backup: an upgrade that went wrong left nothing to go
+    # back to. With migrations pending, an SQLite database's file is now copied beside it first and the copy named;
+    # PostgreSQL is not dumped, a warning names the backup command. Nothing pending: no copy, no word.
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from flask_migrate import upgrade
+
+    from inspect_app.cli import database_revisions, schema_revisions, start_schema
+
+    heads, _known = schema_revisions()
+    upgrade(revision="0134")
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":  # a copy that cannot be made stops the start, nothing upgraded
+        import click
+
+        from inspect_app.ops import backup as ops_backup
+
+        def full(_source, out):
+            Path(out).write_bytes(b"part")
+            raise OSError(28, "No space left on device")
+        monkeypatch.setattr(ops_backup, "copy_sqlite", full)
+        with pytest.raises(click.ClickException) as refused:
+            start_schema(now, print)
+        monkeypatch.undo()
+        assert refused.value.message.startswith("升级数据库前的备份没有完成：无法把 ")
+        assert "No space left on device" in refused.value.message and "数据库没有升级" in refused.value.message
+        assert database_revisions() == ["0134"] and not list(tmp_path.rglob("*before-upgrade*"))
+    db.session.remove()
+    db.engine.dispose()
+    env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False), "SECRET_KEY": "k" * 32,
+           "UPLOAD_FOLDER": str(tmp_path / "run-uploads"), "SCHEDULER_ENABLED": "0", "PYTHONUNBUFFERED": "1"}
+    started = subprocess.Popen([sys.executable, "run.py", "--port", "0"], cwd=Path(__file__).resolve().parent.parent,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(180, started.kill)
+    watchdog.start()
+    lines = []
+    try:
+        for line in started.stdout:
+            lines.append(line)
+            if "打开浏览器访问" in line:
+                break
+    finally:
+        watchdog.cancel()
+        started.send_signal(signal.SIGINT)
+        started.communicate(timeout=60)
+    said = "".join(lines)
+    assert "打开浏览器访问" in said and "Traceback" not in said, said
+    assert set(database_revisions()) == heads
+    if url.get_backend_name() == "sqlite":
+        database = Path(url.database).resolve()
+        copies = sorted(database.parent.glob(f"{database.stem}.before-upgrade-*{database.suffix}"))
+        assert len(copies) == 1, said
+        assert f"数据库结构将从版本 0134 升级到 {'、'.join(sorted(heads))}。升级前已将数据库文件备份到 {copies[0]}" in said
+        with sqlite3.connect(copies[0]) as conn:  # the database as it was, whole
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0134",)]
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    else:
+        assert "PostgreSQL 数据库的结构将从版本 0134 升级到" in said and "flask --app run backup" in said, said
+        copies = []
+    before = sorted(tmp_path.rglob("*.before-upgrade-*"))
+    quiet: list[str] = []
+    assert start_schema(now, quiet.append) == "upgraded"  # nothing pending
+    assert quiet == [] and sorted(tmp_path.rglob("*.before-upgrade-*")) == before
+
+
 def test_a_postgres_restore_that_fails_half_way_changes_nothing(runner, uploads, tmp_path, city, some_tickets, now):
     # The restore empties the schema, then replays the dump, in one transaction committed only when the dump was
     # read to its end: a dump cut short (its sha256 made to match) leaves every table as it was.

@@ -180,21 +180,48 @@ def _sqlite_file(engine: Engine) -> Path:
 
 # ----------------------------------------------------------------------------- backup
 
+def copy_sqlite(source: Path, out: Path) -> None:
+    """A copy of the SQLite database `source` in the new file `out`, made with the online backup API: all pages in
+    one step, so one read transaction and one consistent moment (in WAL mode the app's writers carry on meanwhile;
+    a plain file copy would miss what the -wal file still holds). The copy is one self-contained file."""
+    src = sqlite3.connect(str(source), timeout=30)
+    dst = sqlite3.connect(str(out))
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # no -wal beside it
+    finally:
+        dst.close()
+        src.close()
+
+
+def copy_before_upgrade(engine: Engine, now: datetime) -> tuple[Path, Path]:
+    """Before `python run.py` migrates an SQLite database: a copy of its file beside it, named with the local time
+    (inspect.db -> inspect.before-upgrade-20261207-143000.db). Made under a hidden name and renamed when whole, so a
+    copy cut short never looks like one. Returns (the database file, the copy)."""
+    source = _sqlite_file(engine)
+    stamp = f"{local(now):%Y%m%d-%H%M%S}"
+    copy = source.with_name(f"{source.stem}.before-upgrade-{stamp}{source.suffix}")
+    n = 1
+    while copy.exists():  # started twice in one second
+        n += 1
+        copy = source.with_name(f"{source.stem}.before-upgrade-{stamp}-{n}{source.suffix}")
+    partial = copy.with_name(f".{copy.name}.partial")
+    try:
+        copy_sqlite(source, partial)
+        os.replace(partial, copy)
+    except (OSError, sqlite3.Error) as error:
+        partial.unlink(missing_ok=True)
+        raise OpsError(f"升级数据库前的备份没有完成：无法把 {source} 复制到 {copy}（{error}）。数据库没有升级；"
+                       f"请确认该文件夹所在的磁盘有剩余空间、本服务可以写入它，然后重新启动。") from None
+    return source, copy
+
+
 def _backup_sqlite(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
     source = _sqlite_file(engine)
     if not source.is_file():
         raise OpsError(f"数据库文件不存在：{source}")
     out = work / SQLITE_FILE
-    src = sqlite3.connect(str(source), timeout=30)
-    dst = sqlite3.connect(str(out))
-    try:
-        # All pages in one step: one read transaction, so one consistent moment; in WAL mode the app's
-        # writers carry on meanwhile.
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
-    finally:
-        dst.close()
-        src.close()
+    copy_sqlite(source, out)
     copy = create_engine(f"sqlite:///{out}")
     try:
         with copy.connect() as conn:
