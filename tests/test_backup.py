@@ -544,6 +544,102 @@ def test_a_postgres_restore_that_fails_half_way_changes_nothing(runner, uploads,
     assert state() == before
 
 
+def test_a_restore_of_a_backup_that_cannot_be_read_names_it_and_changes_nothing(runner, uploads, tmp_path,
+                                                                               some_tickets, monkeypatch):
+    # SQLite: a backup one table of which cannot be read (a page damaged by a failing disk, the sha256 written after
+    # the damage) was copied over the live database page by page, and the restore then stopped at that table with a
+    # traceback: the city's database replaced by a broken one. A database file the service may not read at all
+    # (a copy made as root with umask 077) ended in a PermissionError traceback. Both are now named before anything
+    # changes, exit code 1. (PostgreSQL: see the next test.)
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's backup file; PostgreSQL's unreadable table is the next test")
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before, files_before = state(), files_in(uploads)
+    dump = dest / "database.sqlite3"
+    conn = sqlite3.connect(dump)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'tickets'").fetchone()[0]
+    conn.close()
+    data = bytearray(dump.read_bytes())
+    data[(root - 1) * page_size] = 0xFF  # the table's page is no b-tree page any more
+    dump.write_bytes(bytes(data))
+    manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
+    manifest["database"]["sha256"] = ops.sha256_file(dump)
+    (dest / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    db.session.remove()
+    damaged = runner.invoke(args=["restore", str(dest), "--force"])
+    assert damaged.exit_code == 1 and not isinstance(damaged.exception, Exception), damaged.output
+    assert "备份中的数据表 tickets 无法读取" in damaged.output and "数据库和上传目录都没有被改动" in damaged.output
+    assert state() == before and files_in(uploads) == files_before
+
+    def not_ours(path):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(ops, "sha256_file", not_ours)
+    db.session.remove()
+    unreadable = runner.invoke(args=["restore", str(dest), "--force"])
+    assert unreadable.exit_code == 1 and not isinstance(unreadable.exception, Exception), unreadable.output
+    assert f"无法读取备份中的数据库文件 {dump}（[Errno 13] Permission denied" in unreadable.output
+    assert state() == before and files_in(uploads) == files_before
+
+
+def test_a_postgres_restore_onto_a_table_another_role_owns_names_it_and_changes_nothing(runner, uploads, tmp_path,
+                                                                                      some_tickets):
+    # A table in the app's schema that another role owns, without a grant to the app's database user: the restore
+    # stopped with a traceback (permission denied for table …) while looking whether the database holds data, or,
+    # with --force, once the database was replaced, counting its rows. It is named before anything changes.
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine, text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's roles")
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before, files_before = state(), files_in(uploads)
+    url = db.engine.url
+    app_role, other_role = f"app_{url.database}", f"other_{url.database}"  # (pg_… names are reserved)
+
+    def drop_roles(conn):
+        for role in (app_role, other_role):
+            if conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}):
+                conn.execute(text(f'DROP OWNED BY "{role}" CASCADE'))
+                conn.execute(text(f'DROP ROLE "{role}"'))
+    db.session.remove()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # the app's user as in production: no superuser, owning the app's tables
+        drop_roles(conn)
+        conn.execute(text(f"CREATE ROLE \"{app_role}\" LOGIN PASSWORD 'app-pw'"))
+        conn.execute(text(f'CREATE ROLE "{other_role}" NOLOGIN'))
+        conn.execute(text(f'GRANT CREATE, USAGE ON SCHEMA public TO "{app_role}"'))
+        for name in db.metadata.tables:
+            conn.execute(text(f'ALTER TABLE "{name}" OWNER TO "{app_role}"'))
+        conn.execute(text("CREATE TABLE dba_notes (id integer)"))
+        conn.execute(text(f'ALTER TABLE dba_notes OWNER TO "{other_role}"'))
+    env = {**os.environ, "DATABASE_URL": url.set(username=app_role, password="app-pw").render_as_string(
+        hide_password=False), "UPLOAD_FOLDER": str(uploads), "SECRET_KEY": "k" * 32, "SCHEDULER_ENABLED": "0"}
+    try:
+        for force in ([], ["--force"]):
+            done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "restore", str(dest), *force],
+                                  cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True,
+                                  text=True, timeout=300)
+            assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+            assert f"数据库中的表 dba_notes 属于其他数据库角色，本系统的数据库用户 {app_role} 无法读取" in done.stderr
+            assert "数据库和上传目录都没有被改动" in done.stderr
+            assert state() == before and files_in(uploads) == files_before
+            db.session.remove()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS dba_notes"))
+            for name in db.metadata.tables:
+                conn.execute(text(f'ALTER TABLE "{name}" OWNER TO "{url.username}"'))
+            drop_roles(conn)
+        admin.dispose()
+
+
 def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
     used = tmp_path / "used"
     used.mkdir()

@@ -452,6 +452,56 @@ def _restore_files(source: Path, target: Path, move: bool = False) -> int:
     return copied
 
 
+_UNCHANGED = "恢复没有进行，数据库和上传目录都没有被改动。"
+
+
+def _sqlite_backup_problem(dump: Path) -> str | None:
+    """Refusal for an SQLite backup a table of which cannot be read, checked before anything changes: the online
+    backup API copies pages as they are, so a damaged table (a disk that failed under the backup, its sha256 written
+    after the damage) replaced the live database and then stopped the restore with a traceback at the row counts.
+    PRAGMA quick_check per table reads every page of the table and its indexes."""
+    try:
+        conn = sqlite3.connect(f"{dump.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        return f"无法打开备份中的数据库文件 {dump}（{error}），{_UNCHANGED}"
+    try:
+        try:
+            names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        except sqlite3.DatabaseError as error:
+            return f"备份中的数据库文件 {dump} 无法读取（{error}），备份已损坏，{_UNCHANGED}请换一份备份。"
+        for name in names:
+            quoted = name.replace("'", "''")
+            try:
+                found = [str(row[0]) for row in conn.execute(f"PRAGMA quick_check('{quoted}')")]
+            except sqlite3.DatabaseError as error:
+                found = [str(error)]
+            if found != ["ok"]:
+                why = " ".join(" ".join(found).split())[:200]
+                return f"备份中的数据表 {name} 无法读取（{why}），备份已损坏，{_UNCHANGED}请换一份备份。"
+    finally:
+        conn.close()
+    return None
+
+
+def _unreadable_tables_problem(engine: Engine) -> str | None:
+    """PostgreSQL: refusal when a table in the app's schema is one the database user may not read (another role's,
+    without a grant). The restore would stop at it with a traceback, before anything changed (looking whether the
+    database holds data) or, with --force, after the database was replaced (counting its rows); nor could it drop
+    such a table. Checked before anything changes, and named."""
+    with engine.connect() as conn:
+        user = conn.execute(text("SELECT current_user")).scalar_one()
+        names = list(conn.execute(text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+            "AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY c.relname")).scalars())
+    if not names:
+        return None
+    listed = "、".join(names)
+    return (f"数据库中的表 {listed} 属于其他数据库角色，本系统的数据库用户 {user} 无法读取，{_UNCHANGED}"
+            f"请数据库管理员把它改由 {user} 所有（ALTER TABLE {names[0]} OWNER TO {user}）、移出这个 schema 或删除，"
+            f"然后重新运行 restore。")
+
+
 def _restore_sqlite(dump: Path, engine: Engine) -> None:
     target = _sqlite_file(engine)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -574,8 +624,16 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         if problem := _revision_problem(manifest, revisions):
             raise OpsError(problem)
         dump = folder / database["file"]
-        if not dump.is_file() or sha256_file(dump) != database["sha256"]:
+        try:
+            intact = dump.is_file() and sha256_file(dump) == database["sha256"]
+        except OSError as error:  # not the service's to read (a copy made as root with umask 077), a failing disk
+            raise OpsError(f"无法读取备份中的数据库文件 {dump}（{error}），恢复没有进行，数据库和上传目录都没有被改动。"
+                           f"请确认本服务的用户可以读取这份备份（文件的所有者和权限）。") from None
+        if not intact:
             raise OpsError(f"备份 {src} 中的数据库文件缺失或校验失败（sha256 不符），备份已损坏。")
+        if problem := (_sqlite_backup_problem(dump) if engine.dialect.name == "sqlite" else
+                       _unreadable_tables_problem(engine)):
+            raise OpsError(problem)
         if not force and not database_is_empty(engine):
             raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
         try:
