@@ -251,7 +251,7 @@ def _text(value, label: str, limit: int, required: bool = False) -> str:
     if required and not text:
         raise Invalid(f"{label}不能为空。", code="required")
     if len(text) > limit:
-        raise Invalid(f"{label}不能超过{limit}个字符。", code="too_long")
+        raise Invalid(f"{label}不能超过{limit}个字符。", code="text_too_long", status=400)
     return text
 
 

@@ -13,11 +13,13 @@ PHONE_DIGITS = 5  # enough to tell a number from a note; offices write "0731-888
 
 
 def text(value, label: str, limit: int, required: bool = False) -> str:
+    """Trimmed text; 422 required when empty and required; too long is 400 text_too_long naming the field, as
+    clean_text answers (docs/api.md), raised as an Invalid so an import reports it on its row."""
     value = text_value(value, label).strip()
     if required and not value:
         raise Invalid(f"{label}不能为空。", code="required")
     if len(value) > limit:
-        raise Invalid(f"{label}不能超过{limit}个字符。", code="too_long")
+        raise Invalid(f"{label}不能超过{limit}个字符。", code="text_too_long", status=400)
     return value
 
 

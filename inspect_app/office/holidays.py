@@ -73,7 +73,7 @@ def put_holiday(day: date, kind: str, name: str) -> tuple[Holiday, bool]:
         raise Invalid("类型应为 holiday（放假）或 workday（调休上班）。", code="invalid_kind")
     name = text_value(name, "名称").strip()
     if len(name) > 40:
-        raise Invalid("名称不能超过40个字符。", code="too_long")
+        raise Invalid("名称不能超过40个字符。", code="text_too_long", status=400)
     if not 2000 <= day.year <= 2100:
         raise Invalid("日期超出范围。", code="invalid_date")
     if kind == "workday" and day.weekday() < 5 and package_entries(day.year).get(day, ("",))[0] != "holiday":
