@@ -1422,6 +1422,16 @@ def test_a_refused_groups_form_comes_back_as_typed(app, browser, city):
     assert [g.name for g in services.groups()][0] == "市直部门"  # nothing kept
 
 
+def test_a_group_name_too_long_is_refused_not_cut(app, browser, city):
+    """A name past 32 characters (the box's maxlength; a request sent without the page) was saved as its first 32."""
+    _store_default_groups(city)
+    admin = browser(city.admin)
+    page = admin.submit("/rankings/groups", "/rankings/groups", _groups_form({"g0_name": "市直部门" * 9}))
+    assert page.status_code == 400 and "分组名称不能超过32字" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert [g.name for g in services.groups()][0] == "市直部门"  # nothing kept
+
+
 def test_a_group_takes_in_only_the_kinds_units_have(app, browser, city):
     """A kind no unit has ("企 业", "县区") matched nothing, and its units dropped to 其他单位 unseen."""
     from inspect_app.common.errors import Invalid

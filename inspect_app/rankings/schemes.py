@@ -137,9 +137,9 @@ class Scheme:
         if not isinstance(data, dict):
             raise Invalid("评分方案应为 JSON 对象。", code="invalid_scheme")
         # text as text: a list or a number answers 400 naming the field (str() stored ["x"] as "['x']")
-        code = text_value(data.get("code"), "方案编码（code）").strip()[:32]
-        name = text_value(data.get("name"), "方案名称（name）").strip()[:60]
-        note = text_value(data.get("note"), "方案说明（note）").strip()[:300]
+        code = _text(data.get("code"), "方案编码（code）", 32)
+        name = _text(data.get("name"), "方案名称（name）", 60)
+        note = _text(data.get("note"), "方案说明（note）", 300)
         if not code or not name:
             raise Invalid("评分方案应有编码（code）和名称（name）。", code="invalid_scheme")
         full = _number(data.get("full_marks", 100), "满分", 1, 1000)
@@ -189,6 +189,15 @@ def _pct(share: float) -> str:
 
 def _share(share: float) -> str:
     return "全额" if share >= 1 else f"{num(round(share * 100, 1))}%"
+
+
+def _text(value, label: str, limit: int) -> str:
+    """Trimmed text; longer than `limit` is 400 text_too_long naming the field (it was cut without a word: a 方案说明
+    of 400 characters was saved as its first 300)."""
+    text = text_value(value, label).strip()
+    if len(text) > limit:
+        raise Invalid(f"{label}不能超过{limit}字。", code="text_too_long", status=400)
+    return text
 
 
 def _number(value, what: str, low: float, high: float) -> float:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..common.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from ..common.models import lock_sequence, lock_setting, next_value
-from ..common.text import text_value
+from ..common.text import clean_text, text_value
 from ..common.timeutil import isoformat, local
 from ..extensions import db
 from ..policy import EVERYONE, OFFICE, has_role, sees_citywide
@@ -180,7 +180,7 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
         raise Forbidden("只有文明办可以设置排名分组。")
     cleaned, names, renamed, emptied = [], set(), {}, set()
     for i, item in enumerate(items):
-        name = str(item.get("name") or "").strip()[:32]
+        name = clean_text(item.get("name"), "分组名称", 32)  # was cut to 32 without a word
         was = str(item.get("was") or "").strip()
         if not name:
             if was:
