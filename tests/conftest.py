@@ -617,15 +617,70 @@ def _wipe_schema() -> None:
     tables.drop_all(bind=db.engine)
 
 
+_migrated: dict[str, Path] = {}  # revision: an SQLite file of the empty database upgraded to it (this worker's)
+_migrated_folder: list[Path] = []
+
+
+def migrated(revision: str = "head") -> None:
+    """The empty database of a migration test (empty_db) upgraded to `revision`, as flask_migrate.upgrade makes it
+    from nothing. On SQLite the file each revision gives is kept (once a worker) and copied in for the next test
+    that asks, which goes on from the nearest revision kept below its own: the whole chain of migrations runs once
+    a worker, not once a test (init_schema, downgrades and upgrades over a test's rows still run for real). On
+    PostgreSQL: flask_migrate.upgrade."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect
+
+    if db.engine.dialect.name != "sqlite" or not _migrated_folder:
+        upgrade(revision=revision)
+        return
+    assert not inspect(db.engine).get_table_names(), "migrated() starts from an empty database"
+    script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    target = script.get_current_head() if revision == "head" else script.get_revision(revision).revision
+    database = Path(db.engine.url.database)
+    start = next((r.revision for r in script.iterate_revisions(target, "base") if r.revision in _migrated), None)
+    if start is not None:
+        _copy_database(_migrated[start], database)
+    if start != target:
+        upgrade(revision=target)
+        _release_database()
+        assert not Path(f"{database}-wal").exists()  # checkpointed: the file is whole
+        kept = _migrated_folder[0] / f"{target}.db"
+        shutil.copyfile(database, kept)
+        _migrated[target] = kept
+
+
+def _release_database() -> None:
+    """Close every connection to the SQLite file (the last one checkpoints the WAL into the file and removes it)."""
+    db.session.remove()
+    db.engine.dispose()
+
+
+def _copy_database(source: Path, database: Path) -> None:
+    """The app's SQLite file replaced by a copy of `source` (a whole file: no WAL beside it)."""
+    _release_database()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, database)
+
+
+@pytest.fixture(scope="session")
+def _migrated_files(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("migrated")
+
+
 @pytest.fixture
-def empty_db(app):
-    """An empty database for a migration test (upgrade/downgrade from nothing); afterwards the schema is left as
-    the other tests expect it (create_all, no alembic_version). The 操作日志's listener is off meanwhile: the rows a
-    test builds at an old revision through the models (City) would go to an audit_log table not made yet."""
+def empty_db(app, _migrated_files):
+    """An empty database for a migration test (upgrade/downgrade from nothing; `migrated(revision)` for a database
+    upgraded from nothing); afterwards the schema is left as the other tests expect it (create_all, no
+    alembic_version). The 操作日志's listener is off meanwhile: the rows a test builds at an old revision through the
+    models (City) would go to an audit_log table not made yet."""
     from sqlalchemy import event
 
     from inspect_app.audit import trail
 
+    _migrated_folder[:] = [_migrated_files]
     _wipe_schema()
     event.remove(db.session, "before_flush", trail._before_flush)
     try:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import processed
+from conftest import migrated, processed
 from sqlalchemy import select
 
 from inspect_app.extensions import db
@@ -366,13 +366,12 @@ def test_a_backup_from_an_older_release_is_upgraded_and_one_from_a_newer_release
     # 0117 and the web processes served it. The restore now brings it up to this release (init-db's migrations) and
     # says so. A backup from a newer release is refused before anything changes; and a database a newer release
     # left (the code rolled back) stops init-db and `python run.py` with words, not Alembic's "Can't locate revision".
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
     from inspect_app.cli import database_revisions, schema_revisions
 
     heads, _known = schema_revisions()
-    upgrade(revision="0117")
+    migrated("0117")
     dest = tmp_path / "at-0117"
     assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
     db.session.remove()
@@ -427,7 +426,6 @@ def test_a_backup_from_an_older_release_restores_onto_a_database_this_release_se
     # --force; a new machine made with init-db), stopped at "cannot drop constraint pk_users … because other objects
     # depend on it": pg_restore --clean drops only what the dump holds, and the tables added since (last_sign_ins,
     # patrols, surveys …) kept their foreign keys on users. The schema is now emptied in the restore's transaction.
-    from flask_migrate import upgrade
 
     from conftest import _wipe_schema
 
@@ -435,7 +433,7 @@ def test_a_backup_from_an_older_release_restores_onto_a_database_this_release_se
     from inspect_app.cli import database_revisions, init_schema, schema_revisions
 
     heads, _known = schema_revisions()
-    upgrade(revision="0095")
+    migrated("0095")
     made = runner.invoke(args=["create-user", "clerk", "--role", "admin", "--password", "Wm-office-2026!"])
     assert made.exit_code == 0, made.output
     dest = tmp_path / "at-0095"  # made as that release made it (it had no backup_runs to record it in)
@@ -844,7 +842,7 @@ def test_an_upgrade_from_a_release_that_recorded_no_backups_is_not_told_none_was
     # Upgrading, step 1, is a backup, taken with the old release, which had no backup_runs to record it in: right
     # after init-db 待办事项 said in red 系统还没有做过数据备份：已使用 99 天 and asked for backups the office had
     # been making every night. The record now starts at the upgrade (0130), and 待办事项 counts from there.
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import downgrade
 
     from conftest import City, processed
 
@@ -854,7 +852,7 @@ def test_an_upgrade_from_a_release_that_recorded_no_backups_is_not_told_none_was
     from inspect_app.ops.models import BackupRun
     from inspect_app.tickets.services import NewReport, create_ticket
 
-    upgrade()  # a new office: nothing on record, nothing started
+    migrated()  # a new office: nothing on record, nothing started
     assert db.session.scalars(select(BackupRun)).all() == []
     began = datetime.now(timezone.utc) - timedelta(days=99)
     city = City(began)

@@ -1,7 +1,7 @@
 """Migration 0020 keeps the letters issued before it: issued, numbered, with their items and their 签收."""
 from __future__ import annotations
 
-from conftest import PASSWORD, City, at, processed
+from conftest import PASSWORD, City, at, migrated, processed
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -13,7 +13,7 @@ def test_existing_letters_stay_issued_letters(empty_db, now, client):
 
     # The city and its ticket are made with today's models, then the schema goes back to before 0020 (the
     # downgrades keep the rows), where the letters are written as the old code wrote them.
-    upgrade()
+    migrated()
     city = City(now)
     ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
                                                         lat=City.ON_A[0], lon=City.ON_A[1]), now)
@@ -80,7 +80,7 @@ def test_0125_settles_the_items_of_units_that_left_their_problem(empty_db, now, 
     from inspect_app.tickets.models import TicketUnit
     from inspect_app.tickets.services import NewReport, create_ticket
 
-    upgrade()
+    migrated()
     city = City(now)
     ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
                                                         lat=City.ON_A[0], lon=City.ON_A[1]), now)

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import processed
+from conftest import migrated, processed
 
 from inspect_app.common.errors import BadRequest, Conflict, Forbidden, NotFound
 from inspect_app.tickets import lifecycle, queries, services
@@ -249,7 +249,7 @@ def test_the_migration_closes_requests_of_a_disputed_problem_or_of_a_unit_it_lef
     from inspect_app.extensions import db
     from inspect_app.tickets.models import ExtensionRequest, Ticket
 
-    upgrade()
+    migrated()
     city = City(now)
 
     def filed_and_asked(point):

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
+from conftest import migrated
 from inspect_app.cli import init_schema
 from inspect_app.extensions import db
 
@@ -69,7 +70,7 @@ def test_codes_differing_only_in_case_stop_the_upgrade_with_their_names(empty_db
     same moment before it) are not merged behind the office's back: the upgrade stops before changing anything and
     names them, and goes through once they are renamed."""
     before = _before("0131")
-    upgrade(revision=before)
+    migrated(before)
     with db.engine.begin() as conn:
         for code, name in (("QR00", "竞态单位甲"), ("qr00", "竞态单位乙"), ("JDA", "甲街道")):
             conn.execute(text("INSERT INTO units (code, name, kind, contact_person, contact_phone, active) "
@@ -106,7 +107,7 @@ def test_upgrade_keeps_data_and_init_db_runs_again(empty_db, now):
 
     # A database with data in it, taken back to the first migration's schema (every later migration's
     # downgrade runs on rows), then upgraded again: what the first schema held must survive every upgrade.
-    upgrade()
+    migrated()
     city = City(now)
     from conftest import processed
     ticket, _ = create_ticket(city.inspector, NewReport(category="niupixuan", photos=[processed()],
@@ -133,7 +134,7 @@ def test_database_made_before_migrations_is_stamped(empty_db):
 
 
 def test_downgrade_to_base_and_back(empty_db):
-    upgrade()
+    migrated()
     downgrade(revision="base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     upgrade()
@@ -161,7 +162,7 @@ def test_code_ahead_of_its_database_says_so_until_init_db(empty_db):
     """New code deployed without `init-db`: every request 503 in words (not a 500 on a column not made yet),
     /healthz 503, the scheduler refuses to start; after init-db all is served again."""
     app = empty_db
-    upgrade()
+    migrated()
     with db.engine.begin() as conn:
         head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     downgrade(revision="-1")
@@ -186,7 +187,7 @@ def test_database_ahead_of_the_code_is_served_but_not_scheduled(empty_db):
     """The upgrade's window (init-db ran, the old workers not reloaded yet): pages still served; the scheduler,
     started after the reload, refuses the mismatch."""
     app = empty_db
-    upgrade()
+    migrated()
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     app.extensions.pop("schema_checked", None)
@@ -209,7 +210,7 @@ def test_sign_ins_an_older_release_kept_fill_the_accounts_last_sign_in(empty_db,
     from inspect_app.common.types import UTCDateTime
     from inspect_app.office.accounts import list_accounts
 
-    upgrade(revision="0103")
+    migrated("0103")
     users = table("users", column("id"), column("username"), column("display_name"), column("password_hash"),
                   column("role"), column("phone"), column("active"), column("must_change_password"),
                   column("session_version"), column("created_at", UTCDateTime()))
@@ -247,7 +248,7 @@ def test_frontage_names_and_addresses_typed_full_width_are_folded(empty_db):
     """0134: a register typed on a Chinese input method (太平街１２０号, 老杨　米粉) is stored as the form and the
     import now store it, so a search typed in ASCII digits finds it; the Chinese punctuation stays."""
     before = _before("0134")
-    upgrade(revision=before)
+    migrated(before)
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO units (code, name, kind, contact_person, contact_phone, active) "
                           "VALUES ('JD0101', '解放街道', '街道', '', '', :yes)"), {"yes": True})
@@ -277,7 +278,7 @@ def test_notices_given_before_they_kept_what_they_print_are_filled_from_the_reco
     from inspect_app.common.types import UTCDateTime
 
     before = _before("0135")
-    upgrade(revision=before)
+    migrated(before)
     units = table("units", column("id"), column("code"), column("name"), column("kind"), column("contact_person"),
                   column("contact_phone"), column("active"))
     frontages = table("frontages", column("id"), column("code"), column("name"), column("kind"), column("address"),

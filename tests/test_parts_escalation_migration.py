@@ -4,6 +4,7 @@ a level-1 item; the downgrade runs on rows without per-part letters."""
 from __future__ import annotations
 
 import pytest
+from conftest import migrated
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from inspect_app.extensions import db
 def test_0060_keeps_parts_and_items_and_lets_two_units_share_a_level(empty_db, now):
     from conftest import City
 
-    upgrade(revision="0050")
+    migrated("0050")
     city = City(now)
     t = "2026-11-25 02:00:00"
     with db.engine.begin() as conn:

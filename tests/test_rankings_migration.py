@@ -2,6 +2,7 @@
 schemes and four groups arrive, the default in force; the downgrade runs on those rows."""
 from __future__ import annotations
 
+from conftest import migrated
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -11,7 +12,7 @@ from inspect_app.extensions import db
 def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
     from conftest import City
 
-    upgrade(revision="0031")
+    migrated("0031")
     City(now)  # units and accounts
     with db.engine.begin() as conn:
         conn.execute(text(
@@ -55,7 +56,7 @@ def test_0092_gives_the_shipped_schemes_the_new_terms_unless_the_office_changed_
 
     from inspect_app.rankings.schemes import DEFAULT_SCHEME
 
-    upgrade(revision="0091")
+    migrated("0091")
     with db.engine.begin() as conn:
         edited = json.loads(conn.execute(text("SELECT document_json FROM ranking_schemes WHERE code = 'city_b'"))
                             .scalar())
@@ -93,7 +94,7 @@ def test_0119_tells_the_entered_leaders_assignments_from_leaders_inspections(emp
     from inspect_app.intake import services as intake
     from inspect_app.tickets.services import NewReport, create_ticket
 
-    upgrade()
+    migrated()
     city = City(now)
     assigned = intake.enter(city.admin, MultiDict({"source": "leader", "reference": "王市长批示：抓紧整治",
                                                    "category": "niupixuan", "segment_id": str(city.seg_a.id)}),

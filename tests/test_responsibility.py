@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import BEFORE_PHOTO, PASSWORD, City, file_tuple, processed
+from conftest import BEFORE_PHOTO, PASSWORD, City, file_tuple, migrated, processed
 from sqlalchemy import event, select
 
 from inspect_app.auth.services import create_user
@@ -390,11 +390,11 @@ def test_lists_load_the_units_of_a_page_in_one_query(app, api, city, carriers, m
 # ----------------------------------------------------------------------------- migration
 
 def test_the_migration_makes_each_existing_tickets_unit_its_lead_part(empty_db, now):
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import downgrade
 
     from inspect_app.cli import init_schema
 
-    upgrade()
+    migrated()
     city = City(now)
     ticket, _ = services.create_ticket(city.inspector, services.NewReport(
         category="niupixuan", photos=[processed(BEFORE_PHOTO)], lat=City.ON_A[0], lon=City.ON_A[1]), now)

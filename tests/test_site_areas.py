@@ -8,7 +8,7 @@ import math
 import re
 
 import pytest
-from conftest import City
+from conftest import City, migrated
 
 from inspect_app.common.geo import degree_box, distance_m, distance_to_area_m, inside_ring, reach_m
 from inspect_app.extensions import db
@@ -259,7 +259,7 @@ def test_migration_0099_computes_the_reach_of_existing_areas(empty_db, now):
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import text as sql
 
-    upgrade()
+    migrated()
     city = City(now)
     kind = db.session.scalar(db.select(SiteKind).where(SiteKind.name == "广场/公园"))  # seeded by 0010
     park = Site(code="GY-7", name="湘江风光带", kind=kind, district="江城区", territorial_unit=city.street_a,
