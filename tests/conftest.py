@@ -515,8 +515,10 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def chromium():
+@pytest.fixture(scope="session")
+def _chromium_process():
+    """Chromium started once a worker (Playwright's driver and the browser: about a second each time): every test
+    opens contexts of its own in it (Phone: own cookies, storage and service workers), closed after the test."""
     if not Path(CHROMIUM).exists():
         pytest.skip("install chromium: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="install playwright: pip install playwright")
@@ -526,6 +528,15 @@ def chromium():
             yield browser, playwright.devices
         finally:
             browser.close()
+
+
+@pytest.fixture
+def chromium(_chromium_process):
+    browser, devices = _chromium_process
+    assert browser.is_connected(), "Chromium went away in an earlier test"
+    yield browser, devices
+    for context in browser.contexts:  # the next test starts with a browser holding nothing of this one
+        context.close()
 
 
 class Phone:
