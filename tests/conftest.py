@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
+from jinja2 import BytecodeCache
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -252,6 +253,24 @@ def sqlite_schema(tmp_path_factory) -> Path | None:
     return folder / "schema.db"
 
 
+class _TemplateCode(BytecodeCache):
+    """Every test makes an app, and each app's Jinja environment parsed and compiled every template it rendered
+    again. The compiled code of a template is the same for the same source in these identical environments (Jinja
+    keys it by the template's name and a checksum of its source), so the tests keep it once a process, in memory."""
+
+    def __init__(self):
+        self.codes: dict[tuple[str, str], object] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        bucket.code = self.codes.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket) -> None:
+        self.codes[(bucket.key, bucket.checksum)] = bucket.code
+
+
+_template_code = _TemplateCode()
+
+
 @pytest.fixture
 def app(tmp_path, sqlite_schema):
     global _pg_schema_ready
@@ -259,6 +278,7 @@ def app(tmp_path, sqlite_schema):
     if sqlite_schema is not None:
         shutil.copyfile(sqlite_schema, tmp_path / "test.db")
     app = create_app(_test_config(database_url, tmp_path))
+    app.jinja_env.bytecode_cache = _template_code
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedRunner
     with app.app_context():
