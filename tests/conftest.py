@@ -720,3 +720,98 @@ def empty_db(app, _migrated_files):
         trail.listen()
     _wipe_schema()
     db.create_all()
+
+
+# ----------------------------------------------------------------------------- the demo city, loaded once a run
+
+DEMO_STAGES = ("city", "activity", "everything")
+
+
+def _demo_seeds(stage: str, now: datetime) -> list:
+    """[(name, seed)] a stage adds to the one before it: the city itself (seed-demo --no-activity), six weeks of
+    activity (60 tickets), then what `python run.py --demo` loads after it, in its order."""
+    from inspect_app.demo.activity import seed_activity
+    from inspect_app.demo.assessment import seed_rounds
+    from inspect_app.demo.keytasks import seed_key_tasks
+    from inspect_app.demo.outside import seed_outside
+    from inspect_app.demo.patrols import seed_patrols
+    from inspect_app.demo.seed import seed_demo
+    from inspect_app.demo.surveys import seed_surveys
+
+    return {"city": [("city", lambda: seed_demo(now))],
+            "activity": [("activity", lambda: seed_activity(now, tickets=60))],
+            "everything": [("rounds", lambda: seed_rounds(now)), ("outside", lambda: seed_outside(now)),
+                           ("key_tasks", lambda: seed_key_tasks(now)), ("surveys", lambda: seed_surveys(now)),
+                           ("patrols", lambda: seed_patrols(now))]}[stage]
+
+
+def _run_demo_seeds(stages, now: datetime, results: dict) -> dict:
+    for stage in stages:
+        for name, seed in _demo_seeds(stage, now):
+            results[name] = seed()
+            db.session.commit()
+    return results
+
+
+def _demo_stage(root: Path, stage: str, now: datetime, schema: Path) -> Path:
+    """The folder of a stage's database file, upload folder and seed results at `now`, made by the first test (of
+    any worker) that asks, from the stage before it (the first from `schema`, the empty database), under a file
+    lock."""
+    import pickle
+
+    from filelock import FileLock
+
+    root.mkdir(parents=True, exist_ok=True)
+    moment = now.strftime("%Y%m%dT%H%M%S%z")
+    made = root / f"{stage}-{moment}"
+    if (made / "results.pickle").exists():  # whole: a stage's folder takes its name once it is complete
+        return made
+    with FileLock(str(root / "build.lock")):
+        before = None
+        for name in DEMO_STAGES[:DEMO_STAGES.index(stage) + 1]:
+            folder = root / f"{name}-{moment}"
+            if not (folder / "results.pickle").exists():
+                work = root / "work"
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir()
+                if before is None:
+                    shutil.copyfile(schema, work / "test.db")
+                    results = {}
+                else:
+                    shutil.copyfile(before / "test.db", work / "test.db")
+                    shutil.copytree(before / "uploads", work / "uploads")
+                    results = pickle.loads((before / "results.pickle").read_bytes())
+                builder = create_app(_test_config(f"sqlite:///{work / 'test.db'}", work))
+                with builder.app_context():
+                    _run_demo_seeds([name], now, results)
+                    _release_database()
+                assert not (work / "test.db-wal").exists()
+                (work / "results.pickle").write_bytes(pickle.dumps(results))
+                shutil.rmtree(folder, ignore_errors=True)
+                work.rename(folder)
+            before = folder
+    return before
+
+
+
+@pytest.fixture
+def demo_city(app, sqlite_schema, tmp_path_factory, now):
+    """demo_city(stage) -> {seed: what it returned}: the demo city at `now` in this test's database, up to `stage`
+    ("city": seed_demo; "activity": and seed_activity(tickets=60); "everything": and the rounds, outside reports,
+    key tasks, questionnaires and check-ins). Each seed commits. On SQLite each stage is loaded once a run and its
+    database file and upload folder are copied in (a test that loads the city itself costs seconds to a minute);
+    on PostgreSQL the seeds run here."""
+    import pickle
+
+    def load(stage: str) -> dict:
+        if sqlite_schema is None:
+            return _run_demo_seeds(DEMO_STAGES[:DEMO_STAGES.index(stage) + 1], now, {})
+        root = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            root = root.parent  # the workers' folders are side by side in the run's own
+        folder = _demo_stage(root / "demo-city", stage, now, sqlite_schema)
+        _copy_database(folder / "test.db", Path(db.engine.url.database))
+        shutil.copytree(folder / "uploads", app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
+        return pickle.loads((folder / "results.pickle").read_bytes())
+
+    return load

@@ -11,16 +11,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from conftest import Browser
 
-from inspect_app.demo.activity import seed_activity
-from inspect_app.demo.assessment import seed_rounds
-from inspect_app.demo.keytasks import seed_key_tasks
-from inspect_app.demo.outside import seed_outside
-from inspect_app.demo.patrols import seed_patrols
-from inspect_app.demo.seed import seed_demo
-from inspect_app.demo.surveys import seed_surveys
-from inspect_app.extensions import db
+from inspect_app.demo.seed import DEFAULT_PASSWORD
 
-PASSWORD = "Crawl-demo-2026"
 HREF = re.compile(r'href="([^"]+)"')
 NOT_FOLLOWED = re.compile(r"^/(logout|static/)")  # leaving, and the assets every page links
 PER_SHAPE = 2  # pages of one shape (ids and values aside) visited; their links are the same kind
@@ -67,23 +59,13 @@ def crawl(client: Browser, visit=None) -> tuple[int, list[str]]:
     return fetched, problems
 
 
-def seed_city(now) -> None:
-    """The demo city with weeks of activity, rounds, reports from outside, key tasks, questionnaires and
-    check-ins."""
-    for seed in (lambda: seed_demo(now, PASSWORD), lambda: seed_activity(now, tickets=60), lambda: seed_rounds(now),
-                 lambda: seed_outside(now), lambda: seed_key_tasks(now), lambda: seed_surveys(now),
-                 lambda: seed_patrols(now)):
-        seed()
-        db.session.commit()
-
-
-def test_every_link_each_role_is_shown_opens(app, now):
-    seed_city(now)
+def test_every_link_each_role_is_shown_opens(app, demo_city):
+    demo_city("everything")  # weeks of activity, rounds, reports from outside, key tasks, questionnaires, check-ins
     problems, fetched = [], {}
     # the office, a leader, an inspector, and two units (the city administration; sanitation, with letters)
     for username in ("admin", "leader", "inspector1", "sz01", "sz04"):
         client = Browser(app, app.response_class, use_cookies=True)
-        assert client.login(username, PASSWORD).status_code == 302
+        assert client.login(username, DEFAULT_PASSWORD).status_code == 302
         fetched[username], found = crawl(client)
         problems += [f"{username}: {problem}" for problem in found]
     assert not problems, "\n".join(problems)

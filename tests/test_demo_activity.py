@@ -18,9 +18,8 @@ from inspect_app.tickets.models import Ticket, TicketEvent
 from conftest import at
 
 
-def test_demo_activity(app, now):
-    seed_demo(now)
-    result = seed_activity(now, tickets=60)
+def test_demo_activity(app, now, demo_city):
+    result = demo_city("activity")["activity"]  # seed_demo(now), then seed_activity(now, tickets=60)
 
     statuses = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
     assert result["tickets"] == sum(statuses.values()) >= 55

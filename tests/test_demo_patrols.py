@@ -10,15 +10,14 @@ from inspect_app.common.dayspan import DaySpan
 from inspect_app.common.geo import distance_to_polyline_m
 from inspect_app.common.timeutil import local
 from inspect_app.demo.patrols import seed_patrols
-from inspect_app.demo.seed import seed_demo
 from inspect_app.extensions import db
 from inspect_app.patrols.models import Patrol
 from inspect_app.patrols.services import coverage, cycles, overdue
 from inspect_app.workdays.calendar import load_calendar
 
 
-def test_the_demo_inspectors_walk_their_districts(app, now):
-    seed_demo(now, "Demo-patrols-2026")
+def test_the_demo_inspectors_walk_their_districts(app, now, demo_city):
+    demo_city("city")  # seed_demo(now)
     count = seed_patrols(now)
     db.session.commit()
     assert 800 < count < 1400

@@ -8,7 +8,6 @@ from inspect_app.auth.models import User
 from inspect_app.common.timeutil import local
 from inspect_app.demo.activity import seed_activity
 from inspect_app.demo.outside import seed_outside, summary_line
-from inspect_app.demo.seed import seed_demo
 from inspect_app.extensions import db
 from inspect_app.frontages import services as frontages
 from inspect_app.intake.models import IntakeItem
@@ -16,8 +15,8 @@ from inspect_app.tickets.models import Ticket, TicketUnit
 from inspect_app.units.models import Category, Segment, Unit
 
 
-def test_the_demo_city_shows_responsibility_and_intake(app, now):
-    seed_demo(now)
+def test_the_demo_city_shows_responsibility_and_intake(app, now, demo_city):
+    demo_city("city")  # seed_demo(now)
     adopted = dict(db.session.execute(select(Segment.adopting_unit_id, func.count()).group_by(
         Segment.adopting_unit_id)).all())
     # the 40 city departments (codes SZ..; the assessment's hospitals and window units are 市直单位 too, and adopt none)

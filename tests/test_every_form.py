@@ -23,9 +23,10 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from conftest import Browser, encode_form
 from werkzeug.datastructures import MultiDict
-from test_crawl import PASSWORD, crawl, seed_city, shape
+from test_crawl import crawl, shape
 
 from inspect_app.common.ids import MAX_ID, get_row, row_id
+from inspect_app.demo.seed import DEFAULT_PASSWORD as PASSWORD
 from inspect_app.extensions import db
 from inspect_app.units.models import Unit
 
@@ -122,8 +123,8 @@ def test_get_row_names_no_row_for_what_is_no_id(app, city):
 # The office, an inspector, and a street office (its 门前四包 register). A unit's other forms (rectify, extension,
 # dispute, a key task's report) carry no id but the ticket's or task's in their address, which test_fuzz.py covers.
 @pytest.mark.parametrize("username", ["admin", "inspector1", "jd0101"])
-def test_every_form_answers_odd_values_without_a_500(app, now, username):
-    seed_city(now)
+def test_every_form_answers_odd_values_without_a_500(app, demo_city, username):
+    demo_city("everything")  # the demo city as test_crawl.py crawls it
     client = Browser(app, app.response_class, use_cookies=True)
     assert client.login(username, PASSWORD).status_code == 302
     forms = collect(client)
@@ -162,8 +163,8 @@ def test_every_form_answers_odd_values_without_a_500(app, now, username):
 # list, the ranking groups and a questionnaire's preview, and used to be given each as a form. (The office may post
 # all it is shown, and posting its forms as filled in would lock the crawler out: disable an account, reset a password.)
 @pytest.mark.parametrize("username", ["leader", "inspector1", "jd0101", "sz01", "qy01"])
-def test_no_role_is_shown_a_form_it_may_not_post(app, now, username):
-    seed_city(now)
+def test_no_role_is_shown_a_form_it_may_not_post(app, demo_city, username):
+    demo_city("everything")
     client = Browser(app, app.response_class, use_cookies=True)
     assert client.login(username, PASSWORD).status_code == 302
     refused = []
