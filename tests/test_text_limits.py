@@ -17,10 +17,10 @@ from conftest import Browser, encode_form
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from test_crawl import PASSWORD, seed_city
 from test_every_form import ID_FIELD, NOT_POSTED, collect
 from werkzeug.datastructures import MultiDict
 
+from inspect_app.demo.seed import DEFAULT_PASSWORD as PASSWORD
 from inspect_app.extensions import db
 
 LONG = "长" * 30_000
@@ -73,8 +73,8 @@ def _post(client: Browser, page: str, form: dict, data: list):
 # unit's account, extension, dispute, key task reports) and sanitation (a letter's reply).
 @pytest.mark.slow  # three minutes of the suite's 2 workers: run it with `-m slow` when forms change
 @pytest.mark.parametrize("username", ["admin", "inspector1", "jd0101", "sz01", "sz04"])
-def test_no_form_stores_text_of_any_length(app, now, username, long_text):
-    seed_city(now)
+def test_no_form_stores_text_of_any_length(app, demo_city, username, long_text):
+    demo_city("everything")  # the demo city as test_crawl.py crawls it
     client = Browser(app, app.response_class, use_cookies=True)
     assert client.login(username, PASSWORD).status_code == 302
     forms = collect(client)
