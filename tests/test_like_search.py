@@ -96,7 +96,7 @@ def test_the_frontage_list_and_the_filing_lookup_find_a_number_in_any_letter_cas
     frontages.save(city.admin, {"code": "MQ-01001", "name": "老王面馆", "kind": "商户", "address": "东风路1号",
                                 "street_unit_id": str(city.street_a.id)}, now)
     db.session.commit()
-    assert [f.code for f in frontages.list_frontages(city.unit_a, q="mq-01001")[0]] == ["MQ-01001"]
+    assert [f.code for f in frontages.list_frontages(city.unit_a, frontages.RegisterFilter(q="mq-01001"))[0]] == ["MQ-01001"]
     assert [f["code"] for f in browser(city.inspector).get("/frontages/search?q=mq").get_json()] == ["MQ-01001"]
 
 

@@ -33,8 +33,8 @@ def frontage_dict(frontage, recent: int | None = None) -> dict:
 def index():
     page = int_arg(request.args, "page", high=100_000, default=1)
     per_page = int_arg(request.args, "per_page", high=200, default=50)
-    rows, total = services.list_frontages(current(), page=page, per_page=per_page,
-                                          found=services.register_filter(current(), request.args))
+    rows, total = services.list_frontages(current(), services.register_filter(current(), request.args), page=page,
+                                          per_page=per_page)
     counts = services.recent_counts([f.id for f in rows], now())
     return jsonify({"items": [frontage_dict(f, counts.get(f.id, 0)) for f in rows], "total": total, "page": page,
                     "per_page": per_page})

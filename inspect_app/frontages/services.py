@@ -171,12 +171,10 @@ def _ordered(query):
     return query.order_by(Frontage.active.desc(), Frontage.street_unit_id, by_code_point(Frontage.name), Frontage.id)
 
 
-def list_frontages(user, q: str = "", street_unit_id: int | None = None, status: str = "active",
-                   page: int = 1, per_page: int = PER_PAGE, found: RegisterFilter | None = None,
-                   ) -> tuple[list[Frontage], int]:
-    """A page of the register this user may see, by `found` (or q, street and STATUSES: a retired shop is found
-    again with "retired" or "all")."""
-    query = register_query(user, found or RegisterFilter(q=q, street_unit_id=street_unit_id, status=status))
+def list_frontages(user, found: RegisterFilter, page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Frontage], int]:
+    """A page of the register this user may see, narrowed by `found` (a retired shop is found again with status
+    "retired" or "all")."""
+    query = register_query(user, found)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(_ordered(query).limit(per_page).offset((max(page, 1) - 1) * per_page)).unique()
     return list(rows), total

@@ -41,7 +41,7 @@ def _page_arg() -> int:
 def index():
     found = services.register_filter(current_user, request.args)
     page = _page_arg()
-    rows, total = services.list_frontages(current_user, page=page, found=found)
+    rows, total = services.list_frontages(current_user, found, page=page)
     if (last := past_last_page(page, services.PER_PAGE, total)) is not None:
         return last
     counts = services.recent_counts([f.id for f in rows], now())
