@@ -569,6 +569,37 @@ def test_hotline_import_is_idempotent_and_keyed_by_case_number(api, city):
         == "street_vending"
 
 
+def test_a_hotline_category_is_found_however_its_name_or_code_is_written(api, city):
+    """The 问题类别 was matched to a name exactly: a sheet's ＂牛皮癣 ＂ (full-width quotes, a stray space), ＬＥＤ屏
+    typed on a Chinese input method or led屏 came in 未分类 for the office to pick again. The name is compared as the
+    问题类别 page compares names (one in use of a name, letter case and full width aside), the code in any case; the
+    hotline's own wording is kept for the office."""
+    led = Category(code="NPX", name="LED屏 不亮", group="市容环境", deadline_hours=24)
+    db.session.add(led)
+    db.session.commit()
+    found = {}
+    for n, words in enumerate(["＂牛皮癣 ＂", "“牛皮癣”", "牛皮癣　", "ＬＥＤ屏　不亮", "led屏  不亮", "'npx'", "ｎｐｘ",
+                               "NIUPIXUAN", "城市牛皮癣"]):
+        answer = api.post("/api/v1/intake/hotline", city.admin,
+                          json={"case_number": f"GDC{n}", "category": words, "description": "小广告", "address": "人民路"})
+        assert answer.status_code == 201, answer.get_json()
+        item = answer.get_json()["item"]
+        found[words] = (item["category"] or {}).get("code"), item["category_text"]
+    assert found == {"＂牛皮癣 ＂": ("niupixuan", "＂牛皮癣 ＂"), "“牛皮癣”": ("niupixuan", "“牛皮癣”"),
+                     "牛皮癣　": ("niupixuan", "牛皮癣"), "ＬＥＤ屏　不亮": ("NPX", "ＬＥＤ屏 不亮"),
+                     "led屏  不亮": ("NPX", "led屏 不亮"), "'npx'": ("NPX", "'npx'"), "ｎｐｘ": ("NPX", "ｎｐｘ"),
+                     "NIUPIXUAN": ("niupixuan", "NIUPIXUAN"), "城市牛皮癣": (None, "城市牛皮癣")}
+    rows = [HOTLINE[0], ["GD2026112011", "2026-11-20 10:05", "＂ＬＥＤ屏 不亮＂", "屏幕黑了", "人民路", "江城区", "", ""]]
+    assert import_hotline(api, city, rows).get_json()["added"] == 1  # the import reads it the same way
+    item = db.session.scalar(select(IntakeItem).where(IntakeItem.case_number == "GD2026112011"))
+    assert item.category.code == "NPX" and item.category_text == "＂ＬＥＤ屏 不亮＂"
+    led.active = False  # a retired category is found no more
+    db.session.commit()
+    retired = api.post("/api/v1/intake/hotline", city.admin,
+                       json={"case_number": "GDC99", "category": "LED屏 不亮", "description": "小广告", "address": "人民路"})
+    assert retired.get_json()["item"]["category"] is None
+
+
 def test_the_queue_waits_by_when_the_source_received_each_and_shows_its_time_limit(api, browser, city, now):
     """A 12345 case received five days ago and imported today is older than a citizen's photo of this morning: it
     comes first (the queue went by import time, so it came last), with the hotline's 办理时限 on its card."""

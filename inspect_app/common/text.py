@@ -58,6 +58,13 @@ def narrow_alnum(value: str) -> str:
     return value.translate(_FULL_WIDTH_ALNUM)
 
 
+def name_text(value) -> str:
+    """A name as it is stored and compared (类别名称: office/reference.py category_name): on one line, a run of
+    spaces one, full-width digits and letters folded (narrow_alnum). Compared without letter case (LED屏 is led屏):
+    units/services.py same_category_name."""
+    return narrow_alnum(one_line(value))
+
+
 def ascii_digits(value: str) -> int:
     """How many of 0-9 the text has (str.isdigit() also counts ①, ² and other scripts' digits)."""
     return sum("0" <= c <= "9" for c in value)

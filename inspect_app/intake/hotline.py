@@ -25,6 +25,7 @@ from ..common.timeutil import as_utc, fmt, local_midnight
 from ..extensions import db
 from ..office import fields
 from ..units.models import Category
+from ..units.services import same_category_name
 from .models import IntakeItem
 
 SOURCE = "hotline"
@@ -58,6 +59,7 @@ API_STORED = {"category": ("category_id", "category_text"), "description": ("des
               "phone": ("contact_phone",), "due_at": ("due_at",)}
 # The texts a case must hold, and the attribute each fills: a new case, a spreadsheet row and a post that sends them.
 _REQUIRED_TEXT = {"诉求内容": "description", "事发地址": "address"}
+_QUOTES = "\"'“”‘’＂＇「」『』"  # around a category a sheet quoted: ＂牛皮癣＂
 _FRACTION = re.compile(r"(\d:\d{2})\.\d+")  # the seconds' fraction of 08:05:00.0 (not a date's 2026.11.20)
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                  "%Y%m%d%H%M%S", "%Y%m%d")
@@ -132,10 +134,16 @@ def parse_time(text: str, label: str, end_of_day: bool = False) -> datetime | No
 
 
 def find_category(text: str) -> Category | None:
-    if not text:
+    """The category in use a case's 问题类别 names: its name as names are compared everywhere (units/services.py
+    same_category_name: ＬＥＤ屏, stray spaces, any letter case) or its code in any case (NPX, ｎｐｘ), the name first;
+    quotation marks around it aside (＂牛皮癣 ＂, “牛皮癣”). Other wording (the hotline's own categories) is None: kept
+    as the case's category_text, for the office to choose at moderation."""
+    words = one_line(text).strip(_QUOTES + " ")
+    if not words:
         return None
-    return db.session.scalar(select(Category).where(Category.active.is_(True),
-                                                    (Category.name == text) | same_code(Category.code, text)))
+    named = same_category_name(words)
+    query = select(Category).where(Category.active.is_(True), named | same_code(Category.code, words))
+    return db.session.scalars(query.order_by(named.desc(), Category.id).limit(1)).first()
 
 
 def _number(text: str, label: str) -> float | None:

@@ -19,12 +19,13 @@ from ..common.errors import Invalid, NotFound
 from ..common.flags import flag
 from ..common.ids import get_row
 from ..common.sql import any_like, by_code_point, like_pattern
-from ..common.text import narrow_alnum, one_line
+from ..common.text import name_text
 from ..common.unique import unique_write
 from ..extensions import db
 from ..tickets.models import Ticket
 from ..tickets.rules import ACTIVE_STATUSES
 from ..units.models import DEFAULT_ROUTE, ROUTES, SEGMENT_KINDS, UNIT_KINDS, Category, Segment, Unit
+from ..units.services import same_category_name
 from . import fields
 
 PER_PAGE = 50
@@ -378,8 +379,8 @@ def save_category(data: Mapping, category: Category | None = None, owner_choice_
 
 def category_name(value) -> str:
     """类别名称 as stored and compared: on one line (a run of spaces one), a Chinese input method's full-width
-    letters and digits (ＬＥＤ屏) as ASCII, as 门前四包 names are (common/text.py narrow_alnum)."""
-    name = narrow_alnum(one_line(fields.text(value, "类别名称", 64, required=True)))
+    letters and digits (ＬＥＤ屏) as ASCII, as 门前四包 names are (common/text.py name_text)."""
+    name = name_text(fields.text(value, "类别名称", 64, required=True))
     if not name:  # nothing but control characters
         raise Invalid("类别名称不能为空。", code="required")
     return name
@@ -397,7 +398,7 @@ def _refuse_category_taken(code: str | None, name: str, own_id: int) -> None:
 def _refuse_name_taken(name: str, own_id: int, restoring: bool = False) -> None:
     """One category in use of a name, whatever the letter case of its Latin letters (the database's
     uq_categories_active_upper_name, compared with the same upper())."""
-    other = db.session.scalar(select(Category.name).where(func.upper(Category.name) == func.upper(name),
+    other = db.session.scalar(select(Category.name).where(same_category_name(name),
                                                           Category.active.is_(True), Category.id != own_id))
     if other is not None:
         raise Invalid(f"已有名为“{name}”的类别" + (f"（{other}，仅大小写不同）" if other != name else "")

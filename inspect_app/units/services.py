@@ -11,7 +11,7 @@ from ..common.codes import CodeMap
 from ..common.geo import degree_box, distance_to_polyline_m
 from ..common.ids import row_id
 from ..common.sql import any_like, by_code_point, like_pattern
-from ..common.text import clean_text
+from ..common.text import clean_text, name_text
 from ..extensions import db
 from .models import Category, Segment, Unit
 
@@ -106,6 +106,13 @@ def find_category(ref, include_retired: bool = False) -> Category | None:
     if (ident := row_id(ref)) is not None:
         return db.session.scalar(_category_by_code_or_id(include_retired), {"code": ref, "id": ident})
     return db.session.scalar(_category_by_code(include_retired), {"code": ref})
+
+
+def same_category_name(name: str):
+    """SQL condition: a category of this name as names are stored and kept one in use (office/reference.py
+    category_name, uq_categories_active_upper_name): ＬＥＤ屏　不亮 typed on a Chinese input method, with stray spaces
+    or in other letter case is the category LED屏 不亮."""
+    return func.upper(Category.name) == func.upper(name_text(name))
 
 
 @cache
