@@ -1006,6 +1006,28 @@ def test_the_hotline_system_posting_values_that_are_not_text_is_400_and_a_bad_ph
     assert posted.status_code == 201 and posted.get_json()["item"]["contact_phone"] == "139****2222"
 
 
+def test_a_hotline_text_over_its_limit_is_400_text_too_long_and_the_import_row_says_it(api, city):
+    """A 诉求内容 over 2,000 characters answered 422 invalid_case, the code of a row's checks; every other API field
+    over its limit answers 400 text_too_long naming it (docs/api.md). The post is refused whole, new or known; the
+    import's row still lists it among its problems, in Chinese."""
+    case = {"case_number": "GD2026112110", "description": "路边垃圾", "address": "人民路东段"}
+    for bad, words in (({"description": "长" * 2001}, "诉求内容不能超过2000个字符。"),
+                       ({"address": "长" * 201, "received_at": "昨天"}, "事发地址不能超过200个字符。"),
+                       ({"case_number": "G" * 65}, "工单编号不能超过64个字符。"),
+                       ({"category": "长" * 65, "district": "长" * 33}, "所属区县不能超过32个字符；问题类别不能超过64个字符。")):
+        answer = api.post("/api/v1/intake/hotline", city.admin, json={**case, **bad})
+        assert answer.status_code == 400, (bad, answer.get_json())
+        assert answer.get_json()["error"] == {"code": "text_too_long", "message": words}
+    assert db.session.scalar(select(func.count(IntakeItem.id))) == 0
+    assert api.post("/api/v1/intake/hotline", city.admin, json=case).status_code == 201
+    longer = api.post("/api/v1/intake/hotline", city.admin, json={**case, "description": "补充" * 1001})
+    assert longer.status_code == 400 and longer.get_json()["error"]["code"] == "text_too_long"
+    assert db.session.scalar(select(IntakeItem.description)) == "路边垃圾"
+    rows = [HOTLINE[0], HOTLINE[1][:3] + ["长" * 2001] + HOTLINE[1][4:]]
+    row = import_hotline(api, city, rows, dry_run=True).get_json()["rows"][0]
+    assert row["action"] == "error" and row["message"] == "诉求内容不能超过2000个字符", row
+
+
 # ----------------------------------------------------------------------------- the office's own entries
 
 def test_media_and_leader_entries_become_tickets_at_once(browser, city):

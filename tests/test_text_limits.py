@@ -105,6 +105,7 @@ def test_no_form_stores_text_of_any_length(app, demo_city, username, long_text):
 # The API's text fields, 30,000 characters in one at a time: 400 text_too_long naming the field, nothing written.
 SITE = {"code": "JC-NM-9", "name": "新河农贸市场", "kind": "农贸市场", "district": "江城区", "point": "112.93,28.23",
         "units": {"territorial": "JDA"}}
+CASE = {"case_number": "GD2026120901", "description": "电线杆上小广告", "address": "人民路东段"}
 TASK = {"year": 2026, "code": "7.1", "indicator": "未成年人思想道德建设", "content": "乡村学校少年宫正常运行",
         "method": "材料审核", "due_on": "2026-12-15"}
 
@@ -131,6 +132,10 @@ def _api_cases(api, city, ticket):
         # a scheme's name and note were cut to 60 and 300 characters without a word
         ("PUT", "/api/v1/rankings/schemes/city_b", city.admin, {**scheme, "name": "乙市方案" * 16}, "方案名称"),
         ("PUT", "/api/v1/rankings/schemes/city_b", city.admin, {**scheme, "note": "说明" * 151}, "方案说明"),
+        # a 12345 case's texts answered 422 invalid_case, the code of the import's row checks
+        ("POST", "/api/v1/intake/hotline", city.admin, {**CASE, "description": LONG}, "诉求内容"),
+        ("POST", "/api/v1/intake/hotline", city.admin, {**CASE, "address": LONG}, "事发地址"),
+        ("POST", "/api/v1/intake/hotline", city.admin, {**CASE, "phone": LONG}, "来电人电话"),
     ]
 
 

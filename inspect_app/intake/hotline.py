@@ -80,6 +80,7 @@ class Case:
     due_at: datetime | None = None
     site_id: int | None = None  # a registered site the source names (a feedback list's 点位名称)
     problems: list[str] = field(default_factory=list)
+    too_long: list[str] = field(default_factory=list)  # those of the problems that are a text over its limit
     # the stored fields the sender left out (an API post naming only what changed): a case already there keeps them
     omitted: set[str] = field(default_factory=set)
 
@@ -88,6 +89,7 @@ class Case:
         value = (multi_line if multiline else one_line)(cells.get(name) or "")
         if len(value) > limit:
             self.problems.append(f"{name}不能超过{limit}个字符")
+            self.too_long.append(self.problems[-1])
             return value[:limit]
         return value
 
@@ -329,12 +331,15 @@ def _cell(name: str, value) -> str:
 def post_case(user, data: dict, now: datetime, retried: bool = False) -> tuple[IntakeItem, str, list[str]]:
     """Take one case posted as JSON (API_FIELDS); (item, "add" | "change" | "unchanged" | "follow_up", messages).
     A case already decided and sent with other content (催办, 补充材料, 重办) is a follow-up (services.follow_up);
-    the same content again is unchanged. Invalid: 422."""
+    the same content again is unchanged. A text over its limit: 400 text_too_long naming it, as every API field
+    (docs/api.md); otherwise invalid: 422."""
     unknown = sorted(set(data) - set(API_FIELDS))
     if unknown:
         raise Invalid(f"未知字段：{'、'.join(unknown)}。", code="unknown_fields")
     cells = {API_FIELDS[k]: _cell(k, v) for k, v in data.items()}
     case = parse_case(cells, now, required=())
+    if case.too_long:  # the import's row says it among its other problems; a post is told as the whole API tells it
+        raise BadRequest(join_clauses(case.too_long, "。"), code="text_too_long")
     known = existing_case(case.case_number) if case.case_number else None
     if known is not None:  # another post of this case at this moment: wait for it, and take this one after it
         from .services import hold
