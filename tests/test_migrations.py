@@ -427,3 +427,41 @@ def test_notices_given_before_they_kept_their_problems_are_filled_from_the_ticke
         rows = json.loads(conn.execute(text("SELECT problems FROM frontage_notices")).scalar())
     assert [(r["id"], r["number"], r["reported_at"], r["category"], r["place"], r["description"], r["photo"])
             for r in rows] == expected
+
+
+def test_hotline_case_numbers_stored_full_width_are_folded_and_a_case_stored_twice_keeps_both(empty_db, now, capsys):
+    """0140: a 12345 case number stored full-width before numbers were read in NFKC (ＳＨ２０２６…) is folded, so a
+    later post or import of SH2026… finds its case instead of making a second one. A case already stored twice keeps
+    both rows (each its own history): the row holding the folded number keeps it, else the first stored takes it; the
+    other keeps its number and the upgrade names both. A feedback item's key stays as written."""
+    from sqlalchemy import column, insert, table
+
+    from inspect_app.common.types import UTCDateTime
+    from inspect_app.intake.hotline import existing_case
+
+    before = _before("0140")
+    migrated(before)
+    numbers = [("hotline", "ＧＤ２０２６１２０１０００１"),  # 1: alone, folded
+               ("hotline", "ＧＤ２０２６１２０１０００２"), ("hotline", "GD202612010002"),  # 2, 3: posted again half-width
+               ("hotline", "ＳＨ２０２６１２０１０００３"), ("hotline", "SH２０２６１２０１０００３"),  # 4, 5: two ways
+               ("hotline", "GD202612010004"), ("superior", "２０２６年省级测评反馈问题清单第１２条"), ("citizen", None)]
+    items = table("intake_items", column("id"), column("source"), column("status"), column("case_number"),
+                  *(column(name) for name in ("category_text", "description", "address", "district", "contact_phone",
+                                              "reference", "decline_reason")),
+                  *(column(name, UTCDateTime()) for name in ("received_at", "created_at", "updated_at")))
+    with db.engine.begin() as conn:
+        conn.execute(insert(items), [
+            {"id": n, "source": source, "status": "pending", "case_number": number, "category_text": "",
+             "description": "小广告", "address": "人民路", "district": "", "contact_phone": "", "reference": "",
+             "decline_reason": "", "received_at": now, "created_at": now, "updated_at": now}
+            for n, (source, number) in enumerate(numbers, start=1)])
+    assert init_schema() == "upgraded"
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, case_number FROM intake_items")).all())
+    assert stored == {1: "GD202612010001", 2: "ＧＤ２０２６１２０１０００２", 3: "GD202612010002", 4: "SH202612010003",
+                      5: "SH２０２６１２０１０００３", 6: "GD202612010004", 7: "２０２６年省级测评反馈问题清单第１２条", 8: None}
+    said = capsys.readouterr().err
+    assert "来件 id 2（工单编号 ＧＤ２０２６１２０１０００２）与来件 id 3（GD202612010002）" in said
+    assert "来件 id 5（工单编号 SH２０２６１２０１０００３）与来件 id 4（SH202612010003）" in said
+    assert "id 1" not in said and "id 6" not in said
+    assert existing_case("GD202612010001").id == 1 and existing_case("SH202612010003").id == 4
