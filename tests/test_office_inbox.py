@@ -5,6 +5,7 @@ visit; the unread count of 消息 sent once a request (the inbox page and its me
 withdrawn with it, out of every 待办."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -222,3 +223,37 @@ def test_an_assisting_units_requests_on_a_voided_problem_are_closed_with_it(
     assert units["中国联通临江分公司"]["extension_request"] is None  # nothing pending any more
     event = [e for e in fresh(Ticket, shared_pole.id).events if e.action == "cancel"][0]
     assert "中国移动临江分公司的退出协办申请" in event.data_json and "中国联通临江分公司的延期申请" in event.data_json
+
+
+def test_a_unit_is_not_told_what_the_office_withdrew_with_its_voided_problem(app, api, browser, city,
+                                                                             overdue):  # noqa: F811
+    """A unit never sees a 督办建议 or a draft letter (escalation/services.py): voiding its problem withdraws them,
+    and the unit's 处理记录 (page and API) names what it had asked for (its extension request), not that the office
+    was about to send it a 督办函. The office and the leaders read all of it; an inspector what the unit reads. An
+    event written before the office's part was kept apart (withdrawn_office) shows a unit its requests alone."""
+    first = overdue[0]
+    waiting = {p.ticket_id: p for p in proposals.open_proposals(at(FRIDAY))}
+    assert api.post(f"/api/v1/tickets/{first.id}/request_extension", city.unit_a,
+                    json={"until": "2026-12-20", "reason": "需协调产权单位"}).status_code == 200
+    [draft] = compose.create_batch(city.admin, at(FRIDAY), {"proposal_ids": [waiting[first.id].id]})
+    db.session.commit()
+    draft_id = draft.id
+    assert api.post(f"/api/v1/tickets/{first.id}/cancel", city.admin, json={"reason": "误报"}).status_code == 200
+    everything = ["延期申请", "督办建议（甲街道办事处，督办）", f"督办函草稿 #{draft_id}（所列问题均已作废，草稿已删除）"]
+
+    def withdrawn(user) -> tuple:
+        page = browser(user).get(f"/tickets/{first.id}").get_data(as_text=True)
+        shown = re.search(r'class="muted withdrawn">随之撤回（问题已作废）：([^<]*)</p>', page)
+        [event] = [e for e in api.get(f"/api/v1/tickets/{first.id}", user).get_json()["events"]
+                   if e["action"] == "cancel"]
+        return shown.group(1) if shown else None, event["data"].get("withdrawn"), "withdrawn_office" in event["data"]
+
+    for reader in (city.admin, city.leader):
+        assert withdrawn(reader) == ("；".join(everything), everything, True)
+    for reader in (city.unit_a, city.inspector):
+        assert withdrawn(reader) == ("延期申请", ["延期申请"], False)
+    event = [e for e in fresh(Ticket, first.id).events if e.action == "cancel"][0]
+    event.data_json = json.dumps({"withdrawn": everything}, ensure_ascii=False)  # as the 作废 wrote it before
+    db.session.commit()
+    assert withdrawn(city.unit_a) == ("延期申请", ["延期申请"], False)
+    assert withdrawn(city.admin) == ("；".join(everything), everything, False)

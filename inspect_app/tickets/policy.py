@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import false, select, true
 
 from ..common.errors import Conflict, Forbidden, NotFound
-from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide
+from ..policy import LEADERSHIP, OFFICE, UNITS, has_role, own_unit, sees_citywide
 from . import lifecycle
 from .models import Ticket, TicketUnit
 from .rules import PART_OWED_TICKET_STATUSES
@@ -148,3 +148,17 @@ def _may_request_part_extension(user, ticket: Ticket) -> bool:
 PART_ACTIONS = {"rectify_part": _may_rectify_part, "add_unit": _may_change_units, "remove_unit": _may_change_units,
                 "withdraw_request": _may_request_withdraw, "decide_withdraw": _may_change_units,
                 "request_part_extension": _may_request_part_extension, "decide_part_extension": _may_change_units}
+
+
+def withdrawn_shown(user, data: dict) -> list[str]:
+    """What a 作废 event says was withdrawn with the problem (随之撤回), as this user may read it: the office and the
+    leaders all of it; anyone else (a unit, an inspector) only the requests the units made on the ticket (延期,
+    退出协办), not the office's own business withdrawn with it (a 督办建议, a draft letter listing the problem: they
+    never see those). An event written before `withdrawn_office` was kept names the units' requests as …申请."""
+    withdrawn = data.get("withdrawn") or []
+    if has_role(user, LEADERSHIP):
+        return list(withdrawn)
+    if "withdrawn_office" in data:
+        office = set(data.get("withdrawn_office") or [])
+        return [item for item in withdrawn if item not in office]
+    return [item for item in withdrawn if str(item).endswith("申请")]

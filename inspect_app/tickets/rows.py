@@ -30,10 +30,11 @@ from ..common.timeutil import shown_moments
 from ..extensions import db
 from ..frontages.models import Frontage
 from ..photos.models import Photo
+from ..policy import LEADERSHIP, has_role
 from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
-from .policy import ticket_scope
+from .policy import ticket_scope, withdrawn_shown
 from .queries import TicketFilter, count_statement, filter_condition, filter_shape, on_page, page_params, paged
 from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS, overdue_condition
 from .serialize import extension_request_dict, withdraw_request_dict
@@ -255,17 +256,19 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
     for photo in photos:
         if photo.event_id is not None:
             by_event.setdefault(photo.event_id, []).append(photo.id)
-    result["events"] = [_event_dict(e, by_event.get(e.id, [])) for e in events]
+    result["events"] = [_event_dict(e, by_event.get(e.id, []), user) for e in events]
     urls = _photo_urls()
     result["photos"] = [_photo_dict(p, *urls) for p in photos if p.ticket_id == ticket_id]
     return result
 
 
-def _event_dict(event, photo_ids: list[int]) -> dict:
+def _event_dict(event, photo_ids: list[int], user) -> dict:
     try:
         data = json.loads(event.data_json or "{}")
     except ValueError:
         data = {}
+    if isinstance(data, dict) and "withdrawn" in data:
+        data = _withdrawn_as_shown(user, data)
     return {
         "id": event.id,
         "at": event.at,
@@ -277,6 +280,16 @@ def _event_dict(event, photo_ids: list[int]) -> dict:
         "data": shown_moments(data),
         "photo_ids": photo_ids,
     }
+
+
+def _withdrawn_as_shown(user, data: dict) -> dict:
+    """A 作废 event's data as this user may read it: what the office withdrew with the problem (a 督办建议, a draft
+    letter) left out for all but the office and the leaders (policy.withdrawn_shown)."""
+    if has_role(user, LEADERSHIP):
+        return data
+    shown = withdrawn_shown(user, data)
+    kept = {key: value for key, value in data.items() if key not in ("withdrawn", "withdrawn_office")}
+    return {**kept, "withdrawn": shown} if shown else kept
 
 
 def _photo_urls() -> tuple[tuple[str, str], tuple[str, str]]:

@@ -48,7 +48,9 @@ REWORK_FOLLOWERS: list = []
 # Features holding a decision about a ticket that waits for someone (a 督办建议 for the office, a draft letter listing
 # it for a leader's 签发) and must withdraw it when the ticket is voided (作废): each is called as
 # follow(user, ticket, now) inside cancel's transaction and returns what it withdrew, in the office's words, for the
-# 作废 event. Tickets import none of them.
+# 作废 event. What they withdraw is the office's and the leaders' own business (a unit never sees a 督办建议 or a
+# draft): the event keeps it apart too (`withdrawn_office`), and policy.withdrawn_shown leaves it out for everyone
+# else. Tickets import none of them.
 CANCEL_FOLLOWERS: list = []
 
 
@@ -618,11 +620,12 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
     withdrawn = ["延期申请"] if moot is not None else []
     _close_extension(moot, user, now, VOIDED_NOTE)
     withdrawn += parts.ticket_cancelled(ticket, now)
-    for follow in CANCEL_FOLLOWERS:
-        withdrawn += follow(user, ticket, now)
-    if withdrawn:
-        event.data_json = json.dumps({**json.loads(event.data_json or "{}"), "withdrawn": withdrawn},
-                                     ensure_ascii=False)
+    office_only = [item for follow in CANCEL_FOLLOWERS for item in follow(user, ticket, now)]
+    if withdrawn or office_only:
+        data = {**json.loads(event.data_json or "{}"), "withdrawn": withdrawn + office_only}
+        if office_only:
+            data["withdrawn_office"] = office_only
+        event.data_json = json.dumps(data, ensure_ascii=False)
     if kept is not None:
         from ..intake.services import carry_over  # intake builds on tickets, not the other way round
         carry_over(ticket, kept, user, now)

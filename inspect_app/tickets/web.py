@@ -41,7 +41,7 @@ from .inputs import point_arg
 from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
-from .policy import can
+from .policy import can, withdrawn_shown
 from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS, TOLD_BACK, UNIT_TODO_TICKET_STATUS
 
 bp = Blueprint("tickets", __name__)
@@ -77,6 +77,12 @@ def event_data(event) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+@bp.app_template_filter("withdrawn_shown")
+def withdrawn_shown_filter(data: dict) -> list[str]:
+    """A 作废 event's 随之撤回 as the signed-in user may read it (policy.withdrawn_shown)."""
+    return withdrawn_shown(current_user, data)
 
 
 @bp.app_template_filter("cards")
