@@ -372,6 +372,30 @@ def test_patrol_cycles_and_the_segments_past_theirs(city, browser, make_ticket, 
     assert [o.segment.name for o in overdue(clock()).items] == []
 
 
+
+def test_no_segment_is_past_its_cycle_before_a_cycle_has_run_since_the_office_began(app, city, browser, make_ticket,
+                                                                                    api, clock):
+    """A city taking up 巡查打卡 mid-year sets the day it began (PATROLS_BEGAN): its 月历 marks no red day before
+    that day, and 超期未巡查 lists no segment before a whole cycle has run since it (it listed every segment not
+    walked lately from the first morning, beside a 月历 saying 巡查打卡 had only just begun)."""
+    from inspect_app.patrols.services import overdue
+
+    _visits(city, make_ticket)  # 人民路东段 20 November, 建设路西段 1 December, 解放路北段 never
+    clock.stop("2026-12-05T10:00")
+    office = browser(city.admin)
+    office.submit("/patrols/cycles", "/patrols/cycles", {"kind": ["主次干道"], "days": ["7"]})
+    listed = [o.segment.name for o in overdue(clock()).items]
+    assert listed == ["解放路北段", "人民路东段"]  # no start day set: as before
+    app.config["PATROLS_BEGAN"] = date(2026, 11, 30)  # a Monday: by Saturday 5 December no week has run
+    try:
+        assert overdue(clock()).items == []
+        assert api.get("/api/v1/patrols/coverage", city.leader).get_json()["overdue"] == []
+        assert "截至今天 0 条" in office.get("/patrols/").get_data(as_text=True)
+        clock.stop("2026-12-07T10:00")  # a week on: the same two, as the cycle has run
+        assert [o.segment.name for o in overdue(clock()).items] == listed
+    finally:
+        app.config["PATROLS_BEGAN"] = None
+
 def test_patrol_areas(city, browser, make_ticket, api, clock, now):
     """督查片区 (分片包干): the office puts inspectors on districts; 路段巡查 names who answers for each district and
     how much of their own 片区 each walked; an inspector's check-in page tells their 片区's week and where in it to go

@@ -484,10 +484,14 @@ class Due:
 def overdue(now: datetime, segments: dict[int, SegmentCoverage] | None = None) -> Due:
     """The active segments whose kind has a 巡查周期 and that nobody visited within it, up to `now`: those not seen
     in LOOKBACK_DAYS first, then the longest unvisited. `segments`: the active segments a caller read already
-    (Coverage.overdue passes those asked about), so a page reads them once."""
+    (Coverage.overdue passes those asked about), so a page reads them once. Where the office set the day it began
+    using 巡查打卡 (PATROLS_BEGAN: a city taking it up mid-year), a cycle runs from that day at the earliest, as the
+    月历's red days do: a city that began on Monday has no 主次干道 past its 7 days before the next Monday."""
     rule = cycles()
     if not rule:
         return Due(rule, [])
+    began = current_app.config.get("PATROLS_BEGAN")  # days.patrols_began, as the office set it
+    started = local_midnight(began) if began is not None else None
     rows = {segment_id: row for segment_id, row in (segments if segments is not None else _segments()).items()
             if row.kind in rule}
     if not rows:
@@ -501,7 +505,8 @@ def overdue(now: datetime, segments: dict[int, SegmentCoverage] | None = None) -
     found = []
     for segment_id, row in rows.items():
         at, user_id = latest.get(segment_id, (None, None))
-        if at is not None and at > now - timedelta(days=rule[row.kind]):
+        cycle_start = now - timedelta(days=rule[row.kind])
+        if (at is not None and at > cycle_start) or (started is not None and started > cycle_start):
             continue
         found.append(Overdue(row, rule[row.kind], at, names.get(user_id, ("", ""))[0] if at else "",
                              None if at is None else int((now - at).total_seconds() // 86400)))
