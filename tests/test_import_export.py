@@ -136,6 +136,20 @@ def test_units_import_is_one_transaction_and_sets_parents(api, city):
     assert not db.session.scalar(db.select(Unit).where(Unit.code == "JJ")).active
 
 
+
+def test_a_new_districts_streets_may_name_it_in_any_case(api, city):
+    """A new 区县 and its 街道 in one file, the streets naming it qx09 (or ＱＸ０９ typed on a Chinese input method):
+    the district the file adds, as a unit already kept is found whatever the case of its code. They were refused,
+    上级单位编码“qx09”不存在, beside the row adding QX09."""
+    data = csv_bytes([UNIT_HEAD, ["QX09", "丙区人民政府", "区县", "", "", "", ""],
+                      ["JD0901", "丙区甲街道办事处", "街道", "qx09", "", "", ""],
+                      ["JD0902", "丙区乙街道办事处", "街道", "ＱＸ０９", "", "", ""]])
+    response = upload(api, city.admin, "units", data, "units.csv")
+    assert response.status_code == 200, response.get_json()["rows"]
+    assert response.get_json()["added"] == 3
+    streets = db.session.scalars(db.select(Unit).where(Unit.code.in_(["JD0901", "JD0902"]))).all()
+    assert sorted((u.code, u.parent.code) for u in streets) == [("JD0901", "QX09"), ("JD0902", "QX09")]
+
 def test_unit_parent_cycle_is_refused(api, city):
     data = xlsx_bytes([UNIT_HEAD, ["JDA", "甲街道办事处", "街道", "JDB", "", "", ""],
                        ["JDB", "乙街道办事处", "街道", "JDA", "", "", ""]])

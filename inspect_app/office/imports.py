@@ -20,6 +20,7 @@ from ..auth.models import ROLE_LABELS, User
 from ..auth.names import normal_username, username_key, username_problem
 from ..auth.services import password_problem
 from ..common import coords
+from ..common.codes import code_key
 from ..common.errors import Invalid, ServiceError
 from ..common.text import join_clauses
 from ..extensions import db
@@ -228,12 +229,16 @@ def plan_units(table: Table, now: datetime, actor: User) -> tuple[list[RowResult
         }
         rows.append(row)
         parsed.append(item)
-    # a code typed in another case (jd0105) is the unit of that code (JD0105), as every import finds units
-    canonical = {code.upper(): code for code in existing}
+    # a code typed in another case (jd0105, or full-width) is the unit of that code (JD0105), as every import finds
+    # units: one already kept, or one this file adds (a new 区县 and its 街道 naming it as qx10)
+    canonical = {code_key(code): code for code in existing}
+    for item in parsed:
+        if item["code"]:
+            canonical.setdefault(code_key(item["code"]), item["code"])
     for item in parsed:
         for key in ("code", "parent"):
             if item[key]:
-                item[key] = canonical.get(item[key].upper(), item[key])
+                item[key] = canonical.get(code_key(item[key]), item[key])
     _duplicates(rows, [i["code"].upper() if i["code"] else i["code"] for i in parsed], "单位编码")
 
     # The state after the import: names stay unique, parents exist and form no cycle.
