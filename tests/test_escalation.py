@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -420,6 +421,106 @@ def test_a_signing_and_the_sweep_at_once_do_not_deadlock(app, city, file_ticket,
     assert [letter.number for letter in letters()] == ["临江文明督〔2026〕1号"]  # the sweep found them escalated
     assert [fresh(Ticket, t.id).escalation_level for t in tickets] == [1, 1]
     assert len(swept) == 1 and swept[0].numbers == []
+
+
+def _lock_waits(conn) -> int:
+    """How many other sessions of this database are waiting for a lock now (PostgreSQL)."""
+    from sqlalchemy import text
+
+    try:
+        return conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"))
+    finally:
+        conn.rollback()  # the view is read once a transaction
+
+
+def _until(condition, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("kind, mode", [("bulletin", "auto"), ("bulletin", "propose"), ("supervision", "propose")])
+def test_a_signing_queues_with_the_sweep_whatever_its_kind_and_the_sweeps_mode(app, city, file_ticket, now, kind,
+                                                                              mode):
+    """Stop 71 (PostgreSQL): a 督查通报 签发 racing the sweep deadlocked, and PostgreSQL ended one of them (the leader
+    told 请刷新后重试, or the day's sweep made up later). The 通报 took its own series' counter (临江文明通), not the
+    letters' one the sweep queues on, then locked its problems in id order, while the sweep locked the same problems
+    in another: the auto sweep as its index returns them (by deadline), the propose sweep through its 督办建议's
+    foreign keys (unit by unit); and the propose sweep took no counter at all, so a 督办函's 签发 met it the same way.
+    Here another transaction holds the first problem for a moment; the 签发 queues for it, then the sweep starts.
+    Every 签发 and both sweeps now take the letters' counter before any problem: the sweep waits for the 签发 and
+    both succeed."""
+    from inspect_app.auth.models import User
+    from inspect_app.escalation import compose, signing
+    from inspect_app.escalation.models import Proposal
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's write lock lets one transaction write at a time")
+    app.config["ESCALATION_MODE"] = mode
+    first = file_ticket(point=City.ON_B)  # 乙街道: its 督办建议 comes second
+    second = file_ticket(at_time=now - timedelta(hours=1))  # 甲街道, due an hour earlier: the sweep meets it first
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [first.id, second.id], "kind": kind})
+    db.session.commit()
+    draft_id, leader_id, ids = draft.id, city.leader.id, [first.id, second.id]
+    db.session.remove()
+    errors, swept = [], []
+
+    def sign():
+        with app.app_context():
+            try:
+                signing.sign(db.session.get(User, leader_id), db.session.get(Letter, draft_id), at(FRIDAY))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    def sweep():
+        with app.app_context():
+            try:
+                swept.append(run_sweep(at(FRIDAY)))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    from sqlalchemy import text
+
+    holder, watcher = db.engine.connect(), db.engine.connect()
+    threads = []
+    try:
+        holder.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"), {"id": first.id})
+        for target, waiting in ((sign, 1), (sweep, 2)):
+            threads.append(threading.Thread(target=target))
+            threads[-1].start()
+            assert _until(lambda: _lock_waits(watcher) >= waiting), f"{target.__name__} is not waiting"
+    finally:
+        holder.rollback()
+        holder.close()
+        watcher.close()
+        for thread in threads:
+            thread.join(60)
+    assert not errors, errors
+    signed = fresh(Letter, draft_id)
+    assert signed.status == "issued"
+    assert signed.number == ("临江文明通〔2026〕1号" if kind == "bulletin" else "临江文明督〔2026〕1号")
+    assert len(swept) == 1 and not swept[0].skipped
+    proposed = sorted(db.session.scalars(select(Proposal.ticket_id).where(Proposal.closed_at.is_(None))))
+    if kind == "bulletin":  # it names them without escalating: the sweep does, after it
+        if mode == "auto":
+            assert [letter.number for letter in letters() if letter.series == "letter"] == \
+                ["临江文明督〔2026〕1号", "临江文明督〔2026〕2号"]
+            assert [fresh(Ticket, i).escalation_level for i in ids] == [1, 1]
+        else:
+            assert proposed == sorted(ids)
+    else:  # the letter escalated them first: nothing left to propose
+        assert proposed == [] and [fresh(Ticket, i).escalation_level for i in ids] == [1, 1]
 
 
 def test_two_escalate_processes_give_one_letter(app, city, file_ticket, tmp_path):

@@ -31,7 +31,7 @@ from . import notify
 from .levels import target_level
 from .models import Letter, LetterItem, Proposal, SweepRun, overdue_reason
 from .settings import setting
-from .sweep import _chunks, candidates, serialize_sweeps
+from .sweep import _chunks, candidates, queue_on_letters, serialize_sweeps
 
 
 @dataclass
@@ -100,9 +100,10 @@ def close_lapsed(now: datetime) -> int:
 def write_proposals(now: datetime, *, ran_at: datetime | None = None) -> ProposalRun:
     """The propose-mode sweep, in the caller's transaction (call it at the start of one)."""
     serialize_sweeps()
+    queue_on_letters(now)  # after any 签发 under way (its tickets, the proposals it closes); the first write
     run = SweepRun(as_of=now, started_at=ran_at or now)
     db.session.add(run)
-    db.session.flush()  # the first write takes SQLite's write lock
+    db.session.flush()
     result = ProposalRun(run=run, lapsed=close_lapsed(now))
     due = []
     for ticket_id, unit_id, level, deadline, reply_by, _part_id, number in candidates(now, lock=False, numbers=True):

@@ -16,7 +16,9 @@ locked (PostgreSQL: SELECT ... FOR UPDATE in id order; SQLite: the number's UPDA
 and read again, and only then is the draft checked. A 改派 committed first is seen and refused (409, as when it came
 a minute before); one still under way waits for the 签发 and starts its new unit at level 0. The tickets' version is
 not moved (a unit rectifying at that moment is not refused). The automatic sweep also takes the letters' counter
-before its tickets (sweep.issue_letters), so a 签发 and a sweep queue on the counter instead of deadlocking.
+before its tickets (sweep.issue_letters), and so do the propose sweep and a 督查通报's 签发, numbered in a series of its
+own (sweep.queue_on_letters), so a 签发 of any kind and a sweep of either mode queue on the counter instead of
+deadlocking.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ from .services import may_sign
 from .settings import letter_number, level_delays
 from .jobs import write_pdfs_after_commit
 from .sweep import (assist_part, escalate_ticket, escalation_levels, first_photo_keys, item_facts,
-                    pdf_relative_path)
+                    pdf_relative_path, queue_on_letters)
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,10 @@ def sign(user, letter: Letter, now: datetime, revision=None) -> Letter:
     letter_id = letter.id
     series = SERIES.get(letter.kind, "letter")
     year = local(now).year
-    seq = next_value(series, year)  # nothing is pending yet: this is the transaction's first write
+    # nothing is pending yet: these are the transaction's first writes. The letters' counter first, whatever the
+    # series (a 督查通报 has its own): the sweeps take it before their tickets too, so they queue instead of deadlocking
+    queue_on_letters(now)
+    seq = next_value(series, year)
     # after the number, as the sweep: the tickets as they are now, no one changing them; held here, so the items'
     # tickets are these (the session keeps objects only while they are referenced: each item read its ticket again)
     held = _hold_tickets(letter)

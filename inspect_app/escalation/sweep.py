@@ -149,10 +149,7 @@ def issue_letters(now: datetime, *, ran_at: datetime | None = None) -> tuple[lis
     Call it at the start of a transaction of its own (jobs.run_sweep does). ESCALATION_MODE=auto only."""
     session = db.session
     serialize_sweeps()
-    # The letters' counter before any ticket, as a 签发 takes them (signing.py): a sweep that locked its tickets
-    # first and a 签发 holding the counter waited for each other (a deadlock on PostgreSQL). The first write, it
-    # also takes SQLite's write lock: what we read next cannot change under us.
-    lock_sequence(COUNTER, local(now).year)
+    queue_on_letters(now)  # the first write, it also takes SQLite's write lock: what we read cannot change under us
     run = SweepRun(as_of=now, started_at=ran_at or now)
     session.add(run)
     session.flush()
@@ -168,6 +165,15 @@ def serialize_sweeps() -> None:
     READ COMMITTED then shows each the tickets as the previous one left them."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(LOCK_NAME + "/issue")})
+
+
+def queue_on_letters(now: datetime) -> None:
+    """Take the letters' counter (COUNTER, the year of `now`) until the transaction ends, before any ticket: every
+    签发 takes it first too (signing.sign), whatever its series, and so does either sweep. A transaction that locked
+    tickets first and one holding the counter, or two locking the same tickets in different orders (a 签发 in id
+    order, the auto sweep as its index returns them, the propose sweep through its 督办建议's foreign keys, unit by
+    unit), waited for each other: a deadlock on PostgreSQL, one of them ended. Now they queue on one row."""
+    lock_sequence(COUNTER, local(now).year)
 
 
 def item_facts(ticket: Ticket, now: datetime, photo_key: str | None, part: TicketUnit | None = None) -> dict:
