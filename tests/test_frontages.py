@@ -661,6 +661,42 @@ def test_a_shop_that_signed_no_agreement_is_held_to_its_duty_and_named_only_once
     assert "人民路茶叶店的整改通知书已过整改期限，但未在期限内登记送达" in text
 
 
+def test_the_bulletin_names_a_shop_on_the_agreement_its_notice_cited_not_the_register_today(api, browser, city,
+                                                                                            register, now, clock):
+    """The office's 通报 named a shop for 曝光 on its signing as the register has it today: a shop that signed its
+    责任书 only after it was given (and did not heed) a notice under the city's rules was to be dealt with "依照门前四包
+    责任书的约定", and a shop that moved street, whose new street has it signed nothing yet, was "未签订门前四包责任书"
+    under its old street, which had held it to the 责任书 it signed there. Each is now named on what its notice
+    cited (the 责任书 as it stood when the notice was given, kept with it)."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles, bank, _ = register  # noodles: no 责任书 when told; bank: signed, then moved to street A
+    bank.signed_on = date(2026, 4, 1)
+    db.session.commit()
+    for frontage in (noodles, bank):
+        for days in (3, 2, 1):
+            file_against(city, frontage, now - timedelta(days=days))
+    clock.stop(now)
+    for frontage in (noodles, bank):
+        answer = api.post(f"/api/v1/frontages/{frontage.id}/notices", city.unit_b, json={"due_on": "2026-11-27"})
+        assert answer.status_code == 201
+        answer = api.post(f"/api/v1/frontages/notices/{answer.get_json()['id']}/delivered", city.unit_b,
+                          json={"delivered_on": "2026-11-25", "received_by": "店主"})
+        assert answer.status_code == 200
+    assert {n.frontage_id: n.signed_on for n in db.session.scalars(select(FrontageNotice))} \
+        == {noodles.id: None, bank.id: date(2026, 4, 1)}
+    noodles.signed_on = date(2026, 11, 28)  # signed after its notice, its problems still open
+    bank.street_unit, bank.signed_on = city.street_a, None  # moved: nothing signed with street A yet
+    db.session.commit()
+    clock.stop(now + timedelta(days=5))
+    text = pdf_words(browser(city.admin).get("/frontages/offenders.pdf").data)
+    for words in ("其中临江银行建设路支行已送达整改通知书、逾期仍未整改，要依照门前四包责任书的约定严肃处理，并予以曝光。",
+                  "老杨家米粉店下达整改通知书时尚未签订门前四包责任书，已送达整改通知书、逾期仍未整改，要依照市容和环境卫生"
+                  "管理的有关规定严肃处理，并予以曝光。"):
+        assert words in text, words
+    assert "督促其签订" not in text and text.count("逾期仍未整改") == 2
+
+
 def test_a_notice_gives_the_description_the_width(app, browser, city, register, now):
     """QA print walk: 地点及情况 was about 10 characters wide beside 问题编号, 发现时间 and a mostly empty 照片 column,
     so seven problems of 150 characters ran to four pages (one of twelve long ones to fourteen). The description

@@ -3,9 +3,10 @@ the 文件格式 of GB/T 9704-2012 for the leaders to approve, as the year's ran
 number, no seal. Repeat offenders are named: each shop or institution with its street, how many problems in the
 window, how many still open, the 整改通知书 it was given (and whether one is past its date), and a photo of its
 latest problem; then what the street offices are to do. Named for 曝光 are only those told in time and still not put
-right (a notice recorded as delivered by its date, notices.past_due), each on what binds it: the 责任书 it signed,
-or, with none signed, the city's 市容和环境卫生 rules (and it is to sign one); a notice past its date that was never
-recorded as delivered is the street office's to serve first.
+right (a notice recorded as delivered by its date, notices.past_due), each on what binds it as its notice said
+(notices.under_agreement: the signing as it stood when the notice was given, not the register today): the 责任书 it
+signed, or, with none signed then, the city's 市容和环境卫生 rules (and, still unsigned, it is to sign one); a notice
+past its date that was never recorded as delivered is the street office's to serve first.
 """
 from __future__ import annotations
 
@@ -51,8 +52,9 @@ def _notices_cell(key, told: dict, late: set, unserved: set) -> str:
     return f"{told.get(key, 0)}份" + ("\n逾期未改" if key in late else "\n未送达" if key in unserved else "")
 
 
-def _overdue_line(rows: list[Offender], late: set, unserved: set) -> str:
-    """Who is named for 曝光 and on what ground, and whose notice is still to be served."""
+def _overdue_line(rows: list[Offender], late: set, unserved: set, bound: set) -> str:
+    """Who is named for 曝光 and on what ground (`bound`: held to a signed 责任书 by the notice it did not heed;
+    the others by the city's rules, as their notice said), and whose notice is still to be served."""
     all_names = [o.frontage.name for o in rows]
 
     def names(wanted) -> str:
@@ -60,8 +62,9 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set) -> str:
         return "、".join(o.frontage.name + (f"（{o.frontage.address}）" if all_names.count(o.frontage.name) > 1 else "")
                         for o in rows if wanted(o))
 
-    signed = names(lambda o: o.key in late and o.frontage.signed)
-    unsigned = names(lambda o: o.key in late and not o.frontage.signed)
+    signed = names(lambda o: o.key in late and o.key in bound)
+    unsigned = names(lambda o: o.key in late and o.key not in bound and not o.frontage.signed)
+    signed_since = names(lambda o: o.key in late and o.key not in bound and o.frontage.signed)
     waiting = names(lambda o: o.key in unserved and o.key not in late)
     line = ""
     if signed:
@@ -69,6 +72,9 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set) -> str:
     if unsigned:
         line += (f"{'' if signed else '其中'}{unsigned}未签订门前四包责任书，已送达整改通知书、逾期仍未整改，要依照"
                  "市容和环境卫生管理的有关规定严肃处理，并予以曝光，同时督促其签订门前四包责任书。")
+    if signed_since:
+        line += (f"{'' if signed or unsigned else '其中'}{signed_since}下达整改通知书时尚未签订门前四包责任书，"
+                 "已送达整改通知书、逾期仍未整改，要依照市容和环境卫生管理的有关规定严肃处理，并予以曝光。")
     if waiting:
         line += (f"{waiting}的整改通知书已过整改期限，但未在期限内登记送达，暂不作逾期未整改处理；所在街道要依法送达、"
                  "登记送达情况，重新明确整改期限，到期仍未整改的依规处理。")
@@ -76,11 +82,12 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set) -> str:
 
 
 def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int,
-             today: date, unserved: set = frozenset()) -> OfficialDocument:
+             today: date, unserved: set = frozenset(), bound: set = frozenset()) -> OfficialDocument:
     """The draft for the offenders `rows` (at least one), dated `today`, one row a (frontage, street): a shop that
     moved is named under the street its problems were found in. `told`, `late` and `unserved` are keyed by
     Offender.key: `late` those told in time and past their notice's date, `unserved` past a notice's date not
-    recorded as delivered by then (notices.past_due)."""
+    recorded as delivered by then (notices.past_due), `bound` those of `late` whose notice held them to a signed
+    责任书 (notices.under_agreement)."""
     short = setting("OFFICE_SHORT_NAME")
     streets = sorted({o.street_unit.name for o in rows})
     table = DataTable(COLUMNS, rows=[
@@ -97,7 +104,7 @@ def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int
         table,
         Heading("二、工作要求"),
         Para(f"请{'、'.join(streets)}督促上述商户（单位）于通报之日起5个工作日内整改到位，并将整改情况书面报送"
-             f"{short}。" + _overdue_line(rows, late, unserved)),
+             f"{short}。" + _overdue_line(rows, late, unserved, bound)),
         Para("各街道办事处要加强对辖区商户（单位）门前四包责任的日常巡查和督促，对反复出现问题的，要约谈负责人、"
              f"限期整改；各商户（单位）要切实履行{DUTIES}责任，防止问题反弹。"),
         Para("特此通报。"),
@@ -106,5 +113,5 @@ def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int
 
 
 def render(rows: list[Offender], told: dict, late: set, repeat: int, days: int, today: date,
-           unserved: set = frozenset()) -> bytes:
-    return render_pdf(document(rows, told, late, repeat, days, today, unserved))
+           unserved: set = frozenset(), bound: set = frozenset()) -> bytes:
+    return render_pdf(document(rows, told, late, repeat, days, today, unserved, bound))

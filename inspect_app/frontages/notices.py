@@ -202,23 +202,43 @@ def still_open(notices: list[FrontageNotice]) -> dict[int, int]:
 Key = tuple[int, int]  # (frontage id, street id): a street's record of a frontage (services.Offender.key)
 
 
+def _late(keys: list[Key], today: date) -> list[FrontageNotice]:
+    """The notices the street of each (frontage, street) pair gave the frontage whose date has passed and some of
+    whose problems are still open."""
+    wanted = set(keys)
+    if not wanted:
+        return []
+    late = [notice for notice in db.session.scalars(select(FrontageNotice).where(
+        FrontageNotice.frontage_id.in_({frontage_id for frontage_id, _ in wanted}), FrontageNotice.due_on < today))
+        if (notice.frontage_id, notice.street_unit_id) in wanted]
+    left = still_open(late)
+    return [notice for notice in late if left.get(notice.id)]
+
+
+def _served(notice: FrontageNotice) -> bool:
+    return notice.delivered_on is not None and notice.delivered_on <= notice.due_on
+
+
 def past_due(keys: list[Key], today: date) -> tuple[set[Key], set[Key]]:
     """Of these (frontage, street) pairs, those with a notice that street gave the frontage whose date has passed
     and some of whose problems are still open (a notice another street gave before a move is that street's), as
     (served, unserved). Served: the notice recorded as delivered (送达) by its date, so the shop was told and is
     逾期未整改 — the next step is 通报曝光. Unserved: never recorded as delivered, or only after its date; nothing
     shows the shop was told in time, so the street office is to serve it first, not name the shop for 曝光."""
-    wanted = set(keys)
-    if not wanted:
-        return set(), set()
-    late = [notice for notice in db.session.scalars(select(FrontageNotice).where(
-        FrontageNotice.frontage_id.in_({frontage_id for frontage_id, _ in wanted}), FrontageNotice.due_on < today))
-        if (notice.frontage_id, notice.street_unit_id) in wanted]
-    left = still_open(late)
-    late = [notice for notice in late if left.get(notice.id)]
-    served = {(n.frontage_id, n.street_unit_id) for n in late
-              if n.delivered_on is not None and n.delivered_on <= n.due_on}
+    late = _late(keys, today)
+    served = {(n.frontage_id, n.street_unit_id) for n in late if _served(n)}
     return served, {(n.frontage_id, n.street_unit_id) for n in late} - served
+
+
+def under_agreement(keys: list[Key], today: date) -> set[Key]:
+    """Of these pairs, those past due and served (past_due) whose latest such notice held the shop to a signed
+    责任书: what binds it when it is named for 曝光 is what it was told, the 责任书 as it stood when the notice was
+    given (kept with the notice), not the register today: a shop that signed only after its notice was told under
+    the city's rules; a shop moved to a street where it has signed none yet was held to its 责任书 at the old one."""
+    latest: dict[Key, FrontageNotice] = {}
+    for notice in sorted((n for n in _late(keys, today) if _served(n)), key=lambda n: (n.issued_at, n.id)):
+        latest[(notice.frontage_id, notice.street_unit_id)] = notice
+    return {key for key, notice in latest.items() if notice.signed_on is not None}
 
 
 def counts(keys: list[Key]) -> dict[Key, int]:

@@ -69,14 +69,14 @@ def export(fmt: str):
 def _offenders() -> dict:
     """The repeat offenders this user may see, with the notices each was given by the street it counts for and those
     past their date (`late`: served in time and not put right; `unserved`: past their date but not recorded as
-    delivered by it), keyed by Offender.key."""
+    delivered by it; `bound`: of the late, those their notice held to a signed 责任书), keyed by Offender.key."""
     repeat, days = services.repeat_rule()
     moment = now()
     rows = services.repeat_offenders(current_user, moment)
     keys, today = [o.key for o in rows], local(moment).date()  # (frontage, street): a moved shop's old street
     late, unserved = notices.past_due(keys, today)
     return {"rows": rows, "told": notices.counts(keys), "late": late, "unserved": unserved, "repeat": repeat,
-            "days": days, "today": today}
+            "days": days, "today": today, "bound": notices.under_agreement(keys, today)}
 
 
 @bp.get("/offenders")
