@@ -149,21 +149,26 @@ def road_menu(user) -> list:
         .order_by(by_code_point(Segment.district), by_code_point(Segment.name))).all()
 
 
+def register_where(user, found: RegisterFilter) -> list:
+    """SQL conditions on Frontage: the register this user may see (a street office its own street's) narrowed by
+    `found`."""
+    where = [scope(user)]
+    if term := search_term(found.q):
+        where.append(matches(term))
+    if found.street_unit_id:
+        where.append(Frontage.street_unit_id == found.street_unit_id)
+    if found.segment_id:
+        where.append(Frontage.segment_id == found.segment_id)
+    if found.signing:
+        where.append(Frontage.signed_on.is_(None) if found.signing == "unsigned" else Frontage.signed_on.is_not(None))
+    if found.status != "all":
+        where.append(Frontage.active.is_(found.status != "retired"))
+    return where
+
+
 def register_query(user, found: RegisterFilter):
     """The register this user may see (a street office its own street's) narrowed by `found` (unordered)."""
-    query = select(Frontage).where(scope(user))
-    if term := search_term(found.q):
-        query = query.where(matches(term))
-    if found.street_unit_id:
-        query = query.where(Frontage.street_unit_id == found.street_unit_id)
-    if found.segment_id:
-        query = query.where(Frontage.segment_id == found.segment_id)
-    if found.signing:
-        query = query.where(Frontage.signed_on.is_(None) if found.signing == "unsigned"
-                            else Frontage.signed_on.is_not(None))
-    if found.status != "all":
-        query = query.where(Frontage.active.is_(found.status != "retired"))
-    return query
+    return select(Frontage).where(*register_where(user, found))
 
 
 def _ordered(query):
@@ -193,14 +198,16 @@ EXPORT_WIDTHS = [12, 26, 8, 30, 22, 22, 9, 12, 10, 16, 8, 12]
 def export_rows(user, found: RegisterFilter, now: datetime) -> list[list]:
     """The register as the page lists it with `found`, every page, one row a shop (export_columns): only what this
     user may see, a street office its own street's shops."""
-    rows = list(db.session.scalars(_ordered(register_query(user, found)).options(selectinload(Frontage.segment)))
-                .unique())
-    counts = recent_counts([f.id for f in rows], now)
+    # each shop's count joined in, grouped over the same register: a list of tens of thousands of ids would pass
+    # SQLite's bound-parameter limit (32766; 999 on old builds) and is slow on PostgreSQL
+    counted = _recent(now).where(*register_where(user, found)).subquery()
+    query = (_ordered(register_query(user, found)).add_columns(func.coalesce(counted.c.n, 0))
+             .outerjoin(counted, counted.c.frontage_id == Frontage.id).options(selectinload(Frontage.segment)))
     return [[f.code, f.name, f.kind, f.address, f.street_unit.name,
              f"{f.segment.district}/{f.segment.name}" if f.segment else "",
              SIGNING["signed" if f.signed else "unsigned"], f.signed_on.isoformat() if f.signed_on else "",
-             f.contact_person, f.contact_phone, STATUSES["active" if f.active else "retired"], counts.get(f.id, 0)]
-            for f in rows]
+             f.contact_person, f.contact_phone, STATUSES["active" if f.active else "retired"], count]
+            for f, count in db.session.execute(query).unique()]
 
 
 def search_term(q: str) -> str:
@@ -385,18 +392,23 @@ def history(user, frontage: Frontage, limit: int = 200) -> list[Ticket]:
         .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
 
 
+def _recent(now: datetime, street_id: int | None = None):
+    """(frontage_id, n): problems (not voided) per frontage within the repeat window that its street follows up
+    (or `street_id`: a street it was with before a move), grouped; the caller narrows it to the frontages wanted."""
+    _, days = repeat_rule()
+    return (select(Ticket.frontage_id, func.count().label("n")).join(Frontage, Frontage.id == Ticket.frontage_id)
+            .join(TicketUnit, held_by_street(street_id))
+            .where(Ticket.reported_at >= now - timedelta(days=days), Ticket.status != "cancelled")
+            .group_by(Ticket.frontage_id))
+
+
 def recent_counts(frontage_ids: list[int], now: datetime, street_id: int | None = None) -> dict[int, int]:
     """Problems (not voided) per frontage within the repeat window that its street follows up (or `street_id`:
-    a street it was with before a move): a street's count, as its list and the offenders list have it."""
+    a street it was with before a move): a street's count, as its list and the offenders list have it. For a page
+    of frontages (their ids go to the database one parameter each): the export joins _recent instead."""
     if not frontage_ids:
         return {}
-    _, days = repeat_rule()
-    rows = db.session.execute(
-        select(Ticket.frontage_id, func.count()).join(Frontage, Frontage.id == Ticket.frontage_id)
-        .join(TicketUnit, held_by_street(street_id))
-        .where(Ticket.frontage_id.in_(frontage_ids), Ticket.reported_at >= now - timedelta(days=days),
-               Ticket.status != "cancelled")
-        .group_by(Ticket.frontage_id))
+    rows = db.session.execute(_recent(now, street_id).where(Ticket.frontage_id.in_(frontage_ids)))
     return {frontage_id: count for frontage_id, count in rows}
 
 
