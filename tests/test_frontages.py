@@ -1076,3 +1076,24 @@ def test_the_filing_page_search_says_how_many_match(browser, city, register):
     answer = inspector.get("/frontages/search?q=小李米粉店1")
     assert len(answer.get_json()) == 11 and answer.headers["X-Total-Count"] == "11"
     assert inspector.get("/frontages/search?q=").headers["X-Total-Count"] == "0"
+
+
+def test_a_unit_that_keeps_no_register_is_told_so_not_that_the_city_has_no_shops(browser, city, register, now):
+    """A city bureau (it keeps no 门前四包 register: the street offices do) that opened the register, from a shop's
+    page it follows up or a link, read "没有在用的门前四包责任商户（已停用的请在“状态”中选择“已停用”查找）" and, on the
+    offenders list, "近90天没有屡次违反门前四包责任的商户", while the city has both. It is now told the register is
+    the street offices' and it has none of its own; a street office with no shop still reads the old words."""
+    for days in (3, 2, 1):
+        file_against(city, register[0], now - timedelta(days=days))
+    bureau = browser(city.unit_police)
+    page = bureau.get("/frontages/").get_data(as_text=True)
+    assert "门前四包责任商户由所在街道办事处登记和管理，本单位没有登记的商户。" in page
+    assert "没有在用的门前四包责任商户" not in page
+    page = bureau.get("/frontages/offenders").get_data(as_text=True)
+    assert "屡次违反名单由各街道办事处跟进，本单位没有负责的商户。" in page and "近90天没有屡次违反" not in page
+    for frontage in register:
+        frontage.active = False
+    db.session.commit()
+    page = browser(city.unit_b).get("/frontages/").get_data(as_text=True)
+    assert "没有在用的门前四包责任商户（已停用的请在“状态”中选择“已停用”查找）。" in page
+    assert "近90天没有屡次违反" not in browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)

@@ -52,7 +52,7 @@ def index():
                            signings=services.SIGNING, roads=services.road_menu(current_user),
                            counts=counts, repeat=repeat, days=days, streets=services.streets(current_user)
                            if has_role(current_user, OFFICE) else [], duties=DUTIES,
-                           may_add=services.may_edit(current_user, None),
+                           may_add=services.may_edit(current_user, None), keeps_register=_shows_register(current_user),
                            export_args={k: v for k in services.FILTER_ARGS if (v := request.args.get(k))})
 
 
@@ -84,7 +84,8 @@ def _offenders() -> dict:
 def offenders():
     found = _offenders()
     return render_template("frontages/offenders.html", **found, named=[o for o in found["rows"] if o.frontage.active],
-                           may_publish=may_open(current_user, "frontages.offenders_pdf"))
+                           may_publish=may_open(current_user, "frontages.offenders_pdf"),
+                           keeps_register=_shows_register(current_user))
 
 
 @bp.get("/offenders.pdf")
