@@ -202,7 +202,8 @@ ARG_LABELS = {"from": "开始日期", "to": "结束日期", "page": "页码", "p
               "campaign_id": "专项行动", "site_id": "点位", "site_kind_id": "点位类型", "round_id": "测评轮次",
               "segment_id": "责任路段", "reporter_id": "上报人", "date": "日期",
               "answering_unit_id": "负责单位（主办、协办、包抓）", "due_from": "整改期限开始日期",
-              "due_to": "整改期限结束日期", "ranking_entry_id": "红黑榜单位", "ranking_figure": "红黑榜统计项"}
+              "due_to": "整改期限结束日期", "ranking_entry_id": "红黑榜单位", "ranking_figure": "红黑榜统计项",
+              "street_unit_id": "所属街道"}
 
 
 def _arg_label(name: str) -> str:

@@ -1097,3 +1097,15 @@ def test_a_unit_that_keeps_no_register_is_told_so_not_that_the_city_has_no_shops
     page = browser(city.unit_b).get("/frontages/").get_data(as_text=True)
     assert "没有在用的门前四包责任商户（已停用的请在“状态”中选择“已停用”查找）。" in page
     assert "近90天没有屡次违反" not in browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value, words", [("0", "所属街道（street_unit_id）超出范围。"),
+                                          ("abc", "所属街道（street_unit_id）应为整数。")])
+def test_a_malformed_street_in_the_register_filter_is_named_in_chinese(api, browser, city, value, words):
+    """The register's 所属街道 filter refused a malformed id with "参数 street_unit_id 超出范围。" (the road's said
+    "责任路段（segment_id）…"): the page, its export and the API now name it 所属街道."""
+    for url in (f"/frontages/?street_unit_id={value}", f"/frontages/export.xlsx?street_unit_id={value}"):
+        answer = browser(city.admin).get(url)
+        assert answer.status_code == 400 and words in answer.get_data(as_text=True), url
+    answer = api.get(f"/api/v1/frontages?street_unit_id={value}", city.admin)
+    assert answer.status_code == 400 and words in answer.get_json()["error"]["message"]
