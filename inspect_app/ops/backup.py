@@ -5,7 +5,8 @@ A backup is a directory, or the same directory packed into one file when DEST en
     manifest.json      format, created_at, database dialect and schema, row counts per table, sha256 of
                        the database file, file counts
     database.sqlite3   SQLite: a copy made with the online backup API (sqlite3.Connection.backup)
-    database.pgdump    PostgreSQL: pg_dump --format=custom, taken inside an exported snapshot
+    database.pgdump    PostgreSQL: pg_dump --format=custom, taken inside an exported snapshot, without what another
+                       role owns that is not the app's (foreign_relations)
     files/             everything under UPLOAD_FOLDER: photos, thumbnails, letter and ranking PDFs
 
 Order is what makes it consistent: the database snapshot first, the files after. The app writes a photo's
@@ -72,6 +73,7 @@ class Snapshot:
     """What the database held at the moment of the backup."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # PostgreSQL: {name: owner} of foreign_relations()
     alembic_revision: list[str] = field(default_factory=list)
     server_version: str = ""
     photo_keys: list[str] = field(default_factory=list)  # every photo a row owns (OWN_PHOTO_FILES)
@@ -94,8 +96,42 @@ def schema_fingerprint() -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def count_rows(conn: Connection) -> dict[str, int]:
-    names = sorted(sa_inspect(conn).get_table_names())
+def app_tables() -> frozenset[str]:
+    """The tables that are the app's: those of its models, and Alembic's."""
+    return frozenset(db.metadata.tables) | {"alembic_version"}
+
+
+# PostgreSQL: every relation in the app's schema that another role owns, with its owner and, for a sequence, the table
+# that owns it (a serial or identity column's).
+_OTHERS_RELATIONS = text("""
+SELECT c.relname, c.relkind, r.rolname, t.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_roles r ON r.oid = c.relowner
+LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class t ON t.oid = d.refobjid
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND r.rolname <> current_user
+ORDER BY c.relname
+""")
+
+
+def foreign_relations(conn: Connection) -> dict[str, str]:
+    """PostgreSQL: {name: owner} of the tables, views and sequences in the app's schema that are not the app's: another
+    role owns them (a DBA's table, one made by `CREATE TABLE` as another user), and they are none of app_tables()
+    nor a sequence one of those owns. A backup leaves them out: they are not the city's data, the app's database user
+    may not be allowed to read them, and a restore, which drops only what that user owns, could not replace them.
+    Empty on SQLite (no roles)."""
+    if conn.dialect.name != "postgresql":
+        return {}
+    ours = app_tables()
+    found = {}
+    for name, kind, owner, owned_by in conn.execute(_OTHERS_RELATIONS):
+        if name not in ours and not (kind == "S" and owned_by in ours):
+            found[name] = owner
+    return found
+
+
+def count_rows(conn: Connection, skip: Collection[str] = ()) -> dict[str, int]:
+    names = sorted(name for name in sa_inspect(conn).get_table_names() if name not in skip)
     return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one() for name in names}
 
 
@@ -115,10 +151,10 @@ def database_is_empty(engine: Engine) -> bool:
     return True
 
 
-def _read_snapshot(conn: Connection) -> Snapshot:
+def _read_snapshot(conn: Connection, skip: Collection[str] = ()) -> Snapshot:
     inspector = sa_inspect(conn)
     tables = set(inspector.get_table_names())
-    snap = Snapshot(rows=count_rows(conn))
+    snap = Snapshot(rows=count_rows(conn, skip))
     if "alembic_version" in tables:
         snap.alembic_revision = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     keys: set[str] = set()
@@ -232,6 +268,21 @@ def _backup_sqlite(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
     return out, snap
 
 
+def _unreadable_app_relations(conn: Connection, skip: Collection[str]) -> dict[str, str]:
+    """PostgreSQL: {name: owner} of the app's tables and sequences (all but `skip`) its database user may not read:
+    pg_dump would stop at the first of them."""
+    rows = conn.execute(text(
+        "SELECT c.relname, r.rolname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_roles r ON r.oid = c.relowner WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'S') "
+        "AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY c.relname"))
+    return {name: owner for name, owner in rows if name not in skip}
+
+
+def _pg_name_pattern(schema: str, name: str) -> str:
+    """pg_dump's pattern for exactly this relation (double quotes: no wildcards, case kept)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+
+
 def _backup_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
     pg_dump = pg_tool("pg_dump")
     conninfo, env = pg_connection(engine.url)
@@ -242,11 +293,26 @@ def _backup_postgres(engine: Engine, work: Path) -> tuple[Path, Snapshot]:
             conn.execute(text("SET TRANSACTION READ ONLY"))
             # pg_dump joins this transaction's snapshot: the row counts below and the dump see the same moment.
             snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            snap = _read_snapshot(conn)
+            skipped = foreign_relations(conn)
+            if unreadable := _unreadable_app_relations(conn, skipped):
+                user = conn.execute(text("SELECT current_user")).scalar_one()
+                raise OpsError(_APP_TABLE_UNREADABLE.format(
+                    tables="、".join(f"{name}（属于数据库角色 {owner}）" for name, owner in unreadable.items()),
+                    user=user, first=next(iter(unreadable))))
+            snap = _read_snapshot(conn, skipped)
+            snap.skipped = skipped
             snap.server_version = str(conn.execute(text("SHOW server_version")).scalar_one())
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
             _run([pg_dump, "--format=custom", f"--snapshot={snapshot_id}", f"--file={out}",
+                  *(f"--exclude-table={_pg_name_pattern(schema, name)}" for name in skipped),
                   f"--dbname={conninfo}"], env)
     return out, snap
+
+
+_APP_TABLE_UNREADABLE = (
+    "备份未完成：本系统的数据表 {tables} 不允许本系统的数据库用户 {user} 读取，没有留下不完整的备份。"
+    "请数据库管理员把它交还给 {user}（ALTER TABLE {first} OWNER TO {user}）或授予读取权限"
+    "（GRANT SELECT ON {first} TO {user}），然后重新运行 backup。")
 
 
 def _copy_tree(source: Path, target: Path) -> dict[str, int]:
@@ -306,7 +372,7 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
                     "alembic_revision": snap.alembic_revision or None},
             "database": {"dialect": engine.dialect.name, "server_version": snap.server_version,
                          "file": database.name, "bytes": database.stat().st_size, "sha256": sha256_file(database),
-                         "rows": snap.rows},
+                         "rows": snap.rows, "skipped": snap.skipped},
             "files": {"dir": FILES_DIR, **files, "photo_rows": snap.rows.get("photos", 0),
                       "missing": missing},
         }

@@ -42,6 +42,9 @@ def register(app: Flask) -> None:
         click.echo(f"  数据库（{manifest['database']['dialect']}）：问题 {rows.get('tickets', 0)} 件，"
                    f"照片记录 {rows.get('photos', 0)} 条，共 {sum(rows.values())} 行")
         click.echo(f"  文件：{files['count']} 个，{_mb(files['bytes'])}")
+        if skipped := manifest["database"].get("skipped"):
+            click.echo(f"提示：数据库中的 {'、'.join(skipped)} 由其他数据库角色（{'、'.join(sorted(set(skipped.values())))}）"
+                       f"所有，不是本系统的表，没有备份（备份只包含本系统的数据）。", err=True)
         if files["missing"]:
             click.echo(f"警告：{len(files['missing'])} 个应有的文件在上传目录中已缺失（见 manifest.json 的 "
                        f"files.missing），例如 {files['missing'][0]}", err=True)
