@@ -583,6 +583,75 @@ def test_a_restore_of_a_backup_that_cannot_be_read_names_it_and_changes_nothing(
     assert state() == before and files_in(uploads) == files_before
 
 
+def test_a_restore_that_cannot_use_what_it_was_given_says_why_and_changes_nothing(runner, uploads, tmp_path,
+                                                                                 some_tickets, monkeypatch):
+    # A backup folder one file of which the service may not read (copied as root with umask 077) stopped the restore
+    # half way, its files partly put back, and said 恢复未完成：…磁盘空间不足或无法写入. A path that is not there was
+    # answered in click's English (exit code 2); the folder of the nightly backups given instead of one of them, and a
+    # manifest cut short, both said "not a backup (missing or unreadable manifest.json)"; a manifest missing a part
+    # ended in a KeyError traceback. Each now says what it is, exit code 1, and nothing changes.
+    import builtins
+    import shutil
+
+    nightly = tmp_path / "nightly"
+    dest = nightly / "20261206-0230"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before, files_before = state(), files_in(uploads)
+
+    def refused(path) -> str:
+        db.session.remove()
+        result = runner.invoke(args=["restore", str(path), "--force"])
+        assert result.exit_code == 1 and not isinstance(result.exception, Exception), result.output
+        assert "Traceback" not in result.output and "磁盘空间不足" not in result.output, result.output
+        assert state() == before and files_in(uploads) == files_before
+        return result.output
+
+    victim = sorted(p for p in (dest / "files").rglob("*") if p.is_file())[-1]  # the last one copied
+    real_open = builtins.open
+
+    def denied(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and Path(file) == victim:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", denied)
+    said = refused(dest)
+    assert f"无法读取备份 {victim}（[Errno 13] Permission denied" in said, said
+    assert "恢复没有进行，数据库和上传目录都没有被改动。请确认本服务的用户可以读取这份备份" in said
+    monkeypatch.undo()
+
+    said = refused(nightly / "20261207-0230")
+    assert f"找不到备份：{nightly / '20261207-0230'} 不存在。恢复没有进行" in said, said
+    said = refused(nightly)
+    assert (f"{nightly} 不是本系统的备份（其中没有 manifest.json）。恢复没有进行，数据库和上传目录都没有被改动。"
+            f"这个文件夹里存放着 1 份备份（例如 20261206-0230），请指定其中的一份：flask --app run restore {dest}"
+            in said), said
+
+    copy = tmp_path / "copy"
+    shutil.copytree(dest, copy)
+    manifest = (copy / "manifest.json").read_text(encoding="utf-8")
+    (copy / "manifest.json").write_text(manifest[:len(manifest) // 2], encoding="utf-8")  # copied half way
+    said = refused(copy)
+    assert f"备份 {copy} 已损坏（manifest.json 不完整或内容已损坏），无法恢复。恢复没有进行" in said, said
+    cut = json.loads(manifest)
+    del cut["database"]
+    (copy / "manifest.json").write_text(json.dumps(cut), encoding="utf-8")
+    said = refused(copy)
+    assert f"备份 {copy} 已损坏（manifest.json 缺少 database、app、files 或 created_at）" in said, said
+
+    import errno
+    import tarfile
+
+    packed = tmp_path / "nightly.tar.gz"
+    assert runner.invoke(args=["backup", str(packed)]).exit_code == 0
+    before = state()  # (the backup was recorded)
+
+    def failing_disk(*_args, **_kwargs):  # the backup's disk fails half way through reading it: not "damaged"
+        raise OSError(errno.EIO, "Input/output error", str(packed))
+    monkeypatch.setattr(tarfile.TarFile, "extractall", failing_disk)
+    said = refused(packed)
+    assert f"无法读取备份 {packed}（[Errno 5] Input/output error" in said and "已损坏" not in said, said
+
+
 def test_a_postgres_restore_onto_a_table_another_role_owns_names_it_and_changes_nothing(runner, uploads, tmp_path,
                                                                                       some_tickets):
     # A table in the app's schema that another role owns, without a grant to the app's database user: the restore

@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import tarfile
 import tempfile
@@ -419,6 +420,14 @@ def _missing_in_backup(files: Path, snap: Snapshot) -> list[str]:
 
 # ----------------------------------------------------------------------------- restore
 
+_UNCHANGED = "恢复没有进行，数据库和上传目录都没有被改动。"
+# A backup, or a file in it, this process may not read: its permissions (a copy made as root with umask 077, a folder
+# on the way the service may not enter), a failing disk, a stale mount. Not "the disk is full", not "damaged".
+_UNREADABLE = ("无法读取备份 {src}（{error}）：本服务的用户没有读取它的权限，或它所在的磁盘出了故障。" + _UNCHANGED +
+               "请确认本服务的用户可以读取这份备份（文件和它所在各级文件夹的所有者和权限），然后重新运行 restore。")
+_NOT_A_BACKUP = "{src} 不是本系统的备份（{why}）。" + _UNCHANGED + "{hint}"
+_DAMAGED_MANIFEST = ("备份 {src} 已损坏（{why}），无法恢复。" + _UNCHANGED +
+                     "请换一份备份，或从备份的存放处重新复制它。")
 # What a packed backup's unpacking ran into, in the operator's words: EOFError is gzip's for a file that ends early.
 _DAMAGED = "备份文件 {src} 已损坏或不完整（{why}：{error}），无法恢复。请换一份备份，或从备份的存放处重新复制这个文件。"
 _NO_ROOM = ("恢复未完成：备份解包到 {where}（UPLOAD_FOLDER）时磁盘空间不足或无法写入（{error}）。"
@@ -439,6 +448,9 @@ def _unpack(src: Path, into: Path) -> None:
                 error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
                 or into in Path(error.filename or "/").parents):
             raise OpsError(_NO_ROOM.format(where=into.parent, error=error, size=_size(src.stat().st_size))) from None
+        if isinstance(error, OSError) and error.errno is not None and not (  # reading src failed (gzip's: no errno)
+                error.filename and into in Path(error.filename).parents):
+            raise OpsError(_UNREADABLE.format(src=src, error=error)) from None
         if isinstance(error, tarfile.ReadError) and "could not be opened" in str(error):
             raise OpsError(f"{src} 不是本系统的备份（不是 .tar.gz 备份文件，或文件开头已损坏）。") from None
         why = ("文件不完整，在压缩数据结束之前就到了末尾，可能没有复制完" if isinstance(error, EOFError) else
@@ -455,16 +467,22 @@ def _opened(src: Path, unpack_into: Path) -> Iterator[Path]:
     """A backup directory, or a packed backup unpacked into a temporary folder inside `unpack_into` (UPLOAD_FOLDER:
     the service may write there, and the files are then moved into place rather than copied, so the disk needs
     room for the backup once; the backup's own folder may be a read-only mount, or full)."""
-    if src.is_dir():
+    try:
+        mode = src.stat().st_mode
+    except FileNotFoundError:
+        raise OpsError(f"找不到备份：{src} 不存在。{_UNCHANGED}") from None
+    except OSError as error:  # a folder on the way the service may not enter, a stale mount
+        raise OpsError(_UNREADABLE.format(src=src, error=error)) from None
+    if stat.S_ISDIR(mode):
         yield src
         return
-    if not src.is_file():
-        raise OpsError(f"找不到备份：{src}")
+    if not stat.S_ISREG(mode):
+        raise OpsError(_NOT_A_BACKUP.format(src=src, why="不是文件也不是文件夹", hint=""))
     try:
         with open(src, "rb"):
             pass
     except OSError as error:
-        raise OpsError(f"无法读取备份文件 {src}（{error}）。") from None
+        raise OpsError(_UNREADABLE.format(src=src, error=error)) from None
     try:
         unpack_into.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".restore-", suffix=".tmp", dir=unpack_into))
@@ -477,15 +495,74 @@ def _opened(src: Path, unpack_into: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_manifest(folder: Path, src: Path | None = None) -> dict:
-    """The backup's manifest; `src`: the packed file `folder` was unpacked from, which the operator knows."""
+def _backups_in(folder: Path) -> list[str]:
+    """The backups directly inside `folder` (packed files, folders with a manifest): the operator gave the folder
+    the nightly backups go to, not one of them."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise OpsError(f"{src or folder} 不是本系统的备份（缺少或无法读取 {MANIFEST}）。") from None
-    if manifest.get("format") != FORMAT:
+        children = sorted(folder.iterdir())
+    except OSError:
+        return []
+    return [child.name for child in children if child.name.endswith(PACKED_SUFFIXES) or (child / MANIFEST).is_file()]
+
+
+def _manifest_problem(manifest) -> str | None:
+    """What a manifest of this format lacks that a restore reads; None when it is whole."""
+    if not isinstance(manifest, dict):
+        return f"{MANIFEST} 的内容不是备份说明"
+    database, app, files = manifest.get("database"), manifest.get("app"), manifest.get("files")
+    if not (isinstance(database, dict) and isinstance(app, dict) and isinstance(files, dict)
+            and isinstance(manifest.get("created_at"), str)):
+        return f"{MANIFEST} 缺少 database、app、files 或 created_at"
+    names = (database.get("file"), files.get("dir"))
+    if not all(isinstance(name, str) and name and Path(name).name == name for name in names):
+        return f"{MANIFEST} 中的数据库文件名或文件夹名无效"
+    if not (isinstance(database.get("dialect"), str) and isinstance(database.get("sha256"), str)
+            and isinstance(database.get("rows"), dict) and isinstance(app.get("alembic_revision") or [], list)):
+        return f"{MANIFEST} 中的数据库说明不完整"
+    return None
+
+
+def read_manifest(folder: Path, src: Path | None = None) -> dict:
+    """The backup's manifest; `src`: the packed file `folder` was unpacked from, which the operator knows. Each way it
+    can fail has its own words: none there (not a backup: the folder of the nightly backups, say), not readable,
+    damaged."""
+    shown = src or folder
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        found = [] if src else _backups_in(folder)
+        hint = (f"这个文件夹里存放着 {len(found)} 份备份（例如 {found[-1]}），请指定其中的一份："
+                f"flask --app run restore {folder / found[-1]}" if found else "")
+        raise OpsError(_NOT_A_BACKUP.format(src=shown, why=f"其中没有 {MANIFEST}", hint=hint)) from None
+    except OSError as error:  # its permissions, a failing disk; a folder named manifest.json
+        raise OpsError(_UNREADABLE.format(src=shown if src else folder / MANIFEST, error=error)) from None
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except ValueError:  # cut short, overwritten (UnicodeDecodeError is one too)
+        raise OpsError(_DAMAGED_MANIFEST.format(src=shown, why=f"{MANIFEST} 不完整或内容已损坏")) from None
+    if isinstance(manifest, dict) and manifest.get("format") != FORMAT:
         raise OpsError(f"不认识的备份格式：{manifest.get('format')!r}")
+    if problem := _manifest_problem(manifest):
+        raise OpsError(_DAMAGED_MANIFEST.format(src=shown, why=problem))
     return manifest
+
+
+def _unreadable_file(folder: Path) -> OSError | None:
+    """The error of the first file or folder under `folder` this process may not read, each file opened before
+    anything changes: a backup folder copied as root with umask 077 stopped the restore half way, its files
+    partly put back, and said the disk was full (os.walk passed over a folder it could not open without a word)."""
+    def fail(error: OSError) -> None:
+        raise error
+    try:
+        for path_, _dirs, names in os.walk(folder, onerror=fail):
+            for name in names:
+                path = Path(path_) / name
+                if not path.is_symlink() and path.is_file():
+                    with open(path, "rb"):
+                        pass
+    except OSError as error:
+        return error
+    return None
 
 
 def _restore_files(source: Path, target: Path, move: bool = False) -> int:
@@ -516,9 +593,6 @@ def _restore_files(source: Path, target: Path, move: bool = False) -> int:
                 raise
             copied += 1
     return copied
-
-
-_UNCHANGED = "恢复没有进行，数据库和上传目录都没有被改动。"
 
 
 def _sqlite_backup_problem(dump: Path) -> str | None:
@@ -700,6 +774,8 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         if problem := (_sqlite_backup_problem(dump) if engine.dialect.name == "sqlite" else
                        _unreadable_tables_problem(engine)):
             raise OpsError(problem)
+        if folder == src and (error := _unreadable_file(folder / manifest["files"]["dir"])):  # (unpacked: ours)
+            raise OpsError(_UNREADABLE.format(src=error.filename or folder, error=error))
         if not force and not database_is_empty(engine):
             raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
         try:

@@ -50,7 +50,7 @@ def register(app: Flask) -> None:
                        f"files.missing），例如 {files['missing'][0]}", err=True)
 
     @app.cli.command("restore")
-    @click.argument("src", type=click.Path(exists=True, path_type=Path))
+    @click.argument("src", type=click.Path(path_type=Path))  # not there, not readable: restore_backup's words
     @click.option("--force", is_flag=True, help="Overwrite a database that already holds data.")
     def restore_command(src: Path, force: bool):
         """Restore a backup made by `backup` (stop the web processes and the scheduler first). A backup made by an
