@@ -797,6 +797,42 @@ def test_a_postgres_backup_leaves_out_what_another_role_owns_and_names_an_app_ta
     assert list((tmp_path / "second").iterdir()) == []
 
 
+def test_a_postgres_restore_while_another_session_holds_a_table_stops_and_says_who(runner, uploads, tmp_path,
+                                                                                  some_tickets, monkeypatch):
+    # The restore's first DROP waited, without end and without a word, for any session with an open transaction on
+    # a table (the scheduler still running, a DBA's psql left in a transaction). It now waits RESTORE_LOCK_WAIT
+    # seconds, then stops, exit code 1, naming who holds the tables, the database as it was.
+    from sqlalchemy import create_engine, text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's locks (SQLite's backup API waits for a writer, then replaces the file)")
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    before, files_before = state(), files_in(uploads)
+    db.session.remove()
+    monkeypatch.setattr(ops, "RESTORE_LOCK_WAIT", 1)
+    other = create_engine(db.engine.url, connect_args={"application_name": "inspect-scheduler"})
+    holder = other.connect()
+    holder.begin()
+    holder.execute(text("SELECT count(*) FROM tickets"))  # its transaction holds the table until it ends
+    release = threading.Timer(60, holder.rollback)  # without the wait's end the restore went on once it was let go
+    release.start()
+    try:
+        started = time.monotonic()
+        result = runner.invoke(args=["restore", str(dest), "--force"])
+        assert time.monotonic() - started < 50
+    finally:
+        release.cancel()
+        holder.rollback()
+        holder.close()
+        other.dispose()
+    assert result.exit_code == 1 and not isinstance(result.exception, Exception), result.output
+    assert ("恢复未完成：数据库中的数据表正被其他连接使用（inspect-scheduler（" in result.output
+            and "等了 1 秒仍无法替换。数据库没有被改动" in result.output
+            and "systemctl stop inspect-web inspect-scheduler" in result.output), result.output
+    assert state() == before and files_in(uploads) == files_before
+
+
 def test_backup_refuses_a_used_destination_or_one_inside_uploads(app, runner, tmp_path, uploads):
     used = tmp_path / "used"
     used.mkdir()

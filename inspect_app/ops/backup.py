@@ -660,11 +660,19 @@ def _restore_sqlite(dump: Path, engine: Engine) -> None:
 # made by an older release could not be restored onto a database this release had set up ("cannot drop constraint
 # pk_users … because other objects depend on it"). Objects only: the user need not own the schema, and whatever
 # another role owns is left (should it stand in the way, the restore fails and changes nothing).
-_EMPTY_SCHEMA = b"""
+#
+# Another session's open transaction on a table (a web process or the scheduler still running, a DBA's psql left in a
+# transaction) made the first DROP wait for it without end and without a word. The drops now wait RESTORE_LOCK_WAIT
+# seconds (lock_timeout; pg_restore's own SQL sets it back to 0 after them), then stop the restore with IN_USE_MARK
+# and, as its detail, who holds the tables.
+_EMPTY_SCHEMA = """
+SET client_encoding = 'UTF8';
 SET client_min_messages = warning;
+SET LOCAL lock_timeout = '{wait}s';
 DO $empty$
 DECLARE
     statement text;
+    holders text;
 BEGIN
     FOR statement IN
         SELECT format('DROP %s IF EXISTS %I.%I CASCADE',
@@ -679,9 +687,22 @@ BEGIN
     LOOP
         EXECUTE statement;
     END LOOP;
+EXCEPTION WHEN lock_not_available THEN
+    SELECT string_agg(DISTINCT format('%s（%s，%s）', coalesce(nullif(a.application_name, ''), '未命名程序'),
+                                      a.usename, coalesce(a.state, '?')), '、')
+      INTO holders
+      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_class c ON c.oid = l.relation
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE l.granted AND l.pid <> pg_backend_pid() AND n.nspname = current_schema();
+    RAISE EXCEPTION '{mark}' USING DETAIL = coalesce(holders, '?');
 END
 $empty$;
 """
+RESTORE_LOCK_WAIT = 30  # seconds a restore waits for another session's hold on a table before it stops
+IN_USE_MARK = "inspect-restore: tables in use"
+_IN_USE = ("恢复未完成：数据库中的数据表正被其他连接使用（{holders}），等了 {wait} 秒仍无法替换。数据库没有被改动，已放回的"
+           "照片文件可以留着。请先停止 web 服务和调度器（systemctl stop inspect-web inspect-scheduler），结束其他仍连着"
+           "这个数据库的程序，然后重新运行 restore。")
 
 
 def _restore_postgres(dump: Path, engine: Engine) -> None:
@@ -695,7 +716,7 @@ def _restore_postgres(dump: Path, engine: Engine) -> None:
                                    f"--dbname={conninfo}"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env)
         try:
-            writer.stdin.write(b"BEGIN;\n" + _EMPTY_SCHEMA)
+            writer.stdin.write(b"BEGIN;\n" + _EMPTY_SCHEMA.format(wait=RESTORE_LOCK_WAIT, mark=IN_USE_MARK).encode())
             shutil.copyfileobj(reader.stdout, writer.stdin, 1 << 20)
             if reader.wait() == 0:
                 writer.stdin.write(b"COMMIT;\n")
@@ -713,6 +734,9 @@ def _restore_postgres(dump: Path, engine: Engine) -> None:
             if process.returncode != 0:
                 errors.seek(0)
                 detail = errors.read().decode("utf-8", "replace").strip()[-2000:]
+                if IN_USE_MARK in detail:
+                    holders = detail.partition("DETAIL:")[2].strip().splitlines()[0:1] or ["?"]
+                    raise OpsError(_IN_USE.format(holders=holders[0].strip(), wait=RESTORE_LOCK_WAIT))
                 raise OpsError(f"{Path(process.args[0]).name} 执行失败（退出码 {process.returncode}）：{detail}")
 
 
