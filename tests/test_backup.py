@@ -797,6 +797,36 @@ def test_a_postgres_backup_leaves_out_what_another_role_owns_and_names_an_app_ta
     assert list((tmp_path / "second").iterdir()) == []
 
 
+def test_a_postgres_restore_by_a_user_that_does_not_own_the_schema_replaces_what_is_in_it(uploads, tmp_path,
+                                                                                         some_tickets, app_role):
+    # The app's database user need not own its schema. When pg_dump wrote the schema's own entries (public dropped
+    # and made again by the DBA, a comment set on it; PostgreSQL 14 and before always wrote COMMENT ON SCHEMA
+    # public), the restore replayed them and stopped at "must be owner of schema public": no backup could be restored.
+    from sqlalchemy import text
+
+    env, _app_user, _other, admin = app_role
+    comment = "SELECT obj_description('public'::regnamespace, 'pg_namespace')"
+    with admin.connect() as conn:
+        was = conn.scalar(text(comment))
+        conn.execute(text("COMMENT ON SCHEMA public IS 'the DBA''s'"))
+    try:
+        dest = tmp_path / "backup"
+        made = flask_as(env, "backup", str(dest))
+        assert made.returncode == 0, made.stderr
+        before, files_before = state(), files_in(uploads)
+        db.session.remove()
+        done = flask_as(env, "restore", str(dest), "--force")
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        assert "已恢复" in done.stdout and "行数与备份不同" not in done.stderr, done.stdout + done.stderr
+        assert state() == before and files_in(uploads) == files_before
+        with admin.connect() as conn:
+            assert conn.scalar(text(comment)) == "the DBA's"  # the schema is left as it was
+    finally:
+        with admin.connect() as conn:
+            quoted = "NULL" if was is None else "'" + was.replace("'", "''") + "'"
+            conn.execute(text(f"COMMENT ON SCHEMA public IS {quoted}"))
+
+
 def test_a_postgres_restore_while_another_session_holds_a_table_stops_and_says_who(runner, uploads, tmp_path,
                                                                                   some_tickets, monkeypatch):
     # The restore's first DROP waited, without end and without a word, for any session with an open transaction on

@@ -28,6 +28,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -705,13 +706,35 @@ _IN_USE = ("恢复未完成：数据库中的数据表正被其他连接使用�
            "这个数据库的程序，然后重新运行 restore。")
 
 
+# The dump's entries for a schema itself: pg_dump writes them when the schema is not as initdb made it (public dropped
+# and made again, a comment changed; PostgreSQL 14 and before always wrote COMMENT ON SCHEMA public), and replayed
+# with --clean they DROP, CREATE or COMMENT ON the schema, which only its owner may: a restore by the app's database
+# user, who need not own the schema, stopped at "must be owner of schema public". The schema is the database
+# administrator's; the restore replaces what is in it.
+_SCHEMA_ENTRY = re.compile(rb"^\d+; \d+ \d+ (SCHEMA|COMMENT - SCHEMA|ACL - SCHEMA|SECURITY LABEL - SCHEMA) ")
+
+
+def _without_schema_entries(dump: Path, env: dict[str, str], into) -> None:
+    """pg_restore's --use-list for `dump`, written to the open file `into`: every entry but the schemas' own."""
+    listed = subprocess.run([pg_tool("pg_restore"), "--list", str(dump)], env=env, capture_output=True, check=False)
+    if listed.returncode != 0:
+        detail = (listed.stderr or listed.stdout).decode("utf-8", "replace").strip()[-2000:]
+        raise OpsError(f"pg_restore 执行失败（退出码 {listed.returncode}）：{detail}")
+    for line in listed.stdout.splitlines(keepends=True):
+        into.write(b";" + line if _SCHEMA_ENTRY.match(line) else line)
+    into.flush()
+
+
 def _restore_postgres(dump: Path, engine: Engine) -> None:
     """pg_restore's SQL, after _EMPTY_SCHEMA, through psql in one transaction that is committed only when
     pg_restore read the whole dump and psql ran every statement: a failure anywhere changes nothing."""
     conninfo, env = pg_connection(engine.url)
-    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
+    with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors, \
+            tempfile.NamedTemporaryFile(prefix="restore-list-", suffix=".txt") as entries:
+        _without_schema_entries(dump, env, entries)
         reader = subprocess.Popen([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                                   "--file=-", str(dump)], stdout=subprocess.PIPE, stderr=restore_errors, env=env)
+                                   f"--use-list={entries.name}", "--file=-", str(dump)],
+                                  stdout=subprocess.PIPE, stderr=restore_errors, env=env)
         writer = subprocess.Popen([pg_tool("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
                                    f"--dbname={conninfo}"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_errors, env=env)
