@@ -144,10 +144,12 @@ SEEDED_TABLES = frozenset({"alembic_version", "site_kinds", "ranking_schemes", "
 
 
 def database_is_empty(engine: Engine) -> bool:
-    """No table holds a row, apart from what init-db seeds (SEEDED_TABLES)."""
+    """No table holds a row, apart from what init-db seeds (SEEDED_TABLES) and what is not the app's
+    (foreign_relations)."""
     with engine.connect() as conn:
+        foreign = foreign_relations(conn)
         for name in sa_inspect(conn).get_table_names():
-            if name not in SEEDED_TABLES and conn.execute(
+            if name not in SEEDED_TABLES and name not in foreign and conn.execute(
                     select(literal(1)).select_from(table(name)).limit(1)).first() is not None:
                 return False
     return True
@@ -625,22 +627,25 @@ def _sqlite_backup_problem(dump: Path) -> str | None:
 
 
 def _unreadable_tables_problem(engine: Engine) -> str | None:
-    """PostgreSQL: refusal when a table in the app's schema is one the database user may not read (another role's,
-    without a grant). The restore would stop at it with a traceback, before anything changed (looking whether the
-    database holds data) or, with --force, after the database was replaced (counting its rows); nor could it drop
-    such a table. Checked before anything changes, and named."""
+    """PostgreSQL: refusal when one of the app's tables is another role's and the database user may neither read
+    nor drop it (no grant, not a member of that role). The restore would stop at it with a traceback, before anything
+    changed (looking whether the database holds data) or, with --force, after the database was replaced (counting
+    its rows); nor could it replace such a table. Checked before anything changes, and named. What is not the app's
+    (foreign_relations: a DBA's table) is left alone, as the backup left it out."""
     with engine.connect() as conn:
         user = conn.execute(text("SELECT current_user")).scalar_one()
-        names = list(conn.execute(text(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-            "AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY c.relname")).scalars())
-    if not names:
+        foreign = foreign_relations(conn)
+        found = [(name, owner) for name, owner in conn.execute(text(
+            "SELECT c.relname, r.rolname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_roles r ON r.oid = c.relowner WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+            "AND (NOT has_table_privilege(c.oid, 'SELECT') OR NOT pg_has_role(c.relowner, 'USAGE')) "
+            "ORDER BY c.relname")) if name not in foreign]
+    if not found:
         return None
-    listed = "、".join(names)
-    return (f"数据库中的表 {listed} 属于其他数据库角色，本系统的数据库用户 {user} 无法读取，{_UNCHANGED}"
-            f"请数据库管理员把它改由 {user} 所有（ALTER TABLE {names[0]} OWNER TO {user}）、移出这个 schema 或删除，"
-            f"然后重新运行 restore。")
+    listed = "、".join(f"{name}（属于数据库角色 {owner}）" for name, owner in found)
+    first = found[0][0]
+    return (f"本系统的数据表 {listed}不属于本系统的数据库用户 {user}，恢复无法替换它，{_UNCHANGED}"
+            f"请数据库管理员把它交还给 {user}（ALTER TABLE {first} OWNER TO {user}），然后重新运行 restore。")
 
 
 def _restore_sqlite(dump: Path, engine: Engine) -> None:
@@ -772,7 +777,8 @@ def _vacuum_analyze(engine: Engine) -> bool:
     restored all the same; autovacuum will get there)."""
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # VACUUM: no transaction
-            names = sorted(sa_inspect(conn).get_table_names())
+            foreign = foreign_relations(conn)
+            names = sorted(name for name in sa_inspect(conn).get_table_names() if name not in foreign)
             if names:
                 quote = conn.dialect.identifier_preparer.quote
                 conn.execute(text(f"VACUUM (ANALYZE) {', '.join(quote(name) for name in names)}"))
@@ -841,7 +847,7 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
                            f"改动，已复制的照片文件可以留着；清理或扩容磁盘后重新运行 restore 即可。") from None
         engine.dispose()
         with engine.connect() as conn:
-            rows = count_rows(conn)
+            rows = count_rows(conn, foreign_relations(conn))
             aside_to = upload / SET_ASIDE_DIR / f"{local(now):%Y%m%d-%H%M%S}"
             aside = set_aside(conn, upload, aside_to)
     differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
