@@ -283,3 +283,100 @@ def test_the_sweep_lists_the_most_recent_pairs_and_counts_them_all(app, city, ma
     assert len(sent) == 3, sent
     assert "tickets.address" not in sent[0][0] and "tickets.number" not in sent[0][0], sent[0]
     assert duplicates.open_pairs(0) == [] and duplicates.open_pairs(0).total == len(expected)
+
+
+def _pair_forms(page: str, later, earlier) -> tuple[dict, dict]:
+    """The 作废 and 不是重复 forms the 疑似重复 page drew for this pair: each one's hidden fields as a browser sends
+    them (the page's token aside)."""
+    import html
+    import re
+
+    forms = {}
+    for action, body in re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page, re.S):
+        fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                                                            body) if k != "csrf_token"}
+        if action == f"/tickets/{later.id}/cancel" and fields.get("duplicate_of") == earlier.number:
+            forms["cancel"] = fields
+        elif action == "/tickets/duplicates/not-repeat" and \
+                (fields.get("ticket_id"), fields.get("other_id")) == (str(later.id), str(earlier.id)):
+            forms["not_repeat"] = fields
+    return forms["cancel"], forms["not_repeat"]
+
+
+def test_a_pair_judged_on_a_page_left_open_is_refused_once_either_problem_moved_on(app, city, street, browser,
+                                                                                   make_ticket):
+    """The 疑似重复 page's forms sent an empty version (the pair's members had none): a 作废 as a repeat, or a 不是重复,
+    from a page left open went through over what another person had done to either problem meanwhile (the unit's
+    退单 of the later one voided under it, a colleague's 改派 of the earlier one merged into). Each form carries
+    both problems' versions as drawn; one changed since is refused (409, the usual message) and nothing changes."""
+    from inspect_app.tickets.models import Ticket
+
+    later = make_ticket(at_time=at("2026-11-25T08:00"), point=NEAR)
+    near = street["near"]
+    office, colleague = browser(city.admin), browser(city.admin)  # two sessions of the office
+    page = "/tickets/duplicates"
+    cancel, not_repeat = _pair_forms(office.get(page).get_data(as_text=True), later, near)
+    assert cancel["version"] == str(later.version) and cancel["duplicate_of_version"] == str(near.version)
+    assert (not_repeat["version"], not_repeat["other_version"]) == (str(later.version), str(near.version))
+
+    # the unit says the later one is not its job (退单) while the page is open
+    unit = browser(city.unit_a)
+    mine = f"/tickets/{later.id}"
+    assert unit.submit(mine, f"{mine}/dispute", {"reason": "不属于本单位职责", "version": str(later.version)}) \
+        .status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "disputed"
+    message = f"{later.number}在您打开页面后已有新的处理（现为“退单待审”），请查看最新情况后再操作。"
+    refused = office.submit(page, f"/tickets/{later.id}/cancel", cancel)
+    assert refused.status_code == 303 and message in office.get(refused.location).get_data(as_text=True)
+    for action, fields in ((f"/tickets/{later.id}/cancel", cancel), ("/tickets/duplicates/not-repeat", not_repeat)):
+        answer = office.submit(page, action, fields, script=True)
+        assert answer.status_code == 409 and answer.get_json()["error"] == {"code": "ticket_changed",
+                                                                            "message": message}, action
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "disputed" and db.session.get(duplicates.NotRepeat,
+                                                                                     (near.id, later.id)) is None
+    assert [e.action for e in db.session.get(Ticket, later.id).events][-1] == "dispute"
+
+    # drawn again; then a colleague moves the earlier one to another unit: a merge into it is refused as well
+    cancel, not_repeat = _pair_forms(office.get(page).get_data(as_text=True), later, near)
+    before = db.session.get(Ticket, near.id).version
+    assert colleague.submit(f"/tickets/{near.id}", f"/tickets/{near.id}/reassign",
+                            {"unit_id": str(city.street_b.id), "note": "属乙街道", "version": str(before)}) \
+        .status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, near.id).version > before
+    message = f"{near.number}在您打开页面后已有新的处理（现为“待整改”），请查看最新情况后再操作。"
+    for action, fields in ((f"/tickets/{later.id}/cancel", cancel), ("/tickets/duplicates/not-repeat", not_repeat)):
+        answer = office.submit(page, action, fields, script=True)
+        assert answer.status_code == 409 and answer.get_json()["error"]["message"] == message, action
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "disputed" and db.session.get(duplicates.NotRepeat,
+                                                                                     (near.id, later.id)) is None
+
+    # on the page as it is now, the merge goes through
+    cancel, _ = _pair_forms(office.get(page).get_data(as_text=True), later, near)
+    assert office.submit(page, f"/tickets/{later.id}/cancel", cancel).status_code == 303
+    db.session.expire_all()
+    voided = db.session.get(Ticket, later.id)
+    assert voided.status == "cancelled" and voided.events[-1].note == f"与{near.number}重复上报"
+
+
+def test_a_tickets_page_sends_the_earlier_problems_version_with_its_void_as_a_repeat(app, city, street, browser):
+    """作废本件（与…重复） on a ticket's page names the earlier problem as it was shown: moved on since, refused."""
+    import re
+
+    near, first = street["near"], street["first"]
+    office = browser(city.admin)
+    page = f"/tickets/{near.id}"
+    drawn = office.get(page).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/tickets/%d/cancel"[^>]*>(.*?)</form>' % near.id, drawn, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+    fields.pop("csrf_token", None)
+    assert fields["duplicate_of"] == first.number and fields["duplicate_of_version"] == str(first.version)
+    tickets.reassign(city.admin, first, at("2026-11-25T09:00"), city.street_b.id, "属乙街道")
+    db.session.commit()
+    answer = office.submit(page, f"{page}/cancel", fields, script=True)
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "ticket_changed"
+    db.session.expire_all()
+    assert db.session.get(type(near), near.id).status == "assigned"

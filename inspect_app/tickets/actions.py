@@ -14,12 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..common.errors import Forbidden, NotFound
 from . import lifecycle, parts, services
 from .inputs import after_photos, approved_flag, idempotency_key, many, report_fingerprint, report_from_form
 from .models import Ticket
 from .policy import LEAD_ACTIONS, ensure_lead, ensure_site_changer, ensure_visible
-from .rules import STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,8 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
                  services.request_extension, "延期申请已提交，等待文明办审批。"),
     TicketAction("decide_extension", lambda f, *_: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
                  services.decide_extension, "延期申请已处理。"),
-    TicketAction("cancel", lambda f, *_: {"reason": f.get("reason"), "duplicate_of": f.get("duplicate_of")},
+    TicketAction("cancel", lambda f, *_: {"reason": f.get("reason"), "duplicate_of": f.get("duplicate_of"),
+                                          "duplicate_of_version": f.get("duplicate_of_version")},
                  services.cancel, "问题已作废。"),
     # the units' parts (parts.py): a 协办 unit reports its part; the office adds or removes 协办 units
     TicketAction("rectify_part", lambda f, files, user, now: {"note": f.get("note"),
@@ -131,21 +131,8 @@ def perform(action: TicketAction, user, ticket: Ticket, now: datetime, fields: M
 
 
 def _refuse_if_moved_on(ticket: Ticket, fields: Mapping) -> None:
-    """The form's `version` is the ticket's when its page was drawn (every action form carries it; an API client
-    may send it): a ticket changed since is refused (409), so that a decision taken on a page left open — a 结案 on
-    photos since replaced after a 返工, a 退单 decided again by a second officer — does not overturn what happened
-    in between. The version check at the flush only catches requests at the same moment."""
-    seen = fields.get("version") if hasattr(fields, "get") else None
-    if seen in (None, ""):
-        return
-    try:
-        stale = int(str(seen).strip()) != ticket.version
-    except ValueError:
-        raise BadRequest("版本号格式不正确。", code="invalid_version") from None
-    if stale:
-        status = STATUS_LABELS.get(ticket.status, ticket.status)
-        raise Conflict(f"{ticket.number}在您打开页面后已有新的处理（现为“{status}”），请查看最新情况后再操作。",
-                       code="ticket_changed")
+    """The form's `version`: the ticket's as its page drew it (lifecycle.ensure_unchanged)."""
+    lifecycle.ensure_unchanged(ticket, fields.get("version") if hasattr(fields, "get") else None)
 
 
 def file_report(user, fields: Mapping, files, header_key: str | None, now: datetime) -> tuple[Ticket, bool]:

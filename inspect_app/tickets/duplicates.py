@@ -29,6 +29,7 @@ from ..common.sql import consts, insert_on_conflict
 from ..common.types import UTCDateTime
 from ..extensions import db
 from ..units.models import Segment
+from .lifecycle import ensure_unchanged
 from .models import Ticket
 from .policy import can_view_ticket, ensure_visible
 from .rules import ACTIVE_STATUSES, STATUS_LABELS
@@ -46,12 +47,16 @@ class NotRepeat(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-def not_a_repeat(user, ticket: Ticket, other: Ticket, now: datetime) -> None:
-    """Record that the two are two problems (twice, or at once from two pages: one row)."""
+def not_a_repeat(user, ticket: Ticket, other: Ticket, now: datetime, versions=(None, None)) -> None:
+    """Record that the two are two problems (twice, or at once from two pages: one row). `versions`: each one's
+    version as the page showed the pair (the 疑似重复 page sends both): one changed since (moved, its category
+    corrected, voided) is refused (409) and nothing is recorded: the pair was judged on what it was."""
     ensure_visible(user, ticket)
     ensure_visible(user, other)
     if ticket.id == other.id:
         raise Invalid("不能与问题自身比较。", code="same_ticket")
+    ensure_unchanged(ticket, versions[0])
+    ensure_unchanged(other, versions[1])
     first, second = sorted((ticket.id, other.id))
     db.session.execute(insert_on_conflict(NotRepeat).values(
         first_id=first, second_id=second, decided_by=user.id, decided_at=now).on_conflict_do_nothing())
@@ -85,7 +90,7 @@ def _not_dismissed(ticket_id, other_id):
 LIMIT = 5  # listed; how many there are in all is counted (Found.total)
 # what both searches read, in _nearby's order (lat, lon and the category between)
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.status, Ticket.reported_at, Ticket.address, Ticket.lat, Ticket.lon,
-            Ticket.category_id, Segment.name)
+            Ticket.category_id, Segment.name, Ticket.version)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class Nearby:
     address: str
     segment: str
     distance_m: float | None  # None: found by the road its address names, not by position
+    version: int | None = None  # as read: the forms deciding on it send it back (lifecycle.ensure_unchanged)
 
     @property
     def status_label(self) -> str:
@@ -250,10 +256,10 @@ def _pairs(rows: list[tuple], listed: list[tuple[int, int, float]]) -> list[Pair
         select(*_COLUMNS, Category.name).join(Category, Category.id == Ticket.category_id)
         .outerjoin(Segment, Segment.id == Ticket.segment_id).where(Ticket.id.in_(ids)))} if ids else {}
     return [Pair(_nearby(found[rows[later][0]], metres), _nearby(found[rows[earlier][0]], metres),
-                 found[rows[later][0]][9]) for later, earlier, metres in listed]
+                 found[rows[later][0]][10]) for later, earlier, metres in listed]
 
 
 def _nearby(row, metres: float | None) -> Nearby:
-    """A row (or tuple) whose first five fields are id, number, status, reported_at, address and whose ninth is
-    the segment's name."""
-    return Nearby(row[0], row[1], row[2], row[3], row[4] or "", row[8] or "", metres)
+    """A row (or tuple) whose first five fields are id, number, status, reported_at, address, whose ninth is the
+    segment's name and whose tenth the ticket's version."""
+    return Nearby(row[0], row[1], row[2], row[3], row[4] or "", row[8] or "", metres, row[9])

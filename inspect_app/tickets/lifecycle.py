@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..common.errors import Conflict, Forbidden
+from ..common.errors import BadRequest, Conflict, Forbidden
 from ..extensions import db
 from ..policy import FILERS, OFFICE, UNITS, VERIFIERS
 from .models import Ticket, TicketEvent
@@ -111,6 +111,24 @@ def check(ticket: Ticket, action: str, role: str) -> Move:
         label = ACTION_LABELS.get(action, action)
         raise Conflict(f"问题当前状态为“{STATUS_LABELS.get(ticket.status, ticket.status)}”，不能{label}。")
     return move
+
+
+def ensure_unchanged(ticket: Ticket, seen) -> None:
+    """`seen` is the ticket's version as a page drew it (every form deciding on a ticket carries it; an API client
+    may send it): a ticket changed since is refused (409), so that a decision taken on a page left open — a 结案 on
+    photos since replaced after a 返工, a 退单 decided again by a second officer, a 作废 as a repeat of a problem
+    since moved — does not overturn what happened in between. None or empty: not checked (the version check at the
+    flush then only catches requests at the same moment)."""
+    if seen in (None, ""):
+        return
+    try:
+        stale = int(str(seen).strip()) != ticket.version
+    except ValueError:
+        raise BadRequest("版本号格式不正确。", code="invalid_version") from None
+    if stale:
+        status = STATUS_LABELS.get(ticket.status, ticket.status)
+        raise Conflict(f"{ticket.number}在您打开页面后已有新的处理（现为“{status}”），请查看最新情况后再操作。",
+                       code="ticket_changed")
 
 
 def record(ticket: Ticket, action: str, actor_id: int | None, now: datetime, *, note: str = "",

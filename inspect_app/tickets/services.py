@@ -599,9 +599,12 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     return ticket
 
 
-def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of=None) -> Ticket:
+def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of=None,
+           duplicate_of_version=None) -> Ticket:
     """作废. With `duplicate_of` (the number of an open problem this one repeats) the reason defaults to 与…重复上报
-    and the outside reports behind this ticket (a citizen's, a 12345 case) follow that problem from now on."""
+    and the outside reports behind this ticket (a citizen's, a 12345 case) follow that problem from now on; with
+    `duplicate_of_version` too (that problem's version as the page showed it: the 疑似重复 page and a ticket's page
+    send it), a problem changed since is refused (409) and nothing is voided: the pair was judged on what it was."""
     ensure_visible(user, ticket)
     lifecycle.check(ticket, "cancel", user.role)
     kept = None
@@ -609,6 +612,7 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
         kept = duplicates.open_by_number(user, duplicate_of)
         if kept.id == ticket.id:
             raise Invalid("不能作废为与本件自身重复。", code="same_ticket")
+        lifecycle.ensure_unchanged(kept, duplicate_of_version)
         reason = reason if str(reason or "").strip() else f"与{kept.number}重复上报"
     reason = _note(reason, True, "作废原因")
     moot = open_extension(ticket)  # read before any change, as rectify's note says

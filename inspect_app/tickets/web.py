@@ -472,12 +472,14 @@ def duplicate_pairs():
 @bp.post("/tickets/duplicates/not-repeat")
 @requires(OFFICE)
 def not_a_repeat():
-    """不是重复: two problems named as likely repeats are two problems; neither is named as the other's again."""
+    """不是重复: two problems named as likely repeats are two problems; neither is named as the other's again. Each
+    one's version as the page showed the pair (`version`, `other_version`): one changed since is refused (409)."""
     ids = [int_arg(request.form, name) for name in ("ticket_id", "other_id")]
     if None in ids:
         raise BadRequest("请指明是哪两件问题。", code="invalid_ticket_id")
     ticket, other = (queries.get_ticket(current_user, ticket_id) for ticket_id in ids)
-    duplicates.not_a_repeat(current_user, ticket, other, now())
+    duplicates.not_a_repeat(current_user, ticket, other, now(),
+                            versions=(request.form.get("version"), request.form.get("other_version")))
     flash(f"已标记 {ticket.number} 与 {other.number} 不是重复问题。", "success")
     return done(local_url(request.form.get("next")) or url_for(".duplicate_pairs"))
 
