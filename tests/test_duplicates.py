@@ -380,3 +380,144 @@ def test_a_tickets_page_sends_the_earlier_problems_version_with_its_void_as_a_re
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "ticket_changed"
     db.session.expire_all()
     assert db.session.get(type(near), near.id).status == "assigned"
+
+
+def _every_pair(tickets_, radius, dismissed):
+    """The definition the sweep keeps to, by comparing every open problem with every other: each two open ones of
+    one category with a position within the radius (the checklist's and the dismissed pairs left out), the later
+    member first, the most recent first."""
+    from inspect_app.common.geo import distance_m, valid_lat_lon
+    from inspect_app.tickets.rules import ACTIVE_STATUSES
+
+    open_ = sorted((t for t in tickets_ if t.status in ACTIVE_STATUSES and valid_lat_lon(t.lat, t.lon)),
+                   key=lambda t: (t.reported_at, t.id))
+    pairs = []
+    for i, later in enumerate(open_):
+        for j, earlier in enumerate(open_[:i]):
+            metres = 0.0 if (later.lat, later.lon) == (earlier.lat, earlier.lon) else \
+                distance_m(later.lat, later.lon, earlier.lat, earlier.lon)
+            if later.category_id == earlier.category_id and metres <= radius and \
+                    (min(later.id, earlier.id), max(later.id, earlier.id)) not in dismissed:
+                pairs.append(((i, j), (later.id, earlier.id, metres)))
+    return [pair for _, pair in sorted(pairs, reverse=True)]
+
+
+def test_the_sweep_finds_every_pair_by_spots_and_cells_as_comparing_every_two_does(app, city, make_ticket):
+    """The sweep counts the pairs of a spot (one category's problems at one point: a pole filed again and again)
+    without comparing them, and compares spots with their neighbours' only (100,000 open problems took 3.6-6.4 s,
+    benchmarks/bench_duplicates.py). On a city seeded with the pairs such a shortcut could lose or invent, it lists
+    and counts exactly the pairs that comparing every open problem with every other finds: across a segment's end
+    and between two roads, either side of midnight (Shanghai's and UTC's), at 49.5 m and not at 50.5 m, across the
+    grid's lines, at one spot three and four deep and two such spots side by side, and not with a closed or a
+    voided problem, another category's, or a pair the office found two problems."""
+    import random
+
+    from inspect_app.common.geo import distance_m
+    from inspect_app.units.models import Segment
+
+    from conftest import processed
+
+    east = Segment(name="人民路东延段", district="江城区", unit=city.street_a)
+    east.coords = [[112.9400, 28.2300], [112.9500, 28.2300]]
+    db.session.add(east)
+    db.session.commit()
+    lat0, lon0 = 28.2301, 112.9400  # where 人民路东段 ends and 东延段 begins
+    metre_lon = 1 / distance_m(lat0, lon0, lat0, lon0 + 1)  # degrees of longitude a metre here
+    made = {}
+
+    def put(name, when, dx_m=0.0, dy_m=0.0, category="niupixuan", segment=None):
+        point = (lat0 + dy_m / 111_195.08, lon0 + dx_m * metre_lon)
+        made[name] = make_ticket(category, at_time=at(when), point=point, segment=segment)
+        return made[name]
+
+    put("west_end", "2026-11-20T10:00", -8, segment=city.seg_a)       # 16 m apart, either side of the segments' end
+    put("east_start", "2026-11-20T10:05", 8, segment=east)
+    put("other_road", "2026-11-20T11:00", 30, 20, segment=city.seg_b)  # named on the other road (a wrong pick)
+    put("before_midnight", "2026-11-21T23:59", 200)                    # Shanghai's midnight between them
+    put("after_midnight", "2026-11-22T00:01", 210)
+    put("before_utc", "2026-11-22T07:59", 400)                         # UTC's midnight (08:00 in Shanghai)
+    put("after_utc", "2026-11-22T08:01", 400, 30)
+    put("at_49_5", "2026-11-22T09:00", 600)
+    put("from_49_5", "2026-11-22T09:01", 649.5)
+    put("at_50_5", "2026-11-22T09:02", 800)
+    put("from_50_5", "2026-11-22T09:03", 850.5)
+    for k in range(3):                                                 # one spot three deep, one four deep, 5 m off
+        put(f"spot3_{k}", f"2026-11-23T09:0{k}", 1000)
+    for k in range(4):
+        put(f"spot4_{k}", f"2026-11-23T10:0{k}", 1005)
+    put("spot_spider", "2026-11-23T11:00", 1000, category="spider_web")  # another category at the spot
+    put("closed", "2026-11-19T09:00", -200)                            # done with: no pair with its neighbour
+    put("open_by_closed", "2026-11-24T09:00", -210)
+    put("voided", "2026-11-19T09:30", -400)
+    put("open_by_voided", "2026-11-24T09:30", -400)
+    put("rectified", "2026-11-19T10:00", -600)                         # still being handled: a pair
+    put("open_by_rectified", "2026-11-24T10:00", -620)
+    put("dismissed_a", "2026-11-24T11:00", -800)
+    put("dismissed_b", "2026-11-24T11:00", -810)                       # the same minute: the id decides the order
+    put("dismissed_c", "2026-11-24T11:00", -820)
+    rng = random.Random(71)
+    for k in range(16):  # a scatter across the grid's lines, some at the same minute
+        put(f"scatter{k}", f"2026-11-25T{9 + k % 3:02d}:{k // 3:02d}", 2000 + rng.uniform(-45, 45),
+            rng.uniform(-45, 45), category="niupixuan" if k % 4 else "spider_web")
+
+    tickets.rectify(city.unit_a, made["closed"], at("2026-11-20T09:00"), "已清除", [processed()])
+    tickets.approve(city.inspector, made["closed"], at("2026-11-20T12:00"), None)
+    tickets.cancel(city.admin, made["voided"], at("2026-11-20T12:00"), "误报")
+    tickets.rectify(city.unit_a, made["rectified"], at("2026-11-20T09:00"), "已清除", [processed()])
+    first, second = sorted((made["dismissed_a"].id, made["dismissed_c"].id))
+    db.session.add(duplicates.NotRepeat(first_id=first, second_id=second, decided_by=city.admin.id,
+                                        decided_at=at("2026-11-25T09:00")))
+    db.session.commit()
+    assert {made[n].segment_id for n in ("west_end", "east_start", "other_road")} == \
+        {city.seg_a.id, east.id, city.seg_b.id}
+
+    expected = _every_pair(made.values(), duplicates.radius_m(), {(first, second)})
+    names = {t.id: name for name, t in made.items()}
+    found = {(names[later], names[earlier]) for later, earlier, _ in expected}
+    assert {("east_start", "west_end"), ("other_road", "east_start"), ("after_midnight", "before_midnight"),
+            ("after_utc", "before_utc"), ("from_49_5", "at_49_5"), ("spot4_3", "spot3_0"),
+            ("open_by_rectified", "rectified"), ("dismissed_b", "dismissed_a"), ("dismissed_c", "dismissed_b")} <= found
+    assert not {("from_50_5", "at_50_5"), ("open_by_closed", "closed"), ("open_by_voided", "voided"),
+                ("dismissed_c", "dismissed_a"), ("spot_spider", "spot3_0")} & found
+    assert len(expected) > 50
+
+    every = duplicates.open_pairs()
+    assert [(p.later.id, p.earlier.id, p.distance_m) for p in every] == expected and every.total == len(expected)
+    for limit in (0, 1, 7, 100):
+        listed = duplicates.open_pairs(limit)
+        assert [(p.later.id, p.earlier.id, p.distance_m) for p in listed] == expected[:limit], limit
+        assert listed.total == len(expected)
+
+
+def test_the_pairing_of_many_scattered_and_stacked_problems_is_every_two_compared():
+    """find_pairs on 1,500 problems in 3 categories over a 600 m square (cells of 50 m, so every direction of
+    neighbouring cells is crossed), a third of them stacked on 60 spots, some pairs dismissed: the same pairs, in
+    the same order, and the same count as comparing every two."""
+    import random
+
+    from inspect_app.common.geo import distance_m
+
+    rng = random.Random(2026)
+    spots = [(28.2301 + rng.uniform(0, 0.0054), 112.9350 + rng.uniform(0, 0.0061)) for _ in range(60)]
+    rows = []
+    for rank in range(1500):
+        lat, lon = rng.choice(spots) if rank % 3 == 0 else (28.2301 + rng.uniform(0, 0.0054),
+                                                          112.9350 + rng.uniform(0, 0.0061))
+        rows.append((10_000 + rank * 7 % 1500, lat, lon, rank % 3))  # ids not in report order
+    radius = 50.0
+    every = []
+    for later in range(len(rows)):
+        for earlier in range(later):
+            (_, lat, lon, category), (_, other_lat, other_lon, other_category) = rows[later], rows[earlier]
+            metres = 0.0 if (lat, lon) == (other_lat, other_lon) else distance_m(lat, lon, other_lat, other_lon)
+            if category == other_category and metres <= radius:
+                every.append((later, earlier, metres))
+    every.reverse()  # the latest first, each one's earlier ones latest first
+    dismissed = {tuple(sorted((rows[later][0], rows[earlier][0]))) for later, earlier, _ in every[5::40]}
+    kept = [p for p in every if tuple(sorted((rows[p[0]][0], rows[p[1]][0]))) not in dismissed]
+    assert len(kept) > 2_000 and len(dismissed) > 50 and any(metres == 0.0 for *_, metres in kept)
+
+    assert duplicates.find_pairs(rows, radius) == (len(every), every)
+    assert duplicates.find_pairs(rows, radius, dismissed) == (len(kept), kept)
+    for limit in (0, 1, 100):
+        assert duplicates.find_pairs(rows, radius, dismissed, limit) == (len(kept), kept[:limit])

@@ -15,7 +15,7 @@ closed ones.
 """
 from __future__ import annotations
 
-import heapq
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..common.errors import BadRequest, Conflict, Invalid
 from ..common.geo import degree_box, distance_m, valid_lat_lon
+from ..common.prepared import PreparedSelect
 from ..common.sql import consts, insert_on_conflict
 from ..common.types import UTCDateTime
 from ..extensions import db
@@ -194,56 +195,143 @@ class Pair:
         return self.later.distance_m
 
 
+_OPEN_POSITIONS: dict[str, PreparedSelect] = {}  # the sweep's read by dialect, built on first use (with Result)
+
+
+def _open_positions(dialect: str) -> PreparedSelect:
+    """The city's open problems with a position and a category, checklist-made ones left out, as (id, lat, lon,
+    category) in report order. On SQLite the open ids come first, from the status index alone, and the rows are
+    then read by id, in the table's order: read through the index itself, in its (status, level, deadline)
+    order, each row was a page of the table away from the last and SQLite's page cache (2 MB) read the table's
+    pages again and again (100,000 open: 340 ms of SQLite's CPU for the statement, 230 ms this way).
+    PostgreSQL plans the plain statement well (a scan of the open rows, whatever their order) and keeps it."""
+    if dialect not in _OPEN_POSITIONS:
+        where = [Ticket.status.in_(consts(ACTIVE_STATUSES))]
+        if dialect == "sqlite":
+            where = [Ticket.id.in_(select(Ticket.id).where(*where).scalar_subquery())]
+        _OPEN_POSITIONS[dialect] = PreparedSelect(
+            select(Ticket.id, Ticket.lat, Ticket.lon, Ticket.category_id)
+            .where(*where, Ticket.category_id.is_not(None), Ticket.lat.is_not(None), Ticket.lon.is_not(None),
+                   ~_made_by_checklist(Ticket.id))
+            .order_by(Ticket.reported_at, Ticket.id))
+    return _OPEN_POSITIONS[dialect]
+
+
 def open_pairs(limit: int | None = None) -> Found:
     """Every pair of open problems of one category within the radius of each other (checklist-made ones left out),
     the most recent first (by the later member's report, then the earlier's): the office's list of likely repeats
     to sweep (/tickets/duplicates). At most `limit` listed, how many there are in all counted (`total`).
 
-    The city's open problems with a position are read once as (id, lat, lon, category) in report order and
-    compared within a grid of cells the radius wide, so each is compared with its neighbours only; numbers,
-    places and names are read for the listed pairs alone. Reading every open problem's text and dates and making
-    an object of every pair took 17-22 s where 100,000 problems were open (257,000 pairs, benchmarks/
-    bench_duplicates.py): a pair is a (later, earlier) pair of ranks until it is listed."""
+    The city's open problems with a position are read once as (id, lat, lon, category) in report order
+    (_open_positions) and paired by find_pairs; numbers, places and names are read for the listed pairs alone.
+    Reading every open problem's text and dates and making an object of every pair took 17-22 s where 100,000
+    problems were open (257,000 pairs, benchmarks/bench_duplicates.py): a pair is a (later, earlier) pair of ranks
+    until it is listed."""
     radius = radius_m()
     if radius <= 0:
         return Found()
-    query = (select(Ticket.id, Ticket.lat, Ticket.lon, Ticket.category_id)
-             .where(Ticket.status.in_(consts(ACTIVE_STATUSES)), Ticket.category_id.is_not(None),
-                    Ticket.lat.is_not(None), Ticket.lon.is_not(None), ~_made_by_checklist(Ticket.id))
-             .order_by(Ticket.reported_at, Ticket.id))
-    # through the session's connection (Core): the ORM's result machinery cost more than the SQL for 100,000 rows
-    rows = [tuple(row) for row in db.session.connection().execute(query) if valid_lat_lon(row[1], row[2])]
+    connection = db.session.connection()
+    rows = [row for row in _open_positions(connection.dialect.name).tuples(connection, {})
+            if valid_lat_lon(row[1], row[2])]
     if not rows:
         return Found()
-    dlat, dlon = degree_box(rows[0][1], radius)
-    cells: dict[tuple, list[int]] = {}
-    for rank, (_, lat, lon, category_id) in enumerate(rows):  # in report order: a cell's members, earliest first
-        cells.setdefault((category_id, int(lat // dlat), int(lon // dlon)), []).append(rank)
     dismissed = set(db.session.execute(select(NotRepeat.first_id, NotRepeat.second_id)
                                        .join(Ticket, Ticket.id == NotRepeat.first_id)
                                        .where(Ticket.status.in_(consts(ACTIVE_STATUSES)))).tuples())
-    total = 0
-    listed: list[tuple[int, int, float]] = []  # a heap of the `limit` most recent pairs: (later, earlier, metres)
-    for (category_id, y, x), members in cells.items():
-        near = [other for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-                for other in cells.get((category_id, y + dy, x + dx), ())]
-        for rank in members:
-            later_id, lat, lon, _ = rows[rank]
-            for other in near:
-                if other >= rank:  # each pair once, from its later member
-                    continue
-                earlier_id, other_lat, other_lon, _ = rows[other]
-                metres = 0.0 if lat == other_lat and lon == other_lon else distance_m(lat, lon, other_lat, other_lon)
-                if metres > radius or (dismissed and (min(later_id, earlier_id), max(later_id, earlier_id))
-                                       in dismissed):
-                    continue
-                total += 1
-                if limit is None or len(listed) < limit:
-                    heapq.heappush(listed, (rank, other, metres))
-                elif listed and (rank, other) > listed[0][:2]:
-                    heapq.heapreplace(listed, (rank, other, metres))
-    listed.sort(reverse=True)
+    total, listed = find_pairs(rows, radius, dismissed, limit)
     return Found(_pairs(rows, listed), total)
+
+
+_FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))  # half a cell's neighbours: each two neighbouring cells met once
+
+
+def find_pairs(rows: list[tuple], radius: float, dismissed=frozenset(), limit: int | None = None
+               ) -> tuple[int, list[tuple[int, int, float]]]:
+    """How many pairs there are among `rows` ((id, lat, lon, category) in report order, each position valid)
+    within `radius` metres of each other in one category, those in `dismissed` ((lower id, higher id), 不是重复)
+    left out; and the `limit` most recent (all for None) as (later rank, earlier rank, metres), most recent first.
+
+    A spot is one category's problems at one point (a pole filed again and again; the benchmark sets file each
+    segment's at one point): every two of its members are a pair at 0 m, counted without comparing them. Spots
+    are compared only with those in the same and the neighbouring cells of a grid the radius wide (at the rows'
+    widest latitude, where a degree of longitude is shortest), each two neighbouring cells once, and the count is
+    spot by spot (members × members), less the dismissed pairs among them. The listing then walks the ranks from
+    the latest back, each with the earlier members of its own spot and of the spots within the radius of it, until
+    `limit` are listed. On the 100,000 open problems of benchmarks/bench_duplicates.py (2,000 stacks of ~50)
+    comparing every problem with its grid neighbours and keeping a heap of the most recent pairs took 0.26-0.45 s
+    of CPU, this 0.10-0.19 s; with every problem at its own point (252,000 pairs), both 0.6-0.8 s."""
+    spot_of: dict[tuple, int] = {}  # (category, lat, lon): the spot's index
+    spot = [spot_of.setdefault((category_id, lat, lon), len(spot_of)) for _, lat, lon, category_id in rows]
+    places = list(spot_of)  # each spot's (category, lat, lon), by index
+    members: list[list[int]] = [[] for _ in places]  # each spot's ranks, earliest first
+    for rank, index in enumerate(spot):
+        members[index].append(rank)
+    # a hair wider than the box, so that a pair at the radius to the last bit is in neighbouring cells
+    dlat, dlon = (half * 1.000001 for half in degree_box(max(abs(place[1]) for place in places), radius))
+    cell_of = [(category_id, int(lat // dlat), int(lon // dlon)) for category_id, lat, lon in places]
+    cells: dict[tuple, list[int]] = {}
+    for index, cell in enumerate(cell_of):
+        cells.setdefault(cell, []).append(index)
+    # distance_m's metres a degree: of latitude, and of longitude at the rows' widest and narrowest latitudes (a
+    # pair's is at its middle, between the two), squared: two spots surely within the radius, or surely not, are
+    # told so by these bounds; only those within a hair of it are measured as distance_m measures them
+    north = distance_m(0.0, 0.0, 1.0, 0.0)
+    east_least, east_most = (distance_m(lat, 0.0, lat, 1.0) ** 2 for lat in (
+        max(abs(place[1]) for place in places), min(abs(place[1]) for place in places)))
+    surely_in, surely_out = (radius * (1 - 1e-9)) ** 2, (radius * (1 + 1e-9)) ** 2
+    total = 0
+    for (category_id, y, x), here in cells.items():
+        beside = [other for dy, dx in _FORWARD for other in cells.get((category_id, y + dy, x + dx), ())]
+        for position, index in enumerate(here):
+            count = len(members[index])
+            total += count * (count - 1) // 2
+            _, lat, lon = places[index]
+            for other in here[position + 1:] + beside if beside else here[position + 1:]:
+                _, other_lat, other_lon = places[other]
+                across, up = (other_lon - lon) ** 2, ((other_lat - lat) * north) ** 2
+                if across * east_most + up <= surely_in or (across * east_least + up <= surely_out and
+                                                             distance_m(lat, lon, other_lat, other_lon) <= radius):
+                    total += count * len(members[other])
+    if dismissed:
+        rank_of = {row[0]: rank for rank, row in enumerate(rows)}
+        for first_id, second_id in dismissed:
+            first, second = rank_of.get(first_id), rank_of.get(second_id)
+            if first is None or second is None:
+                continue
+            (category_id, lat, lon), (other_category_id, other_lat, other_lon) = places[spot[first]], \
+                places[spot[second]]
+            if category_id == other_category_id and ((lat, lon) == (other_lat, other_lon) or
+                                                     distance_m(lat, lon, other_lat, other_lon) <= radius):
+                total -= 1
+    near: dict[int, dict[int, float]] = {}  # the listed spots' neighbours within the radius, and how far
+
+    def neighbours(index: int) -> dict[int, float]:
+        if index not in near:
+            category_id, y, x = cell_of[index]
+            _, lat, lon = places[index]
+            near[index] = {other: metres for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                           for other in cells.get((category_id, y + dy, x + dx), ()) if other != index
+                           and (metres := distance_m(lat, lon, places[other][1], places[other][2])) <= radius}
+        return near[index]
+
+    listed: list[tuple[int, int, float]] = []
+    rank = len(rows)
+    while rank > 1 and (limit is None or len(listed) < limit):
+        rank -= 1
+        own = members[spot[rank]]
+        earlier = [(other, 0.0) for other in own[:bisect_left(own, rank)]]
+        for index, metres in neighbours(spot[rank]).items():
+            theirs = members[index]
+            earlier.extend((other, metres) for other in theirs[:bisect_left(theirs, rank)])
+        earlier.sort(reverse=True)
+        later_id = rows[rank][0]
+        for other, metres in earlier:
+            if dismissed and (min(later_id, rows[other][0]), max(later_id, rows[other][0])) in dismissed:
+                continue
+            listed.append((rank, other, metres))
+            if limit is not None and len(listed) >= limit:
+                break
+    return total, listed
 
 
 def _pairs(rows: list[tuple], listed: list[tuple[int, int, float]]) -> list[Pair]:
