@@ -359,6 +359,42 @@ def test_office_list_filters_and_pages(browser, city, make_ticket):
     assert admin.get("/api/v1/tickets?page=abc").status_code in (400, 401)  # the API still answers 400
 
 
+def test_office_list_folds_the_filters_used_now_and_then(browser, city):
+    """QA walk: on a Pixel 7 a director scrolled past eleven filter boxes and five buttons to reach 全部问题's list.
+    The filters used daily (and set by the 领导看板's links) stay in sight; 来源, 专项行动 and 上报日期 fold under
+    更多筛选, which opens by itself when one of them is set, so a shared link shows what it filters. The fields
+    keep their names (the list's URL is the same as the API's)."""
+    from datetime import date
+
+    from inspect_app.tickets.campaigns import Campaign
+
+    campaign = Campaign(name="牛皮癣专项整治", start_date=date(2026, 11, 1), end_date=date(2026, 12, 31))
+    db.session.add(campaign)
+    db.session.commit()
+    admin = browser(city.admin)
+
+    def fold(query: str = "") -> tuple[bool, set[str], set[str]]:
+        page = text(admin.get(f"/tickets?{query}"))
+        form = page[page.index('<form method="get" class="filters">'):]
+        form = form[:form.index("</form>")]
+        found = re.search(r'<details class="more-filters"( open)?>(.*?)</details>', form, re.S)
+        assert found, query
+        names = re.compile(r'<(?:input|select)[^>]* name="(\w+)"')
+        return (found.group(1) is not None, set(names.findall(form.replace(found.group(0), ""))),
+                set(names.findall(found.group(2))))
+
+    is_open, in_sight, folded = fold()
+    assert not is_open
+    assert in_sight == {"q", "status", "district", "unit_id", "category", "overdue"}
+    assert folded == {"source", "campaign_id", "from", "to"}
+    for query in ("status=open", f"unit_id={city.street_b.id}", "overdue=1", "category=niupixuan",
+                  "district=江城区", "q=垃圾"):
+        assert fold(query)[0] is False, query
+    for query in ("source=hotline", "from=2026-11-01", "to=2026-11-30", f"campaign_id={campaign.id}&status=valid"):
+        assert fold(query)[0] is True, query
+    assert "（已选 2 项）" in text(admin.get(f"/tickets?source=hotline&campaign_id={campaign.id}"))
+
+
 @pytest.mark.parametrize("who,url,last", [
     ("unit_a", "/unit/tickets?tab=all&per_page=1", "2"), ("inspector", "/tickets/mine?per_page=1", "3"),
     ("admin", "/tickets?per_page=1&district=江城区", "2"), ("admin", "/tickets/verify", None),

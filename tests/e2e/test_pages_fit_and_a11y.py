@@ -151,6 +151,7 @@ def world(app, city, make_ticket, now):
                 "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)]
                 + [{"ticket_id": old.id, "site_q": "东风"}],  # the 关联点位 box's search, a site found
                 "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
+                "tickets.office_list": [{}, {"source": "hotline"}],  # 更多筛选 folded, and open by what it holds
                 "escalation.edit": [{"letter_id": draft.id}],
                 "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
                 "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline", "feedback",
