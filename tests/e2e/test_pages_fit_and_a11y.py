@@ -151,7 +151,9 @@ def world(app, city, make_ticket, now):
                 "tickets.detail": [{"ticket_id": t.id} for t in (old, done, disputed, waiting)]
                 + [{"ticket_id": old.id, "site_q": "东风"}],  # the 关联点位 box's search, a site found
                 "escalation.detail": [{"letter_id": letter.id}, {"letter_id": draft.id}],
-                "tickets.office_list": [{}, {"source": "hotline"}],  # 更多筛选 folded, and open by what it holds
+                # 更多筛选 folded, and open by what it holds; a list of several pages (上一页 not a link)
+                "tickets.office_list": [{}, {"source": "hotline"}, {"per_page": 1}],
+                "tickets.unit_list": [{}, {"tab": "all", "per_page": 1}],
                 "escalation.edit": [{"letter_id": draft.id}],
                 "intake.item": [{"item_id": citizen.id}, {"item_id": case.id}],
                 "office.import_form": [{"kind": k} for k in ("units", "frontages", "hotline", "feedback",
@@ -349,6 +351,17 @@ def test_the_public_pages_fit_a_phone_and_pass_axe(app, city, client, world, pho
     problems = problems_on(phone.page, server, sorted(urls))
     phone.close()
     report("stranger", problems)
+
+
+def test_a_list_of_several_pages_passes_axe(city, make_ticket, phones, server):
+    """QA walk: 上一页 on a list's first page (下一页 on its last), a faded span, was 3.2:1 against its button: axe's
+    serious color-contrast on every list longer than a page (全部问题, 本单位问题, 门前四包, 市民来件 ...), which the
+    pages above, a page of each list, never were."""
+    for _ in range(2):
+        make_ticket(point=City.ON_B)
+    office = phones("admin", bypass_csp=True)  # to inject axe
+    assert problems_on(office.page, server, ["/tickets?per_page=1", "/tickets?per_page=1&page=2"]) == {}
+    office.close()
 
 
 def test_the_filing_pages_responsibility_block_fits_a_phone(city, phones, server):
