@@ -361,6 +361,11 @@ def test_a_list_of_several_pages_passes_axe(city, make_ticket, phones, server):
         make_ticket(point=City.ON_B)
     office = phones("admin", bypass_csp=True)  # to inject axe
     assert problems_on(office.page, server, ["/tickets?per_page=1", "/tickets?per_page=1&page=2"]) == {}
+    # at 320 px 上一页 and 下一页 broke after their second character (上一 / 页): each stays on one line
+    page = office.page
+    page.set_viewport_size({"width": 320, "height": 640})
+    heights = page.eval_on_selector_all(".pager .btn", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert len(heights) == 2 and max(heights) < 48, heights  # one line: 44 px (two made 66)
     office.close()
 
 
