@@ -603,6 +603,37 @@ def test_the_work_list_menus_propose_a_unit_and_name_the_last_dispute(browser, c
     assert "应属甲街道" in page and "该处属于乙街道" not in page and "（unit_b，" in page
 
 
+def test_each_control_on_the_work_list_names_its_problem(browser, city, make_ticket, now):
+    """待办事项 read aloud: Tab through two 延期申请 and a screen reader said 审批意见, 同意延期, 不同意 twice over
+    (and 派遣 for each 待派遣), never for which problem. Every field and button of the page's sections has a name
+    of its own, holding its problem's number; what a sighted user reads on it stays first (or, for a field, is the
+    placeholder)."""
+    from inspect_app.tickets import services
+
+    pending = [make_ticket(point=City.FAR) for _ in range(2)]
+    waiting = [make_ticket(point=City.ON_B) for _ in range(2)]
+    for ticket in waiting:
+        services.request_extension(city.unit_b, ticket, now, workdays=3, reason="需协调供电部门")
+    disputed = make_ticket(point=City.ON_B)
+    services.dispute(city.unit_b, disputed, now, "该处线缆属于运营商")
+    db.session.commit()
+    page = text(browser(city.admin).get("/office/work"))
+    sections = page[page.index('<section id="pending"'):]
+    names = []
+    for tag, attrs, inner in re.findall(r"<(input|select|textarea|button)\b([^>]*)>(?:([^<]*)</button>)?", sections):
+        if 'type="hidden"' in attrs:
+            continue
+        label = re.search(r'aria-label="([^"]*)"', attrs)
+        name = label.group(1) if label else inner
+        visible = inner or (re.search(r'placeholder="([^"]*)"', attrs) or label).group(1)
+        assert visible.split("（")[0] in name, (tag, name, visible)
+        names.append(name)
+    assert len(names) == 2 * 2 + 3 + 2 * 3, names  # 派遣 menu and button; menu, note, button; note and two buttons
+    assert len(set(names)) == len(names), sorted(names)
+    for ticket in pending + waiting + [disputed]:
+        assert sum(ticket.number in name for name in names) == (2 if ticket in pending else 3), ticket.number
+
+
 def test_a_move_the_status_does_not_allow_shows_the_409_message(browser, city, make_ticket):
     ticket = make_ticket()
     page = f"/tickets/{ticket.id}"
