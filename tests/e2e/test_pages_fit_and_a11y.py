@@ -71,6 +71,11 @@ WIDER = """
   return out;
 }"""
 
+# Every <details> of the page opened; how many were folded.
+OPEN_FOLDS = """
+() => { const folded = [...document.querySelectorAll('details:not([open])')]; folded.forEach(d => d.open = true);
+        return folded.length; }"""
+
 # On a desk screen the whole menu shows: no item past the right edge, reachable only by a sideways scroll.
 NAV_CUT = """
 () => [...document.querySelectorAll('.nav a')]
@@ -284,19 +289,25 @@ def pages_for(app, client, user, world) -> list[str]:
 
 
 def problems_on(page, server, urls) -> dict[str, list[str]]:
-    """{url: problems} for each page: overflow and squeezed text at every width, small targets and axe at 390 px."""
+    """{url: problems} for each page: overflow and squeezed text at every width (as loaded, then with its folds
+    open), small targets and axe at 390 px with its folds open."""
     problems: dict[str, list[str]] = {}
     for url in urls:
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(server + url)
         page.wait_for_load_state("load")
         found = []
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 844 if width < 1000 else 900})
-            found += [f"{width}px: {w}" for w in page.evaluate(WIDER)]
-            found += [f"{width}px squeezed: {s}" for s in page.evaluate(SQUEEZED)]
-            if width >= 1000:
-                found += [f"{width}px: {s}" for s in page.evaluate(NAV_CUT)]
+        # as loaded, then with every fold opened (a ticket's 作废 and 申请延期 forms, 更多筛选 ...): axe passes over
+        # what is folded away, and an open fold is as wide as its form
+        for folds in ("", "opened: "):
+            if folds and not page.evaluate(OPEN_FOLDS):
+                break
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 844 if width < 1000 else 900})
+                found += [f"{folds}{width}px: {w}" for w in page.evaluate(WIDER)]
+                found += [f"{folds}{width}px squeezed: {s}" for s in page.evaluate(SQUEEZED)]
+                if width >= 1000:
+                    found += [f"{folds}{width}px: {s}" for s in page.evaluate(NAV_CUT)]
         page.set_viewport_size({"width": 390, "height": 844})
         found += [f"small target: {s}" for s in page.evaluate(SMALL_TARGETS)]
         page.add_script_tag(path=str(AXE))
