@@ -835,18 +835,74 @@ def _demo_stage(root: Path, stage: str, now: datetime, schema: Path) -> Path:
 
 
 
+_pg_demo_kept: dict = {}
+_COPY_EMPTY = 21  # bytes of a binary COPY that holds no row: its header and trailer
+
+
+def _pg_demo(stage: str, now: datetime, app, root: Path) -> dict:
+    """The demo city up to `stage` at `now` in this worker's PostgreSQL database: seeded the first time (seconds to a
+    minute), and kept as each table's rows in binary COPY form, the sequences' values, a copy of the upload folder
+    and the seeds' results; after that, the rows are copied back into the emptied tables (a fraction of a second).
+    The tables are filled with the foreign keys' triggers off (session_replication_role, the suite's superuser),
+    as the rows of one table may come out of COPY children first."""
+    import pickle
+
+    key = (stage, now.isoformat())
+    kept = _pg_demo_kept.get(key)
+    if kept is None:
+        results = _run_demo_seeds(DEMO_STAGES[:DEMO_STAGES.index(stage) + 1], now, {})
+        uploads = root / f"pg-demo-{len(_pg_demo_kept)}"
+        if Path(app.config["UPLOAD_FOLDER"]).is_dir():
+            shutil.copytree(app.config["UPLOAD_FOLDER"], uploads)
+        _pg_demo_kept[key] = (_pg_rows(), uploads, pickle.dumps(results))
+        return results
+    (tables, sequences), uploads, results = kept
+    _reset_postgres()
+    raw = db.session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for name, rows in tables:
+            if len(rows) > _COPY_EMPTY:
+                with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(rows)
+        for sequence, value in sequences:
+            cursor.execute("SELECT setval(%s, %s, %s)", (sequence, value or 1, value is not None))
+    db.session.commit()
+    if uploads.is_dir():
+        shutil.copytree(uploads, app.config["UPLOAD_FOLDER"], dirs_exist_ok=True)
+    return pickle.loads(results)
+
+
+def _pg_rows() -> tuple[list, list]:
+    """([(table, its rows as binary COPY)], [(sequence, its last value or None)]) of this worker's database."""
+    raw = db.session.connection().connection.dbapi_connection
+    tables = []
+    with raw.cursor() as cursor:
+        for table in db.metadata.sorted_tables:
+            rows = bytearray()
+            with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT binary)') as copy:
+                for block in copy:
+                    rows += block
+            tables.append((table.name, bytes(rows)))
+        cursor.execute("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value"
+                       " FROM pg_sequences WHERE schemaname = current_schema()")
+        sequences = cursor.fetchall()
+    db.session.commit()
+    return tables, sequences
+
+
 @pytest.fixture
 def demo_city(app, sqlite_schema, tmp_path_factory, now):
     """demo_city(stage) -> {seed: what it returned}: the demo city at `now` in this test's database, up to `stage`
     ("city": seed_demo; "activity": and seed_activity(tickets=60); "everything": and the rounds, outside reports,
     key tasks, questionnaires and check-ins). Each seed commits. On SQLite each stage is loaded once a run and its
     database file and upload folder are copied in (a test that loads the city itself costs seconds to a minute);
-    on PostgreSQL the seeds run here."""
+    on PostgreSQL the seeds run once a worker for each stage and `now`, and their rows are copied in (_pg_demo)."""
     import pickle
 
     def load(stage: str) -> dict:
         if sqlite_schema is None:
-            return _run_demo_seeds(DEMO_STAGES[:DEMO_STAGES.index(stage) + 1], now, {})
+            return _pg_demo(stage, now, app, tmp_path_factory.getbasetemp())
         root = tmp_path_factory.getbasetemp()
         if os.environ.get("PYTEST_XDIST_WORKER"):
             root = root.parent  # the workers' folders are side by side in the run's own
