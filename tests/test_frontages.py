@@ -1033,6 +1033,89 @@ def test_a_street_office_prints_the_agreement_for_a_shop_to_sign(browser, city, 
         assert len(list(tmp_path.glob("page*.png"))) == 1
 
 
+def test_a_shop_moved_to_another_street_has_signed_no_agreement_with_it(api, browser, city, register, now):
+    """Walker: a signed shop moved to another street kept its signing date: the new street's register showed it
+    已签订 and its 责任书 printed “已于…签订（本件为补打）” with the new street as 甲方, which never signed it. It counts
+    as signed only with the street it signed with (badge, filters, export, API, 责任书, a notice given now); the form
+    says it is to sign a new 责任书 with its new street; its page and the API keep the old signing; a new date signs
+    with the new street."""
+    import io
+
+    from openpyxl import load_workbook
+
+    _, bank, _ = register
+    bank.signed_on = date(2026, 3, 13)
+    db.session.commit()
+    admin, clerk = browser(city.admin), browser(city.unit_a)
+    edit = f"/frontages/{bank.id}/edit"
+    assert "改为其他街道的，原责任书不随迁移，需与新街道重新签订" in admin.get(edit).get_data(as_text=True)
+    typed = {"code": bank.code, "name": bank.name, "kind": "单位", "address": "人民路30号",
+             "street_unit_id": str(city.street_a.id), "segment_id": str(city.seg_a.id), "signed_on": "2026-03-13"}
+    response = admin.submit(edit, edit, typed)
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert (f"该单位已于2026-03-13与{city.street_b.name}签订门前四包责任书，迁至{city.street_a.name}后需与"
+            f"{city.street_a.name}重新签订责任书（原签订记录保留），在此之前按未签订计。") in page
+    assert f"曾于2026年3月13日与{city.street_b.name}签订；迁至{city.street_a.name}后尚未与其重新签订" in page
+    assert (bank.signed_on, bank.signed_with_unit_id, bank.signed) == (date(2026, 3, 13), city.street_b.id, False)
+
+    def names(url):
+        text = clerk.get(url).get_data(as_text=True)
+        return {name for name in ("临江银行建设路支行", "人民路茶叶店") if name in text}
+
+    assert names("/frontages/?signing=signed") == set()
+    assert names("/frontages/?signing=unsigned") == {"临江银行建设路支行", "人民路茶叶店"}
+    row = re.search(r"临江银行建设路支行.*?</tr>", clerk.get("/frontages/").get_data(as_text=True), re.S).group(0)
+    assert '<span class="badge off">未签订</span>' in row and "签订</td>" not in row
+    sheet = load_workbook(io.BytesIO(clerk.get("/frontages/export.xlsx").data)).active
+    assert [[c.value for c in r][6:8] for r in sheet.iter_rows() if r[0].value == "JB-002"] == [["未签订", None]]
+    body = api.get(f"/api/v1/frontages/{bank.id}", city.unit_a).get_json()
+    assert body["signed_on"] is None
+    assert body["signed_before"] == {"signed_on": "2026-03-13",
+                                     "street_unit": {"id": city.street_b.id, "name": city.street_b.name}}
+    text = pdf_words(clerk.get(f"/frontages/{bank.id}/agreement.pdf").data)
+    assert f"签订状态：未签订（原与{city.street_b.name}签订，迁入后需重新签订）" in text and "已于" not in text
+    assert f"甲方（街道办事处）：{city.street_a.name}" in text
+    assert 'name="signed_on" value=""' in clerk.get(edit).get_data(as_text=True)
+    file_against(city, bank, now - timedelta(hours=1))
+    notice = api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_a,
+                      json={"due_on": (now + timedelta(days=3)).date().isoformat()}).get_json()
+    assert notice["signed_on"] is None  # told under the city's rules, not a 责任书 it never signed here
+
+    # saved again with the date left blank, the old signing stays on record; a new date signs with its street now
+    response = clerk.submit(edit, edit, {**typed, "signed_on": ""})
+    assert response.status_code == 302 and (bank.signed_on, bank.signed_with_unit_id) == (date(2026, 3, 13),
+                                                                                            city.street_b.id)
+    assert clerk.submit(edit, edit, {**typed, "signed_on": "2026-11-20"}).status_code == 302
+    assert (bank.signed_on, bank.signed_with_unit_id, bank.signed) == (date(2026, 11, 20), city.street_a.id, True)
+    assert names("/frontages/?signing=signed") == {"临江银行建设路支行"}
+    assert "签订状态：已于2026年11月20日签订（本件为补打）" in pdf_words(clerk.get(f"/frontages/{bank.id}/agreement.pdf").data)
+
+
+def test_the_import_moving_a_signed_shop_says_it_is_to_sign_with_its_new_street(api, city, register):
+    """Walker: the import moved a signed shop with its signing date. The preview says it is to sign a new 责任书 with
+    its new street; the sheet's date (the one it signed with the old street) stays the old street's; the export
+    leaves it blank, and importing that back changes nothing; a new date is a signing with the new street."""
+    _, bank, _ = register
+    bank.signed_on = date(2026, 3, 13)
+    db.session.commit()
+    row = [HEAD, ["JB-002", "临江银行建设路支行", "单位", "人民路30号", "JDA", "人民路东段", "2026-03-13", "", "", ""]]
+    preview = upload(api, city.admin, csv_bytes(row), dry_run=True).get_json()["rows"][0]
+    assert (f"注意：该单位已于2026-03-13与{city.street_b.name}签订门前四包责任书，迁至{city.street_a.name}后需与"
+            f"{city.street_a.name}重新签订责任书") in preview["message"], preview
+    assert "责任书签订日期" not in preview["message"].replace("签订门前四包责任书", "")
+    assert upload(api, city.admin, csv_bytes(row)).get_json()["changed"] == 1
+    assert (bank.street_unit_id, bank.signed_on, bank.signed_with_unit_id, bank.signed) == (
+        city.street_a.id, date(2026, 3, 13), city.street_b.id, False)
+    item = api.get(f"/api/v1/frontages/{bank.id}", city.unit_a).get_json()
+    assert item["signed_on"] is None and item["signed_before"]["street_unit"]["id"] == city.street_b.id
+    blank = [HEAD, [*row[1][:6], "", "", "", ""]]  # as the export has it now
+    assert upload(api, city.admin, csv_bytes(blank), dry_run=True).get_json()["rows"][0]["action"] == "unchanged"
+    signed = [HEAD, [*row[1][:6], "2026-11-20", "", "", ""]]
+    assert upload(api, city.admin, csv_bytes(signed)).get_json()["changed"] == 1
+    assert (bank.signed_on, bank.signed_with_unit_id, bank.signed) == (date(2026, 11, 20), city.street_a.id, True)
+
+
 def test_full_width_input_is_folded_and_found_either_way(api, browser, city, register):
     """A register typed on a Chinese input method: ＪＤＢ and ＪＢ－４０１ are the codes JDB and JB-401 (not 不存在,
     not 编号不正确), the address 建设路１２０号 is stored as 建设路120号 and a search for either finds it, a name with

@@ -465,3 +465,30 @@ def test_hotline_case_numbers_stored_full_width_are_folded_and_a_case_stored_twi
     assert "来件 id 5（工单编号 SH２０２６１２０１０００３）与来件 id 4（SH202612010003）" in said
     assert "id 1" not in said and "id 6" not in said
     assert existing_case("GD202612010001").id == 1 and existing_case("SH202612010003").id == 4
+
+
+def test_frontages_signed_before_the_street_was_kept_are_signed_with_their_street(empty_db):
+    """0141: a 责任书 records the street it was signed with; the rows signed before take the street they are with
+    (none was kept), an unsigned one none, and each counts as signed as it did."""
+    from inspect_app.frontages.models import Frontage
+
+    before = _before("0141")
+    migrated(before)
+    with db.engine.begin() as conn:
+        for code, name in (("JD0101", "解放街道"), ("JD0102", "胜利街道")):
+            conn.execute(text("INSERT INTO units (code, name, kind, contact_person, contact_phone, active) "
+                              "VALUES (:code, :name, '街道', '', '', :yes)"), {"code": code, "name": name, "yes": True})
+        streets = dict(conn.execute(text("SELECT code, id FROM units")).all())
+        for code, street, signed_on in (("JF-0001", "JD0101", "2026-03-13"), ("JF-0002", "JD0102", "2026-04-01"),
+                                        ("JF-0003", "JD0101", None)):
+            conn.execute(text("INSERT INTO frontages (code, name, kind, address, street_unit_id, signed_on, "
+                              "contact_person, contact_phone, note, active) VALUES (:code, '米粉店', '商户', '人民路1号', "
+                              ":street, :signed_on, '', '', '', :yes)"),
+                         {"code": code, "street": streets[street], "signed_on": signed_on, "yes": True})
+    assert init_schema() == "upgraded"
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT code, signed_with_unit_id FROM frontages ORDER BY code")).all()
+    assert [tuple(r) for r in rows] == [("JF-0001", streets["JD0101"]), ("JF-0002", streets["JD0102"]),
+                                        ("JF-0003", None)]
+    signed = {f.code: f.signed for f in db.session.scalars(select(Frontage))}
+    assert signed == {"JF-0001": True, "JF-0002": True, "JF-0003": False}

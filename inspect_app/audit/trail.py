@@ -78,7 +78,7 @@ SECRET = {"password_hash", "url", "secret"}
 # a line's points, an area, a spot, a scoring scheme's document, a letter's body: recorded as changed, not printed
 UNPRINTED = {"coords_json", "area_json", "lat", "lon", "document_json", "body"}
 UNITS = {"unit_id", "parent_id", "owner_unit_id", "adopting_unit_id", "territorial_unit_id", "sector_unit_id",
-         "operator_unit_id", "street_unit_id"}
+         "operator_unit_id", "street_unit_id", "signed_with_unit_id"}
 # foreign keys often set through their relationship (user.unit = …, frontage.segment = …): written only at the flush
 THROUGH_RELATIONSHIP = UNITS | {"segment_id"}
 
@@ -139,7 +139,7 @@ AUDITED: dict[type, Audited] = {
     Frontage: Audited("门前四包责任商户", "reference", lambda f: f.name,
                       {"code": "责任书编号", "name": "名称", "kind": "类型", "address": "地址",
                        "street_unit_id": "属地街道", "segment_id": "所在路段", "signed_on": "责任书签订日期",
-                       "contact_person": "联系人", "contact_phone": "联系电话", "note": "备注", "active": "状态"}),
+                       "signed_with_unit_id": "责任书签订街道", "contact_person": "联系人", "contact_phone": "联系电话", "note": "备注", "active": "状态"}),
 }
 
 

@@ -36,8 +36,9 @@ class Agreement:
     road: str            # the 责任路段 (district and name), or ""
     street: str          # the street office: 甲方
     contact: str         # the shop's contact and phone, or ""
-    signed_on: date | None
+    signed_on: date | None  # with this street office (甲方); None: not signed with it
     printed_on: date
+    signed_before: str = ""  # the street it signed with before it moved here, when it has signed none with this one
 
 
 def of(frontage, printed_on: date) -> Agreement:
@@ -47,13 +48,14 @@ def of(frontage, printed_on: date) -> Agreement:
                      road=f"{segment.district}{segment.name}" if segment is not None else "",
                      street=frontage.street_unit.name,
                      contact="　".join(part for part in (frontage.contact_person, frontage.contact_phone) if part),
-                     signed_on=frontage.signed_on, printed_on=printed_on)
+                     signed_on=frontage.signed_here_on, printed_on=printed_on,
+                     signed_before=frontage.signed_with.name if frontage.signed_before and frontage.signed_with else "")
 
 
 def status_line(agreement: Agreement) -> str:
     """How the register has it, printed under the number (and what the page says beside the link)."""
-    if agreement.signed_on is None:
-        return "签订状态：未签订"
+    if agreement.signed_on is None:  # a shop moved here has signed none with this street office yet
+        return "签订状态：未签订" + (f"（原与{agreement.signed_before}签订，迁入后需重新签订）" if agreement.signed_before else "")
     return f"签订状态：已于{format_cn_date(agreement.signed_on)}签订（本件为补打）"
 
 

@@ -20,7 +20,11 @@ def frontage_dict(frontage, recent: int | None = None) -> dict:
               "address": frontage.address,
               "street_unit": {"id": frontage.street_unit.id, "name": frontage.street_unit.name},
               "segment": {"id": frontage.segment.id, "name": frontage.segment.name} if frontage.segment_id else None,
-              "signed_on": frontage.signed_on.isoformat() if frontage.signed_on else None,
+              # signed with the street it is with now; a shop moved since has signed none with its new street
+              "signed_on": frontage.signed_here_on.isoformat() if frontage.signed else None,
+              "signed_before": {"signed_on": frontage.signed_on.isoformat(),
+                                "street_unit": {"id": frontage.signed_with.id, "name": frontage.signed_with.name}}
+              if frontage.signed_before and frontage.signed_with is not None else None,
               "contact_person": frontage.contact_person, "contact_phone": frontage.contact_phone,
               "active": frontage.active}
     if recent is not None:

@@ -63,8 +63,8 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set, bound: set) ->
                         for o in rows if wanted(o))
 
     signed = names(lambda o: o.key in late and o.key in bound)
-    unsigned = names(lambda o: o.key in late and o.key not in bound and not o.frontage.signed)
-    signed_since = names(lambda o: o.key in late and o.key not in bound and o.frontage.signed)
+    unsigned = names(lambda o: o.key in late and o.key not in bound and not o.signed)
+    signed_since = names(lambda o: o.key in late and o.key not in bound and o.signed)
     waiting = names(lambda o: o.key in unserved and o.key not in late)
     line = ""
     if signed:

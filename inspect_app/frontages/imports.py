@@ -17,7 +17,7 @@ from ..office.fields import CODE_RULE
 from ..units.models import Segment
 from ..units.services import units_by_code
 from .models import FRONTAGE_KINDS, Frontage, FrontageNotice
-from .services import STREET_KIND, parse_date
+from .services import STREET_KIND, must_sign_again, parse_date, signing_after
 
 COLUMNS = ["编号", "名称", "类型", "地址", "所属街道编码", "责任路段", "责任书签订日期", "联系人", "联系电话", "状态"]
 REQUIRED = ["编号", "名称", "地址", "所属街道编码"]
@@ -122,9 +122,15 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         if item["has"]["责任路段"] and (frontage.segment_id or None) != (item["segment"].id if item["segment"] else None):
             changes.append(f"责任路段：{frontage.segment.name if frontage.segment else '（空）'} → "
                            f"{item['segment'].name if item['segment'] else '（空）'}")
-        if item["has"]["责任书签订日期"]:
-            _diff("责任书签订日期", frontage.signed_on.isoformat() if frontage.signed_on else "",
-                  item["signed_on"].isoformat() if item["signed_on"] else "", changes)
+        # the signing the row leaves (services.signing_after: the date it has keeps the street it was signed with)
+        signed_on, signed_with = (signing_after(frontage, item["street"].id, item["signed_on"])
+                                  if item["has"]["责任书签订日期"] else (frontage.signed_on, frontage.signed_with_unit_id))
+        item["signing"] = signed_on, signed_with
+        _diff("责任书签订日期", frontage.signed_on.isoformat() if frontage.signed_on else "",
+              signed_on.isoformat() if signed_on else "", changes)
+        if frontage.signed and frontage.street_unit_id != item["street"].id and signed_with != item["street"].id:
+            changes.append("注意：" + must_sign_again(frontage.kind, frontage.signed_on, frontage.street_unit,
+                                                      item["street"]))
         if item["has"]["联系人"]:
             _diff("联系人", frontage.contact_person, item["contact_person"], changes)
         if item["has"]["联系电话"]:
@@ -166,6 +172,7 @@ def _adder(item: dict, now: datetime) -> Callable[[], None]:
     def apply():
         db.session.add(Frontage(code=item["code"], name=item["name"], kind=item["kind"], address=item["address"],
                                 street_unit=item["street"], segment=item["segment"], signed_on=item["signed_on"],
+                                signed_with_unit_id=item["street"].id if item["signed_on"] else None,
                                 contact_person=item["contact_person"] or "", contact_phone=item["contact_phone"] or "",
                                 active=item["active"] if item["active"] is not None else True, created_at=now))
     return apply
@@ -177,8 +184,7 @@ def _updater(frontage: Frontage, item: dict) -> Callable[[], None]:
         frontage.street_unit = item["street"]
         if item["has"]["责任路段"]:
             frontage.segment = item["segment"]
-        if item["has"]["责任书签订日期"]:
-            frontage.signed_on = item["signed_on"]
+        frontage.signed_on, frontage.signed_with_unit_id = item["signing"]
         if item["has"]["联系人"]:
             frontage.contact_person = item["contact_person"] or ""
         if item["has"]["联系电话"]:
@@ -194,5 +200,6 @@ def export_rows():
         segment = frontage.segment
         yield [frontage.code, frontage.name, frontage.kind, frontage.address, frontage.street_unit.code,
                f"{segment.district}/{segment.name}" if segment else "",
-               frontage.signed_on.isoformat() if frontage.signed_on else "", frontage.contact_person,
+               # its signing with the street it is with now: imported back, a moved shop's old signing stays as it is
+               frontage.signed_here_on.isoformat() if frontage.signed else "", frontage.contact_person,
                frontage.contact_phone, "在用" if frontage.active else "停用"]

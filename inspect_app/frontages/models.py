@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, and_, event, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -35,22 +35,54 @@ class Frontage(db.Model):
     address: Mapped[str] = mapped_column(String(200))
     street_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))  # 属地 street office that enforces it
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))  # the road it fronts, if known
-    signed_on: Mapped[date | None] = mapped_column(Date)  # 责任书签订日期
+    signed_on: Mapped[date | None] = mapped_column(Date)  # 责任书签订日期: its latest signing
+    # the street office (甲方) that signing was with: a shop moved to another street has signed none with it yet (the
+    # old signing stays recorded, shown on its page); signed counts only the street it is with now
+    signed_with_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     contact_person: Mapped[str] = mapped_column(String(64), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    street_unit = relationship("Unit", lazy="joined")
+    street_unit = relationship("Unit", lazy="joined", foreign_keys=[street_unit_id])
     segment = relationship("Segment", lazy="select")
+    signed_with = relationship("Unit", lazy="select", foreign_keys=[signed_with_unit_id])
+
+    def signed_by(self, street_id: int | None) -> bool:
+        """A 责任书 signed with this street office (its latest signing)."""
+        return self.signed_on is not None and street_id is not None and self.signed_with_unit_id == street_id
 
     @property
     def signed(self) -> bool:
-        return self.signed_on is not None
+        """Signed with the street it is with now (a shop moved since signing has to sign with its new street)."""
+        return self.signed_by(self.street_unit_id)
+
+    @property
+    def signed_here_on(self) -> date | None:
+        """The date of its 责任书 with the street it is with now; None when it has signed none with it."""
+        return self.signed_on if self.signed else None
+
+    @property
+    def signed_before(self) -> bool:
+        """It signed a 责任书 with a street it was with before a move, and none with its street now."""
+        return self.signed_on is not None and not self.signed
+
+    @classmethod
+    def signed_here(cls):
+        """SQL condition: signed with the street it is with now (signed)."""
+        return and_(cls.signed_on.is_not(None), cls.signed_with_unit_id == cls.street_unit_id)
 
 
 Index("uq_frontages_upper_code", func.upper(Frontage.code), unique=True)  # one number in any letter case
+
+
+@event.listens_for(Frontage, "before_insert")
+@event.listens_for(Frontage, "before_update")
+def _signed_with_its_street(_mapper, _connection, frontage: Frontage) -> None:
+    """A signing date given without its street (a script, the demo) is a signing with the street it is with."""
+    if frontage.signed_on is not None and frontage.signed_with_unit_id is None:
+        frontage.signed_with_unit_id = frontage.street_unit_id
 
 
 class FrontageNotice(db.Model):

@@ -128,7 +128,7 @@ def as_printed(frontage: Frontage) -> dict:
     """What a notice given now says of the frontage and of its street office (kept with it: FrontageNotice)."""
     street = frontage.street_unit
     return {"addressee": frontage.name, "addressee_kind": frontage.kind, "address": frontage.address,
-            "frontage_code": frontage.code, "signed_on": frontage.signed_on, "issuer_name": street.name,
+            "frontage_code": frontage.code, "signed_on": frontage.signed_here_on, "issuer_name": street.name,
             "contact_person": street.contact_person or "", "contact_phone": street.contact_phone or ""}
 
 

@@ -160,7 +160,9 @@ def register_where(user, found: RegisterFilter) -> list:
     if found.segment_id:
         where.append(Frontage.segment_id == found.segment_id)
     if found.signing:
-        where.append(Frontage.signed_on.is_(None) if found.signing == "unsigned" else Frontage.signed_on.is_not(None))
+        # signed with the street it is with now: a shop moved since it signed has to sign with its new street
+        signed = Frontage.signed_here()
+        where.append(~signed if found.signing == "unsigned" else signed)
     if found.status != "all":
         where.append(Frontage.active.is_(found.status != "retired"))
     return where
@@ -205,7 +207,7 @@ def export_rows(user, found: RegisterFilter, now: datetime) -> list[list]:
              .outerjoin(counted, counted.c.frontage_id == Frontage.id).options(selectinload(Frontage.segment)))
     return [[f.code, f.name, f.kind, f.address, f.street_unit.name,
              f"{f.segment.district}/{f.segment.name}" if f.segment else "",
-             SIGNING["signed" if f.signed else "unsigned"], f.signed_on.isoformat() if f.signed_on else "",
+             SIGNING["signed" if f.signed else "unsigned"], f.signed_here_on.isoformat() if f.signed else "",
              f.contact_person, f.contact_phone, STATUSES["active" if f.active else "retired"], count]
             for f, count in db.session.execute(query).unique()]
 
@@ -336,7 +338,8 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
     address = narrow_alnum(_text(data.get("address"), "地址", 200, required=True))
     street = _street(user, data.get("street_unit_id"), frontage)
     segment = _segment(user, data.get("segment_id"), frontage)
-    signed_on = parse_date(data.get("signed_on"), latest=local(now).date())
+    signed_on, signed_with = signing_after(frontage, street.id,
+                                           parse_date(data.get("signed_on"), latest=local(now).date()))
     contact_person = narrow_alnum(_text(data.get("contact_person"), "联系人", 64))
     contact_phone = fields.phone(data.get("contact_phone"))
     note = _text(data.get("note"), "备注", 500)
@@ -347,9 +350,32 @@ def save(user, data: Mapping, now: datetime, frontage: Frontage | None = None) -
             frontage = Frontage(created_at=now, active=True)
             db.session.add(frontage)
         frontage.code, frontage.name, frontage.kind, frontage.address = code, name, kind, address
-        frontage.street_unit, frontage.segment, frontage.signed_on = street, segment, signed_on
+        frontage.street_unit, frontage.segment = street, segment
+        frontage.signed_on, frontage.signed_with_unit_id = signed_on, signed_with
         frontage.contact_person, frontage.contact_phone, frontage.note = contact_person, contact_phone, note
     return frontage
+
+
+def signing_after(frontage: Frontage | None, street_id: int, given: date | None) -> tuple[date | None, int | None]:
+    """(signed_on, signed_with_unit_id) once the form or the import gives the 责任书签订日期 `given` for a frontage
+    that will be with street `street_id`. The date it has (the form shows it only while signed with its street now)
+    keeps that signing with the street it was made with: a shop moved to another street has signed none with the new
+    one, and its old signing stays recorded. Left blank, a signing with its street now is taken back (entered by
+    mistake); one with a street it was with before stays on record. Another date is a signing with `street_id`."""
+    if frontage is not None and given is not None and given == frontage.signed_on:
+        return frontage.signed_on, frontage.signed_with_unit_id
+    if given is None:
+        if frontage is None or frontage.signed:
+            return None, None
+        return frontage.signed_on, frontage.signed_with_unit_id
+    return given, street_id
+
+
+def must_sign_again(kind: str, signed_on: date, old_street, street) -> str:
+    """What the form and the import say when a shop signed with `old_street` moves to `street`: its 责任书 stays with
+    the street it leaves, and it is to sign a new one with its new street."""
+    return (f"该{'单位' if kind == '单位' else '商户'}已于{signed_on.isoformat()}与{old_street.name}签订门前四包责任书，"
+            f"迁至{street.name}后需与{street.name}重新签订责任书（原签订记录保留），在此之前按未签订计")
 
 
 def _refuse_code_taken(code: str, own_id: int) -> None:
@@ -428,6 +454,12 @@ class Offender:
     def key(self) -> tuple[int, int]:
         """(frontage, street): a shop that moved is a street's offender for the problems found while it was there."""
         return self.frontage.id, self.street_unit.id
+
+    @property
+    def signed(self) -> bool:
+        """It has a 责任书 with the street these problems count for (a moved shop's with its old street, if it signed
+        there and none since)."""
+        return self.frontage.signed_by(self.street_unit.id)
 
     @property
     def moved(self) -> bool:

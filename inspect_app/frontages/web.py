@@ -201,9 +201,13 @@ def _form(frontage_id: int | None):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     error = None
     if request.method == "POST":
+        # the street its 责任书 was signed with: moved elsewhere, it is to sign a new one there
+        signing = (frontage.signed_on, frontage.street_unit) if frontage is not None and frontage.signed else None
         try:
             saved = services.save(current_user, request.form, now(), frontage)
             flash(f"已保存“{saved.name}”。", "success")
+            if signing is not None and saved.street_unit_id != signing[1].id and not saved.signed:
+                flash(services.must_sign_again(saved.kind, *signing, saved.street_unit) + "。", "info")
             return redirect(url_for(".detail", frontage_id=saved.id))
         except ServiceError as problem:
             db.session.rollback()
@@ -214,7 +218,8 @@ def _form(frontage_id: int | None):
     elif frontage:
         values = {"code": frontage.code, "name": frontage.name, "kind": frontage.kind, "address": frontage.address,
                   "street_unit_id": str(frontage.street_unit_id), "segment_id": str(frontage.segment_id or ""),
-                  "signed_on": frontage.signed_on.isoformat() if frontage.signed_on else "",
+                  # its signing with the street it is with now (one with a street it left is not its 责任书 here)
+                  "signed_on": frontage.signed_here_on.isoformat() if frontage.signed else "",
                   "contact_person": frontage.contact_person, "contact_phone": frontage.contact_phone,
                   "note": frontage.note}
     else:
