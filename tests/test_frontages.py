@@ -797,6 +797,34 @@ def test_a_shop_moved_to_another_street_leaves_its_problems_and_notices_with_the
     assert "近90天已有 3 次门前四包问题" in new.get(f"/frontages/{noodles.id}").get_data(as_text=True)
 
 
+def test_a_moved_shops_row_under_its_old_street_shows_the_address_it_had_there(api, browser, city, register, now,
+                                                                               clock):
+    """Walker: on the offenders list and in the 通报, a moved shop's row under its old street showed its new address.
+    It shows the address it had there: the register's then, as the latest notice that street gave it printed it, or,
+    with no notice, where its latest problem there was found (the ticket's address as filed, 门前 aside)."""
+    noodles, bank, _ = register
+    for days in (5, 3, 1):
+        file_against(city, noodles, now - timedelta(days=days))
+        services.create_ticket(city.inspector, services.NewReport(
+            category="menqian", photos=[processed()], frontage_id=bank.id, description="门前乱停车",
+            address="建设路20号东侧人行道"), now - timedelta(days=days, hours=1))
+    db.session.commit()
+    clock.stop(now)
+    assert api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_b,
+                    json={"due_on": (now + timedelta(days=3)).date().isoformat()}).status_code == 201
+    rows = [HEAD, ["JB-001", "老杨家米粉店", "商户", "人民路66号", "JDA", "人民路东段", "", "", "", ""],
+            ["JB-002", "临江银行建设路支行", "单位", "人民路68号", "JDA", "人民路东段", "", "", "", ""]]
+    assert upload(api, city.admin, csv_bytes(rows)).get_json()["changed"] == 2
+    items = api.get("/api/v1/frontages/offenders", city.unit_b).get_json()["items"]
+    assert sorted((o["frontage"]["name"], o["address"], o["frontage"]["address"]) for o in items) == [
+        ("临江银行建设路支行", "建设路20号", "人民路68号"), ("老杨家米粉店", "建设路18号", "人民路66号")]
+    listing = browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)
+    assert '<td data-label="地址">建设路18号</td>' in listing and '<td data-label="地址">建设路20号</td>' in listing
+    assert "人民路66号" not in listing and "人民路68号" not in listing
+    bulletin = pdf_words(browser(city.admin).get("/frontages/offenders.pdf").data)
+    assert "建设路18号" in bulletin and "建设路20号" in bulletin and "人民路6" not in bulletin
+
+
 def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bulletin(api, browser, city, register,
                                                                                      now):
     """停用 asks first and says what becomes of the shop's open problems; the retired shop stays on the offenders

@@ -61,7 +61,9 @@ def offenders():
     return jsonify({"rule": {"problems": repeat, "days": days},
                     "items": [{"frontage": frontage_dict(o.frontage), "problems": o.problems,
                                "last_at": isoformat(o.last_at), "open": o.open,
-                               "street_unit": {"id": o.street_unit.id, "name": o.street_unit.name}}
+                               "street_unit": {"id": o.street_unit.id, "name": o.street_unit.name},
+                               # its address under that street: a moved shop's where it was then
+                               "address": o.address}
                               for o in services.repeat_offenders(current(), now())]})
 
 

@@ -59,7 +59,7 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set, bound: set) ->
 
     def names(wanted) -> str:
         # two shops of one name (a chain's on one road) are told apart by their address
-        return "、".join(o.frontage.name + (f"（{o.frontage.address}）" if all_names.count(o.frontage.name) > 1 else "")
+        return "、".join(o.frontage.name + (f"（{o.address}）" if all_names.count(o.frontage.name) > 1 else "")
                         for o in rows if wanted(o))
 
     signed = names(lambda o: o.key in late and o.key in bound)
@@ -91,7 +91,7 @@ def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int
     short = setting("OFFICE_SHORT_NAME")
     streets = sorted({o.street_unit.name for o in rows})
     table = DataTable(COLUMNS, rows=[
-        [str(n), o.frontage.name, o.frontage.address, o.street_unit.name + ("\n（商户已迁出）" if o.moved else ""),
+        [str(n), o.frontage.name, o.address, o.street_unit.name + ("\n（商户已迁出）" if o.moved else ""),
          str(o.problems), str(o.open), _notices_cell(o.key, told, late, unserved), _latest_photo(o)]
         for n, o in enumerate(rows, 1)])
     body = [

@@ -5,6 +5,7 @@ A frontage another unit asks for answers 404, like any record of another unit. C
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -445,6 +446,7 @@ class Offender:
     last_at: datetime      # the latest of them
     open: int              # of them still with the units
     street: Unit | None = None  # the street they count for (found while the shop was its); None: its street now
+    address_there: str = ""  # a moved shop's address while it was that street's (addresses_there); "": none kept
 
     @property
     def street_unit(self) -> Unit:
@@ -454,6 +456,11 @@ class Offender:
     def key(self) -> tuple[int, int]:
         """(frontage, street): a shop that moved is a street's offender for the problems found while it was there."""
         return self.frontage.id, self.street_unit.id
+
+    @property
+    def address(self) -> str:
+        """Its address under the street these problems count for: a moved shop's where it was then."""
+        return self.address_there or self.frontage.address
 
     @property
     def signed(self) -> bool:
@@ -494,5 +501,30 @@ def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> 
                        Frontage.id, street.id))
     if street_unit_id:
         query = query.where(grouped.c.street_id == street_unit_id)
-    return [Offender(frontage, n, last, int(open_ or 0), unit)
+    rows = [Offender(frontage, n, last, int(open_ or 0), unit)
             for frontage, unit, n, last, open_ in db.session.execute(query).unique()]
+    for offender in rows:
+        if offender.moved:
+            offender.address_there = address_there(*offender.key)
+    return rows
+
+
+FRONTAGE_PLACE = re.compile(r"（[^（）]*门前）$")  # tickets.services._default_address's 建设路18号（老杨家米粉店门前）
+
+
+def address_there(frontage_id: int, street_id: int) -> str:
+    """The shop's address while it was street `street_id`'s (a shop moved since): the register's then, as the latest
+    notice that street gave it printed it (FrontageNotice.address); with none given, where its latest problem that
+    street follows up was found (the ticket's address, kept as filed: the shop's address then, 门前 aside, unless the
+    reporter wrote another). "" when neither holds one."""
+    given = db.session.scalar(
+        select(FrontageNotice.address).where(FrontageNotice.frontage_id == frontage_id,
+                                             FrontageNotice.street_unit_id == street_id, FrontageNotice.address != "")
+        .order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc()).limit(1))
+    if given:
+        return given
+    found = db.session.scalar(
+        select(Ticket.address).join(TicketUnit, held_by_street(street_id))
+        .where(Ticket.frontage_id == frontage_id, Ticket.status != "cancelled", Ticket.address != "")
+        .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(1))
+    return FRONTAGE_PLACE.sub("", one_line(found or "")) or one_line(found or "")
