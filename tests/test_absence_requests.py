@@ -74,7 +74,7 @@ def test_an_inspector_explains_a_day_and_asks_for_leave_and_the_office_answers(c
         work = office.get("/office/work").get_data(as_text=True)
     assert 'href="/patrols/absences#requests">2 条待审批</a>' in work
     # the menu tells it on 路段巡查, whose page links to them; counted in the menu's one statement
-    badge = '路段巡查<b class="nav-count" aria-label="2条请假外出申请待审批">2</b>'
+    badge = '路段巡查<b class="nav-count">2<span class="sr-only">条请假外出申请待审批</span></b>'
     assert badge in work
     counting = [statement for statement, _ in sent if "count(" in statement and "patrol_absence_requests" in statement]
     assert len(counting) == 1 and "intake_items" in counting[0], counting

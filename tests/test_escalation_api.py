@@ -125,7 +125,7 @@ def test_the_menu_counts_the_letters_a_unit_has_not_signed_for(api, browser, cit
     assert (count(city.unit_a), count(city.unit_b)) == (1, 1)
     # while it counts, the entry opens the letters it counts (it opened them all); after, every letter
     page = browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
-    assert '<a href="/letters?unacknowledged=1">督办函<b class="nav-count" aria-label="1份督办函、督查通报待签收">' in page
+    assert '<a href="/letters?unacknowledged=1">督办函<b class="nav-count">1<span class="sr-only">份督办函、督查通报待签收</span></b>' in page
     assert api.post(f"/api/v1/letters/{issued['a2']}/acknowledge", city.unit_a).status_code == 200
     assert '<a href="/letters">督办函</a>' in browser(city.unit_a).get("/unit/tickets").get_data(as_text=True)
 

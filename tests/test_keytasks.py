@@ -431,7 +431,7 @@ def test_in_january_the_menus_count_opens_the_year_of_the_december_it_counts(cit
     clock.set("2027-01-02T09:00:00+08:00")
     clerk = browser(city.unit_a)
     page = clerk.get("/key-tasks/").get_data(as_text=True)
-    entry, count = re.search(r'<a href="([^"]+)"[^>]*>创建任务<b class="nav-count" aria-label="(\d+)项待办"',
+    entry, count = re.search(r'<a href="([^"]+)"[^>]*>创建任务<b class="nav-count">(\d+)<span class="sr-only">项待办</span>',
                              page).groups()
     assert (entry, count) == ("/key-tasks/", "1")  # 3.2.2, led by street A, with no December report
     assert "<b>1</b><span>12月未报送进展</span>" in page and "3.2.2" in page and "1.1" not in page
@@ -445,7 +445,7 @@ def test_in_january_the_menus_count_opens_the_year_of_the_december_it_counts(cit
     page = browser(city.unit_a).get("/key-tasks/").get_data(as_text=True)
     assert "本月未报送进展" in page and "1.1" in page and "3.2.2" not in page
     # 3.2.2, a 2026 task not yet 销号, owes January's report too: the menu counts it, and the 2027 list says where
-    assert re.search(r'创建任务<b class="nav-count" aria-label="2项待办"', page)
+    assert re.search(r'创建任务<b class="nav-count">2<span class="sr-only">项待办</span>', page)
     assert "2026年的创建任务还有 1 项本月未报送进展" in page
     assert 'href="/key-tasks/?year=2026&amp;status=unreported">查看2026年未报送的任务' in page
     assert "3.2.2" in browser(city.unit_a).get("/key-tasks/?year=2026&status=unreported").get_data(as_text=True)
@@ -676,7 +676,7 @@ def test_a_refused_report_comes_back_with_what_was_typed(city, tasks, browser, u
 def menu_entry(page_html: str) -> str:
     """The menu's 创建任务 link, with its count if any ("" when the menu has no such entry)."""
     import re
-    found = re.search(r'<a href="/key-tasks/"[^>]*>创建任务(?:<b class="nav-count"[^>]*>(\d+)</b>)?</a>', page_html)
+    found = re.search(r'<a href="/key-tasks/"[^>]*>创建任务(?:<b class="nav-count"[^>]*>(\d+)<span class="sr-only">[^<]*</span></b>)?</a>', page_html)
     return "" if found is None else (found.group(1) or "0")
 
 

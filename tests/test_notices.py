@@ -66,6 +66,32 @@ def test_new_tickets_letters_and_near_deadlines_are_unread_until_the_inbox_is_op
     assert "督办函" in body and "已超期" in body
 
 
+
+def test_the_unread_dot_and_the_menus_count_say_so_in_words_screen_readers_read(app, browser, city, make_ticket,
+                                                                                monkeypatch):
+    """未读 and 2条未读消息 were only aria-label on a plain <span> and <b>, which some screen readers skip: they are
+    text now, drawn for no one (.sr-only), the dot and the count looking as before."""
+    from pathlib import Path
+
+    from inspect_app import navigation
+
+    make_ticket(point=City.ON_B, at_time=utcnow() - timedelta(hours=1))
+    make_ticket(point=City.ON_B, at_time=utcnow() - timedelta(hours=1), category="spider_web")
+    clerk = browser(city.unit_b)
+    page = clerk.get("/unit/tickets").get_data(as_text=True)
+    assert '消息<b class="nav-count">2<span class="sr-only">条未读消息</span></b>' in page
+    inbox = clerk.get("/inbox").get_data(as_text=True)
+    assert inbox.count('<span class="dot"><span class="sr-only">未读</span></span>') == 2
+    assert 'aria-label="未读"' not in inbox and "nav-count\" aria-label" not in page
+    css = (Path(app.root_path) / "static" / "css" / "app.css").read_text(encoding="utf-8")
+    rule = re.search(r"\.sr-only \{([^}]*)\}", css).group(1)
+    assert "position: absolute" in rule and "clip" in rule and "width: 1px" in rule and "display: none" not in rule
+    # past 99 the count shows 99+ and says the number
+    monkeypatch.setitem(navigation.BADGES, "notices.inbox", lambda user: 150)
+    page = clerk.get("/unit/tickets").get_data(as_text=True)
+    assert ('消息<b class="nav-count"><span aria-hidden="true">99+</span><span class="sr-only">150</span>'
+            '<span class="sr-only">条未读消息</span></b>') in page
+
 def test_the_inbox_and_the_robot_name_each_document_by_its_kind(app, browser, city):
     """A 约谈通知 and a 督查通报 are not 督办函 (the inbox called every document one, each 前整改反馈): each is named by
     its kind, with what it asks by its date."""
