@@ -114,6 +114,49 @@ def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, ma
     assert body["status"] == "merged" and body["status_label"] == "已并案" and body["ticket_id"] == known.id
 
 
+def test_a_merge_into_a_problem_changed_since_the_page_was_drawn_is_refused(api, browser, city, make_ticket):
+    """The 疑似重复 list's 并入 button sends the problem's version as drawn: a problem the unit sent back (退单)
+    while the office's page stood open is not merged into; the office is told and nothing changes."""
+    import re
+
+    known = make_ticket()
+    file_report(browser)
+    item = db.session.scalar(select(IntakeItem))
+    office, page = browser(city.admin), f"/intake/{item.id}"
+    drawn = office.get(page).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/intake/%d/merge" class="inline"[^>]*>(.*?)</form>' % item.id,
+                     drawn, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+    fields.pop("csrf_token", None)
+    assert fields == {"ticket": known.number, "ticket_version": str(known.version)}
+
+    unit, mine = browser(city.unit_a), f"/tickets/{known.id}"  # the unit's 退单, in a session of its own
+    assert unit.submit(mine, f"{mine}/dispute", {"reason": "不属于本单位职责", "version": str(known.version)}) \
+        .status_code == 303
+    message = f"{known.number}在您打开页面后已有新的处理（现为“退单待审”），请查看最新情况后再操作。"
+    refused = office.submit(page, f"/intake/{item.id}/merge", fields)
+    assert refused.status_code == 303 and message in office.get(refused.location).get_data(as_text=True)
+    answer = office.submit(page, f"/intake/{item.id}/merge", fields, script=True)
+    assert answer.status_code == 409 and answer.get_json()["error"] == {"code": "ticket_changed", "message": message}
+    stale = api.post(f"/api/v1/intake/{item.id}/merge", city.admin,
+                     json={"ticket": known.number, "ticket_version": int(fields["ticket_version"])})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "ticket_changed"
+    bad = api.post(f"/api/v1/intake/{item.id}/merge", city.admin, json={"ticket": known.number, "ticket_version": "x"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_version"
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending" and _events(known, "merge_report") == []
+
+    # the page drawn again carries the new version, and the merge goes through
+    fresh = db.session.get(Ticket, known.id).version
+    assert fresh != int(fields["ticket_version"])
+    drawn = office.get(page).get_data(as_text=True)
+    assert f'name="ticket_version" value="{fresh}"' in drawn
+    assert office.submit(page, f"/intake/{item.id}/merge",
+                         {"ticket": known.number, "ticket_version": str(fresh)}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "merged"
+
+
 def test_a_merged_hotline_case_reports_the_problems_progress_back(api, browser, city, make_ticket, now):
     known = make_ticket()  # on 人民路东段
     elsewhere = make_ticket(point=None, segment=city.seg_b)  # 建设路西段

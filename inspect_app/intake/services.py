@@ -422,10 +422,12 @@ def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     """并案: the report names a problem already being handled (the same 牛皮癣 an inspector filed yesterday), so it
     follows that ticket instead of making a second one against the unit. The citizen's receipt, the hotline's
     export and a feedback list then show that ticket's progress; the ticket's history records the merge. Fields:
-    ticket (its number)."""
+    ticket (its number), ticket_version (optional: its version as the page showed it, the 疑似重复 list's 并入 buttons
+    send it; changed since, 409 `ticket_changed` and nothing merged)."""
     _ensure_office(user)
     _ensure_pending(item)
     ticket = open_by_number(user, fields.get("ticket"))
+    lifecycle.ensure_unchanged(ticket, fields.get("ticket_version"))
     _claim(item, user, now, "merged")
     _follow(item, ticket, user, now)
     db.session.flush()
