@@ -669,6 +669,21 @@ def test_the_years_rates_are_over_the_problems_due_as_the_dashboards(tickets, ci
     assert "<span>应结案</span><b>5</b>" in page and "按期结案率 40%" in page and "按期整改率" not in page
 
 
+def test_problems_without_a_segment_stay_last_in_the_district_table_whatever_the_sort(client, city, tickets):
+    """「未定位路段」 is not a district: sorted by name it fell among them (临江区, 未定位路段, 江城区)."""
+    db.session.add(Ticket(number="2026-899998", year=2026, seq=89998, status="assigned", category_id=city.niupixuan.id,
+                          unit_id=city.street_a.id, reporter_id=city.inspector.id, reported_at=at("2026-11-20T09:00"),
+                          deadline=at("2026-11-21T18:00")))
+    db.session.commit()
+    sign_in(client, city.leader)
+    for sort in ("name", "-name", "-overdue", "overdue", "-active"):
+        page = client.get(f"/dashboard/?d={sort}").get_data(as_text=True)
+        table = page[page.index('id="t-d"'):]
+        table = table[:table.index("</table>")]
+        names = [n for n in ("临江区", "江城区", "未定位路段") if n in table]
+        assert sorted(names, key=table.index)[-1] == "未定位路段" and len(names) == 3, (sort, names)
+
+
 def test_units_equal_on_the_sorted_field_keep_more_active_first_either_way(app):
     """?u=-overdue: among units with equal 超期, more 在办 first, as with ?u=overdue (the tie-breaker was reversed
     with the main sort: the unit with the least in hand came first)."""

@@ -28,7 +28,10 @@ def sort_spec(table: str, default: str) -> tuple[str, bool]:
     return field, desc
 
 
-def sorted_rows(rows: list, field: str, desc: bool) -> list:
+def sorted_rows(rows: list, field: str, desc: bool, keyless_last: bool = False) -> list:
+    """`keyless_last`: the row without a key (the district table's 未定位路段) goes last whatever the sort."""
+    if keyless_last:
+        return sorted_rows([r for r in rows if r.key], field, desc) + [r for r in rows if not r.key]
     if field == "name":
         return sorted(rows, key=lambda r: (r.code or r.name or ""), reverse=desc)
     # equal on the field, more 在办 first (then by code) whichever way the field runs: sorted by that first, then
@@ -60,7 +63,7 @@ def index():
     tables = {}
     for key, name in TABLES.items():
         spec = sort_spec(key, "-overdue" if key != "c" else "-active")
-        tables[key] = {"rows": sorted_rows(data[name], *spec), "sort": spec}
+        tables[key] = {"rows": sorted_rows(data[name], *spec, keyless_last=key == "d"), "sort": spec}
 
     svg = {
         "trend": charts.trend_svg(data["trend"], css="wide"),
