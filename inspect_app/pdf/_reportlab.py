@@ -3,6 +3,7 @@
 from contextvars import ContextVar
 
 from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics as _pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth as _string_width
 
 # Write binary streams instead of ASCII85: without reportlab's optional C accelerator, ASCII85
@@ -20,6 +21,29 @@ from reportlab.platypus import paragraph as _paragraph
 _CHINESE_NO_LINE_START = "，；：？！》〉」』”’…—％"
 for _module in (_textsplit, _paragraph):
     _module.ALL_CANNOT_START += "".join(ch for ch in _CHINESE_NO_LINE_START if ch not in _module.ALL_CANNOT_START)
+
+# textsplit.wordSplit measures each character of the text with stringWidth, every time a paragraph is wrapped; a
+# table wraps each cell several times (column widths, row heights, each split across pages), so a 887-row 整改任务清单
+# spent most of its time there. A character's width in a face at a size never changes: keep each one measured. The
+# same stringWidth, the same floats, the same breaks.
+_char_widths: dict[tuple[object, float], dict[str, float]] = {}
+
+
+def _cached_char_widths(word: str, fontName: str, fontSize: float) -> list[float]:
+    key = (_pdfmetrics.getFont(fontName), fontSize)  # the face itself: a name registered again is a new face
+    known = _char_widths.get(key)
+    if known is None:
+        known = _char_widths[key] = {}
+    out = []
+    for ch in word:
+        width = known.get(ch)
+        if width is None:
+            width = known[ch] = _string_width(ch, fontName, fontSize)
+        out.append(width)
+    return out
+
+
+_textsplit.getCharWidths = _cached_char_widths
 
 # Both breakers also hang at most one such mark: of two in a row ("。”", "？！", "）。") the second still starts the
 # next line, and nothing keeps an opening mark ("（", "“", "《") off the end of a line. GB/T 9704 text follows the
