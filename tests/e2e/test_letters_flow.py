@@ -49,7 +49,9 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     # --- the office compiles the batch (desktop) ---------------------------------------------------
     office = phones("admin", device="Desktop Chrome", location=None)
     page = office.page
-    assert page.locator("nav a:has-text('督办建议') .nav-count").inner_text() == "3"  # the menu shows what waits
+    count = page.locator("nav a:has-text('督办建议') .nav-count")
+    assert count.evaluate("el => el.firstChild.textContent") == "3"  # the menu shows what waits
+    assert count.locator(".sr-only").inner_text() == "项待办"  # and a screen reader hears what it counts
     page.click("nav >> text=督办建议")
     page.wait_for_selector(".unit-group")
     assert page.locator(".unit-group").count() == 2
