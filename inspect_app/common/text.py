@@ -59,8 +59,9 @@ def narrow_alnum(value: str) -> str:
 
 
 def name_text(value) -> str:
-    """A name as it is stored and compared (类别名称: office/reference.py category_name): on one line, a run of
-    spaces one, full-width digits and letters folded (narrow_alnum). Compared without letter case (LED屏 is led屏):
+    """A name as it is stored and compared (类别名称: office/reference.py category_name; a 门前四包 shop's name,
+    address and contact as its import stores them, as the form does): on one line, a run of spaces one, full-width
+    digits and letters folded (narrow_alnum). A category's compared without letter case (LED屏 is led屏):
     units/services.py same_category_name."""
     return narrow_alnum(one_line(value))
 

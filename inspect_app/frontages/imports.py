@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..common.codes import CodeMap, code_key
 from ..common.errors import Invalid
-from ..common.text import narrow_alnum, one_line
+from ..common.text import name_text
 from ..common.timeutil import local
 from ..extensions import db
 from ..office.fields import CODE_RULE
@@ -59,11 +59,6 @@ def _segment_lookup() -> Callable[[str], Segment | None]:
     return find
 
 
-def folded(text: str) -> str:
-    """A name or address as the form stores it (services.save): one line, full-width digits and letters as ASCII."""
-    return narrow_alnum(one_line(text))
-
-
 def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
     from ..office import fields
     from ..office.imports import RowResult, _check, _diff, _duplicates, _status
@@ -77,10 +72,10 @@ def plan(table, now: datetime, actor) -> tuple[list, Callable | None]:
         row = RowResult(number, f"{cells.get('编号', '')} {cells.get('名称', '')}".strip())
         item = {
             "code": _check(row, lambda: fields.code(cells.get("编号"), "编号")),
-            "name": _check(row, lambda: folded(fields.text(cells.get("名称"), "名称", 100, required=True))),
+            "name": _check(row, lambda: name_text(fields.text(cells.get("名称"), "名称", 100, required=True))),
             "kind": _check(row, lambda: fields.choice(cells.get("类型") or "商户", "类型", FRONTAGE_KINDS)),
-            "address": _check(row, lambda: folded(fields.text(cells.get("地址"), "地址", 200, required=True))),
-            "contact_person": _check(row, lambda: folded(fields.text(cells.get("联系人"), "联系人", 64))),
+            "address": _check(row, lambda: name_text(fields.text(cells.get("地址"), "地址", 200, required=True))),
+            "contact_person": _check(row, lambda: name_text(fields.text(cells.get("联系人"), "联系人", 64))),
             "contact_phone": _check(row, lambda: fields.phone(cells.get("联系电话"))),
             "signed_on": _check(row, lambda: parse_date(cells.get("责任书签订日期"), latest=today)),
             "segment": _check(row, lambda: find_segment(cells["责任路段"]) if (cells.get("责任路段") or "").strip()
