@@ -1,0 +1,32 @@
+"""Which problems lie in a unit's territory (units/territory.py): those any unit of the territory takes part in
+(主办 or 协办), and those found on its ground — on a road segment whose 属地 unit is in it, or at a 点位 whose 属地
+unit is in it — whoever answers for them (a city department's 包抓, 交警's parking, a carrier's cables).
+
+One rule for every reader: the overseeing clerk's 辖区问题 (read only) and the 红黑榜's 属地 roll-up."""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import or_, select
+
+from ..sites.models import Site
+from ..units.models import Segment
+from .models import Ticket, TicketUnit
+
+
+def in_territory(unit_ids: Collection[int]):
+    """SQL condition on tickets: in the territory made of these units (each branch an indexed IN)."""
+    ids = sorted(unit_ids)
+    return or_(Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id.in_(ids))),
+               Ticket.segment_id.in_(select(Segment.id).where(Segment.unit_id.in_(ids))),
+               Ticket.site_id.in_(select(Site.id).where(Site.territorial_unit_id.in_(ids))))
+
+
+def ticket_in_territory(ticket: Ticket, unit_ids: Collection[int]) -> bool:
+    """The same rule for one loaded ticket."""
+    if ticket.unit_id in unit_ids or any(p.unit_id in unit_ids for p in ticket.parts):
+        return True
+    if ticket.segment_id is not None and ticket.segment is not None and ticket.segment.unit_id in unit_ids:
+        return True
+    site = ticket.site if ticket.site_id is not None else None
+    return site is not None and site.territorial_unit_id in unit_ids

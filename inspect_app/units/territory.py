@@ -1,0 +1,63 @@
+"""A unit's territory (辖区): the unit and every unit under it by 上级单位 (units.parent_id), at any depth — a
+区县人民政府 with its 街道办事处 and their 社区, or a bureau with the units it oversees.
+
+A unit with units under it oversees them (属地管理): its clerks read their problems, letters and figures (read
+only: each unit still acts on its own). A unit with nobody under it has no territory beyond itself, and its
+clerks see what they always saw. The office sets the hierarchy on the 责任单位 page; a cycle there (which the
+page refuses) would not loop here.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import g, has_request_context
+from sqlalchemy import select
+
+from ..extensions import db
+from ..policy import UNITS, has_role
+from .models import Unit
+
+
+def _children() -> dict[int, list[int]]:
+    """parent id -> child ids, every unit (inactive ones too: their past problems stay in the territory)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for unit_id, parent_id in db.session.execute(select(Unit.id, Unit.parent_id).where(Unit.parent_id.is_not(None))):
+        children[parent_id].append(unit_id)
+    return children
+
+
+def subtree_ids(unit_id: int, children: dict[int, list[int]] | None = None) -> frozenset[int]:
+    """The unit and every unit under it, at any depth."""
+    children = _children() if children is None else children
+    seen = {unit_id}
+    stack = [unit_id]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return frozenset(seen)
+
+
+def subordinate_ids(unit_id: int) -> frozenset[int]:
+    """Every unit under this one, at any depth (not the unit itself)."""
+    return subtree_ids(unit_id) - {unit_id}
+
+
+def territory_ids(user) -> frozenset[int] | None:
+    """The units this user oversees: a unit clerk whose unit has units under it gets the unit and all of them;
+    anyone else None (citywide readers see everything anyway; a unit with nobody under it has no territory).
+    Asked once a request."""
+    if not (has_role(user, UNITS) and getattr(user, "unit_id", None)):
+        return None
+    key = ("territory", int(user.unit_id))
+    cache = g.setdefault("_territory", {}) if has_request_context() else {}
+    if key not in cache:
+        ids = subtree_ids(int(user.unit_id))
+        cache[key] = ids if len(ids) > 1 else None
+    return cache[key]
+
+
+def oversees(user) -> bool:
+    """The user's unit has units under it (its clerks read their 辖区)."""
+    return territory_ids(user) is not None
