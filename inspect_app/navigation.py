@@ -20,6 +20,7 @@ NAV = [
     ("patrols.checkin", "巡查打卡"),
     ("tickets.mine", "我的上报"),
     ("tickets.unit_list", "本单位问题"),
+    ("territory.overview", "辖区概况"),
     ("tickets.verify_queue", "待核查"),
     ("tickets.office_list", "全部问题"),
     ("tickets.office_work", "待办事项"),
