@@ -825,6 +825,33 @@ def test_a_moved_shops_row_under_its_old_street_shows_the_address_it_had_there(a
     assert "建设路18号" in bulletin and "建设路20号" in bulletin and "人民路6" not in bulletin
 
 
+def test_a_moved_shop_opened_from_its_old_streets_register_shows_the_address_it_had_there(api, browser, city,
+                                                                                          register, now, clock):
+    """Walker: the old street's clerk, following a link from its offenders list, saw the shop's new address under
+    its new street. Its page shows the shop as it was under that street (the address its latest notice there
+    printed, as the offenders list has it) and says it has moved; the new street and the office see the new one."""
+    noodles = register[0]
+    for days in (5, 3, 1):
+        file_against(city, noodles, now - timedelta(days=days))
+    clock.stop(now)
+    assert api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b,
+                    json={"due_on": (now + timedelta(days=3)).date().isoformat()}).status_code == 201
+    row = [HEAD, ["JB-001", "老杨家米粉店", "商户", "人民路66号", "JDA", "人民路东段", "", "", "", ""]]
+    assert upload(api, city.admin, csv_bytes(row)).get_json()["changed"] == 1
+
+    page = browser(city.unit_b).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "<dd>建设路18号<br>" in page and "人民路66号" not in page and "人民路东段" not in page
+    assert f"{city.street_b.name} <small class=\"muted\">（商户已迁至{city.street_a.name}）</small>" in page
+    body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()
+    assert body["former"] == {"street_unit": {"id": city.street_b.id, "name": city.street_b.name},
+                              "address": "建设路18号"}
+    assert body["address"] == "人民路66号"  # its register entry, as before
+    for user in (city.unit_a, city.admin):  # its street now, the office: the register as it is
+        page = browser(user).get(f"/frontages/{noodles.id}").get_data(as_text=True)
+        assert "<dd>人民路66号<br>" in page and "<dd>建设路18号" not in page and "商户已迁至" not in page
+        assert api.get(f"/api/v1/frontages/{noodles.id}", user).get_json()["former"] is None
+
+
 def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bulletin(api, browser, city, register,
                                                                                      now):
     """停用 asks first and says what becomes of the shop's open problems; the retired shop stays on the offenders

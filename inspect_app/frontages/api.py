@@ -74,6 +74,10 @@ def show(frontage_id: int):
     moment = now()
     street = services.record_street(current(), frontage)  # a street the shop was with before: its own record
     body = frontage_dict(frontage, services.recent_counts([frontage.id], moment, street).get(frontage.id, 0))
+    # a street office the shop moved away from: the shop as it was under that street (its offenders list's address)
+    former = services.former_record(current(), frontage)
+    body["former"] = {"street_unit": {"id": former.street.id, "name": former.street.name},
+                      "address": former.address} if former is not None else None
     body["tickets"] = [ticket_dict(t, moment) for t in services.history(current(), frontage)]
     body["notices"] = [notice_dict(n) for n in notices.notices_of(current(), frontage)]
     return jsonify(body)

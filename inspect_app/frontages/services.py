@@ -66,6 +66,27 @@ def record_street(user, frontage: Frontage) -> int:
     return frontage.street_unit_id
 
 
+@dataclass
+class Former:
+    """A shop read by a street office it was with before a move: that street, and the shop's address while it was
+    that street's (address_there; "" when none is kept)."""
+    street: Unit
+    address: str
+
+
+def former_record(user, frontage: Frontage) -> Former | None:
+    """The record a street office reads of a shop that moved away from it (record_street is that street): the address
+    it had there, as its offenders list shows it; None for the shop's street now, citywide readers and a unit that
+    is not a street (a bureau assisting on one of its problems: the shop never was its)."""
+    street_id = record_street(user, frontage)
+    if street_id == frontage.street_unit_id:
+        return None
+    street = db.session.get(Unit, street_id)
+    if street is None or street.kind != STREET_KIND:
+        return None
+    return Former(street, address_there(frontage.id, street_id))
+
+
 def held_by_street(street_id=None):
     """SQL join condition for TicketUnit: the ticket's part of `street_id`, or of the frontage's street (the query
     joins Frontage) when None: the problems that street follows up."""
