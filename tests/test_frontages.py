@@ -455,53 +455,102 @@ def test_a_street_office_gives_a_frontage_notice_of_its_open_problems(app, api, 
                   second.number, "请于2026年11月28日前整改完毕", "通报曝光", "2026年11月25日"):
         assert words in text, words
     assert old.number not in text and put_right.number not in text  # closed, or put right: not named
-    # numbered on per street; another street's count is its own
-    street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    # numbered on per street; another street's count is its own (one open notice a shop: see the test below)
     file_against(city, tea, now - timedelta(days=1))
     browser(city.admin).submit(f"/frontages/{tea.id}", f"/frontages/{tea.id}/notices", {"due_on": "2026-11-27"})
     numbers = {(n.frontage_id, n.number) for n in db.session.scalars(select(FrontageNotice))}
-    assert numbers == {(noodles.id, "门前四包〔2026〕1号"), (noodles.id, "门前四包〔2026〕2号"),
-                       (tea.id, "门前四包〔2026〕1号")}
+    assert numbers == {(noodles.id, "门前四包〔2026〕1号"), (tea.id, "门前四包〔2026〕1号")}
     assert browser(city.unit_a).get(f"/frontages/notices/{notice.id}.pdf").status_code == 404  # another street's
     assert browser(city.leader).get(f"/frontages/notices/{notice.id}.pdf").status_code == 200
     offenders = street.get("/frontages/offenders").get_data(as_text=True)
-    assert f'href="/frontages/{noodles.id}#notices">2 份</a>' in offenders
+    assert f'href="/frontages/{noodles.id}#notices">1 份</a>' in offenders
     # the API: the frontage's notices, and giving one
     body = api.get(f"/api/v1/frontages/{noodles.id}", city.unit_b).get_json()
     assert [(n["number"], n["due_on"], n["tickets"], n["received_by"]) for n in body["notices"]] == [
-        ("门前四包〔2026〕2号", "2026-11-30", 2, None), ("门前四包〔2026〕1号", "2026-11-28", 2, "杨师傅")]
-    second = body["notices"][0]["id"]
-    answer = api.post(f"/api/v1/frontages/notices/{second}/delivered", city.unit_b,
-                      json={"delivered_on": "2026-11-25", "received_by": "留置送达"})
-    assert answer.status_code == 200 and answer.get_json()["delivered_on"] == "2026-11-25"
-    assert api.post(f"/api/v1/frontages/notices/{second}/delivered", city.unit_b,
+        ("门前四包〔2026〕1号", "2026-11-28", 2, "杨师傅")]
+    assert api.post(f"/api/v1/frontages/notices/{notice.id}/delivered", city.unit_b,
                     json={"delivered_on": "2026-11-25", "received_by": "拒收"}).get_json()["error"]["code"] == \
         "already_delivered"
-    assert body["notices"][1]["pdf"] == f"/frontages/notices/{notice.id}.pdf"
-    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
-    assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕3号"
+    assert body["notices"][0]["pdf"] == f"/frontages/notices/{notice.id}.pdf"
     assert api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_a, json={"due_on": "2026-12-01"}) \
         .status_code == 404
     answer = api.post(f"/api/v1/frontages/{bank.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "no_open_problems"
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))
-                                 .order_by(AuditEntry.id)).all()
-    assert len(entries) == 6 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
-    assert any("签收人" in (e.detail or "") and "杨师傅" in e.detail for e in entries)
     # the date passes with the problems still open: 逾期未整改, on the frontage's page and the offenders list
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge waited">待整改 2 件</span>' in page and "逾期未整改" not in page
-    clock.stop(now + timedelta(days=4))  # the 29th: past the first notice's date (the 28th), not the others'
+    clock.stop(now + timedelta(days=4))  # the 29th: past the notice's date (the 28th)
     street = browser(city.unit_b)
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge overdue">逾期未整改 2 件</span>' in page
-    assert page.count('<span class="badge waited">待整改 2 件</span>') == 2  # due the 30th and the 1st
-    assert '#notices">3 份</a> <span class="badge overdue">逾期未整改</span>' in street.get("/frontages/offenders") \
+    assert '#notices">1 份</a> <span class="badge overdue">逾期未整改</span>' in street.get("/frontages/offenders") \
         .get_data(as_text=True)
+    # its date passed, a new notice may be given: numbered on
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕2号"
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target.like("门前四包整改通知书%"))
+                                 .order_by(AuditEntry.id)).all()
+    assert len(entries) == 4 and "门前四包整改通知书 门前四包〔2026〕1号 · 老杨家米粉店" in entries[0].target
+    assert any("签收人" in (e.detail or "") and "杨师傅" in e.detail for e in entries)
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert page.count('<span class="badge waited">待整改 2 件</span>') == 1  # the new one, due the 1st
     services.rectify(city.unit_b, first, now + timedelta(days=4), "已清理", [processed("gps_DSCN0010.jpg")])
     db.session.commit()
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert '<span class="badge overdue">逾期未整改 1 件</span>' in page
+
+
+def test_a_shop_is_given_one_open_notice_at_a_time(api, browser, city, register, now, clock):
+    """Walker: a second numbered notice was given while the first was pending and undelivered: two numbers and two
+    dates for the same problems. Refused (409, naming the open notice and what to do), on the page and in the API,
+    nothing written; the page offers no form then. Once its problems are put right, or its date has passed, a new
+    one may be given."""
+    from inspect_app.frontages.models import FrontageNotice
+
+    noodles = register[0]
+    first, _ = (file_against(city, noodles, now - timedelta(days=d)) for d in (2, 1))
+    clock.stop(now)
+    street = browser(city.unit_b)
+    assert street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices",
+                         {"due_on": "2026-11-28"}).status_code == 303
+    again = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"},
+                          script=True)  # a page left open: another date
+    message = again.get_json()["error"]["message"]
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "notice_open"
+    assert "整改通知书门前四包〔2026〕1号（整改期限2026年11月28日）尚未办结" in message and "请先送达并登记送达" in message
+    refused = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/notices", {"due_on": "2026-11-30"})
+    assert refused.status_code == 303 and refused.location.endswith(f"/frontages/{noodles.id}")  # back, saying why
+    assert "1号（整改期限2026年11月28日）尚未办结" in street.get(refused.location).get_data(as_text=True)
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.admin, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "notice_open"
+    assert db.session.scalar(select(func.count()).select_from(FrontageNotice)) == 1
+    page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
+    assert "整改通知书门前四包〔2026〕1号尚未办结（整改期限2026年11月28日，尚未登记送达）" in page
+    assert 'class="form notice-form"' not in page
+    notice = db.session.scalar(select(FrontageNotice))
+    assert api.post(f"/api/v1/frontages/notices/{notice.id}/delivered", city.unit_b,
+                    json={"delivered_on": "2026-11-25", "received_by": "杨师傅"}).status_code == 200
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 409 and "请先送达" not in answer.get_json()["error"]["message"]  # delivered: wait
+    # put right: closed, a new problem gets a new notice
+    for ticket in noodles_open(noodles):
+        services.rectify(city.unit_b, ticket, now, "已清理", [processed("gps_DSCN0010.jpg")])
+    db.session.commit()
+    file_against(city, noodles, now - timedelta(minutes=5))
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-01"})
+    assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕2号"
+    # its date passed (served or not): a new one may be given
+    clock.stop(now + timedelta(days=7))  # 12月2日
+    answer = api.post(f"/api/v1/frontages/{noodles.id}/notices", city.unit_b, json={"due_on": "2026-12-04"})
+    assert answer.status_code == 201 and answer.get_json()["number"] == "门前四包〔2026〕3号"
+    assert first.id not in [t["ticket_id"] for t in answer.get_json()["problems"]]  # put right before
+
+
+def noodles_open(frontage) -> list:
+    from inspect_app.tickets.rules import OPEN_STATUSES
+
+    return list(db.session.scalars(select(Ticket).where(Ticket.frontage_id == frontage.id,
+                                                        Ticket.status.in_(OPEN_STATUSES))))
 
 
 def pdf_words(data: bytes) -> str:

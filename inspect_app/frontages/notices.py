@@ -24,7 +24,7 @@ from ..common.errors import BadRequest, Conflict, Invalid, NotFound
 from ..common.ids import get_row
 from ..common.models import lock_sequence, next_value
 from ..common.text import one_line
-from ..common.timeutil import fmt, iso_day, isoformat, local
+from ..common.timeutil import fmt, fmt_cn_date, iso_day, isoformat, local
 from ..extensions import db
 from ..pdf.document import Column, DataTable, Form, OfficialDocument, Para, Photo
 from ..pdf.drafts import render_pdf
@@ -81,7 +81,7 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
     """A notice for the frontage's problems open now, due `due_on` (the same notice asked for again within
     REPEAT_SECONDS is the one given then, not a second number). 404 when the user may not keep the frontage (only
     its street office and the office give notices); 400/422 a missing, malformed or far date; 409 when nothing is
-    open, or the frontage is retired."""
+    open, the frontage is retired, or a notice its street gave it is still open (open_notice)."""
     if not services.may_edit(user, frontage):
         raise NotFound("门前四包责任商户不存在或无权查看。")
     due = _due(fields.get("due_on"), now)
@@ -99,6 +99,11 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
         .order_by(FrontageNotice.id.desc()).limit(1))
     if given is not None and ticket_ids(given) == ids:
         return given
+    if (pending := open_notice(frontage, local(now).date())) is not None:
+        raise Conflict(f"该{'单位' if frontage.kind == '单位' else '商户'}的整改通知书{pending.number}"
+                       f"（整改期限{fmt_cn_date(pending.due_on)}）尚未办结，不能再发新的通知书："
+                       + ("请先送达并登记送达，" if pending.delivered_on is None else "")
+                       + "督促其按期整改；期限过后仍未整改的，可再发整改通知书。", code="notice_open")
     notice = FrontageNotice(frontage=frontage, street_unit=frontage.street_unit, year=year,
                             seq=next_value(sequence, year), due_on=due, ticket_ids=json.dumps(ids), issued_by=user.id,
                             issued_at=now, problems=json.dumps([problem_row(t) for t in problems], ensure_ascii=False),
@@ -106,6 +111,18 @@ def issue(user, frontage: Frontage, fields, now: datetime) -> FrontageNotice:
     db.session.add(notice)
     db.session.flush()
     return notice
+
+
+def open_notice(frontage: Frontage, today: date) -> FrontageNotice | None:
+    """The notice the frontage's street has given it that is still open: its date not passed (whether delivered or
+    not yet) and some of the problems it named still open (待整改 on its page). One at a time: a second would give
+    the shop two numbers and two dates for the same problems. Once all are put right, or its date has passed (逾期:
+    the next step is 通报曝光, or a notice never served in time), a new one may be given."""
+    pending = db.session.scalars(select(FrontageNotice).where(
+        FrontageNotice.frontage_id == frontage.id, FrontageNotice.street_unit_id == frontage.street_unit_id,
+        FrontageNotice.due_on >= today).order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())).all()
+    left = still_open(list(pending))
+    return next((notice for notice in pending if left.get(notice.id)), None)
 
 
 def problem_row(ticket: Ticket) -> dict:

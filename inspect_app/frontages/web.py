@@ -125,6 +125,7 @@ def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error:
                            duties=DUTIES, notices=given, left=notices.still_open(given),
                            former=street != frontage.street_unit_id, elsewhere=len(tickets) - len(held),
                            moved=services.former_record(current_user, frontage),
+                           open_notice=notices.open_notice(frontage, local(moment).date()),
                            deliverable={n.id for n in given if notices.may_deliver(current_user, n)},
                            open_count=sum(1 for t in held if t.status in OPEN_STATUSES),
                            unfinished=sum(1 for t in held if t.status in ACTIVE_STATUSES),
