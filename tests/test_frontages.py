@@ -952,6 +952,32 @@ def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bull
     assert "老杨家米粉店（建设路18号）、老杨家米粉店（建设路99号）" in body
 
 
+def test_the_bulletin_asks_the_streets_with_the_most_offenders_first(city, register, now):
+    """Walker: the 通报's 工作要求 listed the streets in the order of their names. A director reads it as a ranking:
+    the street with the most offenders first, then the most problems among them, ties by unit code."""
+    from inspect_app.frontages import bulletin
+    from inspect_app.frontages.services import Offender
+
+    noodles, bank, tea = register  # noodles, bank: street B's (乙, JDB); tea: street A's (甲, JDA)
+    shoes = Frontage(code="JA-002", name="人民路鞋店", address="人民路7号", street_unit=city.street_a)
+    db.session.add(shoes)
+    db.session.commit()
+
+    def asks(rows) -> str:
+        text = " ".join(getattr(block, "text", "") for block in bulletin.document(rows, {}, set(), 3, 90,
+                                                                                  now.date()).body)
+        return re.search(r"请(\S+?)督促上述商户", text).group(1)
+
+    a, b = city.street_a.name, city.street_b.name
+    # more offenders first, whatever the problems
+    assert asks([Offender(noodles, 9, now, 0), Offender(tea, 3, now, 0), Offender(shoes, 3, now, 0)]) == f"{a}、{b}"
+    # as many offenders: more problems first
+    assert asks([Offender(tea, 3, now, 0), Offender(noodles, 4, now, 0)]) == f"{b}、{a}"
+    # a tie: by unit code (JDA before JDB)
+    assert asks([Offender(noodles, 3, now, 0), Offender(tea, 3, now, 0)]) == f"{a}、{b}"
+    assert asks([Offender(noodles, 3, now, 0), Offender(bank, 3, now, 0)]) == b
+
+
 def test_a_retired_shop_is_found_again_with_the_status_filter(api, browser, city, register):
     """停用 took a shop out of every search: the register's form now offers 状态 (在用 / 已停用 / 全部)."""
     noodles, bank, _ = register

@@ -81,6 +81,18 @@ def _overdue_line(rows: list[Offender], late: set, unserved: set, bound: set) ->
     return line
 
 
+def by_weight(rows: list[Offender]) -> list:
+    """The streets the offenders count for, as a director reads a 通报: the one with the most offenders first, then
+    the most problems among them, then by unit code."""
+    weight: dict[int, list] = {}
+    for o in rows:
+        street = o.street_unit
+        entry = weight.setdefault(street.id, [0, 0, street])
+        entry[0] += 1
+        entry[1] += o.problems
+    return [street for _, _, street in sorted(weight.values(), key=lambda e: (-e[0], -e[1], e[2].code, e[2].id))]
+
+
 def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int,
              today: date, unserved: set = frozenset(), bound: set = frozenset()) -> OfficialDocument:
     """The draft for the offenders `rows` (at least one), dated `today`, one row a (frontage, street): a shop that
@@ -89,7 +101,7 @@ def document(rows: list[Offender], told: dict, late: set, repeat: int, days: int
     recorded as delivered by then (notices.past_due), `bound` those of `late` whose notice held them to a signed
     责任书 (notices.under_agreement)."""
     short = setting("OFFICE_SHORT_NAME")
-    streets = sorted({o.street_unit.name for o in rows})
+    streets = [street.name for street in by_weight(rows)]
     table = DataTable(COLUMNS, rows=[
         [str(n), o.frontage.name, o.address, o.street_unit.name + ("\n（商户已迁出）" if o.moved else ""),
          str(o.problems), str(o.open), _notices_cell(o.key, told, late, unserved), _latest_photo(o)]
