@@ -1312,6 +1312,25 @@ def test_a_unit_that_keeps_no_register_is_told_so_not_that_the_city_has_no_shops
     assert "近90天没有屡次违反" not in browser(city.unit_b).get("/frontages/offenders").get_data(as_text=True)
 
 
+def test_a_unit_that_keeps_no_register_is_told_so_when_it_exports_it(api, browser, city, register):
+    """Walker: a city bureau's 导出名册 gave an empty sheet, which reads as a city without shops. The register is
+    the street offices': the page offers no 导出名册 then, and the export (page and API) says so (404 no_register),
+    as the register page does; a street office, the office and a leader still export it."""
+    bureau = browser(city.unit_police)
+    assert "导出名册" not in bureau.get("/frontages/").get_data(as_text=True)
+    words = "门前四包责任商户由所在街道办事处登记和管理，本单位没有登记的商户"
+    for url in ("/frontages/export.xlsx", "/frontages/export.csv?status=all"):
+        answer = bureau.get(url)
+        assert answer.status_code == 404 and words in answer.get_data(as_text=True), url
+    answer = api.get("/api/v1/frontages/export.xlsx", city.unit_police)
+    assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "no_register"
+    assert words in answer.get_json()["error"]["message"]
+    for user, shops in ((city.unit_b, 2), (city.admin, 3), (city.leader, 3)):
+        assert "导出名册" in browser(user).get("/frontages/").get_data(as_text=True), user
+        answer = api.get("/api/v1/frontages/export.csv?encoding=utf-8", user)
+        assert answer.status_code == 200 and len(answer.get_data().decode("utf-8-sig").splitlines()) == 1 + shops
+
+
 @pytest.mark.parametrize("value, words", [("0", "所属街道（street_unit_id）超出范围。"),
                                           ("abc", "所属街道（street_unit_id）应为整数。")])
 def test_a_malformed_street_in_the_register_filter_is_named_in_chinese(api, browser, city, value, words):

@@ -48,6 +48,7 @@ def index():
 @requires(EVERYONE)
 def export(fmt: str):
     """The register with the list's filters as .xlsx or .csv (a street office its own street's shops)."""
+    services.refuse_no_register(current())
     moment = now()
     rows = services.export_rows(current(), services.register_filter(current(), request.args), moment)
     return downloads.rows_sheet(services.EXPORT_LABEL, fmt, request.args.get("encoding"), moment,

@@ -97,6 +97,22 @@ def held_by_street(street_id=None):
 STREET_KIND = "街道"  # the units that sign and enforce 门前四包 (units.models.UNIT_KINDS)
 
 
+def has_register(user) -> bool:
+    """Citywide readers and street offices (the units that enforce 门前四包) have a register to read; another unit
+    (a city bureau, a carrier) keeps none: it reads only the shops whose problems it has a part in."""
+    if not has_role(user, UNITS):
+        return True
+    return bool(user.unit and user.unit.kind == STREET_KIND)
+
+
+def refuse_no_register(user) -> None:
+    """404 `no_register` for a unit that keeps no register (has_register) asking for it as a whole (its export):
+    the register is the street offices', and an empty sheet would read as a city without shops."""
+    if not has_register(user):
+        raise NotFound("门前四包责任商户由所在街道办事处登记和管理，本单位没有登记的商户，无名册可导出。",
+                       code="no_register")
+
+
 def may_edit(user, frontage: Frontage | None) -> bool:
     """The office edits any frontage; a street office those of its street (and adds to its street). Other units
     (a city bureau, a carrier) keep no register: their clerks read it."""

@@ -13,7 +13,7 @@ from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..office import downloads
 from ..pdf.fonts import document_fonts
-from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, UNITS, has_role, may_open, requires
+from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, has_role, may_open, requires
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..workdays.calendar import add_workdays
 from . import agreement, bulletin, notices, services
@@ -24,9 +24,7 @@ bp = Blueprint("frontages", __name__, url_prefix="/frontages")
 
 def _shows_register(user) -> bool:
     """The menu entry: citywide readers, and street offices (the units that enforce 门前四包)."""
-    if not has_role(user, UNITS):
-        return True
-    return bool(user.unit and user.unit.kind == "街道")
+    return services.has_register(user)
 
 
 WHEN["frontages.index"] = _shows_register
@@ -60,6 +58,7 @@ def index():
 @requires(EVERYONE)
 def export(fmt: str):
     """The register as listed with the page's filters, every page (a street office its own street's shops)."""
+    services.refuse_no_register(current_user)
     moment = now()
     rows = services.export_rows(current_user, services.register_filter(current_user, request.args), moment)
     return downloads.rows_sheet(services.EXPORT_LABEL, fmt, request.args.get("encoding"), moment,
