@@ -36,7 +36,8 @@ def test_a_citizens_repeat_is_merged_into_the_open_problem(api, browser, city, m
     assert "疑似重复" in text and f'name="ticket" value="{known.number}"' in text and f"并入 {known.number}" in text
     assert "并入已有问题" in text and "市民凭回执码查看该问题的办理进度" in text
 
-    answer = office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number})
+    answer = office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number, "ticket_version":
+                                                              str(known.version)})  # its 并入 button
     assert answer.status_code == 303
     db.session.expire_all()
     item = db.session.get(IntakeItem, item.id)
@@ -153,6 +154,46 @@ def test_a_merge_into_a_problem_changed_since_the_page_was_drawn_is_refused(api,
     assert f'name="ticket_version" value="{fresh}"' in drawn
     assert office.submit(page, f"/intake/{item.id}/merge",
                          {"ticket": known.number, "ticket_version": str(fresh)}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "merged"
+
+
+def test_a_typed_problem_number_is_confirmed_and_merged_only_as_it_was_shown(api, browser, city, make_ticket):
+    """Walker: the typed 问题编号 form merged at once and sent no version, so a merge from a page left open went into
+    a problem changed meanwhile (the unit's 退单 undone by the report following it). The number typed now shows the
+    problem it names to be confirmed, nothing merged yet; the confirmation carries its version as shown, as the
+    疑似重复 list's buttons do: a problem changed since is refused (409 ticket_changed), nothing merged."""
+    import re
+
+    known = make_ticket()
+    file_report(browser)
+    item = db.session.scalar(select(IntakeItem))
+    office, page = browser(city.admin), f"/intake/{item.id}"
+    shown = office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number.replace("-", "")})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and f"确认并入问题 <a href=\"/tickets/{known.id}\">{known.number}</a>？" in html
+    form = re.search(r'<input type="hidden" name="ticket" value="([^"]+)"><input type="hidden" '
+                     r'name="ticket_version" value="(\d+)">\s*<button type="submit" class="btn block">确认并入', html)
+    assert form.groups() == (known.number, str(known.version))
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending" and _events(known, "merge_report") == []
+    refused = office.submit(page, f"/intake/{item.id}/merge", {"ticket": "2026-999999"})  # as before: why, typed
+    assert refused.status_code == 422 and "没有编号为 2026-999999 的问题" in refused.get_data(as_text=True)
+
+    unit, mine = browser(city.unit_a), f"/tickets/{known.id}"  # the unit's 退单 while the page stands open
+    assert unit.submit(mine, f"{mine}/dispute", {"reason": "不属于本单位职责", "version": str(known.version)}) \
+        .status_code == 303
+    fields = {"ticket": form.group(1), "ticket_version": form.group(2)}
+    stale = office.submit(page, f"/intake/{item.id}/merge", fields)
+    assert stale.status_code == 303 and "在您打开页面后已有新的处理（现为“退单待审”）" in \
+        office.get(stale.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(IntakeItem, item.id).status == "pending" and _events(known, "merge_report") == []
+    fresh = str(db.session.get(Ticket, known.id).version)
+    shown = office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number}).get_data(as_text=True)
+    assert f'name="ticket_version" value="{fresh}"' in shown
+    assert office.submit(page, f"/intake/{item.id}/merge", {"ticket": known.number, "ticket_version": fresh}) \
+        .status_code == 303
     db.session.expire_all()
     assert db.session.get(IntakeItem, item.id).status == "merged"
 

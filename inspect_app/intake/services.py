@@ -424,14 +424,20 @@ def merge(user, item: IntakeItem, fields: Mapping, now: datetime) -> Ticket:
     export and a feedback list then show that ticket's progress; the ticket's history records the merge. Fields:
     ticket (its number), ticket_version (optional: its version as the page showed it, the 疑似重复 list's 并入 buttons
     send it; changed since, 409 `ticket_changed` and nothing merged)."""
-    _ensure_office(user)
-    _ensure_pending(item)
-    ticket = open_by_number(user, fields.get("ticket"))
+    ticket = merge_target(user, item, fields)
     lifecycle.ensure_unchanged(ticket, fields.get("ticket_version"))
     _claim(item, user, now, "merged")
     _follow(item, ticket, user, now)
     db.session.flush()
     return ticket
+
+
+def merge_target(user, item: IntakeItem, fields: Mapping) -> Ticket:
+    """The open problem `fields["ticket"]` names, checked as merge checks it, nothing written: the page's typed
+    问题编号 shows it to be confirmed, with its version as drawn, before merging (as the 疑似重复 list's buttons)."""
+    _ensure_office(user)
+    _ensure_pending(item)
+    return open_by_number(user, fields.get("ticket"))
 
 
 def _follow(item: IntakeItem, ticket: Ticket, user, now: datetime) -> None:

@@ -166,9 +166,9 @@ def item(item_id: int):
     return _item_page(item_id)
 
 
-def _item_page(item_id: int, typed=None, error: str | None = None, failed: str = "accept"):
+def _item_page(item_id: int, typed=None, error: str | None = None, failed: str = "accept", confirm=None):
     """The item's page; `typed` and `error`: the `failed` form (accept, merge, decline or sender) refused, shown
-    again as typed with why."""
+    again as typed with why; `confirm`: the problem a typed 问题编号 names, to confirm the merge into it."""
     found = services.get_item(item_id)
     near = services.located_segments([found]).get(found.id)
     named = [] if near or found.status != "pending" else segments_named_in(found.address)
@@ -185,7 +185,8 @@ def _item_page(item_id: int, typed=None, error: str | None = None, failed: str =
                            duplicates.open_on_segments(found.category_id, [s.id for s in named]),
                            duplicate_radius=duplicates.radius_m(),
                            receipt=services.format_receipt(found.receipt),
-                           typed=typed, error=error, failed=failed if error else None, **_frontage_choices())
+                           typed=typed, error=error, failed=failed if error else None, confirm=confirm,
+                           **_frontage_choices())
 
 
 def _frontage_choices() -> dict:
@@ -222,7 +223,13 @@ def accept(item_id: int):
 @requires(OFFICE)
 def merge(item_id: int):
     try:
-        ticket = services.merge(current_user, services.get_item(item_id), request.form, now())
+        item = services.get_item(item_id)
+        if not str(request.form.get("ticket_version") or "").strip():
+            # a number typed on the page: the problem it names is shown first, and the merge confirmed carries its
+            # version as drawn (as the 疑似重复 list's 并入 buttons): one changed meanwhile is refused, not merged into
+            target = services.merge_target(current_user, item, request.form)
+            return _item_page(item_id, failed="merge", confirm=target)
+        ticket = services.merge(current_user, item, request.form, now())
     except ServiceError as problem:
         return _refused(problem, item_id, "merge")
     flash(f"已并入问题 {ticket.number}，随该问题一并办理。", "success")
