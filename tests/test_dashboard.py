@@ -684,6 +684,38 @@ def test_problems_without_a_segment_stay_last_in_the_district_table_whatever_the
         assert sorted(names, key=table.index)[-1] == "未定位路段" and len(names) == 3, (sort, names)
 
 
+def test_the_stand_in_rows_stay_last_in_the_category_and_unit_tables_whatever_the_sort(client, city, tickets,
+                                                                                        monkeypatch):
+    """Walker: 待派遣 (problems no unit has yet) ranked among the units, first by 在办 and by name, and 未知类别 among
+    the categories: neither is a unit or a category. They stay last whatever the sort, as 未定位路段 does in the
+    district table; 待派遣 is shown after the first units when the table is cut short (显示全部), never left out."""
+    from inspect_app.dashboard import web
+
+    for n in range(3):  # three waiting for dispatch: the most 在办 of any row
+        db.session.add(Ticket(number=f"2026-89990{n}", year=2026, seq=89990 + n, status="pending",
+                              category_id=city.niupixuan.id, reporter_id=city.inspector.id,
+                              reported_at=at("2026-11-20T09:00"), deadline=None))
+    db.session.commit()
+    kept = services.reference()
+    categories = {k: v for k, v in kept.categories.items() if k != city.spider.id}  # t2's category: unknown
+    monkeypatch.setattr(services, "reference", lambda: kept._replace(categories=categories))
+    sign_in(client, city.leader)
+
+    def names(page: str, table: str) -> list[str]:
+        body = page[page.index(f'id="t-{table}"'):]
+        body = body[:body.index("</table>")]
+        return [name.strip() for name in re.findall(r'<td class="l">\s*(?:<a[^>]*>)?([^<]+)', body)]
+
+    for sort in ("name", "-name", "-overdue", "overdue", "-active", "active", "-new"):
+        page = client.get(f"/dashboard/?c={sort}&u={sort}").get_data(as_text=True)
+        units, categories_shown = names(page, "u"), names(page, "c")
+        assert units[-1] == "待派遣" and units.count("待派遣") == 1 and len(units) > 2, (sort, units)
+        assert categories_shown[-1] == "未知类别" and len(categories_shown) > 2, (sort, categories_shown)
+    monkeypatch.setattr(web, "UNIT_ROWS", 1)
+    page = client.get("/dashboard/?u=-active").get_data(as_text=True)
+    assert len(names(page, "u")) == 2 and names(page, "u")[-1] == "待派遣" and "显示全部" in page
+
+
 def test_units_equal_on_the_sorted_field_keep_more_active_first_either_way(app):
     """?u=-overdue: among units with equal 超期, more 在办 first, as with ?u=overdue (the tie-breaker was reversed
     with the main sort: the unit with the least in hand came first)."""

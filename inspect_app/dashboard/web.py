@@ -28,10 +28,15 @@ def sort_spec(table: str, default: str) -> tuple[str, bool]:
     return field, desc
 
 
-def sorted_rows(rows: list, field: str, desc: bool, keyless_last: bool = False) -> list:
-    """`keyless_last`: the row without a key (the district table's 未定位路段) goes last whatever the sort."""
-    if keyless_last:
-        return sorted_rows([r for r in rows if r.key], field, desc) + [r for r in rows if not r.key]
+# the rows that stand for no category, district or unit (services.Breakdown._make's fallbacks: 未知类别, 未定位路段,
+# 待派遣): a reader looks for them at the end of their table, not ranked among the real ones
+STAND_INS = {"c": lambda r: not r.code, "d": lambda r: not r.key, "u": lambda r: not r.code}
+
+
+def sorted_rows(rows: list, field: str, desc: bool, stand_in=None) -> list:
+    """`stand_in(row)`: the rows it picks (STAND_INS) go last whatever the sort."""
+    if stand_in is not None:
+        return sorted_rows([r for r in rows if not stand_in(r)], field, desc) + [r for r in rows if stand_in(r)]
     if field == "name":
         return sorted(rows, key=lambda r: (r.code or r.name or ""), reverse=desc)
     # equal on the field, more 在办 first (then by code) whichever way the field runs: sorted by that first, then
@@ -63,7 +68,11 @@ def index():
     tables = {}
     for key, name in TABLES.items():
         spec = sort_spec(key, "-overdue" if key != "c" else "-active")
-        tables[key] = {"rows": sorted_rows(data[name], *spec, keyless_last=key == "d"), "sort": spec}
+        tables[key] = {"rows": sorted_rows(data[name], *spec, stand_in=STAND_INS[key]), "sort": spec}
+    # the unit table's first UNIT_ROWS units until 显示全部, and 待派遣 after them, never cut off
+    units = tables["u"]["rows"]
+    tables["u"]["shown"] = units if flag_arg(request.args, "all") else \
+        [r for r in units if not STAND_INS["u"](r)][:UNIT_ROWS] + [r for r in units if STAND_INS["u"](r)]
 
     svg = {
         "trend": charts.trend_svg(data["trend"], css="wide"),
@@ -89,8 +98,7 @@ def index():
         district_args=lambda row: {"district": row.key} if row.key else None,
         unit_args=lambda row: {"unit_id": row.key} if row.key else None,
         trend_svg=svg["trend"], trend_svg_phone=svg["trend_phone"], map_svg=svg["map"],
-        phone_trend_weeks=min(PHONE_TREND_WEEKS, len(data["trend"])),
-        all_units=flag_arg(request.args, "all"), unit_limit=UNIT_ROWS)
+        phone_trend_weeks=min(PHONE_TREND_WEEKS, len(data["trend"])))
 
 
 @bp.get("/year")
