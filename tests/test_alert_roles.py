@@ -11,9 +11,9 @@ from pathlib import Path
 from test_frontages import file_against, register  # noqa: F401 (fixture)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-# answers to what the user just did that take no focus: the holiday notice pasted and refused, and the columns of
-# the file just uploaded that the import will not read (shown on the preview of that upload)
-ANSWERS = {("office/holidays.html", "notice_error"), ("office/import_preview.html", "summary.ignored_columns")}
+# answers to what the user just did that take no focus: the columns of the file just uploaded that the import will
+# not read (shown on the preview of that upload)
+ANSWERS = {("office/import_preview.html", "summary.ignored_columns")}
 
 
 def _role_of(page: str, words: str) -> str:

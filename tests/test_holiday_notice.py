@@ -4,6 +4,7 @@ The notices of 2024, 2025 and 2026 are read and compared with chinese-calendar, 
 same notices: every day off and every make-up working day must come out the same."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -109,6 +110,9 @@ def test_the_office_pastes_next_years_notice_previews_and_enters_it(app, browser
     wrong = office.submit("/office/holidays?year=2027", "/office/holidays/notice",
                           {"year": "2027", "text": NOTICE_2025, "step": "preview"})
     assert wrong.status_code == 422 and "但2027年1月1日是周五" in wrong.get_data(as_text=True)
+    # the refusal takes focus, as every refused form's does (a screen reader reads it, the page shows it)
+    assert re.search(r'<div autofocus tabindex="-1" class="alert error" role="alert">[^<]*但2027年1月1日是周五',
+                     wrong.get_data(as_text=True))
 
     done = office.submit("/office/holidays?year=2027", "/office/holidays/notice",
                          {"year": "2027", "text": NOTICE_2027, "step": "confirm"})
