@@ -1,5 +1,5 @@
 """Serving the files of replies and 约谈 records, only to people who may read them (pages and the API use these).
-A unit reads the files of its own replies; the office and leaders all of them; 约谈 records are the office's and
+A unit reads the files of its own replies (and of its 辖区's: services.reader_units); the office and leaders all of them; 约谈 records are the office's and
 leaders'. PDFs are sent as downloads (never rendered in our origin), photos as JPEG."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..http import content_disposition
 from ..photos.service import send_stored
 from ..policy import LEADERSHIP, UNITS, has_role
 from .models import SERIES, EscalationFile, Interview, Letter, LetterReply
+from .services import reader_units
 from .uploads import pdf_file
 
 MISSING = "附件不存在或无权查看。"
@@ -59,7 +60,7 @@ def reply_file_response(user, letter: Letter, file_id: int, thumb: bool = False)
     reply = db.session.get(LetterReply, row.reply_id) if row is not None and row.reply_id else None
     if reply is None or reply.letter_id != letter.id:
         raise NotFound(MISSING)
-    if has_role(user, UNITS) and reply.unit_id != user.unit_id:
+    if has_role(user, UNITS) and reply.unit_id not in reader_units(user):
         raise NotFound(MISSING)
     return send_row(row, thumb)
 

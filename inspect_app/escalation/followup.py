@@ -20,6 +20,7 @@ from ..tickets.services import NewReport, create_ticket
 from ..units.models import Unit
 from . import inputs, notify, uploads
 from .models import Interview, Letter, Recheck, Referral
+from .services import reader_units
 
 
 def _office(user, what: str) -> None:
@@ -99,13 +100,13 @@ def record_interview(user, interview: Interview, now: datetime, fields, files=()
 
 def letter_interviews(user, letter: Letter) -> list[Interview]:
     """The 约谈 scheduled for a letter, as its page shows them to this user: the office and leaders every unit's,
-    a 主送 unit its own (never another unit's), anyone else none. Only their time, place, who attends and their
+    a 主送 unit its own (never another unit's; with units under it, its 辖区's too), anyone else none. Only their time, place, who attends and their
     status are for a unit; the record and its minutes stay on the unit's 督办记录 page (office and leaders)."""
     if letter.status == "draft":
         return []
     query = select(Interview).where(Interview.letter_id == letter.id)
     if has_role(user, UNITS) and user.unit_id:
-        query = query.where(Interview.unit_id == user.unit_id)
+        query = query.where(Interview.unit_id.in_(sorted(reader_units(user))))
     elif not has_role(user, LEADERSHIP):
         return []
     return list(db.session.scalars(query.order_by(Interview.scheduled_at, Interview.id)).unique())

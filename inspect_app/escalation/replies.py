@@ -17,7 +17,7 @@ from ..tickets.parts import PART_FOLLOWERS
 from ..tickets.services import REWORK_FOLLOWERS
 from . import uploads
 from .models import Letter, LetterItem, LetterReply, LetterUnit
-from .services import NOT_FOUND, can_view_letter, own_recipient
+from .services import NOT_FOUND, READ_ONLY, can_view_letter, own_recipient, reader_units
 
 MAX_REPLY = 5000
 CLEARABLE = ("rectified", "closed", "cancelled")  # the unit has reported back, the inspector closed it, or it was void
@@ -29,8 +29,8 @@ def _recipient_of(user, letter: Letter):
     if not has_role(user, UNITS):
         raise Forbidden("只有主送单位可以签收和回复督办函。")
     row = own_recipient(user, letter)
-    if row is None:
-        raise NotFound(NOT_FOUND)
+    if row is None:  # a letter the unit reads for its 辖区 only (services.overseen): the 主送 unit signs and replies
+        raise Forbidden(READ_ONLY, code="read_only")
     return row
 
 
@@ -87,10 +87,10 @@ def _just_sent(row: LetterUnit, user, text: str, attached: uploads.Uploads, now:
 
 
 def replies_for(user, letter: Letter) -> list[LetterReply]:
-    """The replies this user may read: a unit its own, the office and leaders all of them."""
+    """The replies this user may read: a unit its own (and its 辖区's), the office and leaders all of them."""
     query = select(LetterReply).where(LetterReply.letter_id == letter.id).order_by(LetterReply.id)
     if has_role(user, UNITS):
-        query = query.where(LetterReply.unit_id == user.unit_id)
+        query = query.where(LetterReply.unit_id.in_(sorted(reader_units(user))))
     return list(db.session.scalars(query).unique())
 
 

@@ -12,7 +12,7 @@ from .compose import reply_by_at
 from .followup import letter_interviews
 from .letters_pdf import draft_facts
 from .models import Interview, Letter, LetterReply, Proposal
-from .services import visible_items
+from .services import visible_items, visible_recipients
 from .settings import level_text
 
 
@@ -22,12 +22,21 @@ def _unit(unit) -> dict:
 
 def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None = None) -> dict:
     """`unit` is the first 主送 and `units` all of them; a unit reads its own items, its own 签收 in
-    `acknowledged_at`, and only its own replies. `number` is null while a draft; a draft's `reply_by` left at its
-    default is the date it would give if signed at `now` (`reply_by_default`)."""
+    `acknowledged_at`, and only its own replies; a unit with units under it, of a letter addressed to its 辖区, what
+    those units read (their rows, items and replies; `acknowledged_at` once all of them signed for it), with
+    `read_only` true where the letter is not addressed to its own unit. `number` is null while a draft; a draft's
+    `reply_by` left at its default is the date it would give if signed at `now` (`reply_by_default`)."""
     unit_view = has_role(user, UNITS)
     own = letter.recipient(user.unit_id) if unit_view else None
     items = visible_items(user, letter)
-    recipients = [r for r in letter.recipients if not unit_view or r.unit_id == user.unit_id]
+    recipients = visible_recipients(user, letter)
+    if own is not None:
+        acknowledged_at = own.acknowledged_at
+    elif unit_view:
+        stamps = [r.acknowledged_at for r in recipients]
+        acknowledged_at = max(stamps) if stamps and all(stamps) else None
+    else:
+        acknowledged_at = letter.acknowledged_at
     result = {
         "id": letter.id,
         "number": letter.number if letter.status != "draft" else None,
@@ -47,7 +56,8 @@ def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None
         "reply_by_default": letter.reply_days is not None,
         "done_at": isoformat(letter.done_at),
         "ticket_ids": [item.ticket_id for item in items],
-        "acknowledged_at": isoformat(own.acknowledged_at if own is not None else letter.acknowledged_at),
+        "acknowledged_at": isoformat(acknowledged_at),
+        "read_only": unit_view and own is None,
         "revision": letter.revision,
         "pdf_url": url_for("api_letters.pdf", letter_id=letter.id),
     }

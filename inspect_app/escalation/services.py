@@ -2,8 +2,10 @@
 
 Who sees a letter: the office and leaders every letter, drafts included (the office writes them, leaders sign
 them); inspectors every issued letter; a unit only the issued letters addressed to it (404 otherwise, like an
-absent letter). Who acts: the office edits drafts and clears items (销号); a leader signs (签发), and the office's
-admins too where LETTER_ADMIN_MAY_SIGN says so; a 主送 unit signs for (签收) and replies to its letters.
+absent letter), and a unit with units under it (units/territory.py) the issued letters addressed to any unit of its
+辖区 too, read only: of such a letter it reads what the territory's 主送 units read of theirs (their rows, items,
+replies, 约谈), never a draft nor the office's own business. Who acts: the office edits drafts and clears items
+(销号); a leader signs (签发), and the office's admins too where LETTER_ADMIN_MAY_SIGN says so; a 主送 unit signs for (签收) and replies to its letters.
 """
 from __future__ import annotations
 
@@ -19,23 +21,42 @@ from ..common.sql import const, on_days
 from ..extensions import db
 from ..http import choice_arg, date_range_args, flag_arg, int_arg
 from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
+from ..units.territory import territory_ids
 from .models import KIND_LABELS, LETTER_STATUSES, MAX_LEVEL, Letter, LetterUnit
 from .settings import admin_may_sign
 
 NOT_FOUND = "督办函不存在或无权查看。"
+READ_ONLY = "仅可查看（辖区督导）：签收和书面回复由主送单位办理。"
+SCOPES = ("own", "territory")  # a unit's list: 本单位 (the letters addressed to it), 辖区 (to any unit of its territory)
 
 
 # ----------------------------------------------------------------------------- who
 
-def letter_scope(user):
-    """SQL condition: the letters this user may see."""
+def reader_units(user, territory: bool = True) -> frozenset[int]:
+    """The units whose letters a unit's clerk reads: its own, and with `territory` its 辖区's (the unit alone for
+    a unit with nobody under it); empty for anyone else."""
+    if not (has_role(user, UNITS) and user.unit_id):
+        return frozenset()
+    return (territory_ids(user) if territory else None) or frozenset({user.unit_id})
+
+
+def _one_of(unit_ids: frozenset[int]):
+    """SQL: the 主送 row's unit is one of these (a plain comparison for one unit, as before 辖区)."""
+    if len(unit_ids) == 1:
+        (unit_id,) = unit_ids
+        return LetterUnit.unit_id == unit_id
+    return LetterUnit.unit_id.in_(sorted(unit_ids))
+
+
+def letter_scope(user, territory: bool = False):
+    """SQL condition: the letters this user may see (a unit: with `territory`, those of its 辖区 too)."""
     if has_role(user, LEADERSHIP):
         return true()
     if sees_citywide(user):
         return Letter.status != "draft"
-    if has_role(user, UNITS) and user.unit_id:
-        return (Letter.status != "draft") & exists(
-            select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id, LetterUnit.unit_id == user.unit_id))
+    if units := reader_units(user, territory):
+        return (Letter.status != "draft") & exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
+                                                                                _one_of(units)))
     return false()
 
 
@@ -43,12 +64,22 @@ def addressed_to(user, letter: Letter) -> bool:
     return has_role(user, UNITS) and user.unit_id is not None and user.unit_id in letter.unit_ids
 
 
+def overseen(user, letter: Letter) -> bool:
+    """An issued letter addressed to a unit of the user's 辖区 (its own unit included)."""
+    return letter.status != "draft" and not reader_units(user).isdisjoint(letter.unit_ids)
+
+
+def read_only(user, letter: Letter) -> bool:
+    """A unit's clerk reads the letter for its 辖区 only: not addressed to its own unit (仅可查看（辖区督导）)."""
+    return has_role(user, UNITS) and not addressed_to(user, letter)
+
+
 def can_view_letter(user, letter: Letter) -> bool:
     if has_role(user, LEADERSHIP):
         return True
     if letter.status == "draft":
         return False
-    return sees_citywide(user) or addressed_to(user, letter)
+    return sees_citywide(user) or addressed_to(user, letter) or overseen(user, letter)
 
 
 def can_edit(user, letter: Letter) -> bool:
@@ -86,10 +117,19 @@ def can_clear(user, letter: Letter) -> bool:
 
 
 def visible_items(user, letter: Letter) -> list:
-    """The items this user reads on the page: a unit its own, everyone else all of them."""
+    """The items this user reads on the page: a unit its own (and its 辖区's), everyone else all of them."""
     if has_role(user, UNITS):
-        return [item for item in letter.items if item.unit_id == user.unit_id]
+        units = reader_units(user)
+        return [item for item in letter.items if item.unit_id in units]
     return list(letter.items)
+
+
+def visible_recipients(user, letter: Letter, territory: bool = True) -> list[LetterUnit]:
+    """The 主送 rows this user reads: a unit its own (with `territory`, its 辖区's too), everyone else all."""
+    if has_role(user, UNITS):
+        units = reader_units(user, territory)
+        return [row for row in letter.recipients if row.unit_id in units]
+    return list(letter.recipients)
 
 
 def reply_overdue(recipient: LetterUnit, letter: Letter, now: datetime) -> bool:
@@ -116,6 +156,7 @@ class LetterFilter:
     date_to: date | None = None
     unacknowledged: bool = False
     overdue: bool = False  # 逾期未回复
+    scope: str = "own"  # a unit's: own 本单位, territory 辖区 (SCOPES)
     page: int = 1
     per_page: int = 50
 
@@ -128,21 +169,29 @@ def parse_filter(args) -> LetterFilter:
                         kind=choice_arg(args, "kind", tuple(KIND_LABELS), label="文书种类"),
                         date_from=date_from, date_to=date_to,
                         unacknowledged=flag_arg(args, "unacknowledged"), overdue=flag_arg(args, "overdue"),
+                        scope=choice_arg(args, "scope", SCOPES, label="范围") or "own",
                         page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))
 
 
 def _recipient_condition(user, flt: LetterFilter, *conditions):
-    """EXISTS a 主送 row of the letter matching: the unit's own row for a unit, else any (or the filter's unit)."""
+    """EXISTS a 主送 row of the letter matching: the unit's own row for a unit (its 辖区's rows in the territory
+    scope), else any (or the filter's unit)."""
     where = [LetterUnit.letter_id == Letter.id, *conditions]
     if has_role(user, UNITS):
-        where.append(LetterUnit.unit_id == user.unit_id)
+        where.append(_one_of(_units(user, flt)))
+        if flt.unit_id:
+            where.append(LetterUnit.unit_id == flt.unit_id)
     elif flt.unit_id:
         where.append(LetterUnit.unit_id == flt.unit_id)
     return exists(select(LetterUnit.id).where(*where))
 
 
+def _units(user, flt: LetterFilter) -> frozenset[int]:
+    return reader_units(user, flt.scope == "territory")
+
+
 def _query(user, flt: LetterFilter, now: datetime):
-    query = select(Letter).where(letter_scope(user))
+    query = select(Letter).where(letter_scope(user, flt.scope == "territory"))
     if flt.unit_id:
         query = query.where(exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
                                                                 LetterUnit.unit_id == flt.unit_id)))
@@ -162,13 +211,14 @@ def _query(user, flt: LetterFilter, now: datetime):
 
 
 def list_letters(user, flt: LetterFilter, now: datetime, *, paged: bool = True) -> tuple[list[Letter], int]:
-    """Drafts first, then issued letters newest first; a unit's letters it has not signed for lead its list."""
+    """Drafts first, then issued letters newest first; a unit's letters it has not signed for lead its list (in
+    the territory scope, those a unit of its 辖区 has not)."""
     query = _query(user, flt, now)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     order = [(Letter.status == "draft").desc(), Letter.issued_at.desc(), Letter.id.desc()]
     if has_role(user, UNITS):
         pending = exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
-                                                     LetterUnit.unit_id == user.unit_id,
+                                                     _one_of(_units(user, flt)),
                                                      LetterUnit.acknowledged_at.is_(None)))
         order.insert(0, pending.desc())
     query = query.options(selectinload(Letter.items)).order_by(*order)

@@ -25,6 +25,7 @@ from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, r
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Unit
 from ..units.services import active_units
+from ..units.territory import oversees
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
@@ -113,18 +114,29 @@ def letters():
     items, total = services.list_letters(current_user, flt, moment)
     if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
         return last
-    units = [] if has_role(current_user, UNITS) else active_units()
+    is_unit = has_role(current_user, UNITS)
+    units = [] if is_unit else active_units()
+    territory = flt.scope == "territory"
 
-    def own(letter):
-        return services.own_recipient(current_user, letter)
-
-    def late_reply(letter) -> bool:
-        rows = [own(letter)] if has_role(current_user, UNITS) else letter.recipients
-        return any(row is not None and services.reply_overdue(row, letter, moment) for row in rows)
+    def card(letter) -> dict:
+        """What the list shows of an issued letter: to a unit of its own 主送 row (in the 辖区 scope, its
+        territory's rows), to anyone else of every 主送 unit."""
+        rows = services.visible_recipients(current_user, letter, territory)
+        if not is_unit:
+            return {"rows": rows, "pending": letter.acknowledged_at is None, "acknowledged_at": letter.acknowledged_at,
+                    "settled": letter.status == "done", "count": len(letter.items),
+                    "late": any(services.reply_overdue(row, letter, moment) for row in rows)}
+        stamps = [row.acknowledged_at for row in rows]
+        ids = {row.unit_id for row in rows}
+        return {"rows": rows, "pending": not all(stamps), "acknowledged_at": max(stamps) if all(stamps) else None,
+                "settled": all(letter.settled_for(row.unit_id) for row in rows),
+                "count": sum(1 for item in letter.items if item.unit_id in ids),
+                "late": any(services.reply_overdue(row, letter, moment) for row in rows)}
 
     return render_template("escalation/index.html", items=items, total=total, flt=flt, units=units,
                            levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], statuses=LETTER_STATUSES,
-                           kinds=KIND_LABELS, own=own, late_reply=late_reply)
+                           kinds=KIND_LABELS, card=card, oversees=is_unit and oversees(current_user),
+                           territory=territory)
 
 
 @bp.get("/letters/to-sign")
@@ -315,6 +327,7 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
         paragraphs=paragraphs, problems=problems, reply_by=reply_by,
         closed_items=[i for i in items if i.ticket is not None and i.ticket.status == "closed"],
         own=services.own_recipient(user, letter), replies=replies.replies_for(user, letter),
+        recipients=services.visible_recipients(user, letter), read_only=services.read_only(user, letter),
         may_acknowledge=services.can_acknowledge(user, letter), may_reply=services.can_reply(user, letter),
         may_sign=services.can_sign(user, letter), may_edit=services.can_edit(user, letter),
         may_clear=services.can_clear(user, letter), is_office=has_role(user, OFFICE),

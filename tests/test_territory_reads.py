@@ -1,0 +1,145 @@
+"""What an overseeing unit's clerk reads of its 辖区 (units/territory.py), read only: the letters issued to its units
+(督办函, 督查通报)."""
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD, at
+from sqlalchemy import func, select
+
+from inspect_app.escalation import compose, followup, signing
+from inspect_app.escalation.models import EscalationFile, LetterReply, LetterUnit
+from inspect_app.extensions import db
+from inspect_app.units.models import Unit
+
+from test_letters import FRIDAY, draft_from_proposals, file_ticket, overdue, photo  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def clock(clock):
+    clock.stop("2026-11-27T10:00:00+08:00")
+    return clock
+
+
+@pytest.fixture
+def districts(city, now):
+    """甲区 over 甲街道, 乙区 over 乙街道, each with a clerk."""
+    from inspect_app.auth.services import create_user
+    qxa = Unit(code="QXA", name="甲区人民政府", kind="区县")
+    qxb = Unit(code="QXB", name="乙区人民政府", kind="区县")
+    db.session.add_all([qxa, qxb])
+    db.session.flush()
+    city.street_a.parent_id, city.street_b.parent_id = qxa.id, qxb.id
+    a = create_user("qxa", "unit", PASSWORD, now, unit=qxa)
+    b = create_user("qxb", "unit", PASSWORD, now, unit=qxb)
+    db.session.commit()
+    return a, b
+
+
+@pytest.fixture
+def letters(city, overdue):  # noqa: F811  (the fixture imported above)
+    """An issued letter to 甲街道 and 乙街道, an issued 督查通报 to 乙街道 alone, a draft 督查通报 to 甲街道."""
+    both = draft_from_proposals(city)
+    signing.sign(city.leader, both, at(FRIDAY))
+    only_b = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[2].id], "kind": "bulletin"})
+    db.session.flush()
+    signing.sign(city.leader, only_b, at(FRIDAY))
+    draft = compose.create_draft(city.admin, at(FRIDAY), {"ticket_ids": [overdue[0].id], "kind": "bulletin"})
+    db.session.commit()
+    assert both.unit_ids == [city.street_a.id, city.street_b.id] and only_b.unit_ids == [city.street_b.id]
+    assert draft.status == "draft" and draft.unit_ids == [city.street_a.id]
+    return both, only_b, draft
+
+
+def _written() -> tuple:
+    """Everything a 签收 or a reply would write."""
+    return (db.session.scalar(select(func.count(LetterReply.id))), db.session.scalar(select(func.count(EscalationFile.id))),
+            tuple(db.session.scalars(select(LetterUnit.acknowledged_at).order_by(LetterUnit.id))),
+            tuple(db.session.scalars(select(LetterUnit.replied_at).order_by(LetterUnit.id))))
+
+
+def test_a_district_reads_the_letters_issued_to_its_streets(app, city, districts, letters, browser, api):
+    qxa, qxb = districts
+    both, only_b, draft = letters
+    clerk = browser(qxa)
+    own = clerk.get("/letters").get_data(as_text=True)
+    assert "本单位暂无督办函" in own and 'href="/letters?scope=territory"' in own  # 本单位 | 辖区
+    page = clerk.get("/letters?scope=territory").get_data(as_text=True)
+    assert both.number in page and only_b.number not in page and "草稿" not in page
+    assert "主送：甲街道办事处</span>" in page and "问题 2 件" in page  # what 甲街道 reads of it, not 乙街道's part
+    detail = clerk.get(f"/letters/{both.id}")
+    text = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "仅可查看（辖区督导）" in text
+    assert "甲街道办事处" in text and "乙街道办事处" not in text
+    assert all(n in text for n in _numbers(both, city.street_a))
+    assert not any(n in text for n in _numbers(both, city.street_b))
+    assert 'action="/letters/%d/acknowledge"' % both.id not in text and 'name="text"' not in text  # no 签收, no reply
+    assert clerk.get(f"/letters/{both.id}/pdf").status_code == 200
+    # another district's letter and a draft: absent
+    for letter in (only_b, draft):
+        assert clerk.get(f"/letters/{letter.id}").status_code == 404
+        assert clerk.get(f"/letters/{letter.id}/pdf").status_code == 404
+        assert api.get(f"/api/v1/letters/{letter.id}", qxa).status_code == 404
+    # 乙区 reads both of 乙街道's, 甲区's neither
+    assert {x["id"] for x in api.get("/api/v1/letters?scope=territory", qxb).get_json()} == {both.id, only_b.id}
+    found = api.get("/api/v1/letters?scope=territory", qxa).get_json()
+    assert [x["id"] for x in found] == [both.id] and found[0]["read_only"] is True
+    assert [u["name"] for u in found[0]["units"]] == ["甲街道办事处"]
+    shown = api.get(f"/api/v1/letters/{both.id}", qxa).get_json()
+    assert {i["unit_id"] for i in shown["items"]} == {city.street_a.id} and len(shown["items"]) == 2
+    assert api.get("/api/v1/letters", qxa).get_json() == []  # the default stays its own
+    assert api.get("/api/v1/letters?scope=all", qxa).status_code == 400
+    # the menu's count stays about its own letters: 甲街道 has one to sign for, 甲区 none
+    assert '<b class="nav-count"' in browser(city.unit_a).get("/letters").get_data(as_text=True)
+    assert '<b class="nav-count"' not in clerk.get("/letters?scope=territory").get_data(as_text=True)
+
+
+def _numbers(letter, unit) -> set[str]:
+    return {item.ticket_number for item in letter.items if item.unit_id == unit.id}
+
+
+def test_the_district_cannot_sign_for_or_reply_to_its_streets_letters(app, city, districts, letters, browser, api):
+    qxa, _ = districts
+    both, only_b, draft = letters
+    clerk = browser(qxa)
+    before = _written()
+    page = f"/letters/{both.id}"
+    for action, data in ((f"/letters/{both.id}/acknowledge", {}), (f"/letters/{both.id}/reply", {"text": "已整改"})):
+        assert clerk.submit(page, action, data).status_code == 403
+    assert api.post(f"/api/v1/letters/{both.id}/acknowledge", qxa).status_code == 403
+    refused = api.post(f"/api/v1/letters/{both.id}/reply", qxa, data={"text": "已整改"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "read_only"
+    for letter in (only_b, draft):  # not its to read: absent, as before
+        assert api.post(f"/api/v1/letters/{letter.id}/acknowledge", qxa).status_code == 404
+    for action in ("sign", "return", f"items/{both.items[0].ticket_id}/clear"):
+        assert api.post(f"/api/v1/letters/{both.id}/{action}", qxa, json={}).status_code == 403
+    db.session.expire_all()
+    assert _written() == before
+
+
+def test_a_district_reads_its_streets_replies_but_not_others(app, city, districts, letters, api):
+    qxa, _ = districts
+    both, _, _ = letters
+    for unit_user, text in ((city.unit_a, "甲街道已整改"), (city.unit_b, "乙街道已整改")):
+        assert api.post(f"/api/v1/letters/{both.id}/reply", unit_user, data={"text": text}).status_code == 201
+    assert [r["text"] for r in api.get(f"/api/v1/letters/{both.id}/replies", qxa).get_json()] == ["甲街道已整改"]
+    shown = api.get(f"/api/v1/letters/{both.id}", qxa).get_json()
+    assert shown["acknowledged_at"] is not None  # 甲街道 signed for it (a reply does), whatever 乙街道 did
+    # the 约谈 scheduled for its street, not the other district's street's
+    for unit in (city.street_a, city.street_b):
+        followup.schedule_interview(city.admin, unit.id, at(FRIDAY), {
+            "scheduled_at": "2026-12-01T09:00", "place": "区文明办会议室", "attendees": f"{unit.name}主要负责人",
+            "letter_id": str(both.id)})
+    db.session.commit()
+    interviews = api.get(f"/api/v1/letters/{both.id}", qxa).get_json()["interviews"]
+    assert [i["unit_id"] for i in interviews] == [city.street_a.id]
+
+
+def test_a_unit_with_nobody_under_it_reads_as_before(app, city, districts, letters, api):
+    both, only_b, _ = letters
+    for scope in ("", "?scope=territory"):
+        seen = api.get(f"/api/v1/letters{scope}", city.unit_a).get_json()
+        assert [x["id"] for x in seen] == [both.id] and seen[0]["read_only"] is False
+        assert [u["name"] for u in seen[0]["units"]] == ["甲街道办事处"]
+    assert api.get(f"/api/v1/letters/{only_b.id}", city.unit_a).status_code == 404
+    assert len(api.get(f"/api/v1/letters/{both.id}", city.unit_a).get_json()["items"]) == 2
+
