@@ -1,16 +1,19 @@
 """What an overseeing unit's clerk reads of its 辖区 (units/territory.py), read only: the letters issued to its units
-(督办函, 督查通报)."""
+(督办函, 督查通报) and the assessment results of the sites its units answer for."""
 from __future__ import annotations
 
 import pytest
+from assessment_world import World
 from conftest import PASSWORD, at
 from sqlalchemy import func, select
 
+from inspect_app.assessment.models import Result, RoundSite
 from inspect_app.escalation import compose, followup, signing
 from inspect_app.escalation.models import EscalationFile, LetterReply, LetterUnit
 from inspect_app.extensions import db
 from inspect_app.units.models import Unit
 
+from test_assessment import run_round
 from test_letters import FRIDAY, draft_from_proposals, file_ticket, overdue, photo  # noqa: F401  (fixtures)
 
 
@@ -143,3 +146,51 @@ def test_a_unit_with_nobody_under_it_reads_as_before(app, city, districts, lette
     assert api.get(f"/api/v1/letters/{only_b.id}", city.unit_a).status_code == 404
     assert len(api.get(f"/api/v1/letters/{both.id}", city.unit_a).get_json()["items"]) == 2
 
+
+# ----------------------------------------------------------------------------- 测评结果
+
+def _main(page: str) -> str:
+    return page[page.index("<main"):page.index("</main>")]
+
+
+def test_a_district_reads_the_results_of_its_streets_sites(app, city, districts, browser, api, now):
+    qxa, qxb = districts
+    world = World(city, now)
+    round_id, place = run_round(api, city, world)
+    clerk = browser(qxa)
+    own = clerk.get("/assessment/results").get_data(as_text=True)
+    assert "本单位负责的点位还没有被抽中测评" in own and 'href="/assessment/results?scope=territory"' in own
+    page = _main(clerk.get("/assessment/results?scope=territory").get_data(as_text=True))
+    assert "江城区背街小巷" in page and "江城区公共厕所" in page and "临江区" not in page
+    assert "属地：甲街道办事处" in page and "管理主体：市环卫处" in page
+    lane = db.session.scalar(select(Result).join(RoundSite).where(RoundSite.site_id == place[("背街小巷", "江城区")],
+                                                                   Result.passed.is_(False)))
+    assert f'href="/tickets/{lane.ticket_id}">整改任务</a> <small class="muted">由甲街道办事处整改' in page
+    assert "由市环卫处整改" in page and page.count("整改任务</a>") == 1  # another's task: named, not linked
+    assert f"/assessment/rounds/{round_id}/scores" not in page  # the round's scores page is not its to open
+    # the API: the same sites with scope=territory, none by default; 乙区 its own street's, never 甲区's
+    assert api.get("/api/v1/rounds", qxa).get_json() == []
+    assert [r["id"] for r in api.get("/api/v1/rounds?scope=territory", qxa).get_json()] == [round_id]
+    sites = api.get(f"/api/v1/rounds/{round_id}?scope=territory", qxa).get_json()["sites"]
+    assert {s["site"]["district"] for s in sites} == {"江城区"} and len(sites) == 3
+    assert {s["site"]["district"] for s in api.get(f"/api/v1/rounds/{round_id}?scope=territory", qxb)
+            .get_json()["sites"]} == {"临江区"}
+    results = f"/api/v1/rounds/{round_id}/sites/{{}}/results?scope=territory"
+    assert api.get(results.format(place[("背街小巷", "江城区")]), qxa).status_code == 200
+    assert api.get(results.format(place[("背街小巷", "临江区")]), qxa).status_code == 404
+    assert api.get(f"/api/v1/rounds/{round_id}", qxa).status_code == 404
+    assert api.get("/api/v1/rounds?scope=all", qxa).status_code == 400
+    # nothing to act on: a submission or a withdrawal is refused, nothing changes
+    before = (db.session.scalar(select(func.count(Result.id))),
+              tuple(db.session.scalars(select(RoundSite.status).order_by(RoundSite.id))))
+    site = place[("背街小巷", "江城区")]
+    assert api.post(f"/api/v1/rounds/{round_id}/sites/{site}/results", qxa, data={}).status_code == 403
+    assert api.post(f"/api/v1/rounds/{round_id}/sites/{site}/withdraw", qxa, json={"reason": "错"}).status_code == 403
+    db.session.expire_all()
+    assert before == (db.session.scalar(select(func.count(Result.id))),
+                      tuple(db.session.scalars(select(RoundSite.status).order_by(RoundSite.id))))
+    # a street with nobody under it: as before, with or without the argument
+    street = browser(city.unit_a)
+    mine = _main(street.get("/assessment/results").get_data(as_text=True))
+    assert "辖区" not in mine and "江城区背街小巷" in mine
+    assert _main(street.get("/assessment/results?scope=territory").get_data(as_text=True)) == mine

@@ -98,20 +98,26 @@ def create_round():
     return jsonify(round_dict(rnd, services.round_sites(current(), rnd))), 201
 
 
+def _territory() -> bool:
+    """`scope=territory`: a unit with units under it reads its 辖区's sites, read only (own: its own, the default)."""
+    return choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
+
+
 @bp.get("/rounds")
 @requires(EVERYONE)
 def rounds():
     kind = choice_arg(request.args, "kind", tuple(KINDS), label="测评类型")
     user = current()
-    return jsonify([round_dict(r, user=user) for r in services.list_rounds(user, kind)])
+    return jsonify([round_dict(r, user=user) for r in services.list_rounds(user, kind, _territory())])
 
 
 @bp.get("/rounds/<int:round_id>")
 @requires(EVERYONE)
 def show_round(round_id: int):
     user = current()
-    rnd = services.get_round(user, round_id)
-    return jsonify(round_dict(rnd, services.round_sites(user, rnd), user))
+    territory = _territory()
+    rnd = services.get_round(user, round_id, territory)
+    return jsonify(round_dict(rnd, services.round_sites(user, rnd, territory), user))
 
 
 @bp.patch("/rounds/<int:round_id>/sites/<int:site_id>")
@@ -180,9 +186,11 @@ def withdraw(round_id: int, site_id: int):
 @requires(EVERYONE)
 def site_results(round_id: int, site_id: int):
     user = current()
-    rnd = services.get_round(user, round_id)
-    # a unit: 404 for a site it did not answer for in that round (as fixed when scored, not the site's units now)
-    return jsonify(result_dict(services.get_round_site(rnd, site_id, user), sees_citywide(user)))
+    territory = _territory()
+    rnd = services.get_round(user, round_id, territory)
+    # a unit: 404 for a site it did not answer for in that round (as fixed when scored, not the site's units now);
+    # with scope=territory, one no unit of its 辖区 did
+    return jsonify(result_dict(services.get_round_site(rnd, site_id, user, territory), sees_citywide(user)))
 
 
 @bp.get("/rounds/<int:round_id>/scores")

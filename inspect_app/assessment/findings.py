@@ -21,7 +21,7 @@ from ..common.numbers import round_half_up
 from ..common.sql import const, position_in
 from ..extensions import db
 from ..tickets.models import Ticket, TicketEvent
-from .models import ChecklistVersion, Result, Round, RoundSite, answered_by
+from .models import ChecklistVersion, Result, Round, RoundSite, answered_by, unit_is
 
 _DUPLICATE_KEY = literal_column("'\"duplicate_of\"'", String())  # the cancel event's data: {"duplicate_of": "…"}
 
@@ -51,15 +51,17 @@ def charged_unit():
 
 
 def charged_at(unit_id):
-    """SQL (correlated to RoundSite): a finding that stands at the drawn site is charged to `unit_id` now."""
-    return exists().where(Result.round_site_id == RoundSite.id, standing(), charged_unit() == unit_id)
+    """SQL (correlated to RoundSite): a finding that stands at the drawn site is charged to `unit_id` now (or to
+    any of a collection of ids)."""
+    return exists().where(Result.round_site_id == RoundSite.id, standing(), unit_is(charged_unit(), unit_id))
 
 
 def concerns(unit_id):
     """SQL (RoundSite and Site joined): the drawn site is `unit_id`'s in its round: it answered for the site then
     in any role (models.answered_by), or a finding there is charged to it now (a 退单 moved the task to it, though
     it holds no role at the site). The one rule for which of a round's sites a unit sees: its scores, its 测评结果,
-    the round and the site's results in the API."""
+    the round and the site's results in the API. Given a unit's 辖区 (a collection of ids), the sites any of them
+    concerns: what its overseeing clerk reads (services.round_site_scope)."""
     return answered_by(unit_id) | charged_at(unit_id)
 
 

@@ -236,14 +236,22 @@ def responsible_unit_id(role: str):
     return case((RoundSite.territorial_unit_id.is_not(None), fixed), else_=getattr(Site, f"{role}_unit_id"))
 
 
+def unit_is(column, units):
+    """SQL: `column` is the unit `units` (an id), or one of them (a collection of ids: a 辖区)."""
+    if isinstance(units, (set, frozenset, list, tuple)):
+        return column.in_(sorted(units))
+    return column == units
+
+
 def answered_by(unit_id):
     """SQL (RoundSite and Site joined): the drawn site is one `unit_id` answers for in its round, in any role (the
-    units fixed on it, else the site's now). Written as plain comparisons, so that each can use its index."""
-    return or_(RoundSite.territorial_unit_id == unit_id, RoundSite.sector_unit_id == unit_id,
-               RoundSite.operator_unit_id == unit_id,
-               RoundSite.territorial_unit_id.is_(None) & or_(Site.territorial_unit_id == unit_id,
-                                                             Site.sector_unit_id == unit_id,
-                                                             Site.operator_unit_id == unit_id))
+    units fixed on it, else the site's now); `unit_id` may be a collection of ids (any of them: a 辖区). Written as
+    plain comparisons, so that each can use its index."""
+    return or_(unit_is(RoundSite.territorial_unit_id, unit_id), unit_is(RoundSite.sector_unit_id, unit_id),
+               unit_is(RoundSite.operator_unit_id, unit_id),
+               RoundSite.territorial_unit_id.is_(None) & or_(unit_is(Site.territorial_unit_id, unit_id),
+                                                             unit_is(Site.sector_unit_id, unit_id),
+                                                             unit_is(Site.operator_unit_id, unit_id)))
 
 
 class Result(db.Model):

@@ -25,6 +25,7 @@ from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
 from ..sites.models import Site, SiteKind
 from ..tickets.policy import SITE_LOCKS
 from ..tickets.services import NewReport, create_ticket, refuse_reused_key
+from ..units.territory import territory_ids
 from . import checklist, findings
 from .draw import DrawRequest, draw, recent_round_ids
 from .models import KINDS, ChecklistItem, Result, Round, RoundSite
@@ -35,6 +36,7 @@ MAX_PER_KIND = 1000
 MAX_SEED = 2**53 - 1
 MAX_NOTE = 500
 BULLETIN_SEQUENCE = "assessment_bulletin"
+SCOPES = ("own", "territory")  # what a unit reads: 本单位, or its 辖区 (a unit with units under it; read only)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -61,62 +63,66 @@ def shown_to_units():
     return or_(RoundSite.status == "submitted", Round.status == "closed")
 
 
-def round_site_scope(user):
+def round_site_scope(user, territory: bool = False):
     """SQL condition (RoundSite and Site joined): the drawn sites this user may see as concerning them in their
     round: a unit, those it answered for then in any role (models.answered_by: the units fixed when the site was
     scored, not the site's units now), so that moving a site to another 属地 neither takes a scored round's site
     from the unit it was charged to nor gives it to the new one; and those where a finding is charged to it now (a
-    退单 moved the task to it): findings.concerns, the rule the scores read too."""
+    退单 moved the task to it): findings.concerns, the rule the scores read too. With `territory`, a unit with
+    units under it (units/territory.py) reads those of any unit of its 辖区 the same way (read only); a unit with
+    nobody under it, its own."""
     if sees_citywide(user):
         return RoundSite.id.is_not(None)
     if has_role(user, UNITS) and user.unit_id:
-        return findings.concerns(user.unit_id)
+        units = territory_ids(user) if territory else None
+        return findings.concerns(units if units is not None else user.unit_id)
     return RoundSite.id.is_(None)
 
 
-def visible_round_ids_condition(user):
+def visible_round_ids_condition(user, territory: bool = False):
     """Rounds a unit may see: those with at least one of its sites that it may see (round_site_scope, shown_to_units;
     a site with a finding charged to it has been scored, so is shown)."""
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
                         .join(Round, Round.id == RoundSite.round_id)
-                        .where(round_site_scope(user), shown_to_units()))
+                        .where(round_site_scope(user, territory), shown_to_units()))
 
 
-def list_rounds(user, kind: str | None = None) -> list[Round]:
+def list_rounds(user, kind: str | None = None, territory: bool = False) -> list[Round]:
     query = select(Round).order_by(Round.created_at.desc(), Round.id.desc())
     if not sees_citywide(user):
-        query = query.where(visible_round_ids_condition(user))
+        query = query.where(visible_round_ids_condition(user, territory))
     if kind:
         query = query.where(Round.kind == kind)
     return list(db.session.scalars(query))
 
 
-def get_round(user, round_id: int) -> Round:
+def get_round(user, round_id: int, territory: bool = False) -> Round:
     found = db.session.get(Round, round_id)
     if found is None:
         raise NotFound("测评轮次不存在或无权查看。")
     if not sees_citywide(user) and not db.session.scalar(
-            select(Round.id).where(Round.id == round_id, visible_round_ids_condition(user))):
+            select(Round.id).where(Round.id == round_id, visible_round_ids_condition(user, territory))):
         raise NotFound("测评轮次不存在或无权查看。")
     return found
 
 
-def round_sites(user, rnd: Round) -> list[RoundSite]:
+def round_sites(user, rnd: Round, territory: bool = False) -> list[RoundSite]:
     """The round's drawn sites this user may see (a unit: those it answered for in the round, once scored or once
-    the round is closed)."""
+    the round is closed; with `territory`, those of its 辖区)."""
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
              .order_by(by_code_point(RoundSite.district), RoundSite.site_kind_id, RoundSite.site_code))
     if not sees_citywide(user):
-        query = query.join(Round, Round.id == RoundSite.round_id).where(round_site_scope(user), shown_to_units())
+        query = query.join(Round, Round.id == RoundSite.round_id).where(round_site_scope(user, territory),
+                                                                        shown_to_units())
     return list(db.session.scalars(query))
 
 
-def get_round_site(rnd: Round, site_id: int, user=None) -> RoundSite:
+def get_round_site(rnd: Round, site_id: int, user=None, territory: bool = False) -> RoundSite:
     """A drawn site of the round; given a user who does not see citywide, only one shown to units and answered for
     by the user's unit in the round (404 otherwise, the same answer as for a site that was not drawn)."""
     query = select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id)
     if user is not None and not sees_citywide(user):
-        query = query.join(Site, Site.id == RoundSite.site_id).where(round_site_scope(user))
+        query = query.join(Site, Site.id == RoundSite.site_id).where(round_site_scope(user, territory))
     found = db.session.scalar(query)
     if found is None or (user is not None and not sees_citywide(user) and found.status != "submitted"
                          and rnd.status != "closed"):
@@ -672,13 +678,14 @@ def results_of(rs: RoundSite) -> list[Result]:
     return list(db.session.scalars(select(Result).where(Result.round_site_id == rs.id).order_by(Result.id)))
 
 
-def unit_round_sites(user) -> list[RoundSite]:
+def unit_round_sites(user, territory: bool = False) -> list[RoundSite]:
     """A unit's sites in every round (those it answered for in that round, or where a finding is charged to it now:
-    round_site_scope), newest round first: those scored, and all of a closed round's."""
+    round_site_scope; with `territory`, those of any unit of its 辖区), newest round first: those scored, and all of
+    a closed round's."""
     if not has_role(user, UNITS):
         return []
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).join(Round, Round.id == RoundSite.round_id)
-             .where(round_site_scope(user), shown_to_units())
+             .where(round_site_scope(user, territory), shown_to_units())
              .order_by(Round.created_at.desc(), Round.id.desc(), RoundSite.site_code))
     return list(db.session.scalars(query))
 

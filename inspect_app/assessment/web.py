@@ -21,7 +21,7 @@ from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..common.sql import count_where
 from ..extensions import db
-from ..http import done, flag_arg, form_again, now, takes_upload
+from ..http import choice_arg, done, flag_arg, form_again, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -39,6 +39,8 @@ from ..sites.models import ROLE_LABELS, Site
 from ..sites.services import active_counts, districts, get_site, list_kinds
 from ..tickets.inputs import idempotency_key
 from ..tickets.models import Ticket
+from ..units.models import Unit
+from ..units.territory import oversees, territory_ids
 from . import checklist, documents, findings, scores, services
 from .models import KINDS, Result, Round, RoundSite
 
@@ -352,7 +354,11 @@ def _new_key() -> str:
 @bp.get("/results")
 @requires(UNITS)
 def unit_results():
-    rows = services.unit_round_sites(current_user)
+    """测评结果: the sites the unit answers for; with `scope=territory`, a unit with units under it reads those of
+    its 辖区 (read only), each with the units answering for it."""
+    territory = (choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
+                 and oversees(current_user))
+    rows = services.unit_round_sites(current_user, territory)
     # by round, newest first as listed (the template's groupby sorted them by id, oldest first)
     rounds = [(group[0].round, group) for group in
               (list(g) for _, g in itertools.groupby(rows, key=lambda rs: rs.round_id))]
@@ -362,9 +368,21 @@ def unit_results():
         for result in db.session.scalars(select(Result).where(Result.round_site_id.in_(ids),
                                                               findings.standing())):
             failures.setdefault(result.round_site_id, []).append(result)
+    # the 得分 link of a round the unit's own sites are not in: its scores page is not the territory's to open
+    own_rounds = set(db.session.scalars(select(Round.id).where(
+        Round.id.in_({rs.round_id for rs in rows}), services.visible_round_ids_condition(current_user)))) \
+        if territory else {rs.round_id for rs in rows}
     return render_template("assessment/unit_results.html", rounds=rounds, failures=failures,
                            unit_id=current_user.unit_id, roles=ROLE_LABELS,
-                           current=findings.site_scores(rs.id for rs in rows))
+                           current=findings.site_scores(rs.id for rs in rows), territory=territory,
+                           oversees=oversees(current_user), reads=territory_ids(current_user) or frozenset(),
+                           own_rounds=own_rounds, units=_unit_names(rows) if territory else {})
+
+
+def _unit_names(rows) -> dict[int, str]:
+    """{unit id: name} of the units answering for these drawn sites (the 辖区 view names them)."""
+    ids = {unit_id for rs in rows for unit_id in rs.unit_ids.values() if unit_id}
+    return {row.id: row.name for row in db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids)))}
 
 
 __all__ = ["bp", "get_site", "Site"]
