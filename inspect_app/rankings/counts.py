@@ -51,6 +51,16 @@ def due_condition(period: Period, now: datetime):
     return _due(period.start, min(period.end, now))
 
 
+def found_between(start, until):
+    """found_condition over [start, until): values, or bound parameters of a statement built once."""
+    return _found(start, until)
+
+
+def due_between(start, until):
+    """due_condition over [start, until): values, or bound parameters of a statement built once."""
+    return _due(start, until)
+
+
 def _found(start, until):
     """Reported in [start, until): values, or bound parameters of a statement built once."""
     return and_(Ticket.reported_at >= start, Ticket.reported_at < until, Ticket.status != "cancelled",

@@ -18,7 +18,7 @@ from ..policy import UNITS, has_role
 from .models import Unit
 
 
-def _children() -> dict[int, list[int]]:
+def children_by_parent() -> dict[int, list[int]]:
     """parent id -> child ids, every unit (inactive ones too: their past problems stay in the territory)."""
     children: dict[int, list[int]] = defaultdict(list)
     for unit_id, parent_id in db.session.execute(select(Unit.id, Unit.parent_id).where(Unit.parent_id.is_not(None))):
@@ -28,7 +28,7 @@ def _children() -> dict[int, list[int]]:
 
 def subtree_ids(unit_id: int, children: dict[int, list[int]] | None = None) -> frozenset[int]:
     """The unit and every unit under it, at any depth."""
-    children = _children() if children is None else children
+    children = children_by_parent() if children is None else children
     seen = {unit_id}
     stack = [unit_id]
     while stack:
