@@ -7,8 +7,8 @@ from importlib.util import find_spec
 from types import ModuleType
 
 FEATURES = ("common", "auth", "background", "units", "sites", "workdays", "outbox", "tickets", "frontages", "photos",
-            "escalation", "intake", "rankings", "dashboard", "notices", "office", "campaigns", "assessment", "keytasks",
-            "surveys", "patrols", "workload", "ops", "audit", "field")
+            "escalation", "intake", "rankings", "dashboard", "territory", "notices", "office", "campaigns", "assessment",
+            "keytasks", "surveys", "patrols", "workload", "ops", "audit", "field")
 
 
 def feature_modules(kind: str) -> list[ModuleType]:
