@@ -18,19 +18,34 @@ SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "categor
            "site_kind_id": 2, "site_district": "江城区", "segment_id": 11, "round_id": 4,
            "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1), "my_part": "open", "repeated": True,
            "answering_unit_id": 7, "due_from": date(2026, 1, 1), "due_to": date(2026, 2, 1), "late": True,
-           "due_passed": True, "reworked": True, "ranking_entry": (5, "found")}
+           "due_passed": True, "reworked": True, "ranking_entry": (5, "found"), "scope": "territory",
+           "sub_unit": "street_a"}
 # filters only citywide readers may use (a unit is refused them): tried as the office
 CITYWIDE_ONLY = {"ranking_entry"}
+
+
+def _sample(city, name):
+    """The sample of a field; sub_unit names a unit of street A's territory (its 社区, given by _oversee)."""
+    return city.street_a.id if SAMPLES[name] == "street_a" else SAMPLES[name]
+
+
+def _oversee(city):
+    """A 社区 under street A: its clerk (unit_a) oversees a territory, so scope=territory and sub_unit apply."""
+    from inspect_app.extensions import db
+    from inspect_app.units.models import Unit
+    db.session.add(Unit(code="SQA", name="甲社区居委会", kind="社区", parent_id=city.street_a.id))
+    db.session.commit()
 
 
 def test_every_filter_field_is_part_of_the_shape(app, city, now):
     fields = {f.name for f in dataclasses.fields(TicketFilter)} - {"page", "per_page"}
     assert fields == set(SAMPLES), "a new filter field needs a place in filter_shape and a sample here"
+    _oversee(city)
     with app.test_request_context():
-        for name, value in SAMPLES.items():
+        for name in SAMPLES:
             user = city.admin if name in CITYWIDE_ONLY else city.unit_a
             plain, _ = filter_shape(user, TicketFilter(), now)
-            shape, params = filter_shape(user, TicketFilter(**{name: value}), now)
+            shape, params = filter_shape(user, TicketFilter(**{name: _sample(city, name)}), now)
             assert shape != plain, name
             assert params, name
         # the page is a parameter, never a shape of its own
@@ -42,11 +57,12 @@ def test_every_filter_runs_on_the_apis_kept_statements(app, city, make_ticket, n
     """The API's list binds only the named parameters of its kept statements: a filter with a value of its own
     (late's "cancelled", reworked's 0) answered 500 there while the web list, which binds them all, worked."""
     make_ticket()
+    _oversee(city)
     with app.test_request_context():
-        for name, value in SAMPLES.items():
+        for name in SAMPLES:
             user = city.admin if name in CITYWIDE_ONLY else city.unit_a
             rows._list_statements.cache_clear()
-            items, total = rows.list_page(user, TicketFilter(**{name: value}), now)
+            items, total = rows.list_page(user, TicketFilter(**{name: _sample(city, name)}), now)
             assert total == len(items), name
 
 

@@ -46,12 +46,12 @@ def letter_level_label(level: int) -> str:
 def relapse_info(ticket_id: int) -> dict:
     """For a ticket's page: the closed ticket it repeats, and the later ones repeating it (those the user may see)."""
     from ..tickets import relapse
-    from ..tickets.policy import can_view_ticket
+    from ..tickets.policy import can_read_ticket
 
     of, after = relapse.links(ticket_id)
-    if of is not None and not can_view_ticket(current_user, of.earlier):
+    if of is not None and not can_read_ticket(current_user, of.earlier):
         of = None
-    after = [r for r in after if can_view_ticket(current_user, r.ticket)]
+    after = [r for r in after if can_read_ticket(current_user, r.ticket)]
     return {"of": of, "after": after}
 
 

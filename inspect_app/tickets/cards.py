@@ -171,7 +171,10 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
     ids = list(db.session.scalars(ids_query, params | queries.page_params(flt))) if queries.on_page(flt, total) else []
     order = {ticket_id: index for index, ticket_id in enumerate(ids)}
     rows = sorted(_CARDS.all(db.session.connection(), ids), key=lambda row: order[row.id])
-    is_unit, own_unit = has_role(user, UNITS), user.unit_id  # read once: `user` may be the current_user proxy
+    # read once: `user` may be the current_user proxy. A 辖区问题 list (scope territory) shows each problem as it
+    # is, whoever leads it: not the overseeing unit's own part
+    is_unit = has_role(user, UNITS) and not (flt.scope or flt.sub_unit)
+    own_unit = user.unit_id
     photos: dict[int, int] = {}
     extensions: dict[int, datetime] = {}
     parts: dict[int, int] = {}

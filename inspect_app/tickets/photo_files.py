@@ -12,7 +12,7 @@ from ..extensions import db
 from ..http import wants_json
 from ..photos.models import Photo
 from ..photos.service import store
-from .policy import ensure_visible
+from .policy import ensure_readable
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +20,12 @@ RECENT_PHOTOS_CHECKED = 5  # the office is told when none of the latest photos' 
 
 
 def visible_photo(user, photo_id: int) -> Photo:
-    """The photo, or 404 when it or its ticket is absent or hidden from this user."""
+    """The photo, or 404 when it or its ticket is absent or hidden from this user (its 辖区's overseeing unit
+    reads it: policy.ensure_readable)."""
     photo = db.session.get(Photo, photo_id)
     if photo is None:
         raise NotFound("照片不存在或无权查看。")
-    ensure_visible(user, photo.ticket)
+    ensure_readable(user, photo.ticket)
     return photo
 
 

@@ -2,7 +2,10 @@
 Routes, the API, templates (`can`) and list queries (`ticket_scope`) all ask these.
 
 A unit sees every ticket it has a part in (主办 or 协办, tickets.models.TicketUnit) and nothing else (404). Only the
-lead unit (ticket.unit) moves the ticket (整改反馈, 退单, 延期); an assisting unit reports its own part (parts.py)."""
+lead unit (ticket.unit) moves the ticket (整改反馈, 退单, 延期); an assisting unit reports its own part (parts.py).
+A unit with units under it (units/territory.py) also reads the problems of its 辖区 (tickets/territory.py), read
+only: `can_read_ticket` and `ensure_readable` for the routes that only read; every action still asks
+`ensure_visible` (a party to the ticket), which refuses a readable territory ticket with 403 territory_read_only."""
 from __future__ import annotations
 
 import json
@@ -12,9 +15,13 @@ from sqlalchemy import false, select, true
 
 from ..common.errors import Conflict, Forbidden, NotFound
 from ..policy import LEADERSHIP, OFFICE, UNITS, has_role, own_unit, sees_citywide
+from ..units.territory import subtree_ids, territory_ids
 from . import lifecycle
 from .models import Ticket, TicketUnit
 from .rules import PART_OWED_TICKET_STATUSES
+from .territory import ticket_in_territory
+
+TERRITORY_READ_ONLY = "本单位为该问题所在辖区的上级单位，仅可查看（辖区督导），不能办理；由承办单位办理。"
 
 # The ticket actions a unit takes for the whole ticket: the lead unit's alone.
 LEAD_ACTIONS = frozenset({"rectify", "dispute", "request_extension"})
@@ -55,13 +62,54 @@ def can_view_ticket(user, ticket: Ticket) -> bool:
     return ticket.unit_id == user.unit_id or ticket.part_of(user.unit_id) is not None
 
 
+def oversees_ticket(user, ticket: Ticket) -> bool:
+    """The user's unit has units under it and the ticket lies in that 辖区 (read only). Asked only where the plain
+    check (can_view_ticket) has failed: a citywide reader and a unit with nobody under it never get here."""
+    ids = territory_ids(user)
+    return ids is not None and ticket_in_territory(ticket, ids)
+
+
+def can_read_ticket(user, ticket: Ticket) -> bool:
+    """May open the ticket's page, photos and history: a party to it (can_view_ticket), or its 辖区's overseeing
+    unit (oversees_ticket)."""
+    return can_view_ticket(user, ticket) or oversees_ticket(user, ticket)
+
+
 def ensure_visible(user, ticket: Ticket | None) -> Ticket:
-    """Absent and hidden look the same (404), so ids cannot be probed; a hidden one is in the 操作日志."""
+    """For an action on the ticket: absent and hidden look the same (404), so ids cannot be probed; a hidden one is
+    in the 操作日志. A ticket the user reads only as its 辖区's overseeing unit answers 403 (territory_read_only):
+    they see it, and may not act on it."""
     if ticket is None:
         raise NotFound("问题不存在或无权查看。")
     if not can_view_ticket(user, ticket):
+        if oversees_ticket(user, ticket):
+            raise Forbidden(TERRITORY_READ_ONLY, code="territory_read_only")
         raise NotFound("问题不存在或无权查看。", hidden=f"查看其他单位的问题 {ticket.number}")
     return ticket
+
+
+def ensure_readable(user, ticket: Ticket | None) -> Ticket:
+    """For a read of the ticket (its page, photos, history, the API's GET): as ensure_visible, the 辖区's
+    overseeing unit let in too."""
+    if ticket is None:
+        raise NotFound("问题不存在或无权查看。")
+    if not can_read_ticket(user, ticket):
+        raise NotFound("问题不存在或无权查看。", hidden=f"查看其他单位的问题 {ticket.number}")
+    return ticket
+
+
+def territory_scope(user, sub_unit: int | None = None) -> frozenset[int]:
+    """The units whose 辖区问题 a list shows (scope=territory): the user's territory, or with `sub_unit` that unit
+    and the units under it (a street and its 社区). 403 no_territory for a user who oversees nobody (a unit with no
+    units under it, and the citywide readers, who list every problem anyway); 404 for a sub_unit outside it."""
+    ids = territory_ids(user)
+    if ids is None:
+        raise Forbidden("本单位没有下属单位，没有辖区问题可查看。", code="no_territory")
+    if sub_unit is None:
+        return ids
+    if sub_unit not in ids:
+        raise NotFound("下属单位不存在或不在本单位辖区内。")
+    return subtree_ids(sub_unit) & ids
 
 
 def is_lead(user, ticket: Ticket) -> bool:

@@ -23,7 +23,8 @@ from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
-from .policy import ensure_visible, scope_of, unit_tickets
+from .territory import in_territory
+from .policy import ensure_readable, ensure_visible, scope_of, territory_scope, unit_tickets
 from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, DUE_SOON, FIELD_SOURCES, OPEN_STATUSES,
                     PART_OWED_TICKET_STATUSES, SOURCES, SPLIT_SOURCES, STATUSES, late_condition, overdue_condition,
                     source_family)
@@ -31,6 +32,9 @@ from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, DUE_SOON, FIELD_SOURCES, OP
 # Statuses the city has few tickets in at any time: a 退单 waits days at most for the office's decision. A unit's
 # list of them starts from these tickets (filter shape "unit_few"), not from every ticket the unit ever had.
 FEW_STATUSES = ("disputed",)
+
+# A list's scope besides the user's own (the default): a unit's 辖区问题
+SCOPES = ("territory",)
 
 # A list's status may also name a group: "open" every status 在办 (rules.ACTIVE_STATUSES), "valid" every status but
 # cancelled (已作废), as the 点位库's 累计 counts them.
@@ -56,9 +60,12 @@ DETAIL_LOAD = LIST_LOAD + (selectinload(Ticket.events).selectinload(TicketEvent.
                            selectinload(Ticket.photos), defaultload(Ticket.parts).selectinload(TicketUnit.photos))
 
 
-def get_ticket(user, ticket_id: int, detail: bool = False) -> Ticket:
-    """The ticket, or 404 when absent or hidden from this user; detail: its events and photos loaded too."""
-    return ensure_visible(user, db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ()))
+def get_ticket(user, ticket_id: int, detail: bool = False, read_only: bool = False) -> Ticket:
+    """The ticket to act on, or 404 when absent or hidden from this user (403 when they only read it, as its
+    辖区's overseeing unit: policy.ensure_visible); read_only: to read it (policy.ensure_readable); detail: its
+    events and photos loaded too."""
+    ticket = db.session.get(Ticket, ticket_id, options=DETAIL_LOAD if detail else ())
+    return ensure_readable(user, ticket) if read_only else ensure_visible(user, ticket)
 
 
 # A ticket's page (tickets/web.py): statements built once, here. Loaded with get_ticket's options instead, the
@@ -92,7 +99,7 @@ def page_ticket(user, ticket_id: int) -> Ticket:
     parts = list(db.session.scalars(_PAGE_PARTS, {"ticket_id": ticket_id})) if ticket is not None else []
     if ticket is not None:
         set_committed_value(ticket, "parts", parts)  # a unit sees the tickets it has a part in
-    ensure_visible(user, ticket)
+    ensure_readable(user, ticket)
     events = list(db.session.scalars(_PAGE_EVENTS, {"ticket_id": ticket_id}))
     photos = list(db.session.scalars(_PAGE_PHOTOS, {"ticket_id": ticket_id}))
     by_event: dict[int, list] = {}
@@ -205,6 +212,10 @@ class TicketFilter:
     # (entry id, figure): the problems a published 红黑榜 entry stored for one of its figures (RANKING_FIGURES), as
     # they were counted, whatever happened to them since (ranking_entry_id and ranking_figure)
     ranking_entry: tuple[int, str] | None = None
+    # 辖区问题 (scope "territory"): instead of the unit's own problems, those of its territory (units/territory.py,
+    # tickets/territory.py), read only; sub_unit: of that unit of the territory and the units under it
+    scope: str | None = None
+    sub_unit: int | None = None
     page: int = 1
     per_page: int = 20
 
@@ -244,6 +255,8 @@ def parse_filter(args) -> TicketFilter:
         due_passed=flag_arg(args, "due_passed"),
         reworked=flag_arg(args, "reworked"),
         ranking_entry=_ranking_entry_arg(args),
+        scope=choice_arg(args, "scope", SCOPES, code="invalid_scope", label="范围"),
+        sub_unit=int_arg(args, "sub_unit"),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
@@ -278,7 +291,13 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     shape: list[str] = []
     params: dict = {}
     unit_id = getattr(user, "unit_id", None) if has_role(user, UNITS) else None
-    if flt.my_part and unit_id:
+    if flt.scope == "territory" or flt.sub_unit:
+        # 辖区问题: the territory's problems; its overdue and due soon are each problem's own (the lead's
+        # deadline), not the overseeing unit's part, which it mostly has none of
+        params["f_territory"] = sorted(territory_scope(user, flt.sub_unit))
+        shape.append("territory")
+        unit_id = None
+    elif flt.my_part and unit_id:
         shape.append("part")
         params.update(f_scope_unit=unit_id, f_my_part=flt.my_part)
     else:
@@ -425,6 +444,7 @@ _SITES = table("sites", column("id"), column("kind_id"), column("district"))
 _CONDITIONS = {
     "all": true,
     "none": false,
+    "territory": lambda: in_territory(bindparam("f_territory", expanding=True)),
     "unit": lambda: unit_tickets(bindparam("f_scope_unit")),
     # With a status the city has few of (FEW_STATUSES), the unit's tickets are found from those: a probe of
     # ticket_units (ticket_id, unit_id) each, not the list of every ticket the unit ever had (36 ms at 1 M tickets

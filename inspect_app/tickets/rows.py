@@ -34,8 +34,10 @@ from ..policy import LEADERSHIP, has_role
 from ..sites.models import Site
 from ..units.models import Category, Segment, Unit
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
+from ..units.territory import territory_ids
 from .policy import ticket_scope, withdrawn_shown
 from .queries import TicketFilter, count_statement, filter_condition, filter_shape, on_page, page_params, paged
+from .territory import in_territory
 from .rules import PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, SOURCES, STATUS_LABELS, overdue_condition
 from .serialize import extension_request_dict, withdraw_request_dict
 
@@ -245,6 +247,10 @@ def detail(user, ticket_id: int, now: datetime, scoped: bool = True) -> dict:
         row = connection.execute(ticket_query.statement.where(scope), params).first()
     else:  # those who see every ticket share the prepared statement
         row = ticket_query.first(connection, params)
+    if row is None and scoped and (territory := territory_ids(user)) is not None:
+        # not the unit's own: one of its 辖区's (read only), asked only now, so a citywide reader and a unit's own
+        # ticket cost nothing more
+        row = connection.execute(ticket_query.statement.where(in_territory(territory)), params).first()
     if row is None:
         hidden = (connection.execute(select(Ticket.number).where(Ticket.id == ticket_id)).scalar()
                   if scoped and not isinstance(scope, True_) else None)  # another unit's: a probe, recorded

@@ -16,7 +16,8 @@ from .models import Ticket, TicketUnit
 
 def in_territory(unit_ids: Collection[int] | BindParameter):
     """SQL condition on tickets: in the territory made of these units (each branch an indexed IN). `unit_ids` may be
-    an expanding bound parameter, for a statement built once and run for many territories (territory/services.py)."""
+    an expanding bound parameter, for a statement built once and run for many territories (territory/services.py,
+    the lists' filter shapes)."""
     ids = unit_ids if isinstance(unit_ids, BindParameter) else sorted(unit_ids)
     return or_(Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id.in_(ids))),
                Ticket.segment_id.in_(select(Segment.id).where(Segment.unit_id.in_(ids))),

@@ -29,6 +29,7 @@ from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
                       requires, sees_citywide)
 from ..units.models import Segment, Unit
+from ..units.territory import territory_ids
 from ..common.text import one_line
 from ..sites.models import Site, SiteKind
 from ..sites.services import list_sites, sites_near, visible_site
@@ -41,7 +42,7 @@ from .inputs import point_arg
 from ..photos.models import Photo
 from .models import ExtensionRequest, Ticket, TicketEvent
 from .photo_files import send_photo, visible_photo
-from .policy import can, withdrawn_shown
+from .policy import can, can_view_ticket, withdrawn_shown
 from .rules import FIELD_SOURCES, SOURCES, STATUS_LABELS, TOLD_BACK, UNIT_TODO_TICKET_STATUS
 
 bp = Blueprint("tickets", __name__)
@@ -54,6 +55,9 @@ UNIT_TABS = [("todo", "待整改", UNIT_TODO_TICKET_STATUS, "open"), ("feedback"
              ("disputed", "退单中", "disputed", None), ("closed", "已结案", "closed", None),
              ("all", "全部", None, None)]
 COUNTED_UNIT_TABS = ("todo", "feedback", "disputed")
+# 辖区问题's tabs (scope=territory): the same names, each the problems' own status (the overseeing unit has no part)
+TERRITORY_TABS = {"todo": UNIT_TODO_TICKET_STATUS, "feedback": "rectified", "disputed": "disputed",
+                  "closed": "closed", "all": None}
 # A ticket's page offers the sites (点位) this near its position to link it to, nearest first, at most this many.
 NEARBY_SITE_RADIUS_M = 300
 NEARBY_SITE_LIMIT = 5
@@ -239,7 +243,7 @@ def new():
 @bp.get("/tickets/<int:ticket_id>/filed")
 @requires(EVERYONE)
 def filed(ticket_id: int):
-    return render_template("tickets/filed.html", ticket=queries.get_ticket(current_user, ticket_id))
+    return render_template("tickets/filed.html", ticket=queries.get_ticket(current_user, ticket_id, read_only=True))
 
 
 @bp.get("/segments/near")
@@ -332,6 +336,11 @@ def unit_list():
     flt, back = _filter_or_back("tickets.unit_list")
     if back is not None:
         return back
+    territory = territory_ids(current_user)
+    if flt.scope or flt.sub_unit:
+        if territory is None:  # a unit with nobody under it: its own list, as it always was
+            return redirect(url_for("tickets.unit_list", tab=tab), 303)
+        return _territory_list(flt, tab, territory)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"  # a campaign's problems, as its page counts them: voided ones aside
@@ -349,7 +358,61 @@ def unit_list():
               for key, _, status, part in UNIT_TABS if key in COUNTED_UNIT_TABS}
     campaign = db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None  # from a campaign's page
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS,
-                           counts=counts, campaign=campaign)
+                           counts=counts, campaign=campaign, territory=territory is not None, scope_args={})
+
+
+def _territory_units(territory) -> list[tuple[Unit, int]]:
+    """The units under the user's own (its 下属单位), each under its 上级单位 in name order, with its depth (1: a
+    street; 2: a 社区 under it), for the 下属单位 menu."""
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(sorted(territory))))}
+    own = current_user.unit_id
+    below: dict[int, list[Unit]] = {}
+    for unit in units.values():
+        if unit.id != own and unit.parent_id in units:
+            below.setdefault(unit.parent_id, []).append(unit)
+    shown: list[tuple[Unit, int]] = []
+    seen = {own}
+
+    def walk(parent_id: int, depth: int) -> None:
+        for unit in sorted(below.get(parent_id, ()), key=lambda u: (not u.active, u.code or "", u.name)):
+            if unit.id not in seen:
+                seen.add(unit.id)
+                shown.append((unit, depth))
+                walk(unit.id, depth + 1)
+    walk(own, 1)
+    return shown
+
+
+def _territory_list(flt, tab: str, territory):
+    """辖区问题 (scope=territory): the problems of the unit's territory, read only (tickets/territory.py), each with
+    the unit that leads it; sub_unit narrows it to a unit under it and its own units. A sub_unit outside the
+    territory lists nothing and says why (400). The tabs are the problems' own states, not the unit's part."""
+    flt.status, flt.my_part, flt.unit_id = TERRITORY_TABS[tab], None, None
+    if flt.campaign_id and flt.status is None:
+        flt.status = "valid"
+    scope_args = {"scope": "territory", **({"sub_unit": flt.sub_unit} if flt.sub_unit else {})}
+    page = {"flt": flt, "tab": tab, "tabs": UNIT_TABS, "territory": True, "scope_args": scope_args,
+            "sub_units": _territory_units(territory),
+            "campaign": db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None}
+    if flt.sub_unit and flt.sub_unit not in territory:
+        return render_template("tickets/unit_list.html", items=[], total=0, counts={}, export_args=None,
+                               sub_unit_error="所选下属单位不在本单位辖区内，请从“下属单位”中重新选择。",
+                               **page), 400
+    moment = now()
+    items, total = list_cards(current_user, flt, moment, overdue_first=True)
+    if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
+        return last
+    plain = replace(flt, page=1, per_page=queries.TicketFilter.per_page) == queries.TicketFilter(
+        status=flt.status, scope=flt.scope, sub_unit=flt.sub_unit)
+    counts = {key: total if key == tab and plain else
+              queries.count_matching(current_user, queries.TicketFilter(status=TERRITORY_TABS[key], scope="territory",
+                                                                        sub_unit=flt.sub_unit), moment)
+              for key, *_ in UNIT_TABS if key in COUNTED_UNIT_TABS}
+    # the exports take the list's own arguments, the tab as its status
+    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "tab") and v}
+    export_args.update(scope="territory", **({"status": flt.status} if flt.status else {}))
+    return render_template("tickets/unit_list.html", items=items, total=total, counts=counts,
+                           export_args=export_args, **page)
 
 
 @bp.get("/tickets/verify")
@@ -496,6 +559,7 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
     refused = rework if rectify_event and rework and rework.id > rectify_event.id else None
     office = can(current_user, "reassign", ticket) or can(current_user, "add_unit", ticket)
     return render_template("tickets/detail.html", ticket=ticket, extension=queries.page_extension(ticket),
+                           overseeing=_overseeing_line(ticket),
                            site_box=_site_box(ticket, request.args, (typed or {}).get("site_q"))
                            if can(current_user, "link_site", ticket) else None,
                            after_photos=[] if refused else after, refused_after=after if refused else [],
@@ -510,6 +574,18 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                                                                        for e in ticket.events),
                            units=active_units() if office else [],
                            failed=failed, typed=typed or {}, form_error=error)
+
+
+def _overseeing_line(ticket) -> str | None:
+    """What the page says to a unit reading the problem only as its 辖区's overseeing unit (no forms follow)."""
+    if can_view_ticket(current_user, ticket):
+        return None
+    lead = ticket.unit.name if ticket.unit else None
+    territory = territory_ids(current_user) or ()
+    if lead and ticket.unit_id in territory:
+        return f"本问题由{lead}办理；本单位为其上级单位，仅可查看（辖区督导）。"
+    handled = f"本问题由{lead}办理" if lead else "本问题待文明办派遣"
+    return f"{handled}，发生在本单位辖区内；本单位仅可查看（辖区督导）。"
 
 
 def _site_box(ticket, args, searched: str | None = None) -> dict:
