@@ -108,6 +108,8 @@ def test_a_district_reads_its_streets_communities_and_the_problems_on_its_ground
     assert [t["id"] for t in searched["items"]] == [g.parked.id]
     narrowed = web.get(f"/unit/tickets?scope=territory&tab=all&sub_unit={g.community.id}").get_data(as_text=True)
     assert _numbers(narrowed, g.street, g.of_community) == [False, True]
+    searched = web.get(f"/unit/tickets?scope=territory&tab=all&q={g.parked.number}").get_data(as_text=True)
+    assert _numbers(searched, g.street, g.parked, g.of_community) == [False, True, False]
     # the export follows the same arguments
     exported = web.get("/office/export/tickets.csv?scope=territory")
     assert exported.status_code == 200
