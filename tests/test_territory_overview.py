@@ -210,3 +210,18 @@ def test_a_bad_period_is_a_chinese_400(district, browser):
     response = browser(district["clerk"]).get("/territory/?period=2026-13")
     assert response.status_code == 400 and "统计周期格式" in response.get_data(as_text=True)
 
+
+
+def test_each_figure_opens_a_list_of_as_many_problems(tickets, district, city, browser, clock):
+    """A figure and the list it opens agree: the 全部 tab keeps the status the link asks (在办 lists no closed
+    problem, 本期发现 no voided one)."""
+    from html import unescape
+    clock.stop(NOW)
+    client = browser(district["clerk"])
+    page = client.get("/territory/").get_data(as_text=True)
+    figures = [(unescape(href), int(n)) for href, n in re.findall(r'href="(/unit/tickets\?[^"]+)">(\d+)</a>', page)]
+    assert len(figures) > 10 and any(n for _, n in figures)
+    for href, n in figures:
+        listed = client.get(href).get_data(as_text=True)
+        shown = re.search(r"共 (\d+) 条", listed)
+        assert (int(shown.group(1)) if shown else 0) == n, href

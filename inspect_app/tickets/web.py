@@ -387,7 +387,8 @@ def _territory_list(flt, tab: str, territory):
     """辖区问题 (scope=territory): the problems of the unit's territory, read only (tickets/territory.py), each with
     the unit that leads it; sub_unit narrows it to a unit under it and its own units. A sub_unit outside the
     territory lists nothing and says why (400). The tabs are the problems' own states, not the unit's part."""
-    flt.status, flt.my_part, flt.unit_id = TERRITORY_TABS[tab], None, None
+    # a tab is a status; 全部 keeps the one asked for (辖区概况's figures open it: 在办 is status=open)
+    flt.status, flt.my_part, flt.unit_id = TERRITORY_TABS[tab] if tab != "all" else flt.status, None, None
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"
     scope_args = {"scope": "territory", **({"sub_unit": flt.sub_unit} if flt.sub_unit else {})}
