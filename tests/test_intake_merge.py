@@ -89,8 +89,9 @@ def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, ma
     closed = make_ticket(at_time=now)
     tickets.rectify(city.unit_a, closed, now, "已清除", [processed()])
     tickets.approve(city.inspector, closed, now, None)
-    voided = make_ticket()
+    voided, repeat = make_ticket(), make_ticket()
     tickets.cancel(city.admin, voided, now, "误报")
+    tickets.cancel(city.admin, repeat, now, None, duplicate_of=known.number)
     db.session.commit()
     _, response = file_report(browser)
     item = db.session.scalar(select(IntakeItem))
@@ -103,6 +104,9 @@ def test_a_merge_names_an_open_problem_or_changes_nothing(api, browser, city, ma
         assert answer.status_code == status and answer.get_json()["error"]["code"] == code, body
     refusal = api.post(url, city.admin, json={"ticket": closed.number}).get_json()["error"]["message"]
     assert "已结案，不能并入" in refusal
+    refusal = api.post(url, city.admin, json={"ticket": repeat.number}).get_json()["error"]  # names the one it repeats
+    assert refusal == {**refusal, "code": "ticket_not_open",
+                       "message": f"问题 {repeat.number} 已作废（与{known.number}重复上报），不能并入；请改填问题 {known.number}。"}
     assert api.post(url, city.inspector, json={"ticket": known.number}).status_code == 403
     assert api.post(url, city.unit_a, json={"ticket": known.number}).status_code == 403
     db.session.expire_all()
@@ -242,7 +246,8 @@ def test_voiding_a_repeat_takes_its_outside_reports_along(api, browser, city, ma
     db.session.expire_all()
     assert db.session.get(Ticket, later.id).status == "assigned"
 
-    answer = office.submit(page, f"/tickets/{later.id}/cancel", {"reason": "", "duplicate_of": earlier.number})
+    answer = office.submit(page, f"/tickets/{later.id}/cancel", {"reason": "", "duplicate_of": earlier.number,
+                                                                 "duplicate_of_version": str(earlier.version)})
     assert answer.status_code == 303
     db.session.expire_all()
     later, item = db.session.get(Ticket, later.id), db.session.get(IntakeItem, item.id)
@@ -270,6 +275,66 @@ def test_a_repeat_cannot_be_voided_against_a_closed_problem(api, city, make_tick
     assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "ticket_not_open"
     db.session.expire_all()
     assert db.session.get(Ticket, later.id).status == "assigned"
+
+
+def test_a_typed_repeat_number_is_confirmed_and_voided_against_only_as_it_was_shown(browser, city, make_ticket,
+                                                                                    now):
+    """The 作废 form's 与哪件问题重复 sent no version of the problem typed, so a 作废 from a page left open
+    went against a problem changed meanwhile (the unit's 退单), its reports following it. The number typed now shows
+    the problem it names, nothing voided yet; the confirmation carries its version as shown, as 作废本件（与…重复）
+    does: changed since, refused (409 ticket_changed), nothing voided. A number naming a problem no longer open is
+    refused in the form, the number kept to be corrected."""
+    import re
+
+    earlier, closed, voided = make_ticket(), make_ticket(point=City.ON_A), make_ticket(point=City.ON_A)
+    tickets.rectify(city.unit_a, closed, now, "已清除", [processed()])
+    tickets.approve(city.inspector, closed, now, None)
+    tickets.cancel(city.admin, voided, now, None, duplicate_of=earlier.number)
+    later = make_ticket(point=City.ON_A)
+    db.session.commit()
+    office, page = browser(city.admin), f"/tickets/{later.id}"
+
+    for other, why in ((closed.number, f"问题 {closed.number} 已结案，不能作废为与其重复；问题再次出现的，应作为新问题办理。"),
+                       (voided.number, f"问题 {voided.number} 已作废（与{earlier.number}重复上报），不能作废为与其重复；"
+                                       f"请改填问题 {earlier.number}。")):
+        refused = office.submit(page, f"{page}/cancel", {"version": str(later.version), "reason": "重复上报",
+                                                         "duplicate_of": other})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 409 and why in html, other  # said in the form, the number kept
+        assert f'name="duplicate_of" maxlength="20" placeholder="如 2026-000123" autocomplete="off" ' \
+               f'value="{other}"' in html
+
+    shown = office.submit(page, f"{page}/cancel", {"version": str(later.version), "reason": "重复上报",
+                                                   "duplicate_of": earlier.number.replace("-", "")})
+    html = shown.get_data(as_text=True)
+    assert shown.status_code == 200
+    assert f'确认作废本件，作为问题 <a href="/tickets/{earlier.id}">{earlier.number}</a> 的重复上报？' in html
+    form = re.search(r'name="version" value="(\d+)"><input type="hidden" name="reason" value="([^"]*)"><input '
+                     r'type="hidden" name="duplicate_of" value="([^"]+)"><input type="hidden" '
+                     r'name="duplicate_of_version" value="(\d+)">\s*<button type="submit" class="btn danger block">'
+                     r'确认作废（与', html)
+    assert form.groups() == (str(later.version), "重复上报", earlier.number, str(earlier.version))
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "assigned" and _events(later, "cancel") == []
+
+    unit, theirs = browser(city.unit_a), f"/tickets/{earlier.id}"  # the unit's 退单 while the page stands open
+    assert unit.submit(theirs, f"{theirs}/dispute", {"reason": "不属于本单位职责", "version": str(earlier.version)}) \
+        .status_code == 303
+    fields = dict(zip(("version", "reason", "duplicate_of", "duplicate_of_version"), form.groups()))
+    stale = office.submit(page, f"{page}/cancel", fields)
+    assert stale.status_code == 303 and "在您打开页面后已有新的处理（现为“退单待审”）" in \
+        office.get(stale.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "assigned" and _events(later, "cancel") == []
+
+    fresh = str(db.session.get(Ticket, earlier.id).version)
+    shown = office.submit(page, f"{page}/cancel", {"version": fields["version"], "reason": "重复上报",
+                                                   "duplicate_of": earlier.number}).get_data(as_text=True)
+    assert f'name="duplicate_of_version" value="{fresh}"' in shown
+    assert office.submit(page, f"{page}/cancel", {**fields, "duplicate_of_version": fresh}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Ticket, later.id).status == "cancelled"
+    assert json.loads(_events(later, "cancel")[0].data_json) == {"duplicate_of": earlier.number}
 
 
 def test_a_merged_case_with_an_earlier_time_limit_brings_the_deadline_forward(clock, api, city, make_ticket,

@@ -130,6 +130,16 @@ def perform(action: TicketAction, user, ticket: Ticket, now: datetime, fields: M
     return ticket
 
 
+def repeat_to_confirm(action: TicketAction, user, ticket: Ticket, fields: Mapping) -> Ticket | None:
+    """A page's 作废 naming the problem it repeats by a typed number (与哪件问题重复), with no version of it: that
+    problem, checked as the 作废 would check it and nothing voided, for the page to show before the 作废 is
+    confirmed with its version as drawn (as the 疑似重复 buttons send it). None: nothing to confirm, go ahead."""
+    if action.name != "cancel" or str(fields.get("duplicate_of_version") or "").strip():
+        return None
+    _refuse_if_moved_on(ticket, fields)
+    return services.repeat_target(user, ticket, fields.get("duplicate_of"))
+
+
 def _refuse_if_moved_on(ticket: Ticket, fields: Mapping) -> None:
     """The form's `version`: the ticket's as its page drew it (lifecycle.ensure_unchanged)."""
     lifecycle.ensure_unchanged(ticket, fields.get("version") if hasattr(fields, "get") else None)

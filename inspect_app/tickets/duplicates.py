@@ -15,6 +15,7 @@ closed ones.
 """
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +32,7 @@ from ..common.types import UTCDateTime
 from ..extensions import db
 from ..units.models import Segment
 from .lifecycle import ensure_unchanged
-from .models import Ticket
+from .models import Ticket, TicketEvent
 from .policy import can_view_ticket, ensure_visible
 from .rules import ACTIVE_STATUSES, STATUS_LABELS
 
@@ -63,10 +64,11 @@ def not_a_repeat(user, ticket: Ticket, other: Ticket, now: datetime, versions=(N
         first_id=first, second_id=second, decided_by=user.id, decided_at=now).on_conflict_do_nothing())
 
 
-def open_by_number(user, text) -> Ticket:
+def open_by_number(user, text, refused: str = "不能并入") -> Ticket:
     """The open problem a repeat is merged into or voided against, by its number as staff write it
     ("2026-000346", with or without the dash or spaces): 400 for none, 422 for a number that is no problem (or one
-    this user does not see), 409 for one closed or voided (a problem back after closing is a new one: 回潮)."""
+    this user does not see), 409 for one closed or voided (a problem back after closing is a new one: 回潮; one
+    voided as a repeat names the problem it repeats, to be given instead). `refused`: what cannot be done, said."""
     raw = "".join(str(text or "").split()).replace("－", "-").replace("—", "-")[:20]
     if not raw:
         raise BadRequest("请填写已有问题的编号（如 2026-000123）。", code="ticket_required")
@@ -76,9 +78,24 @@ def open_by_number(user, text) -> Ticket:
     if ticket is None or not can_view_ticket(user, ticket):
         raise Invalid(f"没有编号为 {raw} 的问题，请核对。", code="unknown_ticket")
     if ticket.status not in ACTIVE_STATUSES:
-        raise Conflict(f"问题 {ticket.number} {STATUS_LABELS.get(ticket.status, ticket.status)}，不能并入；"
+        kept = _voided_as_repeat_of(ticket)
+        raise Conflict(f"问题 {ticket.number} 已作废（与{kept}重复上报），{refused}；请改填问题 {kept}。" if kept else
+                       f"问题 {ticket.number} {STATUS_LABELS.get(ticket.status, ticket.status)}，{refused}；"
                        "问题再次出现的，应作为新问题办理。", code="ticket_not_open")
     return ticket
+
+
+def _voided_as_repeat_of(ticket: Ticket) -> str | None:
+    """The number of the problem a voided ticket was voided as a repeat of (its 作废's duplicate_of), else None."""
+    if ticket.status != "cancelled":
+        return None
+    data = db.session.scalar(select(TicketEvent.data_json).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "cancel").order_by(TicketEvent.id.desc()).limit(1))
+    try:
+        kept = json.loads(data or "{}").get("duplicate_of")
+    except (ValueError, AttributeError):
+        return None
+    return str(kept) if kept else None
 
 
 def _not_dismissed(ticket_id, other_id):

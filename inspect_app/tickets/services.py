@@ -605,13 +605,8 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
     and the outside reports behind this ticket (a citizen's, a 12345 case) follow that problem from now on; with
     `duplicate_of_version` too (that problem's version as the page showed it: the 疑似重复 page and a ticket's page
     send it), a problem changed since is refused (409) and nothing is voided: the pair was judged on what it was."""
-    ensure_visible(user, ticket)
-    lifecycle.check(ticket, "cancel", user.role)
-    kept = None
-    if str(duplicate_of or "").strip():
-        kept = duplicates.open_by_number(user, duplicate_of)
-        if kept.id == ticket.id:
-            raise Invalid("不能作废为与本件自身重复。", code="same_ticket")
+    kept = repeat_target(user, ticket, duplicate_of)
+    if kept is not None:
         lifecycle.ensure_unchanged(kept, duplicate_of_version)
         reason = reason if str(reason or "").strip() else f"与{kept.number}重复上报"
     reason = _note(reason, True, "作废原因")
@@ -635,6 +630,20 @@ def cancel(user, ticket: Ticket, now: datetime, reason: str | None, duplicate_of
         carry_over(ticket, kept, user, now)
     db.session.flush()
     return ticket
+
+
+def repeat_target(user, ticket: Ticket, duplicate_of) -> Ticket | None:
+    """The open problem `duplicate_of` names, checked as `cancel` checks it (this ticket may be voided by this user;
+    that one is open, seen by them, not this one), nothing written; None when no number is given. The 作废 form's
+    typed 与哪件问题重复 shows it to be confirmed, with its version as drawn, before voiding."""
+    ensure_visible(user, ticket)
+    lifecycle.check(ticket, "cancel", user.role)
+    if not str(duplicate_of or "").strip():
+        return None
+    kept = duplicates.open_by_number(user, duplicate_of, refused="不能作废为与其重复")
+    if kept.id == ticket.id:
+        raise Invalid("不能作废为与本件自身重复。", code="same_ticket")
+    return kept
 
 
 # ----------------------------------------------------------------------------- the site (点位) a problem is at

@@ -550,8 +550,9 @@ def not_a_repeat():
 
 # ----------------------------------------------------------------------------- one ticket
 
-def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None):
-    """The ticket's page; after a refused form, that form again (open) with what was typed and why it failed."""
+def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: str | None = None, confirm=None):
+    """The ticket's page; after a refused form, that form again (open) with what was typed and why it failed;
+    `confirm`: the problem a 作废's typed 与哪件问题重复 names, to confirm the 作废 as its repeat."""
     ticket = queries.page_ticket(current_user, ticket_id)
     rectify_event = _last_event(ticket, "rectify")
     after = list(rectify_event.photos) if rectify_event else []
@@ -574,7 +575,7 @@ def _detail_page(ticket_id: int, failed: str | None = None, typed=None, error: s
                            told_back=ticket.source in TOLD_BACK or any(e.action == "merge_report"
                                                                        for e in ticket.events),
                            units=active_units() if office else [],
-                           failed=failed, typed=typed or {}, form_error=error)
+                           failed=failed, typed=typed or {}, form_error=error, confirm=confirm)
 
 
 def _overseeing_line(ticket) -> str | None:
@@ -624,11 +625,18 @@ def act(ticket_id: int, action: str):
     todo = actions.lookup(action)
     ticket = queries.get_ticket(current_user, ticket_id)
     try:
+        # a 作废 naming a typed number: the problem it names is shown first, and the 作废 confirmed carries its
+        # version as drawn, so one changed meanwhile is refused, not voided against
+        target = actions.repeat_to_confirm(todo, current_user, ticket, request.form)
+        if target is not None:
+            return _detail_page(ticket_id, action, request.form, confirm=target)
         actions.perform(todo, current_user, ticket, now(), request.form, request.files)
     except ServiceError as problem:
         # the ticket's page again with that form open, what they typed kept, and the reason (409: the ticket moved
-        # on and the form is gone; its page says why, a flashed message)
+        # on and the form is gone; its page says why, a flashed message; but a typed number naming a problem no
+        # longer open is said in the form, the number kept to be corrected)
         return form_again(problem, lambda typed, why: _detail_page(ticket_id, action, typed, why),
+                          passes=(403, 404) if problem.code == "ticket_not_open" else (403, 404, 409),
                           left_out=("csrf_token", "next"))
     flash(f"{ticket.number}：{todo.message}", "success")
     return done(local_url(request.form.get("next")) or url_for(".detail", ticket_id=ticket.id))
