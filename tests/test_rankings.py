@@ -1397,13 +1397,16 @@ def _groups_form(changes: dict | None = None, placements: dict | None = None) ->
         form.update({f"g{i}_name": g.name, f"g{i}_kinds": g.unit_kinds, f"g{i}_red_size": str(g.red_size),
                      f"g{i}_red_floor": f"{g.red_floor:g}", f"g{i}_black_size": str(g.black_size),
                      f"g{i}_black_below": f"{g.black_below:g}", f"g{i}_was": g.name})
+        if g.territorial:
+            form[f"g{i}_territorial"] = "1"
     return {**form, **(placements or {}), **(changes or {})}
 
 
 def _store_default_groups(city, placements: dict | None = None) -> None:
     services.save_groups(city.admin, [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf,
-                                       "black_size": bs, "black_below": bb}
-                                      for n, k, rs, rf, bs, bb in services.DEFAULT_GROUPS], placements or {}, AFTER_NOV)
+                                       "black_size": bs, "black_below": bb, "territorial": t}
+                                      for n, k, rs, rf, bs, bb, t in services.DEFAULT_GROUPS], placements or {},
+                         AFTER_NOV)
     db.session.commit()
 
 

@@ -114,3 +114,23 @@ def test_0119_tells_the_entered_leaders_assignments_from_leaders_inspections(emp
     assert sources() == {ids[0]: "leader", ids[1]: "leader"}  # as they were stored before
     upgrade()
     assert sources() == {ids[0]: "leader_assigned", ids[1]: "leader"}
+
+
+def test_0142_counts_the_district_group_over_its_territory(empty_db):
+    """The 区县 group (by name, or by the kind 区县 among its units' kinds) is counted over its territory from now
+    on; the others stay as they were, and so do published lists."""
+    migrated("0141")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ranking_groups SET name = '区县（市）' WHERE name = '区县'"))
+        conn.execute(text("INSERT INTO ranking_groups (name, sort_order, unit_kinds, red_size, red_floor, black_size, "
+                          "black_below) VALUES ('县区', 9, '', 1, 90, 1, 100)"))
+    db.session.remove()
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT name, territorial FROM ranking_groups")).all())
+    assert {name: bool(on) for name, on in rows.items()} == {
+        "市直部门": False, "区县（市）": True, "街道/乡镇": False, "企业": False, "县区": False}
+    db.session.remove()
+    downgrade(revision="0141")
+    db.session.remove()
+    upgrade()

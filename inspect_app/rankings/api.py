@@ -111,11 +111,13 @@ def activate_scheme(scheme_code: str):
 def groups():
     members = services.group_members()
     rows = [{"name": g.name, "unit_kinds": g.kinds, "red_size": g.red_size, "red_floor": g.red_floor,
-             "black_size": g.black_size, "black_below": g.black_below} for g in services.groups()]
+             "black_size": g.black_size, "black_below": g.black_below, "territorial": bool(g.territorial)}
+            for g in services.groups()]
     if services.OTHER_GROUP in members and services.OTHER_GROUP not in {row["name"] for row in rows}:
         rule = scoring.rule_for(services.OTHER_GROUP)  # the rule its units are ranked under
         rows.append({"name": rule.name, "unit_kinds": [], "red_size": rule.red_size, "red_floor": rule.red_floor,
-                     "black_size": rule.black_size, "black_below": rule.black_below, "note": rule.note})
+                     "black_size": rule.black_size, "black_below": rule.black_below, "territorial": False,
+                     "note": rule.note})
     for row in rows:
         row["units"] = [{"id": u.id, "code": u.code, "name": u.name} for u in members.get(row["name"], [])]
     return jsonify(rows)

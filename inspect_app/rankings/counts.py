@@ -21,17 +21,37 @@ Populations (Asia/Shanghai periods, half-open [start, end); only what has happen
   month's 通报 tells them (keytasks/bulletin.py).
 
 Every query is one GROUP BY over an indexed range (see models.py for the covering indexes).
+
+Over a territory (a group set 按辖区（属地）汇总, models.RankingGroup.territorial: the 区县 group): territory_counts
+counts each unit of such a group over its territory — the unit and every unit under it (units/territory.py: a
+区县人民政府 with its 街道 and their 社区) and the problems on its ground (tickets/territory.py: a part of any of
+them, or a road segment or 点位 whose 属地 unit is one of them, whoever leads) — each problem once per unit however
+many of its units take part. A city ranks its districts on everything in their territory:
+- found: the period's problems in the territory, as 主办 (charged in full) when one of its units leads or the
+  problem is on its ground, else as 协办 (one of its units assists, the part not taken off);
+- due, overdue, rework, closed, at_listed: of the problems due, those it answers for in full (led by one of its
+  units or on its ground; one it only assists is no more its to rectify than before);
+- 督办 / 挂牌: issued letters addressed to any unit of the territory, a letter once however many of them it names;
+  约谈 / 问责 / 回潮: those of any of its units (each is one unit's);
+- assessment: over the sites any of its units answered for in the period's rounds, with the deductions charged to
+  them; segments and sites: the active ones any of its units answers for, each once;
+- key tasks: those its units lead.
+Its units keep their own figures in their own groups (a street in 街道/乡镇); the list's totals count each problem
+once (services.Computed.summary reads the units' own figures). One statement per population for all the
+territories: a (unit, root) table (VALUES) joined to the three ways into a territory, DISTINCT (ticket, root).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, union, union_all
+from sqlalchemy import Integer, and_, bindparam, case, column, distinct, func, literal_column, or_, select, text, union, \
+    union_all, values
 
 from ..assessment import findings
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite, responsible_unit_id
 from ..common.sql import const, count_where
+from ..escalation.models import Letter, LetterUnit
 from ..escalation.stats import unit_counts as letter_figures
 from ..extensions import db
 from ..sites.models import ROLES, Site
@@ -232,7 +252,8 @@ def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
     return out
 
 
-def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
+def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[int]] | None = None
+                ) -> dict[int, tuple[float, int]]:
     """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
     submitted result; per unit, over the sites it answered for there (any role, as fixed when the site was scored:
     assessment/models.responsible_unit_id), full marks minus the deductions it answers for divided by those sites
@@ -268,6 +289,15 @@ def _assessment(period: Period, now: datetime) -> dict[int, tuple[float, int]]:
             deducted[unit_id] = deducted.get(unit_id, 0.0) + float(points or 0)
             sites.setdefault(unit_id, set()).add(rs_id)
             full.setdefault(unit_id, by_id[rs_id].full_score or 100.0)
+    if territories is not None:  # each territory over the sites any of its units answered for, and their deductions
+        rolled_sites, rolled_deducted, rolled_full = {}, {}, {}
+        for root, ids in territories.items():
+            held = sorted(unit_id for unit_id in ids if unit_id in sites)
+            if held:
+                rolled_sites[root] = set().union(*(sites[unit_id] for unit_id in held))
+                rolled_deducted[root] = sum(deducted.get(unit_id, 0.0) for unit_id in ids)
+                rolled_full[root] = full.get(root, full[held[0]])
+        sites, deducted, full = rolled_sites, rolled_deducted, rolled_full
     return {uid: (max(0.0, full[uid] - deducted.get(uid, 0.0) / len(held)) / full[uid] * 100.0, len(held))
             for uid, held in sites.items()}
 
@@ -326,4 +356,125 @@ def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]
             slot(unit_id)["overdue"].append(tid)
         if rework:
             slot(unit_id)["rework"].append(tid)
+    return result
+
+
+# ----------------------------------------------------------------------------- over a territory
+
+def territory_table(territories: dict[int, frozenset[int]]):
+    """A CTE (unit_id, root_id): every unit of each territory with the unit the territory is counted for."""
+    rows = sorted((unit_id, root) for root, ids in territories.items() for unit_id in ids)
+    return values(column("unit_id", Integer), column("root_id", Integer), name="territory").data(rows).cte(
+        "territory")
+
+
+def _territory_pairs(territory, condition):
+    """(ticket_id, root_id, whole): the tickets meeting `condition` in each territory, once per territory; whole 1
+    when it answers for the problem in full (one of its units leads it, or it is on its ground), 0 when one of its
+    units only assists (the part not taken off). tickets/territory.in_territory's ways in, by unit: the 主办 read
+    from the ticket (its lead part mirrors it) with the period's covering index, the 协办 parts, the segment's and
+    the 点位's 属地 unit."""
+    lead = (select(Ticket.id.label("ticket_id"), territory.c.root_id.label("root_id"), literal_column("1").label("whole"))
+            .join(territory, territory.c.unit_id == Ticket.unit_id).where(condition))
+    assist = (select(TicketUnit.ticket_id, territory.c.root_id, literal_column("0"))
+              .join(territory, territory.c.unit_id == TicketUnit.unit_id)
+              .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+              .where(condition, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled"))
+    segment = (select(Ticket.id, territory.c.root_id, literal_column("1")).join(Segment, Segment.id == Ticket.segment_id)
+               .join(territory, territory.c.unit_id == Segment.unit_id).where(condition))
+    site = (select(Ticket.id, territory.c.root_id, literal_column("1")).join(Site, Site.id == Ticket.site_id)
+            .join(territory, territory.c.unit_id == Site.territorial_unit_id).where(condition))
+    ways = union_all(lead, assist, segment, site).subquery()
+    return (select(ways.c.ticket_id, ways.c.root_id, func.max(ways.c.whole).label("whole"))
+            .group_by(ways.c.ticket_id, ways.c.root_id).subquery())
+
+
+def territory_counts(period: Period, now: datetime, territories: dict[int, frozenset[int]]) -> dict[int, UnitCounts]:
+    """{root unit id: UnitCounts over its territory} for `territories` {root: its units} (the module docstring)."""
+    if not territories:
+        return {}
+    b = Builder()
+    session = db.session
+    territory = territory_table(territories)
+    until = min(period.end, now)
+    found = _territory_pairs(territory, _found(period.start, until))
+    for root, source, whole, n in session.execute(
+            select(found.c.root_id, Ticket.source, found.c.whole, func.count())
+            .join(Ticket, Ticket.id == found.c.ticket_id).group_by(found.c.root_id, Ticket.source, found.c.whole)):
+        b.add_found(root, "lead" if whole else "assist", source, n)
+    due = _territory_pairs(territory, _due(period.start, until))
+    cond = _timeless_flags()
+    for root, n, closed, late, rework, reworked, at_listed in session.execute(
+            select(due.c.root_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
+                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["rework"]),
+                   count_where(cond["listed"]))
+            .join(Ticket, Ticket.id == due.c.ticket_id).where(due.c.whole == 1).group_by(due.c.root_id)):
+        for name, value in (("due", n), ("closed", closed), ("overdue", late), ("rework", rework),
+                            ("reworked", reworked), ("at_listed", at_listed)):
+            b.add(root, name, int(value))
+    roots_of: dict[int, list[int]] = {}
+    for root, ids in territories.items():
+        for unit_id in ids:
+            roots_of.setdefault(unit_id, []).append(root)
+    for unit_id, figures in _letter_counts(period, now).items():
+        for root in roots_of.get(unit_id, ()):
+            for name in ("interview", "referral", "relapse"):
+                b.add(root, name, int(figures[name]))
+    issued = and_(Letter.status != "draft", Letter.issued_at >= period.start, Letter.issued_at < until)
+    for root, supervised, listed_ in session.execute(
+            select(territory.c.root_id,
+                   *(func.count(distinct(case((Letter.step == step, Letter.id)))) for step in ("supervision", "listed")))
+            .select_from(LetterUnit).join(territory, territory.c.unit_id == LetterUnit.unit_id)
+            .join(Letter, Letter.id == LetterUnit.letter_id).where(issued).group_by(territory.c.root_id)):
+        b.add(root, "supervised", int(supervised))
+        b.add(root, "listed", int(listed_))
+    for root, (score, sites) in _assessment(period, now, territories).items():
+        d = b.unit(root)
+        d["assessment"], d["assessed_sites"] = score, sites
+    for root, n in session.execute(
+            select(territory.c.root_id, func.count(distinct(Segment.id)))
+            .join(territory, or_(territory.c.unit_id == Segment.unit_id,
+                                 territory.c.unit_id == Segment.adopting_unit_id))
+            .where(Segment.active.is_(True)).group_by(territory.c.root_id)):
+        b.unit(root)["segments"] = int(n)
+    for root, n in session.execute(
+            select(territory.c.root_id, func.count(distinct(Site.id)))
+            .join(territory, or_(territory.c.unit_id == Site.territorial_unit_id,
+                                 territory.c.unit_id == Site.sector_unit_id,
+                                 territory.c.unit_id == Site.operator_unit_id))
+            .where(Site.active.is_(True)).group_by(territory.c.root_id)):
+        b.unit(root)["sites"] = int(n)
+    if period.kind == "month":
+        for unit_id, figures in key_task_counts(period, now).items():
+            for root in roots_of.get(unit_id, ()):
+                for name, value in figures.items():
+                    b.add(root, name, value)
+    return b.build()
+
+
+def territory_ticket_ids(period: Period, now: datetime, territories: dict[int, frozenset[int]]
+                         ) -> dict[int, dict[str, list[int]]]:
+    """ticket_ids for the territories' roots, the problems territory_counts counted: found (all), overdue and
+    rework (those it answers for in full)."""
+    result: dict[int, dict[str, list[int]]] = {root: {"found": [], "overdue": [], "rework": []}
+                                               for root in territories}
+    if not territories:
+        return result
+    territory = territory_table(territories)
+    until = min(period.end, now)
+    found = _territory_pairs(territory, _found(period.start, until))
+    for tid, root in db.session.execute(select(found.c.ticket_id, found.c.root_id)
+                                        .order_by(found.c.root_id, found.c.ticket_id)):
+        result[root]["found"].append(tid)
+    due = _territory_pairs(territory, _due(period.start, until))
+    cond = flags(now)
+    for tid, root, late, rework in db.session.execute(
+            select(due.c.ticket_id, due.c.root_id, cond["late"], Ticket.rework_count > 0)
+            .join(Ticket, Ticket.id == due.c.ticket_id)
+            .where(due.c.whole == 1, or_(cond["late"], Ticket.rework_count > 0))
+            .order_by(due.c.root_id, due.c.ticket_id)):
+        if late:
+            result[root]["overdue"].append(tid)
+        if rework:
+            result[root]["rework"].append(tid)
     return result

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..common.types import UTCDateTime
@@ -57,7 +57,9 @@ class RankingScheme(db.Model):
 
 class RankingGroup(db.Model):
     """A comparison group (市直部门, 区县, 街道/乡镇, 企业): its units are ranked against each other, with its own
-    red and black list sizes. Units join by kind (`unit_kinds`, "、"-separated) unless placed by hand."""
+    red and black list sizes. Units join by kind (`unit_kinds`, "、"-separated) unless placed by hand.
+    `territorial` (按辖区（属地）汇总): each unit of the group is counted over its territory — itself and every unit
+    under it, and the problems on its ground (counts.py) — as a city ranks its 区县."""
 
     __tablename__ = "ranking_groups"
 
@@ -69,6 +71,7 @@ class RankingGroup(db.Model):
     red_floor: Mapped[float] = mapped_column(Float, default=90.0)
     black_size: Mapped[int] = mapped_column(Integer, default=3)
     black_below: Mapped[float] = mapped_column(Float, default=100.0)
+    territorial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def kinds(self) -> list[str]:

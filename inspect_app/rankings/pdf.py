@@ -335,6 +335,9 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
              "各组红榜取组内前列且达到最低分的单位，黑榜取组内末位且低于分数线的单位，被挂牌督办、约谈或问责的单位"
              f"一律列入黑榜；{rules.get('ties') or scoring.OLD_TIE_RULE}各组名额如下："),
         *[Para(scoring.GroupRule.from_dict(g).quota_text) for g, _ in groups],
+        # a group counted over its territory (the 区县) says so in one line (a list published before did not)
+        *[Para(rule.territory_text) for rule in map(scoring.GroupRule.from_dict, (g for g, _ in groups))
+          if rule.territorial],
         Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
              + (f"（统计周期至{period.last_day.month}月{period.last_day.day}日结束，本期提前发布）"
                 if ranking.as_of < period.end else "") + "。"),

@@ -216,18 +216,28 @@ class GroupRule:
     black_below: float = 100.0   # bottom places go black only when scoring below this
     order: int = 0
     note: str = ""               # who the group is, where it is not one the office set (OTHER_GROUP)
+    territorial: bool = False    # each unit counted over its territory (counts.territory_counts)
 
     def to_dict(self) -> dict:
         data = {"name": self.name, "red_size": self.red_size, "red_floor": self.red_floor,
                 "black_size": self.black_size, "black_below": self.black_below, "order": self.order}
         if self.note:
             data["note"] = self.note
+        if self.territorial:  # stored with a list only when on: lists published before read as they were
+            data["territorial"] = True
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> GroupRule:
         return cls(data["name"], int(data["red_size"]), float(data["red_floor"]), int(data["black_size"]),
-                   float(data["black_below"]), int(data.get("order", 0)), data.get("note") or "")
+                   float(data["black_below"]), int(data.get("order", 0)), data.get("note") or "",
+                   bool(data.get("territorial")))
+
+    @property
+    def territory_text(self) -> str:
+        """The one line a list's page and its 通报 print for a group counted over its territory, else ""."""
+        return (f"{self.name}按辖区（属地）汇总计分：含下属街道、社区及辖区内的问题（含市直部门在辖区内主办的问题），"
+                "同一问题不重复计。") if self.territorial else ""
 
     @property
     def quota_text(self) -> str:

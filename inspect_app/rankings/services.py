@@ -114,11 +114,11 @@ def activate_scheme(user, code: str, now: datetime) -> Scheme:
 # ----------------------------------------------------------------------------- groups
 
 DEFAULT_GROUPS = (
-    # name, unit kinds, red size, red floor, black size, black below
-    ("市直部门", "市直单位", 5, 90.0, 5, 100.0),
-    ("区县", "区县", 1, 90.0, 1, 100.0),
-    ("街道/乡镇", "街道、社区", 5, 90.0, 5, 100.0),  # 乡镇 are registered as 街道 (units.models.UNIT_KINDS)
-    ("企业", "企业", 1, 90.0, 1, 100.0),
+    # name, unit kinds, red size, red floor, black size, black below, counted over the territory
+    ("市直部门", "市直单位", 5, 90.0, 5, 100.0, False),
+    ("区县", "区县", 1, 90.0, 1, 100.0, True),  # a city ranks its districts on everything in their territory
+    ("街道/乡镇", "街道、社区", 5, 90.0, 5, 100.0, False),  # 乡镇 are registered as 街道 (units.models.UNIT_KINDS)
+    ("企业", "企业", 1, 90.0, 1, 100.0, False),
 )
 OTHER_GROUP = scoring.OTHER_GROUP  # units whose kind no group lists, ranked under scoring.rule_for's defaults
 
@@ -128,12 +128,26 @@ def groups() -> list[RankingGroup]:
     if rows:
         return rows
     return [RankingGroup(id=None, name=n, unit_kinds=k, red_size=rs, red_floor=rf, black_size=bs, black_below=bb,
-                         sort_order=i) for i, (n, k, rs, rf, bs, bb) in enumerate(DEFAULT_GROUPS)]
+                         territorial=t, sort_order=i) for i, (n, k, rs, rf, bs, bb, t) in enumerate(DEFAULT_GROUPS)]
 
 
 def group_rules(rows: list[RankingGroup] | None = None) -> list[scoring.GroupRule]:
-    return [scoring.GroupRule(g.name, g.red_size, g.red_floor, g.black_size, g.black_below, g.sort_order)
-            for g in (groups() if rows is None else rows)]
+    return [scoring.GroupRule(g.name, g.red_size, g.red_floor, g.black_size, g.black_below, g.sort_order,
+                              territorial=bool(g.territorial)) for g in (groups() if rows is None else rows)]
+
+
+def territories(placed: list[tuple[scoring.UnitInfo, str]], rules: list[scoring.GroupRule]
+                ) -> dict[int, frozenset[int]]:
+    """{unit id: its territory (units/territory.subtree_ids)} for the units of the groups counted over their
+    territory (GroupRule.territorial), the hierarchy read once."""
+    from ..units.territory import children_by_parent, subtree_ids
+
+    wanted = {rule.name for rule in rules if rule.territorial}
+    roots = [unit.id for unit, group in placed if group in wanted]
+    if not roots:
+        return {}
+    children = children_by_parent()
+    return {root: subtree_ids(root, children) for root in roots}
 
 
 def unit_groups(units: list[scoring.UnitInfo], rows: list[RankingGroup] | None = None
@@ -204,7 +218,8 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
             raise Invalid(f"分组“{name}”的名额应在0到100之间，分数线应在0到100分之间。", code="invalid_groups")
         kinds = group_kinds(item.get("unit_kinds"), name)
         cleaned.append(dict(name=name, unit_kinds=kinds, red_size=red_size, red_floor=red_floor,
-                            black_size=black_size, black_below=black_below, sort_order=i))
+                            black_size=black_size, black_below=black_below, sort_order=i,
+                            territorial=bool(item.get("territorial"))))
     if not cleaned:
         raise Invalid("至少应有一个分组。", code="invalid_groups")
     # a placement names its group as the form showed it: a group renamed since is found by its former name
@@ -272,6 +287,9 @@ class Computed:
     # the period's reports the list leaves out (counts.left_out: voided, undispatched); without them the summary
     # sums the unit figures, as lists published before did
     left_out: dict | None = None
+    # the own figures of the units whose entries count their territory (GroupRule.territorial), for the totals
+    own: dict | None = None
+    territories: dict | None = None  # {unit id: its territory} of those units
 
     @property
     def red(self) -> list[scoring.Entry]:
@@ -299,6 +317,13 @@ class Computed:
         to the city's. Lists published before stored the sums of their unit figures (no `voided`), and are read as
         stored. 回潮 are per relapse, each charged to one unit: their sum counts each once."""
         ranked = [e for e in self.entries if e.ranked]
+        own = self.own or {}
+        territorial = self.territories or {}
+
+        def counts(e: scoring.Entry) -> scoring.UnitCounts:
+            """A unit's own figures: an entry over its territory counts its units' problems, counted on theirs."""
+            return own.get(e.unit.id, scoring.UnitCounts()) if e.unit.id in territorial else e.counts
+
         by_group: dict[str, dict] = {}
         for e in self.entries:
             g = by_group.setdefault(e.group, {"units": 0, "ranked": 0, "red": 0, "black": 0})
@@ -310,17 +335,17 @@ class Computed:
             for list_name, info in scoring.tied_out([e for e in self.entries if e.group == name]).items():
                 g[f"{list_name}_tied_out"] = info
         totals = {
-            "found": sum(e.counts.found_total for e in self.entries),
-            "overdue": sum(e.counts.overdue for e in self.entries),
-            "rework": sum(e.counts.rework for e in self.entries),
-            "relapse": sum(e.counts.relapse for e in self.entries),
-            "due": sum(e.counts.due for e in self.entries),
+            "found": sum(counts(e).found_total for e in self.entries),
+            "overdue": sum(counts(e).overdue for e in self.entries),
+            "rework": sum(counts(e).rework for e in self.entries),
+            "relapse": sum(counts(e).relapse for e in self.entries),
+            "due": sum(counts(e).due for e in self.entries),
         }
         if self.left_out is not None:
             totals["found_by_units"] = totals["found"]  # a problem once for every unit answering for it
             totals["found"] = 0
             for e in self.entries:
-                led = sum((e.counts.found.get("lead") or {}).values())
+                led = sum((counts(e).found.get("lead") or {}).values())
                 totals["found"] += led
                 by_group[e.group]["found"] = by_group[e.group].get("found", 0) + led
             totals.update(self.left_out)
@@ -347,20 +372,24 @@ def _units(counts: dict) -> list[scoring.UnitInfo]:
 def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Computed:
     """The list as of `now`, without storing anything."""
     scheme = scheme or scheme_in_force()
-    unit_counts = counting.unit_counts(period, now)
-    units = _units(unit_counts)
-    responsible = {uid for uid, c in unit_counts.items()
-                   if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
-                   or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
+    own = counting.unit_counts(period, now)
+    units = _units(own)
     rows = groups()
     rules = group_rules(rows)
     placed = unit_groups(units, rows)
+    # the units of a group counted over their territory (the 区县) take their territory's figures
+    territory = territories(placed, rules)
+    unit_counts = {**own, **counting.territory_counts(period, now, territory)} if territory else own
+    responsible = {uid for uid, c in unit_counts.items()
+                   if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
+                   or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
     entries = scoring.rank_groups(placed, unit_counts, responsible, scheme, rules)
     # 其他单位 is ranked under the default rule: stored with the list, so its page and 通报 state it
     set_by_office = {rule.name for rule in rules}
     rules += [scoring.rule_for(name) for name in dict.fromkeys(group for _, group in placed)
               if name not in set_by_office]
-    return Computed(period, now, scheme, rules, entries, counting.left_out(period, now))
+    return Computed(period, now, scheme, rules, entries, counting.left_out(period, now), own=own,
+                    territories=territory)
 
 
 # ----------------------------------------------------------------------------- typical cases
@@ -516,6 +545,8 @@ def publish(period: Period, now: datetime, user=None, schedule_slot: str | None 
         log.info("rankings %s %s: nothing happened in the period, not published", schedule_slot, period.key)
         return None
     ids = counting.ticket_ids(period, now)
+    if computed.territories:  # the problems an entry over its territory counted
+        ids.update(counting.territory_ticket_ids(period, now, computed.territories))
     cases = typical_cases(computed, ids)
     seq = next_value(NUMBER_SERIES, year)
     ranking = Ranking(

@@ -192,7 +192,7 @@ def activate_scheme(scheme_code: str):
 
 GROUP_ROWS = 8  # rows on the office's form; a name left empty is not saved
 # a row's fields on the form (g0_name …), and `was`: the name its group had when the form was drawn
-GROUP_FIELDS = ("name", "kinds", "red_size", "red_floor", "black_size", "black_below", "was")
+GROUP_FIELDS = ("name", "kinds", "red_size", "red_floor", "black_size", "black_below", "territorial", "was")
 
 
 @bp.get("/groups")
@@ -215,7 +215,8 @@ def _group_rows(rows, typed) -> list[dict]:
         kinds = "、".join(k for k in g.kinds if k in UNIT_KINDS) if g else ""
         out.append({"name": rule.name, "kinds": kinds, "red_size": rule.red_size,
                     "red_floor": f"{rule.red_floor:g}", "black_size": rule.black_size,
-                    "black_below": f"{rule.black_below:g}", "was": g.name if g else ""})
+                    "black_below": f"{rule.black_below:g}", "territorial": "1" if g and g.territorial else "",
+                    "was": g.name if g else ""})
     return out
 
 
@@ -235,7 +236,7 @@ def save_groups():
     items = [{"name": form.get(f"g{i}_name"), "unit_kinds": form.get(f"g{i}_kinds"),
               "red_size": form.get(f"g{i}_red_size"), "red_floor": form.get(f"g{i}_red_floor"),
               "black_size": form.get(f"g{i}_black_size"), "black_below": form.get(f"g{i}_black_below"),
-              "was": form.get(f"g{i}_was")}
+              "territorial": bool(form.get(f"g{i}_territorial")), "was": form.get(f"g{i}_was")}
              for i in range(GROUP_ROWS)]
     placements = {}
     for key, value in form.items():
