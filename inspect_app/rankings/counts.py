@@ -46,7 +46,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Integer, and_, bindparam, case, column, distinct, func, literal_column, or_, select, text, union, \
-    union_all, values
+    union_all
 
 from ..assessment import findings
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite, responsible_unit_id
@@ -362,10 +362,15 @@ def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]
 # ----------------------------------------------------------------------------- over a territory
 
 def territory_table(territories: dict[int, frozenset[int]]):
-    """A CTE (unit_id, root_id): every unit of each territory with the unit the territory is counted for."""
-    rows = sorted((unit_id, root) for root, ids in territories.items() for unit_id in ids)
-    return values(column("unit_id", Integer), column("root_id", Integer), name="territory").data(rows).cte(
-        "territory")
+    """A CTE (unit_id, root_id): every unit of each territory with the unit the territory is counted for. Written
+    as SQL text (ids are integers): a VALUES clause of bound rows was compiled again by SQLAlchemy for every
+    statement of every list (8x the time the database took); as text it compiles in no time and the statements
+    stay in the cache while the territories do not change. Both databases name a VALUES list's columns column1,
+    column2."""
+    rows = ", ".join(f"({int(unit_id)}, {int(root)})" for root, ids in sorted(territories.items())
+                     for unit_id in sorted(ids))
+    return (text(f"SELECT column1 AS unit_id, column2 AS root_id FROM (VALUES {rows}) AS pairs")
+            .columns(column("unit_id", Integer), column("root_id", Integer)).cte("territory"))
 
 
 def _territory_pairs(territory, condition):
@@ -374,14 +379,18 @@ def _territory_pairs(territory, condition):
     units only assists (the part not taken off). tickets/territory.in_territory's ways in, by unit: the 主办 read
     from the ticket (its lead part mirrors it) with the period's covering index, the 协办 parts, the segment's and
     the 点位's 属地 unit."""
+    # "+ 0": SQLite, without statistics, would read every problem its units (or its segments) ever had, by unit or
+    # segment, and keep the period's; so it walks the period's range of the covering index (which holds unit_id
+    # and segment_id) and looks each up in the territory table, as unit_counts walks it
     lead = (select(Ticket.id.label("ticket_id"), territory.c.root_id.label("root_id"), literal_column("1").label("whole"))
-            .join(territory, territory.c.unit_id == Ticket.unit_id).where(condition))
-    assist = (select(TicketUnit.ticket_id, territory.c.root_id, literal_column("0"))
-              .join(territory, territory.c.unit_id == TicketUnit.unit_id)
-              .join(Ticket, Ticket.id == TicketUnit.ticket_id)
+            .join(territory, territory.c.unit_id == Ticket.unit_id + 0).where(condition))
+    assist = (select(Ticket.id, territory.c.root_id, literal_column("0"))
+              .join(TicketUnit, TicketUnit.ticket_id == Ticket.id)
+              .join(territory, territory.c.unit_id == TicketUnit.unit_id + 0)
               .where(condition, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled"))
-    segment = (select(Ticket.id, territory.c.root_id, literal_column("1")).join(Segment, Segment.id == Ticket.segment_id)
-               .join(territory, territory.c.unit_id == Segment.unit_id).where(condition))
+    segment = (select(Ticket.id, territory.c.root_id, literal_column("1"))
+               .join(Segment, Segment.id == Ticket.segment_id + 0)
+               .join(territory, territory.c.unit_id == Segment.unit_id + 0).where(condition))
     site = (select(Ticket.id, territory.c.root_id, literal_column("1")).join(Site, Site.id == Ticket.site_id)
             .join(territory, territory.c.unit_id == Site.territorial_unit_id).where(condition))
     ways = union_all(lead, assist, segment, site).subquery()
@@ -389,8 +398,14 @@ def _territory_pairs(territory, condition):
             .group_by(ways.c.ticket_id, ways.c.root_id).subquery())
 
 
-def territory_counts(period: Period, now: datetime, territories: dict[int, frozenset[int]]) -> dict[int, UnitCounts]:
-    """{root unit id: UnitCounts over its territory} for `territories` {root: its units} (the module docstring)."""
+# the figures a territory sums from its units' own (unit_counts): each 约谈, 问责, 回潮 and key task is one unit's
+SUMMED = ("interview", "referral", "relapse", "lead_tasks", "task_lagging", "task_unreported")
+
+
+def territory_counts(period: Period, now: datetime, territories: dict[int, frozenset[int]],
+                     own: dict[int, UnitCounts]) -> dict[int, UnitCounts]:
+    """{root unit id: UnitCounts over its territory} for `territories` {root: its units} (the module docstring);
+    `own`: unit_counts of the same period and moment, whose figures of one unit each (SUMMED) it adds up."""
     if not territories:
         return {}
     b = Builder()
@@ -412,14 +427,11 @@ def territory_counts(period: Period, now: datetime, territories: dict[int, froze
         for name, value in (("due", n), ("closed", closed), ("overdue", late), ("rework", rework),
                             ("reworked", reworked), ("at_listed", at_listed)):
             b.add(root, name, int(value))
-    roots_of: dict[int, list[int]] = {}
     for root, ids in territories.items():
-        for unit_id in ids:
-            roots_of.setdefault(unit_id, []).append(root)
-    for unit_id, figures in _letter_counts(period, now).items():
-        for root in roots_of.get(unit_id, ()):
-            for name in ("interview", "referral", "relapse"):
-                b.add(root, name, int(figures[name]))
+        for unit_id in ids & own.keys():
+            for name in SUMMED:
+                if value := getattr(own[unit_id], name):
+                    b.add(root, name, value)
     issued = and_(Letter.status != "draft", Letter.issued_at >= period.start, Letter.issued_at < until)
     for root, supervised, listed_ in session.execute(
             select(territory.c.root_id,
@@ -444,11 +456,6 @@ def territory_counts(period: Period, now: datetime, territories: dict[int, froze
                                  territory.c.unit_id == Site.operator_unit_id))
             .where(Site.active.is_(True)).group_by(territory.c.root_id)):
         b.unit(root)["sites"] = int(n)
-    if period.kind == "month":
-        for unit_id, figures in key_task_counts(period, now).items():
-            for root in roots_of.get(unit_id, ()):
-                for name, value in figures.items():
-                    b.add(root, name, value)
     return b.build()
 
 

@@ -379,7 +379,7 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
     placed = unit_groups(units, rows)
     # the units of a group counted over their territory (the 区县) take their territory's figures
     territory = territories(placed, rules)
-    unit_counts = {**own, **counting.territory_counts(period, now, territory)} if territory else own
+    unit_counts = {**own, **counting.territory_counts(period, now, territory, own)} if territory else own
     responsible = {uid for uid, c in unit_counts.items()
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
                    or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
