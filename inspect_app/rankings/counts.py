@@ -43,10 +43,10 @@ territories: a (unit, root) table (VALUES) joined to the three ways into a terri
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
-from sqlalchemy import Integer, and_, bindparam, case, column, distinct, func, literal_column, or_, select, text, union, \
-    union_all
+from sqlalchemy import (Integer, and_, bindparam, case, column, distinct, func, literal_column, or_, select, text,
+                        union, union_all)
 
 from ..assessment import findings
 from ..assessment.models import ChecklistVersion, Result, Round, RoundSite, responsible_unit_id
@@ -193,7 +193,9 @@ def _statements() -> dict:
             "due": _due_query(due)}
 
 
-def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
+def unit_counts(period: Period, now: datetime, parts: tuple[dict, dict, dict] | None = None
+                ) -> dict[int, UnitCounts]:
+    """`parts`: assessment_parts of the period, when read already."""
     b = Builder()
     session = db.session
     statements = _statements()
@@ -212,7 +214,7 @@ def unit_counts(period: Period, now: datetime) -> dict[int, UnitCounts]:
     for unit_id, figures in letters.items():
         for name, value in figures.items():
             b.add(unit_id, name, int(value))
-    for unit_id, (score, sites) in _assessment(period, now).items():
+    for unit_id, (score, sites) in _assessment(period, now, parts=parts).items():
         d = b.unit(unit_id)
         d["assessment"], d["assessed_sites"] = score, sites
     for unit_id, n in segment_counts().items():
@@ -252,12 +254,10 @@ def _letter_counts(period: Period, now: datetime) -> dict[int, dict]:
     return out
 
 
-def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[int]] | None = None
-                ) -> dict[int, tuple[float, int]]:
-    """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
-    submitted result; per unit, over the sites it answered for there (any role, as fixed when the site was scored:
-    assessment/models.responsible_unit_id), full marks minus the deductions it answers for divided by those sites
-    (the assessment feature's own unit score), scaled to 100."""
+def assessment_parts(period: Period, now: datetime) -> tuple[dict, dict, dict]:
+    """What _assessment scores, per unit: ({unit_id: the round sites it answered for}, {unit_id: points deducted},
+    {unit_id: full marks}), from the assessment rounds created in the period (read once for a list's own and
+    territory figures)."""
     rows = db.session.execute(
         select(RoundSite.id, RoundSite.site_id, Round.created_at, ChecklistVersion.full_score,
                *(responsible_unit_id(role).label(f"{role}_unit_id") for role in ROLES))
@@ -270,10 +270,11 @@ def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[
         if row.site_id not in latest or (row.created_at, row.id) > (latest[row.site_id].created_at,
                                                                     latest[row.site_id].id):
             latest[row.site_id] = row
-    if not latest:
-        return {}
     sites: dict[int, set] = {}
     full: dict[int, float] = {}
+    deducted: dict[int, float] = {}
+    if not latest:
+        return sites, deducted, full
     by_id = {row.id: row for row in latest.values()}
     for row in latest.values():
         for unit_id in {row.territorial_unit_id, row.sector_unit_id, row.operator_unit_id} - {None}:
@@ -281,7 +282,6 @@ def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[
             full[unit_id] = row.full_score or 100.0
     # the findings that stand, charged to the unit answering for each now (assessment/findings.py: one voided as
     # wrong deducts nothing; one moved by a 退单 goes with its ticket, and its site counts for that unit)
-    deducted: dict[int, float] = {}
     for rs_id, unit_id, points in db.session.execute(
             select(Result.round_site_id, findings.charged_unit(), Result.deducted)
             .where(Result.round_site_id.in_(list(by_id)), findings.standing())):
@@ -289,7 +289,18 @@ def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[
             deducted[unit_id] = deducted.get(unit_id, 0.0) + float(points or 0)
             sites.setdefault(unit_id, set()).add(rs_id)
             full.setdefault(unit_id, by_id[rs_id].full_score or 100.0)
-    if territories is not None:  # each territory over the sites any of its units answered for, and their deductions
+    return sites, deducted, full
+
+
+def _assessment(period: Period, now: datetime, territories: dict[int, frozenset[int]] | None = None,
+                parts: tuple[dict, dict, dict] | None = None) -> dict[int, tuple[float, int]]:
+    """{unit_id: (score 0..100, sites)} from the assessment rounds created in the period: per site the latest
+    submitted result; per unit, over the sites it answered for there (any role, as fixed when the site was scored:
+    assessment/models.responsible_unit_id), full marks minus the deductions it answers for divided by those sites
+    (the assessment feature's own unit score), scaled to 100. With `territories`, per territory over the sites
+    any of its units answered for, with their deductions. `parts`: assessment_parts, when read already."""
+    sites, deducted, full = parts if parts is not None else assessment_parts(period, now)
+    if territories is not None:
         rolled_sites, rolled_deducted, rolled_full = {}, {}, {}
         for root, ids in territories.items():
             held = sorted(unit_id for unit_id in ids if unit_id in sites)
@@ -362,13 +373,20 @@ def ticket_ids(period: Period, now: datetime) -> dict[int, dict[str, list[int]]]
 # ----------------------------------------------------------------------------- over a territory
 
 def territory_table(territories: dict[int, frozenset[int]]):
-    """A CTE (unit_id, root_id): every unit of each territory with the unit the territory is counted for. Written
-    as SQL text (ids are integers): a VALUES clause of bound rows was compiled again by SQLAlchemy for every
-    statement of every list (8x the time the database took); as text it compiles in no time and the statements
-    stay in the cache while the territories do not change. Both databases name a VALUES list's columns column1,
-    column2."""
-    rows = ", ".join(f"({int(unit_id)}, {int(root)})" for root, ids in sorted(territories.items())
+    """A CTE (unit_id, root_id): every unit of each territory with the unit the territory is counted for."""
+    return _territory_table(_pairs_sql(territories))
+
+
+def _pairs_sql(territories: dict[int, frozenset[int]]) -> str:
+    """The territory table's rows as SQL text (ids are integers): a VALUES clause of bound rows was compiled again
+    by SQLAlchemy for every statement of every list (8x the time the database took); as text the statements are
+    built once for the same territories (_territory_statements) and stay in SQLAlchemy's cache."""
+    return ", ".join(f"({int(unit_id)}, {int(root)})" for root, ids in sorted(territories.items())
                      for unit_id in sorted(ids))
+
+
+def _territory_table(rows: str):
+    """Both databases name a VALUES list's columns column1, column2."""
     return (text(f"SELECT column1 AS unit_id, column2 AS root_id FROM (VALUES {rows}) AS pairs")
             .columns(column("unit_id", Integer), column("root_id", Integer)).cte("territory"))
 
@@ -382,7 +400,8 @@ def _territory_pairs(territory, condition):
     # "+ 0": SQLite, without statistics, would read every problem its units (or its segments) ever had, by unit or
     # segment, and keep the period's; so it walks the period's range of the covering index (which holds unit_id
     # and segment_id) and looks each up in the territory table, as unit_counts walks it
-    lead = (select(Ticket.id.label("ticket_id"), territory.c.root_id.label("root_id"), literal_column("1").label("whole"))
+    lead = (select(Ticket.id.label("ticket_id"), territory.c.root_id.label("root_id"),
+                   literal_column("1").label("whole"))
             .join(territory, territory.c.unit_id == Ticket.unit_id + 0).where(condition))
     assist = (select(Ticket.id, territory.c.root_id, literal_column("0"))
               .join(TicketUnit, TicketUnit.ticket_id == Ticket.id)
@@ -402,28 +421,54 @@ def _territory_pairs(territory, condition):
 SUMMED = ("interview", "referral", "relapse", "lead_tasks", "task_lagging", "task_unreported")
 
 
+@lru_cache(maxsize=8)
+def _territory_statements(rows: str) -> dict:
+    """territory_counts' GROUP BYs for one territory table, built once with the period's bounds as parameters
+    (start, until), as _statements: building and walking them for their cache keys on every list took three times
+    what the database did."""
+    territory = _territory_table(rows)
+    start, until = bindparam("start"), bindparam("until")
+    found = _territory_pairs(territory, _found(start, until))
+    due = _territory_pairs(territory, _due(start, until))
+    cond = _timeless_flags()
+    issued = and_(Letter.status != "draft", Letter.issued_at >= start, Letter.issued_at < until)
+    return {
+        "found": select(found.c.root_id, Ticket.source, found.c.whole, func.count())
+        .join(Ticket, Ticket.id == found.c.ticket_id).group_by(found.c.root_id, Ticket.source, found.c.whole),
+        "due": select(due.c.root_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
+                      func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["rework"]),
+                      count_where(cond["listed"]))
+        .join(Ticket, Ticket.id == due.c.ticket_id).where(due.c.whole == 1).group_by(due.c.root_id),
+        # a letter to two units of a territory is one letter
+        "letters": select(territory.c.root_id, *(func.count(distinct(case((Letter.step == step, Letter.id))))
+                                                 for step in ("supervision", "listed")))
+        .select_from(LetterUnit).join(territory, territory.c.unit_id == LetterUnit.unit_id)
+        .join(Letter, Letter.id == LetterUnit.letter_id).where(issued).group_by(territory.c.root_id),
+        "segments": select(territory.c.root_id, func.count(distinct(Segment.id)))
+        .join(territory, or_(territory.c.unit_id == Segment.unit_id, territory.c.unit_id == Segment.adopting_unit_id))
+        .where(Segment.active.is_(True)).group_by(territory.c.root_id),
+        "sites": select(territory.c.root_id, func.count(distinct(Site.id)))
+        .join(territory, or_(territory.c.unit_id == Site.territorial_unit_id,
+                             territory.c.unit_id == Site.sector_unit_id, territory.c.unit_id == Site.operator_unit_id))
+        .where(Site.active.is_(True)).group_by(territory.c.root_id),
+    }
+
+
 def territory_counts(period: Period, now: datetime, territories: dict[int, frozenset[int]],
-                     own: dict[int, UnitCounts]) -> dict[int, UnitCounts]:
+                     own: dict[int, UnitCounts], parts: tuple[dict, dict, dict] | None = None
+                     ) -> dict[int, UnitCounts]:
     """{root unit id: UnitCounts over its territory} for `territories` {root: its units} (the module docstring);
-    `own`: unit_counts of the same period and moment, whose figures of one unit each (SUMMED) it adds up."""
+    `own`: unit_counts of the same period and moment, whose figures of one unit each (SUMMED) it adds up;
+    `parts`: assessment_parts, when read already."""
     if not territories:
         return {}
     b = Builder()
     session = db.session
-    territory = territory_table(territories)
-    until = min(period.end, now)
-    found = _territory_pairs(territory, _found(period.start, until))
-    for root, source, whole, n in session.execute(
-            select(found.c.root_id, Ticket.source, found.c.whole, func.count())
-            .join(Ticket, Ticket.id == found.c.ticket_id).group_by(found.c.root_id, Ticket.source, found.c.whole)):
+    statements = _territory_statements(_pairs_sql(territories))
+    bounds = {"start": period.start, "until": min(period.end, now)}
+    for root, source, whole, n in session.execute(statements["found"], bounds):
         b.add_found(root, "lead" if whole else "assist", source, n)
-    due = _territory_pairs(territory, _due(period.start, until))
-    cond = _timeless_flags()
-    for root, n, closed, late, rework, reworked, at_listed in session.execute(
-            select(due.c.root_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
-                   func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["rework"]),
-                   count_where(cond["listed"]))
-            .join(Ticket, Ticket.id == due.c.ticket_id).where(due.c.whole == 1).group_by(due.c.root_id)):
+    for root, n, closed, late, rework, reworked, at_listed in session.execute(statements["due"], bounds):
         for name, value in (("due", n), ("closed", closed), ("overdue", late), ("rework", rework),
                             ("reworked", reworked), ("at_listed", at_listed)):
             b.add(root, name, int(value))
@@ -432,29 +477,15 @@ def territory_counts(period: Period, now: datetime, territories: dict[int, froze
             for name in SUMMED:
                 if value := getattr(own[unit_id], name):
                     b.add(root, name, value)
-    issued = and_(Letter.status != "draft", Letter.issued_at >= period.start, Letter.issued_at < until)
-    for root, supervised, listed_ in session.execute(
-            select(territory.c.root_id,
-                   *(func.count(distinct(case((Letter.step == step, Letter.id)))) for step in ("supervision", "listed")))
-            .select_from(LetterUnit).join(territory, territory.c.unit_id == LetterUnit.unit_id)
-            .join(Letter, Letter.id == LetterUnit.letter_id).where(issued).group_by(territory.c.root_id)):
+    for root, supervised, listed_ in session.execute(statements["letters"], bounds):
         b.add(root, "supervised", int(supervised))
         b.add(root, "listed", int(listed_))
-    for root, (score, sites) in _assessment(period, now, territories).items():
+    for root, (score, sites) in _assessment(period, now, territories, parts).items():
         d = b.unit(root)
         d["assessment"], d["assessed_sites"] = score, sites
-    for root, n in session.execute(
-            select(territory.c.root_id, func.count(distinct(Segment.id)))
-            .join(territory, or_(territory.c.unit_id == Segment.unit_id,
-                                 territory.c.unit_id == Segment.adopting_unit_id))
-            .where(Segment.active.is_(True)).group_by(territory.c.root_id)):
+    for root, n in session.execute(statements["segments"]):
         b.unit(root)["segments"] = int(n)
-    for root, n in session.execute(
-            select(territory.c.root_id, func.count(distinct(Site.id)))
-            .join(territory, or_(territory.c.unit_id == Site.territorial_unit_id,
-                                 territory.c.unit_id == Site.sector_unit_id,
-                                 territory.c.unit_id == Site.operator_unit_id))
-            .where(Site.active.is_(True)).group_by(territory.c.root_id)):
+    for root, n in session.execute(statements["sites"]):
         b.unit(root)["sites"] = int(n)
     return b.build()
 

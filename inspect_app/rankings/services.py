@@ -372,14 +372,15 @@ def _units(counts: dict) -> list[scoring.UnitInfo]:
 def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Computed:
     """The list as of `now`, without storing anything."""
     scheme = scheme or scheme_in_force()
-    own = counting.unit_counts(period, now)
+    assessed = counting.assessment_parts(period, now)
+    own = counting.unit_counts(period, now, assessed)
     units = _units(own)
     rows = groups()
     rules = group_rules(rows)
     placed = unit_groups(units, rows)
     # the units of a group counted over their territory (the 区县) take their territory's figures
     territory = territories(placed, rules)
-    unit_counts = {**own, **counting.territory_counts(period, now, territory, own)} if territory else own
+    unit_counts = {**own, **counting.territory_counts(period, now, territory, own, assessed)} if territory else own
     responsible = {uid for uid, c in unit_counts.items()
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
                    or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
