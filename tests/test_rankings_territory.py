@@ -107,6 +107,8 @@ def test_a_district_counts_its_territory_each_problem_once(city, districts):
         "street", "community", "police_on_a", "district", "police_assisted"))
     assert sorted(stored.ticket_ids["overdue"]) == sorted([t["street"].id, t["police_on_a"].id])
     assert {"found", "overdue"} <= set(services.stored_figures(stored.figures, stored.ticket_ids))
+    assert stored.figures["territory"] is True
+    assert "territory" not in next(e for e in ranking.entries if e.unit_id == city.street_a.id).figures
     assert ranking.rules["groups"][1] == {**ranking.rules["groups"][1], "name": "区县", "territorial": True}
 
 
@@ -125,6 +127,11 @@ def test_the_page_the_pdf_and_the_groups_form_say_so(city, districts, browser, a
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
     db.session.commit()
     admin = browser(city.admin)
+    # the preview links the district's figures to no list (the list has no filter for its territory now), its
+    # street's to the street's problems
+    preview = admin.get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    assert f"answering_unit_id={city.street_a.id}&" in preview
+    assert f"answering_unit_id={districts[0].id}&" not in preview and f"unit_id={districts[0].id}&" not in preview
     page = admin.get(f"/rankings/{ranking.id}").get_data(as_text=True)
     assert "区县</b>" in page and "按辖区（属地）汇总计分：含下属街道、社区及辖区内的问题" in page
     text = _pdf_text(services.ensure_pdf(ranking, "full").read_bytes())

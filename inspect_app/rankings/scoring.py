@@ -311,6 +311,7 @@ class Entry:
     tied_out: str | None = None   # "red" or "black": left out with its tied block, which would pass half the group
     reason: str = ""
     ticket_ids: dict = field(default_factory=dict)
+    territory: bool = False       # counted over its territory (GroupRule.territorial)
 
     @property
     def score(self) -> float:
@@ -326,6 +327,8 @@ class Entry:
         data["problem_score"] = self.scored.problem_score
         data["lines"] = [{"key": ln.key, "label": ln.label, "count": ln.count, "points": round(ln.points, 2)}
                          for ln in self.scored.lines]
+        if self.territory:  # the figures are its territory's (counts.territory_counts)
+            data["territory"] = True
         return data
 
 

@@ -385,6 +385,8 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
                    or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
     entries = scoring.rank_groups(placed, unit_counts, responsible, scheme, rules)
+    for e in entries:
+        e.territory = e.unit.id in territory
     # 其他单位 is ranked under the default rule: stored with the list, so its page and 通报 state it
     set_by_office = {rule.name for rule in rules}
     rules += [scoring.rule_for(name) for name in dict.fromkeys(group for _, group in placed)

@@ -42,14 +42,17 @@ def ticket_list_url(**filters) -> str | None:
 
 @bp.app_template_global("figure_list_url")
 def figure_list_url(figure: str, unit_id: int, day_from: str, day_to: str, entry_id: int | None = None,
-                    stored: list[str] | tuple = ()) -> str | None:
+                    stored: list[str] | tuple = (), territory: bool = False) -> str | None:
     """The problems behind one of a 红黑榜 entry's figures (found, overdue, rework; rankings/counts.py), as the list's
     page and the 领导看板 link them: a published entry's stored ids where they are the figure's (`stored`:
     services.stored_figures), else the same conditions now over the period's Shanghai days (found: reported in
     it, charged to the unit as 主办, 协办 or 包抓, not 作废; overdue and rework: the 主办's problems due in it, their
-    deadline passed)."""
+    deadline passed). A figure counted over the unit's territory (`territory`: figures["territory"]) links only to
+    the ids stored with it: the list has no filter for the same problems now (None)."""
     if entry_id is not None and figure in stored:
         return ticket_list_url(ranking_entry_id=entry_id, ranking_figure=figure)
+    if territory:
+        return None
     if figure == "found":
         return ticket_list_url(answering_unit_id=unit_id, status="valid", **{"from": day_from, "to": day_to})
     if figure == "overdue":
