@@ -391,30 +391,31 @@ def _territory_table(rows: str):
             .columns(column("unit_id", Integer), column("root_id", Integer)).cte("territory"))
 
 
-def _territory_pairs(territory, condition):
+def _territory_pairs(territory, condition, *columns):
     """(ticket_id, root_id, whole): the tickets meeting `condition` in each territory, once per territory; whole 1
     when it answers for the problem in full (one of its units leads it, or it is on its ground), 0 when one of its
     units only assists (the part not taken off). tickets/territory.in_territory's ways in, by unit: the 主办 read
     from the ticket (its lead part mirrors it) with the period's covering index, the 协办 parts, the segment's and
-    the 点位's 属地 unit."""
+    the 点位's 属地 unit. `columns`: of the ticket, carried along (read from the covering index, not the rows)."""
     # "+ 0": SQLite, without statistics, would read every problem its units (or its segments) ever had, by unit or
     # segment, and keep the period's; so it walks the period's range of the covering index (which holds unit_id
     # and segment_id) and looks each up in the territory table, as unit_counts walks it
     lead = (select(Ticket.id.label("ticket_id"), territory.c.root_id.label("root_id"),
-                   literal_column("1").label("whole"))
+                   literal_column("1").label("whole"), *columns)
             .join(territory, territory.c.unit_id == Ticket.unit_id + 0).where(condition))
-    assist = (select(Ticket.id, territory.c.root_id, literal_column("0"))
+    assist = (select(Ticket.id, territory.c.root_id, literal_column("0"), *columns)
               .join(TicketUnit, TicketUnit.ticket_id == Ticket.id)
               .join(territory, territory.c.unit_id == TicketUnit.unit_id + 0)
               .where(condition, TicketUnit.role == const("assist"), TicketUnit.status != "cancelled"))
-    segment = (select(Ticket.id, territory.c.root_id, literal_column("1"))
+    segment = (select(Ticket.id, territory.c.root_id, literal_column("1"), *columns)
                .join(Segment, Segment.id == Ticket.segment_id + 0)
                .join(territory, territory.c.unit_id == Segment.unit_id + 0).where(condition))
-    site = (select(Ticket.id, territory.c.root_id, literal_column("1")).join(Site, Site.id == Ticket.site_id)
+    site = (select(Ticket.id, territory.c.root_id, literal_column("1"), *columns).join(Site, Site.id == Ticket.site_id)
             .join(territory, territory.c.unit_id == Site.territorial_unit_id).where(condition))
     ways = union_all(lead, assist, segment, site).subquery()
-    return (select(ways.c.ticket_id, ways.c.root_id, func.max(ways.c.whole).label("whole"))
-            .group_by(ways.c.ticket_id, ways.c.root_id).subquery())
+    carried = [ways.c[c.name] for c in columns]
+    return (select(ways.c.ticket_id, ways.c.root_id, func.max(ways.c.whole).label("whole"), *carried)
+            .group_by(ways.c.ticket_id, ways.c.root_id, *carried).subquery())
 
 
 # the figures a territory sums from its units' own (unit_counts): each 约谈, 问责, 回潮 and key task is one unit's
@@ -428,17 +429,18 @@ def _territory_statements(rows: str) -> dict:
     what the database did."""
     territory = _territory_table(rows)
     start, until = bindparam("start"), bindparam("until")
-    found = _territory_pairs(territory, _found(start, until))
-    due = _territory_pairs(territory, _due(start, until))
+    found = _territory_pairs(territory, _found(start, until), Ticket.source.label("source"))
     cond = _timeless_flags()
+    due = _territory_pairs(territory, _due(start, until), *(case((cond[name], 1), else_=0).label(name)
+                                                             for name in ("closed", "late", "rework", "listed")),
+                           Ticket.rework_count.label("sent_back"))
     issued = and_(Letter.status != "draft", Letter.issued_at >= start, Letter.issued_at < until)
     return {
-        "found": select(found.c.root_id, Ticket.source, found.c.whole, func.count())
-        .join(Ticket, Ticket.id == found.c.ticket_id).group_by(found.c.root_id, Ticket.source, found.c.whole),
-        "due": select(due.c.root_id, func.count(), count_where(cond["closed"]), count_where(cond["late"]),
-                      func.coalesce(func.sum(Ticket.rework_count), 0), count_where(cond["rework"]),
-                      count_where(cond["listed"]))
-        .join(Ticket, Ticket.id == due.c.ticket_id).where(due.c.whole == 1).group_by(due.c.root_id),
+        "found": select(found.c.root_id, found.c.source, found.c.whole, func.count())
+        .group_by(found.c.root_id, found.c.source, found.c.whole),
+        "due": select(due.c.root_id, func.count(), func.sum(due.c.closed), func.sum(due.c.late),
+                      func.coalesce(func.sum(due.c.sent_back), 0), func.sum(due.c.rework), func.sum(due.c.listed))
+        .where(due.c.whole == 1).group_by(due.c.root_id),
         # a letter to two units of a territory is one letter
         "letters": select(territory.c.root_id, *(func.count(distinct(case((Letter.step == step, Letter.id))))
                                                  for step in ("supervision", "listed")))
