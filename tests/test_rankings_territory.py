@@ -17,14 +17,14 @@ from inspect_app.tickets.models import TicketUnit
 from inspect_app.units.models import Unit
 
 
-def _letter(units, issued: str, n=[0]) -> None:
-    """One issued 督办函 addressed to every unit of `units`."""
+def _letter(units, issued: str, n=[0], level: int = 1) -> None:
+    """One issued 督办函 (level 2: 挂牌督办) addressed to every unit of `units`."""
     from inspect_app.escalation.models import Letter, LetterUnit
 
     n[0] += 1
     letter_id = db.session.execute(insert(Letter.__table__).values(
         status="issued", kind="supervision", series="letter", number=f"临江文明督〔2026〕{700 + n[0]}号", year=2026,
-        seq=700 + n[0], unit_id=units[0].id, level=1, issued_at=at(issued),
+        seq=700 + n[0], unit_id=units[0].id, level=level, issued_at=at(issued),
         reply_by=at(issued) + timedelta(days=5), created_at=at(issued), revision=1, pdf_path="")).inserted_primary_key[0]
     for position, unit in enumerate(units):
         db.session.execute(insert(LetterUnit.__table__).values(letter_id=letter_id, unit_id=unit.id, position=position))
@@ -110,6 +110,20 @@ def test_a_district_counts_its_territory_each_problem_once(city, districts):
     assert stored.figures["territory"] is True
     assert "territory" not in next(e for e in ranking.entries if e.unit_id == city.street_a.id).figures
     assert ranking.rules["groups"][1] == {**ranking.rules["groups"][1], "name": "区县", "territorial": True}
+
+
+def test_a_district_goes_black_whatever_its_score_only_when_itself_escalated(city, districts):
+    """A street's 挂牌督办 counts in its district's figures (and score) but does not put the district on the black
+    list whatever its score: a 挂牌督办 addressed to the district itself does."""
+    district_a, _, _, _ = districts
+    _letter([city.street_a], "2026-11-21T10:00", level=2)
+    computed = services.compute(NOV, AFTER_NOV)
+    a = _entry(computed, district_a)
+    assert a.counts.listed == 1 and not a.counts.escalated
+    assert _entry(computed, city.street_a).counts.escalated
+    _letter([district_a], "2026-11-22T10:00", level=2)
+    a = _entry(services.compute(NOV, AFTER_NOV), district_a)
+    assert a.counts.listed == 2 and a.counts.escalated and a.list_name == "black"
 
 
 def test_off_gives_the_units_own_figures_exactly(city, districts):

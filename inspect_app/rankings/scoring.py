@@ -69,6 +69,10 @@ class UnitCounts:
     task_lagging: int = 0                # key tasks it leads behind their time limit at the month's end
     task_unreported: int = 0             # key tasks it leads, being worked on, with no report within the month
     lead_tasks: int = 0                  # key tasks it leads in the month (a month list only)
+    # counted over a territory (counts.territory_counts): whether the unit itself is at 挂牌督办 or above (its own
+    # letters, 约谈, 问责, problems it leads), which alone puts it on the black list whatever its score; its units'
+    # escalations count in its score. None: the figures are the unit's own, and `escalated` reads them.
+    own_escalated: bool | None = None
 
     @property
     def found_total(self) -> int:
@@ -120,7 +124,9 @@ class UnitCounts:
 
     @property
     def escalated(self) -> bool:
-        """At 挂牌督办 or above: on the black list whatever the score."""
+        """At 挂牌督办 or above: on the black list whatever the score (over a territory, the unit itself)."""
+        if self.own_escalated is not None:
+            return self.own_escalated
         return bool(self.listed or self.interview or self.referral or self.at_listed)
 
     def as_dict(self) -> dict:
@@ -237,7 +243,8 @@ class GroupRule:
     def territory_text(self) -> str:
         """The one line a list's page and its 通报 print for a group counted over its territory, else ""."""
         return (f"{self.name}按辖区（属地）汇总计分：含下属街道、社区及辖区内的问题（含市直部门在辖区内主办的问题），"
-                "同一问题不重复计。") if self.territorial else ""
+                "同一问题不重复计；辖区内的挂牌督办、约谈、问责计入得分，本级被挂牌督办、约谈或问责的一律列入黑榜。") \
+            if self.territorial else ""
 
     @property
     def quota_text(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -380,7 +380,11 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
     placed = unit_groups(units, rows)
     # the units of a group counted over their territory (the 区县) take their territory's figures
     territory = territories(placed, rules)
-    unit_counts = {**own, **counting.territory_counts(period, now, territory, own, assessed)} if territory else own
+    # a district goes on the black list whatever its score for its own escalation only (scoring.UnitCounts
+    # .own_escalated); its streets' 挂牌督办 and 约谈 count in its score
+    rolled = {root: replace(c, own_escalated=own.get(root, scoring.UnitCounts()).escalated)
+              for root, c in counting.territory_counts(period, now, territory, own, assessed).items()}
+    unit_counts = {**own, **rolled}
     responsible = {uid for uid, c in unit_counts.items()
                    if c.found_total or c.due or c.relapse or c.supervised or c.listed or c.interview
                    or c.referral or c.assessed_sites or c.segments or c.sites or c.lead_tasks}
