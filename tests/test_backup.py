@@ -1149,3 +1149,103 @@ def test_the_backup_checks_every_photo_a_row_owns(app, tmp_path, city, now):
     manifest = ops.create_backup(tmp_path / "b", engine=db.engine, upload_folder=app.config["UPLOAD_FOLDER"],
                                  now=now)
     assert manifest["files"]["missing"] == [str(store().path(key, thumb=True).relative_to(store().root))]
+
+
+def fake_pg_tool(folder: Path, name: str, version: str | None, error: str) -> Path:
+    """A stand-in for a PostgreSQL program of another version, found through PG_BIN: `--version` says `version` (or
+    nothing, failing, when None), and anything else fails with `error`, the words that version's program prints, and
+    leaves NAME.ran beside it."""
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    says = f"  echo '{name} (PostgreSQL) {version}'\n  exit 0\n" if version else "  exit 1\n"
+    script.write_text(f"#!/bin/sh\nif [ \"$1\" = --version ]; then\n{says}fi\n"
+                      f"touch \"$0.ran\"\ncat >&2 <<'EOF'\n{error}\nEOF\nexit 1\n")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize("says_version", [True, False], ids=["checked-before", "its-words-translated"])
+def test_a_pg_dump_older_than_the_server_is_named_in_chinese_and_nothing_is_written(runner, tmp_path, some_tickets,
+                                                                                    monkeypatch, says_version):
+    # A pg_dump 13 against a server 15 ended the backup in pg_dump's English (aborting because of server version
+    # mismatch). It is now checked before anything is written (`pg_dump --version` against server_version_num), and
+    # should the program not say its version, its words are put into the clerk's: both versions named, and the
+    # client to install.
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pg_dump")
+    server = db.session.execute(text("SHOW server_version")).scalar_one()  # 15.18 (Debian 15.18-0+deb12u1)
+    major, old = server.split(".")[0], int(server.split(".")[0]) - 2
+    db.session.remove()
+    pg_dump = fake_pg_tool(tmp_path / "bin", "pg_dump", f"{old}.16 (Debian {old}.16-0+deb11u1)" if says_version
+                           else None, f"pg_dump: error: server version: {server}; pg_dump version: {old}.16 (Debian "
+                           f"{old}.16-0+deb11u1)\npg_dump: error: aborting because of server version mismatch")
+    monkeypatch.setenv("PG_BIN", str(pg_dump.parent))
+    nightly = tmp_path / "nightly"
+    for dest in (nightly / "backup.tar.gz", nightly / "folder"):
+        result = runner.invoke(args=["backup", str(dest)])
+        assert result.exit_code == 1 and not isinstance(result.exception, ops.OpsError), result.output
+        said = result.output
+        assert (f"备份未完成：本机的 pg_dump 是 PostgreSQL {old} 的（{pg_dump}），而数据库服务器是 PostgreSQL {major}"
+                in said and f"apt install postgresql-client-{major}" in said and "没有留下不完整的备份" in said
+                and "mismatch" not in said), said
+        assert not nightly.exists() or list(nightly.iterdir()) == []
+        assert Path(f"{pg_dump}.ran").exists() != says_version  # refused before it ran, when it says its version
+
+
+@pytest.mark.parametrize("says_version", [True, False], ids=["checked-before", "its-words-translated"])
+def test_a_backup_made_by_a_newer_pg_dump_than_this_pg_restore_is_named_in_chinese_and_nothing_changes(
+        runner, uploads, tmp_path, some_tickets, monkeypatch, says_version):
+    # Restoring a dump in a format newer than this machine's pg_restore reads ended in its English (unsupported
+    # version (1.15) in file header), after the files were put back. The archive's header (its format and the
+    # pg_dump that wrote it) is now read before anything changes, and pg_restore's words are translated as well.
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pg_restore")
+    dest = tmp_path / "backup"
+    assert runner.invoke(args=["backup", str(dest)]).exit_code == 0
+    archive, written_by = ops.dump_header(dest / "database.pgdump")
+    assert written_by.split(" ")[0] == subprocess_version("pg_dump")
+    before, files_before = state(), files_in(uploads)
+    db.session.remove()
+    # pg_restore 11 reads formats up to 1.13: this archive (1.14 or newer) is too new for it
+    pg_restore = fake_pg_tool(tmp_path / "bin", "pg_restore", "11.22" if says_version else None,
+                              f"pg_restore: [archiver] unsupported version ({archive[0]}.{archive[1]}) in file header")
+    monkeypatch.setenv("PG_BIN", str(pg_restore.parent))
+    result = runner.invoke(args=["restore", str(dest), "--force"])
+    assert result.exit_code == 1 and not isinstance(result.exception, ops.OpsError), result.output
+    said = result.output
+    assert (f"这个备份的数据库文件由 PostgreSQL {written_by.split(' ')[0]} 的 pg_dump 制作（文件格式 "
+            f"{archive[0]}.{archive[1]}）" in said and f"（{pg_restore}）" in said and "太旧" in said
+            and f"apt install postgresql-client-{written_by.split('.')[0]}" in said
+            and "数据库和上传目录都没有被改动" in said and "unsupported" not in said), said
+    assert ("本机的 pg_restore 是 PostgreSQL 11 的" in said) == says_version, said
+    assert Path(f"{pg_restore}.ran").exists() != says_version  # refused before it ran, when it says its version
+    assert state() == before and files_in(uploads) == files_before
+
+
+def subprocess_version(name: str) -> str:
+    import subprocess
+
+    return subprocess.run([ops.pg_tool(name), "--version"], capture_output=True, text=True,
+                          check=True).stdout.split()[2]
+
+
+def test_a_pg_dump_archive_header_says_its_format_and_maker(tmp_path):
+    # What the restore reads before it runs pg_restore: a header as pg_dump 16 writes it (format 1.15: one byte for
+    # the compression algorithm, where 1.14 and before have a number).
+    def number(n: int) -> bytes:
+        return bytes([n < 0]) + abs(n).to_bytes(4, "little")
+
+    def string(s: str) -> bytes:
+        return number(len(s.encode())) + s.encode()
+
+    for version, compression in (((1, 15), b"\x00"), ((1, 14), number(-1))):
+        dump = tmp_path / f"{version[1]}.pgdump"
+        dump.write_bytes(b"PGDMP" + bytes([*version, 0, 4, 8, 1]) + compression
+                         + b"".join(number(n) for n in (35, 22, 12, 7, 11, 126, 0))
+                         + string("inspect") + string("16.4") + string("16.4 (Debian 16.4-1)") + b"\x00" * 20)
+        assert ops.dump_header(dump) == (version, "16.4 (Debian 16.4-1)")
+    (tmp_path / "not.pgdump").write_bytes(b"SQLite format 3\x00")
+    assert ops.dump_header(tmp_path / "not.pgdump") is None

@@ -189,6 +189,186 @@ def pg_tool(name: str) -> str:
     raise OpsError(f"找不到 {name}：请安装 PostgreSQL 客户端（postgresql-client），或用环境变量 PG_BIN 指定其目录。")
 
 
+# ----------------------------------------------------------------------------- the PostgreSQL tools' versions
+#
+# pg_dump refuses a server newer than itself, and pg_restore an archive in a format newer than its own; each said so in
+# English after the fact ("aborting because of server version mismatch", "unsupported version (1.15) in file
+# header"). Both are now checked before anything is written or changed, and the tools' words, should they still
+# come, are put into the operator's.
+
+_TOOL_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
+# The archive format a pg_restore needs at least this major version to read (pg_backup_archiver.h's K_VERS_1_x):
+# 1.14 since 12 (table access methods), 1.15 since 16 (compression algorithm), 1.16 since 17.
+_ARCHIVE_FORMAT_SINCE = {(1, 14): (12,), (1, 15): (16,), (1, 16): (17,)}
+
+
+def _major(numbers: tuple[int, ...]) -> tuple[int, ...]:
+    """PostgreSQL's major version of (major, minor …): 15 of 15.4, 9.6 of 9.6.24 (before 10, two numbers)."""
+    return numbers[:1] if numbers[0] >= 10 else numbers[:2]
+
+
+def _shown(major: tuple[int, ...]) -> str:
+    return ".".join(map(str, major))
+
+
+def tool_major(path: str) -> tuple[int, ...] | None:
+    """The major version of a PostgreSQL program (`pg_dump --version`: pg_dump (PostgreSQL) 15.4 (Debian …)), or None
+    when it does not say."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = _TOOL_VERSION.search(out or "")
+    if not found:
+        return None
+    return _major(tuple(int(n) for n in found.groups() if n is not None))
+
+
+def _server_major(conn: Connection) -> tuple[int, ...]:
+    number = int(conn.execute(text("SHOW server_version_num")).scalar_one())  # 150004, 90624
+    return _major((number // 10000, number // 100 % 100))
+
+
+def _installed_at_least(name: str, major: tuple[int, ...]) -> str | None:
+    """A folder /usr/lib/postgresql/N/bin holding `name` of at least `major`, for the operator to give as PG_BIN."""
+    for path in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")):
+        found = tool_major(path)
+        if found is not None and found >= major:
+            return str(Path(path).parent)
+    return None
+
+
+def _install_hint(name: str, major: tuple[int, ...], again: str) -> str:
+    version = _shown(major)
+    folder = _installed_at_least(name, major)
+    found = f"本机的 {folder} 中已有合适的版本，用环境变量 PG_BIN={folder} 指定它即可；否则" if folder else ""
+    return (f"{found}请安装 PostgreSQL {version} 的客户端（Debian/Ubuntu：apt install postgresql-client-{version}，其中有"
+            f"备份和恢复要用的 pg_dump、pg_restore 和 psql），如仍未用上它，用环境变量 PG_BIN 指定它的目录（如 "
+            f"/usr/lib/postgresql/{version}/bin），然后重新运行 {again}。")
+
+
+def _pg_dump_too_old(pg_dump: str, client: tuple[int, ...], server: tuple[int, ...]) -> str:
+    return (f"备份未完成：本机的 pg_dump 是 PostgreSQL {_shown(client)} 的（{pg_dump}），而数据库服务器是 PostgreSQL "
+            f"{_shown(server)}；pg_dump 不能比数据库服务器旧，无法备份。没有留下不完整的备份。"
+            + _install_hint("pg_dump", server, "backup"))
+
+
+def _check_pg_dump(engine: Engine) -> None:
+    """Refuse, before anything is written, a pg_dump older than the server (it would stop at "server version
+    mismatch")."""
+    pg_dump = pg_tool("pg_dump")
+    client = tool_major(pg_dump)
+    if client is None:
+        return  # it does not say: should it be too old, its own words are translated (_tool_failed)
+    with engine.connect() as conn:
+        server = _server_major(conn)
+    if client < server:
+        raise OpsError(_pg_dump_too_old(pg_dump, client, server))
+
+
+def dump_header(dump: Path) -> tuple[tuple[int, int], str] | None:
+    """A pg_dump custom-format archive's format version and the version of the pg_dump that wrote it, from its header
+    (pg_backup_archiver.c, ReadHead): ((1, 14), "15.4 (Debian …)"); None when it is not such an archive or too old
+    to say."""
+    try:
+        with open(dump, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    if head[:5] != b"PGDMP" or len(head) < 11:
+        return None
+    version, int_size = (head[5], head[6]), head[8]
+    if version < (1, 10) or not 1 <= int_size <= 8:
+        return None
+    pos = 11
+
+    def read_int() -> int:
+        nonlocal pos
+        sign, value = head[pos], int.from_bytes(head[pos + 1:pos + 1 + int_size], "little")
+        pos += 1 + int_size
+        return -value if sign else value
+
+    def read_str() -> str:
+        nonlocal pos
+        length = read_int()
+        if length < 0:
+            return ""
+        value = head[pos:pos + length].decode("utf-8", "replace")
+        pos += length
+        return value
+
+    try:
+        if version >= (1, 15):
+            pos += 1  # the compression algorithm, one byte
+        else:
+            read_int()  # the compression level
+        for _ in range(7):  # the time it was made
+            read_int()
+        read_str()  # the database's name
+        read_str()  # the server's version
+        made_by = read_str()
+    except IndexError:
+        return None
+    return (version, made_by) if pos <= len(head) else None
+
+
+def _made_by_major(made_by: str) -> tuple[int, ...] | None:
+    found = _TOOL_VERSION.search(f"(PostgreSQL) {made_by}")
+    return _major(tuple(int(n) for n in found.groups() if n is not None)) if found else None
+
+
+def _pg_restore_too_old(pg_restore: str, client: tuple[int, ...] | None, needed: tuple[int, ...] | None,
+                        made_by: str, archive: tuple[int, int]) -> str:
+    """The refusal of an archive too new for this pg_restore; the client suggested is the version that made it."""
+    made = f" PostgreSQL {made_by.split(' ')[0]} 的 pg_dump " if made_by else "较新版本的 pg_dump "
+    least = f"，至少要 PostgreSQL {_shown(needed)} 的 pg_restore 才能读取" if needed else ""
+    mine = f" 是 PostgreSQL {_shown(client)} 的（{pg_restore}），" if client else f"（{pg_restore}）"
+    suggested = _made_by_major(made_by) or needed
+    hint = (_install_hint("pg_restore", suggested, "restore") if suggested else
+            "请安装与制作备份时同版本或更新的 PostgreSQL 客户端（Debian/Ubuntu：apt install postgresql-client-版本号），"
+            "或用环境变量 PG_BIN 指定它的目录，然后重新运行 restore。")
+    return (f"这个备份的数据库文件由{made}制作（文件格式 {archive[0]}.{archive[1]}）{least}；本机的 pg_restore{mine}"
+            f"太旧，无法读取它。" + _UNCHANGED + hint)
+
+
+def _pg_restore_problem(dump: Path) -> str | None:
+    """Refusal, before anything changes, of an archive the pg_restore here is too old to read."""
+    header = dump_header(dump)
+    if header is None:
+        return None
+    archive, made_by = header
+    pg_restore = pg_tool("pg_restore")
+    client = tool_major(pg_restore)
+    if client is None:
+        return None
+    needed = _ARCHIVE_FORMAT_SINCE.get(archive)
+    if needed is None and archive > max(_ARCHIVE_FORMAT_SINCE):  # a format newer than this code knows
+        needed = _made_by_major(made_by)
+    if needed is None or client >= needed:
+        return None
+    return _pg_restore_too_old(pg_restore, client, needed, made_by, archive)
+
+
+_SERVER_MISMATCH = re.compile(r"server version: (\d+)(?:\.(\d+))?[^;]*; pg_dump version: (\d+)(?:\.(\d+))?")
+_UNSUPPORTED_ARCHIVE = re.compile(r"unsupported version \((\d+)\.(\d+)\) in file header")
+
+
+def _tool_failed(tool: str, code: int, detail: str, dump: Path | None = None) -> OpsError:
+    """The error for a PostgreSQL program that failed: a version mismatch in the operator's words, else its own."""
+    if found := _SERVER_MISMATCH.search(detail):
+        numbers = [int(n) if n is not None else None for n in found.groups()]
+        server = _major(tuple(n for n in numbers[:2] if n is not None))
+        client = _major(tuple(n for n in numbers[2:] if n is not None))
+        return OpsError(_pg_dump_too_old(tool, client, server))
+    if found := _UNSUPPORTED_ARCHIVE.search(detail):
+        archive = (int(found.group(1)), int(found.group(2)))
+        header = dump_header(dump) if dump else None
+        made_by = header[1] if header else ""
+        needed = _ARCHIVE_FORMAT_SINCE.get(archive) or _made_by_major(made_by)
+        return OpsError(_pg_restore_too_old(tool, tool_major(tool), needed, made_by, archive))
+    return OpsError(f"{Path(tool).name} 执行失败（退出码 {code}）：{detail}")
+
+
 def pg_connection(url: URL) -> tuple[str, dict[str, str]]:
     """A libpq conninfo string for the app's database URL, and an environment carrying the password
     (PGPASSWORD), so the password never appears on a command line (visible in `ps`)."""
@@ -208,7 +388,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()[-2000:]
-        raise OpsError(f"{Path(args[0]).name} 执行失败（退出码 {result.returncode}）：{detail}")
+        raise _tool_failed(args[0], result.returncode, detail)
 
 
 def _sqlite_file(engine: Engine) -> Path:
@@ -353,6 +533,8 @@ def create_backup(dest: str | os.PathLike, *, engine: Engine, upload_folder: str
         raise OpsError("备份位置不能在 UPLOAD_FOLDER 之内。")
     if dest.exists() and (packed or not dest.is_dir() or any(dest.iterdir())):
         raise OpsError(f"{dest} 已存在且不是空目录，请指定新的备份位置。")
+    if engine.dialect.name == "postgresql":
+        _check_pg_dump(engine)  # before anything is written
     try:  # a backup disk that is full, read-only, not mounted or not the service's: said, not a traceback
         dest.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
@@ -721,10 +903,11 @@ _SCHEMA_ENTRY = re.compile(rb"^\d+; \d+ \d+ (SCHEMA|COMMENT - SCHEMA|ACL - SCHEM
 
 def _without_schema_entries(dump: Path, env: dict[str, str], into) -> None:
     """pg_restore's --use-list for `dump`, written to the open file `into`: every entry but the schemas' own."""
-    listed = subprocess.run([pg_tool("pg_restore"), "--list", str(dump)], env=env, capture_output=True, check=False)
+    pg_restore = pg_tool("pg_restore")
+    listed = subprocess.run([pg_restore, "--list", str(dump)], env=env, capture_output=True, check=False)
     if listed.returncode != 0:
         detail = (listed.stderr or listed.stdout).decode("utf-8", "replace").strip()[-2000:]
-        raise OpsError(f"pg_restore 执行失败（退出码 {listed.returncode}）：{detail}")
+        raise _tool_failed(pg_restore, listed.returncode, detail, dump)
     for line in listed.stdout.splitlines(keepends=True):
         into.write(b";" + line if _SCHEMA_ENTRY.match(line) else line)
     into.flush()
@@ -765,7 +948,7 @@ def _restore_postgres(dump: Path, engine: Engine) -> None:
                 if IN_USE_MARK in detail:
                     holders = detail.partition("DETAIL:")[2].strip().splitlines()[0:1] or ["?"]
                     raise OpsError(_IN_USE.format(holders=holders[0].strip(), wait=RESTORE_LOCK_WAIT))
-                raise OpsError(f"{Path(process.args[0]).name} 执行失败（退出码 {process.returncode}）：{detail}")
+                raise _tool_failed(process.args[0], process.returncode, detail, dump)
 
 
 def _vacuum_analyze(engine: Engine) -> bool:
@@ -825,7 +1008,7 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         if not intact:
             raise OpsError(f"备份 {src} 中的数据库文件缺失或校验失败（sha256 不符），备份已损坏。")
         if problem := (_sqlite_backup_problem(dump) if engine.dialect.name == "sqlite" else
-                       _unreadable_tables_problem(engine)):
+                       _pg_restore_problem(dump) or _unreadable_tables_problem(engine)):
             raise OpsError(problem)
         if folder == src and (error := _unreadable_file(folder / manifest["files"]["dir"])):  # (unpacked: ours)
             raise OpsError(_UNREADABLE.format(src=error.filename or folder, error=error))
