@@ -1249,3 +1249,77 @@ def test_a_pg_dump_archive_header_says_its_format_and_maker(tmp_path):
         assert ops.dump_header(dump) == (version, "16.4 (Debian 16.4-1)")
     (tmp_path / "not.pgdump").write_bytes(b"SQLite format 3\x00")
     assert ops.dump_header(tmp_path / "not.pgdump") is None
+
+
+def test_a_postgres_restore_keeps_the_views_another_role_made_on_the_apps_tables(uploads, tmp_path, some_tickets,
+                                                                                 app_role):
+    # A DBA's views on the app's tables went with them, without a word: the restore drops the tables the app's user
+    # owns with CASCADE. The views are now named before anything changes (the refusal without --force names them),
+    # their definitions and the grants on the app's tables are kept in a file, and after the restore they are made
+    # again as their owner when the app's user may act as that role; otherwise they are named as not made again.
+    import subprocess
+
+    from sqlalchemy import text
+
+    env, app_user, other, admin = app_role
+    dest = tmp_path / "backup"
+    assert flask_as(env, "backup", str(dest)).returncode == 0
+    before = state()
+    count = "SELECT n FROM dba_ticket_count"
+
+    def make_views():
+        with admin.connect() as conn:
+            conn.execute(text(f'GRANT SELECT ON tickets TO "{other}"'))
+            conn.execute(text("CREATE VIEW dba_open AS SELECT id, number FROM tickets WHERE status <> 'closed'"))
+            conn.execute(text("CREATE VIEW dba_ticket_count AS SELECT count(*) AS n FROM dba_open"))
+            conn.execute(text("COMMENT ON VIEW dba_open IS '督查科的报表'"))
+            conn.execute(text("GRANT SELECT ON dba_ticket_count TO PUBLIC"))
+            for name in ("dba_open", "dba_ticket_count"):
+                conn.execute(text(f'ALTER VIEW {name} OWNER TO "{other}"'))
+
+    def views() -> dict:
+        with admin.connect() as conn:
+            return dict(conn.execute(text(
+                "SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.relname LIKE 'dba_%' "
+                "AND c.relkind = 'v'")).all())
+
+    make_views()
+    db.session.remove()
+    refused = flask_as(env, "restore", str(dest))  # the database holds data: refused, and the views named
+    assert refused.returncode == 1 and ("视图 public.dba_open（所有者 {0}）、public.dba_ticket_count（所有者 {0}）会随"
+                                        "数据表一起被删除".format(other) in refused.stderr), refused.stderr
+    assert views() == {"dba_open": other, "dba_ticket_count": other}
+
+    done = flask_as(env, "restore", str(dest), "--force")  # the app's user is no member of the views' owner
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert state() == before
+    for name in ("dba_open", "dba_ticket_count"):
+        assert (f"警告：数据库角色 {other} 建在本系统数据表上的视图 public.{name} 随数据表一起被删除，没有重建"
+                f"（本系统的数据库用户不是数据库角色 {other} 的成员" in done.stderr), done.stderr
+    saved = list(uploads.glob("restore-set-aside/*/dropped-views.sql"))
+    assert len(saved) == 1 and str(saved[0]) in done.stdout + done.stderr, done.stdout + done.stderr
+    assert views() == {}  # said, not hidden
+    with admin.connect() as conn:  # the grant on the app's table is given again
+        assert conn.scalar(text(f"SELECT has_table_privilege('{other}', 'tickets', 'SELECT')"))
+    url = admin.url
+    psql = subprocess.run([ops.pg_tool("psql"), "--no-psqlrc", "--set=ON_ERROR_STOP=1", f"--file={saved[0]}",
+                           f"--dbname=host={url.host} port={url.port} user={url.username} dbname={url.database}"],
+                          capture_output=True, text=True)
+    assert psql.returncode == 0, psql.stderr  # the DBA makes them again from the file
+    assert views() == {"dba_open": other, "dba_ticket_count": other}
+    with admin.connect() as conn:
+        assert conn.scalar(text(count)) == len(before["tickets"])
+        assert conn.scalar(text("SELECT obj_description('dba_open'::regclass, 'pg_class')")) == "督查科的报表"
+        conn.execute(text(f'GRANT USAGE, CREATE ON SCHEMA public TO "{other}"'))  # the views' owner may make them
+        conn.execute(text(f'GRANT "{other}" TO "{app_user}"'))  # and the app's user may act as it
+
+    db.session.remove()
+    done = flask_as(env, "restore", str(dest), "--force")
+    assert done.returncode == 0 and "警告" not in done.stderr, done.stderr
+    assert (f"视图 public.dba_open（所有者 {other}）、public.dba_ticket_count（所有者 {other}）随数据表一起被删除，"
+            f"已按原定义以其所有者的身份重建" in done.stdout), done.stdout
+    assert views() == {"dba_open": other, "dba_ticket_count": other} and state() == before
+    with admin.connect() as conn:
+        assert conn.scalar(text(count)) == len(before["tickets"])
+        assert conn.scalar(text("SELECT obj_description('dba_open'::regclass, 'pg_class')")) == "督查科的报表"
+        assert conn.scalar(text("SELECT has_table_privilege('public', 'dba_ticket_count', 'SELECT')"))

@@ -19,7 +19,10 @@ newer release, and a damaged one (a packed file is read to its end, so gzip chec
 unpacks a packed backup inside UPLOAD_FOLDER, puts the files back first and the database second (so again every
 row finds its files), then sets aside the documents the restored database does not name (a letter's PDF is named
 by its number, which the next letter would take again), and never asks anything. Photos without rows stay for
-`cleanup-orphans`. Stop the web processes and the scheduler while restoring.
+`cleanup-orphans`. Stop the web processes and the scheduler while restoring. On PostgreSQL the views another role
+made on the app's tables go with them: they are named before anything changes, their definitions kept in a file, and
+made again as their owner where the app's user may (others_views). The PostgreSQL client's version is checked against
+the server (pg_dump) and the dump's format (pg_restore) before anything is written or changed.
 """
 from __future__ import annotations
 
@@ -830,6 +833,134 @@ def _unreadable_tables_problem(engine: Engine) -> str | None:
             f"请数据库管理员把它交还给 {user}（ALTER TABLE {first} OWNER TO {user}），然后重新运行 restore。")
 
 
+# PostgreSQL: the views and materialized views another role made on what the restore drops (the relations the app's
+# database user owns in its schema, _EMPTY_SCHEMA), in any schema, and those on them in turn, shallowest first. DROP
+# ... CASCADE took them along without a word: a DBA's report views were gone after every restore.
+_VIEWS_ON_APP_TABLES = text("""
+WITH RECURSIVE dropped AS (
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
+), dependent (oid, depth) AS (
+    SELECT r.ev_class, 1 FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+    WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.refobjid IN (SELECT oid FROM dropped) AND r.ev_class NOT IN (SELECT oid FROM dropped)
+    UNION
+    SELECT r.ev_class, dep.depth + 1 FROM dependent dep
+    JOIN pg_depend d ON d.refobjid = dep.oid AND d.refclassid = 'pg_class'::regclass
+                    AND d.classid = 'pg_rewrite'::regclass
+    JOIN pg_rewrite r ON r.oid = d.objid
+    WHERE r.ev_class <> dep.oid AND dep.depth < 32
+)
+SELECT c.oid, n.nspname, c.relname, c.relkind, r.rolname, max(dep.depth) AS depth,
+       pg_has_role(current_user, c.relowner, 'MEMBER') AS may,
+       format('CREATE %s %I.%I%s AS%s%s;', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,
+              n.nspname, c.relname,
+              CASE WHEN c.reloptions IS NULL THEN '' ELSE format(' WITH (%s)', array_to_string(c.reloptions, ', ')) END,
+              E'\n', rtrim(pg_get_viewdef(c.oid, true), E'; \n')) AS definition,
+       (SELECT string_agg(format('GRANT %s ON %I.%I TO %s;', a.privilege_type, n.nspname, c.relname,
+                                 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END),
+                          E'\n' ORDER BY a.grantee, a.privilege_type)
+          FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner) AS grants,
+       (SELECT format('COMMENT ON %s %I.%I IS %L;', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,
+                      n.nspname, c.relname, obj_description(c.oid, 'pg_class'))
+         WHERE obj_description(c.oid, 'pg_class') IS NOT NULL) AS comment
+FROM dependent dep JOIN pg_class c ON c.oid = dep.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_roles r ON r.oid = c.relowner
+WHERE c.relkind IN ('v', 'm') AND r.rolname <> current_user
+GROUP BY c.oid, n.nspname, c.relname, c.relkind, r.rolname
+ORDER BY depth, n.nspname, c.relname
+""")
+
+# PostgreSQL: what the app's database user granted other roles on its own tables, views and sequences (a DBA's
+# reporting role's SELECT). pg_restore runs with --no-privileges (a role the dump names may not exist here), so these
+# went with the tables; they are given again after the restore, to the tables that are there again.
+_GRANTS_ON_APP_TABLES = text("""
+SELECT c.relname, format('GRANT %s ON %I.%I TO %s;', a.privilege_type, n.nspname, c.relname,
+                         CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND a.grantee <> c.relowner
+ORDER BY c.relname, a.grantee, a.privilege_type
+""")
+
+
+@dataclass
+class OthersView:
+    """A view another role made on the app's tables, which the restore drops with them."""
+
+    name: str  # schema.name
+    quoted: str  # "schema"."name"
+    owner: str
+    may_recreate: bool  # the app's database user is a member of its owner's role
+    statements: list[str]  # CREATE …, GRANT …, COMMENT …
+    recreated: bool = False
+    why: str = ""  # why it was not recreated
+
+
+def others_views(engine: Engine) -> tuple[list[OthersView], list[str]]:
+    """PostgreSQL: the views another role made on what the restore replaces, and the grants of the app's tables to
+    other roles (_VIEWS_ON_APP_TABLES, _GRANTS_ON_APP_TABLES). Both empty on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return [], []
+    with engine.connect() as conn:
+        views = [OthersView(f"{row.nspname}.{row.relname}", _pg_name_pattern(row.nspname, row.relname), row.rolname,
+                            bool(row.may),
+                            [row.definition, *([row.grants] if row.grants else []),
+                             *([row.comment] if row.comment else [])])
+                 for row in conn.execute(_VIEWS_ON_APP_TABLES)]
+        grants = [statement for _name, statement in conn.execute(_GRANTS_ON_APP_TABLES)]
+    return views, grants
+
+
+def _write_views_file(path: Path, views: list[OthersView], grants: list[str], user: str, search_path: str,
+                      now: datetime) -> None:
+    """The SQL that makes the views (and the grants) again, for the DBA, written before anything changes."""
+    lines = [f"-- 恢复（{local(now):%Y-%m-%d %H:%M}）替换本系统的数据表时，随之删除的其他数据库角色的视图，以及本系统数据表"
+             f"给其他角色的授权。", "-- 由数据库管理员运行：psql -f 本文件；已由恢复重建的，再运行会报已存在。",
+             f"SET search_path = {search_path};", ""]
+    if grants:
+        lines += [f"-- 本系统的数据库用户 {user} 给其他角色的授权（由 {user} 运行）", *grants, ""]
+    for view in views:  # made by whoever runs the file (the DBA), then given to its owner
+        kind = "MATERIALIZED VIEW" if view.statements[0].startswith("CREATE MATERIALIZED") else "VIEW"
+        lines += [f"-- 视图 {view.name}（所有者 {view.owner}）", view.statements[0],
+                  f"ALTER {kind} {view.quoted} OWNER TO {_quote_role(view.owner)};", *view.statements[1:], ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _quote_role(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _recreate_others_views(engine: Engine, views: list[OthersView], grants: list[str]) -> None:
+    """After the restore: the grants again, then each view as its owner (SET ROLE, which the app's user may only for
+    a role it is a member of), each in a transaction of its own; a view the restored tables no longer fit (a column
+    an older release did not have) is left, with why."""
+    with engine.connect() as conn:
+        for statement in grants:
+            try:
+                with conn.begin():
+                    conn.exec_driver_sql(statement)
+            except SQLAlchemyError:
+                pass  # a table the restored database does not have, a role dropped meanwhile: in the file
+        for view in views:
+            if not view.may_recreate:
+                view.why = f"本系统的数据库用户不是数据库角色 {view.owner} 的成员，不能以它的身份建视图"
+                continue
+            try:
+                with conn.begin():
+                    conn.exec_driver_sql(f"SET LOCAL ROLE {_quote_role(view.owner)}")
+                    for statement in view.statements:
+                        conn.exec_driver_sql(statement)
+                view.recreated = True
+            except SQLAlchemyError as error:
+                why = str(getattr(error, "orig", None) or error).strip().splitlines()
+                view.why = f"按原定义重建时出错：{why[0] if why else type(error).__name__}"
+
+
 def _restore_sqlite(dump: Path, engine: Engine) -> None:
     target = _sqlite_file(engine)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -1012,8 +1143,22 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
             raise OpsError(problem)
         if folder == src and (error := _unreadable_file(folder / manifest["files"]["dir"])):  # (unpacked: ours)
             raise OpsError(_UNREADABLE.format(src=error.filename or folder, error=error))
+        views, grants = others_views(engine)
+        dropped = "、".join(f"{view.name}（所有者 {view.owner}）" for view in views)
         if not force and not database_is_empty(engine):
-            raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。")
+            raise OpsError("目标数据库中已有数据，恢复会覆盖全部现有数据；确认覆盖请加 --force。" + (
+                f"另外，其他数据库角色建在本系统数据表上的视图 {dropped}会随数据表一起被删除：恢复前把它们的定义存到"
+                f"上传目录的 {SET_ASIDE_DIR} 文件夹中，恢复后在其所有者允许时按原定义重建。" if views else ""))
+        aside_to = upload / SET_ASIDE_DIR / f"{local(now):%Y%m%d-%H%M%S}"
+        views_file = aside_to / "dropped-views.sql" if views or grants else None
+        if views_file:  # before anything changes, so that nothing of them is lost whatever happens next
+            with engine.connect() as conn:
+                user, search_path = conn.execute(text("SELECT current_user, current_setting('search_path')")).one()
+            try:
+                _write_views_file(views_file, views, grants, user, search_path, now)
+            except OSError as error:
+                raise OpsError(f"恢复没有进行：无法把将被删除的视图 {dropped or '（无）'} 的定义写到 {views_file}"
+                               f"（{error}）。{_UNCHANGED}请确认上传目录所在的磁盘有剩余空间、本服务可以写入它。") from None
         try:
             files = _restore_files(folder / manifest["files"]["dir"], upload, move=folder != src)  # files before rows
             engine.dispose()  # no pooled connection holds locks on what is about to be replaced
@@ -1022,6 +1167,7 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
                 _restore_sqlite(dump, engine)  # one transaction, as the PostgreSQL restore
             else:
                 _restore_postgres(dump, engine)
+                _recreate_others_views(engine, views, grants)
                 analysed = _vacuum_analyze(engine)
         except Exception as error:
             if not _disk_refused(error):
@@ -1031,7 +1177,6 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
         engine.dispose()
         with engine.connect() as conn:
             rows = count_rows(conn, foreign_relations(conn))
-            aside_to = upload / SET_ASIDE_DIR / f"{local(now):%Y%m%d-%H%M%S}"
             aside = set_aside(conn, upload, aside_to)
     differing = {name: {"backup": n, "now": rows.get(name)} for name, n in database["rows"].items()
                  if rows.get(name) != n}
@@ -1039,4 +1184,5 @@ def restore_backup(src: str | os.PathLike, *, engine: Engine, upload_folder: str
     behind = made if revisions is not None and made and set(made) != set(revisions[0]) else []
     return {"created_at": manifest["created_at"], "files": files, "rows": rows, "differing": differing,
             "schema_matches": manifest["app"]["schema_fingerprint"] == schema_fingerprint(), "analysed": analysed,
-            "behind": behind, "set_aside": aside, "set_aside_to": aside_to}
+            "behind": behind, "set_aside": aside, "set_aside_to": aside_to, "views": views, "grants": grants,
+            "views_file": views_file}

@@ -73,6 +73,20 @@ def register(app: Flask) -> None:
         if result["analysed"] is False:
             click.echo("提示：数据库统计信息未能更新（VACUUM ANALYZE 失败），恢复后的头一段时间查询可能较慢；"
                        "可由数据库管理员手动运行 VACUUM ANALYZE。", err=True)
+        if result["views_file"]:
+            recreated = [view for view in result["views"] if view.recreated]
+            if recreated:
+                click.echo(f"数据库中其他数据库角色建在本系统数据表上的视图 "
+                           f"{'、'.join(f'{v.name}（所有者 {v.owner}）' for v in recreated)}随数据表一起被删除，"
+                           f"已按原定义以其所有者的身份重建。")
+            for view in result["views"]:
+                if not view.recreated:
+                    click.echo(f"警告：数据库角色 {view.owner} 建在本系统数据表上的视图 {view.name} 随数据表一起被删除，"
+                               f"没有重建（{view.why}）。请数据库管理员按 {result['views_file']} 中它的定义重建它"
+                               f"（psql -f 该文件）。", err=True)
+            kept = "、".join((["被删除的视图的定义"] if result["views"] else [])
+                            + (["本系统数据表给其他数据库角色的授权（恢复后已重新授予）"] if result["grants"] else []))
+            click.echo(f"{kept}已存于 {result['views_file']}。")
         if result["set_aside"]:
             click.echo(f"上传目录中有 {len(result['set_aside'])} 个督办函、红黑榜或附件 PDF 不属于恢复后的数据库"
                        f"（备份之后生成的），已移到 {result['set_aside_to']}，不会再被打开；"
