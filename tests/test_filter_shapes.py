@@ -19,7 +19,7 @@ SAMPLES = {"status": "assigned", "unit_id": 7, "category": "niupixuan", "categor
            "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1), "my_part": "open", "repeated": True,
            "answering_unit_id": 7, "due_from": date(2026, 1, 1), "due_to": date(2026, 2, 1), "late": True,
            "due_passed": True, "reworked": True, "ranking_entry": (5, "found"), "scope": "territory",
-           "sub_unit": "street_a"}
+           "sub_unit": "street_a", "territory_role": "whole"}
 # filters only citywide readers may use (a unit is refused them): tried as the office
 CITYWIDE_ONLY = {"ranking_entry"}
 

@@ -169,3 +169,71 @@ def test_the_page_the_pdf_and_the_groups_form_say_so(city, districts, browser, a
     assert _entry(later, districts[0]).counts.found == {"lead": {"daily": 1}}
     again = db.session.get(type(ranking), ranking.id)
     assert next(e for e in again.entries if e.unit_id == districts[0].id).figures["found_total"] == 5
+
+
+def _links(page: str, unit) -> dict[str, str]:
+    """The preview's links to a district's territory lists, by figure (found, overdue, rework)."""
+    import html
+    import re
+    hrefs = {html.unescape(h) for h in re.findall(r'href="([^"]*sub_unit=%d&[^"]*)"' % unit.id, page)}
+    return {("found" if "territory_role=answering" in h else "rework" if "reworked=1" in h else "overdue"): h
+            for h in hrefs}
+
+
+def test_a_districts_preview_figures_open_its_territory_as_counted(city, districts, browser, api, clock):
+    """A district's 发现问题 and 超期 on a preview open the 全部问题 list over its territory with the period's
+    arguments (scope=territory, sub_unit, territory_role), and the list has as many problems as the figure: not the
+    交警 problem its street only assists (超期), nor the one whose 协办 part was taken off (发现问题)."""
+    import re
+    district_a, district_b, community, t = districts
+    clock.set(AFTER_NOV)
+    admin = browser(city.admin)
+    preview = admin.get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    a = _entry(services.compute(NOV, AFTER_NOV), district_a)
+    links = _links(preview, district_a)
+    assert set(links) == {"found", "overdue"}  # no 返工 in November
+    for figure, expected in (("found", a.figures()["found_total"]), ("overdue", a.figures()["overdue"])):
+        assert expected == {"found": 5, "overdue": 2}[figure]
+        listed = admin.get(links[figure])
+        assert listed.status_code == 200
+        body = listed.get_data(as_text=True)
+        assert re.search(r"全部问题 <small>(\d+) 件</small>", body).group(1) == str(expected), figure
+        assert "辖区：<b>甲区人民政府</b>" in body
+        assert t["street_b"].number not in body and (t["taken_off"].number in body) is False
+        # the API's list, the same arguments: the same problems
+        body = api.get("/api/v1/tickets?per_page=100&" + links[figure].split("?", 1)[1], city.admin).get_json()
+        assert body["total"] == expected, figure
+    assert t["police_assisted"].number in admin.get(links["found"]).get_data(as_text=True)
+    assert t["police_assisted"].number not in admin.get(links["overdue"]).get_data(as_text=True)
+    # 乙区's links list its own territory
+    b = _links(preview, district_b)
+    assert api.get("/api/v1/tickets?" + b["found"].split("?", 1)[1], city.admin).get_json()["total"] == 1
+    # the plain territory list: every problem any of its units takes part in (Maker writes no lead parts: those
+    # with a part) or on its ground, the part taken off too
+    listed = api.get(f"/api/v1/tickets?scope=territory&sub_unit={district_a.id}&per_page=100", city.admin)
+    assert {i["id"] for i in listed.get_json()["items"]} == {t[k].id for k in (
+        "police_on_a", "district", "police_assisted", "taken_off")}
+
+
+def test_naming_a_territory_is_the_citywide_readers(city, districts, api, browser, now):
+    """A unit clerk names no other unit's territory: its own territory's units only (404 beyond it), and a unit
+    with nobody under it none (403, as before); a citywide reader must name one (400) that exists (404)."""
+    from conftest import PASSWORD
+    from inspect_app.auth.services import create_user
+    district_a, district_b, community, t = districts
+    clerk_b = create_user("qxb", "unit", PASSWORD, now, unit=district_b)
+    db.session.commit()
+    assert api.get(f"/api/v1/tickets?scope=territory&sub_unit={district_a.id}", clerk_b).status_code == 404
+    assert api.get(f"/api/v1/tickets?scope=territory&sub_unit={district_a.id}&territory_role=whole",
+                   clerk_b).status_code == 404
+    own = api.get("/api/v1/tickets?scope=territory&territory_role=answering", clerk_b).get_json()
+    assert [i["id"] for i in own["items"]] == [t["street_b"].id]
+    refused = api.get(f"/api/v1/tickets?scope=territory&sub_unit={community.id}", city.unit_b)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_territory"
+    assert api.get("/api/v1/tickets?scope=territory", city.admin).status_code == 400
+    assert api.get("/api/v1/tickets?scope=territory&sub_unit=999999", city.admin).status_code == 404
+    assert api.get(f"/api/v1/tickets?scope=territory&sub_unit={district_a.id}&territory_role=x",
+                   city.admin).status_code == 400
+    # the office list: an unknown role is dropped with why, the rest kept
+    answer = browser(city.admin).get(f"/tickets?scope=territory&sub_unit={district_a.id}&territory_role=x")
+    assert answer.status_code == 303 and "territory_role" not in answer.headers["Location"]

@@ -47,12 +47,19 @@ def figure_list_url(figure: str, unit_id: int, day_from: str, day_to: str, entry
     page and the 领导看板 link them: a published entry's stored ids where they are the figure's (`stored`:
     services.stored_figures), else the same conditions now over the period's Shanghai days (found: reported in
     it, charged to the unit as 主办, 协办 or 包抓, not 作废; overdue and rework: the 主办's problems due in it, their
-    deadline passed). A figure counted over the unit's territory (`territory`: figures["territory"]) links only to
-    the ids stored with it: the list has no filter for the same problems now (None)."""
+    deadline passed). A figure counted over the unit's territory (`territory`: figures["territory"]) lists the
+    territory's problems as the list counts them (scope=territory, sub_unit and territory_role: found those its
+    units lead, assist or on its ground, overdue and rework those led or on its ground)."""
     if entry_id is not None and figure in stored:
         return ticket_list_url(ranking_entry_id=entry_id, ranking_figure=figure)
     if territory:
-        return None
+        over = {"scope": "territory", "sub_unit": unit_id,
+                "territory_role": "answering" if figure == "found" else "whole"}
+        if figure == "found":
+            return ticket_list_url(**over, status="valid", **{"from": day_from, "to": day_to})
+        if figure == "overdue":
+            return ticket_list_url(**over, due_from=day_from, due_to=day_to, late=1)
+        return ticket_list_url(**over, status="valid", due_from=day_from, due_to=day_to, due_passed=1, reworked=1)
     if figure == "found":
         return ticket_list_url(answering_unit_id=unit_id, status="valid", **{"from": day_from, "to": day_to})
     if figure == "overdue":

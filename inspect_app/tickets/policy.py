@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 from sqlalchemy import false, select, true
 
-from ..common.errors import Conflict, Forbidden, NotFound
+from ..common.errors import BadRequest, Conflict, Forbidden, NotFound
+from ..extensions import db
 from ..policy import LEADERSHIP, OFFICE, UNITS, has_role, own_unit, sees_citywide
+from ..units.models import Unit
 from ..units.territory import subtree_ids, territory_ids
 from . import lifecycle
 from .models import Ticket, TicketUnit
@@ -100,9 +102,16 @@ def ensure_readable(user, ticket: Ticket | None) -> Ticket:
 
 def territory_scope(user, sub_unit: int | None = None) -> frozenset[int]:
     """The units whose 辖区问题 a list shows (scope=territory): the user's territory, or with `sub_unit` that unit
-    and the units under it (a street and its 社区). 403 no_territory for a user who oversees nobody (a unit with no
-    units under it, and the citywide readers, who list every problem anyway); 404 for a sub_unit outside it."""
+    and the units under it (a street and its 社区). A citywide reader names the unit whose territory to list (any
+    unit: the 红黑榜 counts each 区县 over its territory), 400 without one, 404 for no such unit. 403 no_territory for
+    a unit clerk who oversees nobody (a unit with no units under it); 404 for a sub_unit outside the territory."""
     ids = territory_ids(user)
+    if ids is None and sees_citywide(user):
+        if sub_unit is None:
+            raise BadRequest("请指定要查看其辖区的单位（sub_unit）。", code="invalid_sub_unit")
+        if db.session.get(Unit, sub_unit) is None:
+            raise NotFound("单位不存在。")
+        return subtree_ids(sub_unit)
     if ids is None:
         raise Forbidden("本单位没有下属单位，没有辖区问题可查看。", code="no_territory")
     if sub_unit is None:

@@ -23,7 +23,7 @@ from ..units.models import Category, Segment
 from ..units.services import find_category
 from .campaigns import Campaign, campaign_values, campaign_window
 from .models import ExtensionRequest, Ticket, TicketEvent, TicketUnit
-from .territory import in_territory
+from .territory import TERRITORY_ROLES, counted_in_territory, in_territory
 from .policy import ensure_readable, ensure_visible, scope_of, territory_scope, unit_tickets
 from .rules import (ACTIVE_STATUSES, DEFAULT_SOURCE, DUE_SOON, FIELD_SOURCES, OPEN_STATUSES,
                     PART_OWED_TICKET_STATUSES, SOURCES, SPLIT_SOURCES, STATUSES, late_condition, overdue_condition,
@@ -214,8 +214,11 @@ class TicketFilter:
     ranking_entry: tuple[int, str] | None = None
     # 辖区问题 (scope "territory"): instead of the unit's own problems, those of its territory (units/territory.py,
     # tickets/territory.py), read only; sub_unit: of that unit of the territory and the units under it
+    # (citywide readers name any unit by sub_unit: the 红黑榜's 区县 are counted over their territory); territory_role:
+    # only the problems the 红黑榜 counts for the territory (tickets/territory.TERRITORY_ROLES)
     scope: str | None = None
     sub_unit: int | None = None
+    territory_role: str | None = None
     page: int = 1
     per_page: int = 20
 
@@ -257,6 +260,8 @@ def parse_filter(args) -> TicketFilter:
         ranking_entry=_ranking_entry_arg(args),
         scope=choice_arg(args, "scope", SCOPES, code="invalid_scope", label="范围"),
         sub_unit=int_arg(args, "sub_unit"),
+        territory_role=choice_arg(args, "territory_role", tuple(TERRITORY_ROLES), code="invalid_territory_role",
+                                  label="辖区计法"),
         date_from=date_from,
         date_to=date_to,
         page=int_arg(args, "page", high=100_000, default=1),
@@ -291,11 +296,11 @@ def filter_shape(user, flt: TicketFilter, now: datetime) -> tuple[tuple[str, ...
     shape: list[str] = []
     params: dict = {}
     unit_id = getattr(user, "unit_id", None) if has_role(user, UNITS) else None
-    if flt.scope == "territory" or flt.sub_unit:
+    if flt.scope == "territory" or flt.sub_unit or flt.territory_role:
         # 辖区问题: the territory's problems; its overdue and due soon are each problem's own (the lead's
         # deadline), not the overseeing unit's part, which it mostly has none of
         params["f_territory"] = sorted(territory_scope(user, flt.sub_unit))
-        shape.append("territory")
+        shape.append(f"territory_{flt.territory_role}" if flt.territory_role else "territory")
         unit_id = None
     elif flt.my_part and unit_id:
         shape.append("part")
@@ -445,6 +450,8 @@ _CONDITIONS = {
     "all": true,
     "none": false,
     "territory": lambda: in_territory(bindparam("f_territory", expanding=True)),
+    **{f"territory_{role}": (lambda role=role: counted_in_territory(bindparam("f_territory", expanding=True), role))
+       for role in TERRITORY_ROLES},
     "unit": lambda: unit_tickets(bindparam("f_scope_unit")),
     # With a status the city has few of (FEW_STATUSES), the unit's tickets are found from those: a probe of
     # ticket_units (ticket_id, unit_id) each, not the list of every ticket the unit ever had (36 ms at 1 M tickets

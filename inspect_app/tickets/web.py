@@ -456,6 +456,7 @@ def office_list():
     reporter = db.session.get(User, flt.reporter_id) if flt.reporter_id else None  # named, as the site is
     segment = db.session.get(Segment, flt.segment_id) if flt.segment_id else None
     answering_unit = db.session.get(Unit, flt.answering_unit_id) if flt.answering_unit_id else None
+    territory_unit = db.session.get(Unit, flt.sub_unit) if flt.sub_unit else None  # whose 辖区 (scope=territory)
     site_kind = db.session.get(SiteKind, flt.site_kind_id) if flt.site_kind_id else None
     from ..assessment.models import Round  # the assessment feature builds on tickets: imported when asked
     assessment_round = db.session.get(Round, flt.round_id) if flt.round_id else None
@@ -465,6 +466,7 @@ def office_list():
                            items=items, total=total, flt=flt, site=site,
                            reporter=reporter, segment=segment, assessment_round=assessment_round,
                            answering_unit=answering_unit, site_kind=site_kind, ranking_figure=ranking_figure,
+                           territory_unit=territory_unit,
                            units=active_units(), categories=active_categories(),
                            districts=list(districts), campaigns=list(campaigns), statuses=STATUS_LABELS,
                            status_groups=queries.STATUS_GROUPS,
