@@ -200,8 +200,9 @@ def notices_of(user, frontage: Frontage) -> list[FrontageNotice]:
     its street gave (a notice is the issuing street's: the street a shop moved to does not see, or record 送达 of,
     the one the shop was given before)."""
     query = select(FrontageNotice).where(FrontageNotice.frontage_id == frontage.id)
-    if not sees_citywide(user):
-        query = query.where(FrontageNotice.street_unit_id == (user.unit_id or -1))
+    if not sees_citywide(user):  # a district the notices its streets gave (read only)
+        query = query.where(FrontageNotice.street_unit_id.in_(
+            sorted({user.unit_id or -1} | (services.overseen_streets(user) or set()))))
     return list(db.session.scalars(query.order_by(FrontageNotice.issued_at.desc(), FrontageNotice.id.desc())))
 
 
@@ -273,7 +274,8 @@ def get(user, notice_id) -> FrontageNotice:
     """A notice citywide readers, or the street office that gave it, may read; 404 otherwise (to the street the
     shop moved to as well: the notice is the issuing street's)."""
     notice = get_row(FrontageNotice, notice_id)
-    if notice is None or not (sees_citywide(user) or own_unit(user, notice.street_unit_id)):
+    if notice is None or not (sees_citywide(user) or own_unit(user, notice.street_unit_id)
+                              or services.oversees_street(user, notice.street_unit_id)):
         raise NotFound("没有这份整改通知书或无权查看。")
     return notice
 

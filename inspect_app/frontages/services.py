@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -27,7 +27,9 @@ from ..policy import OFFICE, UNITS, has_role, own_unit, sees_citywide, unit_scop
 from ..tickets.models import Ticket, TicketUnit
 from ..tickets.policy import ticket_scope
 from ..tickets.rules import ACTIVE_STATUSES
+from ..tickets.territory import in_territory
 from ..units.models import Segment, Unit
+from ..units.territory import territory_ids
 from .models import FRONTAGE_KINDS, Frontage, FrontageNotice
 
 PER_PAGE = 50
@@ -35,16 +37,45 @@ PER_PAGE = 50
 STATUSES = {"active": "在用", "retired": "已停用", "all": "全部"}
 
 
+def overseen_streets(user) -> frozenset[int] | None:
+    """The street offices under the user's unit (a 区县人民政府's 街道, units/territory.py), whose registers its clerks
+    read, read only (辖区督导: the streets keep them); None for a unit with no street under it, and for anyone else.
+    Asked once a request."""
+    ids = territory_ids(user)
+    if ids is None:
+        return None
+    cache = g.setdefault("_overseen_streets", {}) if has_request_context() else {}
+    if ids not in cache:
+        cache[ids] = frozenset(db.session.scalars(select(Unit.id).where(
+            Unit.id.in_(sorted(ids - {user.unit_id})), Unit.kind == STREET_KIND))) or None
+    return cache[ids]
+
+
+def street_scope(user, column):
+    """SQL condition on a street's id column: the streets whose register this user reads (a district its streets,
+    a street office its own, citywide readers all)."""
+    streets = overseen_streets(user)
+    if streets is not None:
+        return column.in_(sorted(streets | {user.unit_id}))
+    return unit_scope(user, column)
+
+
 def scope(user):
-    """SQL condition: the frontages this user may see (a street office its own)."""
-    return unit_scope(user, Frontage.street_unit_id)
+    """SQL condition: the frontages this user may see (a street office its own, a district its streets')."""
+    return street_scope(user, Frontage.street_unit_id)
+
+
+def oversees_street(user, street_id: int) -> bool:
+    """The street is one under the user's unit (its register read only)."""
+    return street_id in (overseen_streets(user) or ())
 
 
 def may_see(user, frontage: Frontage) -> bool:
-    """Citywide readers, the frontage's street office, and a unit that follows up its problems or a notice it gave
-    (the street the shop was with before the import moved it: its tickets and numbered notices stay its own; a
-    bureau assisting on one of its problems, whose ticket page links here). Only its street keeps it (may_edit)."""
-    if sees_citywide(user) or own_unit(user, frontage.street_unit_id):
+    """Citywide readers, the frontage's street office, the district over it (read only), and a unit that follows up
+    its problems or a notice it gave (the street the shop was with before the import moved it: its tickets and
+    numbered notices stay its own; a bureau assisting on one of its problems, whose ticket page links here). Only
+    its street keeps it (may_edit)."""
+    if sees_citywide(user) or own_unit(user, frontage.street_unit_id) or oversees_street(user, frontage.street_unit_id):
         return True
     return bool(has_role(user, UNITS) and user.unit_id and _follows(user.unit_id, frontage.id))
 
@@ -61,7 +92,8 @@ def record_street(user, frontage: Frontage) -> int:
     """Whose record of the frontage the user reads: a street office its own (the street it was with before a move
     reads what it follows up), everyone else the frontage's street's. Problems count for the street that follows
     them up (has a part in them): a shop moved to another street brings none of its old problems or notices."""
-    if has_role(user, UNITS) and user.unit_id and user.unit_id != frontage.street_unit_id:
+    if has_role(user, UNITS) and user.unit_id and user.unit_id != frontage.street_unit_id \
+            and not oversees_street(user, frontage.street_unit_id):
         return int(user.unit_id)
     return frontage.street_unit_id
 
@@ -98,11 +130,12 @@ STREET_KIND = "街道"  # the units that sign and enforce 门前四包 (units.mo
 
 
 def has_register(user) -> bool:
-    """Citywide readers and street offices (the units that enforce 门前四包) have a register to read; another unit
-    (a city bureau, a carrier) keeps none: it reads only the shops whose problems it has a part in."""
+    """Citywide readers and street offices (the units that enforce 门前四包) have a register to read, and a district
+    its streets' (read only); another unit (a city bureau, a carrier) keeps none: it reads only the shops whose
+    problems it has a part in."""
     if not has_role(user, UNITS):
         return True
-    return bool(user.unit and user.unit.kind == STREET_KIND)
+    return bool(user.unit and user.unit.kind == STREET_KIND) or overseen_streets(user) is not None
 
 
 def refuse_no_register(user) -> None:
@@ -161,7 +194,7 @@ def register_filter(user, args: Mapping) -> RegisterFilter:
                            signing=choice_arg(args, "signing", SIGNING, label="责任书"), status=status)
     if found.street_unit_id is not None:
         street = db.session.get(Unit, found.street_unit_id)
-        if street is None or not (sees_citywide(user) or own_unit(user, street.id)):
+        if street is None or not (sees_citywide(user) or own_unit(user, street.id) or oversees_street(user, street.id)):
             raise NotFound("所选街道不存在或无权查看。", code="unit_not_found")
     if found.segment_id is not None and not _may_filter_road(user, found.segment_id):
         raise NotFound("所选责任路段不存在或无权查看。", code="segment_not_found")
@@ -278,6 +311,17 @@ def active_register(limit: int) -> list[Frontage]:
     """The frontages in use, by register number: at most `limit` (a form lists them to pick from)."""
     return list(db.session.scalars(select(Frontage).where(Frontage.active.is_(True))
                                    .order_by(Frontage.code).limit(limit)))
+
+
+def filter_streets(user) -> list[Unit]:
+    """The register's 所属街道 filter: every street for the office, a district's streets for its clerks, else none
+    (a street office lists its own)."""
+    if has_role(user, OFFICE):
+        return streets(user)
+    overseen = overseen_streets(user)
+    if overseen is None:
+        return []
+    return list(db.session.scalars(select(Unit).where(Unit.id.in_(sorted(overseen))).order_by(Unit.code)))
 
 
 def streets(user) -> list[Unit]:
@@ -451,9 +495,16 @@ def history(user, frontage: Frontage, limit: int = 200) -> list[Ticket]:
     from ..tickets.queries import LIST_LOAD
 
     return list(db.session.scalars(
-        select(Ticket).where(Ticket.frontage_id == frontage.id, ticket_scope(user))
+        select(Ticket).where(Ticket.frontage_id == frontage.id, _ticket_scope(user))
         .options(*LIST_LOAD, selectinload(Ticket.open_extensions))  # serialize.part_dict shows the lead's
         .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(limit)).unique())
+
+
+def _ticket_scope(user):
+    """The problems this user reads: a district over the shops' streets its territory's too (read only)."""
+    if overseen_streets(user) is None:
+        return ticket_scope(user)
+    return or_(ticket_scope(user), in_territory(territory_ids(user)))
 
 
 def _recent(now: datetime, street_id: int | None = None):
@@ -533,7 +584,7 @@ def repeat_offenders(user, now: datetime, street_unit_id: int | None = None) -> 
                .group_by(Ticket.frontage_id, TicketUnit.unit_id).having(func.count() >= count).subquery())
     query = (select(Frontage, street, grouped.c.n, grouped.c.last, grouped.c.open)
              .join(grouped, grouped.c.frontage_id == Frontage.id).join(street, street.id == grouped.c.street_id)
-             .where(unit_scope(user, grouped.c.street_id))
+             .where(street_scope(user, grouped.c.street_id))
              .order_by(Frontage.active.desc(), grouped.c.n.desc(), grouped.c.last.desc(),  # closed ones last
                        Frontage.id, street.id))
     if street_unit_id:

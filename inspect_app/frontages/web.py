@@ -13,7 +13,7 @@ from ..http import done, form_again, int_arg, now, past_last_page, pdf_bytes
 from ..navigation import WHEN
 from ..office import downloads
 from ..pdf.fonts import document_fonts
-from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, has_role, may_open, requires
+from ..policy import EVERYONE, FILERS, OFFICE, REGISTER_KEEPERS, may_open, requires
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..workdays.calendar import add_workdays
 from . import agreement, bulletin, notices, services
@@ -48,8 +48,8 @@ def index():
                            pages=max((total + services.PER_PAGE - 1) // services.PER_PAGE, 1), found=found,
                            q=found.q, street=found.street_unit_id, status=found.status, statuses=services.STATUSES,
                            signings=services.SIGNING, roads=services.road_menu(current_user),
-                           counts=counts, repeat=repeat, days=days, streets=services.streets(current_user)
-                           if has_role(current_user, OFFICE) else [], duties=DUTIES,
+                           counts=counts, repeat=repeat, days=days, streets=services.filter_streets(current_user),
+                           duties=DUTIES,
                            may_add=services.may_edit(current_user, None), keeps_register=_shows_register(current_user),
                            export_args={k: v for k in services.FILTER_ARGS if (v := request.args.get(k))})
 
@@ -121,6 +121,7 @@ def _detail_page(frontage_id: int, failed: str | None = None, typed=None, error:
     held = [t for t in tickets if t.part_of(street) is not None]
     return render_template("frontages/detail.html", frontage=frontage, tickets=tickets, recent=recent,
                            repeat=repeat, days=days, may_edit=services.may_edit(current_user, frontage),
+                           overseeing=services.oversees_street(current_user, frontage.street_unit_id),
                            duties=DUTIES, notices=given, left=notices.still_open(given),
                            former=street != frontage.street_unit_id, elsewhere=len(tickets) - len(held),
                            moved=services.former_record(current_user, frontage),
