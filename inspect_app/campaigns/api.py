@@ -1,8 +1,9 @@
 """专项整治行动 in the HTTP API v1: the campaigns with their figures, one campaign's progress (citywide readers;
-a unit's figures are of its own problems, without the split by unit)."""
+a unit's figures are of its own problems, without the split by unit; with scope=territory (and sub_unit), as the
+ticket list, its territory's, split by the units that lead them)."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from ..api.common import api_blueprint, current
 from ..http import now
@@ -11,7 +12,7 @@ from ..office.reference import get
 from ..policy import EVERYONE, requires
 from ..tickets.campaigns import Campaign
 from . import progress
-from .web import scope_for
+from .web import scope_for, territory_args
 
 bp = api_blueprint("api_campaigns", __name__)
 
@@ -35,7 +36,8 @@ def index():
 @requires(EVERYONE)
 def show(campaign_id: int):
     campaign, moment = get(Campaign, campaign_id), now()
-    f = progress.figures(campaign, moment, scope_for(current()))
+    f = progress.figures(campaign, moment, scope_for(current(), request.args),
+                         split_units=bool(territory_args(request.args)))
     keys = ("total", "closed", "due", "on_time", "overdue", "open", "closed_rate", "on_time_rate", "voided")
     return jsonify({**campaign_dict(campaign, moment), "figures": {k: f[k] for k in keys},
                     "weeks": [w.as_dict() for w in f["weeks"]],

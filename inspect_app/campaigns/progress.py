@@ -98,9 +98,10 @@ def timeline(campaign: Campaign, now: datetime) -> dict:
             "left": max(0, (campaign.end_date - today).days) if today <= campaign.end_date else 0}
 
 
-def figures(campaign: Campaign, now: datetime, scope=None) -> dict:
+def figures(campaign: Campaign, now: datetime, scope=None, split_units: bool = False) -> dict:
     """The summary, by status (voided ones too), the weeks, and the same split by category, unit and district
-    (units with problems overdue first: those the office names); a unit's (`scope`) without the split by unit.
+    (units with problems overdue first: those the office names); a unit's (`scope`) without the split by unit, a
+    territory's (`split_units`) with it (the units that lead its problems).
 
     One read of the campaign's problems, counted here: at 1 M tickets a campaign of four categories over 12 weeks
     has 30,000, and the seven GROUP BYs this replaced cost ~30 ms each. Rows come as the DBAPI gives them (times
@@ -130,7 +131,7 @@ def figures(campaign: Campaign, now: datetime, scope=None) -> dict:
                             for s in STATUS_LABELS]
     out["voided"] = statuses.get(VOIDED, 0)
     out["by_category"] = _split(by_category, _names(Category, Category.code, Category.name), "")
-    out["by_unit"] = [] if scope is not None else sorted(
+    out["by_unit"] = [] if scope is not None and not split_units else sorted(
         _split(by_unit, _names(Unit, Unit.id, Unit.name), "（未派遣）"),
         key=lambda r: (-r["overdue"], -r["open"], -r["total"]))
     districts = _names(Segment, Segment.district, Segment.district)(by_segment)
