@@ -225,3 +225,29 @@ def test_each_figure_opens_a_list_of_as_many_problems(tickets, district, city, b
         listed = client.get(href).get_data(as_text=True)
         shown = re.search(r"共 (\d+) 条", listed)
         assert (int(shown.group(1)) if shown else 0) == n, href
+
+
+def test_a_figures_list_says_what_narrows_its_all_tab_and_keeps_it_in_a_search(tickets, district, city, browser,
+                                                                                clock):
+    """The 全部 tab a figure opens lists fewer than 全部 (本期发现: not voided, found in the period): the page says so,
+    its search form keeps those filters, and 清除 drops them."""
+    from html import unescape
+    clock.stop(NOW)
+    client = browser(district["clerk"])
+    page = client.get("/territory/").get_data(as_text=True)
+    found = next(unescape(href) for href in re.findall(r'href="(/unit/tickets\?[^"]+)"', page)
+                 if "from=2026-11-01" in unescape(href) and "sub_unit" not in href)
+    listed = client.get(found).get_data(as_text=True)
+    assert "筛选条件：状态：不含已作废；上报日期：2026年11月1日至2026年11月30日。共 " in listed
+    form = listed[listed.index('class="searchbar"'):listed.index("</form>", listed.index('class="searchbar"'))]
+    for name, value in (("status", "valid"), ("from", "2026-11-01"), ("to", "2026-11-30")):
+        assert f'<input type="hidden" name="{name}" value="{value}">' in form
+    assert 'href="/unit/tickets?tab=all&amp;scope=territory">清除</a>' in form
+    due = next(unescape(href) for href in re.findall(r'href="(/unit/tickets\?[^"]+)"', page)
+               if "due_passed=1" in unescape(href) and "sub_unit" not in href)
+    assert "整改期限：2026年11月1日至2026年11月30日；期限已到" in client.get(due).get_data(as_text=True)
+    # 在办 (status=open) of the whole territory
+    opened = client.get("/unit/tickets?scope=territory&tab=all&status=open").get_data(as_text=True)
+    assert "筛选条件：状态：未结案。共 " in opened
+    # a plain 全部 tab says nothing of the kind
+    assert "筛选条件" not in client.get("/unit/tickets?scope=territory&tab=all").get_data(as_text=True)

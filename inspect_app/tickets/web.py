@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..common.errors import BadRequest, ServiceError
 from ..common.ids import get_row
 from ..common.sql import by_code_point
-from ..common.timeutil import fmt, parse_iso
+from ..common.timeutil import fmt, fmt_cn_date, parse_iso
 from ..extensions import db
 from ..http import done, flag_arg, form_again, int_arg, is_script, local_url, now, past_last_page
 from ..navigation import Count, count_with_menu, register_badge, remember
@@ -383,6 +383,37 @@ def _territory_units(territory) -> list[tuple[Unit, int]]:
     return shown
 
 
+def _days(first, last) -> str:
+    """2026年12月1日至2026年12月31日; an open end: …起 or …止."""
+    if first and last:
+        return f"{fmt_cn_date(first)}至{fmt_cn_date(last)}"
+    return f"{fmt_cn_date(first)}起" if first else f"{fmt_cn_date(last)}止"
+
+
+def _narrowed_by(flt, tab: str) -> tuple[list[str], dict]:
+    """What a 辖区问题 list is narrowed by besides its tab and 下属单位, said on the page (the 辖区概况's figures open
+    its 全部 tab with a status, days and deadlines: a list showing fewer than 全部 says why), and the arguments its
+    search form keeps (so a search or another 下属单位 stays within them; 清除 drops them)."""
+    said: list[str] = []
+    kept: dict = {}
+    if tab == "all" and flt.status:
+        said.append("状态：" + (queries.STATUS_GROUPS.get(flt.status) or STATUS_LABELS.get(flt.status, flt.status)))
+        kept["status"] = flt.status
+    if flt.date_from or flt.date_to:
+        said.append("上报日期：" + _days(flt.date_from, flt.date_to))
+        kept.update({k: v.isoformat() for k, v in (("from", flt.date_from), ("to", flt.date_to)) if v})
+    if flt.due_from or flt.due_to:
+        said.append("整改期限：" + _days(flt.due_from, flt.due_to))
+        kept.update({k: v.isoformat() for k, v in (("due_from", flt.due_from), ("due_to", flt.due_to)) if v})
+    if flt.due_passed:
+        said.append("期限已到")
+        kept["due_passed"] = 1
+    said += [f"“{flt.q}”"] if flt.q else []
+    said += ["已超期"] if flt.overdue else []
+    said += ["24小时内到期"] if flt.due_soon else []
+    return said, kept
+
+
 def _territory_list(flt, tab: str, territory):
     """辖区问题 (scope=territory): the problems of the unit's territory, read only (tickets/territory.py), each with
     the unit that leads it; sub_unit narrows it to a unit under it and its own units. A sub_unit outside the
@@ -392,7 +423,9 @@ def _territory_list(flt, tab: str, territory):
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"
     scope_args = {"scope": "territory", **({"sub_unit": flt.sub_unit} if flt.sub_unit else {})}
+    said, kept = _narrowed_by(flt, tab)
     page = {"flt": flt, "tab": tab, "tabs": UNIT_TABS, "territory": True, "scope_args": scope_args,
+            "said": said, "kept": kept,
             "sub_units": _territory_units(territory),
             "campaign": db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None}
     if flt.sub_unit and flt.sub_unit not in territory:
