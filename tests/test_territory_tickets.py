@@ -221,3 +221,21 @@ def test_the_plain_reads_never_ask_for_a_territory(app, city, ground, api):
             assert api.get(f"/api/v1/tickets/{ticket.id}", user).status_code == 200
         asked = any("parent_id IS NOT NULL" in statement for statement, _ in sent)
         assert asked == (user is g.clerk), user.username
+
+
+def test_a_territory_problems_letter_to_another_unit_is_named_not_linked(city, ground, browser, now):
+    """督办记录 of a problem read for the 辖区: a letter to the unit that leads it (here the traffic police) is not one
+    the district may open (404), so the page names it without a link; the police's clerk still has the link."""
+    from inspect_app.escalation import compose, signing
+    letter = compose.create_draft(city.admin, now, {"ticket_ids": [ground.parked.id], "kind": "bulletin"})
+    db.session.flush()
+    signing.sign(city.leader, letter, now)
+    db.session.commit()
+    assert letter.number and letter.unit_ids == [city.police.id]
+    web = browser(ground.clerk)
+    page = web.get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
+    assert "督办记录" in page and letter.number in page
+    assert f'href="/letters/{letter.id}"' not in page
+    assert web.get(f"/letters/{letter.id}").status_code == 404
+    police = browser(city.unit_police).get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
+    assert f'href="/letters/{letter.id}">{letter.number}</a>' in police

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..auth.models import User
 from ..common import timeutil
@@ -29,7 +29,7 @@ from ..units.territory import oversees
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
-from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Referral
+from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Letter, Referral
 from .settings import default_template, fill, level_delays, level_text, mode
 from .signing import check_ready
 from .wording import all_templates, body_blocks, fill_values, save_template
@@ -40,6 +40,24 @@ bp = Blueprint("escalation", __name__)
 @bp.app_template_global("letter_level_label")
 def letter_level_label(level: int) -> str:
     return level_text(level)["name"]
+
+
+@bp.app_template_global("readable_letters")
+def readable_letters(events) -> set:
+    """Of a ticket's 督办记录 (its escalate events), the letters this user may open, by id and by 发文字号: a unit
+    reading the problem for its 辖区 (or assisting on it) is not a 主送 of every letter that listed it, and the page
+    names those without a link that would answer 404."""
+    from ..tickets.web import event_data
+
+    data = [event_data(e) for e in events]
+    ids = {d["letter_id"] for d in data if d.get("letter_id")}
+    numbers = {d["letter"] for d in data if d.get("letter") and not d.get("letter_id")}
+    if not ids and not numbers:
+        return set()
+    letters = db.session.scalars(select(Letter).where(or_(Letter.id.in_(sorted(ids)),
+                                                          Letter.number.in_(sorted(numbers)))))
+    return {key for letter in letters if services.can_view_letter(current_user, letter)
+            for key in (letter.id, letter.number)}
 
 
 @bp.app_template_global("relapse_info")
