@@ -39,6 +39,7 @@ from ..sites.models import ROLE_LABELS, Site
 from ..sites.services import active_counts, districts, get_site, list_kinds
 from ..tickets.inputs import idempotency_key
 from ..tickets.models import Ticket
+from ..tickets.territory import in_territory
 from ..units.models import Unit
 from ..units.territory import oversees, territory_ids
 from . import checklist, documents, findings, scores, services
@@ -368,6 +369,12 @@ def unit_results():
         for result in db.session.scalars(select(Result).where(Result.round_site_id.in_(ids),
                                                               findings.standing())):
             failures.setdefault(result.round_site_id, []).append(result)
+    # the 辖区 view links each task the clerk may open (tickets/territory.py, the one rule: a city department's
+    # task at a site on the territory's ground too), not only those charged to a unit of the 辖区
+    reads = territory_ids(current_user) or frozenset()
+    tasks = sorted({r.ticket_id for found in failures.values() for r in found if r.ticket_id})
+    readable = set(db.session.scalars(select(Ticket.id).where(Ticket.id.in_(tasks), in_territory(reads)))) \
+        if territory and tasks else set()
     # the 得分 link of a round the unit's own sites are not in: its scores page is not the territory's to open
     own_rounds = set(db.session.scalars(select(Round.id).where(
         Round.id.in_({rs.round_id for rs in rows}), services.visible_round_ids_condition(current_user)))) \
@@ -375,7 +382,7 @@ def unit_results():
     return render_template("assessment/unit_results.html", rounds=rounds, failures=failures,
                            unit_id=current_user.unit_id, roles=ROLE_LABELS,
                            current=findings.site_scores(rs.id for rs in rows), territory=territory,
-                           oversees=oversees(current_user), reads=territory_ids(current_user) or frozenset(),
+                           oversees=oversees(current_user), readable=readable,
                            own_rounds=own_rounds, units=_unit_names(rows) if territory else {})
 
 
