@@ -203,7 +203,7 @@ ARG_LABELS = {"from": "开始日期", "to": "结束日期", "page": "页码", "p
               "segment_id": "责任路段", "reporter_id": "上报人", "date": "日期",
               "answering_unit_id": "负责单位（主办、协办、包抓）", "due_from": "整改期限开始日期",
               "due_to": "整改期限结束日期", "ranking_entry_id": "红黑榜单位", "ranking_figure": "红黑榜统计项",
-              "street_unit_id": "所属街道"}
+              "street_unit_id": "所属街道", "sub_unit": "下属单位"}
 
 
 def _arg_label(name: str) -> str:

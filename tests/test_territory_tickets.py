@@ -239,3 +239,11 @@ def test_a_territory_problems_letter_to_another_unit_is_named_not_linked(city, g
     assert web.get(f"/letters/{letter.id}").status_code == 404
     police = browser(city.unit_police).get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
     assert f'href="/letters/{letter.id}">{letter.number}</a>' in police
+
+
+def test_a_sub_unit_that_is_not_a_number_is_named_in_chinese(city, ground, browser, api):
+    answer = api.get("/api/v1/tickets?scope=territory&sub_unit=abc", ground.clerk)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"] == "下属单位（sub_unit）应为整数。"
+    page = browser(ground.clerk).get("/unit/tickets?scope=territory&sub_unit=abc", follow_redirects=True)
+    assert "下属单位（sub_unit）应为整数。" in page.get_data(as_text=True)
