@@ -172,7 +172,7 @@ def test_the_page_shows_figures_links_and_places(tickets, district, city, browse
         assert args["scope"] == "territory" and args["tab"] == "all"
         parse_filter(args)
     assert any(dict(parse_qsl(link.query)) == {"scope": "territory", "sub_unit": str(sub), "tab": "all",
-                                               "status": "valid", "from": "2026-11-01", "to": "2026-11-30"}
+                                               "status": "dispatched", "from": "2026-11-01", "to": "2026-11-30"}
                for link in links)  # 本期发现: the 红黑榜's 发现问题 link (rankings.figure_list_url)
     # the latest list's places: 甲街道 black, 丙街道 red
     detail = f'/rankings/{ranking.id}'
@@ -229,7 +229,7 @@ def test_each_figure_opens_a_list_of_as_many_problems(tickets, district, city, b
 
 def test_a_figures_list_says_what_narrows_its_all_tab_and_keeps_it_in_a_search(tickets, district, city, browser,
                                                                                 clock):
-    """The 全部 tab a figure opens lists fewer than 全部 (本期发现: not voided, found in the period): the page says so,
+    """The 全部 tab a figure opens lists fewer than 全部 (本期发现: neither voided nor awaiting dispatch, found in the period): the page says so,
     its search form keeps those filters, and 清除 drops them."""
     from html import unescape
     clock.stop(NOW)
@@ -238,9 +238,9 @@ def test_a_figures_list_says_what_narrows_its_all_tab_and_keeps_it_in_a_search(t
     found = next(unescape(href) for href in re.findall(r'href="(/unit/tickets\?[^"]+)"', page)
                  if "from=2026-11-01" in unescape(href) and "sub_unit" not in href)
     listed = client.get(found).get_data(as_text=True)
-    assert "筛选条件：状态：不含已作废；上报日期：2026年11月1日至2026年11月30日。共 " in listed
+    assert "筛选条件：状态：不含已作废和未派遣；上报日期：2026年11月1日至2026年11月30日。共 " in listed
     form = listed[listed.index('class="searchbar"'):listed.index("</form>", listed.index('class="searchbar"'))]
-    for name, value in (("status", "valid"), ("from", "2026-11-01"), ("to", "2026-11-30")):
+    for name, value in (("status", "dispatched"), ("from", "2026-11-01"), ("to", "2026-11-30")):
         assert f'<input type="hidden" name="{name}" value="{value}">' in form
     assert 'href="/unit/tickets?tab=all&amp;scope=territory">清除</a>' in form
     due = next(unescape(href) for href in re.findall(r'href="(/unit/tickets\?[^"]+)"', page)
@@ -251,3 +251,21 @@ def test_a_figures_list_says_what_narrows_its_all_tab_and_keeps_it_in_a_search(t
     assert "筛选条件：状态：未结案。共 " in opened
     # a plain 全部 tab says nothing of the kind
     assert "筛选条件" not in client.get("/unit/tickets?scope=territory&tab=all").get_data(as_text=True)
+
+
+def test_a_problem_awaiting_dispatch_on_the_ground_is_counted_as_the_list_shows_it(tickets, district, city, browser,
+                                                                                     clock):
+    """A problem on a street's road still 待派遣 (no unit yet, e.g. of a category the office routes by hand) lies in
+    the territory (its road's 属地): the list the 本期发现 figure opens shows it, so the figure counts it too."""
+    from html import unescape
+    db.session.add(Ticket(number="2026-990099", year=2026, seq=99099, status="pending", category_id=city.niupixuan.id,
+                          unit_id=None, segment_id=city.seg_a.id, reporter_id=city.inspector.id,
+                          reported_at=at("2026-11-20T09:00")))
+    db.session.commit()
+    clock.stop(NOW)
+    client = browser(district["clerk"])
+    page = client.get("/territory/").get_data(as_text=True)
+    for href, n in re.findall(r'href="(/unit/tickets\?[^"]+)">(\d+)</a>', page):
+        listed = client.get(unescape(href)).get_data(as_text=True)
+        shown = re.search(r"共 (\d+) 条", listed)
+        assert (int(shown.group(1)) if shown else 0) == int(n), unescape(href)

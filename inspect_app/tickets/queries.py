@@ -37,8 +37,9 @@ FEW_STATUSES = ("disputed",)
 SCOPES = ("territory",)
 
 # A list's status may also name a group: "open" every status 在办 (rules.ACTIVE_STATUSES), "valid" every status but
-# cancelled (已作废), as the 点位库's 累计 counts them.
-STATUS_GROUPS = {"open": "未结案", "valid": "不含已作废"}
+# cancelled (已作废), as the 点位库's 累计 counts them; "dispatched" those too that have a unit (not 未派遣), as the
+# 领导看板, the 红黑榜 and the 辖区概况 count 发现 and 应结案 (rankings/counts.py _found and _due).
+STATUS_GROUPS = {"open": "未结案", "valid": "不含已作废", "dispatched": "不含已作废和未派遣"}
 
 # The figures of a published 红黑榜 entry whose problems are stored with it (ranking_entries.ticket_ids_json), by
 # the name the list and the API give them
@@ -464,6 +465,7 @@ _CONDITIONS = {
         TicketUnit.unit_id == bindparam("f_scope_unit"), TicketUnit.status == bindparam("f_my_part"))),
     "open": lambda: Ticket.status.in_(consts(ACTIVE_STATUSES)),
     "valid": lambda: Ticket.status != const("cancelled"),
+    "dispatched": lambda: and_(Ticket.status != const("cancelled"), Ticket.unit_id.is_not(None)),
     # The status is written into the SQL (one statement per status): PostgreSQL then keeps one generic plan for
     # each, where `status = $1` was planned again on every run (the office menu's 待核查 count, 2.5-4 ms a page at
     # 1 M tickets) because a generic plan for an unknown status picks the wrong index.
