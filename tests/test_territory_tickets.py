@@ -247,3 +247,20 @@ def test_a_sub_unit_that_is_not_a_number_is_named_in_chinese(city, ground, brows
     assert answer.get_json()["error"]["message"] == "下属单位（sub_unit）应为整数。"
     page = browser(ground.clerk).get("/unit/tickets?scope=territory&sub_unit=abc", follow_redirects=True)
     assert "下属单位（sub_unit）应为整数。" in page.get_data(as_text=True)
+
+
+def test_a_territory_problems_shop_is_named_not_linked_to_a_register_it_cannot_open(city, ground, browser):
+    """门前四包: the shop of a problem read for the 辖区 is the street's register entry (its contacts included), not
+    the district's: the ticket's page names it without a link that would answer 404; the street still links it."""
+    from inspect_app.frontages.models import Frontage
+    shop = Frontage(code="JA-901", name="人民路茶叶店", kind="商户", address="人民路5号", street_unit=city.street_a)
+    db.session.add(shop)
+    db.session.flush()
+    db.session.get(Ticket, ground.street.id).frontage_id = shop.id
+    db.session.commit()
+    web = browser(ground.clerk)
+    page = web.get(f"/tickets/{ground.street.id}").get_data(as_text=True)
+    assert "人民路茶叶店" in page and f'href="/frontages/{shop.id}"' not in page
+    assert web.get(f"/frontages/{shop.id}").status_code == 404
+    street = browser(city.unit_a).get(f"/tickets/{ground.street.id}").get_data(as_text=True)
+    assert f'href="/frontages/{shop.id}">人民路茶叶店</a>' in street

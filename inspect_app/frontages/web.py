@@ -22,6 +22,13 @@ from .models import DUTIES, FRONTAGE_KINDS
 bp = Blueprint("frontages", __name__, url_prefix="/frontages")
 
 
+@bp.app_template_global("frontage_readable")
+def frontage_readable(frontage) -> bool:
+    """The signed-in user may open the frontage's page (services.may_see): a ticket's page links it only then (a
+    district reading its 辖区's problem keeps no register: the shop is named, not linked to a page answering 404)."""
+    return frontage is not None and services.may_see(current_user, frontage)
+
+
 def _shows_register(user) -> bool:
     """The menu entry: citywide readers, and street offices (the units that enforce 门前四包)."""
     return services.has_register(user)
