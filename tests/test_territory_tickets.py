@@ -249,18 +249,24 @@ def test_a_sub_unit_that_is_not_a_number_is_named_in_chinese(city, ground, brows
     assert "下属单位（sub_unit）应为整数。" in page.get_data(as_text=True)
 
 
-def test_a_territory_problems_shop_is_named_not_linked_to_a_register_it_cannot_open(city, ground, browser):
-    """门前四包: the shop of a problem read for the 辖区 is the street's register entry (its contacts included), not
-    the district's: the ticket's page names it without a link that would answer 404; the street still links it."""
+def test_a_problems_shop_is_linked_only_for_a_reader_who_may_open_its_register(city, ground, browser):
+    """门前四包: a problem's shop is a street's register entry. The district reads its streets' registers (read
+    only), so its page links such a shop; a shop on a street outside its 辖区 (another district's register) is named
+    without a link that would answer 404, while that street and the unit leading the problem still link it."""
     from inspect_app.frontages.models import Frontage
-    shop = Frontage(code="JA-901", name="人民路茶叶店", kind="商户", address="人民路5号", street_unit=city.street_a)
-    db.session.add(shop)
+    ours = Frontage(code="JA-901", name="人民路茶叶店", kind="商户", address="人民路5号", street_unit=city.street_a)
+    theirs = Frontage(code="JB-901", name="解放路烟酒店", kind="商户", address="解放路8号", street_unit=city.street_b)
+    db.session.add_all([ours, theirs])
     db.session.flush()
-    db.session.get(Ticket, ground.street.id).frontage_id = shop.id
+    db.session.get(Ticket, ground.street.id).frontage_id = ours.id
+    db.session.get(Ticket, ground.parked.id).frontage_id = theirs.id
     db.session.commit()
     web = browser(ground.clerk)
-    page = web.get(f"/tickets/{ground.street.id}").get_data(as_text=True)
-    assert "人民路茶叶店" in page and f'href="/frontages/{shop.id}"' not in page
-    assert web.get(f"/frontages/{shop.id}").status_code == 404
-    street = browser(city.unit_a).get(f"/tickets/{ground.street.id}").get_data(as_text=True)
-    assert f'href="/frontages/{shop.id}">人民路茶叶店</a>' in street
+    assert f'href="/frontages/{ours.id}">人民路茶叶店</a>' in web.get(f"/tickets/{ground.street.id}").get_data(as_text=True)
+    assert web.get(f"/frontages/{ours.id}").status_code == 200
+    page = web.get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
+    assert "解放路烟酒店" in page and f'href="/frontages/{theirs.id}"' not in page
+    assert web.get(f"/frontages/{theirs.id}").status_code == 404
+    police = browser(city.unit_police).get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
+    assert f'href="/frontages/{theirs.id}">解放路烟酒店</a>' in police
+

@@ -25,7 +25,8 @@ bp = Blueprint("frontages", __name__, url_prefix="/frontages")
 @bp.app_template_global("frontage_readable")
 def frontage_readable(frontage) -> bool:
     """The signed-in user may open the frontage's page (services.may_see): a ticket's page links it only then (a
-    district reading its 辖区's problem keeps no register: the shop is named, not linked to a page answering 404)."""
+    district reading a 辖区 problem at a shop on another district's street keeps no such register: the shop is
+    named, not linked to a page answering 404)."""
     return frontage is not None and services.may_see(current_user, frontage)
 
 
