@@ -270,3 +270,19 @@ def test_a_problems_shop_is_linked_only_for_a_reader_who_may_open_its_register(c
     police = browser(city.unit_police).get(f"/tickets/{ground.parked.id}").get_data(as_text=True)
     assert f'href="/frontages/{theirs.id}">解放路烟酒店</a>' in police
 
+
+def test_a_campaigns_territory_list_offers_no_clear_that_leaves_the_campaign(city, ground, browser, now):
+    """A campaign's 辖区问题 on its 全部 tab lists its problems but the voided ones, as the campaign's page counts them:
+    that is the campaign's own rule, not a filter the link asked for, so the page offers no 清除 (which would leave
+    the campaign) and its search keeps no status of its own."""
+    from datetime import timedelta
+
+    from inspect_app.tickets.campaigns import Campaign
+    campaign = Campaign(name="牛皮癣集中清理", start_date=(now - timedelta(days=2)).date(),
+                        end_date=(now + timedelta(days=5)).date())
+    db.session.add(campaign)
+    db.session.commit()
+    page = browser(ground.clerk).get(f"/unit/tickets?scope=territory&tab=all&campaign_id={campaign.id}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "专项行动“牛皮癣集中清理”中辖区的问题" in body
+    assert ">清除</a>" not in body and 'name="status"' not in body

@@ -420,10 +420,10 @@ def _territory_list(flt, tab: str, territory):
     territory lists nothing and says why (400). The tabs are the problems' own states, not the unit's part."""
     # a tab is a status; 全部 keeps the one asked for (辖区概况's figures open it: 在办 is status=open)
     flt.status, flt.my_part, flt.unit_id = TERRITORY_TABS[tab] if tab != "all" else flt.status, None, None
+    said, kept = _narrowed_by(flt, tab)  # what the link asked, not a campaign's own 不含已作废 below
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"
     scope_args = {"scope": "territory", **({"sub_unit": flt.sub_unit} if flt.sub_unit else {})}
-    said, kept = _narrowed_by(flt, tab)
     page = {"flt": flt, "tab": tab, "tabs": UNIT_TABS, "territory": True, "scope_args": scope_args,
             "said": said, "kept": kept,
             "sub_units": _territory_units(territory),
