@@ -66,3 +66,29 @@ def test_a_street_with_nobody_under_it_sees_its_own_campaign_problems(api, brows
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_territory"
     body = api.get(f"/api/v1/campaigns/{campaign.id}", city.unit_a).get_json()
     assert (body["figures"]["total"], body["by_unit"]) == (3, [])
+
+
+def test_the_campaign_list_switches_to_the_territory_as_a_campaigns_page(api, browser, city, campaign,  # noqa: F811
+                                                                         districts):
+    """The 专项行动 list said 本单位在该行动中暂无问题 to a district leading none of its streets' problems: it now
+    offers 辖区问题 too, each figure opening the 辖区问题 list and each campaign opening in the same view."""
+    district_a, _, (clerk_a, clerk_b) = districts
+    web = browser(clerk_a)
+    own = web.get("/campaigns/").get_data(as_text=True)
+    assert "本单位在该行动中暂无问题" in own and 'href="/campaigns/?scope=territory">辖区问题' in own
+    page = web.get("/campaigns/?scope=territory").get_data(as_text=True)
+    assert "仅可查看（辖区督导）" in page and f'href="/campaigns/{campaign.id}?scope=territory"' in page
+    link = re.search(r'<span>辖区问题</span><b><a href="([^"]+)">3</a>', page)
+    assert link, "the territory's 3 problems link its 辖区问题 list"
+    assert "中辖区的问题：共 3 件" in web.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    items = api.get("/api/v1/campaigns?scope=territory", clerk_b).get_json()["items"]
+    assert [(c["id"], c["figures"]["total"], c["figures"]["overdue"]) for c in items] == [(campaign.id, 1, 1)]
+    assert api.get(f"/api/v1/campaigns?scope=territory&sub_unit={city.street_a.id}", clerk_b).status_code == 404
+    office = api.get(f"/api/v1/campaigns?scope=territory&sub_unit={district_a.id}", city.admin).get_json()
+    assert office["items"][0]["figures"]["total"] == 3
+    # a street with nobody under it: its own list, no switch
+    street = browser(city.unit_a)
+    assert street.get("/campaigns/?scope=territory").status_code == 303
+    assert "辖区问题" not in street.get("/campaigns/").get_data(as_text=True)
+    refused = api.get("/api/v1/campaigns?scope=territory", city.unit_a)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "no_territory"

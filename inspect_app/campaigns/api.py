@@ -27,7 +27,7 @@ def campaign_dict(campaign: Campaign, moment) -> dict:
 @bp.get("/campaigns")
 @requires(EVERYONE)
 def index():
-    moment, scope = now(), scope_for(current())
+    moment, scope = now(), scope_for(current(), request.args)
     return jsonify({"items": [{**campaign_dict(c, moment), "figures": progress.summary(c, moment, scope)}
                               for c in list_campaigns()]})
 

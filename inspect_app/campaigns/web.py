@@ -55,13 +55,20 @@ PHONE_WEEKS = 8  # a phone's chart shows the last weeks only, as the 领导看�
 @bp.get("/")
 @requires(EVERYONE)
 def index():
-    moment, scope = now(), scope_for(current_user)
+    """Every campaign with its figures: a unit's own problems, or with scope=territory (as a campaign's page) its
+    territory's, each campaign opening in the same view."""
+    moment = now()
+    try:
+        scope = scope_for(current_user, request.args)
+    except Forbidden:  # a unit overseeing nobody: its own problems, as the ticket list answers it
+        return redirect(url_for(".index"), 303)
+    over = territory_args(request.args)
     rows = [{"campaign": c, "figures": progress.summary(c, moment, scope), **progress.timeline(c, moment)}
             for c in list_campaigns()]  # a handful a year
     order = {"进行中": 0, "未开始": 1, "已结束": 2}
     rows.sort(key=lambda r: order[r["status"]])  # running first; each group newest first (list_campaigns)
-    return render_template("campaigns/index.html", rows=rows, own=scope is not None,
-                           may_edit=may_open(current_user, "office.campaign_form"))
+    return render_template("campaigns/index.html", rows=rows, own=scope is not None and not over, territory=over,
+                           oversees=oversees(current_user), may_edit=may_open(current_user, "office.campaign_form"))
 
 
 @bp.get("/<int:campaign_id>")
