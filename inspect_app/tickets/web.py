@@ -29,7 +29,7 @@ from ..navigation import Count, count_with_menu, register_badge, remember
 from ..policy import (CITYWIDE, EVERYONE, FILERS, INSPECTORS, OFFICE, UNITS, VERIFIERS, has_role, may_open,
                       requires, sees_citywide)
 from ..units.models import Segment, Unit
-from ..units.territory import territory_ids
+from ..units.territory import sub_unit_choice, territory_ids
 from ..common.text import one_line
 from ..sites.models import Site, SiteKind
 from ..sites.services import list_sites, sites_near, visible_site
@@ -340,7 +340,7 @@ def unit_list():
     if flt.scope or flt.sub_unit:
         if territory is None:  # a unit with nobody under it: its own list, as it always was
             return redirect(url_for("tickets.unit_list", tab=tab), 303)
-        return _territory_list(flt, tab, territory)
+        return _territory_list(flt, tab)
     (flt.status, flt.my_part), flt.unit_id = tabs[tab], None
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"  # a campaign's problems, as its page counts them: voided ones aside
@@ -359,28 +359,6 @@ def unit_list():
     campaign = db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None  # from a campaign's page
     return render_template("tickets/unit_list.html", items=items, total=total, flt=flt, tab=tab, tabs=UNIT_TABS,
                            counts=counts, campaign=campaign, territory=territory is not None, scope_args={})
-
-
-def _territory_units(territory) -> list[tuple[Unit, int]]:
-    """The units under the user's own (its 下属单位), each under its 上级单位 in name order, with its depth (1: a
-    street; 2: a 社区 under it), for the 下属单位 menu."""
-    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(sorted(territory))))}
-    own = current_user.unit_id
-    below: dict[int, list[Unit]] = {}
-    for unit in units.values():
-        if unit.id != own and unit.parent_id in units:
-            below.setdefault(unit.parent_id, []).append(unit)
-    shown: list[tuple[Unit, int]] = []
-    seen = {own}
-
-    def walk(parent_id: int, depth: int) -> None:
-        for unit in sorted(below.get(parent_id, ()), key=lambda u: (not u.active, u.code or "", u.name)):
-            if unit.id not in seen:
-                seen.add(unit.id)
-                shown.append((unit, depth))
-                walk(unit.id, depth + 1)
-    walk(own, 1)
-    return shown
 
 
 def _days(first, last) -> str:
@@ -414,7 +392,7 @@ def _narrowed_by(flt, tab: str) -> tuple[list[str], dict]:
     return said, kept
 
 
-def _territory_list(flt, tab: str, territory):
+def _territory_list(flt, tab: str):
     """辖区问题 (scope=territory): the problems of the unit's territory, read only (tickets/territory.py), each with
     the unit that leads it; sub_unit narrows it to a unit under it and its own units. A sub_unit outside the
     territory lists nothing and says why (400). The tabs are the problems' own states, not the unit's part."""
@@ -424,14 +402,13 @@ def _territory_list(flt, tab: str, territory):
     if flt.campaign_id and flt.status is None:
         flt.status = "valid"
     scope_args = {"scope": "territory", **({"sub_unit": flt.sub_unit} if flt.sub_unit else {})}
+    sub_units, refused = sub_unit_choice(current_user, flt.sub_unit)
     page = {"flt": flt, "tab": tab, "tabs": UNIT_TABS, "territory": True, "scope_args": scope_args,
-            "said": said, "kept": kept,
-            "sub_units": _territory_units(territory),
+            "said": said, "kept": kept, "sub_units": sub_units,
             "campaign": db.session.get(Campaign, flt.campaign_id) if flt.campaign_id else None}
-    if flt.sub_unit and flt.sub_unit not in territory:
+    if refused:
         return render_template("tickets/unit_list.html", items=[], total=0, counts={}, export_args=None,
-                               sub_unit_error="所选下属单位不在本单位辖区内，请从“下属单位”中重新选择。",
-                               **page), 400
+                               sub_unit_error=refused, **page), 400
     moment = now()
     items, total = list_cards(current_user, flt, moment, overdue_first=True)
     if (last := past_last_page(flt.page, flt.per_page, total)) is not None:

@@ -61,3 +61,36 @@ def territory_ids(user) -> frozenset[int] | None:
 def oversees(user) -> bool:
     """The user's unit has units under it (its clerks read their 辖区)."""
     return territory_ids(user) is not None
+
+
+# the 辖区 pages' refusal of a 下属单位 outside the territory (the API answers 404: tickets/policy.territory_scope)
+OUTSIDE = "所选下属单位不在本单位辖区内，请从“下属单位”中重新选择。"
+
+
+def sub_units(user, territory) -> list[tuple[Unit, int]]:
+    """The units under the user's own (its 下属单位), each under its 上级单位 in name order, with its depth (1: a
+    street; 2: a 社区 under it), for the 下属单位 menu of the 辖区 pages (macros.html sub_unit_menu)."""
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(sorted(territory))))}
+    own = user.unit_id
+    below: dict[int, list[Unit]] = {}
+    for unit in units.values():
+        if unit.id != own and unit.parent_id in units:
+            below.setdefault(unit.parent_id, []).append(unit)
+    shown: list[tuple[Unit, int]] = []
+    seen = {own}
+
+    def walk(parent_id: int, depth: int) -> None:
+        for unit in sorted(below.get(parent_id, ()), key=lambda u: (not u.active, u.code or "", u.name)):
+            if unit.id not in seen:
+                seen.add(unit.id)
+                shown.append((unit, depth))
+                walk(unit.id, depth + 1)
+    walk(own, 1)
+    return shown
+
+
+def sub_unit_choice(user, sub_unit: int | None) -> tuple[list[tuple[Unit, int]], str | None]:
+    """For a 辖区 page of an overseeing unit's clerk: its 下属单位 menu, and the refusal to show for a `sub_unit`
+    outside its territory (None when the choice stands): the page then lists nothing and answers 400."""
+    territory = territory_ids(user) or frozenset()
+    return sub_units(user, territory), (OUTSIDE if sub_unit and sub_unit not in territory else None)
