@@ -149,6 +149,69 @@ def test_a_unit_with_nobody_under_it_reads_as_before(app, city, districts, lette
     assert len(api.get(f"/api/v1/letters/{both.id}", city.unit_a).get_json()["items"]) == 2
 
 
+@pytest.fixture
+def county(city, now):
+    """丙区 over both streets (甲街道 and 乙街道), with its clerk."""
+    from inspect_app.auth.services import create_user
+    qxc = Unit(code="QXC", name="丙区人民政府", kind="区县")
+    db.session.add(qxc)
+    db.session.flush()
+    city.street_a.parent_id = city.street_b.parent_id = qxc.id
+    clerk = create_user("qxc", "unit", PASSWORD, now, unit=qxc)
+    db.session.commit()
+    return clerk
+
+
+def _letter_ids(found) -> set[int]:
+    return {x["id"] for x in found.get_json()}
+
+
+def test_a_district_narrows_its_letters_to_one_street_and_those_under_it(app, city, county, letters, browser, api):
+    both, only_b, _ = letters
+    clerk = browser(county)
+    whole = clerk.get("/letters?scope=territory").get_data(as_text=True)
+    assert both.number in whole and only_b.number in whole
+    assert '<label class="sub-unit">下属单位<select name="sub_unit">' in whole
+    assert f'<option value="{city.street_a.id}">甲街道办事处</option>' in whole
+    # 甲街道: the letter to both streets alone, with 甲街道's row and items only
+    page = clerk.get(f"/letters?scope=territory&sub_unit={city.street_a.id}").get_data(as_text=True)
+    assert both.number in page and only_b.number not in page
+    assert "主送：甲街道办事处</span>" in page and "乙街道办事处</span>" not in page
+    assert f'<option value="{city.street_a.id}" selected>' in page and 'href="/letters?scope=territory">清除</a>' in page
+    street_b = clerk.get(f"/letters?sub_unit={city.street_b.id}").get_data(as_text=True)  # sub_unit: the 辖区 scope
+    assert both.number in street_b and only_b.number in street_b and "主送：乙街道办事处</span>" in street_b
+    # the pages keep it
+    paged = clerk.get(f"/letters?scope=territory&sub_unit={city.street_b.id}&per_page=1").get_data(as_text=True)
+    assert f"sub_unit={city.street_b.id}" in re.search(r'<nav class="pager".*?</nav>', paged, re.S).group(0)
+    # the API: the same letters; a 下属单位 with a unit under it (乙街道 under 甲街道, as a 社区) takes in its letters
+    url = "/api/v1/letters?scope=territory&sub_unit={}"
+    assert _letter_ids(api.get(url.format(city.street_a.id), county)) == {both.id}
+    assert _letter_ids(api.get(f"/api/v1/letters?sub_unit={city.street_b.id}", county)) == {both.id, only_b.id}
+    city.street_b.parent_id = city.street_a.id
+    db.session.commit()
+    assert _letter_ids(api.get(url.format(city.street_a.id), county)) == {both.id, only_b.id}
+    assert _letter_ids(api.get(url.format(city.street_b.id), county)) == {both.id, only_b.id}
+    page = clerk.get(f"/letters?scope=territory&sub_unit={city.street_a.id}").get_data(as_text=True)
+    assert only_b.number in page and "主送：甲街道办事处、乙街道办事处</span>" in page
+
+
+def test_a_street_outside_the_district_is_refused_on_the_letters_list(app, city, districts, letters, browser, api):
+    qxa, _ = districts
+    both, only_b, _ = letters
+    refused = browser(qxa).get(f"/letters?scope=territory&sub_unit={city.street_b.id}")
+    assert refused.status_code == 400
+    body = refused.get_data(as_text=True)
+    assert ('<div autofocus tabindex="-1" class="alert error" role="alert">'
+            "所选下属单位不在本单位辖区内，请从“下属单位”中重新选择。</div>") in body
+    assert both.number not in body and only_b.number not in body and "暂无督办函" not in body
+    outside = api.get(f"/api/v1/letters?scope=territory&sub_unit={city.street_b.id}", qxa)
+    assert outside.status_code == 404 and outside.get_json()["error"]["code"] == "not_found"
+    answer = api.get("/api/v1/letters?scope=territory&sub_unit=abc", qxa)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == "下属单位（sub_unit）应为整数。"
+    page = browser(qxa).get("/letters?scope=territory&sub_unit=abc")
+    assert page.status_code == 400 and "下属单位（sub_unit）应为整数。" in page.get_data(as_text=True)
+
+
 # ----------------------------------------------------------------------------- 测评结果
 
 def _main(page: str) -> str:

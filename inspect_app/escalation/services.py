@@ -21,6 +21,7 @@ from ..common.sql import const, on_days
 from ..extensions import db
 from ..http import choice_arg, date_range_args, flag_arg, int_arg
 from ..policy import ADMIN, LEADER, LEADERSHIP, OFFICE, UNITS, has_role, sees_citywide
+from ..tickets.policy import territory_scope
 from ..units.territory import territory_ids
 from .models import KIND_LABELS, LETTER_STATUSES, MAX_LEVEL, Letter, LetterUnit
 from .settings import admin_may_sign
@@ -124,12 +125,12 @@ def visible_items(user, letter: Letter) -> list:
     return list(letter.items)
 
 
-def visible_recipients(user, letter: Letter, territory: bool = True) -> list[LetterUnit]:
-    """The 主送 rows this user reads: a unit its own (with `territory`, its 辖区's too), everyone else all."""
-    if has_role(user, UNITS):
-        units = reader_units(user, territory)
-        return [row for row in letter.recipients if row.unit_id in units]
-    return list(letter.recipients)
+def visible_recipients(user, letter: Letter, units: frozenset[int] | None = None) -> list[LetterUnit]:
+    """The 主送 rows this user reads: a unit its own and its 辖区's, everyone else all; a list's `units`
+    (listed_units: the scope, a 下属单位) narrows them to those."""
+    if units is None and has_role(user, UNITS):
+        units = reader_units(user)
+    return [row for row in letter.recipients if units is None or row.unit_id in units]
 
 
 def reply_overdue(recipient: LetterUnit, letter: Letter, now: datetime) -> bool:
@@ -157,41 +158,49 @@ class LetterFilter:
     unacknowledged: bool = False
     overdue: bool = False  # 逾期未回复
     scope: str = "own"  # a unit's: own 本单位, territory 辖区 (SCOPES)
+    sub_unit: int | None = None  # in the territory scope: that unit of the 辖区 and those under it
     page: int = 1
     per_page: int = 50
 
 
 def parse_filter(args) -> LetterFilter:
-    """From query-string args; bad values answer 400."""
+    """From query-string args; bad values answer 400. A sub_unit is of the territory scope (as the ticket list's)."""
     date_from, date_to = date_range_args(args)
+    sub_unit = int_arg(args, "sub_unit")
     return LetterFilter(unit_id=int_arg(args, "unit_id"), level=int_arg(args, "level", 1, MAX_LEVEL),
                         status=choice_arg(args, "status", tuple(LETTER_STATUSES), label="状态"),
                         kind=choice_arg(args, "kind", tuple(KIND_LABELS), label="文书种类"),
                         date_from=date_from, date_to=date_to,
                         unacknowledged=flag_arg(args, "unacknowledged"), overdue=flag_arg(args, "overdue"),
-                        scope=choice_arg(args, "scope", SCOPES, label="范围") or "own",
+                        scope=choice_arg(args, "scope", SCOPES, label="范围") or ("territory" if sub_unit else "own"),
+                        sub_unit=sub_unit,
                         page=int_arg(args, "page", 1, 10**6, 1), per_page=int_arg(args, "per_page", 1, 200, 50))
 
 
-def _recipient_condition(user, flt: LetterFilter, *conditions):
-    """EXISTS a 主送 row of the letter matching: the unit's own row for a unit (its 辖区's rows in the territory
-    scope), else any (or the filter's unit)."""
+def _recipient_condition(flt: LetterFilter, units: frozenset[int] | None, *conditions):
+    """EXISTS a 主送 row of the letter matching, of the list's units (listed_units: for a unit its own row, its
+    辖区's rows in the territory scope), else any (or the filter's unit)."""
     where = [LetterUnit.letter_id == Letter.id, *conditions]
-    if has_role(user, UNITS):
-        where.append(_one_of(_units(user, flt)))
-        if flt.unit_id:
-            where.append(LetterUnit.unit_id == flt.unit_id)
-    elif flt.unit_id:
+    if units is not None:
+        where.append(_one_of(units))
+    if flt.unit_id:
         where.append(LetterUnit.unit_id == flt.unit_id)
     return exists(select(LetterUnit.id).where(*where))
 
 
-def _units(user, flt: LetterFilter) -> frozenset[int]:
-    return reader_units(user, flt.scope == "territory")
+def listed_units(user, flt: LetterFilter) -> frozenset[int] | None:
+    """The 主送 units a list is about: a unit's own (its 辖区's in the territory scope); with sub_unit that unit of
+    the 辖区 and those under it (tickets/policy.territory_scope: 404 outside the 辖区, 403 no_territory for a unit
+    overseeing nobody, a citywide reader naming any unit); None: every unit."""
+    if flt.sub_unit is not None:
+        return territory_scope(user, flt.sub_unit)
+    return reader_units(user, flt.scope == "territory") if has_role(user, UNITS) else None
 
 
-def _query(user, flt: LetterFilter, now: datetime):
+def _query(user, flt: LetterFilter, now: datetime, units: frozenset[int] | None):
     query = select(Letter).where(letter_scope(user, flt.scope == "territory"))
+    if flt.sub_unit is not None:
+        query = query.where(_recipient_condition(flt, units))
     if flt.unit_id:
         query = query.where(exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
                                                                 LetterUnit.unit_id == flt.unit_id)))
@@ -204,21 +213,22 @@ def _query(user, flt: LetterFilter, now: datetime):
     query = query.where(*on_days(Letter.issued_at, flt.date_from, flt.date_to))
     if flt.unacknowledged:
         query = query.where(Letter.status != "draft",
-                            _recipient_condition(user, flt, LetterUnit.acknowledged_at.is_(None)))
+                            _recipient_condition(flt, units, LetterUnit.acknowledged_at.is_(None)))
     if flt.overdue:
-        query = query.where(_recipient_condition(user, flt, late_reply(now)))
+        query = query.where(_recipient_condition(flt, units, late_reply(now)))
     return query
 
 
 def list_letters(user, flt: LetterFilter, now: datetime, *, paged: bool = True) -> tuple[list[Letter], int]:
     """Drafts first, then issued letters newest first; a unit's letters it has not signed for lead its list (in
-    the territory scope, those a unit of its 辖区 has not)."""
-    query = _query(user, flt, now)
+    the territory scope, those a unit of its 辖区 has not; with sub_unit, of that 下属单位's)."""
+    units = listed_units(user, flt)
+    query = _query(user, flt, now, units)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     order = [(Letter.status == "draft").desc(), Letter.issued_at.desc(), Letter.id.desc()]
     if has_role(user, UNITS):
         pending = exists(select(LetterUnit.id).where(LetterUnit.letter_id == Letter.id,
-                                                     _one_of(_units(user, flt)),
+                                                     _one_of(units),
                                                      LetterUnit.acknowledged_at.is_(None)))
         order.insert(0, pending.desc())
     query = query.options(selectinload(Letter.items)).order_by(*order)

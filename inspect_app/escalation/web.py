@@ -25,7 +25,7 @@ from ..policy import EVERYONE, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role, r
 from ..tickets.rules import ACTIVE_STATUSES, OPEN_STATUSES
 from ..units.models import Unit
 from ..units.services import active_units
-from ..units.territory import oversees
+from ..units.territory import oversees, sub_unit_choice
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
@@ -128,18 +128,27 @@ def _back(letter_id: int, anchor: str = ""):
 @requires(EVERYONE)
 def letters():
     flt = services.parse_filter(request.args)
+    is_unit = has_role(current_user, UNITS)
+    territory = flt.scope == "territory"
+    # the 辖区 scope of a unit with units under it: its 下属单位 menu; one outside the 辖区 lists nothing (400)
+    sub_units, refused = sub_unit_choice(current_user, flt.sub_unit) if is_unit and territory and oversees(
+        current_user) else ([], None)
+    page = {"flt": flt, "units": [] if is_unit else active_units(),
+            "levels": [(n, level_text(n)["name"]) for n in (1, 2, 3)], "statuses": LETTER_STATUSES,
+            "kinds": KIND_LABELS, "oversees": is_unit and oversees(current_user), "territory": territory,
+            "sub_units": sub_units, "sub_unit_error": refused}
+    if refused:
+        return render_template("escalation/index.html", items=[], total=0, card=None, **page), 400
     moment = now()
     items, total = services.list_letters(current_user, flt, moment)
     if (last := past_last_page(flt.page, flt.per_page, total)) is not None:
         return last
-    is_unit = has_role(current_user, UNITS)
-    units = [] if is_unit else active_units()
-    territory = flt.scope == "territory"
+    listed = services.listed_units(current_user, flt)
 
     def card(letter) -> dict:
         """What the list shows of an issued letter: to a unit of its own 主送 row (in the 辖区 scope, its
-        territory's rows), to anyone else of every 主送 unit."""
-        rows = services.visible_recipients(current_user, letter, territory)
+        territory's rows, or its 下属单位's), to anyone else of every 主送 unit (or the 下属单位's)."""
+        rows = services.visible_recipients(current_user, letter, listed)
         if not is_unit:
             return {"rows": rows, "pending": letter.acknowledged_at is None, "acknowledged_at": letter.acknowledged_at,
                     "settled": letter.status == "done", "count": len(letter.items),
@@ -151,10 +160,7 @@ def letters():
                 "count": sum(1 for item in letter.items if item.unit_id in ids),
                 "late": any(services.reply_overdue(row, letter, moment) for row in rows)}
 
-    return render_template("escalation/index.html", items=items, total=total, flt=flt, units=units,
-                           levels=[(n, level_text(n)["name"]) for n in (1, 2, 3)], statuses=LETTER_STATUSES,
-                           kinds=KIND_LABELS, card=card, oversees=is_unit and oversees(current_user),
-                           territory=territory)
+    return render_template("escalation/index.html", items=items, total=total, card=card, **page)
 
 
 @bp.get("/letters/to-sign")
