@@ -267,3 +267,45 @@ def test_a_district_reads_the_results_of_its_streets_sites(app, city, districts,
     mine = _main(street.get("/assessment/results").get_data(as_text=True))
     assert "辖区" not in mine and "江城区背街小巷" in mine
     assert _main(street.get("/assessment/results?scope=territory").get_data(as_text=True)) == mine
+
+
+def test_a_district_narrows_its_results_to_one_street(app, city, county, browser, api, now):
+    world = World(city, now)
+    round_id, place = run_round(api, city, world)
+    clerk = browser(county)
+    whole = _main(clerk.get("/assessment/results?scope=territory").get_data(as_text=True))
+    assert "江城区背街小巷" in whole and "临江区背街小巷" in whole
+    assert '<label class="sub-unit">下属单位<select name="sub_unit">' in whole
+    page = _main(clerk.get(f"/assessment/results?scope=territory&sub_unit={city.street_a.id}").get_data(as_text=True))
+    assert "江城区背街小巷" in page and "临江区" not in page and "属地：甲街道办事处" in page
+    assert f'<option value="{city.street_a.id}" selected>' in page
+    assert 'href="/assessment/results?scope=territory">清除</a>' in page
+    other = _main(clerk.get(f"/assessment/results?sub_unit={city.street_b.id}").get_data(as_text=True))
+    assert "临江区背街小巷" in other and "江城区" not in other  # sub_unit: the 辖区 scope
+    # the API: the round, its sites and a site's results of that street alone
+    assert [r["id"] for r in api.get(f"/api/v1/rounds?scope=territory&sub_unit={city.street_a.id}", county)
+            .get_json()] == [round_id]
+    sites = api.get(f"/api/v1/rounds/{round_id}?scope=territory&sub_unit={city.street_a.id}", county).get_json()
+    assert {s["site"]["district"] for s in sites["sites"]} == {"江城区"}
+    results = f"/api/v1/rounds/{round_id}/sites/{{}}/results?sub_unit={city.street_a.id}"
+    assert api.get(results.format(place[("背街小巷", "江城区")]), county).status_code == 200
+    assert api.get(results.format(place[("背街小巷", "临江区")]), county).status_code == 404
+
+
+def test_a_street_outside_the_district_is_refused_on_the_results(app, city, districts, browser, api, now):
+    qxa, _ = districts
+    world = World(city, now)
+    round_id, _ = run_round(api, city, world)
+    refused = browser(qxa).get(f"/assessment/results?scope=territory&sub_unit={city.street_b.id}")
+    assert refused.status_code == 400
+    body = _main(refused.get_data(as_text=True))
+    assert ('<div autofocus tabindex="-1" class="alert error" role="alert">'
+            "所选下属单位不在本单位辖区内，请从“下属单位”中重新选择。</div>") in body
+    assert "背街小巷" not in body and "还没有被抽中测评" not in body
+    for url in ("/api/v1/rounds?scope=territory&sub_unit={}", f"/api/v1/rounds/{round_id}?scope=territory&sub_unit={{}}"):
+        outside = api.get(url.format(city.street_b.id), qxa)
+        assert outside.status_code == 404 and outside.get_json()["error"]["code"] == "not_found"
+    answer = api.get("/api/v1/rounds?scope=territory&sub_unit=abc", qxa)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"] == "下属单位（sub_unit）应为整数。"
+    page = browser(qxa).get("/assessment/results?scope=territory&sub_unit=abc")
+    assert page.status_code == 400 and "下属单位（sub_unit）应为整数。" in page.get_data(as_text=True)

@@ -7,7 +7,7 @@ from ..api.common import api_blueprint, current
 from ..common.errors import BadRequest
 from ..common.timeutil import isoformat
 from ..extensions import db
-from ..http import choice_arg, flag_arg, json_body, now, takes_upload, unknown_arg
+from ..http import choice_arg, flag_arg, int_arg, json_body, now, takes_upload, unknown_arg
 from ..office import downloads
 from ..policy import CITYWIDE, EVERYONE, FILERS, OFFICE, requires, sees_citywide
 from ..sites.services import find_kind
@@ -98,9 +98,12 @@ def create_round():
     return jsonify(round_dict(rnd, services.round_sites(current(), rnd))), 201
 
 
-def _territory() -> bool:
-    """`scope=territory`: a unit with units under it reads its 辖区's sites, read only (own: its own, the default)."""
-    return choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
+def _territory() -> bool | frozenset[int]:
+    """`scope=territory`: a unit with units under it reads its 辖区's sites, read only (own: its own, the default);
+    `sub_unit` (of the territory scope, as the ticket list's) those of that 下属单位 and the units under it."""
+    sub_unit = int_arg(request.args, "sub_unit")
+    territory = choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
+    return services.territory_reads(current(), sub_unit) if territory or sub_unit is not None else False
 
 
 @bp.get("/rounds")

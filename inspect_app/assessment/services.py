@@ -23,7 +23,7 @@ from ..common.timeutil import local
 from ..extensions import db
 from ..policy import INSPECTORS, OFFICE, UNITS, has_role, sees_citywide
 from ..sites.models import Site, SiteKind
-from ..tickets.policy import SITE_LOCKS
+from ..tickets.policy import SITE_LOCKS, territory_scope
 from ..tickets.services import NewReport, create_ticket, refuse_reused_key
 from ..units.territory import territory_ids
 from . import checklist, findings
@@ -63,23 +63,30 @@ def shown_to_units():
     return or_(RoundSite.status == "submitted", Round.status == "closed")
 
 
-def round_site_scope(user, territory: bool = False):
+def territory_reads(user, sub_unit: int | None) -> bool | frozenset[int]:
+    """The `territory` of the reads below for a unit's 辖区 scope: its whole 辖区 (True), or with `sub_unit` that
+    下属单位 and the units under it (tickets/policy.territory_scope: 404 outside the 辖区, 403 no_territory for a
+    unit overseeing nobody)."""
+    return territory_scope(user, sub_unit) if sub_unit is not None else True
+
+
+def round_site_scope(user, territory: bool | frozenset[int] = False):
     """SQL condition (RoundSite and Site joined): the drawn sites this user may see as concerning them in their
     round: a unit, those it answered for then in any role (models.answered_by: the units fixed when the site was
     scored, not the site's units now), so that moving a site to another 属地 neither takes a scored round's site
     from the unit it was charged to nor gives it to the new one; and those where a finding is charged to it now (a
     退单 moved the task to it): findings.concerns, the rule the scores read too. With `territory`, a unit with
     units under it (units/territory.py) reads those of any unit of its 辖区 the same way (read only); a unit with
-    nobody under it, its own."""
+    nobody under it, its own. `territory` may be the units of one 下属单位 instead (territory_reads)."""
     if sees_citywide(user):
         return RoundSite.id.is_not(None)
     if has_role(user, UNITS) and user.unit_id:
-        units = territory_ids(user) if territory else None
+        units = (territory if isinstance(territory, frozenset) else territory_ids(user)) if territory else None
         return findings.concerns(units if units is not None else user.unit_id)
     return RoundSite.id.is_(None)
 
 
-def visible_round_ids_condition(user, territory: bool = False):
+def visible_round_ids_condition(user, territory: bool | frozenset[int] = False):
     """Rounds a unit may see: those with at least one of its sites that it may see (round_site_scope, shown_to_units;
     a site with a finding charged to it has been scored, so is shown)."""
     return Round.id.in_(select(RoundSite.round_id).join(Site, Site.id == RoundSite.site_id)
@@ -87,7 +94,7 @@ def visible_round_ids_condition(user, territory: bool = False):
                         .where(round_site_scope(user, territory), shown_to_units()))
 
 
-def list_rounds(user, kind: str | None = None, territory: bool = False) -> list[Round]:
+def list_rounds(user, kind: str | None = None, territory: bool | frozenset[int] = False) -> list[Round]:
     query = select(Round).order_by(Round.created_at.desc(), Round.id.desc())
     if not sees_citywide(user):
         query = query.where(visible_round_ids_condition(user, territory))
@@ -96,7 +103,7 @@ def list_rounds(user, kind: str | None = None, territory: bool = False) -> list[
     return list(db.session.scalars(query))
 
 
-def get_round(user, round_id: int, territory: bool = False) -> Round:
+def get_round(user, round_id: int, territory: bool | frozenset[int] = False) -> Round:
     found = db.session.get(Round, round_id)
     if found is None:
         raise NotFound("测评轮次不存在或无权查看。")
@@ -106,7 +113,7 @@ def get_round(user, round_id: int, territory: bool = False) -> Round:
     return found
 
 
-def round_sites(user, rnd: Round, territory: bool = False) -> list[RoundSite]:
+def round_sites(user, rnd: Round, territory: bool | frozenset[int] = False) -> list[RoundSite]:
     """The round's drawn sites this user may see (a unit: those it answered for in the round, once scored or once
     the round is closed; with `territory`, those of its 辖区)."""
     query = (select(RoundSite).join(Site, Site.id == RoundSite.site_id).where(RoundSite.round_id == rnd.id)
@@ -117,7 +124,7 @@ def round_sites(user, rnd: Round, territory: bool = False) -> list[RoundSite]:
     return list(db.session.scalars(query))
 
 
-def get_round_site(rnd: Round, site_id: int, user=None, territory: bool = False) -> RoundSite:
+def get_round_site(rnd: Round, site_id: int, user=None, territory: bool | frozenset[int] = False) -> RoundSite:
     """A drawn site of the round; given a user who does not see citywide, only one shown to units and answered for
     by the user's unit in the round (404 otherwise, the same answer as for a site that was not drawn)."""
     query = select(RoundSite).where(RoundSite.round_id == rnd.id, RoundSite.site_id == site_id)
@@ -678,7 +685,7 @@ def results_of(rs: RoundSite) -> list[Result]:
     return list(db.session.scalars(select(Result).where(Result.round_site_id == rs.id).order_by(Result.id)))
 
 
-def unit_round_sites(user, territory: bool = False) -> list[RoundSite]:
+def unit_round_sites(user, territory: bool | frozenset[int] = False) -> list[RoundSite]:
     """A unit's sites in every round (those it answered for in that round, or where a finding is charged to it now:
     round_site_scope; with `territory`, those of any unit of its 辖区), newest round first: those scored, and all of
     a closed round's."""

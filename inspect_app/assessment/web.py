@@ -21,7 +21,7 @@ from ..auth.models import User
 from ..common.errors import Invalid, ServiceError
 from ..common.sql import count_where
 from ..extensions import db
-from ..http import choice_arg, done, flag_arg, form_again, now, takes_upload
+from ..http import choice_arg, done, flag_arg, form_again, int_arg, now, takes_upload
 from ..office import downloads, uploads
 from ..policy import (
     CITYWIDE,
@@ -41,7 +41,7 @@ from ..tickets.inputs import idempotency_key
 from ..tickets.models import Ticket
 from ..tickets.territory import in_territory
 from ..units.models import Unit
-from ..units.territory import oversees, territory_ids
+from ..units.territory import oversees, sub_unit_choice, territory_ids
 from . import checklist, documents, findings, scores, services
 from .models import KINDS, Result, Round, RoundSite
 
@@ -356,10 +356,20 @@ def _new_key() -> str:
 @requires(UNITS)
 def unit_results():
     """测评结果: the sites the unit answers for; with `scope=territory`, a unit with units under it reads those of
-    its 辖区 (read only), each with the units answering for it."""
-    territory = (choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
-                 and oversees(current_user))
-    rows = services.unit_round_sites(current_user, territory)
+    its 辖区 (read only), each with the units answering for it; `sub_unit` narrows it to one 下属单位 and those
+    under it (one outside the 辖区 lists nothing and says why: 400)."""
+    sub_unit = int_arg(request.args, "sub_unit")
+    territory = ((choice_arg(request.args, "scope", services.SCOPES, label="范围") == "territory"
+                  or sub_unit is not None) and oversees(current_user))
+    sub_units, refused = sub_unit_choice(current_user, sub_unit) if territory else ([], None)
+    page = {"unit_id": current_user.unit_id, "roles": ROLE_LABELS, "territory": territory,
+            "oversees": oversees(current_user), "sub_unit": sub_unit if territory else None, "sub_units": sub_units,
+            "sub_unit_error": refused}
+    if refused:
+        return render_template("assessment/unit_results.html", rounds=[], failures={}, current={}, readable=set(),
+                               own_rounds=set(), units={}, **page), 400
+    rows = services.unit_round_sites(current_user, services.territory_reads(current_user, sub_unit) if territory
+                                     else False)
     # by round, newest first as listed (the template's groupby sorted them by id, oldest first)
     rounds = [(group[0].round, group) for group in
               (list(g) for _, g in itertools.groupby(rows, key=lambda rs: rs.round_id))]
@@ -380,10 +390,8 @@ def unit_results():
         Round.id.in_({rs.round_id for rs in rows}), services.visible_round_ids_condition(current_user)))) \
         if territory else {rs.round_id for rs in rows}
     return render_template("assessment/unit_results.html", rounds=rounds, failures=failures,
-                           unit_id=current_user.unit_id, roles=ROLE_LABELS,
-                           current=findings.site_scores(rs.id for rs in rows), territory=territory,
-                           oversees=oversees(current_user), readable=readable,
-                           own_rounds=own_rounds, units=_unit_names(rows) if territory else {})
+                           current=findings.site_scores(rs.id for rs in rows), readable=readable,
+                           own_rounds=own_rounds, units=_unit_names(rows) if territory else {}, **page)
 
 
 def _unit_names(rows) -> dict[int, str]:
