@@ -93,9 +93,10 @@ def test_a_district_reads_the_letters_issued_to_its_streets(app, city, districts
     assert {i["unit_id"] for i in shown["items"]} == {city.street_a.id} and len(shown["items"]) == 2
     assert api.get("/api/v1/letters", qxa).get_json() == []  # the default stays its own
     assert api.get("/api/v1/letters?scope=all", qxa).status_code == 400
-    # the menu's count stays about its own letters: 甲街道 has one to sign for, 甲区 none
-    assert '<b class="nav-count"' in browser(city.unit_a).get("/letters").get_data(as_text=True)
-    assert '<b class="nav-count"' not in clerk.get("/letters?scope=territory").get_data(as_text=True)
+    # the 督办函 menu's count stays about its own letters: 甲街道 has one to sign for, 甲区 none (its 消息 tell it of
+    # its street's letter: test_territory_inbox.py)
+    assert '督办函<b class="nav-count"' in browser(city.unit_a).get("/letters").get_data(as_text=True)
+    assert '督办函<b class="nav-count"' not in clerk.get("/letters?scope=territory").get_data(as_text=True)
 
 
 def _numbers(letter, unit) -> set[str]:

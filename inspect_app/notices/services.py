@@ -1,12 +1,17 @@
 """The unit's inbox and unread count, and what its robot is told.
 
-Six kinds of news for a unit, each with the moment it happened (all six in the inbox; its robot is pushed all but
-the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 约谈's scheduling having told it already
-(escalation/notify.py), and the morning digest counts those):
+Seven kinds of news for a unit, each with the moment it happened (all seven in the inbox; its robot is pushed all
+but the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 约谈's scheduling having told it
+already (escalation/notify.py), and the morning digest counts those; its 辖区's letters go to neither):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
   sent back to it after refusing its 退单 is a decision's news instead; news while its part is still open: one
   voided, closed or reported since is neither pushed nor unread, and the inbox says what became of it (已作废…);
 - a letter (督办函) issued to it;
+- for a unit that oversees a 辖区 (units/territory.py: a 区县 over its 街道, a 街道 over its 社区, at any depth), a
+  letter issued to units under it (辖区单位收到督办函, 挂牌督办函, 约谈通知 or 督查通报: its number, the units of the
+  辖区 it names, its page, which the unit reads read only), once however many of them it names; one addressed to
+  the unit itself too is its own letter's news. Neither its robot (push_news) nor its digest (work_summary) is told
+  of these: they are the streets' own to act on, and the district reads them here;
 - a 约谈 of the unit the office scheduled ahead of its time (when, where, who attends, the letter it follows), and
   its cancellation;
 - the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);
@@ -22,8 +27,8 @@ the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 
   hotline sent that ticket's 12345 case again with more (催办, 补充材料: intake/services.follow_up).
 What happened after the clerk last opened the inbox is unread (a clerk who never did: INBOX_WINDOW_DAYS back).
 Each count is one indexed query (ticket_units (unit_id, assigned_at) and (unit_id, status, deadline), letters
-(unit_id, issued_at), the events of the unit's recent parts by ticket_events (ticket_id)), cheap enough for every
-page's header.
+(unit_id, issued_at), the 辖区's by letters (issued_at), counted only for a unit with units under it, the events of
+the unit's recent parts by ticket_events (ticket_id)), cheap enough for every page's header.
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from ..boundary import optional_write
 from ..common.sql import const, consts, hours_between, insert_on_conflict, json_int, not_indexed, position_in
@@ -50,6 +55,7 @@ from ..tickets.models import UNIT_DECISIONS, Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
 from ..tickets.rules import DUE_SOON, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, UNIT_TODO_TICKET_STATUS
 from ..units.models import Category, Unit
+from ..units.territory import territory_ids
 from .models import InboxSeen
 
 HELD_BEFORE_REMINDER = 25  # hours from a part's arrival to its deadline, above which its last 24 hours are news
@@ -167,10 +173,27 @@ def _disputes_accepted(unit_id: int, after: datetime, until: datetime):
                    json_int(TicketEvent.data_json, "from_unit_id") == unit_id))
 
 
+def _issued_between(after: datetime, until: datetime):
+    """SQL: a letter issued (not a draft) in (after, until]."""
+    return and_(Letter.status != "draft", Letter.issued_at.is_not(None), Letter.issued_at > after,
+                Letter.issued_at <= until)
+
+
 def _letters(unit_id: int, after: datetime, until: datetime):
     return (select(Letter).join(LetterUnit, LetterUnit.letter_id == Letter.id)
-            .where(LetterUnit.unit_id == unit_id, Letter.status != "draft", Letter.issued_at.is_not(None),
-                   Letter.issued_at > after, Letter.issued_at <= until))
+            .where(LetterUnit.unit_id == unit_id, _issued_between(after, until)))
+
+
+def _territory_letters(unit_id: int, subordinates, after: datetime, until: datetime):
+    """Letters issued in (after, until] to units under the unit (`subordinates`: their ids, a list or an expanding
+    bindparam), each once however many of them it names; one addressed to the unit itself too is its own letter's
+    news, not this. Read from the letters issued in the window (letters (issued_at): the city's few a week), each
+    probing its 主送 rows (letter_units (letter_id))."""
+    theirs, own = aliased(LetterUnit), aliased(LetterUnit)
+    return select(Letter).where(
+        _issued_between(after, until),
+        exists().where(theirs.letter_id == Letter.id, theirs.unit_id.in_(subordinates)),
+        ~exists().where(own.letter_id == Letter.id, own.unit_id == unit_id))
 
 
 def _interviews_scheduled(unit_id: int, after: datetime, until: datetime):
@@ -237,10 +260,14 @@ def _count_of(query):
 
 
 @functools.cache
-def _unread_statement():
+def _unread_statement(oversees: bool = False):
     """unread_count's one statement, built once and run with its values bound: on every page a unit opens,
-    building the three counts' statement (and its cache key) took twice as long as running it."""
+    building the three counts' statement (and its cache key) took twice as long as running it. `oversees`: one
+    more count, the letters issued to the units under it (bound as "subordinates"); a unit with nobody under it
+    runs the statement without it."""
     unit_id, since, now = bindparam("unit_id"), bindparam("since"), bindparam("now")
+    territory = ([_count_of(_territory_letters(unit_id, bindparam("subordinates", expanding=True), since, now))]
+                 if oversees else [])
     return select(_count_of(_new_work(unit_id, since, now)), _count_of(_letters(unit_id, since, now)),
                   _count_of(_due_between(unit_id, bindparam("due_from"), bindparam("due_until"))),
                   _count_of(_reviews(unit_id, since, now)),
@@ -248,7 +275,7 @@ def _unread_statement():
                   _count_of(_disputes_accepted(unit_id, since, now)),
                   _count_of(_withdrawals_decided(unit_id, since, now)),
                   _count_of(_interviews_scheduled(unit_id, since, now)),
-                  _count_of(_interviews_cancelled(unit_id, since, now)))
+                  _count_of(_interviews_cancelled(unit_id, since, now)), *territory)
 
 
 def _reviews(unit_id: int, after: datetime, until: datetime):
@@ -266,11 +293,20 @@ def unread_count(user, now: datetime) -> int:
         return known[user.id, now]
     since = _since(user, now)
     due_from, due_until = _due_window(since, now)
-    counts = db.session.execute(_unread_statement(), {"unit_id": user.unit_id, "since": since, "now": now,
-                                                      "due_from": due_from, "due_until": due_until,
-                                                      "quoted_name": _quoted_name(user.unit)}).one()
+    params = {"unit_id": user.unit_id, "since": since, "now": now, "due_from": due_from, "due_until": due_until,
+              "quoted_name": _quoted_name(user.unit)}
+    subordinates = _subordinates(user)
+    if subordinates:
+        params["subordinates"] = subordinates
+    counts = db.session.execute(_unread_statement(bool(subordinates)), params).one()
     known[user.id, now] = sum(counts)
     return known[user.id, now]
+
+
+def _subordinates(user) -> list[int]:
+    """The units under the user's own, at any depth (none for a unit with nobody under it): territory_ids, which
+    the menu asks anyway (its 辖区概况 entry), once a request."""
+    return sorted((territory_ids(user) or frozenset()) - {user.unit_id})
 
 
 def _known_unread() -> dict:
@@ -285,7 +321,8 @@ def _known_unread() -> dict:
 
 @dataclass
 class InboxItem:
-    kind: str        # ticket | letter | due | task | rework | extension | dispute | withdraw | repeat | interview
+    kind: str        # ticket | letter | territory_letter | due | task | rework | extension | dispute | withdraw |
+    #                  repeat | interview
     at: datetime     # when it happened
     title: str
     detail: str
@@ -296,7 +333,7 @@ class InboxItem:
 @dataclass
 class Unlisted:
     """News of one kind beyond the MAX_ITEMS the inbox lists (the oldest), and the list where all of it is."""
-    kind: str        # ticket | letter | due | task | decision | interview
+    kind: str        # ticket | letter | territory_letter | due | task | decision | interview
     count: int
     what: str        # 派给本单位的问题 ...: 另有N条{what}未列出
     url: str
@@ -315,6 +352,8 @@ class Inbox:
 UNLISTED = {
     "ticket": ("派给本单位的问题", lambda: url_for("tickets.unit_list", tab="all"), "查看本单位全部问题"),
     "letter": ("督办函、通报", lambda: url_for("escalation.letters"), "查看全部督办函"),
+    "territory_letter": ("辖区单位收到的督办函、通报", lambda: url_for("escalation.letters", scope="territory"),
+                         "查看辖区督办函"),
     "due": ("即将到期提醒", lambda: url_for("tickets.unit_list", tab="todo", due_soon=1), "查看24小时内到期的问题"),
     "task": ("创建任务审核结果", lambda: url_for("keytasks.index"), "查看创建任务"),
     "decision": ("审核结果（返工、延期、退单等）", lambda: url_for("tickets.unit_list", tab="all"),
@@ -343,6 +382,12 @@ def _more(kind: str, count: int, unlisted: list[Unlisted]) -> None:
         unlisted.append(Unlisted(kind, count, what, url(), link))
 
 
+def _letter_item(kind: str, letter: Letter, prefix: str, detail: str, since: datetime) -> InboxItem:
+    """A letter's news, named by its kind (督办函, 挂牌督办函, 约谈通知, 督查通报) and number, opening its page."""
+    return InboxItem(kind, letter.issued_at, f"{prefix}{letter.kind_label}：{letter.number or ''}", detail,
+                     url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since)
+
+
 def inbox(user, now: datetime) -> Inbox:
     """The last INBOX_WINDOW_DAYS of news, newest first (unread marked), at most MAX_ITEMS of each kind (what is
     left out counted, with where to find it), the unread count the menu shows, and a summary of the unit's work
@@ -366,8 +411,14 @@ def inbox(user, now: datetime) -> Inbox:
                                f"{place} · 期限 {fmt(part.deadline, '%m-%d %H:%M')}" if owed else place,
                                url_for("tickets.detail", ticket_id=ticket.id), owed and part.assigned_at > since))
     for letter in _listed("letter", _letters(unit_id, window, now), (Letter.issued_at.desc(), Letter.id), unlisted):
-        items.append(InboxItem("letter", letter.issued_at, f"{letter.kind_label}：{letter.number or ''}", letter.asks,
-                               url_for("escalation.detail", letter_id=letter.id), letter.issued_at > since))
+        items.append(_letter_item("letter", letter, "", letter.asks, since))
+    subordinates = _subordinates(user)
+    if subordinates:
+        for letter in _listed("territory_letter", _territory_letters(unit_id, subordinates, window, now),
+                              (Letter.issued_at.desc(), Letter.id), unlisted):
+            names = [r.unit_name or r.unit.name for r in letter.recipients if r.unit_id in subordinates]
+            items.append(_letter_item("territory_letter", letter, "辖区单位收到",
+                                      " · ".join(filter(None, ["、".join(names), letter.asks])), since))
     for part in _listed("due", _due_soon(unit_id, window, now), (TicketUnit.deadline, TicketUnit.id), unlisted,
                         selectinload(TicketUnit.ticket)):
         ticket, starts = part.ticket, part.deadline - DUE_SOON
