@@ -87,7 +87,8 @@ def test_a_late_monthly_list_is_told_from_an_indexed_query_not_the_whole_list_co
 # ----------------------------------------------------------------------------- the unread count, once a request
 
 def unread_counts(sent) -> list[str]:
-    """The unread count's statement (notices.services._unread_statement: nine counts, 约谈 and 任务 among them; ten for a unit over a 辖区)."""
+    """The unread count's statement (notices.services._unread_statement: nine counts, 约谈 and 任务 among them; ten
+    for a unit over a 辖区)."""
     return [statement for statement, _ in sent
             if statement.count("SELECT count(*)") >= 9 and "key_task_reports" in statement]
 

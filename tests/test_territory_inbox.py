@@ -40,8 +40,8 @@ def issue(kind: str, number: str, seq: int, units: list[Unit], hours_ago: int = 
     return letter_id
 
 
-def test_a_district_is_told_of_a_letter_issued_to_its_street_until_it_opens_the_inbox(app, city, districts, overdue,
-                                                                                    browser, api):
+def test_a_district_is_told_of_a_letter_issued_to_its_street_until_it_opens_the_inbox(
+        app, city, districts, overdue, browser, api):  # noqa: F811  (fixtures)
     qxa, qxb = districts
     clerk = browser(qxa)
     assert badge(clerk.get("/letters").get_data(as_text=True)) == 0
@@ -79,7 +79,7 @@ def test_a_district_is_told_of_a_letter_issued_to_its_street_until_it_opens_the_
     assert [i["title"] for i in street["items"] if i["kind"] == "letter"] == [f"督办函：{both.number}"]
 
 
-def test_a_letter_to_the_district_and_its_street_is_its_own_news_once(app, city, districts, browser, api):
+def test_a_letter_to_the_district_and_its_street_is_its_own_news_once(app, city, districts, browser, api):  # noqa: F811
     qxa, _ = districts
     district = qxa.unit
     number, street_only = "临江文明督〔2026〕31号", "临江文明督〔2026〕30号"
@@ -93,7 +93,8 @@ def test_a_letter_to_the_district_and_its_street_is_its_own_news_once(app, city,
     assert page.count(number) == 1 and page.count("辖区单位收到") == 1
 
 
-def test_a_district_hears_of_its_communities_and_the_street_over_them_too(app, city, districts, browser, api):
+def test_a_district_hears_of_its_communities_and_the_street_over_them_too(
+        app, city, districts, browser, api):  # noqa: F811  (fixtures)
     """Any depth: a 社区 under 甲街道 is listed 挂牌督办; 甲区 and 甲街道 (which now oversees it) are told, 乙区 not."""
     qxa, qxb = districts
     community = Unit(code="SQA", name="甲一社区居委会", kind="社区", parent_id=city.street_a.id)
@@ -112,7 +113,7 @@ def test_a_district_hears_of_its_communities_and_the_street_over_them_too(app, c
     assert other["items"] == [] and other["unread"] == 0
 
 
-def test_a_unit_with_nobody_under_it_counts_nothing_more(app, city, districts):
+def test_a_unit_with_nobody_under_it_counts_nothing_more(app, city, districts):  # noqa: F811  (the fixture)
     """The badge is one statement on every page: the 辖区's count is in it only for a unit with units under it."""
     qxa, _ = districts
     issue("supervision", "临江文明督〔2026〕33号", 33, [city.street_b])
@@ -135,8 +136,8 @@ def test_a_unit_with_nobody_under_it_counts_nothing_more(app, city, districts):
     assert notices._unread_statement(False) is not notices._unread_statement(True)
 
 
-def test_the_inbox_lists_the_newest_of_the_territorys_letters_and_says_where_the_rest_are(app, city, districts, api,
-                                                                                          monkeypatch):
+def test_the_inbox_lists_the_newest_of_the_territorys_letters_and_says_where_the_rest_are(
+        app, city, districts, api, monkeypatch):  # noqa: F811  (fixtures)
     qxa, _ = districts
     monkeypatch.setattr(notices, "MAX_ITEMS", 2)
     for seq in (41, 42, 43):
