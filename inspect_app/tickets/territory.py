@@ -16,14 +16,22 @@ from ..units.models import Segment
 from .models import Ticket, TicketUnit
 
 
+def _ids(unit_ids: Collection[int] | BindParameter):
+    return unit_ids if isinstance(unit_ids, BindParameter) else sorted(unit_ids)
+
+
+def _on_ground(ids) -> list:
+    """SQL conditions on tickets: on the territory's ground, a road segment or a 点位 whose 属地 unit is in it."""
+    return [Ticket.segment_id.in_(select(Segment.id).where(Segment.unit_id.in_(ids))),
+            Ticket.site_id.in_(select(Site.id).where(Site.territorial_unit_id.in_(ids)))]
+
+
 def in_territory(unit_ids: Collection[int] | BindParameter):
     """SQL condition on tickets: in the territory made of these units (each branch an indexed IN). `unit_ids` may be
     an expanding bound parameter, for a statement built once and run for many territories (territory/services.py,
     the lists' filter shapes)."""
-    ids = unit_ids if isinstance(unit_ids, BindParameter) else sorted(unit_ids)
-    return or_(Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id.in_(ids))),
-               Ticket.segment_id.in_(select(Segment.id).where(Segment.unit_id.in_(ids))),
-               Ticket.site_id.in_(select(Site.id).where(Site.territorial_unit_id.in_(ids))))
+    ids = _ids(unit_ids)
+    return or_(Ticket.id.in_(select(TicketUnit.ticket_id).where(TicketUnit.unit_id.in_(ids))), *_on_ground(ids))
 
 
 # What the 红黑榜 counts of a territory (rankings/counts.py, _territory_pairs): 发现问题 the problems its units lead,
@@ -36,10 +44,8 @@ def counted_in_territory(unit_ids: Collection[int] | BindParameter, role: str):
     led by one of its units, on its ground, or with role "answering" assisted by one of them (the part not
     cancelled). in_territory's ways in, less the problems only a cancelled 协办 part (or, for "whole", only a 协办
     part) ties to it."""
-    ids = unit_ids if isinstance(unit_ids, BindParameter) else sorted(unit_ids)
-    ways = [Ticket.unit_id.in_(ids),
-            Ticket.segment_id.in_(select(Segment.id).where(Segment.unit_id.in_(ids))),
-            Ticket.site_id.in_(select(Site.id).where(Site.territorial_unit_id.in_(ids)))]
+    ids = _ids(unit_ids)
+    ways = [Ticket.unit_id.in_(ids), *_on_ground(ids)]
     if role == "answering":
         ways.append(Ticket.id.in_(select(TicketUnit.ticket_id).where(
             TicketUnit.unit_id.in_(ids), TicketUnit.role == const("assist"), TicketUnit.status != "cancelled")))

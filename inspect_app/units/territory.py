@@ -39,11 +39,6 @@ def subtree_ids(unit_id: int, children: dict[int, list[int]] | None = None) -> f
     return frozenset(seen)
 
 
-def subordinate_ids(unit_id: int) -> frozenset[int]:
-    """Every unit under this one, at any depth (not the unit itself)."""
-    return subtree_ids(unit_id) - {unit_id}
-
-
 def territory_ids(user) -> frozenset[int] | None:
     """The units this user oversees: a unit clerk whose unit has units under it gets the unit and all of them;
     anyone else None (citywide readers see everything anyway; a unit with nobody under it has no territory).
