@@ -147,3 +147,31 @@ def test_the_inbox_lists_the_newest_of_the_territorys_letters_and_says_where_the
                                                     "辖区单位收到约谈通知：临江文明督〔2026〕42号"]
     assert found["unread"] == 3
     assert found["unlisted"] == [{"kind": "territory_letter", "count": 1, "url": "/letters?scope=territory"}]
+
+
+def test_a_districts_daily_digest_says_how_its_territory_stands(app, city, districts, overdue):  # noqa: F811
+    import json
+
+    from sqlalchemy import select
+
+    from inspect_app.outbox.models import OutboxMessage
+    from test_notices import give_robot
+
+    qxa, _ = districts
+    for unit in (qxa.unit, city.street_a):
+        give_robot(unit, "https://robot.example/send", at(NOW))
+    signing.sign(city.leader, draft_from_proposals(city), at(FRIDAY))  # a 督办函 to 甲街道 and 乙街道
+    db.session.commit()
+    morning = at("2026-11-30T08:30:00+08:00")  # Monday
+    for unit in (qxa.unit, city.street_a):
+        assert notices.queue_digest(db.session.get(notices.UnitRobot, unit.id), morning)
+    db.session.commit()
+    texts = {m.unit_id: json.loads(m.payload_json)["text"]["content"]
+             for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest"))}
+    district = texts[qxa.unit_id]
+    assert district.startswith("【每日提醒】甲区人民政府 11月30日：目前没有待整改的问题。")  # nothing of its own
+    assert ("辖区在办问题 2 件，其中已超期 2 件（甲街道办事处 2 件）；本月辖区单位收到督办函 1 份。详见“辖区概况”。"
+            in district)  # 乙街道's problem is 乙区's
+    assert district.endswith("请登录文明城市督查整改系统查看处理。")
+    street = texts[city.street_a.id]
+    assert "已超期 2 件" in street and "辖区" not in street  # a street with nobody under it: as before

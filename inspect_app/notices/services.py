@@ -51,6 +51,7 @@ from ..keytasks.services import led_unreported, report_period, waiting_count_sta
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role
+from ..territory.services import digest_lines
 from ..tickets.models import UNIT_DECISIONS, Ticket, TicketEvent, TicketUnit
 from ..tickets.parts import part_overdue_condition
 from ..tickets.rules import DUE_SOON, PART_OWED_TICKET_STATUSES, PART_STATUS_LABELS, UNIT_TODO_TICKET_STATUS
@@ -647,7 +648,9 @@ def push_news(robot: UnitRobot, now: datetime) -> bool:
                           kind="new_work") is not None
 
 
-def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
+def digest_text(unit: Unit, summary: dict, now: datetime, territory: list[str] | None = None) -> str:
+    """A unit's 每日提醒: what it owes (work_summary), then, for a unit with units under it, its 辖区's lines
+    (territory.services.digest_lines)."""
     lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：",
              f"待整改问题 {summary['open']} 件，其中已超期 {summary['overdue']} 件、24小时内到期 {summary['due_soon']} 件。"]
     if summary["letters"]:
@@ -657,6 +660,7 @@ def digest_text(unit: Unit, summary: dict, now: datetime) -> str:
         lines.append(f"牵头的创建任务 {summary['tasks']} 项{month}尚未报送进展。")
     if not summary["open"] and not summary["letters"] and not summary.get("tasks"):
         lines = [f"【每日提醒】{unit.name} {fmt(now, '%m月%d日')}：目前没有待整改的问题。"]
+    lines.extend(territory or ())
     lines.append("请登录文明城市督查整改系统查看处理。")
     return "\n".join(lines)
 
@@ -671,8 +675,8 @@ def queue_digest(robot: UnitRobot, now: datetime) -> bool:
     if claimed != 1:
         return False
     summary = work_summary(robot.unit_id, now)
-    return outbox.enqueue(digest_text(robot.unit, summary, now), now, unit_id=robot.unit_id,
-                          kind="digest") is not None
+    return outbox.enqueue(digest_text(robot.unit, summary, now, digest_lines(robot.unit_id, now)), now,
+                          unit_id=robot.unit_id, kind="digest") is not None
 
 
 def office_digest_text(now: datetime) -> str:

@@ -161,3 +161,24 @@ def overview(user, period: Period, now: datetime) -> Overview:
     rows.sort(key=lambda r: (-r.overdue, -r.active, -(r.found - r.closed), r.code))
     total = Row(None, "辖区合计", kind="total", **figures[-1], units=len(territory))
     return Overview(own, period, rows, row(own, "own", figures[-2]), total, ranking, period_choices(now))
+
+
+def digest_lines(unit_id: int, now: datetime, worst: int = 3) -> list[str]:
+    """The 辖区's lines in an overseeing unit's 每日提醒 (notices.queue_digest): its open and overdue problems as the
+    辖区概况's 合计 counts them, the units under it with the most overdue (at most `worst`), and this month's 督办函;
+    none for a unit with nobody under it."""
+    children = children_by_parent()
+    territory = subtree_ids(unit_id, children)
+    if len(territory) == 1:
+        return []
+    under = list(db.session.execute(select(Unit.id, Unit.name).where(Unit.parent_id == unit_id).order_by(Unit.code)))
+    month = containing(now, "month")
+    *figures, total = _count([*(subtree_ids(uid, children) for uid, _ in under), territory], month, now)
+    line = f"辖区在办问题 {total['active']} 件，其中已超期 {total['overdue']} 件"
+    late = sorted(((counted["overdue"], name) for (_, name), counted in zip(under, figures) if counted["overdue"]),
+                  key=lambda pair: -pair[0])[:worst]
+    if late:
+        line += "（" + "、".join(f"{name} {count} 件" for count, name in late) + "）"
+    if total["letters"]:
+        line += f"；本月辖区单位收到督办函 {total['letters']} 份"
+    return [line + "。详见“辖区概况”。"]
