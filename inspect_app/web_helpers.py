@@ -77,7 +77,8 @@ def register(app) -> None:
     @app.context_processor
     def _page():
         return {"office_name": current_app.config["OFFICE_SHORT_NAME"], "now_utc": now(),
-                "nav_items": nav_for(current_user)}
+                # the user itself, not the proxy: the menu asks it some eighty times (may_open for each entry)
+                "nav_items": nav_for(current_user._get_current_object())}
 
     @app.after_request
     def _security_headers(response):

@@ -48,8 +48,9 @@ def territory_ids(user) -> frozenset[int] | None:
     key = ("territory", int(user.unit_id))
     cache = g.setdefault("_territory", {}) if has_request_context() else {}
     if key not in cache:
-        ids = subtree_ids(int(user.unit_id))
-        cache[key] = ids if len(ids) > 1 else None
+        # most units have nobody under them: whether it has one child, not the whole hierarchy read and walked
+        has_children = db.session.scalar(select(Unit.id).where(Unit.parent_id == user.unit_id).limit(1))
+        cache[key] = subtree_ids(int(user.unit_id)) if has_children is not None else None
     return cache[key]
 
 
