@@ -1,4 +1,4 @@
-"""Actions that cannot be taken back ask first (data-confirm, read by static/js/app.js on the form or on the button
+"""Actions that cannot be taken back ask first (data-confirm, read by static/js/confirm.js on the form or on the button
 that submits it): a number taken from a gap-free series, a letter signed, records deleted or retired, citizens
 turned away in bulk. Checked in the templates themselves, so a new form for one of these actions that forgets to
 ask fails here; tests/e2e/test_letters_flow.py checks in a browser that declining the question sends nothing."""
