@@ -188,6 +188,13 @@ def test_a_district_narrows_its_letters_to_one_street_and_those_under_it(app, ci
     url = "/api/v1/letters?scope=territory&sub_unit={}"
     assert _letter_ids(api.get(url.format(city.street_a.id), county)) == {both.id}
     assert _letter_ids(api.get(f"/api/v1/letters?sub_unit={city.street_b.id}", county)) == {both.id, only_b.id}
+    # each letter with the 下属单位's 主送 row and items only, as the page shows it
+    [listed] = api.get(url.format(city.street_a.id), county).get_json()
+    assert [u["name"] for u in listed["units"]] == ["甲街道办事处"]
+    assert set(listed["ticket_ids"]) == {item.ticket_id for item in both.items if item.unit_id == city.street_a.id}
+    assert len(listed["ticket_ids"]) < len(both.items)
+    whole = {x["id"]: x for x in api.get("/api/v1/letters?scope=territory", county).get_json()}
+    assert [u["name"] for u in whole[both.id]["units"]] == ["甲街道办事处", "乙街道办事处"]
     city.street_b.parent_id = city.street_a.id
     db.session.commit()
     assert _letter_ids(api.get(url.format(city.street_a.id), county)) == {both.id, only_b.id}

@@ -28,8 +28,8 @@ def _answer(letter, status: int = 200):
 def index():
     flt = services.parse_filter(request.args)
     letters, _ = services.list_letters(current(), flt, now(), paged=False)
-    moment = now()
-    return jsonify([letter_dict(letter, current(), now=moment) for letter in letters])
+    moment, listed = now(), services.listed_units(current(), flt)
+    return jsonify([letter_dict(letter, current(), now=moment, listed=listed) for letter in letters])
 
 
 @bp.post("/letters")

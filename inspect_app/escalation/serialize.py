@@ -20,16 +20,21 @@ def _unit(unit) -> dict:
     return {"id": unit.id, "code": unit.code, "name": unit.name}
 
 
-def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None = None) -> dict:
+def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None = None,
+                listed: frozenset[int] | None = None) -> dict:
     """`unit` is the first 主送 and `units` all of them; a unit reads its own items, its own 签收 in
     `acknowledged_at`, and only its own replies; a unit with units under it, of a letter addressed to its 辖区, what
     those units read (their rows, items and replies; `acknowledged_at` once all of them signed for it), with
     `read_only` true where the letter is not addressed to its own unit. `number` is null while a draft; a draft's
-    `reply_by` left at its default is the date it would give if signed at `now` (`reply_by_default`)."""
+    `reply_by` left at its default is the date it would give if signed at `now` (`reply_by_default`). `listed`: a
+    list's units (services.listed_units: its scope, its 下属单位), to which `units` and `ticket_ids` are narrowed, as
+    the page's list shows them."""
     unit_view = has_role(user, UNITS)
     own = letter.recipient(user.unit_id) if unit_view else None
     items = visible_items(user, letter)
-    recipients = visible_recipients(user, letter)
+    if listed is not None:
+        items = [item for item in items if item.unit_id in listed]
+    recipients = visible_recipients(user, letter, listed)
     if own is not None:
         acknowledged_at = own.acknowledged_at
     elif unit_view:
