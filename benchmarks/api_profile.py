@@ -5,9 +5,10 @@
 Runs the app over a private copy of the 10,000-ticket benchmark city (benchmarks/out/city-10000-*.sqlite) with
 Flask's test client and a real bearer token, and prints the CPU milliseconds (process time, median of N) of
 GET /api/v1/tickets?per_page=100, GET /api/v1/tickets/<id> (a random id each time) and POST /api/v1/tickets
-with the raw 8 MP mobile_jolla.jpg, and (phone) the same filing with the filing page's 1600 px JPEG. With --profile,
-cProfile's top functions of that workload (cumulative and own time; --timer cpu leaves fsync waits out). What the
-server's CPU per request in the side-by-side run is made of, without the network and gunicorn.
+with the raw 8 MP mobile_jolla.jpg, and (phone) the filing page's: its 1600 px JPEG with a position and the photo's
+time and place, as the throughput benchmark sends it. With --profile, cProfile's top functions of that workload
+(cumulative and own time; --timer cpu leaves fsync waits out). What the server's CPU per request in the side-by-side
+run is made of, without the network and gunicorn.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import argparse
 import cProfile
 import gc
 import io
+import json
 import os
 import pstats
 import random
@@ -81,16 +83,24 @@ def main(argv: list[str] | None = None) -> int:
             response = client.get(f"/api/v1/tickets/{rng.choice(ids)}", headers=headers)
             assert response.status_code == 200, response.get_data(as_text=True)
 
-        def filing(photo: bytes, name: str) -> None:
+        def filing(photo: bytes, name: str, **fields) -> None:
             response = client.post("/api/v1/tickets", headers=headers, content_type="multipart/form-data",
-                                   data={"category": category, "segment_id": segment, "description": "照片上报",
-                                         "photos": [(io.BytesIO(photo), name)]})
+                                   data={"category": category, "description": "照片上报",
+                                         "photos": [(io.BytesIO(photo), name)], **(fields or {"segment_id": segment})})
             assert response.status_code == 201, response.get_data(as_text=True)
+
+        # the phone page's filing as the throughput benchmark sends it: a position (the nearest segment found), and
+        # the photo's time and place read by the page
+        with app.app_context():
+            lon, lat = json.loads(db.session.execute(db.text("SELECT coords_json FROM segments WHERE id = :id"),
+                                                     {"id": segment}).scalar())[0]
+        placed = {"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "photo_meta": json.dumps(
+            [{"lat": lat, "lon": lon, "taken_at": "2026-11-28T09:30:00+08:00"}])}
 
         from .throughput import phone_page_jpeg
         phone_photo = phone_page_jpeg()
         workloads = {"list": get_list, "detail": get_detail, "file": lambda: filing(raw, "mobile_jolla.jpg"),
-                     "phone": lambda: filing(phone_photo, "photo1.jpg")}
+                     "phone": lambda: filing(phone_photo, "photo1.jpg", **placed)}
         if args.gc == "freeze":
             gc.collect()
             gc.freeze()
