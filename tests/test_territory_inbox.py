@@ -175,3 +175,19 @@ def test_a_districts_daily_digest_says_how_its_territory_stands(app, city, distr
     assert district.endswith("请登录文明城市督查整改系统查看处理。")
     street = texts[city.street_a.id]
     assert "已超期 2 件" in street and "辖区" not in street  # a street with nobody under it: as before
+
+
+def test_a_districts_inbox_shows_its_territorys_open_and_overdue_problems(
+        app, city, districts, overdue, browser):  # noqa: F811  (fixtures)
+    import html
+    import re
+
+    qxa, _ = districts
+    page = browser(qxa).get("/inbox").get_data(as_text=True)
+    tiles = {label: (html.unescape(url), int(n)) for url, n, label in
+             re.findall(r'<a href="([^"]+)"[^>]*><b>(\d+)</b><span>(辖区在办|辖区超期)</span>', page)}
+    assert tiles["辖区在办"][1] == 2 and tiles["辖区超期"][1] == 2  # 甲街道's two; 乙街道's is 乙区's
+    for url, count in tiles.values():  # each opens the 辖区问题 list with as many
+        listed = browser(qxa).get(url).get_data(as_text=True)
+        assert f"共 {count} 件" in listed and overdue[0].number in listed and overdue[2].number not in listed
+    assert "辖区在办" not in browser(city.unit_a).get("/inbox").get_data(as_text=True)  # nobody under 甲街道

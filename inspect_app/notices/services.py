@@ -2,7 +2,8 @@
 
 Seven kinds of news for a unit, each with the moment it happened (all seven in the inbox; its robot is pushed all
 but the reminders, the letters and the 约谈 as they come, a letter's 签发 and a 约谈's scheduling having told it
-already (escalation/notify.py), and the morning digest counts those; its 辖区's letters go to neither):
+already (escalation/notify.py), and the morning digest counts those; its 辖区's letters are not pushed one by one,
+and the digest counts the month's with the 辖区's open and overdue problems, territory/services.digest_lines):
 - a ticket given to it (its part's assigned_at: dispatched, reassigned to it, or added as 协办); a ticket the office
   sent back to it after refusing its 退单 is a decision's news instead; news while its part is still open: one
   voided, closed or reported since is neither pushed nor unread, and the inbox says what became of it (已作废…);
@@ -10,8 +11,8 @@ already (escalation/notify.py), and the morning digest counts those; its 辖区'
 - for a unit that oversees a 辖区 (units/territory.py: a 区县 over its 街道, a 街道 over its 社区, at any depth), a
   letter issued to units under it (辖区单位收到督办函, 挂牌督办函, 约谈通知 or 督查通报: its number, the units of the
   辖区 it names, its page, which the unit reads read only), once however many of them it names; one addressed to
-  the unit itself too is its own letter's news. Neither its robot (push_news) nor its digest (work_summary) is told
-  of these: they are the streets' own to act on, and the district reads them here;
+  the unit itself too is its own letter's news. Its robot is not pushed these one by one (push_news): they are
+  the streets' own to act on, and the district reads them here; its morning digest counts the month's;
 - a 约谈 of the unit the office scheduled ahead of its time (when, where, who attends, the letter it follows), and
   its cancellation;
 - the office's review of its request for a key task's 销号 (accepted, or returned with what is missing);

@@ -11,6 +11,8 @@ from ..navigation import register_badge
 from ..outbox import service as outbox
 from ..outbox.models import UnitRobot
 from ..policy import UNITS, has_role, requires
+from ..territory.services import standing
+from ..territory.web import list_url
 from . import services
 
 bp = Blueprint("notices", __name__)
@@ -25,7 +27,8 @@ def inbox():
     services.mark_seen(current_user, now())
     robot = db.session.get(UnitRobot, current_user.unit_id) if current_user.unit_id else None
     return render_template("notices/inbox.html", items=news.items, summary=news.summary, unlisted=news.unlisted,
-                           max_items=services.MAX_ITEMS, robot=robot,
+                           max_items=services.MAX_ITEMS, robot=robot, territory=standing(current_user, now()),
+                           territory_list=list_url,
                            interviews=services.upcoming_interviews(current_user.unit_id, now()))
 
 

@@ -163,6 +163,16 @@ def overview(user, period: Period, now: datetime) -> Overview:
     return Overview(own, period, rows, row(own, "own", figures[-2]), total, ranking, period_choices(now))
 
 
+def standing(user, now: datetime) -> dict | None:
+    """The 辖区's open and overdue problems now, as the 辖区概况's 合计 counts them (one statement), for the user's
+    消息 page; None for a user who oversees nobody."""
+    territory = territory_ids(user)
+    if territory is None:
+        return None
+    [figures] = _count([territory], containing(now, "month"), now)
+    return figures
+
+
 def digest_lines(unit_id: int, now: datetime, worst: int = 3) -> list[str]:
     """The 辖区's lines in an overseeing unit's 每日提醒 (notices.queue_digest): its open and overdue problems as the
     辖区概况's 合计 counts them, the units under it with the most overdue (at most `worst`), and this month's 督办函;
