@@ -175,8 +175,11 @@ def run(peer: str | None, harness: str | None, rounds: int, duration: int, key: 
 def render_file(path: str, key: str, title: str | None, note: str = "") -> int:
     rows = load(Path(path))
     stat = Path(path).stat()
+    # the load generator as the raw lines name it (a run with wrk rendered again is not a bench.py run)
+    client = "wrk (benchmarks/wrk_client.py)" if rows and all(r.get("client") == "wrk" for r in rows) else "bench.py"
     meta = {"date": datetime.fromtimestamp(stat.st_mtime, timezone.utc), "load_before": "n/a", "load_after": "n/a",
-            "rounds": None, "duration": None, "seconds": None, "commit": note or "unknown", "raw": Path(path).name}
+            "rounds": None, "duration": None, "seconds": None, "commit": note or "unknown", "raw": Path(path).name,
+            "client": client}
     section = render(rows, meta, title or "Run")
     write_section(key, section)
     print(section)
