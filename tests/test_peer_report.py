@@ -94,3 +94,13 @@ def test_the_wrk_script_fills_placeholders_and_escapes_bytes() -> None:
     boundary = kind.split("=", 1)[1]
     assert body.startswith(f"--{boundary}\r\n") and body.endswith(f"--{boundary}--\r\n")
     assert '{rand}' in body and 'filename="p.jpg"' in body and "{file}" in body
+
+
+def test_a_table_rendered_again_names_the_client_of_its_raw_lines(tmp_path: Path, monkeypatch) -> None:
+    written = {}
+    monkeypatch.setattr(peer, "write_section", lambda key, section, *a: written.setdefault(key, section))
+    for client, named in (("wrk", "Client: wrk (benchmarks/wrk_client.py)."), ("bench", "Client: bench.py.")):
+        raw = tmp_path / f"{client}.jsonl"
+        raw.write_text("".join(json.dumps({**r, "client": client}) + "\n" for r in rows()), encoding="utf-8")
+        assert peer.render_file(str(raw), client, "Again") == 0
+        assert named in written[client]
