@@ -1114,7 +1114,7 @@ def test_switching_scheme_changes_the_list_without_code_and_published_lists_keep
     _three_units(city, add)
     ranking = services.publish(NOV, AFTER_NOV, user=city.admin)
     schemes = api.get("/api/v1/rankings/schemes", city.leader).get_json()
-    assert [(s["code"], s["in_force"]) for s in schemes] == [("default", True), ("city_b", False)]
+    assert [(s["code"], s["in_force"]) for s in schemes] == [("default", True), ("city_b", False), ("district", False)]
     preview = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "publish": False,
                                                              "scheme": "city_b"}).get_json()
     scores = {e["unit"]["code"]: e["score"] for e in preview["entries"]}
@@ -1399,13 +1399,15 @@ def _groups_form(changes: dict | None = None, placements: dict | None = None) ->
                      f"g{i}_black_below": f"{g.black_below:g}", f"g{i}_was": g.name})
         if g.territorial:
             form[f"g{i}_territorial"] = "1"
+        if g.scheme_code:
+            form[f"g{i}_scheme"] = g.scheme_code
     return {**form, **(placements or {}), **(changes or {})}
 
 
 def _store_default_groups(city, placements: dict | None = None) -> None:
     services.save_groups(city.admin, [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf,
-                                       "black_size": bs, "black_below": bb, "territorial": t}
-                                      for n, k, rs, rf, bs, bb, t in services.DEFAULT_GROUPS], placements or {},
+                                       "black_size": bs, "black_below": bb, "territorial": t, "scheme_code": sc}
+                                      for n, k, rs, rf, bs, bb, t, sc in services.DEFAULT_GROUPS], placements or {},
                          AFTER_NOV)
     db.session.commit()
 
@@ -1507,7 +1509,7 @@ def test_a_scheme_code_that_cannot_be_an_address_is_refused(app, browser, api, c
     assert listed.status_code == 422 and listed.get_json()["error"]["code"] == "invalid_code"
     named = api.call("PUT", "/api/v1/rankings/schemes/trial", city.admin, json={"name": ["x"], "found": {"*": 1}})
     assert named.status_code == 400 and named.get_json()["error"]["message"] == "方案名称（name）应为文字。"
-    assert [s.code for s in services.schemes()] == ["default", "city_b"]
+    assert [s.code for s in services.schemes()] == ["default", "city_b", "district"]
 
 
 # ----------------------------------------------------------------------------- the year's summary

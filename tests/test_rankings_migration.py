@@ -37,7 +37,8 @@ def test_0050_keeps_published_lists_and_seeds_schemes_and_groups(empty_db, now):
         assert conn.execute(text("SELECT unit_name, score, group_name FROM ranking_entries")).one() == (
             "甲街道办事处", 98.5, "")
         schemes = conn.execute(text("SELECT code, in_force FROM ranking_schemes ORDER BY id")).all()
-        assert [(c, bool(f)) for c, f in schemes] == [("default", True), ("city_b", False)]
+        # 0143 adds the district scheme to the schemes stored
+        assert [(c, bool(f)) for c, f in schemes] == [("default", True), ("city_b", False), ("district", False)]
         assert [r[0] for r in conn.execute(text("SELECT name FROM ranking_groups ORDER BY sort_order"))] == [
             "市直部门", "区县", "街道/乡镇", "企业"]
     from inspect_app.rankings import services
@@ -134,3 +135,35 @@ def test_0142_counts_the_district_group_over_its_territory(empty_db):
     downgrade(revision="0141")
     db.session.remove()
     upgrade()
+
+
+def test_0143_scores_the_territorial_groups_under_the_district_scheme(empty_db):
+    """The shipped district scheme joins the schemes the office stored, and the groups counted over their territory
+    take it; an office's own scheme of that code is neither replaced nor given to the groups."""
+    import json
+
+    migrated("0142")
+    with db.engine.connect() as conn:
+        assert [c for (c,) in conn.execute(text("SELECT code FROM ranking_schemes ORDER BY id"))] == [
+            "default", "city_b"]
+    db.session.remove()
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT name, scheme_code FROM ranking_groups")).all())
+        stored = conn.execute(text("SELECT name, document_json, in_force FROM ranking_schemes "
+                                   "WHERE code = 'district'")).one()
+    assert rows == {"市直部门": None, "区县": "district", "街道/乡镇": None, "企业": None}
+    from inspect_app.rankings.schemes import DISTRICT_SCHEME
+    assert (stored[0], json.loads(stored[1]), bool(stored[2])) == ("区县按辖区综合评价", DISTRICT_SCHEME, False)
+    from inspect_app.rankings import services
+    assert services.group_rules()[1].scheme == DISTRICT_SCHEME
+
+    db.session.remove()
+    downgrade(revision="0142")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ranking_schemes SET name = '本市区县办法' WHERE code = 'district'"))
+    db.session.remove()
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT scheme_code FROM ranking_groups WHERE name = '区县'")).scalar() is None
+        assert conn.execute(text("SELECT name FROM ranking_schemes WHERE code = 'district'")).scalar() == "本市区县办法"

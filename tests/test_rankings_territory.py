@@ -72,8 +72,9 @@ def _entry(computed, unit):
 
 def _groups(city, territorial: bool) -> None:
     services.save_groups(city.admin, [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf,
-                                       "black_size": bs, "black_below": bb, "territorial": t and territorial}
-                                      for n, k, rs, rf, bs, bb, t in services.DEFAULT_GROUPS], {}, AFTER_NOV)
+                                       "black_size": bs, "black_below": bb, "territorial": t and territorial,
+                                       "scheme_code": sc if territorial else None}
+                                      for n, k, rs, rf, bs, bb, t, sc in services.DEFAULT_GROUPS], {}, AFTER_NOV)
     db.session.commit()
 
 

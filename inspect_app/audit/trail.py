@@ -68,6 +68,17 @@ def _unit_name(unit_id) -> str:
     return unit.name if unit is not None else ("无" if not unit_id else f"单位 {unit_id}")
 
 
+def _scheme_name(code) -> str:
+    from ..rankings.schemes import SHIPPED
+
+    if not code:
+        return "现行方案"
+    with db.session.no_autoflush:  # read while the session flushes the group
+        name = db.session.scalar(select(RankingScheme.name).where(RankingScheme.code == code))
+    name = name or next((d["name"] for d in SHIPPED if d["code"] == code), None)
+    return f"{name}（{code}）" if name else code
+
+
 def _user_name(user_id) -> str:
     user = db.session.get(User, user_id) if user_id else None
     return user.username if user is not None else f"账号 {user_id}"
@@ -105,7 +116,8 @@ AUDITED: dict[type, Audited] = {
                            {"name": "名称", "document_json": "评分规则", "in_force": "在用"}),
     RankingGroup: Audited("排名分组", "reference", lambda g: g.name,
                           {"name": "名称", "unit_kinds": "按单位类型", "red_size": "红榜名额",
-                           "red_floor": "红榜最低分", "black_size": "黑榜名额", "black_below": "黑榜分数线"}),
+                           "red_floor": "红榜最低分", "black_size": "黑榜名额", "black_below": "黑榜分数线",
+                           "territorial": "按辖区（属地）汇总", "scheme_code": "评分方案"}),
     SiteKind: Audited("点位类型", "reference", lambda k: k.name,
                       {"name": "名称", "sort_order": "排序", "active": "状态"}),
     LetterTemplate: Audited("文书模板", "reference", lambda t: KIND_LABELS.get(t.kind, t.kind),
@@ -145,6 +157,8 @@ AUDITED: dict[type, Audited] = {
 
 def shown(key: str, value) -> str:
     """A field's value as the office reads it."""
+    if key == "scheme_code":  # a ranking group's own scheme, by its name; none: the one in force
+        return _scheme_name(value)
     if value is None or value == "":
         return "无"
     if key in UNITS:

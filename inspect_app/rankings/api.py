@@ -110,14 +110,17 @@ def activate_scheme(scheme_code: str):
 @requires(CITYWIDE)
 def groups():
     members = services.group_members()
+    names = {s.code: s.name for s in services.schemes()}
+    # scheme_code: the group's own scoring scheme (null: the one in force)
     rows = [{"name": g.name, "unit_kinds": g.kinds, "red_size": g.red_size, "red_floor": g.red_floor,
-             "black_size": g.black_size, "black_below": g.black_below, "territorial": bool(g.territorial)}
+             "black_size": g.black_size, "black_below": g.black_below, "territorial": bool(g.territorial),
+             "scheme_code": g.scheme_code, "scheme_name": names.get(g.scheme_code) if g.scheme_code else None}
             for g in services.groups()]
     if services.OTHER_GROUP in members and services.OTHER_GROUP not in {row["name"] for row in rows}:
         rule = scoring.rule_for(services.OTHER_GROUP)  # the rule its units are ranked under
         rows.append({"name": rule.name, "unit_kinds": [], "red_size": rule.red_size, "red_floor": rule.red_floor,
                      "black_size": rule.black_size, "black_below": rule.black_below, "territorial": False,
-                     "note": rule.note})
+                     "scheme_code": None, "scheme_name": None, "note": rule.note})
     for row in rows:
         row["units"] = [{"id": u.id, "code": u.code, "name": u.name} for u in members.get(row["name"], [])]
     return jsonify(rows)

@@ -59,7 +59,9 @@ class RankingGroup(db.Model):
     """A comparison group (市直部门, 区县, 街道/乡镇, 企业): its units are ranked against each other, with its own
     red and black list sizes. Units join by kind (`unit_kinds`, "、"-separated) unless placed by hand.
     `territorial` (按辖区（属地）汇总): each unit of the group is counted over its territory — itself and every unit
-    under it, and the problems on its ground (counts.py) — as a city ranks its 区县."""
+    under it, and the problems on its ground (counts.py) — as a city ranks its 区县. `scheme_code`: the group is
+    scored under that scheme rather than the one in force (a district's hundreds of problems a month would take a
+    street's per-problem deductions to 0)."""
 
     __tablename__ = "ranking_groups"
 
@@ -72,6 +74,8 @@ class RankingGroup(db.Model):
     black_size: Mapped[int] = mapped_column(Integer, default=3)
     black_below: Mapped[float] = mapped_column(Float, default=100.0)
     territorial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the group's own scoring scheme (a RankingScheme's code, or a shipped scheme's), else None: the one in force
+    scheme_code: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def kinds(self) -> list[str]:

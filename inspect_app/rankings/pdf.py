@@ -318,6 +318,8 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
     title = f"关于{period.short_label}文明城市创建问题整改红黑榜的通报{version}"
     method = rules.get("method") or [ranking.formula_text]
     scheme_name = (rules.get("scheme") or {}).get("name", "")
+    own_schemes = "；".join(f"{g['name']}按“{g['scheme'].get('name', '')}”" for g, _ in groups if g.get("scheme"))
+    own_schemes = f"；{own_schemes}" if own_schemes else ""
     group_names = "、".join(g["name"] for g, _ in groups)
 
     body: list = [
@@ -338,7 +340,10 @@ def ranking_document(ranking, *, variant: str = "full", photo_root: str | None =
         # a group counted over its territory (the 区县) says so in one line (a list published before did not)
         *[Para(rule.territory_text) for rule in map(scoring.GroupRule.from_dict, (g for g, _ in groups))
           if rule.territorial],
-        Para(f"评分方案：{scheme_name}。数据截至{_cn_datetime(ranking.as_of)}"
+        # a group scored under a scheme of its own (the 区县) states that scheme's method in full
+        *[Para(rule.scheme_text) for rule in map(scoring.GroupRule.from_dict, (g for g, _ in groups))
+          if rule.scheme],
+        Para(f"评分方案：{scheme_name}{own_schemes}。数据截至{_cn_datetime(ranking.as_of)}"
              + (f"（统计周期至{period.last_day.month}月{period.last_day.day}日结束，本期提前发布）"
                 if ranking.as_of < period.end else "") + "。"),
     ]

@@ -241,4 +241,21 @@ CITY_B_SCHEME = {
     "rates": {"on_time_rate": 0.3},
     "note": "参照乙市做法：按期整改率占三成，媒体曝光和问责从重扣分，不计测评得分。",
 }
-SHIPPED = (DEFAULT_SCHEME, CITY_B_SCHEME)
+# DISTRICT: for a group counted over its territory (the 区县: scoring.GroupRule.territorial). A district answers
+# for every problem on its ground, a street's hundreds a month: at a street's 0.5 a problem it scores 0 and its group
+# is ordered by the tie-break alone. Each problem weighs a tenth as much; how well the territory rectifies (按期整改率)
+# and its sites' assessment scores carry three tenths each.
+DISTRICT_SCHEME = {
+    "code": "district",
+    "name": "区县按辖区综合评价",
+    "full_marks": 100,
+    "found": {"daily": 0.05, "citizen": 0.05, "hotline": 0.05, "spot_check": 0.1, "leader": 0.1, "joint": 0.1,
+              "undercover": 0.2, "mock_assessment": 0.2, "media": 1, "superior": 2},
+    "per": {"relapse": 0.2, "supervised": 0.5, "listed": 2, "interview": 3, "referral": 5, "overdue": 0.2,
+            "rework": 0.1, "task_lagging": 1, "task_unreported": 0.5},
+    "charge": {"lead": 1, "assist": 0.5, "adopting": 1},
+    "assessment_weight": 0.3,
+    "rates": {"on_time_rate": 0.3},
+    "note": "用于按辖区汇总计分的区县：辖区问题多，每件从轻扣分；测评得分和按期整改率各占三成，比整改成效而非问题件数。",
+}
+SHIPPED = (DEFAULT_SCHEME, CITY_B_SCHEME, DISTRICT_SCHEME)

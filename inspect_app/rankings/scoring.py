@@ -223,6 +223,8 @@ class GroupRule:
     order: int = 0
     note: str = ""               # who the group is, where it is not one the office set (OTHER_GROUP)
     territorial: bool = False    # each unit counted over its territory (counts.territory_counts)
+    # the group's own scoring scheme (a schemes.Scheme document), else None: the list's scheme (the one in force)
+    scheme: dict | None = field(default=None, compare=False, hash=False)
 
     def to_dict(self) -> dict:
         data = {"name": self.name, "red_size": self.red_size, "red_floor": self.red_floor,
@@ -231,13 +233,27 @@ class GroupRule:
             data["note"] = self.note
         if self.territorial:  # stored with a list only when on: lists published before read as they were
             data["territorial"] = True
+        if self.scheme:  # likewise: the whole document, so the list says how the group was scored as it was
+            data["scheme"] = self.scheme
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> GroupRule:
         return cls(data["name"], int(data["red_size"]), float(data["red_floor"]), int(data["black_size"]),
                    float(data["black_below"]), int(data.get("order", 0)), data.get("note") or "",
-                   bool(data.get("territorial")))
+                   bool(data.get("territorial")), data.get("scheme") or None)
+
+    def own_scheme(self) -> Scheme | None:
+        return Scheme.from_dict(self.scheme) if self.scheme else None
+
+    @property
+    def scheme_text(self) -> str:
+        """The group's own method, for a list's page and its 通报 (""for a group scored under the list's scheme):
+        "区县另按“区县按辖区综合评价”计分，不适用上述扣分标准：满分100分，…"."""
+        own = self.own_scheme()
+        if own is None:
+            return ""
+        return f"{self.name}另按“{own.name}”计分，不适用上述扣分标准：{own.method_text}"
 
     @property
     def territory_text(self) -> str:
@@ -346,10 +362,12 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
     ranked last in each group: those nobody examined, then those without responsibility, each by code."""
     rules = {g.name: g for g in groups}
     order = {g.name: (g.order, i) for i, g in enumerate(groups)}
+    # a group with a scheme of its own (the 区县) is scored and explained under it, every other under `scheme`
+    schemes = {g.name: own for g in groups if (own := g.own_scheme()) is not None}
     by_group: dict[str, list[Entry]] = {}
     for unit, group in units:
         c = counts.get(unit.id, UnitCounts())
-        entry = Entry(unit, group, c, score(c, scheme), unit.id in responsible and c.judged)
+        entry = Entry(unit, group, c, score(c, schemes.get(group, scheme)), unit.id in responsible and c.judged)
         if not entry.ranked:
             entry.reason = NOT_EXAMINED if unit.id in responsible else NOT_RESPONSIBLE
         by_group.setdefault(group, []).append(entry)
@@ -360,7 +378,7 @@ def rank_groups(units: list[tuple[UnitInfo, str]], counts: dict[int, UnitCounts]
         ranked = sorted((e for e in entries if e.ranked), key=lambda e: (e.tie_key(), e.unit.code))
         _assign(ranked, rule)
         for e in ranked:
-            e.reason = reason(e, scheme)
+            e.reason = reason(e, schemes.get(group, scheme))
         rest = sorted((e for e in entries if not e.ranked), key=lambda e: (e.reason != NOT_EXAMINED, e.unit.code))
         result += ranked + rest
     return result

@@ -31,7 +31,7 @@ from . import counts as counting
 from . import scoring
 from .models import Ranking, RankingEntry, RankingGroup, RankingGroupMember, RankingScheme
 from .periods import Period, parse_period
-from .schemes import SHIPPED, Scheme
+from .schemes import DISTRICT_SCHEME, SHIPPED, Scheme
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +114,13 @@ def activate_scheme(user, code: str, now: datetime) -> Scheme:
 # ----------------------------------------------------------------------------- groups
 
 DEFAULT_GROUPS = (
-    # name, unit kinds, red size, red floor, black size, black below, counted over the territory
-    ("市直部门", "市直单位", 5, 90.0, 5, 100.0, False),
-    ("区县", "区县", 1, 90.0, 1, 100.0, True),  # a city ranks its districts on everything in their territory
-    ("街道/乡镇", "街道、社区", 5, 90.0, 5, 100.0, False),  # 乡镇 are registered as 街道 (units.models.UNIT_KINDS)
-    ("企业", "企业", 1, 90.0, 1, 100.0, False),
+    # name, unit kinds, red size, red floor, black size, black below, counted over the territory, own scheme
+    ("市直部门", "市直单位", 5, 90.0, 5, 100.0, False, None),
+    # a city ranks its districts on everything in their territory, hundreds of problems a month: under a scheme
+    # that weighs each lightly and counts how well they are rectified (schemes.DISTRICT_SCHEME)
+    ("区县", "区县", 1, 90.0, 1, 100.0, True, DISTRICT_SCHEME["code"]),
+    ("街道/乡镇", "街道、社区", 5, 90.0, 5, 100.0, False, None),  # 乡镇 are registered as 街道 (units.models.UNIT_KINDS)
+    ("企业", "企业", 1, 90.0, 1, 100.0, False, None),
 )
 OTHER_GROUP = scoring.OTHER_GROUP  # units whose kind no group lists, ranked under scoring.rule_for's defaults
 
@@ -128,12 +130,18 @@ def groups() -> list[RankingGroup]:
     if rows:
         return rows
     return [RankingGroup(id=None, name=n, unit_kinds=k, red_size=rs, red_floor=rf, black_size=bs, black_below=bb,
-                         territorial=t, sort_order=i) for i, (n, k, rs, rf, bs, bb, t) in enumerate(DEFAULT_GROUPS)]
+                         territorial=t, scheme_code=sc, sort_order=i)
+            for i, (n, k, rs, rf, bs, bb, t, sc) in enumerate(DEFAULT_GROUPS)]
 
 
 def group_rules(rows: list[RankingGroup] | None = None) -> list[scoring.GroupRule]:
+    """The groups' rules, each with its own scheme's document where it has one (a code no scheme has any more: the
+    one in force, as for a group without)."""
+    rows = groups() if rows is None else rows
+    documents = {r.code: r.document for r in schemes()} if any(g.scheme_code for g in rows) else {}
     return [scoring.GroupRule(g.name, g.red_size, g.red_floor, g.black_size, g.black_below, g.sort_order,
-                              territorial=bool(g.territorial)) for g in (groups() if rows is None else rows)]
+                              territorial=bool(g.territorial), scheme=documents.get(g.scheme_code))
+            for g in rows]
 
 
 def territories(placed: list[tuple[scoring.UnitInfo, str]], rules: list[scoring.GroupRule]
@@ -193,6 +201,7 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
     if not has_role(user, OFFICE):
         raise Forbidden("只有文明办可以设置排名分组。")
     cleaned, names, renamed, emptied = [], set(), {}, set()
+    codes = {row.code: row.name for row in schemes()}
     for i, item in enumerate(items):
         name = clean_text(item.get("name"), "分组名称", 32)  # was cut to 32 without a word
         was = str(item.get("was") or "").strip()
@@ -217,9 +226,14 @@ def save_groups(user, items: list[dict], placements: dict[int, str], now: dateti
                 and 0 <= black_below <= 100):
             raise Invalid(f"分组“{name}”的名额应在0到100之间，分数线应在0到100分之间。", code="invalid_groups")
         kinds = group_kinds(item.get("unit_kinds"), name)
+        scheme_code = clean_text(item.get("scheme_code"), f"分组“{name}”的评分方案", 32) or None
+        if scheme_code and scheme_code not in codes:
+            raise Invalid(f"分组“{name}”的评分方案“{scheme_code}”不存在，应为以下之一："
+                          f"{'、'.join(f'{c}（{n}）' for c, n in codes.items())}；留空则按现行方案计分。",
+                          code="invalid_groups")
         cleaned.append(dict(name=name, unit_kinds=kinds, red_size=red_size, red_floor=red_floor,
                             black_size=black_size, black_below=black_below, sort_order=i,
-                            territorial=bool(item.get("territorial"))))
+                            territorial=bool(item.get("territorial")), scheme_code=scheme_code))
     if not cleaned:
         raise Invalid("至少应有一个分组。", code="invalid_groups")
     # a placement names its group as the form showed it: a group renamed since is found by its former name
@@ -711,8 +725,8 @@ def ranking_dict(ranking: Ranking, user) -> dict:
         "office": ranking.office,
         "scheme": ranking.rules.get("scheme"),
         # a list published before stored no rule for 其他单位; it was ranked under scoring.rule_for's all the same
-        "groups": scoring.stated_rules(ranking.rules.get("groups", []), dict.fromkeys(
-            e.group_name for e in ranking.entries)),
+        "groups": _with_methods(scoring.stated_rules(ranking.rules.get("groups", []), dict.fromkeys(
+            e.group_name for e in ranking.entries))),
         "method": ranking.formula_text,
         "participation": ranking.rules.get("participation"),
         "ties": ranking.rules.get("ties"),  # None: published under the older rule (a tied block at most 2× the size)
@@ -724,13 +738,20 @@ def ranking_dict(ranking: Ranking, user) -> dict:
     return data
 
 
+def _with_methods(groups: list[dict]) -> list[dict]:
+    """A list's group rules, each one scored under a scheme of its own (its `scheme`) with that scheme's method in
+    words (`method`), as the list's own `method` is."""
+    return [{**g, "method": scoring.GroupRule.from_dict(g).own_scheme().method_text} if g.get("scheme") else g
+            for g in groups]
+
+
 def computed_dict(computed: Computed) -> dict:
     """An unpublished preview, in the same shape as a published list."""
     rules = computed.rules_document()
     return {"id": None, "period": computed.period.key, "kind": computed.period.kind,
             "period_label": computed.period.label, "version": None, "number": None, "published_at": None,
             "as_of": isoformat(computed.as_of), "office": current_app.config["OFFICE_NAME"],
-            "scheme": rules["scheme"], "groups": rules["groups"], "method": computed.scheme.method_text,
+            "scheme": rules["scheme"], "groups": _with_methods(rules["groups"]), "method": computed.scheme.method_text,
             "participation": rules["participation"], "ties": rules["ties"],
             "summary": computed.summary(), "entries": [entry_dict(e, False) for e in computed.entries]}
 

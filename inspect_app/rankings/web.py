@@ -169,8 +169,12 @@ def _schemes_page(error: str | None = None, code: str | None = None, text: str |
         scheme = Scheme.from_dict(row.document)
         rows.append({"row": row, "scheme": scheme,
                      "json": json.dumps(scheme.to_dict(), ensure_ascii=False, indent=2)})
+    used_by: dict[str, list[str]] = {}  # the groups scored under a scheme of their own, by its code
+    for group in services.groups():
+        if group.scheme_code:
+            used_by.setdefault(group.scheme_code, []).append(group.name)
     return render_template("rankings/schemes.html", rows=rows, error=error, error_code=code, text=text,
-                           editable=has_role(current_user, OFFICE))
+                           used_by=used_by, editable=has_role(current_user, OFFICE))
 
 
 @bp.post("/schemes")
@@ -202,7 +206,8 @@ def activate_scheme(scheme_code: str):
 
 GROUP_ROWS = 8  # rows on the office's form; a name left empty is not saved
 # a row's fields on the form (g0_name …), and `was`: the name its group had when the form was drawn
-GROUP_FIELDS = ("name", "kinds", "red_size", "red_floor", "black_size", "black_below", "territorial", "was")
+GROUP_FIELDS = ("name", "kinds", "red_size", "red_floor", "black_size", "black_below", "territorial", "scheme",
+                "was")
 
 
 @bp.get("/groups")
@@ -226,14 +231,17 @@ def _group_rows(rows, typed) -> list[dict]:
         out.append({"name": rule.name, "kinds": kinds, "red_size": rule.red_size,
                     "red_floor": f"{rule.red_floor:g}", "black_size": rule.black_size,
                     "black_below": f"{rule.black_below:g}", "territorial": "1" if g and g.territorial else "",
-                    "was": g.name if g else ""})
+                    "scheme": (g.scheme_code or "") if g else "", "was": g.name if g else ""})
     return out
 
 
 def _groups_page(typed=None, error: str | None = None):
     """The groups and their units; for the office, the form (as typed, with `error`, when it was refused)."""
     rows = services.groups()
+    schemes = services.schemes()
     return render_template("rankings/groups.html", groups=rows, members=services.group_members(), error=error,
+                           schemes=schemes, scheme_names={s.code: s.name for s in schemes},
+                           in_force=next((s.name for s in schemes if s.in_force), ""),
                            form_rows=_group_rows(rows, typed), typed=typed, unit_kinds=UNIT_KINDS,
                            other=services.OTHER_GROUP, other_rule=scoring.rule_for(services.OTHER_GROUP),
                            editable=has_role(current_user, OFFICE))
@@ -246,7 +254,8 @@ def save_groups():
     items = [{"name": form.get(f"g{i}_name"), "unit_kinds": form.get(f"g{i}_kinds"),
               "red_size": form.get(f"g{i}_red_size"), "red_floor": form.get(f"g{i}_red_floor"),
               "black_size": form.get(f"g{i}_black_size"), "black_below": form.get(f"g{i}_black_below"),
-              "territorial": bool(form.get(f"g{i}_territorial")), "was": form.get(f"g{i}_was")}
+              "territorial": bool(form.get(f"g{i}_territorial")), "scheme_code": form.get(f"g{i}_scheme"),
+              "was": form.get(f"g{i}_was")}
              for i in range(GROUP_ROWS)]
     placements = {}
     for key, value in form.items():
