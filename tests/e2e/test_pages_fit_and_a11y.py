@@ -422,6 +422,21 @@ def test_the_interview_form_fits_a_phone(city, phones, server):
     office.close()
 
 
+def test_the_ranking_groups_form_shows_every_field_on_a_phone(city, phones, server):
+    """排名分组 as a table of eight columns put 按辖区（属地）汇总 and 评分方案 off the right edge of a phone, behind a
+    sideways scroll: each group is a card of labelled fields there, every one inside the screen."""
+    office = phones("admin")
+    page = office.page
+    page.goto(f"{server}/rankings/groups")
+    for width in WIDTHS[:-1]:
+        page.set_viewport_size({"width": width, "height": 844})
+        for name in ("g1_name", "g1_red_size", "g1_black_below", "g1_territorial", "g1_scheme"):
+            box = page.locator(f"[name={name}]").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, name, box)
+        assert page.locator("[name=g1_scheme]").bounding_box()["width"] >= width * 0.6
+    office.close()
+
+
 def test_the_filing_page_works_with_the_keyboard(city, phones):
     inspector = phones("inspector", location=None)
     page = inspector.page
