@@ -1326,6 +1326,7 @@ def test_cli_rank_previews_and_publishes(app, city, add):
     result = runner.invoke(args=["rank", "--period", "2026-11", "--now", "2026-12-01T10:00:00"])
     assert result.exit_code == 0, result.output
     assert "【街道/乡镇】" in result.output and "甲街道办事处" in result.output and "预览" in result.output
+    assert "【区县】参与排名 0 个单位\n  区县另按“区县按辖区综合评价”计分" in result.output  # its own scheme
     assert db.session.scalar(select(func.count()).select_from(Ranking)) == 0
     result = runner.invoke(args=["rank", "--period", "2026-W45", "--publish", "--now", "2026-12-01T10:00:00"])
     assert result.exit_code == 0 and "临江文明榜〔2026〕1号" in result.output

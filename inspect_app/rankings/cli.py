@@ -31,6 +31,8 @@ def register(app: Flask) -> None:
         for group in computed.groups:
             members = [e for e in computed.entries if e.group == group.name and e.ranked]
             click.echo(f"【{group.name}】参与排名 {len(members)} 个单位")
+            if group.scheme_text:
+                click.echo(f"  {group.scheme_text}")
             for title, name in (("红榜", "red"), ("黑榜", "black")):
                 chosen = [e for e in members if e.list_name == name]
                 click.echo(f"  {title}（{len(chosen)}个）：")

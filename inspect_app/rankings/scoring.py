@@ -248,7 +248,7 @@ class GroupRule:
 
     @property
     def scheme_text(self) -> str:
-        """The group's own method, for a list's page and its 通报 (""for a group scored under the list's scheme):
+        """The group's own method, for a list's page and its 通报 ("" for a group scored under the list's scheme):
         "区县另按“区县按辖区综合评价”计分，不适用上述扣分标准：满分100分，…"."""
         own = self.own_scheme()
         if own is None:

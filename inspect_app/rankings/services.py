@@ -741,8 +741,7 @@ def ranking_dict(ranking: Ranking, user) -> dict:
 def _with_methods(groups: list[dict]) -> list[dict]:
     """A list's group rules, each one scored under a scheme of its own (its `scheme`) with that scheme's method in
     words (`method`), as the list's own `method` is."""
-    return [{**g, "method": scoring.GroupRule.from_dict(g).own_scheme().method_text} if g.get("scheme") else g
-            for g in groups]
+    return [{**g, "method": Scheme.from_dict(g["scheme"]).method_text} if g.get("scheme") else g for g in groups]
 
 
 def computed_dict(computed: Computed) -> dict:
@@ -751,8 +750,8 @@ def computed_dict(computed: Computed) -> dict:
     return {"id": None, "period": computed.period.key, "kind": computed.period.kind,
             "period_label": computed.period.label, "version": None, "number": None, "published_at": None,
             "as_of": isoformat(computed.as_of), "office": current_app.config["OFFICE_NAME"],
-            "scheme": rules["scheme"], "groups": _with_methods(rules["groups"]), "method": computed.scheme.method_text,
-            "participation": rules["participation"], "ties": rules["ties"],
+            "scheme": rules["scheme"], "groups": _with_methods(rules["groups"]),
+            "method": computed.scheme.method_text, "participation": rules["participation"], "ties": rules["ties"],
             "summary": computed.summary(), "entries": [entry_dict(e, False) for e in computed.entries]}
 
 
