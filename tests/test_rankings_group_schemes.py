@@ -139,3 +139,39 @@ def test_a_group_without_a_scheme_is_scored_under_the_one_in_force(city, distric
     a = _entry(services.compute(NOV, AFTER_NOV), district_a)
     assert a.score == score(a.counts, CITY_B).score
     assert "scheme" not in services.compute(NOV, AFTER_NOV).rules_document()["groups"][0]
+
+
+def test_a_scheme_is_tried_on_one_group(city, districts, api, browser):  # noqa: F811
+    """预览's 用于: the district group tried under 乙市方案 while every other group keeps its scheme; the same through
+    the API (publish: false, scheme_group)."""
+    district_a, _, _, _ = districts
+    trial = services.compute(NOV, AFTER_NOV, services.scheme_by_code("city_b"), scheme_group="区县")
+    a, street = _entry(trial, district_a), _entry(trial, city.street_a)
+    assert a.score == score(a.counts, CITY_B).score != score(a.counts, DISTRICT).score
+    assert street.score == score(street.counts, DEFAULT).score
+    assert trial.scheme.code == "default" and trial.rules_document()["groups"][1]["scheme"] == CITY_B.to_dict()
+
+    admin = browser(city.admin)
+    page = admin.get("/rankings/preview?period=2026-11&scheme=city_b&group=区县").get_data(as_text=True)
+    assert "评分方案：问题扣分制（默认方案）；区县试算按“扣分与按期整改并重（乙市方案）”。" in page
+    assert '<option value="区县" selected>区县</option>' in page and '<option value="city_b" selected>' in page
+    assert f"{a.score:.2f}" in page
+    # the district group's own scheme named on the choice of groups, when it is not the one tried
+    plain = admin.get("/rankings/preview?period=2026-11").get_data(as_text=True)
+    assert '<option value="区县">区县（本组方案）</option>' in plain
+    assert "选“按现行方案计分的分组”时，区县另设了本组评分方案，仍按本组方案计分" in plain
+    missing = admin.get("/rankings/preview?period=2026-11&scheme=city_b&group=县区", follow_redirects=True)
+    assert "分组“县区”不存在。" in missing.get_data(as_text=True)
+
+    body = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "publish": False,
+                                                          "scheme": "city_b", "scheme_group": "区县"})
+    assert body.status_code == 200
+    listed = {e["unit"]["id"]: e for e in body.get_json()["entries"]}
+    assert listed[district_a.id]["score"] == a.score and listed[city.street_a.id]["score"] == street.score
+    for payload, status, code in (({"scheme_group": "区县"}, 400, "scheme_required"),
+                                  ({"scheme": "city_b", "scheme_group": "县区"}, 404, "group_not_found"),
+                                  ({"scheme": "city_b", "scheme_group": ["区县"]}, 400, "invalid_scheme_group")):
+        refused = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "publish": False, **payload})
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (status, code), payload
+    published = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "scheme_group": "区县"})
+    assert published.status_code == 400 and published.get_json()["error"]["code"] == "scheme_not_in_force"

@@ -51,7 +51,8 @@ def pdf(ranking_id: int):
 def create():
     """{"period": "2026-11" | "2026-W48", "publish": true}: publish a new version (201) under the scheme in force;
     a period that has not ended needs "early": true (else 409 period_not_ended). With "publish": false, answer the
-    computed list without storing it (200), under "scheme" (a code) if given."""
+    computed list without storing it (200), under "scheme" (a code) if given: in place of the one in force, or with
+    "scheme_group" (a group's name) for that group only."""
     body = json_body()
     period = parse_period(body.get("period"))
     publish = body.get("publish", True)
@@ -64,8 +65,11 @@ def create():
     if not publish:
         code = body.get("scheme")
         scheme = services.scheme_by_code(str(code)) if code else None
-        return jsonify(services.computed_dict(services.compute(period, moment, scheme)))
-    if body.get("scheme"):
+        group = body.get("scheme_group")
+        if group is not None and not isinstance(group, str):
+            raise BadRequest("scheme_group 应为分组名称。", code="invalid_scheme_group")
+        return jsonify(services.computed_dict(services.compute(period, moment, scheme, scheme_group=group or None)))
+    if body.get("scheme") or body.get("scheme_group"):
         raise BadRequest("发布时使用现行评分方案；如需换用其他方案，请先启用该方案。", code="scheme_not_in_force")
     ranking = services.publish(period, moment, user=user, early=early, choose_early="请在请求中加 \"early\": true")
     response = jsonify(services.ranking_dict(ranking, user))

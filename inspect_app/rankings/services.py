@@ -383,14 +383,19 @@ def _units(counts: dict) -> list[scoring.UnitInfo]:
     return [scoring.UnitInfo(*row[:4]) for row in rows if row[4] or row[0] in counts]
 
 
-def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Computed:
-    """The list as of `now`, without storing anything."""
+def compute(period: Period, now: datetime, scheme: Scheme | None = None, scheme_group: str | None = None
+            ) -> Computed:
+    """The list as of `now`, without storing anything: under `scheme` (a trial) instead of the one in force, or,
+    with `scheme_group` (a group's name), the group scored under `scheme` instead of its own or the one in force."""
+    rows = groups()
+    rules = group_rules(rows)
+    if scheme_group:
+        rules = _trial_for_group(rules, scheme, scheme_group)
+        scheme = None
     scheme = scheme or scheme_in_force()
     assessed = counting.assessment_parts(period, now)
     own = counting.unit_counts(period, now, assessed)
     units = _units(own)
-    rows = groups()
-    rules = group_rules(rows)
     placed = unit_groups(units, rows)
     # the units of a group counted over their territory (the 区县) take their territory's figures
     territory = territories(placed, rules)
@@ -411,6 +416,17 @@ def compute(period: Period, now: datetime, scheme: Scheme | None = None) -> Comp
               if name not in set_by_office]
     return Computed(period, now, scheme, rules, entries, counting.left_out(period, now), own=own,
                     territories=territory)
+
+
+def _trial_for_group(rules: list[scoring.GroupRule], scheme: Scheme | None, name: str) -> list[scoring.GroupRule]:
+    """The rules with group `name` (one the office set, or 其他单位) scored under `scheme`, for a trial."""
+    if scheme is None:
+        raise BadRequest("试算某一分组时须选择评分方案。", code="scheme_required")
+    if name != OTHER_GROUP and name not in {rule.name for rule in rules}:
+        raise NotFound(f"分组“{name}”不存在。", code="group_not_found")
+    if name not in {rule.name for rule in rules}:
+        rules = [*rules, scoring.rule_for(name)]
+    return [replace(rule, scheme=scheme.to_dict()) if rule.name == name else rule for rule in rules]
 
 
 # ----------------------------------------------------------------------------- typical cases

@@ -88,10 +88,12 @@ def index():
                            schemes=services.schemes() if has_role(current_user, CITYWIDE) else [])
 
 
-def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet: bool = False):
+def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet: bool = False,
+            trial: dict | None = None):
+    """`trial`: a preview's {"scheme": code, "group": name} as asked (each may be None)."""
     period = parse_period(data["period"])
     return render_template("rankings/detail.html", data=data, ranking=ranking, versions=versions, preview=preview,
-                           quiet=quiet, tie_rule=data.get("ties") or scoring.OLD_TIE_RULE,
+                           quiet=quiet, trial=trial or {}, tie_rule=data.get("ties") or scoring.OLD_TIE_RULE,
                            tie_break=scoring.TIE_BREAK,
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
@@ -130,12 +132,14 @@ def preview():
     try:
         period = parse_period(request.args.get("period"))
         code = request.args.get("scheme")
+        group = (request.args.get("group") or "").strip() or None  # try the scheme on this group only
         scheme = services.scheme_by_code(code) if code else None
+        computed = services.compute(period, now(), scheme, scheme_group=group)
     except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("rankings.index"))
-    computed = services.compute(period, now(), scheme)
-    return _render(services.computed_dict(computed), preview=True, quiet=computed.quiet)
+    return _render(services.computed_dict(computed), preview=True, quiet=computed.quiet,
+                   trial={"scheme": code, "group": group})
 
 
 @bp.post("/publish")
