@@ -1659,7 +1659,7 @@ def test_the_years_bulletin_names_every_unit_tied_at_the_top_or_the_bottom(app):
         return out
 
     november = SimpleNamespace(summary={"totals": {"found": 9}}, as_of=at("2026-12-01T10:00"),
-                               period_end=at("2026-12-01T00:00"))
+                               period_end=at("2026-12-01T00:00"), rules={})
     summary = YearSummary(2026, {11: november}, [
         ("市直部门", units("市直", [100] * 5 + [90, 80, 80])),
         ("区县", units("区县", [100, 100, 95])),
@@ -1686,7 +1686,7 @@ def _only_november():
 
 
 def test_months_are_named_as_a_run_or_one_by_one():
-    from inspect_app.rankings.annual_pdf import months_text
+    from inspect_app.rankings.annual import months_text
 
     assert months_text(list(range(1, 12))) == "1月至11月"
     assert months_text([10, 11]) == "10月、11月"

@@ -175,3 +175,26 @@ def test_a_scheme_is_tried_on_one_group(city, districts, api, browser):  # noqa:
         assert (refused.status_code, refused.get_json()["error"]["code"]) == (status, code), payload
     published = api.post("/api/v1/rankings", city.admin, json={"period": "2026-11", "scheme_group": "区县"})
     assert published.status_code == 400 and published.get_json()["error"]["code"] == "scheme_not_in_force"
+
+
+def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browser):  # noqa: F811
+    """The 区县 given their own scheme in November: the year's summary, its API and its 通报 draft say which months
+    were scored how, since the average mixes them; the groups scored one way all year are not named."""
+    from inspect_app.rankings.annual import scheme_notes, year_summary
+    from inspect_app.rankings.annual_pdf import render_year_pdf
+    from inspect_app.rankings.periods import parse_period
+
+    plain = [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf, "black_size": bs, "black_below": bb,
+              "territorial": t} for n, k, rs, rf, bs, bb, t, _ in services.DEFAULT_GROUPS]
+    services.save_groups(city.admin, plain, {}, AFTER_NOV)
+    services.publish(parse_period("2026-10"), AFTER_NOV, user=city.admin)
+    services.save_groups(city.admin, [{**g, "scheme_code": "district" if g["name"] == "区县" else None}
+                                      for g in plain], {}, AFTER_NOV)
+    services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    note = ("区县10月按“问题扣分制（默认方案）”、11月按“区县按辖区综合评价”计分，各月评分方案不同，"
+            "全年平均分按各月实际得分计算。")
+    assert scheme_notes(year_summary(2026)) == [note]
+    assert note in browser(city.leader).get("/rankings/year?year=2026").get_data(as_text=True)
+    assert api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()["scheme_notes"] == [note]
+    assert note in _pdf_text(render_year_pdf(year_summary(2026), AFTER_NOV.date()))

@@ -158,6 +158,36 @@ COLUMNS = (["分组", "名次", "单位", "参与排名月数", "全年平均分
            + [f"{m}月" for m in range(1, 13)])
 
 
+def months_text(months: list[int]) -> str:
+    """"1月至11月" for a run of months, else "3月、5月、6月"."""
+    if not months:
+        return ""
+    if len(months) > 2 and months == list(range(months[0], months[-1] + 1)):
+        return f"{months[0]}月至{months[-1]}月"
+    return "、".join(f"{m}月" for m in months)
+
+
+def scheme_notes(summary: YearSummary) -> list[str]:
+    """One line for each group whose months were scored under different schemes (a month's list's scheme, or the
+    group's own stored with it: the 区县 given one mid-year), since its average mixes them: "区县1月至11月按“问题
+    扣分制（默认方案）”、12月按“区县按辖区综合评价”计分，各月评分方案不同，全年平均分按各月实际得分计算。"."""
+    used: dict[str, dict[str, list[int]]] = {}  # group -> scheme name -> months
+    for month in summary.months:
+        rules = summary.rankings[month].rules
+        listed = (rules.get("scheme") or {}).get("name") or ""
+        for group in rules.get("groups") or []:
+            name = (group.get("scheme") or {}).get("name") or listed
+            used.setdefault(group["name"], {}).setdefault(name, []).append(month)
+    notes = []
+    for group, _ in summary.groups:
+        schemes = used.get(group) or {}
+        if len(schemes) > 1 and all(schemes):
+            said = "、".join(f"{months_text(months)}按“{name}”" for name, months in
+                            sorted(schemes.items(), key=lambda item: item[1][0]))
+            notes.append(f"{group}{said}计分，各月评分方案不同，全年平均分按各月实际得分计算。")
+    return notes
+
+
 def moment_text(moment: datetime) -> str:
     """"12月7日 10:00", Shanghai time."""
     moment = local(moment)
@@ -195,7 +225,7 @@ def summary_dict(summary: YearSummary) -> dict:
     """The summary for the API: months published (with their list's id, where its figures stop and whether that
     is before the month's end), and each group's units in order."""
     early = summary.early
-    return {"year": summary.year, "method": METHOD,
+    return {"year": summary.year, "method": METHOD, "scheme_notes": scheme_notes(summary),
             "months": [{"month": m, "ranking_id": summary.rankings[m].id, "version": summary.rankings[m].version,
                         "as_of": isoformat(summary.rankings[m].as_of), "early": m in early}
                        for m in summary.months],

@@ -17,7 +17,7 @@ from ..pdf import TEXT_WIDTH
 from ..pdf.document import Attachment, Column, DataTable, Heading, OfficialDocument, Para, RowGroup
 from ..pdf.drafts import circular_draft, render_pdf, setting
 from . import scoring
-from .annual import METHOD, UnitYear, YearSummary, early_text
+from .annual import METHOD, UnitYear, YearSummary, early_text, months_text, scheme_notes
 from .pdf import CN_NUMBERS
 
 REPEATED = 2  # on a list this many times or more: named in the text
@@ -27,15 +27,6 @@ YEAR_COLUMNS = (
     Column("全年\n平均分", 19, "plain"), Column("全年发现\n问题", 19, "plain"), Column("列入\n红榜", 19, "plain"),
     Column("列入\n黑榜", 19, "plain"),
 )
-
-
-def months_text(months: list[int]) -> str:
-    """"1月至11月" for a run of months, else "3月、5月、6月"."""
-    if not months:
-        return ""
-    if len(months) > 2 and months == list(range(months[0], months[-1] + 1)):
-        return f"{months[0]}月至{months[-1]}月"
-    return "、".join(f"{m}月" for m in months)
 
 
 def _ranked(members: list[UnitYear]) -> list[UnitYear]:
@@ -124,6 +115,8 @@ def year_document(summary: YearSummary, today: date) -> OfficialDocument:
              f"{sum(u.black for u in everyone)}个单位次列入黑榜。"),
         Heading("一、考评办法"),
         Para(METHOD),
+        # a group whose months were scored under different schemes (the 区县 given a scheme of their own mid-year)
+        *[Para(note) for note in scheme_notes(summary)],
         Heading("二、年度考评结果"),
     ]
     for i, (name, members) in enumerate(groups):

@@ -298,7 +298,7 @@ def year_page():
     """年度汇总: the monthly lists of a year side by side, each unit's average and its red and black months. Units
     read it too (the monthly lists it sums are theirs to read), with their own row marked; the spreadsheet and the
     通报 draft are the office's and the leaders'."""
-    from .annual import METHOD, early_text, first_year, year_summary
+    from .annual import METHOD, early_text, first_year, scheme_notes, year_summary
 
     year = _year()
     summary = year_summary(year)
@@ -309,7 +309,8 @@ def year_page():
     moment = now()
     return render_template("rankings/year.html", year=year, summary=summary, method=METHOD, mine=mine,
                            citywide=has_role(current_user, CITYWIDE), this_year=local(moment).year,
-                           first_year=first_year(moment), early=summary.early, early_text=early_text(summary))
+                           first_year=first_year(moment), early=summary.early, early_text=early_text(summary),
+                           scheme_notes=scheme_notes(summary))
 
 
 @bp.get("/year.<any(xlsx, csv):fmt>")
