@@ -198,3 +198,24 @@ def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browse
     assert note in browser(city.leader).get("/rankings/year?year=2026").get_data(as_text=True)
     assert api.get("/api/v1/rankings/year?year=2026", city.leader).get_json()["scheme_notes"] == [note]
     assert note in _pdf_text(render_year_pdf(year_summary(2026), AFTER_NOV.date()))
+
+
+def test_the_dashboards_trend_says_when_a_groups_scheme_changed(city, districts, browser):  # noqa: F811
+    """考评看板's six months side by side: the 区县's jump in November is named for what it is, the other groups'
+    months (one scheme throughout) are not; filtered to a group, only that group's line."""
+    from inspect_app.rankings.periods import parse_period
+
+    plain = [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf, "black_size": bs, "black_below": bb,
+              "territorial": t} for n, k, rs, rf, bs, bb, t, _ in services.DEFAULT_GROUPS]
+    services.save_groups(city.admin, plain, {}, AFTER_NOV)
+    services.publish(parse_period("2026-10"), AFTER_NOV, user=city.admin)
+    services.save_groups(city.admin, [{**g, "scheme_code": "district" if g["name"] == "区县" else None}
+                                      for g in plain], {}, AFTER_NOV)
+    services.publish(NOV, AFTER_NOV, user=city.admin)
+    db.session.commit()
+    note = "区县：2026-10按“问题扣分制（默认方案）”，2026-11按“区县按辖区综合评价”计分，前后得分口径不同。"
+    leader = browser(city.leader)
+    page = leader.get("/rankings/dashboard").get_data(as_text=True)
+    assert page.count("前后得分口径不同") == 1 and note in page
+    assert note in leader.get("/rankings/dashboard?group=区县").get_data(as_text=True)
+    assert "前后得分口径不同" not in leader.get("/rankings/dashboard?group=街道/乡镇").get_data(as_text=True)

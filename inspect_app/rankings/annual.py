@@ -171,13 +171,9 @@ def scheme_notes(summary: YearSummary) -> list[str]:
     """One line for each group whose months were scored under different schemes (a month's list's scheme, or the
     group's own stored with it: the 区县 given one mid-year), since its average mixes them: "区县1月至11月按“问题
     扣分制（默认方案）”、12月按“区县按辖区综合评价”计分，各月评分方案不同，全年平均分按各月实际得分计算。"."""
-    used: dict[str, dict[str, list[int]]] = {}  # group -> scheme name -> months
-    for month in summary.months:
-        rules = summary.rankings[month].rules
-        listed = (rules.get("scheme") or {}).get("name") or ""
-        for group in rules.get("groups") or []:
-            name = (group.get("scheme") or {}).get("name") or listed
-            used.setdefault(group["name"], {}).setdefault(name, []).append(month)
+    from .services import schemes_used
+
+    used = schemes_used([(month, summary.rankings[month]) for month in summary.months])
     notes = []
     for group, _ in summary.groups:
         schemes = used.get(group) or {}

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..sites.models import SiteKind
 
 from . import services
+from .models import Ranking
 from .periods import parse_period
 
 TREND_PERIODS = 6
@@ -20,7 +21,7 @@ TREND_PERIODS = 6
 def dashboard_data(now: datetime, group: str | None = None) -> dict:
     latest = services.latest("month") or services.latest()
     data = {"latest": latest, "groups": [], "trend": {"periods": [], "units": {}, "rows": []}, "assessment": assessment(now),
-            "group_filter": group, "period": None}
+            "group_filter": group, "period": None, "scheme_notes": []}
     if latest is None:
         return data
     period = parse_period(latest.period)
@@ -38,7 +39,25 @@ def dashboard_data(now: datetime, group: str | None = None) -> dict:
                      if uid in trend["units"] and any(s is not None for s in trend["units"][uid]["scores"])]
     data["trend"] = trend
     data["group_names"] = list(by_group)
+    data["scheme_notes"] = trend_scheme_notes(trend, [group] if group else list(by_group))
     return data
+
+
+def trend_scheme_notes(trend: dict, groups: list[str]) -> list[str]:
+    """A line for each of `groups` scored under different schemes over the trend's periods, so that a jump in its
+    scores is read for what it is: "区县：2026-10按“问题扣分制（默认方案）”，2026-11按“区县按辖区综合评价”计分，前后得分口径
+    不同。"."""
+    ids = trend.get("ranking_ids") or []
+    rankings = {r.id: r for r in db.session.scalars(select(Ranking).where(Ranking.id.in_(ids)))} if ids else {}
+    used = services.schemes_used([(key, rankings[rid]) for key, rid in zip(trend["periods"], ids) if rid in rankings])
+    notes = []
+    for group in groups:
+        schemes = used.get(group) or {}
+        if len(schemes) > 1 and all(schemes):
+            said = "，".join(f"{'、'.join(keys)}按“{name}”" for name, keys in
+                            sorted(schemes.items(), key=lambda item: trend["periods"].index(item[1][0])))
+            notes.append(f"{group}：{said}计分，前后得分口径不同。")
+    return notes
 
 
 def assessment(now: datetime) -> dict | None:

@@ -800,7 +800,21 @@ def trend(unit_ids: list[int] | None = None, kind: str = "month", periods: int =
             if not unranked:
                 row["scores"][i], row["ranks"][i], row["lists"][i] = score, rank, list_name
     ranges = [(parse_period(k).first_day.isoformat(), parse_period(k).last_day.isoformat()) for k in keys]
-    return {"periods": keys, "ranges": ranges, "units": units}
+    return {"periods": keys, "ranges": ranges, "units": units, "ranking_ids": [latest_ids[k] for k in keys]}
+
+
+def schemes_used(rankings: list[tuple]) -> dict[str, dict[str, list]]:
+    """{group: {scheme name: [label, ...]}} over published lists given as (label, Ranking), in their order: the
+    scheme each group was scored under in each (the group's own stored with the list, else the list's). A group
+    scored under more than one is worth a word wherever its scores are read side by side (年度汇总, 考评看板)."""
+    used: dict[str, dict[str, list]] = {}
+    for label, ranking in rankings:
+        rules = ranking.rules
+        listed = (rules.get("scheme") or {}).get("name") or ""
+        for group in rules.get("groups") or []:
+            name = (group.get("scheme") or {}).get("name") or listed
+            used.setdefault(group["name"], {}).setdefault(name, []).append(label)
+    return used
 
 
 # ----------------------------------------------------------------------------- PDF
