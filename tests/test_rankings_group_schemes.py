@@ -177,11 +177,9 @@ def test_a_scheme_is_tried_on_one_group(city, districts, api, browser):  # noqa:
     assert published.status_code == 400 and published.get_json()["error"]["code"] == "scheme_not_in_force"
 
 
-def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browser):  # noqa: F811
-    """The 区县 given their own scheme in November: the year's summary, its API and its 通报 draft say which months
-    were scored how, since the average mixes them; the groups scored one way all year are not named."""
-    from inspect_app.rankings.annual import scheme_notes, year_summary
-    from inspect_app.rankings.annual_pdf import render_year_pdf
+def _district_scheme_from_november(city) -> None:
+    """October's list published with the groups as every office had them before 0143, November's with the 区县
+    under the district scheme."""
     from inspect_app.rankings.periods import parse_period
 
     plain = [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf, "black_size": bs, "black_below": bb,
@@ -192,6 +190,15 @@ def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browse
                                       for g in plain], {}, AFTER_NOV)
     services.publish(NOV, AFTER_NOV, user=city.admin)
     db.session.commit()
+
+
+def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browser):  # noqa: F811
+    """The 区县 given their own scheme in November: the year's summary, its API and its 通报 draft say which months
+    were scored how, since the average mixes them; the groups scored one way all year are not named."""
+    from inspect_app.rankings.annual import scheme_notes, year_summary
+    from inspect_app.rankings.annual_pdf import render_year_pdf
+
+    _district_scheme_from_november(city)
     note = ("区县10月按“问题扣分制（默认方案）”、11月按“区县按辖区综合评价”计分，各月评分方案不同，"
             "全年平均分按各月实际得分计算。")
     assert scheme_notes(year_summary(2026)) == [note]
@@ -203,16 +210,8 @@ def test_the_year_says_when_a_groups_scheme_changed(city, districts, api, browse
 def test_the_dashboards_trend_says_when_a_groups_scheme_changed(city, districts, browser):  # noqa: F811
     """考评看板's six months side by side: the 区县's jump in November is named for what it is, the other groups'
     months (one scheme throughout) are not; filtered to a group, only that group's line."""
-    from inspect_app.rankings.periods import parse_period
 
-    plain = [{"name": n, "unit_kinds": k, "red_size": rs, "red_floor": rf, "black_size": bs, "black_below": bb,
-              "territorial": t} for n, k, rs, rf, bs, bb, t, _ in services.DEFAULT_GROUPS]
-    services.save_groups(city.admin, plain, {}, AFTER_NOV)
-    services.publish(parse_period("2026-10"), AFTER_NOV, user=city.admin)
-    services.save_groups(city.admin, [{**g, "scheme_code": "district" if g["name"] == "区县" else None}
-                                      for g in plain], {}, AFTER_NOV)
-    services.publish(NOV, AFTER_NOV, user=city.admin)
-    db.session.commit()
+    _district_scheme_from_november(city)
     note = "区县：2026-10按“问题扣分制（默认方案）”，2026-11按“区县按辖区综合评价”计分，前后得分口径不同。"
     leader = browser(city.leader)
     page = leader.get("/rankings/dashboard").get_data(as_text=True)
