@@ -176,8 +176,7 @@ def scheme_notes(summary: YearSummary) -> list[str]:
     used = schemes_used([(month, summary.rankings[month]) for month in summary.months])
     notes = []
     for group, _ in summary.groups:
-        schemes = used.get(group) or {}
-        if len(schemes) > 1 and all(schemes):
+        if schemes := used.get(group):
             said = "、".join(f"{months_text(months)}按“{name}”" for name, months in
                             sorted(schemes.items(), key=lambda item: item[1][0]))
             notes.append(f"{group}{said}计分，各月评分方案不同，全年平均分按各月实际得分计算。")

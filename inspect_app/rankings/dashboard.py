@@ -52,8 +52,7 @@ def trend_scheme_notes(trend: dict, groups: list[str]) -> list[str]:
     used = services.schemes_used([(key, rankings[rid]) for key, rid in zip(trend["periods"], ids) if rid in rankings])
     notes = []
     for group in groups:
-        schemes = used.get(group) or {}
-        if len(schemes) > 1 and all(schemes):
+        if schemes := used.get(group):
             said = "，".join(f"{'、'.join(keys)}按“{name}”" for name, keys in
                             sorted(schemes.items(), key=lambda item: trend["periods"].index(item[1][0])))
             notes.append(f"{group}：{said}计分，前后得分口径不同。")

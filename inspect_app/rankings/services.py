@@ -804,9 +804,10 @@ def trend(unit_ids: list[int] | None = None, kind: str = "month", periods: int =
 
 
 def schemes_used(rankings: list[tuple]) -> dict[str, dict[str, list]]:
-    """{group: {scheme name: [label, ...]}} over published lists given as (label, Ranking), in their order: the
-    scheme each group was scored under in each (the group's own stored with the list, else the list's). A group
-    scored under more than one is worth a word wherever its scores are read side by side (年度汇总, 考评看板)."""
+    """{group: {scheme name: [label, ...]}} over published lists given as (label, Ranking), in their order, for the
+    groups scored under more than one scheme (the group's own stored with the list, else the list's): worth a word
+    wherever their scores are read side by side (年度汇总, 考评看板). A list that stored no scheme name (before 0050)
+    leaves its groups out."""
     used: dict[str, dict[str, list]] = {}
     for label, ranking in rankings:
         rules = ranking.rules
@@ -814,7 +815,7 @@ def schemes_used(rankings: list[tuple]) -> dict[str, dict[str, list]]:
         for group in rules.get("groups") or []:
             name = (group.get("scheme") or {}).get("name") or listed
             used.setdefault(group["name"], {}).setdefault(name, []).append(label)
-    return used
+    return {group: schemes for group, schemes in used.items() if len(schemes) > 1 and all(schemes)}
 
 
 # ----------------------------------------------------------------------------- PDF
