@@ -156,10 +156,14 @@ def test_a_scheme_is_tried_on_one_group(city, districts, api, browser):  # noqa:
     assert "评分方案：问题扣分制（默认方案）；区县试算按“扣分与按期整改并重（乙市方案）”。" in page
     assert '<option value="区县" selected>区县</option>' in page and '<option value="city_b" selected>' in page
     assert f"{a.score:.2f}" in page
+    # the publish button says what publishing scores by: not the trial
+    assert ("发布时按现行方案“问题扣分制（默认方案）”；区县按本组方案“区县按辖区综合评价”计分，上面的试算结果不发布。"
+            in page)
     # the district group's own scheme named on the choice of groups, when it is not the one tried
     plain = admin.get("/rankings/preview?period=2026-11").get_data(as_text=True)
     assert '<option value="区县">区县（本组方案）</option>' in plain
     assert "选“按现行方案计分的分组”时，区县另设了本组评分方案，仍按本组方案计分" in plain
+    assert "发布时按现行方案“问题扣分制（默认方案）”；区县按本组方案“区县按辖区综合评价”计分。" in plain
     missing = admin.get("/rankings/preview?period=2026-11&scheme=city_b&group=县区", follow_redirects=True)
     assert "分组“县区”不存在。" in missing.get_data(as_text=True)
 

@@ -98,8 +98,20 @@ def _render(data: dict, ranking=None, preview: bool = False, versions=(), quiet:
                            details=services.sees_ticket_details(current_user), period=period,
                            by_group=_by_group(data["entries"]),
                            schemes=services.schemes() if preview else [],
+                           publish_basis=_publish_basis() if preview else "",
                            early_notice=services.early_notice(period, now()) if preview else None,
                            not_started=preview and period.start >= now())
+
+
+def _publish_basis() -> str:
+    """What publishing scores by, whatever the preview tried: the scheme in force, and each group's own scheme
+    (评分方案：… as the 通报 prints it)."""
+    rows = services.schemes()
+    names = {row.code: row.name for row in rows}
+    in_force = next((row.name for row in rows if row.in_force), "")
+    own = "".join(f"；{group.name}按本组方案“{names.get(group.scheme_code, group.scheme_code)}”"
+                  for group in services.groups() if group.scheme_code)
+    return f"现行方案“{in_force}”{own}"
 
 
 def _by_group(entries: list[dict]) -> list[tuple[str, list[dict], list[tuple[str, list[str]]]]]:
