@@ -348,6 +348,11 @@ def test_a_draft_by_hand_from_tickets_and_its_edits(app, city, overdue, api):
     pdf = api.get(f"{url}/pdf", city.admin)
     text = pdf_text(pdf.data)
     assert "关于限期整改人民路沿线问题的督办函" in text and "你单位有1个问题" in text and "2026年12月10日前整改" in text
+    # the API gives the wording as stored (for editing) and as printed (placeholders filled)
+    assert own["body"].startswith("经市文明办督查发现，{you}有{count}个问题。")
+    shown = api.get(url, city.admin).get_json()
+    assert shown["body_text"] == "经市文明办督查发现，你单位有1个问题。\n一、整改要求\n请于2026年12月10日前整改。"
+    assert shown["title_text"] == "关于限期整改人民路沿线问题的督办函"
     assert api.call("PATCH", url, city.admin, json={"title": ""}).status_code == 400
     assert api.call("PATCH", url, city.unit_a, json={"title": "x"}).status_code == 403
     assert api.call("PATCH", url, city.leader, json={"title": "x"}).status_code == 403

@@ -8,6 +8,7 @@ tickets and units as they are now, marked 草稿, without a number or a seal.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
@@ -61,25 +62,35 @@ def _stored_facts(item: LetterItem) -> dict:
             "days_overdue": item.days_overdue, "photo_key": item.photo_key}
 
 
-def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocument:
-    """The letter as an official document. `now` is the moment a draft's preview describes (ignored once issued)."""
-    config = current_app.config
-    draft = letter.status == "draft"
-    as_of = (now or letter.updated_at or letter.created_at) if draft else letter.issued_at
-    store = PhotoStore(config["UPLOAD_FOLDER"])
-    facts = draft_facts(letter.items, as_of) if draft else {item.id: _stored_facts(item) for item in letter.items}
-    # an issued letter's 主送 as it was signed (LetterUnit.unit_name); a draft's units as they are
-    order = {r.unit_id: (None if draft else r.unit_name) or r.unit.name for r in letter.recipients}
-    names = list(order.values()) or [letter.unit.name]
-    groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
-    for item in letter.items:
-        name = order.get(item.unit_id) or names[0]
-        groups.setdefault(name, []).append(_problem(facts[item.id], store, as_of))
+@dataclass(frozen=True)
+class Wording:
+    """What a letter says, as printed: its 主送 names, title, body lines and 报/抄送, with its placeholders filled."""
+    names: list[str]
+    title: str
+    body: str  # the office's wording, placeholders unfilled (body_blocks fills them)
+    values: dict[str, str]
+    report_to: str | None
+    cc: str | None
 
-    listed = [(name, rows) for name, rows in groups.items() if rows]
+    @property
+    def lines(self) -> list[str]:
+        """The body as printed: one line per paragraph or heading, every placeholder filled."""
+        return [block.text for block in body_blocks(self.body, self.values)]
+
+
+def letter_as_of(letter: Letter, now: datetime | None = None) -> datetime:
+    """The moment a letter describes: its 签发 once issued; a draft's preview `now` (else its last change)."""
+    return (now or letter.updated_at or letter.created_at) if letter.status == "draft" else letter.issued_at
+
+
+def letter_wording(letter: Letter, as_of: datetime) -> Wording:
+    """The letter's words as its PDF prints them at `as_of`: an issued letter's 主送 as signed
+    (LetterUnit.unit_name), a draft's units as they are; a letter stored before the wording was the office's to
+    edit, its level's wording."""
+    draft = letter.status == "draft"
+    names = [(None if draft else r.unit_name) or r.unit.name for r in letter.recipients] or [letter.unit.name]
     values = fill_values(count=len(letter.items), reply_by=reply_by_at(letter, as_of), units=names, as_of=as_of)
-    kind = KINDS.get(letter.kind) or KINDS["supervision"]
-    if letter.body is None:  # a letter issued before the wording was the office's to edit: its level's wording
+    if letter.body is None:
         wording = level_text(letter.level)
         wording.setdefault("feedback", LEVEL_TEXT[1]["feedback"])
         body = default_body(wording, KIND_CLOSINGS.get(letter.kind, "特此函告。"))
@@ -87,6 +98,26 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
     else:
         body, report_to, cc = letter.body, letter.report_to, letter.cc
     title = letter.title if letter.title is not None else level_text(letter.level)["title"]
+    return Wording(names=names, title=fill(title, values), body=body, values=values, report_to=report_to, cc=cc)
+
+
+def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocument:
+    """The letter as an official document. `now` is the moment a draft's preview describes (ignored once issued)."""
+    config = current_app.config
+    draft = letter.status == "draft"
+    as_of = letter_as_of(letter, now)
+    store = PhotoStore(config["UPLOAD_FOLDER"])
+    facts = draft_facts(letter.items, as_of) if draft else {item.id: _stored_facts(item) for item in letter.items}
+    words = letter_wording(letter, as_of)
+    names = words.names
+    order = {r.unit_id: (None if draft else r.unit_name) or r.unit.name for r in letter.recipients}
+    groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
+    for item in letter.items:
+        name = order.get(item.unit_id) or names[0]
+        groups.setdefault(name, []).append(_problem(facts[item.id], store, as_of))
+
+    listed = [(name, rows) for name, rows in groups.items() if rows]
+    kind = KINDS.get(letter.kind) or KINDS["supervision"]
     mark = banner()
     if kind.form is Form.FILE and not mark.endswith("文件"):
         mark += "文件"
@@ -96,16 +127,16 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
         form=kind.form,
         issuer_mark=mark,
         doc_number=None if draft else letter.number,
-        title=fill(title, values),
+        title=words.title,
         recipients=names,
-        body=body_blocks(body, values),
+        body=body_blocks(words.body, words.values),
         attachments=[Attachment("问题清单", [problem_table(listed)])] if listed else [],
         signatory=config["OFFICE_NAME"],
         date=date,
         seal=Seal(seal_path, float(config["PDF_SEAL_DIAMETER_MM"])) if seal_path and not draft else None,
         note=setting("LETTER_CONTACT") or "",
-        report_to=split_line(report_to),
-        cc=split_line(cc),
+        report_to=split_line(words.report_to),
+        cc=split_line(words.cc),
         printer=config["OFFICE_SHORT_NAME"],
         print_date=date,
         draft=draft,

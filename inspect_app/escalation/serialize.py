@@ -10,7 +10,7 @@ from ..policy import UNITS, has_role
 from ..tickets.rules import overdue_span
 from .compose import reply_by_at
 from .followup import letter_interviews
-from .letters_pdf import draft_facts
+from .letters_pdf import draft_facts, letter_as_of, letter_wording
 from .models import Interview, Letter, LetterReply, Proposal
 from .services import visible_items, visible_recipients
 from .settings import level_text
@@ -67,7 +67,10 @@ def letter_dict(letter: Letter, user, detail: bool = False, now: datetime | None
         "pdf_url": url_for("api_letters.pdf", letter_id=letter.id),
     }
     if detail:
-        result["body"] = letter.body
+        result["body"] = letter.body  # the office's wording with its placeholders ({reply_by}, {you}, ...)
+        words = letter_wording(letter, letter_as_of(letter, now))
+        result["title_text"] = words.title  # as printed: every placeholder filled, one line per paragraph
+        result["body_text"] = "\n".join(words.lines)
         result["report_to"] = letter.report_to
         result["cc"] = letter.cc
         result["signed_by"] = letter.signed_by.name if letter.signed_by else None

@@ -29,10 +29,11 @@ from ..units.territory import oversees, sub_unit_choice
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
-from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, LEVEL_KINDS, Interview, Letter, Referral
-from .settings import default_template, fill, level_delays, level_text, mode
+from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, Interview, Letter, Referral
+from .settings import level_delays, level_text, mode
+from .letters_pdf import letter_as_of, letter_wording
 from .signing import check_ready
-from .wording import all_templates, body_blocks, fill_values, save_template
+from .wording import all_templates, body_blocks, save_template
 
 bp = Blueprint("escalation", __name__)
 
@@ -334,11 +335,10 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
     user = current_user
     moment = now()
     inspectors = _inspectors() if has_role(user, OFFICE) and letter.status != "draft" else []
-    names = [r.unit.name for r in letter.recipients]
     reply_by = compose.reply_by_at(letter, moment)  # a draft left at its default: as if signed now
-    values = fill_values(count=len(letter.items), reply_by=reply_by, units=names, as_of=letter.issued_at or moment)
-    body = letter.body if letter.body is not None else default_template(LEVEL_KINDS.get(letter.level, "supervision"))["body"]
-    paragraphs = [{"heading": isinstance(block, Heading), "text": block.text} for block in body_blocks(body, values)]
+    words = letter_wording(letter, letter_as_of(letter, moment))  # as its PDF prints it
+    paragraphs = [{"heading": isinstance(block, Heading), "text": block.text}
+                  for block in body_blocks(words.body, words.values)]
     problems = ""
     if letter.status == "draft" and has_role(user, LEADERSHIP):
         try:
@@ -347,7 +347,7 @@ def _detail_page(letter_id: int, failed: str | None = None, typed=None, error: s
             problems = problem.message
     items = services.visible_items(user, letter)
     return render_template(
-        "escalation/detail.html", letter=letter, items=items, title=fill(letter.title or level_text(letter.level)["title"], values),
+        "escalation/detail.html", letter=letter, items=items, title=words.title,
         paragraphs=paragraphs, problems=problems, reply_by=reply_by,
         closed_items=[i for i in items if i.ticket is not None and i.ticket.status == "closed"],
         own=services.own_recipient(user, letter), replies=replies.replies_for(user, letter),
