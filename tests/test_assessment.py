@@ -239,6 +239,18 @@ def test_each_failure_is_a_ticket_for_the_unit_answering_for_the_item(api, city,
     assert response.status_code == 200 and response.get_json()["status"] == "rectified"
 
 
+def test_an_undercover_checklist_does_not_choose_the_filing_pages_way_of_checking(api, browser, city, world):
+    """The filing page starts from the 督查方式 of the inspector's last report of the day; the problems an 暗访
+    round's checklist filed (source undercover) were not filed on that page, so the next report stays 日常督查."""
+    body = create(api, city, kind="undercover", per_kind={"背街小巷": 1})
+    site = body["sites"][0]["site_id"]
+    assert submit(api, city.inspector, body["id"], site, {"BJ-01": False, "BJ-02": True},
+                  photos={"BJ-01": 1}).status_code == 201
+    assert db.session.scalar(db.select(Ticket.source).where(Ticket.site_id == site)) == "undercover"
+    page = browser(city.inspector).get("/tickets/new").get_data(as_text=True)
+    assert '<option value="daily" selected>日常督查</option>' in page
+
+
 def test_ticket_page_names_the_round_site_and_item(browser, city, world, scored):
     ticket = db.session.scalar(db.select(Ticket).order_by(Ticket.id))
     result = db.session.scalar(db.select(Result).where(Result.ticket_id == ticket.id))

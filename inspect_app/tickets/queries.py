@@ -622,8 +622,13 @@ def recent_segments(user, limit: int = 5) -> list[Segment]:
 
 def todays_field_source(user, now: datetime) -> str:
     """The 督查方式 the filing page starts with: that of the user's last report today (Asia/Shanghai), so a day
-    of 暗访 is filed as 暗访 without choosing it each time; else 日常督查."""
+    of 暗访 is filed as 暗访 without choosing it each time; else 日常督查. The problems a 测评 checklist filed
+    (under its round's kind) do not count: the inspector did not choose that kind on this page."""
+    from ..assessment.models import Result  # the assessment feature builds on tickets: imported when asked
+
+    from_checklist = select(Result.id).where(Result.ticket_id == Ticket.id).exists()
     last = db.session.scalar(select(Ticket.source).where(Ticket.reporter_id == user.id,
-                                                         Ticket.reported_at >= local_midnight(local(now).date()))
+                                                         Ticket.reported_at >= local_midnight(local(now).date()),
+                                                         ~from_checklist)
                              .order_by(Ticket.reported_at.desc(), Ticket.id.desc()).limit(1))
     return last if last in FIELD_SOURCES else DEFAULT_SOURCE
