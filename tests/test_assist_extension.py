@@ -183,6 +183,10 @@ def test_refusal_keeps_the_deadline_and_the_note(api, city, carriers, shared_pol
     for flag in ("yes", None, 1):
         not_bool = decide(api, city.admin, shared_pole, mobile.id, flag)
         assert not_bool.status_code == 400 and error_code(not_bool) == "invalid_approved"
+    for note in (None, "  "):  # a refusal says why
+        bare = decide(api, city.admin, shared_pole, mobile.id, False, note)
+        assert bare.status_code == 400 and error_code(bare) == "note_required"
+    assert fresh_part(shared_pole.id, mobile.id).extension_status == "open"
 
     response = decide(api, city.admin, shared_pole, mobile.id, False, "许可可并行办理，请按原期限整改")
     assert response.status_code == 200, response.get_json()

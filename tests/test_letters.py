@@ -938,7 +938,7 @@ def test_clearing_a_problem_clears_it_in_the_units_other_open_letters(app, city,
     assert body["status"] == "done"
     earlier = api.get(f"/api/v1/letters/{supervision.id}", city.admin).get_json()
     items = {i["ticket_id"]: (i["outcome"], i["clear_note"]) for i in earlier["items"]}
-    assert items[first.id] == ("cleared", f"已随{listed.number}销号：核实已清理")
+    assert items[first.id] == ("cleared", f"随{listed.number}一并销号（核实已清理）")
     assert items[second.id][0] is None and items[third.id][0] is None and earlier["status"] == "issued"
     assert api.get(f"/api/v1/letters/{bulletin.id}", city.admin).get_json()["status"] == "done"
     for ticket, user in ((second, city.unit_a), (third, city.unit_b)):

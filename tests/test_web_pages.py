@@ -10,7 +10,7 @@ import pytest
 from conftest import BASE, City, file_tuple, upload_files
 from sqlalchemy import func, select
 
-from inspect_app.common.timeutil import utcnow
+from inspect_app.common.timeutil import fmt, utcnow
 from inspect_app.extensions import db
 from inspect_app.photos.models import Photo
 from inspect_app.tickets.models import ExtensionRequest, Ticket
@@ -150,7 +150,6 @@ def test_filing_without_javascript_creates_a_ticket_and_shows_the_result(browser
     assert len(ticket.photos) == 1 and len(upload_files(uploads)) == 3  # the photo, its thumbnail, its stamped copy
     page = text(inspector.get(response.headers["Location"]))
     assert ticket.number in page and "甲街道办事处" in page and "人民路东段" in page
-    from inspect_app.common.timeutil import fmt
     assert fmt(ticket.deadline) in page
 
 
@@ -540,6 +539,7 @@ def test_dispute_reassign_extension_and_cancel_through_the_forms(browser, city, 
     moved = admin.submit("/office/work", f"{page}/reassign", {"unit_id": str(city.street_b.id), "note": "改派",
                                                               "next": "/office/work#disputed"})
     assert moved.headers["Location"] == "/office/work#disputed"
+    assert f"{ticket.number}：已派遣至{city.street_b.name}。" in text(follow(admin, moved))  # says where it went
     ticket = fresh(ticket)
     assert ticket.status == "assigned" and ticket.unit_id == city.street_b.id
     old_deadline = ticket.deadline
@@ -549,12 +549,18 @@ def test_dispute_reassign_extension_and_cancel_through_the_forms(browser, city, 
     again = unit_b.submit(page, f"{page}/request_extension", {"workdays": "3", "reason": "再申请"})
     assert "已有待审批的延期申请" in text(follow(unit_b, again))
     assert "需协调施工" in text(admin.get("/office/work"))
-    admin.submit("/office/work", f"{page}/decide_extension", {"approved": "1", "note": "同意"})
+    granted = admin.submit("/office/work", f"{page}/decide_extension", {"approved": "1", "note": "同意"})
     ticket = fresh(ticket)
     assert ticket.deadline > old_deadline and ticket.extension_count == 1
+    assert f"{ticket.number}：已同意延期，整改时限为{fmt(ticket.deadline)}。" in text(follow(admin, granted))
     assert "同意延期" in text(admin.get(page))
     unit_b.submit(page, f"{page}/request_extension", {"until": "2027-01-20", "reason": "还要更久"})
-    admin.submit(page, f"{page}/decide_extension", {"approved": "0", "note": "不同意"})
+    # a refusal tells the unit why: without a reason it is refused, the form kept open
+    bare = admin.submit(page, f"{page}/decide_extension", {"approved": "0", "note": " "})
+    assert bare.status_code == 400 and "不同意延期时，请填写审批意见（理由）。" in text(bare)
+    assert db.session.scalar(select(ExtensionRequest.status).order_by(ExtensionRequest.id.desc()).limit(1)) == "open"
+    said = admin.submit(page, f"{page}/decide_extension", {"approved": "0", "note": "不同意"})
+    assert f"{ticket.number}：已不同意延期，整改时限不变。" in text(follow(admin, said))
     refused = fresh(ticket)
     assert refused.deadline == ticket.deadline and refused.extension_count == 1
     assert "不同意延期" in text(admin.get(page))

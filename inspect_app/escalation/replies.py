@@ -163,7 +163,7 @@ def _clear_elsewhere(user, letter: Letter, cleared: list[LetterItem], now: datet
                LetterItem.ticket_id.in_({ticket_id for ticket_id, _, _ in keys}),
                ~LetterItem.settled)
         .order_by(LetterItem.letter_id, LetterItem.id)).all()
-    why = f"已随{letter.number}销号" + (f"：{note}" if note else "")
+    why = f"随{letter.number}一并销号" + (f"（{note}）" if note else "")  # shown after 已销号：
     touched: dict[int, Letter] = {}
     for item in others:
         if (item.ticket_id, item.unit_id, item.assignment) in keys:

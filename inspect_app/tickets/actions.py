@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..common.errors import Forbidden, NotFound
+from ..common.timeutil import fmt
 from . import lifecycle, parts, services
 from .inputs import after_photos, approved_flag, idempotency_key, many, report_fingerprint, report_from_form
 from .models import Ticket
@@ -26,10 +27,28 @@ class TicketAction:
     name: str
     parse: Callable[..., dict]                  # (fields, files, user, now) -> keyword arguments of the operation
     operation: Callable[..., object]            # operation(user, ticket, now, **arguments)
-    message: str                                # shown on the page after it succeeded
+    message: str | Callable[[Ticket, Mapping], str]  # shown on the page after it succeeded (or made from it)
     multipart: bool = False                     # the API reads a multipart form (photos) instead of JSON
     check: Callable[..., object] | None = None  # check(user, ticket) before input is read; None: the lifecycle's
     api: bool = True                            # offered by POST /api/v1/tickets/<id>/<action> too
+
+    def said(self, ticket: Ticket, fields: Mapping) -> str:
+        """What the page says after the action succeeded."""
+        return self.message(ticket, fields) if callable(self.message) else self.message
+
+
+def _extension_decided(ticket: Ticket, fields: Mapping) -> str:
+    if approved_flag(fields.get("approved")):
+        return f"已同意延期，整改时限为{fmt(ticket.deadline)}。"
+    return "已不同意延期，整改时限不变。"
+
+
+def _part_extension_decided(ticket: Ticket, fields: Mapping) -> str:
+    return "已同意协办单位延期。" if approved_flag(fields.get("approved")) else "已不同意协办单位延期，其整改时限不变。"
+
+
+def _dispatched(ticket: Ticket, fields: Mapping) -> str:
+    return f"已派遣至{ticket.unit.name}。" if ticket.unit is not None else "已派遣。"
 
 
 def _lifecycle_check(name: str) -> Callable[..., object]:
@@ -70,12 +89,12 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("dispute", lambda f, *_: {"reason": f.get("reason")}, services.dispute,
                  "退单申请已提交，等待文明办处理。"),
     TicketAction("reassign", lambda f, *_: {"unit_id": f.get("unit_id"), "note": f.get("note")},
-                 services.reassign, "已派遣。"),
+                 services.reassign, _dispatched),
     TicketAction("request_extension",
                  lambda f, *_: {"until": f.get("until"), "workdays": f.get("workdays"), "reason": f.get("reason")},
                  services.request_extension, "延期申请已提交，等待文明办审批。"),
     TicketAction("decide_extension", lambda f, *_: {"approved": approved_flag(f.get("approved")), "note": f.get("note")},
-                 services.decide_extension, "延期申请已处理。"),
+                 services.decide_extension, _extension_decided),
     TicketAction("cancel", lambda f, *_: {"reason": f.get("reason"), "duplicate_of": f.get("duplicate_of"),
                                           "duplicate_of_version": f.get("duplicate_of_version")},
                  services.cancel, "问题已作废。"),
@@ -104,7 +123,7 @@ ACTIONS: dict[str, TicketAction] = {a.name: a for a in (
     TicketAction("decide_part_extension", lambda f, *_: {"unit_id": f.get("unit_id"),
                                                           "approved": approved_flag(f.get("approved")),
                                                           "note": f.get("note")},
-                 parts.decide_part_extension, "协办单位的延期申请已处理。",
+                 parts.decide_part_extension, _part_extension_decided,
                  check=_office_decides("只有文明办可以审批协办单位的延期申请。")),
     # the 点位 the problem is at (the ticket's page only): the office, or the inspector who filed it
     TicketAction("link_site", lambda f, *_: {"site_id": f.get("site_id")}, services.link_site, "已关联点位。",

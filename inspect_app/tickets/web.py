@@ -650,7 +650,7 @@ def act(ticket_id: int, action: str):
         return form_again(problem, lambda typed, why: _detail_page(ticket_id, action, typed, why),
                           passes=(403, 404) if problem.code == "ticket_not_open" else (403, 404, 409),
                           left_out=("csrf_token", "next"))
-    flash(f"{ticket.number}：{todo.message}", "success")
+    flash(f"{ticket.number}：{todo.said(ticket, request.form)}", "success")
     return done(local_url(request.form.get("next")) or url_for(".detail", ticket_id=ticket.id))
 
 
