@@ -268,6 +268,7 @@ def test_approving_asks_for_confirmation(app, city, make_ticket, browser):
         html = inspector.get(url).get_data(as_text=True)
         assert 'action="/tickets/%d/approve"' % ticket.id in html
         assert "data-confirm=" in html.split('/approve"')[1][:80]
+        assert f'name="version" value="{ticket.version}"' in html.split('/approve"')[1][:600]  # 409 if changed since
         assert "<script>" not in html and "onclick" not in html
 
 

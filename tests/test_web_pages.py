@@ -534,8 +534,12 @@ def test_dispute_reassign_extension_and_cancel_through_the_forms(browser, city, 
     unit_a, admin, unit_b = browser(city.unit_a), browser(city.admin), browser(city.unit_b)
     unit_a.submit(page, f"{page}/dispute", {"reason": "该处属于乙街道"})
     assert fresh(ticket).status == "disputed"
-    work = text(admin.get("/office/work"))
+    work = html = text(admin.get("/office/work"))
     assert ticket.number in work and "该处属于乙街道" in work
+    # 改派 names no unit until the office picks one; sending it back to the unit that refused it is its own button
+    assert f'<option value="{city.street_a.id}" selected' not in html
+    assert f'name="version" value="{fresh(ticket).version}"' in html  # a decision on a ticket changed since: 409
+    assert f'name="unit_id" value="{city.street_a.id}">' in html and f"退回{city.street_a.name}</button>" in html
     moved = admin.submit("/office/work", f"{page}/reassign", {"unit_id": str(city.street_b.id), "note": "改派",
                                                               "next": "/office/work#disputed"})
     assert moved.headers["Location"] == "/office/work#disputed"
@@ -582,7 +586,8 @@ def test_office_dispatches_a_pending_ticket(browser, city, make_ticket):
 
 def test_the_work_list_menus_propose_a_unit_and_name_the_last_dispute(browser, city, make_ticket):
     """待办事项: each row's 派遣 menu offers every active unit (names escaped) with the proposed one selected (a
-    待派遣's segment's unit; a 退单's present unit); a 待派遣 shows its description, a 退单 its last reason and who."""
+    待派遣's segment's unit); a 退单's 改派 menu proposes none, and sending it back to the unit that refused it is a
+    button of its own; a 待派遣 shows its description, a 退单 its last reason and who."""
     city.roads.name = "市政<设施>管理处"
     db.session.commit()
     far = make_ticket(point=City.FAR, description="路灯杆上小广告")
@@ -603,8 +608,8 @@ def test_the_work_list_menus_propose_a_unit_and_name_the_last_dispute(browser, c
     for menu in menus.values():
         assert menu.count("<option") == 1 + 4 and "市政&lt;设施&gt;管理处" in menu and "<设施>" not in menu
     selected = {number: re.findall(r'<option value="(\d+)" selected>', menu) for number, menu in menus.items()}
-    assert selected == {far.number: [], placed.number: [str(city.street_b.id)],
-                        disputed.number: [str(city.street_b.id)]}
+    assert selected == {far.number: [], placed.number: [str(city.street_b.id)], disputed.number: []}
+    assert f"退回{city.street_b.name}</button>" in page
     assert "路灯杆上小广告" in page
     assert "应属甲街道" in page and "该处属于乙街道" not in page and "（unit_b，" in page
 
@@ -634,10 +639,12 @@ def test_each_control_on_the_work_list_names_its_problem(browser, city, make_tic
         visible = inner or (re.search(r'placeholder="([^"]*)"', attrs) or label).group(1)
         assert visible.split("（")[0] in name, (tag, name, visible)
         names.append(name)
-    assert len(names) == 2 * 2 + 3 + 2 * 3, names  # 派遣 menu and button; menu, note, button; note and two buttons
+    # 派遣 menu and button; 改派 menu, note, button and 退回 note, button; note and two buttons
+    assert len(names) == 2 * 2 + 5 + 2 * 3, names
     assert len(set(names)) == len(names), sorted(names)
     for ticket in pending + waiting + [disputed]:
-        assert sum(ticket.number in name for name in names) == (2 if ticket in pending else 3), ticket.number
+        assert sum(ticket.number in name for name in names) == (2 if ticket in pending else 5 if ticket is disputed
+                                                                else 3), ticket.number
 
 
 def test_a_move_the_status_does_not_allow_shows_the_409_message(browser, city, make_ticket):

@@ -52,7 +52,7 @@ _OWN_PARTS = (select(TicketUnit.ticket_id, TicketUnit.status, TicketUnit.deadlin
 _CARDS = ByIds(select(
     Ticket.id, Ticket.number, Ticket.status, Ticket.source, Category.name.label("category"), Ticket.address,
     Segment.name.label("segment"), Ticket.reported_at, Ticket.deadline, Ticket.rework_count,
-    Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"),
+    Ticket.escalation_level, Ticket.unit_id, Unit.name.label("unit_name"), Ticket.version,
     User.display_name.label("reporter_display"), User.username.label("reporter_username"),
 ).select_from(Ticket).outerjoin(Category, Category.id == Ticket.category_id)
     .outerjoin(Unit, Unit.id == Ticket.unit_id).outerjoin(Segment, Segment.id == Ticket.segment_id)
@@ -120,6 +120,7 @@ class TicketCard:
     extension_until: datetime | None  # the open extension request (at most one), if any
     assisting: bool            # the viewing unit answers for it as 协办, not as 主办
     own: OwnPart | None = None  # an assisting viewer's own part: what its card shows of the handling
+    version: int | None = None  # as read: the forms beside a card send it (lifecycle.ensure_unchanged)
 
     @property
     def status_label(self) -> str:
@@ -151,7 +152,8 @@ class TicketCard:
             unit_name=ticket.unit.name if ticket.unit else None, parts=len(ticket.parts),
             reporter_name=ticket.reporter.name if ticket.reporter else None,
             photo_id=photo.id if photo else None, extension_until=extension.until if extension else None,
-            assisting=assisting, own=OwnPart.of(part) if part is not None and part.role == "assist" else None)
+            assisting=assisting, own=OwnPart.of(part) if part is not None and part.role == "assist" else None,
+            version=ticket.version)
 
 
 def cards_of(items, viewer) -> list[TicketCard]:
@@ -196,7 +198,7 @@ def list_cards(user, flt: queries.TicketFilter, now: datetime, overdue_first: bo
         unit_name=row.unit_name, parts=parts.get(row.id, 0),
         reporter_name=(row.reporter_display or row.reporter_username) if row.reporter_username else None,
         photo_id=photos.get(row.id), extension_until=extensions.get(row.id),
-        assisting=is_unit and row.unit_id != own_unit, own=own.get(row.id)) for row in rows], total
+        assisting=is_unit and row.unit_id != own_unit, own=own.get(row.id), version=row.version) for row in rows], total
 
 
 # The office's work list (待办事项) shows more than a card: a 待派遣 ticket's description and the unit its segment
