@@ -85,6 +85,22 @@ def test_an_interview_is_scheduled_then_recorded(app, city, letter, browser):
     assert "约谈尚未开始" in early.get_data(as_text=True)
 
 
+def test_an_interview_is_not_before_its_letter_and_one_past_asks_for_its_record(app, city, letter, browser):
+    """A 约谈 entered afterwards (its time past) is fine, and the office is told to record it; one dated before
+    the letter it follows was signed is a typing mistake, refused with what was typed kept."""
+    office = browser(city.admin)
+    page = f"/letters/units/{city.street_a.id}"
+    fields = {"place": "市文明办三楼会议室", "attendees": "主要负责同志", "letter_id": str(letter.id)}
+    early = office.submit(page, f"{page}/interviews", {**fields, "scheduled_at": "2026-11-20T09:30"})
+    shown = early.get_data(as_text=True)
+    assert early.status_code == 422 and f"约谈时间早于{letter.number}的签发时间" in shown
+    assert 'value="市文明办三楼会议室"' in shown and db.session.scalar(select(Interview)) is None
+    past = office.submit(page, f"{page}/interviews", {**fields, "scheduled_at": "2026-11-30T09:00"})
+    assert past.status_code == 303
+    told = office.get(past.headers["Location"]).get_data(as_text=True)
+    assert "约谈时间已过，请在下方记录约谈结果" in told
+
+
 def test_dates_sent_as_numbers_are_refused(app, city):
     """A JSON number is no date: refused with the field's message, not read as its digits."""
     with pytest.raises(ServiceError) as refused:

@@ -13,7 +13,7 @@ from ..common.flags import flag
 from ..common.ids import MAX_ID
 from ..common.sql import const
 from ..common.text import clean_text
-from ..common.timeutil import fmt_cn_date, local, local_midnight
+from ..common.timeutil import fmt, fmt_cn_date, local, local_midnight
 from ..extensions import db
 from ..policy import ADMIN, INSPECTOR, LEADERSHIP, OFFICE, UNITS, VERIFIERS, has_role
 from ..tickets.services import NewReport, create_ticket
@@ -55,7 +55,9 @@ def _required(value, what: str, limit: int, multiline: bool = False) -> str:
 # ----------------------------------------------------------------------------- 约谈
 
 def schedule_interview(user, unit_id, now: datetime, fields) -> Interview:
-    """The unit is told (its inbox reads the interview; its robot gets a message here): when, where, who attends."""
+    """The unit is told (its inbox reads the interview; its robot gets a message here): when, where, who attends.
+    A time already past (up to 30 days: a 约谈 held before it was entered) waits for its record; it cannot come
+    before the letter it follows was signed."""
     _office(user, "安排约谈")
     unit = _unit(unit_id)
     when = inputs.moment(fields.get("scheduled_at"), "约谈时间", "invalid_scheduled_at")
@@ -63,7 +65,11 @@ def schedule_interview(user, unit_id, now: datetime, fields) -> Interview:
         raise BadRequest("请填写约谈时间。", code="field_required")
     if not now - timedelta(days=30) <= when <= now + timedelta(days=366):
         raise Invalid("约谈时间应在近30天至一年之内。", code="invalid_scheduled_at")
-    interview = Interview(unit=unit, letter=_letter_for(unit, fields.get("letter_id")), scheduled_at=when,
+    letter = _letter_for(unit, fields.get("letter_id"))
+    if letter is not None and letter.issued_at is not None and when < letter.issued_at:
+        raise Invalid(f"约谈时间早于{letter.number}的签发时间（{fmt(letter.issued_at)}），请核对约谈时间或所依据的文书。",
+                      code="invalid_scheduled_at")
+    interview = Interview(unit=unit, letter=letter, scheduled_at=when,
                           place=_required(fields.get("place"), "约谈地点", 100),
                           attendees=_required(fields.get("attendees"), "参加人员", 500),
                           host=clean_text(fields.get("host"), "约谈人", 200),

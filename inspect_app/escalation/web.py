@@ -533,7 +533,8 @@ def schedule_interview(unit_id: int):
     def act():
         interview = followup.schedule_interview(current_user, unit.id, now(), request.form)
         told = f"，已通知{unit.name}" if interview.announced else ""
-        flash(f"已安排约谈：{interview.when_label}{told}。", "success")
+        past = "；约谈时间已过，请在下方记录约谈结果" if interview.scheduled_at <= now() else ""
+        flash(f"已安排约谈：{interview.when_label}{told}{past}。", "success")
         return done(url_for(".unit_page", unit_id=unit_id) + "#interviews")
     return _unit_form(unit, "schedule", act)
 
