@@ -178,6 +178,8 @@ def test_a_leader_returns_a_draft_with_comments_and_signs_it_once_revised(app, c
     page = office.get(detail).get_data(as_text=True)
     assert "领导退回修改" in page and note in page and "草稿 · 已退回修改" in page
     assert note in office.get("/letters/proposals").get_data(as_text=True)
+    listed = office.get("/letters?status=draft").get_data(as_text=True)  # the office's list says it is back with it
+    assert '<span class="badge overdue">已退回修改</span>' in listed and f"领导意见：{note}" in listed
     assert api.get(f"/api/v1/letters/{letter.id}", city.admin).get_json()["returned"]["pending"] is True
     # while it is with the office, the leader who read it (or another) cannot sign it: no button, and refused
     shown = leader.get(detail).get_data(as_text=True)
