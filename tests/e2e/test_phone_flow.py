@@ -67,7 +67,10 @@ def test_phone_flow_file_rectify_approve(app, city, server, phones, rotated_phot
     db.session.expire_all()
     assert db.session.scalar(select(Ticket)) is None
 
+    page.click("button:has-text('提交上报')")  # no photo: said; choosing one takes the message away
+    page.wait_for_selector(".js-error:has-text('请至少拍摄或选择一张照片。')")
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / PHONE_PHOTO))
+    page.wait_for_selector(".js-error", state="hidden")
     page.wait_for_selector(".previews figure img")
     page.wait_for_selector(".previews figcaption:has-text('KB')")  # scaled (no eval: the CSP forbids it)
     page.fill("textarea[name=description]", "公交站牌上张贴小广告")

@@ -8,7 +8,7 @@
     var lat = list.form.elements.lat;
     function use(where) {
       if (lat.value || !where) return;
-      note.textContent = "未获取手机定位：已按照片中的位置匹配路段。";
+      note.textContent = "未获取手机定位：按照片中的拍摄位置查找路段。";
       list.locateAt(where.lat.toFixed(6), where.lon.toFixed(6), "照片拍摄位置");
     }
     list.form.addEventListener("photo:position", function (e) { use(e.detail); });

@@ -163,7 +163,7 @@
 
     input.addEventListener("change", function () {
       var max = input.dataset.max, files = [].slice.call(input.files, 0, max - items.length);  // the server's (macros.html)
-      if (input.files.length > files.length) fail("照片最多" + max + "张。");
+      fail(input.files.length > files.length ? "照片最多" + max + "张。" : "");  // a photo chosen: "no photo" is gone
       input.value = "";
       files.forEach(function (file) {
         var item = { name: file.name || "photo.jpg", ready: null };
