@@ -43,6 +43,12 @@ NAV = [
     ("office.home", "基础数据"),
 ]
 
+# A role whose own entries come first, in this order, the rest after as NAV has them: on a phone the menu is one
+# scrolling row, and a unit's 消息 and 督办函 (with their badges: letters to sign for) sat off its right edge.
+ROLE_FIRST: dict[str, tuple[str, ...]] = {
+    "unit": ("tickets.unit_list", "territory.overview", "notices.inbox", "escalation.letters"),
+}
+
 
 @dataclass(frozen=True)
 class Count:
@@ -84,6 +90,9 @@ def _menu(user) -> list[dict]:
         badge = BADGES[endpoint](user) if endpoint in BADGES else 0
         items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint), "badge": badge,
                       "badge_what": BADGE_WHAT.get(endpoint, "项待办"), "shown": shown})
+    first = ROLE_FIRST.get(getattr(user, "role", None), ())
+    if first:
+        items.sort(key=lambda item: first.index(item["endpoint"]) if item["endpoint"] in first else len(first))
     return items
 
 

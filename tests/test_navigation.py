@@ -50,3 +50,16 @@ def test_counts_together_are_the_counts_apart(app, browser, city, now):
         with pytest.raises(ValueError):  # one name, two meanings: refused, never silently mixed
             run_counts([Count(*followup.due_count(city.admin, now)),
                         Count(*followup.due_count(city.admin, now.replace(year=2020)))])
+
+
+def test_a_units_menu_starts_with_its_problems_news_and_letters(app, browser, city):
+    """On a phone the menu is one scrolling row: a unit's 消息 and 督办函 (letters to sign for) come right after its
+    problems, where the office's menu keeps its own order."""
+    def labels(user) -> list[str]:
+        page = browser(user).get("/letters").get_data(as_text=True)
+        menu = page.split('<nav class="nav" aria-label="主菜单">', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'<a href="[^"]*"[^>]*>([^<]+)', menu)
+
+    assert labels(city.unit_a)[:3] == ["本单位问题", "消息", "督办函"]
+    office = labels(city.admin)
+    assert office.index("待办事项") < office.index("督办函")
