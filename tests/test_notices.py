@@ -264,7 +264,8 @@ def test_a_ticket_voided_before_the_push_is_not_pushed_nor_left_unread(app, robo
     # the inbox: the one still open is unread news; the voided ones say so and are not counted
     items = inbox_of(app, city.unit_b, later)
     assert sorted((i[1], i[3]) for i in items if i[0] == "ticket") == [
-        ("已作废：牛皮癣（主办）", False), ("已作废：蜘蛛网（主办）", False), ("新问题：牛皮癣（主办）", True)]
+        ("交办问题：牛皮癣（主办）", False), ("交办问题：蜘蛛网（主办）", False), ("新问题：牛皮癣（主办）", True)]
+    assert sum(i[2].endswith(" · 现已作废") for i in items) == 2  # what became of it, after where it is
     assert unread_of(city.unit_b, later) == 1
     clock.set(later)
     assert badge(browser(city.unit_b).get("/unit/tickets").get_data(as_text=True)) == 1
@@ -292,7 +293,8 @@ def test_a_ticket_closed_while_the_robot_was_paused_is_not_news_when_it_is_enabl
     [message] = robot.received
     assert open_one.number in message["text"]["content"] and done.number not in message["text"]["content"]
     closed = [i for i in inbox_of(app, city.unit_b, now + timedelta(hours=6)) if done.number in i[2]]
-    assert [(i[1], i[3]) for i in closed] == [("已结案：牛皮癣（主办）", False)] and "期限" not in closed[0][2]
+    assert [(i[1], i[3]) for i in closed] == [("交办问题：牛皮癣（主办）", False)] and "期限" not in closed[0][2]
+    assert closed[0][2].endswith(" · 现已结案")
 
 
 def test_a_failing_robot_is_retried_and_a_removed_one_given_up(app, robot, city, make_ticket, now):

@@ -78,7 +78,7 @@ def _is_unit_user(user) -> bool:
 
 def _new_parts(unit_id: int, after: datetime, until: datetime):
     """The parts given to the unit in (after, until], whatever became of them since (the inbox lists them all, a
-    part no longer open saying so: 已作废, 已结案, 已整改)."""
+    part no longer open saying so: 现已作废, 现已结案, 现已整改)."""
     return select(TicketUnit).where(TicketUnit.unit_id == unit_id, TicketUnit.assigned_at > after,
                                     TicketUnit.assigned_at <= until, ~_returned_after_dispute())
 
@@ -406,11 +406,12 @@ def inbox(user, now: datetime) -> Inbox:
                         unlisted, selectinload(TicketUnit.ticket)):
         ticket, owed = part.ticket, part.status == "open"
         place = f"{ticket.number} · {ticket.address or (ticket.segment.name if ticket.segment else '')}"
-        # a part voided, closed or reported since is not new work: it says what became of it, and is not unread
+        # a part voided, closed or reported since is not new work: the problem given to the unit at that time,
+        # with what became of it since, and not unread (its state as the title read as if it happened then)
         items.append(InboxItem("ticket", part.assigned_at,
-                               f"{'新问题' if owed else PART_STATUS_LABELS[part.status]}：{ticket.category.name}"
-                               f"（{part.role_label}）",
-                               f"{place} · 期限 {fmt(part.deadline, '%m-%d %H:%M')}" if owed else place,
+                               f"{'新问题' if owed else '交办问题'}：{ticket.category.name}（{part.role_label}）",
+                               f"{place} · 期限 {fmt(part.deadline, '%m-%d %H:%M')}" if owed
+                               else f"{place} · 现{PART_STATUS_LABELS[part.status]}",
                                url_for("tickets.detail", ticket_id=ticket.id), owed and part.assigned_at > since))
     for letter in _listed("letter", _letters(unit_id, window, now), (Letter.issued_at.desc(), Letter.id), unlisted):
         items.append(_letter_item("letter", letter, "", letter.asks, since))
