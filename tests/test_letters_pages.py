@@ -123,8 +123,12 @@ def test_proposal_to_done_through_the_pages(app, city, overdue, browser):
                                                                              "整改报告.pdf")]}, multipart=True)
     assert reply.status_code == 303
     mine = unit.get(detail).get_data(as_text=True)
-    assert "两处小广告已清除" in mine and "整改报告.pdf" in mine and "书面回复已提交" in mine
+    assert "两处小广告已清除" in mine and "整改报告.pdf" in mine and "书面回复已提交，等待" in mine
     assert "两处小广告已清除" not in browser(city.unit_b).get(detail).get_data(as_text=True)
+    # a reply from a unit that had not signed for the letter signs for it too, and says so
+    other = browser(city.unit_b)
+    replied = other.submit(detail, f"{detail}/reply", {"text": "已安排清理。"}, multipart=True)
+    assert "书面回复已提交，本函同时已签收" in other.get(replied.location).get_data(as_text=True)
     # a written reply does not rectify the problems: both sides are told what 销号 waits for
     assert mine.count("尚未整改反馈：请在") == 2 and "书面回复不代替整改反馈" in mine
     assert office.get(detail).get_data(as_text=True).count("单位尚未在问题页提交整改反馈，暂不能销号") == 3

@@ -430,12 +430,16 @@ def acknowledge(letter_id: int):
 @requires(UNITS)
 def reply(letter_id: int):
     letter = _letter(letter_id)
+    unsigned = {r.unit_id for r in letter.recipients if r.acknowledged_at is None}
     try:
-        actions.perform("reply", current_user, letter, now(), request.form, request.files)
+        answer = actions.perform("reply", current_user, letter, now(), request.form, request.files)
     except ServiceError as problem:
         # the letter's page again with the reply typed so far and why (409: the letter is done and the form gone)
         return form_again(problem, lambda typed, why: _detail_page(letter_id, "reply", typed, why))
-    flash(actions.ACTIONS["reply"].message(letter), "success")
+    # a reply to a letter not yet signed for signs for it too (replies.reply): said, not done silently
+    flash("书面回复已提交，本函同时已签收，等待文明办核查销号。" if answer.unit_id in unsigned
+          else actions.ACTIONS["reply"].message(letter),
+          "success")
     return _back(letter.id, "#replies")
 
 
