@@ -920,7 +920,7 @@ def test_a_retired_shop_is_marked_on_the_offenders_list_and_left_out_of_the_bull
     street = browser(city.unit_b)
     page = street.get(f"/frontages/{noodles.id}").get_data(as_text=True)
     assert 'data-confirm="确认停用“老杨家米粉店”（停业或搬迁）？' in page
-    assert "其尚未办结的 3 件问题不会撤销，仍由本街道跟进办结" in page
+    assert "如停用该商户：其尚未办结的 3 件问题不会撤销，仍由本街道跟进办结" in page
     answer = street.submit(f"/frontages/{noodles.id}", f"/frontages/{noodles.id}/retire", {})
     assert answer.status_code in (302, 303)
     assert "其尚未办结的 3 件问题不会撤销" in street.get(answer.headers["Location"]).get_data(as_text=True)
