@@ -684,6 +684,7 @@ def test_a_row_taller_than_a_page_splits_inside_the_row(tmp_path):
     texts = page_texts(path)
     assert 5 < len(texts) <= 9  # ~5 pages of text: no pages of empty row remains or stacked headers
     assert "之后的一行" in "".join(texts) and "表后的段落" in "".join(texts)
+    assert "（无照片）" in "".join(texts) and "照片缺失" not in "".join(texts)  # none, not one lost
     assert all("很长的整改说明" in t for t in texts[1:-2])  # the one row runs on over the pages, none blank
     assert all(t.count("序号") <= 1 for t in texts)  # the header once a page
     # each page the row runs on to says so under the header, not a blank 序号 read as a new item

@@ -283,7 +283,7 @@ def get(user, notice_id) -> FrontageNotice:
 # ----------------------------------------------------------------------------- the PDF
 
 def photo_cell(key: str | None, size: tuple[float, float]) -> Photo:
-    """A table cell with the stamped copy of a stored photo (when, where, who); （照片缺失） without one."""
+    """A table cell with the stamped copy of a stored photo (when, where, who); （无照片） without one."""
     if not key or not is_valid_key(key):
         return Photo(None, *size)
     return Photo(str(PhotoStore(current_app.config["UPLOAD_FOLDER"]).display_path(key)), *size)

@@ -5,6 +5,7 @@ from .atomic import write_atomically
 from .fonts import FontSet, register_fonts
 from .official import (
     PHOTO_MISSING,
+    PHOTO_NONE,
     TEXT_WIDTH,
     body_paragraph,
     build_official_pdf,
@@ -18,6 +19,7 @@ from .official import (
 
 __all__ = [
     "PHOTO_MISSING",
+    "PHOTO_NONE",
     "TEXT_WIDTH",
     "FontSet",
     "body_paragraph",

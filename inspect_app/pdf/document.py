@@ -79,8 +79,8 @@ class Heading:
 
 @dataclass(frozen=True)
 class Photo:
-    """An image in a table cell: a file path or the bytes (JPEG is embedded as it is); ``None`` or an
-    unreadable image prints "（照片缺失）"."""
+    """An image in a table cell: a file path or the bytes (JPEG is embedded as it is); ``None`` prints
+    "（无照片）", an unreadable image "（照片缺失）"."""
 
     source: str | os.PathLike[str] | bytes | None
     max_w_mm: float = 21.0

@@ -63,7 +63,8 @@ TITLE_SIZE = 22.0  # 2号
 NOTE_SIZE = 14.0  # 4号: 版记, page numbers
 TABLE_SIZE = 10.5  # 五号
 
-PHOTO_MISSING = "（照片缺失）"
+PHOTO_MISSING = "（照片缺失）"  # a stored photo whose file cannot be read
+PHOTO_NONE = "（无照片）"  # a problem filed without one (a 上级测评反馈 entered by hand)
 _MAX_PASSTHROUGH_PX = 1600  # larger images are downscaled instead of embedded verbatim
 
 

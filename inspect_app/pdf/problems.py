@@ -36,7 +36,7 @@ class ProblemItem:
     found_at: datetime | None
     deadline: datetime | None
     overdue: str  # how long past the deadline when the letter was issued: "5小时", "3天"
-    photo: str | bytes | None = None  # a thumbnail's path or bytes; None prints （照片缺失）
+    photo: str | bytes | None = None  # a thumbnail's path or bytes; None prints （无照片）
 
 
 def _when(value: datetime | None) -> str:

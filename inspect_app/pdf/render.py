@@ -79,7 +79,7 @@ from .official import (
     NOTE_SIZE,
     PAGE_HEIGHT,
     PAGE_WIDTH,
-    PHOTO_MISSING,
+    PHOTO_NONE,
     RED,
     TEXT_HEIGHT,
     TEXT_WIDTH,
@@ -398,7 +398,7 @@ def _cell(value, column: Column, fonts: FontSet, size: float, width: float) -> l
             elif isinstance(photo, str) and photo:
                 out.append(Paragraph(markup(textmod.one_line(photo), st["missing"].fontName), st["missing"]))
             else:
-                out.append(Paragraph(PHOTO_MISSING, st["missing"]))
+                out.append(Paragraph(PHOTO_NONE, st["missing"]))
         return out
     if value is None:
         return []
