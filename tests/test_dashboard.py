@@ -595,17 +595,22 @@ def test_the_years_figures_across_new_year(app, city, browser, clock):
     assert "2027年度工作数据" in browser(city.leader).get("/dashboard/year").get_data(as_text=True)
 
 
-def test_the_year_end_card_on_the_offices_work_page(clock, city, browser):
-    """From 1 December to 15 January the office's first page lists what the year's end asks of it."""
+def test_the_year_end_card_on_the_offices_work_page(clock, city, browser, make_ticket):
+    """From 1 December to 15 January the office's first page lists what the year's end asks of it: the monthly
+    lists owed since its first problem (an office at work since November owes no list for January)."""
     from inspect_app.dashboard.year import year_end_tasks
     from inspect_app.workdays.models import Holiday
 
     assert year_end_tasks(at("2026-11-30T23:59")) is None and year_end_tasks(at("2027-01-16T00:00")) is None
     assert year_end_tasks(at("2027-01-15T23:59"))["year"] == 2026
+    assert year_end_tasks(at("2026-12-02T09:00"))["missing"] == []  # no problem yet: December's list only
+    make_ticket()  # 25 November
     clock.set("2026-12-02T09:00:00+08:00")
     office = browser(city.admin)
     page = office.get("/office/work").get_data(as_text=True)
-    assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page and "2026年月榜已发布 0/12 期" in page
+    assert "2026年底工作" in page and "2027年节假日安排尚未录入" in page
+    # the city's problems start in November: two lists owed, November's not out yet
+    assert "2026年月榜已发布 0/2 期（自11月起有问题记录），尚未发布：11月；12月月榜于次年1月第一个工作日发布" in page
     assert "系统还没有 2027 年的节假日安排" not in page  # the card says it; the banner is not repeated
     assert "考评结果通报（草稿）" not in page  # nothing published to sum up yet
     from inspect_app.workdays.calendar import statutory_days
@@ -617,7 +622,7 @@ def test_the_year_end_card_on_the_offices_work_page(clock, city, browser):
     rankings.publish(parse_period("2026-11"), at("2026-12-01T01:10"), user=city.admin)
     db.session.commit()
     page = office.get("/office/work").get_data(as_text=True)
-    assert "✓ 2027年节假日安排已录入" in page and "2026年月榜已发布 1/12 期" in page
+    assert "✓ 2027年节假日安排已录入" in page and "2026年月榜已发布 1/2 期（自11月起有问题记录）；12月" in page
     assert 'href="/rankings/year.pdf?year=2026">考评结果通报（草稿）' in page
     clock.set("2026-11-30T09:00:00+08:00")
     db.session.delete(db.session.get(Holiday, date(2027, 2, 5)))

@@ -370,17 +370,33 @@ def year_end_tasks(now: datetime) -> dict | None:
         return None
     from ..office.holidays import year_known
 
-    return {"year": year, "holidays_known": year_known(year + 1), "months": _months_published(year)}
+    published = _months_published(year)
+    since = _first_month(year)
+    first = min([since or 12, *published])  # no problem yet: December's list is owed (and any published)
+    ended = 12 if year < local(now).year else local(now).month - 1  # December's list comes out in January
+    return {"year": year, "holidays_known": year_known(year + 1), "months": len(published), "first_month": first,
+            "since": since, "missing": [m for m in range(first, ended + 1) if m not in published],
+            "done": all(m in published for m in range(first, 13))}
 
 
-def _months_published(year: int) -> int:
-    """How many of the year's monthly lists are out (a count: the office's start page shows it every visit)."""
+def _months_published(year: int) -> set[int]:
+    """The months of the year whose monthly list is out (the office's start page asks every visit)."""
     try:
         from ..rankings.models import Ranking
     except ImportError:
-        return 0
-    return db.session.scalar(select(func.count(distinct(Ranking.period))).where(
-        Ranking.kind == "month", Ranking.period.like(f"{year:04d}-%"))) or 0
+        return set()
+    return {int(period[5:7]) for period in db.session.scalars(select(distinct(Ranking.period)).where(
+        Ranking.kind == "month", Ranking.period.like(f"{year:04d}-%")))}
+
+
+def _first_month(year: int) -> int | None:
+    """The year's first month with a problem filed: an office that started in November owes no list for January
+    to October (1 when it was at work before the year began; None before its first problem)."""
+    first = db.session.scalar(select(func.min(Ticket.reported_at)))
+    if first is None:
+        return None
+    started = local(first)
+    return 1 if started.year < year else started.month if started.year == year else 12
 
 
 SHEET_COLUMNS = ["板块", "指标", "数值"]
