@@ -662,7 +662,13 @@ def test_a_refused_report_comes_back_with_what_was_typed(city, tasks, browser, u
     assert refused.status_code == 415
     html = refused.get_data(as_text=True)
     assert 'id="report-error"' in html and ">本月进展</textarea>" in html and 'value="40"' in html
-    assert "第2张照片：无法识别的文件格式，请上传照片（JPEG、PNG、WebP 或 HEIC）或 PDF 文件。" in html  # it takes PDFs
+    # it takes PDFs: the file is named as an attachment, by its place among all and its name
+    assert "第2个附件（not_an_image.jpg）：无法识别的文件格式，请上传照片（JPEG、PNG、WebP 或 HEIC）或 PDF 文件。" in html
+    # a PDF first: the bad photo is still the second attachment, not the first photo
+    refused = clerk.submit(page, f"{page}/report", {"text": "本月进展", "progress": "40",
+                                                    "files": [(io.BytesIO(b"%PDF-1.4\n1 0 obj\n%%EOF\n"), "方案.pdf"),
+                                                              file_tuple("truncated_half.jpg")]}, multipart=True)
+    assert "第2个附件（truncated_half.jpg）：照片文件不完整或已损坏" in refused.get_data(as_text=True)
     assert 'name="claims_done" value="1">' in html  # not ticked this time
     assert db.session.scalar(select(func.count(KeyTaskReport.id))) == 0
     assert db.session.scalar(select(func.count(EscalationFile.id))) == 0

@@ -73,7 +73,7 @@ def read_files(files, *, now: datetime, user=None) -> Uploads:
         raise BadRequest(f"附件最多{limit}个。", code="too_many_files")
     max_bytes = int(float(current_app.config["LETTER_PDF_MAX_MB"]) * 1024 * 1024)
     pdfs: list[PdfUpload] = []
-    photo_files, photo_names = [], []
+    photo_files, photo_names, photo_places = [], [], []
     for index, upload in enumerate(files, start=1):
         head = upload.stream.read(1024)
         upload.stream.seek(0)
@@ -90,15 +90,25 @@ def read_files(files, *, now: datetime, user=None) -> Uploads:
         else:
             photo_files.append(upload)
             photo_names.append(_display_name(upload, f"照片{index}.jpg"))
+            photo_places.append(index)
     try:
         photos = read_uploads(photo_files, required=False, now=now, user=user) if photo_files else []
     except ServiceError as problem:  # the pipeline's wording names photos alone: a PDF is as welcome here
-        if UNSUPPORTED_IMAGE not in problem.message:
+        message = problem.message.replace(UNSUPPORTED_IMAGE, UNREADABLE_ATTACHMENT)
+        # "第2张照片：" counts the photos alone: the attachment's own place among all, and its name
+        which = _PHOTO_PREFIX.match(message)
+        if which and 0 < int(which[1]) <= len(photo_places):
+            n = int(which[1]) - 1
+            message = f"第{photo_places[n]}个附件（{photo_names[n]}）：" + message[which.end():]
+        elif len(files) > 1 and len(photo_files) == 1:  # one photo among PDFs: which file it is
+            message = f"第{photo_places[0]}个附件（{photo_names[0]}）：" + message
+        if message == problem.message:
             raise
-        raise ServiceError(problem.message.replace(UNSUPPORTED_IMAGE, UNREADABLE_ATTACHMENT), code=problem.code,
-                           status=problem.status) from None
+        raise ServiceError(message, code=problem.code, status=problem.status) from None
     return Uploads(pdfs, photos, photo_names)
 
+
+_PHOTO_PREFIX = re.compile(r"第(\d+)张照片：")
 
 # What a file neither photo nor PDF is told, on the pages and in the API alike (a letter's reply, a 约谈 record, a key
 # task's report)
