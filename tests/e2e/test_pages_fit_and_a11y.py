@@ -437,6 +437,35 @@ def test_the_ranking_groups_form_shows_every_field_on_a_phone(city, phones, serv
     office.close()
 
 
+def test_the_territory_overview_shows_every_figure_on_a_phone(city, phones, server, now):
+    """辖区概况 as a table of eight columns put 按期办结率, 督办函 and 最新红黑榜 off the right edge of a phone,
+    digits cut, with nothing to say the box scrolled: each unit is a card of labelled figures there."""
+    from conftest import PASSWORD
+
+    from inspect_app.auth.services import create_user
+    from inspect_app.extensions import db
+    from inspect_app.units.models import Unit
+
+    district = Unit(code="QXA", name="甲区人民政府", kind="区县")
+    db.session.add(district)
+    db.session.flush()
+    city.street_a.parent_id = city.street_b.parent_id = district.id
+    create_user("qxa", "unit", PASSWORD, now, unit=district)
+    db.session.commit()
+    clerk = phones("qxa")
+    page = clerk.page
+    page.goto(f"{server}/territory/")
+    for width in WIDTHS[:-1]:
+        page.set_viewport_size({"width": width, "height": 844})
+        for label in ("按期办结率", "督办函", "最新红黑榜"):
+            cells = page.locator(f"table.territory td[data-label={label}]")
+            assert cells.count() >= 3, label  # two streets and the district's own
+            for i in range(cells.count()):
+                box = cells.nth(i).bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, label, box)
+    clerk.close()
+
+
 def test_the_filing_page_works_with_the_keyboard(city, phones):
     inspector = phones("inspector", location=None)
     page = inspector.page
