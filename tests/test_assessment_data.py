@@ -406,7 +406,7 @@ def test_office_pages_render(browser, api, city, world):
     admin = browser(city.admin)
     for url, text in (("/sites/", "测评点位"), ("/sites/kinds", "点位类型"), (f"/sites/{world.sites[0].id}", "属地"),
                       ("/sites/new", "新增点位"), ("/assessment/checklist", "第 1 版"), ("/assessment/rounds", "测试轮次"),
-                      ("/assessment/rounds/new", "抽取并分配"), (f"/assessment/rounds/{round_id}", "随机种子"),
+                      ("/assessment/rounds/new", "抽取并分配"), (f"/assessment/rounds/{round_id}", "抽签编号"),
                       (f"/assessment/rounds/{round_id}/scores", "各类点位"), ("/assessment/checklist/import", "导入测评体系")):
         response = admin.get(url)
         assert response.status_code == 200 and text in response.get_data(as_text=True), url
@@ -433,7 +433,7 @@ def test_round_made_on_the_page(browser, city, world):
     assert "随机抽查" in detail and "42" in detail and "0 / 6" in detail
     refused = admin.submit("/assessment/rounds/new", "/assessment/rounds/new", {"kind": "spot_check", "seed": "x",
                                                                                 f"count_{market.id}": "1"})
-    assert refused.status_code == 422 and "随机种子应为整数" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "抽签编号应为整数" in refused.get_data(as_text=True)
 
 
 # ----------------------------------------------------------------------------- migration

@@ -265,10 +265,11 @@ def test_the_office_withdraws_a_sites_results_to_have_it_scored_again(app, api, 
     assert voided.status == "cancelled" and "点位测错，实际测的是相邻巷道" in voided.events[-1].note
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "withdraw"))
     assert entry.actor == "admin" and "点位测错" in entry.detail and ticket.number in entry.detail
-    # the unit it was given to: not an unread 新问题 any more, but 已作废 (QA: it stayed unread news)
+    # the unit it was given to: not an unread 新问题 any more, but 现已作废 (QA: it stayed unread news)
     clerk = next(u for u in (city.unit_a, city.unit_b) if u.unit_id == voided.unit_id)
     told = [i for i in inbox_of(app, clerk, utcnow()) if ticket.number in i[2]]
-    assert [(i[0], i[1].split("：")[0], i[3]) for i in told] == [("ticket", "已作废", False)]
+    assert [(i[0], i[1].split("：")[0], i[3]) for i in told] == [("ticket", "交办问题", False)]
+    assert told[0][2].endswith(" · 现已作废")
 
     data = api.get(f"/api/v1/rounds/{round_id}/scores", city.admin).get_json()
     assert data["overall"]["submitted"] == 1 and data["overall"]["failed"] == 1

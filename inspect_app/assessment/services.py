@@ -241,7 +241,7 @@ def parse_round(body: Mapping) -> RoundInput:
     return RoundInput(kind=kind, name=text_value(body.get("name"), "轮次名称"), per_kind=per_kind,
                       inspector_ids=[_int(i, "督查员", 1, MAX_ID, "invalid_inspectors") for i in inspectors],
                       per_district=per_district,
-                      seed=None if seed in (None, "") else _int(seed, "随机种子", 0, MAX_SEED, "invalid_seed"),
+                      seed=None if seed in (None, "") else _int(seed, "抽签编号", 0, MAX_SEED, "invalid_seed"),
                       exclude_recent=_int(spec.get("exclude_recent") or 0, "排除最近轮次数", 0, 100,
                                           "invalid_draw"),
                       districts=[str(d).strip() for d in districts if str(d).strip()],

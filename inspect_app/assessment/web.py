@@ -195,7 +195,7 @@ def round_new():
             if not per_kind:  # the API's refusal names its field (draw.per_kind); the page's says what to do
                 raise Invalid("请至少为一类点位填写抽取数量。", code="invalid_draw")
             rnd, spec = services.create_round(current_user, services.parse_round(body), now())
-            message = f"已创建“{rnd.name}”，随机种子 {rnd.seed}。"
+            message = f"已创建“{rnd.name}”，抽签编号 {rnd.seed}。"
             _, shortages = services.draw_summary(rnd)
             if shortages:
                 message += "部分类型点位不足：" + "；".join(shortages) + "。"
