@@ -13,7 +13,7 @@ from ..common.ids import row_id
 from ..common.sql import any_like, by_code_point, like_pattern
 from ..common.text import clean_text, name_text
 from ..extensions import db
-from .models import Category, Segment, Unit
+from .models import UNIT_KINDS, Category, Segment, Unit
 
 
 def nearest_segments(lat: float, lon: float, radius_m: float | None = None, limit: int = 10,
@@ -145,8 +145,13 @@ def units_by_code(units=None) -> CodeMap:
     return CodeMap.of(db.session.scalars(select(Unit)) if units is None else units)
 
 
+KIND_ORDER = case({kind: index for index, kind in enumerate(UNIT_KINDS)}, value=Unit.kind, else_=len(UNIT_KINDS))
+
+
 def active_units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.code)))
+    """The active units as menus offer them: 市直单位 first, then 区县, 街道, 社区, 企业 (by code within each); by code
+    alone, a city's 市直 (SZ…) came after its eighty 社区."""
+    return list(db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(KIND_ORDER, Unit.code)))
 
 
 def segment_choices(unit_id: int | None = None, also_id: int | None = None) -> list:
