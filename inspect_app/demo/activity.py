@@ -164,6 +164,7 @@ class _Replay:
             self._start(self._office_batches())
             self._start(self._follow_ups())
             self._start(self._upcoming_interview())
+            self._start(self._rechecks_to_walk())
         self._start(self._rankings())
         while self._queue:
             _, _, life = heapq.heappop(self._queue)
@@ -478,9 +479,11 @@ class _Replay:
                                                                         Interview.scheduled_at <= moment)):
                 followup.record_interview(self.admin, interview, moment, {
                     "record": f"约谈{interview.unit.name}主要负责同志，通报超期未整改问题，要求限期整改到位并书面报告。"})
+            # the re-checks due in the last three days wait for the tour (an inspector's 回头看 to walk)
+            waiting = moment > self.now - timedelta(days=3)
             for recheck in db.session.scalars(select(Recheck).where(Recheck.status == "open", Recheck.due_at <= moment)
                                               .order_by(Recheck.id)):
-                if self.rng.random() < 0.6:
+                if not waiting and self.rng.random() < 0.6:
                     inspector = self.rng.choice(self.inspectors)
                     if self.failed_recheck or self.rng.random() < 0.85:
                         followup.do_recheck(inspector, recheck, moment, True, "现场整改保持良好")
@@ -499,6 +502,20 @@ class _Replay:
                         followup.queue_rechecks(self.admin, letter, moment, days=7)
                     except ServiceError:
                         pass
+
+    def _rechecks_to_walk(self) -> Generator[datetime, None, None]:
+        """A week before `now`, the office queues a 回头看 of the problems of the latest letter 办结 by then, due
+        today: the tour's inspectors have re-checks to walk (the follow-ups leave those of the last days open)."""
+        yield self.now - timedelta(days=7)
+        moment = self.now - timedelta(days=7)
+        letters = db.session.scalars(select(Letter).where(Letter.status == "done", Letter.done_at <= moment)
+                                     .order_by(Letter.done_at.desc(), Letter.id.desc()))
+        for letter in letters:
+            try:
+                if followup.queue_rechecks(self.admin, letter, moment, days=7):
+                    return
+            except ServiceError:
+                continue
 
     def _upcoming_interview(self) -> Generator[datetime, None, None]:
         """At `now`, the office schedules a 约谈 two working days ahead, so the tour shows one 待约谈 (its 记录约谈结果
