@@ -176,3 +176,13 @@ def test_a_draft_a_leader_returned_is_counted_for_the_office(api, browser, city,
     work = text(office.get("/office/work"))
     assert badge(work, "督办建议") == 0 and card(work, "/letters/proposals#returned") is None
     assert badge(text(browser(city.leader).get("/dashboard/")), "待签发") == 1
+
+
+def test_unit_menus_list_the_city_departments_first(city, browser):
+    """The office's unit menus by kind (市直单位, 区县, 街道, 社区, 企业), by code within: by code alone the 街道
+    (JD…) came before the 市直 (JJ, SZ), and in a real city eighty 社区 before 市城市管理局."""
+    from inspect_app.units.services import active_units
+
+    assert [u.code for u in active_units()] == ["JJ", "SZ", "JDA", "JDB"]
+    page = browser(city.admin).get("/tickets").get_data(as_text=True)
+    assert page.index(">市交警支队</option>") < page.index(">甲街道办事处</option>")
