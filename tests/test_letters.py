@@ -476,7 +476,7 @@ def test_a_draft_goes_back_to_the_default_reply_by(app, city, overdue, api, cloc
     edit = office.get(f"/letters/{made['id']}/edit").get_data(as_text=True)
     assert 'name="reply_by" value=""' in edit and "留空为签发后3个工作日，今天签发即2026-12-02" in edit
     detail = office.get(f"/letters/{made['id']}").get_data(as_text=True)
-    assert "签发后3个工作日（今天签发即 2026-12-02 前）书面回复" in detail
+    assert "签发后3个工作日（今天签发即 2026-12-02 前）整改反馈" in detail
     listed = office.get("/letters?status=draft").get_data(as_text=True)
     assert "签发后3个工作日内回复" in listed
     typed = office.submit(f"/letters/{made['id']}/edit", f"/letters/{made['id']}/edit",
