@@ -29,9 +29,9 @@ from ..units.territory import oversees, sub_unit_choice
 from . import actions, compose, followup, inputs, proposals, replies, services, stats
 from .files import interview_file_response, letter_pdf_response, reply_file_response
 from ..pdf.document import Heading
+from .letters_pdf import letter_as_of, letter_wording
 from .models import KIND_LABELS, KIND_LEVELS, LETTER_STATUSES, Interview, Letter, Referral
 from .settings import level_delays, level_text, mode
-from .letters_pdf import letter_as_of, letter_wording
 from .signing import check_ready
 from .wording import all_templates, body_blocks, save_template
 
