@@ -147,7 +147,7 @@ def test_a_photos_exif_position_and_a_far_position_warn(city, phones):
     without = phones("inspector", location=None)
     page = without.page
     page.set_input_files("form.js-photos input[type=file]", str(PHOTOS / GPS_PHOTO))
-    page.wait_for_selector(".loc-status:has-text('照片中的位置')")
+    page.wait_for_selector(".loc-status:has-text('照片中的拍摄位置')")
     page.wait_for_selector(".loc-far:visible")
     assert "照片拍摄位置距最近的责任路段" in page.inner_text(".loc-far")
     without.close()

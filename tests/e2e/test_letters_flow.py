@@ -157,9 +157,12 @@ def test_proposal_to_done_in_the_browser(app, city, server, phones, tmp_path):
     page.wait_for_selector("#items")
     assert "两处" not in page.inner_text("#replies") and "人民路18号、26号小广告已于当日清除" in page.inner_text("#replies")
     office.shot("letters-09-office-letter")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     for _ in tickets:
         page.click("#items button:has-text('销号') >> nth=0")
         page.wait_for_selector(".alert.success")
+    assert len(asked) == len(tickets) and all(q.startswith("确认 ") and "销号？" in q for q in asked)  # each asked
     assert "已办结" in page.inner_text(".dhead")
     office.shot("letters-10-done")
     office.close()
