@@ -66,6 +66,7 @@ def _stored_facts(item: LetterItem) -> dict:
 class Wording:
     """What a letter says, as printed: its 主送 names, title, body lines and 报/抄送, with its placeholders filled."""
     names: list[str]
+    by_unit: dict[int, str]  # each 主送 unit's name as printed, by unit id
     title: str
     body: str  # the office's wording, placeholders unfilled (body_blocks fills them)
     values: dict[str, str]
@@ -88,7 +89,8 @@ def letter_wording(letter: Letter, as_of: datetime) -> Wording:
     (LetterUnit.unit_name), a draft's units as they are; a letter stored before the wording was the office's to
     edit, its level's wording."""
     draft = letter.status == "draft"
-    names = [(None if draft else r.unit_name) or r.unit.name for r in letter.recipients] or [letter.unit.name]
+    by_unit = {r.unit_id: (None if draft else r.unit_name) or r.unit.name for r in letter.recipients}
+    names = list(by_unit.values()) or [letter.unit.name]
     values = fill_values(count=len(letter.items), reply_by=reply_by_at(letter, as_of), units=names, as_of=as_of)
     if letter.body is None:
         wording = level_text(letter.level)
@@ -98,7 +100,7 @@ def letter_wording(letter: Letter, as_of: datetime) -> Wording:
     else:
         body, report_to, cc = letter.body, letter.report_to, letter.cc
     title = letter.title if letter.title is not None else level_text(letter.level)["title"]
-    return Wording(names=names, title=fill(title, values), body=body, values=values, report_to=report_to, cc=cc)
+    return Wording(names=names, by_unit=by_unit, title=fill(title, values), body=body, values=values, report_to=report_to, cc=cc)
 
 
 def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocument:
@@ -110,10 +112,9 @@ def letter_document(letter: Letter, now: datetime | None = None) -> OfficialDocu
     facts = draft_facts(letter.items, as_of) if draft else {item.id: _stored_facts(item) for item in letter.items}
     words = letter_wording(letter, as_of)
     names = words.names
-    order = {r.unit_id: (None if draft else r.unit_name) or r.unit.name for r in letter.recipients}
     groups: dict[str, list[ProblemItem]] = {name: [] for name in names}
     for item in letter.items:
-        name = order.get(item.unit_id) or names[0]
+        name = words.by_unit.get(item.unit_id) or names[0]
         groups.setdefault(name, []).append(_problem(facts[item.id], store, as_of))
 
     listed = [(name, rows) for name, rows in groups.items() if rows]

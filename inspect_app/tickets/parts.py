@@ -433,19 +433,25 @@ def request_part_extension(user, ticket: Ticket, now: datetime, until=None, work
     return part
 
 
+def refuse_without_note(approved: bool, note: str) -> None:
+    """A refused 延期 (the lead's or an assisting unit's) says why: the unit keeps a deadline it said it could not
+    meet."""
+    if not approved and not note:
+        raise BadRequest("不同意延期时，请填写审批意见（理由）。", code="note_required")
+
+
 def decide_part_extension(user, ticket: Ticket, now: datetime, unit_id, approved, note: str | None) -> None:
     """The office decides an assisting unit's request for more time: granted, the part's deadline becomes the one
-    asked for (the lead's and the other parts' stand); refused (a note required: the unit is told why), it stands. The decision is written only if the
-    request is still open at that moment, and the ticket's version is bumped: two decisions sent at once cannot
-    both count (the second gets 409)."""
+    asked for (the lead's and the other parts' stand); refused (a note required: the unit is told why), it stands.
+    The decision is written only if the request is still open at that moment, and the ticket's version is bumped:
+    two decisions sent at once cannot both count (the second gets 409)."""
     _check_office_decision(user, ticket, approved, "审批协办单位的延期申请", "批准")
     note = clean_text(note, "审批意见", 2000, multiline=True)
     unit = _unit(unit_id)
     part = _assist_part_of(ticket, unit)
     if part.status != "open" or part.extension_status != "open":
         raise Conflict(f"{unit.name}没有待审批的延期申请。", code="no_extension_request")
-    if not approved and not note:
-        raise BadRequest("不同意延期时，请填写审批意见（理由）。", code="note_required")
+    refuse_without_note(approved, note)
     until, old = part.extension_until, part.deadline
     decided = db.session.execute(
         update(TicketUnit).where(TicketUnit.id == part.id, TicketUnit.extension_requested_at.is_not(None),

@@ -576,8 +576,7 @@ def decide_extension(user, ticket: Ticket, now: datetime, approved, note: str | 
     request = open_extension(ticket)
     if request is None:
         raise Conflict("没有待审批的延期申请。", code="no_extension_request")
-    if not approved and not note:  # the unit is told why: it keeps the deadline it said it could not meet
-        raise BadRequest("不同意延期时，请填写审批意见（理由）。", code="note_required")
+    parts.refuse_without_note(approved, note)
     decided = db.session.execute(
         update(ExtensionRequest).where(ExtensionRequest.id == request.id, ExtensionRequest.status == const("open"))
         .values(status="approved" if approved else "rejected", decided_by=user.id, decided_at=now,
